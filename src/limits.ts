@@ -1,0 +1,87 @@
+/**
+ * Every bound in TinyKV, in one place (STYLE §2.14). Each queue, batch, buffer,
+ * frame, key and value has a maximum here; exceeding one is a typed result or a
+ * clear error, never silent growth. Relations between limits are asserted when
+ * the module loads, and `tests/limits_test.ts` imports it to prove they hold.
+ *
+ * Documented for users in docs/limits.md: keep the two in step.
+ */
+import { assert } from "./util/assert.ts";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+// ---- Keys and values (every port, the engine, the state machine) ----
+/** Longest key accepted anywhere. */
+export const KEY_BYTES_MAX = 4 * KiB;
+/** Largest value accepted by the embedded engine and the server. */
+export const VALUE_BYTES_MAX = 128 * MiB;
+/** Largest atomic write batch (sum of keys and values) in the engine. */
+export const WRITE_BATCH_BYTES_MAX = 256 * MiB;
+/** Most operations in one atomic batch. */
+export const WRITE_BATCH_OPS_MAX = 100_000;
+
+// ---- Record format (WAL, manifest, Raft log) ----
+/** Block size of the checksummed record format (leveldb log format). */
+export const RECORD_BLOCK_BYTES = 32 * KiB;
+/** Largest logical record: one write batch plus its header. */
+export const RECORD_BYTES_MAX = WRITE_BATCH_BYTES_MAX + 64 * KiB;
+
+// ---- Frames on the protobuf TCP port ----
+/** Largest length-prefixed frame; the length is checked before allocating. */
+export const FRAME_BYTES_MAX = VALUE_BYTES_MAX + 1 * MiB;
+/** Length prefix of every frame: u32 big-endian. */
+export const FRAME_HEADER_BYTES = 4;
+
+// ---- RESP port ----
+/** Largest RESP bulk string (a SET value). */
+export const RESP_BULK_BYTES_MAX = VALUE_BYTES_MAX;
+/** Most arguments in one RESP command (MSET/MGET/DEL). */
+export const RESP_ARGS_MAX = 1024 * 1024;
+/** Longest inline command line or RESP header line. */
+export const RESP_LINE_BYTES_MAX = 64 * KiB;
+
+// ---- Connections ----
+/** Most client connections a node accepts at once, per port. */
+export const CONNECTIONS_MAX = 4096;
+/** Bytes queued for a slow socket before the connection is closed. */
+export const CONN_WRITE_QUEUE_BYTES_MAX = 256 * MiB;
+
+// ---- Storage engine ----
+/** Memtable size at which it becomes immutable and is flushed. */
+export const MEMTABLE_BYTES_MAX = 64 * MiB;
+/** Number of L0 tables at which writes are slowed down. */
+export const L0_FILES_SLOWDOWN = 8;
+/** Number of L0 tables at which writes stop until compaction catches up. */
+export const L0_FILES_STOP = 12;
+/** Number of L0 tables that triggers an L0→L1 compaction. */
+export const L0_FILES_COMPACTION_TRIGGER = 4;
+/** Default block cache capacity. */
+export const BLOCK_CACHE_BYTES_DEFAULT = 64 * MiB;
+
+// ---- Raft ----
+/** Most append messages in flight to one follower (pipelining window). */
+export const RAFT_INFLIGHT_MSGS_MAX = 256;
+/** Target largest append message (entries are batched up to this). */
+export const RAFT_MSG_BYTES_MAX = 1 * MiB;
+/** Uncommitted log bytes at which the leader refuses new proposals. */
+export const RAFT_UNCOMMITTED_BYTES_MAX = 512 * MiB;
+/** Proposals waiting to enter the log on one node. */
+export const PROPOSALS_PENDING_MAX = 65_536;
+/** ReadIndex requests waiting for confirmation on one node. */
+export const READ_INDEX_PENDING_MAX = 65_536;
+/** Messages waiting in a node's inbox before new ones are dropped. */
+export const RAFT_INBOX_MSGS_MAX = 65_536;
+/** Snapshot transfer chunk size. */
+export const SNAPSHOT_CHUNK_BYTES = 4 * MiB;
+
+assert(L0_FILES_COMPACTION_TRIGGER < L0_FILES_SLOWDOWN, "L0 compaction must start before slowdown");
+assert(L0_FILES_SLOWDOWN < L0_FILES_STOP, "L0 slowdown must trigger before stop");
+assert(VALUE_BYTES_MAX + KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX, "one max-size put must fit in a batch");
+assert(WRITE_BATCH_BYTES_MAX < RECORD_BYTES_MAX, "a batch must fit in one record");
+assert(VALUE_BYTES_MAX < FRAME_BYTES_MAX, "a max-size value must fit in one frame");
+assert(FRAME_BYTES_MAX < 2 ** 32, "frame length must fit the u32 prefix");
+assert(RAFT_MSG_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX, "one append must fit the uncommitted budget");
+assert(VALUE_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX, "one max-size proposal must be admissible");
+assert(SNAPSHOT_CHUNK_BYTES < FRAME_BYTES_MAX, "a snapshot chunk must fit in one frame");
+assert(RESP_BULK_BYTES_MAX >= VALUE_BYTES_MAX, "RESP must carry a max-size value");

@@ -1,0 +1,58 @@
+/**
+ * Operating errors (STYLE §2.15 tier c): typed `Error` subclasses with a
+ * literal `code`, so callers can branch on `err.code` without string matching.
+ */
+
+/** Stored bytes fail a checksum or structural check. Never served as data. */
+export class CorruptionError extends Error {
+  override name = "CorruptionError";
+  readonly code = "CORRUPTION" as const;
+  constructor(readonly file: string, readonly offset: number, reason: string) {
+    super(`Corruption in ${file} at offset ${offset}: ${reason}`);
+  }
+}
+
+/** A file-system or socket operation failed for a reason other than space. */
+export class IoError extends Error {
+  override name = "IoError";
+  readonly code = "IO" as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The device is full (ENOSPC / EDQUOT). Writes fail; reads still work. */
+export class NoSpaceError extends Error {
+  override name = "NoSpaceError";
+  readonly code = "NO_SPACE" as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A key, value, batch or frame is over its documented limit (src/limits.ts). */
+export class TooLargeError extends Error {
+  override name = "TooLargeError";
+  readonly code = "TOO_LARGE" as const;
+  constructor(readonly what: string, readonly bytes: number, readonly limitBytes: number) {
+    super(`${what} is ${bytes} bytes; the limit is ${limitBytes} bytes`);
+  }
+}
+
+/** A caller passed a value outside the API's contract (not a bug in TinyKV). */
+export class InvalidArgumentError extends Error {
+  override name = "InvalidArgumentError";
+  readonly code = "INVALID_ARGUMENT" as const;
+}
+
+/** The object was closed, or entered a failed state after a sync error (sticky). */
+export class ClosedError extends Error {
+  override name = "ClosedError";
+  readonly code = "CLOSED" as const;
+}
+
+/** Returns the message of an unknown thrown value without assuming it is an Error. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
