@@ -56,3 +56,9 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A file or directory does not exist (ENOENT). */
+export class NotFoundError extends Error {
+  override name = "NotFoundError";
+  readonly code = "NOT_FOUND" as const;
+}

@@ -1,0 +1,117 @@
+/**
+ * Virtual time for the simulator. Nothing happens until the test advances
+ * the clock; timers fire in (due time, creation order) order, so a run is a
+ * pure function of its seed (TigerBeetle's TimeSim).
+ */
+import { assert } from "../../util/assert.ts";
+import type { Clock, TimerId } from "../types.ts";
+
+interface Timer {
+  readonly id: TimerId;
+  readonly dueMs: number;
+  readonly fn: () => void;
+}
+
+export class SimClock implements Clock {
+  #nowMs: number;
+  #nextId = 1;
+  /** Min-heap on (dueMs, id). */
+  readonly #heap: Timer[] = [];
+  readonly #cancelled = new Set<TimerId>();
+
+  constructor(startMs = 0) {
+    this.#nowMs = startMs;
+  }
+
+  nowMs(): number {
+    return this.#nowMs;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerId {
+    assert(ms >= 0 && Number.isFinite(ms), `setTimeout(${ms})`);
+    const timer = { id: this.#nextId++, dueMs: this.#nowMs + ms, fn };
+    this.#push(timer);
+    return timer.id;
+  }
+
+  clearTimeout(id: TimerId): void {
+    this.#cancelled.add(id);
+  }
+
+  /** Number of timers not yet fired or cancelled. */
+  pendingTimers(): number {
+    return this.#heap.length - this.#cancelled.size;
+  }
+
+  /** Due time of the next live timer, or undefined. */
+  nextDueMs(): number | undefined {
+    this.#dropCancelledHead();
+    return this.#heap[0]?.dueMs;
+  }
+
+  /** Moves time forward by `ms`, firing every timer due on the way, in order. */
+  advance(ms: number): void {
+    assert(ms >= 0, `advance(${ms})`);
+    const target = this.#nowMs + ms;
+    for (;;) {
+      this.#dropCancelledHead();
+      const head = this.#heap[0];
+      if (head === undefined || head.dueMs > target) break;
+      this.#pop();
+      this.#nowMs = head.dueMs;
+      head.fn();
+    }
+    this.#nowMs = target;
+  }
+
+  /** Jumps to the next timer and fires it (and any due at the same ms). False if none. */
+  runNext(): boolean {
+    const due = this.nextDueMs();
+    if (due === undefined) return false;
+    this.advance(due - this.#nowMs);
+    return true;
+  }
+
+  #dropCancelledHead(): void {
+    while (this.#heap.length > 0 && this.#cancelled.has(this.#heap[0].id)) {
+      this.#cancelled.delete(this.#pop().id);
+    }
+  }
+
+  #less(a: Timer, b: Timer): boolean {
+    return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.id < b.id);
+  }
+
+  #push(t: Timer): void {
+    const h = this.#heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.#less(h[i], h[parent])) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
+    }
+  }
+
+  #pop(): Timer {
+    const h = this.#heap;
+    const top = h[0];
+    const last = h.pop();
+    assert(top !== undefined && last !== undefined, "pop from empty timer heap");
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && this.#less(h[l], h[m])) m = l;
+        if (r < h.length && this.#less(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

@@ -1,0 +1,354 @@
+/**
+ * An in-memory file system for the simulator that fails the way disks do:
+ *
+ * - Writes land in a "page cache" until `sync()`. `crash()` throws away the
+ *   un-synced writes of every file (mode "lose"), or keeps a random prefix of
+ *   them with the last kept write torn at a random byte (mode "tear").
+ * - Directory entries (create, rename, remove) become durable only after
+ *   `syncDir()` of their directory; a crash reverts the rest. This is strict
+ *   POSIX, stricter than ext4, so a missing directory fsync shows up here.
+ * - Reads can be corrupted at random (`readCorruptionRate`) or a stored byte
+ *   flipped on purpose (`flipByte`), to prove checksums are checked.
+ * - A capacity limit makes writes fail with `NoSpaceError`; `failSync` makes
+ *   the next syncs fail with `IoError`.
+ *
+ * Un-synced writes are kept as an undo log (offset, old bytes, old size), so
+ * a sync is O(1) and a crash costs only the un-synced bytes.
+ */
+import { assert } from "../../util/assert.ts";
+import { IoError, NoSpaceError, NotFoundError } from "../../util/errors.ts";
+import type { Prng } from "../../util/prng.ts";
+import type { Clock, File, FileStat, FileSystem, OpenOptions } from "../types.ts";
+import type { SimTrace } from "./sim_trace.ts";
+
+export type CrashMode = "lose" | "tear";
+
+export interface SimFileSystemOptions {
+  /** Probability that a `read` returns one flipped bit (the stored data stays intact). */
+  readonly readCorruptionRate?: number;
+  /** Total bytes the disk holds; writes past it throw NoSpaceError. */
+  readonly capacityBytes?: number;
+  /** Virtual milliseconds an fsync takes (0: resolves on the next microtask). */
+  readonly syncLatencyMs?: number;
+  readonly trace?: SimTrace;
+}
+
+/** One un-synced change, enough to undo it and to replay a prefix of it. */
+interface PendingWrite {
+  readonly offset: number;
+  readonly data: Uint8Array; // bytes written (empty for a truncate)
+  readonly oldBytes: Uint8Array; // bytes overwritten within the old size
+  readonly oldSize: number;
+}
+
+class Inode {
+  bytes = new Uint8Array(64);
+  size = 0;
+  pending: PendingWrite[] = [];
+
+  ensure(cap: number): void {
+    if (cap <= this.bytes.length) return;
+    let n = this.bytes.length * 2;
+    while (n < cap) n *= 2;
+    const next = new Uint8Array(n);
+    next.set(this.bytes.subarray(0, this.size));
+    this.bytes = next;
+  }
+
+  /** Applies a write or truncate without logging it. */
+  apply(offset: number, data: Uint8Array, newSize: number): void {
+    this.ensure(Math.max(newSize, offset + data.length));
+    if (newSize > this.size) this.bytes.fill(0, this.size, newSize);
+    this.bytes.set(data, offset);
+    this.size = newSize;
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    if (data.length === 0) return; // a zero-length entry in the log means "truncate"
+    const end = Math.min(this.size, offset + data.length);
+    const oldBytes = offset < end ? this.bytes.slice(offset, end) : new Uint8Array(0);
+    this.pending.push({ offset, data: data.slice(), oldBytes, oldSize: this.size });
+    this.apply(offset, data, Math.max(this.size, offset + data.length));
+  }
+
+  truncate(size: number): void {
+    const oldBytes = size < this.size ? this.bytes.slice(size, this.size) : new Uint8Array(0);
+    this.pending.push({ offset: size, data: new Uint8Array(0), oldBytes, oldSize: this.size });
+    this.apply(size, new Uint8Array(0), size);
+  }
+
+  /** Reverts every un-synced change, then re-applies the first `keep` (the last torn). */
+  crash(keep: number, tornBytes: number): void {
+    const log = this.pending;
+    for (let i = log.length - 1; i >= 0; i--) {
+      const w = log[i];
+      this.bytes.set(w.oldBytes, w.offset);
+      this.size = w.oldSize;
+    }
+    for (let i = 0; i < keep && i < log.length; i++) {
+      const w = log[i];
+      const data = i === keep - 1 ? w.data.subarray(0, tornBytes) : w.data;
+      const newSize = w.data.length === 0 ? w.offset : Math.max(w.oldSize, w.offset + data.length);
+      this.apply(w.offset, data, newSize);
+    }
+    this.pending = [];
+  }
+}
+
+function normalize(path: string): string {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  return parts.join("/");
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "" : path.slice(0, i);
+}
+
+export class SimFileSystem implements FileSystem {
+  /** Entries as the running program sees them. */
+  #entries = new Map<string, Inode>();
+  /** Entries that survive a crash. */
+  #durable = new Map<string, Inode>();
+  readonly #dirs = new Set<string>([""]);
+  #failSyncs = 0;
+  #crashes = 0;
+
+  constructor(
+    readonly prng: Prng,
+    readonly clock: Clock,
+    readonly options: SimFileSystemOptions = {},
+  ) {}
+
+  get crashCount(): number {
+    return this.#crashes;
+  }
+
+  #trace(event: string): void {
+    this.options.trace?.record(this.clock.nowMs(), `fs ${event}`);
+  }
+
+  usedBytes(): number {
+    let n = 0;
+    for (const inode of new Set(this.#entries.values())) n += inode.size;
+    return n;
+  }
+
+  checkSpace(extraBytes: number, path: string): void {
+    const cap = this.options.capacityBytes;
+    if (cap !== undefined && extraBytes > 0 && this.usedBytes() + extraBytes > cap) {
+      throw new NoSpaceError(`No space left on device writing ${path}`);
+    }
+  }
+
+  open(path: string, options: OpenOptions = {}): File {
+    const p = normalize(path);
+    let inode = this.#entries.get(p);
+    if (inode === undefined) {
+      if (!options.create) throw new NotFoundError(`No such file: ${path}`);
+      if (!this.#dirs.has(parentOf(p))) throw new NotFoundError(`No such directory: ${parentOf(p)}`);
+      inode = new Inode();
+      this.#entries.set(p, inode);
+      this.#trace(`create ${p}`);
+    } else if (options.create && options.exclusive) {
+      throw new IoError(`File exists: ${path}`);
+    }
+    if (options.truncate && inode.size > 0) inode.truncate(0);
+    return new SimFile(this, p, inode, options.readOnly ?? false);
+  }
+
+  readFile(path: string): Uint8Array {
+    const f = this.open(path, { readOnly: true });
+    const bytes = f.read(0, f.size());
+    f.close();
+    return bytes;
+  }
+
+  rename(from: string, to: string): void {
+    const a = normalize(from), b = normalize(to);
+    const inode = this.#entries.get(a);
+    if (inode === undefined) throw new NotFoundError(`No such file: ${from}`);
+    this.#entries.delete(a);
+    this.#entries.set(b, inode);
+    this.#trace(`rename ${a} ${b}`);
+  }
+
+  remove(path: string): void {
+    const p = normalize(path);
+    if (this.#dirs.has(p)) {
+      if (this.list(p).length > 0) throw new IoError(`Directory not empty: ${path}`);
+      this.#dirs.delete(p);
+      return;
+    }
+    if (!this.#entries.delete(p)) throw new NotFoundError(`No such file: ${path}`);
+    this.#trace(`remove ${p}`);
+  }
+
+  list(dir: string): string[] {
+    const d = normalize(dir);
+    if (!this.#dirs.has(d)) throw new NotFoundError(`No such directory: ${dir}`);
+    const names = new Set<string>();
+    const prefix = d === "" ? "" : d + "/";
+    for (const p of [...this.#entries.keys(), ...this.#dirs]) {
+      if (p !== d && p.startsWith(prefix) && !p.slice(prefix.length).includes("/")) {
+        names.add(p.slice(prefix.length));
+      }
+    }
+    return [...names].sort();
+  }
+
+  mkdir(path: string): void {
+    const parts = normalize(path).split("/");
+    for (let i = 1; i <= parts.length; i++) this.#dirs.add(parts.slice(0, i).join("/"));
+  }
+
+  syncDir(path: string): Promise<void> {
+    const d = normalize(path);
+    const inDir = (p: string) => parentOf(p) === d;
+    for (const p of [...this.#durable.keys()]) {
+      if (inDir(p) && this.#entries.get(p) === undefined) this.#durable.delete(p);
+    }
+    for (const [p, inode] of this.#entries) if (inDir(p)) this.#durable.set(p, inode);
+    this.#trace(`syncdir ${d}`);
+    return this.#syncDelay();
+  }
+
+  stat(path: string): FileStat | undefined {
+    const p = normalize(path);
+    if (this.#dirs.has(p)) return { size: 0, isDirectory: true };
+    const inode = this.#entries.get(p);
+    return inode === undefined ? undefined : { size: inode.size, isDirectory: false };
+  }
+
+  /** Makes the next `count` syncs (file or directory) reject with IoError. */
+  failSync(count = 1): void {
+    this.#failSyncs += count;
+  }
+
+  /** @internal Called by SimFile.sync. */
+  syncFile(path: string, inode: Inode): Promise<void> {
+    if (this.#failSyncs > 0) {
+      this.#failSyncs--;
+      this.#trace(`sync-fail ${path}`);
+      return Promise.reject(new IoError(`fdatasync failed: ${path}`));
+    }
+    inode.pending = [];
+    this.#trace(`sync ${path} ${inode.size}`);
+    return this.#syncDelay();
+  }
+
+  #syncDelay(): Promise<void> {
+    const ms = this.options.syncLatencyMs ?? 0;
+    if (ms === 0) return Promise.resolve();
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  }
+
+  /**
+   * Simulates power loss: open handles become invalid, un-synced directory
+   * changes revert, and each file keeps only synced data ("lose") or synced
+   * data plus a random prefix of its un-synced writes, the last one torn ("tear").
+   */
+  crash(mode: CrashMode): void {
+    this.#crashes++;
+    const inodes = new Set([...this.#entries.values(), ...this.#durable.values()]);
+    for (const inode of inodes) {
+      if (mode === "lose" || inode.pending.length === 0) {
+        inode.crash(0, 0);
+        continue;
+      }
+      const keep = this.prng.range(0, inode.pending.length);
+      const last = keep > 0 ? inode.pending[keep - 1] : undefined;
+      const torn = last === undefined ? 0 : this.prng.range(0, last.data.length);
+      inode.crash(keep, torn);
+    }
+    this.#entries = new Map(this.#durable);
+    this.#trace(`crash ${mode} #${this.#crashes}`);
+  }
+
+  /** Flips one bit of a stored byte (both durable and current views share it). */
+  flipByte(path: string, offset: number, bit = 0): void {
+    const inode = this.#entries.get(normalize(path));
+    if (inode === undefined) throw new NotFoundError(`No such file: ${path}`);
+    assert(offset >= 0 && offset < inode.size, `flipByte offset ${offset} out of range`);
+    inode.bytes[offset] ^= 1 << bit;
+    this.#trace(`flip ${normalize(path)} ${offset}`);
+  }
+
+  /** Un-synced bytes pending in `path` (for tests). */
+  unsyncedWrites(path: string): number {
+    return this.#entries.get(normalize(path))?.pending.length ?? 0;
+  }
+
+  readCorrupted(out: Uint8Array): void {
+    const rate = this.options.readCorruptionRate ?? 0;
+    if (rate > 0 && out.length > 0 && this.prng.chance(rate)) {
+      out[this.prng.int(out.length)] ^= 1 << this.prng.int(8);
+    }
+  }
+}
+
+class SimFile implements File {
+  #closed = false;
+  readonly #crashEpoch: number;
+
+  constructor(
+    readonly fs: SimFileSystem,
+    readonly path: string,
+    readonly inode: Inode,
+    readonly readOnly: boolean,
+  ) {
+    this.#crashEpoch = fs.crashCount;
+  }
+
+  #check(writing: boolean): void {
+    if (this.#closed) throw new IoError(`File is closed: ${this.path}`);
+    if (this.fs.crashCount !== this.#crashEpoch) {
+      throw new IoError(`File handle invalidated by crash: ${this.path}`);
+    }
+    if (writing && this.readOnly) throw new IoError(`File is read-only: ${this.path}`);
+  }
+
+  size(): number {
+    this.#check(false);
+    return this.inode.size;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    this.#check(false);
+    const end = Math.min(this.inode.size, offset + length);
+    const out = offset < end ? this.inode.bytes.slice(offset, end) : new Uint8Array(0);
+    this.fs.readCorrupted(out);
+    return out;
+  }
+
+  readInto(into: Uint8Array, offset: number): number {
+    const bytes = this.read(offset, into.length);
+    into.set(bytes);
+    return bytes.length;
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    this.#check(true);
+    this.fs.checkSpace(Math.max(0, offset + data.length - this.inode.size), this.path);
+    this.inode.write(offset, data);
+  }
+
+  append(data: Uint8Array): void {
+    this.write(this.inode.size, data);
+  }
+
+  truncate(size: number): void {
+    this.#check(true);
+    this.fs.checkSpace(Math.max(0, size - this.inode.size), this.path);
+    this.inode.truncate(size);
+  }
+
+  sync(): Promise<void> {
+    this.#check(false);
+    return this.fs.syncFile(this.path, this.inode);
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The platform interfaces: the only way TinyKV code reaches files, sockets,
+ * time and randomness (DESIGN §1). Adapters: `deno.ts`, `bun.ts` (real) and
+ * `sim/` (deterministic, seeded). This file holds interfaces only; it may be
+ * imported from any layer except `raft/core`.
+ *
+ * Files: reads and writes are synchronous (positional pread/pwrite into the
+ * page cache measured fastest in both runtimes, TOOLCHAIN.md), `sync()` is
+ * asynchronous (fdatasync on a worker thread) so that concurrent writers can
+ * queue behind one fsync (group commit) without blocking the event loop.
+ */
+import type { Prng } from "../util/prng.ts";
+
+export type { Prng };
+
+export type RuntimeName = "deno" | "bun" | "sim";
+
+/** An open file. Offsets and sizes are byte counts. */
+export interface File {
+  readonly path: string;
+  /** Current size, including writes not yet synced. */
+  size(): number;
+  /** Reads up to `length` bytes at `offset`; shorter only at end of file. */
+  read(offset: number, length: number): Uint8Array;
+  /** Reads into `into` at `offset`; returns bytes read (short only at end of file). */
+  readInto(into: Uint8Array, offset: number): number;
+  /** Writes all of `data` at `offset` (extends the file if needed). */
+  write(offset: number, data: Uint8Array): void;
+  /** Writes all of `data` at the end of the file. */
+  append(data: Uint8Array): void;
+  /** Cuts or extends (with zeros) the file to `size` bytes. */
+  truncate(size: number): void;
+  /** Makes every completed write durable (fdatasync). Rejects with IoError/NoSpaceError. */
+  sync(): Promise<void>;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Create the file if it does not exist (default false). */
+  readonly create?: boolean;
+  /** Fail if the file exists (with `create`). */
+  readonly exclusive?: boolean;
+  /** Cut the file to zero bytes on open. */
+  readonly truncate?: boolean;
+  /** Open read-only (default: read-write). */
+  readonly readOnly?: boolean;
+}
+
+export interface FileStat {
+  readonly size: number;
+  readonly isDirectory: boolean;
+}
+
+/**
+ * Paths are strings joined with "/". Errors are typed: `IoError`,
+ * `NoSpaceError`; a missing file gives `NotFoundError`.
+ */
+export interface FileSystem {
+  open(path: string, options?: OpenOptions): File;
+  /** Reads a whole file. */
+  readFile(path: string): Uint8Array;
+  /** Atomic on POSIX: replaces `to` if it exists. */
+  rename(from: string, to: string): void;
+  remove(path: string): void;
+  /** Names (not paths) of the entries of a directory, sorted. */
+  list(dir: string): string[];
+  /** Creates a directory and its parents; no error if it exists. */
+  mkdir(path: string): void;
+  /** Makes the directory's entries (creates, renames, removes) durable. */
+  syncDir(path: string): Promise<void>;
+  /** Stat, or undefined if the path does not exist. */
+  stat(path: string): FileStat | undefined;
+}
+
+/** A timer handle from `Clock.setTimeout`. */
+export type TimerId = number;
+
+/** Monotonic time and timers. */
+export interface Clock {
+  /** Milliseconds from an arbitrary origin; never goes backwards. */
+  nowMs(): number;
+  setTimeout(fn: () => void, ms: number): TimerId;
+  clearTimeout(id: TimerId): void;
+}
+
+/** A TCP connection carrying bytes in order. */
+export interface Conn {
+  readonly remoteAddress: string;
+  /**
+   * Queues `data` for sending. Returns false when the kernel did not take
+   * it all (the rest is queued); `onDrain` fires when the queue is empty.
+   */
+  write(data: Uint8Array): boolean;
+  /** Bytes accepted by `write` but not yet handed to the kernel. */
+  queuedBytes(): number;
+  /** Stops receiving `onData` until `resume()` (backpressure toward the peer). */
+  pause(): void;
+  resume(): void;
+  /** Flushes queued bytes, then closes. */
+  close(): void;
+  /** Set the handlers once, right after the connection is made or accepted. */
+  setHandlers(handlers: ConnHandlers): void;
+}
+
+export interface ConnHandlers {
+  /** A chunk of bytes; the view is only valid during the call. */
+  onData(chunk: Uint8Array): void;
+  /** The write queue drained after a `write` returned false. */
+  onDrain?(): void;
+  /** The connection closed (by either side); `error` if it failed. */
+  onClose?(error?: Error): void;
+}
+
+export interface Listener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  readonly hostname: string;
+  /** 0 picks a free port; the listener reports the real one. */
+  readonly port: number;
+}
+
+export interface Net {
+  listen(options: ListenOptions, onConn: (conn: Conn) => void): Promise<Listener>;
+  /** Rejects with IoError (connection refused, unreachable). */
+  connect(hostname: string, port: number): Promise<Conn>;
+}
+
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+export interface HttpServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Everything runtime-specific, passed explicitly from the composition root. */
+export interface Platform {
+  readonly runtime: RuntimeName;
+  readonly fs: FileSystem;
+  readonly net: Net;
+  readonly clock: Clock;
+  /** A fresh seed for production PRNGs; the simulator returns its own derived seeds. */
+  randomSeed(): number;
+  serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer>;
+}
+
+/** Process-level operations used only by the binary's entry point. */
+export interface ProcessHost {
+  argv(): string[];
+  exit(code: number): never;
+  onShutdown(fn: () => void): void;
+  env(name: string): string | undefined;
+  writeStdout(text: string): void;
+  writeStderr(text: string): void;
+}

@@ -1,0 +1,248 @@
+/**
+ * The checksummed record format shared by every log in TinyKV: the storage
+ * engine's WAL, its manifest, and the Raft log segments. It is leveldb's log
+ * format (doc/log_format.md); the byte layout is in docs/formats.md#records.
+ *
+ *   file   := block*            (blocks of RECORD_BLOCK_BYTES = 32 KiB; the last may be short)
+ *   block  := physical* padding (padding: < 7 zero bytes that cannot hold a header)
+ *   physical := crc:fixed32 (masked CRC32C of type byte + data)
+ *               length:fixed16 (LE) type:u8 data[length]
+ *
+ * A logical record that does not fit in the rest of a block is split into
+ * FIRST, MIDDLE…, LAST fragments; one that fits is FULL. Because fragments never
+ * cross a block boundary, a reader can resynchronise at the next block after
+ * damage, which is how it tells a torn tail (nothing valid after the damage:
+ * the crash interrupted the last write, so truncate there) from corruption in
+ * the middle (valid records after the damage: report, never skip silently).
+ */
+import { RECORD_BLOCK_BYTES, RECORD_BYTES_MAX } from "../limits.ts";
+import { assert } from "./assert.ts";
+import { concatBytes } from "./bytes.ts";
+import { ByteWriter, readFixed32, writeFixed32 } from "./coding.ts";
+import { crc32cExtend, maskCrc } from "./crc32c.ts";
+import { CorruptionError } from "./errors.ts";
+
+/** Bytes of a physical record header: crc (4) + length (2) + type (1). */
+export const RECORD_HEADER_BYTES = 7;
+
+/** Physical record types. Written to disk: never renumber, never reuse. */
+export const RecordType = {
+  /** Reserved for preallocated (zeroed) space; never written. */
+  Zero: 0,
+  Full: 1,
+  First: 2,
+  Middle: 3,
+  Last: 4,
+} as const;
+export type RecordType = typeof RecordType[keyof typeof RecordType];
+
+/** CRC of each type byte alone, precomputed (the CRC covers type + data). */
+const TYPE_CRC: readonly number[] = [0, 1, 2, 3, 4].map((t) =>
+  crc32cExtend(0, new Uint8Array([t]))
+);
+
+/**
+ * Frames logical records into physical ones. The caller appends the bytes
+ * from `take()` to the file, in order, and nothing else.
+ */
+export class RecordWriter {
+  readonly #out = new ByteWriter(4096);
+  #fileBytes: number;
+
+  /** `fileBytes`: the size of the file the output will be appended to. */
+  constructor(fileBytes = 0) {
+    assert(Number.isSafeInteger(fileBytes) && fileBytes >= 0, "RecordWriter file size");
+    this.#fileBytes = fileBytes;
+  }
+
+  /** Logical size of the file once pending bytes are appended. */
+  get fileBytes(): number {
+    return this.#fileBytes;
+  }
+
+  get pendingBytes(): number {
+    return this.#out.length;
+  }
+
+  /** Frames `payload`; returns the file offset where the record starts. */
+  append(payload: Uint8Array): number {
+    assert(payload.length <= RECORD_BYTES_MAX, `record of ${payload.length} bytes exceeds limit`);
+    let blockLeft = RECORD_BLOCK_BYTES - (this.#fileBytes % RECORD_BLOCK_BYTES);
+    if (blockLeft < RECORD_HEADER_BYTES) {
+      for (let i = 0; i < blockLeft; i++) this.#out.u8(0);
+      this.#fileBytes += blockLeft;
+      blockLeft = RECORD_BLOCK_BYTES;
+    }
+    const start = this.#fileBytes;
+    let at = 0;
+    let first = true;
+    do {
+      blockLeft = RECORD_BLOCK_BYTES - (this.#fileBytes % RECORD_BLOCK_BYTES);
+      if (blockLeft < RECORD_HEADER_BYTES) {
+        for (let i = 0; i < blockLeft; i++) this.#out.u8(0);
+        this.#fileBytes += blockLeft;
+        blockLeft = RECORD_BLOCK_BYTES;
+      }
+      const fragBytes = Math.min(payload.length - at, blockLeft - RECORD_HEADER_BYTES);
+      const last = at + fragBytes === payload.length;
+      const type = first && last
+        ? RecordType.Full
+        : first
+        ? RecordType.First
+        : last
+        ? RecordType.Last
+        : RecordType.Middle;
+      this.#emit(type, payload, at, at + fragBytes);
+      at += fragBytes;
+      first = false;
+    } while (at < payload.length);
+    return start;
+  }
+
+  #emit(type: RecordType, payload: Uint8Array, from: number, to: number): void {
+    const crc = maskCrc(crc32cExtend(TYPE_CRC[type], payload, from, to));
+    const header = new Uint8Array(RECORD_HEADER_BYTES);
+    writeFixed32(header, 0, crc);
+    header[4] = (to - from) & 0xff;
+    header[5] = (to - from) >>> 8;
+    header[6] = type;
+    this.#out.bytes(header).bytes(payload.subarray(from, to));
+    this.#fileBytes += RECORD_HEADER_BYTES + (to - from);
+  }
+
+  /** The framed bytes appended since the last `take()`, as a copy the caller owns. */
+  take(): Uint8Array {
+    const bytes = this.#out.finish();
+    this.#out.reset();
+    return bytes;
+  }
+}
+
+/** One logical record and the file offset of its first physical record. */
+export interface LogRecord {
+  readonly offset: number;
+  /** May be a view into the buffer given to the reader. */
+  readonly payload: Uint8Array;
+}
+
+/** Why the readable part of a file ended before its last byte. */
+export interface TornTail {
+  /** Truncate the file to this many bytes to drop the torn record. */
+  readonly offset: number;
+  readonly reason: string;
+}
+
+/**
+ * Reads logical records from the bytes of a whole file. `next()` returns
+ * records in order, then `undefined`. When it stops early, `tornTail` says
+ * where and why; damage followed by valid records throws `CorruptionError`.
+ */
+export class RecordReader {
+  #at = 0;
+  #tornTail: TornTail | null = null;
+  #done = false;
+
+  constructor(readonly bytes: Uint8Array, readonly fileName: string) {}
+
+  /** Set once `next()` has returned `undefined` because of a torn tail. */
+  get tornTail(): TornTail | null {
+    return this.#tornTail;
+  }
+
+  /** Bytes of the file that hold whole, valid records (the truncation point). */
+  get validBytes(): number {
+    return this.#tornTail ? this.#tornTail.offset : this.#at;
+  }
+
+  next(): LogRecord | undefined {
+    if (this.#done) return undefined;
+    const start = this.#at;
+    let parts: Uint8Array[] | null = null;
+    let recordStart = -1;
+    for (;;) {
+      const p = this.#readPhysical();
+      if (p === "eof") {
+        if (parts !== null) return this.#stop(recordStart, "record missing its LAST fragment");
+        this.#done = true;
+        return undefined;
+      }
+      if (typeof p === "string") return this.#stop(recordStart >= 0 ? recordStart : start, p);
+      if (p.type === RecordType.Full || p.type === RecordType.First) {
+        if (parts !== null) return this.#stop(recordStart, "FIRST/FULL fragment inside a record");
+        recordStart = p.offset;
+        if (p.type === RecordType.Full) return { offset: p.offset, payload: p.data };
+        parts = [p.data];
+        continue;
+      }
+      if (parts === null) return this.#stop(p.offset, "MIDDLE/LAST fragment without FIRST");
+      parts.push(p.data);
+      if (p.type === RecordType.Last) return { offset: recordStart, payload: concatBytes(parts) };
+    }
+  }
+
+  /** Ends reading at `offset`: torn tail if nothing valid follows, else corruption. */
+  #stop(offset: number, reason: string): undefined {
+    this.#done = true;
+    const resync = this.#validRecordAfter(offset);
+    if (resync >= 0) {
+      throw new CorruptionError(this.fileName, offset, `${reason} (valid record at ${resync})`);
+    }
+    this.#tornTail = { offset, reason };
+    return undefined;
+  }
+
+  /** Offset of the first valid physical record in a block after `offset`, or -1. */
+  #validRecordAfter(offset: number): number {
+    const B = RECORD_BLOCK_BYTES;
+    for (let block = (Math.floor(offset / B) + 1) * B; block < this.bytes.length; block += B) {
+      this.#at = block;
+      const p = this.#readPhysical();
+      if (typeof p === "object") return p.offset;
+    }
+    return -1;
+  }
+
+  #readPhysical(): Physical | "eof" | string {
+    const B = RECORD_BLOCK_BYTES;
+    const bytes = this.bytes;
+    let blockLeft = B - (this.#at % B);
+    if (blockLeft < RECORD_HEADER_BYTES) {
+      for (let i = this.#at; i < this.#at + blockLeft && i < bytes.length; i++) {
+        if (bytes[i] !== 0) return `non-zero block trailer at ${i}`;
+      }
+      this.#at += blockLeft;
+      blockLeft = B;
+    }
+    const at = this.#at;
+    if (at >= bytes.length) return "eof";
+    if (bytes.length - at < RECORD_HEADER_BYTES) return "truncated record header";
+    const length = bytes[at + 4] | (bytes[at + 5] << 8);
+    const type = bytes[at + 6];
+    if (type < RecordType.Full || type > RecordType.Last) return `bad record type ${type}`;
+    if (RECORD_HEADER_BYTES + length > blockLeft) return `record length ${length} crosses block`;
+    const dataStart = at + RECORD_HEADER_BYTES;
+    if (dataStart + length > bytes.length) return "truncated record data";
+    const want = readFixed32(bytes, at);
+    const got = maskCrc(crc32cExtend(TYPE_CRC[type], bytes, dataStart, dataStart + length));
+    if (want !== got) return "record checksum mismatch";
+    this.#at = dataStart + length;
+    return { offset: at, type, data: bytes.subarray(dataStart, dataStart + length) };
+  }
+}
+
+interface Physical {
+  readonly offset: number;
+  readonly type: number;
+  readonly data: Uint8Array;
+}
+
+/** Reads every record; returns them with the torn tail, if any. Throws on corruption. */
+export function readAllRecords(
+  bytes: Uint8Array,
+  fileName: string,
+): { records: LogRecord[]; tornTail: TornTail | null; validBytes: number } {
+  const reader = new RecordReader(bytes, fileName);
+  const records: LogRecord[] = [];
+  for (let r = reader.next(); r !== undefined; r = reader.next()) records.push(r);
+  return { records, tornTail: reader.tornTail, validBytes: reader.validBytes };
+}
