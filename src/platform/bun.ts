@@ -1,0 +1,44 @@
+/// <reference types="bun-types" />
+/**
+ * The Bun platform: node:fs files (Bun's own file API has no fsync), Bun.listen
+ * sockets and Bun.serve for HTTP, each measured fastest under Bun
+ * (TOOLCHAIN.md). Touches `Bun` only inside functions.
+ */
+import process from "node:process";
+import { BunNet } from "./bun_net.ts";
+import { NodeFileSystem } from "./node_fs.ts";
+import { cryptoSeed, RealClock } from "./real_clock.ts";
+import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
+
+function serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer> {
+  const server = Bun.serve({ port: options.port, hostname: options.hostname, fetch });
+  return Promise.resolve({
+    port: server.port ?? options.port,
+    close: () => server.stop(true),
+  });
+}
+
+export function createBunPlatform(): Platform {
+  return {
+    runtime: "bun",
+    fs: new NodeFileSystem(),
+    net: new BunNet(),
+    clock: new RealClock(),
+    randomSeed: cryptoSeed,
+    serveHttp,
+  };
+}
+
+export function createBunProcessHost(): ProcessHost {
+  return {
+    argv: () => process.argv.slice(2),
+    exit: (code) => process.exit(code),
+    onShutdown: (fn) => {
+      process.on("SIGINT", fn);
+      process.on("SIGTERM", fn);
+    },
+    env: (name) => process.env[name],
+    writeStdout: (text) => void process.stdout.write(text),
+    writeStderr: (text) => void process.stderr.write(text),
+  };
+}

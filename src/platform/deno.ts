@@ -1,0 +1,51 @@
+/**
+ * The Deno platform: Deno's file API, node:net sockets (faster than
+ * Deno.listen in TOOLCHAIN.md), Deno.serve for HTTP. Touches `Deno` only
+ * inside functions so one bundle can hold both adapters.
+ */
+import { DenoFileSystem } from "./deno_fs.ts";
+import { NodeNet } from "./node_net.ts";
+import { cryptoSeed, RealClock } from "./real_clock.ts";
+import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
+
+function serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer> {
+  return new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({
+        port: options.port,
+        hostname: options.hostname,
+        onListen: (addr) => {
+          resolve({ port: "port" in addr ? addr.port : options.port, close: () => server.shutdown() });
+        },
+      }, fetch);
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
+
+export function createDenoPlatform(): Platform {
+  return {
+    runtime: "deno",
+    fs: new DenoFileSystem(),
+    net: new NodeNet(),
+    clock: new RealClock(),
+    randomSeed: cryptoSeed,
+    serveHttp,
+  };
+}
+
+export function createDenoProcessHost(): ProcessHost {
+  const encoder = new TextEncoder();
+  return {
+    argv: () => [...Deno.args],
+    exit: (code) => Deno.exit(code),
+    onShutdown: (fn) => {
+      Deno.addSignalListener("SIGINT", fn);
+      Deno.addSignalListener("SIGTERM", fn);
+    },
+    env: (name) => Deno.env.get(name),
+    writeStdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
+    writeStderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+  };
+}

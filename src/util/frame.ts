@@ -1,0 +1,105 @@
+/**
+ * Length-prefixed frames for the protobuf TCP port (DESIGN §4):
+ *
+ *   frame := length:u32 big-endian, payload[length]
+ *
+ * `FrameDecoder` is incremental: it accepts chunks as the socket delivers
+ * them and yields whole payloads. The declared length is checked against the
+ * limit as soon as the 4-byte prefix arrives, before any buffer for the
+ * payload is allocated, so a peer cannot make a node allocate by lying.
+ */
+import { FRAME_BYTES_MAX, FRAME_HEADER_BYTES } from "../limits.ts";
+import { assert } from "./assert.ts";
+
+/** A frame whose declared length exceeds the limit. The connection should be closed. */
+export class FrameTooLargeError extends Error {
+  override name = "FrameTooLargeError";
+  readonly code = "TOO_LARGE" as const;
+  constructor(readonly declaredBytes: number, readonly limitBytes: number) {
+    super(`Frame of ${declaredBytes} bytes exceeds the ${limitBytes}-byte limit`);
+  }
+}
+
+/** Prefixes `payload` with its length. */
+export function encodeFrame(payload: Uint8Array): Uint8Array {
+  assert(payload.length <= FRAME_BYTES_MAX, `frame payload of ${payload.length} bytes too large`);
+  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  new DataView(out.buffer).setUint32(0, payload.length, false);
+  out.set(payload, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/** Incremental decoder; one per connection. */
+export class FrameDecoder {
+  /** Bytes of a partial frame (header or payload) carried between chunks. */
+  #partial: Uint8Array | null = null;
+  #partialBytes = 0;
+  /** Payload length of the frame being assembled, or -1 while reading the header. */
+  #want = -1;
+  readonly #header = new Uint8Array(FRAME_HEADER_BYTES);
+  #headerBytes = 0;
+
+  constructor(readonly frameBytesMax: number = FRAME_BYTES_MAX) {
+    assert(frameBytesMax <= FRAME_BYTES_MAX, "decoder limit above FRAME_BYTES_MAX");
+  }
+
+  /** Bytes buffered for the frame in progress (for memory accounting). */
+  get bufferedBytes(): number {
+    return this.#headerBytes + this.#partialBytes;
+  }
+
+  /**
+   * Feeds a chunk; returns the payloads it completed (views that stay valid).
+   * Throws `FrameTooLargeError` when a header declares an oversized frame.
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#want < 0) {
+        // Fast path: a whole frame inside the chunk needs no copy.
+        if (this.#headerBytes === 0 && chunk.length - at >= FRAME_HEADER_BYTES) {
+          const len = readU32BE(chunk, at);
+          this.#checkLength(len);
+          if (chunk.length - at - FRAME_HEADER_BYTES >= len) {
+            out.push(chunk.slice(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + len));
+            at += FRAME_HEADER_BYTES + len;
+            continue;
+          }
+        }
+        const take = Math.min(FRAME_HEADER_BYTES - this.#headerBytes, chunk.length - at);
+        this.#header.set(chunk.subarray(at, at + take), this.#headerBytes);
+        this.#headerBytes += take;
+        at += take;
+        if (this.#headerBytes < FRAME_HEADER_BYTES) break;
+        const len = readU32BE(this.#header, 0);
+        this.#checkLength(len);
+        this.#want = len;
+        this.#partial = new Uint8Array(len);
+        this.#partialBytes = 0;
+      }
+      const partial = this.#partial;
+      assert(partial !== null, "frame buffer present while reading a payload");
+      const take = Math.min(this.#want - this.#partialBytes, chunk.length - at);
+      partial.set(chunk.subarray(at, at + take), this.#partialBytes);
+      this.#partialBytes += take;
+      at += take;
+      if (this.#partialBytes === this.#want) {
+        out.push(partial);
+        this.#partial = null;
+        this.#partialBytes = 0;
+        this.#want = -1;
+        this.#headerBytes = 0;
+      }
+    }
+    return out;
+  }
+
+  #checkLength(len: number): void {
+    if (len > this.frameBytesMax) throw new FrameTooLargeError(len, this.frameBytesMax);
+  }
+}
+
+function readU32BE(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
