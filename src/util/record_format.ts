@@ -156,38 +156,49 @@ export class RecordReader {
 
   next(): LogRecord | undefined {
     if (this.#done) return undefined;
-    const start = this.#at;
     let parts: Uint8Array[] | null = null;
     let recordStart = -1;
     for (;;) {
+      const at = this.#at;
       const p = this.#readPhysical();
       if (p === "eof") {
-        if (parts !== null) return this.#stop(recordStart, "record missing its LAST fragment");
+        if (parts !== null) return this.#stop(recordStart, at, "record missing its LAST fragment");
         this.#done = true;
         return undefined;
       }
-      if (typeof p === "string") return this.#stop(recordStart >= 0 ? recordStart : start, p);
+      if (typeof p === "string") return this.#stop(recordStart >= 0 ? recordStart : at, at, p);
       if (p.type === RecordType.Full || p.type === RecordType.First) {
-        if (parts !== null) return this.#stop(recordStart, "FIRST/FULL fragment inside a record");
+        // A valid fragment that starts a record cannot follow a torn write: corruption.
+        if (parts !== null) return this.#corrupt(recordStart, "record interrupted by a new record");
         recordStart = p.offset;
         if (p.type === RecordType.Full) return { offset: p.offset, payload: p.data };
         parts = [p.data];
         continue;
       }
-      if (parts === null) return this.#stop(p.offset, "MIDDLE/LAST fragment without FIRST");
+      if (parts === null) return this.#corrupt(p.offset, "MIDDLE/LAST fragment without FIRST");
       parts.push(p.data);
       if (p.type === RecordType.Last) return { offset: recordStart, payload: concatBytes(parts) };
     }
   }
 
-  /** Ends reading at `offset`: torn tail if nothing valid follows, else corruption. */
-  #stop(offset: number, reason: string): undefined {
+  #corrupt(offset: number, reason: string): never {
     this.#done = true;
-    const resync = this.#validRecordAfter(offset);
+    throw new CorruptionError(this.fileName, offset, reason);
+  }
+
+  /**
+   * Reading failed at `failedAt`. A crash can only tear the end of a file,
+   * so any valid record in a later block means the damage is in the middle:
+   * corruption. Otherwise it is a torn tail; truncating at `truncateAt` (the
+   * start of the broken record) drops it.
+   */
+  #stop(truncateAt: number, failedAt: number, reason: string): undefined {
+    this.#done = true;
+    const resync = this.#validRecordAfter(failedAt);
     if (resync >= 0) {
-      throw new CorruptionError(this.fileName, offset, `${reason} (valid record at ${resync})`);
+      throw new CorruptionError(this.fileName, failedAt, `${reason} (valid record at ${resync})`);
     }
-    this.#tornTail = { offset, reason };
+    this.#tornTail = { offset: truncateAt, reason };
     return undefined;
   }
 

@@ -1,0 +1,12 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as limits from "../src/limits.ts";
+
+test("limits: every limit is a positive safe integer and the load-time relations hold", () => {
+  for (const [name, value] of Object.entries(limits)) {
+    assert.ok(Number.isSafeInteger(value) && value > 0, `${name} = ${value}`);
+  }
+  assert.ok(limits.L0_FILES_SLOWDOWN < limits.L0_FILES_STOP);
+  assert.ok(limits.VALUE_BYTES_MAX < limits.FRAME_BYTES_MAX);
+  assert.ok(limits.FRAME_BYTES_MAX < 2 ** 32);
+});
