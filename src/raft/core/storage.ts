@@ -39,10 +39,16 @@ export interface RaftStorage {
   snapshot(): Snapshot;
 }
 
-/** Thrown when an operation names an index the storage no longer holds. */
-export class CompactedError extends Error {
-  override name = "CompactedError";
-  readonly code = "COMPACTED" as const;
+/**
+ * Storage for a brand-new member of a cluster whose initial configuration is
+ * `confState`: the log starts with a snapshot at index `index` (term 1), so
+ * every initial member agrees on the same starting point.
+ */
+export function bootstrapStorage(confState: ConfState, index = 1): MemoryStorage {
+  const s = new MemoryStorage();
+  s.applySnapshot({ metadata: { index, term: 1, confState }, data: new Uint8Array(0) });
+  s.setHardState({ term: 1, vote: 0, commit: index });
+  return s;
 }
 
 /**
@@ -51,6 +57,8 @@ export class CompactedError extends Error {
  */
 export class MemoryStorage implements RaftStorage {
   hardState: HardState = EMPTY_HARD_STATE;
+  /** Configuration as of the last applied conf change (or the snapshot's). */
+  confState: ConfState = EMPTY_CONF_STATE;
   #snapshot: Snapshot;
   #ents: Entry[];
 
@@ -63,7 +71,7 @@ export class MemoryStorage implements RaftStorage {
   }
 
   initialState(): InitialState {
-    return { hardState: this.hardState, confState: this.#snapshot.metadata.confState };
+    return { hardState: this.hardState, confState: this.confState };
   }
 
   setHardState(hs: HardState): void {
@@ -103,7 +111,13 @@ export class MemoryStorage implements RaftStorage {
     const m = snap.metadata;
     if (m.index <= this.#snapshot.metadata.index) return; // older than ours: ignore
     this.#snapshot = snap;
-    this.#ents = [{ term: m.term, index: m.index, type: EntryType.Normal, data: new Uint8Array(0) }];
+    this.confState = m.confState;
+    this.#ents = [{
+      term: m.term,
+      index: m.index,
+      type: EntryType.Normal,
+      data: new Uint8Array(0),
+    }];
   }
 
   /** Records a snapshot of the state machine at `index` (which must be applied). */
@@ -121,7 +135,12 @@ export class MemoryStorage implements RaftStorage {
     if (compactIndex <= off) return;
     assert(compactIndex <= this.lastIndex(), `compact ${compactIndex} beyond last index`);
     const head = at(this.#ents, compactIndex - off);
-    const dummy: Entry = { term: head.term, index: head.index, type: EntryType.Normal, data: new Uint8Array(0) };
+    const dummy: Entry = {
+      term: head.term,
+      index: head.index,
+      type: EntryType.Normal,
+      data: new Uint8Array(0),
+    };
     this.#ents = [dummy, ...this.#ents.slice(compactIndex - off + 1)];
   }
 

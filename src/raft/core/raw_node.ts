@@ -1,0 +1,231 @@
+/**
+ * The public face of the core: a thread-safe-by-construction (single-threaded,
+ * synchronous) Raft node. The driver calls `tick`, `step` and the request
+ * methods, then drains `ready()`/`advance()` as documented in ready.ts.
+ */
+import { assert } from "../../util/assert.ts";
+import { last } from "./array.ts";
+import type { RaftConfig } from "./config.ts";
+import { type ConfChange, encodeConfChange } from "./confchange/conf_change.ts";
+import {
+  type ConfState,
+  type Entry,
+  EntryType,
+  type HardState,
+  isLocalMessage,
+  isResponseMessage,
+  type Message,
+  MessageType,
+} from "./messages.ts";
+import { Raft, StateType, type StepError } from "./raft.ts";
+import type { Ready, SoftState } from "./ready.ts";
+import { configToConfState } from "./tracker/tracker.ts";
+
+/** Outcome of a request: accepted (maybe forwarded) or refused with a reason. */
+export type RequestResult = { readonly ok: true } | {
+  readonly ok: false;
+  readonly reason: StepError;
+};
+
+const OK: RequestResult = Object.freeze({ ok: true });
+
+function result(err: StepError | undefined): RequestResult {
+  return err === undefined ? OK : { ok: false, reason: err };
+}
+
+export interface Status {
+  readonly id: number;
+  readonly term: number;
+  readonly vote: number;
+  readonly lead: number;
+  readonly state: StateType;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly confState: ConfState;
+}
+
+export class RawNode {
+  readonly raft: Raft;
+  #prevSoft: SoftState;
+  #prevHard: HardState;
+  #pending: Ready | undefined = undefined;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.#prevSoft = this.#softState();
+    this.#prevHard = this.raft.hardState();
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Starts an election now (as if the election timeout elapsed). */
+  campaign(): void {
+    this.raft.step({ type: MessageType.Hup, from: this.raft.id, to: this.raft.id, term: 0 });
+  }
+
+  /** Feeds a message received from a peer. Local-only kinds are refused. */
+  step(m: Message): void {
+    if (isLocalMessage(m.type)) return; // a peer cannot inject local events
+    if (isResponseMessage(m.type) || this.raft.trk.progress.has(m.from) || m.term === 0) {
+      this.raft.step(m);
+      return;
+    }
+    // A message from an unknown peer: still handled, it may be a new leader or a
+    // node that learned of us before we learned of it.
+    this.raft.step(m);
+  }
+
+  propose(data: Uint8Array): RequestResult {
+    return this.#propose({ term: 0, index: 0, type: EntryType.Normal, data });
+  }
+
+  proposeConfChange(cc: ConfChange): RequestResult {
+    return this.#propose({
+      term: 0,
+      index: 0,
+      type: EntryType.ConfChange,
+      data: encodeConfChange(cc),
+    });
+  }
+
+  #propose(e: Entry): RequestResult {
+    const id = this.raft.id;
+    return result(
+      this.raft.step({ type: MessageType.Prop, from: id, to: id, term: 0, entries: [e] }),
+    );
+  }
+
+  /** Applies a committed conf change; returns the resulting configuration. */
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.raft.applyConfChange(cc);
+  }
+
+  /**
+   * Requests a linearizable read. `context` must be unique among this cluster's
+   * pending reads (prefix it with the node id). The answer arrives as a
+   * `ReadState` in a later Ready.
+   */
+  readIndex(context: Uint8Array): RequestResult {
+    const id = this.raft.id;
+    return result(
+      this.raft.step({ type: MessageType.ReadIndex, from: id, to: id, term: 0, context }),
+    );
+  }
+
+  transferLeader(transferee: number): RequestResult {
+    const id = this.raft.id;
+    return result(
+      this.raft.step({ type: MessageType.TransferLeader, from: id, to: id, term: 0, transferee }),
+    );
+  }
+
+  /** Tells the leader that sending to `id` failed. */
+  reportUnreachable(id: number): void {
+    this.raft.step({ type: MessageType.Unreachable, from: id, to: this.raft.id, term: 0 });
+  }
+
+  /** Tells the leader whether a snapshot reached `id`. */
+  reportSnapshot(id: number, ok: boolean): void {
+    this.raft.step({
+      type: MessageType.SnapStatus,
+      from: id,
+      to: this.raft.id,
+      term: 0,
+      reject: !ok,
+    });
+  }
+
+  #softState(): SoftState {
+    return { lead: this.raft.lead, state: this.raft.state };
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    const soft = this.#softState();
+    if (soft.lead !== this.#prevSoft.lead || soft.state !== this.#prevSoft.state) return true;
+    if (!sameHard(r.hardState(), this.#prevHard)) return true;
+    if (r.log.unstable.snapshot !== undefined) return true;
+    return r.msgs.length > 0 || r.log.unstableEntries().length > 0 ||
+      r.readStates.length > 0 || r.log.hasNextCommittedEnts();
+  }
+
+  /** Collects pending work. Must be followed by `advance` before the next call. */
+  ready(): Ready {
+    assert(this.#pending === undefined, "ready() called again before advance()");
+    const r = this.raft;
+    const soft = this.#softState();
+    const hard = r.hardState();
+    const hardChanged = !sameHard(hard, this.#prevHard);
+    const entries = r.log.unstableEntries().slice();
+    const committedEntries = r.log.nextCommittedEnts();
+    const rd: Ready = {
+      softState: soft.lead !== this.#prevSoft.lead || soft.state !== this.#prevSoft.state
+        ? soft
+        : undefined,
+      hardState: hardChanged ? hard : undefined,
+      readStates: r.readStates,
+      entries,
+      snapshot: r.log.unstable.snapshot,
+      committedEntries,
+      messages: r.msgs,
+      // Only a changed term/vote or new entries need fsync; commit alone can be lost.
+      mustSync: entries.length > 0 || hard.term !== this.#prevHard.term ||
+        hard.vote !== this.#prevHard.vote || r.log.unstable.snapshot !== undefined,
+    };
+    r.msgs = [];
+    r.readStates = [];
+    if (committedEntries.length > 0) r.log.acceptApplying(last(committedEntries).index);
+    if (rd.softState !== undefined) this.#prevSoft = soft;
+    this.#pending = rd;
+    return rd;
+  }
+
+  /** Acknowledges that `rd` was persisted, sent and applied. */
+  advance(rd: Ready): void {
+    assert(this.#pending === rd, "advance() with a Ready that is not the pending one");
+    this.#pending = undefined;
+    const r = this.raft;
+    if (rd.hardState !== undefined) this.#prevHard = rd.hardState;
+    if (rd.snapshot !== undefined) r.log.stableSnapTo(rd.snapshot.metadata.index);
+    if (rd.entries.length > 0) {
+      const e = last(rd.entries);
+      r.log.stableTo(e.index, e.term);
+    }
+    if (rd.committedEntries.length > 0) r.log.appliedTo(last(rd.committedEntries).index);
+    else if (rd.snapshot !== undefined) {
+      r.log.appliedTo(Math.max(r.log.applied, rd.snapshot.metadata.index));
+    }
+    this.#maybeAutoLeave();
+  }
+
+  /** A joint config with auto-leave is left as soon as it has been applied. */
+  #maybeAutoLeave(): void {
+    const r = this.raft;
+    const c = r.trk.config;
+    if (r.state !== StateType.Leader || !c.autoLeave || c.voters[1].size === 0) return;
+    if (r.pendingConfIndex > r.log.applied) return;
+    this.proposeConfChange({ transition: 0, changes: [] });
+  }
+
+  status(): Status {
+    const r = this.raft;
+    return {
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      lead: r.lead,
+      state: r.state,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      confState: configToConfState(r.trk.config),
+    };
+  }
+}
+
+function sameHard(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

@@ -1,0 +1,133 @@
+/**
+ * The leader's view of one follower. In `Probe` the leader sends one append
+ * per heartbeat interval until it finds where the logs match; in `Replicate`
+ * it streams appends optimistically, bounded by the inflight window; in
+ * `Snapshot` it waits for a snapshot to be installed.
+ */
+import { Inflights } from "./inflights.ts";
+
+export const ProgressState = {
+  Probe: 0,
+  Replicate: 1,
+  Snapshot: 2,
+} as const;
+export type ProgressState = typeof ProgressState[keyof typeof ProgressState];
+
+const STATE_NAMES = ["StateProbe", "StateReplicate", "StateSnapshot"] as const;
+
+export class Progress {
+  /** Highest index known to match the leader's log. */
+  match = 0;
+  /** Next index to send. */
+  next: number;
+  state: ProgressState = ProgressState.Probe;
+  /** Index of the snapshot being sent, in `Snapshot` state. */
+  pendingSnapshot = 0;
+  /** Heard from since the last CheckQuorum round. */
+  recentActive = false;
+  /** In `Probe`: an append is outstanding, so wait for a reply or a heartbeat. */
+  probeSent = false;
+  readonly inflights: Inflights;
+  isLearner: boolean;
+  /** Largest leader tick echoed by this follower's heartbeat responses (leases). */
+  ackedTick: number = Number.MIN_SAFE_INTEGER;
+
+  constructor(next: number, maxInflight: number, isLearner: boolean) {
+    this.next = next;
+    this.inflights = new Inflights(maxInflight, 0);
+    this.isLearner = isLearner;
+  }
+
+  #reset(state: ProgressState): void {
+    this.probeSent = false;
+    this.pendingSnapshot = 0;
+    this.state = state;
+    this.inflights.reset();
+  }
+
+  becomeProbe(): void {
+    if (this.state === ProgressState.Snapshot) {
+      // Resume after the snapshot (or where the follower matched, if further).
+      const pending = this.pendingSnapshot;
+      this.#reset(ProgressState.Probe);
+      this.next = Math.max(this.match + 1, pending + 1);
+    } else {
+      this.#reset(ProgressState.Probe);
+      this.next = this.match + 1;
+    }
+  }
+
+  becomeReplicate(): void {
+    this.#reset(ProgressState.Replicate);
+    this.next = this.match + 1;
+  }
+
+  becomeSnapshot(snapshotIndex: number): void {
+    this.#reset(ProgressState.Snapshot);
+    this.pendingSnapshot = snapshotIndex;
+  }
+
+  /** The follower acknowledged `n`; returns false if that is old news. */
+  maybeUpdate(n: number): boolean {
+    let updated = false;
+    if (this.match < n) {
+      this.match = n;
+      updated = true;
+      this.probeSent = false;
+    }
+    this.next = Math.max(this.next, n + 1);
+    return updated;
+  }
+
+  /** An append with entries up to `lastIndex` (and `bytes`) was just sent. */
+  sentEntries(entries: number, lastIndex: number, bytes: number): void {
+    if (this.state === ProgressState.Replicate) {
+      if (entries > 0) {
+        this.next = lastIndex + 1;
+        this.inflights.add(lastIndex, bytes);
+      }
+    } else if (this.state === ProgressState.Probe) {
+      this.probeSent = true;
+    }
+  }
+
+  /**
+   * The follower rejected an append at `rejected`, hinting its log matches at
+   * most up to `matchHint`. Returns false when the rejection is stale.
+   */
+  maybeDecrTo(rejected: number, matchHint: number): boolean {
+    if (this.state === ProgressState.Replicate) {
+      if (rejected <= this.match) return false; // stale
+      this.next = this.match + 1;
+      return true;
+    }
+    if (this.next - 1 !== rejected) return false; // not the probe we sent: stale
+    this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    this.probeSent = false;
+    return true;
+  }
+
+  /** True when the leader should not send appends to this follower now. */
+  isPaused(): boolean {
+    switch (this.state) {
+      case ProgressState.Probe:
+        return this.probeSent;
+      case ProgressState.Replicate:
+        return this.inflights.full();
+      case ProgressState.Snapshot:
+        return true;
+    }
+  }
+
+  describe(): string {
+    let s = `${STATE_NAMES[this.state]} match=${this.match} next=${this.next}`;
+    if (this.isLearner) s += " learner";
+    if (this.isPaused()) s += " paused";
+    if (this.pendingSnapshot > 0) s += ` pendingSnap=${this.pendingSnapshot}`;
+    if (!this.recentActive) s += " inactive";
+    const n = this.inflights.count;
+    if (n > 0) s += ` inflight=${n}`;
+    if (this.inflights.full()) s += "[full]";
+    return s;
+  }
+}
