@@ -21,17 +21,9 @@ export const WRITE_BATCH_BYTES_MAX = 256 * MiB;
 /** Most operations in one atomic batch. */
 export const WRITE_BATCH_OPS_MAX = 100_000;
 
-// ---- Record format (WAL, manifest, Raft log) ----
-/** Block size of the checksummed record format (leveldb log format). */
-export const RECORD_BLOCK_BYTES = 32 * KiB;
-/** Largest logical record: one write batch plus its header. */
-export const RECORD_BYTES_MAX = WRITE_BATCH_BYTES_MAX + 64 * KiB;
-
 // ---- Frames on the protobuf TCP port ----
 /** Largest length-prefixed frame; the length is checked before allocating. */
 export const FRAME_BYTES_MAX = VALUE_BYTES_MAX + 1 * MiB;
-/** Length prefix of every frame: u32 big-endian. */
-export const FRAME_HEADER_BYTES = 4;
 
 // ---- RESP port ----
 /** Largest RESP bulk string (a SET value). */
@@ -77,11 +69,16 @@ export const SNAPSHOT_CHUNK_BYTES = 4 * MiB;
 
 assert(L0_FILES_COMPACTION_TRIGGER < L0_FILES_SLOWDOWN, "L0 compaction must start before slowdown");
 assert(L0_FILES_SLOWDOWN < L0_FILES_STOP, "L0 slowdown must trigger before stop");
-assert(VALUE_BYTES_MAX + KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX, "one max-size put must fit in a batch");
-assert(WRITE_BATCH_BYTES_MAX < RECORD_BYTES_MAX, "a batch must fit in one record");
+assert(
+  VALUE_BYTES_MAX + KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX,
+  "one max-size put must fit in a batch",
+);
 assert(VALUE_BYTES_MAX < FRAME_BYTES_MAX, "a max-size value must fit in one frame");
 assert(FRAME_BYTES_MAX < 2 ** 32, "frame length must fit the u32 prefix");
-assert(RAFT_MSG_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX, "one append must fit the uncommitted budget");
+assert(
+  RAFT_MSG_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX,
+  "one append must fit the uncommitted budget",
+);
 assert(VALUE_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX, "one max-size proposal must be admissible");
 assert(SNAPSHOT_CHUNK_BYTES < FRAME_BYTES_MAX, "a snapshot chunk must fit in one frame");
 assert(RESP_BULK_BYTES_MAX >= VALUE_BYTES_MAX, "RESP must carry a max-size value");

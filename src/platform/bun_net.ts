@@ -109,7 +109,9 @@ export class BunNet implements Net {
       });
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      return Promise.reject(new IoError(`Cannot listen on ${options.hostname}:${options.port}: ${msg}`));
+      return Promise.reject(
+        new IoError(`Cannot listen on ${options.hostname}:${options.port}: ${msg}`),
+      );
     }
   }
 

@@ -15,7 +15,10 @@ function serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpSer
         port: options.port,
         hostname: options.hostname,
         onListen: (addr) => {
-          resolve({ port: "port" in addr ? addr.port : options.port, close: () => server.shutdown() });
+          resolve({
+            port: "port" in addr ? addr.port : options.port,
+            close: () => server.shutdown(),
+          });
         },
       }, fetch);
     } catch (err) {

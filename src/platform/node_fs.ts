@@ -63,7 +63,10 @@ class NodeFile implements File {
 
   sync(): Promise<void> {
     return new Promise((resolve, reject) => {
-      fs.fdatasync(this.#fd, (err) => err ? reject(toIoError(err, `sync ${this.path}`)) : resolve());
+      fs.fdatasync(
+        this.#fd,
+        (err) => err ? reject(toIoError(err, `sync ${this.path}`)) : resolve(),
+      );
     });
   }
 

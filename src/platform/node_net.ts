@@ -66,7 +66,8 @@ export class NodeNet implements Net {
   connect(hostname: string, port: number): Promise<Conn> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: hostname, port });
-      const onError = (err: Error) => reject(new IoError(`Cannot connect to ${hostname}:${port}: ${err.message}`));
+      const onError = (err: Error) =>
+        reject(new IoError(`Cannot connect to ${hostname}:${port}: ${err.message}`));
       socket.once("error", onError);
       socket.once("connect", () => {
         socket.off("error", onError);

@@ -164,7 +164,8 @@ export class ByteReader {
 
   #need(n: number, what: string): void {
     if (this.end - this.#at < n) {
-      throw new DecodeError(`truncated ${what}: need ${n} bytes, have ${this.end - this.#at}`, this.#at);
+      const have = this.end - this.#at;
+      throw new DecodeError(`truncated ${what}: need ${n} bytes, have ${have}`, this.#at);
     }
   }
 

@@ -8,8 +8,12 @@
  * limit as soon as the 4-byte prefix arrives, before any buffer for the
  * payload is allocated, so a peer cannot make a node allocate by lying.
  */
-import { FRAME_BYTES_MAX, FRAME_HEADER_BYTES } from "../limits.ts";
 import { assert } from "./assert.ts";
+
+/** Bytes of the length prefix. */
+export const FRAME_HEADER_BYTES = 4;
+/** The prefix is a u32, so no frame can be larger than this. */
+const FRAME_PREFIX_MAX = 0xffff_ffff;
 
 /** A frame whose declared length exceeds the limit. The connection should be closed. */
 export class FrameTooLargeError extends Error {
@@ -22,7 +26,7 @@ export class FrameTooLargeError extends Error {
 
 /** Prefixes `payload` with its length. */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
-  assert(payload.length <= FRAME_BYTES_MAX, `frame payload of ${payload.length} bytes too large`);
+  assert(payload.length <= FRAME_PREFIX_MAX, `frame payload of ${payload.length} bytes too large`);
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
   new DataView(out.buffer).setUint32(0, payload.length, false);
   out.set(payload, FRAME_HEADER_BYTES);
@@ -39,8 +43,9 @@ export class FrameDecoder {
   readonly #header = new Uint8Array(FRAME_HEADER_BYTES);
   #headerBytes = 0;
 
-  constructor(readonly frameBytesMax: number = FRAME_BYTES_MAX) {
-    assert(frameBytesMax <= FRAME_BYTES_MAX, "decoder limit above FRAME_BYTES_MAX");
+  /** `frameBytesMax`: the port's limit (FRAME_BYTES_MAX in src/limits.ts for the protobuf port). */
+  constructor(readonly frameBytesMax: number) {
+    assert(frameBytesMax >= 0 && frameBytesMax <= FRAME_PREFIX_MAX, "frame limit out of range");
   }
 
   /** Bytes buffered for the frame in progress (for memory accounting). */

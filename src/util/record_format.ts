@@ -3,7 +3,7 @@
  * engine's WAL, its manifest, and the Raft log segments. It is leveldb's log
  * format (doc/log_format.md); the byte layout is in docs/formats.md#records.
  *
- *   file   := block*            (blocks of RECORD_BLOCK_BYTES = 32 KiB; the last may be short)
+ *   file   := block*            (32 KiB blocks; the last may be short)
  *   block  := physical* padding (padding: < 7 zero bytes that cannot hold a header)
  *   physical := crc:fixed32 (masked CRC32C of type byte + data)
  *               length:fixed16 (LE) type:u8 data[length]
@@ -15,12 +15,14 @@
  * the crash interrupted the last write, so truncate there) from corruption in
  * the middle (valid records after the damage: report, never skip silently).
  */
-import { RECORD_BLOCK_BYTES, RECORD_BYTES_MAX } from "../limits.ts";
 import { assert } from "./assert.ts";
 import { concatBytes } from "./bytes.ts";
 import { ByteWriter, readFixed32, writeFixed32 } from "./coding.ts";
 import { crc32cExtend, maskCrc } from "./crc32c.ts";
 import { CorruptionError } from "./errors.ts";
+
+/** Block size. Written to disk: changing it breaks every existing log. */
+export const RECORD_BLOCK_BYTES = 32 * 1024;
 
 /** Bytes of a physical record header: crc (4) + length (2) + type (1). */
 export const RECORD_HEADER_BYTES = 7;
@@ -66,7 +68,6 @@ export class RecordWriter {
 
   /** Frames `payload`; returns the file offset where the record starts. */
   append(payload: Uint8Array): number {
-    assert(payload.length <= RECORD_BYTES_MAX, `record of ${payload.length} bytes exceeds limit`);
     let blockLeft = RECORD_BLOCK_BYTES - (this.#fileBytes % RECORD_BLOCK_BYTES);
     if (blockLeft < RECORD_HEADER_BYTES) {
       for (let i = 0; i < blockLeft; i++) this.#out.u8(0);

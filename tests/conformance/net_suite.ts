@@ -3,6 +3,7 @@
  * in flight, backpressure (a write the kernel cannot take is queued and
  * flushed on drain), and typed connect errors.
  */
+import { FRAME_BYTES_MAX } from "../../src/limits.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Conn, Net } from "../../src/platform/types.ts";
@@ -27,13 +28,13 @@ function collect(conn: Conn, want: number): Promise<Uint8Array> {
 export function runNetSuite(name: string, net: Net): void {
   test(`${name}: echo server returns 64 pipelined frames in order`, async () => {
     const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
-      const dec = new FrameDecoder();
+      const dec = new FrameDecoder(FRAME_BYTES_MAX);
       conn.setHandlers({ onData: (c) => dec.push(c).forEach((f) => conn.write(encodeFrame(f))) });
     });
     assert.ok(listener.port > 0, "listener reports the real port");
     const client = await net.connect("127.0.0.1", listener.port);
     const frames: Uint8Array[] = [];
-    const dec = new FrameDecoder();
+    const dec = new FrameDecoder(FRAME_BYTES_MAX);
     const done = new Promise<void>((resolve) =>
       client.setHandlers({
         onData(chunk) {

@@ -1,3 +1,4 @@
+import { FRAME_BYTES_MAX } from "../../src/limits.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { encodeFrame, FrameDecoder, FrameTooLargeError } from "../../src/util/frame.ts";
@@ -9,7 +10,7 @@ test("FrameDecoder reassembles frames split at every possible chunk boundary", (
   const payloads = Array.from({ length: 50 }, (_, i) => prng.fill(new Uint8Array(i * 7)));
   const stream = concatBytes(payloads.map(encodeFrame));
   for (let trial = 0; trial < 50; trial++) {
-    const dec = new FrameDecoder();
+    const dec = new FrameDecoder(FRAME_BYTES_MAX);
     const got: Uint8Array[] = [];
     let at = 0;
     while (at < stream.length) {
@@ -33,7 +34,7 @@ test("FrameDecoder rejects an oversized declared length before allocating", () =
 });
 
 test("FrameDecoder holds a truncated frame without emitting it", () => {
-  const dec = new FrameDecoder();
+  const dec = new FrameDecoder(FRAME_BYTES_MAX);
   const frame = encodeFrame(new Uint8Array([1, 2, 3, 4, 5]));
   assert.deepEqual(dec.push(frame.subarray(0, 7)), []);
   assert.equal(dec.bufferedBytes, 7);

@@ -1,9 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readAllRecords, RecordReader, RecordWriter } from "../../src/util/record_format.ts";
+import {
+  readAllRecords,
+  RECORD_BLOCK_BYTES,
+  RecordReader,
+  RecordWriter,
+} from "../../src/util/record_format.ts";
 import { CorruptionError } from "../../src/util/errors.ts";
 import { createPrng, type Prng } from "../../src/util/prng.ts";
-import { RECORD_BLOCK_BYTES } from "../../src/limits.ts";
 
 function randomRecords(prng: Prng, count: number, maxBytes: number): Uint8Array[] {
   return Array.from({ length: count }, () => {

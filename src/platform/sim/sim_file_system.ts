@@ -146,7 +146,9 @@ export class SimFileSystem implements FileSystem {
     let inode = this.#entries.get(p);
     if (inode === undefined) {
       if (!options.create) throw new NotFoundError(`No such file: ${path}`);
-      if (!this.#dirs.has(parentOf(p))) throw new NotFoundError(`No such directory: ${parentOf(p)}`);
+      if (!this.#dirs.has(parentOf(p))) {
+        throw new NotFoundError(`No such directory: ${parentOf(p)}`);
+      }
       inode = new Inode();
       this.#entries.set(p, inode);
       this.#trace(`create ${p}`);

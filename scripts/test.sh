@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The project's test command (README: `npm install && npm test`).
+# Runs the static checks (type-check, lint, format), then every test under
+# tests/ with `deno test` and again with `bun test` (the binary runs on Bun).
+# Ends with one line `N passed, N failed`: the sum over both runners, where a
+# failed static check counts as one failed test. Exit code 0 only if all pass.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH" NO_COLOR=1
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+failed_checks=0
+
+step() { # name, command...
+  local name=$1
+  shift
+  echo "== $name"
+  if ! "$@"; then
+    echo "== $name FAILED"
+    failed_checks=$((failed_checks + 1))
+  fi
+}
+
+step "type-check" deno check --quiet mod.ts src/ tests/ bench/
+step "lint" deno lint --quiet
+step "format" deno fmt --check --quiet
+
+echo "== deno test"
+deno test -A --quiet tests/ 2>&1 | tee "$log_dir/deno.log"
+deno_rc=${PIPESTATUS[0]}
+echo "== bun test"
+bun test --timeout 120000 tests/ 2>&1 | tee "$log_dir/bun.log"
+bun_rc=${PIPESTATUS[0]}
+
+deno_counts=$(sed -nE 's/^(ok|FAILED) \| ([0-9]+) passed.* \| ([0-9]+) failed.*/\2 \3/p' "$log_dir/deno.log" | tail -1)
+bun_pass=$(sed -nE 's/^ *([0-9]+) pass$/\1/p' "$log_dir/bun.log" | tail -1)
+bun_fail=$(sed -nE 's/^ *([0-9]+) fail$/\1/p' "$log_dir/bun.log" | tail -1)
+read -r deno_pass deno_fail <<<"${deno_counts:-0 0}"
+# A runner that crashed before its summary counts as one failure.
+[[ -z "$deno_counts" && $deno_rc -ne 0 ]] && deno_fail=1
+[[ -z "$bun_pass$bun_fail" && $bun_rc -ne 0 ]] && bun_fail=1
+echo "deno: ${deno_pass} passed, ${deno_fail} failed; bun: ${bun_pass:-0} passed, ${bun_fail:-0} failed; static checks failed: $failed_checks"
+passed=$((deno_pass + ${bun_pass:-0}))
+failed=$((deno_fail + ${bun_fail:-0} + failed_checks))
+echo "$passed passed, $failed failed"
+[[ $deno_rc -eq 0 && $bun_rc -eq 0 && $failed -eq 0 ]]

@@ -1,0 +1,9 @@
+/**
+ * The binary's entry point and composition root: picks the platform adapter,
+ * runs the CLI and exits with its code.
+ */
+import { runCli } from "./cli/main.ts";
+import { getProcessHost } from "./platform/detect.ts";
+
+const host = getProcessHost();
+host.exit(runCli(host.argv(), host));
