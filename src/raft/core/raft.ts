@@ -409,10 +409,8 @@ export class Raft {
   restore(s: Snapshot): boolean {
     const m = s.metadata;
     if (m.index <= this.log.committed) return false;
-    const cs = m.confState;
-    const inConfig = [cs.voters, cs.votersOutgoing, cs.learners, cs.learnersNext]
-      .some((ids) => ids.includes(this.id));
-    if (!inConfig) return false; // a snapshot for a configuration without us: ignore it
+    // A snapshot whose configuration lacks us is still installed: a node added by
+    // a later entry catches up this way, and without membership it cannot campaign.
     if (this.log.matchTerm(m.index, m.term)) {
       // We already have the entries: just fast-forward the commit index.
       this.log.commitTo(m.index);
@@ -420,7 +418,7 @@ export class Raft {
     }
     this.log.restore(s);
     this.trk = new ProgressTracker();
-    this.#applyConfig(configFromConfState(cs));
+    this.#applyConfig(configFromConfState(m.confState));
     return true;
   }
 
@@ -452,7 +450,8 @@ export class Raft {
       ...c.learners,
       ...c.learnersNext,
     ]);
-    const next = this.log.lastIndex() + 1;
+    // A new member is probed at our last entry, so it hears from us right away.
+    const next = Math.max(this.log.lastIndex(), 1);
     for (const id of [...this.trk.progress.keys()]) {
       if (!members.has(id)) this.trk.progress.delete(id);
     }
@@ -461,7 +460,10 @@ export class Raft {
       const pr = this.trk.progress.get(id);
       if (pr === undefined) {
         const fresh = new Progress(next, this.cfg.maxInflightMsgs, learner);
-        if (id === this.id) fresh.match = next - 1;
+        if (id === this.id) {
+          fresh.match = this.log.lastIndex();
+          fresh.next = fresh.match + 1;
+        }
         this.trk.progress.set(id, fresh);
       } else {
         pr.isLearner = learner && !this.trk.isVoter(id);
