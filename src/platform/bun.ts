@@ -1,17 +1,17 @@
-/// <reference types="bun-types" />
 /**
  * The Bun platform: node:fs files (Bun's own file API has no fsync), Bun.listen
  * sockets and Bun.serve for HTTP, each measured fastest under Bun
  * (TOOLCHAIN.md). Touches `Bun` only inside functions.
  */
 import process from "node:process";
+import { bunApi } from "./bun_api.ts";
 import { BunNet } from "./bun_net.ts";
 import { NodeFileSystem } from "./node_fs.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
 
 function serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer> {
-  const server = Bun.serve({ port: options.port, hostname: options.hostname, fetch });
+  const server = bunApi().serve({ port: options.port, hostname: options.hostname, fetch });
   return Promise.resolve({
     port: server.port ?? options.port,
     close: () => server.stop(true),

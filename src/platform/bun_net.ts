@@ -1,14 +1,14 @@
-/// <reference types="bun-types" />
 /**
  * Net over Bun.listen / Bun.connect, measured fastest under Bun (TOOLCHAIN.md).
  * Bun's `socket.write` may take only part of the buffer and returns how much;
  * the rest is queued here and flushed from the `drain` handler.
  */
 import { IoError } from "../util/errors.ts";
+import { bunApi, type BunSocket as Socket, type BunSocketHandler } from "./bun_api.ts";
 import { ConnEvents } from "./conn_base.ts";
 import type { Conn, ConnHandlers, Listener, ListenOptions, Net } from "./types.ts";
 
-type BunSocket = Bun.Socket<BunConn | undefined>;
+type BunSocket = Socket<BunConn | undefined>;
 
 class BunConn implements Conn {
   readonly events = new ConnEvents();
@@ -77,7 +77,7 @@ class BunConn implements Conn {
 }
 
 /** Socket callbacks; chunks arrive as Buffer, a Uint8Array subclass. */
-function handlers(onOpen: (socket: BunSocket) => void): Bun.SocketHandler<BunConn | undefined> {
+function handlers(onOpen: (socket: BunSocket) => void): BunSocketHandler<BunConn | undefined> {
   return {
     open: onOpen,
     data: (s, chunk) => s.data?.events.data(chunk),
@@ -90,7 +90,7 @@ function handlers(onOpen: (socket: BunSocket) => void): Bun.SocketHandler<BunCon
 export class BunNet implements Net {
   listen(options: ListenOptions, onConn: (conn: Conn) => void): Promise<Listener> {
     try {
-      const listener = Bun.listen<BunConn | undefined>({
+      const listener = bunApi().listen<BunConn | undefined>({
         hostname: options.hostname,
         port: options.port,
         socket: handlers((s) => {
@@ -117,7 +117,7 @@ export class BunNet implements Net {
 
   async connect(hostname: string, port: number): Promise<Conn> {
     try {
-      const socket = await Bun.connect<BunConn | undefined>({
+      const socket = await bunApi().connect<BunConn | undefined>({
         hostname,
         port,
         // Create the Conn in `open` so no early chunk finds the socket without one.
