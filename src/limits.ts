@@ -32,6 +32,8 @@ export const RESP_BULK_BYTES_MAX = VALUE_BYTES_MAX;
 export const RESP_ARGS_MAX = 1024 * 1024;
 /** Longest inline command line or RESP header line. */
 export const RESP_LINE_BYTES_MAX = 64 * KiB;
+/** Most bytes of arguments in one RESP command (a large MSET). */
+export const RESP_COMMAND_BYTES_MAX = WRITE_BATCH_BYTES_MAX;
 
 // ---- Connections ----
 /** Most client connections a node accepts at once, per port. */
@@ -50,6 +52,18 @@ export const L0_FILES_STOP = 12;
 export const L0_FILES_COMPACTION_TRIGGER = 4;
 /** Default block cache capacity. */
 export const BLOCK_CACHE_BYTES_DEFAULT = 64 * MiB;
+/** Smallest memtable a caller may configure (tests use small ones to force flushes). */
+export const MEMTABLE_BYTES_MIN = 4 * KiB;
+/** Target size of a table written by a flush or compaction (cut only between user keys). */
+export const TABLE_FILE_BYTES_TARGET = 2 * MiB;
+/** Level 1 size limit; each deeper level may hold 10× more. */
+export const LEVEL1_BYTES_MAX = 10 * MiB;
+/** Entries a compaction or flush processes before yielding to requests (one bounded step). */
+export const COMPACTION_STEP_ENTRIES = 2048;
+/** Bytes of write batches merged into one group commit (one WAL append + one fdatasync). */
+export const COMMIT_GROUP_BYTES_MAX = 4 * MiB;
+/** Live snapshots at once; `snapshot()` fails beyond this. */
+export const SNAPSHOTS_MAX = 65_536;
 
 // ---- Raft ----
 /** Most append messages in flight to one follower (pipelining window). */
@@ -69,6 +83,8 @@ export const SNAPSHOT_CHUNK_BYTES = 4 * MiB;
 
 assert(L0_FILES_COMPACTION_TRIGGER < L0_FILES_SLOWDOWN, "L0 compaction must start before slowdown");
 assert(L0_FILES_SLOWDOWN < L0_FILES_STOP, "L0 slowdown must trigger before stop");
+assert(MEMTABLE_BYTES_MIN <= MEMTABLE_BYTES_MAX, "memtable bounds");
+assert(TABLE_FILE_BYTES_TARGET <= LEVEL1_BYTES_MAX, "a table must fit in level 1");
 assert(
   VALUE_BYTES_MAX + KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX,
   "one max-size put must fit in a batch",
@@ -82,3 +98,4 @@ assert(
 assert(VALUE_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX, "one max-size proposal must be admissible");
 assert(SNAPSHOT_CHUNK_BYTES < FRAME_BYTES_MAX, "a snapshot chunk must fit in one frame");
 assert(RESP_BULK_BYTES_MAX >= VALUE_BYTES_MAX, "RESP must carry a max-size value");
+assert(RESP_BULK_BYTES_MAX + KEY_BYTES_MAX <= RESP_COMMAND_BYTES_MAX, "SET of a max value fits");

@@ -1,0 +1,197 @@
+/**
+ * Incremental parser for Redis client commands (RESP2 arrays of bulk
+ * strings, and inline commands as typed in telnet). Untrusted input: every
+ * length is checked against src/limits.ts before anything is allocated, and
+ * malformed input throws `RespProtocolError` (the server answers
+ * `-ERR Protocol error: …` and closes the connection, as Redis does).
+ *
+ *   command := "*" count CRLF ( "$" length CRLF bytes CRLF ){count}
+ *            | inline-line CRLF            (words separated by spaces)
+ */
+import {
+  RESP_ARGS_MAX,
+  RESP_BULK_BYTES_MAX,
+  RESP_COMMAND_BYTES_MAX,
+  RESP_LINE_BYTES_MAX,
+} from "../../limits.ts";
+import { assert } from "../../util/assert.ts";
+
+export class RespProtocolError extends Error {
+  override name = "RespProtocolError";
+}
+
+export interface RespLimits {
+  readonly argsMax: number;
+  readonly bulkBytesMax: number;
+  readonly lineBytesMax: number;
+  readonly commandBytesMax: number;
+}
+
+export const DEFAULT_RESP_LIMITS: RespLimits = {
+  argsMax: RESP_ARGS_MAX,
+  bulkBytesMax: RESP_BULK_BYTES_MAX,
+  lineBytesMax: RESP_LINE_BYTES_MAX,
+  commandBytesMax: RESP_COMMAND_BYTES_MAX,
+};
+
+const CR = 13, LF = 10;
+
+/** One parsed command: its arguments as raw bytes (args[0] is the name). */
+export type RespCommand = Uint8Array[];
+
+export class RespParser {
+  /** Unconsumed input. */
+  #buf: Uint8Array = new Uint8Array(0);
+  #start = 0;
+  /** Arguments of the array being read, and how many are still expected. */
+  #args: Uint8Array[] = [];
+  #argsLeft = 0;
+  #commandBytes = 0;
+  /** A bulk string being filled directly (large values skip the input buffer). */
+  #bulk: Uint8Array | null = null;
+  #bulkFilled = 0;
+
+  constructor(readonly limits: RespLimits = DEFAULT_RESP_LIMITS) {}
+
+  /** Bytes held for incomplete input (for memory accounting). */
+  get bufferedBytes(): number {
+    return this.#buf.length - this.#start + (this.#bulk?.length ?? 0);
+  }
+
+  /**
+   * Feeds a chunk; returns the commands it completed. The chunk is only read
+   * during the call (sockets reuse their buffers); what is left is copied.
+   */
+  push(chunk: Uint8Array): RespCommand[] {
+    const out: RespCommand[] = [];
+    let at = 0;
+    if (this.#bulk !== null) at = this.#fillBulk(chunk, 0, out);
+    if (at === chunk.length) return out;
+    if (this.#start < this.#buf.length) {
+      this.#buf = concat(this.#buf.subarray(this.#start), chunk.subarray(at));
+    } else {
+      this.#buf = chunk.subarray(at);
+    }
+    this.#start = 0;
+    while (this.#bulk === null && this.#start < this.#buf.length) {
+      if (!this.#step(out)) break;
+    }
+    // Keep only an owned copy of the unconsumed tail.
+    this.#buf = this.#buf.slice(this.#start);
+    this.#start = 0;
+    return out;
+  }
+
+  /** Parses one element; false when more input is needed. */
+  #step(out: RespCommand[]): boolean {
+    const lineEnd = this.#findLineEnd();
+    if (lineEnd < 0) return false;
+    const first = this.#buf[this.#start];
+    const line = this.#buf.subarray(this.#start + 1, lineEnd);
+    if (this.#argsLeft === 0) {
+      if (first !== 0x2a /* * */) {
+        this.#inline(this.#buf.subarray(this.#start, lineEnd), out);
+        this.#start = lineEnd + 2;
+        return true;
+      }
+      // "*-1" (a null array) and "*0" carry no command; Redis ignores both.
+      const count = parseLength(line, "multibulk length");
+      if (count > this.limits.argsMax) throw new RespProtocolError("invalid multibulk length");
+      this.#start = lineEnd + 2;
+      if (count > 0) this.#argsLeft = count;
+      return true;
+    }
+    if (first !== 0x24 /* $ */) {
+      throw new RespProtocolError(`expected '$', got '${String.fromCharCode(first)}'`);
+    }
+    const len = parseLength(line, "bulk length");
+    if (len < 0 || len > this.limits.bulkBytesMax) {
+      throw new RespProtocolError("invalid bulk length");
+    }
+    this.#commandBytes += len;
+    if (this.#commandBytes > this.limits.commandBytesMax) {
+      throw new RespProtocolError("command too large");
+    }
+    this.#start = lineEnd + 2;
+    this.#bulk = new Uint8Array(len);
+    this.#bulkFilled = 0;
+    const rest = this.#buf.subarray(this.#start);
+    const used = this.#fillBulk(rest, 0, out);
+    this.#start += used;
+    return true;
+  }
+
+  /** Copies bulk bytes and the trailing CRLF from `src`; returns bytes used. */
+  #fillBulk(src: Uint8Array, from: number, out: RespCommand[]): number {
+    const bulk = this.#bulk;
+    assert(bulk !== null, "fillBulk without a bulk in progress");
+    const need = bulk.length + 2 - this.#bulkFilled;
+    const take = Math.min(need, src.length - from);
+    for (let i = 0; i < take; i++) {
+      const pos = this.#bulkFilled + i;
+      const byte = src[from + i];
+      if (pos < bulk.length) bulk[pos] = byte;
+      else if (byte !== (pos === bulk.length ? CR : LF)) {
+        throw new RespProtocolError("bulk string not terminated by CRLF");
+      }
+    }
+    this.#bulkFilled += take;
+    if (this.#bulkFilled === bulk.length + 2) {
+      this.#bulk = null;
+      this.#args.push(bulk);
+      if (--this.#argsLeft === 0) this.#finish(out);
+    }
+    return take;
+  }
+
+  #finish(out: RespCommand[]): void {
+    out.push(this.#args);
+    this.#args = [];
+    this.#commandBytes = 0;
+  }
+
+  #inline(line: Uint8Array, out: RespCommand[]): void {
+    const words: Uint8Array[] = [];
+    let i = 0;
+    while (i < line.length) {
+      while (i < line.length && line[i] === 0x20) i++;
+      const s = i;
+      while (i < line.length && line[i] !== 0x20) i++;
+      if (i > s) words.push(line.slice(s, i));
+    }
+    if (words.length > 0) out.push(words);
+  }
+
+  /** Index of the CR of the next CRLF, or -1; throws if the line is too long. */
+  #findLineEnd(): number {
+    const buf = this.#buf;
+    const max = Math.min(buf.length - 1, this.#start + this.limits.lineBytesMax);
+    for (let i = this.#start; i < max; i++) {
+      if (buf[i] === CR && buf[i + 1] === LF) return i;
+    }
+    if (buf.length - this.#start > this.limits.lineBytesMax) {
+      throw new RespProtocolError("too big inline request or header line");
+    }
+    return -1;
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** A decimal length; "-1" is returned as -1 (null), anything else malformed throws. */
+function parseLength(line: Uint8Array, what: string): number {
+  if (line.length === 2 && line[0] === 0x2d && line[1] === 0x31) return -1;
+  if (line.length === 0 || line.length > 12) throw new RespProtocolError(`invalid ${what}`);
+  let n = 0;
+  for (let i = 0; i < line.length; i++) {
+    const d = line[i] - 0x30;
+    if (d < 0 || d > 9) throw new RespProtocolError(`invalid ${what}`);
+    n = n * 10 + d;
+  }
+  return n;
+}

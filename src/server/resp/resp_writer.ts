@@ -1,0 +1,78 @@
+/**
+ * Encodes RESP replies (RESP2, plus the RESP3 types a client asks for with
+ * HELLO 3) into one reusable output buffer per connection, so that all the
+ * replies to one read go out in a single socket write.
+ */
+import { ByteWriter } from "../../util/coding.ts";
+import { utf8 } from "../../util/bytes.ts";
+
+const CRLF = new Uint8Array([13, 10]);
+const NULL_BULK = utf8("$-1\r\n");
+const NULL_RESP3 = utf8("_\r\n");
+const OK = utf8("+OK\r\n");
+
+export type RespVersion = 2 | 3;
+
+export class RespWriter {
+  readonly #out = new ByteWriter(4096);
+  version: RespVersion = 2;
+
+  get length(): number {
+    return this.#out.length;
+  }
+
+  /** The bytes written since the last take, as a copy. */
+  take(): Uint8Array {
+    const bytes = this.#out.finish();
+    this.#out.reset();
+    return bytes;
+  }
+
+  ok(): this {
+    this.#out.bytes(OK);
+    return this;
+  }
+
+  simple(text: string): this {
+    this.#out.bytes(utf8(`+${text}\r\n`));
+    return this;
+  }
+
+  /** `message` starts with the error code, e.g. "ERR unknown command 'FOO'". */
+  error(message: string): this {
+    this.#out.bytes(utf8(`-${message.replace(/[\r\n]/g, " ")}\r\n`));
+    return this;
+  }
+
+  integer(n: number): this {
+    this.#out.bytes(utf8(`:${n}\r\n`));
+    return this;
+  }
+
+  bulk(bytes: Uint8Array | undefined): this {
+    if (bytes === undefined) return this.null();
+    this.#out.bytes(utf8(`$${bytes.length}\r\n`)).bytes(bytes).bytes(CRLF);
+    return this;
+  }
+
+  bulkString(text: string): this {
+    return this.bulk(utf8(text));
+  }
+
+  /** The null reply: `$-1` in RESP2, `_` in RESP3. */
+  null(): this {
+    this.#out.bytes(this.version === 3 ? NULL_RESP3 : NULL_BULK);
+    return this;
+  }
+
+  arrayHeader(count: number): this {
+    this.#out.bytes(utf8(`*${count}\r\n`));
+    return this;
+  }
+
+  /** A map (RESP3 `%`), sent as a flat array of pairs in RESP2. */
+  mapHeader(pairs: number): this {
+    this.#out.bytes(utf8(this.version === 3 ? `%${pairs}\r\n` : `*${pairs * 2}\r\n`));
+    return this;
+  }
+}
