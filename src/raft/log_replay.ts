@@ -1,0 +1,60 @@
+/**
+ * Rebuilds the Raft state from the records of the durable log, in order:
+ * later Entries records replace any earlier entries from their first index
+ * on (a truncated conflicting suffix), snapshot markers drop what they cover.
+ */
+import type { ConfState, Entry, HardState, SnapshotMetadata } from "./core/messages.ts";
+import { EMPTY_CONF_STATE, EMPTY_HARD_STATE } from "./core/messages.ts";
+import { type LogRecord, LogRecordKind } from "./log_codec.ts";
+
+export interface ReplayedState {
+  readonly hardState: HardState;
+  readonly confState: ConfState;
+  readonly snapshot: SnapshotMetadata;
+  /** Contiguous entries after the snapshot. */
+  readonly entries: readonly Entry[];
+}
+
+export function replay(records: readonly LogRecord[]): ReplayedState {
+  let hardState = EMPTY_HARD_STATE;
+  let confState = EMPTY_CONF_STATE;
+  let snapshot: SnapshotMetadata = { index: 0, term: 0, confState: EMPTY_CONF_STATE };
+  let entries: Entry[] = [];
+  for (const rec of records) {
+    switch (rec.kind) {
+      case LogRecordKind.Entries: {
+        const first = rec.entries[0];
+        if (first === undefined) break;
+        entries = entries.filter((e) => e.index < first.index);
+        const lastKept = entries[entries.length - 1];
+        if (lastKept !== undefined && lastKept.index + 1 !== first.index) entries = [];
+        entries.push(...rec.entries);
+        break;
+      }
+      case LogRecordKind.HardState:
+        hardState = rec.hardState;
+        break;
+      case LogRecordKind.ConfState:
+        confState = rec.confState;
+        break;
+      case LogRecordKind.Snapshot: {
+        const m = rec.metadata;
+        // Checkpoints at the start of each segment repeat the current marker.
+        if (m.index <= snapshot.index) break;
+        const at = entries.find((e) => e.index === m.index);
+        // Our own compaction keeps the entries after the snapshot; a snapshot
+        // from the leader that does not match our log replaces all of it.
+        entries = at !== undefined && at.term === m.term
+          ? entries.filter((e) => e.index > m.index)
+          : [];
+        snapshot = m;
+        confState = m.confState;
+        break;
+      }
+    }
+  }
+  entries = entries.filter((e) => e.index > snapshot.index);
+  const first = entries[0];
+  if (first !== undefined && first.index !== snapshot.index + 1) entries = [];
+  return { hardState, confState, snapshot, entries };
+}

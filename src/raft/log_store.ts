@@ -1,0 +1,270 @@
+/**
+ * The durable Raft log: hard state, entries and snapshot markers in a
+ * sequence of segment files on the shared checksummed record format
+ * (util/record_format.ts), plus snapshot files. It keeps a `MemoryStorage`
+ * as the in-memory view the core reads. Layout and recovery: docs/raft.md.
+ *
+ * - `save(ready)` writes everything a Ready must persist as records appended
+ *   to the current segment, then issues ONE fsync (group commit: the Ready
+ *   already batches everything that arrived meanwhile).
+ * - A conflicting suffix is truncated logically: an Entries record starting
+ *   at index i replaces every earlier entry >= i when the log is replayed.
+ * - Each new segment starts with a checkpoint (snapshot marker, conf state,
+ *   hard state), so a segment whose entries are all covered by a durable
+ *   snapshot can be removed.
+ * - Recovery replays the segments; a torn tail of the LAST segment (a crash
+ *   mid-write) is truncated to the last valid record; damage anywhere else is
+ *   a `CorruptionError`.
+ * - A failed fsync is sticky: every later call fails with `ClosedError`.
+ */
+import { assert } from "../util/assert.ts";
+import { ByteWriter } from "../util/coding.ts";
+import { ClosedError, CorruptionError, errorMessage } from "../util/errors.ts";
+import { readAllRecords, RecordWriter } from "../util/record_format.ts";
+import type { File, FileSystem } from "../platform/types.ts";
+import type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from "./core/messages.ts";
+import { MemoryStorage } from "./core/storage.ts";
+import { decodeLogRecord, encodeLogRecord, type LogRecord, LogRecordKind } from "./log_codec.ts";
+import { readSnapshotFile, writeSnapshotFile } from "./snapshot_file.ts";
+import { replay } from "./log_replay.ts";
+
+export interface LogStoreOptions {
+  /** Segment size at which a new segment is started. */
+  readonly segmentBytes?: number;
+}
+
+/** The durable part of a Ready. */
+export interface PersistRequest {
+  readonly hardState: HardState | undefined;
+  readonly entries: readonly Entry[];
+  readonly snapshot: Snapshot | undefined;
+  readonly mustSync: boolean;
+}
+
+const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
+const SEGMENT_RE = /^log-(\d{16})\.seg$/;
+
+function segmentName(seq: number): string {
+  return `log-${String(seq).padStart(16, "0")}.seg`;
+}
+
+interface Segment {
+  readonly seq: number;
+  /** Highest entry index written to this segment (0 if none). */
+  maxIndex: number;
+}
+
+export class LogStore {
+  readonly storage: MemoryStorage;
+  readonly #fs: FileSystem;
+  readonly #dir: string;
+  readonly #segmentBytes: number;
+  readonly #segments: Segment[];
+  #file: File;
+  #writer: RecordWriter;
+  readonly #scratch = new ByteWriter(4096);
+  #failed: Error | undefined = undefined;
+  /** Index of the newest durable snapshot file. */
+  #snapIndex: number;
+
+  private constructor(
+    fs: FileSystem,
+    dir: string,
+    opts: LogStoreOptions,
+    storage: MemoryStorage,
+    segments: Segment[],
+    file: File,
+  ) {
+    this.#fs = fs;
+    this.#dir = dir;
+    this.#segmentBytes = opts.segmentBytes ?? SEGMENT_BYTES_DEFAULT;
+    this.storage = storage;
+    this.#segments = segments;
+    this.#file = file;
+    this.#writer = new RecordWriter(file.size());
+    this.#snapIndex = storage.snapshot().metadata.index;
+  }
+
+  /** Opens (creating if needed) the log in `dir` and recovers its state. */
+  static async open(fs: FileSystem, dir: string, opts: LogStoreOptions = {}): Promise<LogStore> {
+    fs.mkdir(dir);
+    const names = fs.list(dir).filter((n) => SEGMENT_RE.test(n)).sort();
+    const segments: Segment[] = [];
+    const records: LogRecord[] = [];
+    for (const [i, name] of names.entries()) {
+      const path = `${dir}/${name}`;
+      const { records: recs, tornTail } = readAllRecords(fs.readFile(path), path);
+      if (tornTail !== null) {
+        if (i !== names.length - 1) {
+          throw new CorruptionError(path, tornTail.offset, `damaged segment: ${tornTail.reason}`);
+        }
+        // Only the segment being written at crash time can be torn: cut it back.
+        const f = fs.open(path);
+        f.truncate(tornTail.offset);
+        await f.sync();
+        f.close();
+      }
+      const seg: Segment = { seq: Number(SEGMENT_RE.exec(name)?.[1] ?? 0), maxIndex: 0 };
+      for (const r of recs) {
+        const rec = decodeOrThrow(r.payload, path, r.offset);
+        if (rec.kind === LogRecordKind.Entries && rec.entries.length > 0) {
+          seg.maxIndex = Math.max(seg.maxIndex, rec.entries[rec.entries.length - 1]?.index ?? 0);
+        }
+        records.push(rec);
+      }
+      segments.push(seg);
+    }
+    const state = replay(records);
+    const storage = new MemoryStorage();
+    if (state.snapshot.index > 0) {
+      storage.applySnapshot(readSnapshotFile(fs, dir, state.snapshot.index));
+    }
+    storage.append(state.entries.filter((e) => e.index > state.snapshot.index));
+    storage.setHardState(state.hardState);
+    storage.confState = state.confState;
+    let file: File;
+    const lastSeg = segments[segments.length - 1];
+    if (lastSeg === undefined) {
+      segments.push({ seq: 1, maxIndex: 0 });
+      file = fs.open(`${dir}/${segmentName(1)}`, { create: true });
+      await fs.syncDir(dir);
+    } else {
+      file = fs.open(`${dir}/${segmentName(lastSeg.seq)}`);
+    }
+    return new LogStore(fs, dir, opts, storage, segments, file);
+  }
+
+  #check(): void {
+    if (this.#failed !== undefined) {
+      throw new ClosedError(`raft log failed earlier: ${errorMessage(this.#failed)}`);
+    }
+  }
+
+  #record(rec: LogRecord): void {
+    this.#writer.append(encodeLogRecord(this.#scratch, rec));
+  }
+
+  #flush(): void {
+    if (this.#writer.pendingBytes > 0) this.#file.append(this.#writer.take());
+  }
+
+  async #sync(): Promise<void> {
+    try {
+      await this.#file.sync();
+    } catch (err) {
+      this.#failed = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    }
+  }
+
+  /**
+   * Persists a Ready's snapshot, entries and hard state, durably when
+   * `mustSync`. Must complete before the Ready's messages are sent.
+   */
+  async save(req: PersistRequest): Promise<void> {
+    this.#check();
+    if (req.snapshot !== undefined) await this.#installSnapshot(req.snapshot);
+    if (req.entries.length > 0) {
+      this.#record({ kind: LogRecordKind.Entries, entries: req.entries });
+      const seg = this.#segments[this.#segments.length - 1];
+      assert(seg !== undefined, "there is always a current segment");
+      seg.maxIndex = Math.max(seg.maxIndex, req.entries[req.entries.length - 1]?.index ?? 0);
+    }
+    if (req.hardState !== undefined) {
+      this.#record({ kind: LogRecordKind.HardState, hardState: req.hardState });
+    }
+    this.#flush();
+    if (req.mustSync || req.snapshot !== undefined) await this.#sync();
+    this.storage.append(req.entries);
+    if (req.hardState !== undefined) this.storage.setHardState(req.hardState);
+    if (this.#writer.fileBytes >= this.#segmentBytes) await this.#roll();
+  }
+
+  /** Records the configuration after the driver applied a conf change. */
+  setConfState(cs: ConfState): void {
+    this.#check();
+    this.storage.confState = cs;
+    this.#record({ kind: LogRecordKind.ConfState, confState: cs });
+    this.#flush(); // made durable by the next sync
+  }
+
+  /** A snapshot received from the leader replaces the log. */
+  async #installSnapshot(snap: Snapshot): Promise<void> {
+    await writeSnapshotFile(this.#fs, this.#dir, snap);
+    this.#record({ kind: LogRecordKind.Snapshot, metadata: snap.metadata });
+    this.storage.applySnapshot(snap);
+    this.#snapIndex = snap.metadata.index;
+  }
+
+  /**
+   * Compacts the log up to `index` (applied by the state machine, whose image
+   * is `data`), then removes segments and snapshot files no longer needed.
+   */
+  async compact(index: number, confState: ConfState, data: Uint8Array): Promise<void> {
+    this.#check();
+    if (index <= this.#snapIndex) return;
+    const snap = this.storage.createSnapshot(index, confState, data);
+    await writeSnapshotFile(this.#fs, this.#dir, snap);
+    this.#record({ kind: LogRecordKind.Snapshot, metadata: snap.metadata });
+    this.#flush();
+    await this.#sync();
+    this.storage.compact(index);
+    this.#snapIndex = index;
+    await this.#roll();
+    await this.#collectGarbage();
+  }
+
+  /** Starts a new segment that begins with a checkpoint of the current state. */
+  async #roll(): Promise<void> {
+    await this.#sync();
+    this.#file.close();
+    const seq = (this.#segments[this.#segments.length - 1]?.seq ?? 0) + 1;
+    this.#file = this.#fs.open(`${this.#dir}/${segmentName(seq)}`, { create: true });
+    this.#writer = new RecordWriter(0);
+    this.#segments.push({ seq, maxIndex: 0 });
+    const meta: SnapshotMetadata = this.storage.snapshot().metadata;
+    if (meta.index > 0) this.#record({ kind: LogRecordKind.Snapshot, metadata: meta });
+    this.#record({ kind: LogRecordKind.ConfState, confState: this.storage.confState });
+    this.#record({ kind: LogRecordKind.HardState, hardState: this.storage.hardState });
+    this.#flush();
+    await this.#sync();
+    await this.#fs.syncDir(this.#dir);
+  }
+
+  /** Removes segments whose entries are all covered by the snapshot, and old snapshots. */
+  async #collectGarbage(): Promise<void> {
+    let removed = false;
+    while (this.#segments.length > 1) {
+      const seg = this.#segments[0];
+      if (seg === undefined || seg.maxIndex > this.#snapIndex) break;
+      this.#fs.remove(`${this.#dir}/${segmentName(seg.seq)}`);
+      this.#segments.shift();
+      removed = true;
+    }
+    for (const name of this.#fs.list(this.#dir)) {
+      const m = /^snap-(\d{16})\.snap$/.exec(name);
+      if (m !== null && Number(m[1]) < this.#snapIndex) {
+        this.#fs.remove(`${this.#dir}/${name}`);
+        removed = true;
+      }
+    }
+    if (removed) await this.#fs.syncDir(this.#dir);
+  }
+
+  /** Number of segment files (for tests). */
+  get segmentCount(): number {
+    return this.#segments.length;
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+}
+
+function decodeOrThrow(payload: Uint8Array, path: string, offset: number): LogRecord {
+  try {
+    return decodeLogRecord(payload);
+  } catch (err) {
+    throw new CorruptionError(path, offset, `bad raft log record: ${errorMessage(err)}`);
+  }
+}

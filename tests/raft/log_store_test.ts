@@ -1,0 +1,166 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
+import { LogStore } from "../../src/raft/log_store.ts";
+import { type Entry, EntryType } from "../../src/raft/core/messages.ts";
+import { utf8 } from "../../src/util/bytes.ts";
+
+const CS = {
+  voters: [1, 2, 3],
+  votersOutgoing: [],
+  learners: [],
+  learnersNext: [],
+  autoLeave: false,
+};
+
+function ents(from: number, to: number, term: number): Entry[] {
+  const out: Entry[] = [];
+  for (let i = from; i <= to; i++) {
+    out.push({ term, index: i, type: EntryType.Normal, data: utf8(`e${i}`) });
+  }
+  return out;
+}
+
+function terms(s: LogStore): number[] {
+  const st = s.storage;
+  if (st.lastIndex() < st.firstIndex()) return [];
+  return st.entries(st.firstIndex(), st.lastIndex() + 1, Infinity).map((e) => e.term);
+}
+
+async function bootstrapped(seed: number, segmentBytes?: number) {
+  const w = createSimWorld(seed, { trace: false });
+  const s = await LogStore.open(w.fs, "raft", { segmentBytes });
+  await s.save({
+    hardState: { term: 1, vote: 0, commit: 1 },
+    entries: [],
+    snapshot: { metadata: { index: 1, term: 1, confState: CS }, data: new Uint8Array(0) },
+    mustSync: true,
+  });
+  return { w, s };
+}
+
+test("log store: synced entries and hard state survive a crash", async () => {
+  const { w, s } = await bootstrapped(1);
+  await s.save({
+    hardState: { term: 2, vote: 1, commit: 3 },
+    entries: ents(2, 4, 2),
+    snapshot: undefined,
+    mustSync: true,
+  });
+  w.fs.crash("lose");
+  const r = await LogStore.open(w.fs, "raft");
+  assert.deepEqual(r.storage.hardState, { term: 2, vote: 1, commit: 3 });
+  assert.equal(r.storage.firstIndex(), 2);
+  assert.equal(r.storage.lastIndex(), 4);
+  assert.deepEqual(r.storage.confState, CS);
+});
+
+test("log store: unsynced writes are lost and a torn tail is truncated", async () => {
+  for (let seed = 1; seed <= 30; seed++) {
+    const { w, s } = await bootstrapped(seed);
+    await s.save({
+      hardState: { term: 2, vote: 1, commit: 1 },
+      entries: ents(2, 3, 2),
+      snapshot: undefined,
+      mustSync: true,
+    });
+    // Written but never synced: a crash may keep any prefix of it, torn.
+    await s.save({
+      hardState: undefined,
+      entries: ents(4, 40, 2),
+      snapshot: undefined,
+      mustSync: false,
+    });
+    w.fs.crash(seed % 2 === 0 ? "tear" : "lose");
+    const r = await LogStore.open(w.fs, "raft");
+    const last = r.storage.lastIndex();
+    assert.ok(last >= 3 && last <= 40, `seed ${seed}: last ${last}`);
+    assert.deepEqual(r.storage.hardState.term, 2);
+    // A second recovery finds a clean log (the tail was cut on disk).
+    const again = await LogStore.open(w.fs, "raft");
+    assert.equal(again.storage.lastIndex(), last);
+  }
+});
+
+test("log store: a conflicting suffix is replaced, also after restart", async () => {
+  const { w, s } = await bootstrapped(2);
+  await s.save({
+    hardState: { term: 2, vote: 1, commit: 2 },
+    entries: ents(2, 6, 2),
+    snapshot: undefined,
+    mustSync: true,
+  });
+  await s.save({
+    hardState: { term: 3, vote: 2, commit: 2 },
+    entries: ents(4, 5, 3),
+    snapshot: undefined,
+    mustSync: true,
+  });
+  assert.deepEqual(terms(s), [2, 2, 3, 3]);
+  w.fs.crash("lose");
+  const r = await LogStore.open(w.fs, "raft");
+  assert.deepEqual(terms(r), [2, 2, 3, 3]);
+  assert.equal(r.storage.lastIndex(), 5);
+});
+
+test("log store: compaction removes covered segments and survives restart", async () => {
+  const { w, s } = await bootstrapped(3, 160);
+  for (let i = 2; i <= 200; i += 10) {
+    await s.save({
+      hardState: { term: 2, vote: 1, commit: i + 9 },
+      entries: ents(i, i + 9, 2),
+      snapshot: undefined,
+      mustSync: true,
+    });
+  }
+  const before = s.segmentCount;
+  assert.ok(before > 5, `segments ${before}`);
+  await s.compact(150, CS, utf8("image@150"));
+  assert.ok(s.segmentCount < before, `segments ${s.segmentCount} of ${before}`);
+  w.fs.crash("lose");
+  const r = await LogStore.open(w.fs, "raft");
+  assert.equal(r.storage.firstIndex(), 151);
+  assert.equal(r.storage.lastIndex(), 201);
+  assert.equal(new TextDecoder().decode(r.storage.snapshot().data), "image@150");
+  assert.equal(r.storage.hardState.commit, 201);
+});
+
+test("log store: a snapshot from the leader replaces the log", async () => {
+  const { w, s } = await bootstrapped(4);
+  await s.save({
+    hardState: { term: 2, vote: 1, commit: 3 },
+    entries: ents(2, 5, 2),
+    snapshot: undefined,
+    mustSync: true,
+  });
+  const snap = { metadata: { index: 50, term: 4, confState: CS }, data: utf8("img") };
+  await s.save({
+    hardState: { term: 4, vote: 0, commit: 50 },
+    entries: [],
+    snapshot: snap,
+    mustSync: true,
+  });
+  await s.save({
+    hardState: undefined,
+    entries: ents(51, 52, 4),
+    snapshot: undefined,
+    mustSync: true,
+  });
+  w.fs.crash("lose");
+  const r = await LogStore.open(w.fs, "raft");
+  assert.equal(r.storage.firstIndex(), 51);
+  assert.equal(r.storage.lastIndex(), 52);
+  assert.equal(r.storage.snapshot().metadata.index, 50);
+});
+
+test("log store: a failed fsync is sticky", async () => {
+  const { w, s } = await bootstrapped(5);
+  w.fs.failSync(1);
+  await assert.rejects(
+    s.save({ hardState: undefined, entries: ents(2, 2, 1), snapshot: undefined, mustSync: true }),
+  );
+  await assert.rejects(
+    s.save({ hardState: undefined, entries: ents(3, 3, 1), snapshot: undefined, mustSync: true }),
+    /failed earlier/,
+  );
+});
