@@ -1,0 +1,116 @@
+/**
+ * The HTTP endpoint (STYLE §2.21): a Hono app with no runtime code, served by
+ * the platform's `serveHttp(app.fetch)` and tested in-process with
+ * `app.request()`. Routes and fields are fixed by DESIGN §3:
+ *
+ *   GET /status   JSON: id, role, term, leader, commitIndex, appliedIndex, members, …
+ *   GET /metrics  Prometheus text format
+ *   GET /health   200 when the node has a leader and is caught up, else 503
+ *   POST /admin/* membership, leadership transfer, snapshot (admin token when configured)
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { MetricsRegistry } from "../metrics.ts";
+
+export type Role = "leader" | "follower" | "candidate" | "learner";
+
+export interface MemberStatus {
+  readonly id: number;
+  readonly address: string;
+  readonly learner: boolean;
+  /** Leader only: highest log index known replicated on this member. */
+  readonly matchIndex?: number;
+}
+
+export interface NodeStatus {
+  readonly id: number;
+  readonly role: Role;
+  readonly term: number;
+  readonly leader: number | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly members: readonly MemberStatus[];
+  readonly [extra: string]: unknown;
+}
+
+/** Read-only view of a node for the status routes. */
+export interface StatusSource {
+  status(): NodeStatus;
+  /** True when the node knows a leader and has applied everything it knows committed. */
+  healthy(): boolean;
+}
+
+/** Admin operations; each resolves to a JSON-able result or throws an Error with a message. */
+export interface AdminApi {
+  addMember(id: number, address: string): Promise<unknown>;
+  removeMember(id: number): Promise<unknown>;
+  transferLeader(id: number): Promise<unknown>;
+  snapshot(): Promise<unknown>;
+}
+
+export interface StatusAppOptions {
+  readonly source: StatusSource;
+  readonly metrics: MetricsRegistry;
+  readonly admin?: AdminApi;
+  /** When set, admin routes need `Authorization: Bearer <token>`. */
+  readonly adminToken?: string;
+}
+
+function positiveId(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d{1,15}$/.test(text) || Number(text) === 0) return undefined;
+  return Number(text);
+}
+
+export function createStatusApp(options: StatusAppOptions): Hono {
+  const app = new Hono();
+  app.get("/status", (c) => c.json(options.source.status()));
+  app.get("/metrics", (c) =>
+    c.text(options.metrics.render(), 200, {
+      "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+    }));
+  app.get("/health", (c) => {
+    const ok = options.source.healthy();
+    return c.json({ healthy: ok }, ok ? 200 : 503);
+  });
+  const admin = options.admin;
+  if (admin !== undefined) addAdminRoutes(app, admin, options.adminToken);
+  app.notFound((c) => c.json({ error: "not found" }, 404));
+  app.onError((err, c) => c.json({ error: err.message }, 500));
+  return app;
+}
+
+function addAdminRoutes(app: Hono, admin: AdminApi, token: string | undefined): void {
+  app.use("/admin/*", async (c, next) => {
+    if (token !== undefined && c.req.header("Authorization") !== `Bearer ${token}`) {
+      return c.json({ error: "admin token required" }, 401);
+    }
+    await next();
+    return undefined;
+  });
+  const run = async (c: Context, op: () => Promise<unknown>) => {
+    try {
+      return c.json({ ok: true, result: await op() });
+    } catch (err) {
+      return c.json({ ok: false, error: err instanceof Error ? err.message : String(err) }, 409);
+    }
+  };
+  const badId = (c: Context) => c.json({ ok: false, error: "id must be a positive integer" }, 400);
+  app.post("/admin/members/:id", (c) => {
+    const id = positiveId(c.req.param("id"));
+    const address = c.req.query("address");
+    if (id === undefined) return badId(c);
+    if (address === undefined || !/^[^\s:]+:\d{1,5}$/.test(address)) {
+      return c.json({ ok: false, error: "address must be HOST:PORT" }, 400);
+    }
+    return run(c, () => admin.addMember(id, address));
+  });
+  app.delete("/admin/members/:id", (c) => {
+    const id = positiveId(c.req.param("id"));
+    return id === undefined ? badId(c) : run(c, () => admin.removeMember(id));
+  });
+  app.post("/admin/transfer-leader/:id", (c) => {
+    const id = positiveId(c.req.param("id"));
+    return id === undefined ? badId(c) : run(c, () => admin.transferLeader(id));
+  });
+  app.post("/admin/snapshot", (c) => run(c, () => admin.snapshot()));
+}

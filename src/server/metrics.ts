@@ -1,0 +1,185 @@
+/**
+ * A small metrics registry rendered in the Prometheus text exposition format
+ * (version 0.0.4). Counters, gauges and histograms, each with optional fixed
+ * label names. Metric and label names are validated when registered; label
+ * values are escaped when rendered.
+ */
+import { assert } from "../util/assert.ts";
+
+type Labels = Readonly<Record<string, string>>;
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function labelText(labels: Labels, extra?: [string, string]): string {
+  const pairs = Object.entries(labels);
+  if (extra) pairs.push(extra);
+  if (pairs.length === 0) return "";
+  return `{${pairs.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
+}
+
+function keyOf(labels: Labels): string {
+  return JSON.stringify(Object.entries(labels).sort());
+}
+
+function formatNumber(n: number): string {
+  if (Number.isNaN(n)) return "NaN";
+  if (n === Infinity) return "+Inf";
+  if (n === -Infinity) return "-Inf";
+  return String(n);
+}
+
+interface Metric {
+  readonly name: string;
+  readonly help: string;
+  render(out: string[]): void;
+}
+
+abstract class LabeledMetric<T> implements Metric {
+  protected readonly series = new Map<string, { labels: Labels; value: T }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {
+    assert(NAME.test(name), `bad metric name ${name}`);
+    for (const l of labelNames) assert(LABEL.test(l) && l !== "le", `bad label name ${l}`);
+  }
+
+  protected get(labels: Labels, init: () => T): T {
+    const names = Object.keys(labels);
+    assert(names.length === this.labelNames.length, `${this.name}: wrong label count`);
+    for (const n of names) assert(this.labelNames.includes(n), `${this.name}: unknown label ${n}`);
+    const key = keyOf(labels);
+    let s = this.series.get(key);
+    if (s === undefined) {
+      s = { labels: { ...labels }, value: init() };
+      this.series.set(key, s);
+    }
+    return s.value;
+  }
+
+  abstract render(out: string[]): void;
+}
+
+export class Counter extends LabeledMetric<{ n: number }> {
+  inc(labels: Labels = {}, by = 1): void {
+    assert(by >= 0, "counters only go up");
+    this.get(labels, () => ({ n: 0 })).n += by;
+  }
+
+  value(labels: Labels = {}): number {
+    return this.series.get(keyOf(labels))?.value.n ?? 0;
+  }
+
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
+    for (const s of this.series.values()) {
+      out.push(`${this.name}${labelText(s.labels)} ${formatNumber(s.value.n)}`);
+    }
+  }
+}
+
+export class Gauge extends LabeledMetric<{ n: number }> {
+  set(value: number, labels: Labels = {}): void {
+    this.get(labels, () => ({ n: 0 })).n = value;
+  }
+
+  /** Removes every series (for gauges recomputed from scratch, e.g. per-follower lag). */
+  clear(): void {
+    this.series.clear();
+  }
+
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`);
+    for (const s of this.series.values()) {
+      out.push(`${this.name}${labelText(s.labels)} ${formatNumber(s.value.n)}`);
+    }
+  }
+}
+
+interface HistogramSeries {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+export class Histogram extends LabeledMetric<HistogramSeries> {
+  readonly #bounds: readonly number[];
+
+  constructor(name: string, help: string, labelNames: readonly string[], bounds: number[]) {
+    super(name, help, labelNames);
+    assert(bounds.length > 0, "a histogram needs buckets");
+    for (let i = 1; i < bounds.length; i++) assert(bounds[i - 1] < bounds[i], "buckets ascend");
+    this.#bounds = bounds;
+  }
+
+  observe(value: number, labels: Labels = {}): void {
+    const s = this.get(labels, () => ({ counts: this.#bounds.map(() => 0), sum: 0, count: 0 }));
+    for (let i = 0; i < this.#bounds.length; i++) if (value <= this.#bounds[i]) s.counts[i]++;
+    s.sum += value;
+    s.count++;
+  }
+
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`);
+    for (const { labels, value: s } of this.series.values()) {
+      this.#bounds.forEach((b, i) => {
+        out.push(`${this.name}_bucket${labelText(labels, ["le", formatNumber(b)])} ${s.counts[i]}`);
+      });
+      out.push(`${this.name}_bucket${labelText(labels, ["le", "+Inf"])} ${s.count}`);
+      out.push(`${this.name}_sum${labelText(labels)} ${formatNumber(s.sum)}`);
+      out.push(`${this.name}_count${labelText(labels)} ${s.count}`);
+    }
+  }
+}
+
+/** Exponential bucket bounds: start, start*factor, … (count of them). */
+export function exponentialBuckets(start: number, factor: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => start * factor ** i);
+}
+
+export class MetricsRegistry {
+  readonly #metrics = new Map<string, Metric>();
+  /** Called before rendering, to refresh gauges read from live state. */
+  readonly #collectors: (() => void)[] = [];
+
+  #add<M extends Metric>(metric: M): M {
+    assert(!this.#metrics.has(metric.name), `metric ${metric.name} registered twice`);
+    this.#metrics.set(metric.name, metric);
+    return metric;
+  }
+
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    return this.#add(new Counter(name, help, labelNames));
+  }
+
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
+    return this.#add(new Gauge(name, help, labelNames));
+  }
+
+  histogram(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    bounds: number[],
+  ): Histogram {
+    return this.#add(new Histogram(name, help, labelNames, bounds));
+  }
+
+  onCollect(fn: () => void): void {
+    this.#collectors.push(fn);
+  }
+
+  render(): string {
+    for (const collect of this.#collectors) collect();
+    const out: string[] = [];
+    for (const m of this.#metrics.values()) m.render(out);
+    return out.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,74 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  type AdminApi,
+  createStatusApp,
+  type NodeStatus,
+} from "../../../src/server/http/status_app.ts";
+import { MetricsRegistry } from "../../../src/server/metrics.ts";
+
+const status: NodeStatus = {
+  id: 2,
+  role: "follower",
+  term: 5,
+  leader: 1,
+  commitIndex: 40,
+  appliedIndex: 39,
+  members: [{ id: 1, address: "127.0.0.1:7001", learner: false }],
+};
+
+function app(healthy: boolean, admin?: AdminApi, adminToken?: string) {
+  const metrics = new MetricsRegistry();
+  metrics.counter("tinykv_up_total", "Up.").inc();
+  return createStatusApp({
+    source: { status: () => status, healthy: () => healthy },
+    metrics,
+    admin,
+    adminToken,
+  });
+}
+
+test("status app: /status has the DESIGN §3 fields; /metrics is Prometheus text", async () => {
+  const res = await app(true).request("/status");
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  for (const field of ["id", "role", "term", "leader", "commitIndex", "appliedIndex", "members"]) {
+    assert.ok(field in body, field);
+  }
+  assert.equal(body.role, "follower");
+  const metrics = await app(true).request("/metrics");
+  assert.match(metrics.headers.get("content-type") ?? "", /text\/plain; version=0.0.4/);
+  assert.match(await metrics.text(), /tinykv_up_total 1/);
+});
+
+test("status app: /health is 200 when healthy and 503 when not; unknown paths are 404", async () => {
+  assert.equal((await app(true).request("/health")).status, 200);
+  assert.equal((await app(false).request("/health")).status, 503);
+  assert.equal((await app(true).request("/nope")).status, 404);
+});
+
+test("status app: admin routes check the token and validate ids and addresses", async () => {
+  const calls: string[] = [];
+  const admin: AdminApi = {
+    addMember: (id, address) => Promise.resolve(calls.push(`add ${id} ${address}`)),
+    removeMember: (id) => Promise.reject(new Error(`cannot remove ${id}: would lose quorum`)),
+    transferLeader: (id) => Promise.resolve(calls.push(`transfer ${id}`)),
+    snapshot: () => Promise.resolve({ index: 10 }),
+  };
+  const a = app(true, admin, "s3cret");
+  const auth = { headers: { Authorization: "Bearer s3cret" } };
+  assert.equal((await a.request("/admin/snapshot", { method: "POST" })).status, 401);
+  const snap = await a.request("/admin/snapshot", { method: "POST", ...auth });
+  assert.deepEqual(await snap.json(), { ok: true, result: { index: 10 } });
+  const add = "/admin/members/4?address=127.0.0.1:7004";
+  assert.equal((await a.request(add, { method: "POST", ...auth })).status, 200);
+  const badId = await a.request("/admin/members/x?address=h:1", { method: "POST", ...auth });
+  assert.equal(badId.status, 400);
+  const badAddr = await a.request("/admin/members/5?address=nope", { method: "POST", ...auth });
+  assert.equal(badAddr.status, 400);
+  const refused = await a.request("/admin/members/1", { method: "DELETE", ...auth });
+  assert.equal(refused.status, 409);
+  assert.match((await refused.json()).error, /would lose quorum/);
+  await a.request("/admin/transfer-leader/3", { method: "POST", ...auth });
+  assert.deepEqual(calls, ["add 4 127.0.0.1:7004", "transfer 3"]);
+});
