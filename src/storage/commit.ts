@@ -1,0 +1,229 @@
+/**
+ * The write path with group commit. Writers queue; one drain loop takes every
+ * batch queued so far (up to COMMIT_GROUP_BYTES_MAX), assigns sequence
+ * numbers, appends them to the WAL in one write and — in `always` mode —
+ * awaits one fdatasync for the whole group before applying it to the memtable
+ * and acknowledging. A failed write or sync is sticky. When nothing is queued
+ * and no fsync is needed, a write completes synchronously (no queue, no await).
+ */
+import { COMMIT_GROUP_BYTES_MAX, L0_FILES_SLOWDOWN, L0_FILES_STOP } from "../limits.ts";
+import type { Background } from "./background.ts";
+import type { DbState } from "./db_state.ts";
+import { Memtable } from "./memtable/memtable.ts";
+import { join, walName } from "./version/file_names.ts";
+import { WalWriter } from "./wal/wal_writer.ts";
+import { decodeBatch, type EncodedBatch, setBatchSeq } from "./write_batch.ts";
+
+interface Pending {
+  /** undefined: a request to rotate the memtable (from `flush()`), run in queue order. */
+  readonly batch: EncodedBatch | undefined;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+export class Committer {
+  #queue: Pending[] = [];
+  #running = false;
+  #syncing = false;
+  #dirty = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(readonly s: DbState, readonly bg: Background) {}
+
+  submit(batch: EncodedBatch): Promise<void> {
+    const s = this.s;
+    try {
+      s.checkWritable();
+      if (!this.#running && (s.options.sync !== "always" || !s.options.wal) && this.#roomNow()) {
+        this.#write([batch]);
+        if (s.options.sync === "batched") this.#backgroundSync();
+        this.#apply([batch]);
+        return RESOLVED;
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ batch, resolve, reject });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  /** Rotates the memtable (if it holds anything) after every write queued before. */
+  rotate(): Promise<void> {
+    try {
+      this.s.checkWritable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ batch: undefined, resolve, reject });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  #roomNow(): boolean {
+    const s = this.s;
+    return s.mem.bytes < s.options.memtableBytes &&
+      s.vs.current.levels[0].length < L0_FILES_SLOWDOWN;
+  }
+
+  /** Resolves once every queued write has been committed or rejected. */
+  idle(): Promise<void> {
+    if (!this.#running) return RESOLVED;
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    const s = this.s;
+    while (this.#queue.length > 0) {
+      let group: Pending[] = [];
+      try {
+        const head = this.#queue[0];
+        if (head.batch === undefined) {
+          this.#queue.shift();
+          await this.makeRoom(true).then(head.resolve, head.reject);
+          continue;
+        }
+        await this.makeRoom(false);
+        group = this.#takeGroup();
+        const batches: EncodedBatch[] = [];
+        for (const p of group) if (p.batch !== undefined) batches.push(p.batch);
+        this.#write(batches);
+        if (s.wal !== undefined && s.options.sync === "always") {
+          await s.wal.sync();
+          s.counters.walSyncs++;
+        } else if (s.options.sync === "batched") this.#backgroundSync();
+        this.#apply(batches);
+        for (const p of group) p.resolve();
+      } catch (err) {
+        const e = group.length > 0 ? s.fail(err) : err;
+        for (const p of group) p.reject(e);
+        for (const p of this.#queue.splice(0)) p.reject(e);
+      }
+    }
+    this.#running = false;
+    for (const fn of this.#idleWaiters.splice(0)) fn();
+  }
+
+  #takeGroup(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.#queue.length && (n === 0 || bytes < COMMIT_GROUP_BYTES_MAX)) {
+      const b = this.#queue[n].batch;
+      if (b === undefined) break;
+      bytes += b.payload.length;
+      n++;
+    }
+    this.s.counters.commitGroups++;
+    return this.#queue.splice(0, n);
+  }
+
+  #write(batches: readonly EncodedBatch[]): void {
+    let seq = this.s.vs.lastSequence + 1;
+    for (const b of batches) {
+      setBatchSeq(b.payload, seq);
+      seq += b.count;
+    }
+    this.s.wal?.appendGroup(batches.map((b) => b.payload));
+  }
+
+  #apply(batches: readonly EncodedBatch[]): void {
+    const s = this.s;
+    const mem = s.mem;
+    let last = s.vs.lastSequence;
+    for (const b of batches) {
+      const r = decodeBatch(b.payload, "write batch", 0, (seq, kind, key, value) => {
+        mem.add(seq, kind, key, value);
+      });
+      last = r.firstSeq + r.count - 1;
+    }
+    s.vs.lastSequence = last;
+  }
+
+  #backgroundSync(): void {
+    if (this.s.wal === undefined) return;
+    if (this.#syncing) {
+      this.#dirty = true;
+      return;
+    }
+    this.#syncing = true;
+    void this.#syncLoop();
+  }
+
+  async #syncLoop(): Promise<void> {
+    const s = this.s;
+    try {
+      do {
+        this.#dirty = false;
+        const wal = s.wal;
+        if (wal === undefined || s.closed) break;
+        await wal.sync();
+        s.counters.walSyncs++;
+      } while (this.#dirty);
+    } catch (err) {
+      s.fail(err);
+    } finally {
+      this.#syncing = false;
+    }
+  }
+
+  /**
+   * Staged backpressure, then memtable rotation: with L0 at the slowdown mark
+   * each write first yields once to background work; with the memtable full
+   * and the previous one still flushing, or L0 at the stop mark, writes wait.
+   */
+  async makeRoom(force: boolean): Promise<void> {
+    const s = this.s;
+    let slowed = false;
+    for (;;) {
+      s.checkWritable();
+      const l0 = s.vs.current.levels[0].length;
+      if (!force && !slowed && l0 >= L0_FILES_SLOWDOWN && l0 < L0_FILES_STOP) {
+        s.counters.writeSlowdowns++;
+        slowed = true;
+        this.bg.schedule();
+        await s.yieldNow();
+        continue;
+      }
+      if (!force && s.mem.bytes < s.options.memtableBytes) return;
+      if (force && s.mem.count === 0) return;
+      if (s.imm !== undefined) {
+        s.counters.memtableStalls++;
+        this.bg.schedule();
+        await s.progress();
+        continue;
+      }
+      if (l0 >= L0_FILES_STOP) {
+        s.counters.writeStops++;
+        this.bg.schedule();
+        await s.progress();
+        continue;
+      }
+      await this.#rotate();
+      this.bg.schedule();
+      return;
+    }
+  }
+
+  async #rotate(): Promise<void> {
+    const s = this.s;
+    if (s.options.wal) {
+      const old = s.wal;
+      if (old !== undefined) {
+        await old.idle();
+        if (old.syncedBytes < old.appendedBytes) await old.sync(); // WALs stay a prefix
+      }
+      const n = s.vs.newFileNumber();
+      const file = s.fs.open(join(s.dir, walName(n)), { create: true, truncate: true });
+      await s.fs.syncDir(s.dir);
+      s.wal = new WalWriter(file, n);
+      old?.close();
+    }
+    s.imm = s.mem;
+    s.mem = new Memtable(s.prng.fork(), s.wal?.number ?? 0);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Tables written by one flush or compaction. A table is cut only where the
+ * user key changes, so no user key ever spans two tables of a level. Each
+ * finished table is fsynced; `finish()` also fsyncs the directory, so the
+ * files are durable before any manifest edit names them.
+ */
+import type { File } from "../../platform/types.ts";
+import type { DbState } from "../db_state.ts";
+import type { ValueKind } from "../internal_key.ts";
+import { TableBuilder } from "../sstable/table_builder.ts";
+import { join, tableName } from "../version/file_names.ts";
+import type { FileMeta } from "../version/version_edit.ts";
+
+export class OutputSet {
+  readonly outputs: FileMeta[] = [];
+  #builder: TableBuilder | undefined;
+  #file: File | undefined;
+  #number = 0;
+  bytesWritten = 0;
+
+  constructor(readonly s: DbState, readonly targetBytes: number) {}
+
+  /** True when the current table is full and may be cut before a new user key. */
+  get full(): boolean {
+    return this.#builder !== undefined && this.#builder.fileBytes >= this.targetBytes;
+  }
+
+  async add(key: Uint8Array, seq: number, kind: ValueKind, value: Uint8Array, newKey: boolean) {
+    if (newKey && this.full) await this.#finishTable();
+    if (this.#builder === undefined) {
+      this.#number = this.s.vs.newFileNumber();
+      this.s.pendingOutputs.add(this.#number);
+      this.#file = this.s.fs.open(join(this.s.dir, tableName(this.#number)), {
+        create: true,
+        truncate: true,
+      });
+      this.#builder = new TableBuilder(this.#file);
+    }
+    this.#builder.add(key, seq, kind, value);
+  }
+
+  async #finishTable(): Promise<void> {
+    const b = this.#builder, f = this.#file;
+    if (b === undefined || f === undefined) return;
+    this.#builder = undefined;
+    this.#file = undefined;
+    const size = b.finish();
+    try {
+      await f.sync();
+    } finally {
+      f.close();
+    }
+    this.bytesWritten += size;
+    this.outputs.push({ number: this.#number, size, smallest: b.smallest, largest: b.largest });
+  }
+
+  /** Finishes the last table and makes every output durable. */
+  async finish(): Promise<FileMeta[]> {
+    await this.#finishTable();
+    if (this.outputs.length > 0) await this.s.fs.syncDir(this.s.dir);
+    return this.outputs;
+  }
+
+  /** Forgets the outputs as pending (after their edit is installed or abandoned). */
+  release(): void {
+    this.#file?.close();
+    for (const f of this.outputs) this.s.pendingOutputs.delete(f.number);
+    this.s.pendingOutputs.delete(this.#number);
+  }
+}

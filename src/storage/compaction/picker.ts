@@ -1,0 +1,86 @@
+/**
+ * Chooses the next compaction (leveldb version_set.cc PickCompaction): level 0
+ * by file count, deeper levels by size over their limit, and within a level
+ * round-robin over key ranges using the level's compact pointer.
+ */
+import { L0_FILES_COMPACTION_TRIGGER } from "../../limits.ts";
+import { compareBytes } from "../../util/bytes.ts";
+import { compareInternalKeys, userKeyOf } from "../internal_key.ts";
+import type { Version } from "../version/version.ts";
+import { type FileMeta, NUM_LEVELS } from "../version/version_edit.ts";
+
+export interface Compaction {
+  readonly level: number;
+  readonly inputs: readonly FileMeta[];
+  /** Overlapping files of level + 1. */
+  readonly next: readonly FileMeta[];
+}
+
+export function levelMaxBytes(level: number, level1Bytes: number): number {
+  return level1Bytes * 10 ** (level - 1);
+}
+
+/** Compaction scores per level; ≥ 1 means the level needs compacting. */
+export function levelScores(v: Version, level1Bytes: number): number[] {
+  const scores = [v.levels[0].length / L0_FILES_COMPACTION_TRIGGER];
+  for (let l = 1; l < NUM_LEVELS - 1; l++) {
+    scores.push(v.levelBytes(l) / levelMaxBytes(l, level1Bytes));
+  }
+  return scores;
+}
+
+/** User-key range covered by `files`. */
+export function keyRange(files: readonly FileMeta[]): [Uint8Array, Uint8Array] {
+  let lo = userKeyOf(files[0].smallest), hi = userKeyOf(files[0].largest);
+  for (const f of files) {
+    if (compareBytes(userKeyOf(f.smallest), lo) < 0) lo = userKeyOf(f.smallest);
+    if (compareBytes(userKeyOf(f.largest), hi) > 0) hi = userKeyOf(f.largest);
+  }
+  return [lo, hi];
+}
+
+export function pickCompaction(
+  v: Version,
+  pointers: readonly (Uint8Array | undefined)[],
+  level1Bytes: number,
+): Compaction | undefined {
+  const scores = levelScores(v, level1Bytes);
+  let level = -1;
+  let best = 1;
+  scores.forEach((s, l) => {
+    if (s >= best) [best, level] = [s, l];
+  });
+  if (level < 0) return undefined;
+  return level === 0 ? levelZero(v) : rotating(v, level, pointers[level]);
+}
+
+function levelZero(v: Version): Compaction {
+  const inputs = v.levels[0];
+  const [lo, hi] = keyRange(inputs);
+  return { level: 0, inputs, next: v.overlapping(1, lo, hi) };
+}
+
+function rotating(v: Version, level: number, pointer: Uint8Array | undefined): Compaction {
+  const files = v.levels[level];
+  let pick = files[0];
+  if (pointer !== undefined) {
+    const after = files.find((f) => compareInternalKeys(f.largest, pointer) > 0);
+    if (after !== undefined) pick = after;
+  }
+  const [lo, hi] = keyRange([pick]);
+  return { level, inputs: [pick], next: v.overlapping(level + 1, lo, hi) };
+}
+
+/** A manual compaction of everything in `level` that meets [start, end]. */
+export function rangeCompaction(
+  v: Version,
+  level: number,
+  start?: Uint8Array,
+  end?: Uint8Array,
+): Compaction | undefined {
+  const inputs = v.overlapping(level, start, end);
+  if (inputs.length === 0) return undefined;
+  const all = level === 0 ? v.levels[0] : inputs; // L0 files overlap each other: take all
+  const [lo, hi] = keyRange(all);
+  return { level, inputs: all, next: v.overlapping(level + 1, lo, hi) };
+}

@@ -1,0 +1,197 @@
+/**
+ * The embedded engine's public API (abstract-level shapes): `Db.open(fs, dir,
+ * options)`, then get / put / delete / write / scan / snapshot / flush /
+ * compactRange / stats / close. Keys and values are bytes; strings are
+ * accepted and UTF-8 encoded. `get` is synchronous: every read is served from
+ * memory or a positional file read, so it never needs a promise.
+ */
+import { SNAPSHOTS_MAX } from "../limits.ts";
+import type { FileSystem } from "../platform/types.ts";
+import { toBytes } from "../util/bytes.ts";
+import { ClosedError, InvalidArgumentError, TooLargeError } from "../util/errors.ts";
+import { Background } from "./background.ts";
+import { Committer } from "./commit.ts";
+import { rangeCompaction } from "./compaction/picker.ts";
+import { openState } from "./db_open.ts";
+import type { DbState } from "./db_state.ts";
+import { ValueKind } from "./internal_key.ts";
+import { type DbOptions, resolveOptions } from "./options.ts";
+import { scanEntries, type ScanOptions } from "./scan.ts";
+import { bloomHash } from "./sstable/bloom.ts";
+import { collectStats, type DbStats } from "./stats.ts";
+import { NUM_LEVELS } from "./version/version_edit.ts";
+import { checkKey, encodeBatch, encodeSingle, type KeyLike, type WriteOp } from "./write_batch.ts";
+
+export type { DbOptions, DbStats, KeyLike, ScanOptions, WriteOp };
+
+/** A consistent point-in-time view; release it when done so compaction can drop old data. */
+export class Snapshot {
+  #released = false;
+  constructor(readonly seq: number, readonly db: Db, readonly onRelease: (seq: number) => void) {}
+
+  get released(): boolean {
+    return this.#released;
+  }
+  get(key: KeyLike): Uint8Array | undefined {
+    return this.db.get(key, { snapshot: this });
+  }
+  scan(options: ScanOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
+    return this.db.scan({ ...options, snapshot: this });
+  }
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.onRelease(this.seq);
+  }
+}
+
+export interface ReadOptions {
+  readonly snapshot?: Snapshot;
+}
+
+export class Db {
+  readonly #s: DbState;
+  readonly #bg: Background;
+  readonly #commit: Committer;
+  #closing = false;
+
+  private constructor(s: DbState) {
+    this.#s = s;
+    this.#bg = new Background(s);
+    this.#commit = new Committer(s, this.#bg);
+    this.#bg.schedule();
+  }
+
+  /** Opens (creating if needed) the database in `dir` on the given file system. */
+  static async open(fs: FileSystem, dir: string, options: DbOptions = {}): Promise<Db> {
+    return new Db(await openState(fs, dir, resolveOptions(options)));
+  }
+
+  #seq(options: ReadOptions | undefined): number {
+    const snap = options?.snapshot;
+    if (snap === undefined) return this.#s.vs.lastSequence;
+    if (snap.released || snap.db !== this) {
+      throw new InvalidArgumentError("snapshot is released or belongs to another database");
+    }
+    return snap.seq;
+  }
+
+  /** The value of `key`, or undefined. The returned bytes are the caller's. */
+  get(key: KeyLike, options?: ReadOptions): Uint8Array | undefined {
+    const s = this.#s;
+    if (s.closed) throw new ClosedError("database is closed");
+    const k = toBytes(key);
+    checkKey(k);
+    const seq = this.#seq(options);
+    let n = s.mem.get(k, seq);
+    if (n === undefined && s.imm !== undefined) n = s.imm.get(k, seq);
+    if (n !== undefined) return n.kind === ValueKind.Put ? n.value.slice() : undefined;
+    const e = s.vs.current.get(k, seq, bloomHash(k), s.tables);
+    return e !== undefined && e.kind === ValueKind.Put ? e.value.slice() : undefined;
+  }
+
+  put(key: KeyLike, value: KeyLike): Promise<void> {
+    try {
+      return this.#commit.submit(encodeSingle(toBytes(key), toBytes(value)));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  delete(key: KeyLike): Promise<void> {
+    try {
+      return this.#commit.submit(encodeSingle(toBytes(key), undefined));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Applies every op atomically, in order. */
+  write(ops: readonly WriteOp[]): Promise<void> {
+    try {
+      return this.#commit.submit(encodeBatch(ops));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Entries in key order (descending with `reverse`), as an async iterable of [key, value]. */
+  scan(options: ScanOptions & ReadOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const s = this.#s;
+    if (s.closed) throw new ClosedError("database is closed");
+    return scanEntries(s, options, this.#seq(options));
+  }
+
+  snapshot(): Snapshot {
+    const s = this.#s;
+    if (s.closed) throw new ClosedError("database is closed");
+    let total = 0;
+    for (const c of s.snapshots.values()) total += c;
+    if (total >= SNAPSHOTS_MAX) throw new TooLargeError("snapshot count", total + 1, SNAPSHOTS_MAX);
+    const seq = s.vs.lastSequence;
+    s.snapshots.set(seq, (s.snapshots.get(seq) ?? 0) + 1);
+    return new Snapshot(seq, this, (q) => {
+      const c = (s.snapshots.get(q) ?? 1) - 1;
+      if (c <= 0) s.snapshots.delete(q);
+      else s.snapshots.set(q, c);
+    });
+  }
+
+  /** Writes the memtable to a table and waits until that is durable. */
+  async flush(): Promise<void> {
+    const s = this.#s;
+    await this.#commit.rotate();
+    this.#bg.schedule();
+    while (s.imm !== undefined) {
+      if (s.failed !== undefined) throw s.failed;
+      const p = s.progress();
+      this.#bg.schedule();
+      await p;
+    }
+    if (s.failed !== undefined) throw s.failed;
+  }
+
+  /** Flushes, then compacts every level overlapping [start, end] down to the deepest one. */
+  async compactRange(start?: KeyLike, end?: KeyLike): Promise<void> {
+    const lo = start === undefined ? undefined : toBytes(start);
+    const hi = end === undefined ? undefined : toBytes(end);
+    await this.flush();
+    const s = this.#s;
+    this.#bg.paused = true;
+    try {
+      await this.#bg.idle();
+      let deepest = 1;
+      for (let l = 1; l < NUM_LEVELS; l++) {
+        if (s.vs.current.overlapping(l, lo, hi).length > 0) deepest = l;
+      }
+      for (let level = 0; level < deepest; level++) {
+        const c = rangeCompaction(s.vs.current, level, lo, hi);
+        if (c !== undefined) await this.#bg.runManual(c);
+      }
+    } finally {
+      this.#bg.paused = false;
+      this.#bg.schedule();
+    }
+  }
+
+  stats(): DbStats {
+    return collectStats(this.#s);
+  }
+
+  /** Waits for queued writes and background work, then closes every file. */
+  async close(): Promise<void> {
+    const s = this.#s;
+    if (this.#closing) return;
+    this.#closing = true;
+    await this.#commit.idle();
+    if (!s.options.wal && s.failed === undefined && (s.mem.count > 0 || s.imm !== undefined)) {
+      await this.flush();
+    }
+    s.closed = true;
+    await this.#bg.idle();
+    await s.wal?.idle();
+    s.wal?.close();
+    s.tables.closeAll();
+    s.vs.close();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The state shared by the engine's parts (write path, background work,
+ * reads, garbage collection). Plain data plus a few helpers; the behaviour
+ * lives in the modules that take it.
+ */
+import type { FileSystem } from "../platform/types.ts";
+import { ClosedError, errorMessage } from "../util/errors.ts";
+import { createPrng, type Prng } from "../util/prng.ts";
+import { BlockCache } from "./cache/block_cache.ts";
+import { TableCache } from "./cache/table_cache.ts";
+import { Memtable } from "./memtable/memtable.ts";
+import type { ResolvedOptions } from "./options.ts";
+import type { WalWriter } from "./wal/wal_writer.ts";
+import type { VersionSet } from "./version/version_set.ts";
+
+export interface TornTailReport {
+  readonly file: string;
+  readonly offset: number;
+  readonly droppedBytes: number;
+  readonly reason: string;
+}
+
+/** Counters reported by `stats()`. */
+export class Counters {
+  flushes = 0;
+  compactions = 0;
+  trivialMoves = 0;
+  compactionBytesRead = 0;
+  compactionBytesWritten = 0;
+  walSyncs = 0;
+  commitGroups = 0;
+  writeSlowdowns = 0;
+  writeStops = 0;
+  memtableStalls = 0;
+  filesDeleted = 0;
+}
+
+export class DbState {
+  mem: Memtable;
+  imm: Memtable | undefined;
+  wal: WalWriter | undefined;
+  failed: Error | undefined;
+  closed = false;
+  readonly snapshots = new Map<number, number>(); // seq → count
+  readonly pendingOutputs = new Set<number>();
+  readonly blockCache: BlockCache;
+  readonly tables: TableCache;
+  readonly counters = new Counters();
+  readonly tornTails: TornTailReport[] = [];
+  readonly prng: Prng;
+  /** Resolved whenever background work finishes a flush or compaction. */
+  #waiters: (() => void)[] = [];
+
+  constructor(
+    readonly fs: FileSystem,
+    readonly dir: string,
+    readonly options: ResolvedOptions,
+    readonly vs: VersionSet,
+  ) {
+    this.prng = createPrng(options.seed);
+    this.blockCache = new BlockCache(options.blockCacheBytes);
+    this.tables = new TableCache(fs, dir, this.blockCache);
+    this.mem = new Memtable(this.prng.fork(), 0);
+  }
+
+  /** Enters the sticky failed state (first error wins). */
+  fail(err: unknown): Error {
+    if (this.failed === undefined) {
+      this.failed = new ClosedError(`database failed: ${errorMessage(err)}`, { cause: err });
+    }
+    return this.failed;
+  }
+
+  /** Throws if writes are not allowed. */
+  checkWritable(): void {
+    if (this.closed) throw new ClosedError("database is closed");
+    if (this.failed !== undefined) throw this.failed;
+  }
+
+  /** Yields to other tasks between bounded steps of work. */
+  yieldNow(): Promise<void> {
+    const clock = this.options.clock;
+    if (clock === undefined) return Promise.resolve();
+    return new Promise((resolve) => clock.setTimeout(resolve, 0));
+  }
+
+  /** Resolves after the next flush or compaction finishes (or fails). */
+  progress(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  notifyProgress(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const fn of w) fn();
+  }
+
+  smallestSnapshot(): number {
+    let min = this.vs.lastSequence;
+    for (const seq of this.snapshots.keys()) if (seq < min) min = seq;
+    return min;
+  }
+}

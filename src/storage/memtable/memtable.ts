@@ -1,0 +1,107 @@
+/**
+ * The in-memory write buffer: a skiplist of internal entries, sized in bytes.
+ * `get` is synchronous; values are views into the encoded batch they came in.
+ */
+import type { Prng } from "../../util/prng.ts";
+import { ValueKind } from "../internal_key.ts";
+import type { Cursor } from "../iterator/cursor.ts";
+import { SkipList, type SkipNode } from "./skiplist.ts";
+
+/** Bookkeeping bytes charged per entry on top of key and value. */
+const ENTRY_OVERHEAD_BYTES = 64;
+const EMPTY = new Uint8Array(0);
+
+export type LookupResult =
+  | { readonly found: true; readonly value: Uint8Array }
+  | { readonly found: false; readonly deleted: boolean };
+
+export const NOT_FOUND: LookupResult = { found: false, deleted: false };
+export const DELETED: LookupResult = { found: false, deleted: true };
+
+export class Memtable {
+  readonly #list: SkipList;
+  #bytes = 0;
+  /** Largest sequence number inserted (0 when empty). */
+  lastSeq = 0;
+
+  /** `walNumber`: the WAL file that holds this memtable's writes (0 without a WAL). */
+  constructor(prng: Prng, readonly walNumber: number) {
+    this.#list = new SkipList(prng);
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get count(): number {
+    return this.#list.count;
+  }
+
+  add(seq: number, kind: ValueKind, key: Uint8Array, value: Uint8Array | undefined): void {
+    this.#list.insert(key, seq, kind, value ?? EMPTY);
+    this.#bytes += key.length + (value?.length ?? 0) + ENTRY_OVERHEAD_BYTES;
+    if (seq > this.lastSeq) this.lastSeq = seq;
+  }
+
+  /** Newest entry for `key` visible at `seq`, or undefined when the memtable has none. */
+  get(key: Uint8Array, seq: number): SkipNode | undefined {
+    const n = this.#list.seek(key, seq);
+    if (n === null || !sameBytes(n.key, key)) return undefined;
+    return n;
+  }
+
+  cursor(): Cursor {
+    return new MemtableCursor(this.#list);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+class MemtableCursor implements Cursor {
+  #node: SkipNode | null = null;
+
+  constructor(readonly list: SkipList) {}
+
+  valid(): boolean {
+    return this.#node !== null;
+  }
+  seekToFirst(): void {
+    this.#node = this.list.head.next[0];
+  }
+  seekToLast(): void {
+    this.#node = this.list.last();
+  }
+  seek(key: Uint8Array, seq: number): void {
+    this.#node = this.list.seek(key, seq);
+  }
+  next(): void {
+    if (this.#node !== null) this.#node = this.#node.next[0];
+  }
+  prev(): void {
+    const n = this.#node;
+    if (n !== null) this.#node = this.list.seekBefore(n.key, n.seq);
+  }
+  key(): Uint8Array {
+    return this.#current().key;
+  }
+  seq(): number {
+    return this.#current().seq;
+  }
+  kind(): ValueKind {
+    return this.#current().kind;
+  }
+  value(): Uint8Array {
+    return this.#current().value;
+  }
+  #current(): SkipNode {
+    const n = this.#node;
+    if (n === null) throw new Error("memtable cursor is not valid");
+    return n;
+  }
+}
+
+export { ValueKind };

@@ -1,0 +1,91 @@
+/**
+ * Engine options, validated once at open (STYLE: config checked at
+ * construction, passed explicitly).
+ */
+import type { Clock } from "../platform/types.ts";
+import {
+  BLOCK_CACHE_BYTES_DEFAULT,
+  MEMTABLE_BYTES_MAX,
+  MEMTABLE_BYTES_MIN,
+  TABLE_FILE_BYTES_TARGET,
+} from "../limits.ts";
+import { InvalidArgumentError } from "../util/errors.ts";
+
+/**
+ * When a write is acknowledged:
+ * - `always`: after its WAL record is fsynced (writers queued meanwhile share one fsync);
+ * - `batched`: after the WAL append; an fsync starts at once in the background and covers
+ *   every write appended before it, so at most the writes of one fsync interval can be lost;
+ * - `none`: after the WAL append; the OS decides when it reaches the disk.
+ */
+export type SyncMode = "always" | "batched" | "none";
+
+export interface DbOptions {
+  readonly sync?: SyncMode;
+  /**
+   * `false` turns the write-ahead log off: writes are durable only once flushed (`flush()`,
+   * a full memtable, or `close()`). For callers that keep their own log (DESIGN §2.4).
+   */
+  readonly wal?: boolean;
+  /** Memtable size that triggers a flush (default and maximum MEMTABLE_BYTES_MAX). */
+  readonly memtableBytes?: number;
+  readonly blockCacheBytes?: number;
+  /** Target table size (default TABLE_FILE_BYTES_TARGET); smaller in tests. */
+  readonly tableFileBytes?: number;
+  /** Level-1 size limit; deeper levels ×10 (default LEVEL1_BYTES_MAX). */
+  readonly level1Bytes?: number;
+  /** Timers for yielding between background steps; without one, steps yield a microtask. */
+  readonly clock?: Clock;
+  /** Seed for the memtable's skiplist heights (any value is correct). */
+  readonly seed?: number;
+}
+
+export interface ResolvedOptions {
+  readonly sync: SyncMode;
+  readonly wal: boolean;
+  readonly memtableBytes: number;
+  readonly blockCacheBytes: number;
+  readonly tableFileBytes: number;
+  readonly level1Bytes: number;
+  readonly clock: Clock | undefined;
+  readonly seed: number;
+}
+
+function size(name: string, v: number | undefined, def: number, min: number, max: number): number {
+  if (v === undefined) return def;
+  if (!Number.isSafeInteger(v) || v < min || v > max) {
+    throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
+  }
+  return v;
+}
+
+export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
+  const sync = o.sync ?? "always";
+  if (sync !== "always" && sync !== "batched" && sync !== "none") {
+    throw new InvalidArgumentError(`sync must be always, batched or none, got ${String(sync)}`);
+  }
+  const memtableBytes = size(
+    "memtableBytes",
+    o.memtableBytes,
+    MEMTABLE_BYTES_MAX,
+    MEMTABLE_BYTES_MIN,
+    MEMTABLE_BYTES_MAX,
+  );
+  const gib = 1 << 30;
+  return {
+    sync,
+    wal: o.wal ?? true,
+    memtableBytes,
+    blockCacheBytes: size(
+      "blockCacheBytes",
+      o.blockCacheBytes,
+      BLOCK_CACHE_BYTES_DEFAULT,
+      0,
+      64 * gib,
+    ),
+    tableFileBytes: size("tableFileBytes", o.tableFileBytes, TABLE_FILE_BYTES_TARGET, 1024, gib),
+    level1Bytes: size("level1Bytes", o.level1Bytes, 10 * 1024 * 1024, 4096, 64 * gib),
+    clock: o.clock,
+    seed: o.seed ?? 0x5eed,
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * Reading a block built by `BlockBuilder` (layout: docs/formats.md#data-block).
+ * Contents were checksummed when read, but the structure is still decoded as
+ * untrusted bytes: anything out of bounds is a CorruptionError naming the file
+ * and the block's offset, never a crash or wrong data.
+ */
+import { readFixed32 } from "../../util/coding.ts";
+import { CorruptionError } from "../../util/errors.ts";
+import { compareStored, readTrailerSeq, TRAILER_BYTES, ValueKind } from "../internal_key.ts";
+import type { Cursor } from "../iterator/cursor.ts";
+
+/** A checked, immutable block: contents plus its restart array bounds. */
+export class Block {
+  readonly restartsAt: number;
+  readonly numRestarts: number;
+
+  constructor(readonly data: Uint8Array, readonly file: string, readonly offset: number) {
+    if (data.length < 4) throw new CorruptionError(file, offset, "block too short");
+    this.numRestarts = readFixed32(data, data.length - 4);
+    const max = Math.floor((data.length - 4) / 4);
+    if (this.numRestarts < 1 || this.numRestarts > max) {
+      throw new CorruptionError(file, offset, `bad restart count ${this.numRestarts}`);
+    }
+    this.restartsAt = data.length - 4 - 4 * this.numRestarts;
+  }
+
+  restartPoint(i: number): number {
+    return readFixed32(this.data, this.restartsAt + 4 * i);
+  }
+}
+
+/**
+ * Cursor over a block whose keys are internal keys (data and index blocks).
+ * `rawKey()` is the whole stored key; `key()` the user key part.
+ */
+export class BlockCursor implements Cursor {
+  #cur: number; // offset of the current entry; restartsAt when invalid
+  #nextOff = 0;
+  #restartIndex = 0;
+  #key = new Uint8Array(64);
+  #keyLen = 0;
+  #valOff = 0;
+  #valLen = 0;
+  #userKey = new Uint8Array(0);
+  #seq = 0;
+  readonly #data: Uint8Array;
+
+  constructor(readonly block: Block) {
+    this.#data = block.data;
+    this.#cur = block.restartsAt;
+  }
+
+  valid(): boolean {
+    return this.#cur < this.block.restartsAt;
+  }
+
+  #corrupt(reason: string): never {
+    throw new CorruptionError(this.block.file, this.block.offset + this.#cur, reason);
+  }
+
+  #varint(at: number): [number, number] {
+    const d = this.#data;
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 5; i++) {
+      if (at >= this.block.restartsAt) this.#corrupt("truncated entry");
+      const b = d[at++];
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) return [result, at];
+      scale *= 128;
+    }
+    return this.#corrupt("varint too long");
+  }
+
+  /** Decodes the entry at `#nextOff`; returns false at the end of the block. */
+  #parseNext(): boolean {
+    const d = this.#data;
+    const limit = this.block.restartsAt;
+    this.#cur = this.#nextOff;
+    if (this.#cur >= limit) {
+      this.#cur = limit;
+      return false;
+    }
+    let at = this.#cur;
+    let shared: number, unshared: number, vlen: number;
+    if (d[at] < 0x80 && d[at + 1] < 0x80 && d[at + 2] < 0x80 && at + 3 <= limit) {
+      shared = d[at];
+      unshared = d[at + 1];
+      vlen = d[at + 2];
+      at += 3;
+    } else {
+      [shared, at] = this.#varint(at);
+      [unshared, at] = this.#varint(at);
+      [vlen, at] = this.#varint(at);
+    }
+    if (shared > this.#keyLen || at + unshared + vlen > limit) this.#corrupt("bad entry lengths");
+    const keyLen = shared + unshared;
+    if (keyLen < TRAILER_BYTES) this.#corrupt("key shorter than its trailer");
+    if (keyLen > this.#key.length) {
+      const k = new Uint8Array(keyLen * 2);
+      k.set(this.#key.subarray(0, shared));
+      this.#key = k;
+    }
+    this.#key.set(d.subarray(at, at + unshared), shared);
+    this.#keyLen = keyLen;
+    this.#userKey = this.#key.subarray(0, keyLen - TRAILER_BYTES);
+    this.#seq = readTrailerSeq(this.#key, keyLen - TRAILER_BYTES);
+    if (this.#seq < 0) this.#corrupt("sequence number exceeds 2^53");
+    this.#valOff = at + unshared;
+    this.#valLen = vlen;
+    this.#nextOff = this.#valOff + vlen;
+    const b = this.block;
+    while (
+      this.#restartIndex + 1 < b.numRestarts && b.restartPoint(this.#restartIndex + 1) <= this.#cur
+    ) {
+      this.#restartIndex++;
+    }
+    return true;
+  }
+
+  #seekToRestart(i: number): void {
+    this.#keyLen = 0;
+    this.#restartIndex = i;
+    this.#nextOff = this.block.restartPoint(i);
+    if (this.#nextOff > this.block.restartsAt) this.#corrupt("restart point past restarts");
+  }
+
+  seekToFirst(): void {
+    this.#seekToRestart(0);
+    this.#parseNext();
+  }
+
+  seekToLast(): void {
+    this.#seekToRestart(this.block.numRestarts - 1);
+    while (this.#parseNext() && this.#nextOff < this.block.restartsAt) { /* advance */ }
+  }
+
+  seek(key: Uint8Array, seq: number): void {
+    const d = this.#data;
+    let lo = 0;
+    let hi = this.block.numRestarts - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      const at = this.block.restartPoint(mid);
+      const [shared, a1] = this.#varint(at);
+      const [unshared, a2] = this.#varint(a1);
+      const [, a3] = this.#varint(a2);
+      if (shared !== 0 || a3 + unshared > this.block.restartsAt || unshared < TRAILER_BYTES) {
+        this.#cur = at;
+        this.#corrupt("bad restart entry");
+      }
+      if (compareStored(d, a3, unshared, key, seq) < 0) lo = mid;
+      else hi = mid - 1;
+    }
+    this.#seekToRestart(lo);
+    while (this.#parseNext()) {
+      if (compareStored(this.#key, 0, this.#keyLen, key, seq) >= 0) return;
+    }
+  }
+
+  next(): void {
+    if (this.valid()) this.#parseNext();
+  }
+
+  prev(): void {
+    const original = this.#cur;
+    if (original >= this.block.restartsAt) return;
+    while (this.block.restartPoint(this.#restartIndex) >= original) {
+      if (this.#restartIndex === 0) {
+        this.#cur = this.block.restartsAt;
+        return;
+      }
+      this.#restartIndex--;
+    }
+    this.#seekToRestart(this.#restartIndex);
+    while (this.#parseNext() && this.#nextOff < original) { /* advance */ }
+  }
+
+  key(): Uint8Array {
+    return this.#userKey;
+  }
+  rawKey(): Uint8Array {
+    return this.#key.subarray(0, this.#keyLen);
+  }
+  seq(): number {
+    return this.#seq;
+  }
+  kind(): ValueKind {
+    const k = this.#key[this.#keyLen - TRAILER_BYTES];
+    if (k === ValueKind.Put) return ValueKind.Put;
+    if (k === ValueKind.Delete) return ValueKind.Delete;
+    return this.#corrupt(`unknown value kind ${k}`);
+  }
+  value(): Uint8Array {
+    return this.#data.subarray(this.#valOff, this.#valOff + this.#valLen);
+  }
+}

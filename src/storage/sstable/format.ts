@@ -1,0 +1,132 @@
+/**
+ * SSTable framing: block handles, the block trailer and the footer. Layout in
+ * docs/formats.md#sstable:
+ *
+ *   table   := data_block* filter_block metaindex_block index_block footer
+ *   block   := contents  type:u8  crc:fixed32     (masked CRC32C of contents ‖ type)
+ *   handle  := offset:varint size:varint           (size excludes the 5-byte trailer)
+ *   footer  := metaindex:handle index:handle zero-padding to 40 bytes
+ *              version:fixed32 crc:fixed32 (masked CRC32C of the first 44 bytes)
+ *              magic:8 bytes "TinyKVst"           (56 bytes in all)
+ */
+import {
+  ByteReader,
+  DecodeError,
+  readFixed32,
+  writeFixed32,
+  writeVarint,
+} from "../../util/coding.ts";
+import { crc32c, crc32cExtend, maskCrc } from "../../util/crc32c.ts";
+import { CorruptionError } from "../../util/errors.ts";
+import type { File } from "../../platform/types.ts";
+
+/** Block compression types. Written to disk: never renumber, never reuse. */
+export const BlockType = {
+  Uncompressed: 0,
+} as const;
+
+export const BLOCK_TRAILER_BYTES = 5;
+export const FOOTER_BYTES = 56;
+const HANDLES_BYTES = 40;
+export const TABLE_FORMAT_VERSION = 1;
+export const TABLE_MAGIC: Uint8Array = new TextEncoder().encode("TinyKVst");
+/** Meta block holding the table's bloom filter (found by name in the metaindex). */
+export const FILTER_META_NAME: Uint8Array = new TextEncoder().encode("filter.tinykv.bloom1");
+
+export interface BlockHandle {
+  readonly offset: number;
+  readonly size: number;
+}
+
+export function encodeHandle(out: Uint8Array, at: number, h: BlockHandle): number {
+  return writeVarint(out, writeVarint(out, at, h.offset), h.size);
+}
+
+export function decodeHandle(r: ByteReader): BlockHandle {
+  const offset = r.varint();
+  const size = r.varint();
+  return { offset, size };
+}
+
+/** The 5-byte trailer for `contents` (uncompressed). */
+export function blockTrailer(contents: Uint8Array): Uint8Array {
+  const t = new Uint8Array(BLOCK_TRAILER_BYTES);
+  t[0] = BlockType.Uncompressed;
+  writeFixed32(t, 1, maskCrc(crc32cExtend(crc32c(contents), t, 0, 1)));
+  return t;
+}
+
+export function encodeFooter(metaindex: BlockHandle, index: BlockHandle): Uint8Array {
+  const f = new Uint8Array(FOOTER_BYTES);
+  encodeHandle(f, encodeHandle(f, 0, metaindex), index);
+  writeFixed32(f, HANDLES_BYTES, TABLE_FORMAT_VERSION);
+  writeFixed32(f, HANDLES_BYTES + 4, maskCrc(crc32c(f, 0, HANDLES_BYTES + 4)));
+  f.set(TABLE_MAGIC, HANDLES_BYTES + 8);
+  return f;
+}
+
+export interface Footer {
+  readonly metaindex: BlockHandle;
+  readonly index: BlockHandle;
+}
+
+/** Decodes and checks the footer at the end of a table of `fileSize` bytes. */
+export function readFooter(file: File, name: string, fileSize: number): Footer {
+  if (fileSize < FOOTER_BYTES) {
+    throw new CorruptionError(name, 0, `file of ${fileSize} bytes is too short for a table`);
+  }
+  const at = fileSize - FOOTER_BYTES;
+  const f = file.read(at, FOOTER_BYTES);
+  if (f.length !== FOOTER_BYTES) throw new CorruptionError(name, at, "short read of footer");
+  for (let i = 0; i < 8; i++) {
+    if (f[HANDLES_BYTES + 8 + i] !== TABLE_MAGIC[i]) {
+      throw new CorruptionError(name, at + HANDLES_BYTES + 8, "bad table magic number");
+    }
+  }
+  const want = readFixed32(f, HANDLES_BYTES + 4);
+  if (want !== maskCrc(crc32c(f, 0, HANDLES_BYTES + 4))) {
+    throw new CorruptionError(name, at, "footer checksum mismatch");
+  }
+  const version = readFixed32(f, HANDLES_BYTES);
+  if (version !== TABLE_FORMAT_VERSION) {
+    throw new CorruptionError(name, at + HANDLES_BYTES, `unknown table format version ${version}`);
+  }
+  try {
+    const r = new ByteReader(f, 0, HANDLES_BYTES);
+    const metaindex = decodeHandle(r);
+    const index = decodeHandle(r);
+    checkHandle(metaindex, at, name);
+    checkHandle(index, at, name);
+    return { metaindex, index };
+  } catch (err) {
+    if (err instanceof DecodeError) throw new CorruptionError(name, at, `footer: ${err.message}`);
+    throw err;
+  }
+}
+
+/** A handle must lie inside the table before `limit`. Throws CorruptionError. */
+export function checkHandle(h: BlockHandle, limit: number, name: string): void {
+  if (h.offset + h.size + BLOCK_TRAILER_BYTES > limit) {
+    throw new CorruptionError(
+      name,
+      h.offset,
+      `block handle (${h.offset}, ${h.size}) past ${limit}`,
+    );
+  }
+}
+
+/** Reads a block and verifies its checksum; returns the contents (trailer removed). */
+export function readBlock(file: File, name: string, h: BlockHandle): Uint8Array {
+  const buf = new Uint8Array(h.size + BLOCK_TRAILER_BYTES);
+  const n = file.readInto(buf, h.offset);
+  if (n !== buf.length) throw new CorruptionError(name, h.offset, "short read of block");
+  const type = buf[h.size];
+  const want = readFixed32(buf, h.size + 1);
+  if (want !== maskCrc(crc32c(buf, 0, h.size + 1))) {
+    throw new CorruptionError(name, h.offset, "block checksum mismatch");
+  }
+  if (type !== BlockType.Uncompressed) {
+    throw new CorruptionError(name, h.offset + h.size, `unknown block type ${type}`);
+  }
+  return buf.subarray(0, h.size);
+}

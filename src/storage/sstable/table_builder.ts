@@ -1,0 +1,125 @@
+/**
+ * Writes one SSTable (layout: docs/formats.md#sstable): data blocks of about
+ * `blockBytes`, then the bloom filter block, the metaindex block (meta block
+ * name → handle), the index block (last internal key of each data block →
+ * handle) and the fixed-size footer. Output is buffered and appended.
+ */
+import type { File } from "../../platform/types.ts";
+import { assert } from "../../util/assert.ts";
+import { ByteWriter } from "../../util/coding.ts";
+import { compareInternalKeys, type ValueKind, writeTrailer } from "../internal_key.ts";
+import { BlockBuilder } from "./block_builder.ts";
+import { bloomHash, buildBloom } from "./bloom.ts";
+import {
+  type BlockHandle,
+  blockTrailer,
+  encodeFooter,
+  encodeHandle,
+  FILTER_META_NAME,
+} from "./format.ts";
+
+export const TABLE_BLOCK_BYTES = 4096;
+const OUTPUT_BUFFER_BYTES = 1 << 20;
+
+export class TableBuilder {
+  readonly #data = new BlockBuilder();
+  readonly #index = new BlockBuilder(1);
+  readonly #out = new ByteWriter(OUTPUT_BUFFER_BYTES + TABLE_BLOCK_BYTES * 2);
+  readonly #hashes: number[] = [];
+  #offset = 0;
+  #ikey = new Uint8Array(256);
+  #lastKey: Uint8Array | undefined;
+  #lastUserKeyLen = -1;
+  #firstKey: Uint8Array | undefined;
+  #entries = 0;
+  #handle = new Uint8Array(20);
+
+  constructor(readonly file: File, readonly blockBytes = TABLE_BLOCK_BYTES) {}
+
+  get entries(): number {
+    return this.#entries;
+  }
+
+  /** Bytes written or buffered so far. */
+  get fileBytes(): number {
+    return this.#offset + this.#out.length + this.#data.estimatedBytes;
+  }
+
+  get smallest(): Uint8Array {
+    assert(this.#firstKey !== undefined, "empty table has no smallest key");
+    return this.#firstKey;
+  }
+
+  get largest(): Uint8Array {
+    assert(this.#lastKey !== undefined, "empty table has no largest key");
+    return this.#lastKey;
+  }
+
+  /** Adds an entry; entries must arrive in internal-key order. */
+  add(userKey: Uint8Array, seq: number, kind: ValueKind, value: Uint8Array): void {
+    const klen = userKey.length + 8;
+    if (klen > this.#ikey.length) this.#ikey = new Uint8Array(klen * 2);
+    const ikey = this.#ikey.subarray(0, klen);
+    ikey.set(userKey);
+    writeTrailer(ikey, userKey.length, seq, kind);
+    const last = this.#lastKey;
+    if (last !== undefined) assert(compareInternalKeys(last, ikey) < 0, "table keys out of order");
+    else this.#firstKey = ikey.slice();
+    if (!this.#sameUserKey(userKey)) this.#hashes.push(bloomHash(userKey));
+    this.#data.add(ikey, value);
+    this.#lastKey = ikey.slice();
+    this.#lastUserKeyLen = userKey.length;
+    this.#entries++;
+    if (this.#data.estimatedBytes >= this.blockBytes) this.#flushDataBlock();
+  }
+
+  #sameUserKey(userKey: Uint8Array): boolean {
+    const last = this.#lastKey;
+    if (last === undefined || this.#lastUserKeyLen !== userKey.length) return false;
+    for (let i = 0; i < userKey.length; i++) if (last[i] !== userKey[i]) return false;
+    return true;
+  }
+
+  #flushDataBlock(): void {
+    if (this.#data.empty) return;
+    const h = this.#writeBlock(this.#data.finish());
+    this.#data.reset();
+    assert(this.#lastKey !== undefined, "data block without keys");
+    this.#index.add(this.#lastKey, this.#handle.subarray(0, encodeHandle(this.#handle, 0, h)));
+  }
+
+  #writeBlock(contents: Uint8Array): BlockHandle {
+    const h = { offset: this.#offset + this.#out.length, size: contents.length };
+    if (contents.length > OUTPUT_BUFFER_BYTES) {
+      this.#drain();
+      this.file.append(contents);
+      this.file.append(blockTrailer(contents));
+      this.#offset += contents.length + 5;
+    } else {
+      this.#out.bytes(contents).bytes(blockTrailer(contents));
+      if (this.#out.length >= OUTPUT_BUFFER_BYTES) this.#drain();
+    }
+    return h;
+  }
+
+  #drain(): void {
+    if (this.#out.length === 0) return;
+    this.file.append(this.#out.view());
+    this.#offset += this.#out.length;
+    this.#out.reset();
+  }
+
+  /** Writes the meta blocks and footer; returns the file size. Does not sync. */
+  finish(): number {
+    assert(this.#entries > 0, "a table needs at least one entry");
+    this.#flushDataBlock();
+    const filter = this.#writeBlock(buildBloom(this.#hashes));
+    const meta = new BlockBuilder(1);
+    meta.add(FILTER_META_NAME, this.#handle.subarray(0, encodeHandle(this.#handle, 0, filter)));
+    const metaindex = this.#writeBlock(meta.finish());
+    const index = this.#writeBlock(this.#index.finish());
+    this.#out.bytes(encodeFooter(metaindex, index));
+    this.#drain();
+    return this.#offset;
+  }
+}

@@ -1,0 +1,74 @@
+/** `stats()`: a plain snapshot of the engine's counters and shape. */
+import { L0_FILES_SLOWDOWN, L0_FILES_STOP } from "../limits.ts";
+import { levelScores } from "./compaction/picker.ts";
+import type { DbState, TornTailReport } from "./db_state.ts";
+
+export interface DbStats {
+  readonly sequence: number;
+  readonly memtableBytes: number;
+  readonly memtableEntries: number;
+  readonly immutableMemtable: boolean;
+  readonly levels: readonly { files: number; bytes: number; score: number }[];
+  /** "none", "slowdown" (L0 at L0_FILES_SLOWDOWN) or "stop" (L0 at L0_FILES_STOP). */
+  readonly backpressure: "none" | "slowdown" | "stop";
+  readonly writeSlowdowns: number;
+  readonly writeStops: number;
+  readonly memtableStalls: number;
+  readonly flushes: number;
+  readonly compactions: number;
+  readonly trivialMoves: number;
+  readonly compactionBytesRead: number;
+  readonly compactionBytesWritten: number;
+  readonly walSyncs: number;
+  readonly commitGroups: number;
+  readonly filesDeleted: number;
+  readonly snapshots: number;
+  readonly openTables: number;
+  readonly blockCache: { bytes: number; capacity: number; hits: number; misses: number };
+  /** Torn log tails found and cut at open (WAL) or ignored (manifest). */
+  readonly tornTails: readonly TornTailReport[];
+  /** The sticky error, once a write, sync or background job failed. */
+  readonly failed: string | null;
+}
+
+export function collectStats(s: DbState): DbStats {
+  const v = s.vs.current;
+  const scores = levelScores(v, s.options.level1Bytes);
+  const l0 = v.levels[0].length;
+  let snapshots = 0;
+  for (const c of s.snapshots.values()) snapshots += c;
+  const c = s.counters;
+  return {
+    sequence: s.vs.lastSequence,
+    memtableBytes: s.mem.bytes,
+    memtableEntries: s.mem.count,
+    immutableMemtable: s.imm !== undefined,
+    levels: v.levels.map((files, l) => ({
+      files: files.length,
+      bytes: v.levelBytes(l),
+      score: scores[l] ?? 0,
+    })),
+    backpressure: l0 >= L0_FILES_STOP ? "stop" : l0 >= L0_FILES_SLOWDOWN ? "slowdown" : "none",
+    writeSlowdowns: c.writeSlowdowns,
+    writeStops: c.writeStops,
+    memtableStalls: c.memtableStalls,
+    flushes: c.flushes,
+    compactions: c.compactions,
+    trivialMoves: c.trivialMoves,
+    compactionBytesRead: c.compactionBytesRead,
+    compactionBytesWritten: c.compactionBytesWritten,
+    walSyncs: c.walSyncs,
+    commitGroups: c.commitGroups,
+    filesDeleted: c.filesDeleted,
+    snapshots,
+    openTables: s.tables.openCount,
+    blockCache: {
+      bytes: s.blockCache.bytes,
+      capacity: s.blockCache.capacityBytes,
+      hits: s.blockCache.hits,
+      misses: s.blockCache.misses,
+    },
+    tornTails: [...s.tornTails],
+    failed: s.failed?.message ?? null,
+  };
+}

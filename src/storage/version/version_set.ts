@@ -1,0 +1,141 @@
+/**
+ * The version set: the current Version, the file-number and sequence
+ * counters, and the manifest that logs every change (docs/formats.md#manifest).
+ * Edits are applied one at a time: append to the manifest, fsync, then install.
+ */
+import type { File, FileSystem } from "../../platform/types.ts";
+import { assert } from "../../util/assert.ts";
+import { CorruptionError } from "../../util/errors.ts";
+import { readAllRecords, RecordWriter, type TornTail } from "../../util/record_format.ts";
+import { readCurrent, writeCurrent } from "./current_file.ts";
+import { join, manifestName } from "./file_names.ts";
+import { Version } from "./version.ts";
+import { NUM_LEVELS, VersionEdit } from "./version_edit.ts";
+
+export class VersionSet {
+  current: Version = Version.empty();
+  nextFileNumber = 2;
+  lastSequence = 0;
+  logNumber = 0;
+  manifestNumber = 0;
+  readonly compactPointers: (Uint8Array | undefined)[] = new Array(NUM_LEVELS).fill(undefined);
+  readonly #pinned = new Set<Version>();
+  #manifest: File | undefined;
+  #writer: RecordWriter | undefined;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(readonly fs: FileSystem, readonly dir: string) {}
+
+  newFileNumber(): number {
+    return this.nextFileNumber++;
+  }
+
+  /** Makes sure `n` is never handed out (a file found on disk). */
+  markUsed(n: number): void {
+    if (n >= this.nextFileNumber) this.nextFileNumber = n + 1;
+  }
+
+  /** Loads the state CURRENT points to; `manifest` is undefined for a new database. */
+  recover(): { manifest: string | undefined; tornTail: TornTail | null } {
+    const name = readCurrent(this.fs, this.dir);
+    if (name === undefined) return { manifest: undefined, tornTail: null };
+    const path = join(this.dir, name);
+    if (this.fs.stat(path) === undefined) {
+      throw new CorruptionError(name, 0, "manifest named by CURRENT is missing");
+    }
+    const { records, tornTail } = readAllRecords(this.fs.readFile(path), name);
+    let v = Version.empty();
+    let sawLog = false, sawNext = false, sawSeq = false;
+    for (const r of records) {
+      const e = VersionEdit.decode(r.payload, name, r.offset);
+      if (e.logNumber !== undefined) [this.logNumber, sawLog] = [e.logNumber, true];
+      if (e.nextFileNumber !== undefined) [this.nextFileNumber, sawNext] = [e.nextFileNumber, true];
+      if (e.lastSequence !== undefined) [this.lastSequence, sawSeq] = [e.lastSequence, true];
+      for (const [level, key] of e.compactPointers) this.compactPointers[level] = key;
+      v = v.apply(e);
+    }
+    if (!sawLog || !sawNext || !sawSeq) {
+      throw new CorruptionError(name, 0, "manifest lacks log number, next file or sequence");
+    }
+    for (const level of v.levels) for (const f of level) this.markUsed(f.number);
+    this.current = v;
+    return { manifest: name, tornTail };
+  }
+
+  /** Starts a new manifest holding the whole current state and points CURRENT at it. */
+  async writeNewManifest(): Promise<void> {
+    const number = this.newFileNumber();
+    const name = manifestName(number);
+    const file = this.fs.open(join(this.dir, name), { create: true, truncate: true });
+    const writer = new RecordWriter(0);
+    const snap = this.#snapshotEdit();
+    writer.append(snap.encode());
+    file.append(writer.take());
+    await file.sync();
+    await this.fs.syncDir(this.dir);
+    await writeCurrent(this.fs, this.dir, name);
+    this.#manifest?.close();
+    this.#manifest = file;
+    this.#writer = writer;
+    this.manifestNumber = number;
+  }
+
+  #snapshotEdit(): VersionEdit {
+    const e = new VersionEdit();
+    e.logNumber = this.logNumber;
+    e.nextFileNumber = this.nextFileNumber;
+    e.lastSequence = this.lastSequence;
+    this.compactPointers.forEach((k, level) => {
+      if (k !== undefined) e.compactPointers.push([level, k]);
+    });
+    this.current.levels.forEach((files, level) => {
+      for (const f of files) e.added.push([level, f]);
+    });
+    return e;
+  }
+
+  /** Logs `edit` durably, then installs the resulting version. Serialized. */
+  logAndApply(edit: VersionEdit): Promise<void> {
+    const p = this.#chain.then(() => this.#apply(edit));
+    this.#chain = p.catch(() => {});
+    return p;
+  }
+
+  async #apply(edit: VersionEdit): Promise<void> {
+    const file = this.#manifest, writer = this.#writer;
+    assert(file !== undefined && writer !== undefined, "manifest not open");
+    edit.nextFileNumber = this.nextFileNumber;
+    edit.lastSequence = this.lastSequence;
+    const next = this.current.apply(edit);
+    writer.append(edit.encode());
+    file.append(writer.take());
+    await file.sync();
+    this.current = next;
+    if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
+    for (const [level, key] of edit.compactPointers) this.compactPointers[level] = key;
+  }
+
+  pin(v: Version): void {
+    v.refs++;
+    this.#pinned.add(v);
+  }
+
+  unpin(v: Version): void {
+    v.refs--;
+    if (v.refs <= 0) this.#pinned.delete(v);
+  }
+
+  /** Numbers of every table in the current or a pinned version. */
+  liveTables(): Set<number> {
+    const live = new Set<number>();
+    for (const v of [this.current, ...this.#pinned]) {
+      for (const level of v.levels) for (const f of level) live.add(f.number);
+    }
+    return live;
+  }
+
+  close(): void {
+    this.#manifest?.close();
+    this.#manifest = undefined;
+  }
+}

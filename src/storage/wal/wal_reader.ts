@@ -1,0 +1,46 @@
+/**
+ * WAL replay at open. A torn tail (the crash interrupted the last append) is
+ * cut off at the last whole record and reported; damage followed by valid
+ * records is corruption (CorruptionError from the record reader).
+ */
+import type { FileSystem } from "../../platform/types.ts";
+import { readAllRecords } from "../../util/record_format.ts";
+import type { ValueKind } from "../internal_key.ts";
+import { decodeBatch } from "../write_batch.ts";
+
+export interface WalReplay {
+  readonly maxSeq: number;
+  readonly records: number;
+  /** Set when a torn tail was truncated. */
+  readonly torn:
+    | { readonly offset: number; readonly droppedBytes: number; readonly reason: string }
+    | null;
+}
+
+export async function replayWal(
+  fs: FileSystem,
+  path: string,
+  name: string,
+  visit: (seq: number, kind: ValueKind, key: Uint8Array, value: Uint8Array | undefined) => void,
+): Promise<WalReplay> {
+  const bytes = fs.readFile(path);
+  const { records, tornTail, validBytes } = readAllRecords(bytes, name);
+  let maxSeq = 0;
+  for (const r of records) {
+    const { firstSeq, count } = decodeBatch(r.payload, name, r.offset, visit);
+    if (count > 0 && firstSeq + count - 1 > maxSeq) maxSeq = firstSeq + count - 1;
+  }
+  if (tornTail === null) return { maxSeq, records: records.length, torn: null };
+  const f = fs.open(path);
+  try {
+    f.truncate(validBytes);
+    await f.sync();
+  } finally {
+    f.close();
+  }
+  return {
+    maxSeq,
+    records: records.length,
+    torn: { offset: validBytes, droppedBytes: bytes.length - validBytes, reason: tornTail.reason },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Write batches: the unit of atomicity, and the payload of one WAL record.
+ * Layout in docs/formats.md#write-batch:
+ *
+ *   batch := first_seq:fixed64 count:fixed32 op{count}
+ *   op    := kind:u8 key_len:varint key [value_len:varint value]   (value only for Put)
+ *
+ * Op i gets sequence number first_seq + i.
+ */
+import {
+  KEY_BYTES_MAX,
+  VALUE_BYTES_MAX,
+  WRITE_BATCH_BYTES_MAX,
+  WRITE_BATCH_OPS_MAX,
+} from "../limits.ts";
+import { toBytes } from "../util/bytes.ts";
+import { ByteReader, ByteWriter, DecodeError } from "../util/coding.ts";
+import { CorruptionError, InvalidArgumentError, TooLargeError } from "../util/errors.ts";
+import { ValueKind } from "./internal_key.ts";
+
+export type KeyLike = string | Uint8Array;
+
+/** One operation of an atomic `write(ops)`; shapes follow abstract-level. */
+export type WriteOp =
+  | { readonly type: "put"; readonly key: KeyLike; readonly value: KeyLike }
+  | { readonly type: "del"; readonly key: KeyLike };
+
+/** Fixed header of an encoded batch. */
+export const BATCH_HEADER_BYTES = 12;
+
+/** A validated batch, encoded once; memtable entries point into `payload`. */
+export interface EncodedBatch {
+  /** The WAL record payload; its first 8 bytes (the sequence) are set at commit. */
+  readonly payload: Uint8Array;
+  readonly count: number;
+}
+
+export function checkKey(key: Uint8Array): void {
+  if (key.length > KEY_BYTES_MAX) throw new TooLargeError("key", key.length, KEY_BYTES_MAX);
+}
+
+export function checkValue(value: Uint8Array): void {
+  if (value.length > VALUE_BYTES_MAX) {
+    throw new TooLargeError("value", value.length, VALUE_BYTES_MAX);
+  }
+}
+
+let scratch = new ByteWriter(4096);
+
+/** Validates `ops` against the limits and encodes them (sequence left as 0). */
+export function encodeBatch(ops: readonly WriteOp[]): EncodedBatch {
+  if (!Array.isArray(ops)) throw new InvalidArgumentError("write(ops) needs an array");
+  if (ops.length > WRITE_BATCH_OPS_MAX) {
+    throw new TooLargeError("batch operation count", ops.length, WRITE_BATCH_OPS_MAX);
+  }
+  const w = scratch;
+  w.reset();
+  w.fixed64(0).fixed32(ops.length);
+  let bytes = 0;
+  for (const op of ops) {
+    const key = toBytes(op.key);
+    checkKey(key);
+    if (op.type === "put") {
+      const value = toBytes(op.value);
+      checkValue(value);
+      bytes += key.length + value.length;
+      if (bytes > WRITE_BATCH_BYTES_MAX) {
+        throw new TooLargeError("batch", bytes, WRITE_BATCH_BYTES_MAX);
+      }
+      w.u8(ValueKind.Put).lengthPrefixed(key).lengthPrefixed(value);
+    } else if (op.type === "del") {
+      bytes += key.length;
+      w.u8(ValueKind.Delete).lengthPrefixed(key);
+    } else {
+      throw new InvalidArgumentError(`unknown op type ${String((op as { type: unknown }).type)}`);
+    }
+  }
+  const payload = w.finish();
+  if (w.length > 1 << 20) scratch = new ByteWriter(4096); // do not pin a huge buffer
+  return { payload, count: ops.length };
+}
+
+/** Encodes a single put without building an op array (the `put()` fast path). */
+export function encodeSingle(key: Uint8Array, value: Uint8Array | undefined): EncodedBatch {
+  checkKey(key);
+  if (value !== undefined) checkValue(value);
+  const vlen = value === undefined ? 0 : value.length + 5;
+  const out = new Uint8Array(BATCH_HEADER_BYTES + 1 + 5 + key.length + vlen);
+  let at = BATCH_HEADER_BYTES;
+  out[8] = 1; // count = 1 (fixed32 LE)
+  out[at++] = value === undefined ? ValueKind.Delete : ValueKind.Put;
+  at = putLengthPrefixed(out, at, key);
+  if (value !== undefined) at = putLengthPrefixed(out, at, value);
+  return { payload: out.subarray(0, at), count: 1 };
+}
+
+function putLengthPrefixed(out: Uint8Array, at: number, data: Uint8Array): number {
+  let n = data.length;
+  while (n >= 0x80) {
+    out[at++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[at++] = n;
+  out.set(data, at);
+  return at + data.length;
+}
+
+/** Sets the first sequence number of an encoded batch. */
+export function setBatchSeq(payload: Uint8Array, seq: number): void {
+  let s = seq;
+  for (let i = 0; i < 8; i++) {
+    payload[i] = s % 256;
+    s = Math.floor(s / 256);
+  }
+}
+
+/** Receives each decoded op; key and value are views into the payload. */
+export type BatchVisitor = (
+  seq: number,
+  kind: ValueKind,
+  key: Uint8Array,
+  value: Uint8Array | undefined,
+) => void;
+
+/** Decodes a batch from untrusted bytes (WAL replay); throws CorruptionError. */
+export function decodeBatch(
+  payload: Uint8Array,
+  file: string,
+  fileOffset: number,
+  visit: BatchVisitor,
+): { firstSeq: number; count: number } {
+  const r = new ByteReader(payload);
+  try {
+    const firstSeq = r.fixed64();
+    const count = r.fixed32();
+    if (count > WRITE_BATCH_OPS_MAX) throw new DecodeError(`batch count ${count}`, 8);
+    for (let i = 0; i < count; i++) {
+      const kind = r.u8();
+      const key = r.lengthPrefixed(KEY_BYTES_MAX);
+      if (kind === ValueKind.Put) {
+        visit(firstSeq + i, kind, key, r.lengthPrefixed(VALUE_BYTES_MAX));
+      } else if (kind === ValueKind.Delete) {
+        visit(firstSeq + i, kind, key, undefined);
+      } else {
+        throw new DecodeError(`unknown op kind ${kind}`, r.offset - 1);
+      }
+    }
+    if (r.remaining !== 0) throw new DecodeError("trailing bytes after batch", r.offset);
+    return { firstSeq, count };
+  } catch (err) {
+    if (err instanceof DecodeError) {
+      throw new CorruptionError(file, fileOffset, `bad write batch: ${err.message}`);
+    }
+    throw err;
+  }
+}
