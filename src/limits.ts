@@ -41,6 +41,10 @@ export const CONNECTIONS_MAX = 4096;
 /** Bytes queued for a slow socket before the connection is closed. */
 export const CONN_WRITE_QUEUE_BYTES_MAX = 256 * MiB;
 
+// ---- Client library ----
+/** Requests in flight on one client connection. */
+export const CLIENT_INFLIGHT_MAX = 4096;
+
 // ---- Storage engine ----
 /** Memtable size at which it becomes immutable and is flushed. */
 export const MEMTABLE_BYTES_MAX = 64 * MiB;

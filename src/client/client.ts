@@ -1,0 +1,164 @@
+/**
+ * The TinyKV client: a list of endpoints, leader discovery by NOT_LEADER
+ * redirects, and retries with exponential backoff and jitter until a deadline.
+ *
+ * Retries are safe (DESIGN §2.7): every write carries this client's id and a
+ * fresh sequence number, and a retry reuses them, so a node that already
+ * applied the write returns the saved result instead of applying it again.
+ * The client acknowledges (`ackedSequence`) every sequence below the oldest one
+ * still in flight, which lets servers forget old results.
+ */
+import type { ClientResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { Clock, Net } from "../platform/types.ts";
+import { assert } from "../util/assert.ts";
+import { createPrng, type Prng } from "../util/prng.ts";
+import { ClientConnection, type RequestBody } from "./connection.ts";
+import { fromWireError, isRetryable, TinyKvError } from "./errors.ts";
+
+export interface ClientOptions {
+  /** `host:port` of one or more nodes' protobuf ports. */
+  readonly endpoints: readonly string[];
+  readonly net: Net;
+  readonly clock: Clock;
+  /** Seed for the client id and backoff jitter (use `platform.randomSeed()`). */
+  readonly seed: number;
+  /** Total time one operation may take, retries included (default 10 s). */
+  readonly deadlineMs?: number;
+  /** Time one attempt waits for its response (default 3 s). */
+  readonly attemptTimeoutMs?: number;
+}
+
+const BACKOFF_MIN_MS = 10;
+const BACKOFF_MAX_MS = 1000;
+
+export class ClientCore {
+  readonly clientId: number;
+  readonly #prng: Prng;
+  readonly #connections = new Map<string, Promise<ClientConnection>>();
+  #leader: string;
+  #endpointIndex = 0;
+  #nextSequence = 1;
+  readonly #inflightSequences = new Set<number>();
+
+  constructor(readonly options: ClientOptions) {
+    assert(options.endpoints.length > 0, "a client needs at least one endpoint");
+    this.#prng = createPrng(options.seed);
+    this.clientId = 1 + this.#prng.int(0x7fff_ffff) * 0x20_0000 + this.#prng.int(0x20_0000);
+    this.#leader = options.endpoints[0];
+  }
+
+  /** The endpoint the client currently believes leads. */
+  get leader(): string {
+    return this.#leader;
+  }
+
+  /** Runs a read (no sequence) with retries. */
+  read(body: RequestBody): Promise<ClientResponse> {
+    return this.#withRetries(body, undefined);
+  }
+
+  /** Runs a write with a fresh sequence, reused by every retry. */
+  async write(body: RequestBody): Promise<ClientResponse> {
+    const sequence = this.#nextSequence++;
+    this.#inflightSequences.add(sequence);
+    try {
+      return await this.#withRetries(body, sequence);
+    } finally {
+      this.#inflightSequences.delete(sequence);
+    }
+  }
+
+  #ackedSequence(): number {
+    let oldest = this.#nextSequence;
+    for (const s of this.#inflightSequences) if (s < oldest) oldest = s;
+    return oldest - 1;
+  }
+
+  async #withRetries(body: RequestBody, sequence: number | undefined): Promise<ClientResponse> {
+    const clock = this.options.clock;
+    const deadline = clock.nowMs() + (this.options.deadlineMs ?? 10_000);
+    let backoff = BACKOFF_MIN_MS;
+    let lastError: TinyKvError | undefined;
+    let unknown = false;
+    for (let attempt = 0;; attempt++) {
+      const left = deadline - clock.nowMs();
+      if (left <= 0 || (lastError !== undefined && !isRetryable(lastError))) break;
+      const target = this.#leader;
+      try {
+        const conn = await this.#connection(target);
+        const response = await conn.call(body, {
+          timeoutMs: Math.max(1, Math.min(left, this.options.attemptTimeoutMs ?? 3000)),
+          clientId: sequence === undefined ? 0 : this.clientId,
+          sequence: sequence ?? 0,
+          ackedSequence: sequence === undefined ? 0 : this.#ackedSequence(),
+        });
+        const e = response.error;
+        if (e === undefined) return response;
+        lastError = fromWireError(e.code, e.message, e.leaderAddress);
+      } catch (err) {
+        if (!(err instanceof TinyKvError)) throw err;
+        lastError = err;
+        if (err.code === "CONNECTION_LOST" || err.code === "UNAVAILABLE") this.#forget(target);
+      }
+      unknown ||= lastError.outcomeUnknown;
+      if (!isRetryable(lastError)) break;
+      const redirected = this.#redirect(lastError, target);
+      // Follow a fresh leader hint at once; otherwise back off with jitter.
+      if (!redirected || attempt > this.options.endpoints.length) {
+        await this.#sleep(Math.min(backoff, Math.max(0, deadline - clock.nowMs())));
+        backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
+      }
+    }
+    assert(lastError !== undefined, "retry loop ended without an attempt");
+    if (!isRetryable(lastError)) throw lastError;
+    throw new TinyKvError(
+      lastError.code,
+      `gave up before the deadline: ${lastError.message}`,
+      unknown,
+      lastError.leaderAddress,
+    );
+  }
+
+  /** Picks the next target; true when a leader hint named a new endpoint. */
+  #redirect(err: TinyKvError, tried: string): boolean {
+    if (err.code === "NOT_LEADER" && err.leaderAddress && err.leaderAddress !== tried) {
+      this.#leader = err.leaderAddress;
+      return true;
+    }
+    if (err.code === "NOT_LEADER" || err.code === "UNAVAILABLE" || err.code === "CONNECTION_LOST") {
+      const eps = this.options.endpoints;
+      this.#endpointIndex = (this.#endpointIndex + 1) % eps.length;
+      this.#leader = eps[this.#endpointIndex];
+    }
+    return false;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    const jittered = ms / 2 + this.#prng.nextFloat() * (ms / 2);
+    return new Promise((resolve) => this.options.clock.setTimeout(resolve, jittered));
+  }
+
+  #connection(address: string): Promise<ClientConnection> {
+    let c = this.#connections.get(address);
+    if (c === undefined) {
+      c = ClientConnection.open(this.options.net, this.options.clock, address);
+      this.#connections.set(address, c);
+      c.catch(() => this.#connections.delete(address));
+    }
+    return c.then((conn) => {
+      if (!conn.closed) return conn;
+      this.#connections.delete(address);
+      return this.#connection(address);
+    });
+  }
+
+  #forget(address: string): void {
+    const c = this.#connections.get(address);
+    this.#connections.delete(address);
+    c?.then((conn) => conn.close(), () => {});
+  }
+
+  close(): void {
+    for (const address of [...this.#connections.keys()]) this.#forget(address);
+  }
+}

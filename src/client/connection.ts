@@ -1,0 +1,142 @@
+/**
+ * One pipelined connection to a TinyKV node's protobuf port. Requests get
+ * connection-unique ids; responses may come back in any order and are matched
+ * by id. Frames written in the same turn of the event loop go out in one
+ * socket write. Each request has a deadline; a late response is dropped.
+ */
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { ClientRequestSchema, type ClientResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { CLIENT_INFLIGHT_MAX, FRAME_BYTES_MAX } from "../limits.ts";
+import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { errorMessage } from "../util/errors.ts";
+import { FrameDecoder } from "../util/frame.ts";
+import { u64ToNumber } from "../util/ids.ts";
+import { decodeWireFrame, encodeWireFrame } from "../wire/frame_codec.ts";
+import { TinyKvError } from "./errors.ts";
+
+interface Pending {
+  resolve(response: ClientResponse): void;
+  reject(err: TinyKvError): void;
+  timer: TimerId;
+}
+
+/** A request body as accepted by `create()`: plain objects, no `$typeName`. */
+export type RequestBody = MessageInitShape<typeof ClientRequestSchema>["body"];
+
+export interface CallOptions {
+  readonly timeoutMs: number;
+  readonly clientId?: number;
+  readonly sequence?: number;
+  readonly ackedSequence?: number;
+}
+
+export class ClientConnection {
+  readonly #pending = new Map<number, Pending>();
+  readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX);
+  #nextId = 1;
+  #outbox: Uint8Array[] = [];
+  #closedError: TinyKvError | null = null;
+
+  private constructor(readonly address: string, readonly conn: Conn, readonly clock: Clock) {
+    conn.setHandlers({
+      onData: (chunk) => this.#onData(chunk),
+      onClose: (err) =>
+        this.#fail(`connection to ${address} closed${err ? `: ${err.message}` : ""}`),
+    });
+  }
+
+  static async open(net: Net, clock: Clock, address: string): Promise<ClientConnection> {
+    const colon = address.lastIndexOf(":");
+    const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
+    try {
+      const conn = await net.connect(host, Number(address.slice(colon + 1)));
+      return new ClientConnection(address, conn, clock);
+    } catch (err) {
+      throw new TinyKvError(
+        "UNAVAILABLE",
+        `cannot connect to ${address}: ${errorMessage(err)}`,
+        false,
+      );
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closedError !== null;
+  }
+
+  get inflight(): number {
+    return this.#pending.size;
+  }
+
+  /** Sends one request; resolves with its response or rejects with TinyKvError. */
+  call(body: RequestBody, options: CallOptions): Promise<ClientResponse> {
+    if (this.#closedError) return Promise.reject(this.#closedError);
+    if (this.#pending.size >= CLIENT_INFLIGHT_MAX) {
+      return Promise.reject(new TinyKvError("UNAVAILABLE", "too many requests in flight", false));
+    }
+    const requestId = this.#nextId++;
+    const request = create(ClientRequestSchema, {
+      requestId: BigInt(requestId),
+      clientId: BigInt(options.clientId ?? 0),
+      sequence: BigInt(options.sequence ?? 0),
+      ackedSequence: BigInt(options.ackedSequence ?? 0),
+      timeoutMs: options.timeoutMs,
+      body,
+    });
+    return new Promise<ClientResponse>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.#pending.delete(requestId);
+        reject(new TinyKvError("TIMEOUT", `no response from ${this.address} in time`, true));
+      }, options.timeoutMs);
+      this.#pending.set(requestId, { resolve, reject, timer });
+      this.#send(encodeWireFrame({ case: "request", value: request }));
+    });
+  }
+
+  #send(frame: Uint8Array): void {
+    this.#outbox.push(frame);
+    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const frames = this.#outbox;
+    this.#outbox = [];
+    if (frames.length === 0 || this.#closedError) return;
+    this.conn.write(frames.length === 1 ? frames[0] : concatBytes(frames));
+  }
+
+  #onData(chunk: Uint8Array): void {
+    try {
+      for (const payload of this.#decoder.push(chunk)) {
+        const frame = decodeWireFrame(payload);
+        if (frame.body.case !== "response") throw new Error(`unexpected ${frame.body.case} frame`);
+        const response = frame.body.value;
+        const id = u64ToNumber(response.requestId, "request id");
+        const pending = this.#pending.get(id);
+        if (pending === undefined) continue; // timed out already
+        this.#pending.delete(id);
+        this.clock.clearTimeout(pending.timer);
+        pending.resolve(response);
+      }
+    } catch (err) {
+      this.#fail(`bad response from ${this.address}: ${errorMessage(err)}`);
+      this.conn.close();
+    }
+  }
+
+  #fail(message: string): void {
+    if (this.#closedError) return;
+    this.#closedError = new TinyKvError("CONNECTION_LOST", message, true);
+    for (const p of this.#pending.values()) {
+      this.clock.clearTimeout(p.timer);
+      p.reject(this.#closedError);
+    }
+    this.#pending.clear();
+  }
+
+  close(): void {
+    this.#fail(`connection to ${this.address} closed by the client`);
+    this.conn.close();
+  }
+}

@@ -1,0 +1,54 @@
+/** Errors the client library reports, with whether the operation may have happened. */
+import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+
+export type ClientErrorCode =
+  | "NOT_LEADER"
+  | "KEY_NOT_FOUND"
+  | "TIMEOUT"
+  | "TOO_LARGE"
+  | "INVALID_ARGUMENT"
+  | "UNAVAILABLE"
+  | "CONDITION_FAILED"
+  | "CORRUPTION"
+  | "CONNECTION_LOST";
+
+export class TinyKvError extends Error {
+  override name = "TinyKvError";
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    /** True when a write may have been applied (timeout, lost connection). */
+    readonly outcomeUnknown: boolean,
+    readonly leaderAddress?: string,
+  ) {
+    super(message);
+  }
+}
+
+const NAMES: Record<ErrorCode, ClientErrorCode | undefined> = {
+  [ErrorCode.UNSPECIFIED]: undefined,
+  [ErrorCode.NOT_LEADER]: "NOT_LEADER",
+  [ErrorCode.KEY_NOT_FOUND]: "KEY_NOT_FOUND",
+  [ErrorCode.TIMEOUT]: "TIMEOUT",
+  [ErrorCode.TOO_LARGE]: "TOO_LARGE",
+  [ErrorCode.INVALID_ARGUMENT]: "INVALID_ARGUMENT",
+  [ErrorCode.UNAVAILABLE]: "UNAVAILABLE",
+  [ErrorCode.CONDITION_FAILED]: "CONDITION_FAILED",
+  [ErrorCode.CORRUPTION]: "CORRUPTION",
+};
+
+/** Maps a wire error to a client error; unknown codes are treated as UNAVAILABLE. */
+export function fromWireError(
+  code: ErrorCode,
+  message: string,
+  leaderAddress: string,
+): TinyKvError {
+  const name = NAMES[code] ?? "UNAVAILABLE";
+  return new TinyKvError(name, message, name === "TIMEOUT", leaderAddress || undefined);
+}
+
+/** Whether retrying (with the same client id and sequence) can help. */
+export function isRetryable(err: TinyKvError): boolean {
+  return err.code === "NOT_LEADER" || err.code === "UNAVAILABLE" || err.code === "TIMEOUT" ||
+    err.code === "CONNECTION_LOST";
+}

@@ -1,0 +1,211 @@
+/**
+ * The typed client API exported from mod.ts. Keys and values are bytes;
+ * strings are accepted and UTF-8 encoded. Reads are linearizable unless asked
+ * otherwise.
+ */
+import { ReadConsistency } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type {
+  ClientResponse,
+  GetResponse,
+  Member,
+  ScanResponse,
+  StatusResponse,
+  WriteResponse,
+} from "../gen/tinykv/v1/tinykv_pb.ts";
+import { toBytes } from "../util/bytes.ts";
+import { u64ToNumber } from "../util/ids.ts";
+import { ClientCore, type ClientOptions } from "./client.ts";
+import { TinyKvError } from "./errors.ts";
+
+export type Bytes = string | Uint8Array;
+export type Consistency = "linearizable" | "lease" | "serializable";
+
+export interface ReadOptions {
+  readonly consistency?: Consistency;
+}
+
+export interface ScanOptions extends ReadOptions {
+  readonly prefix?: Bytes;
+  readonly start?: Bytes;
+  readonly end?: Bytes;
+  readonly limit?: number;
+  readonly offset?: number;
+  readonly cursor?: Uint8Array;
+  readonly reverse?: boolean;
+}
+
+export interface ScanPage {
+  readonly items: { key: Uint8Array; value: Uint8Array; version: number }[];
+  /** Pass as `cursor` to get the next page; undefined when the scan is done. */
+  readonly nextCursor: Uint8Array | undefined;
+}
+
+export type BatchOp = { type: "put"; key: Bytes; value: Bytes } | { type: "del"; key: Bytes };
+
+export interface ClusterStatus {
+  readonly id: number;
+  readonly role: string;
+  readonly term: number;
+  readonly leaderId: number | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly members: { id: number; address: string; learner: boolean }[];
+}
+
+const CONSISTENCY: Record<Consistency, ReadConsistency> = {
+  linearizable: ReadConsistency.LINEARIZABLE,
+  lease: ReadConsistency.LEASE,
+  serializable: ReadConsistency.SERIALIZABLE,
+};
+
+type Body = ClientResponse["body"];
+
+function unexpected(body: Body, want: string): TinyKvError {
+  return new TinyKvError("UNAVAILABLE", `expected a ${want} response, got ${body.case}`, true);
+}
+
+function writeOf(r: ClientResponse): WriteResponse {
+  if (r.body.case === "write") return r.body.value;
+  throw unexpected(r.body, "write");
+}
+
+function getOf(r: ClientResponse): GetResponse {
+  if (r.body.case === "get") return r.body.value;
+  throw unexpected(r.body, "get");
+}
+
+function scanOf(r: ClientResponse): ScanResponse {
+  if (r.body.case === "scan") return r.body.value;
+  throw unexpected(r.body, "scan");
+}
+
+function statusOf(r: ClientResponse): StatusResponse {
+  if (r.body.case === "status") return r.body.value;
+  throw unexpected(r.body, "status");
+}
+
+export class TinyKvClient {
+  readonly #core: ClientCore;
+
+  constructor(options: ClientOptions) {
+    this.#core = new ClientCore(options);
+  }
+
+  get clientId(): number {
+    return this.#core.clientId;
+  }
+
+  /** Stores `value` at `key`; resolves with the Raft index of the write. */
+  async put(key: Bytes, value: Bytes): Promise<number> {
+    const r = await this.#core.write({
+      case: "put",
+      value: { key: toBytes(key), value: toBytes(value) },
+    });
+    return u64ToNumber(writeOf(r).index, "index");
+  }
+
+  /** The value at `key`, or undefined. */
+  async get(key: Bytes, options: ReadOptions = {}): Promise<Uint8Array | undefined> {
+    const r = await this.#core.read({
+      case: "get",
+      value: { key: toBytes(key), consistency: CONSISTENCY[options.consistency ?? "linearizable"] },
+    });
+    const g = getOf(r);
+    return g.found ? g.value : undefined;
+  }
+
+  /** Deletes `key`; resolves true if it existed. */
+  async delete(key: Bytes): Promise<boolean> {
+    const r = await this.#core.write({ case: "delete", value: { key: toBytes(key) } });
+    return writeOf(r).existed;
+  }
+
+  /** Applies every operation atomically. */
+  async batch(ops: readonly BatchOp[]): Promise<number> {
+    const r = await this.#core.write({
+      case: "batch",
+      value: {
+        ops: ops.map((op) =>
+          op.type === "put"
+            ? { op: { case: "put", value: { key: toBytes(op.key), value: toBytes(op.value) } } }
+            : { op: { case: "delete", value: { key: toBytes(op.key) } } }
+        ),
+      },
+    });
+    return u64ToNumber(writeOf(r).index, "index");
+  }
+
+  /**
+   * Writes `next` (or deletes when `next` is null) only if the key's current
+   * value equals `expected` (undefined: the key must not exist). Resolves
+   * true when it applied.
+   */
+  async compareAndSet(
+    key: Bytes,
+    expected: Bytes | undefined,
+    next: Bytes | null,
+  ): Promise<boolean> {
+    const r = await this.#core.write({
+      case: "compareAndSet",
+      value: {
+        key: toBytes(key),
+        expect: expected === undefined
+          ? { case: "expectedVersion", value: 0n }
+          : { case: "expectedValue", value: toBytes(expected) },
+        action: next === null
+          ? { case: "delete", value: true }
+          : { case: "newValue", value: toBytes(next) },
+      },
+    });
+    return writeOf(r).existed;
+  }
+
+  /** One page of keys in order (by prefix or range). */
+  async scan(options: ScanOptions = {}): Promise<ScanPage> {
+    const r = await this.#core.read({
+      case: "scan",
+      value: {
+        prefix: options.prefix === undefined ? new Uint8Array(0) : toBytes(options.prefix),
+        start: options.start === undefined ? new Uint8Array(0) : toBytes(options.start),
+        end: options.end === undefined ? new Uint8Array(0) : toBytes(options.end),
+        limit: options.limit ?? 0,
+        offset: options.offset ?? 0,
+        cursor: options.cursor ?? new Uint8Array(0),
+        reverse: options.reverse ?? false,
+        consistency: CONSISTENCY[options.consistency ?? "linearizable"],
+      },
+    });
+    const s = scanOf(r);
+    return {
+      items: s.items.map((kv) => ({
+        key: kv.key,
+        value: kv.value,
+        version: u64ToNumber(kv.version, "version"),
+      })),
+      nextCursor: s.nextCursor.length > 0 ? s.nextCursor : undefined,
+    };
+  }
+
+  /** The status of the node currently believed to lead. */
+  async status(): Promise<ClusterStatus> {
+    const s = statusOf(await this.#core.read({ case: "status", value: {} }));
+    const leaderId = u64ToNumber(s.leaderId, "leader id");
+    return {
+      id: u64ToNumber(s.id, "id"),
+      role: s.role,
+      term: u64ToNumber(s.term, "term"),
+      leaderId: leaderId === 0 ? null : leaderId,
+      commitIndex: u64ToNumber(s.commitIndex, "commit index"),
+      appliedIndex: u64ToNumber(s.appliedIndex, "applied index"),
+      members: s.members.map((m: Member) => ({
+        id: u64ToNumber(m.id, "member id"),
+        address: m.address,
+        learner: m.learner,
+      })),
+    };
+  }
+
+  close(): void {
+    this.#core.close();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * A scripted stand-in for a TinyKV node's protobuf port, over real sockets,
+ * for testing the client library before (and independently of) the server.
+ */
+import { create } from "@bufbuild/protobuf";
+import {
+  type ClientRequest,
+  type ClientResponse,
+  ClientResponseSchema,
+  ErrorCode,
+} from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { getPlatform } from "../../src/platform/detect.ts";
+import type { Conn, Listener } from "../../src/platform/types.ts";
+import { FrameDecoder } from "../../src/util/frame.ts";
+import { FRAME_BYTES_MAX } from "../../src/limits.ts";
+import { decodeWireFrame, encodeWireFrame } from "../../src/wire/frame_codec.ts";
+import { fromUtf8 } from "../../src/util/bytes.ts";
+
+export type Handler = (
+  req: ClientRequest,
+  reply: (r: Omit<Partial<ClientResponse>, "$typeName">) => void,
+  conn: Conn,
+) => void;
+
+export class FakeNode {
+  readonly requests: ClientRequest[] = [];
+  #listener: Listener | undefined;
+
+  constructor(public handler: Handler) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.#listener?.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.#listener = await getPlatform().net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
+      const dec = new FrameDecoder(FRAME_BYTES_MAX);
+      conn.setHandlers({
+        onData: (chunk) => {
+          for (const payload of dec.push(chunk)) {
+            const frame = decodeWireFrame(payload);
+            if (frame.body.case !== "request") continue;
+            const req = frame.body.value;
+            this.requests.push(req);
+            this.handler(req, (r) => {
+              const response = create(ClientResponseSchema, { ...r, requestId: req.requestId });
+              conn.write(encodeWireFrame({ case: "response", value: response }));
+            }, conn);
+          }
+        },
+      });
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.#listener?.close();
+  }
+}
+
+/** A handler that answers NOT_LEADER, pointing at `leader`. */
+export function follower(leader: () => string): Handler {
+  return (_req, reply) =>
+    reply({
+      error: {
+        $typeName: "tinykv.v1.Error",
+        code: ErrorCode.NOT_LEADER,
+        message: "not the leader",
+        leaderId: 1n,
+        leaderAddress: leader(),
+      },
+    });
+}
+
+/** A leader with a map, applying each (client, sequence) once. */
+export function leaderWithStore(store: Map<string, Uint8Array>, applied: string[]): Handler {
+  const seen = new Map<string, ClientResponse["body"]>();
+  return (req, reply) => {
+    const key = `${req.clientId}/${req.sequence}`;
+    const saved = req.sequence > 0n ? seen.get(key) : undefined;
+    if (saved) return reply({ body: saved });
+    const b = req.body;
+    let body: ClientResponse["body"];
+    if (b.case === "put") {
+      store.set(fromUtf8(b.value.key), b.value.value);
+      applied.push(`put ${fromUtf8(b.value.key)}`);
+      body = {
+        case: "write",
+        value: { $typeName: "tinykv.v1.WriteResponse", index: 7n, existed: false },
+      };
+    } else if (b.case === "get") {
+      const v = store.get(fromUtf8(b.value.key));
+      body = {
+        case: "get",
+        value: {
+          $typeName: "tinykv.v1.GetResponse",
+          found: v !== undefined,
+          value: v ?? new Uint8Array(),
+          version: 0n,
+        },
+      };
+    } else {
+      return reply({
+        error: {
+          $typeName: "tinykv.v1.Error",
+          code: ErrorCode.INVALID_ARGUMENT,
+          message: "unsupported",
+          leaderId: 0n,
+          leaderAddress: "",
+        },
+      });
+    }
+    if (req.sequence > 0n) seen.set(key, body);
+    reply({ body });
+  };
+}
