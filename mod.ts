@@ -22,3 +22,32 @@ export {
   TooLargeError,
 } from "./src/util/errors.ts";
 export * as limits from "./src/limits.ts";
+
+export { Db, Snapshot } from "./src/storage/db.ts";
+export type {
+  DbOptions,
+  DbStats,
+  KeyLike,
+  ReadOptions,
+  ScanOptions,
+  WriteOp,
+} from "./src/storage/db.ts";
+import { getPlatform } from "./src/platform/detect.ts";
+import { Db as Engine, type DbOptions as EngineOptions } from "./src/storage/db.ts";
+
+/**
+ * Opens (creating if needed) an embedded TinyKV database in directory `path`
+ * on the running runtime's file system (Deno or Bun).
+ *
+ * @example
+ * ```ts
+ * const db = await openDb("./data", { sync: "always" });
+ * await db.put("hello", "world");
+ * console.log(new TextDecoder().decode(db.get("hello")));
+ * await db.close();
+ * ```
+ */
+export function openDb(path: string, options: EngineOptions = {}): Promise<Engine> {
+  const platform = getPlatform();
+  return Engine.open(platform.fs, path, { clock: platform.clock, ...options });
+}

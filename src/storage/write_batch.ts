@@ -53,27 +53,34 @@ export function encodeBatch(ops: readonly WriteOp[]): EncodedBatch {
   if (ops.length > WRITE_BATCH_OPS_MAX) {
     throw new TooLargeError("batch operation count", ops.length, WRITE_BATCH_OPS_MAX);
   }
-  const w = scratch;
-  w.reset();
-  w.fixed64(0).fixed32(ops.length);
+  // First pass: convert and check every limit before copying any bytes.
+  const keys: Uint8Array[] = [];
+  const values: (Uint8Array | undefined)[] = [];
   let bytes = 0;
   for (const op of ops) {
     const key = toBytes(op.key);
     checkKey(key);
+    let value: Uint8Array | undefined;
     if (op.type === "put") {
-      const value = toBytes(op.value);
+      value = toBytes(op.value);
       checkValue(value);
-      bytes += key.length + value.length;
-      if (bytes > WRITE_BATCH_BYTES_MAX) {
-        throw new TooLargeError("batch", bytes, WRITE_BATCH_BYTES_MAX);
-      }
-      w.u8(ValueKind.Put).lengthPrefixed(key).lengthPrefixed(value);
-    } else if (op.type === "del") {
-      bytes += key.length;
-      w.u8(ValueKind.Delete).lengthPrefixed(key);
-    } else {
+    } else if (op.type !== "del") {
       throw new InvalidArgumentError(`unknown op type ${String((op as { type: unknown }).type)}`);
     }
+    bytes += key.length + (value?.length ?? 0);
+    if (bytes > WRITE_BATCH_BYTES_MAX) {
+      throw new TooLargeError("batch", bytes, WRITE_BATCH_BYTES_MAX);
+    }
+    keys.push(key);
+    values.push(value);
+  }
+  const w = scratch;
+  w.reset();
+  w.fixed64(0).fixed32(ops.length);
+  for (let i = 0; i < keys.length; i++) {
+    const value = values[i];
+    if (value === undefined) w.u8(ValueKind.Delete).lengthPrefixed(keys[i]);
+    else w.u8(ValueKind.Put).lengthPrefixed(keys[i]).lengthPrefixed(value);
   }
   const payload = w.finish();
   if (w.length > 1 << 20) scratch = new ByteWriter(4096); // do not pin a huge buffer

@@ -12,6 +12,13 @@ import { join, manifestName } from "./file_names.ts";
 import { Version } from "./version.ts";
 import { NUM_LEVELS, VersionEdit } from "./version_edit.ts";
 
+/** True when the bytes after a torn tail look like an interrupted append: cut short or zeros. */
+function isTornWrite(bytes: Uint8Array, tail: TornTail): boolean {
+  if (tail.reason.startsWith("truncated") || tail.reason.startsWith("record missing")) return true;
+  for (let i = tail.offset; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 export class VersionSet {
   current: Version = Version.empty();
   nextFileNumber = 2;
@@ -43,7 +50,13 @@ export class VersionSet {
     if (this.fs.stat(path) === undefined) {
       throw new CorruptionError(name, 0, "manifest named by CURRENT is missing");
     }
-    const { records, tornTail } = readAllRecords(this.fs.readFile(path), name);
+    const bytes = this.fs.readFile(path);
+    const { records, tornTail } = readAllRecords(bytes, name);
+    if (tornTail !== null && !isTornWrite(bytes, tornTail)) {
+      // Every manifest record was fsynced before it was acted on, so a damaged last
+      // record that is not a cut-short write is corruption, never a tail to drop.
+      throw new CorruptionError(name, tornTail.offset, tornTail.reason);
+    }
     let v = Version.empty();
     let sawLog = false, sawNext = false, sawSeq = false;
     for (const r of records) {

@@ -1,0 +1,94 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ClosedError, IoError } from "../../src/util/errors.ts";
+import { collect, openSim, str, world } from "./helpers.ts";
+
+test("group commit: concurrent writers share one append and one fdatasync", async () => {
+  const db = await openSim(world(1), { sync: "always" });
+  const before = db.stats().walSyncs;
+  await Promise.all(Array.from({ length: 100 }, (_, i) => db.put(`k${i}`, `v${i}`)));
+  const st = db.stats();
+  assert.ok(st.walSyncs - before <= 2, `syncs: ${st.walSyncs - before}`);
+  assert.equal(str(db.get("k99")), "v99");
+  await db.close();
+});
+
+test("a failed WAL sync is sticky: every later write fails, reads still work", async () => {
+  const w = world(2);
+  const db = await openSim(w, { sync: "always" });
+  await db.put("a", "1");
+  w.fs.failSync(1);
+  await assert.rejects(db.put("b", "2"), (e: unknown) => e instanceof ClosedError);
+  await assert.rejects(db.put("c", "3"), (e: unknown) => {
+    assert.ok(e instanceof ClosedError);
+    assert.ok(e.cause instanceof IoError);
+    return true;
+  });
+  assert.equal(str(db.get("a")), "1");
+  assert.equal(db.get("b"), undefined, "a write whose sync failed is never visible");
+  assert.match(db.stats().failed ?? "", /fdatasync failed/);
+  await db.close();
+});
+
+test("sync modes batched and none acknowledge before the fsync", async () => {
+  for (const sync of ["batched", "none"] as const) {
+    const w = world(3);
+    const db = await openSim(w, { sync });
+    for (let i = 0; i < 50; i++) await db.put(`k${i}`, "v");
+    assert.equal(db.stats().walSyncs > 0, sync === "batched");
+    await db.close();
+  }
+});
+
+test("wal: false writes are durable after flush or close, not before", async () => {
+  const w = world(4);
+  let db = await openSim(w, { wal: false });
+  await db.put("applied", "7");
+  await db.flush();
+  await db.put("later", "x");
+  w.fs.crash("lose");
+  db = await openSim(w, { wal: false });
+  assert.equal(str(db.get("applied")), "7");
+  assert.equal(db.get("later"), undefined);
+  await db.put("later", "y");
+  await db.close();
+  db = await openSim(w, { wal: false });
+  assert.equal(str(db.get("later")), "y");
+  assert.equal(w.fs.list("db").filter((n) => n.endsWith(".log")).length, 0);
+  await db.close();
+});
+
+test("staged backpressure shows in stats under a write burst", async () => {
+  const w = world(5);
+  const db = await openSim(w, { sync: "none", memtableBytes: 4096, tableFileBytes: 1024 });
+  const value = "x".repeat(900);
+  for (let i = 0; i < 3000; i++) await db.put(`k${i % 700}`, value);
+  const st = db.stats();
+  assert.ok(st.memtableStalls + st.writeSlowdowns + st.writeStops > 0, JSON.stringify(st));
+  assert.ok(["none", "slowdown", "stop"].includes(st.backpressure));
+  assert.ok(st.flushes > 10 && st.compactions > 0);
+  assert.equal((await collect(db.scan())).length, 700);
+  await db.close();
+});
+
+test("snapshots keep their view across flush and compaction", async () => {
+  const db = await openSim(world(6), { memtableBytes: 4096, tableFileBytes: 1024 });
+  for (let i = 0; i < 100; i++) await db.put(`k${i}`, "old");
+  const snap = db.snapshot();
+  for (let i = 0; i < 100; i++) await db.put(`k${i}`, "new");
+  await db.delete("k5");
+  await db.compactRange();
+  assert.equal(str(snap.get("k5")), "old");
+  assert.equal(db.get("k5"), undefined);
+  assert.equal((await collect(snap.scan())).filter(([, v]) => v === "old").length, 100);
+  snap.release();
+  assert.throws(() => snap.get("k1"));
+  await db.close();
+});
+
+test("operations after close fail with ClosedError", async () => {
+  const db = await openSim(world(7));
+  await db.close();
+  await assert.rejects(db.put("a", "b"), (e: unknown) => e instanceof ClosedError);
+  assert.throws(() => db.get("a"), (e: unknown) => e instanceof ClosedError);
+});
