@@ -23,7 +23,7 @@ import {
   type Snapshot,
 } from "./messages.ts";
 import { ReadOnly, type ReadState } from "./read_only.ts";
-import { Progress } from "./tracker/progress.ts";
+import { Progress, ProgressState } from "./tracker/progress.ts";
 import { configToConfState, ProgressTracker, type TrackerConfig } from "./tracker/tracker.ts";
 import { VoteResult } from "./quorum/majority.ts";
 import { stepLeader } from "./step_leader.ts";
@@ -211,6 +211,7 @@ export class Raft {
       if (this.cfg.checkQuorum) {
         this.step({ type: MessageType.CheckQuorum, from: this.id, to: this.id, term: 0 });
       }
+      this.#retryLostSnapshots();
       // A transfer that did not finish within an election timeout is abandoned.
       if (this.state === StateType.Leader && this.leadTransferee !== 0) this.leadTransferee = 0;
     }
@@ -218,6 +219,19 @@ export class Raft {
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.step({ type: MessageType.Beat, from: this.id, to: this.id, term: 0 });
+    }
+  }
+
+  /**
+   * A snapshot the transport lost (and did not report) would leave the
+   * follower stuck: after two election timeouts without progress, probe again.
+   */
+  #retryLostSnapshots(): void {
+    if (this.state !== StateType.Leader) return;
+    for (const pr of this.trk.progress.values()) {
+      if (pr.state !== ProgressState.Snapshot) continue;
+      pr.snapshotRounds++;
+      if (pr.snapshotRounds >= 2) pr.becomeProbe();
     }
   }
 

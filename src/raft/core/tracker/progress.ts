@@ -29,6 +29,8 @@ export class Progress {
   probeSent = false;
   readonly inflights: Inflights;
   isLearner: boolean;
+  /** Election timeouts spent in `Snapshot` state (a lost snapshot is resent). */
+  snapshotRounds = 0;
   /** Largest leader tick echoed by this follower's heartbeat responses (leases). */
   ackedTick: number = Number.MIN_SAFE_INTEGER;
 
@@ -65,6 +67,7 @@ export class Progress {
   becomeSnapshot(snapshotIndex: number): void {
     this.#reset(ProgressState.Snapshot);
     this.pendingSnapshot = snapshotIndex;
+    this.snapshotRounds = 0;
   }
 
   /** The follower acknowledged `n`; returns false if that is old news. */

@@ -1,0 +1,165 @@
+/**
+ * The async driver of one Raft node (STYLE §2 item 2): it turns clock time
+ * into ticks, drains a bounded inbox of peer messages into the core, and runs
+ * the Ready loop — persist (one fsync per Ready: group commit), then send,
+ * then apply, then advance — in that order, asserted.
+ *
+ * Tests and the simulator call `tick()` and `runOnce()` directly; a server
+ * calls `start()` to drive them from the platform clock.
+ */
+import { assert } from "../util/assert.ts";
+import type { Clock, TimerId } from "../platform/types.ts";
+import { RAFT_INBOX_MSGS_MAX } from "../limits.ts";
+import type { RaftConfig } from "./core/config.ts";
+import { decodeConfChange } from "./core/confchange/conf_change.ts";
+import { type Entry, EntryType, type Message, type Snapshot } from "./core/messages.ts";
+import { RawNode } from "./core/raw_node.ts";
+import type { ReadState, Ready, SoftState } from "./core/ready.ts";
+import type { LogStore } from "./log_store.ts";
+import type { Transport } from "./transport.ts";
+
+/** The replicated state machine, as the driver sees it. */
+export interface StateMachine {
+  /** Applies committed entries in order (conf change entries included, for their index). */
+  apply(entries: readonly Entry[]): void | Promise<void>;
+  /** Replaces the state with a snapshot's image. */
+  restore(snapshot: Snapshot): void | Promise<void>;
+}
+
+export interface NodeHooks {
+  /** ReadIndex results: serve each read once `index` is applied. */
+  onReadStates?(states: readonly ReadState[]): void;
+  onSoftState?(soft: SoftState): void;
+}
+
+export interface RaftNodeOptions {
+  /** Core configuration; storage and applied index come from `logStore`. */
+  readonly raft: Omit<RaftConfig, "storage" | "applied">;
+  readonly logStore: LogStore;
+  readonly transport: Transport;
+  readonly stateMachine: StateMachine;
+  readonly hooks?: NodeHooks;
+  /** Needed only for `start()`. */
+  readonly clock?: Clock;
+  readonly tickMs?: number;
+  readonly inboxMax?: number;
+}
+
+export class RaftNode {
+  readonly rawNode: RawNode;
+  readonly #o: RaftNodeOptions;
+  #inbox: Message[] = [];
+  readonly #inboxMax: number;
+  /** Messages refused because the inbox was full. */
+  droppedMessages = 0;
+  #running = false;
+  #failed: unknown = undefined;
+  #timer: TimerId | undefined = undefined;
+  #lastTickMs = 0;
+
+  constructor(o: RaftNodeOptions) {
+    this.#o = o;
+    this.#inboxMax = o.inboxMax ?? RAFT_INBOX_MSGS_MAX;
+    const storage = o.logStore.storage;
+    // The state machine restarts from the snapshot and re-applies the log, so
+    // the configuration must be the snapshot's; later changes are re-applied.
+    storage.confState = storage.snapshot().metadata.confState;
+    this.rawNode = new RawNode({ ...o.raft, storage, applied: storage.snapshot().metadata.index });
+  }
+
+  /** The error that stopped the node (a failed fsync is fatal), if any. */
+  get failure(): unknown {
+    return this.#failed;
+  }
+
+  /** Queues a peer message; false when the inbox is full (the message is dropped). */
+  receive(m: Message): boolean {
+    if (this.#inbox.length >= this.#inboxMax) {
+      this.droppedMessages++;
+      return false;
+    }
+    this.#inbox.push(m);
+    return true;
+  }
+
+  tick(): void {
+    this.rawNode.tick();
+  }
+
+  /** Drains the inbox and handles every Ready until none is left. */
+  async runOnce(): Promise<void> {
+    if (this.#failed !== undefined) return;
+    assert(!this.#running, "runOnce is not reentrant");
+    this.#running = true;
+    try {
+      for (;;) {
+        // Messages and proposals that arrive while a Ready is being persisted
+        // go into the next Ready: that is the group commit.
+        const inbox = this.#inbox;
+        this.#inbox = [];
+        for (const m of inbox) this.rawNode.step(m);
+        if (!this.rawNode.hasReady()) break;
+        await this.#handleReady(this.rawNode.ready());
+      }
+    } catch (err) {
+      this.#failed = err;
+      throw err;
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #handleReady(rd: Ready): Promise<void> {
+    const o = this.#o;
+    // 1. Persist: durable before anything that depends on it leaves (DESIGN §2.2).
+    await o.logStore.save(rd);
+    // 2. Send.
+    if (rd.messages.length > 0) o.transport.send(rd.messages);
+    if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
+    // 3. Apply.
+    if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
+    if (rd.committedEntries.length > 0) {
+      await o.stateMachine.apply(rd.committedEntries);
+      for (const e of rd.committedEntries) this.#applyConfChange(e);
+    }
+    if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
+    // 4. Advance.
+    this.rawNode.advance(rd);
+  }
+
+  #applyConfChange(e: Entry): void {
+    if (e.type !== EntryType.ConfChange) return;
+    const cc = decodeConfChange(e.data);
+    if (cc === undefined) return; // refused at proposal time; every node skips it alike
+    this.#o.logStore.setConfState(this.rawNode.applyConfChange(cc));
+  }
+
+  /** Drives the node from the clock: one tick per `tickMs`, catching up after pauses. */
+  start(): void {
+    const { clock, tickMs } = this.#o;
+    assert(clock !== undefined && tickMs !== undefined && tickMs > 0, "start() needs a clock");
+    this.#lastTickMs = clock.nowMs();
+    const loop = (): void => {
+      this.#timer = clock.setTimeout(loop, tickMs);
+      // Count ticks from elapsed time, so a paused process sees its lease expire.
+      const due = Math.floor((clock.nowMs() - this.#lastTickMs) / tickMs);
+      for (let i = 0; i < due; i++) this.tick();
+      this.#lastTickMs += due * tickMs;
+      this.kick();
+    };
+    this.#timer = clock.setTimeout(loop, tickMs);
+  }
+
+  /** Schedules a `runOnce` unless one is already running. */
+  kick(): void {
+    if (this.#running || this.#failed !== undefined) return;
+    this.runOnce().catch(() => {
+      // The failure is kept in `failure`; the node stops (sticky, like the log store).
+    });
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) this.#o.clock?.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * N real Raft nodes (RaftNode driver + LogStore + KV state machine) on the
+ * simulated platform: one SimClock, a SimNetwork carrying Raft messages, and
+ * one SimFileSystem per node so a crash loses that node's un-synced writes.
+ * Everything random comes from one seed.
+ */
+import { createPrng, type Prng } from "../../src/util/prng.ts";
+import { SimClock } from "../../src/platform/sim/sim_clock.ts";
+import { type CrashMode, SimFileSystem } from "../../src/platform/sim/sim_file_system.ts";
+import { SimNetwork } from "../../src/platform/sim/sim_network.ts";
+import { ReadOnlyOption } from "../../src/raft/core/config.ts";
+import { type Message, MessageType } from "../../src/raft/core/messages.ts";
+import type { Raft } from "../../src/raft/core/raft.ts";
+import { StateType } from "../../src/raft/core/raft.ts";
+import type { ReadState } from "../../src/raft/core/ready.ts";
+import { LogStore } from "../../src/raft/log_store.ts";
+import { RaftNode } from "../../src/raft/node.ts";
+import { KvStateMachine } from "./kv_model.ts";
+import { SafetyChecker } from "./checkers/safety.ts";
+
+export interface ClusterOptions {
+  readonly nodes: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly lease: boolean;
+  /** Compact the log after this many applied entries past the last snapshot. */
+  readonly snapshotEvery: number;
+  readonly segmentBytes: number;
+}
+
+export const ELECTION_TICKS = 10;
+export const HEARTBEAT_TICKS = 2;
+export const TICK_MS = 10;
+
+export interface SimNode {
+  readonly id: number;
+  readonly fs: SimFileSystem;
+  readonly prng: Prng;
+  store: LogStore | undefined;
+  node: RaftNode | undefined;
+  sm: KvStateMachine;
+  /** Ticks missed while paused; delivered (as a catch-up) on resume. */
+  pausedTicks: number;
+  paused: boolean;
+  readStates: ReadState[];
+}
+
+export class Cluster {
+  readonly clock = new SimClock();
+  readonly prng: Prng;
+  readonly net: SimNetwork<Message>;
+  readonly nodes = new Map<number, SimNode>();
+  readonly checker = new SafetyChecker();
+  readonly opts: ClusterOptions;
+  ticks = 0;
+  /** What happened during the run, to show that the faults really occur. */
+  readonly stats = { crashes: 0, restarts: 0, snapshotsSent: 0, pauses: 0, confChanges: 0 };
+
+  private constructor(seed: number, opts: ClusterOptions) {
+    this.prng = createPrng(seed);
+    this.opts = opts;
+    this.net = new SimNetwork<Message>(this.clock, this.prng.fork(), {
+      delayMinMs: 1,
+      delayMaxMs: 2 * TICK_MS,
+    });
+  }
+
+  static async create(seed: number, opts: ClusterOptions): Promise<Cluster> {
+    const c = new Cluster(seed, opts);
+    const voters = Array.from({ length: opts.nodes }, (_, i) => i + 1);
+    for (const id of voters) {
+      const fs = new SimFileSystem(c.prng.fork(), c.clock);
+      const n: SimNode = {
+        id,
+        fs,
+        prng: c.prng.fork(),
+        store: undefined,
+        node: undefined,
+        sm: new KvStateMachine(),
+        pausedTicks: 0,
+        paused: false,
+        readStates: [],
+      };
+      c.nodes.set(id, n);
+      const store = await LogStore.open(fs, "raft", { segmentBytes: opts.segmentBytes });
+      const cs = { voters, votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+      await store.save({
+        hardState: { term: 1, vote: 0, commit: 1 },
+        entries: [],
+        snapshot: { metadata: { index: 1, term: 1, confState: cs }, data: new Uint8Array(0) },
+        mustSync: true,
+      });
+      store.close();
+      await c.start(id);
+    }
+    return c;
+  }
+
+  get(id: number): SimNode {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  isUp(id: number): boolean {
+    return this.get(id).node !== undefined;
+  }
+
+  /** Opens the node's log from its disk and starts a fresh driver (a restart). */
+  async start(id: number): Promise<void> {
+    const n = this.get(id);
+    const store = await LogStore.open(n.fs, "raft", { segmentBytes: this.opts.segmentBytes });
+    const sm = new KvStateMachine();
+    sm.onApply = (e) => this.checker.onApply(id, e);
+    const snap = store.storage.snapshot();
+    sm.restore(snap);
+    n.store = store;
+    n.sm = sm;
+    n.readStates = [];
+    n.paused = false;
+    n.pausedTicks = 0;
+    n.node = new RaftNode({
+      raft: {
+        id,
+        electionTicks: ELECTION_TICKS,
+        heartbeatTicks: HEARTBEAT_TICKS,
+        prng: n.prng.fork(),
+        preVote: this.opts.preVote,
+        checkQuorum: this.opts.checkQuorum || this.opts.lease,
+        readOnlyOption: this.opts.lease ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+      },
+      logStore: store,
+      transport: {
+        send: (msgs) => {
+          for (const m of msgs) {
+            if (m.type === MessageType.Snap) this.stats.snapshotsSent++;
+            this.net.send(String(m.from), String(m.to), m);
+          }
+        },
+      },
+      stateMachine: sm,
+      hooks: { onReadStates: (rs) => n.readStates.push(...rs) },
+    });
+    this.checker.onRestart(id);
+    this.net.attach(String(id), (_from, m) => {
+      n.node?.receive(m);
+    });
+  }
+
+  /** Power loss: un-synced writes are lost (or the last one torn). */
+  crash(id: number, mode: CrashMode): void {
+    const n = this.get(id);
+    n.fs.crash(mode);
+    this.stats.crashes++;
+    n.node = undefined;
+    n.store = undefined;
+    this.net.detach(String(id));
+  }
+
+  rafts(): Map<number, Raft> {
+    const m = new Map<number, Raft>();
+    for (const [id, n] of this.nodes) if (n.node !== undefined) m.set(id, n.node.rawNode.raft);
+    return m;
+  }
+
+  /** The up, unpaused leader with the highest term, if any. */
+  leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    let bestTerm = -1;
+    for (const n of this.nodes.values()) {
+      const r = n.node?.rawNode.raft;
+      if (r === undefined || n.paused || r.state !== StateType.Leader) continue;
+      if (r.term > bestTerm) {
+        best = n;
+        bestTerm = r.term;
+      }
+    }
+    return best;
+  }
+
+  /** Advances virtual time by one tick and lets every running node work. */
+  async step(): Promise<void> {
+    this.clock.advance(TICK_MS);
+    this.ticks++;
+    for (const n of this.nodes.values()) {
+      const node = n.node;
+      if (node === undefined) continue;
+      if (n.paused) {
+        n.pausedTicks++;
+        continue;
+      }
+      node.tick();
+      await node.runOnce();
+      await this.#maybeCompact(n);
+    }
+    this.checker.check(this.rafts());
+  }
+
+  async #maybeCompact(n: SimNode): Promise<void> {
+    const store = n.store;
+    const node = n.node;
+    if (store === undefined || node === undefined) return;
+    const snapIndex = store.storage.snapshot().metadata.index;
+    if (n.sm.applied - snapIndex < this.opts.snapshotEvery) return;
+    const cs = node.rawNode.status().confState;
+    await store.compact(n.sm.applied, cs, n.sm.image());
+  }
+
+  pause(id: number): void {
+    this.stats.pauses++;
+    this.get(id).paused = true;
+  }
+
+  /** Resumes a paused node: it first catches up on the ticks it missed (as a driver does). */
+  async resume(id: number): Promise<void> {
+    const n = this.get(id);
+    n.paused = false;
+    const node = n.node;
+    if (node === undefined) return;
+    for (let i = 0; i < n.pausedTicks; i++) node.tick();
+    n.pausedTicks = 0;
+    await node.runOnce();
+  }
+}
