@@ -186,7 +186,7 @@ export class Committer {
         s.counters.writeSlowdowns++;
         slowed = true;
         this.bg.schedule();
-        await s.yieldNow();
+        await s.pause();
         continue;
       }
       if (!force && s.mem.bytes < s.options.memtableBytes) return;

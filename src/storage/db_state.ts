@@ -35,6 +35,9 @@ export class Counters {
   filesDeleted = 0;
 }
 
+/** Longest stretch of background work between yields to requests. */
+const YIELD_EVERY_MS = 4;
+
 export class DbState {
   mem: Memtable;
   imm: Memtable | undefined;
@@ -77,8 +80,29 @@ export class DbState {
     if (this.failed !== undefined) throw this.failed;
   }
 
-  /** Yields to other tasks between bounded steps of work. */
+  #lastYieldMs = 0;
+
+  /**
+   * Called by background work between bounded steps. Yields a macrotask (so requests
+   * run) once a step budget of YIELD_EVERY_MS has passed, unless writers are already
+   * waiting on this work, in which case yielding would only delay them.
+   */
   yieldNow(): Promise<void> {
+    const clock = this.options.clock;
+    if (clock === undefined) return Promise.resolve();
+    if (this.#waiters.length > 0) return Promise.resolve();
+    const now = clock.nowMs();
+    if (now - this.#lastYieldMs < YIELD_EVERY_MS) return Promise.resolve();
+    return new Promise((resolve) =>
+      clock.setTimeout(() => {
+        this.#lastYieldMs = clock.nowMs();
+        resolve();
+      }, 0)
+    );
+  }
+
+  /** Always gives queued tasks (background work) a turn: the write slowdown. */
+  pause(): Promise<void> {
     const clock = this.options.clock;
     if (clock === undefined) return Promise.resolve();
     return new Promise((resolve) => clock.setTimeout(resolve, 0));

@@ -1,0 +1,269 @@
+/**
+ * db_bench-style comparison of TinyKV's storage engine with LevelDB (through
+ * classic-level), side by side in the same process and runtime:
+ *
+ *   deno run -A bench/engine_bench.ts [--num 1000000] [--markdown]
+ *   bun bench/engine_bench.ts [--num 1000000] [--markdown]
+ *
+ * 16-byte keys ("%016d"), 100-byte random values. Each engine gets the same
+ * memory budget (64 MiB write buffer, 64 MiB block cache) and the same
+ * calling pattern a JS user would write: one awaited call per operation
+ * (TinyKV's get is synchronous; awaiting it costs the same microtask).
+ */
+import { ClassicLevel } from "classic-level";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { type Db, openDb, type WriteOp } from "../mod.ts";
+import { createPrng } from "../src/util/prng.ts";
+
+const { values: args } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    num: { type: "string", default: "1000000" },
+    markdown: { type: "boolean", default: false },
+    only: { type: "string" },
+  },
+});
+const NUM = Number(args.num);
+const SYNC_NUM = Math.max(1000, Math.floor(NUM / 1000));
+const MEM = 64 * 1024 * 1024;
+type Level = ClassicLevel<Uint8Array, Uint8Array>;
+
+const enc = new TextEncoder();
+function keyOf(i: number): Uint8Array {
+  return enc.encode(String(i).padStart(16, "0"));
+}
+const prng = createPrng(301);
+const VALUES = prng.fill(new Uint8Array(1 << 20));
+function valueOf(i: number): Uint8Array {
+  const at = (i * 97) % (VALUES.length - 100);
+  return VALUES.subarray(at, at + 100);
+}
+const randomKeys = (n: number, range: number) =>
+  Array.from({ length: n }, () => keyOf(prng.int(range)));
+
+const root = mkdtempSync(join(os.tmpdir(), "tinykv-bench-"));
+let dirs = 0;
+const freshDir = () => join(root, `db${dirs++}`);
+
+async function openTiny(sync: "always" | "none" = "none"): Promise<Db> {
+  return await openDb(freshDir(), { sync, memtableBytes: MEM, blockCacheBytes: MEM });
+}
+async function openLevel(): Promise<Level> {
+  const db: Level = new ClassicLevel(freshDir(), {
+    keyEncoding: "view",
+    valueEncoding: "view",
+    writeBufferSize: MEM,
+    cacheSize: MEM,
+  });
+  await db.open();
+  return db;
+}
+
+interface Engine {
+  put(k: Uint8Array, v: Uint8Array): Promise<void>;
+  putSync(k: Uint8Array, v: Uint8Array): Promise<void>;
+  get(k: Uint8Array): Promise<Uint8Array | undefined>;
+  batch(ops: { key: Uint8Array; value: Uint8Array }[]): Promise<void>;
+  seek(k: Uint8Array, n: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+function tinyEngine(db: Db): Engine {
+  return {
+    put: (k, v) => db.put(k, v),
+    putSync: (k, v) => db.put(k, v),
+    get: (k) => Promise.resolve(db.get(k)),
+    batch: (ops) =>
+      db.write(ops.map((o): WriteOp => ({ type: "put", key: o.key, value: o.value }))),
+    seek: async (k, n) => {
+      let c = 0;
+      for await (const _ of db.scan({ start: k, limit: n })) c++;
+      return c;
+    },
+    close: () => db.close(),
+  };
+}
+
+function levelEngine(db: Level): Engine {
+  return {
+    put: (k, v) => db.put(k, v),
+    putSync: (k, v) => db.put(k, v, { sync: true }),
+    get: (k) => db.get(k),
+    batch: (ops) =>
+      db.batch(ops.map((o) => ({ type: "put" as const, key: o.key, value: o.value }))),
+    seek: async (k, n) => {
+      let c = 0;
+      for await (const _ of db.iterator({ gte: k, limit: n })) c++;
+      return c;
+    },
+    close: () => db.close(),
+  };
+}
+
+type Phase = (e: Engine) => Promise<number>; // returns operations done
+
+const fill = (keys: (i: number) => Uint8Array, n: number, sync = false): Phase => async (e) => {
+  for (let i = 0; i < n; i++) {
+    await (sync ? e.putSync(keys(i), valueOf(i)) : e.put(keys(i), valueOf(i)));
+  }
+  return n;
+};
+
+async function timed(phase: Phase, e: Engine): Promise<number> {
+  const t0 = performance.now();
+  const ops = await phase(e);
+  return ops / ((performance.now() - t0) / 1000);
+}
+
+interface Row {
+  name: string;
+  tiny: number;
+  level: number;
+}
+
+async function bothFresh(name: string, phase: Phase, sync = false): Promise<Row> {
+  const t = await openTiny(sync ? "always" : "none");
+  const tiny = await timed(phase, tinyEngine(t));
+  await t.close();
+  const l = await openLevel();
+  const level = await timed(phase, levelEngine(l));
+  await l.close();
+  return { name, tiny, level };
+}
+
+async function run(): Promise<Row[]> {
+  const rows: Row[] = [];
+  const want = (n: string) => args.only === undefined || args.only.split(",").includes(n);
+  if (want("fillseq")) rows.push(await bothFresh("fillseq", fill(keyOf, NUM)));
+  if (want("fillrandom") || want("overwrite")) {
+    const keysA = randomKeys(NUM, NUM), keysB = randomKeys(NUM, NUM);
+    const t = await openTiny(), l = await openLevel();
+    const [te, le] = [tinyEngine(t), levelEngine(l)];
+    rows.push({
+      name: "fillrandom",
+      tiny: await timed(fill((i) => keysA[i], NUM), te),
+      level: await timed(fill((i) => keysA[i], NUM), le),
+    });
+    rows.push({
+      name: "overwrite",
+      tiny: await timed(fill((i) => keysB[i], NUM), te),
+      level: await timed(fill((i) => keysB[i], NUM), le),
+    });
+    await t.close();
+    await l.close();
+  }
+  rows.push(...await reads(want));
+  if (want("fillsync")) {
+    rows.push(
+      await bothFresh(
+        `fillrandom sync (${SYNC_NUM})`,
+        fill((i) => keyOf(prng.int(NUM) + i * 0), SYNC_NUM, true),
+        true,
+      ),
+    );
+  }
+  if (want("fillbatch")) {
+    rows.push(
+      await bothFresh("fillbatch 100/batch", async (e) => {
+        for (let i = 0; i < NUM; i += 100) {
+          const ops = [];
+          for (let j = i; j < i + 100 && j < NUM; j++) {
+            ops.push({ key: keyOf(j), value: valueOf(j) });
+          }
+          await e.batch(ops);
+        }
+        return NUM;
+      }),
+    );
+  }
+  return rows;
+}
+
+async function reads(want: (n: string) => boolean): Promise<Row[]> {
+  if (!want("readrandom") && !want("readmissing") && !want("seekrandom")) return [];
+  const t = await openTiny(), l = await openLevel();
+  const [te, le] = [tinyEngine(t), levelEngine(l)];
+  await fill(keyOf, NUM)(te);
+  await fill(keyOf, NUM)(le);
+  const rows: Row[] = [];
+  const hits = randomKeys(NUM, NUM);
+  const misses = Array.from(
+    { length: NUM },
+    () => enc.encode(`${String(prng.int(NUM)).padStart(16, "0")}x`),
+  );
+  const get = (keys: Uint8Array[], expect: boolean): Phase => async (e) => {
+    let found = 0;
+    for (const k of keys) if ((await e.get(k)) !== undefined) found++;
+    if ((found === keys.length) !== expect && (found === 0) === expect) {
+      throw new Error("bad reads");
+    }
+    return keys.length;
+  };
+  if (want("readrandom")) {
+    rows.push({
+      name: "readrandom (hits)",
+      tiny: await timed(get(hits, true), te),
+      level: await timed(get(hits, true), le),
+    });
+  }
+  if (want("readmissing")) {
+    rows.push({
+      name: "readrandom (misses)",
+      tiny: await timed(get(misses, false), te),
+      level: await timed(get(misses, false), le),
+    });
+  }
+  if (want("seekrandom")) {
+    const seeks = randomKeys(Math.max(1000, Math.floor(NUM / 100)), NUM);
+    const seek: Phase = async (e) => {
+      for (const k of seeks) await e.seek(k, 100);
+      return seeks.length;
+    };
+    rows.push({
+      name: "seekrandom + next×100",
+      tiny: await timed(seek, te),
+      level: await timed(seek, le),
+    });
+  }
+  await t.close();
+  await l.close();
+  return rows;
+}
+
+function describe(): string {
+  const v = process.versions as Record<string, string | undefined>;
+  const runtime = v.deno !== undefined ? `Deno ${v.deno} (V8 ${v.v8})` : `Bun ${v.bun}`;
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const gib = (os.totalmem() / 2 ** 30).toFixed(0);
+  return `${runtime} · ${cpu} × ${os.cpus().length} · ${gib} GiB RAM · ${os.type()} ${os.release()} · ` +
+    `num=${NUM}, key 16 B, value 100 B, classic-level 3.0.0`;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+try {
+  const rows = await run();
+  console.log(describe());
+  if (args.markdown) {
+    console.log("| benchmark | TinyKV ops/s | classic-level ops/s | TinyKV / LevelDB |");
+    console.log("| --- | ---: | ---: | ---: |");
+    for (const r of rows) {
+      console.log(
+        `| ${r.name} | ${fmt(r.tiny)} | ${fmt(r.level)} | ${(r.tiny / r.level).toFixed(2)}× |`,
+      );
+    }
+  } else {
+    for (const r of rows) {
+      console.log(
+        `${r.name.padEnd(26)} tinykv ${fmt(r.tiny).padStart(11)}  leveldb ${
+          fmt(r.level).padStart(11)
+        }  ratio ${(r.tiny / r.level).toFixed(2)}`,
+      );
+    }
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
