@@ -41,6 +41,26 @@ export const CONNECTIONS_MAX = 4096;
 /** Bytes queued for a slow socket before the connection is closed. */
 export const CONN_WRITE_QUEUE_BYTES_MAX = 256 * MiB;
 
+// ---- Replicated key-value state machine (src/kv) ----
+/** Longest key a client may store (the engine key adds a namespace byte). */
+export const KV_KEY_BYTES_MAX = KEY_BYTES_MAX - 16;
+/** Largest value a client may store (the engine value adds its version). */
+export const KV_VALUE_BYTES_MAX = VALUE_BYTES_MAX - 16;
+/** Saved results per client session (the dedup window of unacknowledged writes). */
+export const SESSION_RESULTS_MAX = 4096;
+/** Client sessions remembered; the least recently active is forgotten beyond it. */
+export const SESSIONS_MAX = 100_000;
+/** Most keys one scan page returns. */
+export const SCAN_LIMIT_MAX = 10_000;
+/** Default page size of a scan without a limit. */
+export const SCAN_LIMIT_DEFAULT = 1000;
+/** Most keys a scan may skip with `offset` (use the cursor to page further). */
+export const SCAN_OFFSET_MAX = 100_000;
+/** Engine bytes gathered by one apply pass before they are written as one batch. */
+export const APPLY_BATCH_BYTES_MAX = 64 * MiB;
+/** Engine operations gathered by one apply pass before they are written. */
+export const APPLY_BATCH_OPS_MAX = 50_000;
+
 // ---- Client library ----
 /** Requests in flight on one client connection. */
 export const CLIENT_INFLIGHT_MAX = 4096;
@@ -85,6 +105,13 @@ export const RAFT_INBOX_MSGS_MAX = 65_536;
 /** Snapshot transfer chunk size. */
 export const SNAPSHOT_CHUNK_BYTES = 4 * MiB;
 
+assert(APPLY_BATCH_OPS_MAX < WRITE_BATCH_OPS_MAX, "an apply pass fits one engine batch");
+assert(
+  APPLY_BATCH_BYTES_MAX + VALUE_BYTES_MAX + KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX,
+  "apply batch",
+);
+assert(SCAN_LIMIT_DEFAULT <= SCAN_LIMIT_MAX, "default scan page within the maximum");
+assert(CLIENT_INFLIGHT_MAX <= SESSION_RESULTS_MAX, "every in-flight write fits the dedup window");
 assert(L0_FILES_COMPACTION_TRIGGER < L0_FILES_SLOWDOWN, "L0 compaction must start before slowdown");
 assert(L0_FILES_SLOWDOWN < L0_FILES_STOP, "L0 slowdown must trigger before stop");
 assert(MEMTABLE_BYTES_MIN <= MEMTABLE_BYTES_MAX, "memtable bounds");

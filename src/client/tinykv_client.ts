@@ -157,7 +157,7 @@ export class TinyKvClient {
           : { case: "newValue", value: toBytes(next) },
       },
     });
-    return writeOf(r).existed;
+    return writeOf(r).applied;
   }
 
   /** One page of keys in order (by prefix or range). */

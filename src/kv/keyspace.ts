@@ -1,0 +1,113 @@
+/**
+ * How the replicated state machine lays out its data in the storage engine
+ * (docs/formats.md#kv-keyspace). One namespace byte leads every engine key.
+ *
+ *   0x00 "applied"                 → fixed64 Raft index of the last applied entry
+ *   0x01 clientId:u64be            → session: varint floor, varint lastActiveIndex
+ *   0x01 clientId:u64be seq:u64be  → saved result of write `seq` (encoded WriteResponse)
+ *   0x02 userKey                   → varint version (Raft index of the write), value
+ *
+ * The applied index is written in the same atomic batch as the data it
+ * covers, so after a crash the engine's state and its applied index agree and
+ * Raft re-applies the log from there (DESIGN §2.4).
+ */
+import {
+  ByteReader,
+  ByteWriter,
+  DecodeError,
+  readFixed64,
+  varintLength,
+  writeFixed64,
+  writeVarint,
+} from "../util/coding.ts";
+
+/** Namespace bytes. Written to disk: never renumber, never reuse. */
+export const Namespace = {
+  Meta: 0x00,
+  Session: 0x01,
+  Data: 0x02,
+} as const;
+
+export const APPLIED_KEY: Uint8Array = new Uint8Array([
+  Namespace.Meta,
+  ...new TextEncoder().encode("applied"),
+]);
+
+export function dataKey(userKey: Uint8Array): Uint8Array {
+  const k = new Uint8Array(1 + userKey.length);
+  k[0] = Namespace.Data;
+  k.set(userKey, 1);
+  return k;
+}
+
+export const DATA_PREFIX: Uint8Array = new Uint8Array([Namespace.Data]);
+export const SESSION_PREFIX: Uint8Array = new Uint8Array([Namespace.Session]);
+
+function u64be(out: Uint8Array, at: number, n: number): void {
+  const hi = Math.floor(n / 0x1_0000_0000);
+  const lo = n >>> 0;
+  new DataView(out.buffer, out.byteOffset).setUint32(at, hi, false);
+  new DataView(out.buffer, out.byteOffset).setUint32(at + 4, lo, false);
+}
+
+function readU64be(bytes: Uint8Array, at: number): number {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  return v.getUint32(at, false) * 0x1_0000_0000 + v.getUint32(at + 4, false);
+}
+
+export function sessionKey(clientId: number): Uint8Array {
+  const k = new Uint8Array(9);
+  k[0] = Namespace.Session;
+  u64be(k, 1, clientId);
+  return k;
+}
+
+export function resultKey(clientId: number, sequence: number): Uint8Array {
+  const k = new Uint8Array(17);
+  k[0] = Namespace.Session;
+  u64be(k, 1, clientId);
+  u64be(k, 9, sequence);
+  return k;
+}
+
+/** Parses a session-namespace key: a session (no seq) or one of its results. */
+export function parseSessionKey(key: Uint8Array): { clientId: number; sequence?: number } {
+  if (key.length === 9) return { clientId: readU64be(key, 1) };
+  if (key.length === 17) return { clientId: readU64be(key, 1), sequence: readU64be(key, 9) };
+  throw new DecodeError(`session key of ${key.length} bytes`, 0);
+}
+
+export function encodeSession(floor: number, lastActiveIndex: number): Uint8Array {
+  return new ByteWriter(16).varint(floor).varint(lastActiveIndex).finish();
+}
+
+export function decodeSession(bytes: Uint8Array): { floor: number; lastActiveIndex: number } {
+  const r = new ByteReader(bytes);
+  return { floor: r.varint(), lastActiveIndex: r.varint() };
+}
+
+/** A stored user value: its version (the Raft index that wrote it) and bytes. */
+export function encodeStored(version: number, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(varintLength(version) + value.length);
+  const at = writeVarint(out, 0, version);
+  out.set(value, at);
+  return out;
+}
+
+export function decodeStored(bytes: Uint8Array): { version: number; value: Uint8Array } {
+  const r = new ByteReader(bytes);
+  const version = r.varint();
+  return { version, value: bytes.subarray(r.offset) };
+}
+
+export function encodeApplied(index: number): Uint8Array {
+  const out = new Uint8Array(8);
+  writeFixed64(out, 0, index);
+  return out;
+}
+
+export function decodeApplied(bytes: Uint8Array): number {
+  const v = bytes.length === 8 ? readFixed64(bytes, 0) : -1;
+  if (v < 0) throw new DecodeError("bad applied index record", 0);
+  return v;
+}

@@ -1,0 +1,66 @@
+/**
+ * The engine writes of one apply pass, gathered before one atomic engine
+ * write. Reads go through it, so an entry sees the effects of the entries
+ * applied before it in the same pass (an INCR after a SET, two CAS in a row).
+ */
+import type { WriteOp } from "../storage/db.ts";
+
+export interface EngineReader {
+  get(key: Uint8Array): Uint8Array | undefined;
+}
+
+/** Map key for bytes: one UTF-16 code unit per byte (cheap, exact, ordered like bytes). */
+function mapKey(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return s;
+}
+
+export class WriteSet {
+  readonly #pending = new Map<string, { key: Uint8Array; value: Uint8Array | null }>();
+  #bytes = 0;
+
+  constructor(readonly engine: EngineReader) {}
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const p = this.#pending.get(mapKey(key));
+    if (p !== undefined) return p.value ?? undefined;
+    return this.engine.get(key);
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.#pending.set(mapKey(key), { key, value });
+    this.#bytes += key.length + value.length;
+  }
+
+  delete(key: Uint8Array): void {
+    this.#pending.set(mapKey(key), { key, value: null });
+    this.#bytes += key.length;
+  }
+
+  /** Distinct keys written. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Upper bound of the bytes the final operations carry. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  clear(): void {
+    this.#pending.clear();
+    this.#bytes = 0;
+  }
+
+  /** The final operations, one per key (the last write to a key wins). */
+  ops(): WriteOp[] {
+    const ops: WriteOp[] = [];
+    for (const { key, value } of this.#pending.values()) {
+      ops.push(value === null ? { type: "del", key } : { type: "put", key, value });
+    }
+    return ops;
+  }
+}

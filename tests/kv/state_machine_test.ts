@@ -1,0 +1,195 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ErrorCode, PutCondition } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { KvStateMachine } from "../../src/kv/state_machine.ts";
+import { Sessions } from "../../src/kv/sessions.ts";
+import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
+import { Db } from "../../src/storage/db.ts";
+import { fromUtf8 } from "../../src/util/bytes.ts";
+import { createPrng } from "../../src/util/prng.ts";
+import { applyAll, b, cmd, dump, openKv, put } from "./kv_helpers.ts";
+
+const text = (v: { value: Uint8Array } | undefined) => v && fromUtf8(v.value);
+
+test("kv: put/get/delete/batch keep values with their write's index as version", async () => {
+  const { kv } = await openKv();
+  const [p, d, bt] = await applyAll(kv, [
+    put("a", "1"),
+    cmd({ body: { case: "delete", value: { key: b("a") } } }),
+    cmd({
+      body: {
+        case: "batch",
+        value: {
+          ops: [
+            { op: { case: "put", value: { key: b("x"), value: b("X") } } },
+            { op: { case: "put", value: { key: b("y"), value: b("Y") } } },
+            { op: { case: "delete", value: { key: b("nope") } } },
+          ],
+        },
+      },
+    }),
+  ]);
+  assert.equal(p.body.case, "write");
+  assert.equal(p.body.value?.index, 1n);
+  assert.equal(d.body.case === "write" && d.body.value.existed, true);
+  assert.equal(bt.body.case === "write" && bt.body.value.deleted, 0);
+  assert.equal(kv.get(b("a")), undefined);
+  assert.equal(text(kv.get(b("x"))), "X");
+  assert.equal(kv.get(b("y"))?.version, 3);
+  assert.equal(kv.appliedIndex, 3);
+});
+
+test("kv: SET NX/XX, SET GET, compare-and-set by value and version", async () => {
+  const { kv } = await openKv();
+  const nx = (v: string) =>
+    put("k", v, {
+      body: { case: "put", value: { key: b("k"), value: b(v), condition: PutCondition.IF_ABSENT } },
+    });
+  const [first, second] = await applyAll(kv, [nx("1"), nx("2")]);
+  assert.equal(first.body.case === "write" && first.body.value.applied, true);
+  assert.equal(second.body.case === "write" && second.body.value.applied, false);
+  assert.equal(text(kv.get(b("k"))), "1");
+  const [xx, get] = await applyAll(kv, [
+    cmd({
+      body: {
+        case: "put",
+        value: { key: b("absent"), value: b("v"), condition: PutCondition.IF_PRESENT },
+      },
+    }),
+    cmd({ body: { case: "put", value: { key: b("k"), value: b("3"), returnPrevious: true } } }),
+  ]);
+  assert.equal(xx.body.case === "write" && xx.body.value.applied, false);
+  assert.equal(kv.get(b("absent")), undefined);
+  assert.equal(get.body.case === "write" && fromUtf8(get.body.value.previousValue), "1");
+  const version = kv.get(b("k"))?.version ?? -1;
+  const cas = (
+    expect: { case: "expectedValue"; value: Uint8Array } | {
+      case: "expectedVersion";
+      value: bigint;
+    },
+    v: string,
+  ) =>
+    cmd({
+      body: {
+        case: "compareAndSet",
+        value: { key: b("k"), expect, action: { case: "newValue", value: b(v) } },
+      },
+    });
+  const [bad, good, byVersion] = await applyAll(kv, [
+    cas({ case: "expectedValue", value: b("wrong") }, "no"),
+    cas({ case: "expectedValue", value: b("3") }, "4"),
+    cas({ case: "expectedVersion", value: BigInt(version) }, "stale"),
+  ]);
+  assert.equal(bad.body.case === "write" && bad.body.value.applied, false);
+  assert.equal(good.body.case === "write" && good.body.value.applied, true);
+  assert.equal(byVersion.body.case === "write" && byVersion.body.value.applied, false);
+  assert.equal(text(kv.get(b("k"))), "4");
+});
+
+test("kv: INCRBY follows Redis integer rules and refuses overflow without changing data", async () => {
+  const { kv } = await openKv();
+  const incr = (key: string, delta: bigint) =>
+    cmd({ body: { case: "increment", value: { key: b(key), delta } } });
+  const [one, two, notInt, overflow] = await applyAll(kv, [
+    incr("n", 1n),
+    incr("n", 41n),
+    put("s", "abc"),
+    incr("n", 2n ** 63n - 1n),
+  ]);
+  assert.equal(one.body.case === "write" && one.body.value.counter, 1n);
+  assert.equal(two.body.case === "write" && two.body.value.counter, 42n);
+  assert.equal(notInt.body.case, "write");
+  assert.equal(overflow.error?.code, ErrorCode.INVALID_ARGUMENT);
+  assert.match(overflow.error?.message ?? "", /overflow/);
+  const [bad] = await applyAll(kv, [incr("s", 1n)]);
+  assert.match(bad.error?.message ?? "", /not an integer/);
+  assert.equal(text(kv.get(b("n"))), "42");
+});
+
+test("kv: a retried (client, sequence) returns the saved outcome and applies once", async () => {
+  const { kv } = await openKv();
+  const w = (seq: number, value: string, acked = 0) =>
+    put("k", value, { clientId: 7n, sequence: BigInt(seq), ackedSequence: BigInt(acked) });
+  const [a, again] = await applyAll(kv, [w(1, "first"), w(1, "first")]);
+  assert.deepEqual(again, a, "the duplicate returns the first outcome");
+  assert.equal(kv.get(b("k"))?.version, 1, "the duplicate did not write");
+  await applyAll(kv, [w(2, "second", 1)]);
+  const [forgotten] = await applyAll(kv, [w(1, "late retry")]);
+  assert.equal(
+    forgotten.error?.code,
+    ErrorCode.INVALID_ARGUMENT,
+    "acknowledged sequences are gone",
+  );
+  assert.equal(text(kv.get(b("k"))), "second");
+});
+
+test("kv: applied index, data and sessions survive close and reopen; replays are skipped", async () => {
+  const world = createSimWorld(3);
+  const { db, kv } = await openKv(world);
+  const w = put("k", "v", { clientId: 9n, sequence: 5n });
+  const [, saved] = await applyAll(kv, [put("a", "1"), w]);
+  await db.close();
+  const db2 = await Db.open(world.fs, "kv", { wal: false });
+  const kv2 = await KvStateMachine.open(db2);
+  assert.equal(kv2.appliedIndex, 2);
+  const replay = await kv2.apply([{ index: 1, data: put("a", "changed") }, { index: 2, data: w }]);
+  assert.equal(replay.size, 0, "entries at or below the applied index are not re-applied");
+  assert.equal(text(kv2.get(b("a"))), "1");
+  const [retry] = await applyAll(kv2, [w]);
+  assert.deepEqual(retry, saved, "the session survived the restart");
+  await db2.close();
+});
+
+test("kv: a crash before the engine flushes loses data and applied index together", async () => {
+  const world = createSimWorld(4);
+  const { db, kv } = await openKv(world);
+  await applyAll(kv, [put("a", "1"), put("b", "2")]);
+  await db.flush();
+  await applyAll(kv, [put("c", "3")]);
+  world.fs.crash("lose");
+  const kv2 = await KvStateMachine.open(await Db.open(world.fs, "kv", { wal: false }));
+  assert.equal(kv2.appliedIndex, 2, "the engine is back at its last flush");
+  assert.equal(kv2.get(b("c")), undefined);
+  assert.equal(text(kv2.get(b("b"))), "2");
+});
+
+test("kv: a malformed entry gets an error outcome and changes nothing but the index", async () => {
+  const { kv, db } = await openKv();
+  const before = await dump(db);
+  const [bad] = await applyAll(kv, [new Uint8Array([0xff, 0xff, 0xff])]);
+  assert.equal(bad.error?.code, ErrorCode.INVALID_ARGUMENT);
+  const after = (await dump(db)).filter((l) => !l.startsWith("0,"));
+  assert.deepEqual(after, before.filter((l) => !l.startsWith("0,")));
+  assert.equal(kv.appliedIndex, 1);
+});
+
+test("kv: replicas fed the same random log end byte-identical, sessions evicted alike", async () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const prng = createPrng(seed);
+    const log: (Uint8Array | null)[] = [];
+    for (let i = 0; i < 300; i++) {
+      const key = `k${prng.int(20)}`;
+      const client = BigInt(1 + prng.int(12));
+      const seq = BigInt(1 + prng.int(30));
+      const roll = prng.int(10);
+      if (roll === 0) log.push(null);
+      else if (roll < 6) log.push(put(key, `v${i}`, { clientId: client, sequence: seq }));
+      else if (roll < 8) log.push(cmd({ body: { case: "delete", value: { key: b(key) } } }));
+      else {log.push(
+          cmd({ body: { case: "increment", value: { key: b(`n${prng.int(3)}`), delta: 1n } } }),
+        );}
+    }
+    const replicas = [];
+    for (let r = 0; r < 2; r++) {
+      const { db, kv } = await openKv(createSimWorld(100 + r), new Sessions(5, 3));
+      // Different batching of the same log must not matter.
+      for (let at = 0; at < log.length;) {
+        const n = 1 + (r === 0 ? 299 : prng.int(10));
+        await kv.apply(log.slice(at, at + n).map((data, i) => ({ index: at + i + 1, data })));
+        at += n;
+      }
+      replicas.push(await dump(db));
+    }
+    assert.deepEqual(replicas[0], replicas[1], `seed ${seed}`);
+  }
+});
