@@ -15,15 +15,20 @@ export const LogRecordKind = {
   HardState: 2,
   /** The configuration as of the last applied conf change. */
   ConfState: 3,
-  /** A snapshot file at (index, term) is durable; entries up to index may go. */
+  /**
+   * Our own compaction (or a segment checkpoint): a snapshot file at (index,
+   * term) is durable; entries up to index are covered, later ones stay.
+   */
   Snapshot: 4,
+  /** A snapshot from the leader was installed: it replaces the whole log. */
+  SnapshotInstall: 5,
 } as const;
 
 export type LogRecord =
   | { readonly kind: 1; readonly entries: readonly Entry[] }
   | { readonly kind: 2; readonly hardState: HardState }
   | { readonly kind: 3; readonly confState: ConfState }
-  | { readonly kind: 4; readonly metadata: SnapshotMetadata };
+  | { readonly kind: 4 | 5; readonly metadata: SnapshotMetadata };
 
 function writeIds(w: ByteWriter, ids: readonly number[]): void {
   w.varint(ids.length);
@@ -72,6 +77,7 @@ export function encodeLogRecord(w: ByteWriter, rec: LogRecord): Uint8Array {
       writeConfState(w, rec.confState);
       break;
     case LogRecordKind.Snapshot:
+    case LogRecordKind.SnapshotInstall:
       w.varint(rec.metadata.index).varint(rec.metadata.term);
       writeConfState(w, rec.metadata.confState);
       break;
@@ -102,7 +108,8 @@ export function decodeLogRecord(bytes: Uint8Array): LogRecord {
       return { kind, hardState: { term: r.varint(), vote: r.varint(), commit: r.varint() } };
     case LogRecordKind.ConfState:
       return { kind, confState: readConfState(r) };
-    case LogRecordKind.Snapshot: {
+    case LogRecordKind.Snapshot:
+    case LogRecordKind.SnapshotInstall: {
       const index = r.varint();
       const term = r.varint();
       return { kind, metadata: { index, term, confState: readConfState(r) } };

@@ -37,14 +37,14 @@ export function replay(records: readonly LogRecord[]): ReplayedState {
       case LogRecordKind.ConfState:
         confState = rec.confState;
         break;
-      case LogRecordKind.Snapshot: {
+      case LogRecordKind.Snapshot:
+      case LogRecordKind.SnapshotInstall: {
         const m = rec.metadata;
         // Checkpoints at the start of each segment repeat the current marker.
         if (m.index <= snapshot.index) break;
-        const at = entries.find((e) => e.index === m.index);
         // Our own compaction keeps the entries after the snapshot; a snapshot
-        // from the leader that does not match our log replaces all of it.
-        entries = at !== undefined && at.term === m.term
+        // installed from the leader replaces the whole log.
+        entries = rec.kind === LogRecordKind.Snapshot
           ? entries.filter((e) => e.index > m.index)
           : [];
         snapshot = m;

@@ -191,7 +191,7 @@ export class LogStore {
   /** A snapshot received from the leader replaces the log. */
   async #installSnapshot(snap: Snapshot): Promise<void> {
     await writeSnapshotFile(this.#fs, this.#dir, snap);
-    this.#record({ kind: LogRecordKind.Snapshot, metadata: snap.metadata });
+    this.#record({ kind: LogRecordKind.SnapshotInstall, metadata: snap.metadata });
     this.storage.applySnapshot(snap);
     this.#snapIndex = snap.metadata.index;
   }

@@ -24,6 +24,8 @@ export interface StateMachine {
   apply(entries: readonly Entry[]): void | Promise<void>;
   /** Replaces the state with a snapshot's image. */
   restore(snapshot: Snapshot): void | Promise<void>;
+  /** The state's image as of the last applied entry (for log compaction). */
+  image?(): Uint8Array;
 }
 
 export interface NodeHooks {
@@ -43,6 +45,11 @@ export interface RaftNodeOptions {
   readonly clock?: Clock;
   readonly tickMs?: number;
   readonly inboxMax?: number;
+  /**
+   * Compact the log once this many entries were applied after the last
+   * snapshot (needs `stateMachine.image`). Undefined: never compact.
+   */
+  readonly snapshotEntries?: number;
 }
 
 export class RaftNode {
@@ -125,6 +132,17 @@ export class RaftNode {
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
     // 4. Advance.
     this.rawNode.advance(rd);
+    await this.#maybeCompact();
+  }
+
+  /** Log compaction by entry count: snapshot the state machine, drop covered entries. */
+  async #maybeCompact(): Promise<void> {
+    const { snapshotEntries, stateMachine, logStore } = this.#o;
+    if (snapshotEntries === undefined || stateMachine.image === undefined) return;
+    const applied = this.rawNode.raft.log.applied;
+    const snapIndex = logStore.storage.snapshot().metadata.index;
+    if (applied - snapIndex < snapshotEntries) return;
+    await logStore.compact(applied, this.rawNode.status().confState, stateMachine.image());
   }
 
   #applyConfChange(e: Entry): void {

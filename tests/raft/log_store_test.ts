@@ -164,3 +164,23 @@ test("log store: a failed fsync is sticky", async () => {
     /failed earlier/,
   );
 });
+
+test("log store: repeated compaction keeps the entries after each snapshot", async () => {
+  const { w, s } = await bootstrapped(6, 160);
+  let commit = 1;
+  for (let i = 2; i <= 120; i += 3) {
+    commit = i + 2;
+    await s.save({
+      hardState: { term: 2, vote: 1, commit },
+      entries: ents(i, i + 2, 2),
+      snapshot: undefined,
+      mustSync: true,
+    });
+    if (i === 50 || i === 89) await s.compact(i - 1, CS, utf8(`image@${i - 1}`));
+  }
+  w.fs.crash("lose");
+  const r = await LogStore.open(w.fs, "raft");
+  assert.equal(r.storage.firstIndex(), 89);
+  assert.equal(r.storage.lastIndex(), 121);
+  assert.equal(r.storage.hardState.commit, commit);
+});

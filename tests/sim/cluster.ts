@@ -17,6 +17,7 @@ import { LogStore } from "../../src/raft/log_store.ts";
 import { RaftNode } from "../../src/raft/node.ts";
 import { KvStateMachine } from "./kv_model.ts";
 import { SafetyChecker } from "./checkers/safety.ts";
+import { CrashingFileSystem, SimulatedPowerLoss } from "./crashing_fs.ts";
 
 export interface ClusterOptions {
   readonly nodes: number;
@@ -35,6 +36,8 @@ export const TICK_MS = 10;
 export interface SimNode {
   readonly id: number;
   readonly fs: SimFileSystem;
+  /** The node's view of its disk: may lose power in the middle of an fsync. */
+  readonly disk: CrashingFileSystem;
   readonly prng: Prng;
   store: LogStore | undefined;
   node: RaftNode | undefined;
@@ -73,6 +76,7 @@ export class Cluster {
       const n: SimNode = {
         id,
         fs,
+        disk: new CrashingFileSystem(fs, c.prng.fork()),
         prng: c.prng.fork(),
         store: undefined,
         node: undefined,
@@ -106,10 +110,22 @@ export class Cluster {
     return this.get(id).node !== undefined;
   }
 
-  /** Opens the node's log from its disk and starts a fresh driver (a restart). */
-  async start(id: number): Promise<void> {
+  /** Restarts a node; if power fails again during recovery it stays down. */
+  async start(id: number): Promise<boolean> {
+    try {
+      await this.#start(id);
+      return true;
+    } catch (err) {
+      if (!(err instanceof SimulatedPowerLoss)) throw err;
+      this.#down(this.get(id));
+      return false;
+    }
+  }
+
+  /** Opens the node's log from its disk and starts a fresh driver. */
+  async #start(id: number): Promise<void> {
     const n = this.get(id);
-    const store = await LogStore.open(n.fs, "raft", { segmentBytes: this.opts.segmentBytes });
+    const store = await LogStore.open(n.disk, "raft", { segmentBytes: this.opts.segmentBytes });
     const sm = new KvStateMachine();
     sm.onApply = (e) => this.checker.onApply(id, e);
     const snap = store.storage.snapshot();
@@ -139,6 +155,7 @@ export class Cluster {
         },
       },
       stateMachine: sm,
+      snapshotEntries: this.opts.snapshotEvery,
       hooks: { onReadStates: (rs) => n.readStates.push(...rs) },
     });
     this.checker.onRestart(id);
@@ -151,10 +168,14 @@ export class Cluster {
   crash(id: number, mode: CrashMode): void {
     const n = this.get(id);
     n.fs.crash(mode);
+    this.#down(n);
+  }
+
+  #down(n: SimNode): void {
     this.stats.crashes++;
     n.node = undefined;
     n.store = undefined;
-    this.net.detach(String(id));
+    this.net.detach(String(n.id));
   }
 
   rafts(): Map<number, Raft> {
@@ -190,20 +211,19 @@ export class Cluster {
         continue;
       }
       node.tick();
-      await node.runOnce();
-      await this.#maybeCompact(n);
+      await this.#run(n, node);
     }
     this.checker.check(this.rafts());
   }
 
-  async #maybeCompact(n: SimNode): Promise<void> {
-    const store = n.store;
-    const node = n.node;
-    if (store === undefined || node === undefined) return;
-    const snapIndex = store.storage.snapshot().metadata.index;
-    if (n.sm.applied - snapIndex < this.opts.snapshotEvery) return;
-    const cs = node.rawNode.status().confState;
-    await store.compact(n.sm.applied, cs, n.sm.image());
+  async #run(n: SimNode, node: RaftNode): Promise<void> {
+    try {
+      await node.runOnce();
+    } catch (err) {
+      // Power failed in the middle of persisting a Ready: that node is down.
+      if (!(err instanceof SimulatedPowerLoss)) throw err;
+      this.#down(n);
+    }
   }
 
   pause(id: number): void {
@@ -219,6 +239,6 @@ export class Cluster {
     if (node === undefined) return;
     for (let i = 0; i < n.pausedTicks; i++) node.tick();
     n.pausedTicks = 0;
-    await node.runOnce();
+    await this.#run(n, node);
   }
 }

@@ -57,6 +57,8 @@ export async function runSeed(o: RunOptions): Promise<RunResult> {
   try {
     c.net.options.dropRate = c.prng.chance(0.6) ? c.prng.range(1, 15) / 100 : 0;
     c.net.options.duplicateRate = c.prng.chance(0.5) ? c.prng.range(1, 10) / 100 : 0;
+    const powerLossRate = c.prng.chance(0.5) ? 0.002 : 0;
+    for (const n of c.nodes.values()) n.disk.crashRate = powerLossRate;
     for (let t = 0; t < o.ticks; t++) {
       await faults.step();
       w.step();
@@ -111,6 +113,7 @@ async function liveness(c: Cluster, w: Workload): Promise<number> {
   c.net.options.dropRate = 0;
   c.net.options.duplicateRate = 0;
   for (const n of c.nodes.values()) {
+    n.disk.crashRate = 0;
     if (n.node === undefined) {
       await c.start(n.id);
       w.attach(n);

@@ -41,7 +41,7 @@ export interface RaftConfig {
   readonly maxInflightMsgs?: number;
   /** Uncommitted payload bytes beyond which the leader refuses proposals. */
   readonly maxUncommittedBytes?: number;
-  /** Most ReadIndex requests awaiting confirmation. */
+  /** Most ReadIndex requests waiting for confirmation. */
   readonly maxPendingReads?: number;
   /** Leader steps down when it has not heard from a quorum for an election timeout. */
   readonly checkQuorum?: boolean;

@@ -64,7 +64,7 @@ export class RaftLog {
   }
 
   /** Candidate with (lastIndex, term) is at least as up to date as us (§5.4.1). */
-  isUpToDate(lastIndex: number, term: number): boolean {
+  isCurrentLog(lastIndex: number, term: number): boolean {
     const ourTerm = this.lastTerm();
     return term > ourTerm || (term === ourTerm && lastIndex >= this.lastIndex());
   }

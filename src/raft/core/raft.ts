@@ -362,7 +362,7 @@ export class Raft {
     const canVote = this.vote === m.from || (this.vote === 0 && this.lead === 0) ||
       (pre && m.term > this.term);
     const respType = pre ? MessageType.PreVoteResp : MessageType.VoteResp;
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+    if (canVote && this.log.isCurrentLog(m.index, m.logTerm)) {
       // A pre-vote response carries the future term so the candidate can count it.
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
       if (!pre) {
