@@ -32,6 +32,12 @@ export const RESP_BULK_BYTES_MAX = VALUE_BYTES_MAX;
 export const RESP_ARGS_MAX = 1024 * 1024;
 /** Longest inline command line or RESP header line. */
 export const RESP_LINE_BYTES_MAX = 64 * KiB;
+/** Open SCAN cursors remembered per node; the oldest is forgotten first. */
+export const RESP_SCAN_CURSORS_MAX = 65_536;
+/** Most keys KEYS returns; past it, KEYS fails and asks for SCAN. */
+export const RESP_KEYS_MAX = 100_000;
+/** Commands of one connection executing or waiting for their replies. */
+export const RESP_PIPELINE_MAX = 1024;
 /** Most bytes of arguments in one RESP command (a large MSET). */
 export const RESP_COMMAND_BYTES_MAX = WRITE_BATCH_BYTES_MAX;
 

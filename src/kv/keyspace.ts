@@ -3,6 +3,7 @@
  * (docs/formats.md#kv-keyspace). One namespace byte leads every engine key.
  *
  *   0x00 "applied"                 → fixed64 Raft index of the last applied entry
+ *   0x00 "keys"                    → fixed64 number of user keys (for DBSIZE)
  *   0x01 clientId:u64be            → session: varint floor, varint lastActiveIndex
  *   0x01 clientId:u64be seq:u64be  → saved result of write `seq` (encoded WriteResponse)
  *   0x02 userKey                   → varint version (Raft index of the write), value
@@ -31,6 +32,11 @@ export const Namespace = {
 export const APPLIED_KEY: Uint8Array = new Uint8Array([
   Namespace.Meta,
   ...new TextEncoder().encode("applied"),
+]);
+
+export const KEY_COUNT_KEY: Uint8Array = new Uint8Array([
+  Namespace.Meta,
+  ...new TextEncoder().encode("keys"),
 ]);
 
 export function dataKey(userKey: Uint8Array): Uint8Array {
@@ -86,6 +92,7 @@ export function decodeSession(bytes: Uint8Array): { floor: number; lastActiveInd
   return { floor: r.varint(), lastActiveIndex: r.varint() };
 }
 
+/** Fixed64 records (applied index, key count) share one encoding. */
 /** A stored user value: its version (the Raft index that wrote it) and bytes. */
 export function encodeStored(version: number, value: Uint8Array): Uint8Array {
   const out = new Uint8Array(varintLength(version) + value.length);

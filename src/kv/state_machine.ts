@@ -23,6 +23,7 @@ import {
   decodeSession,
   decodeStored,
   encodeApplied,
+  KEY_COUNT_KEY,
   parseSessionKey,
   SESSION_PREFIX,
 } from "./keyspace.ts";
@@ -43,15 +44,24 @@ export interface StoredValue {
 
 export class KvStateMachine {
   #appliedIndex: number;
+  #keyCount: number;
 
-  private constructor(readonly db: Db, appliedIndex: number, readonly sessions: Sessions) {
+  private constructor(
+    readonly db: Db,
+    appliedIndex: number,
+    keyCount: number,
+    readonly sessions: Sessions,
+  ) {
     this.#appliedIndex = appliedIndex;
+    this.#keyCount = keyCount;
   }
 
   /** Opens over an engine, reading its applied index and client sessions. */
   static async open(db: Db, sessions = new Sessions()): Promise<KvStateMachine> {
     const raw = db.get(APPLIED_KEY);
     const applied = raw === undefined ? 0 : decodeApplied(raw);
+    const rawCount = db.get(KEY_COUNT_KEY);
+    const keyCount = rawCount === undefined ? 0 : decodeApplied(rawCount);
     const heads: { clientId: number; floor: number; lastActiveIndex: number }[] = [];
     const results: { clientId: number; sequence: number; outcome: Uint8Array }[] = [];
     for await (const [key, value] of db.scan({ prefix: SESSION_PREFIX })) {
@@ -60,11 +70,16 @@ export class KvStateMachine {
       else results.push({ clientId: k.clientId, sequence: k.sequence, outcome: value });
     }
     sessions.load(heads, results);
-    return new KvStateMachine(db, applied, sessions);
+    return new KvStateMachine(db, applied, keyCount, sessions);
   }
 
   get appliedIndex(): number {
     return this.#appliedIndex;
+  }
+
+  /** Number of user keys as of the applied index. */
+  get keyCount(): number {
+    return this.#keyCount;
   }
 
   /**
@@ -90,10 +105,14 @@ export class KvStateMachine {
   }
 
   async #commit(ws: WriteSet, applied: number): Promise<void> {
+    const keyCount = this.#keyCount + ws.keysDelta;
+    assert(keyCount >= 0, `key count went negative at ${applied}`);
     ws.put(APPLIED_KEY, encodeApplied(applied));
+    ws.put(KEY_COUNT_KEY, encodeApplied(keyCount));
     await this.db.write(ws.ops());
     ws.clear();
     this.#appliedIndex = applied;
+    this.#keyCount = keyCount;
   }
 
   #applyOne(index: number, data: Uint8Array, ws: WriteSet): Uint8Array {

@@ -4,6 +4,7 @@
  * applied before it in the same pass (an INCR after a SET, two CAS in a row).
  */
 import type { WriteOp } from "../storage/db.ts";
+import { Namespace } from "./keyspace.ts";
 
 export interface EngineReader {
   get(key: Uint8Array): Uint8Array | undefined;
@@ -30,12 +31,17 @@ export class WriteSet {
     return this.engine.get(key);
   }
 
+  /** Net change in the number of user keys (data namespace) made through this set. */
+  keysDelta = 0;
+
   put(key: Uint8Array, value: Uint8Array): void {
+    if (key[0] === Namespace.Data && this.get(key) === undefined) this.keysDelta++;
     this.#pending.set(mapKey(key), { key, value });
     this.#bytes += key.length + value.length;
   }
 
   delete(key: Uint8Array): void {
+    if (key[0] === Namespace.Data && this.get(key) !== undefined) this.keysDelta--;
     this.#pending.set(mapKey(key), { key, value: null });
     this.#bytes += key.length;
   }
@@ -53,6 +59,7 @@ export class WriteSet {
   clear(): void {
     this.#pending.clear();
     this.#bytes = 0;
+    this.keysDelta = 0;
   }
 
   /** The final operations, one per key (the last write to a key wins). */

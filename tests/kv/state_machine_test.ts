@@ -193,3 +193,32 @@ test("kv: replicas fed the same random log end byte-identical, sessions evicted 
     assert.deepEqual(replicas[0], replicas[1], `seed ${seed}`);
   }
 });
+
+test("kv: the key count follows puts, overwrites, deletes and batches, and survives reopen", async () => {
+  const world = createSimWorld(8);
+  const { db, kv } = await openKv(world);
+  await applyAll(kv, [
+    put("a", "1"),
+    put("a", "2"),
+    put("b", "1"),
+    cmd({ body: { case: "delete", value: { key: b("a") } } }),
+    cmd({ body: { case: "delete", value: { key: b("zz") } } }),
+    cmd({
+      body: {
+        case: "batch",
+        value: {
+          ops: [
+            { op: { case: "put", value: { key: b("c"), value: b("") } } },
+            { op: { case: "put", value: { key: b("c"), value: b("again") } } },
+            { op: { case: "delete", value: { key: b("b") } } },
+            { op: { case: "put", value: { key: b("d"), value: b("") } } },
+          ],
+        },
+      },
+    }),
+  ]);
+  assert.equal(kv.keyCount, 2);
+  await db.close();
+  const kv2 = await KvStateMachine.open(await Db.open(world.fs, "kv", { wal: false }));
+  assert.equal(kv2.keyCount, 2);
+});

@@ -1,0 +1,40 @@
+/**
+ * What the client ports (protobuf, RESP) need from a node: writes through
+ * the log, reads at a chosen consistency, and status. The ports are written
+ * against this interface; `node_service.ts` implements it over Raft and the
+ * state machine, and tests can implement it over a map.
+ */
+import type { ErrorCode, WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { CommandInit } from "../kv/command_codec.ts";
+import type { KvScanPage, KvScanRequest } from "../kv/kv_scan.ts";
+import type { StoredValue } from "../kv/state_machine.ts";
+import type { NodeStatus } from "./http/status_app.ts";
+
+export type Consistency = "linearizable" | "lease" | "serializable";
+
+/**
+ * A request the node did not carry out, typed as on the wire (DESIGN §4).
+ * NOT_LEADER and UNAVAILABLE mean it definitely did not happen; TIMEOUT means
+ * the outcome is unknown.
+ */
+export class ServiceError extends Error {
+  override name = "ServiceError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly leaderId = 0,
+    readonly leaderAddress = "",
+  ) {
+    super(message);
+  }
+}
+
+export interface KvService {
+  /** Proposes a command and resolves with its applied result, or rejects with ServiceError. */
+  write(command: CommandInit): Promise<WriteResponse>;
+  get(key: Uint8Array, consistency: Consistency): Promise<StoredValue | undefined>;
+  scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage>;
+  /** Number of user keys (for DBSIZE), at the given consistency. */
+  count(consistency: Consistency): Promise<number>;
+  status(): NodeStatus;
+}

@@ -1,0 +1,72 @@
+/**
+ * A KvService without Raft: commands apply straight to a KvStateMachine, one
+ * log index each. Lets the ports be tested against real state-machine
+ * behaviour before and apart from replication.
+ */
+import { fromBinary } from "@bufbuild/protobuf";
+import { ClientResponseSchema, type WriteResponse } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { type CommandInit, encodeCommand } from "../../src/kv/command_codec.ts";
+import { type KvScanPage, type KvScanRequest, scanPage } from "../../src/kv/kv_scan.ts";
+import { KvStateMachine, type StoredValue } from "../../src/kv/state_machine.ts";
+import type { NodeStatus } from "../../src/server/http/status_app.ts";
+import { type KvService, ServiceError } from "../../src/server/kv_service.ts";
+import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
+import { Db } from "../../src/storage/db.ts";
+
+export class LocalKvService implements KvService {
+  /** Writes apply one at a time, in call order, like entries of a log. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #nextIndex: number;
+
+  private constructor(readonly kv: KvStateMachine, readonly db: Db) {
+    this.#nextIndex = kv.appliedIndex + 1;
+  }
+
+  static async open(): Promise<LocalKvService> {
+    const world = createSimWorld(1);
+    world.fs.mkdir("kv");
+    const db = await Db.open(world.fs, "kv", { wal: false });
+    return new LocalKvService(await KvStateMachine.open(db), db);
+  }
+
+  write(command: CommandInit): Promise<WriteResponse> {
+    const index = this.#nextIndex++;
+    const done = this.#tail.then(() => this.#apply(index, command));
+    this.#tail = done.catch(() => {});
+    return done;
+  }
+
+  async #apply(index: number, command: CommandInit): Promise<WriteResponse> {
+    const outcomes = await this.kv.apply([{ index, data: encodeCommand(command) }]);
+    const bytes = outcomes.get(index);
+    if (bytes === undefined) throw new Error("no outcome");
+    const r = fromBinary(ClientResponseSchema, bytes);
+    if (r.error) throw new ServiceError(r.error.code, r.error.message);
+    if (r.body.case !== "write") throw new Error("not a write outcome");
+    return r.body.value;
+  }
+
+  get(key: Uint8Array): Promise<StoredValue | undefined> {
+    return Promise.resolve(this.kv.get(key));
+  }
+
+  scan(request: KvScanRequest): Promise<KvScanPage> {
+    return scanPage(this.db, request);
+  }
+
+  count(): Promise<number> {
+    return Promise.resolve(this.kv.keyCount);
+  }
+
+  status(): NodeStatus {
+    return {
+      id: 1,
+      role: "leader",
+      term: 1,
+      leader: 1,
+      commitIndex: this.kv.appliedIndex,
+      appliedIndex: this.kv.appliedIndex,
+      members: [{ id: 1, address: "127.0.0.1:0", learner: false }],
+    };
+  }
+}
