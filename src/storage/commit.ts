@@ -12,7 +12,7 @@ import type { DbState } from "./db_state.ts";
 import { Memtable } from "./memtable/memtable.ts";
 import { join, walName } from "./version/file_names.ts";
 import { WalWriter } from "./wal/wal_writer.ts";
-import { decodeBatch, type EncodedBatch, setBatchSeq } from "./write_batch.ts";
+import { type EncodedBatch, setBatchSeq } from "./write_batch.ts";
 
 interface Pending {
   /** undefined: a request to rotate the memtable (from `flush()`), run in queue order. */
@@ -134,14 +134,11 @@ export class Committer {
   #apply(batches: readonly EncodedBatch[]): void {
     const s = this.s;
     const mem = s.mem;
-    let last = s.vs.lastSequence;
+    let seq = s.vs.lastSequence;
     for (const b of batches) {
-      const r = decodeBatch(b.payload, "write batch", 0, (seq, kind, key, value) => {
-        mem.add(seq, kind, key, value);
-      });
-      last = r.firstSeq + r.count - 1;
+      for (let i = 0; i < b.count; i++) mem.add(++seq, b.kinds[i], b.keys[i], b.values[i]);
     }
-    s.vs.lastSequence = last;
+    s.vs.lastSequence = seq;
   }
 
   #backgroundSync(): void {

@@ -14,7 +14,7 @@ import {
   WRITE_BATCH_OPS_MAX,
 } from "../limits.ts";
 import { toBytes } from "../util/bytes.ts";
-import { ByteReader, ByteWriter, DecodeError } from "../util/coding.ts";
+import { ByteReader, DecodeError, writeFixed32 } from "../util/coding.ts";
 import { CorruptionError, InvalidArgumentError, TooLargeError } from "../util/errors.ts";
 import { ValueKind } from "./internal_key.ts";
 
@@ -33,6 +33,19 @@ export interface EncodedBatch {
   /** The WAL record payload; its first 8 bytes (the sequence) are set at commit. */
   readonly payload: Uint8Array;
   readonly count: number;
+  /** Op i: kind, and key and value as views into `payload` (value undefined for Delete). */
+  readonly kinds: readonly ValueKind[];
+  readonly keys: readonly Uint8Array[];
+  readonly values: readonly (Uint8Array | undefined)[];
+}
+
+function varintBytes(n: number): number {
+  let b = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    b++;
+  }
+  return b;
 }
 
 export function checkKey(key: Uint8Array): void {
@@ -44,8 +57,6 @@ export function checkValue(value: Uint8Array): void {
     throw new TooLargeError("value", value.length, VALUE_BYTES_MAX);
   }
 }
-
-let scratch = new ByteWriter(4096);
 
 /** Validates `ops` against the limits and encodes them (sequence left as 0). */
 export function encodeBatch(ops: readonly WriteOp[]): EncodedBatch {
@@ -74,31 +85,43 @@ export function encodeBatch(ops: readonly WriteOp[]): EncodedBatch {
     keys.push(key);
     values.push(value);
   }
-  const w = scratch;
-  w.reset();
-  w.fixed64(0).fixed32(ops.length);
+  return encodeParts(keys, values);
+}
+
+function encodeParts(keys: Uint8Array[], values: (Uint8Array | undefined)[]): EncodedBatch {
+  let size = BATCH_HEADER_BYTES;
   for (let i = 0; i < keys.length; i++) {
-    const value = values[i];
-    if (value === undefined) w.u8(ValueKind.Delete).lengthPrefixed(keys[i]);
-    else w.u8(ValueKind.Put).lengthPrefixed(keys[i]).lengthPrefixed(value);
+    const v = values[i];
+    size += 1 + varintBytes(keys[i].length) + keys[i].length;
+    if (v !== undefined) size += varintBytes(v.length) + v.length;
   }
-  const payload = w.finish();
-  if (w.length > 1 << 20) scratch = new ByteWriter(4096); // do not pin a huge buffer
-  return { payload, count: ops.length };
+  const out = new Uint8Array(size);
+  writeFixed32(out, 8, keys.length);
+  const kinds: ValueKind[] = [];
+  const kviews: Uint8Array[] = [];
+  const vviews: (Uint8Array | undefined)[] = [];
+  let at = BATCH_HEADER_BYTES;
+  for (let i = 0; i < keys.length; i++) {
+    const v = values[i];
+    const kind = v === undefined ? ValueKind.Delete : ValueKind.Put;
+    out[at++] = kind;
+    kinds.push(kind);
+    at = putLengthPrefixed(out, at, keys[i]);
+    kviews.push(out.subarray(at - keys[i].length, at));
+    if (v === undefined) vviews.push(undefined);
+    else {
+      at = putLengthPrefixed(out, at, v);
+      vviews.push(out.subarray(at - v.length, at));
+    }
+  }
+  return { payload: out, count: keys.length, kinds, keys: kviews, values: vviews };
 }
 
 /** Encodes a single put without building an op array (the `put()` fast path). */
 export function encodeSingle(key: Uint8Array, value: Uint8Array | undefined): EncodedBatch {
   checkKey(key);
   if (value !== undefined) checkValue(value);
-  const vlen = value === undefined ? 0 : value.length + 5;
-  const out = new Uint8Array(BATCH_HEADER_BYTES + 1 + 5 + key.length + vlen);
-  let at = BATCH_HEADER_BYTES;
-  out[8] = 1; // count = 1 (fixed32 LE)
-  out[at++] = value === undefined ? ValueKind.Delete : ValueKind.Put;
-  at = putLengthPrefixed(out, at, key);
-  if (value !== undefined) at = putLengthPrefixed(out, at, value);
-  return { payload: out.subarray(0, at), count: 1 };
+  return encodeParts([key], [value]);
 }
 
 function putLengthPrefixed(out: Uint8Array, at: number, data: Uint8Array): number {

@@ -5,21 +5,16 @@
 import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
 import type { Cursor } from "../iterator/cursor.ts";
-import { SkipList, type SkipNode } from "./skiplist.ts";
+import { byteString, SkipList, type SkipNode } from "./skiplist.ts";
 
 /** Bookkeeping bytes charged per entry on top of key and value. */
-const ENTRY_OVERHEAD_BYTES = 64;
+const ENTRY_OVERHEAD_BYTES = 96;
 const EMPTY = new Uint8Array(0);
-
-export type LookupResult =
-  | { readonly found: true; readonly value: Uint8Array }
-  | { readonly found: false; readonly deleted: boolean };
-
-export const NOT_FOUND: LookupResult = { found: false, deleted: false };
-export const DELETED: LookupResult = { found: false, deleted: true };
 
 export class Memtable {
   readonly #list: SkipList;
+  /** Newest node per user key: point reads at the latest sequence skip the skiplist. */
+  readonly #newest = new Map<string, SkipNode>();
   #bytes = 0;
   /** Largest sequence number inserted (0 when empty). */
   lastSeq = 0;
@@ -37,28 +32,30 @@ export class Memtable {
     return this.#list.count;
   }
 
+  /** Adds an entry; the key and value arrays are kept (not copied). */
   add(seq: number, kind: ValueKind, key: Uint8Array, value: Uint8Array | undefined): void {
-    this.#list.insert(key, seq, kind, value ?? EMPTY);
+    const skey = byteString(key);
+    const node = this.#list.insert(skey, key, seq, kind, value ?? EMPTY);
+    const prev = this.#newest.get(skey);
+    if (prev === undefined || prev.seq < seq) this.#newest.set(skey, node);
     this.#bytes += key.length + (value?.length ?? 0) + ENTRY_OVERHEAD_BYTES;
     if (seq > this.lastSeq) this.lastSeq = seq;
   }
 
   /** Newest entry for `key` visible at `seq`, or undefined when the memtable has none. */
   get(key: Uint8Array, seq: number): SkipNode | undefined {
-    const n = this.#list.seek(key, seq);
-    if (n === null || !sameBytes(n.key, key)) return undefined;
+    const skey = byteString(key);
+    const newest = this.#newest.get(skey);
+    if (newest === undefined) return undefined;
+    if (newest.seq <= seq) return newest;
+    const n = this.#list.seek(skey, seq);
+    if (n === null || n.skey !== skey) return undefined;
     return n;
   }
 
   cursor(): Cursor {
     return new MemtableCursor(this.#list);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 class MemtableCursor implements Cursor {
@@ -76,14 +73,14 @@ class MemtableCursor implements Cursor {
     this.#node = this.list.last();
   }
   seek(key: Uint8Array, seq: number): void {
-    this.#node = this.list.seek(key, seq);
+    this.#node = this.list.seek(byteString(key), seq);
   }
   next(): void {
     if (this.#node !== null) this.#node = this.#node.next[0];
   }
   prev(): void {
     const n = this.#node;
-    if (n !== null) this.#node = this.list.seekBefore(n.key, n.seq);
+    if (n !== null) this.#node = this.list.seekBefore(n.skey, n.seq);
   }
   key(): Uint8Array {
     return this.#current().key;
