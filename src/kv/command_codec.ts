@@ -5,7 +5,9 @@
  * entry gets an error result instead of crashing the node or changing data.
  */
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import { type Command, CommandSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { type BatchOp, type Command, CommandSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
+
+type BatchOps = readonly BatchOp[];
 import {
   KV_KEY_BYTES_MAX,
   KV_VALUE_BYTES_MAX,
@@ -20,60 +22,71 @@ export function encodeCommand(command: CommandInit): Uint8Array {
   return toBinary(CommandSchema, create(CommandSchema, command));
 }
 
+/** Why a command cannot be applied: a size limit (TOO_LARGE) or a malformed request. */
+export interface CommandProblem {
+  readonly tooLarge: boolean;
+  readonly message: string;
+}
+
+const tooLarge = (message: string | undefined): CommandProblem | undefined =>
+  message === undefined ? undefined : { tooLarge: true, message };
+const invalid = (message: string): CommandProblem => ({ tooLarge: false, message });
+
 /** Decodes an entry payload, or returns the reason it is not a valid command. */
-export function decodeCommand(data: Uint8Array): Command | string {
+export function decodeCommand(data: Uint8Array): Command | CommandProblem {
   let command: Command;
   try {
     command = fromBinary(CommandSchema, data);
   } catch (err) {
-    return `malformed command: ${errorMessage(err)}`;
+    return invalid(`malformed command: ${errorMessage(err)}`);
   }
   return validateCommand(command) ?? command;
 }
 
-/** Why the command breaks a limit, or undefined when it is valid. */
-export function validateCommand(command: Command): string | undefined {
+/** Why the command cannot be applied, or undefined when it is valid. */
+export function validateCommand(command: Command): CommandProblem | undefined {
   const b = command.body;
   switch (b.case) {
     case "put":
-      return checkKey(b.value.key) ?? checkValue(b.value.value);
+      return tooLarge(checkKey(b.value.key) ?? checkValue(b.value.value));
     case "delete":
-      return checkKey(b.value.key);
     case "increment":
-      return checkKey(b.value.key);
+      return tooLarge(checkKey(b.value.key));
     case "compareAndSet": {
       const v = b.value;
-      if (v.expect.case === undefined) return "compare-and-set needs an expected value or version";
-      if (v.action.case === undefined) return "compare-and-set needs a new value or delete";
-      return checkKey(v.key) ??
-        (v.expect.case === "expectedValue" ? checkValue(v.expect.value) : undefined) ??
-        (v.action.case === "newValue" ? checkValue(v.action.value) : undefined);
+      if (v.expect.case === undefined) return invalid("compare-and-set needs an expected value");
+      if (v.action.case === undefined) return invalid("compare-and-set needs an action");
+      return tooLarge(
+        checkKey(v.key) ??
+          (v.expect.case === "expectedValue" ? checkValue(v.expect.value) : undefined) ??
+          (v.action.case === "newValue" ? checkValue(v.action.value) : undefined),
+      );
     }
     case "batch":
-      return checkBatch(command);
+      return checkBatch(b.value.ops);
     case undefined:
-      return "command has no body";
+      return invalid("command has no body");
   }
 }
 
-function checkBatch(command: Command): string | undefined {
-  if (command.body.case !== "batch") return undefined;
-  const ops = command.body.value.ops;
-  if (ops.length === 0) return "batch is empty";
+function checkBatch(ops: BatchOps): CommandProblem | undefined {
+  if (ops.length === 0) return invalid("batch is empty");
   if (ops.length > WRITE_BATCH_OPS_MAX) {
-    return `batch has ${ops.length} operations; the limit is ${WRITE_BATCH_OPS_MAX}`;
+    return tooLarge(`batch has ${ops.length} operations; the limit is ${WRITE_BATCH_OPS_MAX}`);
   }
   let bytes = 0;
   for (const op of ops) {
-    if (op.op.case === undefined) return "batch operation has no body";
+    if (op.op.case === undefined) return invalid("batch operation has no body");
     const why = checkKey(op.op.value.key) ??
       (op.op.case === "put" ? checkValue(op.op.value.value) : undefined);
-    if (why !== undefined) return why;
+    if (why !== undefined) return tooLarge(why);
     bytes += op.op.value.key.length + (op.op.case === "put" ? op.op.value.value.length : 0);
   }
   // Leave room for the engine's per-entry overhead inside its own batch limit.
   const max = WRITE_BATCH_BYTES_MAX - 64 * ops.length - 1024;
-  return bytes > max ? `batch of ${bytes} bytes exceeds the ${max}-byte limit` : undefined;
+  return tooLarge(
+    bytes > max ? `batch of ${bytes} bytes exceeds the ${max}-byte limit` : undefined,
+  );
 }
 
 export function checkKey(key: Uint8Array): string | undefined {

@@ -117,7 +117,10 @@ export class KvStateMachine {
 
   #applyOne(index: number, data: Uint8Array, ws: WriteSet): Uint8Array {
     const command = decodeCommand(data);
-    if (typeof command === "string") return encode(failure(ErrorCode.INVALID_ARGUMENT, command));
+    if (!("body" in command)) {
+      const code = command.tooLarge ? ErrorCode.TOO_LARGE : ErrorCode.INVALID_ARGUMENT;
+      return encode(failure(code, command.message));
+    }
     const clientId = Number(command.clientId), sequence = Number(command.sequence);
     if (clientId === 0 || sequence === 0) return encode(applyCommand(command, index, ws));
     const seen = this.sessions.lookup(clientId, sequence);

@@ -1,0 +1,178 @@
+/**
+ * The protobuf TCP port (DESIGN §4): clients and peers on the same port.
+ * Each connection carries length-prefixed `Frame`s. A client sends requests
+ * (many in flight, matched by request id) and gets responses in completion
+ * order. A peer first sends `Hello` with its node id (and the cluster token
+ * when one is configured), then Raft messages.
+ *
+ * Bad input — an oversized length prefix, bytes that are not a Frame, a frame
+ * of the wrong kind — gets an error response (request id 0) and the
+ * connection is closed; other connections are unaffected.
+ */
+import { create } from "@bufbuild/protobuf";
+import {
+  ClientResponseSchema,
+  ErrorCode,
+  type Hello,
+  type RaftMessage,
+} from "../gen/tinykv/v1/tinykv_pb.ts";
+import { CONN_WRITE_QUEUE_BYTES_MAX, CONNECTIONS_MAX, FRAME_BYTES_MAX } from "../limits.ts";
+import type { Conn, Listener, Net } from "../platform/types.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { DecodeError } from "../util/coding.ts";
+import { errorMessage } from "../util/errors.ts";
+import { FrameDecoder, FrameTooLargeError } from "../util/frame.ts";
+import { u64ToNumber } from "../util/ids.ts";
+import { decodeWireFrame, encodeWireFrame, WireError } from "../wire/frame_codec.ts";
+import type { Consistency, KvService } from "./kv_service.ts";
+import { handleRequest, type ResponseInit } from "./request_handler.ts";
+
+/** Where Raft messages from authenticated peers go. */
+export interface PeerSink {
+  onRaftMessage(from: number, message: RaftMessage): void;
+}
+
+export interface KvPortOptions {
+  readonly net: Net;
+  readonly hostname: string;
+  readonly port: number;
+  readonly service: KvService;
+  readonly consistency?: Consistency;
+  readonly peers?: PeerSink;
+  /** When set, peers must present it in Hello. */
+  readonly clusterToken?: string;
+  readonly connectionsMax?: number;
+}
+
+class PortConnection {
+  readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX);
+  #peerId = 0;
+  #outbox: Uint8Array[] = [];
+  #closed = false;
+
+  constructor(readonly conn: Conn, readonly o: KvPortOptions, readonly onClose: () => void) {
+    conn.setHandlers({ onData: (c) => this.#onData(c), onClose: () => this.#closeQuietly() });
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    try {
+      for (const payload of this.#decoder.push(chunk)) this.#onFrame(payload);
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) this.#reject(ErrorCode.TOO_LARGE, err.message);
+      else if (err instanceof WireError || err instanceof DecodeError) {
+        this.#reject(ErrorCode.INVALID_ARGUMENT, err.message);
+      } else throw err;
+    }
+  }
+
+  #onFrame(payload: Uint8Array): void {
+    const frame = decodeWireFrame(payload);
+    const b = frame.body;
+    if (b.case === "request") {
+      const requestId = b.value.requestId;
+      handleRequest(b.value, this.o.service, this.o.consistency ?? "linearizable").then(
+        (r) => this.#respond({ ...r, requestId }),
+        (err) => this.#respond({ requestId, error: internal(err) }),
+      );
+    } else if (b.case === "hello") this.#hello(b.value);
+    else if (b.case === "raft") {
+      if (this.#peerId === 0 || this.o.peers === undefined) {
+        throw new WireError("Raft message before a peer Hello");
+      }
+      this.o.peers.onRaftMessage(this.#peerId, b.value);
+    } else throw new WireError(`unexpected ${b.case} frame from a client`);
+  }
+
+  #hello(hello: Hello): void {
+    const nodeId = u64ToNumber(hello.nodeId, "node id");
+    const token = this.o.clusterToken;
+    if (nodeId !== 0 && token !== undefined && hello.clusterToken !== token) {
+      throw new WireError("peer presented a wrong cluster token");
+    }
+    this.#peerId = nodeId;
+  }
+
+  #respond(response: ResponseInit): void {
+    if (this.#closed) return;
+    const frame = encodeWireFrame({
+      case: "response",
+      value: create(ClientResponseSchema, response),
+    });
+    this.#outbox.push(frame);
+    // Coalesce the responses finished in one turn into a single socket write.
+    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const frames = this.#outbox;
+    this.#outbox = [];
+    if (this.#closed || frames.length === 0) return;
+    this.conn.write(frames.length === 1 ? frames[0] : concatBytes(frames));
+    if (this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) this.#closeQuietly(true);
+  }
+
+  /** Tells the peer why, then closes: the stream cannot be trusted past bad input. */
+  #reject(code: ErrorCode, message: string): void {
+    this.#flush();
+    const error = { code, message, leaderId: 0n, leaderAddress: "" };
+    const frame = encodeWireFrame({
+      case: "response",
+      value: create(ClientResponseSchema, { requestId: 0n, error }),
+    });
+    this.conn.write(frame);
+    this.#closeQuietly(true);
+  }
+
+  #closeQuietly(closeSocket = false): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (closeSocket) this.conn.close();
+    this.onClose();
+  }
+}
+
+function internal(err: unknown) {
+  return { code: ErrorCode.UNAVAILABLE, message: `internal error: ${errorMessage(err)}` };
+}
+
+export class KvPort {
+  readonly #connections = new Set<PortConnection>();
+  #listener: Listener | undefined;
+  refusedConnections = 0;
+
+  private constructor(readonly options: KvPortOptions) {}
+
+  static async start(options: KvPortOptions): Promise<KvPort> {
+    const port = new KvPort(options);
+    const max = options.connectionsMax ?? CONNECTIONS_MAX;
+    port.#listener = await options.net.listen(
+      { hostname: options.hostname, port: options.port },
+      (conn) => {
+        if (port.#connections.size >= max) {
+          port.refusedConnections++;
+          conn.close();
+          return;
+        }
+        const c: PortConnection = new PortConnection(conn, options, () => {
+          port.#connections.delete(c);
+        });
+        port.#connections.add(c);
+      },
+    );
+    return port;
+  }
+
+  get port(): number {
+    return this.#listener?.port ?? this.options.port;
+  }
+
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.#connections]) c.conn.close();
+    await this.#listener?.close();
+  }
+}
