@@ -10,7 +10,7 @@
 import { assert } from "../../util/assert.ts";
 import { type RaftConfig, ReadOnlyOption, type ResolvedConfig, validateConfig } from "./config.ts";
 import { changeConfig, configFromConfState } from "./confchange/changer.ts";
-import { type ConfChange, decodeConfChange } from "./confchange/conf_change.ts";
+import type { ConfChange } from "./confchange/conf_change.ts";
 import { RaftLog } from "./log.ts";
 import {
   type ConfState,
@@ -26,11 +26,12 @@ import { ReadOnly, type ReadState } from "./read_only.ts";
 import { Progress, ProgressState } from "./tracker/progress.ts";
 import { configToConfState, ProgressTracker, type TrackerConfig } from "./tracker/tracker.ts";
 import { VoteResult } from "./quorum/majority.ts";
-import { stepLeader } from "./step_leader.ts";
+import { releasePendingReads, stepLeader } from "./step_leader.ts";
+import { handleVote, hup } from "./election.ts";
 import { stepCandidate } from "./step_candidate.ts";
 import { stepFollower } from "./step_follower.ts";
 import { bcastAppend, maybeSendAppend } from "./replication.ts";
-import type { ReadIndexMsg, VoteMsg } from "./messages.ts";
+import type { ReadIndexMsg } from "./messages.ts";
 
 export const StateType = {
   Follower: 0,
@@ -245,46 +246,6 @@ export class Raft {
       this.tickCount < this.cfg.electionTicks;
   }
 
-  // ---- elections ----
-
-  /** Starts an election unless something forbids it. */
-  hup(transfer: boolean): void {
-    if (this.state === StateType.Leader || !this.promotable()) return;
-    if (this.#hasUnappliedConfChanges()) return; // the config might be about to change
-    if (this.cfg.preVote && !transfer) this.campaign(true, false);
-    else this.campaign(false, transfer);
-  }
-
-  #hasUnappliedConfChanges(): boolean {
-    if (this.log.applied >= this.log.committed) return false;
-    const ents = this.log.slice(this.log.applied + 1, this.log.committed + 1, Infinity) ?? [];
-    return ents.some((e) => e.type === EntryType.ConfChange);
-  }
-
-  campaign(pre: boolean, transfer: boolean): void {
-    let term: number;
-    if (pre) {
-      this.becomePreCandidate();
-      term = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      term = this.term;
-    }
-    const type = pre ? MessageType.PreVote : MessageType.Vote;
-    if (this.poll(this.id, true) === VoteResult.Won) {
-      // Single voter: the election is won by our own vote.
-      if (pre) this.campaign(false, transfer);
-      else this.becomeLeader();
-      return;
-    }
-    const index = this.log.lastIndex();
-    const logTerm = this.log.lastTerm();
-    for (const id of this.trk.voterIds()) {
-      if (id === this.id) continue;
-      this.send({ type, from: this.id, to: id, term, index, logTerm, transfer });
-    }
-  }
-
   poll(id: number, granted: boolean): VoteResult {
     this.trk.recordVote(id, granted);
     return this.trk.tallyVotes().result;
@@ -302,11 +263,11 @@ export class Raft {
     }
     switch (m.type) {
       case MessageType.Hup:
-        this.hup(m.transfer === true);
+        hup(this, m.transfer === true);
         return undefined;
       case MessageType.Vote:
       case MessageType.PreVote:
-        this.#handleVote(m);
+        handleVote(this, m);
         return undefined;
       default:
         break;
@@ -357,23 +318,6 @@ export class Raft {
     }
   }
 
-  #handleVote(m: VoteMsg): void {
-    const pre = m.type === MessageType.PreVote;
-    const canVote = this.vote === m.from || (this.vote === 0 && this.lead === 0) ||
-      (pre && m.term > this.term);
-    const respType = pre ? MessageType.PreVoteResp : MessageType.VoteResp;
-    if (canVote && this.log.isCurrentLog(m.index, m.logTerm)) {
-      // A pre-vote response carries the future term so the candidate can count it.
-      this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
-      if (!pre) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
-    }
-  }
-
   // ---- proposals ----
 
   /** Leader: appends entries of the current term; false if over the uncommitted budget. */
@@ -404,6 +348,7 @@ export class Raft {
     const before = this.log.committed;
     if (!this.log.maybeCommit(this.trk.committed(), this.term)) return false;
     this.#reduceUncommitted(before);
+    releasePendingReads(this);
     return true;
   }
 
@@ -485,11 +430,6 @@ export class Raft {
     }
     const self = this.trk.progress.get(this.id);
     this.isLearner = self !== undefined && self.isLearner;
-  }
-
-  /** Decodes a conf change entry; undefined (and no change) for garbage data. */
-  static confChangeOf(e: Entry): ConfChange | undefined {
-    return e.type === EntryType.ConfChange ? decodeConfChange(e.data) : undefined;
   }
 }
 

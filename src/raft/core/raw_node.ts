@@ -66,16 +66,17 @@ export class RawNode {
     this.raft.step({ type: MessageType.Hup, from: this.raft.id, to: this.raft.id, term: 0 });
   }
 
-  /** Feeds a message received from a peer. Local-only kinds are refused. */
-  step(m: Message): void {
-    if (isLocalMessage(m.type)) return; // a peer cannot inject local events
-    if (isResponseMessage(m.type) || this.raft.trk.progress.has(m.from) || m.term === 0) {
-      this.raft.step(m);
-      return;
-    }
-    // A message from an unknown peer: still handled, it may be a new leader or a
-    // node that learned of us before we learned of it.
+  /**
+   * Feeds a message received from a peer. Local-only kinds are ignored (a peer
+   * cannot inject local events), and so are responses from non-members, which
+   * can only be stale. Other messages from unknown senders are handled: the
+   * sender may be a leader whose configuration we have not learned yet.
+   */
+  step(m: Message): boolean {
+    if (isLocalMessage(m.type)) return false;
+    if (isResponseMessage(m.type) && !this.raft.trk.progress.has(m.from)) return false;
     this.raft.step(m);
+    return true;
   }
 
   propose(data: Uint8Array): RequestResult {

@@ -3,6 +3,7 @@ import { type Message, MessageType } from "./messages.ts";
 import { type Raft, StateType, type StepError } from "./raft.ts";
 import { VoteResult } from "./quorum/majority.ts";
 import { bcastAppend } from "./replication.ts";
+import { campaign } from "./election.ts";
 import { handleAppend, handleHeartbeat, handleSnapshot } from "./step_follower.ts";
 
 export function stepCandidate(r: Raft, m: Message): StepError | undefined {
@@ -34,7 +35,7 @@ export function stepCandidate(r: Raft, m: Message): StepError | undefined {
       const res = r.poll(m.from, !m.reject);
       if (res === VoteResult.Won) {
         if (r.state === StateType.PreCandidate) {
-          r.campaign(false, false);
+          campaign(r, false, false);
         } else {
           r.becomeLeader();
           bcastAppend(r);

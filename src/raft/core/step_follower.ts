@@ -7,6 +7,7 @@ import {
   type SnapMsg,
 } from "./messages.ts";
 import type { Raft, StepError } from "./raft.ts";
+import { hup } from "./election.ts";
 
 export function stepFollower(r: Raft, m: Message): StepError | undefined {
   switch (m.type) {
@@ -36,7 +37,7 @@ export function stepFollower(r: Raft, m: Message): StepError | undefined {
       return undefined;
     case MessageType.TimeoutNow:
       // The leader asks us to take over: campaign at once, without pre-vote.
-      r.hup(true);
+      hup(r, true);
       return undefined;
     case MessageType.ReadIndex:
       if (r.lead === 0) return "no-leader";

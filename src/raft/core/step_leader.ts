@@ -202,7 +202,6 @@ function handleAppendResponse(r: Raft, m: AppRespMsg): void {
     pr.inflights.freeLE(m.index);
   }
   if (r.maybeCommit()) {
-    releasePendingReads(r);
     bcastAppend(r);
   } else if (wasPaused) {
     sendAppend(r, m.from);
