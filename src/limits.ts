@@ -110,6 +110,12 @@ export const READ_INDEX_PENDING_MAX = 65_536;
 export const RAFT_INBOX_MSGS_MAX = 65_536;
 /** Snapshot transfer chunk size. */
 export const SNAPSHOT_CHUNK_BYTES = 4 * MiB;
+/** Largest snapshot a node accepts from a peer (reassembled in memory). */
+export const SNAPSHOT_BYTES_MAX = 4 * 1024 * MiB;
+/** Messages queued for one peer while its connection is slow or down. */
+export const PEER_QUEUE_MSGS_MAX = 8192;
+/** Bytes queued for one peer; beyond it messages are dropped (Raft retransmits). */
+export const PEER_QUEUE_BYTES_MAX = 256 * MiB;
 
 assert(APPLY_BATCH_OPS_MAX < WRITE_BATCH_OPS_MAX, "an apply pass fits one engine batch");
 assert(

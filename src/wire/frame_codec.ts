@@ -4,7 +4,7 @@
  * a gateway: bytes from a socket become a typed Frame or a `WireError`,
  * never an exception of another kind and never a crash.
  */
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { type Frame, FrameSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { encodeFrame } from "../util/frame.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -14,7 +14,8 @@ export class WireError extends Error {
   override name = "WireError";
 }
 
-export type FrameBody = Frame["body"];
+/** A frame body as `create()` accepts it: messages or plain init objects. */
+export type FrameBody = MessageInitShape<typeof FrameSchema>["body"];
 
 /** Encodes a frame body with its length prefix, ready to write to a socket. */
 export function encodeWireFrame(body: FrameBody): Uint8Array {

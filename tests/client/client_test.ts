@@ -94,7 +94,6 @@ test("client pipelines 500 requests on one connection and matches out-of-order r
         body: {
           case: "get",
           value: {
-            $typeName: "tinykv.v1.GetResponse",
             found: true,
             value: req.body.case === "get" ? req.body.value.key : new Uint8Array(),
             version: 0n,

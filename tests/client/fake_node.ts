@@ -2,10 +2,9 @@
  * A scripted stand-in for a TinyKV node's protobuf port, over real sockets,
  * for testing the client library before (and independently of) the server.
  */
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   type ClientRequest,
-  type ClientResponse,
   ClientResponseSchema,
   ErrorCode,
 } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
@@ -16,9 +15,11 @@ import { FRAME_BYTES_MAX } from "../../src/limits.ts";
 import { decodeWireFrame, encodeWireFrame } from "../../src/wire/frame_codec.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 
+type ResponseInit = MessageInitShape<typeof ClientResponseSchema>;
+
 export type Handler = (
   req: ClientRequest,
-  reply: (r: Omit<Partial<ClientResponse>, "$typeName">) => void,
+  reply: (r: ResponseInit) => void,
   conn: Conn,
 ) => void;
 
@@ -63,7 +64,6 @@ export function follower(leader: () => string): Handler {
   return (_req, reply) =>
     reply({
       error: {
-        $typeName: "tinykv.v1.Error",
         code: ErrorCode.NOT_LEADER,
         message: "not the leader",
         leaderId: 1n,
@@ -74,26 +74,25 @@ export function follower(leader: () => string): Handler {
 
 /** A leader with a map, applying each (client, sequence) once. */
 export function leaderWithStore(store: Map<string, Uint8Array>, applied: string[]): Handler {
-  const seen = new Map<string, ClientResponse["body"]>();
+  const seen = new Map<string, ResponseInit["body"]>();
   return (req, reply) => {
     const key = `${req.clientId}/${req.sequence}`;
     const saved = req.sequence > 0n ? seen.get(key) : undefined;
     if (saved) return reply({ body: saved });
     const b = req.body;
-    let body: ClientResponse["body"];
+    let body: ResponseInit["body"];
     if (b.case === "put") {
       store.set(fromUtf8(b.value.key), b.value.value);
       applied.push(`put ${fromUtf8(b.value.key)}`);
       body = {
         case: "write",
-        value: { $typeName: "tinykv.v1.WriteResponse", index: 7n, existed: false },
+        value: { index: 7n, existed: false },
       };
     } else if (b.case === "get") {
       const v = store.get(fromUtf8(b.value.key));
       body = {
         case: "get",
         value: {
-          $typeName: "tinykv.v1.GetResponse",
           found: v !== undefined,
           value: v ?? new Uint8Array(),
           version: 0n,
@@ -102,7 +101,6 @@ export function leaderWithStore(store: Map<string, Uint8Array>, applied: string[
     } else {
       return reply({
         error: {
-          $typeName: "tinykv.v1.Error",
           code: ErrorCode.INVALID_ARGUMENT,
           message: "unsupported",
           leaderId: 0n,

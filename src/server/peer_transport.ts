@@ -1,0 +1,187 @@
+/**
+ * Raft messages to peers over TCP (implements raft/transport.ts). One
+ * outgoing connection per peer, opened lazily, introduced with Hello (node id
+ * and cluster token), re-opened with backoff after a failure. Each peer has a
+ * bounded queue: when it is full, messages are dropped and the peer reported
+ * unreachable — Raft retransmits what matters. Snapshots go out in chunks.
+ */
+import { create } from "@bufbuild/protobuf";
+import { RaftMessageSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MSGS_MAX, SNAPSHOT_CHUNK_BYTES } from "../limits.ts";
+import type { Clock, Conn, Net } from "../platform/types.ts";
+import { type Message, MessageType } from "../raft/core/messages.ts";
+import type { Transport } from "../raft/transport.ts";
+import { concatBytes } from "../util/bytes.ts";
+import { encodeWireFrame } from "../wire/frame_codec.ts";
+import { raftMessageToWire } from "./raft_codec.ts";
+
+export interface PeerTransportOptions {
+  readonly net: Net;
+  readonly clock: Clock;
+  readonly selfId: number;
+  readonly clusterToken?: string;
+  /** The transport could not deliver to `id` (Raft slows down probing it). */
+  readonly onUnreachable?: (id: number) => void;
+  /** A snapshot to `id` was fully handed to the socket (ok) or lost (not ok). */
+  readonly onSnapshotStatus?: (id: number, ok: boolean) => void;
+}
+
+const RECONNECT_MIN_MS = 50;
+const RECONNECT_MAX_MS = 2000;
+
+class PeerLink {
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #conn: Conn | undefined;
+  #connecting = false;
+  #backoffMs = RECONNECT_MIN_MS;
+  #retryAt = 0;
+  /** Snapshot frames in the queue, so their fate can be reported. */
+  #snapshotsQueued = 0;
+  #closed = false;
+  dropped = 0;
+
+  constructor(readonly id: number, public address: string, readonly o: PeerTransportOptions) {}
+
+  enqueue(frames: Uint8Array[], isSnapshot: boolean): void {
+    const bytes = frames.reduce((n, f) => n + f.length, 0);
+    if (
+      this.#queue.length + frames.length > PEER_QUEUE_MSGS_MAX ||
+      this.#queuedBytes + bytes > PEER_QUEUE_BYTES_MAX
+    ) {
+      this.dropped += frames.length;
+      if (isSnapshot) this.o.onSnapshotStatus?.(this.id, false);
+      this.o.onUnreachable?.(this.id);
+      return;
+    }
+    this.#queue.push(...frames);
+    this.#queuedBytes += bytes;
+    if (isSnapshot) this.#snapshotsQueued++;
+    if (this.#queue.length === frames.length) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    if (this.#closed || this.#queue.length === 0) return;
+    const conn = this.#conn;
+    if (conn === undefined) return void this.#connect();
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    conn.write(batch.length === 1 ? batch[0] : concatBytes(batch));
+    for (; this.#snapshotsQueued > 0; this.#snapshotsQueued--) {
+      this.o.onSnapshotStatus?.(this.id, true);
+    }
+  }
+
+  #connect(): void {
+    if (this.#connecting || this.o.clock.nowMs() < this.#retryAt) return;
+    this.#connecting = true;
+    const colon = this.address.lastIndexOf(":");
+    const host = this.address.slice(0, colon).replace(/^\[|\]$/g, "");
+    this.o.net.connect(host, Number(this.address.slice(colon + 1))).then((conn) => {
+      this.#connecting = false;
+      if (this.#closed) return conn.close();
+      this.#conn = conn;
+      this.#backoffMs = RECONNECT_MIN_MS;
+      conn.setHandlers({ onData: () => {}, onClose: () => this.#lost(conn) });
+      const hello = { nodeId: BigInt(this.o.selfId), clusterToken: this.o.clusterToken ?? "" };
+      conn.write(encodeWireFrame({ case: "hello", value: hello }));
+      this.#flush();
+    }, () => {
+      this.#connecting = false;
+      this.#failed();
+    });
+  }
+
+  #lost(conn: Conn): void {
+    if (this.#conn === conn) this.#conn = undefined;
+    this.#failed();
+  }
+
+  /** Drops what was queued (Raft will resend) and retries later. */
+  #failed(): void {
+    if (this.#closed) return;
+    for (; this.#snapshotsQueued > 0; this.#snapshotsQueued--) {
+      this.o.onSnapshotStatus?.(this.id, false);
+    }
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#retryAt = this.o.clock.nowMs() + this.#backoffMs;
+    this.#backoffMs = Math.min(RECONNECT_MAX_MS, this.#backoffMs * 2);
+    this.o.onUnreachable?.(this.id);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#conn?.close();
+  }
+}
+
+/** The frames of one message: one, or a chunk sequence for a snapshot. */
+export function messageFrames(m: Message): Uint8Array[] {
+  const wire = raftMessageToWire(m);
+  if (m.type !== MessageType.Snap) return [encodeWireFrame({ case: "raft", value: wire })];
+  const data = m.snapshot.data;
+  const frames: Uint8Array[] = [];
+  let offset = 0;
+  do {
+    const chunk = data.subarray(offset, offset + SNAPSHOT_CHUNK_BYTES);
+    const part = offset === 0 ? wire : create(RaftMessageSchema, {
+      type: wire.type,
+      from: wire.from,
+      to: wire.to,
+      term: wire.term,
+    });
+    part.snapshotChunk = chunk;
+    part.snapshotOffset = BigInt(offset);
+    offset += chunk.length;
+    part.snapshotDone = offset >= data.length;
+    frames.push(encodeWireFrame({ case: "raft", value: part }));
+  } while (offset < data.length);
+  return frames;
+}
+
+export class PeerTransport implements Transport {
+  readonly #links = new Map<number, PeerLink>();
+
+  constructor(readonly o: PeerTransportOptions) {}
+
+  /** Sets the peers' addresses (membership changes add and remove peers). */
+  setPeers(addresses: ReadonlyMap<number, string>): void {
+    for (const [id, link] of this.#links) {
+      if (!addresses.has(id)) {
+        link.close();
+        this.#links.delete(id);
+      }
+    }
+    for (const [id, address] of addresses) {
+      if (id === this.o.selfId) continue;
+      const link = this.#links.get(id);
+      if (link === undefined) this.#links.set(id, new PeerLink(id, address, this.o));
+      else link.address = address;
+    }
+  }
+
+  send(messages: readonly Message[]): void {
+    for (const m of messages) {
+      const link = this.#links.get(m.to);
+      if (link === undefined) {
+        this.o.onUnreachable?.(m.to);
+        continue;
+      }
+      link.enqueue(messageFrames(m), m.type === MessageType.Snap);
+    }
+  }
+
+  /** Messages dropped because a peer's queue was full. */
+  droppedMessages(): number {
+    let n = 0;
+    for (const link of this.#links.values()) n += link.dropped;
+    return n;
+  }
+
+  close(): void {
+    for (const link of this.#links.values()) link.close();
+    this.#links.clear();
+  }
+}
