@@ -87,7 +87,7 @@ export class Db {
     if (n === undefined && s.imm !== undefined) n = s.imm.get(k, seq);
     if (n !== undefined) return n.kind === ValueKind.Put ? n.value.slice() : undefined;
     const e = s.vs.current.get(k, seq, bloomHash(k), s.tables);
-    return e !== undefined && e.kind === ValueKind.Put ? e.value.slice() : undefined;
+    return e !== undefined && e.kind === ValueKind.Put ? e.value : undefined;
   }
 
   put(key: KeyLike, value: KeyLike): Promise<void> {

@@ -59,26 +59,88 @@ export function mergedCursor(s: DbState, fillCache = true): MergingCursor {
   return new MergingCursor(children);
 }
 
-export async function* scanEntries(
+/** Entries computed per refill; a scan is a consistent view at its sequence, so reading ahead is safe. */
+const SCAN_BATCH = 64;
+
+/**
+ * The async iterator of a scan. Entries are produced synchronously in batches, so each
+ * `next()` is one already-resolved promise; the version stays pinned until the scan ends
+ * or the consumer stops early (`return()`).
+ */
+class ScanIterator implements AsyncIterableIterator<[Uint8Array, Uint8Array]> {
+  readonly #buf: [Uint8Array, Uint8Array][] = [];
+  #at = 0;
+  #left: number;
+  #gen: Generator<[Uint8Array, Uint8Array]> | undefined;
+  readonly #unpin: () => void;
+
+  constructor(s: DbState, options: ScanOptions, seq: number) {
+    const b = bounds(options);
+    this.#left = b.limit;
+    const v = s.vs.current;
+    s.vs.pin(v);
+    this.#unpin = () => s.vs.unpin(v);
+    if (b.limit === 0) {
+      this.#finish();
+      return;
+    }
+    const m = mergedCursor(s);
+    this.#gen = options.reverse ? reverse(m, b, seq) : forward(m, b, seq);
+  }
+
+  #finish(): void {
+    if (this.#gen === undefined && this.#left < 0) return;
+    this.#gen = undefined;
+    this.#left = -1;
+    this.#unpin();
+  }
+
+  #refill(): void {
+    this.#buf.length = 0;
+    this.#at = 0;
+    const gen = this.#gen;
+    if (gen === undefined) return;
+    try {
+      while (this.#buf.length < SCAN_BATCH && this.#left > 0) {
+        const r = gen.next();
+        if (r.done) break;
+        this.#buf.push(r.value);
+        this.#left--;
+      }
+    } catch (err) {
+      this.#finish();
+      throw err;
+    }
+    if (this.#buf.length < SCAN_BATCH || this.#left <= 0) this.#finish();
+  }
+
+  next(): Promise<IteratorResult<[Uint8Array, Uint8Array]>> {
+    try {
+      if (this.#at >= this.#buf.length) this.#refill();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#at >= this.#buf.length) return Promise.resolve({ done: true, value: undefined });
+    return Promise.resolve({ done: false, value: this.#buf[this.#at++] });
+  }
+
+  return(): Promise<IteratorResult<[Uint8Array, Uint8Array]>> {
+    this.#finish();
+    this.#buf.length = 0;
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<[Uint8Array, Uint8Array]> {
+    return this;
+  }
+}
+
+export function scanEntries(
   s: DbState,
   options: ScanOptions,
   seq: number,
-): AsyncGenerator<[Uint8Array, Uint8Array]> {
-  const b = bounds(options);
-  if (b.limit === 0) return;
-  const v = s.vs.current;
-  s.vs.pin(v);
-  try {
-    const m = mergedCursor(s);
-    const gen = options.reverse ? reverse(m, b, seq) : forward(m, b, seq);
-    let n = 0;
-    for (const entry of gen) {
-      yield entry;
-      if (++n >= b.limit) return;
-    }
-  } finally {
-    s.vs.unpin(v);
-  }
+): AsyncIterableIterator<[Uint8Array, Uint8Array]> {
+  return new ScanIterator(s, options, seq);
 }
 
 function* forward(m: MergingCursor, b: Bounds, seq: number): Generator<[Uint8Array, Uint8Array]> {

@@ -1,5 +1,7 @@
 /**
- * LRU cache of decoded blocks, bounded in bytes (STYLE §2.14). Each table
+ * Cache of decoded blocks, bounded in bytes (STYLE §2.14), evicting in
+ * CLOCK order (FIFO with a second chance for blocks hit since their last
+ * pass: close to LRU, with no list update on a hit). Each table
  * reader owns a small map offset → entry; this cache owns the recency order
  * and the byte budget, and evicts by deleting from the owner's map, so keys
  * can never collide across files.
@@ -9,6 +11,8 @@ import type { Block } from "../sstable/block.ts";
 
 export interface CacheEntry {
   readonly block: Block;
+  /** Set on a hit; eviction gives such an entry a second chance (CLOCK, cheaper than LRU). */
+  visited: boolean;
   readonly charge: number;
   readonly owner: Map<number, CacheEntry>;
   readonly offset: number;
@@ -35,8 +39,7 @@ export class BlockCache {
       return undefined;
     }
     this.hits++;
-    this.#lru.delete(e);
-    this.#lru.add(e);
+    e.visited = true;
     return e.block;
   }
 
@@ -44,14 +47,19 @@ export class BlockCache {
   insert(owner: Map<number, CacheEntry>, offset: number, block: Block): void {
     const charge = block.data.length + 64;
     if (charge * 4 > this.capacityBytes) return;
-    const e: CacheEntry = { block, charge, owner, offset };
+    const e: CacheEntry = { block, charge, owner, offset, visited: false };
     owner.set(offset, e);
     this.#lru.add(e);
     this.#bytes += charge;
     while (this.#bytes > this.capacityBytes) {
       const oldest = this.#lru.values().next();
       if (oldest.done) break;
-      this.#remove(oldest.value);
+      const o = oldest.value;
+      if (o.visited) {
+        o.visited = false; // second chance: move to the young end
+        this.#lru.delete(o);
+        this.#lru.add(o);
+      } else this.#remove(o);
     }
   }
 

@@ -45,6 +45,8 @@ export class SkipList {
   #height = 1;
   #count = 0;
   readonly #prev: SkipNode[] = new Array<SkipNode>(SKIPLIST_HEIGHT_MAX).fill(this.head);
+  /** Last node of each level: appends in key order (sequential loads) need no search. */
+  readonly #tail: SkipNode[] = new Array<SkipNode>(SKIPLIST_HEIGHT_MAX).fill(this.head);
 
   constructor(readonly prng: Prng) {}
 
@@ -71,14 +73,19 @@ export class SkipList {
     value: Uint8Array,
   ): SkipNode {
     const prev = this.#prev;
-    let x = this.head;
-    for (let level = this.#height - 1; level >= 0; level--) {
-      for (;;) {
-        const n = x.next[level];
-        if (n === null || !before(n.skey, n.seq, skey, seq)) break;
-        x = n;
+    const last = this.#tail[0];
+    if (last === this.head || before(last.skey, last.seq, skey, seq)) {
+      for (let level = 0; level < this.#height; level++) prev[level] = this.#tail[level];
+    } else {
+      let x = this.head;
+      for (let level = this.#height - 1; level >= 0; level--) {
+        for (;;) {
+          const n = x.next[level];
+          if (n === null || !before(n.skey, n.seq, skey, seq)) break;
+          x = n;
+        }
+        prev[level] = x;
       }
-      prev[level] = x;
     }
     const h = this.#randomHeight();
     for (let level = this.#height; level < h; level++) prev[level] = this.head;
@@ -87,6 +94,7 @@ export class SkipList {
     for (let level = 0; level < h; level++) {
       node.next[level] = prev[level].next[level];
       prev[level].next[level] = node;
+      if (node.next[level] === null) this.#tail[level] = node;
     }
     this.#count++;
     return node;
@@ -120,14 +128,7 @@ export class SkipList {
 
   /** Last node, or null. */
   last(): SkipNode | null {
-    let x = this.head;
-    for (let level = this.#height - 1; level >= 0; level--) {
-      for (;;) {
-        const n = x.next[level];
-        if (n === null) break;
-        x = n;
-      }
-    }
-    return x === this.head ? null : x;
+    const t = this.#tail[0];
+    return t === this.head ? null : t;
   }
 }

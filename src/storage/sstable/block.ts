@@ -43,11 +43,27 @@ export class BlockCursor implements Cursor {
   #valLen = 0;
   #userKey = new Uint8Array(0);
   #seq = 0;
-  readonly #data: Uint8Array;
+  #data: Uint8Array;
+  #block: Block;
 
-  constructor(readonly block: Block) {
+  constructor(block: Block) {
+    this.#block = block;
     this.#data = block.data;
     this.#cur = block.restartsAt;
+  }
+
+  get block(): Block {
+    return this.#block;
+  }
+
+  /** Points this cursor (and its key buffer) at another block, unpositioned. */
+  reset(block: Block): void {
+    this.#block = block;
+    this.#data = block.data;
+    this.#cur = block.restartsAt;
+    this.#nextOff = 0;
+    this.#restartIndex = 0;
+    this.#keyLen = 0;
   }
 
   valid(): boolean {
@@ -103,9 +119,7 @@ export class BlockCursor implements Cursor {
     }
     this.#key.set(d.subarray(at, at + unshared), shared);
     this.#keyLen = keyLen;
-    this.#userKey = this.#key.subarray(0, keyLen - TRAILER_BYTES);
-    this.#seq = readTrailerSeq(this.#key, keyLen - TRAILER_BYTES);
-    if (this.#seq < 0) this.#corrupt("sequence number exceeds 2^53");
+    this.#seq = -1; // key view and sequence are decoded on first use
     this.#valOff = at + unshared;
     this.#valLen = vlen;
     this.#nextOff = this.#valOff + vlen;
@@ -142,9 +156,15 @@ export class BlockCursor implements Cursor {
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
       const at = this.block.restartPoint(mid);
-      const [shared, a1] = this.#varint(at);
-      const [unshared, a2] = this.#varint(a1);
-      const [, a3] = this.#varint(a2);
+      let shared: number, unshared: number, a3: number;
+      if (d[at] < 0x80 && d[at + 1] < 0x80 && d[at + 2] < 0x80) {
+        [shared, unshared, a3] = [d[at], d[at + 1], at + 3];
+      } else {
+        let a1: number, a2: number;
+        [shared, a1] = this.#varint(at);
+        [unshared, a2] = this.#varint(a1);
+        [, a3] = this.#varint(a2);
+      }
       if (shared !== 0 || a3 + unshared > this.block.restartsAt || unshared < TRAILER_BYTES) {
         this.#cur = at;
         this.#corrupt("bad restart entry");
@@ -177,12 +197,31 @@ export class BlockCursor implements Cursor {
   }
 
   key(): Uint8Array {
+    if (this.#seq < 0) this.#decodeKey();
     return this.#userKey;
+  }
+  #decodeKey(): void {
+    this.#userKey = this.#key.subarray(0, this.#keyLen - TRAILER_BYTES);
+    this.#seq = readTrailerSeq(this.#key, this.#keyLen - TRAILER_BYTES);
+    if (this.#seq < 0) this.#corrupt("sequence number exceeds 2^53");
+  }
+  /** True when the current user key equals `key` (no allocation). */
+  keyEquals(key: Uint8Array): boolean {
+    const n = this.#keyLen - TRAILER_BYTES;
+    if (n !== key.length) return false;
+    const k = this.#key;
+    for (let i = 0; i < n; i++) if (k[i] !== key[i]) return false;
+    return true;
+  }
+  /** A copy of the current value. */
+  valueCopy(): Uint8Array {
+    return this.#data.slice(this.#valOff, this.#valOff + this.#valLen);
   }
   rawKey(): Uint8Array {
     return this.#key.subarray(0, this.#keyLen);
   }
   seq(): number {
+    if (this.#seq < 0) this.#decodeKey();
     return this.#seq;
   }
   kind(): ValueKind {

@@ -8,7 +8,7 @@ import type { File } from "../../platform/types.ts";
 import { ByteReader, DecodeError } from "../../util/coding.ts";
 import { CorruptionError } from "../../util/errors.ts";
 import { equalBytes } from "../../util/bytes.ts";
-import { compareStored, readTrailerSeq, TRAILER_BYTES, type ValueKind } from "../internal_key.ts";
+import { compareStored, readTrailerSeq, TRAILER_BYTES, ValueKind } from "../internal_key.ts";
 import type { BlockCache, CacheEntry } from "../cache/block_cache.ts";
 import type { Cursor } from "../iterator/cursor.ts";
 import { Block, BlockCursor } from "./block.ts";
@@ -24,8 +24,11 @@ import {
 
 export interface TableEntry {
   readonly kind: ValueKind;
+  /** A copy the caller owns. */
   readonly value: Uint8Array;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Decodes every (key, value) of a small block; used for index and metaindex. */
 function decodeAll(block: Block): { key: Uint8Array; value: Uint8Array }[] {
@@ -59,10 +62,7 @@ export class TableReader {
   readonly #handles: BlockHandle[] = [];
   readonly #filter: Uint8Array | undefined;
   readonly #cached = new Map<number, CacheEntry>();
-  readonly #getCursor: { block: Block | undefined; cursor: BlockCursor | undefined } = {
-    block: undefined,
-    cursor: undefined,
-  };
+  #getCursor: BlockCursor | undefined;
 
   constructor(
     readonly file: File,
@@ -132,15 +132,13 @@ export class TableReader {
     const i = this.findBlock(key, seq);
     if (i >= this.#handles.length) return undefined;
     const block = this.block(i);
-    const g = this.#getCursor;
-    if (g.block !== block || g.cursor === undefined) {
-      g.block = block;
-      g.cursor = new BlockCursor(block);
-    }
-    const c = g.cursor;
+    let c = this.#getCursor;
+    if (c === undefined) c = this.#getCursor = new BlockCursor(block);
+    else if (c.block !== block) c.reset(block);
     c.seek(key, seq);
-    if (!c.valid() || !equalBytes(c.key(), key)) return undefined;
-    return { kind: c.kind(), value: c.value() };
+    if (!c.valid() || !c.keyEquals(key)) return undefined;
+    const kind = c.kind();
+    return { kind, value: kind === ValueKind.Put ? c.valueCopy() : EMPTY };
   }
 
   cursor(fillCache = true): Cursor {

@@ -13,7 +13,14 @@ export class Version {
   /** Readers (scans, compactions) using this version; files stay until it is 0. */
   refs = 0;
 
-  constructor(readonly levels: readonly (readonly FileMeta[])[]) {}
+  /** User-key bounds of each table, per level, computed once. */
+  readonly #lo: Uint8Array[][];
+  readonly #hi: Uint8Array[][];
+
+  constructor(readonly levels: readonly (readonly FileMeta[])[]) {
+    this.#lo = levels.map((fs) => fs.map((f) => userKeyOf(f.smallest)));
+    this.#hi = levels.map((fs) => fs.map((f) => userKeyOf(f.largest)));
+  }
 
   static empty(): Version {
     return new Version(Array.from({ length: NUM_LEVELS }, () => []));
@@ -41,20 +48,23 @@ export class Version {
 
   /** Newest entry for `key` at `seq` in the tables, or undefined. */
   get(key: Uint8Array, seq: number, hash: number, tables: TableCache): TableEntry | undefined {
-    for (const f of this.levels[0]) {
-      if (compareBytes(key, userKeyOf(f.smallest)) < 0) continue;
-      if (compareBytes(key, userKeyOf(f.largest)) > 0) continue;
-      const e = tables.get(f.number, f.size).get(key, seq, hash);
+    const l0 = this.levels[0], lo0 = this.#lo[0], hi0 = this.#hi[0];
+    for (let i = 0; i < l0.length; i++) {
+      if (compareBytes(key, lo0[i]) < 0 || compareBytes(key, hi0[i]) > 0) continue;
+      const e = tables.get(l0[i].number, l0[i].size).get(key, seq, hash);
       if (e !== undefined) return e;
     }
     for (let level = 1; level < NUM_LEVELS; level++) {
-      const files = this.levels[level];
+      const files = this.levels[level], his = this.#hi[level];
       if (files.length === 0) continue;
-      const i = findFile(files, key);
-      if (i >= files.length) continue;
-      const f = files[i];
-      if (compareBytes(key, userKeyOf(f.smallest)) < 0) continue;
-      const e = tables.get(f.number, f.size).get(key, seq, hash);
+      let a = 0, b = files.length;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (compareBytes(his[mid], key) < 0) a = mid + 1;
+        else b = mid;
+      }
+      if (a >= files.length || compareBytes(key, this.#lo[level][a]) < 0) continue;
+      const e = tables.get(files[a].number, files[a].size).get(key, seq, hash);
       if (e !== undefined) return e;
     }
     return undefined;
