@@ -161,7 +161,7 @@ async function run(): Promise<Row[]> {
     rows.push(
       await bothFresh(
         `fillrandom sync (${SYNC_NUM})`,
-        fill((i) => keyOf(prng.int(NUM) + i * 0), SYNC_NUM, true),
+        fill(() => keyOf(prng.int(NUM)), SYNC_NUM, true),
         true,
       ),
     );
@@ -239,7 +239,8 @@ function describe(): string {
   const runtime = v.deno !== undefined ? `Deno ${v.deno} (V8 ${v.v8})` : `Bun ${v.bun}`;
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const gib = (os.totalmem() / 2 ** 30).toFixed(0);
-  return `${runtime} · ${cpu} × ${os.cpus().length} · ${gib} GiB RAM · ${os.type()} ${os.release()} · ` +
+  const host = `${cpu} × ${os.cpus().length} · ${gib} GiB RAM · ${os.type()} ${os.release()}`;
+  return `${runtime} · ${host} · ` +
     `num=${NUM}, key 16 B, value 100 B, classic-level 3.0.0`;
 }
 

@@ -59,7 +59,7 @@ export function mergedCursor(s: DbState, fillCache = true): MergingCursor {
   return new MergingCursor(children);
 }
 
-/** Entries computed per refill; a scan is a consistent view at its sequence, so reading ahead is safe. */
+/** Entries computed per refill (a scan is a fixed view at its sequence: reading ahead is safe). */
 const SCAN_BATCH = 64;
 
 /**
