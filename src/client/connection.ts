@@ -81,7 +81,7 @@ export class ClientConnection {
       clientId: BigInt(options.clientId ?? 0),
       sequence: BigInt(options.sequence ?? 0),
       ackedSequence: BigInt(options.ackedSequence ?? 0),
-      timeoutMs: options.timeoutMs,
+      timeoutMs: Math.min(0xffff_ffff, Math.ceil(options.timeoutMs)),
       body,
     });
     return new Promise<ClientResponse>((resolve, reject) => {

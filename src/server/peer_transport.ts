@@ -8,7 +8,7 @@
 import { create } from "@bufbuild/protobuf";
 import { RaftMessageSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MSGS_MAX, SNAPSHOT_CHUNK_BYTES } from "../limits.ts";
-import type { Clock, Conn, Net } from "../platform/types.ts";
+import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
 import { type Message, MessageType } from "../raft/core/messages.ts";
 import type { Transport } from "../raft/transport.ts";
 import { concatBytes } from "../util/bytes.ts";
@@ -39,6 +39,8 @@ class PeerLink {
   /** Snapshot frames in the queue, so their fate can be reported. */
   #snapshotsQueued = 0;
   #closed = false;
+  #flushScheduled = false;
+  #retryTimer: TimerId | undefined;
   dropped = 0;
 
   constructor(readonly id: number, public address: string, readonly o: PeerTransportOptions) {}
@@ -57,7 +59,17 @@ class PeerLink {
     this.#queue.push(...frames);
     this.#queuedBytes += bytes;
     if (isSnapshot) this.#snapshotsQueued++;
-    if (this.#queue.length === frames.length) queueMicrotask(() => this.#flush());
+    this.#scheduleFlush();
+  }
+
+  /** One flush per turn of the event loop, however many messages were queued. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
   }
 
   #flush(): void {
@@ -74,7 +86,16 @@ class PeerLink {
   }
 
   #connect(): void {
-    if (this.#connecting || this.o.clock.nowMs() < this.#retryAt) return;
+    if (this.#connecting || this.#retryTimer !== undefined) return;
+    const wait = this.#retryAt - this.o.clock.nowMs();
+    if (wait > 0) {
+      // In backoff: try again when it ends (messages keep queueing, bounded).
+      this.#retryTimer = this.o.clock.setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.#flush();
+      }, wait);
+      return;
+    }
     this.#connecting = true;
     const colon = this.address.lastIndexOf(":");
     const host = this.address.slice(0, colon).replace(/^\[|\]$/g, "");
@@ -113,6 +134,7 @@ class PeerLink {
 
   close(): void {
     this.#closed = true;
+    if (this.#retryTimer !== undefined) this.o.clock.clearTimeout(this.#retryTimer);
     this.#conn?.close();
   }
 }

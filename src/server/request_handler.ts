@@ -40,7 +40,10 @@ function commandOf(req: ClientRequest): CommandInit | undefined {
     ackedSequence: req.ackedSequence,
   };
   const b = req.body;
-  if (b.case === "put" || b.case === "delete" || b.case === "batch" || b.case === "compareAndSet") {
+  if (
+    b.case === "put" || b.case === "delete" || b.case === "batch" ||
+    b.case === "compareAndSet" || b.case === "increment"
+  ) {
     return { ...session, body: b };
   }
   return undefined;

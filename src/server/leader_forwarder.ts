@@ -1,0 +1,67 @@
+/**
+ * Followers forward writes to the leader over the leader's protobuf port, so
+ * a client (RESP or protobuf) can write through any node. The forwarded
+ * request keeps the client's id and sequence, so the leader's dedup still
+ * holds across the hop. A leader that turns out not to lead answers
+ * NOT_LEADER, which becomes UNAVAILABLE here: not applied, retry.
+ */
+import { ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { ClientConnection, type RequestBody } from "../client/connection.ts";
+import { TinyKvError } from "../client/errors.ts";
+import type { CommandInit } from "../kv/command_codec.ts";
+import type { Clock, Net } from "../platform/types.ts";
+import { ServiceError } from "./kv_service.ts";
+
+export class LeaderForwarder {
+  #conn: Promise<ClientConnection> | undefined;
+  #address = "";
+
+  constructor(readonly net: Net, readonly clock: Clock) {}
+
+  async forward(address: string, command: CommandInit, timeoutMs: number): Promise<WriteResponse> {
+    const body: RequestBody = command.body;
+    let response;
+    try {
+      const conn = await this.#connection(address);
+      response = await conn.call(body, {
+        timeoutMs,
+        clientId: Number(command.clientId ?? 0n),
+        sequence: Number(command.sequence ?? 0n),
+        ackedSequence: Number(command.ackedSequence ?? 0n),
+      });
+    } catch (err) {
+      if (!(err instanceof TinyKvError)) throw err;
+      this.#conn = undefined;
+      const code = err.outcomeUnknown ? ErrorCode.TIMEOUT : ErrorCode.UNAVAILABLE;
+      throw new ServiceError(code, `forwarding to the leader at ${address}: ${err.message}`);
+    }
+    const e = response.error;
+    if (e !== undefined) {
+      const code = e.code === ErrorCode.NOT_LEADER ? ErrorCode.UNAVAILABLE : e.code;
+      throw new ServiceError(code, e.message);
+    }
+    if (response.body.case !== "write") {
+      throw new ServiceError(ErrorCode.UNAVAILABLE, "the leader sent an unexpected response");
+    }
+    return response.body.value;
+  }
+
+  #connection(address: string): Promise<ClientConnection> {
+    if (this.#conn === undefined || this.#address !== address) {
+      this.#conn?.then((c) => c.close(), () => {});
+      this.#address = address;
+      this.#conn = ClientConnection.open(this.net, this.clock, address);
+    }
+    const current = this.#conn;
+    return current.then((c) => {
+      if (!c.closed) return c;
+      this.#conn = undefined;
+      return this.#connection(address);
+    });
+  }
+
+  close(): void {
+    this.#conn?.then((c) => c.close(), () => {});
+    this.#conn = undefined;
+  }
+}

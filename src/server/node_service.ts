@@ -1,0 +1,295 @@
+/**
+ * A TinyKV node as the ports see it (KvService): Raft (driver + durable log)
+ * replicating commands into the KV state machine on the storage engine.
+ *
+ * Writes: the leader proposes and answers once the entry is applied; a
+ * follower forwards to the leader. Reads: linearizable by ReadIndex on any
+ * node (lease-based when the node runs with `readMode: "lease"`), or
+ * serializable from local state.
+ */
+import { type RaftMessage, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { type CommandInit, encodeCommand } from "../kv/command_codec.ts";
+import { type KvScanPage, type KvScanRequest, scanPage } from "../kv/kv_scan.ts";
+import { KvStateMachine, type StoredValue } from "../kv/state_machine.ts";
+import type { Clock, FileSystem, Net } from "../platform/types.ts";
+import { ReadOnlyOption } from "../raft/core/config.ts";
+import { type Entry, EntryType, type Snapshot } from "../raft/core/messages.ts";
+import { StateType, type StepError } from "../raft/core/raft.ts";
+import { LogStore } from "../raft/log_store.ts";
+import { RaftNode } from "../raft/node.ts";
+import { Db } from "../storage/db.ts";
+import { createPrng } from "../util/prng.ts";
+import type { NodeStatus, Role, StatusSource } from "./http/status_app.ts";
+import { type Consistency, type KvService, ServiceError } from "./kv_service.ts";
+import { LeaderForwarder } from "./leader_forwarder.ts";
+import { PeerTransport } from "./peer_transport.ts";
+import { Proposals } from "./proposals.ts";
+import { raftMessageFromWire } from "./raft_codec.ts";
+import { ReadBarrier } from "./read_barrier.ts";
+import { SnapshotAssembler } from "./snapshot_assembler.ts";
+
+export interface NodeServiceOptions {
+  readonly id: number;
+  /** Protobuf/Raft address of every initial voter, this node included. */
+  readonly peers: ReadonlyMap<number, string>;
+  readonly fs: FileSystem;
+  readonly dataDir: string;
+  readonly net: Net;
+  readonly clock: Clock;
+  readonly seed: number;
+  readonly readMode?: "linearizable" | "lease";
+  readonly clusterToken?: string;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  /** How long a write or read may wait inside the node. */
+  readonly requestTimeoutMs?: number;
+}
+
+function stepError(reason: StepError, leaderId: number, leaderAddress: string): ServiceError {
+  if (reason === "no-leader") {
+    return new ServiceError(ErrorCode.NOT_LEADER, "no leader is known", 0, "");
+  }
+  if (reason === "uncommitted-limit") {
+    return new ServiceError(ErrorCode.UNAVAILABLE, "too many uncommitted writes; retry");
+  }
+  return new ServiceError(
+    ErrorCode.UNAVAILABLE,
+    `not accepted: ${reason}`,
+    leaderId,
+    leaderAddress,
+  );
+}
+
+export class NodeService implements KvService, StatusSource {
+  readonly proposals: Proposals;
+  readonly reads: ReadBarrier;
+  readonly transport: PeerTransport;
+  readonly node: RaftNode;
+  readonly #forwarder: LeaderForwarder;
+  readonly #snapshots = new SnapshotAssembler();
+  readonly #timeoutMs: number;
+
+  private constructor(
+    readonly o: NodeServiceOptions,
+    readonly db: Db,
+    readonly kv: KvStateMachine,
+    readonly logStore: LogStore,
+  ) {
+    this.#timeoutMs = o.requestTimeoutMs ?? 5000;
+    this.proposals = new Proposals(o.clock);
+    this.#forwarder = new LeaderForwarder(o.net, o.clock);
+    this.transport = new PeerTransport({
+      net: o.net,
+      clock: o.clock,
+      selfId: o.id,
+      clusterToken: o.clusterToken,
+      onUnreachable: (id) => this.node.rawNode.reportUnreachable(id),
+      onSnapshotStatus: (id, ok) => this.node.rawNode.reportSnapshot(id, ok),
+    });
+    this.transport.setPeers(o.peers);
+    this.node = this.#createNode();
+    this.reads = new ReadBarrier(
+      {
+        issue: (context) => {
+          const r = this.node.rawNode.readIndex(context);
+          if (!r.ok) return r.reason;
+          this.node.kick();
+          return undefined;
+        },
+        appliedIndex: () => this.kv.appliedIndex,
+      },
+      o.clock,
+      this.#timeoutMs,
+    );
+  }
+
+  /** Opens the node's engine and log from `dataDir` (bootstrapping a new cluster). */
+  static async open(o: NodeServiceOptions): Promise<NodeService> {
+    o.fs.mkdir(o.dataDir);
+    const db = await Db.open(o.fs, `${o.dataDir}/kv`, { wal: false, clock: o.clock, seed: o.seed });
+    const kv = await KvStateMachine.open(db);
+    const logStore = await LogStore.open(o.fs, `${o.dataDir}/raft`);
+    const s = logStore.storage;
+    if (s.snapshot().metadata.index === 0 && s.lastIndex() === 0) {
+      const voters = [...o.peers.keys()].sort((a, b) => a - b);
+      const confState = {
+        voters,
+        learners: [],
+        votersOutgoing: [],
+        learnersNext: [],
+        autoLeave: false,
+      };
+      await logStore.save({
+        hardState: { term: 1, vote: 0, commit: 1 },
+        entries: [],
+        snapshot: { metadata: { index: 1, term: 1, confState }, data: new Uint8Array(0) },
+        mustSync: true,
+      });
+    }
+    // The bootstrap snapshot (index 1) holds the empty state: apply it as an empty entry.
+    if (kv.appliedIndex === 0 && s.snapshot().metadata.index === 1) {
+      await kv.apply([{ index: 1, data: null }]);
+    }
+    return new NodeService(o, db, kv, logStore);
+  }
+
+  #createNode(): RaftNode {
+    const o = this.o;
+    return new RaftNode({
+      raft: {
+        id: o.id,
+        electionTicks: o.electionTicks ?? 10,
+        heartbeatTicks: o.heartbeatTicks ?? 1,
+        prng: createPrng(o.seed),
+        preVote: true,
+        checkQuorum: true,
+        readOnlyOption: o.readMode === "lease" ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+      },
+      logStore: this.logStore,
+      transport: this.transport,
+      stateMachine: {
+        apply: (entries) => this.#apply(entries),
+        restore: (snapshot) => this.#restore(snapshot),
+      },
+      hooks: {
+        onReadStates: (states) => {
+          for (const s of states) this.reads.confirmed(s.context, s.index);
+        },
+      },
+      clock: o.clock,
+      tickMs: o.tickMs ?? 100,
+    });
+  }
+
+  async #apply(entries: readonly Entry[]): Promise<void> {
+    const outcomes = await this.kv.apply(entries.map((e) => ({
+      index: e.index,
+      data: e.type === EntryType.Normal && e.data.length > 0 ? e.data : null,
+    })));
+    for (const e of entries) this.proposals.applied(e.index, e.term, outcomes.get(e.index));
+    this.reads.applied();
+  }
+
+  #restore(snapshot: Snapshot): void {
+    // The bootstrap snapshot carries no data; a restarted node's engine is ahead of it.
+    if (
+      snapshot.data.length === 0 && snapshot.metadata.index <= Math.max(1, this.kv.appliedIndex)
+    ) {
+      return;
+    }
+    throw new Error("installing a state machine snapshot from a peer is not supported yet");
+  }
+
+  start(): void {
+    this.node.start();
+    this.node.kick();
+  }
+
+  /** A Raft message from an authenticated peer connection. */
+  onRaftMessage(from: number, wire: RaftMessage): void {
+    let message;
+    if (wire.type === 7 /* Snap */) {
+      const whole = this.#snapshots.add(from, wire);
+      if (whole === undefined) return;
+      message = raftMessageFromWire(whole.first, from, whole.data);
+    } else message = raftMessageFromWire(wire, from);
+    if (this.node.receive(message)) this.node.kick();
+  }
+
+  #leader(): { id: number; address: string } {
+    const id = this.node.rawNode.raft.lead;
+    return { id, address: id === 0 ? "" : this.o.peers.get(id) ?? "" };
+  }
+
+  write(command: CommandInit): Promise<WriteResponse> {
+    this.#checkRunning();
+    const raft = this.node.rawNode.raft;
+    if (raft.state !== StateType.Leader) {
+      const leader = this.#leader();
+      if (leader.address === "") {
+        return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, "no leader is known"));
+      }
+      return this.#forwarder.forward(leader.address, command, this.#timeoutMs);
+    }
+    const r = this.node.rawNode.propose(encodeCommand(command));
+    if (!r.ok) {
+      const leader = this.#leader();
+      return Promise.reject(stepError(r.reason, leader.id, leader.address));
+    }
+    const done = this.proposals.wait(raft.log.lastIndex(), raft.term, this.#timeoutMs);
+    this.node.kick();
+    return done;
+  }
+
+  async get(key: Uint8Array, consistency: Consistency): Promise<StoredValue | undefined> {
+    this.#checkRunning();
+    if (consistency !== "serializable") await this.reads.wait();
+    return this.kv.get(key);
+  }
+
+  async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
+    this.#checkRunning();
+    if (consistency !== "serializable") await this.reads.wait();
+    return scanPage(this.db, request);
+  }
+
+  async count(consistency: Consistency): Promise<number> {
+    this.#checkRunning();
+    if (consistency !== "serializable") await this.reads.wait();
+    return this.kv.keyCount;
+  }
+
+  #checkRunning(): void {
+    if (this.node.failure !== undefined) {
+      throw new ServiceError(ErrorCode.UNAVAILABLE, `node stopped: ${String(this.node.failure)}`);
+    }
+  }
+
+  status(): NodeStatus {
+    const raft = this.node.rawNode.raft;
+    const cs = this.node.rawNode.status().confState;
+    const role: Role = raft.state === StateType.Leader
+      ? "leader"
+      : raft.isLearner
+      ? "learner"
+      : raft.state === StateType.Follower
+      ? "follower"
+      : "candidate";
+    const member = (id: number, learner: boolean) => ({
+      id,
+      address: this.o.peers.get(id) ?? "",
+      learner,
+      ...(role === "leader" ? { matchIndex: raft.trk.progress.get(id)?.match ?? 0 } : {}),
+    });
+    return {
+      id: this.o.id,
+      role,
+      term: raft.term,
+      leader: raft.lead === 0 ? null : raft.lead,
+      commitIndex: raft.log.committed,
+      appliedIndex: this.kv.appliedIndex,
+      lastIndex: raft.log.lastIndex(),
+      members: [
+        ...cs.voters.map((id) => member(id, false)),
+        ...cs.learners.map((id) => member(id, true)),
+      ],
+    };
+  }
+
+  healthy(): boolean {
+    const raft = this.node.rawNode.raft;
+    return this.node.failure === undefined && raft.lead !== 0 &&
+      this.kv.appliedIndex >= raft.log.committed;
+  }
+
+  async close(): Promise<void> {
+    this.node.stop();
+    this.transport.close();
+    this.#forwarder.close();
+    this.proposals.failAll("node shutting down");
+    await this.db.close();
+    this.logStore.close();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Writes waiting for their log entry to be applied. A proposal is known by
+ * the (index, term) the leader gave its entry; when the entry applied at that
+ * index has another term, the proposal was overwritten by a new leader and
+ * can never commit (Log Matching, Raft §5.3): it definitely did not happen.
+ */
+import { fromBinary } from "@bufbuild/protobuf";
+import { ClientResponseSchema, ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { Clock, TimerId } from "../platform/types.ts";
+import { ServiceError } from "./kv_service.ts";
+
+interface Waiter {
+  readonly term: number;
+  readonly resolve: (r: WriteResponse) => void;
+  readonly reject: (e: ServiceError) => void;
+  readonly timer: TimerId;
+}
+
+export class Proposals {
+  readonly #waiting = new Map<number, Waiter>();
+
+  constructor(readonly clock: Clock) {}
+
+  get size(): number {
+    return this.#waiting.size;
+  }
+
+  /** Waits for the entry proposed at (index, term), up to `timeoutMs`. */
+  wait(index: number, term: number, timeoutMs: number): Promise<WriteResponse> {
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.#waiting.delete(index);
+        reject(new ServiceError(ErrorCode.TIMEOUT, `write at index ${index} not applied in time`));
+      }, timeoutMs);
+      this.#waiting.set(index, { term, resolve, reject, timer });
+    });
+  }
+
+  /** An entry was applied; `outcome` is the encoded ClientResponse for command entries. */
+  applied(index: number, term: number, outcome: Uint8Array | undefined): void {
+    const w = this.#waiting.get(index);
+    if (w === undefined) return;
+    this.#waiting.delete(index);
+    this.clock.clearTimeout(w.timer);
+    if (w.term !== term || outcome === undefined) {
+      w.reject(
+        new ServiceError(ErrorCode.UNAVAILABLE, "leader changed; the write was not applied"),
+      );
+      return;
+    }
+    const r = fromBinary(ClientResponseSchema, outcome);
+    if (r.error !== undefined) w.reject(new ServiceError(r.error.code, r.error.message));
+    else if (r.body.case === "write") w.resolve(r.body.value);
+    else w.reject(new ServiceError(ErrorCode.UNAVAILABLE, "unexpected outcome"));
+  }
+
+  /** Fails every waiter (the node is stopping); their outcome is unknown. */
+  failAll(message: string): void {
+    for (const [index, w] of this.#waiting) {
+      this.clock.clearTimeout(w.timer);
+      w.reject(new ServiceError(ErrorCode.TIMEOUT, `${message} (write at index ${index})`));
+    }
+    this.#waiting.clear();
+  }
+}

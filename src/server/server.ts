@@ -1,0 +1,110 @@
+/**
+ * Starts a whole TinyKV node from a Platform and a ServerConfig: the data
+ * directory identity check, the node (Raft + state machine + engine), the
+ * protobuf port (clients and peers), the RESP port and the HTTP endpoint.
+ */
+import type { Platform } from "../platform/types.ts";
+import { createStatusApp } from "./http/status_app.ts";
+import { checkIdentity, clusterIdOf } from "./identity.ts";
+import { KvPort } from "./kv_port.ts";
+import { createNodeMetrics } from "./node_metrics.ts";
+import { NodeService } from "./node_service.ts";
+import { RespServer } from "./resp/resp_server.ts";
+
+export interface ServerConfig {
+  readonly id: number;
+  /** Every voter's protobuf/Raft address; this node listens on its own. */
+  readonly peers: ReadonlyMap<number, string>;
+  readonly dataDir: string;
+  /** 0 picks a free port; undefined disables the port. */
+  readonly httpPort?: number;
+  readonly respPort?: number;
+  readonly readMode?: "linearizable" | "lease";
+  readonly clusterToken?: string;
+  readonly adminToken?: string;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+}
+
+export interface RunningServer {
+  readonly node: NodeService;
+  readonly kvPort: number;
+  readonly httpPort: number | undefined;
+  readonly respPort: number | undefined;
+  close(): Promise<void>;
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(":");
+  return {
+    host: address.slice(0, colon).replace(/^\[|\]$/g, ""),
+    port: Number(address.slice(colon + 1)),
+  };
+}
+
+export async function startServer(
+  platform: Platform,
+  config: ServerConfig,
+): Promise<RunningServer> {
+  const own = config.peers.get(config.id);
+  if (own === undefined) throw new Error(`--peers does not list this node (id ${config.id})`);
+  const { host, port } = hostPort(own);
+  await checkIdentity(
+    platform.fs,
+    config.dataDir,
+    clusterIdOf(config.peers, config.clusterToken),
+    config.id,
+  );
+  const node = await NodeService.open({
+    id: config.id,
+    peers: config.peers,
+    fs: platform.fs,
+    dataDir: config.dataDir,
+    net: platform.net,
+    clock: platform.clock,
+    seed: platform.randomSeed(),
+    readMode: config.readMode,
+    clusterToken: config.clusterToken,
+    tickMs: config.tickMs,
+    electionTicks: config.electionTicks,
+  });
+  const consistency = config.readMode ?? "linearizable";
+  const kvPort = await KvPort.start({
+    net: platform.net,
+    hostname: host,
+    port,
+    service: node,
+    consistency,
+    peers: node,
+    clusterToken: config.clusterToken,
+  });
+  const resp = config.respPort === undefined ? undefined : await RespServer.start({
+    net: platform.net,
+    hostname: host,
+    port: config.respPort,
+    service: node,
+    consistency,
+  });
+  const metrics = createNodeMetrics({
+    node,
+    db: node.db,
+    connections: () => ({ protobuf: kvPort.connections, resp: resp?.connections ?? 0 }),
+  });
+  const app = createStatusApp({ source: node, metrics, adminToken: config.adminToken });
+  const http = config.httpPort === undefined
+    ? undefined
+    : await platform.serveHttp(app.fetch, { hostname: host, port: config.httpPort });
+  node.start();
+  return {
+    node,
+    kvPort: kvPort.port,
+    httpPort: http?.port,
+    respPort: resp?.port,
+    close: async () => {
+      await http?.close();
+      await resp?.close();
+      await kvPort.close();
+      await node.close();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/** Starts in-process TinyKV clusters on loopback with real files, for server tests. */
+import * as net from "node:net";
+import { getPlatform } from "../../src/platform/detect.ts";
+import { type RunningServer, startServer } from "../../src/server/server.ts";
+import { TinyKvClient } from "../../src/client/tinykv_client.ts";
+import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
+
+/** Free loopback ports (bound once, then released). */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  const servers: net.Server[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+    const a = s.address();
+    if (typeof a === "object" && a !== null) ports.push(a.port);
+    servers.push(s);
+  }
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
+
+export interface TestCluster {
+  readonly servers: Map<number, RunningServer>;
+  readonly peers: Map<number, string>;
+  readonly dirs: Map<number, string>;
+  readonly respPorts: Map<number, number>;
+  client(ids?: number[]): TinyKvClient;
+  start(id: number): Promise<void>;
+  stop(id: number): Promise<void>;
+  leader(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startCluster(size: number, tickMs = 20): Promise<TestCluster> {
+  const platform = getPlatform();
+  const ports = await freePorts(size * 2);
+  const peers = new Map<number, string>();
+  const respPorts = new Map<number, number>();
+  const dirs = new Map<number, string>();
+  for (let i = 1; i <= size; i++) {
+    peers.set(i, `127.0.0.1:${ports[i - 1]}`);
+    respPorts.set(i, ports[size + i - 1]);
+    dirs.set(i, makeTempDir(`tinykv-node${i}-`));
+  }
+  const servers = new Map<number, RunningServer>();
+  const clients: TinyKvClient[] = [];
+  const c: TestCluster = {
+    servers,
+    peers,
+    dirs,
+    respPorts,
+    client(ids = [...peers.keys()]) {
+      const client = new TinyKvClient({
+        endpoints: ids.map((id) => peers.get(id) ?? ""),
+        net: platform.net,
+        clock: platform.clock,
+        seed: platform.randomSeed(),
+        deadlineMs: 15_000,
+        attemptTimeoutMs: 2000,
+      });
+      clients.push(client);
+      return client;
+    },
+    async start(id) {
+      servers.set(
+        id,
+        await startServer(platform, {
+          id,
+          peers,
+          dataDir: dirs.get(id) ?? "",
+          respPort: respPorts.get(id),
+          httpPort: 0,
+          tickMs,
+        }),
+      );
+    },
+    async stop(id) {
+      await servers.get(id)?.close();
+      servers.delete(id);
+    },
+    async leader() {
+      for (let i = 0; i < 500; i++) {
+        for (const [id, s] of servers) if (s.node.status().role === "leader") return id;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error("no leader within 10 s");
+    },
+    async close() {
+      clients.forEach((cl) => cl.close());
+      for (const id of [...servers.keys()]) await c.stop(id);
+      for (const d of dirs.values()) removeTempDir(d);
+    },
+  };
+  for (const id of peers.keys()) await c.start(id);
+  return c;
+}
