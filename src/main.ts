@@ -3,7 +3,7 @@
  * runs the CLI and exits with its code.
  */
 import { runCli } from "./cli/main.ts";
-import { getProcessHost } from "./platform/detect.ts";
+import { getPlatform, getProcessHost } from "./platform/detect.ts";
 
 const host = getProcessHost();
-host.exit(runCli(host.argv(), host));
+host.exit(await runCli(host.argv(), host, getPlatform));

@@ -5,21 +5,36 @@ export const MAIN_HELP = `tinykv ${VERSION} — a small distributed key-value st
 
 Usage:
   tinykv [--id N --peers ID=HOST:PORT,...] [--data-dir DIR]
-         [--http-port P] [--resp-port P]          run a node (default: single node, ./data)
-  tinykv put KEY VALUE | get KEY | delete KEY       client commands
-  tinykv scan PREFIX [--limit N] [--offset N]
-  tinykv status | member list | member add ID HOST:PORT | member remove ID
-  tinykv bench [--op put|get|mixed] [--concurrency N] [--duration S] [--value-size B]
-  tinykv local-cluster [--nodes 3]                  a local cluster to try things
+         [--http-port P] [--resp-port P] [--read-mode linearizable|lease]
+                                                  run a node (default: single node 1 on
+                                                  127.0.0.1:7001, data in ./data,
+                                                  HTTP 8001, RESP 6379)
+  tinykv put KEY VALUE | get KEY | delete KEY     client commands
+  tinykv scan [PREFIX] [--limit N] [--offset N]
+  tinykv status
+  tinykv local-cluster [--nodes 3] [--data-dir DIR]
+                                                  a local cluster in one process
+  tinykv member ... | bench ...                   not available in this build yet
 
 Options:
   -h, --help       show help (also after a command: tinykv put --help)
   -V, --version    print the version
+  --cluster-token T  peers must present T (also TINYKV_CLUSTER_TOKEN)
+  --admin-token T    HTTP admin routes need it (also TINYKV_ADMIN_TOKEN)
 
-Client commands take --endpoints HOST:PORT,... (default: the local node).
+Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001).
 Exit codes: 0 success, 1 runtime error, 2 usage error.
-
-Status of this build: the storage engine, Raft and the server are being
-built (see README.md); running a node or a client command reports that
-it is not available yet.
 `;
+
+export const COMMAND_HELP: Record<string, string> = {
+  put: "Usage: tinykv put KEY VALUE [--endpoints HOST:PORT,...]\nStores VALUE at KEY.\n",
+  get: "Usage: tinykv get KEY [--endpoints HOST:PORT,...]\n" +
+    "Prints the value (linearizable read); exits 1 if the key does not exist.\n",
+  delete: "Usage: tinykv delete KEY [--endpoints HOST:PORT,...]\n",
+  scan: "Usage: tinykv scan [PREFIX] [--limit N] [--offset N] [--endpoints HOST:PORT,...]\n" +
+    "Prints KEY<TAB>VALUE lines in key order (default limit 100).\n",
+  status:
+    "Usage: tinykv status [--endpoints HOST:PORT,...]\nPrints the node's view of the cluster.\n",
+  "local-cluster": "Usage: tinykv local-cluster [--nodes 3] [--data-dir DIR]\n" +
+    "Starts N nodes in one process on 127.0.0.1 (protobuf 7001+, HTTP 8001+, RESP 6379+).\n",
+};

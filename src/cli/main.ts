@@ -2,24 +2,16 @@
  * The `tinykv` command: turns argv into an action and an exit code
  * (0 success, 1 runtime error, 2 usage error; errors are one line on stderr).
  */
+import { TinyKvError } from "../client/errors.ts";
 import { parseArgs } from "../platform/args.ts";
-import type { ProcessHost } from "../platform/types.ts";
+import type { Platform, ProcessHost } from "../platform/types.ts";
 import { errorMessage } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
-import { MAIN_HELP } from "./help.ts";
-import { parseNodeId, parsePeers, parsePort } from "./peers.ts";
+import { runClientCommand } from "./client_commands.ts";
+import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
+import { localCluster } from "./local_cluster.ts";
+import { serve } from "./serve.ts";
 import { UsageError } from "./usage_error.ts";
-
-const COMMANDS = new Set([
-  "put",
-  "get",
-  "delete",
-  "scan",
-  "status",
-  "member",
-  "bench",
-  "local-cluster",
-]);
 
 const SERVE_OPTIONS = {
   help: { type: "boolean", short: "h" },
@@ -29,35 +21,75 @@ const SERVE_OPTIONS = {
   "data-dir": { type: "string" },
   "http-port": { type: "string" },
   "resp-port": { type: "string" },
+  "read-mode": { type: "string" },
+  "cluster-token": { type: "string" },
+  "admin-token": { type: "string" },
 } as const;
 
-/** Runs the CLI; returns the process exit code. */
-export function runCli(argv: readonly string[], host: ProcessHost): number {
+const CLIENT_OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  endpoints: { type: "string" },
+  limit: { type: "string" },
+  offset: { type: "string" },
+  nodes: { type: "string" },
+  "data-dir": { type: "string" },
+} as const;
+
+const CLIENT_COMMANDS = new Set(["put", "get", "delete", "scan", "status"]);
+const PLANNED = new Set(["member", "bench"]);
+
+/** Runs the CLI; resolves with the process exit code. */
+export async function runCli(
+  argv: readonly string[],
+  host: ProcessHost,
+  platform: () => Platform,
+): Promise<number> {
   try {
-    return dispatch(argv, host);
+    return await dispatch(argv, host, platform);
   } catch (err) {
     if (err instanceof UsageError) {
       host.writeStderr(`tinykv: ${err.message}. See 'tinykv --help'.\n`);
       return 2;
     }
-    host.writeStderr(`tinykv: ${errorMessage(err)}\n`);
+    const hint = err instanceof TinyKvError && err.outcomeUnknown ? " (outcome unknown)" : "";
+    host.writeStderr(`tinykv: ${errorMessage(err)}${hint}\n`);
     return 1;
   }
 }
 
-function dispatch(argv: readonly string[], host: ProcessHost): number {
+function parse<T extends typeof SERVE_OPTIONS | typeof CLIENT_OPTIONS>(
+  argv: readonly string[],
+  options: T,
+  positionals: boolean,
+) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: positionals });
+  } catch (err) {
+    throw new UsageError(errorMessage(err).replace(/\.$/, "").split(". To specify")[0]);
+  }
+}
+
+async function dispatch(
+  argv: readonly string[],
+  host: ProcessHost,
+  platform: () => Platform,
+): Promise<number> {
   const first = argv[0];
-  if (first !== undefined && COMMANDS.has(first)) {
-    if (argv.includes("--help") || argv.includes("-h")) {
-      host.writeStdout(MAIN_HELP);
+  if (first !== undefined && !first.startsWith("-")) {
+    const known = CLIENT_COMMANDS.has(first) || first === "local-cluster" || PLANNED.has(first);
+    if (!known) throw new UsageError(`unknown command '${first}'`);
+    const { values, positionals } = parse(argv.slice(1), CLIENT_OPTIONS, true);
+    if (values.help) {
+      host.writeStdout(COMMAND_HELP[first] ?? MAIN_HELP);
       return 0;
     }
-    throw new Error(`'${first}' is not available in this build yet`);
+    if (PLANNED.has(first)) throw new Error(`'${first}' is not available in this build yet`);
+    if (first === "local-cluster") {
+      return await localCluster(values.nodes, values["data-dir"], platform(), host);
+    }
+    return await runClientCommand(first, positionals, values, platform(), host);
   }
-  if (first !== undefined && !first.startsWith("-")) {
-    throw new UsageError(`unknown command '${first}'`);
-  }
-  const { values } = parse(argv);
+  const { values } = parse(argv, SERVE_OPTIONS, false);
   if (values.help) {
     host.writeStdout(MAIN_HELP);
     return 0;
@@ -66,22 +98,5 @@ function dispatch(argv: readonly string[], host: ProcessHost): number {
     host.writeStdout(`tinykv ${VERSION}\n`);
     return 0;
   }
-  if (values.id !== undefined) parseNodeId(values.id, "--id");
-  if (values.peers !== undefined) parsePeers(values.peers);
-  if (values["http-port"] !== undefined) parsePort(values["http-port"], "--http-port");
-  if (values["resp-port"] !== undefined) parsePort(values["resp-port"], "--resp-port");
-  throw new Error("running a node is not available in this build yet");
-}
-
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      options: SERVE_OPTIONS,
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new UsageError(errorMessage(err).replace(/\.$/, ""));
-  }
+  return await serve(values, platform(), host);
 }
