@@ -1,4 +1,4 @@
-/** Client commands: put, get, delete, scan, status — against `--endpoints` (default the local node). */
+/** Client commands: put, get, delete, scan, status, against `--endpoints` (default: local). */
 import { TinyKvClient } from "../client/tinykv_client.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { fromUtf8 } from "../util/bytes.ts";
