@@ -21,6 +21,7 @@ step() { # name, command...
   fi
 }
 
+step "compile ./tinykv (the e2e tests run it)" bash compile.sh
 step "type-check" deno check --quiet mod.ts src/ tests/ bench/
 step "lint" deno lint --quiet
 step "format" deno fmt --check --quiet

@@ -1,0 +1,138 @@
+/** Runs the compiled ./tinykv as real processes for end-to-end tests. */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
+import { freePorts } from "../server/cluster_helpers.ts";
+
+export const ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
+export const BINARY = path.join(ROOT, "tinykv");
+
+export interface NodeProc {
+  readonly id: number;
+  readonly kvPort: number;
+  readonly httpPort: number;
+  readonly respPort: number;
+  readonly dataDir: string;
+  proc: ChildProcess | undefined;
+  log: string;
+}
+
+export class BinaryCluster {
+  readonly nodes = new Map<number, NodeProc>();
+  readonly #root: string;
+
+  private constructor(readonly peersFlag: string, root: string) {
+    this.#root = root;
+  }
+
+  static async start(size: number): Promise<BinaryCluster> {
+    if (!fs.existsSync(BINARY)) throw new Error(`${BINARY} is missing: run ./compile.sh first`);
+    const ports = await freePorts(size * 3);
+    const root = makeTempDir("tinykv-e2e-");
+    const peers = Array.from({ length: size }, (_, i) => `${i + 1}=127.0.0.1:${ports[i]}`).join(
+      ",",
+    );
+    const c = new BinaryCluster(peers, root);
+    for (let i = 1; i <= size; i++) {
+      c.nodes.set(i, {
+        id: i,
+        kvPort: ports[i - 1],
+        httpPort: ports[size + i - 1],
+        respPort: ports[2 * size + i - 1],
+        dataDir: path.join(root, `node-${i}`),
+        proc: undefined,
+        log: "",
+      });
+      c.spawn(i);
+    }
+    return c;
+  }
+
+  get endpoints(): string {
+    return [...this.nodes.values()].map((n) => `127.0.0.1:${n.kvPort}`).join(",");
+  }
+
+  spawn(id: number): void {
+    const n = this.#node(id);
+    const proc = spawn(BINARY, [
+      "--id",
+      String(id),
+      "--peers",
+      this.peersFlag,
+      "--data-dir",
+      n.dataDir,
+      "--http-port",
+      String(n.httpPort),
+      "--resp-port",
+      String(n.respPort),
+    ], { stdio: ["ignore", "pipe", "pipe"] });
+    proc.stdout?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
+    proc.stderr?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
+    n.proc = proc;
+  }
+
+  /** SIGKILL (power-loss-like for the process) or SIGTERM (clean stop); waits for exit. */
+  async kill(id: number, signal: "SIGKILL" | "SIGTERM"): Promise<number | null> {
+    const n = this.#node(id);
+    const proc = n.proc;
+    if (proc === undefined || proc.exitCode !== null) return proc?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+    proc.kill(signal);
+    const code = await exited;
+    n.proc = undefined;
+    return code;
+  }
+
+  async status(
+    id: number,
+  ): Promise<{ role: string; leader: number | null; term: number } | undefined> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.#node(id).httpPort}/status`);
+      return await res.json();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits until the running nodes agree on one leader; returns its id. */
+  async leader(timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const n of this.nodes.values()) {
+        if (n.proc === undefined) continue;
+        const s = await this.status(n.id);
+        if (s?.role === "leader") return n.id;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no leader within ${timeoutMs} ms\n${this.logs()}`);
+  }
+
+  /** Runs the binary as a client command. */
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(BINARY, [...args, "--endpoints", this.endpoints], (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  logs(): string {
+    return [...this.nodes.values()].map((n) => `--- node ${n.id}\n${n.log.slice(-2000)}`).join(
+      "\n",
+    );
+  }
+
+  #node(id: number): NodeProc {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    for (const id of this.nodes.keys()) await this.kill(id, "SIGKILL");
+    removeTempDir(this.#root);
+  }
+}
