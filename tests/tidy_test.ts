@@ -122,13 +122,26 @@ test("tidy: lines are at most 100 columns and functions at most 70 lines", () =>
 /** Functions, methods and arrow bodies whose braces span more than 70 lines. */
 function longFunctions(c: string): string[] {
   const lines = c.split("\n");
-  const header =
+  const oneLine =
     /^\s*(export\s+)?(async\s+)?(function\s*\*?\s*\w+|(static\s+|private\s+|get\s+|set\s+|#)*[\w#]+\s*(<[^>]*>)?\s*\(.*\)\s*(:\s*[^={]+)?\s*\{$|.*=>\s*\{$)/;
+  // A declaration whose parameter list spans lines: its body opens on a later line.
+  const multiLine = /^\s*(export\s+)?(async\s+)?function\s*\*?\s*\w+\s*(<[^>]*>)?\($/;
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (!header.test(lines[i]) || /^\s*(if|for|while|switch|catch|else)\b/.test(lines[i])) continue;
+    if (/^\s*(if|for|while|switch|catch|else)\b/.test(lines[i])) continue;
+    let open = -1;
+    if (oneLine.test(lines[i]) && /\{\s*$/.test(lines[i])) open = i;
+    else if (multiLine.test(lines[i])) {
+      for (let j = i + 1; j < Math.min(lines.length, i + 15); j++) {
+        if (/\{\s*$/.test(lines[j]) && /^\s*\)/.test(lines[j])) {
+          open = j;
+          break;
+        }
+      }
+    }
+    if (open < 0) continue;
     let depth = 0;
-    for (let j = i; j < lines.length; j++) {
+    for (let j = open; j < lines.length; j++) {
       for (const ch of lines[j]) depth += ch === "{" ? 1 : ch === "}" ? -1 : 0;
       if (depth <= 0) {
         if (j - i + 1 > 70) out.push(`function at line ${i + 1} is ${j - i + 1} lines`);
@@ -177,5 +190,9 @@ test("tidy: the rules catch what they are meant to catch", () => {
   const long = "function f() {\n" + "  x();\n".repeat(70) + "}\n";
   assert.equal(longFunctions(long).length, 1);
   assert.equal(longFunctions("function f() {\n  x();\n}\n").length, 0);
+  const multi = "export async function f(\n  a: number,\n): Promise<void> {\n" +
+    "  x();\n".repeat(70) +
+    "}\n";
+  assert.equal(longFunctions(multi).length, 1);
   assert.equal(resolveImport("src/raft/core/a.ts", "../../storage/db.ts"), "src/storage/db.ts");
 });

@@ -3,13 +3,13 @@ import { TinyKvClient } from "../client/tinykv_client.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { fromUtf8 } from "../util/bytes.ts";
 import { parseHostPort } from "./peers.ts";
+import { bench, type BenchFlags } from "./bench.ts";
 import { UsageError } from "./usage_error.ts";
 
-export interface ClientFlags {
+export interface ClientFlags extends BenchFlags {
   readonly endpoints?: string;
   readonly limit?: string;
   readonly offset?: string;
-  readonly consistency?: string;
 }
 
 function client(flags: ClientFlags, platform: Platform): TinyKvClient {
@@ -78,6 +78,9 @@ export async function runClientCommand(
         }
         return 0;
       }
+      case "bench":
+        need(args, 0, "bench [--op put|get|mixed] [--concurrency N] [--duration S] …");
+        return await bench(flags, c, platform, host);
       case "status":
         need(args, 0, "status");
         host.writeStdout(statusTable(await c.status()));

@@ -14,7 +14,9 @@ Usage:
   tinykv status
   tinykv local-cluster [--nodes 3] [--data-dir DIR]
                                                   a local cluster in one process
-  tinykv member ... | bench ...                   not available in this build yet
+  tinykv bench [--op put|get|mixed] [--concurrency N] [--duration S]
+               [--value-size B] [--keys N] [--json]   load test through the client
+  tinykv member ...                               not available in this build yet
 
 Options:
   -h, --help       show help (also after a command: tinykv put --help)
@@ -35,6 +37,11 @@ export const COMMAND_HELP: Record<string, string> = {
     "Prints KEY<TAB>VALUE lines in key order (default limit 100).\n",
   status:
     "Usage: tinykv status [--endpoints HOST:PORT,...]\nPrints the node's view of the cluster.\n",
+  bench: "Usage: tinykv bench [--op put|get|mixed] [--concurrency 16] [--duration 10] " +
+    "[--count N]\n  [--value-size 100] [--key-size 16] [--keys 10000] [--read-ratio 50] " +
+    "[--consistency linearizable|lease|serializable] [--json] [--endpoints HOST:PORT,...]\n" +
+    "Closed-loop load; prints progress each second, then ops/s, latency p50/p95/p99/p99.9/max " +
+    "and errors.\n",
   "local-cluster": "Usage: tinykv local-cluster [--nodes 3] [--data-dir DIR]\n" +
     "Starts N nodes in one process on 127.0.0.1 (protobuf 7001+, HTTP 8001+, RESP 6379+).\n",
 };

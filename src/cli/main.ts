@@ -33,10 +33,20 @@ const CLIENT_OPTIONS = {
   offset: { type: "string" },
   nodes: { type: "string" },
   "data-dir": { type: "string" },
+  op: { type: "string" },
+  concurrency: { type: "string" },
+  duration: { type: "string" },
+  count: { type: "string" },
+  "value-size": { type: "string" },
+  "key-size": { type: "string" },
+  keys: { type: "string" },
+  "read-ratio": { type: "string" },
+  consistency: { type: "string" },
+  json: { type: "boolean" },
 } as const;
 
-const CLIENT_COMMANDS = new Set(["put", "get", "delete", "scan", "status"]);
-const PLANNED = new Set(["member", "bench"]);
+const CLIENT_COMMANDS = new Set(["put", "get", "delete", "scan", "status", "bench"]);
+const PLANNED = new Set(["member"]);
 
 /** Runs the CLI; resolves with the process exit code. */
 export async function runCli(

@@ -1,0 +1,178 @@
+/**
+ * `tinykv bench`: a load generator using the client library. Workers issue
+ * operations back to back (closed loop) for a duration or a count, printing
+ * progress every second; the summary gives ops/s, latency percentiles and
+ * errors by code. `--json` prints one JSON object instead.
+ */
+import { TinyKvError } from "../client/errors.ts";
+import { TinyKvClient } from "../client/tinykv_client.ts";
+import type { Platform, ProcessHost } from "../platform/types.ts";
+import { createPrng } from "../util/prng.ts";
+import { LatencyHistogram } from "./latency_histogram.ts";
+import { UsageError } from "./usage_error.ts";
+
+export interface BenchFlags {
+  readonly endpoints?: string;
+  readonly op?: string;
+  readonly concurrency?: string;
+  readonly duration?: string;
+  readonly count?: string;
+  readonly "value-size"?: string;
+  readonly "key-size"?: string;
+  readonly keys?: string;
+  readonly "read-ratio"?: string;
+  readonly consistency?: string;
+  readonly json?: boolean;
+}
+
+function int(text: string | undefined, name: string, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`${name} must be 0..${max}`);
+  return n;
+}
+
+interface BenchConfig {
+  op: "put" | "get" | "mixed";
+  concurrency: number;
+  durationS: number;
+  count: number;
+  valueSize: number;
+  keySize: number;
+  keys: number;
+  readRatio: number;
+  consistency: "linearizable" | "lease" | "serializable";
+}
+
+function config(f: BenchFlags): BenchConfig {
+  const op = f.op ?? "put";
+  if (op !== "put" && op !== "get" && op !== "mixed") {
+    throw new UsageError("--op must be put, get or mixed");
+  }
+  const consistency = f.consistency ?? "linearizable";
+  if (consistency !== "linearizable" && consistency !== "lease" && consistency !== "serializable") {
+    throw new UsageError("--consistency must be linearizable, lease or serializable");
+  }
+  return {
+    op,
+    concurrency: Math.max(1, int(f.concurrency, "--concurrency", 16, 4096)),
+    durationS: int(f.duration, "--duration", 10, 86_400),
+    count: int(f.count, "--count", 0, 1e9),
+    valueSize: int(f["value-size"], "--value-size", 100, 64 * 1024 * 1024),
+    keySize: Math.max(8, int(f["key-size"], "--key-size", 16, 4000)),
+    keys: Math.max(1, int(f.keys, "--keys", 10_000, 1e8)),
+    readRatio: int(f["read-ratio"], "--read-ratio", 50, 100) / 100,
+    consistency,
+  };
+}
+
+function keyOf(i: number, size: number): string {
+  return `bench-${String(i).padStart(size - 6, "0")}`;
+}
+
+interface Run {
+  readonly hist: LatencyHistogram;
+  readonly errors: Map<string, number>;
+  readonly seconds: number;
+}
+
+/** Writes `--keys` keys so reads hit. */
+async function preload(cfg: BenchConfig, client: TinyKvClient, value: Uint8Array): Promise<void> {
+  for (let i = 0; i < cfg.keys; i += 100) {
+    const ops = [];
+    for (let k = i; k < Math.min(cfg.keys, i + 100); k++) {
+      ops.push({ type: "put" as const, key: keyOf(k, cfg.keySize), value });
+    }
+    await client.batch(ops);
+  }
+}
+
+async function load(
+  cfg: BenchConfig,
+  client: TinyKvClient,
+  value: Uint8Array,
+  clock: Platform["clock"],
+  onSecond: (hist: LatencyHistogram, elapsedMs: number) => void,
+): Promise<Run> {
+  const hist = new LatencyHistogram();
+  const errors = new Map<string, number>();
+  const started = clock.nowMs();
+  const endAt = started + cfg.durationS * 1000;
+  let issued = 0;
+  let timer = clock.setTimeout(function tick() {
+    onSecond(hist, clock.nowMs() - started);
+    timer = clock.setTimeout(tick, 1000);
+  }, 1000);
+  const worker = async (w: number) => {
+    const prng = createPrng(w + 1);
+    while (cfg.count > 0 ? issued < cfg.count : clock.nowMs() < endAt) {
+      issued++;
+      const key = keyOf(prng.int(cfg.keys), cfg.keySize);
+      const read = cfg.op === "get" || (cfg.op === "mixed" && prng.chance(cfg.readRatio));
+      const t0 = clock.nowMs();
+      try {
+        if (read) await client.get(key, { consistency: cfg.consistency });
+        else await client.put(key, value);
+        hist.record((clock.nowMs() - t0) * 1000);
+      } catch (err) {
+        const code = err instanceof TinyKvError ? err.code : "ERROR";
+        errors.set(code, (errors.get(code) ?? 0) + 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: cfg.concurrency }, (_, w) => worker(w)));
+  clock.clearTimeout(timer);
+  return { hist, errors, seconds: (clock.nowMs() - started) / 1000 };
+}
+
+function summary(cfg: BenchConfig, run: Run) {
+  const q = (p: number) => Number((run.hist.quantile(p) / 1000).toFixed(3));
+  return {
+    op: cfg.op,
+    concurrency: cfg.concurrency,
+    valueSize: cfg.valueSize,
+    seconds: Number(run.seconds.toFixed(2)),
+    ops: run.hist.count,
+    opsPerSecond: Math.round(run.hist.count / run.seconds),
+    latencyMs: {
+      p50: q(0.5),
+      p95: q(0.95),
+      p99: q(0.99),
+      p999: q(0.999),
+      max: Number((run.hist.maxUs / 1000).toFixed(3)),
+    },
+    errors: Object.fromEntries(run.errors),
+  };
+}
+
+export async function bench(
+  flags: BenchFlags,
+  client: TinyKvClient,
+  platform: Platform,
+  host: ProcessHost,
+): Promise<number> {
+  const cfg = config(flags);
+  const value = createPrng(1).fill(new Uint8Array(cfg.valueSize));
+  if (cfg.op !== "put") await preload(cfg, client, value);
+  let last = 0;
+  const run = await load(cfg, client, value, platform.clock, (hist, elapsedMs) => {
+    if (flags.json) return;
+    const p99 = (hist.quantile(0.99) / 1000).toFixed(2);
+    host.writeStderr(
+      `  ${(elapsedMs / 1000).toFixed(0)}s: ${hist.count - last} ops, p99 ${p99} ms\n`,
+    );
+    last = hist.count;
+  });
+  const r = summary(cfg, run);
+  if (flags.json) host.writeStdout(JSON.stringify(r) + "\n");
+  else {
+    const l = r.latencyMs;
+    const errs = run.errors.size === 0 ? "none" : JSON.stringify(r.errors);
+    host.writeStdout(
+      `${cfg.op} x${cfg.concurrency}, ${cfg.valueSize} B values: ${r.ops} ops in ${r.seconds} s` +
+        ` = ${r.opsPerSecond} ops/s\nlatency ms: p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  ` +
+        `p99.9 ${l.p999}  max ${l.max}\nerrors: ${errs}\n`,
+    );
+  }
+  return run.errors.size === 0 ? 0 : 1;
+}
