@@ -143,7 +143,34 @@ export function scanEntries(
   return new ScanIterator(s, options, seq);
 }
 
+/** Small chunk the copies handed to a scan's consumer are carved from. */
+const SLAB_BYTES = 8192;
+
+/**
+ * Copies for the consumer, carved from shared 8 KiB chunks: one small ArrayBuffer per
+ * many entries instead of one each (allocating a buffer dominated scan cost). A chunk
+ * is never reused, so every copy stays the consumer's; holding one keeps ≤ 8 KiB alive.
+ */
+class Slab {
+  #buf = new Uint8Array(0);
+  #at = 0;
+
+  copy(src: Uint8Array): Uint8Array {
+    const n = src.length;
+    if (n > SLAB_BYTES / 8) return src.slice();
+    if (this.#at + n > this.#buf.length) {
+      this.#buf = new Uint8Array(SLAB_BYTES);
+      this.#at = 0;
+    }
+    const out = this.#buf.subarray(this.#at, this.#at + n);
+    out.set(src);
+    this.#at += n;
+    return out;
+  }
+}
+
 function* forward(m: MergingCursor, b: Bounds, seq: number): Generator<[Uint8Array, Uint8Array]> {
+  const slab = new Slab();
   if (b.start === undefined) m.seekToFirst();
   else m.seek(b.start, Number.MAX_SAFE_INTEGER);
   let last: Uint8Array | undefined;
@@ -151,9 +178,9 @@ function* forward(m: MergingCursor, b: Bounds, seq: number): Generator<[Uint8Arr
     const key = m.key();
     if (b.end !== undefined && compareBytes(key, b.end) >= 0) return;
     if (m.seq() <= seq && (last === undefined || !equalBytes(key, last))) {
-      last = key.slice();
+      last = slab.copy(key);
       if (m.kind() === ValueKind.Put) {
-        const value = m.value().slice();
+        const value = slab.copy(m.value());
         m.next();
         yield [last, value];
         continue;
@@ -164,9 +191,10 @@ function* forward(m: MergingCursor, b: Bounds, seq: number): Generator<[Uint8Arr
 }
 
 function* reverse(m: MergingCursor, b: Bounds, seq: number): Generator<[Uint8Array, Uint8Array]> {
+  const slab = new Slab();
   m.seekBefore(b.end);
   while (m.valid()) {
-    const key = m.key().slice();
+    const key = slab.copy(m.key());
     if (b.start !== undefined && compareBytes(key, b.start) < 0) return;
     let kind: ValueKind | undefined;
     let value: Uint8Array | undefined;
@@ -178,6 +206,6 @@ function* reverse(m: MergingCursor, b: Bounds, seq: number): Generator<[Uint8Arr
       }
       m.prev();
     }
-    if (kind === ValueKind.Put && value !== undefined) yield [key, value.slice()];
+    if (kind === ValueKind.Put && value !== undefined) yield [key, slab.copy(value)];
   }
 }

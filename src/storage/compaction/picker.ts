@@ -54,9 +54,23 @@ export function pickCompaction(
   return level === 0 ? levelZero(v) : rotating(v, level, pointers[level]);
 }
 
+/**
+ * Level 0 (leveldb PickCompaction): the oldest table plus every level-0 table that
+ * overlaps the growing key range. A table left out then overlaps none of the chosen
+ * ones, so moving the chosen ones down never puts older data above newer data; and
+ * tables written in key order (a sequential load) each move down alone, without a rewrite.
+ */
 function levelZero(v: Version): Compaction {
-  const inputs = v.levels[0];
-  const [lo, hi] = keyRange(inputs);
+  const l0 = v.levels[0];
+  const chosen = new Set([l0[l0.length - 1]]); // sorted newest first
+  let [lo, hi] = keyRange([...chosen]);
+  for (;;) {
+    const before = chosen.size;
+    for (const f of v.overlapping(0, lo, hi)) chosen.add(f);
+    if (chosen.size === before) break;
+    [lo, hi] = keyRange([...chosen]);
+  }
+  const inputs = l0.filter((f) => chosen.has(f));
   return { level: 0, inputs, next: v.overlapping(1, lo, hi) };
 }
 

@@ -2,6 +2,7 @@
  * The in-memory write buffer: a skiplist of internal entries, sized in bytes.
  * `get` is synchronous; values are views into the encoded batch they came in.
  */
+import { AssertionError } from "../../util/assert.ts";
 import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
 import type { Cursor } from "../iterator/cursor.ts";
@@ -13,8 +14,13 @@ const EMPTY = new Uint8Array(0);
 
 export class Memtable {
   readonly #list: SkipList;
-  /** Newest node per user key: point reads at the latest sequence skip the skiplist. */
+  /**
+   * Newest node per user key, so point reads at the latest sequence skip the skiplist.
+   * Built lazily: writes only queue their node, and the first read after a run of writes
+   * indexes them (a write-only load never pays for the map).
+   */
   readonly #newest = new Map<string, SkipNode>();
+  #unindexed: SkipNode[] = [];
   #bytes = 0;
   /** Largest sequence number inserted (0 when empty). */
   lastSeq = 0;
@@ -36,14 +42,17 @@ export class Memtable {
   add(seq: number, kind: ValueKind, key: Uint8Array, value: Uint8Array | undefined): void {
     const skey = byteString(key);
     const node = this.#list.insert(skey, key, seq, kind, value ?? EMPTY);
-    const prev = this.#newest.get(skey);
-    if (prev === undefined || prev.seq < seq) this.#newest.set(skey, node);
+    this.#unindexed.push(node); // sequence numbers only grow within a memtable
+    if (seq <= this.lastSeq) {
+      throw new AssertionError(`memtable sequence ${seq} after ${this.lastSeq}`);
+    }
     this.#bytes += key.length + (value?.length ?? 0) + ENTRY_OVERHEAD_BYTES;
     if (seq > this.lastSeq) this.lastSeq = seq;
   }
 
   /** Newest entry for `key` visible at `seq`, or undefined when the memtable has none. */
   get(key: Uint8Array, seq: number): SkipNode | undefined {
+    if (this.#unindexed.length > 0) this.#index();
     const skey = byteString(key);
     const newest = this.#newest.get(skey);
     if (newest === undefined) return undefined;
@@ -51,6 +60,12 @@ export class Memtable {
     const n = this.#list.seek(skey, seq);
     if (n === null || n.skey !== skey) return undefined;
     return n;
+  }
+
+  #index(): void {
+    const m = this.#newest;
+    for (const n of this.#unindexed) m.set(n.skey, n);
+    this.#unindexed = [];
   }
 
   cursor(): Cursor {
