@@ -1,6 +1,6 @@
 /**
  * TinyKV as a library, for Deno and Bun: the embedded LSM storage engine and
- * (as they land) the client for a TinyKV cluster. Importing this module has no
+ * the client for a TinyKV cluster (`connect`). Importing this module has no
  * side effects: nothing opens, listens or reads the environment until called.
  *
  * @example
@@ -50,4 +50,47 @@ import { Db as Engine, type DbOptions as EngineOptions } from "./src/storage/db.
 export function openDb(path: string, options: EngineOptions = {}): Promise<Engine> {
   const platform = getPlatform();
   return Engine.open(platform.fs, path, { clock: platform.clock, ...options });
+}
+
+export { TinyKvClient } from "./src/client/tinykv_client.ts";
+export type {
+  BatchOp,
+  Bytes,
+  ClusterStatus,
+  Consistency,
+  ScanPage,
+} from "./src/client/tinykv_client.ts";
+export { TinyKvError } from "./src/client/errors.ts";
+export type { ClientErrorCode } from "./src/client/errors.ts";
+import { TinyKvClient as Client } from "./src/client/tinykv_client.ts";
+
+/** Options of `connect()`. */
+export interface ConnectOptions {
+  /** `host:port` of one or more nodes' protobuf ports. */
+  readonly endpoints: readonly string[];
+  /** Total time one operation may take, retries included (default 10 s). */
+  readonly deadlineMs?: number;
+}
+
+/**
+ * A client for a TinyKV cluster: finds the leader, retries safely, pipelines
+ * many requests over one connection per node.
+ *
+ * @example
+ * ```ts
+ * const kv = connect({ endpoints: ["127.0.0.1:7001"] });
+ * await kv.put("config/feature", "on");
+ * console.log(new TextDecoder().decode(await kv.get("config/feature")));
+ * kv.close();
+ * ```
+ */
+export function connect(options: ConnectOptions): Client {
+  const platform = getPlatform();
+  return new Client({
+    endpoints: options.endpoints,
+    deadlineMs: options.deadlineMs,
+    net: platform.net,
+    clock: platform.clock,
+    seed: platform.randomSeed(),
+  });
 }
