@@ -56,5 +56,9 @@ export function replay(records: readonly LogRecord[]): ReplayedState {
   entries = entries.filter((e) => e.index > snapshot.index);
   const first = entries[0];
   if (first !== undefined && first.index !== snapshot.index + 1) entries = [];
+  // A snapshot holds only committed entries. Its marker can be durable while the
+  // hard state written with it was torn away by a crash; the commit index then
+  // still covers the snapshot.
+  if (hardState.commit < snapshot.index) hardState = { ...hardState, commit: snapshot.index };
   return { hardState, confState, snapshot, entries };
 }

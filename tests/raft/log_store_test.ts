@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
 import { LogStore } from "../../src/raft/log_store.ts";
+import { replay } from "../../src/raft/log_replay.ts";
+import { LogRecordKind } from "../../src/raft/log_codec.ts";
 import { type Entry, EntryType } from "../../src/raft/core/messages.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 
@@ -183,4 +185,30 @@ test("log store: repeated compaction keeps the entries after each snapshot", asy
   assert.equal(r.storage.firstIndex(), 89);
   assert.equal(r.storage.lastIndex(), 121);
   assert.equal(r.storage.hardState.commit, commit);
+});
+
+test("log replay: a durable snapshot marker whose hard state was torn away still counts as committed", () => {
+  const meta = { index: 52, term: 5, confState: CS };
+  const state = replay([
+    { kind: LogRecordKind.HardState, hardState: { term: 5, vote: 1, commit: 51 } },
+    { kind: LogRecordKind.Entries, entries: ents(50, 51, 5) },
+    { kind: LogRecordKind.SnapshotInstall, metadata: meta },
+  ]);
+  assert.equal(state.snapshot.index, 52);
+  assert.equal(state.hardState.commit, 52);
+  assert.deepEqual(state.entries, []);
+});
+
+test("log replay: compaction keeps later entries; an install replaces the log", () => {
+  const meta = { index: 3, term: 2, confState: CS };
+  const compacted = replay([
+    { kind: LogRecordKind.Entries, entries: ents(2, 6, 2) },
+    { kind: LogRecordKind.Snapshot, metadata: meta },
+  ]);
+  assert.deepEqual(compacted.entries.map((e) => e.index), [4, 5, 6]);
+  const installed = replay([
+    { kind: LogRecordKind.Entries, entries: ents(2, 6, 2) },
+    { kind: LogRecordKind.SnapshotInstall, metadata: meta },
+  ]);
+  assert.deepEqual(installed.entries, []);
 });

@@ -57,7 +57,7 @@ export async function runSeed(o: RunOptions): Promise<RunResult> {
   try {
     c.net.options.dropRate = c.prng.chance(0.6) ? c.prng.range(1, 15) / 100 : 0;
     c.net.options.duplicateRate = c.prng.chance(0.5) ? c.prng.range(1, 10) / 100 : 0;
-    const powerLossRate = c.prng.chance(0.5) ? 0.002 : 0;
+    const powerLossRate = [0, 0.002, 0.01, 0.03][c.prng.int(4)] ?? 0;
     for (const n of c.nodes.values()) n.disk.crashRate = powerLossRate;
     for (let t = 0; t < o.ticks; t++) {
       await faults.step();
@@ -190,17 +190,21 @@ async function checkConverged(c: Cluster): Promise<void> {
 /** Random faults of the safety phase. */
 class Faults {
   #pausedUntil = new Map<number, number>();
-  constructor(readonly c: Cluster, readonly w: Workload) {}
+  /** Per-seed fault intensity: scales how often partitions, crashes and changes happen. */
+  readonly k: number;
+  constructor(readonly c: Cluster, readonly w: Workload) {
+    this.k = [0.5, 1, 2, 4][c.prng.int(4)] ?? 1;
+  }
 
   async step(): Promise<void> {
     const c = this.c;
     const p = c.prng;
     const ids = [...c.nodes.keys()];
     const pick = (): number => ids[p.int(ids.length)] ?? 1;
-    if (p.chance(0.01)) this.#partition(ids);
+    if (p.chance(0.01 * this.k)) this.#partition(ids);
     if (p.chance(0.015)) c.net.heal();
     const down = ids.filter((id) => !c.isUp(id));
-    if (p.chance(0.006) && down.length < Math.floor((ids.length - 1) / 2) + 1) {
+    if (p.chance(0.006 * this.k) && down.length < Math.floor((ids.length - 1) / 2) + 1) {
       const id = pick();
       if (c.isUp(id)) c.crash(id, p.chance(0.5) ? "tear" : "lose");
     }
@@ -210,7 +214,7 @@ class Faults {
       c.stats.restarts++;
       this.w.attach(c.get(id));
     }
-    if (p.chance(0.004)) {
+    if (p.chance(0.004 * this.k)) {
       const id = pick();
       if (c.isUp(id) && !c.get(id).paused) {
         c.pause(id);
@@ -223,8 +227,8 @@ class Faults {
         if (c.isUp(id)) await c.resume(id);
       }
     }
-    if (p.chance(0.005)) this.#transfer(pick());
-    if (p.chance(0.006)) this.#membership();
+    if (p.chance(0.005 * this.k)) this.#transfer(pick());
+    if (p.chance(0.006 * this.k)) this.#membership();
   }
 
   #partition(ids: number[]): void {

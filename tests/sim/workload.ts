@@ -73,7 +73,7 @@ export class Workload {
     const leader = c.leader();
     if (leader !== undefined && c.prng.chance(0.7)) return leader;
     const up = [...c.nodes.values()].filter((n) => n.node !== undefined);
-    return up[c.prng.int(up.length)];
+    return up.length === 0 ? undefined : up[c.prng.int(up.length)];
   }
 
   #start(client: number): void {
