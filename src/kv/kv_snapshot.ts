@@ -162,7 +162,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A varint at `at`, or undefined if the buffer ends first. Throws nothing: lengths are checked by callers. */
+/** A varint at `at`, or undefined if the buffer ends first (callers check the value). */
 function readVarint(buf: Uint8Array, at: number): { value: number; next: number } | undefined {
   let value = 0, scale = 1;
   for (let i = 0; i < 8; i++) {
