@@ -7,6 +7,7 @@ import type { Platform } from "../platform/types.ts";
 import { createStatusApp } from "./http/status_app.ts";
 import { checkIdentity, clusterIdOf } from "./identity.ts";
 import { KvPort } from "./kv_port.ts";
+import { meteredService } from "./metered_service.ts";
 import { createNodeMetrics } from "./node_metrics.ts";
 import { NodeService } from "./node_service.ts";
 import { RespServer } from "./resp/resp_server.ts";
@@ -69,11 +70,14 @@ export async function startServer(
     electionTicks: config.electionTicks,
   });
   const consistency = config.readMode ?? "linearizable";
+  let connections = () => ({ protobuf: 0, resp: 0 });
+  const metrics = createNodeMetrics({ node, db: node.db, connections: () => connections() });
+  const service = meteredService(node, metrics, platform.clock);
   const kvPort = await KvPort.start({
     net: platform.net,
     hostname: host,
     port,
-    service: node,
+    service,
     consistency,
     peers: node,
     clusterToken: config.clusterToken,
@@ -82,14 +86,10 @@ export async function startServer(
     net: platform.net,
     hostname: host,
     port: config.respPort,
-    service: node,
+    service,
     consistency,
   });
-  const metrics = createNodeMetrics({
-    node,
-    db: node.db,
-    connections: () => ({ protobuf: kvPort.connections, resp: resp?.connections ?? 0 }),
-  });
+  connections = () => ({ protobuf: kvPort.connections, resp: resp?.connections ?? 0 });
   const app = createStatusApp({ source: node, metrics, adminToken: config.adminToken });
   const http = config.httpPort === undefined
     ? undefined
