@@ -1,0 +1,171 @@
+/**
+ * End-to-end benchmark of the compiled binary: clusters of the given sizes on
+ * loopback, `./tinykv bench --json` as a separate load process, and
+ * redis-benchmark against the RESP port next to a local redis-server with
+ * appendfsync always. Prints a markdown table for bench/RESULTS.md.
+ *
+ *   deno run -A bench/e2e_bench.ts [--nodes 1,3,5,7] [--ops put,get,mixed]
+ *     [--concurrency 1,16,64] [--value-size 100,4096] [--duration 5] [--redis]
+ *
+ * Requires ./tinykv (./compile.sh) and, for --redis, redis-server and
+ * redis-benchmark (Debian: apt-get install redis-server).
+ */
+import { execFile, spawn } from "node:child_process";
+import { parseArgs } from "node:util";
+import { BINARY, BinaryCluster } from "../tests/e2e/binary_cluster.ts";
+import { freePorts } from "../tests/server/cluster_helpers.ts";
+import { makeTempDir, removeTempDir } from "../tests/helpers/temp_dir.ts";
+import { describeMachine } from "./machine.ts";
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: "string", default: "1,3,5,7" },
+    ops: { type: "string", default: "put,get,mixed" },
+    concurrency: { type: "string", default: "1,16,64" },
+    "value-size": { type: "string", default: "100,4096" },
+    duration: { type: "string", default: "5" },
+    "read-modes": { type: "string", default: "linearizable,lease" },
+    redis: { type: "boolean", default: false },
+  },
+});
+const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      if (err && stdout === "") reject(new Error(`${cmd} failed: ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+interface Row {
+  nodes: number;
+  op: string;
+  mode: string;
+  concurrency: number;
+  valueSize: number;
+  opsPerSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number; p999: number; max: number };
+  errors: Record<string, number>;
+}
+
+async function clusterRows(nodes: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const c = await BinaryCluster.start(nodes);
+  try {
+    await c.leader();
+    for (const op of list(values.ops)) {
+      const modes = op === "put" ? ["-"] : list(values["read-modes"]);
+      for (const mode of modes) {
+        for (const conc of list(values.concurrency).map(Number)) {
+          for (const size of list(values["value-size"]).map(Number)) {
+            const args = [
+              "bench",
+              "--json",
+              "--op",
+              op,
+              "--concurrency",
+              String(conc),
+              "--duration",
+              values.duration,
+              "--value-size",
+              String(size),
+              "--keys",
+              "2000",
+              "--endpoints",
+              c.endpoints,
+            ];
+            if (mode !== "-") args.push("--consistency", mode);
+            const r = JSON.parse(await run(BINARY, args));
+            rows.push({ nodes, op, mode, concurrency: conc, valueSize: size, ...r });
+            console.error(
+              `nodes=${nodes} ${op} ${mode} c=${conc} v=${size}: ${r.opsPerSecond} ops/s p99 ${r.latencyMs.p99} ms`,
+            );
+          }
+        }
+      }
+    }
+  } finally {
+    await c.stop();
+  }
+  return rows;
+}
+
+function table(rows: Row[]): string {
+  const out = [
+    "| nodes | op | reads | conc | value | ops/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | errors |",
+    "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+  ];
+  for (const r of rows) {
+    const l = r.latencyMs;
+    const errs = Object.keys(r.errors).length === 0 ? "0" : JSON.stringify(r.errors);
+    out.push(
+      `| ${r.nodes} | ${r.op} | ${r.mode} | ${r.concurrency} | ${r.valueSize} | ${r.opsPerSecond} | ${l.p50} | ${l.p95} | ${l.p99} | ${l.p999} | ${l.max} | ${errs} |`,
+    );
+  }
+  return out.join("\n");
+}
+
+async function redisBench(port: number, pipeline: number): Promise<string> {
+  const out = await run("redis-benchmark", [
+    "-p",
+    String(port),
+    "-t",
+    "set,get",
+    "-c",
+    "50",
+    "-P",
+    String(pipeline),
+    "-n",
+    "50000",
+    "-q",
+  ]);
+  return out.replace(/\r/g, "").split("\n").filter((l) => /requests per second/.test(l)).map((l) =>
+    l.trim()
+  ).join("; ");
+}
+
+async function redisComparison(): Promise<string> {
+  const lines = ["| server | -P | result |", "| --- | ---: | --- |"];
+  const c = await BinaryCluster.start(3);
+  try {
+    const leader = await c.leader();
+    const port = c.nodes.get(leader)?.respPort ?? 0;
+    for (const p of [1, 16]) {
+      lines.push(`| TinyKV 3 nodes (leader's RESP port) | ${p} | ${await redisBench(port, p)} |`);
+    }
+  } finally {
+    await c.stop();
+  }
+  const [port] = await freePorts(1);
+  const dir = makeTempDir("redis-bench-");
+  const redis = spawn("redis-server", [
+    "--port",
+    String(port),
+    "--dir",
+    dir,
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--save",
+    "",
+  ], { stdio: "ignore" });
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    for (const p of [1, 16]) {
+      lines.push(`| redis-server appendfsync always | ${p} | ${await redisBench(port, p)} |`);
+    }
+  } finally {
+    redis.kill("SIGTERM");
+    removeTempDir(dir);
+  }
+  return lines.join("\n");
+}
+
+console.log(describeMachine());
+const rows: Row[] = [];
+for (const n of list(values.nodes).map(Number)) rows.push(...await clusterRows(n));
+console.log(table(rows));
+if (values.redis) console.log("\n" + await redisComparison());
