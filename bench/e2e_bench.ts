@@ -121,9 +121,9 @@ async function redisBench(port: number, pipeline: number): Promise<string> {
     "50000",
     "-q",
   ]);
-  return out.replace(/\r/g, "").split("\n").filter((l) => /requests per second/.test(l)).map((l) =>
-    l.trim()
-  ).join("; ");
+  // Progress lines end in \r; keep the final "CMD: N requests per second, p50=…" lines.
+  return out.split(/[\r\n]+/).map((l) => l.trim())
+    .filter((l) => /^\w+: [\d.]+ requests per second/.test(l)).join("; ");
 }
 
 async function redisComparison(): Promise<string> {
