@@ -81,6 +81,18 @@ export async function runClientCommand(
       case "bench":
         need(args, 0, "bench [--op put|get|mixed] [--concurrency N] [--duration S] …");
         return await bench(flags, c, platform, host);
+      case "member":
+        if (args[0] !== "list") {
+          if (args[0] === "add" || args[0] === "remove") {
+            throw new Error(`'member ${args[0]}' is not available in this build yet`);
+          }
+          throw new UsageError(
+            "usage: tinykv member list | member add ID HOST:PORT | member remove ID",
+          );
+        }
+        need(args, 1, "member list");
+        host.writeStdout(memberTable(await c.status()));
+        return 0;
       case "status":
         need(args, 0, "status");
         host.writeStdout(statusTable(await c.status()));
@@ -93,17 +105,17 @@ export async function runClientCommand(
   }
 }
 
-function statusTable(s: Awaited<ReturnType<TinyKvClient["status"]>>): string {
-  const lines = [
-    `node ${s.id}: ${s.role}, term ${s.term}, leader ${s.leaderId ?? "none"}, ` +
-    `commit ${s.commitIndex}, applied ${s.appliedIndex}`,
-    "",
-    "ID  ADDRESS                 ROLE",
-    ...s.members.map((m) =>
-      `${String(m.id).padEnd(3)} ${m.address.padEnd(23)} ${
-        m.id === s.leaderId ? "leader" : m.learner ? "learner" : "voter"
-      }`
-    ),
-  ];
-  return lines.join("\n") + "\n";
+type Status = Awaited<ReturnType<TinyKvClient["status"]>>;
+
+function memberTable(s: Status): string {
+  const rows = s.members.map((m) => {
+    const role = m.id === s.leaderId ? "leader" : m.learner ? "learner" : "voter";
+    return `${String(m.id).padEnd(3)} ${m.address.padEnd(23)} ${role}`;
+  });
+  return ["ID  ADDRESS                 ROLE", ...rows].join("\n") + "\n";
+}
+
+function statusTable(s: Status): string {
+  return `node ${s.id}: ${s.role}, term ${s.term}, leader ${s.leaderId ?? "none"}, ` +
+    `commit ${s.commitIndex}, applied ${s.appliedIndex}\n\n${memberTable(s)}`;
 }

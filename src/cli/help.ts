@@ -16,7 +16,8 @@ Usage:
                                                   a local cluster in one process
   tinykv bench [--op put|get|mixed] [--concurrency N] [--duration S]
                [--value-size B] [--keys N] [--json]   load test through the client
-  tinykv member ...                               not available in this build yet
+  tinykv member list                              members and their roles
+  tinykv member add ID HOST:PORT | member remove ID   not available in this build yet
 
 Options:
   -h, --help       show help (also after a command: tinykv put --help)

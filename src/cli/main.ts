@@ -45,8 +45,7 @@ const CLIENT_OPTIONS = {
   json: { type: "boolean" },
 } as const;
 
-const CLIENT_COMMANDS = new Set(["put", "get", "delete", "scan", "status", "bench"]);
-const PLANNED = new Set(["member"]);
+const CLIENT_COMMANDS = new Set(["put", "get", "delete", "scan", "status", "bench", "member"]);
 
 /** Runs the CLI; resolves with the process exit code. */
 export async function runCli(
@@ -86,14 +85,13 @@ async function dispatch(
 ): Promise<number> {
   const first = argv[0];
   if (first !== undefined && !first.startsWith("-")) {
-    const known = CLIENT_COMMANDS.has(first) || first === "local-cluster" || PLANNED.has(first);
+    const known = CLIENT_COMMANDS.has(first) || first === "local-cluster";
     if (!known) throw new UsageError(`unknown command '${first}'`);
     const { values, positionals } = parse(argv.slice(1), CLIENT_OPTIONS, true);
     if (values.help) {
       host.writeStdout(COMMAND_HELP[first] ?? MAIN_HELP);
       return 0;
     }
-    if (PLANNED.has(first)) throw new Error(`'${first}' is not available in this build yet`);
     if (first === "local-cluster") {
       return await localCluster(values.nodes, values["data-dir"], platform(), host);
     }

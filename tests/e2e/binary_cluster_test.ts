@@ -59,6 +59,9 @@ test(
       assert.equal((await c.cli("delete", "b/2")).stdout, "deleted\n");
       assert.equal((await c.cli("get", "b/2")).code, 1);
       assert.match((await c.cli("status")).stdout, /leader/);
+    const members = (await c.cli("member", "list")).stdout;
+    assert.equal(members.trim().split("\n").length, 4, members);
+    assert.match(members, new RegExp(`^${leader}\\s+127\\.0\\.0\\.1:\\d+\\s+leader$`, "m"));
       assert.equal((await c.cli("frobnicate")).code, 2);
     } finally {
       kv.close();
