@@ -7,6 +7,7 @@
  * and no fsync is needed, a write completes synchronously (no queue, no await).
  */
 import { COMMIT_GROUP_BYTES_MAX, L0_FILES_SLOWDOWN, L0_FILES_STOP } from "../limits.ts";
+import { ClosedError } from "../util/errors.ts";
 import type { Background } from "./background.ts";
 import type { DbState } from "./db_state.ts";
 import { Memtable } from "./memtable/memtable.ts";
@@ -36,14 +37,18 @@ export class Committer {
     const s = this.s;
     try {
       s.checkWritable();
-      if (!this.#running && (s.options.sync !== "always" || !s.options.wal) && this.#roomNow()) {
-        this.#write([batch]);
-        if (s.options.sync === "batched") this.#backgroundSync();
-        this.#apply([batch]);
-        return RESOLVED;
-      }
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (!this.#running && (s.options.sync !== "always" || !s.options.wal) && this.#roomNow()) {
+      try {
+        this.#write([batch]);
+      } catch (err) {
+        return Promise.reject(s.fail(err)); // the WAL's state is unknown: sticky
+      }
+      if (s.options.sync === "batched") this.#backgroundSync();
+      this.#apply([batch]);
+      return RESOLVED;
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ batch, resolve, reject });
@@ -100,7 +105,9 @@ export class Committer {
         this.#apply(batches);
         for (const p of group) p.resolve();
       } catch (err) {
-        const e = group.length > 0 ? s.fail(err) : err;
+        // Closed or already failed: pass that on. Anything else (a WAL append, sync or
+        // rotation error) leaves the log in an unknown state: sticky failure.
+        const e = err instanceof ClosedError ? err : s.fail(err);
         for (const p of group) p.reject(e);
         for (const p of this.#queue.splice(0)) p.reject(e);
       }

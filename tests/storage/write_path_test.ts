@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ClosedError, IoError } from "../../src/util/errors.ts";
+import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
+import { ClosedError, IoError, NoSpaceError } from "../../src/util/errors.ts";
 import { collect, openSim, str, world } from "./helpers.ts";
 
 test("group commit: concurrent writers share one append and one fdatasync", async () => {
@@ -91,4 +92,17 @@ test("operations after close fail with ClosedError", async () => {
   await db.close();
   await assert.rejects(db.put("a", "b"), (e: unknown) => e instanceof ClosedError);
   assert.throws(() => db.get("a"), (e: unknown) => e instanceof ClosedError);
+});
+
+test("a full disk fails the write with NoSpaceError, then writes stay failed", async () => {
+  const w = createSimWorld(8, { trace: false, fs: { capacityBytes: 64 * 1024 } });
+  const db = await openSim(w, { sync: "none" });
+  let first: unknown;
+  for (let i = 0; i < 10_000 && first === undefined; i++) {
+    await db.put(`k${i}`, "x".repeat(100)).catch((e: unknown) => (first = e));
+  }
+  assert.ok(first instanceof ClosedError && first.cause instanceof NoSpaceError, String(first));
+  await assert.rejects(db.put("more", "y"), (e: unknown) => e instanceof ClosedError);
+  assert.equal(str(db.get("k0")), "x".repeat(100), "reads still work");
+  await db.close();
 });

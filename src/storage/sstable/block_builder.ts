@@ -56,9 +56,14 @@ export class BlockBuilder {
     }
     const unshared = key.length - shared;
     this.#out.varint(shared).varint(unshared).varint(value.length);
-    this.#out.bytes(key.subarray(shared)).bytes(value);
-    if (key.length > this.#lastKey.length) this.#lastKey = new Uint8Array(key.length * 2);
-    this.#lastKey.set(key.subarray(shared), shared);
+    const delta = shared === 0 ? key : key.subarray(shared);
+    this.#out.bytes(delta).bytes(value);
+    if (key.length > this.#lastKey.length) {
+      const grown = new Uint8Array(key.length * 2);
+      grown.set(this.#lastKey.subarray(0, shared));
+      this.#lastKey = grown;
+    }
+    this.#lastKey.set(delta, shared);
     this.#lastKeyLen = key.length;
     this.#counter++;
     this.#entries++;

@@ -7,7 +7,7 @@
 import type { File } from "../../platform/types.ts";
 import { assert } from "../../util/assert.ts";
 import { ByteWriter } from "../../util/coding.ts";
-import { compareInternalKeys, type ValueKind, writeTrailer } from "../internal_key.ts";
+import { compareStored, type ValueKind, writeTrailer } from "../internal_key.ts";
 import { BlockBuilder } from "./block_builder.ts";
 import { bloomHash, buildBloom } from "./bloom.ts";
 import {
@@ -28,7 +28,9 @@ export class TableBuilder {
   readonly #hashes: number[] = [];
   #offset = 0;
   #ikey = new Uint8Array(256);
-  #lastKey: Uint8Array | undefined;
+  /** The previous entry's internal key (buffers swap on each add: no per-entry copy). */
+  #prev = new Uint8Array(256);
+  #prevLen = -1;
   #lastUserKeyLen = -1;
   #firstKey: Uint8Array | undefined;
   #entries = 0;
@@ -51,31 +53,34 @@ export class TableBuilder {
   }
 
   get largest(): Uint8Array {
-    assert(this.#lastKey !== undefined, "empty table has no largest key");
-    return this.#lastKey;
+    assert(this.#prevLen >= 0, "empty table has no largest key");
+    return this.#prev.slice(0, this.#prevLen);
   }
 
   /** Adds an entry; entries must arrive in internal-key order. */
   add(userKey: Uint8Array, seq: number, kind: ValueKind, value: Uint8Array): void {
     const klen = userKey.length + 8;
     if (klen > this.#ikey.length) this.#ikey = new Uint8Array(klen * 2);
-    const ikey = this.#ikey.subarray(0, klen);
-    ikey.set(userKey);
-    writeTrailer(ikey, userKey.length, seq, kind);
-    const last = this.#lastKey;
-    if (last !== undefined) assert(compareInternalKeys(last, ikey) < 0, "table keys out of order");
-    else this.#firstKey = ikey.slice();
+    const buf = this.#ikey;
+    buf.set(userKey);
+    writeTrailer(buf, userKey.length, seq, kind);
+    if (this.#prevLen >= 0) {
+      const order = compareStored(this.#prev, 0, this.#prevLen, userKey, seq);
+      assert(order < 0, "table keys out of order");
+    } else this.#firstKey = buf.slice(0, klen);
     if (!this.#sameUserKey(userKey)) this.#hashes.push(bloomHash(userKey));
-    this.#data.add(ikey, value);
-    this.#lastKey = ikey.slice();
+    this.#data.add(buf.subarray(0, klen), value);
+    this.#ikey = this.#prev;
+    this.#prev = buf;
+    this.#prevLen = klen;
     this.#lastUserKeyLen = userKey.length;
     this.#entries++;
     if (this.#data.estimatedBytes >= this.blockBytes) this.#flushDataBlock();
   }
 
   #sameUserKey(userKey: Uint8Array): boolean {
-    const last = this.#lastKey;
-    if (last === undefined || this.#lastUserKeyLen !== userKey.length) return false;
+    if (this.#prevLen < 0 || this.#lastUserKeyLen !== userKey.length) return false;
+    const last = this.#prev;
     for (let i = 0; i < userKey.length; i++) if (last[i] !== userKey[i]) return false;
     return true;
   }
@@ -84,8 +89,9 @@ export class TableBuilder {
     if (this.#data.empty) return;
     const h = this.#writeBlock(this.#data.finish());
     this.#data.reset();
-    assert(this.#lastKey !== undefined, "data block without keys");
-    this.#index.add(this.#lastKey, this.#handle.subarray(0, encodeHandle(this.#handle, 0, h)));
+    assert(this.#prevLen >= 0, "data block without keys");
+    const last = this.#prev.subarray(0, this.#prevLen); // the index block copies it
+    this.#index.add(last, this.#handle.subarray(0, encodeHandle(this.#handle, 0, h)));
   }
 
   #writeBlock(contents: Uint8Array): BlockHandle {
