@@ -27,6 +27,10 @@ export interface ClusterOptions {
   /** Compact the log after this many applied entries past the last snapshot. */
   readonly snapshotEvery: number;
   readonly segmentBytes: number;
+  /** Bytes per append message (small values force many small appends). */
+  readonly maxMsgBytes: number;
+  /** Appends in flight per follower. */
+  readonly maxInflight: number;
 }
 
 export const ELECTION_TICKS = 10;
@@ -144,6 +148,8 @@ export class Cluster {
         preVote: this.opts.preVote,
         checkQuorum: this.opts.checkQuorum || this.opts.lease,
         readOnlyOption: this.opts.lease ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+        maxMsgBytes: this.opts.maxMsgBytes,
+        maxInflightMsgs: this.opts.maxInflight,
       },
       logStore: store,
       transport: {
@@ -203,6 +209,11 @@ export class Cluster {
   async step(): Promise<void> {
     this.clock.advance(TICK_MS);
     this.ticks++;
+    // Normal runs send ~15 messages per tick at most; a storm is a bug, and
+    // failing beats a run that slows to a crawl.
+    if (this.net.stats.sent > 200 * this.ticks + 10_000) {
+      throw new Error(`message storm: ${this.net.stats.sent} messages in ${this.ticks} ticks`);
+    }
     for (const n of this.nodes.values()) {
       const node = n.node;
       if (node === undefined) continue;

@@ -44,6 +44,8 @@ export function optionsForSeed(seed: number, nodes?: number): ClusterOptions {
     lease,
     snapshotEvery: p.range(5, 40),
     segmentBytes: 2048,
+    maxMsgBytes: p.chance(0.5) ? p.range(1, 200) : 1 << 20,
+    maxInflight: p.chance(0.3) ? p.range(1, 4) : 256,
   };
 }
 
@@ -279,7 +281,7 @@ class Faults {
 
 export function describeOptions(o: ClusterOptions): string {
   return `nodes=${o.nodes} prevote=${o.preVote} checkquorum=${o.checkQuorum} lease=${o.lease} ` +
-    `snapshotEvery=${o.snapshotEvery}`;
+    `snapshotEvery=${o.snapshotEvery} maxMsgBytes=${o.maxMsgBytes} maxInflight=${o.maxInflight}`;
 }
 
 export { StateType, utf8 };

@@ -105,7 +105,12 @@ export class Progress {
       return true;
     }
     if (this.next - 1 !== rejected) return false; // not the probe we sent: stale
-    this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    const next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    // A follower rejecting at or below what it acknowledged lost durable state
+    // (a broken disk or driver): resending the same probe at once would only
+    // ping-pong, so wait for the next heartbeat response instead.
+    if (next === this.next) return false;
+    this.next = next;
     this.probeSent = false;
     return true;
   }
