@@ -50,6 +50,8 @@ export interface RaftNodeOptions {
    * snapshot (needs `stateMachine.image`). Undefined: never compact.
    */
   readonly snapshotEntries?: number;
+  /** Compact the log once this many payload bytes were applied after the last snapshot. */
+  readonly snapshotBytes?: number;
 }
 
 export class RaftNode {
@@ -63,6 +65,8 @@ export class RaftNode {
   #failed: unknown = undefined;
   #timer: TimerId | undefined = undefined;
   #lastTickMs = 0;
+  /** Payload bytes applied since the last snapshot (size-based compaction). */
+  #appliedBytes = 0;
 
   constructor(o: RaftNodeOptions) {
     this.#o = o;
@@ -125,8 +129,10 @@ export class RaftNode {
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
     // 3. Apply.
     if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
+    if (rd.snapshot !== undefined) this.#appliedBytes = 0;
     if (rd.committedEntries.length > 0) {
       await o.stateMachine.apply(rd.committedEntries);
+      for (const e of rd.committedEntries) this.#appliedBytes += e.data.length;
       for (const e of rd.committedEntries) this.#applyConfChange(e);
     }
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
@@ -135,14 +141,17 @@ export class RaftNode {
     await this.#maybeCompact();
   }
 
-  /** Log compaction by entry count: snapshot the state machine, drop covered entries. */
+  /** Log compaction by entry count or bytes: snapshot the state machine, drop covered entries. */
   async #maybeCompact(): Promise<void> {
-    const { snapshotEntries, stateMachine, logStore } = this.#o;
-    if (snapshotEntries === undefined || stateMachine.image === undefined) return;
+    const { snapshotEntries, snapshotBytes, stateMachine, logStore } = this.#o;
+    if (stateMachine.image === undefined) return;
     const applied = this.rawNode.raft.log.applied;
     const snapIndex = logStore.storage.snapshot().metadata.index;
-    if (applied - snapIndex < snapshotEntries) return;
+    const byCount = snapshotEntries !== undefined && applied - snapIndex >= snapshotEntries;
+    const byBytes = snapshotBytes !== undefined && this.#appliedBytes >= snapshotBytes;
+    if (applied <= snapIndex || (!byCount && !byBytes)) return;
     await logStore.compact(applied, this.rawNode.status().confState, stateMachine.image());
+    this.#appliedBytes = 0;
   }
 
   #applyConfChange(e: Entry): void {

@@ -40,7 +40,12 @@ function loggingFs(inner: FileSystem, log: string[]): FileSystem {
   };
 }
 
-async function makeNode(voters: number[], log: string[], opts: { inboxMax?: number } = {}) {
+interface MakeOpts {
+  inboxMax?: number;
+  snapshotBytes?: number;
+}
+
+async function makeNode(voters: number[], log: string[], opts: MakeOpts = {}) {
   const clock = new SimClock();
   const fs = loggingFs(new SimFileSystem(createPrng(1), clock), log);
   const store = await LogStore.open(fs, "raft");
@@ -60,6 +65,7 @@ async function makeNode(voters: number[], log: string[], opts: { inboxMax?: numb
       applied.push(...ents);
     },
     restore: () => {},
+    image: () => utf8(`image of ${applied.length} entries`),
   };
   const node = new RaftNode({
     raft: { id: 1, electionTicks: 10, heartbeatTicks: 1, prng: createPrng(7) },
@@ -74,6 +80,7 @@ async function makeNode(voters: number[], log: string[], opts: { inboxMax?: numb
     clock,
     tickMs: 10,
     inboxMax: opts.inboxMax,
+    snapshotBytes: opts.snapshotBytes,
   });
   return { node, sent, applied, clock, store };
 }
@@ -164,4 +171,17 @@ test("node: a committed proposal is in the durable log store after runOnce", asy
   await node.runOnce();
   assert.equal(store.storage.lastIndex(), 3);
   assert.equal(store.storage.hardState.commit, 3);
+});
+
+test("node: the log is compacted once enough payload bytes were applied", async () => {
+  const { node, store } = await makeNode([1], [], { snapshotBytes: 100 });
+  node.rawNode.campaign();
+  await node.runOnce();
+  for (let i = 0; i < 30; i++) {
+    node.rawNode.propose(utf8("0123456789"));
+    await node.runOnce();
+  }
+  const snap = store.storage.snapshot().metadata.index;
+  assert.ok(snap > 10, `snapshot at ${snap}`);
+  assert.equal(store.storage.firstIndex(), snap + 1);
 });

@@ -31,6 +31,8 @@ export interface ClusterOptions {
   readonly maxMsgBytes: number;
   /** Appends in flight per follower. */
   readonly maxInflight: number;
+  /** Also compact after this many applied payload bytes (undefined: count only). */
+  readonly snapshotBytes?: number;
 }
 
 export const ELECTION_TICKS = 10;
@@ -162,6 +164,7 @@ export class Cluster {
       },
       stateMachine: sm,
       snapshotEntries: this.opts.snapshotEvery,
+      snapshotBytes: this.opts.snapshotBytes,
       hooks: { onReadStates: (rs) => n.readStates.push(...rs) },
     });
     this.checker.onRestart(id);
