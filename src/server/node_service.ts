@@ -14,7 +14,7 @@ import { type KvScanPage, type KvScanRequest, scanPage } from "../kv/kv_scan.ts"
 import { KvStateMachine, type StoredValue } from "../kv/state_machine.ts";
 import type { Clock, FileSystem, Net } from "../platform/types.ts";
 import { ReadOnlyOption } from "../raft/core/config.ts";
-import { type Entry, EntryType, type Snapshot } from "../raft/core/messages.ts";
+import { type Entry, EntryType, MessageType, type Snapshot } from "../raft/core/messages.ts";
 import { StateType, type StepError } from "../raft/core/raft.ts";
 import { LogStore } from "../raft/log_store.ts";
 import { RaftNode } from "../raft/node.ts";
@@ -27,7 +27,10 @@ import { PeerTransport } from "./peer_transport.ts";
 import { Proposals } from "./proposals.ts";
 import { raftMessageFromWire } from "./raft_codec.ts";
 import { ReadBarrier } from "./read_barrier.ts";
-import { SnapshotAssembler } from "./snapshot_assembler.ts";
+import { SnapshotReceiver } from "./snapshot_receiver.ts";
+import { removeTree } from "./data_dir.ts";
+import { exportSnapshot } from "../kv/kv_snapshot.ts";
+import { ClosedError } from "../util/errors.ts";
 
 export interface NodeServiceOptions {
   readonly id: number;
@@ -45,7 +48,16 @@ export interface NodeServiceOptions {
   readonly heartbeatTicks?: number;
   /** How long a write or read may wait inside the node. */
   readonly requestTimeoutMs?: number;
+  /** Compact the Raft log after this many applied entries (default 10,000). */
+  readonly compactEntries?: number;
 }
+
+/**
+ * The data of every Raft snapshot this node records: a marker. The real
+ * image is the engine itself, streamed from a consistent engine snapshot when
+ * a follower needs it (peer_transport.ts, snapshot_receiver.ts).
+ */
+const SNAPSHOT_MARKER = new TextEncoder().encode("tinykv-engine-snapshot v1");
 
 function stepError(reason: StepError, leaderId: number, leaderAddress: string): ServiceError {
   if (reason === "no-leader") {
@@ -68,15 +80,26 @@ export class NodeService implements KvService, StatusSource {
   readonly transport: PeerTransport;
   readonly node: RaftNode;
   readonly #forwarder: LeaderForwarder;
-  readonly #snapshots = new SnapshotAssembler();
+  readonly #snapshots: SnapshotReceiver;
   readonly #timeoutMs: number;
+  #db: Db;
+  #kv: KvStateMachine;
+  /** Serializes applying entries with swapping in a received snapshot. */
+  #stateLock: Promise<unknown> = Promise.resolve();
+  #compactedAt = 0;
+  /** Snapshots installed from peers (for metrics and tests). */
+  snapshotsInstalled = 0;
 
   private constructor(
     readonly o: NodeServiceOptions,
-    readonly db: Db,
-    readonly kv: KvStateMachine,
+    db: Db,
+    kv: KvStateMachine,
     readonly logStore: LogStore,
   ) {
+    this.#db = db;
+    this.#kv = kv;
+    this.#compactedAt = logStore.storage.snapshot().metadata.index;
+    this.#snapshots = new SnapshotReceiver(o.fs, `${o.dataDir}/kv-incoming`, o.clock);
     this.#timeoutMs = o.requestTimeoutMs ?? 5000;
     this.proposals = new Proposals(o.clock);
     this.#forwarder = new LeaderForwarder(o.net, o.clock);
@@ -87,6 +110,7 @@ export class NodeService implements KvService, StatusSource {
       clusterToken: o.clusterToken,
       onUnreachable: (id) => this.node.rawNode.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => this.node.rawNode.reportSnapshot(id, ok),
+      snapshotSource: () => exportSnapshot(this.#db),
     });
     this.transport.setPeers(o.peers);
     this.node = this.#createNode();
@@ -98,7 +122,7 @@ export class NodeService implements KvService, StatusSource {
           this.node.kick();
           return undefined;
         },
-        appliedIndex: () => this.kv.appliedIndex,
+        appliedIndex: () => this.#kv.appliedIndex,
       },
       o.clock,
       this.#timeoutMs,
@@ -108,6 +132,7 @@ export class NodeService implements KvService, StatusSource {
   /** Opens the node's engine and log from `dataDir` (bootstrapping a new cluster). */
   static async open(o: NodeServiceOptions): Promise<NodeService> {
     o.fs.mkdir(o.dataDir);
+    await recoverSwap(o.fs, o.dataDir);
     const db = await Db.open(o.fs, `${o.dataDir}/kv`, { wal: false, clock: o.clock, seed: o.seed });
     const kv = await KvStateMachine.open(db);
     const logStore = await LogStore.open(o.fs, `${o.dataDir}/raft`);
@@ -163,23 +188,79 @@ export class NodeService implements KvService, StatusSource {
     });
   }
 
-  async #apply(entries: readonly Entry[]): Promise<void> {
-    const outcomes = await this.kv.apply(entries.map((e) => ({
-      index: e.index,
-      data: e.type === EntryType.Normal && e.data.length > 0 ? e.data : null,
-    })));
-    for (const e of entries) this.proposals.applied(e.index, e.term, outcomes.get(e.index));
-    this.reads.applied();
+  get db(): Db {
+    return this.#db;
   }
 
+  get kv(): KvStateMachine {
+    return this.#kv;
+  }
+
+  #locked<T>(run: () => Promise<T>): Promise<T> {
+    const done = this.#stateLock.then(run);
+    this.#stateLock = done.catch(() => {});
+    return done;
+  }
+
+  #apply(entries: readonly Entry[]): Promise<void> {
+    return this.#locked(async () => {
+      const outcomes = await this.#kv.apply(entries.map((e) => ({
+        index: e.index,
+        data: e.type === EntryType.Normal && e.data.length > 0 ? e.data : null,
+      })));
+      for (const e of entries) this.proposals.applied(e.index, e.term, outcomes.get(e.index));
+      this.reads.applied();
+      // Conf changes of this batch are applied by the driver after us: compact another time.
+      if (!entries.some((e) => e.type === EntryType.ConfChange)) await this.#compactIfDue();
+    });
+  }
+
+  /**
+   * Compacts the Raft log up to the applied index once it is durable in the
+   * engine (the engine's WAL is off, so flush first): entries the engine holds
+   * durably are no longer needed for recovery, and a follower that needs them
+   * gets an engine snapshot instead.
+   */
+  async #compactIfDue(): Promise<void> {
+    const applied = this.#kv.appliedIndex;
+    if (applied - this.#compactedAt < (this.o.compactEntries ?? 10_000)) return;
+    await this.#db.flush();
+    await this.logStore.compact(applied, this.node.rawNode.status().confState, SNAPSHOT_MARKER);
+    this.#compactedAt = applied;
+  }
+
+  /** Raft installs a snapshot: the engine must already hold it (swapped in on receipt). */
   #restore(snapshot: Snapshot): void {
-    // The bootstrap snapshot carries no data; a restarted node's engine is ahead of it.
-    if (
-      snapshot.data.length === 0 && snapshot.metadata.index <= Math.max(1, this.kv.appliedIndex)
-    ) {
-      return;
-    }
-    throw new Error("installing a state machine snapshot from a peer is not supported yet");
+    if (snapshot.metadata.index <= Math.max(1, this.#kv.appliedIndex)) return;
+    throw new Error(
+      `snapshot at ${snapshot.metadata.index} is ahead of the engine (${this.#kv.appliedIndex})`,
+    );
+  }
+
+  /**
+   * Replaces the engine with the fully received snapshot in kv-incoming, if
+   * it is ahead of the current engine. A snapshot that arrives after the
+   * follower caught up by log is older than its state: swapping it in would
+   * move the state machine backwards, so it is discarded.
+   */
+  #swapIn(): Promise<void> {
+    return this.#locked(async () => {
+      const { fs, dataDir, clock } = this.o;
+      const incoming = `${dataDir}/kv-incoming`;
+      const staged = await Db.open(fs, incoming, { wal: false, clock });
+      const stagedApplied = (await KvStateMachine.open(staged)).appliedIndex;
+      await staged.close();
+      if (stagedApplied <= this.#kv.appliedIndex) return removeTree(fs, incoming);
+      await this.#db.close();
+      fs.rename(`${dataDir}/kv`, `${dataDir}/kv-old`);
+      fs.rename(incoming, `${dataDir}/kv`);
+      await fs.syncDir(dataDir);
+      removeTree(fs, `${dataDir}/kv-old`);
+      this.#db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock });
+      this.#kv = await KvStateMachine.open(this.#db);
+      this.snapshotsInstalled++;
+      this.reads.applied();
+    });
   }
 
   start(): void {
@@ -189,13 +270,14 @@ export class NodeService implements KvService, StatusSource {
 
   /** A Raft message from an authenticated peer connection. */
   onRaftMessage(from: number, wire: RaftMessage): void {
-    let message;
-    if (wire.type === 7 /* Snap */) {
-      const whole = this.#snapshots.add(from, wire);
-      if (whole === undefined) return;
-      message = raftMessageFromWire(whole.first, from, whole.data);
-    } else message = raftMessageFromWire(wire, from);
-    if (this.node.receive(message)) this.node.kick();
+    if (wire.type === MessageType.Snap) {
+      this.#snapshots.add(from, wire, async (first) => {
+        await this.#swapIn();
+        if (this.node.receive(raftMessageFromWire(first, from, SNAPSHOT_MARKER))) this.node.kick();
+      }, () => this.node.rawNode.reportUnreachable(from));
+      return;
+    }
+    if (this.node.receive(raftMessageFromWire(wire, from))) this.node.kick();
   }
 
   #leader(): { id: number; address: string } {
@@ -226,13 +308,13 @@ export class NodeService implements KvService, StatusSource {
   async get(key: Uint8Array, consistency: Consistency): Promise<StoredValue | undefined> {
     this.#checkRunning();
     if (consistency !== "serializable") await this.reads.wait();
-    return this.kv.get(key);
+    return await swapping(async () => this.#kv.get(key));
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
     this.#checkRunning();
     if (consistency !== "serializable") await this.reads.wait();
-    return scanPage(this.db, request);
+    return await swapping(() => scanPage(this.#db, request));
   }
 
   async count(consistency: Consistency): Promise<number> {
@@ -289,7 +371,29 @@ export class NodeService implements KvService, StatusSource {
     this.transport.close();
     this.#forwarder.close();
     this.proposals.failAll("node shutting down");
-    await this.db.close();
+    await this.#snapshots.close();
+    await this.#locked(() => this.#db.close());
     this.logStore.close();
   }
+}
+
+/** A read that met the engine being replaced by a snapshot gets a retryable error. */
+async function swapping<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof ClosedError) {
+      throw new ServiceError(ErrorCode.UNAVAILABLE, "the state machine is being replaced; retry");
+    }
+    throw err;
+  }
+}
+
+/** Finishes or undoes an engine swap that a crash interrupted. */
+async function recoverSwap(fs: FileSystem, dataDir: string): Promise<void> {
+  const kv = `${dataDir}/kv`, old = `${dataDir}/kv-old`;
+  if (fs.stat(kv) === undefined && fs.stat(old) !== undefined) fs.rename(old, kv);
+  removeTree(fs, old);
+  removeTree(fs, `${dataDir}/kv-incoming`);
+  await fs.syncDir(dataDir);
 }

@@ -6,7 +6,7 @@
  * unreachable — Raft retransmits what matters. Snapshots go out in chunks.
  */
 import { create } from "@bufbuild/protobuf";
-import { RaftMessageSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { type RaftMessage, RaftMessageSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MSGS_MAX, SNAPSHOT_CHUNK_BYTES } from "../limits.ts";
 import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
 import { type Message, MessageType } from "../raft/core/messages.ts";
@@ -24,7 +24,15 @@ export interface PeerTransportOptions {
   readonly onUnreachable?: (id: number) => void;
   /** A snapshot to `id` was fully handed to the socket (ok) or lost (not ok). */
   readonly onSnapshotStatus?: (id: number, ok: boolean) => void;
+  /**
+   * The state machine's snapshot stream. When set, a Snap message's own data
+   * (a small marker) is replaced by this stream, read as it is sent.
+   */
+  readonly snapshotSource?: () => AsyncIterable<Uint8Array>;
 }
+
+/** Bytes of snapshot queued toward a peer before the sender waits for the socket. */
+const SNAPSHOT_QUEUE_BYTES = 32 * 1024 * 1024;
 
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2000;
@@ -41,6 +49,9 @@ class PeerLink {
   #closed = false;
   #flushScheduled = false;
   #retryTimer: TimerId | undefined;
+  /** Bumped when the connection is lost: a snapshot stream in progress must restart. */
+  #generation = 0;
+  #streaming = false;
   dropped = 0;
 
   constructor(readonly id: number, public address: string, readonly o: PeerTransportOptions) {}
@@ -122,6 +133,7 @@ class PeerLink {
   /** Drops what was queued (Raft will resend) and retries later. */
   #failed(): void {
     if (this.#closed) return;
+    this.#generation++;
     for (; this.#snapshotsQueued > 0; this.#snapshotsQueued--) {
       this.o.onSnapshotStatus?.(this.id, false);
     }
@@ -132,11 +144,64 @@ class PeerLink {
     this.o.onUnreachable?.(this.id);
   }
 
+  /**
+   * Streams a snapshot: the Snap message's metadata, then the state machine's
+   * stream in chunks, holding one chunk back so the last can say `done`.
+   * Waits for the socket when too much is queued; gives up if the connection
+   * drops (Raft retries the snapshot after the failure report).
+   */
+  async streamSnapshot(m: Message, source: () => AsyncIterable<Uint8Array>): Promise<void> {
+    if (this.#streaming) return this.o.onSnapshotStatus?.(this.id, false);
+    this.#streaming = true;
+    const generation = this.#generation;
+    const head = raftMessageToWire(m);
+    let offset = 0;
+    let held: Uint8Array | undefined;
+    const emit = async (chunk: Uint8Array, done: boolean) => {
+      await this.#waitForRoom(generation);
+      this.enqueue([snapshotFrame(head, chunk, offset, done)], done);
+      offset += chunk.length;
+    };
+    try {
+      for await (const piece of source()) {
+        for (let at = 0; at < piece.length; at += SNAPSHOT_CHUNK_BYTES) {
+          if (held !== undefined) await emit(held, false);
+          held = piece.subarray(at, at + SNAPSHOT_CHUNK_BYTES);
+        }
+      }
+      await emit(held ?? new Uint8Array(0), true);
+    } catch {
+      this.o.onSnapshotStatus?.(this.id, false);
+    } finally {
+      this.#streaming = false;
+    }
+  }
+
+  async #waitForRoom(generation: number): Promise<void> {
+    for (;;) {
+      if (this.#closed || generation !== this.#generation) throw new Error("connection lost");
+      const queued = this.#queuedBytes + (this.#conn?.queuedBytes() ?? 0);
+      if (queued < SNAPSHOT_QUEUE_BYTES) return;
+      await new Promise<void>((resolve) => this.o.clock.setTimeout(resolve, 5));
+    }
+  }
+
   close(): void {
     this.#closed = true;
     if (this.#retryTimer !== undefined) this.o.clock.clearTimeout(this.#retryTimer);
     this.#conn?.close();
   }
+}
+
+/** One frame of a streamed snapshot: the metadata message first, then bare chunks. */
+function snapshotFrame(head: RaftMessage, chunk: Uint8Array, offset: number, done: boolean) {
+  const part = offset === 0
+    ? create(RaftMessageSchema, head)
+    : create(RaftMessageSchema, { type: head.type, from: head.from, to: head.to, term: head.term });
+  part.snapshotChunk = chunk;
+  part.snapshotOffset = BigInt(offset);
+  part.snapshotDone = done;
+  return encodeWireFrame({ case: "raft", value: part });
 }
 
 /** The frames of one message: one, or a chunk sequence for a snapshot. */
@@ -191,7 +256,9 @@ export class PeerTransport implements Transport {
         this.o.onUnreachable?.(m.to);
         continue;
       }
-      link.enqueue(messageFrames(m), m.type === MessageType.Snap);
+      const source = this.o.snapshotSource;
+      if (m.type === MessageType.Snap && source !== undefined) void link.streamSnapshot(m, source);
+      else link.enqueue(messageFrames(m), m.type === MessageType.Snap);
     }
   }
 

@@ -25,6 +25,8 @@ export interface ServerConfig {
   readonly adminToken?: string;
   readonly tickMs?: number;
   readonly electionTicks?: number;
+  /** Compact the Raft log after this many applied entries (default 10,000). */
+  readonly compactEntries?: number;
 }
 
 export interface RunningServer {
@@ -68,6 +70,7 @@ export async function startServer(
     clusterToken: config.clusterToken,
     tickMs: config.tickMs,
     electionTicks: config.electionTicks,
+    compactEntries: config.compactEntries,
   });
   const consistency = config.readMode ?? "linearizable";
   let connections = () => ({ protobuf: 0, resp: 0 });

@@ -27,12 +27,18 @@ export interface TestCluster {
   readonly respPorts: Map<number, number>;
   client(ids?: number[]): TinyKvClient;
   start(id: number): Promise<void>;
+  /** Deletes a stopped node's data directory (a replaced disk). */
+  wipe(id: number): void;
   stop(id: number): Promise<void>;
   leader(): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function startCluster(size: number, tickMs = 20): Promise<TestCluster> {
+export async function startCluster(
+  size: number,
+  tickMs = 20,
+  compactEntries?: number,
+): Promise<TestCluster> {
   const platform = getPlatform();
   const ports = await freePorts(size * 2);
   const peers = new Map<number, string>();
@@ -72,8 +78,14 @@ export async function startCluster(size: number, tickMs = 20): Promise<TestClust
           respPort: respPorts.get(id),
           httpPort: 0,
           tickMs,
+          compactEntries,
         }),
       );
+    },
+    wipe(id) {
+      const dir = dirs.get(id) ?? "";
+      removeTempDir(dir);
+      dirs.set(id, makeTempDir(`tinykv-node${id}-wiped-`));
     },
     async stop(id) {
       await servers.get(id)?.close();

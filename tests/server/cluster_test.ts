@@ -86,3 +86,43 @@ test("cluster: all nodes restart with all data present", { timeout: 60_000 }, as
     await c.close();
   }
 });
+
+test(
+  "cluster: a wiped follower catches up by snapshot while writes continue",
+  { timeout: 60_000 },
+  async () => {
+    const c = await startCluster(3, 20, 25);
+    try {
+      const client = c.client();
+      for (let i = 0; i < 10; i++) await client.put(`s${i}`, `${i}`);
+      const leader = await c.leader();
+      const victim = [...c.peers.keys()].find((id) => id !== leader) ?? 0;
+      await c.stop(victim);
+      for (let i = 10; i < 200; i++) await client.put(`s${i}`, `${i}`);
+      c.wipe(victim);
+      await c.start(victim);
+      const more = (async () => {
+        for (let i = 200; i < 260; i++) await client.put(`s${i}`, `${i}`);
+      })();
+      await more;
+      const node = c.servers.get(victim)?.node;
+      const target = c.servers.get(leader)?.node.status().commitIndex ?? 0;
+      for (let i = 0; i < 200 && (node?.kv.appliedIndex ?? 0) < target; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.ok((node?.snapshotsInstalled ?? 0) >= 1, "the follower installed a snapshot");
+      const local = c.client([victim]);
+      for (const i of [0, 9, 10, 150, 199, 259]) {
+        assert.equal(
+          text(await local.get(`s${i}`, { consistency: "serializable" })),
+          `${i}`,
+          `s${i}`,
+        );
+      }
+      const snapIndex = c.servers.get(leader)?.node.logStore.storage.snapshot().metadata.index ?? 0;
+      assert.ok(snapIndex > 100, `the leader compacted its log (snapshot at ${snapIndex})`);
+    } finally {
+      await c.close();
+    }
+  },
+);

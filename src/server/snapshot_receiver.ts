@@ -1,0 +1,97 @@
+/**
+ * Receives a state machine snapshot streamed by the leader (Snap messages
+ * carrying chunks of the kv snapshot stream), importing it into a staging
+ * engine as it arrives, so memory stays bounded by one chunk. When the last
+ * chunk has been verified, the caller swaps the staging engine in and only
+ * then hands the Snap message to Raft (DESIGN §2: the state machine is at or
+ * past the snapshot index before Raft records the snapshot).
+ */
+import type { RaftMessage } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { SnapshotImporter } from "../kv/kv_snapshot.ts";
+import { SNAPSHOT_BYTES_MAX } from "../limits.ts";
+import type { Clock, FileSystem } from "../platform/types.ts";
+import { Db } from "../storage/db.ts";
+import { u64ToNumber } from "../util/ids.ts";
+import { WireError } from "../wire/frame_codec.ts";
+import { removeTree } from "./data_dir.ts";
+
+interface Incoming {
+  readonly from: number;
+  readonly first: RaftMessage;
+  readonly db: Db;
+  readonly importer: SnapshotImporter;
+  received: number;
+}
+
+export class SnapshotReceiver {
+  #incoming: Incoming | undefined;
+  /** Chunks are imported one at a time, in arrival order. */
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly fs: FileSystem,
+    readonly stagingDir: string,
+    readonly clock: Clock,
+    readonly bytesMax = SNAPSHOT_BYTES_MAX,
+  ) {}
+
+  /**
+   * Queues one chunk. `onComplete` runs (after every earlier chunk) with the
+   * first message once the whole stream is imported, flushed and closed in
+   * `stagingDir`; `onError` runs if the stream is bad.
+   */
+  add(
+    from: number,
+    m: RaftMessage,
+    onComplete: (first: RaftMessage) => Promise<void>,
+    onError: (err: unknown) => void,
+  ): void {
+    this.#chain = this.#chain.then(() => this.#add(from, m, onComplete)).catch(async (err) => {
+      await this.#abandon();
+      onError(err);
+    });
+  }
+
+  async #add(from: number, m: RaftMessage, onComplete: (first: RaftMessage) => Promise<void>) {
+    const offset = u64ToNumber(m.snapshotOffset, "snapshot offset");
+    if (offset === 0) await this.#start(from, m);
+    const inc = this.#incoming;
+    if (inc === undefined || inc.from !== from || offset !== inc.received) {
+      throw new WireError(`snapshot chunk at ${offset} from ${from} out of order`);
+    }
+    inc.received += m.snapshotChunk.length;
+    if (inc.received > this.bytesMax) {
+      throw new WireError(`snapshot exceeds the ${this.bytesMax}-byte limit`);
+    }
+    await inc.importer.push(m.snapshotChunk);
+    if (!m.snapshotDone) return;
+    await inc.importer.finish();
+    await inc.db.close();
+    this.#incoming = undefined;
+    await onComplete(inc.first);
+  }
+
+  async #start(from: number, first: RaftMessage): Promise<void> {
+    await this.#abandon();
+    removeTree(this.fs, this.stagingDir);
+    this.fs.mkdir(this.stagingDir);
+    const db = await Db.open(this.fs, this.stagingDir, { wal: false, clock: this.clock });
+    const importer = new SnapshotImporter(db, `snapshot from node ${from}`);
+    this.#incoming = { from, first, db, importer, received: 0 };
+  }
+
+  /** Drops a partial snapshot. */
+  async #abandon(): Promise<void> {
+    const inc = this.#incoming;
+    this.#incoming = undefined;
+    if (inc === undefined) return;
+    await inc.db.close().catch(() => {});
+    removeTree(this.fs, this.stagingDir);
+  }
+
+  /** Waits for queued chunks, then drops any partial snapshot. */
+  async close(): Promise<void> {
+    await this.#chain;
+    await this.#abandon();
+  }
+}
