@@ -7,18 +7,17 @@
  * node (lease-based when the node runs with `readMode: "lease"`), or
  * serializable from local state.
  */
-import { type RaftMessage, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode, type RaftMessage, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { type CommandInit, encodeCommand } from "../kv/command_codec.ts";
 import { type KvScanPage, type KvScanRequest, scanPage } from "../kv/kv_scan.ts";
-import { KvStateMachine, type StoredValue } from "../kv/state_machine.ts";
+import type { KvStateMachine, StoredValue } from "../kv/state_machine.ts";
 import type { Clock, FileSystem, Net } from "../platform/types.ts";
 import { ReadOnlyOption } from "../raft/core/config.ts";
 import { type Entry, EntryType, MessageType, type Snapshot } from "../raft/core/messages.ts";
 import { StateType, type StepError } from "../raft/core/raft.ts";
 import { LogStore } from "../raft/log_store.ts";
 import { RaftNode } from "../raft/node.ts";
-import { Db } from "../storage/db.ts";
+import type { Db } from "../storage/db.ts";
 import { createPrng } from "../util/prng.ts";
 import type { NodeStatus, Role, StatusSource } from "./http/status_app.ts";
 import { type Consistency, type KvService, ServiceError } from "./kv_service.ts";
@@ -28,9 +27,8 @@ import { Proposals } from "./proposals.ts";
 import { raftMessageFromWire } from "./raft_codec.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
-import { removeTree } from "./data_dir.ts";
+import { EngineHolder } from "./engine_holder.ts";
 import { exportSnapshot } from "../kv/kv_snapshot.ts";
-import { ClosedError } from "../util/errors.ts";
 
 export interface NodeServiceOptions {
   readonly id: number;
@@ -82,24 +80,15 @@ export class NodeService implements KvService, StatusSource {
   readonly #forwarder: LeaderForwarder;
   readonly #snapshots: SnapshotReceiver;
   readonly #timeoutMs: number;
-  #db: Db;
-  #kv: KvStateMachine;
-  /** Serializes applying entries with swapping in a received snapshot. */
-  #stateLock: Promise<unknown> = Promise.resolve();
   #compactedAt = 0;
-  /** Snapshots installed from peers (for metrics and tests). */
-  snapshotsInstalled = 0;
 
   private constructor(
     readonly o: NodeServiceOptions,
-    db: Db,
-    kv: KvStateMachine,
+    readonly engine: EngineHolder,
     readonly logStore: LogStore,
   ) {
-    this.#db = db;
-    this.#kv = kv;
     this.#compactedAt = logStore.storage.snapshot().metadata.index;
-    this.#snapshots = new SnapshotReceiver(o.fs, `${o.dataDir}/kv-incoming`, o.clock);
+    this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock);
     this.#timeoutMs = o.requestTimeoutMs ?? 5000;
     this.proposals = new Proposals(o.clock);
     this.#forwarder = new LeaderForwarder(o.net, o.clock);
@@ -110,7 +99,7 @@ export class NodeService implements KvService, StatusSource {
       clusterToken: o.clusterToken,
       onUnreachable: (id) => this.node.rawNode.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => this.node.rawNode.reportSnapshot(id, ok),
-      snapshotSource: () => exportSnapshot(this.#db),
+      snapshotSource: () => exportSnapshot(this.engine.db),
     });
     this.transport.setPeers(o.peers);
     this.node = this.#createNode();
@@ -122,7 +111,7 @@ export class NodeService implements KvService, StatusSource {
           this.node.kick();
           return undefined;
         },
-        appliedIndex: () => this.#kv.appliedIndex,
+        appliedIndex: () => this.engine.kv.appliedIndex,
       },
       o.clock,
       this.#timeoutMs,
@@ -132,9 +121,8 @@ export class NodeService implements KvService, StatusSource {
   /** Opens the node's engine and log from `dataDir` (bootstrapping a new cluster). */
   static async open(o: NodeServiceOptions): Promise<NodeService> {
     o.fs.mkdir(o.dataDir);
-    await recoverSwap(o.fs, o.dataDir);
-    const db = await Db.open(o.fs, `${o.dataDir}/kv`, { wal: false, clock: o.clock, seed: o.seed });
-    const kv = await KvStateMachine.open(db);
+    const engine = await EngineHolder.open(o.fs, o.dataDir, o.clock, o.seed);
+    const kv = engine.kv;
     const logStore = await LogStore.open(o.fs, `${o.dataDir}/raft`);
     const s = logStore.storage;
     if (s.snapshot().metadata.index === 0 && s.lastIndex() === 0) {
@@ -157,7 +145,7 @@ export class NodeService implements KvService, StatusSource {
     if (kv.appliedIndex === 0 && s.snapshot().metadata.index === 1) {
       await kv.apply([{ index: 1, data: null }]);
     }
-    return new NodeService(o, db, kv, logStore);
+    return new NodeService(o, engine, logStore);
   }
 
   #createNode(): RaftNode {
@@ -189,22 +177,16 @@ export class NodeService implements KvService, StatusSource {
   }
 
   get db(): Db {
-    return this.#db;
+    return this.engine.db;
   }
 
   get kv(): KvStateMachine {
-    return this.#kv;
-  }
-
-  #locked<T>(run: () => Promise<T>): Promise<T> {
-    const done = this.#stateLock.then(run);
-    this.#stateLock = done.catch(() => {});
-    return done;
+    return this.engine.kv;
   }
 
   #apply(entries: readonly Entry[]): Promise<void> {
-    return this.#locked(async () => {
-      const outcomes = await this.#kv.apply(entries.map((e) => ({
+    return this.engine.locked(async () => {
+      const outcomes = await this.engine.kv.apply(entries.map((e) => ({
         index: e.index,
         data: e.type === EntryType.Normal && e.data.length > 0 ? e.data : null,
       })));
@@ -222,45 +204,18 @@ export class NodeService implements KvService, StatusSource {
    * gets an engine snapshot instead.
    */
   async #compactIfDue(): Promise<void> {
-    const applied = this.#kv.appliedIndex;
+    const applied = this.engine.kv.appliedIndex;
     if (applied - this.#compactedAt < (this.o.compactEntries ?? 10_000)) return;
-    await this.#db.flush();
+    await this.engine.db.flush();
     await this.logStore.compact(applied, this.node.rawNode.status().confState, SNAPSHOT_MARKER);
     this.#compactedAt = applied;
   }
 
   /** Raft installs a snapshot: the engine must already hold it (swapped in on receipt). */
   #restore(snapshot: Snapshot): void {
-    if (snapshot.metadata.index <= Math.max(1, this.#kv.appliedIndex)) return;
-    throw new Error(
-      `snapshot at ${snapshot.metadata.index} is ahead of the engine (${this.#kv.appliedIndex})`,
-    );
-  }
-
-  /**
-   * Replaces the engine with the fully received snapshot in kv-incoming, if
-   * it is ahead of the current engine. A snapshot that arrives after the
-   * follower caught up by log is older than its state: swapping it in would
-   * move the state machine backwards, so it is discarded.
-   */
-  #swapIn(): Promise<void> {
-    return this.#locked(async () => {
-      const { fs, dataDir, clock } = this.o;
-      const incoming = `${dataDir}/kv-incoming`;
-      const staged = await Db.open(fs, incoming, { wal: false, clock });
-      const stagedApplied = (await KvStateMachine.open(staged)).appliedIndex;
-      await staged.close();
-      if (stagedApplied <= this.#kv.appliedIndex) return removeTree(fs, incoming);
-      await this.#db.close();
-      fs.rename(`${dataDir}/kv`, `${dataDir}/kv-old`);
-      fs.rename(incoming, `${dataDir}/kv`);
-      await fs.syncDir(dataDir);
-      removeTree(fs, `${dataDir}/kv-old`);
-      this.#db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock });
-      this.#kv = await KvStateMachine.open(this.#db);
-      this.snapshotsInstalled++;
-      this.reads.applied();
-    });
+    const applied = this.engine.kv.appliedIndex;
+    if (snapshot.metadata.index <= Math.max(1, applied)) return;
+    throw new Error(`snapshot at ${snapshot.metadata.index} is ahead of the engine (${applied})`);
   }
 
   start(): void {
@@ -272,7 +227,7 @@ export class NodeService implements KvService, StatusSource {
   onRaftMessage(from: number, wire: RaftMessage): void {
     if (wire.type === MessageType.Snap) {
       this.#snapshots.add(from, wire, async (first) => {
-        await this.#swapIn();
+        if (await this.engine.swapIn()) this.reads.applied();
         if (this.node.receive(raftMessageFromWire(first, from, SNAPSHOT_MARKER))) this.node.kick();
       }, () => this.node.rawNode.reportUnreachable(from));
       return;
@@ -308,13 +263,13 @@ export class NodeService implements KvService, StatusSource {
   async get(key: Uint8Array, consistency: Consistency): Promise<StoredValue | undefined> {
     this.#checkRunning();
     if (consistency !== "serializable") await this.reads.wait();
-    return await swapping(async () => this.#kv.get(key));
+    return await this.engine.read(() => Promise.resolve(this.engine.kv.get(key)));
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
     this.#checkRunning();
     if (consistency !== "serializable") await this.reads.wait();
-    return await swapping(() => scanPage(this.#db, request));
+    return await this.engine.read(() => scanPage(this.engine.db, request));
   }
 
   async count(consistency: Consistency): Promise<number> {
@@ -372,28 +327,7 @@ export class NodeService implements KvService, StatusSource {
     this.#forwarder.close();
     this.proposals.failAll("node shutting down");
     await this.#snapshots.close();
-    await this.#locked(() => this.#db.close());
+    await this.engine.close();
     this.logStore.close();
   }
-}
-
-/** A read that met the engine being replaced by a snapshot gets a retryable error. */
-async function swapping<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    if (err instanceof ClosedError) {
-      throw new ServiceError(ErrorCode.UNAVAILABLE, "the state machine is being replaced; retry");
-    }
-    throw err;
-  }
-}
-
-/** Finishes or undoes an engine swap that a crash interrupted. */
-async function recoverSwap(fs: FileSystem, dataDir: string): Promise<void> {
-  const kv = `${dataDir}/kv`, old = `${dataDir}/kv-old`;
-  if (fs.stat(kv) === undefined && fs.stat(old) !== undefined) fs.rename(old, kv);
-  removeTree(fs, old);
-  removeTree(fs, `${dataDir}/kv-incoming`);
-  await fs.syncDir(dataDir);
 }

@@ -110,7 +110,7 @@ test(
       for (let i = 0; i < 200 && (node?.kv.appliedIndex ?? 0) < target; i++) {
         await new Promise((r) => setTimeout(r, 25));
       }
-      assert.ok((node?.snapshotsInstalled ?? 0) >= 1, "the follower installed a snapshot");
+      assert.ok((node?.engine.installed ?? 0) >= 1, "the follower installed a snapshot");
       const local = c.client([victim]);
       for (const i of [0, 9, 10, 150, 199, 259]) {
         assert.equal(

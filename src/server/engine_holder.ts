@@ -1,0 +1,100 @@
+/**
+ * Holds the node's engine and KV state machine, which a snapshot from a peer
+ * can replace. Applying entries and swapping in a snapshot run one at a time
+ * (`locked`). Directory layout under the data directory:
+ *
+ *   kv/           the engine in use
+ *   kv-incoming/  a snapshot being received (snapshot_receiver.ts)
+ *   kv-old/       the engine being replaced (only during a swap)
+ */
+import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { KvStateMachine } from "../kv/state_machine.ts";
+import type { Clock, FileSystem } from "../platform/types.ts";
+import { Db } from "../storage/db.ts";
+import { ClosedError } from "../util/errors.ts";
+import { removeTree } from "./data_dir.ts";
+import { ServiceError } from "./kv_service.ts";
+
+export class EngineHolder {
+  #lock: Promise<unknown> = Promise.resolve();
+  /** Snapshots swapped in (for metrics and tests). */
+  installed = 0;
+
+  private constructor(
+    readonly fs: FileSystem,
+    readonly dataDir: string,
+    readonly clock: Clock,
+    public db: Db,
+    public kv: KvStateMachine,
+  ) {}
+
+  static async open(fs: FileSystem, dataDir: string, clock: Clock, seed: number) {
+    await recoverSwap(fs, dataDir);
+    const db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock, seed });
+    return new EngineHolder(fs, dataDir, clock, db, await KvStateMachine.open(db));
+  }
+
+  get incomingDir(): string {
+    return `${this.dataDir}/kv-incoming`;
+  }
+
+  /** Runs `run` after every earlier locked task. */
+  locked<T>(run: () => Promise<T>): Promise<T> {
+    const done = this.#lock.then(run);
+    this.#lock = done.catch(() => {});
+    return done;
+  }
+
+  /**
+   * Replaces the engine with the fully received snapshot in kv-incoming if it
+   * is ahead of the current one. A snapshot that arrives after the follower
+   * caught up by log is older than its state: swapping it in would move the
+   * state machine backwards, so it is discarded. Returns whether it swapped.
+   */
+  swapIn(): Promise<boolean> {
+    return this.locked(async () => {
+      const { fs, dataDir, clock } = this;
+      const staged = await Db.open(fs, this.incomingDir, { wal: false, clock });
+      const stagedApplied = (await KvStateMachine.open(staged)).appliedIndex;
+      await staged.close();
+      if (stagedApplied <= this.kv.appliedIndex) {
+        removeTree(fs, this.incomingDir);
+        return false;
+      }
+      await this.db.close();
+      fs.rename(`${dataDir}/kv`, `${dataDir}/kv-old`);
+      fs.rename(this.incomingDir, `${dataDir}/kv`);
+      await fs.syncDir(dataDir);
+      removeTree(fs, `${dataDir}/kv-old`);
+      this.db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock });
+      this.kv = await KvStateMachine.open(this.db);
+      this.installed++;
+      return true;
+    });
+  }
+
+  /** A read that meets the engine being replaced gets a retryable error. */
+  async read<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof ClosedError) {
+        throw new ServiceError(ErrorCode.UNAVAILABLE, "the state machine is being replaced; retry");
+      }
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.locked(() => this.db.close());
+  }
+}
+
+/** Finishes or undoes an engine swap that a crash interrupted. */
+async function recoverSwap(fs: FileSystem, dataDir: string): Promise<void> {
+  const kv = `${dataDir}/kv`, old = `${dataDir}/kv-old`;
+  if (fs.stat(kv) === undefined && fs.stat(old) !== undefined) fs.rename(old, kv);
+  removeTree(fs, old);
+  removeTree(fs, `${dataDir}/kv-incoming`);
+  await fs.syncDir(dataDir);
+}
