@@ -94,6 +94,8 @@ export const COMPACTION_STEP_ENTRIES = 2048;
 export const COMMIT_GROUP_BYTES_MAX = 4 * MiB;
 /** Live snapshots at once; `snapshot()` fails beyond this. */
 export const SNAPSHOTS_MAX = 65_536;
+/** Table files kept open at once (default); index and filter stay cached with them. */
+export const TABLE_CACHE_FILES_MAX = 1000;
 
 // ---- Raft ----
 /** Most append messages in flight to one follower (pipelining window). */

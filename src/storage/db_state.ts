@@ -62,7 +62,7 @@ export class DbState {
   ) {
     this.prng = createPrng(options.seed);
     this.blockCache = new BlockCache(options.blockCacheBytes);
-    this.tables = new TableCache(fs, dir, this.blockCache);
+    this.tables = new TableCache(fs, dir, this.blockCache, options.maxOpenTables);
     this.mem = new Memtable(this.prng.fork(), 0);
   }
 

@@ -7,6 +7,7 @@ import {
   BLOCK_CACHE_BYTES_DEFAULT,
   MEMTABLE_BYTES_MAX,
   MEMTABLE_BYTES_MIN,
+  TABLE_CACHE_FILES_MAX,
   TABLE_FILE_BYTES_TARGET,
 } from "../limits.ts";
 import { InvalidArgumentError } from "../util/errors.ts";
@@ -34,6 +35,8 @@ export interface DbOptions {
   readonly tableFileBytes?: number;
   /** Level-1 size limit; deeper levels ×10 (default LEVEL1_BYTES_MAX). */
   readonly level1Bytes?: number;
+  /** Table files kept open at once (default TABLE_CACHE_FILES_MAX). */
+  readonly maxOpenTables?: number;
   /** Timers for yielding between background steps; without one, steps yield a microtask. */
   readonly clock?: Clock;
   /** Seed for the memtable's skiplist heights (any value is correct). */
@@ -47,6 +50,7 @@ export interface ResolvedOptions {
   readonly blockCacheBytes: number;
   readonly tableFileBytes: number;
   readonly level1Bytes: number;
+  readonly maxOpenTables: number;
   readonly clock: Clock | undefined;
   readonly seed: number;
 }
@@ -85,6 +89,7 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
     ),
     tableFileBytes: size("tableFileBytes", o.tableFileBytes, TABLE_FILE_BYTES_TARGET, 1024, gib),
     level1Bytes: size("level1Bytes", o.level1Bytes, 10 * 1024 * 1024, 4096, 64 * gib),
+    maxOpenTables: size("maxOpenTables", o.maxOpenTables, TABLE_CACHE_FILES_MAX, 1, 1 << 20),
     clock: o.clock,
     seed: o.seed ?? 0x5eed,
   };

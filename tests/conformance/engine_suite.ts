@@ -30,6 +30,7 @@ function randomOptions(p: Prng): DbOptions {
     tableFileBytes: p.range(1024, 8192),
     level1Bytes: p.range(4096, 32768),
     blockCacheBytes: p.chance(0.2) ? 0 : p.range(4096, 65536),
+    maxOpenTables: p.chance(0.3) ? p.range(1, 4) : undefined,
     seed: p.nextU32(),
   };
 }

@@ -106,3 +106,24 @@ test("a full disk fails the write with NoSpaceError, then writes stay failed", a
   assert.equal(str(db.get("k0")), "x".repeat(100), "reads still work");
   await db.close();
 });
+
+test("the table cache keeps at most maxOpenTables files open, and reads stay right", async () => {
+  const db = await openSim(world(9), {
+    sync: "none",
+    memtableBytes: 4096,
+    tableFileBytes: 1024,
+    maxOpenTables: 2,
+  });
+  for (let i = 0; i < 600; i++) await db.put(`k${String(i).padStart(4, "0")}`, `v${i}`);
+  await db.flush();
+  const it = db.scan()[Symbol.asyncIterator]();
+  const first = await it.next(); // a scan holding readers across evictions
+  for (let i = 0; i < 600; i += 7) {
+    assert.equal(str(db.get(`k${String(i).padStart(4, "0")}`)), `v${i}`);
+  }
+  assert.ok(db.stats().openTables <= 2, `open tables ${db.stats().openTables}`);
+  let n = first.done ? 0 : 1;
+  for (let r = await it.next(); !r.done; r = await it.next()) n++;
+  assert.equal(n, 600);
+  await db.close();
+});

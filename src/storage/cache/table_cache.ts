@@ -1,10 +1,11 @@
 /**
- * Open table readers by file number. A reader stays open while its file is
- * live; the single garbage-collection step closes it when the file is
- * deleted (so no reader is closed under a running scan). The number of live
- * tables is bounded by the data size over the target file size.
+ * Open table readers by file number, at most `maxOpen` at once (CLOCK order).
+ * Evicting a reader only closes its file descriptor: a scan still holding it
+ * reopens the file on its next block read (the file exists while its version
+ * is pinned). The garbage-collection step closes a reader for good when its
+ * file is deleted.
  */
-import type { FileSystem } from "../../platform/types.ts";
+import type { File, FileSystem } from "../../platform/types.ts";
 import { CorruptionError, NotFoundError } from "../../util/errors.ts";
 import type { BlockCache } from "./block_cache.ts";
 import { TableReader } from "../sstable/table_reader.ts";
@@ -13,28 +14,54 @@ import { join, tableName } from "../version/file_names.ts";
 export class TableCache {
   readonly #readers = new Map<number, TableReader>();
 
-  constructor(readonly fs: FileSystem, readonly dir: string, readonly blocks: BlockCache) {}
+  constructor(
+    readonly fs: FileSystem,
+    readonly dir: string,
+    readonly blocks: BlockCache,
+    readonly maxOpen: number,
+  ) {}
 
-  get(number: number, size: number): TableReader {
-    const r = this.#readers.get(number);
-    if (r !== undefined) return r;
-    const name = tableName(number);
-    let file;
+  #open(name: string): File {
     try {
-      file = this.fs.open(join(this.dir, name), { readOnly: true });
+      return this.fs.open(join(this.dir, name), { readOnly: true });
     } catch (err) {
       if (err instanceof NotFoundError) {
         throw new CorruptionError(name, 0, "table named by the manifest is missing");
       }
       throw err;
     }
+  }
+
+  get(number: number, size: number): TableReader {
+    const r = this.#readers.get(number);
+    if (r !== undefined) {
+      r.visited = true;
+      return r;
+    }
+    const name = tableName(number);
+    const file = this.#open(name);
+    let reader: TableReader;
     try {
-      const reader = new TableReader(file, name, size, this.blocks);
-      this.#readers.set(number, reader);
-      return reader;
+      reader = new TableReader(file, name, size, this.blocks, () => this.#open(name));
     } catch (err) {
       file.close();
       throw err;
+    }
+    this.#readers.set(number, reader);
+    while (this.#readers.size > this.maxOpen) this.#evictOne();
+    return reader;
+  }
+
+  #evictOne(): void {
+    for (const [n, r] of this.#readers) {
+      this.#readers.delete(n);
+      if (r.visited) {
+        r.visited = false; // second chance
+        this.#readers.set(n, r);
+        continue;
+      }
+      r.closeFile();
+      return;
     }
   }
 

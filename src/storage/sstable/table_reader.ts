@@ -64,12 +64,19 @@ export class TableReader {
   readonly #cached = new Map<number, CacheEntry>();
   #getCursor: BlockCursor | undefined;
 
+  /** Open file, or undefined after `closeFile()` (reopened on the next block read). */
+  #file: File | undefined;
+  /** Set on use; the table cache gives such a reader a second chance before closing it. */
+  visited = false;
+
   constructor(
-    readonly file: File,
+    file: File,
     readonly name: string,
     readonly fileSize: number,
     readonly cache: BlockCache,
+    readonly reopen: () => File,
   ) {
+    this.#file = file;
     const footer = readFooter(file, name, fileSize);
     const limit = fileSize - 56;
     const index = new Block(readBlock(file, name, footer.index), name, footer.index.offset);
@@ -121,7 +128,8 @@ export class TableReader {
     const h = this.#handles[i];
     const hit = this.cache.lookup(this.#cached, h.offset);
     if (hit !== undefined) return hit;
-    const block = new Block(readBlock(this.file, this.name, h), this.name, h.offset);
+    const file = this.#file ?? (this.#file = this.reopen());
+    const block = new Block(readBlock(file, this.name, h), this.name, h.offset);
     if (fillCache) this.cache.insert(this.#cached, h.offset, block);
     return block;
   }
@@ -145,10 +153,16 @@ export class TableReader {
     return new TableCursor(this, fillCache);
   }
 
-  /** Drops this table's blocks from the cache and closes the file. */
+  /** Closes the file descriptor; a later block read reopens it (the table is still live). */
+  closeFile(): void {
+    this.#file?.close();
+    this.#file = undefined;
+  }
+
+  /** Drops this table's blocks from the cache and closes the file (the table is deleted). */
   close(): void {
     this.cache.forget(this.#cached);
-    this.file.close();
+    this.closeFile();
   }
 }
 
