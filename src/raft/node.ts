@@ -13,7 +13,7 @@ import { RAFT_INBOX_MSGS_MAX } from "../limits.ts";
 import type { RaftConfig } from "./core/config.ts";
 import { decodeConfChange } from "./core/confchange/conf_change.ts";
 import { type Entry, EntryType, type Message, type Snapshot } from "./core/messages.ts";
-import { RawNode } from "./core/raw_node.ts";
+import { RawNode, type RequestResult } from "./core/raw_node.ts";
 import type { ReadState, Ready, SoftState } from "./core/ready.ts";
 import type { LogStore } from "./log_store.ts";
 import type { Transport } from "./transport.ts";
@@ -65,6 +65,7 @@ export class RaftNode {
   #failed: unknown = undefined;
   #timer: TimerId | undefined = undefined;
   #lastTickMs = 0;
+  #started = false;
   /** Payload bytes applied since the last snapshot (size-based compaction). */
   #appliedBytes = 0;
 
@@ -103,6 +104,7 @@ export class RaftNode {
     assert(!this.#running, "runOnce is not reentrant");
     this.#running = true;
     try {
+      this.#catchUpTicks();
       for (;;) {
         // Messages and proposals that arrive while a Ready is being persisted
         // go into the next Ready: that is the group commit.
@@ -166,15 +168,41 @@ export class RaftNode {
     const { clock, tickMs } = this.#o;
     assert(clock !== undefined && tickMs !== undefined && tickMs > 0, "start() needs a clock");
     this.#lastTickMs = clock.nowMs();
+    this.#started = true;
     const loop = (): void => {
       this.#timer = clock.setTimeout(loop, tickMs);
-      // Count ticks from elapsed time, so a paused process sees its lease expire.
-      const due = Math.floor((clock.nowMs() - this.#lastTickMs) / tickMs);
-      for (let i = 0; i < due; i++) this.tick();
-      this.#lastTickMs += due * tickMs;
+      this.#catchUpTicks();
       this.kick();
     };
     this.#timer = clock.setTimeout(loop, tickMs);
+  }
+
+  /**
+   * Ticks once per `tickMs` elapsed on the clock since the last tick. Called
+   * before anything else is handled, so a process that was paused (GC, VM
+   * stall) sees its lease expire before it answers a read from it.
+   */
+  #catchUpTicks(): void {
+    const { clock, tickMs } = this.#o;
+    if (!this.#started || clock === undefined || tickMs === undefined) return;
+    const due = Math.floor((clock.nowMs() - this.#lastTickMs) / tickMs);
+    for (let i = 0; i < due; i++) this.tick();
+    this.#lastTickMs += due * tickMs;
+  }
+
+  /** Proposes `data` (after catching up on ticks). */
+  propose(data: Uint8Array): RequestResult {
+    this.#catchUpTicks();
+    return this.rawNode.propose(data);
+  }
+
+  /**
+   * Requests a linearizable read (after catching up on ticks, which matters
+   * for lease reads). The answer arrives through `hooks.onReadStates`.
+   */
+  readIndex(context: Uint8Array): RequestResult {
+    this.#catchUpTicks();
+    return this.rawNode.readIndex(context);
   }
 
   /** Schedules a `runOnce` unless one is already running. */

@@ -185,3 +185,14 @@ test("node: the log is compacted once enough payload bytes were applied", async 
   assert.ok(snap > 10, `snapshot at ${snap}`);
   assert.equal(store.storage.firstIndex(), snap + 1);
 });
+
+test("node: requests first catch up on ticks missed while the process was stalled", async () => {
+  const { node, clock } = await makeNode([1], []);
+  node.start();
+  node.stop(); // the timer no longer fires: as if the process were paused
+  const before = node.rawNode.raft.tickCount;
+  clock.advance(1000);
+  assert.equal(node.rawNode.raft.tickCount, before);
+  node.readIndex(utf8("r"));
+  assert.equal(node.rawNode.raft.tickCount, before + 100);
+});

@@ -8,7 +8,11 @@
 import { createPrng } from "../../src/util/prng.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { StateType } from "../../src/raft/core/raft.ts";
-import { ConfChangeType } from "../../src/raft/core/confchange/conf_change.ts";
+import {
+  type ConfChangeSingle,
+  ConfChangeTransition,
+  ConfChangeType,
+} from "../../src/raft/core/confchange/conf_change.ts";
 import { Cluster, type ClusterOptions, ELECTION_TICKS } from "./cluster.ts";
 import { checkHistory } from "./checkers/linearizability.ts";
 import { Workload } from "./workload.ts";
@@ -234,6 +238,7 @@ class Faults {
     }
     if (p.chance(0.005 * this.k)) this.#transfer(pick());
     if (p.chance(0.006 * this.k)) this.#membership();
+    if (p.chance(0.02)) this.#leaveJoint();
   }
 
   #partition(ids: number[]): void {
@@ -260,7 +265,10 @@ class Faults {
     leader?.node?.rawNode.transferLeader(to);
   }
 
-  /** Cycles membership: remove a voter, re-add it as learner, then promote it. */
+  /**
+   * Cycles membership: remove a voter, re-add it as a learner, promote it —
+   * sometimes promoting one node and removing another in one joint change.
+   */
   #membership(): void {
     const c = this.c;
     const rn = c.leader()?.node?.rawNode;
@@ -270,15 +278,40 @@ class Faults {
     const all = [...c.nodes.keys()];
     const learner = cs.learners[0];
     const outsider = all.find((id) => !cs.voters.includes(id) && !cs.learners.includes(id));
-    let change;
-    if (learner !== undefined) change = { type: ConfChangeType.AddNode, nodeId: learner };
-    else if (outsider !== undefined) change = { type: ConfChangeType.AddLearner, nodeId: outsider };
-    else if (cs.voters.length >= 3) {
-      const victim = cs.voters[c.prng.int(cs.voters.length)] ?? 1;
-      change = { type: ConfChangeType.RemoveNode, nodeId: victim };
-    } else return;
-    const res = rn.proposeConfChange({ transition: c.prng.chance(0.5) ? 0 : 1, changes: [change] });
+    const victim = cs.voters[c.prng.int(cs.voters.length)] ?? 1;
+    const changes: ConfChangeSingle[] = [];
+    if (learner !== undefined) {
+      changes.push({ type: ConfChangeType.AddNode, nodeId: learner });
+      // A swap needs joint consensus: two voters change at once.
+      if (cs.voters.length >= 3 && c.prng.chance(0.5)) {
+        changes.push({ type: ConfChangeType.RemoveNode, nodeId: victim });
+      }
+    } else if (outsider !== undefined) {
+      changes.push({ type: ConfChangeType.AddLearner, nodeId: outsider });
+    } else if (cs.voters.length >= 3) {
+      changes.push({ type: ConfChangeType.RemoveNode, nodeId: victim });
+    } else {
+      return;
+    }
+    const transition = changes.length > 1 ? c.prng.int(3) : c.prng.chance(0.5) ? 0 : 1;
+    const res = rn.proposeConfChange({
+      transition: transition === 2
+        ? ConfChangeTransition.JointExplicit
+        : transition === 1
+        ? ConfChangeTransition.JointImplicit
+        : ConfChangeTransition.Auto,
+      changes,
+    });
     if (res.ok) c.stats.confChanges++;
+  }
+
+  /** Leaves an explicit joint configuration some time after entering it. */
+  #leaveJoint(): void {
+    const rn = this.c.leader()?.node?.rawNode;
+    if (rn === undefined) return;
+    const cs = rn.status().confState;
+    if (cs.votersOutgoing.length === 0 || cs.autoLeave) return;
+    rn.proposeConfChange({ transition: ConfChangeTransition.Auto, changes: [] });
   }
 }
 

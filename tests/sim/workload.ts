@@ -71,8 +71,9 @@ export class Workload {
   #pickNode(): SimNode | undefined {
     const c = this.cluster;
     const leader = c.leader();
-    if (leader !== undefined && c.prng.chance(0.7)) return leader;
-    const up = [...c.nodes.values()].filter((n) => n.node !== undefined);
+    if (leader !== undefined && c.prng.chance(0.7)) return leader; // leader() skips paused nodes
+    // A paused process takes no requests until it resumes (and catches up on ticks).
+    const up = [...c.nodes.values()].filter((n) => n.node !== undefined && !n.paused);
     return up.length === 0 ? undefined : up[c.prng.int(up.length)];
   }
 
