@@ -12,6 +12,8 @@ export class CrashFs implements FileSystem {
   #left: number;
   crashed = false;
   crashedAt = "";
+  /** Stack at the crash: which engine job was interrupted. */
+  crashStack = "";
 
   constructor(readonly sim: SimFileSystem, crashAfter: number, readonly mode: CrashMode) {
     this.#left = crashAfter;
@@ -29,6 +31,7 @@ export class CrashFs implements FileSystem {
     if (this.crashed) return;
     this.crashed = true;
     this.crashedAt = what;
+    this.crashStack = new Error("crash point").stack ?? "";
     this.sim.crash(this.mode);
   }
 

@@ -22,13 +22,17 @@ interface Batch {
   acked: boolean;
 }
 
-function phaseOf(what: string): string {
+/** Which engine activity the crash interrupted, from the file and the stack. */
+function phaseOf(what: string, stack: string): string {
   if (what === "end") return "after workload";
+  if (stack.includes("writeCurrent")) return "CURRENT switch";
+  if (stack.includes("writeNewManifest")) return "new manifest";
+  if (stack.includes("runCompaction") || stack.includes("mergeInto")) return "compaction";
+  if (stack.includes("openState") || stack.includes("replayWal")) return "recovery";
+  if (stack.includes("flushImmutable")) return "flush";
+  if (what.includes("MANIFEST")) return "manifest edit";
   if (what.includes(".log")) return "wal";
   if (what.includes(".sst")) return "table";
-  if (what.includes("MANIFEST")) return "manifest";
-  if (what.includes("CURRENT")) return "current";
-  if (what.startsWith("syncdir")) return "syncdir";
   return "other";
 }
 
@@ -120,7 +124,7 @@ export async function runCrashSeed(seed: number): Promise<string> {
   }
   cfs.crash("end");
   for (let i = 0; i < 100; i++) await Promise.resolve(); // let the dead instance's tasks fail
-  const phase = phaseOf(cfs.crashedAt);
+  const phase = phaseOf(cfs.crashedAt, cfs.crashStack);
   crashPhases.set(phase, (crashPhases.get(phase) ?? 0) + 1);
   try {
     await check(w, opts, history);

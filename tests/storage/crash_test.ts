@@ -13,8 +13,17 @@ for (let from = 1; from <= SEEDS; from += PER_TEST) {
   });
 }
 
-test("the crashes hit the WAL, tables, manifest and CURRENT", () => {
-  for (const phase of ["wal", "table", "manifest", "current"]) {
+test("the crashes hit every phase: WAL append, flush, compaction, manifest, CURRENT, recovery", () => {
+  const phases = [
+    "wal",
+    "flush",
+    "compaction",
+    "manifest edit",
+    "new manifest",
+    "CURRENT switch",
+    "recovery",
+  ];
+  for (const phase of phases) {
     assert.ok((crashPhases.get(phase) ?? 0) > 0, `${phase}: ${JSON.stringify([...crashPhases])}`);
   }
 });
