@@ -4,7 +4,13 @@ import { utf8 } from "../../src/util/bytes.ts";
 import { Raft } from "../../src/raft/core/raft.ts";
 import { bootstrapStorage, MemoryStorage } from "../../src/raft/core/storage.ts";
 import type { RaftConfig } from "../../src/raft/core/config.ts";
-import { type Entry, EntryType, type Message, MessageType } from "../../src/raft/core/messages.ts";
+import {
+  type AppRespMsg,
+  type Entry,
+  EntryType,
+  type Message,
+  MessageType,
+} from "../../src/raft/core/messages.ts";
 
 export const ELECTION = 10;
 export const HEARTBEAT = 1;
@@ -137,4 +143,18 @@ export class Net {
     if (n === undefined) throw new Error(`no node ${id}`);
     return n;
   }
+}
+
+/** An accepting append response. */
+export function appResp(from: number, to: number, term: number, index: number): AppRespMsg {
+  return {
+    type: MessageType.AppResp,
+    from,
+    to,
+    term,
+    index,
+    reject: false,
+    rejectHint: 0,
+    logTerm: 0,
+  };
 }

@@ -187,7 +187,7 @@ test("log store: repeated compaction keeps the entries after each snapshot", asy
   assert.equal(r.storage.hardState.commit, commit);
 });
 
-test("log replay: a durable snapshot marker whose hard state was torn away still counts as committed", () => {
+test("log replay: a durable snapshot marker with a torn hard state counts as committed", () => {
   const meta = { index: 52, term: 5, confState: CS };
   const state = replay([
     { kind: LogRecordKind.HardState, hardState: { term: 5, vote: 1, commit: 51 } },
