@@ -143,7 +143,18 @@ export class Committer {
     const mem = s.mem;
     let seq = s.vs.lastSequence;
     for (const b of batches) {
-      for (let i = 0; i < b.count; i++) mem.add(++seq, b.kinds[i], b.keys[i], b.values[i]);
+      const o = b.offsets;
+      for (let i = 0; i < b.count; i++) {
+        mem.addFrom(
+          ++seq,
+          b.kinds[i],
+          b.payload,
+          o[4 * i],
+          o[4 * i + 1],
+          o[4 * i + 2],
+          o[4 * i + 3],
+        );
+      }
     }
     s.vs.lastSequence = seq;
   }

@@ -85,7 +85,7 @@ export class Db {
     const seq = this.#seq(options);
     let n = s.mem.get(k, seq);
     if (n === undefined && s.imm !== undefined) n = s.imm.get(k, seq);
-    if (n !== undefined) return n.kind === ValueKind.Put ? n.value.slice() : undefined;
+    if (n !== undefined) return n.kind === ValueKind.Put ? n.valueCopy() : undefined;
     const e = s.vs.current.get(k, seq, bloomHash(k), s.tables);
     return e !== undefined && e.kind === ValueKind.Put ? e.value : undefined;
   }

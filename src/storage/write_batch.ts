@@ -33,10 +33,10 @@ export interface EncodedBatch {
   /** The WAL record payload; its first 8 bytes (the sequence) are set at commit. */
   readonly payload: Uint8Array;
   readonly count: number;
-  /** Op i: kind, and key and value as views into `payload` (value undefined for Delete). */
+  /** Kind of op i. */
   readonly kinds: readonly ValueKind[];
-  readonly keys: readonly Uint8Array[];
-  readonly values: readonly (Uint8Array | undefined)[];
+  /** Op i's key offset, key length, value offset, value length in `payload` (4 per op). */
+  readonly offsets: readonly number[];
 }
 
 function varintBytes(n: number): number {
@@ -98,8 +98,7 @@ function encodeParts(keys: Uint8Array[], values: (Uint8Array | undefined)[]): En
   const out = new Uint8Array(size);
   writeFixed32(out, 8, keys.length);
   const kinds: ValueKind[] = [];
-  const kviews: Uint8Array[] = [];
-  const vviews: (Uint8Array | undefined)[] = [];
+  const offsets: number[] = [];
   let at = BATCH_HEADER_BYTES;
   for (let i = 0; i < keys.length; i++) {
     const v = values[i];
@@ -107,14 +106,14 @@ function encodeParts(keys: Uint8Array[], values: (Uint8Array | undefined)[]): En
     out[at++] = kind;
     kinds.push(kind);
     at = putLengthPrefixed(out, at, keys[i]);
-    kviews.push(out.subarray(at - keys[i].length, at));
-    if (v === undefined) vviews.push(undefined);
+    offsets.push(at - keys[i].length, keys[i].length);
+    if (v === undefined) offsets.push(at, 0);
     else {
       at = putLengthPrefixed(out, at, v);
-      vviews.push(out.subarray(at - v.length, at));
+      offsets.push(at - v.length, v.length);
     }
   }
-  return { payload: out, count: keys.length, kinds, keys: kviews, values: vviews };
+  return { payload: out, count: keys.length, kinds, offsets };
 }
 
 /** Encodes a single put without building an op array (the `put()` fast path). */

@@ -10,7 +10,6 @@ import { byteString, SkipList, type SkipNode } from "./skiplist.ts";
 
 /** Bookkeeping bytes charged per entry on top of key and value. */
 const ENTRY_OVERHEAD_BYTES = 96;
-const EMPTY = new Uint8Array(0);
 
 export class Memtable {
   readonly #list: SkipList;
@@ -38,16 +37,36 @@ export class Memtable {
     return this.#list.count;
   }
 
-  /** Adds an entry; the key and value arrays are kept (not copied). */
+  /** Adds an entry from separate arrays (WAL replay, tests): copies them into one buffer. */
   add(seq: number, kind: ValueKind, key: Uint8Array, value: Uint8Array | undefined): void {
-    const skey = byteString(key);
-    const node = this.#list.insert(skey, key, seq, kind, value ?? EMPTY);
-    this.#unindexed.push(node); // sequence numbers only grow within a memtable
+    const vlen = value?.length ?? 0;
+    const buf = new Uint8Array(key.length + vlen);
+    buf.set(key);
+    if (value !== undefined) buf.set(value, key.length);
+    this.addFrom(seq, kind, buf, 0, key.length, key.length, vlen);
+  }
+
+  /**
+   * Adds an entry whose key is `buf[koff, koff+klen)` and value `buf[voff, voff+vlen)`
+   * (the encoded batch: nothing is copied). Sequence numbers only grow.
+   */
+  addFrom(
+    seq: number,
+    kind: ValueKind,
+    buf: Uint8Array,
+    koff: number,
+    klen: number,
+    voff: number,
+    vlen: number,
+  ): void {
     if (seq <= this.lastSeq) {
       throw new AssertionError(`memtable sequence ${seq} after ${this.lastSeq}`);
     }
-    this.#bytes += key.length + (value?.length ?? 0) + ENTRY_OVERHEAD_BYTES;
-    if (seq > this.lastSeq) this.lastSeq = seq;
+    const skey = byteString(buf.subarray(koff, koff + klen));
+    const node = this.#list.insert(skey, seq, kind, buf, koff, klen, voff, vlen);
+    this.#unindexed.push(node);
+    this.#bytes += klen + vlen + ENTRY_OVERHEAD_BYTES;
+    this.lastSeq = seq;
   }
 
   /** Newest entry for `key` visible at `seq`, or undefined when the memtable has none. */
@@ -82,7 +101,7 @@ class MemtableCursor implements Cursor {
     return this.#node !== null;
   }
   seekToFirst(): void {
-    this.#node = this.list.head.next[0];
+    this.#node = this.list.head.next0;
   }
   seekToLast(): void {
     this.#node = this.list.last();
@@ -91,7 +110,7 @@ class MemtableCursor implements Cursor {
     this.#node = this.list.seek(byteString(key), seq);
   }
   next(): void {
-    if (this.#node !== null) this.#node = this.#node.next[0];
+    if (this.#node !== null) this.#node = this.#node.next0;
   }
   prev(): void {
     const n = this.#node;

@@ -26,22 +26,63 @@ function before(nk: string, ns: number, k: string, seq: number): boolean {
 /** Tallest tower; 4^12 = 16M entries before search degrades. */
 export const SKIPLIST_HEIGHT_MAX = 12;
 
+/**
+ * One entry. Key and value are kept as (buffer, offset, length) into the batch they
+ * arrived in, and the level-0 link is a field, so a typical entry costs two heap
+ * objects (node and key string) instead of five: less for the GC to trace and copy.
+ */
 export class SkipNode {
-  readonly next: (SkipNode | null)[];
+  next0: SkipNode | null = null;
+  /** Links at levels 1.. (null for height-1 nodes, three in four). */
+  readonly up: (SkipNode | null)[] | null;
+  #key: Uint8Array | undefined;
+  #value: Uint8Array | undefined;
+
   constructor(
     readonly skey: string,
-    readonly key: Uint8Array,
     readonly seq: number,
     readonly kind: ValueKind,
-    readonly value: Uint8Array,
+    readonly buf: Uint8Array,
+    readonly koff: number,
+    readonly klen: number,
+    readonly voff: number,
+    readonly vlen: number,
     height: number,
   ) {
-    this.next = new Array<SkipNode | null>(height).fill(null);
+    this.up = height > 1 ? new Array<SkipNode | null>(height - 1).fill(null) : null;
+  }
+
+  /** The user key (a view, made on first use). */
+  get key(): Uint8Array {
+    return this.#key ??= this.buf.subarray(this.koff, this.koff + this.klen);
+  }
+
+  /** The value (a view, made on first use; empty for a deletion). */
+  get value(): Uint8Array {
+    return this.#value ??= this.buf.subarray(this.voff, this.voff + this.vlen);
+  }
+
+  /** A copy of the value the caller owns. */
+  valueCopy(): Uint8Array {
+    return this.buf.slice(this.voff, this.voff + this.vlen);
+  }
+
+  nextAt(level: number): SkipNode | null {
+    if (level === 0) return this.next0;
+    const up = this.up;
+    return up === null ? null : up[level - 1];
+  }
+
+  setNext(level: number, n: SkipNode | null): void {
+    if (level === 0) this.next0 = n;
+    else if (this.up !== null) this.up[level - 1] = n;
   }
 }
 
+const EMPTY = new Uint8Array(0);
+
 export class SkipList {
-  readonly head = new SkipNode("", new Uint8Array(0), 0, 0, new Uint8Array(0), SKIPLIST_HEIGHT_MAX);
+  readonly head = new SkipNode("", 0, 0, EMPTY, 0, 0, 0, 0, SKIPLIST_HEIGHT_MAX);
   #height = 1;
   #count = 0;
   readonly #prev: SkipNode[] = new Array<SkipNode>(SKIPLIST_HEIGHT_MAX).fill(this.head);
@@ -64,37 +105,50 @@ export class SkipList {
     return h;
   }
 
-  /** Inserts an entry and returns its node. */
-  insert(
-    skey: string,
-    key: Uint8Array,
-    seq: number,
-    kind: ValueKind,
-    value: Uint8Array,
-  ): SkipNode {
+  /** Last node at each level before (skey, seq), into #prev. */
+  #findPrev(skey: string, seq: number): void {
     const prev = this.#prev;
     const last = this.#tail[0];
     if (last === this.head || before(last.skey, last.seq, skey, seq)) {
       for (let level = 0; level < this.#height; level++) prev[level] = this.#tail[level];
-    } else {
-      let x = this.head;
-      for (let level = this.#height - 1; level >= 0; level--) {
-        for (;;) {
-          const n = x.next[level];
-          if (n === null || !before(n.skey, n.seq, skey, seq)) break;
-          x = n;
-        }
-        prev[level] = x;
-      }
+      return;
     }
+    let x = this.head;
+    for (let level = this.#height - 1; level >= 0; level--) {
+      for (;;) {
+        const n = x.nextAt(level);
+        if (n === null || !before(n.skey, n.seq, skey, seq)) break;
+        x = n;
+      }
+      prev[level] = x;
+    }
+  }
+
+  /**
+   * Inserts an entry whose key is `buf[koff, koff+klen)` and value `buf[voff, voff+vlen)`;
+   * returns its node.
+   */
+  insert(
+    skey: string,
+    seq: number,
+    kind: ValueKind,
+    buf: Uint8Array,
+    koff: number,
+    klen: number,
+    voff: number,
+    vlen: number,
+  ): SkipNode {
+    this.#findPrev(skey, seq);
+    const prev = this.#prev;
     const h = this.#randomHeight();
     for (let level = this.#height; level < h; level++) prev[level] = this.head;
     if (h > this.#height) this.#height = h;
-    const node = new SkipNode(skey, key, seq, kind, value, h);
+    const node = new SkipNode(skey, seq, kind, buf, koff, klen, voff, vlen, h);
     for (let level = 0; level < h; level++) {
-      node.next[level] = prev[level].next[level];
-      prev[level].next[level] = node;
-      if (node.next[level] === null) this.#tail[level] = node;
+      const next = prev[level].nextAt(level);
+      node.setNext(level, next);
+      prev[level].setNext(level, node);
+      if (next === null) this.#tail[level] = node;
     }
     this.#count++;
     return node;
@@ -102,28 +156,26 @@ export class SkipList {
 
   /** First node at or after (key, seq), or null. */
   seek(skey: string, seq: number): SkipNode | null {
-    let x = this.head;
-    for (let level = this.#height - 1; level >= 0; level--) {
-      for (;;) {
-        const n = x.next[level];
-        if (n === null || !before(n.skey, n.seq, skey, seq)) break;
-        x = n;
-      }
-    }
-    return x.next[0];
+    const x = this.#lastBefore(skey, seq);
+    return x.next0;
   }
 
   /** Last node strictly before (key, seq), or null. */
   seekBefore(skey: string, seq: number): SkipNode | null {
+    const x = this.#lastBefore(skey, seq);
+    return x === this.head ? null : x;
+  }
+
+  #lastBefore(skey: string, seq: number): SkipNode {
     let x = this.head;
     for (let level = this.#height - 1; level >= 0; level--) {
       for (;;) {
-        const n = x.next[level];
+        const n = x.nextAt(level);
         if (n === null || !before(n.skey, n.seq, skey, seq)) break;
         x = n;
       }
     }
-    return x === this.head ? null : x;
+    return x;
   }
 
   /** Last node, or null. */
