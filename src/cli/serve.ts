@@ -28,6 +28,11 @@ export async function serve(
   if (readMode !== "linearizable" && readMode !== "lease") {
     throw new UsageError(`--read-mode must be linearizable or lease, got '${readMode}'`);
   }
+  // Listen for signals before starting: a SIGTERM during startup (a long log
+  // replay) must still stop the node cleanly once it is up, not kill it mid-write.
+  let stopRequested: () => void = () => {};
+  const stop = new Promise<void>((resolve) => stopRequested = resolve);
+  host.onShutdown(() => stopRequested());
   const server = await startServer(platform, {
     id,
     peers,
@@ -43,15 +48,12 @@ export async function serve(
     `tinykv: node ${id} serving — protobuf ${own}, RESP :${server.respPort}, ` +
       `HTTP http://${own?.replace(/:\d+$/, "")}:${server.httpPort}/status\n`,
   );
-  return await new Promise<number>((resolve) => {
-    let stopping = false;
-    host.onShutdown(() => {
-      if (stopping) return;
-      stopping = true;
-      server.close().then(() => resolve(0), (err) => {
-        host.writeStderr(`tinykv: error while stopping: ${String(err)}\n`);
-        resolve(1);
-      });
-    });
-  });
+  await stop;
+  try {
+    await server.close();
+    return 0;
+  } catch (err) {
+    host.writeStderr(`tinykv: error while stopping: ${String(err)}\n`);
+    return 1;
+  }
 }

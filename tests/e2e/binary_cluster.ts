@@ -2,6 +2,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import process from "node:process";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
 import { freePorts } from "../server/cluster_helpers.ts";
 
@@ -77,8 +78,16 @@ export class BinaryCluster {
     const n = this.#node(id);
     const proc = n.proc;
     if (proc === undefined || proc.exitCode !== null) return proc?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
-    proc.kill(signal);
+    const exited = new Promise<number | null>((r) =>
+      proc.once("exit", (code, sig) => {
+        if (code === null) n.log += `[exited by signal ${sig}]\n`;
+        r(code);
+      })
+    );
+    // process.kill, not proc.kill: Deno's child_process reports any child it
+    // signalled through proc.kill as killed by that signal, even one that
+    // handled it and exited 0.
+    if (proc.pid !== undefined) process.kill(proc.pid, signal);
     const code = await exited;
     n.proc = undefined;
     return code;

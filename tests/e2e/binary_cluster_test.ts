@@ -59,9 +59,9 @@ test(
       assert.equal((await c.cli("delete", "b/2")).stdout, "deleted\n");
       assert.equal((await c.cli("get", "b/2")).code, 1);
       assert.match((await c.cli("status")).stdout, /leader/);
-    const members = (await c.cli("member", "list")).stdout;
-    assert.equal(members.trim().split("\n").length, 4, members);
-    assert.match(members, new RegExp(`^${leader}\\s+127\\.0\\.0\\.1:\\d+\\s+leader$`, "m"));
+      const members = (await c.cli("member", "list")).stdout;
+      assert.equal(members.trim().split("\n").length, 4, members);
+      assert.match(members, new RegExp(`^${leader}\\s+127\\.0\\.0\\.1:\\d+\\s+leader$`, "m"));
       assert.equal((await c.cli("frobnicate")).code, 2);
     } finally {
       kv.close();
@@ -103,7 +103,10 @@ test(
       for (const [key, value] of acked) {
         assert.equal(fromUtf8((await kv.get(key)) ?? new Uint8Array()), value, key);
       }
-      for (const id of [...c.nodes.keys()]) await c.kill(id, "SIGTERM");
+      for (const id of [...c.nodes.keys()]) {
+        const code = await c.kill(id, "SIGTERM");
+        assert.equal(code, 0, `node ${id} stops cleanly on SIGTERM\n${c.logs()}`);
+      }
       for (const id of [...c.nodes.keys()]) c.spawn(id);
       await c.leader();
       const page = await kv.scan({ prefix: "w", limit: 10_000 });
