@@ -203,9 +203,10 @@ export class NodeService implements KvService, StatusSource {
    * durably are no longer needed for recovery, and a follower that needs them
    * gets an engine snapshot instead.
    */
-  async #compactIfDue(): Promise<void> {
+  async #compactIfDue(force = false): Promise<void> {
     const applied = this.engine.kv.appliedIndex;
-    if (applied - this.#compactedAt < (this.o.compactEntries ?? 10_000)) return;
+    const due = applied - this.#compactedAt >= (this.o.compactEntries ?? 10_000);
+    if (!(due || (force && applied > this.#compactedAt))) return;
     await this.engine.db.flush();
     await this.logStore.compact(applied, this.node.rawNode.status().confState, SNAPSHOT_MARKER);
     this.#compactedAt = applied;
@@ -313,6 +314,30 @@ export class NodeService implements KvService, StatusSource {
         ...cs.learners.map((id) => member(id, true)),
       ],
     };
+  }
+
+  /** Admin: compacts the Raft log now (after making the engine durable). */
+  async snapshot(): Promise<{ index: number }> {
+    await this.engine.locked(() => this.#compactIfDue(true));
+    return { index: this.#compactedAt };
+  }
+
+  /** Admin: moves leadership to `id` and waits until it leads (or an election timeout). */
+  async transferLeader(id: number): Promise<{ leader: number }> {
+    const raft = this.node.rawNode.raft;
+    if (raft.state !== StateType.Leader) {
+      throw new Error(`node ${this.o.id} is not the leader (leader: ${raft.lead || "unknown"})`);
+    }
+    if (!raft.trk.progress.has(id)) throw new Error(`node ${id} is not a member`);
+    const r = this.node.rawNode.transferLeader(id);
+    if (!r.ok) throw new Error(`transfer refused: ${r.reason}`);
+    this.node.kick();
+    const timeoutMs = 2 * (this.o.electionTicks ?? 10) * (this.o.tickMs ?? 100);
+    for (let waited = 0; waited < timeoutMs; waited += 20) {
+      await new Promise<void>((resolve) => this.o.clock.setTimeout(resolve, 20));
+      if (raft.lead === id) return { leader: id };
+    }
+    throw new Error(`node ${id} did not take over within ${timeoutMs} ms`);
   }
 
   healthy(): boolean {

@@ -93,7 +93,15 @@ export async function startServer(
     consistency,
   });
   connections = () => ({ protobuf: kvPort.connections, resp: resp?.connections ?? 0 });
-  const app = createStatusApp({ source: node, metrics, adminToken: config.adminToken });
+  const app = createStatusApp({
+    source: node,
+    metrics,
+    admin: {
+      transferLeader: (id) => node.transferLeader(id),
+      snapshot: () => node.snapshot(),
+    },
+    adminToken: config.adminToken,
+  });
   const http = config.httpPort === undefined
     ? undefined
     : await platform.serveHttp(app.fetch, { hostname: host, port: config.httpPort });

@@ -126,3 +126,34 @@ test(
     }
   },
 );
+
+test("cluster: admin transfer-leader moves leadership; admin snapshot compacts the log", {
+  timeout: 60_000,
+}, async () => {
+  const c = await startCluster(3);
+  try {
+    const client = c.client();
+    for (let i = 0; i < 20; i++) await client.put(`t${i}`, "x");
+    const leader = await c.leader();
+    const target = [...c.peers.keys()].find((id) => id !== leader) ?? 0;
+    const http = c.servers.get(leader)?.httpPort;
+    const res = await fetch(`http://127.0.0.1:${http}/admin/transfer-leader/${target}`, {
+      method: "POST",
+    });
+    assert.deepEqual(await res.json(), { ok: true, result: { leader: target } });
+    assert.equal(await c.leader(), target);
+    const snap = await fetch(`http://127.0.0.1:${c.servers.get(target)?.httpPort}/admin/snapshot`, {
+      method: "POST",
+    });
+    const body = await snap.json();
+    assert.equal(body.ok, true);
+    assert.ok(body.result.index >= 21, JSON.stringify(body));
+    assert.equal(
+      c.servers.get(target)?.node.logStore.storage.snapshot().metadata.index,
+      body.result.index,
+    );
+    assert.equal(text(await client.get("t19")), "x");
+  } finally {
+    await c.close();
+  }
+});

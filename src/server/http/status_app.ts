@@ -40,12 +40,15 @@ export interface StatusSource {
   healthy(): boolean;
 }
 
-/** Admin operations; each resolves to a JSON-able result or throws an Error with a message. */
+/**
+ * Admin operations; each resolves to a JSON-able result or throws an Error
+ * with a message. Routes exist only for the operations provided.
+ */
 export interface AdminApi {
-  addMember(id: number, address: string): Promise<unknown>;
-  removeMember(id: number): Promise<unknown>;
-  transferLeader(id: number): Promise<unknown>;
-  snapshot(): Promise<unknown>;
+  addMember?(id: number, address: string): Promise<unknown>;
+  removeMember?(id: number): Promise<unknown>;
+  transferLeader?(id: number): Promise<unknown>;
+  snapshot?(): Promise<unknown>;
 }
 
 export interface StatusAppOptions {
@@ -95,22 +98,31 @@ function addAdminRoutes(app: Hono, admin: AdminApi, token: string | undefined): 
     }
   };
   const badId = (c: Context) => c.json({ ok: false, error: "id must be a positive integer" }, 400);
-  app.post("/admin/members/:id", (c) => {
-    const id = positiveId(c.req.param("id"));
-    const address = c.req.query("address");
-    if (id === undefined) return badId(c);
-    if (address === undefined || !/^[^\s:]+:\d{1,5}$/.test(address)) {
-      return c.json({ ok: false, error: "address must be HOST:PORT" }, 400);
-    }
-    return run(c, () => admin.addMember(id, address));
-  });
-  app.delete("/admin/members/:id", (c) => {
-    const id = positiveId(c.req.param("id"));
-    return id === undefined ? badId(c) : run(c, () => admin.removeMember(id));
-  });
-  app.post("/admin/transfer-leader/:id", (c) => {
-    const id = positiveId(c.req.param("id"));
-    return id === undefined ? badId(c) : run(c, () => admin.transferLeader(id));
-  });
-  app.post("/admin/snapshot", (c) => run(c, () => admin.snapshot()));
+  const { addMember, removeMember, transferLeader, snapshot } = admin;
+  if (addMember !== undefined) {
+    app.post("/admin/members/:id", (c) => {
+      const id = positiveId(c.req.param("id"));
+      const address = c.req.query("address");
+      if (id === undefined) return badId(c);
+      if (address === undefined || !/^[^\s:]+:\d{1,5}$/.test(address)) {
+        return c.json({ ok: false, error: "address must be HOST:PORT" }, 400);
+      }
+      return run(c, () => addMember.call(admin, id, address));
+    });
+  }
+  if (removeMember !== undefined) {
+    app.delete("/admin/members/:id", (c) => {
+      const id = positiveId(c.req.param("id"));
+      return id === undefined ? badId(c) : run(c, () => removeMember.call(admin, id));
+    });
+  }
+  if (transferLeader !== undefined) {
+    app.post("/admin/transfer-leader/:id", (c) => {
+      const id = positiveId(c.req.param("id"));
+      return id === undefined ? badId(c) : run(c, () => transferLeader.call(admin, id));
+    });
+  }
+  if (snapshot !== undefined) {
+    app.post("/admin/snapshot", (c) => run(c, () => snapshot.call(admin)));
+  }
 }
