@@ -149,12 +149,7 @@ export class LogStore {
   }
 
   async #sync(): Promise<void> {
-    try {
-      await this.#file.sync();
-    } catch (err) {
-      this.#failed = err instanceof Error ? err : new Error(String(err));
-      throw err;
-    }
+    await this.#file.sync();
   }
 
   /**
@@ -163,6 +158,23 @@ export class LogStore {
    */
   async save(req: PersistRequest): Promise<void> {
     this.#check();
+    await this.#sticky(() => this.#save(req));
+  }
+
+  /**
+   * Runs a write; any failure (a failed fsync, a full disk, a short write) makes
+   * the store fail for good: the tail of the log is in an unknown state.
+   */
+  async #sticky(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.#failed ??= err instanceof Error ? err : new Error(String(err));
+      throw err;
+    }
+  }
+
+  async #save(req: PersistRequest): Promise<void> {
     if (req.snapshot !== undefined) await this.#installSnapshot(req.snapshot);
     if (req.entries.length > 0) {
       this.#record({ kind: LogRecordKind.Entries, entries: req.entries });
@@ -185,7 +197,12 @@ export class LogStore {
     this.#check();
     this.storage.confState = cs;
     this.#record({ kind: LogRecordKind.ConfState, confState: cs });
-    this.#flush(); // made durable by the next sync
+    try {
+      this.#flush(); // made durable by the next sync
+    } catch (err) {
+      this.#failed ??= err instanceof Error ? err : new Error(String(err));
+      throw err;
+    }
   }
 
   /** A snapshot received from the leader replaces the log. */
@@ -203,6 +220,10 @@ export class LogStore {
   async compact(index: number, confState: ConfState, data: Uint8Array): Promise<void> {
     this.#check();
     if (index <= this.#snapIndex) return;
+    await this.#sticky(() => this.#compact(index, confState, data));
+  }
+
+  async #compact(index: number, confState: ConfState, data: Uint8Array): Promise<void> {
     const snap = this.storage.createSnapshot(index, confState, data);
     await writeSnapshotFile(this.#fs, this.#dir, snap);
     this.#record({ kind: LogRecordKind.Snapshot, metadata: snap.metadata });

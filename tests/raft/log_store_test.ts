@@ -212,3 +212,16 @@ test("log replay: compaction keeps later entries; an install replaces the log", 
   ]);
   assert.deepEqual(installed.entries, []);
 });
+
+test("log store: a full disk fails the store for good", async () => {
+  const w = createSimWorld(7, { trace: false, fs: { capacityBytes: 4096 } });
+  const s = await LogStore.open(w.fs, "raft");
+  const big = [{ term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array(8192) }];
+  await assert.rejects(
+    s.save({ hardState: undefined, entries: big, snapshot: undefined, mustSync: true }),
+  );
+  await assert.rejects(
+    s.save({ hardState: undefined, entries: ents(1, 1, 1), snapshot: undefined, mustSync: true }),
+    /failed earlier/,
+  );
+});
