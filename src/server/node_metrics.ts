@@ -3,13 +3,12 @@
  * storage engine shape and counters, ports' connections. Gauges are read
  * from live state at scrape time; nothing here is on a request's hot path.
  */
-import type { Db } from "../storage/db.ts";
 import { MetricsRegistry } from "./metrics.ts";
 import type { NodeService } from "./node_service.ts";
 
 export interface MetricSources {
+  /** Read at each scrape: its engine can be replaced by a snapshot. */
   readonly node: NodeService;
-  readonly db: Db;
   readonly connections: () => { protobuf: number; resp: number };
 }
 
@@ -52,7 +51,7 @@ export function createNodeMetrics(src: MetricSources): MetricsRegistry {
     }
     dropped.set(src.node.node.droppedMessages + src.node.transport.droppedMessages());
     pending.set(src.node.proposals.size);
-    const st = src.db.stats();
+    const st = src.node.db.stats();
     st.levels.forEach((l, i) => {
       files.set(l.files, { level: String(i) });
       bytes.set(l.bytes, { level: String(i) });

@@ -45,20 +45,8 @@ function hostPort(address: string): { host: string; port: number } {
   };
 }
 
-export async function startServer(
-  platform: Platform,
-  config: ServerConfig,
-): Promise<RunningServer> {
-  const own = config.peers.get(config.id);
-  if (own === undefined) throw new Error(`--peers does not list this node (id ${config.id})`);
-  const { host, port } = hostPort(own);
-  await checkIdentity(
-    platform.fs,
-    config.dataDir,
-    clusterIdOf(config.peers, config.clusterToken),
-    config.id,
-  );
-  const node = await NodeService.open({
+function openNode(platform: Platform, config: ServerConfig): Promise<NodeService> {
+  return NodeService.open({
     id: config.id,
     peers: config.peers,
     fs: platform.fs,
@@ -72,12 +60,25 @@ export async function startServer(
     electionTicks: config.electionTicks,
     compactEntries: config.compactEntries,
   });
+}
+
+export async function startServer(
+  platform: Platform,
+  config: ServerConfig,
+): Promise<RunningServer> {
+  const own = config.peers.get(config.id);
+  if (own === undefined) throw new Error(`--peers does not list this node (id ${config.id})`);
+  const { host, port } = hostPort(own);
+  const clusterId = clusterIdOf(config.peers, config.clusterToken);
+  await checkIdentity(platform.fs, config.dataDir, clusterId, config.id);
+  const node = await openNode(platform, config);
   const consistency = config.readMode ?? "linearizable";
   let connections = () => ({ protobuf: 0, resp: 0 });
-  const metrics = createNodeMetrics({ node, db: node.db, connections: () => connections() });
+  const metrics = createNodeMetrics({ node, connections: () => connections() });
   const service = meteredService(node, metrics, platform.clock);
+  const net = platform.net;
   const kvPort = await KvPort.start({
-    net: platform.net,
+    net,
     hostname: host,
     port,
     service,
@@ -85,21 +86,14 @@ export async function startServer(
     peers: node,
     clusterToken: config.clusterToken,
   });
-  const resp = config.respPort === undefined ? undefined : await RespServer.start({
-    net: platform.net,
-    hostname: host,
-    port: config.respPort,
-    service,
-    consistency,
-  });
+  const resp = config.respPort === undefined
+    ? undefined
+    : await RespServer.start({ net, hostname: host, port: config.respPort, service, consistency });
   connections = () => ({ protobuf: kvPort.connections, resp: resp?.connections ?? 0 });
   const app = createStatusApp({
     source: node,
     metrics,
-    admin: {
-      transferLeader: (id) => node.transferLeader(id),
-      snapshot: () => node.snapshot(),
-    },
+    admin: { transferLeader: (id) => node.transferLeader(id), snapshot: () => node.snapshot() },
     adminToken: config.adminToken,
   });
   const http = config.httpPort === undefined
