@@ -6,6 +6,7 @@ import { replay } from "../../src/raft/log_replay.ts";
 import { LogRecordKind } from "../../src/raft/log_codec.ts";
 import { type Entry, EntryType } from "../../src/raft/core/messages.ts";
 import { utf8 } from "../../src/util/bytes.ts";
+import { CorruptionError } from "../../src/util/errors.ts";
 
 const CS = {
   voters: [1, 2, 3],
@@ -224,4 +225,27 @@ test("log store: a full disk fails the store for good", async () => {
     s.save({ hardState: undefined, entries: ents(1, 1, 1), snapshot: undefined, mustSync: true }),
     /failed earlier/,
   );
+});
+
+test("log store: damage before the tail is reported as corruption, never served", async () => {
+  const { w, s } = await bootstrapped(8, 1 << 20);
+  const data = new Uint8Array(1024).fill(5);
+  for (let i = 2; i <= 200; i++) {
+    const e: Entry = { term: 2, index: i, type: EntryType.Normal, data };
+    await s.save({
+      hardState: { term: 2, vote: 1, commit: i },
+      entries: [e],
+      snapshot: undefined,
+      mustSync: true,
+    });
+  }
+  s.close();
+  const seg = w.fs.list("raft").find((n) => n.endsWith(".seg"));
+  assert.ok(seg !== undefined);
+  w.fs.flipByte(`raft/${seg}`, 100);
+  await assert.rejects(LogStore.open(w.fs, "raft"), (err: unknown) => {
+    assert.ok(err instanceof CorruptionError, String(err));
+    assert.match(err.message, /log-0000000000000001\.seg/);
+    return true;
+  });
 });
