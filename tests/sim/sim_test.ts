@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describeOptions, runSeed } from "./vopr.ts";
 
 const SEEDS_PER_BATCH = 100;
-const BATCHES = 4;
+const BATCHES = 6;
 const TICKS = 800;
 const TIMEOUT_MS = 120_000;
 
