@@ -20,6 +20,7 @@ import {
   type Message,
   MessageType,
   payloadBytes,
+  type ReadIndexMsg,
   type Snapshot,
 } from "./messages.ts";
 import { ReadOnly, type ReadState } from "./read_only.ts";
@@ -31,7 +32,6 @@ import { handleVote, hup } from "./election.ts";
 import { stepCandidate } from "./step_candidate.ts";
 import { stepFollower } from "./step_follower.ts";
 import { bcastAppend, maybeSendAppend } from "./replication.ts";
-import type { ReadIndexMsg } from "./messages.ts";
 
 export const StateType = {
   Follower: 0,
@@ -41,7 +41,13 @@ export const StateType = {
 } as const;
 export type StateType = typeof StateType[keyof typeof StateType];
 
-export const STATE_NAMES = ["StateFollower", "StateCandidate", "StateLeader", "StatePreCandidate"];
+/** Names by `StateType` value, for traces. */
+export const STATE_NAMES: readonly string[] = [
+  "StateFollower",
+  "StateCandidate",
+  "StateLeader",
+  "StatePreCandidate",
+];
 
 /** Why a proposal, read or transfer was not accepted. */
 export type StepError =
