@@ -27,6 +27,7 @@ import { MemoryStorage } from "./core/storage.ts";
 import { decodeLogRecord, encodeLogRecord, type LogRecord, LogRecordKind } from "./log_codec.ts";
 import { readSnapshotFile, writeSnapshotFile } from "./snapshot_file.ts";
 import { replay } from "./log_replay.ts";
+import { findValidRecordAfter } from "./tail_check.ts";
 
 export interface LogStoreOptions {
   /** Segment size at which a new segment is started. */
@@ -93,10 +94,15 @@ export class LogStore {
     const records: LogRecord[] = [];
     for (const [i, name] of names.entries()) {
       const path = `${dir}/${name}`;
-      const { records: recs, tornTail } = readAllRecords(fs.readFile(path), path);
+      const bytes = fs.readFile(path);
+      const { records: recs, tornTail } = readAllRecords(bytes, path);
       if (tornTail !== null) {
         if (i !== names.length - 1) {
           throw new CorruptionError(path, tornTail.offset, `damaged segment: ${tornTail.reason}`);
+        }
+        if (findValidRecordAfter(bytes, tornTail.offset + 1) !== undefined) {
+          // A crash cuts a file short; it does not leave valid records behind damage.
+          throw new CorruptionError(path, tornTail.offset, `damaged record: ${tornTail.reason}`);
         }
         // Only the segment being written at crash time can be torn: cut it back.
         const f = fs.open(path);

@@ -249,3 +249,21 @@ test("log store: damage before the tail is reported as corruption, never served"
     return true;
   });
 });
+
+test("log store: damage inside the last block is corruption too, not a torn tail", async () => {
+  const { w, s } = await bootstrapped(9, 1 << 20);
+  for (let i = 2; i <= 100; i++) {
+    await s.save({
+      hardState: { term: 2, vote: 1, commit: i },
+      entries: ents(i, i, 2),
+      snapshot: undefined,
+      mustSync: true,
+    });
+  }
+  s.close();
+  const seg = w.fs.list("raft").find((n) => n.endsWith(".seg"));
+  assert.ok(seg !== undefined);
+  assert.ok((w.fs.stat(`raft/${seg}`)?.size ?? 0) < 32 * 1024, "the whole log is in one block");
+  w.fs.flipByte(`raft/${seg}`, 200);
+  await assert.rejects(LogStore.open(w.fs, "raft"), CorruptionError);
+});
