@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Cluster, ELECTION_TICKS } from "./cluster.ts";
 import { optionsForSeed } from "./vopr.ts";
+import { StateType } from "../../src/raft/core/raft.ts";
 
 async function run(seed: number, preVote: boolean): Promise<{ before: string; after: string }> {
   const c = await Cluster.create(seed, {
@@ -43,4 +44,27 @@ test("disruption: without PreVote the returning node forces a new term (control)
     if (after !== before) disrupted++;
   }
   assert.ok(disrupted > 0, "the control never saw a disruption: the test would prove nothing");
+});
+
+async function isolatedLeaderState(seed: number, checkQuorum: boolean): Promise<boolean> {
+  const c = await Cluster.create(seed, {
+    ...optionsForSeed(seed, 3),
+    preVote: true,
+    checkQuorum,
+    lease: false,
+  });
+  for (let i = 0; i < 20 * ELECTION_TICKS && c.leader() === undefined; i++) await c.step();
+  const leader = c.leader();
+  assert.ok(leader?.node !== undefined, "a leader is elected");
+  const others = [...c.nodes.keys()].filter((id) => id !== leader.id).map(String);
+  c.net.partition([[String(leader.id)], others]);
+  for (let i = 0; i < 2 * ELECTION_TICKS + 1; i++) await c.step();
+  return leader.node?.rawNode.raft.state === StateType.Leader;
+}
+
+test("check quorum: a leader cut off from its quorum steps down within two election timeouts", async () => {
+  for (let seed = 1; seed <= 10; seed++) {
+    assert.equal(await isolatedLeaderState(seed, true), false, `seed ${seed}`);
+    assert.equal(await isolatedLeaderState(seed, false), true, `seed ${seed} (control)`);
+  }
 });
