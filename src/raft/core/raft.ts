@@ -25,7 +25,8 @@ import {
 } from "./messages.ts";
 import { ReadOnly, type ReadState } from "./read_only.ts";
 import { Progress, ProgressState } from "./tracker/progress.ts";
-import { configToConfState, ProgressTracker, type TrackerConfig } from "./tracker/tracker.ts";
+import { applyConfig } from "./conf_apply.ts";
+import { configToConfState, ProgressTracker } from "./tracker/tracker.ts";
 import { VoteResult } from "./quorum/majority.ts";
 import { releasePendingReads, stepLeader } from "./step_leader.ts";
 import { handleVote, hup } from "./election.ts";
@@ -95,7 +96,7 @@ export class Raft {
     this.log = new RaftLog(this.cfg.storage);
     this.readOnly = new ReadOnly(this.cfg.maxPendingReads);
     const { hardState, confState } = this.cfg.storage.initialState();
-    this.#applyConfig(configFromConfState(confState));
+    applyConfig(this, configFromConfState(confState));
     if (hardState.term !== 0 || hardState.vote !== 0 || hardState.commit !== 0) {
       this.#loadState(hardState);
     }
@@ -383,7 +384,7 @@ export class Raft {
     }
     this.log.restore(s);
     this.trk = new ProgressTracker();
-    this.#applyConfig(configFromConfState(m.confState));
+    applyConfig(this, configFromConfState(m.confState));
     return true;
   }
 
@@ -391,7 +392,7 @@ export class Raft {
   applyConfChange(cc: ConfChange): ConfState {
     const res = changeConfig(this.trk.config, cc);
     if (!res.ok) return configToConfState(this.trk.config);
-    this.#applyConfig(res.config);
+    applyConfig(this, res.config);
     const cs = configToConfState(this.trk.config);
     if (this.state !== StateType.Leader) return cs;
     if (this.trk.progress.get(this.id) === undefined || this.isLearner) {
@@ -405,37 +406,6 @@ export class Raft {
       this.leadTransferee = 0;
     }
     return cs;
-  }
-
-  #applyConfig(c: TrackerConfig): void {
-    this.trk.config = c;
-    const members = new Set<number>([
-      ...c.voters[0],
-      ...c.voters[1],
-      ...c.learners,
-      ...c.learnersNext,
-    ]);
-    // A new member is probed at our last entry, so it hears from us right away.
-    const next = Math.max(this.log.lastIndex(), 1);
-    for (const id of [...this.trk.progress.keys()]) {
-      if (!members.has(id)) this.trk.progress.delete(id);
-    }
-    for (const id of [...members].sort((a, b) => a - b)) {
-      const learner = c.learners.has(id) || c.learnersNext.has(id);
-      const pr = this.trk.progress.get(id);
-      if (pr === undefined) {
-        const fresh = new Progress(next, this.cfg.maxInflightMsgs, learner);
-        if (id === this.id) {
-          fresh.match = this.log.lastIndex();
-          fresh.next = fresh.match + 1;
-        }
-        this.trk.progress.set(id, fresh);
-      } else {
-        pr.isLearner = learner && !this.trk.isVoter(id);
-      }
-    }
-    const self = this.trk.progress.get(this.id);
-    this.isLearner = self !== undefined && self.isLearner;
   }
 }
 
