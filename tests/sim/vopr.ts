@@ -289,11 +289,13 @@ class Faults {
     } else if (outsider !== undefined) {
       changes.push({ type: ConfChangeType.AddLearner, nodeId: outsider });
     } else if (cs.voters.length >= 3) {
-      changes.push({ type: ConfChangeType.RemoveNode, nodeId: victim });
+      // Remove the victim, or demote it to a learner (through learners_next when joint).
+      const type = c.prng.chance(0.3) ? ConfChangeType.AddLearner : ConfChangeType.RemoveNode;
+      changes.push({ type, nodeId: victim });
     } else {
       return;
     }
-    const transition = changes.length > 1 ? c.prng.int(3) : c.prng.chance(0.5) ? 0 : 1;
+    const transition = c.prng.int(3);
     const res = rn.proposeConfChange({
       transition: transition === 2
         ? ConfChangeTransition.JointExplicit
