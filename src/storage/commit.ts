@@ -12,7 +12,7 @@ import type { Background } from "./background.ts";
 import type { DbState } from "./db_state.ts";
 import { Memtable } from "./memtable/memtable.ts";
 import { join, walName } from "./version/file_names.ts";
-import { WalWriter } from "./wal/wal_writer.ts";
+import { walPrealloc, WalWriter } from "./wal/wal_writer.ts";
 import { type EncodedBatch, setBatchSeq } from "./write_batch.ts";
 
 interface Pending {
@@ -235,7 +235,7 @@ export class Committer {
       const n = s.vs.newFileNumber();
       const file = s.fs.open(join(s.dir, walName(n)), { create: true, truncate: true });
       await s.fs.syncDir(s.dir);
-      s.wal = new WalWriter(file, n);
+      s.wal = new WalWriter(file, n, walPrealloc(s.options.memtableBytes));
       old?.close();
     }
     s.imm = s.mem;

@@ -14,7 +14,7 @@ import { join, parseFileName, walName } from "./version/file_names.ts";
 import { VersionEdit } from "./version/version_edit.ts";
 import { VersionSet } from "./version/version_set.ts";
 import { replayWal } from "./wal/wal_reader.ts";
-import { WalWriter } from "./wal/wal_writer.ts";
+import { walPrealloc, WalWriter } from "./wal/wal_writer.ts";
 
 export async function openState(
   fs: FileSystem,
@@ -55,7 +55,7 @@ export async function openState(
     const n = vs.newFileNumber();
     const file = fs.open(join(dir, walName(n)), { create: true, truncate: true });
     await fs.syncDir(dir);
-    s.wal = new WalWriter(file, n);
+    s.wal = new WalWriter(file, n, walPrealloc(options.memtableBytes));
     s.mem = new Memtable(s.prng.fork(), n);
   }
   if (recovered.count > 0) {

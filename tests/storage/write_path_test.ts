@@ -95,8 +95,8 @@ test("operations after close fail with ClosedError", async () => {
 });
 
 test("a full disk fails the write with NoSpaceError, then writes stay failed", async () => {
-  const w = createSimWorld(8, { trace: false, fs: { capacityBytes: 64 * 1024 } });
-  const db = await openSim(w, { sync: "none" });
+  const w = createSimWorld(8, { trace: false, fs: { capacityBytes: 256 * 1024 } });
+  const db = await openSim(w, { sync: "none", memtableBytes: 16 * 1024 });
   let first: unknown;
   for (let i = 0; i < 10_000 && first === undefined; i++) {
     await db.put(`k${i}`, "x".repeat(100)).catch((e: unknown) => (first = e));

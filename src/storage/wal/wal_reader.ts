@@ -31,6 +31,8 @@ export async function replayWal(
     if (count > 0 && firstSeq + count - 1 > maxSeq) maxSeq = firstSeq + count - 1;
   }
   if (tornTail === null) return { maxSeq, records: records.length, torn: null };
+  let zeros = true; // an all-zero tail is preallocated space, not a torn write
+  for (let i = validBytes; i < bytes.length && zeros; i++) zeros = bytes[i] === 0;
   const f = fs.open(path);
   try {
     f.truncate(validBytes);
@@ -38,6 +40,7 @@ export async function replayWal(
   } finally {
     f.close();
   }
+  if (zeros) return { maxSeq, records: records.length, torn: null };
   return {
     maxSeq,
     records: records.length,
