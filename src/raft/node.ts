@@ -2,7 +2,10 @@
  * The async driver of one Raft node (STYLE §2 item 2): it turns clock time
  * into ticks, drains a bounded inbox of peer messages into the core, and runs
  * the Ready loop — persist (one fsync per Ready: group commit), then send,
- * then apply, then advance — in that order, asserted.
+ * then apply, then advance. Committed entries that an earlier Ready already
+ * made durable here are applied while this Ready's writes are fsynced: they
+ * are committed on a quorum and on this disk, so nothing waits for an fsync
+ * that does not concern it.
  *
  * Tests and the simulator call `tick()` and `runOnce()` directly; a server
  * calls `start()` to drive them from the platform clock.
@@ -24,8 +27,12 @@ export interface StateMachine {
   apply(entries: readonly Entry[]): void | Promise<void>;
   /** Replaces the state with a snapshot's image. */
   restore(snapshot: Snapshot): void | Promise<void>;
-  /** The state's image as of the last applied entry (for log compaction). */
-  image?(): Uint8Array;
+  /**
+   * The state's image as of the last applied entry, for log compaction. It
+   * may be asynchronous (a state machine that must first make its applied
+   * state durable, then returns a small marker).
+   */
+  image?(): Uint8Array | Promise<Uint8Array>;
 }
 
 export interface NodeHooks {
@@ -68,6 +75,10 @@ export class RaftNode {
   #started = false;
   /** Payload bytes applied since the last snapshot (size-based compaction). */
   #appliedBytes = 0;
+  /** Highest log index written by a completed `logStore.save`. */
+  #persistedIndex: number;
+  /** Callers of `compactNow()` waiting for the next compaction. */
+  #compactionWaiters: ((index: number) => void)[] = [];
 
   constructor(o: RaftNodeOptions) {
     this.#o = o;
@@ -77,6 +88,7 @@ export class RaftNode {
     // the configuration must be the snapshot's; later changes are re-applied.
     storage.confState = storage.snapshot().metadata.confState;
     this.rawNode = new RawNode({ ...o.raft, storage, applied: storage.snapshot().metadata.index });
+    this.#persistedIndex = storage.lastIndex();
   }
 
   /** The error that stopped the node (a failed fsync is fatal), if any. */
@@ -114,6 +126,8 @@ export class RaftNode {
         if (!this.rawNode.hasReady()) break;
         await this.#handleReady(this.rawNode.ready());
       }
+      // Asked to compact with nothing else to do (an idle node).
+      if (this.#compactionWaiters.length > 0) await this.#maybeCompact();
     } catch (err) {
       this.#failed = err;
       throw err;
@@ -124,36 +138,86 @@ export class RaftNode {
 
   async #handleReady(rd: Ready): Promise<void> {
     const o = this.#o;
+    // Committed entries already durable here (persisted by an earlier Ready)
+    // are applied while this Ready is persisted; the rest wait for it. Conf
+    // changes and snapshots keep the strict order.
+    const early = rd.snapshot === undefined ? this.#durablePrefix(rd.committedEntries) : [];
+    const applying = early.length > 0 ? this.#apply(early) : undefined;
     // 1. Persist: durable before anything that depends on it leaves (DESIGN §2.2).
     await o.logStore.save(rd);
+    this.#notePersisted(rd);
     // 2. Send.
     if (rd.messages.length > 0) o.transport.send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
     // 3. Apply.
+    await applying;
     if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
     if (rd.snapshot !== undefined) this.#appliedBytes = 0;
-    if (rd.committedEntries.length > 0) {
-      await o.stateMachine.apply(rd.committedEntries);
-      for (const e of rd.committedEntries) this.#appliedBytes += e.data.length;
-      for (const e of rd.committedEntries) this.#applyConfChange(e);
-    }
+    const late = rd.committedEntries.slice(early.length);
+    if (late.length > 0) await this.#apply(late);
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
     // 4. Advance.
     this.rawNode.advance(rd);
     await this.#maybeCompact();
   }
 
+  /** The leading committed entries that are on this disk already, up to a conf change. */
+  #durablePrefix(committed: readonly Entry[]): readonly Entry[] {
+    let n = 0;
+    while (n < committed.length) {
+      const e = committed[n];
+      if (e.index > this.#persistedIndex || e.type === EntryType.ConfChange) break;
+      n++;
+    }
+    return committed.slice(0, n);
+  }
+
+  #notePersisted(rd: Ready): void {
+    const last = rd.entries[rd.entries.length - 1];
+    // A Ready's entries may replace a conflicting suffix: the new last index is theirs.
+    if (last !== undefined) this.#persistedIndex = last.index;
+    else if (rd.snapshot !== undefined) {
+      this.#persistedIndex = Math.max(this.#persistedIndex, rd.snapshot.metadata.index);
+    }
+  }
+
+  async #apply(entries: readonly Entry[]): Promise<void> {
+    await this.#o.stateMachine.apply(entries);
+    for (const e of entries) this.#appliedBytes += e.data.length;
+    for (const e of entries) this.#applyConfChange(e);
+  }
+
+  /**
+   * Compacts the log at the next opportunity in the Ready loop (whatever the
+   * thresholds) and resolves with the snapshot index then in effect.
+   */
+  compactNow(): Promise<number> {
+    assert(this.#o.stateMachine.image !== undefined, "compaction needs stateMachine.image");
+    const done = new Promise<number>((resolve) => this.#compactionWaiters.push(resolve));
+    this.kick();
+    return done;
+  }
+
   /** Log compaction by entry count or bytes: snapshot the state machine, drop covered entries. */
   async #maybeCompact(): Promise<void> {
     const { snapshotEntries, snapshotBytes, stateMachine, logStore } = this.#o;
     if (stateMachine.image === undefined) return;
+    const waiters = this.#compactionWaiters;
     const applied = this.rawNode.raft.log.applied;
     const snapIndex = logStore.storage.snapshot().metadata.index;
     const byCount = snapshotEntries !== undefined && applied - snapIndex >= snapshotEntries;
     const byBytes = snapshotBytes !== undefined && this.#appliedBytes >= snapshotBytes;
-    if (applied <= snapIndex || (!byCount && !byBytes)) return;
-    await logStore.compact(applied, this.rawNode.status().confState, stateMachine.image());
-    this.#appliedBytes = 0;
+    const asked = waiters.length > 0;
+    if (applied > snapIndex && (byCount || byBytes || asked)) {
+      const image = await stateMachine.image();
+      await logStore.compact(applied, this.rawNode.status().confState, image);
+      this.#appliedBytes = 0;
+    }
+    if (asked) {
+      this.#compactionWaiters = [];
+      const index = logStore.storage.snapshot().metadata.index;
+      for (const resolve of waiters) resolve(index);
+    }
   }
 
   #applyConfChange(e: Entry): void {

@@ -80,14 +80,12 @@ export class NodeService implements KvService, StatusSource {
   readonly #forwarder: LeaderForwarder;
   readonly #snapshots: SnapshotReceiver;
   readonly #timeoutMs: number;
-  #compactedAt = 0;
 
   private constructor(
     readonly o: NodeServiceOptions,
     readonly engine: EngineHolder,
     readonly logStore: LogStore,
   ) {
-    this.#compactedAt = logStore.storage.snapshot().metadata.index;
     this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock);
     this.#timeoutMs = o.requestTimeoutMs ?? 5000;
     this.proposals = new Proposals(o.clock);
@@ -106,7 +104,7 @@ export class NodeService implements KvService, StatusSource {
     this.reads = new ReadBarrier(
       {
         issue: (context) => {
-          const r = this.node.rawNode.readIndex(context);
+          const r = this.node.readIndex(context);
           if (!r.ok) return r.reason;
           this.node.kick();
           return undefined;
@@ -158,6 +156,9 @@ export class NodeService implements KvService, StatusSource {
         prng: createPrng(o.seed),
         preVote: true,
         checkQuorum: true,
+        // Followers forward writes at the service level (leader_forwarder.ts), where the
+        // outcome can be tracked; a proposal on a node that just lost leadership is refused.
+        disableProposalForwarding: true,
         readOnlyOption: o.readMode === "lease" ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
       },
       logStore: this.logStore,
@@ -165,7 +166,9 @@ export class NodeService implements KvService, StatusSource {
       stateMachine: {
         apply: (entries) => this.#apply(entries),
         restore: (snapshot) => this.#restore(snapshot),
+        image: () => this.#image(),
       },
+      snapshotEntries: o.compactEntries ?? 10_000,
       hooks: {
         onReadStates: (states) => {
           for (const s of states) this.reads.confirmed(s.context, s.index);
@@ -192,24 +195,17 @@ export class NodeService implements KvService, StatusSource {
       })));
       for (const e of entries) this.proposals.applied(e.index, e.term, outcomes.get(e.index));
       this.reads.applied();
-      // Conf changes of this batch are applied by the driver after us: compact another time.
-      if (!entries.some((e) => e.type === EntryType.ConfChange)) await this.#compactIfDue();
     });
   }
 
   /**
-   * Compacts the Raft log up to the applied index once it is durable in the
-   * engine (the engine's WAL is off, so flush first): entries the engine holds
-   * durably are no longer needed for recovery, and a follower that needs them
-   * gets an engine snapshot instead.
+   * The Raft snapshot image for log compaction: the engine is the image, so
+   * make the applied state durable (the engine's WAL is off) and return the
+   * marker. The driver then drops log entries up to the applied index.
    */
-  async #compactIfDue(force = false): Promise<void> {
-    const applied = this.engine.kv.appliedIndex;
-    const due = applied - this.#compactedAt >= (this.o.compactEntries ?? 10_000);
-    if (!(due || (force && applied > this.#compactedAt))) return;
-    await this.engine.db.flush();
-    await this.logStore.compact(applied, this.node.rawNode.status().confState, SNAPSHOT_MARKER);
-    this.#compactedAt = applied;
+  async #image(): Promise<Uint8Array> {
+    await this.engine.locked(() => this.engine.db.flush());
+    return SNAPSHOT_MARKER;
   }
 
   /** Raft installs a snapshot: the engine must already hold it (swapped in on receipt). */
@@ -251,7 +247,7 @@ export class NodeService implements KvService, StatusSource {
       }
       return this.#forwarder.forward(leader.address, command, this.#timeoutMs);
     }
-    const r = this.node.rawNode.propose(encodeCommand(command));
+    const r = this.node.propose(encodeCommand(command));
     if (!r.ok) {
       const leader = this.#leader();
       return Promise.reject(stepError(r.reason, leader.id, leader.address));
@@ -318,8 +314,7 @@ export class NodeService implements KvService, StatusSource {
 
   /** Admin: compacts the Raft log now (after making the engine durable). */
   async snapshot(): Promise<{ index: number }> {
-    await this.engine.locked(() => this.#compactIfDue(true));
-    return { index: this.#compactedAt };
+    return { index: await this.node.compactNow() };
   }
 
   /** Admin: moves leadership to `id` and waits until it leads (or an election timeout). */

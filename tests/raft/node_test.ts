@@ -85,7 +85,7 @@ async function makeNode(voters: number[], log: string[], opts: MakeOpts = {}) {
   return { node, sent, applied, clock, store };
 }
 
-test("node: persists before sending, and sends before applying", async () => {
+test("node: persists before sending; entries durable earlier apply without waiting", async () => {
   const log: string[] = [];
   const { node, sent } = await makeNode([1, 2, 3], log);
   node.rawNode.campaign();
@@ -115,8 +115,22 @@ test("node: persists before sending, and sends before applying", async () => {
     });
   }
   await node.runOnce();
-  // Commit-only hard state needs no fsync; messages go out, then the entry applies.
-  assert.deepEqual(log, ["send 2", "apply 1"]);
+  // Commit-only hard state needs no fsync. The entry was made durable by an
+  // earlier Ready, so it applies without waiting for this Ready's persist.
+  assert.deepEqual(log, ["apply 1", "send 2"]);
+});
+
+test("node: an entry committed in the Ready that persists it applies only after the fsync", async () => {
+  const log: string[] = [];
+  const { node } = await makeNode([1], log);
+  node.rawNode.campaign();
+  await node.runOnce();
+  log.length = 0;
+  assert.ok(node.rawNode.propose(utf8("x")).ok);
+  await node.runOnce();
+  const sync = log.indexOf("sync");
+  const applyX = log.findIndex((l) => l.startsWith("apply"));
+  assert.ok(sync >= 0 && applyX > sync, log.join(", "));
 });
 
 test("node: group commit — many proposals, one fsync", async () => {
@@ -195,4 +209,17 @@ test("node: requests first catch up on ticks missed while the process was stalle
   assert.equal(node.rawNode.raft.tickCount, before);
   node.readIndex(utf8("r"));
   assert.equal(node.rawNode.raft.tickCount, before + 100);
+});
+
+test("node: compactNow compacts an idle node's log at its applied index", async () => {
+  const log: string[] = [];
+  const { node } = await makeNode([1], log);
+  node.rawNode.campaign();
+  await node.runOnce();
+  for (let i = 0; i < 5; i++) assert.ok(node.rawNode.propose(utf8(`c${i}`)).ok);
+  await node.runOnce();
+  const applied = node.rawNode.raft.log.applied;
+  const index = await node.compactNow();
+  assert.equal(index, applied);
+  assert.equal(node.rawNode.raft.log.storage.snapshot().metadata.index, applied);
 });
