@@ -14,7 +14,7 @@ async function source(seed: number): Promise<Db> {
   const db = await Db.open(world.fs, "src", { wal: false });
   const prng = createPrng(seed);
   for (let b = 0; b < 20; b++) {
-    const ops = Array.from({ length: 50 }, (_, i) => ({
+    const ops = Array.from({ length: 50 }, () => ({
       type: "put" as const,
       key: prng.fill(new Uint8Array(1 + prng.int(40))),
       value: prng.fill(new Uint8Array(prng.chance(0.01) ? 300_000 : prng.int(200))),
