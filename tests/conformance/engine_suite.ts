@@ -151,8 +151,14 @@ async function step(r: Run, w: ReturnType<typeof createSimWorld>, opts: DbOption
     r.log.push("flush");
     await r.db.flush();
   } else if (roll < 95) {
-    r.log.push("compactRange");
-    await r.db.compactRange();
+    if (p.chance(0.5)) {
+      r.log.push("compactRange");
+      await r.db.compactRange();
+    } else {
+      const [a, b] = [randomKey(p), randomKey(p)].sort();
+      r.log.push(`compactRange ${a} ${b}`);
+      await r.db.compactRange(a, b);
+    }
   } else if (roll < 98) {
     r.log.push("reopen");
     addTotals(r.db);
