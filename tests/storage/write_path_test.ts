@@ -127,3 +127,34 @@ test("the table cache keeps at most maxOpenTables files open, and reads stay rig
   assert.equal(n, 600);
   await db.close();
 });
+
+test("with a clock, background steps yield on timers and still finish (sim clock driven)", async () => {
+  const w = world(10);
+  const db = await openSim(w, {
+    sync: "always",
+    memtableBytes: 4096,
+    tableFileBytes: 1024,
+    clock: w.clock,
+  });
+  /** Awaits `p` while advancing virtual time, as a real event loop would. */
+  async function drive<T>(p: Promise<T>): Promise<T> {
+    let done = false;
+    const out = p.finally(() => (done = true));
+    for (let i = 0; !done && i < 100_000; i++) {
+      w.clock.advance(1);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    assert.ok(done, "operation did not finish");
+    return await out;
+  }
+  for (let i = 0; i < 400; i++) {
+    await drive(db.put(`k${String(i % 150).padStart(3, "0")}`, `v${i}-${"x".repeat(60)}`));
+  }
+  await drive(db.flush());
+  await drive(db.compactRange());
+  for (let i = 250; i < 400; i++) {
+    assert.equal(str(db.get(`k${String(i % 150).padStart(3, "0")}`)), `v${i}-${"x".repeat(60)}`);
+  }
+  assert.ok(db.stats().flushes > 5 && db.stats().compactions + db.stats().trivialMoves > 0);
+  await drive(db.close());
+});
