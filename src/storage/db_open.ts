@@ -23,13 +23,13 @@ export async function openState(
 ): Promise<DbState> {
   fs.mkdir(dir);
   const vs = new VersionSet(fs, dir);
-  const { manifest, tornTail } = vs.recover();
+  const { manifest, tornTail, fileBytes } = vs.recover();
   const s = new DbState(fs, dir, options, vs);
   if (manifest !== undefined && tornTail !== null) {
     s.tornTails.push({
       file: manifest,
       offset: tornTail.offset,
-      droppedBytes: -1,
+      droppedBytes: fileBytes - tornTail.offset,
       reason: tornTail.reason,
     });
   }

@@ -226,6 +226,22 @@ test("flipped byte in the manifest: CorruptionError naming the manifest", async 
   }
 });
 
+test("a cut-short last manifest record is an interrupted append: ignored and reported", async () => {
+  const { w, manifest } = await manifestWorld(20);
+  const path = `${DIR}/${manifest}`;
+  const size = w.fs.stat(path)?.size ?? 0;
+  const f = w.fs.open(path);
+  f.truncate(size - 3); // the open's last edit (the new log number) loses its tail
+  await f.sync();
+  f.close();
+  const db = await openSim(w);
+  for (let i = 0; i < 300; i++) assert.equal(str(db.get(key(i))), val(i));
+  const torn = db.stats().tornTails.filter((t) => t.file === manifest);
+  assert.equal(torn.length, 1);
+  assert.ok(torn[0].droppedBytes > 0 && torn[0].offset + torn[0].droppedBytes === size - 3);
+  await db.close();
+});
+
 test("flipped byte in CURRENT", async () => {
   const { w } = await manifestWorld(19);
   w.fs.flipByte(`${DIR}/CURRENT`, 12);

@@ -43,9 +43,9 @@ export class VersionSet {
   }
 
   /** Loads the state CURRENT points to; `manifest` is undefined for a new database. */
-  recover(): { manifest: string | undefined; tornTail: TornTail | null } {
+  recover(): { manifest: string | undefined; tornTail: TornTail | null; fileBytes: number } {
     const name = readCurrent(this.fs, this.dir);
-    if (name === undefined) return { manifest: undefined, tornTail: null };
+    if (name === undefined) return { manifest: undefined, tornTail: null, fileBytes: 0 };
     const path = join(this.dir, name);
     if (this.fs.stat(path) === undefined) {
       throw new CorruptionError(name, 0, "manifest named by CURRENT is missing");
@@ -72,7 +72,7 @@ export class VersionSet {
     }
     for (const level of v.levels) for (const f of level) this.markUsed(f.number);
     this.current = v;
-    return { manifest: name, tornTail };
+    return { manifest: name, tornTail, fileBytes: bytes.length };
   }
 
   /** Starts a new manifest holding the whole current state and points CURRENT at it. */
