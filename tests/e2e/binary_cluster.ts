@@ -23,18 +23,19 @@ export class BinaryCluster {
   readonly nodes = new Map<number, NodeProc>();
   readonly #root: string;
 
-  private constructor(readonly peersFlag: string, root: string) {
+  private constructor(readonly peersFlag: string, root: string, readonly extraArgs: string[]) {
     this.#root = root;
   }
 
-  static async start(size: number): Promise<BinaryCluster> {
+  /** Starts `size` nodes; `extraArgs` go to every node (e.g. ["--read-mode", "lease"]). */
+  static async start(size: number, extraArgs: string[] = []): Promise<BinaryCluster> {
     if (!fs.existsSync(BINARY)) throw new Error(`${BINARY} is missing: run ./compile.sh first`);
     const ports = await freePorts(size * 3);
     const root = makeTempDir("tinykv-e2e-");
     const peers = Array.from({ length: size }, (_, i) => `${i + 1}=127.0.0.1:${ports[i]}`).join(
       ",",
     );
-    const c = new BinaryCluster(peers, root);
+    const c = new BinaryCluster(peers, root, extraArgs);
     for (let i = 1; i <= size; i++) {
       c.nodes.set(i, {
         id: i,
@@ -67,6 +68,7 @@ export class BinaryCluster {
       String(n.httpPort),
       "--resp-port",
       String(n.respPort),
+      ...this.extraArgs,
     ], { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
     proc.stderr?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
