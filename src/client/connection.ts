@@ -11,6 +11,7 @@ import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { errorMessage } from "../util/errors.ts";
 import { FrameDecoder } from "../util/frame.ts";
+import { splitHostPort } from "../util/host_port.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { decodeWireFrame, encodeWireFrame } from "../wire/frame_codec.ts";
 import { TinyKvError } from "./errors.ts";
@@ -47,10 +48,9 @@ export class ClientConnection {
   }
 
   static async open(net: Net, clock: Clock, address: string): Promise<ClientConnection> {
-    const colon = address.lastIndexOf(":");
-    const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
+    const { host, port } = splitHostPort(address);
     try {
-      const conn = await net.connect(host, Number(address.slice(colon + 1)));
+      const conn = await net.connect(host, port);
       return new ClientConnection(address, conn, clock);
     } catch (err) {
       throw new TinyKvError(

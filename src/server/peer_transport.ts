@@ -12,6 +12,7 @@ import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
 import { type Message, MessageType } from "../raft/core/messages.ts";
 import type { Transport } from "../raft/transport.ts";
 import { concatBytes } from "../util/bytes.ts";
+import { splitHostPort } from "../util/host_port.ts";
 import { encodeWireFrame } from "../wire/frame_codec.ts";
 import { raftMessageToWire } from "./raft_codec.ts";
 
@@ -108,9 +109,8 @@ class PeerLink {
       return;
     }
     this.#connecting = true;
-    const colon = this.address.lastIndexOf(":");
-    const host = this.address.slice(0, colon).replace(/^\[|\]$/g, "");
-    this.o.net.connect(host, Number(this.address.slice(colon + 1))).then((conn) => {
+    const { host, port } = splitHostPort(this.address);
+    this.o.net.connect(host, port).then((conn) => {
       this.#connecting = false;
       if (this.#closed) return conn.close();
       this.#conn = conn;

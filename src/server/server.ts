@@ -4,6 +4,7 @@
  * protobuf port (clients and peers), the RESP port and the HTTP endpoint.
  */
 import type { Platform } from "../platform/types.ts";
+import { splitHostPort } from "../util/host_port.ts";
 import { createStatusApp } from "./http/status_app.ts";
 import { checkIdentity, clusterIdOf } from "./identity.ts";
 import { KvPort } from "./kv_port.ts";
@@ -37,14 +38,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function hostPort(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  return {
-    host: address.slice(0, colon).replace(/^\[|\]$/g, ""),
-    port: Number(address.slice(colon + 1)),
-  };
-}
-
 function openNode(platform: Platform, config: ServerConfig): Promise<NodeService> {
   return NodeService.open({
     id: config.id,
@@ -68,7 +61,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const own = config.peers.get(config.id);
   if (own === undefined) throw new Error(`--peers does not list this node (id ${config.id})`);
-  const { host, port } = hostPort(own);
+  const { host, port } = splitHostPort(own);
   const clusterId = clusterIdOf(config.peers, config.clusterToken);
   await checkIdentity(platform.fs, config.dataDir, clusterId, config.id);
   const node = await openNode(platform, config);
