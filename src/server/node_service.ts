@@ -173,6 +173,9 @@ export class NodeService implements KvService, StatusSource {
         onReadStates: (states) => {
           for (const s of states) this.reads.confirmed(s.context, s.index);
         },
+        // A new leader (or none) drops the reads the old one had not confirmed:
+        // fail them now so clients retry at once instead of waiting for a timeout.
+        onSoftState: () => this.reads.abortUnconfirmed("leadership changed"),
       },
       clock: o.clock,
       tickMs: o.tickMs ?? 100,

@@ -88,6 +88,20 @@ export class ReadBarrier {
     }
   }
 
+  /**
+   * Fails every round waiting for confirmation (leadership changed: the core
+   * drops reads it has not confirmed). The reads were not served: retrying is safe.
+   */
+  abortUnconfirmed(reason: string): void {
+    for (const [id, round] of this.#rounds) {
+      if (round.index >= 0) continue; // confirmed: only waits for the local apply
+      this.#rounds.delete(id);
+      if (round.timer !== undefined) this.clock.clearTimeout(round.timer);
+      const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${reason}`);
+      for (const reject of round.rejecters) reject(err);
+    }
+  }
+
   get pendingRounds(): number {
     return this.#rounds.size;
   }

@@ -1,0 +1,62 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { SimClock } from "../../src/platform/sim/sim_clock.ts";
+import { ServiceError } from "../../src/server/kv_service.ts";
+import { ReadBarrier } from "../../src/server/read_barrier.ts";
+
+function setup() {
+  const clock = new SimClock();
+  const issued: Uint8Array[] = [];
+  let applied = 0;
+  const barrier = new ReadBarrier(
+    {
+      issue: (context) => void issued.push(context),
+      appliedIndex: () => applied,
+    },
+    clock,
+    5000,
+  );
+  return { clock, issued, barrier, setApplied: (n: number) => void (applied = n) };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+test("ReadBarrier: reads arriving together share one round, served once applied", async () => {
+  const { issued, barrier, setApplied } = setup();
+  let served = 0;
+  const reads = Array.from({ length: 10 }, () => barrier.wait().then(() => served++));
+  await flush();
+  assert.equal(issued.length, 1, "one ReadIndex round for the burst");
+  barrier.confirmed(issued[0], 7);
+  await flush();
+  assert.equal(served, 0, "not before the state machine applied index 7");
+  setApplied(7);
+  barrier.applied();
+  await Promise.all(reads);
+  assert.equal(served, 10);
+});
+
+test("ReadBarrier: a leadership change fails unconfirmed rounds at once, not confirmed ones", async () => {
+  const { issued, barrier, setApplied } = setup();
+  const first = barrier.wait();
+  await flush();
+  barrier.confirmed(issued[0], 3);
+  const second = barrier.wait();
+  await flush();
+  barrier.abortUnconfirmed("leadership changed");
+  await assert.rejects(
+    second,
+    (e: unknown) => e instanceof ServiceError && /leadership/.test(e.message),
+  );
+  setApplied(3);
+  barrier.applied();
+  await first;
+});
+
+test("ReadBarrier: an unconfirmed round times out as a retryable error", async () => {
+  const { clock, barrier } = setup();
+  const read = barrier.wait();
+  await flush();
+  clock.advance(5000);
+  await assert.rejects(read, /not confirmed in time/);
+});
