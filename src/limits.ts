@@ -104,7 +104,7 @@ export const RAFT_INFLIGHT_MSGS_MAX = 256;
 export const RAFT_MSG_BYTES_MAX = 1 * MiB;
 /** Uncommitted log bytes at which the leader refuses new proposals. */
 export const RAFT_UNCOMMITTED_BYTES_MAX = 512 * MiB;
-/** Proposals waiting to enter the log on one node. */
+/** Writes proposed on one node and waiting to be applied; beyond it writes are refused. */
 export const PROPOSALS_PENDING_MAX = 65_536;
 /** ReadIndex requests waiting for confirmation on one node. */
 export const READ_INDEX_PENDING_MAX = 65_536;
@@ -112,7 +112,7 @@ export const READ_INDEX_PENDING_MAX = 65_536;
 export const RAFT_INBOX_MSGS_MAX = 65_536;
 /** Snapshot transfer chunk size. */
 export const SNAPSHOT_CHUNK_BYTES = 4 * MiB;
-/** Largest snapshot a node accepts from a peer (reassembled in memory). */
+/** Largest snapshot stream a node accepts from a peer (imported into a staging engine). */
 export const SNAPSHOT_BYTES_MAX = 4 * 1024 * MiB;
 /** Messages queued for one peer while its connection is slow or down. */
 export const PEER_QUEUE_MSGS_MAX = 8192;

@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as limits from "../src/limits.ts";
 
 test("limits: every limit is a positive safe integer and the load-time relations hold", () => {
@@ -9,4 +11,11 @@ test("limits: every limit is a positive safe integer and the load-time relations
   assert.ok(limits.L0_FILES_SLOWDOWN < limits.L0_FILES_STOP);
   assert.ok(limits.VALUE_BYTES_MAX < limits.FRAME_BYTES_MAX);
   assert.ok(limits.FRAME_BYTES_MAX < 2 ** 32);
+});
+
+test("limits: every limit in src/limits.ts is documented in docs/limits.md", () => {
+  const root = path.resolve(import.meta.dirname ?? ".", "..");
+  const doc = fs.readFileSync(path.join(root, "docs", "limits.md"), "utf8");
+  const missing = Object.keys(limits).filter((name) => !doc.includes(`\`${name}\``));
+  assert.deepEqual(missing, []);
 });

@@ -250,6 +250,9 @@ export class NodeService implements KvService, StatusSource {
       }
       return this.#forwarder.forward(leader.address, command, this.#timeoutMs);
     }
+    if (this.proposals.full) {
+      return Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "too many writes in flight"));
+    }
     const r = this.node.propose(encodeCommand(command));
     if (!r.ok) {
       const leader = this.#leader();

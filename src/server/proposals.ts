@@ -6,6 +6,7 @@
  */
 import { fromBinary } from "@bufbuild/protobuf";
 import { ClientResponseSchema, ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { PROPOSALS_PENDING_MAX } from "../limits.ts";
 import type { Clock, TimerId } from "../platform/types.ts";
 import { ServiceError } from "./kv_service.ts";
 
@@ -19,10 +20,15 @@ interface Waiter {
 export class Proposals {
   readonly #waiting = new Map<number, Waiter>();
 
-  constructor(readonly clock: Clock) {}
+  constructor(readonly clock: Clock, readonly max = PROPOSALS_PENDING_MAX) {}
 
   get size(): number {
     return this.#waiting.size;
+  }
+
+  /** True when no more proposals may wait (PROPOSALS_PENDING_MAX). */
+  get full(): boolean {
+    return this.#waiting.size >= this.max;
   }
 
   /** Waits for the entry proposed at (index, term), up to `timeoutMs`. */

@@ -1,0 +1,40 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ClientResponseSchema, ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { SimClock } from "../../src/platform/sim/sim_clock.ts";
+import { ServiceError } from "../../src/server/kv_service.ts";
+import { Proposals } from "../../src/server/proposals.ts";
+
+const outcome = (index: bigint) =>
+  toBinary(
+    ClientResponseSchema,
+    create(ClientResponseSchema, { body: { case: "write", value: { index, applied: true } } }),
+  );
+
+test("Proposals: resolved by the entry at their (index, term); another term means not applied", async () => {
+  const p = new Proposals(new SimClock());
+  const ours = p.wait(5, 2, 1000);
+  const overwritten = p.wait(6, 2, 1000);
+  p.applied(5, 2, outcome(5n));
+  p.applied(6, 3, outcome(6n));
+  assert.equal((await ours).index, 5n);
+  await assert.rejects(
+    overwritten,
+    (e: unknown) => e instanceof ServiceError && e.code === ErrorCode.UNAVAILABLE,
+  );
+});
+
+test("Proposals: a write not applied in time is TIMEOUT (outcome unknown); the count is bounded", async () => {
+  const clock = new SimClock();
+  const p = new Proposals(clock, 2);
+  const late = p.wait(1, 1, 100);
+  p.wait(2, 1, 100).catch(() => {});
+  assert.equal(p.full, true, "PROPOSALS_PENDING_MAX reached");
+  clock.advance(100);
+  await assert.rejects(
+    late,
+    (e: unknown) => e instanceof ServiceError && e.code === ErrorCode.TIMEOUT,
+  );
+  assert.equal(p.full, false);
+});
