@@ -23,7 +23,8 @@ function hello(ctx: RespContext, args: readonly Uint8Array[]): Reply {
   for (let i = 2; i < args.length; i++) {
     const opt = upper(args[i]);
     if (opt === "SETNAME" && args[i + 1] !== undefined) ctx.conn.name = fromUtf8(args[++i]);
-    else if (opt === "AUTH" && args[i + 2] !== undefined) i += 2; // no users: any AUTH passes
+    // TinyKV has no users: AUTH is accepted and ignored.
+    else if (opt === "AUTH" && args[i + 2] !== undefined) i += 2;
     else throw new RespCommandError("syntax error in HELLO");
   }
   const role = ctx.service.status().role === "leader" ? "master" : "replica";

@@ -197,3 +197,17 @@ test("RESP: redis-cli works against the port (HELLO, SET, GET, INCR, DBSIZE, --s
     await server.close();
   }
 });
+
+test("RESP: HELLO 3 switches to RESP3 (maps, nulls), keeps AUTH/SETNAME; HELLO 4 is NOPROTO", async () => {
+  const { server } = await start();
+  try {
+    const input = cmd("HELLO", "3", "AUTH", "u", "p", "SETNAME", "app") + cmd("CLIENT", "GETNAME") +
+      cmd("GET", "missing") + cmd("HELLO", "4");
+    const { text } = await raw(server.port, input, (t) => t.includes("NOPROTO"));
+    assert.match(text, /^%7\r\n\$6\r\nserver\r\n\$5\r\nredis\r\n/);
+    assert.match(text, /\$5\r\nproto\r\n:3\r\n/);
+    assert.match(text, /\$3\r\napp\r\n_\r\n-NOPROTO unsupported protocol version\r\n$/);
+  } finally {
+    await server.close();
+  }
+});
