@@ -11,6 +11,7 @@ import { equalBytes } from "../../util/bytes.ts";
 import { compareStored, readTrailerSeq, TRAILER_BYTES, ValueKind } from "../internal_key.ts";
 import type { BlockCache, CacheEntry } from "../cache/block_cache.ts";
 import type { Cursor } from "../iterator/cursor.ts";
+import { TwoLevelCursor } from "../iterator/two_level.ts";
 import { Block, BlockCursor } from "./block.ts";
 import { bloomMayContain } from "./bloom.ts";
 import {
@@ -150,7 +151,12 @@ export class TableReader {
   }
 
   cursor(fillCache = true): Cursor {
-    return new TableCursor(this, fillCache);
+    // Two levels: the index picks a data block, a BlockCursor walks it.
+    return new TwoLevelCursor({
+      partCount: this.blockCount,
+      openPart: (i) => new BlockCursor(this.block(i, fillCache)),
+      findPart: (key, seq) => this.findBlock(key, seq),
+    }, "table");
   }
 
   /** Closes the file descriptor; a later block read reopens it (the table is still live). */
@@ -172,64 +178,5 @@ function decodeEntryHandle(value: Uint8Array, name: string, at: number): BlockHa
   } catch (err) {
     if (err instanceof DecodeError) throw new CorruptionError(name, at, `bad block handle`);
     throw err;
-  }
-}
-
-/** Two-level cursor: index position plus a cursor in that data block. */
-class TableCursor implements Cursor {
-  #i = -1;
-  #c: BlockCursor | undefined;
-
-  constructor(readonly table: TableReader, readonly fillCache: boolean) {}
-
-  #load(i: number): BlockCursor | undefined {
-    this.#i = i;
-    if (i < 0 || i >= this.table.blockCount) return (this.#c = undefined);
-    return (this.#c = new BlockCursor(this.table.block(i, this.fillCache)));
-  }
-  #skipForward(): void {
-    while (this.#c !== undefined && !this.#c.valid()) this.#load(this.#i + 1)?.seekToFirst();
-  }
-  #skipBackward(): void {
-    while (this.#c !== undefined && !this.#c.valid()) this.#load(this.#i - 1)?.seekToLast();
-  }
-  valid(): boolean {
-    return this.#c !== undefined && this.#c.valid();
-  }
-  seekToFirst(): void {
-    this.#load(0)?.seekToFirst();
-    this.#skipForward();
-  }
-  seekToLast(): void {
-    this.#load(this.table.blockCount - 1)?.seekToLast();
-    this.#skipBackward();
-  }
-  seek(key: Uint8Array, seq: number): void {
-    this.#load(this.table.findBlock(key, seq))?.seek(key, seq);
-    this.#skipForward();
-  }
-  next(): void {
-    this.#c?.next();
-    this.#skipForward();
-  }
-  prev(): void {
-    this.#c?.prev();
-    this.#skipBackward();
-  }
-  #cur(): BlockCursor {
-    if (this.#c === undefined) throw new Error("table cursor is not valid");
-    return this.#c;
-  }
-  key(): Uint8Array {
-    return this.#cur().key();
-  }
-  seq(): number {
-    return this.#cur().seq();
-  }
-  kind(): ValueKind {
-    return this.#cur().kind();
-  }
-  value(): Uint8Array {
-    return this.#cur().value();
   }
 }
