@@ -11,6 +11,9 @@
  *    `RawNode.applyConfChange`. Serve reads whose `readStates` index is applied.
  * 4. Call `RawNode.advance(ready)`. Only then may `ready()` be called again.
  *
+ * Allowed overlap: committed entries that an earlier Ready already persisted
+ * may be applied while this Ready is persisted (docs/raft.md, the driver).
+ *
  * A Ready and the entries in it must not be mutated.
  */
 import type { Entry, HardState, Message, Snapshot } from "./messages.ts";
