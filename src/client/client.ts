@@ -26,6 +26,8 @@ export interface ClientOptions {
   readonly deadlineMs?: number;
   /** Time one attempt waits for its response (default 3 s). */
   readonly attemptTimeoutMs?: number;
+  /** The cluster's admin token, for membership/transfer/snapshot requests. */
+  readonly adminToken?: string;
 }
 
 const BACKOFF_MIN_MS = 10;
@@ -91,6 +93,7 @@ export class ClientCore {
           clientId: sequence === undefined ? 0 : this.clientId,
           sequence: sequence ?? 0,
           ackedSequence: sequence === undefined ? 0 : this.#ackedSequence(),
+          adminToken: this.options.adminToken,
         });
         const e = response.error;
         if (e === undefined) return response;

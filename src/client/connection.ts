@@ -30,6 +30,8 @@ export interface CallOptions {
   readonly clientId?: number;
   readonly sequence?: number;
   readonly ackedSequence?: number;
+  /** Sent with admin requests when the cluster has an admin token. */
+  readonly adminToken?: string;
 }
 
 export class ClientConnection {
@@ -82,6 +84,7 @@ export class ClientConnection {
       sequence: BigInt(options.sequence ?? 0),
       ackedSequence: BigInt(options.ackedSequence ?? 0),
       timeoutMs: Math.min(0xffff_ffff, Math.ceil(options.timeoutMs)),
+      adminToken: options.adminToken ?? "",
       body,
     });
     return new Promise<ClientResponse>((resolve, reject) => {

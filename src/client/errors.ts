@@ -10,6 +10,8 @@ export type ClientErrorCode =
   | "UNAVAILABLE"
   | "CONDITION_FAILED"
   | "CORRUPTION"
+  | "FAILED_PRECONDITION"
+  | "UNAUTHORIZED"
   | "CONNECTION_LOST";
 
 export class TinyKvError extends Error {
@@ -35,6 +37,8 @@ const NAMES: Record<ErrorCode, ClientErrorCode | undefined> = {
   [ErrorCode.UNAVAILABLE]: "UNAVAILABLE",
   [ErrorCode.CONDITION_FAILED]: "CONDITION_FAILED",
   [ErrorCode.CORRUPTION]: "CORRUPTION",
+  [ErrorCode.FAILED_PRECONDITION]: "FAILED_PRECONDITION",
+  [ErrorCode.UNAUTHORIZED]: "UNAUTHORIZED",
 };
 
 /** Maps a wire error to a client error; unknown codes are treated as UNAVAILABLE. */

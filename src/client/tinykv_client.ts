@@ -5,6 +5,7 @@
  */
 import { ReadConsistency } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type {
+  AdminResponse,
   ClientResponse,
   GetResponse,
   Member,
@@ -205,7 +206,57 @@ export class TinyKvClient {
     };
   }
 
+  /**
+   * Admin: adds node `id` listening at `address` (host:port of its protobuf
+   * port). It joins as a learner and is promoted to voter once caught up,
+   * unless `learnerOnly`. Resolves with the membership afterwards.
+   */
+  async addMember(
+    id: number,
+    address: string,
+    options: { learnerOnly?: boolean } = {},
+  ): Promise<MemberInfo[]> {
+    const body = { id: BigInt(id), address, learnerOnly: options.learnerOnly ?? false };
+    return membersOf(adminOf(await this.#core.read({ case: "memberAdd", value: body })));
+  }
+
+  /** Admin: removes node `id` (the leader first hands leadership to another voter). */
+  async removeMember(id: number): Promise<MemberInfo[]> {
+    const body = { id: BigInt(id) };
+    return membersOf(adminOf(await this.#core.read({ case: "memberRemove", value: body })));
+  }
+
+  /** Admin: makes node `id` the leader; resolves once it leads. */
+  async transferLeader(id: number): Promise<void> {
+    await this.#core.read({ case: "transferLeader", value: { id: BigInt(id) } });
+  }
+
+  /** Admin: compacts the leader's Raft log; resolves with the index it is compacted to. */
+  async snapshot(): Promise<number> {
+    const r = adminOf(await this.#core.read({ case: "snapshot", value: {} }));
+    return u64ToNumber(r.snapshotIndex, "snapshot index");
+  }
+
   close(): void {
     this.#core.close();
   }
+}
+
+export interface MemberInfo {
+  readonly id: number;
+  readonly address: string;
+  readonly learner: boolean;
+}
+
+function adminOf(r: ClientResponse): AdminResponse {
+  if (r.body.case === "admin") return r.body.value;
+  throw unexpected(r.body, "admin");
+}
+
+function membersOf(r: AdminResponse): MemberInfo[] {
+  return r.members.map((m) => ({
+    id: u64ToNumber(m.id, "member id"),
+    address: m.address,
+    learner: m.learner,
+  }));
 }

@@ -27,6 +27,7 @@ import {
   parseSessionKey,
   SESSION_PREFIX,
 } from "./keyspace.ts";
+import { type MemberAddressWrite, memberWriteOp } from "./members.ts";
 import { Sessions } from "./sessions.ts";
 import { WriteSet } from "./write_set.ts";
 
@@ -34,6 +35,8 @@ import { WriteSet } from "./write_set.ts";
 export interface ApplyEntry {
   readonly index: number;
   readonly data: Uint8Array | null;
+  /** Address-book changes a membership entry makes (written in the same batch). */
+  readonly members?: readonly MemberAddressWrite[];
 }
 
 export interface StoredValue {
@@ -96,6 +99,11 @@ export class KvStateMachine {
       assert(e.index === last + 1, `apply gap: entry ${e.index} after ${last}`);
       last = e.index;
       if (e.data !== null) outcomes.set(e.index, this.#applyOne(e.index, e.data, ws));
+      for (const m of e.members ?? []) {
+        const op = memberWriteOp(m);
+        if (op.value === null) ws.delete(op.key);
+        else ws.put(op.key, op.value);
+      }
       if (ws.bytes >= APPLY_BATCH_BYTES_MAX || ws.size >= APPLY_BATCH_OPS_MAX) {
         await this.#commit(ws, last);
       }

@@ -26,6 +26,7 @@ import { u64ToNumber } from "../util/ids.ts";
 import { decodeWireFrame, encodeWireFrame, WireError } from "../wire/frame_codec.ts";
 import type { Consistency, KvService } from "./kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
+import type { AdminAccess } from "./admin_handler.ts";
 
 /** Where Raft messages from authenticated peers go. */
 export interface PeerSink {
@@ -39,6 +40,8 @@ export interface KvPortOptions {
   readonly service: KvService;
   readonly consistency?: Consistency;
   readonly peers?: PeerSink;
+  /** Admin requests (membership, transfer, snapshot); refused when absent. */
+  readonly admin?: AdminAccess;
   /** When set, peers must present it in Hello. */
   readonly clusterToken?: string;
   readonly connectionsMax?: number;
@@ -71,7 +74,8 @@ class PortConnection {
     const b = frame.body;
     if (b.case === "request") {
       const requestId = b.value.requestId;
-      handleRequest(b.value, this.o.service, this.o.consistency ?? "linearizable").then(
+      const consistency = this.o.consistency ?? "linearizable";
+      handleRequest(b.value, this.o.service, consistency, this.o.admin).then(
         (r) => this.#respond({ ...r, requestId }),
         (err) => this.#respond({ requestId, error: internal(err) }),
       );

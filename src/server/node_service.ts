@@ -29,6 +29,9 @@ import { ReadBarrier } from "./read_barrier.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { EngineHolder } from "./engine_holder.ts";
 import { exportSnapshot } from "../kv/kv_snapshot.ts";
+import { type MemberAddressWrite, readMembers } from "../kv/members.ts";
+import { AddressBook, memberWritesOf } from "./address_book.ts";
+import { Membership } from "./membership.ts";
 
 export interface NodeServiceOptions {
   readonly id: number;
@@ -48,6 +51,13 @@ export interface NodeServiceOptions {
   readonly requestTimeoutMs?: number;
   /** Compact the Raft log after this many applied entries (default 10,000). */
   readonly compactEntries?: number;
+  /**
+   * Start with no configuration and wait to be added by the cluster's leader
+   * (`member add`), instead of bootstrapping a new cluster from `peers`.
+   */
+  readonly join?: boolean;
+  /** How long one membership step (apply, learner catch-up) may take (default 60 s). */
+  readonly membershipStepTimeoutMs?: number;
 }
 
 /**
@@ -80,11 +90,14 @@ export class NodeService implements KvService, StatusSource {
   readonly #forwarder: LeaderForwarder;
   readonly #snapshots: SnapshotReceiver;
   readonly #timeoutMs: number;
+  readonly addresses: AddressBook;
+  readonly membership: Membership;
 
   private constructor(
     readonly o: NodeServiceOptions,
     readonly engine: EngineHolder,
     readonly logStore: LogStore,
+    replicatedAddresses: ReadonlyMap<number, string>,
   ) {
     this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock);
     this.#timeoutMs = o.requestTimeoutMs ?? 5000;
@@ -99,8 +112,22 @@ export class NodeService implements KvService, StatusSource {
       onSnapshotStatus: (id, ok) => this.node.rawNode.reportSnapshot(id, ok),
       snapshotSource: () => exportSnapshot(this.engine.db),
     });
-    this.transport.setPeers(o.peers);
+    this.addresses = new AddressBook(
+      o.peers,
+      replicatedAddresses,
+      (all) => this.transport.setPeers(all),
+    );
+    this.transport.setPeers(this.addresses.all());
     this.node = this.#createNode();
+    this.membership = new Membership({
+      selfId: o.id,
+      node: this.node,
+      clock: o.clock,
+      appliedIndex: () => this.engine.kv.appliedIndex,
+      addressOf: (id) => this.addresses.get(id),
+      stepTimeoutMs: o.membershipStepTimeoutMs ?? 60_000,
+      electionTimeoutMs: (o.electionTicks ?? 10) * (o.tickMs ?? 100),
+    });
     this.reads = new ReadBarrier(
       {
         issue: (context) => {
@@ -123,7 +150,7 @@ export class NodeService implements KvService, StatusSource {
     const kv = engine.kv;
     const logStore = await LogStore.open(o.fs, `${o.dataDir}/raft`);
     const s = logStore.storage;
-    if (s.snapshot().metadata.index === 0 && s.lastIndex() === 0) {
+    if (s.snapshot().metadata.index === 0 && s.lastIndex() === 0 && !o.join) {
       const voters = [...o.peers.keys()].sort((a, b) => a - b);
       const confState = {
         voters,
@@ -140,10 +167,12 @@ export class NodeService implements KvService, StatusSource {
       });
     }
     // The bootstrap snapshot (index 1) holds the empty state: apply it as an empty entry.
+    // The initial members' addresses start the replicated address book.
     if (kv.appliedIndex === 0 && s.snapshot().metadata.index === 1) {
-      await kv.apply([{ index: 1, data: null }]);
+      const members = [...o.peers].map(([id, address]) => ({ id, address }));
+      await kv.apply([{ index: 1, data: null, members }]);
     }
-    return new NodeService(o, engine, logStore);
+    return new NodeService(o, engine, logStore, await readMembers(engine.db));
   }
 
   #createNode(): RaftNode {
@@ -192,10 +221,16 @@ export class NodeService implements KvService, StatusSource {
 
   #apply(entries: readonly Entry[]): Promise<void> {
     return this.engine.locked(async () => {
-      const outcomes = await this.engine.kv.apply(entries.map((e) => ({
-        index: e.index,
-        data: e.type === EntryType.Normal && e.data.length > 0 ? e.data : null,
-      })));
+      const memberWrites: MemberAddressWrite[] = [];
+      const outcomes = await this.engine.kv.apply(entries.map((e) => {
+        if (e.type !== EntryType.ConfChange) {
+          return { index: e.index, data: e.data.length > 0 ? e.data : null };
+        }
+        const members = memberWritesOf(e.data);
+        memberWrites.push(...members);
+        return { index: e.index, data: null, members };
+      }));
+      this.addresses.apply(memberWrites);
       for (const e of entries) this.proposals.applied(e.index, e.term, outcomes.get(e.index));
       this.reads.applied();
     });
@@ -227,7 +262,10 @@ export class NodeService implements KvService, StatusSource {
   onRaftMessage(from: number, wire: RaftMessage): void {
     if (wire.type === MessageType.Snap) {
       this.#snapshots.add(from, wire, async (first) => {
-        if (await this.engine.swapIn()) this.reads.applied();
+        if (await this.engine.swapIn()) {
+          this.addresses.reset(await readMembers(this.engine.db));
+          this.reads.applied();
+        }
         if (this.node.receive(raftMessageFromWire(first, from, SNAPSHOT_MARKER))) this.node.kick();
       }, () => this.node.rawNode.reportUnreachable(from));
       return;
@@ -237,7 +275,7 @@ export class NodeService implements KvService, StatusSource {
 
   #leader(): { id: number; address: string } {
     const id = this.node.rawNode.raft.lead;
-    return { id, address: id === 0 ? "" : this.o.peers.get(id) ?? "" };
+    return { id, address: id === 0 ? "" : this.addresses.get(id) ?? "" };
   }
 
   write(command: CommandInit): Promise<WriteResponse> {
@@ -299,7 +337,7 @@ export class NodeService implements KvService, StatusSource {
       : "candidate";
     const member = (id: number, learner: boolean) => ({
       id,
-      address: this.o.peers.get(id) ?? "",
+      address: this.addresses.get(id) ?? "",
       learner,
       ...(role === "leader" ? { matchIndex: raft.trk.progress.get(id)?.match ?? 0 } : {}),
     });
@@ -320,25 +358,29 @@ export class NodeService implements KvService, StatusSource {
 
   /** Admin: compacts the Raft log now (after making the engine durable). */
   async snapshot(): Promise<{ index: number }> {
+    this.#checkRunning();
     return { index: await this.node.compactNow() };
   }
 
-  /** Admin: moves leadership to `id` and waits until it leads (or an election timeout). */
+  /** Admin (leader): adds a member as a learner, then promotes it once caught up. */
+  async addMember(id: number, address: string, learnerOnly = false): Promise<NodeStatus> {
+    this.#checkRunning();
+    await this.membership.add(id, address, { learnerOnly });
+    return this.status();
+  }
+
+  /** Admin (leader): removes a member (the leader hands off leadership first). */
+  async removeMember(id: number): Promise<NodeStatus> {
+    this.#checkRunning();
+    await this.membership.remove(id);
+    return this.status();
+  }
+
+  /** Admin (leader): moves leadership to `id` and waits until it leads. */
   async transferLeader(id: number): Promise<{ leader: number }> {
-    const raft = this.node.rawNode.raft;
-    if (raft.state !== StateType.Leader) {
-      throw new Error(`node ${this.o.id} is not the leader (leader: ${raft.lead || "unknown"})`);
-    }
-    if (!raft.trk.progress.has(id)) throw new Error(`node ${id} is not a member`);
-    const r = this.node.rawNode.transferLeader(id);
-    if (!r.ok) throw new Error(`transfer refused: ${r.reason}`);
-    this.node.kick();
-    const timeoutMs = 2 * (this.o.electionTicks ?? 10) * (this.o.tickMs ?? 100);
-    for (let waited = 0; waited < timeoutMs; waited += 20) {
-      await new Promise<void>((resolve) => this.o.clock.setTimeout(resolve, 20));
-      if (raft.lead === id) return { leader: id };
-    }
-    throw new Error(`node ${id} did not take over within ${timeoutMs} ms`);
+    this.#checkRunning();
+    await this.membership.transferLeader(id);
+    return { leader: id };
   }
 
   healthy(): boolean {

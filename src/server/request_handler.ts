@@ -18,6 +18,7 @@ import { CommandSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { DecodeError } from "../util/coding.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { type Consistency, type KvService, ServiceError } from "./kv_service.ts";
+import { type AdminAccess, handleAdmin, isAdminBody } from "./admin_handler.ts";
 
 export type ResponseInit = MessageInitShape<typeof ClientResponseSchema>;
 
@@ -53,6 +54,7 @@ export async function handleRequest(
   req: ClientRequest,
   service: KvService,
   defaultConsistency: Consistency,
+  admin?: AdminAccess,
 ): Promise<ResponseInit> {
   try {
     u64ToNumber(req.clientId, "client id");
@@ -70,6 +72,7 @@ export async function handleRequest(
       }
       return { body: { case: "write", value: await service.write(command) } };
     }
+    if (isAdminBody(req.body)) return await handleAdmin(req, req.body, admin);
     return await handleRead(req, service, defaultConsistency);
   } catch (err) {
     if (err instanceof ServiceError) {

@@ -28,6 +28,8 @@ export interface ServerConfig {
   readonly electionTicks?: number;
   /** Compact the Raft log after this many applied entries (default 10,000). */
   readonly compactEntries?: number;
+  /** Join an existing cluster (wait for `member add`) instead of bootstrapping one. */
+  readonly join?: boolean;
 }
 
 export interface RunningServer {
@@ -52,6 +54,7 @@ function openNode(platform: Platform, config: ServerConfig): Promise<NodeService
     tickMs: config.tickMs,
     electionTicks: config.electionTicks,
     compactEntries: config.compactEntries,
+    join: config.join,
   });
 }
 
@@ -78,6 +81,7 @@ export async function startServer(
     consistency,
     peers: node,
     clusterToken: config.clusterToken,
+    admin: { service: node, token: config.adminToken },
   });
   const resp = config.respPort === undefined
     ? undefined
@@ -86,7 +90,12 @@ export async function startServer(
   const app = createStatusApp({
     source: node,
     metrics,
-    admin: { transferLeader: (id) => node.transferLeader(id), snapshot: () => node.snapshot() },
+    admin: {
+      addMember: (id, address) => node.addMember(id, address),
+      removeMember: (id) => node.removeMember(id),
+      transferLeader: (id) => node.transferLeader(id),
+      snapshot: () => node.snapshot(),
+    },
     adminToken: config.adminToken,
   });
   const http = config.httpPort === undefined

@@ -27,6 +27,11 @@ export interface TestCluster {
   readonly respPorts: Map<number, number>;
   client(ids?: number[]): TinyKvClient;
   start(id: number): Promise<void>;
+  /**
+   * Starts a new node `id` that joins the running cluster (`--join`): it
+   * waits to be added with `member add`. Resolves with its address.
+   */
+  startJoining(id: number): Promise<string>;
   /** Deletes a stopped node's data directory (a replaced disk). */
   wipe(id: number): void;
   stop(id: number): Promise<void>;
@@ -51,6 +56,9 @@ export async function startCluster(
   }
   const servers = new Map<number, RunningServer>();
   const clients: TinyKvClient[] = [];
+  // A joining node's --peers lists the initial members and itself; the others keep theirs.
+  const ownPeers = new Map<number, Map<number, string>>();
+  const joined = new Set<number>();
   const c: TestCluster = {
     servers,
     peers,
@@ -58,7 +66,7 @@ export async function startCluster(
     respPorts,
     client(ids = [...peers.keys()]) {
       const client = new TinyKvClient({
-        endpoints: ids.map((id) => peers.get(id) ?? ""),
+        endpoints: ids.map((id) => peers.get(id) ?? ownPeers.get(id)?.get(id) ?? ""),
         net: platform.net,
         clock: platform.clock,
         seed: platform.randomSeed(),
@@ -73,7 +81,8 @@ export async function startCluster(
         id,
         await startServer(platform, {
           id,
-          peers,
+          peers: ownPeers.get(id) ?? peers,
+          join: joined.has(id),
           dataDir: dirs.get(id) ?? "",
           respPort: respPorts.get(id),
           httpPort: 0,
@@ -81,6 +90,16 @@ export async function startCluster(
           compactEntries,
         }),
       );
+    },
+    async startJoining(id) {
+      const [kvPort, respPort] = await freePorts(2);
+      const address = `127.0.0.1:${kvPort}`;
+      ownPeers.set(id, new Map([...peers, [id, address]]));
+      joined.add(id);
+      respPorts.set(id, respPort);
+      dirs.set(id, makeTempDir(`tinykv-node${id}-`));
+      await c.start(id);
+      return address;
     },
     wipe(id) {
       const dir = dirs.get(id) ?? "";

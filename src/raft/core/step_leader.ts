@@ -49,6 +49,7 @@ export function stepLeader(r: Raft, m: Message): StepError | undefined {
   switch (m.type) {
     case MessageType.AppResp:
       pr.recentActive = true;
+      pr.lastHeardTick = r.tickCount;
       handleAppendResponse(r, m);
       return undefined;
     case MessageType.HeartbeatResp:
@@ -102,10 +103,13 @@ function confChangeRefusal(r: Raft, data: Uint8Array): string | undefined {
 
 /**
  * The guard against a change that strands the cluster: a quorum of the new
- * configuration must consist of nodes we recently heard from, and a node that
+ * configuration must consist of nodes we heard from recently (within
+ * half an election timeout — `recentActive` alone can be a whole election
+ * timeout stale, long enough to count a node that just died), and a node that
  * becomes a voter must already have caught up to the commit index.
  */
 function quorumReachable(r: Raft, c: TrackerConfig): boolean {
+  const freshTicks = Math.max(2 * r.cfg.heartbeatTicks, Math.floor(r.cfg.electionTicks / 2));
   const ready = new Map<number, boolean>();
   for (const half of c.voters) {
     for (const id of half) {
@@ -115,7 +119,8 @@ function quorumReachable(r: Raft, c: TrackerConfig): boolean {
       }
       const pr = r.trk.progress.get(id);
       const caughtUp = pr !== undefined && (r.trk.isVoter(id) || pr.match >= r.log.committed);
-      ready.set(id, pr !== undefined && pr.recentActive && caughtUp);
+      const fresh = pr !== undefined && r.tickCount - pr.lastHeardTick <= freshTicks;
+      ready.set(id, pr !== undefined && pr.recentActive && fresh && caughtUp);
     }
   }
   return jointVoteResult(c.voters, ready) === VoteResult.Won;
@@ -216,6 +221,7 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatRespMsg): void {
   const pr = r.trk.progress.get(m.from);
   if (pr === undefined) return;
   pr.recentActive = true;
+  pr.lastHeardTick = r.tickCount;
   pr.probeSent = false;
   if (m.sentTick > pr.ackedTick) pr.ackedTick = m.sentTick;
   if (pr.state === ProgressState.Replicate && pr.inflights.full()) {

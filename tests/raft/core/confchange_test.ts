@@ -29,6 +29,29 @@ test("confchange: the encoding round-trips and rejects garbage", () => {
   assert.equal(decodeConfChange(new Uint8Array(2)), undefined);
 });
 
+test("confchange: contexts round-trip in version 2; any truncation is rejected", () => {
+  const address = new TextEncoder().encode("10.0.0.4:7001");
+  const cc = {
+    transition: ConfChangeTransition.JointImplicit,
+    changes: [
+      { type: ConfChangeType.AddLearner, nodeId: 4, context: address },
+      { type: ConfChangeType.RemoveNode, nodeId: 2, context: new Uint8Array(0) },
+    ],
+  };
+  const bytes = encodeConfChange(cc);
+  assert.equal(bytes[0], 2);
+  assert.deepEqual(decodeConfChange(bytes), cc);
+  for (let cut = 0; cut < bytes.length; cut++) {
+    assert.equal(decodeConfChange(bytes.subarray(0, cut)), undefined, `cut at ${cut}`);
+  }
+  const longer = new Uint8Array(bytes.length + 1);
+  longer.set(bytes);
+  assert.equal(decodeConfChange(longer), undefined);
+  // Without contexts the version-1 bytes are unchanged (entries already on disk stay valid).
+  const plain = encodeConfChange({ transition: 0, changes: [{ type: 0, nodeId: 3 }] });
+  assert.deepEqual([...plain], [1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0]);
+});
+
 test("confchange: a simple change touches at most one voter", () => {
   const r = changeConfig(cfg([1, 2, 3]), auto({ type: AddNode, nodeId: 4 }));
   assert.ok(r.ok);

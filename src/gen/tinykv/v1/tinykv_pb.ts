@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tinykv/v1/tinykv.proto.
  */
 export const file_tinykv_v1_tinykv: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0aW55a3YvdjEvdGlueWt2LnByb3RvEgl0aW55a3YudjEiZwoFRXJyb3ISIgoEY29kZRgBIAEoDjIULnRpbnlrdi52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRIRCglsZWFkZXJfaWQYAyABKAQSFgoObGVhZGVyX2FkZHJlc3MYBCABKAkiNwoIS2V5VmFsdWUSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEg8KB3ZlcnNpb24YAyABKAQibQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSKgoJY29uZGl0aW9uGAMgASgOMhcudGlueWt2LnYxLlB1dENvbmRpdGlvbhIXCg9yZXR1cm5fcHJldmlvdXMYBCABKAgiHAoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwiSgoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSLwoLY29uc2lzdGVuY3kYAiABKA4yGi50aW55a3YudjEuUmVhZENvbnNpc3RlbmN5IqoBCgtTY2FuUmVxdWVzdBIOCgZwcmVmaXgYASABKAwSDQoFc3RhcnQYAiABKAwSCwoDZW5kGAMgASgMEg0KBWxpbWl0GAQgASgNEg4KBm9mZnNldBgFIAEoDRIOCgZjdXJzb3IYBiABKAwSLwoLY29uc2lzdGVuY3kYByABKA4yGi50aW55a3YudjEuUmVhZENvbnNpc3RlbmN5Eg8KB3JldmVyc2UYCCABKAgilAEKFENvbXBhcmVBbmRTZXRSZXF1ZXN0EgsKA2tleRgBIAEoDBIYCg5leHBlY3RlZF92YWx1ZRgCIAEoDEgAEhoKEGV4cGVjdGVkX3ZlcnNpb24YAyABKARIABITCgluZXdfdmFsdWUYBCABKAxIARIQCgZkZWxldGUYBSABKAhIAUIICgZleHBlY3RCCAoGYWN0aW9uImEKB0JhdGNoT3ASJAoDcHV0GAEgASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIi8KDEJhdGNoUmVxdWVzdBIfCgNvcHMYASADKAsyEi50aW55a3YudjEuQmF0Y2hPcCIPCg1TdGF0dXNSZXF1ZXN0IuADCg1DbGllbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEQoJY2xpZW50X2lkGAIgASgEEhAKCHNlcXVlbmNlGAMgASgEEhIKCnRpbWVvdXRfbXMYBCABKA0SFgoOYWNrZWRfc2VxdWVuY2UYBSABKAQSJAoDcHV0GAogASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIkCgNnZXQYCyABKAsyFS50aW55a3YudjEuR2V0UmVxdWVzdEgAEioKBmRlbGV0ZRgMIAEoCzIYLnRpbnlrdi52MS5EZWxldGVSZXF1ZXN0SAASJgoEc2NhbhgNIAEoCzIWLnRpbnlrdi52MS5TY2FuUmVxdWVzdEgAEigKBWJhdGNoGA4gASgLMhcudGlueWt2LnYxLkJhdGNoUmVxdWVzdEgAEjoKD2NvbXBhcmVfYW5kX3NldBgPIAEoCzIfLnRpbnlrdi52MS5Db21wYXJlQW5kU2V0UmVxdWVzdEgAEioKBnN0YXR1cxgQIAEoCzIYLnRpbnlrdi52MS5TdGF0dXNSZXF1ZXN0SAASMAoJaW5jcmVtZW50GBEgASgLMhsudGlueWt2LnYxLkluY3JlbWVudFJlcXVlc3RIAEIGCgRib2R5IjwKC0dldFJlc3BvbnNlEg0KBWZvdW5kGAEgASgIEg0KBXZhbHVlGAIgASgMEg8KB3ZlcnNpb24YAyABKAQiRwoMU2NhblJlc3BvbnNlEiIKBWl0ZW1zGAEgAygLMhMudGlueWt2LnYxLktleVZhbHVlEhMKC25leHRfY3Vyc29yGAIgASgMInoKDVdyaXRlUmVzcG9uc2USDQoFaW5kZXgYASABKAQSDwoHZXhpc3RlZBgCIAEoCBIPCgdhcHBsaWVkGAMgASgIEhYKDnByZXZpb3VzX3ZhbHVlGAQgASgMEg8KB2NvdW50ZXIYBSABKAMSDwoHZGVsZXRlZBgGIAEoDSKcAQoOU3RhdHVzUmVzcG9uc2USCgoCaWQYASABKAQSDAoEcm9sZRgCIAEoCRIMCgR0ZXJtGAMgASgEEhEKCWxlYWRlcl9pZBgEIAEoBBIUCgxjb21taXRfaW5kZXgYBSABKAQSFQoNYXBwbGllZF9pbmRleBgGIAEoBBIiCgdtZW1iZXJzGAcgAygLMhEudGlueWt2LnYxLk1lbWJlciI2CgZNZW1iZXISCgoCaWQYASABKAQSDwoHYWRkcmVzcxgCIAEoCRIPCgdsZWFybmVyGAMgASgIIvUBCg5DbGllbnRSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgEEh8KBWVycm9yGAIgASgLMhAudGlueWt2LnYxLkVycm9yEikKBXdyaXRlGAogASgLMhgudGlueWt2LnYxLldyaXRlUmVzcG9uc2VIABIlCgNnZXQYCyABKAsyFi50aW55a3YudjEuR2V0UmVzcG9uc2VIABInCgRzY2FuGAwgASgLMhcudGlueWt2LnYxLlNjYW5SZXNwb25zZUgAEisKBnN0YXR1cxgNIAEoCzIZLnRpbnlrdi52MS5TdGF0dXNSZXNwb25zZUgAQgYKBGJvZHkiVgoFRW50cnkSDAoEdGVybRgBIAEoBBINCgVpbmRleBgCIAEoBBIiCgR0eXBlGAMgASgOMhQudGlueWt2LnYxLkVudHJ5VHlwZRIMCgRkYXRhGAQgASgMInEKCUNvbmZTdGF0ZRIOCgZ2b3RlcnMYASADKAQSEAoIbGVhcm5lcnMYAiADKAQSFwoPdm90ZXJzX291dGdvaW5nGAMgAygEEhUKDWxlYXJuZXJzX25leHQYBCADKAQSEgoKYXV0b19sZWF2ZRgFIAEoCCJZChBTbmFwc2hvdE1ldGFkYXRhEg0KBWluZGV4GAEgASgEEgwKBHRlcm0YAiABKAQSKAoKY29uZl9zdGF0ZRgDIAEoCzIULnRpbnlrdi52MS5Db25mU3RhdGUilQMKC1JhZnRNZXNzYWdlEgwKBHR5cGUYASABKA0SCgoCdG8YAiABKAQSDAoEZnJvbRgDIAEoBBIMCgR0ZXJtGAQgASgEEhAKCGxvZ190ZXJtGAUgASgEEg0KBWluZGV4GAYgASgEEiEKB2VudHJpZXMYByADKAsyEC50aW55a3YudjEuRW50cnkSDgoGY29tbWl0GAggASgEEg4KBnJlamVjdBgJIAEoCBITCgtyZWplY3RfaGludBgKIAEoBBIPCgdjb250ZXh0GAsgASgMEi0KCHNuYXBzaG90GAwgASgLMhsudGlueWt2LnYxLlNuYXBzaG90TWV0YWRhdGESFgoOc25hcHNob3RfY2h1bmsYDSABKAwSFwoPc25hcHNob3Rfb2Zmc2V0GA4gASgEEhUKDXNuYXBzaG90X2RvbmUYDyABKAgSEAoIdHJhbnNmZXIYECABKAgSEQoJc2VudF90aWNrGBEgASgEEhIKCnRyYW5zZmVyZWUYEiABKAQSFgoOc25hcHNob3RfYnl0ZXMYEyABKAQiuAIKB0NvbW1hbmQSEQoJY2xpZW50X2lkGAEgASgEEhAKCHNlcXVlbmNlGAIgASgEEhYKDmFja2VkX3NlcXVlbmNlGAMgASgEEiQKA3B1dBgKIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASKgoGZGVsZXRlGAsgASgLMhgudGlueWt2LnYxLkRlbGV0ZVJlcXVlc3RIABIoCgViYXRjaBgMIAEoCzIXLnRpbnlrdi52MS5CYXRjaFJlcXVlc3RIABI6Cg9jb21wYXJlX2FuZF9zZXQYDSABKAsyHy50aW55a3YudjEuQ29tcGFyZUFuZFNldFJlcXVlc3RIABIwCglpbmNyZW1lbnQYDiABKAsyGy50aW55a3YudjEuSW5jcmVtZW50UmVxdWVzdEgAQgYKBGJvZHkiLgoQSW5jcmVtZW50UmVxdWVzdBILCgNrZXkYASABKAwSDQoFZGVsdGEYAiABKAMiQwoFSGVsbG8SDwoHbm9kZV9pZBgBIAEoBBIVCg1jbHVzdGVyX3Rva2VuGAIgASgJEhIKCmNsdXN0ZXJfaWQYAyABKAQitgEKBUZyYW1lEiEKBWhlbGxvGAEgASgLMhAudGlueWt2LnYxLkhlbGxvSAASKwoHcmVxdWVzdBgCIAEoCzIYLnRpbnlrdi52MS5DbGllbnRSZXF1ZXN0SAASLQoIcmVzcG9uc2UYAyABKAsyGS50aW55a3YudjEuQ2xpZW50UmVzcG9uc2VIABImCgRyYWZ0GAQgASgLMhYudGlueWt2LnYxLlJhZnRNZXNzYWdlSABCBgoEYm9keSqLAgoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIZChVFUlJPUl9DT0RFX05PVF9MRUFERVIQARIcChhFUlJPUl9DT0RFX0tFWV9OT1RfRk9VTkQQAhIWChJFUlJPUl9DT0RFX1RJTUVPVVQQAxIYChRFUlJPUl9DT0RFX1RPT19MQVJHRRAEEh8KG0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBAFEhoKFkVSUk9SX0NPREVfVU5BVkFJTEFCTEUQBhIfChtFUlJPUl9DT0RFX0NPTkRJVElPTl9GQUlMRUQQBxIZChVFUlJPUl9DT0RFX0NPUlJVUFRJT04QCCqVAQoPUmVhZENvbnNpc3RlbmN5EiAKHFJFQURfQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABIhCh1SRUFEX0NPTlNJU1RFTkNZX0xJTkVBUklaQUJMRRABEhoKFlJFQURfQ09OU0lTVEVOQ1lfTEVBU0UQAhIhCh1SRUFEX0NPTlNJU1RFTkNZX1NFUklBTElaQUJMRRADKmgKDFB1dENvbmRpdGlvbhIdChlQVVRfQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASGwoXUFVUX0NPTkRJVElPTl9JRl9BQlNFTlQQARIcChhQVVRfQ09ORElUSU9OX0lGX1BSRVNFTlQQAipKCglFbnRyeVR5cGUSIQodRU5UUllfVFlQRV9OT1JNQUxfVU5TUEVDSUZJRUQQABIaChZFTlRSWV9UWVBFX0NPTkZfQ0hBTkdFEAFiBnByb3RvMw");
+  fileDesc("ChZ0aW55a3YvdjEvdGlueWt2LnByb3RvEgl0aW55a3YudjEiZwoFRXJyb3ISIgoEY29kZRgBIAEoDjIULnRpbnlrdi52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRIRCglsZWFkZXJfaWQYAyABKAQSFgoObGVhZGVyX2FkZHJlc3MYBCABKAkiNwoIS2V5VmFsdWUSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEg8KB3ZlcnNpb24YAyABKAQibQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSKgoJY29uZGl0aW9uGAMgASgOMhcudGlueWt2LnYxLlB1dENvbmRpdGlvbhIXCg9yZXR1cm5fcHJldmlvdXMYBCABKAgiHAoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwiSgoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSLwoLY29uc2lzdGVuY3kYAiABKA4yGi50aW55a3YudjEuUmVhZENvbnNpc3RlbmN5IqoBCgtTY2FuUmVxdWVzdBIOCgZwcmVmaXgYASABKAwSDQoFc3RhcnQYAiABKAwSCwoDZW5kGAMgASgMEg0KBWxpbWl0GAQgASgNEg4KBm9mZnNldBgFIAEoDRIOCgZjdXJzb3IYBiABKAwSLwoLY29uc2lzdGVuY3kYByABKA4yGi50aW55a3YudjEuUmVhZENvbnNpc3RlbmN5Eg8KB3JldmVyc2UYCCABKAgilAEKFENvbXBhcmVBbmRTZXRSZXF1ZXN0EgsKA2tleRgBIAEoDBIYCg5leHBlY3RlZF92YWx1ZRgCIAEoDEgAEhoKEGV4cGVjdGVkX3ZlcnNpb24YAyABKARIABITCgluZXdfdmFsdWUYBCABKAxIARIQCgZkZWxldGUYBSABKAhIAUIICgZleHBlY3RCCAoGYWN0aW9uImEKB0JhdGNoT3ASJAoDcHV0GAEgASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIi8KDEJhdGNoUmVxdWVzdBIfCgNvcHMYASADKAsyEi50aW55a3YudjEuQmF0Y2hPcCIPCg1TdGF0dXNSZXF1ZXN0IkUKEE1lbWJlckFkZFJlcXVlc3QSCgoCaWQYASABKAQSDwoHYWRkcmVzcxgCIAEoCRIUCgxsZWFybmVyX29ubHkYAyABKAgiIQoTTWVtYmVyUmVtb3ZlUmVxdWVzdBIKCgJpZBgBIAEoBCIjChVUcmFuc2ZlckxlYWRlclJlcXVlc3QSCgoCaWQYASABKAQiEQoPU25hcHNob3RSZXF1ZXN0Il4KDUFkbWluUmVzcG9uc2USIgoHbWVtYmVycxgBIAMoCzIRLnRpbnlrdi52MS5NZW1iZXISEQoJbGVhZGVyX2lkGAIgASgEEhYKDnNuYXBzaG90X2luZGV4GAMgASgEIs4FCg1DbGllbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEQoJY2xpZW50X2lkGAIgASgEEhAKCHNlcXVlbmNlGAMgASgEEhIKCnRpbWVvdXRfbXMYBCABKA0SFgoOYWNrZWRfc2VxdWVuY2UYBSABKAQSJAoDcHV0GAogASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIkCgNnZXQYCyABKAsyFS50aW55a3YudjEuR2V0UmVxdWVzdEgAEioKBmRlbGV0ZRgMIAEoCzIYLnRpbnlrdi52MS5EZWxldGVSZXF1ZXN0SAASJgoEc2NhbhgNIAEoCzIWLnRpbnlrdi52MS5TY2FuUmVxdWVzdEgAEigKBWJhdGNoGA4gASgLMhcudGlueWt2LnYxLkJhdGNoUmVxdWVzdEgAEjoKD2NvbXBhcmVfYW5kX3NldBgPIAEoCzIfLnRpbnlrdi52MS5Db21wYXJlQW5kU2V0UmVxdWVzdEgAEioKBnN0YXR1cxgQIAEoCzIYLnRpbnlrdi52MS5TdGF0dXNSZXF1ZXN0SAASMAoJaW5jcmVtZW50GBEgASgLMhsudGlueWt2LnYxLkluY3JlbWVudFJlcXVlc3RIABIxCgptZW1iZXJfYWRkGBIgASgLMhsudGlueWt2LnYxLk1lbWJlckFkZFJlcXVlc3RIABI3Cg1tZW1iZXJfcmVtb3ZlGBMgASgLMh4udGlueWt2LnYxLk1lbWJlclJlbW92ZVJlcXVlc3RIABI7Cg90cmFuc2Zlcl9sZWFkZXIYFCABKAsyIC50aW55a3YudjEuVHJhbnNmZXJMZWFkZXJSZXF1ZXN0SAASLgoIc25hcHNob3QYFSABKAsyGi50aW55a3YudjEuU25hcHNob3RSZXF1ZXN0SAASEwoLYWRtaW5fdG9rZW4YBiABKAlCBgoEYm9keSI8CgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBINCgV2YWx1ZRgCIAEoDBIPCgd2ZXJzaW9uGAMgASgEIkcKDFNjYW5SZXNwb25zZRIiCgVpdGVtcxgBIAMoCzITLnRpbnlrdi52MS5LZXlWYWx1ZRITCgtuZXh0X2N1cnNvchgCIAEoDCJ6Cg1Xcml0ZVJlc3BvbnNlEg0KBWluZGV4GAEgASgEEg8KB2V4aXN0ZWQYAiABKAgSDwoHYXBwbGllZBgDIAEoCBIWCg5wcmV2aW91c192YWx1ZRgEIAEoDBIPCgdjb3VudGVyGAUgASgDEg8KB2RlbGV0ZWQYBiABKA0inAEKDlN0YXR1c1Jlc3BvbnNlEgoKAmlkGAEgASgEEgwKBHJvbGUYAiABKAkSDAoEdGVybRgDIAEoBBIRCglsZWFkZXJfaWQYBCABKAQSFAoMY29tbWl0X2luZGV4GAUgASgEEhUKDWFwcGxpZWRfaW5kZXgYBiABKAQSIgoHbWVtYmVycxgHIAMoCzIRLnRpbnlrdi52MS5NZW1iZXIiNgoGTWVtYmVyEgoKAmlkGAEgASgEEg8KB2FkZHJlc3MYAiABKAkSDwoHbGVhcm5lchgDIAEoCCKgAgoOQ2xpZW50UmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoBBIfCgVlcnJvchgCIAEoCzIQLnRpbnlrdi52MS5FcnJvchIpCgV3cml0ZRgKIAEoCzIYLnRpbnlrdi52MS5Xcml0ZVJlc3BvbnNlSAASJQoDZ2V0GAsgASgLMhYudGlueWt2LnYxLkdldFJlc3BvbnNlSAASJwoEc2NhbhgMIAEoCzIXLnRpbnlrdi52MS5TY2FuUmVzcG9uc2VIABIrCgZzdGF0dXMYDSABKAsyGS50aW55a3YudjEuU3RhdHVzUmVzcG9uc2VIABIpCgVhZG1pbhgOIAEoCzIYLnRpbnlrdi52MS5BZG1pblJlc3BvbnNlSABCBgoEYm9keSJWCgVFbnRyeRIMCgR0ZXJtGAEgASgEEg0KBWluZGV4GAIgASgEEiIKBHR5cGUYAyABKA4yFC50aW55a3YudjEuRW50cnlUeXBlEgwKBGRhdGEYBCABKAwicQoJQ29uZlN0YXRlEg4KBnZvdGVycxgBIAMoBBIQCghsZWFybmVycxgCIAMoBBIXCg92b3RlcnNfb3V0Z29pbmcYAyADKAQSFQoNbGVhcm5lcnNfbmV4dBgEIAMoBBISCgphdXRvX2xlYXZlGAUgASgIIlkKEFNuYXBzaG90TWV0YWRhdGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIoCgpjb25mX3N0YXRlGAMgASgLMhQudGlueWt2LnYxLkNvbmZTdGF0ZSKVAwoLUmFmdE1lc3NhZ2USDAoEdHlwZRgBIAEoDRIKCgJ0bxgCIAEoBBIMCgRmcm9tGAMgASgEEgwKBHRlcm0YBCABKAQSEAoIbG9nX3Rlcm0YBSABKAQSDQoFaW5kZXgYBiABKAQSIQoHZW50cmllcxgHIAMoCzIQLnRpbnlrdi52MS5FbnRyeRIOCgZjb21taXQYCCABKAQSDgoGcmVqZWN0GAkgASgIEhMKC3JlamVjdF9oaW50GAogASgEEg8KB2NvbnRleHQYCyABKAwSLQoIc25hcHNob3QYDCABKAsyGy50aW55a3YudjEuU25hcHNob3RNZXRhZGF0YRIWCg5zbmFwc2hvdF9jaHVuaxgNIAEoDBIXCg9zbmFwc2hvdF9vZmZzZXQYDiABKAQSFQoNc25hcHNob3RfZG9uZRgPIAEoCBIQCgh0cmFuc2ZlchgQIAEoCBIRCglzZW50X3RpY2sYESABKAQSEgoKdHJhbnNmZXJlZRgSIAEoBBIWCg5zbmFwc2hvdF9ieXRlcxgTIAEoBCK4AgoHQ29tbWFuZBIRCgljbGllbnRfaWQYASABKAQSEAoIc2VxdWVuY2UYAiABKAQSFgoOYWNrZWRfc2VxdWVuY2UYAyABKAQSJAoDcHV0GAogASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYCyABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAEigKBWJhdGNoGAwgASgLMhcudGlueWt2LnYxLkJhdGNoUmVxdWVzdEgAEjoKD2NvbXBhcmVfYW5kX3NldBgNIAEoCzIfLnRpbnlrdi52MS5Db21wYXJlQW5kU2V0UmVxdWVzdEgAEjAKCWluY3JlbWVudBgOIAEoCzIbLnRpbnlrdi52MS5JbmNyZW1lbnRSZXF1ZXN0SABCBgoEYm9keSIuChBJbmNyZW1lbnRSZXF1ZXN0EgsKA2tleRgBIAEoDBINCgVkZWx0YRgCIAEoAyJDCgVIZWxsbxIPCgdub2RlX2lkGAEgASgEEhUKDWNsdXN0ZXJfdG9rZW4YAiABKAkSEgoKY2x1c3Rlcl9pZBgDIAEoBCK2AQoFRnJhbWUSIQoFaGVsbG8YASABKAsyEC50aW55a3YudjEuSGVsbG9IABIrCgdyZXF1ZXN0GAIgASgLMhgudGlueWt2LnYxLkNsaWVudFJlcXVlc3RIABItCghyZXNwb25zZRgDIAEoCzIZLnRpbnlrdi52MS5DbGllbnRSZXNwb25zZUgAEiYKBHJhZnQYBCABKAsyFi50aW55a3YudjEuUmFmdE1lc3NhZ2VIAEIGCgRib2R5KswCCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEhkKFUVSUk9SX0NPREVfTk9UX0xFQURFUhABEhwKGEVSUk9SX0NPREVfS0VZX05PVF9GT1VORBACEhYKEkVSUk9SX0NPREVfVElNRU9VVBADEhgKFEVSUk9SX0NPREVfVE9PX0xBUkdFEAQSHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAUSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAGEh8KG0VSUk9SX0NPREVfQ09ORElUSU9OX0ZBSUxFRBAHEhkKFUVSUk9SX0NPREVfQ09SUlVQVElPThAIEiIKHkVSUk9SX0NPREVfRkFJTEVEX1BSRUNPTkRJVElPThAJEhsKF0VSUk9SX0NPREVfVU5BVVRIT1JJWkVEEAoqlQEKD1JlYWRDb25zaXN0ZW5jeRIgChxSRUFEX0NPTlNJU1RFTkNZX1VOU1BFQ0lGSUVEEAASIQodUkVBRF9DT05TSVNURU5DWV9MSU5FQVJJWkFCTEUQARIaChZSRUFEX0NPTlNJU1RFTkNZX0xFQVNFEAISIQodUkVBRF9DT05TSVNURU5DWV9TRVJJQUxJWkFCTEUQAypoCgxQdXRDb25kaXRpb24SHQoZUFVUX0NPTkRJVElPTl9VTlNQRUNJRklFRBAAEhsKF1BVVF9DT05ESVRJT05fSUZfQUJTRU5UEAESHAoYUFVUX0NPTkRJVElPTl9JRl9QUkVTRU5UEAIqSgoJRW50cnlUeXBlEiEKHUVOVFJZX1RZUEVfTk9STUFMX1VOU1BFQ0lGSUVEEAASGgoWRU5UUllfVFlQRV9DT05GX0NIQU5HRRABYgZwcm90bzM");
 
 /**
  * @generated from message tinykv.v1.Error
@@ -330,6 +330,118 @@ export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
   messageDesc(file_tinykv_v1_tinykv, 9);
 
 /**
+ * Adds a node: it joins as a learner, catches up, and is then promoted to voter
+ * through joint consensus (unless learner_only).
+ *
+ * @generated from message tinykv.v1.MemberAddRequest
+ */
+export type MemberAddRequest = Message<"tinykv.v1.MemberAddRequest"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * The new node's protobuf/Raft address, host:port.
+   *
+   * @generated from field: string address = 2;
+   */
+  address: string;
+
+  /**
+   * @generated from field: bool learner_only = 3;
+   */
+  learnerOnly: boolean;
+};
+
+/**
+ * Describes the message tinykv.v1.MemberAddRequest.
+ * Use `create(MemberAddRequestSchema)` to create a new message.
+ */
+export const MemberAddRequestSchema: GenMessage<MemberAddRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 10);
+
+/**
+ * @generated from message tinykv.v1.MemberRemoveRequest
+ */
+export type MemberRemoveRequest = Message<"tinykv.v1.MemberRemoveRequest"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.MemberRemoveRequest.
+ * Use `create(MemberRemoveRequestSchema)` to create a new message.
+ */
+export const MemberRemoveRequestSchema: GenMessage<MemberRemoveRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 11);
+
+/**
+ * @generated from message tinykv.v1.TransferLeaderRequest
+ */
+export type TransferLeaderRequest = Message<"tinykv.v1.TransferLeaderRequest"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.TransferLeaderRequest.
+ * Use `create(TransferLeaderRequestSchema)` to create a new message.
+ */
+export const TransferLeaderRequestSchema: GenMessage<TransferLeaderRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 12);
+
+/**
+ * Makes the applied state durable and compacts the Raft log up to it.
+ *
+ * @generated from message tinykv.v1.SnapshotRequest
+ */
+export type SnapshotRequest = Message<"tinykv.v1.SnapshotRequest"> & {
+};
+
+/**
+ * Describes the message tinykv.v1.SnapshotRequest.
+ * Use `create(SnapshotRequestSchema)` to create a new message.
+ */
+export const SnapshotRequestSchema: GenMessage<SnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 13);
+
+/**
+ * @generated from message tinykv.v1.AdminResponse
+ */
+export type AdminResponse = Message<"tinykv.v1.AdminResponse"> & {
+  /**
+   * The membership after the operation.
+   *
+   * @generated from field: repeated tinykv.v1.Member members = 1;
+   */
+  members: Member[];
+
+  /**
+   * @generated from field: uint64 leader_id = 2;
+   */
+  leaderId: bigint;
+
+  /**
+   * SnapshotRequest: the Raft index the log is now compacted to.
+   *
+   * @generated from field: uint64 snapshot_index = 3;
+   */
+  snapshotIndex: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.AdminResponse.
+ * Use `create(AdminResponseSchema)` to create a new message.
+ */
+export const AdminResponseSchema: GenMessage<AdminResponse> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 14);
+
+/**
  * @generated from message tinykv.v1.ClientRequest
  */
 export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
@@ -418,7 +530,38 @@ export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
      */
     value: IncrementRequest;
     case: "increment";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.MemberAddRequest member_add = 18;
+     */
+    value: MemberAddRequest;
+    case: "memberAdd";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.MemberRemoveRequest member_remove = 19;
+     */
+    value: MemberRemoveRequest;
+    case: "memberRemove";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.TransferLeaderRequest transfer_leader = 20;
+     */
+    value: TransferLeaderRequest;
+    case: "transferLeader";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.SnapshotRequest snapshot = 21;
+     */
+    value: SnapshotRequest;
+    case: "snapshot";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * Admin requests must carry the node's admin token when one is configured.
+   *
+   * @generated from field: string admin_token = 6;
+   */
+  adminToken: string;
 };
 
 /**
@@ -426,7 +569,7 @@ export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
  * Use `create(ClientRequestSchema)` to create a new message.
  */
 export const ClientRequestSchema: GenMessage<ClientRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 10);
+  messageDesc(file_tinykv_v1_tinykv, 15);
 
 /**
  * @generated from message tinykv.v1.GetResponse
@@ -453,7 +596,7 @@ export type GetResponse = Message<"tinykv.v1.GetResponse"> & {
  * Use `create(GetResponseSchema)` to create a new message.
  */
 export const GetResponseSchema: GenMessage<GetResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 11);
+  messageDesc(file_tinykv_v1_tinykv, 16);
 
 /**
  * @generated from message tinykv.v1.ScanResponse
@@ -477,7 +620,7 @@ export type ScanResponse = Message<"tinykv.v1.ScanResponse"> & {
  * Use `create(ScanResponseSchema)` to create a new message.
  */
 export const ScanResponseSchema: GenMessage<ScanResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 12);
+  messageDesc(file_tinykv_v1_tinykv, 17);
 
 /**
  * @generated from message tinykv.v1.WriteResponse
@@ -531,7 +674,7 @@ export type WriteResponse = Message<"tinykv.v1.WriteResponse"> & {
  * Use `create(WriteResponseSchema)` to create a new message.
  */
 export const WriteResponseSchema: GenMessage<WriteResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 13);
+  messageDesc(file_tinykv_v1_tinykv, 18);
 
 /**
  * @generated from message tinykv.v1.StatusResponse
@@ -578,7 +721,7 @@ export type StatusResponse = Message<"tinykv.v1.StatusResponse"> & {
  * Use `create(StatusResponseSchema)` to create a new message.
  */
 export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 14);
+  messageDesc(file_tinykv_v1_tinykv, 19);
 
 /**
  * @generated from message tinykv.v1.Member
@@ -605,7 +748,7 @@ export type Member = Message<"tinykv.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 15);
+  messageDesc(file_tinykv_v1_tinykv, 20);
 
 /**
  * @generated from message tinykv.v1.ClientResponse
@@ -648,6 +791,12 @@ export type ClientResponse = Message<"tinykv.v1.ClientResponse"> & {
      */
     value: StatusResponse;
     case: "status";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.AdminResponse admin = 14;
+     */
+    value: AdminResponse;
+    case: "admin";
   } | { case: undefined; value?: undefined };
 };
 
@@ -656,7 +805,7 @@ export type ClientResponse = Message<"tinykv.v1.ClientResponse"> & {
  * Use `create(ClientResponseSchema)` to create a new message.
  */
 export const ClientResponseSchema: GenMessage<ClientResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 16);
+  messageDesc(file_tinykv_v1_tinykv, 21);
 
 /**
  * @generated from message tinykv.v1.Entry
@@ -688,7 +837,7 @@ export type Entry = Message<"tinykv.v1.Entry"> & {
  * Use `create(EntrySchema)` to create a new message.
  */
 export const EntrySchema: GenMessage<Entry> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 17);
+  messageDesc(file_tinykv_v1_tinykv, 22);
 
 /**
  * @generated from message tinykv.v1.ConfState
@@ -725,7 +874,7 @@ export type ConfState = Message<"tinykv.v1.ConfState"> & {
  * Use `create(ConfStateSchema)` to create a new message.
  */
 export const ConfStateSchema: GenMessage<ConfState> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 18);
+  messageDesc(file_tinykv_v1_tinykv, 23);
 
 /**
  * @generated from message tinykv.v1.SnapshotMetadata
@@ -752,7 +901,7 @@ export type SnapshotMetadata = Message<"tinykv.v1.SnapshotMetadata"> & {
  * Use `create(SnapshotMetadataSchema)` to create a new message.
  */
 export const SnapshotMetadataSchema: GenMessage<SnapshotMetadata> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 19);
+  messageDesc(file_tinykv_v1_tinykv, 24);
 
 /**
  * @generated from message tinykv.v1.RaftMessage
@@ -871,7 +1020,7 @@ export type RaftMessage = Message<"tinykv.v1.RaftMessage"> & {
  * Use `create(RaftMessageSchema)` to create a new message.
  */
 export const RaftMessageSchema: GenMessage<RaftMessage> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 20);
+  messageDesc(file_tinykv_v1_tinykv, 25);
 
 /**
  * @generated from message tinykv.v1.Command
@@ -937,7 +1086,7 @@ export type Command = Message<"tinykv.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 21);
+  messageDesc(file_tinykv_v1_tinykv, 26);
 
 /**
  * @generated from message tinykv.v1.IncrementRequest
@@ -959,7 +1108,7 @@ export type IncrementRequest = Message<"tinykv.v1.IncrementRequest"> & {
  * Use `create(IncrementRequestSchema)` to create a new message.
  */
 export const IncrementRequestSchema: GenMessage<IncrementRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 22);
+  messageDesc(file_tinykv_v1_tinykv, 27);
 
 /**
  * @generated from message tinykv.v1.Hello
@@ -990,7 +1139,7 @@ export type Hello = Message<"tinykv.v1.Hello"> & {
  * Use `create(HelloSchema)` to create a new message.
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 23);
+  messageDesc(file_tinykv_v1_tinykv, 28);
 
 /**
  * @generated from message tinykv.v1.Frame
@@ -1031,7 +1180,7 @@ export type Frame = Message<"tinykv.v1.Frame"> & {
  * Use `create(FrameSchema)` to create a new message.
  */
 export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 24);
+  messageDesc(file_tinykv_v1_tinykv, 29);
 
 /**
  * Typed errors, shared by the protobuf port and (mapped) the RESP port.
@@ -1094,6 +1243,22 @@ export enum ErrorCode {
    * @generated from enum value: ERROR_CODE_CORRUPTION = 8;
    */
   CORRUPTION = 8,
+
+  /**
+   * The operation is not possible in the cluster's current state (for example a
+   * membership change that would leave no reachable quorum). Not applied; retrying
+   * the same request will fail the same way until the state changes.
+   *
+   * @generated from enum value: ERROR_CODE_FAILED_PRECONDITION = 9;
+   */
+  FAILED_PRECONDITION = 9,
+
+  /**
+   * An admin request without the right admin token. Not applied.
+   *
+   * @generated from enum value: ERROR_CODE_UNAUTHORIZED = 10;
+   */
+  UNAUTHORIZED = 10,
 }
 
 /**

@@ -31,6 +31,8 @@ export class Progress {
   isLearner: boolean;
   /** Election timeouts spent in `Snapshot` state (a lost snapshot is resent). */
   snapshotRounds = 0;
+  /** The leader's tick when this follower last answered (membership-change guard). */
+  lastHeardTick: number = Number.MIN_SAFE_INTEGER;
   /** Largest leader tick echoed by this follower's heartbeat responses (leases). */
   ackedTick: number = Number.MIN_SAFE_INTEGER;
 

@@ -1,0 +1,65 @@
+/**
+ * Where each member listens (protobuf/Raft address): the replicated address
+ * book (src/kv/members.ts) overlaid with this node's own `--peers`, which win
+ * for the ids they list — an operator can correct an address locally, and a
+ * node restarted with its original `--peers` still reaches members added later.
+ */
+import type { MemberAddressWrite } from "../kv/members.ts";
+import { ConfChangeType, decodeConfChange } from "../raft/core/confchange/conf_change.ts";
+import { fromUtf8 } from "../util/bytes.ts";
+
+export class AddressBook {
+  readonly #replicated = new Map<number, string>();
+
+  constructor(
+    readonly local: ReadonlyMap<number, string>,
+    replicated: ReadonlyMap<number, string>,
+    readonly onChange: (all: ReadonlyMap<number, string>) => void,
+  ) {
+    for (const [id, a] of replicated) this.#replicated.set(id, a);
+  }
+
+  get(id: number): string | undefined {
+    return this.local.get(id) ?? this.#replicated.get(id);
+  }
+
+  all(): Map<number, string> {
+    const out = new Map(this.#replicated);
+    for (const [id, a] of this.local) out.set(id, a);
+    return out;
+  }
+
+  /** Applies the writes of committed membership entries. */
+  apply(writes: readonly MemberAddressWrite[]): void {
+    if (writes.length === 0) return;
+    for (const w of writes) {
+      if (w.address === null) this.#replicated.delete(w.id);
+      else this.#replicated.set(w.id, w.address);
+    }
+    this.onChange(this.all());
+  }
+
+  /** Replaces the replicated part (after a snapshot was installed). */
+  reset(replicated: ReadonlyMap<number, string>): void {
+    this.#replicated.clear();
+    for (const [id, a] of replicated) this.#replicated.set(id, a);
+    this.onChange(this.all());
+  }
+}
+
+/**
+ * The address-book writes a committed conf change entry makes: an added
+ * member's address (the change's context), a removed member's deletion.
+ */
+export function memberWritesOf(data: Uint8Array): MemberAddressWrite[] {
+  const cc = decodeConfChange(data);
+  if (cc === undefined) return [];
+  const writes: MemberAddressWrite[] = [];
+  for (const c of cc.changes) {
+    if (c.type === ConfChangeType.RemoveNode) writes.push({ id: c.nodeId, address: null });
+    else if (c.context !== undefined && c.context.length > 0) {
+      writes.push({ id: c.nodeId, address: fromUtf8(c.context) });
+    }
+  }
+  return writes;
+}

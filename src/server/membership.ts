@@ -1,0 +1,257 @@
+/**
+ * Membership changes and the other admin operations, run on the leader
+ * (docs/membership.md):
+ *
+ *   add     the node joins as a learner (its address replicated with the
+ *           change), catches up, and only then is promoted to voter through
+ *           joint consensus, so a slow or empty node never counts toward a
+ *           quorum it cannot serve;
+ *   remove  through joint consensus; removing the leader first hands
+ *           leadership to the most caught-up voter, which then removes it;
+ *   refuse  Raft refuses a change whose new configuration would have no
+ *           reachable, caught-up quorum (src/raft/core/step_leader.ts); that
+ *           becomes FAILED_PRECONDITION with Raft's reason.
+ *
+ * Every operation is idempotent (adding a member that is already there with
+ * the same address, or resuming a half-done add), so a client may retry one
+ * whose outcome it did not learn.
+ */
+import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { Clock } from "../platform/types.ts";
+import {
+  type ConfChange,
+  ConfChangeTransition,
+  ConfChangeType,
+} from "../raft/core/confchange/conf_change.ts";
+import type { ConfState } from "../raft/core/messages.ts";
+import { StateType } from "../raft/core/raft.ts";
+import type { RaftNode } from "../raft/node.ts";
+import { utf8 } from "../util/bytes.ts";
+import { splitHostPort } from "../util/host_port.ts";
+import { ServiceError } from "./kv_service.ts";
+
+export interface MembershipOptions {
+  readonly selfId: number;
+  readonly node: RaftNode;
+  readonly clock: Clock;
+  readonly appliedIndex: () => number;
+  /** The member's address from the address book, if known. */
+  readonly addressOf: (id: number) => string | undefined;
+  /** How long one step (a change to apply, a learner to catch up) may take. */
+  readonly stepTimeoutMs: number;
+  /** An election timeout: how long a leadership transfer may take. */
+  readonly electionTimeoutMs: number;
+}
+
+export interface AddOptions {
+  /** Stop after the node has joined as a learner (no promotion). */
+  readonly learnerOnly?: boolean;
+}
+
+const POLL_MS = 20;
+
+function refused(message: string): ServiceError {
+  return new ServiceError(ErrorCode.FAILED_PRECONDITION, message);
+}
+
+function invalid(message: string): ServiceError {
+  return new ServiceError(ErrorCode.INVALID_ARGUMENT, message);
+}
+
+function isJoint(cs: ConfState): boolean {
+  return cs.votersOutgoing.length > 0;
+}
+
+export class Membership {
+  constructor(readonly o: MembershipOptions) {}
+
+  get #raft() {
+    return this.o.node.rawNode.raft;
+  }
+
+  #confState(): ConfState {
+    return this.o.node.rawNode.status().confState;
+  }
+
+  /** Throws NOT_LEADER (with the leader's address, for the client to follow) unless leading. */
+  #checkLeader(): void {
+    const raft = this.#raft;
+    if (raft.state === StateType.Leader) return;
+    const lead = raft.lead;
+    const address = lead === 0 ? "" : this.o.addressOf(lead) ?? "";
+    const who = lead === 0 ? "no leader is known" : `the leader is node ${lead}`;
+    throw new ServiceError(
+      ErrorCode.NOT_LEADER,
+      `admin requests go to the leader; ${who}`,
+      lead,
+      address,
+    );
+  }
+
+  async add(id: number, address: string, options: AddOptions = {}): Promise<void> {
+    if (!Number.isSafeInteger(id) || id <= 0) throw invalid(`bad node id ${id}`);
+    try {
+      splitHostPort(address);
+    } catch (err) {
+      throw invalid(`bad address '${address}': ${err instanceof Error ? err.message : err}`);
+    }
+    this.#checkLeader();
+    const cs = this.#confState();
+    const known = this.o.addressOf(id);
+    const member = cs.voters.includes(id) || cs.learners.includes(id);
+    if (member && known !== undefined && known !== address) {
+      throw refused(`node ${id} is already a member at ${known}; remove it first`);
+    }
+    if (cs.voters.includes(id) && !isJoint(cs)) return;
+    if (!cs.learners.includes(id) && !cs.voters.includes(id)) {
+      await this.#change(
+        {
+          transition: ConfChangeTransition.Auto,
+          changes: [{ type: ConfChangeType.AddLearner, nodeId: id, context: utf8(address) }],
+        },
+        (c) => c.learners.includes(id),
+      );
+    }
+    if (options.learnerOnly) return;
+    await this.#promote(id);
+  }
+
+  /**
+   * Promotes learner `id` once it has caught up. Raft's guard refuses a new
+   * voter that is behind the commit index, so propose in the same turn as the
+   * check that it is caught up, and try again while it is still catching up.
+   */
+  async #promote(id: number): Promise<void> {
+    const deadline = this.o.clock.nowMs() + this.o.stepTimeoutMs;
+    const cc: ConfChange = {
+      transition: ConfChangeTransition.JointImplicit,
+      changes: [{ type: ConfChangeType.AddNode, nodeId: id }],
+    };
+    while (true) {
+      this.#checkLeader();
+      const cs = this.#confState();
+      if (cs.voters.includes(id) && !isJoint(cs)) return;
+      const match = this.#raft.trk.progress.get(id)?.match ?? 0;
+      if (!isJoint(cs) && !cs.voters.includes(id) && match >= this.#raft.log.committed) {
+        const r = this.o.node.rawNode.proposeConfChange(cc);
+        if (r.ok) {
+          this.o.node.kick();
+          await this.#awaitApplied(this.#raft.log.lastIndex(), (c) => c.voters.includes(id));
+          return;
+        }
+        // Still catching up (or the learner's add is still settling): try again shortly.
+        const retry = r.reason === "conf-change-refused" &&
+          /pending|reachable/.test(this.#raft.lastRefusal);
+        if (!retry) throw this.#refusal(r.reason);
+      }
+      if (this.o.clock.nowMs() > deadline) {
+        throw new ServiceError(
+          ErrorCode.TIMEOUT,
+          `node ${id} did not catch up within ${this.o.stepTimeoutMs} ms ` +
+            `(it has ${match} of ${this.#raft.log.committed}); ` +
+            "it stays a learner — retry to resume",
+        );
+      }
+      await this.#sleep(POLL_MS);
+    }
+  }
+
+  async remove(id: number): Promise<void> {
+    if (!Number.isSafeInteger(id) || id <= 0) throw invalid(`bad node id ${id}`);
+    this.#checkLeader();
+    const cs = this.#confState();
+    const voter = cs.voters.includes(id) || cs.votersOutgoing.includes(id);
+    if (!voter && !cs.learners.includes(id)) throw refused(`node ${id} is not a member`);
+    if (id === this.o.selfId) {
+      await this.#handOff();
+      this.#checkLeader(); // NOT_LEADER naming the new leader: the client asks it to remove us.
+    }
+    await this.#change(
+      {
+        transition: voter ? ConfChangeTransition.JointImplicit : ConfChangeTransition.Auto,
+        changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }],
+      },
+      (c) => !c.voters.includes(id) && !c.learners.includes(id),
+    );
+  }
+
+  /** Moves leadership to the most caught-up other voter before the leader is removed. */
+  async #handOff(): Promise<void> {
+    const cs = this.#confState();
+    const others = cs.voters.filter((v) => v !== this.o.selfId);
+    if (others.length === 0) throw refused("cannot remove the only voter");
+    let best = 0, bestMatch = -1;
+    for (const v of others) {
+      const pr = this.#raft.trk.progress.get(v);
+      if (pr !== undefined && pr.recentActive && pr.match > bestMatch) {
+        best = v;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === 0) throw refused("no other voter is reachable to take over leadership");
+    await this.transferLeader(best);
+  }
+
+  /** Moves leadership to `id` and waits until it leads (up to two election timeouts). */
+  async transferLeader(id: number): Promise<void> {
+    this.#checkLeader();
+    const raft = this.#raft;
+    if (id === this.o.selfId) return;
+    if (!this.#confState().voters.includes(id)) throw refused(`node ${id} is not a voter`);
+    const r = this.o.node.rawNode.transferLeader(id);
+    if (!r.ok) throw refused(`transfer refused: ${r.reason}`);
+    this.o.node.kick();
+    const timeoutMs = 2 * this.o.electionTimeoutMs;
+    for (let waited = 0; waited < timeoutMs; waited += POLL_MS) {
+      await this.#sleep(POLL_MS);
+      if (raft.lead === id) return;
+    }
+    throw new ServiceError(
+      ErrorCode.TIMEOUT,
+      `node ${id} did not take over within ${timeoutMs} ms`,
+    );
+  }
+
+  /** Proposes `cc` and waits until it is applied here and `done` holds (joint config left). */
+  async #change(cc: ConfChange, done: (cs: ConfState) => boolean): Promise<void> {
+    const r = this.o.node.rawNode.proposeConfChange(cc);
+    if (!r.ok) throw this.#refusal(r.reason);
+    this.o.node.kick();
+    await this.#awaitApplied(this.#raft.log.lastIndex(), done);
+  }
+
+  #refusal(reason: string): ServiceError {
+    if (reason !== "conf-change-refused") {
+      return new ServiceError(ErrorCode.UNAVAILABLE, `membership change not accepted: ${reason}`);
+    }
+    const why = this.#raft.lastRefusal;
+    if (/pending/.test(why)) {
+      return new ServiceError(ErrorCode.UNAVAILABLE, `another membership change is in progress`);
+    }
+    return refused(`membership change refused: ${why}`);
+  }
+
+  async #awaitApplied(index: number, done: (cs: ConfState) => boolean): Promise<void> {
+    const term = this.#raft.term;
+    const deadline = this.o.clock.nowMs() + this.o.stepTimeoutMs;
+    while (true) {
+      const cs = this.#confState();
+      if (this.o.appliedIndex() >= index && done(cs) && !isJoint(cs)) return;
+      if (this.#raft.term !== term || this.#raft.state !== StateType.Leader) {
+        throw new ServiceError(
+          ErrorCode.TIMEOUT,
+          "leadership changed while the membership change was in flight; " +
+            "it may or may not take effect — check `member list` and retry",
+        );
+      }
+      if (this.o.clock.nowMs() > deadline) {
+        throw new ServiceError(ErrorCode.TIMEOUT, "the membership change did not complete in time");
+      }
+      await this.#sleep(POLL_MS);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.o.clock.setTimeout(resolve, ms));
+  }
+}
