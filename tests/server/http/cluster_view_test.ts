@@ -82,6 +82,38 @@ test("node /metrics: Raft, storage and server metrics, each with HELP, TYPE and 
   }
 });
 
+test("node /metrics: snapshots sent and received, messages dropped to a stopped peer", {
+  timeout: 60_000,
+}, async () => {
+  const c = await startCluster(3, 20, 25);
+  try {
+    const kv = c.client();
+    for (let i = 0; i < 10; i++) await kv.put(`s${i}`, "v");
+    const leader = await c.leader();
+    const victim = [1, 2, 3].find((id) => id !== leader) ?? 0;
+    await c.stop(victim);
+    for (let i = 10; i < 100; i++) await kv.put(`s${i}`, "v");
+    c.wipe(victim);
+    await c.start(victim);
+    const target = c.servers.get(leader)?.node.status().commitIndex ?? 0;
+    const node = c.servers.get(victim)?.node;
+    for (let i = 0; i < 400 && (node?.kv.appliedIndex ?? 0) < target; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const lead = samples(await (await get(c, leader, "/metrics")).text());
+    assert.ok(value(lead, `tinykv_raft_snapshots_sent_total{result="ok"}`) >= 1);
+    assert.ok(
+      value(lead, `tinykv_raft_dropped_messages_total{reason="connection_lost"}`) >= 1,
+      "messages queued to the stopped peer were dropped when connecting failed",
+    );
+    const follower = samples(await (await get(c, victim, "/metrics")).text());
+    assert.ok(value(follower, `tinykv_raft_snapshots_received_total{result="ok"}`) >= 1);
+    assert.equal(value(follower, `tinykv_raft_snapshots_received_total{result="failed"}`), 0);
+  } finally {
+    await c.close();
+  }
+});
+
 test("/cluster and the dashboard: every member, the leader, lag and leader changes", {
   timeout: 60_000,
 }, async () => {
