@@ -125,6 +125,9 @@ export class StatusProbe {
 
   /** Asks every member at once; `local` answers for one member without the network. */
   probe(members: readonly MemberAddress[], local?: ClusterStatus): Promise<MemberReport[]> {
+    // Forget the connections of members that left (a long-lived probe behind /cluster).
+    const current = new Set(members.map((m) => m.address));
+    for (const address of [...this.#conns.keys()]) if (!current.has(address)) this.#drop(address);
     return Promise.all(members.map(async (m): Promise<MemberReport> => {
       if (local !== undefined && local.id === m.id) {
         return { ...m, status: local, error: undefined };
