@@ -118,6 +118,8 @@ export const SNAPSHOT_BYTES_MAX = 4 * 1024 * MiB;
 export const PEER_QUEUE_MSGS_MAX = 8192;
 /** Bytes queued for one peer; beyond it messages are dropped (Raft retransmits). */
 export const PEER_QUEUE_BYTES_MAX = 256 * MiB;
+/** Leader changes a node remembers for /cluster and the dashboard; older ones are forgotten. */
+export const LEADER_HISTORY_MAX = 20;
 
 assert(APPLY_BATCH_OPS_MAX < WRITE_BATCH_OPS_MAX, "an apply pass fits one engine batch");
 assert(

@@ -4,6 +4,7 @@ import type { Platform, ProcessHost } from "../platform/types.ts";
 import { fromUtf8 } from "../util/bytes.ts";
 import { parseHostPort } from "./peers.ts";
 import { bench, type BenchFlags } from "./bench.ts";
+import { statusCommand } from "./status_command.ts";
 import { UsageError } from "./usage_error.ts";
 
 export interface ClientFlags extends BenchFlags {
@@ -12,13 +13,16 @@ export interface ClientFlags extends BenchFlags {
   readonly offset?: string;
 }
 
-function client(flags: ClientFlags, platform: Platform): TinyKvClient {
-  const endpoints = (flags.endpoints ?? "127.0.0.1:7001").split(",").map((e) => {
+function endpointsOf(flags: ClientFlags): string[] {
+  return (flags.endpoints ?? "127.0.0.1:7001").split(",").map((e) => {
     const { host, port } = parseHostPort(e, "--endpoints entry");
     return `${host}:${port}`;
   });
+}
+
+function client(flags: ClientFlags, platform: Platform): TinyKvClient {
   return new TinyKvClient({
-    endpoints,
+    endpoints: endpointsOf(flags),
     net: platform.net,
     clock: platform.clock,
     seed: platform.randomSeed(),
@@ -94,9 +98,8 @@ export async function runClientCommand(
         host.writeStdout(memberTable(await c.status()));
         return 0;
       case "status":
-        need(args, 0, "status");
-        host.writeStdout(statusTable(await c.status()));
-        return 0;
+        need(args, 0, "status [--json]");
+        return await statusCommand(endpointsOf(flags), flags.json === true, platform, host);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -113,9 +116,4 @@ function memberTable(s: Status): string {
     return `${String(m.id).padEnd(3)} ${m.address.padEnd(23)} ${role}`;
   });
   return ["ID  ADDRESS                 ROLE", ...rows].join("\n") + "\n";
-}
-
-function statusTable(s: Status): string {
-  return `node ${s.id}: ${s.role}, term ${s.term}, leader ${s.leaderId ?? "none"}, ` +
-    `commit ${s.commitIndex}, applied ${s.appliedIndex}\n\n${memberTable(s)}`;
 }

@@ -11,7 +11,7 @@ Usage:
                                                   HTTP 8001, RESP 6379)
   tinykv put KEY VALUE | get KEY | delete KEY     client commands
   tinykv scan [PREFIX] [--limit N] [--offset N]
-  tinykv status
+  tinykv status [--json]                          every member: role, term, indexes, lag, health
   tinykv local-cluster [--nodes 3] [--data-dir DIR]
                                                   a local cluster in one process
   tinykv bench [--op put|get|mixed] [--concurrency N] [--duration S]
@@ -36,8 +36,13 @@ export const COMMAND_HELP: Record<string, string> = {
   delete: "Usage: tinykv delete KEY [--endpoints HOST:PORT,...]\n",
   scan: "Usage: tinykv scan [PREFIX] [--limit N] [--offset N] [--endpoints HOST:PORT,...]\n" +
     "Prints KEY<TAB>VALUE lines in key order (default limit 100).\n",
-  status:
-    "Usage: tinykv status [--endpoints HOST:PORT,...]\nPrints the node's view of the cluster.\n",
+  status: "Usage: tinykv status [--json] [--endpoints HOST:PORT,...]\n" +
+    "Asks every member for its own status over its protobuf port and prints one row each:\n" +
+    "  ID ADDRESS ROLE TERM COMMIT APPLIED LAG HEALTH\n" +
+    "LAG: entries between the leader's commit index and the member's applied index.\n" +
+    "HEALTH: ok, catching-up (applied < its commit), no-leader, or unreachable (with why).\n" +
+    "The member list comes from the first endpoint that answers. --json prints the rows as\n" +
+    "JSON. Exits 0 when a table was printed (check HEALTH), 1 when no endpoint answered.\n",
   bench: "Usage: tinykv bench [--op put|get|mixed] [--concurrency 16] [--duration 10] " +
     "[--count N]\n  [--value-size 100] [--key-size 16] [--keys 10000] [--read-ratio 50] " +
     "[--consistency linearizable|lease|serializable] [--json] [--endpoints HOST:PORT,...]\n" +

@@ -67,6 +67,8 @@ export class LogStore {
   #failed: Error | undefined = undefined;
   /** Index of the newest durable snapshot file. */
   #snapIndex: number;
+  /** Segment fsyncs completed (for metrics; directory syncs not counted). */
+  syncs = 0;
 
   private constructor(
     fs: FileSystem,
@@ -156,6 +158,7 @@ export class LogStore {
 
   async #sync(): Promise<void> {
     await this.#file.sync();
+    this.syncs++;
   }
 
   /**

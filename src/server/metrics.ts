@@ -73,6 +73,17 @@ export class Counter extends LabeledMetric<{ n: number }> {
     this.get(labels, () => ({ n: 0 })).n += by;
   }
 
+  /**
+   * Sets the total from a source that keeps its own running count (an engine
+   * or transport counter read at scrape time). A source that restarts (an
+   * engine swapped in by a snapshot) reads as a counter reset, which
+   * Prometheus' rate() handles.
+   */
+  set(total: number, labels: Labels = {}): void {
+    assert(total >= 0, "counter totals are not negative");
+    this.get(labels, () => ({ n: 0 })).n = total;
+  }
+
   value(labels: Labels = {}): number {
     return this.series.get(keyOf(labels))?.value.n ?? 0;
   }

@@ -28,6 +28,7 @@ import { raftMessageFromWire } from "./raft_codec.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { EngineHolder } from "./engine_holder.ts";
+import { LeaderHistory } from "./leader_history.ts";
 import { exportSnapshot } from "../kv/kv_snapshot.ts";
 import { type MemberAddressWrite, readMembers } from "../kv/members.ts";
 import { AddressBook, memberWritesOf } from "./address_book.ts";
@@ -87,6 +88,8 @@ export class NodeService implements KvService, StatusSource {
   readonly reads: ReadBarrier;
   readonly transport: PeerTransport;
   readonly node: RaftNode;
+  /** Recent leader changes this node saw (dashboard, /cluster). */
+  readonly leaderHistory: LeaderHistory;
   readonly #forwarder: LeaderForwarder;
   readonly #snapshots: SnapshotReceiver;
   readonly #timeoutMs: number;
@@ -101,6 +104,7 @@ export class NodeService implements KvService, StatusSource {
   ) {
     this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock);
     this.#timeoutMs = o.requestTimeoutMs ?? 5000;
+    this.leaderHistory = new LeaderHistory(o.clock);
     this.proposals = new Proposals(o.clock);
     this.#forwarder = new LeaderForwarder(o.net, o.clock);
     this.transport = new PeerTransport({
@@ -204,7 +208,10 @@ export class NodeService implements KvService, StatusSource {
         },
         // A new leader (or none) drops the reads the old one had not confirmed:
         // fail them now so clients retry at once instead of waiting for a timeout.
-        onSoftState: () => this.reads.abortUnconfirmed("leadership changed"),
+        onSoftState: (soft) => {
+          this.reads.abortUnconfirmed("leadership changed");
+          this.leaderHistory.observe(soft.lead, this.node.rawNode.raft.term);
+        },
       },
       clock: o.clock,
       tickMs: o.tickMs ?? 100,
@@ -217,6 +224,11 @@ export class NodeService implements KvService, StatusSource {
 
   get kv(): KvStateMachine {
     return this.engine.kv;
+  }
+
+  /** Snapshot streams received from leaders (for metrics). */
+  get snapshotsReceived(): { readonly received: number; readonly failed: number } {
+    return this.#snapshots.counts;
   }
 
   #apply(entries: readonly Entry[]): Promise<void> {

@@ -35,6 +35,20 @@ export interface PeerTransportOptions {
 /** Bytes of snapshot queued toward a peer before the sender waits for the socket. */
 const SNAPSHOT_QUEUE_BYTES = 32 * 1024 * 1024;
 
+/** Event counts for metrics, shared by every peer link. */
+export class TransportCounters {
+  /** Messages dropped because a peer's queue was full. */
+  droppedQueueFull = 0;
+  /** Messages queued toward a peer whose connection failed before they were written. */
+  droppedConnectionLost = 0;
+  /** Messages to an id with no known address. */
+  droppedUnknownPeer = 0;
+  /** Snapshots fully handed to a peer's socket. */
+  snapshotsSent = 0;
+  /** Snapshots that could not be sent (queue full, connection lost, stream error). */
+  snapshotsFailed = 0;
+}
+
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2000;
 
@@ -53,9 +67,19 @@ class PeerLink {
   /** Bumped when the connection is lost: a snapshot stream in progress must restart. */
   #generation = 0;
   #streaming = false;
-  dropped = 0;
 
-  constructor(readonly id: number, public address: string, readonly o: PeerTransportOptions) {}
+  constructor(
+    readonly id: number,
+    public address: string,
+    readonly o: PeerTransportOptions,
+    readonly counters: TransportCounters,
+  ) {}
+
+  #snapshotStatus(ok: boolean): void {
+    if (ok) this.counters.snapshotsSent++;
+    else this.counters.snapshotsFailed++;
+    this.o.onSnapshotStatus?.(this.id, ok);
+  }
 
   enqueue(frames: Uint8Array[], isSnapshot: boolean): void {
     const bytes = frames.reduce((n, f) => n + f.length, 0);
@@ -63,8 +87,8 @@ class PeerLink {
       this.#queue.length + frames.length > PEER_QUEUE_MSGS_MAX ||
       this.#queuedBytes + bytes > PEER_QUEUE_BYTES_MAX
     ) {
-      this.dropped += frames.length;
-      if (isSnapshot) this.o.onSnapshotStatus?.(this.id, false);
+      this.counters.droppedQueueFull += frames.length;
+      if (isSnapshot) this.#snapshotStatus(false);
       this.o.onUnreachable?.(this.id);
       return;
     }
@@ -93,7 +117,7 @@ class PeerLink {
     this.#queuedBytes = 0;
     conn.write(batch.length === 1 ? batch[0] : concatBytes(batch));
     for (; this.#snapshotsQueued > 0; this.#snapshotsQueued--) {
-      this.o.onSnapshotStatus?.(this.id, true);
+      this.#snapshotStatus(true);
     }
   }
 
@@ -134,9 +158,8 @@ class PeerLink {
   #failed(): void {
     if (this.#closed) return;
     this.#generation++;
-    for (; this.#snapshotsQueued > 0; this.#snapshotsQueued--) {
-      this.o.onSnapshotStatus?.(this.id, false);
-    }
+    for (; this.#snapshotsQueued > 0; this.#snapshotsQueued--) this.#snapshotStatus(false);
+    this.counters.droppedConnectionLost += this.#queue.length;
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#retryAt = this.o.clock.nowMs() + this.#backoffMs;
@@ -151,7 +174,7 @@ class PeerLink {
    * drops (Raft retries the snapshot after the failure report).
    */
   async streamSnapshot(m: Message, source: () => AsyncIterable<Uint8Array>): Promise<void> {
-    if (this.#streaming) return this.o.onSnapshotStatus?.(this.id, false);
+    if (this.#streaming) return this.#snapshotStatus(false);
     this.#streaming = true;
     const generation = this.#generation;
     const head = raftMessageToWire(m);
@@ -171,7 +194,7 @@ class PeerLink {
       }
       await emit(held ?? new Uint8Array(0), true);
     } catch {
-      this.o.onSnapshotStatus?.(this.id, false);
+      this.#snapshotStatus(false);
     } finally {
       this.#streaming = false;
     }
@@ -230,6 +253,7 @@ export function messageFrames(m: Message): Uint8Array[] {
 
 export class PeerTransport implements Transport {
   readonly #links = new Map<number, PeerLink>();
+  readonly counters = new TransportCounters();
 
   constructor(readonly o: PeerTransportOptions) {}
 
@@ -244,7 +268,7 @@ export class PeerTransport implements Transport {
     for (const [id, address] of addresses) {
       if (id === this.o.selfId) continue;
       const link = this.#links.get(id);
-      if (link === undefined) this.#links.set(id, new PeerLink(id, address, this.o));
+      if (link === undefined) this.#links.set(id, new PeerLink(id, address, this.o, this.counters));
       else link.address = address;
     }
   }
@@ -253,6 +277,7 @@ export class PeerTransport implements Transport {
     for (const m of messages) {
       const link = this.#links.get(m.to);
       if (link === undefined) {
+        this.counters.droppedUnknownPeer++;
         this.o.onUnreachable?.(m.to);
         continue;
       }
@@ -260,13 +285,6 @@ export class PeerTransport implements Transport {
       if (m.type === MessageType.Snap && source !== undefined) void link.streamSnapshot(m, source);
       else link.enqueue(messageFrames(m), m.type === MessageType.Snap);
     }
-  }
-
-  /** Messages dropped because a peer's queue was full. */
-  droppedMessages(): number {
-    let n = 0;
-    for (const link of this.#links.values()) n += link.dropped;
-    return n;
   }
 
   close(): void {

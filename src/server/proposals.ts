@@ -19,6 +19,11 @@ interface Waiter {
 
 export class Proposals {
   readonly #waiting = new Map<number, Waiter>();
+  /**
+   * For metrics: entries that committed with the proposer's term, entries a new
+   * leader overwrote (never applied), and waits that timed out.
+   */
+  readonly counts = { committed: 0, overwritten: 0, timedOut: 0 };
 
   constructor(readonly clock: Clock, readonly max = PROPOSALS_PENDING_MAX) {}
 
@@ -36,6 +41,7 @@ export class Proposals {
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.#waiting.delete(index);
+        this.counts.timedOut++;
         reject(new ServiceError(ErrorCode.TIMEOUT, `write at index ${index} not applied in time`));
       }, timeoutMs);
       this.#waiting.set(index, { term, resolve, reject, timer });
@@ -48,6 +54,8 @@ export class Proposals {
     if (w === undefined) return;
     this.#waiting.delete(index);
     this.clock.clearTimeout(w.timer);
+    if (w.term === term) this.counts.committed++;
+    else this.counts.overwritten++;
     if (w.term !== term || outcome === undefined) {
       w.reject(
         new ServiceError(ErrorCode.UNAVAILABLE, "leader changed; the write was not applied"),

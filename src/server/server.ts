@@ -5,6 +5,7 @@
  */
 import type { Platform } from "../platform/types.ts";
 import { splitHostPort } from "../util/host_port.ts";
+import { ClusterView } from "./http/cluster_view.ts";
 import { createStatusApp } from "./http/status_app.ts";
 import { checkIdentity, clusterIdOf } from "./identity.ts";
 import { KvPort } from "./kv_port.ts";
@@ -87,9 +88,11 @@ export async function startServer(
     ? undefined
     : await RespServer.start({ net, hostname: host, port: config.respPort, service, consistency });
   connections = () => ({ protobuf: kvPort.connections, resp: resp?.connections ?? 0 });
+  const cluster = new ClusterView(node, net, platform.clock);
   const app = createStatusApp({
     source: node,
     metrics,
+    cluster: () => cluster.get(),
     admin: {
       addMember: (id, address) => node.addMember(id, address),
       removeMember: (id) => node.removeMember(id),
@@ -109,6 +112,7 @@ export async function startServer(
     respPort: resp?.port,
     close: async () => {
       await http?.close();
+      cluster.close();
       await resp?.close();
       await kvPort.close();
       await node.close();

@@ -27,6 +27,8 @@ export class SnapshotReceiver {
   #incoming: Incoming | undefined;
   /** Chunks are imported one at a time, in arrival order. */
   #chain: Promise<void> = Promise.resolve();
+  /** Snapshots fully received and imported; streams abandoned as bad (for metrics). */
+  readonly counts = { received: 0, failed: 0 };
 
   constructor(
     readonly fs: FileSystem,
@@ -47,6 +49,7 @@ export class SnapshotReceiver {
     onError: (err: unknown) => void,
   ): void {
     this.#chain = this.#chain.then(() => this.#add(from, m, onComplete)).catch(async (err) => {
+      this.counts.failed++;
       await this.#abandon();
       onError(err);
     });
@@ -68,6 +71,7 @@ export class SnapshotReceiver {
     await inc.importer.finish();
     await inc.db.close();
     this.#incoming = undefined;
+    this.counts.received++;
     await onComplete(inc.first);
   }
 

@@ -36,3 +36,14 @@ test("MetricsRegistry refuses bad names, duplicate metrics and wrong labels", ()
   assert.throws(() => c.inc({ l: "1" }, -1));
   assert.deepEqual(exponentialBuckets(1, 2, 4), [1, 2, 4, 8]);
 });
+
+test("Counter.set takes a running total read from a source at scrape time", () => {
+  const r = new MetricsRegistry();
+  const fsyncs = r.counter("tinykv_x_fsyncs_total", "Fsyncs.");
+  let total = 5;
+  r.onCollect(() => fsyncs.set(total));
+  assert.match(r.render(), /# TYPE tinykv_x_fsyncs_total counter\ntinykv_x_fsyncs_total 5\n/);
+  total = 9;
+  assert.match(r.render(), /tinykv_x_fsyncs_total 9\n/);
+  assert.throws(() => fsyncs.set(-1));
+});

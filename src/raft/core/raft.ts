@@ -33,6 +33,7 @@ import { handleVote, hup } from "./election.ts";
 import { stepCandidate } from "./step_candidate.ts";
 import { stepFollower } from "./step_follower.ts";
 import { bcastAppend, maybeSendAppend } from "./replication.ts";
+import { RaftCounters } from "./counters.ts";
 
 export const StateType = {
   Follower: 0,
@@ -89,6 +90,7 @@ export class Raft {
   tickCount = 0;
   /** Why the last refused conf change proposal was refused. */
   lastRefusal = "";
+  readonly counters = new RaftCounters();
 
   constructor(config: RaftConfig) {
     this.cfg = validateConfig(config);
@@ -169,6 +171,7 @@ export class Raft {
     this.#reset(this.term + 1);
     this.vote = this.id;
     this.state = StateType.Candidate;
+    this.counters.electionsStarted++;
   }
 
   becomePreCandidate(): void {
@@ -178,6 +181,7 @@ export class Raft {
     this.trk.resetVotes();
     this.lead = 0;
     this.state = StateType.PreCandidate;
+    this.counters.preVotesStarted++;
   }
 
   becomeLeader(): void {
@@ -185,6 +189,7 @@ export class Raft {
     this.#reset(this.term);
     this.lead = this.id;
     this.state = StateType.Leader;
+    this.counters.electionsWon++;
     const self = this.trk.progress.get(this.id);
     if (self !== undefined) self.becomeReplicate();
     self?.maybeUpdate(this.log.lastIndex());

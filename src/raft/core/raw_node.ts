@@ -94,9 +94,14 @@ export class RawNode {
 
   #propose(e: Entry): RequestResult {
     const id = this.raft.id;
-    return result(
+    const r = result(
       this.raft.step({ type: MessageType.Prop, from: id, to: id, term: 0, entries: [e] }),
     );
+    if (e.type === EntryType.Normal) {
+      if (r.ok) this.raft.counters.proposalsAccepted++;
+      else this.raft.counters.proposalsRefused++;
+    }
+    return r;
   }
 
   /** Applies a committed conf change; returns the resulting configuration. */

@@ -6,11 +6,14 @@
  *   GET /status   JSON: id, role, term, leader, commitIndex, appliedIndex, members, …
  *   GET /metrics  Prometheus text format
  *   GET /health   200 when the node has a leader and is caught up, else 503
+ *   GET /cluster  JSON: every member's status and recent leader changes (cluster_view.ts)
+ *   GET /         the live dashboard page (dashboard_page.ts), which polls /cluster
  *   POST /admin/* membership, leadership transfer, snapshot (admin token when configured)
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { MetricsRegistry } from "../metrics.ts";
+import { DASHBOARD_HTML } from "./dashboard_page.ts";
 
 export type Role = "leader" | "follower" | "candidate" | "learner";
 
@@ -57,6 +60,8 @@ export interface StatusAppOptions {
   readonly admin?: AdminApi;
   /** When set, admin routes need `Authorization: Bearer <token>`. */
   readonly adminToken?: string;
+  /** The cluster view for /cluster and the dashboard; both exist only when it is given. */
+  readonly cluster?: () => Promise<unknown>;
 }
 
 function positiveId(text: string | undefined): number | undefined {
@@ -75,6 +80,11 @@ export function createStatusApp(options: StatusAppOptions): Hono {
     const ok = options.source.healthy();
     return c.json({ healthy: ok }, ok ? 200 : 503);
   });
+  const cluster = options.cluster;
+  if (cluster !== undefined) {
+    app.get("/cluster", async (c) => c.json(await cluster()));
+    app.get("/", (c) => c.html(DASHBOARD_HTML));
+  }
   const admin = options.admin;
   if (admin !== undefined) addAdminRoutes(app, admin, options.adminToken);
   app.notFound((c) => c.json({ error: "not found" }, 404));

@@ -72,3 +72,21 @@ test("status app: admin routes check the token and validate ids and addresses", 
   await a.request("/admin/transfer-leader/3", { method: "POST", ...auth });
   assert.deepEqual(calls, ["add 4 127.0.0.1:7004", "transfer 3"]);
 });
+
+test("status app: the dashboard page and /cluster exist only with a cluster view", async () => {
+  assert.equal((await app(true).request("/")).status, 404);
+  assert.equal((await app(true).request("/cluster")).status, 404);
+  const withView = createStatusApp({
+    source: { status: () => status, healthy: () => true },
+    metrics: new MetricsRegistry(),
+    cluster: () => Promise.resolve({ leader: 1, members: [] }),
+  });
+  const page = await withView.request("/");
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+  const html = await page.text();
+  assert.match(html, /fetch\("\/cluster"/, "the page polls /cluster");
+  assert.match(html, /id="leader" data-leader=""/);
+  assert.doesNotMatch(html, /https?:\/\//, "nothing loaded from elsewhere");
+  assert.deepEqual(await (await withView.request("/cluster")).json(), { leader: 1, members: [] });
+});

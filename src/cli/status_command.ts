@@ -1,0 +1,79 @@
+/**
+ * `tinykv status`: one row per member — id, address, role, term, commit,
+ * applied, lag, health — each member asked for its own status over its
+ * protobuf port (src/client/cluster_status.ts). The member list comes from
+ * the first endpoint that answers. `--json` prints the same rows as JSON.
+ */
+import {
+  type ClusterStatus,
+  type ClusterSummary,
+  type MemberRow,
+  StatusProbe,
+  summarize,
+} from "../client/cluster_status.ts";
+import type { Platform, ProcessHost } from "../platform/types.ts";
+import { errorMessage } from "../util/errors.ts";
+
+/** How long one member may take to connect and answer. */
+const STATUS_TIMEOUT_MS = 2000;
+
+async function firstAnswer(probe: StatusProbe, endpoints: readonly string[]) {
+  const errors: string[] = [];
+  for (const endpoint of endpoints) {
+    try {
+      return await probe.ask(endpoint);
+    } catch (err) {
+      errors.push(`${endpoint}: ${errorMessage(err)}`);
+    }
+  }
+  throw new Error(`no node answered (${errors.join("; ")})`);
+}
+
+export async function statusCommand(
+  endpoints: readonly string[],
+  json: boolean,
+  platform: Platform,
+  host: ProcessHost,
+): Promise<number> {
+  const probe = new StatusProbe(platform.net, platform.clock, STATUS_TIMEOUT_MS);
+  try {
+    const seed: ClusterStatus = await firstAnswer(probe, endpoints);
+    const summary = summarize(await probe.probe(seed.members, seed));
+    host.writeStdout(json ? JSON.stringify(summary) + "\n" : statusTable(summary));
+    return 0;
+  } finally {
+    probe.close();
+  }
+}
+
+const COLUMNS: readonly [string, (m: MemberRow) => string][] = [
+  ["ID", (m) => String(m.id)],
+  ["ADDRESS", (m) => m.address],
+  ["ROLE", (m) => m.role ?? "-"],
+  ["TERM", (m) => dash(m.term)],
+  ["COMMIT", (m) => dash(m.commitIndex)],
+  ["APPLIED", (m) => dash(m.appliedIndex)],
+  ["LAG", (m) => dash(m.lag)],
+  ["HEALTH", (m) => m.error === null ? m.health : `${m.health} (${m.error})`],
+];
+
+function dash(n: number | null): string {
+  return n === null ? "-" : String(n);
+}
+
+/** A header line, then aligned columns (the last one unpadded). */
+export function statusTable(s: ClusterSummary): string {
+  const reachable = s.members.filter((m) => m.reachable).length;
+  const learners = s.members.filter((m) => m.learner).length;
+  const head = `leader ${s.leader ?? "none"}, term ${s.term}, ${s.members.length} members` +
+    (learners > 0 ? ` (${learners} learners)` : "") + `, ${reachable} reachable`;
+  const cells = [
+    COLUMNS.map(([title]) => title),
+    ...s.members.map((m) => COLUMNS.map(([, value]) => value(m))),
+  ];
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const lines = cells.map((row) =>
+    row.map((c, i) => i === row.length - 1 ? c : c.padEnd(widths[i])).join("  ")
+  );
+  return [head, "", ...lines].join("\n") + "\n";
+}
