@@ -70,6 +70,10 @@ export interface ConnectOptions {
   readonly endpoints: readonly string[];
   /** Total time one operation may take, retries included (default 10 s). */
   readonly deadlineMs?: number;
+  /** Time one attempt waits for its response (default 3 s). */
+  readonly attemptTimeoutMs?: number;
+  /** The cluster's admin token, for addMember/removeMember/transferLeader/snapshot. */
+  readonly adminToken?: string;
 }
 
 /**
@@ -89,6 +93,8 @@ export function connect(options: ConnectOptions): Client {
   return new Client({
     endpoints: options.endpoints,
     deadlineMs: options.deadlineMs,
+    attemptTimeoutMs: options.attemptTimeoutMs,
+    adminToken: options.adminToken,
     net: platform.net,
     clock: platform.clock,
     seed: platform.randomSeed(),

@@ -13,7 +13,7 @@ export interface ClientFlags extends BenchFlags {
   readonly offset?: string;
 }
 
-function endpointsOf(flags: ClientFlags): string[] {
+export function endpointsOf(flags: ClientFlags): string[] {
   return (flags.endpoints ?? "127.0.0.1:7001").split(",").map((e) => {
     const { host, port } = parseHostPort(e, "--endpoints entry");
     return `${host}:${port}`;
@@ -85,18 +85,6 @@ export async function runClientCommand(
       case "bench":
         need(args, 0, "bench [--op put|get|mixed] [--concurrency N] [--duration S] …");
         return await bench(flags, c, platform, host);
-      case "member":
-        if (args[0] !== "list") {
-          if (args[0] === "add" || args[0] === "remove") {
-            throw new Error(`'member ${args[0]}' is not available in this build yet`);
-          }
-          throw new UsageError(
-            "usage: tinykv member list | member add ID HOST:PORT | member remove ID",
-          );
-        }
-        need(args, 1, "member list");
-        host.writeStdout(memberTable(await c.status()));
-        return 0;
       case "status":
         need(args, 0, "status [--json]");
         return await statusCommand(endpointsOf(flags), flags.json === true, platform, host);
@@ -106,14 +94,4 @@ export async function runClientCommand(
   } finally {
     c.close();
   }
-}
-
-type Status = Awaited<ReturnType<TinyKvClient["status"]>>;
-
-function memberTable(s: Status): string {
-  const rows = s.members.map((m) => {
-    const role = m.id === s.leaderId ? "leader" : m.learner ? "learner" : "voter";
-    return `${String(m.id).padEnd(3)} ${m.address.padEnd(23)} ${role}`;
-  });
-  return ["ID  ADDRESS                 ROLE", ...rows].join("\n") + "\n";
 }

@@ -17,13 +17,17 @@ Usage:
   tinykv bench [--op put|get|mixed] [--concurrency N] [--duration S]
                [--value-size B] [--keys N] [--json]   load test through the client
   tinykv member list                              members and their roles
-  tinykv member add ID HOST:PORT | member remove ID   not available in this build yet
+  tinykv member add ID HOST:PORT [--learner]      add a node (start it first with --join)
+  tinykv member remove ID                         remove a node (the leader hands off first)
+  tinykv transfer-leader ID                       make node ID the leader
+  tinykv snapshot                                 compact the leader's Raft log now
 
 Options:
   -h, --help       show help (also after a command: tinykv put --help)
   -V, --version    print the version
   --cluster-token T  peers must present T (also TINYKV_CLUSTER_TOKEN)
-  --admin-token T    HTTP admin routes need it (also TINYKV_ADMIN_TOKEN)
+  --admin-token T    admin requests need it (also TINYKV_ADMIN_TOKEN)
+  --join             start a node that waits to be added with 'member add' (no bootstrap)
 
 Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001).
 Exit codes: 0 success, 1 runtime error, 2 usage error.
@@ -48,6 +52,17 @@ export const COMMAND_HELP: Record<string, string> = {
     "[--consistency linearizable|lease|serializable] [--json] [--endpoints HOST:PORT,...]\n" +
     "Closed-loop load; prints progress each second, then ops/s, latency p50/p95/p99/p99.9/max " +
     "and errors.\n",
+  member: "Usage: tinykv member list | member add ID HOST:PORT [--learner] | member remove ID\n" +
+    "  [--endpoints HOST:PORT,...] [--admin-token T] [--timeout SECONDS (default 120)]\n" +
+    "add: start the new node first with --join and a --peers listing the cluster and itself;\n" +
+    "it joins as a learner, catches up (by snapshot if needed) and is promoted to voter\n" +
+    "through joint consensus once caught up (--learner: stop after joining). remove: through\n" +
+    "joint consensus; removing the leader first transfers leadership. A change that would\n" +
+    "leave no reachable quorum is refused. Prints the membership afterwards.\n",
+  "transfer-leader": "Usage: tinykv transfer-leader ID [--endpoints HOST:PORT,...] " +
+    "[--admin-token T]\nMoves leadership to voter ID and waits until it leads.\n",
+  snapshot: "Usage: tinykv snapshot [--endpoints HOST:PORT,...] [--admin-token T]\n" +
+    "Makes the leader's applied state durable and compacts its Raft log up to it.\n",
   "local-cluster": "Usage: tinykv local-cluster [--nodes 3] [--data-dir DIR]\n" +
     "Starts N nodes in one process on 127.0.0.1 (protobuf 7001+, HTTP 8001+, RESP 6379+).\n",
 };

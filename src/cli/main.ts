@@ -7,7 +7,8 @@ import { parseArgs } from "../platform/args.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { errorMessage } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
-import { runClientCommand } from "./client_commands.ts";
+import { ADMIN_COMMANDS, runAdminCommand } from "./admin_commands.ts";
+import { endpointsOf, runClientCommand } from "./client_commands.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
 import { localCluster } from "./local_cluster.ts";
 import { serve } from "./serve.ts";
@@ -24,6 +25,7 @@ const SERVE_OPTIONS = {
   "read-mode": { type: "string" },
   "cluster-token": { type: "string" },
   "admin-token": { type: "string" },
+  join: { type: "boolean" },
 } as const;
 
 const CLIENT_OPTIONS = {
@@ -43,9 +45,13 @@ const CLIENT_OPTIONS = {
   "read-ratio": { type: "string" },
   consistency: { type: "string" },
   json: { type: "boolean" },
+  learner: { type: "boolean" },
+  "admin-token": { type: "string" },
+  timeout: { type: "string" },
 } as const;
 
-const CLIENT_COMMANDS = new Set(["put", "get", "delete", "scan", "status", "bench", "member"]);
+const CLIENT_COMMANDS = new Set(["put", "get", "delete", "scan", "status", "bench"]);
+const ADMIN: ReadonlySet<string> = new Set(ADMIN_COMMANDS);
 
 /** Runs the CLI; resolves with the process exit code. */
 export async function runCli(
@@ -85,7 +91,7 @@ async function dispatch(
 ): Promise<number> {
   const first = argv[0];
   if (first !== undefined && !first.startsWith("-")) {
-    const known = CLIENT_COMMANDS.has(first) || first === "local-cluster";
+    const known = CLIENT_COMMANDS.has(first) || ADMIN.has(first) || first === "local-cluster";
     if (!known) throw new UsageError(`unknown command '${first}'`);
     const { values, positionals } = parse(argv.slice(1), CLIENT_OPTIONS, true);
     if (values.help) {
@@ -94,6 +100,10 @@ async function dispatch(
     }
     if (first === "local-cluster") {
       return await localCluster(values.nodes, values["data-dir"], platform(), host);
+    }
+    if (ADMIN.has(first)) {
+      const endpoints = endpointsOf(values);
+      return await runAdminCommand(first, positionals, values, endpoints, platform(), host);
     }
     return await runClientCommand(first, positionals, values, platform(), host);
   }

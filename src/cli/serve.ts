@@ -13,6 +13,7 @@ export interface ServeFlags {
   readonly "read-mode"?: string;
   readonly "cluster-token"?: string;
   readonly "admin-token"?: string;
+  readonly join?: boolean;
 }
 
 export async function serve(
@@ -42,6 +43,7 @@ export async function serve(
     readMode,
     clusterToken: flags["cluster-token"] ?? host.env("TINYKV_CLUSTER_TOKEN"),
     adminToken: flags["admin-token"] ?? host.env("TINYKV_ADMIN_TOKEN"),
+    join: flags.join === true,
   });
   const own = peers.get(id);
   host.writeStdout(

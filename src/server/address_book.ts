@@ -7,9 +7,12 @@
 import type { MemberAddressWrite } from "../kv/members.ts";
 import { ConfChangeType, decodeConfChange } from "../raft/core/confchange/conf_change.ts";
 import { fromUtf8 } from "../util/bytes.ts";
+import { splitHostPort } from "../util/host_port.ts";
 
 export class AddressBook {
   readonly #replicated = new Map<number, string>();
+  /** Addresses peers announced in their Hello; used only when nothing else is known. */
+  readonly #announced = new Map<number, string>();
 
   constructor(
     readonly local: ReadonlyMap<number, string>,
@@ -20,11 +23,11 @@ export class AddressBook {
   }
 
   get(id: number): string | undefined {
-    return this.local.get(id) ?? this.#replicated.get(id);
+    return this.local.get(id) ?? this.#replicated.get(id) ?? this.#announced.get(id);
   }
 
   all(): Map<number, string> {
-    const out = new Map(this.#replicated);
+    const out = new Map([...this.#announced, ...this.#replicated]);
     for (const [id, a] of this.local) out.set(id, a);
     return out;
   }
@@ -36,6 +39,23 @@ export class AddressBook {
       if (w.address === null) this.#replicated.delete(w.id);
       else this.#replicated.set(w.id, w.address);
     }
+    this.onChange(this.all());
+  }
+
+  /**
+   * A peer announced its address. A node that joined with a `--peers` not
+   * listing the current leader learns where to answer it this way, before the
+   * snapshot brings it the replicated address book.
+   */
+  announce(id: number, address: string): void {
+    if (address === "" || this.#announced.get(id) === address) return;
+    try {
+      splitHostPort(address);
+    } catch {
+      return; // not an address: ignore it rather than dial garbage
+    }
+    this.#announced.set(id, address);
+    if (this.local.has(id) || this.#replicated.has(id)) return;
     this.onChange(this.all());
   }
 

@@ -31,6 +31,8 @@ import type { AdminAccess } from "./admin_handler.ts";
 /** Where Raft messages from authenticated peers go. */
 export interface PeerSink {
   onRaftMessage(from: number, message: RaftMessage): void;
+  /** A peer introduced itself; `address` is where it listens ("" if it did not say). */
+  onPeerHello?(id: number, address: string): void;
 }
 
 export interface KvPortOptions {
@@ -95,6 +97,7 @@ class PortConnection {
       throw new WireError("peer presented a wrong cluster token");
     }
     this.#peerId = nodeId;
+    if (nodeId !== 0) this.o.peers?.onPeerHello?.(nodeId, hello.address);
   }
 
   #respond(response: ResponseInit): void {

@@ -111,6 +111,7 @@ export class NodeService implements KvService, StatusSource {
       net: o.net,
       clock: o.clock,
       selfId: o.id,
+      selfAddress: o.peers.get(o.id),
       clusterToken: o.clusterToken,
       onUnreachable: (id) => this.node.rawNode.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => this.node.rawNode.reportSnapshot(id, ok),
@@ -268,6 +269,10 @@ export class NodeService implements KvService, StatusSource {
   start(): void {
     this.node.start();
     this.node.kick();
+  }
+
+  onPeerHello(id: number, address: string): void {
+    this.addresses.announce(id, address);
   }
 
   /** A Raft message from an authenticated peer connection. */

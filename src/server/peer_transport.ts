@@ -20,6 +20,8 @@ export interface PeerTransportOptions {
   readonly net: Net;
   readonly clock: Clock;
   readonly selfId: number;
+  /** This node's own address, sent in Hello. */
+  readonly selfAddress?: string;
   readonly clusterToken?: string;
   /** The transport could not deliver to `id` (Raft slows down probing it). */
   readonly onUnreachable?: (id: number) => void;
@@ -140,7 +142,11 @@ class PeerLink {
       this.#conn = conn;
       this.#backoffMs = RECONNECT_MIN_MS;
       conn.setHandlers({ onData: () => {}, onClose: () => this.#lost(conn) });
-      const hello = { nodeId: BigInt(this.o.selfId), clusterToken: this.o.clusterToken ?? "" };
+      const hello = {
+        nodeId: BigInt(this.o.selfId),
+        clusterToken: this.o.clusterToken ?? "",
+        address: this.o.selfAddress ?? "",
+      };
       conn.write(encodeWireFrame({ case: "hello", value: hello }));
       this.#flush();
     }, () => {

@@ -31,7 +31,7 @@ export interface TestCluster {
    * Starts a new node `id` that joins the running cluster (`--join`): it
    * waits to be added with `member add`. Resolves with its address.
    */
-  startJoining(id: number): Promise<string>;
+  startJoining(id: number, knownIds?: number[]): Promise<string>;
   /** Deletes a stopped node's data directory (a replaced disk). */
   wipe(id: number): void;
   stop(id: number): Promise<void>;
@@ -91,10 +91,11 @@ export async function startCluster(
         }),
       );
     },
-    async startJoining(id) {
+    async startJoining(id, knownIds = [...peers.keys()]) {
       const [kvPort, respPort] = await freePorts(2);
       const address = `127.0.0.1:${kvPort}`;
-      ownPeers.set(id, new Map([...peers, [id, address]]));
+      const known = [...peers].filter(([p]) => knownIds.includes(p));
+      ownPeers.set(id, new Map([...known, [id, address]]));
       joined.add(id);
       respPorts.set(id, respPort);
       dirs.set(id, makeTempDir(`tinykv-node${id}-`));

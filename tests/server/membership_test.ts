@@ -132,3 +132,27 @@ test("membership: a restarted node reaches members added after its --peers", asy
     await c.close();
   }
 });
+
+test("membership: a node joining with --peers that omit the leader learns its address", async () => {
+  const c = await startCluster(3, 20);
+  try {
+    const client = c.client();
+    await client.put("k", "v");
+    const leader = await c.leader();
+    const other = [1, 2, 3].find((id) => id !== leader) ?? 0;
+    // Node 4 knows only `other` (and itself): the leader's address reaches it in Hello.
+    const address = await c.startJoining(4, [other]);
+    await client.addMember(4, address);
+    const joined = c.servers.get(4)?.node;
+    await until(
+      "node 4 applies k",
+      () => joined?.kv.get(new TextEncoder().encode("k")) !== undefined,
+    );
+    assert.equal(
+      joined?.status().members.find((m) => m.id === leader)?.address,
+      c.peers.get(leader),
+    );
+  } finally {
+    await c.close();
+  }
+});

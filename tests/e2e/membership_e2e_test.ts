@@ -1,0 +1,221 @@
+/**
+ * Membership end to end on real processes of the compiled binary, under a
+ * steady write load: add a 4th and a 5th node (each joins as a learner,
+ * catches up by snapshot, is promoted through joint consensus), remove a
+ * follower, remove the leader, and replace a dead node. Prints the longest
+ * write stall during each change; every acknowledged write must survive.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { BINARY, BinaryCluster } from "./binary_cluster.ts";
+import { freePorts } from "../server/cluster_helpers.ts";
+import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
+import { TinyKvClient } from "../../src/client/tinykv_client.ts";
+import { getPlatform } from "../../src/platform/detect.ts";
+import { fromUtf8 } from "../../src/util/bytes.ts";
+
+const WRITERS = 4;
+
+/** Writers that record every acknowledged key and the times of acknowledgements. */
+class WriteLoad {
+  readonly acked = new Map<string, string>();
+  #lastAck = Date.now();
+  #longestGap = 0;
+  #stopped = false;
+  #done: Promise<void>[] = [];
+  errors = 0;
+
+  constructor(readonly endpoints: () => string) {}
+
+  start(): void {
+    for (let w = 0; w < WRITERS; w++) this.#done.push(this.#writer(w));
+  }
+
+  async #writer(w: number): Promise<void> {
+    const platform = getPlatform();
+    let client = new TinyKvClient({
+      endpoints: this.endpoints().split(","),
+      ...clientIo(platform),
+    });
+    for (let i = 0; !this.#stopped && i < 100_000; i++) {
+      const key = `w${w}-${i}`;
+      try {
+        await client.put(key, `v${i}`);
+        this.acked.set(key, `v${i}`);
+        const now = Date.now();
+        this.#longestGap = Math.max(this.#longestGap, now - this.#lastAck);
+        this.#lastAck = now;
+      } catch {
+        this.errors++;
+        client.close(); // endpoints change as members come and go
+        client = new TinyKvClient({
+          endpoints: this.endpoints().split(","),
+          ...clientIo(platform),
+        });
+      }
+    }
+    client.close();
+  }
+
+  /** The longest time without any acknowledged write since the last call. */
+  takeLongestGap(): number {
+    const gap = Math.max(this.#longestGap, Date.now() - this.#lastAck);
+    this.#longestGap = 0;
+    return gap;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await Promise.all(this.#done);
+  }
+}
+
+function clientIo(platform: ReturnType<typeof getPlatform>) {
+  return {
+    net: platform.net,
+    clock: platform.clock,
+    seed: platform.randomSeed(),
+    deadlineMs: 20_000,
+    attemptTimeoutMs: 2000,
+  };
+}
+
+/** Starts node `id` with --join, listed in the cluster so kill/stop/leader() cover it. */
+async function startJoining(c: BinaryCluster, id: number, root: string): Promise<string> {
+  const [kvPort, httpPort, respPort] = await freePorts(3);
+  const address = `127.0.0.1:${kvPort}`;
+  const n = {
+    id,
+    kvPort,
+    httpPort,
+    respPort,
+    dataDir: path.join(root, `node-${id}`),
+    proc: undefined as ReturnType<typeof spawn> | undefined,
+    log: "",
+  };
+  const proc = spawn(BINARY, [
+    "--id",
+    String(id),
+    "--peers",
+    `${c.peersFlag},${id}=${address}`,
+    "--join",
+    "--data-dir",
+    n.dataDir,
+    "--http-port",
+    String(httpPort),
+    "--resp-port",
+    String(respPort),
+    "--read-mode",
+    "linearizable",
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  proc.stdout?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
+  proc.stderr?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
+  n.proc = proc;
+  c.nodes.set(id, n);
+  return address;
+}
+
+async function members(c: BinaryCluster): Promise<string> {
+  const r = await c.cli("member", "list");
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+test(
+  "membership e2e: add two nodes, remove a follower and the leader, replace a dead node — under load",
+  { timeout: 240_000 },
+  async () => {
+    const c = await BinaryCluster.start(3);
+    const root = makeTempDir("tinykv-join-");
+    const load = new WriteLoad(() => c.endpoints);
+    const stalls: [string, number][] = [];
+    const step = async (name: string, run: () => Promise<void>) => {
+      load.takeLongestGap();
+      const t0 = Date.now();
+      await run();
+      await new Promise((r) => setTimeout(r, 500)); // writes resume after the change
+      stalls.push([name, load.takeLongestGap()]);
+      console.log(`membership e2e: ${name} took ${Date.now() - t0} ms`);
+    };
+    try {
+      await c.leader();
+      load.start();
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const id of [4, 5]) {
+        await step(`add node ${id}`, async () => {
+          const address = await startJoining(c, id, root);
+          const r = await c.cli("member", "add", String(id), address);
+          assert.equal(r.code, 0, `${r.stderr}\n${c.logs()}`);
+          assert.match(
+            r.stdout,
+            new RegExp(`^${id} +${address.replace(/\./g, "\\.")} +voter`, "m"),
+          );
+        });
+      }
+      const leader = await c.leader();
+      const follower = [1, 2, 3].find((id) => id !== leader) ?? 0;
+      await step(`remove follower ${follower}`, async () => {
+        const r = await c.cli("member", "remove", String(follower));
+        assert.equal(r.code, 0, r.stderr);
+        await c.kill(follower, "SIGTERM");
+        c.nodes.delete(follower);
+      });
+      await step(`remove leader ${leader}`, async () => {
+        const r = await c.cli("member", "remove", String(leader));
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stdout, new RegExp(`^${leader} `, "m"));
+        await c.kill(leader, "SIGTERM");
+        c.nodes.delete(leader);
+      });
+      // Replace a dead node: kill -9 one of the remaining voters, remove it, add node 6.
+      const newLeader = await c.leader();
+      const dead = [...c.nodes.keys()].find((id) => id !== newLeader) ?? 0;
+      await step(`replace dead node ${dead} with node 6`, async () => {
+        await c.kill(dead, "SIGKILL");
+        c.nodes.delete(dead);
+        const removed = await c.cli("member", "remove", String(dead));
+        assert.equal(removed.code, 0, `${removed.stderr}\n${c.logs()}`);
+        const address = await startJoining(c, 6, root);
+        const added = await c.cli("member", "add", "6", address);
+        assert.equal(added.code, 0, `${added.stderr}\n${c.logs()}`);
+      });
+      await load.stop();
+      const list = await members(c);
+      const ids = [...list.matchAll(/^(\d+) /gm)].map((m) => Number(m[1])).sort();
+      assert.deepEqual(ids, [...c.nodes.keys()].sort());
+      assert.doesNotMatch(list, /learner/);
+      // Every acknowledged write is readable through every remaining node.
+      const platform = getPlatform();
+      for (const n of c.nodes.values()) {
+        const client = new TinyKvClient({
+          endpoints: [`127.0.0.1:${n.kvPort}`],
+          ...clientIo(platform),
+        });
+        try {
+          const keys = [...load.acked.keys()];
+          for (let i = 0; i < keys.length; i += 97) {
+            const v = await client.get(keys[i], { consistency: "linearizable" });
+            assert.equal(v === undefined ? undefined : fromUtf8(v), load.acked.get(keys[i]));
+          }
+          const last = keys[keys.length - 1];
+          const v = await client.get(last);
+          assert.equal(v === undefined ? undefined : fromUtf8(v), load.acked.get(last));
+        } finally {
+          client.close();
+        }
+      }
+      console.log(
+        `membership e2e: ${load.acked.size} writes acknowledged, ${load.errors} retried errors; ` +
+          `longest write stall per change: ` +
+          stalls.map(([name, ms]) => `${name} ${ms} ms`).join(", "),
+      );
+      assert.ok(load.acked.size > 0);
+    } finally {
+      await load.stop();
+      await c.stop();
+      removeTempDir(root);
+    }
+  },
+);
