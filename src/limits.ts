@@ -70,6 +70,10 @@ export const APPLY_BATCH_OPS_MAX = 50_000;
 // ---- Client library ----
 /** Requests in flight on one client connection. */
 export const CLIENT_INFLIGHT_MAX = 4096;
+/** Endpoints a client rotates through: the configured ones plus leaders learned from redirects. */
+export const CLIENT_ENDPOINTS_MAX = 64;
+/** How often (at most) a client refreshes its endpoints from the member list, in ms. */
+export const CLIENT_MEMBER_SYNC_MS = 5_000;
 
 // ---- Storage engine ----
 /** Memtable size at which it becomes immutable and is flushed. */

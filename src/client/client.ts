@@ -10,6 +10,7 @@
  */
 import type { ClientResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, Net } from "../platform/types.ts";
+import { CLIENT_ENDPOINTS_MAX, CLIENT_MEMBER_SYNC_MS } from "../limits.ts";
 import { assert } from "../util/assert.ts";
 import { createPrng, type Prng } from "../util/prng.ts";
 import { ClientConnection, type RequestBody } from "./connection.ts";
@@ -39,6 +40,13 @@ export class ClientCore {
   readonly #connections = new Map<string, Promise<ClientConnection>>();
   #leader: string;
   #endpointIndex = 0;
+  /**
+   * The endpoints tried in turn: the configured ones plus leaders learned from
+   * redirects, so a client keeps finding the cluster after every node it was
+   * configured with has been replaced (membership changes).
+   */
+  #endpoints: string[];
+  #lastMemberSyncMs = Number.NEGATIVE_INFINITY;
   #nextSequence = 1;
   readonly #inflightSequences = new Set<number>();
 
@@ -47,6 +55,7 @@ export class ClientCore {
     this.#prng = createPrng(options.seed);
     this.clientId = 1 + this.#prng.int(0x7fff_ffff) * 0x20_0000 + this.#prng.int(0x20_0000);
     this.#leader = options.endpoints[0];
+    this.#endpoints = [...options.endpoints];
   }
 
   /** The endpoint the client currently believes leads. */
@@ -96,7 +105,10 @@ export class ClientCore {
           adminToken: this.options.adminToken,
         });
         const e = response.error;
-        if (e === undefined) return response;
+        if (e === undefined) {
+          this.#maybeSyncMembers(conn);
+          return response;
+        }
         lastError = fromWireError(e.code, e.message, e.leaderAddress);
       } catch (err) {
         if (!(err instanceof TinyKvError)) throw err;
@@ -107,7 +119,7 @@ export class ClientCore {
       if (!isRetryable(lastError)) break;
       const redirected = this.#redirect(lastError, target);
       // Follow a fresh leader hint at once; otherwise back off with jitter.
-      if (!redirected || attempt > this.options.endpoints.length) {
+      if (!redirected || attempt > this.#endpoints.length) {
         await this.#sleep(Math.min(backoff, Math.max(0, deadline - clock.nowMs())));
         backoff = Math.min(BACKOFF_MAX_MS, backoff * 2);
       }
@@ -126,14 +138,38 @@ export class ClientCore {
   #redirect(err: TinyKvError, tried: string): boolean {
     if (err.code === "NOT_LEADER" && err.leaderAddress && err.leaderAddress !== tried) {
       this.#leader = err.leaderAddress;
+      const known = this.#endpoints.includes(err.leaderAddress);
+      if (!known && this.#endpoints.length < CLIENT_ENDPOINTS_MAX) {
+        this.#endpoints.push(err.leaderAddress);
+      }
       return true;
     }
     if (err.code === "NOT_LEADER" || err.code === "UNAVAILABLE" || err.code === "CONNECTION_LOST") {
-      const eps = this.options.endpoints;
+      const eps = this.#endpoints;
       this.#endpointIndex = (this.#endpointIndex + 1) % eps.length;
       this.#leader = eps[this.#endpointIndex];
     }
     return false;
+  }
+
+  /**
+   * Refreshes the endpoint rotation from the cluster's member list (at most
+   * every CLIENT_MEMBER_SYNC_MS, in the background): a node serving through
+   * follower forwarding never redirects, so without this a client configured
+   * with nodes that were all later replaced would lose the cluster.
+   */
+  #maybeSyncMembers(conn: ClientConnection): void {
+    const now = this.options.clock.nowMs();
+    if (now - this.#lastMemberSyncMs < CLIENT_MEMBER_SYNC_MS) return;
+    this.#lastMemberSyncMs = now;
+    conn.call({ case: "status", value: {} }, { timeoutMs: 1000 }).then((r) => {
+      if (r.body.case !== "status") return;
+      const members = r.body.value.members.map((m) => m.address).filter((a) => a !== "");
+      if (members.length === 0) return;
+      const merged = [...new Set([...members, ...this.options.endpoints])];
+      this.#endpoints = merged.slice(0, CLIENT_ENDPOINTS_MAX);
+      this.#endpointIndex %= this.#endpoints.length;
+    }, () => {});
   }
 
   #sleep(ms: number): Promise<void> {

@@ -52,12 +52,14 @@ test("client retries a write whose response was lost with the same client id and
   try {
     assert.equal(await c.put("x", "1"), 7);
     assert.deepEqual(applied, ["put x"], "applied once despite the retry");
-    const [first, second] = leader.requests;
+    // (The client also asks for the member list in the background: not a write.)
+    const writes = () => leader.requests.filter((r) => r.body.case !== "status");
+    const [first, second] = writes();
     assert.equal(first.clientId, second.clientId);
     assert.equal(first.sequence, second.sequence);
     assert.ok(first.clientId > 0n && first.sequence > 0n);
     await c.put("y", "2");
-    const third = leader.requests[2];
+    const third = writes()[2];
     assert.equal(third.sequence, first.sequence + 1n, "a new write gets the next sequence");
     assert.equal(third.ackedSequence, first.sequence, "and acknowledges the finished one");
   } finally {
@@ -127,5 +129,37 @@ test("client does not retry errors that cannot succeed", async () => {
   } finally {
     c.close();
     await node.stop();
+  }
+});
+
+test("client learns the member list, so it survives losing every configured endpoint", async () => {
+  const store = new Map<string, Uint8Array>();
+  const applied: string[] = [];
+  const b = await new FakeNode(leaderWithStore(store, applied)).start();
+  const serve = leaderWithStore(store, applied);
+  // Node A serves writes itself (like a follower forwarding them) and lists A and B as members.
+  const a = await new FakeNode((req, reply, conn) => {
+    if (req.body.case !== "status") return serve(req, reply, conn);
+    const members = [a.address, b.address].map((address, i) => ({
+      id: BigInt(i + 1),
+      address,
+      learner: false,
+    }));
+    reply({ body: { case: "status", value: { id: 1n, role: "follower", members } } });
+  }).start();
+  const c = client([a.address], { deadlineMs: 5000 });
+  try {
+    await c.put("k1", "v");
+    for (let i = 0; i < 100 && !a.requests.some((r) => r.body.case === "status"); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 50)); // the status answer arrives
+    await a.stop();
+    await c.put("k2", "v");
+    assert.deepEqual(applied, ["put k1", "put k2"]);
+    assert.equal(b.requests.filter((r) => r.body.case === "put").length, 1);
+  } finally {
+    c.close();
+    await b.stop();
   }
 });

@@ -26,6 +26,7 @@ export type Handler = (
 export class FakeNode {
   readonly requests: ClientRequest[] = [];
   #listener: Listener | undefined;
+  readonly #conns = new Set<Conn>();
 
   constructor(public handler: Handler) {}
 
@@ -36,6 +37,7 @@ export class FakeNode {
   async start(): Promise<this> {
     this.#listener = await getPlatform().net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
       const dec = new FrameDecoder(FRAME_BYTES_MAX);
+      this.#conns.add(conn);
       conn.setHandlers({
         onData: (chunk) => {
           for (const payload of dec.push(chunk)) {
@@ -54,7 +56,10 @@ export class FakeNode {
     return this;
   }
 
+  /** Stops listening and drops open connections (as a crashed node would). */
   async stop(): Promise<void> {
+    for (const c of this.#conns) c.close();
+    this.#conns.clear();
     await this.#listener?.close();
   }
 }

@@ -17,6 +17,7 @@ import { getPlatform } from "../../src/platform/detect.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 
 const WRITERS = 4;
+const T0 = Date.now();
 
 /** Writers that record every acknowledged key and the times of acknowledgements. */
 class WriteLoad {
@@ -26,6 +27,7 @@ class WriteLoad {
   #stopped = false;
   #done: Promise<void>[] = [];
   errors = 0;
+  readonly errorSamples: string[] = [];
 
   constructor(readonly endpoints: () => string) {}
 
@@ -47,8 +49,10 @@ class WriteLoad {
         const now = Date.now();
         this.#longestGap = Math.max(this.#longestGap, now - this.#lastAck);
         this.#lastAck = now;
-      } catch {
+      } catch (err) {
         this.errors++;
+        const at = `${Date.now() - T0} ms`;
+        if (this.errorSamples.length < 5) this.errorSamples.push(`${at}: ${String(err)}`);
         client.close(); // endpoints change as members come and go
         client = new TinyKvClient({
           endpoints: this.endpoints().split(","),
@@ -137,7 +141,9 @@ test(
       await run();
       await new Promise((r) => setTimeout(r, 500)); // writes resume after the change
       stalls.push([name, load.takeLongestGap()]);
-      console.log(`membership e2e: ${name} took ${Date.now() - t0} ms`);
+      console.log(
+        `membership e2e: ${name} took ${Date.now() - t0} ms (ended at ${Date.now() - T0})`,
+      );
     };
     try {
       await c.leader();
@@ -169,9 +175,13 @@ test(
         await c.kill(leader, "SIGTERM");
         c.nodes.delete(leader);
       });
-      // Replace a dead node: kill -9 one of the remaining voters, remove it, add node 6.
-      const newLeader = await c.leader();
-      const dead = [...c.nodes.keys()].find((id) => id !== newLeader) ?? 0;
+      // Hand leadership to node 5 (a joined node), then replace a dead node: kill -9 the
+      // last original voter, remove it, add node 6 — whose --peers lists only original
+      // nodes, so it learns where the leader is from the leader's Hello.
+      const moved = await c.cli("transfer-leader", "5");
+      assert.equal(moved.code, 0, moved.stderr);
+      assert.equal(await c.leader(), 5);
+      const dead = [1, 2, 3].find((id) => c.nodes.has(id)) ?? 0;
       await step(`replace dead node ${dead} with node 6`, async () => {
         await c.kill(dead, "SIGKILL");
         c.nodes.delete(dead);
@@ -209,7 +219,8 @@ test(
       console.log(
         `membership e2e: ${load.acked.size} writes acknowledged, ${load.errors} retried errors; ` +
           `longest write stall per change: ` +
-          stalls.map(([name, ms]) => `${name} ${ms} ms`).join(", "),
+          stalls.map(([name, ms]) => `${name} ${ms} ms`).join(", ") +
+          (load.errorSamples.length > 0 ? `; errors: ${load.errorSamples.join(" | ")}` : ""),
       );
       assert.ok(load.acked.size > 0);
     } finally {
