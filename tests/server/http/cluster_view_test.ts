@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runCli } from "../../../src/cli/main.ts";
 import { getPlatform } from "../../../src/platform/detect.ts";
-import type { ProcessHost } from "../../../src/platform/types.ts";
+import { captureHost } from "../../helpers/capture_host.ts";
 import type { ClusterJson } from "../../../src/server/http/cluster_view.ts";
 import { startCluster, type TestCluster } from "../cluster_helpers.ts";
 
@@ -150,26 +150,6 @@ test("/cluster and the dashboard: every member, the leader, lag and leader chang
     await c.close();
   }
 });
-
-function captureHost(): ProcessHost & { out: string; err: string } {
-  const h = {
-    out: "",
-    err: "",
-    argv: () => [],
-    exit: (code: number): never => {
-      throw new Error(`exit ${code}`);
-    },
-    onShutdown: () => {},
-    env: () => undefined,
-    writeStdout(text: string) {
-      h.out += text;
-    },
-    writeStderr(text: string) {
-      h.err += text;
-    },
-  };
-  return h;
-}
 
 test("tinykv status: one row per member, unreachable ones marked, --json, exit codes", {
   timeout: 60_000,
