@@ -33,7 +33,10 @@ export async function localCluster(
         `status http://127.0.0.1:${8000 + i}/status\n`,
     );
   }
-  host.writeStdout(`endpoints: ${[...peers.values()].join(",")}\nPress Ctrl-C to stop.\n`);
+  host.writeStdout(
+    `endpoints: ${[...peers.values()].join(",")}\n` +
+      `dashboard: http://127.0.0.1:8001/\nPress Ctrl-C to stop.\n`,
+  );
   return await new Promise<number>((resolve) => {
     host.onShutdown(() => {
       Promise.all(servers.map((s) => s.close())).then(() => resolve(0), () => resolve(1));
