@@ -50,10 +50,17 @@ export const DATA_PREFIX: Uint8Array = new Uint8Array([Namespace.Data]);
 export const SESSION_PREFIX: Uint8Array = new Uint8Array([Namespace.Session]);
 
 function u64be(out: Uint8Array, at: number, n: number): void {
+  // Byte stores, not a DataView: this runs for every write (session keys).
   const hi = Math.floor(n / 0x1_0000_0000);
   const lo = n >>> 0;
-  new DataView(out.buffer, out.byteOffset).setUint32(at, hi, false);
-  new DataView(out.buffer, out.byteOffset).setUint32(at + 4, lo, false);
+  out[at] = hi >>> 24;
+  out[at + 1] = hi >>> 16;
+  out[at + 2] = hi >>> 8;
+  out[at + 3] = hi;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = lo >>> 16;
+  out[at + 6] = lo >>> 8;
+  out[at + 7] = lo;
 }
 
 function readU64be(bytes: Uint8Array, at: number): number {

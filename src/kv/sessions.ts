@@ -84,7 +84,8 @@ export class Sessions {
 
   #forgetUpTo(clientId: number, s: Session, acked: number, ws: WriteSet): void {
     if (acked <= s.floor) return;
-    for (const seq of [...s.results.keys()]) {
+    // Deleting the current entry while iterating a Map is safe (no copy of the keys).
+    for (const seq of s.results.keys()) {
       if (seq <= acked) {
         s.results.delete(seq);
         ws.delete(resultKey(clientId, seq));

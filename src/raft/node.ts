@@ -1,21 +1,39 @@
 /**
  * The async driver of one Raft node (STYLE §2 item 2): it turns clock time
  * into ticks, drains a bounded inbox of peer messages into the core, and runs
- * the Ready loop — persist (one fsync per Ready: group commit), then send,
- * then apply, then advance. Committed entries that an earlier Ready already
- * made durable here are applied while this Ready's writes are fsynced: they
- * are committed on a quorum and on this disk, so nothing waits for an fsync
- * that does not concern it.
+ * the Ready loop — persist (one fsync per Ready: group commit), send, apply,
+ * advance — pipelined where the Ready contract allows it (docs/raft.md, the
+ * driver):
  *
- * Tests and the simulator call `tick()` and `runOnce()` directly; a server
- * calls `start()` to drive them from the platform clock.
+ * - A leader sends its appends and heartbeats before its own fsync (Raft
+ *   thesis §10.2.1): followers persist in parallel with it. This is safe
+ *   because peer messages are stepped only between Readys, after every Ready
+ *   taken so far is durable here, so the leader's own (possibly not yet
+ *   durable) log counts toward a commit only together with acknowledgements
+ *   of entries it has already persisted.
+ * - Entries are applied in order on one apply pipeline that runs while the
+ *   next Ready is persisted: committed entries already durable here start at
+ *   once, the rest after this Ready's fsync. At most one Ready's apply is
+ *   outstanding when the next Ready is taken. A Ready that carries a snapshot
+ *   or a conf change drains the pipeline and runs strictly in order.
+ *
+ * Tests and the simulator call `tick()` and `runOnce()` directly (it returns
+ * once everything is applied); a server calls `start()` to drive them from
+ * the platform clock.
  */
 import { assert } from "../util/assert.ts";
 import type { Clock, TimerId } from "../platform/types.ts";
 import { RAFT_INBOX_MSGS_MAX } from "../limits.ts";
 import type { RaftConfig } from "./core/config.ts";
 import { decodeConfChange } from "./core/confchange/conf_change.ts";
-import { type Entry, EntryType, type Message, type Snapshot } from "./core/messages.ts";
+import {
+  type Entry,
+  EntryType,
+  type Message,
+  MessageType,
+  type Snapshot,
+} from "./core/messages.ts";
+import { StateType } from "./core/raft.ts";
 import { RawNode, type RequestResult } from "./core/raw_node.ts";
 import type { ReadState, Ready, SoftState } from "./core/ready.ts";
 import type { LogStore } from "./log_store.ts";
@@ -79,6 +97,13 @@ export class RaftNode {
   #persistedIndex: number;
   /** Callers of `compactNow()` waiting for the next compaction. */
   #compactionWaiters: ((index: number) => void)[] = [];
+  /** Tail of the apply pipeline; never rejects (a failure goes to #applyError). */
+  #applying: Promise<void> = Promise.resolve();
+  #applyPending = false;
+  #applyError: { readonly err: unknown } | undefined = undefined;
+  /** Term and vote as last persisted (a leader sends early only when they are unchanged). */
+  #persistedTerm: number;
+  #persistedVote: number;
 
   constructor(o: RaftNodeOptions) {
     this.#o = o;
@@ -89,6 +114,9 @@ export class RaftNode {
     storage.confState = storage.snapshot().metadata.confState;
     this.rawNode = new RawNode({ ...o.raft, storage, applied: storage.snapshot().metadata.index });
     this.#persistedIndex = storage.lastIndex();
+    const hs = this.rawNode.raft.hardState();
+    this.#persistedTerm = hs.term;
+    this.#persistedVote = hs.vote;
   }
 
   /** The error that stopped the node (a failed fsync is fatal), if any. */
@@ -110,7 +138,7 @@ export class RaftNode {
     this.rawNode.tick();
   }
 
-  /** Drains the inbox and handles every Ready until none is left. */
+  /** Drains the inbox and handles every Ready until none is left and all is applied. */
   async runOnce(): Promise<void> {
     if (this.#failed !== undefined) return;
     assert(!this.#running, "runOnce is not reentrant");
@@ -123,42 +151,106 @@ export class RaftNode {
         const inbox = this.#inbox;
         this.#inbox = [];
         for (const m of inbox) this.rawNode.step(m);
-        if (!this.rawNode.hasReady()) break;
-        await this.#handleReady(this.rawNode.ready());
+        if (this.rawNode.hasReady()) await this.#handleReady(this.rawNode.ready());
+        else if (this.#applyPending) await this.#drainApplies(); // then look again
+        else break;
       }
       // Asked to compact with nothing else to do (an idle node).
       if (this.#compactionWaiters.length > 0) await this.#maybeCompact();
     } catch (err) {
       this.#failed = err;
+      await this.#applying; // let an apply in flight finish before the node stops
       throw err;
     } finally {
       this.#running = false;
     }
   }
 
-  async #handleReady(rd: Ready): Promise<void> {
+  #handleReady(rd: Ready): Promise<void> {
+    if (rd.snapshot !== undefined || rd.committedEntries.some(isConfChange)) {
+      return this.#handleReadyStrictly(rd);
+    }
+    return this.#handleReadyPipelined(rd);
+  }
+
+  async #handleReadyPipelined(rd: Ready): Promise<void> {
     const o = this.#o;
-    // Committed entries already durable here (persisted by an earlier Ready)
-    // are applied while this Ready is persisted; the rest wait for it. Conf
-    // changes and snapshots keep the strict order.
-    const early = rd.snapshot === undefined ? this.#durablePrefix(rd.committedEntries) : [];
-    const applying = early.length > 0 ? this.#apply(early) : undefined;
-    // 1. Persist: durable before anything that depends on it leaves (DESIGN §2.2).
+    const previousApply = this.#applying;
+    const early = this.#durablePrefix(rd.committedEntries);
+    if (early.length > 0) this.#enqueueApply(early);
+    const sendFirst = this.#maySendBeforePersist(rd);
+    if (sendFirst && rd.messages.length > 0) o.transport.send(rd.messages);
+    // Persist: durable before anything that depends on it leaves (DESIGN §2.2).
     await o.logStore.save(rd);
     this.#notePersisted(rd);
-    // 2. Send.
-    if (rd.messages.length > 0) o.transport.send(rd.messages);
+    if (!sendFirst && rd.messages.length > 0) o.transport.send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
-    // 3. Apply.
-    await applying;
-    if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
-    if (rd.snapshot !== undefined) this.#appliedBytes = 0;
     const late = rd.committedEntries.slice(early.length);
-    if (late.length > 0) await this.#apply(late);
+    if (late.length > 0) this.#enqueueApply(late);
+    // Reads wait for the state machine's own applied index (read_barrier.ts).
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
-    // 4. Advance.
+    // Back-pressure: the previous Ready's apply overlapped this fsync; it ends before the next.
+    await previousApply;
+    this.#throwApplyError();
     this.rawNode.advance(rd);
     await this.#maybeCompact();
+  }
+
+  /** Snapshots and conf changes: drain the pipeline, then the contract's order exactly. */
+  async #handleReadyStrictly(rd: Ready): Promise<void> {
+    const o = this.#o;
+    await this.#drainApplies();
+    await o.logStore.save(rd);
+    this.#notePersisted(rd);
+    if (rd.messages.length > 0) o.transport.send(rd.messages);
+    if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
+    if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
+    if (rd.snapshot !== undefined) this.#appliedBytes = 0;
+    if (rd.committedEntries.length > 0) await this.#apply(rd.committedEntries);
+    if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
+    this.rawNode.advance(rd);
+    await this.#maybeCompact();
+  }
+
+  /**
+   * A leader's appends, heartbeats, snapshots and leadership transfers carry
+   * no promise about its own disk, so they may leave before its fsync. Votes,
+   * acknowledgements and anything sent with a new term or vote wait for it.
+   */
+  #maySendBeforePersist(rd: Ready): boolean {
+    if (this.rawNode.raft.state !== StateType.Leader) return false;
+    const hs = rd.hardState;
+    if (hs !== undefined && (hs.term !== this.#persistedTerm || hs.vote !== this.#persistedVote)) {
+      return false;
+    }
+    return rd.messages.every((m) => LEADER_MESSAGES.has(m.type));
+  }
+
+  #enqueueApply(entries: readonly Entry[]): void {
+    this.#applyPending = true;
+    const run = async () => {
+      if (this.#applyError !== undefined) return;
+      try {
+        await this.#apply(entries);
+      } catch (err) {
+        this.#applyError = { err };
+      }
+    };
+    const done = this.#applying.then(run);
+    this.#applying = done;
+    done.then(() => {
+      if (this.#applying === done) this.#applyPending = false;
+    });
+  }
+
+  async #drainApplies(): Promise<void> {
+    await this.#applying;
+    this.#applyPending = false;
+    this.#throwApplyError();
+  }
+
+  #throwApplyError(): void {
+    if (this.#applyError !== undefined) throw this.#applyError.err;
   }
 
   /** The leading committed entries that are on this disk already, up to a conf change. */
@@ -173,6 +265,10 @@ export class RaftNode {
   }
 
   #notePersisted(rd: Ready): void {
+    if (rd.hardState !== undefined) {
+      this.#persistedTerm = rd.hardState.term;
+      this.#persistedVote = rd.hardState.vote;
+    }
     const last = rd.entries[rd.entries.length - 1];
     // A Ready's entries may replace a conflicting suffix: the new last index is theirs.
     if (last !== undefined) this.#persistedIndex = last.index;
@@ -202,6 +298,8 @@ export class RaftNode {
   async #maybeCompact(): Promise<void> {
     const { snapshotEntries, snapshotBytes, stateMachine, logStore } = this.#o;
     if (stateMachine.image === undefined) return;
+    // The core counts a Ready's entries as applied at advance(); the pipeline may still run them.
+    if (this.#applyPending && this.#compactionDue()) await this.#drainApplies();
     const waiters = this.#compactionWaiters;
     const applied = this.rawNode.raft.log.applied;
     const snapIndex = logStore.storage.snapshot().metadata.index;
@@ -218,6 +316,14 @@ export class RaftNode {
       const index = logStore.storage.snapshot().metadata.index;
       for (const resolve of waiters) resolve(index);
     }
+  }
+
+  #compactionDue(): boolean {
+    const { snapshotEntries, snapshotBytes, logStore } = this.#o;
+    const pending = this.rawNode.raft.log.applied - logStore.storage.snapshot().metadata.index;
+    return this.#compactionWaiters.length > 0 ||
+      (snapshotEntries !== undefined && pending >= snapshotEntries) ||
+      (snapshotBytes !== undefined && this.#appliedBytes >= snapshotBytes);
   }
 
   #applyConfChange(e: Entry): void {
@@ -281,4 +387,16 @@ export class RaftNode {
     if (this.#timer !== undefined) this.#o.clock?.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+}
+
+const LEADER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
+  MessageType.App,
+  MessageType.Heartbeat,
+  MessageType.Snap,
+  MessageType.TimeoutNow,
+  MessageType.ReadIndexResp,
+]);
+
+function isConfChange(e: Entry): boolean {
+  return e.type === EntryType.ConfChange;
 }
