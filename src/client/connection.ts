@@ -3,18 +3,22 @@
  * connection-unique ids; responses may come back in any order and are matched
  * by id. Frames written in the same turn of the event loop go out in one
  * socket write. Each request has a deadline; a late response is dropped.
+ * While a response frame is still arriving (bytes came in the last second),
+ * no request on the connection times out: a large value is slow, not lost.
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { ClientRequestSchema, type ClientResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { CLIENT_INFLIGHT_MAX, FRAME_BYTES_MAX } from "../limits.ts";
 import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
-import { concatBytes } from "../util/bytes.ts";
 import { errorMessage } from "../util/errors.ts";
 import { FrameDecoder } from "../util/frame.ts";
 import { splitHostPort } from "../util/host_port.ts";
 import { u64ToNumber } from "../util/ids.ts";
-import { decodeWireFrame, encodeWireFrame } from "../wire/frame_codec.ts";
+import { decodeWireFrame, encodeWireFrameParts, writeParts } from "../wire/frame_codec.ts";
 import { TinyKvError } from "./errors.ts";
+
+/** A partly received response keeps requests alive while bytes came this recently. */
+const PROGRESS_WINDOW_MS = 1000;
 
 interface Pending {
   resolve(response: ClientResponse): void;
@@ -38,6 +42,8 @@ export class ClientConnection {
   #nextId = 1;
   #outbox: Uint8Array[] = [];
   #closedError: TinyKvError | null = null;
+  /** When bytes last arrived (clock ms). */
+  #lastDataMs = 0;
 
   private constructor(readonly address: string, readonly conn: Conn, readonly clock: Clock) {
     conn.setHandlers({
@@ -85,28 +91,43 @@ export class ClientConnection {
       body,
     });
     return new Promise<ClientResponse>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
+      const expire = (): void => {
+        const pending = this.#pending.get(requestId);
+        if (pending === undefined) return;
+        if (this.#receivingFrame()) {
+          pending.timer = this.clock.setTimeout(expire, PROGRESS_WINDOW_MS);
+          return;
+        }
         this.#pending.delete(requestId);
         reject(new TinyKvError("TIMEOUT", `no response from ${this.address} in time`, true));
-      }, options.timeoutMs);
+      };
+      const timer = this.clock.setTimeout(expire, options.timeoutMs);
       this.#pending.set(requestId, { resolve, reject, timer });
-      this.#send(encodeWireFrame({ case: "request", value: request }));
+      this.#send(encodeWireFrameParts({ case: "request", value: request }));
     });
   }
 
-  #send(frame: Uint8Array): void {
-    this.#outbox.push(frame);
-    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
+  /** A response frame is partly received and bytes arrived within the progress window. */
+  #receivingFrame(): boolean {
+    return this.#decoder.bufferedBytes > 0 &&
+      this.clock.nowMs() - this.#lastDataMs < PROGRESS_WINDOW_MS;
+  }
+
+  #send(parts: Uint8Array[]): void {
+    const first = this.#outbox.length === 0;
+    this.#outbox.push(...parts);
+    if (first) queueMicrotask(() => this.#flush());
   }
 
   #flush(): void {
     const frames = this.#outbox;
     this.#outbox = [];
     if (frames.length === 0 || this.#closedError) return;
-    this.conn.write(frames.length === 1 ? frames[0] : concatBytes(frames));
+    writeParts((bytes) => this.conn.write(bytes), frames);
   }
 
   #onData(chunk: Uint8Array): void {
+    this.#lastDataMs = this.clock.nowMs();
     try {
       for (const payload of this.#decoder.push(chunk)) {
         const frame = decodeWireFrame(payload);

@@ -23,7 +23,7 @@
  */
 import { assert } from "../util/assert.ts";
 import type { Clock, TimerId } from "../platform/types.ts";
-import { RAFT_INBOX_MSGS_MAX } from "../limits.ts";
+import { RAFT_INBOX_MSGS_MAX, RAFT_LOG_COMPACT_BYTES } from "../limits.ts";
 import type { RaftConfig } from "./core/config.ts";
 import { decodeConfChange } from "./core/confchange/conf_change.ts";
 import {
@@ -75,7 +75,12 @@ export interface RaftNodeOptions {
    * snapshot (needs `stateMachine.image`). Undefined: never compact.
    */
   readonly snapshotEntries?: number;
-  /** Compact the log once this many payload bytes were applied after the last snapshot. */
+  /**
+   * Compact the log once this many payload bytes were applied after the last
+   * snapshot. Defaults to RAFT_LOG_COMPACT_BYTES when `snapshotEntries` is
+   * set, so that a few large values do not stay in memory for thousands of
+   * entries.
+   */
   readonly snapshotBytes?: number;
 }
 
@@ -84,6 +89,7 @@ export class RaftNode {
   readonly #o: RaftNodeOptions;
   #inbox: Message[] = [];
   readonly #inboxMax: number;
+  readonly #snapshotBytes: number | undefined;
   /** Messages refused because the inbox was full. */
   droppedMessages = 0;
   #running = false;
@@ -100,6 +106,8 @@ export class RaftNode {
   /** Tail of the apply pipeline; never rejects (a failure goes to #applyError). */
   #applying: Promise<void> = Promise.resolve();
   #applyPending = false;
+  /** Committed entries the last Ready persisted, applied once the next fsync is under way. */
+  #deferred: readonly Entry[] = [];
   #applyError: { readonly err: unknown } | undefined = undefined;
   /** Term and vote as last persisted (a leader sends early only when they are unchanged). */
   #persistedTerm: number;
@@ -108,6 +116,8 @@ export class RaftNode {
   constructor(o: RaftNodeOptions) {
     this.#o = o;
     this.#inboxMax = o.inboxMax ?? RAFT_INBOX_MSGS_MAX;
+    this.#snapshotBytes = o.snapshotBytes ??
+      (o.snapshotEntries !== undefined ? RAFT_LOG_COMPACT_BYTES : undefined);
     const storage = o.logStore.storage;
     // The state machine restarts from the snapshot and re-applies the log, so
     // the configuration must be the snapshot's; later changes are re-applied.
@@ -152,8 +162,9 @@ export class RaftNode {
         this.#inbox = [];
         for (const m of inbox) this.rawNode.step(m);
         if (this.rawNode.hasReady()) await this.#handleReady(this.rawNode.ready());
-        else if (this.#applyPending) await this.#drainApplies(); // then look again
-        else break;
+        else if (this.#applyPending || this.#deferred.length > 0) {
+          await this.#drainApplies(); // then look again
+        } else break;
       }
       // Asked to compact with nothing else to do (an idle node).
       if (this.#compactionWaiters.length > 0) await this.#maybeCompact();
@@ -176,20 +187,25 @@ export class RaftNode {
   async #handleReadyPipelined(rd: Ready): Promise<void> {
     const o = this.#o;
     const previousApply = this.#applying;
-    const early = this.#durablePrefix(rd.committedEntries);
-    if (early.length > 0) this.#enqueueApply(early);
     const sendFirst = this.#maySendBeforePersist(rd);
     if (sendFirst && rd.messages.length > 0) o.transport.send(rd.messages);
     // Persist: durable before anything that depends on it leaves (DESIGN §2.2).
-    await o.logStore.save(rd);
+    // The write and the fsync request are issued synchronously by save().
+    const saving = o.logStore.save(rd);
+    // While the fsync runs: apply what the previous Ready made durable, then
+    // the entries of this one that earlier Readys persisted.
+    this.#enqueueDeferred();
+    const early = this.#durablePrefix(rd.committedEntries);
+    if (early.length > 0) this.#enqueueApply(early);
+    await saving;
     this.#notePersisted(rd);
     if (!sendFirst && rd.messages.length > 0) o.transport.send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
-    const late = rd.committedEntries.slice(early.length);
-    if (late.length > 0) this.#enqueueApply(late);
+    // Entries this Ready persisted apply while the next Ready is persisted.
+    this.#deferred = rd.committedEntries.slice(early.length);
     // Reads wait for the state machine's own applied index (read_barrier.ts).
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
-    // Back-pressure: the previous Ready's apply overlapped this fsync; it ends before the next.
+    // Back-pressure: what was queued before this Ready finishes before the next one.
     await previousApply;
     this.#throwApplyError();
     this.rawNode.advance(rd);
@@ -226,6 +242,12 @@ export class RaftNode {
     return rd.messages.every((m) => LEADER_MESSAGES.has(m.type));
   }
 
+  #enqueueDeferred(): void {
+    const entries = this.#deferred;
+    this.#deferred = [];
+    if (entries.length > 0) this.#enqueueApply(entries);
+  }
+
   #enqueueApply(entries: readonly Entry[]): void {
     this.#applyPending = true;
     const run = async () => {
@@ -244,6 +266,7 @@ export class RaftNode {
   }
 
   async #drainApplies(): Promise<void> {
+    this.#enqueueDeferred();
     await this.#applying;
     this.#applyPending = false;
     this.#throwApplyError();
@@ -296,10 +319,12 @@ export class RaftNode {
 
   /** Log compaction by entry count or bytes: snapshot the state machine, drop covered entries. */
   async #maybeCompact(): Promise<void> {
-    const { snapshotEntries, snapshotBytes, stateMachine, logStore } = this.#o;
+    const { snapshotEntries, stateMachine, logStore } = this.#o;
+    const snapshotBytes = this.#snapshotBytes;
     if (stateMachine.image === undefined) return;
     // The core counts a Ready's entries as applied at advance(); the pipeline may still run them.
-    if (this.#applyPending && this.#compactionDue()) await this.#drainApplies();
+    const behind = this.#applyPending || this.#deferred.length > 0;
+    if (behind && this.#compactionDue()) await this.#drainApplies();
     const waiters = this.#compactionWaiters;
     const applied = this.rawNode.raft.log.applied;
     const snapIndex = logStore.storage.snapshot().metadata.index;
@@ -319,7 +344,8 @@ export class RaftNode {
   }
 
   #compactionDue(): boolean {
-    const { snapshotEntries, snapshotBytes, logStore } = this.#o;
+    const { snapshotEntries, logStore } = this.#o;
+    const snapshotBytes = this.#snapshotBytes;
     const pending = this.rawNode.raft.log.applied - logStore.storage.snapshot().metadata.index;
     return this.#compactionWaiters.length > 0 ||
       (snapshotEntries !== undefined && pending >= snapshotEntries) ||

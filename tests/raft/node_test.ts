@@ -10,6 +10,9 @@ import { RaftNode, type StateMachine } from "../../src/raft/node.ts";
 import { type Entry, EntryType, type Message, MessageType } from "../../src/raft/core/messages.ts";
 import { StateType } from "../../src/raft/core/raft.ts";
 
+/** While set, fsyncs wait for it (a slow disk the test controls). */
+let syncGate: Promise<void> | undefined;
+
 /** Wraps a file system so every fsync is logged. */
 function loggingFs(inner: FileSystem, log: string[]): FileSystem {
   return {
@@ -24,6 +27,7 @@ function loggingFs(inner: FileSystem, log: string[]): FileSystem {
         append: (d) => f.append(d),
         truncate: (s) => f.truncate(s),
         sync: async () => {
+          await syncGate;
           await f.sync();
           log.push("sync");
         },
@@ -117,10 +121,17 @@ test("node: persists before sending; entries durable earlier apply without waiti
     });
   }
   assert.ok(node.rawNode.propose(utf8("x")).ok);
-  await node.runOnce();
-  // Entry 2 was made durable by an earlier Ready, so it applies without
-  // waiting for this Ready's fsync (of entry 3); the appends leave first.
-  assert.deepEqual(log.slice(0, 3), ["send 2", "apply 1", "sync"]);
+  let release = () => {};
+  syncGate = new Promise((resolve) => release = resolve);
+  const running = node.runOnce();
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  // Entry 2 was made durable by an earlier Ready, so it applies while this
+  // Ready's fsync (of entry 3) is still under way; the appends left first.
+  assert.deepEqual(log, ["send 2", "apply 1"]);
+  release();
+  syncGate = undefined;
+  await running;
+  assert.equal(log[2], "sync");
 });
 
 test("node: a follower acknowledges appends only after its fsync", async () => {
