@@ -45,8 +45,12 @@ export class WriteSet {
   /** Net change in the number of user keys (data namespace) made through this set. */
   keysDelta = 0;
 
-  put(key: Uint8Array, value: Uint8Array): void {
-    if (key[0] === Namespace.Data && this.get(key) === undefined) this.keysDelta++;
+  /**
+   * `existed`: whether the key has a value now, when the caller just read it
+   * (saves a second engine lookup for the key count).
+   */
+  put(key: Uint8Array, value: Uint8Array, existed?: boolean): void {
+    if (key[0] === Namespace.Data && !(existed ?? this.get(key) !== undefined)) this.keysDelta++;
     this.#pending.set(mapKey(key), { key, value });
     this.#bytes += key.length + value.length;
   }
