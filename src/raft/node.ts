@@ -36,6 +36,7 @@ import {
 import { StateType } from "./core/raft.ts";
 import { RawNode, type RequestResult } from "./core/raw_node.ts";
 import type { ReadState, Ready, SoftState } from "./core/ready.ts";
+import { Compaction } from "./compaction.ts";
 import type { LogStore } from "./log_store.ts";
 import type { Transport } from "./transport.ts";
 
@@ -89,20 +90,17 @@ export class RaftNode {
   readonly #o: RaftNodeOptions;
   #inbox: Message[] = [];
   readonly #inboxMax: number;
-  readonly #snapshotBytes: number | undefined;
   /** Messages refused because the inbox was full. */
   droppedMessages = 0;
   #running = false;
+  #kickedWhileRunning = false;
   #failed: unknown = undefined;
   #timer: TimerId | undefined = undefined;
   #lastTickMs = 0;
   #started = false;
-  /** Payload bytes applied since the last snapshot (size-based compaction). */
-  #appliedBytes = 0;
   /** Highest log index written by a completed `logStore.save`. */
   #persistedIndex: number;
-  /** Callers of `compactNow()` waiting for the next compaction. */
-  #compactionWaiters: ((index: number) => void)[] = [];
+  readonly #compaction: Compaction;
   /** Tail of the apply pipeline; never rejects (a failure goes to #applyError). */
   #applying: Promise<void> = Promise.resolve();
   #applyPending = false;
@@ -116,8 +114,23 @@ export class RaftNode {
   constructor(o: RaftNodeOptions) {
     this.#o = o;
     this.#inboxMax = o.inboxMax ?? RAFT_INBOX_MSGS_MAX;
-    this.#snapshotBytes = o.snapshotBytes ??
+    const snapshotBytes = o.snapshotBytes ??
       (o.snapshotEntries !== undefined ? RAFT_LOG_COMPACT_BYTES : undefined);
+    this.#compaction = new Compaction(
+      {
+        logStore: o.logStore,
+        image: () => {
+          assert(o.stateMachine.image !== undefined, "compaction needs stateMachine.image");
+          return o.stateMachine.image();
+        },
+        drainApplies: () => this.#drainApplies(),
+        appliedIndex: () => this.rawNode.raft.log.applied,
+        confState: () => this.rawNode.status().confState,
+        kick: () => this.kick(),
+      },
+      o.snapshotEntries,
+      snapshotBytes,
+    );
     const storage = o.logStore.storage;
     // The state machine restarts from the snapshot and re-applies the log, so
     // the configuration must be the snapshot's; later changes are re-applied.
@@ -166,8 +179,8 @@ export class RaftNode {
           await this.#drainApplies(); // then look again
         } else break;
       }
-      // Asked to compact with nothing else to do (an idle node).
-      if (this.#compactionWaiters.length > 0) await this.#maybeCompact();
+      // A compaction to start (asked on an idle node) or whose image became ready.
+      if (this.#compaction.actionable) await this.#maybeCompact();
     } catch (err) {
       this.#failed = err;
       await this.#applying; // let an apply in flight finish before the node stops
@@ -175,6 +188,8 @@ export class RaftNode {
     } finally {
       this.#running = false;
     }
+    // Kicked while finishing (e.g. a compaction's image became ready): go round again.
+    if (this.#kickedWhileRunning) this.kick();
   }
 
   #handleReady(rd: Ready): Promise<void> {
@@ -221,7 +236,7 @@ export class RaftNode {
     if (rd.messages.length > 0) o.transport.send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
     if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
-    if (rd.snapshot !== undefined) this.#appliedBytes = 0;
+    if (rd.snapshot !== undefined) this.#compaction.appliedBytes = 0;
     if (rd.committedEntries.length > 0) await this.#apply(rd.committedEntries);
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
     this.rawNode.advance(rd);
@@ -302,7 +317,7 @@ export class RaftNode {
 
   async #apply(entries: readonly Entry[]): Promise<void> {
     await this.#o.stateMachine.apply(entries);
-    for (const e of entries) this.#appliedBytes += e.data.length;
+    for (const e of entries) this.#compaction.appliedBytes += e.data.length;
     for (const e of entries) this.#applyConfChange(e);
   }
 
@@ -312,44 +327,13 @@ export class RaftNode {
    */
   compactNow(): Promise<number> {
     assert(this.#o.stateMachine.image !== undefined, "compaction needs stateMachine.image");
-    const done = new Promise<number>((resolve) => this.#compactionWaiters.push(resolve));
+    const done = this.#compaction.request();
     this.kick();
     return done;
   }
 
-  /** Log compaction by entry count or bytes: snapshot the state machine, drop covered entries. */
   async #maybeCompact(): Promise<void> {
-    const { snapshotEntries, stateMachine, logStore } = this.#o;
-    const snapshotBytes = this.#snapshotBytes;
-    if (stateMachine.image === undefined) return;
-    // The core counts a Ready's entries as applied at advance(); the pipeline may still run them.
-    const behind = this.#applyPending || this.#deferred.length > 0;
-    if (behind && this.#compactionDue()) await this.#drainApplies();
-    const waiters = this.#compactionWaiters;
-    const applied = this.rawNode.raft.log.applied;
-    const snapIndex = logStore.storage.snapshot().metadata.index;
-    const byCount = snapshotEntries !== undefined && applied - snapIndex >= snapshotEntries;
-    const byBytes = snapshotBytes !== undefined && this.#appliedBytes >= snapshotBytes;
-    const asked = waiters.length > 0;
-    if (applied > snapIndex && (byCount || byBytes || asked)) {
-      const image = await stateMachine.image();
-      await logStore.compact(applied, this.rawNode.status().confState, image);
-      this.#appliedBytes = 0;
-    }
-    if (asked) {
-      this.#compactionWaiters = [];
-      const index = logStore.storage.snapshot().metadata.index;
-      for (const resolve of waiters) resolve(index);
-    }
-  }
-
-  #compactionDue(): boolean {
-    const { snapshotEntries, logStore } = this.#o;
-    const snapshotBytes = this.#snapshotBytes;
-    const pending = this.rawNode.raft.log.applied - logStore.storage.snapshot().metadata.index;
-    return this.#compactionWaiters.length > 0 ||
-      (snapshotEntries !== undefined && pending >= snapshotEntries) ||
-      (snapshotBytes !== undefined && this.#appliedBytes >= snapshotBytes);
+    if (this.#o.stateMachine.image !== undefined) await this.#compaction.step();
   }
 
   #applyConfChange(e: Entry): void {
@@ -403,7 +387,12 @@ export class RaftNode {
 
   /** Schedules a `runOnce` unless one is already running. */
   kick(): void {
-    if (this.#running || this.#failed !== undefined) return;
+    if (this.#failed !== undefined) return;
+    if (this.#running) {
+      this.#kickedWhileRunning = true;
+      return;
+    }
+    this.#kickedWhileRunning = false;
     this.runOnce().catch(() => {
       // The failure is kept in `failure`; the node stops (sticky, like the log store).
     });

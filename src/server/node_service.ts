@@ -207,7 +207,7 @@ export class NodeService implements KvService, StatusSource {
    * marker. The driver then drops log entries up to the applied index.
    */
   async #image(): Promise<Uint8Array> {
-    await this.engine.locked(() => this.engine.db.flush());
+    await this.engine.flushApplied();
     return SNAPSHOT_MARKER;
   }
 
