@@ -29,6 +29,7 @@ import {
   WireError,
   writeParts,
 } from "../wire/frame_codec.ts";
+import { encodeGetResponseFrame } from "../wire/get_response_frame.ts";
 import type { Consistency, KvService } from "./kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
 
@@ -100,7 +101,7 @@ class PortConnection {
 
   #respond(response: ResponseInit): void {
     if (this.#closed) return;
-    const parts = encodeWireFrameParts({
+    const parts = fastGetFrame(response) ?? encodeWireFrameParts({
       case: "response",
       value: create(ClientResponseSchema, response),
     });
@@ -136,6 +137,18 @@ class PortConnection {
     if (closeSocket) this.conn.close();
     this.onClose();
   }
+}
+
+/** A get's answer through the hand-written encoder (src/wire/get_response_frame.ts). */
+function fastGetFrame(response: ResponseInit): Uint8Array[] | undefined {
+  const b = response.body;
+  if (response.error !== undefined || b?.case !== "get" || b.value === undefined) return undefined;
+  const frame = encodeGetResponseFrame(response.requestId ?? 0n, {
+    found: b.value.found ?? false,
+    value: b.value.value,
+    version: b.value.version,
+  });
+  return frame === undefined ? undefined : [frame];
 }
 
 function internal(err: unknown) {
