@@ -11,6 +11,7 @@
  * redis-benchmark (Debian: apt-get install redis-server).
  */
 import { execFile, spawn } from "node:child_process";
+import * as os from "node:os";
 import { parseArgs } from "node:util";
 import { BINARY, BinaryCluster } from "../tests/e2e/binary_cluster.ts";
 import { freePorts } from "../tests/server/cluster_helpers.ts";
@@ -67,8 +68,10 @@ async function clusterRows(nodes: number, mode: string): Promise<Row[]> {
           const r = JSON.parse(await run(BINARY, args));
           rows.push({ nodes, op, mode: shown, concurrency: conc, valueSize: size, ...r });
           const p99 = r.latencyMs.p99;
+          const load = os.loadavg()[0].toFixed(2);
           console.error(
-            `nodes=${nodes} ${op} ${shown} c=${conc} v=${size}: ${r.opsPerSecond}/s p99 ${p99}`,
+            `nodes=${nodes} ${op} ${shown} c=${conc} v=${size}: ${r.opsPerSecond}/s p99 ${p99}` +
+              ` (load ${load})`,
           );
         }
       }

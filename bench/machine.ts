@@ -13,5 +13,7 @@ export function describeMachine(): string {
     `${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}`,
     `runtime: ${version}`,
     `date: ${new Date().toISOString()}`,
+    // Other work on a shared machine skews every number: say how busy it was.
+    `load average: ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`,
   ].join("\n");
 }

@@ -74,6 +74,13 @@ export const CLIENT_INFLIGHT_MAX = 4096;
 export const CLIENT_ENDPOINTS_MAX = 64;
 /** How often (at most) a client refreshes its endpoints from the member list, in ms. */
 export const CLIENT_MEMBER_SYNC_MS = 5_000;
+/**
+ * Slowest transfer rate the client library's default timeouts allow for: a
+ * request's attempt timeout and deadline grow by 1 s per this many payload
+ * bytes (a 100 MiB put gets 25 s more), and a response still arriving keeps
+ * its attempt alive.
+ */
+export const CLIENT_TIMEOUT_BYTES_PER_SECOND = 4 * MiB;
 
 // ---- Storage engine ----
 /** Memtable size at which it becomes immutable and is flushed. */
@@ -108,6 +115,11 @@ export const RAFT_INFLIGHT_MSGS_MAX = 256;
 export const RAFT_MSG_BYTES_MAX = 1 * MiB;
 /** Uncommitted log bytes at which the leader refuses new proposals. */
 export const RAFT_UNCOMMITTED_BYTES_MAX = 512 * MiB;
+/**
+ * Entry payload bytes applied since the last log compaction at which a node
+ * compacts its Raft log (the log's entries are held in memory until then).
+ */
+export const RAFT_LOG_COMPACT_BYTES = 64 * MiB;
 /** Writes proposed on one node and waiting to be applied; beyond it writes are refused. */
 export const PROPOSALS_PENDING_MAX = 65_536;
 /** ReadIndex requests waiting for confirmation on one node. */

@@ -42,7 +42,20 @@ interface BenchConfig {
   keys: number;
   readRatio: number;
   consistency: "linearizable" | "lease" | "serializable";
+  /**
+   * Client connections the workers share. One connection makes client and
+   * server take turns (each waits while the other handles a whole batch);
+   * several let them work at the same time, like several client processes.
+   */
+  connections: number;
 }
+
+/** Connections for a concurrency: one per 8 workers, at most 4. */
+function connectionsFor(concurrency: number): number {
+  return Math.max(1, Math.min(BENCH_CONNECTIONS_MAX, Math.floor(concurrency / 8)));
+}
+
+const BENCH_CONNECTIONS_MAX = 4;
 
 function config(f: BenchFlags): BenchConfig {
   const op = f.op ?? "put";
@@ -53,9 +66,11 @@ function config(f: BenchFlags): BenchConfig {
   if (consistency !== "linearizable" && consistency !== "lease" && consistency !== "serializable") {
     throw new UsageError("--consistency must be linearizable, lease or serializable");
   }
+  const concurrency = Math.max(1, int(f.concurrency, "--concurrency", 16, 4096));
   return {
     op,
-    concurrency: Math.max(1, int(f.concurrency, "--concurrency", 16, 4096)),
+    concurrency,
+    connections: connectionsFor(concurrency),
     durationS: int(f.duration, "--duration", 10, 86_400),
     count: int(f.count, "--count", 0, 1e9),
     valueSize: int(f["value-size"], "--value-size", 100, 64 * 1024 * 1024),
@@ -103,7 +118,12 @@ async function load(
     onSecond(hist, clock.nowMs() - started);
     timer = clock.setTimeout(tick, 1000);
   }, 1000);
+  const clients = [client];
+  for (let i = 1; i < cfg.connections; i++) {
+    clients.push(new TinyKvClient({ ...client.options, seed: client.options.seed + i }));
+  }
   const worker = async (w: number) => {
+    const mine = clients[w % clients.length];
     const prng = createPrng(w + 1);
     while (cfg.count > 0 ? issued < cfg.count : clock.nowMs() < endAt) {
       issued++;
@@ -111,8 +131,8 @@ async function load(
       const read = cfg.op === "get" || (cfg.op === "mixed" && prng.chance(cfg.readRatio));
       const t0 = clock.nowMs();
       try {
-        if (read) await client.get(key, { consistency: cfg.consistency });
-        else await client.put(key, value);
+        if (read) await mine.get(key, { consistency: cfg.consistency });
+        else await mine.put(key, value);
         hist.record((clock.nowMs() - t0) * 1000);
       } catch (err) {
         const code = err instanceof TinyKvError ? err.code : "ERROR";
@@ -122,6 +142,7 @@ async function load(
   };
   await Promise.all(Array.from({ length: cfg.concurrency }, (_, w) => worker(w)));
   clock.clearTimeout(timer);
+  for (const c of clients.slice(1)) c.close();
   return { hist, errors, seconds: (clock.nowMs() - started) / 1000 };
 }
 

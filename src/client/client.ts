@@ -10,7 +10,11 @@
  */
 import type { ClientResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, Net } from "../platform/types.ts";
-import { CLIENT_ENDPOINTS_MAX, CLIENT_MEMBER_SYNC_MS } from "../limits.ts";
+import {
+  CLIENT_ENDPOINTS_MAX,
+  CLIENT_MEMBER_SYNC_MS,
+  CLIENT_TIMEOUT_BYTES_PER_SECOND,
+} from "../limits.ts";
 import { assert } from "../util/assert.ts";
 import { createPrng, type Prng } from "../util/prng.ts";
 import { ClientConnection, type RequestBody } from "./connection.ts";
@@ -23,15 +27,38 @@ export interface ClientOptions {
   readonly clock: Clock;
   /** Seed for the client id and backoff jitter (use `platform.randomSeed()`). */
   readonly seed: number;
-  /** Total time one operation may take, retries included (default 10 s). */
+  /**
+   * Total time one operation may take, retries included (default 10 s, plus
+   * 1 s per CLIENT_TIMEOUT_BYTES_PER_SECOND bytes of request payload).
+   */
   readonly deadlineMs?: number;
-  /** Time one attempt waits for its response (default 3 s). */
+  /** Time one attempt waits for its response (default 3 s, plus the same allowance). */
   readonly attemptTimeoutMs?: number;
   /** The cluster's admin token, for membership/transfer/snapshot requests. */
   readonly adminToken?: string;
 }
 
 const BACKOFF_MIN_MS = 10;
+const DEADLINE_MS = 10_000;
+const ATTEMPT_TIMEOUT_MS = 3000;
+
+/** Payload bytes of a request body: the keys and values it carries. */
+export function payloadBytes(body: RequestBody): number {
+  let n = 0;
+  const visit = (v: unknown, depth: number): void => {
+    if (v instanceof Uint8Array) n += v.length;
+    else if (depth < 6 && typeof v === "object" && v !== null) {
+      for (const x of Object.values(v)) visit(x, depth + 1);
+    }
+  };
+  visit(body, 0);
+  return n;
+}
+
+/** Extra time a request of `bytes` payload bytes gets (CLIENT_TIMEOUT_BYTES_PER_SECOND). */
+export function transferAllowanceMs(bytes: number): number {
+  return Math.ceil((bytes / CLIENT_TIMEOUT_BYTES_PER_SECOND) * 1000);
+}
 const BACKOFF_MAX_MS = 1000;
 
 export class ClientCore {
@@ -87,7 +114,10 @@ export class ClientCore {
 
   async #withRetries(body: RequestBody, sequence: number | undefined): Promise<ClientResponse> {
     const clock = this.options.clock;
-    const deadline = clock.nowMs() + (this.options.deadlineMs ?? 10_000);
+    // Large values take longer to move: both timeouts grow with the payload.
+    const allowance = transferAllowanceMs(payloadBytes(body));
+    const deadline = clock.nowMs() + (this.options.deadlineMs ?? DEADLINE_MS) + allowance;
+    const attemptMs = (this.options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS) + allowance;
     let backoff = BACKOFF_MIN_MS;
     let lastError: TinyKvError | undefined;
     let unknown = false;
@@ -98,7 +128,7 @@ export class ClientCore {
       try {
         const conn = await this.#connection(target);
         const response = await conn.call(body, {
-          timeoutMs: Math.max(1, Math.min(left, this.options.attemptTimeoutMs ?? 3000)),
+          timeoutMs: Math.max(1, Math.min(left, attemptMs)),
           clientId: sequence === undefined ? 0 : this.clientId,
           sequence: sequence ?? 0,
           ackedSequence: sequence === undefined ? 0 : this.#ackedSequence(),

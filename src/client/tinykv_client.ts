@@ -96,6 +96,11 @@ export class TinyKvClient {
     return this.#core.clientId;
   }
 
+  /** The options this client was made with (to make more clients like it). */
+  get options(): ClientOptions {
+    return this.#core.options;
+  }
+
   /** Stores `value` at `key`; resolves with the Raft index of the write. */
   async put(key: Bytes, value: Bytes): Promise<number> {
     const r = await this.#core.write({

@@ -94,7 +94,7 @@ function applyPut(p: PutRequest, index: number, ws: WriteSet): Outcome {
   const blocked = (p.condition === PutCondition.IF_ABSENT && existed) ||
     (p.condition === PutCondition.IF_PRESENT && !existed);
   if (blocked) return written(index, { existed, applied: false, previousValue });
-  ws.put(key, encodeStored(index, p.value));
+  ws.put(key, encodeStored(index, p.value), existed);
   return written(index, { existed, previousValue });
 }
 

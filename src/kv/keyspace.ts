@@ -4,8 +4,8 @@
  *
  *   0x00 "applied"                 → fixed64 Raft index of the last applied entry
  *   0x00 "keys"                    → fixed64 number of user keys (for DBSIZE)
- *   0x01 clientId:u64be            → session: varint floor, varint lastActiveIndex
- *   0x01 clientId:u64be seq:u64be  → saved result of write `seq` (encoded WriteResponse)
+ *   0x01 clientId:u64be            → session: floor, last activity, saved outcomes
+ *   0x01 clientId:u64be seq:u64be  → (older builds) saved outcome of write `seq`
  *   0x02 userKey                   → varint version (Raft index of the write), value
  *
  * The applied index is written in the same atomic batch as the data it
@@ -50,10 +50,17 @@ export const DATA_PREFIX: Uint8Array = new Uint8Array([Namespace.Data]);
 export const SESSION_PREFIX: Uint8Array = new Uint8Array([Namespace.Session]);
 
 function u64be(out: Uint8Array, at: number, n: number): void {
+  // Byte stores, not a DataView: this runs for every write (session keys).
   const hi = Math.floor(n / 0x1_0000_0000);
   const lo = n >>> 0;
-  new DataView(out.buffer, out.byteOffset).setUint32(at, hi, false);
-  new DataView(out.buffer, out.byteOffset).setUint32(at + 4, lo, false);
+  out[at] = hi >>> 24;
+  out[at + 1] = hi >>> 16;
+  out[at + 2] = hi >>> 8;
+  out[at + 3] = hi;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = lo >>> 16;
+  out[at + 6] = lo >>> 8;
+  out[at + 7] = lo;
 }
 
 function readU64be(bytes: Uint8Array, at: number): number {
@@ -83,13 +90,38 @@ export function parseSessionKey(key: Uint8Array): { clientId: number; sequence?:
   throw new DecodeError(`session key of ${key.length} bytes`, 0);
 }
 
-export function encodeSession(floor: number, lastActiveIndex: number): Uint8Array {
-  return new ByteWriter(16).varint(floor).varint(lastActiveIndex).finish();
+/** A session record: its floor, last activity and the saved outcomes not yet acknowledged. */
+export interface SessionRecord {
+  readonly floor: number;
+  readonly lastActiveIndex: number;
+  readonly results: ReadonlyMap<number, Uint8Array>;
 }
 
-export function decodeSession(bytes: Uint8Array): { floor: number; lastActiveIndex: number } {
+/**
+ * varint floor, varint lastActiveIndex, varint count, then per saved outcome:
+ * varint sequence, varint length, the outcome bytes. One record per client,
+ * rewritten once per apply pass that touches it: far fewer engine writes than
+ * a key per outcome (each write used to put one and delete another).
+ */
+export function encodeSession(s: SessionRecord): Uint8Array {
+  let bytes = 30;
+  for (const o of s.results.values()) bytes += 20 + o.length;
+  const w = new ByteWriter(bytes).varint(s.floor).varint(s.lastActiveIndex).varint(s.results.size);
+  for (const [seq, outcome] of s.results) w.varint(seq).varint(outcome.length).bytes(outcome);
+  return w.finish();
+}
+
+export function decodeSession(bytes: Uint8Array): SessionRecord {
   const r = new ByteReader(bytes);
-  return { floor: r.varint(), lastActiveIndex: r.varint() };
+  const floor = r.varint(), lastActiveIndex = r.varint();
+  const results = new Map<number, Uint8Array>();
+  // Records written before outcomes moved into the session end here.
+  const count = r.remaining > 0 ? r.varint() : 0;
+  for (let i = 0; i < count; i++) {
+    const seq = r.varint();
+    results.set(seq, r.lengthPrefixed(bytes.length).slice());
+  }
+  return { floor, lastActiveIndex, results };
 }
 
 /** Fixed64 records (applied index, key count) share one encoding. */

@@ -36,21 +36,44 @@ export class Sessions {
     return this.#sessions.size;
   }
 
-  /** Rebuilds from stored records; `sessions` in any order. */
+  /** Clients whose session changed in the current apply pass (written by `flush`). */
+  readonly #dirty = new Set<number>();
+  /** Clients with outcome keys of the older one-key-per-outcome layout to delete. */
+  readonly #legacy = new Map<number, Set<number>>();
+
+  /**
+   * Rebuilds from stored records; `sessions` in any order. `legacyResults`:
+   * outcomes stored one per key by older builds; they join their session and
+   * their keys are deleted when the session is next written.
+   */
   load(
-    sessions: { clientId: number; floor: number; lastActiveIndex: number }[],
-    results: { clientId: number; sequence: number; outcome: Uint8Array }[],
+    sessions: {
+      clientId: number;
+      floor: number;
+      lastActiveIndex: number;
+      results: ReadonlyMap<number, Uint8Array>;
+    }[],
+    legacyResults: { clientId: number; sequence: number; outcome: Uint8Array }[] = [],
   ): void {
     this.#sessions.clear();
+    this.#dirty.clear();
+    this.#legacy.clear();
     sessions.sort((a, b) => a.lastActiveIndex - b.lastActiveIndex || a.clientId - b.clientId);
     for (const s of sessions) {
       this.#sessions.set(s.clientId, {
         floor: s.floor,
         lastActiveIndex: s.lastActiveIndex,
-        results: new Map(),
+        results: new Map(s.results),
       });
     }
-    for (const r of results) this.#sessions.get(r.clientId)?.results.set(r.sequence, r.outcome);
+    for (const r of legacyResults) {
+      const s = this.#sessions.get(r.clientId);
+      if (s === undefined) continue;
+      if (r.sequence > s.floor) s.results.set(r.sequence, r.outcome);
+      const seqs = this.#legacy.get(r.clientId) ?? new Set<number>();
+      seqs.add(r.sequence);
+      this.#legacy.set(r.clientId, seqs);
+    }
   }
 
   lookup(clientId: number, sequence: number): SessionLookup {
@@ -61,7 +84,10 @@ export class Sessions {
     return sequence <= s.floor ? { kind: "forgotten" } : { kind: "new" };
   }
 
-  /** Records the outcome of a newly applied write and the client's acknowledgement. */
+  /**
+   * Records the outcome of a newly applied write and the client's
+   * acknowledgement. The session record is written by `flush`, once per pass.
+   */
   record(
     write: { clientId: number; sequence: number; ackedSequence: number; index: number },
     outcome: Uint8Array,
@@ -74,36 +100,50 @@ export class Sessions {
     this.#sessions.delete(clientId); // re-insert: most recently active goes last
     this.#sessions.set(clientId, s);
     s.lastActiveIndex = index;
-    this.#forgetUpTo(clientId, s, Math.min(write.ackedSequence, sequence - 1), ws);
+    this.#forgetUpTo(s, Math.min(write.ackedSequence, sequence - 1));
     s.results.set(sequence, outcome);
-    ws.put(resultKey(clientId, sequence), outcome);
-    if (s.results.size > this.resultsMax) this.#forgetOldest(clientId, s, ws);
-    ws.put(sessionKey(clientId), encodeSession(s.floor, s.lastActiveIndex));
+    if (s.results.size > this.resultsMax) this.#forgetOldest(s);
+    this.#dirty.add(clientId);
     if (this.#sessions.size > this.sessionsMax) this.#evictLeastRecent(ws);
   }
 
-  #forgetUpTo(clientId: number, s: Session, acked: number, ws: WriteSet): void {
-    if (acked <= s.floor) return;
-    for (const seq of [...s.results.keys()]) {
-      if (seq <= acked) {
-        s.results.delete(seq);
-        ws.delete(resultKey(clientId, seq));
-      }
+  /** Writes the session records changed since the last flush (before the pass commits). */
+  flush(ws: WriteSet): void {
+    for (const clientId of this.#dirty) {
+      const s = this.#sessions.get(clientId);
+      if (s === undefined) continue;
+      ws.put(sessionKey(clientId), encodeSession(s));
+      this.#deleteLegacy(clientId, ws);
     }
+    this.#dirty.clear();
+  }
+
+  #deleteLegacy(clientId: number, ws: WriteSet): void {
+    const seqs = this.#legacy.get(clientId);
+    if (seqs === undefined) return;
+    for (const seq of seqs) ws.delete(resultKey(clientId, seq));
+    this.#legacy.delete(clientId);
+  }
+
+  #forgetUpTo(s: Session, acked: number): void {
+    if (acked <= s.floor) return;
+    // Deleting the current entry while iterating a Map is safe (no copy of the keys).
+    for (const seq of s.results.keys()) if (seq <= acked) s.results.delete(seq);
     s.floor = acked;
   }
 
-  #forgetOldest(clientId: number, s: Session, ws: WriteSet): void {
+  #forgetOldest(s: Session): void {
     let oldest = Infinity;
     for (const seq of s.results.keys()) if (seq < oldest) oldest = seq;
-    this.#forgetUpTo(clientId, s, oldest, ws);
+    this.#forgetUpTo(s, oldest);
   }
 
   #evictLeastRecent(ws: WriteSet): void {
-    const [clientId, s] = this.#sessions.entries().next().value ?? [];
-    if (clientId === undefined || s === undefined) return;
-    for (const seq of s.results.keys()) ws.delete(resultKey(clientId, seq));
+    const [clientId] = this.#sessions.keys();
+    if (clientId === undefined) return;
     ws.delete(sessionKey(clientId));
+    this.#deleteLegacy(clientId, ws);
     this.#sessions.delete(clientId);
+    this.#dirty.delete(clientId);
   }
 }

@@ -65,14 +65,14 @@ export class KvStateMachine {
     const applied = raw === undefined ? 0 : decodeApplied(raw);
     const rawCount = db.get(KEY_COUNT_KEY);
     const keyCount = rawCount === undefined ? 0 : decodeApplied(rawCount);
-    const heads: { clientId: number; floor: number; lastActiveIndex: number }[] = [];
-    const results: { clientId: number; sequence: number; outcome: Uint8Array }[] = [];
+    const heads: Parameters<Sessions["load"]>[0] = [];
+    const legacy: { clientId: number; sequence: number; outcome: Uint8Array }[] = [];
     for await (const [key, value] of db.scan({ prefix: SESSION_PREFIX })) {
       const k = parseSessionKey(key);
       if (k.sequence === undefined) heads.push({ clientId: k.clientId, ...decodeSession(value) });
-      else results.push({ clientId: k.clientId, sequence: k.sequence, outcome: value });
+      else legacy.push({ clientId: k.clientId, sequence: k.sequence, outcome: value });
     }
-    sessions.load(heads, results);
+    sessions.load(heads, legacy);
     return new KvStateMachine(db, applied, keyCount, sessions);
   }
 
@@ -113,6 +113,7 @@ export class KvStateMachine {
   }
 
   async #commit(ws: WriteSet, applied: number): Promise<void> {
+    this.sessions.flush(ws);
     const keyCount = this.#keyCount + ws.keysDelta;
     assert(keyCount >= 0, `key count went negative at ${applied}`);
     ws.put(APPLIED_KEY, encodeApplied(applied));

@@ -150,6 +150,7 @@ export class LogStore {
 
   #record(rec: LogRecord): void {
     this.#writer.append(encodeLogRecord(this.#scratch, rec));
+    this.#scratch.reset(); // drops the buffer a large entry grew (ByteWriter.reset)
   }
 
   #flush(): void {

@@ -1,23 +1,42 @@
 /**
  * The async driver of one Raft node (STYLE §2 item 2): it turns clock time
  * into ticks, drains a bounded inbox of peer messages into the core, and runs
- * the Ready loop — persist (one fsync per Ready: group commit), then send,
- * then apply, then advance. Committed entries that an earlier Ready already
- * made durable here are applied while this Ready's writes are fsynced: they
- * are committed on a quorum and on this disk, so nothing waits for an fsync
- * that does not concern it.
+ * the Ready loop — persist (one fsync per Ready: group commit), send, apply,
+ * advance — pipelined where the Ready contract allows it (docs/raft.md, the
+ * driver):
  *
- * Tests and the simulator call `tick()` and `runOnce()` directly; a server
- * calls `start()` to drive them from the platform clock.
+ * - A leader sends its appends and heartbeats before its own fsync (Raft
+ *   thesis §10.2.1): followers persist in parallel with it. This is safe
+ *   because peer messages are stepped only between Readys, after every Ready
+ *   taken so far is durable here, so the leader's own (possibly not yet
+ *   durable) log counts toward a commit only together with acknowledgements
+ *   of entries it has already persisted.
+ * - Entries are applied in order on one apply pipeline that runs while the
+ *   next Ready is persisted: committed entries already durable here start at
+ *   once, the rest after this Ready's fsync. At most one Ready's apply is
+ *   outstanding when the next Ready is taken. A Ready that carries a snapshot
+ *   or a conf change drains the pipeline and runs strictly in order.
+ *
+ * Tests and the simulator call `tick()` and `runOnce()` directly (it returns
+ * once everything is applied); a server calls `start()` to drive them from
+ * the platform clock.
  */
 import { assert } from "../util/assert.ts";
 import type { Clock, TimerId } from "../platform/types.ts";
-import { RAFT_INBOX_MSGS_MAX } from "../limits.ts";
+import { RAFT_INBOX_MSGS_MAX, RAFT_LOG_COMPACT_BYTES } from "../limits.ts";
 import type { RaftConfig } from "./core/config.ts";
 import { decodeConfChange } from "./core/confchange/conf_change.ts";
-import { type Entry, EntryType, type Message, type Snapshot } from "./core/messages.ts";
+import {
+  type Entry,
+  EntryType,
+  type Message,
+  MessageType,
+  type Snapshot,
+} from "./core/messages.ts";
+import { StateType } from "./core/raft.ts";
 import { RawNode, type RequestResult } from "./core/raw_node.ts";
 import type { ReadState, Ready, SoftState } from "./core/ready.ts";
+import { Compaction } from "./compaction.ts";
 import type { LogStore } from "./log_store.ts";
 import type { Transport } from "./transport.ts";
 
@@ -57,7 +76,12 @@ export interface RaftNodeOptions {
    * snapshot (needs `stateMachine.image`). Undefined: never compact.
    */
   readonly snapshotEntries?: number;
-  /** Compact the log once this many payload bytes were applied after the last snapshot. */
+  /**
+   * Compact the log once this many payload bytes were applied after the last
+   * snapshot. Defaults to RAFT_LOG_COMPACT_BYTES when `snapshotEntries` is
+   * set, so that a few large values do not stay in memory for thousands of
+   * entries.
+   */
   readonly snapshotBytes?: number;
 }
 
@@ -69,26 +93,53 @@ export class RaftNode {
   /** Messages refused because the inbox was full. */
   droppedMessages = 0;
   #running = false;
+  #kickedWhileRunning = false;
   #failed: unknown = undefined;
   #timer: TimerId | undefined = undefined;
   #lastTickMs = 0;
   #started = false;
-  /** Payload bytes applied since the last snapshot (size-based compaction). */
-  #appliedBytes = 0;
   /** Highest log index written by a completed `logStore.save`. */
   #persistedIndex: number;
-  /** Callers of `compactNow()` waiting for the next compaction. */
-  #compactionWaiters: ((index: number) => void)[] = [];
+  readonly #compaction: Compaction;
+  /** Tail of the apply pipeline; never rejects (a failure goes to #applyError). */
+  #applying: Promise<void> = Promise.resolve();
+  #applyPending = false;
+  /** Committed entries the last Ready persisted, applied once the next fsync is under way. */
+  #deferred: readonly Entry[] = [];
+  #applyError: { readonly err: unknown } | undefined = undefined;
+  /** Term and vote as last persisted (a leader sends early only when they are unchanged). */
+  #persistedTerm: number;
+  #persistedVote: number;
 
   constructor(o: RaftNodeOptions) {
     this.#o = o;
     this.#inboxMax = o.inboxMax ?? RAFT_INBOX_MSGS_MAX;
+    const snapshotBytes = o.snapshotBytes ??
+      (o.snapshotEntries !== undefined ? RAFT_LOG_COMPACT_BYTES : undefined);
+    this.#compaction = new Compaction(
+      {
+        logStore: o.logStore,
+        image: () => {
+          assert(o.stateMachine.image !== undefined, "compaction needs stateMachine.image");
+          return o.stateMachine.image();
+        },
+        drainApplies: () => this.#drainApplies(),
+        appliedIndex: () => this.rawNode.raft.log.applied,
+        confState: () => this.rawNode.status().confState,
+        kick: () => this.kick(),
+      },
+      o.snapshotEntries,
+      snapshotBytes,
+    );
     const storage = o.logStore.storage;
     // The state machine restarts from the snapshot and re-applies the log, so
     // the configuration must be the snapshot's; later changes are re-applied.
     storage.confState = storage.snapshot().metadata.confState;
     this.rawNode = new RawNode({ ...o.raft, storage, applied: storage.snapshot().metadata.index });
     this.#persistedIndex = storage.lastIndex();
+    const hs = this.rawNode.raft.hardState();
+    this.#persistedTerm = hs.term;
+    this.#persistedVote = hs.vote;
   }
 
   /** The error that stopped the node (a failed fsync is fatal), if any. */
@@ -110,7 +161,7 @@ export class RaftNode {
     this.rawNode.tick();
   }
 
-  /** Drains the inbox and handles every Ready until none is left. */
+  /** Drains the inbox and handles every Ready until none is left and all is applied. */
   async runOnce(): Promise<void> {
     if (this.#failed !== undefined) return;
     assert(!this.#running, "runOnce is not reentrant");
@@ -123,42 +174,121 @@ export class RaftNode {
         const inbox = this.#inbox;
         this.#inbox = [];
         for (const m of inbox) this.rawNode.step(m);
-        if (!this.rawNode.hasReady()) break;
-        await this.#handleReady(this.rawNode.ready());
+        if (this.rawNode.hasReady()) await this.#handleReady(this.rawNode.ready());
+        else if (this.#applyPending || this.#deferred.length > 0) {
+          await this.#drainApplies(); // then look again
+        } else break;
       }
-      // Asked to compact with nothing else to do (an idle node).
-      if (this.#compactionWaiters.length > 0) await this.#maybeCompact();
+      // A compaction to start (asked on an idle node) or whose image became ready.
+      if (this.#compaction.actionable) await this.#maybeCompact();
     } catch (err) {
       this.#failed = err;
+      await this.#applying; // let an apply in flight finish before the node stops
       throw err;
     } finally {
       this.#running = false;
     }
+    // Kicked while finishing (e.g. a compaction's image became ready): go round again.
+    if (this.#kickedWhileRunning) this.kick();
   }
 
-  async #handleReady(rd: Ready): Promise<void> {
+  #handleReady(rd: Ready): Promise<void> {
+    if (rd.snapshot !== undefined || rd.committedEntries.some(isConfChange)) {
+      return this.#handleReadyStrictly(rd);
+    }
+    return this.#handleReadyPipelined(rd);
+  }
+
+  async #handleReadyPipelined(rd: Ready): Promise<void> {
     const o = this.#o;
-    // Committed entries already durable here (persisted by an earlier Ready)
-    // are applied while this Ready is persisted; the rest wait for it. Conf
-    // changes and snapshots keep the strict order.
-    const early = rd.snapshot === undefined ? this.#durablePrefix(rd.committedEntries) : [];
-    const applying = early.length > 0 ? this.#apply(early) : undefined;
-    // 1. Persist: durable before anything that depends on it leaves (DESIGN §2.2).
-    await o.logStore.save(rd);
+    const previousApply = this.#applying;
+    const sendFirst = this.#maySendBeforePersist(rd);
+    if (sendFirst && rd.messages.length > 0) o.transport.send(rd.messages);
+    // Persist: durable before anything that depends on it leaves (DESIGN §2.2).
+    // The write and the fsync request are issued synchronously by save().
+    const saving = o.logStore.save(rd);
+    // While the fsync runs: apply what the previous Ready made durable, then
+    // the entries of this one that earlier Readys persisted.
+    this.#enqueueDeferred();
+    const early = this.#durablePrefix(rd.committedEntries);
+    if (early.length > 0) this.#enqueueApply(early);
+    await saving;
     this.#notePersisted(rd);
-    // 2. Send.
-    if (rd.messages.length > 0) o.transport.send(rd.messages);
+    if (!sendFirst && rd.messages.length > 0) o.transport.send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
-    // 3. Apply.
-    await applying;
-    if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
-    if (rd.snapshot !== undefined) this.#appliedBytes = 0;
-    const late = rd.committedEntries.slice(early.length);
-    if (late.length > 0) await this.#apply(late);
+    // Entries this Ready persisted apply while the next Ready is persisted.
+    this.#deferred = rd.committedEntries.slice(early.length);
+    // Reads wait for the state machine's own applied index (read_barrier.ts).
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
-    // 4. Advance.
+    // Back-pressure: what was queued before this Ready finishes before the next one.
+    await previousApply;
+    this.#throwApplyError();
     this.rawNode.advance(rd);
     await this.#maybeCompact();
+  }
+
+  /** Snapshots and conf changes: drain the pipeline, then the contract's order exactly. */
+  async #handleReadyStrictly(rd: Ready): Promise<void> {
+    const o = this.#o;
+    await this.#drainApplies();
+    await o.logStore.save(rd);
+    this.#notePersisted(rd);
+    if (rd.messages.length > 0) o.transport.send(rd.messages);
+    if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
+    if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
+    if (rd.snapshot !== undefined) this.#compaction.appliedBytes = 0;
+    if (rd.committedEntries.length > 0) await this.#apply(rd.committedEntries);
+    if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
+    this.rawNode.advance(rd);
+    await this.#maybeCompact();
+  }
+
+  /**
+   * A leader's appends, heartbeats, snapshots and leadership transfers carry
+   * no promise about its own disk, so they may leave before its fsync. Votes,
+   * acknowledgements and anything sent with a new term or vote wait for it.
+   */
+  #maySendBeforePersist(rd: Ready): boolean {
+    if (this.rawNode.raft.state !== StateType.Leader) return false;
+    const hs = rd.hardState;
+    if (hs !== undefined && (hs.term !== this.#persistedTerm || hs.vote !== this.#persistedVote)) {
+      return false;
+    }
+    return rd.messages.every((m) => LEADER_MESSAGES.has(m.type));
+  }
+
+  #enqueueDeferred(): void {
+    const entries = this.#deferred;
+    this.#deferred = [];
+    if (entries.length > 0) this.#enqueueApply(entries);
+  }
+
+  #enqueueApply(entries: readonly Entry[]): void {
+    this.#applyPending = true;
+    const run = async () => {
+      if (this.#applyError !== undefined) return;
+      try {
+        await this.#apply(entries);
+      } catch (err) {
+        this.#applyError = { err };
+      }
+    };
+    const done = this.#applying.then(run);
+    this.#applying = done;
+    done.then(() => {
+      if (this.#applying === done) this.#applyPending = false;
+    });
+  }
+
+  async #drainApplies(): Promise<void> {
+    this.#enqueueDeferred();
+    await this.#applying;
+    this.#applyPending = false;
+    this.#throwApplyError();
+  }
+
+  #throwApplyError(): void {
+    if (this.#applyError !== undefined) throw this.#applyError.err;
   }
 
   /** The leading committed entries that are on this disk already, up to a conf change. */
@@ -173,6 +303,10 @@ export class RaftNode {
   }
 
   #notePersisted(rd: Ready): void {
+    if (rd.hardState !== undefined) {
+      this.#persistedTerm = rd.hardState.term;
+      this.#persistedVote = rd.hardState.vote;
+    }
     const last = rd.entries[rd.entries.length - 1];
     // A Ready's entries may replace a conflicting suffix: the new last index is theirs.
     if (last !== undefined) this.#persistedIndex = last.index;
@@ -183,7 +317,7 @@ export class RaftNode {
 
   async #apply(entries: readonly Entry[]): Promise<void> {
     await this.#o.stateMachine.apply(entries);
-    for (const e of entries) this.#appliedBytes += e.data.length;
+    for (const e of entries) this.#compaction.appliedBytes += e.data.length;
     for (const e of entries) this.#applyConfChange(e);
   }
 
@@ -193,31 +327,13 @@ export class RaftNode {
    */
   compactNow(): Promise<number> {
     assert(this.#o.stateMachine.image !== undefined, "compaction needs stateMachine.image");
-    const done = new Promise<number>((resolve) => this.#compactionWaiters.push(resolve));
+    const done = this.#compaction.request();
     this.kick();
     return done;
   }
 
-  /** Log compaction by entry count or bytes: snapshot the state machine, drop covered entries. */
   async #maybeCompact(): Promise<void> {
-    const { snapshotEntries, snapshotBytes, stateMachine, logStore } = this.#o;
-    if (stateMachine.image === undefined) return;
-    const waiters = this.#compactionWaiters;
-    const applied = this.rawNode.raft.log.applied;
-    const snapIndex = logStore.storage.snapshot().metadata.index;
-    const byCount = snapshotEntries !== undefined && applied - snapIndex >= snapshotEntries;
-    const byBytes = snapshotBytes !== undefined && this.#appliedBytes >= snapshotBytes;
-    const asked = waiters.length > 0;
-    if (applied > snapIndex && (byCount || byBytes || asked)) {
-      const image = await stateMachine.image();
-      await logStore.compact(applied, this.rawNode.status().confState, image);
-      this.#appliedBytes = 0;
-    }
-    if (asked) {
-      this.#compactionWaiters = [];
-      const index = logStore.storage.snapshot().metadata.index;
-      for (const resolve of waiters) resolve(index);
-    }
+    if (this.#o.stateMachine.image !== undefined) await this.#compaction.step();
   }
 
   #applyConfChange(e: Entry): void {
@@ -271,7 +387,12 @@ export class RaftNode {
 
   /** Schedules a `runOnce` unless one is already running. */
   kick(): void {
-    if (this.#running || this.#failed !== undefined) return;
+    if (this.#failed !== undefined) return;
+    if (this.#running) {
+      this.#kickedWhileRunning = true;
+      return;
+    }
+    this.#kickedWhileRunning = false;
     this.runOnce().catch(() => {
       // The failure is kept in `failure`; the node stops (sticky, like the log store).
     });
@@ -281,4 +402,16 @@ export class RaftNode {
     if (this.#timer !== undefined) this.#o.clock?.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+}
+
+const LEADER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
+  MessageType.App,
+  MessageType.Heartbeat,
+  MessageType.Snap,
+  MessageType.TimeoutNow,
+  MessageType.ReadIndexResp,
+]);
+
+function isConfChange(e: Entry): boolean {
+  return e.type === EntryType.ConfChange;
 }

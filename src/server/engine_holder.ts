@@ -38,6 +38,18 @@ export class EngineHolder {
     return `${this.dataDir}/kv-incoming`;
   }
 
+  /**
+   * Makes everything applied so far durable (the engine's WAL is off) without
+   * holding later applies back: after the earlier locked tasks, the memtable
+   * is rotated (queued in the engine's commit order), the lock is released,
+   * and the returned promise waits for the rotated memtable's flush. Writes
+   * made after the rotation go to the new memtable meanwhile.
+   */
+  flushApplied(): Promise<void> {
+    return this.locked(() => Promise.resolve({ flushed: this.db.flush() }))
+      .then(({ flushed }) => flushed);
+  }
+
   /** Runs `run` after every earlier locked task. */
   locked<T>(run: () => Promise<T>): Promise<T> {
     const done = this.#lock.then(run);

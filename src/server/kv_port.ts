@@ -18,12 +18,18 @@ import {
 } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { CONN_WRITE_QUEUE_BYTES_MAX, CONNECTIONS_MAX, FRAME_BYTES_MAX } from "../limits.ts";
 import type { Conn, Listener, Net } from "../platform/types.ts";
-import { concatBytes } from "../util/bytes.ts";
 import { DecodeError } from "../util/coding.ts";
 import { errorMessage } from "../util/errors.ts";
 import { FrameDecoder, FrameTooLargeError } from "../util/frame.ts";
 import { u64ToNumber } from "../util/ids.ts";
-import { decodeWireFrame, encodeWireFrame, WireError } from "../wire/frame_codec.ts";
+import {
+  decodeWireFrame,
+  encodeWireFrame,
+  encodeWireFrameParts,
+  WireError,
+  writeParts,
+} from "../wire/frame_codec.ts";
+import { encodeGetResponseFrame } from "../wire/get_response_frame.ts";
 import type { Consistency, KvService } from "./kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
 import type { AdminAccess } from "./admin_handler.ts";
@@ -102,20 +108,21 @@ class PortConnection {
 
   #respond(response: ResponseInit): void {
     if (this.#closed) return;
-    const frame = encodeWireFrame({
+    const parts = fastGetFrame(response) ?? encodeWireFrameParts({
       case: "response",
       value: create(ClientResponseSchema, response),
     });
-    this.#outbox.push(frame);
+    const first = this.#outbox.length === 0;
+    this.#outbox.push(...parts);
     // Coalesce the responses finished in one turn into a single socket write.
-    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
+    if (first) queueMicrotask(() => this.#flush());
   }
 
   #flush(): void {
     const frames = this.#outbox;
     this.#outbox = [];
     if (this.#closed || frames.length === 0) return;
-    this.conn.write(frames.length === 1 ? frames[0] : concatBytes(frames));
+    writeParts((bytes) => this.conn.write(bytes), frames);
     if (this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) this.#closeQuietly(true);
   }
 
@@ -137,6 +144,18 @@ class PortConnection {
     if (closeSocket) this.conn.close();
     this.onClose();
   }
+}
+
+/** A get's answer through the hand-written encoder (src/wire/get_response_frame.ts). */
+function fastGetFrame(response: ResponseInit): Uint8Array[] | undefined {
+  const b = response.body;
+  if (response.error !== undefined || b?.case !== "get" || b.value === undefined) return undefined;
+  const frame = encodeGetResponseFrame(response.requestId ?? 0n, {
+    found: b.value.found ?? false,
+    value: b.value.value,
+    version: b.value.version,
+  });
+  return frame === undefined ? undefined : [frame];
 }
 
 function internal(err: unknown) {

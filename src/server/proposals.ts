@@ -14,11 +14,15 @@ interface Waiter {
   readonly term: number;
   readonly resolve: (r: WriteResponse) => void;
   readonly reject: (e: ServiceError) => void;
-  readonly timer: TimerId;
+  /** Clock ms after which the write times out. */
+  readonly deadline: number;
 }
 
 export class Proposals {
   readonly #waiting = new Map<number, Waiter>();
+  /** One timer, due at the earliest deadline (a timer per write cost measurable CPU). */
+  #timer: TimerId | undefined = undefined;
+  #timerAt = Infinity;
   /**
    * For metrics: entries that committed with the proposer's term, entries a new
    * leader overwrote (never applied), and waits that timed out.
@@ -39,13 +43,39 @@ export class Proposals {
   /** Waits for the entry proposed at (index, term), up to `timeoutMs`. */
   wait(index: number, term: number, timeoutMs: number): Promise<WriteResponse> {
     return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.#waiting.delete(index);
-        this.counts.timedOut++;
-        reject(new ServiceError(ErrorCode.TIMEOUT, `write at index ${index} not applied in time`));
-      }, timeoutMs);
-      this.#waiting.set(index, { term, resolve, reject, timer });
+      const deadline = this.clock.nowMs() + timeoutMs;
+      this.#waiting.set(index, { term, resolve, reject, deadline });
+      if (deadline < this.#timerAt) this.#arm(deadline);
     });
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = this.clock.setTimeout(() => this.#expire(), Math.max(0, at - this.clock.nowMs()));
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = this.clock.nowMs();
+    let next = Infinity;
+    for (const [index, w] of this.#waiting) {
+      if (w.deadline > now) {
+        next = Math.min(next, w.deadline);
+        continue;
+      }
+      this.#waiting.delete(index);
+      this.counts.timedOut++;
+      w.reject(new ServiceError(ErrorCode.TIMEOUT, `write at index ${index} not applied in time`));
+    }
+    if (next < Infinity) this.#arm(next);
   }
 
   /** An entry was applied; `outcome` is the encoded ClientResponse for command entries. */
@@ -53,7 +83,7 @@ export class Proposals {
     const w = this.#waiting.get(index);
     if (w === undefined) return;
     this.#waiting.delete(index);
-    this.clock.clearTimeout(w.timer);
+    if (this.#waiting.size === 0) this.#disarm();
     if (w.term === term) this.counts.committed++;
     else this.counts.overwritten++;
     if (w.term !== term || outcome === undefined) {
@@ -70,8 +100,8 @@ export class Proposals {
 
   /** Fails every waiter (the node is stopping); their outcome is unknown. */
   failAll(message: string): void {
+    this.#disarm();
     for (const [index, w] of this.#waiting) {
-      this.clock.clearTimeout(w.timer);
       w.reject(new ServiceError(ErrorCode.TIMEOUT, `${message} (write at index ${index})`));
     }
     this.#waiting.clear();

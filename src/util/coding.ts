@@ -68,21 +68,39 @@ export function writeVarint(out: Uint8Array, at: number, value: number): number 
   return at;
 }
 
+/** Largest buffer a reused ByteWriter keeps across `reset()`. */
+const WRITER_RETAINED_BYTES = 1 << 20;
+
 /** A growable output buffer, reused across encodes via `reset()`. */
 export class ByteWriter {
   #buf: Uint8Array;
   #len = 0;
+  readonly #initialBytes: number;
 
   constructor(initialBytes = 256) {
     this.#buf = new Uint8Array(initialBytes);
+    this.#initialBytes = initialBytes;
   }
 
   get length(): number {
     return this.#len;
   }
 
+  /** Bytes allocated for the buffer (memory accounting and tests). */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
+  /**
+   * Empties the writer for reuse. A buffer that grew past the retained size
+   * (one large value went through) is dropped, so a long-lived writer does
+   * not pin the memory of the largest thing it ever encoded.
+   */
   reset(): void {
     this.#len = 0;
+    if (this.#buf.length > Math.max(this.#initialBytes, WRITER_RETAINED_BYTES)) {
+      this.#buf = new Uint8Array(this.#initialBytes);
+    }
   }
 
   /** Makes room for `n` more bytes. */

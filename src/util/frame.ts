@@ -28,7 +28,11 @@ export class FrameTooLargeError extends Error {
 export function encodeFrame(payload: Uint8Array): Uint8Array {
   assert(payload.length <= FRAME_PREFIX_MAX, `frame payload of ${payload.length} bytes too large`);
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  new DataView(out.buffer).setUint32(0, payload.length, false);
+  const n = payload.length;
+  out[0] = n >>> 24;
+  out[1] = n >>> 16;
+  out[2] = n >>> 8;
+  out[3] = n;
   out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }

@@ -7,6 +7,7 @@
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { type Frame, FrameSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { encodeFrame } from "../util/frame.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { errorMessage } from "../util/errors.ts";
 
 /** Bytes that are not a valid Frame. The connection should be closed. */
@@ -20,6 +21,43 @@ export type FrameBody = MessageInitShape<typeof FrameSchema>["body"];
 /** Encodes a frame body with its length prefix, ready to write to a socket. */
 export function encodeWireFrame(body: FrameBody): Uint8Array {
   return encodeFrame(toBinary(FrameSchema, create(FrameSchema, { body })));
+}
+
+/** Frames at least this large are written as two parts (prefix, payload) instead of copied. */
+const FRAME_PARTS_MIN_BYTES = 64 * 1024;
+
+/**
+ * Like `encodeWireFrame`, but a large frame comes back as its 4-byte length
+ * prefix and its payload, to be written one after the other: prefixing would
+ * copy the payload once more (100 MiB values, docs/limits.md).
+ */
+export function encodeWireFrameParts(body: FrameBody): Uint8Array[] {
+  const payload = toBinary(FrameSchema, create(FrameSchema, { body }));
+  if (payload.length < FRAME_PARTS_MIN_BYTES) return [encodeFrame(payload)];
+  const prefix = new Uint8Array(4);
+  new DataView(prefix.buffer).setUint32(0, payload.length, false);
+  return [prefix, payload];
+}
+
+/**
+ * Writes queued frame parts: small ones coalesced into one socket write,
+ * large ones written as they are (no copy).
+ */
+export function writeParts(write: (bytes: Uint8Array) => void, parts: Uint8Array[]): void {
+  if (parts.length === 1) return write(parts[0]);
+  let small: Uint8Array[] = [];
+  const flushSmall = () => {
+    if (small.length > 0) write(small.length === 1 ? small[0] : concatBytes(small));
+    small = [];
+  };
+  for (const p of parts) {
+    if (p.length < FRAME_PARTS_MIN_BYTES) small.push(p);
+    else {
+      flushSmall();
+      write(p);
+    }
+  }
+  flushSmall();
 }
 
 /** Decodes one frame payload (without its length prefix). */

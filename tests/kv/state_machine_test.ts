@@ -1,6 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ErrorCode, PutCondition } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { toBinary } from "@bufbuild/protobuf";
+import {
+  type ClientResponse,
+  ClientResponseSchema,
+  ErrorCode,
+  PutCondition,
+} from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { resultKey, sessionKey } from "../../src/kv/keyspace.ts";
 import { KvStateMachine } from "../../src/kv/state_machine.ts";
 import { Sessions } from "../../src/kv/sessions.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
@@ -222,3 +229,42 @@ test("kv: the key count follows puts, overwrites, deletes and batches, and survi
   const kv2 = await KvStateMachine.open(await Db.open(world.fs, "kv", { wal: false }));
   assert.equal(kv2.keyCount, 2);
 });
+
+test("kv: a client's outcomes live in its one session record; older outcome keys still load", async () => {
+  const world = createSimWorld(5);
+  const { db, kv } = await openKv(world);
+  const writes = [1n, 2n, 3n].map((seq) => put(`k${seq}`, "v", { clientId: 7n, sequence: seq }));
+  const saved = await applyAll(kv, writes);
+  const sessionKeys = (await dump(db)).filter((l) => l.startsWith("1,"));
+  assert.equal(sessionKeys.length, 1, "one engine record per client, not one per outcome");
+  // An older build's layout: a head without outcomes plus one key per outcome.
+  const ws = [
+    { type: "put" as const, key: sessionKey(8), value: legacyHead(0, 4) },
+    { type: "put" as const, key: resultKey(8, 1), value: encodedOutcome(saved[0]) },
+  ];
+  await db.write(ws);
+  await db.close();
+  const db2 = await Db.open(world.fs, "kv", { wal: false });
+  const kv2 = await KvStateMachine.open(db2);
+  const [retry7, retry8] = await applyAll(kv2, [
+    writes[2],
+    put("k1", "v", {
+      clientId: 8n,
+      sequence: 1n,
+    }),
+  ]);
+  assert.deepEqual(retry7, saved[2], "outcome from the session record");
+  assert.deepEqual(retry8, saved[0], "outcome from an older per-outcome key");
+  await applyAll(kv2, [put("z", "v", { clientId: 8n, sequence: 2n, ackedSequence: 1n })]);
+  const left = (await dump(db2)).filter((l) => l.startsWith("1,"));
+  assert.equal(left.length, 2, "the older outcome key was deleted once its session was written");
+  await db2.close();
+});
+
+function legacyHead(floor: number, lastActiveIndex: number): Uint8Array {
+  return new Uint8Array([floor, lastActiveIndex]); // two one-byte varints
+}
+
+function encodedOutcome(r: ClientResponse): Uint8Array {
+  return toBinary(ClientResponseSchema, r);
+}

@@ -7,8 +7,11 @@ import { SimFileSystem } from "../../src/platform/sim/sim_file_system.ts";
 import type { File, FileSystem } from "../../src/platform/types.ts";
 import { LogStore } from "../../src/raft/log_store.ts";
 import { RaftNode, type StateMachine } from "../../src/raft/node.ts";
-import { type Entry, type Message, MessageType } from "../../src/raft/core/messages.ts";
+import { type Entry, EntryType, type Message, MessageType } from "../../src/raft/core/messages.ts";
 import { StateType } from "../../src/raft/core/raft.ts";
+
+/** While set, fsyncs wait for it (a slow disk the test controls). */
+let syncGate: Promise<void> | undefined;
 
 /** Wraps a file system so every fsync is logged. */
 function loggingFs(inner: FileSystem, log: string[]): FileSystem {
@@ -24,6 +27,7 @@ function loggingFs(inner: FileSystem, log: string[]): FileSystem {
         append: (d) => f.append(d),
         truncate: (s) => f.truncate(s),
         sync: async () => {
+          await syncGate;
           await f.sync();
           log.push("sync");
         },
@@ -101,6 +105,8 @@ test("node: persists before sending; entries durable earlier apply without waiti
   assert.equal(node.rawNode.raft.state, StateType.Leader);
   const apps = sent.filter((m) => m.type === MessageType.App);
   assert.equal(apps.length, 2);
+  // A leader's appends leave before its own fsync (Raft thesis §10.2.1).
+  assert.deepEqual(log, ["send 2", "sync"]);
   log.length = 0;
   for (const from of [2, 3]) {
     node.receive({
@@ -114,10 +120,37 @@ test("node: persists before sending; entries durable earlier apply without waiti
       logTerm: 0,
     });
   }
+  assert.ok(node.rawNode.propose(utf8("x")).ok);
+  let release = () => {};
+  syncGate = new Promise((resolve) => release = resolve);
+  const running = node.runOnce();
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  // Entry 2 was made durable by an earlier Ready, so it applies while this
+  // Ready's fsync (of entry 3) is still under way; the appends left first.
+  assert.deepEqual(log, ["send 2", "apply 1"]);
+  release();
+  syncGate = undefined;
+  await running;
+  assert.equal(log[2], "sync");
+});
+
+test("node: a follower acknowledges appends only after its fsync", async () => {
+  const log: string[] = [];
+  const { node, sent } = await makeNode([1, 2, 3], log);
+  node.receive({
+    type: MessageType.App,
+    from: 2,
+    to: 1,
+    term: 2,
+    index: 1,
+    logTerm: 1,
+    commit: 1,
+    entries: [{ term: 2, index: 2, type: EntryType.Normal, data: utf8("y") }],
+  });
   await node.runOnce();
-  // Commit-only hard state needs no fsync. The entry was made durable by an
-  // earlier Ready, so it applies without waiting for this Ready's persist.
-  assert.deepEqual(log, ["apply 1", "send 2"]);
+  assert.deepEqual(log, ["sync", "send 1"]);
+  const ack = sent.find((m) => m.type === MessageType.AppResp);
+  assert.ok(ack !== undefined && ack.type === MessageType.AppResp && !ack.reject);
 });
 
 test("node: an entry committed in the Ready that persists it applies only after the fsync", async () => {

@@ -11,8 +11,13 @@
  *    `RawNode.applyConfChange`. Serve reads whose `readStates` index is applied.
  * 4. Call `RawNode.advance(ready)`. Only then may `ready()` be called again.
  *
- * Allowed overlap: committed entries that an earlier Ready already persisted
- * may be applied while this Ready is persisted (docs/raft.md, the driver).
+ * Allowed overlaps (docs/raft.md, the driver): a leader whose Ready changes
+ * neither term nor vote may send its appends, heartbeats, snapshots,
+ * TimeoutNow and ReadIndexResp before persisting, provided peer messages are
+ * stepped only once every Ready taken so far is persisted; committed entries
+ * that an earlier Ready persisted may be applied while this Ready is
+ * persisted; and `advance` may come before the apply of a Ready without conf
+ * changes or snapshot, as long as entries are applied in order.
  *
  * A Ready and the entries in it must not be mutated.
  */

@@ -1,0 +1,75 @@
+/**
+ * A hand-written encoder for the most frequent frame a node sends: the
+ * response to a get, `Frame{response: ClientResponse{request_id, get:
+ * GetResponse{found, value, version}}}` with its length prefix. The generic
+ * path (create + toBinary + prefix) cost ~15 % of a node's CPU under reads.
+ * It writes the same bytes protobuf-es writes: fields in number order, proto3
+ * defaults (false, empty, 0) left out. tests/wire checks it against the
+ * generic encoder.
+ */
+import { FRAME_HEADER_BYTES } from "../util/frame.ts";
+import { varintLength, writeVarint } from "../util/coding.ts";
+
+/** Field tags: (number << 3) | wire type (0 varint, 2 length-delimited). */
+const TAG_FRAME_RESPONSE = (3 << 3) | 2;
+const TAG_RESPONSE_REQUEST_ID = (1 << 3) | 0;
+const TAG_RESPONSE_GET = (11 << 3) | 2;
+const TAG_GET_FOUND = (1 << 3) | 0;
+const TAG_GET_VALUE = (2 << 3) | 2;
+const TAG_GET_VERSION = (3 << 3) | 0;
+
+/** Ids and versions above this take the generic path (varints here are JS numbers). */
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export interface GetAnswer {
+  readonly found: boolean;
+  readonly value?: Uint8Array;
+  readonly version?: bigint;
+}
+
+/** The framed response, or undefined when a number is too large for this path. */
+export function encodeGetResponseFrame(
+  requestId: bigint,
+  answer: GetAnswer,
+): Uint8Array | undefined {
+  const version = answer.version ?? 0n;
+  if (requestId > SAFE || version > SAFE || requestId < 0n || version < 0n) return undefined;
+  const id = Number(requestId), ver = Number(version);
+  const value = answer.value ?? EMPTY;
+  const getLen = (answer.found ? 2 : 0) +
+    (value.length > 0 ? 1 + varintLength(value.length) + value.length : 0) +
+    (ver > 0 ? 1 + varintLength(ver) : 0);
+  const respLen = (id > 0 ? 1 + varintLength(id) : 0) + 1 + varintLength(getLen) + getLen;
+  const frameLen = 1 + varintLength(respLen) + respLen;
+  const out = new Uint8Array(FRAME_HEADER_BYTES + frameLen);
+  out[0] = frameLen >>> 24;
+  out[1] = frameLen >>> 16;
+  out[2] = frameLen >>> 8;
+  out[3] = frameLen;
+  let at = FRAME_HEADER_BYTES;
+  out[at++] = TAG_FRAME_RESPONSE;
+  at = writeVarint(out, at, respLen);
+  if (id > 0) {
+    out[at++] = TAG_RESPONSE_REQUEST_ID;
+    at = writeVarint(out, at, id);
+  }
+  out[at++] = TAG_RESPONSE_GET;
+  at = writeVarint(out, at, getLen);
+  if (answer.found) {
+    out[at++] = TAG_GET_FOUND;
+    out[at++] = 1;
+  }
+  if (value.length > 0) {
+    out[at++] = TAG_GET_VALUE;
+    at = writeVarint(out, at, value.length);
+    out.set(value, at);
+    at += value.length;
+  }
+  if (ver > 0) {
+    out[at++] = TAG_GET_VERSION;
+    at = writeVarint(out, at, ver);
+  }
+  return out;
+}
+
+const EMPTY = new Uint8Array(0);

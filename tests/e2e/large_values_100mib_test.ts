@@ -1,0 +1,66 @@
+/**
+ * A 100 MiB value through the compiled binary on both data ports, with the
+ * client library's default timeouts, checking every node's peak resident
+ * memory (VmHWM) against the bound in docs/limits.md ("Large values").
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { Redis } from "ioredis";
+import { TinyKvClient } from "../../src/client/tinykv_client.ts";
+import { getPlatform } from "../../src/platform/detect.ts";
+import { BinaryCluster } from "./binary_cluster.ts";
+
+const MiB = 1 << 20;
+/** docs/limits.md, "Large values and memory": peak RSS ≤ base + 12 × value size. */
+const COPIES_BOUND = 12;
+
+function statusMiB(pid: number | undefined, field: "VmHWM" | "VmRSS"): number {
+  const s = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(s)?.[1]) / 1024;
+}
+
+test("binary: a 100 MiB value round-trips on both ports within the memory bound", {
+  timeout: 120_000,
+}, async () => {
+  const c = await BinaryCluster.start(1);
+  const platform = getPlatform();
+  const kv = new TinyKvClient({
+    endpoints: c.endpoints.split(","),
+    net: platform.net,
+    clock: platform.clock,
+    seed: 1,
+  });
+  const node = [...c.nodes.values()][0];
+  await c.leader();
+  const redis = new Redis({ port: node.respPort, host: "127.0.0.1" });
+  try {
+    await kv.put("warm", "up");
+    const base = statusMiB(node.proc?.pid, "VmHWM");
+    const value = new Uint8Array(100 * MiB).map((_, i) => (i * 7) & 0xff);
+    const t0 = performance.now();
+    await kv.put("pb-100", value);
+    const got = await kv.get("pb-100");
+    assert.ok(got !== undefined && Buffer.compare(got, value) === 0);
+    const pbMs = performance.now() - t0;
+    const afterPb = statusMiB(node.proc?.pid, "VmHWM");
+    const t1 = performance.now();
+    assert.equal(await redis.set("resp-100", Buffer.from(value)), "OK");
+    const back = await redis.getBuffer("resp-100");
+    assert.ok(back !== null && Buffer.compare(back, Buffer.from(value)) === 0);
+    const respMs = performance.now() - t1;
+    const peak = statusMiB(node.proc?.pid, "VmHWM");
+    console.log(
+      `100 MiB: protobuf ${pbMs.toFixed(0)} ms (peak ${afterPb.toFixed(0)} MiB), ` +
+        `RESP ${respMs.toFixed(0)} ms (peak ${peak.toFixed(0)} MiB); base ${base.toFixed(0)} MiB`,
+    );
+    assert.ok(
+      peak <= base + COPIES_BOUND * 100,
+      `peak ${peak.toFixed(0)} MiB exceeds base ${base.toFixed(0)} + ${COPIES_BOUND} × 100 MiB`,
+    );
+  } finally {
+    redis.disconnect();
+    kv.close();
+    await c.stop();
+  }
+});
