@@ -12,10 +12,17 @@
  */
 import { assert } from "../util/assert.ts";
 import type { Clock, TimerId } from "../platform/types.ts";
-import { RAFT_INBOX_MSGS_MAX } from "../limits.ts";
+import { DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN, RAFT_INBOX_MSGS_MAX } from "../limits.ts";
+import { NoSpaceError } from "../util/errors.ts";
 import type { RaftConfig } from "./core/config.ts";
 import { decodeConfChange } from "./core/confchange/conf_change.ts";
-import { type Entry, EntryType, type Message, type Snapshot } from "./core/messages.ts";
+import {
+  type Entry,
+  EntryType,
+  type Message,
+  MessageType,
+  type Snapshot,
+} from "./core/messages.ts";
 import { RawNode, type RequestResult } from "./core/raw_node.ts";
 import type { ReadState, Ready, SoftState } from "./core/ready.ts";
 import type { LogStore } from "./log_store.ts";
@@ -61,6 +68,16 @@ export interface RaftNodeOptions {
   readonly snapshotBytes?: number;
 }
 
+interface CompactionWaiter {
+  readonly resolve: (index: number) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** A request for a vote (real or pre-vote), the messages a node that may not vote drops. */
+function isVoteRequest(m: Message): boolean {
+  return m.type === MessageType.Vote || m.type === MessageType.PreVote;
+}
+
 export class RaftNode {
   readonly rawNode: RawNode;
   readonly #o: RaftNodeOptions;
@@ -78,7 +95,18 @@ export class RaftNode {
   /** Highest log index written by a completed `logStore.save`. */
   #persistedIndex: number;
   /** Callers of `compactNow()` waiting for the next compaction. */
-  #compactionWaiters: ((index: number) => void)[] = [];
+  #compactionWaiters: CompactionWaiter[] = [];
+  /** A Ready whose save failed for lack of space: retried, then handled, before any other. */
+  #unsaved: { readonly rd: Ready; readonly appliedEarly: number } | undefined = undefined;
+  #diskFull: NoSpaceError | undefined = undefined;
+  #retryDelayMs = DISK_RETRY_MS_MIN;
+  #retryAtMs = 0;
+  #compactRetryAtMs = 0;
+  /**
+   * While true the node neither grants votes nor campaigns: vote requests from
+   * peers and its own are dropped, as if lost (a rebuilt node, docs/operations-disk.md).
+   */
+  suppressVotes = false;
 
   constructor(o: RaftNodeOptions) {
     this.#o = o;
@@ -96,8 +124,14 @@ export class RaftNode {
     return this.#failed;
   }
 
+  /** Set while the log cannot be written for lack of space (retried with backoff). */
+  get diskFull(): NoSpaceError | undefined {
+    return this.#diskFull;
+  }
+
   /** Queues a peer message; false when the inbox is full (the message is dropped). */
   receive(m: Message): boolean {
+    if (this.suppressVotes && isVoteRequest(m)) return true; // dropped, as if lost
     if (this.#inbox.length >= this.#inboxMax) {
       this.droppedMessages++;
       return false;
@@ -114,17 +148,25 @@ export class RaftNode {
   async runOnce(): Promise<void> {
     if (this.#failed !== undefined) return;
     assert(!this.#running, "runOnce is not reentrant");
+    if (this.#unsaved !== undefined && this.#o.clock !== undefined) {
+      if (this.#o.clock.nowMs() < this.#retryAtMs) return; // disk full: wait for the retry
+    }
     this.#running = true;
     try {
       this.#catchUpTicks();
       for (;;) {
+        const unsaved = this.#unsaved;
+        if (unsaved !== undefined) {
+          if (!(await this.#handleReady(unsaved.rd, unsaved.appliedEarly))) break;
+          continue;
+        }
         // Messages and proposals that arrive while a Ready is being persisted
         // go into the next Ready: that is the group commit.
         const inbox = this.#inbox;
         this.#inbox = [];
         for (const m of inbox) this.rawNode.step(m);
         if (!this.rawNode.hasReady()) break;
-        await this.#handleReady(this.rawNode.ready());
+        if (!(await this.#handleReady(this.rawNode.ready()))) break;
       }
       // Asked to compact with nothing else to do (an idle node).
       if (this.#compactionWaiters.length > 0) await this.#maybeCompact();
@@ -136,29 +178,71 @@ export class RaftNode {
     }
   }
 
-  async #handleReady(rd: Ready): Promise<void> {
+  /**
+   * Persists, sends, applies and advances one Ready. Returns false when the
+   * disk is full: the Ready stays pending (nothing sent, nothing advanced) and
+   * is retried later; `appliedEarly` says how many of its committed entries
+   * the failed attempt applied already.
+   */
+  async #handleReady(rd: Ready, appliedEarly = 0): Promise<boolean> {
     const o = this.#o;
     // Committed entries already durable here (persisted by an earlier Ready)
     // are applied while this Ready is persisted; the rest wait for it. Conf
     // changes and snapshots keep the strict order.
-    const early = rd.snapshot === undefined ? this.#durablePrefix(rd.committedEntries) : [];
+    const early = rd.snapshot === undefined && appliedEarly === 0
+      ? this.#durablePrefix(rd.committedEntries)
+      : [];
     const applying = early.length > 0 ? this.#apply(early) : undefined;
     // 1. Persist: durable before anything that depends on it leaves (DESIGN §2.2).
-    await o.logStore.save(rd);
+    if (!(await this.#persist(rd, applying, appliedEarly + early.length))) return false;
     this.#notePersisted(rd);
     // 2. Send.
-    if (rd.messages.length > 0) o.transport.send(rd.messages);
+    const messages = this.suppressVotes
+      ? rd.messages.filter((m) => !isVoteRequest(m))
+      : rd.messages;
+    if (messages.length > 0) o.transport.send(messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
     // 3. Apply.
     await applying;
     if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
     if (rd.snapshot !== undefined) this.#appliedBytes = 0;
-    const late = rd.committedEntries.slice(early.length);
+    const late = rd.committedEntries.slice(appliedEarly + early.length);
     if (late.length > 0) await this.#apply(late);
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
     // 4. Advance.
     this.rawNode.advance(rd);
     await this.#maybeCompact();
+    return true;
+  }
+
+  /**
+   * Saves a Ready. A full disk is not fatal: the log store changed nothing,
+   * so the same Ready is saved again after a backoff (DISK_RETRY_MS_*); any
+   * other failure propagates and stops the node.
+   */
+  async #persist(rd: Ready, applying: Promise<void> | undefined, applied: number) {
+    try {
+      await this.#o.logStore.save(rd);
+    } catch (err) {
+      if (!(err instanceof NoSpaceError)) throw err;
+      await applying;
+      this.#unsaved = { rd, appliedEarly: applied };
+      this.#diskFull = err;
+      this.#scheduleRetry();
+      return false;
+    }
+    if (this.#unsaved !== undefined) this.#retryDelayMs = DISK_RETRY_MS_MIN;
+    this.#unsaved = undefined;
+    this.#diskFull = undefined;
+    return true;
+  }
+
+  #scheduleRetry(): void {
+    const clock = this.#o.clock;
+    if (clock === undefined) return; // driven by direct runOnce calls
+    this.#retryAtMs = clock.nowMs() + this.#retryDelayMs;
+    clock.setTimeout(() => this.kick(), this.#retryDelayMs);
+    this.#retryDelayMs = Math.min(DISK_RETRY_MS_MAX, this.#retryDelayMs * 2);
   }
 
   /** The leading committed entries that are on this disk already, up to a conf change. */
@@ -193,7 +277,9 @@ export class RaftNode {
    */
   compactNow(): Promise<number> {
     assert(this.#o.stateMachine.image !== undefined, "compaction needs stateMachine.image");
-    const done = new Promise<number>((resolve) => this.#compactionWaiters.push(resolve));
+    const done = new Promise<number>((resolve, reject) => {
+      this.#compactionWaiters.push({ resolve, reject });
+    });
     this.kick();
     return done;
   }
@@ -208,15 +294,25 @@ export class RaftNode {
     const byCount = snapshotEntries !== undefined && applied - snapIndex >= snapshotEntries;
     const byBytes = snapshotBytes !== undefined && this.#appliedBytes >= snapshotBytes;
     const asked = waiters.length > 0;
-    if (applied > snapIndex && (byCount || byBytes || asked)) {
-      const image = await stateMachine.image();
-      await logStore.compact(applied, this.rawNode.status().confState, image);
-      this.#appliedBytes = 0;
+    const due = this.#o.clock === undefined || this.#o.clock.nowMs() >= this.#compactRetryAtMs;
+    if (applied > snapIndex && (byCount || byBytes || asked) && (due || asked)) {
+      try {
+        const image = await stateMachine.image();
+        await logStore.compact(applied, this.rawNode.status().confState, image);
+        this.#appliedBytes = 0;
+      } catch (err) {
+        // Without space the log is simply not compacted yet: retried after a backoff.
+        if (!(err instanceof NoSpaceError)) throw err;
+        this.#compactRetryAtMs = (this.#o.clock?.nowMs() ?? 0) + DISK_RETRY_MS_MAX;
+        this.#compactionWaiters = [];
+        for (const w of waiters) w.reject(err);
+        return;
+      }
     }
     if (asked) {
       this.#compactionWaiters = [];
       const index = logStore.storage.snapshot().metadata.index;
-      for (const resolve of waiters) resolve(index);
+      for (const w of waiters) w.resolve(index);
     }
   }
 
@@ -235,6 +331,7 @@ export class RaftNode {
     this.#started = true;
     const loop = (): void => {
       this.#timer = clock.setTimeout(loop, tickMs);
+      if (this.#failed !== undefined) return; // a stopped node must not even campaign
       this.#catchUpTicks();
       this.kick();
     };

@@ -31,9 +31,12 @@ export async function writeSnapshotFile(
   try {
     f.append(w.take());
     await f.sync();
-  } finally {
+  } catch (err) {
     f.close();
+    fs.remove(tmp); // give the space back (a full disk is retried later)
+    throw err;
   }
+  f.close();
   fs.rename(tmp, `${dir}/${name}`);
   await fs.syncDir(dir);
 }

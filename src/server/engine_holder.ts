@@ -85,7 +85,10 @@ export class EngineHolder {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // Out of space, an apply may be waiting (under the lock) for room that never
+    // comes: closing the engine first makes it fail, so the lock is released.
+    if (this.db.outOfSpace !== undefined) await this.db.close();
     return this.locked(() => this.db.close());
   }
 }

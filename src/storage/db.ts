@@ -147,8 +147,14 @@ export class Db {
       const p = s.progress();
       this.#bg.schedule();
       await p;
+      if (s.noSpace !== undefined && s.imm !== undefined) throw s.noSpace;
     }
     if (s.failed !== undefined) throw s.failed;
+  }
+
+  /** Set while flushes or compactions fail for lack of space (retried; writes may wait). */
+  get outOfSpace(): Error | undefined {
+    return this.#s.noSpace;
   }
 
   /** Flushes, then compacts every level overlapping [start, end] down to the deepest one. */
@@ -183,11 +189,18 @@ export class Db {
     const s = this.#s;
     if (this.#closing) return;
     this.#closing = true;
+    if (s.noSpace !== undefined) {
+      // Out of space: writers waiting for room fail with ClosedError; the memtables
+      // are dropped (the WAL, or with `wal: false` the caller's log, still has them).
+      s.closed = true;
+      s.notifyProgress();
+    }
     await this.#commit.idle();
-    if (!s.options.wal && s.failed === undefined && (s.mem.count > 0 || s.imm !== undefined)) {
-      await this.flush();
+    if (!s.options.wal && !s.closed && s.failed === undefined) {
+      if (s.mem.count > 0 || s.imm !== undefined) await this.flush();
     }
     s.closed = true;
+    this.#bg.cancelRetry();
     await this.#bg.idle();
     await s.wal?.idle();
     s.wal?.close();
