@@ -140,6 +140,8 @@ export class Db {
   /** Writes the memtable to a table and waits until that is durable. */
   async flush(): Promise<void> {
     const s = this.#s;
+    // Out of space with a memtable already waiting: this flush cannot finish now.
+    if (s.noSpace !== undefined && s.imm !== undefined) throw s.noSpace;
     await this.#commit.rotate();
     this.#bg.schedule();
     while (s.imm !== undefined) {
