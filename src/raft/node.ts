@@ -124,6 +124,14 @@ export class RaftNode {
     return this.#failed;
   }
 
+  /**
+   * Stops the node for good (its state is corrupted): no more Readys, ticks,
+   * votes or campaigns. What it already sent stays valid.
+   */
+  halt(reason: unknown): void {
+    this.#failed ??= reason;
+  }
+
   /** Set while the log cannot be written for lack of space (retried with backoff). */
   get diskFull(): NoSpaceError | undefined {
     return this.#diskFull;

@@ -28,6 +28,8 @@ import { raftMessageFromWire } from "./raft_codec.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { EngineHolder } from "./engine_holder.ts";
+import { FaultMonitor } from "./node_fault.ts";
+import { catchUpBeforeVoting } from "./rebuild.ts";
 import { exportSnapshot } from "../kv/kv_snapshot.ts";
 
 export interface NodeServiceOptions {
@@ -48,6 +50,10 @@ export interface NodeServiceOptions {
   readonly requestTimeoutMs?: number;
   /** Compact the Raft log after this many applied entries (default 10,000). */
   readonly compactEntries?: number;
+  /** This node lost its state: it does not vote until it has caught up (rebuild.ts). */
+  readonly rebuild?: boolean;
+  /** Where fault and rebuild events are logged (one line each). */
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -80,6 +86,8 @@ export class NodeService implements KvService, StatusSource {
   readonly #forwarder: LeaderForwarder;
   readonly #snapshots: SnapshotReceiver;
   readonly #timeoutMs: number;
+  readonly faults: FaultMonitor;
+  #closed = false;
 
   private constructor(
     readonly o: NodeServiceOptions,
@@ -101,6 +109,11 @@ export class NodeService implements KvService, StatusSource {
     });
     this.transport.setPeers(o.peers);
     this.node = this.#createNode();
+    this.faults = new FaultMonitor(
+      { node: () => this.node, engine: () => this.engine },
+      o.clock,
+      o.log,
+    );
     this.reads = new ReadBarrier(
       {
         issue: (context) => {
@@ -221,6 +234,19 @@ export class NodeService implements KvService, StatusSource {
   start(): void {
     this.node.start();
     this.node.kick();
+    this.faults.start();
+    if (this.o.rebuild) {
+      void catchUpBeforeVoting({
+        node: this.node,
+        reads: this.reads,
+        clock: this.o.clock,
+        fs: this.o.fs,
+        dataDir: this.o.dataDir,
+        appliedIndex: () => this.kv.appliedIndex,
+        closed: () => this.#closed,
+        log: this.o.log ?? (() => {}),
+      }).catch((err) => this.o.log?.(`tinykv: rebuild failed: ${String(err)}`));
+    }
   }
 
   /** A Raft message from an authenticated peer connection. */
@@ -241,7 +267,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   write(command: CommandInit): Promise<WriteResponse> {
-    this.#checkRunning();
+    this.faults.check("write");
     const raft = this.node.rawNode.raft;
     if (raft.state !== StateType.Leader) {
       const leader = this.#leader();
@@ -282,9 +308,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   #checkRunning(): void {
-    if (this.node.failure !== undefined) {
-      throw new ServiceError(ErrorCode.UNAVAILABLE, `node stopped: ${String(this.node.failure)}`);
-    }
+    this.faults.check("read");
   }
 
   status(): NodeStatus {
@@ -315,6 +339,8 @@ export class NodeService implements KvService, StatusSource {
         ...cs.voters.map((id) => member(id, false)),
         ...cs.learners.map((id) => member(id, true)),
       ],
+      fault: this.faults.current() ?? null,
+      rebuilding: this.node.suppressVotes,
     };
   }
 
@@ -343,11 +369,13 @@ export class NodeService implements KvService, StatusSource {
 
   healthy(): boolean {
     const raft = this.node.rawNode.raft;
-    return this.node.failure === undefined && raft.lead !== 0 &&
+    return this.faults.current() === undefined && raft.lead !== 0 &&
       this.kv.appliedIndex >= raft.log.committed;
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.faults.stop();
     this.node.stop();
     this.transport.close();
     this.#forwarder.close();

@@ -154,6 +154,11 @@ export class Db {
     if (s.failed !== undefined) throw s.failed;
   }
 
+  /** The sticky failure (its `cause` is the original error), if the engine failed. */
+  get failure(): Error | undefined {
+    return this.#s.failed;
+  }
+
   /** Set while flushes or compactions fail for lack of space (retried; writes may wait). */
   get outOfSpace(): Error | undefined {
     return this.#s.noSpace;
