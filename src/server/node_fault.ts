@@ -83,10 +83,15 @@ export class FaultMonitor {
     return fault;
   }
 
-  /** Throws the refusal for `op` if the node has a fault that forbids it. */
-  check(op: "write" | "read"): void {
+  /** The error for `op` if the node has a fault that forbids it. */
+  refusal(op: "write" | "read"): ServiceError | undefined {
     const fault = this.current();
-    const refusal = fault === undefined ? undefined : faultRefusal(fault, op);
+    return fault === undefined ? undefined : faultRefusal(fault, op);
+  }
+
+  /** Throws the refusal for `op`, if any. */
+  check(op: "write" | "read"): void {
+    const refusal = this.refusal(op);
     if (refusal !== undefined) throw refusal;
   }
 

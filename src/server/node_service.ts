@@ -267,7 +267,8 @@ export class NodeService implements KvService, StatusSource {
   }
 
   write(command: CommandInit): Promise<WriteResponse> {
-    this.faults.check("write");
+    const refused = this.faults.refusal("write");
+    if (refused !== undefined) return Promise.reject(refused);
     const raft = this.node.rawNode.raft;
     if (raft.state !== StateType.Leader) {
       const leader = this.#leader();

@@ -18,6 +18,8 @@ export const REBUILD_MARKER = "REBUILDING";
 
 /** How long to wait before asking again for the leader's commit index. */
 const RETRY_MS = 200;
+/** After this long without any entry from a leader, the log says what to do. */
+const STUCK_HINT_MS = 10_000;
 
 /**
  * True when this start is a rebuild: the marker is there, or the directory had
@@ -57,12 +59,22 @@ export interface CatchUpOptions {
 export async function catchUpBeforeVoting(o: CatchUpOptions): Promise<void> {
   o.node.suppressVotes = true;
   o.log("tinykv: rebuilding: this node does not vote until it has caught up from a leader");
+  const started = o.clock.nowMs();
+  let hinted = false;
   for (;;) {
     if (o.closed()) return;
     try {
       await o.reads.wait(); // resolves once the leader's confirmed commit index is applied here
       break;
     } catch {
+      if (!hinted && o.clock.nowMs() - started > STUCK_HINT_MS && o.appliedIndex() <= 1) {
+        hinted = true;
+        o.log(
+          "tinykv: rebuilding: no entries from the leader yet; a leader that knew this node " +
+            "before the wipe probes from its old position: move leadership once " +
+            "(POST /admin/transfer-leader/<id>, docs/operations-disk.md)",
+        );
+      }
       await new Promise<void>((resolve) => o.clock.setTimeout(resolve, RETRY_MS));
     }
   }
