@@ -130,6 +130,10 @@ export const RAFT_INBOX_MSGS_MAX = 65_536;
 export const SNAPSHOT_CHUNK_BYTES = 4 * MiB;
 /** Largest snapshot stream a node accepts from a peer (imported into a staging engine). */
 export const SNAPSHOT_BYTES_MAX = 4 * 1024 * MiB;
+/** First wait before retrying a write that failed for lack of disk space (doubles each time). */
+export const DISK_RETRY_MS_MIN = 100;
+/** Longest wait between retries of a write that failed for lack of disk space. */
+export const DISK_RETRY_MS_MAX = 2000;
 /** Messages queued for one peer while its connection is slow or down. */
 export const PEER_QUEUE_MSGS_MAX = 8192;
 /** Bytes queued for one peer; beyond it messages are dropped (Raft retransmits). */

@@ -1,6 +1,8 @@
 /** `tinykv [--id N --peers …]`: runs a node until SIGINT/SIGTERM, then stops it cleanly. */
 import type { Platform, ProcessHost } from "../platform/types.ts";
-import { startServer } from "../server/server.ts";
+import { startFaultyServer } from "../server/faulty_server.ts";
+import { type ServerConfig, startServer } from "../server/server.ts";
+import { CorruptionError } from "../util/errors.ts";
 import { parseNodeId, parsePeers, parsePort } from "./peers.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -34,7 +36,7 @@ export async function serve(
   let stopRequested: () => void = () => {};
   const stop = new Promise<void>((resolve) => stopRequested = resolve);
   host.onShutdown(() => stopRequested());
-  const server = await startServer(platform, {
+  const config: ServerConfig = {
     id,
     peers,
     dataDir: flags["data-dir"] ?? "data",
@@ -44,7 +46,9 @@ export async function serve(
     clusterToken: flags["cluster-token"] ?? host.env("TINYKV_CLUSTER_TOKEN"),
     adminToken: flags["admin-token"] ?? host.env("TINYKV_ADMIN_TOKEN"),
     join: flags.join === true,
-  });
+    log: (line) => host.writeStderr(`${line}\n`),
+  };
+  const server = await startNode(platform, config, host);
   const own = peers.get(id);
   host.writeStdout(
     `tinykv: node ${id} serving — protobuf ${own}, RESP :${server.respPort}, ` +
@@ -57,5 +61,26 @@ export async function serve(
   } catch (err) {
     host.writeStderr(`tinykv: error while stopping: ${String(err)}\n`);
     return 1;
+  }
+}
+
+/**
+ * Starts the node; on corrupted state it stays up as a faulty node that
+ * reports the damage (and takes no part in Raft) instead of exiting.
+ */
+async function startNode(
+  platform: Platform,
+  config: ServerConfig,
+  host: ProcessHost,
+): Promise<{ respPort?: number; httpPort?: number; close(): Promise<void> }> {
+  try {
+    return await startServer(platform, config);
+  } catch (err) {
+    if (!(err instanceof CorruptionError)) throw err;
+    host.writeStderr(
+      `tinykv: fault corruption: ${err.message}; refusing to serve or vote ` +
+        `(rebuild: docs/operations-disk.md)\n`,
+    );
+    return await startFaultyServer(platform, config, err);
   }
 }

@@ -7,6 +7,8 @@
  */
 import type { ConfState } from "./core/messages.ts";
 import type { LogStore } from "./log_store.ts";
+import { DISK_RETRY_MS_MAX } from "../limits.ts";
+import { NoSpaceError } from "../util/errors.ts";
 
 export interface CompactionHost {
   readonly logStore: LogStore;
@@ -18,18 +20,27 @@ export interface CompactionHost {
   confState(): ConfState;
   /** Schedules a pass of the Ready loop (the image became ready). */
   kick(): void;
+  /** Clock time, for backing off after a full disk (none: no backoff). */
+  nowMs?(): number;
+}
+
+interface Waiter {
+  readonly resolve: (index: number) => void;
+  readonly reject: (err: unknown) => void;
 }
 
 interface InFlight {
   readonly index: number;
   readonly confState: ConfState;
-  readonly waiters: ((index: number) => void)[];
+  readonly waiters: Waiter[];
   outcome: { image: Uint8Array } | { error: unknown } | undefined;
 }
 
 export class Compaction {
   /** Callers of `compactNow()` waiting for a compaction that starts after they asked. */
-  #waiters: ((index: number) => void)[] = [];
+  #waiters: Waiter[] = [];
+  /** After a full disk, no compaction starts on its own before this clock time. */
+  #retryAtMs = 0;
   #inFlight: InFlight | undefined = undefined;
   /** Payload bytes applied since the last compaction started. */
   appliedBytes = 0;
@@ -42,7 +53,7 @@ export class Compaction {
 
   /** Resolves with the snapshot index once a compaction that starts from now has finished. */
   request(): Promise<number> {
-    return new Promise<number>((resolve) => this.#waiters.push(resolve));
+    return new Promise<number>((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   /** Whether `step()` has something to do now. */
@@ -54,8 +65,9 @@ export class Compaction {
   #due(): boolean {
     const pending = this.host.appliedIndex() -
       this.host.logStore.storage.snapshot().metadata.index;
-    return this.#waiters.length > 0 ||
-      (this.snapshotEntries !== undefined && pending >= this.snapshotEntries) ||
+    if (this.#waiters.length > 0) return true;
+    if ((this.host.nowMs?.() ?? Infinity) < this.#retryAtMs) return false;
+    return (this.snapshotEntries !== undefined && pending >= this.snapshotEntries) ||
       (this.snapshotBytes !== undefined && this.appliedBytes >= this.snapshotBytes);
   }
 
@@ -65,10 +77,18 @@ export class Compaction {
     if (c !== undefined) {
       if (c.outcome === undefined) return; // the image is still being taken
       this.#inFlight = undefined;
-      if ("error" in c.outcome) throw c.outcome.error;
-      await this.host.logStore.compact(c.index, c.confState, c.outcome.image);
+      try {
+        if ("error" in c.outcome) throw c.outcome.error;
+        await this.host.logStore.compact(c.index, c.confState, c.outcome.image);
+      } catch (err) {
+        // Without space the log is simply not compacted yet: retried after a backoff.
+        if (!(err instanceof NoSpaceError)) throw err;
+        this.#retryAtMs = (this.host.nowMs?.() ?? 0) + DISK_RETRY_MS_MAX;
+        for (const w of c.waiters) w.reject(err);
+        return;
+      }
       const index = this.host.logStore.storage.snapshot().metadata.index;
-      for (const resolve of c.waiters) resolve(index);
+      for (const w of c.waiters) w.resolve(index);
       return;
     }
     if (!this.#due()) return;
@@ -82,7 +102,7 @@ export class Compaction {
     const index = this.host.appliedIndex();
     const snapIndex = this.host.logStore.storage.snapshot().metadata.index;
     if (index <= snapIndex) {
-      for (const resolve of waiters) resolve(snapIndex); // nothing new to compact
+      for (const w of waiters) w.resolve(snapIndex); // nothing new to compact
       return;
     }
     const c: InFlight = { index, confState: this.host.confState(), waiters, outcome: undefined };

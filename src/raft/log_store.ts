@@ -15,11 +15,16 @@
  * - Recovery replays the segments; a torn tail of the LAST segment (a crash
  *   mid-write) is truncated to the last valid record; damage anywhere else is
  *   a `CorruptionError`.
- * - A failed fsync is sticky: every later call fails with `ClosedError`.
+ * - A full disk (`NoSpaceError`, from a write or an fsync) is not fatal: the
+ *   current segment is cut back to its last fsynced offset, that cut is
+ *   fsynced, and the call fails having changed nothing in memory; the caller
+ *   retries the same save later (docs/decisions/0005-disk-full-and-fsync.md).
+ *   Any other failed write or fsync is sticky: every later call fails with
+ *   `ClosedError`, since the file's tail is in an unknown state.
  */
 import { assert } from "../util/assert.ts";
 import { ByteWriter } from "../util/coding.ts";
-import { ClosedError, CorruptionError, errorMessage } from "../util/errors.ts";
+import { ClosedError, CorruptionError, errorMessage, NoSpaceError } from "../util/errors.ts";
 import { readAllRecords, RecordWriter } from "../util/record_format.ts";
 import type { File, FileSystem } from "../platform/types.ts";
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from "./core/messages.ts";
@@ -65,6 +70,12 @@ export class LogStore {
   #writer: RecordWriter;
   readonly #scratch = new ByteWriter(4096);
   #failed: Error | undefined = undefined;
+  /** Bytes of the current segment known to be on disk (fsynced). */
+  #syncedBytes: number;
+  /** A segment roll failed for lack of space: retried before the next write. */
+  #rollPending = false;
+  /** A write or fsync failed for lack of space: the tail must be cut back before the next one. */
+  #tailDirty = false;
   /** Index of the newest durable snapshot file. */
   #snapIndex: number;
   /** Segment fsyncs completed (for metrics; directory syncs not counted). */
@@ -85,6 +96,7 @@ export class LogStore {
     this.#segments = segments;
     this.#file = file;
     this.#writer = new RecordWriter(file.size());
+    this.#syncedBytes = file.size();
     this.#snapIndex = storage.snapshot().metadata.index;
   }
 
@@ -153,13 +165,22 @@ export class LogStore {
     this.#scratch.reset(); // drops the buffer a large entry grew (ByteWriter.reset)
   }
 
+  /** Bytes written to the current segment (the writer's size minus what it still holds). */
+  get #writtenBytes(): number {
+    return this.#writer.fileBytes - this.#writer.pendingBytes;
+  }
+
   #flush(): void {
-    if (this.#writer.pendingBytes > 0) this.#file.append(this.#writer.take());
+    if (this.#writer.pendingBytes === 0) return;
+    const at = this.#writtenBytes;
+    this.#file.write(at, this.#writer.take());
   }
 
   async #sync(): Promise<void> {
+    const written = this.#writtenBytes;
     await this.#file.sync();
     this.syncs++;
+    this.#syncedBytes = written;
   }
 
   /**
@@ -172,55 +193,90 @@ export class LogStore {
   }
 
   /**
-   * Runs a write; any failure (a failed fsync, a full disk, a short write) makes
-   * the store fail for good: the tail of the log is in an unknown state.
+   * Runs a write. A full disk rewinds the segment to its last fsynced offset
+   * and rethrows (retryable); any other failure, or a failed rewind, makes the
+   * store fail for good: the tail of the log is in an unknown state.
    */
   async #sticky(fn: () => Promise<void>): Promise<void> {
     try {
+      if (this.#tailDirty) await this.#rewind();
       await fn();
     } catch (err) {
+      if (err instanceof NoSpaceError) {
+        await this.#tryRewind();
+        throw err;
+      }
       this.#failed ??= err instanceof Error ? err : new Error(String(err));
       throw err;
     }
   }
 
-  async #save(req: PersistRequest): Promise<void> {
-    if (req.snapshot !== undefined) await this.#installSnapshot(req.snapshot);
-    if (req.entries.length > 0) {
-      this.#record({ kind: LogRecordKind.Entries, entries: req.entries });
-      const seg = this.#segments[this.#segments.length - 1];
-      assert(seg !== undefined, "there is always a current segment");
-      seg.maxIndex = Math.max(seg.maxIndex, req.entries[req.entries.length - 1]?.index ?? 0);
+  /**
+   * After a full disk: cuts the current segment back to its last fsynced
+   * offset and fsyncs that cut, so no torn or unsynced bytes stay behind the
+   * records written next. A failed fsync is never retried over the same bytes
+   * (after a failed fsync the kernel may have dropped them while reporting the
+   * pages clean); they are cut and written again. Records written but not yet
+   * synced are only commit-index hard states and conf states: both are recorded
+   * again from memory. Runs before the next write; until it succeeds nothing
+   * else is written (a NoSpaceError here is retried too).
+   */
+  async #rewind(): Promise<void> {
+    this.#file.truncate(this.#syncedBytes);
+    await this.#file.sync();
+    this.#writer = new RecordWriter(this.#syncedBytes);
+    this.#record({ kind: LogRecordKind.ConfState, confState: this.storage.confState });
+    this.#record({ kind: LogRecordKind.HardState, hardState: this.storage.hardState });
+    this.#tailDirty = false;
+  }
+
+  /** Cuts the tail back now if it can (frees the space at once); else before the next write. */
+  async #tryRewind(): Promise<void> {
+    this.#tailDirty = true;
+    try {
+      await this.#rewind();
+    } catch (err) {
+      if (!(err instanceof NoSpaceError)) {
+        this.#failed ??= err instanceof Error ? err : new Error(String(err));
+      }
     }
+  }
+
+  /** Writes everything first, then changes memory: a failed save changes nothing. */
+  async #save(req: PersistRequest): Promise<void> {
+    if (this.#rollPending) await this.#roll();
+    const snap = req.snapshot;
+    if (snap !== undefined) {
+      await writeSnapshotFile(this.#fs, this.#dir, snap);
+      this.#record({ kind: LogRecordKind.SnapshotInstall, metadata: snap.metadata });
+    }
+    if (req.entries.length > 0) this.#record({ kind: LogRecordKind.Entries, entries: req.entries });
     if (req.hardState !== undefined) {
       this.#record({ kind: LogRecordKind.HardState, hardState: req.hardState });
     }
     this.#flush();
-    if (req.mustSync || req.snapshot !== undefined) await this.#sync();
+    if (req.mustSync || snap !== undefined) await this.#sync();
+    if (snap !== undefined) {
+      // A snapshot received from the leader replaces the log.
+      this.storage.applySnapshot(snap);
+      this.#snapIndex = snap.metadata.index;
+    }
+    if (req.entries.length > 0) {
+      const seg = this.#segments[this.#segments.length - 1];
+      assert(seg !== undefined, "there is always a current segment");
+      seg.maxIndex = Math.max(seg.maxIndex, req.entries[req.entries.length - 1]?.index ?? 0);
+    }
     this.storage.append(req.entries);
     if (req.hardState !== undefined) this.storage.setHardState(req.hardState);
-    if (this.#writer.fileBytes >= this.#segmentBytes) await this.#roll();
+    if (this.#writer.fileBytes >= this.#segmentBytes) await this.#rollLater();
   }
 
   /** Records the configuration after the driver applied a conf change. */
   setConfState(cs: ConfState): void {
     this.#check();
     this.storage.confState = cs;
+    // Written with the next save and made durable by its sync.
     this.#record({ kind: LogRecordKind.ConfState, confState: cs });
-    try {
-      this.#flush(); // made durable by the next sync
-    } catch (err) {
-      this.#failed ??= err instanceof Error ? err : new Error(String(err));
-      throw err;
-    }
-  }
-
-  /** A snapshot received from the leader replaces the log. */
-  async #installSnapshot(snap: Snapshot): Promise<void> {
-    await writeSnapshotFile(this.#fs, this.#dir, snap);
-    this.#record({ kind: LogRecordKind.SnapshotInstall, metadata: snap.metadata });
-    this.storage.applySnapshot(snap);
-    this.#snapIndex = snap.metadata.index;
   }
 
   /**
@@ -234,6 +290,7 @@ export class LogStore {
   }
 
   async #compact(index: number, confState: ConfState, data: Uint8Array): Promise<void> {
+    if (this.#rollPending) await this.#roll();
     const snap = this.storage.createSnapshot(index, confState, data);
     await writeSnapshotFile(this.#fs, this.#dir, snap);
     this.#record({ kind: LogRecordKind.Snapshot, metadata: snap.metadata });
@@ -241,25 +298,60 @@ export class LogStore {
     await this.#sync();
     this.storage.compact(index);
     this.#snapIndex = index;
-    await this.#roll();
+    await this.#rollLater();
     await this.#collectGarbage();
   }
 
-  /** Starts a new segment that begins with a checkpoint of the current state. */
+  /**
+   * Rolls to a new segment; without space, the roll is retried before the
+   * next write (nothing is appended to the old segment after a roll attempt,
+   * so a leftover new segment holds a checkpoint of the latest state).
+   */
+  async #rollLater(): Promise<void> {
+    try {
+      await this.#roll();
+    } catch (err) {
+      if (!(err instanceof NoSpaceError)) throw err;
+      // The save is durable; the roll is retried, and the old segment (which may
+      // have lost a flush) is cut back first, like after any full-disk failure.
+      this.#rollPending = true;
+      await this.#tryRewind();
+    }
+  }
+
+  /**
+   * Starts a new segment that begins with a checkpoint of the current state.
+   * The old segment stays current until the new one is durable.
+   */
   async #roll(): Promise<void> {
-    await this.#sync();
-    this.#file.close();
-    const seq = (this.#segments[this.#segments.length - 1]?.seq ?? 0) + 1;
-    this.#file = this.#fs.open(`${this.#dir}/${segmentName(seq)}`, { create: true });
-    this.#writer = new RecordWriter(0);
-    this.#segments.push({ seq, maxIndex: 0 });
-    const meta: SnapshotMetadata = this.storage.snapshot().metadata;
-    if (meta.index > 0) this.#record({ kind: LogRecordKind.Snapshot, metadata: meta });
-    this.#record({ kind: LogRecordKind.ConfState, confState: this.storage.confState });
-    this.#record({ kind: LogRecordKind.HardState, hardState: this.storage.hardState });
     this.#flush();
     await this.#sync();
-    await this.#fs.syncDir(this.#dir);
+    const seq = (this.#segments[this.#segments.length - 1]?.seq ?? 0) + 1;
+    const path = `${this.#dir}/${segmentName(seq)}`;
+    const file = this.#fs.open(path, { create: true, truncate: true });
+    const writer = new RecordWriter(0);
+    const meta: SnapshotMetadata = this.storage.snapshot().metadata;
+    const records: LogRecord[] = [
+      { kind: LogRecordKind.ConfState, confState: this.storage.confState },
+      { kind: LogRecordKind.HardState, hardState: this.storage.hardState },
+    ];
+    if (meta.index > 0) records.unshift({ kind: LogRecordKind.Snapshot, metadata: meta });
+    try {
+      for (const rec of records) writer.append(encodeLogRecord(this.#scratch, rec));
+      file.write(0, writer.take());
+      await file.sync();
+      await this.#fs.syncDir(this.#dir);
+    } catch (err) {
+      file.close();
+      removeQuietly(this.#fs, path);
+      throw err;
+    }
+    this.#file.close();
+    this.#file = file;
+    this.#writer = writer;
+    this.#syncedBytes = writer.fileBytes;
+    this.#segments.push({ seq, maxIndex: 0 });
+    this.#rollPending = false;
   }
 
   /** Removes segments whose entries are all covered by the snapshot, and old snapshots. */
@@ -289,6 +381,15 @@ export class LogStore {
 
   close(): void {
     this.#file.close();
+  }
+}
+
+/** Frees the space of a file that was never made part of the log; failures are harmless. */
+function removeQuietly(fs: FileSystem, path: string): void {
+  try {
+    fs.remove(path);
+  } catch {
+    // A leftover file holds a checkpoint of the latest state or is torn: recovery handles both.
   }
 }
 

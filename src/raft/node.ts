@@ -23,7 +23,13 @@
  */
 import { assert } from "../util/assert.ts";
 import type { Clock, TimerId } from "../platform/types.ts";
-import { RAFT_INBOX_MSGS_MAX, RAFT_LOG_COMPACT_BYTES } from "../limits.ts";
+import {
+  DISK_RETRY_MS_MAX,
+  DISK_RETRY_MS_MIN,
+  RAFT_INBOX_MSGS_MAX,
+  RAFT_LOG_COMPACT_BYTES,
+} from "../limits.ts";
+import { NoSpaceError } from "../util/errors.ts";
 import type { RaftConfig } from "./core/config.ts";
 import { decodeConfChange } from "./core/confchange/conf_change.ts";
 import {
@@ -110,6 +116,16 @@ export class RaftNode {
   /** Term and vote as last persisted (a leader sends early only when they are unchanged). */
   #persistedTerm: number;
   #persistedVote: number;
+  /** A Ready whose save failed for lack of space: saved again, then finished, before any other. */
+  #unsaved: UnsavedReady | undefined = undefined;
+  #diskFull: NoSpaceError | undefined = undefined;
+  #retryDelayMs = DISK_RETRY_MS_MIN;
+  #retryAtMs = 0;
+  /**
+   * While true the node neither grants votes nor campaigns: vote requests from
+   * peers and its own are dropped, as if lost (a rebuilt node, docs/operations-disk.md).
+   */
+  suppressVotes = false;
 
   constructor(o: RaftNodeOptions) {
     this.#o = o;
@@ -127,6 +143,7 @@ export class RaftNode {
         appliedIndex: () => this.rawNode.raft.log.applied,
         confState: () => this.rawNode.status().confState,
         kick: () => this.kick(),
+        nowMs: o.clock === undefined ? undefined : () => o.clock?.nowMs() ?? 0,
       },
       o.snapshotEntries,
       snapshotBytes,
@@ -147,8 +164,22 @@ export class RaftNode {
     return this.#failed;
   }
 
+  /**
+   * Stops the node for good (its state is corrupted): no more Readys, ticks,
+   * votes or campaigns. What it already sent stays valid.
+   */
+  halt(reason: unknown): void {
+    this.#failed ??= reason;
+  }
+
+  /** Set while the log cannot be written for lack of space (retried with backoff). */
+  get diskFull(): NoSpaceError | undefined {
+    return this.#diskFull;
+  }
+
   /** Queues a peer message; false when the inbox is full (the message is dropped). */
   receive(m: Message): boolean {
+    if (this.suppressVotes && isVoteRequest(m)) return true; // dropped, as if lost
     if (this.#inbox.length >= this.#inboxMax) {
       this.droppedMessages++;
       return false;
@@ -165,17 +196,29 @@ export class RaftNode {
   async runOnce(): Promise<void> {
     if (this.#failed !== undefined) return;
     assert(!this.#running, "runOnce is not reentrant");
+    if (this.#unsaved !== undefined && this.#o.clock !== undefined) {
+      if (this.#o.clock.nowMs() < this.#retryAtMs) return; // disk full: wait for the retry
+    }
     this.#running = true;
     try {
       this.#catchUpTicks();
       for (;;) {
+        const unsaved = this.#unsaved;
+        if (unsaved !== undefined) {
+          const done = unsaved.strict
+            ? await this.#handleReadyStrictly(unsaved.rd)
+            : await this.#handleReadyPipelined(unsaved.rd, unsaved);
+          if (!done) break;
+          continue;
+        }
         // Messages and proposals that arrive while a Ready is being persisted
         // go into the next Ready: that is the group commit.
         const inbox = this.#inbox;
         this.#inbox = [];
         for (const m of inbox) this.rawNode.step(m);
-        if (this.rawNode.hasReady()) await this.#handleReady(this.rawNode.ready());
-        else if (this.#applyPending || this.#deferred.length > 0) {
+        if (this.rawNode.hasReady()) {
+          if (!(await this.#handleReady(this.rawNode.ready()))) break;
+        } else if (this.#applyPending || this.#deferred.length > 0) {
           await this.#drainApplies(); // then look again
         } else break;
       }
@@ -192,32 +235,44 @@ export class RaftNode {
     if (this.#kickedWhileRunning) this.kick();
   }
 
-  #handleReady(rd: Ready): Promise<void> {
+  /** Handles one Ready; false when the disk is full (it stays pending, retried later). */
+  #handleReady(rd: Ready): Promise<boolean> {
     if (rd.snapshot !== undefined || rd.committedEntries.some(isConfChange)) {
       return this.#handleReadyStrictly(rd);
     }
     return this.#handleReadyPipelined(rd);
   }
 
-  async #handleReadyPipelined(rd: Ready): Promise<void> {
+  /**
+   * `retry` is set when this Ready's save failed for lack of space before:
+   * what that attempt sent and queued for apply is not done again.
+   */
+  async #handleReadyPipelined(rd: Ready, retry?: UnsavedReady): Promise<boolean> {
     const o = this.#o;
     const previousApply = this.#applying;
-    const sendFirst = this.#maySendBeforePersist(rd);
-    if (sendFirst && rd.messages.length > 0) o.transport.send(rd.messages);
+    const sendFirst = retry?.sentFirst ?? this.#maySendBeforePersist(rd);
+    if (sendFirst && retry === undefined) this.#send(rd.messages);
     // Persist: durable before anything that depends on it leaves (DESIGN §2.2).
     // The write and the fsync request are issued synchronously by save().
-    const saving = o.logStore.save(rd);
+    const saving = this.#save(rd);
     // While the fsync runs: apply what the previous Ready made durable, then
     // the entries of this one that earlier Readys persisted.
-    this.#enqueueDeferred();
-    const early = this.#durablePrefix(rd.committedEntries);
-    if (early.length > 0) this.#enqueueApply(early);
-    await saving;
+    let early = retry?.appliedEarly ?? 0;
+    if (retry === undefined) {
+      this.#enqueueDeferred();
+      const prefix = this.#durablePrefix(rd.committedEntries);
+      if (prefix.length > 0) this.#enqueueApply(prefix);
+      early = prefix.length;
+    }
+    if (!(await saving)) {
+      this.#unsaved = { rd, strict: false, sentFirst: sendFirst, appliedEarly: early };
+      return false;
+    }
     this.#notePersisted(rd);
-    if (!sendFirst && rd.messages.length > 0) o.transport.send(rd.messages);
+    if (!sendFirst) this.#send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
     // Entries this Ready persisted apply while the next Ready is persisted.
-    this.#deferred = rd.committedEntries.slice(early.length);
+    this.#deferred = rd.committedEntries.slice(early);
     // Reads wait for the state machine's own applied index (read_barrier.ts).
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
     // Back-pressure: what was queued before this Ready finishes before the next one.
@@ -225,15 +280,19 @@ export class RaftNode {
     this.#throwApplyError();
     this.rawNode.advance(rd);
     await this.#maybeCompact();
+    return true;
   }
 
   /** Snapshots and conf changes: drain the pipeline, then the contract's order exactly. */
-  async #handleReadyStrictly(rd: Ready): Promise<void> {
+  async #handleReadyStrictly(rd: Ready): Promise<boolean> {
     const o = this.#o;
     await this.#drainApplies();
-    await o.logStore.save(rd);
+    if (!(await this.#save(rd))) {
+      this.#unsaved = { rd, strict: true, sentFirst: false, appliedEarly: 0 };
+      return false;
+    }
     this.#notePersisted(rd);
-    if (rd.messages.length > 0) o.transport.send(rd.messages);
+    this.#send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
     if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
     if (rd.snapshot !== undefined) this.#compaction.appliedBytes = 0;
@@ -241,6 +300,41 @@ export class RaftNode {
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
     this.rawNode.advance(rd);
     await this.#maybeCompact();
+    return true;
+  }
+
+  /**
+   * Saves a Ready. A full disk is not fatal: the log store changed nothing,
+   * so the same Ready is saved again after a backoff (DISK_RETRY_MS_*); any
+   * other failure propagates and stops the node.
+   */
+  async #save(rd: Ready): Promise<boolean> {
+    try {
+      await this.#o.logStore.save(rd);
+    } catch (err) {
+      if (!(err instanceof NoSpaceError)) throw err;
+      this.#diskFull = err;
+      this.#scheduleRetry();
+      return false;
+    }
+    if (this.#unsaved !== undefined) this.#retryDelayMs = DISK_RETRY_MS_MIN;
+    this.#unsaved = undefined;
+    this.#diskFull = undefined;
+    return true;
+  }
+
+  #scheduleRetry(): void {
+    const clock = this.#o.clock;
+    if (clock === undefined) return; // driven by direct runOnce calls
+    this.#retryAtMs = clock.nowMs() + this.#retryDelayMs;
+    clock.setTimeout(() => this.kick(), this.#retryDelayMs);
+    this.#retryDelayMs = Math.min(DISK_RETRY_MS_MAX, this.#retryDelayMs * 2);
+  }
+
+  /** Sends, except vote requests while votes are suppressed (a rebuilding node). */
+  #send(messages: readonly Message[]): void {
+    const out = this.suppressVotes ? messages.filter((m) => !isVoteRequest(m)) : messages;
+    if (out.length > 0) this.#o.transport.send(out);
   }
 
   /**
@@ -351,6 +445,7 @@ export class RaftNode {
     this.#started = true;
     const loop = (): void => {
       this.#timer = clock.setTimeout(loop, tickMs);
+      if (this.#failed !== undefined) return; // a stopped node must not even campaign
       this.#catchUpTicks();
       this.kick();
     };
@@ -414,4 +509,20 @@ const LEADER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
 
 function isConfChange(e: Entry): boolean {
   return e.type === EntryType.ConfChange;
+}
+
+/** A Ready whose save failed for lack of space, and what its first attempt already did. */
+interface UnsavedReady {
+  readonly rd: Ready;
+  /** Handled in the strict order (snapshot or conf change). */
+  readonly strict: boolean;
+  /** Its messages were sent before the failed save (a leader's appends). */
+  readonly sentFirst: boolean;
+  /** How many of its committed entries were queued for apply before the save. */
+  readonly appliedEarly: number;
+}
+
+/** A request for a vote (real or pre-vote), the messages a node that may not vote drops. */
+function isVoteRequest(m: Message): boolean {
+  return m.type === MessageType.Vote || m.type === MessageType.PreVote;
 }

@@ -31,9 +31,14 @@ export async function writeSnapshotFile(
   try {
     f.append(w.take());
     await f.sync();
-  } finally {
+  } catch (err) {
     f.close();
+    // Give the space back (a full disk is retried later). The file may be gone
+    // already (a crash undid its creation): the write's own error is the one to report.
+    if (fs.stat(tmp) !== undefined) fs.remove(tmp);
+    throw err;
   }
+  f.close();
   fs.rename(tmp, `${dir}/${name}`);
   await fs.syncDir(dir);
 }

@@ -11,7 +11,7 @@ import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { KvStateMachine } from "../kv/state_machine.ts";
 import type { Clock, FileSystem } from "../platform/types.ts";
 import { Db } from "../storage/db.ts";
-import { ClosedError } from "../util/errors.ts";
+import { ClosedError, CorruptionError } from "../util/errors.ts";
 import { removeTree } from "./data_dir.ts";
 import { ServiceError } from "./kv_service.ts";
 
@@ -19,6 +19,8 @@ export class EngineHolder {
   #lock: Promise<unknown> = Promise.resolve();
   /** Snapshots swapped in (for metrics and tests). */
   installed = 0;
+  /** Corruption a read ran into; the node refuses to serve from then on (node_fault.ts). */
+  corruption: CorruptionError | undefined;
 
   private constructor(
     readonly fs: FileSystem,
@@ -85,7 +87,10 @@ export class EngineHolder {
     });
   }
 
-  /** A read that meets the engine being replaced gets a retryable error. */
+  /**
+   * A read that meets the engine being replaced gets a retryable error; one
+   * that meets corrupted bytes gets CORRUPTION, never data, and is recorded.
+   */
   async read<T>(run: () => Promise<T>): Promise<T> {
     try {
       return await run();
@@ -93,11 +98,18 @@ export class EngineHolder {
       if (err instanceof ClosedError) {
         throw new ServiceError(ErrorCode.UNAVAILABLE, "the state machine is being replaced; retry");
       }
+      if (err instanceof CorruptionError) {
+        this.corruption ??= err;
+        throw new ServiceError(ErrorCode.CORRUPTION, `${err.message}; this node refuses to serve`);
+      }
       throw err;
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // Out of space, an apply may be waiting (under the lock) for room that never
+    // comes: closing the engine first makes it fail, so the lock is released.
+    if (this.db.outOfSpace !== undefined) await this.db.close();
     return this.locked(() => this.db.close());
   }
 }

@@ -29,6 +29,8 @@ import { ReadBarrier } from "./read_barrier.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { EngineHolder } from "./engine_holder.ts";
 import { LeaderHistory } from "./leader_history.ts";
+import { FaultMonitor } from "./node_fault.ts";
+import { catchUpBeforeVoting } from "./rebuild.ts";
 import { exportSnapshot } from "../kv/kv_snapshot.ts";
 import { type MemberAddressWrite, readMembers } from "../kv/members.ts";
 import { AddressBook, memberWritesOf } from "./address_book.ts";
@@ -59,6 +61,10 @@ export interface NodeServiceOptions {
   readonly join?: boolean;
   /** How long one membership step (apply, learner catch-up) may take (default 60 s). */
   readonly membershipStepTimeoutMs?: number;
+  /** This node lost its state: it does not vote until it has caught up (rebuild.ts). */
+  readonly rebuild?: boolean;
+  /** Where fault and rebuild events are logged (one line each). */
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -95,6 +101,8 @@ export class NodeService implements KvService, StatusSource {
   readonly #timeoutMs: number;
   readonly addresses: AddressBook;
   readonly membership: Membership;
+  readonly faults: FaultMonitor;
+  #closed = false;
 
   private constructor(
     readonly o: NodeServiceOptions,
@@ -133,6 +141,11 @@ export class NodeService implements KvService, StatusSource {
       stepTimeoutMs: o.membershipStepTimeoutMs ?? 60_000,
       electionTimeoutMs: (o.electionTicks ?? 10) * (o.tickMs ?? 100),
     });
+    this.faults = new FaultMonitor(
+      { node: () => this.node, engine: () => this.engine },
+      o.clock,
+      o.log,
+    );
     this.reads = new ReadBarrier(
       {
         issue: (context) => {
@@ -271,6 +284,19 @@ export class NodeService implements KvService, StatusSource {
   start(): void {
     this.node.start();
     this.node.kick();
+    this.faults.start();
+    if (this.o.rebuild) {
+      void catchUpBeforeVoting({
+        node: this.node,
+        reads: this.reads,
+        clock: this.o.clock,
+        fs: this.o.fs,
+        dataDir: this.o.dataDir,
+        appliedIndex: () => this.kv.appliedIndex,
+        closed: () => this.#closed,
+        log: this.o.log ?? (() => {}),
+      }).catch((err) => this.o.log?.(`tinykv: rebuild failed: ${String(err)}`));
+    }
   }
 
   onPeerHello(id: number, address: string): void {
@@ -298,7 +324,8 @@ export class NodeService implements KvService, StatusSource {
   }
 
   write(command: CommandInit): Promise<WriteResponse> {
-    this.#checkRunning();
+    const refused = this.faults.refusal("write");
+    if (refused !== undefined) return Promise.reject(refused);
     const raft = this.node.rawNode.raft;
     if (raft.state !== StateType.Leader) {
       const leader = this.#leader();
@@ -339,9 +366,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   #checkRunning(): void {
-    if (this.node.failure !== undefined) {
-      throw new ServiceError(ErrorCode.UNAVAILABLE, `node stopped: ${String(this.node.failure)}`);
-    }
+    this.faults.check("read");
   }
 
   status(): NodeStatus {
@@ -372,6 +397,8 @@ export class NodeService implements KvService, StatusSource {
         ...cs.voters.map((id) => member(id, false)),
         ...cs.learners.map((id) => member(id, true)),
       ],
+      fault: this.faults.current() ?? null,
+      rebuilding: this.node.suppressVotes,
     };
   }
 
@@ -404,11 +431,13 @@ export class NodeService implements KvService, StatusSource {
 
   healthy(): boolean {
     const raft = this.node.rawNode.raft;
-    return this.node.failure === undefined && raft.lead !== 0 &&
+    return this.faults.current() === undefined && raft.lead !== 0 &&
       this.kv.appliedIndex >= raft.log.committed;
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.faults.stop();
     this.node.stop();
     this.transport.close();
     this.#forwarder.close();

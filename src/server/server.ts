@@ -13,6 +13,7 @@ import { meteredService } from "./metered_service.ts";
 import { createNodeMetrics } from "./node_metrics.ts";
 import { NodeService } from "./node_service.ts";
 import { RespServer } from "./resp/resp_server.ts";
+import { startsRebuild } from "./rebuild.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -31,6 +32,8 @@ export interface ServerConfig {
   readonly compactEntries?: number;
   /** Join an existing cluster (wait for `member add`) instead of bootstrapping one. */
   readonly join?: boolean;
+  /** Where disk faults and rebuild progress are logged, one line each. */
+  readonly log?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -41,7 +44,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function openNode(platform: Platform, config: ServerConfig): Promise<NodeService> {
+function openNode(
+  platform: Platform,
+  config: ServerConfig,
+  rebuild: boolean,
+): Promise<NodeService> {
   return NodeService.open({
     id: config.id,
     peers: config.peers,
@@ -56,6 +63,8 @@ function openNode(platform: Platform, config: ServerConfig): Promise<NodeService
     electionTicks: config.electionTicks,
     compactEntries: config.compactEntries,
     join: config.join,
+    rebuild,
+    log: config.log,
   });
 }
 
@@ -67,8 +76,11 @@ export async function startServer(
   if (own === undefined) throw new Error(`--peers does not list this node (id ${config.id})`);
   const { host, port } = splitHostPort(own);
   const clusterId = clusterIdOf(config.peers, config.clusterToken);
+  const hadIdentity = platform.fs.stat(`${config.dataDir}/IDENTITY`) !== undefined;
   await checkIdentity(platform.fs, config.dataDir, clusterId, config.id);
-  const node = await openNode(platform, config);
+  // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
+  const rebuild = await startsRebuild(platform.fs, config.dataDir, hadIdentity);
+  const node = await openNode(platform, config, rebuild);
   const consistency = config.readMode ?? "linearizable";
   let connections = () => ({ protobuf: 0, resp: 0 });
   const metrics = createNodeMetrics({ node, connections: () => connections() });

@@ -1,9 +1,15 @@
 /**
  * Background work: flushing the immutable memtable to a level-0 table and
  * running compactions, each in bounded steps. Errors here are sticky (leveldb
- * RecordBackgroundError): the database stops accepting writes.
+ * RecordBackgroundError): the database stops accepting writes. Except a full
+ * disk: a job that fails with `NoSpaceError` has installed nothing (its
+ * tables are not in any version, the manifest was cut back), so its partial
+ * outputs are deleted and it is retried after a backoff; writers wait for
+ * room meanwhile (with a clock; without one it stays sticky).
  */
-import { COMPACTION_STEP_ENTRIES } from "../limits.ts";
+import { COMPACTION_STEP_ENTRIES, DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../limits.ts";
+import type { TimerId } from "../platform/types.ts";
+import { NoSpaceError } from "../util/errors.ts";
 import { runCompaction } from "./compaction/compactor.ts";
 import { OutputSet } from "./compaction/output_set.ts";
 import { type Compaction, pickCompaction } from "./compaction/picker.ts";
@@ -41,6 +47,8 @@ export class Background {
   #compacting: Promise<void> | undefined;
   /** While set, automatic compactions do not start (a manual one is running). */
   paused = false;
+  #retryDelayMs = DISK_RETRY_MS_MIN;
+  #retryTimer: TimerId | undefined;
 
   constructor(readonly s: DbState) {}
 
@@ -50,7 +58,7 @@ export class Background {
 
   schedule(): void {
     const s = this.s;
-    if (s.failed !== undefined || s.closed) return;
+    if (s.failed !== undefined || s.closed || this.#retryTimer !== undefined) return;
     if (s.imm !== undefined && this.#flushing === undefined) {
       this.#flushing = this.#guard(() => flushImmutable(s)).finally(() => {
         this.#flushing = undefined;
@@ -71,12 +79,44 @@ export class Background {
   }
 
   async #guard(job: () => Promise<void>): Promise<void> {
+    const s = this.s;
     try {
       await job();
+      s.noSpace = undefined;
+      this.#retryDelayMs = DISK_RETRY_MS_MIN;
     } catch (err) {
-      this.s.fail(err);
+      if (err instanceof NoSpaceError && this.#retryLater()) {
+        s.noSpace = err;
+      } else {
+        s.fail(err);
+      }
     }
-    this.s.notifyProgress();
+    s.notifyProgress();
+  }
+
+  /** After a full disk: frees the job's partial outputs, schedules a retry. */
+  #retryLater(): boolean {
+    const s = this.s, clock = s.options.clock;
+    if (clock === undefined || s.closed) return false;
+    try {
+      collectGarbage(s); // partial tables are in no version and no longer pending
+    } catch {
+      return false;
+    }
+    if (this.#retryTimer === undefined) {
+      this.#retryTimer = clock.setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.schedule();
+      }, this.#retryDelayMs);
+      this.#retryDelayMs = Math.min(DISK_RETRY_MS_MAX, this.#retryDelayMs * 2);
+    }
+    return true;
+  }
+
+  /** Cancels a pending retry (the database is closing). */
+  cancelRetry(): void {
+    if (this.#retryTimer !== undefined) this.s.options.clock?.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
   }
 
   async #compactAll(): Promise<void> {
@@ -85,6 +125,7 @@ export class Background {
       await s.yieldNow();
       const c = this.#pick();
       if (c === undefined || this.paused || s.closed || s.failed !== undefined) return;
+      if (this.#retryTimer !== undefined) return; // out of space: wait for the retry
       await this.#guard(async () => {
         await runCompaction(s, c);
         collectGarbage(s);
@@ -99,6 +140,7 @@ export class Background {
       collectGarbage(this.s);
     });
     if (this.s.failed !== undefined) throw this.s.failed;
+    if (this.s.noSpace !== undefined) throw this.s.noSpace;
   }
 
   /** Resolves when no background job is running. */

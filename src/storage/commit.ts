@@ -207,6 +207,8 @@ export class Committer {
       if (!force && s.mem.bytes < s.options.memtableBytes) return;
       if (force && s.mem.count === 0) return;
       if (s.imm !== undefined) {
+        // Out of space: an explicit flush fails now; writers wait for the retry.
+        if (force && s.noSpace !== undefined) throw s.noSpace;
         s.counters.memtableStalls++;
         this.bg.schedule();
         await s.progress();

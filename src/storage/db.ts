@@ -140,6 +140,8 @@ export class Db {
   /** Writes the memtable to a table and waits until that is durable. */
   async flush(): Promise<void> {
     const s = this.#s;
+    // Out of space with a memtable already waiting: this flush cannot finish now.
+    if (s.noSpace !== undefined && s.imm !== undefined) throw s.noSpace;
     await this.#commit.rotate();
     this.#bg.schedule();
     while (s.imm !== undefined) {
@@ -147,8 +149,19 @@ export class Db {
       const p = s.progress();
       this.#bg.schedule();
       await p;
+      if (s.noSpace !== undefined && s.imm !== undefined) throw s.noSpace;
     }
     if (s.failed !== undefined) throw s.failed;
+  }
+
+  /** The sticky failure (its `cause` is the original error), if the engine failed. */
+  get failure(): Error | undefined {
+    return this.#s.failed;
+  }
+
+  /** Set while flushes or compactions fail for lack of space (retried; writes may wait). */
+  get outOfSpace(): Error | undefined {
+    return this.#s.noSpace;
   }
 
   /** Flushes, then compacts every level overlapping [start, end] down to the deepest one. */
@@ -183,11 +196,18 @@ export class Db {
     const s = this.#s;
     if (this.#closing) return;
     this.#closing = true;
+    if (s.noSpace !== undefined) {
+      // Out of space: writers waiting for room fail with ClosedError; the memtables
+      // are dropped (the WAL, or with `wal: false` the caller's log, still has them).
+      s.closed = true;
+      s.notifyProgress();
+    }
     await this.#commit.idle();
-    if (!s.options.wal && s.failed === undefined && (s.mem.count > 0 || s.imm !== undefined)) {
-      await this.flush();
+    if (!s.options.wal && !s.closed && s.failed === undefined) {
+      if (s.mem.count > 0 || s.imm !== undefined) await this.flush();
     }
     s.closed = true;
+    this.#bg.cancelRetry();
     await this.#bg.idle();
     await s.wal?.idle();
     s.wal?.close();

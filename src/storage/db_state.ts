@@ -4,7 +4,7 @@
  * lives in the modules that take it.
  */
 import type { FileSystem } from "../platform/types.ts";
-import { ClosedError, errorMessage } from "../util/errors.ts";
+import { ClosedError, errorMessage, type NoSpaceError } from "../util/errors.ts";
 import { createPrng, type Prng } from "../util/prng.ts";
 import { BlockCache } from "./cache/block_cache.ts";
 import { TableCache } from "./cache/table_cache.ts";
@@ -43,6 +43,12 @@ export class DbState {
   imm: Memtable | undefined;
   wal: WalWriter | undefined;
   failed: Error | undefined;
+  /**
+   * Set while background work (flush, compaction) fails for lack of space; it
+   * is retried after a backoff and cleared by the next job that succeeds.
+   * Unlike `failed` this is not sticky: nothing was half-installed.
+   */
+  noSpace: NoSpaceError | undefined;
   closed = false;
   readonly snapshots = new Map<number, number>(); // seq → count
   readonly pendingOutputs = new Set<number>();

@@ -51,6 +51,18 @@ export class ClosedError extends Error {
   readonly code = "CLOSED" as const;
 }
 
+/**
+ * The CorruptionError behind `err`, following `cause` links (the engine wraps
+ * a background failure in a ClosedError), or undefined.
+ */
+export function findCorruption(err: unknown): CorruptionError | undefined {
+  for (let e = err, depth = 0; e !== undefined && depth < 8; depth++) {
+    if (e instanceof CorruptionError) return e;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
+}
+
 /** Returns the message of an unknown thrown value without assuming it is an Error. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;

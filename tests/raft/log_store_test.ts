@@ -6,7 +6,7 @@ import { replay } from "../../src/raft/log_replay.ts";
 import { LogRecordKind } from "../../src/raft/log_codec.ts";
 import { type Entry, EntryType } from "../../src/raft/core/messages.ts";
 import { utf8 } from "../../src/util/bytes.ts";
-import { CorruptionError } from "../../src/util/errors.ts";
+import { CorruptionError, NoSpaceError } from "../../src/util/errors.ts";
 
 const CS = {
   voters: [1, 2, 3],
@@ -214,17 +214,96 @@ test("log replay: compaction keeps later entries; an install replaces the log", 
   assert.deepEqual(installed.entries, []);
 });
 
-test("log store: a full disk fails the store for good", async () => {
-  const w = createSimWorld(7, { trace: false, fs: { capacityBytes: 4096 } });
-  const s = await LogStore.open(w.fs, "raft");
-  const big = [{ term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array(8192) }];
-  await assert.rejects(
-    s.save({ hardState: undefined, entries: big, snapshot: undefined, mustSync: true }),
-  );
-  await assert.rejects(
-    s.save({ hardState: undefined, entries: ents(1, 1, 1), snapshot: undefined, mustSync: true }),
-    /failed earlier/,
-  );
+test("log store: a full disk fails the save, changes nothing, and the save works later", async () => {
+  const { w, s } = await bootstrapped(7);
+  await s.save({
+    hardState: undefined,
+    entries: ents(2, 3, 1),
+    snapshot: undefined,
+    mustSync: true,
+  });
+  const seg = "raft/log-0000000000000001.seg";
+  const syncedSize = w.fs.stat(seg)?.size ?? 0;
+  w.fs.setCapacity(w.fs.usedBytes() + 100); // the next save is torn after 100 bytes
+  const big = [{ term: 1, index: 4, type: EntryType.Normal, data: new Uint8Array(8192) }];
+  const save = () =>
+    s.save({
+      hardState: { term: 1, vote: 0, commit: 3 },
+      entries: big,
+      snapshot: undefined,
+      mustSync: true,
+    });
+  await assert.rejects(save(), NoSpaceError);
+  assert.equal(s.storage.lastIndex(), 3, "memory unchanged");
+  assert.equal(w.fs.stat(seg)?.size, syncedSize, "the torn tail was cut back");
+  await assert.rejects(save(), NoSpaceError, "still full: fails again, not sticky");
+  w.fs.setCapacity(undefined);
+  await save();
+  assert.equal(s.storage.lastIndex(), 4);
+  await s.save({
+    hardState: undefined,
+    entries: ents(5, 5, 1),
+    snapshot: undefined,
+    mustSync: true,
+  });
+  w.fs.crash("tear");
+  const r = await LogStore.open(w.fs, "raft");
+  assert.equal(r.storage.lastIndex(), 5);
+  assert.equal(r.storage.entries(4, 5, Infinity)[0].data.length, 8192);
+  assert.equal(r.storage.hardState.commit, 3);
+});
+
+test("log store: a failed fsync for space is never retried over the same bytes", async () => {
+  const { w, s } = await bootstrapped(8);
+  const seg = "raft/log-0000000000000001.seg";
+  const syncedSize = w.fs.stat(seg)?.size ?? 0;
+  w.fs.failSync(1, "no-space");
+  const req = { hardState: undefined, entries: ents(2, 4, 1), snapshot: undefined, mustSync: true };
+  await assert.rejects(s.save(req), NoSpaceError);
+  assert.equal(w.fs.stat(seg)?.size, syncedSize, "the unsynced bytes were cut, not trusted");
+  assert.equal(w.fs.unsyncedWrites(seg), 0, "and the cut itself is durable");
+  assert.equal(s.storage.lastIndex(), 1);
+  await s.save(req);
+  w.fs.crash("lose");
+  const r = await LogStore.open(w.fs, "raft");
+  assert.equal(r.storage.lastIndex(), 4);
+});
+
+test("log store: saves under a disk that fills and frees at random lose nothing acknowledged", async () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const { w, s } = await bootstrapped(100 + seed, 600);
+    let acked = 1, next = 2, failures = 0;
+    for (let step = 0; step < 80; step++) {
+      const room = w.prng.range(0, 400);
+      w.fs.setCapacity(w.prng.chance(0.5) ? w.fs.usedBytes() + room : undefined);
+      if (w.prng.chance(0.1)) w.fs.failSync(1, "no-space");
+      const n = w.prng.range(1, 4);
+      try {
+        if (step % 20 === 19) await s.compact(acked, CS, utf8(`image@${acked}`));
+        await s.save({
+          hardState: { term: 1, vote: 0, commit: next + n - 1 },
+          entries: ents(next, next + n - 1, 1),
+          snapshot: undefined,
+          mustSync: true,
+        });
+        next += n;
+        acked = next - 1;
+      } catch (err) {
+        assert.ok(err instanceof NoSpaceError, `seed ${seed}: ${err}`);
+        failures++;
+      }
+      assert.equal(s.storage.lastIndex(), acked, `seed ${seed}: memory matches what was saved`);
+    }
+    assert.ok(failures > 0 && acked > 20, `seed ${seed}: ${failures} failures, ${acked} acked`);
+    w.fs.setCapacity(undefined);
+    w.fs.crash(w.prng.chance(0.5) ? "lose" : "tear");
+    const r = await LogStore.open(w.fs, "raft");
+    assert.equal(r.storage.lastIndex(), acked, `seed ${seed}`);
+    assert.equal(r.storage.hardState.commit, acked, `seed ${seed}`);
+    const first = r.storage.firstIndex();
+    const got = r.storage.entries(first, acked + 1, Infinity).map((e) => e.index);
+    assert.deepEqual(got, Array.from({ length: acked - first + 1 }, (_, i) => first + i));
+  }
 });
 
 test("log store: damage before the tail is reported as corruption, never served", async () => {

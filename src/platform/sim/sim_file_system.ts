@@ -9,8 +9,9 @@
  *   POSIX, stricter than ext4, so a missing directory fsync shows up here.
  * - Reads can be corrupted at random (`readCorruptionRate`) or a stored byte
  *   flipped on purpose (`flipByte`), to prove checksums are checked.
- * - A capacity limit makes writes fail with `NoSpaceError`; `failSync` makes
- *   the next syncs fail with `IoError`.
+ * - A capacity limit makes writes fail with `NoSpaceError` after writing the
+ *   part that fits (a real disk fills up mid-write: the file tail is left
+ *   torn); `failSync` makes the next syncs fail with `IoError`.
  *
  * Un-synced writes are kept as an undo log (offset, old bytes, old size), so
  * a sync is O(1) and a crash costs only the un-synced bytes.
@@ -112,13 +113,17 @@ export class SimFileSystem implements FileSystem {
   #durable = new Map<string, Inode>();
   readonly #dirs = new Set<string>([""]);
   #failSyncs = 0;
+  #failSyncKind: "io" | "no-space" = "io";
   #crashes = 0;
+  #capacity: number | undefined;
 
   constructor(
     readonly prng: Prng,
     readonly clock: Clock,
     readonly options: SimFileSystemOptions = {},
-  ) {}
+  ) {
+    this.#capacity = options.capacityBytes;
+  }
 
   get crashCount(): number {
     return this.#crashes;
@@ -135,10 +140,20 @@ export class SimFileSystem implements FileSystem {
   }
 
   checkSpace(extraBytes: number, path: string): void {
-    const cap = this.options.capacityBytes;
-    if (cap !== undefined && extraBytes > 0 && this.usedBytes() + extraBytes > cap) {
+    if (extraBytes > this.roomBytes()) {
       throw new NoSpaceError(`No space left on device writing ${path}`);
     }
+  }
+
+  /** Bytes the disk can still take (Infinity without a capacity). */
+  roomBytes(): number {
+    const cap = this.#capacity;
+    return cap === undefined ? Infinity : Math.max(0, cap - this.usedBytes());
+  }
+
+  /** Changes the capacity (a test frees or takes away space). */
+  setCapacity(bytes: number | undefined): void {
+    this.#capacity = bytes;
   }
 
   open(path: string, options: OpenOptions = {}): File {
@@ -222,9 +237,13 @@ export class SimFileSystem implements FileSystem {
     return inode === undefined ? undefined : { size: inode.size, isDirectory: false };
   }
 
-  /** Makes the next `count` syncs (file or directory) reject with IoError. */
-  failSync(count = 1): void {
+  /**
+   * Makes the next `count` syncs (file or directory) reject with IoError, or
+   * with NoSpaceError (a file system that allocates at writeback, e.g. NFS).
+   */
+  failSync(count = 1, kind: "io" | "no-space" = "io"): void {
     this.#failSyncs += count;
+    this.#failSyncKind = kind;
   }
 
   /** @internal Called by SimFile.sync. */
@@ -232,7 +251,11 @@ export class SimFileSystem implements FileSystem {
     if (this.#failSyncs > 0) {
       this.#failSyncs--;
       this.#trace(`sync-fail ${path}`);
-      return Promise.reject(new IoError(`fdatasync failed: ${path}`));
+      return Promise.reject(
+        this.#failSyncKind === "io"
+          ? new IoError(`fdatasync failed: ${path}`)
+          : new NoSpaceError(`No space left on device syncing ${path}`),
+      );
     }
     inode.pending = [];
     this.#trace(`sync ${path} ${inode.size}`);
@@ -331,7 +354,14 @@ class SimFile implements File {
 
   write(offset: number, data: Uint8Array): void {
     this.#check(true);
-    this.fs.checkSpace(Math.max(0, offset + data.length - this.inode.size), this.path);
+    const extra = Math.max(0, offset + data.length - this.inode.size);
+    const room = this.fs.roomBytes();
+    if (extra > room) {
+      // Like a real disk: the part that fits is written, the rest fails.
+      const fits = data.length - (extra - room);
+      if (fits > 0) this.inode.write(offset, data.subarray(0, fits));
+      this.fs.checkSpace(extra, this.path);
+    }
     this.inode.write(offset, data);
   }
 

@@ -5,7 +5,7 @@
  */
 import type { File, FileSystem } from "../../platform/types.ts";
 import { assert } from "../../util/assert.ts";
-import { CorruptionError } from "../../util/errors.ts";
+import { CorruptionError, IoError, NoSpaceError } from "../../util/errors.ts";
 import { readAllRecords, RecordWriter, type TornTail } from "../../util/record_format.ts";
 import { readCurrent, writeCurrent } from "./current_file.ts";
 import { join, manifestName } from "./file_names.ts";
@@ -29,6 +29,8 @@ export class VersionSet {
   readonly #pinned = new Set<Version>();
   #manifest: File | undefined;
   #writer: RecordWriter | undefined;
+  /** Bytes of the manifest that are written and fsynced (every edit is synced). */
+  #manifestBytes = 0;
   #chain: Promise<void> = Promise.resolve();
 
   constructor(readonly fs: FileSystem, readonly dir: string) {}
@@ -90,6 +92,7 @@ export class VersionSet {
     this.#manifest?.close();
     this.#manifest = file;
     this.#writer = writer;
+    this.#manifestBytes = writer.fileBytes;
     this.manifestNumber = number;
   }
 
@@ -121,11 +124,33 @@ export class VersionSet {
     edit.lastSequence = this.lastSequence;
     const next = this.current.apply(edit);
     writer.append(edit.encode());
-    file.append(writer.take());
-    await file.sync();
+    try {
+      file.write(this.#manifestBytes, writer.take());
+      await file.sync();
+    } catch (err) {
+      if (err instanceof NoSpaceError) await this.#rewind(file, err);
+      throw err;
+    }
+    this.#manifestBytes = writer.fileBytes;
     this.current = next;
     if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
     for (const [level, key] of edit.compactPointers) this.compactPointers[level] = key;
+  }
+
+  /**
+   * A full disk mid-edit: cut the manifest back to the last synced edit and
+   * fsync the cut, so a torn or unsynced edit can neither stay in front of the
+   * next one nor name tables that are deleted next. The edit was not
+   * installed; the caller may retry. A failed cut is an I/O error (sticky).
+   */
+  async #rewind(file: File, cause: NoSpaceError): Promise<void> {
+    try {
+      file.truncate(this.#manifestBytes);
+      await file.sync();
+    } catch (err) {
+      throw new IoError(`cannot cut back the manifest after a full disk: ${err}`, { cause });
+    }
+    this.#writer = new RecordWriter(this.#manifestBytes);
   }
 
   pin(v: Version): void {

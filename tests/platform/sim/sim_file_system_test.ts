@@ -94,9 +94,14 @@ test("SimFileSystem: capacity gives NoSpaceError; failSync rejects the next sync
   const f = fs.open("d/x", { create: true });
   f.append(new Uint8Array(100));
   assert.throws(() => f.append(b(1)), NoSpaceError);
-  assert.equal(f.size(), 100, "a failed write changes nothing");
+  assert.equal(f.size(), 100, "a write with no room at all changes nothing");
+  fs.setCapacity(110);
+  assert.throws(() => f.append(new Uint8Array(20).fill(7)), NoSpaceError);
+  assert.equal(f.size(), 110, "a disk filling up mid-write keeps the part that fit");
   fs.failSync(1);
   await assert.rejects(f.sync(), IoError);
+  fs.failSync(1, "no-space");
+  await assert.rejects(f.sync(), NoSpaceError);
   await f.sync();
 });
 

@@ -1,0 +1,88 @@
+/**
+ * A node whose stored state failed a checksum when it was opened (a damaged
+ * Raft log segment, snapshot file, manifest or SSTable). Rather than exit and
+ * restart in a loop, it stays up and says why: every client request gets
+ * CORRUPTION naming the file and offset, /status carries the fault, /health
+ * answers 503. It runs no Raft at all — it neither votes nor campaigns on bad
+ * state, and drops every peer message — while the rest of the cluster keeps
+ * serving. Rebuild it as docs/operations-disk.md describes.
+ */
+import type { WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { KvScanPage } from "../kv/kv_scan.ts";
+import type { StoredValue } from "../kv/state_machine.ts";
+import type { Platform } from "../platform/types.ts";
+import type { CorruptionError } from "../util/errors.ts";
+import { splitHostPort } from "../util/host_port.ts";
+import { createStatusApp, type NodeStatus } from "./http/status_app.ts";
+import { KvPort } from "./kv_port.ts";
+import type { KvService } from "./kv_service.ts";
+import { MetricsRegistry } from "./metrics.ts";
+import { corruptionFault, faultRefusal } from "./node_fault.ts";
+import { RespServer } from "./resp/resp_server.ts";
+import type { ServerConfig } from "./server.ts";
+
+export interface FaultyServer {
+  readonly kvPort: number;
+  readonly httpPort: number | undefined;
+  readonly respPort: number | undefined;
+  status(): NodeStatus;
+  close(): Promise<void>;
+}
+
+export async function startFaultyServer(
+  platform: Platform,
+  config: ServerConfig,
+  corruption: CorruptionError,
+): Promise<FaultyServer> {
+  const fault = corruptionFault(corruption);
+  const refuse = <T>(): Promise<T> => Promise.reject(faultRefusal(fault, "read"));
+  const status = (): NodeStatus => ({
+    id: config.id,
+    role: "follower",
+    term: 0,
+    leader: null,
+    commitIndex: 0,
+    appliedIndex: 0,
+    members: [],
+    fault,
+    rebuilding: false,
+  });
+  const service: KvService = {
+    write: () => refuse<WriteResponse>(),
+    get: () => refuse<StoredValue | undefined>(),
+    scan: () => refuse<KvScanPage>(),
+    count: () => refuse<number>(),
+    status,
+  };
+  const { host, port } = splitHostPort(config.peers.get(config.id) ?? "");
+  const net = platform.net;
+  const kvPort = await KvPort.start({
+    net,
+    hostname: host,
+    port,
+    service,
+    peers: { onRaftMessage: () => {} }, // no Raft on bad state: not even a vote
+    clusterToken: config.clusterToken,
+  });
+  const resp = config.respPort === undefined
+    ? undefined
+    : await RespServer.start({ net, hostname: host, port: config.respPort, service });
+  const app = createStatusApp({
+    source: { status, healthy: () => false },
+    metrics: new MetricsRegistry(),
+  });
+  const http = config.httpPort === undefined
+    ? undefined
+    : await platform.serveHttp(app.fetch, { hostname: host, port: config.httpPort });
+  return {
+    kvPort: kvPort.port,
+    httpPort: http?.port,
+    respPort: resp?.port,
+    status,
+    close: async () => {
+      await http?.close();
+      await resp?.close();
+      await kvPort.close();
+    },
+  };
+}
