@@ -75,6 +75,9 @@ export class LinkProxy {
   readonly #held = new Set<net.Socket>();
   /** Connections destroyed by faults (partition or loss). */
   resets = 0;
+  /** Bytes forwarded from the dialing side (the link's direction), and connections made. */
+  bytes = 0;
+  connections = 0;
 
   private constructor(
     readonly server: net.Server,
@@ -134,6 +137,7 @@ export class LinkProxy {
     const outbound = net.connect(this.targetPort, "127.0.0.1");
     outbound.on("error", () => {});
     const pair: Pair = { inbound, outbound };
+    this.connections++;
     this.#pairs.add(pair);
     this.#pipe(pair, inbound, outbound);
     this.#pipe(pair, outbound, inbound);
@@ -149,6 +153,7 @@ export class LinkProxy {
         this.#destroy(pair);
         return;
       }
+      if (src === pair.inbound) this.bytes += chunk.length;
       delayed.push(chunk, f.delayMs + (f.jitterMs > 0 ? this.random() * f.jitterMs : 0));
     });
     src.once("close", () => {

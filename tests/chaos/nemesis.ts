@@ -59,7 +59,22 @@ export class Nemesis {
     readonly cluster: ChaosCluster,
     readonly prng: Prng,
     readonly now: () => number,
+    /** When set, gets every node's status and every link's traffic during faults. */
+    readonly trace?: (line: string) => void,
   ) {}
+
+  async #traceWhile(done: () => boolean): Promise<void> {
+    const c = this.cluster;
+    for (let i = 0; i < 10_000 && !done(); i++) {
+      const st = await c.statuses(300);
+      const nodes = [...st].sort((a, b) => a[0] - b[0]).map(([id, s]) =>
+        `${id}:${s.role[0]}${s.term}/L${s.leader ?? "-"}/c${s.commitIndex}`
+      );
+      const links = [...c.links].map(([k, l]) => `${k}=${l.bytes}b/${l.connections}c`);
+      this.trace?.(`  ${(this.now() / 1000).toFixed(1)} s ${nodes.join(" ")} | ${links.join(" ")}`);
+      await sleep(300);
+    }
+  }
 
   /** Injects `kind` for `durationMs`, heals, and waits (bounded) for a leader again. */
   async run(kind: FaultKind, durationMs: number): Promise<FaultRecord> {
@@ -69,6 +84,8 @@ export class Nemesis {
     const others = shuffle(this.prng, c.ids.filter((id) => id !== leader));
     const rec: FaultRecord = { kind, detail: "", at: this.now(), healedAt: 0 };
     rec.detail = await this.#inject(kind, leader, others);
+    let faultDone = false;
+    const tracing = this.trace === undefined ? undefined : this.#traceWhile(() => faultDone);
     if (LEADER_FAULTS.has(kind) && before !== undefined) {
       rec.oldLeader = leader;
       const next = await c.waitLeader(durationMs, (l) => l.id !== leader && l.term > before.term);
@@ -78,6 +95,8 @@ export class Nemesis {
     if (left > 0) await sleep(left);
     await this.#heal(kind);
     rec.healedAt = this.now();
+    faultDone = true;
+    await tracing;
     this.records.push(rec);
     await c.waitLeader(15_000);
     return rec;

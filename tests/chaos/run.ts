@@ -29,6 +29,7 @@ const { values } = parseArgs({
     faults: { type: "string" },
     failover: { type: "string" },
     "read-mode": { type: "string" },
+    trace: { type: "boolean", default: false },
   },
 });
 
@@ -71,6 +72,7 @@ const r = await runChaos({
   thinkMs: int("think-ms", values["think-ms"]),
   extraArgs,
   log,
+  trace: values.trace ? log : undefined,
 });
 console.log(r.text);
 const v = r.summary.verdict;

@@ -20,6 +20,8 @@ export interface ChaosOptions {
   readonly thinkMs: number;
   readonly extraArgs: readonly string[];
   readonly log: (line: string) => void;
+  /** Node states and link traffic every 300 ms during faults (`--trace`). */
+  readonly trace?: (line: string) => void;
 }
 
 export const DEFAULTS: Omit<ChaosOptions, "nodes" | "seed" | "faults" | "log"> = {
@@ -51,7 +53,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const t0 = performance.now();
     const now = () => performance.now() - t0;
     const w = new Workload(cluster, { ...o, record: true }, t0);
-    const nemesis = new Nemesis(cluster, prng.fork(), now);
+    const nemesis = new Nemesis(cluster, prng.fork(), now, o.trace);
     w.start();
     await sleep(o.gapMs);
     const kinds = o.faults === "random" ? [] : [...o.faults];
