@@ -174,7 +174,12 @@ export class ClientCore {
       }
       return true;
     }
-    if (err.code === "NOT_LEADER" || err.code === "UNAVAILABLE" || err.code === "CONNECTION_LOST") {
+    // A TIMEOUT moves on too: a paused or cut-off node never answers, and
+    // retrying only it would stall the client until the deadline.
+    if (
+      err.code === "NOT_LEADER" || err.code === "UNAVAILABLE" || err.code === "CONNECTION_LOST" ||
+      err.code === "TIMEOUT"
+    ) {
       const eps = this.#endpoints;
       this.#endpointIndex = (this.#endpointIndex + 1) % eps.length;
       this.#leader = eps[this.#endpointIndex];

@@ -163,3 +163,21 @@ test("client learns the member list, so it survives losing every configured endp
     await b.stop();
   }
 });
+
+test("client moves on from a node that never answers to one that does", async () => {
+  const store = new Map<string, Uint8Array>();
+  const applied: string[] = [];
+  // A paused leader: it accepts connections and reads requests but never replies.
+  const silent = await new FakeNode(() => {}).start();
+  const leader = await new FakeNode(leaderWithStore(store, applied)).start();
+  const c = client([silent.address, leader.address], { deadlineMs: 2500 });
+  try {
+    assert.equal(await c.put("k", "v"), 7);
+    assert.deepEqual(applied, ["put k"]);
+    assert.equal(silent.requests.length, 1, "one attempt timed out on the silent node");
+  } finally {
+    c.close();
+    await silent.stop();
+    await leader.stop();
+  }
+});

@@ -21,6 +21,11 @@ export interface NodeProc {
 
 export class BinaryCluster {
   readonly nodes = new Map<number, NodeProc>();
+  /**
+   * Per-node `--peers` values overriding `peersFlag` (the chaos suite routes
+   * each node's peer links through its own fault-injecting proxies).
+   */
+  readonly peersFlagOf = new Map<number, string>();
   readonly #root: string;
 
   private constructor(readonly peersFlag: string, root: string, readonly extraArgs: string[]) {
@@ -29,6 +34,13 @@ export class BinaryCluster {
 
   /** Starts `size` nodes; `extraArgs` go to every node (e.g. ["--read-mode", "lease"]). */
   static async start(size: number, extraArgs: string[] = []): Promise<BinaryCluster> {
+    const c = await BinaryCluster.allocate(size, extraArgs);
+    for (const id of c.nodes.keys()) c.spawn(id);
+    return c;
+  }
+
+  /** Picks ports and data dirs for `size` nodes without starting them (see `spawn`). */
+  static async allocate(size: number, extraArgs: string[] = []): Promise<BinaryCluster> {
     if (!fs.existsSync(BINARY)) throw new Error(`${BINARY} is missing: run ./compile.sh first`);
     const ports = await freePorts(size * 3);
     const root = makeTempDir("tinykv-e2e-");
@@ -46,7 +58,6 @@ export class BinaryCluster {
         proc: undefined,
         log: "",
       });
-      c.spawn(i);
     }
     return c;
   }
@@ -61,7 +72,7 @@ export class BinaryCluster {
       "--id",
       String(id),
       "--peers",
-      this.peersFlag,
+      this.peersFlagOf.get(id) ?? this.peersFlag,
       "--data-dir",
       n.dataDir,
       "--http-port",
@@ -95,11 +106,42 @@ export class BinaryCluster {
     return code;
   }
 
+  /** SIGSTOP (`true`) or SIGCONT (`false`): a paused process keeps its sockets but says nothing. */
+  pause(id: number, paused: boolean): void {
+    const pid = this.#node(id).proc?.pid;
+    if (pid !== undefined) process.kill(pid, paused ? "SIGSTOP" : "SIGCONT");
+  }
+
+  /** The node's resident memory in KiB (Linux /proc), or undefined when it is not running. */
+  rssKb(id: number): number | undefined {
+    const pid = this.#node(id).proc?.pid;
+    if (pid === undefined) return undefined;
+    try {
+      const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      return m === null ? undefined : Number(m[1]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The node's /status, or undefined when it does not answer within `timeoutMs` (paused, down). */
   async status(
     id: number,
-  ): Promise<{ role: string; leader: number | null; term: number } | undefined> {
+    timeoutMs = 2000,
+  ): Promise<
+    | {
+      role: string;
+      leader: number | null;
+      term: number;
+      commitIndex: number;
+      appliedIndex: number;
+    }
+    | undefined
+  > {
     try {
-      const res = await fetch(`http://127.0.0.1:${this.#node(id).httpPort}/status`);
+      const res = await fetch(`http://127.0.0.1:${this.#node(id).httpPort}/status`, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       return await res.json();
     } catch {
       return undefined;

@@ -10,12 +10,38 @@
  */
 
 export interface Op {
-  readonly kind: "put" | "get";
+  /**
+   * put and delete always apply; cas applies when the value equals `expected`
+   * (`applied` says which way it went; an unknown-outcome cas is checked as
+   * applied, since "never took effect" is already covered by not linearizing it).
+   */
+  readonly kind: "put" | "get" | "delete" | "cas";
   readonly key: string;
-  /** put: the value written; get: the value read ("" when absent). */
+  /** put/cas: the value written; get: the value read ("" when absent). */
   readonly value: string;
+  /** cas only: the value required ("" for an absent key). */
+  readonly expected?: string;
+  /** cas only: whether it reported that it applied. */
+  readonly applied?: boolean;
   readonly call: number;
   readonly ret: number;
+}
+
+/** The register's step: whether `op` may run in `state`, and the state after it. */
+function step(op: Op, state: string): { ok: boolean; next: string } {
+  switch (op.kind) {
+    case "put":
+      return { ok: true, next: op.value };
+    case "delete":
+      return { ok: true, next: "" };
+    case "get":
+      return { ok: op.value === state, next: state };
+    case "cas": {
+      const matches = state === (op.expected ?? "");
+      if (op.applied === false && op.ret !== Infinity) return { ok: !matches, next: state };
+      return { ok: matches, next: op.value };
+    }
+  }
 }
 
 interface Event {
@@ -103,8 +129,7 @@ export function checkRegister(ops: readonly Op[], budget = 2_000_000): boolean |
     const op = ops[entry.op];
     if (op === undefined) return false;
     if (entry.isCall) {
-      const ok = op.kind === "put" || op.value === state;
-      const next = op.kind === "put" ? op.value : state;
+      const { ok, next } = step(op, state);
       if (ok) {
         const lin = linearized | (1n << BigInt(entry.op));
         const key = `${lin.toString(36)}|${next}`;

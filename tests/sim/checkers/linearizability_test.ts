@@ -80,3 +80,49 @@ test("linearizability: a large concurrent history is checked quickly", () => {
   }
   assert.equal(checkRegister(ops), true);
 });
+
+test("linearizability: compare-and-set and delete", () => {
+  const cas = (
+    expected: string,
+    value: string,
+    applied: boolean,
+    call: number,
+    ret: number,
+  ): Op => ({
+    kind: "cas",
+    key: "k",
+    expected,
+    value,
+    applied,
+    call,
+    ret,
+  });
+  const del = (call: number, ret: number): Op => ({
+    kind: "delete",
+    key: "k",
+    value: "",
+    call,
+    ret,
+  });
+  assert.equal(checkRegister([cas("", "a", true, 0, 1), get("a", 2, 3)]), true);
+  // A cas that applied although the value did not match.
+  assert.equal(checkRegister([put("a", 0, 1), cas("b", "c", true, 2, 3)]), false);
+  // A cas that failed although the value matched and nothing ran concurrently.
+  assert.equal(checkRegister([put("a", 0, 1), cas("a", "c", false, 2, 3)]), false);
+  assert.equal(checkRegister([put("a", 0, 1), cas("z", "c", false, 2, 3), get("a", 4, 5)]), true);
+  assert.equal(checkRegister([put("a", 0, 1), del(2, 3), get("", 4, 5)]), true);
+  assert.equal(checkRegister([put("a", 0, 1), del(2, 3), get("a", 4, 5)]), false);
+  // An unknown cas may have applied (read sees it) or not (read does not).
+  assert.equal(
+    checkRegister([put("a", 0, 1), cas("a", "b", false, 2, Infinity), get("b", 5, 6)]),
+    true,
+  );
+  assert.equal(
+    checkRegister([put("a", 0, 1), cas("a", "b", false, 2, Infinity), get("a", 5, 6)]),
+    true,
+  );
+  assert.equal(
+    checkRegister([put("a", 0, 1), cas("x", "b", false, 2, Infinity), get("b", 5, 6)]),
+    false,
+  );
+});

@@ -1,0 +1,133 @@
+/**
+ * End-of-run checks: heal everything, wait until every node has applied what
+ * the leader committed, then read every key on every node (serializable reads
+ * served by that node alone) and check the history for linearizability, lost
+ * acknowledged inserts and diverging replicas.
+ */
+import { TinyKvClient } from "../../src/client/tinykv_client.ts";
+import { getPlatform } from "../../src/platform/detect.ts";
+import { fromUtf8 } from "../../src/util/bytes.ts";
+import { checkHistory, type Op } from "../sim/checkers/linearizability.ts";
+import type { ChaosCluster } from "./chaos_cluster.ts";
+import type { HistoryOp } from "./workload.ts";
+
+export interface Verdict {
+  /** true, false, or "unknown" when the search ran out of budget. */
+  readonly linearizable: boolean | "unknown";
+  readonly failingKey?: string;
+  readonly ackedInserts: number;
+  /** Acknowledged inserts missing on some node, as "node:key". */
+  readonly lost: string[];
+  /** Keys whose final values differ between nodes. */
+  readonly diverged: string[];
+  /** Whether every node caught up with the leader's commit index in time. */
+  readonly caughtUp: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitCaughtUp(c: ChaosCluster, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const l = await c.leader();
+    const st = await c.statuses();
+    const lead = l === undefined ? undefined : st.get(l.id);
+    if (lead !== undefined && st.size === c.ids.length) {
+      if ([...st.values()].every((s) => s.appliedIndex >= lead.commitIndex)) return true;
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
+/** Everything one node holds, read from that node alone. */
+async function readNode(c: ChaosCluster, id: number): Promise<Map<string, string>> {
+  const client = new TinyKvClient({
+    endpoints: [c.endpoints[c.ids.indexOf(id)]],
+    net: c.clientNet,
+    clock: getPlatform().clock,
+    seed: 99 + id,
+    deadlineMs: 10_000,
+  });
+  const out = new Map<string, string>();
+  try {
+    let cursor: Uint8Array | undefined;
+    for (let page = 0; page < 10_000; page++) {
+      const p = await client.scan({ cursor, limit: 1000, consistency: "serializable" });
+      for (const it of p.items) out.set(fromUtf8(it.key), fromUtf8(it.value));
+      cursor = p.nextCursor;
+      if (cursor === undefined) break;
+    }
+  } finally {
+    client.close();
+  }
+  return out;
+}
+
+function toCheckerOps(history: readonly HistoryOp[]): Op[] {
+  const ops: Op[] = [];
+  for (const h of history) {
+    if (h.kind === "insert" || h.outcome === "fail") continue;
+    const ret = h.outcome === "unknown" ? Infinity : h.ret;
+    ops.push({
+      kind: h.kind,
+      key: h.key,
+      value: h.value,
+      expected: h.expected,
+      applied: h.applied,
+      call: h.call,
+      ret,
+    });
+  }
+  return ops;
+}
+
+/** Heals the cluster and checks the run. `keys` are the register keys. */
+export async function verify(
+  c: ChaosCluster,
+  history: HistoryOp[],
+  keys: readonly string[],
+  now: () => number,
+): Promise<Verdict> {
+  c.healAll();
+  await c.waitLeader(30_000);
+  const caughtUp = await waitCaughtUp(c, 30_000);
+  const byNode = new Map<number, Map<string, string>>();
+  for (const id of c.ids) byNode.set(id, await readNode(c, id));
+  const first = byNode.get(c.ids[0])!;
+  // The final state, read after every operation completed, joins the history.
+  const end = now();
+  for (const k of keys) {
+    history.push({
+      client: -1,
+      kind: "get",
+      key: k,
+      value: first.get(k) ?? "",
+      call: end,
+      ret: end,
+      outcome: "ok",
+    });
+  }
+  const diverged = new Set<string>();
+  for (const m of byNode.values()) {
+    for (const k of new Set([...m.keys(), ...first.keys()])) {
+      if (m.get(k) !== first.get(k)) diverged.add(k);
+    }
+  }
+  const lost: string[] = [];
+  let ackedInserts = 0;
+  for (const h of history) {
+    if (h.kind !== "insert" || h.outcome !== "ok") continue;
+    ackedInserts++;
+    for (const [id, m] of byNode) if (m.get(h.key) !== h.value) lost.push(`${id}:${h.key}`);
+  }
+  const lin = checkHistory(toCheckerOps(history));
+  return {
+    linearizable: !lin.ok ? false : lin.unknown ? "unknown" : true,
+    failingKey: lin.key,
+    ackedInserts,
+    lost,
+    diverged: [...diverged],
+    caughtUp,
+  };
+}
