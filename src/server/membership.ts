@@ -177,19 +177,35 @@ export class Membership {
 
   /** Moves leadership to the most caught-up other voter before the leader is removed. */
   async #handOff(): Promise<void> {
-    const cs = this.#confState();
-    const others = cs.voters.filter((v) => v !== this.o.selfId);
+    const others = this.#confState().voters.filter((v) => v !== this.o.selfId);
     if (others.length === 0) throw refused("cannot remove the only voter");
-    let best = 0, bestMatch = -1;
-    for (const v of others) {
-      const pr = this.#raft.trk.progress.get(v);
-      if (pr !== undefined && pr.recentActive && pr.match > bestMatch) {
+    // Wait up to an election timeout for a voter to answer (one may just have restarted).
+    const deadline = this.o.clock.nowMs() + this.o.electionTimeoutMs;
+    while (true) {
+      const best = this.#mostCaughtUpAnswering(others);
+      if (best !== undefined) return await this.transferLeader(best);
+      if (this.o.clock.nowMs() > deadline) {
+        throw refused("no other voter is reachable to take over leadership");
+      }
+      await this.#sleep(POLL_MS);
+      this.#checkLeader();
+    }
+  }
+
+  /** The voter with the highest match among those heard from in the last election timeout. */
+  #mostCaughtUpAnswering(voters: readonly number[]): number | undefined {
+    const raft = this.#raft;
+    let best: number | undefined, bestMatch = -1;
+    for (const v of voters) {
+      const pr = raft.trk.progress.get(v);
+      const answering = pr !== undefined &&
+        raft.tickCount - pr.lastHeardTick <= raft.cfg.electionTicks;
+      if (answering && pr.match > bestMatch) {
         best = v;
         bestMatch = pr.match;
       }
     }
-    if (best === 0) throw refused("no other voter is reachable to take over leadership");
-    await this.transferLeader(best);
+    return best;
   }
 
   /** Moves leadership to `id` and waits until it leads (up to two election timeouts). */
