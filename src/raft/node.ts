@@ -163,6 +163,7 @@ export class RaftNode {
     try {
       this.#catchUpTicks();
       for (;;) {
+        if (this.#failed !== undefined) return; // halted meanwhile (corruption found)
         const unsaved = this.#unsaved;
         if (unsaved !== undefined) {
           if (!(await this.#handleReady(unsaved.rd, unsaved.appliedEarly))) break;
@@ -176,8 +177,10 @@ export class RaftNode {
         if (!this.rawNode.hasReady()) break;
         if (!(await this.#handleReady(this.rawNode.ready()))) break;
       }
-      // Asked to compact with nothing else to do (an idle node).
-      if (this.#compactionWaiters.length > 0) await this.#maybeCompact();
+      // Asked to compact with nothing else to do (an idle node, not one waiting for space).
+      if (this.#compactionWaiters.length > 0 && this.#unsaved === undefined) {
+        await this.#maybeCompact();
+      }
     } catch (err) {
       this.#failed = err;
       throw err;
