@@ -33,7 +33,11 @@ export async function writeSnapshotFile(
     await f.sync();
   } catch (err) {
     f.close();
-    fs.remove(tmp); // give the space back (a full disk is retried later)
+    try {
+      fs.remove(tmp); // give the space back (a full disk is retried later)
+    } catch {
+      // Already gone (power lost meanwhile): nothing to give back.
+    }
     throw err;
   }
   f.close();
