@@ -203,6 +203,7 @@ export class RaftNode {
     try {
       this.#catchUpTicks();
       for (;;) {
+        if (this.#failed !== undefined) return; // halted meanwhile (corruption found)
         const unsaved = this.#unsaved;
         if (unsaved !== undefined) {
           const done = unsaved.strict
@@ -223,7 +224,8 @@ export class RaftNode {
         } else break;
       }
       // A compaction to start (asked on an idle node) or whose image became ready.
-      if (this.#compaction.actionable) await this.#maybeCompact();
+      // (Not while a Ready waits for space.)
+      if (this.#compaction.actionable && this.#unsaved === undefined) await this.#maybeCompact();
     } catch (err) {
       this.#failed = err;
       await this.#applying; // let an apply in flight finish before the node stops
