@@ -1,8 +1,9 @@
 /**
- * Where each member listens (protobuf/Raft address): the replicated address
- * book (src/kv/members.ts) overlaid with this node's own `--peers`, which win
- * for the ids they list — an operator can correct an address locally, and a
- * node restarted with its original `--peers` still reaches members added later.
+ * Where each member listens (protobuf/Raft address), by precedence: the
+ * replicated address book (src/kv/members.ts: addresses given to `member add`,
+ * the newest truth for every node), then this node's own `--peers` (the
+ * initial members; per-node, so a test harness can route each link through
+ * its own proxy), then addresses peers announced in Hello.
  */
 import type { MemberAddressWrite } from "../kv/members.ts";
 import { ConfChangeType, decodeConfChange } from "../raft/core/confchange/conf_change.ts";
@@ -23,13 +24,11 @@ export class AddressBook {
   }
 
   get(id: number): string | undefined {
-    return this.local.get(id) ?? this.#replicated.get(id) ?? this.#announced.get(id);
+    return this.#replicated.get(id) ?? this.local.get(id) ?? this.#announced.get(id);
   }
 
   all(): Map<number, string> {
-    const out = new Map([...this.#announced, ...this.#replicated]);
-    for (const [id, a] of this.local) out.set(id, a);
-    return out;
+    return new Map([...this.#announced, ...this.local, ...this.#replicated]);
   }
 
   /** Applies the writes of committed membership entries. */

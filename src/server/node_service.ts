@@ -185,10 +185,8 @@ export class NodeService implements KvService, StatusSource {
       });
     }
     // The bootstrap snapshot (index 1) holds the empty state: apply it as an empty entry.
-    // The initial members' addresses start the replicated address book.
     if (kv.appliedIndex === 0 && s.snapshot().metadata.index === 1) {
-      const members = [...o.peers].map(([id, address]) => ({ id, address }));
-      await kv.apply([{ index: 1, data: null, members }]);
+      await kv.apply([{ index: 1, data: null }]);
     }
     return new NodeService(o, engine, logStore, await readMembers(engine.db));
   }

@@ -156,3 +156,32 @@ test("membership: a node joining with --peers that omit the leader learns its ad
     await c.close();
   }
 });
+
+test("membership: a node that lost its disk is removed and added back under its old id", async () => {
+  const c = await startCluster(3, 20, 30);
+  try {
+    const client = c.client();
+    for (let i = 0; i < 60; i++) await client.put(`k${i}`, `v${i}`);
+    const leader = await c.leader();
+    const lost = leader === 3 ? 2 : 3;
+    await c.stop(lost);
+    await client.removeMember(lost);
+    await client.put("after-removal", "1");
+    // The replacement disk is empty: it starts in join mode (new address, same id).
+    const address = await c.startJoining(lost);
+    const members = await client.addMember(lost, address);
+    assert.equal(members.find((m) => m.id === lost)?.learner, false);
+    const back = c.servers.get(lost)?.node;
+    const key = new TextEncoder().encode("after-removal");
+    await until(
+      "the re-added node applies the latest write",
+      () => back?.kv.get(key) !== undefined,
+    );
+    assert.equal(
+      fromUtf8(back?.kv.get(new TextEncoder().encode("k59"))?.value ?? new Uint8Array()),
+      "v59",
+    );
+  } finally {
+    await c.close();
+  }
+});
