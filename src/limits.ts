@@ -73,7 +73,7 @@ export const CLIENT_INFLIGHT_MAX = 4096;
 /** Endpoints a client rotates through: the configured ones plus leaders learned from redirects. */
 export const CLIENT_ENDPOINTS_MAX = 64;
 /** How often (at most) a client refreshes its endpoints from the member list, in ms. */
-export const CLIENT_MEMBER_SYNC_MS = 5_000;
+export const CLIENT_MEMBER_SYNC_MS = 1_000;
 /**
  * Slowest transfer rate the client library's default timeouts allow for: a
  * request's attempt timeout and deadline grow by 1 s per this many payload

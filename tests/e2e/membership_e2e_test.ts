@@ -223,6 +223,8 @@ test(
           (load.errorSamples.length > 0 ? `; errors: ${load.errorSamples.join(" | ")}` : ""),
       );
       assert.ok(load.acked.size > 0);
+      // Writers carried on through every change (an error means one gave up after 20 s).
+      assert.equal(load.errors, 0, load.errorSamples.join("\n"));
     } finally {
       await load.stop();
       await c.stop();
