@@ -228,10 +228,22 @@ export class Membership {
     );
   }
 
-  /** Proposes `cc` and waits until it is applied here and `done` holds (joint config left). */
+  /**
+   * Proposes `cc` and waits until it is applied here and `done` holds (joint
+   * config left). A "no reachable quorum" refusal is retried for an election
+   * timeout: a loaded follower may answer late; a dead one stays refused.
+   */
   async #change(cc: ConfChange, done: (cs: ConfState) => boolean): Promise<void> {
-    const r = this.o.node.rawNode.proposeConfChange(cc);
-    if (!r.ok) throw this.#refusal(r.reason);
+    const deadline = this.o.clock.nowMs() + this.o.electionTimeoutMs;
+    while (true) {
+      this.#checkLeader();
+      const r = this.o.node.rawNode.proposeConfChange(cc);
+      if (r.ok) break;
+      const transient = r.reason === "conf-change-refused" &&
+        /reachable/.test(this.#raft.lastRefusal) && this.o.clock.nowMs() < deadline;
+      if (!transient) throw this.#refusal(r.reason);
+      await this.#sleep(POLL_MS);
+    }
     this.o.node.kick();
     await this.#awaitApplied(this.#raft.log.lastIndex(), done);
   }

@@ -76,8 +76,8 @@ test("membership: a quorum-losing change is refused; removing the leader hands o
     const [down, up] = [1, 2, 3].filter((id) => id !== first);
     // With one follower down, removing the other would leave {leader, down}: no quorum.
     await c.stop(down);
-    // The guard counts a voter heard from in the last half election timeout (5 ticks
-    // of 20 ms): give the leader time to notice that `down` went silent.
+    // The guard counts a voter heard from in the last election timeout (10 ticks of
+    // 20 ms): give the leader time to notice that `down` went silent.
     await new Promise((r) => setTimeout(r, 500));
     await assert.rejects(
       client.removeMember(up),

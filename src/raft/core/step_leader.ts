@@ -103,13 +103,13 @@ function confChangeRefusal(r: Raft, data: Uint8Array): string | undefined {
 
 /**
  * The guard against a change that strands the cluster: a quorum of the new
- * configuration must consist of nodes we heard from recently (within
- * half an election timeout — `recentActive` alone can be a whole election
- * timeout stale, long enough to count a node that just died), and a node that
+ * configuration must consist of nodes we heard from within the last election
+ * timeout (`recentActive` alone is reset only once per election timeout, so it
+ * can be up to two stale), and a node that
  * becomes a voter must already have caught up to the commit index.
  */
 function quorumReachable(r: Raft, c: TrackerConfig): boolean {
-  const freshTicks = Math.max(2 * r.cfg.heartbeatTicks, Math.floor(r.cfg.electionTicks / 2));
+  const freshTicks = r.cfg.electionTicks;
   const ready = new Map<number, boolean>();
   for (const half of c.voters) {
     for (const id of half) {
