@@ -28,6 +28,7 @@ import { raftMessageFromWire } from "./raft_codec.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { EngineHolder } from "./engine_holder.ts";
+import { payloadBytes, transferAllowanceMs } from "../wire/transfer_time.ts";
 import { exportSnapshot } from "../kv/kv_snapshot.ts";
 
 export interface NodeServiceOptions {
@@ -245,12 +246,14 @@ export class NodeService implements KvService, StatusSource {
   write(command: CommandInit): Promise<WriteResponse> {
     this.#checkRunning();
     const raft = this.node.rawNode.raft;
+    // A large value needs time to replicate: wait (and forward) as long as its client does.
+    const timeoutMs = this.#timeoutMs + transferAllowanceMs(payloadBytes(command.body));
     if (raft.state !== StateType.Leader) {
       const leader = this.#leader();
       if (leader.address === "") {
         return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, "no leader is known"));
       }
-      return this.#forwarder.forward(leader.address, command, this.#timeoutMs);
+      return this.#forwarder.forward(leader.address, command, timeoutMs);
     }
     if (this.proposals.full) {
       return Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "too many writes in flight"));
@@ -260,7 +263,7 @@ export class NodeService implements KvService, StatusSource {
       const leader = this.#leader();
       return Promise.reject(stepError(r.reason, leader.id, leader.address));
     }
-    const done = this.proposals.wait(raft.log.lastIndex(), raft.term, this.#timeoutMs);
+    const done = this.proposals.wait(raft.log.lastIndex(), raft.term, timeoutMs);
     this.node.kick();
     return done;
   }
