@@ -10,11 +10,8 @@
  */
 import type { ClientResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, Net } from "../platform/types.ts";
-import {
-  CLIENT_ENDPOINTS_MAX,
-  CLIENT_MEMBER_SYNC_MS,
-  CLIENT_TIMEOUT_BYTES_PER_SECOND,
-} from "../limits.ts";
+import { CLIENT_ENDPOINTS_MAX, CLIENT_MEMBER_SYNC_MS } from "../limits.ts";
+import { payloadBytes, transferAllowanceMs } from "../wire/transfer_time.ts";
 import { assert } from "../util/assert.ts";
 import { createPrng, type Prng } from "../util/prng.ts";
 import { ClientConnection, type RequestBody } from "./connection.ts";
@@ -42,24 +39,10 @@ const BACKOFF_MIN_MS = 10;
 const DEADLINE_MS = 10_000;
 const ATTEMPT_TIMEOUT_MS = 3000;
 
-/** Payload bytes of a request body: the keys and values it carries. */
-export function payloadBytes(body: RequestBody): number {
-  let n = 0;
-  const visit = (v: unknown, depth: number): void => {
-    if (v instanceof Uint8Array) n += v.length;
-    else if (depth < 6 && typeof v === "object" && v !== null) {
-      for (const x of Object.values(v)) visit(x, depth + 1);
-    }
-  };
-  visit(body, 0);
-  return n;
-}
-
-/** Extra time a request of `bytes` payload bytes gets (CLIENT_TIMEOUT_BYTES_PER_SECOND). */
-export function transferAllowanceMs(bytes: number): number {
-  return Math.ceil((bytes / CLIENT_TIMEOUT_BYTES_PER_SECOND) * 1000);
-}
 const BACKOFF_MAX_MS = 1000;
+
+/** Re-exported for callers that size their own timeouts like the client does. */
+export { payloadBytes, transferAllowanceMs };
 
 export class ClientCore {
   readonly clientId: number;

@@ -31,6 +31,7 @@ import { EngineHolder } from "./engine_holder.ts";
 import { LeaderHistory } from "./leader_history.ts";
 import { FaultMonitor } from "./node_fault.ts";
 import { catchUpBeforeVoting } from "./rebuild.ts";
+import { payloadBytes, transferAllowanceMs } from "../wire/transfer_time.ts";
 import { exportSnapshot } from "../kv/kv_snapshot.ts";
 import { type MemberAddressWrite, readMembers } from "../kv/members.ts";
 import { AddressBook, memberWritesOf } from "./address_book.ts";
@@ -325,12 +326,14 @@ export class NodeService implements KvService, StatusSource {
     const refused = this.faults.refusal("write");
     if (refused !== undefined) return Promise.reject(refused);
     const raft = this.node.rawNode.raft;
+    // A large value needs time to replicate: wait (and forward) as long as its client does.
+    const timeoutMs = this.#timeoutMs + transferAllowanceMs(payloadBytes(command.body));
     if (raft.state !== StateType.Leader) {
       const leader = this.#leader();
       if (leader.address === "") {
         return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, "no leader is known"));
       }
-      return this.#forwarder.forward(leader.address, command, this.#timeoutMs);
+      return this.#forwarder.forward(leader.address, command, timeoutMs);
     }
     if (this.proposals.full) {
       return Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "too many writes in flight"));
@@ -340,7 +343,7 @@ export class NodeService implements KvService, StatusSource {
       const leader = this.#leader();
       return Promise.reject(stepError(r.reason, leader.id, leader.address));
     }
-    const done = this.proposals.wait(raft.log.lastIndex(), raft.term, this.#timeoutMs);
+    const done = this.proposals.wait(raft.log.lastIndex(), raft.term, timeoutMs);
     this.node.kick();
     return done;
   }

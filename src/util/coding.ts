@@ -107,8 +107,9 @@ export class ByteWriter {
   reserve(n: number): void {
     const need = this.#len + n;
     if (need <= this.#buf.length) return;
-    let cap = this.#buf.length * 2;
-    while (cap < need) cap *= 2;
+    // Double for small growth; a large jump (one big value) gets 1/8 headroom,
+    // not the next power of two (a 100 MiB value would take a 128 MiB buffer).
+    const cap = Math.max(this.#buf.length * 2, need + (need >>> 3));
     const next = new Uint8Array(cap);
     next.set(this.#buf.subarray(0, this.#len));
     this.#buf = next;
@@ -160,6 +161,19 @@ export class ByteWriter {
   /** A copy of the written bytes that the caller owns. */
   finish(): Uint8Array {
     return this.#buf.slice(0, this.#len);
+  }
+
+  /**
+   * The written bytes for the caller to keep, then empties the writer. A
+   * buffer past the retained size is handed over without a copy (and the
+   * writer starts a new one); a small one is copied and reused.
+   */
+  take(): Uint8Array {
+    const large = this.#buf.length > Math.max(this.#initialBytes, WRITER_RETAINED_BYTES);
+    const bytes = large ? this.#buf.subarray(0, this.#len) : this.#buf.slice(0, this.#len);
+    this.#len = 0;
+    if (large) this.#buf = new Uint8Array(this.#initialBytes);
+    return bytes;
   }
 }
 

@@ -39,3 +39,19 @@ test("a reused ByteWriter drops a buffer grown by a large value on reset", () =>
     assert.equal(w.capacity, grown);
   }
 });
+
+test("ByteWriter.take hands a large buffer over without copying and keeps small ones", () => {
+  const w = new ByteWriter(64);
+  w.bytes(new Uint8Array(3 << 20).fill(9));
+  const capacity = w.capacity;
+  assert.ok(capacity >= 3 << 20 && capacity < 4 << 20, "a big jump gets 1/8 headroom, not 2×");
+  const big = w.take();
+  assert.equal(big.length, 3 << 20);
+  assert.equal(big.buffer.byteLength, capacity, "no copy: the taken bytes are the old buffer");
+  assert.equal(w.capacity, 64);
+  w.bytes(new Uint8Array([1, 2, 3]));
+  const small = w.take();
+  assert.deepEqual(small, new Uint8Array([1, 2, 3]));
+  w.u8(4);
+  assert.deepEqual(small, new Uint8Array([1, 2, 3]), "a small take is a copy the writer reuses");
+});

@@ -1,7 +1,7 @@
 /**
  * Large values through the compiled binary on both data ports, with the
- * nodes' resident memory printed. 100 MiB values run in bench/large_values
- * (too slow for the default run on 2 cores).
+ * nodes' resident memory printed. A 100 MiB value and its memory bound:
+ * large_values_100mib_test.ts.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";

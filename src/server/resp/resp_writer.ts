@@ -21,11 +21,9 @@ export class RespWriter {
     return this.#out.length;
   }
 
-  /** The bytes written since the last take, as a copy. */
+  /** The bytes written since the last take, for the caller to keep (ByteWriter.take). */
   take(): Uint8Array {
-    const bytes = this.#out.finish();
-    this.#out.reset();
-    return bytes;
+    return this.#out.take();
   }
 
   ok(): this {

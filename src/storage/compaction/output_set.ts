@@ -3,11 +3,6 @@
  * user key changes, so no user key ever spans two tables of a level. Each
  * finished table is fsynced; `finish()` also fsyncs the directory, so the
  * files are durable before any manifest edit names them.
- *
- * A table being written is also fsynced every TABLE_SYNC_BYTES: dirty table
- * data never piles up, so an fdatasync of another file (the Raft log, in a
- * node) does not wait behind megabytes of table writeback in the file
- * system's journal commit.
  */
 import type { File } from "../../platform/types.ts";
 import type { DbState } from "../db_state.ts";
@@ -16,16 +11,11 @@ import { TableBuilder } from "../sstable/table_builder.ts";
 import { join, tableName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
-/** A table being written is fsynced after every this many bytes (see above). */
-const TABLE_SYNC_BYTES = 1024 * 1024;
-
 export class OutputSet {
   readonly outputs: FileMeta[] = [];
   #builder: TableBuilder | undefined;
   #file: File | undefined;
   #number = 0;
-  /** Bytes of the current table already fsynced. */
-  #syncedBytes = 0;
   bytesWritten = 0;
 
   constructor(readonly s: DbState, readonly targetBytes: number) {}
@@ -45,14 +35,8 @@ export class OutputSet {
         truncate: true,
       });
       this.#builder = new TableBuilder(this.#file);
-      this.#syncedBytes = 0;
     }
     this.#builder.add(key, seq, kind, value);
-    const written = this.#builder.fileBytes;
-    if (written - this.#syncedBytes >= TABLE_SYNC_BYTES && this.#file !== undefined) {
-      this.#syncedBytes = written;
-      await this.#file.sync();
-    }
   }
 
   async #finishTable(): Promise<void> {
