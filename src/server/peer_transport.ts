@@ -5,6 +5,7 @@
  * bounded queue: when it is full, messages are dropped and the peer reported
  * unreachable — Raft retransmits what matters. Snapshots go out in chunks.
  */
+import { entryDataBytes, raftFrameParts, ZERO_COPY_ENTRY_BYTES } from "./raft_frames.ts";
 import { create } from "@bufbuild/protobuf";
 import { type RaftMessage, RaftMessageSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MSGS_MAX, SNAPSHOT_CHUNK_BYTES } from "../limits.ts";
@@ -235,6 +236,9 @@ function snapshotFrame(head: RaftMessage, chunk: Uint8Array, offset: number, don
 
 /** The frames of one message: one, or a chunk sequence for a snapshot. */
 export function messageFrames(m: Message): Uint8Array[] {
+  if ((m.type === MessageType.App || m.type === MessageType.Prop) && m.entries.length > 0) {
+    if (entryDataBytes(m) >= ZERO_COPY_ENTRY_BYTES) return raftFrameParts(m);
+  }
   const wire = raftMessageToWire(m);
   if (m.type !== MessageType.Snap) return [encodeWireFrame({ case: "raft", value: wire })];
   const data = m.snapshot.data;
