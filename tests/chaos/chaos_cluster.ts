@@ -19,6 +19,7 @@ export interface NodeStatus {
   readonly term: number;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  readonly lastIndex?: number;
 }
 
 export class ChaosCluster {

@@ -28,7 +28,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   assert.ok(cond(), what);
 }
 
-test("link proxy: forwards, cuts established connections, holds new ones until healed", async () => {
+test("link proxy: forwards, cuts live connections, holds new ones until healed", async () => {
   const s = await sink();
   const p = await LinkProxy.start(s.port, () => 0.5);
   try {

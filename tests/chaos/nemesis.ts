@@ -68,7 +68,7 @@ export class Nemesis {
     for (let i = 0; i < 10_000 && !done(); i++) {
       const st = await c.statuses(300);
       const nodes = [...st].sort((a, b) => a[0] - b[0]).map(([id, s]) =>
-        `${id}:${s.role[0]}${s.term}/L${s.leader ?? "-"}/c${s.commitIndex}`
+        `${id}:${s.role[0]}${s.term}/L${s.leader ?? "-"}/c${s.commitIndex}/i${s.lastIndex ?? "?"}`
       );
       const links = [...c.links].map(([k, l]) => `${k}=${l.bytes}b/${l.connections}c`);
       this.trace?.(`  ${(this.now() / 1000).toFixed(1)} s ${nodes.join(" ")} | ${links.join(" ")}`);

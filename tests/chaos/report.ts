@@ -7,7 +7,7 @@ export interface Summary {
   readonly faults: Record<string, number>;
   readonly ops: { ok: number; fail: number; unknown: number };
   readonly verdict: Verdict;
-  /** Per leader fault: ms to a new leader, and to the first write invoked after it that succeeded. */
+  /** Per leader fault: ms to a new leader, and to the first successful write invoked after it. */
   readonly failovers: { kind: string; leaderMs?: number; writeMs?: number }[];
   /** The longest stretch (ms) with no successful operation, and when it began. */
   readonly longestGapMs: number;

@@ -64,7 +64,8 @@ async function readNode(c: ChaosCluster, id: number): Promise<Map<string, string
   return out;
 }
 
-function toCheckerOps(history: readonly HistoryOp[]): Op[] {
+/** The history as the checker sees it: inserts and definite failures out, unknowns open-ended. */
+export function toCheckerOps(history: readonly HistoryOp[]): Op[] {
   const ops: Op[] = [];
   for (const h of history) {
     if (h.kind === "insert" || h.outcome === "fail") continue;
@@ -95,18 +96,23 @@ export async function verify(
   const byNode = new Map<number, Map<string, string>>();
   for (const id of c.ids) byNode.set(id, await readNode(c, id));
   const first = byNode.get(c.ids[0])!;
-  // The final state, read after every operation completed, joins the history.
-  const end = now();
-  for (const k of keys) {
-    history.push({
-      client: -1,
-      kind: "get",
-      key: k,
-      value: first.get(k) ?? "",
-      call: end,
-      ret: end,
-      outcome: "ok",
-    });
+  // The final state, read linearizably after every operation completed, joins the history.
+  const reader = new TinyKvClient({
+    endpoints: c.endpoints,
+    net: c.clientNet,
+    clock: getPlatform().clock,
+    seed: 98,
+    deadlineMs: 10_000,
+  });
+  try {
+    for (const k of keys) {
+      const call = now();
+      const v = await reader.get(k);
+      const value = v === undefined ? "" : fromUtf8(v);
+      history.push({ client: -1, kind: "get", key: k, value, call, ret: now(), outcome: "ok" });
+    }
+  } finally {
+    reader.close();
   }
   const diverged = new Set<string>();
   for (const m of byNode.values()) {
