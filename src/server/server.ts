@@ -15,6 +15,15 @@ import { NodeService } from "./node_service.ts";
 import { RespServer } from "./resp/resp_server.ts";
 import { startsRebuild } from "./rebuild.ts";
 
+/**
+ * The binary's Raft timing: a 20 ms tick, heartbeats every 100 ms, an election
+ * timeout drawn from [1 s, 2 s) in 50 steps. Raft draws the timeout in whole
+ * ticks; with 100 ms ticks there were only 10 values, and the chaos suite saw
+ * the two survivors of a 3-node cluster time out in the same tick and split
+ * the vote, sometimes twice in a row (docs/chaos.md).
+ */
+export const SERVER_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 50 } as const;
+
 export interface ServerConfig {
   readonly id: number;
   /** Every voter's protobuf/Raft address; this node listens on its own. */
@@ -28,6 +37,7 @@ export interface ServerConfig {
   readonly adminToken?: string;
   readonly tickMs?: number;
   readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
   /** Compact the Raft log after this many applied entries (default 10,000). */
   readonly compactEntries?: number;
   /** Join an existing cluster (wait for `member add`) instead of bootstrapping one. */
@@ -61,6 +71,7 @@ function openNode(
     clusterToken: config.clusterToken,
     tickMs: config.tickMs,
     electionTicks: config.electionTicks,
+    heartbeatTicks: config.heartbeatTicks,
     compactEntries: config.compactEntries,
     join: config.join,
     rebuild,
