@@ -8,7 +8,7 @@
  * - `corruption`: stored bytes failed a checksum (found by a read, an apply,
  *   a compaction, or at open). The node stops Raft for good — no votes, no
  *   campaigns — and answers every request with CORRUPTION until rebuilt.
- * - `stopped`: any other failure stopped the node (a failed fsync).
+ * - `stopped`: some other failure (a failed fsync) stopped the node.
  *
  * Each change is logged once, naming the file and offset for corruption.
  */
