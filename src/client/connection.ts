@@ -10,6 +10,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { ClientRequestSchema, type ClientResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { CLIENT_INFLIGHT_MAX, FRAME_BYTES_MAX } from "../limits.ts";
 import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
+import { DeadlineTimer } from "../util/deadline_timer.ts";
 import { errorMessage } from "../util/errors.ts";
 import { FrameDecoder } from "../util/frame.ts";
 import { splitHostPort } from "../util/host_port.ts";
@@ -52,10 +53,10 @@ export class ClientConnection {
    * per request: arming and clearing a timer per request cost ~7 % of a
    * bench client's CPU.
    */
-  #timer: TimerId | undefined = undefined;
-  #timerAt = Infinity;
+  readonly #timer: DeadlineTimer<TimerId>;
 
   private constructor(readonly address: string, readonly conn: Conn, readonly clock: Clock) {
+    this.#timer = new DeadlineTimer(clock, (now) => this.#expire(now));
     conn.setHandlers({
       onData: (chunk) => this.#onData(chunk),
       onClose: (err) =>
@@ -104,28 +105,13 @@ export class ClientConnection {
     return new Promise<ClientResponse>((resolve, reject) => {
       const deadline = this.clock.nowMs() + options.timeoutMs;
       this.#pending.set(requestId, { resolve, reject, deadline });
-      if (deadline < this.#timerAt) this.#armTimer(deadline);
+      this.#timer.add(deadline);
       this.#send(encodeWireFrameParts({ case: "request", value: request }));
     });
   }
 
-  #armTimer(at: number): void {
-    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
-    this.#timerAt = at;
-    this.#timer = this.clock.setTimeout(() => this.#expire(), Math.max(0, at - this.clock.nowMs()));
-  }
-
-  #disarmTimer(): void {
-    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-  }
-
   /** Times out requests past their deadline (unless a response is still arriving). */
-  #expire(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    const now = this.clock.nowMs();
+  #expire(now: number): number {
     const receiving = this.#receivingFrame();
     let next = Infinity;
     for (const [id, p] of this.#pending) {
@@ -138,7 +124,7 @@ export class ClientConnection {
         p.reject(new TinyKvError("TIMEOUT", `no response from ${this.address} in time`, true));
       }
     }
-    if (next < Infinity) this.#armTimer(next);
+    return next;
   }
 
   /** A response frame is partly received and bytes arrived within the progress window. */
@@ -173,7 +159,7 @@ export class ClientConnection {
         this.#pending.delete(id);
         pending.resolve(response);
       }
-      if (this.#pending.size === 0) this.#disarmTimer(); // an idle client holds no timer
+      if (this.#pending.size === 0) this.#timer.clear(); // an idle client holds no timer
     } catch (err) {
       this.#fail(`bad response from ${this.address}: ${errorMessage(err)}`);
       this.conn.close();
@@ -183,7 +169,7 @@ export class ClientConnection {
   #fail(message: string): void {
     if (this.#closedError) return;
     this.#closedError = new TinyKvError("CONNECTION_LOST", message, true);
-    this.#disarmTimer();
+    this.#timer.clear();
     for (const p of this.#pending.values()) p.reject(this.#closedError);
     this.#pending.clear();
   }

@@ -8,6 +8,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { ClientResponseSchema, ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { PROPOSALS_PENDING_MAX } from "../limits.ts";
 import type { Clock, TimerId } from "../platform/types.ts";
+import { DeadlineTimer } from "../util/deadline_timer.ts";
 import { ServiceError } from "./kv_service.ts";
 
 interface Waiter {
@@ -20,16 +21,16 @@ interface Waiter {
 
 export class Proposals {
   readonly #waiting = new Map<number, Waiter>();
-  /** One timer, due at the earliest deadline (a timer per write cost measurable CPU). */
-  #timer: TimerId | undefined = undefined;
-  #timerAt = Infinity;
+  readonly #timer: DeadlineTimer<TimerId>;
   /**
    * For metrics: entries that committed with the proposer's term, entries a new
    * leader overwrote (never applied), and waits that timed out.
    */
   readonly counts = { committed: 0, overwritten: 0, timedOut: 0 };
 
-  constructor(readonly clock: Clock, readonly max = PROPOSALS_PENDING_MAX) {}
+  constructor(readonly clock: Clock, readonly max = PROPOSALS_PENDING_MAX) {
+    this.#timer = new DeadlineTimer(clock, (now) => this.#expire(now));
+  }
 
   get size(): number {
     return this.#waiting.size;
@@ -45,26 +46,12 @@ export class Proposals {
     return new Promise((resolve, reject) => {
       const deadline = this.clock.nowMs() + timeoutMs;
       this.#waiting.set(index, { term, resolve, reject, deadline });
-      if (deadline < this.#timerAt) this.#arm(deadline);
+      this.#timer.add(deadline);
     });
   }
 
-  #arm(at: number): void {
-    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
-    this.#timerAt = at;
-    this.#timer = this.clock.setTimeout(() => this.#expire(), Math.max(0, at - this.clock.nowMs()));
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-  }
-
-  #expire(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    const now = this.clock.nowMs();
+  /** Times out the writes past their deadline; returns the next deadline. */
+  #expire(now: number): number {
     let next = Infinity;
     for (const [index, w] of this.#waiting) {
       if (w.deadline > now) {
@@ -75,7 +62,7 @@ export class Proposals {
       this.counts.timedOut++;
       w.reject(new ServiceError(ErrorCode.TIMEOUT, `write at index ${index} not applied in time`));
     }
-    if (next < Infinity) this.#arm(next);
+    return next;
   }
 
   /** An entry was applied; `outcome` is the encoded ClientResponse for command entries. */
@@ -83,7 +70,7 @@ export class Proposals {
     const w = this.#waiting.get(index);
     if (w === undefined) return;
     this.#waiting.delete(index);
-    if (this.#waiting.size === 0) this.#disarm();
+    if (this.#waiting.size === 0) this.#timer.clear();
     if (w.term === term) this.counts.committed++;
     else this.counts.overwritten++;
     if (w.term !== term || outcome === undefined) {
@@ -100,7 +87,7 @@ export class Proposals {
 
   /** Fails every waiter (the node is stopping); their outcome is unknown. */
   failAll(message: string): void {
-    this.#disarm();
+    this.#timer.clear();
     for (const [index, w] of this.#waiting) {
       w.reject(new ServiceError(ErrorCode.TIMEOUT, `${message} (write at index ${index})`));
     }
