@@ -6,12 +6,10 @@
  * endpoint (the dashboard): nodes know each other's protobuf addresses, not
  * their HTTP ports.
  */
-import type { StatusResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, Net } from "../platform/types.ts";
 import { errorMessage } from "../util/errors.ts";
-import { u64ToNumber } from "../util/ids.ts";
 import { ClientConnection } from "./connection.ts";
-import type { ClusterStatus } from "./tinykv_client.ts";
+import { type ClusterStatus, statusFromWire } from "./status_wire.ts";
 
 export type { ClusterStatus };
 
@@ -47,24 +45,6 @@ export interface ClusterSummary {
   readonly leader: number | null;
   readonly term: number;
   readonly members: readonly MemberRow[];
-}
-
-/** Converts the wire StatusResponse (uint64 as bigint) to numbers. */
-export function statusFromWire(s: StatusResponse): ClusterStatus {
-  const leaderId = u64ToNumber(s.leaderId, "leader id");
-  return {
-    id: u64ToNumber(s.id, "id"),
-    role: s.role,
-    term: u64ToNumber(s.term, "term"),
-    leaderId: leaderId === 0 ? null : leaderId,
-    commitIndex: u64ToNumber(s.commitIndex, "commit index"),
-    appliedIndex: u64ToNumber(s.appliedIndex, "applied index"),
-    members: s.members.map((m) => ({
-      id: u64ToNumber(m.id, "member id"),
-      address: m.address,
-      learner: m.learner,
-    })),
-  };
 }
 
 /** Asks nodes for their status, keeping one connection per address between calls. */

@@ -8,7 +8,6 @@ import type {
   AdminResponse,
   ClientResponse,
   GetResponse,
-  Member,
   ScanResponse,
   StatusResponse,
   WriteResponse,
@@ -16,6 +15,14 @@ import type {
 import { toBytes } from "../util/bytes.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { ClientCore, type ClientOptions } from "./client.ts";
+import {
+  type ClusterStatus,
+  memberFromWire,
+  type MemberInfo,
+  statusFromWire,
+} from "./status_wire.ts";
+
+export type { ClusterStatus, MemberInfo };
 import { TinyKvError } from "./errors.ts";
 
 export type Bytes = string | Uint8Array;
@@ -42,16 +49,6 @@ export interface ScanPage {
 }
 
 export type BatchOp = { type: "put"; key: Bytes; value: Bytes } | { type: "del"; key: Bytes };
-
-export interface ClusterStatus {
-  readonly id: number;
-  readonly role: string;
-  readonly term: number;
-  readonly leaderId: number | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly members: { id: number; address: string; learner: boolean }[];
-}
 
 const CONSISTENCY: Record<Consistency, ReadConsistency> = {
   linearizable: ReadConsistency.LINEARIZABLE,
@@ -194,21 +191,7 @@ export class TinyKvClient {
 
   /** The status of the node currently believed to lead. */
   async status(): Promise<ClusterStatus> {
-    const s = statusOf(await this.#core.read({ case: "status", value: {} }));
-    const leaderId = u64ToNumber(s.leaderId, "leader id");
-    return {
-      id: u64ToNumber(s.id, "id"),
-      role: s.role,
-      term: u64ToNumber(s.term, "term"),
-      leaderId: leaderId === 0 ? null : leaderId,
-      commitIndex: u64ToNumber(s.commitIndex, "commit index"),
-      appliedIndex: u64ToNumber(s.appliedIndex, "applied index"),
-      members: s.members.map((m: Member) => ({
-        id: u64ToNumber(m.id, "member id"),
-        address: m.address,
-        learner: m.learner,
-      })),
-    };
+    return statusFromWire(statusOf(await this.#core.read({ case: "status", value: {} })));
   }
 
   /**
@@ -247,21 +230,11 @@ export class TinyKvClient {
   }
 }
 
-export interface MemberInfo {
-  readonly id: number;
-  readonly address: string;
-  readonly learner: boolean;
-}
-
 function adminOf(r: ClientResponse): AdminResponse {
   if (r.body.case === "admin") return r.body.value;
   throw unexpected(r.body, "admin");
 }
 
 function membersOf(r: AdminResponse): MemberInfo[] {
-  return r.members.map((m) => ({
-    id: u64ToNumber(m.id, "member id"),
-    address: m.address,
-    learner: m.learner,
-  }));
+  return r.members.map(memberFromWire);
 }

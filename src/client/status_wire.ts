@@ -1,0 +1,38 @@
+/** Node status and membership as the client library returns them, from their wire form. */
+import type { Member, StatusResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { u64ToNumber } from "../util/ids.ts";
+
+export interface MemberInfo {
+  readonly id: number;
+  /** Protobuf/Raft address, host:port. */
+  readonly address: string;
+  readonly learner: boolean;
+}
+
+export interface ClusterStatus {
+  readonly id: number;
+  readonly role: string;
+  readonly term: number;
+  readonly leaderId: number | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly members: MemberInfo[];
+}
+
+export function memberFromWire(m: Member): MemberInfo {
+  return { id: u64ToNumber(m.id, "member id"), address: m.address, learner: m.learner };
+}
+
+/** Converts the wire StatusResponse (uint64 as bigint) to numbers. */
+export function statusFromWire(s: StatusResponse): ClusterStatus {
+  const leaderId = u64ToNumber(s.leaderId, "leader id");
+  return {
+    id: u64ToNumber(s.id, "id"),
+    role: s.role,
+    term: u64ToNumber(s.term, "term"),
+    leaderId: leaderId === 0 ? null : leaderId,
+    commitIndex: u64ToNumber(s.commitIndex, "commit index"),
+    appliedIndex: u64ToNumber(s.appliedIndex, "applied index"),
+    members: s.members.map(memberFromWire),
+  };
+}
