@@ -4,6 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
+import type { ClientOptions } from "../../src/client/client.ts";
+import { TinyKvClient } from "../../src/client/tinykv_client.ts";
+import { getPlatform } from "../../src/platform/detect.ts";
 import { freePorts } from "../server/cluster_helpers.ts";
 
 export const ROOT = path.resolve(import.meta.dirname ?? ".", "../..");
@@ -112,16 +115,37 @@ export class BinaryCluster {
     if (pid !== undefined) process.kill(pid, paused ? "SIGSTOP" : "SIGCONT");
   }
 
-  /** The node's resident memory in KiB (Linux /proc), or undefined when it is not running. */
-  rssKb(id: number): number | undefined {
+  /**
+   * The node's memory in KiB from Linux /proc: resident now (`VmRSS`) or its
+   * peak (`VmHWM`); undefined when it is not running.
+   */
+  memoryKb(id: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number | undefined {
     const pid = this.#node(id).proc?.pid;
     if (pid === undefined) return undefined;
     try {
-      const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+      const m = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status);
       return m === null ? undefined : Number(m[1]);
     } catch {
       return undefined;
     }
+  }
+
+  /** The node's resident memory in KiB, or undefined when it is not running. */
+  rssKb(id: number): number | undefined {
+    return this.memoryKb(id, "VmRSS");
+  }
+
+  /** A client of the protobuf API for `ids` (default: every node). */
+  client(options: Partial<ClientOptions> = {}, ids = [...this.nodes.keys()]): TinyKvClient {
+    const platform = getPlatform();
+    return new TinyKvClient({
+      endpoints: ids.map((id) => `127.0.0.1:${this.#node(id).kvPort}`),
+      net: platform.net,
+      clock: platform.clock,
+      seed: platform.randomSeed(),
+      ...options,
+    });
   }
 
   /** The node's /status, or undefined when it does not answer within `timeoutMs` (paused, down). */

@@ -5,51 +5,42 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { Redis } from "ioredis";
-import { TinyKvClient } from "../../src/client/tinykv_client.ts";
-import { getPlatform } from "../../src/platform/detect.ts";
 import { BinaryCluster } from "./binary_cluster.ts";
 
 const MiB = 1 << 20;
 /** docs/limits.md, "Large values and memory": peak RSS ≤ base + 16 × value size. */
 const COPIES_BOUND = 16;
 
-function statusMiB(pid: number | undefined, field: "VmHWM" | "VmRSS"): number {
-  const s = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(s)?.[1]) / 1024;
+/** A node's peak resident memory (VmHWM) in MiB. */
+function peakMiB(c: BinaryCluster, id: number): number {
+  return (c.memoryKb(id, "VmHWM") ?? 0) / 1024;
 }
 
 test("binary: a 100 MiB value round-trips on both ports within the memory bound", {
   timeout: 120_000,
 }, async () => {
   const c = await BinaryCluster.start(1);
-  const platform = getPlatform();
-  const kv = new TinyKvClient({
-    endpoints: c.endpoints.split(","),
-    net: platform.net,
-    clock: platform.clock,
-    seed: 1,
-  });
+  const kv = c.client();
   const node = [...c.nodes.values()][0];
   await c.leader();
   const redis = new Redis({ port: node.respPort, host: "127.0.0.1" });
   try {
     await kv.put("warm", "up");
-    const base = statusMiB(node.proc?.pid, "VmHWM");
+    const base = peakMiB(c, node.id);
     const value = new Uint8Array(100 * MiB).map((_, i) => (i * 7) & 0xff);
     const t0 = performance.now();
     await kv.put("pb-100", value);
     const got = await kv.get("pb-100");
     assert.ok(got !== undefined && Buffer.compare(got, value) === 0);
     const pbMs = performance.now() - t0;
-    const afterPb = statusMiB(node.proc?.pid, "VmHWM");
+    const afterPb = peakMiB(c, node.id);
     const t1 = performance.now();
     assert.equal(await redis.set("resp-100", Buffer.from(value)), "OK");
     const back = await redis.getBuffer("resp-100");
     assert.ok(back !== null && Buffer.compare(back, Buffer.from(value)) === 0);
     const respMs = performance.now() - t1;
-    const peak = statusMiB(node.proc?.pid, "VmHWM");
+    const peak = peakMiB(c, node.id);
     console.log(
       `100 MiB: protobuf ${pbMs.toFixed(0)} ms (peak ${afterPb.toFixed(0)} MiB), ` +
         `RESP ${respMs.toFixed(0)} ms (peak ${peak.toFixed(0)} MiB); base ${base.toFixed(0)} MiB`,
@@ -69,29 +60,18 @@ test("binary: a 100 MiB value replicates to 3 nodes within the cluster memory bo
   timeout: 120_000,
 }, async () => {
   const c = await BinaryCluster.start(3);
-  const platform = getPlatform();
-  const kv = new TinyKvClient({
-    endpoints: c.endpoints.split(","),
-    net: platform.net,
-    clock: platform.clock,
-    seed: 2,
-  });
+  const kv = c.client();
   try {
     await c.leader();
     await kv.put("warm", "up");
     const nodes = [...c.nodes.values()];
-    const base = nodes.map((n) => statusMiB(n.proc?.pid, "VmHWM"));
+    const base = nodes.map((n) => peakMiB(c, n.id));
     const value = new Uint8Array(100 * MiB).map((_, i) => (i * 13) & 0xff);
     const t0 = performance.now();
     await kv.put("pb-100", value);
     const putMs = performance.now() - t0;
     for (const n of nodes) {
-      const reader = new TinyKvClient({
-        endpoints: [`127.0.0.1:${n.kvPort}`],
-        net: platform.net,
-        clock: platform.clock,
-        seed: 3,
-      });
+      const reader = c.client({}, [n.id]);
       try {
         const got = await reader.get("pb-100");
         assert.ok(got !== undefined && Buffer.compare(got, value) === 0, `node ${n.id} has it`);
@@ -99,7 +79,7 @@ test("binary: a 100 MiB value replicates to 3 nodes within the cluster memory bo
         reader.close();
       }
     }
-    const peaks = nodes.map((n) => statusMiB(n.proc?.pid, "VmHWM"));
+    const peaks = nodes.map((n) => peakMiB(c, n.id));
     console.log(
       `100 MiB on 3 nodes: put ${putMs.toFixed(0)} ms; peaks ` +
         nodes.map((n, i) => `node ${n.id} ${peaks[i].toFixed(0)} MiB (base ${base[i].toFixed(0)})`)

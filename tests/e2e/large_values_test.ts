@@ -5,30 +5,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { Redis } from "ioredis";
-import { TinyKvClient } from "../../src/client/tinykv_client.ts";
-import { getPlatform } from "../../src/platform/detect.ts";
 import { BinaryCluster } from "./binary_cluster.ts";
-
-function rssMiB(pid: number | undefined): number {
-  const s = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(s)?.[1]) / 1024);
-}
 
 test("binary: 1 MiB and 10 MiB values round-trip on the protobuf and RESP ports", {
   timeout: 120_000,
 }, async () => {
   const c = await BinaryCluster.start(3);
-  const platform = getPlatform();
-  const kv = new TinyKvClient({
-    endpoints: c.endpoints.split(","),
-    net: platform.net,
-    clock: platform.clock,
-    seed: 1,
-    deadlineMs: 60_000,
-    attemptTimeoutMs: 30_000,
-  });
+  const kv = c.client({ deadlineMs: 60_000, attemptTimeoutMs: 30_000 });
   const leader = await c.leader();
   const follower = [...c.nodes.values()].find((n) => n.id !== leader);
   assert.ok(follower);
@@ -42,7 +26,9 @@ test("binary: 1 MiB and 10 MiB values round-trip on the protobuf and RESP ports"
       assert.equal(await redis.set(`resp-${mib}`, Buffer.from(value)), "OK");
       const back = await redis.getBuffer(`resp-${mib}`);
       assert.ok(back !== null && Buffer.compare(back, Buffer.from(value)) === 0);
-      const rss = [...c.nodes.values()].map((n) => `node ${n.id}: ${rssMiB(n.proc?.pid)} MiB`);
+      const rss = [...c.nodes.values()].map((n) =>
+        `node ${n.id}: ${Math.round((c.memoryKb(n.id) ?? 0) / 1024)} MiB`
+      );
       console.log(`${mib} MiB values: ${rss.join(", ")}`);
     }
   } finally {

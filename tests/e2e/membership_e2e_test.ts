@@ -12,8 +12,7 @@ import * as path from "node:path";
 import { BINARY, BinaryCluster } from "./binary_cluster.ts";
 import { freePorts } from "../server/cluster_helpers.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
-import { TinyKvClient } from "../../src/client/tinykv_client.ts";
-import { getPlatform } from "../../src/platform/detect.ts";
+import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 
 const WRITERS = 4;
@@ -29,18 +28,14 @@ class WriteLoad {
   errors = 0;
   readonly errorSamples: string[] = [];
 
-  constructor(readonly endpoints: () => string) {}
+  constructor(readonly connect: () => TinyKvClient) {}
 
   start(): void {
     for (let w = 0; w < WRITERS; w++) this.#done.push(this.#writer(w));
   }
 
   async #writer(w: number): Promise<void> {
-    const platform = getPlatform();
-    let client = new TinyKvClient({
-      endpoints: this.endpoints().split(","),
-      ...clientIo(platform),
-    });
+    let client = this.connect();
     for (let i = 0; !this.#stopped && i < 100_000; i++) {
       const key = `w${w}-${i}`;
       try {
@@ -54,10 +49,7 @@ class WriteLoad {
         const at = `${Date.now() - T0} ms`;
         if (this.errorSamples.length < 5) this.errorSamples.push(`${at}: ${String(err)}`);
         client.close(); // endpoints change as members come and go
-        client = new TinyKvClient({
-          endpoints: this.endpoints().split(","),
-          ...clientIo(platform),
-        });
+        client = this.connect();
       }
     }
     client.close();
@@ -76,15 +68,8 @@ class WriteLoad {
   }
 }
 
-function clientIo(platform: ReturnType<typeof getPlatform>) {
-  return {
-    net: platform.net,
-    clock: platform.clock,
-    seed: platform.randomSeed(),
-    deadlineMs: 20_000,
-    attemptTimeoutMs: 2000,
-  };
-}
+/** Writers wait up to 20 s per operation, 2 s per attempt. */
+const TIMEOUTS = { deadlineMs: 20_000, attemptTimeoutMs: 2000 };
 
 /** Starts node `id` with --join, listed in the cluster so kill/stop/leader() cover it. */
 async function startJoining(c: BinaryCluster, id: number, root: string): Promise<string> {
@@ -133,7 +118,7 @@ test(
   async () => {
     const c = await BinaryCluster.start(3);
     const root = makeTempDir("tinykv-join-");
-    const load = new WriteLoad(() => c.endpoints);
+    const load = new WriteLoad(() => c.client(TIMEOUTS));
     const stalls: [string, number][] = [];
     const step = async (name: string, run: () => Promise<void>) => {
       load.takeLongestGap();
@@ -197,12 +182,8 @@ test(
       assert.deepEqual(ids, [...c.nodes.keys()].sort());
       assert.doesNotMatch(list, /learner/);
       // Every acknowledged write is readable through every remaining node.
-      const platform = getPlatform();
       for (const n of c.nodes.values()) {
-        const client = new TinyKvClient({
-          endpoints: [`127.0.0.1:${n.kvPort}`],
-          ...clientIo(platform),
-        });
+        const client = c.client(TIMEOUTS, [n.id]);
         try {
           const keys = [...load.acked.keys()];
           for (let i = 0; i < keys.length; i += 97) {
