@@ -12,13 +12,11 @@ import type { KvScanPage } from "../kv/kv_scan.ts";
 import type { StoredValue } from "../kv/state_machine.ts";
 import type { Platform } from "../platform/types.ts";
 import type { CorruptionError } from "../util/errors.ts";
-import { splitHostPort } from "../util/host_port.ts";
 import { createStatusApp, type NodeStatus } from "./http/status_app.ts";
-import { KvPort } from "./kv_port.ts";
 import type { KvService } from "./kv_service.ts";
 import { MetricsRegistry } from "./metrics.ts";
 import { corruptionFault, faultRefusal } from "./node_fault.ts";
-import { RespServer } from "./resp/resp_server.ts";
+import { startPorts } from "./node_ports.ts";
 import type { ServerConfig } from "./server.ts";
 
 export interface FaultyServer {
@@ -54,35 +52,20 @@ export async function startFaultyServer(
     count: () => refuse<number>(),
     status,
   };
-  const { host, port } = splitHostPort(config.peers.get(config.id) ?? "");
-  const net = platform.net;
-  const kvPort = await KvPort.start({
-    net,
-    hostname: host,
-    port,
-    service,
-    peers: { onRaftMessage: () => {} }, // no Raft on bad state: not even a vote
-    clusterToken: config.clusterToken,
-  });
-  const resp = config.respPort === undefined
-    ? undefined
-    : await RespServer.start({ net, hostname: host, port: config.respPort, service });
   const app = createStatusApp({
     source: { status, healthy: () => false },
     metrics: new MetricsRegistry(),
   });
-  const http = config.httpPort === undefined
-    ? undefined
-    : await platform.serveHttp(app.fetch, { hostname: host, port: config.httpPort });
+  const ports = await startPorts(platform, config, {
+    service,
+    peers: { onRaftMessage: () => {} }, // no Raft on bad state: not even a vote
+    fetch: app.fetch,
+  });
   return {
-    kvPort: kvPort.port,
-    httpPort: http?.port,
-    respPort: resp?.port,
+    kvPort: ports.kvPort,
+    httpPort: ports.httpPort,
+    respPort: ports.respPort,
     status,
-    close: async () => {
-      await http?.close();
-      await resp?.close();
-      await kvPort.close();
-    },
+    close: () => ports.close(),
   };
 }

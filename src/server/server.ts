@@ -4,15 +4,13 @@
  * protobuf port (clients and peers), the RESP port and the HTTP endpoint.
  */
 import type { Platform } from "../platform/types.ts";
-import { splitHostPort } from "../util/host_port.ts";
 import { ClusterView } from "./http/cluster_view.ts";
 import { createStatusApp } from "./http/status_app.ts";
 import { checkIdentity, clusterIdOf } from "./identity.ts";
-import { KvPort } from "./kv_port.ts";
 import { meteredService } from "./metered_service.ts";
 import { createNodeMetrics } from "./node_metrics.ts";
+import { type NodePorts, startPorts } from "./node_ports.ts";
 import { NodeService } from "./node_service.ts";
-import { RespServer } from "./resp/resp_server.ts";
 import { startsRebuild } from "./rebuild.ts";
 
 /**
@@ -83,35 +81,23 @@ export async function startServer(
   platform: Platform,
   config: ServerConfig,
 ): Promise<RunningServer> {
-  const own = config.peers.get(config.id);
-  if (own === undefined) throw new Error(`--peers does not list this node (id ${config.id})`);
-  const { host, port } = splitHostPort(own);
+  if (!config.peers.has(config.id)) {
+    throw new Error(`--peers does not list this node (id ${config.id})`);
+  }
   const clusterId = clusterIdOf(config.peers, config.clusterToken);
   const hadIdentity = platform.fs.stat(`${config.dataDir}/IDENTITY`) !== undefined;
   await checkIdentity(platform.fs, config.dataDir, clusterId, config.id);
   // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
   const rebuild = await startsRebuild(platform.fs, config.dataDir, hadIdentity);
   const node = await openNode(platform, config, rebuild);
-  const consistency = config.readMode ?? "linearizable";
-  let connections = () => ({ protobuf: 0, resp: 0 });
-  const metrics = createNodeMetrics({ node, connections: () => connections() });
-  const service = meteredService(node, metrics, platform.clock);
-  const net = platform.net;
-  const kvPort = await KvPort.start({
-    net,
-    hostname: host,
-    port,
-    service,
-    consistency,
-    peers: node,
-    clusterToken: config.clusterToken,
-    admin: { service: node, token: config.adminToken },
+  // The metrics count the ports' connections; the ports start after the HTTP app exists.
+  const started: { ports?: NodePorts } = {};
+  const metrics = createNodeMetrics({
+    node,
+    connections: () => started.ports?.connections() ?? { protobuf: 0, resp: 0 },
   });
-  const resp = config.respPort === undefined
-    ? undefined
-    : await RespServer.start({ net, hostname: host, port: config.respPort, service, consistency });
-  connections = () => ({ protobuf: kvPort.connections, resp: resp?.connections ?? 0 });
-  const cluster = new ClusterView(node, net, platform.clock);
+  const service = meteredService(node, metrics, platform.clock);
+  const cluster = new ClusterView(node, platform.net, platform.clock);
   const app = createStatusApp({
     source: node,
     metrics,
@@ -124,20 +110,23 @@ export async function startServer(
     },
     adminToken: config.adminToken,
   });
-  const http = config.httpPort === undefined
-    ? undefined
-    : await platform.serveHttp(app.fetch, { hostname: host, port: config.httpPort });
+  const ports = await startPorts(platform, config, {
+    service,
+    peers: node,
+    consistency: config.readMode ?? "linearizable",
+    admin: { service: node, token: config.adminToken },
+    fetch: app.fetch,
+  });
+  started.ports = ports;
   node.start();
   return {
     node,
-    kvPort: kvPort.port,
-    httpPort: http?.port,
-    respPort: resp?.port,
+    kvPort: ports.kvPort,
+    httpPort: ports.httpPort,
+    respPort: ports.respPort,
     close: async () => {
-      await http?.close();
       cluster.close();
-      await resp?.close();
-      await kvPort.close();
+      await ports.close();
       await node.close();
     },
   };

@@ -1,0 +1,69 @@
+/**
+ * A node's three listening ports — protobuf (clients and peers) on its own
+ * `--peers` address, RESP and HTTP on the same host — started and closed
+ * together, for a serving node (server.ts) and a faulty one (faulty_server.ts).
+ */
+import type { FetchHandler, Platform } from "../platform/types.ts";
+import { splitHostPort } from "../util/host_port.ts";
+import type { AdminAccess } from "./admin_handler.ts";
+import { KvPort, type PeerSink } from "./kv_port.ts";
+import type { Consistency, KvService } from "./kv_service.ts";
+import { RespServer } from "./resp/resp_server.ts";
+import type { ServerConfig } from "./server.ts";
+
+export interface PortsOptions {
+  readonly service: KvService;
+  readonly peers: PeerSink;
+  readonly consistency?: Consistency;
+  readonly admin?: AdminAccess;
+  /** The HTTP app's handler. */
+  readonly fetch: FetchHandler;
+}
+
+export interface NodePorts {
+  readonly kvPort: number;
+  readonly respPort: number | undefined;
+  readonly httpPort: number | undefined;
+  /** Open client connections per port, for metrics. */
+  connections(): { protobuf: number; resp: number };
+  close(): Promise<void>;
+}
+
+export async function startPorts(
+  platform: Platform,
+  config: ServerConfig,
+  o: PortsOptions,
+): Promise<NodePorts> {
+  const own = config.peers.get(config.id);
+  if (own === undefined) throw new Error(`--peers does not list this node (id ${config.id})`);
+  const { host, port } = splitHostPort(own);
+  const net = platform.net;
+  const { service, consistency } = o;
+  const kv = await KvPort.start({
+    net,
+    hostname: host,
+    port,
+    service,
+    consistency,
+    peers: o.peers,
+    clusterToken: config.clusterToken,
+    admin: o.admin,
+  });
+  const resp = config.respPort === undefined
+    ? undefined
+    : await RespServer.start({ net, hostname: host, port: config.respPort, service, consistency });
+  const http = config.httpPort === undefined
+    ? undefined
+    : await platform.serveHttp(o.fetch, { hostname: host, port: config.httpPort });
+  return {
+    kvPort: kv.port,
+    respPort: resp?.port,
+    httpPort: http?.port,
+    connections: () => ({ protobuf: kv.connections, resp: resp?.connections ?? 0 }),
+    close: async () => {
+      await http?.close();
+      await resp?.close();
+      await kv.close();
+    },
+  };
+}
