@@ -73,6 +73,11 @@ export class ClientCore {
     return this.#leader;
   }
 
+  /** The endpoints tried in turn (configured, then learned), for tests and diagnostics. */
+  get endpoints(): readonly string[] {
+    return this.#endpoints;
+  }
+
   /** Runs a read (no sequence) with retries. */
   read(body: RequestBody): Promise<ClientResponse> {
     return this.#withRetries(body, undefined);
@@ -184,7 +189,8 @@ export class ClientCore {
       if (r.body.case !== "status") return;
       const members = r.body.value.members.map((m) => m.address).filter((a) => a !== "");
       if (members.length === 0) return;
-      const merged = [...new Set([...members, ...this.options.endpoints])];
+      // The configured endpoints first: the cap never drops what the caller gave.
+      const merged = [...new Set([...this.options.endpoints, ...members])];
       this.#endpoints = merged.slice(0, CLIENT_ENDPOINTS_MAX);
       this.#endpointIndex %= this.#endpoints.length;
     }, () => {});
