@@ -9,6 +9,7 @@ import { LogStore } from "../../src/raft/log_store.ts";
 import { RaftNode, type StateMachine } from "../../src/raft/node.ts";
 import { type Entry, EntryType, type Message, MessageType } from "../../src/raft/core/messages.ts";
 import { StateType } from "../../src/raft/core/raft.ts";
+import { RAFT_LOG_COMPACT_BYTES } from "../../src/limits.ts";
 
 /** While set, fsyncs wait for it (a slow disk the test controls). */
 let syncGate: Promise<void> | undefined;
@@ -47,6 +48,7 @@ function loggingFs(inner: FileSystem, log: string[]): FileSystem {
 interface MakeOpts {
   inboxMax?: number;
   snapshotBytes?: number;
+  snapshotEntries?: number;
 }
 
 async function makeNode(voters: number[], log: string[], opts: MakeOpts = {}) {
@@ -85,6 +87,7 @@ async function makeNode(voters: number[], log: string[], opts: MakeOpts = {}) {
     tickMs: 10,
     inboxMax: opts.inboxMax,
     snapshotBytes: opts.snapshotBytes,
+    snapshotEntries: opts.snapshotEntries,
   });
   return { node, sent, applied, clock, store };
 }
@@ -231,6 +234,26 @@ test("node: the log is compacted once enough payload bytes were applied", async 
   const snap = store.storage.snapshot().metadata.index;
   assert.ok(snap > 10, `snapshot at ${snap}`);
   assert.equal(store.storage.firstIndex(), snap + 1);
+});
+
+test("node: with only an entry threshold, RAFT_LOG_COMPACT_BYTES of payload compacts too", async () => {
+  const { node, store } = await makeNode([1], [], { snapshotEntries: 1_000_000 });
+  node.rawNode.campaign();
+  await node.runOnce();
+  const chunk = new Uint8Array(4 << 20);
+  const perEntry = chunk.length;
+  let proposed = 0;
+  while (store.storage.snapshot().metadata.index <= 1 && proposed < 40) {
+    assert.ok(node.rawNode.propose(chunk).ok);
+    proposed++;
+    await node.runOnce();
+  }
+  const needed = Math.ceil(RAFT_LOG_COMPACT_BYTES / perEntry);
+  assert.ok(store.storage.snapshot().metadata.index > 1, "compacted by bytes");
+  assert.ok(
+    proposed >= needed,
+    `compacted after ${proposed} entries of 4 MiB, not before ${needed}`,
+  );
 });
 
 test("node: requests first catch up on ticks missed while the process was stalled", async () => {
