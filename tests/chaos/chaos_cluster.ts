@@ -79,8 +79,10 @@ export class ChaosCluster {
     };
   }
 
+  /** Started and not exited (a node that exited on its own counts as down). */
   running(id: number): boolean {
-    return this.bin.nodes.get(id)?.proc !== undefined;
+    const proc = this.bin.nodes.get(id)?.proc;
+    return proc !== undefined && proc.exitCode === null && proc.signalCode === null;
   }
 
   /** Running and not paused: the nodes that can answer. */

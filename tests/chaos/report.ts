@@ -93,6 +93,7 @@ export function formatSummary(s: Summary, records: readonly FaultRecord[]): stri
       s.failovers.map((f) => `${f.kind} ${ms(f.leaderMs)} / ${ms(f.writeMs)}`).join("; ") || "-"
     }`,
     `longest unavailability: ${ms(s.longestGapMs)} from ${(s.longestGapAt / 1000).toFixed(1)} s`,
+    `nodes that exited on their own: ${v.crashes.length === 0 ? "none" : v.crashes.join("; ")}`,
   ];
   return lines.join("\n");
 }

@@ -7,7 +7,7 @@
  *   deno task chaos --read-mode lease        (extra args for every node)
  *
  * Exits 1 when the history is not linearizable, an acknowledged write was
- * lost or replicas diverged.
+ * lost, replicas diverged or a node exited on its own.
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -76,4 +76,6 @@ const r = await runChaos({
 });
 console.log(r.text);
 const v = r.summary.verdict;
-process.exit(v.linearizable !== false && v.lost.length === 0 && v.diverged.length === 0 ? 0 : 1);
+const passed = v.linearizable !== false && v.lost.length === 0 && v.diverged.length === 0 &&
+  v.crashes.length === 0;
+process.exit(passed ? 0 : 1);

@@ -80,10 +80,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       text += `\nlast operations on ${verdict.failingKey}:\n` +
         excerpt(w.history, verdict.failingKey);
     }
-    if (verdict.linearizable === false || verdict.lost.length > 0 || !verdict.caughtUp) {
+    const bad = verdict.linearizable === false || verdict.lost.length > 0 || !verdict.caughtUp ||
+      verdict.crashes.length > 0;
+    if (bad) {
       text += `\nnode logs:\n${cluster.bin.logs()}`;
     }
     return { summary, records: nemesis.records, history: w.history, text };
+  } catch (err) {
+    // A run that throws (no leader, a node never answering) says what the nodes said.
+    const message = err instanceof Error ? err.message : String(err);
+    const exits = cluster.bin.unexpectedExits.join("; ") || "none";
+    throw new Error(
+      `${message}\nnodes that exited on their own: ${exits}\nnode logs:\n${cluster.bin.logs()}`,
+      { cause: err },
+    );
   } finally {
     await cluster.stop();
   }

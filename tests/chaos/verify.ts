@@ -22,6 +22,8 @@ export interface Verdict {
   readonly diverged: string[];
   /** Whether every node caught up with the leader's commit index in time. */
   readonly caughtUp: boolean;
+  /** Nodes that exited without being killed (a crash, or a port they could not bind). */
+  readonly crashes: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,6 +92,8 @@ export async function verify(
   keys: readonly string[],
   now: () => number,
 ): Promise<Verdict> {
+  // A node that crashed is restarted here too, so the other checks still run;
+  // the crash itself is in `crashes`.
   c.healAll();
   await c.waitLeader(30_000);
   const caughtUp = await waitCaughtUp(c, 30_000);
@@ -135,5 +139,6 @@ export async function verify(
     lost,
     diverged: [...diverged],
     caughtUp,
+    crashes: [...c.bin.unexpectedExits],
   };
 }

@@ -20,6 +20,8 @@ export interface NodeProc {
   readonly dataDir: string;
   proc: ChildProcess | undefined;
   log: string;
+  /** Set by `kill`: the exit that follows is the test's doing. */
+  killing: boolean;
 }
 
 export class BinaryCluster {
@@ -29,6 +31,8 @@ export class BinaryCluster {
    * each node's peer links through its own fault-injecting proxies).
    */
   readonly peersFlagOf = new Map<number, string>();
+  /** Exits no test asked for, as "node N: code C, signal S" (a crash, or a port it could not bind). */
+  readonly unexpectedExits: string[] = [];
   readonly #root: string;
 
   private constructor(readonly peersFlag: string, root: string, readonly extraArgs: string[]) {
@@ -60,6 +64,7 @@ export class BinaryCluster {
         dataDir: path.join(root, `node-${i}`),
         proc: undefined,
         log: "",
+        killing: false,
       });
     }
     return c;
@@ -86,6 +91,13 @@ export class BinaryCluster {
     ], { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
     proc.stderr?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
+    // Every exit goes into the log, so a node that died on its own shows up there.
+    proc.once("exit", (code, sig) => {
+      const how = `code ${code}, signal ${sig}`;
+      n.log += `[exited: ${how}]\n`;
+      if (!n.killing) this.unexpectedExits.push(`node ${id}: ${how}`);
+    });
+    n.killing = false;
     n.proc = proc;
   }
 
@@ -94,15 +106,11 @@ export class BinaryCluster {
     const n = this.#node(id);
     const proc = n.proc;
     if (proc === undefined || proc.exitCode !== null) return proc?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) =>
-      proc.once("exit", (code, sig) => {
-        if (code === null) n.log += `[exited by signal ${sig}]\n`;
-        r(code);
-      })
-    );
+    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
     // process.kill, not proc.kill: Deno's child_process reports any child it
     // signalled through proc.kill as killed by that signal, even one that
     // handled it and exited 0.
+    n.killing = true;
     if (proc.pid !== undefined) process.kill(proc.pid, signal);
     const code = await exited;
     n.proc = undefined;

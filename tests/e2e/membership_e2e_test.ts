@@ -83,6 +83,7 @@ async function startJoining(c: BinaryCluster, id: number, root: string): Promise
     dataDir: path.join(root, `node-${id}`),
     proc: undefined as ReturnType<typeof spawn> | undefined,
     log: "",
+    killing: false,
   };
   const proc = spawn(BINARY, [
     "--id",

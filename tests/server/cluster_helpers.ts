@@ -1,22 +1,56 @@
 /** Starts in-process TinyKV clusters on loopback with real files, for server tests. */
+import * as fs from "node:fs";
 import * as net from "node:net";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { type RunningServer, startServer } from "../../src/server/server.ts";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
 
-/** Free loopback ports (bound once, then released). */
+/**
+ * The first port of the kernel's ephemeral range (Linux default 32768). Ports
+ * below it are never handed out for `listen(0)` or as the local port of an
+ * outgoing connection.
+ */
+function ephemeralLow(): number {
+  try {
+    const text = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
+    const low = Number(text.trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function tryListen(port: number): Promise<net.Server | undefined> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(undefined));
+    s.listen(port, "127.0.0.1", () => resolve(s));
+  });
+}
+
+/**
+ * Free loopback ports for nodes to listen on, checked by binding each once.
+ * They come from below the ephemeral range: a port from `listen(0)` could be
+ * taken, between this check and the node's own bind (or while a killed node
+ * is down), by a proxy's listener or by the local end of any outgoing
+ * connection, and the node would fail to start.
+ */
 export async function freePorts(n: number): Promise<number[]> {
+  const base = 10_000;
+  const span = ephemeralLow() - base;
+  const start = base + Math.floor(Math.random() * span);
   const ports: number[] = [];
   const servers: net.Server[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = net.createServer();
-    await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-    const a = s.address();
-    if (typeof a === "object" && a !== null) ports.push(a.port);
+  for (let i = 0; i < span && ports.length < n; i++) {
+    const port = base + ((start - base + i) % span);
+    const s = await tryListen(port);
+    if (s === undefined) continue;
+    ports.push(port);
     servers.push(s);
   }
   await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  if (ports.length < n) throw new Error(`only ${ports.length} of ${n} free ports found`);
   return ports;
 }
 
