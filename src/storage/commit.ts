@@ -211,13 +211,13 @@ export class Committer {
         if (force && s.noSpace !== undefined) throw s.noSpace;
         s.counters.memtableStalls++;
         this.bg.schedule();
-        await s.progress();
+        await s.progress(!force);
         continue;
       }
       if (l0 >= L0_FILES_STOP) {
         s.counters.writeStops++;
         this.bg.schedule();
-        await s.progress();
+        await s.progress(!force);
         continue;
       }
       await this.#rotate();

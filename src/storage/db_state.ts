@@ -59,6 +59,8 @@ export class DbState {
   readonly prng: Prng;
   /** Resolved whenever background work finishes a flush or compaction. */
   #waiters: (() => void)[] = [];
+  /** How many of the waiters are writes held back for room (not an explicit `flush()`). */
+  #stalledWriters = 0;
 
   constructor(
     readonly fs: FileSystem,
@@ -90,13 +92,16 @@ export class DbState {
 
   /**
    * Called by background work between bounded steps. Yields a macrotask (so requests
-   * run) once a step budget of YIELD_EVERY_MS has passed, unless writers are already
-   * waiting on this work, in which case yielding would only delay them.
+   * run) once a step budget of YIELD_EVERY_MS has passed, unless writes are held
+   * back waiting for this work, in which case yielding would only delay them. An
+   * explicit `flush()` waiting (the Raft log's compaction does one in the
+   * background) is no reason to hold the loop: that ran a whole memtable flush,
+   * 200-400 ms, in one go, stalling every request meanwhile.
    */
   yieldNow(): Promise<void> {
     const clock = this.options.clock;
     if (clock === undefined) return Promise.resolve();
-    if (this.#waiters.length > 0) return Promise.resolve();
+    if (this.#stalledWriters > 0) return Promise.resolve();
     const now = clock.nowMs();
     if (now - this.#lastYieldMs < YIELD_EVERY_MS) return Promise.resolve();
     return new Promise((resolve) =>
@@ -114,9 +119,19 @@ export class DbState {
     return new Promise((resolve) => clock.setTimeout(resolve, 0));
   }
 
-  /** Resolves after the next flush or compaction finishes (or fails). */
-  progress(): Promise<void> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
+  /**
+   * Resolves after the next flush or compaction finishes (or fails).
+   * `stalledWriter`: the caller is a write held back for room.
+   */
+  progress(stalledWriter = false): Promise<void> {
+    if (!stalledWriter) return new Promise((resolve) => this.#waiters.push(resolve));
+    this.#stalledWriters++;
+    return new Promise((resolve) =>
+      this.#waiters.push(() => {
+        this.#stalledWriters--;
+        resolve();
+      })
+    );
   }
 
   notifyProgress(): void {

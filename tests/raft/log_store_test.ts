@@ -6,6 +6,7 @@ import { replay } from "../../src/raft/log_replay.ts";
 import { LogRecordKind } from "../../src/raft/log_codec.ts";
 import { type Entry, EntryType } from "../../src/raft/core/messages.ts";
 import { utf8 } from "../../src/util/bytes.ts";
+import { readAllRecords } from "../../src/util/record_format.ts";
 import { CorruptionError, NoSpaceError } from "../../src/util/errors.ts";
 
 const CS = {
@@ -30,9 +31,9 @@ function terms(s: LogStore): number[] {
   return st.entries(st.firstIndex(), st.lastIndex() + 1, Infinity).map((e) => e.term);
 }
 
-async function bootstrapped(seed: number, segmentBytes?: number) {
+async function bootstrapped(seed: number, segmentBytes?: number, preallocateBytes?: number) {
   const w = createSimWorld(seed, { trace: false });
-  const s = await LogStore.open(w.fs, "raft", { segmentBytes });
+  const s = await LogStore.open(w.fs, "raft", { segmentBytes, preallocateBytes });
   await s.save({
     hardState: { term: 1, vote: 0, commit: 1 },
     entries: [],
@@ -214,8 +215,13 @@ test("log replay: compaction keeps later entries; an install replaces the log", 
   assert.deepEqual(installed.entries, []);
 });
 
+/** Bytes of whole records at the start of a segment (what is left without its zeros). */
+function recordBytes(w: ReturnType<typeof createSimWorld>, path: string): number {
+  return readAllRecords(w.fs.readFile(path), path).validBytes;
+}
+
 test("log store: a full disk fails the save, changes nothing, and the save works later", async () => {
-  const { w, s } = await bootstrapped(7);
+  const { w, s } = await bootstrapped(7, undefined, 256);
   await s.save({
     hardState: undefined,
     entries: ents(2, 3, 1),
@@ -223,7 +229,7 @@ test("log store: a full disk fails the save, changes nothing, and the save works
     mustSync: true,
   });
   const seg = "raft/log-0000000000000001.seg";
-  const syncedSize = w.fs.stat(seg)?.size ?? 0;
+  const syncedSize = recordBytes(w, seg);
   w.fs.setCapacity(w.fs.usedBytes() + 100); // the next save is torn after 100 bytes
   const big = [{ term: 1, index: 4, type: EntryType.Normal, data: new Uint8Array(8192) }];
   const save = () =>
@@ -235,7 +241,7 @@ test("log store: a full disk fails the save, changes nothing, and the save works
     });
   await assert.rejects(save(), NoSpaceError);
   assert.equal(s.storage.lastIndex(), 3, "memory unchanged");
-  assert.equal(w.fs.stat(seg)?.size, syncedSize, "the torn tail was cut back");
+  assert.equal(w.fs.stat(seg)?.size, syncedSize, "the torn tail and the zeros were cut back");
   await assert.rejects(save(), NoSpaceError, "still full: fails again, not sticky");
   w.fs.setCapacity(undefined);
   await save();
@@ -256,7 +262,7 @@ test("log store: a full disk fails the save, changes nothing, and the save works
 test("log store: a failed fsync for space is never retried over the same bytes", async () => {
   const { w, s } = await bootstrapped(8);
   const seg = "raft/log-0000000000000001.seg";
-  const syncedSize = w.fs.stat(seg)?.size ?? 0;
+  const syncedSize = recordBytes(w, seg);
   w.fs.failSync(1, "no-space");
   const req = { hardState: undefined, entries: ents(2, 4, 1), snapshot: undefined, mustSync: true };
   await assert.rejects(s.save(req), NoSpaceError);
@@ -342,7 +348,56 @@ test("log store: damage inside the last block is corruption too, not a torn tail
   s.close();
   const seg = w.fs.list("raft").find((n) => n.endsWith(".seg"));
   assert.ok(seg !== undefined);
-  assert.ok((w.fs.stat(`raft/${seg}`)?.size ?? 0) < 32 * 1024, "the whole log is in one block");
+  assert.ok(recordBytes(w, `raft/${seg}`) < 32 * 1024, "the whole log is in one block");
   w.fs.flipByte(`raft/${seg}`, 200);
   await assert.rejects(LogStore.open(w.fs, "raft"), CorruptionError);
+});
+
+test("log store: zeros ahead of the records: saves into them need no space, reopen cuts them", async () => {
+  const step = 4096;
+  const { w, s } = await bootstrapped(12, 16 * 1024, step);
+  const seg1 = "raft/log-0000000000000001.seg";
+  assert.equal(w.fs.stat(seg1)?.size, step, "the first save wrote zeros up to the step");
+  assert.ok(recordBytes(w, seg1) < step);
+  w.fs.setCapacity(w.fs.usedBytes()); // the disk is full, but the zeros are the log's
+  await s.save({
+    hardState: { term: 1, vote: 0, commit: 3 },
+    entries: ents(2, 3, 1),
+    snapshot: undefined,
+    mustSync: true,
+  });
+  assert.equal(w.fs.stat(seg1)?.size, step, "written over the zeros, not past them");
+  w.fs.setCapacity(undefined);
+  const data = new Uint8Array(1000).fill(7);
+  for (let i = 4; i <= 40; i++) {
+    await s.save({
+      hardState: { term: 1, vote: 0, commit: i },
+      entries: [{ term: 1, index: i, type: EntryType.Normal, data }],
+      snapshot: undefined,
+      mustSync: true,
+    });
+  }
+  assert.ok(s.segmentCount > 1, "rolled");
+  for (const name of w.fs.list("raft").filter((n) => n.endsWith(".seg")).slice(0, -1)) {
+    const path = `raft/${name}`;
+    assert.equal(w.fs.stat(path)?.size, recordBytes(w, path), `${name} lost its zeros at the roll`);
+  }
+  const names = w.fs.list("raft").filter((n) => n.endsWith(".seg"));
+  const last = `raft/${names[names.length - 1]}`;
+  assert.equal((w.fs.stat(last)?.size ?? 0) % step, 0, "the current segment ends in zeros");
+  s.close();
+  w.fs.crash("tear");
+  const r = await LogStore.open(w.fs, "raft");
+  assert.equal(r.storage.lastIndex(), 40);
+  assert.equal(r.storage.hardState.commit, 40);
+  assert.equal(w.fs.stat(last)?.size, recordBytes(w, last), "reopen cut the zeros off");
+  await r.save({
+    hardState: undefined,
+    entries: ents(41, 41, 1),
+    snapshot: undefined,
+    mustSync: true,
+  });
+  r.close();
+  const again = await LogStore.open(w.fs, "raft");
+  assert.equal(again.storage.lastIndex(), 41);
 });

@@ -22,7 +22,8 @@ async function settle(): Promise<void> {
 test("node: a save refused for space is retried with doubling backoff, then succeeds", async () => {
   const clock = new SimClock();
   const fs = new SimFileSystem(createPrng(3), clock);
-  const store = await LogStore.open(fs, "raft");
+  // No zeros ahead of the records: the proposal below must need new space.
+  const store = await LogStore.open(fs, "raft", { preallocateBytes: 0 });
   const cs = { voters: [1], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
   await store.save({
     hardState: { term: 1, vote: 0, commit: 1 },

@@ -27,6 +27,8 @@ export interface ClusterOptions {
   /** Compact the log after this many applied entries past the last snapshot. */
   readonly snapshotEvery: number;
   readonly segmentBytes: number;
+  /** Step of the log store's zeros ahead of its records (0: none). */
+  readonly preallocateBytes: number;
   /** Bytes per append message (small values force many small appends). */
   readonly maxMsgBytes: number;
   /** Appends in flight per follower. */
@@ -92,7 +94,10 @@ export class Cluster {
         readStates: [],
       };
       c.nodes.set(id, n);
-      const store = await LogStore.open(fs, "raft", { segmentBytes: opts.segmentBytes });
+      const store = await LogStore.open(fs, "raft", {
+        segmentBytes: opts.segmentBytes,
+        preallocateBytes: opts.preallocateBytes,
+      });
       const cs = { voters, votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
       await store.save({
         hardState: { term: 1, vote: 0, commit: 1 },
@@ -131,7 +136,10 @@ export class Cluster {
   /** Opens the node's log from its disk and starts a fresh driver. */
   async #start(id: number): Promise<void> {
     const n = this.get(id);
-    const store = await LogStore.open(n.disk, "raft", { segmentBytes: this.opts.segmentBytes });
+    const store = await LogStore.open(n.disk, "raft", {
+      segmentBytes: this.opts.segmentBytes,
+      preallocateBytes: this.opts.preallocateBytes,
+    });
     const sm = new KvStateMachine();
     sm.onApply = (e) => this.checker.onApply(id, e);
     const snap = store.storage.snapshot();

@@ -51,6 +51,7 @@ export function optionsForSeed(seed: number, nodes?: number): ClusterOptions {
     maxMsgBytes: p.chance(0.5) ? p.range(1, 200) : 1 << 20,
     maxInflight: p.chance(0.3) ? p.range(1, 4) : 256,
     snapshotBytes: p.chance(0.3) ? p.range(200, 2000) : undefined,
+    preallocateBytes: [0, 256, 1000][p.int(3)] ?? 0,
   };
 }
 
