@@ -110,10 +110,14 @@ test("e2e: the leader's disk fills up; the cluster keeps serving; the node recov
   let mounted = false;
   const all = client(c.endpoints.split(","));
   try {
-    const acked: string[] = [];
-    const put = async (k: string) => {
-      await all.put(k, `value-of-${k}`);
-      acked.push(k);
+    const acked = new Map<string, string>();
+    const put = async (k: string, padding = "") => {
+      await all.put(k, `value-of-${k}${padding}`);
+      acked.set(k, `value-of-${k}${padding}`);
+    };
+    const diskFull = async () => {
+      const s = await httpJson(v.httpPort, "/status");
+      return (s.body as { fault?: { kind?: string } | null }).fault?.kind === "disk-full";
     };
     for (let i = 0; i < 50; i++) await put(`before-${i}`);
     // Move the leader's data directory onto a small tmpfs.
@@ -137,12 +141,14 @@ test("e2e: the leader's disk fills up; the cluster keeps serving; the node recov
     }
     assert.equal(await c.leader(), victim);
     const filler = fill(v.dataDir);
-    // The cluster keeps accepting writes while the node's disk is full.
-    for (let i = 0; i < 100; i++) await put(`full-${i}`);
-    await waitFor("the node reports disk-full", 20_000, async () => {
-      const s = await httpJson(v.httpPort, "/status");
-      return (s.body as { fault?: { kind?: string } | null }).fault?.kind === "disk-full";
-    });
+    // The cluster keeps accepting writes while the node's disk is full. The
+    // node's Raft log first uses the zeros it wrote ahead (up to 1 MiB), so it
+    // takes a few hundred 4 KiB values before the node needs new space.
+    const padding = "p".repeat(4096);
+    for (let i = 0; i < 2000 && (i % 20 !== 0 || !(await diskFull())); i++) {
+      await put(`full-${i}`, padding);
+    }
+    await waitFor("the node reports disk-full", 20_000, diskFull);
     assert.equal(v.proc?.exitCode, null, "the node stays up");
     assert.equal((await httpJson(v.httpPort, "/health")).status, 503);
     // Asked directly (RESP), the node answers at once and clearly; the write never happened.
@@ -165,9 +171,9 @@ test("e2e: the leader's disk fills up; the cluster keeps serving; the node recov
       return s.fault === null && s.appliedIndex >= l.commitIndex;
     });
     const local = client([`127.0.0.1:${v.kvPort}`]);
-    for (const k of acked) {
+    for (const [k, value] of acked) {
       const got = await local.get(k, { consistency: "serializable" });
-      assert.equal(got === undefined ? undefined : fromUtf8(got), `value-of-${k}`, k);
+      assert.equal(got === undefined ? undefined : fromUtf8(got), value, k);
     }
     local.close();
   } catch (err) {
