@@ -58,8 +58,9 @@ const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
  * Zeroed space is written ahead of the current segment's end, in steps of this
  * size. An fdatasync after a write that grows the file must also commit the
  * file system's journal (the size changed); after a write over blocks already
- * written it only flushes data, which measured 1.4-1.8x more fsyncs per second
- * on this machine's ext4 (bench/RESULTS.md). Recovery reads the zeros as the
+ * written it only flushes data: on this machine's ext4, 1.2-1.5x the fsyncs per
+ * second, and a p99 of 1.4-1.6 ms instead of 4.7-6.0 ms while tables are being
+ * written (bench/log_prealloc_bench.ts). Recovery reads the zeros as the
  * end of the log (record type 0 is reserved for them) and cuts them off.
  */
 const PREALLOCATE_BYTES_DEFAULT = 1024 * 1024;
