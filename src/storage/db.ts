@@ -142,6 +142,15 @@ export class Db {
     const s = this.#s;
     // Out of space with a memtable already waiting: this flush cannot finish now.
     if (s.noSpace !== undefined && s.imm !== undefined) throw s.noSpace;
+    // Let the previous memtable's flush finish first, outside the write queue:
+    // the rotation below waits in that queue for it otherwise, and every write
+    // queued behind waited out the whole flush (150-380 ms with 4 KiB values).
+    while (s.imm !== undefined && s.failed === undefined && s.noSpace === undefined) {
+      const p = s.progress();
+      this.#bg.schedule();
+      await p;
+    }
+    if (s.noSpace !== undefined && s.imm !== undefined) throw s.noSpace;
     await this.#commit.rotate();
     this.#bg.schedule();
     while (s.imm !== undefined) {

@@ -187,3 +187,30 @@ test("an explicit flush() lets other tasks run between its steps", async () => {
   assert.equal(str(db.get("key-029999")), value);
   await db.close();
 });
+
+test("a flush() behind a running flush waits outside the write queue: writes go on", async () => {
+  // The Raft log's compaction calls flush() while the previous memtable may
+  // still be flushing. Its rotation used to wait for that inside the write
+  // queue, and every write queued behind waited out the whole flush.
+  const db = await openSim(world(12), {
+    wal: false,
+    memtableBytes: 64 * 1024 * 1024,
+    clock: getPlatform().clock,
+  });
+  const value = "v".repeat(100);
+  for (let i = 0; i < 20_000; i++) await db.put(`a-${String(i).padStart(6, "0")}`, value);
+  const events: string[] = [];
+  const first = db.flush().then(() => events.push("first flush"));
+  for (let i = 0; i < 100 && !db.stats().immutableMemtable; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  assert.ok(db.stats().immutableMemtable, "the first flush is running");
+  await db.put("b-1", value); // into the new memtable
+  const second = db.flush().then(() => events.push("second flush"));
+  const write = db.put("b-2", value).then(() => events.push("write"));
+  await Promise.all([first, second, write]);
+  assert.deepEqual(events, ["write", "first flush", "second flush"]);
+  assert.equal(db.stats().flushes, 2);
+  assert.equal(str(db.get("b-2")), value);
+  await db.close();
+});
