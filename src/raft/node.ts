@@ -22,74 +22,20 @@
  * the platform clock.
  */
 import { assert } from "../util/assert.ts";
-import type { Clock, TimerId } from "../platform/types.ts";
-import {
-  DISK_RETRY_MS_MAX,
-  DISK_RETRY_MS_MIN,
-  RAFT_INBOX_MSGS_MAX,
-  RAFT_LOG_COMPACT_BYTES,
-} from "../limits.ts";
+import type { TimerId } from "../platform/types.ts";
+import { RAFT_INBOX_MSGS_MAX, RAFT_LOG_COMPACT_BYTES } from "../limits.ts";
 import { NoSpaceError } from "../util/errors.ts";
-import type { RaftConfig } from "./core/config.ts";
 import { decodeConfChange } from "./core/confchange/conf_change.ts";
-import {
-  type Entry,
-  EntryType,
-  type Message,
-  MessageType,
-  type Snapshot,
-} from "./core/messages.ts";
+import { type Entry, EntryType, type Message, MessageType } from "./core/messages.ts";
 import { StateType } from "./core/raft.ts";
 import { RawNode, type RequestResult } from "./core/raw_node.ts";
-import type { ReadState, Ready, SoftState } from "./core/ready.ts";
+import type { Ready } from "./core/ready.ts";
+import { ApplyPipeline } from "./apply_pipeline.ts";
 import { Compaction } from "./compaction.ts";
-import type { LogStore } from "./log_store.ts";
-import type { Transport } from "./transport.ts";
+import { DiskRetry, type UnsavedReady } from "./disk_retry.ts";
+import type { RaftNodeOptions } from "./node_options.ts";
 
-/** The replicated state machine, as the driver sees it. */
-export interface StateMachine {
-  /** Applies committed entries in order (conf change entries included, for their index). */
-  apply(entries: readonly Entry[]): void | Promise<void>;
-  /** Replaces the state with a snapshot's image. */
-  restore(snapshot: Snapshot): void | Promise<void>;
-  /**
-   * The state's image as of the last applied entry, for log compaction. It
-   * may be asynchronous (a state machine that must first make its applied
-   * state durable, then returns a small marker).
-   */
-  image?(): Uint8Array | Promise<Uint8Array>;
-}
-
-export interface NodeHooks {
-  /** ReadIndex results: serve each read once `index` is applied. */
-  onReadStates?(states: readonly ReadState[]): void;
-  onSoftState?(soft: SoftState): void;
-}
-
-export interface RaftNodeOptions {
-  /** Core configuration; storage and applied index come from `logStore`. */
-  readonly raft: Omit<RaftConfig, "storage" | "applied">;
-  readonly logStore: LogStore;
-  readonly transport: Transport;
-  readonly stateMachine: StateMachine;
-  readonly hooks?: NodeHooks;
-  /** Needed only for `start()`. */
-  readonly clock?: Clock;
-  readonly tickMs?: number;
-  readonly inboxMax?: number;
-  /**
-   * Compact the log once this many entries were applied after the last
-   * snapshot (needs `stateMachine.image`). Undefined: never compact.
-   */
-  readonly snapshotEntries?: number;
-  /**
-   * Compact the log once this many payload bytes were applied after the last
-   * snapshot. Defaults to RAFT_LOG_COMPACT_BYTES when `snapshotEntries` is
-   * set, so that a few large values do not stay in memory for thousands of
-   * entries.
-   */
-  readonly snapshotBytes?: number;
-}
+export type { NodeHooks, RaftNodeOptions, StateMachine } from "./node_options.ts";
 
 export class RaftNode {
   readonly rawNode: RawNode;
@@ -107,20 +53,13 @@ export class RaftNode {
   /** Highest log index written by a completed `logStore.save`. */
   #persistedIndex: number;
   readonly #compaction: Compaction;
-  /** Tail of the apply pipeline; never rejects (a failure goes to #applyError). */
-  #applying: Promise<void> = Promise.resolve();
-  #applyPending = false;
-  /** Committed entries the last Ready persisted, applied once the next fsync is under way. */
-  #deferred: readonly Entry[] = [];
-  #applyError: { readonly err: unknown } | undefined = undefined;
+  /** Committed entries, applied in order while the next Ready is persisted. */
+  readonly #applies: ApplyPipeline;
   /** Term and vote as last persisted (a leader sends early only when they are unchanged). */
   #persistedTerm: number;
   #persistedVote: number;
   /** A Ready whose save failed for lack of space: saved again, then finished, before any other. */
-  #unsaved: UnsavedReady | undefined = undefined;
-  #diskFull: NoSpaceError | undefined = undefined;
-  #retryDelayMs = DISK_RETRY_MS_MIN;
-  #retryAtMs = 0;
+  readonly #disk: DiskRetry;
   /**
    * While true the node neither grants votes nor campaigns: vote requests from
    * peers and its own are dropped, as if lost (a rebuilt node, docs/operations-disk.md).
@@ -129,6 +68,8 @@ export class RaftNode {
 
   constructor(o: RaftNodeOptions) {
     this.#o = o;
+    this.#applies = new ApplyPipeline((entries) => this.#apply(entries));
+    this.#disk = new DiskRetry(o.clock, () => this.kick());
     this.#inboxMax = o.inboxMax ?? RAFT_INBOX_MSGS_MAX;
     const snapshotBytes = o.snapshotBytes ??
       (o.snapshotEntries !== undefined ? RAFT_LOG_COMPACT_BYTES : undefined);
@@ -139,7 +80,7 @@ export class RaftNode {
           assert(o.stateMachine.image !== undefined, "compaction needs stateMachine.image");
           return o.stateMachine.image();
         },
-        drainApplies: () => this.#drainApplies(),
+        drainApplies: () => this.#applies.drain(),
         appliedIndex: () => this.rawNode.raft.log.applied,
         confState: () => this.rawNode.status().confState,
         kick: () => this.kick(),
@@ -174,7 +115,7 @@ export class RaftNode {
 
   /** Set while the log cannot be written for lack of space (retried with backoff). */
   get diskFull(): NoSpaceError | undefined {
-    return this.#diskFull;
+    return this.#disk.full;
   }
 
   /** Queues a peer message; false when the inbox is full (the message is dropped). */
@@ -196,15 +137,13 @@ export class RaftNode {
   async runOnce(): Promise<void> {
     if (this.#failed !== undefined) return;
     assert(!this.#running, "runOnce is not reentrant");
-    if (this.#unsaved !== undefined && this.#o.clock !== undefined) {
-      if (this.#o.clock.nowMs() < this.#retryAtMs) return; // disk full: wait for the retry
-    }
+    if (this.#disk.waiting) return; // disk full: wait for the retry
     this.#running = true;
     try {
       this.#catchUpTicks();
       for (;;) {
         if (this.#failed !== undefined) return; // halted meanwhile (corruption found)
-        const unsaved = this.#unsaved;
+        const unsaved = this.#disk.unsaved;
         if (unsaved !== undefined) {
           const done = unsaved.strict
             ? await this.#handleReadyStrictly(unsaved.rd)
@@ -219,16 +158,18 @@ export class RaftNode {
         for (const m of inbox) this.rawNode.step(m);
         if (this.rawNode.hasReady()) {
           if (!(await this.#handleReady(this.rawNode.ready()))) break;
-        } else if (this.#applyPending || this.#deferred.length > 0) {
-          await this.#drainApplies(); // then look again
+        } else if (this.#applies.busy) {
+          await this.#applies.drain(); // then look again
         } else break;
       }
       // A compaction to start (asked on an idle node) or whose image became ready.
       // (Not while a Ready waits for space.)
-      if (this.#compaction.actionable && this.#unsaved === undefined) await this.#maybeCompact();
+      if (this.#compaction.actionable && this.#disk.unsaved === undefined) {
+        await this.#maybeCompact();
+      }
     } catch (err) {
       this.#failed = err;
-      await this.#applying; // let an apply in flight finish before the node stops
+      await this.#applies.settled; // let an apply in flight finish before the node stops
       throw err;
     } finally {
       this.#running = false;
@@ -251,7 +192,7 @@ export class RaftNode {
    */
   async #handleReadyPipelined(rd: Ready, retry?: UnsavedReady): Promise<boolean> {
     const o = this.#o;
-    const previousApply = this.#applying;
+    const previousApply = this.#applies.settled;
     const sendFirst = retry?.sentFirst ?? this.#maySendBeforePersist(rd);
     if (sendFirst && retry === undefined) this.#send(rd.messages);
     // Persist: durable before anything that depends on it leaves (DESIGN §2.2).
@@ -261,25 +202,25 @@ export class RaftNode {
     // the entries of this one that earlier Readys persisted.
     let early = retry?.appliedEarly ?? 0;
     if (retry === undefined) {
-      this.#enqueueDeferred();
+      this.#applies.queueDeferred();
       const prefix = this.#durablePrefix(rd.committedEntries);
-      if (prefix.length > 0) this.#enqueueApply(prefix);
+      if (prefix.length > 0) this.#applies.queue(prefix);
       early = prefix.length;
     }
     if (!(await saving)) {
-      this.#unsaved = { rd, strict: false, sentFirst: sendFirst, appliedEarly: early };
+      this.#disk.unsaved = { rd, strict: false, sentFirst: sendFirst, appliedEarly: early };
       return false;
     }
     this.#notePersisted(rd);
     if (!sendFirst) this.#send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
     // Entries this Ready persisted apply while the next Ready is persisted.
-    this.#deferred = rd.committedEntries.slice(early);
+    this.#applies.defer(rd.committedEntries.slice(early));
     // Reads wait for the state machine's own applied index (read_barrier.ts).
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
     // Back-pressure: what was queued before this Ready finishes before the next one.
     await previousApply;
-    this.#throwApplyError();
+    this.#applies.throwIfFailed();
     this.rawNode.advance(rd);
     await this.#maybeCompact();
     return true;
@@ -288,9 +229,9 @@ export class RaftNode {
   /** Snapshots and conf changes: drain the pipeline, then the contract's order exactly. */
   async #handleReadyStrictly(rd: Ready): Promise<boolean> {
     const o = this.#o;
-    await this.#drainApplies();
+    await this.#applies.drain();
     if (!(await this.#save(rd))) {
-      this.#unsaved = { rd, strict: true, sentFirst: false, appliedEarly: 0 };
+      this.#disk.unsaved = { rd, strict: true, sentFirst: false, appliedEarly: 0 };
       return false;
     }
     this.#notePersisted(rd);
@@ -315,22 +256,11 @@ export class RaftNode {
       await this.#o.logStore.save(rd);
     } catch (err) {
       if (!(err instanceof NoSpaceError)) throw err;
-      this.#diskFull = err;
-      this.#scheduleRetry();
+      this.#disk.failed(err);
       return false;
     }
-    if (this.#unsaved !== undefined) this.#retryDelayMs = DISK_RETRY_MS_MIN;
-    this.#unsaved = undefined;
-    this.#diskFull = undefined;
+    this.#disk.saved();
     return true;
-  }
-
-  #scheduleRetry(): void {
-    const clock = this.#o.clock;
-    if (clock === undefined) return; // driven by direct runOnce calls
-    this.#retryAtMs = clock.nowMs() + this.#retryDelayMs;
-    clock.setTimeout(() => this.kick(), this.#retryDelayMs);
-    this.#retryDelayMs = Math.min(DISK_RETRY_MS_MAX, this.#retryDelayMs * 2);
   }
 
   /** Sends, except vote requests while votes are suppressed (a rebuilding node). */
@@ -351,40 +281,6 @@ export class RaftNode {
       return false;
     }
     return rd.messages.every((m) => LEADER_MESSAGES.has(m.type));
-  }
-
-  #enqueueDeferred(): void {
-    const entries = this.#deferred;
-    this.#deferred = [];
-    if (entries.length > 0) this.#enqueueApply(entries);
-  }
-
-  #enqueueApply(entries: readonly Entry[]): void {
-    this.#applyPending = true;
-    const run = async () => {
-      if (this.#applyError !== undefined) return;
-      try {
-        await this.#apply(entries);
-      } catch (err) {
-        this.#applyError = { err };
-      }
-    };
-    const done = this.#applying.then(run);
-    this.#applying = done;
-    done.then(() => {
-      if (this.#applying === done) this.#applyPending = false;
-    });
-  }
-
-  async #drainApplies(): Promise<void> {
-    this.#enqueueDeferred();
-    await this.#applying;
-    this.#applyPending = false;
-    this.#throwApplyError();
-  }
-
-  #throwApplyError(): void {
-    if (this.#applyError !== undefined) throw this.#applyError.err;
   }
 
   /** The leading committed entries that are on this disk already, up to a conf change. */
@@ -511,17 +407,6 @@ const LEADER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
 
 function isConfChange(e: Entry): boolean {
   return e.type === EntryType.ConfChange;
-}
-
-/** A Ready whose save failed for lack of space, and what its first attempt already did. */
-interface UnsavedReady {
-  readonly rd: Ready;
-  /** Handled in the strict order (snapshot or conf change). */
-  readonly strict: boolean;
-  /** Its messages were sent before the failed save (a leader's appends). */
-  readonly sentFirst: boolean;
-  /** How many of its committed entries were queued for apply before the save. */
-  readonly appliedEarly: number;
 }
 
 /** A request for a vote (real or pre-vote), the messages a node that may not vote drops. */
