@@ -11,7 +11,6 @@ import { ErrorCode, type RaftMessage, type WriteResponse } from "../gen/tinykv/v
 import { type CommandInit, encodeCommand } from "../kv/command_codec.ts";
 import { type KvScanPage, type KvScanRequest, scanPage } from "../kv/kv_scan.ts";
 import type { KvStateMachine, StoredValue } from "../kv/state_machine.ts";
-import type { Clock, FileSystem, Net } from "../platform/types.ts";
 import { ReadOnlyOption } from "../raft/core/config.ts";
 import { type Entry, EntryType, MessageType, type Snapshot } from "../raft/core/messages.ts";
 import { StateType, type StepError } from "../raft/core/raft.ts";
@@ -19,7 +18,7 @@ import { LogStore } from "../raft/log_store.ts";
 import { RaftNode } from "../raft/node.ts";
 import type { Db } from "../storage/db.ts";
 import { createPrng } from "../util/prng.ts";
-import type { NodeStatus, Role, StatusSource } from "./http/status_app.ts";
+import type { NodeStatus, StatusSource } from "./http/status_app.ts";
 import { type Consistency, type KvService, ServiceError } from "./kv_service.ts";
 import { LeaderForwarder } from "./leader_forwarder.ts";
 import { PeerTransport } from "./peer_transport.ts";
@@ -36,37 +35,10 @@ import { exportSnapshot } from "../kv/kv_snapshot.ts";
 import { type MemberAddressWrite, readMembers } from "../kv/members.ts";
 import { AddressBook, memberWritesOf } from "./address_book.ts";
 import { Membership } from "./membership.ts";
+import { describeNode } from "./node_status.ts";
+import type { NodeServiceOptions } from "./node_service_options.ts";
 
-export interface NodeServiceOptions {
-  readonly id: number;
-  /** Protobuf/Raft address of every initial voter, this node included. */
-  readonly peers: ReadonlyMap<number, string>;
-  readonly fs: FileSystem;
-  readonly dataDir: string;
-  readonly net: Net;
-  readonly clock: Clock;
-  readonly seed: number;
-  readonly readMode?: "linearizable" | "lease";
-  readonly clusterToken?: string;
-  readonly tickMs?: number;
-  readonly electionTicks?: number;
-  readonly heartbeatTicks?: number;
-  /** How long a write or read may wait inside the node. */
-  readonly requestTimeoutMs?: number;
-  /** Compact the Raft log after this many applied entries (default 100,000, or 64 MiB). */
-  readonly compactEntries?: number;
-  /**
-   * Start with no configuration and wait to be added by the cluster's leader
-   * (`member add`), instead of bootstrapping a new cluster from `peers`.
-   */
-  readonly join?: boolean;
-  /** How long one membership step (apply, learner catch-up) may take (default 60 s). */
-  readonly membershipStepTimeoutMs?: number;
-  /** This node lost its state: it does not vote until it has caught up (rebuild.ts). */
-  readonly rebuild?: boolean;
-  /** Where fault and rebuild events are logged (one line each). */
-  readonly log?: (line: string) => void;
-}
+export type { NodeServiceOptions } from "./node_service_options.ts";
 
 /**
  * The data of every Raft snapshot this node records: a marker. The real
@@ -371,36 +343,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   status(): NodeStatus {
-    const raft = this.node.rawNode.raft;
-    const cs = this.node.rawNode.status().confState;
-    const role: Role = raft.state === StateType.Leader
-      ? "leader"
-      : raft.isLearner
-      ? "learner"
-      : raft.state === StateType.Follower
-      ? "follower"
-      : "candidate";
-    const member = (id: number, learner: boolean) => ({
-      id,
-      address: this.addresses.get(id) ?? "",
-      learner,
-      ...(role === "leader" ? { matchIndex: raft.trk.progress.get(id)?.match ?? 0 } : {}),
-    });
-    return {
-      id: this.o.id,
-      role,
-      term: raft.term,
-      leader: raft.lead === 0 ? null : raft.lead,
-      commitIndex: raft.log.committed,
-      appliedIndex: this.kv.appliedIndex,
-      lastIndex: raft.log.lastIndex(),
-      members: [
-        ...cs.voters.map((id) => member(id, false)),
-        ...cs.learners.map((id) => member(id, true)),
-      ],
-      fault: this.faults.current() ?? null,
-      rebuilding: this.node.suppressVotes,
-    };
+    return describeNode(this.o.id, this.node, this.kv.appliedIndex, this.addresses, this.faults);
   }
 
   /** Admin: compacts the Raft log now (after making the engine durable). */
