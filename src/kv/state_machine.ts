@@ -9,12 +9,11 @@
  * APPLY_BATCH_*). An engine write failure leaves memory ahead of the engine,
  * so it is fatal for the node: the error propagates and the node stops.
  */
-import { create, toBinary } from "@bufbuild/protobuf";
-import { ClientResponseSchema, ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { APPLY_BATCH_BYTES_MAX, APPLY_BATCH_OPS_MAX } from "../limits.ts";
 import type { Db } from "../storage/db.ts";
 import { assert } from "../util/assert.ts";
-import { applyCommand, failure, type Outcome } from "./apply.ts";
+import { applyCommand, failure } from "./apply.ts";
 import { decodeCommand } from "./command_codec.ts";
 import {
   APPLIED_KEY,
@@ -28,6 +27,7 @@ import {
   SESSION_PREFIX,
 } from "./keyspace.ts";
 import { type MemberAddressWrite, memberWriteOp } from "./members.ts";
+import { encodeOutcome } from "./outcome_codec.ts";
 import { Sessions } from "./sessions.ts";
 import { WriteSet } from "./write_set.ts";
 
@@ -128,16 +128,18 @@ export class KvStateMachine {
     const command = decodeCommand(data);
     if (!("body" in command)) {
       const code = command.tooLarge ? ErrorCode.TOO_LARGE : ErrorCode.INVALID_ARGUMENT;
-      return encode(failure(code, command.message));
+      return encodeOutcome(failure(code, command.message));
     }
     const clientId = Number(command.clientId), sequence = Number(command.sequence);
-    if (clientId === 0 || sequence === 0) return encode(applyCommand(command, index, ws));
+    if (clientId === 0 || sequence === 0) return encodeOutcome(applyCommand(command, index, ws));
     const seen = this.sessions.lookup(clientId, sequence);
     if (seen.kind === "saved") return seen.outcome;
     if (seen.kind === "forgotten") {
-      return encode(failure(ErrorCode.INVALID_ARGUMENT, `sequence ${sequence} was acknowledged`));
+      return encodeOutcome(
+        failure(ErrorCode.INVALID_ARGUMENT, `sequence ${sequence} was acknowledged`),
+      );
     }
-    const outcome = encode(applyCommand(command, index, ws));
+    const outcome = encodeOutcome(applyCommand(command, index, ws));
     const ackedSequence = Number(command.ackedSequence);
     this.sessions.record({ clientId, sequence, ackedSequence, index }, outcome, ws);
     return outcome;
@@ -148,8 +150,4 @@ export class KvStateMachine {
     const raw = this.db.get(dataKey(key));
     return raw === undefined ? undefined : decodeStored(raw);
   }
-}
-
-function encode(outcome: Outcome): Uint8Array {
-  return toBinary(ClientResponseSchema, create(ClientResponseSchema, outcome));
 }

@@ -4,8 +4,8 @@
  * index has another term, the proposal was overwritten by a new leader and
  * can never commit (Log Matching, Raft §5.3): it definitely did not happen.
  */
-import { fromBinary } from "@bufbuild/protobuf";
-import { ClientResponseSchema, ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { decodeOutcome } from "../kv/outcome_codec.ts";
 import { PROPOSALS_PENDING_MAX } from "../limits.ts";
 import type { Clock, TimerId } from "../platform/types.ts";
 import { DeadlineTimer } from "../util/deadline_timer.ts";
@@ -79,7 +79,7 @@ export class Proposals {
       );
       return;
     }
-    const r = fromBinary(ClientResponseSchema, outcome);
+    const r = decodeOutcome(outcome);
     if (r.error !== undefined) w.reject(new ServiceError(r.error.code, r.error.message));
     else if (r.body.case === "write") w.resolve(r.body.value);
     else w.reject(new ServiceError(ErrorCode.UNAVAILABLE, "unexpected outcome"));
