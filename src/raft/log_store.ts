@@ -15,9 +15,10 @@
  * - The current segment is zero-filled ahead of its records (see
  *   PREALLOCATE_BYTES_DEFAULT), so most fsyncs do not change the file's size;
  *   a roll cuts the zeros off the old segment first.
- * - Recovery replays the segments; a torn tail of the LAST segment (a crash
- *   mid-write, or its preallocated zeros) is truncated to the last valid
- *   record; damage anywhere else is a `CorruptionError`.
+ * - Recovery replays the segments (read by log_segments.ts); a torn tail of
+ *   the LAST segment (a crash mid-write, or its preallocated zeros) is
+ *   truncated to the last valid record; damage anywhere else is a
+ *   `CorruptionError`.
  * - A full disk (`NoSpaceError`, from a write or an fsync) is not fatal: the
  *   current segment is cut back to its last fsynced offset, that cut is
  *   fsynced, and the call fails having changed nothing in memory; the caller
@@ -27,15 +28,15 @@
  */
 import { assert } from "../util/assert.ts";
 import { ByteWriter } from "../util/coding.ts";
-import { ClosedError, CorruptionError, errorMessage, NoSpaceError } from "../util/errors.ts";
-import { readAllRecords, RecordWriter } from "../util/record_format.ts";
+import { ClosedError, errorMessage, NoSpaceError } from "../util/errors.ts";
+import { RecordWriter } from "../util/record_format.ts";
 import type { File, FileSystem } from "../platform/types.ts";
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from "./core/messages.ts";
 import { MemoryStorage } from "./core/storage.ts";
-import { decodeLogRecord, encodeLogRecord, type LogRecord, LogRecordKind } from "./log_codec.ts";
+import { encodeLogRecord, type LogRecord, LogRecordKind } from "./log_codec.ts";
+import { readSegments, type Segment, segmentName } from "./log_segments.ts";
 import { readSnapshotFile, writeSnapshotFile } from "./snapshot_file.ts";
 import { replay } from "./log_replay.ts";
-import { findValidRecordAfter } from "./tail_check.ts";
 
 export interface LogStoreOptions {
   /** Segment size at which a new segment is started. */
@@ -64,18 +65,6 @@ const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
  * end of the log (record type 0 is reserved for them) and cuts them off.
  */
 const PREALLOCATE_BYTES_DEFAULT = 1024 * 1024;
-const SEGMENT_RE = /^log-(\d{16})\.seg$/;
-
-function segmentName(seq: number): string {
-  return `log-${String(seq).padStart(16, "0")}.seg`;
-}
-
-interface Segment {
-  readonly seq: number;
-  /** Highest entry index written to this segment (0 if none). */
-  maxIndex: number;
-}
-
 export class LogStore {
   readonly storage: MemoryStorage;
   readonly #fs: FileSystem;
@@ -126,37 +115,7 @@ export class LogStore {
   /** Opens (creating if needed) the log in `dir` and recovers its state. */
   static async open(fs: FileSystem, dir: string, opts: LogStoreOptions = {}): Promise<LogStore> {
     fs.mkdir(dir);
-    const names = fs.list(dir).filter((n) => SEGMENT_RE.test(n)).sort();
-    const segments: Segment[] = [];
-    const records: LogRecord[] = [];
-    for (const [i, name] of names.entries()) {
-      const path = `${dir}/${name}`;
-      const bytes = fs.readFile(path);
-      const { records: recs, tornTail } = readAllRecords(bytes, path);
-      if (tornTail !== null) {
-        if (i !== names.length - 1) {
-          throw new CorruptionError(path, tornTail.offset, `damaged segment: ${tornTail.reason}`);
-        }
-        if (findValidRecordAfter(bytes, tornTail.offset + 1) !== undefined) {
-          // A crash cuts a file short; it does not leave valid records behind damage.
-          throw new CorruptionError(path, tornTail.offset, `damaged record: ${tornTail.reason}`);
-        }
-        // Only the segment being written at crash time can be torn: cut it back.
-        const f = fs.open(path);
-        f.truncate(tornTail.offset);
-        await f.sync();
-        f.close();
-      }
-      const seg: Segment = { seq: Number(SEGMENT_RE.exec(name)?.[1] ?? 0), maxIndex: 0 };
-      for (const r of recs) {
-        const rec = decodeOrThrow(r.payload, path, r.offset);
-        if (rec.kind === LogRecordKind.Entries && rec.entries.length > 0) {
-          seg.maxIndex = Math.max(seg.maxIndex, rec.entries[rec.entries.length - 1]?.index ?? 0);
-        }
-        records.push(rec);
-      }
-      segments.push(seg);
-    }
+    const { segments, records } = await readSegments(fs, dir);
     const state = replay(records);
     const storage = new MemoryStorage();
     if (state.snapshot.index > 0) {
@@ -428,13 +387,5 @@ function removeQuietly(fs: FileSystem, path: string): void {
     fs.remove(path);
   } catch {
     // A leftover file holds a checkpoint of the latest state or is torn: recovery handles both.
-  }
-}
-
-function decodeOrThrow(payload: Uint8Array, path: string, offset: number): LogRecord {
-  try {
-    return decodeLogRecord(payload);
-  } catch (err) {
-    throw new CorruptionError(path, offset, `bad raft log record: ${errorMessage(err)}`);
   }
 }
