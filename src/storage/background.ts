@@ -9,6 +9,7 @@
  */
 import { COMPACTION_STEP_ENTRIES, DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../limits.ts";
 import type { TimerId } from "../platform/types.ts";
+import { equalBytes } from "../util/bytes.ts";
 import { NoSpaceError } from "../util/errors.ts";
 import { runCompaction } from "./compaction/compactor.ts";
 import { OutputSet } from "./compaction/output_set.ts";
@@ -17,16 +18,33 @@ import type { DbState } from "./db_state.ts";
 import { collectGarbage } from "./gc.ts";
 import { VersionEdit } from "./version/version_edit.ts";
 
-/** Writes the immutable memtable as one level-0 table and logs the edit. */
+/**
+ * Writes the immutable memtable as one level-0 table and logs the edit. An
+ * older version of a key is left out when the newer one is visible to every
+ * snapshot (compaction's first rule, applied early): nothing can read it.
+ * With overwrites that is most of a memtable (100,000 puts on 10,000 keys
+ * flush as 10,000 entries), and every entry not written is work saved in
+ * this flush and in each compaction after it.
+ */
 export async function flushImmutable(s: DbState): Promise<void> {
   const imm = s.imm;
   if (imm === undefined) return;
   const out = new OutputSet(s, Number.MAX_SAFE_INTEGER);
   try {
     const c = imm.cursor();
+    const smallestSnapshot = s.smallestSnapshot();
+    let current: Uint8Array | undefined;
+    let newerSeq = Number.MAX_SAFE_INTEGER;
     let steps = 0;
     for (c.seekToFirst(); c.valid(); c.next()) {
-      await out.add(c.key(), c.seq(), c.kind(), c.value(), false);
+      const key = c.key(), seq = c.seq();
+      if (current === undefined || !equalBytes(key, current)) {
+        current = key;
+        newerSeq = Number.MAX_SAFE_INTEGER;
+      }
+      // Versions of a key come newest first: this one is shadowed if a newer one is visible to all.
+      if (newerSeq > smallestSnapshot) await out.add(key, seq, c.kind(), c.value(), false);
+      newerSeq = seq;
       if (++steps % COMPACTION_STEP_ENTRIES === 0) await s.yieldNow();
       if (s.closed && s.options.wal) return; // the WAL still holds it
     }

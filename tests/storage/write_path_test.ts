@@ -214,3 +214,35 @@ test("a flush() behind a running flush waits outside the write queue: writes go 
   assert.equal(str(db.get("b-2")), value);
   await db.close();
 });
+
+test("a flush leaves out versions every snapshot has moved past, and keeps what one still sees", async () => {
+  const value = (i: number) => `v${i}-${"x".repeat(100)}`;
+  async function flushVersions(keepSnapshot: boolean) {
+    const w = world(13);
+    const db = await openSim(w, { wal: false, memtableBytes: 1024 * 1024 });
+    await db.put("k", value(0));
+    await db.put("gone", "soon");
+    const snap = keepSnapshot ? db.snapshot() : undefined;
+    for (let i = 1; i <= 200; i++) await db.put("k", value(i));
+    await db.delete("gone"); // the tombstone stays: an older value may sit in a deeper level
+    await db.flush();
+    const bytes = db.stats().levels[0].bytes;
+    assert.equal(str(db.get("k")), value(200));
+    assert.equal(db.get("gone"), undefined);
+    if (snap !== undefined) {
+      assert.equal(str(snap.get("k")), value(0), "the snapshot still reads its version");
+      assert.equal(str(snap.get("gone")), "soon");
+      snap.release();
+    }
+    await db.close();
+    const reopened = await openSim(w, { wal: false });
+    assert.equal(str(reopened.get("k")), value(200));
+    assert.equal(reopened.get("gone"), undefined);
+    await reopened.close();
+    return bytes;
+  }
+  const without = await flushVersions(false);
+  const withSnapshot = await flushVersions(true);
+  assert.ok(withSnapshot > 200 * 100, `all 201 versions kept under a snapshot: ${withSnapshot} B`);
+  assert.ok(without < withSnapshot / 10, `one version flushed: ${without} vs ${withSnapshot} B`);
+});
