@@ -160,18 +160,28 @@ test("with a clock, background steps yield on timers and still finish (sim clock
   await drive(db.close());
 });
 
-test("an explicit flush() lets other tasks run between its steps", async () => {
-  // Real clock (the 4 ms step budget is wall time), simulated disk. The Raft
-  // log's compaction calls flush() in the background; before, a waiting
-  // flush() made every step skip its yield and the whole memtable flush held
-  // the event loop (200-400 ms in the server).
-  const db = await openSim(world(11), {
+const VALUE_100 = "v".repeat(100);
+
+/**
+ * An engine on the real clock (the 4 ms step budget is wall time) and a
+ * simulated disk, its one big memtable holding `count` keys `prefix000000`...
+ */
+async function openFilled(seed: number, prefix: string, count: number) {
+  const db = await openSim(world(seed), {
     wal: false,
     memtableBytes: 64 * 1024 * 1024,
     clock: getPlatform().clock,
   });
-  const value = "v".repeat(100);
-  for (let i = 0; i < 30_000; i++) await db.put(`key-${String(i).padStart(6, "0")}`, value);
+  for (let i = 0; i < count; i++) await db.put(`${prefix}${String(i).padStart(6, "0")}`, VALUE_100);
+  return db;
+}
+
+test("an explicit flush() lets other tasks run between its steps", async () => {
+  // The Raft log's compaction calls flush() in the background; before, a waiting
+  // flush() made every step skip its yield and the whole memtable flush held
+  // the event loop (200-400 ms in the server).
+  const db = await openFilled(11, "key-", 30_000);
+  const value = VALUE_100;
   let ticks = 0;
   let flushing = true;
   const tick = () => {
@@ -192,13 +202,8 @@ test("a flush() behind a running flush waits outside the write queue: writes go 
   // The Raft log's compaction calls flush() while the previous memtable may
   // still be flushing. Its rotation used to wait for that inside the write
   // queue, and every write queued behind waited out the whole flush.
-  const db = await openSim(world(12), {
-    wal: false,
-    memtableBytes: 64 * 1024 * 1024,
-    clock: getPlatform().clock,
-  });
-  const value = "v".repeat(100);
-  for (let i = 0; i < 20_000; i++) await db.put(`a-${String(i).padStart(6, "0")}`, value);
+  const db = await openFilled(12, "a-", 20_000);
+  const value = VALUE_100;
   const events: string[] = [];
   const first = db.flush().then(() => events.push("first flush"));
   for (let i = 0; i < 100 && !db.stats().immutableMemtable; i++) {
