@@ -33,6 +33,30 @@ echo "== bun test"
 bun test --timeout 120000 tests/ 2>&1 | tee "$log_dir/bun.log"
 bun_rc=${PIPESTATUS[0]}
 
+# CI keeps only the tail of this output: repeat, bounded, what the failing
+# tests printed (deno's ERRORS section and what bun printed inline before
+# each "(fail)"), so the reason for a failure is in that tail.
+if grep -q "^ ERRORS $" "$log_dir/deno.log"; then
+  echo "== deno failures, repeated"
+  sed -n '/^ ERRORS $/,/^ FAILURES $/p' "$log_dir/deno.log" | head -80
+fi
+if grep -q "^(fail) " "$log_dir/bun.log"; then
+  echo "== bun failures, repeated"
+  awk '/^[0-9]+ tests? failed:$/ { exit }
+       /^\(pass\) |^\(skip\) |^tests\/.*:$/ { n = 0; next }
+       { buf[n++] = $0 }
+       /^\(fail\) / {
+         if (shown++ < 2) {
+           for (i = 0; i < n; i++) {
+             if (i < 50 || i >= n - 30) print buf[i]
+             else if (i == 50) print "  ... (" n - 80 " lines left out) ..."
+           }
+         }
+         n = 0
+       }' \
+    "$log_dir/bun.log"
+fi
+
 deno_counts=$(sed -nE 's/^(ok|FAILED) \| ([0-9]+) passed.* \| ([0-9]+) failed.*/\2 \3/p' "$log_dir/deno.log" | tail -1)
 bun_pass=$(sed -nE 's/^ *([0-9]+) pass$/\1/p' "$log_dir/bun.log" | tail -1)
 bun_fail=$(sed -nE 's/^ *([0-9]+) fail$/\1/p' "$log_dir/bun.log" | tail -1)
