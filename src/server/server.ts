@@ -36,7 +36,7 @@ export interface ServerConfig {
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
-  /** Compact the Raft log after this many applied entries (default 10,000). */
+  /** Compact the Raft log after this many applied entries (default 100,000, or 64 MiB). */
   readonly compactEntries?: number;
   /** Join an existing cluster (wait for `member add`) instead of bootstrapping one. */
   readonly join?: boolean;
