@@ -12,11 +12,12 @@ import type { KvScanPage } from "../kv/kv_scan.ts";
 import type { StoredValue } from "../kv/state_machine.ts";
 import type { Platform } from "../platform/types.ts";
 import type { CorruptionError } from "../util/errors.ts";
-import { createStatusApp, type NodeStatus } from "./http/status_app.ts";
+import { createStatusApp } from "./http/status_app.ts";
+import type { NodeStatus } from "./node/status_types.ts";
 import type { KvService } from "./kv_service.ts";
-import { MetricsRegistry } from "./metrics.ts";
-import { corruptionFault, faultRefusal } from "./node_fault.ts";
-import { startPorts } from "./node_ports.ts";
+import { MetricsRegistry } from "./metrics/registry.ts";
+import { corruptionFault, faultRefusal } from "./node/faults.ts";
+import { startPorts } from "./ports.ts";
 import type { ServerConfig } from "./server.ts";
 
 export interface FaultyServer {

@@ -8,7 +8,7 @@ import type { ErrorCode, WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../kv/command_codec.ts";
 import type { KvScanPage, KvScanRequest } from "../kv/kv_scan.ts";
 import type { StoredValue } from "../kv/state_machine.ts";
-import type { NodeStatus } from "./http/status_app.ts";
+import type { NodeStatus } from "./node/status_types.ts";
 
 export type Consistency = "linearizable" | "lease" | "serializable";
 

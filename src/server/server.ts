@@ -6,12 +6,12 @@
 import type { Platform } from "../platform/types.ts";
 import { ClusterView } from "./http/cluster_view.ts";
 import { createStatusApp } from "./http/status_app.ts";
-import { checkIdentity, clusterIdOf } from "./identity.ts";
-import { meteredService } from "./metered_service.ts";
-import { createNodeMetrics } from "./node_metrics.ts";
-import { type NodePorts, startPorts } from "./node_ports.ts";
-import { NodeService } from "./node_service.ts";
-import { startsRebuild } from "./rebuild.ts";
+import { checkIdentity, clusterIdOf } from "./node/identity.ts";
+import { meteredService } from "./metrics/metered_service.ts";
+import { createNodeMetrics } from "./metrics/node_metrics.ts";
+import { type NodePorts, startPorts } from "./ports.ts";
+import { NodeService } from "./node/node_service.ts";
+import { startsRebuild } from "./node/rebuild.ts";
 
 /**
  * The binary's Raft timing: a 20 ms tick, heartbeats every 100 ms, an election

@@ -12,7 +12,7 @@ import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { startFaultyServer } from "../../src/server/faulty_server.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
-import type { NodeService } from "../../src/server/node_service.ts";
+import type { NodeService } from "../../src/server/node/node_service.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { readAllRecords } from "../../src/util/record_format.ts";
 import { CorruptionError } from "../../src/util/errors.ts";

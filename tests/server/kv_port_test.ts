@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KvPort } from "../../src/server/kv_port.ts";
+import { KvPort } from "../../src/server/proto/kv_port.ts";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { TinyKvError } from "../../src/client/errors.ts";
 import { getPlatform } from "../../src/platform/detect.ts";

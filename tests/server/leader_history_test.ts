@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SimClock } from "../../src/platform/sim/sim_clock.ts";
-import { LeaderHistory } from "../../src/server/leader_history.ts";
+import { LeaderHistory } from "../../src/server/node/leader_history.ts";
 import { LEADER_HISTORY_MAX } from "../../src/limits.ts";
 
 test("LeaderHistory records each new (leader, term) once, losses once, and keeps the last N", () => {

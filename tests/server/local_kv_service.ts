@@ -8,7 +8,7 @@ import { ClientResponseSchema, type WriteResponse } from "../../src/gen/tinykv/v
 import { type CommandInit, encodeCommand } from "../../src/kv/command_codec.ts";
 import { type KvScanPage, type KvScanRequest, scanPage } from "../../src/kv/kv_scan.ts";
 import { KvStateMachine, type StoredValue } from "../../src/kv/state_machine.ts";
-import type { NodeStatus } from "../../src/server/http/status_app.ts";
+import type { NodeStatus } from "../../src/server/node/status_types.ts";
 import { type KvService, ServiceError } from "../../src/server/kv_service.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
 import { Db } from "../../src/storage/db.ts";

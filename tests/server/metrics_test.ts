@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { exponentialBuckets, MetricsRegistry } from "../../src/server/metrics.ts";
+import { exponentialBuckets, MetricsRegistry } from "../../src/server/metrics/registry.ts";
 
 test("MetricsRegistry renders counters, gauges and histograms in Prometheus text format", () => {
   const r = new MetricsRegistry();

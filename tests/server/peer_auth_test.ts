@@ -8,8 +8,8 @@ import { create } from "@bufbuild/protobuf";
 import { type RaftMessage, RaftMessageSchema } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { MessageType } from "../../src/raft/core/messages.ts";
-import { KvPort } from "../../src/server/kv_port.ts";
-import { PeerTransport } from "../../src/server/peer_transport.ts";
+import { KvPort } from "../../src/server/proto/kv_port.ts";
+import { PeerTransport } from "../../src/server/peer/peer_transport.ts";
 import { encodeWireFrame } from "../../src/wire/frame_codec.ts";
 import { LocalKvService } from "./local_kv_service.ts";
 

@@ -4,7 +4,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { ClientResponseSchema, ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
-import { Proposals } from "../../src/server/proposals.ts";
+import { Proposals } from "../../src/server/node/proposals.ts";
 
 const outcome = (index: bigint) =>
   toBinary(

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
-import { ReadBarrier } from "../../src/server/read_barrier.ts";
+import { ReadBarrier } from "../../src/server/node/read_barrier.ts";
 
 function setup() {
   const clock = new SimClock();

@@ -12,8 +12,8 @@ import {
   summarize,
 } from "../../client/cluster_status.ts";
 import type { Clock, Net } from "../../platform/types.ts";
-import type { LeaderChange } from "../leader_history.ts";
-import type { NodeStatus } from "./status_app.ts";
+import type { LeaderChange } from "../node/leader_history.ts";
+import type { NodeStatus } from "../node/status_types.ts";
 
 export interface ClusterViewSource {
   status(): NodeStatus;

@@ -12,36 +12,9 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { MetricsRegistry } from "../metrics.ts";
+import type { MetricsRegistry } from "../metrics/registry.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
-
-export type Role = "leader" | "follower" | "candidate" | "learner";
-
-export interface MemberStatus {
-  readonly id: number;
-  readonly address: string;
-  readonly learner: boolean;
-  /** Leader only: highest log index known replicated on this member. */
-  readonly matchIndex?: number;
-}
-
-export interface NodeStatus {
-  readonly id: number;
-  readonly role: Role;
-  readonly term: number;
-  readonly leader: number | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly members: readonly MemberStatus[];
-  readonly [extra: string]: unknown;
-}
-
-/** Read-only view of a node for the status routes. */
-export interface StatusSource {
-  status(): NodeStatus;
-  /** True when the node knows a leader and has applied everything it knows committed. */
-  healthy(): boolean;
-}
+import type { StatusSource } from "../node/status_types.ts";
 
 /**
  * Admin operations; each resolves to a JSON-able result or throws an Error

@@ -1,11 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  type AdminApi,
-  createStatusApp,
-  type NodeStatus,
-} from "../../../src/server/http/status_app.ts";
-import { MetricsRegistry } from "../../../src/server/metrics.ts";
+import { type AdminApi, createStatusApp } from "../../../src/server/http/status_app.ts";
+import type { NodeStatus } from "../../../src/server/node/status_types.ts";
+import { MetricsRegistry } from "../../../src/server/metrics/registry.ts";
 
 const status: NodeStatus = {
   id: 2,

@@ -4,12 +4,12 @@
  * index has another term, the proposal was overwritten by a new leader and
  * can never commit (Log Matching, Raft §5.3): it definitely did not happen.
  */
-import { ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { decodeOutcome } from "../kv/outcome_codec.ts";
-import { PROPOSALS_PENDING_MAX } from "../limits.ts";
-import type { Clock, TimerId } from "../platform/types.ts";
-import { DeadlineTimer } from "../util/deadline_timer.ts";
-import { ServiceError } from "./kv_service.ts";
+import { ErrorCode, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { decodeOutcome } from "../../kv/outcome_codec.ts";
+import { PROPOSALS_PENDING_MAX } from "../../limits.ts";
+import type { Clock, TimerId } from "../../platform/types.ts";
+import { DeadlineTimer } from "../../util/deadline_timer.ts";
+import { ServiceError } from "../kv_service.ts";
 
 interface Waiter {
   readonly term: number;

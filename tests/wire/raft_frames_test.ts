@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type AppMsg, MessageType, type PropMsg } from "../../src/raft/core/messages.ts";
-import { raftFrameParts } from "../../src/server/raft_frames.ts";
-import { messageFrames } from "../../src/server/peer_transport.ts";
-import { raftMessageFromWire, raftMessageToWire } from "../../src/server/raft_codec.ts";
+import { raftFrameParts } from "../../src/wire/raft_frames.ts";
+import { messageFrames } from "../../src/server/peer/peer_transport.ts";
+import { raftMessageFromWire, raftMessageToWire } from "../../src/wire/raft_codec.ts";
 import { decodeWireFrame, encodeWireFrame } from "../../src/wire/frame_codec.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { createPrng } from "../../src/util/prng.ts";

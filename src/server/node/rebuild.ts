@@ -9,9 +9,9 @@
  *
  * A marker file makes this survive a restart in the middle of catching up.
  */
-import type { Clock, FileSystem } from "../platform/types.ts";
-import type { RaftNode } from "../raft/node.ts";
-import { utf8 } from "../util/bytes.ts";
+import type { Clock, FileSystem } from "../../platform/types.ts";
+import type { RaftNode } from "../../raft/node.ts";
+import { utf8 } from "../../util/bytes.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
 
 export const REBUILD_MARKER = "REBUILDING";

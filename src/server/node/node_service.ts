@@ -7,38 +7,38 @@
  * node (lease-based when the node runs with `readMode: "lease"`), or
  * serializable from local state.
  */
-import { ErrorCode, type RaftMessage, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { type CommandInit, encodeCommand } from "../kv/command_codec.ts";
-import { type KvScanPage, type KvScanRequest, scanPage } from "../kv/kv_scan.ts";
-import type { KvStateMachine, StoredValue } from "../kv/state_machine.ts";
-import { ReadOnlyOption } from "../raft/core/config.ts";
-import { type Entry, EntryType, MessageType, type Snapshot } from "../raft/core/messages.ts";
-import { StateType, type StepError } from "../raft/core/raft.ts";
-import { LogStore } from "../raft/log_store.ts";
-import { RaftNode } from "../raft/node.ts";
-import type { Db } from "../storage/db.ts";
-import { createPrng } from "../util/prng.ts";
-import type { NodeStatus, StatusSource } from "./http/status_app.ts";
-import { type Consistency, type KvService, ServiceError } from "./kv_service.ts";
+import { ErrorCode, type RaftMessage, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { type CommandInit, encodeCommand } from "../../kv/command_codec.ts";
+import { type KvScanPage, type KvScanRequest, scanPage } from "../../kv/kv_scan.ts";
+import type { KvStateMachine, StoredValue } from "../../kv/state_machine.ts";
+import { ReadOnlyOption } from "../../raft/core/config.ts";
+import { type Entry, EntryType, MessageType, type Snapshot } from "../../raft/core/messages.ts";
+import { StateType, type StepError } from "../../raft/core/raft.ts";
+import { LogStore } from "../../raft/log_store.ts";
+import { RaftNode } from "../../raft/node.ts";
+import type { Db } from "../../storage/db.ts";
+import { createPrng } from "../../util/prng.ts";
+import type { NodeStatus, StatusSource } from "./status_types.ts";
+import { type Consistency, type KvService, ServiceError } from "../kv_service.ts";
 import { LeaderForwarder } from "./leader_forwarder.ts";
-import { PeerTransport } from "./peer_transport.ts";
+import { PeerTransport } from "../peer/peer_transport.ts";
 import { Proposals } from "./proposals.ts";
-import { raftMessageFromWire } from "./raft_codec.ts";
+import { raftMessageFromWire } from "../../wire/raft_codec.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { EngineHolder } from "./engine_holder.ts";
 import { LeaderHistory } from "./leader_history.ts";
-import { FaultMonitor } from "./node_fault.ts";
+import { FaultMonitor } from "./faults.ts";
 import { catchUpBeforeVoting } from "./rebuild.ts";
-import { payloadBytes, transferAllowanceMs } from "../wire/transfer_time.ts";
-import { exportSnapshot } from "../kv/kv_snapshot.ts";
-import { type MemberAddressWrite, readMembers } from "../kv/members.ts";
-import { AddressBook, memberWritesOf } from "./address_book.ts";
-import { Membership } from "./membership.ts";
-import { describeNode } from "./node_status.ts";
-import type { NodeServiceOptions } from "./node_service_options.ts";
+import { payloadBytes, transferAllowanceMs } from "../../wire/transfer_time.ts";
+import { exportSnapshot } from "../../kv/kv_snapshot.ts";
+import { type MemberAddressWrite, readMembers } from "../../kv/members.ts";
+import { AddressBook, memberWritesOf } from "../membership/address_book.ts";
+import { Membership } from "../membership/membership.ts";
+import { describeNode } from "./status.ts";
+import type { NodeServiceOptions } from "./options.ts";
 
-export type { NodeServiceOptions } from "./node_service_options.ts";
+export type { NodeServiceOptions } from "./options.ts";
 
 /**
  * The data of every Raft snapshot this node records: a marker. The real

@@ -3,11 +3,11 @@
  * snapshot). They carry the admin token when the node has one; the service
  * answers NOT_LEADER on a follower, which the client library follows.
  */
-import type { ClientRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { u64ToNumber } from "../util/ids.ts";
-import type { NodeStatus } from "./http/status_app.ts";
-import { ServiceError } from "./kv_service.ts";
+import type { ClientRequest } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { u64ToNumber } from "../../util/ids.ts";
+import type { NodeStatus } from "../node/status_types.ts";
+import { ServiceError } from "../kv_service.ts";
 
 /** What a node offers to admins (NodeService implements it). */
 export interface AdminService {

@@ -5,8 +5,8 @@
  */
 import type { FetchHandler, Platform } from "../platform/types.ts";
 import { splitHostPort } from "../util/host_port.ts";
-import type { AdminAccess } from "./admin_handler.ts";
-import { KvPort, type PeerSink } from "./kv_port.ts";
+import type { AdminAccess } from "./proto/admin_handler.ts";
+import { KvPort, type PeerSink } from "./proto/kv_port.ts";
 import type { Consistency, KvService } from "./kv_service.ts";
 import { RespServer } from "./resp/resp_server.ts";
 import type { ServerConfig } from "./server.ts";

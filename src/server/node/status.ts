@@ -1,9 +1,9 @@
 /** A node's `/status` answer (DESIGN §3), built from its Raft state. */
-import { StateType } from "../raft/core/raft.ts";
-import type { RaftNode } from "../raft/node.ts";
-import type { AddressBook } from "./address_book.ts";
-import type { NodeStatus, Role } from "./http/status_app.ts";
-import type { FaultMonitor } from "./node_fault.ts";
+import { StateType } from "../../raft/core/raft.ts";
+import type { RaftNode } from "../../raft/node.ts";
+import type { AddressBook } from "../membership/address_book.ts";
+import type { NodeStatus, Role } from "./status_types.ts";
+import type { FaultMonitor } from "./faults.ts";
 
 export function describeNode(
   id: number,

@@ -15,22 +15,22 @@ import {
   ErrorCode,
   type Hello,
   type RaftMessage,
-} from "../gen/tinykv/v1/tinykv_pb.ts";
-import { CONN_WRITE_QUEUE_BYTES_MAX, CONNECTIONS_MAX, FRAME_BYTES_MAX } from "../limits.ts";
-import type { Conn, Listener, Net } from "../platform/types.ts";
-import { DecodeError } from "../util/coding.ts";
-import { errorMessage } from "../util/errors.ts";
-import { FrameDecoder, FrameTooLargeError } from "../util/frame.ts";
-import { u64ToNumber } from "../util/ids.ts";
+} from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { CONN_WRITE_QUEUE_BYTES_MAX, CONNECTIONS_MAX, FRAME_BYTES_MAX } from "../../limits.ts";
+import type { Conn, Listener, Net } from "../../platform/types.ts";
+import { DecodeError } from "../../util/coding.ts";
+import { errorMessage } from "../../util/errors.ts";
+import { FrameDecoder, FrameTooLargeError } from "../../util/frame.ts";
+import { u64ToNumber } from "../../util/ids.ts";
 import {
   decodeWireFrame,
   encodeWireFrame,
   encodeWireFrameParts,
   WireError,
   writeParts,
-} from "../wire/frame_codec.ts";
-import { encodeGetResponseFrame } from "../wire/get_response_frame.ts";
-import type { Consistency, KvService } from "./kv_service.ts";
+} from "../../wire/frame_codec.ts";
+import { encodeGetResponseFrame } from "../../wire/get_response_frame.ts";
+import type { Consistency, KvService } from "../kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
 import type { AdminAccess } from "./admin_handler.ts";
 

@@ -4,7 +4,7 @@
  * label names. Metric and label names are validated when registered; label
  * values are escaped when rendered.
  */
-import { assert } from "../util/assert.ts";
+import { assert } from "../../util/assert.ts";
 
 type Labels = Readonly<Record<string, string>>;
 

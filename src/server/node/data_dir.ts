@@ -1,5 +1,5 @@
 /** Directory helpers for the node's data directory (on the platform FileSystem). */
-import type { FileSystem } from "../platform/types.ts";
+import type { FileSystem } from "../../platform/types.ts";
 
 /** Removes a directory and everything under it; no error if it does not exist. */
 export function removeTree(fs: FileSystem, path: string): void {

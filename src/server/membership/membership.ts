@@ -16,19 +16,19 @@
  * the same address, or resuming a half-done add), so a client may retry one
  * whose outcome it did not learn.
  */
-import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
-import type { Clock } from "../platform/types.ts";
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { Clock } from "../../platform/types.ts";
 import {
   type ConfChange,
   ConfChangeTransition,
   ConfChangeType,
-} from "../raft/core/confchange/conf_change.ts";
-import type { ConfState } from "../raft/core/messages.ts";
-import { StateType } from "../raft/core/raft.ts";
-import type { RaftNode } from "../raft/node.ts";
-import { utf8 } from "../util/bytes.ts";
-import { splitHostPort } from "../util/host_port.ts";
-import { ServiceError } from "./kv_service.ts";
+} from "../../raft/core/confchange/conf_change.ts";
+import type { ConfState } from "../../raft/core/messages.ts";
+import { StateType } from "../../raft/core/raft.ts";
+import type { RaftNode } from "../../raft/node.ts";
+import { utf8 } from "../../util/bytes.ts";
+import { splitHostPort } from "../../util/host_port.ts";
+import { ServiceError } from "../kv_service.ts";
 
 export interface MembershipOptions {
   readonly selfId: number;

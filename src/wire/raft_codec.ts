@@ -21,7 +21,7 @@ import {
 } from "../raft/core/messages.ts";
 import { assertNever } from "../util/assert.ts";
 import { u64ToNumber } from "../util/ids.ts";
-import { WireError } from "../wire/frame_codec.ts";
+import { WireError } from "./frame_codec.ts";
 
 type Init = MessageInitShape<typeof RaftMessageSchema>;
 const big = (n: number) => BigInt(n);

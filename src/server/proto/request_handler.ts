@@ -10,14 +10,14 @@ import {
   type ClientResponseSchema,
   ErrorCode,
   ReadConsistency,
-} from "../gen/tinykv/v1/tinykv_pb.ts";
-import { type CommandInit, validateCommand } from "../kv/command_codec.ts";
-import { validateScan } from "../kv/kv_scan.ts";
+} from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { type CommandInit, validateCommand } from "../../kv/command_codec.ts";
+import { validateScan } from "../../kv/kv_scan.ts";
 import { create } from "@bufbuild/protobuf";
-import { CommandSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { DecodeError } from "../util/coding.ts";
-import { u64ToNumber } from "../util/ids.ts";
-import { type Consistency, type KvService, ServiceError } from "./kv_service.ts";
+import { CommandSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { DecodeError } from "../../util/coding.ts";
+import { u64ToNumber } from "../../util/ids.ts";
+import { type Consistency, type KvService, ServiceError } from "../kv_service.ts";
 import { type AdminAccess, handleAdmin, isAdminBody } from "./admin_handler.ts";
 
 export type ResponseInit = MessageInitShape<typeof ClientResponseSchema>;

@@ -4,9 +4,9 @@
  * reads costs one heartbeat round, not one each. A read is served once the
  * local state machine has applied the round's index.
  */
-import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
-import type { Clock, TimerId } from "../platform/types.ts";
-import { ServiceError } from "./kv_service.ts";
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { Clock, TimerId } from "../../platform/types.ts";
+import { ServiceError } from "../kv_service.ts";
 
 interface Round {
   readonly waiters: (() => void)[];

@@ -6,13 +6,13 @@
  * then hands the Snap message to Raft (DESIGN §2: the state machine is at or
  * past the snapshot index before Raft records the snapshot).
  */
-import type { RaftMessage } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { SnapshotImporter } from "../kv/kv_snapshot.ts";
-import { SNAPSHOT_BYTES_MAX } from "../limits.ts";
-import type { Clock, FileSystem } from "../platform/types.ts";
-import { Db } from "../storage/db.ts";
-import { u64ToNumber } from "../util/ids.ts";
-import { WireError } from "../wire/frame_codec.ts";
+import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { SnapshotImporter } from "../../kv/kv_snapshot.ts";
+import { SNAPSHOT_BYTES_MAX } from "../../limits.ts";
+import type { Clock, FileSystem } from "../../platform/types.ts";
+import { Db } from "../../storage/db.ts";
+import { u64ToNumber } from "../../util/ids.ts";
+import { WireError } from "../../wire/frame_codec.ts";
 import { removeTree } from "./data_dir.ts";
 
 interface Incoming {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { RaftMessageSchema } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { EntryType, type Message, MessageType } from "../../src/raft/core/messages.ts";
-import { raftMessageFromWire, raftMessageToWire } from "../../src/server/raft_codec.ts";
+import { raftMessageFromWire, raftMessageToWire } from "../../src/wire/raft_codec.ts";
 import { WireError } from "../../src/wire/frame_codec.ts";
 
 const e = (index: number) => ({

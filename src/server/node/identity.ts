@@ -6,9 +6,9 @@
  *
  *   IDENTITY := "tinykv-identity v1\n" "cluster " hex "\n" "node " id "\n"
  */
-import type { FileSystem } from "../platform/types.ts";
-import { crc32c } from "../util/crc32c.ts";
-import { fromUtf8, utf8 } from "../util/bytes.ts";
+import type { FileSystem } from "../../platform/types.ts";
+import { crc32c } from "../../util/crc32c.ts";
+import { fromUtf8, utf8 } from "../../util/bytes.ts";
 
 export class IdentityError extends Error {
   override name = "IdentityError";

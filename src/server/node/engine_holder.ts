@@ -7,19 +7,19 @@
  *   kv-incoming/  a snapshot being received (snapshot_receiver.ts)
  *   kv-old/       the engine being replaced (only during a swap)
  */
-import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { KvStateMachine } from "../kv/state_machine.ts";
-import type { Clock, FileSystem } from "../platform/types.ts";
-import { Db } from "../storage/db.ts";
-import { ClosedError, CorruptionError } from "../util/errors.ts";
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { KvStateMachine } from "../../kv/state_machine.ts";
+import type { Clock, FileSystem } from "../../platform/types.ts";
+import { Db } from "../../storage/db.ts";
+import { ClosedError, CorruptionError } from "../../util/errors.ts";
 import { removeTree } from "./data_dir.ts";
-import { ServiceError } from "./kv_service.ts";
+import { ServiceError } from "../kv_service.ts";
 
 export class EngineHolder {
   #lock: Promise<unknown> = Promise.resolve();
   /** Snapshots swapped in (for metrics and tests). */
   installed = 0;
-  /** Corruption a read ran into; the node refuses to serve from then on (node_fault.ts). */
+  /** Corruption a read ran into; the node refuses to serve from then on (faults.ts). */
   corruption: CorruptionError | undefined;
 
   private constructor(

@@ -4,9 +4,9 @@
  * read from live state and running totals at scrape time; nothing is on a
  * request's hot path. Every metric is listed in docs/operations.md.
  */
-import { VERSION } from "../version.ts";
-import { MetricsRegistry } from "./metrics.ts";
-import type { NodeService } from "./node_service.ts";
+import { VERSION } from "../../version.ts";
+import { MetricsRegistry } from "./registry.ts";
+import type { NodeService } from "../node/node_service.ts";
 
 export interface MetricSources {
   /** Read at each scrape: its engine can be replaced by a snapshot. */

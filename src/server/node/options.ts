@@ -1,5 +1,5 @@
 /** How a TinyKV node (node_service.ts) is configured. */
-import type { Clock, FileSystem, Net } from "../platform/types.ts";
+import type { Clock, FileSystem, Net } from "../../platform/types.ts";
 
 export interface NodeServiceOptions {
   readonly id: number;

@@ -4,8 +4,8 @@
  * are on the node's monotonic clock: readers get `nowMs` alongside and show
  * ages, so no wall clock is needed on the server.
  */
-import { LEADER_HISTORY_MAX } from "../limits.ts";
-import type { Clock } from "../platform/types.ts";
+import { LEADER_HISTORY_MAX } from "../../limits.ts";
+import type { Clock } from "../../platform/types.ts";
 
 export interface LeaderChange {
   /** Monotonic clock time (ms) when this node learned of the change. */

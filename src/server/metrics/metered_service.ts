@@ -2,10 +2,10 @@
  * Wraps a KvService to count requests by operation and result and to record
  * their latency, for /metrics. Both client ports go through it.
  */
-import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
-import type { Clock } from "../platform/types.ts";
-import { type Consistency, type KvService, ServiceError } from "./kv_service.ts";
-import { exponentialBuckets, type MetricsRegistry } from "./metrics.ts";
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { Clock } from "../../platform/types.ts";
+import { type Consistency, type KvService, ServiceError } from "../kv_service.ts";
+import { exponentialBuckets, type MetricsRegistry } from "./registry.ts";
 
 export function meteredService(
   inner: KvService,

@@ -12,12 +12,12 @@
  *
  * Each change is logged once, naming the file and offset for corruption.
  */
-import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
-import type { Clock, TimerId } from "../platform/types.ts";
-import type { RaftNode } from "../raft/node.ts";
-import { type CorruptionError, errorMessage, findCorruption } from "../util/errors.ts";
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { Clock, TimerId } from "../../platform/types.ts";
+import type { RaftNode } from "../../raft/node.ts";
+import { type CorruptionError, errorMessage, findCorruption } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
-import { ServiceError } from "./kv_service.ts";
+import { ServiceError } from "../kv_service.ts";
 
 export type FaultKind = "disk-full" | "corruption" | "stopped";
 

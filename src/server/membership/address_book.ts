@@ -5,10 +5,10 @@
  * initial members; per-node, so a test harness can route each link through
  * its own proxy), then addresses peers announced in Hello.
  */
-import type { MemberAddressWrite } from "../kv/members.ts";
-import { ConfChangeType, decodeConfChange } from "../raft/core/confchange/conf_change.ts";
-import { fromUtf8 } from "../util/bytes.ts";
-import { splitHostPort } from "../util/host_port.ts";
+import type { MemberAddressWrite } from "../../kv/members.ts";
+import { ConfChangeType, decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
+import { fromUtf8 } from "../../util/bytes.ts";
+import { splitHostPort } from "../../util/host_port.ts";
 
 export class AddressBook {
   readonly #replicated = new Map<number, string>();

@@ -5,12 +5,12 @@
  * holds across the hop. A leader that turns out not to lead answers
  * NOT_LEADER, which becomes UNAVAILABLE here: not applied, retry.
  */
-import { ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { ClientConnection, type RequestBody } from "../client/connection.ts";
-import { TinyKvError } from "../client/errors.ts";
-import type { CommandInit } from "../kv/command_codec.ts";
-import type { Clock, Net } from "../platform/types.ts";
-import { ServiceError } from "./kv_service.ts";
+import { ErrorCode, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { ClientConnection, type RequestBody } from "../../client/connection.ts";
+import { TinyKvError } from "../../client/errors.ts";
+import type { CommandInit } from "../../kv/command_codec.ts";
+import type { Clock, Net } from "../../platform/types.ts";
+import { ServiceError } from "../kv_service.ts";
 
 export class LeaderForwarder {
   #conn: Promise<ClientConnection> | undefined;

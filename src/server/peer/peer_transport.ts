@@ -5,17 +5,17 @@
  * bounded queue: when it is full, messages are dropped and the peer reported
  * unreachable — Raft retransmits what matters. Snapshots go out in chunks.
  */
-import { entryDataBytes, raftFrameParts, ZERO_COPY_ENTRY_BYTES } from "./raft_frames.ts";
+import { entryDataBytes, raftFrameParts, ZERO_COPY_ENTRY_BYTES } from "../../wire/raft_frames.ts";
 import { create } from "@bufbuild/protobuf";
-import { type RaftMessage, RaftMessageSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MSGS_MAX, SNAPSHOT_CHUNK_BYTES } from "../limits.ts";
-import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
-import { type Message, MessageType } from "../raft/core/messages.ts";
-import type { Transport } from "../raft/transport.ts";
-import { concatBytes } from "../util/bytes.ts";
-import { splitHostPort } from "../util/host_port.ts";
-import { encodeWireFrame } from "../wire/frame_codec.ts";
-import { raftMessageToWire } from "./raft_codec.ts";
+import { type RaftMessage, RaftMessageSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MSGS_MAX, SNAPSHOT_CHUNK_BYTES } from "../../limits.ts";
+import type { Clock, Conn, Net, TimerId } from "../../platform/types.ts";
+import { type Message, MessageType } from "../../raft/core/messages.ts";
+import type { Transport } from "../../raft/transport.ts";
+import { concatBytes } from "../../util/bytes.ts";
+import { splitHostPort } from "../../util/host_port.ts";
+import { encodeWireFrame } from "../../wire/frame_codec.ts";
+import { raftMessageToWire } from "../../wire/raft_codec.ts";
 
 export interface PeerTransportOptions {
   readonly net: Net;

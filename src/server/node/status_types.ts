@@ -1,0 +1,31 @@
+/**
+ * What a node reports about itself (`GET /status`, `tinykv status`, the
+ * dashboard): produced by the node (status.ts), read by every port.
+ */
+export type Role = "leader" | "follower" | "candidate" | "learner";
+
+export interface MemberStatus {
+  readonly id: number;
+  readonly address: string;
+  readonly learner: boolean;
+  /** Leader only: highest log index known replicated on this member. */
+  readonly matchIndex?: number;
+}
+
+export interface NodeStatus {
+  readonly id: number;
+  readonly role: Role;
+  readonly term: number;
+  readonly leader: number | null;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly members: readonly MemberStatus[];
+  readonly [extra: string]: unknown;
+}
+
+/** Read-only view of a node for the status routes. */
+export interface StatusSource {
+  status(): NodeStatus;
+  /** True when the node knows a leader and has applied everything it knows committed. */
+  healthy(): boolean;
+}
