@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the standalone ./tinykv executable from src/main.ts.
 #
-# DESIGN §3: `deno compile` where its runtime can be obtained, else
+# docs/design.md §3: `deno compile` where its runtime can be obtained, else
 # `bun build --compile`. deno compile needs Deno's `denort` base binary, which
 # it downloads from Deno's release server (not npm); where that is unreachable
 # (this project's network) the script falls back to Bun. Set DENORT_BIN to a

@@ -1,5 +1,5 @@
 /**
- * Every bound in TinyKV, in one place (STYLE §2.14). Each queue, batch, buffer,
+ * Every bound in TinyKV, in one place (docs/style.md §2.14). Each queue, batch, buffer,
  * frame, key and value has a maximum here; exceeding one is a typed result or a
  * clear error, never silent growth. Relations between limits are asserted when
  * the module loads, and `tests/limits_test.ts` imports it to prove they hold.

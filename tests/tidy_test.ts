@@ -1,5 +1,5 @@
 /**
- * Architecture and style rules, enforced (STYLE §3 "Enforcement, not
+ * Architecture and style rules, enforced (docs/style.md §3 "Enforcement, not
  * goodwill"; TigerBeetle tidy.zig). Each rule names the files that break it.
  */
 import { test } from "node:test";

@@ -1,4 +1,4 @@
-/** Help texts for the `tinykv` command (the contract in DESIGN §3). */
+/** Help texts for the `tinykv` command (the contract in docs/design.md §3). */
 import { VERSION } from "../version.ts";
 
 export const MAIN_HELP = `tinykv ${VERSION} — a small distributed key-value store

@@ -1,4 +1,4 @@
-/** A command line that does not fit the contract: exit code 2 (DESIGN §3). */
+/** A command line that does not fit the contract: exit code 2 (docs/design.md §3). */
 export class UsageError extends Error {
   override name = "UsageError";
   readonly code = "USAGE" as const;

@@ -2,7 +2,7 @@
  * The TinyKV client: a list of endpoints, leader discovery by NOT_LEADER
  * redirects, and retries with exponential backoff and jitter until a deadline.
  *
- * Retries are safe (DESIGN §2.7): every write carries this client's id and a
+ * Retries are safe (docs/design.md §2.7): every write carries this client's id and a
  * fresh sequence number, and a retry reuses them, so a node that already
  * applied the write returns the saved result instead of applying it again.
  * The client acknowledges (`ackedSequence`) every sequence below the oldest one

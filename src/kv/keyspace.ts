@@ -10,7 +10,7 @@
  *
  * The applied index is written in the same atomic batch as the data it
  * covers, so after a crash the engine's state and its applied index agree and
- * Raft re-applies the log from there (DESIGN §2.4).
+ * Raft re-applies the log from there (docs/design.md §2.4).
  */
 import {
   ByteReader,

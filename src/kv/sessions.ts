@@ -1,5 +1,5 @@
 /**
- * Client sessions: at-most-once application of retried writes (DESIGN §2.7).
+ * Client sessions: at-most-once application of retried writes (docs/design.md §2.7).
  * For each client the state machine keeps the saved outcome of every write it
  * applied that the client has not acknowledged yet. A retry of a saved
  * sequence returns the saved outcome instead of applying the write again.

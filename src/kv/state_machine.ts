@@ -1,6 +1,6 @@
 /**
  * The replicated state machine: applies committed Raft entries to the
- * storage engine, which runs with its own WAL off (DESIGN §2.4): the Raft log
+ * storage engine, which runs with its own WAL off (docs/design.md §2.4): the Raft log
  * is the write-ahead log, and the applied index is written in the same atomic
  * engine batch as the data, so after a crash the engine and its applied index
  * agree and the node re-applies the log from there.

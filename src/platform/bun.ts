@@ -1,7 +1,7 @@
 /**
  * The Bun platform: node:fs files (Bun's own file API has no fsync), Bun.listen
  * sockets and Bun.serve for HTTP, each measured fastest under Bun
- * (TOOLCHAIN.md). Touches `Bun` only inside functions.
+ * (docs/decisions/0001-toolchain.md). Touches `Bun` only inside functions.
  */
 import process from "node:process";
 import { bunApi } from "./bun_api.ts";

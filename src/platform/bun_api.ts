@@ -2,7 +2,7 @@
  * The few members of Bun's global API that the Bun adapter calls, typed
  * here instead of loading the full bun-types package: bun-types replaces
  * global DOM types (URL, Request, …) and would make the rest of the tree fail
- * to type-check under Deno (STYLE §2.19: a minimal local shim).
+ * to type-check under Deno (docs/style.md §2.19: a minimal local shim).
  */
 
 export interface BunSocket<Data> {

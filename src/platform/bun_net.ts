@@ -1,5 +1,5 @@
 /**
- * Net over Bun.listen / Bun.connect, measured fastest under Bun (TOOLCHAIN.md).
+ * Net over Bun.listen / Bun.connect, measured fastest under Bun (docs/decisions/0001-toolchain.md).
  * Bun's `socket.write` may take only part of the buffer and returns how much;
  * the rest is queued here and flushed from the `drain` handler.
  */

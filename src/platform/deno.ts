@@ -1,6 +1,6 @@
 /**
  * The Deno platform: Deno's file API, node:net sockets (faster than
- * Deno.listen in TOOLCHAIN.md), Deno.serve for HTTP. Touches `Deno` only
+ * Deno.listen in docs/decisions/0001-toolchain.md), Deno.serve for HTTP. Touches `Deno` only
  * inside functions so one bundle can hold both adapters.
  */
 import { DenoFileSystem } from "./deno_fs.ts";

@@ -1,5 +1,5 @@
 /**
- * The only place that asks which runtime this is (STYLE §2.19). Both adapters
+ * The only place that asks which runtime this is (docs/style.md §2.19). Both adapters
  * are imported statically so a single bundled binary contains both; neither
  * touches its runtime's globals until one of its functions is called.
  */

@@ -1,6 +1,6 @@
 /**
  * FileSystem over node:fs synchronous calls (pread/pwrite straight into the
- * page cache, measured fastest under Bun in TOOLCHAIN.md) with fdatasync run
+ * page cache, measured fastest under Bun in docs/decisions/0001-toolchain.md) with fdatasync run
  * asynchronously on the thread pool so the event loop keeps serving while a
  * group commit is in flight.
  */

@@ -1,5 +1,5 @@
 /**
- * Net over node:net: the socket API measured fastest under Deno (TOOLCHAIN.md).
+ * Net over node:net: the socket API measured fastest under Deno (docs/decisions/0001-toolchain.md).
  * node:net queues what the kernel does not take and reports it through
  * `write()`'s return value, `writableLength` and the "drain" event.
  */

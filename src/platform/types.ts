@@ -1,11 +1,11 @@
 /**
  * The platform interfaces: the only way TinyKV code reaches files, sockets,
- * time and randomness (DESIGN §1). Adapters: `deno.ts`, `bun.ts` (real) and
+ * time and randomness (docs/design.md §1). Adapters: `deno.ts`, `bun.ts` (real) and
  * `sim/` (deterministic, seeded). This file holds interfaces only; it may be
  * imported from any layer except `raft/core`.
  *
  * Files: reads and writes are synchronous (positional pread/pwrite into the
- * page cache measured fastest in both runtimes, TOOLCHAIN.md), `sync()` is
+ * page cache measured fastest in both runtimes, docs/decisions/0001-toolchain.md), `sync()` is
  * asynchronous (fdatasync on a worker thread) so that concurrent writers can
  * queue behind one fsync (group commit) without blocking the event loop.
  */

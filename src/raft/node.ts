@@ -1,5 +1,5 @@
 /**
- * The async driver of one Raft node (STYLE §2 item 2): it turns clock time
+ * The async driver of one Raft node (docs/style.md §2.2): it turns clock time
  * into ticks, drains a bounded inbox of peer messages into the core, and runs
  * the Ready loop — persist (one fsync per Ready: group commit), send, apply,
  * advance — pipelined where the Ready contract allows it (docs/raft.md, the
@@ -195,7 +195,7 @@ export class RaftNode {
     const previousApply = this.#applies.settled;
     const sendFirst = retry?.sentFirst ?? this.#maySendBeforePersist(rd);
     if (sendFirst && retry === undefined) this.#send(rd.messages);
-    // Persist: durable before anything that depends on it leaves (DESIGN §2.2).
+    // Persist: durable before anything that depends on it leaves (docs/design.md §2.2).
     // The write and the fsync request are issued synchronously by save().
     const saving = this.#save(rd);
     // While the fsync runs: apply what the previous Ready made durable, then

@@ -13,7 +13,7 @@ import type { NodeStatus } from "./node/status_types.ts";
 export type Consistency = "linearizable" | "lease" | "serializable";
 
 /**
- * A request the node did not carry out, typed as on the wire (DESIGN §4).
+ * A request the node did not carry out, typed as on the wire (docs/design.md §4).
  * NOT_LEADER and UNAVAILABLE mean it definitely did not happen; TIMEOUT means
  * the outcome is unknown.
  */

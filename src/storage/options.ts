@@ -1,5 +1,5 @@
 /**
- * Engine options, validated once at open (STYLE: config checked at
+ * Engine options, validated once at open (docs/style.md §4.16: config checked at
  * construction, passed explicitly).
  */
 import type { Clock } from "../platform/types.ts";
@@ -25,7 +25,7 @@ export interface DbOptions {
   readonly sync?: SyncMode;
   /**
    * `false` turns the write-ahead log off: writes are durable only once flushed (`flush()`,
-   * a full memtable, or `close()`). For callers that keep their own log (DESIGN §2.4).
+   * a full memtable, or `close()`). For callers that keep their own log (docs/design.md §2.4).
    */
   readonly wal?: boolean;
   /** Memtable size that triggers a flush (default and maximum MEMTABLE_BYTES_MAX). */

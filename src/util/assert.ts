@@ -1,5 +1,5 @@
 /**
- * Invariant checks (STYLE §2.15 tier a). An `AssertionError` means a bug in
+ * Invariant checks (docs/style.md §2.15 tier a). An `AssertionError` means a bug in
  * TinyKV itself: production code never catches it. Never assert on untrusted
  * input (bytes from a socket or a disk): decode and validate it instead.
  */

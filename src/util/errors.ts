@@ -1,5 +1,5 @@
 /**
- * Operating errors (STYLE §2.15 tier c): typed `Error` subclasses with a
+ * Operating errors (docs/style.md §2.15 tier c): typed `Error` subclasses with a
  * literal `code`, so callers can branch on `err.code` without string matching.
  */
 

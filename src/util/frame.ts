@@ -1,5 +1,5 @@
 /**
- * Length-prefixed frames for the protobuf TCP port (DESIGN §4):
+ * Length-prefixed frames for the protobuf TCP port (docs/design.md §4):
  *
  *   frame := length:u32 big-endian, payload[length]
  *

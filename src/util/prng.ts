@@ -1,7 +1,7 @@
 /**
  * Seeded pseudo-random numbers. Every random choice in TinyKV comes from an
  * injected `Prng` so that a simulation run is reproducible from its seed
- * (STYLE §2.4). The generator is sfc32 (Chris Doty-Humphrey's Small Fast
+ * (docs/style.md §2.4). The generator is sfc32 (Chris Doty-Humphrey's Small Fast
  * Counter): 128 bits of state, passes PractRand, and uses only 32-bit integer
  * operations, which V8 and JavaScriptCore both run fast.
  */

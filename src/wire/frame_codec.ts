@@ -1,5 +1,5 @@
 /**
- * Protobuf frames on the TCP port (DESIGN §4): each frame is a u32 length
+ * Protobuf frames on the TCP port (docs/design.md §4): each frame is a u32 length
  * prefix (src/util/frame.ts) around one encoded `tinykv.v1.Frame`. Decoding is
  * a gateway: bytes from a socket become a typed Frame or a `WireError`,
  * never an exception of another kind and never a crash.

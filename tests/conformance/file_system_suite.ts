@@ -1,5 +1,5 @@
 /**
- * One behaviour contract for every FileSystem adapter (STYLE §2.20): the
+ * One behaviour contract for every FileSystem adapter (docs/style.md §2.20): the
  * Deno and node:fs adapters against a real temp directory, and the simulator.
  */
 import { test } from "node:test";

@@ -1,5 +1,5 @@
 /**
- * The Raft core is pure and synchronous (DESIGN §1, STYLE §2 item 1): nothing
+ * The Raft core is pure and synchronous (docs/design.md §1, docs/style.md §2.1): nothing
  * under src/raft/core may wait, read a clock, use global randomness, or import
  * from outside raft/core, util and limits.ts.
  */

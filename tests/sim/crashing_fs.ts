@@ -2,7 +2,7 @@
  * A FileSystem wrapper that can lose power in the middle of an fsync: the
  * underlying SimFileSystem crashes (un-synced writes lost, or the last one
  * torn) and the sync rejects with `SimulatedPowerLoss`. A node that persists a
- * Ready when this happens never sends that Ready's messages (DESIGN §2.2).
+ * Ready when this happens never sends that Ready's messages (docs/design.md §2.2).
  */
 import type { Prng } from "../../src/util/prng.ts";
 import type { SimFileSystem } from "../../src/platform/sim/sim_file_system.ts";

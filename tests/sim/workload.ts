@@ -1,7 +1,7 @@
 /**
  * Simulated clients: each has at most one operation in flight against some
  * node (usually the leader). Puts complete when the node they were sent to
- * applies them (DESIGN §2.1); gets use ReadIndex and complete once the node
+ * applies them (docs/design.md §2.1); gets use ReadIndex and complete once the node
  * has applied up to the read index. The history feeds the linearizability
  * checker; time is a global event counter, so real-time order is exact.
  */

@@ -1,7 +1,7 @@
 /**
- * The HTTP endpoint (STYLE §2.21): a Hono app with no runtime code, served by
+ * The HTTP endpoint (docs/style.md §2.21): a Hono app with no runtime code, served by
  * the platform's `serveHttp(app.fetch)` and tested in-process with
- * `app.request()`. Routes and fields are fixed by DESIGN §3:
+ * `app.request()`. Routes and fields are fixed by docs/design.md §3:
  *
  *   GET /status   JSON: id, role, term, leader, commitIndex, appliedIndex, members, …
  *   GET /metrics  Prometheus text format

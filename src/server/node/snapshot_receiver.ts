@@ -3,7 +3,7 @@
  * carrying chunks of the kv snapshot stream), importing it into a staging
  * engine as it arrives, so memory stays bounded by one chunk. When the last
  * chunk has been verified, the caller swaps the staging engine in and only
- * then hands the Snap message to Raft (DESIGN §2: the state machine is at or
+ * then hands the Snap message to Raft (docs/design.md §2: the state machine is at or
  * past the snapshot index before Raft records the snapshot).
  */
 import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";

@@ -1,4 +1,4 @@
-/** A node's `/status` answer (DESIGN §3), built from its Raft state. */
+/** A node's `/status` answer (docs/design.md §3), built from its Raft state. */
 import { StateType } from "../../raft/core/raft.ts";
 import type { RaftNode } from "../../raft/node.ts";
 import type { AddressBook } from "../membership/address_book.ts";

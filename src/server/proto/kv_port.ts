@@ -1,5 +1,5 @@
 /**
- * The protobuf TCP port (DESIGN §4): clients and peers on the same port.
+ * The protobuf TCP port (docs/design.md §4): clients and peers on the same port.
  * Each connection carries length-prefixed `Frame`s. A client sends requests
  * (many in flight, matched by request id) and gets responses in completion
  * order. A peer first sends `Hello` with its node id (and the cluster token

@@ -1,5 +1,5 @@
 /**
- * Cache of decoded blocks, bounded in bytes (STYLE §2.14), evicting in
+ * Cache of decoded blocks, bounded in bytes (docs/style.md §2.14), evicting in
  * CLOCK order (FIFO with a second chance for blocks hit since their last
  * pass: close to LRU, with no list update on a hit). Each table
  * reader owns a small map offset → entry; this cache owns the recency order

@@ -25,7 +25,7 @@ function app(healthy: boolean, admin?: AdminApi, adminToken?: string) {
   });
 }
 
-test("status app: /status has the DESIGN §3 fields; /metrics is Prometheus text", async () => {
+test("status app: /status has the docs/design.md §3 fields; /metrics is Prometheus text", async () => {
   const res = await app(true).request("/status");
   assert.equal(res.status, 200);
   const body = await res.json();

@@ -1,6 +1,6 @@
 // The single source of truth for every message on TinyKV's protobuf port
 // (client requests and responses, Raft messages between peers) and for Raft
-// log entry payloads (DESIGN §4). Frames on the wire are a u32 big-endian
+// log entry payloads (docs/design.md §4). Frames on the wire are a u32 big-endian
 // length followed by one encoded `Frame` (docs/protocol.md).
 //
 // 64-bit fields decode as bigint (protobuf-es has no JS_NUMBER); gateways convert them
@@ -451,7 +451,7 @@ export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
   requestId: bigint;
 
   /**
-   * Identifies the writer for at-most-once retries (DESIGN §2.7); 0 = none.
+   * Identifies the writer for at-most-once retries (docs/design.md §2.7); 0 = none.
    *
    * @generated from field: uint64 client_id = 2;
    */
