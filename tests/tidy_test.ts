@@ -239,6 +239,8 @@ test("tidy: the import map itself has no cycle and names only its own units", ()
     graph.set(unit, new Set(targets));
   }
   assert.deepEqual(findCycles(graph), []);
+  const entries = Object.values(ALLOWED_IMPORTS).flat().filter((e) => e.startsWith("src/"));
+  assert.deepEqual(entries.filter((e) => unitOf(e) === undefined), [], "entries in no unit");
   const doc = read("docs/architecture.md");
   assert.deepEqual(UNITS.filter((u) => !doc.includes(`\`${u.replace(/^src\//, "")}\``)), []);
 });
