@@ -25,10 +25,9 @@ import { assert } from "../util/assert.ts";
 import type { TimerId } from "../platform/types.ts";
 import { RAFT_INBOX_MSGS_MAX, RAFT_LOG_COMPACT_BYTES } from "../limits.ts";
 import { NoSpaceError } from "../util/errors.ts";
-import { decodeConfChange } from "./core/confchange/conf_change.ts";
 import { type Entry, EntryType, type Message, MessageType } from "./core/messages.ts";
-import { StateType } from "./core/raft.ts";
-import { RawNode, type RequestResult } from "./core/raw_node.ts";
+import { type ConfChange, decodeConfChange } from "./core/confchange/conf_change.ts";
+import { type ProposeResult, RawNode, type RequestResult } from "./core/raw_node.ts";
 import type { Ready } from "./core/ready.ts";
 import { ApplyPipeline } from "./apply_pipeline.ts";
 import { Compaction } from "./compaction.ts";
@@ -81,7 +80,7 @@ export class RaftNode {
           return o.stateMachine.image();
         },
         drainApplies: () => this.#applies.drain(),
-        appliedIndex: () => this.rawNode.raft.log.applied,
+        appliedIndex: () => this.rawNode.appliedIndex,
         confState: () => this.rawNode.status().confState,
         kick: () => this.kick(),
         nowMs: o.clock === undefined ? undefined : () => o.clock?.nowMs() ?? 0,
@@ -95,7 +94,7 @@ export class RaftNode {
     storage.confState = storage.snapshot().metadata.confState;
     this.rawNode = new RawNode({ ...o.raft, storage, applied: storage.snapshot().metadata.index });
     this.#persistedIndex = storage.lastIndex();
-    const hs = this.rawNode.raft.hardState();
+    const hs = this.rawNode.hardState();
     this.#persistedTerm = hs.term;
     this.#persistedVote = hs.vote;
   }
@@ -275,7 +274,7 @@ export class RaftNode {
    * acknowledgements and anything sent with a new term or vote wait for it.
    */
   #maySendBeforePersist(rd: Ready): boolean {
-    if (this.rawNode.raft.state !== StateType.Leader) return false;
+    if (!this.rawNode.isLeader) return false;
     const hs = rd.hardState;
     if (hs !== undefined && (hs.term !== this.#persistedTerm || hs.vote !== this.#persistedVote)) {
       return false;
@@ -363,10 +362,16 @@ export class RaftNode {
     this.#lastTickMs += due * tickMs;
   }
 
-  /** Proposes `data` (after catching up on ticks). */
-  propose(data: Uint8Array): RequestResult {
+  /** Proposes `data` (after catching up on ticks); says where it was appended. */
+  propose(data: Uint8Array): ProposeResult {
     this.#catchUpTicks();
     return this.rawNode.propose(data);
+  }
+
+  /** Proposes a configuration change (after catching up on ticks); says where it was appended. */
+  proposeConfChange(cc: ConfChange): ProposeResult {
+    this.#catchUpTicks();
+    return this.rawNode.proposeConfChange(cc);
   }
 
   /**

@@ -34,32 +34,9 @@ import { stepCandidate } from "./step_candidate.ts";
 import { stepFollower } from "./step_follower.ts";
 import { bcastAppend, maybeSendAppend } from "./replication.ts";
 import { RaftCounters } from "./counters.ts";
+import { StateType, type StepError } from "./state_type.ts";
 
-export const StateType = {
-  Follower: 0,
-  Candidate: 1,
-  Leader: 2,
-  PreCandidate: 3,
-} as const;
-export type StateType = typeof StateType[keyof typeof StateType];
-
-/** Names by `StateType` value, for traces. */
-export const STATE_NAMES: readonly string[] = [
-  "StateFollower",
-  "StateCandidate",
-  "StateLeader",
-  "StatePreCandidate",
-];
-
-/** Why a proposal, read or transfer was not accepted. */
-export type StepError =
-  | "no-leader"
-  | "not-member"
-  | "transferring"
-  | "uncommitted-limit"
-  | "conf-change-refused"
-  | "forwarding-disabled"
-  | "read-queue-full";
+export { STATE_NAMES, StateType, type StepError } from "./state_type.ts";
 
 export class Raft {
   readonly id: number;

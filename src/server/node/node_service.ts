@@ -11,12 +11,11 @@ import { ErrorCode, type RaftMessage, type WriteResponse } from "../../gen/tinyk
 import { type CommandInit, encodeCommand } from "../../kv/command_codec.ts";
 import { type KvScanPage, type KvScanRequest, scanPage } from "../../kv/kv_scan.ts";
 import type { KvStateMachine, StoredValue } from "../../kv/state_machine.ts";
-import { ReadOnlyOption } from "../../raft/core/config.ts";
 import { type Entry, EntryType, MessageType, type Snapshot } from "../../raft/core/messages.ts";
-import { StateType, type StepError } from "../../raft/core/raft.ts";
+import { RaftNode, ReadOnlyOption, type StepError } from "../../raft/api.ts";
 import { LogStore } from "../../raft/log_store.ts";
-import { RaftNode } from "../../raft/node.ts";
 import type { Db } from "../../storage/db.ts";
+import { assert } from "../../util/assert.ts";
 import { createPrng } from "../../util/prng.ts";
 import type { NodeStatus, StatusSource } from "./status_types.ts";
 import { type Consistency, type KvService, ServiceError } from "../kv_service.ts";
@@ -197,7 +196,7 @@ export class NodeService implements KvService, StatusSource {
         // fail them now so clients retry at once instead of waiting for a timeout.
         onSoftState: (soft) => {
           this.reads.abortUnconfirmed("leadership changed");
-          this.leaderHistory.observe(soft.lead, this.node.rawNode.raft.term);
+          this.leaderHistory.observe(soft.lead, this.node.rawNode.term);
         },
       },
       clock: o.clock,
@@ -290,17 +289,16 @@ export class NodeService implements KvService, StatusSource {
   }
 
   #leader(): { id: number; address: string } {
-    const id = this.node.rawNode.raft.lead;
+    const id = this.node.rawNode.lead;
     return { id, address: id === 0 ? "" : this.addresses.get(id) ?? "" };
   }
 
   write(command: CommandInit): Promise<WriteResponse> {
     const refused = this.faults.refusal("write");
     if (refused !== undefined) return Promise.reject(refused);
-    const raft = this.node.rawNode.raft;
     // A large value needs time to replicate: wait (and forward) as long as its client does.
     const timeoutMs = this.#timeoutMs + transferAllowanceMs(payloadBytes(command.body));
-    if (raft.state !== StateType.Leader) {
+    if (!this.node.rawNode.isLeader) {
       const leader = this.#leader();
       if (leader.address === "") {
         return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, "no leader is known"));
@@ -315,7 +313,9 @@ export class NodeService implements KvService, StatusSource {
       const leader = this.#leader();
       return Promise.reject(stepError(r.reason, leader.id, leader.address));
     }
-    const done = this.proposals.wait(raft.log.lastIndex(), raft.term, timeoutMs);
+    // Forwarding is off (#createNode): a node that accepted the proposal appended it.
+    assert(!r.forwarded, "a proposal was forwarded by Raft");
+    const done = this.proposals.wait(r, timeoutMs);
     this.node.kick();
     return done;
   }
@@ -374,9 +374,9 @@ export class NodeService implements KvService, StatusSource {
   }
 
   healthy(): boolean {
-    const raft = this.node.rawNode.raft;
+    const raft = this.node.rawNode;
     return this.faults.current() === undefined && raft.lead !== 0 &&
-      this.kv.appliedIndex >= raft.log.committed;
+      this.kv.appliedIndex >= raft.commitIndex;
   }
 
   async close(): Promise<void> {
