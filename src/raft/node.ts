@@ -23,7 +23,6 @@
  */
 import { assert } from "../util/assert.ts";
 import type { TimerId } from "../platform/types.ts";
-import { RAFT_INBOX_MSGS_MAX, RAFT_LOG_COMPACT_BYTES } from "../limits.ts";
 import { NoSpaceError } from "../util/errors.ts";
 import { type Entry, EntryType, type Message, MessageType } from "./core/messages.ts";
 import { type ConfChange, decodeConfChange } from "./core/confchange/conf_change.ts";
@@ -32,15 +31,18 @@ import type { Ready } from "./core/ready.ts";
 import { ApplyPipeline } from "./apply_pipeline.ts";
 import { Compaction } from "./compaction.ts";
 import { DiskRetry, type UnsavedReady } from "./disk_retry.ts";
-import type { RaftNodeOptions } from "./node_options.ts";
+import {
+  type RaftNodeOptions,
+  type ResolvedRaftNodeOptions,
+  resolveRaftNodeOptions,
+} from "./node_options.ts";
 
 export type { NodeHooks, RaftNodeOptions, StateMachine } from "./node_options.ts";
 
 export class RaftNode {
   readonly rawNode: RawNode;
-  readonly #o: RaftNodeOptions;
+  readonly #o: ResolvedRaftNodeOptions;
   #inbox: Message[] = [];
-  readonly #inboxMax: number;
   /** Messages refused because the inbox was full. */
   droppedMessages = 0;
   #running = false;
@@ -65,13 +67,11 @@ export class RaftNode {
    */
   suppressVotes = false;
 
-  constructor(o: RaftNodeOptions) {
+  constructor(options: RaftNodeOptions) {
+    const o = resolveRaftNodeOptions(options);
     this.#o = o;
     this.#applies = new ApplyPipeline((entries) => this.#apply(entries));
     this.#disk = new DiskRetry(o.clock, () => this.kick());
-    this.#inboxMax = o.inboxMax ?? RAFT_INBOX_MSGS_MAX;
-    const snapshotBytes = o.snapshotBytes ??
-      (o.snapshotEntries !== undefined ? RAFT_LOG_COMPACT_BYTES : undefined);
     this.#compaction = new Compaction(
       {
         logStore: o.logStore,
@@ -86,7 +86,7 @@ export class RaftNode {
         nowMs: o.clock === undefined ? undefined : () => o.clock?.nowMs() ?? 0,
       },
       o.snapshotEntries,
-      snapshotBytes,
+      o.snapshotBytes,
     );
     const storage = o.logStore.storage;
     // The state machine restarts from the snapshot and re-applies the log, so
@@ -120,7 +120,7 @@ export class RaftNode {
   /** Queues a peer message; false when the inbox is full (the message is dropped). */
   receive(m: Message): boolean {
     if (this.suppressVotes && isVoteRequest(m)) return true; // dropped, as if lost
-    if (this.#inbox.length >= this.#inboxMax) {
+    if (this.#inbox.length >= this.#o.inboxMax) {
       this.droppedMessages++;
       return false;
     }

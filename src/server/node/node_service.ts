@@ -35,9 +35,13 @@ import { type MemberAddressWrite, readMembers } from "../../kv/members.ts";
 import { AddressBook, memberWritesOf } from "../membership/address_book.ts";
 import { Membership } from "../membership/membership.ts";
 import { describeNode } from "./status.ts";
-import type { NodeServiceOptions } from "./options.ts";
+import {
+  type NodeServiceOptions,
+  type ResolvedNodeOptions,
+  resolveNodeOptions,
+} from "./options.ts";
 
-export type { NodeServiceOptions } from "./options.ts";
+export type { NodeServiceOptions, ResolvedNodeOptions } from "./options.ts";
 
 /**
  * The data of every Raft snapshot this node records: a marker. The real
@@ -70,20 +74,18 @@ export class NodeService implements KvService, StatusSource {
   readonly leaderHistory: LeaderHistory;
   readonly #forwarder: LeaderForwarder;
   readonly #snapshots: SnapshotReceiver;
-  readonly #timeoutMs: number;
   readonly addresses: AddressBook;
   readonly membership: Membership;
   readonly faults: FaultMonitor;
   #closed = false;
 
   private constructor(
-    readonly o: NodeServiceOptions,
+    readonly o: ResolvedNodeOptions,
     readonly engine: EngineHolder,
     readonly logStore: LogStore,
     replicatedAddresses: ReadonlyMap<number, string>,
   ) {
     this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock);
-    this.#timeoutMs = o.requestTimeoutMs ?? 5000;
     this.leaderHistory = new LeaderHistory(o.clock);
     this.proposals = new Proposals(o.clock);
     this.#forwarder = new LeaderForwarder(o.net, o.clock);
@@ -110,8 +112,8 @@ export class NodeService implements KvService, StatusSource {
       clock: o.clock,
       appliedIndex: () => this.engine.kv.appliedIndex,
       addressOf: (id) => this.addresses.get(id),
-      stepTimeoutMs: o.membershipStepTimeoutMs ?? 60_000,
-      electionTimeoutMs: (o.electionTicks ?? 10) * (o.tickMs ?? 100),
+      stepTimeoutMs: o.membershipStepTimeoutMs,
+      electionTimeoutMs: o.electionTimeoutMs,
     });
     this.faults = new FaultMonitor(
       { node: () => this.node, engine: () => this.engine },
@@ -129,12 +131,16 @@ export class NodeService implements KvService, StatusSource {
         appliedIndex: () => this.engine.kv.appliedIndex,
       },
       o.clock,
-      this.#timeoutMs,
+      o.requestTimeoutMs,
     );
   }
 
-  /** Opens the node's engine and log from `dataDir` (bootstrapping a new cluster). */
-  static async open(o: NodeServiceOptions): Promise<NodeService> {
+  /**
+   * Opens the node's engine and log from `dataDir` (bootstrapping a new
+   * cluster). Every default of `options` is filled in here, once.
+   */
+  static async open(options: NodeServiceOptions): Promise<NodeService> {
+    const o = resolveNodeOptions(options);
     o.fs.mkdir(o.dataDir);
     const engine = await EngineHolder.open(o.fs, o.dataDir, o.clock, o.seed);
     const kv = engine.kv;
@@ -168,8 +174,8 @@ export class NodeService implements KvService, StatusSource {
     return new RaftNode({
       raft: {
         id: o.id,
-        electionTicks: o.electionTicks ?? 10,
-        heartbeatTicks: o.heartbeatTicks ?? 1,
+        electionTicks: o.electionTicks,
+        heartbeatTicks: o.heartbeatTicks,
         prng: createPrng(o.seed),
         preVote: true,
         checkQuorum: true,
@@ -185,9 +191,8 @@ export class NodeService implements KvService, StatusSource {
         restore: (snapshot) => this.#restore(snapshot),
         image: () => this.#image(),
       },
-      // Each compaction flushes the engine and rolls the log: at 10,000 entries that was
-      // ~1.5 stalls a second under load (bench/RESULTS.md); bytes also bound it (RaftNode).
-      snapshotEntries: o.compactEntries ?? 100_000,
+      // Bytes also bound it (RaftNode); why this many entries: options.ts.
+      snapshotEntries: o.compactEntries,
       hooks: {
         onReadStates: (states) => {
           for (const s of states) this.reads.confirmed(s.context, s.index);
@@ -200,7 +205,7 @@ export class NodeService implements KvService, StatusSource {
         },
       },
       clock: o.clock,
-      tickMs: o.tickMs ?? 100,
+      tickMs: o.tickMs,
     });
   }
 
@@ -297,7 +302,7 @@ export class NodeService implements KvService, StatusSource {
     const refused = this.faults.refusal("write");
     if (refused !== undefined) return Promise.reject(refused);
     // A large value needs time to replicate: wait (and forward) as long as its client does.
-    const timeoutMs = this.#timeoutMs + transferAllowanceMs(payloadBytes(command.body));
+    const timeoutMs = this.o.requestTimeoutMs + transferAllowanceMs(payloadBytes(command.body));
     if (!this.node.rawNode.isLeader) {
       const leader = this.#leader();
       if (leader.address === "") {
