@@ -71,17 +71,17 @@ function isJoint(cs: ConfState): boolean {
 export class Membership {
   constructor(readonly o: MembershipOptions) {}
 
-  get #raft() {
+  get #rawNode() {
     return this.o.node.rawNode;
   }
 
   #confState(): ConfState {
-    return this.#raft.status().confState;
+    return this.#rawNode.status().confState;
   }
 
   /** Throws NOT_LEADER (with the leader's address, for the client to follow) unless leading. */
   #checkLeader(): void {
-    const raft = this.#raft;
+    const raft = this.#rawNode;
     if (raft.isLeader) return;
     const lead = raft.lead;
     const address = lead === 0 ? "" : this.o.addressOf(lead) ?? "";
@@ -135,7 +135,7 @@ export class Membership {
     };
     while (true) {
       this.#checkLeader();
-      const status = this.#raft.status();
+      const status = this.#rawNode.status();
       const cs = status.confState;
       if (cs.voters.includes(id) && !isJoint(cs)) return;
       const match = status.progress.get(id)?.match ?? 0;
@@ -148,7 +148,7 @@ export class Membership {
         }
         // Still catching up (or the learner's add is still settling): try again shortly.
         const retry = r.reason === "conf-change-refused" &&
-          /pending|reachable/.test(this.#raft.status().lastRefusal);
+          /pending|reachable/.test(this.#rawNode.status().lastRefusal);
         if (!retry) throw this.#refusal(r.reason);
       }
       if (this.o.clock.nowMs() > deadline) {
@@ -201,7 +201,7 @@ export class Membership {
 
   /** The voter with the highest match among those heard from in the last election timeout. */
   #mostCaughtUpAnswering(voters: readonly number[]): number | undefined {
-    const progress = this.#raft.status().progress;
+    const progress = this.#rawNode.status().progress;
     let best: number | undefined, bestMatch = -1;
     for (const v of voters) {
       const pr = progress.get(v);
@@ -216,7 +216,7 @@ export class Membership {
   /** Moves leadership to `id` and waits until it leads (up to two election timeouts). */
   async transferLeader(id: number): Promise<void> {
     this.#checkLeader();
-    const raft = this.#raft;
+    const raft = this.#rawNode;
     if (id === this.o.selfId) return;
     if (!this.#confState().voters.includes(id)) throw refused(`node ${id} is not a voter`);
     const r = raft.transferLeader(id);
@@ -246,7 +246,7 @@ export class Membership {
       r = this.o.node.proposeConfChange(cc);
       if (r.ok) break;
       const transient = r.reason === "conf-change-refused" &&
-        /reachable/.test(this.#raft.status().lastRefusal) && this.o.clock.nowMs() < deadline;
+        /reachable/.test(this.#rawNode.status().lastRefusal) && this.o.clock.nowMs() < deadline;
       if (!transient) throw this.#refusal(r.reason);
       await this.#sleep(POLL_MS);
     }
@@ -258,7 +258,7 @@ export class Membership {
     if (reason !== "conf-change-refused") {
       return new ServiceError(ErrorCode.UNAVAILABLE, `membership change not accepted: ${reason}`);
     }
-    const why = this.#raft.status().lastRefusal;
+    const why = this.#rawNode.status().lastRefusal;
     if (/pending/.test(why)) {
       return new ServiceError(ErrorCode.UNAVAILABLE, `another membership change is in progress`);
     }
@@ -271,7 +271,7 @@ export class Membership {
     while (true) {
       const cs = this.#confState();
       if (this.o.appliedIndex() >= at.index && done(cs) && !isJoint(cs)) return;
-      if (this.#raft.term !== at.term || !this.#raft.isLeader) {
+      if (this.#rawNode.term !== at.term || !this.#rawNode.isLeader) {
         throw new ServiceError(
           ErrorCode.TIMEOUT,
           "leadership changed while the membership change was in flight; " +
