@@ -233,7 +233,7 @@ export class InteractionEnv {
       ? ConfChangeTransition.JointExplicit
       : ConfChangeTransition.Auto;
     const res = this.node(id).rn.proposeConfChange({ transition, changes });
-    if (!res.ok) this.print(`refused: ${res.reason} (${raftOf(this.node(id).rn).lastRefusal})`);
+    if (!res.ok) this.print(`refused: ${res.reason} (${this.node(id).rn.status().lastRefusal})`);
   }
 
   status(id: number): void {
