@@ -16,7 +16,6 @@ import { RawNode } from "../src/raft/core/raw_node.ts";
 import { bootstrapStorage, type MemoryStorage } from "../src/raft/core/storage.ts";
 import type { Entry, Message } from "../src/raft/core/messages.ts";
 import { EntryType } from "../src/raft/core/messages.ts";
-import { StateType } from "../src/raft/core/raft.ts";
 import { LogStore } from "../src/raft/log_store.ts";
 
 const ENTRY_BYTES = 128;
@@ -64,7 +63,7 @@ function benchCluster(batch: number): { perSec: number; entries: number } {
   const leader = nodes[0];
   if (leader === undefined) throw new Error("no node");
   leader.rn.campaign();
-  while (leader.rn.raft.state !== StateType.Leader) round(nodes);
+  while (!leader.rn.isLeader) round(nodes);
   for (let i = 0; i < 10; i++) round(nodes);
   const payload = new Uint8Array(ENTRY_BYTES).fill(7);
   const start = performance.now();
@@ -80,7 +79,7 @@ function benchCluster(batch: number): { perSec: number; entries: number } {
     // Compact now and then so memory stays bounded.
     if (leader.storage.lastIndex() - leader.storage.firstIndex() > 100_000) {
       for (const n of nodes) {
-        const applied = n.rn.raft.log.applied;
+        const applied = n.rn.appliedIndex;
         n.storage.createSnapshot(applied, n.storage.confState, new Uint8Array(0));
         n.storage.compact(applied);
       }

@@ -4,7 +4,7 @@
  * (HTTP) and 6378+i (RESP); data under ./data/local-cluster/node-i.
  */
 import type { Platform, ProcessHost } from "../platform/types.ts";
-import { type RunningServer, SERVER_TIMING, startServer } from "../server/server.ts";
+import { type RunningServer, startServer } from "../server/server.ts";
 import { UsageError } from "./usage_error.ts";
 
 export async function localCluster(
@@ -21,7 +21,6 @@ export async function localCluster(
   for (let i = 1; i <= n; i++) {
     servers.push(
       await startServer(platform, {
-        ...SERVER_TIMING,
         id: i,
         peers,
         dataDir: `${dataDir ?? "data/local-cluster"}/node-${i}`,

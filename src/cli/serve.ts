@@ -1,7 +1,7 @@
 /** `tinykv [--id N --peers …]`: runs a node until SIGINT/SIGTERM, then stops it cleanly. */
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { startFaultyServer } from "../server/faulty_server.ts";
-import { SERVER_TIMING, type ServerConfig, startServer } from "../server/server.ts";
+import { type ServerConfig, startServer } from "../server/server.ts";
 import { CorruptionError } from "../util/errors.ts";
 import { parseNodeId, parsePeers, parsePort } from "./peers.ts";
 import { UsageError } from "./usage_error.ts";
@@ -36,8 +36,8 @@ export async function serve(
   let stopRequested: () => void = () => {};
   const stop = new Promise<void>((resolve) => stopRequested = resolve);
   host.onShutdown(() => stopRequested());
+  // Raft timing: the node's defaults, which are the binary's (docs/server.md).
   const config: ServerConfig = {
-    ...SERVER_TIMING,
     id,
     peers,
     dataDir: flags["data-dir"] ?? "data",

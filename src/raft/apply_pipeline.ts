@@ -7,6 +7,7 @@
  * Entries a Ready persisted itself are `defer`red: they are queued only once
  * the next Ready's fsync is under way (or when the pipeline is drained).
  */
+import { assert } from "../util/assert.ts";
 import type { Entry } from "./core/messages.ts";
 
 export class ApplyPipeline {
@@ -28,8 +29,17 @@ export class ApplyPipeline {
     return this.#tail;
   }
 
-  /** Sets the entries to queue at the next `queueDeferred` (replacing any). */
+  /**
+   * Sets the entries to queue at the next `queueDeferred`. The driver defers
+   * one Ready's entries at a time and queues them before it takes the next
+   * Ready (or drains), so something still deferred here is a driver bug that
+   * would otherwise skip those entries on this node's state machine.
+   */
   defer(entries: readonly Entry[]): void {
+    assert(
+      this.#deferred.length === 0,
+      `defer: entries ${this.#deferred[0]?.index}.. are still deferred (not queued)`,
+    );
     this.#deferred = entries;
   }
 

@@ -27,6 +27,7 @@
  *   `ClosedError`, since the file's tail is in an unknown state.
  */
 import { assert } from "../util/assert.ts";
+import { checkPersistRequest } from "./persist_check.ts";
 import { ByteWriter } from "../util/coding.ts";
 import { ClosedError, errorMessage, NoSpaceError } from "../util/errors.ts";
 import { RecordWriter } from "../util/record_format.ts";
@@ -236,6 +237,10 @@ export class LogStore {
 
   /** Writes everything first, then changes memory: a failed save changes nothing. */
   async #save(req: PersistRequest): Promise<void> {
+    checkPersistRequest(req, {
+      lastIndex: this.storage.lastIndex(),
+      hardState: this.storage.hardState,
+    });
     if (this.#rollPending) await this.#roll();
     const snap = req.snapshot;
     if (snap !== undefined) {

@@ -22,42 +22,47 @@
  * the platform clock.
  */
 import { assert } from "../util/assert.ts";
-import type { TimerId } from "../platform/types.ts";
-import { RAFT_INBOX_MSGS_MAX, RAFT_LOG_COMPACT_BYTES } from "../limits.ts";
 import { NoSpaceError } from "../util/errors.ts";
-import { decodeConfChange } from "./core/confchange/conf_change.ts";
-import { type Entry, EntryType, type Message, MessageType } from "./core/messages.ts";
-import { StateType } from "./core/raft.ts";
-import { RawNode, type RequestResult } from "./core/raw_node.ts";
+import {
+  type Entry,
+  EntryType,
+  type Message,
+  MessageType,
+  type Snapshot,
+} from "./core/messages.ts";
+import { type ConfChange, decodeConfChange } from "./core/confchange/conf_change.ts";
+import { type ProposeResult, RawNode, type RequestResult } from "./core/raw_node.ts";
 import type { Ready } from "./core/ready.ts";
 import { ApplyPipeline } from "./apply_pipeline.ts";
 import { Compaction } from "./compaction.ts";
 import { DiskRetry, type UnsavedReady } from "./disk_retry.ts";
-import type { RaftNodeOptions } from "./node_options.ts";
+import { PersistedState } from "./persisted_state.ts";
+import { Ticker } from "./ticker.ts";
+import {
+  type RaftNodeOptions,
+  type ResolvedRaftNodeOptions,
+  resolveRaftNodeOptions,
+} from "./node_options.ts";
 
 export type { NodeHooks, RaftNodeOptions, StateMachine } from "./node_options.ts";
 
 export class RaftNode {
   readonly rawNode: RawNode;
-  readonly #o: RaftNodeOptions;
+  readonly #o: ResolvedRaftNodeOptions;
   #inbox: Message[] = [];
-  readonly #inboxMax: number;
   /** Messages refused because the inbox was full. */
   droppedMessages = 0;
   #running = false;
   #kickedWhileRunning = false;
   #failed: unknown = undefined;
-  #timer: TimerId | undefined = undefined;
-  #lastTickMs = 0;
-  #started = false;
-  /** Highest log index written by a completed `logStore.save`. */
-  #persistedIndex: number;
+  readonly #ticker: Ticker;
+  /** Index of the last entry (or snapshot) handed to the state machine. */
+  #handedToApply: number;
+  /** What this node's disk holds, as of the last completed save. */
+  readonly #persisted: PersistedState;
   readonly #compaction: Compaction;
   /** Committed entries, applied in order while the next Ready is persisted. */
   readonly #applies: ApplyPipeline;
-  /** Term and vote as last persisted (a leader sends early only when they are unchanged). */
-  #persistedTerm: number;
-  #persistedVote: number;
   /** A Ready whose save failed for lack of space: saved again, then finished, before any other. */
   readonly #disk: DiskRetry;
   /**
@@ -66,13 +71,12 @@ export class RaftNode {
    */
   suppressVotes = false;
 
-  constructor(o: RaftNodeOptions) {
+  constructor(options: RaftNodeOptions) {
+    const o = resolveRaftNodeOptions(options);
     this.#o = o;
     this.#applies = new ApplyPipeline((entries) => this.#apply(entries));
     this.#disk = new DiskRetry(o.clock, () => this.kick());
-    this.#inboxMax = o.inboxMax ?? RAFT_INBOX_MSGS_MAX;
-    const snapshotBytes = o.snapshotBytes ??
-      (o.snapshotEntries !== undefined ? RAFT_LOG_COMPACT_BYTES : undefined);
+    this.#ticker = new Ticker(o.clock, o.tickMs, () => this.tick());
     this.#compaction = new Compaction(
       {
         logStore: o.logStore,
@@ -81,23 +85,21 @@ export class RaftNode {
           return o.stateMachine.image();
         },
         drainApplies: () => this.#applies.drain(),
-        appliedIndex: () => this.rawNode.raft.log.applied,
+        appliedIndex: () => this.rawNode.appliedIndex,
         confState: () => this.rawNode.status().confState,
         kick: () => this.kick(),
         nowMs: o.clock === undefined ? undefined : () => o.clock?.nowMs() ?? 0,
       },
       o.snapshotEntries,
-      snapshotBytes,
+      o.snapshotBytes,
     );
     const storage = o.logStore.storage;
     // The state machine restarts from the snapshot and re-applies the log, so
     // the configuration must be the snapshot's; later changes are re-applied.
     storage.confState = storage.snapshot().metadata.confState;
     this.rawNode = new RawNode({ ...o.raft, storage, applied: storage.snapshot().metadata.index });
-    this.#persistedIndex = storage.lastIndex();
-    const hs = this.rawNode.raft.hardState();
-    this.#persistedTerm = hs.term;
-    this.#persistedVote = hs.vote;
+    this.#persisted = new PersistedState(storage.lastIndex(), this.rawNode.hardState());
+    this.#handedToApply = storage.snapshot().metadata.index;
   }
 
   /** The error that stopped the node (a failed fsync is fatal), if any. */
@@ -121,7 +123,7 @@ export class RaftNode {
   /** Queues a peer message; false when the inbox is full (the message is dropped). */
   receive(m: Message): boolean {
     if (this.suppressVotes && isVoteRequest(m)) return true; // dropped, as if lost
-    if (this.#inbox.length >= this.#inboxMax) {
+    if (this.#inbox.length >= this.#o.inboxMax) {
       this.droppedMessages++;
       return false;
     }
@@ -193,7 +195,8 @@ export class RaftNode {
   async #handleReadyPipelined(rd: Ready, retry?: UnsavedReady): Promise<boolean> {
     const o = this.#o;
     const previousApply = this.#applies.settled;
-    const sendFirst = retry?.sentFirst ?? this.#maySendBeforePersist(rd);
+    const sendFirst = retry?.sentFirst ??
+      this.#persisted.maySendBeforePersist(rd, this.rawNode.isLeader);
     if (sendFirst && retry === undefined) this.#send(rd.messages);
     // Persist: durable before anything that depends on it leaves (docs/design.md §2.2).
     // The write and the fsync request are issued synchronously by save().
@@ -203,7 +206,7 @@ export class RaftNode {
     let early = retry?.appliedEarly ?? 0;
     if (retry === undefined) {
       this.#applies.queueDeferred();
-      const prefix = this.#durablePrefix(rd.committedEntries);
+      const prefix = this.#persisted.durablePrefix(rd.committedEntries);
       if (prefix.length > 0) this.#applies.queue(prefix);
       early = prefix.length;
     }
@@ -211,7 +214,7 @@ export class RaftNode {
       this.#disk.unsaved = { rd, strict: false, sentFirst: sendFirst, appliedEarly: early };
       return false;
     }
-    this.#notePersisted(rd);
+    this.#persisted.saved(rd);
     if (!sendFirst) this.#send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
     // Entries this Ready persisted apply while the next Ready is persisted.
@@ -234,11 +237,10 @@ export class RaftNode {
       this.#disk.unsaved = { rd, strict: true, sentFirst: false, appliedEarly: 0 };
       return false;
     }
-    this.#notePersisted(rd);
+    this.#persisted.saved(rd);
     this.#send(rd.messages);
     if (rd.softState !== undefined) o.hooks?.onSoftState?.(rd.softState);
-    if (rd.snapshot !== undefined) await o.stateMachine.restore(rd.snapshot);
-    if (rd.snapshot !== undefined) this.#compaction.appliedBytes = 0;
+    if (rd.snapshot !== undefined) await this.#restore(rd.snapshot);
     if (rd.committedEntries.length > 0) await this.#apply(rd.committedEntries);
     if (rd.readStates.length > 0) o.hooks?.onReadStates?.(rd.readStates);
     this.rawNode.advance(rd);
@@ -269,45 +271,20 @@ export class RaftNode {
     if (out.length > 0) this.#o.transport.send(out);
   }
 
-  /**
-   * A leader's appends, heartbeats, snapshots and leadership transfers carry
-   * no promise about its own disk, so they may leave before its fsync. Votes,
-   * acknowledgements and anything sent with a new term or vote wait for it.
-   */
-  #maySendBeforePersist(rd: Ready): boolean {
-    if (this.rawNode.raft.state !== StateType.Leader) return false;
-    const hs = rd.hardState;
-    if (hs !== undefined && (hs.term !== this.#persistedTerm || hs.vote !== this.#persistedVote)) {
-      return false;
-    }
-    return rd.messages.every((m) => LEADER_MESSAGES.has(m.type));
-  }
-
-  /** The leading committed entries that are on this disk already, up to a conf change. */
-  #durablePrefix(committed: readonly Entry[]): readonly Entry[] {
-    let n = 0;
-    while (n < committed.length) {
-      const e = committed[n];
-      if (e.index > this.#persistedIndex || e.type === EntryType.ConfChange) break;
-      n++;
-    }
-    return committed.slice(0, n);
-  }
-
-  #notePersisted(rd: Ready): void {
-    if (rd.hardState !== undefined) {
-      this.#persistedTerm = rd.hardState.term;
-      this.#persistedVote = rd.hardState.vote;
-    }
-    const last = rd.entries[rd.entries.length - 1];
-    // A Ready's entries may replace a conflicting suffix: the new last index is theirs.
-    if (last !== undefined) this.#persistedIndex = last.index;
-    else if (rd.snapshot !== undefined) {
-      this.#persistedIndex = Math.max(this.#persistedIndex, rd.snapshot.metadata.index);
-    }
+  /** The core installs a snapshot only past its commit index, so past everything applied. */
+  async #restore(snapshot: Snapshot): Promise<void> {
+    const index = snapshot.metadata.index;
+    assert(
+      index > this.#handedToApply,
+      `snapshot ${index} not after applied ${this.#handedToApply}`,
+    );
+    this.#handedToApply = index;
+    await this.#o.stateMachine.restore(snapshot);
+    this.#compaction.appliedBytes = 0;
   }
 
   async #apply(entries: readonly Entry[]): Promise<void> {
+    this.#checkApplyOrder(entries);
     await this.#o.stateMachine.apply(entries);
     for (const e of entries) this.#compaction.appliedBytes += e.data.length;
     for (const e of entries) this.#applyConfChange(e);
@@ -335,38 +312,49 @@ export class RaftNode {
     this.#o.logStore.setConfState(this.rawNode.applyConfChange(cc));
   }
 
+  /**
+   * Entries reach the state machine once each, in log order, and only once
+   * they are durable here (a commit never needs entries this disk lacks).
+   */
+  #checkApplyOrder(entries: readonly Entry[]): void {
+    const first = entries[0];
+    if (first === undefined) return;
+    assert(
+      first.index === this.#handedToApply + 1,
+      `apply ${first.index} after ${this.#handedToApply}`,
+    );
+    const lastIndex = first.index + entries.length - 1;
+    assert(
+      entries[entries.length - 1].index === lastIndex,
+      `apply batch from ${first.index} has gaps`,
+    );
+    assert(
+      lastIndex <= this.#persisted.index,
+      `apply ${lastIndex} beyond persisted ${this.#persisted.index}`,
+    );
+    this.#handedToApply = lastIndex;
+  }
+
   /** Drives the node from the clock: one tick per `tickMs`, catching up after pauses. */
   start(): void {
-    const { clock, tickMs } = this.#o;
-    assert(clock !== undefined && tickMs !== undefined && tickMs > 0, "start() needs a clock");
-    this.#lastTickMs = clock.nowMs();
-    this.#started = true;
-    const loop = (): void => {
-      this.#timer = clock.setTimeout(loop, tickMs);
-      if (this.#failed !== undefined) return; // a stopped node must not even campaign
-      this.#catchUpTicks();
-      this.kick();
-    };
-    this.#timer = clock.setTimeout(loop, tickMs);
+    this.#ticker.start(() => this.kick(), () => this.#failed !== undefined);
   }
 
-  /**
-   * Ticks once per `tickMs` elapsed on the clock since the last tick. Called
-   * before anything else is handled, so a process that was paused (GC, VM
-   * stall) sees its lease expire before it answers a read from it.
-   */
+  /** Ticks missed since the last one: before anything else is handled (ticker.ts). */
   #catchUpTicks(): void {
-    const { clock, tickMs } = this.#o;
-    if (!this.#started || clock === undefined || tickMs === undefined) return;
-    const due = Math.floor((clock.nowMs() - this.#lastTickMs) / tickMs);
-    for (let i = 0; i < due; i++) this.tick();
-    this.#lastTickMs += due * tickMs;
+    this.#ticker.catchUp();
   }
 
-  /** Proposes `data` (after catching up on ticks). */
-  propose(data: Uint8Array): RequestResult {
+  /** Proposes `data` (after catching up on ticks); says where it was appended. */
+  propose(data: Uint8Array): ProposeResult {
     this.#catchUpTicks();
     return this.rawNode.propose(data);
+  }
+
+  /** Proposes a configuration change (after catching up on ticks); says where it was appended. */
+  proposeConfChange(cc: ConfChange): ProposeResult {
+    this.#catchUpTicks();
+    return this.rawNode.proposeConfChange(cc);
   }
 
   /**
@@ -392,18 +380,9 @@ export class RaftNode {
   }
 
   stop(): void {
-    if (this.#timer !== undefined) this.#o.clock?.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#ticker.stop();
   }
 }
-
-const LEADER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
-  MessageType.App,
-  MessageType.Heartbeat,
-  MessageType.Snap,
-  MessageType.TimeoutNow,
-  MessageType.ReadIndexResp,
-]);
 
 function isConfChange(e: Entry): boolean {
   return e.type === EntryType.ConfChange;

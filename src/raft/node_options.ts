@@ -1,4 +1,8 @@
-/** What the Raft driver (node.ts) is given: options, the state machine and hooks. */
+/**
+ * What the Raft driver (node.ts) is given: options, the state machine and
+ * hooks; and the one place the driver's defaults are filled in.
+ */
+import { RAFT_INBOX_MSGS_MAX, RAFT_LOG_COMPACT_BYTES } from "../limits.ts";
 import type { Clock } from "../platform/types.ts";
 import type { RaftConfig } from "./core/config.ts";
 import type { Entry, Snapshot } from "./core/messages.ts";
@@ -49,4 +53,19 @@ export interface RaftNodeOptions {
    * entries.
    */
   readonly snapshotBytes?: number;
+}
+
+/** The driver's options with its defaults filled in (by `resolveRaftNodeOptions`). */
+export interface ResolvedRaftNodeOptions extends RaftNodeOptions {
+  readonly inboxMax: number;
+  readonly snapshotBytes: number | undefined;
+}
+
+export function resolveRaftNodeOptions(o: RaftNodeOptions): ResolvedRaftNodeOptions {
+  return {
+    ...o,
+    inboxMax: o.inboxMax ?? RAFT_INBOX_MSGS_MAX,
+    snapshotBytes: o.snapshotBytes ??
+      (o.snapshotEntries !== undefined ? RAFT_LOG_COMPACT_BYTES : undefined),
+  };
 }

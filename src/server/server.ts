@@ -13,15 +13,6 @@ import { type NodePorts, startPorts } from "./ports.ts";
 import { NodeService } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
 
-/**
- * The binary's Raft timing: a 20 ms tick, heartbeats every 100 ms, an election
- * timeout drawn from [1 s, 2 s) in 50 steps. Raft draws the timeout in whole
- * ticks; with 100 ms ticks there were only 10 values, and the chaos suite saw
- * the two survivors of a 3-node cluster time out in the same tick and split
- * the vote, sometimes twice in a row (docs/chaos.md).
- */
-export const SERVER_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 50 } as const;
-
 export interface ServerConfig {
   readonly id: number;
   /** Every voter's protobuf/Raft address; this node listens on its own. */
@@ -33,10 +24,11 @@ export interface ServerConfig {
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
   readonly adminToken?: string;
+  /** Raft timing; unset fields take the binary's (node/options.ts). */
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
-  /** Compact the Raft log after this many applied entries (default 100,000, or 64 MiB). */
+  /** Compact the Raft log after this many applied entries (or 64 MiB of them). */
   readonly compactEntries?: number;
   /** Join an existing cluster (wait for `member add`) instead of bootstrapping one. */
   readonly join?: boolean;
@@ -113,7 +105,7 @@ export async function startServer(
   const ports = await startPorts(platform, config, {
     service,
     peers: node,
-    consistency: config.readMode ?? "linearizable",
+    consistency: node.o.readMode,
     admin: { service: node, token: config.adminToken },
     fetch: app.fetch,
   });

@@ -8,6 +8,7 @@ import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { ReadOnlyOption } from "../../src/raft/core/config.ts";
 import { bootstrapStorage, MemoryStorage } from "../../src/raft/core/storage.ts";
 import { RawNode } from "../../src/raft/core/raw_node.ts";
+import type { Raft } from "../../src/raft/core/raft.ts";
 import { STATE_NAMES } from "../../src/raft/core/raft.ts";
 import {
   type ConfChangeSingle,
@@ -120,7 +121,7 @@ export class InteractionEnv {
         applied: [],
       };
       this.nodes.set(id, n);
-      this.print(`INFO ${id} created: ${describeConfig(n.rn.raft.trk.config)}`);
+      this.print(`INFO ${id} created: ${describeConfig(raftOf(n.rn).trk.config)}`);
     }
   }
 
@@ -146,7 +147,7 @@ export class InteractionEnv {
     const n = this.node(id);
     n.rn = this.#newRawNode(id, n.storage, n.opts, n.storage.hardState.commit);
     this.queue = this.queue.filter((m) => m.to !== id);
-    this.print(`INFO ${id} restarted at term ${n.rn.raft.term}`);
+    this.print(`INFO ${id} restarted at term ${raftOf(n.rn).term}`);
   }
 
   processReady(id: number): void {
@@ -232,16 +233,21 @@ export class InteractionEnv {
       ? ConfChangeTransition.JointExplicit
       : ConfChangeTransition.Auto;
     const res = this.node(id).rn.proposeConfChange({ transition, changes });
-    if (!res.ok) this.print(`refused: ${res.reason} (${this.node(id).rn.raft.lastRefusal})`);
+    if (!res.ok) this.print(`refused: ${res.reason} (${this.node(id).rn.status().lastRefusal})`);
   }
 
   status(id: number): void {
-    const r = this.node(id).rn.raft;
+    const r = raftOf(this.node(id).rn);
     for (const pid of r.trk.ids()) {
       const pr = r.trk.progress.get(pid);
       if (pr !== undefined) this.print(`${pid}: ${pr.describe()}`);
     }
   }
+}
+
+/** The core's inner state, for the traces these scripts compare (etcd-io/raft's format). */
+function raftOf(rn: RawNode): Raft {
+  return RawNode.innerRaftForTesting(rn);
 }
 
 type Handler = (env: InteractionEnv, cmd: Command) => void;
@@ -291,13 +297,13 @@ const HANDLERS: Record<string, Handler> = {
     if (!res.ok) env.print(`refused: ${res.reason}`);
   },
   "raft-log": (env, cmd) => {
-    const r = env.node(Number(cmd.args[0])).rn.raft;
+    const r = raftOf(env.node(Number(cmd.args[0])).rn);
     const ents = r.log.allEntries();
     env.print(ents.length === 0 ? "log is empty" : describeEntries(ents).split(", ").join("\n"));
   },
   "raft-state": (env) => {
     for (const id of env.sortedIds()) {
-      const r = env.node(id).rn.raft;
+      const r = raftOf(env.node(id).rn);
       const name = STATE_NAMES[r.state] ?? "?";
       const voter = r.trk.isVoter(id) ? "(Voter)" : r.isLearner ? "(Learner)" : "(Non-Voter)";
       env.print(`${id}: ${name} ${voter} Term:${r.term} Lead:${r.lead}`);
@@ -305,7 +311,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   "hard-state": (env, cmd) => {
     for (const id of ids(cmd)) {
-      env.print(`${id}: ${describeHardState(env.node(id).rn.raft.hardState())}`);
+      env.print(`${id}: ${describeHardState(raftOf(env.node(id).rn).hardState())}`);
     }
   },
   "status": (env, cmd) => env.status(Number(cmd.args[0])),

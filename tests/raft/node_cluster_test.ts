@@ -13,7 +13,6 @@ import { SimNetwork } from "../../src/platform/sim/sim_network.ts";
 import { LogStore } from "../../src/raft/log_store.ts";
 import { RaftNode } from "../../src/raft/node.ts";
 import { type Entry, EntryType, type Message } from "../../src/raft/core/messages.ts";
-import { StateType } from "../../src/raft/core/raft.ts";
 
 /** Lets pending promise callbacks (fsync completions) run. */
 async function settle(): Promise<void> {
@@ -65,7 +64,7 @@ test("node cluster: timers drive election and replication to every node", async 
   for (let ms = 0; ms < 5000 && leader === undefined; ms += 5) {
     clock.advance(5);
     await settle();
-    leader = nodes.find((n) => n.rawNode.raft.state === StateType.Leader);
+    leader = nodes.find((n) => n.rawNode.isLeader);
   }
   assert.ok(leader !== undefined, "a leader is elected");
   for (let i = 0; i < 20; i++) assert.ok(leader.propose(utf8(`p${i}`)).ok);

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../../src/limits.ts";
 import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { SimFileSystem } from "../../src/platform/sim/sim_file_system.ts";
-import { StateType } from "../../src/raft/core/raft.ts";
 import { LogStore } from "../../src/raft/log_store.ts";
 import { RaftNode } from "../../src/raft/node.ts";
 import { utf8 } from "../../src/util/bytes.ts";
@@ -47,7 +46,7 @@ test("node: a save refused for space is retried with doubling backoff, then succ
   });
   node.rawNode.campaign();
   await node.runOnce();
-  assert.equal(node.rawNode.raft.state, StateType.Leader);
+  assert.ok(node.rawNode.isLeader);
   const saves: number[] = [];
   const save = store.save.bind(store);
   store.save = (rd) => {

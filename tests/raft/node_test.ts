@@ -6,9 +6,9 @@ import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { SimFileSystem } from "../../src/platform/sim/sim_file_system.ts";
 import type { File, FileSystem } from "../../src/platform/types.ts";
 import { LogStore } from "../../src/raft/log_store.ts";
+import { RawNode } from "../../src/raft/core/raw_node.ts";
 import { RaftNode, type StateMachine } from "../../src/raft/node.ts";
 import { type Entry, EntryType, type Message, MessageType } from "../../src/raft/core/messages.ts";
-import { StateType } from "../../src/raft/core/raft.ts";
 import { RAFT_LOG_COMPACT_BYTES } from "../../src/limits.ts";
 
 /** While set, fsyncs wait for it (a slow disk the test controls). */
@@ -100,12 +100,12 @@ test("node: persists before sending; entries durable earlier apply without waiti
   // The vote for itself is durable before any vote request leaves.
   assert.deepEqual(log, ["sync", "send 2"]);
   log.length = 0;
-  const term = node.rawNode.raft.term;
+  const term = node.rawNode.term;
   for (const from of [2, 3]) {
     node.receive({ type: MessageType.VoteResp, from, to: 1, term, reject: false });
   }
   await node.runOnce();
-  assert.equal(node.rawNode.raft.state, StateType.Leader);
+  assert.ok(node.rawNode.isLeader);
   const apps = sent.filter((m) => m.type === MessageType.App);
   assert.equal(apps.length, 2);
   // A leader's appends leave before its own fsync (Raft thesis §10.2.1).
@@ -204,12 +204,12 @@ test("node: the inbox is bounded and counts what it drops", async () => {
 test("node: start() turns clock time into ticks and elects a single node", async () => {
   const { node, clock } = await makeNode([1], []);
   node.start();
-  for (let i = 0; i < 40 && node.rawNode.raft.state !== StateType.Leader; i++) {
+  for (let i = 0; i < 40 && !node.rawNode.isLeader; i++) {
     clock.advance(10);
     await new Promise((r) => setTimeout(r, 0));
   }
   node.stop();
-  assert.equal(node.rawNode.raft.state, StateType.Leader);
+  assert.ok(node.rawNode.isLeader);
 });
 
 test("node: a committed proposal is in the durable log store after runOnce", async () => {
@@ -260,22 +260,23 @@ test("node: requests first catch up on ticks missed while the process was stalle
   const { node, clock } = await makeNode([1], []);
   node.start();
   node.stop(); // the timer no longer fires: as if the process were paused
-  const before = node.rawNode.raft.tickCount;
+  const raft = RawNode.innerRaftForTesting(node.rawNode);
+  const before = raft.tickCount;
   clock.advance(1000);
-  assert.equal(node.rawNode.raft.tickCount, before);
+  assert.equal(raft.tickCount, before);
   node.readIndex(utf8("r"));
-  assert.equal(node.rawNode.raft.tickCount, before + 100);
+  assert.equal(raft.tickCount, before + 100);
 });
 
 test("node: compactNow compacts an idle node's log at its applied index", async () => {
   const log: string[] = [];
-  const { node } = await makeNode([1], log);
+  const { node, store } = await makeNode([1], log);
   node.rawNode.campaign();
   await node.runOnce();
   for (let i = 0; i < 5; i++) assert.ok(node.rawNode.propose(utf8(`c${i}`)).ok);
   await node.runOnce();
-  const applied = node.rawNode.raft.log.applied;
+  const applied = node.rawNode.appliedIndex;
   const index = await node.compactNow();
   assert.equal(index, applied);
-  assert.equal(node.rawNode.raft.log.storage.snapshot().metadata.index, applied);
+  assert.equal(store.storage.snapshot().metadata.index, applied);
 });

@@ -12,7 +12,7 @@ import { getPlatform } from "../../src/platform/detect.ts";
 import { startServer } from "../../src/server/server.ts";
 import { captureHost } from "../helpers/capture_host.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
-import { freePorts, startCluster } from "./cluster_helpers.ts";
+import { FAST_ELECTIONS, freePorts, startCluster } from "./cluster_helpers.ts";
 
 async function cli(env: Record<string, string>, ...args: string[]) {
   const host = captureHost(env);
@@ -68,7 +68,7 @@ test("admin requests need the admin token when the node has one", async () => {
     id: 1,
     peers: new Map([[1, address]]),
     dataDir: dir,
-    tickMs: 20,
+    ...FAST_ELECTIONS,
     adminToken: "s3cret",
   });
   const client = (adminToken?: string) =>

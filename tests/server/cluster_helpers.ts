@@ -73,6 +73,13 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
+/**
+ * Raft timing for tests: a 200–400 ms election timeout at 20 ms ticks (the
+ * binary waits 1–2 s, docs/server.md), so that elections do not dominate
+ * the tests' run time.
+ */
+export const FAST_ELECTIONS = { tickMs: 20, electionTicks: 10, heartbeatTicks: 1 } as const;
+
 export async function startCluster(
   size: number,
   tickMs = 20,
@@ -120,6 +127,7 @@ export async function startCluster(
           dataDir: dirs.get(id) ?? "",
           respPort: respPorts.get(id),
           httpPort: 0,
+          ...FAST_ELECTIONS,
           tickMs,
           compactEntries,
         }),

@@ -11,7 +11,7 @@ import { SimNetwork } from "../../src/platform/sim/sim_network.ts";
 import { ReadOnlyOption } from "../../src/raft/core/config.ts";
 import { type Message, MessageType } from "../../src/raft/core/messages.ts";
 import type { Raft } from "../../src/raft/core/raft.ts";
-import { StateType } from "../../src/raft/core/raft.ts";
+import { RawNode } from "../../src/raft/core/raw_node.ts";
 import type { ReadState } from "../../src/raft/core/ready.ts";
 import { LogStore } from "../../src/raft/log_store.ts";
 import { RaftNode } from "../../src/raft/node.ts";
@@ -197,7 +197,9 @@ export class Cluster {
 
   rafts(): Map<number, Raft> {
     const m = new Map<number, Raft>();
-    for (const [id, n] of this.nodes) if (n.node !== undefined) m.set(id, n.node.rawNode.raft);
+    for (const [id, n] of this.nodes) {
+      if (n.node !== undefined) m.set(id, RawNode.innerRaftForTesting(n.node.rawNode));
+    }
     return m;
   }
 
@@ -206,8 +208,8 @@ export class Cluster {
     let best: SimNode | undefined;
     let bestTerm = -1;
     for (const n of this.nodes.values()) {
-      const r = n.node?.rawNode.raft;
-      if (r === undefined || n.paused || r.state !== StateType.Leader) continue;
+      const r = n.node?.rawNode;
+      if (r === undefined || n.paused || !r.isLeader) continue;
       if (r.term > bestTerm) {
         best = n;
         bestTerm = r.term;

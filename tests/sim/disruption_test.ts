@@ -6,7 +6,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Cluster, ELECTION_TICKS } from "./cluster.ts";
 import { optionsForSeed } from "./vopr.ts";
-import { StateType } from "../../src/raft/core/raft.ts";
 
 async function run(seed: number, preVote: boolean): Promise<{ before: string; after: string }> {
   const c = await Cluster.create(seed, {
@@ -21,13 +20,13 @@ async function run(seed: number, preVote: boolean): Promise<{ before: string; af
   assert.ok(leader?.node !== undefined, "a leader is elected");
   const victim = [...c.nodes.keys()].find((id) => id !== leader.id) ?? 0;
   const others = [...c.nodes.keys()].filter((id) => id !== victim).map(String);
-  const before = `${leader.id}@${leader.node.rawNode.raft.term}`;
+  const before = `${leader.id}@${leader.node.rawNode.term}`;
   c.net.partition([[String(victim)], others]);
   for (let i = 0; i < 6 * ELECTION_TICKS; i++) await c.step();
   c.net.heal();
   for (let i = 0; i < 6 * ELECTION_TICKS; i++) await c.step();
   const now = c.leader();
-  return { before, after: `${now?.id}@${now?.node?.rawNode.raft.term}` };
+  return { before, after: `${now?.id}@${now?.node?.rawNode.term}` };
 }
 
 test("disruption: with PreVote a returning node leaves the leader and term alone", async () => {
@@ -59,7 +58,7 @@ async function isolatedLeaderState(seed: number, checkQuorum: boolean): Promise<
   const others = [...c.nodes.keys()].filter((id) => id !== leader.id).map(String);
   c.net.partition([[String(leader.id)], others]);
   for (let i = 0; i < 2 * ELECTION_TICKS + 1; i++) await c.step();
-  return leader.node?.rawNode.raft.state === StateType.Leader;
+  return leader.node?.rawNode.isLeader === true;
 }
 
 test("check quorum: a leader cut off from its quorum steps down within two election timeouts", async () => {

@@ -139,7 +139,7 @@ async function liveness(c: Cluster, w: Workload): Promise<number> {
     await c.step();
     const leader = c.leader();
     const rn = leader?.node?.rawNode;
-    const under = rn === undefined ? "" : `${leader?.id}@${rn.raft.term}`;
+    const under = rn === undefined ? "" : `${leader?.id}@${rn.term}`;
     if (rn !== undefined && under !== proposedUnder && rn.propose(marker).ok) proposedUnder = under;
     if (proposedUnder !== "" && allMembersApplied(c)) return t;
   }

@@ -4,7 +4,8 @@
  */
 import { EntryType, MessageType, type VoteMsg } from "./messages.ts";
 import { VoteResult } from "./quorum/majority.ts";
-import { type Raft, StateType } from "./raft.ts";
+import type { Raft } from "./raft.ts";
+import { StateType } from "./state_type.ts";
 
 /** Starts an election unless something forbids it. */
 export function hup(r: Raft, transfer: boolean): void {

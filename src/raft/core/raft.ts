@@ -24,7 +24,7 @@ import {
   type Snapshot,
 } from "./messages.ts";
 import { ReadOnly, type ReadState } from "./read_only.ts";
-import { Progress, ProgressState } from "./tracker/progress.ts";
+import { Progress } from "./tracker/progress.ts";
 import { applyConfig } from "./conf_apply.ts";
 import { configToConfState, ProgressTracker } from "./tracker/tracker.ts";
 import { VoteResult } from "./quorum/majority.ts";
@@ -34,32 +34,10 @@ import { stepCandidate } from "./step_candidate.ts";
 import { stepFollower } from "./step_follower.ts";
 import { bcastAppend, maybeSendAppend } from "./replication.ts";
 import { RaftCounters } from "./counters.ts";
+import { StateType, type StepError } from "./state_type.ts";
+import { tickElection, tickHeartbeat } from "./ticks.ts";
 
-export const StateType = {
-  Follower: 0,
-  Candidate: 1,
-  Leader: 2,
-  PreCandidate: 3,
-} as const;
-export type StateType = typeof StateType[keyof typeof StateType];
-
-/** Names by `StateType` value, for traces. */
-export const STATE_NAMES: readonly string[] = [
-  "StateFollower",
-  "StateCandidate",
-  "StateLeader",
-  "StatePreCandidate",
-];
-
-/** Why a proposal, read or transfer was not accepted. */
-export type StepError =
-  | "no-leader"
-  | "not-member"
-  | "transferring"
-  | "uncommitted-limit"
-  | "conf-change-refused"
-  | "forwarding-disabled"
-  | "read-queue-full";
+export { STATE_NAMES, StateType, type StepError } from "./state_type.ts";
 
 export class Raft {
   readonly id: number;
@@ -204,48 +182,8 @@ export class Raft {
 
   tick(): void {
     this.tickCount++;
-    if (this.state === StateType.Leader) this.#tickHeartbeat();
-    else this.#tickElection();
-  }
-
-  #tickElection(): void {
-    this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
-      this.electionElapsed = 0;
-      this.step({ type: MessageType.Hup, from: this.id, to: this.id, term: 0 });
-    }
-  }
-
-  #tickHeartbeat(): void {
-    this.heartbeatElapsed++;
-    this.electionElapsed++;
-    if (this.electionElapsed >= this.cfg.electionTicks) {
-      this.electionElapsed = 0;
-      if (this.cfg.checkQuorum) {
-        this.step({ type: MessageType.CheckQuorum, from: this.id, to: this.id, term: 0 });
-      }
-      this.#retryLostSnapshots();
-      // A transfer that did not finish within an election timeout is abandoned.
-      if (this.state === StateType.Leader && this.leadTransferee !== 0) this.leadTransferee = 0;
-    }
-    if (this.state !== StateType.Leader) return;
-    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
-      this.heartbeatElapsed = 0;
-      this.step({ type: MessageType.Beat, from: this.id, to: this.id, term: 0 });
-    }
-  }
-
-  /**
-   * A snapshot the transport lost (and did not report) would leave the
-   * follower stuck: after two election timeouts without progress, probe again.
-   */
-  #retryLostSnapshots(): void {
-    if (this.state !== StateType.Leader) return;
-    for (const pr of this.trk.progress.values()) {
-      if (pr.state !== ProgressState.Snapshot) continue;
-      pr.snapshotRounds++;
-      if (pr.snapshotRounds >= 2) pr.becomeProbe();
-    }
+    if (this.state === StateType.Leader) tickHeartbeat(this);
+    else tickElection(this);
   }
 
   /** A follower in its lease ignores (pre-)votes: its leader is alive (§6 / thesis §4.2.3). */

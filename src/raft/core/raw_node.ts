@@ -17,53 +17,63 @@ import {
   type Message,
   MessageType,
 } from "./messages.ts";
-import { Raft, StateType, type StepError } from "./raft.ts";
+import { Raft } from "./raft.ts";
 import type { Ready, SoftState } from "./ready.ts";
-import { configToConfState } from "./tracker/tracker.ts";
+import { StateType, type StepError } from "./state_type.ts";
+import { type Status, statusOf } from "./status.ts";
 
 /** Outcome of a request: accepted (maybe forwarded) or refused with a reason. */
-export type RequestResult = { readonly ok: true } | {
+export type RequestResult = { readonly ok: true } | Refused;
+
+/** A request the core did not accept, and why. */
+export interface Refused {
   readonly ok: false;
   readonly reason: StepError;
-};
+}
+
+/**
+ * Outcome of a proposal: appended to this leader's log at (index, term) —
+ * the entry that commits there, if any, is this one exactly when its term
+ * matches — or forwarded to the leader (no position known here), or refused.
+ */
+export type ProposeResult =
+  | ({ readonly ok: true; readonly forwarded: false } & EntryPosition)
+  | { readonly ok: true; readonly forwarded: true }
+  | Refused;
+
+/** Where an entry is in the log. */
+export interface EntryPosition {
+  readonly index: number;
+  readonly term: number;
+}
 
 const OK: RequestResult = Object.freeze({ ok: true });
+const FORWARDED: ProposeResult = Object.freeze({ ok: true, forwarded: true });
 
 function result(err: StepError | undefined): RequestResult {
   return err === undefined ? OK : { ok: false, reason: err };
 }
 
-export interface Status {
-  readonly id: number;
-  readonly term: number;
-  readonly vote: number;
-  readonly lead: number;
-  readonly state: StateType;
-  readonly commit: number;
-  readonly applied: number;
-  readonly lastIndex: number;
-  readonly confState: ConfState;
-}
-
 export class RawNode {
-  readonly raft: Raft;
+  /** Sealed: the driver and the server see the core only through this class (docs/raft.md). */
+  readonly #raft: Raft;
   #prevSoft: SoftState;
   #prevHard: HardState;
   #pending: Ready | undefined = undefined;
 
   constructor(config: RaftConfig) {
-    this.raft = new Raft(config);
+    this.#raft = new Raft(config);
     this.#prevSoft = this.#softState();
-    this.#prevHard = this.raft.hardState();
+    this.#prevHard = this.#raft.hardState();
   }
 
   tick(): void {
-    this.raft.tick();
+    this.#raft.tick();
   }
 
   /** Starts an election now (as if the election timeout elapsed). */
   campaign(): void {
-    this.raft.step({ type: MessageType.Hup, from: this.raft.id, to: this.raft.id, term: 0 });
+    this.#raft.step({ type: MessageType.Hup, from: this.#raft.id, to: this.#raft.id, term: 0 });
   }
 
   /**
@@ -74,16 +84,16 @@ export class RawNode {
    */
   step(m: Message): boolean {
     if (isLocalMessage(m.type)) return false;
-    if (isResponseMessage(m.type) && !this.raft.trk.progress.has(m.from)) return false;
-    this.raft.step(m);
+    if (isResponseMessage(m.type) && !this.#raft.trk.progress.has(m.from)) return false;
+    this.#raft.step(m);
     return true;
   }
 
-  propose(data: Uint8Array): RequestResult {
+  propose(data: Uint8Array): ProposeResult {
     return this.#propose({ term: 0, index: 0, type: EntryType.Normal, data });
   }
 
-  proposeConfChange(cc: ConfChange): RequestResult {
+  proposeConfChange(cc: ConfChange): ProposeResult {
     return this.#propose({
       term: 0,
       index: 0,
@@ -92,21 +102,24 @@ export class RawNode {
     });
   }
 
-  #propose(e: Entry): RequestResult {
-    const id = this.raft.id;
-    const r = result(
-      this.raft.step({ type: MessageType.Prop, from: id, to: id, term: 0, entries: [e] }),
-    );
+  #propose(e: Entry): ProposeResult {
+    const r = this.#raft;
+    const lastBefore = r.log.lastIndex();
+    const err = r.step({ type: MessageType.Prop, from: r.id, to: r.id, term: 0, entries: [e] });
     if (e.type === EntryType.Normal) {
-      if (r.ok) this.raft.counters.proposalsAccepted++;
-      else this.raft.counters.proposalsRefused++;
+      if (err === undefined) r.counters.proposalsAccepted++;
+      else r.counters.proposalsRefused++;
     }
-    return r;
+    if (err !== undefined) return { ok: false, reason: err };
+    if (r.state !== StateType.Leader) return FORWARDED;
+    const index = r.log.lastIndex();
+    assert(index === lastBefore + 1, `a proposal appended ${index - lastBefore} entries`);
+    return { ok: true, forwarded: false, index, term: r.term };
   }
 
   /** Applies a committed conf change; returns the resulting configuration. */
   applyConfChange(cc: ConfChange): ConfState {
-    return this.raft.applyConfChange(cc);
+    return this.#raft.applyConfChange(cc);
   }
 
   /**
@@ -115,41 +128,41 @@ export class RawNode {
    * `ReadState` in a later Ready.
    */
   readIndex(context: Uint8Array): RequestResult {
-    const id = this.raft.id;
+    const id = this.#raft.id;
     return result(
-      this.raft.step({ type: MessageType.ReadIndex, from: id, to: id, term: 0, context }),
+      this.#raft.step({ type: MessageType.ReadIndex, from: id, to: id, term: 0, context }),
     );
   }
 
   transferLeader(transferee: number): RequestResult {
-    const id = this.raft.id;
+    const id = this.#raft.id;
     return result(
-      this.raft.step({ type: MessageType.TransferLeader, from: id, to: id, term: 0, transferee }),
+      this.#raft.step({ type: MessageType.TransferLeader, from: id, to: id, term: 0, transferee }),
     );
   }
 
   /** Tells the leader that sending to `id` failed. */
   reportUnreachable(id: number): void {
-    this.raft.step({ type: MessageType.Unreachable, from: id, to: this.raft.id, term: 0 });
+    this.#raft.step({ type: MessageType.Unreachable, from: id, to: this.#raft.id, term: 0 });
   }
 
   /** Tells the leader whether a snapshot reached `id`. */
   reportSnapshot(id: number, ok: boolean): void {
-    this.raft.step({
+    this.#raft.step({
       type: MessageType.SnapStatus,
       from: id,
-      to: this.raft.id,
+      to: this.#raft.id,
       term: 0,
       reject: !ok,
     });
   }
 
   #softState(): SoftState {
-    return { lead: this.raft.lead, state: this.raft.state };
+    return { lead: this.#raft.lead, state: this.#raft.state };
   }
 
   hasReady(): boolean {
-    const r = this.raft;
+    const r = this.#raft;
     const soft = this.#softState();
     if (soft.lead !== this.#prevSoft.lead || soft.state !== this.#prevSoft.state) return true;
     if (!sameHard(r.hardState(), this.#prevHard)) return true;
@@ -161,7 +174,7 @@ export class RawNode {
   /** Collects pending work. Must be followed by `advance` before the next call. */
   ready(): Ready {
     assert(this.#pending === undefined, "ready() called again before advance()");
-    const r = this.raft;
+    const r = this.#raft;
     const soft = this.#softState();
     const hard = r.hardState();
     const hardChanged = !sameHard(hard, this.#prevHard);
@@ -193,7 +206,7 @@ export class RawNode {
   advance(rd: Ready): void {
     assert(this.#pending === rd, "advance() with a Ready that is not the pending one");
     this.#pending = undefined;
-    const r = this.raft;
+    const r = this.#raft;
     if (rd.hardState !== undefined) this.#prevHard = rd.hardState;
     if (rd.snapshot !== undefined) r.log.stableSnapTo(rd.snapshot.metadata.index);
     if (rd.entries.length > 0) {
@@ -209,26 +222,58 @@ export class RawNode {
 
   /** A joint config with auto-leave is left as soon as it has been applied. */
   #maybeAutoLeave(): void {
-    const r = this.raft;
+    const r = this.#raft;
     const c = r.trk.config;
     if (r.state !== StateType.Leader || !c.autoLeave || c.voters[1].size === 0) return;
     if (r.pendingConfIndex > r.log.applied) return;
     this.proposeConfChange({ transition: 0, changes: [] });
   }
 
+  /** A full copy of the node's state, progress of every peer included (status.ts). */
   status(): Status {
-    const r = this.raft;
-    return {
-      id: r.id,
-      term: r.term,
-      vote: r.vote,
-      lead: r.lead,
-      state: r.state,
-      commit: r.log.committed,
-      applied: r.log.applied,
-      lastIndex: r.log.lastIndex(),
-      confState: configToConfState(r.trk.config),
-    };
+    return statusOf(this.#raft);
+  }
+
+  // Narrow queries, for per-request paths where a whole `status()` would be wasteful.
+
+  get id(): number {
+    return this.#raft.id;
+  }
+
+  get term(): number {
+    return this.#raft.term;
+  }
+
+  /** The leader this node knows of in its term; 0 when none. */
+  get lead(): number {
+    return this.#raft.lead;
+  }
+
+  get isLeader(): boolean {
+    return this.#raft.state === StateType.Leader;
+  }
+
+  get commitIndex(): number {
+    return this.#raft.log.committed;
+  }
+
+  /** The index up to which the driver has acknowledged applying (through `advance`). */
+  get appliedIndex(): number {
+    return this.#raft.log.applied;
+  }
+
+  /** Term and vote as the core holds them now (persisted or about to be, by a Ready). */
+  hardState(): HardState {
+    return this.#raft.hardState();
+  }
+
+  /**
+   * Tests and simulation checkers only (they audit every node's log): the
+   * inner state machine. Code under src/ never calls this
+   * (tests/raft/raft_api_test.ts checks).
+   */
+  static innerRaftForTesting(rn: RawNode): Raft {
+    return rn.#raft;
   }
 }
 

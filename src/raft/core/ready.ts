@@ -23,7 +23,7 @@
  */
 import type { Entry, HardState, Message, Snapshot } from "./messages.ts";
 import type { ReadState } from "./read_only.ts";
-import type { StateType } from "./raft.ts";
+import type { StateType } from "./state_type.ts";
 
 /** Volatile state, reported when it changes; never persisted. */
 export interface SoftState {

@@ -1,6 +1,7 @@
 /** Message handling while (pre-)candidate. */
 import { type Message, MessageType } from "./messages.ts";
-import { type Raft, StateType, type StepError } from "./raft.ts";
+import type { Raft } from "./raft.ts";
+import { StateType, type StepError } from "./state_type.ts";
 import { VoteResult } from "./quorum/majority.ts";
 import { bcastAppend } from "./replication.ts";
 import { campaign } from "./election.ts";

@@ -6,7 +6,8 @@ import {
   MessageType,
   type SnapMsg,
 } from "./messages.ts";
-import type { Raft, StepError } from "./raft.ts";
+import type { Raft } from "./raft.ts";
+import type { StepError } from "./state_type.ts";
 import { hup } from "./election.ts";
 
 export function stepFollower(r: Raft, m: Message): StepError | undefined {

@@ -14,7 +14,8 @@ import {
 } from "./messages.ts";
 import { jointVoteResult } from "./quorum/joint.ts";
 import { VoteResult } from "./quorum/majority.ts";
-import type { Raft, StepError } from "./raft.ts";
+import type { Raft } from "./raft.ts";
+import type { StepError } from "./state_type.ts";
 import {
   bcastAppend,
   bcastHeartbeat,
@@ -23,6 +24,7 @@ import {
   sendAppend,
   sendTimeoutNow,
 } from "./replication.ts";
+import { heardRecently } from "./status.ts";
 import { ProgressState } from "./tracker/progress.ts";
 import type { TrackerConfig } from "./tracker/tracker.ts";
 
@@ -109,7 +111,6 @@ function confChangeRefusal(r: Raft, data: Uint8Array): string | undefined {
  * becomes a voter must already have caught up to the commit index.
  */
 function quorumReachable(r: Raft, c: TrackerConfig): boolean {
-  const freshTicks = r.cfg.electionTicks;
   const ready = new Map<number, boolean>();
   for (const half of c.voters) {
     for (const id of half) {
@@ -119,7 +120,7 @@ function quorumReachable(r: Raft, c: TrackerConfig): boolean {
       }
       const pr = r.trk.progress.get(id);
       const caughtUp = pr !== undefined && (r.trk.isVoter(id) || pr.match >= r.log.committed);
-      const fresh = pr !== undefined && r.tickCount - pr.lastHeardTick <= freshTicks;
+      const fresh = pr !== undefined && heardRecently(r, pr);
       ready.set(id, pr !== undefined && pr.recentActive && fresh && caughtUp);
     }
   }

@@ -24,8 +24,8 @@ import {
   ConfChangeType,
 } from "../../raft/core/confchange/conf_change.ts";
 import type { ConfState } from "../../raft/core/messages.ts";
-import { StateType } from "../../raft/core/raft.ts";
-import type { RaftNode } from "../../raft/node.ts";
+import type { EntryPosition, ProposeResult, RaftNode } from "../../raft/api.ts";
+import { assert } from "../../util/assert.ts";
 import { utf8 } from "../../util/bytes.ts";
 import { splitHostPort } from "../../util/host_port.ts";
 import { ServiceError } from "../kv_service.ts";
@@ -58,6 +58,12 @@ function invalid(message: string): ServiceError {
   return new ServiceError(ErrorCode.INVALID_ARGUMENT, message);
 }
 
+/** Where an accepted proposal was appended: this node leads, so it was not forwarded. */
+function appended(r: ProposeResult & { ok: true }): EntryPosition {
+  assert(!r.forwarded, "a conf change proposed on the leader was forwarded");
+  return r;
+}
+
 function isJoint(cs: ConfState): boolean {
   return cs.votersOutgoing.length > 0;
 }
@@ -65,18 +71,18 @@ function isJoint(cs: ConfState): boolean {
 export class Membership {
   constructor(readonly o: MembershipOptions) {}
 
-  get #raft() {
-    return this.o.node.rawNode.raft;
+  get #rawNode() {
+    return this.o.node.rawNode;
   }
 
   #confState(): ConfState {
-    return this.o.node.rawNode.status().confState;
+    return this.#rawNode.status().confState;
   }
 
   /** Throws NOT_LEADER (with the leader's address, for the client to follow) unless leading. */
   #checkLeader(): void {
-    const raft = this.#raft;
-    if (raft.state === StateType.Leader) return;
+    const raft = this.#rawNode;
+    if (raft.isLeader) return;
     const lead = raft.lead;
     const address = lead === 0 ? "" : this.o.addressOf(lead) ?? "";
     const who = lead === 0 ? "no leader is known" : `the leader is node ${lead}`;
@@ -129,26 +135,27 @@ export class Membership {
     };
     while (true) {
       this.#checkLeader();
-      const cs = this.#confState();
+      const status = this.#rawNode.status();
+      const cs = status.confState;
       if (cs.voters.includes(id) && !isJoint(cs)) return;
-      const match = this.#raft.trk.progress.get(id)?.match ?? 0;
-      if (!isJoint(cs) && !cs.voters.includes(id) && match >= this.#raft.log.committed) {
-        const r = this.o.node.rawNode.proposeConfChange(cc);
+      const match = status.progress.get(id)?.match ?? 0;
+      if (!isJoint(cs) && !cs.voters.includes(id) && match >= status.commit) {
+        const r = this.o.node.proposeConfChange(cc);
         if (r.ok) {
           this.o.node.kick();
-          await this.#awaitApplied(this.#raft.log.lastIndex(), (c) => c.voters.includes(id));
+          await this.#awaitApplied(appended(r), (c) => c.voters.includes(id));
           return;
         }
         // Still catching up (or the learner's add is still settling): try again shortly.
         const retry = r.reason === "conf-change-refused" &&
-          /pending|reachable/.test(this.#raft.lastRefusal);
+          /pending|reachable/.test(this.#rawNode.status().lastRefusal);
         if (!retry) throw this.#refusal(r.reason);
       }
       if (this.o.clock.nowMs() > deadline) {
         throw new ServiceError(
           ErrorCode.TIMEOUT,
           `node ${id} did not catch up within ${this.o.stepTimeoutMs} ms ` +
-            `(it has ${match} of ${this.#raft.log.committed}); ` +
+            `(it has ${match} of ${status.commit}); ` +
             "it stays a learner — retry to resume",
         );
       }
@@ -194,13 +201,11 @@ export class Membership {
 
   /** The voter with the highest match among those heard from in the last election timeout. */
   #mostCaughtUpAnswering(voters: readonly number[]): number | undefined {
-    const raft = this.#raft;
+    const progress = this.#rawNode.status().progress;
     let best: number | undefined, bestMatch = -1;
     for (const v of voters) {
-      const pr = raft.trk.progress.get(v);
-      const answering = pr !== undefined &&
-        raft.tickCount - pr.lastHeardTick <= raft.cfg.electionTicks;
-      if (answering && pr.match > bestMatch) {
+      const pr = progress.get(v);
+      if (pr !== undefined && pr.heardRecently && pr.match > bestMatch) {
         best = v;
         bestMatch = pr.match;
       }
@@ -211,10 +216,10 @@ export class Membership {
   /** Moves leadership to `id` and waits until it leads (up to two election timeouts). */
   async transferLeader(id: number): Promise<void> {
     this.#checkLeader();
-    const raft = this.#raft;
+    const raft = this.#rawNode;
     if (id === this.o.selfId) return;
     if (!this.#confState().voters.includes(id)) throw refused(`node ${id} is not a voter`);
-    const r = this.o.node.rawNode.transferLeader(id);
+    const r = raft.transferLeader(id);
     if (!r.ok) throw refused(`transfer refused: ${r.reason}`);
     this.o.node.kick();
     const timeoutMs = 2 * this.o.electionTimeoutMs;
@@ -235,37 +240,38 @@ export class Membership {
    */
   async #change(cc: ConfChange, done: (cs: ConfState) => boolean): Promise<void> {
     const deadline = this.o.clock.nowMs() + this.o.electionTimeoutMs;
+    let r: ProposeResult;
     while (true) {
       this.#checkLeader();
-      const r = this.o.node.rawNode.proposeConfChange(cc);
+      r = this.o.node.proposeConfChange(cc);
       if (r.ok) break;
       const transient = r.reason === "conf-change-refused" &&
-        /reachable/.test(this.#raft.lastRefusal) && this.o.clock.nowMs() < deadline;
+        /reachable/.test(this.#rawNode.status().lastRefusal) && this.o.clock.nowMs() < deadline;
       if (!transient) throw this.#refusal(r.reason);
       await this.#sleep(POLL_MS);
     }
     this.o.node.kick();
-    await this.#awaitApplied(this.#raft.log.lastIndex(), done);
+    await this.#awaitApplied(appended(r), done);
   }
 
   #refusal(reason: string): ServiceError {
     if (reason !== "conf-change-refused") {
       return new ServiceError(ErrorCode.UNAVAILABLE, `membership change not accepted: ${reason}`);
     }
-    const why = this.#raft.lastRefusal;
+    const why = this.#rawNode.status().lastRefusal;
     if (/pending/.test(why)) {
       return new ServiceError(ErrorCode.UNAVAILABLE, `another membership change is in progress`);
     }
     return refused(`membership change refused: ${why}`);
   }
 
-  async #awaitApplied(index: number, done: (cs: ConfState) => boolean): Promise<void> {
-    const term = this.#raft.term;
+  /** Waits until the change appended at `at` is applied here and `done` holds. */
+  async #awaitApplied(at: EntryPosition, done: (cs: ConfState) => boolean): Promise<void> {
     const deadline = this.o.clock.nowMs() + this.o.stepTimeoutMs;
     while (true) {
       const cs = this.#confState();
-      if (this.o.appliedIndex() >= index && done(cs) && !isJoint(cs)) return;
-      if (this.#raft.term !== term || this.#raft.state !== StateType.Leader) {
+      if (this.o.appliedIndex() >= at.index && done(cs) && !isJoint(cs)) return;
+      if (this.#rawNode.term !== at.term || !this.#rawNode.isLeader) {
         throw new ServiceError(
           ErrorCode.TIMEOUT,
           "leadership changed while the membership change was in flight; " +

@@ -104,7 +104,7 @@ function addRaftEventMetrics(r: MetricsRegistry, node: NodeService): void {
   );
   const fsyncs = c("tinykv_raft_log_fsyncs_total", "Raft log fsyncs (group commits).");
   r.onCollect(() => {
-    const core = node.node.rawNode.raft.counters;
+    const core = node.node.rawNode.status().counts;
     elections.set(core.preVotesStarted, { event: "pre_vote" });
     elections.set(core.electionsStarted, { event: "started" });
     elections.set(core.electionsWon, { event: "won" });

@@ -11,12 +11,11 @@ import { ErrorCode, type RaftMessage, type WriteResponse } from "../../gen/tinyk
 import { type CommandInit, encodeCommand } from "../../kv/command_codec.ts";
 import { type KvScanPage, type KvScanRequest, scanPage } from "../../kv/kv_scan.ts";
 import type { KvStateMachine, StoredValue } from "../../kv/state_machine.ts";
-import { ReadOnlyOption } from "../../raft/core/config.ts";
 import { type Entry, EntryType, MessageType, type Snapshot } from "../../raft/core/messages.ts";
-import { StateType, type StepError } from "../../raft/core/raft.ts";
+import { RaftNode, ReadOnlyOption, type StepError } from "../../raft/api.ts";
 import { LogStore } from "../../raft/log_store.ts";
-import { RaftNode } from "../../raft/node.ts";
 import type { Db } from "../../storage/db.ts";
+import { assert } from "../../util/assert.ts";
 import { createPrng } from "../../util/prng.ts";
 import type { NodeStatus, StatusSource } from "./status_types.ts";
 import { type Consistency, type KvService, ServiceError } from "../kv_service.ts";
@@ -36,9 +35,13 @@ import { type MemberAddressWrite, readMembers } from "../../kv/members.ts";
 import { AddressBook, memberWritesOf } from "../membership/address_book.ts";
 import { Membership } from "../membership/membership.ts";
 import { describeNode } from "./status.ts";
-import type { NodeServiceOptions } from "./options.ts";
+import {
+  type NodeServiceOptions,
+  type ResolvedNodeOptions,
+  resolveNodeOptions,
+} from "./options.ts";
 
-export type { NodeServiceOptions } from "./options.ts";
+export type { NodeServiceOptions, ResolvedNodeOptions } from "./options.ts";
 
 /**
  * The data of every Raft snapshot this node records: a marker. The real
@@ -71,20 +74,18 @@ export class NodeService implements KvService, StatusSource {
   readonly leaderHistory: LeaderHistory;
   readonly #forwarder: LeaderForwarder;
   readonly #snapshots: SnapshotReceiver;
-  readonly #timeoutMs: number;
   readonly addresses: AddressBook;
   readonly membership: Membership;
   readonly faults: FaultMonitor;
   #closed = false;
 
   private constructor(
-    readonly o: NodeServiceOptions,
+    readonly o: ResolvedNodeOptions,
     readonly engine: EngineHolder,
     readonly logStore: LogStore,
     replicatedAddresses: ReadonlyMap<number, string>,
   ) {
     this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock);
-    this.#timeoutMs = o.requestTimeoutMs ?? 5000;
     this.leaderHistory = new LeaderHistory(o.clock);
     this.proposals = new Proposals(o.clock);
     this.#forwarder = new LeaderForwarder(o.net, o.clock);
@@ -111,8 +112,8 @@ export class NodeService implements KvService, StatusSource {
       clock: o.clock,
       appliedIndex: () => this.engine.kv.appliedIndex,
       addressOf: (id) => this.addresses.get(id),
-      stepTimeoutMs: o.membershipStepTimeoutMs ?? 60_000,
-      electionTimeoutMs: (o.electionTicks ?? 10) * (o.tickMs ?? 100),
+      stepTimeoutMs: o.membershipStepTimeoutMs,
+      electionTimeoutMs: o.electionTimeoutMs,
     });
     this.faults = new FaultMonitor(
       { node: () => this.node, engine: () => this.engine },
@@ -130,12 +131,16 @@ export class NodeService implements KvService, StatusSource {
         appliedIndex: () => this.engine.kv.appliedIndex,
       },
       o.clock,
-      this.#timeoutMs,
+      o.requestTimeoutMs,
     );
   }
 
-  /** Opens the node's engine and log from `dataDir` (bootstrapping a new cluster). */
-  static async open(o: NodeServiceOptions): Promise<NodeService> {
+  /**
+   * Opens the node's engine and log from `dataDir` (bootstrapping a new
+   * cluster). Every default of `options` is filled in here, once.
+   */
+  static async open(options: NodeServiceOptions): Promise<NodeService> {
+    const o = resolveNodeOptions(options);
     o.fs.mkdir(o.dataDir);
     const engine = await EngineHolder.open(o.fs, o.dataDir, o.clock, o.seed);
     const kv = engine.kv;
@@ -169,8 +174,8 @@ export class NodeService implements KvService, StatusSource {
     return new RaftNode({
       raft: {
         id: o.id,
-        electionTicks: o.electionTicks ?? 10,
-        heartbeatTicks: o.heartbeatTicks ?? 1,
+        electionTicks: o.electionTicks,
+        heartbeatTicks: o.heartbeatTicks,
         prng: createPrng(o.seed),
         preVote: true,
         checkQuorum: true,
@@ -186,9 +191,8 @@ export class NodeService implements KvService, StatusSource {
         restore: (snapshot) => this.#restore(snapshot),
         image: () => this.#image(),
       },
-      // Each compaction flushes the engine and rolls the log: at 10,000 entries that was
-      // ~1.5 stalls a second under load (bench/RESULTS.md); bytes also bound it (RaftNode).
-      snapshotEntries: o.compactEntries ?? 100_000,
+      // Bytes also bound it (RaftNode); why this many entries: options.ts.
+      snapshotEntries: o.compactEntries,
       hooks: {
         onReadStates: (states) => {
           for (const s of states) this.reads.confirmed(s.context, s.index);
@@ -197,11 +201,11 @@ export class NodeService implements KvService, StatusSource {
         // fail them now so clients retry at once instead of waiting for a timeout.
         onSoftState: (soft) => {
           this.reads.abortUnconfirmed("leadership changed");
-          this.leaderHistory.observe(soft.lead, this.node.rawNode.raft.term);
+          this.leaderHistory.observe(soft.lead, this.node.rawNode.term);
         },
       },
       clock: o.clock,
-      tickMs: o.tickMs ?? 100,
+      tickMs: o.tickMs,
     });
   }
 
@@ -290,17 +294,16 @@ export class NodeService implements KvService, StatusSource {
   }
 
   #leader(): { id: number; address: string } {
-    const id = this.node.rawNode.raft.lead;
+    const id = this.node.rawNode.lead;
     return { id, address: id === 0 ? "" : this.addresses.get(id) ?? "" };
   }
 
   write(command: CommandInit): Promise<WriteResponse> {
     const refused = this.faults.refusal("write");
     if (refused !== undefined) return Promise.reject(refused);
-    const raft = this.node.rawNode.raft;
     // A large value needs time to replicate: wait (and forward) as long as its client does.
-    const timeoutMs = this.#timeoutMs + transferAllowanceMs(payloadBytes(command.body));
-    if (raft.state !== StateType.Leader) {
+    const timeoutMs = this.o.requestTimeoutMs + transferAllowanceMs(payloadBytes(command.body));
+    if (!this.node.rawNode.isLeader) {
       const leader = this.#leader();
       if (leader.address === "") {
         return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, "no leader is known"));
@@ -315,7 +318,9 @@ export class NodeService implements KvService, StatusSource {
       const leader = this.#leader();
       return Promise.reject(stepError(r.reason, leader.id, leader.address));
     }
-    const done = this.proposals.wait(raft.log.lastIndex(), raft.term, timeoutMs);
+    // Forwarding is off (#createNode): a node that accepted the proposal appended it.
+    assert(!r.forwarded, "a proposal was forwarded by Raft");
+    const done = this.proposals.wait(r, timeoutMs);
     this.node.kick();
     return done;
   }
@@ -374,9 +379,9 @@ export class NodeService implements KvService, StatusSource {
   }
 
   healthy(): boolean {
-    const raft = this.node.rawNode.raft;
+    const raft = this.node.rawNode;
     return this.faults.current() === undefined && raft.lead !== 0 &&
-      this.kv.appliedIndex >= raft.log.committed;
+      this.kv.appliedIndex >= raft.commitIndex;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,8 @@
-/** How a TinyKV node (node_service.ts) is configured. */
+/**
+ * How a TinyKV node (node_service.ts) is configured, and the one place its
+ * defaults are filled in: `NodeService.open` resolves the caller's options
+ * once and passes the resolved object down.
+ */
 import type { Clock, FileSystem, Net } from "../../platform/types.ts";
 
 export interface NodeServiceOptions {
@@ -12,22 +16,92 @@ export interface NodeServiceOptions {
   readonly seed: number;
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
+  /** Milliseconds per Raft tick (default `NODE_DEFAULTS.tickMs`). */
   readonly tickMs?: number;
+  /** Election timeout in ticks, drawn from [electionTicks, 2 × electionTicks). */
   readonly electionTicks?: number;
+  /** Ticks between a leader's heartbeats. */
   readonly heartbeatTicks?: number;
   /** How long a write or read may wait inside the node. */
   readonly requestTimeoutMs?: number;
-  /** Compact the Raft log after this many applied entries (default 100,000, or 64 MiB). */
+  /** Compact the Raft log after this many applied entries (or 64 MiB of them). */
   readonly compactEntries?: number;
   /**
    * Start with no configuration and wait to be added by the cluster's leader
    * (`member add`), instead of bootstrapping a new cluster from `peers`.
    */
   readonly join?: boolean;
-  /** How long one membership step (apply, learner catch-up) may take (default 60 s). */
+  /** How long one membership step (apply, learner catch-up) may take. */
   readonly membershipStepTimeoutMs?: number;
   /** This node lost its state: it does not vote until it has caught up (rebuild.ts). */
   readonly rebuild?: boolean;
   /** Where fault and rebuild events are logged (one line each). */
   readonly log?: (line: string) => void;
+}
+
+/**
+ * The defaults, which are the binary's (docs/server.md, "Raft timing"): a
+ * 20 ms tick, heartbeats every 5 ticks (100 ms), an election timeout drawn
+ * from [50, 100) ticks (1–2 s). Raft draws the timeout in whole ticks: with
+ * 100 ms ticks there were only 10 values, and the chaos suite saw the two
+ * survivors of a 3-node cluster time out in the same tick and split the vote
+ * (docs/chaos.md). Compacting every 10,000 entries was ~1.5 stalls a second
+ * under load (bench/RESULTS.md), hence 100,000.
+ */
+export const NODE_DEFAULTS = {
+  tickMs: 20,
+  heartbeatTicks: 5,
+  electionTicks: 50,
+  readMode: "linearizable",
+  requestTimeoutMs: 5000,
+  compactEntries: 100_000,
+  membershipStepTimeoutMs: 60_000,
+} as const;
+
+/** Every option filled in, plus what follows from them. */
+export interface ResolvedNodeOptions
+  extends Required<Omit<NodeServiceOptions, "clusterToken" | "log">> {
+  readonly clusterToken: string | undefined;
+  readonly log: ((line: string) => void) | undefined;
+  /** One election timeout (its lower bound), in milliseconds. */
+  readonly electionTimeoutMs: number;
+}
+
+function positiveInteger(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`${name} must be > 0, got ${v}`);
+  return v;
+}
+
+/** Fills in every default of `o` (once, where the node is created) and checks the timing. */
+export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
+  const d = NODE_DEFAULTS;
+  const tickMs = positiveInteger("tickMs", o.tickMs ?? d.tickMs);
+  const electionTicks = positiveInteger("electionTicks", o.electionTicks ?? d.electionTicks);
+  const heartbeatTicks = positiveInteger("heartbeatTicks", o.heartbeatTicks ?? d.heartbeatTicks);
+  if (heartbeatTicks >= electionTicks) {
+    throw new RangeError(
+      `heartbeatTicks (${heartbeatTicks}) must be smaller than electionTicks (${electionTicks})`,
+    );
+  }
+  return Object.freeze({
+    ...o,
+    readMode: o.readMode ?? d.readMode,
+    clusterToken: o.clusterToken,
+    tickMs,
+    electionTicks,
+    heartbeatTicks,
+    requestTimeoutMs: positiveInteger(
+      "requestTimeoutMs",
+      o.requestTimeoutMs ?? d.requestTimeoutMs,
+    ),
+    compactEntries: positiveInteger("compactEntries", o.compactEntries ?? d.compactEntries),
+    join: o.join ?? false,
+    membershipStepTimeoutMs: positiveInteger(
+      "membershipStepTimeoutMs",
+      o.membershipStepTimeoutMs ?? d.membershipStepTimeoutMs,
+    ),
+    rebuild: o.rebuild ?? false,
+    log: o.log,
+    electionTimeoutMs: electionTicks * tickMs,
+  });
 }

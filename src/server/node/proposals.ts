@@ -7,9 +7,15 @@
 import { ErrorCode, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { decodeOutcome } from "../../kv/outcome_codec.ts";
 import { PROPOSALS_PENDING_MAX } from "../../limits.ts";
+import type { EntryPosition } from "../../raft/api.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
+import { assert } from "../../util/assert.ts";
 import { DeadlineTimer } from "../../util/deadline_timer.ts";
 import { ServiceError } from "../kv_service.ts";
+
+function notApplied(): ServiceError {
+  return new ServiceError(ErrorCode.UNAVAILABLE, "leader changed; the write was not applied");
+}
 
 interface Waiter {
   readonly term: number;
@@ -41,11 +47,23 @@ export class Proposals {
     return this.#waiting.size >= this.max;
   }
 
-  /** Waits for the entry proposed at (index, term), up to `timeoutMs`. */
-  wait(index: number, term: number, timeoutMs: number): Promise<WriteResponse> {
+  /**
+   * Waits for the entry the leader appended at `at` (what `propose` returned),
+   * up to `timeoutMs`. A write still waiting at the same index with an older
+   * term was overwritten: this leader's log, which holds every committed
+   * entry, has another entry there, so that write can never apply.
+   */
+  wait(at: EntryPosition, timeoutMs: number): Promise<WriteResponse> {
+    const stale = this.#waiting.get(at.index);
+    if (stale !== undefined) {
+      assert(stale.term < at.term, `two proposals at index ${at.index} in term ${at.term}`);
+      this.#waiting.delete(at.index);
+      this.counts.overwritten++;
+      stale.reject(notApplied());
+    }
     return new Promise((resolve, reject) => {
       const deadline = this.clock.nowMs() + timeoutMs;
-      this.#waiting.set(index, { term, resolve, reject, deadline });
+      this.#waiting.set(at.index, { term: at.term, resolve, reject, deadline });
       this.#timer.add(deadline);
     });
   }
@@ -74,9 +92,7 @@ export class Proposals {
     if (w.term === term) this.counts.committed++;
     else this.counts.overwritten++;
     if (w.term !== term || outcome === undefined) {
-      w.reject(
-        new ServiceError(ErrorCode.UNAVAILABLE, "leader changed; the write was not applied"),
-      );
+      w.reject(notApplied());
       return;
     }
     const r = decodeOutcome(outcome);

@@ -10,7 +10,7 @@
  * A marker file makes this survive a restart in the middle of catching up.
  */
 import type { Clock, FileSystem } from "../../platform/types.ts";
-import type { RaftNode } from "../../raft/node.ts";
+import type { RaftNode } from "../../raft/api.ts";
 import { utf8 } from "../../util/bytes.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
 

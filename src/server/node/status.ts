@@ -1,6 +1,5 @@
 /** A node's `/status` answer (docs/design.md §3), built from its Raft state. */
-import { StateType } from "../../raft/core/raft.ts";
-import type { RaftNode } from "../../raft/node.ts";
+import type { RaftNode } from "../../raft/api.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { NodeStatus, Role } from "./status_types.ts";
 import type { FaultMonitor } from "./faults.ts";
@@ -12,29 +11,29 @@ export function describeNode(
   addresses: AddressBook,
   faults: FaultMonitor,
 ): NodeStatus {
-  const raft = node.rawNode.raft;
-  const cs = node.rawNode.status().confState;
-  const role: Role = raft.state === StateType.Leader
+  const raftStatus = node.rawNode.status();
+  const cs = raftStatus.confState;
+  const role: Role = raftStatus.role === "leader"
     ? "leader"
-    : raft.isLearner
+    : raftStatus.isLearner
     ? "learner"
-    : raft.state === StateType.Follower
+    : raftStatus.role === "follower"
     ? "follower"
     : "candidate";
   const member = (memberId: number, learner: boolean) => ({
     id: memberId,
     address: addresses.get(memberId) ?? "",
     learner,
-    ...(role === "leader" ? { matchIndex: raft.trk.progress.get(memberId)?.match ?? 0 } : {}),
+    ...(role === "leader" ? { matchIndex: raftStatus.progress.get(memberId)?.match ?? 0 } : {}),
   });
   return {
     id,
     role,
-    term: raft.term,
-    leader: raft.lead === 0 ? null : raft.lead,
-    commitIndex: raft.log.committed,
+    term: raftStatus.term,
+    leader: raftStatus.lead === 0 ? null : raftStatus.lead,
+    commitIndex: raftStatus.commit,
     appliedIndex,
-    lastIndex: raft.log.lastIndex(),
+    lastIndex: raftStatus.lastIndex,
     members: [
       ...cs.voters.map((v) => member(v, false)),
       ...cs.learners.map((l) => member(l, true)),
