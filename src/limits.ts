@@ -82,6 +82,12 @@ export const CLIENT_MEMBER_SYNC_MS = 1_000;
  */
 export const CLIENT_TIMEOUT_BYTES_PER_SECOND = 4 * MiB;
 
+/**
+ * Longest deadline or timeout a client caller may give, in ms (~24.8 days):
+ * the largest delay the runtimes' timers honour (a longer one fires at once).
+ */
+export const CLIENT_TIMEOUT_MS_MAX = 2 ** 31 - 1;
+
 // ---- Storage engine ----
 /** Memtable size at which it becomes immutable and is flushed. */
 export const MEMTABLE_BYTES_MAX = 64 * MiB;
