@@ -144,9 +144,12 @@ export const SNAPSHOT_BYTES_MAX = 4 * 1024 * MiB;
 export const DISK_RETRY_MS_MIN = 100;
 /** Longest wait between retries of a write that failed for lack of disk space. */
 export const DISK_RETRY_MS_MAX = 2000;
-/** Messages queued for one peer while its connection is slow or down. */
+/** Messages held for one peer while its connection is down or its socket is not draining. */
 export const PEER_QUEUE_MSGS_MAX = 8192;
-/** Bytes queued for one peer; beyond it messages are dropped (Raft retransmits). */
+/**
+ * Bytes waiting for one peer: held by its link plus not yet sent by its socket;
+ * beyond it messages are dropped (Raft retransmits).
+ */
 export const PEER_QUEUE_BYTES_MAX = 256 * MiB;
 /** Leader changes a node remembers for /cluster and the dashboard; older ones are forgotten. */
 export const LEADER_HISTORY_MAX = 20;
