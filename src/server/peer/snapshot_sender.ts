@@ -1,8 +1,12 @@
 /**
  * Streams a state machine snapshot to one peer: the Snap message's metadata,
  * then the stream in chunks, holding one chunk back so the last can say
- * `done`. Waits for the socket when too much is queued; gives up if the
- * connection drops (Raft retries the snapshot after the failure report).
+ * `done`. The stream stops at the first chunk that could not be queued (the
+ * peer's queue was full) or when the connection drops, and reports the
+ * snapshot failed once: the receiver refuses every chunk after a gap, so
+ * sending on would only waste the link, and a last chunk handed to the socket
+ * must never report success for a broken stream. Raft sends a fresh snapshot
+ * after the failure report.
  */
 import type { Message } from "../../raft/core/messages.ts";
 import { raftMessageToWire } from "../../wire/raft_codec.ts";
@@ -28,8 +32,8 @@ export async function streamSnapshot(
   let held: Uint8Array | undefined;
   const emit = async (chunk: Uint8Array, done: boolean) => {
     await waitForRoom(link, generation, chunk.length);
-    if (!link.enqueue([snapshotFrame(head, chunk, offset, done)], done) && done) {
-      link.snapshotStatus(false);
+    if (!link.enqueue([snapshotFrame(head, chunk, offset, done)], done)) {
+      throw new Error(`snapshot chunk at ${offset} dropped: the peer's queue is full`);
     }
     offset += chunk.length;
   };
