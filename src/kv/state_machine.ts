@@ -114,6 +114,8 @@ export class KvStateMachine {
   }
 
   async #commit(ws: WriteSet, applied: number): Promise<void> {
+    // The applied index only grows: replicas and restarts re-apply from it.
+    assert(applied > this.#appliedIndex, `applied index ${applied} after ${this.#appliedIndex}`);
     this.sessions.flush(ws);
     const keyCount = this.#keyCount + ws.keysDelta;
     assert(keyCount >= 0, `key count went negative at ${applied}`);
