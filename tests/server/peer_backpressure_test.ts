@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { EntryType, type Message, MessageType } from "../../src/raft/core/messages.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { PeerTransport } from "../../src/server/peer/peer_transport.ts";
+import type { Conn } from "../../src/platform/types.ts";
 import { FakeNet, settle } from "./peer_fake_conn.ts";
 
 const KiB = 1024;
@@ -93,7 +94,10 @@ test("peer transport: a peer whose socket does not drain gets at most the messag
     conn.accepting = false;
     transport.send([heartbeat()]); // written, the socket keeps it: from now on the link holds
     await settle();
-    for (let i = 0; i < 1000; i++) transport.send([heartbeat()]);
+    for (let turn = 0; turn < 20; turn++) {
+      for (let i = 0; i < 50; i++) transport.send([heartbeat()]);
+      await settle(1); // each turn's flush finds the socket still blocked: the link holds them
+    }
     await settle();
     assert.equal(transport.counters.droppedQueueFull, 900);
     conn.accepting = true;
@@ -102,5 +106,46 @@ test("peer transport: a peer whose socket does not drain gets at most the messag
     assert.equal(conn.delivered.length, 1 + 1 + 100);
   } finally {
     transport.close();
+  }
+});
+
+test("peer transport: a real peer that stops reading holds the link within its byte limit", async () => {
+  const platform = getPlatform();
+  let received = 0;
+  let reader: Conn | undefined;
+  const listener = await platform.net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
+    reader = conn;
+    conn.setHandlers({ onData: (chunk) => received += chunk.length });
+  });
+  const queueBytesMax = 1024 * KiB;
+  const transport = new PeerTransport({
+    net: platform.net,
+    clock: platform.clock,
+    selfId: 1,
+    queueBytesMax,
+  });
+  transport.setPeers(new Map([[2, `127.0.0.1:${listener.port}`]]));
+  try {
+    transport.send([heartbeat()]);
+    for (let i = 0; i < 100 && received === 0; i++) await settle(10);
+    reader?.pause(); // the peer stays connected but reads nothing more
+    let most = 0;
+    for (let i = 1; i <= 1024; i++) {
+      transport.send([append(i, 64 * KiB)]); // 64 MiB in all, far beyond socket buffers
+      if (i % 16 === 0) await settle(1);
+      most = Math.max(most, transport.pendingBytes(2));
+    }
+    assert.ok(most <= queueBytesMax, `${most} bytes waited for the peer`);
+    assert.ok(transport.counters.droppedQueueFull > 0);
+    const before = received;
+    reader?.resume();
+    for (let i = 0; i < 200 && transport.pendingBytes(2) > 0; i++) await settle(10);
+    assert.equal(transport.pendingBytes(2), 0, "the link drained once the peer read again");
+    assert.ok(received > before);
+  } finally {
+    transport.close();
+    reader?.resume(); // lets the socket finish, so the listener can close
+    reader?.close();
+    await listener.close();
   }
 });
