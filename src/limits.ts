@@ -82,6 +82,12 @@ export const CLIENT_MEMBER_SYNC_MS = 1_000;
  */
 export const CLIENT_TIMEOUT_BYTES_PER_SECOND = 4 * MiB;
 
+/**
+ * Longest deadline or timeout a client caller may give, in ms (~24.8 days):
+ * the largest delay the runtimes' timers honour (a longer one fires at once).
+ */
+export const CLIENT_TIMEOUT_MS_MAX = 2 ** 31 - 1;
+
 // ---- Storage engine ----
 /** Memtable size at which it becomes immutable and is flushed. */
 export const MEMTABLE_BYTES_MAX = 64 * MiB;
@@ -138,9 +144,12 @@ export const SNAPSHOT_BYTES_MAX = 4 * 1024 * MiB;
 export const DISK_RETRY_MS_MIN = 100;
 /** Longest wait between retries of a write that failed for lack of disk space. */
 export const DISK_RETRY_MS_MAX = 2000;
-/** Messages queued for one peer while its connection is slow or down. */
+/** Messages held for one peer while its connection is down or its socket is not draining. */
 export const PEER_QUEUE_MSGS_MAX = 8192;
-/** Bytes queued for one peer; beyond it messages are dropped (Raft retransmits). */
+/**
+ * Bytes waiting for one peer: held by its link plus not yet sent by its socket;
+ * beyond it messages are dropped (Raft retransmits).
+ */
 export const PEER_QUEUE_BYTES_MAX = 256 * MiB;
 /** Leader changes a node remembers for /cluster and the dashboard; older ones are forgotten. */
 export const LEADER_HISTORY_MAX = 20;

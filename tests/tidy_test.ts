@@ -365,7 +365,6 @@ const LONG_FILES: Readonly<Record<string, number>> = {
   "src/server/node/node_service.ts": 398,
   "src/raft/log_store.ts": 396,
   "src/platform/sim/sim_file_system.ts": 386,
-  "src/server/peer/peer_transport.ts": 304,
 };
 
 const lineCount = (text: string) => text.split("\n").length - (text.endsWith("\n") ? 1 : 0);

@@ -16,6 +16,7 @@ import { assert } from "../util/assert.ts";
 import { createPrng, type Prng } from "../util/prng.ts";
 import { ClientConnection, type RequestBody } from "./connection.ts";
 import { fromWireError, isRetryable, TinyKvError } from "./errors.ts";
+import { checkTimeoutOption } from "./timeout_option.ts";
 
 export interface ClientOptions {
   /** `host:port` of one or more nodes' protobuf ports. */
@@ -26,10 +27,12 @@ export interface ClientOptions {
   readonly seed: number;
   /**
    * Total time one operation may take, retries included (default 10 s, plus
-   * 1 s per CLIENT_TIMEOUT_BYTES_PER_SECOND bytes of request payload).
+   * 1 s per CLIENT_TIMEOUT_BYTES_PER_SECOND bytes of request payload). A
+   * positive whole number up to CLIENT_TIMEOUT_MS_MAX; anything else is
+   * refused by the constructor (INVALID_ARGUMENT).
    */
   readonly deadlineMs?: number;
-  /** Time one attempt waits for its response (default 3 s, plus the same allowance). */
+  /** Time one attempt waits for its response (default 3 s, plus the same allowance; same rule). */
   readonly attemptTimeoutMs?: number;
   /** The cluster's admin token, for membership/transfer/snapshot requests. */
   readonly adminToken?: string;
@@ -61,7 +64,11 @@ export class ClientCore {
   readonly #inflightSequences = new Set<number>();
 
   constructor(readonly options: ClientOptions) {
-    assert(options.endpoints.length > 0, "a client needs at least one endpoint");
+    if (options.endpoints.length === 0) {
+      throw new TinyKvError("INVALID_ARGUMENT", "a client needs at least one endpoint", false);
+    }
+    checkTimeoutOption("deadlineMs", options.deadlineMs);
+    checkTimeoutOption("attemptTimeoutMs", options.attemptTimeoutMs);
     this.#prng = createPrng(options.seed);
     this.clientId = 1 + this.#prng.int(0x7fff_ffff) * 0x20_0000 + this.#prng.int(0x20_0000);
     this.#leader = options.endpoints[0];
@@ -111,7 +118,9 @@ export class ClientCore {
     let unknown = false;
     for (let attempt = 0;; attempt++) {
       const left = deadline - clock.nowMs();
-      if (left <= 0 || (lastError !== undefined && !isRetryable(lastError))) break;
+      // The first attempt always runs, however short the deadline (the loop
+      // must end with an error to report).
+      if (attempt > 0 && left <= 0) break;
       const target = this.#leader;
       try {
         const conn = await this.#connection(target);

@@ -17,6 +17,7 @@ import { splitHostPort } from "../util/host_port.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { decodeWireFrame, encodeWireFrameParts, writeParts } from "../wire/frame_codec.ts";
 import { TinyKvError } from "./errors.ts";
+import { timeoutError } from "./timeout_option.ts";
 
 /** A partly received response keeps requests alive while bytes came this recently. */
 const PROGRESS_WINDOW_MS = 1000;
@@ -89,6 +90,8 @@ export class ClientConnection {
   /** Sends one request; resolves with its response or rejects with TinyKvError. */
   call(body: RequestBody, options: CallOptions): Promise<ClientResponse> {
     if (this.#closedError) return Promise.reject(this.#closedError);
+    const badTimeout = timeoutError("timeoutMs", options.timeoutMs);
+    if (badTimeout !== undefined) return Promise.reject(badTimeout);
     if (this.#pending.size >= CLIENT_INFLIGHT_MAX) {
       return Promise.reject(new TinyKvError("UNAVAILABLE", "too many requests in flight", false));
     }

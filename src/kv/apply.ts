@@ -15,6 +15,7 @@ import {
   type PutRequest,
 } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { equalBytes, fromUtf8, utf8 } from "../util/bytes.ts";
+import { u64ToNumber } from "../util/ids.ts";
 import { dataKey, decodeStored, encodeStored } from "./keyspace.ts";
 import type { WriteSet } from "./write_set.ts";
 
@@ -106,7 +107,7 @@ function applyCompareAndSet(c: CompareAndSetRequest, index: number, ws: WriteSet
   if (c.expect.case === "expectedValue") {
     holds = current !== undefined && equalBytes(current.value, c.expect.value);
   } else if (c.expect.case === "expectedVersion") {
-    const want = Number(c.expect.value);
+    const want = u64ToNumber(c.expect.value, "expected version"); // validated: cannot throw
     holds = want === 0 ? current === undefined : current?.version === want;
   } else {
     return failure(

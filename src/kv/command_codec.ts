@@ -14,8 +14,9 @@ import {
   WRITE_BATCH_BYTES_MAX,
   WRITE_BATCH_OPS_MAX,
 } from "../limits.ts";
-import { varintLength, writeVarint } from "../util/coding.ts";
+import { DecodeError, varintLength, writeVarint } from "../util/coding.ts";
 import { errorMessage } from "../util/errors.ts";
+import { u64ToNumber } from "../util/ids.ts";
 
 export type CommandInit = MessageInitShape<typeof CommandSchema>;
 
@@ -96,6 +97,8 @@ export function decodeCommand(data: Uint8Array): Command | CommandProblem {
 
 /** Why the command cannot be applied, or undefined when it is valid. */
 export function validateCommand(command: Command): CommandProblem | undefined {
+  const ids = checkIds(command);
+  if (ids !== undefined) return ids;
   const b = command.body;
   switch (b.case) {
     case "put":
@@ -118,6 +121,26 @@ export function validateCommand(command: Command): CommandProblem | undefined {
     case undefined:
       return invalid("command has no body");
   }
+}
+
+/**
+ * The 64-bit fields go through the ids gateway (util/ids.ts): past 2^53 a
+ * number would round, and two clients' ids could meet in one session.
+ */
+function checkIds(command: Command): CommandProblem | undefined {
+  const b = command.body;
+  try {
+    u64ToNumber(command.clientId, "client id");
+    u64ToNumber(command.sequence, "sequence");
+    u64ToNumber(command.ackedSequence, "acked sequence");
+    if (b.case === "compareAndSet" && b.value.expect.case === "expectedVersion") {
+      u64ToNumber(b.value.expect.value, "expected version");
+    }
+  } catch (err) {
+    if (err instanceof DecodeError) return invalid(err.message);
+    throw err;
+  }
+  return undefined;
 }
 
 function checkBatch(ops: BatchOps): CommandProblem | undefined {

@@ -97,6 +97,9 @@ export class Sessions {
     assert(clientId > 0 && sequence > 0, "sessions track only identified writes");
     let s = this.#sessions.get(clientId);
     if (s === undefined) s = { floor: 0, lastActiveIndex: 0, results: new Map() };
+    // Only a write `lookup` called new is recorded, and in log order.
+    assert(sequence > s.floor && !s.results.has(sequence), `sequence ${sequence} recorded twice`);
+    assert(index > s.lastActiveIndex, `session of ${clientId} went back to index ${index}`);
     this.#sessions.delete(clientId); // re-insert: most recently active goes last
     this.#sessions.set(clientId, s);
     s.lastActiveIndex = index;

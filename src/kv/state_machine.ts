@@ -13,6 +13,7 @@ import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { APPLY_BATCH_BYTES_MAX, APPLY_BATCH_OPS_MAX } from "../limits.ts";
 import type { Db } from "../storage/db.ts";
 import { assert } from "../util/assert.ts";
+import { u64ToNumber } from "../util/ids.ts";
 import { applyCommand, failure } from "./apply.ts";
 import { decodeCommand } from "./command_codec.ts";
 import {
@@ -113,6 +114,8 @@ export class KvStateMachine {
   }
 
   async #commit(ws: WriteSet, applied: number): Promise<void> {
+    // The applied index only grows: replicas and restarts re-apply from it.
+    assert(applied > this.#appliedIndex, `applied index ${applied} after ${this.#appliedIndex}`);
     this.sessions.flush(ws);
     const keyCount = this.#keyCount + ws.keysDelta;
     assert(keyCount >= 0, `key count went negative at ${applied}`);
@@ -130,7 +133,9 @@ export class KvStateMachine {
       const code = command.tooLarge ? ErrorCode.TOO_LARGE : ErrorCode.INVALID_ARGUMENT;
       return encodeOutcome(failure(code, command.message));
     }
-    const clientId = Number(command.clientId), sequence = Number(command.sequence);
+    // decodeCommand validated every 64-bit field (util/ids.ts): these cannot throw.
+    const clientId = u64ToNumber(command.clientId, "client id");
+    const sequence = u64ToNumber(command.sequence, "sequence");
     if (clientId === 0 || sequence === 0) return encodeOutcome(applyCommand(command, index, ws));
     const seen = this.sessions.lookup(clientId, sequence);
     if (seen.kind === "saved") return seen.outcome;
@@ -140,7 +145,7 @@ export class KvStateMachine {
       );
     }
     const outcome = encodeOutcome(applyCommand(command, index, ws));
-    const ackedSequence = Number(command.ackedSequence);
+    const ackedSequence = u64ToNumber(command.ackedSequence, "acked sequence");
     this.sessions.record({ clientId, sequence, ackedSequence, index }, outcome, ws);
     return outcome;
   }

@@ -9,6 +9,7 @@
  */
 import { COMPACTION_STEP_ENTRIES, DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../limits.ts";
 import type { TimerId } from "../platform/types.ts";
+import { assert } from "../util/assert.ts";
 import { equalBytes } from "../util/bytes.ts";
 import { NoSpaceError } from "../util/errors.ts";
 import { runCompaction } from "./compaction/compactor.ts";
@@ -42,12 +43,15 @@ export async function flushImmutable(s: DbState): Promise<void> {
         current = key;
         newerSeq = Number.MAX_SAFE_INTEGER;
       }
+      assert(seq < newerSeq, `memtable versions of a key out of order at sequence ${seq}`);
       // Versions of a key come newest first: this one is shadowed if a newer one is visible to all.
       if (newerSeq > smallestSnapshot) await out.add(key, seq, c.kind(), c.value(), false);
       newerSeq = seq;
       if (++steps % COMPACTION_STEP_ENTRIES === 0) await s.yieldNow();
       if (s.closed && s.options.wal) return; // the WAL still holds it
     }
+    // The edit logs vs.lastSequence: it must cover every sequence in the new table.
+    assert(imm.lastSeq <= s.vs.lastSequence, `flushed sequence ${imm.lastSeq} not logged`);
     const edit = new VersionEdit();
     for (const f of await out.finish()) edit.added.push([0, f]);
     if (s.options.wal) edit.logNumber = s.mem.walNumber;

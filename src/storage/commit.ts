@@ -7,6 +7,8 @@
  * and no fsync is needed, a write completes synchronously (no queue, no await).
  */
 import { COMMIT_GROUP_BYTES_MAX, L0_FILES_SLOWDOWN, L0_FILES_STOP } from "../limits.ts";
+import { assert } from "../util/assert.ts";
+import { readFixed32, readFixed64 } from "../util/coding.ts";
 import { ClosedError } from "../util/errors.ts";
 import type { Background } from "./background.ts";
 import type { DbState } from "./db_state.ts";
@@ -143,6 +145,13 @@ export class Committer {
     const mem = s.mem;
     let seq = s.vs.lastSequence;
     for (const b of batches) {
+      // What the WAL holds must replay as what the memtable gets: same sequences, same count.
+      assert(readFixed64(b.payload, 0) === seq + 1, `batch sequence is not ${seq + 1}`);
+      assert(
+        readFixed32(b.payload, 8) === b.count && b.kinds.length === b.count &&
+          b.offsets.length === 4 * b.count,
+        `batch count ${b.count} differs from its encoding`,
+      );
       const o = b.offsets;
       for (let i = 0; i < b.count; i++) {
         mem.addFrom(

@@ -90,8 +90,20 @@ export class Db {
     return e !== undefined && e.kind === ValueKind.Put ? e.value : undefined;
   }
 
+  /**
+   * Writes end when close() begins: its final flush (with the WAL off, the
+   * only copy) covers what was accepted before it, and a write let in during
+   * that flush would resolve and then be dropped with the memtable.
+   */
+  #checkNotClosing(): void {
+    if (this.#closing && !this.#s.closed) {
+      throw new ClosedError("database is closing: writes are refused once close() has begun");
+    }
+  }
+
   put(key: KeyLike, value: KeyLike): Promise<void> {
     try {
+      this.#checkNotClosing();
       return this.#commit.submit(encodeSingle(toBytes(key), toBytes(value)));
     } catch (err) {
       return Promise.reject(err);
@@ -100,6 +112,7 @@ export class Db {
 
   delete(key: KeyLike): Promise<void> {
     try {
+      this.#checkNotClosing();
       return this.#commit.submit(encodeSingle(toBytes(key), undefined));
     } catch (err) {
       return Promise.reject(err);
@@ -109,6 +122,7 @@ export class Db {
   /** Applies every op atomically, in order. */
   write(ops: readonly WriteOp[]): Promise<void> {
     try {
+      this.#checkNotClosing();
       return this.#commit.submit(encodeBatch(ops));
     } catch (err) {
       return Promise.reject(err);

@@ -46,7 +46,7 @@ export async function openState(
     const name = walName(n);
     const r = await replayWal(fs, join(dir, name), name, (seq, kind, key, value) => {
       recovered.add(seq, kind, key, value);
-    });
+    }, recovered.lastSeq);
     if (r.maxSeq > vs.lastSequence) vs.lastSequence = r.maxSeq;
     if (r.torn !== null) s.tornTails.push({ file: name, ...r.torn });
   }

@@ -151,18 +151,25 @@ export type BatchVisitor = (
   value: Uint8Array | undefined,
 ) => void;
 
-/** Decodes a batch from untrusted bytes (WAL replay); throws CorruptionError. */
+/**
+ * Decodes a batch from untrusted bytes (WAL replay); throws CorruptionError.
+ * Sequences only grow: a batch must start after `afterSeq` (the last one replayed).
+ */
 export function decodeBatch(
   payload: Uint8Array,
   file: string,
   fileOffset: number,
   visit: BatchVisitor,
+  afterSeq = 0,
 ): { firstSeq: number; count: number } {
   const r = new ByteReader(payload);
   try {
     const firstSeq = r.fixed64();
     const count = r.fixed32();
     if (count > WRITE_BATCH_OPS_MAX) throw new DecodeError(`batch count ${count}`, 8);
+    if (count > 0 && firstSeq <= afterSeq) {
+      throw new DecodeError(`batch sequence ${firstSeq} does not follow ${afterSeq}`, 0);
+    }
     for (let i = 0; i < count; i++) {
       const kind = r.u8();
       const key = r.lengthPrefixed(KEY_BYTES_MAX);

@@ -130,6 +130,41 @@ test("kv: a retried (client, sequence) returns the saved outcome and applies onc
   assert.equal(text(kv.get(b("k"))), "second");
 });
 
+test("kv: client ids past 2^53 are refused, never rounded into another client's session", async () => {
+  const { kv } = await openKv();
+  // Both round to the same Number (2^53): rounded, the second would get the first's outcome.
+  const [a, c] = [2n ** 53n, 2n ** 53n + 1n];
+  assert.equal(Number(a), Number(c));
+  const [first, second] = await applyAll(kv, [
+    put("a", "A", { clientId: a, sequence: 1n }),
+    put("c", "C", { clientId: c, sequence: 1n }),
+  ]);
+  for (const outcome of [first, second]) {
+    assert.equal(outcome.error?.code, ErrorCode.INVALID_ARGUMENT);
+    assert.match(outcome.error?.message ?? "", /client id 900719925474099[23] exceeds 2\^53/);
+  }
+  assert.equal(kv.get(b("a")), undefined);
+  assert.equal(kv.get(b("c")), undefined);
+  const [seq, acked, version] = await applyAll(kv, [
+    put("s", "S", { clientId: 5n, sequence: 2n ** 60n }),
+    put("s", "S", { clientId: 5n, sequence: 1n, ackedSequence: 2n ** 60n }),
+    cmd({
+      body: {
+        case: "compareAndSet",
+        value: {
+          key: b("s"),
+          expect: { case: "expectedVersion", value: 2n ** 53n + 1n },
+          action: { case: "delete", value: true },
+        },
+      },
+    }),
+  ]);
+  assert.match(seq.error?.message ?? "", /^sequence \d+ exceeds 2\^53/);
+  assert.match(acked.error?.message ?? "", /^acked sequence \d+ exceeds 2\^53/);
+  assert.match(version.error?.message ?? "", /^expected version \d+ exceeds 2\^53/);
+  assert.equal(kv.get(b("s")), undefined);
+});
+
 test("kv: applied index, data and sessions survive close and reopen; replays are skipped", async () => {
   const world = createSimWorld(3);
   const { db, kv } = await openKv(world);

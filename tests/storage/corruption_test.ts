@@ -11,6 +11,9 @@ import { readFooter } from "../../src/storage/sstable/format.ts";
 import type { File, FileSystem, OpenOptions } from "../../src/platform/types.ts";
 import type { Prng } from "../../src/util/prng.ts";
 import { CorruptionError } from "../../src/util/errors.ts";
+import { utf8 } from "../../src/util/bytes.ts";
+import { readAllRecords, RecordWriter } from "../../src/util/record_format.ts";
+import { encodeSingle, setBatchSeq } from "../../src/storage/write_batch.ts";
 import { DIR, openSim, str, world } from "./helpers.ts";
 
 const KEYS = 400;
@@ -204,6 +207,26 @@ test("an all-zero WAL tail is preallocated space: cut silently, not reported", a
   assert.deepEqual(db.stats().tornTails, []);
   assert.ok(w.fs.stat(`${DIR}/${wal}`) === undefined, "replayed WAL deleted after its flush");
   await db.close();
+});
+
+test("a WAL batch whose sequence goes back is corruption, not an assertion", async () => {
+  const { w, wal } = await walWorld(22);
+  const path = `${DIR}/${wal}`;
+  const { validBytes } = readAllRecords(w.fs.readFile(path), wal);
+  // A well-formed, checksummed record whose batch reuses sequence 5 (60 were replayed).
+  const batch = encodeSingle(utf8("again"), utf8("x"));
+  setBatchSeq(batch.payload, 5);
+  const writer = new RecordWriter(validBytes);
+  writer.append(batch.payload);
+  const f = w.fs.open(path);
+  f.write(validBytes, writer.take());
+  await f.sync();
+  f.close();
+  await assert.rejects(openSim(w), (err: unknown) => {
+    assert.ok(isCorruption(wal, validBytes)(err));
+    assert.match(String(err), /batch sequence 5 does not follow 60/);
+    return true;
+  });
 });
 
 async function manifestWorld(seed: number): Promise<{ w: SimWorld; manifest: string }> {

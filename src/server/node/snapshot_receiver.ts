@@ -5,6 +5,12 @@
  * chunk has been verified, the caller swaps the staging engine in and only
  * then hands the Snap message to Raft (docs/design.md §2: the state machine is at or
  * past the snapshot index before Raft records the snapshot).
+ *
+ * A bad chunk (a gap, another peer's or another term's chunk, a corrupt or
+ * oversized stream) breaks the stream off: that is reported once, and the
+ * rest of the broken stream is dropped quietly — it can never complete. Only
+ * a new stream (offset 0) starts over; the leader sends one after the sender
+ * reports its failure.
  */
 import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { SnapshotImporter } from "../../kv/kv_snapshot.ts";
@@ -27,6 +33,8 @@ export class SnapshotReceiver {
   #incoming: Incoming | undefined;
   /** Chunks are imported one at a time, in arrival order. */
   #chain: Promise<void> = Promise.resolve();
+  /** The peer whose stream was broken off; its later chunks are dropped until offset 0. */
+  #brokenFrom: number | undefined;
   /** Snapshots fully received and imported; streams abandoned as bad (for metrics). */
   readonly counts = { received: 0, failed: 0 };
 
@@ -51,16 +59,28 @@ export class SnapshotReceiver {
     this.#chain = this.#chain.then(() => this.#add(from, m, onComplete)).catch(async (err) => {
       this.counts.failed++;
       await this.#abandon();
+      this.#brokenFrom = from;
       onError(err);
     });
   }
 
   async #add(from: number, m: RaftMessage, onComplete: (first: RaftMessage) => Promise<void>) {
     const offset = u64ToNumber(m.snapshotOffset, "snapshot offset");
-    if (offset === 0) await this.#start(from, m);
+    if (offset === 0) {
+      this.#brokenFrom = undefined;
+      await this.#start(from, m);
+    } else if (this.#incoming === undefined && this.#brokenFrom === from) {
+      return; // the rest of a stream already broken off and reported
+    }
     const inc = this.#incoming;
     if (inc === undefined || inc.from !== from || offset !== inc.received) {
       throw new WireError(`snapshot chunk at ${offset} from ${from} out of order`);
+    }
+    if (m.term !== inc.first.term) {
+      // Same offset, another stream: the newer stream's first chunk was lost.
+      throw new WireError(
+        `snapshot chunk from term ${m.term} in a stream from term ${inc.first.term}`,
+      );
     }
     inc.received += m.snapshotChunk.length;
     if (inc.received > this.bytesMax) {
@@ -71,8 +91,8 @@ export class SnapshotReceiver {
     await inc.importer.finish();
     await inc.db.close();
     this.#incoming = undefined;
-    this.counts.received++;
     await onComplete(inc.first);
+    this.counts.received++;
   }
 
   async #start(from: number, first: RaftMessage): Promise<void> {

@@ -6,6 +6,7 @@
  * no snapshot can see them (leveldb DoCompactionWork).
  */
 import { COMPACTION_STEP_ENTRIES } from "../../limits.ts";
+import { assert } from "../../util/assert.ts";
 import { compareBytes, equalBytes } from "../../util/bytes.ts";
 import type { DbState } from "../db_state.ts";
 import { userKeyOf, ValueKind } from "../internal_key.ts";
@@ -94,6 +95,8 @@ async function mergeInto(
       current = key.slice();
       lastSeqForKey = Number.MAX_SAFE_INTEGER;
     }
+    // The merge yields a key's versions newest first; the drop rules rely on it.
+    assert(seq < lastSeqForKey, `compaction input out of order at sequence ${seq}`);
     let drop = false;
     if (lastSeqForKey <= smallestSnapshot) {
       drop = true; // a newer entry for this key is visible to every snapshot

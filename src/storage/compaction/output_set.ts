@@ -6,7 +6,9 @@
  */
 import type { File } from "../../platform/types.ts";
 import type { DbState } from "../db_state.ts";
-import type { ValueKind } from "../internal_key.ts";
+import { assert } from "../../util/assert.ts";
+import { compareBytes } from "../../util/bytes.ts";
+import { userKeyOf, type ValueKind } from "../internal_key.ts";
 import { TableBuilder } from "../sstable/table_builder.ts";
 import { join, tableName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
@@ -51,6 +53,12 @@ export class OutputSet {
       f.close();
     }
     this.bytesWritten += size;
+    const prev = this.outputs.at(-1);
+    // Tables are cut between user keys: each starts after the previous one ends.
+    assert(
+      prev === undefined || compareBytes(userKeyOf(prev.largest), userKeyOf(b.smallest)) < 0,
+      `output table ${this.#number} overlaps table ${prev?.number}`,
+    );
     this.outputs.push({ number: this.#number, size, smallest: b.smallest, largest: b.largest });
   }
 

@@ -10,6 +10,7 @@ import { readAllRecords, RecordWriter, type TornTail } from "../../util/record_f
 import { readCurrent, writeCurrent } from "./current_file.ts";
 import { join, manifestName } from "./file_names.ts";
 import { Version } from "./version.ts";
+import { assertEditConsistent } from "./version_checks.ts";
 import { NUM_LEVELS, VersionEdit } from "./version_edit.ts";
 
 /** True when the bytes after a torn tail look like an interrupted append: cut short or zeros. */
@@ -31,6 +32,8 @@ export class VersionSet {
   #writer: RecordWriter | undefined;
   /** Bytes of the manifest that are written and fsynced (every edit is synced). */
   #manifestBytes = 0;
+  /** The last sequence the manifest holds. */
+  #loggedSequence = 0;
   #chain: Promise<void> = Promise.resolve();
 
   constructor(readonly fs: FileSystem, readonly dir: string) {}
@@ -93,6 +96,7 @@ export class VersionSet {
     this.#manifest = file;
     this.#writer = writer;
     this.#manifestBytes = writer.fileBytes;
+    this.#loggedSequence = this.lastSequence;
     this.manifestNumber = number;
   }
 
@@ -120,9 +124,13 @@ export class VersionSet {
   async #apply(edit: VersionEdit): Promise<void> {
     const file = this.#manifest, writer = this.#writer;
     assert(file !== undefined && writer !== undefined, "manifest not open");
+    // Reopening trusts the last edit's numbers: they may only grow.
+    assert(this.lastSequence >= this.#loggedSequence, `sequence ${this.lastSequence} went back`);
+    assert((edit.logNumber ?? this.logNumber) >= this.logNumber, `log ${edit.logNumber} went back`);
     edit.nextFileNumber = this.nextFileNumber;
     edit.lastSequence = this.lastSequence;
     const next = this.current.apply(edit);
+    assertEditConsistent(this.current, edit, next);
     writer.append(edit.encode());
     try {
       file.write(this.#manifestBytes, writer.take());
@@ -132,6 +140,7 @@ export class VersionSet {
       throw err;
     }
     this.#manifestBytes = writer.fileBytes;
+    this.#loggedSequence = edit.lastSequence;
     this.current = next;
     if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
     for (const [level, key] of edit.compactPointers) this.compactPointers[level] = key;

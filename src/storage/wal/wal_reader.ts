@@ -17,18 +17,23 @@ export interface WalReplay {
     | null;
 }
 
+/**
+ * Replays one WAL. `afterSeq`: the last sequence replayed before it (from
+ * older WALs); every batch must follow the one before, or the log is corrupt.
+ */
 export async function replayWal(
   fs: FileSystem,
   path: string,
   name: string,
   visit: (seq: number, kind: ValueKind, key: Uint8Array, value: Uint8Array | undefined) => void,
+  afterSeq = 0,
 ): Promise<WalReplay> {
   const bytes = fs.readFile(path);
   const { records, tornTail, validBytes } = readAllRecords(bytes, name);
-  let maxSeq = 0;
+  let maxSeq = afterSeq;
   for (const r of records) {
-    const { firstSeq, count } = decodeBatch(r.payload, name, r.offset, visit);
-    if (count > 0 && firstSeq + count - 1 > maxSeq) maxSeq = firstSeq + count - 1;
+    const { firstSeq, count } = decodeBatch(r.payload, name, r.offset, visit, maxSeq);
+    if (count > 0) maxSeq = firstSeq + count - 1;
   }
   if (tornTail === null) return { maxSeq, records: records.length, torn: null };
   let zeros = true; // an all-zero tail is preallocated space, not a torn write

@@ -1,0 +1,42 @@
+/** The frames a Raft message goes out as toward a peer: one, or a snapshot's chunks. */
+import { create } from "@bufbuild/protobuf";
+import { type RaftMessage, RaftMessageSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { SNAPSHOT_CHUNK_BYTES } from "../../limits.ts";
+import { type Message, MessageType } from "../../raft/core/messages.ts";
+import { encodeWireFrame } from "../../wire/frame_codec.ts";
+import { raftMessageToWire } from "../../wire/raft_codec.ts";
+import { entryDataBytes, raftFrameParts, ZERO_COPY_ENTRY_BYTES } from "../../wire/raft_frames.ts";
+
+/** One frame of a streamed snapshot: the metadata message first, then bare chunks. */
+export function snapshotFrame(
+  head: RaftMessage,
+  chunk: Uint8Array,
+  offset: number,
+  done: boolean,
+): Uint8Array {
+  const part = offset === 0
+    ? create(RaftMessageSchema, head)
+    : create(RaftMessageSchema, { type: head.type, from: head.from, to: head.to, term: head.term });
+  part.snapshotChunk = chunk;
+  part.snapshotOffset = BigInt(offset);
+  part.snapshotDone = done;
+  return encodeWireFrame({ case: "raft", value: part });
+}
+
+/** The frames of one message: one, or a chunk sequence for a snapshot. */
+export function messageFrames(m: Message): Uint8Array[] {
+  if ((m.type === MessageType.App || m.type === MessageType.Prop) && m.entries.length > 0) {
+    if (entryDataBytes(m) >= ZERO_COPY_ENTRY_BYTES) return raftFrameParts(m);
+  }
+  const wire = raftMessageToWire(m);
+  if (m.type !== MessageType.Snap) return [encodeWireFrame({ case: "raft", value: wire })];
+  const data = m.snapshot.data;
+  const frames: Uint8Array[] = [];
+  let offset = 0;
+  do {
+    const chunk = data.subarray(offset, offset + SNAPSHOT_CHUNK_BYTES);
+    offset += chunk.length;
+    frames.push(snapshotFrame(wire, chunk, offset - chunk.length, offset >= data.length));
+  } while (offset < data.length);
+  return frames;
+}

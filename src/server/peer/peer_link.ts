@@ -1,0 +1,191 @@
+/**
+ * One peer's outgoing link: a lazily opened connection introduced with Hello,
+ * re-opened with backoff after a failure, and a bounded queue in front of it.
+ *
+ * The bound covers everything waiting for that peer: messages held here and
+ * bytes its socket has not handed to the kernel yet. After a socket write
+ * returns false the link holds further messages until the socket's `onDrain`,
+ * so a slow peer that stays connected cannot grow an unbounded socket buffer;
+ * past the bound messages are dropped, counted and the peer is reported
+ * unreachable (Raft retransmits what matters: docs/limits.md).
+ */
+import { PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MSGS_MAX } from "../../limits.ts";
+import type { Conn, TimerId } from "../../platform/types.ts";
+import { concatBytes } from "../../util/bytes.ts";
+import { splitHostPort } from "../../util/host_port.ts";
+import { encodeWireFrame } from "../../wire/frame_codec.ts";
+import type { PeerTransportOptions, TransportCounters } from "./peer_options.ts";
+
+const RECONNECT_MIN_MS = 50;
+const RECONNECT_MAX_MS = 2000;
+
+export class PeerLink {
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  /** Messages in the queue (a message may be several frame parts). */
+  #queuedMsgs = 0;
+  #conn: Conn | undefined;
+  /** The socket's last write returned false and `onDrain` has not fired since. */
+  #blocked = false;
+  #connecting = false;
+  #backoffMs = RECONNECT_MIN_MS;
+  #retryAt = 0;
+  /** Whole snapshots (their last frame) in the queue, so their fate can be reported. */
+  #snapshotsQueued = 0;
+  #closed = false;
+  #flushScheduled = false;
+  #retryTimer: TimerId | undefined;
+  /** Bumped when the connection is lost: a snapshot stream in progress must stop. */
+  #generation = 0;
+  /** A snapshot stream is being sent (one at a time per peer). */
+  streaming = false;
+  readonly bytesMax: number;
+  readonly msgsMax: number;
+
+  constructor(
+    readonly id: number,
+    public address: string,
+    readonly o: PeerTransportOptions,
+    readonly counters: TransportCounters,
+  ) {
+    this.bytesMax = o.queueBytesMax ?? PEER_QUEUE_BYTES_MAX;
+    this.msgsMax = o.queueMsgsMax ?? PEER_QUEUE_MSGS_MAX;
+  }
+
+  /** Bytes waiting for this peer: held here plus not yet taken by its socket. */
+  get pendingBytes(): number {
+    return this.#queuedBytes + (this.#conn?.queuedBytes() ?? 0);
+  }
+
+  /** Changes each time the connection is lost. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  snapshotStatus(ok: boolean): void {
+    if (ok) this.counters.snapshotsSent++;
+    else this.counters.snapshotsFailed++;
+    this.o.onSnapshotStatus?.(this.id, ok);
+  }
+
+  /**
+   * Queues the frames of one message; false when the queue is full and the
+   * message was dropped (counted; the peer reported unreachable). `snapshotEnd`:
+   * the message ends a snapshot, reported sent once it is handed to the socket.
+   */
+  enqueue(frames: readonly Uint8Array[], snapshotEnd: boolean): boolean {
+    const bytes = frames.reduce((n, f) => n + f.length, 0);
+    if (this.#queuedMsgs + 1 > this.msgsMax || this.pendingBytes + bytes > this.bytesMax) {
+      this.counters.droppedQueueFull++;
+      this.o.onUnreachable?.(this.id);
+      return false;
+    }
+    this.#queue.push(...frames);
+    this.#queuedBytes += bytes;
+    this.#queuedMsgs++;
+    if (snapshotEnd) this.#snapshotsQueued++;
+    this.#scheduleFlush();
+    return true;
+  }
+
+  /** One flush per turn of the event loop, however many messages were queued. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (this.#closed || this.#queue.length === 0) return;
+    const conn = this.#conn;
+    if (conn === undefined) return void this.#connect();
+    if (this.#blocked) return; // held until onDrain
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#queuedMsgs = 0;
+    this.#write(conn, batch.length === 1 ? batch[0] : concatBytes(batch));
+    for (; this.#snapshotsQueued > 0; this.#snapshotsQueued--) this.snapshotStatus(true);
+  }
+
+  #write(conn: Conn, bytes: Uint8Array): void {
+    if (!conn.write(bytes)) this.#blocked = true;
+  }
+
+  #drained(conn: Conn): void {
+    if (this.#conn !== conn) return;
+    this.#blocked = false;
+    this.#flush();
+  }
+
+  #connect(): void {
+    if (this.#connecting || this.#retryTimer !== undefined) return;
+    const wait = this.#retryAt - this.o.clock.nowMs();
+    if (wait > 0) {
+      // In backoff: try again when it ends (messages keep queueing, bounded).
+      this.#retryTimer = this.o.clock.setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.#flush();
+      }, wait);
+      return;
+    }
+    this.#connecting = true;
+    const { host, port } = splitHostPort(this.address);
+    this.o.net.connect(host, port).then((conn) => {
+      this.#connecting = false;
+      if (this.#closed) return conn.close();
+      this.#conn = conn;
+      this.#blocked = false;
+      this.#backoffMs = RECONNECT_MIN_MS;
+      conn.setHandlers({
+        onData: () => {},
+        onDrain: () => this.#drained(conn),
+        onClose: () => this.#lost(conn),
+      });
+      const hello = {
+        nodeId: BigInt(this.o.selfId),
+        clusterToken: this.o.clusterToken ?? "",
+        address: this.o.selfAddress ?? "",
+      };
+      this.#write(conn, encodeWireFrame({ case: "hello", value: hello }));
+      this.#flush();
+    }, () => {
+      this.#connecting = false;
+      this.#failed();
+    });
+  }
+
+  #lost(conn: Conn): void {
+    if (this.#conn !== conn) return;
+    this.#conn = undefined;
+    this.#blocked = false;
+    this.#failed();
+  }
+
+  /** Drops what was queued (Raft will resend) and retries later. */
+  #failed(): void {
+    if (this.#closed) return;
+    this.#generation++;
+    for (; this.#snapshotsQueued > 0; this.#snapshotsQueued--) this.snapshotStatus(false);
+    this.counters.droppedConnectionLost += this.#queuedMsgs;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#queuedMsgs = 0;
+    this.#retryAt = this.o.clock.nowMs() + this.#backoffMs;
+    this.#backoffMs = Math.min(RECONNECT_MAX_MS, this.#backoffMs * 2);
+    this.o.onUnreachable?.(this.id);
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#retryTimer !== undefined) this.o.clock.clearTimeout(this.#retryTimer);
+    this.#conn?.close();
+  }
+}

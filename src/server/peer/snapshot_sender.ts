@@ -1,0 +1,65 @@
+/**
+ * Streams a state machine snapshot to one peer: the Snap message's metadata,
+ * then the stream in chunks, holding one chunk back so the last can say
+ * `done`. The stream stops at the first chunk that could not be queued (the
+ * peer's queue was full) or when the connection drops, and reports the
+ * snapshot failed once: the receiver refuses every chunk after a gap, so
+ * sending on would only waste the link, and a last chunk handed to the socket
+ * must never report success for a broken stream. Raft sends a fresh snapshot
+ * after the failure report.
+ */
+import type { Message } from "../../raft/core/messages.ts";
+import { raftMessageToWire } from "../../wire/raft_codec.ts";
+import type { PeerLink } from "./peer_link.ts";
+import { snapshotFrame } from "./peer_frames.ts";
+import { SNAPSHOT_CHUNK_BYTES } from "../../limits.ts";
+
+/** Bytes of snapshot waiting toward a peer (held and in its socket) before the sender waits. */
+const SNAPSHOT_QUEUE_BYTES = 32 * 1024 * 1024;
+/** How often a waiting sender looks at the peer's queue again. */
+const ROOM_POLL_MS = 5;
+
+export async function streamSnapshot(
+  link: PeerLink,
+  m: Message,
+  source: () => AsyncIterable<Uint8Array>,
+): Promise<void> {
+  if (link.streaming) return link.snapshotStatus(false);
+  link.streaming = true;
+  const generation = link.generation;
+  const head = raftMessageToWire(m);
+  let offset = 0;
+  let held: Uint8Array | undefined;
+  const emit = async (chunk: Uint8Array, done: boolean) => {
+    await waitForRoom(link, generation, chunk.length);
+    if (!link.enqueue([snapshotFrame(head, chunk, offset, done)], done)) {
+      throw new Error(`snapshot chunk at ${offset} dropped: the peer's queue is full`);
+    }
+    offset += chunk.length;
+  };
+  try {
+    for await (const piece of source()) {
+      for (let at = 0; at < piece.length; at += SNAPSHOT_CHUNK_BYTES) {
+        if (held !== undefined) await emit(held, false);
+        held = piece.subarray(at, at + SNAPSHOT_CHUNK_BYTES);
+      }
+    }
+    // Success is reported when this last chunk reaches the socket (or failure if it never does).
+    await emit(held ?? new Uint8Array(0), true);
+  } catch {
+    link.snapshotStatus(false);
+  } finally {
+    link.streaming = false;
+  }
+}
+
+/** Waits until a chunk of `bytes` fits; throws if the connection was lost meanwhile. */
+async function waitForRoom(link: PeerLink, generation: number, bytes: number): Promise<void> {
+  const room = Math.min(SNAPSHOT_QUEUE_BYTES, link.bytesMax - bytes);
+  if (room < 0) throw new Error(`a ${bytes}-byte snapshot chunk exceeds the peer queue`);
+  for (;;) {
+    if (link.closed || generation !== link.generation) throw new Error("connection lost");
+    if (link.pendingBytes <= room) return;
+    await new Promise<void>((resolve) => link.o.clock.setTimeout(resolve, ROOM_POLL_MS));
+  }
+}
