@@ -1,0 +1,213 @@
+/**
+ * One direction of a simulated TCP connection: the sender's queue, the bytes
+ * on the wire, and flow control. Bytes go on the wire only while the
+ * receiver's window has room (bytes in flight plus bytes the receiver holds
+ * unread stay within `windowBytes`); the rest wait in the queue and `write`
+ * returns false. Each segment arrives after a random delay but never before
+ * an earlier one (due = max(previous due, now + delay)), so bytes arrive in
+ * order and exactly once. A segment that reaches a cut link waits there with
+ * everything behind it, as TCP retransmits, until `heal` reschedules them or
+ * the connection is reset.
+ */
+import type { Prng } from "../../util/prng.ts";
+import type { SimClock } from "./sim_clock.ts";
+import type { HostRef } from "./sim_hosts.ts";
+
+export interface SimNetStats {
+  /** Connections established. */
+  connects: number;
+  /** Connects that found no listener. */
+  refused: number;
+  /** Connects that timed out across a cut link. */
+  timeouts: number;
+  /** Connections reset (by `reset`, a cut that lasted, or a crash). */
+  resets: number;
+  crashes: number;
+  /** Bytes accepted by `write`. */
+  bytesWritten: number;
+  /** Bytes that reached the receiving host. */
+  bytes: number;
+}
+
+/** What a connection needs from the network it runs on (provided by SimNet). */
+export interface ConnNetwork {
+  readonly clock: SimClock;
+  readonly prng: Prng;
+  readonly windowBytes: number;
+  readonly stats: SimNetStats;
+  /** Whether to split and merge writes and reads at random points. */
+  readonly rechunk: boolean;
+  /** One random one-way latency. */
+  delayMs(): number;
+  isCut(from: string, to: string): boolean;
+  /** The process is alive and not paused: its code may run now. */
+  isRunning(host: HostRef): boolean;
+  /** Runs `fn` in the process now, after it resumes, or never if it crashed. */
+  runIn(host: HostRef, fn: () => void): void;
+  /** A segment reached `to` (for the byte trace). */
+  delivered(connId: string, toHost: string, bytes: number): void;
+}
+
+/** Bytes delivered together; `fin` marks the end of the stream. */
+export interface Segment {
+  readonly chunks: Uint8Array[];
+  bytes: number;
+  readonly fin: boolean;
+}
+
+export interface StreamReceiver {
+  /** Bytes received and not yet handed to `onData` (they use up the window). */
+  unreadBytes(): number;
+  receive(segment: Segment): void;
+}
+
+export interface StreamSender {
+  readonly host: HostRef;
+  drained(): void;
+}
+
+/** Chance that a write joins the previous segment still in flight (TCP coalescing). */
+const MERGE_CHANCE = 0.25;
+/** Chance that a write is cut in two segments with their own delays. */
+const SPLIT_CHANCE = 0.2;
+
+export class ByteStream {
+  readonly #queue: Uint8Array[] = [];
+  #queueBytes = 0;
+  readonly #wire: Segment[] = [];
+  #wireBytes = 0;
+  #lastDueMs = 0;
+  /** Arrival timers of an older generation are void (after heal or kill). */
+  #generation = 0;
+  #finRequested = false;
+  #finSent = false;
+  #stalled = false;
+  #dead = false;
+  #wantDrain = false;
+
+  constructor(
+    readonly net: ConnNetwork,
+    readonly connId: string,
+    readonly sender: StreamSender,
+    readonly toHost: string,
+    readonly receiver: StreamReceiver,
+  ) {}
+
+  /** Bytes written and not yet delivered to the receiving host. */
+  pendingBytes(): number {
+    return this.#queueBytes + this.#wireBytes;
+  }
+
+  /** Queues a copy of `data`; false if it did not all fit in the window. */
+  write(data: Uint8Array): boolean {
+    if (this.#dead || this.#finRequested) return false;
+    if (data.length === 0) return this.#queueBytes === 0;
+    this.#queue.push(data.slice());
+    this.#queueBytes += data.length;
+    this.net.stats.bytesWritten += data.length;
+    this.#pump();
+    if (this.#queueBytes === 0) return true;
+    this.#wantDrain = true;
+    return false;
+  }
+
+  /** Sends FIN after everything queued. */
+  finish(): void {
+    if (this.#finRequested || this.#dead) return;
+    this.#finRequested = true;
+    this.#pump();
+  }
+
+  /** The receiver took bytes or the sender resumed: send more, maybe report drain. */
+  windowOpened(): void {
+    if (this.#dead) return;
+    this.#pump();
+    if (this.#wantDrain && this.pendingBytes() === 0) {
+      this.#wantDrain = false;
+      this.net.runIn(this.sender.host, () => this.sender.drained());
+    }
+  }
+
+  /** The link healed: segments waiting at the cut go again, each with a fresh delay. */
+  unstall(): void {
+    if (!this.#stalled || this.#dead) return;
+    this.#stalled = false;
+    this.#generation++;
+    this.#lastDueMs = 0;
+    for (let i = 0; i < this.#wire.length; i++) this.#schedule();
+  }
+
+  /** Drops everything: the connection was reset. */
+  kill(): void {
+    this.#dead = true;
+    this.#generation++;
+    this.#queue.length = 0;
+    this.#wire.length = 0;
+    this.#queueBytes = this.#wireBytes = 0;
+  }
+
+  #pump(): void {
+    if (this.#dead || !this.net.isRunning(this.sender.host)) return;
+    let room = this.net.windowBytes - this.#wireBytes - this.receiver.unreadBytes();
+    while (this.#queue.length > 0 && room > 0) {
+      const head = this.#queue[0];
+      const n = Math.min(room, head.length);
+      if (n === head.length) this.#queue.shift();
+      else this.#queue[0] = head.subarray(n);
+      this.#queueBytes -= n;
+      room -= n;
+      this.#transmit(n === head.length ? head : head.subarray(0, n));
+    }
+    if (this.#queue.length === 0 && this.#finRequested && !this.#finSent) {
+      this.#finSent = true;
+      this.#send({ chunks: [], bytes: 0, fin: true });
+    }
+  }
+
+  #transmit(piece: Uint8Array): void {
+    const prng = this.net.prng;
+    const last = this.#wire.at(-1);
+    if (this.net.rechunk && last !== undefined && !last.fin && prng.chance(MERGE_CHANCE)) {
+      last.chunks.push(piece);
+      last.bytes += piece.length;
+      this.#wireBytes += piece.length;
+      return;
+    }
+    if (this.net.rechunk && piece.length > 1 && prng.chance(SPLIT_CHANCE)) {
+      const cut = prng.range(1, piece.length - 1);
+      this.#send({ chunks: [piece.subarray(0, cut)], bytes: cut, fin: false });
+      piece = piece.subarray(cut);
+    }
+    this.#send({ chunks: [piece], bytes: piece.length, fin: false });
+  }
+
+  #send(segment: Segment): void {
+    this.#wire.push(segment);
+    this.#wireBytes += segment.bytes;
+    this.#schedule();
+  }
+
+  /** One arrival timer for the segment just added (or re-added after a heal). */
+  #schedule(): void {
+    const clock = this.net.clock;
+    const dueMs = Math.max(this.#lastDueMs, clock.nowMs() + this.net.delayMs());
+    this.#lastDueMs = dueMs;
+    const generation = this.#generation;
+    clock.setTimeout(() => this.#arrive(generation), dueMs - clock.nowMs());
+  }
+
+  #arrive(generation: number): void {
+    if (generation !== this.#generation || this.#dead) return;
+    if (this.#stalled || this.net.isCut(this.sender.host.name, this.toHost)) {
+      this.#stalled = true;
+      return;
+    }
+    const segment = this.#wire.shift();
+    if (segment === undefined) return;
+    this.#wireBytes -= segment.bytes;
+    this.net.stats.bytes += segment.bytes;
+    this.net.delivered(this.connId, this.toHost, segment.bytes);
+    this.receiver.receive(segment);
+    this.windowOpened();
+  }
+}
