@@ -93,6 +93,15 @@ export function runNetSuite(name: string, net: Net, drive: Drive = realTime): vo
     await assert.rejects(drive(net.connect("127.0.0.1", port)), IoError);
   });
 
+  test(`${name}: listening on a port in use rejects with IoError`, async () => {
+    const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (c) => c.close());
+    await assert.rejects(
+      net.listen({ hostname: "127.0.0.1", port: listener.port }, (c) => c.close()),
+      IoError,
+    );
+    await listener.close();
+  });
+
   test(`${name}: peer close is reported once`, async () => {
     const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (c) => {
       c.setHandlers({ onData: () => {} });

@@ -3,7 +3,8 @@
  * way. An end holds what arrived until its process reads it (it is paused,
  * its host is paused, or it has no handlers yet); those bytes use up the
  * sender's window. Chunks handed to `onData` are copies of what was written,
- * split and merged at random points, since TCP keeps no write boundaries.
+ * split and merged at random points, since TCP keeps no write boundaries, and
+ * are overwritten once `onData` returns (`scribbleReads`).
  *
  * Closing sends FIN after the queued bytes; the peer reports `onClose()` when
  * it reads the FIN and closes its side too (no half-open connections, like
@@ -22,6 +23,12 @@ type InboxItem = Uint8Array | typeof FIN;
 /** Chance that a read merges the chunks waiting, or splits the first one. */
 const READ_MERGE_CHANCE = 0.3;
 const READ_SPLIT_CHANCE = 0.2;
+/**
+ * Written over each chunk once `onData` returns: real sockets reuse their
+ * read buffers, so a reader that keeps a view without copying sees garbage
+ * here every time rather than only under load there.
+ */
+const SCRIBBLE = 0xee;
 
 export class SimEnd implements Conn {
   readonly #inbox: InboxItem[] = [];
@@ -139,6 +146,7 @@ export class SimEnd implements Conn {
         }
         took += item.length;
         handlers.onData(item);
+        if (this.net.scribbleReads) item.fill(SCRIBBLE);
       }
       if (this.#closeNotice !== undefined && !this.#reported) {
         this.#reported = true;

@@ -38,6 +38,8 @@ export interface SimNetOptions {
   connectTimeoutMs?: number;
   /** Split and merge chunks at random points (default true). */
   rechunk?: boolean;
+  /** Overwrite each chunk after `onData` returns, to catch readers keeping views (true). */
+  scribbleReads?: boolean;
   trace?: SimTrace;
   /** Also trace every segment delivered (busy; default false). */
   traceBytes?: boolean;
@@ -88,6 +90,7 @@ export class SimNet {
       windowBytes: options.windowBytes ?? 256 * 1024,
       stats: this.stats,
       rechunk: options.rechunk ?? true,
+      scribbleReads: options.scribbleReads ?? true,
       delayMs: () => prng.range(min, max),
       isCut: (from, to) => this.isCut(from, to),
       isRunning: (ref) => hosts.isRunning(ref),

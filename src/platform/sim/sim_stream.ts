@@ -8,7 +8,14 @@
  * order and exactly once. A segment that reaches a cut link waits there with
  * everything behind it, as TCP retransmits, until `heal` reschedules them or
  * the connection is reset.
+ *
+ * Bytes that fit the window are copied at once (the kernel took them). The
+ * rest stay queued as a copy next to the caller's buffer, and the two are
+ * compared when they go out: node:net keeps a reference to what it queues,
+ * so a caller that reuses a buffer after `write()` corrupts its stream
+ * there, and the simulator fails loudly instead of hiding it.
  */
+import { assert } from "../../util/assert.ts";
 import type { Prng } from "../../util/prng.ts";
 import type { SimClock } from "./sim_clock.ts";
 import type { HostRef } from "./sim_hosts.ts";
@@ -37,6 +44,8 @@ export interface ConnNetwork {
   readonly stats: SimNetStats;
   /** Whether to split and merge writes and reads at random points. */
   readonly rechunk: boolean;
+  /** Whether to overwrite each chunk after `onData` returns (the view was only lent). */
+  readonly scribbleReads: boolean;
   /** One random one-way latency. */
   delayMs(): number;
   isCut(from: string, to: string): boolean;
@@ -71,8 +80,14 @@ const MERGE_CHANCE = 0.25;
 /** Chance that a write is cut in two segments with their own delays. */
 const SPLIT_CHANCE = 0.2;
 
+/** Queued bytes: our copy, and the caller's buffer it must still equal when sent. */
+interface Queued {
+  copy: Uint8Array;
+  original: Uint8Array;
+}
+
 export class ByteStream {
-  readonly #queue: Uint8Array[] = [];
+  readonly #queue: Queued[] = [];
   #queueBytes = 0;
   readonly #wire: Segment[] = [];
   #wireBytes = 0;
@@ -101,12 +116,16 @@ export class ByteStream {
   /** Queues a copy of `data`; false if it did not all fit in the window. */
   write(data: Uint8Array): boolean {
     if (this.#dead || this.#finRequested) return false;
-    if (data.length === 0) return this.#queueBytes === 0;
-    this.#queue.push(data.slice());
-    this.#queueBytes += data.length;
     this.net.stats.bytesWritten += data.length;
-    this.#pump();
-    if (this.#queueBytes === 0) return true;
+    let rest = data;
+    if (this.#queue.length === 0 && this.net.isRunning(this.sender.host)) {
+      const n = Math.min(this.#room(), data.length);
+      if (n > 0) this.#transmit(data.slice(0, n));
+      rest = data.subarray(n);
+    }
+    if (rest.length === 0) return this.#queueBytes === 0;
+    this.#queue.push({ copy: rest.slice(), original: rest });
+    this.#queueBytes += rest.length;
     this.#wantDrain = true;
     return false;
   }
@@ -148,20 +167,30 @@ export class ByteStream {
 
   #pump(): void {
     if (this.#dead || !this.net.isRunning(this.sender.host)) return;
-    let room = this.net.windowBytes - this.#wireBytes - this.receiver.unreadBytes();
+    let room = this.#room();
     while (this.#queue.length > 0 && room > 0) {
       const head = this.#queue[0];
-      const n = Math.min(room, head.length);
-      if (n === head.length) this.#queue.shift();
-      else this.#queue[0] = head.subarray(n);
+      const n = Math.min(room, head.copy.length);
+      const piece = head.copy.subarray(0, n);
+      assert(
+        sameBytes(piece, head.original.subarray(0, n)),
+        `${this.connId}: a buffer passed to write() changed before it was sent`,
+      );
+      if (n === head.copy.length) this.#queue.shift();
+      else this.#queue[0] = { copy: head.copy.subarray(n), original: head.original.subarray(n) };
       this.#queueBytes -= n;
       room -= n;
-      this.#transmit(n === head.length ? head : head.subarray(0, n));
+      this.#transmit(piece);
     }
     if (this.#queue.length === 0 && this.#finRequested && !this.#finSent) {
       this.#finSent = true;
       this.#send({ chunks: [], bytes: 0, fin: true });
     }
+  }
+
+  /** Bytes the receiver's window still has room for. */
+  #room(): number {
+    return Math.max(0, this.net.windowBytes - this.#wireBytes - this.receiver.unreadBytes());
   }
 
   #transmit(piece: Uint8Array): void {
@@ -210,4 +239,10 @@ export class ByteStream {
     this.receiver.receive(segment);
     this.windowOpened();
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
