@@ -1,0 +1,73 @@
+/**
+ * What one seed draws before anything runs: the cluster size (unless given),
+ * Raft timing, the network's delays, the workload's shape and the fault
+ * rates. Drawing everything first from its own PRNG keeps the choices stable
+ * when the run itself changes.
+ */
+import { createPrng } from "../util/prng.ts";
+import { FAULT_KINDS, type FaultKind } from "./fault_kinds.ts";
+import type { NemesisOptions } from "./nemesis.ts";
+import type { SimTiming } from "./sim_node.ts";
+import type { WorkloadOptions } from "./workload.ts";
+
+export interface SeedOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly timing: SimTiming;
+  readonly netDelayMaxMs: number;
+  readonly workload: WorkloadOptions;
+  readonly nemesis: NemesisOptions;
+  /** Virtual ms of the fault phase. */
+  readonly faultPhaseMs: number;
+  /** Virtual ms the heal phase may take before the seed fails its liveness check. */
+  readonly healBoundMs: number;
+}
+
+export interface SeedRequest {
+  readonly seed: number;
+  /** 3 or 5; drawn from the seed when undefined. */
+  readonly nodes?: number;
+  /** The fault kinds to draw from (default: all). */
+  readonly faults?: readonly FaultKind[];
+  /** Virtual ms of the fault phase (default 20 s). */
+  readonly faultPhaseMs?: number;
+}
+
+export function drawSeedOptions(r: SeedRequest): SeedOptions {
+  const prng = createPrng(r.seed ^ 0x5eed_0b75);
+  const nodes = r.nodes ?? (prng.chance(0.6) ? 3 : 5);
+  const kinds = r.faults ?? FAULT_KINDS;
+  // Every seed uses a random subset, so faults also meet each other in new combinations.
+  const chosen = kinds.filter(() => prng.chance(0.7));
+  return {
+    seed: r.seed,
+    nodes,
+    timing: {
+      tickMs: 10,
+      heartbeatTicks: 3,
+      electionTicks: 10 + prng.int(11),
+      compactEntries: 100 + prng.int(400),
+    },
+    netDelayMaxMs: 2 + prng.int(8),
+    workload: {
+      protoClients: 2 + prng.int(3),
+      respClients: 1 + prng.int(2),
+      thinkMs: 20 + prng.int(80),
+      deadlineMs: 3000,
+    },
+    nemesis: {
+      kinds: chosen.length > 0 ? chosen : [kinds[prng.int(kinds.length)]],
+      meanGapMs: 400 + prng.int(1200),
+      maxHoldMs: 500 + prng.int(2500),
+      maxActive: 1 + prng.int(2),
+    },
+    faultPhaseMs: r.faultPhaseMs ?? 20_000,
+    healBoundMs: 60_000,
+  };
+}
+
+export function describeSeedOptions(o: SeedOptions): string {
+  return `nodes=${o.nodes} election=${o.timing.electionTicks}x${o.timing.tickMs}ms ` +
+    `compact=${o.timing.compactEntries} clients=${o.workload.protoClients}+` +
+    `${o.workload.respClients}resp faults=${o.nemesis.kinds.join(",")}`;
+}
