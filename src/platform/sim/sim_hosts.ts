@@ -2,7 +2,8 @@
  * The processes of a simulated network: which incarnation of each host is
  * alive (a crash starts a new one, so callbacks meant for the dead process
  * are dropped), which are paused (callbacks wait until resume, as for a
- * SIGSTOPped process), and the ports each host hands out.
+ * SIGSTOPped process), the ports each host hands out, and the names that
+ * reach it.
  */
 
 /** One incarnation of a host; a crash makes every older ref dead. */
@@ -25,6 +26,20 @@ const LISTEN_PORT_FIRST = 20_000;
 /** First client-side port of outgoing connections (the IANA dynamic range). */
 const EPHEMERAL_PORT_FIRST = 49_152;
 const EPHEMERAL_PORT_LAST = 65_535;
+
+/** Names a host uses for itself; they and the wildcard addresses bind on the host. */
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
+const WILDCARD = new Set(["0.0.0.0", "::"]);
+
+/** Whether a listener of host `name` may bind `hostname`. */
+export function bindsOn(name: string, hostname: string): boolean {
+  return hostname === name || LOOPBACK.has(hostname) || WILDCARD.has(hostname);
+}
+
+/** The host a connect from `from` to `hostname` reaches. */
+export function resolveHost(from: string, hostname: string): string {
+  return LOOPBACK.has(hostname) ? from : hostname;
+}
 
 export class SimHosts {
   readonly #hosts = new Map<string, HostState>();

@@ -14,13 +14,14 @@
  * process: what it is sent waits and fills the window, it sends and accepts
  * nothing until `resume`; pair it with `HostClock.pause`).
  */
+import { assert } from "../../util/assert.ts";
 import { IoError } from "../../util/errors.ts";
 import type { Prng } from "../../util/prng.ts";
 import type { Conn, Listener, ListenOptions, Net } from "../types.ts";
 import type { SimClock } from "./sim_clock.ts";
 import { SimConnection } from "./sim_conn.ts";
-import { type HostRef, SimHosts } from "./sim_hosts.ts";
-import type { ConnNetwork, SimNetStats } from "./sim_stream.ts";
+import { bindsOn, type HostRef, resolveHost, SimHosts } from "./sim_hosts.ts";
+import { type ConnNetwork, emptyStats, type SimNetStats } from "./sim_stream.ts";
 import type { SimTrace } from "./sim_trace.ts";
 
 export type { SimNetStats };
@@ -51,20 +52,8 @@ interface SimListener {
   readonly onConn: (conn: Conn) => void;
 }
 
-/** Names a host uses for itself, and wildcard addresses, all bind on the host. */
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
-const WILDCARD = new Set(["0.0.0.0", "::"]);
-
 export class SimNet {
-  readonly stats: SimNetStats = {
-    connects: 0,
-    refused: 0,
-    timeouts: 0,
-    resets: 0,
-    crashes: 0,
-    bytesWritten: 0,
-    bytes: 0,
-  };
+  readonly stats: SimNetStats = emptyStats();
   readonly #hosts = new SimHosts();
   /** By "host:port". */
   readonly #listeners = new Map<string, SimListener>();
@@ -81,8 +70,9 @@ export class SimNet {
     readonly options: SimNetOptions = {},
   ) {
     const min = options.delayMinMs ?? 1, max = options.delayMaxMs ?? 5;
-    assertRange("delay", min, max);
-    assertRange("cut reset", options.cutResetMinMs ?? 200, options.cutResetMaxMs ?? 2000);
+    const resetMin = options.cutResetMinMs ?? 200, resetMax = options.cutResetMaxMs ?? 2000;
+    assert(min >= 0 && min <= max, `delay bounds ${min}..${max}`);
+    assert(resetMin >= 0 && resetMin <= resetMax, `cut reset bounds ${resetMin}..${resetMax}`);
     const hosts = this.#hosts;
     this.#wire = {
       clock,
@@ -192,7 +182,7 @@ export class SimNet {
     if (!this.#hosts.isAlive(ref)) return new Promise(() => {});
     const { hostname } = options;
     const where = `${hostname}:${options.port}`;
-    if (hostname !== ref.name && !LOOPBACK.has(hostname) && !WILDCARD.has(hostname)) {
+    if (!bindsOn(ref.name, hostname)) {
       return Promise.reject(
         new IoError(`Cannot listen on ${where}: not an address of ${ref.name}`),
       );
@@ -217,7 +207,7 @@ export class SimNet {
 
   #connect(from: HostRef, hostname: string, port: number): Promise<Conn> {
     if (!this.#hosts.isAlive(from)) return new Promise(() => {});
-    const to = LOOPBACK.has(hostname) ? from.name : hostname;
+    const to = resolveHost(from.name, hostname);
     const timeoutMs = this.options.connectTimeoutMs ?? 1000;
     return new Promise((resolve, reject) => {
       const fail = (why: string) =>
@@ -308,8 +298,4 @@ export class SimNet {
   #trace(event: string): void {
     this.options.trace?.record(this.clock.nowMs(), `tcp ${event}`);
   }
-}
-
-function assertRange(what: string, min: number, max: number): void {
-  if (!(min >= 0 && min <= max)) throw new RangeError(`${what} bounds ${min}..${max}`);
 }

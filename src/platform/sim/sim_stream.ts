@@ -36,6 +36,10 @@ export interface SimNetStats {
   bytes: number;
 }
 
+export function emptyStats(): SimNetStats {
+  return { connects: 0, refused: 0, timeouts: 0, resets: 0, crashes: 0, bytesWritten: 0, bytes: 0 };
+}
+
 /** What a connection needs from the network it runs on (provided by SimNet). */
 export interface ConnNetwork {
   readonly clock: SimClock;
