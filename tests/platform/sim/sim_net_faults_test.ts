@@ -143,3 +143,31 @@ test("SimNet: a paused host reads, accepts and sends nothing until resumed", asy
   assert.equal(first.drains, 1);
   assert.match(world.trace.text(), /tcp pause b\n[\s\S]*tcp resume b/);
 });
+
+test("SimNet: a paused process hears its connect's outcome only when resumed", async () => {
+  const world = netWorld(28, { delayMinMs: 5, delayMaxMs: 5 });
+  let outcome = "none";
+  world.net.host("a").connect("b", 7000).catch((e: Error) => outcome = e.name);
+  world.net.pause("a");
+  await world.run(100);
+  assert.equal(outcome, "none");
+  world.net.resume("a");
+  await world.run(1);
+  assert.equal(outcome, "IoError");
+});
+
+test("SimNet: closing a listener before its paused process accepts resets the connection", async () => {
+  const world = netWorld(29);
+  let accepted = 0;
+  const listener = await world.net.host("b").listen({ hostname: "b", port: 7000 }, () => {
+    accepted++;
+  });
+  world.net.pause("b");
+  const client = record(await world.drive(world.net.host("a").connect("b", 7000)));
+  await listener.close();
+  world.net.resume("b");
+  await world.run(100);
+  assert.equal(accepted, 0);
+  assert.ok(isReset(client.closes[0]));
+  assert.match(world.trace.text(), /reset a:\d+>b:7000 \(listener closed\)/);
+});
