@@ -10,6 +10,7 @@ import type { Prng } from "../util/prng.ts";
 import { errorMessage } from "../util/errors.ts";
 import { type FaultCounts, type FaultKind, zeroCounts } from "./fault_kinds.ts";
 import { corruptStoredFile } from "./corruption.ts";
+import { wholeAndCaughtUp } from "./heal.ts";
 import { wipeAndRejoin } from "./membership_ops.ts";
 import type { Roster } from "./roster.ts";
 import type { SimCluster } from "./sim_cluster.ts";
@@ -64,7 +65,12 @@ export class Nemesis {
    */
   #mayDamage(): boolean {
     const damaged = this.c.nodes.filter((n) => !this.roster.isMember(n.id)).length;
-    return damaged + 1 <= Math.floor((this.c.nodes.length - 1) / 2);
+    if (damaged + 1 > Math.floor((this.c.nodes.length - 1) / 2)) return false;
+    // A membership change still in its joint configuration needs the old majority too: losing
+    // a node's data then can leave no quorum to remove it with (docs/membership.md, Refusals).
+    const lead = this.c.leaderStatus();
+    return lead !== undefined && lead.lastIndex === lead.commitIndex &&
+      wholeAndCaughtUp(this.c, this.roster);
   }
 
   /** A member node no other fault holds, or undefined. */
