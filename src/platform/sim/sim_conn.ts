@@ -14,6 +14,7 @@
 import { IoError } from "../../util/errors.ts";
 import type { Conn, ConnHandlers } from "../types.ts";
 import type { HostRef } from "./sim_hosts.ts";
+import { Fifo } from "./fifo.ts";
 import { ByteStream, type ConnNetwork, type Segment } from "./sim_stream.ts";
 
 /** The end of the stream, queued after the bytes that precede it. */
@@ -31,7 +32,7 @@ const READ_SPLIT_CHANCE = 0.2;
 const SCRIBBLE = 0xee;
 
 export class SimEnd implements Conn {
-  readonly #inbox: InboxItem[] = [];
+  readonly #inbox = new Fifo<InboxItem>();
   #unreadBytes = 0;
   #handlers: ConnHandlers | undefined;
   #paused = false;
@@ -106,7 +107,7 @@ export class SimEnd implements Conn {
   fail(error: Error, silent = false): void {
     this.out.kill();
     this.in.kill();
-    this.#inbox.length = 0;
+    this.#inbox.clear();
     this.#unreadBytes = 0;
     if (silent) this.#reported = true;
     if (this.#closed) return;
@@ -168,17 +169,18 @@ export class SimEnd implements Conn {
   /** The next chunk to read, merged with the ones behind it or split at random. */
   #nextRead(): InboxItem {
     const inbox = this.#inbox;
-    const head = inbox[0];
-    if (head === FIN || !this.net.rechunk) return this.#take(1);
+    const head = inbox.at(0);
+    if (head === undefined || head === FIN || !this.net.rechunk) return this.#take(1);
     const prng = this.net.prng;
-    if (inbox.length > 1 && inbox[1] !== FIN && prng.chance(READ_MERGE_CHANCE)) {
+    const second = inbox.at(1);
+    if (second !== undefined && second !== FIN && prng.chance(READ_MERGE_CHANCE)) {
       let count = 2;
-      while (count < inbox.length && count < 4 && inbox[count] !== FIN) count++;
+      while (count < inbox.length && count < 4 && inbox.at(count) !== FIN) count++;
       return this.#take(count);
     }
     if (head.length > 1 && prng.chance(READ_SPLIT_CHANCE)) {
       const cut = prng.range(1, head.length - 1);
-      inbox[0] = head.subarray(cut);
+      inbox.replaceFirst(head.subarray(cut));
       this.#unreadBytes -= cut;
       return head.subarray(0, cut);
     }
@@ -187,8 +189,12 @@ export class SimEnd implements Conn {
 
   /** Removes `count` items; several are concatenated into one new chunk. */
   #take(count: number): InboxItem {
-    const items = this.#inbox.splice(0, count);
-    if (count === 1) {
+    const items: InboxItem[] = [];
+    for (let i = 0; i < count; i++) {
+      const item = this.#inbox.shift();
+      if (item !== undefined) items.push(item);
+    }
+    if (items.length === 1) {
       const item = items[0];
       if (item !== FIN) this.#unreadBytes -= item.length;
       return item;

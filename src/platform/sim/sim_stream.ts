@@ -17,6 +17,7 @@
  */
 import { assert } from "../../util/assert.ts";
 import type { Prng } from "../../util/prng.ts";
+import { Fifo } from "./fifo.ts";
 import type { SimClock } from "./sim_clock.ts";
 import type { HostRef } from "./sim_hosts.ts";
 
@@ -91,9 +92,9 @@ interface Queued {
 }
 
 export class ByteStream {
-  readonly #queue: Queued[] = [];
+  readonly #queue = new Fifo<Queued>();
   #queueBytes = 0;
-  readonly #wire: Segment[] = [];
+  readonly #wire = new Fifo<Segment>();
   #wireBytes = 0;
   #lastDueMs = 0;
   /** Arrival timers of an older generation are void (after heal or kill). */
@@ -164,16 +165,17 @@ export class ByteStream {
   kill(): void {
     this.#dead = true;
     this.#generation++;
-    this.#queue.length = 0;
-    this.#wire.length = 0;
+    this.#queue.clear();
+    this.#wire.clear();
     this.#queueBytes = this.#wireBytes = 0;
   }
 
   #pump(): void {
     if (this.#dead || !this.net.isRunning(this.sender.host)) return;
     let room = this.#room();
-    while (this.#queue.length > 0 && room > 0) {
-      const head = this.#queue[0];
+    while (room > 0) {
+      const head = this.#queue.at(0);
+      if (head === undefined) break;
       const n = Math.min(room, head.copy.length);
       const piece = head.copy.subarray(0, n);
       assert(
@@ -181,7 +183,12 @@ export class ByteStream {
         `${this.connId}: a buffer passed to write() changed before it was sent`,
       );
       if (n === head.copy.length) this.#queue.shift();
-      else this.#queue[0] = { copy: head.copy.subarray(n), original: head.original.subarray(n) };
+      else {
+        this.#queue.replaceFirst({
+          copy: head.copy.subarray(n),
+          original: head.original.subarray(n),
+        });
+      }
       this.#queueBytes -= n;
       room -= n;
       this.#transmit(piece);
@@ -199,7 +206,7 @@ export class ByteStream {
 
   #transmit(piece: Uint8Array): void {
     const prng = this.net.prng;
-    const last = this.#wire.at(-1);
+    const last = this.#wire.last();
     if (this.net.rechunk && last !== undefined && !last.fin && prng.chance(MERGE_CHANCE)) {
       last.chunks.push(piece);
       last.bytes += piece.length;
