@@ -24,9 +24,10 @@ export class HostClock implements Clock {
     return this.shared.nowMs();
   }
 
+  /** A negative delay means "now", as runtimes treat it (a deadline already past). */
   setTimeout(fn: () => void, ms: number): TimerId {
     const id = this.#nextId++;
-    if (!this.#stopped) this.#schedule(id, fn, ms);
+    if (!this.#stopped) this.#schedule(id, fn, Math.max(0, ms));
     return id;
   }
 

@@ -56,3 +56,12 @@ test("HostClock: stopAll while paused drops the held timers too", () => {
   shared.advance(5);
   assert.equal(fired, 0);
 });
+
+test("HostClock: a negative delay fires now, as under a real runtime", () => {
+  const shared = new SimClock(100);
+  const clock = new HostClock(shared);
+  let firedAt = -1;
+  clock.setTimeout(() => firedAt = shared.nowMs(), -30);
+  shared.advance(0);
+  assert.equal(firedAt, 100);
+});
