@@ -249,7 +249,9 @@ export class SimNet {
   #accept(from: HostRef, listener: SimListener, dialed: string): SimConnection {
     const client = { host: from, port: this.#hosts.ephemeralPort(from.name) };
     const server = { host: listener.host, port: listener.port, dialed };
-    const conn = new SimConnection(this.#wire, client, server, (c) => this.#conns.delete(c));
+    const conn = new SimConnection(this.#wire, client, server, (c) => {
+      if (this.#conns.delete(c)) this.#trace(`close ${c.id}`);
+    });
     this.#conns.add(conn);
     this.stats.connects++;
     this.#trace(`connect ${conn.id}`);

@@ -100,6 +100,7 @@ test("SimNet: close delivers what was written, then both ends report onClose()",
   assert.deepEqual(client.closes, [undefined], "the closer hears the peer's FIN");
   assert.equal(server.conn.write(new Uint8Array(1)), false);
   assert.equal(world.net.connectionCount(), 0);
+  assert.match(world.trace.text(), /tcp close a:\d+>b:7000/);
 });
 
 test("SimNet: the peer's bytes written before it saw our close still arrive", async () => {
