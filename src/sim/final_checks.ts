@@ -14,6 +14,7 @@ import { TinyKvClient } from "../client/tinykv_client.ts";
 import { fromUtf8, utf8 } from "../util/bytes.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { History } from "./history.ts";
+import { explainKey } from "./explain.ts";
 import { checkHistory } from "./linearizability.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
@@ -22,6 +23,8 @@ import { INSERT_PREFIX } from "./workload_keys.ts";
 export interface CheckReport {
   readonly linearizable: boolean | "unknown";
   readonly failingKey?: string;
+  /** Why the failing key's history is not linearizable, as far as it can be named. */
+  readonly explanation?: string;
   /** Acknowledged inserts missing or changed, and failed ones present. */
   readonly lost: string[];
   /** Keys whose value differs between nodes (first few). */
@@ -122,6 +125,9 @@ export async function finalChecks(c: SimCluster, h: History): Promise<CheckRepor
   return {
     linearizable: !lin.ok ? false : lin.unknown ? "unknown" : true,
     failingKey: lin.key,
+    explanation: lin.key === undefined
+      ? undefined
+      : explainKey(h.ops.filter((o) => o.key === lin.key)),
     lost: errors.length > 0 ? [] : lostInserts(h, stored),
     diverged,
     errors,

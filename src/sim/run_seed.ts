@@ -58,7 +58,9 @@ function verdict(o: Outcomes): string[] {
   if (o.heal !== undefined && !o.heal.ok) failures.push(`liveness: ${o.heal.reason}`);
   const c = o.checks;
   if (c === undefined) return failures;
-  if (c.linearizable === false) failures.push(`not linearizable: key ${c.failingKey}`);
+  if (c.linearizable === false) {
+    failures.push(`not linearizable: key ${c.failingKey}: ${c.explanation}`);
+  }
   if (c.lost.length > 0) {
     failures.push(`acknowledged writes lost: ${c.lost.slice(0, 5).join("; ")}`);
   }
