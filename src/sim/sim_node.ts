@@ -14,7 +14,7 @@ import { HostClock } from "../platform/sim/host_clock.ts";
 import type { SimClock } from "../platform/sim/sim_clock.ts";
 import { type CrashMode, SimFileSystem } from "../platform/sim/sim_file_system.ts";
 import type { SimNet } from "../platform/sim/sim_net.ts";
-import type { SimTrace } from "../platform/sim/sim_trace.ts";
+import { SimTrace } from "../platform/sim/sim_trace.ts";
 import { CorruptionError, errorMessage } from "../util/errors.ts";
 import type { Prng } from "../util/prng.ts";
 import { Fence, type HttpHandlers, incarnationPlatform } from "./incarnation_platform.ts";
@@ -65,6 +65,17 @@ export function respAddress(id: number): string {
   return `${nodeName(id)}:${RESP_PORT}`;
 }
 
+/** The world's trace with this node's name on each line (several disks write to one trace). */
+class HostTrace extends SimTrace {
+  constructor(readonly inner: SimTrace, readonly host: string) {
+    super({ enabled: false });
+  }
+
+  override record(timeMs: number, event: string): void {
+    this.inner.record(timeMs, `${this.host} ${event}`);
+  }
+}
+
 export class SimNode {
   readonly name: string;
   /** The node's disk; `replaceDisk` puts in a new, empty one. */
@@ -96,7 +107,8 @@ export class SimNode {
   }
 
   #newDisk(): SimFileSystem {
-    return new SimFileSystem(this.env.prng.fork(), this.env.clock, { trace: this.env.trace });
+    const trace = new HostTrace(this.env.trace, this.name);
+    return new SimFileSystem(this.env.prng.fork(), this.env.clock, { trace });
   }
 
   #log(line: string): void {
