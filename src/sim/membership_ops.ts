@@ -48,7 +48,7 @@ export async function wipeAndRejoin(
 ): Promise<"removed" | "rejoined" | "refused"> {
   if (!await removeMember(c, node.id)) return "refused";
   await node.stop();
-  node.replaceDisk();
+  await node.replaceDisk();
   try {
     await node.start(true);
   } catch (err) {

@@ -179,13 +179,46 @@ export class Nemesis {
     if (await wipeAndRejoin(this.c, n) === "rejoined") this.roster.rejoined(n.id);
   }
 
-  /** wipe-rejoin: a crash that loses the disk; membership: a live node removed and re-added. */
+  /**
+   * wipe-rejoin: a crash that loses the disk, then either the rebuild that
+   * keeps the node a member or the remove-wipe-join-add procedure;
+   * membership: a live node removed by a client, wiped and added back.
+   */
   async #wipe(n: SimNode, crash: boolean): Promise<void> {
     if (crash) n.crash("lose");
     await this.#hold();
+    if (crash && this.prng.chance(0.5) && await this.#rebuildInPlace(n)) {
+      this.roster.rejoined(n.id);
+      return;
+    }
     const result = await wipeAndRejoin(this.c, n);
     if (result === "rejoined") this.roster.rejoined(n.id);
     else if (result === "removed") this.roster.joining(n.id);
+  }
+
+  /**
+   * The rebuild of docs/operations-disk.md: everything but IDENTITY deleted,
+   * the node restarted as it was; it does not vote until it has caught up. A
+   * leader that knew the node keeps probing it where it was, so after a while
+   * leadership moves once, as the doc says. False if it did not catch up.
+   */
+  async #rebuildInPlace(n: SimNode): Promise<boolean> {
+    await n.replaceDisk(true);
+    try {
+      await n.start();
+    } catch (err) {
+      this.c.note(`${n.name} rebuild start failed: ${errorMessage(err)}`);
+      return false;
+    }
+    if (await this.c.waitFor(() => !n.rebuilding(), 3000)) return n.state === "running";
+    const lead = this.c.leaderStatus();
+    const other = this.c.nodes.find((m) => m.id !== n.id && m.id !== lead?.id && m.server);
+    if (other !== undefined) {
+      await this.c.admin((a) => a.transferLeader(other.id)).catch((err) => {
+        this.c.note(`transfer to ${other.name} failed: ${errorMessage(err)}`);
+      });
+    }
+    return await this.c.waitFor(() => !n.rebuilding(), 5000) && n.state === "running";
   }
 
   #injectNetwork(kind: FaultKind): Promise<void> {

@@ -224,10 +224,30 @@ export class SimNode {
     this.#current.clock.resume();
   }
 
-  /** The node must be down: its data directory is lost (a new, empty disk). */
-  replaceDisk(): void {
+  /**
+   * The node must be down: its data directory is lost (a new, empty disk).
+   * With `keepIdentity`, the operator's rebuild: everything but IDENTITY is
+   * gone (docs/operations-disk.md), so the node knows it lost its state.
+   */
+  async replaceDisk(keepIdentity = false): Promise<void> {
     if (this.#current !== undefined) throw new Error(`${this.name} is up; stop it first`);
-    this.#log("new disk");
+    const identityPath = `${DATA_DIR}/IDENTITY`;
+    const identity = keepIdentity && this.disk.stat(identityPath) !== undefined
+      ? this.disk.readFile(identityPath)
+      : undefined;
+    this.#log(identity === undefined ? "new disk" : "new disk, IDENTITY kept");
     this.disk = this.#newDisk();
+    if (identity === undefined) return;
+    this.disk.mkdir(DATA_DIR);
+    const f = this.disk.open(identityPath, { create: true });
+    f.append(identity);
+    await f.sync();
+    f.close();
+    await this.disk.syncDir(DATA_DIR);
+  }
+
+  /** Whether the node is rebuilding (does not vote until it has caught up). */
+  rebuilding(): boolean {
+    return this.#current?.server?.node.status().rebuilding === true;
   }
 }
