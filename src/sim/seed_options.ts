@@ -43,7 +43,7 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
     seed: r.seed,
     nodes,
     timing: {
-      tickMs: 10,
+      tickMs: 20,
       heartbeatTicks: 3,
       electionTicks: 10 + prng.int(11),
       compactEntries: 100 + prng.int(400),
