@@ -47,6 +47,7 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
       heartbeatTicks: 3,
       electionTicks: 10 + prng.int(11),
       compactEntries: 100 + prng.int(400),
+      fsyncMs: prng.int(4),
     },
     netDelayMaxMs: 2 + prng.int(8),
     workload: {
@@ -68,6 +69,6 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
 
 export function describeSeedOptions(o: SeedOptions): string {
   return `nodes=${o.nodes} election=${o.timing.electionTicks}x${o.timing.tickMs}ms ` +
-    `compact=${o.timing.compactEntries} clients=${o.workload.protoClients}+` +
+    `compact=${o.timing.compactEntries} fsync=${o.timing.fsyncMs}ms clients=${o.workload.protoClients}+` +
     `${o.workload.respClients}resp faults=${o.nemesis.kinds.join(",")}`;
 }

@@ -30,6 +30,8 @@ export interface SimTiming {
   readonly heartbeatTicks: number;
   readonly electionTicks: number;
   readonly compactEntries: number;
+  /** Virtual ms an fsync takes: a crash can land while one is in flight. */
+  readonly fsyncMs: number;
 }
 
 export interface SimNodeEnv {
@@ -108,7 +110,8 @@ export class SimNode {
 
   #newDisk(): SimFileSystem {
     const trace = new HostTrace(this.env.trace, this.name);
-    return new SimFileSystem(this.env.prng.fork(), this.env.clock, { trace });
+    const syncLatencyMs = this.env.timing.fsyncMs;
+    return new SimFileSystem(this.env.prng.fork(), this.env.clock, { trace, syncLatencyMs });
   }
 
   #log(line: string): void {
