@@ -69,6 +69,7 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
 
 export function describeSeedOptions(o: SeedOptions): string {
   return `nodes=${o.nodes} election=${o.timing.electionTicks}x${o.timing.tickMs}ms ` +
-    `compact=${o.timing.compactEntries} fsync=${o.timing.fsyncMs}ms clients=${o.workload.protoClients}+` +
-    `${o.workload.respClients}resp faults=${o.nemesis.kinds.join(",")}`;
+    `compact=${o.timing.compactEntries} fsync=${o.timing.fsyncMs}ms ` +
+    `clients=${o.workload.protoClients}+${o.workload.respClients}resp ` +
+    `faults=${o.nemesis.kinds.join(",")}`;
 }

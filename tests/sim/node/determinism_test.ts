@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { runSeed } from "../../../src/sim/run_seed.ts";
 
 test("whole-node sim: the same seed gives the same trace and result", async () => {
-  const request = { seed: 7, faultPhaseMs: 6000, trace: true };
+  const request = { seed: 7, faultPhaseMs: 8000, trace: true };
   const first = await runSeed(request);
   const second = await runSeed(request);
-  assert.ok(first.trace.lines().length > 1000, "the trace records the run");
+  assert.ok(first.trace.lines().length > 500, "the trace records the run");
   assert.equal(second.trace.text(), first.trace.text());
   assert.deepEqual(
     { ...second, trace: undefined },
