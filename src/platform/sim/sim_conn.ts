@@ -44,6 +44,8 @@ export class SimEnd implements Conn {
   #reported = false;
   #flushScheduled = false;
   #flushing = false;
+  /** A read waits for the paused process to resume. */
+  #flushHeld = false;
   out!: ByteStream;
   in!: ByteStream;
 
@@ -133,7 +135,19 @@ export class SimEnd implements Conn {
 
   /** Hands waiting chunks to `onData` while reading is allowed, then any close. */
   flush(): void {
-    if (this.#flushing || !this.net.isRunning(this.host)) return;
+    if (this.#flushing) return;
+    if (!this.net.isRunning(this.host)) {
+      // Paused: read again when the process resumes (the net may have forgotten this connection
+      // by then, after a reset); crashed: runIn drops it.
+      if (!this.#flushHeld) {
+        this.#flushHeld = true;
+        this.net.runIn(this.host, () => {
+          this.#flushHeld = false;
+          this.scheduleFlush();
+        });
+      }
+      return;
+    }
     const handlers = this.#handlers;
     if (handlers === undefined) return;
     this.#flushing = true;

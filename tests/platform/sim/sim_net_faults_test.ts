@@ -171,3 +171,19 @@ test("SimNet: closing a listener before its paused process accepts resets the co
   assert.ok(isReset(client.closes[0]));
   assert.match(world.trace.text(), /reset a:\d+>b:7000 \(listener closed\)/);
 });
+
+test("SimNet: a connection reset while its host is paused reports the reset on resume", async () => {
+  const world = netWorld(29);
+  const servers = await recordingServer(world, "b");
+  const client = record(await world.drive(world.net.host("a").connect("b", 7000)));
+  await world.run(10);
+  world.net.pause("b");
+  assert.equal(world.net.reset("a", "b"), 1);
+  await world.run(100);
+  assert.ok(isReset(client.closes[0]), "the running end hears the reset at once");
+  assert.deepEqual(servers[0].closes, [], "a stopped process hears nothing");
+  world.net.resume("b");
+  await world.run(10);
+  assert.equal(servers[0].closes.length, 1, "the resumed process hears the reset");
+  assert.ok(isReset(servers[0].closes[0]));
+});
