@@ -24,6 +24,9 @@ import type { SimNode } from "./sim_node.ts";
  */
 const PAUSE_ALONE = "pause-alone";
 
+/** How often a crash takes down every node at once instead of one. */
+const OUTAGE_CHANCE = 0.25;
+
 export interface NemesisOptions {
   readonly kinds: readonly FaultKind[];
   /** Mean pause between two faults (virtual ms). */
@@ -125,6 +128,7 @@ export class Nemesis {
     switch (kind) {
       case "crash-lose":
       case "crash-tear":
+        if (this.prng.chance(OUTAGE_CHANCE)) return this.#outage(kind);
         return this.#withNode(kind, false, async (n) => {
           n.crash(kind === "crash-lose" ? "lose" : "tear");
           await this.#hold();
@@ -158,6 +162,26 @@ export class Nemesis {
         return this.#withNode(kind, true, (n) => this.#wipe(n, false));
       default:
         return this.#injectNetwork(kind);
+    }
+  }
+
+  /**
+   * A power outage: every node no other fault holds loses power at the same
+   * instant. Whatever a majority acknowledged must have been on its disks,
+   * so no acknowledged write may be lost (docs/raft.md, the Ready contract).
+   */
+  async #outage(kind: "crash-lose" | "crash-tear"): Promise<void> {
+    const nodes = this.c.nodes.filter((n) => !this.#busy.has(n.name) && n.state !== "down");
+    if (nodes.length === 0) return;
+    for (const n of nodes) this.#busy.add(n.name);
+    this.counts[kind]++;
+    this.c.note(`fault ${kind} outage ${nodes.map((n) => n.name).join(",")}`);
+    try {
+      for (const n of nodes) n.crash(kind === "crash-lose" ? "lose" : "tear");
+      await this.#hold();
+      for (const n of nodes) await this.#restart(n);
+    } finally {
+      for (const n of nodes) this.#busy.delete(n.name);
     }
   }
 
