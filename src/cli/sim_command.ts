@@ -38,7 +38,8 @@ export const SIM_HELP = "Usage: tinykv sim [--seeds N] [--start S] [--seed S] [-
   "  --seed S    replay one seed (same output every time); --trace prints its trace\n" +
   "  --nodes N   3 or 5 (default: drawn from each seed)\n" +
   "  --faults    crash-lose,crash-tear,restart,partition,one-way-cut,conn-reset,pause,\n" +
-  "              disk-full,corrupt-file,wipe-rejoin,membership (default: all)\n" +
+  "              disk-full,corrupt-file,wipe-rejoin,membership: only these (default: a\n" +
+  "              random subset of all kinds per seed)\n" +
   "Exits 0 when every seed passed, 1 otherwise.\n";
 
 interface SimFlags {

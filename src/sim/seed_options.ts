@@ -27,7 +27,7 @@ export interface SeedRequest {
   readonly seed: number;
   /** 3 or 5; drawn from the seed when undefined. */
   readonly nodes?: number;
-  /** The fault kinds to draw from (default: all). */
+  /** The fault kinds to inject (default: a random subset of all kinds, drawn per seed). */
   readonly faults?: readonly FaultKind[];
   /** Virtual ms of the fault phase (default 20 s). */
   readonly faultPhaseMs?: number;
@@ -36,9 +36,10 @@ export interface SeedRequest {
 export function drawSeedOptions(r: SeedRequest): SeedOptions {
   const prng = createPrng(r.seed ^ 0x5eed_0b75);
   const nodes = r.nodes ?? (prng.chance(0.6) ? 3 : 5);
-  const kinds = r.faults ?? FAULT_KINDS;
-  // Every seed uses a random subset, so faults also meet each other in new combinations.
-  const chosen = kinds.filter(() => prng.chance(0.7));
+  // Without a choice of kinds, every seed uses a random subset of all, so faults also meet
+  // each other in new combinations; kinds asked for are all used.
+  const kinds = r.faults ?? FAULT_KINDS.filter(() => prng.chance(0.7));
+  const chosen = kinds.length > 0 || r.faults !== undefined ? kinds : FAULT_KINDS;
   return {
     seed: r.seed,
     nodes,
@@ -57,7 +58,7 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
       deadlineMs: 3000,
     },
     nemesis: {
-      kinds: chosen.length > 0 ? chosen : [kinds[prng.int(kinds.length)]],
+      kinds: chosen,
       meanGapMs: 400 + prng.int(1200),
       maxHoldMs: 500 + prng.int(2500),
       maxActive: 1 + prng.int(2),
