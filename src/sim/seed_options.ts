@@ -48,7 +48,9 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
       heartbeatTicks: 3,
       electionTicks: 10 + prng.int(11),
       compactEntries: 100 + prng.int(400),
-      fsyncMs: prng.int(4),
+      // Half the seeds have slow disks: an fsync slower than a network hop is when an
+      // acknowledgement sent before its fsync reaches a leader before the data is durable.
+      fsyncMs: prng.chance(0.5) ? prng.int(4) : 5 + prng.int(20),
     },
     netDelayMaxMs: 2 + prng.int(8),
     workload: {
