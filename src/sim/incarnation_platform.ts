@@ -39,12 +39,55 @@ export class Fence {
   }
 }
 
+/**
+ * A file whose fsync takes time and makes the data durable only when it
+ * completes, so power can fail in the middle of one. (SimFileSystem makes
+ * data durable when `sync()` is called and only delays the promise: with
+ * that alone, anything sent between issuing an fsync and its completion
+ * could never be caught promising more than the disk holds.)
+ */
+class SlowSyncFile implements File {
+  constructor(readonly inner: File, readonly delay: () => Promise<void>) {}
+
+  get path(): string {
+    return this.inner.path;
+  }
+  size(): number {
+    return this.inner.size();
+  }
+  read(offset: number, length: number): Uint8Array {
+    return this.inner.read(offset, length);
+  }
+  readInto(into: Uint8Array, offset: number): number {
+    return this.inner.readInto(into, offset);
+  }
+  write(offset: number, data: Uint8Array): void {
+    this.inner.write(offset, data);
+  }
+  append(data: Uint8Array): void {
+    this.inner.append(data);
+  }
+  truncate(size: number): void {
+    this.inner.truncate(size);
+  }
+  sync(): Promise<void> {
+    return this.delay().then(() => this.inner.sync());
+  }
+  close(): void {
+    this.inner.close();
+  }
+}
+
 class FencedFileSystem implements FileSystem {
-  constructor(readonly inner: FileSystem, readonly fence: Fence) {}
+  constructor(
+    readonly inner: FileSystem,
+    readonly fence: Fence,
+    readonly delay: () => Promise<void>,
+  ) {}
 
   open(path: string, options?: OpenOptions): File {
     this.fence.check(`open ${path}`);
-    return this.inner.open(path, options);
+    return new SlowSyncFile(this.inner.open(path, options), this.delay);
   }
   readFile(path: string): Uint8Array {
     this.fence.check(`read ${path}`);
@@ -68,7 +111,7 @@ class FencedFileSystem implements FileSystem {
   }
   syncDir(path: string): Promise<void> {
     if (this.fence.dead) return Promise.reject(new IoError(`syncDir ${path}: dead incarnation`));
-    return this.inner.syncDir(path);
+    return this.delay().then(() => this.inner.syncDir(path));
   }
   stat(path: string): FileStat | undefined {
     this.fence.check(`stat ${path}`);
@@ -134,12 +177,17 @@ export interface IncarnationParts {
   readonly clock: HostClock;
   readonly http: HttpHandlers;
   readonly seed: () => number;
+  /** Virtual ms each fsync of this node's disk takes. */
+  readonly fsyncMs: number;
 }
 
 export function incarnationPlatform(parts: IncarnationParts, fence: Fence): Platform {
   return {
     runtime: "sim",
-    fs: new FencedFileSystem(parts.fs, fence),
+    fs: new FencedFileSystem(parts.fs, fence, () => {
+      if (parts.fsyncMs === 0) return Promise.resolve();
+      return new Promise((resolve) => parts.clock.setTimeout(resolve, parts.fsyncMs));
+    }),
     net: new FencedNet(parts.net, fence),
     clock: parts.clock,
     randomSeed: parts.seed,

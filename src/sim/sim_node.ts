@@ -30,8 +30,8 @@ export interface SimTiming {
   readonly heartbeatTicks: number;
   readonly electionTicks: number;
   readonly compactEntries: number;
-  /** Virtual ms an fsync takes: a crash can land while one is in flight. */
-  readonly fsyncMs: number;
+  /** Each disk's fsync takes a fixed 0..this many virtual ms: a crash can land during one. */
+  readonly fsyncMaxMs: number;
 }
 
 export interface SimNodeEnv {
@@ -82,6 +82,8 @@ export class SimNode {
   readonly name: string;
   /** The node's disk; `replaceDisk` puts in a new, empty one. */
   disk: SimFileSystem;
+  /** How long this node's disk takes per fsync (drawn with each new disk). */
+  fsyncMs = 0;
   #current: Incarnation | undefined;
   #incarnations = 0;
   #paused = false;
@@ -110,8 +112,8 @@ export class SimNode {
 
   #newDisk(): SimFileSystem {
     const trace = new HostTrace(this.env.trace, this.name);
-    const syncLatencyMs = this.env.timing.fsyncMs;
-    return new SimFileSystem(this.env.prng.fork(), this.env.clock, { trace, syncLatencyMs });
+    this.fsyncMs = this.env.prng.int(this.env.timing.fsyncMaxMs + 1);
+    return new SimFileSystem(this.env.prng.fork(), this.env.clock, { trace });
   }
 
   #log(line: string): void {
@@ -134,6 +136,7 @@ export class SimNode {
       clock: inc.clock,
       http: this.env.http,
       seed: () => this.env.prng.int(0x7fff_ffff),
+      fsyncMs: this.fsyncMs,
     }, inc.fence);
     const config = this.#config(join);
     this.#log(`start #${inc.number}${join ? " join" : ""}`);
