@@ -21,6 +21,8 @@ Usage:
   tinykv member remove ID                         remove a node (the leader hands off first)
   tinykv transfer-leader ID                       make node ID the leader
   tinykv snapshot                                 compact the leader's Raft log now
+  tinykv sim [--seeds N] [--seed S] [--nodes 3|5] [--faults K,...] [--trace]
+                                                  whole nodes under simulated faults, by seed
 
 Options:
   -h, --help       show help (also after a command: tinykv put --help)

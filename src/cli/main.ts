@@ -12,6 +12,7 @@ import { endpointsOf, runClientCommand } from "./client_commands.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
 import { localCluster } from "./local_cluster.ts";
 import { serve } from "./serve.ts";
+import { runSimCommand } from "./sim_command.ts";
 import { UsageError } from "./usage_error.ts";
 
 const SERVE_OPTIONS = {
@@ -90,6 +91,7 @@ async function dispatch(
   platform: () => Platform,
 ): Promise<number> {
   const first = argv[0];
+  if (first === "sim") return await runSimCommand(argv.slice(1), host, platform().clock);
   if (first !== undefined && !first.startsWith("-")) {
     const known = CLIENT_COMMANDS.has(first) || ADMIN.has(first) || first === "local-cluster";
     if (!known) throw new UsageError(`unknown command '${first}'`);

@@ -152,7 +152,12 @@ export class ClientCore {
       }
     }
     assert(lastError !== undefined, "retry loop ended without an attempt");
-    if (!isRetryable(lastError)) throw lastError;
+    // LOCAL FIX (sim, for review): an earlier attempt may have applied the write
+    // (its connection dropped after sending); a later refusal does not undo it.
+    if (!isRetryable(lastError) && !unknown) throw lastError;
+    if (!isRetryable(lastError)) {
+      throw new TinyKvError(lastError.code, lastError.message, true, lastError.leaderAddress);
+    }
     throw new TinyKvError(
       lastError.code,
       `gave up before the deadline: ${lastError.message}`,

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkHistory } from "../sim/checkers/linearizability.ts";
+import { checkHistory } from "../../src/sim/linearizability.ts";
 import { longestGap } from "./report.ts";
 import { toCheckerOps } from "./verify.ts";
 import type { HistoryOp } from "./workload.ts";

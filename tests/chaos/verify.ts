@@ -7,7 +7,7 @@
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
-import { checkHistory, type Op } from "../sim/checkers/linearizability.ts";
+import { checkHistory, type Op } from "../../src/sim/linearizability.ts";
 import type { ChaosCluster } from "./chaos_cluster.ts";
 import type { HistoryOp } from "./workload.ts";
 

@@ -2,6 +2,10 @@
  * One behaviour contract for every Net adapter: ordered bytes, many frames
  * in flight, backpressure (a write the kernel cannot take is queued and
  * flushed on drain), and typed connect errors.
+ *
+ * A simulated network makes progress only while virtual time runs, so every
+ * wait on the network goes through `drive`: identity for real sockets, "run
+ * the simulation until this promise settles" for the simulator.
  */
 import { FRAME_BYTES_MAX } from "../../src/limits.ts";
 import { test } from "node:test";
@@ -25,14 +29,19 @@ function collect(conn: Conn, want: number): Promise<Uint8Array> {
   });
 }
 
-export function runNetSuite(name: string, net: Net): void {
+/** Waits for a promise that only network progress can settle. */
+export type Drive = <T>(promise: Promise<T>) => Promise<T>;
+
+const realTime: Drive = (promise) => promise;
+
+export function runNetSuite(name: string, net: Net, drive: Drive = realTime): void {
   test(`${name}: echo server returns 64 pipelined frames in order`, async () => {
     const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
       const dec = new FrameDecoder(FRAME_BYTES_MAX);
       conn.setHandlers({ onData: (c) => dec.push(c).forEach((f) => conn.write(encodeFrame(f))) });
     });
     assert.ok(listener.port > 0, "listener reports the real port");
-    const client = await net.connect("127.0.0.1", listener.port);
+    const client = await drive(net.connect("127.0.0.1", listener.port));
     const frames: Uint8Array[] = [];
     const dec = new FrameDecoder(FRAME_BYTES_MAX);
     const done = new Promise<void>((resolve) =>
@@ -44,7 +53,7 @@ export function runNetSuite(name: string, net: Net): void {
       })
     );
     for (let i = 0; i < 64; i++) client.write(encodeFrame(new Uint8Array([i, i, i])));
-    await done;
+    await drive(done);
     assert.deepEqual(frames.map((f) => f[0]), [...Array(64).keys()]);
     client.close();
     await listener.close();
@@ -55,8 +64,8 @@ export function runNetSuite(name: string, net: Net): void {
     let accept: (c: Conn) => void = () => {};
     const accepted = new Promise<Conn>((resolve) => accept = resolve);
     const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (c) => accept(c));
-    const client = await net.connect("127.0.0.1", listener.port);
-    const server = await accepted;
+    const client = await drive(net.connect("127.0.0.1", listener.port));
+    const server = await drive(accepted);
     server.pause();
     const data = new Uint8Array(total);
     for (let i = 0; i < total; i += 4096) data[i] = (i / 4096) & 0xff;
@@ -67,7 +76,7 @@ export function runNetSuite(name: string, net: Net): void {
     assert.ok(client.queuedBytes() > 0, "bytes are queued");
     const received = collect(server, total);
     server.resume();
-    const got = await received;
+    const got = await drive(received);
     assert.equal(got.length, total);
     for (let i = 0; i < total; i += 4096) assert.equal(got[i], (i / 4096) & 0xff);
     assert.ok(drained, "onDrain fired after the queue emptied");
@@ -81,7 +90,16 @@ export function runNetSuite(name: string, net: Net): void {
     const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (c) => c.close());
     const port = listener.port;
     await listener.close();
-    await assert.rejects(net.connect("127.0.0.1", port), IoError);
+    await assert.rejects(drive(net.connect("127.0.0.1", port)), IoError);
+  });
+
+  test(`${name}: listening on a port in use rejects with IoError`, async () => {
+    const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (c) => c.close());
+    await assert.rejects(
+      net.listen({ hostname: "127.0.0.1", port: listener.port }, (c) => c.close()),
+      IoError,
+    );
+    await listener.close();
   });
 
   test(`${name}: peer close is reported once`, async () => {
@@ -89,16 +107,18 @@ export function runNetSuite(name: string, net: Net): void {
       c.setHandlers({ onData: () => {} });
       c.close();
     });
-    const client = await net.connect("127.0.0.1", listener.port);
+    const client = await drive(net.connect("127.0.0.1", listener.port));
     let closes = 0;
-    await new Promise<void>((resolve) =>
-      client.setHandlers({
-        onData: () => {},
-        onClose: () => {
-          closes++;
-          resolve();
-        },
-      })
+    await drive(
+      new Promise<void>((resolve) =>
+        client.setHandlers({
+          onData: () => {},
+          onClose: () => {
+            closes++;
+            resolve();
+          },
+        })
+      ),
     );
     assert.equal(closes, 1);
     await listener.close();

@@ -14,7 +14,7 @@ import {
   ConfChangeType,
 } from "../../src/raft/core/confchange/conf_change.ts";
 import { Cluster, type ClusterOptions, ELECTION_TICKS } from "./cluster.ts";
-import { checkHistory } from "./checkers/linearizability.ts";
+import { checkHistory } from "../../src/sim/linearizability.ts";
 import { Workload } from "./workload.ts";
 import { encodePut } from "./kv_model.ts";
 

@@ -6,7 +6,7 @@
  * checker; time is a global event counter, so real-time order is exact.
  */
 import { toHex, utf8 } from "../../src/util/bytes.ts";
-import type { Op } from "./checkers/linearizability.ts";
+import type { Op } from "../../src/sim/linearizability.ts";
 import type { Cluster, SimNode } from "./cluster.ts";
 import { ELECTION_TICKS } from "./cluster.ts";
 import { encodePut, type PutCommand } from "./kv_model.ts";

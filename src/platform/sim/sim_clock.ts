@@ -18,6 +18,8 @@ export class SimClock implements Clock {
   /** Min-heap on (dueMs, id). */
   readonly #heap: Timer[] = [];
   readonly #cancelled = new Set<TimerId>();
+  /** Ids in the heap and not cancelled: clearing a fired id must not count as a cancel. */
+  readonly #live = new Set<TimerId>();
 
   constructor(startMs = 0) {
     this.#nowMs = startMs;
@@ -31,16 +33,17 @@ export class SimClock implements Clock {
     assert(ms >= 0 && Number.isFinite(ms), `setTimeout(${ms})`);
     const timer = { id: this.#nextId++, dueMs: this.#nowMs + ms, fn };
     this.#push(timer);
+    this.#live.add(timer.id);
     return timer.id;
   }
 
   clearTimeout(id: TimerId): void {
-    this.#cancelled.add(id);
+    if (this.#live.delete(id)) this.#cancelled.add(id);
   }
 
   /** Number of timers not yet fired or cancelled. */
   pendingTimers(): number {
-    return this.#heap.length - this.#cancelled.size;
+    return this.#live.size;
   }
 
   /** Due time of the next live timer, or undefined. */
@@ -58,6 +61,7 @@ export class SimClock implements Clock {
       const head = this.#heap[0];
       if (head === undefined || head.dueMs > target) break;
       this.#pop();
+      this.#live.delete(head.id);
       this.#nowMs = head.dueMs;
       head.fn();
     }
@@ -69,6 +73,21 @@ export class SimClock implements Clock {
     const due = this.nextDueMs();
     if (due === undefined) return false;
     this.advance(due - this.#nowMs);
+    return true;
+  }
+
+  /**
+   * Fires exactly one timer, the next due, moving time to it; false if none.
+   * A driver that awaits `settle()` between calls lets every promise chain a
+   * callback started finish before the next timer fires (`runUntil`).
+   */
+  fireNext(): boolean {
+    this.#dropCancelledHead();
+    if (this.#heap.length === 0) return false;
+    const head = this.#pop();
+    this.#live.delete(head.id);
+    this.#nowMs = head.dueMs;
+    head.fn();
     return true;
   }
 

@@ -116,6 +116,8 @@ export class SimFileSystem implements FileSystem {
   #failSyncKind: "io" | "no-space" = "io";
   #crashes = 0;
   #capacity: number | undefined;
+  /** Directory renames not yet made durable by a `syncDir` of their parent. */
+  #dirRenames: { parent: string; from: string; to: string }[] = [];
 
   constructor(
     readonly prng: Prng,
@@ -183,11 +185,69 @@ export class SimFileSystem implements FileSystem {
 
   rename(from: string, to: string): void {
     const a = normalize(from), b = normalize(to);
+    if (this.#dirs.has(a)) return this.#renameDir(a, b);
     const inode = this.#entries.get(a);
     if (inode === undefined) throw new NotFoundError(`No such file: ${from}`);
     this.#entries.delete(a);
     this.#entries.set(b, inode);
     this.#trace(`rename ${a} ${b}`);
+  }
+
+  /**
+   * Renames a directory with everything under it (the engine swaps a received
+   * snapshot in this way). Like a file's rename it is one entry in the parent
+   * directory: it survives a crash only after `syncDir` of the parent, which
+   * then moves the durable entries under `from` as well.
+   */
+  #renameDir(a: string, b: string): void {
+    if (this.#dirs.has(b) && this.list(b).length > 0) {
+      throw new IoError(`Directory not empty: ${b}`);
+    }
+    const moved = (p: string) => p === a || p.startsWith(a + "/");
+    const target = (p: string) => b + p.slice(a.length);
+    for (const [p, inode] of [...this.#entries]) {
+      if (!moved(p)) continue;
+      this.#entries.delete(p);
+      this.#entries.set(target(p), inode);
+    }
+    for (const d of [...this.#dirs]) {
+      if (!moved(d)) continue;
+      this.#dirs.delete(d);
+      this.#dirs.add(target(d));
+    }
+    this.#dirRenames.push({ parent: parentOf(a), from: a, to: b });
+    this.#trace(`rename-dir ${a} ${b}`);
+  }
+
+  /** After a crash: directory renames that were never made durable are undone. */
+  #revertDirRenames(): void {
+    for (const r of this.#dirRenames.reverse()) {
+      const under = (p: string) => p === r.to || p.startsWith(r.to + "/");
+      if ([...this.#entries.keys()].some(under)) continue;
+      for (const d of [...this.#dirs]) if (under(d)) this.#dirs.delete(d);
+    }
+    this.#dirRenames = [];
+    for (const p of this.#entries.keys()) this.mkdir(parentOf(p));
+  }
+
+  /** Applies to the durable entries the directory renames made durable by syncing `dir`. */
+  #syncDirRenames(dir: string): void {
+    const keep: { parent: string; from: string; to: string }[] = [];
+    for (const r of this.#dirRenames) {
+      if (r.parent !== dir) {
+        keep.push(r);
+        continue;
+      }
+      for (const p of [...this.#durable.keys()]) {
+        if (p.startsWith(r.to + "/")) this.#durable.delete(p);
+      }
+      for (const [p, inode] of [...this.#durable]) {
+        if (!p.startsWith(r.from + "/")) continue;
+        this.#durable.delete(p);
+        this.#durable.set(r.to + p.slice(r.from.length), inode);
+      }
+    }
+    this.#dirRenames = keep;
   }
 
   remove(path: string): void {
@@ -221,6 +281,7 @@ export class SimFileSystem implements FileSystem {
 
   syncDir(path: string): Promise<void> {
     const d = normalize(path);
+    this.#syncDirRenames(d);
     const inDir = (p: string) => parentOf(p) === d;
     for (const p of [...this.#durable.keys()]) {
       if (inDir(p) && this.#entries.get(p) === undefined) this.#durable.delete(p);
@@ -287,6 +348,7 @@ export class SimFileSystem implements FileSystem {
       inode.crash(keep, torn);
     }
     this.#entries = new Map(this.#durable);
+    this.#revertDirRenames();
     this.#trace(`crash ${mode} #${this.#crashes}`);
   }
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkHistory, checkRegister, type Op } from "./linearizability.ts";
+import { checkHistory, checkRegister, type Op } from "../../../src/sim/linearizability.ts";
 
 const put = (value: string, call: number, ret: number): Op => ({
   kind: "put",
@@ -125,4 +125,36 @@ test("linearizability: compare-and-set and delete", () => {
     checkRegister([put("a", 0, 1), cas("x", "b", false, 2, Infinity), get("b", 5, 6)]),
     false,
   );
+});
+
+test("linearizability: incr must return the sum of the increments before it", () => {
+  const incr = (value: string, call: number, ret: number): Op => ({
+    kind: "incr",
+    key: "n",
+    value,
+    delta: 1,
+    call,
+    ret,
+  });
+  assert.equal(checkRegister([incr("1", 0, 1), incr("2", 2, 3)]), true);
+  assert.equal(checkRegister([incr("1", 0, 1), incr("1", 2, 3)]), false);
+  // Overlapping increments may return in either order; an unknown one may count or not.
+  assert.equal(checkRegister([incr("2", 0, 3), incr("1", 1, 2)]), true);
+  assert.equal(checkRegister([incr("", 0, Infinity), incr("2", 5, 6)]), true);
+  assert.equal(checkRegister([incr("", 0, Infinity), incr("1", 5, 6)]), true);
+  assert.equal(checkRegister([incr("3", 5, 6)]), false);
+});
+
+test("linearizability: delete reports whether the key existed", () => {
+  const del = (existed: boolean, call: number, ret: number): Op => ({
+    kind: "delete",
+    key: "k",
+    value: "",
+    existed,
+    call,
+    ret,
+  });
+  assert.equal(checkRegister([put("a", 0, 1), del(true, 2, 3), del(false, 4, 5)]), true);
+  assert.equal(checkRegister([put("a", 0, 1), del(false, 2, 3)]), false);
+  assert.equal(checkRegister([del(true, 0, 1)]), false);
 });

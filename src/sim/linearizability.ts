@@ -14,11 +14,19 @@ export interface Op {
    * put and delete always apply; cas applies when the value equals `expected`
    * (`applied` says which way it went; an unknown-outcome cas is checked as
    * applied, since "never took effect" is already covered by not linearizing it).
+   * incr adds `delta` to a decimal value (absent counts as 0), as Redis INCRBY.
    */
-  readonly kind: "put" | "get" | "delete" | "cas";
+  readonly kind: "put" | "get" | "delete" | "cas" | "incr";
   readonly key: string;
-  /** put/cas: the value written; get: the value read ("" when absent). */
+  /**
+   * put/cas: the value written; get: the value read ("" when absent); incr: the
+   * value it returned ("" when the outcome is unknown).
+   */
   readonly value: string;
+  /** delete only: whether it reported that the key existed (undefined: not checked). */
+  readonly existed?: boolean;
+  /** incr only: the amount added. */
+  readonly delta?: number;
   /** cas only: the value required ("" for an absent key). */
   readonly expected?: string;
   /** cas only: whether it reported that it applied. */
@@ -33,7 +41,12 @@ function step(op: Op, state: string): { ok: boolean; next: string } {
     case "put":
       return { ok: true, next: op.value };
     case "delete":
-      return { ok: true, next: "" };
+      return { ok: op.existed === undefined || op.existed === (state !== ""), next: "" };
+    case "incr": {
+      if (state !== "" && !/^-?\d+$/.test(state)) return { ok: false, next: state };
+      const next = String(BigInt(state === "" ? "0" : state) + BigInt(op.delta ?? 1));
+      return { ok: op.ret === Infinity || op.value === next, next };
+    }
     case "get":
       return { ok: op.value === state, next: state };
     case "cas": {

@@ -1,0 +1,135 @@
+/**
+ * The checks after the heal phase, on a whole, caught-up cluster:
+ *
+ * 1. Final reads: a new client reads every register and counter
+ *    (linearizably) and the reads join the history; then the whole history
+ *    must be linearizable, key by key (linearizability.ts).
+ * 2. No acknowledged write lost: a linearizable scan of the insert keys must
+ *    hold every acknowledged insert with its value, and no insert that
+ *    definitely failed.
+ * 3. Replicas equal: once every node has applied the same index, a local
+ *    (serializable) full scan of each node's state machine must be identical.
+ */
+import { TinyKvClient } from "../client/tinykv_client.ts";
+import { fromUtf8, utf8 } from "../util/bytes.ts";
+import { errorMessage } from "../util/errors.ts";
+import type { History } from "./history.ts";
+import { explainKey } from "./explain.ts";
+import { checkHistory } from "./linearizability.ts";
+import type { SimCluster } from "./sim_cluster.ts";
+import type { SimNode } from "./sim_node.ts";
+import { INSERT_PREFIX } from "./workload_keys.ts";
+
+export interface CheckReport {
+  readonly linearizable: boolean | "unknown";
+  readonly failingKey?: string;
+  /** Why the failing key's history is not linearizable, as far as it can be named. */
+  readonly explanation?: string;
+  /** Acknowledged inserts missing or changed, and failed ones present. */
+  readonly lost: string[];
+  /** Keys whose value differs between nodes (first few). */
+  readonly diverged: string[];
+  /** Final reads or scans that could not be made. */
+  readonly errors: string[];
+}
+
+function finalClient(c: SimCluster): TinyKvClient {
+  return new TinyKvClient({
+    endpoints: c.kvEndpoints(),
+    net: c.net.host("checker"),
+    clock: c.clock,
+    seed: 4242,
+    deadlineMs: 10_000,
+    attemptTimeoutMs: 1000,
+  });
+}
+
+async function readRegisters(c: SimCluster, api: TinyKvClient, h: History): Promise<void> {
+  for (const key of [...h.registerKeys].sort()) {
+    const call = c.clock.nowMs();
+    const v = await api.get(key);
+    const value = v === undefined ? "" : fromUtf8(v);
+    h.check({ kind: "get", key, value, call, ret: c.clock.nowMs() }, "ok");
+  }
+}
+
+async function scanAll(
+  scan: (cursor: Uint8Array | undefined) => Promise<{
+    items: { key: Uint8Array; value: Uint8Array; version: number }[];
+    nextCursor: Uint8Array | undefined;
+  }>,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let cursor: Uint8Array | undefined;
+  for (let page = 0; page < 100_000; page++) {
+    const p = await scan(cursor);
+    for (const it of p.items) out.set(fromUtf8(it.key), `${fromUtf8(it.value)}@${it.version}`);
+    cursor = p.nextCursor;
+    if (cursor === undefined) break;
+  }
+  return out;
+}
+
+function lostInserts(h: History, stored: ReadonlyMap<string, string>): string[] {
+  const lost: string[] = [];
+  for (const ins of h.inserts) {
+    const got = stored.get(ins.key)?.replace(/@\d+$/, "");
+    if (ins.outcome === "ok" && got !== ins.value) lost.push(`${ins.key} acked, read ${got}`);
+    if (ins.outcome === "fail" && got !== undefined) lost.push(`${ins.key} failed, but present`);
+  }
+  return lost;
+}
+
+/** Everything `node` holds, read from its own state machine. */
+function localState(node: SimNode): Promise<Map<string, string>> {
+  const service = node.server?.node;
+  if (service === undefined) return Promise.resolve(new Map());
+  return scanAll((cursor) => service.scan({ cursor, limit: 1000 }, "serializable"));
+}
+
+async function divergence(c: SimCluster): Promise<string[]> {
+  const states = await Promise.all(c.nodes.map(localState));
+  const first = states[0];
+  const diverged: string[] = [];
+  states.forEach((s, i) => {
+    for (const k of new Set([...s.keys(), ...first.keys()])) {
+      if (s.get(k) !== first.get(k)) {
+        diverged.push(`${k}: ${c.nodes[0].name}=${first.get(k)} ${c.nodes[i].name}=${s.get(k)}`);
+      }
+    }
+  });
+  return diverged.slice(0, 5);
+}
+
+/** Waits until every node has applied the same index (no write is in flight any more). */
+function sameApplied(c: SimCluster): boolean {
+  const applied = c.nodes.map((n) => n.server?.node.status().appliedIndex ?? -1);
+  return applied.every((a) => a >= 0 && a === applied[0]);
+}
+
+export async function finalChecks(c: SimCluster, h: History): Promise<CheckReport> {
+  const errors: string[] = [];
+  const api = finalClient(c);
+  let stored = new Map<string, string>();
+  try {
+    await readRegisters(c, api, h);
+    stored = await scanAll((cursor) => api.scan({ prefix: utf8(INSERT_PREFIX), cursor }));
+  } catch (err) {
+    errors.push(`final reads: ${errorMessage(err)}`);
+  } finally {
+    api.close();
+  }
+  if (!await c.waitFor(() => sameApplied(c), 5000)) errors.push("nodes did not reach one index");
+  const diverged = await divergence(c);
+  const lin = checkHistory(h.ops);
+  return {
+    linearizable: !lin.ok ? false : lin.unknown ? "unknown" : true,
+    failingKey: lin.key,
+    explanation: lin.key === undefined
+      ? undefined
+      : explainKey(h.ops.filter((o) => o.key === lin.key)),
+    lost: errors.length > 0 ? [] : lostInserts(h, stored),
+    diverged,
+    errors,
+  };
+}

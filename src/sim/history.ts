@@ -1,0 +1,74 @@
+/**
+ * What the simulated clients did: every operation with its call and return
+ * time (virtual ms) and outcome, and the per-key register operations the
+ * linearizability checker reads. A multi-key operation (a batch, MSET, MGET, a
+ * scan) is checked as one operation per key with the same call and return
+ * times: each key's part must be linearizable on its own, a necessary
+ * condition of the whole being atomic (docs/simulation.md).
+ */
+import type { Op } from "./linearizability.ts";
+import type { SimTrace } from "../platform/sim/sim_trace.ts";
+
+/** ok: it happened as reported; fail: it did not happen; unknown: it may have. */
+export type Outcome = "ok" | "fail" | "unknown";
+
+export const OUTCOMES: readonly Outcome[] = ["ok", "fail", "unknown"];
+
+/** One client operation as it completed. */
+export interface Completed {
+  readonly client: string;
+  /** e.g. "put", "resp SET", "batch", "member remove". */
+  readonly name: string;
+  readonly call: number;
+  readonly ret: number;
+  readonly outcome: Outcome;
+  /** What it did and saw, for the trace. */
+  readonly detail: string;
+}
+
+/** A key written once with a unique value; acknowledged ones must survive everything. */
+export interface Insert {
+  readonly key: string;
+  readonly value: string;
+  readonly outcome: Outcome;
+}
+
+export class History {
+  readonly ops: Op[] = [];
+  readonly inserts: Insert[] = [];
+  readonly counts: Record<Outcome, number> = { ok: 0, fail: 0, unknown: 0 };
+  /** Keys of the register and counter workload: the final reads check each of them. */
+  readonly registerKeys = new Set<string>();
+
+  constructor(readonly trace: SimTrace) {}
+
+  /** Records a completed operation (counts it and writes one trace line). */
+  complete(op: Completed): void {
+    this.counts[op.outcome]++;
+    this.trace.record(op.ret, `op ${op.client} ${op.name} ${op.detail} -> ${op.outcome}`);
+  }
+
+  /**
+   * Adds a register operation for the checker. Definitely failed operations
+   * are left out; an unknown one may take effect any time after its call.
+   */
+  check(op: Op, outcome: Outcome): void {
+    this.registerKeys.add(op.key);
+    if (outcome === "fail") return;
+    if (outcome === "unknown") {
+      if (op.kind === "get") return; // a read that did not return tells nothing
+      this.ops.push({ ...op, ret: Infinity, existed: undefined, value: unknownValue(op) });
+      return;
+    }
+    this.ops.push(op);
+  }
+
+  insert(key: string, value: string, outcome: Outcome): void {
+    this.inserts.push({ key, value, outcome });
+  }
+}
+
+/** An incr of unknown outcome returned nothing; other writes keep the value they wrote. */
+function unknownValue(op: Op): string {
+  return op.kind === "incr" ? "" : op.value;
+}

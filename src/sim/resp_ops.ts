@@ -1,0 +1,163 @@
+/**
+ * One operation of a RESP-port client: the command it sends and how the
+ * reply enters the history. `-TRYAGAIN` and `-CLUSTERDOWN` mean "not applied"
+ * (docs/resp.md); any other error, a dropped connection or a missing reply
+ * leaves a write's outcome unknown.
+ */
+import type { Prng } from "../util/prng.ts";
+import type { History, Outcome } from "./history.ts";
+import type { Op } from "./linearizability.ts";
+import { type RespClient, RespErrorReply, type RespReply } from "./resp_client.ts";
+import type { WorkloadKeys } from "./workload_keys.ts";
+
+export interface RespOpContext {
+  readonly client: string;
+  readonly history: History;
+  readonly keys: WorkloadKeys;
+  readonly prng: Prng;
+  readonly now: () => number;
+  readonly freshValue: () => string;
+}
+
+interface RespPlan {
+  readonly args: string[];
+  readonly write: boolean;
+  /** The register operations as recorded when the outcome is unknown. */
+  readonly intended: Op[];
+  /** The register operations the reply shows; throws on a reply of the wrong shape. */
+  readonly read: (reply: RespReply) => Op[];
+}
+
+const op = (o: Omit<Op, "call" | "ret">): Op => ({ ...o, call: 0, ret: 0 });
+
+class WrongReply extends Error {}
+
+function text(reply: RespReply): string {
+  if (reply === null) return "";
+  if (typeof reply === "string") return reply;
+  throw new WrongReply(`expected a bulk string, got ${JSON.stringify(reply)}`);
+}
+
+function integer(reply: RespReply): number {
+  if (typeof reply === "number") return reply;
+  throw new WrongReply(`expected an integer, got ${JSON.stringify(reply)}`);
+}
+
+function planRespOp(x: RespOpContext): RespPlan {
+  const roll = x.prng.nextFloat();
+  const key = x.keys.register(x.prng);
+  const value = x.freshValue();
+  if (roll < 0.25) {
+    return { args: ["GET", key], write: false, intended: [], read: (r) => [get(key, text(r))] };
+  }
+  if (roll < 0.45) {
+    const put = [op({ kind: "put", key, value })];
+    return { args: ["SET", key, value], write: true, intended: put, read: (r) => ok(r, put) };
+  }
+  if (roll < 0.55) {
+    return {
+      args: ["DEL", key],
+      write: true,
+      intended: [op({ kind: "delete", key, value: "" })],
+      read: (r) => [op({ kind: "delete", key, value: "", existed: integer(r) === 1 })],
+    };
+  }
+  if (roll < 0.72) {
+    const counter = x.keys.counter(x.prng);
+    if (x.prng.chance(0.3)) {
+      return {
+        args: ["GET", counter],
+        write: false,
+        intended: [],
+        read: (r) => [get(counter, text(r))],
+      };
+    }
+    return {
+      args: ["INCR", counter],
+      write: true,
+      intended: [op({ kind: "incr", key: counter, value: "", delta: 1 })],
+      read: (r) => [op({ kind: "incr", key: counter, value: String(integer(r)), delta: 1 })],
+    };
+  }
+  return planMulti(x, value);
+}
+
+function planMulti(x: RespOpContext, value: string): RespPlan {
+  const keys = [...new Set([x.keys.register(x.prng), x.keys.register(x.prng)])];
+  if (x.prng.chance(0.5)) {
+    return {
+      args: ["MGET", ...keys],
+      write: false,
+      intended: [],
+      read: (r) => {
+        if (!Array.isArray(r) || r.length !== keys.length) throw new WrongReply("MGET reply");
+        return keys.map((k, i) => get(k, text(r[i])));
+      },
+    };
+  }
+  const puts = keys.map((k, i) => op({ kind: "put", key: k, value: `${value}.${i}` }));
+  return {
+    args: ["MSET", ...puts.flatMap((p) => [p.key, p.value])],
+    write: true,
+    intended: puts,
+    read: (r) => ok(r, puts),
+  };
+}
+
+function get(key: string, value: string): Op {
+  return op({ kind: "get", key, value });
+}
+
+function ok(reply: RespReply, ops: Op[]): Op[] {
+  if (reply !== "OK") throw new WrongReply(`expected OK, got ${JSON.stringify(reply)}`);
+  return ops;
+}
+
+function errorOutcome(reply: RespErrorReply, write: boolean): Outcome {
+  const notApplied = reply.code === "TRYAGAIN" || reply.code === "CLUSTERDOWN";
+  return notApplied || !write ? "fail" : "unknown";
+}
+
+/**
+ * Runs one randomly chosen command on `conn` and records it. Resolves false
+ * when the connection failed or the node cannot serve (the caller connects
+ * to a node picked at random).
+ */
+export async function runRespOp(x: RespOpContext, conn: RespClient): Promise<boolean> {
+  const plan = planRespOp(x);
+  const call = x.now();
+  let outcome: Outcome = "ok";
+  let ops = plan.intended;
+  let detail = plan.args.join(" ");
+  let connected = true;
+  try {
+    const reply = await conn.call(plan.args);
+    if (reply instanceof RespErrorReply) {
+      outcome = errorOutcome(reply, plan.write);
+      detail += ` ${reply.message.slice(0, 60)}`;
+      // A client moves to another node unless told to just try again.
+      connected = reply.code === "TRYAGAIN";
+    } else {
+      ops = plan.read(reply);
+      detail += ` = ${JSON.stringify(reply)}`;
+    }
+  } catch (err) {
+    // A reply of the wrong shape is a server bug: the checker sees it as an impossible read.
+    if (err instanceof WrongReply) throw err;
+    outcome = plan.write ? "unknown" : "fail";
+    detail += ` ${String(err)}`;
+    connected = false;
+  }
+  const ret = x.now();
+  if (outcome === "ok") x.keys.observe(ops);
+  for (const o of ops) x.history.check({ ...o, call, ret }, outcome);
+  x.history.complete({
+    client: x.client,
+    name: `resp ${plan.args[0]}`,
+    call,
+    ret,
+    outcome,
+    detail,
+  });
+  return connected;
+}

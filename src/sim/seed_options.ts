@@ -1,0 +1,79 @@
+/**
+ * What one seed draws before anything runs: the cluster size (unless given),
+ * Raft timing, the network's delays, the workload's shape and the fault
+ * rates. Drawing everything first from its own PRNG keeps the choices stable
+ * when the run itself changes.
+ */
+import { createPrng } from "../util/prng.ts";
+import { FAULT_KINDS, type FaultKind } from "./fault_kinds.ts";
+import type { NemesisOptions } from "./nemesis.ts";
+import type { SimTiming } from "./sim_node.ts";
+import type { WorkloadOptions } from "./workload.ts";
+
+export interface SeedOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly timing: SimTiming;
+  readonly netDelayMaxMs: number;
+  readonly workload: WorkloadOptions;
+  readonly nemesis: NemesisOptions;
+  /** Virtual ms of the fault phase. */
+  readonly faultPhaseMs: number;
+  /** Virtual ms the heal phase may take before the seed fails its liveness check. */
+  readonly healBoundMs: number;
+}
+
+export interface SeedRequest {
+  readonly seed: number;
+  /** 3 or 5; drawn from the seed when undefined. */
+  readonly nodes?: number;
+  /** The fault kinds to inject (default: a random subset of all kinds, drawn per seed). */
+  readonly faults?: readonly FaultKind[];
+  /** Virtual ms of the fault phase (default 20 s). */
+  readonly faultPhaseMs?: number;
+}
+
+export function drawSeedOptions(r: SeedRequest): SeedOptions {
+  const prng = createPrng(r.seed ^ 0x5eed_0b75);
+  const nodes = r.nodes ?? (prng.chance(0.6) ? 3 : 5);
+  // Without a choice of kinds, every seed uses a random subset of all, so faults also meet
+  // each other in new combinations; kinds asked for are all used.
+  const kinds = r.faults ?? FAULT_KINDS.filter(() => prng.chance(0.7));
+  const chosen = kinds.length > 0 || r.faults !== undefined ? kinds : FAULT_KINDS;
+  return {
+    seed: r.seed,
+    nodes,
+    timing: {
+      tickMs: 20,
+      heartbeatTicks: 3,
+      electionTicks: 10 + prng.int(11),
+      compactEntries: 100 + prng.int(400),
+      // Half the seeds have slow and uneven disks: a follower's fsync slower than the
+      // leader's and than a network hop is when an acknowledgement sent before its fsync
+      // reaches the leader, and the client, before the data is durable on a majority.
+      fsyncMaxMs: prng.chance(0.5) ? 3 : 25,
+    },
+    netDelayMaxMs: 2 + prng.int(8),
+    workload: {
+      protoClients: 2 + prng.int(3),
+      respClients: 1 + prng.int(2),
+      thinkMs: 20 + prng.int(80),
+      deadlineMs: 3000,
+    },
+    nemesis: {
+      kinds: chosen,
+      meanGapMs: 400 + prng.int(1200),
+      maxHoldMs: 500 + prng.int(2500),
+      maxActive: 1 + prng.int(2),
+    },
+    faultPhaseMs: r.faultPhaseMs ?? 20_000,
+    healBoundMs: 60_000,
+  };
+}
+
+export function describeSeedOptions(o: SeedOptions): string {
+  return `nodes=${o.nodes} election=${o.timing.electionTicks}x${o.timing.tickMs}ms ` +
+    `compact=${o.timing.compactEntries} fsync<=${o.timing.fsyncMaxMs}ms ` +
+    `clients=${o.workload.protoClients}+${o.workload.respClients}resp ` +
+    `faults=${o.nemesis.kinds.join(",")}`;
+}
