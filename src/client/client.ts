@@ -152,10 +152,10 @@ export class ClientCore {
       }
     }
     assert(lastError !== undefined, "retry loop ended without an attempt");
-    // LOCAL FIX (sim, for review): an earlier attempt may have applied the write
-    // (its connection dropped after sending); a later refusal does not undo it.
-    if (!isRetryable(lastError) && !unknown) throw lastError;
     if (!isRetryable(lastError)) {
+      if (!unknown) throw lastError;
+      // An earlier attempt may have applied the write (its connection dropped after sending, or
+      // it timed out): a later refusal does not undo that, so the outcome stays unknown.
       throw new TinyKvError(lastError.code, lastError.message, true, lastError.leaderAddress);
     }
     throw new TinyKvError(
