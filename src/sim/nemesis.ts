@@ -35,6 +35,8 @@ export interface NemesisOptions {
   readonly maxHoldMs: number;
   /** Faults active at once. */
   readonly maxActive: number;
+  /** The clients' hosts, for resets between a client and a node. */
+  readonly clientHosts: readonly string[];
 }
 
 export class Nemesis {
@@ -266,7 +268,11 @@ export class Nemesis {
           this.c.net.heal();
         });
       case "conn-reset": {
-        const [a, b] = this.#shuffle(names);
+        // Half the resets cut a client off a node: it must retry (or learn the outcome) elsewhere.
+        const clients = this.o.clientHosts;
+        const [a, b] = clients.length > 0 && this.prng.chance(0.5)
+          ? [clients[this.prng.int(clients.length)], names[this.prng.int(names.length)]]
+          : this.#shuffle(names);
         const resets = this.c.net.reset(a, b);
         this.counts[kind]++;
         this.c.note(`fault conn-reset ${a}-${b} (${resets} connections)`);
