@@ -16,14 +16,6 @@ import type { Roster } from "./roster.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
 
-/**
- * A pause runs alone: SimNet does not yet tell a resumed host about a
- * connection that was reset, or whose peer crashed, while it was paused, so
- * the host would keep writing into a dead connection (reported with seed 10
- * on 3 nodes; lift this once SimNet delivers those closes).
- */
-const PAUSE_ALONE = "pause-alone";
-
 /** How often a crash takes down every node at once instead of one. */
 const OUTAGE_CHANCE = 0.25;
 
@@ -35,6 +27,8 @@ export interface NemesisOptions {
   readonly maxHoldMs: number;
   /** Faults active at once. */
   readonly maxActive: number;
+  /** The clients' hosts, for resets between a client and a node. */
+  readonly clientHosts: readonly string[];
 }
 
 export class Nemesis {
@@ -54,9 +48,8 @@ export class Nemesis {
     while (this.o.kinds.length > 0 && this.c.clock.nowMs() < untilMs) {
       await this.c.sleep(1 + this.prng.int(2 * this.o.meanGapMs));
       if (this.c.clock.nowMs() >= untilMs) break;
-      if (this.#busy.size >= this.o.maxActive || this.#busy.has(PAUSE_ALONE)) continue;
+      if (this.#busy.size >= this.o.maxActive) continue;
       const kind = this.o.kinds[this.prng.int(this.o.kinds.length)];
-      if (kind === "pause" && this.#busy.size > 0) continue;
       const fault = this.#inject(kind).catch((err) => {
         this.c.note(`nemesis ${kind} error: ${errorMessage(err)}`);
       });
@@ -142,11 +135,9 @@ export class Nemesis {
         });
       case "pause":
         return this.#withNode(kind, true, async (n) => {
-          this.#busy.add(PAUSE_ALONE);
           n.pause();
           await this.#hold();
           n.resume();
-          this.#busy.delete(PAUSE_ALONE);
         });
       case "disk-full":
         return this.#withNode(kind, true, async (n) => {
@@ -266,7 +257,11 @@ export class Nemesis {
           this.c.net.heal();
         });
       case "conn-reset": {
-        const [a, b] = this.#shuffle(names);
+        // Half the resets cut a client off a node: it must retry (or learn the outcome) elsewhere.
+        const clients = this.o.clientHosts;
+        const [a, b] = clients.length > 0 && this.prng.chance(0.5)
+          ? [clients[this.prng.int(clients.length)], names[this.prng.int(names.length)]]
+          : this.#shuffle(names);
         const resets = this.c.net.reset(a, b);
         this.counts[kind]++;
         this.c.note(`fault conn-reset ${a}-${b} (${resets} connections)`);

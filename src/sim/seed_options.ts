@@ -40,6 +40,8 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
   // each other in new combinations; kinds asked for are all used.
   const kinds = r.faults ?? FAULT_KINDS.filter(() => prng.chance(0.7));
   const chosen = kinds.length > 0 || r.faults !== undefined ? kinds : FAULT_KINDS;
+  const protoClients = 2 + prng.int(3);
+  const respClients = 1 + prng.int(2);
   return {
     seed: r.seed,
     nodes,
@@ -55,8 +57,8 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
     },
     netDelayMaxMs: 2 + prng.int(8),
     workload: {
-      protoClients: 2 + prng.int(3),
-      respClients: 1 + prng.int(2),
+      protoClients,
+      respClients,
       thinkMs: 20 + prng.int(80),
       deadlineMs: 3000,
     },
@@ -65,10 +67,16 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
       meanGapMs: 400 + prng.int(1200),
       maxHoldMs: 500 + prng.int(2500),
       maxActive: 1 + prng.int(2),
+      clientHosts: [...clientHosts("c", protoClients), ...clientHosts("r", respClients)],
     },
     faultPhaseMs: r.faultPhaseMs ?? 20_000,
     healBoundMs: 60_000,
   };
+}
+
+/** Host names of the workload's clients (workload.ts names them so). */
+function clientHosts(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
 }
 
 export function describeSeedOptions(o: SeedOptions): string {

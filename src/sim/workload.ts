@@ -67,22 +67,20 @@ export class Workload {
 
   async #protoLoop(name: string, prng: Prng): Promise<void> {
     const endpoints = this.env.kvEndpoints();
+    const first = prng.int(endpoints.length);
     const api = new TinyKvClient({
-      // Each client starts at a different node; redirects find the leader.
-      endpoints: endpoints.map((_, i) =>
-        endpoints[(i + prng.int(endpoints.length)) % endpoints.length]
-      ),
+      // Every node, starting at a random one; redirects find the leader.
+      endpoints: endpoints.map((_, i) => endpoints[(i + first) % endpoints.length]),
       net: this.env.netOf(name),
       clock: this.env.clock,
       seed: prng.int(0x7fff_ffff),
       deadlineMs: this.o.deadlineMs,
       attemptTimeoutMs: Math.min(1000, this.o.deadlineMs),
     });
-    const { history, clock: _clock } = this.env;
     const x = {
       client: name,
       api,
-      history,
+      history: this.env.history,
       keys: this.keys,
       prng,
       now: this.#now,
