@@ -69,11 +69,11 @@ test("snapshot receiver: a gap breaks the stream off once; its last chunk never 
   await feed([chunks[0], chunks[2], chunks[3]]); // chunk 1 was lost on the way
   assert.equal(events.length, 1, events.join("\n"));
   assert.match(events[0], /^error: .*out of order/);
-  assert.deepEqual(r.counts, { received: 0, failed: 1 });
+  assert.deepEqual(r.counts, { received: 0, failed: 1, superseded: 0 });
   // A fresh stream from the start completes.
   await feed(chunks);
   assert.deepEqual(events.slice(1), ["complete term 3"]);
-  assert.deepEqual(r.counts, { received: 1, failed: 1 });
+  assert.deepEqual(r.counts, { received: 1, failed: 1, superseded: 0 });
 });
 
 test("snapshot receiver: chunks of a newer term do not continue an older term's stream", async () => {
@@ -85,5 +85,35 @@ test("snapshot receiver: chunks of a newer term do not continue an older term's 
   await feed([old[0], newer[1], newer[2], newer[3]]);
   assert.equal(events.length, 1, events.join("\n"));
   assert.match(events[0], /^error: .*term 4.*term 3/);
-  assert.deepEqual(r.counts, { received: 0, failed: 1 });
+  assert.deepEqual(r.counts, { received: 0, failed: 1, superseded: 0 });
+});
+
+test("snapshot receiver: streams queued behind a newer one are skipped; a started one finishes", async () => {
+  const data = await fourChunks();
+  const stream = (n: number) => {
+    const messages = chunkMessages(data);
+    messages[0].commit = BigInt(n); // names the stream in the completion
+    return messages;
+  };
+  const events: string[] = [];
+  const world = createSimWorld(7);
+  const r = new SnapshotReceiver(world.fs, "incoming", getPlatform().clock);
+  const add = (m: RaftMessage) =>
+    r.add(1, m, (first) => {
+      events.push(`complete ${first.commit}`);
+      return Promise.resolve();
+    }, (err) => events.push(`error: ${String(err)}`));
+  // Three whole streams arrive before the first is processed: only the newest is imported.
+  for (const n of [1, 2, 3]) stream(n).forEach(add);
+  await r.close();
+  assert.deepEqual(events, ["complete 3"]);
+  assert.deepEqual(r.counts, { received: 1, failed: 0, superseded: 2 });
+  // A stream that has started importing finishes although a newer one arrives meanwhile.
+  const fourth = stream(4), fifth = stream(5);
+  add(fourth[0]);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // stream 4 has started
+  for (const m of [...fourth.slice(1), ...fifth]) add(m);
+  await r.close();
+  assert.deepEqual(events, ["complete 3", "complete 4", "complete 5"]);
+  assert.deepEqual(r.counts, { received: 3, failed: 0, superseded: 2 });
 });

@@ -124,6 +124,7 @@ function addRaftEventMetrics(r: MetricsRegistry, node: NodeService): void {
     const sr = node.snapshotsReceived;
     snapRecv.set(sr.received, { result: "ok" });
     snapRecv.set(sr.failed, { result: "failed" });
+    snapRecv.set(sr.superseded, { result: "superseded" });
     fsyncs.set(node.logStore.syncs);
   });
 }

@@ -218,7 +218,11 @@ export class NodeService implements KvService, StatusSource {
   }
 
   /** Snapshot streams received from leaders (for metrics). */
-  get snapshotsReceived(): { readonly received: number; readonly failed: number } {
+  get snapshotsReceived(): {
+    readonly received: number;
+    readonly failed: number;
+    readonly superseded: number;
+  } {
     return this.#snapshots.counts;
   }
 

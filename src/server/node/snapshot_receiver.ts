@@ -11,6 +11,13 @@
  * rest of the broken stream is dropped quietly — it can never complete. Only
  * a new stream (offset 0) starts over; the leader sends one after the sender
  * reports its failure.
+ *
+ * A stream that has not started importing when a newer one has already
+ * arrived behind it is skipped whole (superseded): a leader that sends a new
+ * snapshot after every rejected probe can queue them faster than a slow disk
+ * imports them, and importing each stale one in turn kept a follower behind
+ * for good (whole-node simulation, slow disks). A stream that has started
+ * always finishes, so the newest one is always imported.
  */
 import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { SnapshotImporter } from "../../kv/kv_snapshot.ts";
@@ -35,8 +42,15 @@ export class SnapshotReceiver {
   #chain: Promise<void> = Promise.resolve();
   /** The peer whose stream was broken off; its later chunks are dropped until offset 0. */
   #brokenFrom: number | undefined;
-  /** Snapshots fully received and imported; streams abandoned as bad (for metrics). */
-  readonly counts = { received: 0, failed: 0 };
+  /** Streams whose first chunk has arrived (not yet necessarily processed). */
+  #streamsArrived = 0;
+  /** The stream (by arrival number) whose chunks are being skipped as superseded. */
+  #supersededStream: number | undefined;
+  /**
+   * Snapshots fully received and imported; streams abandoned as bad; streams
+   * skipped because a newer one had arrived before they started (for metrics).
+   */
+  readonly counts = { received: 0, failed: 0, superseded: 0 };
 
   constructor(
     readonly fs: FileSystem,
@@ -56,7 +70,12 @@ export class SnapshotReceiver {
     onComplete: (first: RaftMessage) => Promise<void>,
     onError: (err: unknown) => void,
   ): void {
-    this.#chain = this.#chain.then(() => this.#add(from, m, onComplete)).catch(async (err) => {
+    if (m.snapshotOffset === 0n) this.#streamsArrived++;
+    const stream = this.#streamsArrived;
+    this.#chain = this.#chain.then(() => {
+      if (this.#superseded(stream, m)) return;
+      return this.#add(from, m, onComplete);
+    }).catch(async (err) => {
       this.counts.failed++;
       await this.#abandon();
       this.#brokenFrom = from;
@@ -93,6 +112,16 @@ export class SnapshotReceiver {
     this.#incoming = undefined;
     await onComplete(inc.first);
     this.counts.received++;
+  }
+
+  /** Whether `m`, a chunk of stream number `stream`, belongs to a stream that is skipped. */
+  #superseded(stream: number, m: RaftMessage): boolean {
+    if (m.snapshotOffset === 0n && stream < this.#streamsArrived) {
+      this.#supersededStream = stream;
+      this.counts.superseded++;
+      return true;
+    }
+    return stream === this.#supersededStream;
   }
 
   async #start(from: number, first: RaftMessage): Promise<void> {
