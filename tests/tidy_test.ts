@@ -87,8 +87,7 @@ const RAFT_CORE_SURFACE = ["src/raft/core/messages.ts", "src/raft/core/confchang
  * entry is another unit (any file in it), or something narrower that is not a unit: one file or
  * a folder inside a unit ("src/raft/core/confchange/"), or an external specifier ("hono"; "node:"
  * allows every node: module). A unit may always import its own files. The map is exactly the
- * intended graph: an edge nobody uses is not listed (cli -> sim, for `tinykv sim`, is the one
- * edge listed ahead of use), so a new dependency is a decision made here.
+ * intended graph: an edge nobody uses is not listed, so a new dependency is a decision made here.
  */
 const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/util/": [],
@@ -137,7 +136,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "@bufbuild/protobuf",
   ],
   // The command parses its flags with the platform's parseArgs; it never picks a platform.
-  // src/sim/ is listed ahead of its first use: `tinykv sim` (docs/design.md §3) runs it.
+  // `tinykv sim` (docs/design.md §3) runs the whole-node simulation in src/sim/.
   "src/cli/": [
     "src/sim/",
     "src/server/",
@@ -148,8 +147,8 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/util/",
   ],
   "src/gen/": ["@bufbuild/protobuf", "@bufbuild/protobuf/codegenv2"],
-  // The whole-node deterministic simulator (docs/design.md §1), planned: real nodes on the
-  // simulated platform.
+  // The whole-node deterministic simulator (docs/design.md §1, docs/simulation.md): real
+  // nodes on the simulated platform.
   "src/sim/": [
     "src/server/",
     "src/client/",
