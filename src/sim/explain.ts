@@ -19,6 +19,9 @@ function at(o: Op): string {
 
 /** One sentence naming an anomaly among `ops` (all on one key), or a generic one. */
 export function explainKey(ops: readonly Op[]): string {
+  const generic = `no order of its ${ops.length} operations explains what the reads returned`;
+  // A counter's values come from increments, which this does not trace back.
+  if (ops.some((o) => o.kind === "incr")) return generic;
   for (const read of ops) {
     if (read.kind !== "get" || read.value === "") continue;
     const source = ops.find((o) => writesValue(o) && o.value === read.value);
@@ -35,5 +38,5 @@ export function explainKey(ops: readonly Op[]): string {
         `though ${at(newer)} ("${newer.value}") had completed before the read began`;
     }
   }
-  return `no order of its ${ops.length} operations explains what the reads returned`;
+  return generic;
 }

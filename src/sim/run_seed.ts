@@ -119,7 +119,7 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
   try {
     const budget = o.faultPhaseMs + o.healBoundMs + SLACK_MS;
     if (!await runUntil(clock, () => outcomes !== undefined, budget)) {
-      outcomes = { error: `stuck: nothing left to run at ${clock.nowMs()} virtual ms` };
+      outcomes = { error: `did not finish within ${budget} virtual ms` };
     }
     void run;
   } finally {
@@ -128,6 +128,8 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
   }
   const result = outcomes ?? { error: "no outcome" };
   const failures = verdict(result);
+  const hung = c.nodes.flatMap((n) => n.stopsHung);
+  if (hung.length > 0) failures.push(`clean stop hung (killed after 10 s): ${hung.join(", ")}`);
   return {
     seed: r.seed,
     options: o,

@@ -23,6 +23,8 @@ export const KV_PORT = 7001;
 export const RESP_PORT = 6379;
 export const HTTP_PORT = 8001;
 export const DATA_DIR = "data";
+/** A clean stop (SIGTERM) that takes longer than this is a failure; the process is then killed. */
+const STOP_MS = 10_000;
 
 /** Raft timing for the simulation: short, so a seed covers many elections quickly. */
 export interface SimTiming {
@@ -82,6 +84,8 @@ export class SimNode {
   readonly name: string;
   /** The node's disk; `replaceDisk` puts in a new, empty one. */
   disk: SimFileSystem;
+  /** Clean stops that did not finish within STOP_MS ("n2 at 22081 ms"). */
+  readonly stopsHung: string[] = [];
   /** How long this node's disk takes per fsync (drawn with each new disk). */
   fsyncMs = 0;
   #current: Incarnation | undefined;
@@ -200,10 +204,18 @@ export class SimNode {
     if (inc === undefined) return;
     this.#log("stop");
     if (this.#paused) this.resume();
-    try {
-      await (inc.server ?? inc.faulty)?.close();
-    } catch (err) {
-      this.#log(`stop failed: ${errorMessage(err)}`);
+    const closing = (inc.server ?? inc.faulty)?.close() ?? Promise.resolve();
+    const stopped = await Promise.race([
+      closing.then(() => true, (err) => {
+        this.#log(`stop failed: ${errorMessage(err)}`);
+        return true;
+      }),
+      new Promise<false>((resolve) => this.env.clock.setTimeout(() => resolve(false), STOP_MS)),
+    ]);
+    if (!stopped) {
+      // An operator would SIGKILL it; the page cache survives a killed process.
+      this.#log(`stop hung for ${STOP_MS} ms; killed`);
+      this.stopsHung.push(`${this.name} at ${this.env.clock.nowMs()} ms`);
     }
     if (this.#current !== inc) return;
     this.#current = undefined;

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkHistory, checkRegister, type Op } from "../../../src/sim/linearizability.ts";
+import { explainKey } from "../../../src/sim/explain.ts";
 
 const put = (value: string, call: number, ret: number): Op => ({
   kind: "put",
@@ -157,4 +158,18 @@ test("linearizability: delete reports whether the key existed", () => {
   assert.equal(checkRegister([put("a", 0, 1), del(true, 2, 3), del(false, 4, 5)]), true);
   assert.equal(checkRegister([put("a", 0, 1), del(false, 2, 3)]), false);
   assert.equal(checkRegister([del(true, 0, 1)]), false);
+});
+
+test("explain: names a stale read, and does not guess for counters", () => {
+  const ops: Op[] = [
+    { kind: "put", key: "k", value: "a", call: 0, ret: 1 },
+    { kind: "put", key: "k", value: "b", call: 2, ret: 3 },
+    { kind: "get", key: "k", value: "a", call: 4, ret: 5 },
+  ];
+  assert.match(explainKey(ops), /^stale read: get@\[4,5\] returned "a" written by put@\[0,1\]/);
+  const counter: Op[] = [
+    { kind: "incr", key: "n", value: "1", delta: 1, call: 0, ret: 1 },
+    { kind: "get", key: "n", value: "1", call: 2, ret: 3 },
+  ];
+  assert.match(explainKey(counter), /^no order of its 2 operations/);
 });
