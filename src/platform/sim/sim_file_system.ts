@@ -21,6 +21,8 @@ import { IoError, NoSpaceError, NotFoundError } from "../../util/errors.ts";
 import type { Prng } from "../../util/prng.ts";
 import type { Clock, File, FileStat, FileSystem, OpenOptions } from "../types.ts";
 import type { SimTrace } from "./sim_trace.ts";
+import { Inode } from "./sim_inode.ts";
+import { SimFile } from "./sim_file.ts";
 
 export type CrashMode = "lose" | "tear";
 
@@ -32,68 +34,6 @@ export interface SimFileSystemOptions {
   /** Virtual milliseconds an fsync takes (0: resolves on the next microtask). */
   readonly syncLatencyMs?: number;
   readonly trace?: SimTrace;
-}
-
-/** One un-synced change, enough to undo it and to replay a prefix of it. */
-interface PendingWrite {
-  readonly offset: number;
-  readonly data: Uint8Array; // bytes written (empty for a truncate)
-  readonly oldBytes: Uint8Array; // bytes overwritten within the old size
-  readonly oldSize: number;
-}
-
-class Inode {
-  bytes = new Uint8Array(64);
-  size = 0;
-  pending: PendingWrite[] = [];
-
-  ensure(cap: number): void {
-    if (cap <= this.bytes.length) return;
-    let n = this.bytes.length * 2;
-    while (n < cap) n *= 2;
-    const next = new Uint8Array(n);
-    next.set(this.bytes.subarray(0, this.size));
-    this.bytes = next;
-  }
-
-  /** Applies a write or truncate without logging it. */
-  apply(offset: number, data: Uint8Array, newSize: number): void {
-    this.ensure(Math.max(newSize, offset + data.length));
-    if (newSize > this.size) this.bytes.fill(0, this.size, newSize);
-    this.bytes.set(data, offset);
-    this.size = newSize;
-  }
-
-  write(offset: number, data: Uint8Array): void {
-    if (data.length === 0) return; // a zero-length entry in the log means "truncate"
-    const end = Math.min(this.size, offset + data.length);
-    const oldBytes = offset < end ? this.bytes.slice(offset, end) : new Uint8Array(0);
-    this.pending.push({ offset, data: data.slice(), oldBytes, oldSize: this.size });
-    this.apply(offset, data, Math.max(this.size, offset + data.length));
-  }
-
-  truncate(size: number): void {
-    const oldBytes = size < this.size ? this.bytes.slice(size, this.size) : new Uint8Array(0);
-    this.pending.push({ offset: size, data: new Uint8Array(0), oldBytes, oldSize: this.size });
-    this.apply(size, new Uint8Array(0), size);
-  }
-
-  /** Reverts every un-synced change, then re-applies the first `keep` (the last torn). */
-  crash(keep: number, tornBytes: number): void {
-    const log = this.pending;
-    for (let i = log.length - 1; i >= 0; i--) {
-      const w = log[i];
-      this.bytes.set(w.oldBytes, w.offset);
-      this.size = w.oldSize;
-    }
-    for (let i = 0; i < keep && i < log.length; i++) {
-      const w = log[i];
-      const data = i === keep - 1 ? w.data.subarray(0, tornBytes) : w.data;
-      const newSize = w.data.length === 0 ? w.offset : Math.max(w.oldSize, w.offset + data.length);
-      this.apply(w.offset, data, newSize);
-    }
-    this.pending = [];
-  }
 }
 
 function normalize(path: string): string {
@@ -371,78 +311,5 @@ export class SimFileSystem implements FileSystem {
     if (rate > 0 && out.length > 0 && this.prng.chance(rate)) {
       out[this.prng.int(out.length)] ^= 1 << this.prng.int(8);
     }
-  }
-}
-
-class SimFile implements File {
-  #closed = false;
-  readonly #crashEpoch: number;
-
-  constructor(
-    readonly fs: SimFileSystem,
-    readonly path: string,
-    readonly inode: Inode,
-    readonly readOnly: boolean,
-  ) {
-    this.#crashEpoch = fs.crashCount;
-  }
-
-  #check(writing: boolean): void {
-    if (this.#closed) throw new IoError(`File is closed: ${this.path}`);
-    if (this.fs.crashCount !== this.#crashEpoch) {
-      throw new IoError(`File handle invalidated by crash: ${this.path}`);
-    }
-    if (writing && this.readOnly) throw new IoError(`File is read-only: ${this.path}`);
-  }
-
-  size(): number {
-    this.#check(false);
-    return this.inode.size;
-  }
-
-  read(offset: number, length: number): Uint8Array {
-    this.#check(false);
-    const end = Math.min(this.inode.size, offset + length);
-    const out = offset < end ? this.inode.bytes.slice(offset, end) : new Uint8Array(0);
-    this.fs.readCorrupted(out);
-    return out;
-  }
-
-  readInto(into: Uint8Array, offset: number): number {
-    const bytes = this.read(offset, into.length);
-    into.set(bytes);
-    return bytes.length;
-  }
-
-  write(offset: number, data: Uint8Array): void {
-    this.#check(true);
-    const extra = Math.max(0, offset + data.length - this.inode.size);
-    const room = this.fs.roomBytes();
-    if (extra > room) {
-      // Like a real disk: the part that fits is written, the rest fails.
-      const fits = data.length - (extra - room);
-      if (fits > 0) this.inode.write(offset, data.subarray(0, fits));
-      this.fs.checkSpace(extra, this.path);
-    }
-    this.inode.write(offset, data);
-  }
-
-  append(data: Uint8Array): void {
-    this.write(this.inode.size, data);
-  }
-
-  truncate(size: number): void {
-    this.#check(true);
-    this.fs.checkSpace(Math.max(0, size - this.inode.size), this.path);
-    this.inode.truncate(size);
-  }
-
-  sync(): Promise<void> {
-    this.#check(false);
-    return this.fs.syncFile(this.path, this.inode);
-  }
-
-  close(): void {
-    this.#closed = true;
   }
 }

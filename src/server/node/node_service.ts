@@ -218,11 +218,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   /** Snapshot streams received from leaders (for metrics). */
-  get snapshotsReceived(): {
-    readonly received: number;
-    readonly failed: number;
-    readonly superseded: number;
-  } {
+  get snapshotsReceived(): Readonly<SnapshotReceiver["counts"]> {
     return this.#snapshots.counts;
   }
 
