@@ -143,7 +143,7 @@ export class ClientCore {
         if (err.code === "CONNECTION_LOST" || err.code === "UNAVAILABLE") this.#forget(target);
       }
       unknown ||= lastError.outcomeUnknown;
-      if (!isRetryable(lastError)) break;
+      if (!this.#retryable(lastError)) break;
       const redirected = this.#redirect(lastError, target);
       // Follow a fresh leader hint at once; otherwise back off with jitter.
       if (!redirected || attempt > this.#endpoints.length) {
@@ -152,7 +152,7 @@ export class ClientCore {
       }
     }
     assert(lastError !== undefined, "retry loop ended without an attempt");
-    if (!isRetryable(lastError)) {
+    if (!this.#retryable(lastError)) {
       if (!unknown) throw lastError;
       // An earlier attempt may have applied the write (its connection dropped after sending, or
       // it timed out): a later refusal does not undo that, so the outcome stays unknown.
@@ -164,6 +164,15 @@ export class ClientCore {
       unknown,
       lastError.leaderAddress,
     );
+  }
+
+  /**
+   * Whether to try again. CORRUPTION is about the node that answered (its own data is damaged,
+   * or it relayed the refusal of a damaged leader), not about the request: another node may
+   * serve it, so a client with other endpoints moves on; with one endpoint it reports it at once.
+   */
+  #retryable(err: TinyKvError): boolean {
+    return isRetryable(err) || (err.code === "CORRUPTION" && this.#endpoints.length > 1);
   }
 
   /** Picks the next target; true when a leader hint named a new endpoint. */
@@ -180,7 +189,7 @@ export class ClientCore {
     // retrying only it would stall the client until the deadline.
     if (
       err.code === "NOT_LEADER" || err.code === "UNAVAILABLE" || err.code === "CONNECTION_LOST" ||
-      err.code === "TIMEOUT"
+      err.code === "TIMEOUT" || err.code === "CORRUPTION"
     ) {
       const eps = this.#endpoints;
       this.#endpointIndex = (this.#endpointIndex + 1) % eps.length;

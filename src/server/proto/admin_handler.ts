@@ -53,7 +53,8 @@ function adminResult(s: NodeStatus, snapshotIndex = 0) {
 
 export async function handleAdmin(req: ClientRequest, body: AdminBody, access?: AdminAccess) {
   if (access === undefined) {
-    throw new ServiceError(ErrorCode.INVALID_ARGUMENT, "admin requests are not served here");
+    // A node that serves no admin (one refusing to serve damaged data): another node can.
+    throw new ServiceError(ErrorCode.UNAVAILABLE, "admin requests are not served here");
   }
   if (access.token !== undefined && req.adminToken !== access.token) {
     throw new ServiceError(ErrorCode.UNAUTHORIZED, "admin requests need the admin token");
