@@ -4,20 +4,13 @@
  * (docs/resp.md); any other error, a dropped connection or a missing reply
  * leaves a write's outcome unknown.
  */
-import type { Prng } from "../util/prng.ts";
-import type { History, Outcome } from "./history.ts";
+import type { Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
 import { type RespClient, RespErrorReply, type RespReply } from "./resp_client.ts";
-import type { WorkloadKeys } from "./workload_keys.ts";
+import type { OpContext } from "./proto_ops.ts";
 
-export interface RespOpContext {
-  readonly client: string;
-  readonly history: History;
-  readonly keys: WorkloadKeys;
-  readonly prng: Prng;
-  readonly now: () => number;
-  readonly freshValue: () => string;
-}
+/** What a RESP operation needs: a protobuf client's context without its client library. */
+export type RespOpContext = Omit<OpContext, "api">;
 
 interface RespPlan {
   readonly args: string[];
