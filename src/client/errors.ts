@@ -12,6 +12,9 @@ export type ClientErrorCode =
   | "CORRUPTION"
   | "FAILED_PRECONDITION"
   | "UNAUTHORIZED"
+  | "COMPACTED"
+  | "FUTURE_REVISION"
+  | "LEASE_NOT_FOUND"
   | "CONNECTION_LOST";
 
 export class TinyKvError extends Error {
@@ -39,6 +42,9 @@ const NAMES: Record<ErrorCode, ClientErrorCode | undefined> = {
   [ErrorCode.CORRUPTION]: "CORRUPTION",
   [ErrorCode.FAILED_PRECONDITION]: "FAILED_PRECONDITION",
   [ErrorCode.UNAUTHORIZED]: "UNAUTHORIZED",
+  [ErrorCode.COMPACTED]: "COMPACTED",
+  [ErrorCode.FUTURE_REVISION]: "FUTURE_REVISION",
+  [ErrorCode.LEASE_NOT_FOUND]: "LEASE_NOT_FOUND",
 };
 
 /** Maps a wire error to a client error; unknown codes are treated as UNAVAILABLE. */

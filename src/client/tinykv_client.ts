@@ -153,7 +153,7 @@ export class TinyKvClient {
       value: {
         key: toBytes(key),
         expect: expected === undefined
-          ? { case: "expectedVersion", value: 0n }
+          ? { case: "expectedModRevision", value: 0n }
           : { case: "expectedValue", value: toBytes(expected) },
         action: next === null
           ? { case: "delete", value: true }

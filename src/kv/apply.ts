@@ -80,6 +80,11 @@ export function applyCommand(command: Command, index: number, ws: WriteSet): Out
       return applyCompareAndSet(b.value, index, ws);
     case "increment":
       return applyIncrement(b.value, index, ws);
+    case "txn":
+    case "compact":
+    case "leaseGrant":
+    case "leaseRevoke":
+      return failure(ErrorCode.INVALID_ARGUMENT, `${b.case} is being built`);
     case undefined:
       return failure(ErrorCode.INVALID_ARGUMENT, "command has no body");
   }
@@ -106,7 +111,7 @@ function applyCompareAndSet(c: CompareAndSetRequest, index: number, ws: WriteSet
   let holds: boolean;
   if (c.expect.case === "expectedValue") {
     holds = current !== undefined && equalBytes(current.value, c.expect.value);
-  } else if (c.expect.case === "expectedVersion") {
+  } else if (c.expect.case === "expectedModRevision") {
     const want = u64ToNumber(c.expect.value, "expected version"); // validated: cannot throw
     holds = want === 0 ? current === undefined : current?.version === want;
   } else {

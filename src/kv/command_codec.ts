@@ -118,6 +118,11 @@ export function validateCommand(command: Command): CommandProblem | undefined {
     }
     case "batch":
       return checkBatch(b.value.ops);
+    case "txn":
+    case "compact":
+    case "leaseGrant":
+    case "leaseRevoke":
+      return invalid(`${b.case} is being built`);
     case undefined:
       return invalid("command has no body");
   }
@@ -133,7 +138,7 @@ function checkIds(command: Command): CommandProblem | undefined {
     u64ToNumber(command.clientId, "client id");
     u64ToNumber(command.sequence, "sequence");
     u64ToNumber(command.ackedSequence, "acked sequence");
-    if (b.case === "compareAndSet" && b.value.expect.case === "expectedVersion") {
+    if (b.case === "compareAndSet" && b.value.expect.case === "expectedModRevision") {
       u64ToNumber(b.value.expect.value, "expected version");
     }
   } catch (err) {

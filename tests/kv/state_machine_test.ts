@@ -71,7 +71,7 @@ test("kv: SET NX/XX, SET GET, compare-and-set by value and version", async () =>
   const version = kv.get(b("k"))?.version ?? -1;
   const cas = (
     expect: { case: "expectedValue"; value: Uint8Array } | {
-      case: "expectedVersion";
+      case: "expectedModRevision";
       value: bigint;
     },
     v: string,
@@ -85,7 +85,7 @@ test("kv: SET NX/XX, SET GET, compare-and-set by value and version", async () =>
   const [bad, good, byVersion] = await applyAll(kv, [
     cas({ case: "expectedValue", value: b("wrong") }, "no"),
     cas({ case: "expectedValue", value: b("3") }, "4"),
-    cas({ case: "expectedVersion", value: BigInt(version) }, "stale"),
+    cas({ case: "expectedModRevision", value: BigInt(version) }, "stale"),
   ]);
   assert.equal(bad.body.case === "write" && bad.body.value.applied, false);
   assert.equal(good.body.case === "write" && good.body.value.applied, true);
@@ -153,7 +153,7 @@ test("kv: client ids past 2^53 are refused, never rounded into another client's 
         case: "compareAndSet",
         value: {
           key: b("s"),
-          expect: { case: "expectedVersion", value: 2n ** 53n + 1n },
+          expect: { case: "expectedModRevision", value: 2n ** 53n + 1n },
           action: { case: "delete", value: true },
         },
       },

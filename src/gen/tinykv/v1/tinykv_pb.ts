@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tinykv/v1/tinykv.proto.
  */
 export const file_tinykv_v1_tinykv: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0aW55a3YvdjEvdGlueWt2LnByb3RvEgl0aW55a3YudjEiZwoFRXJyb3ISIgoEY29kZRgBIAEoDjIULnRpbnlrdi52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRIRCglsZWFkZXJfaWQYAyABKAQSFgoObGVhZGVyX2FkZHJlc3MYBCABKAkiNwoIS2V5VmFsdWUSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEg8KB3ZlcnNpb24YAyABKAQibQoKUHV0UmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSKgoJY29uZGl0aW9uGAMgASgOMhcudGlueWt2LnYxLlB1dENvbmRpdGlvbhIXCg9yZXR1cm5fcHJldmlvdXMYBCABKAgiHAoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwiSgoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSLwoLY29uc2lzdGVuY3kYAiABKA4yGi50aW55a3YudjEuUmVhZENvbnNpc3RlbmN5IqoBCgtTY2FuUmVxdWVzdBIOCgZwcmVmaXgYASABKAwSDQoFc3RhcnQYAiABKAwSCwoDZW5kGAMgASgMEg0KBWxpbWl0GAQgASgNEg4KBm9mZnNldBgFIAEoDRIOCgZjdXJzb3IYBiABKAwSLwoLY29uc2lzdGVuY3kYByABKA4yGi50aW55a3YudjEuUmVhZENvbnNpc3RlbmN5Eg8KB3JldmVyc2UYCCABKAgilAEKFENvbXBhcmVBbmRTZXRSZXF1ZXN0EgsKA2tleRgBIAEoDBIYCg5leHBlY3RlZF92YWx1ZRgCIAEoDEgAEhoKEGV4cGVjdGVkX3ZlcnNpb24YAyABKARIABITCgluZXdfdmFsdWUYBCABKAxIARIQCgZkZWxldGUYBSABKAhIAUIICgZleHBlY3RCCAoGYWN0aW9uImEKB0JhdGNoT3ASJAoDcHV0GAEgASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIi8KDEJhdGNoUmVxdWVzdBIfCgNvcHMYASADKAsyEi50aW55a3YudjEuQmF0Y2hPcCIPCg1TdGF0dXNSZXF1ZXN0IkUKEE1lbWJlckFkZFJlcXVlc3QSCgoCaWQYASABKAQSDwoHYWRkcmVzcxgCIAEoCRIUCgxsZWFybmVyX29ubHkYAyABKAgiIQoTTWVtYmVyUmVtb3ZlUmVxdWVzdBIKCgJpZBgBIAEoBCIjChVUcmFuc2ZlckxlYWRlclJlcXVlc3QSCgoCaWQYASABKAQiEQoPU25hcHNob3RSZXF1ZXN0Il4KDUFkbWluUmVzcG9uc2USIgoHbWVtYmVycxgBIAMoCzIRLnRpbnlrdi52MS5NZW1iZXISEQoJbGVhZGVyX2lkGAIgASgEEhYKDnNuYXBzaG90X2luZGV4GAMgASgEIs4FCg1DbGllbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEQoJY2xpZW50X2lkGAIgASgEEhAKCHNlcXVlbmNlGAMgASgEEhIKCnRpbWVvdXRfbXMYBCABKA0SFgoOYWNrZWRfc2VxdWVuY2UYBSABKAQSJAoDcHV0GAogASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIkCgNnZXQYCyABKAsyFS50aW55a3YudjEuR2V0UmVxdWVzdEgAEioKBmRlbGV0ZRgMIAEoCzIYLnRpbnlrdi52MS5EZWxldGVSZXF1ZXN0SAASJgoEc2NhbhgNIAEoCzIWLnRpbnlrdi52MS5TY2FuUmVxdWVzdEgAEigKBWJhdGNoGA4gASgLMhcudGlueWt2LnYxLkJhdGNoUmVxdWVzdEgAEjoKD2NvbXBhcmVfYW5kX3NldBgPIAEoCzIfLnRpbnlrdi52MS5Db21wYXJlQW5kU2V0UmVxdWVzdEgAEioKBnN0YXR1cxgQIAEoCzIYLnRpbnlrdi52MS5TdGF0dXNSZXF1ZXN0SAASMAoJaW5jcmVtZW50GBEgASgLMhsudGlueWt2LnYxLkluY3JlbWVudFJlcXVlc3RIABIxCgptZW1iZXJfYWRkGBIgASgLMhsudGlueWt2LnYxLk1lbWJlckFkZFJlcXVlc3RIABI3Cg1tZW1iZXJfcmVtb3ZlGBMgASgLMh4udGlueWt2LnYxLk1lbWJlclJlbW92ZVJlcXVlc3RIABI7Cg90cmFuc2Zlcl9sZWFkZXIYFCABKAsyIC50aW55a3YudjEuVHJhbnNmZXJMZWFkZXJSZXF1ZXN0SAASLgoIc25hcHNob3QYFSABKAsyGi50aW55a3YudjEuU25hcHNob3RSZXF1ZXN0SAASEwoLYWRtaW5fdG9rZW4YBiABKAlCBgoEYm9keSI8CgtHZXRSZXNwb25zZRINCgVmb3VuZBgBIAEoCBINCgV2YWx1ZRgCIAEoDBIPCgd2ZXJzaW9uGAMgASgEIkcKDFNjYW5SZXNwb25zZRIiCgVpdGVtcxgBIAMoCzITLnRpbnlrdi52MS5LZXlWYWx1ZRITCgtuZXh0X2N1cnNvchgCIAEoDCJ6Cg1Xcml0ZVJlc3BvbnNlEg0KBWluZGV4GAEgASgEEg8KB2V4aXN0ZWQYAiABKAgSDwoHYXBwbGllZBgDIAEoCBIWCg5wcmV2aW91c192YWx1ZRgEIAEoDBIPCgdjb3VudGVyGAUgASgDEg8KB2RlbGV0ZWQYBiABKA0inAEKDlN0YXR1c1Jlc3BvbnNlEgoKAmlkGAEgASgEEgwKBHJvbGUYAiABKAkSDAoEdGVybRgDIAEoBBIRCglsZWFkZXJfaWQYBCABKAQSFAoMY29tbWl0X2luZGV4GAUgASgEEhUKDWFwcGxpZWRfaW5kZXgYBiABKAQSIgoHbWVtYmVycxgHIAMoCzIRLnRpbnlrdi52MS5NZW1iZXIiNgoGTWVtYmVyEgoKAmlkGAEgASgEEg8KB2FkZHJlc3MYAiABKAkSDwoHbGVhcm5lchgDIAEoCCKgAgoOQ2xpZW50UmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoBBIfCgVlcnJvchgCIAEoCzIQLnRpbnlrdi52MS5FcnJvchIpCgV3cml0ZRgKIAEoCzIYLnRpbnlrdi52MS5Xcml0ZVJlc3BvbnNlSAASJQoDZ2V0GAsgASgLMhYudGlueWt2LnYxLkdldFJlc3BvbnNlSAASJwoEc2NhbhgMIAEoCzIXLnRpbnlrdi52MS5TY2FuUmVzcG9uc2VIABIrCgZzdGF0dXMYDSABKAsyGS50aW55a3YudjEuU3RhdHVzUmVzcG9uc2VIABIpCgVhZG1pbhgOIAEoCzIYLnRpbnlrdi52MS5BZG1pblJlc3BvbnNlSABCBgoEYm9keSJWCgVFbnRyeRIMCgR0ZXJtGAEgASgEEg0KBWluZGV4GAIgASgEEiIKBHR5cGUYAyABKA4yFC50aW55a3YudjEuRW50cnlUeXBlEgwKBGRhdGEYBCABKAwicQoJQ29uZlN0YXRlEg4KBnZvdGVycxgBIAMoBBIQCghsZWFybmVycxgCIAMoBBIXCg92b3RlcnNfb3V0Z29pbmcYAyADKAQSFQoNbGVhcm5lcnNfbmV4dBgEIAMoBBISCgphdXRvX2xlYXZlGAUgASgIIlkKEFNuYXBzaG90TWV0YWRhdGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIoCgpjb25mX3N0YXRlGAMgASgLMhQudGlueWt2LnYxLkNvbmZTdGF0ZSKVAwoLUmFmdE1lc3NhZ2USDAoEdHlwZRgBIAEoDRIKCgJ0bxgCIAEoBBIMCgRmcm9tGAMgASgEEgwKBHRlcm0YBCABKAQSEAoIbG9nX3Rlcm0YBSABKAQSDQoFaW5kZXgYBiABKAQSIQoHZW50cmllcxgHIAMoCzIQLnRpbnlrdi52MS5FbnRyeRIOCgZjb21taXQYCCABKAQSDgoGcmVqZWN0GAkgASgIEhMKC3JlamVjdF9oaW50GAogASgEEg8KB2NvbnRleHQYCyABKAwSLQoIc25hcHNob3QYDCABKAsyGy50aW55a3YudjEuU25hcHNob3RNZXRhZGF0YRIWCg5zbmFwc2hvdF9jaHVuaxgNIAEoDBIXCg9zbmFwc2hvdF9vZmZzZXQYDiABKAQSFQoNc25hcHNob3RfZG9uZRgPIAEoCBIQCgh0cmFuc2ZlchgQIAEoCBIRCglzZW50X3RpY2sYESABKAQSEgoKdHJhbnNmZXJlZRgSIAEoBBIWCg5zbmFwc2hvdF9ieXRlcxgTIAEoBCK4AgoHQ29tbWFuZBIRCgljbGllbnRfaWQYASABKAQSEAoIc2VxdWVuY2UYAiABKAQSFgoOYWNrZWRfc2VxdWVuY2UYAyABKAQSJAoDcHV0GAogASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYCyABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAEigKBWJhdGNoGAwgASgLMhcudGlueWt2LnYxLkJhdGNoUmVxdWVzdEgAEjoKD2NvbXBhcmVfYW5kX3NldBgNIAEoCzIfLnRpbnlrdi52MS5Db21wYXJlQW5kU2V0UmVxdWVzdEgAEjAKCWluY3JlbWVudBgOIAEoCzIbLnRpbnlrdi52MS5JbmNyZW1lbnRSZXF1ZXN0SABCBgoEYm9keSIuChBJbmNyZW1lbnRSZXF1ZXN0EgsKA2tleRgBIAEoDBINCgVkZWx0YRgCIAEoAyJUCgVIZWxsbxIPCgdub2RlX2lkGAEgASgEEhUKDWNsdXN0ZXJfdG9rZW4YAiABKAkSEgoKY2x1c3Rlcl9pZBgDIAEoBBIPCgdhZGRyZXNzGAQgASgJIrYBCgVGcmFtZRIhCgVoZWxsbxgBIAEoCzIQLnRpbnlrdi52MS5IZWxsb0gAEisKB3JlcXVlc3QYAiABKAsyGC50aW55a3YudjEuQ2xpZW50UmVxdWVzdEgAEi0KCHJlc3BvbnNlGAMgASgLMhkudGlueWt2LnYxLkNsaWVudFJlc3BvbnNlSAASJgoEcmFmdBgEIAEoCzIWLnRpbnlrdi52MS5SYWZ0TWVzc2FnZUgAQgYKBGJvZHkqzAIKCUVycm9yQ29kZRIaChZFUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASGQoVRVJST1JfQ09ERV9OT1RfTEVBREVSEAESHAoYRVJST1JfQ09ERV9LRVlfTk9UX0ZPVU5EEAISFgoSRVJST1JfQ09ERV9USU1FT1VUEAMSGAoURVJST1JfQ09ERV9UT09fTEFSR0UQBBIfChtFUlJPUl9DT0RFX0lOVkFMSURfQVJHVU1FTlQQBRIaChZFUlJPUl9DT0RFX1VOQVZBSUxBQkxFEAYSHwobRVJST1JfQ09ERV9DT05ESVRJT05fRkFJTEVEEAcSGQoVRVJST1JfQ09ERV9DT1JSVVBUSU9OEAgSIgoeRVJST1JfQ09ERV9GQUlMRURfUFJFQ09ORElUSU9OEAkSGwoXRVJST1JfQ09ERV9VTkFVVEhPUklaRUQQCiqVAQoPUmVhZENvbnNpc3RlbmN5EiAKHFJFQURfQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABIhCh1SRUFEX0NPTlNJU1RFTkNZX0xJTkVBUklaQUJMRRABEhoKFlJFQURfQ09OU0lTVEVOQ1lfTEVBU0UQAhIhCh1SRUFEX0NPTlNJU1RFTkNZX1NFUklBTElaQUJMRRADKmgKDFB1dENvbmRpdGlvbhIdChlQVVRfQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASGwoXUFVUX0NPTkRJVElPTl9JRl9BQlNFTlQQARIcChhQVVRfQ09ORElUSU9OX0lGX1BSRVNFTlQQAipKCglFbnRyeVR5cGUSIQodRU5UUllfVFlQRV9OT1JNQUxfVU5TUEVDSUZJRUQQABIaChZFTlRSWV9UWVBFX0NPTkZfQ0hBTkdFEAFiBnByb3RvMw");
+  fileDesc("ChZ0aW55a3YvdjEvdGlueWt2LnByb3RvEgl0aW55a3YudjEigwEKBUVycm9yEiIKBGNvZGUYASABKA4yFC50aW55a3YudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSEQoJbGVhZGVyX2lkGAMgASgEEhYKDmxlYWRlcl9hZGRyZXNzGAQgASgJEhoKEmNvbXBhY3RlZF9yZXZpc2lvbhgFIAEoBCJ1CghLZXlWYWx1ZRILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSFAoMbW9kX3JldmlzaW9uGAMgASgEEhcKD2NyZWF0ZV9yZXZpc2lvbhgEIAEoBBIPCgd2ZXJzaW9uGAUgASgEEg0KBWxlYXNlGAYgASgEInwKClB1dFJlcXVlc3QSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEioKCWNvbmRpdGlvbhgDIAEoDjIXLnRpbnlrdi52MS5QdXRDb25kaXRpb24SFwoPcmV0dXJuX3ByZXZpb3VzGAQgASgIEg0KBWxlYXNlGAUgASgEIhwKDURlbGV0ZVJlcXVlc3QSCwoDa2V5GAEgASgMIlwKCkdldFJlcXVlc3QSCwoDa2V5GAEgASgMEi8KC2NvbnNpc3RlbmN5GAIgASgOMhoudGlueWt2LnYxLlJlYWRDb25zaXN0ZW5jeRIQCghyZXZpc2lvbhgDIAEoBCK8AQoLU2NhblJlcXVlc3QSDgoGcHJlZml4GAEgASgMEg0KBXN0YXJ0GAIgASgMEgsKA2VuZBgDIAEoDBINCgVsaW1pdBgEIAEoDRIOCgZvZmZzZXQYBSABKA0SDgoGY3Vyc29yGAYgASgMEi8KC2NvbnNpc3RlbmN5GAcgASgOMhoudGlueWt2LnYxLlJlYWRDb25zaXN0ZW5jeRIPCgdyZXZlcnNlGAggASgIEhAKCHJldmlzaW9uGAkgASgEIpkBChRDb21wYXJlQW5kU2V0UmVxdWVzdBILCgNrZXkYASABKAwSGAoOZXhwZWN0ZWRfdmFsdWUYAiABKAxIABIfChVleHBlY3RlZF9tb2RfcmV2aXNpb24YAyABKARIABITCgluZXdfdmFsdWUYBCABKAxIARIQCgZkZWxldGUYBSABKAhIAUIICgZleHBlY3RCCAoGYWN0aW9uImEKB0JhdGNoT3ASJAoDcHV0GAEgASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYAiABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAQgQKAm9wIi8KDEJhdGNoUmVxdWVzdBIfCgNvcHMYASADKAsyEi50aW55a3YudjEuQmF0Y2hPcCIPCg1TdGF0dXNSZXF1ZXN0IkUKEE1lbWJlckFkZFJlcXVlc3QSCgoCaWQYASABKAQSDwoHYWRkcmVzcxgCIAEoCRIUCgxsZWFybmVyX29ubHkYAyABKAgiIQoTTWVtYmVyUmVtb3ZlUmVxdWVzdBIKCgJpZBgBIAEoBCIjChVUcmFuc2ZlckxlYWRlclJlcXVlc3QSCgoCaWQYASABKAQiEQoPU25hcHNob3RSZXF1ZXN0Il4KDUFkbWluUmVzcG9uc2USIgoHbWVtYmVycxgBIAMoCzIRLnRpbnlrdi52MS5NZW1iZXISEQoJbGVhZGVyX2lkGAIgASgEEhYKDnNuYXBzaG90X2luZGV4GAMgASgEIq4JCg1DbGllbnRSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAQSEQoJY2xpZW50X2lkGAIgASgEEhAKCHNlcXVlbmNlGAMgASgEEhIKCnRpbWVvdXRfbXMYBCABKA0SFgoOYWNrZWRfc2VxdWVuY2UYBSABKAQSJAoDcHV0GAogASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIkCgNnZXQYCyABKAsyFS50aW55a3YudjEuR2V0UmVxdWVzdEgAEioKBmRlbGV0ZRgMIAEoCzIYLnRpbnlrdi52MS5EZWxldGVSZXF1ZXN0SAASJgoEc2NhbhgNIAEoCzIWLnRpbnlrdi52MS5TY2FuUmVxdWVzdEgAEigKBWJhdGNoGA4gASgLMhcudGlueWt2LnYxLkJhdGNoUmVxdWVzdEgAEjoKD2NvbXBhcmVfYW5kX3NldBgPIAEoCzIfLnRpbnlrdi52MS5Db21wYXJlQW5kU2V0UmVxdWVzdEgAEioKBnN0YXR1cxgQIAEoCzIYLnRpbnlrdi52MS5TdGF0dXNSZXF1ZXN0SAASMAoJaW5jcmVtZW50GBEgASgLMhsudGlueWt2LnYxLkluY3JlbWVudFJlcXVlc3RIABIxCgptZW1iZXJfYWRkGBIgASgLMhsudGlueWt2LnYxLk1lbWJlckFkZFJlcXVlc3RIABI3Cg1tZW1iZXJfcmVtb3ZlGBMgASgLMh4udGlueWt2LnYxLk1lbWJlclJlbW92ZVJlcXVlc3RIABI7Cg90cmFuc2Zlcl9sZWFkZXIYFCABKAsyIC50aW55a3YudjEuVHJhbnNmZXJMZWFkZXJSZXF1ZXN0SAASLgoIc25hcHNob3QYFSABKAsyGi50aW55a3YudjEuU25hcHNob3RSZXF1ZXN0SAASJAoDdHhuGBYgASgLMhUudGlueWt2LnYxLlR4blJlcXVlc3RIABIsCgdjb21wYWN0GBcgASgLMhkudGlueWt2LnYxLkNvbXBhY3RSZXF1ZXN0SAASNQoMd2F0Y2hfY3JlYXRlGBggASgLMh0udGlueWt2LnYxLldhdGNoQ3JlYXRlUmVxdWVzdEgAEjUKDHdhdGNoX2NhbmNlbBgZIAEoCzIdLnRpbnlrdi52MS5XYXRjaENhbmNlbFJlcXVlc3RIABIzCgtsZWFzZV9ncmFudBgaIAEoCzIcLnRpbnlrdi52MS5MZWFzZUdyYW50UmVxdWVzdEgAEjUKDGxlYXNlX3Jldm9rZRgbIAEoCzIdLnRpbnlrdi52MS5MZWFzZVJldm9rZVJlcXVlc3RIABI8ChBsZWFzZV9rZWVwX2FsaXZlGBwgASgLMiAudGlueWt2LnYxLkxlYXNlS2VlcEFsaXZlUmVxdWVzdEgAEj8KEmxlYXNlX3RpbWVfdG9fbGl2ZRgdIAEoCzIhLnRpbnlrdi52MS5MZWFzZVRpbWVUb0xpdmVSZXF1ZXN0SAASMQoKbGVhc2VfbGlzdBgeIAEoCzIbLnRpbnlrdi52MS5MZWFzZUxpc3RSZXF1ZXN0SAASEwoLYWRtaW5fdG9rZW4YBiABKAlCBgoEYm9keSKMAQoLR2V0UmVzcG9uc2USDQoFZm91bmQYASABKAgSDQoFdmFsdWUYAiABKAwSFAoMbW9kX3JldmlzaW9uGAMgASgEEhcKD2NyZWF0ZV9yZXZpc2lvbhgEIAEoBBIPCgd2ZXJzaW9uGAUgASgEEg0KBWxlYXNlGAYgASgEEhAKCHJldmlzaW9uGAcgASgEIlkKDFNjYW5SZXNwb25zZRIiCgVpdGVtcxgBIAMoCzITLnRpbnlrdi52MS5LZXlWYWx1ZRITCgtuZXh0X2N1cnNvchgCIAEoDBIQCghyZXZpc2lvbhgDIAEoBCKMAQoNV3JpdGVSZXNwb25zZRINCgVpbmRleBgBIAEoBBIPCgdleGlzdGVkGAIgASgIEg8KB2FwcGxpZWQYAyABKAgSFgoOcHJldmlvdXNfdmFsdWUYBCABKAwSDwoHY291bnRlchgFIAEoAxIPCgdkZWxldGVkGAYgASgNEhAKCHJldmlzaW9uGAcgASgEIsoBCg5TdGF0dXNSZXNwb25zZRIKCgJpZBgBIAEoBBIMCgRyb2xlGAIgASgJEgwKBHRlcm0YAyABKAQSEQoJbGVhZGVyX2lkGAQgASgEEhQKDGNvbW1pdF9pbmRleBgFIAEoBBIVCg1hcHBsaWVkX2luZGV4GAYgASgEEiIKB21lbWJlcnMYByADKAsyES50aW55a3YudjEuTWVtYmVyEhAKCHJldmlzaW9uGAggASgEEhoKEmNvbXBhY3RlZF9yZXZpc2lvbhgJIAEoBCI2CgZNZW1iZXISCgoCaWQYASABKAQSDwoHYWRkcmVzcxgCIAEoCRIPCgdsZWFybmVyGAMgASgIIp0DCg5DbGllbnRSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgEEh8KBWVycm9yGAIgASgLMhAudGlueWt2LnYxLkVycm9yEikKBXdyaXRlGAogASgLMhgudGlueWt2LnYxLldyaXRlUmVzcG9uc2VIABIlCgNnZXQYCyABKAsyFi50aW55a3YudjEuR2V0UmVzcG9uc2VIABInCgRzY2FuGAwgASgLMhcudGlueWt2LnYxLlNjYW5SZXNwb25zZUgAEisKBnN0YXR1cxgNIAEoCzIZLnRpbnlrdi52MS5TdGF0dXNSZXNwb25zZUgAEikKBWFkbWluGA4gASgLMhgudGlueWt2LnYxLkFkbWluUmVzcG9uc2VIABIlCgN0eG4YDyABKAsyFi50aW55a3YudjEuVHhuUmVzcG9uc2VIABIpCgV3YXRjaBgQIAEoCzIYLnRpbnlrdi52MS5XYXRjaFJlc3BvbnNlSAASKQoFbGVhc2UYESABKAsyGC50aW55a3YudjEuTGVhc2VSZXNwb25zZUgAQgYKBGJvZHkiVgoFRW50cnkSDAoEdGVybRgBIAEoBBINCgVpbmRleBgCIAEoBBIiCgR0eXBlGAMgASgOMhQudGlueWt2LnYxLkVudHJ5VHlwZRIMCgRkYXRhGAQgASgMInEKCUNvbmZTdGF0ZRIOCgZ2b3RlcnMYASADKAQSEAoIbGVhcm5lcnMYAiADKAQSFwoPdm90ZXJzX291dGdvaW5nGAMgAygEEhUKDWxlYXJuZXJzX25leHQYBCADKAQSEgoKYXV0b19sZWF2ZRgFIAEoCCJZChBTbmFwc2hvdE1ldGFkYXRhEg0KBWluZGV4GAEgASgEEgwKBHRlcm0YAiABKAQSKAoKY29uZl9zdGF0ZRgDIAEoCzIULnRpbnlrdi52MS5Db25mU3RhdGUilQMKC1JhZnRNZXNzYWdlEgwKBHR5cGUYASABKA0SCgoCdG8YAiABKAQSDAoEZnJvbRgDIAEoBBIMCgR0ZXJtGAQgASgEEhAKCGxvZ190ZXJtGAUgASgEEg0KBWluZGV4GAYgASgEEiEKB2VudHJpZXMYByADKAsyEC50aW55a3YudjEuRW50cnkSDgoGY29tbWl0GAggASgEEg4KBnJlamVjdBgJIAEoCBITCgtyZWplY3RfaGludBgKIAEoBBIPCgdjb250ZXh0GAsgASgMEi0KCHNuYXBzaG90GAwgASgLMhsudGlueWt2LnYxLlNuYXBzaG90TWV0YWRhdGESFgoOc25hcHNob3RfY2h1bmsYDSABKAwSFwoPc25hcHNob3Rfb2Zmc2V0GA4gASgEEhUKDXNuYXBzaG90X2RvbmUYDyABKAgSEAoIdHJhbnNmZXIYECABKAgSEQoJc2VudF90aWNrGBEgASgEEhIKCnRyYW5zZmVyZWUYEiABKAQSFgoOc25hcHNob3RfYnl0ZXMYEyABKAQikAQKB0NvbW1hbmQSEQoJY2xpZW50X2lkGAEgASgEEhAKCHNlcXVlbmNlGAIgASgEEhYKDmFja2VkX3NlcXVlbmNlGAMgASgEEiQKA3B1dBgKIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASKgoGZGVsZXRlGAsgASgLMhgudGlueWt2LnYxLkRlbGV0ZVJlcXVlc3RIABIoCgViYXRjaBgMIAEoCzIXLnRpbnlrdi52MS5CYXRjaFJlcXVlc3RIABI6Cg9jb21wYXJlX2FuZF9zZXQYDSABKAsyHy50aW55a3YudjEuQ29tcGFyZUFuZFNldFJlcXVlc3RIABIwCglpbmNyZW1lbnQYDiABKAsyGy50aW55a3YudjEuSW5jcmVtZW50UmVxdWVzdEgAEiQKA3R4bhgPIAEoCzIVLnRpbnlrdi52MS5UeG5SZXF1ZXN0SAASLAoHY29tcGFjdBgQIAEoCzIZLnRpbnlrdi52MS5Db21wYWN0UmVxdWVzdEgAEjMKC2xlYXNlX2dyYW50GBEgASgLMhwudGlueWt2LnYxLkxlYXNlR3JhbnRSZXF1ZXN0SAASNQoMbGVhc2VfcmV2b2tlGBIgASgLMh0udGlueWt2LnYxLkxlYXNlUmV2b2tlUmVxdWVzdEgAEhYKDnByb3Bvc2VkX2F0X21zGAQgASgEQgYKBGJvZHkiLgoQSW5jcmVtZW50UmVxdWVzdBILCgNrZXkYASABKAwSDQoFZGVsdGEYAiABKAMiVAoFSGVsbG8SDwoHbm9kZV9pZBgBIAEoBBIVCg1jbHVzdGVyX3Rva2VuGAIgASgJEhIKCmNsdXN0ZXJfaWQYAyABKAQSDwoHYWRkcmVzcxgEIAEoCSK2AQoFRnJhbWUSIQoFaGVsbG8YASABKAsyEC50aW55a3YudjEuSGVsbG9IABIrCgdyZXF1ZXN0GAIgASgLMhgudGlueWt2LnYxLkNsaWVudFJlcXVlc3RIABItCghyZXNwb25zZRgDIAEoCzIZLnRpbnlrdi52MS5DbGllbnRSZXNwb25zZUgAEiYKBHJhZnQYBCABKAsyFi50aW55a3YudjEuUmFmdE1lc3NhZ2VIAEIGCgRib2R5It0BCgdDb21wYXJlEgsKA2tleRgBIAEoDBIoCgZ0YXJnZXQYAiABKA4yGC50aW55a3YudjEuQ29tcGFyZVRhcmdldBIoCgZyZXN1bHQYAyABKA4yGC50aW55a3YudjEuQ29tcGFyZVJlc3VsdBIPCgV2YWx1ZRgEIAEoDEgAEhEKB3ZlcnNpb24YBSABKARIABIZCg9jcmVhdGVfcmV2aXNpb24YBiABKARIABIWCgxtb2RfcmV2aXNpb24YByABKARIABIPCgVsZWFzZRgIIAEoBEgAQgkKB29wZXJhbmQiZAoMUmFuZ2VSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDQoFbGltaXQYAyABKA0SEQoJa2V5c19vbmx5GAQgASgIEhIKCmNvdW50X29ubHkYBSABKAgiRQoSRGVsZXRlUmFuZ2VSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDwoHcHJldl9rdhgDIAEoCCKUAQoFVHhuT3ASKAoFcmFuZ2UYASABKAsyFy50aW55a3YudjEuUmFuZ2VSZXF1ZXN0SAASJAoDcHV0GAIgASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABI1CgxkZWxldGVfcmFuZ2UYAyABKAsyHS50aW55a3YudjEuRGVsZXRlUmFuZ2VSZXF1ZXN0SABCBAoCb3AidwoKVHhuUmVxdWVzdBIjCgdjb21wYXJlGAEgAygLMhIudGlueWt2LnYxLkNvbXBhcmUSIQoHc3VjY2VzcxgCIAMoCzIQLnRpbnlrdi52MS5UeG5PcBIhCgdmYWlsdXJlGAMgAygLMhAudGlueWt2LnYxLlR4bk9wIkwKC1JhbmdlUmVzdWx0EiAKA2t2cxgBIAMoCzITLnRpbnlrdi52MS5LZXlWYWx1ZRIMCgRtb3JlGAIgASgIEg0KBWNvdW50GAMgASgEIjEKCVB1dFJlc3VsdBIkCgdwcmV2X2t2GAEgASgLMhMudGlueWt2LnYxLktleVZhbHVlIksKEURlbGV0ZVJhbmdlUmVzdWx0Eg8KB2RlbGV0ZWQYASABKAQSJQoIcHJldl9rdnMYAiADKAsyEy50aW55a3YudjEuS2V5VmFsdWUimwEKC1R4bk9wUmVzdWx0EicKBXJhbmdlGAEgASgLMhYudGlueWt2LnYxLlJhbmdlUmVzdWx0SAASIwoDcHV0GAIgASgLMhQudGlueWt2LnYxLlB1dFJlc3VsdEgAEjQKDGRlbGV0ZV9yYW5nZRgDIAEoCzIcLnRpbnlrdi52MS5EZWxldGVSYW5nZVJlc3VsdEgAQggKBnJlc3VsdCJqCgtUeG5SZXNwb25zZRIRCglzdWNjZWVkZWQYASABKAgSEAoIcmV2aXNpb24YAiABKAQSJwoHcmVzdWx0cxgDIAMoCzIWLnRpbnlrdi52MS5UeG5PcFJlc3VsdBINCgVpbmRleBgEIAEoBCIiCg5Db21wYWN0UmVxdWVzdBIQCghyZXZpc2lvbhgBIAEoBCJ2ChJXYXRjaENyZWF0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhEKCXJhbmdlX2VuZBgCIAEoDBIWCg5zdGFydF9yZXZpc2lvbhgDIAEoBBIPCgdwcmV2X2t2GAQgASgIEhcKD3Byb2dyZXNzX25vdGlmeRgFIAEoCCImChJXYXRjaENhbmNlbFJlcXVlc3QSEAoId2F0Y2hfaWQYASABKAQidwoKV2F0Y2hFdmVudBIiCgR0eXBlGAEgASgOMhQudGlueWt2LnYxLkV2ZW50VHlwZRIfCgJrdhgCIAEoCzITLnRpbnlrdi52MS5LZXlWYWx1ZRIkCgdwcmV2X2t2GAMgASgLMhMudGlueWt2LnYxLktleVZhbHVlIq4BCg1XYXRjaFJlc3BvbnNlEg8KB2NyZWF0ZWQYASABKAgSEAoIY2FuY2VsZWQYAiABKAgSFQoNY2FuY2VsX3JlYXNvbhgDIAEoCRIYChBjb21wYWN0X3JldmlzaW9uGAQgASgEEhAKCHJldmlzaW9uGAUgASgEEiUKBmV2ZW50cxgGIAMoCzIVLnRpbnlrdi52MS5XYXRjaEV2ZW50EhAKCHByb2dyZXNzGAcgASgIIjQKEUxlYXNlR3JhbnRSZXF1ZXN0EhMKC3R0bF9zZWNvbmRzGAEgASgNEgoKAmlkGAIgASgEIjEKEkxlYXNlUmV2b2tlUmVxdWVzdBIKCgJpZBgBIAEoBBIPCgdleHBpcmVkGAIgASgIIiMKFUxlYXNlS2VlcEFsaXZlUmVxdWVzdBIKCgJpZBgBIAEoBCIyChZMZWFzZVRpbWVUb0xpdmVSZXF1ZXN0EgoKAmlkGAEgASgEEgwKBGtleXMYAiABKAgiEgoQTGVhc2VMaXN0UmVxdWVzdCJKCglMZWFzZUluZm8SCgoCaWQYASABKAQSGwoTZ3JhbnRlZF90dGxfc2Vjb25kcxgCIAEoDRIUCgxyZW1haW5pbmdfbXMYAyABKAQiegoNTGVhc2VSZXNwb25zZRIjCgVsZWFzZRgBIAEoCzIULnRpbnlrdi52MS5MZWFzZUluZm8SDAoEa2V5cxgCIAMoDBIkCgZsZWFzZXMYAyADKAsyFC50aW55a3YudjEuTGVhc2VJbmZvEhAKCHJldmlzaW9uGAQgASgEKqYDCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEhkKFUVSUk9SX0NPREVfTk9UX0xFQURFUhABEhwKGEVSUk9SX0NPREVfS0VZX05PVF9GT1VORBACEhYKEkVSUk9SX0NPREVfVElNRU9VVBADEhgKFEVSUk9SX0NPREVfVE9PX0xBUkdFEAQSHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAUSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAGEh8KG0VSUk9SX0NPREVfQ09ORElUSU9OX0ZBSUxFRBAHEhkKFUVSUk9SX0NPREVfQ09SUlVQVElPThAIEiIKHkVSUk9SX0NPREVfRkFJTEVEX1BSRUNPTkRJVElPThAJEhsKF0VSUk9SX0NPREVfVU5BVVRIT1JJWkVEEAoSGAoURVJST1JfQ09ERV9DT01QQUNURUQQCxIeChpFUlJPUl9DT0RFX0ZVVFVSRV9SRVZJU0lPThAMEh4KGkVSUk9SX0NPREVfTEVBU0VfTk9UX0ZPVU5EEA0qlQEKD1JlYWRDb25zaXN0ZW5jeRIgChxSRUFEX0NPTlNJU1RFTkNZX1VOU1BFQ0lGSUVEEAASIQodUkVBRF9DT05TSVNURU5DWV9MSU5FQVJJWkFCTEUQARIaChZSRUFEX0NPTlNJU1RFTkNZX0xFQVNFEAISIQodUkVBRF9DT05TSVNURU5DWV9TRVJJQUxJWkFCTEUQAypoCgxQdXRDb25kaXRpb24SHQoZUFVUX0NPTkRJVElPTl9VTlNQRUNJRklFRBAAEhsKF1BVVF9DT05ESVRJT05fSUZfQUJTRU5UEAESHAoYUFVUX0NPTkRJVElPTl9JRl9QUkVTRU5UEAIqSgoJRW50cnlUeXBlEiEKHUVOVFJZX1RZUEVfTk9STUFMX1VOU1BFQ0lGSUVEEAASGgoWRU5UUllfVFlQRV9DT05GX0NIQU5HRRABKsQBCg1Db21wYXJlVGFyZ2V0Eh4KGkNPTVBBUkVfVEFSR0VUX1VOU1BFQ0lGSUVEEAASGAoUQ09NUEFSRV9UQVJHRVRfVkFMVUUQARIaChZDT01QQVJFX1RBUkdFVF9WRVJTSU9OEAISIgoeQ09NUEFSRV9UQVJHRVRfQ1JFQVRFX1JFVklTSU9OEAMSHwobQ09NUEFSRV9UQVJHRVRfTU9EX1JFVklTSU9OEAQSGAoUQ09NUEFSRV9UQVJHRVRfTEVBU0UQBSqcAQoNQ29tcGFyZVJlc3VsdBIeChpDT01QQVJFX1JFU1VMVF9VTlNQRUNJRklFRBAAEhgKFENPTVBBUkVfUkVTVUxUX0VRVUFMEAESHAoYQ09NUEFSRV9SRVNVTFRfTk9UX0VRVUFMEAISGgoWQ09NUEFSRV9SRVNVTFRfR1JFQVRFUhADEhcKE0NPTVBBUkVfUkVTVUxUX0xFU1MQBCpCCglFdmVudFR5cGUSHgoaRVZFTlRfVFlQRV9QVVRfVU5TUEVDSUZJRUQQABIVChFFVkVOVF9UWVBFX0RFTEVURRABYgZwcm90bzM");
 
 /**
  * @generated from message tinykv.v1.Error
@@ -46,6 +46,13 @@ export type Error = Message<"tinykv.v1.Error"> & {
    * @generated from field: string leader_address = 4;
    */
   leaderAddress: string;
+
+  /**
+   * COMPACTED: the oldest revision still readable.
+   *
+   * @generated from field: uint64 compacted_revision = 5;
+   */
+  compactedRevision: bigint;
 };
 
 /**
@@ -56,6 +63,9 @@ export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
   messageDesc(file_tinykv_v1_tinykv, 0);
 
 /**
+ * A key's state (docs/coordination.md): the revision that last changed it, the
+ * revision that created it, how many times it was written since, and its lease.
+ *
  * @generated from message tinykv.v1.KeyValue
  */
 export type KeyValue = Message<"tinykv.v1.KeyValue"> & {
@@ -70,11 +80,31 @@ export type KeyValue = Message<"tinykv.v1.KeyValue"> & {
   value: Uint8Array;
 
   /**
-   * Raft index of the write that produced this value (its version).
+   * The store revision of the write that produced this value. (Before revisions,
+   * field 3 was the Raft index of that write; both only grow.)
    *
-   * @generated from field: uint64 version = 3;
+   * @generated from field: uint64 mod_revision = 3;
+   */
+  modRevision: bigint;
+
+  /**
+   * @generated from field: uint64 create_revision = 4;
+   */
+  createRevision: bigint;
+
+  /**
+   * Writes since the key was created: 1 for a new key; reset when deleted.
+   *
+   * @generated from field: uint64 version = 5;
    */
   version: bigint;
+
+  /**
+   * The lease the key is attached to, 0 for none.
+   *
+   * @generated from field: uint64 lease = 6;
+   */
+  lease: bigint;
 };
 
 /**
@@ -109,6 +139,13 @@ export type PutRequest = Message<"tinykv.v1.PutRequest"> & {
    * @generated from field: bool return_previous = 4;
    */
   returnPrevious: boolean;
+
+  /**
+   * Attach the key to this lease (0: none); the lease must exist.
+   *
+   * @generated from field: uint64 lease = 5;
+   */
+  lease: bigint;
 };
 
 /**
@@ -148,6 +185,13 @@ export type GetRequest = Message<"tinykv.v1.GetRequest"> & {
    * @generated from field: tinykv.v1.ReadConsistency consistency = 2;
    */
   consistency: ReadConsistency;
+
+  /**
+   * Read the key as it was at this store revision (0: the current one).
+   *
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
 };
 
 /**
@@ -204,6 +248,13 @@ export type ScanRequest = Message<"tinykv.v1.ScanRequest"> & {
    * @generated from field: bool reverse = 8;
    */
   reverse: boolean;
+
+  /**
+   * Read as of this store revision (0: the current one).
+   *
+   * @generated from field: uint64 revision = 9;
+   */
+  revision: bigint;
 };
 
 /**
@@ -237,12 +288,13 @@ export type CompareAndSetRequest = Message<"tinykv.v1.CompareAndSetRequest"> & {
     case: "expectedValue";
   } | {
     /**
-     * The current version must equal this (0: the key must not exist).
+     * The key's mod revision must equal this (0: the key must not exist).
+     * (Before revisions this was the Raft index of the last write.)
      *
-     * @generated from field: uint64 expected_version = 3;
+     * @generated from field: uint64 expected_mod_revision = 3;
      */
     value: bigint;
-    case: "expectedVersion";
+    case: "expectedModRevision";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -554,6 +606,62 @@ export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
      */
     value: SnapshotRequest;
     case: "snapshot";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.TxnRequest txn = 22;
+     */
+    value: TxnRequest;
+    case: "txn";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.CompactRequest compact = 23;
+     */
+    value: CompactRequest;
+    case: "compact";
+  } | {
+    /**
+     * Opens a watch stream: responses carrying this request's id follow until it is canceled.
+     *
+     * @generated from field: tinykv.v1.WatchCreateRequest watch_create = 24;
+     */
+    value: WatchCreateRequest;
+    case: "watchCreate";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.WatchCancelRequest watch_cancel = 25;
+     */
+    value: WatchCancelRequest;
+    case: "watchCancel";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.LeaseGrantRequest lease_grant = 26;
+     */
+    value: LeaseGrantRequest;
+    case: "leaseGrant";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.LeaseRevokeRequest lease_revoke = 27;
+     */
+    value: LeaseRevokeRequest;
+    case: "leaseRevoke";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.LeaseKeepAliveRequest lease_keep_alive = 28;
+     */
+    value: LeaseKeepAliveRequest;
+    case: "leaseKeepAlive";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.LeaseTimeToLiveRequest lease_time_to_live = 29;
+     */
+    value: LeaseTimeToLiveRequest;
+    case: "leaseTimeToLive";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.LeaseListRequest lease_list = 30;
+     */
+    value: LeaseListRequest;
+    case: "leaseList";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -586,9 +694,33 @@ export type GetResponse = Message<"tinykv.v1.GetResponse"> & {
   value: Uint8Array;
 
   /**
-   * @generated from field: uint64 version = 3;
+   * The key's state, as in KeyValue (field 3 was the Raft index of the write).
+   *
+   * @generated from field: uint64 mod_revision = 3;
+   */
+  modRevision: bigint;
+
+  /**
+   * @generated from field: uint64 create_revision = 4;
+   */
+  createRevision: bigint;
+
+  /**
+   * @generated from field: uint64 version = 5;
    */
   version: bigint;
+
+  /**
+   * @generated from field: uint64 lease = 6;
+   */
+  lease: bigint;
+
+  /**
+   * The store revision the read saw.
+   *
+   * @generated from field: uint64 revision = 7;
+   */
+  revision: bigint;
 };
 
 /**
@@ -613,6 +745,13 @@ export type ScanResponse = Message<"tinykv.v1.ScanResponse"> & {
    * @generated from field: bytes next_cursor = 2;
    */
   nextCursor: Uint8Array;
+
+  /**
+   * The store revision the read saw.
+   *
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
 };
 
 /**
@@ -667,6 +806,14 @@ export type WriteResponse = Message<"tinykv.v1.WriteResponse"> & {
    * @generated from field: uint32 deleted = 6;
    */
   deleted: number;
+
+  /**
+   * The store revision after the command: the write's own revision when it changed
+   * anything, else the unchanged current one.
+   *
+   * @generated from field: uint64 revision = 7;
+   */
+  revision: bigint;
 };
 
 /**
@@ -714,6 +861,16 @@ export type StatusResponse = Message<"tinykv.v1.StatusResponse"> & {
    * @generated from field: repeated tinykv.v1.Member members = 7;
    */
   members: Member[];
+
+  /**
+   * @generated from field: uint64 revision = 8;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: uint64 compacted_revision = 9;
+   */
+  compactedRevision: bigint;
 };
 
 /**
@@ -797,6 +954,24 @@ export type ClientResponse = Message<"tinykv.v1.ClientResponse"> & {
      */
     value: AdminResponse;
     case: "admin";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.TxnResponse txn = 15;
+     */
+    value: TxnResponse;
+    case: "txn";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.WatchResponse watch = 16;
+     */
+    value: WatchResponse;
+    case: "watch";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.LeaseResponse lease = 17;
+     */
+    value: LeaseResponse;
+    case: "lease";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1078,7 +1253,39 @@ export type Command = Message<"tinykv.v1.Command"> & {
      */
     value: IncrementRequest;
     case: "increment";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.TxnRequest txn = 15;
+     */
+    value: TxnRequest;
+    case: "txn";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.CompactRequest compact = 16;
+     */
+    value: CompactRequest;
+    case: "compact";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.LeaseGrantRequest lease_grant = 17;
+     */
+    value: LeaseGrantRequest;
+    case: "leaseGrant";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.LeaseRevokeRequest lease_revoke = 18;
+     */
+    value: LeaseRevokeRequest;
+    case: "leaseRevoke";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * The proposing leader's wall clock (Unix ms): lease ids and key expiry are decided
+   * from it, never from the applying replica's clock. 0 in entries from older builds.
+   *
+   * @generated from field: uint64 proposed_at_ms = 4;
+   */
+  proposedAtMs: bigint;
 };
 
 /**
@@ -1191,6 +1398,692 @@ export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
   messageDesc(file_tinykv_v1_tinykv, 29);
 
 /**
+ * `key`'s target compared with the operand: target <result> operand. A missing key
+ * has value "", version 0, create/mod revision 0 and lease 0 (as in etcd).
+ *
+ * @generated from message tinykv.v1.Compare
+ */
+export type Compare = Message<"tinykv.v1.Compare"> & {
+  /**
+   * @generated from field: bytes key = 1;
+   */
+  key: Uint8Array;
+
+  /**
+   * @generated from field: tinykv.v1.CompareTarget target = 2;
+   */
+  target: CompareTarget;
+
+  /**
+   * @generated from field: tinykv.v1.CompareResult result = 3;
+   */
+  result: CompareResult;
+
+  /**
+   * @generated from oneof tinykv.v1.Compare.operand
+   */
+  operand: {
+    /**
+     * @generated from field: bytes value = 4;
+     */
+    value: Uint8Array;
+    case: "value";
+  } | {
+    /**
+     * @generated from field: uint64 version = 5;
+     */
+    value: bigint;
+    case: "version";
+  } | {
+    /**
+     * @generated from field: uint64 create_revision = 6;
+     */
+    value: bigint;
+    case: "createRevision";
+  } | {
+    /**
+     * @generated from field: uint64 mod_revision = 7;
+     */
+    value: bigint;
+    case: "modRevision";
+  } | {
+    /**
+     * @generated from field: uint64 lease = 8;
+     */
+    value: bigint;
+    case: "lease";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tinykv.v1.Compare.
+ * Use `create(CompareSchema)` to create a new message.
+ */
+export const CompareSchema: GenMessage<Compare> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 30);
+
+/**
+ * Keys [key, range_end). Empty range_end: `key` alone; range_end "\0": every key >= key.
+ *
+ * @generated from message tinykv.v1.RangeRequest
+ */
+export type RangeRequest = Message<"tinykv.v1.RangeRequest"> & {
+  /**
+   * @generated from field: bytes key = 1;
+   */
+  key: Uint8Array;
+
+  /**
+   * @generated from field: bytes range_end = 2;
+   */
+  rangeEnd: Uint8Array;
+
+  /**
+   * 0: the default limit; at most the scan limit (docs/limits.md).
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+
+  /**
+   * @generated from field: bool keys_only = 4;
+   */
+  keysOnly: boolean;
+
+  /**
+   * @generated from field: bool count_only = 5;
+   */
+  countOnly: boolean;
+};
+
+/**
+ * Describes the message tinykv.v1.RangeRequest.
+ * Use `create(RangeRequestSchema)` to create a new message.
+ */
+export const RangeRequestSchema: GenMessage<RangeRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 31);
+
+/**
+ * @generated from message tinykv.v1.DeleteRangeRequest
+ */
+export type DeleteRangeRequest = Message<"tinykv.v1.DeleteRangeRequest"> & {
+  /**
+   * @generated from field: bytes key = 1;
+   */
+  key: Uint8Array;
+
+  /**
+   * @generated from field: bytes range_end = 2;
+   */
+  rangeEnd: Uint8Array;
+
+  /**
+   * @generated from field: bool prev_kv = 3;
+   */
+  prevKv: boolean;
+};
+
+/**
+ * Describes the message tinykv.v1.DeleteRangeRequest.
+ * Use `create(DeleteRangeRequestSchema)` to create a new message.
+ */
+export const DeleteRangeRequestSchema: GenMessage<DeleteRangeRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 32);
+
+/**
+ * @generated from message tinykv.v1.TxnOp
+ */
+export type TxnOp = Message<"tinykv.v1.TxnOp"> & {
+  /**
+   * @generated from oneof tinykv.v1.TxnOp.op
+   */
+  op: {
+    /**
+     * @generated from field: tinykv.v1.RangeRequest range = 1;
+     */
+    value: RangeRequest;
+    case: "range";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.PutRequest put = 2;
+     */
+    value: PutRequest;
+    case: "put";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.DeleteRangeRequest delete_range = 3;
+     */
+    value: DeleteRangeRequest;
+    case: "deleteRange";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tinykv.v1.TxnOp.
+ * Use `create(TxnOpSchema)` to create a new message.
+ */
+export const TxnOpSchema: GenMessage<TxnOp> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 33);
+
+/**
+ * If every compare holds, `success` runs, else `failure`; atomically, at one revision.
+ *
+ * @generated from message tinykv.v1.TxnRequest
+ */
+export type TxnRequest = Message<"tinykv.v1.TxnRequest"> & {
+  /**
+   * @generated from field: repeated tinykv.v1.Compare compare = 1;
+   */
+  compare: Compare[];
+
+  /**
+   * @generated from field: repeated tinykv.v1.TxnOp success = 2;
+   */
+  success: TxnOp[];
+
+  /**
+   * @generated from field: repeated tinykv.v1.TxnOp failure = 3;
+   */
+  failure: TxnOp[];
+};
+
+/**
+ * Describes the message tinykv.v1.TxnRequest.
+ * Use `create(TxnRequestSchema)` to create a new message.
+ */
+export const TxnRequestSchema: GenMessage<TxnRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 34);
+
+/**
+ * @generated from message tinykv.v1.RangeResult
+ */
+export type RangeResult = Message<"tinykv.v1.RangeResult"> & {
+  /**
+   * @generated from field: repeated tinykv.v1.KeyValue kvs = 1;
+   */
+  kvs: KeyValue[];
+
+  /**
+   * More keys matched than the limit let through.
+   *
+   * @generated from field: bool more = 2;
+   */
+  more: boolean;
+
+  /**
+   * How many keys matched (all of them, not only the ones returned).
+   *
+   * @generated from field: uint64 count = 3;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.RangeResult.
+ * Use `create(RangeResultSchema)` to create a new message.
+ */
+export const RangeResultSchema: GenMessage<RangeResult> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 35);
+
+/**
+ * @generated from message tinykv.v1.PutResult
+ */
+export type PutResult = Message<"tinykv.v1.PutResult"> & {
+  /**
+   * The key's state before the put, when it existed (key empty otherwise).
+   *
+   * @generated from field: tinykv.v1.KeyValue prev_kv = 1;
+   */
+  prevKv?: KeyValue | undefined;
+};
+
+/**
+ * Describes the message tinykv.v1.PutResult.
+ * Use `create(PutResultSchema)` to create a new message.
+ */
+export const PutResultSchema: GenMessage<PutResult> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 36);
+
+/**
+ * @generated from message tinykv.v1.DeleteRangeResult
+ */
+export type DeleteRangeResult = Message<"tinykv.v1.DeleteRangeResult"> & {
+  /**
+   * @generated from field: uint64 deleted = 1;
+   */
+  deleted: bigint;
+
+  /**
+   * With prev_kv: the deleted keys' last states.
+   *
+   * @generated from field: repeated tinykv.v1.KeyValue prev_kvs = 2;
+   */
+  prevKvs: KeyValue[];
+};
+
+/**
+ * Describes the message tinykv.v1.DeleteRangeResult.
+ * Use `create(DeleteRangeResultSchema)` to create a new message.
+ */
+export const DeleteRangeResultSchema: GenMessage<DeleteRangeResult> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 37);
+
+/**
+ * @generated from message tinykv.v1.TxnOpResult
+ */
+export type TxnOpResult = Message<"tinykv.v1.TxnOpResult"> & {
+  /**
+   * @generated from oneof tinykv.v1.TxnOpResult.result
+   */
+  result: {
+    /**
+     * @generated from field: tinykv.v1.RangeResult range = 1;
+     */
+    value: RangeResult;
+    case: "range";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.PutResult put = 2;
+     */
+    value: PutResult;
+    case: "put";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.DeleteRangeResult delete_range = 3;
+     */
+    value: DeleteRangeResult;
+    case: "deleteRange";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tinykv.v1.TxnOpResult.
+ * Use `create(TxnOpResultSchema)` to create a new message.
+ */
+export const TxnOpResultSchema: GenMessage<TxnOpResult> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 38);
+
+/**
+ * @generated from message tinykv.v1.TxnResponse
+ */
+export type TxnResponse = Message<"tinykv.v1.TxnResponse"> & {
+  /**
+   * Whether the compares held (the success branch ran).
+   *
+   * @generated from field: bool succeeded = 1;
+   */
+  succeeded: boolean;
+
+  /**
+   * The store revision after the transaction (its own when it wrote anything).
+   *
+   * @generated from field: uint64 revision = 2;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: repeated tinykv.v1.TxnOpResult results = 3;
+   */
+  results: TxnOpResult[];
+
+  /**
+   * Raft index of the log entry that carried it.
+   *
+   * @generated from field: uint64 index = 4;
+   */
+  index: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.TxnResponse.
+ * Use `create(TxnResponseSchema)` to create a new message.
+ */
+export const TxnResponseSchema: GenMessage<TxnResponse> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 39);
+
+/**
+ * Forget the history below `revision`: reads and watches below it answer COMPACTED.
+ *
+ * @generated from message tinykv.v1.CompactRequest
+ */
+export type CompactRequest = Message<"tinykv.v1.CompactRequest"> & {
+  /**
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.CompactRequest.
+ * Use `create(CompactRequestSchema)` to create a new message.
+ */
+export const CompactRequestSchema: GenMessage<CompactRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 40);
+
+/**
+ * @generated from message tinykv.v1.WatchCreateRequest
+ */
+export type WatchCreateRequest = Message<"tinykv.v1.WatchCreateRequest"> & {
+  /**
+   * Keys [key, range_end), as in RangeRequest.
+   *
+   * @generated from field: bytes key = 1;
+   */
+  key: Uint8Array;
+
+  /**
+   * @generated from field: bytes range_end = 2;
+   */
+  rangeEnd: Uint8Array;
+
+  /**
+   * First revision to deliver (0: changes after the current revision).
+   *
+   * @generated from field: uint64 start_revision = 3;
+   */
+  startRevision: bigint;
+
+  /**
+   * @generated from field: bool prev_kv = 4;
+   */
+  prevKv: boolean;
+
+  /**
+   * Send a progress response (no events, the revision) when the watch is idle.
+   *
+   * @generated from field: bool progress_notify = 5;
+   */
+  progressNotify: boolean;
+};
+
+/**
+ * Describes the message tinykv.v1.WatchCreateRequest.
+ * Use `create(WatchCreateRequestSchema)` to create a new message.
+ */
+export const WatchCreateRequestSchema: GenMessage<WatchCreateRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 41);
+
+/**
+ * @generated from message tinykv.v1.WatchCancelRequest
+ */
+export type WatchCancelRequest = Message<"tinykv.v1.WatchCancelRequest"> & {
+  /**
+   * The request id of the watch_create that opened the watch on this connection.
+   *
+   * @generated from field: uint64 watch_id = 1;
+   */
+  watchId: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.WatchCancelRequest.
+ * Use `create(WatchCancelRequestSchema)` to create a new message.
+ */
+export const WatchCancelRequestSchema: GenMessage<WatchCancelRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 42);
+
+/**
+ * @generated from message tinykv.v1.WatchEvent
+ */
+export type WatchEvent = Message<"tinykv.v1.WatchEvent"> & {
+  /**
+   * @generated from field: tinykv.v1.EventType type = 1;
+   */
+  type: EventType;
+
+  /**
+   * For a delete: the key, and mod_revision = the revision of the delete.
+   *
+   * @generated from field: tinykv.v1.KeyValue kv = 2;
+   */
+  kv?: KeyValue | undefined;
+
+  /**
+   * With prev_kv: the key's state before this event (when it existed and is not compacted).
+   *
+   * @generated from field: tinykv.v1.KeyValue prev_kv = 3;
+   */
+  prevKv?: KeyValue | undefined;
+};
+
+/**
+ * Describes the message tinykv.v1.WatchEvent.
+ * Use `create(WatchEventSchema)` to create a new message.
+ */
+export const WatchEventSchema: GenMessage<WatchEvent> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 43);
+
+/**
+ * One message of a watch stream (all carry the watch_create's request id).
+ *
+ * @generated from message tinykv.v1.WatchResponse
+ */
+export type WatchResponse = Message<"tinykv.v1.WatchResponse"> & {
+  /**
+   * The first message: the watch is registered.
+   *
+   * @generated from field: bool created = 1;
+   */
+  created: boolean;
+
+  /**
+   * The last message: the watch ended (cancel_reason says why).
+   *
+   * @generated from field: bool canceled = 2;
+   */
+  canceled: boolean;
+
+  /**
+   * @generated from field: string cancel_reason = 3;
+   */
+  cancelReason: string;
+
+  /**
+   * Canceled because start_revision was compacted: the oldest revision still readable.
+   *
+   * @generated from field: uint64 compact_revision = 4;
+   */
+  compactRevision: bigint;
+
+  /**
+   * Events up to this revision have been delivered (the node's revision for progress).
+   *
+   * @generated from field: uint64 revision = 5;
+   */
+  revision: bigint;
+
+  /**
+   * @generated from field: repeated tinykv.v1.WatchEvent events = 6;
+   */
+  events: WatchEvent[];
+
+  /**
+   * A progress notification: no events, `revision` says how far the watch has seen.
+   *
+   * @generated from field: bool progress = 7;
+   */
+  progress: boolean;
+};
+
+/**
+ * Describes the message tinykv.v1.WatchResponse.
+ * Use `create(WatchResponseSchema)` to create a new message.
+ */
+export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 44);
+
+/**
+ * @generated from message tinykv.v1.LeaseGrantRequest
+ */
+export type LeaseGrantRequest = Message<"tinykv.v1.LeaseGrantRequest"> & {
+  /**
+   * @generated from field: uint32 ttl_seconds = 1;
+   */
+  ttlSeconds: number;
+
+  /**
+   * The id to grant (0: the cluster chooses one).
+   *
+   * @generated from field: uint64 id = 2;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.LeaseGrantRequest.
+ * Use `create(LeaseGrantRequestSchema)` to create a new message.
+ */
+export const LeaseGrantRequestSchema: GenMessage<LeaseGrantRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 45);
+
+/**
+ * @generated from message tinykv.v1.LeaseRevokeRequest
+ */
+export type LeaseRevokeRequest = Message<"tinykv.v1.LeaseRevokeRequest"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * Set by the leader when it revokes a lease whose TTL ran out (not by clients).
+   *
+   * @generated from field: bool expired = 2;
+   */
+  expired: boolean;
+};
+
+/**
+ * Describes the message tinykv.v1.LeaseRevokeRequest.
+ * Use `create(LeaseRevokeRequestSchema)` to create a new message.
+ */
+export const LeaseRevokeRequestSchema: GenMessage<LeaseRevokeRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 46);
+
+/**
+ * @generated from message tinykv.v1.LeaseKeepAliveRequest
+ */
+export type LeaseKeepAliveRequest = Message<"tinykv.v1.LeaseKeepAliveRequest"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.LeaseKeepAliveRequest.
+ * Use `create(LeaseKeepAliveRequestSchema)` to create a new message.
+ */
+export const LeaseKeepAliveRequestSchema: GenMessage<LeaseKeepAliveRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 47);
+
+/**
+ * @generated from message tinykv.v1.LeaseTimeToLiveRequest
+ */
+export type LeaseTimeToLiveRequest = Message<"tinykv.v1.LeaseTimeToLiveRequest"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * Also list the keys attached to the lease.
+   *
+   * @generated from field: bool keys = 2;
+   */
+  keys: boolean;
+};
+
+/**
+ * Describes the message tinykv.v1.LeaseTimeToLiveRequest.
+ * Use `create(LeaseTimeToLiveRequestSchema)` to create a new message.
+ */
+export const LeaseTimeToLiveRequestSchema: GenMessage<LeaseTimeToLiveRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 48);
+
+/**
+ * @generated from message tinykv.v1.LeaseListRequest
+ */
+export type LeaseListRequest = Message<"tinykv.v1.LeaseListRequest"> & {
+};
+
+/**
+ * Describes the message tinykv.v1.LeaseListRequest.
+ * Use `create(LeaseListRequestSchema)` to create a new message.
+ */
+export const LeaseListRequestSchema: GenMessage<LeaseListRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 49);
+
+/**
+ * @generated from message tinykv.v1.LeaseInfo
+ */
+export type LeaseInfo = Message<"tinykv.v1.LeaseInfo"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: uint32 granted_ttl_seconds = 2;
+   */
+  grantedTtlSeconds: number;
+
+  /**
+   * Milliseconds left before it expires, as the leader counts them.
+   *
+   * @generated from field: uint64 remaining_ms = 3;
+   */
+  remainingMs: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.LeaseInfo.
+ * Use `create(LeaseInfoSchema)` to create a new message.
+ */
+export const LeaseInfoSchema: GenMessage<LeaseInfo> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 50);
+
+/**
+ * @generated from message tinykv.v1.LeaseResponse
+ */
+export type LeaseResponse = Message<"tinykv.v1.LeaseResponse"> & {
+  /**
+   * grant, keep-alive, time-to-live: the lease.
+   *
+   * @generated from field: tinykv.v1.LeaseInfo lease = 1;
+   */
+  lease?: LeaseInfo | undefined;
+
+  /**
+   * time-to-live with keys: the keys attached to it.
+   *
+   * @generated from field: repeated bytes keys = 2;
+   */
+  keys: Uint8Array[];
+
+  /**
+   * list: every lease.
+   *
+   * @generated from field: repeated tinykv.v1.LeaseInfo leases = 3;
+   */
+  leases: LeaseInfo[];
+
+  /**
+   * The store revision after the request.
+   *
+   * @generated from field: uint64 revision = 4;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.LeaseResponse.
+ * Use `create(LeaseResponseSchema)` to create a new message.
+ */
+export const LeaseResponseSchema: GenMessage<LeaseResponse> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 51);
+
+/**
  * Typed errors, shared by the protobuf port and (mapped) the RESP port.
  *
  * @generated from enum tinykv.v1.ErrorCode
@@ -1267,6 +2160,28 @@ export enum ErrorCode {
    * @generated from enum value: ERROR_CODE_UNAUTHORIZED = 10;
    */
   UNAUTHORIZED = 10,
+
+  /**
+   * The revision asked for was compacted away; `compacted_revision` is the oldest
+   * revision still readable. Not applied.
+   *
+   * @generated from enum value: ERROR_CODE_COMPACTED = 11;
+   */
+  COMPACTED = 11,
+
+  /**
+   * The revision asked for is past the store's current revision. Not applied.
+   *
+   * @generated from enum value: ERROR_CODE_FUTURE_REVISION = 12;
+   */
+  FUTURE_REVISION = 12,
+
+  /**
+   * The lease does not exist (never granted, revoked, or expired). Not applied.
+   *
+   * @generated from enum value: ERROR_CODE_LEASE_NOT_FOUND = 13;
+   */
+  LEASE_NOT_FOUND = 13,
 }
 
 /**
@@ -1364,4 +2279,104 @@ export enum EntryType {
  */
 export const EntryTypeSchema: GenEnum<EntryType> = /*@__PURE__*/
   enumDesc(file_tinykv_v1_tinykv, 3);
+
+/**
+ * Which part of a key a Compare looks at.
+ *
+ * @generated from enum tinykv.v1.CompareTarget
+ */
+export enum CompareTarget {
+  /**
+   * @generated from enum value: COMPARE_TARGET_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: COMPARE_TARGET_VALUE = 1;
+   */
+  VALUE = 1,
+
+  /**
+   * @generated from enum value: COMPARE_TARGET_VERSION = 2;
+   */
+  VERSION = 2,
+
+  /**
+   * @generated from enum value: COMPARE_TARGET_CREATE_REVISION = 3;
+   */
+  CREATE_REVISION = 3,
+
+  /**
+   * @generated from enum value: COMPARE_TARGET_MOD_REVISION = 4;
+   */
+  MOD_REVISION = 4,
+
+  /**
+   * @generated from enum value: COMPARE_TARGET_LEASE = 5;
+   */
+  LEASE = 5,
+}
+
+/**
+ * Describes the enum tinykv.v1.CompareTarget.
+ */
+export const CompareTargetSchema: GenEnum<CompareTarget> = /*@__PURE__*/
+  enumDesc(file_tinykv_v1_tinykv, 4);
+
+/**
+ * @generated from enum tinykv.v1.CompareResult
+ */
+export enum CompareResult {
+  /**
+   * @generated from enum value: COMPARE_RESULT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: COMPARE_RESULT_EQUAL = 1;
+   */
+  EQUAL = 1,
+
+  /**
+   * @generated from enum value: COMPARE_RESULT_NOT_EQUAL = 2;
+   */
+  NOT_EQUAL = 2,
+
+  /**
+   * @generated from enum value: COMPARE_RESULT_GREATER = 3;
+   */
+  GREATER = 3,
+
+  /**
+   * @generated from enum value: COMPARE_RESULT_LESS = 4;
+   */
+  LESS = 4,
+}
+
+/**
+ * Describes the enum tinykv.v1.CompareResult.
+ */
+export const CompareResultSchema: GenEnum<CompareResult> = /*@__PURE__*/
+  enumDesc(file_tinykv_v1_tinykv, 5);
+
+/**
+ * @generated from enum tinykv.v1.EventType
+ */
+export enum EventType {
+  /**
+   * @generated from enum value: EVENT_TYPE_PUT_UNSPECIFIED = 0;
+   */
+  PUT_UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_DELETE = 1;
+   */
+  DELETE = 1,
+}
+
+/**
+ * Describes the enum tinykv.v1.EventType.
+ */
+export const EventTypeSchema: GenEnum<EventType> = /*@__PURE__*/
+  enumDesc(file_tinykv_v1_tinykv, 6);
 
