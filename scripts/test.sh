@@ -22,7 +22,7 @@ step() { # name, command...
 }
 
 step "compile ./tinykv (the e2e tests run it)" bash compile.sh
-step "type-check" deno check --quiet mod.ts src/ tests/ bench/
+step "type-check" deno check --quiet mod.ts src/ tests/ bench/ examples/
 step "lint" deno lint --quiet
 step "format" deno fmt --check --quiet
 

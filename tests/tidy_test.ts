@@ -247,8 +247,11 @@ test("tidy: no any, @ts-ignore, FIXME, or console outside cli/ and main.ts", () 
   assert.deepEqual(bad, []);
 });
 
+/** The examples users copy (examples/): client code, held to the same size rules. */
+const EXAMPLES = walk("examples");
+
 test("tidy: lines are at most 100 columns and functions at most 70 lines", () => {
-  const bad = violations(SOURCES, (f) => {
+  const bad = violations([...SOURCES, ...EXAMPLES], (f) => {
     const lines = read(f).split("\n");
     const out = lines.flatMap((l, i) =>
       l.length > 100 ? [`line ${i + 1} is ${l.length} columns`] : []
@@ -291,6 +294,18 @@ function longFunctions(c: string): string[] {
   return out;
 }
 
+test("tidy: examples import only the library (mod.ts) and each other, and use no any", () => {
+  const bad = violations(EXAMPLES, (f) => {
+    const out = imports(f).map((s) => resolveImport(f, s)).filter((t) =>
+      t !== "mod.ts" && !t.startsWith("examples/")
+    ).map((t) => `imports ${t}`);
+    if (/:\s*any\b|\bas any\b|<any>/.test(code(read(f)))) out.push("uses any");
+    return out;
+  });
+  assert.ok(EXAMPLES.length > 0);
+  assert.deepEqual(bad, []);
+});
+
 test("tidy: units do not import each other in a cycle", () => {
   const graph = new Map<string, Set<string>>();
   for (const f of MAPPED) {
@@ -331,7 +346,7 @@ function findCycles(graph: ReadonlyMap<string, ReadonlySet<string>>): string[] {
  */
 function unimportedFiles(): string[] {
   const importers = new Map<string, Set<string>>();
-  const all = [...walk("src"), "mod.ts", ...walk("tests"), ...walk("bench")];
+  const all = [...walk("src"), "mod.ts", ...walk("tests"), ...walk("bench"), ...EXAMPLES];
   for (const file of all) {
     for (const target of imports(file).map((s) => resolveImport(file, s))) {
       importers.set(target, (importers.get(target) ?? new Set()).add(file));
@@ -402,6 +417,7 @@ test("tidy: no citation points outside the repository", () => {
     ...walk("src"),
     ...walk("tests"),
     ...walk("bench"),
+    ...EXAMPLES,
     ...walkAll("docs"),
     ...walkAll("proto"),
     ...walkAll("scripts"),
