@@ -1,11 +1,11 @@
 /**
  * A hand-written encoder for the most frequent frame a node sends: the
  * response to a get, `Frame{response: ClientResponse{request_id, get:
- * GetResponse{found, value, version}}}` with its length prefix. The generic
- * path (create + toBinary + prefix) cost ~15 % of a node's CPU under reads.
- * It writes the same bytes protobuf-es writes: fields in number order, proto3
- * defaults (false, empty, 0) left out. tests/wire checks it against the
- * generic encoder.
+ * GetResponse{found, value, mod_revision, create_revision, version, lease,
+ * revision}}}` with its length prefix. The generic path (create + toBinary +
+ * prefix) cost ~15 % of a node's CPU under reads. It writes the same bytes
+ * protobuf-es writes: fields in number order, proto3 defaults (false, empty,
+ * 0) left out. tests/wire checks it against the generic encoder.
  */
 import { FRAME_HEADER_BYTES } from "../util/frame.ts";
 import { varintLength, writeVarint } from "../util/coding.ts";
@@ -16,29 +16,37 @@ const TAG_RESPONSE_REQUEST_ID = (1 << 3) | 0;
 const TAG_RESPONSE_GET = (11 << 3) | 2;
 const TAG_GET_FOUND = (1 << 3) | 0;
 const TAG_GET_VALUE = (2 << 3) | 2;
-const TAG_GET_VERSION = (3 << 3) | 0;
+/** GetResponse fields 3..7, all varints, in number order. */
+const NUMBER_FIELDS = ["modRevision", "createRevision", "version", "lease", "revision"] as const;
 
-/** Ids and versions above this take the generic path (varints here are JS numbers). */
+/** Ids and revisions above this take the generic path (varints here are JS numbers). */
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface GetAnswer {
   readonly found: boolean;
   readonly value?: Uint8Array;
+  readonly modRevision?: bigint;
+  readonly createRevision?: bigint;
+  /** Writes since the key was created (field 5; field 3 is mod_revision). */
   readonly version?: bigint;
+  readonly lease?: bigint;
+  readonly revision?: bigint;
 }
+
+const inRange = (n: bigint) => n >= 0n && n <= SAFE;
 
 /** The framed response, or undefined when a number is too large for this path. */
 export function encodeGetResponseFrame(
   requestId: bigint,
   answer: GetAnswer,
 ): Uint8Array | undefined {
-  const version = answer.version ?? 0n;
-  if (requestId > SAFE || version > SAFE || requestId < 0n || version < 0n) return undefined;
-  const id = Number(requestId), ver = Number(version);
+  const big = NUMBER_FIELDS.map((f) => answer[f] ?? 0n);
+  if (!inRange(requestId) || !big.every(inRange)) return undefined;
+  const id = Number(requestId), numbers = big.map(Number);
   const value = answer.value ?? EMPTY;
-  const getLen = (answer.found ? 2 : 0) +
-    (value.length > 0 ? 1 + varintLength(value.length) + value.length : 0) +
-    (ver > 0 ? 1 + varintLength(ver) : 0);
+  let getLen = (answer.found ? 2 : 0) +
+    (value.length > 0 ? 1 + varintLength(value.length) + value.length : 0);
+  for (const n of numbers) getLen += n > 0 ? 1 + varintLength(n) : 0;
   const respLen = (id > 0 ? 1 + varintLength(id) : 0) + 1 + varintLength(getLen) + getLen;
   const frameLen = 1 + varintLength(respLen) + respLen;
   const out = new Uint8Array(FRAME_HEADER_BYTES + frameLen);
@@ -65,10 +73,11 @@ export function encodeGetResponseFrame(
     out.set(value, at);
     at += value.length;
   }
-  if (ver > 0) {
-    out[at++] = TAG_GET_VERSION;
-    at = writeVarint(out, at, ver);
-  }
+  numbers.forEach((n, i) => {
+    if (n === 0) return;
+    out[at++] = (i + 3) << 3; // field 3 + i, wire type 0
+    at = writeVarint(out, at, n);
+  });
   return out;
 }
 
