@@ -18,6 +18,8 @@ export interface KvScanRequest {
   /** A `nextCursor` from the previous page. */
   readonly cursor?: Uint8Array;
   readonly reverse?: boolean;
+  /** Read as of this store revision (0 or absent: the current one). */
+  readonly revision?: number;
 }
 
 export interface KvScanItem {
@@ -29,6 +31,8 @@ export interface KvScanItem {
 export interface KvScanPage {
   readonly items: KvScanItem[];
   readonly nextCursor: Uint8Array | undefined;
+  /** The store revision the scan saw (absent: not known). */
+  readonly revision?: number;
 }
 
 const maxOf = (a: Uint8Array, b: Uint8Array) => compareBytes(a, b) >= 0 ? a : b;

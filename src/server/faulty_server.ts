@@ -7,9 +7,9 @@
  * state, and drops every peer message — while the rest of the cluster keeps
  * serving. Rebuild it as docs/operations-disk.md describes.
  */
-import type { WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { ClientResponse, WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { KvScanPage } from "../kv/kv_scan.ts";
-import type { StoredValue } from "../kv/state_machine.ts";
+import type { KeyState } from "../kv/key_state.ts";
 import type { Platform } from "../platform/types.ts";
 import type { CorruptionError } from "../util/errors.ts";
 import { createStatusApp } from "./http/status_app.ts";
@@ -48,7 +48,8 @@ export async function startFaultyServer(
   });
   const service: KvService = {
     write: () => refuse<WriteResponse>(),
-    get: () => refuse<StoredValue | undefined>(),
+    execute: () => refuse<ClientResponse["body"]>(),
+    get: () => refuse<KeyState | undefined>(),
     scan: () => refuse<KvScanPage>(),
     count: () => refuse<number>(),
     status,

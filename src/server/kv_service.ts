@@ -4,10 +4,10 @@
  * against this interface; `node_service.ts` implements it over Raft and the
  * state machine, and tests can implement it over a map.
  */
-import type { ErrorCode, WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { ClientResponse, ErrorCode, WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../kv/command_codec.ts";
 import type { KvScanPage, KvScanRequest } from "../kv/kv_scan.ts";
-import type { StoredValue } from "../kv/state_machine.ts";
+import type { KeyState } from "../kv/key_state.ts";
 import type { NodeStatus } from "./node/status_types.ts";
 
 export type Consistency = "linearizable" | "lease" | "serializable";
@@ -32,7 +32,16 @@ export class ServiceError extends Error {
 export interface KvService {
   /** Proposes a command and resolves with its applied result, or rejects with ServiceError. */
   write(command: CommandInit): Promise<WriteResponse>;
-  get(key: Uint8Array, consistency: Consistency): Promise<StoredValue | undefined>;
+  /**
+   * Proposes any replicated command (txn, compact, lease grant/revoke, put...) and
+   * resolves with its applied result, or rejects with ServiceError.
+   */
+  execute(command: CommandInit): Promise<ClientResponse["body"]>;
+  /**
+   * The key now, or as of `revision` (0 or absent: now). Throws CompactedError /
+   * FutureRevisionError (src/kv/revision_errors.ts) for a revision out of reach.
+   */
+  get(key: Uint8Array, consistency: Consistency, revision?: number): Promise<KeyState | undefined>;
   scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage>;
   /** Number of user keys (for DBSIZE), at the given consistency. */
   count(consistency: Consistency): Promise<number>;

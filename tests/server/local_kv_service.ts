@@ -4,10 +4,15 @@
  * behaviour before and apart from replication.
  */
 import { fromBinary } from "@bufbuild/protobuf";
-import { ClientResponseSchema, type WriteResponse } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import {
+  type ClientResponse,
+  ClientResponseSchema,
+  type WriteResponse,
+} from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { type CommandInit, encodeCommand } from "../../src/kv/command_codec.ts";
 import { type KvScanPage, type KvScanRequest, scanPage } from "../../src/kv/kv_scan.ts";
-import { KvStateMachine, type StoredValue } from "../../src/kv/state_machine.ts";
+import { KvStateMachine } from "../../src/kv/state_machine.ts";
+import type { KeyState } from "../../src/kv/key_state.ts";
 import type { NodeStatus } from "../../src/server/node/status_types.ts";
 import { type KvService, ServiceError } from "../../src/server/kv_service.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
@@ -46,8 +51,15 @@ export class LocalKvService implements KvService {
     return r.body.value;
   }
 
-  get(key: Uint8Array): Promise<StoredValue | undefined> {
-    return Promise.resolve(this.kv.get(key));
+  async execute(command: CommandInit): Promise<ClientResponse["body"]> {
+    return { case: "write", value: await this.write(command) };
+  }
+
+  get(key: Uint8Array): Promise<KeyState | undefined> {
+    const v = this.kv.get(key);
+    if (v === undefined) return Promise.resolve(undefined);
+    const state = { createRevision: 0, modRevision: v.version, version: 0, lease: 0 };
+    return Promise.resolve({ key, value: v.value, ...state });
   }
 
   scan(request: KvScanRequest): Promise<KvScanPage> {

@@ -7,10 +7,16 @@
  * node (lease-based when the node runs with `readMode: "lease"`), or
  * serializable from local state.
  */
-import { ErrorCode, type RaftMessage, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import {
+  type ClientResponse,
+  ErrorCode,
+  type RaftMessage,
+  type WriteResponse,
+} from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { type CommandInit, encodeCommand } from "../../kv/command_codec.ts";
 import { type KvScanPage, type KvScanRequest, scanPage } from "../../kv/kv_scan.ts";
-import type { KvStateMachine, StoredValue } from "../../kv/state_machine.ts";
+import type { KvStateMachine } from "../../kv/state_machine.ts";
+import type { KeyState } from "../../kv/key_state.ts";
 import { type Entry, EntryType, MessageType, type Snapshot } from "../../raft/core/messages.ts";
 import { RaftNode, ReadOnlyOption, type StepError } from "../../raft/api.ts";
 import { LogStore } from "../../raft/log_store.ts";
@@ -325,10 +331,22 @@ export class NodeService implements KvService, StatusSource {
     return done;
   }
 
-  async get(key: Uint8Array, consistency: Consistency): Promise<StoredValue | undefined> {
+  // Stand-in until the revisioned state machine lands: every command is a write.
+  async execute(command: CommandInit): Promise<ClientResponse["body"]> {
+    return { case: "write", value: await this.write(command) };
+  }
+
+  async get(
+    key: Uint8Array,
+    consistency: Consistency,
+    revision = 0,
+  ): Promise<KeyState | undefined> {
     this.#checkRunning();
+    if (revision > 0) throw new ServiceError(ErrorCode.INVALID_ARGUMENT, "no revision history");
     if (consistency !== "serializable") await this.reads.wait();
-    return await this.engine.read(() => Promise.resolve(this.engine.kv.get(key)));
+    const v = await this.engine.read(() => Promise.resolve(this.engine.kv.get(key)));
+    if (v === undefined) return undefined;
+    return { key, value: v.value, createRevision: 0, modRevision: v.version, version: 0, lease: 0 };
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {

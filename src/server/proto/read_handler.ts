@@ -1,0 +1,109 @@
+/**
+ * The protobuf port's reads: get and scan, now or at a past store revision,
+ * answered with each key's revision fields (docs/coordination.md#revisions).
+ */
+import { type ClientRequest, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { KeyState } from "../../kv/key_state.ts";
+import { type KvScanItem, validateScan } from "../../kv/kv_scan.ts";
+import { u64ToNumber } from "../../util/ids.ts";
+import type { Consistency, KvService } from "../kv_service.ts";
+import { errorResponse, type ResponseInit, statusNumber } from "./responses.ts";
+
+/** KeyValue's fields, as protobuf-es takes them. */
+export interface KeyValueInit {
+  key: Uint8Array;
+  value: Uint8Array;
+  modRevision: bigint;
+  createRevision: bigint;
+  version: bigint;
+  lease: bigint;
+}
+
+export function consistencyOf(c: ReadConsistency, fallback: Consistency): Consistency {
+  if (c === ReadConsistency.SERIALIZABLE) return "serializable";
+  if (c === ReadConsistency.LEASE) return "lease";
+  if (c === ReadConsistency.LINEARIZABLE) return "linearizable";
+  return fallback;
+}
+
+/** A key's state on the wire. */
+export function keyValueOf(s: KeyState): KeyValueInit {
+  return {
+    key: s.key,
+    value: s.value,
+    modRevision: BigInt(s.modRevision),
+    createRevision: BigInt(s.createRevision),
+    version: BigInt(s.version),
+    lease: BigInt(s.lease),
+  };
+}
+
+/** A scan item as a KeyState (items without revision fields carry zeros). */
+function stateOfItem(i: KvScanItem): KeyState {
+  const s: Partial<KeyState> = i;
+  return {
+    key: i.key,
+    value: i.value,
+    createRevision: s.createRevision ?? 0,
+    modRevision: s.modRevision ?? i.version,
+    version: s.createRevision === undefined ? 0 : i.version,
+    lease: s.lease ?? 0,
+  };
+}
+
+export async function handleRead(
+  req: ClientRequest,
+  service: KvService,
+  fallback: Consistency,
+): Promise<ResponseInit> {
+  const b = req.body;
+  switch (b.case) {
+    case "get": {
+      const revision = u64ToNumber(b.value.revision, "revision");
+      const consistency = consistencyOf(b.value.consistency, fallback);
+      const s = await service.get(b.value.key, consistency, revision);
+      const seen = BigInt(revision > 0 ? revision : statusNumber(service.status(), "revision"));
+      if (s === undefined) return { body: { case: "get", value: { found: false, revision: seen } } };
+      const { key: _key, ...fields } = keyValueOf(s);
+      return { body: { case: "get", value: { found: true, ...fields, revision: seen } } };
+    }
+    case "scan": {
+      const s = b.value;
+      const request = {
+        prefix: s.prefix,
+        start: s.start,
+        end: s.end,
+        limit: s.limit,
+        offset: s.offset,
+        cursor: s.cursor,
+        reverse: s.reverse,
+        revision: u64ToNumber(s.revision, "revision"),
+      };
+      const why = validateScan(request);
+      if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
+      const page = await service.scan(request, consistencyOf(s.consistency, fallback));
+      const items = page.items.map((i) => keyValueOf(stateOfItem(i)));
+      const revision = BigInt(page.revision ?? request.revision);
+      return { body: { case: "scan", value: { items, nextCursor: page.nextCursor, revision } } };
+    }
+    case "status":
+      return { body: { case: "status", value: statusOf(service) } };
+    default:
+      return errorResponse(ErrorCode.INVALID_ARGUMENT, "request has no body");
+  }
+}
+
+function statusOf(service: KvService) {
+  const s = service.status();
+  return {
+    id: BigInt(s.id),
+    role: s.role,
+    term: BigInt(s.term),
+    leaderId: BigInt(s.leader ?? 0),
+    commitIndex: BigInt(s.commitIndex),
+    appliedIndex: BigInt(s.appliedIndex),
+    revision: BigInt(statusNumber(s, "revision")),
+    compactedRevision: BigInt(statusNumber(s, "compactedRevision")),
+    members: s.members.map((m) => ({ id: BigInt(m.id), address: m.address, learner: m.learner })),
+  };
+}
