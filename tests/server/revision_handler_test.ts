@@ -47,7 +47,10 @@ class FakeService implements KvService {
     this.executed.push(command);
     const revision = 12n;
     if (command.body?.case === "txn") {
-      return Promise.resolve({ case: "txn", value: create(TxnResponseSchema, { succeeded: true }) });
+      return Promise.resolve({
+        case: "txn",
+        value: create(TxnResponseSchema, { succeeded: true }),
+      });
     }
     return Promise.resolve({ case: "write", value: create(WriteResponseSchema, { revision }) });
   }

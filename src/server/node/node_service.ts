@@ -7,16 +7,10 @@
  * node (lease-based when the node runs with `readMode: "lease"`), or
  * serializable from local state.
  */
-import {
-  type ClientResponse,
-  ErrorCode,
-  type RaftMessage,
-  type WriteResponse,
-} from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode, type RaftMessage, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { type CommandInit, encodeCommand } from "../../kv/command_codec.ts";
 import { type KvScanPage, type KvScanRequest, scanPage } from "../../kv/kv_scan.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
-import type { KeyState } from "../../kv/key_state.ts";
 import { type Entry, EntryType, MessageType, type Snapshot } from "../../raft/core/messages.ts";
 import { RaftNode, ReadOnlyOption, type StepError } from "../../raft/api.ts";
 import { LogStore } from "../../raft/log_store.ts";
@@ -331,22 +325,17 @@ export class NodeService implements KvService, StatusSource {
     return done;
   }
 
-  // Stand-in until the revisioned state machine lands: every command is a write.
-  async execute(command: CommandInit): Promise<ClientResponse["body"]> {
-    return { case: "write", value: await this.write(command) };
+  // Stand-ins until the revisioned state machine lands ("kv: revisions" on main).
+  async execute(c: CommandInit): ReturnType<KvService["execute"]> {
+    return { case: "write", value: await this.write(c) };
   }
-
-  async get(
-    key: Uint8Array,
-    consistency: Consistency,
-    revision = 0,
-  ): Promise<KeyState | undefined> {
+  async get(key: Uint8Array, consistency: Consistency, rev = 0): ReturnType<KvService["get"]> {
     this.#checkRunning();
-    if (revision > 0) throw new ServiceError(ErrorCode.INVALID_ARGUMENT, "no revision history");
+    if (rev > 0) throw new ServiceError(ErrorCode.INVALID_ARGUMENT, "no revision history yet");
     if (consistency !== "serializable") await this.reads.wait();
     const v = await this.engine.read(() => Promise.resolve(this.engine.kv.get(key)));
-    if (v === undefined) return undefined;
-    return { key, value: v.value, createRevision: 0, modRevision: v.version, version: 0, lease: 0 };
+    const state = { key, createRevision: 0, version: 0, lease: 0 };
+    return v === undefined ? undefined : { ...state, value: v.value, modRevision: v.version };
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {

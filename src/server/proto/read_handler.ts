@@ -63,7 +63,9 @@ export async function handleRead(
       const consistency = consistencyOf(b.value.consistency, fallback);
       const s = await service.get(b.value.key, consistency, revision);
       const seen = BigInt(revision > 0 ? revision : statusNumber(service.status(), "revision"));
-      if (s === undefined) return { body: { case: "get", value: { found: false, revision: seen } } };
+      if (s === undefined) {
+        return { body: { case: "get", value: { found: false, revision: seen } } };
+      }
       const { key: _key, ...fields } = keyValueOf(s);
       return { body: { case: "get", value: { found: true, ...fields, revision: seen } } };
     }
