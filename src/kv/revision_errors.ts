@@ -1,18 +1,17 @@
-/**
- * Reads at a revision the store cannot serve: below the compacted revision
- * (the history is gone) or above the current one (it has not happened yet).
- * The ports turn them into ErrorCode.COMPACTED / FUTURE_REVISION.
- */
+/** Reads at a revision the store cannot serve: compacted away, or not reached yet. */
+
 export class CompactedError extends Error {
   override name = "CompactedError";
-  constructor(readonly requested: number, readonly compactedRevision: number) {
-    super(`revision ${requested} was compacted; the oldest readable is ${compactedRevision}`);
+  constructor(readonly revision: number, readonly compactedRevision: number) {
+    super(
+      `revision ${revision} is compacted; the oldest readable revision is ${compactedRevision}`,
+    );
   }
 }
 
 export class FutureRevisionError extends Error {
   override name = "FutureRevisionError";
-  constructor(readonly requested: number, readonly currentRevision: number) {
-    super(`revision ${requested} is past the current revision ${currentRevision}`);
+  constructor(readonly revision: number, readonly currentRevision: number) {
+    super(`revision ${revision} is ahead of the current revision ${currentRevision}`);
   }
 }

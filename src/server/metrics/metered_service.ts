@@ -42,7 +42,7 @@ export function meteredService(
     write: (command) =>
       measure(`write_${command.body?.case ?? "none"}`, () => inner.write(command)),
     execute: (command) =>
-      measure(`write_${command.body?.case ?? "none"}`, () => inner.execute(command)),
+      measure(`command_${command.body?.case ?? "none"}`, () => inner.execute(command)),
     get: (key, c, revision) => measure(`get${mode(c)}`, () => inner.get(key, c, revision)),
     scan: (request, c) => measure(`scan${mode(c)}`, () => inner.scan(request, c)),
     count: (c) => measure(`count${mode(c)}`, () => inner.count(c)),

@@ -4,20 +4,11 @@
  */
 import { type ClientRequest, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { KeyState } from "../../kv/key_state.ts";
-import { type KvScanItem, validateScan } from "../../kv/kv_scan.ts";
+import { keyValueOf } from "../../kv/key_value_wire.ts";
+import { validateScan } from "../../kv/kv_scan.ts";
 import { u64ToNumber } from "../../util/ids.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { errorResponse, type ResponseInit, statusNumber } from "./responses.ts";
-
-/** KeyValue's fields, as protobuf-es takes them. */
-export interface KeyValueInit {
-  key: Uint8Array;
-  value: Uint8Array;
-  modRevision: bigint;
-  createRevision: bigint;
-  version: bigint;
-  lease: bigint;
-}
 
 export function consistencyOf(c: ReadConsistency, fallback: Consistency): Consistency {
   if (c === ReadConsistency.SERIALIZABLE) return "serializable";
@@ -26,10 +17,9 @@ export function consistencyOf(c: ReadConsistency, fallback: Consistency): Consis
   return fallback;
 }
 
-/** A key's state on the wire. */
-export function keyValueOf(s: KeyState): KeyValueInit {
+/** A key's state as GetResponse fields 3..6. */
+function getFields(s: KeyState) {
   return {
-    key: s.key,
     value: s.value,
     modRevision: BigInt(s.modRevision),
     createRevision: BigInt(s.createRevision),
@@ -38,17 +28,12 @@ export function keyValueOf(s: KeyState): KeyValueInit {
   };
 }
 
-/** A scan item as a KeyState (items without revision fields carry zeros). */
-function stateOfItem(i: KvScanItem): KeyState {
-  const s: Partial<KeyState> = i;
-  return {
-    key: i.key,
-    value: i.value,
-    createRevision: s.createRevision ?? 0,
-    modRevision: s.modRevision ?? i.version,
-    version: s.createRevision === undefined ? 0 : i.version,
-    lease: s.lease ?? 0,
-  };
+/**
+ * The store revision a read saw: the one it asked for, else the node's current
+ * revision when its status reports one (0: unknown).
+ */
+function seenRevision(service: KvService, asked: number): bigint {
+  return BigInt(asked > 0 ? asked : statusNumber(service.status(), "revision"));
 }
 
 export async function handleRead(
@@ -62,12 +47,11 @@ export async function handleRead(
       const revision = u64ToNumber(b.value.revision, "revision");
       const consistency = consistencyOf(b.value.consistency, fallback);
       const s = await service.get(b.value.key, consistency, revision);
-      const seen = BigInt(revision > 0 ? revision : statusNumber(service.status(), "revision"));
+      const seen = seenRevision(service, revision);
       if (s === undefined) {
         return { body: { case: "get", value: { found: false, revision: seen } } };
       }
-      const { key: _key, ...fields } = keyValueOf(s);
-      return { body: { case: "get", value: { found: true, ...fields, revision: seen } } };
+      return { body: { case: "get", value: { found: true, ...getFields(s), revision: seen } } };
     }
     case "scan": {
       const s = b.value;
@@ -84,8 +68,8 @@ export async function handleRead(
       const why = validateScan(request);
       if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
       const page = await service.scan(request, consistencyOf(s.consistency, fallback));
-      const items = page.items.map((i) => keyValueOf(stateOfItem(i)));
-      const revision = BigInt(page.revision ?? request.revision);
+      const items = page.items.map(keyValueOf);
+      const revision = seenRevision(service, request.revision);
       return { body: { case: "scan", value: { items, nextCursor: page.nextCursor, revision } } };
     }
     case "status":

@@ -32,7 +32,8 @@ export function errorResponse(
 /** The wire error for `err`, or undefined when it is not one a request may end with. */
 export function responseOfError(err: unknown): ResponseInit | undefined {
   if (err instanceof ServiceError) {
-    return errorResponse(err.code, err.message, err.leaderId, err.leaderAddress);
+    const { code, message, leaderId, leaderAddress, compactedRevision } = err;
+    return errorResponse(code, message, leaderId, leaderAddress, compactedRevision);
   }
   if (err instanceof CompactedError) {
     return errorResponse(ErrorCode.COMPACTED, err.message, 0, "", err.compactedRevision);
