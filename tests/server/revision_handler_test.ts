@@ -11,17 +11,19 @@ import {
   ClientRequestSchema,
   type ClientResponse,
   ClientResponseSchema,
-  CommandSchema,
+  CompareResult,
+  CompareTarget,
   ErrorCode,
   TxnResponseSchema,
   type WriteResponse,
   WriteResponseSchema,
 } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
-import { type CommandInit, validateCommand } from "../../src/kv/command_codec.ts";
+import type { CommandInit } from "../../src/kv/command_codec.ts";
+import { TXN_COMPARES_MAX } from "../../src/limits.ts";
 import type { KeyState } from "../../src/kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../../src/kv/kv_scan.ts";
 import { CompactedError, FutureRevisionError } from "../../src/kv/revision_errors.ts";
-import type { Consistency, KvService } from "../../src/server/kv_service.ts";
+import { type Consistency, type KvService, ServiceError } from "../../src/server/kv_service.ts";
 import { handleRequest } from "../../src/server/proto/request_handler.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 
@@ -83,11 +85,6 @@ async function handle(service: KvService, body: Body, sequence = 0n) {
   return create(ClientResponseSchema, r);
 }
 
-/** Whether the state machine validates txn/compact yet (the lead's core). */
-const txnBuilt = validateCommand(
-  create(CommandSchema, { body: { case: "compact", value: { revision: 1n } } }),
-)?.message.includes("being built") !== true;
-
 test("get at a revision: the revision reaches the service, every field comes back", async () => {
   const s = new FakeService();
   const r = await handle(s, { case: "get", value: { key: utf8("k"), revision: 9n } });
@@ -125,6 +122,10 @@ test("revision errors become COMPACTED (with the oldest revision) and FUTURE_REV
   const f = await handle(s, { case: "get", value: { key: utf8("k"), revision: 99n } });
   assert.equal(f.error?.code, ErrorCode.FUTURE_REVISION);
   assert.match(f.error?.message ?? "", /99/);
+  // The node turns the state machine's errors into ServiceErrors: the revision survives.
+  s.getResult = () => Promise.reject(new ServiceError(ErrorCode.COMPACTED, "gone", 0, "", 6));
+  const n = await handle(s, { case: "get", value: { key: utf8("k"), revision: 3n } });
+  assert.deepEqual([n.error?.code, n.error?.compactedRevision], [ErrorCode.COMPACTED, 6n]);
 });
 
 test("a revision past 2^53 is refused before the service sees it", async () => {
@@ -134,7 +135,7 @@ test("a revision past 2^53 is refused before the service sees it", async () => {
   assert.equal(s.gets.length, 0);
 });
 
-test("txn and compact go to execute() with the client's session", { skip: !txnBuilt }, async () => {
+test("txn and compact go to execute() with the client's session", async () => {
   const s = new FakeService();
   const txn = {
     compare: [],
@@ -152,10 +153,14 @@ test("txn and compact go to execute() with the client's session", { skip: !txnBu
   ]);
 });
 
-test("a malformed txn is refused before execute()", async () => {
+test("a malformed or oversized txn is refused before execute()", async () => {
   const s = new FakeService();
-  const bad = { compare: [{ key: utf8("") }], success: [], failure: [] };
+  const bad = { compare: [{ key: utf8("k") }], success: [], failure: [] };
   const r = await handle(s, { case: "txn", value: bad }, 1n);
   assert.equal(r.error?.code, ErrorCode.INVALID_ARGUMENT);
+  const compare = { key: utf8("k"), target: CompareTarget.VERSION, result: CompareResult.EQUAL };
+  const many = { compare: Array(TXN_COMPARES_MAX + 1).fill(compare) };
+  const big = await handle(s, { case: "txn", value: many }, 2n);
+  assert.equal(big.error?.code, ErrorCode.TOO_LARGE);
   assert.equal(s.executed.length, 0);
 });
