@@ -89,6 +89,12 @@ test("e2e: revisions, txn branches, reads at a past revision, compaction, CAS", 
     assert.equal(text(await kv.get("a")), "4");
     await assert.rejects(kv.put("c", "v", { lease: 424242 }), isCode("LEASE_NOT_FOUND"));
     assert.equal(await kv.get("c"), undefined);
+    // A put on a granted lease attaches the key (grant goes straight to the node here: the
+    // client's lease calls are another part of the coordination API).
+    const leader = c.servers.get(await c.leader())?.node;
+    await leader?.execute({ body: { case: "leaseGrant", value: { ttlSeconds: 600, id: 77n } } });
+    await kv.put("c", "v", { lease: 77 });
+    assert.equal((await kv.getEntry("c"))?.lease, 77);
   } finally {
     await c.close();
   }
