@@ -150,16 +150,8 @@ class PortConnection {
 function fastGetFrame(response: ResponseInit): Uint8Array[] | undefined {
   const b = response.body;
   if (response.error !== undefined || b?.case !== "get" || b.value === undefined) return undefined;
-  const g = b.value;
-  const frame = encodeGetResponseFrame(response.requestId ?? 0n, {
-    found: g.found ?? false,
-    value: g.value,
-    modRevision: g.modRevision,
-    createRevision: g.createRevision,
-    version: g.version,
-    lease: g.lease,
-    revision: g.revision,
-  });
+  const v = b.value;
+  const frame = encodeGetResponseFrame(response.requestId ?? 0n, { ...v, found: v.found ?? false });
   return frame === undefined ? undefined : [frame];
 }
 
