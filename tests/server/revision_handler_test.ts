@@ -40,6 +40,7 @@ class FakeService implements KvService {
   readonly executed: CommandInit[] = [];
   readonly gets: { consistency: Consistency; revision?: number }[] = [];
   readonly scans: KvScanRequest[] = [];
+  storeRevision = 20;
   getResult: () => Promise<KeyState | undefined> = () => Promise.resolve(STATE);
 
   write(): Promise<WriteResponse> {
@@ -70,7 +71,7 @@ class FakeService implements KvService {
   }
   status() {
     const base = { id: 1, role: "leader" as const, term: 1, leader: 1, commitIndex: 20 };
-    return { ...base, appliedIndex: 20, members: [], revision: 20 };
+    return { ...base, appliedIndex: 20, members: [], revision: this.storeRevision };
   }
 }
 
@@ -97,6 +98,14 @@ test("get at a revision: the revision reaches the service, every field comes bac
   );
   const now = await handle(s, { case: "get", value: { key: utf8("k") } });
   assert.equal(now.body.case === "get" && now.body.value.revision, 20n, "the store revision");
+  // A change applied while the read runs: the answer names the revision from before it, so
+  // a watch from revision + 1 cannot miss that change.
+  s.getResult = () => {
+    s.storeRevision = 25;
+    return Promise.resolve(STATE);
+  };
+  const racing = await handle(s, { case: "get", value: { key: utf8("k") } });
+  assert.equal(racing.body.case === "get" && racing.body.value.revision, 20n);
   s.getResult = () => Promise.resolve(undefined);
   const missing = await handle(s, { case: "get", value: { key: utf8("k") } });
   assert.equal(missing.body.case === "get" && missing.body.value.found, false);

@@ -29,10 +29,13 @@ function getFields(s: KeyState) {
 }
 
 /**
- * The store revision a read saw: the one it asked for, else the node's current
- * revision when its status reports one (0: unknown).
+ * The store revision a read saw: the one it asked for; for a read of the current
+ * state, the node's revision taken just before the read (0 when its status does
+ * not report one). The read reflects every change up to it and possibly a few
+ * after it, never fewer: a watch from it + 1 misses nothing (it may repeat a
+ * change the read already showed). Taken after the read it could skip a change.
  */
-function seenRevision(service: KvService, asked: number): bigint {
+function revisionBefore(service: KvService, asked: number): bigint {
   return BigInt(asked > 0 ? asked : statusNumber(service.status(), "revision"));
 }
 
@@ -46,8 +49,8 @@ export async function handleRead(
     case "get": {
       const revision = u64ToNumber(b.value.revision, "revision");
       const consistency = consistencyOf(b.value.consistency, fallback);
+      const seen = revisionBefore(service, revision);
       const s = await service.get(b.value.key, consistency, revision);
-      const seen = seenRevision(service, revision);
       if (s === undefined) {
         return { body: { case: "get", value: { found: false, revision: seen } } };
       }
@@ -67,9 +70,9 @@ export async function handleRead(
       };
       const why = validateScan(request);
       if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
+      const revision = revisionBefore(service, request.revision);
       const page = await service.scan(request, consistencyOf(s.consistency, fallback));
       const items = page.items.map(keyValueOf);
-      const revision = seenRevision(service, request.revision);
       return { body: { case: "scan", value: { items, nextCursor: page.nextCursor, revision } } };
     }
     case "status":
