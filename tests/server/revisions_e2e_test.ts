@@ -69,6 +69,12 @@ test("e2e: revisions, txn branches, reads at a past revision, compaction, CAS", 
       assert.equal(text(await client.get("b", { revision: won.revision })), "x");
       const old = await client.scan({ prefix: "", revision: won.revision });
       assert.deepEqual(old.items.map((e) => `${text(e.key)}=${text(e.value)}`), ["a=3", "b=x"]);
+      assert.equal(old.revision, won.revision);
+      // Paging at a revision: the cursor resumes in the same past state.
+      const p1 = await client.scan({ prefix: "", revision: won.revision, limit: 1 });
+      const cursor = p1.nextCursor;
+      const p2 = await client.scan({ prefix: "", revision: won.revision, limit: 1, cursor });
+      assert.deepEqual([...p1.items, ...p2.items].map((e) => text(e.key)), ["a", "b"]);
     }
 
     // FUTURE_REVISION, then compaction: below it COMPACTED, at and above it still readable.
