@@ -112,7 +112,10 @@ test("txn reads JSON on stdin, sends it as a write and prints the result as JSON
     const txn = {
       compare: [{ key: "k", target: "modRevision", result: "=", number: 9 }],
       success: [{ range: { key: "k" } }],
-      failure: [{ put: { key: "k", value: "w", lease: 77 } }],
+      failure: [
+        { put: { key: "k", value: "w", lease: 77 } },
+        { delete: { key: "p", rangeEnd: "\u0000", prevKv: true } },
+      ],
     };
     const r = await cli(["txn"], JSON.stringify(txn));
     assert.equal(r.code, 0, r.err);
@@ -127,6 +130,9 @@ test("txn reads JSON on stdin, sends it as a write and prints the result as JSON
     assert.equal(req.body.value.compare[0].operand.value, 9n);
     const put = req.body.value.failure[0].op;
     assert.equal(put.case === "put" && put.value.lease, 77n);
+    const del = req.body.value.failure[1].op;
+    assert.ok(del.case === "deleteRange");
+    assert.deepEqual([[...del.value.rangeEnd], del.value.prevKv], [[0], true]);
   });
 });
 
