@@ -89,6 +89,11 @@ function compareToWire(c: TxnCompare): MessageInitShape<typeof CompareSchema> {
   const result = RESULTS[c.result];
   if (result === undefined) throw invalid(`unknown compare result '${c.result}'`);
   const key = toBytes(c.key);
+  // Callers from plain JavaScript can leave the operand out: say so rather than compare with 0.
+  const operand: unknown = c.target === "value" ? c.value : c.number;
+  if (operand === undefined) {
+    throw invalid(`a compare on ${c.target} needs ${c.target === "value" ? "value" : "number"}`);
+  }
   if (c.target === "value") {
     const operand = { case: "value", value: toBytes(c.value) } as const;
     return { key, target: TARGETS.value, result, operand };

@@ -12,7 +12,7 @@ import {
   ErrorCode,
   ReadConsistency,
 } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
-import { TinyKvClient } from "../../src/client/tinykv_client.ts";
+import { TinyKvClient, type TxnCompare } from "../../src/client/tinykv_client.ts";
 import { TinyKvError } from "../../src/client/errors.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
@@ -247,6 +247,10 @@ test("a revision, lease or limit that is not a whole number is refused before se
     await assert.rejects(c.put("k", "v", { lease: 2 ** 60 }), bad);
     await assert.rejects(c.compact(Number.NaN), bad);
     await assert.rejects(c.txn({ success: [{ range: { key: "a", limit: -2 } }] }), bad);
+    const noNumber = { key: "a", target: "version", result: "=" } as unknown as TxnCompare;
+    await assert.rejects(c.txn({ compare: [noNumber] }), { message: /needs number/ });
+    const noValue = { key: "a", target: "value", result: "=" } as unknown as TxnCompare;
+    await assert.rejects(c.txn({ compare: [noValue] }), { message: /needs value/ });
     const target = "size" as unknown as "version";
     await assert.rejects(c.txn({ compare: [{ key: "a", target, result: "=", number: 1 }] }), bad);
     assert.equal(sentBy(node).length, 0);
