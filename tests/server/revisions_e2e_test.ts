@@ -59,6 +59,8 @@ test("e2e: revisions, txn branches, reads at a past revision, compaction, CAS", 
     assert.equal(deleted.delete.deleted, 1);
     assert.equal(text(deleted.delete.prevKvs[0]?.value), "x");
     assert.equal(await kv.get("b"), undefined);
+    const now = await kv.scan({ prefix: "" });
+    assert.ok(now.revision >= lost.revision, `a current scan's revision ${now.revision}`);
 
     // Reads at a past revision, through a follower too.
     const follower = [1, 2, 3].find((id) => c.servers.get(id)?.node.status().role !== "leader");

@@ -8,7 +8,7 @@ import { keyValueOf } from "../../kv/key_value_wire.ts";
 import { validateScan } from "../../kv/kv_scan.ts";
 import { u64ToNumber } from "../../util/ids.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
-import { errorResponse, type ResponseInit, statusNumber } from "./responses.ts";
+import { errorResponse, type ResponseInit } from "./responses.ts";
 
 export function consistencyOf(c: ReadConsistency, fallback: Consistency): Consistency {
   if (c === ReadConsistency.SERIALIZABLE) return "serializable";
@@ -30,13 +30,13 @@ function getFields(s: KeyState) {
 
 /**
  * The store revision a read saw: the one it asked for; for a read of the current
- * state, the node's revision taken just before the read (0 when its status does
- * not report one). The read reflects every change up to it and possibly a few
- * after it, never fewer: a watch from it + 1 misses nothing (it may repeat a
- * change the read already showed). Taken after the read it could skip a change.
+ * state, the node's revision taken just before the read. The read reflects every
+ * change up to it and possibly a few after it, never fewer: a watch from it + 1
+ * misses nothing (it may repeat a change the read already showed). Taken after
+ * the read it could skip a change.
  */
 function revisionBefore(service: KvService, asked: number): bigint {
-  return BigInt(asked > 0 ? asked : statusNumber(service.status(), "revision"));
+  return BigInt(asked > 0 ? asked : service.status().revision ?? 0);
 }
 
 export async function handleRead(
@@ -91,8 +91,8 @@ function statusOf(service: KvService) {
     leaderId: BigInt(s.leader ?? 0),
     commitIndex: BigInt(s.commitIndex),
     appliedIndex: BigInt(s.appliedIndex),
-    revision: BigInt(statusNumber(s, "revision")),
-    compactedRevision: BigInt(statusNumber(s, "compactedRevision")),
+    revision: BigInt(s.revision ?? 0),
+    compactedRevision: BigInt(s.compactedRevision ?? 0),
     members: s.members.map((m) => ({ id: BigInt(m.id), address: m.address, learner: m.learner })),
   };
 }

@@ -7,7 +7,6 @@ import { type ClientResponseSchema, ErrorCode } from "../../gen/tinykv/v1/tinykv
 import { CompactedError, FutureRevisionError } from "../../kv/revision_errors.ts";
 import { DecodeError } from "../../util/coding.ts";
 import { ServiceError } from "../kv_service.ts";
-import type { NodeStatus } from "../node/status_types.ts";
 
 export type ResponseInit = MessageInitShape<typeof ClientResponseSchema>;
 
@@ -43,10 +42,4 @@ export function responseOfError(err: unknown): ResponseInit | undefined {
   }
   if (err instanceof DecodeError) return errorResponse(ErrorCode.INVALID_ARGUMENT, err.message);
   return undefined;
-}
-
-/** A number the status carries beyond the basic fields (0 when absent). */
-export function statusNumber(s: NodeStatus, name: string): number {
-  const v = s[name];
-  return typeof v === "number" ? v : 0;
 }
