@@ -63,6 +63,13 @@ export async function runRevisionCommand(
   host: ProcessHost,
 ): Promise<number> {
   const out = (line: string) => host.writeStdout(`${line}\n`);
+  // A flag the command would ignore is a mistake worth saying (a put is not "at" a revision).
+  if (flags.revision !== undefined && command !== "get" && command !== "scan") {
+    throw new UsageError(`--revision applies to get and scan, not ${command}`);
+  }
+  if (flags.lease !== undefined && command !== "put") {
+    throw new UsageError(`--lease applies to put, not ${command} (a txn names it per put)`);
+  }
   switch (command) {
     case "put": {
       need(args, 2, "put KEY VALUE [--lease ID]");

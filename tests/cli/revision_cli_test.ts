@@ -163,6 +163,8 @@ test("malformed input is a usage error (exit 2) and sends nothing", async () => 
       [["get", "k", "--revision", "99999999999999999"], "", /--revision must be/],
       [["put", "k", "v", "--lease", "x1"], "", /--lease must be a whole number/],
       [["compact"], "", /usage: tinykv compact/],
+      [["put", "k", "v", "--revision", "3"], "", /--revision applies to get and scan/],
+      [["get", "k", "--lease", "3"], "", /--lease applies to put/],
       [["compact", "1.5"], "", /REVISION must be a whole number/],
     ];
     for (const [args, stdin, message] of cases) {
