@@ -83,6 +83,7 @@ export async function main(
     });
     log(r.succeeded ? "wrote examples/lock-owner under the lock" : "lost the lock");
     await new Promise((resolve) => setTimeout(resolve, options.holdMs ?? 3000));
+    log("unlocking");
     await mutex.unlock();
     log("unlocked");
   } finally {
