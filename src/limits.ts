@@ -67,6 +67,18 @@ export const APPLY_BATCH_BYTES_MAX = 64 * MiB;
 /** Engine operations gathered by one apply pass before they are written. */
 export const APPLY_BATCH_OPS_MAX = 50_000;
 
+// ---- Leases (docs/coordination.md) ----
+/** Leases that may exist at once; a grant beyond it is refused (applied on every replica). */
+export const LEASES_MAX = 100_000;
+/** Longest TTL a grant may ask for, in seconds (one year); a longer one is refused. */
+export const LEASE_TTL_SECONDS_MAX = 365 * 24 * 3600;
+/** Keys attached to one lease; a put attaching one more is refused. */
+export const LEASE_KEYS_MAX = 10_000;
+/** Expiry revokes a leader has proposed and not yet seen applied; more wait for the next check. */
+export const LEASE_REVOKES_INFLIGHT_MAX = 64;
+/** Deadline-heap entries one expiry check looks at (bounds the work of one timer tick). */
+export const LEASE_EXPIRY_CHECK_ENTRIES_MAX = 4096;
+
 // ---- Client library ----
 /** Requests in flight on one client connection. */
 export const CLIENT_INFLIGHT_MAX = 4096;
@@ -159,6 +171,8 @@ assert(
   APPLY_BATCH_BYTES_MAX + VALUE_BYTES_MAX + KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX,
   "apply batch",
 );
+assert(LEASE_REVOKES_INFLIGHT_MAX <= PROPOSALS_PENDING_MAX, "expiry leaves room for writes");
+assert(LEASE_TTL_SECONDS_MAX * 1000 <= Number.MAX_SAFE_INTEGER, "a TTL in ms is exact");
 assert(SCAN_LIMIT_DEFAULT <= SCAN_LIMIT_MAX, "default scan page within the maximum");
 assert(CLIENT_INFLIGHT_MAX <= SESSION_RESULTS_MAX, "every in-flight write fits the dedup window");
 assert(L0_FILES_COMPACTION_TRIGGER < L0_FILES_SLOWDOWN, "L0 compaction must start before slowdown");
