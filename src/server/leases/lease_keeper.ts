@@ -86,6 +86,11 @@ export class LeaseKeeper {
     return this.o.leases().size;
   }
 
+  /** Entries in the deadline heap, stale ones included (bounded by the rebuild in #check). */
+  get heapEntries(): number {
+    return this.#heap.size;
+  }
+
   /** Leadership changed: a new leader starts every lease afresh; a follower keeps none. */
   setLeading(leading: boolean): void {
     if (leading === this.#leading) return;
