@@ -58,7 +58,13 @@ export type {
   Bytes,
   ClusterStatus,
   Consistency,
+  GrantOptions,
+  KeepAliveHandle,
+  LeaseStatus,
+  LeaseTimeToLive,
+  PutOptions,
   ScanPage,
+  TimeToLiveOptions,
 } from "./src/client/tinykv_client.ts";
 export { TinyKvError } from "./src/client/errors.ts";
 export type { ClientErrorCode } from "./src/client/errors.ts";

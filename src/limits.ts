@@ -86,6 +86,8 @@ export const CLIENT_INFLIGHT_MAX = 4096;
 export const CLIENT_ENDPOINTS_MAX = 64;
 /** How often (at most) a client refreshes its endpoints from the member list, in ms. */
 export const CLIENT_MEMBER_SYNC_MS = 1_000;
+/** Keep-alive responses a lease's keep-alive handle holds unread; the oldest is dropped. */
+export const CLIENT_KEEPALIVE_BUFFERED_MAX = 16;
 /**
  * Slowest transfer rate the client library's default timeouts allow for: a
  * request's attempt timeout and deadline grow by 1 s per this many payload

@@ -24,12 +24,27 @@ import {
 
 export type { ClusterStatus, MemberInfo };
 import { TinyKvError } from "./errors.ts";
+import type { KeepAliveHandle } from "./lease_keep_alive.ts";
+import * as lease from "./lease_client.ts";
+
+export type {
+  GrantOptions,
+  LeaseStatus,
+  LeaseTimeToLive,
+  TimeToLiveOptions,
+} from "./lease_client.ts";
+export type { KeepAliveHandle };
 
 export type Bytes = string | Uint8Array;
 export type Consistency = "linearizable" | "lease" | "serializable";
 
 export interface ReadOptions {
   readonly consistency?: Consistency;
+}
+
+export interface PutOptions {
+  /** Attach the key to this lease: it is deleted when the lease expires or is revoked. */
+  readonly lease?: number;
 }
 
 export interface ScanOptions extends ReadOptions {
@@ -99,10 +114,11 @@ export class TinyKvClient {
   }
 
   /** Stores `value` at `key`; resolves with the Raft index of the write. */
-  async put(key: Bytes, value: Bytes): Promise<number> {
+  async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<number> {
+    const leaseId = options.lease === undefined ? 0n : leaseIdOf(options.lease);
     const r = await this.#core.write({
       case: "put",
-      value: { key: toBytes(key), value: toBytes(value) },
+      value: { key: toBytes(key), value: toBytes(value), lease: leaseId },
     });
     return u64ToNumber(writeOf(r).index, "index");
   }
@@ -225,9 +241,46 @@ export class TinyKvClient {
     return u64ToNumber(r.snapshotIndex, "snapshot index");
   }
 
+  /** Grants a lease of `ttlSeconds` (raised to the cluster's minimum); resolves with it. */
+  grant(ttlSeconds: number, options: lease.GrantOptions = {}): Promise<lease.LeaseStatus> {
+    return lease.grantLease(this.#core, ttlSeconds, options);
+  }
+
+  /** Revokes a lease: its keys are deleted, at one revision. */
+  revoke(id: number): Promise<void> {
+    return lease.revokeLease(this.#core, id);
+  }
+
+  /** One keep-alive: restarts the lease's TTL; rejects with LEASE_NOT_FOUND when it is gone. */
+  keepAliveOnce(id: number): Promise<lease.LeaseStatus> {
+    return lease.keepAliveOnce(this.#core, id);
+  }
+
+  /** Keeps the lease alive until `close()` (or until it is gone: see the handle's `done`). */
+  keepAlive(id: number): KeepAliveHandle {
+    return lease.keepAlive(this.#core, id);
+  }
+
+  /** The lease's granted TTL, the time it has left and (with `keys`) its keys. */
+  timeToLive(id: number, options: lease.TimeToLiveOptions = {}): Promise<lease.LeaseTimeToLive> {
+    return lease.leaseTimeToLive(this.#core, id, options);
+  }
+
+  /** Every lease, by id. */
+  leases(): Promise<lease.LeaseStatus[]> {
+    return lease.listLeases(this.#core);
+  }
+
   close(): void {
     this.#core.close();
   }
+}
+
+function leaseIdOf(id: number): bigint {
+  if (!Number.isSafeInteger(id) || id < 0) {
+    throw new TinyKvError("INVALID_ARGUMENT", `lease id ${id} is not a whole number >= 0`, false);
+  }
+  return BigInt(id);
 }
 
 function adminOf(r: ClientResponse): AdminResponse {
