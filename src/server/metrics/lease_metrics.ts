@@ -1,5 +1,5 @@
 /** Lease metrics (docs/operations.md): the lease table's size and the lease request counts. */
-import type { NodeLeases } from "../leases/node_leases.ts";
+import type { NodeLeases } from "../node/node_leases.ts";
 import type { MetricsRegistry } from "./registry.ts";
 
 export function addLeaseMetrics(r: MetricsRegistry, leases: NodeLeases): void {

@@ -34,7 +34,7 @@ import type { Consistency, KvService } from "../kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
 import type { AdminAccess } from "./admin_handler.ts";
 import { handleLease, isLeaseBody } from "./lease_handler.ts";
-import type { LeaseService } from "../leases/lease_service.ts";
+import type { LeaseService } from "../node/lease_service.ts";
 
 /** Where Raft messages from authenticated peers go. */
 export interface PeerSink {

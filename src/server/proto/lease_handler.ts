@@ -9,7 +9,7 @@ import { type ClientRequest, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts"
 import { DecodeError } from "../../util/coding.ts";
 import { u64ToNumber } from "../../util/ids.ts";
 import { ServiceError } from "../kv_service.ts";
-import type { LeaseResponseInit, LeaseService, Session } from "../leases/lease_service.ts";
+import type { LeaseResponseInit, LeaseService, Session } from "../node/lease_service.ts";
 import type { ResponseInit } from "./request_handler.ts";
 
 type Body = ClientRequest["body"];

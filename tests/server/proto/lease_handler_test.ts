@@ -13,7 +13,7 @@ import type { CommandInit } from "../../../src/kv/command_codec.ts";
 import { LEASE_TTL_SECONDS_MAX } from "../../../src/limits.ts";
 import { SimClock } from "../../../src/platform/sim/sim_clock.ts";
 import { LeaseKeeper, type LeaseRecord } from "../../../src/server/leases/lease_keeper.ts";
-import { type LeaderRoute, LeaseService } from "../../../src/server/leases/lease_service.ts";
+import { type LeaderRoute, LeaseService } from "../../../src/server/node/lease_service.ts";
 import { handleLease, isLeaseBody } from "../../../src/server/proto/lease_handler.ts";
 
 interface Fixture {

@@ -16,7 +16,7 @@ import type { RequestBody } from "../../client/connection.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import { LEASE_TTL_SECONDS_MAX } from "../../limits.ts";
 import { ServiceError } from "../kv_service.ts";
-import type { LeaseInfo, LeaseKeeper } from "./lease_keeper.ts";
+import type { LeaseInfo, LeaseKeeper } from "../leases/lease_keeper.ts";
 
 export type LeaseResponseInit = MessageInitShape<typeof LeaseResponseSchema>;
 

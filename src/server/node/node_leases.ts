@@ -9,7 +9,7 @@ import type { ClientResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RequestBody } from "../../client/connection.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { Clock } from "../../platform/types.ts";
-import { LeaseKeeper, type LeaseRecord, minLeaseTtlSeconds } from "./lease_keeper.ts";
+import { LeaseKeeper, type LeaseRecord, minLeaseTtlSeconds } from "../leases/lease_keeper.ts";
 import { type LeaderRoute, LeaseService } from "./lease_service.ts";
 
 /** What the keeper reads from the replicated state machine (KvStateMachine). */
