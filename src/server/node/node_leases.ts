@@ -4,6 +4,11 @@
  * leader forwarder. The node calls `leadershipChanged` from its soft-state
  * hook, `applied` after each apply pass (and after a snapshot swap), and
  * `stop` when it closes.
+ *
+ * A new leader's keeper starts only once the node has applied its own term's
+ * first entry: before that, its lease table may still hold a lease the old
+ * leader revoked (committed, not yet known committed here), and answering a
+ * keep-alive for it would be wrong. Until then lease requests get UNAVAILABLE.
  */
 import type { ClientResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RequestBody } from "../../client/connection.ts";
@@ -35,11 +40,15 @@ export interface NodeLeaseOptions {
   readonly forward: (address: string, body: RequestBody, timeoutMs: number) => Promise<
     ClientResponse
   >;
+  /** The state machine's applied index. */
+  readonly appliedIndex: () => number;
 }
 
 export class NodeLeases {
   readonly keeper: LeaseKeeper;
   readonly service: LeaseService;
+  /** While leading and not yet caught up: the index the keeper waits to see applied. */
+  #startsAt: number | undefined;
 
   constructor(readonly o: NodeLeaseOptions) {
     this.keeper = new LeaseKeeper({
@@ -60,16 +69,31 @@ export class NodeLeases {
     });
   }
 
-  /** From the node's soft-state hook: `leaderId` is the leader Raft now knows. */
-  leadershipChanged(leaderId: number): void {
-    this.keeper.setLeading(leaderId === this.o.selfId);
+  /**
+   * From the node's soft-state hook: `leaderId` is the leader Raft now knows;
+   * `lastIndex` the log's last index (a new leader's first entry is in it).
+   */
+  leadershipChanged(leaderId: number, lastIndex: number): void {
+    if (leaderId !== this.o.selfId) {
+      this.#startsAt = undefined;
+      this.keeper.setLeading(false);
+      return;
+    }
+    if (this.keeper.leading) return;
+    this.#startsAt = lastIndex;
+    this.applied();
   }
 
   applied(): void {
+    if (this.#startsAt !== undefined && this.o.appliedIndex() >= this.#startsAt) {
+      this.#startsAt = undefined;
+      this.keeper.setLeading(true);
+    }
     this.keeper.applied();
   }
 
   stop(): void {
+    this.#startsAt = undefined;
     this.keeper.stop();
   }
 
