@@ -1,19 +1,23 @@
 /**
- * Builds a node's lease keeper and lease service from what the node has: its
- * clock and Raft timing, its state machine's lease table, `execute`, and the
- * leader forwarder. The node calls `leadershipChanged` from its soft-state
- * hook, `applied` after each apply pass (and after a snapshot swap), and
- * `stop` when it closes.
+ * A node's lease keeper and lease service, wired to what the node has: its
+ * clock and Raft timing, its state machine's lease table, `execute`, and a
+ * forwarder to the leader. It watches the node from outside, on a timer (one
+ * look per heartbeat interval): whether it leads, in which term, and how far
+ * it has applied. So the node's own code needs no lease hooks.
  *
  * A new leader's keeper starts only once the node has applied its own term's
  * first entry: before that, its lease table may still hold a lease the old
  * leader revoked (committed, not yet known committed here), and answering a
  * keep-alive for it would be wrong. Until then lease requests get UNAVAILABLE.
+ * An expiry revoke is proposed only while the node still leads in the term
+ * its keeper started in: a deposed leader must not expire leases (its
+ * `execute` would forward the revoke to the new leader).
  */
-import type { ClientResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { type ClientResponse, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RequestBody } from "../../client/connection.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
-import type { Clock } from "../../platform/types.ts";
+import type { Clock, TimerId } from "../../platform/types.ts";
+import { ServiceError } from "../kv_service.ts";
 import { LeaseKeeper, type LeaseRecord, minLeaseTtlSeconds } from "../leases/lease_keeper.ts";
 import { type LeaderRoute, LeaseService } from "./lease_service.ts";
 
@@ -22,39 +26,51 @@ export interface LeaseTable {
   readonly leases: ReadonlyMap<number, LeaseRecord>;
   leaseKeys(id: number): Promise<Uint8Array[]>;
   readonly revision: number;
+  readonly appliedIndex: number;
+}
+
+/** The node's Raft state, as the lease wiring reads it (RawNode). */
+export interface RaftView {
+  readonly isLeader: boolean;
+  readonly term: number;
+  /** The leader known in this term; 0 when none. */
+  readonly lead: number;
+  /** The log's last index (a new leader's first entry is in it). */
+  lastIndex(): number;
 }
 
 export interface NodeLeaseOptions {
   readonly selfId: number;
   readonly clock: Clock;
   readonly electionTimeoutMs: number;
-  /** How often the leader looks for expired leases (a heartbeat interval). */
+  /** How often the node is looked at and expired leases looked for (a heartbeat interval). */
   readonly checkIntervalMs: number;
   readonly requestTimeoutMs: number;
   /** Read afresh each time: a snapshot from the leader replaces the engine. */
   readonly table: () => LeaseTable;
+  readonly raft: () => RaftView;
   readonly execute: (command: CommandInit) => Promise<ClientResponse["body"]>;
-  /** The leader this node knows (0: none) and the address of a member. */
-  readonly leaderId: () => number;
   readonly addressOf: (id: number) => string | undefined;
   readonly forward: (address: string, body: RequestBody, timeoutMs: number) => Promise<
     ClientResponse
   >;
-  /** The state machine's applied index. */
-  readonly appliedIndex: () => number;
 }
 
 export class NodeLeases {
   readonly keeper: LeaseKeeper;
   readonly service: LeaseService;
+  /** The term this node leads in, as last seen (0: not leading). */
+  #term = 0;
   /** While leading and not yet caught up: the index the keeper waits to see applied. */
   #startsAt: number | undefined;
+  #lastApplied = -1;
+  #timer: TimerId | undefined;
 
   constructor(readonly o: NodeLeaseOptions) {
     this.keeper = new LeaseKeeper({
       clock: o.clock,
       leases: () => o.table().leases,
-      propose: (command) => o.execute(command),
+      propose: (command) => this.#proposeAsLeader(command),
       minTtlSeconds: minLeaseTtlSeconds(o.electionTimeoutMs),
       checkIntervalMs: o.checkIntervalMs,
     });
@@ -69,36 +85,55 @@ export class NodeLeases {
     });
   }
 
-  /**
-   * From the node's soft-state hook: `leaderId` is the leader Raft now knows;
-   * `lastIndex` the log's last index (a new leader's first entry is in it).
-   */
-  leadershipChanged(leaderId: number, lastIndex: number): void {
-    if (leaderId !== this.o.selfId) {
+  start(): void {
+    this.#timer = this.o.clock.setTimeout(() => {
+      this.observe();
+      this.start();
+    }, this.o.checkIntervalMs);
+  }
+
+  /** Looks at the node once: leadership, term, applied index (the timer calls it). */
+  observe(): void {
+    const raft = this.o.raft();
+    if (!raft.isLeader) {
+      this.#term = 0;
       this.#startsAt = undefined;
       this.keeper.setLeading(false);
       return;
     }
-    if (this.keeper.leading) return;
-    this.#startsAt = lastIndex;
-    this.applied();
-  }
-
-  applied(): void {
-    if (this.#startsAt !== undefined && this.o.appliedIndex() >= this.#startsAt) {
+    if (raft.term !== this.#term) {
+      // Leading in a new term (possibly again, unseen in between): start afresh.
+      this.keeper.setLeading(false);
+      this.#term = raft.term;
+      this.#startsAt = raft.lastIndex();
+    }
+    const applied = this.o.table().appliedIndex;
+    if (this.#startsAt !== undefined && applied >= this.#startsAt) {
       this.#startsAt = undefined;
       this.keeper.setLeading(true);
     }
-    this.keeper.applied();
+    if (applied !== this.#lastApplied) this.keeper.applied();
+    this.#lastApplied = applied;
   }
 
   stop(): void {
+    if (this.#timer !== undefined) this.o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#term = 0;
     this.#startsAt = undefined;
     this.keeper.stop();
   }
 
+  #proposeAsLeader(command: CommandInit): Promise<unknown> {
+    const raft = this.o.raft();
+    if (!raft.isLeader || raft.term !== this.#term) {
+      return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, "no longer the leader"));
+    }
+    return this.o.execute(command);
+  }
+
   #route(): LeaderRoute {
-    const lead = this.o.leaderId();
+    const lead = this.o.raft().lead;
     if (lead === 0) return { kind: "unknown" };
     if (lead === this.o.selfId) return { kind: "self" };
     const address = this.o.addressOf(lead) ?? "";
