@@ -13,7 +13,9 @@ import {
   type LeaseResponseSchema,
 } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RequestBody } from "../../client/connection.ts";
-import type { CommandInit } from "../../kv/command_codec.ts";
+import { create } from "@bufbuild/protobuf";
+import { CommandSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { type CommandInit, validateCommand } from "../../kv/command_codec.ts";
 import { LEASE_TTL_SECONDS_MAX } from "../../limits.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { LeaseInfo, LeaseKeeper } from "../leases/lease_keeper.ts";
@@ -90,7 +92,7 @@ export class LeaseService {
       );
     }
     const ttlSeconds = Math.max(ttl, this.minTtlSeconds);
-    const body = await this.o.execute({
+    const body = await this.#execute({
       ...session,
       body: { case: "leaseGrant", value: { ttlSeconds, id: BigInt(id) } },
     });
@@ -108,7 +110,7 @@ export class LeaseService {
   }
 
   async revoke(session: Session, id: number): Promise<LeaseResponseInit> {
-    const body = await this.o.execute({
+    const body = await this.#execute({
       ...session,
       body: { case: "leaseRevoke", value: { id: BigInt(id) } },
     });
@@ -141,6 +143,16 @@ export class LeaseService {
       const leases = k.list().sort((a, b) => a.id - b.id).map(leaseInfoInit);
       return Promise.resolve({ leases, revision: this.#revision() });
     });
+  }
+
+  /** Validates the command as every replicated one is, then proposes it. */
+  #execute(command: CommandInit): Promise<ClientResponse["body"]> {
+    const problem = validateCommand(create(CommandSchema, command));
+    if (problem !== undefined) {
+      const code = problem.tooLarge ? ErrorCode.TOO_LARGE : ErrorCode.INVALID_ARGUMENT;
+      return Promise.reject(new ServiceError(code, problem.message));
+    }
+    return this.o.execute(command);
   }
 
   #revision(): bigint {

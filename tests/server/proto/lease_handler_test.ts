@@ -105,6 +105,7 @@ test("lease handler: bad input is refused and nothing is proposed", async () => 
     { case: "leaseGrant", value: { ttlSeconds: LEASE_TTL_SECONDS_MAX + 1 } },
     { case: "leaseGrant", value: { ttlSeconds: 5, id: 2n ** 60n } },
     { case: "leaseRevoke", value: { id: 1n, expired: true } },
+    { case: "leaseRevoke", value: { id: 0n } },
     { case: "leaseKeepAlive", value: { id: 2n ** 63n } },
   ];
   for (const body of cases) {
