@@ -139,7 +139,8 @@ export class LeaseKeeper {
 
   #info(lease: LeaseRecord): LeaseInfo {
     const deadline = this.#deadlines.get(lease.id) ?? this.o.clock.nowMs() + this.#ttlMs(lease);
-    const remainingMs = Math.max(0, deadline - this.o.clock.nowMs());
+    // Whole milliseconds: a real clock reads fractions.
+    const remainingMs = Math.max(0, Math.floor(deadline - this.o.clock.nowMs()));
     return { id: lease.id, grantedTtlSeconds: lease.ttlSeconds, remainingMs };
   }
 

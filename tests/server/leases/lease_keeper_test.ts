@@ -207,3 +207,16 @@ test("lease keeper: many keep-alives do not grow the deadline heap without bound
   assert.ok(keeper.heapEntries <= 2 + 4096 + 1000, `heap holds ${keeper.heapEntries}`);
   keeper.stop();
 });
+
+test("lease keeper: remaining time is whole milliseconds on a clock that reads fractions", () => {
+  const clock = new SimClock(0.25);
+  const cluster = new FakeCluster();
+  cluster.grant(1, 10);
+  const keeper = keeperOn(clock, cluster);
+  keeper.setLeading(true);
+  clock.advance(1000.5);
+  const remaining = keeper.timeToLive(1)?.remainingMs ?? -1;
+  assert.ok(Number.isInteger(remaining), `${remaining}`);
+  assert.equal(remaining, 8999);
+  keeper.stop();
+});
