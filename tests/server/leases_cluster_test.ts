@@ -57,6 +57,9 @@ test("leases: a kept-alive key survives a failover; it goes within TTL + an elec
     }
     assert.ok(goneAfter >= 0, "the key was never deleted");
     assert.ok(goneAfter <= bound, `deleted ${goneAfter} ms after the holder stopped`);
+    const leaderNow = c.servers.get(await c.leader());
+    const metrics = await (await fetch(`http://127.0.0.1:${leaderNow?.httpPort}/metrics`)).text();
+    assert.match(metrics, /^tinykv_leases_expired_total\{result="revoked"\} 1$/m);
     await assert.rejects(
       kv.keepAliveOnce(lease.id),
       (err: unknown) => err instanceof TinyKvError && err.code === "LEASE_NOT_FOUND",
@@ -86,6 +89,11 @@ test("leases: the tinykv lease commands, through a follower", { timeout: 60_000 
     const ttl = await cli("lease", "time-to-live", String(id), "--keys", "--endpoints", endpoints);
     assert.equal(ttl.code, 0, ttl.err);
     assert.match(ttl.out, new RegExp(`^lease ${id}: granted 60s, remaining \\d+ms\\nlock/x\\n$`));
+    const metrics = await (await fetch(
+      `http://127.0.0.1:${c.servers.get(follower)?.httpPort}/metrics`,
+    )).text();
+    assert.match(metrics, /^tinykv_leases 1$/m);
+    assert.match(metrics, /^tinykv_lease_requests_total\{kind="granted"\} 1$/m);
     const revoked = await cli("lease", "revoke", String(id), "--endpoints", endpoints);
     assert.equal(revoked.code, 0, revoked.err);
     assert.equal(await c.client().get("lock/x"), undefined);
