@@ -5,16 +5,15 @@
  * leader's LeaseKeeper: a follower forwards them to the leader, without a
  * client id or sequence, since nothing is replicated.
  */
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   type ClientResponse,
+  CommandSchema,
   ErrorCode,
   type LeaseResponse,
   type LeaseResponseSchema,
 } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RequestBody } from "../../client/connection.ts";
-import { create } from "@bufbuild/protobuf";
-import { CommandSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { type CommandInit, validateCommand } from "../../kv/command_codec.ts";
 import { LEASE_TTL_SECONDS_MAX } from "../../limits.ts";
 import { ServiceError } from "../kv_service.ts";
