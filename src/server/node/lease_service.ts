@@ -84,10 +84,10 @@ export class LeaseService {
    * applies the same TTL.
    */
   async grant(session: Session, ttl: number, id: number): Promise<LeaseResponseInit> {
-    if (ttl > LEASE_TTL_SECONDS_MAX) {
+    if (ttl < 1 || ttl > LEASE_TTL_SECONDS_MAX) {
       throw new ServiceError(
         ErrorCode.INVALID_ARGUMENT,
-        `lease TTL ${ttl} s is over the maximum (LEASE_TTL_SECONDS_MAX = ${LEASE_TTL_SECONDS_MAX})`,
+        `lease TTL ${ttl} s is not 1 to ${LEASE_TTL_SECONDS_MAX} (LEASE_TTL_SECONDS_MAX) seconds`,
       );
     }
     const ttlSeconds = Math.max(ttl, this.minTtlSeconds);

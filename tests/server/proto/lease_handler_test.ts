@@ -103,6 +103,7 @@ test("lease handler: bad input is refused and nothing is proposed", async () => 
   const f = fixture();
   const cases: RequestBody[] = [
     { case: "leaseGrant", value: { ttlSeconds: LEASE_TTL_SECONDS_MAX + 1 } },
+    { case: "leaseGrant", value: { ttlSeconds: 0 } },
     { case: "leaseGrant", value: { ttlSeconds: 5, id: 2n ** 60n } },
     { case: "leaseRevoke", value: { id: 1n, expired: true } },
     { case: "leaseRevoke", value: { id: 0n } },
