@@ -106,3 +106,35 @@ test("leases: the tinykv lease commands, through a follower", { timeout: 60_000 
     await c.close();
   }
 });
+
+test("leases: a whole-cluster restart keeps every lease and its keys; each gets a fresh TTL", {
+  timeout: 60_000,
+}, async () => {
+  const c = await startCluster(3, FAST_ELECTIONS.tickMs);
+  try {
+    const kv = c.client();
+    const kept = await kv.grant(60);
+    const dropped = await kv.grant(1);
+    await kv.put("kept", "1", { lease: kept.id });
+    await kv.put("dropped", "1", { lease: dropped.id });
+    for (const id of [1, 2, 3]) await c.stop(id);
+    for (const id of [1, 2, 3]) await c.start(id);
+    await c.leader();
+    const after = c.client();
+    const status = await after.timeToLive(kept.id, { keys: true });
+    assert.equal(status.grantedTtlSeconds, 60);
+    assert.ok(status.remainingMs > 50_000, `${status.remainingMs} ms left`);
+    assert.deepEqual(status.keys.map((k) => new TextDecoder().decode(k)), ["kept"]);
+    assert.equal(new TextDecoder().decode(await after.get("kept")), "1");
+    // Nobody keeps the 1 s lease alive: it goes after its fresh TTL from the new leader.
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
+      gone = await after.get("dropped") === undefined;
+      if (!gone) await sleep(50);
+    }
+    assert.ok(gone, "the lease nobody kept alive expired after the restart");
+    assert.deepEqual((await after.leases()).map((l) => l.id), [kept.id]);
+  } finally {
+    await c.close();
+  }
+});
