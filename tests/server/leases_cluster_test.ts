@@ -94,6 +94,19 @@ test("leases: the tinykv lease commands, through a follower", { timeout: 60_000 
     )).text();
     assert.match(metrics, /^tinykv_leases 1$/m);
     assert.match(metrics, /^tinykv_lease_requests_total\{kind="granted"\} 1$/m);
+    // keep-alive prints each answer and stops cleanly (exit 0) when interrupted.
+    const host = captureHost();
+    let interrupt = () => {};
+    host.onShutdown = (fn) => (interrupt = fn);
+    const running = runCli(
+      ["lease", "keep-alive", String(id), "--endpoints", endpoints],
+      host,
+      getPlatform,
+    );
+    for (let i = 0; i < 200 && !host.out.includes("kept alive"); i++) await sleep(10);
+    interrupt();
+    assert.equal(await running, 0, host.err);
+    assert.match(host.out, new RegExp(`^lease ${id} kept alive, TTL 60000ms$`, "m"));
     const revoked = await cli("lease", "revoke", String(id), "--endpoints", endpoints);
     assert.equal(revoked.code, 0, revoked.err);
     assert.equal(await c.client().get("lock/x"), undefined);
