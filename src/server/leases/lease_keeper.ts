@@ -81,11 +81,6 @@ export class LeaseKeeper {
     return this.#leading;
   }
 
-  /** Leases in the replicated table (for metrics). */
-  get count(): number {
-    return this.o.leases().size;
-  }
-
   /** Entries in the deadline heap, stale ones included (bounded by the rebuild in #check). */
   get heapEntries(): number {
     return this.#heap.size;

@@ -1,9 +1,11 @@
-/** Lease metrics (docs/operations.md): the lease table's size and the lease request counts. */
+/**
+ * Lease metrics (docs/operations.md): lease requests served and expiries.
+ * (The table's size, `tinykv_leases`, is with the node's metrics.)
+ */
 import type { NodeLeases } from "../node/node_leases.ts";
 import type { MetricsRegistry } from "./registry.ts";
 
 export function addLeaseMetrics(r: MetricsRegistry, leases: NodeLeases): void {
-  const count = r.gauge("tinykv_leases", "Leases in the replicated lease table.", []);
   const ops = r.counter(
     "tinykv_lease_requests_total",
     "Lease requests served by this node: granted, revoked (by clients), keep_alive.",
@@ -16,7 +18,6 @@ export function addLeaseMetrics(r: MetricsRegistry, leases: NodeLeases): void {
   );
   r.onCollect(() => {
     const c = leases.service.counters;
-    count.set(leases.keeper.count);
     ops.set(c.granted, { kind: "granted" });
     ops.set(c.revoked, { kind: "revoked" });
     ops.set(c.keepAlives, { kind: "keep_alive" });
