@@ -7,6 +7,7 @@ import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
 import type { LeaseRecord } from "../../src/server/leases/lease_keeper.ts";
 import { NodeLeases } from "../../src/server/node/node_leases.ts";
+import { mapLeaseSource } from "./leases/map_lease_source.ts";
 
 function nodeLeases(clock = new SimClock()) {
   const state = {
@@ -25,7 +26,7 @@ function nodeLeases(clock = new SimClock()) {
     checkIntervalMs: 100,
     requestTimeoutMs: 500,
     table: () => ({
-      leases: state.leases,
+      leaseTable: mapLeaseSource(state.leases),
       leaseKeys: () => Promise.resolve([]),
       revision: 12,
       appliedIndex: state.applied,

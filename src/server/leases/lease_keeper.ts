@@ -16,11 +16,27 @@ import type { Clock, TimerId } from "../../platform/types.ts";
 import { assert } from "../../util/assert.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
 
-/** A lease as the replicated table holds it (KvStateMachine.leases). */
+/** A lease as the replicated table holds it. */
 export interface LeaseRecord {
   readonly id: number;
   readonly ttlSeconds: number;
 }
+
+/** The replicated lease table (the state machine's LeaseTable). */
+export interface LeaseSource {
+  readonly size: number;
+  get(id: number): LeaseRecord | undefined;
+  /** Every lease; costs O(n log n), so the keeper calls it only for a full sync or a list. */
+  list(): readonly LeaseRecord[];
+}
+
+/**
+ * Checks between two full syncs of the deadline table with the replicated one (while entries
+ * are being applied). Grants and revokes served by this leader are tracked at once
+ * (`track`/`forget`); a full sync catches the rest (a grant whose answer timed out), at most
+ * this many checks late, which only lengthens that lease's first TTL.
+ */
+const FULL_SYNC_CHECKS = 10;
 
 /** A lease as the leader answers for it. */
 export interface LeaseInfo {
@@ -33,7 +49,7 @@ export interface LeaseInfo {
 export interface LeaseKeeperOptions {
   readonly clock: Clock;
   /** The replicated lease table, read afresh each time (a snapshot may swap the engine). */
-  readonly leases: () => ReadonlyMap<number, LeaseRecord>;
+  readonly leases: () => LeaseSource;
   /** Proposes a replicated command through Raft (the node's `execute`). */
   readonly propose: (command: CommandInit) => Promise<unknown>;
   /** Every deadline is at least this far out (see minLeaseTtlSeconds). */
@@ -70,6 +86,7 @@ export class LeaseKeeper {
   /** Bumped on every leadership change: settlements of older proposals are ignored. */
   #generation = 0;
   #dirty = false;
+  #checksSinceSync = 0;
   #timer: TimerId | undefined;
 
   constructor(readonly o: LeaseKeeperOptions) {
@@ -100,9 +117,21 @@ export class LeaseKeeper {
     this.#arm();
   }
 
-  /** Entries were applied: grants and revokes are picked up at the next check (coalesced). */
+  /** Entries were applied: grants and revokes are picked up by a coming full sync. */
   applied(): void {
     if (this.#leading) this.#dirty = true;
+  }
+
+  /** A grant served by this leader applied: the lease's first TTL starts now. */
+  track(id: number): void {
+    if (!this.#leading || this.#deadlines.has(id)) return;
+    const lease = this.o.leases().get(id);
+    if (lease !== undefined) this.#setDeadline(id, this.o.clock.nowMs() + this.#ttlMs(lease));
+  }
+
+  /** A revoke served by this leader applied. */
+  forget(id: number): void {
+    this.#deadlines.delete(id);
   }
 
   /** Restarts the lease's TTL; undefined when it does not exist or has expired. */
@@ -125,7 +154,7 @@ export class LeaseKeeper {
   list(): LeaseInfo[] {
     assert(this.#leading, "only the leader lists leases");
     this.#sync();
-    return [...this.o.leases().values()].map((lease) => this.#info(lease));
+    return this.o.leases().list().map((lease) => this.#info(lease));
   }
 
   stop(): void {
@@ -165,17 +194,20 @@ export class LeaseKeeper {
     this.#heap.push({ dueMs: deadlineMs, id, deadlineMs });
   }
 
-  /** Brings the deadline table in step with the replicated one: O(leases), once per check. */
+  /** Brings the deadline table in step with the replicated one: O(leases log leases). */
   #sync(): void {
     this.#dirty = false;
+    this.#checksSinceSync = 0;
     const table = this.o.leases();
     const now = this.o.clock.nowMs();
-    for (const [id, lease] of table) {
-      if (!this.#deadlines.has(id)) this.#setDeadline(id, now + this.#ttlMs(lease));
+    const live = new Set<number>();
+    for (const lease of table.list()) {
+      live.add(lease.id);
+      if (!this.#deadlines.has(lease.id)) this.#setDeadline(lease.id, now + this.#ttlMs(lease));
     }
-    if (this.#deadlines.size === table.size) return;
+    if (this.#deadlines.size === live.size) return;
     for (const id of [...this.#deadlines.keys()]) {
-      if (!table.has(id)) this.#deadlines.delete(id);
+      if (!live.has(id)) this.#deadlines.delete(id);
     }
   }
 
@@ -195,7 +227,8 @@ export class LeaseKeeper {
 
   /** One expiry check: at most LEASE_EXPIRY_CHECK_ENTRIES_MAX heap entries looked at. */
   #check(): void {
-    if (this.#dirty) this.#sync();
+    this.#checksSinceSync++;
+    if (this.#dirty && this.#checksSinceSync >= FULL_SYNC_CHECKS) this.#sync();
     if (this.#heap.size > 2 * this.#deadlines.size + LEASE_EXPIRY_CHECK_ENTRIES_MAX) {
       // Keep-alives leave stale entries behind: rebuild from the live deadlines.
       const live = [...this.#deadlines].map(([id, d]) => ({ dueMs: d, id, deadlineMs: d }));
@@ -208,6 +241,11 @@ export class LeaseKeeper {
       if (top === undefined || top.dueMs > now) break;
       this.#heap.pop();
       if (this.#deadlines.get(top.id) !== top.deadlineMs || this.#revoking.has(top.id)) continue;
+      if (this.o.leases().get(top.id) === undefined) {
+        // Revoked meanwhile (by a client, through another path): nothing to expire.
+        this.#deadlines.delete(top.id);
+        continue;
+      }
       this.#expire(top.id, top.deadlineMs);
     }
   }

@@ -99,6 +99,7 @@ export class LeaseService {
     this.counters.granted++;
     const granted = r.lease;
     if (granted === undefined) return r;
+    this.o.keeper.track(Number(granted.id));
     // The leader's keeper starts the lease with a full TTL when it sees it applied.
     const lease = {
       id: granted.id,
@@ -115,6 +116,7 @@ export class LeaseService {
     });
     const r = leaseBodyOf(body);
     this.counters.revoked++;
+    this.o.keeper.forget(id);
     return r;
   }
 

@@ -18,12 +18,12 @@ import type { RequestBody } from "../../client/connection.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import { ServiceError } from "../kv_service.ts";
-import { LeaseKeeper, type LeaseRecord, minLeaseTtlSeconds } from "../leases/lease_keeper.ts";
+import { LeaseKeeper, type LeaseSource, minLeaseTtlSeconds } from "../leases/lease_keeper.ts";
 import { type LeaderRoute, LeaseService } from "./lease_service.ts";
 
 /** What the keeper reads from the replicated state machine (KvStateMachine). */
 export interface LeaseTable {
-  readonly leases: ReadonlyMap<number, LeaseRecord>;
+  readonly leaseTable: LeaseSource;
   leaseKeys(id: number): Promise<Uint8Array[]>;
   readonly revision: number;
   readonly appliedIndex: number;
@@ -69,7 +69,7 @@ export class NodeLeases {
   constructor(readonly o: NodeLeaseOptions) {
     this.keeper = new LeaseKeeper({
       clock: o.clock,
-      leases: () => o.table().leases,
+      leases: () => o.table().leaseTable,
       propose: (command) => this.#proposeAsLeader(command),
       minTtlSeconds: minLeaseTtlSeconds(o.electionTimeoutMs),
       checkIntervalMs: o.checkIntervalMs,

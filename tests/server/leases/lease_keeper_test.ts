@@ -8,6 +8,7 @@ import {
   minLeaseTtlSeconds,
 } from "../../../src/server/leases/lease_keeper.ts";
 import { LEASE_REVOKES_INFLIGHT_MAX } from "../../../src/limits.ts";
+import { mapLeaseSource } from "./map_lease_source.ts";
 
 /** A replicated lease table and a proposer that applies revokes to it (or fails, when told). */
 class FakeCluster {
@@ -44,9 +45,10 @@ class FakeCluster {
 }
 
 function keeperOn(clock: SimClock, cluster: FakeCluster, minTtlSeconds = 1): LeaseKeeper {
+  const source = mapLeaseSource(cluster.table);
   return new LeaseKeeper({
     clock,
-    leases: () => cluster.table,
+    leases: () => source,
     propose: (c) => cluster.propose(c),
     minTtlSeconds,
     checkIntervalMs: 100,
@@ -218,5 +220,28 @@ test("lease keeper: remaining time is whole milliseconds on a clock that reads f
   const remaining = keeper.timeToLive(1)?.remainingMs ?? -1;
   assert.ok(Number.isInteger(remaining), `${remaining}`);
   assert.equal(remaining, 8999);
+  keeper.stop();
+});
+
+test("lease keeper: a grant it was not told of is found by a full sync; a revoked one is dropped", () => {
+  const clock = new SimClock();
+  const cluster = new FakeCluster();
+  const keeper = keeperOn(clock, cluster);
+  keeper.setLeading(true);
+  cluster.grant(8, 1);
+  keeper.applied();
+  // Found by the full sync at the 10th check (1 s), expired one TTL later, not before.
+  clock.advance(1_950);
+  assert.deepEqual(cluster.proposed, []);
+  clock.advance(200);
+  assert.deepEqual(cluster.proposed, [8]);
+  // A grant it is told of starts at once; revoked by a client, it is never expired.
+  cluster.grant(9, 1);
+  keeper.track(9);
+  assert.equal(keeper.timeToLive(9)?.remainingMs, 1_000);
+  cluster.table.delete(9);
+  keeper.forget(9);
+  clock.advance(5_000);
+  assert.deepEqual(cluster.proposed, [8]);
   keeper.stop();
 });

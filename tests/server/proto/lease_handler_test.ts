@@ -15,6 +15,7 @@ import { SimClock } from "../../../src/platform/sim/sim_clock.ts";
 import { LeaseKeeper, type LeaseRecord } from "../../../src/server/leases/lease_keeper.ts";
 import { type LeaderRoute, LeaseService } from "../../../src/server/node/lease_service.ts";
 import { handleLease, isLeaseBody } from "../../../src/server/proto/lease_handler.ts";
+import { mapLeaseSource } from "../leases/map_lease_source.ts";
 
 interface Fixture {
   readonly table: Map<number, LeaseRecord>;
@@ -29,9 +30,10 @@ interface Fixture {
 function fixture(): Fixture {
   const clock = new SimClock();
   const table = new Map<number, LeaseRecord>();
+  const source = mapLeaseSource(table);
   const keeper = new LeaseKeeper({
     clock,
-    leases: () => table,
+    leases: () => source,
     propose: () => Promise.resolve(),
     minTtlSeconds: 3,
     checkIntervalMs: 100,
