@@ -35,26 +35,40 @@ export class BinaryCluster {
   readonly unexpectedExits: string[] = [];
   readonly #root: string;
 
-  private constructor(readonly peersFlag: string, root: string, readonly extraArgs: string[]) {
+  private constructor(
+    readonly peersFlag: string,
+    root: string,
+    readonly extraArgs: string[],
+    /** The executable the nodes run (another build for a before/after benchmark). */
+    readonly binary: string,
+  ) {
     this.#root = root;
   }
 
   /** Starts `size` nodes; `extraArgs` go to every node (e.g. ["--read-mode", "lease"]). */
-  static async start(size: number, extraArgs: string[] = []): Promise<BinaryCluster> {
-    const c = await BinaryCluster.allocate(size, extraArgs);
+  static async start(
+    size: number,
+    extraArgs: string[] = [],
+    binary = BINARY,
+  ): Promise<BinaryCluster> {
+    const c = await BinaryCluster.allocate(size, extraArgs, binary);
     for (const id of c.nodes.keys()) c.spawn(id);
     return c;
   }
 
   /** Picks ports and data dirs for `size` nodes without starting them (see `spawn`). */
-  static async allocate(size: number, extraArgs: string[] = []): Promise<BinaryCluster> {
-    if (!fs.existsSync(BINARY)) throw new Error(`${BINARY} is missing: run ./compile.sh first`);
+  static async allocate(
+    size: number,
+    extraArgs: string[] = [],
+    binary = BINARY,
+  ): Promise<BinaryCluster> {
+    if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: run ./compile.sh first`);
     const ports = await freePorts(size * 3);
     const root = makeTempDir("tinykv-e2e-");
     const peers = Array.from({ length: size }, (_, i) => `${i + 1}=127.0.0.1:${ports[i]}`).join(
       ",",
     );
-    const c = new BinaryCluster(peers, root, extraArgs);
+    const c = new BinaryCluster(peers, root, extraArgs, binary);
     for (let i = 1; i <= size; i++) {
       c.nodes.set(i, {
         id: i,
@@ -76,7 +90,7 @@ export class BinaryCluster {
 
   spawn(id: number): void {
     const n = this.#node(id);
-    const proc = spawn(BINARY, [
+    const proc = spawn(this.binary, [
       "--id",
       String(id),
       "--peers",
@@ -197,7 +211,7 @@ export class BinaryCluster {
   /** Runs the binary as a client command. */
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(BINARY, [...args, "--endpoints", this.endpoints], (err, stdout, stderr) => {
+      execFile(this.binary, [...args, "--endpoints", this.endpoints], (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
         resolve({ code, stdout, stderr });
       });
