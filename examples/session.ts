@@ -83,21 +83,23 @@ export interface PrefixState {
   readonly keys: ReadonlyMap<string, KeyEntry>;
 }
 
-/** Pages of a prefix read at one revision; past this the name has too many contenders here. */
+/** Keys per page of a prefix read, and pages at most: a name with more contenders is refused. */
+const PAGE_KEYS = 1000;
 const PAGES_MAX = 100;
 
-/** Every key under `prefix`, exactly as of one revision (pages read at that revision). */
+/** Every key under `prefix`, exactly as of one revision (a scan names the revision it read). */
 export async function readPrefix(client: TinyKvClient, prefix: string): Promise<PrefixState> {
-  const revision = (await client.scan({ prefix, limit: 1 })).revision;
+  let page = await client.scan({ prefix, limit: PAGE_KEYS });
+  const revision = page.revision;
   const keys = new Map<string, KeyEntry>();
-  let cursor: Uint8Array | undefined;
-  for (let page = 0; page < PAGES_MAX; page++) {
-    const p = await client.scan({ prefix, revision, cursor, limit: 1000 });
-    for (const e of p.items) keys.set(hex(e.key), e);
-    cursor = p.nextCursor;
+  for (let n = 1; n <= PAGES_MAX; n++) {
+    for (const e of page.items) keys.set(hex(e.key), e);
+    const cursor = page.nextCursor;
     if (cursor === undefined) return { revision, keys };
+    // The next pages at the first one's revision: one consistent state.
+    page = await client.scan({ prefix, revision, cursor, limit: PAGE_KEYS });
   }
-  throw new Error(`more than ${PAGES_MAX} pages of keys under ${prefix}`);
+  throw new Error(`more than ${PAGES_MAX * PAGE_KEYS} keys under ${prefix}`);
 }
 
 /**

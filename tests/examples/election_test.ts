@@ -48,7 +48,10 @@ test("election: one leader at a time, and a new one after the leader's session d
         winners.push(i);
       })
     );
-    await waitUntil("a first leader", () => winners.length === 1);
+    await waitUntil("a first leader", () => winners.length >= 1);
+    await sleep(300); // the others keep waiting
+    assert.deepEqual(violations, []);
+    assert.equal(winners.length, 1);
     const first = winners[0];
     assert.equal(text((await elections[first].leader())?.value), `c${first}`);
     await assert.rejects(elections[(first + 1) % 3].proclaim("usurper"), /not the leader/);
@@ -58,7 +61,7 @@ test("election: one leader at a time, and a new one after the leader's session d
     leading.delete(first);
     candidates[first].kill();
     await killLeader(c);
-    await waitUntil("a second leader", () => winners.length === 2);
+    await waitUntil("a second leader", () => winners.length >= 2);
     const after = Date.now() - killedAt;
     const bound = candidates[first].session.ttlSeconds * 1000 + ELECTION_MAX_MS + SLACK_MS;
     assert.ok(after <= bound, `a new leader ${after} ms after the old one died (bound ${bound})`);
