@@ -10,7 +10,7 @@
  *
  *   deno run -A bench/coordination_bench.ts [--watchers 1,100,1000] [--writes 500]
  *     [--concurrency 16] [--duration 5] [--overwrites 20000] [--keys 100]
- *     [--old-binary /tmp/tk-old/tinykv]
+ *     [--old-binary /tmp/tk-old/tinykv] [--rounds 2]
  */
 import { execFile } from "node:child_process";
 import * as path from "node:path";
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     overwrites: { type: "string", default: "20000" },
     keys: { type: "string", default: "100" },
     "old-binary": { type: "string" },
+    rounds: { type: "string", default: "2" },
   },
 });
 const concurrency = Number(values.concurrency);
@@ -114,8 +115,20 @@ async function binaryPuts(binary: string): Promise<(string | number)[]> {
   }
 }
 
+/** The commit a binary was built from (its checkout's HEAD), for the table. */
+async function commitOf(binary: string): Promise<string> {
+  const head = await run("git", ["-C", path.dirname(binary), "rev-parse", "--short", "HEAD"]);
+  return `${head.trim()} (${binary})`;
+}
+
+/** Old and new builds in turn, `rounds` times: a busy machine skews one run, not one build. */
 async function binarySection(old: string): Promise<string> {
-  const rows = [await binaryPuts(old), await binaryPuts(BINARY)];
+  const rows: (string | number)[][] = [];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const binary of [old, BINARY]) {
+      rows.push([await commitOf(binary), ...(await binaryPuts(binary)).slice(1)]);
+    }
+  }
   const head = ["binary", "puts/s", "p50 ms", "p99 ms", "leader's engine bytes after a clean stop"];
   return `### Plain puts of the binary, before and after (3 processes, ${concurrency} in flight, ` +
     `${values.keys} keys, ${values.duration} s)\n\n${table(head, rows)}`;
@@ -124,4 +137,4 @@ async function binarySection(old: string): Promise<string> {
 const sections = [await fanOutSection(), await txnSection(), await historySection()];
 const old = values["old-binary"];
 if (old !== undefined) sections.push(await binarySection(old));
-console.log(["```", describeMachine(), "```", ...sections].join("\n\n"));
+console.log([["```", describeMachine(), "```"].join("\n"), ...sections].join("\n\n"));
