@@ -104,7 +104,8 @@ export async function readPrefix(client: TinyKvClient, prefix: string): Promise<
 
 /**
  * The keys under `prefix` now, then again after each revision that changed one of them: a
- * read at one revision, then a watch from the next. Ends when `signal` aborts.
+ * read at one revision, then a watch from the next. Ends when `signal` aborts. The map is
+ * updated in place: read it before asking for the next state.
  */
 export async function* prefixStates(
   client: TinyKvClient,
@@ -118,6 +119,7 @@ export async function* prefixStates(
   const watch = client.watch({ prefix }, { fromRevision: first.revision + 1 });
   const stop = () => watch.cancel();
   signal?.addEventListener("abort", stop);
+  if (signal?.aborted) stop(); // aborted while the caller looked at the first state
   try {
     for await (const update of watch) {
       for (const e of update.events) {
