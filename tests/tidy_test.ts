@@ -127,6 +127,13 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "hono",
     "@bufbuild/protobuf",
   ],
+  // The watch hub sees the store through an interface (watch_types.ts), never the engine.
+  "src/server/watch/": [
+    "src/kv/key_state.ts",
+    "src/platform/types.ts",
+    "src/limits.ts",
+    "src/util/",
+  ],
   "src/client/": [
     "src/wire/",
     "src/gen/",

@@ -238,6 +238,16 @@ export class ClientCore {
     });
   }
 
+  /** The shared connection to `address`, for long-lived streams (watches). */
+  connectionTo(address: string): Promise<ClientConnection> {
+    return this.#connection(address);
+  }
+
+  /** Drops the connection to `address` after it failed a stream. */
+  dropConnection(address: string): void {
+    this.#forget(address);
+  }
+
   #forget(address: string): void {
     const c = this.#connections.get(address);
     this.#connections.delete(address);

@@ -25,6 +25,8 @@ export class TinyKvError extends Error {
     /** True when a write may have been applied (timeout, lost connection). */
     readonly outcomeUnknown: boolean,
     readonly leaderAddress?: string,
+    /** COMPACTED: the oldest revision still readable. */
+    readonly compactedRevision?: number,
   ) {
     super(message);
   }

@@ -24,6 +24,8 @@ import {
 
 export type { ClusterStatus, MemberInfo };
 import { TinyKvError } from "./errors.ts";
+import { Watch, type WatchOptions } from "./watch.ts";
+import { rangeOf, type WatchTarget } from "./watch_wire.ts";
 
 export type Bytes = string | Uint8Array;
 export type Consistency = "linearizable" | "lease" | "serializable";
@@ -187,6 +189,15 @@ export class TinyKvClient {
       })),
       nextCursor: s.nextCursor.length > 0 ? s.nextCursor : undefined,
     };
+  }
+
+  /**
+   * Streams the changes to a key, a prefix or a range, in revision order, from
+   * `fromRevision` (default: the changes after now). Iterate it with `for await`;
+   * `cancel()` ends it. It survives the loss of its node (docs/coordination.md).
+   */
+  watch(target: WatchTarget, options: WatchOptions = {}): Watch {
+    return new Watch(this.#core, rangeOf(target), options);
   }
 
   /** The status of the node currently believed to lead. */

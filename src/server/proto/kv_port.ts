@@ -33,6 +33,8 @@ import { encodeGetResponseFrame } from "../../wire/get_response_frame.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
 import type { AdminAccess } from "./admin_handler.ts";
+import type { WatchHub } from "../watch/watch_hub.ts";
+import { isWatchRequest, WatchStreams } from "./watch_streams.ts";
 
 /** Where Raft messages from authenticated peers go. */
 export interface PeerSink {
@@ -50,6 +52,8 @@ export interface KvPortOptions {
   readonly peers?: PeerSink;
   /** Admin requests (membership, transfer, snapshot); refused when absent. */
   readonly admin?: AdminAccess;
+  /** The node's watches (watch_create/watch_cancel); refused when absent. */
+  readonly watch?: WatchHub;
   /** When set, peers must present it in Hello. */
   readonly clusterToken?: string;
   readonly connectionsMax?: number;
@@ -59,10 +63,17 @@ class PortConnection {
   readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX);
   #peerId = 0;
   #outbox: Uint8Array[] = [];
+  #outboxBytes = 0;
   #closed = false;
+  /** Opened at the first watch request. */
+  #watches: WatchStreams | undefined;
 
   constructor(readonly conn: Conn, readonly o: KvPortOptions, readonly onClose: () => void) {
-    conn.setHandlers({ onData: (c) => this.#onData(c), onClose: () => this.#closeQuietly() });
+    conn.setHandlers({
+      onData: (c) => this.#onData(c),
+      onDrain: () => this.#watches?.drain(),
+      onClose: () => this.#closeQuietly(),
+    });
   }
 
   #onData(chunk: Uint8Array): void {
@@ -80,7 +91,14 @@ class PortConnection {
   #onFrame(payload: Uint8Array): void {
     const frame = decodeWireFrame(payload);
     const b = frame.body;
-    if (b.case === "request") {
+    if (b.case === "request" && isWatchRequest(b.value)) {
+      this.#watches ??= new WatchStreams(this.o.watch, {
+        send: (r) => this.#respond(r),
+        queuedBytes: () => this.conn.queuedBytes() + this.#outboxBytes,
+        socketBacklogged: () => this.conn.queuedBytes() > 0,
+      });
+      this.#watches.request(b.value);
+    } else if (b.case === "request") {
       const requestId = b.value.requestId;
       const consistency = this.o.consistency ?? "linearizable";
       handleRequest(b.value, this.o.service, consistency, this.o.admin).then(
@@ -114,6 +132,7 @@ class PortConnection {
     });
     const first = this.#outbox.length === 0;
     this.#outbox.push(...parts);
+    for (const p of parts) this.#outboxBytes += p.length;
     // Coalesce the responses finished in one turn into a single socket write.
     if (first) queueMicrotask(() => this.#flush());
   }
@@ -121,6 +140,7 @@ class PortConnection {
   #flush(): void {
     const frames = this.#outbox;
     this.#outbox = [];
+    this.#outboxBytes = 0;
     if (this.#closed || frames.length === 0) return;
     writeParts((bytes) => this.conn.write(bytes), frames);
     if (this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) this.#closeQuietly(true);
@@ -141,6 +161,7 @@ class PortConnection {
   #closeQuietly(closeSocket = false): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watches?.close();
     if (closeSocket) this.conn.close();
     this.onClose();
   }

@@ -31,7 +31,9 @@ export class FakeHistory implements WatchHistorySource {
   append(revision: number, keys: readonly string[]): KvEvent[] {
     if (revision <= this.revision) throw new Error(`revision ${revision} after ${this.revision}`);
     const out = keys.map((k): KvEvent => {
-      if (k.startsWith("-")) return { type: "delete", kv: deletedState(utf8(k.slice(1)), revision) };
+      if (k.startsWith("-")) {
+        return { type: "delete", kv: deletedState(utf8(k.slice(1)), revision) };
+      }
       const kv = {
         key: utf8(k),
         value: utf8(`${k}@${revision}`),
