@@ -6,8 +6,9 @@ import { parseHostPort } from "./peers.ts";
 import { bench, type BenchFlags } from "./bench.ts";
 import { statusCommand } from "./status_command.ts";
 import { UsageError } from "./usage_error.ts";
+import { watchCommand, type WatchFlags } from "./watch_command.ts";
 
-export interface ClientFlags extends BenchFlags {
+export interface ClientFlags extends BenchFlags, WatchFlags {
   readonly endpoints?: string;
   readonly limit?: string;
   readonly offset?: string;
@@ -82,6 +83,8 @@ export async function runClientCommand(
         }
         return 0;
       }
+      case "watch":
+        return await watchCommand(args, flags, c, host);
       case "bench":
         need(args, 0, "bench [--op put|get|mixed] [--concurrency N] [--duration S] …");
         return await bench(flags, c, platform, host);

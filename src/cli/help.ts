@@ -11,6 +11,8 @@ Usage:
                                                   HTTP 8001, RESP 6379)
   tinykv put KEY VALUE | get KEY | delete KEY     client commands
   tinykv scan [PREFIX] [--limit N] [--offset N]
+  tinykv watch PREFIX [--from-revision R] [--prev-kv] [--json]
+                                                  print changes under PREFIX until interrupted
   tinykv status [--json]                          every member: role, term, indexes, lag, health
   tinykv local-cluster [--nodes 3] [--data-dir DIR]
                                                   a local cluster in one process
@@ -42,6 +44,15 @@ export const COMMAND_HELP: Record<string, string> = {
   delete: "Usage: tinykv delete KEY [--endpoints HOST:PORT,...]\n",
   scan: "Usage: tinykv scan [PREFIX] [--limit N] [--offset N] [--endpoints HOST:PORT,...]\n" +
     "Prints KEY<TAB>VALUE lines in key order (default limit 100).\n",
+  watch: "Usage: tinykv watch PREFIX [--from-revision R] [--prev-kv] [--json] " +
+    "[--endpoints HOST:PORT,...]\n" +
+    "Prints every change to a key under PREFIX, in revision order, until interrupted (Ctrl-C).\n" +
+    "From revision R when given (it may be in the past, unless compacted), else from now.\n" +
+    "Text: one line per change, 'REVISION PUT KEY = VALUE' or 'REVISION DELETE KEY'.\n" +
+    '--json: one object per line, {"type":"put"|"delete","key","value","revision"}.\n' +
+    "--prev-kv: each change also shows the value before it (JSON: prevValue, null if none).\n" +
+    "The watch moves to another endpoint when its node goes away and misses nothing;\n" +
+    "exits 1 if the revision to resume from was compacted.\n",
   status: "Usage: tinykv status [--json] [--endpoints HOST:PORT,...]\n" +
     "Asks every member for its own status over its protobuf port and prints one row each:\n" +
     "  ID ADDRESS ROLE TERM COMMIT APPLIED LAG HEALTH\n" +
