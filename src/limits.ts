@@ -62,6 +62,26 @@ export const SCAN_LIMIT_MAX = 10_000;
 export const SCAN_LIMIT_DEFAULT = 1000;
 /** Most keys a scan may skip with `offset` (use the cursor to page further). */
 export const SCAN_OFFSET_MAX = 100_000;
+// ---- Coordination API: transactions, history, leases (docs/coordination.md) ----
+/** Most compares in one transaction. */
+export const TXN_COMPARES_MAX = 128;
+/** Most operations in one branch (success or failure) of a transaction. */
+export const TXN_OPS_MAX = 128;
+/** Most keys a range inside a transaction may match (it counts them all). */
+export const TXN_RANGE_KEYS_MAX = 100_000;
+/** Most keys one delete-range (in a transaction) may delete. */
+export const DELETE_RANGE_KEYS_MAX = 10_000;
+/** Most leases that may exist at once. */
+export const LEASES_MAX = 100_000;
+/** Most keys attached to one lease (its revoke deletes them in one command). */
+export const LEASE_KEYS_MAX = 10_000;
+/** Longest lease TTL a grant may ask for: one year. */
+export const LEASE_TTL_SECONDS_MAX = 365 * 24 * 3600;
+/** History records one history read (a watch catching up) examines before it returns. */
+export const HISTORY_READ_RECORDS_MAX = 10_000;
+/** Key index entries one pass of history compaction examines before it yields. */
+export const HISTORY_COMPACT_BATCH = 5_000;
+
 /** Engine bytes gathered by one apply pass before they are written as one batch. */
 export const APPLY_BATCH_BYTES_MAX = 64 * MiB;
 /** Engine operations gathered by one apply pass before they are written. */

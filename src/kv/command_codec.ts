@@ -16,6 +16,7 @@ import {
 } from "../limits.ts";
 import { DecodeError, varintLength, writeVarint } from "../util/coding.ts";
 import { errorMessage } from "../util/errors.ts";
+import { checkLeaseGrant, checkTxn } from "./coordination_checks.ts";
 import { u64ToNumber } from "../util/ids.ts";
 
 export type CommandInit = MessageInitShape<typeof CommandSchema>;
@@ -36,17 +37,23 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 function encodePutCommand(c: CommandInit): Uint8Array | undefined {
   const b = c.body;
   if (b?.case !== "put" || b.value === undefined) return undefined;
-  const ids = [c.clientId ?? 0n, c.sequence ?? 0n, c.ackedSequence ?? 0n];
+  const ids = [
+    c.clientId ?? 0n,
+    c.sequence ?? 0n,
+    c.ackedSequence ?? 0n,
+    c.proposedAtMs ?? 0n,
+    b.value.lease ?? 0n,
+  ];
   if (ids.some((n) => n < 0n || n > SAFE)) return undefined;
-  const [clientId, sequence, acked] = ids.map(Number);
+  const [clientId, sequence, acked, proposedAt, lease] = ids.map(Number);
   const key = b.value.key ?? EMPTY, value = b.value.value ?? EMPTY;
   const condition = b.value.condition ?? 0, returnPrevious = b.value.returnPrevious ?? false;
   const field = (n: number) => (n > 0 ? 1 + varintLength(n) : 0);
   const bytesField = (v: Uint8Array) => (v.length > 0 ? 1 + varintLength(v.length) + v.length : 0);
-  const putLen = bytesField(key) + bytesField(value) + field(condition) + (returnPrevious ? 2 : 0);
-  const out = new Uint8Array(
-    field(clientId) + field(sequence) + field(acked) + 1 + varintLength(putLen) + putLen,
-  );
+  const putLen = bytesField(key) + bytesField(value) + field(condition) +
+    (returnPrevious ? 2 : 0) + field(lease);
+  const head = field(clientId) + field(sequence) + field(acked) + field(proposedAt);
+  const out = new Uint8Array(head + 1 + varintLength(putLen) + putLen);
   let at = 0;
   const varintField = (tag: number, n: number) => {
     if (n === 0) return;
@@ -63,12 +70,14 @@ function encodePutCommand(c: CommandInit): Uint8Array | undefined {
   varintField(0x08, clientId); // client_id = 1
   varintField(0x10, sequence); // sequence = 2
   varintField(0x18, acked); // acked_sequence = 3
+  varintField(0x20, proposedAt); // proposed_at_ms = 4
   out[at++] = 0x52; // put = 10, length-delimited
   at = writeVarint(out, at, putLen);
   bytes(0x0a, key); // key = 1
   bytes(0x12, value); // value = 2
   varintField(0x18, condition); // condition = 3
   varintField(0x20, returnPrevious ? 1 : 0); // return_previous = 4
+  varintField(0x28, lease); // lease = 5
   return out;
 }
 
@@ -119,10 +128,13 @@ export function validateCommand(command: Command): CommandProblem | undefined {
     case "batch":
       return checkBatch(b.value.ops);
     case "txn":
+      return checkTxn(b.value, checkKey, checkValue);
     case "compact":
+      return b.value.revision === 0n ? invalid("compact needs a revision") : undefined;
     case "leaseGrant":
+      return checkLeaseGrant(b.value);
     case "leaseRevoke":
-      return invalid(`${b.case} is being built`);
+      return b.value.id === 0n ? invalid("lease revoke needs a lease id") : undefined;
     case undefined:
       return invalid("command has no body");
   }
@@ -139,8 +151,11 @@ function checkIds(command: Command): CommandProblem | undefined {
     u64ToNumber(command.sequence, "sequence");
     u64ToNumber(command.ackedSequence, "acked sequence");
     if (b.case === "compareAndSet" && b.value.expect.case === "expectedModRevision") {
-      u64ToNumber(b.value.expect.value, "expected version");
+      u64ToNumber(b.value.expect.value, "expected mod revision");
     }
+    if (b.case === "put") u64ToNumber(b.value.lease, "lease id");
+    if (b.case === "compact") u64ToNumber(b.value.revision, "revision");
+    if (b.case === "leaseRevoke") u64ToNumber(b.value.id, "lease id");
   } catch (err) {
     if (err instanceof DecodeError) return invalid(err.message);
     throw err;
@@ -156,6 +171,9 @@ function checkBatch(ops: BatchOps): CommandProblem | undefined {
   let bytes = 0;
   for (const op of ops) {
     if (op.op.case === undefined) return invalid("batch operation has no body");
+    if (op.op.case === "put" && op.op.value.lease !== 0n) {
+      return invalid("a put in a batch takes no lease (use a transaction)");
+    }
     const why = checkKey(op.op.value.key) ??
       (op.op.case === "put" ? checkValue(op.op.value.value) : undefined);
     if (why !== undefined) return tooLarge(why);

@@ -6,21 +6,16 @@
  *   0x00 "keys"                    → fixed64 number of user keys (for DBSIZE)
  *   0x01 clientId:u64be            → session: floor, last activity, saved outcomes
  *   0x01 clientId:u64be seq:u64be  → (older builds) saved outcome of write `seq`
- *   0x02 userKey                   → varint version (Raft index of the write), value
+ *   0x00 "revision" / "compacted"  → fixed64 store revision / compacted revision
+ *   0x00 "format"                  → varint data format (2: revisions)
+ *   0x02 userKey                   → the key's current record (key_record.ts)
+ *   0x03 .. 0x06                   → history, key index, leases (mvcc_keys.ts)
  *
  * The applied index is written in the same atomic batch as the data it
  * covers, so after a crash the engine's state and its applied index agree and
  * Raft re-applies the log from there (docs/design.md §2.4).
  */
-import {
-  ByteReader,
-  ByteWriter,
-  DecodeError,
-  readFixed64,
-  varintLength,
-  writeFixed64,
-  writeVarint,
-} from "../util/coding.ts";
+import { ByteReader, ByteWriter, DecodeError, readFixed64, writeFixed64 } from "../util/coding.ts";
 
 /** Namespace bytes. Written to disk: never renumber, never reuse. */
 export const Namespace = {
@@ -124,21 +119,7 @@ export function decodeSession(bytes: Uint8Array): SessionRecord {
   return { floor, lastActiveIndex, results };
 }
 
-/** Fixed64 records (applied index, key count) share one encoding. */
-/** A stored user value: its version (the Raft index that wrote it) and bytes. */
-export function encodeStored(version: number, value: Uint8Array): Uint8Array {
-  const out = new Uint8Array(varintLength(version) + value.length);
-  const at = writeVarint(out, 0, version);
-  out.set(value, at);
-  return out;
-}
-
-export function decodeStored(bytes: Uint8Array): { version: number; value: Uint8Array } {
-  const r = new ByteReader(bytes);
-  const version = r.varint();
-  return { version, value: bytes.subarray(r.offset) };
-}
-
+/** Fixed64 records (applied index, key count, revisions) share one encoding. */
 export function encodeApplied(index: number): Uint8Array {
   const out = new Uint8Array(8);
   writeFixed64(out, 0, index);

@@ -5,7 +5,9 @@
 import { SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX, SCAN_OFFSET_MAX } from "../limits.ts";
 import type { Db } from "../storage/db.ts";
 import { compareBytes, prefixEnd } from "../util/bytes.ts";
-import { dataKey, decodeStored, Namespace } from "./keyspace.ts";
+import { dataKey, Namespace } from "./keyspace.ts";
+import { decodeCurrent } from "./key_record.ts";
+import type { KeyRange, KeyState } from "./key_state.ts";
 
 export interface KvScanRequest {
   readonly prefix?: Uint8Array;
@@ -18,13 +20,11 @@ export interface KvScanRequest {
   /** A `nextCursor` from the previous page. */
   readonly cursor?: Uint8Array;
   readonly reverse?: boolean;
+  /** Read as of this store revision (0 or absent: the current state). */
+  readonly revision?: number;
 }
 
-export interface KvScanItem {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  readonly version: number;
-}
+export type KvScanItem = KeyState;
 
 export interface KvScanPage {
   readonly items: KvScanItem[];
@@ -38,6 +38,9 @@ const minOf = (a: Uint8Array, b: Uint8Array) => compareBytes(a, b) <= 0 ? a : b;
 export function validateScan(r: KvScanRequest): string | undefined {
   if ((r.limit ?? 0) > SCAN_LIMIT_MAX) return `scan limit is at most ${SCAN_LIMIT_MAX}`;
   if ((r.offset ?? 0) > SCAN_OFFSET_MAX) return `scan offset is at most ${SCAN_OFFSET_MAX}`;
+  if ((r.revision ?? 0) > 0 && (r.reverse || (r.offset ?? 0) > 0)) {
+    return "a scan at a revision pages forward with the cursor: no reverse, no offset";
+  }
   return undefined;
 }
 
@@ -77,9 +80,32 @@ export async function scanPage(db: Db, r: KvScanRequest): Promise<KvScanPage> {
       more = true;
       break;
     }
-    const { value, version } = decodeStored(raw);
-    items.push({ key: key.subarray(1), value, version });
+    items.push(decodeCurrent(key.subarray(1), raw));
   }
   const last = items[items.length - 1];
   return { items, nextCursor: more && last !== undefined ? last.key : undefined };
+}
+
+/**
+ * The user-key range a scan covers (prefix and bounds intersected), as a
+ * KeyRange, and where a cursor resumes; for reads at a revision.
+ */
+export function scanRange(r: KvScanRequest): { range: KeyRange; after?: Uint8Array } {
+  const { lower, upper } = engineRange({ ...r, cursor: undefined });
+  const key = lower.subarray(1);
+  const open = upper.length === 1 && upper[0] === Namespace.Data + 1;
+  const rangeEnd = open ? new Uint8Array([0]) : upper.subarray(1);
+  const after = r.cursor !== undefined && r.cursor.length > 0 ? r.cursor : undefined;
+  // An empty range (end at or before start) stays empty: a zero-length window at `key`.
+  const empty = !open && compareBytes(rangeEnd, key) <= 0;
+  return {
+    range: { key, rangeEnd: empty ? successorOf(key) : rangeEnd },
+    after: empty ? key : after,
+  };
+}
+
+function successorOf(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(key.length + 1);
+  out.set(key);
+  return out;
 }

@@ -5,31 +5,41 @@
  * engine batch as the data, so after a crash the engine and its applied index
  * agree and the node re-applies the log from there.
  *
+ * Every change is kept with its revision (docs/coordination.md): the current
+ * state of each key, its history until compacted, and the events watchers get.
+ *
  * Apply passes write one engine batch per pass (split when it grows past
- * APPLY_BATCH_*). An engine write failure leaves memory ahead of the engine,
- * so it is fatal for the node: the error propagates and the node stops.
+ * APPLY_BATCH_*, and before a command that must read the engine first). An
+ * engine write failure leaves memory ahead of the engine, so it is fatal for
+ * the node: the error propagates and the node stops.
  */
+import type { Command } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { APPLY_BATCH_BYTES_MAX, APPLY_BATCH_OPS_MAX } from "../limits.ts";
+import {
+  APPLY_BATCH_BYTES_MAX,
+  APPLY_BATCH_OPS_MAX,
+  SCAN_LIMIT_DEFAULT,
+  SCAN_LIMIT_MAX,
+} from "../limits.ts";
 import type { Db } from "../storage/db.ts";
 import { assert } from "../util/assert.ts";
 import { u64ToNumber } from "../util/ids.ts";
-import { applyCommand, failure } from "./apply.ts";
 import { decodeCommand } from "./command_codec.ts";
-import {
-  APPLIED_KEY,
-  dataKey,
-  decodeApplied,
-  decodeSession,
-  decodeStored,
-  encodeApplied,
-  KEY_COUNT_KEY,
-  parseSessionKey,
-  SESSION_PREFIX,
-} from "./keyspace.ts";
+import { failure, type Outcome } from "./apply.ts";
+import { prepare, type Prepared, runCommand } from "./command_runner.ts";
+import { HistoryCompactor } from "./history_compactor.ts";
+import { type HistoryPage, rangeAt, readChanges, stateAt } from "./history_reader.ts";
+import { decodeCurrent } from "./key_record.ts";
+import type { KeyRange, KeyState, KvEvent } from "./key_state.ts";
+import { dataKey } from "./keyspace.ts";
+import { type KvScanPage, type KvScanRequest, scanPage, scanRange } from "./kv_scan.ts";
+import { attachedKeys, LeaseTable } from "./lease_table.ts";
 import { type MemberAddressWrite, memberWriteOp } from "./members.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
+import { RevisionWriter } from "./revision_writer.ts";
+import { CompactedError, FutureRevisionError } from "./revision_errors.ts";
 import { Sessions } from "./sessions.ts";
+import { openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
 import { WriteSet } from "./write_set.ts";
 
 /** A committed entry to apply; `data` is null for entries without a command. */
@@ -40,50 +50,60 @@ export interface ApplyEntry {
   readonly members?: readonly MemberAddressWrite[];
 }
 
-export interface StoredValue {
-  readonly value: Uint8Array;
-  /** Raft index of the write that stored it. */
-  readonly version: number;
-}
-
 export class KvStateMachine {
-  #appliedIndex: number;
-  #keyCount: number;
+  #meta: StoreMeta;
+  #events: KvEvent[] = [];
+  readonly compactor: HistoryCompactor;
 
   private constructor(
     readonly db: Db,
-    appliedIndex: number,
-    keyCount: number,
+    meta: StoreMeta,
     readonly sessions: Sessions,
+    readonly leaseTable: LeaseTable,
   ) {
-    this.#appliedIndex = appliedIndex;
-    this.#keyCount = keyCount;
+    this.#meta = meta;
+    this.compactor = new HistoryCompactor(db);
+    if (meta.compacted > 0) this.compactor.request(meta.compacted);
   }
 
-  /** Opens over an engine, reading its applied index and client sessions. */
+  /** Opens over an engine: its applied index, revisions, client sessions and leases. */
   static async open(db: Db, sessions = new Sessions()): Promise<KvStateMachine> {
-    const raw = db.get(APPLIED_KEY);
-    const applied = raw === undefined ? 0 : decodeApplied(raw);
-    const rawCount = db.get(KEY_COUNT_KEY);
-    const keyCount = rawCount === undefined ? 0 : decodeApplied(rawCount);
-    const heads: Parameters<Sessions["load"]>[0] = [];
-    const legacy: { clientId: number; sequence: number; outcome: Uint8Array }[] = [];
-    for await (const [key, value] of db.scan({ prefix: SESSION_PREFIX })) {
-      const k = parseSessionKey(key);
-      if (k.sequence === undefined) heads.push({ clientId: k.clientId, ...decodeSession(value) });
-      else legacy.push({ clientId: k.clientId, sequence: k.sequence, outcome: value });
-    }
-    sessions.load(heads, legacy);
-    return new KvStateMachine(db, applied, keyCount, sessions);
+    const meta = await openMeta(db, sessions);
+    return new KvStateMachine(db, meta, sessions, await LeaseTable.load(db));
   }
 
   get appliedIndex(): number {
-    return this.#appliedIndex;
+    return this.#meta.applied;
   }
 
   /** Number of user keys as of the applied index. */
   get keyCount(): number {
-    return this.#keyCount;
+    return this.#meta.keyCount;
+  }
+
+  /** The store's revision: the Raft index of the last change. */
+  get revision(): number {
+    return this.#meta.revision;
+  }
+
+  /** Reads and watches below this revision answer COMPACTED. */
+  get compactedRevision(): number {
+    return this.#meta.compacted;
+  }
+
+  get leases(): ReadonlyMap<number, { id: number; ttlSeconds: number }> {
+    return new Map(this.leaseTable.list().map((l) => [l.id, l]));
+  }
+
+  leaseKeys(id: number): Promise<Uint8Array[]> {
+    return attachedKeys(this.db, id);
+  }
+
+  /** Events applied since the last call, in revision order (all durable in the engine). */
+  drainEvents(): KvEvent[] {
+    const events = this.#events;
+    this.#events = [];
+    return events;
   }
 
   /**
@@ -94,65 +114,180 @@ export class KvStateMachine {
   async apply(entries: readonly ApplyEntry[]): Promise<Map<number, Uint8Array>> {
     const outcomes = new Map<number, Uint8Array>();
     const ws = new WriteSet(this.db);
-    let last = this.#appliedIndex;
+    let pass = { ...this.#meta };
+    let last = this.#meta.applied;
     for (const e of entries) {
-      if (e.index <= this.#appliedIndex) continue;
+      if (e.index <= this.#meta.applied) continue;
       assert(e.index === last + 1, `apply gap: entry ${e.index} after ${last}`);
+      if (e.data !== null) {
+        const command = decodeCommand(e.data);
+        let prepared: Prepared | undefined;
+        if ("body" in command && needsEngine(command) && this.#isNew(command)) {
+          // A command that reads the engine first sees every earlier entry there.
+          if (last > this.#meta.applied) pass = await this.#commit(ws, last, pass);
+          prepared = await prepare(command, ws, this.leaseTable, this.db, e.index);
+        }
+        const result = this.#applyOne(e.index, command, ws, pass, prepared);
+        pass = result.pass;
+        outcomes.set(e.index, result.outcome);
+      }
       last = e.index;
-      if (e.data !== null) outcomes.set(e.index, this.#applyOne(e.index, e.data, ws));
       for (const m of e.members ?? []) {
         const op = memberWriteOp(m);
         if (op.value === null) ws.delete(op.key);
         else ws.put(op.key, op.value);
       }
       if (ws.bytes >= APPLY_BATCH_BYTES_MAX || ws.size >= APPLY_BATCH_OPS_MAX) {
-        await this.#commit(ws, last);
+        pass = await this.#commit(ws, last, pass);
       }
     }
-    if (last > this.#appliedIndex) await this.#commit(ws, last);
+    if (last > this.#meta.applied) await this.#commit(ws, last, pass);
     return outcomes;
   }
 
-  async #commit(ws: WriteSet, applied: number): Promise<void> {
-    // The applied index only grows: replicas and restarts re-apply from it.
-    assert(applied > this.#appliedIndex, `applied index ${applied} after ${this.#appliedIndex}`);
-    this.sessions.flush(ws);
-    const keyCount = this.#keyCount + ws.keysDelta;
-    assert(keyCount >= 0, `key count went negative at ${applied}`);
-    ws.put(APPLIED_KEY, encodeApplied(applied));
-    ws.put(KEY_COUNT_KEY, encodeApplied(keyCount));
-    await this.db.write(ws.ops());
-    ws.clear();
-    this.#appliedIndex = applied;
-    this.#keyCount = keyCount;
+  #isNew(command: Command): boolean {
+    const clientId = u64ToNumber(command.clientId, "client id");
+    const sequence = u64ToNumber(command.sequence, "sequence");
+    return clientId === 0 || sequence === 0 ||
+      this.sessions.lookup(clientId, sequence).kind === "new";
   }
 
-  #applyOne(index: number, data: Uint8Array, ws: WriteSet): Uint8Array {
-    const command = decodeCommand(data);
+  async #commit(ws: WriteSet, applied: number, pass: StoreMeta): Promise<StoreMeta> {
+    // The applied index only grows: replicas and restarts re-apply from it.
+    assert(applied > this.#meta.applied, `applied index ${applied} after ${this.#meta.applied}`);
+    this.sessions.flush(ws);
+    const next = { ...pass, applied, keyCount: pass.keyCount + ws.keysDelta };
+    assert(next.keyCount >= 0, `key count went negative at ${applied}`);
+    writeMeta(ws, next, this.#meta);
+    await this.db.write(ws.ops());
+    ws.clear();
+    this.#meta = next;
+    for (const e of this.#pendingEvents) this.#events.push(e);
+    this.#pendingEvents.length = 0;
+    this.compactor.request(next.compacted);
+    return { ...next };
+  }
+
+  readonly #pendingEvents: KvEvent[] = [];
+
+  #applyOne(
+    index: number,
+    command: ReturnType<typeof decodeCommand>,
+    ws: WriteSet,
+    pass: StoreMeta,
+    prepared: Prepared | undefined,
+  ): { outcome: Uint8Array; pass: StoreMeta } {
     if (!("body" in command)) {
       const code = command.tooLarge ? ErrorCode.TOO_LARGE : ErrorCode.INVALID_ARGUMENT;
-      return encodeOutcome(failure(code, command.message));
+      return { outcome: encodeOutcome(failure(code, command.message)), pass };
     }
     // decodeCommand validated every 64-bit field (util/ids.ts): these cannot throw.
     const clientId = u64ToNumber(command.clientId, "client id");
     const sequence = u64ToNumber(command.sequence, "sequence");
-    if (clientId === 0 || sequence === 0) return encodeOutcome(applyCommand(command, index, ws));
+    const run = (): { outcome: Uint8Array; pass: StoreMeta } => {
+      const w = new RevisionWriter(ws, index, this.leaseTable);
+      const outcome = runCommand(command, index, w, pass, prepared);
+      const next = w.changed ? { ...pass, revision: index } : { ...pass, ...outcome.meta };
+      this.#pendingEvents.push(...w.events);
+      return { outcome: encodeOutcome(withRevision(outcome.outcome, next.revision)), pass: next };
+    };
+    if (clientId === 0 || sequence === 0) return run();
     const seen = this.sessions.lookup(clientId, sequence);
-    if (seen.kind === "saved") return seen.outcome;
+    if (seen.kind === "saved") return { outcome: seen.outcome, pass };
     if (seen.kind === "forgotten") {
-      return encodeOutcome(
-        failure(ErrorCode.INVALID_ARGUMENT, `sequence ${sequence} was acknowledged`),
-      );
+      const f = failure(ErrorCode.INVALID_ARGUMENT, `sequence ${sequence} was acknowledged`);
+      return { outcome: encodeOutcome(f), pass };
     }
-    const outcome = encodeOutcome(applyCommand(command, index, ws));
+    const result = run();
     const ackedSequence = u64ToNumber(command.ackedSequence, "acked sequence");
-    this.sessions.record({ clientId, sequence, ackedSequence, index }, outcome, ws);
-    return outcome;
+    this.sessions.record({ clientId, sequence, ackedSequence, index }, result.outcome, ws);
+    return result;
   }
 
-  /** The stored value and version of a user key, from local state. */
-  get(key: Uint8Array): StoredValue | undefined {
+  /** The current state of a user key, from local state. */
+  get(key: Uint8Array): KeyState | undefined {
     const raw = this.db.get(dataKey(key));
-    return raw === undefined ? undefined : decodeStored(raw);
+    return raw === undefined ? undefined : decodeCurrent(key, raw);
+  }
+
+  #checkReadable(revision: number): void {
+    if (revision > this.#meta.revision) {
+      throw new FutureRevisionError(revision, this.#meta.revision);
+    }
+    if (revision < this.#meta.compacted) throw new CompactedError(revision, this.#meta.compacted);
+  }
+
+  /** The key as of `revision`. */
+  async getAt(key: Uint8Array, revision: number): Promise<KeyState | undefined> {
+    this.#checkReadable(revision);
+    const snap = this.db.snapshot();
+    try {
+      return await stateAt(snap, key, revision);
+    } finally {
+      snap.release();
+    }
+  }
+
+  /** Keys of `range` as of `revision`, after `after`, up to `limit`. */
+  async rangeAt(range: KeyRange, revision: number, limit: number, after?: Uint8Array) {
+    this.#checkReadable(revision);
+    const snap = this.db.snapshot();
+    try {
+      return await rangeAt(snap, range, revision, limit, after);
+    } finally {
+      snap.release();
+    }
+  }
+
+  /** One page of a scan, now or as of `request.revision`. */
+  async scan(request: KvScanRequest): Promise<KvScanPage> {
+    const revision = request.revision ?? 0;
+    if (revision === 0 || revision === this.#meta.revision) return scanPage(this.db, request);
+    const limit = Math.min(request.limit || SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX);
+    const { range, after } = scanRange(request);
+    const { states, more } = await this.rangeAt(range, revision, limit, after);
+    const last = states[states.length - 1];
+    return { items: states, nextCursor: more && last !== undefined ? last.key : undefined };
+  }
+
+  /** Changes to `range` from revision `from` on, in revision order (for watches). */
+  async readHistory(
+    from: number,
+    range: KeyRange,
+    o: { readonly maxEvents: number; readonly prevKv: boolean },
+  ): Promise<HistoryPage> {
+    if (from < this.#meta.compacted) throw new CompactedError(from, this.#meta.compacted);
+    const current = this.#meta.revision;
+    const snap = this.db.snapshot();
+    try {
+      return await readChanges(snap, from, current, range, o);
+    } finally {
+      snap.release();
+    }
   }
 }
+
+/** Commands that read the engine before they run (their keys are not known up front). */
+function needsEngine(command: Command): boolean {
+  const b = command.body;
+  if (b.case === "leaseRevoke") return true;
+  return b.case === "txn" &&
+    [...b.value.success, ...b.value.failure].some((op) =>
+      (op.op.case === "range" || op.op.case === "deleteRange") && op.op.value.rangeEnd.length > 0
+    );
+}
+
+/** Stamps the store revision after the command on its outcome. */
+function withRevision(outcome: Outcome, revision: number): Outcome {
+  const b = outcome.body;
+  if (b?.value === undefined) return outcome;
+  if (b.case === "write" || b.case === "txn" || b.case === "lease") {
+    return {
+      ...outcome,
+      body: { ...b, value: { ...b.value, revision: BigInt(revision) } },
+    } as Outcome;
+  }
+  return outcome;
+}
+
+export type { KeyState };

@@ -4,11 +4,14 @@
  * against this interface; `node_service.ts` implements it over Raft and the
  * state machine, and tests can implement it over a map.
  */
-import type { ErrorCode, WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { ClientResponse, ErrorCode, WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../kv/command_codec.ts";
+import type { KeyState } from "../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../kv/kv_scan.ts";
-import type { StoredValue } from "../kv/state_machine.ts";
 import type { NodeStatus } from "./node/status_types.ts";
+
+/** The body of an applied command's outcome. */
+export type CommandOutcome = ClientResponse["body"];
 
 export type Consistency = "linearizable" | "lease" | "serializable";
 
@@ -24,6 +27,8 @@ export class ServiceError extends Error {
     message: string,
     readonly leaderId = 0,
     readonly leaderAddress = "",
+    /** COMPACTED: the oldest revision still readable. */
+    readonly compactedRevision = 0,
   ) {
     super(message);
   }
@@ -32,7 +37,13 @@ export class ServiceError extends Error {
 export interface KvService {
   /** Proposes a command and resolves with its applied result, or rejects with ServiceError. */
   write(command: CommandInit): Promise<WriteResponse>;
-  get(key: Uint8Array, consistency: Consistency): Promise<StoredValue | undefined>;
+  /**
+   * Proposes any replicated command (a transaction, a compaction, a lease grant
+   * or revoke, or a write) and resolves with the body of its applied outcome.
+   */
+  execute(command: CommandInit): Promise<CommandOutcome>;
+  /** The key now, or as of `revision` (0 or absent: now). */
+  get(key: Uint8Array, consistency: Consistency, revision?: number): Promise<KeyState | undefined>;
   scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage>;
   /** Number of user keys (for DBSIZE), at the given consistency. */
   count(consistency: Consistency): Promise<number>;

@@ -10,7 +10,8 @@ test("put commands are encoded by hand byte-identically to protobuf-es", () => {
   const keys = [new Uint8Array(0), new Uint8Array([1, 2, 3]), new Uint8Array(200).fill(7)];
   const values = [new Uint8Array(0), new Uint8Array([0]), new Uint8Array(70_000).fill(5)];
   const conditions = [PutCondition.UNSPECIFIED, PutCondition.IF_ABSENT, PutCondition.IF_PRESENT];
-  for (const ids of [[0n, 0n, 0n], [1n, 2n, 1n], [300n, 1n << 40n, 127n], [MAX, MAX, MAX]]) {
+  const idSets = [[0n, 0n, 0n, 0n, 0n], [1n, 2n, 1n, 5n, 3n], [300n, 1n << 40n, 127n, 0n, 200n]];
+  for (const ids of [...idSets, [MAX, MAX, MAX, MAX, MAX]]) {
     for (const key of keys) {
       for (const value of values) {
         for (const condition of conditions) {
@@ -19,7 +20,11 @@ test("put commands are encoded by hand byte-identically to protobuf-es", () => {
               clientId: ids[0],
               sequence: ids[1],
               ackedSequence: ids[2],
-              body: { case: "put", value: { key, value, condition, returnPrevious } },
+              proposedAtMs: ids[3],
+              body: {
+                case: "put",
+                value: { key, value, condition, returnPrevious, lease: ids[4] },
+              },
             };
             const generic = toBinary(CommandSchema, create(CommandSchema, c));
             assert.deepEqual(encodeCommand(c), generic);

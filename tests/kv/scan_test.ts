@@ -29,7 +29,7 @@ test("kv scan: prefix, range, reverse and offset", async () => {
   ]);
   assert.deepEqual(keysOf(await scanPage(db, { offset: 5, limit: 10 })), ["ba", "c"]);
   const page = await scanPage(db, { prefix: b("b") });
-  assert.equal(page.items[0].version, 5);
+  assert.equal(page.items[0].modRevision, 5);
   assert.equal(fromUtf8(page.items[0].value), "B");
   assert.match(validateScan({ limit: 1e9 }) ?? "", /limit/);
 });

@@ -18,7 +18,7 @@ import { applyAll, b, cmd, dump, openKv, put } from "./kv_helpers.ts";
 
 const text = (v: { value: Uint8Array } | undefined) => v && fromUtf8(v.value);
 
-test("kv: put/get/delete/batch keep values with their write's index as version", async () => {
+test("kv: put/get/delete/batch keep values with their write's index as mod revision", async () => {
   const { kv } = await openKv();
   const [p, d, bt] = await applyAll(kv, [
     put("a", "1"),
@@ -42,7 +42,7 @@ test("kv: put/get/delete/batch keep values with their write's index as version",
   assert.equal(bt.body.case === "write" && bt.body.value.deleted, 0);
   assert.equal(kv.get(b("a")), undefined);
   assert.equal(text(kv.get(b("x"))), "X");
-  assert.equal(kv.get(b("y"))?.version, 3);
+  assert.equal(kv.get(b("y"))?.modRevision, 3);
   assert.equal(kv.appliedIndex, 3);
 });
 
@@ -68,7 +68,7 @@ test("kv: SET NX/XX, SET GET, compare-and-set by value and version", async () =>
   assert.equal(xx.body.case === "write" && xx.body.value.applied, false);
   assert.equal(kv.get(b("absent")), undefined);
   assert.equal(get.body.case === "write" && fromUtf8(get.body.value.previousValue), "1");
-  const version = kv.get(b("k"))?.version ?? -1;
+  const version = kv.get(b("k"))?.modRevision ?? -1;
   const cas = (
     expect: { case: "expectedValue"; value: Uint8Array } | {
       case: "expectedModRevision";
@@ -161,7 +161,7 @@ test("kv: client ids past 2^53 are refused, never rounded into another client's 
   ]);
   assert.match(seq.error?.message ?? "", /^sequence \d+ exceeds 2\^53/);
   assert.match(acked.error?.message ?? "", /^acked sequence \d+ exceeds 2\^53/);
-  assert.match(version.error?.message ?? "", /^expected version \d+ exceeds 2\^53/);
+  assert.match(version.error?.message ?? "", /^expected mod revision \d+ exceeds 2\^53/);
   assert.equal(kv.get(b("s")), undefined);
 });
 

@@ -6,10 +6,12 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { ClientResponseSchema, type WriteResponse } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { type CommandInit, encodeCommand } from "../../src/kv/command_codec.ts";
-import { type KvScanPage, type KvScanRequest, scanPage } from "../../src/kv/kv_scan.ts";
-import { KvStateMachine, type StoredValue } from "../../src/kv/state_machine.ts";
+import type { KvScanPage, KvScanRequest } from "../../src/kv/kv_scan.ts";
+import { KvStateMachine } from "../../src/kv/state_machine.ts";
+import type { KeyState } from "../../src/kv/key_state.ts";
+import { serviceErrorOf } from "../../src/server/node/proposals.ts";
 import type { NodeStatus } from "../../src/server/node/status_types.ts";
-import { type KvService, ServiceError } from "../../src/server/kv_service.ts";
+import type { CommandOutcome, KvService } from "../../src/server/kv_service.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
 import { Db } from "../../src/storage/db.ts";
 
@@ -29,29 +31,35 @@ export class LocalKvService implements KvService {
     return new LocalKvService(await KvStateMachine.open(db), db);
   }
 
-  write(command: CommandInit): Promise<WriteResponse> {
+  async write(command: CommandInit): Promise<WriteResponse> {
+    const outcome = await this.execute(command);
+    if (outcome.case !== "write") throw new Error("not a write outcome");
+    return outcome.value;
+  }
+
+  execute(command: CommandInit): Promise<CommandOutcome> {
     const index = this.#nextIndex++;
     const done = this.#tail.then(() => this.#apply(index, command));
     this.#tail = done.catch(() => {});
     return done;
   }
 
-  async #apply(index: number, command: CommandInit): Promise<WriteResponse> {
+  async #apply(index: number, command: CommandInit): Promise<CommandOutcome> {
     const outcomes = await this.kv.apply([{ index, data: encodeCommand(command) }]);
+    this.kv.drainEvents();
     const bytes = outcomes.get(index);
     if (bytes === undefined) throw new Error("no outcome");
     const r = fromBinary(ClientResponseSchema, bytes);
-    if (r.error) throw new ServiceError(r.error.code, r.error.message);
-    if (r.body.case !== "write") throw new Error("not a write outcome");
-    return r.body.value;
+    if (r.error) throw serviceErrorOf(r.error);
+    return r.body;
   }
 
-  get(key: Uint8Array): Promise<StoredValue | undefined> {
-    return Promise.resolve(this.kv.get(key));
+  get(key: Uint8Array, _c?: unknown, revision = 0): Promise<KeyState | undefined> {
+    return revision === 0 ? Promise.resolve(this.kv.get(key)) : this.kv.getAt(key, revision);
   }
 
   scan(request: KvScanRequest): Promise<KvScanPage> {
-    return scanPage(this.db, request);
+    return this.kv.scan(request);
   }
 
   count(): Promise<number> {

@@ -41,7 +41,9 @@ export function meteredService(
   return {
     write: (command) =>
       measure(`write_${command.body?.case ?? "none"}`, () => inner.write(command)),
-    get: (key, c) => measure(`get${mode(c)}`, () => inner.get(key, c)),
+    execute: (command) =>
+      measure(`command_${command.body?.case ?? "none"}`, () => inner.execute(command)),
+    get: (key, c, revision) => measure(`get${mode(c)}`, () => inner.get(key, c, revision)),
     scan: (request, c) => measure(`scan${mode(c)}`, () => inner.scan(request, c)),
     count: (c) => measure(`count${mode(c)}`, () => inner.count(c)),
     status: () => inner.status(),

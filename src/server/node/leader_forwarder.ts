@@ -5,12 +5,12 @@
  * holds across the hop. A leader that turns out not to lead answers
  * NOT_LEADER, which becomes UNAVAILABLE here: not applied, retry.
  */
-import { ErrorCode, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { ClientConnection, type RequestBody } from "../../client/connection.ts";
 import { TinyKvError } from "../../client/errors.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { Clock, Net } from "../../platform/types.ts";
-import { ServiceError } from "../kv_service.ts";
+import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 
 export class LeaderForwarder {
   #conn: Promise<ClientConnection> | undefined;
@@ -18,7 +18,12 @@ export class LeaderForwarder {
 
   constructor(readonly net: Net, readonly clock: Clock) {}
 
-  async forward(address: string, command: CommandInit, timeoutMs: number): Promise<WriteResponse> {
+  /** Forwards a replicated command; resolves with the body of its applied outcome. */
+  async forward(
+    address: string,
+    command: CommandInit,
+    timeoutMs: number,
+  ): Promise<CommandOutcome> {
     const body: RequestBody = command.body;
     let response;
     try {
@@ -38,12 +43,9 @@ export class LeaderForwarder {
     const e = response.error;
     if (e !== undefined) {
       const code = e.code === ErrorCode.NOT_LEADER ? ErrorCode.UNAVAILABLE : e.code;
-      throw new ServiceError(code, e.message);
+      throw new ServiceError(code, e.message, 0, "", Number(e.compactedRevision));
     }
-    if (response.body.case !== "write") {
-      throw new ServiceError(ErrorCode.UNAVAILABLE, "the leader sent an unexpected response");
-    }
-    return response.body.value;
+    return response.body;
   }
 
   #connection(address: string): Promise<ClientConnection> {

@@ -8,17 +8,24 @@
  * serializable from local state.
  */
 import { ErrorCode, type RaftMessage, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
-import { type CommandInit, encodeCommand } from "../../kv/command_codec.ts";
-import { type KvScanPage, type KvScanRequest, scanPage } from "../../kv/kv_scan.ts";
-import type { KvStateMachine, StoredValue } from "../../kv/state_machine.ts";
+import type { CommandInit } from "../../kv/command_codec.ts";
+import type { KeyState, KvEvent } from "../../kv/key_state.ts";
+import type { KvScanPage, KvScanRequest } from "../../kv/kv_scan.ts";
+import type { KvStateMachine } from "../../kv/state_machine.ts";
 import { type Entry, EntryType, MessageType, type Snapshot } from "../../raft/core/messages.ts";
-import { RaftNode, ReadOnlyOption, type StepError } from "../../raft/api.ts";
+import { RaftNode, ReadOnlyOption } from "../../raft/api.ts";
 import { LogStore } from "../../raft/log_store.ts";
 import type { Db } from "../../storage/db.ts";
-import { assert } from "../../util/assert.ts";
 import { createPrng } from "../../util/prng.ts";
 import type { NodeStatus, StatusSource } from "./status_types.ts";
-import { type Consistency, type KvService, ServiceError } from "../kv_service.ts";
+import {
+  type CommandOutcome,
+  type Consistency,
+  type KvService,
+  ServiceError,
+} from "../kv_service.ts";
+import { CommandPath } from "./command_path.ts";
+import { revisionRead } from "./revision_reads.ts";
 import { LeaderForwarder } from "./leader_forwarder.ts";
 import { PeerTransport } from "../peer/peer_transport.ts";
 import { Proposals } from "./proposals.ts";
@@ -29,7 +36,6 @@ import { EngineHolder } from "./engine_holder.ts";
 import { LeaderHistory } from "./leader_history.ts";
 import { FaultMonitor } from "./faults.ts";
 import { catchUpBeforeVoting } from "./rebuild.ts";
-import { payloadBytes, transferAllowanceMs } from "../../wire/transfer_time.ts";
 import { exportSnapshot } from "../../kv/kv_snapshot.ts";
 import { type MemberAddressWrite, readMembers } from "../../kv/members.ts";
 import { AddressBook, memberWritesOf } from "../membership/address_book.ts";
@@ -50,21 +56,6 @@ export type { NodeServiceOptions, ResolvedNodeOptions } from "./options.ts";
  */
 const SNAPSHOT_MARKER = new TextEncoder().encode("tinykv-engine-snapshot v1");
 
-function stepError(reason: StepError, leaderId: number, leaderAddress: string): ServiceError {
-  if (reason === "no-leader") {
-    return new ServiceError(ErrorCode.NOT_LEADER, "no leader is known", 0, "");
-  }
-  if (reason === "uncommitted-limit") {
-    return new ServiceError(ErrorCode.UNAVAILABLE, "too many uncommitted writes; retry");
-  }
-  return new ServiceError(
-    ErrorCode.UNAVAILABLE,
-    `not accepted: ${reason}`,
-    leaderId,
-    leaderAddress,
-  );
-}
-
 export class NodeService implements KvService, StatusSource {
   readonly proposals: Proposals;
   readonly reads: ReadBarrier;
@@ -77,6 +68,9 @@ export class NodeService implements KvService, StatusSource {
   readonly addresses: AddressBook;
   readonly membership: Membership;
   readonly faults: FaultMonitor;
+  readonly #commands: CommandPath;
+  /** Gets the key-value events of every apply pass (the watch hub); they are dropped without it. */
+  onEvents: ((events: readonly KvEvent[], revision: number) => void) | undefined;
   #closed = false;
 
   private constructor(
@@ -120,6 +114,14 @@ export class NodeService implements KvService, StatusSource {
       o.clock,
       o.log,
     );
+    this.#commands = new CommandPath({
+      node: () => this.node,
+      proposals: this.proposals,
+      forwarder: this.#forwarder,
+      faults: this.faults,
+      leader: () => this.#leader(),
+      requestTimeoutMs: o.requestTimeoutMs,
+    });
     this.reads = new ReadBarrier(
       {
         issue: (context) => {
@@ -234,6 +236,8 @@ export class NodeService implements KvService, StatusSource {
         return { index: e.index, data: null, members };
       }));
       this.addresses.apply(memberWrites);
+      const events = this.engine.kv.drainEvents();
+      if (events.length > 0) this.onEvents?.(events, this.engine.kv.revision);
       for (const e of entries) this.proposals.applied(e.index, e.term, outcomes.get(e.index));
       this.reads.applied();
     });
@@ -298,43 +302,33 @@ export class NodeService implements KvService, StatusSource {
     return { id, address: id === 0 ? "" : this.addresses.get(id) ?? "" };
   }
 
-  write(command: CommandInit): Promise<WriteResponse> {
-    const refused = this.faults.refusal("write");
-    if (refused !== undefined) return Promise.reject(refused);
-    // A large value needs time to replicate: wait (and forward) as long as its client does.
-    const timeoutMs = this.o.requestTimeoutMs + transferAllowanceMs(payloadBytes(command.body));
-    if (!this.node.rawNode.isLeader) {
-      const leader = this.#leader();
-      if (leader.address === "") {
-        return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, "no leader is known"));
-      }
-      return this.#forwarder.forward(leader.address, command, timeoutMs);
-    }
-    if (this.proposals.full) {
-      return Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "too many writes in flight"));
-    }
-    const r = this.node.propose(encodeCommand(command));
-    if (!r.ok) {
-      const leader = this.#leader();
-      return Promise.reject(stepError(r.reason, leader.id, leader.address));
-    }
-    // Forwarding is off (#createNode): a node that accepted the proposal appended it.
-    assert(!r.forwarded, "a proposal was forwarded by Raft");
-    const done = this.proposals.wait(r, timeoutMs);
-    this.node.kick();
-    return done;
+  async write(command: CommandInit): Promise<WriteResponse> {
+    const outcome = await this.#commands.execute(command);
+    if (outcome.case === "write") return outcome.value;
+    throw new ServiceError(ErrorCode.UNAVAILABLE, `a write answered with ${outcome.case}`);
   }
 
-  async get(key: Uint8Array, consistency: Consistency): Promise<StoredValue | undefined> {
+  execute(command: CommandInit): Promise<CommandOutcome> {
+    return this.#commands.execute(command);
+  }
+
+  async get(
+    key: Uint8Array,
+    consistency: Consistency,
+    revision = 0,
+  ): Promise<KeyState | undefined> {
     this.#checkRunning();
     if (consistency !== "serializable") await this.reads.wait();
-    return await this.engine.read(() => Promise.resolve(this.engine.kv.get(key)));
+    const kv = this.engine.kv;
+    if (revision === 0) return await this.engine.read(() => Promise.resolve(kv.get(key)));
+    return await revisionRead(this.engine, () => kv.getAt(key, revision));
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
     this.#checkRunning();
     if (consistency !== "serializable") await this.reads.wait();
-    return await this.engine.read(() => scanPage(this.engine.db, request));
+    const kv = this.engine.kv;
+    return await revisionRead(this.engine, () => kv.scan(request));
   }
 
   async count(consistency: Consistency): Promise<number> {

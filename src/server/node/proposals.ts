@@ -4,14 +4,14 @@
  * index has another term, the proposal was overwritten by a new leader and
  * can never commit (Log Matching, Raft §5.3): it definitely did not happen.
  */
-import { ErrorCode, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { decodeOutcome } from "../../kv/outcome_codec.ts";
 import { PROPOSALS_PENDING_MAX } from "../../limits.ts";
 import type { EntryPosition } from "../../raft/api.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import { assert } from "../../util/assert.ts";
 import { DeadlineTimer } from "../../util/deadline_timer.ts";
-import { ServiceError } from "../kv_service.ts";
+import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 
 function notApplied(): ServiceError {
   return new ServiceError(ErrorCode.UNAVAILABLE, "leader changed; the write was not applied");
@@ -19,7 +19,7 @@ function notApplied(): ServiceError {
 
 interface Waiter {
   readonly term: number;
-  readonly resolve: (r: WriteResponse) => void;
+  readonly resolve: (r: CommandOutcome) => void;
   readonly reject: (e: ServiceError) => void;
   /** Clock ms after which the write times out. */
   readonly deadline: number;
@@ -53,7 +53,7 @@ export class Proposals {
    * term was overwritten: this leader's log, which holds every committed
    * entry, has another entry there, so that write can never apply.
    */
-  wait(at: EntryPosition, timeoutMs: number): Promise<WriteResponse> {
+  wait(at: EntryPosition, timeoutMs: number): Promise<CommandOutcome> {
     const stale = this.#waiting.get(at.index);
     if (stale !== undefined) {
       assert(stale.term < at.term, `two proposals at index ${at.index} in term ${at.term}`);
@@ -96,9 +96,8 @@ export class Proposals {
       return;
     }
     const r = decodeOutcome(outcome);
-    if (r.error !== undefined) w.reject(new ServiceError(r.error.code, r.error.message));
-    else if (r.body.case === "write") w.resolve(r.body.value);
-    else w.reject(new ServiceError(ErrorCode.UNAVAILABLE, "unexpected outcome"));
+    if (r.error !== undefined) w.reject(serviceErrorOf(r.error));
+    else w.resolve(r.body);
   }
 
   /** Fails every waiter (the node is stopping); their outcome is unknown. */
@@ -109,4 +108,9 @@ export class Proposals {
     }
     this.#waiting.clear();
   }
+}
+
+/** An applied command's error outcome as the ServiceError its caller gets. */
+export function serviceErrorOf(e: { code: ErrorCode; message: string; compactedRevision: bigint }) {
+  return new ServiceError(e.code, e.message, 0, "", Number(e.compactedRevision));
 }

@@ -1,0 +1,96 @@
+/**
+ * Dispatches one decoded command to what applies it. Commands whose keys are
+ * not known up front (a transaction with ranges, a lease revoke) are first
+ * `prepare`d: the engine is read, asynchronously, with nothing of the pass
+ * pending; then every command runs synchronously against the pass.
+ */
+import { type Command, ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { Db } from "../storage/db.ts";
+import { u64ToNumber } from "../util/ids.ts";
+import { applyKeyCommand, failure, type Outcome, written } from "./apply.ts";
+import { applyLeaseGrant, applyLeaseRevoke } from "./lease_apply.ts";
+import { attachedKeys, type LeaseTable } from "./lease_table.ts";
+import { RevisionWriter } from "./revision_writer.ts";
+import type { StoreMeta } from "./store_meta.ts";
+import { planTxn, planWithoutReads, runTxn, type TxnPlan } from "./txn_apply.ts";
+import type { WriteSet } from "./write_set.ts";
+
+/** What a command read before running: a transaction's plan, or a lease's keys. */
+export type Prepared =
+  | { readonly kind: "txn"; readonly plan: TxnPlan }
+  | { readonly kind: "failed"; readonly outcome: Outcome }
+  | { readonly kind: "leaseKeys"; readonly keys: readonly Uint8Array[] };
+
+export async function prepare(
+  command: Command,
+  ws: WriteSet,
+  leases: LeaseTable,
+  db: Db,
+  index: number,
+): Promise<Prepared | undefined> {
+  const b = command.body;
+  if (b.case === "txn") {
+    const plan = await planTxn(b.value, new RevisionWriter(ws, index, leases), db);
+    return "ops" in plan ? { kind: "txn", plan } : { kind: "failed", outcome: plan };
+  }
+  if (b.case === "leaseRevoke") {
+    return { kind: "leaseKeys", keys: await attachedKeys(db, u64ToNumber(b.value.id, "lease")) };
+  }
+  return undefined;
+}
+
+export interface CommandResult {
+  readonly outcome: Outcome;
+  /** Store records the command moved without changing keys (a compaction). */
+  readonly meta?: Partial<StoreMeta>;
+}
+
+export function runCommand(
+  command: Command,
+  index: number,
+  w: RevisionWriter,
+  pass: StoreMeta,
+  prepared: Prepared | undefined,
+): CommandResult {
+  if (prepared?.kind === "failed") return { outcome: prepared.outcome };
+  const b = command.body;
+  switch (b.case) {
+    case "put":
+    case "delete":
+    case "batch":
+    case "compareAndSet":
+    case "increment":
+      return { outcome: applyKeyCommand(b, index, w) };
+    case "txn": {
+      const plan = prepared?.kind === "txn" ? prepared.plan : planWithoutReads(b.value, w);
+      return { outcome: runTxn(plan, w, index) };
+    }
+    case "compact":
+      return compact(u64ToNumber(b.value.revision, "revision"), index, pass);
+    case "leaseGrant":
+      return { outcome: applyLeaseGrant(b.value, index, w) };
+    case "leaseRevoke": {
+      const keys = prepared?.kind === "leaseKeys" ? prepared.keys : [];
+      return { outcome: applyLeaseRevoke(b.value, keys, w) };
+    }
+    case undefined:
+      return { outcome: failure(ErrorCode.INVALID_ARGUMENT, "command has no body") };
+  }
+}
+
+/** etcd's rules: at or below the compacted revision is COMPACTED, past the current FUTURE. */
+function compact(revision: number, index: number, pass: StoreMeta): CommandResult {
+  if (revision <= pass.compacted) {
+    const message = `revision ${revision} is already compacted (to ${pass.compacted})`;
+    return {
+      outcome: {
+        error: { code: ErrorCode.COMPACTED, message, compactedRevision: BigInt(pass.compacted) },
+      },
+    };
+  }
+  if (revision > pass.revision) {
+    const message = `revision ${revision} is ahead of the current revision ${pass.revision}`;
+    return { outcome: failure(ErrorCode.FUTURE_REVISION, message) };
+  }
+  return { outcome: written(index), meta: { compacted: revision } };
+}

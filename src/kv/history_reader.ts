@@ -1,0 +1,116 @@
+/**
+ * Reads of the past (docs/coordination.md#revisions): a key or a range as of a
+ * revision, through the key index, and the changes since a revision in
+ * revision order, through the history, for watches. Each read works on one
+ * engine snapshot, so a concurrent apply cannot tear it.
+ */
+import { HISTORY_READ_RECORDS_MAX } from "../limits.ts";
+import type { Snapshot } from "../storage/db.ts";
+import { equalBytes } from "../util/bytes.ts";
+import { ChangeType, decodeHistory, decodeIndexEntry } from "./key_record.ts";
+import {
+  inRange,
+  isOpenEnded,
+  isSingleKey,
+  type KeyRange,
+  type KeyState,
+  type KvEvent,
+} from "./key_state.ts";
+import {
+  HISTORY_END,
+  historyKey,
+  historyStart,
+  INDEX_END,
+  indexBound,
+  indexKey,
+  indexKeyEnd,
+  parseHistoryKey,
+  parseIndexKey,
+} from "./mvcc_keys.ts";
+
+/** The key's state as of `revision` (the caller checked the revision is readable). */
+export async function stateAt(
+  snap: Snapshot,
+  key: Uint8Array,
+  revision: number,
+): Promise<KeyState | undefined> {
+  for await (const [k, v] of snap.scan({ start: indexKey(key, revision), end: indexKeyEnd(key) })) {
+    const entry = decodeIndexEntry(v);
+    if (entry.type === ChangeType.Delete) return undefined;
+    const rev = parseIndexKey(k).revision;
+    const raw = snap.get(historyKey(rev, entry.sub));
+    if (raw === undefined) return undefined; // compacted while indexed: cannot happen at rev >= C
+    return decodeHistory(rev, raw).state;
+  }
+  return undefined;
+}
+
+/** Keys of `range` as of `revision`, in key order, from `after` (exclusive), up to `limit`. */
+export async function rangeAt(
+  snap: Snapshot,
+  range: KeyRange,
+  revision: number,
+  limit: number,
+  after?: Uint8Array,
+): Promise<{ states: KeyState[]; more: boolean }> {
+  const states: KeyState[] = [];
+  if (isSingleKey(range)) {
+    const s = await stateAt(snap, range.key, revision);
+    return { states: s === undefined ? [] : [s], more: false };
+  }
+  const start = after === undefined ? indexBound(range.key) : indexKeyEnd(after);
+  const end = isOpenEnded(range) ? INDEX_END : indexBound(range.rangeEnd);
+  let done: Uint8Array | undefined; // the key whose state at `revision` was settled
+  for await (const [k, v] of snap.scan({ start, end })) {
+    const { key, revision: rev } = parseIndexKey(k);
+    if (rev > revision || (done !== undefined && equalBytes(done, key))) continue;
+    done = key;
+    const entry = decodeIndexEntry(v);
+    if (entry.type === ChangeType.Delete) continue;
+    if (states.length === limit) return { states, more: true };
+    const raw = snap.get(historyKey(rev, entry.sub));
+    if (raw !== undefined) states.push(decodeHistory(rev, raw).state);
+  }
+  return { states, more: false };
+}
+
+export interface HistoryPage {
+  readonly events: KvEvent[];
+  /** Every revision up to this one has been read (from - 1 when nothing was). */
+  readonly through: number;
+}
+
+/**
+ * Changes at revisions >= `from` to keys in `range`, in revision order, up to
+ * `current`. Stops at a revision boundary once `maxEvents` are gathered or
+ * HISTORY_READ_RECORDS_MAX records were examined: a revision is never split.
+ */
+export async function readChanges(
+  snap: Snapshot,
+  from: number,
+  current: number,
+  range: KeyRange,
+  o: { readonly maxEvents: number; readonly prevKv: boolean },
+): Promise<HistoryPage> {
+  const events: KvEvent[] = [];
+  let through = from - 1, examined = 0, open = -1;
+  for await (const [k, v] of snap.scan({ start: historyStart(from), end: HISTORY_END })) {
+    const { revision } = parseHistoryKey(k);
+    if (revision > current) break;
+    if (revision !== open) {
+      // A new revision starts: everything before it is complete.
+      if (open !== -1) through = open;
+      if (events.length >= o.maxEvents || examined >= HISTORY_READ_RECORDS_MAX) {
+        return { events, through };
+      }
+      open = revision;
+    }
+    examined++;
+    const change = decodeHistory(revision, v);
+    if (!inRange(range, change.state.key)) continue;
+    const type = change.type === ChangeType.Put ? "put" : "delete";
+    const prev = o.prevKv ? await stateAt(snap, change.state.key, revision - 1) : undefined;
+    events.push(prev === undefined ? { type, kv: change.state } : { type, kv: change.state, prev });
+  }
+  return { events, through: current };
+}

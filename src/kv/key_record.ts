@@ -1,0 +1,100 @@
+/**
+ * Byte layouts of the records the revisioned store keeps (docs/formats.md#kv-keyspace):
+ *
+ *   current (0x02 key)   := varint modRevision, varint createRevision, varint version,
+ *                           varint lease, value bytes
+ *   history (0x03 ...)   := u8 type, varint keyLength, key, and for a put:
+ *                           varint createRevision, varint version, varint lease, value bytes
+ *   index (0x04 ...)     := u8 type, varint sub (where the change sits in its revision)
+ *   lease (0x05 id)      := varint ttlSeconds
+ *
+ * Before revisions (data format 1), a current record was varint raftIndex, value
+ * (format_migration.ts rewrites those once).
+ */
+import { ByteReader, ByteWriter, DecodeError, varintLength, writeVarint } from "../util/coding.ts";
+import { deletedState, type KeyState } from "./key_state.ts";
+
+/** Change types in history and index records. Written to disk: never renumber. */
+export const ChangeType = { Put: 1, Delete: 2 } as const;
+export type ChangeType = typeof ChangeType[keyof typeof ChangeType];
+
+export function encodeCurrent(s: KeyState): Uint8Array {
+  const head = varintLength(s.modRevision) + varintLength(s.createRevision) +
+    varintLength(s.version) + varintLength(s.lease);
+  const out = new Uint8Array(head + s.value.length);
+  let at = writeVarint(out, 0, s.modRevision);
+  at = writeVarint(out, at, s.createRevision);
+  at = writeVarint(out, at, s.version);
+  at = writeVarint(out, at, s.lease);
+  out.set(s.value, at);
+  return out;
+}
+
+/** The key's state from its current record; the value is a view into `bytes`. */
+export function decodeCurrent(key: Uint8Array, bytes: Uint8Array): KeyState {
+  const r = new ByteReader(bytes);
+  const modRevision = r.varint(), createRevision = r.varint();
+  const version = r.varint(), lease = r.varint();
+  return { key, value: bytes.subarray(r.offset), createRevision, modRevision, version, lease };
+}
+
+/** A history record of a put (`s`) or of a delete of `s.key` (`type` Delete). */
+export function encodeHistory(type: ChangeType, s: KeyState): Uint8Array {
+  const w = new ByteWriter(24 + s.key.length + (type === ChangeType.Put ? s.value.length : 0));
+  w.u8(type).lengthPrefixed(s.key);
+  if (type === ChangeType.Put) {
+    w.varint(s.createRevision).varint(s.version).varint(s.lease).bytes(s.value);
+  }
+  return w.finish();
+}
+
+export interface HistoryChange {
+  readonly type: ChangeType;
+  /** For a delete: the key and the delete's revision, other fields zero. */
+  readonly state: KeyState;
+}
+
+export function decodeHistory(revision: number, bytes: Uint8Array): HistoryChange {
+  const r = new ByteReader(bytes);
+  const type = r.u8();
+  const key = r.lengthPrefixed(bytes.length);
+  if (type === ChangeType.Delete) return { type, state: deletedState(key, revision) };
+  if (type !== ChangeType.Put) throw new DecodeError(`history record of type ${type}`, 0);
+  const createRevision = r.varint(), version = r.varint(), lease = r.varint();
+  const value = bytes.subarray(r.offset);
+  return {
+    type,
+    state: { key, value, createRevision, modRevision: revision, version, lease },
+  };
+}
+
+export function encodeIndexEntry(type: ChangeType, sub: number): Uint8Array {
+  const out = new Uint8Array(1 + varintLength(sub));
+  out[0] = type;
+  writeVarint(out, 1, sub);
+  return out;
+}
+
+export function decodeIndexEntry(bytes: Uint8Array): { type: ChangeType; sub: number } {
+  const r = new ByteReader(bytes);
+  const type = r.u8();
+  if (type !== ChangeType.Put && type !== ChangeType.Delete) {
+    throw new DecodeError(`index entry of type ${type}`, 0);
+  }
+  return { type, sub: r.varint() };
+}
+
+export function encodeLease(ttlSeconds: number): Uint8Array {
+  return new ByteWriter(10).varint(ttlSeconds).finish();
+}
+
+export function decodeLease(bytes: Uint8Array): number {
+  return new ByteReader(bytes).varint();
+}
+
+/** A format-1 current record: the Raft index that wrote it, then the value. */
+export function decodeFormat1(bytes: Uint8Array): { index: number; value: Uint8Array } {
+  const r = new ByteReader(bytes);
+  const index = r.varint();
+  return { index, value: bytes.subarray(r.offset) };
+}

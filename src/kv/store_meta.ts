@@ -1,0 +1,75 @@
+/**
+ * The state machine's own records in the meta namespace: the applied index,
+ * the number of user keys, the store revision and the compacted revision.
+ * They are written in the same engine batch as the data they describe.
+ */
+import type { Db } from "../storage/db.ts";
+import {
+  APPLIED_KEY,
+  DATA_PREFIX,
+  decodeApplied,
+  decodeSession,
+  encodeApplied,
+  KEY_COUNT_KEY,
+  Namespace,
+  parseSessionKey,
+  SESSION_PREFIX,
+} from "./keyspace.ts";
+import { migrateFormat } from "./format_migration.ts";
+import type { Sessions } from "./sessions.ts";
+import type { WriteSet } from "./write_set.ts";
+
+const enc = new TextEncoder();
+export const REVISION_KEY: Uint8Array = new Uint8Array([Namespace.Meta, ...enc.encode("revision")]);
+export const COMPACTED_KEY: Uint8Array = new Uint8Array([
+  Namespace.Meta,
+  ...enc.encode("compacted"),
+]);
+
+export interface StoreMeta {
+  readonly applied: number;
+  readonly keyCount: number;
+  readonly revision: number;
+  readonly compacted: number;
+}
+
+function fixed(db: Db, key: Uint8Array): number {
+  const raw = db.get(key);
+  return raw === undefined ? 0 : decodeApplied(raw);
+}
+
+/** Reads the meta records and the client sessions (migrating an older store first). */
+export async function openMeta(db: Db, sessions: Sessions): Promise<StoreMeta> {
+  let isEmpty = true;
+  for await (const _ of db.scan({ prefix: DATA_PREFIX, limit: 1 })) isEmpty = false;
+  const migrated = await migrateFormat(db, isEmpty);
+  if (migrated !== undefined && migrated.revision > 0) {
+    const at = encodeApplied(migrated.revision);
+    await db.write([
+      { type: "put", key: REVISION_KEY, value: at },
+      { type: "put", key: COMPACTED_KEY, value: at },
+    ]);
+  }
+  const heads: Parameters<Sessions["load"]>[0] = [];
+  const legacy: { clientId: number; sequence: number; outcome: Uint8Array }[] = [];
+  for await (const [key, value] of db.scan({ prefix: SESSION_PREFIX })) {
+    const k = parseSessionKey(key);
+    if (k.sequence === undefined) heads.push({ clientId: k.clientId, ...decodeSession(value) });
+    else legacy.push({ clientId: k.clientId, sequence: k.sequence, outcome: value });
+  }
+  sessions.load(heads, legacy);
+  return {
+    applied: fixed(db, APPLIED_KEY),
+    keyCount: fixed(db, KEY_COUNT_KEY),
+    revision: fixed(db, REVISION_KEY),
+    compacted: fixed(db, COMPACTED_KEY),
+  };
+}
+
+/** Adds the meta records of `next` to the batch (revisions only when they moved). */
+export function writeMeta(ws: WriteSet, next: StoreMeta, prev: StoreMeta): void {
+  ws.put(APPLIED_KEY, encodeApplied(next.applied));
+  ws.put(KEY_COUNT_KEY, encodeApplied(next.keyCount));
+  if (next.revision !== prev.revision) ws.put(REVISION_KEY, encodeApplied(next.revision));
+  if (next.compacted !== prev.compacted) ws.put(COMPACTED_KEY, encodeApplied(next.compacted));
+}
