@@ -71,6 +71,8 @@ export class NodeService implements KvService, StatusSource {
   readonly #commands: CommandPath;
   /** Gets the key-value events of every apply pass (the watch hub); they are dropped without it. */
   onEvents: ((events: readonly KvEvent[], revision: number) => void) | undefined;
+  /** A snapshot replaced the store: its history jumped (the watch hub resynchronises). */
+  onStoreReplaced: (() => void) | undefined;
   #closed = false;
 
   private constructor(
@@ -287,6 +289,7 @@ export class NodeService implements KvService, StatusSource {
     if (wire.type === MessageType.Snap) {
       this.#snapshots.add(from, wire, async (first) => {
         if (await this.engine.swapIn()) {
+          this.onStoreReplaced?.();
           this.addresses.reset(await readMembers(this.engine.db));
           this.reads.applied();
         }
