@@ -113,6 +113,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   ],
   // A node is also a client of its peers (forwarding to the leader, the cluster view).
   "src/server/": [
+    "src/server/watch/",
     "src/kv/",
     "src/raft/",
     ...RAFT_CORE_SURFACE,
