@@ -15,6 +15,7 @@ import { u64ToNumber } from "../util/ids.ts";
 import type { ClientCore } from "./client.ts";
 import type { ClientConnection, StreamHandler } from "./connection.ts";
 import { fromWireError, TinyKvError } from "./errors.ts";
+import { StreamLiveness } from "./stream_liveness.ts";
 import { changeOf, type WatchUpdate } from "./watch_wire.ts";
 
 export interface WatchOptions {
@@ -24,6 +25,11 @@ export interface WatchOptions {
   readonly prevKv?: boolean;
   /** Deliver progress updates (no changes, the revision) while the watch is idle. */
   readonly progressNotify?: boolean;
+  /**
+   * After this long without a message (default 5 s), the node is asked for its status;
+   * no answer in the same time moves the watch to another node (stream_liveness.ts).
+   */
+  readonly livenessMs?: number;
 }
 
 /** Why one stream ended. */
@@ -36,6 +42,7 @@ type StreamEnd =
 const BACKOFF_MIN_MS = 10;
 const BACKOFF_MAX_MS = 1000;
 const CANCEL_TIMEOUT_MS = 1000;
+const LIVENESS_MS = 5000;
 
 export class Watch implements AsyncIterable<WatchUpdate> {
   readonly #queue: WatchUpdate[] = [];
@@ -150,7 +157,17 @@ export class Watch implements AsyncIterable<WatchUpdate> {
     if (this.#finished) return { kind: "stopped" };
     return new Promise<StreamEnd>((resolve) => {
       let id = 0;
+      const liveness = new StreamLiveness(
+        this.core.options.clock,
+        this.options.livenessMs ?? LIVENESS_MS,
+        (timeoutMs) => conn.call({ case: "status", value: {} }, { timeoutMs }),
+        (_why, unreachable) => {
+          if (unreachable) this.core.dropConnection(address);
+          cancelOnServer({ kind: "lost" });
+        },
+      );
       const finish = (end: StreamEnd) => {
+        liveness.stop();
         conn.closeStream(id);
         this.#stop = undefined;
         resolve(end);
@@ -163,6 +180,7 @@ export class Watch implements AsyncIterable<WatchUpdate> {
       };
       const handler: StreamHandler = {
         onResponse: (r: ClientResponse) => {
+          liveness.heard();
           const e = r.error;
           if (e !== undefined) {
             const err = fromWireError(e.code, e.message, e.leaderAddress);
@@ -186,7 +204,7 @@ export class Watch implements AsyncIterable<WatchUpdate> {
           timeoutMs: CANCEL_TIMEOUT_MS,
         });
       } catch {
-        return resolve({ kind: "lost" });
+        return finish({ kind: "lost" });
       }
       this.#stop = () => cancelOnServer({ kind: "stopped" });
     });

@@ -15,6 +15,7 @@ import { WatchHub } from "../../src/server/watch/watch_hub.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 import { LocalKvService } from "../server/local_kv_service.ts";
 import { FakeHistory } from "../server/watch/fake_history.ts";
+import { LinkProxy } from "../chaos/link_proxy.ts";
 
 const platform = getPlatform();
 
@@ -165,5 +166,40 @@ test("client watch: a consumer behind by more than its buffer still gets every e
     client.close();
     a.hub.close();
     await a.port.close();
+  }
+});
+
+test("client watch: a node gone silent (connection open, nothing arrives) is left", async () => {
+  const history = new FakeHistory();
+  const a = await node(history);
+  const b = await node(history);
+  const proxy = await LinkProxy.start(a.port.port, Math.random);
+  const client = clientOf([`127.0.0.1:${proxy.port}`, b.address]);
+  const write = (revision: number) => {
+    const events = history.append(revision, [`k/${revision}`]);
+    a.hub.publish(events, revision);
+    b.hub.publish(events, revision);
+  };
+  try {
+    write(1);
+    const watch = client.watch({ prefix: "k/" }, { fromRevision: 1, livenessMs: 100 });
+    const it = watch[Symbol.asyncIterator]();
+    const keys = (us: WatchUpdate[]) => us.flatMap((u) => u.events.map((e) => fromUtf8(e.key)));
+    assert.deepEqual(keys(await take(it, (all) => keys(all).length >= 1)), ["k/1"]);
+    assert.equal(a.hub.active, 1);
+    proxy.set({ delayMs: 3_600_000 }); // nothing gets through, nothing is closed
+    for (let r = 2; r <= 4; r++) write(r);
+    const rest = await take(it, (all) => keys(all).length >= 3);
+    assert.deepEqual(keys(rest), ["k/2", "k/3", "k/4"]);
+    assert.equal(b.hub.active, 1, "moved to the node that answers");
+    watch.cancel();
+  } finally {
+    client.close();
+    proxy.heal();
+    await proxy.close();
+    a.hub.close();
+    b.hub.close();
+    await a.port.close();
+    await b.port.close();
   }
 });
