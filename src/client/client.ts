@@ -62,6 +62,7 @@ export class ClientCore {
   #lastMemberSyncMs = Number.NEGATIVE_INFINITY;
   #nextSequence = 1;
   readonly #inflightSequences = new Set<number>();
+  #closed = false;
 
   constructor(readonly options: ClientOptions) {
     if (options.endpoints.length === 0) {
@@ -254,7 +255,13 @@ export class ClientCore {
     c?.then((conn) => conn.close(), () => {});
   }
 
+  /** Whether close() was called (long-lived streams end then). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   close(): void {
+    this.#closed = true;
     for (const address of [...this.#connections.keys()]) this.#forget(address);
   }
 }

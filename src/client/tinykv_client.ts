@@ -194,7 +194,8 @@ export class TinyKvClient {
   /**
    * Streams the changes to a key, a prefix or a range, in revision order, from
    * `fromRevision` (default: the changes after now). Iterate it with `for await`;
-   * `cancel()` ends it. It survives the loss of its node (docs/coordination.md).
+   * `cancel()` ends it, as does `close()`. It survives the loss of its node
+   * (docs/coordination.md).
    */
   watch(target: WatchTarget, options: WatchOptions = {}): Watch {
     return new Watch(this.#core, rangeOf(target), options);

@@ -122,6 +122,7 @@ export class Watch implements AsyncIterable<WatchUpdate> {
     const core = this.core;
     let backoff = BACKOFF_MIN_MS;
     while (!this.#finished) {
+      if (core.closed) return this.cancel(); // the client's close() ends its watches
       if (this.#queuedEvents > CLIENT_WATCH_BUFFER_EVENTS_MAX) {
         await new Promise<void>((resolve) => this.#resume = resolve);
         this.#resume = undefined;

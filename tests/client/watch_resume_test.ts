@@ -203,3 +203,24 @@ test("client watch: a node gone silent (connection open, nothing arrives) is lef
     await b.port.close();
   }
 });
+
+test("client watch: closing the client ends its watches", async () => {
+  const history = new FakeHistory();
+  const a = await node(history);
+  const client = clientOf([a.address]);
+  try {
+    const watch = client.watch("x");
+    const it = watch[Symbol.asyncIterator]();
+    for (let i = 0; i < 100 && a.hub.active === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(a.hub.active, 1);
+    client.close();
+    assert.equal((await take(it, () => false)).length, 0);
+    assert.equal((await it.next()).done, true);
+    for (let i = 0; i < 100 && a.hub.active > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(a.hub.active, 0);
+    assert.equal(a.port.connections, 0, "no connection reopened");
+  } finally {
+    a.hub.close();
+    await a.port.close();
+  }
+});
