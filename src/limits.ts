@@ -50,8 +50,12 @@ export const CONN_WRITE_QUEUE_BYTES_MAX = 256 * MiB;
 // ---- Replicated key-value state machine (src/kv) ----
 /** Longest key a client may store (the engine key adds a namespace byte). */
 export const KV_KEY_BYTES_MAX = KEY_BYTES_MAX - 16;
-/** Largest value a client may store (the engine value adds its version). */
-export const KV_VALUE_BYTES_MAX = VALUE_BYTES_MAX - 16;
+/**
+ * Largest value a client may store. A put writes its value twice in one engine
+ * batch (the key's current record and its history record), so two of them
+ * and their headers must fit WRITE_BATCH_BYTES_MAX.
+ */
+export const KV_VALUE_BYTES_MAX = VALUE_BYTES_MAX - 1 * MiB;
 /** Saved results per client session (the dedup window of unacknowledged writes). */
 export const SESSION_RESULTS_MAX = 4096;
 /** Client sessions remembered; the least recently active is forgotten beyond it. */
@@ -196,6 +200,10 @@ assert(APPLY_BATCH_OPS_MAX < WRITE_BATCH_OPS_MAX, "an apply pass fits one engine
 assert(
   APPLY_BATCH_BYTES_MAX + VALUE_BYTES_MAX + KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX,
   "apply batch",
+);
+assert(
+  2 * (KV_VALUE_BYTES_MAX + 64 + 3 * KV_KEY_BYTES_MAX) + 64 * KiB <= WRITE_BATCH_BYTES_MAX,
+  "one largest put (current and history records) fits an engine batch",
 );
 assert(SCAN_LIMIT_DEFAULT <= SCAN_LIMIT_MAX, "default scan page within the maximum");
 assert(CLIENT_INFLIGHT_MAX <= SESSION_RESULTS_MAX, "every in-flight write fits the dedup window");

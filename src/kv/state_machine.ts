@@ -119,6 +119,10 @@ export class KvStateMachine {
     for (const e of entries) {
       if (e.index <= this.#meta.applied) continue;
       assert(e.index === last + 1, `apply gap: entry ${e.index} after ${last}`);
+      // A large value is written twice (current and history): keep one batch under the limit.
+      if (e.data !== null && ws.bytes + 2 * e.data.length > APPLY_BATCH_BYTES_MAX) {
+        if (last > this.#meta.applied) pass = await this.#commit(ws, last, pass);
+      }
       if (e.data !== null) {
         const command = decodeCommand(e.data);
         let prepared: Prepared | undefined;

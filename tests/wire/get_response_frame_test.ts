@@ -12,8 +12,16 @@ test("the hand-written get response frame is byte-identical to protobuf-es's", (
   for (const requestId of [0n, 1n, 127n, 128n, 300n, 1n << 40n, MAX]) {
     for (const found of [false, true]) {
       for (const value of values) {
-        for (const version of [undefined, 0n, 1n, 200n, 1n << 35n, MAX]) {
-          const answer = { found, value, version };
+        for (const n of [undefined, 0n, 1n, 200n, 1n << 35n, MAX]) {
+          const answer = {
+            found,
+            value,
+            modRevision: n,
+            createRevision: n === undefined ? undefined : n / 2n,
+            version: n === undefined ? undefined : n % 7n,
+            lease: n === 200n ? 5n : undefined,
+            revision: n,
+          };
           const generic = encodeWireFrame({
             case: "response",
             value: create(ClientResponseSchema, {
@@ -30,5 +38,7 @@ test("the hand-written get response frame is byte-identical to protobuf-es's", (
 
 test("ids or versions past 2^53 are left to the generic encoder", () => {
   assert.equal(encodeGetResponseFrame(MAX + 1n, { found: false }), undefined);
-  assert.equal(encodeGetResponseFrame(1n, { found: true, version: MAX + 1n }), undefined);
+  for (const field of ["modRevision", "createRevision", "version", "lease", "revision"]) {
+    assert.equal(encodeGetResponseFrame(1n, { found: true, [field]: MAX + 1n }), undefined);
+  }
 });

@@ -171,11 +171,8 @@ class PortConnection {
 function fastGetFrame(response: ResponseInit): Uint8Array[] | undefined {
   const b = response.body;
   if (response.error !== undefined || b?.case !== "get" || b.value === undefined) return undefined;
-  const frame = encodeGetResponseFrame(response.requestId ?? 0n, {
-    found: b.value.found ?? false,
-    value: b.value.value,
-    version: b.value.version,
-  });
+  const v = b.value;
+  const frame = encodeGetResponseFrame(response.requestId ?? 0n, { ...v, found: v.found ?? false });
   return frame === undefined ? undefined : [frame];
 }
 

@@ -13,6 +13,7 @@ import {
 } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { type CommandInit, validateCommand } from "../../kv/command_codec.ts";
 import { validateScan } from "../../kv/kv_scan.ts";
+import { keyValueOf } from "../../kv/key_value_wire.ts";
 import { create } from "@bufbuild/protobuf";
 import { CommandSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { DecodeError } from "../../util/coding.ts";
@@ -76,7 +77,8 @@ export async function handleRequest(
     return await handleRead(req, service, defaultConsistency);
   } catch (err) {
     if (err instanceof ServiceError) {
-      return errorResponse(err.code, err.message, err.leaderId, err.leaderAddress);
+      const r = errorResponse(err.code, err.message, err.leaderId, err.leaderAddress);
+      return { error: { ...r.error, compactedRevision: BigInt(err.compactedRevision) } };
     }
     if (err instanceof DecodeError) return errorResponse(ErrorCode.INVALID_ARGUMENT, err.message);
     throw err;
@@ -91,10 +93,17 @@ async function handleRead(
   const b = req.body;
   switch (b.case) {
     case "get": {
-      const v = await service.get(b.value.key, consistencyOf(b.value.consistency, fallback));
-      const value = v === undefined
-        ? { found: false }
-        : { found: true, value: v.value, version: BigInt(v.version) };
+      const consistency = consistencyOf(b.value.consistency, fallback);
+      const revision = u64ToNumber(b.value.revision, "revision");
+      const v = await service.get(b.value.key, consistency, revision);
+      const value = v === undefined ? { found: false } : {
+        found: true,
+        value: v.value,
+        modRevision: BigInt(v.modRevision),
+        createRevision: BigInt(v.createRevision),
+        version: BigInt(v.version),
+        lease: BigInt(v.lease),
+      };
       return { body: { case: "get", value } };
     }
     case "scan": {
@@ -107,15 +116,12 @@ async function handleRead(
         offset: s.offset,
         cursor: s.cursor,
         reverse: s.reverse,
+        revision: u64ToNumber(s.revision, "revision"),
       };
       const why = validateScan(request);
       if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
       const page = await service.scan(request, consistencyOf(s.consistency, fallback));
-      const items = page.items.map((i) => ({
-        key: i.key,
-        value: i.value,
-        version: BigInt(i.version),
-      }));
+      const items = page.items.map(keyValueOf);
       return { body: { case: "scan", value: { items, nextCursor: page.nextCursor } } };
     }
     case "status":
@@ -134,6 +140,8 @@ function statusOf(service: KvService) {
     leaderId: BigInt(s.leader ?? 0),
     commitIndex: BigInt(s.commitIndex),
     appliedIndex: BigInt(s.appliedIndex),
+    revision: BigInt(s.revision ?? 0),
+    compactedRevision: BigInt(s.compactedRevision ?? 0),
     members: s.members.map((m) => ({ id: BigInt(m.id), address: m.address, learner: m.learner })),
   };
 }
