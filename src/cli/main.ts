@@ -51,11 +51,23 @@ const CLIENT_OPTIONS = {
   learner: { type: "boolean" },
   "admin-token": { type: "string" },
   timeout: { type: "string" },
+  revision: { type: "string" },
+  lease: { type: "string" },
   "from-revision": { type: "string" },
   "prev-kv": { type: "boolean" },
 } as const;
 
-const CLIENT_COMMANDS = new Set(["put", "get", "delete", "scan", "status", "bench", "watch"]);
+const CLIENT_COMMANDS = new Set([
+  "put",
+  "get",
+  "delete",
+  "scan",
+  "status",
+  "bench",
+  "txn",
+  "compact",
+  "watch",
+]);
 const ADMIN: ReadonlySet<string> = new Set(ADMIN_COMMANDS);
 
 /** Runs the CLI; resolves with the process exit code. */

@@ -54,9 +54,12 @@ export function fromWireError(
   code: ErrorCode,
   message: string,
   leaderAddress: string,
+  compactedRevision = 0n,
 ): TinyKvError {
   const name = NAMES[code] ?? "UNAVAILABLE";
-  return new TinyKvError(name, message, name === "TIMEOUT", leaderAddress || undefined);
+  const known = name === "COMPACTED" && compactedRevision <= BigInt(Number.MAX_SAFE_INTEGER);
+  const oldest = known ? Number(compactedRevision) : undefined;
+  return new TinyKvError(name, message, name === "TIMEOUT", leaderAddress || undefined, oldest);
 }
 
 /** Whether retrying (with the same client id and sequence) can help. */
