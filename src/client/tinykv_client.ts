@@ -19,17 +19,19 @@ import { txnFromWire, type TxnResult, type TxnSpec, txnToWire } from "./txn.ts";
 import type { AdminResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 
 export type { ClusterStatus, KeyEntry, MemberInfo };
+export type { CompareOperator, NumericTarget, TxnCompare, TxnOp } from "./txn.ts";
+export type { TxnOpResult, TxnResult, TxnSpec } from "./txn.ts";
+import { Watch, type WatchOptions, type WatchTarget } from "./watch.ts";
+import type { KeepAliveHandle } from "./lease_keep_alive.ts";
+import * as lease from "./lease_client.ts";
+
 export type {
-  CompareOperator,
-  NumericTarget,
-  TxnCompare,
-  TxnOp,
-  TxnOpResult,
-  TxnResult,
-  TxnSpec,
-} from "./txn.ts";
-import { Watch, type WatchOptions } from "./watch.ts";
-import { rangeOf, type WatchTarget } from "./watch_wire.ts";
+  GrantOptions,
+  LeaseStatus,
+  LeaseTimeToLive,
+  TimeToLiveOptions,
+} from "./lease_client.ts";
+export type { KeepAliveHandle };
 
 export type Bytes = string | Uint8Array;
 export type Consistency = "linearizable" | "lease" | "serializable";
@@ -215,14 +217,9 @@ export class TinyKvClient {
     };
   }
 
-  /**
-   * Streams the changes to a key, a prefix or a range, in revision order, from
-   * `fromRevision` (default: the changes after now). Iterate it with `for await`;
-   * `cancel()` ends it, as does `close()`. It survives the loss of its node
-   * (docs/coordination.md).
-   */
+  /** Changes to a key, prefix or range as they happen (docs/coordination.md#watch, Watch). */
   watch(target: WatchTarget, options: WatchOptions = {}): Watch {
-    return new Watch(this.#core, rangeOf(target), options);
+    return new Watch(this.#core, target, options);
   }
 
   /** The status of the node currently believed to lead. */
@@ -259,6 +256,36 @@ export class TinyKvClient {
   async snapshot(): Promise<number> {
     const r = adminOf(await this.#core.read({ case: "snapshot", value: {} }));
     return u64ToNumber(r.snapshotIndex, "snapshot index");
+  }
+
+  /** Grants a lease of `ttlSeconds` (raised to the cluster's minimum); resolves with it. */
+  grant(ttlSeconds: number, options: lease.GrantOptions = {}): Promise<lease.LeaseStatus> {
+    return lease.grantLease(this.#core, ttlSeconds, options);
+  }
+
+  /** Revokes a lease: its keys are deleted, at one revision. */
+  revoke(id: number): Promise<void> {
+    return lease.revokeLease(this.#core, id);
+  }
+
+  /** One keep-alive: restarts the lease's TTL; rejects with LEASE_NOT_FOUND when it is gone. */
+  keepAliveOnce(id: number): Promise<lease.LeaseStatus> {
+    return lease.keepAliveOnce(this.#core, id);
+  }
+
+  /** Keeps the lease alive until `close()` (or until it is gone: see the handle's `done`). */
+  keepAlive(id: number): KeepAliveHandle {
+    return lease.keepAlive(this.#core, id);
+  }
+
+  /** The lease's granted TTL, the time it has left and (with `keys`) its keys. */
+  timeToLive(id: number, options: lease.TimeToLiveOptions = {}): Promise<lease.LeaseTimeToLive> {
+    return lease.leaseTimeToLive(this.#core, id, options);
+  }
+
+  /** Every lease, by id. */
+  leases(): Promise<lease.LeaseStatus[]> {
+    return lease.listLeases(this.#core);
   }
 
   close(): void {

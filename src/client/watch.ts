@@ -1,9 +1,10 @@
 /**
- * A watch as the client library runs it (docs/coordination.md, "Watch"): a stream
- * on one node's protobuf port that moves to another node when its connection or
- * node goes away, resuming from the revision after the last one it delivered, so
- * no change is missed or repeated. It ends with TinyKvError("COMPACTED") when the
- * revision to resume from was compacted away.
+ * A watch (`client.watch(target, options)`) as the client library runs it
+ * (docs/coordination.md, "Watch"): a stream on one node's protobuf port that
+ * moves to another node when its connection or node goes away, resuming from the
+ * revision after the last one it delivered, so no change is missed or repeated.
+ * It ends with TinyKvError("COMPACTED") when the revision to resume from was
+ * compacted away.
  *
  * A consumer slower than the stream does not grow memory without bound: past
  * CLIENT_WATCH_BUFFER_EVENTS_MAX waiting events the server stream is canceled, and
@@ -16,7 +17,9 @@ import type { ClientCore } from "./client.ts";
 import type { ClientConnection, StreamHandler } from "./connection.ts";
 import { fromWireError, TinyKvError } from "./errors.ts";
 import { StreamLiveness } from "./stream_liveness.ts";
-import { changeOf, type WatchUpdate } from "./watch_wire.ts";
+import { changeOf, rangeOf, type WatchTarget, type WatchUpdate } from "./watch_wire.ts";
+
+export type { WatchTarget };
 
 export interface WatchOptions {
   /** The first revision to deliver (default: the changes after the current revision). */
@@ -56,11 +59,16 @@ export class Watch implements AsyncIterable<WatchUpdate> {
   #stop: (() => void) | undefined;
   #resume: (() => void) | undefined;
 
-  constructor(
-    readonly core: ClientCore,
-    readonly range: { key: Uint8Array; rangeEnd: Uint8Array },
-    readonly options: WatchOptions = {},
-  ) {
+  /** The keys watched, [key, rangeEnd) as etcd writes ranges. */
+  readonly range: { key: Uint8Array; rangeEnd: Uint8Array };
+
+  /**
+   * Streams the changes to `target` in revision order from `fromRevision`
+   * (default: the changes after now). Iterate it with `for await`; `cancel()`
+   * ends it, as does the client's `close()`. It survives the loss of its node.
+   */
+  constructor(readonly core: ClientCore, target: WatchTarget, readonly options: WatchOptions = {}) {
+    this.range = rangeOf(target);
     const from = options.fromRevision ?? 0;
     if (!Number.isSafeInteger(from) || from < 0) {
       throw new TinyKvError("INVALID_ARGUMENT", "fromRevision must be a whole number >= 0", false);

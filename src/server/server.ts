@@ -13,6 +13,8 @@ import { type NodePorts, startPorts } from "./ports.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
 import { WatchHub } from "./watch/watch_hub.ts";
+import { startNodeLeases } from "./node/lease_wiring.ts";
+import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -94,6 +96,8 @@ export async function startServer(
     connections: () => started.ports?.connections() ?? { protobuf: 0, resp: 0 },
     watch,
   });
+  const leases = startNodeLeases(node, platform.net);
+  addLeaseMetrics(metrics, leases.leases);
   const service = meteredService(node, metrics, platform.clock);
   const cluster = new ClusterView(node, platform.net, platform.clock);
   const app = createStatusApp({
@@ -114,6 +118,7 @@ export async function startServer(
     consistency: node.o.readMode,
     admin: { service: node, token: config.adminToken },
     watch,
+    leases: leases.leases.service,
     fetch: app.fetch,
   });
   started.ports = ports;
@@ -127,6 +132,7 @@ export async function startServer(
       cluster.close();
       watch.close();
       await ports.close();
+      leases.close();
       await node.close();
     },
   };

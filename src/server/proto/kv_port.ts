@@ -35,6 +35,8 @@ import { handleRequest, type ResponseInit } from "./request_handler.ts";
 import type { AdminAccess } from "./admin_handler.ts";
 import type { WatchHub } from "../watch/watch_hub.ts";
 import { isWatchRequest, WatchStreams } from "./watch_streams.ts";
+import { handleLease, isLeaseBody } from "./lease_handler.ts";
+import type { LeaseService } from "../node/lease_service.ts";
 
 /** Where Raft messages from authenticated peers go. */
 export interface PeerSink {
@@ -54,6 +56,8 @@ export interface KvPortOptions {
   readonly admin?: AdminAccess;
   /** The node's watches (watch_create/watch_cancel); refused when absent. */
   readonly watch?: WatchHub;
+  /** Lease requests (docs/coordination.md); refused when absent. */
+  readonly leases?: LeaseService;
   /** When set, peers must present it in Hello. */
   readonly clusterToken?: string;
   readonly connectionsMax?: number;
@@ -101,7 +105,11 @@ class PortConnection {
     } else if (b.case === "request") {
       const requestId = b.value.requestId;
       const consistency = this.o.consistency ?? "linearizable";
-      handleRequest(b.value, this.o.service, consistency, this.o.admin).then(
+      const request = b.value;
+      const handled = isLeaseBody(request.body)
+        ? handleLease(request, request.body, this.o.leases)
+        : handleRequest(request, this.o.service, consistency, this.o.admin);
+      handled.then(
         (r) => this.#respond({ ...r, requestId }),
         (err) => this.#respond({ requestId, error: internal(err) }),
       );
