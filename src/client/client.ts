@@ -248,6 +248,9 @@ export class ClientCore {
 
   /** The shared connection to `address`, for long-lived streams (watches). */
   connectionTo(address: string): Promise<ClientConnection> {
+    if (this.#closed) {
+      return Promise.reject(new TinyKvError("CONNECTION_LOST", "the client is closed", false));
+    }
     return this.#connection(address);
   }
 
