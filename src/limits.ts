@@ -110,6 +110,8 @@ export const WATCHES_PER_NODE_MAX = 16_384;
 export const WATCH_HISTORY_BATCH_EVENTS = 1000;
 /** Bytes of events merged into one watch response (a revision's events are never split). */
 export const WATCH_RESPONSE_BYTES_MAX = 1 * MiB;
+/** Bytes of one watch response's changes (one revision may exceed the merge size up to this). */
+export const WATCH_EVENT_BYTES_MAX = FRAME_BYTES_MAX - 1 * MiB;
 /** Bytes queued on a connection's socket at which its watches stop sending until it drains. */
 export const WATCH_SOCKET_QUEUE_BYTES_MAX = 4 * MiB;
 /** Events a client's watch holds for a slow consumer before it pauses the server stream. */

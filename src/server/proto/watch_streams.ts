@@ -14,6 +14,7 @@ import {
 import { rangeProblem } from "../../kv/key_state.ts";
 import {
   KV_KEY_BYTES_MAX,
+  WATCH_EVENT_BYTES_MAX,
   WATCH_RESPONSE_BYTES_MAX,
   WATCH_SOCKET_QUEUE_BYTES_MAX,
   WATCHES_PER_CONNECTION_MAX,
@@ -21,7 +22,8 @@ import {
 import { DecodeError } from "../../util/coding.ts";
 import { u64ToNumber } from "../../util/ids.ts";
 import type { WatchHub } from "../watch/watch_hub.ts";
-import type { Watcher } from "../watch/watcher.ts";
+import { eventBytes, type Watcher } from "../watch/watcher.ts";
+import type { KvEvent } from "../../kv/key_state.ts";
 import { WatchLimitError, type WatchMessage, type WatchSpec } from "../watch/watch_types.ts";
 import type { ResponseInit } from "./request_handler.ts";
 import { watchResponseOf } from "./watch_wire.ts";
@@ -144,6 +146,7 @@ export class WatchStreams {
         }
         const m = w.take(WATCH_RESPONSE_BYTES_MAX);
         if (m === undefined) break;
+        if (m.kind === "events" && !this.#fits(id, w, m.events, m.revision)) break;
         this.#send(id, w, m);
         if (m.kind === "canceled") {
           this.#streams.delete(id);
@@ -151,6 +154,21 @@ export class WatchStreams {
         }
       }
     }
+  }
+
+  /**
+   * Whether one revision's changes fit a frame. If not, no resumed watch could ever
+   * get past them: the stream ends with TOO_LARGE (not retryable), not a cancel.
+   */
+  #fits(id: bigint, w: Watcher, events: readonly KvEvent[], revision: number): boolean {
+    let bytes = 0;
+    for (const e of events) bytes += eventBytes(e, w.spec.prevKv);
+    if (bytes <= WATCH_EVENT_BYTES_MAX) return true;
+    this.#streams.delete(id);
+    this.hub?.cancel(w, "too large");
+    const why = `the changes at revision ${revision} (${bytes} bytes) do not fit one frame`;
+    this.out.send(refuse(id, ErrorCode.TOO_LARGE, why));
+    return false;
   }
 
   /** The stream that found the socket full goes first next time; the ones served go last. */

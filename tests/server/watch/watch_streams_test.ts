@@ -13,6 +13,7 @@ import {
   type WatchResponse,
 } from "../../../src/gen/tinykv/v1/tinykv_pb.ts";
 import {
+  WATCH_EVENT_BYTES_MAX,
   WATCH_HISTORY_BATCH_EVENTS,
   WATCH_RESPONSE_BYTES_MAX,
   WATCH_SOCKET_QUEUE_BYTES_MAX,
@@ -123,4 +124,21 @@ test("watch streams: the per-connection and per-node watch limits", () => {
   node.streams.request(createRequest("b"));
   assert.equal(node.sent[1].error?.code, ErrorCode.UNAVAILABLE);
   node.hub.close();
+});
+
+test("watch streams: a revision too large for one frame ends the stream with TOO_LARGE", async () => {
+  const t = setup();
+  t.streams.request(createRequest("k"));
+  const huge = new Uint8Array(WATCH_EVENT_BYTES_MAX);
+  const events = t.history.append(1, ["k"]).map((e) => ({ ...e, kv: { ...e.kv, value: huge } }));
+  t.hub.publish(events, 1);
+  await settle();
+  assert.equal(t.sent.length, 2);
+  assert.equal(t.sent[1].error?.code, ErrorCode.TOO_LARGE);
+  assert.match(t.sent[1].error?.message ?? "", /revision 1 .* do not fit one frame/);
+  assert.equal(t.hub.active, 0);
+  assert.equal(t.streams.open, 0);
+  t.streams.drain();
+  assert.equal(t.sent.length, 2, "no canceled message after the error");
+  t.hub.close();
 });
