@@ -32,7 +32,7 @@ export function createNodeMetrics(src: MetricSources): MetricsRegistry {
   const watches = r.gauge("tinykv_watches_active", "Open watches on this node.");
   const sent = r.counter("tinykv_watch_events_sent_total", "Watch events sent to clients.");
   const slow = r.counter(
-    "tinykv_watch_canceled_slow_total",
+    "tinykv_watch_slow_cancels_total",
     "Watches canceled because their client did not keep up (buffer full).",
   );
   r.onCollect(() => {
