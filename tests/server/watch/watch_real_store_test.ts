@@ -36,16 +36,16 @@ test("watch hub on the real store: history with previous states, then live chang
   };
   await apply([put("a", "1"), put("a", "2"), del("a"), put("b", "x"), put("c", "y")]);
   const messages: WatchMessage[] = [];
-  let watcher: ReturnType<WatchHub["create"]> | undefined;
-  const take = () => {
-    for (let m = watcher?.take(1 << 20); m !== undefined; m = watcher?.take(1 << 20)) {
-      messages.push(m);
-    }
-  };
   const range = { key: b("a"), rangeEnd: b("c") };
-  watcher = hub.create({ range, startRevision: 1, prevKv: true, progressNotify: false }, {
+  // Woken when messages wait; takes them after the current turn, as the port does.
+  const watcher = hub.create({ range, startRevision: 1, prevKv: true, progressNotify: false }, {
     wake: () => queueMicrotask(take),
   });
+  function take(): void {
+    for (let m = watcher.take(1 << 20); m !== undefined; m = watcher.take(1 << 20)) {
+      messages.push(m);
+    }
+  }
   for (let i = 0; i < 10 && !watcher.synced; i++) await settle();
   assert.equal(watcher.synced, true);
   await apply([put("a", "3"), put("b", "z")]);
