@@ -153,5 +153,6 @@ function watchHubOf(node: NodeService, platform: Platform): WatchHub {
   const hub = new WatchHub({ source, clock: platform.clock });
   node.onEvents = (events, revision) => hub.publish(events, revision);
   node.onStoreReplaced = () => hub.resync();
+  node.activeWatches = () => hub.active;
   return hub;
 }

@@ -77,6 +77,8 @@ export class NodeService implements KvService, StatusSource {
   onEvents: ((events: readonly KvEvent[], revision: number) => void) | undefined;
   /** A snapshot replaced the store: its history jumped (the watch hub resynchronises). */
   onStoreReplaced: (() => void) | undefined;
+  /** Watches open on this node (the watch hub), for status and the dashboard. */
+  activeWatches: (() => number) | undefined;
   #closed = false;
 
   private constructor(
@@ -339,7 +341,8 @@ export class NodeService implements KvService, StatusSource {
   }
 
   status(): NodeStatus {
-    return describeNode(this.o.id, this.node, this.kv, this.addresses, this.faults);
+    const s = describeNode(this.o.id, this.node, this.kv, this.addresses, this.faults);
+    return { ...s, watches: this.activeWatches?.() ?? 0 };
   }
 
   /** Admin: compacts the Raft log now (after making the engine durable). */
