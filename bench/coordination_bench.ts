@@ -10,7 +10,7 @@
  *
  *   deno run -A bench/coordination_bench.ts [--watchers 1,100,1000] [--writes 500]
  *     [--concurrency 16] [--duration 5] [--overwrites 20000] [--keys 100]
- *     [--old-binary /tmp/tk-old/tinykv] [--rounds 2]
+ *     [--old-binary /tmp/tk-old/tinykv] [--rounds 2] [--sections fanout,txn,history,binary]
  */
 import { execFile } from "node:child_process";
 import * as path from "node:path";
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     keys: { type: "string", default: "100" },
     "old-binary": { type: "string" },
     rounds: { type: "string", default: "2" },
+    sections: { type: "string", default: "fanout,txn,history,binary" },
   },
 });
 const concurrency = Number(values.concurrency);
@@ -134,7 +135,11 @@ async function binarySection(old: string): Promise<string> {
     `${values.keys} keys, ${values.duration} s)\n\n${table(head, rows)}`;
 }
 
-const sections = [await fanOutSection(), await txnSection(), await historySection()];
+const wanted = new Set(values.sections.split(","));
+const sections: string[] = [];
+if (wanted.has("fanout")) sections.push(await fanOutSection());
+if (wanted.has("txn")) sections.push(await txnSection());
+if (wanted.has("history")) sections.push(await historySection());
 const old = values["old-binary"];
-if (old !== undefined) sections.push(await binarySection(old));
+if (old !== undefined && wanted.has("binary")) sections.push(await binarySection(old));
 console.log([["```", describeMachine(), "```"].join("\n"), ...sections].join("\n\n"));
