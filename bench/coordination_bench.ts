@@ -58,7 +58,7 @@ async function fanOutSection(): Promise<string> {
     ]);
   }
   const head = ["watchers", "writes", "events delivered", "events/s", "p50 ms", "p99 ms"];
-  return `### Watch fan-out (one prefix, ${concurrency} writes in flight)\n\n${table(head, rows)}`;
+  return `#### Watch fan-out (one prefix, ${concurrency} writes in flight)\n\n${table(head, rows)}`;
 }
 
 async function txnSection(): Promise<string> {
@@ -66,7 +66,7 @@ async function txnSection(): Promise<string> {
   for (const r of rows) say(`${r.op}: ${r.opsPerSecond}/s`);
   const head = ["operation", "in flight", "ops/s", "p50 ms", "p99 ms"];
   const body = rows.map((r) => [r.op, r.concurrency, r.opsPerSecond, ms(r.p50), ms(r.p99)]);
-  return `### Transactions next to plain puts (${values.duration} s each)\n\n${table(head, body)}`;
+  return `#### Transactions next to plain puts (${values.duration} s each)\n\n${table(head, body)}`;
 }
 
 async function historySection(): Promise<string> {
@@ -80,7 +80,7 @@ async function historySection(): Promise<string> {
     "compacted²",
   ];
   const row = [r.overwrites, r.keys, r.putsPerSecond, kib(r.bytesKept)];
-  return `### Revision history's cost (leader's engine directory, ${concurrency} in flight)\n\n` +
+  return `#### Revision history's cost (leader's engine directory, ${concurrency} in flight)\n\n` +
     table(head, [[...row, kib(r.bytesCompacted)]]) + "\n\n" +
     "¹ after an engine compaction, every revision kept. " +
     "² after `compact(last revision)`, its background removal and an engine compaction.";
@@ -131,7 +131,7 @@ async function binarySection(old: string): Promise<string> {
     }
   }
   const head = ["binary", "puts/s", "p50 ms", "p99 ms", "leader's engine bytes after a clean stop"];
-  return `### Plain puts of the binary, before and after (3 processes, ${concurrency} in flight, ` +
+  return `#### Plain puts of the binary, before and after (3 processes, ${concurrency} in flight, ` +
     `${values.keys} keys, ${values.duration} s)\n\n${table(head, rows)}`;
 }
 
