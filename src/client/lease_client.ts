@@ -83,7 +83,8 @@ export async function keepAliveOnce(
 
 export function keepAlive(core: ClientCore, id: number): KeepAliveHandle {
   checkId(id);
-  return new KeepAliveHandle(id, core.options.clock, (ms) => keepAliveOnce(core, id, ms));
+  const send = (ms: number) => keepAliveOnce(core, id, ms);
+  return new KeepAliveHandle(id, core.options.clock, send, () => core.closed);
 }
 
 export async function leaseTimeToLive(

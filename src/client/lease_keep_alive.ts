@@ -38,7 +38,13 @@ export class KeepAliveHandle implements AsyncIterable<LeaseStatus> {
   /** The last response, when there was one. */
   last: LeaseStatus | undefined;
 
-  constructor(readonly id: number, readonly clock: Clock, readonly send: SendKeepAlive) {
+  constructor(
+    readonly id: number,
+    readonly clock: Clock,
+    readonly send: SendKeepAlive,
+    /** Whether the client was closed: the handle then ends as if closed (no retry forever). */
+    readonly clientClosed: () => boolean = () => false,
+  ) {
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#tick();
   }
@@ -56,6 +62,7 @@ export class KeepAliveHandle implements AsyncIterable<LeaseStatus> {
   #tick(): void {
     this.#timer = undefined;
     if (this.#ended) return;
+    if (this.clientClosed()) return this.#end(undefined);
     // Give up an attempt when the lease would have run out by then.
     const deadlineMs = Math.max(1000, this.last?.remainingMs ?? 5000);
     this.send(deadlineMs).then((status) => {

@@ -107,3 +107,20 @@ test("lease keep-alive once: an unknown lease is LEASE_NOT_FOUND, not retried", 
   kv.close();
   await node.stop();
 });
+
+test("lease keep-alive: closing the client ends its keep-alives (no retry forever)", async () => {
+  const state = { gone: false, keepAlives: 0 };
+  const node = await new FakeNode(leaseLeader(state)).start();
+  const kv = client([node.address]);
+  const handle = kv.keepAlive(5);
+  await until(() => state.keepAlives >= 2);
+  kv.close();
+  const ended = await Promise.race([
+    handle.done.then(() => "ended"),
+    new Promise((r) => setTimeout(() => r("still running"), 2000)),
+  ]);
+  assert.equal(ended, "ended");
+  assert.equal(handle.lost, undefined);
+  handle.close();
+  await node.stop();
+});
