@@ -1,7 +1,8 @@
 /**
  * examples/lock.ts against an in-process 3-node cluster whose Raft leader is killed in the
  * middle: contenders are never inside together; a lock kept alive survives the failover; a
- * crashed holder's lock passes to the next in line within TTL + one election timeout.
+ * crashed holder's lock passes to the next in line within TTL + one election timeout (and its
+ * fenced writes stop applying); a waiter that gives up leaves the line.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -132,7 +133,36 @@ test("lock: a killed holder's lock goes to the next within TTL + one election ti
     assert.ok(after <= bound, `released ${after} ms after the crash (bound ${bound} ms)`);
     assert.equal(await b.client.getEntry(held.key), undefined);
     assert.ok(waiting.revision > heldRevision);
+    // A write fenced with the dead holder's compare no longer applies.
+    const late = await b.client.txn({
+      compare: [held.ownerCompare()],
+      success: [{ put: { key: "locks/crash-data", value: "too late" } }],
+    });
+    assert.equal(late.succeeded, false);
     await b.session.close();
+  } finally {
+    await c.close();
+  }
+});
+
+test("lock: a waiter that gives up leaves the line; the one after it is not blocked", {
+  timeout: 60_000,
+}, async () => {
+  const c = await startCluster(3);
+  try {
+    const [a, b, d] = [await contender(c), await contender(c), await contender(c)];
+    const held = new Mutex(a.session, "locks/abort");
+    await held.lock({ signal: AbortSignal.timeout(LOCK_TIMEOUT_MS) });
+    const quitter = new Mutex(b.session, "locks/abort");
+    await assert.rejects(quitter.lock({ signal: AbortSignal.timeout(300) }), /abort|timed? ?out/i);
+    assert.equal(await a.client.getEntry(quitter.key), undefined);
+    const next = new Mutex(d.session, "locks/abort");
+    const nextLock = next.lock({ signal: AbortSignal.timeout(LOCK_TIMEOUT_MS) });
+    await killLeader(c);
+    await held.unlock();
+    await nextLock;
+    assert.ok(next.revision > 0);
+    for (const x of [a, b, d]) await x.session.close();
   } finally {
     await c.close();
   }
