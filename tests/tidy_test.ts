@@ -430,7 +430,7 @@ test("tidy: no citation points outside the repository", () => {
     ...walk("src"),
     ...walk("tests"),
     ...walk("bench"),
-    ...EXAMPLES,
+    ...walkAll("examples"),
     ...walkAll("docs"),
     ...walkAll("proto"),
     ...walkAll("scripts"),
