@@ -44,7 +44,13 @@ export class Election {
       const stale = own.existing !== undefined &&
         new TextDecoder().decode(own.existing.value) !== value;
       if (stale) await this.#put(own.createRevision, value);
-      await waitForTurn(client, `${this.name}/`, this.key, own.createRevision, options.signal);
+      await waitForTurn(
+        this.session,
+        `${this.name}/`,
+        this.key,
+        own.createRevision,
+        options.signal,
+      );
     } catch (err) {
       await client.delete(this.key).catch(() => false);
       throw err;

@@ -39,7 +39,7 @@ export class Mutex {
     const client = this.session.client;
     const { createRevision } = await createOwnKey(this.session, this.key, "");
     try {
-      await waitForTurn(client, `${this.name}/`, this.key, createRevision, options.signal);
+      await waitForTurn(this.session, `${this.name}/`, this.key, createRevision, options.signal);
     } catch (err) {
       await client.delete(this.key).catch(() => false); // the lease would remove it anyway
       throw err;

@@ -3,7 +3,8 @@
  * `concurrency` package: a session is a lease kept alive for as long as its process runs, and
  * the contenders for a name each own one key `NAME/<lease id>` attached to their session. The
  * key created first (lowest createRevision) owns the name; the others wait, each watching the
- * keys under `NAME/`, until every key created before its own is gone. A holder that dies stops
+ * key just ahead of its own in line, until every key created before its own is gone (as etcd's
+ * waitDeletes: a release wakes one waiter, not the whole line). A holder that dies stops
  * its keep-alives; its lease expires, its key is deleted, and the next one in line goes ahead.
  *
  * Copy it with lock.ts or election.ts: it imports only the client library.
@@ -134,25 +135,65 @@ export async function* prefixStates(
   }
 }
 
+/** Rounds of waitForTurn at most: one per contender ahead of us that leaves. */
+const TURN_ROUNDS_MAX = 100_000;
+
 /**
  * Waits until no key under `prefix` was created before `ownKey` (created at `ownRevision`).
- * Throws if `ownKey` disappears first (its session's lease ended) or when `signal` aborts.
+ * Each round watches only the key just ahead in line, so a release wakes one waiter, not all
+ * (the whole line is read again when that key goes: the ones ahead of it may be gone too).
+ * Throws if `ownKey` is gone (its session's lease ended), or when `signal` aborts.
  */
 export async function waitForTurn(
-  client: TinyKvClient,
+  session: Session,
   prefix: string,
   ownKey: string,
   ownRevision: number,
   signal?: AbortSignal,
 ): Promise<void> {
   const own = hex(new TextEncoder().encode(ownKey));
-  for await (const { revision, keys } of prefixStates(client, prefix, signal)) {
-    if (revision < ownRevision) continue; // our own key is not in this state yet
+  for (let round = 0; round < TURN_ROUNDS_MAX; round++) {
+    // A linearizable read after our txn: it holds our key unless our lease already ended.
+    const { revision, keys } = await readPrefix(session.client, prefix);
     if (!keys.has(own)) throw new Error(`${ownKey} is gone: its session's lease ended`);
-    if (![...keys.values()].some((e) => e.createRevision < ownRevision)) return;
+    const ahead = lastCreatedBefore(keys.values(), ownRevision);
+    if (ahead === undefined) return;
+    await waitDeleted(session, ahead.key, revision + 1, signal);
+  }
+  throw new Error(`more than ${TURN_ROUNDS_MAX} rounds waiting for ${ownKey}`);
+}
+
+/** Resolves once `key` is deleted at or after revision `from`; throws on abort or lost lease. */
+async function waitDeleted(
+  session: Session,
+  key: Uint8Array,
+  from: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const watch = session.client.watch(key, { fromRevision: from });
+  const stop = () => watch.cancel();
+  signal?.addEventListener("abort", stop);
+  if (signal?.aborted) stop();
+  let ended = false;
+  void session.done.then(() => ended = true).then(stop);
+  try {
+    for await (const u of watch) if (u.events.some((e) => e.type === "delete")) return;
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    watch.cancel();
   }
   signal?.throwIfAborted();
-  throw new Error(`the watch on ${prefix} ended`);
+  throw new Error(ended ? "the session ended while waiting" : "the watch ended while waiting");
+}
+
+/** The entry created last before `revision`: the one just ahead in line. */
+function lastCreatedBefore(keys: Iterable<KeyEntry>, revision: number): KeyEntry | undefined {
+  let last: KeyEntry | undefined;
+  for (const e of keys) {
+    if (e.createRevision >= revision) continue;
+    if (last === undefined || e.createRevision > last.createRevision) last = e;
+  }
+  return last;
 }
 
 /** The entry created first (lowest createRevision): the owner of the name. */

@@ -2,13 +2,14 @@
  * examples/lock.ts against an in-process 3-node cluster whose Raft leader is killed in the
  * middle: contenders are never inside together; a lock kept alive survives the failover; a
  * crashed holder's lock passes to the next in line within TTL + one election timeout (and its
- * fenced writes stop applying); a waiter that gives up leaves the line.
+ * fenced writes stop applying); a waiter that gives up leaves the line, the one behind waits on.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Mutex } from "../../examples/lock.ts";
 import { startCluster } from "../server/cluster_helpers.ts";
 import {
+  type Contender,
   contender,
   ELECTION_MAX_MS,
   killLeader,
@@ -22,7 +23,7 @@ import {
 const ROUNDS_MAX = 200;
 const LOCK_TIMEOUT_MS = 20_000;
 
-test("lock: two contenders are never inside together, across a leader failover", {
+test("lock: contenders (three) are never inside together, across a leader failover", {
   timeout: 90_000,
 }, async () => {
   const c = await startCluster(3);
@@ -32,9 +33,9 @@ test("lock: two contenders are never inside together, across a leader failover",
     let inside = 0;
     let killed = false;
     const overlaps: string[] = [];
-    // Each contender locks again and again until both have held it twice since the kill.
+    // Each contender locks again and again until all have held it twice since the kill.
     const doneAfterKill = () =>
-      [1, 2].every((w) => log.filter((l) => l.who === w && l.afterKill).length >= 2);
+      [1, 2, 3].every((w) => log.filter((l) => l.who === w && l.afterKill).length >= 2);
     const run = async (who: number) => {
       const { session } = await contender(c);
       const mutex = new Mutex(session, "locks/shared");
@@ -56,9 +57,9 @@ test("lock: two contenders are never inside together, across a leader failover",
       await killLeader(c);
       killed = true;
     })();
-    await Promise.all([run(1), run(2), killer]);
+    await Promise.all([run(1), run(2), run(3), killer]);
     assert.deepEqual(overlaps, []);
-    assert.ok(doneAfterKill(), "both contenders held the lock after the failover");
+    assert.ok(doneAfterKill(), "every contender held the lock after the failover");
     const byEnter = [...log].sort((a, b) => a.enter - b.enter);
     for (let i = 1; i < byEnter.length; i++) {
       assert.ok(byEnter[i].enter >= byEnter[i - 1].exit, `holds ${i - 1} and ${i} overlap`);
@@ -145,7 +146,7 @@ test("lock: a killed holder's lock goes to the next within TTL + one election ti
   }
 });
 
-test("lock: a waiter that gives up leaves the line; the one after it is not blocked", {
+test("lock: a waiter that gives up leaves the line; the one behind it waits on", {
   timeout: 60_000,
 }, async () => {
   const c = await startCluster(3);
@@ -154,10 +155,20 @@ test("lock: a waiter that gives up leaves the line; the one after it is not bloc
     const held = new Mutex(a.session, "locks/abort");
     await held.lock({ signal: AbortSignal.timeout(LOCK_TIMEOUT_MS) });
     const quitter = new Mutex(b.session, "locks/abort");
-    await assert.rejects(quitter.lock({ signal: AbortSignal.timeout(300) }), /abort|timed? ?out/i);
-    assert.equal(await a.client.getEntry(quitter.key), undefined);
+    const giveUp = new AbortController();
+    const quitting = quitter.lock({ signal: giveUp.signal });
+    await waitUntilKey(a, quitter.key);
     const next = new Mutex(d.session, "locks/abort");
-    const nextLock = next.lock({ signal: AbortSignal.timeout(LOCK_TIMEOUT_MS) });
+    let nextLocked = false;
+    const nextLock = next.lock({ signal: AbortSignal.timeout(LOCK_TIMEOUT_MS) }).then(() => {
+      nextLocked = true;
+    });
+    await waitUntilKey(a, next.key);
+    giveUp.abort(); // the key `next` watches (the one just ahead of it) goes
+    await assert.rejects(quitting);
+    assert.equal(await a.client.getEntry(quitter.key), undefined);
+    await sleep(300);
+    assert.equal(nextLocked, false, "the lock is still held");
     await killLeader(c);
     await held.unlock();
     await nextLock;
@@ -167,3 +178,8 @@ test("lock: a waiter that gives up leaves the line; the one after it is not bloc
     await c.close();
   }
 });
+
+async function waitUntilKey(x: Contender, key: string): Promise<void> {
+  for (let i = 0; i < 200 && await x.client.getEntry(key) === undefined; i++) await sleep(20);
+  assert.ok(await x.client.getEntry(key), `${key} was never created`);
+}
