@@ -183,3 +183,24 @@ async function waitUntilKey(x: Contender, key: string): Promise<void> {
   for (let i = 0; i < 200 && await x.client.getEntry(key) === undefined; i++) await sleep(20);
   assert.ok(await x.client.getEntry(key), `${key} was never created`);
 }
+
+test("lock: a waiter whose session ends stops waiting with an error", {
+  timeout: 30_000,
+}, async () => {
+  const c = await startCluster(3);
+  try {
+    const [a, b] = [await contender(c), await contender(c)];
+    const held = new Mutex(a.session, "locks/ended");
+    await held.lock({ signal: AbortSignal.timeout(LOCK_TIMEOUT_MS) });
+    const waiting = new Mutex(b.session, "locks/ended");
+    const lock = waiting.lock({ signal: AbortSignal.timeout(LOCK_TIMEOUT_MS) });
+    await waitUntilKey(a, waiting.key);
+    await b.session.close(); // revokes the lease: its key goes
+    await assert.rejects(lock, /session ended/);
+    assert.equal(await a.client.getEntry(waiting.key), undefined);
+    assert.ok(await a.client.getEntry(held.key), "the holder still holds");
+    await a.session.close();
+  } finally {
+    await c.close();
+  }
+});
