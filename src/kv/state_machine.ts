@@ -26,11 +26,12 @@ import { assert } from "../util/assert.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { decodeCommand } from "./command_codec.ts";
 import { failure } from "./apply.ts";
+import { commandNow } from "./expire_apply.ts";
 import { needsEngine, prepare, type Prepared, runCommand, withRevision } from "./command_runner.ts";
 import { HistoryCompactor } from "./history_compactor.ts";
 import { type HistoryPage, rangeAt, readChanges, stateAt } from "./history_reader.ts";
 import { decodeCurrent } from "./key_record.ts";
-import type { KeyRange, KeyState, KvEvent } from "./key_state.ts";
+import { isExpired, type KeyRange, type KeyState, type KvEvent } from "./key_state.ts";
 import { dataKey } from "./keyspace.ts";
 import { type KvScanPage, type KvScanRequest, scanPage, scanRange } from "./kv_scan.ts";
 import { attachedKeys, LeaseTable } from "./lease_table.ts";
@@ -54,6 +55,8 @@ export class KvStateMachine {
   #meta: StoreMeta;
   #events: KvEvent[] = [];
   readonly compactor: HistoryCompactor;
+  /** The node's wall clock (Unix ms), for reads only (docs/decisions/0009-key-expiry.md). */
+  wallClock: () => number = () => 0;
 
   private constructor(
     readonly db: Db,
@@ -91,6 +94,11 @@ export class KvStateMachine {
     return this.#meta.compacted;
   }
 
+  /** Reads treat keys expired by this time as absent (docs/decisions/0009-key-expiry.md). */
+  get readNow(): number {
+    return Math.max(this.wallClock(), this.#meta.now);
+  }
+
   get leases(): ReadonlyMap<number, { id: number; ttlSeconds: number }> {
     return new Map(this.leaseTable.list().map((l) => [l.id, l]));
   }
@@ -125,12 +133,15 @@ export class KvStateMachine {
       }
       if (e.data !== null) {
         const command = decodeCommand(e.data);
+        // The replicated clock: the proposer's time, never behind the last applied one.
+        const now = "body" in command ? commandNow(command, pass.now) : pass.now;
         let prepared: Prepared | undefined;
         if ("body" in command && needsEngine(command) && this.#isNew(command)) {
           // A command that reads the engine first sees every earlier entry there.
           if (last > this.#meta.applied) pass = await this.#commit(ws, last, pass);
-          prepared = await prepare(command, ws, this.leaseTable, this.db, e.index);
+          prepared = await prepare(command, ws, this.leaseTable, this.db, e.index, now);
         }
+        pass = { ...pass, now };
         const result = this.#applyOne(e.index, command, ws, pass, prepared);
         pass = result.pass;
         outcomes.set(e.index, result.outcome);
@@ -189,7 +200,7 @@ export class KvStateMachine {
     const clientId = u64ToNumber(command.clientId, "client id");
     const sequence = u64ToNumber(command.sequence, "sequence");
     const run = (): { outcome: Uint8Array; pass: StoreMeta } => {
-      const w = new RevisionWriter(ws, index, this.leaseTable);
+      const w = new RevisionWriter(ws, index, this.leaseTable, pass.now);
       const outcome = runCommand(command, index, w, pass, prepared);
       const next = w.changed ? { ...pass, revision: index } : { ...pass, ...outcome.meta };
       this.#pendingEvents.push(...w.events);
@@ -211,7 +222,8 @@ export class KvStateMachine {
   /** The current state of a user key, from local state. */
   get(key: Uint8Array): KeyState | undefined {
     const raw = this.db.get(dataKey(key));
-    return raw === undefined ? undefined : decodeCurrent(key, raw);
+    const s = raw === undefined ? undefined : decodeCurrent(key, raw);
+    return s === undefined || isExpired(s, this.readNow) ? undefined : s;
   }
 
   #checkReadable(revision: number): void {
@@ -226,7 +238,8 @@ export class KvStateMachine {
     this.#checkReadable(revision);
     const snap = this.db.snapshot();
     try {
-      return await stateAt(snap, key, revision);
+      const s = await stateAt(snap, key, revision);
+      return s === undefined || isExpired(s, this.readNow) ? undefined : s;
     } finally {
       snap.release();
     }
@@ -237,7 +250,9 @@ export class KvStateMachine {
     this.#checkReadable(revision);
     const snap = this.db.snapshot();
     try {
-      return await rangeAt(snap, range, revision, limit, after);
+      const page = await rangeAt(snap, range, revision, limit, after);
+      const now = this.readNow;
+      return { ...page, states: page.states.filter((s) => !isExpired(s, now)) };
     } finally {
       snap.release();
     }
@@ -249,7 +264,7 @@ export class KvStateMachine {
     if (revision === 0 || revision === this.#meta.revision) {
       // The scan pins the engine when it starts, in this turn: it sees exactly this revision.
       const at = this.#meta.revision;
-      return { ...(await scanPage(this.db, request)), revision: at };
+      return { ...(await scanPage(this.db, request, this.readNow)), revision: at };
     }
     const limit = Math.min(request.limit || SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX);
     const { range, after } = scanRange(request);
