@@ -129,6 +129,7 @@ export class NodeService implements KvService, StatusSource {
       faults: this.faults,
       leader: () => this.#leader(),
       requestTimeoutMs: o.requestTimeoutMs,
+      wallMs: () => o.clock.wallMs(),
     });
     this.retention = new HistoryRetention({
       clock: o.clock,
