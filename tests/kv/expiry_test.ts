@@ -10,6 +10,7 @@ import { ExpireCondition, PutCondition } from "../../src/gen/tinykv/v1/tinykv_pb
 import type { CommandInit } from "../../src/kv/command_codec.ts";
 import { conditionHolds } from "../../src/kv/expire_apply.ts";
 import { dueKeys } from "../../src/kv/expiry_index.ts";
+import { KEY_EXPIRE_AT_MS_MAX } from "../../src/limits.ts";
 import { EXPIRY_PREFIX, parseExpiryKey } from "../../src/kv/mvcc_keys.ts";
 import type { KvStateMachine } from "../../src/kv/state_machine.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
@@ -256,6 +257,21 @@ test("expiry: bad expiry requests are refused before they change anything", asyn
   const outs = await applyAll(kv, [at(1, both), at(1, persistNx), at(1, many)]);
   assert.deepEqual(outs.map((o) => o.error?.code !== undefined), [true, true, true]);
   assert.equal(kv.keyCount, 0);
+});
+
+test("expiry: KEY_EXPIRE_AT_MS_MAX bounds an expiry and a TTL", async () => {
+  const { kv } = await openKv();
+  const putAt = (ms: number) =>
+    ({ case: "put", value: { key: b("k"), value: b("v"), expireAtMs: BigInt(ms) } }) as const;
+  const [ok, late, long] = await applyAll(kv, [
+    at(1, putAt(KEY_EXPIRE_AT_MS_MAX)),
+    at(1, putAt(KEY_EXPIRE_AT_MS_MAX + 1)),
+    at(1, ttl("k", KEY_EXPIRE_AT_MS_MAX + 1)),
+  ]);
+  assert.equal(write(ok).applied, true);
+  assert.match(late.error?.message ?? "", /at most/);
+  assert.match(long.error?.message ?? "", /at most/);
+  assert.equal(kv.get(b("k"))?.expireAtMs, KEY_EXPIRE_AT_MS_MAX);
 });
 
 export type { KvStateMachine };
