@@ -24,12 +24,11 @@ const putTtl = (key: string, value: string, ttlMs: number) =>
   ({ case: "put", value: { key: b(key), value: b(value), ttlMs: BigInt(ttlMs) } }) as const;
 const plainPut = (key: string, value: string) =>
   ({ case: "put", value: { key: b(key), value: b(value) } }) as const;
-const expire = (key: string, when: Body & { case: "expire" }) => when;
 const ttl = (key: string, ms: number, condition = ExpireCondition.UNSPECIFIED) =>
-  expire(key, {
+  ({
     case: "expire",
     value: { key: b(key), when: { case: "ttlMs", value: BigInt(ms) }, condition },
-  });
+  }) as const;
 const expireKeys = (...keys: string[]) =>
   ({ case: "expireKeys", value: { keys: keys.map(b) } }) as const;
 const write = (r: ClientResponse) => {
