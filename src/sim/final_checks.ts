@@ -9,6 +9,8 @@
  *    definitely failed.
  * 3. Replicas equal: once every node has applied the same index, a local
  *    (serializable) full scan of each node's state machine must be identical.
+ * 4. Revisions (rev_final.ts): every node's change history is the same, and
+ *    every operation agrees with it (revision_check.ts).
  */
 import { TinyKvClient } from "../client/tinykv_client.ts";
 import { fromUtf8, utf8 } from "../util/bytes.ts";
@@ -19,6 +21,8 @@ import { checkHistory } from "./linearizability.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
 import { INSERT_PREFIX } from "./workload_keys.ts";
+import { revisionChecks } from "./rev_final.ts";
+import type { RevCheckReport } from "./revision_check.ts";
 
 export interface CheckReport {
   readonly linearizable: boolean | "unknown";
@@ -29,8 +33,10 @@ export interface CheckReport {
   readonly lost: string[];
   /** Keys whose value differs between nodes (first few). */
   readonly diverged: string[];
-  /** Final reads or scans that could not be made. */
+  /** Final reads or scans that could not be made, histories that could not be read or differ. */
   readonly errors: string[];
+  /** The revision checker's verdict (revision_check.ts). */
+  readonly revisions?: RevCheckReport;
 }
 
 function finalClient(c: SimCluster): TinyKvClient {
@@ -121,6 +127,8 @@ export async function finalChecks(c: SimCluster, h: History): Promise<CheckRepor
   }
   if (!await c.waitFor(() => sameApplied(c), 5000)) errors.push("nodes did not reach one index");
   const diverged = await divergence(c);
+  const rev = await revisionChecks(c, h);
+  errors.push(...rev.errors);
   const lin = checkHistory(h.ops);
   return {
     linearizable: !lin.ok ? false : lin.unknown ? "unknown" : true,
@@ -131,5 +139,6 @@ export async function finalChecks(c: SimCluster, h: History): Promise<CheckRepor
     lost: errors.length > 0 ? [] : lostInserts(h, stored),
     diverged,
     errors,
+    revisions: rev.report,
   };
 }

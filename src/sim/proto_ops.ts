@@ -11,6 +11,7 @@ import { fromUtf8 } from "../util/bytes.ts";
 import type { Prng } from "../util/prng.ts";
 import type { History, Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
+import { revOpOf } from "./rev_convert.ts";
 import { REGISTER_PREFIX, type WorkloadKeys } from "./workload_keys.ts";
 
 export interface OpContext {
@@ -32,6 +33,10 @@ interface Planned {
   readonly intended: Op[];
   /** Sends it; resolves with the register operations as they happened. */
   readonly run: () => Promise<Op[]>;
+  /** The store revision an ok write reported (after `run`). */
+  readonly revision?: () => number | undefined;
+  /** The operations the revision checker gets, when not the register operations. */
+  readonly revView?: Op[];
 }
 
 function outcomeOf(err: unknown, write: boolean): Outcome {
@@ -56,6 +61,11 @@ export async function runProtoOp(x: OpContext): Promise<void> {
   if (outcome === "ok") x.keys.observe(ops);
   const ret = x.now();
   for (const op of ops) x.history.check({ ...op, call, ret }, outcome);
+  const revision = outcome === "ok" ? plan.revision?.() : undefined;
+  const revOps = plan.revView ?? ops;
+  x.history.revision(
+    revOpOf({ client: x.client, name: plan.name, call, ret, outcome, ops: revOps, revision }),
+  );
   x.history.complete({
     client: x.client,
     name: plan.name,
@@ -86,12 +96,14 @@ function planOp(x: OpContext): Planned {
   }
   if (roll < 0.48) {
     const intended = [op({ kind: "put", key, value })];
+    let revision: number | undefined;
     return {
       name: "put",
       detail: `${key}=${value}`,
       write: true,
       intended,
-      run: async () => (await x.api.put(key, value), intended),
+      run: async () => (revision = await x.api.put(key, value), intended),
+      revision: () => revision,
     };
   }
   if (roll < 0.58) return planCas(x, key, value);
@@ -132,13 +144,15 @@ function planBatch(x: OpContext, value: string): Planned {
       ? op({ kind: "delete", key: k, value: "" })
       : op({ kind: "put", key: k, value: `${value}.${i}` })
   );
+  let revision: number | undefined;
   return {
     name: "batch",
+    revision: () => revision,
     detail: intended.map((o) => o.kind === "put" ? `${o.key}=${o.value}` : `-${o.key}`).join(","),
     write: true,
     intended,
     run: async () => {
-      await x.api.batch(
+      revision = await x.api.batch(
         intended.map((o) =>
           o.kind === "put"
             ? { type: "put" as const, key: o.key, value: o.value }
@@ -172,6 +186,7 @@ function planInsert(x: OpContext, value: string): Planned {
     detail: key,
     write: true,
     intended: [],
+    revView: [op({ kind: "put", key, value })],
     run: async () => {
       try {
         await x.api.put(key, value);

@@ -38,6 +38,8 @@ export interface SeedResult {
   readonly faults: FaultCounts;
   readonly ops: Record<Outcome, number>;
   readonly linearizable: boolean | "unknown";
+  /** The revision checker's verdict and counts, when the checks ran. */
+  readonly revisions?: { ok: boolean; fixed: number; placed: number };
   readonly healMs: number;
   readonly virtualMs: number;
   readonly trace: SimTrace;
@@ -65,6 +67,9 @@ function verdict(o: Outcomes): string[] {
     failures.push(`acknowledged writes lost: ${c.lost.slice(0, 5).join("; ")}`);
   }
   if (c.diverged.length > 0) failures.push(`replicas differ: ${c.diverged.join("; ")}`);
+  if (c.revisions !== undefined && !c.revisions.ok) {
+    failures.push(`revisions: ${c.revisions.violations.join("; ")}`);
+  }
   failures.push(...c.errors);
   return failures;
 }
@@ -138,6 +143,7 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
     faults: nemesis.counts,
     ops: { ...history.counts },
     linearizable: result.checks?.linearizable ?? "unknown",
+    revisions: result.checks?.revisions,
     healMs: result.heal?.ms ?? -1,
     virtualMs: clock.nowMs(),
     trace,
