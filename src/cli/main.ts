@@ -24,6 +24,8 @@ const SERVE_OPTIONS = {
   "http-port": { type: "string" },
   "resp-port": { type: "string" },
   "read-mode": { type: "string" },
+  "auto-compact-revisions": { type: "string" },
+  "auto-compact-age": { type: "string" },
   "cluster-token": { type: "string" },
   "admin-token": { type: "string" },
   join: { type: "boolean" },

@@ -16,6 +16,14 @@ export interface ServeFlags {
   readonly "cluster-token"?: string;
   readonly "admin-token"?: string;
   readonly join?: boolean;
+  readonly "auto-compact-revisions"?: string;
+  readonly "auto-compact-age"?: string;
+}
+
+function retentionFlag(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(text)) throw new UsageError(`${name} must be a non-negative integer`);
+  return Number(text);
 }
 
 export async function serve(
@@ -48,6 +56,7 @@ export async function serve(
     adminToken: flags["admin-token"] ?? host.env("TINYKV_ADMIN_TOKEN"),
     join: flags.join === true,
     log: (line) => host.writeStderr(`${line}\n`),
+    autoCompact: autoCompactOf(flags),
   };
   const server = await startNode(platform, config, host);
   const own = peers.get(id);
@@ -84,4 +93,14 @@ async function startNode(
     );
     return await startFaultyServer(platform, config, err);
   }
+}
+
+/** `--auto-compact-revisions N` and `--auto-compact-age SECONDS` (0 turns a rule off). */
+function autoCompactOf(flags: ServeFlags): { revisions?: number; ageMs?: number } {
+  const revisions = retentionFlag(flags["auto-compact-revisions"], "--auto-compact-revisions");
+  const age = retentionFlag(flags["auto-compact-age"], "--auto-compact-age");
+  return {
+    ...(revisions === undefined ? {} : { revisions }),
+    ...(age === undefined ? {} : { ageMs: age * 1000 }),
+  };
 }

@@ -16,6 +16,9 @@ export interface ClusterStatus {
   readonly leaderId: number | null;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  /** The store revision and the oldest readable one (docs/coordination.md). */
+  readonly revision: number;
+  readonly compactedRevision: number;
   readonly members: MemberInfo[];
 }
 
@@ -33,6 +36,8 @@ export function statusFromWire(s: StatusResponse): ClusterStatus {
     leaderId: leaderId === 0 ? null : leaderId,
     commitIndex: u64ToNumber(s.commitIndex, "commit index"),
     appliedIndex: u64ToNumber(s.appliedIndex, "applied index"),
+    revision: u64ToNumber(s.revision, "revision"),
+    compactedRevision: u64ToNumber(s.compactedRevision, "compacted revision"),
     members: s.members.map(memberFromWire),
   };
 }

@@ -10,7 +10,7 @@ import { checkIdentity, clusterIdOf } from "./node/identity.ts";
 import { meteredService } from "./metrics/metered_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
-import { NodeService } from "./node/node_service.ts";
+import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
 
 export interface ServerConfig {
@@ -32,6 +32,8 @@ export interface ServerConfig {
   readonly compactEntries?: number;
   /** Join an existing cluster (wait for `member add`) instead of bootstrapping one. */
   readonly join?: boolean;
+  /** Automatic compaction of the key history (default: keep 100,000 revisions). */
+  readonly autoCompact?: NodeServiceOptions["autoCompact"];
   /** Where disk faults and rebuild progress are logged, one line each. */
   readonly log?: (line: string) => void;
 }
@@ -63,6 +65,7 @@ function openNode(
     electionTicks: config.electionTicks,
     heartbeatTicks: config.heartbeatTicks,
     compactEntries: config.compactEntries,
+    autoCompact: config.autoCompact,
     join: config.join,
     rebuild,
     log: config.log,

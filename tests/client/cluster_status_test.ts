@@ -18,6 +18,8 @@ function answer(id: number, role: string, term: number, commit: number, applied:
     leaderId: role === "candidate" ? null : 2,
     commitIndex: commit,
     appliedIndex: applied,
+    revision: applied,
+    compactedRevision: 0,
     members,
   };
 }

@@ -128,3 +128,22 @@ test("revisions: the compacted revision and history survive a reopen, and compac
   assert.equal(fromUtf8((await third.getAt(b("a"), 3))?.value ?? b("?")), "3");
   await assert.rejects(third.getAt(b("a"), 2), CompactedError);
 });
+
+test("revisions: compacting at a delete's revision keeps that delete for a watch from there", async () => {
+  const { kv } = await openKv();
+  await applyAll(kv, [put("a", "1"), put("a", "2"), del("a"), put("b", "1")]);
+  await applyAll(kv, [compact(3)]);
+  await kv.compactor.idle();
+  const h = await kv.readHistory(3, all, { maxEvents: 10, prevKv: false });
+  assert.deepEqual(h.events.map((e) => `${e.type}:${fromUtf8(e.kv.key)}@${e.kv.modRevision}`), [
+    "delete:a@3",
+    "put:b@4",
+  ]);
+  assert.equal(await kv.getAt(b("a"), 3), undefined);
+  // A later compaction past the delete removes it: nothing at or after 4 needs it.
+  await applyAll(kv, [put("c", "1"), compact(5)]);
+  await kv.compactor.idle();
+  const later = await kv.readHistory(5, all, { maxEvents: 10, prevKv: false });
+  assert.deepEqual(later.events.map((e) => fromUtf8(e.kv.key)), ["c"]);
+  assert.equal(kv.compactor.removed, 3, "a@1, a@2 and the delete a@3 removed; b@4 and c@5 kept");
+});

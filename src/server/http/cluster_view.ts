@@ -51,6 +51,8 @@ function asClusterStatus(s: NodeStatus): ClusterStatus {
     leaderId: s.leader,
     commitIndex: s.commitIndex,
     appliedIndex: s.appliedIndex,
+    revision: s.revision ?? 0,
+    compactedRevision: s.compactedRevision ?? 0,
     members: s.members.map((m) => ({ id: m.id, address: m.address, learner: m.learner })),
   };
 }

@@ -62,6 +62,12 @@ export const DASHBOARD_HTML = `<!doctype html>
     <div class="card"><div class="k">Healthy</div><div class="v" id="healthy-count">?</div></div>
     <div class="card"><div class="k">Leader changes seen</div>
       <div class="v" id="change-count">?</div></div>
+    <div class="card"><div class="k">Revision</div><div class="v" id="revision">?</div></div>
+    <div class="card"><div class="k">Compacted revision</div>
+      <div class="v" id="compacted-revision">?</div></div>
+    <div class="card"><div class="k">Leases</div><div class="v" id="lease-count">?</div></div>
+    <div class="card"><div class="k">Active watches</div>
+      <div class="v" id="watch-count">?</div></div>
   </div>
   <section>
     <h2>Members</h2>
@@ -143,6 +149,11 @@ function render(v) {
   $("healthy-count").textContent =
     String(v.members.filter((m) => m.health === "ok").length) + " / " + v.members.length;
   $("change-count").textContent = String(v.leaderChanges.filter((c) => c.leader !== null).length);
+  // The coordination API as this node sees it (its own status).
+  $("revision").textContent = show(v.node.revision);
+  $("compacted-revision").textContent = show(v.node.compactedRevision);
+  $("lease-count").textContent = show(v.node.leases);
+  $("watch-count").textContent = show(v.node.watches);
   $("members").replaceChildren(...v.members.map((m) => memberRow(m, v.leader)));
   const changes = v.leaderChanges.map(changeRow);
   if (changes.length === 0) {

@@ -53,6 +53,10 @@ function addRaftMetrics(r: MetricsRegistry, node: NodeService): void {
     ["peer"],
   );
   const pending = g("tinykv_raft_pending_proposals", "Writes proposed here waiting to apply.");
+  const revision = g("tinykv_revision", "The store revision: Raft index of the last change.");
+  const compacted = g("tinykv_compacted_revision", "Reads and watches below it get COMPACTED.");
+  const leases = g("tinykv_leases", "Leases in the replicated lease table.");
+  const removed = g("tinykv_history_compacted_changes", "History changes compaction removed here.");
   r.onCollect(() => {
     const s = node.status();
     const lastIndex = typeof s.lastIndex === "number" ? s.lastIndex : 0;
@@ -73,6 +77,10 @@ function addRaftMetrics(r: MetricsRegistry, node: NodeService): void {
       lag.set(Math.max(0, lastIndex - m.matchIndex), { peer: String(m.id) });
     }
     pending.set(node.proposals.size);
+    revision.set(node.kv.revision);
+    compacted.set(node.kv.compactedRevision);
+    leases.set(node.kv.leaseTable.size);
+    removed.set(node.kv.compactor.removed);
   });
 }
 

@@ -41,6 +41,8 @@ import { type MemberAddressWrite, readMembers } from "../../kv/members.ts";
 import { AddressBook, memberWritesOf } from "../membership/address_book.ts";
 import { Membership } from "../membership/membership.ts";
 import { describeNode } from "./status.ts";
+import { bootstrapIfNew } from "./bootstrap.ts";
+import { HistoryRetention } from "./history_retention.ts";
 import {
   type NodeServiceOptions,
   type ResolvedNodeOptions,
@@ -69,6 +71,7 @@ export class NodeService implements KvService, StatusSource {
   readonly membership: Membership;
   readonly faults: FaultMonitor;
   readonly #commands: CommandPath;
+  readonly retention: HistoryRetention;
   /** Gets the key-value events of every apply pass (the watch hub); they are dropped without it. */
   onEvents: ((events: readonly KvEvent[], revision: number) => void) | undefined;
   #closed = false;
@@ -122,6 +125,14 @@ export class NodeService implements KvService, StatusSource {
       leader: () => this.#leader(),
       requestTimeoutMs: o.requestTimeoutMs,
     });
+    this.retention = new HistoryRetention({
+      clock: o.clock,
+      isLeader: () => this.node.rawNode.isLeader,
+      revision: () => this.kv.revision,
+      compacted: () => this.kv.compactedRevision,
+      execute: (command) => this.execute(command),
+      log: o.log,
+    }, o.autoCompact);
     this.reads = new ReadBarrier(
       {
         issue: (context) => {
@@ -145,29 +156,8 @@ export class NodeService implements KvService, StatusSource {
     const o = resolveNodeOptions(options);
     o.fs.mkdir(o.dataDir);
     const engine = await EngineHolder.open(o.fs, o.dataDir, o.clock, o.seed);
-    const kv = engine.kv;
     const logStore = await LogStore.open(o.fs, `${o.dataDir}/raft`);
-    const s = logStore.storage;
-    if (s.snapshot().metadata.index === 0 && s.lastIndex() === 0 && !o.join) {
-      const voters = [...o.peers.keys()].sort((a, b) => a - b);
-      const confState = {
-        voters,
-        learners: [],
-        votersOutgoing: [],
-        learnersNext: [],
-        autoLeave: false,
-      };
-      await logStore.save({
-        hardState: { term: 1, vote: 0, commit: 1 },
-        entries: [],
-        snapshot: { metadata: { index: 1, term: 1, confState }, data: new Uint8Array(0) },
-        mustSync: true,
-      });
-    }
-    // The bootstrap snapshot (index 1) holds the empty state: apply it as an empty entry.
-    if (kv.appliedIndex === 0 && s.snapshot().metadata.index === 1) {
-      await kv.apply([{ index: 1, data: null }]);
-    }
+    await bootstrapIfNew(o, logStore, engine.kv);
     return new NodeService(o, engine, logStore, await readMembers(engine.db));
   }
 
@@ -264,6 +254,7 @@ export class NodeService implements KvService, StatusSource {
     this.node.start();
     this.node.kick();
     this.faults.start();
+    this.retention.start();
     if (this.o.rebuild) {
       void catchUpBeforeVoting({
         node: this.node,
@@ -342,7 +333,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   status(): NodeStatus {
-    return describeNode(this.o.id, this.node, this.kv.appliedIndex, this.addresses, this.faults);
+    return describeNode(this.o.id, this.node, this.kv, this.addresses, this.faults);
   }
 
   /** Admin: compacts the Raft log now (after making the engine durable). */
@@ -381,6 +372,7 @@ export class NodeService implements KvService, StatusSource {
   async close(): Promise<void> {
     this.#closed = true;
     this.faults.stop();
+    this.retention.stop();
     this.node.stop();
     this.transport.close();
     this.#forwarder.close();

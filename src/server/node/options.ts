@@ -4,6 +4,7 @@
  * once and passes the resolved object down.
  */
 import type { Clock, FileSystem, Net } from "../../platform/types.ts";
+import type { RetentionOptions } from "./history_retention.ts";
 
 export interface NodeServiceOptions {
   readonly id: number;
@@ -37,6 +38,8 @@ export interface NodeServiceOptions {
   readonly rebuild?: boolean;
   /** Where fault and rebuild events are logged (one line each). */
   readonly log?: (line: string) => void;
+  /** Automatic compaction of the key history (history_retention.ts); unset fields default. */
+  readonly autoCompact?: Partial<RetentionOptions>;
 }
 
 /**
@@ -56,11 +59,14 @@ export const NODE_DEFAULTS = {
   requestTimeoutMs: 5000,
   compactEntries: 100_000,
   membershipStepTimeoutMs: 60_000,
+  /** Keep the last 100,000 revisions of key history; no age rule; decide every 5 s. */
+  autoCompact: { revisions: 100_000, ageMs: 0, checkMs: 5_000 },
 } as const;
 
 /** Every option filled in, plus what follows from them. */
 export interface ResolvedNodeOptions
-  extends Required<Omit<NodeServiceOptions, "clusterToken" | "log">> {
+  extends Required<Omit<NodeServiceOptions, "clusterToken" | "log" | "autoCompact">> {
+  readonly autoCompact: RetentionOptions;
   readonly clusterToken: string | undefined;
   readonly log: ((line: string) => void) | undefined;
   /** One election timeout (its lower bound), in milliseconds. */
@@ -102,6 +108,20 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     ),
     rebuild: o.rebuild ?? false,
     log: o.log,
+    autoCompact: resolveRetention(o.autoCompact ?? {}),
     electionTimeoutMs: electionTicks * tickMs,
   });
+}
+
+function resolveRetention(r: Partial<RetentionOptions>): RetentionOptions {
+  const d = NODE_DEFAULTS.autoCompact;
+  const count = (name: string, v: number) => {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be >= 0, got ${v}`);
+    return v;
+  };
+  return {
+    revisions: count("autoCompact.revisions", r.revisions ?? d.revisions),
+    ageMs: count("autoCompact.ageMs", r.ageMs ?? d.ageMs),
+    checkMs: positiveInteger("autoCompact.checkMs", r.checkMs ?? d.checkMs),
+  };
 }

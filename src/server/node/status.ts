@@ -7,7 +7,12 @@ import type { FaultMonitor } from "./faults.ts";
 export function describeNode(
   id: number,
   node: RaftNode,
-  appliedIndex: number,
+  kv: {
+    appliedIndex: number;
+    revision: number;
+    compactedRevision: number;
+    leaseTable: { size: number };
+  },
   addresses: AddressBook,
   faults: FaultMonitor,
 ): NodeStatus {
@@ -32,8 +37,11 @@ export function describeNode(
     term: raftStatus.term,
     leader: raftStatus.lead === 0 ? null : raftStatus.lead,
     commitIndex: raftStatus.commit,
-    appliedIndex,
+    appliedIndex: kv.appliedIndex,
     lastIndex: raftStatus.lastIndex,
+    revision: kv.revision,
+    compactedRevision: kv.compactedRevision,
+    leases: kv.leaseTable.size,
     members: [
       ...cs.voters.map((v) => member(v, false)),
       ...cs.learners.map((l) => member(l, true)),

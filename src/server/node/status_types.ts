@@ -19,6 +19,12 @@ export interface NodeStatus {
   readonly leader: number | null;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  /** The store revision (docs/coordination.md) and the oldest still readable. */
+  readonly revision?: number;
+  readonly compactedRevision?: number;
+  /** Leases in the replicated table; watches open on this node. */
+  readonly leases?: number;
+  readonly watches?: number;
   readonly members: readonly MemberStatus[];
   readonly [extra: string]: unknown;
 }

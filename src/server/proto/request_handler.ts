@@ -140,6 +140,8 @@ function statusOf(service: KvService) {
     leaderId: BigInt(s.leader ?? 0),
     commitIndex: BigInt(s.commitIndex),
     appliedIndex: BigInt(s.appliedIndex),
+    revision: BigInt(s.revision ?? 0),
+    compactedRevision: BigInt(s.compactedRevision ?? 0),
     members: s.members.map((m) => ({ id: BigInt(m.id), address: m.address, learner: m.learner })),
   };
 }
