@@ -57,8 +57,19 @@ export type {
   BatchOp,
   Bytes,
   ClusterStatus,
+  CompareOperator,
   Consistency,
+  KeyEntry,
+  NumericTarget,
+  PutOptions,
+  ReadOptions as ClientReadOptions,
+  ScanOptions as ClientScanOptions,
   ScanPage,
+  TxnCompare,
+  TxnOp,
+  TxnOpResult,
+  TxnResult,
+  TxnSpec,
 } from "./src/client/tinykv_client.ts";
 export { TinyKvError } from "./src/client/errors.ts";
 export type { ClientErrorCode } from "./src/client/errors.ts";

@@ -10,8 +10,12 @@ Usage:
                                                   run a node (default: single node 1 on
                                                   127.0.0.1:7001, data in ./data,
                                                   HTTP 8001, RESP 6379)
-  tinykv put KEY VALUE | get KEY | delete KEY     client commands
-  tinykv scan [PREFIX] [--limit N] [--offset N]
+  tinykv put KEY VALUE [--lease ID]               client commands
+  tinykv get KEY [--revision R] [--json]
+  tinykv delete KEY
+  tinykv scan [PREFIX] [--limit N] [--offset N] [--revision R] [--json]
+  tinykv txn < TXN.json                           compare-then-write atomically, JSON result
+  tinykv compact REV                              forget the history below revision REV
   tinykv status [--json]                          every member: role, term, indexes, lag, health
   tinykv local-cluster [--nodes 3] [--data-dir DIR]
                                                   a local cluster in one process
@@ -37,12 +41,33 @@ Exit codes: 0 success, 1 runtime error, 2 usage error.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  put: "Usage: tinykv put KEY VALUE [--endpoints HOST:PORT,...]\nStores VALUE at KEY.\n",
-  get: "Usage: tinykv get KEY [--endpoints HOST:PORT,...]\n" +
-    "Prints the value (linearizable read); exits 1 if the key does not exist.\n",
+  put: "Usage: tinykv put KEY VALUE [--lease ID] [--endpoints HOST:PORT,...]\n" +
+    "Stores VALUE at KEY. --lease attaches the key to lease ID: it is deleted when the lease\n" +
+    "ends. Exits 1 with LEASE_NOT_FOUND when the lease does not exist.\n",
+  get: "Usage: tinykv get KEY [--revision R] [--json] [--endpoints HOST:PORT,...]\n" +
+    "Prints the value (linearizable read); exits 1 if the key does not exist.\n" +
+    "--revision R: the key as it was at store revision R (COMPACTED when R is below the\n" +
+    "compacted revision, FUTURE_REVISION when past the current one). --json prints\n" +
+    '{"key","value","createRevision","modRevision","version","lease"}.\n',
   delete: "Usage: tinykv delete KEY [--endpoints HOST:PORT,...]\n",
-  scan: "Usage: tinykv scan [PREFIX] [--limit N] [--offset N] [--endpoints HOST:PORT,...]\n" +
-    "Prints KEY<TAB>VALUE lines in key order (default limit 100).\n",
+  scan: "Usage: tinykv scan [PREFIX] [--limit N] [--offset N] [--revision R] [--json]\n" +
+    "  [--endpoints HOST:PORT,...]\n" +
+    "Prints KEY<TAB>VALUE lines in key order (default limit 100), as of store revision R\n" +
+    'when given. --json prints one object: {"revision","items":[{"key","value",\n' +
+    '"createRevision","modRevision","version","lease"},...]}.\n',
+  txn: "Usage: tinykv txn [--endpoints HOST:PORT,...] < TXN.json\n" +
+    "Reads a transaction as JSON on stdin and prints its result as JSON:\n" +
+    '  {"compare":[{"key":"k","target":"value","result":"=","value":"v"},\n' +
+    '              {"key":"k","target":"modRevision","result":"<","number":9}],\n' +
+    '   "success":[{"put":{"key":"k","value":"v2","lease":0}}],\n' +
+    '   "failure":[{"range":{"key":"k"}},{"delete":{"key":"a","rangeEnd":"b"}}]}\n' +
+    "targets: value, version, createRevision, modRevision, lease; results: = != > <.\n" +
+    "If every compare holds, the success operations run, else the failure ones, atomically\n" +
+    'at one revision. Prints {"succeeded","revision","results":[...]}. Malformed JSON:\n' +
+    "exit 2. See docs/coordination.md#transactions.\n",
+  compact: "Usage: tinykv compact REV [--endpoints HOST:PORT,...]\n" +
+    "Forgets the history below store revision REV: reads and watches below it then fail\n" +
+    "with COMPACTED. REV past the current revision: FUTURE_REVISION.\n",
   status: "Usage: tinykv status [--json] [--endpoints HOST:PORT,...]\n" +
     "Asks every member for its own status over its protobuf port and prints one row each:\n" +
     "  ID ADDRESS ROLE TERM COMMIT APPLIED LAG HEALTH\n" +

@@ -51,9 +51,20 @@ const CLIENT_OPTIONS = {
   learner: { type: "boolean" },
   "admin-token": { type: "string" },
   timeout: { type: "string" },
+  revision: { type: "string" },
+  lease: { type: "string" },
 } as const;
 
-const CLIENT_COMMANDS = new Set(["put", "get", "delete", "scan", "status", "bench"]);
+const CLIENT_COMMANDS = new Set([
+  "put",
+  "get",
+  "delete",
+  "scan",
+  "status",
+  "bench",
+  "txn",
+  "compact",
+]);
 const ADMIN: ReadonlySet<string> = new Set(ADMIN_COMMANDS);
 
 /** Runs the CLI; resolves with the process exit code. */

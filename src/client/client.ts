@@ -136,7 +136,7 @@ export class ClientCore {
           this.#maybeSyncMembers(conn);
           return response;
         }
-        lastError = fromWireError(e.code, e.message, e.leaderAddress);
+        lastError = fromWireError(e.code, e.message, e.leaderAddress, e.compactedRevision);
       } catch (err) {
         if (!(err instanceof TinyKvError)) throw err;
         lastError = err;

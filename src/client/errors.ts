@@ -25,6 +25,8 @@ export class TinyKvError extends Error {
     /** True when a write may have been applied (timeout, lost connection). */
     readonly outcomeUnknown: boolean,
     readonly leaderAddress?: string,
+    /** COMPACTED: the oldest revision still readable. */
+    readonly compactedRevision?: number,
   ) {
     super(message);
   }
@@ -52,9 +54,12 @@ export function fromWireError(
   code: ErrorCode,
   message: string,
   leaderAddress: string,
+  compactedRevision = 0n,
 ): TinyKvError {
   const name = NAMES[code] ?? "UNAVAILABLE";
-  return new TinyKvError(name, message, name === "TIMEOUT", leaderAddress || undefined);
+  const known = name === "COMPACTED" && compactedRevision <= BigInt(Number.MAX_SAFE_INTEGER);
+  const oldest = known ? Number(compactedRevision) : undefined;
+  return new TinyKvError(name, message, name === "TIMEOUT", leaderAddress || undefined, oldest);
 }
 
 /** Whether retrying (with the same client id and sequence) can help. */

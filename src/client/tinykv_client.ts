@@ -4,32 +4,43 @@
  * otherwise.
  */
 import { ReadConsistency } from "../gen/tinykv/v1/tinykv_pb.ts";
-import type {
-  AdminResponse,
-  ClientResponse,
-  GetResponse,
-  ScanResponse,
-  StatusResponse,
-  WriteResponse,
-} from "../gen/tinykv/v1/tinykv_pb.ts";
 import { toBytes } from "../util/bytes.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { ClientCore, type ClientOptions } from "./client.ts";
+import { entryFromWire, type KeyEntry, wireNumber } from "./key_entry.ts";
+import { adminOf, getOf, scanOf, statusOf, txnOf, writeOf } from "./response_bodies.ts";
 import {
   type ClusterStatus,
   memberFromWire,
   type MemberInfo,
   statusFromWire,
 } from "./status_wire.ts";
+import { txnFromWire, type TxnResult, type TxnSpec, txnToWire } from "./txn.ts";
+import type { AdminResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 
-export type { ClusterStatus, MemberInfo };
-import { TinyKvError } from "./errors.ts";
+export type { ClusterStatus, KeyEntry, MemberInfo };
+export type {
+  CompareOperator,
+  NumericTarget,
+  TxnCompare,
+  TxnOp,
+  TxnOpResult,
+  TxnResult,
+  TxnSpec,
+} from "./txn.ts";
 
 export type Bytes = string | Uint8Array;
 export type Consistency = "linearizable" | "lease" | "serializable";
 
 export interface ReadOptions {
   readonly consistency?: Consistency;
+  /** Read as of this store revision (default: the current one). */
+  readonly revision?: number;
+}
+
+export interface PutOptions {
+  /** Attach the key to this lease; the key is deleted when the lease ends. */
+  readonly lease?: number;
 }
 
 export interface ScanOptions extends ReadOptions {
@@ -43,9 +54,11 @@ export interface ScanOptions extends ReadOptions {
 }
 
 export interface ScanPage {
-  readonly items: { key: Uint8Array; value: Uint8Array; version: number }[];
+  readonly items: KeyEntry[];
   /** Pass as `cursor` to get the next page; undefined when the scan is done. */
   readonly nextCursor: Uint8Array | undefined;
+  /** The store revision the scan saw. */
+  readonly revision: number;
 }
 
 export type BatchOp = { type: "put"; key: Bytes; value: Bytes } | { type: "del"; key: Bytes };
@@ -56,31 +69,7 @@ const CONSISTENCY: Record<Consistency, ReadConsistency> = {
   serializable: ReadConsistency.SERIALIZABLE,
 };
 
-type Body = ClientResponse["body"];
-
-function unexpected(body: Body, want: string): TinyKvError {
-  return new TinyKvError("UNAVAILABLE", `expected a ${want} response, got ${body.case}`, true);
-}
-
-function writeOf(r: ClientResponse): WriteResponse {
-  if (r.body.case === "write") return r.body.value;
-  throw unexpected(r.body, "write");
-}
-
-function getOf(r: ClientResponse): GetResponse {
-  if (r.body.case === "get") return r.body.value;
-  throw unexpected(r.body, "get");
-}
-
-function scanOf(r: ClientResponse): ScanResponse {
-  if (r.body.case === "scan") return r.body.value;
-  throw unexpected(r.body, "scan");
-}
-
-function statusOf(r: ClientResponse): StatusResponse {
-  if (r.body.case === "status") return r.body.value;
-  throw unexpected(r.body, "status");
-}
+const EMPTY = new Uint8Array(0);
 
 export class TinyKvClient {
   readonly #core: ClientCore;
@@ -99,22 +88,38 @@ export class TinyKvClient {
   }
 
   /** Stores `value` at `key`; resolves with the Raft index of the write. */
-  async put(key: Bytes, value: Bytes): Promise<number> {
+  async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<number> {
+    const lease = wireNumber(options.lease, "lease");
     const r = await this.#core.write({
       case: "put",
-      value: { key: toBytes(key), value: toBytes(value) },
+      value: { key: toBytes(key), value: toBytes(value), lease },
     });
     return u64ToNumber(writeOf(r).index, "index");
   }
 
-  /** The value at `key`, or undefined. */
+  /** The value at `key` (as of `options.revision` when given), or undefined. */
   async get(key: Bytes, options: ReadOptions = {}): Promise<Uint8Array | undefined> {
+    return (await this.getEntry(key, options))?.value;
+  }
+
+  /**
+   * The key with its revisions, version and lease (as of `options.revision`
+   * when given), or undefined. A revision below the compacted one fails with
+   * COMPACTED (`compactedRevision` says the oldest readable), one above the
+   * store's with FUTURE_REVISION.
+   */
+  async getEntry(key: Bytes, options: ReadOptions = {}): Promise<KeyEntry | undefined> {
+    const k = toBytes(key);
     const r = await this.#core.read({
       case: "get",
-      value: { key: toBytes(key), consistency: CONSISTENCY[options.consistency ?? "linearizable"] },
+      value: {
+        key: k,
+        consistency: CONSISTENCY[options.consistency ?? "linearizable"],
+        revision: wireNumber(options.revision, "revision"),
+      },
     });
     const g = getOf(r);
-    return g.found ? g.value : undefined;
+    return g.found ? entryFromWire(k, g) : undefined;
   }
 
   /** Deletes `key`; resolves true if it existed. */
@@ -163,29 +168,48 @@ export class TinyKvClient {
     return writeOf(r).applied;
   }
 
-  /** One page of keys in order (by prefix or range). */
+  /**
+   * Runs a transaction: if every compare holds the success operations run,
+   * else the failure ones, atomically at one revision. A write like put: a
+   * retry after a lost answer never applies it twice.
+   */
+  async txn(spec: TxnSpec): Promise<TxnResult> {
+    const r = await this.#core.write({ case: "txn", value: txnToWire(spec) });
+    return txnFromWire(txnOf(r));
+  }
+
+  /**
+   * Forgets the history below `revision`: reads and watches below it then fail
+   * with COMPACTED. Resolves with the store revision afterwards.
+   */
+  async compact(revision: number): Promise<number> {
+    const value = { revision: wireNumber(revision, "revision") };
+    const r = await this.#core.write({ case: "compact", value });
+    return u64ToNumber(writeOf(r).revision, "revision");
+  }
+
+  /** One page of keys in order (by prefix or range), now or as of `options.revision`. */
   async scan(options: ScanOptions = {}): Promise<ScanPage> {
+    const bytes = (b: Bytes | undefined) => (b === undefined ? EMPTY : toBytes(b));
     const r = await this.#core.read({
       case: "scan",
       value: {
-        prefix: options.prefix === undefined ? new Uint8Array(0) : toBytes(options.prefix),
-        start: options.start === undefined ? new Uint8Array(0) : toBytes(options.start),
-        end: options.end === undefined ? new Uint8Array(0) : toBytes(options.end),
+        prefix: bytes(options.prefix),
+        start: bytes(options.start),
+        end: bytes(options.end),
         limit: options.limit ?? 0,
         offset: options.offset ?? 0,
-        cursor: options.cursor ?? new Uint8Array(0),
+        cursor: options.cursor ?? EMPTY,
         reverse: options.reverse ?? false,
         consistency: CONSISTENCY[options.consistency ?? "linearizable"],
+        revision: wireNumber(options.revision, "revision"),
       },
     });
     const s = scanOf(r);
     return {
-      items: s.items.map((kv) => ({
-        key: kv.key,
-        value: kv.value,
-        version: u64ToNumber(kv.version, "version"),
-      })),
+      items: s.items.map((kv) => entryFromWire(kv.key, kv)),
       nextCursor: s.nextCursor.length > 0 ? s.nextCursor : undefined,
+      revision: u64ToNumber(s.revision, "revision"),
     };
   }
 
@@ -228,11 +252,6 @@ export class TinyKvClient {
   close(): void {
     this.#core.close();
   }
-}
-
-function adminOf(r: ClientResponse): AdminResponse {
-  if (r.body.case === "admin") return r.body.value;
-  throw unexpected(r.body, "admin");
 }
 
 function membersOf(r: AdminResponse): MemberInfo[] {

@@ -5,6 +5,7 @@
  */
 import process from "node:process";
 import { bunApi } from "./bun_api.ts";
+import { readBounded } from "./read_bounded.ts";
 import { BunNet } from "./bun_net.ts";
 import { NodeFileSystem } from "./node_fs.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
@@ -40,5 +41,6 @@ export function createBunProcessHost(): ProcessHost {
     env: (name) => process.env[name],
     writeStdout: (text) => void process.stdout.write(text),
     writeStderr: (text) => void process.stderr.write(text),
+    readStdin: (maxBytes) => readBounded(process.stdin, maxBytes),
   };
 }

@@ -3,6 +3,7 @@
  * Deno.listen in docs/decisions/0001-toolchain.md), Deno.serve for HTTP. Touches `Deno` only
  * inside functions so one bundle can hold both adapters.
  */
+import { readBounded } from "./read_bounded.ts";
 import { DenoFileSystem } from "./deno_fs.ts";
 import { NodeNet } from "./node_net.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
@@ -50,5 +51,6 @@ export function createDenoProcessHost(): ProcessHost {
     env: (name) => Deno.env.get(name),
     writeStdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
     writeStderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+    readStdin: (maxBytes) => readBounded(Deno.stdin.readable, maxBytes),
   };
 }

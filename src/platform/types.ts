@@ -154,4 +154,9 @@ export interface ProcessHost {
   env(name: string): string | undefined;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
+  /**
+   * Standard input until its end, or its first `maxBytes + 1` bytes when it is
+   * longer (so the caller can tell it was too long without buffering it all).
+   */
+  readStdin?(maxBytes: number): Promise<Uint8Array>;
 }

@@ -1,0 +1,98 @@
+/**
+ * The protobuf port's reads: get and scan, now or at a past store revision,
+ * answered with each key's revision fields (docs/coordination.md#revisions).
+ */
+import { type ClientRequest, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { KeyState } from "../../kv/key_state.ts";
+import { keyValueOf } from "../../kv/key_value_wire.ts";
+import { validateScan } from "../../kv/kv_scan.ts";
+import { u64ToNumber } from "../../util/ids.ts";
+import type { Consistency, KvService } from "../kv_service.ts";
+import { errorResponse, type ResponseInit } from "./responses.ts";
+
+export function consistencyOf(c: ReadConsistency, fallback: Consistency): Consistency {
+  if (c === ReadConsistency.SERIALIZABLE) return "serializable";
+  if (c === ReadConsistency.LEASE) return "lease";
+  if (c === ReadConsistency.LINEARIZABLE) return "linearizable";
+  return fallback;
+}
+
+/** A key's state as GetResponse fields 3..6. */
+function getFields(s: KeyState) {
+  return {
+    value: s.value,
+    modRevision: BigInt(s.modRevision),
+    createRevision: BigInt(s.createRevision),
+    version: BigInt(s.version),
+    lease: BigInt(s.lease),
+  };
+}
+
+/**
+ * The store revision a read saw: the one it asked for; for a read of the current
+ * state, the node's revision taken just before the read. The read reflects every
+ * change up to it and possibly a few after it, never fewer: a watch from it + 1
+ * misses nothing (it may repeat a change the read already showed). Taken after
+ * the read it could skip a change.
+ */
+function revisionBefore(service: KvService, asked: number): bigint {
+  return BigInt(asked > 0 ? asked : service.status().revision ?? 0);
+}
+
+export async function handleRead(
+  req: ClientRequest,
+  service: KvService,
+  fallback: Consistency,
+): Promise<ResponseInit> {
+  const b = req.body;
+  switch (b.case) {
+    case "get": {
+      const revision = u64ToNumber(b.value.revision, "revision");
+      const consistency = consistencyOf(b.value.consistency, fallback);
+      const seen = revisionBefore(service, revision);
+      const s = await service.get(b.value.key, consistency, revision);
+      if (s === undefined) {
+        return { body: { case: "get", value: { found: false, revision: seen } } };
+      }
+      return { body: { case: "get", value: { found: true, ...getFields(s), revision: seen } } };
+    }
+    case "scan": {
+      const s = b.value;
+      const request = {
+        prefix: s.prefix,
+        start: s.start,
+        end: s.end,
+        limit: s.limit,
+        offset: s.offset,
+        cursor: s.cursor,
+        reverse: s.reverse,
+        revision: u64ToNumber(s.revision, "revision"),
+      };
+      const why = validateScan(request);
+      if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
+      const revision = revisionBefore(service, request.revision);
+      const page = await service.scan(request, consistencyOf(s.consistency, fallback));
+      const items = page.items.map(keyValueOf);
+      return { body: { case: "scan", value: { items, nextCursor: page.nextCursor, revision } } };
+    }
+    case "status":
+      return { body: { case: "status", value: statusOf(service) } };
+    default:
+      return errorResponse(ErrorCode.INVALID_ARGUMENT, "request has no body");
+  }
+}
+
+function statusOf(service: KvService) {
+  const s = service.status();
+  return {
+    id: BigInt(s.id),
+    role: s.role,
+    term: BigInt(s.term),
+    leaderId: BigInt(s.leader ?? 0),
+    commitIndex: BigInt(s.commitIndex),
+    appliedIndex: BigInt(s.appliedIndex),
+    revision: BigInt(s.revision ?? 0),
+    compactedRevision: BigInt(s.compactedRevision ?? 0),
+    members: s.members.map((m) => ({ id: BigInt(m.id), address: m.address, learner: m.learner })),
+  };
+}
