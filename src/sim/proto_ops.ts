@@ -12,6 +12,7 @@ import type { Prng } from "../util/prng.ts";
 import type { History, Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
 import { revOpOf } from "./rev_convert.ts";
+import { runTxnOp } from "./txn_ops.ts";
 import { REGISTER_PREFIX, type WorkloadKeys } from "./workload_keys.ts";
 
 export interface OpContext {
@@ -39,6 +40,9 @@ interface Planned {
   readonly revView?: Op[];
 }
 
+/** The share of a protobuf client's operations that are transactions (txn_ops.ts). */
+const TXN_SHARE = 0.2;
+
 function outcomeOf(err: unknown, write: boolean): Outcome {
   if (!write) return "fail";
   return err instanceof TinyKvError && !err.outcomeUnknown ? "fail" : "unknown";
@@ -46,6 +50,7 @@ function outcomeOf(err: unknown, write: boolean): Outcome {
 
 /** Runs one randomly chosen operation and records it. */
 export async function runProtoOp(x: OpContext): Promise<void> {
+  if (x.prng.chance(TXN_SHARE)) return await runTxnOp(x);
   const plan = planOp(x);
   const call = x.now();
   let ops: Op[] = [];

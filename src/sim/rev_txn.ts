@@ -180,6 +180,6 @@ export function putValues(op: RevOp): { value: string; key: string; success: boo
 }
 
 export function describe(op: RevOp): string {
-  const ret = op.ret === Infinity ? "?" : String(op.ret);
-  return `${op.client} ${op.name}@[${op.call},${ret}]`;
+  const ret = op.ret === Infinity ? "?" : String(Math.round(op.ret));
+  return `${op.client} ${op.name}@[${Math.round(op.call)},${ret}]`;
 }
