@@ -6,34 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { KvEvent } from "../../../src/kv/key_state.ts";
-import { utf8 } from "../../../src/util/bytes.ts";
-import { RevHistory } from "../../../src/sim/rev_model.ts";
+import { historyOf } from "./rev_history_helper.ts";
 import type { RevOp, RevTxnOp } from "../../../src/sim/rev_txn.ts";
 import { checkRevisions } from "../../../src/sim/revision_check.ts";
-
-/** Builds a well-formed history: [revision, key, value or null for a delete]. */
-function historyOf(changes: [number, string, string | null][]): RevHistory {
-  const h = new RevHistory();
-  for (const [rev, key, value] of changes) {
-    const prev = h.stateAt(key, rev);
-    const kv = value === null
-      ? { key: utf8(key), value: new Uint8Array(0), createRevision: 0, modRevision: rev }
-      : {
-        key: utf8(key),
-        value: utf8(value),
-        createRevision: prev?.createRevision ?? rev,
-        modRevision: rev,
-      };
-    const version = value === null ? 0 : (prev?.version ?? 0) + 1;
-    const e: KvEvent = {
-      type: value === null ? "delete" : "put",
-      kv: { ...kv, version, lease: 0 },
-    };
-    h.add([e]);
-  }
-  return h;
-}
 
 const put = (key: string, value: string): RevTxnOp => ({ put: { key, value } });
 
