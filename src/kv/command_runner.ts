@@ -94,3 +94,26 @@ function compact(revision: number, index: number, pass: StoreMeta): CommandResul
   }
   return { outcome: written(index), meta: { compacted: revision } };
 }
+
+/** Commands that read the engine before they run (their keys are not known up front). */
+export function needsEngine(command: Command): boolean {
+  const b = command.body;
+  if (b.case === "leaseRevoke") return true;
+  return b.case === "txn" &&
+    [...b.value.success, ...b.value.failure].some((op) =>
+      (op.op.case === "range" || op.op.case === "deleteRange") && op.op.value.rangeEnd.length > 0
+    );
+}
+
+/** Stamps the store revision after the command on its outcome. */
+export function withRevision(outcome: Outcome, revision: number): Outcome {
+  const b = outcome.body;
+  if (b?.value === undefined) return outcome;
+  if (b.case === "write" || b.case === "txn" || b.case === "lease") {
+    return {
+      ...outcome,
+      body: { ...b, value: { ...b.value, revision: BigInt(revision) } },
+    } as Outcome;
+  }
+  return outcome;
+}

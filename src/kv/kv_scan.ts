@@ -28,6 +28,8 @@ export type KvScanItem = KeyState;
 
 export interface KvScanPage {
   readonly items: KvScanItem[];
+  /** The store revision the page was read at (set by the state machine). */
+  readonly revision?: number;
   readonly nextCursor: Uint8Array | undefined;
 }
 

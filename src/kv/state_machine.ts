@@ -25,8 +25,8 @@ import type { Db } from "../storage/db.ts";
 import { assert } from "../util/assert.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { decodeCommand } from "./command_codec.ts";
-import { failure, type Outcome } from "./apply.ts";
-import { prepare, type Prepared, runCommand } from "./command_runner.ts";
+import { failure } from "./apply.ts";
+import { needsEngine, prepare, type Prepared, runCommand, withRevision } from "./command_runner.ts";
 import { HistoryCompactor } from "./history_compactor.ts";
 import { type HistoryPage, rangeAt, readChanges, stateAt } from "./history_reader.ts";
 import { decodeCurrent } from "./key_record.ts";
@@ -246,12 +246,20 @@ export class KvStateMachine {
   /** One page of a scan, now or as of `request.revision`. */
   async scan(request: KvScanRequest): Promise<KvScanPage> {
     const revision = request.revision ?? 0;
-    if (revision === 0 || revision === this.#meta.revision) return scanPage(this.db, request);
+    if (revision === 0 || revision === this.#meta.revision) {
+      // The scan pins the engine when it starts, in this turn: it sees exactly this revision.
+      const at = this.#meta.revision;
+      return { ...(await scanPage(this.db, request)), revision: at };
+    }
     const limit = Math.min(request.limit || SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX);
     const { range, after } = scanRange(request);
     const { states, more } = await this.rangeAt(range, revision, limit, after);
     const last = states[states.length - 1];
-    return { items: states, nextCursor: more && last !== undefined ? last.key : undefined };
+    return {
+      items: states,
+      nextCursor: more && last !== undefined ? last.key : undefined,
+      revision,
+    };
   }
 
   /** Changes to `range` from revision `from` on, in revision order (for watches). */
@@ -269,29 +277,6 @@ export class KvStateMachine {
       snap.release();
     }
   }
-}
-
-/** Commands that read the engine before they run (their keys are not known up front). */
-function needsEngine(command: Command): boolean {
-  const b = command.body;
-  if (b.case === "leaseRevoke") return true;
-  return b.case === "txn" &&
-    [...b.value.success, ...b.value.failure].some((op) =>
-      (op.op.case === "range" || op.op.case === "deleteRange") && op.op.value.rangeEnd.length > 0
-    );
-}
-
-/** Stamps the store revision after the command on its outcome. */
-function withRevision(outcome: Outcome, revision: number): Outcome {
-  const b = outcome.body;
-  if (b?.value === undefined) return outcome;
-  if (b.case === "write" || b.case === "txn" || b.case === "lease") {
-    return {
-      ...outcome,
-      body: { ...b, value: { ...b.value, revision: BigInt(revision) } },
-    } as Outcome;
-  }
-  return outcome;
 }
 
 export type { KeyState };

@@ -9,12 +9,11 @@
  */
 import type { WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { KvScanPage } from "../kv/kv_scan.ts";
-import type { KeyState } from "../kv/key_state.ts";
 import type { Platform } from "../platform/types.ts";
 import type { CorruptionError } from "../util/errors.ts";
 import { createStatusApp } from "./http/status_app.ts";
 import type { NodeStatus } from "./node/status_types.ts";
-import type { CommandOutcome, KvService } from "./kv_service.ts";
+import type { CommandOutcome, KeyRead, KvService } from "./kv_service.ts";
 import { MetricsRegistry } from "./metrics/registry.ts";
 import { corruptionFault, faultRefusal } from "./node/faults.ts";
 import { startPorts } from "./ports.ts";
@@ -49,7 +48,7 @@ export async function startFaultyServer(
   const service: KvService = {
     write: () => refuse<WriteResponse>(),
     execute: () => refuse<CommandOutcome>(),
-    get: () => refuse<KeyState | undefined>(),
+    get: () => refuse<KeyRead>(),
     scan: () => refuse<KvScanPage>(),
     count: () => refuse<number>(),
     status,

@@ -10,6 +10,12 @@ import type { KeyState } from "../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../kv/kv_scan.ts";
 import type { NodeStatus } from "./node/status_types.ts";
 
+/** A key's state (undefined: absent) as of `revision`, the store revision the read saw. */
+export interface KeyRead {
+  readonly state: KeyState | undefined;
+  readonly revision: number;
+}
+
 /** The body of an applied command's outcome. */
 export type CommandOutcome = ClientResponse["body"];
 
@@ -42,8 +48,8 @@ export interface KvService {
    * or revoke, or a write) and resolves with the body of its applied outcome.
    */
   execute(command: CommandInit): Promise<CommandOutcome>;
-  /** The key now, or as of `revision` (0 or absent: now). */
-  get(key: Uint8Array, consistency: Consistency, revision?: number): Promise<KeyState | undefined>;
+  /** The key now, or as of `revision` (0 or absent: now), and the store revision read. */
+  get(key: Uint8Array, consistency: Consistency, revision?: number): Promise<KeyRead>;
   scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage>;
   /** Number of user keys (for DBSIZE), at the given consistency. */
   count(consistency: Consistency): Promise<number>;

@@ -47,7 +47,7 @@ async function caughtUp(c: TestCluster, id: number, leader: number): Promise<voi
 
 async function assertAllReadable(c: TestCluster, id: number, acked: string[]): Promise<void> {
   for (const k of acked) {
-    const v = await node(c, id).get(utf8(k), "serializable");
+    const v = (await node(c, id).get(utf8(k), "serializable")).state;
     assert.equal(v === undefined ? undefined : fromUtf8(v.value), `value-of-${k}`, `${k} on ${id}`);
   }
 }

@@ -8,10 +8,9 @@ import { ClientResponseSchema, type WriteResponse } from "../../src/gen/tinykv/v
 import { type CommandInit, encodeCommand } from "../../src/kv/command_codec.ts";
 import type { KvScanPage, KvScanRequest } from "../../src/kv/kv_scan.ts";
 import { KvStateMachine } from "../../src/kv/state_machine.ts";
-import type { KeyState } from "../../src/kv/key_state.ts";
 import { serviceErrorOf } from "../../src/server/node/proposals.ts";
 import type { NodeStatus } from "../../src/server/node/status_types.ts";
-import type { CommandOutcome, KvService } from "../../src/server/kv_service.ts";
+import type { CommandOutcome, KeyRead, KvService } from "../../src/server/kv_service.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
 import { Db } from "../../src/storage/db.ts";
 
@@ -54,8 +53,9 @@ export class LocalKvService implements KvService {
     return r.body;
   }
 
-  get(key: Uint8Array, _c?: unknown, revision = 0): Promise<KeyState | undefined> {
-    return revision === 0 ? Promise.resolve(this.kv.get(key)) : this.kv.getAt(key, revision);
+  async get(key: Uint8Array, _c?: unknown, revision = 0): Promise<KeyRead> {
+    if (revision === 0) return { state: this.kv.get(key), revision: this.kv.revision };
+    return { state: await this.kv.getAt(key, revision), revision };
   }
 
   scan(request: KvScanRequest): Promise<KvScanPage> {

@@ -57,9 +57,11 @@ class FakeService implements KvService {
     }
     return Promise.resolve({ case: "write", value: create(WriteResponseSchema, { revision }) });
   }
-  get(_key: Uint8Array, consistency: Consistency, revision?: number) {
+  async get(_key: Uint8Array, consistency: Consistency, revision?: number) {
     this.gets.push({ consistency, revision });
-    return this.getResult();
+    const state = await this.getResult();
+    // As the node does: the state and the store revision read together.
+    return { state, revision: revision || this.storeRevision };
   }
   scan(request: KvScanRequest): Promise<KvScanPage> {
     this.scans.push(request);
@@ -98,14 +100,13 @@ test("get at a revision: the revision reaches the service, every field comes bac
   );
   const now = await handle(s, { case: "get", value: { key: utf8("k") } });
   assert.equal(now.body.case === "get" && now.body.value.revision, 20n, "the store revision");
-  // A change applied while the read runs: the answer names the revision from before it, so
-  // a watch from revision + 1 cannot miss that change.
+  // A change applied while the read waits: the answer names the revision the read saw.
   s.getResult = () => {
     s.storeRevision = 25;
     return Promise.resolve(STATE);
   };
   const racing = await handle(s, { case: "get", value: { key: utf8("k") } });
-  assert.equal(racing.body.case === "get" && racing.body.value.revision, 20n);
+  assert.equal(racing.body.case === "get" && racing.body.value.revision, 25n);
   s.getResult = () => Promise.resolve(undefined);
   const missing = await handle(s, { case: "get", value: { key: utf8("k") } });
   assert.equal(missing.body.case === "get" && missing.body.value.found, false);

@@ -9,7 +9,7 @@
  */
 import { ErrorCode, type RaftMessage, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
-import type { KeyState, KvEvent } from "../../kv/key_state.ts";
+import type { KvEvent } from "../../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../../kv/kv_scan.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import { type Entry, EntryType, MessageType, type Snapshot } from "../../raft/core/messages.ts";
@@ -21,6 +21,7 @@ import type { NodeStatus, StatusSource } from "./status_types.ts";
 import {
   type CommandOutcome,
   type Consistency,
+  type KeyRead,
   type KvService,
   ServiceError,
 } from "../kv_service.ts";
@@ -303,16 +304,18 @@ export class NodeService implements KvService, StatusSource {
     return this.#commands.execute(command);
   }
 
-  async get(
-    key: Uint8Array,
-    consistency: Consistency,
-    revision = 0,
-  ): Promise<KeyState | undefined> {
+  async get(key: Uint8Array, consistency: Consistency, revision = 0): Promise<KeyRead> {
     this.#checkRunning();
     if (consistency !== "serializable") await this.reads.wait();
     const kv = this.engine.kv;
-    if (revision === 0) return await this.engine.read(() => Promise.resolve(kv.get(key)));
-    return await revisionRead(this.engine, () => kv.getAt(key, revision));
+    if (revision === 0) {
+      // Both in one turn: no apply can come between the state and the revision.
+      return await this.engine.read(() =>
+        Promise.resolve({ state: kv.get(key), revision: kv.revision })
+      );
+    }
+    const state = await revisionRead(this.engine, () => kv.getAt(key, revision));
+    return { state, revision };
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {

@@ -28,17 +28,6 @@ function getFields(s: KeyState) {
   };
 }
 
-/**
- * The store revision a read saw: the one it asked for; for a read of the current
- * state, the node's revision taken just before the read. The read reflects every
- * change up to it and possibly a few after it, never fewer: a watch from it + 1
- * misses nothing (it may repeat a change the read already showed). Taken after
- * the read it could skip a change.
- */
-function revisionBefore(service: KvService, asked: number): bigint {
-  return BigInt(asked > 0 ? asked : service.status().revision ?? 0);
-}
-
 export async function handleRead(
   req: ClientRequest,
   service: KvService,
@@ -49,8 +38,9 @@ export async function handleRead(
     case "get": {
       const revision = u64ToNumber(b.value.revision, "revision");
       const consistency = consistencyOf(b.value.consistency, fallback);
-      const seen = revisionBefore(service, revision);
-      const s = await service.get(b.value.key, consistency, revision);
+      // The store revision the read saw (exact: the node reads both in one turn).
+      const read = await service.get(b.value.key, consistency, revision);
+      const s = read.state, seen = BigInt(read.revision);
       if (s === undefined) {
         return { body: { case: "get", value: { found: false, revision: seen } } };
       }
@@ -70,8 +60,8 @@ export async function handleRead(
       };
       const why = validateScan(request);
       if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
-      const revision = revisionBefore(service, request.revision);
       const page = await service.scan(request, consistencyOf(s.consistency, fallback));
+      const revision = BigInt(page.revision ?? 0);
       const items = page.items.map(keyValueOf);
       return { body: { case: "scan", value: { items, nextCursor: page.nextCursor, revision } } };
     }

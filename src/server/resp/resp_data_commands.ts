@@ -87,7 +87,7 @@ function increment(sign: 1n | -1n, fixed?: bigint) {
 
 async function get(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
   const v = await ctx.service.get(key(args[1]), ctx.consistency);
-  return (w) => w.bulk(v?.value);
+  return (w) => w.bulk(v.state?.value);
 }
 
 async function mget(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
@@ -96,7 +96,7 @@ async function mget(ctx: RespContext, args: readonly Uint8Array[]): Promise<Repl
   );
   return (w) => {
     w.arrayHeader(values.length);
-    for (const v of values) w.bulk(v?.value);
+    for (const v of values) w.bulk(v.state?.value);
   };
 }
 
@@ -104,7 +104,7 @@ async function exists(ctx: RespContext, args: readonly Uint8Array[]): Promise<Re
   const values = await Promise.all(
     args.slice(1).map((k) => ctx.service.get(key(k), ctx.consistency)),
   );
-  return (w) => w.integer(values.filter((v) => v !== undefined).length);
+  return (w) => w.integer(values.filter((v) => v.state !== undefined).length);
 }
 
 /** MATCH supports exactly the patterns a prefix scan can answer: `prefix*` or `*`. */
