@@ -39,7 +39,7 @@ import { encodeOutcome } from "./outcome_codec.ts";
 import { RevisionWriter } from "./revision_writer.ts";
 import { CompactedError, FutureRevisionError } from "./revision_errors.ts";
 import { Sessions } from "./sessions.ts";
-import { openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
+import { engineRevision, openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
 import { WriteSet } from "./write_set.ts";
 
 /** A committed entry to apply; `data` is null for entries without a command. */
@@ -84,6 +84,16 @@ export class KvStateMachine {
   /** The store's revision: the Raft index of the last change. */
   get revision(): number {
     return this.#meta.revision;
+  }
+
+  /**
+   * The revision of what the engine holds at this moment, for a current read
+   * made in the same turn. `revision` can lag it briefly: an apply pass's
+   * batch is visible in the engine before the pass's write resolves and the
+   * pass's counters move (tests/kv/read_revision_race_test.ts).
+   */
+  get visibleRevision(): number {
+    return engineRevision(this.db);
   }
 
   /** Reads and watches below this revision answer COMPACTED. */
@@ -248,7 +258,7 @@ export class KvStateMachine {
     const revision = request.revision ?? 0;
     if (revision === 0 || revision === this.#meta.revision) {
       // The scan pins the engine when it starts, in this turn: it sees exactly this revision.
-      const at = this.#meta.revision;
+      const at = this.visibleRevision;
       return { ...(await scanPage(this.db, request)), revision: at };
     }
     const limit = Math.min(request.limit || SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX);
