@@ -37,6 +37,8 @@ export interface Insert {
 export class History {
   readonly ops: Op[] = [];
   readonly inserts: Insert[] = [];
+  /** Answers no correct cluster gives (e.g. FUTURE_REVISION for a revision one reported). */
+  readonly problems: string[] = [];
   /** Every operation as a transaction, for the revision checker (revision_check.ts). */
   readonly revOps: RevOp[] = [];
   readonly counts: Record<Outcome, number> = { ok: 0, fail: 0, unknown: 0 };

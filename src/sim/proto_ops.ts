@@ -12,7 +12,7 @@ import type { Prng } from "../util/prng.ts";
 import type { History, Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
 import { revOpOf } from "./rev_convert.ts";
-import { runTxnOp } from "./txn_ops.ts";
+import { runPastRead, runTxnOp } from "./txn_ops.ts";
 import { REGISTER_PREFIX, type WorkloadKeys } from "./workload_keys.ts";
 
 export interface OpContext {
@@ -42,6 +42,8 @@ interface Planned {
 
 /** The share of a protobuf client's operations that are transactions (txn_ops.ts). */
 const TXN_SHARE = 0.2;
+/** The share of reads as of a past revision (txn_ops.ts). */
+const PAST_READ_SHARE = 0.05;
 
 function outcomeOf(err: unknown, write: boolean): Outcome {
   if (!write) return "fail";
@@ -51,6 +53,7 @@ function outcomeOf(err: unknown, write: boolean): Outcome {
 /** Runs one randomly chosen operation and records it. */
 export async function runProtoOp(x: OpContext): Promise<void> {
   if (x.prng.chance(TXN_SHARE)) return await runTxnOp(x);
+  if (x.prng.chance(PAST_READ_SHARE)) return await runPastRead(x);
   const plan = planOp(x);
   const call = x.now();
   let ops: Op[] = [];
@@ -171,13 +174,18 @@ function planBatch(x: OpContext, value: string): Planned {
 
 /** A scan of every register key in one page: each key present or absent is a read of it. */
 function planScan(x: OpContext): Planned {
+  let revision: number | undefined;
   return {
     name: "scan",
     detail: REGISTER_PREFIX,
     write: false,
     intended: [],
+    // The revision the scan reports is exact: the checker reads the history there.
+    revision: () => revision,
     run: async () => {
       const page = await x.api.scan({ prefix: REGISTER_PREFIX, limit: 1000 });
+      revision = page.revision;
+      x.keys.sawRevision(page.revision);
       const seen = new Map(page.items.map((it) => [fromUtf8(it.key), fromUtf8(it.value)]));
       return x.keys.registers.map((key) => op({ kind: "get", key, value: seen.get(key) ?? "" }));
     },

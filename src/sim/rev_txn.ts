@@ -60,6 +60,8 @@ export interface RevOp {
   readonly txn: RevTxn;
   /** What an ok op reported. */
   readonly result?: RevResult;
+  /** A read as of a past revision (result.revision): no real-time order applies. */
+  readonly asOf?: boolean;
 }
 
 export interface Simulated {

@@ -199,7 +199,7 @@ export function checkRevisions(
     const p = c.locate(op);
     if (p === undefined) continue;
     if (p.fixed) c.verifyFixed(p);
-    pointed.push(p);
+    if (op.asOf !== true) pointed.push(p);
   }
   const placed = realTime(c, pointed);
   return {

@@ -49,6 +49,8 @@ export interface SeedResult {
 const SLACK_MS = 60_000;
 
 interface Outcomes {
+  /** The history's wrong answers (History.problems). */
+  problems: string[];
   heal?: HealResult;
   checks?: CheckReport;
   error?: string;
@@ -58,6 +60,7 @@ function verdict(o: Outcomes): string[] {
   const failures: string[] = [];
   if (o.error !== undefined) failures.push(`run error: ${o.error}`);
   if (o.heal !== undefined && !o.heal.ok) failures.push(`liveness: ${o.heal.reason}`);
+  if (o.problems.length > 0) failures.push(`wrong answers: ${o.problems.slice(0, 5).join("; ")}`);
   const c = o.checks;
   if (c === undefined) return failures;
   if (c.linearizable === false) {
@@ -94,8 +97,8 @@ async function script(
   await nemesis.run(c.clock.nowMs() + o.faultPhaseMs);
   await workload.stop();
   const healed = await heal(c, roster, o.healBoundMs);
-  if (!healed.ok) return { heal: healed };
-  return { heal: healed, checks: await finalChecks(c, history) };
+  if (!healed.ok) return { heal: healed, problems: history.problems };
+  return { heal: healed, checks: await finalChecks(c, history), problems: history.problems };
 }
 
 export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
@@ -119,19 +122,19 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
   let outcomes: Outcomes | undefined;
   const run = script(c, o, history, nemesis, roster).then(
     (res) => void (outcomes = res),
-    (err) => void (outcomes = { error: errorMessage(err) }),
+    (err) => void (outcomes = { error: errorMessage(err), problems: history.problems }),
   );
   try {
     const budget = o.faultPhaseMs + o.healBoundMs + SLACK_MS;
     if (!await runUntil(clock, () => outcomes !== undefined, budget)) {
-      outcomes = { error: `did not finish within ${budget} virtual ms` };
+      outcomes = { error: `did not finish within ${budget} virtual ms`, problems: [] };
     }
     void run;
   } finally {
     stray.stop();
     for (const n of c.nodes) n.crash("lose");
   }
-  const result = outcomes ?? { error: "no outcome" };
+  const result = outcomes ?? { error: "no outcome", problems: [] };
   const failures = verdict(result);
   const hung = c.nodes.flatMap((n) => n.stopsHung);
   if (hung.length > 0) failures.push(`clean stop hung (killed after 10 s): ${hung.join(", ")}`);

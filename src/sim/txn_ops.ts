@@ -8,7 +8,7 @@
  * uses, so a transaction whose outcome is unknown is found by its values.
  */
 import { TinyKvError } from "../client/errors.ts";
-import type { TxnCompare, TxnOp, TxnResult } from "../client/tinykv_client.ts";
+import type { KeyEntry, TxnCompare, TxnOp, TxnResult } from "../client/tinykv_client.ts";
 import { fromUtf8 } from "../util/bytes.ts";
 import type { Prng } from "../util/prng.ts";
 import type { Outcome } from "./history.ts";
@@ -135,14 +135,14 @@ export async function runTxnOp(x: OpContext): Promise<void> {
   const call = x.now();
   let outcome: Outcome = "ok", result: RevResult | undefined, detail = describeTxn(txn);
   try {
-    result = resultOf(
-      await x.api.txn({
-        compare: txn.compare.map(compareToSpec),
-        success: txn.success.map(opToSpec),
-        failure: txn.failure.map(opToSpec),
-      }),
-    );
+    const r = await x.api.txn({
+      compare: txn.compare.map(compareToSpec),
+      success: txn.success.map(opToSpec),
+      failure: txn.failure.map(opToSpec),
+    });
+    result = resultOf(r);
     x.keys.observeTxn(result.results);
+    x.keys.sawRevision(r.revision);
     detail += ` -> ${result.succeeded ? "success" : "failure"}@${result.revision}`;
   } catch (err) {
     outcome = err instanceof TinyKvError && !err.outcomeUnknown ? "fail" : "unknown";
@@ -159,4 +159,58 @@ export async function runTxnOp(x: OpContext): Promise<void> {
     result,
   });
   x.history.complete({ client: x.client, name: "txn", call, ret, outcome, detail });
+}
+
+function seenOf(e: KeyEntry): Seen {
+  const { version, modRevision, createRevision, lease } = e;
+  return {
+    key: fromUtf8(e.key),
+    value: fromUtf8(e.value),
+    version,
+    modRevision,
+    createRevision,
+    lease,
+  };
+}
+
+/**
+ * A scan of every transaction key as of a revision some response reported:
+ * it must equal the replayed history there. COMPACTED (the simulation never
+ * compacts) or FUTURE_REVISION (the read waits for the node to catch up with
+ * the leader first) are wrong answers.
+ */
+export async function runPastRead(x: OpContext): Promise<void> {
+  const revision = x.keys.pastRevision(x.prng);
+  if (revision === 0) return;
+  const call = x.now();
+  const range = prefixRange(TXN_PREFIX);
+  let outcome: Outcome = "ok", detail = `${TXN_PREFIX}@${revision}`;
+  let kvs: Seen[] = [];
+  try {
+    const page = await x.api.scan({ prefix: TXN_PREFIX, revision, limit: 1000 });
+    kvs = page.items.map(seenOf);
+    detail += ` ${kvs.length} keys`;
+  } catch (err) {
+    outcome = "fail";
+    detail += err instanceof TinyKvError ? ` ${err.code}` : ` ${String(err)}`;
+    if (
+      err instanceof TinyKvError && (err.code === "COMPACTED" || err.code === "FUTURE_REVISION")
+    ) {
+      x.history.problems.push(`${x.client} scan ${detail}`);
+    }
+  }
+  const ret = x.now();
+  if (outcome === "ok") {
+    x.history.revision({
+      client: x.client,
+      name: `scan@${revision}`,
+      call,
+      ret,
+      outcome,
+      txn: { compare: [], success: [{ range }], failure: [] },
+      result: { succeeded: true, revision, results: [{ kvs }] },
+      asOf: true,
+    });
+  }
+  x.history.complete({ client: x.client, name: "scan@", call, ret, outcome, detail });
 }

@@ -18,6 +18,8 @@ export class WorkloadKeys {
   readonly #lastSeen = new Map<string, string>();
   readonly #inserts = new Map<string, number>();
   readonly #txnSeen = new Map<string, Seen>();
+  /** Store revisions responses reported (reads at a past revision pick one). */
+  readonly #revisions: number[] = [];
 
   constructor(registers: number, counters: number) {
     this.registers = Array.from({ length: registers }, (_, i) => `${REGISTER_PREFIX}${i}`);
@@ -63,5 +65,14 @@ export class WorkloadKeys {
     for (const r of results) {
       if (r !== undefined && "kvs" in r) { for (const s of r.kvs) this.#txnSeen.set(s.key, s); }
     }
+  }
+
+  sawRevision(revision: number): void {
+    if (revision > 0 && this.#revisions.length < 10_000) this.#revisions.push(revision);
+  }
+
+  /** A store revision some response reported (0 before any did). */
+  pastRevision(prng: Prng): number {
+    return this.#revisions.length === 0 ? 0 : this.#revisions[prng.int(this.#revisions.length)];
   }
 }
