@@ -59,12 +59,17 @@ export type {
   ClusterStatus,
   CompareOperator,
   Consistency,
+  GrantOptions,
+  KeepAliveHandle,
   KeyEntry,
+  LeaseStatus,
+  LeaseTimeToLive,
   NumericTarget,
   PutOptions,
   ReadOptions as ClientReadOptions,
   ScanOptions as ClientScanOptions,
   ScanPage,
+  TimeToLiveOptions,
   TxnCompare,
   TxnOp,
   TxnOpResult,
@@ -97,6 +102,19 @@ export interface ConnectOptions {
  * await kv.put("config/feature", "on");
  * console.log(new TextDecoder().decode(await kv.get("config/feature")));
  * kv.close();
+ * ```
+ *
+ * A key that lives as long as its holder (docs/coordination.md, Leases):
+ *
+ * ```ts
+ * const kv = connect({ endpoints: ["127.0.0.1:7001"] });
+ * const lease = await kv.grant(10);
+ * await kv.put("services/api/node-1", "10.0.0.5:8080", { lease: lease.id });
+ * const alive = kv.keepAlive(lease.id); // every ~3 s until close()
+ * alive.done.then((lost) => lost && console.error("lease lost:", lost.message));
+ * // ... on shutdown: the key goes at once instead of after the TTL.
+ * alive.close();
+ * await kv.revoke(lease.id);
  * ```
  */
 export function connect(options: ConnectOptions): Client {

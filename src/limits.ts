@@ -91,6 +91,12 @@ export const APPLY_BATCH_BYTES_MAX = 64 * MiB;
 /** Engine operations gathered by one apply pass before they are written. */
 export const APPLY_BATCH_OPS_MAX = 50_000;
 
+// ---- Lease expiry on the leader (docs/coordination.md) ----
+/** Expiry revokes a leader has proposed and not yet seen applied; more wait for the next check. */
+export const LEASE_REVOKES_INFLIGHT_MAX = 64;
+/** Deadline-heap entries one expiry check looks at (bounds the work of one timer tick). */
+export const LEASE_EXPIRY_CHECK_ENTRIES_MAX = 4096;
+
 // ---- Client library ----
 /** Requests in flight on one client connection. */
 export const CLIENT_INFLIGHT_MAX = 4096;
@@ -98,6 +104,8 @@ export const CLIENT_INFLIGHT_MAX = 4096;
 export const CLIENT_ENDPOINTS_MAX = 64;
 /** How often (at most) a client refreshes its endpoints from the member list, in ms. */
 export const CLIENT_MEMBER_SYNC_MS = 1_000;
+/** Keep-alive responses a lease's keep-alive handle holds unread; the oldest is dropped. */
+export const CLIENT_KEEPALIVE_BUFFERED_MAX = 16;
 /**
  * Slowest transfer rate the client library's default timeouts allow for: a
  * request's attempt timeout and deadline grow by 1 s per this many payload
@@ -187,6 +195,8 @@ assert(
   2 * (KV_VALUE_BYTES_MAX + 64 + 3 * KV_KEY_BYTES_MAX) + 64 * KiB <= WRITE_BATCH_BYTES_MAX,
   "one largest put (current and history records) fits an engine batch",
 );
+assert(LEASE_REVOKES_INFLIGHT_MAX <= PROPOSALS_PENDING_MAX, "expiry leaves room for writes");
+assert(LEASE_TTL_SECONDS_MAX * 1000 <= Number.MAX_SAFE_INTEGER, "a TTL in ms is exact");
 assert(SCAN_LIMIT_DEFAULT <= SCAN_LIMIT_MAX, "default scan page within the maximum");
 assert(CLIENT_INFLIGHT_MAX <= SESSION_RESULTS_MAX, "every in-flight write fits the dedup window");
 assert(L0_FILES_COMPACTION_TRIGGER < L0_FILES_SLOWDOWN, "L0 compaction must start before slowdown");

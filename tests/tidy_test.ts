@@ -111,8 +111,11 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/util/",
     "@bufbuild/protobuf",
   ],
+  // The leader's lease deadlines (docs/coordination.md): a clock and the lease table, no I/O.
+  "src/server/leases/": ["src/kv/", "src/platform/types.ts", "src/limits.ts", "src/util/"],
   // A node is also a client of its peers (forwarding to the leader, the cluster view).
   "src/server/": [
+    "src/server/leases/",
     "src/kv/",
     "src/raft/",
     ...RAFT_CORE_SURFACE,

@@ -8,20 +8,21 @@ import { parseHostPort } from "./peers.ts";
 import { bench, type BenchFlags } from "./bench.ts";
 import { REVISION_COMMANDS, type RevisionFlags, runRevisionCommand } from "./revision_commands.ts";
 import { statusCommand } from "./status_command.ts";
+import { type LeaseFlags, runLeaseCommand } from "./lease_command.ts";
 import { UsageError } from "./usage_error.ts";
 
 export interface ClientFlags extends BenchFlags, RevisionFlags {
   readonly endpoints?: string;
 }
 
-export function endpointsOf(flags: ClientFlags): string[] {
+export function endpointsOf(flags: { readonly endpoints?: string }): string[] {
   return (flags.endpoints ?? "127.0.0.1:7001").split(",").map((e) => {
     const { host, port } = parseHostPort(e, "--endpoints entry");
     return `${host}:${port}`;
   });
 }
 
-function client(flags: ClientFlags, platform: Platform): TinyKvClient {
+function client(flags: { readonly endpoints?: string }, platform: Platform): TinyKvClient {
   return new TinyKvClient({
     endpoints: endpointsOf(flags),
     net: platform.net,
@@ -60,6 +61,21 @@ export async function runClientCommand(
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
+  } finally {
+    c.close();
+  }
+}
+
+/** `tinykv lease …` against `--endpoints`. */
+export async function runLease(
+  args: readonly string[],
+  flags: LeaseFlags & { readonly endpoints?: string },
+  platform: Platform,
+  host: ProcessHost,
+): Promise<number> {
+  const c = client(flags, platform);
+  try {
+    return await runLeaseCommand(args, flags, c, host);
   } finally {
     c.close();
   }

@@ -21,6 +21,8 @@ Usage:
                                                   a local cluster in one process
   tinykv bench [--op put|get|mixed] [--concurrency N] [--duration S]
                [--value-size B] [--keys N] [--json]   load test through the client
+  tinykv lease grant TTL | revoke ID | keep-alive ID | list [--json] | time-to-live ID [--keys]
+                                                  leases: keys that vanish with their holder
   tinykv member list                              members and their roles
   tinykv member add ID HOST:PORT [--learner]      add a node (start it first with --join)
   tinykv member remove ID                         remove a node (the leader hands off first)
@@ -91,6 +93,12 @@ export const COMMAND_HELP: Record<string, string> = {
     "[--admin-token T]\nMoves leadership to voter ID and waits until it leads.\n",
   snapshot: "Usage: tinykv snapshot [--endpoints HOST:PORT,...] [--admin-token T]\n" +
     "Makes the leader's applied state durable and compacts its Raft log up to it.\n",
+  lease: "Usage: tinykv lease grant TTL | keep-alive ID | revoke ID | list [--json] |\n" +
+    "  time-to-live ID [--keys]   [--endpoints HOST:PORT,...]\n" +
+    "grant: grants a lease of TTL seconds (raised to the cluster's minimum) and prints its id.\n" +
+    "keep-alive: keeps it alive until interrupted, printing each remaining TTL; exits 1 when\n" +
+    "the lease is gone. revoke: deletes the lease and every key attached to it.\n" +
+    "list: every lease (ID, granted TTL, time left). time-to-live: one lease (--keys: its keys).\n",
   "local-cluster": "Usage: tinykv local-cluster [--nodes 3] [--data-dir DIR]\n" +
     "Starts N nodes in one process on 127.0.0.1 (protobuf 7001+, HTTP 8001+, RESP 6379+).\n",
 };

@@ -8,7 +8,7 @@ import type { Platform, ProcessHost } from "../platform/types.ts";
 import { errorMessage } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
 import { ADMIN_COMMANDS, runAdminCommand } from "./admin_commands.ts";
-import { endpointsOf, runClientCommand } from "./client_commands.ts";
+import { endpointsOf, runClientCommand, runLease } from "./client_commands.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
 import { localCluster } from "./local_cluster.ts";
 import { serve } from "./serve.ts";
@@ -55,6 +55,14 @@ const CLIENT_OPTIONS = {
   lease: { type: "string" },
 } as const;
 
+/** `tinykv lease …`: `--keys` is a switch here (a count for bench). */
+const LEASE_OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  endpoints: { type: "string" },
+  json: { type: "boolean" },
+  keys: { type: "boolean" },
+} as const;
+
 const CLIENT_COMMANDS = new Set([
   "put",
   "get",
@@ -86,7 +94,9 @@ export async function runCli(
   }
 }
 
-function parse<T extends typeof SERVE_OPTIONS | typeof CLIENT_OPTIONS>(
+function parse<
+  T extends typeof SERVE_OPTIONS | typeof CLIENT_OPTIONS | typeof LEASE_OPTIONS,
+>(
   argv: readonly string[],
   options: T,
   positionals: boolean,
@@ -105,6 +115,14 @@ async function dispatch(
 ): Promise<number> {
   const first = argv[0];
   if (first === "sim") return await runSimCommand(argv.slice(1), host, platform().clock);
+  if (first === "lease") {
+    const { values, positionals } = parse(argv.slice(1), LEASE_OPTIONS, true);
+    if (values.help) {
+      host.writeStdout(COMMAND_HELP.lease);
+      return 0;
+    }
+    return await runLease(positionals, values, platform(), host);
+  }
   if (first !== undefined && !first.startsWith("-")) {
     const known = CLIENT_COMMANDS.has(first) || ADMIN.has(first) || first === "local-cluster";
     if (!known) throw new UsageError(`unknown command '${first}'`);

@@ -85,9 +85,12 @@ export class ClientCore {
     return this.#endpoints;
   }
 
-  /** Runs a read (no sequence) with retries. */
-  read(body: RequestBody): Promise<ClientResponse> {
-    return this.#withRetries(body, undefined);
+  /**
+   * Runs a read (no sequence) with retries, until `deadlineMs` (default: the
+   * client's) has passed: a lease keep-alive gives up when its lease would.
+   */
+  read(body: RequestBody, deadlineMs?: number): Promise<ClientResponse> {
+    return this.#withRetries(body, undefined, deadlineMs);
   }
 
   /** Runs a write with a fresh sequence, reused by every retry. */
@@ -107,11 +110,15 @@ export class ClientCore {
     return oldest - 1;
   }
 
-  async #withRetries(body: RequestBody, sequence: number | undefined): Promise<ClientResponse> {
+  async #withRetries(
+    body: RequestBody,
+    sequence: number | undefined,
+    deadlineMs = this.options.deadlineMs ?? DEADLINE_MS,
+  ): Promise<ClientResponse> {
     const clock = this.options.clock;
     // Large values take longer to move: both timeouts grow with the payload.
     const allowance = transferAllowanceMs(payloadBytes(body));
-    const deadline = clock.nowMs() + (this.options.deadlineMs ?? DEADLINE_MS) + allowance;
+    const deadline = clock.nowMs() + deadlineMs + allowance;
     const attemptMs = (this.options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS) + allowance;
     let backoff = BACKOFF_MIN_MS;
     let lastError: TinyKvError | undefined;

@@ -28,6 +28,16 @@ export type {
   TxnResult,
   TxnSpec,
 } from "./txn.ts";
+import type { KeepAliveHandle } from "./lease_keep_alive.ts";
+import * as lease from "./lease_client.ts";
+
+export type {
+  GrantOptions,
+  LeaseStatus,
+  LeaseTimeToLive,
+  TimeToLiveOptions,
+} from "./lease_client.ts";
+export type { KeepAliveHandle };
 
 export type Bytes = string | Uint8Array;
 export type Consistency = "linearizable" | "lease" | "serializable";
@@ -247,6 +257,36 @@ export class TinyKvClient {
   async snapshot(): Promise<number> {
     const r = adminOf(await this.#core.read({ case: "snapshot", value: {} }));
     return u64ToNumber(r.snapshotIndex, "snapshot index");
+  }
+
+  /** Grants a lease of `ttlSeconds` (raised to the cluster's minimum); resolves with it. */
+  grant(ttlSeconds: number, options: lease.GrantOptions = {}): Promise<lease.LeaseStatus> {
+    return lease.grantLease(this.#core, ttlSeconds, options);
+  }
+
+  /** Revokes a lease: its keys are deleted, at one revision. */
+  revoke(id: number): Promise<void> {
+    return lease.revokeLease(this.#core, id);
+  }
+
+  /** One keep-alive: restarts the lease's TTL; rejects with LEASE_NOT_FOUND when it is gone. */
+  keepAliveOnce(id: number): Promise<lease.LeaseStatus> {
+    return lease.keepAliveOnce(this.#core, id);
+  }
+
+  /** Keeps the lease alive until `close()` (or until it is gone: see the handle's `done`). */
+  keepAlive(id: number): KeepAliveHandle {
+    return lease.keepAlive(this.#core, id);
+  }
+
+  /** The lease's granted TTL, the time it has left and (with `keys`) its keys. */
+  timeToLive(id: number, options: lease.TimeToLiveOptions = {}): Promise<lease.LeaseTimeToLive> {
+    return lease.leaseTimeToLive(this.#core, id, options);
+  }
+
+  /** Every lease, by id. */
+  leases(): Promise<lease.LeaseStatus[]> {
+    return lease.listLeases(this.#core);
   }
 
   close(): void {

@@ -6,6 +6,7 @@
 import type { FetchHandler, Platform } from "../platform/types.ts";
 import { splitHostPort } from "../util/host_port.ts";
 import type { AdminAccess } from "./proto/admin_handler.ts";
+import type { LeaseService } from "./node/lease_service.ts";
 import { KvPort, type PeerSink } from "./proto/kv_port.ts";
 import type { Consistency, KvService } from "./kv_service.ts";
 import { RespServer } from "./resp/resp_server.ts";
@@ -16,6 +17,8 @@ export interface PortsOptions {
   readonly peers: PeerSink;
   readonly consistency?: Consistency;
   readonly admin?: AdminAccess;
+  /** Lease requests on the protobuf port (docs/coordination.md). */
+  readonly leases?: LeaseService;
   /** The HTTP app's handler. */
   readonly fetch: FetchHandler;
 }
@@ -48,6 +51,7 @@ export async function startPorts(
     peers: o.peers,
     clusterToken: config.clusterToken,
     admin: o.admin,
+    leases: o.leases,
   });
   const resp = config.respPort === undefined
     ? undefined

@@ -12,6 +12,8 @@ import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
+import { startNodeLeases } from "./node/lease_wiring.ts";
+import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -91,6 +93,8 @@ export async function startServer(
     node,
     connections: () => started.ports?.connections() ?? { protobuf: 0, resp: 0 },
   });
+  const leases = startNodeLeases(node, platform.net);
+  addLeaseMetrics(metrics, leases.leases);
   const service = meteredService(node, metrics, platform.clock);
   const cluster = new ClusterView(node, platform.net, platform.clock);
   const app = createStatusApp({
@@ -110,6 +114,7 @@ export async function startServer(
     peers: node,
     consistency: node.o.readMode,
     admin: { service: node, token: config.adminToken },
+    leases: leases.leases.service,
     fetch: app.fetch,
   });
   started.ports = ports;
@@ -122,6 +127,7 @@ export async function startServer(
     close: async () => {
       cluster.close();
       await ports.close();
+      leases.close();
       await node.close();
     },
   };

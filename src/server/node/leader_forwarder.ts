@@ -5,7 +5,7 @@
  * holds across the hop. A leader that turns out not to lead answers
  * NOT_LEADER, which becomes UNAVAILABLE here: not applied, retry.
  */
-import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { type ClientResponse, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { ClientConnection, type RequestBody } from "../../client/connection.ts";
 import { TinyKvError } from "../../client/errors.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
@@ -46,6 +46,27 @@ export class LeaderForwarder {
       throw new ServiceError(code, e.message, 0, "", Number(e.compactedRevision));
     }
     return response.body;
+  }
+
+  /**
+   * Sends a request that is not a replicated command (no client id or sequence: a lease
+   * keep-alive is answered by the leader's memory) and resolves with the leader's whole
+   * response, error included; a connection problem becomes UNAVAILABLE or TIMEOUT.
+   */
+  async forwardRequest(
+    address: string,
+    body: RequestBody,
+    timeoutMs: number,
+  ): Promise<ClientResponse> {
+    try {
+      const conn = await this.#connection(address);
+      return await conn.call(body, { timeoutMs });
+    } catch (err) {
+      if (!(err instanceof TinyKvError)) throw err;
+      this.#conn = undefined;
+      const code = err.outcomeUnknown ? ErrorCode.TIMEOUT : ErrorCode.UNAVAILABLE;
+      throw new ServiceError(code, `forwarding to the leader at ${address}: ${err.message}`);
+    }
   }
 
   #connection(address: string): Promise<ClientConnection> {

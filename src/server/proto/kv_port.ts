@@ -33,6 +33,8 @@ import { encodeGetResponseFrame } from "../../wire/get_response_frame.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
 import type { AdminAccess } from "./admin_handler.ts";
+import { handleLease, isLeaseBody } from "./lease_handler.ts";
+import type { LeaseService } from "../node/lease_service.ts";
 
 /** Where Raft messages from authenticated peers go. */
 export interface PeerSink {
@@ -50,6 +52,8 @@ export interface KvPortOptions {
   readonly peers?: PeerSink;
   /** Admin requests (membership, transfer, snapshot); refused when absent. */
   readonly admin?: AdminAccess;
+  /** Lease requests (docs/coordination.md); refused when absent. */
+  readonly leases?: LeaseService;
   /** When set, peers must present it in Hello. */
   readonly clusterToken?: string;
   readonly connectionsMax?: number;
@@ -83,7 +87,11 @@ class PortConnection {
     if (b.case === "request") {
       const requestId = b.value.requestId;
       const consistency = this.o.consistency ?? "linearizable";
-      handleRequest(b.value, this.o.service, consistency, this.o.admin).then(
+      const request = b.value;
+      const handled = isLeaseBody(request.body)
+        ? handleLease(request, request.body, this.o.leases)
+        : handleRequest(request, this.o.service, consistency, this.o.admin);
+      handled.then(
         (r) => this.#respond({ ...r, requestId }),
         (err) => this.#respond({ requestId, error: internal(err) }),
       );

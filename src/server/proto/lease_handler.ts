@@ -1,0 +1,80 @@
+/**
+ * The protobuf port's lease requests (docs/coordination.md, Leases): grant
+ * and revoke are replicated commands carrying the client's id and sequence
+ * (a retry returns the saved result); keep-alive, time-to-live and list are
+ * answered by the leader's lease keeper. Every id is range-checked here, at
+ * the gateway; a failure becomes a typed error response.
+ */
+import { type ClientRequest, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { DecodeError } from "../../util/coding.ts";
+import { u64ToNumber } from "../../util/ids.ts";
+import { ServiceError } from "../kv_service.ts";
+import type { LeaseResponseInit, LeaseService, Session } from "../node/lease_service.ts";
+import type { ResponseInit } from "./request_handler.ts";
+
+type Body = ClientRequest["body"];
+export type LeaseBody = Extract<
+  Body,
+  { case: "leaseGrant" | "leaseRevoke" | "leaseKeepAlive" | "leaseTimeToLive" | "leaseList" }
+>;
+
+export function isLeaseBody(body: Body): body is LeaseBody {
+  return body.case === "leaseGrant" || body.case === "leaseRevoke" ||
+    body.case === "leaseKeepAlive" || body.case === "leaseTimeToLive" ||
+    body.case === "leaseList";
+}
+
+function errorResponse(code: ErrorCode, message: string, leaderId = 0, leaderAddress = "") {
+  return { error: { code, message, leaderId: BigInt(leaderId), leaderAddress } };
+}
+
+export async function handleLease(
+  req: ClientRequest,
+  body: LeaseBody,
+  leases: LeaseService | undefined,
+): Promise<ResponseInit> {
+  if (leases === undefined) {
+    return errorResponse(ErrorCode.UNAVAILABLE, "this node does not serve leases");
+  }
+  try {
+    const value = await dispatch(req, body, leases);
+    return { body: { case: "lease", value } };
+  } catch (err) {
+    if (err instanceof ServiceError) {
+      return errorResponse(err.code, err.message, err.leaderId, err.leaderAddress);
+    }
+    if (err instanceof DecodeError) return errorResponse(ErrorCode.INVALID_ARGUMENT, err.message);
+    throw err;
+  }
+}
+
+function dispatch(req: ClientRequest, b: LeaseBody, leases: LeaseService): Promise<
+  LeaseResponseInit
+> {
+  switch (b.case) {
+    case "leaseGrant":
+      return leases.grant(sessionOf(req), b.value.ttlSeconds, u64ToNumber(b.value.id, "lease id"));
+    case "leaseRevoke":
+      if (b.value.expired) {
+        throw new ServiceError(ErrorCode.INVALID_ARGUMENT, "only the leader revokes as expired");
+      }
+      return leases.revoke(sessionOf(req), u64ToNumber(b.value.id, "lease id"));
+    case "leaseKeepAlive":
+      return leases.keepAlive(u64ToNumber(b.value.id, "lease id"));
+    case "leaseTimeToLive":
+      return leases.timeToLive(u64ToNumber(b.value.id, "lease id"), b.value.keys);
+    case "leaseList":
+      return leases.list();
+  }
+}
+
+/** The client's session, so the leader's dedup covers a retried grant or revoke. */
+function sessionOf(req: ClientRequest): Session {
+  u64ToNumber(req.clientId, "client id");
+  u64ToNumber(req.sequence, "sequence");
+  u64ToNumber(req.ackedSequence, "acked sequence");
+  if ((req.clientId === 0n) !== (req.sequence === 0n)) {
+    throw new ServiceError(ErrorCode.INVALID_ARGUMENT, "client id and sequence go together");
+  }
+  return { clientId: req.clientId, sequence: req.sequence, ackedSequence: req.ackedSequence };
+}
