@@ -11,6 +11,8 @@
  *    (serializable) full scan of each node's state machine must be identical.
  * 4. Revisions (rev_final.ts): every node's change history is the same, and
  *    every operation agrees with it (revision_check.ts).
+ * 5. Watches and leases (coord_final.ts): let-go leases end, watches catch up,
+ *    and both agree with the history.
  */
 import { TinyKvClient } from "../client/tinykv_client.ts";
 import { fromUtf8, utf8 } from "../util/bytes.ts";
@@ -22,6 +24,14 @@ import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
 import { INSERT_PREFIX } from "./workload_keys.ts";
 import { revisionChecks } from "./rev_final.ts";
+import {
+  checkCoordination,
+  type CoordReport,
+  leaseMarginMs,
+  settleCoordination,
+} from "./coord_final.ts";
+import type { Coordination } from "./coordination.ts";
+import type { SimTiming } from "./sim_node.ts";
 import type { RevCheckReport } from "./revision_check.ts";
 
 export interface CheckReport {
@@ -37,6 +47,8 @@ export interface CheckReport {
   readonly errors: string[];
   /** The revision checker's verdict (revision_check.ts). */
   readonly revisions?: RevCheckReport;
+  /** The watch and lease checks (coord_final.ts). */
+  readonly coordination?: CoordReport;
 }
 
 function finalClient(c: SimCluster): TinyKvClient {
@@ -113,7 +125,12 @@ function sameApplied(c: SimCluster): boolean {
   return applied.every((a) => a >= 0 && a === applied[0]);
 }
 
-export async function finalChecks(c: SimCluster, h: History): Promise<CheckReport> {
+export async function finalChecks(
+  c: SimCluster,
+  h: History,
+  co: Coordination,
+  timing: SimTiming,
+): Promise<CheckReport> {
   const errors: string[] = [];
   const api = finalClient(c);
   let stored = new Map<string, string>();
@@ -125,10 +142,16 @@ export async function finalChecks(c: SimCluster, h: History): Promise<CheckRepor
   } finally {
     api.close();
   }
+  const margin = leaseMarginMs(timing);
+  const liveness = await settleCoordination(c, co, margin, () => sameApplied(c));
   if (!await c.waitFor(() => sameApplied(c), 5000)) errors.push("nodes did not reach one index");
   const diverged = await divergence(c);
   const rev = await revisionChecks(c, h);
   errors.push(...rev.errors);
+  const coordination = rev.history === undefined
+    ? undefined
+    : checkCoordination(co, rev.history, margin, liveness);
+  await co.close();
   const lin = checkHistory(h.ops);
   return {
     linearizable: !lin.ok ? false : lin.unknown ? "unknown" : true,
@@ -140,5 +163,6 @@ export async function finalChecks(c: SimCluster, h: History): Promise<CheckRepor
     diverged,
     errors,
     revisions: rev.report,
+    coordination,
   };
 }

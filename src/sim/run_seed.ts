@@ -40,6 +40,8 @@ export interface SeedResult {
   readonly linearizable: boolean | "unknown";
   /** The revision checker's verdict and counts, when the checks ran. */
   readonly revisions?: { ok: boolean; fixed: number; placed: number };
+  /** Watches run and events they delivered, leases held (when the checks ran). */
+  readonly coordination?: { watches: number; events: number; leases: number };
   readonly healMs: number;
   readonly virtualMs: number;
   readonly trace: SimTrace;
@@ -73,6 +75,12 @@ function verdict(o: Outcomes): string[] {
   if (c.revisions !== undefined && !c.revisions.ok) {
     failures.push(`revisions: ${c.revisions.violations.join("; ")}`);
   }
+  const co = c.coordination;
+  if (co !== undefined) {
+    if (co.liveness.length > 0) failures.push(`coordination liveness: ${co.liveness.join("; ")}`);
+    if (co.watch.length > 0) failures.push(`watches: ${co.watch.join("; ")}`);
+    if (co.lease.length > 0) failures.push(`leases: ${co.lease.join("; ")}`);
+  }
   failures.push(...c.errors);
   return failures;
 }
@@ -98,7 +106,8 @@ async function script(
   await workload.stop();
   const healed = await heal(c, roster, o.healBoundMs);
   if (!healed.ok) return { heal: healed, problems: history.problems };
-  return { heal: healed, checks: await finalChecks(c, history), problems: history.problems };
+  const checks = await finalChecks(c, history, workload.coordination, o.timing);
+  return { heal: healed, checks, problems: history.problems };
 }
 
 export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
@@ -147,6 +156,7 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
     ops: { ...history.counts },
     linearizable: result.checks?.linearizable ?? "unknown",
     revisions: result.checks?.revisions,
+    coordination: result.checks?.coordination,
     healMs: result.heal?.ms ?? -1,
     virtualMs: clock.nowMs(),
     trace,
