@@ -4,7 +4,7 @@
  * revoked) within its TTL and a margin, and every watch must have delivered
  * up to the store's revision; then the watches end. After: each watch's
  * deliveries and each lease's story are checked against the history
- * (watch_check.ts, lease_check.ts), and the keep-alives end.
+ * (watch_delivery.ts, lease_check.ts), and the keep-alives end.
  */
 import type { KvStateMachine } from "../kv/state_machine.ts";
 import type { Coordination } from "./coordination.ts";
@@ -12,7 +12,7 @@ import { checkLeases } from "./lease_check.ts";
 import type { RevHistory } from "./rev_model.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import type { SimTiming } from "./sim_node.ts";
-import { checkWatch } from "./watch_check.ts";
+import { checkWatch } from "./watch_delivery.ts";
 
 /** How long a watch may take to deliver up to the store's revision once the cluster is whole. */
 const WATCH_CATCH_UP_MS = 20_000;

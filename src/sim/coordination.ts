@@ -10,7 +10,7 @@ import { TinyKvClient } from "../client/tinykv_client.ts";
 import type { Prng } from "../util/prng.ts";
 import type { LeaseRecord } from "./lease_check.ts";
 import { LeaseHolder } from "./lease_holders.ts";
-import type { WatchRecord } from "./watch_check.ts";
+import type { WatchRecord } from "./watch_delivery.ts";
 
 /** The watchers (watchers.ts, once the client library's watch() is on main). */
 interface WatcherSet {

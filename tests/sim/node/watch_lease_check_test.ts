@@ -1,5 +1,5 @@
 /**
- * The watch and lease checkers (src/sim/watch_check.ts, lease_check.ts)
+ * The watch and lease checkers (src/sim/watch_delivery.ts, lease_check.ts)
  * accept what a correct cluster does and catch each planted violation: a
  * missed event, a repeated one, one out of range or order; a lease lost
  * while kept alive, a kept-alive lease's key deleted, a let-go lease that
@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkLeases, type LeaseRecord } from "../../../src/sim/lease_check.ts";
 import { prefixRange, type RevChange } from "../../../src/sim/rev_model.ts";
-import { checkWatch, type WatchRecord } from "../../../src/sim/watch_check.ts";
+import { checkWatch, type WatchRecord } from "../../../src/sim/watch_delivery.ts";
 import { historyOf } from "./rev_history_helper.ts";
 
 const h = historyOf([
