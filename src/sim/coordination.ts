@@ -90,7 +90,10 @@ export class Coordination {
     return this.holders.flatMap((h) => h.records);
   }
 
-  /** Ends the keep-alives (after the history was read) and closes the clients. */
+  /**
+   * Ends the keep-alives (after the history was read; each lease held to the
+   * end gets a last keep-alive first) and closes the clients.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(this.#holderLoops);

@@ -148,10 +148,10 @@ export async function finalChecks(
   const diverged = await divergence(c);
   const rev = await revisionChecks(c, h);
   errors.push(...rev.errors);
+  await co.close();
   const coordination = rev.history === undefined
     ? undefined
     : checkCoordination(co, rev.history, margin, liveness);
-  await co.close();
   const lin = checkHistory(h.ops);
   return {
     linearizable: !lin.ok ? false : lin.unknown ? "unknown" : true,

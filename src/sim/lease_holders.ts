@@ -95,7 +95,8 @@ export class LeaseHolder {
       if (this.prng.chance(0.2)) await this.#read(r);
       await this.#keepAlive(r);
     }
-    if (r.lostAt !== undefined || this.env.closed()) return;
+    if (r.lostAt !== undefined) return;
+    if (this.env.closed()) return await this.#lastWord(r);
     if (!this.env.running()) return; // kept to the end: keep-alives ran until the checks closed
     r.releasedAt = this.env.now();
     this.released.add(r.id);
@@ -103,6 +104,20 @@ export class LeaseHolder {
       const call = this.env.now();
       const outcome = await this.api.revoke(r.id).then(() => "ok" as const, outcomeOf);
       this.env.history.complete(this.#done("lease revoke", call, outcome, String(r.id)));
+    }
+  }
+
+  /**
+   * The checks are done with the history: one last keep-alive (a few tries)
+   * learns whether the lease was still alive, so a lease that ended unseen
+   * after the last keep-alive is judged by when it ended (lease_check.ts).
+   */
+  async #lastWord(r: Mutable): Promise<void> {
+    for (let i = 0; i < 5 && r.lostAt === undefined; i++) {
+      const renewals = r.renewedAt.length;
+      await this.#keepAlive(r);
+      if (r.renewedAt.length > renewals) return;
+      await this.env.sleep(200);
     }
   }
 
