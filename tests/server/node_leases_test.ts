@@ -120,3 +120,25 @@ test("node leases: a deposed leader proposes no expiry; a new term starts afresh
   assert.equal(state.executed, 1);
   leases.stop();
 });
+
+test("node leases: a keeper that has not yet seen its node deposed answers nothing itself", async () => {
+  const { state, leases } = nodeLeases();
+  state.leader = 1;
+  leases.observe();
+  assert.equal(leases.keeper.leading, true);
+  // Raft moved on between two looks of the keeper (found by the whole-node sim, seed 53: a
+  // leader resumed after a pause answered LEASE_NOT_FOUND for a lease the new leader kept).
+  state.leader = 2;
+  assert.equal(leases.keeper.leading, true);
+  const r = await leases.service.keepAlive(4);
+  assert.equal(r.lease?.remainingMs, 30_000n);
+  assert.deepEqual(state.forwarded.map((f) => f.address), ["10.0.0.2:7001"]);
+  state.leader = 0;
+  assert.equal(await code(leases.service.keepAlive(4)), ErrorCode.NOT_LEADER);
+  // Leading again, in a later term the keeper has not started in yet.
+  state.leader = 1;
+  state.term = 2;
+  assert.equal(await code(leases.service.keepAlive(4)), ErrorCode.UNAVAILABLE);
+  assert.equal(state.forwarded.length, 1);
+  leases.stop();
+});

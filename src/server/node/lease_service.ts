@@ -48,6 +48,14 @@ export interface LeaseServiceOptions {
   readonly timeoutMs: number;
   /** The current store revision, reported in each response. */
   readonly revision: () => number;
+  /**
+   * Whether the keeper may answer now (default: whenever it leads). The keeper
+   * hears of a leadership change only at its next look at the node, so a node
+   * Raft has just deposed (or a leader resumed after a pause) would answer
+   * from deadlines no one else keeps: LEASE_NOT_FOUND for a live lease, or a
+   * keep-alive the real leader never sees.
+   */
+  readonly serving?: () => boolean;
 }
 
 /** Counts for /metrics. */
@@ -165,7 +173,7 @@ export class LeaseService {
     body: RequestBody,
     local: (keeper: LeaseKeeper) => Promise<LeaseResponseInit>,
   ): Promise<LeaseResponseInit> {
-    if (this.o.keeper.leading) return await local(this.o.keeper);
+    if (this.o.serving?.() ?? this.o.keeper.leading) return await local(this.o.keeper);
     const route = this.o.leader();
     if (route.kind === "unknown") {
       throw new ServiceError(ErrorCode.NOT_LEADER, "no leader is known");

@@ -82,6 +82,7 @@ export class NodeLeases {
       forward: o.forward,
       timeoutMs: o.requestTimeoutMs,
       revision: () => o.table().revision,
+      serving: () => this.#serving(),
     });
   }
 
@@ -122,6 +123,12 @@ export class NodeLeases {
     this.#term = 0;
     this.#startsAt = undefined;
     this.keeper.stop();
+  }
+
+  /** The keeper answers only while Raft still has this node lead in the keeper's term. */
+  #serving(): boolean {
+    const raft = this.o.raft();
+    return this.keeper.leading && raft.isLeader && raft.term === this.#term;
   }
 
   #proposeAsLeader(command: CommandInit): Promise<unknown> {
