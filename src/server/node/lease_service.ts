@@ -56,6 +56,13 @@ export interface LeaseServiceOptions {
    * keep-alive the real leader never sees.
    */
   readonly serving?: () => boolean;
+  /**
+   * Confirms that a quorum still follows this node (a ReadIndex round) before
+   * the keeper answers: Raft itself may not yet know it was deposed (a leader
+   * resumed after a pause, or cut off), and its keeper's deadlines are then
+   * not the ones the real leader keeps. Rejects when it cannot confirm.
+   */
+  readonly confirmLeadership?: () => Promise<void>;
 }
 
 /** Counts for /metrics. */
@@ -173,7 +180,11 @@ export class LeaseService {
     body: RequestBody,
     local: (keeper: LeaseKeeper) => Promise<LeaseResponseInit>,
   ): Promise<LeaseResponseInit> {
-    if (this.o.serving?.() ?? this.o.keeper.leading) return await local(this.o.keeper);
+    const serving = () => this.o.serving?.() ?? this.o.keeper.leading;
+    if (serving()) {
+      await this.o.confirmLeadership?.();
+      if (serving()) return await local(this.o.keeper);
+    }
     const route = this.o.leader();
     if (route.kind === "unknown") {
       throw new ServiceError(ErrorCode.NOT_LEADER, "no leader is known");

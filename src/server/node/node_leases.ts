@@ -54,6 +54,8 @@ export interface NodeLeaseOptions {
   readonly forward: (address: string, body: RequestBody, timeoutMs: number) => Promise<
     ClientResponse
   >;
+  /** A ReadIndex round (LeaseServiceOptions.confirmLeadership). */
+  readonly confirmLeadership?: () => Promise<void>;
 }
 
 export class NodeLeases {
@@ -83,6 +85,7 @@ export class NodeLeases {
       timeoutMs: o.requestTimeoutMs,
       revision: () => o.table().revision,
       serving: () => this.#serving(),
+      confirmLeadership: o.confirmLeadership,
     });
   }
 
