@@ -76,6 +76,9 @@ export type {
   TxnResult,
   TxnSpec,
 } from "./src/client/tinykv_client.ts";
+export { Watch } from "./src/client/watch.ts";
+export type { WatchOptions } from "./src/client/watch.ts";
+export type { WatchChange, WatchTarget, WatchUpdate } from "./src/client/watch_wire.ts";
 export { TinyKvError } from "./src/client/errors.ts";
 export type { ClientErrorCode } from "./src/client/errors.ts";
 import { TinyKvClient as Client } from "./src/client/tinykv_client.ts";

@@ -97,6 +97,26 @@ export const LEASE_REVOKES_INFLIGHT_MAX = 64;
 /** Deadline-heap entries one expiry check looks at (bounds the work of one timer tick). */
 export const LEASE_EXPIRY_CHECK_ENTRIES_MAX = 4096;
 
+// ---- Watch (src/server/watch, docs/coordination.md) ----
+/** Events waiting in one watch's buffer; past it the watch is canceled as too slow. */
+export const WATCH_BUFFER_EVENTS_MAX = 10_000;
+/** Bytes (keys and values) waiting in one watch's buffer; past it the watch is canceled. */
+export const WATCH_BUFFER_BYTES_MAX = 64 * MiB;
+/** Open watches on one client connection. */
+export const WATCHES_PER_CONNECTION_MAX = 1024;
+/** Open watches on one node. */
+export const WATCHES_PER_NODE_MAX = 16_384;
+/** Events one history read of a catching-up watch returns (whole revisions may add more). */
+export const WATCH_HISTORY_BATCH_EVENTS = 1000;
+/** Bytes of events merged into one watch response (a revision's events are never split). */
+export const WATCH_RESPONSE_BYTES_MAX = 1 * MiB;
+/** Bytes of one watch response's changes (one revision may exceed the merge size up to this). */
+export const WATCH_EVENT_BYTES_MAX = FRAME_BYTES_MAX - 1 * MiB;
+/** Bytes queued on a connection's socket at which its watches stop sending until it drains. */
+export const WATCH_SOCKET_QUEUE_BYTES_MAX = 4 * MiB;
+/** Events a client's watch holds for a slow consumer before it pauses the server stream. */
+export const CLIENT_WATCH_BUFFER_EVENTS_MAX = 10_000;
+
 // ---- Client library ----
 /** Requests in flight on one client connection. */
 export const CLIENT_INFLIGHT_MAX = 4096;
@@ -217,3 +237,6 @@ assert(VALUE_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX, "one max-size proposal mus
 assert(SNAPSHOT_CHUNK_BYTES < FRAME_BYTES_MAX, "a snapshot chunk must fit in one frame");
 assert(RESP_BULK_BYTES_MAX >= VALUE_BYTES_MAX, "RESP must carry a max-size value");
 assert(RESP_BULK_BYTES_MAX + KEY_BYTES_MAX <= RESP_COMMAND_BYTES_MAX, "SET of a max value fits");
+assert(WATCH_RESPONSE_BYTES_MAX < FRAME_BYTES_MAX, "a merged watch response fits a frame");
+assert(WATCH_BUFFER_BYTES_MAX <= CONN_WRITE_QUEUE_BYTES_MAX, "a full watch buffer fits a socket");
+assert(WATCHES_PER_CONNECTION_MAX <= WATCHES_PER_NODE_MAX, "watch limits");

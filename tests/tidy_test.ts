@@ -115,6 +115,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/server/leases/": ["src/kv/", "src/platform/types.ts", "src/limits.ts", "src/util/"],
   // A node is also a client of its peers (forwarding to the leader, the cluster view).
   "src/server/": [
+    "src/server/watch/",
     "src/server/leases/",
     "src/kv/",
     "src/raft/",
@@ -129,6 +130,13 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/util/",
     "hono",
     "@bufbuild/protobuf",
+  ],
+  // The watch hub sees the store through an interface (watch_types.ts), never the engine.
+  "src/server/watch/": [
+    "src/kv/key_state.ts",
+    "src/platform/types.ts",
+    "src/limits.ts",
+    "src/util/",
   ],
   "src/client/": [
     "src/wire/",

@@ -10,8 +10,9 @@ import { REVISION_COMMANDS, type RevisionFlags, runRevisionCommand } from "./rev
 import { statusCommand } from "./status_command.ts";
 import { type LeaseFlags, runLeaseCommand } from "./lease_command.ts";
 import { UsageError } from "./usage_error.ts";
+import { watchCommand, type WatchFlags } from "./watch_command.ts";
 
-export interface ClientFlags extends BenchFlags, RevisionFlags {
+export interface ClientFlags extends BenchFlags, RevisionFlags, WatchFlags {
   readonly endpoints?: string;
 }
 
@@ -52,6 +53,8 @@ export async function runClientCommand(
         need(args, 1, "delete KEY");
         host.writeStdout((await c.delete(args[0])) ? "deleted\n" : "not found\n");
         return 0;
+      case "watch":
+        return await watchCommand(args, flags, c, host);
       case "bench":
         need(args, 0, "bench [--op put|get|mixed] [--concurrency N] [--duration S] …");
         return await bench(flags, c, platform, host);

@@ -16,6 +16,8 @@ Usage:
   tinykv scan [PREFIX] [--limit N] [--offset N] [--revision R] [--json]
   tinykv txn < TXN.json                           compare-then-write atomically, JSON result
   tinykv compact REV                              forget the history below revision REV
+  tinykv watch PREFIX [--from-revision R] [--prev-kv] [--json]
+                                                  print changes under PREFIX until interrupted
   tinykv status [--json]                          every member: role, term, indexes, lag, health
   tinykv local-cluster [--nodes 3] [--data-dir DIR]
                                                   a local cluster in one process
@@ -70,6 +72,15 @@ export const COMMAND_HELP: Record<string, string> = {
   compact: "Usage: tinykv compact REV [--endpoints HOST:PORT,...]\n" +
     "Forgets the history below store revision REV: reads and watches below it then fail\n" +
     "with COMPACTED. REV past the current revision: FUTURE_REVISION.\n",
+  watch: "Usage: tinykv watch PREFIX [--from-revision R] [--prev-kv] [--json] " +
+    "[--endpoints HOST:PORT,...]\n" +
+    "Prints every change to a key under PREFIX, in revision order, until interrupted (Ctrl-C).\n" +
+    "From revision R when given (it may be in the past, unless compacted), else from now.\n" +
+    "Text: one line per change, 'REVISION PUT KEY = VALUE' or 'REVISION DELETE KEY'.\n" +
+    '--json: one object per line, {"type":"put"|"delete","key","value","revision"}.\n' +
+    "--prev-kv: each change also shows the value before it (JSON: prevValue, null if none).\n" +
+    "The watch moves to another endpoint when its node goes away and misses nothing;\n" +
+    "exits 1 if the revision to resume from was compacted.\n",
   status: "Usage: tinykv status [--json] [--endpoints HOST:PORT,...]\n" +
     "Asks every member for its own status over its protobuf port and prints one row each:\n" +
     "  ID ADDRESS ROLE TERM COMMIT APPLIED LAG HEALTH\n" +

@@ -53,6 +53,8 @@ const CLIENT_OPTIONS = {
   timeout: { type: "string" },
   revision: { type: "string" },
   lease: { type: "string" },
+  "from-revision": { type: "string" },
+  "prev-kv": { type: "boolean" },
 } as const;
 
 /** `tinykv lease …`: `--keys` is a switch here (a count for bench). */
@@ -72,6 +74,7 @@ const CLIENT_COMMANDS = new Set([
   "bench",
   "txn",
   "compact",
+  "watch",
 ]);
 const ADMIN: ReadonlySet<string> = new Set(ADMIN_COMMANDS);
 

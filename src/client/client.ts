@@ -62,6 +62,7 @@ export class ClientCore {
   #lastMemberSyncMs = Number.NEGATIVE_INFINITY;
   #nextSequence = 1;
   readonly #inflightSequences = new Set<number>();
+  #closed = false;
 
   constructor(readonly options: ClientOptions) {
     if (options.endpoints.length === 0) {
@@ -245,13 +246,32 @@ export class ClientCore {
     });
   }
 
+  /** The shared connection to `address`, for long-lived streams (watches). */
+  connectionTo(address: string): Promise<ClientConnection> {
+    if (this.#closed) {
+      return Promise.reject(new TinyKvError("CONNECTION_LOST", "the client is closed", false));
+    }
+    return this.#connection(address);
+  }
+
+  /** Drops the connection to `address` after it failed a stream. */
+  dropConnection(address: string): void {
+    this.#forget(address);
+  }
+
   #forget(address: string): void {
     const c = this.#connections.get(address);
     this.#connections.delete(address);
     c?.then((conn) => conn.close(), () => {});
   }
 
+  /** Whether close() was called (long-lived streams end then). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   close(): void {
+    this.#closed = true;
     for (const address of [...this.#connections.keys()]) this.#forget(address);
   }
 }

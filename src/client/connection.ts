@@ -29,6 +29,13 @@ interface Pending {
   deadline: number;
 }
 
+/** Where the responses of a stream (a watch) go, until `closeStream` or the connection ends. */
+export interface StreamHandler {
+  onResponse(response: ClientResponse): void;
+  /** The connection ended; no more responses come. */
+  onClose(err: TinyKvError): void;
+}
+
 /** A request body as accepted by `create()`: plain objects, no `$typeName`. */
 export type RequestBody = MessageInitShape<typeof ClientRequestSchema>["body"];
 
@@ -43,6 +50,8 @@ export interface CallOptions {
 
 export class ClientConnection {
   readonly #pending = new Map<number, Pending>();
+  /** Streams by request id: many responses each, no deadline. */
+  readonly #streams = new Map<number, StreamHandler>();
   readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX);
   #nextId = 1;
   #outbox: Uint8Array[] = [];
@@ -96,6 +105,36 @@ export class ClientConnection {
       return Promise.reject(new TinyKvError("UNAVAILABLE", "too many requests in flight", false));
     }
     const requestId = this.#nextId++;
+    return new Promise<ClientResponse>((resolve, reject) => {
+      const deadline = this.clock.nowMs() + options.timeoutMs;
+      this.#pending.set(requestId, { resolve, reject, deadline });
+      this.#timer.add(deadline);
+      this.#sendRequest(requestId, body, options);
+    });
+  }
+
+  /**
+   * Opens a stream: every response carrying the returned request id goes to
+   * `handler` until `closeStream(id)` or the connection ends (then `onClose`).
+   * Throws TinyKvError when the connection is closed or too busy.
+   */
+  openStream(body: RequestBody, handler: StreamHandler, options: CallOptions): number {
+    if (this.#closedError) throw this.#closedError;
+    if (this.#pending.size + this.#streams.size >= CLIENT_INFLIGHT_MAX) {
+      throw new TinyKvError("UNAVAILABLE", "too many requests in flight", false);
+    }
+    const requestId = this.#nextId++;
+    this.#streams.set(requestId, handler);
+    this.#sendRequest(requestId, body, options);
+    return requestId;
+  }
+
+  /** Stops routing a stream's responses (later ones are dropped). */
+  closeStream(requestId: number): void {
+    this.#streams.delete(requestId);
+  }
+
+  #sendRequest(requestId: number, body: RequestBody, options: CallOptions): void {
     const request = create(ClientRequestSchema, {
       requestId: BigInt(requestId),
       clientId: BigInt(options.clientId ?? 0),
@@ -105,12 +144,7 @@ export class ClientConnection {
       adminToken: options.adminToken ?? "",
       body,
     });
-    return new Promise<ClientResponse>((resolve, reject) => {
-      const deadline = this.clock.nowMs() + options.timeoutMs;
-      this.#pending.set(requestId, { resolve, reject, deadline });
-      this.#timer.add(deadline);
-      this.#send(encodeWireFrameParts({ case: "request", value: request }));
-    });
+    this.#send(encodeWireFrameParts({ case: "request", value: request }));
   }
 
   /** Times out requests past their deadline (unless a response is still arriving). */
@@ -158,7 +192,10 @@ export class ClientConnection {
         const response = frame.body.value;
         const id = u64ToNumber(response.requestId, "request id");
         const pending = this.#pending.get(id);
-        if (pending === undefined) continue; // timed out already
+        if (pending === undefined) {
+          this.#streams.get(id)?.onResponse(response); // else timed out already
+          continue;
+        }
         this.#pending.delete(id);
         pending.resolve(response);
       }
@@ -175,6 +212,9 @@ export class ClientConnection {
     this.#timer.clear();
     for (const p of this.#pending.values()) p.reject(this.#closedError);
     this.#pending.clear();
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    for (const s of streams) s.onClose(this.#closedError);
   }
 
   close(): void {

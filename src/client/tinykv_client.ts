@@ -19,15 +19,9 @@ import { txnFromWire, type TxnResult, type TxnSpec, txnToWire } from "./txn.ts";
 import type { AdminResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 
 export type { ClusterStatus, KeyEntry, MemberInfo };
-export type {
-  CompareOperator,
-  NumericTarget,
-  TxnCompare,
-  TxnOp,
-  TxnOpResult,
-  TxnResult,
-  TxnSpec,
-} from "./txn.ts";
+export type { CompareOperator, NumericTarget, TxnCompare, TxnOp } from "./txn.ts";
+export type { TxnOpResult, TxnResult, TxnSpec } from "./txn.ts";
+import { Watch, type WatchOptions, type WatchTarget } from "./watch.ts";
 import type { KeepAliveHandle } from "./lease_keep_alive.ts";
 import * as lease from "./lease_client.ts";
 
@@ -221,6 +215,11 @@ export class TinyKvClient {
       nextCursor: s.nextCursor.length > 0 ? s.nextCursor : undefined,
       revision: u64ToNumber(s.revision, "revision"),
     };
+  }
+
+  /** Changes to a key, prefix or range as they happen (docs/coordination.md#watch, Watch). */
+  watch(target: WatchTarget, options: WatchOptions = {}): Watch {
+    return new Watch(this.#core, target, options);
   }
 
   /** The status of the node currently believed to lead. */

@@ -11,12 +11,15 @@ import { KvPort, type PeerSink } from "./proto/kv_port.ts";
 import type { Consistency, KvService } from "./kv_service.ts";
 import { RespServer } from "./resp/resp_server.ts";
 import type { ServerConfig } from "./server.ts";
+import type { WatchHub } from "./watch/watch_hub.ts";
 
 export interface PortsOptions {
   readonly service: KvService;
   readonly peers: PeerSink;
   readonly consistency?: Consistency;
   readonly admin?: AdminAccess;
+  /** The node's watches (the protobuf port's watch streams). */
+  readonly watch?: WatchHub;
   /** Lease requests on the protobuf port (docs/coordination.md). */
   readonly leases?: LeaseService;
   /** The HTTP app's handler. */
@@ -51,6 +54,7 @@ export async function startPorts(
     peers: o.peers,
     clusterToken: config.clusterToken,
     admin: o.admin,
+    watch: o.watch,
     leases: o.leases,
   });
   const resp = config.respPort === undefined

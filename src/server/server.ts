@@ -12,6 +12,7 @@ import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
+import { WatchHub } from "./watch/watch_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 
@@ -87,11 +88,13 @@ export async function startServer(
   // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
   const rebuild = await startsRebuild(platform.fs, config.dataDir, hadIdentity);
   const node = await openNode(platform, config, rebuild);
+  const watch = watchHubOf(node, platform);
   // The metrics count the ports' connections; the ports start after the HTTP app exists.
   const started: { ports?: NodePorts } = {};
   const metrics = createNodeMetrics({
     node,
     connections: () => started.ports?.connections() ?? { protobuf: 0, resp: 0 },
+    watch,
   });
   const leases = startNodeLeases(node, platform.net);
   addLeaseMetrics(metrics, leases.leases);
@@ -114,6 +117,7 @@ export async function startServer(
     peers: node,
     consistency: node.o.readMode,
     admin: { service: node, token: config.adminToken },
+    watch,
     leases: leases.leases.service,
     fetch: app.fetch,
   });
@@ -126,9 +130,29 @@ export async function startServer(
     respPort: ports.respPort,
     close: async () => {
       cluster.close();
+      watch.close();
       await ports.close();
       leases.close();
       await node.close();
     },
   };
+}
+
+/** The node's watches, fed by its apply passes, reading the history of its current store. */
+function watchHubOf(node: NodeService, platform: Platform): WatchHub {
+  const source = {
+    get revision() {
+      return node.kv.revision;
+    },
+    get compactedRevision() {
+      return node.kv.compactedRevision;
+    },
+    readHistory: (...args: Parameters<NodeService["kv"]["readHistory"]>) =>
+      node.engine.read(() => node.kv.readHistory(...args)),
+  };
+  const hub = new WatchHub({ source, clock: platform.clock });
+  node.onEvents = (events, revision) => hub.publish(events, revision);
+  node.onStoreReplaced = () => hub.resync();
+  node.activeWatches = () => hub.active;
+  return hub;
 }

@@ -22,6 +22,7 @@ import { Roster } from "./roster.ts";
 import { drawSeedOptions, type SeedOptions, type SeedRequest } from "./seed_options.ts";
 import { SimCluster } from "./sim_cluster.ts";
 import { catchStrayRejections } from "./stray_rejections.ts";
+import { WatchCheck } from "./watch_check.ts";
 import { Workload } from "./workload.ts";
 
 export interface SeedRunRequest extends SeedRequest {
@@ -101,13 +102,24 @@ async function script(
     respEndpoints: () => c.respEndpoints(),
   }, o.workload);
   for (const n of c.nodes) await n.start();
+  const watcher = new WatchCheck({
+    clock: c.clock,
+    net: c.net.host("watcher"),
+    endpoints: c.kvEndpoints(),
+    seed: c.o.prng.int(0x7fff_ffff),
+  });
   workload.start();
   await nemesis.run(c.clock.nowMs() + o.faultPhaseMs);
   await workload.stop();
   const healed = await heal(c, roster, o.healBoundMs);
   if (!healed.ok) return { heal: healed, problems: history.problems };
   const checks = await finalChecks(c, history, workload.coordination, o.timing);
-  return { heal: healed, checks, problems: history.problems };
+  const watched = await watcher.finish(c);
+  return {
+    heal: healed,
+    checks: { ...checks, errors: [...checks.errors, ...watched] },
+    problems: history.problems,
+  };
 }
 
 export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {

@@ -12,6 +12,11 @@ export interface MetricSources {
   /** Read at each scrape: its engine can be replaced by a snapshot. */
   readonly node: NodeService;
   readonly connections: () => { protobuf: number; resp: number };
+  /** The node's watches (the hub's live count and running totals). */
+  readonly watch?: {
+    readonly active: number;
+    readonly counters: { readonly eventsSent: number; readonly canceledSlow: number };
+  };
 }
 
 const ROLES = ["leader", "follower", "candidate", "learner"] as const;
@@ -24,7 +29,16 @@ export function createNodeMetrics(src: MetricSources): MetricsRegistry {
   addStorageMetrics(r, src.node);
   const conns = r.gauge("tinykv_open_connections", "Open client connections per port.", ["port"]);
   const info = r.gauge("tinykv_build_info", "Always 1; the version is a label.", ["version"]);
+  const watches = r.gauge("tinykv_watches_active", "Open watches on this node.");
+  const sent = r.counter("tinykv_watch_events_sent_total", "Watch events sent to clients.");
+  const slow = r.counter(
+    "tinykv_watch_slow_cancels_total",
+    "Watches canceled because their client did not keep up (buffer full).",
+  );
   r.onCollect(() => {
+    watches.set(src.watch?.active ?? 0);
+    sent.set(src.watch?.counters.eventsSent ?? 0);
+    slow.set(src.watch?.counters.canceledSlow ?? 0);
     const c = src.connections();
     conns.set(c.protobuf, { port: "protobuf" });
     conns.set(c.resp, { port: "resp" });

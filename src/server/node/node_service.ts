@@ -75,6 +75,10 @@ export class NodeService implements KvService, StatusSource {
   readonly retention: HistoryRetention;
   /** Gets the key-value events of every apply pass (the watch hub); they are dropped without it. */
   onEvents: ((events: readonly KvEvent[], revision: number) => void) | undefined;
+  /** A snapshot replaced the store: its history jumped (the watch hub resynchronises). */
+  onStoreReplaced: (() => void) | undefined;
+  /** Watches open on this node (the watch hub), for status and the dashboard. */
+  activeWatches: (() => number) | undefined;
   #closed = false;
 
   private constructor(
@@ -279,6 +283,7 @@ export class NodeService implements KvService, StatusSource {
     if (wire.type === MessageType.Snap) {
       this.#snapshots.add(from, wire, async (first) => {
         if (await this.engine.swapIn()) {
+          this.onStoreReplaced?.();
           this.addresses.reset(await readMembers(this.engine.db));
           this.reads.applied();
         }
@@ -336,7 +341,8 @@ export class NodeService implements KvService, StatusSource {
   }
 
   status(): NodeStatus {
-    return describeNode(this.o.id, this.node, this.kv, this.addresses, this.faults);
+    const s = describeNode(this.o.id, this.node, this.kv, this.addresses, this.faults);
+    return { ...s, watches: this.activeWatches?.() ?? 0 };
   }
 
   /** Admin: compacts the Raft log now (after making the engine durable). */

@@ -33,6 +33,8 @@ import { encodeGetResponseFrame } from "../../wire/get_response_frame.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
 import type { AdminAccess } from "./admin_handler.ts";
+import type { WatchHub } from "../watch/watch_hub.ts";
+import { isWatchRequest, WatchStreams } from "./watch_streams.ts";
 import { handleLease, isLeaseBody } from "./lease_handler.ts";
 import type { LeaseService } from "../node/lease_service.ts";
 
@@ -52,6 +54,8 @@ export interface KvPortOptions {
   readonly peers?: PeerSink;
   /** Admin requests (membership, transfer, snapshot); refused when absent. */
   readonly admin?: AdminAccess;
+  /** The node's watches (watch_create/watch_cancel); refused when absent. */
+  readonly watch?: WatchHub;
   /** Lease requests (docs/coordination.md); refused when absent. */
   readonly leases?: LeaseService;
   /** When set, peers must present it in Hello. */
@@ -63,10 +67,17 @@ class PortConnection {
   readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX);
   #peerId = 0;
   #outbox: Uint8Array[] = [];
+  #outboxBytes = 0;
   #closed = false;
+  /** Opened at the first watch request. */
+  #watches: WatchStreams | undefined;
 
   constructor(readonly conn: Conn, readonly o: KvPortOptions, readonly onClose: () => void) {
-    conn.setHandlers({ onData: (c) => this.#onData(c), onClose: () => this.#closeQuietly() });
+    conn.setHandlers({
+      onData: (c) => this.#onData(c),
+      onDrain: () => this.#watches?.drain(),
+      onClose: () => this.#closeQuietly(),
+    });
   }
 
   #onData(chunk: Uint8Array): void {
@@ -84,7 +95,14 @@ class PortConnection {
   #onFrame(payload: Uint8Array): void {
     const frame = decodeWireFrame(payload);
     const b = frame.body;
-    if (b.case === "request") {
+    if (b.case === "request" && isWatchRequest(b.value)) {
+      this.#watches ??= new WatchStreams(this.o.watch, {
+        send: (r) => this.#respond(r),
+        queuedBytes: () => this.conn.queuedBytes() + this.#outboxBytes,
+        socketBacklogged: () => this.conn.queuedBytes() > 0,
+      });
+      this.#watches.request(b.value);
+    } else if (b.case === "request") {
       const requestId = b.value.requestId;
       const consistency = this.o.consistency ?? "linearizable";
       const request = b.value;
@@ -122,6 +140,7 @@ class PortConnection {
     });
     const first = this.#outbox.length === 0;
     this.#outbox.push(...parts);
+    for (const p of parts) this.#outboxBytes += p.length;
     // Coalesce the responses finished in one turn into a single socket write.
     if (first) queueMicrotask(() => this.#flush());
   }
@@ -129,6 +148,7 @@ class PortConnection {
   #flush(): void {
     const frames = this.#outbox;
     this.#outbox = [];
+    this.#outboxBytes = 0;
     if (this.#closed || frames.length === 0) return;
     writeParts((bytes) => this.conn.write(bytes), frames);
     if (this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) this.#closeQuietly(true);
@@ -149,6 +169,7 @@ class PortConnection {
   #closeQuietly(closeSocket = false): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watches?.close();
     if (closeSocket) this.conn.close();
     this.onClose();
   }
