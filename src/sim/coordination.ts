@@ -10,21 +10,12 @@ import { TinyKvClient } from "../client/tinykv_client.ts";
 import type { Prng } from "../util/prng.ts";
 import type { LeaseRecord } from "./lease_check.ts";
 import { LeaseHolder } from "./lease_holders.ts";
-import type { WatchRecord } from "./watch_delivery.ts";
-
-/** The watchers (watchers.ts, once the client library's watch() is on main). */
-interface WatcherSet {
-  readonly records: readonly WatchRecord[];
-  start(): void;
-  finish(revision: number, ms: number): Promise<string[]>;
-}
-
-const NO_WATCHERS: WatcherSet = { records: [], start() {}, finish: () => Promise.resolve([]) };
+import { Watchers } from "./watchers.ts";
 import type { WorkloadEnv, WorkloadOptions } from "./workload.ts";
 import type { WorkloadKeys } from "./workload_keys.ts";
 
 export class Coordination {
-  readonly watchers: WatcherSet;
+  readonly watchers: Watchers;
   readonly holders: LeaseHolder[] = [];
   readonly #clients: TinyKvClient[] = [];
   #holderLoops: Promise<void>[] = [];
@@ -37,7 +28,15 @@ export class Coordination {
     readonly keys: WorkloadKeys,
     freshValue: () => string,
   ) {
-    this.watchers = NO_WATCHERS;
+    this.watchers = new Watchers({
+      clock: env.clock,
+      prng: env.prng.fork(),
+      netOf: env.netOf,
+      kvEndpoints: env.kvEndpoints,
+      keys,
+      deadlineMs: o.deadlineMs,
+      note: (e) => env.history.trace.record(env.clock.nowMs(), e),
+    }, o.watchers);
     for (let i = 1; i <= o.leaseHolders; i++) {
       const prng = env.prng.fork();
       const name = `h${i}`;
