@@ -96,8 +96,8 @@ export class LeaseHolder {
       await this.#keepAlive(r);
     }
     if (r.lostAt !== undefined) return;
+    // Kept to the end (the workload stopped first): keep-alives ran until the checks closed.
     if (this.env.closed()) return await this.#lastWord(r);
-    if (!this.env.running()) return; // kept to the end: keep-alives ran until the checks closed
     r.releasedAt = this.env.now();
     this.released.add(r.id);
     if (this.prng.chance(0.5)) {
