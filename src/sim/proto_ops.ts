@@ -97,8 +97,11 @@ function planOp(x: OpContext): Planned {
       write: false,
       intended: [],
       run: async () => {
-        const v = await x.api.get(key);
-        return [op({ kind: "get", key, value: v === undefined ? "" : fromUtf8(v) })];
+        const e = await x.api.getEntry(key);
+        if (e === undefined) return [op({ kind: "get", key, value: "" })];
+        const { version, modRevision, createRevision, lease } = e;
+        const entry = { version, modRevision, createRevision, lease };
+        return [op({ kind: "get", key, value: fromUtf8(e.value), entry })];
       },
     };
   }
@@ -186,8 +189,14 @@ function planScan(x: OpContext): Planned {
       const page = await x.api.scan({ prefix: REGISTER_PREFIX, limit: 1000 });
       revision = page.revision;
       x.keys.sawRevision(page.revision);
-      const seen = new Map(page.items.map((it) => [fromUtf8(it.key), fromUtf8(it.value)]));
-      return x.keys.registers.map((key) => op({ kind: "get", key, value: seen.get(key) ?? "" }));
+      const seen = new Map(page.items.map((it) => [fromUtf8(it.key), it]));
+      return x.keys.registers.map((key) => {
+        const it = seen.get(key);
+        if (it === undefined) return op({ kind: "get", key, value: "" });
+        const { version, modRevision, createRevision, lease } = it;
+        const entry = { version, modRevision, createRevision, lease };
+        return op({ kind: "get", key, value: fromUtf8(it.value), entry });
+      });
     },
   };
 }

@@ -27,7 +27,9 @@ function txnOpOf(o: Op): RevTxnOp {
 }
 
 function resultOf(o: Op): SeenResult | undefined {
-  if (o.kind === "get") return { kvs: o.value === "" ? [] : [{ key: o.key, value: o.value }] };
+  if (o.kind === "get") {
+    return { kvs: o.value === "" ? [] : [{ key: o.key, value: o.value, ...o.entry }] };
+  }
   if (o.kind === "delete" && o.existed !== undefined) return { deleted: o.existed ? 1 : 0 };
   return undefined;
 }

@@ -152,3 +152,18 @@ test("revision check: a delete-range over a prefix deletes exactly the keys ther
     /should change \{-p\/1,-p\/2,q=q1\}, did \{-p\/1,q=q1\}/,
   );
 });
+
+test("revision check: a read reporting the wrong version or mod revision", () => {
+  const h = historyOf([[2, "a", "a1"]]);
+  const read = (version: number, modRevision: number): RevOp => ({
+    ...get("a", "a1", 2, 3),
+    result: {
+      succeeded: true,
+      results: [{ kvs: [{ key: "a", value: "a1", version, modRevision, createRevision: 2 }] }],
+    },
+  });
+  assert.deepEqual(checkRevisions([base()[0], read(1, 2)], h).violations, []);
+  const v = checkRevisions([base()[0], read(2, 2)], h).violations.join("\n");
+  assert.match(v, /no state at or after 2 matches/);
+  assert.match(checkRevisions([base()[0], read(1, 1)], h).violations.join("\n"), /no state/);
+});
