@@ -107,6 +107,10 @@ export class Watchers {
       this.env.clock.clearTimeout(timer);
       // The queue is drained: the watch has delivered everything before its next revision.
       record.through = watch.nextRevision - 1;
+      // The client library hides a node's repeats; a correct node sends none.
+      if (watch.repeatsDropped > 0) {
+        problems.push(`nodes sent ${watch.repeatsDropped} changes again`);
+      }
       this.#running.delete(run);
       this.records.push(record);
     }
