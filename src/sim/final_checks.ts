@@ -13,6 +13,8 @@
  *    every operation agrees with it (revision_check.ts).
  * 5. Watches and leases (coord_final.ts): let-go leases end, watches catch up,
  *    and both agree with the history.
+ * (Compaction is checked after every check that reads the whole history:
+ * compaction_check.ts, from run_seed.ts.)
  */
 import { TinyKvClient } from "../client/tinykv_client.ts";
 import { fromUtf8, utf8 } from "../util/bytes.ts";
@@ -31,6 +33,7 @@ import {
   settleCoordination,
 } from "./coord_final.ts";
 import type { Coordination } from "./coordination.ts";
+import type { RevHistory } from "./rev_model.ts";
 import type { SimTiming } from "./sim_node.ts";
 import type { RevCheckReport } from "./revision_check.ts";
 
@@ -49,9 +52,11 @@ export interface CheckReport {
   readonly revisions?: RevCheckReport;
   /** The watch and lease checks (coord_final.ts). */
   readonly coordination?: CoordReport;
+  /** The committed history the checks read (for the compaction check, run last). */
+  readonly history?: RevHistory;
 }
 
-function finalClient(c: SimCluster): TinyKvClient {
+export function finalClient(c: SimCluster): TinyKvClient {
   return new TinyKvClient({
     endpoints: c.kvEndpoints(),
     net: c.net.host("checker"),
@@ -164,5 +169,6 @@ export async function finalChecks(
     errors,
     revisions: rev.report,
     coordination,
+    history: rev.history,
   };
 }

@@ -15,6 +15,7 @@ import { errorMessage } from "../util/errors.ts";
 import { createPrng } from "../util/prng.ts";
 import type { FaultCounts } from "./fault_kinds.ts";
 import { type CheckReport, finalChecks } from "./final_checks.ts";
+import { compactionCheck } from "./compaction_check.ts";
 import { heal, type HealResult } from "./heal.ts";
 import { History, type Outcome } from "./history.ts";
 import { Nemesis } from "./nemesis.ts";
@@ -115,9 +116,10 @@ async function script(
   if (!healed.ok) return { heal: healed, problems: history.problems };
   const checks = await finalChecks(c, history, workload.coordination, o.timing);
   const watched = await watcher.finish(c);
+  const compaction = checks.history === undefined ? [] : await compactionCheck(c, checks.history);
   return {
     heal: healed,
-    checks: { ...checks, errors: [...checks.errors, ...watched] },
+    checks: { ...checks, errors: [...checks.errors, ...watched, ...compaction] },
     problems: history.problems,
   };
 }
