@@ -14,9 +14,9 @@ import { readAllHistory } from "./rev_final.ts";
 import type { RevHistory } from "./rev_model.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 
-/** The history's changes at revisions >= `from`, one line each. */
-function linesFrom(h: RevHistory, from: number): string[] {
-  return h.revisions.filter((r) => r >= from).flatMap((r) =>
+/** The history's changes at revisions in [from, to], one line each. */
+function linesFrom(h: RevHistory, from: number, to: number): string[] {
+  return h.revisions.filter((r) => r >= from && r <= to).flatMap((r) =>
     h.changesAt(r).map((c) => `${r} ${c.type} ${c.key}=${c.value}`)
   );
 }
@@ -81,15 +81,19 @@ async function compactAndCheck(
   } catch (err) {
     return [`compact(${at}): ${errorMessage(err)}`];
   }
-  const kept = linesFrom(h, at).join("\n");
-  for (const n of c.nodes) {
+  // Leases no longer kept alive may expire meanwhile: compare what was there before.
+  const kept = linesFrom(h, at, h.lastRevision).join("\n");
+  const running = c.nodes.filter((n) => n.server !== undefined);
+  const applied = () => running.every((n) => n.server?.node.kv.compactedRevision === at);
+  await c.waitFor(applied, 5000);
+  for (const n of running) {
     const kv = n.server?.node.kv;
     if (kv === undefined) continue;
     if (kv.compactedRevision !== at) {
       problems.push(`${n.name} compacted at ${kv.compactedRevision}, not ${at}`);
       continue;
     }
-    const after = linesFrom(await readAllHistory(kv), at).join("\n");
+    const after = linesFrom(await readAllHistory(kv), at, h.lastRevision).join("\n");
     if (after !== kept) problems.push(`${n.name}: history from ${at} changed by compaction`);
   }
   return problems.map((p) => `compaction: ${p}`);
