@@ -29,7 +29,7 @@ import { failure } from "./apply.ts";
 import { commandNow } from "./expire_apply.ts";
 import { needsEngine, prepare, type Prepared, runCommand, withRevision } from "./command_runner.ts";
 import { HistoryCompactor } from "./history_compactor.ts";
-import { type HistoryPage, rangeAt, readChanges, stateAt } from "./history_reader.ts";
+import { type HistoryPage, keyAt, keysAt, type ReadBounds, readChanges } from "./history_reader.ts";
 import { decodeCurrent } from "./key_record.ts";
 import { isExpired, type KeyRange, type KeyState, type KvEvent } from "./key_state.ts";
 import { dataKey } from "./keyspace.ts";
@@ -38,9 +38,9 @@ import { attachedKeys, LeaseTable } from "./lease_table.ts";
 import { type MemberAddressWrite, memberWriteOp } from "./members.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
 import { RevisionWriter } from "./revision_writer.ts";
-import { CompactedError, FutureRevisionError } from "./revision_errors.ts";
+import { CompactedError } from "./revision_errors.ts";
 import { Sessions } from "./sessions.ts";
-import { openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
+import { engineRevision, openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
 import { WriteSet } from "./write_set.ts";
 
 /** A committed entry to apply; `data` is null for entries without a command. */
@@ -89,6 +89,16 @@ export class KvStateMachine {
     return this.#meta.revision;
   }
 
+  /**
+   * The revision of what the engine holds at this moment, for a current read
+   * made in the same turn. `revision` can lag it briefly: an apply pass's
+   * batch is visible in the engine before the pass's write resolves and the
+   * pass's counters move (tests/kv/read_revision_race_test.ts).
+   */
+  get visibleRevision(): number {
+    return engineRevision(this.db);
+  }
+
   /** Reads and watches below this revision answer COMPACTED. */
   get compactedRevision(): number {
     return this.#meta.compacted;
@@ -97,10 +107,6 @@ export class KvStateMachine {
   /** Reads treat keys expired by this time as absent (docs/decisions/0009-key-expiry.md). */
   get readNow(): number {
     return Math.max(this.wallClock(), this.#meta.now);
-  }
-
-  get leases(): ReadonlyMap<number, { id: number; ttlSeconds: number }> {
-    return new Map(this.leaseTable.list().map((l) => [l.id, l]));
   }
 
   leaseKeys(id: number): Promise<Uint8Array[]> {
@@ -226,45 +232,30 @@ export class KvStateMachine {
     return s === undefined || isExpired(s, this.readNow) ? undefined : s;
   }
 
-  #checkReadable(revision: number): void {
-    if (revision > this.#meta.revision) {
-      throw new FutureRevisionError(revision, this.#meta.revision);
-    }
-    if (revision < this.#meta.compacted) throw new CompactedError(revision, this.#meta.compacted);
+  /** What a read at a past revision may see: the bounds and the read time. */
+  #bounds(): ReadBounds {
+    return { visible: this.visibleRevision, compacted: this.#meta.compacted, now: this.readNow };
   }
 
   /** The key as of `revision`. */
-  async getAt(key: Uint8Array, revision: number): Promise<KeyState | undefined> {
-    this.#checkReadable(revision);
-    const snap = this.db.snapshot();
-    try {
-      const s = await stateAt(snap, key, revision);
-      return s === undefined || isExpired(s, this.readNow) ? undefined : s;
-    } finally {
-      snap.release();
-    }
+  getAt(key: Uint8Array, revision: number): Promise<KeyState | undefined> {
+    return keyAt(this.db, key, revision, this.#bounds());
   }
 
   /** Keys of `range` as of `revision`, after `after`, up to `limit`. */
-  async rangeAt(range: KeyRange, revision: number, limit: number, after?: Uint8Array) {
-    this.#checkReadable(revision);
-    const snap = this.db.snapshot();
-    try {
-      const page = await rangeAt(snap, range, revision, limit, after);
-      const now = this.readNow;
-      return { ...page, states: page.states.filter((s) => !isExpired(s, now)) };
-    } finally {
-      snap.release();
-    }
+  rangeAt(range: KeyRange, revision: number, limit: number, after?: Uint8Array) {
+    return keysAt(this.db, { range, revision, limit, after }, this.#bounds());
   }
 
   /** One page of a scan, now or as of `request.revision`. */
   async scan(request: KvScanRequest): Promise<KvScanPage> {
     const revision = request.revision ?? 0;
-    if (revision === 0 || revision === this.#meta.revision) {
-      // The scan pins the engine when it starts, in this turn: it sees exactly this revision.
-      const at = this.#meta.revision;
-      return { ...(await scanPage(this.db, request, this.readNow)), revision: at };
+    // What the engine shows now, read in the same turn as the scan pins it: a current
+    // scan sees exactly this revision (an apply pass's batch is visible before its
+    // write resolves, so the in-memory revision may still be behind).
+    const visible = this.visibleRevision;
+    if (revision === 0 || revision === visible) {
+      return { ...(await scanPage(this.db, request, this.readNow)), revision: visible };
     }
     const limit = Math.min(request.limit || SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX);
     const { range, after } = scanRange(request);

@@ -43,6 +43,15 @@ function fixed(db: Db, key: Uint8Array): number {
   return raw === undefined ? 0 : decodeApplied(raw);
 }
 
+/**
+ * The store revision as the engine holds it now: the revision of exactly what
+ * a read of the engine in the same turn sees (it is written in the same batch
+ * as the data it describes).
+ */
+export function engineRevision(db: Db): number {
+  return fixed(db, REVISION_KEY);
+}
+
 /** Reads the meta records and the client sessions (migrating an older store first). */
 export async function openMeta(db: Db, sessions: Sessions): Promise<StoreMeta> {
   let isEmpty = true;

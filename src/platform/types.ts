@@ -80,8 +80,8 @@ export interface Clock {
   /** Milliseconds from an arbitrary origin; never goes backwards. */
   nowMs(): number;
   /**
-   * Wall-clock time, Unix ms (the simulator: a fixed virtual epoch plus its
-   * virtual time). Only the leader stamps it on commands and reads compare
+   * Wall-clock time, whole Unix ms (the simulator: a fixed virtual epoch plus
+   * its virtual time). Only the leader stamps it on commands and reads compare
    * key expiry with it; it may jump, so nothing else uses it.
    */
   wallMs(): number;

@@ -32,9 +32,12 @@ export class SimClock implements Clock {
     return this.#nowMs;
   }
 
-  /** A fixed virtual Unix epoch plus virtual time: the same in every run of a seed. */
+  /**
+   * A fixed virtual Unix epoch plus virtual time, in whole milliseconds as
+   * Date.now() gives them: the same in every run of a seed.
+   */
   wallMs(): number {
-    return SIM_WALL_EPOCH_MS + this.#nowMs;
+    return SIM_WALL_EPOCH_MS + Math.floor(this.#nowMs);
   }
 
   setTimeout(fn: () => void, ms: number): TimerId {

@@ -61,7 +61,9 @@ export class CommandPath {
     }
     // The leader's time goes into the entry: apply decides key expiry from it
     // on every replica alike (docs/decisions/0009-key-expiry.md).
-    const r = node.propose(encodeCommand({ ...command, proposedAtMs: BigInt(this.d.wallMs()) }));
+    // Whole ms, whatever the clock gives: a fraction cannot go on the wire.
+    const proposedAtMs = BigInt(Math.max(0, Math.floor(this.d.wallMs())));
+    const r = node.propose(encodeCommand({ ...command, proposedAtMs }));
     if (!r.ok) {
       const leader = this.d.leader();
       return Promise.reject(stepError(r.reason, leader.id, leader.address));
