@@ -59,6 +59,8 @@ export type {
   ClusterStatus,
   CompareOperator,
   Consistency,
+  ExpireConditionName,
+  ExpireOptions,
   GrantOptions,
   KeepAliveHandle,
   KeyEntry,

@@ -81,6 +81,10 @@ export const LEASES_MAX = 100_000;
 export const LEASE_KEYS_MAX = 10_000;
 /** Longest lease TTL a grant may ask for: one year. */
 export const LEASE_TTL_SECONDS_MAX = 365 * 24 * 3600;
+/** Latest key expiry (and longest TTL) a put or expire may set, Unix ms: end of year 9999. */
+export const KEY_EXPIRE_AT_MS_MAX = 253_402_300_799_999;
+/** Keys one expire_keys command (the leader's expiry sweep) deletes at most. */
+export const EXPIRE_KEYS_PER_COMMAND_MAX = 256;
 /** History records one history read (a watch catching up) examines before it returns. */
 export const HISTORY_READ_RECORDS_MAX = 10_000;
 /** Key index entries one pass of history compaction examines before it yields. */
@@ -217,6 +221,7 @@ assert(
 );
 assert(LEASE_REVOKES_INFLIGHT_MAX <= PROPOSALS_PENDING_MAX, "expiry leaves room for writes");
 assert(LEASE_TTL_SECONDS_MAX * 1000 <= Number.MAX_SAFE_INTEGER, "a TTL in ms is exact");
+assert(2 * KEY_EXPIRE_AT_MS_MAX <= Number.MAX_SAFE_INTEGER, "now + the longest TTL is exact");
 assert(SCAN_LIMIT_DEFAULT <= SCAN_LIMIT_MAX, "default scan page within the maximum");
 assert(CLIENT_INFLIGHT_MAX <= SESSION_RESULTS_MAX, "every in-flight write fits the dedup window");
 assert(L0_FILES_COMPACTION_TRIGGER < L0_FILES_SLOWDOWN, "L0 compaction must start before slowdown");

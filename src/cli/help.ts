@@ -10,7 +10,7 @@ Usage:
                                                   run a node (default: single node 1 on
                                                   127.0.0.1:7001, data in ./data,
                                                   HTTP 8001, RESP 6379)
-  tinykv put KEY VALUE [--lease ID]               client commands
+  tinykv put KEY VALUE [--lease ID] [--ttl S]     client commands
   tinykv get KEY [--revision R] [--json]
   tinykv delete KEY
   tinykv scan [PREFIX] [--limit N] [--offset N] [--revision R] [--json]
@@ -45,14 +45,16 @@ Exit codes: 0 success, 1 runtime error, 2 usage error.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  put: "Usage: tinykv put KEY VALUE [--lease ID] [--endpoints HOST:PORT,...]\n" +
+  put: "Usage: tinykv put KEY VALUE [--lease ID] [--ttl SECONDS] [--endpoints HOST:PORT,...]\n" +
     "Stores VALUE at KEY. --lease attaches the key to lease ID: it is deleted when the lease\n" +
-    "ends. Exits 1 with LEASE_NOT_FOUND when the lease does not exist.\n",
+    "ends. Exits 1 with LEASE_NOT_FOUND when the lease does not exist. --ttl: the key expires\n" +
+    "SECONDS after the write (Redis SET EX); without it a put clears any expiry.\n",
   get: "Usage: tinykv get KEY [--revision R] [--json] [--endpoints HOST:PORT,...]\n" +
     "Prints the value (linearizable read); exits 1 if the key does not exist.\n" +
     "--revision R: the key as it was at store revision R (COMPACTED when R is below the\n" +
     "compacted revision, FUTURE_REVISION when past the current one). --json prints\n" +
-    '{"key","value","createRevision","modRevision","version","lease"}.\n',
+    '{"key","value","createRevision","modRevision","version","lease","expireAtMs"}\n' +
+    "(expireAtMs: Unix ms, 0 for no expiry).\n",
   delete: "Usage: tinykv delete KEY [--endpoints HOST:PORT,...]\n",
   scan: "Usage: tinykv scan [PREFIX] [--limit N] [--offset N] [--revision R] [--json]\n" +
     "  [--endpoints HOST:PORT,...]\n" +

@@ -53,6 +53,7 @@ const CLIENT_OPTIONS = {
   timeout: { type: "string" },
   revision: { type: "string" },
   lease: { type: "string" },
+  ttl: { type: "string" },
   "from-revision": { type: "string" },
   "prev-kv": { type: "boolean" },
 } as const;

@@ -1,6 +1,6 @@
 /**
  * Client commands that carry revisions (docs/coordination.md): get and scan
- * (now or at --revision, optionally as JSON), put (optionally on a lease),
+ * (now or at --revision, optionally as JSON), put (optionally on a lease or with a TTL),
  * txn (a JSON transaction on stdin) and compact.
  */
 import type { TinyKvClient } from "../client/tinykv_client.ts";
@@ -21,6 +21,8 @@ export const REVISION_COMMANDS: ReadonlySet<string> = new Set([
 export interface RevisionFlags {
   readonly revision?: string;
   readonly lease?: string;
+  /** put: the key expires after this many seconds (docs/coordination.md#key-expiry). */
+  readonly ttl?: string;
   readonly limit?: string;
   readonly offset?: string;
   readonly json?: boolean;
@@ -67,13 +69,19 @@ export async function runRevisionCommand(
   if (flags.revision !== undefined && command !== "get" && command !== "scan") {
     throw new UsageError(`--revision applies to get and scan, not ${command}`);
   }
+  if (flags.ttl !== undefined && command !== "put") {
+    throw new UsageError(`--ttl applies to put, not ${command}`);
+  }
   if (flags.lease !== undefined && command !== "put") {
     throw new UsageError(`--lease applies to put, not ${command} (a txn names it per put)`);
   }
   switch (command) {
     case "put": {
-      need(args, 2, "put KEY VALUE [--lease ID]");
-      await c.put(args[0], args[1], { lease: idOf(flags.lease, "--lease") });
+      need(args, 2, "put KEY VALUE [--lease ID] [--ttl SECONDS]");
+      const ttl = flags.ttl === undefined ? undefined : count(flags.ttl, "--ttl", 0);
+      if (ttl === 0) throw new UsageError("--ttl must be at least 1 second");
+      const ttlMs = ttl === undefined ? undefined : ttl * 1000;
+      await c.put(args[0], args[1], { lease: idOf(flags.lease, "--lease"), ttlMs });
       out("OK");
       return 0;
     }

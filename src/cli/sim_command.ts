@@ -85,7 +85,20 @@ function seedLine(r: SeedResult): string {
   const lin = r.linearizable === true ? "yes" : r.linearizable === false ? "NO" : "unknown";
   return `seed ${r.seed} nodes=${r.options.nodes} ${r.ok ? "ok" : "FAIL"} | faults ` +
     `${describeCounts(r.faults)} | ops ok=${ops.ok} failed=${ops.fail} unknown=${ops.unknown} ` +
-    `| linearizable ${lin}\n`;
+    `| linearizable ${lin} | revisions ${revisionsText(r)}${coordinationText(r)}\n`;
+}
+
+/** Operations the revision checker placed at their exact revision, and reads it placed. */
+function revisionsText(r: SeedResult): string {
+  const v = r.revisions;
+  return v === undefined
+    ? "unchecked"
+    : `${v.ok ? "ok" : "NO"} (${v.fixed} writes, ${v.placed} reads)`;
+}
+
+function coordinationText(r: SeedResult): string {
+  const c = r.coordination;
+  return c === undefined ? "" : ` | watches ${c.watches} (${c.events} events) leases ${c.leases}`;
 }
 
 function replayCommand(seed: number, f: SimFlags): string {

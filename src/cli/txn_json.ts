@@ -126,6 +126,7 @@ export function entryJson(e: KeyEntry): Json {
     modRevision: e.modRevision,
     version: e.version,
     lease: e.lease,
+    expireAtMs: e.expireAtMs,
   };
 }
 

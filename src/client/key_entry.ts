@@ -14,11 +14,13 @@ export interface KeyEntry {
   readonly version: number;
   /** The lease the key is attached to, 0 for none. */
   readonly lease: number;
+  /** When the key expires (Unix ms), 0 for never. */
+  readonly expireAtMs: number;
 }
 
 type KeyValueFields = Pick<
   KeyValue,
-  "value" | "modRevision" | "createRevision" | "version" | "lease"
+  "value" | "modRevision" | "createRevision" | "version" | "lease" | "expireAtMs"
 >;
 
 export function entryFromWire(key: Uint8Array, kv: KeyValueFields): KeyEntry {
@@ -29,6 +31,7 @@ export function entryFromWire(key: Uint8Array, kv: KeyValueFields): KeyEntry {
     modRevision: u64ToNumber(kv.modRevision, "mod revision"),
     version: u64ToNumber(kv.version, "version"),
     lease: u64ToNumber(kv.lease, "lease"),
+    expireAtMs: u64ToNumber(kv.expireAtMs, "expire at"),
   };
 }
 

@@ -1,5 +1,5 @@
 /** Node status and membership as the client library returns them, from their wire form. */
-import type { Member, StatusResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { AdminResponse, Member, StatusResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { u64ToNumber } from "../util/ids.ts";
 
 export interface MemberInfo {
@@ -40,4 +40,9 @@ export function statusFromWire(s: StatusResponse): ClusterStatus {
     compactedRevision: u64ToNumber(s.compactedRevision, "compacted revision"),
     members: s.members.map(memberFromWire),
   };
+}
+
+/** The membership an admin response carries. */
+export function membersOf(r: AdminResponse): MemberInfo[] {
+  return r.members.map(memberFromWire);
 }

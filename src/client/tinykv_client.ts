@@ -9,14 +9,8 @@ import { u64ToNumber } from "../util/ids.ts";
 import { ClientCore, type ClientOptions } from "./client.ts";
 import { entryFromWire, type KeyEntry, wireNumber } from "./key_entry.ts";
 import { adminOf, getOf, scanOf, statusOf, txnOf, writeOf } from "./response_bodies.ts";
-import {
-  type ClusterStatus,
-  memberFromWire,
-  type MemberInfo,
-  statusFromWire,
-} from "./status_wire.ts";
+import { type ClusterStatus, type MemberInfo, membersOf, statusFromWire } from "./status_wire.ts";
 import { txnFromWire, type TxnResult, type TxnSpec, txnToWire } from "./txn.ts";
-import type { AdminResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 
 export type { ClusterStatus, KeyEntry, MemberInfo };
 export type { CompareOperator, NumericTarget, TxnCompare, TxnOp } from "./txn.ts";
@@ -24,6 +18,9 @@ export type { TxnOpResult, TxnResult, TxnSpec } from "./txn.ts";
 import { Watch, type WatchOptions, type WatchTarget } from "./watch.ts";
 import type { KeepAliveHandle } from "./lease_keep_alive.ts";
 import * as lease from "./lease_client.ts";
+import * as expiry from "./expiry_options.ts";
+
+export type { ExpireConditionName, ExpireOptions, PutOptions } from "./expiry_options.ts";
 
 export type {
   GrantOptions,
@@ -40,11 +37,6 @@ export interface ReadOptions {
   readonly consistency?: Consistency;
   /** Read as of this store revision (default: the current one). */
   readonly revision?: number;
-}
-
-export interface PutOptions {
-  /** Attach the key to this lease; the key is deleted when the lease ends. */
-  readonly lease?: number;
 }
 
 export interface ScanOptions extends ReadOptions {
@@ -92,13 +84,24 @@ export class TinyKvClient {
   }
 
   /** Stores `value` at `key`; resolves with the Raft index of the write. */
-  async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<number> {
+  async put(key: Bytes, value: Bytes, options: expiry.PutOptions = {}): Promise<number> {
     const lease = wireNumber(options.lease, "lease");
     const r = await this.#core.write({
       case: "put",
-      value: { key: toBytes(key), value: toBytes(value), lease },
+      value: {
+        key: toBytes(key),
+        value: toBytes(value),
+        lease,
+        ...expiry.putExpiryFields(options),
+      },
     });
     return u64ToNumber(writeOf(r).index, "index");
+  }
+
+  /** Sets or removes the key's expiry; true when it changed (Redis EXPIRE's 1/0). */
+  async expire(key: Bytes, options: expiry.ExpireOptions): Promise<boolean> {
+    const value = expiry.expireRequest(toBytes(key), options);
+    return writeOf(await this.#core.write({ case: "expire", value })).applied;
   }
 
   /** The value at `key` (as of `options.revision` when given), or undefined. */
@@ -291,8 +294,4 @@ export class TinyKvClient {
   close(): void {
     this.#core.close();
   }
-}
-
-function membersOf(r: AdminResponse): MemberInfo[] {
-  return r.members.map(memberFromWire);
 }

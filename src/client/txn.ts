@@ -15,6 +15,7 @@ import {
 import { toBytes } from "../util/bytes.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { TinyKvError } from "./errors.ts";
+import { putExpiryFields, type PutOptions } from "./expiry_options.ts";
 import { entryFromWire, type KeyEntry, wireNumber } from "./key_entry.ts";
 
 type Bytes = string | Uint8Array;
@@ -32,7 +33,7 @@ export type TxnCompare =
 
 /** One operation of a branch. Ranges are [key, rangeEnd); rangeEnd "\0": every key >= key. */
 export type TxnOp =
-  | { put: { key: Bytes; value: Bytes; lease?: number } }
+  | { put: { key: Bytes; value: Bytes } & PutOptions }
   | { delete: { key: Bytes; rangeEnd?: Bytes; prevKv?: boolean } }
   | {
     range: {
@@ -114,6 +115,7 @@ function opToWire(op: TxnOp) {
       key: toBytes(p.key),
       value: toBytes(p.value),
       lease: wireNumber(p.lease, "lease"),
+      ...putExpiryFields(p),
     };
     return { op: { case: "put", value } } as const;
   }

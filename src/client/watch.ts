@@ -56,6 +56,7 @@ export class Watch implements AsyncIterable<WatchUpdate> {
   /** The next revision to deliver; 0 until the first stream says where "now" is. */
   #next: number;
   #endpoint = 0;
+  #repeatsDropped = 0;
   #stop: (() => void) | undefined;
   #resume: (() => void) | undefined;
 
@@ -80,6 +81,11 @@ export class Watch implements AsyncIterable<WatchUpdate> {
   /** The revision after the last one delivered (where a resumed stream starts). */
   get nextRevision(): number {
     return this.#next;
+  }
+
+  /** Changes a node sent again (below the next revision) and this watch dropped. */
+  get repeatsDropped(): number {
+    return this.#repeatsDropped;
   }
 
   /** Ends the watch: the iteration finishes after what was already delivered. */
@@ -246,7 +252,9 @@ export class Watch implements AsyncIterable<WatchUpdate> {
       };
     }
     // Guard against a resumed stream repeating what was delivered.
-    const events = w.events.map(changeOf).filter((e) => e.modRevision >= this.#next);
+    const all = w.events.map(changeOf);
+    const events = all.filter((e) => e.modRevision >= this.#next);
+    this.#repeatsDropped += all.length - events.length;
     const last = events.length > 0 ? events[events.length - 1].modRevision : 0;
     const through = Math.max(revision, last, this.#next - 1);
     this.#next = through + 1;

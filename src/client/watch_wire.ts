@@ -22,6 +22,8 @@ export interface WatchedState {
   readonly createRevision: number;
   readonly version: number;
   readonly lease: number;
+  /** When the key expires (Unix ms), 0 for never. */
+  readonly expireAtMs: number;
 }
 
 /** One change. For a delete, `value` is empty and `modRevision` is the delete's revision. */
@@ -62,6 +64,7 @@ function stateOf(kv: KeyValue): WatchedState {
     createRevision: u64ToNumber(kv.createRevision, "create revision"),
     version: u64ToNumber(kv.version, "version"),
     lease: u64ToNumber(kv.lease, "lease"),
+    expireAtMs: u64ToNumber(kv.expireAtMs, "expire at"),
   };
 }
 

@@ -17,6 +17,7 @@ import {
 } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { equalBytes, fromUtf8, utf8 } from "../util/bytes.ts";
 import { u64ToNumber } from "../util/ids.ts";
+import { putExpiry } from "./expire_apply.ts";
 import type { RevisionWriter } from "./revision_writer.ts";
 
 export type Outcome = MessageInitShape<typeof ClientResponseSchema>;
@@ -94,7 +95,7 @@ function applyPut(p: PutRequest, index: number, w: RevisionWriter): Outcome {
     const why = w.leases.attachProblem(lease, 1);
     if (why !== undefined) return failure(why.code, why.message);
   }
-  w.put(p.key, p.value, lease, current);
+  w.put(p.key, p.value, lease, current, putExpiry(p, current, w.now));
   return written(index, { existed, previousValue });
 }
 
@@ -114,9 +115,10 @@ function applyCompareAndSet(c: CompareAndSetRequest, index: number, w: RevisionW
     );
   }
   if (!holds) return written(index, { existed: current !== undefined, applied: false });
-  // A compare-and-set keeps the key's lease: it changes the value, not the owner.
-  if (c.action.case === "newValue") w.put(c.key, c.action.value, current?.lease ?? 0, current);
-  else w.delete(c.key, current);
+  // A compare-and-set keeps the key's lease and expiry: it changes the value, not the owner.
+  if (c.action.case === "newValue") {
+    w.put(c.key, c.action.value, current?.lease ?? 0, current, current?.expireAtMs ?? 0);
+  } else w.delete(c.key, current);
   return written(index, { existed: current !== undefined });
 }
 
@@ -138,6 +140,7 @@ function applyIncrement(inc: IncrementRequest, index: number, w: RevisionWriter)
   if (next < INT64_MIN || next > INT64_MAX) {
     return failure(ErrorCode.INVALID_ARGUMENT, "increment or decrement would overflow");
   }
-  w.put(inc.key, utf8(next.toString()), current?.lease ?? 0, current);
+  // Redis INCR keeps the key's expiry.
+  w.put(inc.key, utf8(next.toString()), current?.lease ?? 0, current, current?.expireAtMs ?? 0);
   return written(index, { existed: current !== undefined, counter: next });
 }

@@ -16,7 +16,13 @@ import {
 } from "../limits.ts";
 import { DecodeError, varintLength, writeVarint } from "../util/coding.ts";
 import { errorMessage } from "../util/errors.ts";
-import { checkLeaseGrant, checkTxn } from "./coordination_checks.ts";
+import {
+  checkExpire,
+  checkExpireKeys,
+  checkLeaseGrant,
+  checkPutExpiry,
+  checkTxn,
+} from "./coordination_checks.ts";
 import { u64ToNumber } from "../util/ids.ts";
 
 export type CommandInit = MessageInitShape<typeof CommandSchema>;
@@ -37,6 +43,10 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 function encodePutCommand(c: CommandInit): Uint8Array | undefined {
   const b = c.body;
   if (b?.case !== "put" || b.value === undefined) return undefined;
+  // Puts with an expiry are rare next to plain ones: protobuf-es encodes them.
+  if ((b.value.ttlMs ?? 0n) !== 0n || (b.value.expireAtMs ?? 0n) !== 0n || b.value.keepTtl) {
+    return undefined;
+  }
   const ids = [
     c.clientId ?? 0n,
     c.sequence ?? 0n,
@@ -111,7 +121,12 @@ export function validateCommand(command: Command): CommandProblem | undefined {
   const b = command.body;
   switch (b.case) {
     case "put":
-      return tooLarge(checkKey(b.value.key) ?? checkValue(b.value.value));
+      return tooLarge(checkKey(b.value.key) ?? checkValue(b.value.value)) ??
+        checkPutExpiry(b.value);
+    case "expire":
+      return checkExpire(b.value, checkKey);
+    case "expireKeys":
+      return checkExpireKeys(b.value, checkKey);
     case "delete":
     case "increment":
       return tooLarge(checkKey(b.value.key));

@@ -8,6 +8,7 @@ import { type Command, ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { Db } from "../storage/db.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { applyKeyCommand, failure, type Outcome, written } from "./apply.ts";
+import { applyExpire, applyExpireKeys } from "./expire_apply.ts";
 import { applyLeaseGrant, applyLeaseRevoke } from "./lease_apply.ts";
 import { attachedKeys, type LeaseTable } from "./lease_table.ts";
 import { RevisionWriter } from "./revision_writer.ts";
@@ -27,10 +28,11 @@ export async function prepare(
   leases: LeaseTable,
   db: Db,
   index: number,
+  now: number,
 ): Promise<Prepared | undefined> {
   const b = command.body;
   if (b.case === "txn") {
-    const plan = await planTxn(b.value, new RevisionWriter(ws, index, leases), db);
+    const plan = await planTxn(b.value, new RevisionWriter(ws, index, leases, now), db);
     return "ops" in plan ? { kind: "txn", plan } : { kind: "failed", outcome: plan };
   }
   if (b.case === "leaseRevoke") {
@@ -67,6 +69,10 @@ export function runCommand(
     }
     case "compact":
       return compact(u64ToNumber(b.value.revision, "revision"), index, pass);
+    case "expire":
+      return { outcome: applyExpire(b.value, index, w) };
+    case "expireKeys":
+      return { outcome: applyExpireKeys(b.value, index, w) };
     case "leaseGrant":
       return { outcome: applyLeaseGrant(b.value, index, w) };
     case "leaseRevoke": {

@@ -7,11 +7,16 @@ import {
   type Compare,
   CompareResult,
   CompareTarget,
+  ExpireCondition,
+  type ExpireKeysCommand,
+  type ExpireRequest,
   type LeaseGrantRequest,
   type TxnOp,
   type TxnRequest,
 } from "../gen/tinykv/v1/tinykv_pb.ts";
 import {
+  EXPIRE_KEYS_PER_COMMAND_MAX,
+  KEY_EXPIRE_AT_MS_MAX,
   LEASE_TTL_SECONDS_MAX,
   TXN_COMPARES_MAX,
   TXN_OPS_MAX,
@@ -106,6 +111,8 @@ function checkBranch(ops: readonly TxnOp[], checkKey: KeyCheck, checkValue: KeyC
         return invalid("a put in a transaction takes no condition (use compares)");
       }
       if (o.value.lease > BigInt(Number.MAX_SAFE_INTEGER)) return invalid("lease id past 2^53");
+      const expiryWhy = checkPutExpiry(o.value);
+      if (expiryWhy !== undefined) return expiryWhy;
       puts.push(o.value.key);
       continue;
     }
@@ -136,5 +143,45 @@ export function checkLeaseGrant(g: LeaseGrantRequest): Problem | undefined {
     return invalid(`lease TTL must be 1 to ${LEASE_TTL_SECONDS_MAX} seconds`);
   }
   if (g.id > BigInt(Number.MAX_SAFE_INTEGER)) return invalid("lease id past 2^53");
+  return undefined;
+}
+
+const EXPIRY_MAX = BigInt(KEY_EXPIRE_AT_MS_MAX);
+
+/** A put sets at most one of ttl_ms, expire_at_ms and keep_ttl, each in bounds. */
+export function checkPutExpiry(
+  p: { ttlMs: bigint; expireAtMs: bigint; keepTtl: boolean },
+): Problem | undefined {
+  const given = (p.ttlMs > 0n ? 1 : 0) + (p.expireAtMs > 0n ? 1 : 0) + (p.keepTtl ? 1 : 0);
+  if (given > 1) return invalid("a put takes at most one of ttl, expire-at and keep-ttl");
+  if (p.ttlMs > EXPIRY_MAX || p.expireAtMs > EXPIRY_MAX) {
+    return invalid(`an expiry or TTL is at most ${KEY_EXPIRE_AT_MS_MAX} ms`);
+  }
+  return undefined;
+}
+
+export function checkExpire(e: ExpireRequest, checkKey: KeyCheck): Problem | undefined {
+  const keyWhy = checkKey(e.key);
+  if (keyWhy !== undefined) return tooLarge(keyWhy);
+  const w = e.when;
+  if (w.case === undefined) return invalid("expire needs a ttl, an expire-at time or persist");
+  if (w.case === "persist") {
+    if (!w.value) return invalid("expire needs a ttl, an expire-at time or persist");
+    if (e.condition !== ExpireCondition.UNSPECIFIED) return invalid("persist takes no condition");
+  } else if (w.value > EXPIRY_MAX) {
+    return invalid(`an expiry or TTL is at most ${KEY_EXPIRE_AT_MS_MAX} ms`);
+  }
+  if (!(e.condition in ExpireCondition)) return invalid(`unknown expire condition ${e.condition}`);
+  return undefined;
+}
+
+export function checkExpireKeys(c: ExpireKeysCommand, checkKey: KeyCheck): Problem | undefined {
+  if (c.keys.length > EXPIRE_KEYS_PER_COMMAND_MAX) {
+    return tooLarge(`expire_keys lists more than ${EXPIRE_KEYS_PER_COMMAND_MAX} keys`);
+  }
+  for (const key of c.keys) {
+    const why = checkKey(key);
+    if (why !== undefined) return tooLarge(why);
+  }
   return undefined;
 }

@@ -3,7 +3,7 @@ import type { Db } from "../storage/db.ts";
 import { prefixEnd } from "../util/bytes.ts";
 import { dataKey, Namespace } from "./keyspace.ts";
 import { decodeCurrent } from "./key_record.ts";
-import { isOpenEnded, isSingleKey, type KeyRange, type KeyState } from "./key_state.ts";
+import { isExpired, isOpenEnded, isSingleKey, type KeyRange, type KeyState } from "./key_state.ts";
 
 /** The engine key bounds [lower, upper) of a range of user keys. */
 export function dataBounds(r: KeyRange): { lower: Uint8Array; upper: Uint8Array } {
@@ -20,12 +20,19 @@ export function dataBounds(r: KeyRange): { lower: Uint8Array; upper: Uint8Array 
 }
 
 /** Up to `max` keys of the range as they are now (values copied: they outlive the scan). */
-export async function readCurrentRange(db: Db, r: KeyRange, max: number): Promise<KeyState[]> {
+/** Up to `max` keys of `r`, skipping those expired by `now` (Unix ms; 0: none are). */
+export async function readCurrentRange(
+  db: Db,
+  r: KeyRange,
+  max: number,
+  now = 0,
+): Promise<KeyState[]> {
   const { lower, upper } = dataBounds(r);
   const out: KeyState[] = [];
   for await (const [k, v] of db.scan({ start: lower, end: upper })) {
     if (out.length >= max) break;
-    out.push(decodeCurrent(k.slice(1), v.slice()));
+    const s = decodeCurrent(k.slice(1), v.slice());
+    if (!isExpired(s, now)) out.push(s);
   }
   return out;
 }

@@ -63,6 +63,7 @@ export async function migrateFormat(db: Db, isEmpty: boolean): Promise<Migrated 
         modRevision: index,
         version: 1,
         lease: 0,
+        expireAtMs: 0,
       };
       ops.push({ type: "put", key: k, value: encodeCurrent(state) });
       const history = encodeHistory(ChangeType.Put, state);

@@ -5,11 +5,13 @@
  * engine snapshot, so a concurrent apply cannot tear it.
  */
 import { HISTORY_READ_RECORDS_MAX } from "../limits.ts";
-import type { Snapshot } from "../storage/db.ts";
+import type { Db, Snapshot } from "../storage/db.ts";
+import { CompactedError, FutureRevisionError } from "./revision_errors.ts";
 import { equalBytes } from "../util/bytes.ts";
 import { ChangeType, decodeHistory, decodeIndexEntry } from "./key_record.ts";
 import {
   inRange,
+  isExpired,
   isOpenEnded,
   isSingleKey,
   type KeyRange,
@@ -113,4 +115,50 @@ export async function readChanges(
     events.push(prev === undefined ? { type, kv: change.state } : { type, kv: change.state, prev });
   }
   return { events, through: current };
+}
+
+/** Where reads at a past revision may go, and the time they judge expiry by. */
+export interface ReadBounds {
+  /** The newest revision the engine holds. */
+  readonly visible: number;
+  readonly compacted: number;
+  readonly now: number;
+}
+
+function checkReadable(revision: number, b: ReadBounds): void {
+  if (revision > b.visible) throw new FutureRevisionError(revision, b.visible);
+  if (revision < b.compacted) throw new CompactedError(revision, b.compacted);
+}
+
+/** The key as of `revision`, on a snapshot taken now (expired keys hidden). */
+export async function keyAt(
+  db: Db,
+  key: Uint8Array,
+  revision: number,
+  b: ReadBounds,
+): Promise<KeyState | undefined> {
+  checkReadable(revision, b);
+  const snap = db.snapshot();
+  try {
+    const s = await stateAt(snap, key, revision);
+    return s === undefined || isExpired(s, b.now) ? undefined : s;
+  } finally {
+    snap.release();
+  }
+}
+
+/** Keys of a range as of a revision, after `after`, up to `limit` (expired keys hidden). */
+export async function keysAt(
+  db: Db,
+  q: { range: KeyRange; revision: number; limit: number; after?: Uint8Array },
+  b: ReadBounds,
+): Promise<{ states: KeyState[]; more: boolean }> {
+  checkReadable(q.revision, b);
+  const snap = db.snapshot();
+  try {
+    const page = await rangeAt(snap, q.range, q.revision, q.limit, q.after);
+    return { ...page, states: page.states.filter((s) => !isExpired(s, b.now)) };
+  } finally {
+    snap.release();
+  }
 }

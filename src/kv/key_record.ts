@@ -2,9 +2,11 @@
  * Byte layouts of the records the revisioned store keeps (docs/formats.md#kv-keyspace):
  *
  *   current (0x02 key)   := varint modRevision, varint createRevision, varint version,
- *                           varint lease, value bytes
+ *                           varint lease, varint expireAtMs, value bytes
  *   history (0x03 ...)   := u8 type, varint keyLength, key, and for a put:
- *                           varint createRevision, varint version, varint lease, value bytes
+ *                           varint createRevision, varint version, varint lease,
+ *                           varint expireAtMs, value bytes
+ *   expiry (0x07 ...)    := empty (the key is in the expiry index)
  *   index (0x04 ...)     := u8 type, varint sub (where the change sits in its revision)
  *   lease (0x05 id)      := varint ttlSeconds
  *
@@ -20,12 +22,13 @@ export type ChangeType = typeof ChangeType[keyof typeof ChangeType];
 
 export function encodeCurrent(s: KeyState): Uint8Array {
   const head = varintLength(s.modRevision) + varintLength(s.createRevision) +
-    varintLength(s.version) + varintLength(s.lease);
+    varintLength(s.version) + varintLength(s.lease) + varintLength(s.expireAtMs);
   const out = new Uint8Array(head + s.value.length);
   let at = writeVarint(out, 0, s.modRevision);
   at = writeVarint(out, at, s.createRevision);
   at = writeVarint(out, at, s.version);
   at = writeVarint(out, at, s.lease);
+  at = writeVarint(out, at, s.expireAtMs);
   out.set(s.value, at);
   return out;
 }
@@ -34,16 +37,18 @@ export function encodeCurrent(s: KeyState): Uint8Array {
 export function decodeCurrent(key: Uint8Array, bytes: Uint8Array): KeyState {
   const r = new ByteReader(bytes);
   const modRevision = r.varint(), createRevision = r.varint();
-  const version = r.varint(), lease = r.varint();
-  return { key, value: bytes.subarray(r.offset), createRevision, modRevision, version, lease };
+  const version = r.varint(), lease = r.varint(), expireAtMs = r.varint();
+  const value = bytes.subarray(r.offset);
+  return { key, value, createRevision, modRevision, version, lease, expireAtMs };
 }
 
 /** A history record of a put (`s`) or of a delete of `s.key` (`type` Delete). */
 export function encodeHistory(type: ChangeType, s: KeyState): Uint8Array {
-  const w = new ByteWriter(24 + s.key.length + (type === ChangeType.Put ? s.value.length : 0));
+  const w = new ByteWriter(34 + s.key.length + (type === ChangeType.Put ? s.value.length : 0));
   w.u8(type).lengthPrefixed(s.key);
   if (type === ChangeType.Put) {
-    w.varint(s.createRevision).varint(s.version).varint(s.lease).bytes(s.value);
+    w.varint(s.createRevision).varint(s.version).varint(s.lease).varint(s.expireAtMs);
+    w.bytes(s.value);
   }
   return w.finish();
 }
@@ -61,11 +66,10 @@ export function decodeHistory(revision: number, bytes: Uint8Array): HistoryChang
   if (type === ChangeType.Delete) return { type, state: deletedState(key, revision) };
   if (type !== ChangeType.Put) throw new DecodeError(`history record of type ${type}`, 0);
   const createRevision = r.varint(), version = r.varint(), lease = r.varint();
+  const expireAtMs = r.varint();
   const value = bytes.subarray(r.offset);
-  return {
-    type,
-    state: { key, value, createRevision, modRevision: revision, version, lease },
-  };
+  const modRevision = revision;
+  return { type, state: { key, value, createRevision, modRevision, version, lease, expireAtMs } };
 }
 
 export function encodeIndexEntry(type: ChangeType, sub: number): Uint8Array {

@@ -20,6 +20,13 @@ export interface KeyState {
   readonly version: number;
   /** The lease the key is attached to, 0 for none. */
   readonly lease: number;
+  /** When the key expires, Unix ms; 0 for never (docs/coordination.md#key-expiry). */
+  readonly expireAtMs: number;
+}
+
+/** Whether the key has expired by `nowMs` (a key without an expiry never does). */
+export function isExpired(s: KeyState, nowMs: number): boolean {
+  return s.expireAtMs !== 0 && s.expireAtMs <= nowMs;
 }
 
 /**
@@ -73,5 +80,6 @@ export function deletedState(key: Uint8Array, revision: number): KeyState {
     modRevision: revision,
     version: 0,
     lease: 0,
+    expireAtMs: 0,
   };
 }

@@ -13,5 +13,6 @@ export function keyValueOf(s: KeyState): KeyValueInit {
     modRevision: BigInt(s.modRevision),
     version: BigInt(s.version),
     lease: BigInt(s.lease),
+    expireAtMs: BigInt(s.expireAtMs),
   };
 }

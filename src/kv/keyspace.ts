@@ -7,9 +7,10 @@
  *   0x01 clientId:u64be            → session: floor, last activity, saved outcomes
  *   0x01 clientId:u64be seq:u64be  → (older builds) saved outcome of write `seq`
  *   0x00 "revision" / "compacted"  → fixed64 store revision / compacted revision
+ *   0x00 "now"                     → fixed64 the last applied command time (Unix ms)
  *   0x00 "format"                  → varint data format (2: revisions)
  *   0x02 userKey                   → the key's current record (key_record.ts)
- *   0x03 .. 0x06                   → history, key index, leases (mvcc_keys.ts)
+ *   0x03 .. 0x07                   → history, key index, leases, expiry (mvcc_keys.ts)
  *
  * The applied index is written in the same atomic batch as the data it
  * covers, so after a crash the engine's state and its applied index agree and

@@ -7,7 +7,7 @@ import type { Db } from "../storage/db.ts";
 import { compareBytes, prefixEnd } from "../util/bytes.ts";
 import { dataKey, Namespace } from "./keyspace.ts";
 import { decodeCurrent } from "./key_record.ts";
-import type { KeyRange, KeyState } from "./key_state.ts";
+import { isExpired, type KeyRange, type KeyState } from "./key_state.ts";
 
 export interface KvScanRequest {
   readonly prefix?: Uint8Array;
@@ -64,7 +64,8 @@ function engineRange(r: KvScanRequest): { lower: Uint8Array; upper: Uint8Array }
   return { lower, upper };
 }
 
-export async function scanPage(db: Db, r: KvScanRequest): Promise<KvScanPage> {
+/** A page of current keys; keys expired by `now` (Unix ms) are skipped and not counted. */
+export async function scanPage(db: Db, r: KvScanRequest, now = 0): Promise<KvScanPage> {
   const limit = Math.min(r.limit || SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX);
   const offset = Math.min(r.offset ?? 0, SCAN_OFFSET_MAX);
   const { lower, upper } = engineRange(r);
@@ -74,6 +75,8 @@ export async function scanPage(db: Db, r: KvScanRequest): Promise<KvScanPage> {
   let more = false;
   const iterate = db.scan({ start: lower, end: upper, reverse: r.reverse ?? false });
   for await (const [key, raw] of iterate) {
+    const item = decodeCurrent(key.subarray(1), raw);
+    if (isExpired(item, now)) continue;
     if (skipped < offset) {
       skipped++;
       continue;
@@ -82,7 +85,7 @@ export async function scanPage(db: Db, r: KvScanRequest): Promise<KvScanPage> {
       more = true;
       break;
     }
-    items.push(decodeCurrent(key.subarray(1), raw));
+    items.push(item);
   }
   const last = items[items.length - 1];
   return { items, nextCursor: more && last !== undefined ? last.key : undefined };

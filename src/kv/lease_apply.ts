@@ -38,7 +38,8 @@ export function applyLeaseRevoke(
   const id = u64ToNumber(r.id, "lease id");
   const lease = w.leases.get(id);
   if (lease === undefined) return failure(ErrorCode.LEASE_NOT_FOUND, `lease ${id} not found`);
-  for (const key of keys) w.delete(key);
+  // Expired keys too: nothing may stay attached to a revoked lease.
+  for (const key of keys) w.delete(key, w.stored(key));
   w.leases.remove(id, w.ws);
   return leaseOutcome(id, lease.ttlSeconds);
 }

@@ -5,6 +5,7 @@
  *   0x04 escaped(userKey) 0x00 0x01 ~rev:u64be → key index entry: change type, sub
  *   0x05 leaseId:u64be                       → lease record
  *   0x06 leaseId:u64be userKey               → (empty) the key is attached to the lease
+ *   0x07 expireAtMs:u64be userKey            → (empty) the key expires then (the expiry index)
  *
  * The history (0x03) is in revision order: a watch catches up by reading it
  * forward. The key index (0x04) is in user-key order with each key's revisions
@@ -22,6 +23,7 @@ export const MvccNamespace = {
   KeyIndex: 0x04,
   Lease: 0x05,
   LeaseKey: 0x06,
+  Expiry: 0x07,
 } as const;
 
 const TWO_32 = 0x1_0000_0000;
@@ -174,4 +176,27 @@ export const LEASE_KEY_PREFIX: Uint8Array = new Uint8Array([MvccNamespace.LeaseK
 export function parseLeaseAttachment(k: Uint8Array): { id: number; key: Uint8Array } {
   if (k.length < 9 || k[0] !== MvccNamespace.LeaseKey) throw new DecodeError("bad lease key", 0);
   return { id: getU64(k, 1), key: k.subarray(9) };
+}
+
+// ---- Expiry index ----
+
+/** The expiry index entry of `userKey` expiring at `expireAtMs` (Unix ms). */
+export function expiryKey(expireAtMs: number, userKey: Uint8Array): Uint8Array {
+  const k = new Uint8Array(9 + userKey.length);
+  k[0] = MvccNamespace.Expiry;
+  putU64(k, 1, expireAtMs);
+  k.set(userKey, 9);
+  return k;
+}
+
+/** Entries of keys expiring at or before `nowMs` sort before this bound. */
+export function expiryBound(nowMs: number): Uint8Array {
+  return expiryKey(nowMs + 1, new Uint8Array(0));
+}
+
+export const EXPIRY_PREFIX: Uint8Array = new Uint8Array([MvccNamespace.Expiry]);
+
+export function parseExpiryKey(k: Uint8Array): { expireAtMs: number; key: Uint8Array } {
+  if (k.length < 9 || k[0] !== MvccNamespace.Expiry) throw new DecodeError("bad expiry key", 0);
+  return { expireAtMs: getU64(k, 1), key: k.subarray(9) };
 }

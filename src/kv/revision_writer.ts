@@ -1,9 +1,13 @@
 /**
  * The changes one command makes, all at one revision (the command's Raft index):
  * each put or delete rewrites the key's current record, appends a history
- * record and a key index entry, keeps lease attachments in step, and becomes
- * an event for watchers. Everything goes through the apply pass's WriteSet, so
- * it lands in the engine atomically with the applied index.
+ * record and a key index entry, keeps lease attachments and the expiry index
+ * in step, and becomes an event for watchers. Everything goes through the apply
+ * pass's WriteSet, so it lands in the engine atomically with the applied index.
+ *
+ * `now` is the command's replicated time (docs/decisions/0009-key-expiry.md):
+ * a key whose expiry is at or before it is absent for the command (`current`),
+ * though its record stays until an expire_keys command deletes it (`stored`).
  */
 import { dataKey } from "./keyspace.ts";
 import {
@@ -13,10 +17,12 @@ import {
   encodeHistory,
   encodeIndexEntry,
 } from "./key_record.ts";
-import { deletedState, type KeyState, type KvEvent } from "./key_state.ts";
+import { deletedState, isExpired, type KeyState, type KvEvent } from "./key_state.ts";
 import type { LeaseTable } from "./lease_table.ts";
-import { historyKey, indexKey } from "./mvcc_keys.ts";
+import { expiryKey, historyKey, indexKey } from "./mvcc_keys.ts";
 import type { WriteSet } from "./write_set.ts";
+
+const EMPTY = new Uint8Array(0);
 
 export class RevisionWriter {
   #sub = 0;
@@ -26,6 +32,8 @@ export class RevisionWriter {
     readonly ws: WriteSet,
     readonly revision: number,
     readonly leases: LeaseTable,
+    /** The command's replicated time, Unix ms. */
+    readonly now = 0,
   ) {}
 
   /** Whether the command changed any key (and so moves the store's revision). */
@@ -33,17 +41,31 @@ export class RevisionWriter {
     return this.#sub > 0;
   }
 
-  /** The key's current state, including this pass's earlier changes. */
+  /** The key's current state, including this pass's earlier changes; expired keys are absent. */
   current(key: Uint8Array): KeyState | undefined {
+    const s = this.stored(key);
+    return s === undefined || isExpired(s, this.now) ? undefined : s;
+  }
+
+  /** The key's record, expired or not. */
+  stored(key: Uint8Array): KeyState | undefined {
     const raw = this.ws.get(dataKey(key));
     return raw === undefined ? undefined : decodeCurrent(key, raw);
   }
 
   /**
    * Stores `value` at `key`, attached to `lease` (0: none; the caller checked
-   * it exists). `prev` is the key's current state when the caller has it.
+   * it exists), expiring at `expireAtMs` (0: never). `prev` is the key's
+   * current state when the caller has it; an expired record is replaced as if
+   * absent (the put creates the key anew).
    */
-  put(key: Uint8Array, value: Uint8Array, lease: number, prev = this.current(key)): KeyState {
+  put(
+    key: Uint8Array,
+    value: Uint8Array,
+    lease: number,
+    prev = this.current(key),
+    expireAtMs = 0,
+  ): KeyState {
     const revision = this.revision;
     const state: KeyState = {
       key,
@@ -52,28 +74,43 @@ export class RevisionWriter {
       modRevision: revision,
       version: (prev?.version ?? 0) + 1,
       lease,
+      expireAtMs,
     };
-    this.ws.put(dataKey(key), encodeCurrent(state), prev !== undefined);
+    const old = prev ?? this.stored(key);
+    this.ws.put(dataKey(key), encodeCurrent(state), old !== undefined);
     this.#record(ChangeType.Put, state);
-    if (prev !== undefined && prev.lease !== 0 && prev.lease !== lease) {
-      this.leases.detach(prev.lease, key, this.ws);
+    if (old !== undefined && old.lease !== 0 && old.lease !== lease) {
+      this.leases.detach(old.lease, key, this.ws);
     }
-    if (lease !== 0 && prev?.lease !== lease) this.leases.attach(lease, key, this.ws);
+    if (lease !== 0 && old?.lease !== lease) this.leases.attach(lease, key, this.ws);
+    this.#index(key, old?.expireAtMs ?? 0, expireAtMs);
     this.events.push(
       prev === undefined ? { type: "put", kv: state } : { type: "put", kv: state, prev },
     );
     return state;
   }
 
-  /** Deletes `key`; returns its state before, or undefined when it did not exist. */
+  /**
+   * Deletes `key`; returns its state before, or undefined when it did not
+   * exist. `prev` defaults to the current (unexpired) state: pass the stored
+   * one to delete an expired key.
+   */
   delete(key: Uint8Array, prev = this.current(key)): KeyState | undefined {
     if (prev === undefined) return undefined;
     const state = deletedState(key, this.revision);
     this.ws.delete(dataKey(key));
     this.#record(ChangeType.Delete, state);
     if (prev.lease !== 0) this.leases.detach(prev.lease, key, this.ws);
+    this.#index(key, prev.expireAtMs, 0);
     this.events.push({ type: "delete", kv: state, prev });
     return prev;
+  }
+
+  /** Keeps the expiry index (0x07) in step with the key's expiry. */
+  #index(key: Uint8Array, before: number, after: number): void {
+    if (before === after) return;
+    if (before !== 0) this.ws.delete(expiryKey(before, key));
+    if (after !== 0) this.ws.put(expiryKey(after, key), EMPTY);
   }
 
   #record(type: ChangeType, state: KeyState): void {

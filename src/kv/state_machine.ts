@@ -26,20 +26,21 @@ import { assert } from "../util/assert.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { decodeCommand } from "./command_codec.ts";
 import { failure } from "./apply.ts";
+import { commandNow } from "./expire_apply.ts";
 import { needsEngine, prepare, type Prepared, runCommand, withRevision } from "./command_runner.ts";
 import { HistoryCompactor } from "./history_compactor.ts";
-import { type HistoryPage, rangeAt, readChanges, stateAt } from "./history_reader.ts";
+import { type HistoryPage, keyAt, keysAt, type ReadBounds, readChanges } from "./history_reader.ts";
 import { decodeCurrent } from "./key_record.ts";
-import type { KeyRange, KeyState, KvEvent } from "./key_state.ts";
+import { isExpired, type KeyRange, type KeyState, type KvEvent } from "./key_state.ts";
 import { dataKey } from "./keyspace.ts";
 import { type KvScanPage, type KvScanRequest, scanPage, scanRange } from "./kv_scan.ts";
 import { attachedKeys, LeaseTable } from "./lease_table.ts";
 import { type MemberAddressWrite, memberWriteOp } from "./members.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
 import { RevisionWriter } from "./revision_writer.ts";
-import { CompactedError, FutureRevisionError } from "./revision_errors.ts";
+import { CompactedError } from "./revision_errors.ts";
 import { Sessions } from "./sessions.ts";
-import { openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
+import { engineRevision, openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
 import { WriteSet } from "./write_set.ts";
 
 /** A committed entry to apply; `data` is null for entries without a command. */
@@ -54,6 +55,8 @@ export class KvStateMachine {
   #meta: StoreMeta;
   #events: KvEvent[] = [];
   readonly compactor: HistoryCompactor;
+  /** The node's wall clock (Unix ms), for reads only (docs/decisions/0009-key-expiry.md). */
+  wallClock: () => number = () => 0;
 
   private constructor(
     readonly db: Db,
@@ -86,13 +89,24 @@ export class KvStateMachine {
     return this.#meta.revision;
   }
 
+  /**
+   * The revision of what the engine holds at this moment, for a current read
+   * made in the same turn. `revision` can lag it briefly: an apply pass's
+   * batch is visible in the engine before the pass's write resolves and the
+   * pass's counters move (tests/kv/read_revision_race_test.ts).
+   */
+  get visibleRevision(): number {
+    return engineRevision(this.db);
+  }
+
   /** Reads and watches below this revision answer COMPACTED. */
   get compactedRevision(): number {
     return this.#meta.compacted;
   }
 
-  get leases(): ReadonlyMap<number, { id: number; ttlSeconds: number }> {
-    return new Map(this.leaseTable.list().map((l) => [l.id, l]));
+  /** Reads treat keys expired by this time as absent (docs/decisions/0009-key-expiry.md). */
+  get readNow(): number {
+    return Math.max(this.wallClock(), this.#meta.now);
   }
 
   leaseKeys(id: number): Promise<Uint8Array[]> {
@@ -125,12 +139,15 @@ export class KvStateMachine {
       }
       if (e.data !== null) {
         const command = decodeCommand(e.data);
+        // The replicated clock: the proposer's time, never behind the last applied one.
+        const now = "body" in command ? commandNow(command, pass.now) : pass.now;
         let prepared: Prepared | undefined;
         if ("body" in command && needsEngine(command) && this.#isNew(command)) {
           // A command that reads the engine first sees every earlier entry there.
           if (last > this.#meta.applied) pass = await this.#commit(ws, last, pass);
-          prepared = await prepare(command, ws, this.leaseTable, this.db, e.index);
+          prepared = await prepare(command, ws, this.leaseTable, this.db, e.index, now);
         }
+        pass = { ...pass, now };
         const result = this.#applyOne(e.index, command, ws, pass, prepared);
         pass = result.pass;
         outcomes.set(e.index, result.outcome);
@@ -189,7 +206,7 @@ export class KvStateMachine {
     const clientId = u64ToNumber(command.clientId, "client id");
     const sequence = u64ToNumber(command.sequence, "sequence");
     const run = (): { outcome: Uint8Array; pass: StoreMeta } => {
-      const w = new RevisionWriter(ws, index, this.leaseTable);
+      const w = new RevisionWriter(ws, index, this.leaseTable, pass.now);
       const outcome = runCommand(command, index, w, pass, prepared);
       const next = w.changed ? { ...pass, revision: index } : { ...pass, ...outcome.meta };
       this.#pendingEvents.push(...w.events);
@@ -211,45 +228,34 @@ export class KvStateMachine {
   /** The current state of a user key, from local state. */
   get(key: Uint8Array): KeyState | undefined {
     const raw = this.db.get(dataKey(key));
-    return raw === undefined ? undefined : decodeCurrent(key, raw);
+    const s = raw === undefined ? undefined : decodeCurrent(key, raw);
+    return s === undefined || isExpired(s, this.readNow) ? undefined : s;
   }
 
-  #checkReadable(revision: number): void {
-    if (revision > this.#meta.revision) {
-      throw new FutureRevisionError(revision, this.#meta.revision);
-    }
-    if (revision < this.#meta.compacted) throw new CompactedError(revision, this.#meta.compacted);
+  /** What a read at a past revision may see: the bounds and the read time. */
+  #bounds(): ReadBounds {
+    return { visible: this.visibleRevision, compacted: this.#meta.compacted, now: this.readNow };
   }
 
   /** The key as of `revision`. */
-  async getAt(key: Uint8Array, revision: number): Promise<KeyState | undefined> {
-    this.#checkReadable(revision);
-    const snap = this.db.snapshot();
-    try {
-      return await stateAt(snap, key, revision);
-    } finally {
-      snap.release();
-    }
+  getAt(key: Uint8Array, revision: number): Promise<KeyState | undefined> {
+    return keyAt(this.db, key, revision, this.#bounds());
   }
 
   /** Keys of `range` as of `revision`, after `after`, up to `limit`. */
-  async rangeAt(range: KeyRange, revision: number, limit: number, after?: Uint8Array) {
-    this.#checkReadable(revision);
-    const snap = this.db.snapshot();
-    try {
-      return await rangeAt(snap, range, revision, limit, after);
-    } finally {
-      snap.release();
-    }
+  rangeAt(range: KeyRange, revision: number, limit: number, after?: Uint8Array) {
+    return keysAt(this.db, { range, revision, limit, after }, this.#bounds());
   }
 
   /** One page of a scan, now or as of `request.revision`. */
   async scan(request: KvScanRequest): Promise<KvScanPage> {
     const revision = request.revision ?? 0;
-    if (revision === 0 || revision === this.#meta.revision) {
-      // The scan pins the engine when it starts, in this turn: it sees exactly this revision.
-      const at = this.#meta.revision;
-      return { ...(await scanPage(this.db, request)), revision: at };
+    // What the engine shows now, read in the same turn as the scan pins it: a current
+    // scan sees exactly this revision (an apply pass's batch is visible before its
+    // write resolves, so the in-memory revision may still be behind).
+    const visible = this.visibleRevision;
+    if (revision === 0 || revision === visible) {
+      return { ...(await scanPage(this.db, request, this.readNow)), revision: visible };
     }
     const limit = Math.min(request.limit || SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX);
     const { range, after } = scanRange(request);

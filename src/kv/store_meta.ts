@@ -1,6 +1,7 @@
 /**
  * The state machine's own records in the meta namespace: the applied index,
- * the number of user keys, the store revision and the compacted revision.
+ * the number of user keys, the store revision, the compacted revision and the
+ * last applied command time (`now`: docs/decisions/0009-key-expiry.md).
  * They are written in the same engine batch as the data they describe.
  */
 import type { Db } from "../storage/db.ts";
@@ -26,16 +27,29 @@ export const COMPACTED_KEY: Uint8Array = new Uint8Array([
   ...enc.encode("compacted"),
 ]);
 
+export const NOW_KEY: Uint8Array = new Uint8Array([Namespace.Meta, ...enc.encode("now")]);
+
 export interface StoreMeta {
   readonly applied: number;
   readonly keyCount: number;
   readonly revision: number;
   readonly compacted: number;
+  /** The time of the last applied command (Unix ms): the replicated clock only grows. */
+  readonly now: number;
 }
 
 function fixed(db: Db, key: Uint8Array): number {
   const raw = db.get(key);
   return raw === undefined ? 0 : decodeApplied(raw);
+}
+
+/**
+ * The store revision as the engine holds it now: the revision of exactly what
+ * a read of the engine in the same turn sees (it is written in the same batch
+ * as the data it describes).
+ */
+export function engineRevision(db: Db): number {
+  return fixed(db, REVISION_KEY);
 }
 
 /** Reads the meta records and the client sessions (migrating an older store first). */
@@ -63,6 +77,7 @@ export async function openMeta(db: Db, sessions: Sessions): Promise<StoreMeta> {
     keyCount: fixed(db, KEY_COUNT_KEY),
     revision: fixed(db, REVISION_KEY),
     compacted: fixed(db, COMPACTED_KEY),
+    now: fixed(db, NOW_KEY),
   };
 }
 
@@ -72,4 +87,5 @@ export function writeMeta(ws: WriteSet, next: StoreMeta, prev: StoreMeta): void 
   ws.put(KEY_COUNT_KEY, encodeApplied(next.keyCount));
   if (next.revision !== prev.revision) ws.put(REVISION_KEY, encodeApplied(next.revision));
   if (next.compacted !== prev.compacted) ws.put(COMPACTED_KEY, encodeApplied(next.compacted));
+  if (next.now !== prev.now) ws.put(NOW_KEY, encodeApplied(next.now));
 }

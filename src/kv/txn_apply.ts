@@ -95,7 +95,7 @@ export async function planTxn(
     const range = multiKeyRange(op);
     if (range === undefined) continue;
     const max = op.op.case === "deleteRange" ? DELETE_RANGE_KEYS_MAX : TXN_RANGE_KEYS_MAX;
-    const states = await readCurrentRange(db, range, max + 1);
+    const states = await readCurrentRange(db, range, max + 1, w.now);
     if (states.length > max) {
       const what = op.op.case === "deleteRange" ? "delete-range" : "range in a transaction";
       return failure(ErrorCode.TOO_LARGE, `${what} matches more than ${max} keys`);

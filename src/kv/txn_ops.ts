@@ -10,6 +10,7 @@ import { compareBytes } from "../util/bytes.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { inRange, isSingleKey, type KeyRange, type KeyState } from "./key_state.ts";
 import { keyValueOf } from "./key_value_wire.ts";
+import { putExpiry } from "./expire_apply.ts";
 import type { RevisionWriter } from "./revision_writer.ts";
 
 export type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
@@ -56,7 +57,8 @@ export function runOp(
     case "put": {
       const prev = w.current(o.value.key);
       const lease = u64ToNumber(o.value.lease, "lease"); // validated before the log
-      overlay.put(w.put(o.value.key, o.value.value, lease, prev));
+      const expireAtMs = putExpiry(o.value, prev, w.now);
+      overlay.put(w.put(o.value.key, o.value.value, lease, prev, expireAtMs));
       const prevKv = prev === undefined ? undefined : keyValueOf(prev);
       return { result: { case: "put", value: { prevKv } } };
     }

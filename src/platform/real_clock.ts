@@ -9,6 +9,10 @@ export class RealClock implements Clock {
     return performance.now();
   }
 
+  wallMs(): number {
+    return Date.now();
+  }
+
   setTimeout(fn: () => void, ms: number): TimerId {
     const id = this.#nextId++;
     this.#timers.set(

@@ -79,6 +79,12 @@ export type TimerId = number;
 export interface Clock {
   /** Milliseconds from an arbitrary origin; never goes backwards. */
   nowMs(): number;
+  /**
+   * Wall-clock time, whole Unix ms (the simulator: a fixed virtual epoch plus
+   * its virtual time). Only the leader stamps it on commands and reads compare
+   * key expiry with it; it may jump, so nothing else uses it.
+   */
+  wallMs(): number;
   setTimeout(fn: () => void, ms: number): TimerId;
   clearTimeout(id: TimerId): void;
 }

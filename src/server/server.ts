@@ -14,6 +14,7 @@ import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
 import { WatchHub } from "./watch/watch_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
+import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 
 export interface ServerConfig {
@@ -97,6 +98,7 @@ export async function startServer(
     watch,
   });
   const leases = startNodeLeases(node, platform.net);
+  const sweeper = startExpirySweeper(node);
   addLeaseMetrics(metrics, leases.leases);
   const service = meteredService(node, metrics, platform.clock);
   const cluster = new ClusterView(node, platform.net, platform.clock);
@@ -133,6 +135,7 @@ export async function startServer(
       watch.close();
       await ports.close();
       leases.close();
+      sweeper.stop();
       await node.close();
     },
   };

@@ -9,6 +9,12 @@
  *    definitely failed.
  * 3. Replicas equal: once every node has applied the same index, a local
  *    (serializable) full scan of each node's state machine must be identical.
+ * 4. Revisions (rev_final.ts): every node's change history is the same, and
+ *    every operation agrees with it (revision_check.ts).
+ * 5. Watches and leases (coord_final.ts): let-go leases end, watches catch up,
+ *    and both agree with the history.
+ * (Compaction is checked after every check that reads the whole history:
+ * compaction_check.ts, from run_seed.ts.)
  */
 import { TinyKvClient } from "../client/tinykv_client.ts";
 import { fromUtf8, utf8 } from "../util/bytes.ts";
@@ -19,6 +25,17 @@ import { checkHistory } from "./linearizability.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
 import { INSERT_PREFIX } from "./workload_keys.ts";
+import { revisionChecks } from "./rev_final.ts";
+import {
+  checkCoordination,
+  type CoordReport,
+  leaseMarginMs,
+  settleCoordination,
+} from "./coord_final.ts";
+import type { Coordination } from "./coordination.ts";
+import type { RevHistory } from "./rev_model.ts";
+import type { SimTiming } from "./sim_node.ts";
+import type { RevCheckReport } from "./revision_check.ts";
 
 export interface CheckReport {
   readonly linearizable: boolean | "unknown";
@@ -29,11 +46,17 @@ export interface CheckReport {
   readonly lost: string[];
   /** Keys whose value differs between nodes (first few). */
   readonly diverged: string[];
-  /** Final reads or scans that could not be made. */
+  /** Final reads or scans that could not be made, histories that could not be read or differ. */
   readonly errors: string[];
+  /** The revision checker's verdict (revision_check.ts). */
+  readonly revisions?: RevCheckReport;
+  /** The watch and lease checks (coord_final.ts). */
+  readonly coordination?: CoordReport;
+  /** The committed history the checks read (for the compaction check, run last). */
+  readonly history?: RevHistory;
 }
 
-function finalClient(c: SimCluster): TinyKvClient {
+export function finalClient(c: SimCluster): TinyKvClient {
   return new TinyKvClient({
     endpoints: c.kvEndpoints(),
     net: c.net.host("checker"),
@@ -107,7 +130,12 @@ function sameApplied(c: SimCluster): boolean {
   return applied.every((a) => a >= 0 && a === applied[0]);
 }
 
-export async function finalChecks(c: SimCluster, h: History): Promise<CheckReport> {
+export async function finalChecks(
+  c: SimCluster,
+  h: History,
+  co: Coordination,
+  timing: SimTiming,
+): Promise<CheckReport> {
   const errors: string[] = [];
   const api = finalClient(c);
   let stored = new Map<string, string>();
@@ -119,8 +147,16 @@ export async function finalChecks(c: SimCluster, h: History): Promise<CheckRepor
   } finally {
     api.close();
   }
+  const margin = leaseMarginMs(timing);
+  const liveness = await settleCoordination(c, co, margin, () => sameApplied(c));
   if (!await c.waitFor(() => sameApplied(c), 5000)) errors.push("nodes did not reach one index");
   const diverged = await divergence(c);
+  const rev = await revisionChecks(c, h);
+  errors.push(...rev.errors);
+  await co.close();
+  const coordination = rev.history === undefined
+    ? undefined
+    : checkCoordination(co, rev.history, margin, liveness);
   const lin = checkHistory(h.ops);
   return {
     linearizable: !lin.ok ? false : lin.unknown ? "unknown" : true,
@@ -131,5 +167,8 @@ export async function finalChecks(c: SimCluster, h: History): Promise<CheckRepor
     lost: errors.length > 0 ? [] : lostInserts(h, stored),
     diverged,
     errors,
+    revisions: rev.report,
+    coordination,
+    history: rev.history,
   };
 }

@@ -7,6 +7,7 @@
  * condition of the whole being atomic (docs/simulation.md).
  */
 import type { Op } from "./linearizability.ts";
+import type { RevOp } from "./rev_txn.ts";
 import type { SimTrace } from "../platform/sim/sim_trace.ts";
 
 /** ok: it happened as reported; fail: it did not happen; unknown: it may have. */
@@ -36,6 +37,10 @@ export interface Insert {
 export class History {
   readonly ops: Op[] = [];
   readonly inserts: Insert[] = [];
+  /** Answers no correct cluster gives (e.g. FUTURE_REVISION for a revision one reported). */
+  readonly problems: string[] = [];
+  /** Every operation as a transaction, for the revision checker (revision_check.ts). */
+  readonly revOps: RevOp[] = [];
   readonly counts: Record<Outcome, number> = { ok: 0, fail: 0, unknown: 0 };
   /** Keys of the register and counter workload: the final reads check each of them. */
   readonly registerKeys = new Set<string>();
@@ -61,6 +66,11 @@ export class History {
       return;
     }
     this.ops.push(op);
+  }
+
+  /** Adds an operation for the revision checker (undefined: nothing to add). */
+  revision(op: RevOp | undefined): void {
+    if (op !== undefined) this.revOps.push(op);
   }
 
   insert(key: string, value: string, outcome: Outcome): void {

@@ -31,6 +31,13 @@ export interface Op {
   readonly expected?: string;
   /** cas only: whether it reported that it applied. */
   readonly applied?: boolean;
+  /** get only: the key's revision fields, when the client reported them (revision check only). */
+  readonly entry?: {
+    readonly version: number;
+    readonly modRevision: number;
+    readonly createRevision: number;
+    readonly lease: number;
+  };
   readonly call: number;
   readonly ret: number;
 }

@@ -11,6 +11,8 @@ import { fromUtf8 } from "../util/bytes.ts";
 import type { Prng } from "../util/prng.ts";
 import type { History, Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
+import { revOpOf } from "./rev_convert.ts";
+import { runPastRead, runTxnOp } from "./txn_ops.ts";
 import { REGISTER_PREFIX, type WorkloadKeys } from "./workload_keys.ts";
 
 export interface OpContext {
@@ -32,7 +34,16 @@ interface Planned {
   readonly intended: Op[];
   /** Sends it; resolves with the register operations as they happened. */
   readonly run: () => Promise<Op[]>;
+  /** The store revision an ok write reported (after `run`). */
+  readonly revision?: () => number | undefined;
+  /** The operations the revision checker gets, when not the register operations. */
+  readonly revView?: Op[];
 }
+
+/** The share of a protobuf client's operations that are transactions (txn_ops.ts). */
+const TXN_SHARE = 0.2;
+/** The share of reads as of a past revision (txn_ops.ts). */
+const PAST_READ_SHARE = 0.05;
 
 function outcomeOf(err: unknown, write: boolean): Outcome {
   if (!write) return "fail";
@@ -41,6 +52,8 @@ function outcomeOf(err: unknown, write: boolean): Outcome {
 
 /** Runs one randomly chosen operation and records it. */
 export async function runProtoOp(x: OpContext): Promise<void> {
+  if (x.prng.chance(TXN_SHARE)) return await runTxnOp(x);
+  if (x.prng.chance(PAST_READ_SHARE)) return await runPastRead(x);
   const plan = planOp(x);
   const call = x.now();
   let ops: Op[] = [];
@@ -56,6 +69,11 @@ export async function runProtoOp(x: OpContext): Promise<void> {
   if (outcome === "ok") x.keys.observe(ops);
   const ret = x.now();
   for (const op of ops) x.history.check({ ...op, call, ret }, outcome);
+  const revision = outcome === "ok" ? plan.revision?.() : undefined;
+  const revOps = plan.revView ?? ops;
+  x.history.revision(
+    revOpOf({ client: x.client, name: plan.name, call, ret, outcome, ops: revOps, revision }),
+  );
   x.history.complete({
     client: x.client,
     name: plan.name,
@@ -79,19 +97,24 @@ function planOp(x: OpContext): Planned {
       write: false,
       intended: [],
       run: async () => {
-        const v = await x.api.get(key);
-        return [op({ kind: "get", key, value: v === undefined ? "" : fromUtf8(v) })];
+        const e = await x.api.getEntry(key);
+        if (e === undefined) return [op({ kind: "get", key, value: "" })];
+        const { version, modRevision, createRevision, lease } = e;
+        const entry = { version, modRevision, createRevision, lease };
+        return [op({ kind: "get", key, value: fromUtf8(e.value), entry })];
       },
     };
   }
   if (roll < 0.48) {
     const intended = [op({ kind: "put", key, value })];
+    let revision: number | undefined;
     return {
       name: "put",
       detail: `${key}=${value}`,
       write: true,
       intended,
-      run: async () => (await x.api.put(key, value), intended),
+      run: async () => (revision = await x.api.put(key, value), intended),
+      revision: () => revision,
     };
   }
   if (roll < 0.58) return planCas(x, key, value);
@@ -132,13 +155,15 @@ function planBatch(x: OpContext, value: string): Planned {
       ? op({ kind: "delete", key: k, value: "" })
       : op({ kind: "put", key: k, value: `${value}.${i}` })
   );
+  let revision: number | undefined;
   return {
     name: "batch",
+    revision: () => revision,
     detail: intended.map((o) => o.kind === "put" ? `${o.key}=${o.value}` : `-${o.key}`).join(","),
     write: true,
     intended,
     run: async () => {
-      await x.api.batch(
+      revision = await x.api.batch(
         intended.map((o) =>
           o.kind === "put"
             ? { type: "put" as const, key: o.key, value: o.value }
@@ -152,15 +177,26 @@ function planBatch(x: OpContext, value: string): Planned {
 
 /** A scan of every register key in one page: each key present or absent is a read of it. */
 function planScan(x: OpContext): Planned {
+  let revision: number | undefined;
   return {
     name: "scan",
     detail: REGISTER_PREFIX,
     write: false,
     intended: [],
+    // The revision the scan reports is exact: the checker reads the history there.
+    revision: () => revision,
     run: async () => {
       const page = await x.api.scan({ prefix: REGISTER_PREFIX, limit: 1000 });
-      const seen = new Map(page.items.map((it) => [fromUtf8(it.key), fromUtf8(it.value)]));
-      return x.keys.registers.map((key) => op({ kind: "get", key, value: seen.get(key) ?? "" }));
+      revision = page.revision;
+      x.keys.sawRevision(page.revision);
+      const seen = new Map(page.items.map((it) => [fromUtf8(it.key), it]));
+      return x.keys.registers.map((key) => {
+        const it = seen.get(key);
+        if (it === undefined) return op({ kind: "get", key, value: "" });
+        const { version, modRevision, createRevision, lease } = it;
+        const entry = { version, modRevision, createRevision, lease };
+        return op({ kind: "get", key, value: fromUtf8(it.value), entry });
+      });
     },
   };
 }
@@ -172,6 +208,7 @@ function planInsert(x: OpContext, value: string): Planned {
     detail: key,
     write: true,
     intended: [],
+    revView: [op({ kind: "put", key, value })],
     run: async () => {
       try {
         await x.api.put(key, value);

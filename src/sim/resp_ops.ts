@@ -6,6 +6,7 @@
  */
 import type { Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
+import { revOpOf } from "./rev_convert.ts";
 import { type RespClient, RespErrorReply, type RespReply } from "./resp_client.ts";
 import type { OpContext } from "./proto_ops.ts";
 
@@ -144,9 +145,11 @@ export async function runRespOp(x: RespOpContext, conn: RespClient): Promise<boo
   const ret = x.now();
   if (outcome === "ok") x.keys.observe(ops);
   for (const o of ops) x.history.check({ ...o, call, ret }, outcome);
+  const name = `resp ${plan.args[0]}`;
+  x.history.revision(revOpOf({ client: x.client, name, call, ret, outcome, ops }));
   x.history.complete({
     client: x.client,
-    name: `resp ${plan.args[0]}`,
+    name,
     call,
     ret,
     outcome,

@@ -15,6 +15,7 @@ import { errorMessage } from "../util/errors.ts";
 import { createPrng } from "../util/prng.ts";
 import type { FaultCounts } from "./fault_kinds.ts";
 import { type CheckReport, finalChecks } from "./final_checks.ts";
+import { compactionCheck } from "./compaction_check.ts";
 import { heal, type HealResult } from "./heal.ts";
 import { History, type Outcome } from "./history.ts";
 import { Nemesis } from "./nemesis.ts";
@@ -39,6 +40,10 @@ export interface SeedResult {
   readonly faults: FaultCounts;
   readonly ops: Record<Outcome, number>;
   readonly linearizable: boolean | "unknown";
+  /** The revision checker's verdict and counts, when the checks ran. */
+  readonly revisions?: { ok: boolean; fixed: number; placed: number };
+  /** Watches run and events they delivered, leases held (when the checks ran). */
+  readonly coordination?: { watches: number; events: number; leases: number };
   readonly healMs: number;
   readonly virtualMs: number;
   readonly trace: SimTrace;
@@ -48,6 +53,8 @@ export interface SeedResult {
 const SLACK_MS = 60_000;
 
 interface Outcomes {
+  /** The history's wrong answers (History.problems). */
+  problems: string[];
   heal?: HealResult;
   checks?: CheckReport;
   error?: string;
@@ -57,6 +64,7 @@ function verdict(o: Outcomes): string[] {
   const failures: string[] = [];
   if (o.error !== undefined) failures.push(`run error: ${o.error}`);
   if (o.heal !== undefined && !o.heal.ok) failures.push(`liveness: ${o.heal.reason}`);
+  if (o.problems.length > 0) failures.push(`wrong answers: ${o.problems.slice(0, 5).join("; ")}`);
   const c = o.checks;
   if (c === undefined) return failures;
   if (c.linearizable === false) {
@@ -66,6 +74,15 @@ function verdict(o: Outcomes): string[] {
     failures.push(`acknowledged writes lost: ${c.lost.slice(0, 5).join("; ")}`);
   }
   if (c.diverged.length > 0) failures.push(`replicas differ: ${c.diverged.join("; ")}`);
+  if (c.revisions !== undefined && !c.revisions.ok) {
+    failures.push(`revisions: ${c.revisions.violations.join("; ")}`);
+  }
+  const co = c.coordination;
+  if (co !== undefined) {
+    if (co.liveness.length > 0) failures.push(`coordination liveness: ${co.liveness.join("; ")}`);
+    if (co.watch.length > 0) failures.push(`watches: ${co.watch.join("; ")}`);
+    if (co.lease.length > 0) failures.push(`leases: ${co.lease.join("; ")}`);
+  }
   failures.push(...c.errors);
   return failures;
 }
@@ -96,11 +113,14 @@ async function script(
   await nemesis.run(c.clock.nowMs() + o.faultPhaseMs);
   await workload.stop();
   const healed = await heal(c, roster, o.healBoundMs);
-  if (!healed.ok) return { heal: healed };
-  const checks = await finalChecks(c, history);
+  if (!healed.ok) return { heal: healed, problems: history.problems };
+  const checks = await finalChecks(c, history, workload.coordination, o.timing);
+  const watched = await watcher.finish(c);
+  const compaction = checks.history === undefined ? [] : await compactionCheck(c, checks.history);
   return {
     heal: healed,
-    checks: { ...checks, errors: [...checks.errors, ...await watcher.finish(c)] },
+    checks: { ...checks, errors: [...checks.errors, ...watched, ...compaction] },
+    problems: history.problems,
   };
 }
 
@@ -125,19 +145,19 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
   let outcomes: Outcomes | undefined;
   const run = script(c, o, history, nemesis, roster).then(
     (res) => void (outcomes = res),
-    (err) => void (outcomes = { error: errorMessage(err) }),
+    (err) => void (outcomes = { error: errorMessage(err), problems: history.problems }),
   );
   try {
     const budget = o.faultPhaseMs + o.healBoundMs + SLACK_MS;
     if (!await runUntil(clock, () => outcomes !== undefined, budget)) {
-      outcomes = { error: `did not finish within ${budget} virtual ms` };
+      outcomes = { error: `did not finish within ${budget} virtual ms`, problems: [] };
     }
     void run;
   } finally {
     stray.stop();
     for (const n of c.nodes) n.crash("lose");
   }
-  const result = outcomes ?? { error: "no outcome" };
+  const result = outcomes ?? { error: "no outcome", problems: [] };
   const failures = verdict(result);
   const hung = c.nodes.flatMap((n) => n.stopsHung);
   if (hung.length > 0) failures.push(`clean stop hung (killed after 10 s): ${hung.join(", ")}`);
@@ -149,6 +169,8 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
     faults: nemesis.counts,
     ops: { ...history.counts },
     linearizable: result.checks?.linearizable ?? "unknown",
+    revisions: result.checks?.revisions,
+    coordination: result.checks?.coordination,
     healMs: result.heal?.ms ?? -1,
     virtualMs: clock.nowMs(),
     trace,

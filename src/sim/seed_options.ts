@@ -42,6 +42,11 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
   const chosen = kinds.length > 0 || r.faults !== undefined ? kinds : FAULT_KINDS;
   const protoClients = 2 + prng.int(3);
   const respClients = 1 + prng.int(2);
+  // Drawn from their own PRNG: the choices above stay what they were before watchers and
+  // lease holders existed.
+  const coord = createPrng(r.seed ^ 0x0c00_dd11);
+  const watchers = 1 + coord.int(2);
+  const leaseHolders = 1 + coord.int(3);
   return {
     seed: r.seed,
     nodes,
@@ -59,6 +64,8 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
     workload: {
       protoClients,
       respClients,
+      watchers,
+      leaseHolders,
       thinkMs: 20 + prng.int(80),
       deadlineMs: 3000,
     },
@@ -67,7 +74,12 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
       meanGapMs: 400 + prng.int(1200),
       maxHoldMs: 500 + prng.int(2500),
       maxActive: 1 + prng.int(2),
-      clientHosts: [...clientHosts("c", protoClients), ...clientHosts("r", respClients)],
+      clientHosts: [
+        ...clientHosts("c", protoClients),
+        ...clientHosts("r", respClients),
+        ...clientHosts("w", watchers),
+        ...clientHosts("h", leaseHolders),
+      ],
     },
     faultPhaseMs: r.faultPhaseMs ?? 20_000,
     healBoundMs: 60_000,
@@ -83,5 +95,6 @@ export function describeSeedOptions(o: SeedOptions): string {
   return `nodes=${o.nodes} election=${o.timing.electionTicks}x${o.timing.tickMs}ms ` +
     `compact=${o.timing.compactEntries} fsync<=${o.timing.fsyncMaxMs}ms ` +
     `clients=${o.workload.protoClients}+${o.workload.respClients}resp ` +
+    `+${o.workload.watchers}watch+${o.workload.leaseHolders}lease ` +
     `faults=${o.nemesis.kinds.join(",")}`;
 }

@@ -174,6 +174,8 @@ export class SimNode {
       heartbeatTicks: t.heartbeatTicks,
       electionTicks: t.electionTicks,
       compactEntries: t.compactEntries,
+      // The revision checker reads the whole change history back (rev_final.ts).
+      autoCompact: { revisions: 0, ageMs: 0 },
       join,
       log: (line) => this.#log(`log ${line}`),
     };

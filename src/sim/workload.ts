@@ -13,10 +13,15 @@ import { runProtoOp } from "./proto_ops.ts";
 import { RespClient } from "./resp_client.ts";
 import { runRespOp } from "./resp_ops.ts";
 import { WorkloadKeys } from "./workload_keys.ts";
+import { Coordination } from "./coordination.ts";
 
 export interface WorkloadOptions {
   readonly protoClients: number;
   readonly respClients: number;
+  /** Clients watching prefixes (watchers.ts). */
+  readonly watchers: number;
+  /** Clients holding leases (lease_holders.ts). */
+  readonly leaseHolders: number;
   /** Longest pause between two operations of one client (virtual ms). */
   readonly thinkMs: number;
   /** The client library's deadline per operation, retries included. */
@@ -40,11 +45,15 @@ export class Workload {
   #running = false;
   #loops: Promise<void>[] = [];
   #values = 0;
+  readonly coordination: Coordination;
 
-  constructor(readonly env: WorkloadEnv, readonly o: WorkloadOptions) {}
+  constructor(readonly env: WorkloadEnv, readonly o: WorkloadOptions) {
+    this.coordination = new Coordination(env, o, this.keys, this.#freshValue);
+  }
 
   start(): void {
     this.#running = true;
+    this.coordination.start();
     for (let i = 1; i <= this.o.protoClients; i++) {
       this.#loops.push(this.#protoLoop(`c${i}`, this.env.prng.fork()));
     }
@@ -53,8 +62,10 @@ export class Workload {
     }
   }
 
+  /** Stops the operations; watches and held leases go on (coordination.ts). */
   async stop(): Promise<void> {
     this.#running = false;
+    this.coordination.stopWorkload();
     await Promise.all(this.#loops);
   }
 

@@ -6,6 +6,7 @@
  */
 import type { Prng } from "../util/prng.ts";
 import type { Op } from "./linearizability.ts";
+import type { Seen, SeenResult } from "./rev_txn.ts";
 
 export const REGISTER_PREFIX = "r/";
 export const COUNTER_PREFIX = "n/";
@@ -16,6 +17,9 @@ export class WorkloadKeys {
   readonly counters: readonly string[];
   readonly #lastSeen = new Map<string, string>();
   readonly #inserts = new Map<string, number>();
+  readonly #txnSeen = new Map<string, Seen>();
+  /** Store revisions responses reported (reads at a past revision pick one). */
+  readonly #revisions: number[] = [];
 
   constructor(registers: number, counters: number) {
     this.registers = Array.from({ length: registers }, (_, i) => `${REGISTER_PREFIX}${i}`);
@@ -49,5 +53,26 @@ export class WorkloadKeys {
       if (o.kind === "delete") this.#lastSeen.set(o.key, "");
       if (o.kind === "cas" && o.applied) this.#lastSeen.set(o.key, o.value);
     }
+  }
+
+  /** A transaction key as last read (a compare's guess), if it was. */
+  txnSeen(key: string): Seen | undefined {
+    return this.#txnSeen.get(key);
+  }
+
+  /** Remembers the keys a transaction's ranges returned. */
+  observeTxn(results: readonly (SeenResult | undefined)[]): void {
+    for (const r of results) {
+      if (r !== undefined && "kvs" in r) { for (const s of r.kvs) this.#txnSeen.set(s.key, s); }
+    }
+  }
+
+  sawRevision(revision: number): void {
+    if (revision > 0 && this.#revisions.length < 10_000) this.#revisions.push(revision);
+  }
+
+  /** A store revision some response reported (0 before any did). */
+  pastRevision(prng: Prng): number {
+    return this.#revisions.length === 0 ? 0 : this.#revisions[prng.int(this.#revisions.length)];
   }
 }

@@ -19,6 +19,7 @@ const KV = {
   createRevision: 4n,
   version: 3n,
   lease: 77n,
+  expireAtMs: 1_767_225_600_000n,
 };
 const ENTRY_JSON = {
   key: "k",
@@ -27,6 +28,7 @@ const ENTRY_JSON = {
   modRevision: 9,
   version: 3,
   lease: 77,
+  expireAtMs: 1_767_225_600_000,
 };
 
 /** A node answering every kind of request the revision commands send. */

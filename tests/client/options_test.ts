@@ -84,6 +84,7 @@ test("client options: the shortest deadline still makes one attempt on a slow cl
     nowMs: () => p.clock.nowMs() + (skew += 5),
     setTimeout: (fn: () => void, ms: number) => p.clock.setTimeout(fn, ms),
     clearTimeout: (id: number) => p.clock.clearTimeout(id),
+    wallMs: () => p.clock.wallMs(),
   };
   const client = new TinyKvClient({
     endpoints: [node.address],

@@ -27,6 +27,7 @@ const KV = {
   createRevision: 4n,
   version: 3n,
   lease: 77n,
+  expireAtMs: 1_767_225_600_000n,
 };
 const ENTRY = {
   key: utf8("k"),
@@ -35,6 +36,7 @@ const ENTRY = {
   modRevision: 9,
   version: 3,
   lease: 77,
+  expireAtMs: 1_767_225_600_000,
 };
 
 /** Bytes as text, recursively: decoded bytes may be Buffers, which deepEqual tells apart. */

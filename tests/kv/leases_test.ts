@@ -26,7 +26,7 @@ test("leases: a grant takes the entry's index as id; keys attach; revoke deletes
   assert.equal(r.error, undefined);
   assert.equal(kv.get(b("a")), undefined);
   assert.equal(kv.get(b("b"))?.lease, 0, "the detached key stays");
-  assert.equal(kv.leases.size, 0);
+  assert.equal(kv.leaseTable.size, 0);
   const events = kv.drainEvents();
   assert.deepEqual(events.map((e) => `${e.type}:${fromUtf8(e.kv.key)}@${e.kv.modRevision}`), [
     "delete:a@6",
@@ -52,7 +52,7 @@ test("leases: the table and attachments persist across a reopen", async () => {
   await db.flush();
   await db.close();
   const again = await KvStateMachine.open(await Db.open(world.fs, "kv", { wal: false }));
-  assert.deepEqual([...again.leases.values()], [{ id: 1, ttlSeconds: 30 }]);
+  assert.deepEqual(again.leaseTable.list(), [{ id: 1, ttlSeconds: 30 }]);
   const [r] = await applyAll(again, [revoke(1)]);
   assert.equal(r.error, undefined);
   assert.equal(again.keyCount, 0);

@@ -7,7 +7,12 @@ import type { Clock } from "../../src/platform/types.ts";
 function setup(o: { revisions: number; ageMs: number }) {
   let now = 0, revision = 0, compacted = 0, leader = true;
   const proposed: number[] = [];
-  const clock: Clock = { nowMs: () => now, setTimeout: () => 0, clearTimeout: () => {} };
+  const clock: Clock = {
+    nowMs: () => now,
+    wallMs: () => now,
+    setTimeout: () => 0,
+    clearTimeout: () => {},
+  };
   const r = new HistoryRetention({
     clock,
     isLeader: () => leader,

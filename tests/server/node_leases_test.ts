@@ -11,6 +11,9 @@ import { mapLeaseSource } from "./leases/map_lease_source.ts";
 
 function nodeLeases(clock = new SimClock()) {
   const state = {
+    /** Whether a ReadIndex round would confirm this node's leadership. */
+    confirms: true,
+    confirmations: 0,
     applied: 0,
     leader: 0,
     term: 1,
@@ -42,6 +45,12 @@ function nodeLeases(clock = new SimClock()) {
       return Promise.resolve({ case: undefined, value: undefined });
     },
     addressOf: (id) => `10.0.0.${id}:7001`,
+    confirmLeadership: () => {
+      state.confirmations++;
+      return state.confirms
+        ? Promise.resolve()
+        : Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "leadership changed"));
+    },
     forward: (address, body) => {
       state.forwarded.push({ address, body });
       const lease = { id: 4n, grantedTtlSeconds: 30, remainingMs: 30_000n };
@@ -118,5 +127,43 @@ test("node leases: a deposed leader proposes no expiry; a new term starts afresh
   assert.equal(leases.keeper.timeToLive(4)?.remainingMs, 30_000, "fresh TTL in the new term");
   clock.advance(30_100);
   assert.equal(state.executed, 1);
+  leases.stop();
+});
+
+test("node leases: a keeper that has not yet seen its node deposed answers nothing itself", async () => {
+  const { state, leases } = nodeLeases();
+  state.leader = 1;
+  leases.observe();
+  assert.equal(leases.keeper.leading, true);
+  // Raft moved on between two looks of the keeper (found by the whole-node sim, seed 53: a
+  // leader resumed after a pause answered LEASE_NOT_FOUND for a lease the new leader kept).
+  state.leader = 2;
+  assert.equal(leases.keeper.leading, true);
+  const r = await leases.service.keepAlive(4);
+  assert.equal(r.lease?.remainingMs, 30_000n);
+  assert.deepEqual(state.forwarded.map((f) => f.address), ["10.0.0.2:7001"]);
+  state.leader = 0;
+  assert.equal(await code(leases.service.keepAlive(4)), ErrorCode.NOT_LEADER);
+  // Leading again, in a later term the keeper has not started in yet.
+  state.leader = 1;
+  state.term = 2;
+  assert.equal(await code(leases.service.keepAlive(4)), ErrorCode.UNAVAILABLE);
+  assert.equal(state.forwarded.length, 1);
+  leases.stop();
+});
+
+test("node leases: the keeper answers only once a quorum confirms the node still leads", async () => {
+  const clock = new SimClock();
+  const { state, leases } = nodeLeases(clock);
+  state.leader = 1;
+  leases.observe();
+  clock.advance(10_000);
+  assert.equal((await leases.service.keepAlive(4)).lease?.remainingMs, 30_000n);
+  assert.equal(state.confirmations, 1);
+  // Raft does not know yet that it was deposed (a leader resumed after a pause): no quorum.
+  clock.advance(10_000);
+  state.confirms = false;
+  assert.equal(await code(leases.service.keepAlive(4)), ErrorCode.UNAVAILABLE);
+  assert.equal(leases.keeper.timeToLive(4)?.remainingMs, 20_000, "the deadline did not move");
   leases.stop();
 });

@@ -33,6 +33,7 @@ const STATE: KeyState = {
   createRevision: 4,
   modRevision: 9,
   version: 3,
+  expireAtMs: 0,
   lease: 77,
 };
 

@@ -138,7 +138,12 @@ test("e2e: tinykv txn, get --json and compact through the CLI", async () => {
       modRevision: result.revision,
       version: 1,
       lease: 0,
+      expireAtMs: 0,
     });
+    const before = Date.now();
+    assert.equal((await cli(["put", "ttl", "v", "--ttl", "60"])).code, 0);
+    const ttl = JSON.parse((await cli(["get", "ttl", "--json"])).out);
+    assert.ok(ttl.expireAtMs >= before + 60_000 - 50 && ttl.expireAtMs <= Date.now() + 60_000);
     assert.equal((await cli(["put", "lock", "again"])).code, 0);
     const compacted = await cli(["compact", String(result.revision + 1)]);
     assert.equal(compacted.code, 0, compacted.err);

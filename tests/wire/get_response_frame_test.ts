@@ -30,8 +30,15 @@ test("the hand-written get response frame is byte-identical to protobuf-es's", (
   }
 });
 
-test("every revision field (3..7) is written, in number order, each where it belongs", () => {
-  const fields = ["modRevision", "createRevision", "version", "lease", "revision"] as const;
+test("every number field (3..8) is written, in number order, each where it belongs", () => {
+  const fields = [
+    "modRevision",
+    "createRevision",
+    "version",
+    "lease",
+    "revision",
+    "expireAtMs",
+  ] as const;
   const numbers = [undefined, 0n, 1n, 127n, 128n, 1n << 40n, MAX];
   for (let seed = 0; seed < 400; seed++) {
     const answer: Record<string, unknown> = { found: seed % 3 !== 0 };
@@ -48,6 +55,7 @@ test("every revision field (3..7) is written, in number order, each where it bel
     version: 3n,
     lease: 99n,
     revision: 12n,
+    expireAtMs: 1_767_225_600_123n,
   };
   const bytes = encodeGetResponseFrame(5n, a);
   assert.ok(bytes !== undefined);
@@ -57,14 +65,14 @@ test("every revision field (3..7) is written, in number order, each where it bel
   assert.equal(body?.case, "get");
   const g = body.value;
   assert.deepEqual(
-    [g.modRevision, g.createRevision, g.version, g.lease, g.revision],
-    [10n, 4n, 3n, 99n, 12n],
+    [g.modRevision, g.createRevision, g.version, g.lease, g.revision, g.expireAtMs],
+    [10n, 4n, 3n, 99n, 12n, 1_767_225_600_123n],
   );
 });
 
 test("ids or revisions past 2^53 are left to the generic encoder", () => {
   assert.equal(encodeGetResponseFrame(MAX + 1n, { found: false }), undefined);
-  for (const f of ["modRevision", "createRevision", "version", "lease", "revision"]) {
+  for (const f of ["modRevision", "createRevision", "version", "lease", "revision", "expireAtMs"]) {
     assert.equal(encodeGetResponseFrame(1n, { found: true, [f]: MAX + 1n }), undefined, f);
   }
 });

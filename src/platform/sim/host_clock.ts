@@ -24,6 +24,10 @@ export class HostClock implements Clock {
     return this.shared.nowMs();
   }
 
+  wallMs(): number {
+    return this.shared.wallMs();
+  }
+
   /** A negative delay means "now", as runtimes treat it (a deadline already past). */
   setTimeout(fn: () => void, ms: number): TimerId {
     const id = this.#nextId++;

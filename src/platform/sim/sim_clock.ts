@@ -12,6 +12,9 @@ interface Timer {
   readonly fn: () => void;
 }
 
+/** 2026-01-01T00:00:00Z: where simulated wall clocks start. */
+export const SIM_WALL_EPOCH_MS = 1_767_225_600_000;
+
 export class SimClock implements Clock {
   #nowMs: number;
   #nextId = 1;
@@ -27,6 +30,14 @@ export class SimClock implements Clock {
 
   nowMs(): number {
     return this.#nowMs;
+  }
+
+  /**
+   * A fixed virtual Unix epoch plus virtual time, in whole milliseconds as
+   * Date.now() gives them: the same in every run of a seed.
+   */
+  wallMs(): number {
+    return SIM_WALL_EPOCH_MS + Math.floor(this.#nowMs);
   }
 
   setTimeout(fn: () => void, ms: number): TimerId {

@@ -36,6 +36,8 @@ export interface CommandPathDeps {
   readonly faults: FaultMonitor;
   readonly leader: () => { id: number; address: string };
   readonly requestTimeoutMs: number;
+  /** The leader's wall clock (Unix ms), stamped on what it proposes. */
+  readonly wallMs: () => number;
 }
 
 export class CommandPath {
@@ -57,7 +59,11 @@ export class CommandPath {
     if (this.d.proposals.full) {
       return Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "too many writes in flight"));
     }
-    const r = node.propose(encodeCommand(command));
+    // The leader's time goes into the entry: apply decides key expiry from it
+    // on every replica alike (docs/decisions/0009-key-expiry.md).
+    // Whole ms, whatever the clock gives: a fraction cannot go on the wire.
+    const proposedAtMs = BigInt(Math.max(0, Math.floor(this.d.wallMs())));
+    const r = node.propose(encodeCommand({ ...command, proposedAtMs }));
     if (!r.ok) {
       const leader = this.d.leader();
       return Promise.reject(stepError(r.reason, leader.id, leader.address));

@@ -28,7 +28,10 @@ export class EngineHolder {
     readonly clock: Clock,
     public db: Db,
     public kv: KvStateMachine,
-  ) {}
+  ) {
+    // Reads judge key expiry by this node's wall clock too (docs/decisions/0009-key-expiry.md).
+    kv.wallClock = () => clock.wallMs();
+  }
 
   static async open(fs: FileSystem, dataDir: string, clock: Clock, seed: number) {
     await recoverSwap(fs, dataDir);
@@ -82,6 +85,7 @@ export class EngineHolder {
       removeTree(fs, `${dataDir}/kv-old`);
       this.db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock });
       this.kv = await KvStateMachine.open(this.db);
+      this.kv.wallClock = () => clock.wallMs();
       this.installed++;
       return true;
     });

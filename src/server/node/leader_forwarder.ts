@@ -24,7 +24,10 @@ export class LeaderForwarder {
     command: CommandInit,
     timeoutMs: number,
   ): Promise<CommandOutcome> {
-    const body: RequestBody = command.body;
+    const b = command.body;
+    // The leader's own housekeeping has no client request: a node that lost the lead drops it.
+    if (b?.case === "expireKeys") throw new ServiceError(ErrorCode.NOT_LEADER, "not the leader");
+    const body: RequestBody = b;
     let response;
     try {
       const conn = await this.#connection(address);

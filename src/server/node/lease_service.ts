@@ -48,6 +48,21 @@ export interface LeaseServiceOptions {
   readonly timeoutMs: number;
   /** The current store revision, reported in each response. */
   readonly revision: () => number;
+  /**
+   * Whether the keeper may answer now (default: whenever it leads). The keeper
+   * hears of a leadership change only at its next look at the node, so a node
+   * Raft has just deposed (or a leader resumed after a pause) would answer
+   * from deadlines no one else keeps: LEASE_NOT_FOUND for a live lease, or a
+   * keep-alive the real leader never sees.
+   */
+  readonly serving?: () => boolean;
+  /**
+   * Confirms that a quorum still follows this node (a ReadIndex round) before
+   * the keeper answers: Raft itself may not yet know it was deposed (a leader
+   * resumed after a pause, or cut off), and its keeper's deadlines are then
+   * not the ones the real leader keeps. Rejects when it cannot confirm.
+   */
+  readonly confirmLeadership?: () => Promise<void>;
 }
 
 /** Counts for /metrics. */
@@ -165,7 +180,11 @@ export class LeaseService {
     body: RequestBody,
     local: (keeper: LeaseKeeper) => Promise<LeaseResponseInit>,
   ): Promise<LeaseResponseInit> {
-    if (this.o.keeper.leading) return await local(this.o.keeper);
+    const serving = () => this.o.serving?.() ?? this.o.keeper.leading;
+    if (serving()) {
+      await this.o.confirmLeadership?.();
+      if (serving()) return await local(this.o.keeper);
+    }
     const route = this.o.leader();
     if (route.kind === "unknown") {
       throw new ServiceError(ErrorCode.NOT_LEADER, "no leader is known");

@@ -34,6 +34,7 @@ export function startNodeLeases(node: NodeService, net: Net): RunningLeases {
     execute: (command) => node.execute(command),
     addressOf: (id) => node.addresses.get(id),
     forward: (address, body, timeoutMs) => forwarder.forwardRequest(address, body, timeoutMs),
+    confirmLeadership: () => node.reads.wait(),
   });
   leases.start();
   return {

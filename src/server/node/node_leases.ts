@@ -54,6 +54,8 @@ export interface NodeLeaseOptions {
   readonly forward: (address: string, body: RequestBody, timeoutMs: number) => Promise<
     ClientResponse
   >;
+  /** A ReadIndex round (LeaseServiceOptions.confirmLeadership). */
+  readonly confirmLeadership?: () => Promise<void>;
 }
 
 export class NodeLeases {
@@ -82,6 +84,8 @@ export class NodeLeases {
       forward: o.forward,
       timeoutMs: o.requestTimeoutMs,
       revision: () => o.table().revision,
+      serving: () => this.#serving(),
+      confirmLeadership: o.confirmLeadership,
     });
   }
 
@@ -122,6 +126,12 @@ export class NodeLeases {
     this.#term = 0;
     this.#startsAt = undefined;
     this.keeper.stop();
+  }
+
+  /** The keeper answers only while Raft still has this node lead in the keeper's term. */
+  #serving(): boolean {
+    const raft = this.o.raft();
+    return this.keeper.leading && raft.isLeader && raft.term === this.#term;
   }
 
   #proposeAsLeader(command: CommandInit): Promise<unknown> {

@@ -129,6 +129,7 @@ export class NodeService implements KvService, StatusSource {
       faults: this.faults,
       leader: () => this.#leader(),
       requestTimeoutMs: o.requestTimeoutMs,
+      wallMs: () => o.clock.wallMs(),
     });
     this.retention = new HistoryRetention({
       clock: o.clock,
@@ -316,7 +317,7 @@ export class NodeService implements KvService, StatusSource {
     if (revision === 0) {
       // Both in one turn: no apply can come between the state and the revision.
       return await this.engine.read(() =>
-        Promise.resolve({ state: kv.get(key), revision: kv.revision })
+        Promise.resolve({ state: kv.get(key), revision: kv.visibleRevision })
       );
     }
     const state = await revisionRead(this.engine, () => kv.getAt(key, revision));

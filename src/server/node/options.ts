@@ -40,6 +40,8 @@ export interface NodeServiceOptions {
   readonly log?: (line: string) => void;
   /** Automatic compaction of the key history (history_retention.ts); unset fields default. */
   readonly autoCompact?: Partial<RetentionOptions>;
+  /** How often the leader looks for expired keys to delete (expiry_sweeper.ts). */
+  readonly expirySweepMs?: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export const NODE_DEFAULTS = {
   requestTimeoutMs: 5000,
   compactEntries: 100_000,
   membershipStepTimeoutMs: 60_000,
+  expirySweepMs: 100,
   /** Keep the last 100,000 revisions of key history; no age rule; decide every 5 s. */
   autoCompact: { revisions: 100_000, ageMs: 0, checkMs: 5_000 },
 } as const;
@@ -107,6 +110,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
       o.membershipStepTimeoutMs ?? d.membershipStepTimeoutMs,
     ),
     rebuild: o.rebuild ?? false,
+    expirySweepMs: positiveInteger("expirySweepMs", o.expirySweepMs ?? d.expirySweepMs),
     log: o.log,
     autoCompact: resolveRetention(o.autoCompact ?? {}),
     electionTimeoutMs: electionTicks * tickMs,

@@ -17,7 +17,7 @@ export function consistencyOf(c: ReadConsistency, fallback: Consistency): Consis
   return fallback;
 }
 
-/** A key's state as GetResponse fields 3..6. */
+/** A key's state as GetResponse fields 3..6 and 8. */
 function getFields(s: KeyState) {
   return {
     value: s.value,
@@ -25,6 +25,7 @@ function getFields(s: KeyState) {
     createRevision: BigInt(s.createRevision),
     version: BigInt(s.version),
     lease: BigInt(s.lease),
+    expireAtMs: BigInt(s.expireAtMs),
   };
 }
 

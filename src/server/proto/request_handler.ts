@@ -29,7 +29,7 @@ function commandOf(req: ClientRequest): CommandInit | undefined {
   if (
     b.case === "put" || b.case === "delete" || b.case === "batch" ||
     b.case === "compareAndSet" || b.case === "increment" || b.case === "txn" ||
-    b.case === "compact"
+    b.case === "compact" || b.case === "expire"
   ) {
     return { ...session, body: b };
   }

@@ -14,6 +14,7 @@ function keyValueOf(s: KeyState) {
     createRevision: BigInt(s.createRevision),
     version: BigInt(s.version),
     lease: BigInt(s.lease),
+    expireAtMs: BigInt(s.expireAtMs),
   };
 }
 

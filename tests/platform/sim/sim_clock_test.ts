@@ -34,3 +34,12 @@ test("SimClock: a timer set by a timer fires within the same advance when due", 
   assert.deepEqual(times, [3, 6, 9, 12, 15]);
   assert.equal(clock.runNext(), false);
 });
+
+test("SimClock: wall time is whole milliseconds, as Date.now() gives, even at fractional virtual time", () => {
+  const clock = new SimClock();
+  const start = clock.wallMs();
+  clock.advance(12.7);
+  assert.equal(clock.nowMs(), 12.7);
+  assert.ok(Number.isInteger(clock.wallMs()), "a fraction cannot be stamped on a command (BigInt)");
+  assert.equal(clock.wallMs() - start, 12);
+});

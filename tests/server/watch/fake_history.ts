@@ -41,6 +41,7 @@ export class FakeHistory implements WatchHistorySource {
         modRevision: revision,
         version: 1,
         lease: 0,
+        expireAtMs: 0,
       };
       return { type: "put", kv };
     });

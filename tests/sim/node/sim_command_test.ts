@@ -12,7 +12,11 @@ test("tinykv sim --seeds 2: a line per seed, a summary, exit 0", async () => {
   const lines = host.out.split("\n");
   assert.match(
     lines[0],
-    /^seed 21 nodes=[35] ok \| faults .* \| ops ok=\d+ failed=\d+ unknown=\d+ \| linearizable yes$/,
+    new RegExp(
+      String.raw`^seed 21 nodes=[35] ok \| faults .* \| ops ok=\d+ failed=\d+ unknown=\d+ ` +
+        String.raw`\| linearizable yes \| revisions ok \(\d+ writes, \d+ reads\) ` +
+        String.raw`\| watches \d+ \(\d+ events\) leases \d+$`,
+    ),
   );
   assert.match(lines[1], /^seed 22 /);
   assert.match(host.out, /^seeds: 2 passed, 0 failed$/m);

@@ -1,0 +1,18 @@
+/** Starts a node's expiry sweeper (expiry_sweeper.ts) over a running NodeService. */
+import { dueKeys } from "../../kv/expiry_index.ts";
+import { ExpirySweeper } from "./expiry_sweeper.ts";
+import type { NodeService } from "./node_service.ts";
+
+export function startExpirySweeper(node: NodeService): ExpirySweeper {
+  const o = node.o;
+  const sweeper = new ExpirySweeper({
+    clock: o.clock,
+    isLeader: () => node.node.rawNode.isLeader,
+    // Through the engine holder: a snapshot swapping the engine in cannot tear the read.
+    dueKeys: (nowMs, max) => node.engine.read(() => dueKeys(node.engine.db, nowMs, max)),
+    execute: (command) => node.execute(command),
+    log: o.log,
+  }, o.expirySweepMs);
+  sweeper.start();
+  return sweeper;
+}
