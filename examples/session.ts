@@ -205,9 +205,10 @@ export function firstCreated(keys: Iterable<KeyEntry>): KeyEntry | undefined {
   return first;
 }
 
+/** A watched change as the key's state after it (the fields a read returns). */
 function entryOf(e: WatchChange): KeyEntry {
-  const { key, value, createRevision, modRevision, version, lease } = e;
-  return { key, value, createRevision, modRevision, version, lease };
+  const { type: _type, prev: _prev, ...entry } = e;
+  return entry;
 }
 
 /** The endpoints on the command line (Deno and Bun both have `process.argv`), or the default. */
