@@ -60,3 +60,31 @@ test("ReadBarrier: an unconfirmed round times out as a retryable error", async (
   clock.advance(5000);
   await assert.rejects(read, /not confirmed in time/);
 });
+
+test("ReadBarrier: two nodes' rounds have different contexts; a node ignores another's", async () => {
+  // The leader keys pending ReadIndex requests by context and drops a duplicate: a follower's
+  // round must never carry the context of one of the leader's own rounds.
+  const clock = new SimClock();
+  const issued = new Map<number, Uint8Array[]>([[1, []], [2, []]]);
+  const barriers = [1, 2].map((id) =>
+    new ReadBarrier(
+      { issue: (context) => void issued.get(id)?.push(context), appliedIndex: () => 10 },
+      clock,
+      5000,
+      id,
+    )
+  );
+  const reads = barriers.map((b) => b.wait());
+  await flush();
+  const [one, two] = [issued.get(1)?.[0], issued.get(2)?.[0]];
+  assert.ok(one !== undefined && two !== undefined);
+  assert.notDeepEqual(one, two);
+  let secondServed = false;
+  void reads[1].then(() => secondServed = true);
+  barriers[1].confirmed(one, 4); // node 1's context reaches node 2: not its round
+  await flush();
+  assert.equal(secondServed, false);
+  barriers[1].confirmed(two, 4);
+  barriers[0].confirmed(one, 4);
+  await Promise.all(reads);
+});

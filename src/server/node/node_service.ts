@@ -151,6 +151,7 @@ export class NodeService implements KvService, StatusSource {
       },
       o.clock,
       o.requestTimeoutMs,
+      o.id,
     );
   }
 

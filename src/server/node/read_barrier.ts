@@ -22,6 +22,9 @@ export interface ReadIndexIssuer {
   appliedIndex(): number;
 }
 
+/** A round's ReadIndex context: the node's id and the round's number, 8 bytes each. */
+const CONTEXT_BYTES = 16;
+
 export class ReadBarrier {
   readonly #rounds = new Map<number, Round>();
   #next: Round | undefined;
@@ -31,6 +34,13 @@ export class ReadBarrier {
     readonly issuer: ReadIndexIssuer,
     readonly clock: Clock,
     readonly timeoutMs: number,
+    /**
+     * This node's id, the first half of every round's context. The leader keys pending
+     * ReadIndex requests by context and refuses one already pending, dropping a follower's:
+     * with round numbers alone, a follower's round 1 and the leader's own round 1 collided,
+     * and the follower's reads waited out their timeout.
+     */
+    readonly nodeId = 0,
   ) {}
 
   /** Resolves when a read started now may be served from local state. */
@@ -50,8 +60,10 @@ export class ReadBarrier {
     this.#next = undefined;
     if (round === undefined) return;
     const id = this.#nextId++;
-    const context = new Uint8Array(8);
-    new DataView(context.buffer).setFloat64(0, id);
+    const context = new Uint8Array(CONTEXT_BYTES);
+    const view = new DataView(context.buffer);
+    view.setFloat64(0, this.nodeId);
+    view.setFloat64(8, id);
     const refused = this.issuer.issue(context);
     if (refused !== undefined) {
       const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${refused}`);
@@ -68,8 +80,10 @@ export class ReadBarrier {
 
   /** A ReadState arrived from the core. */
   confirmed(context: Uint8Array, index: number): void {
-    if (context.length !== 8) return;
-    const id = new DataView(context.buffer, context.byteOffset, 8).getFloat64(0);
+    if (context.length !== CONTEXT_BYTES) return;
+    const view = new DataView(context.buffer, context.byteOffset, CONTEXT_BYTES);
+    if (view.getFloat64(0) !== this.nodeId) return; // another node's round
+    const id = view.getFloat64(8);
     const round = this.#rounds.get(id);
     if (round !== undefined) {
       round.index = index;
