@@ -126,8 +126,10 @@ class TtlChecker {
       if (seen.expireAtMs !== 0 && seen.expireAtMs <= op.call) {
         this.fail(`${name(op)} returned ${seen.key}=${seen.value} expired at ${seen.expireAtMs}`);
       } else if (!this.#matches(op, seen)) {
-        this.fail(`${name(op)} returned ${seen.key}=${seen.value} (expiry ${seen.expireAtMs}), ` +
-          "no state it could read");
+        this.fail(
+          `${name(op)} returned ${seen.key}=${seen.value} (expiry ${seen.expireAtMs}), ` +
+            "no state it could read",
+        );
       }
     }
   }
