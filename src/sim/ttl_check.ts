@@ -8,7 +8,11 @@
  * (a) reads: no linearizable get or scan called at or after a key's expiry
  *     returns it: what it returned (value and expiry) must be a state of the
  *     history that was still current after every put to the key that returned
- *     before the call, and whose expiry (0: none) is after the call;
+ *     before the call, and whose expiry (0: none) is after the call. A
+ *     transaction reports the revision it read at, by its command's time
+ *     (between its call and return): it must return exactly the keys present
+ *     there, less those expired by its call, and may leave out those whose
+ *     expiry fell before its return;
  * (b) writes: every put of a TTL key is one operation's, once, at the revision
  *     it reported, with the expiry it asked for (a TTL: between call + ttl and
  *     return + ttl; keep: the previous one; none: 0); an ok put is in the
@@ -45,12 +49,12 @@ class TtlChecker {
   swept = 0;
   expiring = 0;
   readonly #puts = new Map<string, TtlOp>();
-  /** Ok puts by reported revision, to bound when a revision was applied. */
+  /** Ok puts and transactions by reported revision, to bound when a revision was applied. */
   readonly #byRevision: TtlOp[];
 
   constructor(readonly h: RevHistory, readonly ops: readonly TtlOp[]) {
     for (const o of ops) if (o.kind === "put") this.#puts.set(`${o.key}\0${o.value}`, o);
-    this.#byRevision = ops.filter((o) => o.kind === "put" && o.revision !== undefined)
+    this.#byRevision = ops.filter((o) => o.outcome === "ok" && o.revision !== undefined)
       .sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0));
   }
 
@@ -119,6 +123,32 @@ class TtlChecker {
     if (!good) this.fail(`${name(op)} at ${rev}: expiry ${s.expireAtMs} is not what it asked`);
   }
 
+  /** (a) for a transaction's range over the TTL keys, at the revision it reported. */
+  readAt(op: TtlOp, revision: number, isTtlKey: (key: string) => boolean): void {
+    const seen = new Map((op.seen ?? []).map((s) => [s.key, s]));
+    for (const key of this.h.keys.filter(isTtlKey)) {
+      const s = this.h.stateAt(key, revision), got = seen.get(key);
+      const due = s === undefined ? 0 : s.expireAtMs;
+      const absent = s === undefined || (due !== 0 && due <= op.call);
+      const optional = !absent && due !== 0 && due <= op.ret;
+      const at = `${name(op)} at ${revision}`;
+      if (got === undefined && !absent && !optional) this.fail(`${at} missed ${key}=${s?.value}`);
+      if (got !== undefined && absent) {
+        this.fail(`${at} returned ${key}=${got.value}, absent or expired (${due}) there`);
+      }
+      if (got !== undefined && s !== undefined && !absent) {
+        if (got.value !== s.value || got.expireAtMs !== s.expireAtMs) {
+          this.fail(
+            `${at} returned ${key}=${got.value} (expiry ${got.expireAtMs}), ` +
+              `not ${s.value} (${s.expireAtMs})`,
+          );
+        }
+      }
+      seen.delete(key);
+    }
+    for (const k of seen.keys()) this.fail(`${name(op)} returned ${k}, never written`);
+  }
+
   /** (a) for one read. */
   read(op: TtlOp): void {
     for (const seen of op.seen ?? []) {
@@ -138,7 +168,9 @@ class TtlChecker {
   #matches(op: TtlOp, seen: TtlSeen): boolean {
     let low = 0; // the last put to the key that returned before the call
     for (const o of this.#byRevision) {
-      if (o.key === seen.key && o.ret < op.call) low = Math.max(low, o.revision ?? 0);
+      if (o.kind === "put" && o.key === seen.key && o.ret < op.call) {
+        low = Math.max(low, o.revision ?? 0);
+      }
     }
     const steps = this.h.steps(seen.key);
     return steps.some((st, i) =>
@@ -166,8 +198,9 @@ export function checkExpiry(
   for (const key of h.keys.filter(isTtlKey)) changes += c.changes(key, written);
   for (const o of ops) {
     if (o.outcome !== "ok") continue;
-    if (o.kind === "get" || o.kind === "scan") {
+    if (o.kind === "get" || o.kind === "scan" || o.kind === "txn") {
       c.read(o);
+      if (o.kind === "txn" && o.revision !== undefined) c.readAt(o, o.revision, isTtlKey);
       reads++;
     } else if (o.kind === "put" && !written.has(`${o.key}\0${o.value}`)) {
       c.fail(`${name(o)} acknowledged, but not in the history`);

@@ -11,6 +11,7 @@ import type { KeyEntry } from "../client/tinykv_client.ts";
 import { fromUtf8 } from "../util/bytes.ts";
 import type { Outcome } from "./history.ts";
 import type { OpContext } from "./proto_ops.ts";
+import { prefixRange } from "./rev_model.ts";
 
 export const TTL_PREFIX = "x/";
 export const TTL_KEYS = ["x/0", "x/1", "x/2", "x/3"];
@@ -26,7 +27,7 @@ export interface TtlSeen {
 
 export interface TtlOp {
   readonly client: string;
-  readonly kind: "put" | "expire" | "get" | "scan";
+  readonly kind: "put" | "expire" | "get" | "scan" | "txn";
   /** The key (a scan: the prefix). */
   readonly key: string;
   /** Wall-clock ms when it was called and returned (Infinity: unknown outcome). */
@@ -39,7 +40,7 @@ export interface TtlOp {
   readonly ttlMs?: number;
   readonly keepTtl?: boolean;
   readonly persist?: boolean;
-  /** The revision an ok put reported. */
+  /** The revision an ok put or transaction reported. */
   readonly revision?: number;
   /** What an ok read returned. */
   readonly seen?: readonly TtlSeen[];
@@ -56,8 +57,9 @@ function plan(x: OpContext): Plan {
   if (roll < 0.45) return { kind: "put", key, value: x.freshValue() };
   if (roll < 0.5) return { kind: "expire", key, ttlMs };
   if (roll < 0.55) return { kind: "expire", key, persist: true };
-  if (roll < 0.8) return { kind: "get", key };
-  return { kind: "scan", key: TTL_PREFIX };
+  if (roll < 0.75) return { kind: "get", key };
+  if (roll < 0.9) return { kind: "scan", key: TTL_PREFIX };
+  return { kind: "txn", key: TTL_PREFIX };
 }
 
 const seenOf = (e: KeyEntry): TtlSeen => ({
@@ -80,6 +82,14 @@ async function send(x: OpContext, p: Plan): Promise<Partial<TtlOp>> {
   if (p.kind === "get") {
     const e = await x.api.getEntry(p.key, { consistency: "linearizable" });
     return { seen: e === undefined ? [] : [seenOf(e)] };
+  }
+  if (p.kind === "txn") {
+    // A transaction reads at apply, by the command's time, and reports its revision.
+    const range = { key: p.key, rangeEnd: prefixRange(p.key).end };
+    const r = await x.api.txn({ compare: [], success: [{ range }] });
+    const first = r.results[0];
+    const seen = first !== undefined && "range" in first ? first.range.kvs.map(seenOf) : [];
+    return { seen, revision: r.revision };
   }
   const page = await x.api.scan({ prefix: p.key, limit: 100, consistency: "linearizable" });
   return { seen: page.items.map(seenOf) };
