@@ -3,7 +3,8 @@
  * puts, an expire, a sweep and a put over an expired key, and catches each
  * planted violation: a read of a key after its expiry, a sweep before the
  * expiry was due, a delete of a key without an expiry, a put whose expiry is
- * not what it asked, an expiry change no expire asked for, and a stale read.
+ * not what it asked, an expiry change no expire asked for, a stale read, and a
+ * transaction range that returns an expired key or misses a present one.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -138,4 +139,28 @@ test("a read of a value overwritten before its call is caught", () => {
     checkExpiry(ops, historyOf(rows), isTtl).violations.join("\n"),
     /no state it could read/,
   );
+});
+
+const txn = (seen: [string, string, number][], revision: number, call: number) =>
+  ({
+    ...base,
+    client: "c3",
+    kind: "txn",
+    key: "x/",
+    call,
+    ret: call + 10,
+    revision,
+    seen: seen.map(([key, value, expireAtMs]) => ({ key, value, expireAtMs })),
+  }) satisfies TtlOp;
+
+test("a transaction's range is checked at its revision, by its call and return", () => {
+  const rows: Row[] = [[5, "x/0", "v1", 1505], [6, "x/1", "w1", 0], [7, "x/0", null]];
+  const h = historyOf(rows);
+  const writes = [put("x/0", "v1", 1000, 1010, 5, 500), put("x/1", "w1", 1000, 1010, 6)];
+  const good = [txn([["x/0", "v1", 1505], ["x/1", "w1", 0]], 6, 1100), txn([], 5, 1500)];
+  assert.deepEqual(checkExpiry([...writes, ...good], h, isTtl).violations, []);
+  const expired = checkExpiry([...writes, txn([["x/0", "v1", 1505]], 6, 1505)], h, isTtl);
+  assert.match(expired.violations.join("\n"), /returned x\/0=v1, absent or expired \(1505\)/);
+  const missed = checkExpiry([...writes, txn([["x/0", "v1", 1505]], 6, 1100)], h, isTtl);
+  assert.match(missed.violations.join("\n"), /at 6 missed x\/1=w1/);
 });
