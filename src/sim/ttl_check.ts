@@ -62,7 +62,7 @@ class TtlChecker {
     if (this.violations.length < VIOLATIONS_MAX) this.violations.push(text);
   }
 
-  /** The earliest return of an ok put at or after `revision` (Infinity: none). */
+  /** The earliest return of an ok put or transaction at or after `revision` (Infinity: none). */
   observedBy(revision: number): number {
     let t = Infinity;
     for (let i = this.#byRevision.length - 1; i >= 0; i--) {
