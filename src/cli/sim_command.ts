@@ -85,7 +85,7 @@ function seedLine(r: SeedResult): string {
   const lin = r.linearizable === true ? "yes" : r.linearizable === false ? "NO" : "unknown";
   return `seed ${r.seed} nodes=${r.options.nodes} ${r.ok ? "ok" : "FAIL"} | faults ` +
     `${describeCounts(r.faults)} | ops ok=${ops.ok} failed=${ops.fail} unknown=${ops.unknown} ` +
-    `| linearizable ${lin} | revisions ${revisionsText(r)}${coordinationText(r)}\n`;
+    `| linearizable ${lin} | revisions ${revisionsText(r)}${expiryText(r)}${coordinationText(r)}\n`;
 }
 
 /** Operations the revision checker placed at their exact revision, and reads it placed. */
@@ -94,6 +94,14 @@ function revisionsText(r: SeedResult): string {
   return v === undefined
     ? "unchecked"
     : `${v.ok ? "ok" : "NO"} (${v.fixed} writes, ${v.placed} reads)`;
+}
+
+/** TTL-key reads checked (those that saw a key with an expiry), changes, sweeper deletes. */
+function expiryText(r: SeedResult): string {
+  const e = r.expiry;
+  return e === undefined
+    ? ""
+    : ` | expiry ${e.reads} reads (${e.expiring} expiring) ${e.changes} changes ${e.swept} swept`;
 }
 
 function coordinationText(r: SeedResult): string {

@@ -26,6 +26,7 @@ import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
 import { INSERT_PREFIX } from "./workload_keys.ts";
 import { revisionChecks } from "./rev_final.ts";
+import type { TtlCheckReport } from "./ttl_check.ts";
 import {
   checkCoordination,
   type CoordReport,
@@ -52,6 +53,8 @@ export interface CheckReport {
   readonly revisions?: RevCheckReport;
   /** The watch and lease checks (coord_final.ts). */
   readonly coordination?: CoordReport;
+  /** The expiry check (ttl_check.ts; its violations are in `errors`). */
+  readonly expiry?: TtlCheckReport;
   /** The committed history the checks read (for the compaction check, run last). */
   readonly history?: RevHistory;
 }
@@ -168,6 +171,7 @@ export async function finalChecks(
     diverged,
     errors,
     revisions: rev.report,
+    expiry: rev.expiry,
     coordination,
     history: rev.history,
   };

@@ -8,6 +8,7 @@
  */
 import type { Op } from "./linearizability.ts";
 import type { RevOp } from "./rev_txn.ts";
+import type { TtlOp } from "./ttl_ops.ts";
 import type { SimTrace } from "../platform/sim/sim_trace.ts";
 
 /** ok: it happened as reported; fail: it did not happen; unknown: it may have. */
@@ -41,6 +42,8 @@ export class History {
   readonly problems: string[] = [];
   /** Every operation as a transaction, for the revision checker (revision_check.ts). */
   readonly revOps: RevOp[] = [];
+  /** Operations on keys with an expiry, for the expiry check (ttl_check.ts). */
+  readonly ttlOps: TtlOp[] = [];
   readonly counts: Record<Outcome, number> = { ok: 0, fail: 0, unknown: 0 };
   /** Keys of the register and counter workload: the final reads check each of them. */
   readonly registerKeys = new Set<string>();

@@ -12,6 +12,7 @@ import type { Prng } from "../util/prng.ts";
 import type { History, Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
 import { revOpOf } from "./rev_convert.ts";
+import { runTtlOp } from "./ttl_ops.ts";
 import { runPastRead, runTxnOp } from "./txn_ops.ts";
 import { REGISTER_PREFIX, type WorkloadKeys } from "./workload_keys.ts";
 
@@ -22,6 +23,8 @@ export interface OpContext {
   readonly keys: WorkloadKeys;
   readonly prng: Prng;
   readonly now: () => number;
+  /** The simulated wall clock (whole Unix ms), the one key expiry runs on. */
+  readonly wallMs: () => number;
   /** A value no other write uses. */
   readonly freshValue: () => string;
 }
@@ -42,6 +45,8 @@ interface Planned {
 
 /** The share of a protobuf client's operations that are transactions (txn_ops.ts). */
 const TXN_SHARE = 0.2;
+/** The share of operations on keys with an expiry (ttl_ops.ts). */
+const TTL_SHARE = 0.1;
 /** The share of reads as of a past revision (txn_ops.ts). */
 const PAST_READ_SHARE = 0.05;
 
@@ -52,6 +57,7 @@ function outcomeOf(err: unknown, write: boolean): Outcome {
 
 /** Runs one randomly chosen operation and records it. */
 export async function runProtoOp(x: OpContext): Promise<void> {
+  if (x.prng.chance(TTL_SHARE)) return await runTtlOp(x);
   if (x.prng.chance(TXN_SHARE)) return await runTxnOp(x);
   if (x.prng.chance(PAST_READ_SHARE)) return await runPastRead(x);
   const plan = planOp(x);

@@ -10,6 +10,8 @@ import type { History } from "./history.ts";
 import { RevHistory } from "./rev_model.ts";
 import { checkRevisions, type RevCheckReport } from "./revision_check.ts";
 import type { SimCluster } from "./sim_cluster.ts";
+import { checkExpiry, type TtlCheckReport } from "./ttl_check.ts";
+import { TTL_PREFIX } from "./ttl_ops.ts";
 import { COUNTER_PREFIX } from "./workload_keys.ts";
 
 const EVERY_KEY = { key: new Uint8Array(0), rangeEnd: new Uint8Array([0]) };
@@ -42,6 +44,8 @@ export interface RevisionOutcome {
   readonly errors: string[];
   /** The history checked (the first running node's). */
   readonly history?: RevHistory;
+  /** The expiry check's verdict (its violations are also in `errors`). */
+  readonly expiry?: TtlCheckReport;
 }
 
 /** Reads every running node's history; they must be equal; checks the first one. */
@@ -61,6 +65,12 @@ export async function revisionChecks(c: SimCluster, h: History): Promise<Revisio
     }
   }
   if (first === undefined) return { errors: [...errors, "no node to read the history from"] };
-  const report = checkRevisions(h.revOps, first, { exempt: (k) => k.startsWith(COUNTER_PREFIX) });
-  return { report, errors, history: first };
+  // TTL keys are the expiry check's: their expire writes repeat values, their deletes are the
+  // sweeper's.
+  const isTtlKey = (k: string) => k.startsWith(TTL_PREFIX);
+  const exempt = (k: string) => k.startsWith(COUNTER_PREFIX) || isTtlKey(k);
+  const report = checkRevisions(h.revOps, first, { exempt });
+  const expiry = checkExpiry(h.ttlOps, first, isTtlKey);
+  errors.push(...expiry.violations.map((v) => `expiry: ${v}`));
+  return { report, errors, history: first, expiry };
 }

@@ -4,7 +4,10 @@
  * revision, replayable to the state of any key at any revision. Building it
  * also checks the history is well formed: revisions only grow, a put's
  * version, create and mod revision follow from the key's previous state, and
- * only an existing key is deleted.
+ * only an existing key is deleted. A key with an expiry may be created anew
+ * without a delete before: a put over a key expired by the command's time
+ * replaces it (docs/decisions/0009-key-expiry.md); ttl_check.ts checks the
+ * expiry was due.
  */
 import type { KvEvent } from "../kv/key_state.ts";
 import { fromUtf8 } from "../util/bytes.ts";
@@ -16,6 +19,8 @@ export interface RevState {
   readonly createRevision: number;
   readonly modRevision: number;
   readonly lease: number;
+  /** When the key expires (Unix ms, 0: never): it reads as absent from then on. */
+  readonly expireAtMs: number;
 }
 
 export interface RevChange {
@@ -43,7 +48,7 @@ export function prefixRange(prefix: string): TextRange {
   return { key: prefix, end: prefix.slice(0, -1) + String.fromCharCode(last + 1) };
 }
 
-interface Step {
+export interface Step {
   readonly revision: number;
   readonly state: RevState | undefined;
 }
@@ -97,10 +102,13 @@ export class RevHistory {
         createRevision: e.kv.createRevision,
         modRevision: revision,
         lease: e.kv.lease,
+        expireAtMs: e.kv.expireAtMs,
       };
       const version = (prev?.version ?? 0) + 1;
       const created = prev?.createRevision ?? revision;
-      if (state.version !== version || state.createRevision !== created) {
+      const recreated = prev !== undefined && prev.expireAtMs !== 0 && state.version === 1 &&
+        state.createRevision === revision;
+      if (!recreated && (state.version !== version || state.createRevision !== created)) {
         this.#problem(
           `put ${key} at ${revision}: version ${state.version} created ${state.createRevision}, ` +
             `expected ${version} and ${created}`,
@@ -110,6 +118,11 @@ export class RevHistory {
     const steps = this.#timeline.get(key) ?? [];
     steps.push({ revision, state });
     this.#timeline.set(key, steps);
+  }
+
+  /** The key's states in revision order (undefined: deleted). */
+  steps(key: string): readonly Step[] {
+    return this.#timeline.get(key) ?? [];
   }
 
   /** Changes made at `revision`, in the order they were made. */

@@ -116,6 +116,7 @@ export function simulate(
         createRevision: prev?.createRevision ?? revision,
         modRevision: revision,
         lease: lease ?? 0,
+        expireAtMs: 0,
       });
       changes.push({ type: "put", key, value });
       results.push({ kvs: [] });

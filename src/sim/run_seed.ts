@@ -42,6 +42,8 @@ export interface SeedResult {
   readonly linearizable: boolean | "unknown";
   /** The revision checker's verdict and counts, when the checks ran. */
   readonly revisions?: { ok: boolean; fixed: number; placed: number };
+  /** Reads of TTL keys checked, those that returned a key with an expiry, changes, sweeps. */
+  readonly expiry?: { reads: number; expiring: number; changes: number; swept: number };
   /** Watches run and events they delivered, leases held (when the checks ran). */
   readonly coordination?: { watches: number; events: number; leases: number };
   readonly healMs: number;
@@ -170,6 +172,7 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
     ops: { ...history.counts },
     linearizable: result.checks?.linearizable ?? "unknown",
     revisions: result.checks?.revisions,
+    expiry: result.checks?.expiry,
     coordination: result.checks?.coordination,
     healMs: result.heal?.ms ?? -1,
     virtualMs: clock.nowMs(),

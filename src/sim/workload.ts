@@ -95,6 +95,7 @@ export class Workload {
       keys: this.keys,
       prng,
       now: this.#now,
+      wallMs: () => this.env.clock.wallMs(),
       freshValue: this.#freshValue,
     };
     try {
@@ -114,6 +115,7 @@ export class Workload {
       keys: this.keys,
       prng,
       now: this.#now,
+      wallMs: () => this.env.clock.wallMs(),
       freshValue: this.#freshValue,
     };
     let conn: RespClient | undefined;

@@ -37,7 +37,9 @@ test("whole-node sim: seeds covering every fault kind pass every check", async (
       `${faults ? ` --faults ${faults.join(",")}` : ""} --trace`;
     assert.deepEqual(r.failures, [], `seed ${seed} failed; replay: ${replay}\n${r.trace.tail(30)}`);
     assert.equal(r.linearizable, true, `seed ${seed}: the history was not fully checked`);
-    assert.ok(r.ops.ok > 300, `seed ${seed}: only ${r.ops.ok} operations succeeded`);
+    // A floor that proves the seed did real work (a fifth of the protobuf clients' operations
+    // are now multi-key transactions, and heavy-fault seeds get few through).
+    assert.ok(r.ops.ok > 200, `seed ${seed}: only ${r.ops.ok} operations succeeded`);
     for (const k of FAULT_KINDS) total[k] += r.faults[k];
     sizes.add(r.options.nodes);
   }
