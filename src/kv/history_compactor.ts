@@ -17,7 +17,14 @@ import { ByteReader, ByteWriter } from "../util/coding.ts";
 import { ClosedError } from "../util/errors.ts";
 import { ChangeType, decodeHistory, decodeIndexEntry } from "./key_record.ts";
 import { Namespace } from "./keyspace.ts";
-import { historyKey, historyStart, indexKey, indexKeyEnd, parseIndexKey } from "./mvcc_keys.ts";
+import {
+  historyKey,
+  historyStart,
+  indexKey,
+  indexKeyEnd,
+  parseHistoryKey,
+  parseIndexKey,
+} from "./mvcc_keys.ts";
 
 /** Local record: history below this revision is physically compacted in this engine. */
 export const COMPACTED_DONE_KEY: Uint8Array = new Uint8Array([
@@ -60,7 +67,7 @@ export async function compactBatch(
   const keys = new Map<string, Uint8Array>();
   let next: number | undefined, open = -1;
   for await (const [k, v] of db.scan({ start: historyStart(from), end: historyStart(upTo) })) {
-    const revision = parseHistoryKey(k);
+    const revision = parseHistoryKey(k).revision;
     // Stop only between revisions, so a revision is never half examined.
     if (revision !== open && keys.size >= batch) {
       next = revision;
@@ -74,11 +81,6 @@ export async function compactBatch(
   for (const key of keys.values()) await compactKey(db, key, upTo, ops);
   if (ops.length > 0) await db.write(ops);
   return { next, removed: ops.length / 2 };
-}
-
-function parseHistoryKey(k: Uint8Array): number {
-  const v = new DataView(k.buffer, k.byteOffset, k.length);
-  return v.getUint32(1) * 0x1_0000_0000 + v.getUint32(5);
 }
 
 export function readCompactedDone(db: Db): number {

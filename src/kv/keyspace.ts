@@ -16,7 +16,15 @@
  * covers, so after a crash the engine's state and its applied index agree and
  * Raft re-applies the log from there (docs/design.md §2.4).
  */
-import { ByteReader, ByteWriter, DecodeError, readFixed64, writeFixed64 } from "../util/coding.ts";
+import {
+  ByteReader,
+  ByteWriter,
+  DecodeError,
+  readFixed64,
+  readU64BE,
+  writeFixed64,
+  writeU64BE,
+} from "../util/coding.ts";
 
 /** Namespace bytes. Written to disk: never renumber, never reuse. */
 export const Namespace = {
@@ -45,44 +53,25 @@ export function dataKey(userKey: Uint8Array): Uint8Array {
 export const DATA_PREFIX: Uint8Array = new Uint8Array([Namespace.Data]);
 export const SESSION_PREFIX: Uint8Array = new Uint8Array([Namespace.Session]);
 
-function u64be(out: Uint8Array, at: number, n: number): void {
-  // Byte stores, not a DataView: this runs for every write (session keys).
-  const hi = Math.floor(n / 0x1_0000_0000);
-  const lo = n >>> 0;
-  out[at] = hi >>> 24;
-  out[at + 1] = hi >>> 16;
-  out[at + 2] = hi >>> 8;
-  out[at + 3] = hi;
-  out[at + 4] = lo >>> 24;
-  out[at + 5] = lo >>> 16;
-  out[at + 6] = lo >>> 8;
-  out[at + 7] = lo;
-}
-
-function readU64be(bytes: Uint8Array, at: number): number {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  return v.getUint32(at, false) * 0x1_0000_0000 + v.getUint32(at + 4, false);
-}
-
 export function sessionKey(clientId: number): Uint8Array {
   const k = new Uint8Array(9);
   k[0] = Namespace.Session;
-  u64be(k, 1, clientId);
+  writeU64BE(k, 1, clientId);
   return k;
 }
 
 export function resultKey(clientId: number, sequence: number): Uint8Array {
   const k = new Uint8Array(17);
   k[0] = Namespace.Session;
-  u64be(k, 1, clientId);
-  u64be(k, 9, sequence);
+  writeU64BE(k, 1, clientId);
+  writeU64BE(k, 9, sequence);
   return k;
 }
 
 /** Parses a session-namespace key: a session (no seq) or one of its results. */
 export function parseSessionKey(key: Uint8Array): { clientId: number; sequence?: number } {
-  if (key.length === 9) return { clientId: readU64be(key, 1) };
-  if (key.length === 17) return { clientId: readU64be(key, 1), sequence: readU64be(key, 9) };
+  if (key.length === 9) return { clientId: readU64BE(key, 1) };
+  if (key.length === 17) return { clientId: readU64BE(key, 1), sequence: readU64BE(key, 9) };
   throw new DecodeError(`session key of ${key.length} bytes`, 0);
 }
 

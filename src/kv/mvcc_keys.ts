@@ -15,7 +15,7 @@
  * The revision slot is 64 bits so a sharded store can put a cluster-wide
  * timestamp there (docs/decisions/0008-revisions-are-log-indexes.md).
  */
-import { DecodeError } from "../util/coding.ts";
+import { DecodeError, readU32BE, readU64BE, writeU32BE, writeU64BE } from "../util/coding.ts";
 
 /** Namespace bytes of the history and leases. Written to disk: never renumber. */
 export const MvccNamespace = {
@@ -28,40 +28,13 @@ export const MvccNamespace = {
 
 const TWO_32 = 0x1_0000_0000;
 
-function putU64(out: Uint8Array, at: number, n: number): void {
-  const hi = Math.floor(n / TWO_32), lo = n >>> 0;
-  out[at] = hi >>> 24;
-  out[at + 1] = hi >>> 16;
-  out[at + 2] = hi >>> 8;
-  out[at + 3] = hi;
-  out[at + 4] = lo >>> 24;
-  out[at + 5] = lo >>> 16;
-  out[at + 6] = lo >>> 8;
-  out[at + 7] = lo;
-}
-
-function getU32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
-
-function getU64(b: Uint8Array, at: number): number {
-  return getU32(b, at) * TWO_32 + getU32(b, at + 4);
-}
-
-function putU32(out: Uint8Array, at: number, n: number): void {
-  out[at] = n >>> 24;
-  out[at + 1] = n >>> 16;
-  out[at + 2] = n >>> 8;
-  out[at + 3] = n;
-}
-
 // ---- History ----
 
 export function historyKey(revision: number, sub: number): Uint8Array {
   const k = new Uint8Array(13);
   k[0] = MvccNamespace.History;
-  putU64(k, 1, revision);
-  putU32(k, 9, sub);
+  writeU64BE(k, 1, revision);
+  writeU32BE(k, 9, sub);
   return k;
 }
 
@@ -76,7 +49,7 @@ export function parseHistoryKey(k: Uint8Array): { revision: number; sub: number 
   if (k.length !== 13 || k[0] !== MvccNamespace.History) {
     throw new DecodeError(`history key of ${k.length} bytes`, 0);
   }
-  return { revision: getU64(k, 1), sub: getU32(k, 9) };
+  return { revision: readU64BE(k, 1), sub: readU32BE(k, 9) };
 }
 
 // ---- Key index ----
@@ -114,8 +87,8 @@ export function indexKey(key: Uint8Array, revision: number): Uint8Array {
   out[at++] = 0x01;
   // Newest first: the complement of the revision, as two 32-bit halves.
   const hi = Math.floor(revision / TWO_32), lo = revision >>> 0;
-  putU32(out, at, (0xffff_ffff - hi) >>> 0);
-  putU32(out, at + 4, (0xffff_ffff - lo) >>> 0);
+  writeU32BE(out, at, (0xffff_ffff - hi) >>> 0);
+  writeU32BE(out, at + 4, (0xffff_ffff - lo) >>> 0);
   return out;
 }
 
@@ -142,7 +115,7 @@ export function parseIndexKey(k: Uint8Array): { key: Uint8Array; revision: numbe
       i++;
     }
   }
-  const hi = 0xffff_ffff - getU32(k, end + 2), lo = 0xffff_ffff - getU32(k, end + 6);
+  const hi = 0xffff_ffff - readU32BE(k, end + 2), lo = 0xffff_ffff - readU32BE(k, end + 6);
   return { key: Uint8Array.from(key), revision: hi * TWO_32 + lo };
 }
 
@@ -151,13 +124,13 @@ export function parseIndexKey(k: Uint8Array): { key: Uint8Array; revision: numbe
 export function leaseKey(id: number): Uint8Array {
   const k = new Uint8Array(9);
   k[0] = MvccNamespace.Lease;
-  putU64(k, 1, id);
+  writeU64BE(k, 1, id);
   return k;
 }
 
 export function parseLeaseKey(k: Uint8Array): number {
   if (k.length !== 9 || k[0] !== MvccNamespace.Lease) throw new DecodeError("bad lease key", 0);
-  return getU64(k, 1);
+  return readU64BE(k, 1);
 }
 
 export const LEASE_PREFIX: Uint8Array = new Uint8Array([MvccNamespace.Lease]);
@@ -166,7 +139,7 @@ export const LEASE_PREFIX: Uint8Array = new Uint8Array([MvccNamespace.Lease]);
 export function leaseKeyAttachment(id: number, userKey: Uint8Array): Uint8Array {
   const k = new Uint8Array(9 + userKey.length);
   k[0] = MvccNamespace.LeaseKey;
-  putU64(k, 1, id);
+  writeU64BE(k, 1, id);
   k.set(userKey, 9);
   return k;
 }
@@ -175,7 +148,7 @@ export const LEASE_KEY_PREFIX: Uint8Array = new Uint8Array([MvccNamespace.LeaseK
 
 export function parseLeaseAttachment(k: Uint8Array): { id: number; key: Uint8Array } {
   if (k.length < 9 || k[0] !== MvccNamespace.LeaseKey) throw new DecodeError("bad lease key", 0);
-  return { id: getU64(k, 1), key: k.subarray(9) };
+  return { id: readU64BE(k, 1), key: k.subarray(9) };
 }
 
 // ---- Expiry index ----
@@ -184,7 +157,7 @@ export function parseLeaseAttachment(k: Uint8Array): { id: number; key: Uint8Arr
 export function expiryKey(expireAtMs: number, userKey: Uint8Array): Uint8Array {
   const k = new Uint8Array(9 + userKey.length);
   k[0] = MvccNamespace.Expiry;
-  putU64(k, 1, expireAtMs);
+  writeU64BE(k, 1, expireAtMs);
   k.set(userKey, 9);
   return k;
 }
@@ -198,5 +171,5 @@ export const EXPIRY_PREFIX: Uint8Array = new Uint8Array([MvccNamespace.Expiry]);
 
 export function parseExpiryKey(k: Uint8Array): { expireAtMs: number; key: Uint8Array } {
   if (k.length < 9 || k[0] !== MvccNamespace.Expiry) throw new DecodeError("bad expiry key", 0);
-  return { expireAtMs: getU64(k, 1), key: k.subarray(9) };
+  return { expireAtMs: readU64BE(k, 1), key: k.subarray(9) };
 }

@@ -6,7 +6,8 @@
  * watches, once they have delivered everything, then the keep-alives, once
  * the history has been read.
  */
-import { TinyKvClient } from "../client/tinykv_client.ts";
+import type { TinyKvClient } from "../client/tinykv_client.ts";
+import { simClient } from "./sim_client.ts";
 import type { Prng } from "../util/prng.ts";
 import type { LeaseRecord } from "./lease_check.ts";
 import { LeaseHolder } from "./lease_holders.ts";
@@ -55,16 +56,7 @@ export class Coordination {
   }
 
   #client(name: string, prng: Prng): TinyKvClient {
-    const endpoints = this.env.kvEndpoints();
-    const first = prng.int(endpoints.length);
-    const api = new TinyKvClient({
-      endpoints: endpoints.map((_, i) => endpoints[(i + first) % endpoints.length]),
-      net: this.env.netOf(name),
-      clock: this.env.clock,
-      seed: prng.int(0x7fff_ffff),
-      deadlineMs: this.o.deadlineMs,
-      attemptTimeoutMs: Math.min(1000, this.o.deadlineMs),
-    });
+    const api = simClient(this.env, name, prng, this.o.deadlineMs);
     this.#clients.push(api);
     return api;
   }

@@ -7,7 +7,8 @@
  * store's revision, then ends them. watch_delivery.ts compares each record with
  * the committed history.
  */
-import { TinyKvClient } from "../client/tinykv_client.ts";
+import type { TinyKvClient } from "../client/tinykv_client.ts";
+import { simClient } from "./sim_client.ts";
 import type { Watch } from "../client/watch.ts";
 import type { Clock, Net } from "../platform/types.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -52,16 +53,7 @@ export class Watchers {
   }
 
   #client(name: string, prng: Prng): TinyKvClient {
-    const endpoints = this.env.kvEndpoints();
-    const first = prng.int(endpoints.length);
-    const api = new TinyKvClient({
-      endpoints: endpoints.map((_, i) => endpoints[(i + first) % endpoints.length]),
-      net: this.env.netOf(name),
-      clock: this.env.clock,
-      seed: prng.int(0x7fff_ffff),
-      deadlineMs: this.env.deadlineMs,
-      attemptTimeoutMs: Math.min(1000, this.env.deadlineMs),
-    });
+    const api = simClient(this.env, name, prng, this.env.deadlineMs);
     this.#clients.push(api);
     return api;
   }

@@ -5,7 +5,7 @@
  * operation ends (the client library's deadline, the RESP client's timeout),
  * so `stop()` resolves once the last one has been recorded.
  */
-import { TinyKvClient } from "../client/tinykv_client.ts";
+import { simClient } from "./sim_client.ts";
 import type { Clock, Net } from "../platform/types.ts";
 import type { Prng } from "../util/prng.ts";
 import type { History } from "./history.ts";
@@ -77,17 +77,7 @@ export class Workload {
   }
 
   async #protoLoop(name: string, prng: Prng): Promise<void> {
-    const endpoints = this.env.kvEndpoints();
-    const first = prng.int(endpoints.length);
-    const api = new TinyKvClient({
-      // Every node, starting at a random one; redirects find the leader.
-      endpoints: endpoints.map((_, i) => endpoints[(i + first) % endpoints.length]),
-      net: this.env.netOf(name),
-      clock: this.env.clock,
-      seed: prng.int(0x7fff_ffff),
-      deadlineMs: this.o.deadlineMs,
-      attemptTimeoutMs: Math.min(1000, this.o.deadlineMs),
-    });
+    const api = simClient(this.env, name, prng, this.o.deadlineMs);
     const x = {
       client: name,
       api,

@@ -253,3 +253,28 @@ export class ByteReader {
     return this.bytesView(n);
   }
 }
+
+/**
+ * Big-endian unsigned integers, for keys that must sort numerically. Byte
+ * stores, not a DataView: they run for every write's engine keys.
+ */
+export function writeU32BE(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = n >>> 16;
+  out[at + 2] = n >>> 8;
+  out[at + 3] = n;
+}
+
+export function readU32BE(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
+
+/** A safe integer as 8 big-endian bytes. */
+export function writeU64BE(out: Uint8Array, at: number, n: number): void {
+  writeU32BE(out, at, Math.floor(n / TWO_32));
+  writeU32BE(out, at + 4, n >>> 0);
+}
+
+export function readU64BE(b: Uint8Array, at: number): number {
+  return readU32BE(b, at) * TWO_32 + readU32BE(b, at + 4);
+}

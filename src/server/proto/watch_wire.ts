@@ -1,22 +1,11 @@
 /** A watch stream's message (watch_types.ts) as a WatchResponse on the protobuf port. */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { EventType, type WatchResponseSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
-import type { KeyState, KvEvent } from "../../kv/key_state.ts";
+import type { KvEvent } from "../../kv/key_state.ts";
+import { keyValueOf } from "../../kv/key_value_wire.ts";
 import type { WatchMessage } from "../watch/watch_types.ts";
 
 type WatchResponseInit = MessageInitShape<typeof WatchResponseSchema>;
-
-function keyValueOf(s: KeyState) {
-  return {
-    key: s.key,
-    value: s.value,
-    modRevision: BigInt(s.modRevision),
-    createRevision: BigInt(s.createRevision),
-    version: BigInt(s.version),
-    lease: BigInt(s.lease),
-    expireAtMs: BigInt(s.expireAtMs),
-  };
-}
 
 function eventOf(e: KvEvent, prevKv: boolean) {
   return {
