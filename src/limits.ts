@@ -40,6 +40,16 @@ export const RESP_KEYS_MAX = 100_000;
 export const RESP_PIPELINE_MAX = 1024;
 /** Most bytes of arguments in one RESP command (a large MSET). */
 export const RESP_COMMAND_BYTES_MAX = WRITE_BATCH_BYTES_MAX;
+/** Most commands queued by one MULTI (or batched into one log entry); past it EXEC aborts. */
+export const REDIS_MULTI_COMMANDS_MAX = 10_000;
+/** Most keys one connection may WATCH at once. */
+export const REDIS_WATCHED_KEYS_MAX = 10_000;
+/** Longest key of a Redis hash or set (its members' engine keys carry it, escaped). */
+export const REDIS_COLLECTION_KEY_BYTES_MAX = 1 * KiB;
+/** Longest hash field or set member. */
+export const REDIS_MEMBER_BYTES_MAX = 2 * KiB - 64;
+/** Databases a RESP client can SELECT (Redis's default `databases 16`). */
+export const REDIS_DATABASES = 16;
 
 // ---- Connections ----
 /** Most client connections a node accepts at once, per port. */
@@ -240,6 +250,10 @@ assert(
 );
 assert(VALUE_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX, "one max-size proposal must be admissible");
 assert(SNAPSHOT_CHUNK_BYTES < FRAME_BYTES_MAX, "a snapshot chunk must fit in one frame");
+assert(
+  2 + 2 * REDIS_COLLECTION_KEY_BYTES_MAX + 14 + REDIS_MEMBER_BYTES_MAX <= KEY_BYTES_MAX,
+  "a Redis member's engine key fits (its collection's key escaped at worst doubles)",
+);
 assert(RESP_BULK_BYTES_MAX >= VALUE_BYTES_MAX, "RESP must carry a max-size value");
 assert(RESP_BULK_BYTES_MAX + KEY_BYTES_MAX <= RESP_COMMAND_BYTES_MAX, "SET of a max value fits");
 assert(WATCH_RESPONSE_BYTES_MAX < FRAME_BYTES_MAX, "a merged watch response fits a frame");

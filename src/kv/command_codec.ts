@@ -5,12 +5,21 @@
  * entry gets an error result instead of crashing the node or changing data.
  */
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
-import { type BatchOp, type Command, CommandSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
+import {
+  type BatchOp,
+  type Command,
+  CommandSchema,
+  type RedisRequest,
+} from "../gen/tinykv/v1/tinykv_pb.ts";
 
 type BatchOps = readonly BatchOp[];
 import {
   KV_KEY_BYTES_MAX,
   KV_VALUE_BYTES_MAX,
+  REDIS_DATABASES,
+  REDIS_MULTI_COMMANDS_MAX,
+  REDIS_WATCHED_KEYS_MAX,
+  RESP_COMMAND_BYTES_MAX,
   WRITE_BATCH_BYTES_MAX,
   WRITE_BATCH_OPS_MAX,
 } from "../limits.ts";
@@ -150,9 +159,40 @@ export function validateCommand(command: Command): CommandProblem | undefined {
       return checkLeaseGrant(b.value);
     case "leaseRevoke":
       return b.value.id === 0n ? invalid("lease revoke needs a lease id") : undefined;
+    case "redis":
+      return checkRedis(b.value);
     case undefined:
       return invalid("command has no body");
   }
+}
+
+/** A Redis request's shape; the commands themselves answer their own errors at apply. */
+function checkRedis(r: RedisRequest): CommandProblem | undefined {
+  if (r.db >= REDIS_DATABASES) return invalid(`database ${r.db} is out of range`);
+  if (r.commands.length === 0) return invalid("a Redis request needs a command");
+  if (r.commands.length > REDIS_MULTI_COMMANDS_MAX) {
+    return { message: `more than ${REDIS_MULTI_COMMANDS_MAX} Redis commands`, tooLarge: true };
+  }
+  if (r.watches.length > REDIS_WATCHED_KEYS_MAX) {
+    return { message: `more than ${REDIS_WATCHED_KEYS_MAX} watched keys`, tooLarge: true };
+  }
+  let bytes = 0;
+  for (const c of r.commands) {
+    if (c.args.length === 0) return invalid("a Redis command needs a name");
+    for (const a of c.args) bytes += a.length;
+  }
+  for (const w of r.watches) {
+    if (w.db >= REDIS_DATABASES) return invalid(`database ${w.db} is out of range`);
+    u64ToNumber(w.revision, "watched revision");
+    bytes += w.key.length;
+  }
+  if (bytes > RESP_COMMAND_BYTES_MAX) {
+    return {
+      message: `Redis request of ${bytes} bytes is over ${RESP_COMMAND_BYTES_MAX}`,
+      tooLarge: true,
+    };
+  }
+  return undefined;
 }
 
 /**

@@ -4,7 +4,7 @@
  * `prepare`d: the engine is read, asynchronously, with nothing of the pass
  * pending; then every command runs synchronously against the pass.
  */
-import { type Command, ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { type Command, ErrorCode, type RedisRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { Db } from "../storage/db.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { applyKeyCommand, failure, type Outcome, written } from "./apply.ts";
@@ -12,7 +12,11 @@ import { applyExpire, applyExpireKeys } from "./expire_apply.ts";
 import { applyLeaseGrant, applyLeaseRevoke } from "./lease_apply.ts";
 import { attachedKeys, type LeaseTable } from "./lease_table.ts";
 import { RevisionWriter } from "./revision_writer.ts";
-import type { StoreMeta } from "./store_meta.ts";
+import { addRedisKeys, type StoreMeta } from "./store_meta.ts";
+import { ApplyStorage } from "./redis/apply_storage.ts";
+import { runRedis } from "./redis/executor.ts";
+import { encodeReply } from "./redis/reply_codec.ts";
+import type { RedisEvent } from "./redis/storage.ts";
 import { planTxn, planWithoutReads, runTxn, type TxnPlan } from "./txn_apply.ts";
 import type { WriteSet } from "./write_set.ts";
 
@@ -43,8 +47,10 @@ export async function prepare(
 
 export interface CommandResult {
   readonly outcome: Outcome;
-  /** Store records the command moved without changing keys (a compaction). */
+  /** Store records the command moved besides the revision (a compaction, Redis key counts). */
   readonly meta?: Partial<StoreMeta>;
+  /** What Redis commands announced (PUBLISH, keyspace events), for this node's subscribers. */
+  readonly redisEvents?: readonly RedisEvent[];
 }
 
 export function runCommand(
@@ -75,6 +81,8 @@ export function runCommand(
       return { outcome: applyExpireKeys(b.value, index, w) };
     case "leaseGrant":
       return { outcome: applyLeaseGrant(b.value, index, w) };
+    case "redis":
+      return applyRedis(b.value, w, pass);
     case "leaseRevoke": {
       const keys = prepared?.kind === "leaseKeys" ? prepared.keys : [];
       return { outcome: applyLeaseRevoke(b.value, keys, w) };
@@ -82,6 +90,25 @@ export function runCommand(
     case undefined:
       return { outcome: failure(ErrorCode.INVALID_ARGUMENT, "command has no body") };
   }
+}
+
+/** Redis commands run by the state machine (docs/decisions/0010-redis-on-the-log.md). */
+function applyRedis(r: RedisRequest, w: RevisionWriter, pass: StoreMeta): CommandResult {
+  const storage = new ApplyStorage(
+    w,
+    (db) => pass.redisKeys[db] + (db === 0 ? pass.keyCount : 0),
+  );
+  const { reply, db } = runRedis({
+    db: r.db,
+    commands: r.commands.map((c) => c.args),
+    multi: r.multi,
+    watches: r.watches.map((x) => ({ db: x.db, key: x.key, revision: Number(x.revision) })),
+  }, storage);
+  return {
+    outcome: { body: { case: "redis", value: { reply: encodeReply(reply), db } } },
+    meta: { redisKeys: addRedisKeys(pass.redisKeys, storage.counts) },
+    redisEvents: storage.events,
+  };
 }
 
 /** etcd's rules: at or below the compacted revision is COMPACTED, past the current FUTURE. */

@@ -82,6 +82,27 @@ export interface HistoryPage {
   readonly through: number;
 }
 
+export interface HistoryOptions {
+  readonly maxEvents: number;
+  readonly prevKv: boolean;
+}
+
+/** readChanges on a snapshot of `db` taken now (released when the page is read). */
+export async function readChangesPinned(
+  db: Db,
+  from: number,
+  current: number,
+  range: KeyRange,
+  o: HistoryOptions,
+): Promise<HistoryPage> {
+  const snap = db.snapshot();
+  try {
+    return await readChanges(snap, from, current, range, o);
+  } finally {
+    snap.release();
+  }
+}
+
 /**
  * Changes at revisions >= `from` to keys in `range`, in revision order, up to
  * `current`. Stops at a revision boundary once `maxEvents` are gathered or
@@ -92,7 +113,7 @@ export async function readChanges(
   from: number,
   current: number,
   range: KeyRange,
-  o: { readonly maxEvents: number; readonly prevKv: boolean },
+  o: HistoryOptions,
 ): Promise<HistoryPage> {
   const events: KvEvent[] = [];
   let through = from - 1, examined = 0, open = -1;

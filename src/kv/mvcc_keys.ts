@@ -54,7 +54,7 @@ export function parseHistoryKey(k: Uint8Array): { revision: number; sub: number 
 
 // ---- Key index ----
 
-function escapedLength(key: Uint8Array): number {
+export function escapedLength(key: Uint8Array): number {
   let n = key.length;
   for (let i = 0; i < key.length; i++) if (key[i] === 0) n++;
   return n;
@@ -68,7 +68,7 @@ export function indexBound(key: Uint8Array): Uint8Array {
   return out;
 }
 
-function writeEscaped(out: Uint8Array, at: number, key: Uint8Array): number {
+export function writeEscaped(out: Uint8Array, at: number, key: Uint8Array): number {
   for (let i = 0; i < key.length; i++) {
     out[at++] = key[i];
     if (key[i] === 0) out[at++] = 0xff;

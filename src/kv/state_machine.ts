@@ -29,7 +29,14 @@ import { failure } from "./apply.ts";
 import { commandNow } from "./expire_apply.ts";
 import { needsEngine, prepare, type Prepared, runCommand, withRevision } from "./command_runner.ts";
 import { HistoryCompactor } from "./history_compactor.ts";
-import { type HistoryPage, keyAt, keysAt, type ReadBounds, readChanges } from "./history_reader.ts";
+import {
+  type HistoryOptions,
+  type HistoryPage,
+  keyAt,
+  keysAt,
+  type ReadBounds,
+  readChangesPinned,
+} from "./history_reader.ts";
 import { decodeCurrent } from "./key_record.ts";
 import { isExpired, type KeyRange, type KeyState, type KvEvent } from "./key_state.ts";
 import { dataKey } from "./keyspace.ts";
@@ -42,6 +49,8 @@ import { CompactedError } from "./revision_errors.ts";
 import { Sessions } from "./sessions.ts";
 import { engineRevision, openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
 import { WriteSet } from "./write_set.ts";
+import { EventQueue } from "./event_queue.ts";
+import type { RedisEvent } from "./redis/storage.ts";
 
 /** A committed entry to apply; `data` is null for entries without a command. */
 export interface ApplyEntry {
@@ -53,7 +62,7 @@ export interface ApplyEntry {
 
 export class KvStateMachine {
   #meta: StoreMeta;
-  #events: KvEvent[] = [];
+  readonly #events = new EventQueue<KvEvent>();
   readonly compactor: HistoryCompactor;
   /** The node's wall clock (Unix ms), for reads only (docs/decisions/0009-key-expiry.md). */
   wallClock: () => number = () => 0;
@@ -115,9 +124,7 @@ export class KvStateMachine {
 
   /** Events applied since the last call, in revision order (all durable in the engine). */
   drainEvents(): KvEvent[] {
-    const events = this.#events;
-    this.#events = [];
-    return events;
+    return this.#events.drain();
   }
 
   /**
@@ -183,13 +190,25 @@ export class KvStateMachine {
     await this.db.write(ws.ops());
     ws.clear();
     this.#meta = next;
-    for (const e of this.#pendingEvents) this.#events.push(e);
-    this.#pendingEvents.length = 0;
+    this.#events.publish();
+    this.#redisEvents.publish();
     this.compactor.request(next.compacted);
     return { ...next };
   }
 
-  readonly #pendingEvents: KvEvent[] = [];
+  readonly #redisEvents = new EventQueue<RedisEvent>();
+  /** Whether this node has pub/sub subscribers (else PUBLISH and keyspace events are dropped). */
+  redisEventsWanted = false;
+
+  /** PUBLISH messages and keyspace events applied since the last call, in log order. */
+  drainRedisEvents(): RedisEvent[] {
+    return this.#redisEvents.drain();
+  }
+
+  /** Keys of Redis database `db` as of the applied index (expired keys count until swept). */
+  redisKeyCount(db: number): number {
+    return this.#meta.redisKeys[db] + (db === 0 ? this.#meta.keyCount : 0);
+  }
 
   #applyOne(
     index: number,
@@ -208,8 +227,11 @@ export class KvStateMachine {
     const run = (): { outcome: Uint8Array; pass: StoreMeta } => {
       const w = new RevisionWriter(ws, index, this.leaseTable, pass.now);
       const outcome = runCommand(command, index, w, pass, prepared);
-      const next = w.changed ? { ...pass, revision: index } : { ...pass, ...outcome.meta };
-      this.#pendingEvents.push(...w.events);
+      const next = { ...pass, ...outcome.meta, ...(w.changed ? { revision: index } : {}) };
+      this.#events.add(w.events);
+      if (outcome.redisEvents !== undefined && this.redisEventsWanted) {
+        this.#redisEvents.add(outcome.redisEvents);
+      }
       return { outcome: encodeOutcome(withRevision(outcome.outcome, next.revision)), pass: next };
     };
     if (clientId === 0 || sequence === 0) return run();
@@ -269,19 +291,9 @@ export class KvStateMachine {
   }
 
   /** Changes to `range` from revision `from` on, in revision order (for watches). */
-  async readHistory(
-    from: number,
-    range: KeyRange,
-    o: { readonly maxEvents: number; readonly prevKv: boolean },
-  ): Promise<HistoryPage> {
+  async readHistory(from: number, range: KeyRange, o: HistoryOptions): Promise<HistoryPage> {
     if (from < this.#meta.compacted) throw new CompactedError(from, this.#meta.compacted);
-    const current = this.#meta.revision;
-    const snap = this.db.snapshot();
-    try {
-      return await readChanges(snap, from, current, range, o);
-    } finally {
-      snap.release();
-    }
+    return await readChangesPinned(this.db, from, this.#meta.revision, range, o);
   }
 }
 

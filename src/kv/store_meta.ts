@@ -5,6 +5,7 @@
  * They are written in the same engine batch as the data they describe.
  */
 import type { Db } from "../storage/db.ts";
+import { ByteReader, ByteWriter } from "../util/coding.ts";
 import {
   APPLIED_KEY,
   DATA_PREFIX,
@@ -28,6 +29,10 @@ export const COMPACTED_KEY: Uint8Array = new Uint8Array([
 ]);
 
 export const NOW_KEY: Uint8Array = new Uint8Array([Namespace.Meta, ...enc.encode("now")]);
+export const REDIS_KEYS_KEY: Uint8Array = new Uint8Array([
+  Namespace.Meta,
+  ...enc.encode("redis-keys"),
+]);
 
 export interface StoreMeta {
   readonly applied: number;
@@ -36,6 +41,35 @@ export interface StoreMeta {
   readonly compacted: number;
   /** The time of the last applied command (Unix ms): the replicated clock only grows. */
   readonly now: number;
+  /**
+   * Redis keys kept outside the revisioned keyspace, per database 0-15
+   * (hashes and sets; every key of databases 1-15): src/redis/keys.ts.
+   */
+  readonly redisKeys: readonly number[];
+}
+
+const REDIS_DATABASES = 16;
+
+function decodeRedisKeys(raw: Uint8Array | undefined): number[] {
+  const counts = new Array<number>(REDIS_DATABASES).fill(0);
+  if (raw === undefined) return counts;
+  const r = new ByteReader(raw);
+  for (let i = 0; i < REDIS_DATABASES; i++) counts[i] = r.varint();
+  return counts;
+}
+
+function encodeRedisKeys(counts: readonly number[]): Uint8Array {
+  const w = new ByteWriter(REDIS_DATABASES * 2);
+  for (let i = 0; i < REDIS_DATABASES; i++) w.varint(counts[i] ?? 0);
+  return w.finish();
+}
+
+/** Adds per-database deltas to the counts. */
+export function addRedisKeys(counts: readonly number[], deltas: ReadonlyMap<number, number>) {
+  if (deltas.size === 0) return counts;
+  const next = [...counts];
+  for (const [db, d] of deltas) next[db] += d;
+  return next;
 }
 
 function fixed(db: Db, key: Uint8Array): number {
@@ -78,6 +112,7 @@ export async function openMeta(db: Db, sessions: Sessions): Promise<StoreMeta> {
     revision: fixed(db, REVISION_KEY),
     compacted: fixed(db, COMPACTED_KEY),
     now: fixed(db, NOW_KEY),
+    redisKeys: decodeRedisKeys(db.get(REDIS_KEYS_KEY)),
   };
 }
 
@@ -88,4 +123,5 @@ export function writeMeta(ws: WriteSet, next: StoreMeta, prev: StoreMeta): void 
   if (next.revision !== prev.revision) ws.put(REVISION_KEY, encodeApplied(next.revision));
   if (next.compacted !== prev.compacted) ws.put(COMPACTED_KEY, encodeApplied(next.compacted));
   if (next.now !== prev.now) ws.put(NOW_KEY, encodeApplied(next.now));
+  if (next.redisKeys !== prev.redisKeys) ws.put(REDIS_KEYS_KEY, encodeRedisKeys(next.redisKeys));
 }

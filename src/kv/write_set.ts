@@ -4,10 +4,12 @@
  * applied before it in the same pass (an INCR after a SET, two CAS in a row).
  */
 import type { WriteOp } from "../storage/db.ts";
+import { compareBytes } from "../util/bytes.ts";
 import { Namespace } from "./keyspace.ts";
 
 export interface EngineReader {
   get(key: Uint8Array): Uint8Array | undefined;
+  scanSync(o: { start: Uint8Array; end: Uint8Array }): Iterable<[Uint8Array, Uint8Array]>;
 }
 
 /**
@@ -59,6 +61,34 @@ export class WriteSet {
     if (key[0] === Namespace.Data && this.get(key) !== undefined) this.keysDelta--;
     this.#pending.set(mapKey(key), { key, value: null });
     this.#bytes += key.length;
+  }
+
+  /**
+   * Entries with keys in [start, end), in key order, as the engine will hold
+   * them after this set is written: the pending writes merged over the engine.
+   * Costs a pass over the pending writes (bounded by APPLY_BATCH_OPS_MAX).
+   */
+  *scan(start: Uint8Array, end: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
+    const pending = [...this.#pending.values()]
+      .filter((p) => compareBytes(p.key, start) >= 0 && compareBytes(p.key, end) < 0)
+      .sort((a, b) => compareBytes(a.key, b.key));
+    let i = 0;
+    for (const [key, value] of this.engine.scanSync({ start, end })) {
+      while (i < pending.length && compareBytes(pending[i].key, key) < 0) {
+        const p = pending[i++];
+        if (p.value !== null) yield [p.key, p.value];
+      }
+      if (i < pending.length && compareBytes(pending[i].key, key) === 0) {
+        const p = pending[i++];
+        if (p.value !== null) yield [p.key, p.value];
+        continue;
+      }
+      yield [key, value];
+    }
+    for (; i < pending.length; i++) {
+      const p = pending[i];
+      if (p.value !== null) yield [p.key, p.value];
+    }
   }
 
   /** Distinct keys written. */

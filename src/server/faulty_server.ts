@@ -51,6 +51,7 @@ export async function startFaultyServer(
     get: () => refuse<KeyRead>(),
     scan: () => refuse<KvScanPage>(),
     count: () => refuse<number>(),
+    readState: <T>() => refuse<T>(),
     status,
   };
   const app = createStatusApp({

@@ -4,10 +4,11 @@
  * against this interface; `node_service.ts` implements it over Raft and the
  * state machine, and tests can implement it over a map.
  */
-import type { ClientResponse, ErrorCode, WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { type ClientResponse, ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../kv/command_codec.ts";
 import type { KeyState } from "../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../kv/kv_scan.ts";
+import type { KvStateMachine } from "../kv/state_machine.ts";
 import type { NodeStatus } from "./node/status_types.ts";
 
 /** A key's state (undefined: absent) as of `revision`, the store revision the read saw. */
@@ -53,5 +54,17 @@ export interface KvService {
   scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage>;
   /** Number of user keys (for DBSIZE), at the given consistency. */
   count(consistency: Consistency): Promise<number>;
+  /**
+   * Runs `read` on the node's state machine after the read barrier of
+   * `consistency`, in one turn (no apply comes between its reads): the Redis
+   * port's reads.
+   */
+  readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T>;
   status(): NodeStatus;
+}
+
+/** A write's WriteResponse from the outcome of its command. */
+export function writeOutcome(outcome: CommandOutcome): WriteResponse {
+  if (outcome.case === "write") return outcome.value;
+  throw new ServiceError(ErrorCode.UNAVAILABLE, `a write answered with ${outcome.case}`);
 }

@@ -16,7 +16,7 @@ import { openState } from "./db_open.ts";
 import type { DbState } from "./db_state.ts";
 import { ValueKind } from "./internal_key.ts";
 import { type DbOptions, resolveOptions } from "./options.ts";
-import { scanEntries, type ScanOptions } from "./scan.ts";
+import { scanEntries, scanEntriesSync, type ScanOptions } from "./scan.ts";
 import { bloomHash } from "./sstable/bloom.ts";
 import { collectStats, type DbStats } from "./stats.ts";
 import { NUM_LEVELS } from "./version/version_edit.ts";
@@ -37,6 +37,9 @@ export class Snapshot {
   }
   scan(options: ScanOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
     return this.db.scan({ ...options, snapshot: this });
+  }
+  scanSync(options: ScanOptions = {}): Iterable<[Uint8Array, Uint8Array]> {
+    return this.db.scanSync({ ...options, snapshot: this });
   }
   release(): void {
     if (this.#released) return;
@@ -134,6 +137,16 @@ export class Db {
     const s = this.#s;
     if (s.closed) throw new ClosedError("database is closed");
     return scanEntries(s, options, this.#seq(options));
+  }
+
+  /**
+   * The same entries as `scan`, synchronously: for a caller that must finish
+   * in one turn. Break out of the loop (or finish it) to release the version.
+   */
+  scanSync(options: ScanOptions & ReadOptions = {}): Iterable<[Uint8Array, Uint8Array]> {
+    const s = this.#s;
+    if (s.closed) throw new ClosedError("database is closed");
+    return scanEntriesSync(s, options, this.#seq(options));
   }
 
   snapshot(): Snapshot {

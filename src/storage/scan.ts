@@ -143,6 +143,32 @@ export function scanEntries(
   return new ScanIterator(s, options, seq);
 }
 
+/**
+ * A synchronous scan for callers that must not yield (the state machine runs
+ * Redis commands inside one apply step). The version stays pinned until the
+ * iteration ends, including an early `break` (the generator's finally).
+ */
+export function* scanEntriesSync(
+  s: DbState,
+  options: ScanOptions,
+  seq: number,
+): Generator<[Uint8Array, Uint8Array]> {
+  const b = bounds(options);
+  if (b.limit === 0) return;
+  const v = s.vs.current;
+  s.vs.pin(v);
+  try {
+    const m = mergedCursor(s);
+    let left = b.limit;
+    for (const entry of options.reverse ? reverse(m, b, seq) : forward(m, b, seq)) {
+      yield entry;
+      if (--left <= 0) return;
+    }
+  } finally {
+    s.vs.unpin(v);
+  }
+}
+
 /** Small chunk the copies handed to a scan's consumer are carved from. */
 const SLAB_BYTES = 8192;
 

@@ -62,6 +62,10 @@ export class LocalKvService implements KvService {
     return this.kv.scan(request);
   }
 
+  readState<T>(_c: unknown, read: (kv: KvStateMachine) => T): Promise<T> {
+    return this.#tail.then(() => read(this.kv));
+  }
+
   count(): Promise<number> {
     return Promise.resolve(this.kv.keyCount);
   }

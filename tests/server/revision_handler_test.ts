@@ -72,6 +72,9 @@ class FakeService implements KvService {
   count() {
     return Promise.resolve(0);
   }
+  readState<T>(): Promise<T> {
+    return Promise.reject(new Error("not used"));
+  }
   status() {
     const base = { id: 1, role: "leader" as const, term: 1, leader: 1, commitIndex: 20 };
     return { ...base, appliedIndex: 20, members: [], revision: this.storeRevision };

@@ -46,6 +46,7 @@ export function meteredService(
     get: (key, c, revision) => measure(`get${mode(c)}`, () => inner.get(key, c, revision)),
     scan: (request, c) => measure(`scan${mode(c)}`, () => inner.scan(request, c)),
     count: (c) => measure(`count${mode(c)}`, () => inner.count(c)),
+    readState: (c, read) => measure(`read_state${mode(c)}`, () => inner.readState(c, read)),
     status: () => inner.status(),
   };
 }

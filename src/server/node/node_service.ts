@@ -7,12 +7,12 @@
  * node (lease-based when the node runs with `readMode: "lease"`), or
  * serializable from local state.
  */
-import { ErrorCode, type RaftMessage, type WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { RaftMessage, WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../../kv/kv_scan.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
-import { type Entry, EntryType, MessageType, type Snapshot } from "../../raft/core/messages.ts";
+import { type Entry, MessageType, type Snapshot } from "../../raft/core/messages.ts";
 import { RaftNode, ReadOnlyOption } from "../../raft/api.ts";
 import { LogStore } from "../../raft/log_store.ts";
 import type { Db } from "../../storage/db.ts";
@@ -23,7 +23,7 @@ import {
   type Consistency,
   type KeyRead,
   type KvService,
-  ServiceError,
+  writeOutcome,
 } from "../kv_service.ts";
 import { CommandPath } from "./command_path.ts";
 import { revisionRead } from "./revision_reads.ts";
@@ -38,8 +38,10 @@ import { LeaderHistory } from "./leader_history.ts";
 import { FaultMonitor } from "./faults.ts";
 import { catchUpBeforeVoting } from "./rebuild.ts";
 import { exportSnapshot } from "../../kv/kv_snapshot.ts";
-import { type MemberAddressWrite, readMembers } from "../../kv/members.ts";
-import { AddressBook, memberWritesOf } from "../membership/address_book.ts";
+import { readMembers } from "../../kv/members.ts";
+import type { RedisEvent } from "../../kv/redis/storage.ts";
+import { AddressBook } from "../membership/address_book.ts";
+import { applyEntries } from "./apply_entries.ts";
 import { Membership } from "../membership/membership.ts";
 import { describeNode } from "./status.ts";
 import { bootstrapIfNew } from "./bootstrap.ts";
@@ -53,9 +55,8 @@ import {
 export type { NodeServiceOptions, ResolvedNodeOptions } from "./options.ts";
 
 /**
- * The data of every Raft snapshot this node records: a marker. The real
- * image is the engine itself, streamed from a consistent engine snapshot when
- * a follower needs it (peer_transport.ts, snapshot_receiver.ts).
+ * The data of every Raft snapshot this node records: a marker. The image is the engine
+ * itself, streamed from an engine snapshot (peer_transport.ts, snapshot_receiver.ts).
  */
 const SNAPSHOT_MARKER = new TextEncoder().encode("tinykv-engine-snapshot v1");
 
@@ -75,6 +76,8 @@ export class NodeService implements KvService, StatusSource {
   readonly retention: HistoryRetention;
   /** Gets the key-value events of every apply pass (the watch hub); they are dropped without it. */
   onEvents: ((events: readonly KvEvent[], revision: number) => void) | undefined;
+  /** Gets what Redis commands announced (the RESP port's pub/sub hub). */
+  onRedisEvents: ((events: readonly RedisEvent[]) => void) | undefined;
   /** A snapshot replaced the store: its history jumped (the watch hub resynchronises). */
   onStoreReplaced: (() => void) | undefined;
   /** Watches open on this node (the watch hub), for status and the dashboard. */
@@ -223,18 +226,12 @@ export class NodeService implements KvService, StatusSource {
 
   #apply(entries: readonly Entry[]): Promise<void> {
     return this.engine.locked(async () => {
-      const memberWrites: MemberAddressWrite[] = [];
-      const outcomes = await this.engine.kv.apply(entries.map((e) => {
-        if (e.type !== EntryType.ConfChange) {
-          return { index: e.index, data: e.data.length > 0 ? e.data : null };
-        }
-        const members = memberWritesOf(e.data);
-        memberWrites.push(...members);
-        return { index: e.index, data: null, members };
-      }));
+      const { outcomes, memberWrites } = await applyEntries(this.engine.kv, entries);
       this.addresses.apply(memberWrites);
       const events = this.engine.kv.drainEvents();
       if (events.length > 0) this.onEvents?.(events, this.engine.kv.revision);
+      const published = this.engine.kv.drainRedisEvents();
+      if (published.length > 0) this.onRedisEvents?.(published);
       for (const e of entries) this.proposals.applied(e.index, e.term, outcomes.get(e.index));
       this.reads.applied();
     });
@@ -302,9 +299,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   async write(command: CommandInit): Promise<WriteResponse> {
-    const outcome = await this.#commands.execute(command);
-    if (outcome.case === "write") return outcome.value;
-    throw new ServiceError(ErrorCode.UNAVAILABLE, `a write answered with ${outcome.case}`);
+    return writeOutcome(await this.#commands.execute(command));
   }
 
   execute(command: CommandInit): Promise<CommandOutcome> {
@@ -312,34 +307,39 @@ export class NodeService implements KvService, StatusSource {
   }
 
   async get(key: Uint8Array, consistency: Consistency, revision = 0): Promise<KeyRead> {
-    this.#checkRunning();
-    if (consistency !== "serializable") await this.reads.wait();
-    const kv = this.engine.kv;
     if (revision === 0) {
       // Both in one turn: no apply can come between the state and the revision.
-      return await this.engine.read(() =>
-        Promise.resolve({ state: kv.get(key), revision: kv.visibleRevision })
-      );
+      return await this.readState(consistency, (kv) => ({
+        state: kv.get(key),
+        revision: kv.visibleRevision,
+      }));
     }
+    await this.#barrier(consistency);
+    const kv = this.engine.kv;
     const state = await revisionRead(this.engine, () => kv.getAt(key, revision));
     return { state, revision };
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
-    this.#checkRunning();
-    if (consistency !== "serializable") await this.reads.wait();
+    await this.#barrier(consistency);
     const kv = this.engine.kv;
     return await revisionRead(this.engine, () => kv.scan(request));
   }
 
-  async count(consistency: Consistency): Promise<number> {
-    this.#checkRunning();
-    if (consistency !== "serializable") await this.reads.wait();
-    return this.kv.keyCount;
+  count(consistency: Consistency): Promise<number> {
+    return this.readState(consistency, (kv) => kv.keyCount);
   }
 
-  #checkRunning(): void {
+  async readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T> {
+    await this.#barrier(consistency);
+    const kv = this.engine.kv;
+    return await this.engine.read(() => Promise.resolve(read(kv)));
+  }
+
+  /** The read barrier a consistency asks for (docs/design.md §2.5). */
+  async #barrier(consistency: Consistency): Promise<void> {
     this.faults.check("read");
+    if (consistency !== "serializable") await this.reads.wait();
   }
 
   status(): NodeStatus {
@@ -349,27 +349,27 @@ export class NodeService implements KvService, StatusSource {
 
   /** Admin: compacts the Raft log now (after making the engine durable). */
   async snapshot(): Promise<{ index: number }> {
-    this.#checkRunning();
+    this.faults.check("read");
     return { index: await this.node.compactNow() };
   }
 
   /** Admin (leader): adds a member as a learner, then promotes it once caught up. */
   async addMember(id: number, address: string, learnerOnly = false): Promise<NodeStatus> {
-    this.#checkRunning();
+    this.faults.check("read");
     await this.membership.add(id, address, { learnerOnly });
     return this.status();
   }
 
   /** Admin (leader): removes a member (the leader hands off leadership first). */
   async removeMember(id: number): Promise<NodeStatus> {
-    this.#checkRunning();
+    this.faults.check("read");
     await this.membership.remove(id);
     return this.status();
   }
 
   /** Admin (leader): moves leadership to `id` and waits until it leads. */
   async transferLeader(id: number): Promise<{ leader: number }> {
-    this.#checkRunning();
+    this.faults.check("read");
     await this.membership.transferLeader(id);
     return { leader: id };
   }

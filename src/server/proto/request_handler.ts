@@ -16,7 +16,7 @@ import { errorResponse, type ResponseInit, responseOfError } from "./responses.t
 export type { ResponseInit };
 
 /** Commands that answer with their own body (txn) rather than a WriteResponse. */
-const EXECUTED: ReadonlySet<string | undefined> = new Set(["txn", "compact"]);
+const EXECUTED: ReadonlySet<string | undefined> = new Set(["txn", "compact", "redis"]);
 
 /** The command a write request proposes, or undefined for reads. */
 function commandOf(req: ClientRequest): CommandInit | undefined {
@@ -29,7 +29,7 @@ function commandOf(req: ClientRequest): CommandInit | undefined {
   if (
     b.case === "put" || b.case === "delete" || b.case === "batch" ||
     b.case === "compareAndSet" || b.case === "increment" || b.case === "txn" ||
-    b.case === "compact" || b.case === "expire"
+    b.case === "compact" || b.case === "expire" || b.case === "redis"
   ) {
     return { ...session, body: b };
   }

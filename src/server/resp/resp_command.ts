@@ -1,13 +1,34 @@
-/** Shared types of the RESP command table. */
+/** Shared types of the RESP port's own command table (connection and node commands). */
+import type { WatchedKey } from "../../kv/redis/executor.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import type { RespWriter } from "./resp_writer.ts";
 import type { ScanCursors } from "./scan_cursors.ts";
 
-/** Per-connection protocol state (HELLO, CLIENT SETNAME, QUIT). */
+/** Per-connection state: HELLO, CLIENT SETNAME, SELECT, MULTI, WATCH, QUIT. */
 export interface RespConnState {
   readonly id: number;
   name: string;
   quit: boolean;
+  /** The selected database. */
+  db: number;
+  /** Inside MULTI: the queued commands; undefined outside a transaction. */
+  multi: Uint8Array[][] | undefined;
+  /** A command was refused while queuing: EXEC answers EXECABORT. */
+  multiFailed: boolean;
+  /** WATCHed keys with their revisions, by "db:key". */
+  readonly watches: Map<string, WatchedKey>;
+}
+
+export function newConnState(id: number): RespConnState {
+  return {
+    id,
+    name: "",
+    quit: false,
+    db: 0,
+    multi: undefined,
+    multiFailed: false,
+    watches: new Map(),
+  };
 }
 
 export interface RespContext {
@@ -23,35 +44,31 @@ export type Reply = (w: RespWriter) => void;
 
 /**
  * read: may run alongside other reads of the same connection; write: may run
- * alongside other writes (they enter the log in order); local: no data.
- * A read never overtakes an earlier write of its connection, nor the reverse.
+ * alongside other writes (they enter the log in order); local: no data;
+ * exclusive: runs alone, after everything before it (EXEC: it may change the
+ * selected database for what follows).
  */
-export type CommandKind = "read" | "write" | "local";
+export type CommandKind = "read" | "write" | "local" | "exclusive";
 
-export interface RespCommandSpec {
-  /** Redis arity: exact argument count including the name, or -N for "at least N". */
-  readonly arity: number;
-  readonly kind: CommandKind;
-  run(ctx: RespContext, args: readonly Uint8Array[]): Reply | Promise<Reply>;
-}
+export type Start = () => Reply | Promise<Reply>;
+
+/**
+ * `run` runs when the command's turn comes; `parse`, when given instead, runs
+ * as soon as the command is parsed (MULTI, EXEC, DISCARD change how the
+ * commands right behind them are taken) and returns what runs at its turn.
+ */
+export type RespCommandSpec =
+  & {
+    /** Redis arity: exact argument count including the name, or -N for "at least N". */
+    readonly arity: number;
+    readonly kind: CommandKind;
+  }
+  & (
+    | { run(ctx: RespContext, args: readonly Uint8Array[]): Reply | Promise<Reply> }
+    | { parse(ctx: RespContext, args: readonly Uint8Array[]): Start }
+  );
 
 /** A wrong command (syntax, bad number): `-ERR message`, retrying will not help. */
 export class RespCommandError extends Error {
   override name = "RespCommandError";
-}
-
-export function arityOk(arity: number, count: number): boolean {
-  return arity >= 0 ? count === arity : count >= -arity;
-}
-
-const INTEGER = /^-?(0|[1-9][0-9]{0,18})$/;
-
-/** Parses a Redis integer argument (signed 64-bit, no spaces or '+'). */
-export function parseInteger(arg: Uint8Array): bigint {
-  const text = new TextDecoder().decode(arg);
-  const n = INTEGER.test(text) ? BigInt(text) : undefined;
-  if (n === undefined || n < -(2n ** 63n) || n > 2n ** 63n - 1n) {
-    throw new RespCommandError("value is not an integer or out of range");
-  }
-  return n;
 }

@@ -1,8 +1,14 @@
-/** The RESP command table: every command TinyKV answers, by upper-case name. */
+/**
+ * The RESP port's own commands, by upper-case name: connection and node
+ * commands, transactions and scans. Data commands come from the Redis table
+ * (src/redis/command_table.ts).
+ */
 import { fromUtf8 } from "../../util/bytes.ts";
+import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { RespCommandError, type RespCommandSpec } from "./resp_command.ts";
-import { DATA_COMMANDS } from "./resp_data_commands.ts";
 import { LOCAL_COMMANDS } from "./resp_local_commands.ts";
+import { SCAN_COMMANDS } from "./resp_scan_commands.ts";
+import { TRANSACTION_COMMANDS } from "./resp_transaction.ts";
 
 /** COMMAND [COUNT|DOCS]: what redis-cli and client libraries ask on connect. */
 const COMMAND: RespCommandSpec = {
@@ -10,7 +16,7 @@ const COMMAND: RespCommandSpec = {
   kind: "local",
   run: (_ctx, args) => {
     const sub = args.length > 1 ? fromUtf8(args[1]).toUpperCase() : "";
-    if (sub === "COUNT") return (w) => w.integer(RESP_COMMANDS.size);
+    if (sub === "COUNT") return (w) => w.integer(RESP_COMMANDS.size + REDIS_COMMANDS.size);
     if (sub === "DOCS") return (w) => w.mapHeader(0);
     if (sub === "") return (w) => w.arrayHeader(0);
     throw new RespCommandError(`unsupported COMMAND subcommand '${sub}'`);
@@ -18,5 +24,5 @@ const COMMAND: RespCommandSpec = {
 };
 
 export const RESP_COMMANDS: ReadonlyMap<string, RespCommandSpec> = new Map(
-  Object.entries({ ...DATA_COMMANDS, ...LOCAL_COMMANDS, COMMAND }),
+  Object.entries({ ...LOCAL_COMMANDS, ...TRANSACTION_COMMANDS, ...SCAN_COMMANDS, COMMAND }),
 );

@@ -7,6 +7,7 @@ import { fromUtf8 } from "../../util/bytes.ts";
 import { VERSION } from "../../version.ts";
 import type { Reply, RespCommandSpec, RespContext } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
+import { dbIndexArg } from "../../kv/redis/commands/keyspace.ts";
 
 /** The Redis version TinyKV answers as; its command set is a subset of this one's. */
 export const REDIS_COMPAT_VERSION = "7.2.0";
@@ -89,8 +90,8 @@ export const LOCAL_COMMANDS: Record<string, RespCommandSpec> = {
   SELECT: {
     arity: 2,
     kind: "local",
-    run: (_ctx, args) => {
-      if (fromUtf8(args[1]) !== "0") throw new RespCommandError("DB index is out of range");
+    run: (ctx, args) => {
+      ctx.conn.db = dbIndexArg(args[1]);
       return (w) => w.ok();
     },
   },

@@ -6,6 +6,7 @@
 import { CONNECTIONS_MAX } from "../../limits.ts";
 import type { Listener, Net } from "../../platform/types.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
+import { newConnState } from "./resp_command.ts";
 import { RespSession } from "./resp_session.ts";
 import { RespWriter } from "./resp_writer.ts";
 import { ScanCursors } from "./scan_cursors.ts";
@@ -47,7 +48,7 @@ export class RespServer {
           service: options.service,
           consistency: options.consistency ?? "linearizable",
           cursors: server.#cursors,
-          conn: { id: server.#nextId++, name: "", quit: false },
+          conn: newConnState(server.#nextId++),
           writer: new RespWriter(),
         }, () => server.#sessions.delete(session));
         server.#sessions.add(session);

@@ -8,35 +8,59 @@
  * nor a write before an earlier read — so each connection observes its own
  * commands in order, as with Redis.
  */
-import { CONN_WRITE_QUEUE_BYTES_MAX, RESP_PIPELINE_MAX } from "../../limits.ts";
+import {
+  CONN_WRITE_QUEUE_BYTES_MAX,
+  REDIS_MULTI_COMMANDS_MAX,
+  RESP_PIPELINE_MAX,
+} from "../../limits.ts";
 import type { Conn } from "../../platform/types.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
+import { arityOk } from "../../kv/redis/command.ts";
+import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
+import { RedisError, unknownCommand, wrongArity } from "../../kv/redis/errors.ts";
+import { QUEUED } from "../../kv/redis/reply.ts";
 import {
-  arityOk,
   type CommandKind,
   type Reply,
   RespCommandError,
   type RespContext,
+  type Start,
 } from "./resp_command.ts";
 import { RESP_COMMANDS } from "./resp_commands.ts";
 import { respErrorFor } from "./resp_errors.ts";
 import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.ts";
+import { firstReply, proposeRedis, readOnNode } from "./resp_redis_bridge.ts";
+import { writeReply } from "./resp_reply.ts";
 
 interface Slot {
   readonly kind: CommandKind;
-  readonly start: () => Reply | Promise<Reply>;
+  readonly start: Start;
   started: boolean;
   done: boolean;
   reply: Reply | undefined;
 }
 
 function errorReply(err: unknown): Reply {
+  if (err instanceof RedisError) return (w) => w.error(err.line);
   if (err instanceof RespCommandError) {
     const m = err.message;
     return (w) => w.error(m.startsWith("NOPROTO") ? m : `ERR ${m}`);
   }
   const message = respErrorFor(err);
   return (w) => w.error(message);
+}
+
+/** Commands that act on the transaction itself rather than being queued by it. */
+const MULTI_CONTROL = new Set(["EXEC", "DISCARD", "MULTI", "WATCH", "QUIT", "RESET"]);
+
+/** A data command of the Redis table: a read on this node, or a write through the log. */
+function dataCommand(ctx: RespContext, args: RespCommand, kind: "read" | "write"): Start {
+  return async () => {
+    const run = { db: ctx.conn.db, commands: [args], multi: false, watches: [] };
+    const result = kind === "write" ? await proposeRedis(ctx, run) : await readOnNode(ctx, run);
+    const reply = firstReply(result);
+    return (w) => writeReply(w, reply);
+  };
 }
 
 export class RespSession {
@@ -75,32 +99,72 @@ export class RespSession {
   }
 
   #slot(args: RespCommand): Slot {
-    const name = fromUtf8(args[0]).toUpperCase();
-    const spec = RESP_COMMANDS.get(name);
-    const slot = (kind: CommandKind, start: () => Reply | Promise<Reply>): Slot => ({
+    const slot = (kind: CommandKind, start: Start): Slot => ({
       kind,
       start,
       started: false,
       done: false,
       reply: undefined,
     });
-    if (spec === undefined) {
-      const shown = args.slice(1, 4).map((a) => `'${fromUtf8(a).slice(0, 64)}'`).join(" ");
-      const message = `ERR unknown command '${fromUtf8(args[0]).slice(0, 64)}', with args ` +
-        `beginning with: ${shown}`;
-      return slot("local", () => (w) => w.error(message));
+    const refuse = (line: string) => slot("local", () => (w) => w.error(line));
+    const name = fromUtf8(args[0]).toUpperCase();
+    const own = RESP_COMMANDS.get(name);
+    const data = own === undefined ? REDIS_COMMANDS.get(name.toLowerCase()) : undefined;
+    if (own === undefined && data === undefined) {
+      return this.#failQueued(refuse(unknownCommand(args)));
     }
-    if (!arityOk(spec.arity, args.length)) {
-      const message = `ERR wrong number of arguments for '${name.toLowerCase()}' command`;
-      return slot("local", () => (w) => w.error(message));
+    const arity = own?.arity ?? data?.arity ?? 0;
+    if (!arityOk(arity, args.length)) return this.#failQueued(refuse(wrongArity(name)));
+    if (this.ctx.conn.multi !== undefined && !MULTI_CONTROL.has(name)) {
+      return this.#queue(args, refuse);
     }
-    return slot(spec.kind, () => spec.run(this.ctx, args));
+    if (own !== undefined) {
+      if ("parse" in own) {
+        try {
+          return slot(own.kind, own.parse(this.ctx, args));
+        } catch (err) {
+          return slot("local", () => errorReply(err));
+        }
+      }
+      return slot(own.kind, () => own.run(this.ctx, args));
+    }
+    const kind = data?.kind === "write" ? "write" : "read";
+    return slot(kind, dataCommand(this.ctx, args, kind));
+  }
+
+  /** A command refused while queuing makes EXEC fail (Redis's EXECABORT). */
+  #failQueued(s: Slot): Slot {
+    if (this.ctx.conn.multi !== undefined) this.ctx.conn.multiFailed = true;
+    return s;
+  }
+
+  #queue(args: RespCommand, refuse: (line: string) => Slot): Slot {
+    const queue = this.ctx.conn.multi ?? [];
+    const name = fromUtf8(args[0]).toLowerCase();
+    if (REDIS_COMMANDS.get(name)?.run === undefined) {
+      return this.#failQueued(refuse(`ERR '${name}' cannot run inside MULTI on TinyKV`));
+    }
+    if (queue.length >= REDIS_MULTI_COMMANDS_MAX) {
+      return this.#failQueued(
+        refuse(`ERR more than ${REDIS_MULTI_COMMANDS_MAX} commands in MULTI`),
+      );
+    }
+    queue.push(args);
+    return {
+      kind: "local",
+      start: () => (w) => writeReply(w, QUEUED),
+      started: false,
+      done: false,
+      reply: undefined,
+    };
   }
 
   /** Starts every slot that ordering allows, in order. */
   #pump(): void {
     for (const slot of this.#slots) {
       if (slot.started) continue;
+      // EXEC runs alone: what follows may depend on the database it leaves selected.
+      if (this.#runningKind === "exclusive") break;
       const compatible = slot.kind === "local" || this.#running === 0 ||
         slot.kind === this.#runningKind;
       if (!compatible) break;

@@ -9,6 +9,7 @@ import { utf8 } from "../../util/bytes.ts";
 const CRLF = new Uint8Array([13, 10]);
 const NULL_BULK = utf8("$-1\r\n");
 const NULL_RESP3 = utf8("_\r\n");
+const NULL_ARRAY = utf8("*-1\r\n");
 const OK = utf8("+OK\r\n");
 
 export type RespVersion = 2 | 3;
@@ -42,7 +43,7 @@ export class RespWriter {
     return this;
   }
 
-  integer(n: number): this {
+  integer(n: number | bigint): this {
     this.#out.bytes(utf8(`:${n}\r\n`));
     return this;
   }
@@ -60,6 +61,31 @@ export class RespWriter {
   /** The null reply: `$-1` in RESP2, `_` in RESP3. */
   null(): this {
     this.#out.bytes(this.version === 3 ? NULL_RESP3 : NULL_BULK);
+    return this;
+  }
+
+  /** The null array: `*-1` in RESP2 (EXEC after a WATCH conflict), `_` in RESP3. */
+  nullArray(): this {
+    this.#out.bytes(this.version === 3 ? NULL_RESP3 : NULL_ARRAY);
+    return this;
+  }
+
+  /** A set (RESP3 `~`), an array in RESP2. */
+  setHeader(count: number): this {
+    this.#out.bytes(utf8(this.version === 3 ? `~${count}\r\n` : `*${count}\r\n`));
+    return this;
+  }
+
+  /** A double (RESP3 `,`), a bulk string in RESP2. */
+  double(text: string): this {
+    if (this.version === 3) this.#out.bytes(utf8(`,${text}\r\n`));
+    else this.bulkString(text);
+    return this;
+  }
+
+  /** A RESP3 push (pub/sub messages); an array in RESP2. */
+  pushHeader(count: number): this {
+    this.#out.bytes(utf8(this.version === 3 ? `>${count}\r\n` : `*${count}\r\n`));
     return this;
   }
 

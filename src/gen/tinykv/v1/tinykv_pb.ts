@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tinykv/v1/tinykv.proto.
  */
 export const file_tinykv_v1_tinykv: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0aW55a3YvdjEvdGlueWt2LnByb3RvEgl0aW55a3YudjEigwEKBUVycm9yEiIKBGNvZGUYASABKA4yFC50aW55a3YudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSEQoJbGVhZGVyX2lkGAMgASgEEhYKDmxlYWRlcl9hZGRyZXNzGAQgASgJEhoKEmNvbXBhY3RlZF9yZXZpc2lvbhgFIAEoBCKLAQoIS2V5VmFsdWUSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEhQKDG1vZF9yZXZpc2lvbhgDIAEoBBIXCg9jcmVhdGVfcmV2aXNpb24YBCABKAQSDwoHdmVyc2lvbhgFIAEoBBINCgVsZWFzZRgGIAEoBBIUCgxleHBpcmVfYXRfbXMYByABKAQitAEKClB1dFJlcXVlc3QSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEioKCWNvbmRpdGlvbhgDIAEoDjIXLnRpbnlrdi52MS5QdXRDb25kaXRpb24SFwoPcmV0dXJuX3ByZXZpb3VzGAQgASgIEg0KBWxlYXNlGAUgASgEEg4KBnR0bF9tcxgGIAEoBBIUCgxleHBpcmVfYXRfbXMYByABKAQSEAoIa2VlcF90dGwYCCABKAgikAEKDUV4cGlyZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKBnR0bF9tcxgCIAEoBEgAEhYKDGV4cGlyZV9hdF9tcxgDIAEoBEgAEhEKB3BlcnNpc3QYBCABKAhIABItCgljb25kaXRpb24YBSABKA4yGi50aW55a3YudjEuRXhwaXJlQ29uZGl0aW9uQgYKBHdoZW4iIQoRRXhwaXJlS2V5c0NvbW1hbmQSDAoEa2V5cxgBIAMoDCIcCg1EZWxldGVSZXF1ZXN0EgsKA2tleRgBIAEoDCJcCgpHZXRSZXF1ZXN0EgsKA2tleRgBIAEoDBIvCgtjb25zaXN0ZW5jeRgCIAEoDjIaLnRpbnlrdi52MS5SZWFkQ29uc2lzdGVuY3kSEAoIcmV2aXNpb24YAyABKAQivAEKC1NjYW5SZXF1ZXN0Eg4KBnByZWZpeBgBIAEoDBINCgVzdGFydBgCIAEoDBILCgNlbmQYAyABKAwSDQoFbGltaXQYBCABKA0SDgoGb2Zmc2V0GAUgASgNEg4KBmN1cnNvchgGIAEoDBIvCgtjb25zaXN0ZW5jeRgHIAEoDjIaLnRpbnlrdi52MS5SZWFkQ29uc2lzdGVuY3kSDwoHcmV2ZXJzZRgIIAEoCBIQCghyZXZpc2lvbhgJIAEoBCKZAQoUQ29tcGFyZUFuZFNldFJlcXVlc3QSCwoDa2V5GAEgASgMEhgKDmV4cGVjdGVkX3ZhbHVlGAIgASgMSAASHwoVZXhwZWN0ZWRfbW9kX3JldmlzaW9uGAMgASgESAASEwoJbmV3X3ZhbHVlGAQgASgMSAESEAoGZGVsZXRlGAUgASgISAFCCAoGZXhwZWN0QggKBmFjdGlvbiJhCgdCYXRjaE9wEiQKA3B1dBgBIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASKgoGZGVsZXRlGAIgASgLMhgudGlueWt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCIvCgxCYXRjaFJlcXVlc3QSHwoDb3BzGAEgAygLMhIudGlueWt2LnYxLkJhdGNoT3AiDwoNU3RhdHVzUmVxdWVzdCJFChBNZW1iZXJBZGRSZXF1ZXN0EgoKAmlkGAEgASgEEg8KB2FkZHJlc3MYAiABKAkSFAoMbGVhcm5lcl9vbmx5GAMgASgIIiEKE01lbWJlclJlbW92ZVJlcXVlc3QSCgoCaWQYASABKAQiIwoVVHJhbnNmZXJMZWFkZXJSZXF1ZXN0EgoKAmlkGAEgASgEIhEKD1NuYXBzaG90UmVxdWVzdCJeCg1BZG1pblJlc3BvbnNlEiIKB21lbWJlcnMYASADKAsyES50aW55a3YudjEuTWVtYmVyEhEKCWxlYWRlcl9pZBgCIAEoBBIWCg5zbmFwc2hvdF9pbmRleBgDIAEoBCLaCQoNQ2xpZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEhEKCWNsaWVudF9pZBgCIAEoBBIQCghzZXF1ZW5jZRgDIAEoBBISCgp0aW1lb3V0X21zGAQgASgNEhYKDmFja2VkX3NlcXVlbmNlGAUgASgEEiQKA3B1dBgKIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASJAoDZ2V0GAsgASgLMhUudGlueWt2LnYxLkdldFJlcXVlc3RIABIqCgZkZWxldGUYDCABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAEiYKBHNjYW4YDSABKAsyFi50aW55a3YudjEuU2NhblJlcXVlc3RIABIoCgViYXRjaBgOIAEoCzIXLnRpbnlrdi52MS5CYXRjaFJlcXVlc3RIABI6Cg9jb21wYXJlX2FuZF9zZXQYDyABKAsyHy50aW55a3YudjEuQ29tcGFyZUFuZFNldFJlcXVlc3RIABIqCgZzdGF0dXMYECABKAsyGC50aW55a3YudjEuU3RhdHVzUmVxdWVzdEgAEjAKCWluY3JlbWVudBgRIAEoCzIbLnRpbnlrdi52MS5JbmNyZW1lbnRSZXF1ZXN0SAASMQoKbWVtYmVyX2FkZBgSIAEoCzIbLnRpbnlrdi52MS5NZW1iZXJBZGRSZXF1ZXN0SAASNwoNbWVtYmVyX3JlbW92ZRgTIAEoCzIeLnRpbnlrdi52MS5NZW1iZXJSZW1vdmVSZXF1ZXN0SAASOwoPdHJhbnNmZXJfbGVhZGVyGBQgASgLMiAudGlueWt2LnYxLlRyYW5zZmVyTGVhZGVyUmVxdWVzdEgAEi4KCHNuYXBzaG90GBUgASgLMhoudGlueWt2LnYxLlNuYXBzaG90UmVxdWVzdEgAEiQKA3R4bhgWIAEoCzIVLnRpbnlrdi52MS5UeG5SZXF1ZXN0SAASLAoHY29tcGFjdBgXIAEoCzIZLnRpbnlrdi52MS5Db21wYWN0UmVxdWVzdEgAEjUKDHdhdGNoX2NyZWF0ZRgYIAEoCzIdLnRpbnlrdi52MS5XYXRjaENyZWF0ZVJlcXVlc3RIABI1Cgx3YXRjaF9jYW5jZWwYGSABKAsyHS50aW55a3YudjEuV2F0Y2hDYW5jZWxSZXF1ZXN0SAASMwoLbGVhc2VfZ3JhbnQYGiABKAsyHC50aW55a3YudjEuTGVhc2VHcmFudFJlcXVlc3RIABI1CgxsZWFzZV9yZXZva2UYGyABKAsyHS50aW55a3YudjEuTGVhc2VSZXZva2VSZXF1ZXN0SAASPAoQbGVhc2Vfa2VlcF9hbGl2ZRgcIAEoCzIgLnRpbnlrdi52MS5MZWFzZUtlZXBBbGl2ZVJlcXVlc3RIABI/ChJsZWFzZV90aW1lX3RvX2xpdmUYHSABKAsyIS50aW55a3YudjEuTGVhc2VUaW1lVG9MaXZlUmVxdWVzdEgAEjEKCmxlYXNlX2xpc3QYHiABKAsyGy50aW55a3YudjEuTGVhc2VMaXN0UmVxdWVzdEgAEioKBmV4cGlyZRgfIAEoCzIYLnRpbnlrdi52MS5FeHBpcmVSZXF1ZXN0SAASEwoLYWRtaW5fdG9rZW4YBiABKAlCBgoEYm9keSKiAQoLR2V0UmVzcG9uc2USDQoFZm91bmQYASABKAgSDQoFdmFsdWUYAiABKAwSFAoMbW9kX3JldmlzaW9uGAMgASgEEhcKD2NyZWF0ZV9yZXZpc2lvbhgEIAEoBBIPCgd2ZXJzaW9uGAUgASgEEg0KBWxlYXNlGAYgASgEEhAKCHJldmlzaW9uGAcgASgEEhQKDGV4cGlyZV9hdF9tcxgIIAEoBCJZCgxTY2FuUmVzcG9uc2USIgoFaXRlbXMYASADKAsyEy50aW55a3YudjEuS2V5VmFsdWUSEwoLbmV4dF9jdXJzb3IYAiABKAwSEAoIcmV2aXNpb24YAyABKAQijAEKDVdyaXRlUmVzcG9uc2USDQoFaW5kZXgYASABKAQSDwoHZXhpc3RlZBgCIAEoCBIPCgdhcHBsaWVkGAMgASgIEhYKDnByZXZpb3VzX3ZhbHVlGAQgASgMEg8KB2NvdW50ZXIYBSABKAMSDwoHZGVsZXRlZBgGIAEoDRIQCghyZXZpc2lvbhgHIAEoBCLKAQoOU3RhdHVzUmVzcG9uc2USCgoCaWQYASABKAQSDAoEcm9sZRgCIAEoCRIMCgR0ZXJtGAMgASgEEhEKCWxlYWRlcl9pZBgEIAEoBBIUCgxjb21taXRfaW5kZXgYBSABKAQSFQoNYXBwbGllZF9pbmRleBgGIAEoBBIiCgdtZW1iZXJzGAcgAygLMhEudGlueWt2LnYxLk1lbWJlchIQCghyZXZpc2lvbhgIIAEoBBIaChJjb21wYWN0ZWRfcmV2aXNpb24YCSABKAQiNgoGTWVtYmVyEgoKAmlkGAEgASgEEg8KB2FkZHJlc3MYAiABKAkSDwoHbGVhcm5lchgDIAEoCCKdAwoOQ2xpZW50UmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoBBIfCgVlcnJvchgCIAEoCzIQLnRpbnlrdi52MS5FcnJvchIpCgV3cml0ZRgKIAEoCzIYLnRpbnlrdi52MS5Xcml0ZVJlc3BvbnNlSAASJQoDZ2V0GAsgASgLMhYudGlueWt2LnYxLkdldFJlc3BvbnNlSAASJwoEc2NhbhgMIAEoCzIXLnRpbnlrdi52MS5TY2FuUmVzcG9uc2VIABIrCgZzdGF0dXMYDSABKAsyGS50aW55a3YudjEuU3RhdHVzUmVzcG9uc2VIABIpCgVhZG1pbhgOIAEoCzIYLnRpbnlrdi52MS5BZG1pblJlc3BvbnNlSAASJQoDdHhuGA8gASgLMhYudGlueWt2LnYxLlR4blJlc3BvbnNlSAASKQoFd2F0Y2gYECABKAsyGC50aW55a3YudjEuV2F0Y2hSZXNwb25zZUgAEikKBWxlYXNlGBEgASgLMhgudGlueWt2LnYxLkxlYXNlUmVzcG9uc2VIAEIGCgRib2R5IlYKBUVudHJ5EgwKBHRlcm0YASABKAQSDQoFaW5kZXgYAiABKAQSIgoEdHlwZRgDIAEoDjIULnRpbnlrdi52MS5FbnRyeVR5cGUSDAoEZGF0YRgEIAEoDCJxCglDb25mU3RhdGUSDgoGdm90ZXJzGAEgAygEEhAKCGxlYXJuZXJzGAIgAygEEhcKD3ZvdGVyc19vdXRnb2luZxgDIAMoBBIVCg1sZWFybmVyc19uZXh0GAQgAygEEhIKCmF1dG9fbGVhdmUYBSABKAgiWQoQU25hcHNob3RNZXRhZGF0YRINCgVpbmRleBgBIAEoBBIMCgR0ZXJtGAIgASgEEigKCmNvbmZfc3RhdGUYAyABKAsyFC50aW55a3YudjEuQ29uZlN0YXRlIpUDCgtSYWZ0TWVzc2FnZRIMCgR0eXBlGAEgASgNEgoKAnRvGAIgASgEEgwKBGZyb20YAyABKAQSDAoEdGVybRgEIAEoBBIQCghsb2dfdGVybRgFIAEoBBINCgVpbmRleBgGIAEoBBIhCgdlbnRyaWVzGAcgAygLMhAudGlueWt2LnYxLkVudHJ5Eg4KBmNvbW1pdBgIIAEoBBIOCgZyZWplY3QYCSABKAgSEwoLcmVqZWN0X2hpbnQYCiABKAQSDwoHY29udGV4dBgLIAEoDBItCghzbmFwc2hvdBgMIAEoCzIbLnRpbnlrdi52MS5TbmFwc2hvdE1ldGFkYXRhEhYKDnNuYXBzaG90X2NodW5rGA0gASgMEhcKD3NuYXBzaG90X29mZnNldBgOIAEoBBIVCg1zbmFwc2hvdF9kb25lGA8gASgIEhAKCHRyYW5zZmVyGBAgASgIEhEKCXNlbnRfdGljaxgRIAEoBBISCgp0cmFuc2ZlcmVlGBIgASgEEhYKDnNuYXBzaG90X2J5dGVzGBMgASgEIvEECgdDb21tYW5kEhEKCWNsaWVudF9pZBgBIAEoBBIQCghzZXF1ZW5jZRgCIAEoBBIWCg5hY2tlZF9zZXF1ZW5jZRgDIAEoBBIkCgNwdXQYCiABKAsyFS50aW55a3YudjEuUHV0UmVxdWVzdEgAEioKBmRlbGV0ZRgLIAEoCzIYLnRpbnlrdi52MS5EZWxldGVSZXF1ZXN0SAASKAoFYmF0Y2gYDCABKAsyFy50aW55a3YudjEuQmF0Y2hSZXF1ZXN0SAASOgoPY29tcGFyZV9hbmRfc2V0GA0gASgLMh8udGlueWt2LnYxLkNvbXBhcmVBbmRTZXRSZXF1ZXN0SAASMAoJaW5jcmVtZW50GA4gASgLMhsudGlueWt2LnYxLkluY3JlbWVudFJlcXVlc3RIABIkCgN0eG4YDyABKAsyFS50aW55a3YudjEuVHhuUmVxdWVzdEgAEiwKB2NvbXBhY3QYECABKAsyGS50aW55a3YudjEuQ29tcGFjdFJlcXVlc3RIABIzCgtsZWFzZV9ncmFudBgRIAEoCzIcLnRpbnlrdi52MS5MZWFzZUdyYW50UmVxdWVzdEgAEjUKDGxlYXNlX3Jldm9rZRgSIAEoCzIdLnRpbnlrdi52MS5MZWFzZVJldm9rZVJlcXVlc3RIABIqCgZleHBpcmUYEyABKAsyGC50aW55a3YudjEuRXhwaXJlUmVxdWVzdEgAEjMKC2V4cGlyZV9rZXlzGBQgASgLMhwudGlueWt2LnYxLkV4cGlyZUtleXNDb21tYW5kSAASFgoOcHJvcG9zZWRfYXRfbXMYBCABKARCBgoEYm9keSIuChBJbmNyZW1lbnRSZXF1ZXN0EgsKA2tleRgBIAEoDBINCgVkZWx0YRgCIAEoAyJUCgVIZWxsbxIPCgdub2RlX2lkGAEgASgEEhUKDWNsdXN0ZXJfdG9rZW4YAiABKAkSEgoKY2x1c3Rlcl9pZBgDIAEoBBIPCgdhZGRyZXNzGAQgASgJIrYBCgVGcmFtZRIhCgVoZWxsbxgBIAEoCzIQLnRpbnlrdi52MS5IZWxsb0gAEisKB3JlcXVlc3QYAiABKAsyGC50aW55a3YudjEuQ2xpZW50UmVxdWVzdEgAEi0KCHJlc3BvbnNlGAMgASgLMhkudGlueWt2LnYxLkNsaWVudFJlc3BvbnNlSAASJgoEcmFmdBgEIAEoCzIWLnRpbnlrdi52MS5SYWZ0TWVzc2FnZUgAQgYKBGJvZHki3QEKB0NvbXBhcmUSCwoDa2V5GAEgASgMEigKBnRhcmdldBgCIAEoDjIYLnRpbnlrdi52MS5Db21wYXJlVGFyZ2V0EigKBnJlc3VsdBgDIAEoDjIYLnRpbnlrdi52MS5Db21wYXJlUmVzdWx0Eg8KBXZhbHVlGAQgASgMSAASEQoHdmVyc2lvbhgFIAEoBEgAEhkKD2NyZWF0ZV9yZXZpc2lvbhgGIAEoBEgAEhYKDG1vZF9yZXZpc2lvbhgHIAEoBEgAEg8KBWxlYXNlGAggASgESABCCQoHb3BlcmFuZCJkCgxSYW5nZVJlcXVlc3QSCwoDa2V5GAEgASgMEhEKCXJhbmdlX2VuZBgCIAEoDBINCgVsaW1pdBgDIAEoDRIRCglrZXlzX29ubHkYBCABKAgSEgoKY291bnRfb25seRgFIAEoCCJFChJEZWxldGVSYW5nZVJlcXVlc3QSCwoDa2V5GAEgASgMEhEKCXJhbmdlX2VuZBgCIAEoDBIPCgdwcmV2X2t2GAMgASgIIpQBCgVUeG5PcBIoCgVyYW5nZRgBIAEoCzIXLnRpbnlrdi52MS5SYW5nZVJlcXVlc3RIABIkCgNwdXQYAiABKAsyFS50aW55a3YudjEuUHV0UmVxdWVzdEgAEjUKDGRlbGV0ZV9yYW5nZRgDIAEoCzIdLnRpbnlrdi52MS5EZWxldGVSYW5nZVJlcXVlc3RIAEIECgJvcCJ3CgpUeG5SZXF1ZXN0EiMKB2NvbXBhcmUYASADKAsyEi50aW55a3YudjEuQ29tcGFyZRIhCgdzdWNjZXNzGAIgAygLMhAudGlueWt2LnYxLlR4bk9wEiEKB2ZhaWx1cmUYAyADKAsyEC50aW55a3YudjEuVHhuT3AiTAoLUmFuZ2VSZXN1bHQSIAoDa3ZzGAEgAygLMhMudGlueWt2LnYxLktleVZhbHVlEgwKBG1vcmUYAiABKAgSDQoFY291bnQYAyABKAQiMQoJUHV0UmVzdWx0EiQKB3ByZXZfa3YYASABKAsyEy50aW55a3YudjEuS2V5VmFsdWUiSwoRRGVsZXRlUmFuZ2VSZXN1bHQSDwoHZGVsZXRlZBgBIAEoBBIlCghwcmV2X2t2cxgCIAMoCzITLnRpbnlrdi52MS5LZXlWYWx1ZSKbAQoLVHhuT3BSZXN1bHQSJwoFcmFuZ2UYASABKAsyFi50aW55a3YudjEuUmFuZ2VSZXN1bHRIABIjCgNwdXQYAiABKAsyFC50aW55a3YudjEuUHV0UmVzdWx0SAASNAoMZGVsZXRlX3JhbmdlGAMgASgLMhwudGlueWt2LnYxLkRlbGV0ZVJhbmdlUmVzdWx0SABCCAoGcmVzdWx0ImoKC1R4blJlc3BvbnNlEhEKCXN1Y2NlZWRlZBgBIAEoCBIQCghyZXZpc2lvbhgCIAEoBBInCgdyZXN1bHRzGAMgAygLMhYudGlueWt2LnYxLlR4bk9wUmVzdWx0Eg0KBWluZGV4GAQgASgEIiIKDkNvbXBhY3RSZXF1ZXN0EhAKCHJldmlzaW9uGAEgASgEInYKEldhdGNoQ3JlYXRlUmVxdWVzdBILCgNrZXkYASABKAwSEQoJcmFuZ2VfZW5kGAIgASgMEhYKDnN0YXJ0X3JldmlzaW9uGAMgASgEEg8KB3ByZXZfa3YYBCABKAgSFwoPcHJvZ3Jlc3Nfbm90aWZ5GAUgASgIIiYKEldhdGNoQ2FuY2VsUmVxdWVzdBIQCgh3YXRjaF9pZBgBIAEoBCJ3CgpXYXRjaEV2ZW50EiIKBHR5cGUYASABKA4yFC50aW55a3YudjEuRXZlbnRUeXBlEh8KAmt2GAIgASgLMhMudGlueWt2LnYxLktleVZhbHVlEiQKB3ByZXZfa3YYAyABKAsyEy50aW55a3YudjEuS2V5VmFsdWUirgEKDVdhdGNoUmVzcG9uc2USDwoHY3JlYXRlZBgBIAEoCBIQCghjYW5jZWxlZBgCIAEoCBIVCg1jYW5jZWxfcmVhc29uGAMgASgJEhgKEGNvbXBhY3RfcmV2aXNpb24YBCABKAQSEAoIcmV2aXNpb24YBSABKAQSJQoGZXZlbnRzGAYgAygLMhUudGlueWt2LnYxLldhdGNoRXZlbnQSEAoIcHJvZ3Jlc3MYByABKAgiNAoRTGVhc2VHcmFudFJlcXVlc3QSEwoLdHRsX3NlY29uZHMYASABKA0SCgoCaWQYAiABKAQiMQoSTGVhc2VSZXZva2VSZXF1ZXN0EgoKAmlkGAEgASgEEg8KB2V4cGlyZWQYAiABKAgiIwoVTGVhc2VLZWVwQWxpdmVSZXF1ZXN0EgoKAmlkGAEgASgEIjIKFkxlYXNlVGltZVRvTGl2ZVJlcXVlc3QSCgoCaWQYASABKAQSDAoEa2V5cxgCIAEoCCISChBMZWFzZUxpc3RSZXF1ZXN0IkoKCUxlYXNlSW5mbxIKCgJpZBgBIAEoBBIbChNncmFudGVkX3R0bF9zZWNvbmRzGAIgASgNEhQKDHJlbWFpbmluZ19tcxgDIAEoBCJ6Cg1MZWFzZVJlc3BvbnNlEiMKBWxlYXNlGAEgASgLMhQudGlueWt2LnYxLkxlYXNlSW5mbxIMCgRrZXlzGAIgAygMEiQKBmxlYXNlcxgDIAMoCzIULnRpbnlrdi52MS5MZWFzZUluZm8SEAoIcmV2aXNpb24YBCABKAQqpgMKCUVycm9yQ29kZRIaChZFUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASGQoVRVJST1JfQ09ERV9OT1RfTEVBREVSEAESHAoYRVJST1JfQ09ERV9LRVlfTk9UX0ZPVU5EEAISFgoSRVJST1JfQ09ERV9USU1FT1VUEAMSGAoURVJST1JfQ09ERV9UT09fTEFSR0UQBBIfChtFUlJPUl9DT0RFX0lOVkFMSURfQVJHVU1FTlQQBRIaChZFUlJPUl9DT0RFX1VOQVZBSUxBQkxFEAYSHwobRVJST1JfQ09ERV9DT05ESVRJT05fRkFJTEVEEAcSGQoVRVJST1JfQ09ERV9DT1JSVVBUSU9OEAgSIgoeRVJST1JfQ09ERV9GQUlMRURfUFJFQ09ORElUSU9OEAkSGwoXRVJST1JfQ09ERV9VTkFVVEhPUklaRUQQChIYChRFUlJPUl9DT0RFX0NPTVBBQ1RFRBALEh4KGkVSUk9SX0NPREVfRlVUVVJFX1JFVklTSU9OEAwSHgoaRVJST1JfQ09ERV9MRUFTRV9OT1RfRk9VTkQQDSqVAQoPUmVhZENvbnNpc3RlbmN5EiAKHFJFQURfQ09OU0lTVEVOQ1lfVU5TUEVDSUZJRUQQABIhCh1SRUFEX0NPTlNJU1RFTkNZX0xJTkVBUklaQUJMRRABEhoKFlJFQURfQ09OU0lTVEVOQ1lfTEVBU0UQAhIhCh1SRUFEX0NPTlNJU1RFTkNZX1NFUklBTElaQUJMRRADKmgKDFB1dENvbmRpdGlvbhIdChlQVVRfQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASGwoXUFVUX0NPTkRJVElPTl9JRl9BQlNFTlQQARIcChhQVVRfQ09ORElUSU9OX0lGX1BSRVNFTlQQAiqzAQoPRXhwaXJlQ29uZGl0aW9uEiAKHEVYUElSRV9DT05ESVRJT05fVU5TUEVDSUZJRUQQABIXChNFWFBJUkVfQ09ORElUSU9OX05YEAESFwoTRVhQSVJFX0NPTkRJVElPTl9YWBACEhcKE0VYUElSRV9DT05ESVRJT05fR1QQAxIXChNFWFBJUkVfQ09ORElUSU9OX0xUEAQSGgoWRVhQSVJFX0NPTkRJVElPTl9YWF9MVBAFKkoKCUVudHJ5VHlwZRIhCh1FTlRSWV9UWVBFX05PUk1BTF9VTlNQRUNJRklFRBAAEhoKFkVOVFJZX1RZUEVfQ09ORl9DSEFOR0UQASrEAQoNQ29tcGFyZVRhcmdldBIeChpDT01QQVJFX1RBUkdFVF9VTlNQRUNJRklFRBAAEhgKFENPTVBBUkVfVEFSR0VUX1ZBTFVFEAESGgoWQ09NUEFSRV9UQVJHRVRfVkVSU0lPThACEiIKHkNPTVBBUkVfVEFSR0VUX0NSRUFURV9SRVZJU0lPThADEh8KG0NPTVBBUkVfVEFSR0VUX01PRF9SRVZJU0lPThAEEhgKFENPTVBBUkVfVEFSR0VUX0xFQVNFEAUqnAEKDUNvbXBhcmVSZXN1bHQSHgoaQ09NUEFSRV9SRVNVTFRfVU5TUEVDSUZJRUQQABIYChRDT01QQVJFX1JFU1VMVF9FUVVBTBABEhwKGENPTVBBUkVfUkVTVUxUX05PVF9FUVVBTBACEhoKFkNPTVBBUkVfUkVTVUxUX0dSRUFURVIQAxIXChNDT01QQVJFX1JFU1VMVF9MRVNTEAQqQgoJRXZlbnRUeXBlEh4KGkVWRU5UX1RZUEVfUFVUX1VOU1BFQ0lGSUVEEAASFQoRRVZFTlRfVFlQRV9ERUxFVEUQAWIGcHJvdG8z");
+  fileDesc("ChZ0aW55a3YvdjEvdGlueWt2LnByb3RvEgl0aW55a3YudjEigwEKBUVycm9yEiIKBGNvZGUYASABKA4yFC50aW55a3YudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSEQoJbGVhZGVyX2lkGAMgASgEEhYKDmxlYWRlcl9hZGRyZXNzGAQgASgJEhoKEmNvbXBhY3RlZF9yZXZpc2lvbhgFIAEoBCKLAQoIS2V5VmFsdWUSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEhQKDG1vZF9yZXZpc2lvbhgDIAEoBBIXCg9jcmVhdGVfcmV2aXNpb24YBCABKAQSDwoHdmVyc2lvbhgFIAEoBBINCgVsZWFzZRgGIAEoBBIUCgxleHBpcmVfYXRfbXMYByABKAQitAEKClB1dFJlcXVlc3QSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEioKCWNvbmRpdGlvbhgDIAEoDjIXLnRpbnlrdi52MS5QdXRDb25kaXRpb24SFwoPcmV0dXJuX3ByZXZpb3VzGAQgASgIEg0KBWxlYXNlGAUgASgEEg4KBnR0bF9tcxgGIAEoBBIUCgxleHBpcmVfYXRfbXMYByABKAQSEAoIa2VlcF90dGwYCCABKAgikAEKDUV4cGlyZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKBnR0bF9tcxgCIAEoBEgAEhYKDGV4cGlyZV9hdF9tcxgDIAEoBEgAEhEKB3BlcnNpc3QYBCABKAhIABItCgljb25kaXRpb24YBSABKA4yGi50aW55a3YudjEuRXhwaXJlQ29uZGl0aW9uQgYKBHdoZW4iTQoRRXhwaXJlS2V5c0NvbW1hbmQSDAoEa2V5cxgBIAMoDBIqCgpyZWRpc19rZXlzGAIgAygLMhYudGlueWt2LnYxLlJlZGlzS2V5UmVmIiYKC1JlZGlzS2V5UmVmEgoKAmRiGAEgASgNEgsKA2tleRgCIAEoDCIZCglSZWRpc0FyZ3MSDAoEYXJncxgBIAMoDCI8Cg9SZWRpc1dhdGNoZWRLZXkSCgoCZGIYASABKA0SCwoDa2V5GAIgASgMEhAKCHJldmlzaW9uGAMgASgEIn4KDFJlZGlzUmVxdWVzdBIKCgJkYhgBIAEoDRImCghjb21tYW5kcxgCIAMoCzIULnRpbnlrdi52MS5SZWRpc0FyZ3MSDQoFbXVsdGkYAyABKAgSKwoHd2F0Y2hlcxgEIAMoCzIaLnRpbnlrdi52MS5SZWRpc1dhdGNoZWRLZXkiKgoNUmVkaXNSZXNwb25zZRINCgVyZXBseRgBIAEoDBIKCgJkYhgCIAEoDSIcCg1EZWxldGVSZXF1ZXN0EgsKA2tleRgBIAEoDCJcCgpHZXRSZXF1ZXN0EgsKA2tleRgBIAEoDBIvCgtjb25zaXN0ZW5jeRgCIAEoDjIaLnRpbnlrdi52MS5SZWFkQ29uc2lzdGVuY3kSEAoIcmV2aXNpb24YAyABKAQivAEKC1NjYW5SZXF1ZXN0Eg4KBnByZWZpeBgBIAEoDBINCgVzdGFydBgCIAEoDBILCgNlbmQYAyABKAwSDQoFbGltaXQYBCABKA0SDgoGb2Zmc2V0GAUgASgNEg4KBmN1cnNvchgGIAEoDBIvCgtjb25zaXN0ZW5jeRgHIAEoDjIaLnRpbnlrdi52MS5SZWFkQ29uc2lzdGVuY3kSDwoHcmV2ZXJzZRgIIAEoCBIQCghyZXZpc2lvbhgJIAEoBCKZAQoUQ29tcGFyZUFuZFNldFJlcXVlc3QSCwoDa2V5GAEgASgMEhgKDmV4cGVjdGVkX3ZhbHVlGAIgASgMSAASHwoVZXhwZWN0ZWRfbW9kX3JldmlzaW9uGAMgASgESAASEwoJbmV3X3ZhbHVlGAQgASgMSAESEAoGZGVsZXRlGAUgASgISAFCCAoGZXhwZWN0QggKBmFjdGlvbiJhCgdCYXRjaE9wEiQKA3B1dBgBIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASKgoGZGVsZXRlGAIgASgLMhgudGlueWt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCIvCgxCYXRjaFJlcXVlc3QSHwoDb3BzGAEgAygLMhIudGlueWt2LnYxLkJhdGNoT3AiDwoNU3RhdHVzUmVxdWVzdCJFChBNZW1iZXJBZGRSZXF1ZXN0EgoKAmlkGAEgASgEEg8KB2FkZHJlc3MYAiABKAkSFAoMbGVhcm5lcl9vbmx5GAMgASgIIiEKE01lbWJlclJlbW92ZVJlcXVlc3QSCgoCaWQYASABKAQiIwoVVHJhbnNmZXJMZWFkZXJSZXF1ZXN0EgoKAmlkGAEgASgEIhEKD1NuYXBzaG90UmVxdWVzdCJeCg1BZG1pblJlc3BvbnNlEiIKB21lbWJlcnMYASADKAsyES50aW55a3YudjEuTWVtYmVyEhEKCWxlYWRlcl9pZBgCIAEoBBIWCg5zbmFwc2hvdF9pbmRleBgDIAEoBCKECgoNQ2xpZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEhEKCWNsaWVudF9pZBgCIAEoBBIQCghzZXF1ZW5jZRgDIAEoBBISCgp0aW1lb3V0X21zGAQgASgNEhYKDmFja2VkX3NlcXVlbmNlGAUgASgEEiQKA3B1dBgKIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASJAoDZ2V0GAsgASgLMhUudGlueWt2LnYxLkdldFJlcXVlc3RIABIqCgZkZWxldGUYDCABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAEiYKBHNjYW4YDSABKAsyFi50aW55a3YudjEuU2NhblJlcXVlc3RIABIoCgViYXRjaBgOIAEoCzIXLnRpbnlrdi52MS5CYXRjaFJlcXVlc3RIABI6Cg9jb21wYXJlX2FuZF9zZXQYDyABKAsyHy50aW55a3YudjEuQ29tcGFyZUFuZFNldFJlcXVlc3RIABIqCgZzdGF0dXMYECABKAsyGC50aW55a3YudjEuU3RhdHVzUmVxdWVzdEgAEjAKCWluY3JlbWVudBgRIAEoCzIbLnRpbnlrdi52MS5JbmNyZW1lbnRSZXF1ZXN0SAASMQoKbWVtYmVyX2FkZBgSIAEoCzIbLnRpbnlrdi52MS5NZW1iZXJBZGRSZXF1ZXN0SAASNwoNbWVtYmVyX3JlbW92ZRgTIAEoCzIeLnRpbnlrdi52MS5NZW1iZXJSZW1vdmVSZXF1ZXN0SAASOwoPdHJhbnNmZXJfbGVhZGVyGBQgASgLMiAudGlueWt2LnYxLlRyYW5zZmVyTGVhZGVyUmVxdWVzdEgAEi4KCHNuYXBzaG90GBUgASgLMhoudGlueWt2LnYxLlNuYXBzaG90UmVxdWVzdEgAEiQKA3R4bhgWIAEoCzIVLnRpbnlrdi52MS5UeG5SZXF1ZXN0SAASLAoHY29tcGFjdBgXIAEoCzIZLnRpbnlrdi52MS5Db21wYWN0UmVxdWVzdEgAEjUKDHdhdGNoX2NyZWF0ZRgYIAEoCzIdLnRpbnlrdi52MS5XYXRjaENyZWF0ZVJlcXVlc3RIABI1Cgx3YXRjaF9jYW5jZWwYGSABKAsyHS50aW55a3YudjEuV2F0Y2hDYW5jZWxSZXF1ZXN0SAASMwoLbGVhc2VfZ3JhbnQYGiABKAsyHC50aW55a3YudjEuTGVhc2VHcmFudFJlcXVlc3RIABI1CgxsZWFzZV9yZXZva2UYGyABKAsyHS50aW55a3YudjEuTGVhc2VSZXZva2VSZXF1ZXN0SAASPAoQbGVhc2Vfa2VlcF9hbGl2ZRgcIAEoCzIgLnRpbnlrdi52MS5MZWFzZUtlZXBBbGl2ZVJlcXVlc3RIABI/ChJsZWFzZV90aW1lX3RvX2xpdmUYHSABKAsyIS50aW55a3YudjEuTGVhc2VUaW1lVG9MaXZlUmVxdWVzdEgAEjEKCmxlYXNlX2xpc3QYHiABKAsyGy50aW55a3YudjEuTGVhc2VMaXN0UmVxdWVzdEgAEioKBmV4cGlyZRgfIAEoCzIYLnRpbnlrdi52MS5FeHBpcmVSZXF1ZXN0SAASKAoFcmVkaXMYICABKAsyFy50aW55a3YudjEuUmVkaXNSZXF1ZXN0SAASEwoLYWRtaW5fdG9rZW4YBiABKAlCBgoEYm9keSKiAQoLR2V0UmVzcG9uc2USDQoFZm91bmQYASABKAgSDQoFdmFsdWUYAiABKAwSFAoMbW9kX3JldmlzaW9uGAMgASgEEhcKD2NyZWF0ZV9yZXZpc2lvbhgEIAEoBBIPCgd2ZXJzaW9uGAUgASgEEg0KBWxlYXNlGAYgASgEEhAKCHJldmlzaW9uGAcgASgEEhQKDGV4cGlyZV9hdF9tcxgIIAEoBCJZCgxTY2FuUmVzcG9uc2USIgoFaXRlbXMYASADKAsyEy50aW55a3YudjEuS2V5VmFsdWUSEwoLbmV4dF9jdXJzb3IYAiABKAwSEAoIcmV2aXNpb24YAyABKAQijAEKDVdyaXRlUmVzcG9uc2USDQoFaW5kZXgYASABKAQSDwoHZXhpc3RlZBgCIAEoCBIPCgdhcHBsaWVkGAMgASgIEhYKDnByZXZpb3VzX3ZhbHVlGAQgASgMEg8KB2NvdW50ZXIYBSABKAMSDwoHZGVsZXRlZBgGIAEoDRIQCghyZXZpc2lvbhgHIAEoBCLKAQoOU3RhdHVzUmVzcG9uc2USCgoCaWQYASABKAQSDAoEcm9sZRgCIAEoCRIMCgR0ZXJtGAMgASgEEhEKCWxlYWRlcl9pZBgEIAEoBBIUCgxjb21taXRfaW5kZXgYBSABKAQSFQoNYXBwbGllZF9pbmRleBgGIAEoBBIiCgdtZW1iZXJzGAcgAygLMhEudGlueWt2LnYxLk1lbWJlchIQCghyZXZpc2lvbhgIIAEoBBIaChJjb21wYWN0ZWRfcmV2aXNpb24YCSABKAQiNgoGTWVtYmVyEgoKAmlkGAEgASgEEg8KB2FkZHJlc3MYAiABKAkSDwoHbGVhcm5lchgDIAEoCCLIAwoOQ2xpZW50UmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoBBIfCgVlcnJvchgCIAEoCzIQLnRpbnlrdi52MS5FcnJvchIpCgV3cml0ZRgKIAEoCzIYLnRpbnlrdi52MS5Xcml0ZVJlc3BvbnNlSAASJQoDZ2V0GAsgASgLMhYudGlueWt2LnYxLkdldFJlc3BvbnNlSAASJwoEc2NhbhgMIAEoCzIXLnRpbnlrdi52MS5TY2FuUmVzcG9uc2VIABIrCgZzdGF0dXMYDSABKAsyGS50aW55a3YudjEuU3RhdHVzUmVzcG9uc2VIABIpCgVhZG1pbhgOIAEoCzIYLnRpbnlrdi52MS5BZG1pblJlc3BvbnNlSAASJQoDdHhuGA8gASgLMhYudGlueWt2LnYxLlR4blJlc3BvbnNlSAASKQoFd2F0Y2gYECABKAsyGC50aW55a3YudjEuV2F0Y2hSZXNwb25zZUgAEikKBWxlYXNlGBEgASgLMhgudGlueWt2LnYxLkxlYXNlUmVzcG9uc2VIABIpCgVyZWRpcxgSIAEoCzIYLnRpbnlrdi52MS5SZWRpc1Jlc3BvbnNlSABCBgoEYm9keSJWCgVFbnRyeRIMCgR0ZXJtGAEgASgEEg0KBWluZGV4GAIgASgEEiIKBHR5cGUYAyABKA4yFC50aW55a3YudjEuRW50cnlUeXBlEgwKBGRhdGEYBCABKAwicQoJQ29uZlN0YXRlEg4KBnZvdGVycxgBIAMoBBIQCghsZWFybmVycxgCIAMoBBIXCg92b3RlcnNfb3V0Z29pbmcYAyADKAQSFQoNbGVhcm5lcnNfbmV4dBgEIAMoBBISCgphdXRvX2xlYXZlGAUgASgIIlkKEFNuYXBzaG90TWV0YWRhdGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIoCgpjb25mX3N0YXRlGAMgASgLMhQudGlueWt2LnYxLkNvbmZTdGF0ZSKVAwoLUmFmdE1lc3NhZ2USDAoEdHlwZRgBIAEoDRIKCgJ0bxgCIAEoBBIMCgRmcm9tGAMgASgEEgwKBHRlcm0YBCABKAQSEAoIbG9nX3Rlcm0YBSABKAQSDQoFaW5kZXgYBiABKAQSIQoHZW50cmllcxgHIAMoCzIQLnRpbnlrdi52MS5FbnRyeRIOCgZjb21taXQYCCABKAQSDgoGcmVqZWN0GAkgASgIEhMKC3JlamVjdF9oaW50GAogASgEEg8KB2NvbnRleHQYCyABKAwSLQoIc25hcHNob3QYDCABKAsyGy50aW55a3YudjEuU25hcHNob3RNZXRhZGF0YRIWCg5zbmFwc2hvdF9jaHVuaxgNIAEoDBIXCg9zbmFwc2hvdF9vZmZzZXQYDiABKAQSFQoNc25hcHNob3RfZG9uZRgPIAEoCBIQCgh0cmFuc2ZlchgQIAEoCBIRCglzZW50X3RpY2sYESABKAQSEgoKdHJhbnNmZXJlZRgSIAEoBBIWCg5zbmFwc2hvdF9ieXRlcxgTIAEoBCKbBQoHQ29tbWFuZBIRCgljbGllbnRfaWQYASABKAQSEAoIc2VxdWVuY2UYAiABKAQSFgoOYWNrZWRfc2VxdWVuY2UYAyABKAQSJAoDcHV0GAogASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYCyABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAEigKBWJhdGNoGAwgASgLMhcudGlueWt2LnYxLkJhdGNoUmVxdWVzdEgAEjoKD2NvbXBhcmVfYW5kX3NldBgNIAEoCzIfLnRpbnlrdi52MS5Db21wYXJlQW5kU2V0UmVxdWVzdEgAEjAKCWluY3JlbWVudBgOIAEoCzIbLnRpbnlrdi52MS5JbmNyZW1lbnRSZXF1ZXN0SAASJAoDdHhuGA8gASgLMhUudGlueWt2LnYxLlR4blJlcXVlc3RIABIsCgdjb21wYWN0GBAgASgLMhkudGlueWt2LnYxLkNvbXBhY3RSZXF1ZXN0SAASMwoLbGVhc2VfZ3JhbnQYESABKAsyHC50aW55a3YudjEuTGVhc2VHcmFudFJlcXVlc3RIABI1CgxsZWFzZV9yZXZva2UYEiABKAsyHS50aW55a3YudjEuTGVhc2VSZXZva2VSZXF1ZXN0SAASKgoGZXhwaXJlGBMgASgLMhgudGlueWt2LnYxLkV4cGlyZVJlcXVlc3RIABIzCgtleHBpcmVfa2V5cxgUIAEoCzIcLnRpbnlrdi52MS5FeHBpcmVLZXlzQ29tbWFuZEgAEigKBXJlZGlzGBUgASgLMhcudGlueWt2LnYxLlJlZGlzUmVxdWVzdEgAEhYKDnByb3Bvc2VkX2F0X21zGAQgASgEQgYKBGJvZHkiLgoQSW5jcmVtZW50UmVxdWVzdBILCgNrZXkYASABKAwSDQoFZGVsdGEYAiABKAMiVAoFSGVsbG8SDwoHbm9kZV9pZBgBIAEoBBIVCg1jbHVzdGVyX3Rva2VuGAIgASgJEhIKCmNsdXN0ZXJfaWQYAyABKAQSDwoHYWRkcmVzcxgEIAEoCSK2AQoFRnJhbWUSIQoFaGVsbG8YASABKAsyEC50aW55a3YudjEuSGVsbG9IABIrCgdyZXF1ZXN0GAIgASgLMhgudGlueWt2LnYxLkNsaWVudFJlcXVlc3RIABItCghyZXNwb25zZRgDIAEoCzIZLnRpbnlrdi52MS5DbGllbnRSZXNwb25zZUgAEiYKBHJhZnQYBCABKAsyFi50aW55a3YudjEuUmFmdE1lc3NhZ2VIAEIGCgRib2R5It0BCgdDb21wYXJlEgsKA2tleRgBIAEoDBIoCgZ0YXJnZXQYAiABKA4yGC50aW55a3YudjEuQ29tcGFyZVRhcmdldBIoCgZyZXN1bHQYAyABKA4yGC50aW55a3YudjEuQ29tcGFyZVJlc3VsdBIPCgV2YWx1ZRgEIAEoDEgAEhEKB3ZlcnNpb24YBSABKARIABIZCg9jcmVhdGVfcmV2aXNpb24YBiABKARIABIWCgxtb2RfcmV2aXNpb24YByABKARIABIPCgVsZWFzZRgIIAEoBEgAQgkKB29wZXJhbmQiZAoMUmFuZ2VSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDQoFbGltaXQYAyABKA0SEQoJa2V5c19vbmx5GAQgASgIEhIKCmNvdW50X29ubHkYBSABKAgiRQoSRGVsZXRlUmFuZ2VSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDwoHcHJldl9rdhgDIAEoCCKUAQoFVHhuT3ASKAoFcmFuZ2UYASABKAsyFy50aW55a3YudjEuUmFuZ2VSZXF1ZXN0SAASJAoDcHV0GAIgASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABI1CgxkZWxldGVfcmFuZ2UYAyABKAsyHS50aW55a3YudjEuRGVsZXRlUmFuZ2VSZXF1ZXN0SABCBAoCb3AidwoKVHhuUmVxdWVzdBIjCgdjb21wYXJlGAEgAygLMhIudGlueWt2LnYxLkNvbXBhcmUSIQoHc3VjY2VzcxgCIAMoCzIQLnRpbnlrdi52MS5UeG5PcBIhCgdmYWlsdXJlGAMgAygLMhAudGlueWt2LnYxLlR4bk9wIkwKC1JhbmdlUmVzdWx0EiAKA2t2cxgBIAMoCzITLnRpbnlrdi52MS5LZXlWYWx1ZRIMCgRtb3JlGAIgASgIEg0KBWNvdW50GAMgASgEIjEKCVB1dFJlc3VsdBIkCgdwcmV2X2t2GAEgASgLMhMudGlueWt2LnYxLktleVZhbHVlIksKEURlbGV0ZVJhbmdlUmVzdWx0Eg8KB2RlbGV0ZWQYASABKAQSJQoIcHJldl9rdnMYAiADKAsyEy50aW55a3YudjEuS2V5VmFsdWUimwEKC1R4bk9wUmVzdWx0EicKBXJhbmdlGAEgASgLMhYudGlueWt2LnYxLlJhbmdlUmVzdWx0SAASIwoDcHV0GAIgASgLMhQudGlueWt2LnYxLlB1dFJlc3VsdEgAEjQKDGRlbGV0ZV9yYW5nZRgDIAEoCzIcLnRpbnlrdi52MS5EZWxldGVSYW5nZVJlc3VsdEgAQggKBnJlc3VsdCJqCgtUeG5SZXNwb25zZRIRCglzdWNjZWVkZWQYASABKAgSEAoIcmV2aXNpb24YAiABKAQSJwoHcmVzdWx0cxgDIAMoCzIWLnRpbnlrdi52MS5UeG5PcFJlc3VsdBINCgVpbmRleBgEIAEoBCIiCg5Db21wYWN0UmVxdWVzdBIQCghyZXZpc2lvbhgBIAEoBCJ2ChJXYXRjaENyZWF0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhEKCXJhbmdlX2VuZBgCIAEoDBIWCg5zdGFydF9yZXZpc2lvbhgDIAEoBBIPCgdwcmV2X2t2GAQgASgIEhcKD3Byb2dyZXNzX25vdGlmeRgFIAEoCCImChJXYXRjaENhbmNlbFJlcXVlc3QSEAoId2F0Y2hfaWQYASABKAQidwoKV2F0Y2hFdmVudBIiCgR0eXBlGAEgASgOMhQudGlueWt2LnYxLkV2ZW50VHlwZRIfCgJrdhgCIAEoCzITLnRpbnlrdi52MS5LZXlWYWx1ZRIkCgdwcmV2X2t2GAMgASgLMhMudGlueWt2LnYxLktleVZhbHVlIq4BCg1XYXRjaFJlc3BvbnNlEg8KB2NyZWF0ZWQYASABKAgSEAoIY2FuY2VsZWQYAiABKAgSFQoNY2FuY2VsX3JlYXNvbhgDIAEoCRIYChBjb21wYWN0X3JldmlzaW9uGAQgASgEEhAKCHJldmlzaW9uGAUgASgEEiUKBmV2ZW50cxgGIAMoCzIVLnRpbnlrdi52MS5XYXRjaEV2ZW50EhAKCHByb2dyZXNzGAcgASgIIjQKEUxlYXNlR3JhbnRSZXF1ZXN0EhMKC3R0bF9zZWNvbmRzGAEgASgNEgoKAmlkGAIgASgEIjEKEkxlYXNlUmV2b2tlUmVxdWVzdBIKCgJpZBgBIAEoBBIPCgdleHBpcmVkGAIgASgIIiMKFUxlYXNlS2VlcEFsaXZlUmVxdWVzdBIKCgJpZBgBIAEoBCIyChZMZWFzZVRpbWVUb0xpdmVSZXF1ZXN0EgoKAmlkGAEgASgEEgwKBGtleXMYAiABKAgiEgoQTGVhc2VMaXN0UmVxdWVzdCJKCglMZWFzZUluZm8SCgoCaWQYASABKAQSGwoTZ3JhbnRlZF90dGxfc2Vjb25kcxgCIAEoDRIUCgxyZW1haW5pbmdfbXMYAyABKAQiegoNTGVhc2VSZXNwb25zZRIjCgVsZWFzZRgBIAEoCzIULnRpbnlrdi52MS5MZWFzZUluZm8SDAoEa2V5cxgCIAMoDBIkCgZsZWFzZXMYAyADKAsyFC50aW55a3YudjEuTGVhc2VJbmZvEhAKCHJldmlzaW9uGAQgASgEKqYDCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEhkKFUVSUk9SX0NPREVfTk9UX0xFQURFUhABEhwKGEVSUk9SX0NPREVfS0VZX05PVF9GT1VORBACEhYKEkVSUk9SX0NPREVfVElNRU9VVBADEhgKFEVSUk9SX0NPREVfVE9PX0xBUkdFEAQSHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAUSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAGEh8KG0VSUk9SX0NPREVfQ09ORElUSU9OX0ZBSUxFRBAHEhkKFUVSUk9SX0NPREVfQ09SUlVQVElPThAIEiIKHkVSUk9SX0NPREVfRkFJTEVEX1BSRUNPTkRJVElPThAJEhsKF0VSUk9SX0NPREVfVU5BVVRIT1JJWkVEEAoSGAoURVJST1JfQ09ERV9DT01QQUNURUQQCxIeChpFUlJPUl9DT0RFX0ZVVFVSRV9SRVZJU0lPThAMEh4KGkVSUk9SX0NPREVfTEVBU0VfTk9UX0ZPVU5EEA0qlQEKD1JlYWRDb25zaXN0ZW5jeRIgChxSRUFEX0NPTlNJU1RFTkNZX1VOU1BFQ0lGSUVEEAASIQodUkVBRF9DT05TSVNURU5DWV9MSU5FQVJJWkFCTEUQARIaChZSRUFEX0NPTlNJU1RFTkNZX0xFQVNFEAISIQodUkVBRF9DT05TSVNURU5DWV9TRVJJQUxJWkFCTEUQAypoCgxQdXRDb25kaXRpb24SHQoZUFVUX0NPTkRJVElPTl9VTlNQRUNJRklFRBAAEhsKF1BVVF9DT05ESVRJT05fSUZfQUJTRU5UEAESHAoYUFVUX0NPTkRJVElPTl9JRl9QUkVTRU5UEAIqswEKD0V4cGlyZUNvbmRpdGlvbhIgChxFWFBJUkVfQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASFwoTRVhQSVJFX0NPTkRJVElPTl9OWBABEhcKE0VYUElSRV9DT05ESVRJT05fWFgQAhIXChNFWFBJUkVfQ09ORElUSU9OX0dUEAMSFwoTRVhQSVJFX0NPTkRJVElPTl9MVBAEEhoKFkVYUElSRV9DT05ESVRJT05fWFhfTFQQBSpKCglFbnRyeVR5cGUSIQodRU5UUllfVFlQRV9OT1JNQUxfVU5TUEVDSUZJRUQQABIaChZFTlRSWV9UWVBFX0NPTkZfQ0hBTkdFEAEqxAEKDUNvbXBhcmVUYXJnZXQSHgoaQ09NUEFSRV9UQVJHRVRfVU5TUEVDSUZJRUQQABIYChRDT01QQVJFX1RBUkdFVF9WQUxVRRABEhoKFkNPTVBBUkVfVEFSR0VUX1ZFUlNJT04QAhIiCh5DT01QQVJFX1RBUkdFVF9DUkVBVEVfUkVWSVNJT04QAxIfChtDT01QQVJFX1RBUkdFVF9NT0RfUkVWSVNJT04QBBIYChRDT01QQVJFX1RBUkdFVF9MRUFTRRAFKpwBCg1Db21wYXJlUmVzdWx0Eh4KGkNPTVBBUkVfUkVTVUxUX1VOU1BFQ0lGSUVEEAASGAoUQ09NUEFSRV9SRVNVTFRfRVFVQUwQARIcChhDT01QQVJFX1JFU1VMVF9OT1RfRVFVQUwQAhIaChZDT01QQVJFX1JFU1VMVF9HUkVBVEVSEAMSFwoTQ09NUEFSRV9SRVNVTFRfTEVTUxAEKkIKCUV2ZW50VHlwZRIeChpFVkVOVF9UWVBFX1BVVF9VTlNQRUNJRklFRBAAEhUKEUVWRU5UX1RZUEVfREVMRVRFEAFiBnByb3RvMw");
 
 /**
  * @generated from message tinykv.v1.Error
@@ -247,6 +247,13 @@ export type ExpireKeysCommand = Message<"tinykv.v1.ExpireKeysCommand"> & {
    * @generated from field: repeated bytes keys = 1;
    */
   keys: Uint8Array[];
+
+  /**
+   * Redis keys kept outside the revisioned keyspace (hashes, sets, databases 1-15).
+   *
+   * @generated from field: repeated tinykv.v1.RedisKeyRef redis_keys = 2;
+   */
+  redisKeys: RedisKeyRef[];
 };
 
 /**
@@ -255,6 +262,139 @@ export type ExpireKeysCommand = Message<"tinykv.v1.ExpireKeysCommand"> & {
  */
 export const ExpireKeysCommandSchema: GenMessage<ExpireKeysCommand> = /*@__PURE__*/
   messageDesc(file_tinykv_v1_tinykv, 4);
+
+/**
+ * @generated from message tinykv.v1.RedisKeyRef
+ */
+export type RedisKeyRef = Message<"tinykv.v1.RedisKeyRef"> & {
+  /**
+   * @generated from field: uint32 db = 1;
+   */
+  db: number;
+
+  /**
+   * @generated from field: bytes key = 2;
+   */
+  key: Uint8Array;
+};
+
+/**
+ * Describes the message tinykv.v1.RedisKeyRef.
+ * Use `create(RedisKeyRefSchema)` to create a new message.
+ */
+export const RedisKeyRefSchema: GenMessage<RedisKeyRef> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 5);
+
+/**
+ * One Redis command: its name and arguments, exactly as the client sent them.
+ *
+ * @generated from message tinykv.v1.RedisArgs
+ */
+export type RedisArgs = Message<"tinykv.v1.RedisArgs"> & {
+  /**
+   * @generated from field: repeated bytes args = 1;
+   */
+  args: Uint8Array[];
+};
+
+/**
+ * Describes the message tinykv.v1.RedisArgs.
+ * Use `create(RedisArgsSchema)` to create a new message.
+ */
+export const RedisArgsSchema: GenMessage<RedisArgs> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 6);
+
+/**
+ * WATCH: the key's revision when the client watched it (0: absent).
+ *
+ * @generated from message tinykv.v1.RedisWatchedKey
+ */
+export type RedisWatchedKey = Message<"tinykv.v1.RedisWatchedKey"> & {
+  /**
+   * @generated from field: uint32 db = 1;
+   */
+  db: number;
+
+  /**
+   * @generated from field: bytes key = 2;
+   */
+  key: Uint8Array;
+
+  /**
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.RedisWatchedKey.
+ * Use `create(RedisWatchedKeySchema)` to create a new message.
+ */
+export const RedisWatchedKeySchema: GenMessage<RedisWatchedKey> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 7);
+
+/**
+ * Commands applied together at one revision, in order, against database `db`.
+ *
+ * @generated from message tinykv.v1.RedisRequest
+ */
+export type RedisRequest = Message<"tinykv.v1.RedisRequest"> & {
+  /**
+   * @generated from field: uint32 db = 1;
+   */
+  db: number;
+
+  /**
+   * @generated from field: repeated tinykv.v1.RedisArgs commands = 2;
+   */
+  commands: RedisArgs[];
+
+  /**
+   * MULTI/EXEC: the reply is one array of every command's reply, or a null
+   * array when a watched key changed (and then nothing runs).
+   *
+   * @generated from field: bool multi = 3;
+   */
+  multi: boolean;
+
+  /**
+   * @generated from field: repeated tinykv.v1.RedisWatchedKey watches = 4;
+   */
+  watches: RedisWatchedKey[];
+};
+
+/**
+ * Describes the message tinykv.v1.RedisRequest.
+ * Use `create(RedisRequestSchema)` to create a new message.
+ */
+export const RedisRequestSchema: GenMessage<RedisRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 8);
+
+/**
+ * @generated from message tinykv.v1.RedisResponse
+ */
+export type RedisResponse = Message<"tinykv.v1.RedisResponse"> & {
+  /**
+   * The reply, in the reply codec of src/redis/reply_codec.ts.
+   *
+   * @generated from field: bytes reply = 1;
+   */
+  reply: Uint8Array;
+
+  /**
+   * The database selected after the commands (a SELECT inside MULTI).
+   *
+   * @generated from field: uint32 db = 2;
+   */
+  db: number;
+};
+
+/**
+ * Describes the message tinykv.v1.RedisResponse.
+ * Use `create(RedisResponseSchema)` to create a new message.
+ */
+export const RedisResponseSchema: GenMessage<RedisResponse> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 9);
 
 /**
  * @generated from message tinykv.v1.DeleteRequest
@@ -271,7 +411,7 @@ export type DeleteRequest = Message<"tinykv.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 5);
+  messageDesc(file_tinykv_v1_tinykv, 10);
 
 /**
  * @generated from message tinykv.v1.GetRequest
@@ -300,7 +440,7 @@ export type GetRequest = Message<"tinykv.v1.GetRequest"> & {
  * Use `create(GetRequestSchema)` to create a new message.
  */
 export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 6);
+  messageDesc(file_tinykv_v1_tinykv, 11);
 
 /**
  * @generated from message tinykv.v1.ScanRequest
@@ -363,7 +503,7 @@ export type ScanRequest = Message<"tinykv.v1.ScanRequest"> & {
  * Use `create(ScanRequestSchema)` to create a new message.
  */
 export const ScanRequestSchema: GenMessage<ScanRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 7);
+  messageDesc(file_tinykv_v1_tinykv, 12);
 
 /**
  * Put or delete only if the key's current state matches.
@@ -421,7 +561,7 @@ export type CompareAndSetRequest = Message<"tinykv.v1.CompareAndSetRequest"> & {
  * Use `create(CompareAndSetRequestSchema)` to create a new message.
  */
 export const CompareAndSetRequestSchema: GenMessage<CompareAndSetRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 8);
+  messageDesc(file_tinykv_v1_tinykv, 13);
 
 /**
  * @generated from message tinykv.v1.BatchOp
@@ -450,7 +590,7 @@ export type BatchOp = Message<"tinykv.v1.BatchOp"> & {
  * Use `create(BatchOpSchema)` to create a new message.
  */
 export const BatchOpSchema: GenMessage<BatchOp> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 9);
+  messageDesc(file_tinykv_v1_tinykv, 14);
 
 /**
  * @generated from message tinykv.v1.BatchRequest
@@ -467,7 +607,7 @@ export type BatchRequest = Message<"tinykv.v1.BatchRequest"> & {
  * Use `create(BatchRequestSchema)` to create a new message.
  */
 export const BatchRequestSchema: GenMessage<BatchRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 10);
+  messageDesc(file_tinykv_v1_tinykv, 15);
 
 /**
  * @generated from message tinykv.v1.StatusRequest
@@ -480,7 +620,7 @@ export type StatusRequest = Message<"tinykv.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 11);
+  messageDesc(file_tinykv_v1_tinykv, 16);
 
 /**
  * Adds a node: it joins as a learner, catches up, and is then promoted to voter
@@ -512,7 +652,7 @@ export type MemberAddRequest = Message<"tinykv.v1.MemberAddRequest"> & {
  * Use `create(MemberAddRequestSchema)` to create a new message.
  */
 export const MemberAddRequestSchema: GenMessage<MemberAddRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 12);
+  messageDesc(file_tinykv_v1_tinykv, 17);
 
 /**
  * @generated from message tinykv.v1.MemberRemoveRequest
@@ -529,7 +669,7 @@ export type MemberRemoveRequest = Message<"tinykv.v1.MemberRemoveRequest"> & {
  * Use `create(MemberRemoveRequestSchema)` to create a new message.
  */
 export const MemberRemoveRequestSchema: GenMessage<MemberRemoveRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 13);
+  messageDesc(file_tinykv_v1_tinykv, 18);
 
 /**
  * @generated from message tinykv.v1.TransferLeaderRequest
@@ -546,7 +686,7 @@ export type TransferLeaderRequest = Message<"tinykv.v1.TransferLeaderRequest"> &
  * Use `create(TransferLeaderRequestSchema)` to create a new message.
  */
 export const TransferLeaderRequestSchema: GenMessage<TransferLeaderRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 14);
+  messageDesc(file_tinykv_v1_tinykv, 19);
 
 /**
  * Makes the applied state durable and compacts the Raft log up to it.
@@ -561,7 +701,7 @@ export type SnapshotRequest = Message<"tinykv.v1.SnapshotRequest"> & {
  * Use `create(SnapshotRequestSchema)` to create a new message.
  */
 export const SnapshotRequestSchema: GenMessage<SnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 15);
+  messageDesc(file_tinykv_v1_tinykv, 20);
 
 /**
  * @generated from message tinykv.v1.AdminResponse
@@ -592,7 +732,7 @@ export type AdminResponse = Message<"tinykv.v1.AdminResponse"> & {
  * Use `create(AdminResponseSchema)` to create a new message.
  */
 export const AdminResponseSchema: GenMessage<AdminResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 16);
+  messageDesc(file_tinykv_v1_tinykv, 21);
 
 /**
  * @generated from message tinykv.v1.ClientRequest
@@ -769,6 +909,14 @@ export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
      */
     value: ExpireRequest;
     case: "expire";
+  } | {
+    /**
+     * Redis commands (the RESP port's writes, forwarded by followers to the leader).
+     *
+     * @generated from field: tinykv.v1.RedisRequest redis = 32;
+     */
+    value: RedisRequest;
+    case: "redis";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -784,7 +932,7 @@ export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
  * Use `create(ClientRequestSchema)` to create a new message.
  */
 export const ClientRequestSchema: GenMessage<ClientRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 17);
+  messageDesc(file_tinykv_v1_tinykv, 22);
 
 /**
  * @generated from message tinykv.v1.GetResponse
@@ -842,7 +990,7 @@ export type GetResponse = Message<"tinykv.v1.GetResponse"> & {
  * Use `create(GetResponseSchema)` to create a new message.
  */
 export const GetResponseSchema: GenMessage<GetResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 18);
+  messageDesc(file_tinykv_v1_tinykv, 23);
 
 /**
  * @generated from message tinykv.v1.ScanResponse
@@ -873,7 +1021,7 @@ export type ScanResponse = Message<"tinykv.v1.ScanResponse"> & {
  * Use `create(ScanResponseSchema)` to create a new message.
  */
 export const ScanResponseSchema: GenMessage<ScanResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 19);
+  messageDesc(file_tinykv_v1_tinykv, 24);
 
 /**
  * @generated from message tinykv.v1.WriteResponse
@@ -935,7 +1083,7 @@ export type WriteResponse = Message<"tinykv.v1.WriteResponse"> & {
  * Use `create(WriteResponseSchema)` to create a new message.
  */
 export const WriteResponseSchema: GenMessage<WriteResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 20);
+  messageDesc(file_tinykv_v1_tinykv, 25);
 
 /**
  * @generated from message tinykv.v1.StatusResponse
@@ -992,7 +1140,7 @@ export type StatusResponse = Message<"tinykv.v1.StatusResponse"> & {
  * Use `create(StatusResponseSchema)` to create a new message.
  */
 export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 21);
+  messageDesc(file_tinykv_v1_tinykv, 26);
 
 /**
  * @generated from message tinykv.v1.Member
@@ -1019,7 +1167,7 @@ export type Member = Message<"tinykv.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 22);
+  messageDesc(file_tinykv_v1_tinykv, 27);
 
 /**
  * @generated from message tinykv.v1.ClientResponse
@@ -1086,6 +1234,12 @@ export type ClientResponse = Message<"tinykv.v1.ClientResponse"> & {
      */
     value: LeaseResponse;
     case: "lease";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.RedisResponse redis = 18;
+     */
+    value: RedisResponse;
+    case: "redis";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1094,7 +1248,7 @@ export type ClientResponse = Message<"tinykv.v1.ClientResponse"> & {
  * Use `create(ClientResponseSchema)` to create a new message.
  */
 export const ClientResponseSchema: GenMessage<ClientResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 23);
+  messageDesc(file_tinykv_v1_tinykv, 28);
 
 /**
  * @generated from message tinykv.v1.Entry
@@ -1126,7 +1280,7 @@ export type Entry = Message<"tinykv.v1.Entry"> & {
  * Use `create(EntrySchema)` to create a new message.
  */
 export const EntrySchema: GenMessage<Entry> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 24);
+  messageDesc(file_tinykv_v1_tinykv, 29);
 
 /**
  * @generated from message tinykv.v1.ConfState
@@ -1163,7 +1317,7 @@ export type ConfState = Message<"tinykv.v1.ConfState"> & {
  * Use `create(ConfStateSchema)` to create a new message.
  */
 export const ConfStateSchema: GenMessage<ConfState> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 25);
+  messageDesc(file_tinykv_v1_tinykv, 30);
 
 /**
  * @generated from message tinykv.v1.SnapshotMetadata
@@ -1190,7 +1344,7 @@ export type SnapshotMetadata = Message<"tinykv.v1.SnapshotMetadata"> & {
  * Use `create(SnapshotMetadataSchema)` to create a new message.
  */
 export const SnapshotMetadataSchema: GenMessage<SnapshotMetadata> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 26);
+  messageDesc(file_tinykv_v1_tinykv, 31);
 
 /**
  * @generated from message tinykv.v1.RaftMessage
@@ -1309,7 +1463,7 @@ export type RaftMessage = Message<"tinykv.v1.RaftMessage"> & {
  * Use `create(RaftMessageSchema)` to create a new message.
  */
 export const RaftMessageSchema: GenMessage<RaftMessage> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 27);
+  messageDesc(file_tinykv_v1_tinykv, 32);
 
 /**
  * @generated from message tinykv.v1.Command
@@ -1403,6 +1557,12 @@ export type Command = Message<"tinykv.v1.Command"> & {
      */
     value: ExpireKeysCommand;
     case: "expireKeys";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.RedisRequest redis = 21;
+     */
+    value: RedisRequest;
+    case: "redis";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -1419,7 +1579,7 @@ export type Command = Message<"tinykv.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 28);
+  messageDesc(file_tinykv_v1_tinykv, 33);
 
 /**
  * @generated from message tinykv.v1.IncrementRequest
@@ -1441,7 +1601,7 @@ export type IncrementRequest = Message<"tinykv.v1.IncrementRequest"> & {
  * Use `create(IncrementRequestSchema)` to create a new message.
  */
 export const IncrementRequestSchema: GenMessage<IncrementRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 29);
+  messageDesc(file_tinykv_v1_tinykv, 34);
 
 /**
  * @generated from message tinykv.v1.Hello
@@ -1480,7 +1640,7 @@ export type Hello = Message<"tinykv.v1.Hello"> & {
  * Use `create(HelloSchema)` to create a new message.
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 30);
+  messageDesc(file_tinykv_v1_tinykv, 35);
 
 /**
  * @generated from message tinykv.v1.Frame
@@ -1521,7 +1681,7 @@ export type Frame = Message<"tinykv.v1.Frame"> & {
  * Use `create(FrameSchema)` to create a new message.
  */
 export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 31);
+  messageDesc(file_tinykv_v1_tinykv, 36);
 
 /**
  * `key`'s target compared with the operand: target <result> operand. A missing key
@@ -1586,7 +1746,7 @@ export type Compare = Message<"tinykv.v1.Compare"> & {
  * Use `create(CompareSchema)` to create a new message.
  */
 export const CompareSchema: GenMessage<Compare> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 32);
+  messageDesc(file_tinykv_v1_tinykv, 37);
 
 /**
  * Keys [key, range_end). Empty range_end: `key` alone; range_end "\0": every key >= key.
@@ -1627,7 +1787,7 @@ export type RangeRequest = Message<"tinykv.v1.RangeRequest"> & {
  * Use `create(RangeRequestSchema)` to create a new message.
  */
 export const RangeRequestSchema: GenMessage<RangeRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 33);
+  messageDesc(file_tinykv_v1_tinykv, 38);
 
 /**
  * @generated from message tinykv.v1.DeleteRangeRequest
@@ -1654,7 +1814,7 @@ export type DeleteRangeRequest = Message<"tinykv.v1.DeleteRangeRequest"> & {
  * Use `create(DeleteRangeRequestSchema)` to create a new message.
  */
 export const DeleteRangeRequestSchema: GenMessage<DeleteRangeRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 34);
+  messageDesc(file_tinykv_v1_tinykv, 39);
 
 /**
  * @generated from message tinykv.v1.TxnOp
@@ -1689,7 +1849,7 @@ export type TxnOp = Message<"tinykv.v1.TxnOp"> & {
  * Use `create(TxnOpSchema)` to create a new message.
  */
 export const TxnOpSchema: GenMessage<TxnOp> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 35);
+  messageDesc(file_tinykv_v1_tinykv, 40);
 
 /**
  * If every compare holds, `success` runs, else `failure`; atomically, at one revision.
@@ -1718,7 +1878,7 @@ export type TxnRequest = Message<"tinykv.v1.TxnRequest"> & {
  * Use `create(TxnRequestSchema)` to create a new message.
  */
 export const TxnRequestSchema: GenMessage<TxnRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 36);
+  messageDesc(file_tinykv_v1_tinykv, 41);
 
 /**
  * @generated from message tinykv.v1.RangeResult
@@ -1749,7 +1909,7 @@ export type RangeResult = Message<"tinykv.v1.RangeResult"> & {
  * Use `create(RangeResultSchema)` to create a new message.
  */
 export const RangeResultSchema: GenMessage<RangeResult> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 37);
+  messageDesc(file_tinykv_v1_tinykv, 42);
 
 /**
  * @generated from message tinykv.v1.PutResult
@@ -1768,7 +1928,7 @@ export type PutResult = Message<"tinykv.v1.PutResult"> & {
  * Use `create(PutResultSchema)` to create a new message.
  */
 export const PutResultSchema: GenMessage<PutResult> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 38);
+  messageDesc(file_tinykv_v1_tinykv, 43);
 
 /**
  * @generated from message tinykv.v1.DeleteRangeResult
@@ -1792,7 +1952,7 @@ export type DeleteRangeResult = Message<"tinykv.v1.DeleteRangeResult"> & {
  * Use `create(DeleteRangeResultSchema)` to create a new message.
  */
 export const DeleteRangeResultSchema: GenMessage<DeleteRangeResult> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 39);
+  messageDesc(file_tinykv_v1_tinykv, 44);
 
 /**
  * @generated from message tinykv.v1.TxnOpResult
@@ -1827,7 +1987,7 @@ export type TxnOpResult = Message<"tinykv.v1.TxnOpResult"> & {
  * Use `create(TxnOpResultSchema)` to create a new message.
  */
 export const TxnOpResultSchema: GenMessage<TxnOpResult> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 40);
+  messageDesc(file_tinykv_v1_tinykv, 45);
 
 /**
  * @generated from message tinykv.v1.TxnResponse
@@ -1865,7 +2025,7 @@ export type TxnResponse = Message<"tinykv.v1.TxnResponse"> & {
  * Use `create(TxnResponseSchema)` to create a new message.
  */
 export const TxnResponseSchema: GenMessage<TxnResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 41);
+  messageDesc(file_tinykv_v1_tinykv, 46);
 
 /**
  * Forget the history below `revision`: reads and watches below it answer COMPACTED.
@@ -1884,7 +2044,7 @@ export type CompactRequest = Message<"tinykv.v1.CompactRequest"> & {
  * Use `create(CompactRequestSchema)` to create a new message.
  */
 export const CompactRequestSchema: GenMessage<CompactRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 42);
+  messageDesc(file_tinykv_v1_tinykv, 47);
 
 /**
  * @generated from message tinykv.v1.WatchCreateRequest
@@ -1927,7 +2087,7 @@ export type WatchCreateRequest = Message<"tinykv.v1.WatchCreateRequest"> & {
  * Use `create(WatchCreateRequestSchema)` to create a new message.
  */
 export const WatchCreateRequestSchema: GenMessage<WatchCreateRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 43);
+  messageDesc(file_tinykv_v1_tinykv, 48);
 
 /**
  * @generated from message tinykv.v1.WatchCancelRequest
@@ -1946,7 +2106,7 @@ export type WatchCancelRequest = Message<"tinykv.v1.WatchCancelRequest"> & {
  * Use `create(WatchCancelRequestSchema)` to create a new message.
  */
 export const WatchCancelRequestSchema: GenMessage<WatchCancelRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 44);
+  messageDesc(file_tinykv_v1_tinykv, 49);
 
 /**
  * @generated from message tinykv.v1.WatchEvent
@@ -1977,7 +2137,7 @@ export type WatchEvent = Message<"tinykv.v1.WatchEvent"> & {
  * Use `create(WatchEventSchema)` to create a new message.
  */
 export const WatchEventSchema: GenMessage<WatchEvent> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 45);
+  messageDesc(file_tinykv_v1_tinykv, 50);
 
 /**
  * One message of a watch stream (all carry the watch_create's request id).
@@ -2036,7 +2196,7 @@ export type WatchResponse = Message<"tinykv.v1.WatchResponse"> & {
  * Use `create(WatchResponseSchema)` to create a new message.
  */
 export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 46);
+  messageDesc(file_tinykv_v1_tinykv, 51);
 
 /**
  * @generated from message tinykv.v1.LeaseGrantRequest
@@ -2060,7 +2220,7 @@ export type LeaseGrantRequest = Message<"tinykv.v1.LeaseGrantRequest"> & {
  * Use `create(LeaseGrantRequestSchema)` to create a new message.
  */
 export const LeaseGrantRequestSchema: GenMessage<LeaseGrantRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 47);
+  messageDesc(file_tinykv_v1_tinykv, 52);
 
 /**
  * @generated from message tinykv.v1.LeaseRevokeRequest
@@ -2084,7 +2244,7 @@ export type LeaseRevokeRequest = Message<"tinykv.v1.LeaseRevokeRequest"> & {
  * Use `create(LeaseRevokeRequestSchema)` to create a new message.
  */
 export const LeaseRevokeRequestSchema: GenMessage<LeaseRevokeRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 48);
+  messageDesc(file_tinykv_v1_tinykv, 53);
 
 /**
  * @generated from message tinykv.v1.LeaseKeepAliveRequest
@@ -2101,7 +2261,7 @@ export type LeaseKeepAliveRequest = Message<"tinykv.v1.LeaseKeepAliveRequest"> &
  * Use `create(LeaseKeepAliveRequestSchema)` to create a new message.
  */
 export const LeaseKeepAliveRequestSchema: GenMessage<LeaseKeepAliveRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 49);
+  messageDesc(file_tinykv_v1_tinykv, 54);
 
 /**
  * @generated from message tinykv.v1.LeaseTimeToLiveRequest
@@ -2125,7 +2285,7 @@ export type LeaseTimeToLiveRequest = Message<"tinykv.v1.LeaseTimeToLiveRequest">
  * Use `create(LeaseTimeToLiveRequestSchema)` to create a new message.
  */
 export const LeaseTimeToLiveRequestSchema: GenMessage<LeaseTimeToLiveRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 50);
+  messageDesc(file_tinykv_v1_tinykv, 55);
 
 /**
  * @generated from message tinykv.v1.LeaseListRequest
@@ -2138,7 +2298,7 @@ export type LeaseListRequest = Message<"tinykv.v1.LeaseListRequest"> & {
  * Use `create(LeaseListRequestSchema)` to create a new message.
  */
 export const LeaseListRequestSchema: GenMessage<LeaseListRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 51);
+  messageDesc(file_tinykv_v1_tinykv, 56);
 
 /**
  * @generated from message tinykv.v1.LeaseInfo
@@ -2167,7 +2327,7 @@ export type LeaseInfo = Message<"tinykv.v1.LeaseInfo"> & {
  * Use `create(LeaseInfoSchema)` to create a new message.
  */
 export const LeaseInfoSchema: GenMessage<LeaseInfo> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 52);
+  messageDesc(file_tinykv_v1_tinykv, 57);
 
 /**
  * @generated from message tinykv.v1.LeaseResponse
@@ -2207,7 +2367,7 @@ export type LeaseResponse = Message<"tinykv.v1.LeaseResponse"> & {
  * Use `create(LeaseResponseSchema)` to create a new message.
  */
 export const LeaseResponseSchema: GenMessage<LeaseResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 53);
+  messageDesc(file_tinykv_v1_tinykv, 58);
 
 /**
  * Typed errors, shared by the protobuf port and (mapped) the RESP port.

@@ -1,0 +1,79 @@
+/**
+ * RedisStorage inside the state machine's apply step: reads see the engine
+ * plus every earlier write of the apply pass (WriteSet), writes join the pass's
+ * batch, and database 0's strings go through the RevisionWriter, so they get
+ * revisions, history and watch events like any key of the coordination API.
+ */
+import { dataKey } from "../keyspace.ts";
+import { decodeCurrent } from "../key_record.ts";
+import type { KeyState } from "../key_state.ts";
+import type { RevisionWriter } from "../revision_writer.ts";
+import type { Generation } from "./keys.ts";
+import { type RedisEvent, type RedisStorage, seededRandom } from "./storage.ts";
+
+export class ApplyStorage implements RedisStorage {
+  readonly writable = true;
+  readonly events: RedisEvent[] = [];
+  /** Net keys created outside the revisioned keyspace, by database. */
+  readonly counts = new Map<number, number>();
+  #sub = 0;
+  readonly random: () => number;
+
+  /** `baseCount`: a database's key count before this command. */
+  constructor(readonly w: RevisionWriter, readonly baseCount: (db: number) => number) {
+    this.random = seededRandom(w.revision);
+  }
+
+  get now(): number {
+    return this.w.now;
+  }
+
+  get revision(): number {
+    return this.w.revision;
+  }
+
+  get(engineKey: Uint8Array): Uint8Array | undefined {
+    return this.w.ws.get(engineKey);
+  }
+
+  scan(start: Uint8Array, end: Uint8Array): Iterable<[Uint8Array, Uint8Array]> {
+    return this.w.ws.scan(start, end);
+  }
+
+  put(engineKey: Uint8Array, value: Uint8Array): void {
+    this.w.ws.put(engineKey, value);
+  }
+
+  delete(engineKey: Uint8Array): void {
+    this.w.ws.delete(engineKey);
+  }
+
+  stringOf0(key: Uint8Array): KeyState | undefined {
+    const raw = this.w.ws.get(dataKey(key));
+    return raw === undefined ? undefined : decodeCurrent(key, raw);
+  }
+
+  putString0(key: Uint8Array, value: Uint8Array, expireAtMs: number): void {
+    this.w.put(key, value, 0, this.w.current(key), expireAtMs);
+  }
+
+  deleteString0(key: Uint8Array): void {
+    this.w.delete(key, this.w.stored(key));
+  }
+
+  newGeneration(): Generation {
+    return { revision: this.w.revision, sub: this.#sub++ };
+  }
+
+  keyCount(db: number): number {
+    return this.baseCount(db) + (this.counts.get(db) ?? 0) + (db === 0 ? this.w.ws.keysDelta : 0);
+  }
+
+  countKey(db: number, delta: number): void {
+    this.counts.set(db, (this.counts.get(db) ?? 0) + delta);
+  }
+
+  emit(event: RedisEvent): void {
+    this.events.push(event);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Runs Redis commands against the store: one command, a pipeline of writes
+ * batched into one log entry, or a MULTI/EXEC block. Everything a request
+ * holds runs in one synchronous step at one revision. A command's error is
+ * its own reply; the commands after it still run (Redis's MULTI rule).
+ */
+import { fromUtf8 } from "../../util/bytes.ts";
+import { arityOk, type ExecContext } from "./command.ts";
+import { REDIS_COMMANDS } from "./command_table.ts";
+import { RedisDb } from "./database.ts";
+import { RedisError, unknownCommand, wrongArity } from "./errors.ts";
+import { array, error, NULL_ARRAY, type RedisReply } from "./reply.ts";
+import type { RedisStorage } from "./storage.ts";
+
+export interface WatchedKey {
+  readonly db: number;
+  readonly key: Uint8Array;
+  /** The key's revision when it was watched (0: absent). */
+  readonly revision: number;
+}
+
+export interface RedisRun {
+  readonly db: number;
+  readonly commands: readonly (readonly Uint8Array[])[];
+  /** MULTI/EXEC: one array reply, or a null array when a watched key changed. */
+  readonly multi: boolean;
+  readonly watches: readonly WatchedKey[];
+}
+
+/** The revision WATCH compares: of the key's last change, 0 when it does not exist. */
+export function keyRevision(storage: RedisStorage, db: number, key: Uint8Array): number {
+  return new RedisDb(storage, db).lookup(key)?.modRevision ?? 0;
+}
+
+/**
+ * The reply is an array of one reply per command (or EXEC's reply for a
+ * multi run); `db` is the database selected at the end.
+ */
+export function runRedis(run: RedisRun, storage: RedisStorage): { reply: RedisReply; db: number } {
+  if (run.multi && run.watches.some((w) => keyRevision(storage, w.db, w.key) !== w.revision)) {
+    return { reply: NULL_ARRAY, db: run.db };
+  }
+  const ctx: ExecContext = {
+    db: new RedisDb(storage, run.db),
+    storage,
+    select(index: number) {
+      this.db = new RedisDb(storage, index);
+    },
+    notify(event, key, cls) {
+      if (storage.writable) storage.emit({ kind: "keyspace", db: this.db.index, event, key, cls });
+    },
+  };
+  const replies = run.commands.map((args) => runOne(ctx, args));
+  return { reply: array(replies), db: ctx.db.index };
+}
+
+function runOne(ctx: ExecContext, args: readonly Uint8Array[]): RedisReply {
+  const name = args.length > 0 ? fromUtf8(args[0]).toLowerCase() : "";
+  const spec = REDIS_COMMANDS.get(name);
+  if (spec?.run === undefined) return error(unknownCommand(args));
+  if (!arityOk(spec.arity, args.length)) return error(wrongArity(name));
+  if (!ctx.storage.writable && spec.kind === "write") {
+    return error(`ERR '${name}' is a write command and cannot run as a read`);
+  }
+  try {
+    return spec.run(ctx, args);
+  } catch (err) {
+    if (err instanceof RedisError) return error(err.line);
+    throw err;
+  }
+}

@@ -1,0 +1,11 @@
+/** Read-only Redis commands on a node's local state, after the caller's read barrier. */
+import type { KvStateMachine } from "../state_machine.ts";
+import { type RedisRun, runRedis } from "./executor.ts";
+import { ReadStorage } from "./read_storage.ts";
+import type { RedisReply } from "./reply.ts";
+
+/** Runs synchronously, in one turn: no apply can come between two reads of one command. */
+export function readRedis(kv: KvStateMachine, run: RedisRun): { reply: RedisReply; db: number } {
+  const storage = new ReadStorage(kv.db, kv.readNow, (db) => kv.redisKeyCount(db));
+  return runRedis(run, storage);
+}

@@ -1,0 +1,104 @@
+/**
+ * SCAN and KEYS over the selected database, with Redis's glob MATCH and TYPE.
+ * SCAN cursors are numbers that this node maps to the key a scan resumes
+ * after (scan_cursors.ts); each call examines at most COUNT keys (bounded by
+ * SCAN_LIMIT_MAX), so its cost is bounded however sparse the matches are.
+ */
+import { RESP_KEYS_MAX, SCAN_LIMIT_MAX } from "../../limits.ts";
+import { intArg } from "../../kv/redis/command.ts";
+import { type KeyBound, RedisDb } from "../../kv/redis/database.ts";
+import { globMatch, literalPrefix } from "../../kv/redis/glob.ts";
+import { ReadStorage } from "../../kv/redis/read_storage.ts";
+import { TYPE_NAMES } from "../../kv/redis/meta_record.ts";
+import type { KvStateMachine } from "../../kv/state_machine.ts";
+import { compareBytes, fromUtf8, hasPrefix } from "../../util/bytes.ts";
+import type { Reply, RespCommandSpec, RespContext } from "./resp_command.ts";
+import { RespCommandError } from "./resp_command.ts";
+
+interface ScanFilter {
+  readonly pattern: Uint8Array | undefined;
+  readonly type: string | undefined;
+}
+
+export function openDb(kv: KvStateMachine, db: number): RedisDb {
+  return new RedisDb(new ReadStorage(kv.db, kv.readNow, (d) => kv.redisKeyCount(d)), db);
+}
+
+/** Up to `examine` keys after `after` that pass the filter; `next`: where to resume, if more. */
+function scanKeys(db: RedisDb, after: Uint8Array | undefined, examine: number, f: ScanFilter) {
+  const prefix = f.pattern === undefined ? new Uint8Array(0) : literalPrefix(f.pattern);
+  // Keys before the pattern's literal prefix cannot match: start there.
+  const start: KeyBound = after !== undefined && compareBytes(after, prefix) >= 0
+    ? { key: after, inclusive: false }
+    : { key: prefix, inclusive: true };
+  const found: Uint8Array[] = [];
+  let last: Uint8Array | undefined, seen = 0, more = false;
+  for (const e of db.keys(start)) {
+    if (!hasPrefix(e.key, prefix)) break;
+    if (seen === examine) {
+      more = true;
+      break;
+    }
+    seen++;
+    last = e.key;
+    const typeOk = f.type === undefined || TYPE_NAMES[e.type] === f.type;
+    if (typeOk && (f.pattern === undefined || globMatch(f.pattern, e.key))) found.push(e.key);
+  }
+  return { found, next: more ? last : undefined };
+}
+
+function scanOptions(args: readonly Uint8Array[], from: number) {
+  let pattern: Uint8Array | undefined, type: string | undefined, count = 10;
+  for (let i = from; i < args.length; i += 2) {
+    const opt = fromUtf8(args[i]).toUpperCase();
+    const arg = args[i + 1];
+    if (arg === undefined) throw new RespCommandError("syntax error");
+    if (opt === "MATCH") pattern = arg;
+    else if (opt === "COUNT") {
+      count = intArg(arg);
+      if (count < 1) throw new RespCommandError("syntax error");
+    } else if (opt === "TYPE") type = fromUtf8(arg).toLowerCase();
+    else throw new RespCommandError("syntax error");
+  }
+  return { filter: { pattern, type }, count: Math.min(count, SCAN_LIMIT_MAX) };
+}
+
+async function scan(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
+  const cursorText = fromUtf8(args[1]);
+  if (!/^\d{1,20}$/.test(cursorText)) throw new RespCommandError("invalid cursor");
+  const resume = ctx.cursors.lookup(Number(cursorText));
+  if (resume === undefined) throw new RespCommandError("invalid cursor");
+  const { filter, count } = scanOptions(args, 2);
+  const db = ctx.conn.db;
+  const page = await ctx.service.readState(ctx.consistency, (kv) => {
+    return scanKeys(openDb(kv, db), resume ?? undefined, count, filter);
+  });
+  const next = page.next === undefined ? 0 : ctx.cursors.save(page.next);
+  return (w) => {
+    w.arrayHeader(2).bulkString(String(next)).arrayHeader(page.found.length);
+    for (const k of page.found) w.bulk(k);
+  };
+}
+
+async function keys(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
+  const db = ctx.conn.db;
+  const found = await ctx.service.readState(ctx.consistency, (kv) => {
+    const page = scanKeys(openDb(kv, db), undefined, RESP_KEYS_MAX + 1, {
+      pattern: args[1],
+      type: undefined,
+    });
+    return page.next === undefined ? page.found : undefined;
+  });
+  if (found === undefined) {
+    throw new RespCommandError(`KEYS would examine more than ${RESP_KEYS_MAX} keys; use SCAN`);
+  }
+  return (w) => {
+    w.arrayHeader(found.length);
+    for (const k of found) w.bulk(k);
+  };
+}
+
+export const SCAN_COMMANDS: Record<string, RespCommandSpec> = {
+  SCAN: { arity: -2, kind: "read", run: scan },
+  KEYS: { arity: 2, kind: "read", run: keys },
+};

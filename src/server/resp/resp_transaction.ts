@@ -1,0 +1,92 @@
+/**
+ * MULTI / EXEC / DISCARD / WATCH / UNWATCH. The session queues what follows
+ * MULTI (resp_session.ts); EXEC sends the whole queue as one RedisRequest that
+ * every replica applies at one revision, with the watched keys' revisions, so
+ * a WATCH conflict is decided inside the replicated step and holds across
+ * nodes and failovers (docs/resp.md#transactions).
+ */
+import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
+import { keyRevision } from "../../kv/redis/executor.ts";
+import { ReadStorage } from "../../kv/redis/read_storage.ts";
+import { EMPTY_ARRAY } from "../../kv/redis/reply.ts";
+import { REDIS_WATCHED_KEYS_MAX } from "../../limits.ts";
+import { fromUtf8 } from "../../util/bytes.ts";
+import type { Reply, RespCommandSpec, RespContext, Start } from "./resp_command.ts";
+import { RespCommandError } from "./resp_command.ts";
+import { proposeRedis, readOnNode } from "./resp_redis_bridge.ts";
+import { writeReply } from "./resp_reply.ts";
+
+const watchKey = (db: number, key: Uint8Array) => `${db}:${fromUtf8(key)}`;
+
+function multi(ctx: RespContext): Start {
+  if (ctx.conn.multi !== undefined) throw new RespCommandError("MULTI calls can not be nested");
+  ctx.conn.multi = [];
+  ctx.conn.multiFailed = false;
+  return () => (w) => w.ok();
+}
+
+function discard(ctx: RespContext): Start {
+  if (ctx.conn.multi === undefined) throw new RespCommandError("DISCARD without MULTI");
+  ctx.conn.multi = undefined;
+  return () => {
+    ctx.conn.watches.clear();
+    return (w) => w.ok();
+  };
+}
+
+/** EXEC: takes the queue when it is parsed (commands after it are not part of it). */
+function exec(ctx: RespContext): Start {
+  const queued = ctx.conn.multi;
+  const failed = ctx.conn.multiFailed;
+  ctx.conn.multi = undefined;
+  return async () => {
+    const watches = [...ctx.conn.watches.values()];
+    ctx.conn.watches.clear();
+    if (queued === undefined) throw new RespCommandError("EXEC without MULTI");
+    if (failed) {
+      return (w) => w.error("EXECABORT Transaction discarded because of previous errors.");
+    }
+    if (queued.length === 0 && watches.length === 0) return (w) => writeReply(w, EMPTY_ARRAY);
+    const readOnly = queued.every((args) =>
+      REDIS_COMMANDS.get(fromUtf8(args[0]).toLowerCase())?.kind === "read"
+    );
+    const run = { db: ctx.conn.db, commands: queued, multi: true, watches };
+    const result = readOnly ? await readOnNode(ctx, run) : await proposeRedis(ctx, run);
+    ctx.conn.db = result.db;
+    return (w) => writeReply(w, result.reply);
+  };
+}
+
+async function watch(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
+  if (ctx.conn.multi !== undefined) throw new RespCommandError("WATCH inside MULTI is not allowed");
+  const db = ctx.conn.db;
+  const keys = args.slice(1);
+  if (ctx.conn.watches.size + keys.length > REDIS_WATCHED_KEYS_MAX) {
+    throw new RespCommandError(`more than ${REDIS_WATCHED_KEYS_MAX} watched keys`);
+  }
+  const revisions = await ctx.service.readState(ctx.consistency, (kv) => {
+    const storage = new ReadStorage(kv.db, kv.readNow, (d) => kv.redisKeyCount(d));
+    return keys.map((key) => keyRevision(storage, db, key));
+  });
+  keys.forEach((key, i) => {
+    const id = watchKey(db, key);
+    // The first WATCH of a key decides: a later one must not hide a change in between.
+    if (!ctx.conn.watches.has(id)) ctx.conn.watches.set(id, { db, key, revision: revisions[i] });
+  });
+  return (w) => w.ok();
+}
+
+export const TRANSACTION_COMMANDS: Record<string, RespCommandSpec> = {
+  MULTI: { arity: 1, kind: "local", parse: multi },
+  DISCARD: { arity: 1, kind: "local", parse: discard },
+  EXEC: { arity: 1, kind: "exclusive", parse: exec },
+  WATCH: { arity: -2, kind: "read", run: watch },
+  UNWATCH: {
+    arity: 1,
+    kind: "local",
+    run: (ctx) => {
+      ctx.conn.watches.clear();
+      return (w) => w.ok();
+    },
+  },
+};
