@@ -57,7 +57,28 @@ test("binary: ioredis works against the RESP port of every node", { timeout: 60_
     });
     assert.equal(new Set(keys).size, 50);
     assert.equal(await a.del("io:p1", "io:p2", "io:none"), 2);
-    await assert.rejects(a.call("FLUSHALL"), /unknown command/);
+    // MULTI/EXEC through a follower or the leader: one replicated request.
+    assert.deepEqual(await b.multi().set("t:a", "1").incr("t:a").exec(), [[null, "OK"], [
+      null,
+      2,
+    ]]);
+    // A command refused while queuing aborts the whole block: nothing changes.
+    await assert.rejects(
+      cc.multi().set("t:q", "1").call("NOSUCHCOMMAND").exec(),
+      /EXECABORT/,
+    );
+    assert.equal(await a.get("t:q"), null);
+    // WATCH on one node, a change through another: EXEC answers null and applies nothing.
+    assert.equal(await a.watch("t:w"), "OK");
+    assert.equal(await b.set("t:w", "theirs"), "OK");
+    assert.equal(await a.multi().set("t:w", "mine").exec(), null);
+    assert.equal(await cc.get("t:w"), "theirs");
+    assert.equal(await a.call("FLUSHALL"), "OK");
+    assert.equal(await b.dbsize(), 0);
+    assert.equal(
+      await cc.call("UNKNOWNCMD").catch((e: Error) => e.message),
+      "ERR unknown command 'UNKNOWNCMD', with args beginning with: ",
+    );
   } finally {
     for (const r of clients) r.disconnect();
     await c.stop();

@@ -11,11 +11,12 @@ import { RedisDb } from "./database.ts";
 import { RedisError, unknownCommand, wrongArity } from "./errors.ts";
 import { array, error, NULL_ARRAY, type RedisReply } from "./reply.ts";
 import type { RedisStorage } from "./storage.ts";
+import { watchToken } from "./watch_token.ts";
 
 export interface WatchedKey {
   readonly db: number;
   readonly key: Uint8Array;
-  /** The key's revision when it was watched (0: absent). */
+  /** The key's watch token when it was watched (watch_token.ts). */
   readonly revision: number;
 }
 
@@ -27,17 +28,12 @@ export interface RedisRun {
   readonly watches: readonly WatchedKey[];
 }
 
-/** The revision WATCH compares: of the key's last change, 0 when it does not exist. */
-export function keyRevision(storage: RedisStorage, db: number, key: Uint8Array): number {
-  return new RedisDb(storage, db).lookup(key)?.modRevision ?? 0;
-}
-
 /**
  * The reply is an array of one reply per command (or EXEC's reply for a
  * multi run); `db` is the database selected at the end.
  */
 export function runRedis(run: RedisRun, storage: RedisStorage): { reply: RedisReply; db: number } {
-  if (run.multi && run.watches.some((w) => keyRevision(storage, w.db, w.key) !== w.revision)) {
+  if (run.multi && run.watches.some((w) => watchToken(storage, w.db, w.key) !== w.revision)) {
     return { reply: NULL_ARRAY, db: run.db };
   }
   const ctx: ExecContext = {

@@ -6,7 +6,7 @@
  * nodes and failovers (docs/resp.md#transactions).
  */
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
-import { keyRevision } from "../../kv/redis/executor.ts";
+import { watchToken } from "../../kv/redis/watch_token.ts";
 import { ReadStorage } from "../../kv/redis/read_storage.ts";
 import { EMPTY_ARRAY } from "../../kv/redis/reply.ts";
 import { REDIS_WATCHED_KEYS_MAX } from "../../limits.ts";
@@ -66,7 +66,7 @@ async function watch(ctx: RespContext, args: readonly Uint8Array[]): Promise<Rep
   }
   const revisions = await ctx.service.readState(ctx.consistency, (kv) => {
     const storage = new ReadStorage(kv.db, kv.readNow, (d) => kv.redisKeyCount(d));
-    return keys.map((key) => keyRevision(storage, db, key));
+    return keys.map((key) => watchToken(storage, db, key));
   });
   keys.forEach((key, i) => {
     const id = watchKey(db, key);

@@ -305,7 +305,7 @@ export const RedisArgsSchema: GenMessage<RedisArgs> = /*@__PURE__*/
   messageDesc(file_tinykv_v1_tinykv, 6);
 
 /**
- * WATCH: the key's revision when the client watched it (0: absent).
+ * WATCH: the key's watch token when the client watched it (src/kv/redis/watch_token.ts).
  *
  * @generated from message tinykv.v1.RedisWatchedKey
  */
