@@ -15,8 +15,10 @@ export interface RespConnState {
   multi: Uint8Array[][] | undefined;
   /** A command was refused while queuing: EXEC answers EXECABORT. */
   multiFailed: boolean;
-  /** WATCHed keys with their revisions, by "db:key". */
+  /** WATCHed keys with their watch tokens, by "db:key". */
   readonly watches: Map<string, WatchedKey>;
+  /** A WATCH failed (no quorum, timeout): the next EXEC must not run unguarded. */
+  watchFailed: boolean;
 }
 
 export function newConnState(id: number): RespConnState {
@@ -28,6 +30,7 @@ export function newConnState(id: number): RespConnState {
     multi: undefined,
     multiFailed: false,
     watches: new Map(),
+    watchFailed: false,
   };
 }
 

@@ -30,6 +30,7 @@ function discard(ctx: RespContext): Start {
   ctx.conn.multi = undefined;
   return () => {
     ctx.conn.watches.clear();
+    ctx.conn.watchFailed = false;
     return (w) => w.ok();
   };
 }
@@ -40,9 +41,15 @@ function exec(ctx: RespContext): Start {
   const failed = ctx.conn.multiFailed;
   ctx.conn.multi = undefined;
   return async () => {
-    const watches = [...ctx.conn.watches.values()];
-    ctx.conn.watches.clear();
+    // EXEC without MULTI leaves the watches (Redis); any other EXEC ends them.
     if (queued === undefined) throw new RespCommandError("EXEC without MULTI");
+    const watches = [...ctx.conn.watches.values()];
+    const watchFailed = ctx.conn.watchFailed;
+    ctx.conn.watches.clear();
+    ctx.conn.watchFailed = false;
+    if (watchFailed) {
+      return (w) => w.error("EXECABORT Transaction discarded because a WATCH failed; retry it");
+    }
     if (failed) {
       return (w) => w.error("EXECABORT Transaction discarded because of previous errors.");
     }
@@ -57,17 +64,28 @@ function exec(ctx: RespContext): Start {
   };
 }
 
-async function watch(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
+/** Refused inside MULTI when parsed (EXEC, parsed later, ends the MULTI before WATCH runs). */
+function watch(ctx: RespContext, args: readonly Uint8Array[]): Start {
   if (ctx.conn.multi !== undefined) throw new RespCommandError("WATCH inside MULTI is not allowed");
+  return () => watchKeys(ctx, args);
+}
+
+async function watchKeys(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
   const db = ctx.conn.db;
   const keys = args.slice(1);
   if (ctx.conn.watches.size + keys.length > REDIS_WATCHED_KEYS_MAX) {
     throw new RespCommandError(`more than ${REDIS_WATCHED_KEYS_MAX} watched keys`);
   }
-  const revisions = await ctx.service.readState(ctx.consistency, (kv) => {
-    const storage = new ReadStorage(kv.db, kv.readNow, (d) => kv.redisKeyCount(d));
-    return keys.map((key) => watchToken(storage, db, key));
-  });
+  let revisions: number[];
+  try {
+    revisions = await ctx.service.readState(ctx.consistency, (kv) => {
+      const storage = new ReadStorage(kv.db, kv.readNow, (d) => kv.redisKeyCount(d));
+      return keys.map((key) => watchToken(storage, db, key));
+    });
+  } catch (err) {
+    ctx.conn.watchFailed = true;
+    throw err;
+  }
   keys.forEach((key, i) => {
     const id = watchKey(db, key);
     // The first WATCH of a key decides: a later one must not hide a change in between.
@@ -80,12 +98,13 @@ export const TRANSACTION_COMMANDS: Record<string, RespCommandSpec> = {
   MULTI: { arity: 1, kind: "local", parse: multi },
   DISCARD: { arity: 1, kind: "local", parse: discard },
   EXEC: { arity: 1, kind: "exclusive", parse: exec },
-  WATCH: { arity: -2, kind: "read", run: watch },
+  WATCH: { arity: -2, kind: "read", parse: watch },
   UNWATCH: {
     arity: 1,
     kind: "local",
     run: (ctx) => {
       ctx.conn.watches.clear();
+      ctx.conn.watchFailed = false;
       return (w) => w.ok();
     },
   },
