@@ -48,6 +48,14 @@ export const REDIS_WATCHED_KEYS_MAX = 10_000;
 export const REDIS_COLLECTION_KEY_BYTES_MAX = 1 * KiB;
 /** Longest hash field or set member. */
 export const REDIS_MEMBER_BYTES_MAX = 2 * KiB - 64;
+/**
+ * Engine writes one Redis request (a command, or a MULTI block) may make: past
+ * it the request changes nothing and answers an error (FLUSHDB/FLUSHALL
+ * outside MULTI go on in further steps instead).
+ */
+export const REDIS_REQUEST_OPS_MAX = 40_000;
+/** Bytes a Redis request may write at least (more for a request that itself carries more). */
+export const REDIS_REQUEST_BYTES_MIN = 64 * MiB;
 /** Databases a RESP client can SELECT (Redis's default `databases 16`). */
 export const REDIS_DATABASES = 16;
 
@@ -221,6 +229,14 @@ export const PEER_QUEUE_BYTES_MAX = 256 * MiB;
 export const LEADER_HISTORY_MAX = 20;
 
 assert(APPLY_BATCH_OPS_MAX < WRITE_BATCH_OPS_MAX, "an apply pass fits one engine batch");
+assert(
+  APPLY_BATCH_OPS_MAX + REDIS_REQUEST_OPS_MAX + 1_000 <= WRITE_BATCH_OPS_MAX,
+  "a pass plus one Redis request fits one engine batch",
+);
+assert(
+  APPLY_BATCH_BYTES_MAX + REDIS_REQUEST_BYTES_MIN + 2 * MiB <= WRITE_BATCH_BYTES_MAX,
+  "a pass plus a small Redis request's bytes fit one engine batch",
+);
 assert(
   APPLY_BATCH_BYTES_MAX + VALUE_BYTES_MAX + KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX,
   "apply batch",

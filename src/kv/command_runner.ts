@@ -13,8 +13,7 @@ import { applyLeaseGrant, applyLeaseRevoke } from "./lease_apply.ts";
 import { attachedKeys, type LeaseTable } from "./lease_table.ts";
 import { RevisionWriter } from "./revision_writer.ts";
 import { addRedisKeys, type StoreMeta } from "./store_meta.ts";
-import { ApplyStorage } from "./redis/apply_storage.ts";
-import { runRedis } from "./redis/executor.ts";
+import { applyRedisRequest } from "./redis/apply_request.ts";
 import { encodeReply } from "./redis/reply_codec.ts";
 import type { RedisEvent } from "./redis/storage.ts";
 import { planTxn, planWithoutReads, runTxn, type TxnPlan } from "./txn_apply.ts";
@@ -94,20 +93,17 @@ export function runCommand(
 
 /** Redis commands run by the state machine (docs/decisions/0010-redis-on-the-log.md). */
 function applyRedis(r: RedisRequest, w: RevisionWriter, pass: StoreMeta): CommandResult {
-  const storage = new ApplyStorage(
+  const applied = applyRedisRequest(
+    r,
     w,
-    (db) => pass.redisKeys[db] + (db === 0 ? pass.keyCount : 0),
+    // Database 0 counts the pass's earlier revisioned-key changes too (not yet committed).
+    (db) => pass.redisKeys[db] + (db === 0 ? pass.keyCount + w.ws.keysDelta : 0),
   );
-  const { reply, db } = runRedis({
-    db: r.db,
-    commands: r.commands.map((c) => c.args),
-    multi: r.multi,
-    watches: r.watches.map((x) => ({ db: x.db, key: x.key, revision: Number(x.revision) })),
-  }, storage);
+  const value = { reply: encodeReply(applied.reply), db: applied.db };
   return {
-    outcome: { body: { case: "redis", value: { reply: encodeReply(reply), db } } },
-    meta: { redisKeys: addRedisKeys(pass.redisKeys, storage.counts) },
-    redisEvents: storage.events,
+    outcome: { body: { case: "redis", value } },
+    meta: { redisKeys: addRedisKeys(pass.redisKeys, applied.counts) },
+    redisEvents: applied.events,
   };
 }
 

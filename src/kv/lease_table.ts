@@ -99,18 +99,21 @@ export class LeaseTable {
   }
 
   attach(id: number, key: Uint8Array, ws: WriteSet): void {
-    const e = this.#leases.get(id);
-    assert(e !== undefined, `key attached to missing lease ${id}`);
-    e.keys++;
+    this.countKeys(id, 1);
     ws.put(leaseKeyAttachment(id, key), new Uint8Array(0));
   }
 
   detach(id: number, key: Uint8Array, ws: WriteSet): void {
+    this.countKeys(id, -1);
+    ws.delete(leaseKeyAttachment(id, key));
+  }
+
+  /** Moves a lease's key count (attach and detach, or a staged write set's net change). */
+  countKeys(id: number, delta: number): void {
     const e = this.#leases.get(id);
     // A lease's keys are deleted before the lease, so the lease is still here.
-    assert(e !== undefined && e.keys > 0, `key detached from lease ${id} it was not on`);
-    e.keys--;
-    ws.delete(leaseKeyAttachment(id, key));
+    assert(e !== undefined && e.keys + delta >= 0, `lease ${id}: key count off by ${delta}`);
+    e.keys += delta;
   }
 }
 

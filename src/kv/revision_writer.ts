@@ -24,6 +24,12 @@ import type { WriteSet } from "./write_set.ts";
 
 const EMPTY = new Uint8Array(0);
 
+/** Attaching keys to leases and detaching them (LeaseTable, or a staged count). */
+export interface LeaseAttachments {
+  attach(id: number, key: Uint8Array, ws: WriteSet): void;
+  detach(id: number, key: Uint8Array, ws: WriteSet): void;
+}
+
 export class RevisionWriter {
   #sub = 0;
   readonly events: KvEvent[] = [];
@@ -34,7 +40,15 @@ export class RevisionWriter {
     readonly leases: LeaseTable,
     /** The command's replicated time, Unix ms. */
     readonly now = 0,
+    /** Where puts and deletes attach and detach keys (a staged set counts them aside). */
+    readonly attachments: LeaseAttachments = leases,
   ) {}
+
+  /** Takes the changes a writer over a staged set made, once that set was merged into ours. */
+  absorb(staged: RevisionWriter): void {
+    this.#sub = Math.max(this.#sub, staged.#sub);
+    for (const e of staged.events) this.events.push(e);
+  }
 
   /** Whether the command changed any key (and so moves the store's revision). */
   get changed(): boolean {
@@ -80,9 +94,9 @@ export class RevisionWriter {
     this.ws.put(dataKey(key), encodeCurrent(state), old !== undefined);
     this.#record(ChangeType.Put, state);
     if (old !== undefined && old.lease !== 0 && old.lease !== lease) {
-      this.leases.detach(old.lease, key, this.ws);
+      this.attachments.detach(old.lease, key, this.ws);
     }
-    if (lease !== 0 && old?.lease !== lease) this.leases.attach(lease, key, this.ws);
+    if (lease !== 0 && old?.lease !== lease) this.attachments.attach(lease, key, this.ws);
     this.#index(key, old?.expireAtMs ?? 0, expireAtMs);
     this.events.push(
       prev === undefined ? { type: "put", kv: state } : { type: "put", kv: state, prev },
@@ -100,7 +114,7 @@ export class RevisionWriter {
     const state = deletedState(key, this.revision);
     this.ws.delete(dataKey(key));
     this.#record(ChangeType.Delete, state);
-    if (prev.lease !== 0) this.leases.detach(prev.lease, key, this.ws);
+    if (prev.lease !== 0) this.attachments.detach(prev.lease, key, this.ws);
     this.#index(key, prev.expireAtMs, 0);
     this.events.push({ type: "delete", kv: state, prev });
     return prev;

@@ -91,6 +91,19 @@ export class WriteSet {
     }
   }
 
+  /** The same as `scan`, shaped as an EngineReader's: a staged set reads through this one. */
+  scanSync(o: { start: Uint8Array; end: Uint8Array }): Iterable<[Uint8Array, Uint8Array]> {
+    return this.scan(o.start, o.end);
+  }
+
+  /** Writes every operation of this set into `into` (a staged set's changes, accepted). */
+  mergeInto(into: WriteSet): void {
+    for (const { key, value } of this.#pending.values()) {
+      if (value === null) into.delete(key);
+      else into.put(key, value);
+    }
+  }
+
   /** Distinct keys written. */
   get size(): number {
     return this.#pending.size;

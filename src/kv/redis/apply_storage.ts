@@ -11,6 +11,12 @@ import type { RevisionWriter } from "../revision_writer.ts";
 import type { Generation } from "./keys.ts";
 import { type RedisEvent, type RedisStorage, seededRandom } from "./storage.ts";
 
+/** What one request may write (apply_request.ts). */
+export interface WriteBudget {
+  readonly ops: number;
+  readonly bytes: number;
+}
+
 export class ApplyStorage implements RedisStorage {
   readonly writable = true;
   readonly events: RedisEvent[] = [];
@@ -20,7 +26,11 @@ export class ApplyStorage implements RedisStorage {
   readonly random: () => number;
 
   /** `baseCount`: a database's key count before this command. */
-  constructor(readonly w: RevisionWriter, readonly baseCount: (db: number) => number) {
+  constructor(
+    readonly w: RevisionWriter,
+    readonly baseCount: (db: number) => number,
+    readonly budget: WriteBudget,
+  ) {
     this.random = seededRandom(w.revision);
   }
 
@@ -71,6 +81,14 @@ export class ApplyStorage implements RedisStorage {
 
   countKey(db: number, delta: number): void {
     this.counts.set(db, (this.counts.get(db) ?? 0) + delta);
+  }
+
+  roomFor(ops: number, bytes: number): boolean {
+    return this.w.ws.size + ops <= this.budget.ops && this.w.ws.bytes + bytes <= this.budget.bytes;
+  }
+
+  overBudget(): boolean {
+    return this.w.ws.size > this.budget.ops || this.w.ws.bytes > this.budget.bytes;
   }
 
   emit(event: RedisEvent): void {

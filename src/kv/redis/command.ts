@@ -19,6 +19,8 @@ export interface ExecContext {
   /** The selected database (SELECT inside MULTI changes it for what follows). */
   db: RedisDb;
   readonly storage: RedisStorage;
+  /** Inside MULTI/EXEC: every command must complete in this one step. */
+  readonly multi: boolean;
   select(index: number): void;
   /** A keyspace event of the selected database (notify-keyspace-events). */
   notify(event: string, key: Uint8Array, cls: string): void;

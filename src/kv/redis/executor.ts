@@ -39,6 +39,7 @@ export function runRedis(run: RedisRun, storage: RedisStorage): { reply: RedisRe
   const ctx: ExecContext = {
     db: new RedisDb(storage, run.db),
     storage,
+    multi: run.multi,
     select(index: number) {
       this.db = new RedisDb(storage, index);
     },
@@ -50,6 +51,11 @@ export function runRedis(run: RedisRun, storage: RedisStorage): { reply: RedisRe
   return { reply: array(replies), db: ctx.db.index };
 }
 
+/** A request wrote more than its budget: nothing of it is kept (apply_request.ts). */
+export class BudgetExceeded extends Error {
+  override name = "BudgetExceeded";
+}
+
 function runOne(ctx: ExecContext, args: readonly Uint8Array[]): RedisReply {
   const name = args.length > 0 ? fromUtf8(args[0]).toLowerCase() : "";
   const spec = REDIS_COMMANDS.get(name);
@@ -58,10 +64,18 @@ function runOne(ctx: ExecContext, args: readonly Uint8Array[]): RedisReply {
   if (!ctx.storage.writable && spec.kind === "write") {
     return error(`ERR '${name}' is a write command and cannot run as a read`);
   }
+  let reply: RedisReply;
   try {
-    return spec.run(ctx, args);
+    reply = spec.run(ctx, args);
   } catch (err) {
-    if (err instanceof RedisError) return error(err.line);
-    throw err;
+    if (!(err instanceof RedisError)) throw err;
+    reply = error(err.line);
   }
+  if (ctx.storage.overBudget()) {
+    throw new BudgetExceeded(
+      `ERR '${name}' would write more than TinyKV writes in one step ` +
+        `(REDIS_REQUEST_OPS_MAX, docs/limits.md); nothing was changed: split it`,
+    );
+  }
+  return reply;
 }

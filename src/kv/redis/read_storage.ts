@@ -37,6 +37,14 @@ export class ReadStorage implements RedisStorage {
     return raw === undefined ? undefined : decodeCurrent(key, raw);
   }
 
+  overBudget(): boolean {
+    return false;
+  }
+
+  roomFor(): boolean {
+    return true;
+  }
+
   random(): number {
     return Math.random();
   }

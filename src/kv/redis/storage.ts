@@ -48,6 +48,10 @@ export interface RedisStorage {
   /** Keys kept outside the revisioned keyspace: +1 created, -1 removed, per database. */
   countKey(db: number, delta: number): void;
   emit(event: RedisEvent): void;
+  /** Whether the request has written more than its budget (apply_request.ts); never for reads. */
+  overBudget(): boolean;
+  /** Whether `ops` more engine writes of `bytes` in all still fit the request's budget. */
+  roomFor(ops: number, bytes: number): boolean;
 }
 
 /** Writes refused by a read-only storage: a bug in the command table, never user input. */

@@ -5,6 +5,7 @@
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RedisRun } from "../../kv/redis/executor.ts";
+import { FLUSH_CONTINUES } from "../../kv/redis/commands/keyspace.ts";
 import { readRedis } from "../../kv/redis/read_run.ts";
 import type { RedisReply } from "../../kv/redis/reply.ts";
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
@@ -42,4 +43,27 @@ export async function proposeRedis(ctx: RespContext, run: RedisRun): Promise<Red
 /** One command's reply (a run of one command answers an array of one). */
 export function firstReply(r: RedisResult): RedisReply {
   return r.reply.k === "array" && r.reply.items.length === 1 ? r.reply.items[0] : r.reply;
+}
+
+/** Steps a FLUSHDB/FLUSHALL may take before the port gives up (each empties ~4,000+ keys). */
+const FLUSH_STEPS_MAX = 100_000;
+
+/**
+ * A write outside MULTI: proposed again while the executor answers that it
+ * stopped at its budget and goes on (FLUSH_CONTINUES), so a big FLUSHALL
+ * completes in several atomic steps.
+ */
+export async function proposeToEnd(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
+  let result = await proposeRedis(ctx, run);
+  for (let steps = 1; continues(firstReply(result)) && steps < FLUSH_STEPS_MAX; steps++) {
+    result = await proposeRedis(ctx, run);
+  }
+  if (continues(firstReply(result))) {
+    throw new ServiceError(ErrorCode.UNAVAILABLE, "FLUSH did not finish: retry it");
+  }
+  return result;
+}
+
+function continues(r: RedisReply): boolean {
+  return r.k === "error" && r.s === FLUSH_CONTINUES;
 }

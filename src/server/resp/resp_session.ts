@@ -29,7 +29,7 @@ import {
 import { RESP_COMMANDS } from "./resp_commands.ts";
 import { respErrorFor } from "./resp_errors.ts";
 import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.ts";
-import { firstReply, proposeRedis, readOnNode } from "./resp_redis_bridge.ts";
+import { firstReply, proposeToEnd, readOnNode } from "./resp_redis_bridge.ts";
 import { writeReply } from "./resp_reply.ts";
 
 interface Slot {
@@ -57,7 +57,7 @@ const MULTI_CONTROL = new Set(["EXEC", "DISCARD", "MULTI", "WATCH", "QUIT", "RES
 function dataCommand(ctx: RespContext, args: RespCommand, kind: "read" | "write"): Start {
   return async () => {
     const run = { db: ctx.conn.db, commands: [args], multi: false, watches: [] };
-    const result = kind === "write" ? await proposeRedis(ctx, run) : await readOnNode(ctx, run);
+    const result = kind === "write" ? await proposeToEnd(ctx, run) : await readOnNode(ctx, run);
     const reply = firstReply(result);
     return (w) => writeReply(w, reply);
   };

@@ -1,11 +1,17 @@
 /** Commands on whole keys and databases: DEL UNLINK EXISTS TYPE DBSIZE SELECT FLUSHDB FLUSHALL. */
 import { fromUtf8 } from "../../../util/bytes.ts";
-import { intArg, type RedisCommandSpec, type RunCommand, upper } from "../command.ts";
+import {
+  type ExecContext,
+  intArg,
+  type RedisCommandSpec,
+  type RunCommand,
+  upper,
+} from "../command.ts";
 import type { RedisDb } from "../database.ts";
 import { REDIS_DATABASES as DATABASES } from "../../../limits.ts";
 import { DB_OUT_OF_RANGE, fail, SYNTAX } from "../errors.ts";
 import { TYPE_NAMES } from "../meta_record.ts";
-import { bulk, int, OK, simple } from "../reply.ts";
+import { bulk, error, int, OK, simple } from "../reply.ts";
 
 const del: RunCommand = (c, args) => {
   let n = 0;
@@ -40,10 +46,23 @@ const select: RunCommand = (c, args) => {
   return OK;
 };
 
-/** Removes every key of the database (one command: one revision, atomically). */
-function flush(db: RedisDb): void {
-  const keys = [...db.keys()].map((e) => e.key);
-  for (const key of keys) db.remove(key);
+/**
+ * The reply of a FLUSHDB/FLUSHALL outside MULTI that stopped at its write
+ * budget: the RESP port proposes it again until it answers OK. A database too
+ * big for one step is so emptied in several (each step atomic), never refused.
+ */
+export const FLUSH_CONTINUES = "TINYKV-CONTINUE flush";
+
+/** Engine writes a key's removal may cost at most (record, history, index, expiry, lease). */
+const REMOVE_OPS = 8;
+
+/** Removes the database's keys; false when it stopped at the budget (outside MULTI only). */
+function flush(c: ExecContext, db: RedisDb): boolean {
+  for (const e of db.keys()) {
+    if (!c.multi && !c.storage.roomFor(REMOVE_OPS, 3 * e.key.length + 256)) return false;
+    db.remove(e.key);
+  }
+  return true;
 }
 
 function flushMode(args: readonly Uint8Array[]): void {
@@ -53,19 +72,19 @@ function flushMode(args: readonly Uint8Array[]): void {
 
 const flushdb: RunCommand = (c, args) => {
   flushMode(args);
-  flush(c.db);
-  return OK;
+  return flush(c, c.db) ? OK : error(FLUSH_CONTINUES);
 };
 
 const flushall: RunCommand = (c, args) => {
   flushMode(args);
   const selected = c.db.index;
-  for (let i = 0; i < DATABASES; i++) {
+  let done = true;
+  for (let i = 0; i < DATABASES && done; i++) {
     c.select(i);
-    flush(c.db);
+    done = flush(c, c.db);
   }
   c.select(selected);
-  return OK;
+  return done ? OK : error(FLUSH_CONTINUES);
 };
 
 const ping: RunCommand = (_c, args) => {

@@ -1,0 +1,94 @@
+/**
+ * Applies one RedisRequest (docs/decisions/0010-redis-on-the-log.md) on a
+ * staged write set over the apply pass's. The staged changes join the pass
+ * only if they fit the request's write budget; otherwise the request changes
+ * nothing and answers an error, on every replica alike (the budget depends on
+ * the request alone). So no request can make an engine batch too large —
+ * whatever a FLUSHALL or a COPY of a huge hash would have to write.
+ */
+import type { RedisRequest } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import {
+  REDIS_REQUEST_BYTES_MIN,
+  REDIS_REQUEST_OPS_MAX,
+  WRITE_BATCH_BYTES_MAX,
+} from "../../limits.ts";
+import type { LeaseTable } from "../lease_table.ts";
+import { leaseKeyAttachment } from "../mvcc_keys.ts";
+import { type LeaseAttachments, RevisionWriter } from "../revision_writer.ts";
+import { WriteSet } from "../write_set.ts";
+import { ApplyStorage, type WriteBudget } from "./apply_storage.ts";
+import { BudgetExceeded, runRedis } from "./executor.ts";
+import { error, type RedisReply } from "./reply.ts";
+import type { RedisEvent } from "./storage.ts";
+
+const MiB = 1024 * 1024;
+
+/** Lease key counts moved by a staged set: applied to the table only when the set is. */
+class StagedLeases implements LeaseAttachments {
+  readonly #deltas = new Map<number, number>();
+
+  attach(id: number, key: Uint8Array, ws: WriteSet): void {
+    this.#deltas.set(id, (this.#deltas.get(id) ?? 0) + 1);
+    ws.put(leaseKeyAttachment(id, key), new Uint8Array(0));
+  }
+
+  detach(id: number, key: Uint8Array, ws: WriteSet): void {
+    this.#deltas.set(id, (this.#deltas.get(id) ?? 0) - 1);
+    ws.delete(leaseKeyAttachment(id, key));
+  }
+
+  applyTo(table: LeaseTable): void {
+    for (const [id, delta] of this.#deltas) if (delta !== 0) table.countKeys(id, delta);
+  }
+}
+
+/**
+ * What a request may write: a fixed number of engine operations, and bytes
+ * enough for twice what it carries (a value is written as the key's record
+ * and its history) but never past what fits one engine batch beside a pass.
+ */
+export function requestBudget(r: RedisRequest): WriteBudget {
+  let carried = 0;
+  for (const c of r.commands) for (const a of c.args) carried += a.length + 64;
+  const bytes = Math.min(
+    WRITE_BATCH_BYTES_MAX - 2 * MiB,
+    Math.max(REDIS_REQUEST_BYTES_MIN, 2 * carried + MiB),
+  );
+  return { ops: REDIS_REQUEST_OPS_MAX, bytes };
+}
+
+export interface AppliedRequest {
+  readonly reply: RedisReply;
+  readonly db: number;
+  readonly counts: ReadonlyMap<number, number>;
+  readonly events: readonly RedisEvent[];
+}
+
+/** `baseCount`: a database's key count before the request. */
+export function applyRedisRequest(
+  r: RedisRequest,
+  w: RevisionWriter,
+  baseCount: (db: number) => number,
+): AppliedRequest {
+  const staged = new WriteSet(w.ws);
+  const leases = new StagedLeases();
+  const sw = new RevisionWriter(staged, w.revision, w.leases, w.now, leases);
+  const storage = new ApplyStorage(sw, baseCount, requestBudget(r));
+  const run = {
+    db: r.db,
+    commands: r.commands.map((c) => c.args),
+    multi: r.multi,
+    watches: r.watches.map((x) => ({ db: x.db, key: x.key, revision: Number(x.revision) })),
+  };
+  let result;
+  try {
+    result = runRedis(run, storage);
+  } catch (err) {
+    if (!(err instanceof BudgetExceeded)) throw err;
+    return { reply: error(err.message), db: r.db, counts: new Map(), events: [] };
+  }
+  staged.mergeInto(w.ws);
+  leases.applyTo(w.leases);
+  w.absorb(sw);
+  return { ...result, counts: storage.counts, events: storage.events };
+}
