@@ -58,6 +58,13 @@ export const REDIS_REQUEST_OPS_MAX = 40_000;
 export const REDIS_REQUEST_BYTES_MIN = 64 * MiB;
 /** Databases a RESP client can SELECT (Redis's default `databases 16`). */
 export const REDIS_DATABASES = 16;
+/**
+ * Most members one Redis command may add or remove one by one (SADD, SREM, SPOP with a count
+ * smaller than the set, *STORE results): a command's writes go into one engine batch.
+ */
+export const REDIS_MEMBER_WRITES_MAX = 10_000;
+/** Most members SRANDMEMBER with a negative count (repeats allowed) returns. */
+export const REDIS_RANDOM_MEMBERS_MAX = 100_000;
 
 // ---- Connections ----
 /** Most client connections a node accepts at once, per port. */
@@ -269,6 +276,11 @@ assert(SNAPSHOT_CHUNK_BYTES < FRAME_BYTES_MAX, "a snapshot chunk must fit in one
 assert(
   2 + 2 * REDIS_COLLECTION_KEY_BYTES_MAX + 14 + REDIS_MEMBER_BYTES_MAX <= KEY_BYTES_MAX,
   "a Redis member's engine key fits (its collection's key escaped at worst doubles)",
+);
+assert(
+  APPLY_BATCH_OPS_MAX + REDIS_MEMBER_WRITES_MAX + 1024 <= WRITE_BATCH_OPS_MAX &&
+    APPLY_BATCH_BYTES_MAX + REDIS_MEMBER_WRITES_MAX * KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX,
+  "one command's member writes fit the engine batch its apply pass writes",
 );
 assert(RESP_BULK_BYTES_MAX >= VALUE_BYTES_MAX, "RESP must carry a max-size value");
 assert(RESP_BULK_BYTES_MAX + KEY_BYTES_MAX <= RESP_COMMAND_BYTES_MAX, "SET of a max value fits");

@@ -5,6 +5,9 @@
  */
 import type { RedisCommandSpec } from "./command.ts";
 import { KEYSPACE_COMMANDS } from "./commands/keyspace.ts";
+import { SET_ALGEBRA_COMMANDS } from "./commands/set_algebra.ts";
+import { SET_BASIC_COMMANDS } from "./commands/set_basic.ts";
+import { SET_RANDOM_COMMANDS } from "./commands/set_random.ts";
 import { STRING_READ_COMMANDS } from "./commands/string_read.ts";
 import { STRING_SET_COMMANDS } from "./commands/string_set.ts";
 
@@ -13,5 +16,8 @@ export const REDIS_COMMANDS: ReadonlyMap<string, RedisCommandSpec> = new Map(
     ...KEYSPACE_COMMANDS,
     ...STRING_READ_COMMANDS,
     ...STRING_SET_COMMANDS,
+    ...SET_BASIC_COMMANDS,
+    ...SET_RANDOM_COMMANDS,
+    ...SET_ALGEBRA_COMMANDS,
   }),
 );
