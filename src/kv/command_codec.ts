@@ -33,11 +33,13 @@ import {
   checkTxn,
 } from "./coordination_checks.ts";
 import { u64ToNumber } from "../util/ids.ts";
+import { encodeRedisCommand } from "./redis_command_encoder.ts";
 
 export type CommandInit = MessageInitShape<typeof CommandSchema>;
 
 export function encodeCommand(command: CommandInit): Uint8Array {
-  return encodePutCommand(command) ?? toBinary(CommandSchema, create(CommandSchema, command));
+  return encodePutCommand(command) ?? encodeRedisCommand(command) ??
+    toBinary(CommandSchema, create(CommandSchema, command));
 }
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);

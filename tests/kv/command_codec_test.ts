@@ -35,6 +35,38 @@ test("put commands are encoded by hand byte-identically to protobuf-es", () => {
   }
 });
 
+test("Redis commands are encoded by hand byte-identically to protobuf-es", () => {
+  const args = [[], [new Uint8Array(0)], [
+    new Uint8Array([83, 69, 84]),
+    new Uint8Array(70_000).fill(9),
+  ]];
+  const watchSets = [[], [{ db: 0, key: new Uint8Array(0), revision: 0n }], [
+    { db: 3, key: new Uint8Array([1, 0, 2]), revision: 1n << 40n },
+    { db: 15, key: new Uint8Array(300).fill(4), revision: 7n },
+  ]];
+  for (
+    const ids of [[0n, 0n, 0n, 0n], [5n, 1n << 33n, 3n, 1_700_000_000_000n], [MAX, MAX, MAX, MAX]]
+  ) {
+    for (const db of [0, 1, 15]) {
+      for (const commands of [[], args.map((a) => ({ args: a }))]) {
+        for (const watches of watchSets) {
+          for (const multi of [false, true]) {
+            const c: CommandInit = {
+              clientId: ids[0],
+              sequence: ids[1],
+              ackedSequence: ids[2],
+              proposedAtMs: ids[3],
+              body: { case: "redis", value: { db, commands, multi, watches } },
+            };
+            const generic = toBinary(CommandSchema, create(CommandSchema, c));
+            assert.deepEqual(encodeCommand(c), generic);
+          }
+        }
+      }
+    }
+  }
+});
+
 test("other commands and ids past 2^53 take the generic encoder and round-trip", () => {
   const big: CommandInit = {
     clientId: MAX + 1n,
