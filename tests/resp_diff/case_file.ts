@@ -14,7 +14,7 @@
 /** How two replies are compared; "exact" unless the step names another rule. */
 export type Rule =
   | { readonly kind: "exact" }
-  /** Arrays compared after sorting their elements (SMEMBERS, HKEYS: order is unspecified). */
+  /** Arrays (nested ones too) compared as multisets: SMEMBERS, HKEYS, KEYS have no order. */
   | { readonly kind: "sorted" }
   /** Same types and element counts, any values (INFO text, TIME, random members). */
   | { readonly kind: "shape" }

@@ -15,9 +15,12 @@ function sameShape(a: Reply, b: Reply): boolean {
   return a.items.length === b.items.length && a.items.every((x, i) => sameShape(x, b.items![i]));
 }
 
+/** The reply with the elements of every array in it sorted, nested ones first. */
 function sorted(r: Reply): Reply {
-  if (r.items === undefined || r.type === "%" || r.type === "|") return r;
-  return { type: r.type, items: [...r.items].sort((x, y) => key(x) < key(y) ? -1 : 1) };
+  if (r.items === undefined) return r;
+  const items = r.items.map(sorted);
+  if (r.type === "%" || r.type === "|") return { type: r.type, items };
+  return { type: r.type, items: items.sort((x, y) => key(x) < key(y) ? -1 : 1) };
 }
 
 function inRange(r: Reply, lo: bigint, hi: bigint): boolean {
