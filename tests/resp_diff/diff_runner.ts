@@ -179,9 +179,7 @@ export async function runFile(
 /** The case files of a directory, sorted. */
 export function caseFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith(".txt")).sort().map((f) =>
-    path.join(dir, f)
-  );
+  return fs.readdirSync(dir).filter((f) => f.endsWith(".txt")).sort().map((f) => path.join(dir, f));
 }
 
 export function formatMismatch(m: Mismatch): string {

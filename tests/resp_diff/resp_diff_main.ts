@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     const results: FileResult[] = [];
     for (const f of files) results.push(await runFile(f, servers[0], servers[1]));
     const mismatches = results.flatMap((r) => r.mismatches);
-    if (verbose || !pending) for (const m of mismatches) console.log(formatMismatch(m));
+    if (verbose || !pending) { for (const m of mismatches) console.log(formatMismatch(m)); }
     if (verbose) {
       for (const r of results) console.log(`${r.file}: passing: ${r.passingCases.join(", ")}`);
     }

@@ -92,7 +92,8 @@ export function parseReply(buf: Uint8Array, at = 0): Parsed | undefined {
 /** A reply as one readable line: `"OK"`, `(error) ERR x`, `(integer) 3`, `[a, b]`, `(nil)`. */
 export function showReply(r: Reply): string {
   if (r.items !== undefined) return `${r.type}[${r.items.map(showReply).join(", ")}]`;
-  if (r.text === undefined) return r.type === "_" ? "(null)" : `(nil ${r.type})`;
+  if (r.type === "_") return "(null)";
+  if (r.text === undefined) return `(nil ${r.type})`;
   switch (r.type) {
     case "-":
       return `(error) ${r.text}`;
