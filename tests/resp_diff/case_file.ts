@@ -5,6 +5,8 @@
  *
  *   [@N] [~rule...] COMMAND arg...    send on connection N (default 1), compare the reply
  *   [@N] ~recv                        send nothing, compare the next reply (pub/sub messages)
+ *   [@N] ~raw "BYTES"                 send BYTES as they are (inline commands, bad protocol)
+ *   ~replies:N ...                    the step gets N replies (SUBSCRIBE a b: 2; 0 for none)
  *   ~sleep:MS                         wait (at most 2,000 ms: for keys that expire)
  *
  * Arguments are words as redis-cli reads them: "double quoted" with \n \r \t \" \\ \xHH escapes,
@@ -24,8 +26,10 @@ export type Rule =
 export interface Step {
   readonly line: number;
   readonly conn: number;
-  /** Empty for `~recv` and `~sleep`. */
+  /** Empty for `~recv`, `~raw` and `~sleep`. */
   readonly args: readonly string[];
+  /** Bytes sent as they are (`~raw`), latin1. */
+  readonly raw?: string;
   readonly rule: Rule;
   /** Replies the command gets (SUBSCRIBE a b gets 2); 0 for `~sleep`. */
   readonly replies: number;
@@ -100,6 +104,7 @@ function parseStep(text: string, line: number): Step {
   let replies = 1;
   let sleepMs = 0;
   let recv = false;
+  let raw = false;
   while (words.length > 0 && /^[@~]/.test(words[0])) {
     const w = words.shift() ?? "";
     const n = /^(?:@|~replies:|~sleep:)(\d+)$/.exec(w);
@@ -107,11 +112,16 @@ function parseStep(text: string, line: number): Step {
     else if (w.startsWith("~replies:") && n !== null) replies = Number(n[1]);
     else if (w.startsWith("~sleep:") && n !== null) sleepMs = Number(n[1]);
     else if (w === "~recv") recv = true;
+    else if (w === "~raw") raw = true;
     else rule = parseRule(w, rule);
   }
   if (conn < 1 || conn > MAX_CONNS) throw new Error(`connection @${conn} is not 1..${MAX_CONNS}`);
   if (sleepMs > MAX_SLEEP_MS) throw new Error(`~sleep over ${MAX_SLEEP_MS} ms`);
   if (sleepMs > 0) return { line, conn, args: [], rule, replies: 0, sleepMs };
+  if (raw) {
+    if (words.length !== 1) throw new Error("~raw takes one quoted word: the bytes to send");
+    return { line, conn, args: [], raw: words[0], rule, replies, sleepMs };
+  }
   if (recv !== (words.length === 0)) throw new Error("~recv takes no command; a step needs one");
   return { line, conn, args: words, rule, replies, sleepMs };
 }

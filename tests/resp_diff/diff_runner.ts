@@ -85,7 +85,8 @@ class Side {
       conn = await RespConn.connect(this.server.port);
       this.#conns.set(step.conn, conn);
     }
-    if (step.args.length > 0) conn.send(step.args);
+    if (step.raw !== undefined) conn.sendRaw(step.raw);
+    else if (step.args.length > 0) conn.send(step.args);
     const out: Outcome[] = [];
     for (let i = 0; i < step.replies; i++) {
       const r = await conn.next(REPLY_TIMEOUT_MS);
@@ -100,9 +101,18 @@ class Side {
   }
 }
 
+/** Whether the step sends something (a command or raw bytes): those are the counted ones. */
+function sends(step: Step): boolean {
+  return step.args.length > 0 || step.raw !== undefined;
+}
+
 function describe(step: Step): string {
   const words = step.args.map((a) => /^[\x21-\x7e]+$/.test(a) ? a : JSON.stringify(a));
-  const text = words.length > 0 ? words.join(" ") : "~recv";
+  const text = step.raw !== undefined
+    ? `~raw ${JSON.stringify(step.raw)}`
+    : words.length > 0
+    ? words.join(" ")
+    : "~recv";
   return step.conn === 1 ? text : `@${step.conn} ${text}`;
 }
 
@@ -136,7 +146,7 @@ export async function runCase(
       const [r, t] = await Promise.all(sides.map((s) => s.run(step)));
       const why = compareStep(step, r, t);
       if (why === undefined) {
-        if (step.args.length > 0) matching++;
+        if (sends(step)) matching++;
         continue;
       }
       const command = describe(step);
@@ -167,7 +177,7 @@ export async function runFile(
   const passingCases: string[] = [];
   const mismatches: Mismatch[] = [];
   for (const c of cases) {
-    commands += c.steps.filter((s) => s.args.length > 0).length;
+    commands += c.steps.filter(sends).length;
     const result = await runCase(name, c, redis, tinykv);
     matching += result.matching;
     mismatches.push(...result.mismatches);

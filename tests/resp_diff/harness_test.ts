@@ -50,6 +50,9 @@ test("case files: words as redis-cli reads them, steps with connections and rule
     [7, 1, "SUBSCRIBE a b", 2],
   ]);
   assert.deepEqual(c.steps[1].rule, { kind: "sorted" });
+  const [raw] = parseCases('=== r\n~replies:0 ~raw "*-1\\r\\n"\n', "f.txt");
+  assert.deepEqual([raw.steps[0].raw, raw.steps[0].replies, raw.steps[0].args], ["*-1\r\n", 0, []]);
+  assert.throws(() => parseCases("=== r\n~raw a b\n", "f.txt"), /~raw takes one/);
   assert.throws(() => parseCases("GET k\n", "f.txt"), /f\.txt:1: a step before/);
   assert.throws(() => parseCases("=== a\n~bogus GET k\n", "f.txt"), /f\.txt:2: unknown rule/);
   assert.throws(() => parseCases("=== a\n~sleep:99999\n", "f.txt"), /~sleep over/);

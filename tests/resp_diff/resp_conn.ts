@@ -64,6 +64,11 @@ export class RespConn {
     if (!this.#closed) this.socket.write(encodeCommand(args));
   }
 
+  /** Sends bytes as they are (latin1): inline commands, malformed requests. */
+  sendRaw(bytes: string): void {
+    if (!this.#closed) this.socket.write(fromLatin1(bytes));
+  }
+
   /** The next reply, or an Error saying the connection closed or nothing came in `timeoutMs`. */
   async next(timeoutMs = 5000): Promise<RawReply | Error> {
     const deadline = Date.now() + timeoutMs;
