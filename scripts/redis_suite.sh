@@ -13,7 +13,8 @@
 #            --strict-setup   keep the suite's per-server `FUNCTION FLUSH` fatal (see below)
 #            --flushall-fallback  where FLUSHALL is an error, empty the keyspace with SCAN + DEL
 #            --logs DIR       keep each unit's output there (default: a temp dir, printed)
-#   env: REDIS_SUITE_GIT, REDIS_SUITE_REF stand for --git, --ref.
+#   env: REDIS_SUITE_GIT, REDIS_SUITE_REF stand for --git, --ref; RESP_DIFF_BINARY=PATH runs
+#        another TinyKV build instead of ./tinykv.
 #
 # Flags given to runtest: --host/--port (external server: tests tagged external:skip do not
 # run), --singledb (TinyKV serves database 0 only; tests tagged singledb:skip do not run),
@@ -56,7 +57,7 @@ case "$target" in tinykv) targets=(tinykv) ;; redis) targets=(redis) ;;
 esac
 command -v tclsh8.6 >/dev/null 2>&1 || command -v tclsh8.5 >/dev/null 2>&1 ||
   { echo "redis_suite: needs tclsh 8.5+ (Debian package tcl)" >&2; exit 2; }
-[[ -x ./tinykv ]] || bash compile.sh || exit 2
+[[ -n "${RESP_DIFF_BINARY:-}" || -x ./tinykv ]] || bash compile.sh || exit 2
 
 work=$(mktemp -d /tmp/tinykv-redis-suite.XXXXXX)
 serve_pid=""

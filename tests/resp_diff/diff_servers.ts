@@ -19,9 +19,18 @@ export interface DiffServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The TinyKV executable compared: ./tinykv, or RESP_DIFF_BINARY (another build, e.g. of a branch
+ * whose commands are landing).
+ */
+export function tinykvBinary(): string {
+  return process.env.RESP_DIFF_BINARY || BINARY;
+}
+
 /** Why the differential tests cannot run here, or undefined when they can. */
 export function missingTools(): string | undefined {
-  if (!fs.existsSync(BINARY)) return `${BINARY} is missing (run bash compile.sh)`;
+  const binary = tinykvBinary();
+  if (!fs.existsSync(binary)) return `${binary} is missing (run bash compile.sh)`;
   try {
     execFileSync("redis-server", ["--version"], { stdio: "ignore" });
   } catch {
@@ -80,7 +89,7 @@ export async function startRedis(): Promise<DiffServer> {
 }
 
 export async function startTinyKv(): Promise<DiffServer> {
-  const cluster = await BinaryCluster.start(1);
+  const cluster = await BinaryCluster.start(1, [], tinykvBinary());
   const node = cluster.nodes.get(1);
   try {
     if (node === undefined) throw new Error("no node 1");
