@@ -104,11 +104,13 @@ for t in "${deny[@]}"; do tag_args+=(--tags "-$t"); done
 # Starts a fresh server (tests/resp_diff/serve_main.ts) and sets serve_pid and port.
 start_server() { # redis|tinykv
   local out="$work/serve.out"
+  # A fresh file: the previous server's `port` line must not be read for this one.
+  rm -f "$out"
   deno run -A tests/resp_diff/serve_main.ts "$1" >"$out" 2>&1 &
   serve_pid=$!
   port=""
   for _ in $(seq 1 600); do
-    port=$(awk '/^port /{print $2}' "$out")
+    port=$(awk '/^port /{print $2}' "$out" 2>/dev/null)
     [[ -n "$port" ]] && return 0
     kill -0 "$serve_pid" 2>/dev/null || break
     sleep 0.1
