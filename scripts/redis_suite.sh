@@ -67,7 +67,10 @@ cleanup() {
 }
 trap cleanup EXIT
 if [[ -n "$suite" ]]; then
-  [[ -f "$suite/runtest" && -d "$suite/tests" ]] || { echo "redis_suite: $suite is no redis checkout" >&2; exit 2; }
+  if [[ ! -f "$suite/runtest" || ! -d "$suite/tests" ]]; then
+    echo "redis_suite: $suite is no redis checkout" >&2
+    exit 2
+  fi
   cp -r "$suite/runtest" "$suite/tests" "$work/"
   commit=$(git -C "$suite" rev-parse HEAD 2>/dev/null || echo unknown)
 elif [[ -n "$git_dir" ]]; then
@@ -132,7 +135,9 @@ CAUSES_AWK=$(
 function flush() { if (inerr) print cause; inerr = 0 }
 /^\[(ok|err|ignore|skip|exception|ready)\]:|^\[[0-9]+\/[0-9]+ done\]|^Testing / { flush() }
 /^\[err\]:/ { inerr = 1; cause = "other"; found = 0; next }
-inerr && !found && /TinyKV keys do not expire/ { cause = "SET EX/PX refused (no expiry yet)"; found = 1 }
+inerr && !found && /TinyKV keys do not expire/ {
+  cause = "SET EX/PX refused (no expiry yet)"; found = 1
+}
 inerr && !found && match($0, /unknown command '[^']*'/) {
   cause = "missing " tolower(substr($0, RSTART + 17, RLENGTH - 18)); found = 1
 }
@@ -159,14 +164,16 @@ for tgt in "${targets[@]}"; do
     log="$logs/$tgt-${unit//\//_}.log"
     unit_logs+=("$log")
     (cd "$work" && timeout 900 ./runtest --host 127.0.0.1 --port "$port" --singledb --durable \
-      --timeout 300 --baseport $((21111 + RANDOM % 8000)) --single "$unit" "${tag_args[@]}") 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$log"
+      --timeout 300 --baseport $((21111 + RANDOM % 8000)) --single "$unit" "${tag_args[@]}") \
+      2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$log"
     stop_server
     ok=$(count ok "$log") skipped=$(count ignore "$log")
     # A test's [err] names it "NAME in tests/...": any other [err] (--durable) or an
     # [exception] is an error outside a test, which ends the unit.
     err=$(grep -c '^\[err\]: .* in tests/' "$log")
     why=$(grep -m1 -A1 '^\[exception\]:' "$log" | tail -n +2)
-    [[ -z "$why" ]] && why=$(awk 'hit { print; exit } /^\[err\]:/ && !/ in tests\// { hit = 1 }' "$log")
+    [[ -z "$why" ]] &&
+      why=$(awk 'hit { print; exit } /^\[err\]:/ && !/ in tests\// { hit = 1 }' "$log")
     why=${why:0:70}
     printf '%-8s %-20s %6s %6s %8s  %s\n' "$tgt" "$unit" "$ok" "$err" "$skipped" "$why"
     sum_ok=$((sum_ok + ok)) sum_err=$((sum_err + err))
