@@ -114,7 +114,12 @@ export class RespSession {
       return this.#failQueued(refuse(unknownCommand(args)));
     }
     const arity = own?.arity ?? data?.arity ?? 0;
-    if (!arityOk(arity, args.length)) return this.#failQueued(refuse(wrongArity(name)));
+    if (!arityOk(arity, args.length)) {
+      if (name === "EXEC" && this.ctx.conn.multi !== undefined) {
+        return this.#abortExec(name, refuse);
+      }
+      return this.#failQueued(refuse(wrongArity(name)));
+    }
     if (this.ctx.conn.multi !== undefined && !MULTI_CONTROL.has(name)) {
       return this.#queue(args, refuse);
     }
@@ -130,6 +135,14 @@ export class RespSession {
     }
     const kind = data?.kind === "write" ? "write" : "read";
     return slot(kind, dataCommand(this.ctx, args, kind));
+  }
+
+  /** A malformed EXEC inside MULTI ends the transaction, saying why (Redis 7). */
+  #abortExec(name: string, refuse: (line: string) => Slot): Slot {
+    this.ctx.conn.multi = undefined;
+    this.ctx.conn.watches.clear();
+    const why = wrongArity(name).replace(/^ERR /, "");
+    return refuse(`EXECABORT Transaction discarded because of: ${why}`);
   }
 
   /** A command refused while queuing makes EXEC fail (Redis's EXECABORT). */
