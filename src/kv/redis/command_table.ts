@@ -5,12 +5,14 @@
  */
 import type { RedisCommandSpec } from "./command.ts";
 import { KEYSPACE_COMMANDS } from "./commands/keyspace.ts";
+import { PUBSUB_COMMANDS } from "./commands/pubsub.ts";
 import { STRING_READ_COMMANDS } from "./commands/string_read.ts";
 import { STRING_SET_COMMANDS } from "./commands/string_set.ts";
 
 export const REDIS_COMMANDS: ReadonlyMap<string, RedisCommandSpec> = new Map(
   Object.entries({
     ...KEYSPACE_COMMANDS,
+    ...PUBSUB_COMMANDS,
     ...STRING_READ_COMMANDS,
     ...STRING_SET_COMMANDS,
   }),

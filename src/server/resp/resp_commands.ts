@@ -7,6 +7,7 @@ import { fromUtf8 } from "../../util/bytes.ts";
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { RespCommandError, type RespCommandSpec } from "./resp_command.ts";
 import { LOCAL_COMMANDS } from "./resp_local_commands.ts";
+import { PUBSUB_COMMANDS } from "./resp_pubsub.ts";
 import { SCAN_COMMANDS } from "./resp_scan_commands.ts";
 import { TRANSACTION_COMMANDS } from "./resp_transaction.ts";
 
@@ -24,5 +25,12 @@ const COMMAND: RespCommandSpec = {
 };
 
 export const RESP_COMMANDS: ReadonlyMap<string, RespCommandSpec> = new Map(
-  Object.entries({ ...LOCAL_COMMANDS, ...TRANSACTION_COMMANDS, ...SCAN_COMMANDS, COMMAND }),
+  // PUBSUB_COMMANDS comes after LOCAL_COMMANDS: its PING knows the subscribed mode.
+  Object.entries({
+    ...LOCAL_COMMANDS,
+    ...TRANSACTION_COMMANDS,
+    ...SCAN_COMMANDS,
+    ...PUBSUB_COMMANDS,
+    COMMAND,
+  }),
 );
