@@ -4,9 +4,11 @@
  * order, the same on every node (each message goes through the Raft log). Each
  * PUBLISH answers the subscriber count of the node it was sent to, as Redis
  * Cluster does. The subscribe and message replies are redis-server 7.0's bytes.
+ * Then ioredis, a common client, subscribes and publishes across nodes.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { Redis } from "ioredis";
 import { BinaryCluster } from "./binary_cluster.ts";
 import { cmd, RawConn } from "../server/resp/resp_conn.ts";
 
@@ -71,6 +73,52 @@ test("binary: PUBLISH to any node reaches subscribers on all three, once each, i
     assert.deepEqual(c.unexpectedExits, []);
   } finally {
     for (const conn of conns) conn.close();
+    await c.stop();
+  }
+});
+
+test("binary: ioredis subscribers on one node get messages published on another", {
+  timeout: 60_000,
+}, async () => {
+  const c = await BinaryCluster.start(3);
+  const [one, two] = [...c.nodes.values()];
+  const options = { host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 3 };
+  const sub = new Redis({ ...options, port: one.respPort });
+  const pub = new Redis({ ...options, port: two.respPort });
+  try {
+    await c.leader();
+    await sub.connect();
+    await pub.connect();
+    const got: string[] = [];
+    let wake = () => {};
+    sub.on("message", (channel: string, text: string) => {
+      got.push(`${channel} ${text}`);
+      wake();
+    });
+    sub.on("pmessage", (pattern: string, channel: string, text: string) => {
+      got.push(`${pattern} ${channel} ${text}`);
+      wake();
+    });
+    assert.equal(await sub.subscribe("news", "sport"), 2);
+    assert.equal(await sub.psubscribe("n*"), 3);
+    assert.equal(await pub.publish("news", "first"), 0, "no subscriber on node 2");
+    assert.equal(await pub.publish("sport", "second"), 0);
+    assert.equal(await pub.publish("nothing", "third"), 0);
+    assert.deepEqual(await pub.pubsub("NUMSUB", "news"), ["news", 0], "node 2's own count");
+    const want = ["news first", "n* news first", "sport second", "n* nothing third"];
+    for (let i = 0; i < 100 && got.length < want.length; i++) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+    assert.deepEqual(got, want);
+    assert.equal(await sub.unsubscribe("news", "sport"), 1);
+    assert.equal(await sub.punsubscribe(), 0);
+    assert.equal(await sub.get("after"), null, "out of subscribed mode");
+  } finally {
+    sub.disconnect();
+    pub.disconnect();
     await c.stop();
   }
 });
