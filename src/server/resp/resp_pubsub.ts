@@ -12,6 +12,8 @@
 import { RedisError, wrongArity } from "../../kv/redis/errors.ts";
 import { int, type RedisReply } from "../../kv/redis/reply.ts";
 import { TooManySubscriptionsError } from "../pubsub/pubsub_client.ts";
+import type { PubSubHub } from "../pubsub/pubsub_hub.ts";
+import { NotifyFlagsError, parseNotifyFlags } from "../pubsub/notify_config.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
 import type { Reply, RespCommandSpec, RespContext, Start } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
@@ -157,6 +159,31 @@ function ping(ctx: RespContext, args: readonly Uint8Array[]): Reply {
     w.arrayHeader(2).bulkString("pong").bulk(args[1] ?? new Uint8Array(0));
   };
 }
+
+/**
+ * The `notify-keyspace-events` parameter, for CONFIG GET/SET (`ctx.pubsub.hub` is the
+ * node's hub). `check` gives redis-server 7.0's error line for a bad value, so that a CONFIG SET
+ * of several parameters can check them all before setting any, as Redis does.
+ */
+export const NOTIFY_KEYSPACE_EVENTS = {
+  name: "notify-keyspace-events",
+  get: (hub: PubSubHub): string => hub.notifyConfig.get(),
+  check(value: Uint8Array): string | undefined {
+    try {
+      parseNotifyFlags(fromUtf8(value));
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof NotifyFlagsError)) throw err;
+      return `ERR CONFIG SET failed (possibly related to argument '${this.name}') - ${err.message}`;
+    }
+  },
+  /** Throws RedisError with `check`'s line, changing nothing, when the value is bad. */
+  set(hub: PubSubHub, value: Uint8Array): void {
+    const refusal = this.check(value);
+    if (refusal !== undefined) throw new RedisError(refusal);
+    hub.notifyConfig.set(fromUtf8(value));
+  },
+};
 
 export const PUBSUB_COMMANDS: Record<string, RespCommandSpec> = {
   SUBSCRIBE: { arity: -2, kind: "exclusive", run: subscribe(false) },

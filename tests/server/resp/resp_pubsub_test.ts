@@ -8,6 +8,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PubSubHub } from "../../../src/server/pubsub/pubsub_hub.ts";
 import { RespServer } from "../../../src/server/resp/resp_server.ts";
+import { NOTIFY_KEYSPACE_EVENTS } from "../../../src/server/resp/resp_pubsub.ts";
+import { RedisError } from "../../../src/kv/redis/errors.ts";
+import { utf8 } from "../../../src/util/bytes.ts";
 import { getPlatform } from "../../../src/platform/detect.ts";
 import { LocalKvService } from "../local_kv_service.ts";
 import { cmd, RawConn } from "./resp_conn.ts";
@@ -223,7 +226,7 @@ test("RESP pub/sub: PUBLISH inside MULTI answers this node's count in EXEC", asy
 test("RESP pub/sub: keyspace notifications (notify-keyspace-events KEA)", async () => {
   const t = await start();
   try {
-    t.hub.notifyConfig.set("KEA");
+    NOTIFY_KEYSPACE_EVENTS.set(t.hub, utf8("KEA"));
     const s = await t.open(), a = await t.open();
     s.send(cmd("PSUBSCRIBE", "__key*__:*"));
     await expect(s, "*3\r\n$10\r\npsubscribe\r\n$10\r\n__key*__:*\r\n:1\r\n", "psubscribed");
@@ -276,4 +279,22 @@ test("RESP pub/sub: a closed subscriber leaves the hub", async () => {
   } finally {
     await t.stop();
   }
+});
+
+test("RESP pub/sub: notify-keyspace-events for CONFIG, with redis-server 7.0's refusal", () => {
+  const hub = new PubSubHub();
+  const refusal = "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events')" +
+    " - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+  assert.equal(NOTIFY_KEYSPACE_EVENTS.get(hub), "");
+  NOTIFY_KEYSPACE_EVENTS.set(hub, utf8("Kg$lshzxetmdn"));
+  assert.equal(NOTIFY_KEYSPACE_EVENTS.get(hub), "AKm");
+  assert.equal(NOTIFY_KEYSPACE_EVENTS.check(utf8("KEA")), undefined);
+  for (const bad of [utf8("Kq"), new Uint8Array([0xff])]) {
+    assert.equal(NOTIFY_KEYSPACE_EVENTS.check(bad), refusal);
+    assert.throws(
+      () => NOTIFY_KEYSPACE_EVENTS.set(hub, bad),
+      (e) => e instanceof RedisError && e.line === refusal,
+    );
+  }
+  assert.equal(NOTIFY_KEYSPACE_EVENTS.get(hub), "AKm", "a refused value changes nothing");
 });
