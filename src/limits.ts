@@ -44,6 +44,8 @@ export const RESP_COMMAND_BYTES_MAX = WRITE_BATCH_BYTES_MAX;
 export const REDIS_MULTI_COMMANDS_MAX = 10_000;
 /** Most keys one connection may WATCH at once. */
 export const REDIS_WATCHED_KEYS_MAX = 10_000;
+/** Most channels and patterns one connection may be subscribed to at once (pub/sub). */
+export const REDIS_SUBSCRIPTIONS_MAX = 100_000;
 /** Longest key of a Redis hash or set (its members' engine keys carry it, escaped). */
 export const REDIS_COLLECTION_KEY_BYTES_MAX = 1 * KiB;
 /** Longest hash field or set member. */

@@ -116,6 +116,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   // A node is also a client of its peers (forwarding to the leader, the cluster view).
   "src/server/": [
     "src/server/watch/",
+    "src/server/pubsub/",
     "src/server/leases/",
     "src/kv/",
     "src/raft/",
@@ -135,6 +136,13 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/server/watch/": [
     "src/kv/key_state.ts",
     "src/platform/types.ts",
+    "src/limits.ts",
+    "src/util/",
+  ],
+  // Pub/sub subscriptions of a node: fed the applied events, matched with Redis's globs.
+  "src/server/pubsub/": [
+    "src/kv/redis/glob.ts",
+    "src/kv/redis/storage.ts",
     "src/limits.ts",
     "src/util/",
   ],

@@ -12,6 +12,7 @@ import type { Consistency, KvService } from "./kv_service.ts";
 import { RespServer } from "./resp/resp_server.ts";
 import type { ServerConfig } from "./server.ts";
 import type { WatchHub } from "./watch/watch_hub.ts";
+import type { PubSubHub } from "./pubsub/pubsub_hub.ts";
 
 export interface PortsOptions {
   readonly service: KvService;
@@ -20,6 +21,8 @@ export interface PortsOptions {
   readonly admin?: AdminAccess;
   /** The node's watches (the protobuf port's watch streams). */
   readonly watch?: WatchHub;
+  /** The node's pub/sub subscriptions (the RESP port). */
+  readonly pubsub?: PubSubHub;
   /** Lease requests on the protobuf port (docs/coordination.md). */
   readonly leases?: LeaseService;
   /** The HTTP app's handler. */
@@ -57,9 +60,14 @@ export async function startPorts(
     watch: o.watch,
     leases: o.leases,
   });
-  const resp = config.respPort === undefined
-    ? undefined
-    : await RespServer.start({ net, hostname: host, port: config.respPort, service, consistency });
+  const resp = config.respPort === undefined ? undefined : await RespServer.start({
+    net,
+    hostname: host,
+    port: config.respPort,
+    service,
+    consistency,
+    pubsub: o.pubsub,
+  });
   const http = config.httpPort === undefined
     ? undefined
     : await platform.serveHttp(o.fetch, { hostname: host, port: config.httpPort });

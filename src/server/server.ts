@@ -13,6 +13,7 @@ import { type NodePorts, startPorts } from "./ports.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
 import { WatchHub } from "./watch/watch_hub.ts";
+import { PubSubHub } from "./pubsub/pubsub_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
@@ -90,6 +91,7 @@ export async function startServer(
   const rebuild = await startsRebuild(platform.fs, config.dataDir, hadIdentity);
   const node = await openNode(platform, config, rebuild);
   const watch = watchHubOf(node, platform);
+  const pubsub = pubSubHubOf(node);
   // The metrics count the ports' connections; the ports start after the HTTP app exists.
   const started: { ports?: NodePorts } = {};
   const metrics = createNodeMetrics({
@@ -120,6 +122,7 @@ export async function startServer(
     consistency: node.o.readMode,
     admin: { service: node, token: config.adminToken },
     watch,
+    pubsub,
     leases: leases.leases.service,
     fetch: app.fetch,
   });
@@ -157,5 +160,18 @@ function watchHubOf(node: NodeService, platform: Platform): WatchHub {
   node.onEvents = (events, revision) => hub.publish(events, revision);
   node.onStoreReplaced = () => hub.resync();
   node.activeWatches = () => hub.active;
+  return hub;
+}
+
+/**
+ * The node's pub/sub hub, fed what each apply pass published. The state machine keeps
+ * those events only while the hub has subscribers; the flag lives on the current state
+ * machine, which the engine holder carries over when a snapshot replaces it.
+ */
+function pubSubHubOf(node: NodeService): PubSubHub {
+  const hub = new PubSubHub((wanted) => {
+    node.kv.redisEventsWanted = wanted;
+  });
+  node.onRedisEvents = (events) => hub.publish(events);
   return hub;
 }

@@ -8,6 +8,7 @@ import { ClientResponseSchema, type WriteResponse } from "../../src/gen/tinykv/v
 import { type CommandInit, encodeCommand } from "../../src/kv/command_codec.ts";
 import type { KvScanPage, KvScanRequest } from "../../src/kv/kv_scan.ts";
 import { KvStateMachine } from "../../src/kv/state_machine.ts";
+import type { RedisEvent } from "../../src/kv/redis/storage.ts";
 import { serviceErrorOf } from "../../src/server/node/proposals.ts";
 import type { NodeStatus } from "../../src/server/node/status_types.ts";
 import type { CommandOutcome, KeyRead, KvService } from "../../src/server/kv_service.ts";
@@ -18,6 +19,8 @@ export class LocalKvService implements KvService {
   /** Writes apply one at a time, in call order, like entries of a log. */
   #tail: Promise<unknown> = Promise.resolve();
   #nextIndex: number;
+  /** Gets what Redis commands published after each apply, as NodeService.onRedisEvents. */
+  onRedisEvents: ((events: readonly RedisEvent[]) => void) | undefined;
 
   private constructor(readonly kv: KvStateMachine, readonly db: Db) {
     this.#nextIndex = kv.appliedIndex + 1;
@@ -46,6 +49,8 @@ export class LocalKvService implements KvService {
   async #apply(index: number, command: CommandInit): Promise<CommandOutcome> {
     const outcomes = await this.kv.apply([{ index, data: encodeCommand(command) }]);
     this.kv.drainEvents();
+    const published = this.kv.drainRedisEvents();
+    if (published.length > 0) this.onRedisEvents?.(published);
     const bytes = outcomes.get(index);
     if (bytes === undefined) throw new Error("no outcome");
     const r = fromBinary(ClientResponseSchema, bytes);

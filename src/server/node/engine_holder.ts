@@ -83,9 +83,12 @@ export class EngineHolder {
       fs.rename(this.incomingDir, `${dataDir}/kv`);
       await fs.syncDir(dataDir);
       removeTree(fs, `${dataDir}/kv-old`);
+      const wanted = this.kv.redisEventsWanted;
       this.db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock });
       this.kv = await KvStateMachine.open(this.db);
       this.kv.wallClock = () => clock.wallMs();
+      // Pub/sub subscribers on this node do not change with the store (server.ts).
+      this.kv.redisEventsWanted = wanted;
       this.installed++;
       return true;
     });

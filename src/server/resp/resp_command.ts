@@ -1,6 +1,7 @@
 /** Shared types of the RESP port's own command table (connection and node commands). */
 import type { WatchedKey } from "../../kv/redis/executor.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
+import type { PubSubClient } from "../pubsub/pubsub_client.ts";
 import type { RespWriter } from "./resp_writer.ts";
 import type { ScanCursors } from "./scan_cursors.ts";
 
@@ -40,6 +41,8 @@ export interface RespContext {
   readonly cursors: ScanCursors;
   readonly conn: RespConnState;
   readonly writer: RespWriter;
+  /** The connection's pub/sub subscriptions, with the node's hub. */
+  readonly pubsub: PubSubClient;
 }
 
 /** Writes one reply; runs in pipeline order once the command has finished. */

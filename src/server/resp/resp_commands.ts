@@ -8,6 +8,7 @@ import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { RespCommandError, type RespCommandSpec } from "./resp_command.ts";
 import { LOCAL_COMMANDS } from "./resp_local_commands.ts";
 import { MEMBER_SCAN_COMMANDS } from "./resp_member_scan.ts";
+import { PUBSUB_COMMANDS } from "./resp_pubsub.ts";
 import { SCAN_COMMANDS } from "./resp_scan_commands.ts";
 import { TRANSACTION_COMMANDS } from "./resp_transaction.ts";
 
@@ -25,11 +26,13 @@ const COMMAND: RespCommandSpec = {
 };
 
 export const RESP_COMMANDS: ReadonlyMap<string, RespCommandSpec> = new Map(
+  // PUBSUB_COMMANDS comes after LOCAL_COMMANDS: its PING knows the subscribed mode.
   Object.entries({
     ...LOCAL_COMMANDS,
     ...TRANSACTION_COMMANDS,
     ...SCAN_COMMANDS,
     ...MEMBER_SCAN_COMMANDS,
+    ...PUBSUB_COMMANDS,
     COMMAND,
   }),
 );

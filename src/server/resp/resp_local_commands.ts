@@ -99,9 +99,10 @@ export const LOCAL_COMMANDS: Record<string, RespCommandSpec> = {
   QUIT: {
     arity: 1,
     kind: "local",
-    run: (ctx) => {
+    // Quits when its reply is written: replies of earlier commands still in flight go first.
+    run: (ctx) => (w) => {
       ctx.conn.quit = true;
-      return (w) => w.ok();
+      w.ok();
     },
   },
 };

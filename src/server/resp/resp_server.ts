@@ -10,6 +10,9 @@ import { newConnState } from "./resp_command.ts";
 import { RespSession } from "./resp_session.ts";
 import { RespWriter } from "./resp_writer.ts";
 import { ScanCursors } from "./scan_cursors.ts";
+import { PubSubClient } from "../pubsub/pubsub_client.ts";
+import { PubSubHub } from "../pubsub/pubsub_hub.ts";
+import { writeMessage } from "./resp_pubsub.ts";
 
 export interface RespServerOptions {
   readonly net: Net;
@@ -19,17 +22,22 @@ export interface RespServerOptions {
   /** Consistency of reads on this port (default linearizable). */
   readonly consistency?: Consistency;
   readonly connectionsMax?: number;
+  /** The node's pub/sub hub (server.ts feeds it the applied messages); one of its own if not. */
+  readonly pubsub?: PubSubHub;
 }
 
 export class RespServer {
   readonly #sessions = new Set<RespSession>();
   readonly #cursors = new ScanCursors();
+  readonly #hub: PubSubHub;
   #listener: Listener | undefined;
   #nextId = 1;
   /** Connections refused because CONNECTIONS_MAX were open. */
   refusedConnections = 0;
 
-  private constructor(readonly options: RespServerOptions) {}
+  private constructor(readonly options: RespServerOptions) {
+    this.#hub = options.pubsub ?? new PubSubHub();
+  }
 
   static async start(options: RespServerOptions): Promise<RespServer> {
     const server = new RespServer(options);
@@ -44,13 +52,20 @@ export class RespServer {
           conn.close();
           return;
         }
+        const pubsub = new PubSubClient(server.#hub, {
+          deliver: (...m) => session.push((w) => writeMessage(w, ...m)),
+        });
         const session: RespSession = new RespSession(conn, {
           service: options.service,
           consistency: options.consistency ?? "linearizable",
           cursors: server.#cursors,
           conn: newConnState(server.#nextId++),
           writer: new RespWriter(),
-        }, () => server.#sessions.delete(session));
+          pubsub,
+        }, () => {
+          server.#sessions.delete(session);
+          pubsub.clear();
+        });
         server.#sessions.add(session);
       },
     );

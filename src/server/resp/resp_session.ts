@@ -30,6 +30,7 @@ import { RESP_COMMANDS } from "./resp_commands.ts";
 import { respErrorFor } from "./resp_errors.ts";
 import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.ts";
 import { firstReply, proposeToEnd, readOnNode } from "./resp_redis_bridge.ts";
+import { subscribedRefusal, unlessSubscribed } from "./resp_pubsub.ts";
 import { writeReply } from "./resp_reply.ts";
 
 interface Slot {
@@ -126,15 +127,17 @@ export class RespSession {
     if (own !== undefined) {
       if ("parse" in own) {
         try {
+          const refusal = subscribedRefusal(this.ctx, args);
+          if (refusal !== undefined) return refuse(refusal);
           return slot(own.kind, own.parse(this.ctx, args));
         } catch (err) {
           return slot("local", () => errorReply(err));
         }
       }
-      return slot(own.kind, () => own.run(this.ctx, args));
+      return slot(own.kind, unlessSubscribed(this.ctx, args, () => own.run(this.ctx, args)));
     }
     const kind = data?.kind === "write" ? "write" : "read";
-    return slot(kind, dataCommand(this.ctx, args, kind));
+    return slot(kind, unlessSubscribed(this.ctx, args, dataCommand(this.ctx, args, kind)));
   }
 
   /** A malformed EXEC inside MULTI ends the transaction, saying why (Redis 7). */
@@ -224,6 +227,15 @@ export class RespSession {
       this.#paused = false;
       this.conn.resume();
     }
+  }
+
+  /** A pub/sub message: written at once, between replies (it need not wait for commands). */
+  push(write: Reply): void {
+    if (this.#closed) return;
+    const w = this.ctx.writer;
+    write(w);
+    this.conn.write(w.take());
+    if (this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) this.#close();
   }
 
   #close(): void {

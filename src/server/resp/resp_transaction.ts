@@ -14,6 +14,7 @@ import { fromUtf8 } from "../../util/bytes.ts";
 import type { Reply, RespCommandSpec, RespContext, Start } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
 import { proposeRedis, readOnNode } from "./resp_redis_bridge.ts";
+import { publishCounts } from "./resp_pubsub.ts";
 import { writeReply } from "./resp_reply.ts";
 
 const watchKey = (db: number, key: Uint8Array) => `${db}:${fromUtf8(key)}`;
@@ -60,7 +61,8 @@ function exec(ctx: RespContext): Start {
     const run = { db: ctx.conn.db, commands: queued, multi: true, watches };
     const result = readOnly ? await readOnNode(ctx, run) : await proposeRedis(ctx, run);
     ctx.conn.db = result.db;
-    return (w) => writeReply(w, result.reply);
+    const reply = publishCounts(ctx, queued, result.reply);
+    return (w) => writeReply(w, reply);
   };
 }
 
