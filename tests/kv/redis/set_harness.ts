@@ -6,6 +6,7 @@
  */
 import { REDIS_COMMANDS } from "../../../src/kv/redis/command_table.ts";
 import { readRedis } from "../../../src/kv/redis/read_run.ts";
+import type { RedisEvent } from "../../../src/kv/redis/storage.ts";
 import type { RedisReply } from "../../../src/kv/redis/reply.ts";
 import { decodeReply } from "../../../src/kv/redis/reply_codec.ts";
 import { fromUtf8, utf8 } from "../../../src/util/bytes.ts";
@@ -48,7 +49,11 @@ const bytes = (a: Arg) => typeof a === "string" ? utf8(a) : a;
 
 export class RedisHarness {
   db = 0;
-  private constructor(readonly service: LocalKvService) {}
+  readonly #events: RedisEvent[] = [];
+
+  private constructor(readonly service: LocalKvService) {
+    service.onRedisEvents = (events) => this.#events.push(...events);
+  }
 
   static async open(): Promise<RedisHarness> {
     const service = await LocalKvService.open();
@@ -90,7 +95,7 @@ export class RedisHarness {
 
   /** Keyspace events since the last call, as "event key" (db prefix when not 0). */
   events(): string[] {
-    return this.service.kv.drainRedisEvents().flatMap((e) =>
+    return this.#events.splice(0).flatMap((e) =>
       e.kind === "keyspace" ? [`${e.db === 0 ? "" : `${e.db}:`}${e.event} ${fromUtf8(e.key)}`] : []
     );
   }
