@@ -50,6 +50,8 @@ export const REDIS_COLLECTION_KEY_BYTES_MAX = 1 * KiB;
 export const REDIS_MEMBER_BYTES_MAX = 2 * KiB - 64;
 /** Databases a RESP client can SELECT (Redis's default `databases 16`). */
 export const REDIS_DATABASES = 16;
+/** Engine keys (dead hash and set members) the background garbage collector deletes per write. */
+export const REDIS_GARBAGE_BATCH = 1_000;
 
 // ---- Connections ----
 /** Most client connections a node accepts at once, per port. */

@@ -77,8 +77,10 @@ export function runCommand(
       return compact(u64ToNumber(b.value.revision, "revision"), index, pass);
     case "expire":
       return { outcome: applyExpire(b.value, index, w) };
-    case "expireKeys":
-      return { outcome: applyExpireKeys(b.value, index, w) };
+    case "expireKeys": {
+      const storage = applyStorage(w, pass);
+      return redisResult(applyExpireKeys(b.value, index, w, storage), storage, pass);
+    }
     case "leaseGrant":
       return { outcome: applyLeaseGrant(b.value, index, w) };
     case "redis":
@@ -92,23 +94,28 @@ export function runCommand(
   }
 }
 
+/** Redis storage for one command of the pass (database 0 counts the revisioned keys). */
+function applyStorage(w: RevisionWriter, pass: StoreMeta): ApplyStorage {
+  return new ApplyStorage(w, (db) => pass.redisKeys[db] + (db === 0 ? pass.keyCount : 0));
+}
+
+/** A command that ran Redis storage: its key counts move and its events go out. */
+function redisResult(outcome: Outcome, storage: ApplyStorage, pass: StoreMeta): CommandResult {
+  const redisKeys = addRedisKeys(pass.redisKeys, storage.counts);
+  return { outcome, meta: { redisKeys }, redisEvents: storage.events };
+}
+
 /** Redis commands run by the state machine (docs/decisions/0010-redis-on-the-log.md). */
 function applyRedis(r: RedisRequest, w: RevisionWriter, pass: StoreMeta): CommandResult {
-  const storage = new ApplyStorage(
-    w,
-    (db) => pass.redisKeys[db] + (db === 0 ? pass.keyCount : 0),
-  );
+  const storage = applyStorage(w, pass);
   const { reply, db } = runRedis({
     db: r.db,
     commands: r.commands.map((c) => c.args),
     multi: r.multi,
     watches: r.watches.map((x) => ({ db: x.db, key: x.key, revision: Number(x.revision) })),
   }, storage);
-  return {
-    outcome: { body: { case: "redis", value: { reply: encodeReply(reply), db } } },
-    meta: { redisKeys: addRedisKeys(pass.redisKeys, storage.counts) },
-    redisEvents: storage.events,
-  };
+  const outcome: Outcome = { body: { case: "redis", value: { reply: encodeReply(reply), db } } };
+  return redisResult(outcome, storage, pass);
 }
 
 /** etcd's rules: at or below the compacted revision is COMPACTED, past the current FUTURE. */
