@@ -88,6 +88,8 @@ export class RedisDb {
 
   /** Stores a string, replacing whatever the key held. */
   setString(key: Uint8Array, value: Uint8Array, expireAtMs: number): void {
+    // MSET stores without a lookup first: an engine key past its limit would stop the node.
+    if (key.length > KV_KEY_BYTES_MAX) tooLong("key", key.length, KV_KEY_BYTES_MAX);
     if (value.length > KV_VALUE_BYTES_MAX) tooLong("value", value.length, KV_VALUE_BYTES_MAX);
     if (this.index === 0) {
       this.#removeMeta(key);
@@ -117,7 +119,7 @@ export class RedisDb {
   /** Sets a live key's expiry (0: none) at a new revision. */
   setExpiry(e: KeyEntry, expireAtMs: number): void {
     if (e.meta === undefined) {
-      this.s.putString0(e.key, e.value, expireAtMs);
+      this.s.putString0(e.key, e.value, expireAtMs, true);
       return;
     }
     this.#writeMeta(e.key, e.meta, { ...e.meta, modRevision: this.s.revision, expireAtMs });

@@ -2,6 +2,7 @@
 import { fromUtf8 } from "../../../util/bytes.ts";
 import { intArg, type RedisCommandSpec, type RunCommand, upper } from "../command.ts";
 import type { RedisDb } from "../database.ts";
+import { storedKeys } from "../key_walk.ts";
 import { REDIS_DATABASES as DATABASES } from "../../../limits.ts";
 import { DB_OUT_OF_RANGE, fail, SYNTAX } from "../errors.ts";
 import { TYPE_NAMES } from "../meta_record.ts";
@@ -40,9 +41,12 @@ const select: RunCommand = (c, args) => {
   return OK;
 };
 
-/** Removes every key of the database (one command: one revision, atomically). */
+/**
+ * Removes every key of the database (one command: one revision, atomically),
+ * expired ones too: they still count in DBSIZE until swept, and Redis's is 0 after.
+ */
 function flush(db: RedisDb): void {
-  const keys = [...db.keys()].map((e) => e.key);
+  const keys = [...storedKeys(db.s, db.index)].map((e) => e.key);
   for (const key of keys) db.remove(key);
 }
 
