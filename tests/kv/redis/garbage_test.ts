@@ -12,6 +12,7 @@ import { RedisDb } from "../../../src/kv/redis/database.ts";
 import { RedisType } from "../../../src/kv/redis/meta_record.ts";
 import { ReadStorage } from "../../../src/kv/redis/read_storage.ts";
 import { KvStateMachine } from "../../../src/kv/state_machine.ts";
+import { REDIS_GARBAGE_BATCH } from "../../../src/limits.ts";
 import type { Db } from "../../../src/storage/db.ts";
 import { fromUtf8 } from "../../../src/util/bytes.ts";
 import { applyAll, b, dump } from "../kv_helpers.ts";
@@ -154,4 +155,15 @@ test("garbage: replicas collecting at different times agree on everything replic
   await late.kv.garbage.idle();
   assert.deepEqual(await dump(late.engine), await dump(early.engine));
   for (const { engine } of replicas) await engine.close();
+});
+
+test("garbage: REDIS_GARBAGE_BATCH bounds one write of the collector", async () => {
+  const { engine } = await freshEngine();
+  await seed(engine, 1, 1000, hash("big", REDIS_GARBAGE_BATCH + 5));
+  await seed(engine, 1, 1000, (rdb) => assert.ok(rdb.remove(b("big"))));
+  assert.deepEqual(await collectGarbage(engine), { removed: REDIS_GARBAGE_BATCH, more: true });
+  assert.equal(members(engine), 5);
+  assert.deepEqual(await collectGarbage(engine), { removed: 5, more: false });
+  assert.equal(queued(engine), 0);
+  await engine.close();
 });
