@@ -60,7 +60,10 @@ export const CONNECTIONS_MAX = 4096;
 export const CONN_WRITE_QUEUE_BYTES_MAX = 256 * MiB;
 
 // ---- Replicated key-value state machine (src/kv) ----
-/** Longest key a client may store (the engine key adds a namespace byte). */
+/**
+ * Longest key a client may store (the engine key adds a namespace byte), with each
+ * 0x00 byte counted twice: the key index (0x04) escapes it.
+ */
 export const KV_KEY_BYTES_MAX = KEY_BYTES_MAX - 16;
 /**
  * Largest value a client may store. A put writes its value twice in one engine
