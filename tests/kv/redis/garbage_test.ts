@@ -2,7 +2,7 @@
  * The background collector of dead hash and set members (src/kv/redis/garbage.ts):
  * DEL leaves a collection's members queued as garbage, the collector removes them in
  * bounded batches, a new collection of the same name never sees them, and the work
- * resumes when the state machine is opened again.
+ * resumes when the state machine is opened again, or over an engine rebuilt from a snapshot.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +11,7 @@ import { collectGarbage } from "../../../src/kv/redis/garbage.ts";
 import { RedisDb } from "../../../src/kv/redis/database.ts";
 import { RedisType } from "../../../src/kv/redis/meta_record.ts";
 import { ReadStorage } from "../../../src/kv/redis/read_storage.ts";
+import { exportSnapshot, SnapshotImporter } from "../../../src/kv/kv_snapshot.ts";
 import { KvStateMachine } from "../../../src/kv/state_machine.ts";
 import { REDIS_GARBAGE_BATCH } from "../../../src/limits.ts";
 import type { Db } from "../../../src/storage/db.ts";
@@ -166,4 +167,25 @@ test("garbage: REDIS_GARBAGE_BATCH bounds one write of the collector", async () 
   assert.deepEqual(await collectGarbage(engine), { removed: 5, more: false });
   assert.equal(queued(engine), 0);
   await engine.close();
+});
+
+test("garbage: a follower's engine rebuilt from a snapshot collects what the sender queued", async () => {
+  const { engine } = await freshEngine();
+  await seed(engine, 6, 1000, hash("h", 120));
+  const leader = await KvStateMachine.open(engine);
+  leader.garbage.stop(); // the sender had not collected yet
+  await applyAll(leader, [redis(6, 1000, ["del", "h"])]);
+  const target = await freshEngine();
+  const importer = new SnapshotImporter(target.engine);
+  for await (const piece of exportSnapshot(engine, 4096)) await importer.push(piece);
+  await importer.finish();
+  assert.equal(members(target.engine), 120);
+  const follower = await KvStateMachine.open(target.engine); // as EngineHolder.swapIn does
+  await follower.garbage.idle();
+  assert.equal(members(target.engine), 0);
+  assert.equal(queued(target.engine), 0);
+  assert.equal(follower.garbage.removed, 120);
+  assert.equal(follower.redisKeyCount(6), 0);
+  await engine.close();
+  await target.engine.close();
 });
