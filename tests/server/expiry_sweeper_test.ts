@@ -1,6 +1,6 @@
 /**
  * The leader's expiry sweeper (src/server/node/expiry_sweeper.ts) with a fake
- * clock: bounded commands, one in flight, nothing on a follower.
+ * clock: bounded commands of both key lists, one in flight, nothing on a follower.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -119,4 +119,28 @@ test("sweeper: a failed proposal is logged and the next tick tries again", async
   assert.equal(calls, 2);
   assert.equal(lines.length, 2);
   assert.match(lines[0], /expiry sweep: .*not the leader/);
+});
+
+test("sweeper: Redis keys alone are worth a command", async () => {
+  const clock = new SimClock();
+  const sent: CommandInit[] = [];
+  const sweeper = new ExpirySweeper({
+    clock,
+    isLeader: () => true,
+    dueKeys: () => Promise.resolve({ keys: [], redisKeys: [{ db: 9, key: utf8("h") }] }),
+    execute: (command) => {
+      sent.push(command);
+      return Promise.resolve();
+    },
+  }, 100);
+  sweeper.start();
+  clock.advance(100);
+  await settle();
+  sweeper.stop();
+  assert.equal(sent.length, 1);
+  const body = sent[0].body;
+  assert.deepEqual(body?.case === "expireKeys" ? body.value : undefined, {
+    keys: [],
+    redisKeys: [{ db: 9, key: utf8("h") }],
+  });
 });
