@@ -67,6 +67,8 @@ export const REDIS_DATABASES = 16;
 export const REDIS_MEMBER_WRITES_MAX = 10_000;
 /** Most members SRANDMEMBER with a negative count (repeats allowed) returns. */
 export const REDIS_RANDOM_MEMBERS_MAX = 100_000;
+/** Engine keys (dead hash and set members) the background garbage collector deletes per write. */
+export const REDIS_GARBAGE_BATCH = 1_000;
 
 // ---- Connections ----
 /** Most client connections a node accepts at once, per port. */
@@ -75,7 +77,10 @@ export const CONNECTIONS_MAX = 4096;
 export const CONN_WRITE_QUEUE_BYTES_MAX = 256 * MiB;
 
 // ---- Replicated key-value state machine (src/kv) ----
-/** Longest key a client may store (the engine key adds a namespace byte). */
+/**
+ * Longest key a client may store (the engine key adds a namespace byte), with each
+ * 0x00 byte counted twice: the key index (0x04) escapes it.
+ */
 export const KV_KEY_BYTES_MAX = KEY_BYTES_MAX - 16;
 /**
  * Largest value a client may store. A put writes its value twice in one engine

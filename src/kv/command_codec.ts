@@ -34,6 +34,7 @@ import {
 } from "./coordination_checks.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { encodeRedisCommand } from "./redis_command_encoder.ts";
+import { escapedLength } from "./mvcc_keys.ts";
 
 export type CommandInit = MessageInitShape<typeof CommandSchema>;
 
@@ -243,10 +244,15 @@ function checkBatch(ops: BatchOps): CommandProblem | undefined {
   );
 }
 
+/**
+ * Counted escaped: the key index (0x04, mvcc_keys.ts) stores each 0x00 byte of
+ * a key as two, and an engine key past KEY_BYTES_MAX would stop the node at apply.
+ */
 export function checkKey(key: Uint8Array): string | undefined {
-  return key.length > KV_KEY_BYTES_MAX
-    ? `key of ${key.length} bytes exceeds the ${KV_KEY_BYTES_MAX}-byte limit`
-    : undefined;
+  const n = escapedLength(key);
+  if (n <= KV_KEY_BYTES_MAX) return undefined;
+  const escaped = n === key.length ? "" : ` (${n} with each 0x00 byte counted twice)`;
+  return `key of ${key.length} bytes${escaped} exceeds the ${KV_KEY_BYTES_MAX}-byte limit`;
 }
 
 export function checkValue(value: Uint8Array): string | undefined {

@@ -14,6 +14,8 @@ import { attachedKeys, type LeaseTable } from "./lease_table.ts";
 import { RevisionWriter } from "./revision_writer.ts";
 import { addRedisKeys, type StoreMeta } from "./store_meta.ts";
 import { applyRedisRequest } from "./redis/apply_request.ts";
+import { ApplyStorage } from "./redis/apply_storage.ts";
+import { REDIS_REQUEST_BYTES_MIN, REDIS_REQUEST_OPS_MAX } from "../limits.ts";
 import { encodeReply } from "./redis/reply_codec.ts";
 import type { RedisEvent } from "./redis/storage.ts";
 import { planTxn, planWithoutReads, runTxn, type TxnPlan } from "./txn_apply.ts";
@@ -76,8 +78,10 @@ export function runCommand(
       return compact(u64ToNumber(b.value.revision, "revision"), index, pass);
     case "expire":
       return { outcome: applyExpire(b.value, index, w) };
-    case "expireKeys":
-      return { outcome: applyExpireKeys(b.value, index, w) };
+    case "expireKeys": {
+      const storage = applyStorage(w, pass);
+      return redisResult(applyExpireKeys(b.value, index, w, storage), storage, pass);
+    }
     case "leaseGrant":
       return { outcome: applyLeaseGrant(b.value, index, w) };
     case "redis":
@@ -89,6 +93,24 @@ export function runCommand(
     case undefined:
       return { outcome: failure(ErrorCode.INVALID_ARGUMENT, "command has no body") };
   }
+}
+
+/**
+ * Redis storage for expire_keys (bounded by EXPIRE_KEYS_PER_COMMAND_MAX keys, so it
+ * writes straight into the pass); database 0 counts the revisioned keys.
+ */
+function applyStorage(w: RevisionWriter, pass: StoreMeta): ApplyStorage {
+  return new ApplyStorage(
+    w,
+    (db) => pass.redisKeys[db] + (db === 0 ? pass.keyCount + w.ws.keysDelta : 0),
+    { ops: REDIS_REQUEST_OPS_MAX, bytes: REDIS_REQUEST_BYTES_MIN },
+  );
+}
+
+/** A command that ran Redis storage: its key counts move and its events go out. */
+function redisResult(outcome: Outcome, storage: ApplyStorage, pass: StoreMeta): CommandResult {
+  const redisKeys = addRedisKeys(pass.redisKeys, storage.counts);
+  return { outcome, meta: { redisKeys }, redisEvents: storage.events };
 }
 
 /** Redis commands run by the state machine (docs/decisions/0010-redis-on-the-log.md). */

@@ -18,6 +18,7 @@ import {
   EXPIRE_KEYS_PER_COMMAND_MAX,
   KEY_EXPIRE_AT_MS_MAX,
   LEASE_TTL_SECONDS_MAX,
+  REDIS_DATABASES,
   TXN_COMPARES_MAX,
   TXN_OPS_MAX,
   WRITE_BATCH_BYTES_MAX,
@@ -175,11 +176,15 @@ export function checkExpire(e: ExpireRequest, checkKey: KeyCheck): Problem | und
   return undefined;
 }
 
+/** Both lists together within EXPIRE_KEYS_PER_COMMAND_MAX; each Redis key in a database. */
 export function checkExpireKeys(c: ExpireKeysCommand, checkKey: KeyCheck): Problem | undefined {
-  if (c.keys.length > EXPIRE_KEYS_PER_COMMAND_MAX) {
+  if (c.keys.length + c.redisKeys.length > EXPIRE_KEYS_PER_COMMAND_MAX) {
     return tooLarge(`expire_keys lists more than ${EXPIRE_KEYS_PER_COMMAND_MAX} keys`);
   }
-  for (const key of c.keys) {
+  for (const ref of c.redisKeys) {
+    if (ref.db >= REDIS_DATABASES) return invalid(`database ${ref.db} is out of range`);
+  }
+  for (const key of [...c.keys, ...c.redisKeys.map((r) => r.key)]) {
     const why = checkKey(key);
     if (why !== undefined) return tooLarge(why);
   }

@@ -16,6 +16,8 @@ import { u64ToNumber } from "../util/ids.ts";
 import { type Outcome, written } from "./apply.ts";
 import { isExpired, type KeyState } from "./key_state.ts";
 import type { RevisionWriter } from "./revision_writer.ts";
+import { expiredEvent, expireRedisKeys } from "./redis/expire_sweep.ts";
+import type { RedisStorage } from "./redis/storage.ts";
 
 /** The expiry fields of a put (PutRequest, a transaction's put). */
 export type PutExpiry = Pick<PutRequest, "ttlMs" | "expireAtMs" | "keepTtl">;
@@ -80,15 +82,27 @@ export function applyExpire(e: ExpireRequest, index: number, w: RevisionWriter):
   return written(index, { existed });
 }
 
-/** Deletes each listed key that has expired by the command's `now`; `deleted` counts them. */
-export function applyExpireKeys(c: ExpireKeysCommand, index: number, w: RevisionWriter): Outcome {
+/**
+ * Deletes each listed key that has expired by the command's `now`: database
+ * 0's strings (`keys`, the revisioned keyspace) and the Redis keys outside it
+ * (`redis_keys`, through `redis`). `deleted` counts both; each deletion is a
+ * Redis "expired" keyspace event too.
+ */
+export function applyExpireKeys(
+  c: ExpireKeysCommand,
+  index: number,
+  w: RevisionWriter,
+  redis: RedisStorage,
+): Outcome {
   let deleted = 0;
   for (const key of c.keys) {
     const stored = w.stored(key);
     if (stored === undefined || !isExpired(stored, w.now)) continue;
     w.delete(key, stored);
+    redis.emit(expiredEvent(0, key));
     deleted++;
   }
+  deleted += expireRedisKeys(c.redisKeys, redis);
   return written(index, { deleted });
 }
 

@@ -9,8 +9,10 @@
  * there are more than SESSIONS_MAX (the least recently active one; ties
  * cannot happen because one log entry touches one session).
  */
+import type { Command } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { SESSION_RESULTS_MAX, SESSIONS_MAX } from "../limits.ts";
 import { assert } from "../util/assert.ts";
+import { u64ToNumber } from "../util/ids.ts";
 import { encodeSession, resultKey, sessionKey } from "./keyspace.ts";
 import type { WriteSet } from "./write_set.ts";
 
@@ -74,6 +76,13 @@ export class Sessions {
       seqs.add(r.sequence);
       this.#legacy.set(r.clientId, seqs);
     }
+  }
+
+  /** Whether a validated command runs (it is no retry of a saved or forgotten write). */
+  isNew(command: Command): boolean {
+    const clientId = u64ToNumber(command.clientId, "client id");
+    const sequence = u64ToNumber(command.sequence, "sequence");
+    return clientId === 0 || sequence === 0 || this.lookup(clientId, sequence).kind === "new";
   }
 
   lookup(clientId: number, sequence: number): SessionLookup {

@@ -13,7 +13,6 @@
  * engine write failure leaves memory ahead of the engine, so it is fatal for
  * the node: the error propagates and the node stops.
  */
-import type { Command } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
 import {
   APPLY_BATCH_BYTES_MAX,
@@ -29,6 +28,7 @@ import { failure } from "./apply.ts";
 import { commandNow } from "./expire_apply.ts";
 import { needsEngine, prepare, type Prepared, runCommand, withRevision } from "./command_runner.ts";
 import { HistoryCompactor } from "./history_compactor.ts";
+import { GarbageCollector } from "./redis/garbage.ts";
 import {
   type HistoryOptions,
   type HistoryPage,
@@ -64,6 +64,8 @@ export class KvStateMachine {
   #meta: StoreMeta;
   readonly #events = new EventQueue<KvEvent>();
   readonly compactor: HistoryCompactor;
+  /** Removes dead Redis collections' members in the background (node-local). */
+  readonly garbage: GarbageCollector;
   /** The node's wall clock (Unix ms), for reads only (docs/decisions/0009-key-expiry.md). */
   wallClock: () => number = () => 0;
 
@@ -76,6 +78,8 @@ export class KvStateMachine {
     this.#meta = meta;
     this.compactor = new HistoryCompactor(db);
     if (meta.compacted > 0) this.compactor.request(meta.compacted);
+    this.garbage = new GarbageCollector(db);
+    this.garbage.start(); // resumes what an earlier run or the snapshot's sender left
   }
 
   /** Opens over an engine: its applied index, revisions, client sessions and leases. */
@@ -149,7 +153,7 @@ export class KvStateMachine {
         // The replicated clock: the proposer's time, never behind the last applied one.
         const now = "body" in command ? commandNow(command, pass.now) : pass.now;
         let prepared: Prepared | undefined;
-        if ("body" in command && needsEngine(command) && this.#isNew(command)) {
+        if ("body" in command && needsEngine(command) && this.sessions.isNew(command)) {
           // A command that reads the engine first sees every earlier entry there.
           if (last > this.#meta.applied) pass = await this.#commit(ws, last, pass);
           prepared = await prepare(command, ws, this.leaseTable, this.db, e.index, now);
@@ -173,13 +177,6 @@ export class KvStateMachine {
     return outcomes;
   }
 
-  #isNew(command: Command): boolean {
-    const clientId = u64ToNumber(command.clientId, "client id");
-    const sequence = u64ToNumber(command.sequence, "sequence");
-    return clientId === 0 || sequence === 0 ||
-      this.sessions.lookup(clientId, sequence).kind === "new";
-  }
-
   async #commit(ws: WriteSet, applied: number, pass: StoreMeta): Promise<StoreMeta> {
     // The applied index only grows: replicas and restarts re-apply from it.
     assert(applied > this.#meta.applied, `applied index ${applied} after ${this.#meta.applied}`);
@@ -187,12 +184,14 @@ export class KvStateMachine {
     const next = { ...pass, applied, keyCount: pass.keyCount + ws.keysDelta };
     assert(next.keyCount >= 0, `key count went negative at ${applied}`);
     writeMeta(ws, next, this.#meta);
-    await this.db.write(ws.ops());
+    const ops = ws.ops();
+    await this.db.write(ops);
     ws.clear();
     this.#meta = next;
     this.#events.publish();
     this.#redisEvents.publish();
     this.compactor.request(next.compacted);
+    this.garbage.afterWrite(ops);
     return { ...next };
   }
 

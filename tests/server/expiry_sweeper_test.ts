@@ -1,6 +1,6 @@
 /**
  * The leader's expiry sweeper (src/server/node/expiry_sweeper.ts) with a fake
- * clock: bounded commands, one in flight, nothing on a follower.
+ * clock: bounded commands of both key lists, one in flight, nothing on a follower.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -21,8 +21,12 @@ function setup(due: number, leader = true) {
     isLeader: () => state.leader,
     dueKeys: (nowMs, max) => {
       asked.push({ nowMs, max });
-      const n = Math.min(due, max);
-      return Promise.resolve(Array.from({ length: n }, (_, i) => utf8(`k${i}`)));
+      // Half of what is due is Redis keys of database 3 (the 0x0B index).
+      const n = Math.min(due, max), redis = Math.floor(n / 2);
+      return Promise.resolve({
+        keys: Array.from({ length: n - redis }, (_, i) => utf8(`k${i}`)),
+        redisKeys: Array.from({ length: redis }, (_, i) => ({ db: 3, key: utf8(`h${i}`) })),
+      });
     },
     execute: (command) => {
       sent.push(command);
@@ -42,7 +46,11 @@ test("sweeper: one bounded expire_keys at a time, read up to the wall clock", as
   assert.equal(s.sent.length, 1);
   const body = s.sent[0].body;
   assert.equal(body?.case, "expireKeys");
-  assert.equal(body?.case === "expireKeys" && body.value.keys?.length, EXPIRE_KEYS_PER_COMMAND_MAX);
+  const listed = body?.case === "expireKeys"
+    ? (body.value.keys?.length ?? 0) + (body.value.redisKeys?.length ?? 0)
+    : 0;
+  assert.equal(listed, EXPIRE_KEYS_PER_COMMAND_MAX, "both lists together within the limit");
+  assert.equal(body?.case === "expireKeys" && body.value.redisKeys?.[0]?.db, 3);
   assert.deepEqual(s.asked, [{ nowMs: s.clock.wallMs(), max: EXPIRE_KEYS_PER_COMMAND_MAX }]);
   // While it is in flight, further ticks propose nothing (and do not even read).
   for (let i = 0; i < 5; i++) {
@@ -95,7 +103,7 @@ test("sweeper: a failed proposal is logged and the next tick tries again", async
   const sweeper = new ExpirySweeper({
     clock,
     isLeader: () => true,
-    dueKeys: () => Promise.resolve([utf8("k")]),
+    dueKeys: () => Promise.resolve({ keys: [utf8("k")], redisKeys: [] }),
     execute: () => {
       calls++;
       return Promise.reject(new Error("not the leader"));
@@ -111,4 +119,28 @@ test("sweeper: a failed proposal is logged and the next tick tries again", async
   assert.equal(calls, 2);
   assert.equal(lines.length, 2);
   assert.match(lines[0], /expiry sweep: .*not the leader/);
+});
+
+test("sweeper: Redis keys alone are worth a command", async () => {
+  const clock = new SimClock();
+  const sent: CommandInit[] = [];
+  const sweeper = new ExpirySweeper({
+    clock,
+    isLeader: () => true,
+    dueKeys: () => Promise.resolve({ keys: [], redisKeys: [{ db: 9, key: utf8("h") }] }),
+    execute: (command) => {
+      sent.push(command);
+      return Promise.resolve();
+    },
+  }, 100);
+  sweeper.start();
+  clock.advance(100);
+  await settle();
+  sweeper.stop();
+  assert.equal(sent.length, 1);
+  const body = sent[0].body;
+  assert.deepEqual(body?.case === "expireKeys" ? body.value : undefined, {
+    keys: [],
+    redisKeys: [{ db: 9, key: utf8("h") }],
+  });
 });

@@ -63,8 +63,9 @@ export class ApplyStorage implements RedisStorage {
     return raw === undefined ? undefined : decodeCurrent(key, raw);
   }
 
-  putString0(key: Uint8Array, value: Uint8Array, expireAtMs: number): void {
-    this.w.put(key, value, 0, this.w.current(key), expireAtMs);
+  putString0(key: Uint8Array, value: Uint8Array, expireAtMs: number, keepLease = false): void {
+    const current = this.w.current(key);
+    this.w.put(key, value, keepLease ? current?.lease ?? 0 : 0, current, expireAtMs);
   }
 
   deleteString0(key: Uint8Array): void {

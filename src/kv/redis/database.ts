@@ -23,6 +23,7 @@ import {
   REDIS_COLLECTION_KEY_BYTES_MAX,
   REDIS_MEMBER_BYTES_MAX,
 } from "../../limits.ts";
+import { escapedLength } from "../mvcc_keys.ts";
 import type { RedisStorage } from "./storage.ts";
 import { type KeyBound, type KeyEntry, storedKeys } from "./key_walk.ts";
 
@@ -45,6 +46,17 @@ function tooLong(what: string, bytes: number, max: number): never {
   fail(`ERR ${what} of ${bytes} bytes is over TinyKV's limit of ${max} bytes`);
 }
 
+/**
+ * A key whose engine keys would pass the engine's limit would stop the node at
+ * apply. Database 0's key index (0x04) stores each 0x00 byte of a key as two.
+ */
+function checkKey(key: Uint8Array): void {
+  const n = escapedLength(key);
+  if (n > KV_KEY_BYTES_MAX) {
+    tooLong(n === key.length ? "key" : "key (0x00 bytes counted twice)", n, KV_KEY_BYTES_MAX);
+  }
+}
+
 export class RedisDb {
   constructor(readonly s: RedisStorage, readonly index: number) {}
 
@@ -63,7 +75,7 @@ export class RedisDb {
   }
 
   #stored(key: Uint8Array): KeyEntry | undefined {
-    if (key.length > KV_KEY_BYTES_MAX) tooLong("key", key.length, KV_KEY_BYTES_MAX);
+    checkKey(key);
     if (this.index === 0) {
       const st = this.s.stringOf0(key);
       if (st !== undefined && !this.#expired(st)) {
@@ -88,6 +100,8 @@ export class RedisDb {
 
   /** Stores a string, replacing whatever the key held. */
   setString(key: Uint8Array, value: Uint8Array, expireAtMs: number): void {
+    checkKey(key); // MSET stores without a lookup first
+
     if (value.length > KV_VALUE_BYTES_MAX) tooLong("value", value.length, KV_VALUE_BYTES_MAX);
     if (this.index === 0) {
       this.#removeMeta(key);
@@ -117,7 +131,7 @@ export class RedisDb {
   /** Sets a live key's expiry (0: none) at a new revision. */
   setExpiry(e: KeyEntry, expireAtMs: number): void {
     if (e.meta === undefined) {
-      this.s.putString0(e.key, e.value, expireAtMs);
+      this.s.putString0(e.key, e.value, expireAtMs, true);
       return;
     }
     this.#writeMeta(e.key, e.meta, { ...e.meta, modRevision: this.s.revision, expireAtMs });

@@ -36,7 +36,11 @@ export interface RedisStorage {
 
   /** Database 0's strings are the revisioned keyspace's keys: stored state (maybe expired). */
   stringOf0(key: Uint8Array): KeyState | undefined;
-  putString0(key: Uint8Array, value: Uint8Array, expireAtMs: number): void;
+  /**
+   * `keepLease`: the key stays attached to its lease (an expiry change, as the protobuf
+   * expire does); without it a new value drops the lease, as a put without one does.
+   */
+  putString0(key: Uint8Array, value: Uint8Array, expireAtMs: number, keepLease?: boolean): void;
   deleteString0(key: Uint8Array): void;
 
   /** A generation no collection has had (the revision and a counter within the command). */

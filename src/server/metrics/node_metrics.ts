@@ -71,6 +71,7 @@ function addRaftMetrics(r: MetricsRegistry, node: NodeService): void {
   const compacted = g("tinykv_compacted_revision", "Reads and watches below it get COMPACTED.");
   const leases = g("tinykv_leases", "Leases in the replicated lease table.");
   const removed = g("tinykv_history_compacted_changes", "History changes compaction removed here.");
+  const garbage = g("tinykv_redis_garbage_removed", "Dead Redis hash/set members removed here.");
   r.onCollect(() => {
     const s = node.status();
     const lastIndex = typeof s.lastIndex === "number" ? s.lastIndex : 0;
@@ -95,6 +96,7 @@ function addRaftMetrics(r: MetricsRegistry, node: NodeService): void {
     compacted.set(node.kv.compactedRevision);
     leases.set(node.kv.leaseTable.size);
     removed.set(node.kv.compactor.removed);
+    garbage.set(node.kv.garbage.removed);
   });
 }
 

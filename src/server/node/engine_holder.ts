@@ -72,12 +72,15 @@ export class EngineHolder {
     return this.locked(async () => {
       const { fs, dataDir, clock } = this;
       const staged = await Db.open(fs, this.incomingDir, { wal: false, clock });
-      const stagedApplied = (await KvStateMachine.open(staged)).appliedIndex;
+      const stagedKv = await KvStateMachine.open(staged);
+      stagedKv.garbage.stop(); // opened for its applied index only
+      const stagedApplied = stagedKv.appliedIndex;
       await staged.close();
       if (stagedApplied <= this.kv.appliedIndex) {
         removeTree(fs, this.incomingDir);
         return false;
       }
+      this.kv.garbage.stop(); // the swapped-in engine's state machine collects its own
       await this.db.close();
       fs.rename(`${dataDir}/kv`, `${dataDir}/kv-old`);
       fs.rename(this.incomingDir, `${dataDir}/kv`);
@@ -117,6 +120,7 @@ export class EngineHolder {
     // Out of space, an apply may be waiting (under the lock) for room that never
     // comes: closing the engine first makes it fail, so the lock is released.
     if (this.db.outOfSpace !== undefined) await this.db.close();
+    this.kv.garbage.stop();
     return this.locked(() => this.db.close());
   }
 }

@@ -8,6 +8,7 @@ import {
   upper,
 } from "../command.ts";
 import type { RedisDb } from "../database.ts";
+import { storedKeys } from "../key_walk.ts";
 import { REDIS_DATABASES as DATABASES } from "../../../limits.ts";
 import { DB_OUT_OF_RANGE, fail, SYNTAX } from "../errors.ts";
 import { TYPE_NAMES } from "../meta_record.ts";
@@ -56,9 +57,14 @@ export const FLUSH_CONTINUES = "TINYKV-CONTINUE flush";
 /** Engine writes a key's removal may cost at most (record, history, index, expiry, lease). */
 const REMOVE_OPS = 8;
 
-/** Removes the database's keys; false when it stopped at the budget (outside MULTI only). */
+/**
+ * Removes the database's keys, expired ones too (they count in DBSIZE until
+ * swept, and Redis's is 0 after); false when it stopped at the budget
+ * (outside MULTI only).
+ */
 function flush(c: ExecContext, db: RedisDb): boolean {
-  for (const e of db.keys()) {
+  const keys = [...storedKeys(db.s, db.index)];
+  for (const e of keys) {
     if (!c.multi && !c.storage.roomFor(REMOVE_OPS, 3 * e.key.length + 256)) return false;
     db.remove(e.key);
   }
