@@ -28,12 +28,6 @@ export interface KeyBound {
   readonly inclusive: boolean;
 }
 
-/** Where a walk over the keys starts. */
-export interface KeyBound {
-  readonly key: Uint8Array;
-  readonly inclusive: boolean;
-}
-
 const DATA_END = new Uint8Array([DATA_PREFIX[0] + 1]);
 
 export function* storedKeys(s: RedisStorage, db: number, from?: KeyBound): Generator<KeyEntry> {
