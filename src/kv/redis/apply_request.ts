@@ -87,8 +87,18 @@ export function applyRedisRequest(
     if (!(err instanceof BudgetExceeded)) throw err;
     return { reply: error(err.message), db: r.db, counts: new Map(), events: [] };
   }
+  // A lone command that answered an error changes nothing, whatever it wrote before failing
+  // (an MSET whose last key is too long). Inside MULTI, Redis keeps what failing commands did.
+  if (!r.multi && r.commands.length === 1 && isError(result.reply)) {
+    return { ...result, counts: new Map(), events: [] };
+  }
   staged.mergeInto(w.ws);
   leases.applyTo(w.leases);
   w.absorb(sw);
   return { ...result, counts: storage.counts, events: storage.events };
+}
+
+/** A one-command run's reply is an array of one: whether that one is an error. */
+function isError(reply: RedisReply): boolean {
+  return reply.k === "error" || (reply.k === "array" && reply.items[0]?.k === "error");
 }

@@ -65,5 +65,5 @@ export async function proposeToEnd(ctx: RespContext, run: RedisRun): Promise<Red
 }
 
 function continues(r: RedisReply): boolean {
-  return r.k === "error" && r.s === FLUSH_CONTINUES;
+  return r.k === "simple" && r.s === FLUSH_CONTINUES;
 }

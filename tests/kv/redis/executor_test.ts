@@ -112,3 +112,12 @@ test("redis executor: a key set with an expiry is gone once the replicated clock
   assert.equal(plain(b.read(["GET", "e"])), null, "expired at exactly its time");
   assert.deepEqual(plain(await b.write(["SET", "e", "new", "NX"], { nowMs: 2_000_060 })), "OK");
 });
+
+test("redis executor: a lone command that fails changes nothing, even after some of its writes", async () => {
+  const b = await RedisBench.open();
+  const tooLong = "k".repeat(5_000);
+  const r = plain(await b.write(["MSET", "first", "1", tooLong, "2"])) as { err: string };
+  assert.match(r.err, /^ERR key of 5000 bytes is over TinyKV's limit/);
+  assert.equal(plain(b.read(["EXISTS", "first"])), 0, "the pair before the bad key was not kept");
+  assert.equal(b.service.kv.revision, 0, "nothing moved the store's revision");
+});

@@ -41,7 +41,7 @@ test("redis budget: FLUSHDB outside MULTI empties a big database in several atom
   do {
     reply = plain(await b.write(["FLUSHDB"], { db: 0 }));
     steps++;
-  } while (steps < 100 && JSON.stringify(reply) === JSON.stringify({ err: FLUSH_CONTINUES }));
+  } while (steps < 100 && reply === FLUSH_CONTINUES);
   assert.equal(reply, "OK");
   assert.ok(steps > 1, `took ${steps} steps`);
   assert.equal(plain(b.read(["DBSIZE"], 0)), 0);

@@ -12,7 +12,7 @@ import { storedKeys } from "../key_walk.ts";
 import { REDIS_DATABASES as DATABASES } from "../../../limits.ts";
 import { DB_OUT_OF_RANGE, fail, SYNTAX } from "../errors.ts";
 import { TYPE_NAMES } from "../meta_record.ts";
-import { bulk, error, int, OK, simple } from "../reply.ts";
+import { bulk, int, OK, simple } from "../reply.ts";
 
 const del: RunCommand = (c, args) => {
   let n = 0;
@@ -78,7 +78,7 @@ function flushMode(args: readonly Uint8Array[]): void {
 
 const flushdb: RunCommand = (c, args) => {
   flushMode(args);
-  return flush(c, c.db) ? OK : error(FLUSH_CONTINUES);
+  return flush(c, c.db) ? OK : simple(FLUSH_CONTINUES);
 };
 
 const flushall: RunCommand = (c, args) => {
@@ -90,7 +90,7 @@ const flushall: RunCommand = (c, args) => {
     done = flush(c, c.db);
   }
   c.select(selected);
-  return done ? OK : error(FLUSH_CONTINUES);
+  return done ? OK : simple(FLUSH_CONTINUES);
 };
 
 const ping: RunCommand = (_c, args) => {
