@@ -13,7 +13,7 @@ import {
 import { equalBytes } from "../../../util/bytes.ts";
 import { int64Arg, type RedisCommandSpec, type RunCommand, upper } from "../command.ts";
 import { type KeyEntry, RedisDb } from "../database.ts";
-import { DB_OUT_OF_RANGE, fail, NO_SUCH_KEY, NOT_INTEGER, SYNTAX } from "../errors.ts";
+import { DB_OUT_OF_RANGE, fail, NO_SUCH_KEY, SYNTAX } from "../errors.ts";
 import { RedisType, TYPE_NAMES } from "../meta_record.ts";
 import { int, OK } from "../reply.ts";
 
@@ -74,10 +74,12 @@ function rename(nx: boolean): RunCommand {
   };
 }
 
-/** COPY's DB argument: a C int (else not an integer), then a database index. */
+/** COPY's DB argument: a C int (Redis's getIntFromObjectOrReply), then a database index. */
 function targetDb(arg: Uint8Array): number {
   const n = int64Arg(arg);
-  if (n < -(2n ** 31n) || n >= 2n ** 31n) fail(NOT_INTEGER);
+  if (n < -(2n ** 31n) || n >= 2n ** 31n) {
+    fail("ERR value is out of range, value must between -2147483648 and 2147483647");
+  }
   if (n < 0n || n >= BigInt(REDIS_DATABASES)) fail(DB_OUT_OF_RANGE);
   return Number(n);
 }
