@@ -6,7 +6,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { REDIS_COPY_MEMBERS_MAX } from "../../../src/limits.ts";
+import {
+  KV_KEY_BYTES_MAX,
+  REDIS_COPY_BYTES_MAX,
+  REDIS_COPY_MEMBERS_MAX,
+} from "../../../src/limits.ts";
 import { RedisType } from "../../../src/kv/redis/meta_record.ts";
 import { fromUtf8, utf8 } from "../../../src/util/bytes.ts";
 import { KEY_CASES } from "./key_cases.ts";
@@ -125,6 +129,27 @@ test("keys: TinyKV bounds what one RENAME or COPY of a collection copies", async
     "-ERR key of a set of 1025 bytes is over TinyKV's limit of 1024 bytes\r\n",
   );
   assert.equal(await h.run("TYPE s"), "+set\r\n");
+  await h.run("SET str v");
+  const huge = "k".repeat(KV_KEY_BYTES_MAX + 1);
+  const keyTooLong = `-ERR key of ${KV_KEY_BYTES_MAX + 1} bytes is over TinyKV's limit ` +
+    `of ${KV_KEY_BYTES_MAX} bytes\r\n`;
+  assert.equal(await h.run(`RENAME str ${huge}`), keyTooLong);
+  assert.equal(await h.run(`COPY str ${huge} DB 2`), keyTooLong);
+  assert.equal(await h.run("GET str"), "$1\r\nv\r\n");
+});
+
+test("keys: TinyKV bounds the bytes one RENAME or COPY of a collection copies", async () => {
+  const h = await RedisHarness.open();
+  const value = new Uint8Array(REDIS_COPY_BYTES_MAX / 4);
+  const fields = ["a", "b", "c", "d", "e"].flatMap((f) => [f, value]);
+  await h.write([["test.collection", "hash", "big", ...fields]]);
+  const bytes = 5 * (1 + value.length);
+  const refused = `-ERR a hash of ${bytes} bytes is over TinyKV's limit ` +
+    `of ${REDIS_COPY_BYTES_MAX} bytes for RENAME and COPY\r\n`;
+  assert.equal(await h.run("COPY big copy DB 1"), refused);
+  assert.equal(await h.run("RENAMENX big small"), refused);
+  assert.equal(await h.run("TYPE big"), "+hash\r\n");
+  assert.equal(await h.run("EXISTS small"), ":0\r\n");
 });
 
 test("keys: RANDOMKEY picks every key of a small database", async () => {

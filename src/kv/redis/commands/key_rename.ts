@@ -65,7 +65,8 @@ function rename(nx: boolean): RunCommand {
     const [, from, to] = args;
     const e = c.db.lookup(from) ?? fail(NO_SUCH_KEY);
     if (equalBytes(from, to)) return nx ? int(0) : OK;
-    if (nx && c.db.lookup(to) !== undefined) return int(0);
+    const taken = c.db.lookup(to) !== undefined; // also refuses a key over TinyKV's limit
+    if (nx && taken) return int(0);
     copyTo(c.db, e, c.db, to);
     c.db.remove(from);
     c.notify("rename_from", from, "g");
