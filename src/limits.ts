@@ -58,6 +58,12 @@ export const REDIS_MEMBER_BYTES_MAX = 2 * KiB - 64;
 export const REDIS_REQUEST_OPS_MAX = 40_000;
 /** Bytes a Redis request may write at least (more for a request that itself carries more). */
 export const REDIS_REQUEST_BYTES_MIN = 64 * MiB;
+/** Most members of a hash or set one RENAME or COPY copies (its members move one by one). */
+export const REDIS_COPY_MEMBERS_MAX = 10_000;
+/** Most bytes (members and values) of a hash or set one RENAME or COPY copies. */
+export const REDIS_COPY_BYTES_MAX = 32 * MiB;
+/** Keys RANDOMKEY looks at: it picks among at most this many from a random place. */
+export const REDIS_RANDOMKEY_SAMPLE_MAX = 1000;
 /** Databases a RESP client can SELECT (Redis's default `databases 16`). */
 export const REDIS_DATABASES = 16;
 /**
@@ -283,11 +289,6 @@ assert(SNAPSHOT_CHUNK_BYTES < FRAME_BYTES_MAX, "a snapshot chunk must fit in one
 assert(
   2 + 2 * REDIS_COLLECTION_KEY_BYTES_MAX + 14 + REDIS_MEMBER_BYTES_MAX <= KEY_BYTES_MAX,
   "a Redis member's engine key fits (its collection's key escaped at worst doubles)",
-);
-assert(
-  APPLY_BATCH_OPS_MAX + REDIS_MEMBER_WRITES_MAX + 1024 <= WRITE_BATCH_OPS_MAX &&
-    APPLY_BATCH_BYTES_MAX + REDIS_MEMBER_WRITES_MAX * KEY_BYTES_MAX <= WRITE_BATCH_BYTES_MAX,
-  "one command's member writes fit the engine batch its apply pass writes",
 );
 assert(RESP_BULK_BYTES_MAX >= VALUE_BYTES_MAX, "RESP must carry a max-size value");
 assert(RESP_BULK_BYTES_MAX + KEY_BYTES_MAX <= RESP_COMMAND_BYTES_MAX, "SET of a max value fits");

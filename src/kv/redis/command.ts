@@ -43,9 +43,17 @@ export function arityOk(arity: number, count: number): boolean {
   return arity >= 0 ? count === arity : count >= -arity;
 }
 
-const INTEGER = /^-?(0|[1-9][0-9]{0,18})$/;
+/** Redis's string2ll: no sign but '-', no leading zeros, no "-0". */
+const INTEGER = /^(0|-?[1-9][0-9]{0,18})$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+
+/** Whether Redis's string2ll takes the text as a signed 64-bit integer. */
+export function isIntegerText(text: string): boolean {
+  if (!INTEGER.test(text)) return false;
+  const n = BigInt(text);
+  return n >= INT64_MIN && n <= INT64_MAX;
+}
 
 /** A signed 64-bit integer argument, as Redis parses it (no '+', spaces or leading zeros). */
 export function int64Arg(arg: Uint8Array, error = NOT_INTEGER): bigint {

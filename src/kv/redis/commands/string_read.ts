@@ -5,6 +5,7 @@ import type { RedisCommandSpec } from "../command.ts";
 import { fail, NOT_INTEGER, OVERFLOW } from "../errors.ts";
 import { RedisType } from "../meta_record.ts";
 import { bulk, int, type RedisReply } from "../reply.ts";
+import { checkStringLength } from "./string_range.ts";
 
 const get: RunCommand = (c, args) => bulk(c.db.getString(args[1]));
 
@@ -42,6 +43,7 @@ const append: RunCommand = (c, args) => {
   const key = args[1];
   const e = c.db.lookup(key);
   const old = e === undefined ? new Uint8Array(0) : c.db.getString(key) ?? new Uint8Array(0);
+  if (e !== undefined) checkStringLength(BigInt(old.length + args[2].length));
   const next = new Uint8Array(old.length + args[2].length);
   next.set(old);
   next.set(args[2], old.length);

@@ -1,94 +1,47 @@
 /**
  * SET and its relatives that store a whole string: SET (NX XX GET EX PX EXAT
  * PXAT KEEPTTL), SETNX, SETEX, PSETEX, GETSET, MSET, MSETNX. Every expiry is
- * turned into Unix ms against the command's replicated time.
+ * turned into Unix ms against the command's replicated time (string_options.ts).
  */
 import { fromUtf8 } from "../../../util/bytes.ts";
-import {
-  type ExecContext,
-  int64Arg,
-  type RedisCommandSpec,
-  type RunCommand,
-  upper,
-} from "../command.ts";
-import { fail, SYNTAX, wrongArity } from "../errors.ts";
+import type { ExecContext, RedisCommandSpec, RunCommand } from "../command.ts";
+import { fail, wrongArity, WRONGTYPE } from "../errors.ts";
 import { bulk, int, NULL, OK, type RedisReply } from "../reply.ts";
 import { RedisType } from "../meta_record.ts";
-
-/** The latest Unix ms Redis accepts as an expiry (its long long ms, kept to a safe integer). */
-const EXPIRE_AT_MAX = Number.MAX_SAFE_INTEGER;
+import { expireAtOf, stringOptions } from "./string_options.ts";
 
 /**
- * Unix ms for an expiry argument: `unit` 1000 for seconds, 1 for ms;
- * `absolute` for EXAT/PXAT. Redis's errors for zero, negative and overflow.
+ * Stores a string with an expiry (0: none). `timed`: the command gave an
+ * expiry, so Redis announces "expire" after "set". An absolute expiry already
+ * past leaves no key: Redis stores it and expires it on the next access
+ * ("expired"); TinyKV removes it at once and announces the same three events.
  */
-export function expiryAt(
+export function storeString(
   c: ExecContext,
-  arg: Uint8Array,
-  unit: number,
-  absolute: boolean,
-  command: string,
-): number {
-  const n = int64Arg(arg);
-  const invalid = `ERR invalid expire time in '${command}' command`;
-  if (n <= 0n) fail(invalid);
-  const ms = n * BigInt(unit) + (absolute ? 0n : BigInt(c.db.now));
-  if (ms > BigInt(EXPIRE_AT_MAX)) fail(invalid);
-  return Number(ms);
-}
-
-/** Stores a string with an expiry (0: none); an expiry already past deletes the key. */
-export function storeString(c: ExecContext, key: Uint8Array, value: Uint8Array, at: number): void {
-  if (at !== 0 && at <= c.db.now) {
-    c.db.remove(key);
-    c.notify("del", key, "g");
-    return;
-  }
-  c.db.setString(key, value, at);
+  key: Uint8Array,
+  value: Uint8Array,
+  at: number,
+  timed = at !== 0,
+): void {
+  const past = at !== 0 && at <= c.db.now;
+  if (past) c.db.remove(key);
+  else c.db.setString(key, value, at);
   c.notify("set", key, "$");
-  if (at !== 0) c.notify("expire", key, "g");
-}
-
-interface SetOptions {
-  condition?: "NX" | "XX";
-  get: boolean;
-  keepTtl: boolean;
-  expireAt: number;
-}
-
-function setOptions(c: ExecContext, args: readonly Uint8Array[]): SetOptions {
-  const o: SetOptions = { get: false, keepTtl: false, expireAt: 0 };
-  let expiry: string | undefined;
-  for (let i = 3; i < args.length; i++) {
-    const opt = upper(args[i]);
-    if ((opt === "NX" || opt === "XX") && o.condition === undefined) o.condition = opt;
-    else if (opt === "GET" && !o.get) o.get = true;
-    else if (opt === "KEEPTTL" && expiry === undefined) {
-      expiry = opt;
-      o.keepTtl = true;
-    } else if (["EX", "PX", "EXAT", "PXAT"].includes(opt) && expiry === undefined) {
-      const arg = args[++i];
-      if (arg === undefined) fail(SYNTAX);
-      expiry = opt;
-      o.expireAt = expiryAt(c, arg, opt.startsWith("E") ? 1000 : 1, opt.endsWith("AT"), "set");
-    } else fail(SYNTAX);
-  }
-  return o;
+  if (timed) c.notify("expire", key, "g");
+  if (past) c.notify("expired", key, "x");
 }
 
 const set: RunCommand = (c, args) => {
-  const o = setOptions(c, args);
+  const o = stringOptions(args, 3, true);
+  const at = o.expiry === undefined ? 0 : expireAtOf(c, o.expiry, "set");
   const key = args[1];
   const old = c.db.lookup(key);
-  if (o.get && old !== undefined && old.type !== RedisType.String) {
-    return { k: "error", s: "WRONGTYPE Operation against a key holding the wrong kind of value" };
-  }
-  const previous = old?.type === RedisType.String ? old.value : undefined;
-  const blocked = (o.condition === "NX" && old !== undefined) ||
-    (o.condition === "XX" && old === undefined);
-  if (!blocked) storeString(c, key, args[2], o.keepTtl ? old?.expireAtMs ?? 0 : o.expireAt);
-  if (o.get) return bulk(previous);
-  return blocked ? NULL : OK;
+  if (o.get && old !== undefined && old.type !== RedisType.String) fail(WRONGTYPE);
+  const previous = o.get ? bulk(old?.value) : undefined;
+  if ((o.nx && old !== undefined) || (o.xx && old === undefined)) return previous ?? NULL;
+  const timed = o.expiry !== undefined;
+  storeString(c, key, args[2], o.keepTtl ? old?.expireAtMs ?? 0 : at, timed);
+  return previous ?? OK;
 };
 
 const setnx: RunCommand = (c, args) => {
@@ -99,7 +52,7 @@ const setnx: RunCommand = (c, args) => {
 
 function setWithTtl(unit: number, name: string): RunCommand {
   return (c, args) => {
-    const at = expiryAt(c, args[2], unit, false, name);
+    const at = expireAtOf(c, { kind: unit === 1 ? "PX" : "EX", arg: args[2] }, name);
     storeString(c, args[1], args[3], at);
     return OK;
   };
