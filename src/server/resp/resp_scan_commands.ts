@@ -65,6 +65,8 @@ function scanOptions(args: readonly Uint8Array[], from: number) {
 
 async function scan(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
   const cursorText = fromUtf8(args[1]);
+  // Redis reads the cursor as unsigned: a negative one is past every table, an empty last page.
+  if (/^-\d{1,19}$/.test(cursorText)) return (w) => w.arrayHeader(2).bulkString("0").arrayHeader(0);
   if (!/^\d{1,20}$/.test(cursorText)) throw new RespCommandError("invalid cursor");
   const resume = ctx.cursors.lookup(Number(cursorText));
   if (resume === undefined) throw new RespCommandError("invalid cursor");

@@ -140,7 +140,7 @@ export class RespSession {
     return slot(kind, unlessSubscribed(this.ctx, args, dataCommand(this.ctx, args, kind)));
   }
 
-  /** A malformed EXEC inside MULTI ends the transaction, saying why (Redis 7). */
+  /** A malformed EXEC ends any transaction, saying why (Redis 7, inside MULTI or not). */
   #abortExec(name: string, refuse: (line: string) => Slot): Slot {
     this.ctx.conn.multi = undefined;
     this.ctx.conn.watches.clear();

@@ -110,8 +110,28 @@ const copy: RunCommand = (c, args) => {
   return int(1);
 };
 
+/** MOVE key db: to another database, keeping the expiry; 0 when the target has the key. */
+const move: RunCommand = (c, args) => {
+  const [, key, dbArg] = args;
+  const target = targetDb(dbArg);
+  if (target === c.db.index) fail("ERR source and destination objects are the same");
+  const e = c.db.lookup(key);
+  if (e === undefined) return int(0);
+  const dst = new RedisDb(c.storage, target);
+  if (dst.lookup(key) !== undefined) return int(0);
+  const source = c.db.index;
+  copyTo(c.db, e, dst, key);
+  c.db.remove(key);
+  c.notify("move_from", key, "g");
+  c.select(target);
+  c.notify("move_to", key, "g");
+  c.select(source);
+  return int(1);
+};
+
 export const KEY_RENAME_COMMANDS: Record<string, RedisCommandSpec> = {
   rename: { arity: 3, kind: "write", flags: ["write"], keys: [1, 2, 1], run: rename(false) },
+  move: { arity: 3, kind: "write", flags: ["write", "fast"], keys: [1, 1, 1], run: move },
   renamenx: {
     arity: 3,
     kind: "write",
