@@ -41,7 +41,8 @@ export function arityOk(arity: number, count: number): boolean {
   return arity >= 0 ? count === arity : count >= -arity;
 }
 
-const INTEGER = /^-?(0|[1-9][0-9]{0,18})$/;
+// Redis's string2ll: no '+', no leading zeros, and no "-0".
+const INTEGER = /^(0|-?[1-9][0-9]{0,18})$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
