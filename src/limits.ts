@@ -50,6 +50,8 @@ export const REDIS_COLLECTION_KEY_BYTES_MAX = 1 * KiB;
 export const REDIS_MEMBER_BYTES_MAX = 2 * KiB - 64;
 /** Databases a RESP client can SELECT (Redis's default `databases 16`). */
 export const REDIS_DATABASES = 16;
+/** Most picks of HRANDFIELD with a negative count (picks may repeat; Redis has no bound). */
+export const REDIS_RANDOM_PICKS_MAX = 100_000;
 
 // ---- Connections ----
 /** Most client connections a node accepts at once, per port. */

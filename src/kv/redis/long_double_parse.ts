@@ -5,12 +5,7 @@
  * refused, and so is a value strtold flags out of range: one that overflows
  * to infinity or underflows to zero (a subnormal result is kept).
  */
-import {
-  bitLength,
-  type LongDouble,
-  LSB_EXP_MIN,
-  roundToLongDouble,
-} from "./long_double.ts";
+import { bitLength, type LongDouble, LSB_EXP_MIN, roundToLongDouble } from "./long_double.ts";
 
 /** Redis's MAX_LONG_DOUBLE_CHARS: text this long or longer is not a float. */
 const TEXT_CHARS_MAX = 5 * 1024;
@@ -71,6 +66,8 @@ function hexValue(m: RegExpExecArray): LongDouble | undefined {
   // At least 2^16384 overflows; under 2^(LSB_EXP_MIN - 1) rounds to zero.
   if (top >= 16384 || top < LSB_EXP_MIN - 2) return undefined;
   return inRange(
-    e >= 0 ? roundToLongDouble(neg, h << BigInt(e), 1n) : roundToLongDouble(neg, h, 1n << BigInt(-e)),
+    e >= 0
+      ? roundToLongDouble(neg, h << BigInt(e), 1n)
+      : roundToLongDouble(neg, h, 1n << BigInt(-e)),
   );
 }
