@@ -23,14 +23,15 @@ export class MemberScanResumes {
   readonly #entries = new Map<number, Entry>();
   #next = 1;
 
-  constructor(readonly max = RESP_SCAN_CURSORS_MAX) {
-    if (max >= TAG_LIMIT) throw new Error("more scan resumes than cursor tags");
+  /** `tags`: how many tags exist before they wrap around (smaller only in tests). */
+  constructor(readonly max = RESP_SCAN_CURSORS_MAX, readonly tags = TAG_LIMIT) {
+    if (max >= tags || tags > TAG_LIMIT) throw new Error("more scan resumes than cursor tags");
   }
 
   /** A cursor for the next page of `key`'s scan in database `db`. */
   save(db: number, key: Uint8Array, resume: ScanResume): number {
     const tag = this.#next;
-    this.#next = tag + 1 === TAG_LIMIT ? 1 : tag + 1;
+    this.#next = tag + 1 === this.tags ? 1 : tag + 1;
     this.#entries.delete(tag);
     this.#entries.set(tag, { db, key, ...resume });
     if (this.#entries.size > this.max) {
