@@ -60,7 +60,7 @@ test("hash: HRANDFIELD's argument rules, missing keys and whole-hash counts", as
   );
 });
 
-test("hash: HRANDFIELD picks: distinct for a positive count, repeats for a negative one", async () => {
+test("hash: HRANDFIELD picks distinct fields for a count, repeats for a negative one", async () => {
   const r = await RedisHarness.open();
   const fields = await hashOf(r, "h", 40);
   for (let round = 0; round < 20; round++) {
@@ -81,7 +81,7 @@ test("hash: HRANDFIELD picks: distinct for a positive count, repeats for a negat
   assert.equal(seen.size, fields.length, "every field is eventually picked");
 });
 
-test("hash: HRANDFIELD inside MULTI is deterministic: the same picks on every replica", async () => {
+test("hash: HRANDFIELD inside MULTI picks the same fields on every replica", async () => {
   const replicas = [await RedisHarness.open(), await RedisHarness.open()];
   const replies: string[] = [];
   const random = Math.random;
@@ -105,6 +105,11 @@ test("hash: HRANDFIELD inside MULTI is deterministic: the same picks on every re
   }
   assert.equal(replies[0], replies[1]);
   assert.match(replies[0], /^\*4\r\n\$6\r\nf\d{5}\r\n\*5\r\n/);
+  assert.match(
+    replies[0],
+    /\*20\r\n(\*2\r\n\$6\r\nf\d{5}\r\n\$\d\r\nv\d+\r\n){20}:1\r\n$/,
+    "RESP3 pairs",
+  );
 });
 
 test("hash: HSCAN's cursor and option rules (Redis's order of checks)", async () => {

@@ -72,7 +72,7 @@ test("hash: HGETALL/HKEYS/HVALS in RESP2 and RESP3 (a map; empty for a missing k
   assert.equal(await r.run3("HMGET", "h", "a", "x"), "*2\r\n$1\r\n1\r\n_\r\n");
 });
 
-test("hash: WRONGTYPE both ways — hash commands on a string, string commands on a hash", async () => {
+test("hash: WRONGTYPE both ways: hash commands on a string, string ones on a hash", async () => {
   const r = await RedisHarness.open();
   await r.run("SET", "s", "x");
   const onString = [
