@@ -6,6 +6,8 @@
  * redis-server sends.
  */
 import { REDIS_COMMANDS } from "../../../src/kv/redis/command_table.ts";
+import { keyRevision, type WatchedKey } from "../../../src/kv/redis/executor.ts";
+import { ReadStorage } from "../../../src/kv/redis/read_storage.ts";
 import { readRedis } from "../../../src/kv/redis/read_run.ts";
 import type { RedisReply } from "../../../src/kv/redis/reply.ts";
 import { decodeReply } from "../../../src/kv/redis/reply_codec.ts";
@@ -61,14 +63,40 @@ export class RedisHarness {
     return await this.#run(commands.map((c) => c.map(bytesOf)), true, true);
   }
 
-  async #run(commands: Uint8Array[][], multi: boolean, write: boolean): Promise<RedisReply> {
-    const run = { db: this.db, commands, multi, watches: [] };
+  /** WATCH: the key's revision now, for a later execWatching. */
+  watch(key: Arg): WatchedKey {
+    const kv = this.service.kv;
+    const storage = new ReadStorage(kv.db, kv.readNow, (d) => kv.redisKeyCount(d));
+    return {
+      db: this.db,
+      key: bytesOf(key),
+      revision: keyRevision(storage, this.db, bytesOf(key)),
+    };
+  }
+
+  /** WATCH ... MULTI ... EXEC. */
+  async execWatching(watches: WatchedKey[], ...commands: Arg[][]): Promise<RedisReply> {
+    return await this.#run(commands.map((c) => c.map(bytesOf)), true, true, watches);
+  }
+
+  async #run(
+    commands: Uint8Array[][],
+    multi: boolean,
+    write: boolean,
+    watches: WatchedKey[] = [],
+  ): Promise<RedisReply> {
+    const run = { db: this.db, commands, multi, watches };
     if (!write) {
       const r = readRedis(this.service.kv, run);
       this.db = r.db;
       return r.reply;
     }
-    const value = { db: this.db, commands: commands.map((args) => ({ args })), multi };
+    const value = {
+      db: this.db,
+      commands: commands.map((args) => ({ args })),
+      multi,
+      watches: watches.map((w) => ({ ...w, revision: BigInt(w.revision) })),
+    };
     const outcome = await this.service.execute({ body: { case: "redis", value } });
     if (outcome.case !== "redis") throw new Error(`outcome ${outcome.case}`);
     this.db = outcome.value.db;

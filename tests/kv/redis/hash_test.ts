@@ -246,3 +246,24 @@ test("hash: MULTI/EXEC runs hash commands at one revision, errors in place", asy
   assert.equal(r.db, 3);
   assert.equal(await r.run("HGETALL", "h"), bulkArray(["x", "y"]));
 });
+
+test("hash: WATCH sees every change of a hash, and no read of it", async () => {
+  const r = await RedisHarness.open();
+  await r.run("HSET", "h", "a", "1");
+  const cases: [string[], string][] = [
+    [["HSET", "h", "a", "1"], "*-1\r\n"],
+    [["HINCRBY", "h", "n", "1"], "*-1\r\n"],
+    [["HDEL", "h", "n"], "*-1\r\n"],
+    [["HDEL", "h", "zz"], "*1\r\n:1\r\n"],
+    [["HGETALL", "h"], "*1\r\n:1\r\n"],
+    [["HSETNX", "h", "a", "2"], "*1\r\n:1\r\n"],
+  ];
+  for (const [between, want] of cases) {
+    const watched = r.watch("h");
+    await r.run(...between);
+    assert.equal(resp(await r.execWatching([watched], ["HLEN", "h"])), want, between.join(" "));
+  }
+  const absent = r.watch("new");
+  await r.run("HSET", "new", "f", "v");
+  assert.equal(resp(await r.execWatching([absent], ["HLEN", "new"])), "*-1\r\n");
+});
