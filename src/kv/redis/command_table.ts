@@ -7,6 +7,7 @@ import type { RedisCommandSpec } from "./command.ts";
 import { KEY_EXPIRE_COMMANDS } from "./commands/key_expire.ts";
 import { KEY_OBJECT_COMMANDS } from "./commands/key_object.ts";
 import { KEY_RENAME_COMMANDS } from "./commands/key_rename.ts";
+import { HASH_COMMANDS } from "./commands/hash.ts";
 import { KEYSPACE_COMMANDS } from "./commands/keyspace.ts";
 import { SET_ALGEBRA_COMMANDS } from "./commands/set_algebra.ts";
 import { SET_BASIC_COMMANDS } from "./commands/set_basic.ts";
@@ -28,6 +29,7 @@ export const REDIS_COMMANDS: ReadonlyMap<string, RedisCommandSpec> = new Map(
     ...STRING_FLOAT_COMMANDS,
     ...STRING_GETEX_COMMANDS,
     ...STRING_RANGE_COMMANDS,
+    ...HASH_COMMANDS,
     ...STRING_READ_COMMANDS,
     ...STRING_SET_COMMANDS,
     ...SET_BASIC_COMMANDS,

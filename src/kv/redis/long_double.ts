@@ -24,7 +24,7 @@ const EXP_MAX = 16384 - BITS;
 /** Redis's MAX_LONG_DOUBLE_CHARS: strings this long are not floats to it. */
 const TEXT_MAX = 5 * 1024;
 
-const ZERO: LongDouble = { neg: false, mant: 0n, exp: 0, inf: false };
+export const ZERO: LongDouble = { neg: false, mant: 0n, exp: 0, inf: false };
 const bitLength = (n: bigint): number => n === 0n ? 0 : n.toString(2).length;
 
 /** The nearest value to (-1)^neg × num / den; undefined when it overflows. */
@@ -118,4 +118,10 @@ export function formatLongDouble(v: LongDouble): string {
   const part = (q % TEN17).toString().padStart(DIGITS, "0").replace(/0+$/, "");
   const text = (v.neg ? "-" : "") + whole + (part === "" ? "" : "." + part);
   return text === "-0" ? "0" : text;
+}
+
+/** A float argument or stored value as Redis reads one; bytes that are not printable ASCII never are. */
+export function longDoubleOf(bytes: Uint8Array): LongDouble | undefined {
+  const text = new TextDecoder().decode(bytes);
+  return /^[\x21-\x7e]*$/.test(text) ? parseLongDouble(text) : undefined;
 }

@@ -21,6 +21,11 @@ export type RedisReply =
   | { readonly k: "map"; readonly items: readonly RedisReply[] }
   /** RESP3 `~`, an array in RESP2. */
   | { readonly k: "set"; readonly items: readonly RedisReply[] }
+  /**
+   * Pairs, flat (HRANDFIELD WITHVALUES): RESP3 an array of 2-element arrays,
+   * RESP2 one flat array.
+   */
+  | { readonly k: "pairs"; readonly items: readonly RedisReply[] }
   /** RESP3 `,`, a bulk string in RESP2 (formatted as Redis does). */
   | { readonly k: "double"; readonly d: number };
 
@@ -64,4 +69,8 @@ export function map(items: readonly RedisReply[]): RedisReply {
 
 export function set(items: readonly RedisReply[]): RedisReply {
   return { k: "set", items };
+}
+
+export function pairs(items: readonly RedisReply[]): RedisReply {
+  return { k: "pairs", items };
 }

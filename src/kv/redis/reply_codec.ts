@@ -7,7 +7,7 @@
  *   int           tag, varint length, decimal ASCII (64-bit signed)
  *   bulk          tag, varint length, bytes
  *   null/nullArray tag
- *   array/map/set tag, varint count, items
+ *   array/map/set/pairs tag, varint count, items
  *   double        tag, varint length, decimal ASCII (JavaScript's shortest form)
  */
 import { ByteReader, ByteWriter, DecodeError } from "../../util/coding.ts";
@@ -25,6 +25,7 @@ const TAGS = [
   "map",
   "set",
   "double",
+  "pairs",
 ];
 type Kind = RedisReply["k"];
 const TAG_OF = new Map<string, number>(TAGS.map((k, i) => [k, i + 1]));
@@ -60,6 +61,7 @@ function write(w: ByteWriter, r: RedisReply): void {
     case "array":
     case "map":
     case "set":
+    case "pairs":
       w.varint(r.items.length);
       for (const item of r.items) write(w, item);
   }
@@ -91,7 +93,8 @@ function read(r: ByteReader, depth: number): RedisReply {
       return { k: kind };
     case "array":
     case "map":
-    case "set": {
+    case "set":
+    case "pairs": {
       const n = r.varint();
       if (n > r.bytes.length) throw new DecodeError("reply count past the end", r.offset);
       const items: RedisReply[] = [];

@@ -6,11 +6,19 @@
 import { fromUtf8 } from "../../util/bytes.ts";
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { RespCommandError, type RespCommandSpec } from "./resp_command.ts";
+import { HSCAN_COMMANDS } from "./resp_hscan.ts";
 import { LOCAL_COMMANDS } from "./resp_local_commands.ts";
 import { MEMBER_SCAN_COMMANDS } from "./resp_member_scan.ts";
 import { PUBSUB_COMMANDS } from "./resp_pubsub.ts";
 import { SCAN_COMMANDS } from "./resp_scan_commands.ts";
 import { TRANSACTION_COMMANDS } from "./resp_transaction.ts";
+
+/** Every command name once (HSCAN is in both tables: the port's, and the executor's for MULTI). */
+function commandCount(): number {
+  const names = new Set([...RESP_COMMANDS.keys()].map((n) => n.toLowerCase()));
+  for (const name of REDIS_COMMANDS.keys()) names.add(name);
+  return names.size;
+}
 
 /** COMMAND [COUNT|DOCS]: what redis-cli and client libraries ask on connect. */
 const COMMAND: RespCommandSpec = {
@@ -18,7 +26,7 @@ const COMMAND: RespCommandSpec = {
   kind: "local",
   run: (_ctx, args) => {
     const sub = args.length > 1 ? fromUtf8(args[1]).toUpperCase() : "";
-    if (sub === "COUNT") return (w) => w.integer(RESP_COMMANDS.size + REDIS_COMMANDS.size);
+    if (sub === "COUNT") return (w) => w.integer(commandCount());
     if (sub === "DOCS") return (w) => w.mapHeader(0);
     if (sub === "") return (w) => w.arrayHeader(0);
     throw new RespCommandError(`unsupported COMMAND subcommand '${sub}'`);
@@ -33,6 +41,7 @@ export const RESP_COMMANDS: ReadonlyMap<string, RespCommandSpec> = new Map(
     ...SCAN_COMMANDS,
     ...MEMBER_SCAN_COMMANDS,
     ...PUBSUB_COMMANDS,
+    ...HSCAN_COMMANDS,
     COMMAND,
   }),
 );

@@ -41,6 +41,19 @@ export function writeReply(w: RespWriter, r: RedisReply): void {
     case "map":
       w.mapHeader(r.items.length / 2);
       break;
+    case "pairs":
+      writePairs(w, r.items);
+      return;
   }
   for (const item of r.items) writeReply(w, item);
+}
+
+/** RESP3: an array of [a, b] arrays; RESP2: one flat array (Redis's HRANDFIELD WITHVALUES). */
+function writePairs(w: RespWriter, items: readonly RedisReply[]): void {
+  const nested = w.version === 3;
+  w.arrayHeader(nested ? items.length / 2 : items.length);
+  for (let i = 0; i < items.length; i++) {
+    if (nested && i % 2 === 0) w.arrayHeader(2);
+    writeReply(w, items[i]);
+  }
 }

@@ -40,6 +40,7 @@ export function show(r: RedisReply): Shown {
       return { set: r.items.map(show) };
     case "array":
     case "map":
+    case "pairs":
       return r.items.map(show);
   }
 }

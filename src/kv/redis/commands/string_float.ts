@@ -1,20 +1,13 @@
 /** INCRBYFLOAT, in Redis's long double arithmetic and format (long_double.ts). */
-import { fromUtf8, utf8 } from "../../../util/bytes.ts";
+import { utf8 } from "../../../util/bytes.ts";
 import type { RedisCommandSpec, RunCommand } from "../command.ts";
 import { fail, NOT_FLOAT } from "../errors.ts";
-import {
-  addLongDouble,
-  formatLongDouble,
-  type LongDouble,
-  parseLongDouble,
-} from "../long_double.ts";
+import { addLongDouble, formatLongDouble, type LongDouble, longDoubleOf } from "../long_double.ts";
 import { bulkText } from "../reply.ts";
 
-/** A float argument or stored value; text that is not UTF-8 is never a float. */
+/** A float argument or stored value, or Redis's error. */
 function floatOf(bytes: Uint8Array): LongDouble {
-  const text = fromUtf8(bytes);
-  const v = /^[\x21-\x7e]*$/.test(text) ? parseLongDouble(text) : undefined;
-  return v ?? fail(NOT_FLOAT);
+  return longDoubleOf(bytes) ?? fail(NOT_FLOAT);
 }
 
 const incrbyfloat: RunCommand = (c, args) => {
