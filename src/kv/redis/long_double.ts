@@ -83,7 +83,9 @@ export function parseLongDouble(text: string): LongDouble | undefined {
   const digitCount = (whole + part).replace(/^0+/, "").length;
   const magnitude = hex === null ? digitCount + scale : (4 * digitCount + scale) * 0.302;
   if (magnitude > 4940) return undefined; // overflow: strtold gives HUGE_VALL
-  if (magnitude < -4960) return undefined; // underflow to zero
+  // Far below the smallest subnormal (2^-16445, about 10^-4950.6) it can only round to zero;
+  // nearer, `nearest` decides (a subnormal is a value: Redis refuses only an underflow to 0).
+  if (magnitude < -5000) return undefined;
   const power = (hex === null ? 10n : 2n) ** BigInt(Math.abs(scale));
   const value = scale >= 0 ? nearest(neg, digits * power, 1n) : nearest(neg, digits, power);
   if (value === undefined || value.mant === 0n) return undefined;
@@ -120,7 +122,7 @@ export function formatLongDouble(v: LongDouble): string {
   return text === "-0" ? "0" : text;
 }
 
-/** A float argument or stored value as Redis reads one; bytes that are not printable ASCII never are. */
+/** A float argument or stored value as Redis reads one (never bytes past printable ASCII). */
 export function longDoubleOf(bytes: Uint8Array): LongDouble | undefined {
   const text = new TextDecoder().decode(bytes);
   return /^[\x21-\x7e]*$/.test(text) ? parseLongDouble(text) : undefined;

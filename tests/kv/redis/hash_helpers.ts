@@ -7,6 +7,7 @@
  */
 import { REDIS_COMMANDS } from "../../../src/kv/redis/command_table.ts";
 import type { WatchedKey } from "../../../src/kv/redis/executor.ts";
+import type { RedisEvent } from "../../../src/kv/redis/storage.ts";
 import { watchToken } from "../../../src/kv/redis/watch_token.ts";
 import { ReadStorage } from "../../../src/kv/redis/read_storage.ts";
 import { readRedis } from "../../../src/kv/redis/read_run.ts";
@@ -33,8 +34,11 @@ export function resp(reply: RedisReply, version: RespVersion = 2): string {
 export class RedisHarness {
   /** The selected database (SELECT inside MULTI moves it, as on a connection). */
   db = 0;
+  readonly #events: RedisEvent[] = [];
 
-  private constructor(readonly service: LocalKvService) {}
+  private constructor(readonly service: LocalKvService) {
+    service.onRedisEvents = (events) => this.#events.push(...events);
+  }
 
   static async open(): Promise<RedisHarness> {
     const service = await LocalKvService.open();
@@ -106,7 +110,7 @@ export class RedisHarness {
 
   /** Keyspace events applied since the last call: "db:event:class:key". */
   events(): string[] {
-    return this.service.kv.drainRedisEvents().flatMap((e) =>
+    return this.#events.splice(0).flatMap((e) =>
       e.kind === "keyspace" ? [`${e.db}:${e.event}:${e.cls}:${fromUtf8(e.key)}`] : []
     );
   }
