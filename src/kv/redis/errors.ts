@@ -31,7 +31,11 @@ export function fail(line: string): never {
 
 /** Redis 7's reply to an unknown command: the name and up to ~128 bytes of its arguments. */
 export function unknownCommand(args: readonly Uint8Array[]): string {
-  const text = (b: Uint8Array, max: number) => new TextDecoder().decode(b.subarray(0, max));
+  // Redis formats them as C strings: each stops at its first zero byte.
+  const text = (b: Uint8Array, max: number) => {
+    const nul = b.indexOf(0);
+    return new TextDecoder().decode(b.subarray(0, Math.min(max, nul < 0 ? b.length : nul)));
+  };
   let shown = "";
   for (let i = 1; i < args.length && shown.length < 128; i++) {
     shown += `'${text(args[i], 128 - shown.length)}' `;
