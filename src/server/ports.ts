@@ -57,9 +57,14 @@ export async function startPorts(
     watch: o.watch,
     leases: o.leases,
   });
-  const resp = config.respPort === undefined
-    ? undefined
-    : await RespServer.start({ net, hostname: host, port: config.respPort, service, consistency });
+  const resp = config.respPort === undefined ? undefined : await RespServer.start({
+    net,
+    clock: platform.clock,
+    hostname: host,
+    port: config.respPort,
+    service,
+    consistency,
+  });
   const http = config.httpPort === undefined
     ? undefined
     : await platform.serveHttp(o.fetch, { hostname: host, port: config.httpPort });

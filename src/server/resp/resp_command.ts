@@ -2,12 +2,30 @@
 import type { WatchedKey } from "../../kv/redis/executor.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import type { RespWriter } from "./resp_writer.ts";
+import type { RespNode } from "./resp_node.ts";
 import type { ScanCursors } from "./scan_cursors.ts";
 
 /** Per-connection state: HELLO, CLIENT SETNAME, SELECT, MULTI, WATCH, QUIT. */
 export interface RespConnState {
   readonly id: number;
+  /** The peer as "ip:port" (CLIENT LIST addr, CLIENT KILL ADDR). */
+  readonly addr: string;
+  /** Monotonic ms of the connect and of the last command (CLIENT LIST age, idle). */
+  readonly connectedMs: number;
+  lastCommandMs: number;
+  /** The last command's name, "client|list" style (CLIENT LIST cmd). */
+  lastCommand: string;
   name: string;
+  /** CLIENT SETINFO. */
+  libName: string;
+  libVer: string;
+  /** CLIENT NO-EVICT / NO-TOUCH: remembered and reported; TinyKV neither evicts nor tracks LRU. */
+  noEvict: boolean;
+  noTouch: boolean;
+  /** The connection sent a write (WAIT waits for replicas only then). */
+  wrote: boolean;
+  /** The connection is gone: a pending WAIT or DEBUG SLEEP stops. */
+  closed: boolean;
   quit: boolean;
   /** The selected database. */
   db: number;
@@ -19,10 +37,20 @@ export interface RespConnState {
   readonly watches: Map<string, WatchedKey>;
 }
 
-export function newConnState(id: number): RespConnState {
+export function newConnState(id: number, addr = "", nowMs = 0): RespConnState {
   return {
     id,
+    addr,
+    connectedMs: nowMs,
+    lastCommandMs: nowMs,
+    lastCommand: "NULL",
     name: "",
+    libName: "",
+    libVer: "",
+    noEvict: false,
+    noTouch: false,
+    wrote: false,
+    closed: false,
     quit: false,
     db: 0,
     multi: undefined,
@@ -37,6 +65,8 @@ export interface RespContext {
   readonly cursors: ScanCursors;
   readonly conn: RespConnState;
   readonly writer: RespWriter;
+  /** What the port knows of the node and its other connections (INFO, CLIENT, CONFIG). */
+  readonly node: RespNode;
 }
 
 /** Writes one reply; runs in pipeline order once the command has finished. */

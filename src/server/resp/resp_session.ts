@@ -44,7 +44,7 @@ function errorReply(err: unknown): Reply {
   if (err instanceof RedisError) return (w) => w.error(err.line);
   if (err instanceof RespCommandError) {
     const m = err.message;
-    return (w) => w.error(m.startsWith("NOPROTO") ? m : `ERR ${m}`);
+    return (w) => w.error(/^(NOPROTO|WRONGPASS) /.test(m) ? m : `ERR ${m}`);
   }
   const message = respErrorFor(err);
   return (w) => w.error(message);
@@ -53,10 +53,14 @@ function errorReply(err: unknown): Reply {
 /** Commands that act on the transaction itself rather than being queued by it. */
 const MULTI_CONTROL = new Set(["EXEC", "DISCARD", "MULTI", "WATCH", "QUIT", "RESET"]);
 
+/** Commands CLIENT LIST shows with their subcommand ("client|list"), as Redis does. */
+const CONTAINERS = new Set(["CLIENT", "COMMAND", "CONFIG", "OBJECT"]);
+
 /** A data command of the Redis table: a read on this node, or a write through the log. */
 function dataCommand(ctx: RespContext, args: RespCommand, kind: "read" | "write"): Start {
   return async () => {
     const run = { db: ctx.conn.db, commands: [args], multi: false, watches: [] };
+    if (kind === "write") ctx.conn.wrote = true;
     const result = kind === "write" ? await proposeRedis(ctx, run) : await readOnNode(ctx, run);
     const reply = firstReply(result);
     return (w) => writeReply(w, reply);
@@ -108,6 +112,7 @@ export class RespSession {
     });
     const refuse = (line: string) => slot("local", () => (w) => w.error(line));
     const name = fromUtf8(args[0]).toUpperCase();
+    this.#count(name, args);
     const own = RESP_COMMANDS.get(name);
     const data = own === undefined ? REDIS_COMMANDS.get(name.toLowerCase()) : undefined;
     if (own === undefined && data === undefined) {
@@ -130,6 +135,21 @@ export class RespSession {
     }
     const kind = data?.kind === "write" ? "write" : "read";
     return slot(kind, dataCommand(this.ctx, args, kind));
+  }
+
+  /** Counts the command for INFO stats and CLIENT LIST (cmd, idle). */
+  #count(name: string, args: RespCommand): void {
+    const { conn, node } = this.ctx;
+    node.stats.commandsProcessed++;
+    conn.lastCommandMs = node.clock.nowMs();
+    conn.lastCommand = CONTAINERS.has(name) && args.length > 1
+      ? `${name.toLowerCase()}|${fromUtf8(args[1]).toLowerCase().slice(0, 32)}`
+      : name.toLowerCase().slice(0, 32);
+  }
+
+  /** Closes the connection now (CLIENT KILL from another connection, server close). */
+  kill(): void {
+    this.#close();
   }
 
   /** A command refused while queuing makes EXEC fail (Redis's EXECABORT). */
