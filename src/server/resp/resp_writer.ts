@@ -83,7 +83,7 @@ export class RespWriter {
     return this;
   }
 
-  /** Text for humans (INFO, CLIENT INFO): RESP3 verbatim `=` with "txt:", a bulk string in RESP2. */
+  /** Text for humans (INFO, CLIENT LIST): RESP3 verbatim `=` with "txt:"; RESP2 bulk string. */
   verbatim(text: string): this {
     if (this.version !== 3) return this.bulkString(text);
     const body = utf8(`txt:${text}`);
