@@ -29,7 +29,7 @@ function clientList(ctx: RespContext, args: readonly Uint8Array[]): Reply {
       none = type !== "NORMAL";
     } else if (opt === "ID" && i + 1 < args.length) {
       ids = new Set();
-      while (i + 1 < args.length) ids.add(clientIdArg(args[++i], "Invalid client ID"));
+      while (i + 1 < args.length) ids.add(clientIdArg(args[++i], "Invalid client ID", 0));
     } else {
       throw new RespCommandError("syntax error");
     }

@@ -22,7 +22,7 @@ function filters(ctx: RespContext, args: readonly Uint8Array[]) {
     const value = args[i + 1];
     const text = fromUtf8(value);
     if (opt === "ID") {
-      const id = clientIdArg(value, "client-id should be greater than 0");
+      const id = clientIdArg(value, "client-id should be greater than 0", 1);
       all.push((c) => c.state.id === id);
     } else if (opt === "ADDR") all.push((c) => c.state.addr === text);
     else if (opt === "LADDR") all.push(() => laddr === text);

@@ -70,10 +70,10 @@ export function unknownClientType(given: Uint8Array): RespCommandError {
   return new RespCommandError(`Unknown client type '${fromUtf8(given)}'`);
 }
 
-/** A client id argument: a positive integer. */
-export function clientIdArg(arg: Uint8Array, error: string): number {
+/** A client id argument: a decimal integer (no sign, no leading zeros) of at least `min`. */
+export function clientIdArg(arg: Uint8Array, error: string, min: number): number {
   const text = fromUtf8(arg);
-  const n = /^[0-9]{1,15}$/.test(text) ? Number(text) : 0;
-  if (n <= 0) throw new RespCommandError(error);
+  const n = /^(0|[1-9][0-9]{0,14})$/.test(text) ? Number(text) : -1;
+  if (n < min) throw new RespCommandError(error);
   return n;
 }

@@ -10,7 +10,7 @@ import { fromUtf8, utf8 } from "../../util/bytes.ts";
 import type { Reply, RespCommandSpec } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
 import { docOf } from "./resp_command_docs.ts";
-import { aclOf, type CommandMeta, PORT_COMMAND_META } from "./resp_command_meta.ts";
+import { type CommandMeta, PORT_COMMAND_META, tableMeta } from "./resp_command_meta.ts";
 import { helpReply, runSubcommand, type Subcommand } from "./resp_subcommands.ts";
 import type { RespWriter } from "./resp_writer.ts";
 
@@ -26,17 +26,15 @@ export function commandEntries(
     const name = upperName.toLowerCase();
     const port = Object.hasOwn(PORT_COMMAND_META, name) ? PORT_COMMAND_META[name] : undefined;
     const table = data.get(name);
-    out.set(name, {
-      arity: spec.arity,
-      flags: port?.flags ?? table?.flags ?? [],
-      keys: port?.keys ?? table?.keys ?? [0, 0, 0],
-      acl: port?.acl ?? (table === undefined ? ["@slow"] : aclOf(table.flags, docOf(name).group)),
-      subcommands: port?.subcommands,
-    });
+    const base: CommandMeta = port ??
+      (table === undefined
+        ? { arity: spec.arity, flags: [], keys: [0, 0, 0], acl: ["@slow"] }
+        : { ...table, ...tableMeta(name, table.flags, docOf(name).group) });
+    out.set(name, { ...base, arity: spec.arity });
   }
   for (const [name, spec] of data) {
     if (out.has(name)) continue;
-    out.set(name, { ...spec, acl: aclOf(spec.flags, docOf(name).group) });
+    out.set(name, { ...spec, ...tableMeta(name, spec.flags, docOf(name).group) });
   }
   return [...out].sort((a, b) => a[0] < b[0] ? -1 : 1);
 }
@@ -44,7 +42,8 @@ export function commandEntries(
 function writeKeySpecs(w: RespWriter, meta: CommandMeta): void {
   const [first, last, step] = meta.keys;
   if (first === 0) return void w.arrayHeader(0);
-  const access = meta.flags.includes("write") ? ["RW"] : ["RO"];
+  // Redis's key flags are per command (RW update, RM delete, ...): these are the coarse ones.
+  const access = meta.flags.includes("write") ? ["RW", "update"] : ["RO", "access"];
   w.arrayHeader(1).mapHeader(3);
   w.bulkString("flags").setHeader(access.length);
   for (const f of access) w.simple(f);
@@ -63,7 +62,9 @@ function writeEntry(w: RespWriter, name: string, meta: CommandMeta): void {
   w.integer(meta.keys[0]).integer(meta.keys[1]).integer(meta.keys[2]);
   w.setHeader(meta.acl.length);
   for (const a of meta.acl) w.simple(a);
-  w.arrayHeader(0);
+  const tips = meta.tips ?? [];
+  w.arrayHeader(tips.length);
+  for (const t of tips) w.bulkString(t);
   writeKeySpecs(w, meta);
   const subs = Object.entries(meta.subcommands ?? {});
   w.arrayHeader(subs.length);

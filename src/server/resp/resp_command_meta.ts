@@ -9,6 +9,8 @@ export interface CommandMeta {
   readonly flags: readonly string[];
   readonly keys: readonly [number, number, number];
   readonly acl: readonly string[];
+  /** Redis's command tips ("nondeterministic_output", "request_policy:all_shards", ...). */
+  readonly tips?: readonly string[];
   /** Subcommands by lower-case name ("get" for CONFIG GET). */
   readonly subcommands?: Readonly<Record<string, CommandMeta>>;
 }
@@ -31,6 +33,17 @@ function m(
   return { arity, flags, keys, acl };
 }
 
+function tips(meta: CommandMeta, ...list: string[]): CommandMeta {
+  return { ...meta, tips: list };
+}
+
+const ND = "nondeterministic_output";
+const ND_ORDER = "nondeterministic_output_order";
+const ALL_SHARDS = "request_policy:all_shards";
+const ALL_OK = "response_policy:all_succeeded";
+const MULTI_SHARD = "request_policy:multi_shard";
+const SUM = "response_policy:agg_sum";
+
 function withSubs(meta: CommandMeta, subs: Record<string, CommandMeta>): CommandMeta {
   return { ...meta, subcommands: subs };
 }
@@ -39,31 +52,35 @@ const ADMIN_CONN = ["admin", ...NS_LS];
 const ADMIN_CONN_ACL = [...ADMIN, "@connection"];
 
 export const PORT_COMMAND_META: Readonly<Record<string, CommandMeta>> = {
-  ping: m(-1, ["fast"], CONN),
+  ping: tips(m(-1, ["fast"], CONN), ALL_SHARDS, ALL_OK),
   echo: m(2, [...LS, "fast"], CONN),
   hello: m(-1, CONN_ANY, CONN),
   auth: m(-2, CONN_ANY, CONN),
   quit: m(-1, CONN_ANY, CONN),
   reset: m(1, CONN_ANY, CONN),
   select: m(2, [...LS, "fast"], CONN),
-  info: m(-1, LS, ["@slow", "@dangerous"]),
-  time: m(1, [...LS, "fast"], ["@fast"]),
-  lastsave: m(1, [...LS, "fast"], ["@admin", "@fast", "@dangerous"]),
+  info: tips(m(-1, LS, ["@slow", "@dangerous"]), ND, ALL_SHARDS, "response_policy:special"),
+  time: tips(m(1, [...LS, "fast"], ["@fast"]), ND),
+  lastsave: tips(m(1, [...LS, "fast"], ["@admin", "@fast", "@dangerous"]), ND),
   save: m(1, ["admin", "noscript", "no_async_loading", "no_multi"], ADMIN),
   bgsave: m(-1, ["admin", "noscript", "no_async_loading"], ADMIN),
-  wait: m(3, ["noscript"], SLOW_CONN),
+  wait: tips(m(3, ["noscript"], SLOW_CONN), ALL_SHARDS, "response_policy:agg_min"),
   debug: m(-2, ["admin", ...NS_LS], ADMIN),
   multi: m(1, TX, ["@fast", "@transaction"]),
   exec: m(1, [...NS_LS, "skip_slowlog"], ["@slow", "@transaction"]),
   discard: m(1, TX, ["@fast", "@transaction"]),
   watch: m(-2, TX, ["@fast", "@transaction"], [1, -1, 1]),
   unwatch: m(1, TX, ["@fast", "@transaction"]),
-  scan: m(-2, ["readonly"], ["@keyspace", "@read", "@slow"]),
-  keys: m(2, ["readonly"], ["@keyspace", "@read", "@slow", "@dangerous"]),
+  scan: tips(m(-2, ["readonly"], ["@keyspace", "@read", "@slow"]), ND, "request_policy:special"),
+  keys: tips(
+    m(2, ["readonly"], ["@keyspace", "@read", "@slow", "@dangerous"]),
+    ALL_SHARDS,
+    ND_ORDER,
+  ),
   client: withSubs(m(-2, [], ["@slow"]), {
     id: m(2, NS_LS, SLOW_CONN),
-    info: m(2, NS_LS, SLOW_CONN),
-    list: m(-2, ADMIN_CONN, ADMIN_CONN_ACL),
+    info: tips(m(2, NS_LS, SLOW_CONN), ND),
+    list: tips(m(-2, ADMIN_CONN, ADMIN_CONN_ACL), ND),
     kill: m(-3, ADMIN_CONN, ADMIN_CONN_ACL),
     setname: m(3, NS_LS, SLOW_CONN),
     getname: m(2, NS_LS, SLOW_CONN),
@@ -72,16 +89,16 @@ export const PORT_COMMAND_META: Readonly<Record<string, CommandMeta>> = {
     "no-touch": m(3, NS_LS, ["@fast", "@connection"]),
     help: m(2, LS, SLOW_CONN),
   }),
-  command: withSubs(m(-1, LS, SLOW_CONN), {
+  command: withSubs(tips(m(-1, LS, SLOW_CONN), ND_ORDER), {
     count: m(2, LS, SLOW_CONN),
-    docs: m(-2, LS, SLOW_CONN),
-    info: m(-2, LS, SLOW_CONN),
-    list: m(-2, LS, SLOW_CONN),
+    docs: tips(m(-2, LS, SLOW_CONN), ND_ORDER),
+    info: tips(m(-2, LS, SLOW_CONN), ND_ORDER),
+    list: tips(m(-2, LS, SLOW_CONN), ND_ORDER),
     help: m(2, LS, SLOW_CONN),
   }),
   config: withSubs(m(-2, [], ["@slow"]), {
     get: m(-3, ["admin", ...NS_LS], ADMIN),
-    set: m(-4, ["admin", ...NS_LS], ADMIN),
+    set: tips(m(-4, ["admin", ...NS_LS], ADMIN), "request_policy:all_nodes", ALL_OK),
     resetstat: m(2, ["admin", ...NS_LS], ADMIN),
     rewrite: m(2, ["admin", ...NS_LS], ADMIN),
     help: m(2, LS, ["@slow"]),
@@ -89,15 +106,59 @@ export const PORT_COMMAND_META: Readonly<Record<string, CommandMeta>> = {
   object: withSubs(m(-2, [], ["@slow"]), { help: m(2, LS, ["@keyspace", "@slow"]) }),
 };
 
-/** ACL categories of a Redis-table command, from its flags and group. */
-export function aclOf(flags: readonly string[], group: string): string[] {
-  const out: string[] = [];
+/** Redis's order of ACL categories (its category bits). */
+const ACL_ORDER = [
+  "@keyspace",
+  "@read",
+  "@write",
+  "@set",
+  "@sortedset",
+  "@list",
+  "@hash",
+  "@string",
+  "@bitmap",
+  "@hyperloglog",
+  "@geo",
+  "@stream",
+  "@pubsub",
+  "@admin",
+  "@fast",
+  "@slow",
+  "@blocking",
+  "@dangerous",
+  "@connection",
+  "@transaction",
+  "@scripting",
+]; // deno-fmt-ignore
+
+/** Categories and tips Redis gives commands of the Redis table beyond what flags and group say. */
+const TABLE_EXTRAS: Record<string, { acl?: string[]; tips?: string[] }> = {
+  dbsize: { acl: ["@keyspace"], tips: [ALL_SHARDS, SUM] },
+  flushdb: { acl: ["@keyspace", "@dangerous"], tips: [ALL_SHARDS, ALL_OK] },
+  flushall: { acl: ["@keyspace", "@dangerous"], tips: [ALL_SHARDS, ALL_OK] },
+  del: { tips: [MULTI_SHARD, SUM] },
+  unlink: { tips: [MULTI_SHARD, SUM] },
+  exists: { tips: [MULTI_SHARD, SUM] },
+  mget: { tips: [MULTI_SHARD] },
+  mset: { tips: [MULTI_SHARD, ALL_OK] },
+  msetnx: { tips: [MULTI_SHARD, "response_policy:agg_min"] },
+};
+
+/** ACL categories and tips of a Redis-table command, from its flags and group. */
+export function tableMeta(
+  name: string,
+  flags: readonly string[],
+  group: string,
+): { acl: string[]; tips: string[] } {
+  const extra = Object.hasOwn(TABLE_EXTRAS, name) ? TABLE_EXTRAS[name] : {};
+  const acl = new Set(extra.acl ?? []);
   const category = GROUP_CATEGORY[group];
-  if (category !== undefined) out.push(category);
-  if (flags.includes("write")) out.push("@write");
-  if (flags.includes("readonly")) out.push("@read");
-  out.push(flags.includes("fast") ? "@fast" : "@slow");
-  return out;
+  if (category !== undefined) acl.add(category);
+  if (flags.includes("write")) acl.add("@write");
+  if (flags.includes("readonly")) acl.add("@read");
+  acl.add(flags.includes("fast") ? "@fast" : "@slow");
+  const sorted = [...acl].sort((a, b) => ACL_ORDER.indexOf(a) - ACL_ORDER.indexOf(b));
+  return { acl: sorted, tips: extra.tips ?? [] };
 }
 
 const GROUP_CATEGORY: Record<string, string> = {

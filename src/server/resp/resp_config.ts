@@ -30,7 +30,7 @@ const setFailed = (name: string, why: string) =>
 /** All pairs or none: a failing value puts back the ones already set (as Redis does). */
 function configSet(ctx: RespContext, args: readonly Uint8Array[]): Reply {
   if ((args.length - 2) % 2 !== 0) throw new RespCommandError("syntax error");
-  const changes: { name: string; param: ConfigParameter; value: string }[] = [];
+  const changes: { name: string; given: string; param: ConfigParameter; value: string }[] = [];
   for (let i = 2; i < args.length; i += 2) {
     const given = fromUtf8(args[i]);
     const param = ctx.node.config.get(given);
@@ -40,8 +40,8 @@ function configSet(ctx: RespContext, args: readonly Uint8Array[]): Reply {
       );
     }
     const name = given.toLowerCase();
-    if (changes.some((c) => c.name === name)) throw setFailed(name, "duplicate parameter");
-    changes.push({ name, param, value: fromUtf8(args[i + 1]) });
+    if (changes.some((c) => c.name === name)) throw setFailed(given, "duplicate parameter");
+    changes.push({ name, given, param, value: fromUtf8(args[i + 1]) });
   }
   const before = changes.map((c) => c.param.get());
   for (let i = 0; i < changes.length; i++) {
@@ -49,7 +49,7 @@ function configSet(ctx: RespContext, args: readonly Uint8Array[]): Reply {
       changes[i].param.set(changes[i].value);
     } catch (err) {
       for (let j = i - 1; j >= 0; j--) changes[j].param.set(before[j]);
-      throw setFailed(changes[i].name, err instanceof Error ? err.message : String(err));
+      throw setFailed(changes[i].given, err instanceof Error ? err.message : String(err));
     }
   }
   return (w) => w.ok();

@@ -20,6 +20,12 @@ test("COMMAND INFO / LIST / COUNT / DOCS: Redis's entry shape; errors as Redis",
       "*2\r\n*10\r\n$4\r\necho\r\n:2\r\n*3\r\n+loading\r\n+stale\r\n+fast\r\n:0\r\n:0\r\n:0\r\n" +
         "*2\r\n+@fast\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n$-1\r\n",
     );
+    assert.equal(
+      await c.one("COMMAND", "INFO", "ping"),
+      "*1\r\n*10\r\n$4\r\nping\r\n:-1\r\n*1\r\n+fast\r\n:0\r\n:0\r\n:0\r\n" +
+        "*2\r\n+@fast\r\n+@connection\r\n*2\r\n$25\r\nrequest_policy:all_shards\r\n" +
+        "$29\r\nresponse_policy:all_succeeded\r\n*0\r\n*0\r\n",
+    );
     const get = await c.one("COMMAND", "INFO", "GET");
     assert.match(
       get,

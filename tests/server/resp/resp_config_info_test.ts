@@ -49,7 +49,7 @@ test("CONFIG SET / REWRITE / RESETSTAT / unknown subcommand: Redis 7.0's replies
       ["CONFIG", "SET", "foo", "bar"],
       ["CONFIG", "SET", "maxmemory", "1", "maxmemory"],
       ["CONFIG", "SET", "databases", "5"],
-      ["CONFIG", "SET", "MAXMEMORY", "1", "maxmemory", "2"],
+      ["CONFIG", "SET", "maxmemory", "1", "MAXMEMORY", "2"],
       ["CONFIG", "SET", "a"],
       ["CONFIG", "REWRITE"],
       ["CONFIG", "RESETSTAT"],
@@ -63,7 +63,7 @@ test("CONFIG SET / REWRITE / RESETSTAT / unknown subcommand: Redis 7.0's replies
       err(
         "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config",
       ),
-      err("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - duplicate parameter"),
+      err("ERR CONFIG SET failed (possibly related to argument 'MAXMEMORY') - duplicate parameter"),
       err("ERR wrong number of arguments for 'config|set' command"),
       err("ERR The server is running without a config file"),
       "+OK\r\n",
