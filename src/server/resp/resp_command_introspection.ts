@@ -42,8 +42,9 @@ export function commandEntries(
 function writeKeySpecs(w: RespWriter, meta: CommandMeta): void {
   const [first, last, step] = meta.keys;
   if (first === 0) return void w.arrayHeader(0);
-  // Redis's key flags are per command (RW update, RM delete, ...): these are the coarse ones.
-  const access = meta.flags.includes("write") ? ["RW", "update"] : ["RO", "access"];
+  // Without the command's own key flags, the coarse ones its flags imply.
+  const access = meta.keyFlags ??
+    (meta.flags.includes("write") ? ["RW", "update"] : ["RO", "access"]);
   w.arrayHeader(1).mapHeader(3);
   w.bulkString("flags").setHeader(access.length);
   for (const f of access) w.simple(f);

@@ -9,6 +9,8 @@ export interface CommandMeta {
   readonly flags: readonly string[];
   readonly keys: readonly [number, number, number];
   readonly acl: readonly string[];
+  /** Flags of the key spec (RO/RW/OW/RM and access/update/insert/delete); default from flags. */
+  readonly keyFlags?: readonly string[];
   /** Redis's command tips ("nondeterministic_output", "request_policy:all_shards", ...). */
   readonly tips?: readonly string[];
   /** Subcommands by lower-case name ("get" for CONFIG GET). */
@@ -69,7 +71,7 @@ export const PORT_COMMAND_META: Readonly<Record<string, CommandMeta>> = {
   multi: m(1, TX, ["@fast", "@transaction"]),
   exec: m(1, [...NS_LS, "skip_slowlog"], ["@slow", "@transaction"]),
   discard: m(1, TX, ["@fast", "@transaction"]),
-  watch: m(-2, TX, ["@fast", "@transaction"], [1, -1, 1]),
+  watch: { ...m(-2, TX, ["@fast", "@transaction"], [1, -1, 1]), keyFlags: ["RO"] },
   unwatch: m(1, TX, ["@fast", "@transaction"]),
   scan: tips(m(-2, ["readonly"], ["@keyspace", "@read", "@slow"]), ND, "request_policy:special"),
   keys: tips(
@@ -131,17 +133,31 @@ const ACL_ORDER = [
   "@scripting",
 ]; // deno-fmt-ignore
 
-/** Categories and tips Redis gives commands of the Redis table beyond what flags and group say. */
-const TABLE_EXTRAS: Record<string, { acl?: string[]; tips?: string[] }> = {
+const RW_ACCESS_UPDATE = ["RW", "access", "update"];
+
+/** What Redis gives commands of the Redis table beyond what flags and group say. */
+const TABLE_EXTRAS: Record<string, { acl?: string[]; tips?: string[]; keyFlags?: string[] }> = {
+  exists: { tips: [MULTI_SHARD, SUM], keyFlags: ["RO"] },
+  type: { keyFlags: ["RO"] },
+  strlen: { keyFlags: ["RO"] },
+  incr: { keyFlags: RW_ACCESS_UPDATE },
+  decr: { keyFlags: RW_ACCESS_UPDATE },
+  incrby: { keyFlags: RW_ACCESS_UPDATE },
+  decrby: { keyFlags: RW_ACCESS_UPDATE },
+  getset: { keyFlags: RW_ACCESS_UPDATE },
+  append: { keyFlags: ["RW", "insert"] },
+  set: { keyFlags: ["RW", "access", "update", "variable_flags"] },
+  setnx: { keyFlags: ["OW", "insert"] },
+  setex: { keyFlags: ["OW", "update"] },
+  psetex: { keyFlags: ["OW", "update"] },
   dbsize: { acl: ["@keyspace"], tips: [ALL_SHARDS, SUM] },
   flushdb: { acl: ["@keyspace", "@dangerous"], tips: [ALL_SHARDS, ALL_OK] },
   flushall: { acl: ["@keyspace", "@dangerous"], tips: [ALL_SHARDS, ALL_OK] },
-  del: { tips: [MULTI_SHARD, SUM] },
-  unlink: { tips: [MULTI_SHARD, SUM] },
-  exists: { tips: [MULTI_SHARD, SUM] },
+  del: { tips: [MULTI_SHARD, SUM], keyFlags: ["RM", "delete"] },
+  unlink: { tips: [MULTI_SHARD, SUM], keyFlags: ["RM", "delete"] },
   mget: { tips: [MULTI_SHARD] },
-  mset: { tips: [MULTI_SHARD, ALL_OK] },
-  msetnx: { tips: [MULTI_SHARD, "response_policy:agg_min"] },
+  mset: { tips: [MULTI_SHARD, ALL_OK], keyFlags: ["OW", "update"] },
+  msetnx: { tips: [MULTI_SHARD, "response_policy:agg_min"], keyFlags: ["OW", "insert"] },
 };
 
 /** ACL categories and tips of a Redis-table command, from its flags and group. */
@@ -149,7 +165,7 @@ export function tableMeta(
   name: string,
   flags: readonly string[],
   group: string,
-): { acl: string[]; tips: string[] } {
+): { acl: string[]; tips: string[]; keyFlags?: string[] } {
   const extra = Object.hasOwn(TABLE_EXTRAS, name) ? TABLE_EXTRAS[name] : {};
   const acl = new Set(extra.acl ?? []);
   const category = GROUP_CATEGORY[group];
@@ -158,7 +174,7 @@ export function tableMeta(
   if (flags.includes("readonly")) acl.add("@read");
   acl.add(flags.includes("fast") ? "@fast" : "@slow");
   const sorted = [...acl].sort((a, b) => ACL_ORDER.indexOf(a) - ACL_ORDER.indexOf(b));
-  return { acl: sorted, tips: extra.tips ?? [] };
+  return { acl: sorted, tips: extra.tips ?? [], keyFlags: extra.keyFlags };
 }
 
 const GROUP_CATEGORY: Record<string, string> = {

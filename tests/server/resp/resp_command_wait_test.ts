@@ -31,6 +31,8 @@ test("COMMAND INFO / LIST / COUNT / DOCS: Redis's entry shape; errors as Redis",
       get,
       /^\*1\r\n\*10\r\n\$3\r\nget\r\n:2\r\n\*2\r\n\+readonly\r\n\+fast\r\n:1\r\n:1\r\n:1\r\n/,
     );
+    // Redis's category order (its category bits): @read before @string.
+    assert.match(get, /:1\r\n\*3\r\n\+@read\r\n\+@string\r\n\+@fast\r\n\*0\r\n/);
     assert.match(get, /\$12\r\nbegin_search\r\n.*\$5\r\nindex\r\n:1\r\n/s);
     const count = Number((await c.one("COMMAND", "COUNT")).slice(1, -2));
     const all = await c.one("COMMAND");
