@@ -3,7 +3,7 @@
  * lines, CRLF, a blank line between sections, sections in Redis's order),
  * with TinyKV's Raft state in the replication section. Unknown sections are
  * left out, as Redis does; `all` and `everything` add the empty statistics
- * sections. TinyKV does not measure memory or CPU: see docs/resp.md.
+ * sections. Memory and CPU are the process's own (resp_info_usage.ts).
  */
 import { REDIS_DATABASES } from "../../limits.ts";
 import { VERSION } from "../../version.ts";
@@ -11,6 +11,7 @@ import type { NodeStatus } from "../node/status_types.ts";
 import type { Reply, RespContext } from "./resp_command.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
 import { replicationLines } from "./resp_info_replication.ts";
+import { cpuLines, memoryLines } from "./resp_info_usage.ts";
 
 /** The Redis version TinyKV answers as; its command set is a subset of this one's. */
 export const REDIS_COMPAT_VERSION = "7.2.0";
@@ -22,18 +23,20 @@ const DEFAULT_SECTIONS = [
   "persistence",
   "stats",
   "replication",
+  "cpu",
   "modules",
   "errorstats",
   "cluster",
   "keyspace",
 ];
 const ALL_SECTIONS = [
-  ...DEFAULT_SECTIONS.slice(0, 7),
+  ...DEFAULT_SECTIONS.slice(0, 8),
   "commandstats",
-  ...DEFAULT_SECTIONS.slice(7),
+  ...DEFAULT_SECTIONS.slice(8),
 ];
 
 const TITLES: Record<string, string> = {
+  cpu: "CPU",
   commandstats: "Commandstats",
   errorstats: "Errorstats",
 };
@@ -65,7 +68,7 @@ const SECTIONS: Record<string, Lines> = {
     "blocked_clients:0",
     `pubsub_clients:0`,
   ],
-  memory: () => ["maxmemory:0", "maxmemory_human:0B", "maxmemory_policy:noeviction"],
+  memory: memoryLines,
   // Every write is durable before it is acknowledged: there is never unsaved data.
   persistence: (ctx) => [
     "loading:0",
@@ -88,6 +91,7 @@ const SECTIONS: Record<string, Lines> = {
     "pubsub_patterns:0",
   ],
   replication: (ctx, s) => replicationLines(ctx, s),
+  cpu: cpuLines,
   modules: () => [],
   commandstats: () => [],
   errorstats: () => [],

@@ -3,7 +3,7 @@
  * clock, open connections (CLIENT LIST / KILL), counters (INFO stats, CONFIG
  * RESETSTAT) and configuration parameters (CONFIG GET / SET). One per port.
  */
-import type { Clock } from "../../platform/types.ts";
+import type { Clock, ProcessUsage } from "../../platform/types.ts";
 import type { RespConnState } from "./resp_command.ts";
 import type { ConfigRegistry } from "./resp_config_registry.ts";
 import type { RespWriter } from "./resp_writer.ts";
@@ -29,6 +29,7 @@ export function newStats(): RespStats {
 
 export interface RespNode {
   readonly clock: Clock;
+  readonly processUsage?: () => ProcessUsage;
   readonly hostname: string;
   /** The listening port (known once the listener is up). */
   port(): number;

@@ -4,7 +4,7 @@
  * forwards writes to the leader and serves linearizable reads via ReadIndex.
  */
 import { CONNECTIONS_MAX } from "../../limits.ts";
-import type { Clock, Conn, Listener, Net } from "../../platform/types.ts";
+import type { Clock, Conn, Listener, Net, ProcessUsage } from "../../platform/types.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { newConnState } from "./resp_command.ts";
 import { defaultConfig } from "./resp_config_registry.ts";
@@ -17,6 +17,8 @@ export interface RespServerOptions {
   readonly net: Net;
   /** TIME, LASTSAVE, INFO uptime, CLIENT LIST age/idle, WAIT and DEBUG SLEEP timers. */
   readonly clock: Clock;
+  /** INFO memory and cpu; without it those sections report no usage. */
+  readonly processUsage?: () => ProcessUsage;
   readonly hostname: string;
   readonly port: number;
   readonly service: KvService;
@@ -37,6 +39,7 @@ export class RespServer {
     const port = () => this.port;
     this.node = {
       clock: options.clock,
+      processUsage: options.processUsage,
       hostname: options.hostname,
       port,
       startedMs: options.clock.nowMs(),

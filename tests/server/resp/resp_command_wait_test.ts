@@ -86,7 +86,7 @@ function withFollowers(match: number[], role: NodeStatus["role"] = "leader") {
 
 test("WAIT counts followers whose match index reached the connection's write", async () => {
   const match = [0, 0];
-  const { server, local } = await startServer(withFollowers(match));
+  const { server, local } = await startServer({ wrap: withFollowers(match) });
   const c = await RawClient.connect(server.port);
   try {
     assert.equal(await c.one("WAIT", "0", "0"), ":2\r\n", "no write yet: every replica has it");
@@ -115,7 +115,7 @@ test("WAIT counts followers whose match index reached the connection's write", a
 });
 
 test("WAIT on a follower is refused: only the leader knows its followers' progress", async () => {
-  const { server } = await startServer(withFollowers([0, 0], "follower"));
+  const { server } = await startServer({ wrap: withFollowers([0, 0], "follower") });
   const c = await RawClient.connect(server.port);
   try {
     assert.match(await c.one("WAIT", "1", "0"), /^-ERR WAIT can only be sent to the leader/);

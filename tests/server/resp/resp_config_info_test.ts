@@ -138,6 +138,7 @@ test("INFO: Redis's sections and format; keyspace per database; unknown section 
       "# Persistence",
       "# Stats",
       "# Replication",
+      "# CPU",
       "# Modules",
       "# Errorstats",
       "# Cluster",
@@ -149,12 +150,34 @@ test("INFO: Redis's sections and format; keyspace per database; unknown section 
     assert.match(all, /\r\nconnected_clients:1\r\n/);
     assert.match(all, /\r\nloading:0\r\n/);
     const everything = await c.one("INFO", "everything");
-    assert.match(everything, /# Commandstats\r\n/);
+    assert.match(everything, /\r\n# Modules\r\n\r\n# Commandstats\r\n\r\n# Errorstats\r\n/);
     await c.one("HELLO", "3");
     assert.match(
       await c.one("INFO", "cluster"),
       /^=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n$/,
     );
+  } finally {
+    c.close();
+    await server.close();
+  }
+});
+
+test("INFO memory and cpu report the process's usage in Redis's formats", async () => {
+  const { server } = await startServer({
+    processUsage: () => ({
+      rssBytes: 12_546_048,
+      heapUsedBytes: 1_213_832,
+      cpuUserMs: 19.156,
+      cpuSystemMs: 30_187.5,
+    }),
+  });
+  const c = await RawClient.connect(server.port);
+  try {
+    const memory = await c.one("INFO", "memory");
+    assert.match(memory, /\r\nused_memory:1213832\r\nused_memory_human:1\.16M\r\n/);
+    assert.match(memory, /\r\nused_memory_rss:12546048\r\nused_memory_rss_human:11\.96M\r\n/);
+    const cpu = await c.one("INFO", "cpu");
+    assert.match(cpu, /^\$\d+\r\n# CPU\r\nused_cpu_sys:30\.187500\r\nused_cpu_user:0\.019156\r\n/);
   } finally {
     c.close();
     await server.close();

@@ -2,7 +2,7 @@
  * A RespServer over LocalKvService for the port's tests, and a raw RESP
  * connection that sends commands and reads whole replies back.
  */
-import { RespServer } from "../../../src/server/resp/resp_server.ts";
+import { RespServer, type RespServerOptions } from "../../../src/server/resp/resp_server.ts";
 import { getPlatform } from "../../../src/platform/detect.ts";
 import type { Conn } from "../../../src/platform/types.ts";
 import type { KvService } from "../../../src/server/kv_service.ts";
@@ -11,14 +11,17 @@ import { LocalKvService } from "../local_kv_service.ts";
 
 export const platform = getPlatform();
 
-export async function startServer(wrap?: (s: LocalKvService) => KvService) {
+export async function startServer(
+  options: Partial<RespServerOptions> & { wrap?: (s: LocalKvService) => KvService } = {},
+) {
   const local = await LocalKvService.open();
   const server = await RespServer.start({
     net: platform.net,
     clock: platform.clock,
     hostname: "127.0.0.1",
     port: 0,
-    service: wrap === undefined ? local : wrap(local),
+    ...options,
+    service: options.wrap === undefined ? local : options.wrap(local),
   });
   return { server, local };
 }
