@@ -9,6 +9,7 @@ import { globMatch } from "../../kv/redis/glob.ts";
 import { fromUtf8, utf8 } from "../../util/bytes.ts";
 import type { Reply, RespCommandSpec } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
+import { argumentsOf, writeArg } from "./resp_command_args.ts";
 import { docOf } from "./resp_command_docs.ts";
 import { type CommandMeta, PORT_COMMAND_META, tableMeta } from "./resp_command_meta.ts";
 import { helpReply, runSubcommand, type Subcommand } from "./resp_subcommands.ts";
@@ -75,10 +76,15 @@ function writeEntry(w: RespWriter, name: string, meta: CommandMeta): void {
 function writeDoc(w: RespWriter, name: string, meta: CommandMeta): void {
   const doc = docOf(name.split("|")[0]);
   const subs = Object.entries(meta.subcommands ?? {});
-  w.bulkString(name).mapHeader(subs.length > 0 ? 4 : 3);
+  const args = argumentsOf(name);
+  w.bulkString(name).mapHeader(3 + (args === undefined ? 0 : 1) + (subs.length > 0 ? 1 : 0));
   w.bulkString("summary").bulkString(doc.summary);
   w.bulkString("since").bulkString(doc.since);
   w.bulkString("group").bulkString(doc.group);
+  if (args !== undefined) {
+    w.bulkString("arguments").arrayHeader(args.length);
+    for (const a of args) writeArg(w, a);
+  }
   if (subs.length === 0) return;
   w.bulkString("subcommands").mapHeader(subs.length);
   for (const [sub, m] of subs) writeDoc(w, `${name}|${sub}`, m);
