@@ -112,9 +112,9 @@ export class RespSession {
     });
     const refuse = (line: string) => slot("local", () => (w) => w.error(line));
     const name = fromUtf8(args[0]).toUpperCase();
-    this.#count(name, args);
     const own = RESP_COMMANDS.get(name);
     const data = own === undefined ? REDIS_COMMANDS.get(name.toLowerCase()) : undefined;
+    this.#count(name, args, own !== undefined || data !== undefined);
     if (own === undefined && data === undefined) {
       return this.#failQueued(refuse(unknownCommand(args)));
     }
@@ -138,13 +138,16 @@ export class RespSession {
   }
 
   /** Counts the command for INFO stats and CLIENT LIST (cmd, idle). */
-  #count(name: string, args: RespCommand): void {
+  #count(name: string, args: RespCommand, known: boolean): void {
     const { conn, node } = this.ctx;
     node.stats.commandsProcessed++;
     conn.lastCommandMs = node.clock.nowMs();
-    conn.lastCommand = CONTAINERS.has(name) && args.length > 1
-      ? `${name.toLowerCase()}|${fromUtf8(args[1]).toLowerCase().slice(0, 32)}`
-      : name.toLowerCase().slice(0, 32);
+    // Only known names: CLIENT LIST must not show what a client typed (spaces, newlines).
+    if (!known) return;
+    const sub = CONTAINERS.has(name) && args.length > 1 ? fromUtf8(args[1]).toLowerCase() : "";
+    conn.lastCommand = /^[a-z-]{1,32}$/.test(sub)
+      ? `${name.toLowerCase()}|${sub}`
+      : name.toLowerCase();
   }
 
   /** Closes the connection now (CLIENT KILL from another connection, server close). */

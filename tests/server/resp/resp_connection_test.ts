@@ -78,6 +78,8 @@ test("CLIENT SETINFO validates as Redis 7.2; CLIENT LIST/INFO carry Redis's fiel
         ["CLIENT", "SETNAME", "worker"],
         ["CLIENT", "NO-TOUCH", "on"],
         ["SELECT", "2"],
+        ["NO SUCH\nCOMMAND"],
+        ["CLIENT", "bad sub"],
       ),
       [
         err("ERR lib-name cannot contain spaces, newlines or special characters."),
@@ -88,9 +90,14 @@ test("CLIENT SETINFO validates as Redis 7.2; CLIENT LIST/INFO carry Redis's fiel
         OK,
         OK,
         OK,
+        err("ERR unknown command 'NO SUCH COMMAND', with args beginning with: "),
+        err("ERR unknown subcommand 'bad sub'. Try CLIENT HELP."),
       ],
     );
     const [idA, idB] = [await a.one("CLIENT", "ID"), await b.one("CLIENT", "ID")];
+    await a.one("CLIENT", "bad sub");
+    // An unknown subcommand shows as its container, never with what was typed.
+    assert.match(await b.one("CLIENT", "LIST"), / cmd=client user=/);
     const info = await a.one("CLIENT", "INFO");
     const line = info.split("\r\n")[1];
     const fields = line.split(" ").map((f) => f.slice(0, f.indexOf("=")));
