@@ -8,6 +8,7 @@ import { bunApi } from "./bun_api.ts";
 import { readBounded } from "./read_bounded.ts";
 import { BunNet } from "./bun_net.ts";
 import { NodeFileSystem } from "./node_fs.ts";
+import { processUsage } from "./process_usage.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
 
@@ -27,6 +28,7 @@ export function createBunPlatform(): Platform {
     clock: new RealClock(),
     randomSeed: cryptoSeed,
     serveHttp,
+    processUsage,
   };
 }
 

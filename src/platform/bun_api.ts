@@ -8,6 +8,7 @@
 export interface BunSocket<Data> {
   data: Data;
   readonly remoteAddress: string;
+  readonly remotePort?: number;
   /** Bytes the kernel took; the rest must be written again after `drain`. */
   write(data: Uint8Array): number;
   end(): void;

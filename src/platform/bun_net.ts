@@ -95,7 +95,9 @@ export class BunNet implements Net {
         port: options.port,
         socket: handlers((s) => {
           s.setNoDelay(true);
-          const conn = new BunConn(s, `${s.remoteAddress}`);
+          // "ip:port", as the node:net adapter reports it (CLIENT LIST addr).
+          const port = s.remotePort === undefined ? "" : `:${s.remotePort}`;
+          const conn = new BunConn(s, `${s.remoteAddress}${port}`);
           s.data = conn;
           onConn(conn);
         }),

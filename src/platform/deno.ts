@@ -6,6 +6,7 @@
 import { readBounded } from "./read_bounded.ts";
 import { DenoFileSystem } from "./deno_fs.ts";
 import { NodeNet } from "./node_net.ts";
+import { processUsage } from "./process_usage.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
 
@@ -36,6 +37,7 @@ export function createDenoPlatform(): Platform {
     clock: new RealClock(),
     randomSeed: cryptoSeed,
     serveHttp,
+    processUsage,
   };
 }
 

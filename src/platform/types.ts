@@ -141,6 +141,15 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/** What the process uses, as the operating system counts it. */
+export interface ProcessUsage {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** CPU time since the process started. */
+  readonly cpuUserMs: number;
+  readonly cpuSystemMs: number;
+}
+
 /** Everything runtime-specific, passed explicitly from the composition root. */
 export interface Platform {
   readonly runtime: RuntimeName;
@@ -150,6 +159,8 @@ export interface Platform {
   /** A fresh seed for production PRNGs; the simulator returns its own derived seeds. */
   randomSeed(): number;
   serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer>;
+  /** The process's memory and CPU use (real runtimes; the simulator has none). */
+  processUsage?(): ProcessUsage;
 }
 
 /** Process-level operations used only by the binary's entry point. */

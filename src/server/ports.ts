@@ -62,6 +62,8 @@ export async function startPorts(
   });
   const resp = config.respPort === undefined ? undefined : await RespServer.start({
     net,
+    clock: platform.clock,
+    processUsage: platform.processUsage,
     hostname: host,
     port: config.respPort,
     service,

@@ -3,12 +3,30 @@ import type { WatchedKey } from "../../kv/redis/executor.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import type { PubSubClient } from "../pubsub/pubsub_client.ts";
 import type { RespWriter } from "./resp_writer.ts";
+import type { RespNode } from "./resp_node.ts";
 import type { ScanCursors } from "./scan_cursors.ts";
 
 /** Per-connection state: HELLO, CLIENT SETNAME, SELECT, MULTI, WATCH, QUIT. */
 export interface RespConnState {
   readonly id: number;
+  /** The peer as "ip:port" (CLIENT LIST addr, CLIENT KILL ADDR). */
+  readonly addr: string;
+  /** Monotonic ms of the connect and of the last command (CLIENT LIST age, idle). */
+  readonly connectedMs: number;
+  lastCommandMs: number;
+  /** The last command's name, "client|list" style (CLIENT LIST cmd). */
+  lastCommand: string;
   name: string;
+  /** CLIENT SETINFO. */
+  libName: string;
+  libVer: string;
+  /** CLIENT NO-EVICT / NO-TOUCH: remembered and reported; TinyKV neither evicts nor tracks LRU. */
+  noEvict: boolean;
+  noTouch: boolean;
+  /** The connection sent a write (WAIT waits for replicas only then). */
+  wrote: boolean;
+  /** The connection is gone: a pending WAIT or DEBUG SLEEP stops. */
+  closed: boolean;
   quit: boolean;
   /** The selected database. */
   db: number;
@@ -22,10 +40,20 @@ export interface RespConnState {
   watchFailed: boolean;
 }
 
-export function newConnState(id: number): RespConnState {
+export function newConnState(id: number, addr = "", nowMs = 0): RespConnState {
   return {
     id,
+    addr,
+    connectedMs: nowMs,
+    lastCommandMs: nowMs,
+    lastCommand: "NULL",
     name: "",
+    libName: "",
+    libVer: "",
+    noEvict: false,
+    noTouch: false,
+    wrote: false,
+    closed: false,
     quit: false,
     db: 0,
     multi: undefined,
@@ -43,6 +71,8 @@ export interface RespContext {
   readonly writer: RespWriter;
   /** The connection's pub/sub subscriptions, with the node's hub. */
   readonly pubsub: PubSubClient;
+  /** What the port knows of the node and its other connections (INFO, CLIENT, CONFIG). */
+  readonly node: RespNode;
 }
 
 /** Writes one reply; runs in pipeline order once the command has finished. */

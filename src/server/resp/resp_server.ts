@@ -4,9 +4,11 @@
  * forwards writes to the leader and serves linearizable reads via ReadIndex.
  */
 import { CONNECTIONS_MAX } from "../../limits.ts";
-import type { Listener, Net } from "../../platform/types.ts";
+import type { Clock, Conn, Listener, Net, ProcessUsage } from "../../platform/types.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { newConnState } from "./resp_command.ts";
+import { defaultConfig } from "./resp_config_registry.ts";
+import { newStats, type RespClient, type RespNode } from "./resp_node.ts";
 import { RespSession } from "./resp_session.ts";
 import { RespWriter } from "./resp_writer.ts";
 import { ScanCursors } from "./scan_cursors.ts";
@@ -16,6 +18,10 @@ import { writeMessage } from "./resp_pubsub.ts";
 
 export interface RespServerOptions {
   readonly net: Net;
+  /** TIME, LASTSAVE, INFO uptime, CLIENT LIST age/idle, WAIT and DEBUG SLEEP timers. */
+  readonly clock: Clock;
+  /** INFO memory and cpu; without it those sections report no usage. */
+  readonly processUsage?: () => ProcessUsage;
   readonly hostname: string;
   readonly port: number;
   readonly service: KvService;
@@ -27,49 +33,79 @@ export interface RespServerOptions {
 }
 
 export class RespServer {
-  readonly #sessions = new Set<RespSession>();
+  readonly #clients = new Map<number, RespClient>();
   readonly #cursors = new ScanCursors();
+  readonly node: RespNode;
   readonly #hub: PubSubHub;
   #listener: Listener | undefined;
   #nextId = 1;
-  /** Connections refused because CONNECTIONS_MAX were open. */
-  refusedConnections = 0;
 
   private constructor(readonly options: RespServerOptions) {
     this.#hub = options.pubsub ?? new PubSubHub();
+    const connectionsMax = options.connectionsMax ?? CONNECTIONS_MAX;
+    const port = () => this.port;
+    this.node = {
+      clock: options.clock,
+      processUsage: options.processUsage,
+      hostname: options.hostname,
+      port,
+      startedMs: options.clock.nowMs(),
+      connectionsMax,
+      clients: this.#clients,
+      stats: newStats(),
+      config: defaultConfig({ hostname: options.hostname, port, connectionsMax }),
+    };
+    // The node's pub/sub hub owns notify-keyspace-events: CONFIG GET/SET reach it here.
+    const notify = this.#hub.notifyConfig;
+    this.node.config.register("notify-keyspace-events", {
+      get: () => notify.get(),
+      set: (value) => notify.set(value),
+    });
   }
 
   static async start(options: RespServerOptions): Promise<RespServer> {
     const server = new RespServer(options);
-    const max = options.connectionsMax ?? CONNECTIONS_MAX;
     server.#listener = await options.net.listen(
       { hostname: options.hostname, port: options.port },
-      (conn) => {
-        if (server.#sessions.size >= max) {
-          server.refusedConnections++;
-          const w = new RespWriter().error("ERR max number of clients reached");
-          conn.write(w.take());
-          conn.close();
-          return;
-        }
-        const pubsub = new PubSubClient(server.#hub, {
-          deliver: (...m) => session.push((w) => writeMessage(w, ...m)),
-        });
-        const session: RespSession = new RespSession(conn, {
-          service: options.service,
-          consistency: options.consistency ?? "linearizable",
-          cursors: server.#cursors,
-          conn: newConnState(server.#nextId++),
-          writer: new RespWriter(),
-          pubsub,
-        }, () => {
-          server.#sessions.delete(session);
-          pubsub.clear();
-        });
-        server.#sessions.add(session);
-      },
+      (conn) => server.#accept(conn),
     );
     return server;
+  }
+
+  /** Connections refused because CONNECTIONS_MAX were open. */
+  get refusedConnections(): number {
+    return this.node.stats.rejectedConnections;
+  }
+
+  #accept(conn: Conn): void {
+    const { node, options } = this;
+    node.stats.connectionsReceived++;
+    if (this.#clients.size >= node.connectionsMax) {
+      node.stats.rejectedConnections++;
+      const w = new RespWriter().error("ERR max number of clients reached");
+      conn.write(w.take());
+      conn.close();
+      return;
+    }
+    const state = newConnState(this.#nextId++, conn.remoteAddress, node.clock.nowMs());
+    const writer = new RespWriter();
+    const pubsub = new PubSubClient(this.#hub, {
+      deliver: (...m) => session.push((w) => writeMessage(w, ...m)),
+    });
+    const session: RespSession = new RespSession(conn, {
+      service: options.service,
+      consistency: options.consistency ?? "linearizable",
+      cursors: this.#cursors,
+      conn: state,
+      writer,
+      node,
+      pubsub,
+    }, () => {
+      state.closed = true;
+      this.#clients.delete(state.id);
+      pubsub.clear();
+    });
+    this.#clients.set(state.id, { state, writer, kill: () => session.kill() });
   }
 
   get port(): number {
@@ -77,11 +113,11 @@ export class RespServer {
   }
 
   get connections(): number {
-    return this.#sessions.size;
+    return this.#clients.size;
   }
 
   async close(): Promise<void> {
-    for (const s of [...this.#sessions]) s.conn.close();
+    for (const c of [...this.#clients.values()]) c.kill();
     await this.#listener?.close();
   }
 }

@@ -45,7 +45,7 @@ function errorReply(err: unknown): Reply {
   if (err instanceof RedisError) return (w) => w.error(err.line);
   if (err instanceof RespCommandError) {
     const m = err.message;
-    return (w) => w.error(m.startsWith("NOPROTO") ? m : `ERR ${m}`);
+    return (w) => w.error(/^(NOPROTO|WRONGPASS) /.test(m) ? m : `ERR ${m}`);
   }
   const message = respErrorFor(err);
   return (w) => w.error(message);
@@ -54,10 +54,14 @@ function errorReply(err: unknown): Reply {
 /** Commands that act on the transaction itself rather than being queued by it. */
 const MULTI_CONTROL = new Set(["EXEC", "DISCARD", "MULTI", "WATCH", "QUIT", "RESET"]);
 
+/** Commands CLIENT LIST shows with their subcommand ("client|list"), as Redis does. */
+const CONTAINERS = new Set(["CLIENT", "COMMAND", "CONFIG", "OBJECT"]);
+
 /** A data command of the Redis table: a read on this node, or a write through the log. */
 function dataCommand(ctx: RespContext, args: RespCommand, kind: "read" | "write"): Start {
   return async () => {
     const run = { db: ctx.conn.db, commands: [args], multi: false, watches: [] };
+    if (kind === "write") ctx.conn.wrote = true;
     const result = kind === "write" ? await proposeToEnd(ctx, run) : await readOnNode(ctx, run);
     const reply = firstReply(result);
     return (w) => writeReply(w, reply);
@@ -111,6 +115,7 @@ export class RespSession {
     const name = fromUtf8(args[0]).toUpperCase();
     const own = RESP_COMMANDS.get(name);
     const data = own === undefined ? REDIS_COMMANDS.get(name.toLowerCase()) : undefined;
+    this.#count(name, args, own !== undefined || data !== undefined);
     if (own === undefined && data === undefined) {
       return this.#failQueued(refuse(unknownCommand(args)));
     }
@@ -146,6 +151,24 @@ export class RespSession {
     this.ctx.conn.watches.clear();
     const why = wrongArity(name).replace(/^ERR /, "");
     return refuse(`EXECABORT Transaction discarded because of: ${why}`);
+  }
+
+  /** Counts the command for INFO stats and CLIENT LIST (cmd, idle). */
+  #count(name: string, args: RespCommand, known: boolean): void {
+    const { conn, node } = this.ctx;
+    node.stats.commandsProcessed++;
+    conn.lastCommandMs = node.clock.nowMs();
+    // Only known names: CLIENT LIST must not show what a client typed (spaces, newlines).
+    if (!known) return;
+    const sub = CONTAINERS.has(name) && args.length > 1 ? fromUtf8(args[1]).toLowerCase() : "";
+    conn.lastCommand = /^[a-z-]{1,32}$/.test(sub)
+      ? `${name.toLowerCase()}|${sub}`
+      : name.toLowerCase();
+  }
+
+  /** Closes the connection now (CLIENT KILL from another connection, server close). */
+  kill(): void {
+    this.#close();
   }
 
   /** A command refused while queuing makes EXEC fail (Redis's EXECABORT). */

@@ -59,6 +59,7 @@ function exec(ctx: RespContext): Start {
       REDIS_COMMANDS.get(fromUtf8(args[0]).toLowerCase())?.kind === "read"
     );
     const run = { db: ctx.conn.db, commands: queued, multi: true, watches };
+    if (!readOnly) ctx.conn.wrote = true;
     const result = readOnly ? await readOnNode(ctx, run) : await proposeRedis(ctx, run);
     ctx.conn.db = result.db;
     const reply = publishCounts(ctx, queued, result.reply);

@@ -83,6 +83,16 @@ export class RespWriter {
     return this;
   }
 
+  /** Text for humans (INFO, CLIENT LIST): RESP3 verbatim `=` with "txt:"; RESP2 bulk string. */
+  verbatim(text: string): this {
+    if (this.version !== 3) return this.bulkString(text);
+    const body = utf8(`txt:${text}`);
+    this.#out.bytes(utf8(`=${body.length}\r\n`));
+    this.#out.bytes(body);
+    this.#out.bytes(CRLF);
+    return this;
+  }
+
   /** A RESP3 push (pub/sub messages); an array in RESP2. */
   pushHeader(count: number): this {
     this.#out.bytes(utf8(this.version === 3 ? `>${count}\r\n` : `*${count}\r\n`));

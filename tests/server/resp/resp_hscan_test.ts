@@ -91,7 +91,13 @@ const field = (i: number) => `f${String(i).padStart(5, "0")}`;
 async function setup() {
   const service = await LocalKvService.open();
   const start = () =>
-    RespServer.start({ net: platform.net, hostname: "127.0.0.1", port: 0, service });
+    RespServer.start({
+      net: platform.net,
+      clock: platform.clock,
+      hostname: "127.0.0.1",
+      port: 0,
+      service,
+    });
   const servers = [await start(), await start()];
   const client = await Client.connect(servers[0].port);
   const args = Array.from({ length: FIELDS }, (_, i) => [field(i), `v${i}`]).flat();

@@ -27,6 +27,7 @@ async function start() {
   });
   service.onRedisEvents = (events) => hub.publish(events);
   const server = await RespServer.start({
+    clock: getPlatform().clock,
     net: getPlatform().net,
     hostname: "127.0.0.1",
     port: 0,

@@ -17,6 +17,7 @@ async function start() {
   const service = await LocalKvService.open();
   const server = await RespServer.start({
     net: platform.net,
+    clock: platform.clock,
     hostname: "127.0.0.1",
     port: 0,
     service,
@@ -201,7 +202,8 @@ test("RESP: redis-cli works against the port (HELLO, SET, GET, INCR, DBSIZE, --s
 test("RESP: HELLO 3 switches to RESP3 (maps, nulls), keeps AUTH/SETNAME; HELLO 4 is NOPROTO", async () => {
   const { server } = await start();
   try {
-    const input = cmd("HELLO", "3", "AUTH", "u", "p", "SETNAME", "app") + cmd("CLIENT", "GETNAME") +
+    const input = cmd("HELLO", "3", "AUTH", "default", "p", "SETNAME", "app") +
+      cmd("CLIENT", "GETNAME") +
       cmd("GET", "missing") + cmd("HELLO", "4");
     const { text } = await raw(server.port, input, (t) => t.includes("NOPROTO"));
     assert.match(text, /^%7\r\n\$6\r\nserver\r\n\$5\r\nredis\r\n/);

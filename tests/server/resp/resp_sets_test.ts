@@ -68,6 +68,7 @@ async function connect(port: number) {
 async function withServer(body: (port: number) => Promise<void>): Promise<void> {
   const service = await LocalKvService.open();
   const server = await RespServer.start({
+    clock: platform.clock,
     net: platform.net,
     hostname: "127.0.0.1",
     port: 0,

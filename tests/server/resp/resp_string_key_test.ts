@@ -39,6 +39,7 @@ async function exchange(port: number, input: string, length: number): Promise<st
 test("RESP: string and key commands with TTLs in MULTI answer as redis-server 7.0", async () => {
   const service = await LocalKvService.open();
   const server = await RespServer.start({
+    clock: platform.clock,
     net: platform.net,
     hostname: "127.0.0.1",
     port: 0,

@@ -38,6 +38,7 @@ async function exchange(port: number, input: string, done: (t: string) => boolea
 async function withServer(fn: (port: number) => Promise<void>): Promise<void> {
   const service = await LocalKvService.open();
   const server = await RespServer.start({
+    clock: platform.clock,
     net: platform.net,
     hostname: "127.0.0.1",
     port: 0,
