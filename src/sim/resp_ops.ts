@@ -15,7 +15,10 @@ import { errorOutcome, integer, text, WrongReply } from "./resp_replies.ts";
 import type { OpContext } from "./proto_ops.ts";
 
 /** What a RESP operation needs: a protobuf client's context without its client library. */
-export type RespOpContext = Omit<OpContext, "api">;
+export interface RespOpContext extends Omit<OpContext, "api"> {
+  /** Resolves after `ms` of virtual time (an operation that waits for a key to expire). */
+  readonly sleep: (ms: number) => Promise<void>;
+}
 
 interface RespPlan {
   readonly args: string[];
