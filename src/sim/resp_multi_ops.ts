@@ -13,17 +13,25 @@
  *   moving an amount between two balances (bank_check.ts). The transaction
  *   the revision checker gets compares both keys with what the GETs read, so
  *   an EXEC that ran though a watched key had changed since is caught there
- *   as well as by the balances' sum.
+ *   as well as by the balances' sum. Some transfers SET a watched key
+ *   themselves between the GETs and MULTI (keeping its balance), so their
+ *   EXEC must answer nil; the others pause a little there, so that two
+ *   clients' transfers overlap more often.
  * - reads of both balances with MGET, for the bank check.
  */
 import type { Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
 import { type RespClient, RespErrorReply, type RespReply } from "./resp_client.ts";
-import type { RespOpContext } from "./resp_ops.ts";
+import { type RespOpContext, runRespPlan, setPlan } from "./resp_ops.ts";
 import { errorOutcome, integer, showReply, status, text, WrongReply } from "./resp_replies.ts";
 import { revOpOf } from "./rev_convert.ts";
 import type { RevCompare, RevOp, RevResult, RevTxnOp } from "./rev_txn.ts";
 import { balanceOf, balanceValue, BANK_KEYS } from "./bank_check.ts";
+
+/** The share of transfers that change a watched key themselves before MULTI. */
+const TOUCH_SHARE = 0.15;
+/** The longest pause of the others between their GETs and MULTI (virtual ms). */
+const THINK_MS = 30;
 
 const op = (o: Omit<Op, "call" | "ret">): Op => ({ ...o, call: 0, ret: 0 });
 
@@ -180,6 +188,15 @@ async function transfer(x: RespOpContext, conn: RespClient): Promise<boolean> {
   const read = await watchAndRead(x, conn);
   // A failed WATCH or GET leaves the connection's watches as they are: start afresh.
   if (read === undefined) return false;
+  if (x.prng.chance(TOUCH_SHARE)) {
+    // The client itself changes a watched key (keeping its balance): EXEC must answer nil.
+    const key = x.prng.int(BANK_KEYS.length);
+    const value = balanceValue(balanceOf(read[key]), x.freshValue());
+    const touched = await runRespPlan(x, conn, setPlan(BANK_KEYS[key], value));
+    if (!touched.connected) return false;
+  } else {
+    await x.sleep(x.prng.int(THINK_MS + 1)); // a wider window for another client's transfer
+  }
   const move = (1 + x.prng.int(9)) * (x.prng.chance(0.5) ? 1 : -1);
   const amounts = read.map(balanceOf);
   if (amounts.some(Number.isNaN)) throw new WrongReply(`a balance of ${read.join(" ")}`);

@@ -20,7 +20,7 @@ export interface RespOpContext extends Omit<OpContext, "api"> {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-interface RespPlan {
+export interface RespPlan {
   readonly args: string[];
   readonly write: boolean;
   /** The register operations as recorded when the outcome is unknown. */
@@ -116,7 +116,21 @@ export async function runRespOp(x: RespOpContext, conn: RespClient): Promise<boo
   if (roll < MULTI_SHARE) return await runRespMulti(x, conn);
   if (roll < MULTI_SHARE + TTL_SHARE) return await runRespTtl(x, conn);
   if (roll < MULTI_SHARE + TTL_SHARE + DB1_SHARE) return await runRespDb1(x, conn);
-  const plan = planRespOp(x);
+  return (await runRespPlan(x, conn, planRespOp(x))).connected;
+}
+
+/** A plain `SET key value`, as an operation to run with runRespPlan. */
+export function setPlan(key: string, value: string): RespPlan {
+  const put = [op({ kind: "put", key, value })];
+  return { args: ["SET", key, value], write: true, intended: put, read: (r) => ok(r, put) };
+}
+
+/** Runs one planned command on `conn` and records it; connected false: reconnect. */
+export async function runRespPlan(
+  x: RespOpContext,
+  conn: RespClient,
+  plan: RespPlan,
+): Promise<{ outcome: Outcome; connected: boolean }> {
   const call = x.now();
   let outcome: Outcome = "ok";
   let ops = plan.intended;
@@ -153,5 +167,5 @@ export async function runRespOp(x: RespOpContext, conn: RespClient): Promise<boo
     outcome,
     detail,
   });
-  return connected;
+  return { outcome, connected };
 }
