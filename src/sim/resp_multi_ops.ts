@@ -13,9 +13,9 @@
  *   moving an amount between two balances (bank_check.ts). The transaction
  *   the revision checker gets compares both keys with what the GETs read, so
  *   an EXEC that ran though a watched key had changed since is caught there
- *   as well as by the balances' sum. Some transfers SET a watched key
- *   themselves between the GETs and MULTI (keeping its balance), so their
- *   EXEC must answer nil; the others pause a little there, so that two
+ *   as well as by the balances' sum. Transfers also watch `b/t`, and some
+ *   SET it themselves between the GETs and MULTI, so their EXEC must answer
+ *   nil; the others pause a little there, so that two
  *   clients' transfers overlap more often.
  * - reads of both balances with MGET, for the bank check.
  */
@@ -30,6 +30,8 @@ import { balanceOf, balanceValue, BANK_KEYS } from "./bank_check.ts";
 
 /** The share of transfers that change a watched key themselves before MULTI. */
 const TOUCH_SHARE = 0.15;
+/** A key every transfer watches besides the balances: the one a transfer touches. */
+const TOUCH_KEY = "b/t";
 /** The longest pause of the others between their GETs and MULTI (virtual ms). */
 const THINK_MS = 30;
 
@@ -131,7 +133,7 @@ async function counterBlock(x: RespOpContext, conn: RespClient): Promise<boolean
 /** What a transfer's WATCH and GETs saw; undefined when they failed (recorded). */
 async function watchAndRead(x: RespOpContext, conn: RespClient): Promise<string[] | undefined> {
   const call = x.now();
-  const sent = [["WATCH", ...BANK_KEYS], ...BANK_KEYS.map((k) => ["GET", k])].map((c) =>
+  const sent = [["WATCH", ...BANK_KEYS, TOUCH_KEY], ...BANK_KEYS.map((k) => ["GET", k])].map((c) =>
     conn.call(c)
   );
   const got: { reply: RespReply; at: number }[] = [];
@@ -183,17 +185,18 @@ function stillRead(key: string, value: string): RevCompare {
     : { key, target: "value", result: "=", operand: value };
 }
 
-/** WATCH b/0 b/1; GET both; MULTI; SET both, moving 1–9 from one to the other; EXEC. */
+/** WATCH b/0 b/1 b/t; GET b/0 b/1; MULTI; SET both, moving 1–9 from one to the other; EXEC. */
 async function transfer(x: RespOpContext, conn: RespClient): Promise<boolean> {
   const read = await watchAndRead(x, conn);
   // A failed WATCH or GET leaves the connection's watches as they are: start afresh.
   if (read === undefined) return false;
+  let touched = false;
   if (x.prng.chance(TOUCH_SHARE)) {
-    // The client itself changes a watched key (keeping its balance): EXEC must answer nil.
-    const key = x.prng.int(BANK_KEYS.length);
-    const value = balanceValue(balanceOf(read[key]), x.freshValue());
-    const touched = await runRespPlan(x, conn, setPlan(BANK_KEYS[key], value));
-    if (!touched.connected) return false;
+    // The client itself changes a watched key: its EXEC must answer nil. Not a balance: a
+    // blind write of one, even of the amount just read, could undo another client's transfer.
+    const touch = await runRespPlan(x, conn, setPlan(TOUCH_KEY, x.freshValue()));
+    if (!touch.connected) return false;
+    touched = touch.outcome === "ok";
   } else {
     await x.sleep(x.prng.int(THINK_MS + 1)); // a wider window for another client's transfer
   }
@@ -207,6 +210,9 @@ async function transfer(x: RespOpContext, conn: RespClient): Promise<boolean> {
   const call = x.now();
   const end = await execBlock(conn, BANK_KEYS.map((k, i) => ["SET", k, values[i]]));
   for (const r of end.replies ?? []) status(r, "OK");
+  if (touched && end.outcome === "ok") {
+    x.history.problems.push(`${x.client} EXEC at ${call} ran though the client SET ${TOUCH_KEY}`);
+  }
   const puts = BANK_KEYS.map((key, i) => op({ kind: "put", key, value: values[i] }));
   const name = "resp WATCH MULTI SET SET";
   record(x, name, call, { ...end, detail: `${values.join(" ")} ${end.detail}` }, puts, (ret) => ({
