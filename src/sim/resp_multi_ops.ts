@@ -211,7 +211,8 @@ async function transfer(x: RespOpContext, conn: RespClient): Promise<boolean> {
   const end = await execBlock(conn, BANK_KEYS.map((k, i) => ["SET", k, values[i]]));
   for (const r of end.replies ?? []) status(r, "OK");
   if (touched && end.outcome === "ok") {
-    x.history.problems.push(`${x.client} EXEC at ${call} ran though the client SET ${TOUCH_KEY}`);
+    const at = Math.round(call);
+    x.history.problems.push(`${x.client} EXEC at ${at} ran though the client SET ${TOUCH_KEY}`);
   }
   const puts = BANK_KEYS.map((key, i) => op({ kind: "put", key, value: values[i] }));
   const name = "resp WATCH MULTI SET SET";
