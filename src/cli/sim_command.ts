@@ -85,7 +85,8 @@ function seedLine(r: SeedResult): string {
   const lin = r.linearizable === true ? "yes" : r.linearizable === false ? "NO" : "unknown";
   return `seed ${r.seed} nodes=${r.options.nodes} ${r.ok ? "ok" : "FAIL"} | faults ` +
     `${describeCounts(r.faults)} | ops ok=${ops.ok} failed=${ops.fail} unknown=${ops.unknown} ` +
-    `| linearizable ${lin} | revisions ${revisionsText(r)}${expiryText(r)}${coordinationText(r)}\n`;
+    `| linearizable ${lin} | revisions ${revisionsText(r)}${expiryText(r)}${redisText(r)}` +
+    `${coordinationText(r)}\n`;
 }
 
 /** Operations the revision checker placed at their exact revision, and reads it placed. */
@@ -102,6 +103,12 @@ function expiryText(r: SeedResult): string {
   return e === undefined
     ? ""
     : ` | expiry ${e.reads} reads (${e.expiring} expiring) ${e.changes} changes ${e.swept} swept`;
+}
+
+/** EXECs applied / answered nil (WATCH conflict) / unknown; RESP TTL and database 1 ops. */
+function redisText(r: SeedResult): string {
+  const x = r.redis;
+  return ` | redis exec ${x.execOk}/${x.execNull}/${x.execUnknown} ttl ${x.ttl} db1 ${x.db1}`;
 }
 
 function coordinationText(r: SeedResult): string {

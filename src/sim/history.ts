@@ -9,6 +9,7 @@
 import type { Op } from "./linearizability.ts";
 import type { RevOp } from "./rev_txn.ts";
 import type { TtlOp } from "./ttl_ops.ts";
+import type { BankRead } from "./bank_check.ts";
 import type { SimTrace } from "../platform/sim/sim_trace.ts";
 
 /** ok: it happened as reported; fail: it did not happen; unknown: it may have. */
@@ -47,6 +48,10 @@ export class History {
   readonly counts: Record<Outcome, number> = { ok: 0, fail: 0, unknown: 0 };
   /** Keys of the register and counter workload: the final reads check each of them. */
   readonly registerKeys = new Set<string>();
+  /** Ok reads of both accounts of the WATCH transfers, for the bank check (bank_check.ts). */
+  readonly bankReads: BankRead[] = [];
+  /** What the Redis operations did (resp_multi_ops.ts, resp_ttl_ops.ts, resp_db_ops.ts). */
+  readonly redis = { execOk: 0, execNull: 0, execUnknown: 0, ttl: 0, db1: 0 };
 
   constructor(readonly trace: SimTrace) {}
 
@@ -59,9 +64,11 @@ export class History {
   /**
    * Adds a register operation for the checker. Definitely failed operations
    * are left out; an unknown one may take effect any time after its call.
+   * `readAtEnd`: the final reads read the key (false for keys they cannot reach).
    */
-  check(op: Op, outcome: Outcome): void {
-    this.registerKeys.add(op.key);
+  check(op: Op, outcome: Outcome, readAtEnd = true): void {
+    // Keys of Redis database 1 are not read at the end: the final reads go to database 0.
+    if (readAtEnd) this.registerKeys.add(op.key);
     if (outcome === "fail") return;
     if (outcome === "unknown") {
       if (op.kind === "get") return; // a read that did not return tells nothing

@@ -8,12 +8,19 @@ import type { Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
 import { revOpOf } from "./rev_convert.ts";
 import { type RespClient, RespErrorReply, type RespReply } from "./resp_client.ts";
+import { runRespMulti } from "./resp_multi_ops.ts";
+import { runRespTtl } from "./resp_ttl_ops.ts";
+import { runRespDb1 } from "./resp_db_ops.ts";
+import { errorOutcome, integer, text, WrongReply } from "./resp_replies.ts";
 import type { OpContext } from "./proto_ops.ts";
 
 /** What a RESP operation needs: a protobuf client's context without its client library. */
-export type RespOpContext = Omit<OpContext, "api">;
+export interface RespOpContext extends Omit<OpContext, "api"> {
+  /** Resolves after `ms` of virtual time (an operation that waits for a key to expire). */
+  readonly sleep: (ms: number) => Promise<void>;
+}
 
-interface RespPlan {
+export interface RespPlan {
   readonly args: string[];
   readonly write: boolean;
   /** The register operations as recorded when the outcome is unknown. */
@@ -22,20 +29,12 @@ interface RespPlan {
   readonly read: (reply: RespReply) => Op[];
 }
 
+/** The shares of MULTI/EXEC blocks, of operations on TTL keys and of database 1's. */
+const MULTI_SHARE = 0.15;
+const TTL_SHARE = 0.1;
+const DB1_SHARE = 0.1;
+
 const op = (o: Omit<Op, "call" | "ret">): Op => ({ ...o, call: 0, ret: 0 });
-
-class WrongReply extends Error {}
-
-function text(reply: RespReply): string {
-  if (reply === null) return "";
-  if (typeof reply === "string") return reply;
-  throw new WrongReply(`expected a bulk string, got ${JSON.stringify(reply)}`);
-}
-
-function integer(reply: RespReply): number {
-  if (typeof reply === "number") return reply;
-  throw new WrongReply(`expected an integer, got ${JSON.stringify(reply)}`);
-}
 
 function planRespOp(x: RespOpContext): RespPlan {
   const roll = x.prng.nextFloat();
@@ -107,18 +106,31 @@ function ok(reply: RespReply, ops: Op[]): Op[] {
   return ops;
 }
 
-function errorOutcome(reply: RespErrorReply, write: boolean): Outcome {
-  const notApplied = reply.code === "TRYAGAIN" || reply.code === "CLUSTERDOWN";
-  return notApplied || !write ? "fail" : "unknown";
-}
-
 /**
  * Runs one randomly chosen command on `conn` and records it. Resolves false
  * when the connection failed or the node cannot serve (the caller connects
  * to a node picked at random).
  */
 export async function runRespOp(x: RespOpContext, conn: RespClient): Promise<boolean> {
-  const plan = planRespOp(x);
+  const roll = x.prng.nextFloat();
+  if (roll < MULTI_SHARE) return await runRespMulti(x, conn);
+  if (roll < MULTI_SHARE + TTL_SHARE) return await runRespTtl(x, conn);
+  if (roll < MULTI_SHARE + TTL_SHARE + DB1_SHARE) return await runRespDb1(x, conn);
+  return (await runRespPlan(x, conn, planRespOp(x))).connected;
+}
+
+/** A plain `SET key value`, as an operation to run with runRespPlan. */
+export function setPlan(key: string, value: string): RespPlan {
+  const put = [op({ kind: "put", key, value })];
+  return { args: ["SET", key, value], write: true, intended: put, read: (r) => ok(r, put) };
+}
+
+/** Runs one planned command on `conn` and records it; connected false: reconnect. */
+export async function runRespPlan(
+  x: RespOpContext,
+  conn: RespClient,
+  plan: RespPlan,
+): Promise<{ outcome: Outcome; connected: boolean }> {
   const call = x.now();
   let outcome: Outcome = "ok";
   let ops = plan.intended;
@@ -155,5 +167,5 @@ export async function runRespOp(x: RespOpContext, conn: RespClient): Promise<boo
     outcome,
     detail,
   });
-  return connected;
+  return { outcome, connected };
 }

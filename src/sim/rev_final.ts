@@ -12,6 +12,7 @@ import { checkRevisions, type RevCheckReport } from "./revision_check.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import { checkExpiry, type TtlCheckReport } from "./ttl_check.ts";
 import { TTL_PREFIX } from "./ttl_ops.ts";
+import { checkBank } from "./bank_check.ts";
 import { COUNTER_PREFIX } from "./workload_keys.ts";
 
 const EVERY_KEY = { key: new Uint8Array(0), rangeEnd: new Uint8Array([0]) };
@@ -72,5 +73,6 @@ export async function revisionChecks(c: SimCluster, h: History): Promise<Revisio
   const report = checkRevisions(h.revOps, first, { exempt });
   const expiry = checkExpiry(h.ttlOps, first, isTtlKey);
   errors.push(...expiry.violations.map((v) => `expiry: ${v}`));
+  errors.push(...checkBank(h.bankReads).map((v) => `bank: ${v}`));
   return { report, errors, history: first, expiry };
 }

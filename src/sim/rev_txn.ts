@@ -19,8 +19,17 @@ export interface RevCompare {
   readonly operand: string | number;
 }
 
+export interface RevPut {
+  readonly key: string;
+  /** The value written; an increment's: the value it returned ("" when unknown). */
+  readonly value: string;
+  readonly lease?: number;
+  /** An increment (Redis INCR in a MULTI block): the value is the old one plus this. */
+  readonly incrBy?: number;
+}
+
 export type RevTxnOp =
-  | { readonly put: { readonly key: string; readonly value: string; readonly lease?: number } }
+  | { readonly put: RevPut }
   | { readonly del: TextRange }
   | { readonly range: TextRange };
 
@@ -108,8 +117,13 @@ export function simulate(
   const results: SeenResult[] = [];
   for (const op of succeeded ? txn.success : txn.failure) {
     if ("put" in op) {
-      const { key, value, lease } = op.put;
+      const { key, lease, incrBy } = op.put;
       const prev = now(key);
+      const value = incrBy === undefined ? op.put.value : incremented(prev?.value, incrBy);
+      if (value === undefined) { // Redis answers an error in that place and writes nothing
+        results.push({ kvs: [] });
+        continue;
+      }
       overlay.set(key, {
         value,
         version: (prev?.version ?? 0) + 1,
@@ -119,7 +133,7 @@ export function simulate(
         expireAtMs: 0,
       });
       changes.push({ type: "put", key, value });
-      results.push({ kvs: [] });
+      results.push({ kvs: incrBy === undefined ? [] : [{ key, value }] });
     } else if ("del" in op) {
       const keys = present(op.del);
       for (const key of keys) {
@@ -133,6 +147,12 @@ export function simulate(
     }
   }
   return { succeeded, changes, results };
+}
+
+/** A counter's value after an increment; undefined when it holds no integer. */
+function incremented(value: string | undefined, by: number): string | undefined {
+  if (value !== undefined && !/^-?\d+$/.test(value)) return undefined;
+  return String(BigInt(value ?? "0") + BigInt(by));
 }
 
 /** Why `seen` differs from `expected` (undefined when it does not). */
@@ -177,7 +197,12 @@ export function reportMismatch(result: RevResult, sim: Simulated): string | unde
 export function putValues(op: RevOp): { value: string; key: string; success: boolean }[] {
   const out: { value: string; key: string; success: boolean }[] = [];
   for (const [success, ops] of [[true, op.txn.success], [false, op.txn.failure]] as const) {
-    for (const o of ops) if ("put" in o) out.push({ value: o.put.value, key: o.put.key, success });
+    for (const o of ops) {
+      // An increment's value is not unique: it names no operation.
+      if ("put" in o && o.put.incrBy === undefined) {
+        out.push({ value: o.put.value, key: o.put.key, success });
+      }
+    }
   }
   return out;
 }

@@ -44,6 +44,8 @@ export interface SeedResult {
   readonly revisions?: { ok: boolean; fixed: number; placed: number };
   /** Reads of TTL keys checked, those that returned a key with an expiry, changes, sweeps. */
   readonly expiry?: { reads: number; expiring: number; changes: number; swept: number };
+  /** The Redis operations: EXECs by outcome, RESP ops on TTL keys and in database 1. */
+  readonly redis: History["redis"];
   /** Watches run and events they delivered, leases held (when the checks ran). */
   readonly coordination?: { watches: number; events: number; leases: number };
   readonly healMs: number;
@@ -170,6 +172,7 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
     failures,
     faults: nemesis.counts,
     ops: { ...history.counts },
+    redis: { ...history.redis },
     linearizable: result.checks?.linearizable ?? "unknown",
     revisions: result.checks?.revisions,
     expiry: result.checks?.expiry,

@@ -6,9 +6,10 @@
  * call and its return, since there is one clock and no skew. It checks
  *
  * (a) reads: no linearizable get or scan called at or after a key's expiry
- *     returns it: what it returned (value and expiry) must be a state of the
- *     history that was still current after every put to the key that returned
- *     before the call, and whose expiry (0: none) is after the call. A
+ *     returns it: what it returned (value and expiry, when the read reports
+ *     it: a RESP GET does not) must be a state of the history that was still
+ *     current after every put to the key that returned before the call, and
+ *     whose expiry (0: none) is after the call. A
  *     transaction reports the revision it read at, by its command's time
  *     (between its call and return): it must return exactly the keys present
  *     there, less those expired by its call, and may leave out those whose
@@ -49,13 +50,25 @@ class TtlChecker {
   swept = 0;
   expiring = 0;
   readonly #puts = new Map<string, TtlOp>();
-  /** Ok puts and transactions by reported revision, to bound when a revision was applied. */
-  readonly #byRevision: TtlOp[];
+  /**
+   * Ok puts and transactions by revision, to bound when a revision was applied:
+   * the one they reported, or for a put that reports none (a RESP SET) the one
+   * its unique value was written at.
+   */
+  readonly #byRevision: { readonly op: TtlOp; readonly revision: number }[];
 
   constructor(readonly h: RevHistory, readonly ops: readonly TtlOp[]) {
     for (const o of ops) if (o.kind === "put") this.#puts.set(`${o.key}\0${o.value}`, o);
-    this.#byRevision = ops.filter((o) => o.outcome === "ok" && o.revision !== undefined)
-      .sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0));
+    this.#byRevision = ops.filter((o) => o.outcome === "ok")
+      .map((op) => ({ op, revision: op.revision ?? this.#writtenAt(op) ?? 0 }))
+      .filter((p) => p.revision > 0)
+      .sort((a, b) => a.revision - b.revision);
+  }
+
+  /** The revision at which a put's value was written, if it was. */
+  #writtenAt(op: TtlOp): number | undefined {
+    if (op.kind !== "put") return undefined;
+    return this.h.steps(op.key).find((st) => st.state?.value === op.value)?.revision;
   }
 
   fail(text: string): void {
@@ -67,8 +80,8 @@ class TtlChecker {
     let t = Infinity;
     for (let i = this.#byRevision.length - 1; i >= 0; i--) {
       const o = this.#byRevision[i];
-      if ((o.revision ?? 0) < revision) break;
-      t = Math.min(t, o.ret);
+      if (o.revision < revision) break;
+      t = Math.min(t, o.op.ret);
     }
     return t;
   }
@@ -152,32 +165,39 @@ class TtlChecker {
   /** (a) for one read. */
   read(op: TtlOp): void {
     for (const seen of op.seen ?? []) {
-      if (seen.expireAtMs !== 0) this.expiring++;
-      if (seen.expireAtMs !== 0 && seen.expireAtMs <= op.call) {
-        this.fail(`${name(op)} returned ${seen.key}=${seen.value} expired at ${seen.expireAtMs}`);
-      } else if (!this.#matches(op, seen)) {
-        this.fail(
-          `${name(op)} returned ${seen.key}=${seen.value} (expiry ${seen.expireAtMs}), ` +
-            "no state it could read",
-        );
+      const reported = seen.expireAtMs ?? 0;
+      if (reported !== 0 && reported <= op.call) {
+        this.fail(`${name(op)} returned ${seen.key}=${seen.value} expired at ${reported}`);
+        continue;
       }
+      const state = this.#match(op, seen);
+      if (state === undefined) {
+        this.fail(
+          `${name(op)} returned ${seen.key}=${seen.value} (expiry ${seen.expireAtMs ?? "?"}), ` +
+            "no state it could read unexpired",
+        );
+      } else if (state.expireAtMs !== 0) this.expiring++;
     }
   }
 
-  /** Whether some state of the key equals `seen` and was current late enough. */
-  #matches(op: TtlOp, seen: TtlSeen): boolean {
+  /**
+   * A state of the key that equals `seen` (its expiry too, when the read
+   * reported it), was current late enough, and had not expired by the call.
+   */
+  #match(op: TtlOp, seen: TtlSeen): RevState | undefined {
     let low = 0; // the last put to the key that returned before the call
     for (const o of this.#byRevision) {
-      if (o.kind === "put" && o.key === seen.key && o.ret < op.call) {
-        low = Math.max(low, o.revision ?? 0);
+      if (o.op.kind === "put" && o.op.key === seen.key && o.op.ret < op.call) {
+        low = Math.max(low, o.revision);
       }
     }
     const steps = this.h.steps(seen.key);
-    return steps.some((st, i) =>
+    return steps.find((st, i) =>
       st.state !== undefined && st.state.value === seen.value &&
-      st.state.expireAtMs === seen.expireAtMs &&
+      (seen.expireAtMs === undefined || st.state.expireAtMs === seen.expireAtMs) &&
+      (st.state.expireAtMs === 0 || st.state.expireAtMs > op.call) &&
       (i + 1 === steps.length || steps[i + 1].revision > low)
-    );
+    )?.state;
   }
 }
 

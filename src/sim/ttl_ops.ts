@@ -15,14 +15,15 @@ import { prefixRange } from "./rev_model.ts";
 
 export const TTL_PREFIX = "x/";
 export const TTL_KEYS = ["x/0", "x/1", "x/2", "x/3"];
-const TTL_MIN_MS = 200;
-const TTL_MAX_MS = 3000;
+export const TTL_MIN_MS = 200;
+export const TTL_MAX_MS = 3000;
 
 /** A key a read returned. */
 export interface TtlSeen {
   readonly key: string;
   readonly value: string;
-  readonly expireAtMs: number;
+  /** The expiry it reported (undefined: the read does not report it, as a RESP GET). */
+  readonly expireAtMs?: number;
 }
 
 export interface TtlOp {

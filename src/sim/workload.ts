@@ -107,6 +107,7 @@ export class Workload {
       now: this.#now,
       wallMs: () => this.env.clock.wallMs(),
       freshValue: this.#freshValue,
+      sleep: (ms: number) => new Promise<void>((r) => this.env.clock.setTimeout(r, ms)),
     };
     let conn: RespClient | undefined;
     while (this.#running) {

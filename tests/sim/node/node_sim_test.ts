@@ -19,11 +19,12 @@ const RARE: FaultKind[] = ["corrupt-file", "wipe-rejoin", "membership", "pause"]
 /** Seeds with node count and kinds (undefined: as `tinykv sim` draws them), in order. */
 const CANDIDATES: { seed: number; nodes?: number; faults?: FaultKind[] }[] = [
   { seed: 45, nodes: 3, faults: [...FAULT_KINDS] },
+  // With the Redis operations in the workload, these two cover every kind on both sizes.
+  { seed: 6, nodes: 5, faults: RARE },
   { seed: 3, nodes: 3, faults: RARE },
   { seed: 3, nodes: 5 },
   { seed: 46, nodes: 3, faults: [...FAULT_KINDS] },
   { seed: 4, nodes: 3, faults: RARE },
-  { seed: 6, nodes: 5, faults: RARE },
 ];
 
 test("whole-node sim: seeds covering every fault kind pass every check", async () => {

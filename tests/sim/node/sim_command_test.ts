@@ -16,6 +16,7 @@ test("tinykv sim --seeds 2: a line per seed, a summary, exit 0", async () => {
       String.raw`^seed 21 nodes=[35] ok \| faults .* \| ops ok=\d+ failed=\d+ unknown=\d+ ` +
         String.raw`\| linearizable yes \| revisions ok \(\d+ writes, \d+ reads\) ` +
         String.raw`\| expiry \d+ reads \(\d+ expiring\) \d+ changes \d+ swept ` +
+        String.raw`\| redis exec \d+/\d+/\d+ ttl \d+ db1 \d+ ` +
         String.raw`\| watches \d+ \(\d+ events\) leases \d+$`,
     ),
   );
