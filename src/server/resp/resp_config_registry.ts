@@ -84,6 +84,13 @@ export function defaultConfig(port: PortFacts): ConfigRegistry {
     "slave-read-only": "yes",
     "lazyfree-lazy-user-del": "no",
     "io-threads": "1",
+    // Redis 7.0's defaults with no config file: OBJECT ENCODING answers by these thresholds
+    // (src/kv/redis/commands/key_object.ts), and test suites read them.
+    "hash-max-listpack-entries": "512",
+    "hash-max-listpack-value": "64",
+    "hash-max-ziplist-entries": "512",
+    "hash-max-ziplist-value": "64",
+    "set-max-intset-entries": "512",
   };
   for (const [name, value] of Object.entries(facts)) r.register(name, fixedParameter(value));
   r.register("notify-keyspace-events", NO_KEYSPACE_EVENTS);

@@ -121,9 +121,7 @@ export class RespSession {
     }
     const arity = own?.arity ?? data?.arity ?? 0;
     if (!arityOk(arity, args.length)) {
-      if (name === "EXEC" && this.ctx.conn.multi !== undefined) {
-        return this.#abortExec(name, refuse);
-      }
+      if (name === "EXEC") return this.#abortExec(name, refuse);
       return this.#failQueued(refuse(wrongArity(name)));
     }
     if (this.ctx.conn.multi !== undefined && !MULTI_CONTROL.has(name)) {
