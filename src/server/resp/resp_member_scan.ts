@@ -8,8 +8,6 @@
  * Checks run in Redis's order: the cursor, then the key (a missing key is an
  * empty scan whatever the options say), then its type, then the options.
  */
-import { SCAN_LIMIT_MAX } from "../../limits.ts";
-import { intArg } from "../../kv/redis/command.ts";
 import type { Collection, RedisDb } from "../../kv/redis/database.ts";
 import { RedisError } from "../../kv/redis/errors.ts";
 import { globMatch, literalPrefix } from "../../kv/redis/glob.ts";
@@ -17,6 +15,7 @@ import { RedisType } from "../../kv/redis/meta_record.ts";
 import { compareBytes, fromUtf8, hasPrefix } from "../../util/bytes.ts";
 import type { Reply, RespCommandSpec, RespContext } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
+import { parseScanOptions } from "./resp_scan_commands.ts";
 import { openDb } from "./resp_scan_commands.ts";
 
 interface MemberScanOptions {
@@ -32,18 +31,8 @@ interface MemberPage {
 }
 
 function memberScanOptions(args: readonly Uint8Array[], from: number): MemberScanOptions {
-  let pattern: Uint8Array | undefined, count = 10;
-  for (let i = from; i < args.length; i += 2) {
-    const opt = fromUtf8(args[i]).toUpperCase();
-    const arg = args[i + 1];
-    if (arg === undefined) throw new RespCommandError("syntax error");
-    if (opt === "MATCH") pattern = arg;
-    else if (opt === "COUNT") {
-      count = intArg(arg);
-      if (count < 1) throw new RespCommandError("syntax error");
-    } else throw new RespCommandError("syntax error");
-  }
-  return { pattern, count: Math.min(count, SCAN_LIMIT_MAX) };
+  const { pattern, count } = parseScanOptions(args, from, false);
+  return { pattern, count };
 }
 
 /** Up to `o.count` members after `after`; members before MATCH's literal prefix are skipped. */

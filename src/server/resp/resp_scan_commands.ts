@@ -47,7 +47,8 @@ function scanKeys(db: RedisDb, after: Uint8Array | undefined, examine: number, f
   return { found, next: more ? last : undefined };
 }
 
-function scanOptions(args: readonly Uint8Array[], from: number) {
+/** SCAN's options (and SSCAN's and HSCAN's, without TYPE): Redis's errors, COUNT capped. */
+export function parseScanOptions(args: readonly Uint8Array[], from: number, typeOk = true) {
   let pattern: Uint8Array | undefined, type: string | undefined, count = 10;
   for (let i = from; i < args.length; i += 2) {
     const opt = fromUtf8(args[i]).toUpperCase();
@@ -57,10 +58,10 @@ function scanOptions(args: readonly Uint8Array[], from: number) {
     else if (opt === "COUNT") {
       count = intArg(arg);
       if (count < 1) throw new RespCommandError("syntax error");
-    } else if (opt === "TYPE") type = fromUtf8(arg).toLowerCase();
+    } else if (opt === "TYPE" && typeOk) type = fromUtf8(arg).toLowerCase();
     else throw new RespCommandError("syntax error");
   }
-  return { filter: { pattern, type }, count: Math.min(count, SCAN_LIMIT_MAX) };
+  return { pattern, type, count: Math.min(count, SCAN_LIMIT_MAX) };
 }
 
 async function scan(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
@@ -70,7 +71,8 @@ async function scan(ctx: RespContext, args: readonly Uint8Array[]): Promise<Repl
   if (!/^\d{1,20}$/.test(cursorText)) throw new RespCommandError("invalid cursor");
   const resume = ctx.cursors.lookup(Number(cursorText));
   if (resume === undefined) throw new RespCommandError("invalid cursor");
-  const { filter, count } = scanOptions(args, 2);
+  const { pattern, type, count } = parseScanOptions(args, 2);
+  const filter = { pattern, type };
   const db = ctx.conn.db;
   const page = await ctx.service.readState(ctx.consistency, (kv) => {
     return scanKeys(openDb(kv, db), resume ?? undefined, count, filter);

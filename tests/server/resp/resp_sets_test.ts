@@ -8,12 +8,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RespServer } from "../../../src/server/resp/resp_server.ts";
 import { getPlatform } from "../../../src/platform/detect.ts";
 import type { Conn } from "../../../src/platform/types.ts";
 import { fromUtf8, utf8 } from "../../../src/util/bytes.ts";
 import { SCAN_LIMIT_MAX } from "../../../src/limits.ts";
-import { LocalKvService } from "../local_kv_service.ts";
+import { startServer } from "./resp_test_client.ts";
 
 const platform = getPlatform();
 
@@ -66,15 +65,7 @@ async function connect(port: number) {
 }
 
 async function withServer(body: (port: number) => Promise<void>): Promise<void> {
-  const service = await LocalKvService.open();
-  const server = await RespServer.start({
-    clock: platform.clock,
-    net: platform.net,
-    hostname: "127.0.0.1",
-    port: 0,
-    service,
-    connectionsMax: 4,
-  });
+  const { server } = await startServer({ connectionsMax: 4 });
   try {
     await body(server.port);
   } finally {

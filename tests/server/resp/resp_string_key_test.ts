@@ -6,11 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RespServer } from "../../../src/server/resp/resp_server.ts";
 import { getPlatform } from "../../../src/platform/detect.ts";
 import type { Conn } from "../../../src/platform/types.ts";
 import { utf8 } from "../../../src/util/bytes.ts";
-import { LocalKvService } from "../local_kv_service.ts";
+import { startServer } from "./resp_test_client.ts";
 
 const platform = getPlatform();
 
@@ -37,15 +36,7 @@ async function exchange(port: number, input: string, length: number): Promise<st
 }
 
 test("RESP: string and key commands with TTLs in MULTI answer as redis-server 7.0", async () => {
-  const service = await LocalKvService.open();
-  const server = await RespServer.start({
-    clock: platform.clock,
-    net: platform.net,
-    hostname: "127.0.0.1",
-    port: 0,
-    service,
-    connectionsMax: 4,
-  });
+  const { server } = await startServer({ connectionsMax: 4 });
   try {
     const input = [
       cmd("MULTI"),

@@ -5,11 +5,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RespServer } from "../../../src/server/resp/resp_server.ts";
 import { getPlatform } from "../../../src/platform/detect.ts";
 import type { Conn } from "../../../src/platform/types.ts";
 import { fromUtf8, utf8 } from "../../../src/util/bytes.ts";
-import { LocalKvService } from "../local_kv_service.ts";
+import { startServer } from "./resp_test_client.ts";
 
 const platform = getPlatform();
 
@@ -36,14 +35,7 @@ async function exchange(port: number, input: string, done: (t: string) => boolea
 }
 
 async function withServer(fn: (port: number) => Promise<void>): Promise<void> {
-  const service = await LocalKvService.open();
-  const server = await RespServer.start({
-    clock: platform.clock,
-    net: platform.net,
-    hostname: "127.0.0.1",
-    port: 0,
-    service,
-  });
+  const { server } = await startServer();
   try {
     await fn(server.port);
   } finally {
