@@ -25,6 +25,29 @@ export function fixedParameter(value: string | (() => string)): ConfigParameter 
   };
 }
 
+/** A settable integer parameter, refused as Redis 7.0 refuses (count or memory size). */
+function integerParameter(initial: number, memory = false): ConfigParameter {
+  let current = initial;
+  const units: Record<string, number> = { "": 1, k: 1e3, kb: 1024, m: 1e6, mb: 1 << 20 };
+  return {
+    get: () => String(current),
+    set: (value) => {
+      const m = /^(-?\d{1,15})([a-z]*)$/i.exec(value);
+      const unit = memory ? units[m?.[2].toLowerCase() ?? "x"] : m?.[2] === "" ? 1 : undefined;
+      if (m === null || unit === undefined) {
+        throw new Error(
+          memory
+            ? "argument must be a memory value"
+            : "argument couldn't be parsed into an integer",
+        );
+      }
+      const n = Number(m[1]) * unit;
+      if (n < 0) throw new Error("argument must be between 0 and 9223372036854775807 inclusive");
+      current = n;
+    },
+  };
+}
+
 /**
  * notify-keyspace-events until the pub/sub hub registers its own: empty, and
  * only settable to empty (there is nothing to deliver events to).
@@ -84,15 +107,16 @@ export function defaultConfig(port: PortFacts): ConfigRegistry {
     "slave-read-only": "yes",
     "lazyfree-lazy-user-del": "no",
     "io-threads": "1",
-    // Redis 7.0's defaults with no config file: OBJECT ENCODING answers by these thresholds
-    // (src/kv/redis/commands/key_object.ts), and test suites read them.
-    "hash-max-listpack-entries": "512",
-    "hash-max-listpack-value": "64",
-    "hash-max-ziplist-entries": "512",
-    "hash-max-ziplist-value": "64",
-    "set-max-intset-entries": "512",
   };
   for (const [name, value] of Object.entries(facts)) r.register(name, fixedParameter(value));
+  // Redis 7.0's encoding thresholds: settable, as test suites set them around their tests, but
+  // they tune nothing here (OBJECT ENCODING answers by Redis's defaults: key_object.ts).
+  const entries = integerParameter(512), value = integerParameter(64, true);
+  r.register("hash-max-listpack-entries", entries);
+  r.register("hash-max-ziplist-entries", entries);
+  r.register("hash-max-listpack-value", value);
+  r.register("hash-max-ziplist-value", value);
+  r.register("set-max-intset-entries", integerParameter(512));
   r.register("notify-keyspace-events", NO_KEYSPACE_EVENTS);
   return r;
 }

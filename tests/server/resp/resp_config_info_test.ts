@@ -77,6 +77,35 @@ test("CONFIG SET / REWRITE / RESETSTAT / unknown subcommand: Redis 7.0's replies
   }
 });
 
+test("CONFIG SET of the encoding thresholds: settable, refused as Redis 7.0 refuses", async () => {
+  const { server } = await startServer();
+  const c = await RawClient.connect(server.port);
+  try {
+    const replies = await c.send(
+      ["CONFIG", "SET", "hash-max-ziplist-value", "abc"],
+      ["CONFIG", "SET", "hash-max-ziplist-value", "16"],
+      ["CONFIG", "GET", "hash-max-listpack-value"],
+      ["CONFIG", "SET", "set-max-intset-entries", "-1"],
+      ["CONFIG", "SET", "set-max-intset-entries", "x"],
+    );
+    const failed = (name: string, why: string) =>
+      err(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
+    assert.deepEqual(replies, [
+      failed("hash-max-ziplist-value", "argument must be a memory value"),
+      "+OK\r\n",
+      "*2\r\n$23\r\nhash-max-listpack-value\r\n$2\r\n16\r\n",
+      failed(
+        "set-max-intset-entries",
+        "argument must be between 0 and 9223372036854775807 inclusive",
+      ),
+      failed("set-max-intset-entries", "argument couldn't be parsed into an integer"),
+    ]);
+  } finally {
+    c.close();
+    await server.close();
+  }
+});
+
 test("CONFIG SET reaches a registered parameter; a failing pair undoes the ones before it", async () => {
   const { server } = await startServer();
   let events = "";
