@@ -15,6 +15,7 @@ import {
   RESP_LINE_BYTES_MAX,
 } from "../../limits.ts";
 import { assert } from "../../util/assert.ts";
+import { splitInline } from "./inline_args.ts";
 
 export class RespProtocolError extends Error {
   override name = "RespProtocolError";
@@ -84,17 +85,17 @@ export class RespParser {
 
   /** Parses one element; false when more input is needed. */
   #step(out: RespCommand[]): boolean {
+    const first = this.#buf[this.#start];
+    if (this.#argsLeft === 0 && first !== 0x2a /* * */) return this.#inlineStep(out);
     const lineEnd = this.#findLineEnd();
     if (lineEnd < 0) return false;
-    const first = this.#buf[this.#start];
     const line = this.#buf.subarray(this.#start + 1, lineEnd);
     if (this.#argsLeft === 0) {
-      if (first !== 0x2a /* * */) {
-        this.#inline(this.#buf.subarray(this.#start, lineEnd), out);
+      // A multibulk length of zero or below ("*0", "*-1") carries no command: Redis ignores it.
+      if (line[0] === 0x2d && line.length > 1 && line.length <= 20 && isDigits(line.subarray(1))) {
         this.#start = lineEnd + 2;
         return true;
       }
-      // "*-1" (a null array) and "*0" carry no command; Redis ignores both.
       const count = parseLength(line, "multibulk length");
       if (count > this.limits.argsMax) throw new RespProtocolError("invalid multibulk length");
       this.#start = lineEnd + 2;
@@ -150,16 +151,29 @@ export class RespParser {
     this.#commandBytes = 0;
   }
 
-  #inline(line: Uint8Array, out: RespCommand[]): void {
-    const words: Uint8Array[] = [];
-    let i = 0;
-    while (i < line.length) {
-      while (i < line.length && line[i] === 0x20) i++;
-      const s = i;
-      while (i < line.length && line[i] !== 0x20) i++;
-      if (i > s) words.push(line.slice(s, i));
+  /** An inline command: a line ending in LF (CR LF as well), split as Redis splits it. */
+  #inlineStep(out: RespCommand[]): boolean {
+    const buf = this.#buf;
+    const max = Math.min(buf.length, this.#start + this.limits.lineBytesMax + 2);
+    let lf = -1;
+    for (let i = this.#start; i < max; i++) {
+      if (buf[i] === LF) {
+        lf = i;
+        break;
+      }
     }
+    if (lf < 0) {
+      if (buf.length - this.#start > this.limits.lineBytesMax) {
+        throw new RespProtocolError("too big inline request");
+      }
+      return false;
+    }
+    const end = lf > this.#start && buf[lf - 1] === CR ? lf - 1 : lf;
+    const words = splitInline(buf.subarray(this.#start, end));
+    if (words === undefined) throw new RespProtocolError("unbalanced quotes in request");
+    this.#start = lf + 1;
     if (words.length > 0) out.push(words);
+    return true;
   }
 
   /** Index of the CR of the next CRLF, or -1; throws if the line is too long. */
@@ -194,4 +208,8 @@ function parseLength(line: Uint8Array, what: string): number {
     n = n * 10 + d;
   }
   return n;
+}
+
+function isDigits(bytes: Uint8Array): boolean {
+  return bytes.every((b) => b >= 0x30 && b <= 0x39);
 }

@@ -80,3 +80,18 @@ test("RespParser never crashes on random garbage: it parses or throws RespProtoc
     }
   }
 });
+
+test("RespParser splits inline commands as Redis does: quotes, escapes, LF alone", () => {
+  const p = new RespParser();
+  const got = p.push(utf8('set "a b" \'it\\\'s\'\r\nget "esc\\x41\\n"\nPING\n*-10\r\n')).map((c) =>
+    c.map((a) => JSON.stringify(fromUtf8(a)))
+  );
+  assert.deepEqual(got, [
+    ['"set"', '"a b"', `"it's"`],
+    ['"get"', '"escA\\n"'],
+    ['"PING"'],
+  ]);
+  for (const bad of ['set """k""" v\r\n', 'get "open\r\n', "get 'open\n", 'set "a"b c\r\n']) {
+    assert.throws(() => new RespParser().push(utf8(bad)), /unbalanced quotes/, bad);
+  }
+});
