@@ -22,7 +22,7 @@ export function splitInline(line: Uint8Array): Uint8Array[] | undefined {
   }
 }
 
-/** Reads one word from `at` into `out`; returns where it ended, or -1 when quotes do not balance. */
+/** Reads one word from `at` into `out`; returns where it ended, or -1 for unbalanced quotes. */
 function readWord(line: Uint8Array, at: number, out: number[]): number {
   let i = at;
   while (i < line.length && !isSpace(line[i])) {
