@@ -9,6 +9,7 @@ import { KEY_OBJECT_COMMANDS } from "./commands/key_object.ts";
 import { KEY_RENAME_COMMANDS } from "./commands/key_rename.ts";
 import { HASH_COMMANDS } from "./commands/hash.ts";
 import { KEYSPACE_COMMANDS } from "./commands/keyspace.ts";
+import { KEY_MEMORY_COMMANDS } from "./commands/key_memory.ts";
 import { SET_ALGEBRA_COMMANDS } from "./commands/set_algebra.ts";
 import { SET_BASIC_COMMANDS } from "./commands/set_basic.ts";
 import { SET_RANDOM_COMMANDS } from "./commands/set_random.ts";
@@ -22,6 +23,7 @@ import { STRING_SET_COMMANDS } from "./commands/string_set.ts";
 export const REDIS_COMMANDS: ReadonlyMap<string, RedisCommandSpec> = new Map(
   Object.entries({
     ...KEYSPACE_COMMANDS,
+    ...KEY_MEMORY_COMMANDS,
     ...PUBSUB_COMMANDS,
     ...KEY_EXPIRE_COMMANDS,
     ...KEY_OBJECT_COMMANDS,

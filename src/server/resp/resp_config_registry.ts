@@ -48,6 +48,12 @@ function integerParameter(initial: number, memory = false): ConfigParameter {
   };
 }
 
+/** A parameter any text can be set to (it tunes nothing TinyKV has). */
+function textParameter(initial: string): ConfigParameter {
+  let current = initial;
+  return { get: () => current, set: (value) => void (current = value) };
+}
+
 /**
  * notify-keyspace-events until the pub/sub hub registers its own: empty, and
  * only settable to empty (there is nothing to deliver events to).
@@ -96,7 +102,6 @@ export function defaultConfig(port: PortFacts): ConfigRegistry {
     "databases": String(REDIS_DATABASES),
     "maxclients": String(port.connectionsMax),
     "timeout": "0",
-    "save": "",
     "appendonly": "yes",
     "appendfsync": "always",
     "maxmemory": "0",
@@ -117,6 +122,10 @@ export function defaultConfig(port: PortFacts): ConfigRegistry {
   r.register("hash-max-listpack-value", value);
   r.register("hash-max-ziplist-value", value);
   r.register("set-max-intset-entries", integerParameter(512));
+  // Snapshot settings tests set and restore: accepted, and they change nothing here (every
+  // write is durable before it is acknowledged; there is no RDB file to save).
+  r.register("save", textParameter(""));
+  r.register("rdb-key-save-delay", integerParameter(0));
   r.register("notify-keyspace-events", NO_KEYSPACE_EVENTS);
   return r;
 }

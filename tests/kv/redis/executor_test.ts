@@ -121,3 +121,21 @@ test("redis executor: a lone command that fails changes nothing, even after some
   assert.equal(plain(b.read(["EXISTS", "first"])), 0, "the pair before the bad key was not kept");
   assert.equal(b.service.kv.revision, 0, "nothing moved the store's revision");
 });
+
+test("redis executor: MEMORY USAGE estimates a key's bytes; errors as redis-server 7.0", async () => {
+  const b = await RedisBench.open();
+  await b.write(["SET", "k", "v".repeat(100)]);
+  await b.write(["HSET", "h", ...Array.from({ length: 40 }, (_, i) => [`f${i}`, "x"]).flat()]);
+  const str = plain(b.read(["MEMORY", "USAGE", "k"])) as number;
+  assert.ok(str > 101, `a string counts its name and value: ${str}`);
+  const hash = plain(b.read(["MEMORY", "USAGE", "h", "SAMPLES", "0"])) as number;
+  assert.ok(hash > 40 * 3, `a hash counts every field: ${hash}`);
+  assert.equal(plain(b.read(["MEMORY", "USAGE", "nokey"])), null);
+  const errors: [string[], string][] = [
+    [["MEMORY", "FOO"], "ERR unknown subcommand 'FOO'. Try MEMORY HELP."],
+    [["MEMORY", "USAGE", "k", "SAMPLES"], "ERR syntax error"],
+    [["MEMORY", "USAGE", "k", "SAMPLES", "x"], "ERR value is not an integer or out of range"],
+    [["MEMORY", "USAGE", "k", "SAMPLES", "-1"], "ERR syntax error"],
+  ];
+  for (const [cmd, err] of errors) assert.deepEqual(plain(b.read(cmd)), { err }, cmd.join(" "));
+});
