@@ -120,6 +120,7 @@ function applyRedis(r: RedisRequest, w: RevisionWriter, pass: StoreMeta): Comman
     w,
     // Database 0 counts the pass's earlier revisioned-key changes too (not yet committed).
     (db) => pass.redisKeys[db] + (db === 0 ? pass.keyCount + w.ws.keysDelta : 0),
+    (db) => pass.redisKeys[db],
   );
   const value = { reply: encodeReply(applied.reply), db: applied.db };
   return {

@@ -33,7 +33,15 @@ function mapKey(bytes: Uint8Array): string {
 }
 
 export class WriteSet {
-  readonly #pending = new Map<string, { key: Uint8Array; value: Uint8Array | null }>();
+  /**
+   * The final write of each key; for a user key, also whether it had a value
+   * before this set first wrote it (`before`), so merging a staged set into
+   * its parent needs no second lookup.
+   */
+  readonly #pending = new Map<
+    string,
+    { key: Uint8Array; value: Uint8Array | null; before?: boolean }
+  >();
   #bytes = 0;
 
   constructor(readonly engine: EngineReader) {}
@@ -52,15 +60,27 @@ export class WriteSet {
    * (saves a second engine lookup for the key count).
    */
   put(key: Uint8Array, value: Uint8Array, existed?: boolean): void {
-    if (key[0] === Namespace.Data && !(existed ?? this.get(key) !== undefined)) this.keysDelta++;
-    this.#pending.set(mapKey(key), { key, value });
+    this.#write(key, value, existed);
     this.#bytes += key.length + value.length;
   }
 
-  delete(key: Uint8Array): void {
-    if (key[0] === Namespace.Data && this.get(key) !== undefined) this.keysDelta--;
-    this.#pending.set(mapKey(key), { key, value: null });
+  /** `existed`: as for put, whether the key has a value now, when the caller knows. */
+  delete(key: Uint8Array, existed?: boolean): void {
+    this.#write(key, null, existed);
     this.#bytes += key.length;
+  }
+
+  #write(key: Uint8Array, value: Uint8Array | null, existed: boolean | undefined): void {
+    const id = mapKey(key);
+    if (key[0] !== Namespace.Data) {
+      this.#pending.set(id, { key, value });
+      return;
+    }
+    const had = existed ?? this.get(key) !== undefined;
+    if (value === null && had) this.keysDelta--;
+    if (value !== null && !had) this.keysDelta++;
+    const before = this.#pending.get(id)?.before ?? had;
+    this.#pending.set(id, { key, value, before });
   }
 
   /**
@@ -98,9 +118,9 @@ export class WriteSet {
 
   /** Writes every operation of this set into `into` (a staged set's changes, accepted). */
   mergeInto(into: WriteSet): void {
-    for (const { key, value } of this.#pending.values()) {
-      if (value === null) into.delete(key);
-      else into.put(key, value);
+    for (const { key, value, before } of this.#pending.values()) {
+      if (value === null) into.delete(key, before);
+      else into.put(key, value, before);
     }
   }
 

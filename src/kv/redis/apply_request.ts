@@ -69,11 +69,12 @@ export function applyRedisRequest(
   r: RedisRequest,
   w: RevisionWriter,
   baseCount: (db: number) => number,
+  typedBase?: (db: number) => number,
 ): AppliedRequest {
   const staged = new WriteSet(w.ws);
   const leases = new StagedLeases();
   const sw = new RevisionWriter(staged, w.revision, w.leases, w.now, leases);
-  const storage = new ApplyStorage(sw, baseCount, requestBudget(r));
+  const storage = new ApplyStorage(sw, baseCount, requestBudget(r), typedBase);
   const run = {
     db: r.db,
     commands: r.commands.map((c) => c.args),

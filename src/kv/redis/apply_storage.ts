@@ -30,6 +30,8 @@ export class ApplyStorage implements RedisStorage {
     readonly w: RevisionWriter,
     readonly baseCount: (db: number) => number,
     readonly budget: WriteBudget,
+    /** Keys outside the revisioned keyspace before this command, when known. */
+    readonly typedBase?: (db: number) => number,
   ) {
     this.random = seededRandom(w.revision);
   }
@@ -74,6 +76,10 @@ export class ApplyStorage implements RedisStorage {
 
   newGeneration(): Generation {
     return { revision: this.w.revision, sub: this.#sub++ };
+  }
+
+  mayHaveTyped(db: number): boolean {
+    return this.typedBase === undefined || this.typedBase(db) + (this.counts.get(db) ?? 0) > 0;
   }
 
   keyCount(db: number): number {

@@ -83,6 +83,7 @@ export class RedisDb {
         return { key, type: RedisType.String, value, expireAtMs, modRevision };
       }
     }
+    if (!this.s.mayHaveTyped(this.index)) return undefined;
     const raw = this.s.get(metaKey(this.index, key));
     if (raw === undefined) return undefined;
     const meta = decodeMeta(raw);
@@ -224,6 +225,7 @@ export class RedisDb {
   // ---- meta records ----
 
   #meta(key: Uint8Array): MetaRecord | undefined {
+    if (!this.s.mayHaveTyped(this.index)) return undefined;
     const raw = this.s.get(metaKey(this.index, key));
     return raw === undefined ? undefined : decodeMeta(raw);
   }

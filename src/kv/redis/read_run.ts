@@ -6,6 +6,11 @@ import type { RedisReply } from "./reply.ts";
 
 /** Runs synchronously, in one turn: no apply can come between two reads of one command. */
 export function readRedis(kv: KvStateMachine, run: RedisRun): { reply: RedisReply; db: number } {
-  const storage = new ReadStorage(kv.db, kv.readNow, (db) => kv.redisKeyCount(db));
+  const storage = new ReadStorage(
+    kv.db,
+    kv.readNow,
+    (db) => kv.redisKeyCount(db),
+    (db) => kv.redisKeyCount(db) - (db === 0 ? kv.keyCount : 0),
+  );
   return runRedis(run, storage);
 }

@@ -22,7 +22,13 @@ export class ReadStorage implements RedisStorage {
     readonly engine: EngineView,
     readonly now: number,
     readonly keyCount: (db: number) => number,
+    /** Keys outside the revisioned keyspace, when known. */
+    readonly typedKeys?: (db: number) => number,
   ) {}
+
+  mayHaveTyped(db: number): boolean {
+    return this.typedKeys === undefined || this.typedKeys(db) > 0;
+  }
 
   get(engineKey: Uint8Array): Uint8Array | undefined {
     return this.engine.get(engineKey);

@@ -47,6 +47,11 @@ export interface RedisStorage {
   newGeneration(): Generation;
   /** A number in [0, 1): deterministic when applying (seeded from the revision). */
   random(): number;
+  /**
+   * Whether database `db` may hold keys outside the revisioned keyspace (meta
+   * records): false lets database 0's string commands skip looking for one.
+   */
+  mayHaveTyped(db: number): boolean;
   /** The number of keys of database `db` (expired keys count until they are swept). */
   keyCount(db: number): number;
   /** Keys kept outside the revisioned keyspace: +1 created, -1 removed, per database. */
