@@ -119,6 +119,13 @@ const CLIENT_SUBCOMMANDS: Record<string, Subcommand> = {
   SETINFO: { arity: 4, run: setInfo },
   "NO-EVICT": onOff((ctx, on) => ctx.conn.noEvict = on),
   "NO-TOUCH": onOff((ctx, on) => ctx.conn.noTouch = on),
+  // ON, OFF and SKIP are taken by the session when parsed (resp_reply_mode.ts).
+  REPLY: {
+    arity: 3,
+    run: () => {
+      throw new RespCommandError("syntax error");
+    },
+  },
   HELP: { arity: 2, run: () => helpReply("CLIENT", HELP) },
 };
 

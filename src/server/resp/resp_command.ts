@@ -108,3 +108,14 @@ export type RespCommandSpec =
 export class RespCommandError extends Error {
   override name = "RespCommandError";
 }
+
+/** One command of a connection's pipeline: started in order, answered in order. */
+export interface Slot {
+  readonly kind: CommandKind;
+  readonly start: Start;
+  started: boolean;
+  done: boolean;
+  reply: Reply | undefined;
+  /** CLIENT REPLY OFF or SKIP: the command runs, its reply is not written. */
+  silent?: boolean;
+}

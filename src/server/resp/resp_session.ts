@@ -24,6 +24,7 @@ import {
   type Reply,
   RespCommandError,
   type RespContext,
+  type Slot,
   type Start,
 } from "./resp_command.ts";
 import { RESP_COMMANDS } from "./resp_commands.ts";
@@ -32,14 +33,7 @@ import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.t
 import { firstReply, proposeToEnd, readOnNode } from "./resp_redis_bridge.ts";
 import { subscribedRefusal, unlessSubscribed } from "./resp_pubsub.ts";
 import { writeReply } from "./resp_reply.ts";
-
-interface Slot {
-  readonly kind: CommandKind;
-  readonly start: Start;
-  started: boolean;
-  done: boolean;
-  reply: Reply | undefined;
-}
+import { ReplyMode } from "./resp_reply_mode.ts";
 
 function errorReply(err: unknown): Reply {
   if (err instanceof RedisError) return (w) => w.error(err.line);
@@ -71,6 +65,7 @@ function dataCommand(ctx: RespContext, args: RespCommand, kind: "read" | "write"
 export class RespSession {
   readonly #parser = new RespParser();
   readonly #slots: Slot[] = [];
+  readonly #replyMode = new ReplyMode();
   #runningKind: CommandKind | undefined;
   #running = 0;
   #paused = false;
@@ -95,7 +90,7 @@ export class RespSession {
       this.#close();
       return;
     }
-    for (const args of commands) this.#slots.push(this.#slot(args));
+    for (const args of commands) this.#slots.push(this.#replyMode.slot(args, (a) => this.#slot(a)));
     if (this.#slots.length >= RESP_PIPELINE_MAX && !this.#paused) {
       this.#paused = true;
       this.conn.pause();
@@ -238,7 +233,7 @@ export class RespSession {
     const w = this.ctx.writer;
     while (this.#slots.length > 0 && this.#slots[0].done && !this.#closed) {
       const slot = this.#slots.shift();
-      slot?.reply?.(w);
+      if (slot?.silent !== true) slot?.reply?.(w);
       if (this.ctx.conn.quit) break;
     }
     if (w.length > 0 && !this.#closed) this.conn.write(w.take());

@@ -69,3 +69,14 @@ test("RESP transactions: a null EXEC is `_` in RESP3; a block applies as one", a
     assert.ok(text.endsWith(tail), JSON.stringify(text));
   });
 });
+
+test("CLIENT REPLY OFF/SKIP silence replies but not pub/sub, as Redis 7.0", async () => {
+  await withServer(async (port) => {
+    const input = "CLIENT REPLY OFF\nSET a 1\nGET a\nCLIENT REPLY ON\nGET a\nCLIENT REPLY SKIP\n" +
+      "PING\nPING x\nCLIENT REPLY FOO\nCLIENT REPLY OFF\nSUBSCRIBE ch\n";
+    // redis-server 7.0.15's bytes for the same input.
+    const want = "+OK\r\n$1\r\n1\r\n$1\r\nx\r\n-ERR syntax error\r\n" +
+      "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
+    assert.equal(await exchange(port, input, (t) => t.length >= want.length), want);
+  });
+});
