@@ -64,6 +64,8 @@ export const REDIS_COPY_MEMBERS_MAX = 10_000;
 export const REDIS_COPY_BYTES_MAX = 32 * MiB;
 /** Keys RANDOMKEY looks at: it picks among at most this many from a random place. */
 export const REDIS_RANDOMKEY_SAMPLE_MAX = 1000;
+/** Applied entries of this many bytes or more make the node ask its runtime to collect garbage. */
+export const LARGE_APPLY_GC_BYTES = 32 * MiB;
 /** Databases a RESP client can SELECT (Redis's default `databases 16`). */
 export const REDIS_DATABASES = 16;
 /**

@@ -44,13 +44,19 @@ export function decodeCurrent(key: Uint8Array, bytes: Uint8Array): KeyState {
 
 /** A history record of a put (`s`) or of a delete of `s.key` (`type` Delete). */
 export function encodeHistory(type: ChangeType, s: KeyState): Uint8Array {
-  const w = new ByteWriter(34 + s.key.length + (type === ChangeType.Put ? s.value.length : 0));
-  w.u8(type).lengthPrefixed(s.key);
-  if (type === ChangeType.Put) {
-    w.varint(s.createRevision).varint(s.version).varint(s.lease).varint(s.expireAtMs);
-    w.bytes(s.value);
-  }
-  return w.finish();
+  // Written into one exact-size buffer: a writer's final copy would double a large value.
+  const put = type === ChangeType.Put;
+  const fields = put ? [s.createRevision, s.version, s.lease, s.expireAtMs] : [];
+  let size = 1 + varintLength(s.key.length) + s.key.length;
+  for (const f of fields) size += varintLength(f);
+  const out = new Uint8Array(size + (put ? s.value.length : 0));
+  out[0] = type;
+  let at = writeVarint(out, 1, s.key.length);
+  out.set(s.key, at);
+  at += s.key.length;
+  for (const f of fields) at = writeVarint(out, at, f);
+  if (put) out.set(s.value, at);
+  return out;
 }
 
 export interface HistoryChange {

@@ -29,6 +29,7 @@ export function createBunPlatform(): Platform {
     randomSeed: cryptoSeed,
     serveHttp,
     processUsage,
+    collectGarbage: () => bunApi().gc(true),
   };
 }
 

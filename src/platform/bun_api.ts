@@ -51,6 +51,8 @@ export interface BunApi {
     port: number;
     fetch: (request: Request) => Response | Promise<Response>;
   }): BunServer;
+  /** Runs the garbage collector; `sync` waits for it to finish. */
+  gc(sync: boolean): void;
 }
 
 /** The `Bun` global; call only when running on Bun. */

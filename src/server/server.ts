@@ -64,6 +64,7 @@ function openNode(
     net: platform.net,
     clock: platform.clock,
     seed: platform.randomSeed(),
+    collectGarbage: platform.collectGarbage,
     readMode: config.readMode,
     clusterToken: config.clusterToken,
     tickMs: config.tickMs,

@@ -226,7 +226,7 @@ export class NodeService implements KvService, StatusSource {
 
   #apply(entries: readonly Entry[]): Promise<void> {
     return this.engine.locked(async () => {
-      const { outcomes, memberWrites } = await applyEntries(this.engine.kv, entries);
+      const { outcomes, memberWrites } = await applyEntries(this.engine.kv, entries, this.o);
       this.addresses.apply(memberWrites);
       const events = this.engine.kv.drainEvents();
       if (events.length > 0) this.onEvents?.(events, this.engine.kv.revision);

@@ -15,6 +15,8 @@ export interface NodeServiceOptions {
   readonly net: Net;
   readonly clock: Clock;
   readonly seed: number;
+  /** The platform's collectGarbage, run after entries of LARGE_APPLY_GC_BYTES or more apply. */
+  readonly collectGarbage?: () => void;
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
   /** Milliseconds per Raft tick (default `NODE_DEFAULTS.tickMs`). */
@@ -68,8 +70,10 @@ export const NODE_DEFAULTS = {
 
 /** Every option filled in, plus what follows from them. */
 export interface ResolvedNodeOptions
-  extends Required<Omit<NodeServiceOptions, "clusterToken" | "log" | "autoCompact">> {
+  extends
+    Required<Omit<NodeServiceOptions, "clusterToken" | "log" | "autoCompact" | "collectGarbage">> {
   readonly autoCompact: RetentionOptions;
+  readonly collectGarbage: (() => void) | undefined;
   readonly clusterToken: string | undefined;
   readonly log: ((line: string) => void) | undefined;
   /** One election timeout (its lower bound), in milliseconds. */
@@ -112,6 +116,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     rebuild: o.rebuild ?? false,
     expirySweepMs: positiveInteger("expirySweepMs", o.expirySweepMs ?? d.expirySweepMs),
     log: o.log,
+    collectGarbage: o.collectGarbage,
     autoCompact: resolveRetention(o.autoCompact ?? {}),
     electionTimeoutMs: electionTicks * tickMs,
   });
