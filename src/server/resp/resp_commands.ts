@@ -8,6 +8,7 @@ import type { RespCommandSpec } from "./resp_command.ts";
 import { commandCommand, commandEntries } from "./resp_command_introspection.ts";
 import { CONFIG } from "./resp_config.ts";
 import { HSCAN_COMMANDS } from "./resp_hscan.ts";
+import { ROLE } from "./resp_info_replication.ts";
 import { LOCAL_COMMANDS } from "./resp_local_commands.ts";
 import { MEMBER_SCAN_COMMANDS } from "./resp_member_scan.ts";
 import { PUBSUB_COMMANDS } from "./resp_pubsub.ts";
@@ -33,6 +34,7 @@ export const RESP_COMMANDS: ReadonlyMap<string, RespCommandSpec> = new Map(
     ...HSCAN_COMMANDS,
     COMMAND,
     CONFIG,
+    ROLE,
     WAIT,
   }),
 );

@@ -7,7 +7,7 @@
  * RESP ports of the others.
  */
 import type { NodeStatus } from "../node/status_types.ts";
-import type { RespContext } from "./resp_command.ts";
+import type { RespCommandSpec, RespContext } from "./resp_command.ts";
 
 function hostPort(address: string): [string, string] {
   const colon = address.lastIndexOf(":");
@@ -54,3 +54,32 @@ export function replicationLines(_ctx: RespContext, s: NodeStatus): string[] {
     `tinykv_applied_index:${s.appliedIndex}`,
   ];
 }
+
+/**
+ * ROLE, in Redis 7's shape: the leader is ["master", offset, [[ip, port, offset]...]]
+ * with its followers and learners; any other node is ["slave", leader host, leader port,
+ * "connected" or "connect", applied index]. Offsets are log indexes.
+ */
+export const ROLE: RespCommandSpec = {
+  arity: 1,
+  kind: "local",
+  run: (ctx) => {
+    const s = ctx.service.status();
+    if (s.role === "leader") {
+      const replicas = s.members.filter((m) => m.id !== s.id);
+      return (w) => {
+        w.arrayHeader(3).bulkString("master").integer(s.commitIndex).arrayHeader(replicas.length);
+        for (const m of replicas) {
+          const [ip, port] = hostPort(m.address);
+          w.arrayHeader(3).bulkString(ip).bulkString(port).bulkString(String(m.matchIndex ?? 0));
+        }
+      };
+    }
+    const leader = s.members.find((m) => m.id === s.leader);
+    const [host, port] = hostPort(leader?.address ?? "");
+    return (w) => {
+      w.arrayHeader(5).bulkString("slave").bulkString(host).integer(Number(port));
+      w.bulkString(leader === undefined ? "connect" : "connected").integer(s.appliedIndex);
+    };
+  },
+};

@@ -142,3 +142,32 @@ test("WAIT on a follower is refused: only the leader knows its followers' progre
     await server.close();
   }
 });
+
+test("ROLE: the leader is a master with its followers' offsets; a follower a slave of it", async () => {
+  const { server, local } = await startServer({ wrap: withFollowers([3, 5]) });
+  const c = await RawClient.connect(server.port);
+  try {
+    const commit = local.status().commitIndex;
+    const replica = (port: number, offset: number) =>
+      `*3\r\n${bulk("127.0.0.1")}${bulk(String(port))}${bulk(String(offset))}`;
+    assert.equal(
+      await c.one("ROLE"),
+      `*3\r\n${bulk("master")}:${commit}\r\n*2\r\n${replica(7002, 3)}${replica(7003, 5)}`,
+    );
+  } finally {
+    c.close();
+    await server.close();
+  }
+  const f = await startServer({ wrap: withFollowers([0, 0], "follower") });
+  const d = await RawClient.connect(f.server.port);
+  try {
+    const applied = f.local.status().appliedIndex;
+    assert.equal(
+      await d.one("ROLE"),
+      `*5\r\n${bulk("slave")}${bulk("127.0.0.1")}:7002\r\n${bulk("connected")}:${applied}\r\n`,
+    );
+  } finally {
+    d.close();
+    await f.server.close();
+  }
+});
