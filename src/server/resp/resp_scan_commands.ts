@@ -8,7 +8,7 @@ import { RESP_KEYS_MAX, SCAN_LIMIT_MAX } from "../../limits.ts";
 import { intArg } from "../../kv/redis/command.ts";
 import { type KeyBound, RedisDb } from "../../kv/redis/database.ts";
 import { globMatch, literalPrefix } from "../../kv/redis/glob.ts";
-import { ReadStorage } from "../../kv/redis/read_storage.ts";
+import { readStorageOf } from "../../kv/redis/read_run.ts";
 import { TYPE_NAMES } from "../../kv/redis/meta_record.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import { compareBytes, fromUtf8, hasPrefix } from "../../util/bytes.ts";
@@ -21,7 +21,7 @@ interface ScanFilter {
 }
 
 export function openDb(kv: KvStateMachine, db: number): RedisDb {
-  return new RedisDb(new ReadStorage(kv.db, kv.readNow, (d) => kv.redisKeyCount(d)), db);
+  return new RedisDb(readStorageOf(kv), db);
 }
 
 /** Up to `examine` keys after `after` that pass the filter; `next`: where to resume, if more. */

@@ -7,7 +7,7 @@
  */
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { watchToken } from "../../kv/redis/watch_token.ts";
-import { ReadStorage } from "../../kv/redis/read_storage.ts";
+import { readStorageOf } from "../../kv/redis/read_run.ts";
 import { EMPTY_ARRAY } from "../../kv/redis/reply.ts";
 import { REDIS_WATCHED_KEYS_MAX } from "../../limits.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
@@ -82,7 +82,7 @@ async function watchKeys(ctx: RespContext, args: readonly Uint8Array[]): Promise
   let revisions: number[];
   try {
     revisions = await ctx.service.readState(ctx.consistency, (kv) => {
-      const storage = new ReadStorage(kv.db, kv.readNow, (d) => kv.redisKeyCount(d));
+      const storage = readStorageOf(kv);
       return keys.map((key) => watchToken(storage, db, key));
     });
   } catch (err) {

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FLUSH_CONTINUES } from "../../../src/kv/redis/commands/keyspace.ts";
-import { REDIS_REQUEST_OPS_MAX } from "../../../src/limits.ts";
+import { REDIS_REQUEST_BYTES_MIN, REDIS_REQUEST_OPS_MAX } from "../../../src/limits.ts";
 import { utf8 } from "../../../src/util/bytes.ts";
 import { plain, RedisBench } from "./redis_helpers.ts";
 
@@ -74,4 +74,15 @@ test("redis budget: a Redis write over a leased key detaches it; a refused one l
   assert.equal(plain(await b.write(["SET", "a", "redis"])), "OK");
   assert.equal(kv.leaseTable.keyCount(7), 1, "SET replaced the leased key");
   assert.equal(kv.get(utf8("a"))?.lease, 0);
+});
+
+test("redis budget: a command that writes far more bytes than it carries is refused whole", async () => {
+  const b = await RedisBench.open();
+  // 50 MB written twice (the key's record and its history) is past REDIS_REQUEST_BYTES_MIN.
+  const offset = 50_000_000;
+  assert.ok(2 * offset > REDIS_REQUEST_BYTES_MIN);
+  const reply = plain(await b.write(["SETRANGE", "big", String(offset), "x"])) as { err: string };
+  assert.match(reply.err, /^ERR 'setrange' would write more than TinyKV writes in one step/);
+  assert.equal(plain(b.read(["EXISTS", "big"])), 0);
+  assert.equal(plain(await b.write(["SETRANGE", "small", "1000", "x"])), 1001);
 });

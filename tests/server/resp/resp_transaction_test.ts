@@ -9,6 +9,7 @@ import { getPlatform } from "../../../src/platform/detect.ts";
 import type { Conn } from "../../../src/platform/types.ts";
 import { fromUtf8, utf8 } from "../../../src/util/bytes.ts";
 import { startServer } from "./resp_test_client.ts";
+import { REDIS_WATCHED_KEYS_MAX } from "../../../src/limits.ts";
 
 const platform = getPlatform();
 
@@ -78,5 +79,21 @@ test("CLIENT REPLY OFF/SKIP silence replies but not pub/sub, as Redis 7.0", asyn
     const want = "+OK\r\n$1\r\n1\r\n$1\r\nx\r\n-ERR syntax error\r\n" +
       "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
     assert.equal(await exchange(port, input, (t) => t.length >= want.length), want);
+  });
+});
+
+test("RESP transactions: REDIS_WATCHED_KEYS_MAX refuses a WATCH past it, as documented", async () => {
+  await withServer(async (port) => {
+    const keys = Array.from({ length: REDIS_WATCHED_KEYS_MAX + 1 }, (_, i) => `k${i}`);
+    // One RESP array (an inline line this long is over RESP_LINE_BYTES_MAX).
+    const watch = [
+      `*${keys.length + 1}`,
+      "$5",
+      "WATCH",
+      ...keys.flatMap((k) => [`$${k.length}`, k]),
+    ];
+    const refused = `-ERR more than ${REDIS_WATCHED_KEYS_MAX} watched keys\r\n`;
+    const text = await exchange(port, watch.join("\n") + "\nPING\n", (t) => t.endsWith("PONG\r\n"));
+    assert.equal(text, refused + "+PONG\r\n");
   });
 });

@@ -1,5 +1,4 @@
 /** Commands on whole keys and databases: DEL UNLINK EXISTS TYPE DBSIZE SELECT FLUSHDB FLUSHALL. */
-import { fromUtf8 } from "../../../util/bytes.ts";
 import {
   type ExecContext,
   intArg,
@@ -119,5 +118,3 @@ export const KEYSPACE_COMMANDS: Record<string, RedisCommandSpec> = {
   ping: { arity: -1, kind: "read", flags: ["fast", "stale"], keys: [0, 0, 0], run: ping },
   echo: { arity: 2, kind: "read", flags: ["fast"], keys: [0, 0, 0], run: echo },
 };
-
-export const nameOf = (args: readonly Uint8Array[]): string => fromUtf8(args[0]);

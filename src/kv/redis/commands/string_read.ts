@@ -1,5 +1,5 @@
 /** Reading and counting strings: GET MGET STRLEN INCR DECR INCRBY DECRBY APPEND. */
-import { fromUtf8, utf8 } from "../../../util/bytes.ts";
+import { utf8 } from "../../../util/bytes.ts";
 import { int64Arg, isInt64, type RunCommand } from "../command.ts";
 import type { RedisCommandSpec } from "../command.ts";
 import { fail, NOT_INTEGER, OVERFLOW } from "../errors.ts";
@@ -64,6 +64,3 @@ export const STRING_READ_COMMANDS: Record<string, RedisCommandSpec> = {
   decrby: { arity: 3, kind: "write", flags: W, keys: [1, 1, 1], run: increment(-1n) },
   append: { arity: 3, kind: "write", flags: W, keys: [1, 1, 1], run: append },
 };
-
-/** The name a command was called by, for error messages. */
-export const commandName = (args: readonly Uint8Array[]): string => fromUtf8(args[0]);
