@@ -9,6 +9,14 @@ export class RaftCounters {
   preVotesStarted = 0;
   /** Elections this node won (it became leader). */
   electionsWon = 0;
+  /** Real elections started by a leader's TimeoutNow (a leadership transfer). */
+  transferElections = 0;
+  /** Times this node, as leader, lost contact with a quorum and stepped down (CheckQuorum). */
+  checkQuorumStepDowns = 0;
+  /** TimeoutNow messages this node sent as leader (it handed leadership on). */
+  timeoutNowSent = 0;
+  /** The vote count of the last election this node won: granted of how many voters. */
+  lastWinVotes = { granted: 0, voters: 0 };
   /** Normal-entry proposals the leader appended to its log. */
   proposalsAccepted = 0;
   /** Proposals refused (no leader, transfer in progress, uncommitted limit, …). */

@@ -30,12 +30,13 @@ export function campaign(r: Raft, pre: boolean, transfer: boolean): void {
   } else {
     r.becomeCandidate();
     term = r.term;
+    if (transfer) r.counters.transferElections++;
   }
   const type = pre ? MessageType.PreVote : MessageType.Vote;
   if (r.poll(r.id, true) === VoteResult.Won) {
     // Single voter: the election is won by our own vote.
     if (pre) campaign(r, false, transfer);
-    else r.becomeLeader();
+    else winElection(r);
     return;
   }
   const index = r.log.lastIndex();
@@ -44,6 +45,13 @@ export function campaign(r: Raft, pre: boolean, transfer: boolean): void {
     if (id === r.id) continue;
     r.send({ type, from: r.id, to: id, term, index, logTerm, transfer });
   }
+}
+
+/** Becomes leader, recording the tally first (becoming leader resets the votes). */
+export function winElection(r: Raft): void {
+  const { granted } = r.trk.tallyVotes();
+  r.counters.lastWinVotes = { granted, voters: r.trk.voterIds().length };
+  r.becomeLeader();
 }
 
 /** Grants a vote to a candidate whose log is at least as current as ours (§5.4.1). */

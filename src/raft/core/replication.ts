@@ -83,6 +83,7 @@ export function bcastHeartbeatWithContext(r: Raft, ctx: Uint8Array): void {
 
 export function sendTimeoutNow(r: Raft, to: number): void {
   r.transferIssued = true;
+  r.counters.timeoutNowSent++;
   r.send({ type: MessageType.TimeoutNow, from: r.id, to, term: r.term });
 }
 

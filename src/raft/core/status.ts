@@ -57,6 +57,10 @@ export interface RaftCounts {
   readonly electionsStarted: number;
   readonly preVotesStarted: number;
   readonly electionsWon: number;
+  readonly transferElections: number;
+  readonly checkQuorumStepDowns: number;
+  readonly timeoutNowSent: number;
+  readonly lastWinVotes: { readonly granted: number; readonly voters: number };
   readonly proposalsAccepted: number;
   readonly proposalsRefused: number;
 }
@@ -124,6 +128,10 @@ export function statusOf(r: Raft): Status {
       electionsStarted: c.electionsStarted,
       preVotesStarted: c.preVotesStarted,
       electionsWon: c.electionsWon,
+      transferElections: c.transferElections,
+      checkQuorumStepDowns: c.checkQuorumStepDowns,
+      timeoutNowSent: c.timeoutNowSent,
+      lastWinVotes: c.lastWinVotes,
       proposalsAccepted: c.proposalsAccepted,
       proposalsRefused: c.proposalsRefused,
     },

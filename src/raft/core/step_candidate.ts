@@ -4,7 +4,7 @@ import type { Raft } from "./raft.ts";
 import { StateType, type StepError } from "./state_type.ts";
 import { VoteResult } from "./quorum/majority.ts";
 import { bcastAppend } from "./replication.ts";
-import { campaign } from "./election.ts";
+import { campaign, winElection } from "./election.ts";
 import { handleAppend, handleHeartbeat, handleSnapshot } from "./step_follower.ts";
 
 export function stepCandidate(r: Raft, m: Message): StepError | undefined {
@@ -38,7 +38,7 @@ export function stepCandidate(r: Raft, m: Message): StepError | undefined {
         if (r.state === StateType.PreCandidate) {
           campaign(r, false, false);
         } else {
-          r.becomeLeader();
+          winElection(r);
           bcastAppend(r);
         }
       } else if (res === VoteResult.Lost) {

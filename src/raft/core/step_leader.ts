@@ -36,6 +36,7 @@ export function stepLeader(r: Raft, m: Message): StepError | undefined {
     case MessageType.CheckQuorum:
       if (!r.trk.quorumActive(r.id)) {
         r.becomeFollower(r.term, 0); // lost contact with a quorum (§6.2 / thesis §6.2)
+        r.counters.checkQuorumStepDowns++;
       }
       for (const [id, pr] of r.trk.progress) pr.recentActive = id === r.id;
       return undefined;

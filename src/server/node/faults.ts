@@ -17,6 +17,7 @@ import type { Clock, TimerId } from "../../platform/types.ts";
 import type { RaftNode } from "../../raft/node.ts";
 import { type CorruptionError, errorMessage, findCorruption } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
+import { type Logger, SILENT_LOGGER } from "../../util/log.ts";
 import { ServiceError } from "../kv_service.ts";
 
 export type FaultKind = "disk-full" | "corruption" | "stopped";
@@ -61,6 +62,17 @@ export function faultRefusal(fault: Fault, op: "write" | "read"): ServiceError |
   }
 }
 
+/** One line per change: `disk.full`, `disk.corruption`, `node.stopped`, `disk.fault_cleared`. */
+export function logFault(logger: Logger, fault: Fault | undefined): void {
+  if (fault === undefined) return logger.info("disk.fault_cleared");
+  const event = fault.kind === "corruption"
+    ? "disk.corruption"
+    : fault.kind === "disk-full"
+    ? "disk.full"
+    : "node.stopped";
+  logger.error(event, { file: fault.file, offset: fault.offset, error: fault.message });
+}
+
 export class FaultMonitor {
   #reported = "";
   #timer: TimerId | undefined;
@@ -68,7 +80,7 @@ export class FaultMonitor {
   constructor(
     readonly sources: FaultSources,
     readonly clock: Clock,
-    readonly log: (line: string) => void = () => {},
+    readonly logger: Logger = SILENT_LOGGER,
   ) {}
 
   /** The node's fault now; logs a change, and halts Raft on corruption. */
@@ -77,7 +89,7 @@ export class FaultMonitor {
     const key = fault === undefined ? "" : `${fault.kind}: ${fault.message}`;
     if (key !== this.#reported) {
       this.#reported = key;
-      this.log(fault === undefined ? "tinykv: disk fault cleared" : `tinykv: fault ${key}`);
+      logFault(this.logger, fault);
     }
     if (fault?.kind === "corruption") this.sources.node().halt(new Error(fault.message));
     return fault;

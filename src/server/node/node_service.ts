@@ -35,6 +35,7 @@ import { ReadBarrier } from "./read_barrier.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { EngineHolder } from "./engine_holder.ts";
 import { LeaderHistory } from "./leader_history.ts";
+import { RaftEvents } from "./raft_events.ts";
 import { FaultMonitor } from "./faults.ts";
 import { catchUpBeforeVoting } from "./rebuild.ts";
 import { exportSnapshot } from "../../kv/kv_snapshot.ts";
@@ -54,10 +55,7 @@ import {
 
 export type { NodeServiceOptions, ResolvedNodeOptions } from "./options.ts";
 
-/**
- * The data of every Raft snapshot this node records: a marker. The image is the engine
- * itself, streamed from an engine snapshot (peer_transport.ts, snapshot_receiver.ts).
- */
+/** Every Raft snapshot's data: a marker. The image is the engine, streamed (snapshot_*.ts). */
 const SNAPSHOT_MARKER = new TextEncoder().encode("tinykv-engine-snapshot v1");
 
 export class NodeService implements KvService, StatusSource {
@@ -68,6 +66,7 @@ export class NodeService implements KvService, StatusSource {
   /** Recent leader changes this node saw (dashboard, /cluster). */
   readonly leaderHistory: LeaderHistory;
   readonly #forwarder: LeaderForwarder;
+  readonly #raftEvents: RaftEvents;
   readonly #snapshots: SnapshotReceiver;
   readonly addresses: AddressBook;
   readonly membership: Membership;
@@ -111,6 +110,7 @@ export class NodeService implements KvService, StatusSource {
     );
     this.transport.setPeers(this.addresses.all());
     this.node = this.#createNode();
+    this.#raftEvents = new RaftEvents(o.id, o.logger, () => this.node.rawNode, this.leaderHistory);
     this.membership = new Membership({
       selfId: o.id,
       node: this.node,
@@ -123,7 +123,7 @@ export class NodeService implements KvService, StatusSource {
     this.faults = new FaultMonitor(
       { node: () => this.node, engine: () => this.engine },
       o.clock,
-      o.log,
+      o.logger,
     );
     this.#commands = new CommandPath({
       node: () => this.node,
@@ -199,11 +199,10 @@ export class NodeService implements KvService, StatusSource {
         onReadStates: (states) => {
           for (const s of states) this.reads.confirmed(s.context, s.index);
         },
-        // A new leader (or none) drops the reads the old one had not confirmed:
-        // fail them now so clients retry at once instead of waiting for a timeout.
+        // A new leader (or none) drops unconfirmed reads: fail them now so clients retry.
         onSoftState: (soft) => {
           this.reads.abortUnconfirmed("leadership changed");
-          this.leaderHistory.observe(soft.lead, this.node.rawNode.term);
+          this.#raftEvents.observe(soft);
         },
       },
       clock: o.clock,

@@ -5,6 +5,7 @@
  */
 import type { Clock, FileSystem, Net } from "../../platform/types.ts";
 import type { RetentionOptions } from "./history_retention.ts";
+import { createLogger, type Logger, SILENT_LOGGER } from "../../util/log.ts";
 
 export interface NodeServiceOptions {
   readonly id: number;
@@ -38,7 +39,9 @@ export interface NodeServiceOptions {
   readonly membershipStepTimeoutMs?: number;
   /** This node lost its state: it does not vote until it has caught up (rebuild.ts). */
   readonly rebuild?: boolean;
-  /** Where fault and rebuild events are logged (one line each). */
+  /** Where the node's events go (docs/logging.md); without it, text lines to `log`. */
+  readonly logger?: Logger;
+  /** A sink for plain text lines, used when `logger` is not given. */
   readonly log?: (line: string) => void;
   /** Automatic compaction of the key history (history_retention.ts); unset fields default. */
   readonly autoCompact?: Partial<RetentionOptions>;
@@ -69,13 +72,16 @@ export const NODE_DEFAULTS = {
 } as const;
 
 /** Every option filled in, plus what follows from them. */
-export interface ResolvedNodeOptions
-  extends
-    Required<Omit<NodeServiceOptions, "clusterToken" | "log" | "autoCompact" | "collectGarbage">> {
+export interface ResolvedNodeOptions extends
+  Required<
+    Omit<NodeServiceOptions, "clusterToken" | "log" | "logger" | "autoCompact" | "collectGarbage">
+  > {
   readonly autoCompact: RetentionOptions;
   readonly collectGarbage: (() => void) | undefined;
   readonly clusterToken: string | undefined;
-  readonly log: ((line: string) => void) | undefined;
+  readonly logger: Logger;
+  /** A free-form line, logged as a `message` event (callers that have no event of their own). */
+  readonly log: (line: string) => void;
   /** One election timeout (its lower bound), in milliseconds. */
   readonly electionTimeoutMs: number;
 }
@@ -96,6 +102,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
       `heartbeatTicks (${heartbeatTicks}) must be smaller than electionTicks (${electionTicks})`,
     );
   }
+  const logger = o.logger ?? loggerOfLines(o);
   return Object.freeze({
     ...o,
     readMode: o.readMode ?? d.readMode,
@@ -115,11 +122,19 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     ),
     rebuild: o.rebuild ?? false,
     expirySweepMs: positiveInteger("expirySweepMs", o.expirySweepMs ?? d.expirySweepMs),
-    log: o.log,
+    logger,
+    log: (line: string) => logger.info("message", { text: line }),
     collectGarbage: o.collectGarbage,
     autoCompact: resolveRetention(o.autoCompact ?? {}),
     electionTimeoutMs: electionTicks * tickMs,
   });
+}
+
+/** Text lines into `o.log`, or nothing. */
+function loggerOfLines(o: NodeServiceOptions): Logger {
+  const write = o.log;
+  if (write === undefined) return SILENT_LOGGER;
+  return createLogger({ write, wallMs: () => o.clock.wallMs(), nowMs: () => o.clock.nowMs() });
 }
 
 function resolveRetention(r: Partial<RetentionOptions>): RetentionOptions {

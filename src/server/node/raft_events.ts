@@ -1,0 +1,91 @@
+/**
+ * Turns what the Raft core reports (its soft state and event counters) into
+ * the node's election and leader-change log lines (docs/logging.md). The core
+ * stays pure: it only counts, and this reads the counts whenever the driver
+ * hands over a new soft state. It also feeds the leader history (dashboard).
+ */
+import type { RaftCounts } from "../../raft/core/status.ts";
+import type { SoftState } from "../../raft/core/ready.ts";
+import type { Logger } from "../../util/log.ts";
+import type { LeaderHistory } from "./leader_history.ts";
+
+/** What the observer reads from the Raft node (its RawNode). */
+export interface RaftView {
+  status(): { readonly term: number; readonly counts: RaftCounts };
+}
+
+/** Why the leader this node knows changed (docs/logging.md, `leader.changed`). */
+export type LeaderChangeReason =
+  | "elected"
+  | "transfer"
+  | "check-quorum"
+  | "higher-term"
+  | "timeout";
+
+type Counts = RaftCounts;
+
+export class RaftEvents {
+  #lead = 0;
+  #term: number;
+  #seen: Counts;
+  /** How this node's last real election started. */
+  #lastElection: "timeout" | "transfer" = "timeout";
+
+  constructor(
+    readonly id: number,
+    readonly logger: Logger,
+    readonly raft: () => RaftView,
+    readonly history: LeaderHistory,
+  ) {
+    const s = raft().status();
+    this.#term = s.term;
+    this.#seen = s.counts;
+  }
+
+  /** Called with every new soft state (RaftNode's onSoftState hook). */
+  observe(soft: SoftState): void {
+    const { term, counts: now } = this.raft().status();
+    const was = this.#seen;
+    const node = this.id;
+    if (now.preVotesStarted > was.preVotesStarted) {
+      this.logger.debug("election.prevote", { node, term: term + 1 });
+    }
+    if (now.electionsStarted > was.electionsStarted) {
+      this.#lastElection = now.transferElections > was.transferElections ? "transfer" : "timeout";
+      this.logger.info("election.started", { node, term, reason: this.#lastElection });
+    }
+    if (now.electionsWon > was.electionsWon) {
+      const v = now.lastWinVotes;
+      this.logger.info("election.won", { node, term, votes: `${v.granted}/${v.voters}` });
+    }
+    if (soft.lead !== this.#lead) {
+      const reason = this.#reason(soft.lead, term, was, now);
+      this.logger.info("leader.changed", {
+        node,
+        old: this.#lead === 0 ? "none" : this.#lead,
+        new: soft.lead === 0 ? "none" : soft.lead,
+        term,
+        reason,
+      });
+      this.#lead = soft.lead;
+    }
+    this.history.observe(soft.lead, term);
+    this.#seen = now;
+    this.#term = term;
+  }
+
+  #reason(lead: number, term: number, was: Counts, now: Counts): LeaderChangeReason {
+    if (this.#lead === this.id) {
+      // This node stepped down.
+      if (now.checkQuorumStepDowns > was.checkQuorumStepDowns) return "check-quorum";
+      if (now.timeoutNowSent > was.timeoutNowSent) return "transfer";
+      return "higher-term";
+    }
+    if (lead === this.id) return this.#lastElection === "transfer" ? "transfer" : "elected";
+    if (lead !== 0) return "elected";
+    if (now.transferElections > was.transferElections) return "transfer";
+    // No leader known any more: a higher term came (someone else campaigns), or this
+    // node heard nothing from its leader for an election timeout and campaigns itself.
+    return term > this.#term ? "higher-term" : "timeout";
+  }
+}
