@@ -39,6 +39,9 @@ Options:
   --cluster-token T  peers must present T (also TINYKV_CLUSTER_TOKEN)
   --admin-token T    admin requests need it (also TINYKV_ADMIN_TOKEN)
   --join             start a node that waits to be added with 'member add' (no bootstrap)
+  --log-format text|json  the node's log lines on stderr (default text; docs/logging.md)
+  --log-level L      debug, info (default), warn or error
+  --slow-request-ms N  log client requests slower than N ms (default 500; 0: off)
 
 Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001).
 Exit codes: 0 success, 1 runtime error, 2 usage error.

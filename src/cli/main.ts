@@ -29,6 +29,9 @@ const SERVE_OPTIONS = {
   "cluster-token": { type: "string" },
   "admin-token": { type: "string" },
   join: { type: "boolean" },
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
+  "slow-request-ms": { type: "string" },
 } as const;
 
 const CLIENT_OPTIONS = {

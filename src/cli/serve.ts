@@ -5,6 +5,7 @@ import { type ServerConfig, startServer } from "../server/server.ts";
 import { CorruptionError } from "../util/errors.ts";
 import { parseNodeId, parsePeers, parsePort } from "./peers.ts";
 import { UsageError } from "./usage_error.ts";
+import { createLogger, type Logger, parseLogFormat, parseLogLevel } from "../util/log.ts";
 
 export interface ServeFlags {
   readonly id?: string;
@@ -18,6 +19,9 @@ export interface ServeFlags {
   readonly join?: boolean;
   readonly "auto-compact-revisions"?: string;
   readonly "auto-compact-age"?: string;
+  readonly "log-format"?: string;
+  readonly "log-level"?: string;
+  readonly "slow-request-ms"?: string;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -55,7 +59,8 @@ export async function serve(
     clusterToken: flags["cluster-token"] ?? host.env("TINYKV_CLUSTER_TOKEN"),
     adminToken: flags["admin-token"] ?? host.env("TINYKV_ADMIN_TOKEN"),
     join: flags.join === true,
-    log: (line) => host.writeStderr(`${line}\n`),
+    logger: loggerOf(flags, platform, host),
+    slowRequestMs: retentionFlag(flags["slow-request-ms"], "--slow-request-ms"),
     autoCompact: autoCompactOf(flags),
   };
   const server = await startNode(platform, config, host);
@@ -87,10 +92,11 @@ async function startNode(
     return await startServer(platform, config);
   } catch (err) {
     if (!(err instanceof CorruptionError)) throw err;
-    host.writeStderr(
-      `tinykv: fault corruption: ${err.message}; refusing to serve or vote ` +
-        `(rebuild: docs/operations-disk.md)\n`,
-    );
+    config.logger?.error("disk.corruption", {
+      file: err.file,
+      offset: err.offset,
+      error: `${err.message}; refusing to serve or vote (rebuild: docs/operations-disk.md)`,
+    });
     return await startFaultyServer(platform, config, err);
   }
 }
@@ -103,4 +109,20 @@ function autoCompactOf(flags: ServeFlags): { revisions?: number; ageMs?: number 
     ...(revisions === undefined ? {} : { revisions }),
     ...(age === undefined ? {} : { ageMs: age * 1000 }),
   };
+}
+
+/** `--log-format text|json` and `--log-level`: the node's lines, to stderr. */
+function loggerOf(flags: ServeFlags, platform: Platform, host: ProcessHost): Logger {
+  const format = parseLogFormat(flags["log-format"] ?? "text");
+  if (format === undefined) throw new UsageError("--log-format must be text or json");
+  const level = parseLogLevel(flags["log-level"] ?? "info");
+  if (level === undefined) throw new UsageError("--log-level must be debug, info, warn or error");
+  const clock = platform.clock;
+  return createLogger({
+    write: (line) => host.writeStderr(`${line}\n`),
+    format,
+    level,
+    wallMs: () => clock.wallMs(),
+    nowMs: () => clock.nowMs(),
+  });
 }

@@ -17,6 +17,9 @@ import { PubSubHub } from "./pubsub/pubsub_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
+import type { Logger } from "../util/log.ts";
+import { SLOW_REQUEST_MS_DEFAULT } from "../limits.ts";
+import { startSuppressedSummaries } from "./log_summaries.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -39,8 +42,12 @@ export interface ServerConfig {
   readonly join?: boolean;
   /** Automatic compaction of the key history (default: keep 100,000 revisions). */
   readonly autoCompact?: NodeServiceOptions["autoCompact"];
-  /** Where disk faults and rebuild progress are logged, one line each. */
+  /** The node's structured log (docs/logging.md); without it, text lines to `log`. */
+  readonly logger?: Logger;
+  /** A sink for plain text log lines, used when `logger` is not given. */
   readonly log?: (line: string) => void;
+  /** Client requests slower than this are logged (default SLOW_REQUEST_MS_DEFAULT; 0: off). */
+  readonly slowRequestMs?: number;
 }
 
 export interface RunningServer {
@@ -75,6 +82,7 @@ function openNode(
     join: config.join,
     rebuild,
     log: config.log,
+    logger: config.logger,
   });
 }
 
@@ -103,7 +111,9 @@ export async function startServer(
   const leases = startNodeLeases(node, platform.net);
   const sweeper = startExpirySweeper(node);
   addLeaseMetrics(metrics, leases.leases);
-  const service = meteredService(node, metrics, platform.clock);
+  const slowMs = config.slowRequestMs ?? SLOW_REQUEST_MS_DEFAULT;
+  const service = meteredService(node, metrics, platform.clock, { logger: node.o.logger, slowMs });
+  const summaries = startSuppressedSummaries(node.o.logger, platform.clock);
   const cluster = new ClusterView(node, platform.net, platform.clock);
   const app = createStatusApp({
     source: node,
@@ -136,6 +146,7 @@ export async function startServer(
     respPort: ports.respPort,
     close: async () => {
       cluster.close();
+      summaries.stop();
       watch.close();
       await ports.close();
       leases.close();

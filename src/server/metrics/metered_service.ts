@@ -6,11 +6,14 @@ import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock } from "../../platform/types.ts";
 import { type Consistency, type KvService, ServiceError } from "../kv_service.ts";
 import { exponentialBuckets, type MetricsRegistry } from "./registry.ts";
+import { commandKey, commandKind, noteSlowRequest, type SlowRequestLog } from "./slow_requests.ts";
 
+/** Also logs requests slower than `slow.slowMs` (slow_requests.ts). */
 export function meteredService(
   inner: KvService,
   registry: MetricsRegistry,
   clock: Clock,
+  slow?: SlowRequestLog,
 ): KvService {
   const requests = registry.counter(
     "tinykv_requests_total",
@@ -23,28 +26,42 @@ export function meteredService(
     ["op"],
     exponentialBuckets(0.0001, 2, 16),
   );
-  const measure = async <T>(op: string, run: () => Promise<T>): Promise<T> => {
+  type Note = { key?: Uint8Array; kind?: string };
+  const measure = async <T>(op: string, run: () => Promise<T>, note: Note = {}): Promise<T> => {
     const t0 = clock.nowMs();
+    let result = "ok";
     try {
       const r = await run();
-      requests.inc({ op, result: "ok" });
+      requests.inc({ op, result });
       return r;
     } catch (err) {
       const code = err instanceof ServiceError ? ErrorCode[err.code] ?? "UNKNOWN" : "INTERNAL";
-      requests.inc({ op, result: String(code).toLowerCase() });
+      result = String(code).toLowerCase();
+      requests.inc({ op, result });
       throw err;
     } finally {
-      latency.observe((clock.nowMs() - t0) / 1000, { op });
+      const ms = clock.nowMs() - t0;
+      latency.observe(ms / 1000, { op });
+      noteSlowRequest(slow, note.kind ?? op, ms, note.key, result);
     }
   };
   const mode = (c: Consistency) => c === "serializable" ? "_serializable" : "";
   return {
     write: (command) =>
-      measure(`write_${command.body?.case ?? "none"}`, () => inner.write(command)),
+      measure(`write_${command.body?.case ?? "none"}`, () => inner.write(command), {
+        key: commandKey(command),
+        kind: commandKind("write", command),
+      }),
     execute: (command) =>
-      measure(`command_${command.body?.case ?? "none"}`, () => inner.execute(command)),
-    get: (key, c, revision) => measure(`get${mode(c)}`, () => inner.get(key, c, revision)),
-    scan: (request, c) => measure(`scan${mode(c)}`, () => inner.scan(request, c)),
+      measure(`command_${command.body?.case ?? "none"}`, () => inner.execute(command), {
+        key: commandKey(command),
+        kind: commandKind("command", command),
+      }),
+    get: (key, c, revision) => measure(`get${mode(c)}`, () => inner.get(key, c, revision), { key }),
+    scan: (request, c) =>
+      measure(`scan${mode(c)}`, () => inner.scan(request, c), {
+        key: request.prefix ?? request.start,
+      }),
     count: (c) => measure(`count${mode(c)}`, () => inner.count(c)),
     readState: (c, read) => measure(`read_state${mode(c)}`, () => inner.readState(c, read)),
     status: () => inner.status(),
