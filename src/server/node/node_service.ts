@@ -89,7 +89,7 @@ export class NodeService implements KvService, StatusSource {
     readonly logStore: LogStore,
     replicatedAddresses: ReadonlyMap<number, string>,
   ) {
-    this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock);
+    this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock, o.logger);
     this.leaderHistory = new LeaderHistory(o.clock);
     this.proposals = new Proposals(o.clock);
     this.#forwarder = new LeaderForwarder(o.net, o.clock);
@@ -102,6 +102,7 @@ export class NodeService implements KvService, StatusSource {
       onUnreachable: (id) => this.node.rawNode.reportUnreachable(id),
       onSnapshotStatus: (id, ok) => this.node.rawNode.reportSnapshot(id, ok),
       snapshotSource: () => exportSnapshot(this.engine.db),
+      logger: o.logger,
     });
     this.addresses = new AddressBook(
       o.peers,

@@ -19,6 +19,7 @@
  * for good (whole-node simulation, slow disks). A stream that has started
  * always finishes, so the newest one is always imported.
  */
+import { type Logger, SILENT_LOGGER } from "../../util/log.ts";
 import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { SnapshotImporter } from "../../kv/kv_snapshot.ts";
 import { SNAPSHOT_BYTES_MAX } from "../../limits.ts";
@@ -34,6 +35,7 @@ interface Incoming {
   readonly db: Db;
   readonly importer: SnapshotImporter;
   received: number;
+  readonly startedMs: number;
 }
 
 export class SnapshotReceiver {
@@ -56,6 +58,7 @@ export class SnapshotReceiver {
     readonly fs: FileSystem,
     readonly stagingDir: string,
     readonly clock: Clock,
+    readonly logger: Logger = SILENT_LOGGER,
     readonly bytesMax = SNAPSHOT_BYTES_MAX,
   ) {}
 
@@ -77,6 +80,7 @@ export class SnapshotReceiver {
       return this.#add(from, m, onComplete);
     }).catch(async (err) => {
       this.counts.failed++;
+      this.logger.warn("snapshot.refused", { from, error: String(err) });
       await this.#abandon();
       this.#brokenFrom = from;
       onError(err);
@@ -112,6 +116,12 @@ export class SnapshotReceiver {
     this.#incoming = undefined;
     await onComplete(inc.first);
     this.counts.received++;
+    this.logger.info("snapshot.installed", {
+      from,
+      index: inc.first.snapshot?.index === undefined ? undefined : Number(inc.first.snapshot.index),
+      bytes: inc.received,
+      ms: Math.round(this.clock.nowMs() - inc.startedMs),
+    });
   }
 
   /** Whether `m`, a chunk of stream number `stream`, belongs to a stream that is skipped. */
@@ -130,7 +140,7 @@ export class SnapshotReceiver {
     this.fs.mkdir(this.stagingDir);
     const db = await Db.open(this.fs, this.stagingDir, { wal: false, clock: this.clock });
     const importer = new SnapshotImporter(db, `snapshot from node ${from}`);
-    this.#incoming = { from, first, db, importer, received: 0 };
+    this.#incoming = { from, first, db, importer, received: 0, startedMs: this.clock.nowMs() };
   }
 
   /** Drops a partial snapshot. */

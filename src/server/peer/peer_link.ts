@@ -37,6 +37,10 @@ export class PeerLink {
   #retryTimer: TimerId | undefined;
   /** Bumped when the connection is lost: a snapshot stream in progress must stop. */
   #generation = 0;
+  /** The link is connected; `peer.lost` and `peer.back` are logged when it changes. */
+  #up = false;
+  /** When the link went down (monotonic ms), while it is down. */
+  #downSinceMs: number | undefined;
   /** A snapshot stream is being sent (one at a time per peer). */
   streaming = false;
   readonly bytesMax: number;
@@ -144,6 +148,7 @@ export class PeerLink {
       this.#conn = conn;
       this.#blocked = false;
       this.#backoffMs = RECONNECT_MIN_MS;
+      this.#linkUp();
       conn.setHandlers({
         onData: () => {},
         onDrain: () => this.#drained(conn),
@@ -156,9 +161,9 @@ export class PeerLink {
       };
       this.#write(conn, encodeWireFrame({ case: "hello", value: hello }));
       this.#flush();
-    }, () => {
+    }, (err) => {
       this.#connecting = false;
-      this.#failed();
+      this.#failed(err);
     });
   }
 
@@ -166,12 +171,31 @@ export class PeerLink {
     if (this.#conn !== conn) return;
     this.#conn = undefined;
     this.#blocked = false;
-    this.#failed();
+    this.#failed("connection closed");
+  }
+
+  #linkUp(): void {
+    if (this.#downSinceMs !== undefined) {
+      const downMs = Math.round(this.o.clock.nowMs() - this.#downSinceMs);
+      this.o.logger?.info("peer.back", { peer: this.id, address: this.address, down_ms: downMs });
+    }
+    this.#up = true;
+    this.#downSinceMs = undefined;
+  }
+
+  /** Logs the first failure after the link was up (or of a link never up), not each retry. */
+  #linkDown(why: unknown): void {
+    if (!this.#up && this.#downSinceMs !== undefined) return;
+    this.#up = false;
+    this.#downSinceMs = this.o.clock.nowMs();
+    const error = why instanceof Error ? why.message : String(why);
+    this.o.logger?.warn("peer.lost", { peer: this.id, address: this.address, error });
   }
 
   /** Drops what was queued (Raft will resend) and retries later. */
-  #failed(): void {
+  #failed(why: unknown): void {
     if (this.#closed) return;
+    this.#linkDown(why);
     this.#generation++;
     for (; this.#snapshotsQueued > 0; this.#snapshotsQueued--) this.snapshotStatus(false);
     this.counters.droppedConnectionLost += this.#queuedMsgs;

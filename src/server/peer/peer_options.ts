@@ -1,5 +1,6 @@
 /** What the peer transport is given, and the counts it keeps for metrics. */
 import type { Clock, Net } from "../../platform/types.ts";
+import type { Logger } from "../../util/log.ts";
 
 export interface PeerTransportOptions {
   readonly net: Net;
@@ -21,6 +22,8 @@ export interface PeerTransportOptions {
   readonly queueBytesMax?: number;
   /** Messages held for one peer (default PEER_QUEUE_MSGS_MAX). */
   readonly queueMsgsMax?: number;
+  /** Where `peer.lost`, `peer.back` and `snapshot.sent` lines go (docs/logging.md). */
+  readonly logger?: Logger;
 }
 
 /** Event counts for metrics, shared by every peer link. */

@@ -8,7 +8,7 @@
  * must never report success for a broken stream. Raft sends a fresh snapshot
  * after the failure report.
  */
-import type { Message } from "../../raft/core/messages.ts";
+import { type Message, MessageType } from "../../raft/core/messages.ts";
 import { raftMessageToWire } from "../../wire/raft_codec.ts";
 import type { PeerLink } from "./peer_link.ts";
 import { snapshotFrame } from "./peer_frames.ts";
@@ -30,6 +30,13 @@ export async function streamSnapshot(
   const head = raftMessageToWire(m);
   let offset = 0;
   let held: Uint8Array | undefined;
+  const t0 = link.o.clock.nowMs();
+  const fields = () => ({
+    peer: link.id,
+    index: m.type === MessageType.Snap ? m.snapshot.metadata.index : undefined,
+    bytes: offset,
+    ms: Math.round(link.o.clock.nowMs() - t0),
+  });
   const emit = async (chunk: Uint8Array, done: boolean) => {
     await waitForRoom(link, generation, chunk.length);
     if (!link.enqueue([snapshotFrame(head, chunk, offset, done)], done)) {
@@ -46,7 +53,9 @@ export async function streamSnapshot(
     }
     // Success is reported when this last chunk reaches the socket (or failure if it never does).
     await emit(held ?? new Uint8Array(0), true);
-  } catch {
+    link.o.logger?.info("snapshot.sent", fields());
+  } catch (err) {
+    link.o.logger?.warn("snapshot.failed", { ...fields(), error: String(err) });
     link.snapshotStatus(false);
   } finally {
     link.streaming = false;
