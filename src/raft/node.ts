@@ -164,8 +164,7 @@ export class RaftNode {
           await this.#applies.drain(); // then look again
         } else break;
       }
-      // A compaction to start (asked on an idle node) or whose image became ready.
-      // (Not while a Ready waits for space.)
+      // A compaction to start (asked when idle) or whose image is ready; not while a Ready waits.
       if (this.#compaction.actionable && this.#disk.unsaved === undefined) {
         await this.#maybeCompact();
       }
@@ -290,10 +289,7 @@ export class RaftNode {
     for (const e of entries) this.#applyConfChange(e);
   }
 
-  /**
-   * Compacts the log at the next opportunity in the Ready loop (whatever the
-   * thresholds) and resolves with the snapshot index then in effect.
-   */
+  /** Compacts the log soon (whatever the thresholds); resolves with the snapshot index then. */
   compactNow(): Promise<number> {
     assert(this.#o.stateMachine.image !== undefined, "compaction needs stateMachine.image");
     const done = this.#compaction.request();
@@ -309,7 +305,9 @@ export class RaftNode {
     if (e.type !== EntryType.ConfChange) return;
     const cc = decodeConfChange(e.data);
     if (cc === undefined) return; // refused at proposal time; every node skips it alike
-    this.#o.logStore.setConfState(this.rawNode.applyConfChange(cc));
+    const cs = this.rawNode.applyConfChange(cc);
+    this.#o.logStore.setConfState(cs);
+    this.#o.hooks?.onConfChange?.(cc, cs);
   }
 
   /**

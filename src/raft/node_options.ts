@@ -5,7 +5,8 @@
 import { RAFT_INBOX_MSGS_MAX, RAFT_LOG_COMPACT_BYTES } from "../limits.ts";
 import type { Clock } from "../platform/types.ts";
 import type { RaftConfig } from "./core/config.ts";
-import type { Entry, Snapshot } from "./core/messages.ts";
+import type { ConfState, Entry, Snapshot } from "./core/messages.ts";
+import type { ConfChange } from "./core/confchange/conf_change.ts";
 import type { ReadState, SoftState } from "./core/ready.ts";
 import type { LogStore } from "./log_store.ts";
 import type { Transport } from "./transport.ts";
@@ -28,6 +29,8 @@ export interface NodeHooks {
   /** ReadIndex results: serve each read once `index` is applied. */
   onReadStates?(states: readonly ReadState[]): void;
   onSoftState?(soft: SoftState): void;
+  /** A conf change was applied here: `cc`, and the configuration it led to. */
+  onConfChange?(cc: ConfChange, cs: ConfState): void;
 }
 
 export interface RaftNodeOptions {

@@ -205,6 +205,7 @@ export class NodeService implements KvService, StatusSource {
           this.reads.abortUnconfirmed("leadership changed");
           this.#raftEvents.observe(soft);
         },
+        onConfChange: (cc, cs) => this.#raftEvents.confChanged(cc, cs),
       },
       clock: o.clock,
       tickMs: o.tickMs,
@@ -238,9 +239,8 @@ export class NodeService implements KvService, StatusSource {
   }
 
   /**
-   * The Raft snapshot image for log compaction: the engine is the image, so
-   * make the applied state durable (the engine's WAL is off) and return the
-   * marker. The driver then drops log entries up to the applied index.
+   * The snapshot image for log compaction: the engine, made durable (its WAL is off); the
+   * driver then drops log entries up to the applied index.
    */
   async #image(): Promise<Uint8Array> {
     await this.engine.flushApplied();

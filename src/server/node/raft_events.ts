@@ -5,13 +5,15 @@
  * hands over a new soft state. It also feeds the leader history (dashboard).
  */
 import type { RaftCounts } from "../../raft/core/status.ts";
+import { type ConfChange, ConfChangeType } from "../../raft/core/confchange/conf_change.ts";
+import type { ConfState } from "../../raft/core/messages.ts";
 import type { SoftState } from "../../raft/core/ready.ts";
 import type { Logger } from "../../util/log.ts";
 import type { LeaderHistory } from "./leader_history.ts";
 
 /** What the observer reads from the Raft node (its RawNode). */
 export interface RaftView {
-  status(): { readonly term: number; readonly counts: RaftCounts };
+  status(): { readonly term: number; readonly counts: RaftCounts; readonly confState: ConfState };
 }
 
 /** Why the leader this node knows changed (docs/logging.md, `leader.changed`). */
@@ -28,6 +30,10 @@ export class RaftEvents {
   #lead = 0;
   #term: number;
   #seen: Counts;
+  /** The configuration is joint (membership lines say when it is entered and left). */
+  #joint = false;
+  /** Learners of the last configuration applied here (an AddNode of one is a promotion). */
+  #learners = new Set<number>();
   /** How this node's last real election started. */
   #lastElection: "timeout" | "transfer" = "timeout";
 
@@ -40,6 +46,8 @@ export class RaftEvents {
     const s = raft().status();
     this.#term = s.term;
     this.#seen = s.counts;
+    this.#joint = s.confState.votersOutgoing.length > 0;
+    this.#learners = new Set([...s.confState.learners, ...s.confState.learnersNext]);
   }
 
   /** Called with every new soft state (RaftNode's onSoftState hook). */
@@ -87,5 +95,33 @@ export class RaftEvents {
     // No leader known any more: a higher term came (someone else campaigns), or this
     // node heard nothing from its leader for an election timeout and campaigns itself.
     return term > this.#term ? "higher-term" : "timeout";
+  }
+
+  /**
+   * A conf change applied on this node: one line per step (`membership.learner_added`,
+   * `.promoted`, `.voter_added`, `.removed`), then `.joint_entered` or `.joint_left`.
+   */
+  confChanged(cc: ConfChange, cs: ConfState): void {
+    const node = this.id;
+    const config = {
+      voters: cs.voters.join(",") || "none",
+      outgoing: cs.votersOutgoing.length > 0 ? cs.votersOutgoing.join(",") : undefined,
+      learners: cs.learners.length > 0 ? cs.learners.join(",") : undefined,
+    };
+    for (const c of cc.changes) {
+      const step = c.type === ConfChangeType.AddLearner
+        ? "learner_added"
+        : c.type === ConfChangeType.RemoveNode
+        ? "removed"
+        : this.#learners.has(c.nodeId)
+        ? "promoted"
+        : "voter_added";
+      this.logger.info(`membership.${step}`, { node, member: c.nodeId, ...config });
+    }
+    const joint = cs.votersOutgoing.length > 0;
+    if (joint && !this.#joint) this.logger.info("membership.joint_entered", { node, ...config });
+    if (!joint && this.#joint) this.logger.info("membership.joint_left", { node, ...config });
+    this.#joint = joint;
+    this.#learners = new Set([...cs.learners, ...cs.learnersNext]);
   }
 }
