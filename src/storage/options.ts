@@ -41,6 +41,16 @@ export interface DbOptions {
   readonly clock?: Clock;
   /** Seed for the memtable's skiplist heights (any value is correct). */
   readonly seed?: number;
+  /** Told of each compaction that rewrote tables (the server logs it). */
+  readonly onCompaction?: (done: CompactionDone) => void;
+}
+
+/** One finished compaction: its input level, bytes read and written, how long it took. */
+export interface CompactionDone {
+  readonly level: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly ms: number;
 }
 
 export interface ResolvedOptions {
@@ -53,6 +63,7 @@ export interface ResolvedOptions {
   readonly maxOpenTables: number;
   readonly clock: Clock | undefined;
   readonly seed: number;
+  readonly onCompaction: ((done: CompactionDone) => void) | undefined;
 }
 
 function size(name: string, v: number | undefined, def: number, min: number, max: number): number {
@@ -92,5 +103,6 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
     maxOpenTables: size("maxOpenTables", o.maxOpenTables, TABLE_CACHE_FILES_MAX, 1, 1 << 20),
     clock: o.clock,
     seed: o.seed ?? 0x5eed,
+    onCompaction: o.onCompaction,
   };
 }

@@ -7,6 +7,8 @@
  *   kv-incoming/  a snapshot being received (snapshot_receiver.ts)
  *   kv-old/       the engine being replaced (only during a swap)
  */
+import { type Logger, SILENT_LOGGER } from "../../util/log.ts";
+import type { CompactionDone } from "../../storage/options.ts";
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { KvStateMachine } from "../../kv/state_machine.ts";
 import type { Clock, FileSystem } from "../../platform/types.ts";
@@ -33,11 +35,29 @@ export class EngineHolder {
     kv.wallClock = () => clock.wallMs();
   }
 
-  static async open(fs: FileSystem, dataDir: string, clock: Clock, seed: number) {
+  static async open(
+    fs: FileSystem,
+    dataDir: string,
+    clock: Clock,
+    seed: number,
+    logger: Logger = SILENT_LOGGER,
+  ) {
     await recoverSwap(fs, dataDir);
-    const db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock, seed });
-    return new EngineHolder(fs, dataDir, clock, db, await KvStateMachine.open(db));
+    const onCompaction = (d: CompactionDone) =>
+      logger.info("engine.compaction", {
+        level: d.level,
+        bytes_in: d.bytesIn,
+        bytes_out: d.bytesOut,
+        ms: Math.round(d.ms),
+      });
+    const db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock, seed, onCompaction });
+    const holder = new EngineHolder(fs, dataDir, clock, db, await KvStateMachine.open(db));
+    holder.onCompaction = onCompaction;
+    return holder;
   }
+
+  /** Where the engine reports its compactions (kept for the engine a snapshot swaps in). */
+  onCompaction: ((d: CompactionDone) => void) | undefined;
 
   get incomingDir(): string {
     return `${this.dataDir}/kv-incoming`;
@@ -87,7 +107,11 @@ export class EngineHolder {
       await fs.syncDir(dataDir);
       removeTree(fs, `${dataDir}/kv-old`);
       const wanted = this.kv.redisEventsWanted;
-      this.db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock });
+      this.db = await Db.open(fs, `${dataDir}/kv`, {
+        wal: false,
+        clock,
+        onCompaction: this.onCompaction,
+      });
       this.kv = await KvStateMachine.open(this.db);
       this.kv.wallClock = () => clock.wallMs();
       // Pub/sub subscribers on this node do not change with the store (server.ts).

@@ -50,6 +50,7 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
     s.counters.trivialMoves++;
     return;
   }
+  const t0 = s.options.clock?.nowMs() ?? 0;
   const v = s.vs.current;
   s.vs.pin(v);
   const out = new OutputSet(s, s.options.tableFileBytes);
@@ -68,7 +69,11 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
     await s.vs.logAndApply(edit);
     s.counters.compactions++;
     s.counters.compactionBytesWritten += out.bytesWritten;
-    for (const f of [...c.inputs, ...c.next]) s.counters.compactionBytesRead += f.size;
+    let bytesIn = 0;
+    for (const f of [...c.inputs, ...c.next]) bytesIn += f.size;
+    s.counters.compactionBytesRead += bytesIn;
+    const ms = (s.options.clock?.nowMs() ?? 0) - t0;
+    s.options.onCompaction?.({ level: c.level, bytesIn, bytesOut: out.bytesWritten, ms });
   } finally {
     out.release();
     s.vs.unpin(v);
