@@ -307,7 +307,7 @@ export class RaftNode {
     if (cc === undefined) return; // refused at proposal time; every node skips it alike
     const cs = this.rawNode.applyConfChange(cc);
     this.#o.logStore.setConfState(cs);
-    this.#o.hooks?.onConfChange?.(cc, cs);
+    this.#o.hooks?.onConfChange?.(cc, cs, e.index);
   }
 
   /**

@@ -29,8 +29,8 @@ export interface NodeHooks {
   /** ReadIndex results: serve each read once `index` is applied. */
   onReadStates?(states: readonly ReadState[]): void;
   onSoftState?(soft: SoftState): void;
-  /** A conf change was applied here: `cc`, and the configuration it led to. */
-  onConfChange?(cc: ConfChange, cs: ConfState): void;
+  /** The conf change `cc` at `index` was applied here, and led to configuration `cs`. */
+  onConfChange?(cc: ConfChange, cs: ConfState, index: number): void;
 }
 
 export interface RaftNodeOptions {

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { getPlatform } from "../../src/platform/detect.ts";
-import { type RunningServer, startServer } from "../../src/server/server.ts";
+import { type RunningServer, type ServerConfig, startServer } from "../../src/server/server.ts";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
 
@@ -80,10 +80,14 @@ export interface TestCluster {
  */
 export const FAST_ELECTIONS = { tickMs: 20, electionTicks: 10, heartbeatTicks: 1 } as const;
 
+/**
+ * `configOf` adds settings to each node's ServerConfig (a logger per node, say).
+ */
 export async function startCluster(
   size: number,
   tickMs = 20,
   compactEntries?: number,
+  configOf: (id: number) => Partial<ServerConfig> = () => ({}),
 ): Promise<TestCluster> {
   const platform = getPlatform();
   const ports = await freePorts(size * 2);
@@ -130,6 +134,7 @@ export async function startCluster(
           ...FAST_ELECTIONS,
           tickMs,
           compactEntries,
+          ...configOf(id),
         }),
       );
     },

@@ -205,7 +205,7 @@ export class NodeService implements KvService, StatusSource {
           this.reads.abortUnconfirmed("leadership changed");
           this.#raftEvents.observe(soft);
         },
-        onConfChange: (cc, cs) => this.#raftEvents.confChanged(cc, cs),
+        onConfChange: (cc, cs, index) => this.#raftEvents.confChanged(cc, cs, index),
       },
       clock: o.clock,
       tickMs: o.tickMs,

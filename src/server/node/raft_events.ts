@@ -13,7 +13,12 @@ import type { LeaderHistory } from "./leader_history.ts";
 
 /** What the observer reads from the Raft node (its RawNode). */
 export interface RaftView {
-  status(): { readonly term: number; readonly counts: RaftCounts; readonly confState: ConfState };
+  status(): {
+    readonly term: number;
+    readonly commit: number;
+    readonly counts: RaftCounts;
+    readonly confState: ConfState;
+  };
 }
 
 /** Why the leader this node knows changed (docs/logging.md, `leader.changed`). */
@@ -34,6 +39,8 @@ export class RaftEvents {
   #joint = false;
   /** Learners of the last configuration applied here (an AddNode of one is a promotion). */
   #learners = new Set<number>();
+  /** Conf changes up to here were logged before a restart: their replay is not logged again. */
+  #replayedUpTo = 0;
   /** How this node's last real election started. */
   #lastElection: "timeout" | "transfer" = "timeout";
 
@@ -46,6 +53,7 @@ export class RaftEvents {
     const s = raft().status();
     this.#term = s.term;
     this.#seen = s.counts;
+    this.#replayedUpTo = s.commit;
     this.#joint = s.confState.votersOutgoing.length > 0;
     this.#learners = new Set([...s.confState.learners, ...s.confState.learnersNext]);
   }
@@ -56,7 +64,7 @@ export class RaftEvents {
     const was = this.#seen;
     const node = this.id;
     if (now.preVotesStarted > was.preVotesStarted) {
-      this.logger.debug("election.prevote", { node, term: term + 1 });
+      this.logger.debug("election.prevote", { node });
     }
     if (now.electionsStarted > was.electionsStarted) {
       this.#lastElection = now.transferElections > was.transferElections ? "transfer" : "timeout";
@@ -101,14 +109,15 @@ export class RaftEvents {
    * A conf change applied on this node: one line per step (`membership.learner_added`,
    * `.promoted`, `.voter_added`, `.removed`), then `.joint_entered` or `.joint_left`.
    */
-  confChanged(cc: ConfChange, cs: ConfState): void {
+  confChanged(cc: ConfChange, cs: ConfState, index: number): void {
     const node = this.id;
+    const replayed = index <= this.#replayedUpTo;
     const config = {
       voters: cs.voters.join(",") || "none",
       outgoing: cs.votersOutgoing.length > 0 ? cs.votersOutgoing.join(",") : undefined,
       learners: cs.learners.length > 0 ? cs.learners.join(",") : undefined,
     };
-    for (const c of cc.changes) {
+    for (const c of replayed ? [] : cc.changes) {
       const step = c.type === ConfChangeType.AddLearner
         ? "learner_added"
         : c.type === ConfChangeType.RemoveNode
@@ -119,8 +128,12 @@ export class RaftEvents {
       this.logger.info(`membership.${step}`, { node, member: c.nodeId, ...config });
     }
     const joint = cs.votersOutgoing.length > 0;
-    if (joint && !this.#joint) this.logger.info("membership.joint_entered", { node, ...config });
-    if (!joint && this.#joint) this.logger.info("membership.joint_left", { node, ...config });
+    if (joint && !this.#joint && !replayed) {
+      this.logger.info("membership.joint_entered", { node, ...config });
+    }
+    if (!joint && this.#joint && !replayed) {
+      this.logger.info("membership.joint_left", { node, ...config });
+    }
     this.#joint = joint;
     this.#learners = new Set([...cs.learners, ...cs.learnersNext]);
   }

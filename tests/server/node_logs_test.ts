@@ -1,0 +1,135 @@
+/**
+ * The node's log lines (docs/logging.md) in an in-process 3-node cluster: an
+ * election, leader changes (a stopped leader, a transfer), a peer lost and back.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startCluster } from "./cluster_helpers.ts";
+import { createLogger } from "../../src/util/log.ts";
+import { getPlatform } from "../../src/platform/detect.ts";
+
+interface Line {
+  readonly level: string;
+  readonly event: string;
+  readonly fields: Record<string, string | number | boolean>;
+}
+
+/** Every node's lines, parsed; `all` across nodes. */
+class Lines {
+  readonly byNode = new Map<number, Line[]>();
+  of(id: number): Line[] {
+    let l = this.byNode.get(id);
+    if (l === undefined) this.byNode.set(id, l = []);
+    return l;
+  }
+  all(event: string): Line[] {
+    return [...this.byNode.values()].flat().filter((l) => l.event === event);
+  }
+}
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test("node logs: elections, leader changes and peers lost and back each have their line", {
+  timeout: 60_000,
+}, async () => {
+  const lines = new Lines();
+  const clock = getPlatform().clock;
+  const c = await startCluster(3, 20, undefined, (id) => ({
+    logger: createLogger({
+      write: (l) => lines.of(id).push(JSON.parse(l)),
+      format: "json",
+      level: "debug",
+      wallMs: () => clock.wallMs(),
+      nowMs: () => clock.nowMs(),
+    }),
+  }));
+  try {
+    const first = await c.leader();
+    await until(
+      "every node to know the leader",
+      () =>
+        [1, 2, 3].every((id) =>
+          lines.of(id).some((l) => l.event === "leader.changed" && l.fields.new === first)
+        ),
+    );
+    const won = lines.of(first).filter((l) => l.event === "election.won");
+    assert.ok(won.length >= 1, "the leader logged its win");
+    const w = won[won.length - 1].fields;
+    assert.match(String(w.votes), /^[23]\/3$/);
+    assert.equal(w.node, first);
+    const started = lines.of(first).filter((l) => l.event === "election.started");
+    assert.ok(started.some((l) => l.fields.term === w.term && l.fields.reason === "timeout"));
+    const mine = lines.of(first).find((l) =>
+      l.event === "leader.changed" && l.fields.new === first
+    );
+    assert.equal(mine?.fields.reason, "elected");
+
+    // A transfer: both ends say why.
+    const target = [1, 2, 3].find((id) => id !== first) ?? 0;
+    await c.servers.get(first)?.node.transferLeader(target);
+    await until(
+      "the transfer to be logged",
+      () =>
+        lines.of(target).some((l) =>
+          l.event === "leader.changed" && l.fields.new === target && l.fields.reason === "transfer"
+        ),
+    );
+    await until(
+      "the old leader's step-down line",
+      () =>
+        lines.of(first).some((l) =>
+          l.event === "leader.changed" && l.fields.old === first && l.fields.reason === "transfer"
+        ),
+    );
+    assert.ok(
+      lines.of(target).some((l) =>
+        l.event === "election.started" && l.fields.reason === "transfer"
+      ),
+    );
+
+    // The leader stops: the others lose it, elect another, and lose their link to it.
+    const gone = await c.leader();
+    const others = [1, 2, 3].filter((id) => id !== gone);
+    await c.stop(gone);
+    await until(
+      "a new leader among the others",
+      () =>
+        others.some((id) =>
+          lines.of(id).some((l) =>
+            l.event === "leader.changed" && l.fields.old === gone && l.fields.new !== "none"
+          ) ||
+          lines.of(id).some((l) =>
+            l.event === "leader.changed" && l.fields.new !== "none" && l.fields.new !== gone &&
+            Number(l.fields.term) > Number(w.term) + 1
+          )
+        ),
+    );
+    const next = await c.leader();
+    assert.notEqual(next, gone);
+    await until(
+      "peer.lost for the stopped node",
+      () => lines.all("peer.lost").some((l) => l.fields.peer === gone),
+    );
+    const lost = lines.all("peer.lost").find((l) => l.fields.peer === gone);
+    assert.equal(lost?.level, "warn");
+    assert.equal(lost?.fields.address, c.peers.get(gone));
+
+    await c.start(gone);
+    await until(
+      "peer.back for the restarted node",
+      () => lines.all("peer.back").some((l) => l.fields.peer === gone),
+    );
+    const back = lines.all("peer.back").find((l) => l.fields.peer === gone);
+    assert.ok(typeof back?.fields.down_ms === "number" && back.fields.down_ms >= 0);
+    // No line had to be dropped, and every line names its event.
+    assert.equal(lines.all("log.suppressed").length, 0);
+  } finally {
+    await c.close();
+  }
+});
