@@ -27,6 +27,7 @@ async function check(nodes: number, seed: number, faults: FaultKind[]): Promise<
   assert.deepEqual(v.lost, [], r.text);
   assert.deepEqual(v.diverged, [], r.text);
   assert.deepEqual(v.crashes, [], r.text);
+  assert.ok(r.logCheck.ok, r.text);
   assert.ok(v.ackedInserts > 0, `no insert succeeded\n${r.text}`);
   assert.ok(r.summary.ops.ok > 100, `too few successful operations\n${r.text}`);
   if (process.env.TINYKV_CHAOS_VERBOSE) console.log(r.text);

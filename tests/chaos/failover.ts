@@ -7,6 +7,7 @@ import { createPrng } from "../../src/util/prng.ts";
 import { ChaosCluster } from "./chaos_cluster.ts";
 import { firstWriteAfter, median } from "./report.ts";
 import { Workload } from "./workload.ts";
+import { checkFailovers, type MeasuredFailover, raftLines } from "./log_lines.ts";
 
 export interface FailoverOptions {
   readonly nodes: number;
@@ -34,9 +35,12 @@ export async function runFailover(o: FailoverOptions): Promise<{ ok: boolean; te
   const c = await ChaosCluster.start(o.nodes, [], () => prng.nextFloat());
   const leaderMs: number[] = [];
   const writeMs: number[] = [];
+  const measured: MeasuredFailover[] = [];
+  let logs = { ok: false, text: "log check: not reached" };
   try {
     if (await c.waitLeader(30_000) === undefined) throw new Error("no leader at startup");
     const t0 = performance.now();
+    const wallT0 = Date.now();
     const now = () => performance.now() - t0;
     const w = new Workload(
       c,
@@ -57,6 +61,7 @@ export async function runFailover(o: FailoverOptions): Promise<{ ok: boolean; te
       const wm = firstWriteAfter(w, at) ?? Infinity;
       leaderMs.push(lm);
       writeMs.push(wm);
+      measured.push({ kind: "kill-leader", at, ms: next && lm, oldLeader: before.id });
       o.log(
         `kill ${i + 1}: leader ${before.id} (term ${before.term}) → ${next?.id ?? "none"}` +
           ` after ${Math.round(lm)} ms, first write after ${Math.round(wm)} ms`,
@@ -64,6 +69,8 @@ export async function runFailover(o: FailoverOptions): Promise<{ ok: boolean; te
       c.restart(before.id);
     }
     await w.stop();
+    const outputs = new Map([...c.bin.nodes].map(([id, n]) => [id, n.log]));
+    logs = checkFailovers(measured, raftLines(outputs, wallT0));
   } finally {
     await c.stop();
   }
@@ -71,12 +78,12 @@ export async function runFailover(o: FailoverOptions): Promise<{ ok: boolean; te
     `median ${Math.round(median(xs) ?? NaN)} ms, max ${Math.round(Math.max(...xs))} ms`;
   const worst = Math.max(...leaderMs, ...writeMs);
   return {
-    ok: worst < FAILOVER_MAX_MS,
+    ok: worst < FAILOVER_MAX_MS && logs.ok,
     text: `failover over ${o.kills} leader kills (${o.nodes} nodes, seed ${o.seed}):\n` +
       `  time to a new leader:         ${fmt(leaderMs)}\n` +
       `  time to the first write:      ${fmt(writeMs)}\n` +
       `  verdict: ${
         worst < FAILOVER_MAX_MS ? "ok" : "TOO SLOW"
-      } (max must be < ${FAILOVER_MAX_MS} ms)`,
+      } (max must be < ${FAILOVER_MAX_MS} ms)\n${logs.text}`,
   };
 }

@@ -4,6 +4,7 @@ import { ChaosCluster } from "./chaos_cluster.ts";
 import { FAULT_KINDS, type FaultKind, type FaultRecord, Nemesis } from "./nemesis.ts";
 import { excerpt, formatSummary, summarize, type Summary } from "./report.ts";
 import { verify } from "./verify.ts";
+import { checkFailovers, type LogCheck, raftLines } from "./log_lines.ts";
 import { type HistoryOp, Workload } from "./workload.ts";
 
 export interface ChaosOptions {
@@ -38,6 +39,8 @@ export interface ChaosResult {
   readonly summary: Summary;
   readonly records: readonly FaultRecord[];
   readonly history: readonly HistoryOp[];
+  /** The nodes' election and leader-change lines against the measured failovers. */
+  readonly logCheck: LogCheck;
   readonly text: string;
 }
 
@@ -51,6 +54,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       throw new Error(`no leader at startup\n${cluster.bin.logs()}`);
     }
     const t0 = performance.now();
+    const wallT0 = Date.now();
     const now = () => performance.now() - t0;
     const w = new Workload(cluster, { ...o, record: true }, t0);
     const nemesis = new Nemesis(cluster, prng.fork(), now, o.trace);
@@ -74,8 +78,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const end = now();
     const verdict = await verify(cluster, w.history, w.keys, now);
     const summary = summarize(w, nemesis.records, verdict, end);
+    const logCheck = checkNodeLogs(cluster, nemesis.records, wallT0);
     let text = `chaos run: ${o.nodes} nodes, seed ${o.seed}, ${(end / 1000).toFixed(1)} s\n` +
-      formatSummary(summary, nemesis.records);
+      formatSummary(summary, nemesis.records) + `\n${logCheck.text}`;
     if (verdict.failingKey !== undefined) {
       text += `\nlast operations on ${verdict.failingKey}:\n` +
         excerpt(w.history, verdict.failingKey);
@@ -85,7 +90,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (bad) {
       text += `\nnode logs:\n${cluster.bin.logs()}`;
     }
-    return { summary, records: nemesis.records, history: w.history, text };
+    return { summary, records: nemesis.records, history: w.history, logCheck, text };
   } catch (err) {
     // A run that throws (no leader, a node never answering) says what the nodes said.
     const message = err instanceof Error ? err.message : String(err);
@@ -97,4 +102,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await cluster.stop();
   }
+}
+
+/** Each leader fault's measured failover against the nodes' leader.changed lines. */
+function checkNodeLogs(
+  cluster: ChaosCluster,
+  records: readonly FaultRecord[],
+  wallT0: number,
+): LogCheck {
+  const outputs = new Map([...cluster.bin.nodes].map(([id, n]) => [id, n.log]));
+  const failovers = records.flatMap((r) =>
+    r.oldLeader === undefined
+      ? []
+      : [{ kind: r.kind, at: r.at, ms: r.failoverMs, oldLeader: r.oldLeader }]
+  );
+  return checkFailovers(failovers, raftLines(outputs, wallT0));
 }
