@@ -5,7 +5,7 @@ import { type ServerConfig, startServer } from "../server/server.ts";
 import { CorruptionError } from "../util/errors.ts";
 import { parseNodeId, parsePeers, parsePort } from "./peers.ts";
 import { UsageError } from "./usage_error.ts";
-import { createLogger, type Logger, parseLogFormat, parseLogLevel } from "../util/log.ts";
+import { createLogger, type Logger, parseLogFormat, parseLogLevel } from "../server/log/logger.ts";
 
 export interface ServeFlags {
   readonly id?: string;
@@ -63,7 +63,7 @@ export async function serve(
     slowRequestMs: retentionFlag(flags["slow-request-ms"], "--slow-request-ms"),
     autoCompact: autoCompactOf(flags),
   };
-  const server = await startNode(platform, config, host);
+  const server = await startNode(platform, config);
   const own = peers.get(id);
   host.writeStdout(
     `tinykv: node ${id} serving — protobuf ${own}, RESP :${server.respPort}, ` +
@@ -86,7 +86,6 @@ export async function serve(
 async function startNode(
   platform: Platform,
   config: ServerConfig,
-  host: ProcessHost,
 ): Promise<{ respPort?: number; httpPort?: number; close(): Promise<void> }> {
   try {
     return await startServer(platform, config);
@@ -95,7 +94,7 @@ async function startNode(
     config.logger?.error("disk.corruption", {
       file: err.file,
       offset: err.offset,
-      error: `${err.message}; refusing to serve or vote (rebuild: docs/operations-disk.md)`,
+      error: err.message + "; refusing to serve or vote (rebuild: docs/operations-disk.md)",
     });
     return await startFaultyServer(platform, config, err);
   }
@@ -119,7 +118,7 @@ function loggerOf(flags: ServeFlags, platform: Platform, host: ProcessHost): Log
   if (level === undefined) throw new UsageError("--log-level must be debug, info, warn or error");
   const clock = platform.clock;
   return createLogger({
-    write: (line) => host.writeStderr(`${line}\n`),
+    write: (line) => host.writeStderr(line + "\n"),
     format,
     level,
     wallMs: () => clock.wallMs(),

@@ -17,9 +17,9 @@ import { PubSubHub } from "./pubsub/pubsub_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
-import type { Logger } from "../util/log.ts";
+import type { Logger } from "./log/logger.ts";
 import { SLOW_REQUEST_MS_DEFAULT } from "../limits.ts";
-import { startSuppressedSummaries } from "./log_summaries.ts";
+import { startSuppressedSummaries } from "./log/summaries.ts";
 
 export interface ServerConfig {
   readonly id: number;

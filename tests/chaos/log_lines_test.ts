@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkFailovers, LOG_MATCH_SLACK_MS, raftLines } from "./log_lines.ts";
-import { formatLine } from "../../src/util/log.ts";
+import { formatLine } from "../../src/server/log/logger.ts";
 
 const T0 = Date.UTC(2026, 11, 3, 15, 0, 0);
 

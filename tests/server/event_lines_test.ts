@@ -11,7 +11,7 @@ import { meteredService } from "../../src/server/metrics/metered_service.ts";
 import type { KvService } from "../../src/server/kv_service.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
 import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
-import { createLogger } from "../../src/util/log.ts";
+import { createLogger } from "../../src/server/log/logger.ts";
 import { RaftEvents, type RaftView } from "../../src/server/node/raft_events.ts";
 import { LeaderHistory } from "../../src/server/node/leader_history.ts";
 import type { RaftCounts } from "../../src/raft/core/status.ts";

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startCluster } from "./cluster_helpers.ts";
-import { createLogger } from "../../src/util/log.ts";
+import { createLogger } from "../../src/server/log/logger.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
 
 interface Line {

@@ -3,7 +3,7 @@
  * longer than `--slow-request-ms`, with its kind and the first bytes of its key.
  */
 import type { CommandInit } from "../../kv/command_codec.ts";
-import { keyPrefix, type Logger } from "../../util/log.ts";
+import { keyPrefix, type Logger } from "../log/logger.ts";
 
 export interface SlowRequestLog {
   readonly logger: Logger;

@@ -7,7 +7,7 @@
  *   kv-incoming/  a snapshot being received (snapshot_receiver.ts)
  *   kv-old/       the engine being replaced (only during a swap)
  */
-import { type Logger, SILENT_LOGGER } from "../../util/log.ts";
+import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 import type { CompactionDone } from "../../storage/options.ts";
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { KvStateMachine } from "../../kv/state_machine.ts";

@@ -17,7 +17,7 @@ import type { Clock, TimerId } from "../../platform/types.ts";
 import type { RaftNode } from "../../raft/node.ts";
 import { type CorruptionError, errorMessage, findCorruption } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
-import { type Logger, SILENT_LOGGER } from "../../util/log.ts";
+import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 import { ServiceError } from "../kv_service.ts";
 
 export type FaultKind = "disk-full" | "corruption" | "stopped";

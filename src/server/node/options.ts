@@ -5,7 +5,7 @@
  */
 import type { Clock, FileSystem, Net } from "../../platform/types.ts";
 import type { RetentionOptions } from "./history_retention.ts";
-import { createLogger, type Logger, SILENT_LOGGER } from "../../util/log.ts";
+import { createLogger, type Logger, SILENT_LOGGER } from "../log/logger.ts";
 
 export interface NodeServiceOptions {
   readonly id: number;

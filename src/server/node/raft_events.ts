@@ -4,11 +4,10 @@
  * stays pure: it only counts, and this reads the counts whenever the driver
  * hands over a new soft state. It also feeds the leader history (dashboard).
  */
-import type { RaftCounts } from "../../raft/core/status.ts";
 import { type ConfChange, ConfChangeType } from "../../raft/core/confchange/conf_change.ts";
 import type { ConfState } from "../../raft/core/messages.ts";
-import type { SoftState } from "../../raft/core/ready.ts";
-import type { Logger } from "../../util/log.ts";
+import type { RaftCounts, SoftState } from "../../raft/api.ts";
+import type { Logger } from "../log/logger.ts";
 import type { LeaderHistory } from "./leader_history.ts";
 
 /** What the observer reads from the Raft node (its RawNode). */

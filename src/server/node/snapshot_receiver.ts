@@ -19,7 +19,7 @@
  * for good (whole-node simulation, slow disks). A stream that has started
  * always finishes, so the newest one is always imported.
  */
-import { type Logger, SILENT_LOGGER } from "../../util/log.ts";
+import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { SnapshotImporter } from "../../kv/kv_snapshot.ts";
 import { SNAPSHOT_BYTES_MAX } from "../../limits.ts";

@@ -1,6 +1,6 @@
 /** What the peer transport is given, and the counts it keeps for metrics. */
 import type { Clock, Net } from "../../platform/types.ts";
-import type { Logger } from "../../util/log.ts";
+import type { Logger } from "../log/logger.ts";
 
 export interface PeerTransportOptions {
   readonly net: Net;

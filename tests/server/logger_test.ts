@@ -7,7 +7,7 @@ import {
   type LoggerOptions,
   parseLogFormat,
   parseLogLevel,
-} from "../../src/util/log.ts";
+} from "../../src/server/log/logger.ts";
 import {
   LOG_EVENT_BURST,
   LOG_EVENTS_PER_SECOND,
