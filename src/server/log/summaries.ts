@@ -1,4 +1,4 @@
-/** The timer that writes a node's `log.suppressed` summaries (util/log.ts) when they are due. */
+/** The timer that writes a node's `log.suppressed` summaries (logger.ts) when they are due. */
 import { LOG_SUPPRESSED_SUMMARY_MS } from "../../limits.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import type { Logger } from "./logger.ts";
