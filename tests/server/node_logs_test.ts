@@ -1,6 +1,7 @@
 /**
  * The node's log lines (docs/logging.md) in an in-process 3-node cluster: an
- * election, leader changes (a stopped leader, a transfer), a peer lost and back.
+ * election, leader changes (a stopped leader, a transfer), a peer lost and back, and
+ * a snapshot sent to it and installed.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -35,7 +36,7 @@ async function until(what: string, ok: () => boolean): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-test("node logs: elections, leader changes and peers lost and back each have their line", {
+test("node logs: elections, leader changes, peers lost and back, snapshots: each has its line", {
   timeout: 60_000,
 }, async () => {
   const lines = new Lines();
@@ -120,6 +121,10 @@ test("node logs: elections, leader changes and peers lost and back each have the
     assert.equal(lost?.level, "warn");
     assert.equal(lost?.fields.address, c.peers.get(gone));
 
+    // While it is down the leader compacts its log past it: it comes back by snapshot.
+    const client = c.client(others);
+    for (let i = 0; i < 20; i++) await client.put(`k${i}`, "v");
+    const snapAt = await c.servers.get(next)?.node.snapshot();
     await c.start(gone);
     await until(
       "peer.back for the restarted node",
@@ -127,6 +132,18 @@ test("node logs: elections, leader changes and peers lost and back each have the
     );
     const back = lines.all("peer.back").find((l) => l.fields.peer === gone);
     assert.ok(typeof back?.fields.down_ms === "number" && back.fields.down_ms >= 0);
+    await until(
+      "the snapshot's lines on both ends",
+      () =>
+        lines.of(next).some((l) => l.event === "snapshot.sent" && l.fields.peer === gone) &&
+        lines.of(gone).some((l) => l.event === "snapshot.installed" && l.fields.from === next),
+    );
+    const sent = lines.of(next).find((l) => l.event === "snapshot.sent")?.fields;
+    const installed = lines.of(gone).find((l) => l.event === "snapshot.installed")?.fields;
+    assert.ok(Number(sent?.index) >= (snapAt?.index ?? Infinity), JSON.stringify(sent));
+    assert.equal(installed?.index, sent?.index);
+    assert.equal(installed?.bytes, sent?.bytes);
+    assert.ok(Number(sent?.bytes) > 0 && typeof sent?.ms === "number");
     // No line had to be dropped, and every line names its event.
     assert.equal(lines.all("log.suppressed").length, 0);
   } finally {
