@@ -1,7 +1,8 @@
 /**
  * Log lines that need a slow request or a rare Raft path (docs/logging.md):
  * `request.slow` from the metered service, CheckQuorum step-downs and joint
- * membership steps from the Raft event observer, on a hand-moved clock.
+ * membership steps from the Raft event observer, on a hand-moved clock; the
+ * engine's compaction reports and the disk fault lines.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -21,6 +22,10 @@ import {
   ConfChangeType,
 } from "../../src/raft/core/confchange/conf_change.ts";
 import { StateType } from "../../src/raft/core/state_type.ts";
+import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
+import { Db } from "../../src/storage/db.ts";
+import type { CompactionDone } from "../../src/storage/options.ts";
+import { logFault } from "../../src/server/node/faults.ts";
 
 function capture(clock: SimClock) {
   const lines: string[] = [];
@@ -161,5 +166,47 @@ test("membership: promotion through a joint configuration, then a removal", () =
     "INFO  membership.joint_entered node=1 voters=1,2,3,4 outgoing=1,2,3",
     "INFO  membership.joint_left node=1 voters=1,2,3,4",
     "INFO  membership.removed node=1 member=2 voters=1,3,4",
+  ]);
+});
+
+test("engine.compaction: each compaction that rewrote tables says level, bytes and time", async () => {
+  const w = createSimWorld(7, { trace: false });
+  const done: CompactionDone[] = [];
+  const db = await Db.open(w.fs, "db", {
+    sync: "none",
+    memtableBytes: 4096,
+    tableFileBytes: 1024,
+    level1Bytes: 8192,
+    onCompaction: (d) => done.push(d),
+  });
+  const value = "x".repeat(300);
+  for (let i = 0; i < 1500; i++) await db.put(`k${i % 300}`, value);
+  await db.close();
+  const st = db.stats();
+  assert.ok(st.compactions > 0);
+  assert.equal(done.length, st.compactions, "one report per compaction (moves are not)");
+  assert.equal(done.reduce((n, d) => n + d.bytesIn, 0), st.compactionBytesRead);
+  assert.equal(done.reduce((n, d) => n + d.bytesOut, 0), st.compactionBytesWritten);
+  assert.ok(done.every((d) => d.level >= 0 && d.ms >= 0));
+});
+
+test("disk faults: one line per fault kind, with the file and offset of corruption", () => {
+  const clock = new SimClock();
+  const { lines, logger } = capture(clock);
+  logFault(logger, { kind: "disk-full", message: "disk full: ENOSPC" });
+  logFault(logger, undefined);
+  logFault(logger, {
+    kind: "corruption",
+    message: "Corruption in 000012.sst at offset 8210: block checksum mismatch",
+    file: "000012.sst",
+    offset: 8210,
+  });
+  logFault(logger, { kind: "stopped", message: "node stopped: fsync failed" });
+  assert.deepEqual(lines, [
+    'ERROR disk.full error="disk full: ENOSPC"',
+    "INFO  disk.fault_cleared",
+    "ERROR disk.corruption file=000012.sst offset=8210 " +
+    'error="Corruption in 000012.sst at offset 8210: block checksum mismatch"',
+    'ERROR node.stopped error="node stopped: fsync failed"',
   ]);
 });
