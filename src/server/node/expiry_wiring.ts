@@ -11,7 +11,7 @@ export function startExpirySweeper(node: NodeService): ExpirySweeper {
     // Through the engine holder: a snapshot swapping the engine in cannot tear the read.
     dueKeys: (nowMs, max) => node.engine.read(() => dueKeys(node.engine.db, nowMs, max)),
     execute: (command) => node.execute(command),
-    log: o.log,
+    log: (line) => o.logger.warn("expiry.sweep_failed", { error: line.replace(/^.*?sweep: /, "") }),
   }, o.expirySweepMs);
   sweeper.start();
   return sweeper;

@@ -6,6 +6,7 @@
  * since the previous one, does a worthwhile amount of work). Followers only
  * sample, so a new leader knows the recent revisions by age at once.
  */
+import type { Logger } from "../log/logger.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 
@@ -24,7 +25,7 @@ export interface RetentionDeps {
   readonly revision: () => number;
   readonly compacted: () => number;
   readonly execute: (command: CommandInit) => Promise<unknown>;
-  readonly log?: (line: string) => void;
+  readonly logger?: Logger;
 }
 
 /** Samples kept for the age rule: one per check, so this bounds ageMs / checkMs. */
@@ -85,7 +86,9 @@ export class HistoryRetention {
     this.#inFlight = true;
     this.proposed++;
     this.d.execute({ body: { case: "compact", value: { revision: BigInt(target) } } })
-      .catch((err) => this.d.log?.(`tinykv: automatic compaction to ${target}: ${String(err)}`))
+      .catch((err) =>
+        this.d.logger?.warn("history.compaction_failed", { target, error: String(err) })
+      )
       .finally(() => (this.#inFlight = false));
   }
 }

@@ -141,7 +141,7 @@ export class NodeService implements KvService, StatusSource {
       revision: () => this.kv.revision,
       compacted: () => this.kv.compactedRevision,
       execute: (command) => this.execute(command),
-      log: o.log,
+      logger: o.logger,
     }, o.autoCompact);
     this.reads = new ReadBarrier(
       {
@@ -268,8 +268,8 @@ export class NodeService implements KvService, StatusSource {
         dataDir: this.o.dataDir,
         appliedIndex: () => this.kv.appliedIndex,
         closed: () => this.#closed,
-        log: this.o.log ?? (() => {}),
-      }).catch((err) => this.o.log?.(`tinykv: rebuild failed: ${String(err)}`));
+        logger: this.o.logger,
+      }).catch((err) => this.o.logger.error("rebuild.failed", { error: String(err) }));
     }
   }
 

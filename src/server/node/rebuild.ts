@@ -9,6 +9,7 @@
  *
  * A marker file makes this survive a restart in the middle of catching up.
  */
+import type { Logger } from "../log/logger.ts";
 import type { Clock, FileSystem } from "../../platform/types.ts";
 import type { RaftNode } from "../../raft/api.ts";
 import { utf8 } from "../../util/bytes.ts";
@@ -52,13 +53,15 @@ export interface CatchUpOptions {
   readonly dataDir: string;
   readonly appliedIndex: () => number;
   readonly closed: () => boolean;
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
 }
 
 /** Keeps the node from voting until it has applied a leader's commit index, then lets it. */
 export async function catchUpBeforeVoting(o: CatchUpOptions): Promise<void> {
   o.node.suppressVotes = true;
-  o.log("tinykv: rebuilding: this node does not vote until it has caught up from a leader");
+  o.logger.warn("rebuild.started", {
+    note: "this node does not vote until it has caught up from a leader",
+  });
   const started = o.clock.nowMs();
   let hinted = false;
   for (;;) {
@@ -69,11 +72,11 @@ export async function catchUpBeforeVoting(o: CatchUpOptions): Promise<void> {
     } catch {
       if (!hinted && o.clock.nowMs() - started > STUCK_HINT_MS && o.appliedIndex() <= 1) {
         hinted = true;
-        o.log(
-          "tinykv: rebuilding: no entries from the leader yet; a leader that knew this node " +
+        o.logger.warn("rebuild.stuck", {
+          note: "no entries from the leader yet; a leader that knew this node " +
             "before the wipe probes from its old position: move leadership once " +
             "(POST /admin/transfer-leader/<id>, docs/operations-disk.md)",
-        );
+        });
       }
       await new Promise<void>((resolve) => o.clock.setTimeout(resolve, RETRY_MS));
     }
@@ -82,5 +85,5 @@ export async function catchUpBeforeVoting(o: CatchUpOptions): Promise<void> {
   o.fs.remove(`${o.dataDir}/${REBUILD_MARKER}`);
   await o.fs.syncDir(o.dataDir);
   o.node.suppressVotes = false;
-  o.log(`tinykv: rebuilt: caught up to index ${o.appliedIndex()}; voting again`);
+  o.logger.info("rebuild.done", { index: o.appliedIndex(), note: "caught up; voting again" });
 }
