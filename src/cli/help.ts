@@ -7,6 +7,7 @@ Usage:
   tinykv [--id N --peers ID=HOST:PORT,...] [--data-dir DIR]
          [--http-port P] [--resp-port P] [--read-mode linearizable|lease]
          [--auto-compact-revisions N] [--auto-compact-age SECONDS]
+         [--auth-file FILE]
                                                   run a node (default: single node 1 on
                                                   127.0.0.1:7001, data in ./data,
                                                   HTTP 8001, RESP 6379)

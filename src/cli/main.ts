@@ -29,6 +29,7 @@ const SERVE_OPTIONS = {
   "cluster-token": { type: "string" },
   "admin-token": { type: "string" },
   join: { type: "boolean" },
+  "auth-file": { type: "string" },
 } as const;
 
 const CLIENT_OPTIONS = {

@@ -1,4 +1,6 @@
 /** `tinykv [--id N --peers …]`: runs a node until SIGINT/SIGTERM, then stops it cleanly. */
+import { Authenticator } from "../auth/authenticator.ts";
+import { loadAuthFile } from "../auth/load_auth_file.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { startFaultyServer } from "../server/faulty_server.ts";
 import { type ServerConfig, startServer } from "../server/server.ts";
@@ -18,6 +20,7 @@ export interface ServeFlags {
   readonly join?: boolean;
   readonly "auto-compact-revisions"?: string;
   readonly "auto-compact-age"?: string;
+  readonly "auth-file"?: string;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -57,6 +60,7 @@ export async function serve(
     join: flags.join === true,
     log: (line) => host.writeStderr(`${line}\n`),
     autoCompact: autoCompactOf(flags),
+    auth: authenticatorOf(flags["auth-file"], platform),
   };
   const server = await startNode(platform, config, host);
   const own = peers.get(id);
@@ -92,6 +96,17 @@ async function startNode(
         `(rebuild: docs/operations-disk.md)\n`,
     );
     return await startFaultyServer(platform, config, err);
+  }
+}
+
+/** `--auth-file FILE`: users and permissions (docs/security.md); a bad file stops startup. */
+function authenticatorOf(path: string | undefined, platform: Platform): Authenticator | undefined {
+  if (path === undefined) return undefined;
+  try {
+    const file = loadAuthFile(platform.fs, path);
+    return new Authenticator({ file, wallMs: () => platform.clock.wallMs() });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
 }
 

@@ -3,6 +3,7 @@
  * directory identity check, the node (Raft + state machine + engine), the
  * protobuf port (clients and peers), the RESP port and the HTTP endpoint.
  */
+import type { Authenticator } from "../auth/authenticator.ts";
 import type { Platform } from "../platform/types.ts";
 import { ClusterView } from "./http/cluster_view.ts";
 import { createStatusApp } from "./http/status_app.ts";
@@ -29,6 +30,11 @@ export interface ServerConfig {
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
   readonly adminToken?: string;
+  /**
+   * Users and permissions from `--auth-file` (docs/security.md); absent: authentication
+   * is off and every port serves anyone who reaches it, as before users existed.
+   */
+  readonly auth?: Authenticator;
   /** Raft timing; unset fields take the binary's (node/options.ts). */
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -116,6 +122,7 @@ export async function startServer(
       snapshot: () => node.snapshot(),
     },
     adminToken: config.adminToken,
+    auth: config.auth,
   });
   const ports = await startPorts(platform, config, {
     service,

@@ -10,6 +10,7 @@
  *   GET /         the live dashboard page (dashboard_page.ts), which polls /cluster
  *   POST /admin/* membership, leadership transfer, snapshot (admin token when configured)
  */
+import type { Authenticator } from "../../auth/authenticator.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { MetricsRegistry } from "../metrics/registry.ts";
@@ -33,6 +34,8 @@ export interface StatusAppOptions {
   readonly admin?: AdminApi;
   /** When set, admin routes need `Authorization: Bearer <token>`. */
   readonly adminToken?: string;
+  /** Users and permissions; absent: authentication is off. */
+  readonly auth?: Authenticator;
   /** The cluster view for /cluster and the dashboard; both exist only when it is given. */
   readonly cluster?: () => Promise<unknown>;
 }
