@@ -74,11 +74,11 @@ function ago(seconds) {
   return seconds % 60 === 0 ? "-" + seconds / 60 + " min" : "-" + Math.round(seconds) + " s";
 }
 
-/** The time axis: the data's age, at least a minute, at most the whole ring. */
+/** The time axis: the data's age, at least 30 s, at most the whole ring. */
 function spanSeconds() {
   const oldest = kept.samples.length ? (kept.nowMs - kept.samples[0].atMs) / 1000 : 0;
   const most = kept.capacity * kept.intervalMs / 1000;
-  const steps = [60, 120, 300, 600, most];
+  const steps = [30, 60, 120, 300, 600, most];
   return Math.min(most, steps.find((s) => s >= oldest) || most);
 }
 
@@ -88,23 +88,32 @@ function axes(svg, top, span) {
     svg.appendChild(el("line", { x1: LEFT, x2: W - RIGHT, y1: y(v), y2: y(v), class: "grid" }));
     svg.appendChild(el("text", { x: LEFT - 4, y: y(v) + 4, "text-anchor": "end" }, fmt(v)));
   }
-  for (let i = 0; i <= 4; i++) {
-    const x = LEFT + (W - LEFT - RIGHT) * i / 4;
-    const anchor = i === 0 ? "start" : i === 4 ? "end" : "middle";
-    svg.appendChild(el("text", { x, y: H - 5, "text-anchor": anchor }, ago(span * (4 - i) / 4)));
+  // Time ticks on round numbers of seconds or minutes, at most six of them.
+  const step = [5, 10, 30, 60, 120].find((t) => span / t <= 6) || span / 4;
+  for (let ageS = 0; ageS <= span; ageS += step) {
+    const x = W - RIGHT - (W - LEFT - RIGHT) * ageS / span;
+    const anchor = ageS === 0 ? "end" : ageS + step > span ? "start" : "middle";
+    svg.appendChild(el("text", { x, y: H - 5, "text-anchor": anchor }, ago(ageS)));
   }
   return y;
 }
 
-/** "M x y L x y ..." with a new "M" after each missing value, so gaps stay gaps. */
+/**
+ * "M x y L x y ..." with a new "M" after each missing value, so gaps stay gaps; a lone
+ * point gets a tiny segment, which the round line cap draws as a dot.
+ */
 function pathOf(values, x, y) {
-  let d = "", pen = "M";
+  let d = "", run = 0;
   for (const [t, v] of values) {
-    if (v === null || v === undefined) { pen = "M"; continue; }
-    d += pen + x(t).toFixed(1) + " " + y(v).toFixed(1) + " ";
-    pen = "L";
+    if (v === null || v === undefined) {
+      if (run === 1) d += "h0.1 ";
+      run = 0;
+      continue;
+    }
+    d += (run === 0 ? "M" : "L") + x(t).toFixed(1) + " " + y(v).toFixed(1) + " ";
+    run++;
   }
-  return d.trim();
+  return (run === 1 ? d + "h0.1" : d).trim();
 }
 
 function draw(chart) {

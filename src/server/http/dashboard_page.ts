@@ -50,7 +50,8 @@ export const DASHBOARD_HTML = `<!doctype html>
     padding: 12px 16px; }
   figure { margin: 0; } figcaption { font-weight: 600; font-size: 13px; }
   figure svg { width: 100%; height: auto; display: block; font-size: 10px; fill: var(--dim); }
-  svg .grid { stroke: var(--line); } svg .series { fill: none; stroke-width: 1.6; }
+  svg .grid { stroke: var(--line); } svg .series { fill: none; stroke-width: 1.8;
+    stroke-linecap: round; stroke-linejoin: round; }
   .legend { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 12px; color: var(--dim); }
   .legend i { display: inline-block; width: 10px; height: 3px; margin-right: 4px;
     vertical-align: middle; }
