@@ -99,17 +99,17 @@ function axes(svg, top, span) {
 }
 
 /**
- * "M x y L x y ..." with a new "M" after each missing value, so gaps stay gaps; a lone
- * point gets a tiny segment, which the round line cap draws as a dot.
+ * "M x y L x y ..." with a new "M" after each missing value or missing sample, so gaps stay
+ * gaps; a lone point gets a tiny segment, which the round line cap draws as a dot.
  */
 function pathOf(values, x, y) {
-  let d = "", run = 0;
+  let d = "", run = 0, lastT = -Infinity;
   for (const [t, v] of values) {
-    if (v === null || v === undefined) {
-      if (run === 1) d += "h0.1 ";
-      run = 0;
-      continue;
-    }
+    const gap = v === null || v === undefined || t - lastT > 2.5 * kept.intervalMs;
+    if (gap && run === 1) d += "h0.1 ";
+    if (gap) run = 0;
+    lastT = t;
+    if (v === null || v === undefined) continue;
     d += (run === 0 ? "M" : "L") + x(t).toFixed(1) + " " + y(v).toFixed(1) + " ";
     run++;
   }

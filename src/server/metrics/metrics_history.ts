@@ -83,6 +83,8 @@ export class MetricsHistory {
   #seq = 0;
   #timer: TimerId | undefined;
   #stopped = false;
+  /** Seconds whose reading threw (and were left out). */
+  failures = 0;
 
   constructor(
     readonly registry: MetricsRegistry,
@@ -97,8 +99,15 @@ export class MetricsHistory {
   start(): void {
     const tick = () => {
       if (this.#stopped) return;
-      this.sample();
       this.#timer = this.clock.setTimeout(tick, HISTORY_INTERVAL_MS);
+      try {
+        this.sample();
+      } catch {
+        // A collector failed (say, mid-way through swapping in a snapshot's engine): the
+        // charts get a gap, never the node a crash from a timer. Start again next second.
+        this.#last = undefined;
+        this.failures++;
+      }
     };
     tick();
   }
@@ -126,7 +135,7 @@ export class MetricsHistory {
     };
     this.#ring.push({
       seq: ++this.#seq,
-      atMs: now.atMs,
+      atMs: round(now.atMs, 1),
       seconds: round(seconds, 3),
       requests: this.#requestRates(last, now, seconds),
       p50Ms: ms(0.5),
@@ -151,7 +160,7 @@ export class MetricsHistory {
     return {
       intervalMs: HISTORY_INTERVAL_MS,
       capacity: this.capacity,
-      nowMs: this.clock.nowMs(),
+      nowMs: round(this.clock.nowMs(), 1),
       samples: this.#ring.since(since),
     };
   }

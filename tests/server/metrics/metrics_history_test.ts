@@ -115,6 +115,30 @@ test("metrics history: bounded samples and series; a restarted total is not nega
   assert.equal(new MetricsHistory(r, clock).capacity, METRICS_HISTORY_SAMPLES);
 });
 
+test("metrics history: a reading that throws leaves a gap and the sampling goes on", () => {
+  const clock = new SimClock();
+  const { r, requests } = node();
+  let broken = false;
+  r.onCollect(() => {
+    if (broken) throw new Error("engine closed");
+  });
+  const history = new MetricsHistory(r, clock);
+  history.start();
+  clock.advance(1000);
+  broken = true;
+  clock.advance(2000); // two seconds fail
+  broken = false;
+  clock.advance(1000); // a new first reading
+  requests.inc({ op: "get", result: "ok" }, 3);
+  clock.advance(1000);
+  assert.equal(history.failures, 2);
+  const samples = history.json().samples;
+  assert.deepEqual(samples.map((s) => s.seq), [1, 2]);
+  assert.deepEqual(samples[1].requests, { "get/ok": 3 });
+  assert.equal(samples[1].atMs - samples[0].atMs, 4000);
+  history.stop();
+});
+
 test("metrics history: ?since= is a whole number or absent", () => {
   assert.equal(parseSince(undefined), 0);
   assert.equal(parseSince(""), 0);
