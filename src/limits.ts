@@ -221,10 +221,7 @@ export const RAFT_INFLIGHT_MSGS_MAX = 256;
 export const RAFT_MSG_BYTES_MAX = 1 * MiB;
 /** Uncommitted log bytes at which the leader refuses new proposals. */
 export const RAFT_UNCOMMITTED_BYTES_MAX = 512 * MiB;
-/**
- * Entry payload bytes applied since the last log compaction at which a node
- * compacts its Raft log (the log's entries are held in memory until then).
- */
+/** Entry bytes applied since the last log compaction at which a node compacts its Raft log. */
 export const RAFT_LOG_COMPACT_BYTES = 64 * MiB;
 /** Writes proposed on one node and waiting to be applied; beyond it writes are refused. */
 export const PROPOSALS_PENDING_MAX = 65_536;
@@ -242,13 +239,14 @@ export const DISK_RETRY_MS_MIN = 100;
 export const DISK_RETRY_MS_MAX = 2000;
 /** Messages held for one peer while its connection is down or its socket is not draining. */
 export const PEER_QUEUE_MSGS_MAX = 8192;
-/**
- * Bytes waiting for one peer: held by its link plus not yet sent by its socket;
- * beyond it messages are dropped (Raft retransmits).
- */
+/** Bytes waiting for one peer (its link's and its socket's); past it messages are dropped. */
 export const PEER_QUEUE_BYTES_MAX = 256 * MiB;
 /** Leader changes a node remembers for /cluster and the dashboard; older ones are forgotten. */
 export const LEADER_HISTORY_MAX = 20;
+/** One-second samples of the node's metrics kept for the dashboard's charts (10 minutes). */
+export const METRICS_HISTORY_SAMPLES = 600;
+/** Request series (operation and result) one sample keeps; the smallest are summed as other. */
+export const METRICS_HISTORY_SERIES_MAX = 32;
 
 assert(APPLY_BATCH_OPS_MAX < WRITE_BATCH_OPS_MAX, "an apply pass fits one engine batch");
 assert(

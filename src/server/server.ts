@@ -10,6 +10,7 @@ import { createStatusApp } from "./http/status_app.ts";
 import { checkIdentity, clusterIdOf } from "./node/identity.ts";
 import { meteredService } from "./metrics/metered_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
+import { MetricsHistory } from "./metrics/metrics_history.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
@@ -111,10 +112,12 @@ export async function startServer(
   addLeaseMetrics(metrics, leases.leases);
   const service = meteredService(node, metrics, platform.clock);
   const cluster = new ClusterView(node, platform.net, platform.clock);
+  const history = new MetricsHistory(metrics, platform.clock);
   const app = createStatusApp({
     source: node,
     metrics,
     cluster: () => cluster.get(),
+    history: (since) => history.json(since),
     admin: {
       addMember: (id, address) => node.addMember(id, address),
       removeMember: (id) => node.removeMember(id),
@@ -136,6 +139,7 @@ export async function startServer(
   });
   started.ports = ports;
   node.start();
+  history.start();
   return {
     node,
     kvPort: ports.kvPort,
@@ -143,6 +147,7 @@ export async function startServer(
     respPort: ports.respPort,
     close: async () => {
       cluster.close();
+      history.stop();
       watch.close();
       await ports.close();
       leases.close();

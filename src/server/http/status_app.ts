@@ -8,12 +8,15 @@
  *   GET /health   200 when the node has a leader and is caught up, else 503
  *   GET /cluster  JSON: every member's status and recent leader changes (cluster_view.ts)
  *   GET /         the live dashboard page (dashboard_page.ts), which polls /cluster
+ *   GET /metrics/history?since=SEQ  JSON: the last minutes of metrics, for the dashboard's
+ *                 charts (metrics_history.ts)
  *   POST /admin/* membership, leadership transfer, snapshot (admin token when configured)
  */
 import type { Authenticator } from "../../auth/authenticator.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { MetricsRegistry } from "../metrics/registry.ts";
+import { parseSince } from "../metrics/metrics_history.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
 import type { StatusSource } from "../node/status_types.ts";
 
@@ -38,6 +41,8 @@ export interface StatusAppOptions {
   readonly auth?: Authenticator;
   /** The cluster view for /cluster and the dashboard; both exist only when it is given. */
   readonly cluster?: () => Promise<unknown>;
+  /** Samples numbered above `since`, for GET /metrics/history; the route exists when given. */
+  readonly history?: (since: number) => unknown;
 }
 
 function positiveId(text: string | undefined): number | undefined {
@@ -60,6 +65,14 @@ export function createStatusApp(options: StatusAppOptions): Hono {
   if (cluster !== undefined) {
     app.get("/cluster", async (c) => c.json(await cluster()));
     app.get("/", (c) => c.html(DASHBOARD_HTML));
+  }
+  const history = options.history;
+  if (history !== undefined) {
+    app.get("/metrics/history", (c) => {
+      const since = parseSince(c.req.query("since"));
+      if (since === undefined) return c.json({ error: "since must be a whole number" }, 400);
+      return c.json(history(since));
+    });
   }
   const admin = options.admin;
   if (admin !== undefined) addAdminRoutes(app, admin, options.adminToken);
