@@ -6,7 +6,7 @@
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { Platform } from "../platform/types.ts";
 import { ClusterView } from "./http/cluster_view.ts";
-import { createStatusApp } from "./http/status_app.ts";
+import { type AdminApi, createStatusApp } from "./http/status_app.ts";
 import { checkIdentity, clusterIdOf } from "./node/identity.ts";
 import { meteredService } from "./metrics/metered_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
@@ -118,12 +118,7 @@ export async function startServer(
     metrics,
     cluster: () => cluster.get(),
     history: (since) => history.json(since),
-    admin: {
-      addMember: (id, address) => node.addMember(id, address),
-      removeMember: (id) => node.removeMember(id),
-      transferLeader: (id) => node.transferLeader(id),
-      snapshot: () => node.snapshot(),
-    },
+    admin: adminApiOf(node),
     adminToken: config.adminToken,
     auth: config.auth,
   });
@@ -154,6 +149,16 @@ export async function startServer(
       sweeper.stop();
       await node.close();
     },
+  };
+}
+
+/** What the HTTP admin routes may ask of the node. */
+function adminApiOf(node: NodeService): AdminApi {
+  return {
+    addMember: (id, address) => node.addMember(id, address),
+    removeMember: (id) => node.removeMember(id),
+    transferLeader: (id) => node.transferLeader(id),
+    snapshot: () => node.snapshot(),
   };
 }
 
