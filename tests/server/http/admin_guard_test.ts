@@ -5,6 +5,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { runCli } from "../../../src/cli/main.ts";
+import { getPlatform } from "../../../src/platform/detect.ts";
+import { captureHost } from "../../helpers/capture_host.ts";
 import { CLOSED_MESSAGE, NOT_SIMPLE_MESSAGE } from "../../../src/server/http/admin_guard.ts";
 import { type AdminApi, createStatusApp } from "../../../src/server/http/status_app.ts";
 import { MetricsRegistry } from "../../../src/server/metrics/registry.ts";
@@ -98,4 +101,18 @@ test("admin guard: with --admin-token, the token and a non-simple request", asyn
   assert.deepEqual(calls, []);
   assert.equal((await post({ ...MARKED, Authorization: "Bearer s3cret" })).status, 200);
   assert.deepEqual(calls, ["snapshot"]);
+});
+
+test("admin guard: --http-admin-open with --admin-token or TINYKV_ADMIN_TOKEN is a usage error", async () => {
+  for (
+    const [args, env] of [
+      [["--admin-token", "t"], {}],
+      [[], { TINYKV_ADMIN_TOKEN: "t" }],
+    ] as const
+  ) {
+    const host = captureHost(env);
+    const code = await runCli(["--http-admin-open", ...args], host, getPlatform);
+    assert.equal(code, 2);
+    assert.match(host.err, /--http-admin-open cannot be combined with --admin-token/);
+  }
 });
