@@ -52,7 +52,8 @@ export function requireToken(
   adminToken: string | undefined,
 ): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
-    if (PUBLIC_ROUTES.includes(`${c.req.method} ${c.req.path}`)) return await next();
+    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+    if (PUBLIC_ROUTES.includes(`${method} ${c.req.path}`)) return await next();
     const token = bearerOf(c);
     if (token === undefined) return unauthorized(c, `authentication required: ${HOW}`, false);
     if (adminToken !== undefined && sameSecret(token, adminToken)) {

@@ -57,6 +57,11 @@ test("admin guard: with no credential configured the admin routes are closed", a
   await refused(remove, 403, CLOSED_MESSAGE);
   await refused(await app.request("/admin/snapshot"), 405, /POST or DELETE/);
   assert.equal((await app.request("/status")).status, 200, "the rest is open, as before");
+  const odd = ["/admin%2Fsnapshot", "//admin/snapshot", "/admin/snapshot/", "/%61dmin/snapshot"];
+  for (const path of [...odd, "/admin/./snapshot", "/x/../admin/snapshot", "/ADMIN/snapshot"]) {
+    const res = await app.request(path, { method: "POST", headers: MARKED });
+    assert.ok([403, 404].includes(res.status), `${path}: ${res.status}`);
+  }
   assert.deepEqual(calls, []);
 });
 

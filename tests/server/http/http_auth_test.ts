@@ -67,6 +67,7 @@ async function assertChallenge(res: Response, error: RegExp, invalidToken: boole
 test("http auth: only /health, the login and the page are public; a token opens the rest", async () => {
   const { app, tokenOf } = await authApp();
   assert.equal((await app.request("/health")).status, 200);
+  assert.equal((await app.request("/health", { method: "HEAD" })).status, 200);
   const page = await app.request("/");
   assert.equal(page.status, 200);
   assert.doesNotMatch(await page.text(), new RegExp(CLUSTER_MARK), "no data in the page");
