@@ -69,6 +69,8 @@ async function issue(c: Context<HttpEnv>, auth: Authenticator): Promise<Response
   }
   const issued = result === "wrong-password" ? undefined : await auth.issueToken(result.user);
   if (issued === undefined) return unauthorized(c, "wrong user name or password", false);
+  // A credential: no cache (browser or proxy) may keep a copy (as RFC 6749 §5.1 asks).
+  c.header("Cache-Control", "no-store");
   return c.json({ token: issued.token, expiresAtMs: issued.expiresAtMs });
 }
 

@@ -104,6 +104,7 @@ test("http auth: POST /auth/token refuses wrong passwords, unknown users and bad
   assert.equal(huge.status, 413);
   const ok = await login({ user: "alice", password: "alicepass" });
   assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get("Cache-Control"), "no-store");
   const body = await ok.json();
   assert.deepEqual(Object.keys(body).sort(), ["expiresAtMs", "token"]);
   assert.equal(body.expiresAtMs, 1_000_000 + TTL_MS);
