@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Authenticator } from "../../../src/auth/authenticator.ts";
-import { HTTP_AUTH_BODY_BYTES_MAX } from "../../../src/limits_ops.ts";
+import { AUTH_PASSWORD_BYTES_MAX, HTTP_AUTH_BODY_BYTES_MAX } from "../../../src/limits_ops.ts";
 import { type AdminApi, createStatusApp } from "../../../src/server/http/status_app.ts";
 import { MetricsRegistry } from "../../../src/server/metrics/registry.ts";
 import { authFileOf } from "../../auth/auth_fixture.ts";
@@ -102,6 +102,9 @@ test("http auth: POST /auth/token refuses wrong passwords, unknown users and bad
   assert.equal((await login({ user: "alice", password: "alicepass", admin: true })).status, 400);
   const huge = await login({ user: "alice", password: "p".repeat(HTTP_AUTH_BODY_BYTES_MAX) });
   assert.equal(huge.status, 413);
+  const long = await login({ user: "alice", password: "p".repeat(AUTH_PASSWORD_BYTES_MAX + 1) });
+  assert.equal(long.status, 400);
+  assert.match((await long.json()).error, /password is over/);
   const ok = await login({ user: "alice", password: "alicepass" });
   assert.equal(ok.status, 200);
   assert.equal(ok.headers.get("Cache-Control"), "no-store");
