@@ -7,7 +7,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Authenticator } from "../../../src/auth/authenticator.ts";
-import { AUTH_PASSWORD_BYTES_MAX, HTTP_AUTH_BODY_BYTES_MAX } from "../../../src/limits_ops.ts";
+import {
+  AUTH_PASSWORD_BYTES_MAX,
+  AUTH_VERIFY_CONCURRENCY,
+  AUTH_VERIFY_QUEUE_MAX,
+  HTTP_AUTH_BODY_BYTES_MAX,
+} from "../../../src/limits_ops.ts";
 import { type AdminApi, createStatusApp } from "../../../src/server/http/status_app.ts";
 import { MetricsRegistry } from "../../../src/server/metrics/registry.ts";
 import { authFileOf } from "../../auth/auth_fixture.ts";
@@ -111,6 +116,21 @@ test("http auth: POST /auth/token refuses wrong passwords, unknown users and bad
   const body = await ok.json();
   assert.deepEqual(Object.keys(body).sort(), ["expiresAtMs", "token"]);
   assert.equal(body.expiresAtMs, 1_000_000 + TTL_MS);
+});
+
+test("http auth: past the bound of password checks under way, /auth/token says 503", async () => {
+  const { login } = await authApp();
+  // Three times the bound: checks finishing while the logins arrive free a few places.
+  const over = 3 * (AUTH_VERIFY_CONCURRENCY + AUTH_VERIFY_QUEUE_MAX);
+  // Distinct wrong passwords: simultaneous logins with one credential would share a check.
+  const answers = await Promise.all(
+    Array.from({ length: over }, (_, i) => login({ user: "alice", password: `wrong ${i}` })),
+  );
+  const busy = answers.filter((res) => res.status === 503);
+  assert.ok(busy.length >= over / 2, `${busy.length} of ${over} refused`);
+  assert.equal(busy[0].headers.get("Retry-After"), "1");
+  assert.match((await busy[0].json()).error, /too many password checks/);
+  assert.ok(answers.every((res) => res.status === 503 || res.status === 401));
 });
 
 test("http auth: an expired token is refused with a fresh challenge", async () => {
