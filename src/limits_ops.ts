@@ -26,3 +26,7 @@ export const AUTH_VERIFIED_CACHE_MAX = 4096;
 export const AUTH_TOKEN_TTL_MS = 60 * 60 * 1000;
 /** Longest token accepted, in bytes. */
 export const AUTH_TOKEN_BYTES_MAX = 512;
+
+// ---- HTTP port authentication (src/server/http) ----
+/** Largest body POST /auth/token reads ({"user","password"} as JSON); larger is refused. */
+export const HTTP_AUTH_BODY_BYTES_MAX = 4 * KiB;

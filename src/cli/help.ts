@@ -39,6 +39,8 @@ Options:
   -V, --version    print the version
   --cluster-token T  peers must present T (also TINYKV_CLUSTER_TOKEN)
   --admin-token T    admin requests need it (also TINYKV_ADMIN_TOKEN)
+  --http-admin-open  HTTP admin routes need no credential (only without --admin-token
+                     and --auth-file; by default they are refused without one)
   --join             start a node that waits to be added with 'member add' (no bootstrap)
 
 Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001).

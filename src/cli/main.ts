@@ -30,6 +30,7 @@ const SERVE_OPTIONS = {
   "admin-token": { type: "string" },
   join: { type: "boolean" },
   "auth-file": { type: "string" },
+  "http-admin-open": { type: "boolean" },
 } as const;
 
 const CLIENT_OPTIONS = {

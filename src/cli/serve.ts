@@ -21,6 +21,7 @@ export interface ServeFlags {
   readonly "auto-compact-revisions"?: string;
   readonly "auto-compact-age"?: string;
   readonly "auth-file"?: string;
+  readonly "http-admin-open"?: boolean;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -61,7 +62,9 @@ export async function serve(
     log: (line) => host.writeStderr(`${line}\n`),
     autoCompact: autoCompactOf(flags),
     auth: authenticatorOf(flags["auth-file"], platform),
+    httpAdminOpen: flags["http-admin-open"] === true,
   };
+  checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config, host);
   const own = peers.get(id);
   host.writeStdout(
@@ -108,6 +111,24 @@ function authenticatorOf(path: string | undefined, platform: Platform): Authenti
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/**
+ * `--http-admin-open` drops the credential on the HTTP admin routes of a node that has none;
+ * with `--admin-token` or `--auth-file` it would contradict them, so it is refused.
+ */
+function checkHttpAdminOpen(config: ServerConfig, host: ProcessHost): void {
+  if (config.httpAdminOpen !== true) return;
+  if (config.adminToken !== undefined || config.auth !== undefined) {
+    throw new UsageError(
+      "--http-admin-open cannot be combined with --admin-token (TINYKV_ADMIN_TOKEN) or " +
+        "--auth-file: they require a credential on the admin routes",
+    );
+  }
+  host.writeStderr(
+    "tinykv: warning: --http-admin-open: anyone who can reach the HTTP port can change " +
+      "membership, move leadership and take snapshots\n",
+  );
 }
 
 /** `--auto-compact-revisions N` and `--auto-compact-age SECONDS` (0 turns a rule off). */

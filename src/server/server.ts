@@ -36,6 +36,11 @@ export interface ServerConfig {
    * is off and every port serves anyone who reaches it, as before users existed.
    */
   readonly auth?: Authenticator;
+  /**
+   * `--http-admin-open`: the HTTP admin routes take requests without a credential when the
+   * node has neither `adminToken` nor `auth` (they still need a non-simple request).
+   */
+  readonly httpAdminOpen?: boolean;
   /** Raft timing; unset fields take the binary's (node/options.ts). */
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -121,6 +126,7 @@ export async function startServer(
     admin: adminApiOf(node),
     adminToken: config.adminToken,
     auth: config.auth,
+    httpAdminOpen: config.httpAdminOpen,
   });
   const ports = await startPorts(platform, config, {
     service,

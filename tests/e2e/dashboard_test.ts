@@ -18,6 +18,7 @@ import process from "node:process";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { BINARY, BinaryCluster } from "./binary_cluster.ts";
 import { BINARY_ONLY_SKIP } from "../helpers/binary_only.ts";
+import { checkDashboardLogin } from "./dashboard_login_check.ts";
 
 const CHROMIUM = process.env.TINYKV_CHROMIUM ?? "/usr/bin/chromium";
 const FLAGS = [
@@ -121,7 +122,7 @@ async function transferTo(c: BinaryCluster, target: number): Promise<void> {
     const leader = await c.leader(WAIT_MS);
     if (leader === target) return;
     const url = `http://127.0.0.1:${c.nodes.get(leader)?.httpPort}/admin/transfer-leader/${target}`;
-    const res = await fetch(url, { method: "POST" });
+    const res = await fetch(url, { method: "POST", headers: c.adminHeaders() });
     const body = await res.json();
     if (body.ok === true) return assert.deepEqual(body, { ok: true, result: { leader: target } });
     if (attempt === 3) throw new Error(`transfer to ${target} refused: ${JSON.stringify(body)}`);
@@ -132,7 +133,7 @@ test("dashboard: a browser sees the leader, charts, a transfer, and an election 
   skip: skip ?? BINARY_ONLY_SKIP,
   timeout: 120_000,
 }, async () => {
-  const c = await BinaryCluster.start(3);
+  const c = await BinaryCluster.start(3, ["--admin-token", "dashboard-test-admin"]);
   let browser: Browser | undefined;
   let stopTraffic = () => Promise.resolve();
   try {
@@ -183,6 +184,8 @@ test("dashboard: a browser sees the leader, charts, a transfer, and an election 
       await new Promise((resolve) => setTimeout(resolve, 8_000));
       await page.screenshot({ path: shot, fullPage: true });
     }
+    if (shot !== undefined && shot !== "") await page.screenshot({ path: shot, fullPage: true });
+    await checkDashboardLogin(browser); // with an auth file: the sign-in form, then the data
   } catch (err) {
     throw new Error(`${err}\n${c.logs()}`);
   } finally {

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { getPlatform } from "../../src/platform/detect.ts";
-import { type RunningServer, startServer } from "../../src/server/server.ts";
+import { type RunningServer, type ServerConfig, startServer } from "../../src/server/server.ts";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
 
@@ -84,6 +84,8 @@ export async function startCluster(
   size: number,
   tickMs = 20,
   compactEntries?: number,
+  /** More of every node's config (an admin token, an auth file). */
+  extra: Partial<ServerConfig> = {},
 ): Promise<TestCluster> {
   const platform = getPlatform();
   const ports = await freePorts(size * 2);
@@ -130,6 +132,7 @@ export async function startCluster(
           ...FAST_ELECTIONS,
           tickMs,
           compactEntries,
+          ...extra,
         }),
       );
     },

@@ -1,3 +1,5 @@
+import { DASHBOARD_LOGIN_SCRIPT } from "./dashboard_login.ts";
+
 /**
  * GET /: the cluster dashboard, one self-contained page (inline CSS and JS,
  * nothing fetched from elsewhere: nodes often run on closed networks). It
@@ -115,6 +117,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     </table>
   </section>
 </main>
+<script>${DASHBOARD_LOGIN_SCRIPT}</script>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);

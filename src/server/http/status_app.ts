@@ -10,7 +10,11 @@
  *   GET /         the live dashboard page (dashboard_page.ts), which polls /cluster
  *   GET /metrics/history?since=SEQ  JSON: the last minutes of metrics, for the dashboard's
  *                 charts (metrics_history.ts)
- *   POST /admin/* membership, leadership transfer, snapshot (admin token when configured)
+ *   POST /admin/* membership, leadership transfer, snapshot (admin_guard.ts: the admin
+ *                 credential and a non-simple request, or refused)
+ *   POST /auth/token  a bearer token for a user of the auth file (token_route.ts)
+ *
+ * With an auth file every route but PUBLIC_ROUTES needs a bearer token (http_auth.ts).
  */
 import type { Authenticator } from "../../auth/authenticator.ts";
 import { Hono } from "hono";
@@ -18,6 +22,9 @@ import type { Context } from "hono";
 import type { MetricsRegistry } from "../metrics/registry.ts";
 import { parseSince } from "../metrics/metrics_history.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
+import { adminGuard, type AdminGuardOptions } from "./admin_guard.ts";
+import { type HttpEnv, requireToken } from "./http_auth.ts";
+import { addTokenRoute } from "./token_route.ts";
 import type { StatusSource } from "../node/status_types.ts";
 
 /**
@@ -39,6 +46,8 @@ export interface StatusAppOptions {
   readonly adminToken?: string;
   /** Users and permissions; absent: authentication is off. */
   readonly auth?: Authenticator;
+  /** `--http-admin-open`: admin routes need no credential when none is configured. */
+  readonly httpAdminOpen?: boolean;
   /** The cluster view for /cluster and the dashboard; both exist only when it is given. */
   readonly cluster?: () => Promise<unknown>;
   /** Samples numbered above `since`, for GET /metrics/history; the route exists when given. */
@@ -50,8 +59,11 @@ function positiveId(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-export function createStatusApp(options: StatusAppOptions): Hono {
-  const app = new Hono();
+export function createStatusApp(options: StatusAppOptions): Hono<HttpEnv> {
+  const app = new Hono<HttpEnv>();
+  // First, so that every route below (and any added later) is behind it.
+  if (options.auth !== undefined) app.use("*", requireToken(options.auth, options.adminToken));
+  addTokenRoute(app, options.auth);
   app.get("/status", (c) => c.json(options.source.status()));
   app.get("/metrics", (c) =>
     c.text(options.metrics.render(), 200, {
@@ -75,20 +87,17 @@ export function createStatusApp(options: StatusAppOptions): Hono {
     });
   }
   const admin = options.admin;
-  if (admin !== undefined) addAdminRoutes(app, admin, options.adminToken);
+  if (admin !== undefined) {
+    const { adminToken, httpAdminOpen: open } = options;
+    addAdminRoutes(app, admin, { authOn: options.auth !== undefined, adminToken, open });
+  }
   app.notFound((c) => c.json({ error: "not found" }, 404));
   app.onError((err, c) => c.json({ error: err.message }, 500));
   return app;
 }
 
-function addAdminRoutes(app: Hono, admin: AdminApi, token: string | undefined): void {
-  app.use("/admin/*", async (c, next) => {
-    if (token !== undefined && c.req.header("Authorization") !== `Bearer ${token}`) {
-      return c.json({ error: "admin token required" }, 401);
-    }
-    await next();
-    return undefined;
-  });
+function addAdminRoutes(app: Hono<HttpEnv>, admin: AdminApi, guard: AdminGuardOptions): void {
+  app.use("/admin/*", adminGuard(guard));
   const run = async (c: Context, op: () => Promise<unknown>) => {
     try {
       return c.json({ ok: true, result: await op() });

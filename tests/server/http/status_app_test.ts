@@ -53,7 +53,7 @@ test("status app: admin routes check the token and validate ids and addresses", 
     snapshot: () => Promise.resolve({ index: 10 }),
   };
   const a = app(true, admin, "s3cret");
-  const auth = { headers: { Authorization: "Bearer s3cret" } };
+  const auth = { headers: { Authorization: "Bearer s3cret", "X-TinyKV-Admin": "1" } };
   assert.equal((await a.request("/admin/snapshot", { method: "POST" })).status, 401);
   const snap = await a.request("/admin/snapshot", { method: "POST", ...auth });
   assert.deepEqual(await snap.json(), { ok: true, result: { index: 10 } });
