@@ -68,7 +68,10 @@ export const REDIS_RANDOMKEY_SAMPLE_MAX = 1000;
 export const LARGE_APPLY_GC_BYTES = 32 * MiB;
 /** Databases a RESP client can SELECT (Redis's default `databases 16`). */
 export const REDIS_DATABASES = 16;
-/** Members one Redis command adds or removes one by one (SADD, SREM, SPOP, *STORE): one batch. */
+/**
+ * Most members one Redis command may add or remove one by one (SADD, SREM, SPOP with a count
+ * smaller than the set, *STORE results): a command's writes go into one engine batch.
+ */
 export const REDIS_MEMBER_WRITES_MAX = 10_000;
 /** Most members SRANDMEMBER with a negative count (repeats allowed) returns. */
 export const REDIS_RANDOM_MEMBERS_MAX = 100_000;
@@ -218,10 +221,7 @@ export const RAFT_INFLIGHT_MSGS_MAX = 256;
 export const RAFT_MSG_BYTES_MAX = 1 * MiB;
 /** Uncommitted log bytes at which the leader refuses new proposals. */
 export const RAFT_UNCOMMITTED_BYTES_MAX = 512 * MiB;
-/**
- * Entry payload bytes applied since the last log compaction at which a node
- * compacts its Raft log (the log's entries are held in memory until then).
- */
+/** Entry bytes applied since the last log compaction at which a node compacts its Raft log. */
 export const RAFT_LOG_COMPACT_BYTES = 64 * MiB;
 /** Writes proposed on one node and waiting to be applied; beyond it writes are refused. */
 export const PROPOSALS_PENDING_MAX = 65_536;
@@ -239,15 +239,14 @@ export const DISK_RETRY_MS_MIN = 100;
 export const DISK_RETRY_MS_MAX = 2000;
 /** Messages held for one peer while its connection is down or its socket is not draining. */
 export const PEER_QUEUE_MSGS_MAX = 8192;
-/** Bytes for one peer, held by its link or in its socket; past it messages drop (Raft resends). */
+/** Bytes waiting for one peer (its link's and its socket's); past it messages are dropped. */
 export const PEER_QUEUE_BYTES_MAX = 256 * MiB;
 /** Leader changes a node remembers for /cluster and the dashboard; older ones are forgotten. */
 export const LEADER_HISTORY_MAX = 20;
-// Logs (docs/logging.md): per event kind LOG_EVENT_BURST lines, then LOG_EVENTS_PER_SECOND;
-// lines dropped are summed up per kind every LOG_SUPPRESSED_SUMMARY_MS (`log.suppressed`).
-export const LOG_EVENT_BURST = 20, LOG_EVENTS_PER_SECOND = 1, LOG_SUPPRESSED_SUMMARY_MS = 10_000;
-/** Default `--slow-request-ms`; a log line shows at most LOG_KEY_PREFIX_BYTES of a key. */
-export const SLOW_REQUEST_MS_DEFAULT = 500, LOG_KEY_PREFIX_BYTES = 32;
+/** One-second samples of the node's metrics kept for the dashboard's charts (10 minutes). */
+export const METRICS_HISTORY_SAMPLES = 600;
+/** Request series (operation and result) one sample keeps; the smallest are summed as other. */
+export const METRICS_HISTORY_SERIES_MAX = 32;
 
 assert(APPLY_BATCH_OPS_MAX < WRITE_BATCH_OPS_MAX, "an apply pass fits one engine batch");
 assert(

@@ -7,6 +7,7 @@ Usage:
   tinykv [--id N --peers ID=HOST:PORT,...] [--data-dir DIR]
          [--http-port P] [--resp-port P] [--read-mode linearizable|lease]
          [--auto-compact-revisions N] [--auto-compact-age SECONDS]
+         [--auth-file FILE]
                                                   run a node (default: single node 1 on
                                                   127.0.0.1:7001, data in ./data,
                                                   HTTP 8001, RESP 6379)
@@ -38,6 +39,8 @@ Options:
   -V, --version    print the version
   --cluster-token T  peers must present T (also TINYKV_CLUSTER_TOKEN)
   --admin-token T    admin requests need it (also TINYKV_ADMIN_TOKEN)
+  --http-admin-open  HTTP admin routes need no credential (only without --admin-token
+                     and --auth-file; by default they are refused without one)
   --join             start a node that waits to be added with 'member add' (no bootstrap)
   --log-format text|json  the node's log lines on stderr (default text; docs/logging.md)
   --log-level L      debug, info (default), warn or error

@@ -32,6 +32,8 @@ const SERVE_OPTIONS = {
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   "slow-request-ms": { type: "string" },
+  "auth-file": { type: "string" },
+  "http-admin-open": { type: "boolean" },
 } as const;
 
 const CLIENT_OPTIONS = {

@@ -1,4 +1,6 @@
 /** `tinykv [--id N --peers …]`: runs a node until SIGINT/SIGTERM, then stops it cleanly. */
+import { Authenticator } from "../auth/authenticator.ts";
+import { loadAuthFile } from "../auth/load_auth_file.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { startFaultyServer } from "../server/faulty_server.ts";
 import { type ServerConfig, startServer } from "../server/server.ts";
@@ -22,6 +24,8 @@ export interface ServeFlags {
   readonly "log-format"?: string;
   readonly "log-level"?: string;
   readonly "slow-request-ms"?: string;
+  readonly "auth-file"?: string;
+  readonly "http-admin-open"?: boolean;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -62,7 +66,10 @@ export async function serve(
     logger: loggerOf(flags, platform, host),
     slowRequestMs: retentionFlag(flags["slow-request-ms"], "--slow-request-ms"),
     autoCompact: autoCompactOf(flags),
+    auth: authenticatorOf(flags["auth-file"], platform),
+    httpAdminOpen: flags["http-admin-open"] === true,
   };
+  checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);
   const own = peers.get(id);
   host.writeStdout(
@@ -98,6 +105,35 @@ async function startNode(
     });
     return await startFaultyServer(platform, config, err);
   }
+}
+
+/** `--auth-file FILE`: users and permissions (docs/security.md); a bad file stops startup. */
+function authenticatorOf(path: string | undefined, platform: Platform): Authenticator | undefined {
+  if (path === undefined) return undefined;
+  try {
+    const file = loadAuthFile(platform.fs, path);
+    return new Authenticator({ file, wallMs: () => platform.clock.wallMs() });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/**
+ * `--http-admin-open` drops the credential on the HTTP admin routes of a node that has none;
+ * with `--admin-token` or `--auth-file` it would contradict them, so it is refused.
+ */
+function checkHttpAdminOpen(config: ServerConfig, host: ProcessHost): void {
+  if (config.httpAdminOpen !== true) return;
+  if (config.adminToken !== undefined || config.auth !== undefined) {
+    throw new UsageError(
+      "--http-admin-open cannot be combined with --admin-token (TINYKV_ADMIN_TOKEN) or " +
+        "--auth-file: they require a credential on the admin routes",
+    );
+  }
+  host.writeStderr(
+    "tinykv: warning: --http-admin-open: anyone who can reach the HTTP port can change " +
+      "membership, move leadership and take snapshots\n",
+  );
 }
 
 /** `--auto-compact-revisions N` and `--auto-compact-age SECONDS` (0 turns a rule off). */

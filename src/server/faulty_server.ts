@@ -57,6 +57,8 @@ export async function startFaultyServer(
   const app = createStatusApp({
     source: { status, healthy: () => false },
     metrics: new MetricsRegistry(),
+    auth: config.auth,
+    adminToken: config.adminToken,
   });
   const ports = await startPorts(platform, config, {
     service,

@@ -56,6 +56,7 @@ export async function startPorts(
     consistency,
     peers: o.peers,
     clusterToken: config.clusterToken,
+    auth: config.auth,
     admin: o.admin,
     watch: o.watch,
     leases: o.leases,
@@ -69,6 +70,7 @@ export async function startPorts(
     service,
     consistency,
     pubsub: o.pubsub,
+    auth: config.auth,
   });
   const http = config.httpPort === undefined
     ? undefined

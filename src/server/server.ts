@@ -3,12 +3,14 @@
  * directory identity check, the node (Raft + state machine + engine), the
  * protobuf port (clients and peers), the RESP port and the HTTP endpoint.
  */
+import type { Authenticator } from "../auth/authenticator.ts";
 import type { Platform } from "../platform/types.ts";
 import { ClusterView } from "./http/cluster_view.ts";
-import { createStatusApp } from "./http/status_app.ts";
+import { type AdminApi, createStatusApp } from "./http/status_app.ts";
 import { checkIdentity, clusterIdOf } from "./node/identity.ts";
 import { meteredService } from "./metrics/metered_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
+import { MetricsHistory } from "./metrics/metrics_history.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
@@ -18,7 +20,7 @@ import { startNodeLeases } from "./node/lease_wiring.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 import type { Logger } from "./log/logger.ts";
-import { SLOW_REQUEST_MS_DEFAULT } from "../limits.ts";
+import { SLOW_REQUEST_MS_DEFAULT } from "../limits_ops.ts";
 import { startSuppressedSummaries } from "./log/summaries.ts";
 
 export interface ServerConfig {
@@ -32,6 +34,16 @@ export interface ServerConfig {
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
   readonly adminToken?: string;
+  /**
+   * Users and permissions from `--auth-file` (docs/security.md); absent: authentication
+   * is off and every port serves anyone who reaches it, as before users existed.
+   */
+  readonly auth?: Authenticator;
+  /**
+   * `--http-admin-open`: the HTTP admin routes take requests without a credential when the
+   * node has neither `adminToken` nor `auth` (they still need a non-simple request).
+   */
+  readonly httpAdminOpen?: boolean;
   /** Raft timing; unset fields take the binary's (node/options.ts). */
   readonly tickMs?: number;
   readonly electionTicks?: number;
@@ -115,17 +127,16 @@ export async function startServer(
   const service = meteredService(node, metrics, platform.clock, { logger: node.o.logger, slowMs });
   const summaries = startSuppressedSummaries(node.o.logger, platform.clock);
   const cluster = new ClusterView(node, platform.net, platform.clock);
+  const history = new MetricsHistory(metrics, platform.clock);
   const app = createStatusApp({
     source: node,
     metrics,
     cluster: () => cluster.get(),
-    admin: {
-      addMember: (id, address) => node.addMember(id, address),
-      removeMember: (id) => node.removeMember(id),
-      transferLeader: (id) => node.transferLeader(id),
-      snapshot: () => node.snapshot(),
-    },
+    history: (since) => history.json(since),
+    admin: adminApiOf(node),
     adminToken: config.adminToken,
+    auth: config.auth,
+    httpAdminOpen: config.httpAdminOpen,
   });
   const ports = await startPorts(platform, config, {
     service,
@@ -139,6 +150,7 @@ export async function startServer(
   });
   started.ports = ports;
   node.start();
+  history.start();
   return {
     node,
     kvPort: ports.kvPort,
@@ -147,12 +159,23 @@ export async function startServer(
     close: async () => {
       cluster.close();
       summaries.stop();
+      history.stop();
       watch.close();
       await ports.close();
       leases.close();
       sweeper.stop();
       await node.close();
     },
+  };
+}
+
+/** What the HTTP admin routes may ask of the node. */
+function adminApiOf(node: NodeService): AdminApi {
+  return {
+    addMember: (id, address) => node.addMember(id, address),
+    removeMember: (id) => node.removeMember(id),
+    transferLeader: (id) => node.transferLeader(id),
+    snapshot: () => node.snapshot(),
   };
 }
 

@@ -187,6 +187,7 @@ export class BinaryCluster {
     try {
       const res = await fetch(`http://127.0.0.1:${this.#node(id).httpPort}/status`, {
         signal: AbortSignal.timeout(timeoutMs),
+        headers: this.adminHeaders(),
       });
       return await res.json();
     } catch {
@@ -206,6 +207,19 @@ export class BinaryCluster {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`no leader within ${timeoutMs} ms\n${this.logs()}`);
+  }
+
+  /**
+   * What an HTTP admin request needs (docs/operations.md): the nodes' `--admin-token`, when
+   * `extraArgs` gives one (it also opens /status on nodes with `--auth-file`), and the header.
+   */
+  adminHeaders(): Record<string, string> {
+    const at = this.extraArgs.indexOf("--admin-token");
+    const token = at < 0 ? undefined : this.extraArgs[at + 1];
+    return {
+      "X-TinyKV-Admin": "1",
+      ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+    };
   }
 
   /** Runs the binary as a client command. */

@@ -102,7 +102,7 @@ test("e2e: the leader's disk fills up; the cluster keeps serving; the node recov
   timeout: 180_000,
   skip: reason,
 }, async () => {
-  const c = await BinaryCluster.start(3);
+  const c = await BinaryCluster.start(3, ["--admin-token", "disk-full-test-admin"]);
   const victim = await c.leader();
   const v = c.nodes.get(victim);
   assert.ok(v !== undefined);
@@ -136,6 +136,7 @@ test("e2e: the leader's disk fills up; the cluster keeps serving; the node recov
       const port = c.nodes.get(leader)?.httpPort ?? 0;
       const res = await fetch(`http://127.0.0.1:${port}/admin/transfer-leader/${victim}`, {
         method: "POST",
+        headers: c.adminHeaders(),
       });
       assert.equal(res.status, 200, await res.text());
     }

@@ -80,14 +80,12 @@ export interface TestCluster {
  */
 export const FAST_ELECTIONS = { tickMs: 20, electionTicks: 10, heartbeatTicks: 1 } as const;
 
-/**
- * `configOf` adds settings to each node's ServerConfig (a logger per node, say).
- */
 export async function startCluster(
   size: number,
   tickMs = 20,
   compactEntries?: number,
-  configOf: (id: number) => Partial<ServerConfig> = () => ({}),
+  /** More of every node's config (an admin token, an auth file), or a function of its id. */
+  extra: Partial<ServerConfig> | ((id: number) => Partial<ServerConfig>) = {},
 ): Promise<TestCluster> {
   const platform = getPlatform();
   const ports = await freePorts(size * 2);
@@ -134,7 +132,7 @@ export async function startCluster(
           ...FAST_ELECTIONS,
           tickMs,
           compactEntries,
-          ...configOf(id),
+          ...(typeof extra === "function" ? extra(id) : extra),
         }),
       );
     },

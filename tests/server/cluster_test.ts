@@ -130,21 +130,30 @@ test(
 test("cluster: admin transfer-leader moves leadership; admin snapshot compacts the log", {
   timeout: 60_000,
 }, async () => {
-  const c = await startCluster(3);
+  const c = await startCluster(3, undefined, undefined, { adminToken: "admin-secret" });
+  const admin = {
+    method: "POST",
+    headers: { Authorization: "Bearer admin-secret", "X-TinyKV-Admin": "1" },
+  };
   try {
     const client = c.client();
     for (let i = 0; i < 20; i++) await client.put(`t${i}`, "x");
     const leader = await c.leader();
     const target = [...c.peers.keys()].find((id) => id !== leader) ?? 0;
     const http = c.servers.get(leader)?.httpPort;
-    const res = await fetch(`http://127.0.0.1:${http}/admin/transfer-leader/${target}`, {
-      method: "POST",
-    });
+    const url = `http://127.0.0.1:${http}/admin/transfer-leader/${target}`;
+    const form = { "Content-Type": "application/x-www-form-urlencoded" };
+    const refused = await fetch(url, { method: "POST", headers: form, body: "x=1" });
+    assert.equal(refused.status, 401, "no credential, on the real server");
+    assert.match((await refused.json()).error, /admin token required/);
+    assert.equal(await c.leader(), leader, "the refused request moved nothing");
+    const res = await fetch(url, admin);
     assert.deepEqual(await res.json(), { ok: true, result: { leader: target } });
     assert.equal(await c.leader(), target);
-    const snap = await fetch(`http://127.0.0.1:${c.servers.get(target)?.httpPort}/admin/snapshot`, {
-      method: "POST",
-    });
+    const snap = await fetch(
+      `http://127.0.0.1:${c.servers.get(target)?.httpPort}/admin/snapshot`,
+      admin,
+    );
     const body = await snap.json();
     assert.equal(body.ok, true);
     assert.ok(body.result.index >= 21, JSON.stringify(body));

@@ -13,7 +13,7 @@ import {
   LOG_EVENTS_PER_SECOND,
   LOG_KEY_PREFIX_BYTES,
   LOG_SUPPRESSED_SUMMARY_MS,
-} from "../../src/limits.ts";
+} from "../../src/limits_ops.ts";
 
 const TS = Date.UTC(2026, 11, 3, 15, 0, 0, 0);
 

@@ -1,10 +1,15 @@
+import { DASHBOARD_LOGIN_SCRIPT } from "./dashboard_login.ts";
+
 /**
  * GET /: the cluster dashboard, one self-contained page (inline CSS and JS,
  * nothing fetched from elsewhere: nodes often run on closed networks). It
  * polls GET /cluster every second and renders members, roles, terms,
  * indexes, lag, the leader and the leader changes this node saw. Elements a
  * test or script may read carry ids and data attributes (#leader[data-leader]).
+ * The charts of the last minutes are drawn by dashboard_charts.ts.
  */
+import { CHARTS_SCRIPT } from "./dashboard_charts.ts";
+
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -43,6 +48,15 @@ export const DASHBOARD_HTML = `<!doctype html>
   .h-ok { color: var(--ok); } .h-catching-up, .h-no-leader { color: var(--warn); }
   .h-unreachable { color: var(--bad); }
   .dim { color: var(--dim); }
+  .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 12px;
+    padding: 12px 16px; }
+  figure { margin: 0; } figcaption { font-weight: 600; font-size: 13px; }
+  figure svg { width: 100%; height: auto; display: block; font-size: 10px; fill: var(--dim); }
+  svg .grid { stroke: var(--line); } svg .series { fill: none; stroke-width: 1.8;
+    stroke-linecap: round; stroke-linejoin: round; }
+  .legend { display: flex; flex-wrap: wrap; gap: 2px 12px; font-size: 12px; color: var(--dim); }
+  .legend i { display: inline-block; width: 10px; height: 3px; margin-right: 4px;
+    vertical-align: middle; }
   .bar { display: inline-block; height: 6px; background: var(--warn); border-radius: 3px;
     vertical-align: middle; margin-left: 6px; }
 </style>
@@ -70,6 +84,23 @@ export const DASHBOARD_HTML = `<!doctype html>
       <div class="v" id="watch-count">?</div></div>
   </div>
   <section>
+    <h2>Last minutes <span class="dim">(this node's metrics, one sample a second)</span></h2>
+    <div class="charts">
+      <figure id="chart-requests" data-title="Requests per second by command and result">
+        <figcaption>Requests/s by command · result <span class="dim">(errors dashed)</span>
+        </figcaption><div class="plot"></div></figure>
+      <figure id="chart-latency" data-title="Request latency p50 and p99">
+        <figcaption>Latency p50 / p99 (ms)</figcaption><div class="plot"></div></figure>
+      <figure id="chart-raft" data-title="Raft commit and apply rate">
+        <figcaption>Raft commit / apply (entries/s)</figcaption><div class="plot"></div></figure>
+      <figure id="chart-lag" data-title="Each follower's lag behind the leader">
+        <figcaption>Follower lag (entries)</figcaption><div class="plot"></div></figure>
+      <figure id="chart-storage" data-title="Write stalls, flushes and compactions">
+        <figcaption>Write stalls, flushes, compactions (/s)</figcaption>
+        <div class="plot"></div></figure>
+    </div>
+  </section>
+  <section>
     <h2>Members</h2>
     <table>
       <thead><tr><th>Id</th><th>Address</th><th>Kind</th><th>Role</th><th class="num">Term</th>
@@ -86,6 +117,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     </table>
   </section>
 </main>
+<script>${DASHBOARD_LOGIN_SCRIPT}</script>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -181,6 +213,7 @@ async function refresh() {
 }
 refresh();
 </script>
+<script>${CHARTS_SCRIPT}</script>
 </body>
 </html>
 `;

@@ -8,12 +8,23 @@
  *   GET /health   200 when the node has a leader and is caught up, else 503
  *   GET /cluster  JSON: every member's status and recent leader changes (cluster_view.ts)
  *   GET /         the live dashboard page (dashboard_page.ts), which polls /cluster
- *   POST /admin/* membership, leadership transfer, snapshot (admin token when configured)
+ *   GET /metrics/history?since=SEQ  JSON: the last minutes of metrics, for the dashboard's
+ *                 charts (metrics_history.ts)
+ *   POST /admin/* membership, leadership transfer, snapshot (admin_guard.ts: the admin
+ *                 credential and a non-simple request, or refused)
+ *   POST /auth/token  a bearer token for a user of the auth file (token_route.ts)
+ *
+ * With an auth file every route but PUBLIC_ROUTES needs a bearer token (http_auth.ts).
  */
+import type { Authenticator } from "../../auth/authenticator.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { MetricsRegistry } from "../metrics/registry.ts";
+import { parseSince } from "../metrics/metrics_history.ts";
 import { DASHBOARD_HTML } from "./dashboard_page.ts";
+import { adminGuard, type AdminGuardOptions } from "./admin_guard.ts";
+import { type HttpEnv, requireToken } from "./http_auth.ts";
+import { addTokenRoute } from "./token_route.ts";
 import type { StatusSource } from "../node/status_types.ts";
 
 /**
@@ -33,8 +44,14 @@ export interface StatusAppOptions {
   readonly admin?: AdminApi;
   /** When set, admin routes need `Authorization: Bearer <token>`. */
   readonly adminToken?: string;
+  /** Users and permissions; absent: authentication is off. */
+  readonly auth?: Authenticator;
+  /** `--http-admin-open`: admin routes need no credential when none is configured. */
+  readonly httpAdminOpen?: boolean;
   /** The cluster view for /cluster and the dashboard; both exist only when it is given. */
   readonly cluster?: () => Promise<unknown>;
+  /** Samples numbered above `since`, for GET /metrics/history; the route exists when given. */
+  readonly history?: (since: number) => unknown;
 }
 
 function positiveId(text: string | undefined): number | undefined {
@@ -42,8 +59,11 @@ function positiveId(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-export function createStatusApp(options: StatusAppOptions): Hono {
-  const app = new Hono();
+export function createStatusApp(options: StatusAppOptions): Hono<HttpEnv> {
+  const app = new Hono<HttpEnv>();
+  // First, so that every route below (and any added later) is behind it.
+  if (options.auth !== undefined) app.use("*", requireToken(options.auth, options.adminToken));
+  addTokenRoute(app, options.auth);
   app.get("/status", (c) => c.json(options.source.status()));
   app.get("/metrics", (c) =>
     c.text(options.metrics.render(), 200, {
@@ -58,21 +78,26 @@ export function createStatusApp(options: StatusAppOptions): Hono {
     app.get("/cluster", async (c) => c.json(await cluster()));
     app.get("/", (c) => c.html(DASHBOARD_HTML));
   }
+  const history = options.history;
+  if (history !== undefined) {
+    app.get("/metrics/history", (c) => {
+      const since = parseSince(c.req.query("since"));
+      if (since === undefined) return c.json({ error: "since must be a whole number" }, 400);
+      return c.json(history(since));
+    });
+  }
   const admin = options.admin;
-  if (admin !== undefined) addAdminRoutes(app, admin, options.adminToken);
+  if (admin !== undefined) {
+    const { adminToken, httpAdminOpen: open } = options;
+    addAdminRoutes(app, admin, { authOn: options.auth !== undefined, adminToken, open });
+  }
   app.notFound((c) => c.json({ error: "not found" }, 404));
   app.onError((err, c) => c.json({ error: err.message }, 500));
   return app;
 }
 
-function addAdminRoutes(app: Hono, admin: AdminApi, token: string | undefined): void {
-  app.use("/admin/*", async (c, next) => {
-    if (token !== undefined && c.req.header("Authorization") !== `Bearer ${token}`) {
-      return c.json({ error: "admin token required" }, 401);
-    }
-    await next();
-    return undefined;
-  });
+function addAdminRoutes(app: Hono<HttpEnv>, admin: AdminApi, guard: AdminGuardOptions): void {
+  app.use("/admin/*", adminGuard(guard));
   const run = async (c: Context, op: () => Promise<unknown>) => {
     try {
       return c.json({ ok: true, result: await op() });

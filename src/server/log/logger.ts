@@ -13,7 +13,7 @@ import {
   LOG_EVENTS_PER_SECOND,
   LOG_KEY_PREFIX_BYTES,
   LOG_SUPPRESSED_SUMMARY_MS,
-} from "../../limits.ts";
+} from "../../limits_ops.ts";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];

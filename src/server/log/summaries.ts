@@ -1,5 +1,5 @@
 /** The timer that writes a node's `log.suppressed` summaries (logger.ts) when they are due. */
-import { LOG_SUPPRESSED_SUMMARY_MS } from "../../limits.ts";
+import { LOG_SUPPRESSED_SUMMARY_MS } from "../../limits_ops.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import type { Logger } from "./logger.ts";
 

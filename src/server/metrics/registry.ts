@@ -8,6 +8,20 @@ import { assert } from "../../util/assert.ts";
 
 type Labels = Readonly<Record<string, string>>;
 
+/** One series of a counter or gauge, as read by `MetricsRegistry.values` (metrics_history.ts). */
+export interface SeriesValue {
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+/** One histogram series: cumulative counts per bound (`le`), then the +Inf total. */
+export interface HistogramValue {
+  readonly labels: Labels;
+  readonly bounds: readonly number[];
+  readonly counts: readonly number[];
+  readonly count: number;
+}
+
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -77,7 +91,14 @@ abstract class LabeledMetric<T> implements Metric {
   abstract render(out: string[]): void;
 }
 
-export class Counter extends LabeledMetric<{ n: number }> {
+/** A counter or a gauge: one number per series. */
+abstract class ScalarMetric extends LabeledMetric<{ n: number }> {
+  values(): SeriesValue[] {
+    return [...this.series.values()].map((s) => ({ labels: s.labels, value: s.value.n }));
+  }
+}
+
+export class Counter extends ScalarMetric {
   inc(labels: Labels = {}, by = 1): void {
     assert(by >= 0, "counters only go up");
     this.get(labels, () => ({ n: 0 })).n += by;
@@ -106,7 +127,7 @@ export class Counter extends LabeledMetric<{ n: number }> {
   }
 }
 
-export class Gauge extends LabeledMetric<{ n: number }> {
+export class Gauge extends ScalarMetric {
   set(value: number, labels: Labels = {}): void {
     this.get(labels, () => ({ n: 0 })).n = value;
   }
@@ -145,6 +166,16 @@ export class Histogram extends LabeledMetric<HistogramSeries> {
     for (let i = 0; i < this.#bounds.length; i++) if (value <= this.#bounds[i]) s.counts[i]++;
     s.sum += value;
     s.count++;
+  }
+
+  /** Copies of every series' counts. */
+  values(): HistogramValue[] {
+    return [...this.series.values()].map(({ labels, value: s }) => ({
+      labels,
+      bounds: this.#bounds,
+      counts: [...s.counts],
+      count: s.count,
+    }));
   }
 
   render(out: string[]): void {
@@ -197,8 +228,25 @@ export class MetricsRegistry {
     this.#collectors.push(fn);
   }
 
-  render(): string {
+  /** Refreshes the gauges and totals read from live state (render does it too). */
+  collect(): void {
     for (const collect of this.#collectors) collect();
+  }
+
+  /** A counter's or gauge's series as of the last collect(); [] for unknown names. */
+  values(name: string): SeriesValue[] {
+    const m = this.#metrics.get(name);
+    return m instanceof ScalarMetric ? m.values() : [];
+  }
+
+  /** A histogram's series; [] for unknown names. */
+  histogramValues(name: string): HistogramValue[] {
+    const m = this.#metrics.get(name);
+    return m instanceof Histogram ? m.values() : [];
+  }
+
+  render(): string {
+    this.collect();
     const out: string[] = [];
     for (const m of this.#metrics.values()) m.render(out);
     return out.join("\n") + "\n";

@@ -75,7 +75,7 @@ export async function catchUpBeforeVoting(o: CatchUpOptions): Promise<void> {
         o.logger.warn("rebuild.stuck", {
           note: "no entries from the leader yet; a leader that knew this node " +
             "before the wipe probes from its old position: move leadership once " +
-            "(POST /admin/transfer-leader/<id>, docs/operations-disk.md)",
+            "(tinykv transfer-leader <id>, docs/operations-disk.md)",
         });
       }
       await new Promise<void>((resolve) => o.clock.setTimeout(resolve, RETRY_MS));

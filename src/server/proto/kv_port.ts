@@ -9,6 +9,7 @@
  * of the wrong kind — gets an error response (request id 0) and the
  * connection is closed; other connections are unaffected.
  */
+import type { Authenticator } from "../../auth/authenticator.ts";
 import { create } from "@bufbuild/protobuf";
 import {
   ClientResponseSchema,
@@ -60,6 +61,8 @@ export interface KvPortOptions {
   readonly leases?: LeaseService;
   /** When set, peers must present it in Hello. */
   readonly clusterToken?: string;
+  /** Users and permissions; absent: authentication is off. */
+  readonly auth?: Authenticator;
   readonly connectionsMax?: number;
 }
 

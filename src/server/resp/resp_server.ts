@@ -3,6 +3,7 @@
  * RespSession over the node's KvService. Works on every node: the service
  * forwards writes to the leader and serves linearizable reads via ReadIndex.
  */
+import type { Authenticator } from "../../auth/authenticator.ts";
 import { CONNECTIONS_MAX } from "../../limits.ts";
 import type { Clock, Conn, Listener, Net, ProcessUsage } from "../../platform/types.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
@@ -30,6 +31,8 @@ export interface RespServerOptions {
   readonly connectionsMax?: number;
   /** The node's pub/sub hub (server.ts feeds it the applied messages); one of its own if not. */
   readonly pubsub?: PubSubHub;
+  /** Users and permissions; absent: authentication is off. */
+  readonly auth?: Authenticator;
 }
 
 export class RespServer {

@@ -53,7 +53,7 @@ test("status app: admin routes check the token and validate ids and addresses", 
     snapshot: () => Promise.resolve({ index: 10 }),
   };
   const a = app(true, admin, "s3cret");
-  const auth = { headers: { Authorization: "Bearer s3cret" } };
+  const auth = { headers: { Authorization: "Bearer s3cret", "X-TinyKV-Admin": "1" } };
   assert.equal((await a.request("/admin/snapshot", { method: "POST" })).status, 401);
   const snap = await a.request("/admin/snapshot", { method: "POST", ...auth });
   assert.deepEqual(await snap.json(), { ok: true, result: { index: 10 } });
@@ -84,6 +84,37 @@ test("status app: the dashboard page and /cluster exist only with a cluster view
   const html = await page.text();
   assert.match(html, /fetch\("\/cluster"/, "the page polls /cluster");
   assert.match(html, /id="leader" data-leader=""/);
-  assert.doesNotMatch(html, /https?:\/\//, "nothing loaded from elsewhere");
+  // Nothing loaded from elsewhere: the only absolute URL is the SVG namespace's name.
+  assert.doesNotMatch(html, /\b(src|href)=|@import|url\(/);
+  assert.deepEqual(html.match(/https?:\/\/[^"'\s]*/g), ["http://www.w3.org/2000/svg"]);
+  assert.match(html, /fetch\("\/metrics\/history\?since="/, "the charts poll the history");
+  for (const chart of ["requests", "latency", "raft", "lag", "storage"]) {
+    assert.match(html, new RegExp(`<figure id="chart-${chart}"`), chart);
+  }
   assert.deepEqual(await (await withView.request("/cluster")).json(), { leader: 1, members: [] });
+});
+
+test("status app: GET /metrics/history serves the sampler's JSON from ?since=", async () => {
+  assert.equal((await app(true).request("/metrics/history")).status, 404);
+  const asked: number[] = [];
+  const withHistory = createStatusApp({
+    source: { status: () => status, healthy: () => true },
+    metrics: new MetricsRegistry(),
+    history: (since) => {
+      asked.push(since);
+      return { intervalMs: 1000, samples: [{ seq: since + 1 }] };
+    },
+  });
+  const all = await withHistory.request("/metrics/history");
+  assert.equal(all.status, 200);
+  assert.deepEqual(await all.json(), { intervalMs: 1000, samples: [{ seq: 1 }] });
+  assert.equal((await withHistory.request("/metrics/history?since=41")).status, 200);
+  for (const bad of ["-1", "x", "1.5"]) {
+    const res = await withHistory.request(`/metrics/history?since=${bad}`);
+    assert.equal(res.status, 400, bad);
+    assert.deepEqual(await res.json(), { error: "since must be a whole number" });
+  }
+  assert.deepEqual(asked, [0, 41]);
+  // Prometheus' endpoint is unchanged beside it.
+  assert.equal((await withHistory.request("/metrics")).status, 200);
 });
