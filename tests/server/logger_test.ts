@@ -46,6 +46,22 @@ test("log: the text format is `TS LEVEL event k=v ...`", () => {
   );
 });
 
+test("log: a value cannot start a line of its own or forge a field (no log injection)", () => {
+  const forged = "x\n2026-12-03T15:00:00.000Z ERROR disk.corruption file=evil";
+  const line = formatLine("text", TS, "warn", "request.slow", { key: forged, ms: 1 });
+  assert.ok(!line.includes("\n"));
+  assert.equal(
+    line,
+    "2026-12-03T15:00:00.000Z WARN  request.slow " +
+      'key="x\\n2026-12-03T15:00:00.000Z ERROR disk.corruption file=evil" ms=1',
+  );
+  assert.equal(
+    formatLine("text", TS, "info", "e", { k: "a\u00e9\u2028" }),
+    '2026-12-03T15:00:00.000Z INFO  e k="a\\u00e9\\u2028"',
+    "all but printable ASCII is escaped",
+  );
+});
+
 test("log: the json format is one object per line with ts, level, event, fields", () => {
   const line = formatLine("json", TS, "warn", "peer.lost", {
     peer: 2,

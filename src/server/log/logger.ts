@@ -129,10 +129,17 @@ export function formatLine(
   return [ts, level.toUpperCase().padEnd(5), event, ...parts].join(" ");
 }
 
-/** A value as text: quoted (JSON escapes) when it is empty or holds spaces, quotes or `=`. */
+/**
+ * A value as text: quoted (JSON escapes) when it is empty or holds spaces, quotes, `=` or
+ * anything but printable ASCII, which is escaped too (`\u2028`): one event, one line.
+ */
 function textValue(v: LogValue): string {
   const s = String(v);
-  return s === "" || /[\s"=\\]|[^\x20-\x7e]/.test(s) ? JSON.stringify(s) : s;
+  if (s !== "" && !/[\s"=\\]|[^\x20-\x7e]/.test(s)) return s;
+  return JSON.stringify(s).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 export function parseLogLevel(text: string): LogLevel | undefined {
