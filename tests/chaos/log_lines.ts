@@ -52,7 +52,7 @@ export function raftLinesOf(node: number, output: string, wallT0: number): NodeL
       atMs: Date.parse(m[1]) - wallT0,
       event: m[3],
       fields,
-      text: `${m[3]}${m[4]}`,
+      text: `${m[3]}${m[4].replace(/ node=\d+/, "")}`, // the node is named in front
     });
   }
   return out;
@@ -81,7 +81,7 @@ export function matchingLine(
 export function checkFailovers(
   failovers: readonly MeasuredFailover[],
   lines: readonly NodeLogLine[],
-  maxShown = 60,
+  maxShown = 200,
 ): LogCheck {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const shown = lines.slice(0, maxShown).map((l) =>

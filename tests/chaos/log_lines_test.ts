@@ -30,7 +30,7 @@ test("chaos log lines: the Raft lines of every node, on the run's clock, oldest 
     [1, 100, "leader.changed"],
   ]);
   assert.equal(lines[0].fields.votes, "2/3");
-  assert.equal(lines[1].text, "leader.changed node=1 old=none new=1 term=2");
+  assert.equal(lines[1].text, "leader.changed old=none new=1 term=2");
 });
 
 test("chaos log lines: each measured failover needs a leader.changed line to another leader", () => {
