@@ -26,3 +26,7 @@ export const AUTH_VERIFIED_CACHE_MAX = 4096;
 export const AUTH_TOKEN_TTL_MS = 60 * 60 * 1000;
 /** Longest token accepted, in bytes. */
 export const AUTH_TOKEN_BYTES_MAX = 512;
+
+// ---- RESP port: authentication and the HTTP guard (src/server/resp) ----
+/** At most one log line per this interval about HTTP requests sent to the RESP port. */
+export const RESP_HTTP_WARNING_INTERVAL_MS = 60_000;
