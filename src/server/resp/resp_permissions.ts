@@ -124,9 +124,9 @@ function channelRefusal(p: Principal, name: string, args: readonly Uint8Array[])
     return args.slice(1).every((c) => p.canRead(c)) ? null : CHANNEL_REFUSED;
   }
   return args.slice(1).every((pattern) => {
-    const start = literalPrefix(pattern);
-    return p.canReadRange(start, prefixEnd(start) ?? new Uint8Array(0));
-  })
+      const start = literalPrefix(pattern);
+      return p.canReadRange(start, prefixEnd(start) ?? new Uint8Array(0));
+    })
     ? null
     : CHANNEL_REFUSED;
 }

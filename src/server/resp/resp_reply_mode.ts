@@ -22,8 +22,8 @@ export class ReplyMode {
     const name = fromUtf8(args[0]).toUpperCase();
     const sub = loggedIn && args.length === 3 && name === "CLIENT" &&
         fromUtf8(args[1]).toUpperCase() === "REPLY"
-        ? fromUtf8(args[2]).toUpperCase()
-        : undefined;
+      ? fromUtf8(args[2]).toUpperCase()
+      : undefined;
     if (sub === "ON" || sub === "OFF" || sub === "SKIP") {
       const silent = sub !== "ON";
       if (sub === "ON" || sub === "OFF") this.#mode = sub === "ON" ? "on" : "off";
