@@ -7,9 +7,11 @@
  * pipelined `AUTH u p` + `GET k` runs the GET as `u`, as it would on Redis.
  */
 import { type Principal, UNRESTRICTED } from "../../auth/principal.ts";
+import { arityOk } from "../../kv/redis/command.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
 import type { Reply, RespCommandSpec, RespContext, Start } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
+import { PORT_COMMAND_META } from "./resp_command_meta.ts";
 import { errorReply } from "./resp_dispatch.ts";
 import { permissionRefusal } from "./resp_permissions.ts";
 import { helpReply, runSubcommand, type Subcommand } from "./resp_subcommands.ts";
@@ -32,6 +34,15 @@ export function principalOf(ctx: RespContext): Principal | undefined {
   return user === undefined ? undefined : ctx.auth.principal(user);
 }
 
+/** A subcommand with the wrong argument count: Redis says that before NOAUTH and NOPERM. */
+function wrongSubcommandArity(name: string, args: readonly Uint8Array[]): boolean {
+  const subs = PORT_COMMAND_META[name.toLowerCase()]?.subcommands;
+  if (subs === undefined || args.length < 2) return false;
+  const given = fromUtf8(args[1]).toLowerCase();
+  const sub = Object.hasOwn(subs, given) ? subs[given] : undefined;
+  return sub !== undefined && !arityOk(sub.arity, args.length);
+}
+
 /**
  * Why the connection may not run this command now (NOAUTH, NOPERM), or undefined. `name` is
  * upper case; the command is known and its arity right.
@@ -41,7 +52,7 @@ export function accessRefusal(
   name: string,
   args: readonly Uint8Array[],
 ): string | undefined {
-  if (ctx.auth === undefined) return undefined;
+  if (ctx.auth === undefined || wrongSubcommandArity(name, args)) return undefined;
   const p = principalOf(ctx);
   if (p === undefined) return BEFORE_AUTH.has(name) ? undefined : NOAUTH;
   return permissionRefusal(p, name.toLowerCase(), args);
