@@ -3,7 +3,6 @@
  * QUIT, plus CLIENT, INFO, AUTH and ACL (their own files) — including what common
  * clients send on connect (HELLO 2/3, CLIENT SETNAME/SETINFO, SELECT 0).
  */
-import { fromUtf8 } from "../../util/bytes.ts";
 import type { Reply, RespCommandSpec, RespContext, Start } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
 import { dbIndexArg } from "../../kv/redis/commands/keyspace.ts";
