@@ -3,7 +3,8 @@
  * driven by the tools people point at Redis: redis-cli with `--user/--pass` and `-a`, a wrong
  * password, no password and a user without the right, each refused with Redis's error and
  * allowed with the right credential; redis-benchmark logged in; and the HTTP smuggling request
- * of issue 13 sent with curl, which must change nothing. One node for every case.
+ * of issue 13 sent with curl, which must change nothing. One three-node cluster for every case:
+ * a follower checks the rights itself before it forwards a write to the leader.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -27,16 +28,19 @@ function run(tool: string, args: string[]): Promise<{ out: string; code: number 
 const skip = BINARY_ONLY_SKIP;
 let cluster: BinaryCluster | undefined;
 let dir = "";
+/** The leader's RESP port, and a follower's (which forwards writes to the leader). */
 let port = 0;
+let follower = 0;
 
 before(async () => {
   if (skip) return;
   dir = makeTempDir("tinykv-resp-auth-e2e-");
   const file = path.join(dir, "auth.json");
   fs.writeFileSync(file, await authFileText());
-  cluster = await BinaryCluster.start(1, ["--auth-file", file]);
-  await cluster.leader();
-  port = cluster.nodes.get(1)?.respPort ?? 0;
+  cluster = await BinaryCluster.start(3, ["--auth-file", file]);
+  const leader = await cluster.leader();
+  port = cluster.nodes.get(leader)?.respPort ?? 0;
+  follower = [...cluster.nodes].find(([id]) => id !== leader)?.[1].respPort ?? 0;
 });
 
 after(async () => {
@@ -44,9 +48,13 @@ after(async () => {
   if (dir !== "") removeTempDir(dir);
 });
 
-/** redis-cli against the node: `login` are its auth options, then the command. */
-async function cli(login: string[], ...command: string[]): Promise<string> {
-  const args = ["-p", String(port), "--no-auth-warning", ...login, ...command];
+/** redis-cli against the leader: `login` are its auth options, then the command. */
+function cli(login: string[], ...command: string[]): Promise<string> {
+  return cliAt(port, login, ...command);
+}
+
+async function cliAt(at: number, login: string[], ...command: string[]): Promise<string> {
+  const args = ["-p", String(at), "--no-auth-warning", ...login, ...command];
   return (await run("redis-cli", args)).out.trim();
 }
 
@@ -78,6 +86,24 @@ test("binary RESP auth: redis-cli is refused without the right credential, allow
   );
   assert.equal(await cli(["--user", "admin", "--pass", "adminpass"], "DBSIZE"), "2");
   assert.equal(await cli(ALICE, "ACL", "WHOAMI"), "alice");
+});
+
+test("binary RESP auth: a follower checks rights before forwarding a write to the leader", {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const reader = ["--user", "reader", "--pass", "readerpass"];
+  assert.equal(await cliAt(follower, ALICE, "SET", "app/via-follower", "1"), "OK");
+  assert.equal(await cli(ALICE, "GET", "app/via-follower"), "1");
+  assert.equal(
+    await cliAt(follower, reader, "SET", "app/via-follower", "2"),
+    "NOPERM this user has no permissions to access one of the keys used as arguments",
+  );
+  assert.equal(
+    await cliAt(follower, [], "SET", "app/via-follower", "3"),
+    "NOAUTH Authentication required.",
+  );
+  assert.equal(await cli(ALICE, "GET", "app/via-follower"), "1");
 });
 
 test("binary RESP auth: redis-benchmark logged in as a user runs SET and GET on its keys", {
