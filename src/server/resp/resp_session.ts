@@ -35,8 +35,9 @@ const MULTI_CONTROL = new Set(["EXEC", "DISCARD", "MULTI", "WATCH", "QUIT", "RES
 export class RespSession {
   readonly #parser = new RespParser();
   readonly #slots: Slot[] = [];
-  /** Parsed commands not yet slotted: they wait behind a password check (resp_auth.ts). */
-  readonly #waiting: RespCommand[] = [];
+  /** Parsed commands not yet slotted (from #next on): they wait behind a password check. */
+  #waiting: RespCommand[] = [];
+  #next = 0;
   #commandsSeen = 0;
   readonly #replyMode = new ReplyMode();
   #runningKind: CommandKind | undefined;
@@ -63,14 +64,19 @@ export class RespSession {
       this.#close();
       return;
     }
-    this.#waiting.push(...commands);
+    if (this.#next === this.#waiting.length) {
+      this.#waiting = commands;
+      this.#next = 0;
+    } else {
+      this.#waiting.push(...commands);
+    }
     this.#admit();
   }
 
   /** Turns waiting commands into slots, in order, until one must be decided first. */
   #admit(): void {
-    while (this.#waiting.length > 0 && this.ctx.conn.authenticating === undefined) {
-      const args = this.#waiting.shift() as RespCommand;
+    while (this.#next < this.#waiting.length && this.ctx.conn.authenticating === undefined) {
+      const args = this.#waiting[this.#next++];
       if (looksLikeHttp(args, this.#commandsSeen++ === 0)) {
         this.ctx.node.httpWarning?.warn(this.ctx.conn.addr);
         return this.#close();
@@ -86,11 +92,15 @@ export class RespSession {
         });
       }
     }
-    if (this.#slots.length + this.#waiting.length >= RESP_PIPELINE_MAX && !this.#paused) {
+    if (this.#slots.length + this.#waitingCount() >= RESP_PIPELINE_MAX && !this.#paused) {
       this.#paused = true;
       this.conn.pause();
     }
     this.#pump();
+  }
+
+  #waitingCount(): number {
+    return this.#waiting.length - this.#next;
   }
 
   #slot(args: RespCommand): Slot {
@@ -226,7 +236,7 @@ export class RespSession {
     if (w.length > 0 && !this.#closed) this.conn.write(w.take());
     if (this.ctx.conn.quit || this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) {
       this.#close();
-    } else if (this.#paused && this.#slots.length + this.#waiting.length < RESP_PIPELINE_MAX / 2) {
+    } else if (this.#paused && this.#slots.length + this.#waitingCount() < RESP_PIPELINE_MAX / 2) {
       this.#paused = false;
       this.conn.resume();
     }
@@ -245,7 +255,8 @@ export class RespSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#slots.length = 0;
-    this.#waiting.length = 0;
+    this.#waiting = [];
+    this.#next = 0;
     this.conn.close();
     this.onClose();
   }
@@ -254,7 +265,8 @@ export class RespSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#slots.length = 0;
-    this.#waiting.length = 0;
+    this.#waiting = [];
+    this.#next = 0;
     this.onClose();
   }
 }
