@@ -47,9 +47,13 @@ async function withAuthPort(
   }
 }
 
-async function as(port: number, user: string): Promise<RawClient> {
+async function as(
+  port: number,
+  user: string,
+  password = STANDARD_USERS[user].password,
+): Promise<RawClient> {
   const c = await RawClient.connect(port);
-  assert.equal(await c.one("AUTH", user, STANDARD_USERS[user].password), "+OK\r\n");
+  assert.equal(await c.one("AUTH", user, password), "+OK\r\n");
   return c;
 }
 
@@ -278,4 +282,43 @@ test("RESP auth off: AUTH answers as Redis without a password; ACL WHOAMI is def
   } finally {
     await server.close();
   }
+});
+
+test("RESP auth: a write-only role may change keys but not read them back", async () => {
+  const writerFile = await authFileOf(
+    { writer: { password: "writerpass", roles: ["app-w"] } },
+    { "app-w": { admin: false, permissions: [{ prefix: "app/", access: "write" }] } },
+  );
+  await withAuthPort(async (port) => {
+    const c = await as(port, "writer", "writerpass");
+    assert.deepEqual(
+      await c.send(
+        ["SET", "app/k", "1"],
+        ["SET", "app/k", "2", "GET"],
+        ["INCR", "app/k"],
+        ["GET", "app/k"],
+        ["EXISTS", "app/k"],
+        ["COPY", "app/k", "app/k2"],
+        ["SADD", "app/s", "m"],
+        ["SINTERCARD", "1", "app/s"],
+        ["SINTERSTORE", "app/d", "app/s"],
+        ["MSET", "app/a", "1", "app/b", "2"],
+        ["DEL", "app/a", "app/b", "app/k"],
+      ),
+      [
+        "+OK\r\n",
+        NOPERM_KEY,
+        NOPERM_KEY,
+        NOPERM_KEY,
+        NOPERM_KEY,
+        NOPERM_KEY,
+        ":1\r\n",
+        NOPERM_KEY,
+        NOPERM_KEY,
+        "+OK\r\n",
+        ":3\r\n",
+      ],
+    );
+    c.close();
+  }, new Authenticator({ file: writerFile, wallMs: () => Date.now() }));
 });
