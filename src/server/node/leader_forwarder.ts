@@ -17,7 +17,11 @@ import { type CommandOutcome, ServiceError } from "../kv_service.ts";
  * (which proves it), else as a plain client, as before authentication existed.
  */
 export function peerHelloOf(
-  o: { readonly id: number; readonly clusterToken?: string; readonly peers: ReadonlyMap<number, string> },
+  o: {
+    readonly id: number;
+    readonly clusterToken?: string;
+    readonly peers: ReadonlyMap<number, string>;
+  },
 ): PeerHello | undefined {
   if (o.clusterToken === undefined) return undefined;
   return { nodeId: o.id, clusterToken: o.clusterToken, address: o.peers.get(o.id) };

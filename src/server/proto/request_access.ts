@@ -41,7 +41,9 @@ export function accessDenial(p: Principal, req: ClientRequest): string | undefin
         ...b.value.failure,
       ]);
     case "watchCreate":
-      return rangeAllowed(p, b.value, "read") ? undefined : "no read permission on the watched keys";
+      return rangeAllowed(p, b.value, "read")
+        ? undefined
+        : "no read permission on the watched keys";
     case "compact":
       // Compaction forgets history of every key: only who may write every key (or an admin).
       return p.canWriteRange(EMPTY, EMPTY) ? undefined : "compaction needs the admin right";
