@@ -625,7 +625,7 @@ export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
 /**
  * Exchanges a user's password for a token to send with later requests (as etcd does).
  * Answered with AuthenticateResponse, or UNAUTHENTICATED (wrong user or password),
- * UNAVAILABLE (too many password checks queued: retry), INVALID_ARGUMENT (auth is off).
+ * UNAVAILABLE (too many password checks queued: retry), FAILED_PRECONDITION (auth is off).
  *
  * @generated from message tinykv.v1.AuthenticateRequest
  */
