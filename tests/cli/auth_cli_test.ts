@@ -122,7 +122,7 @@ test("auth CLI: usage errors exit 2, refused edits exit 1, each with one line", 
   }
 });
 
-test("auth CLI: put/get/status with --user and TINYKV_PASSWORD; wrong password exits 1", async () => {
+test("auth CLI: put/get/status/snapshot with --user and TINYKV_PASSWORD; wrong password exits 1", async () => {
   const node = await startAuthCluster(1);
   try {
     await node.leaderIndex();
@@ -145,6 +145,9 @@ test("auth CLI: put/get/status with --user and TINYKV_PASSWORD; wrong password e
     assert.match(denied.err, /^tinykv: user 'alice': no write permission on the key\n$/);
     const none = await cli({}, ["get", "app/k", ...e]);
     assert.match(none.err, /authentication required/);
+    const admin = { TINYKV_USER: "admin", TINYKV_PASSWORD: "adminpass" };
+    assert.equal((await cli(admin, ["snapshot", ...e])).code, 0);
+    assert.match((await cli(alice, ["snapshot", ...e])).err, /needs the admin right/);
     const token = await cli(alice, ["auth", "token", "--user", "alice", ...e]);
     assert.match(token.out, /^tkv1:alice:\d+:[0-9a-f]{64}\n$/);
   } finally {

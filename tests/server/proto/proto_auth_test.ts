@@ -157,8 +157,17 @@ test("proto auth: the client logs in again once when its token expires", async (
   await alice.put("app/e", "1");
   node.skew.ms = TOKEN_TTL_MS + 1000;
   try {
+    // A watch created with the expired token reconnects, logs in and is created.
+    const w = alice.watch("app/e");
+    const updates = w[Symbol.asyncIterator]();
+    const next = updates.next();
+    for (let i = 0; i < 100 && w.nextRevision === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.equal(fromUtf8((await alice.get("app/e"))!), "1");
     await alice.put("app/e", "2");
+    assert.equal(fromUtf8((await next).value.events[0].value), "2");
+    w.cancel();
   } finally {
     node.skew.ms = 0;
   }
