@@ -17,6 +17,7 @@ import { startsRebuild } from "./node/rebuild.ts";
 import { WatchHub } from "./watch/watch_hub.ts";
 import { PubSubHub } from "./pubsub/pubsub_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
+import { peerHelloOf } from "./node/leader_forwarder.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 
@@ -90,6 +91,20 @@ function openNode(
   });
 }
 
+/**
+ * With users on, a peer's forwarded requests are trusted on the strength of the cluster token:
+ * a cluster without one would have to trust anyone claiming a node id, so it does not start.
+ */
+function checkPeerCredential(config: ServerConfig): void {
+  const clustered = config.peers.size > 1 || config.join === true;
+  if (config.auth !== undefined && clustered && config.clusterToken === undefined) {
+    throw new Error(
+      "--auth-file on a multi-node cluster needs --cluster-token (or TINYKV_CLUSTER_TOKEN): " +
+        "it is how nodes prove to each other that they are peers",
+    );
+  }
+}
+
 export async function startServer(
   platform: Platform,
   config: ServerConfig,
@@ -97,6 +112,7 @@ export async function startServer(
   if (!config.peers.has(config.id)) {
     throw new Error(`--peers does not list this node (id ${config.id})`);
   }
+  checkPeerCredential(config);
   const clusterId = clusterIdOf(config.peers, config.clusterToken);
   const hadIdentity = platform.fs.stat(`${config.dataDir}/IDENTITY`) !== undefined;
   await checkIdentity(platform.fs, config.dataDir, clusterId, config.id);
@@ -116,7 +132,7 @@ export async function startServer(
   const sweeper = startExpirySweeper(node);
   addLeaseMetrics(metrics, leases.leases);
   const service = meteredService(node, metrics, platform.clock);
-  const cluster = new ClusterView(node, platform.net, platform.clock);
+  const cluster = new ClusterView(node, platform.net, platform.clock, 500, peerHelloOf(node.o));
   const history = new MetricsHistory(metrics, platform.clock);
   const app = createStatusApp({
     source: node,
