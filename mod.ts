@@ -95,6 +95,9 @@ export interface ConnectOptions {
   readonly attemptTimeoutMs?: number;
   /** The cluster's admin token, for addMember/removeMember/transferLeader/snapshot. */
   readonly adminToken?: string;
+  /** With authentication on (`--auth-file`): log in as this user (docs/protocol.md). */
+  readonly user?: string;
+  readonly password?: string;
 }
 
 /**
@@ -129,6 +132,8 @@ export function connect(options: ConnectOptions): Client {
     deadlineMs: options.deadlineMs,
     attemptTimeoutMs: options.attemptTimeoutMs,
     adminToken: options.adminToken,
+    user: options.user,
+    password: options.password,
     net: platform.net,
     clock: platform.clock,
     seed: platform.randomSeed(),

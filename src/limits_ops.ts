@@ -30,6 +30,9 @@ export const AUTH_TOKEN_BYTES_MAX = 512;
 // ---- HTTP port authentication (src/server/http) ----
 /** Largest body POST /auth/token reads ({"user","password"} as JSON); larger is refused. */
 export const HTTP_AUTH_BODY_BYTES_MAX = 4 * KiB;
+// ---- RESP port: authentication and the HTTP guard (src/server/resp) ----
+/** At most one log line per this interval about HTTP requests sent to the RESP port. */
+export const RESP_HTTP_WARNING_INTERVAL_MS = 60_000;
 
 // ---- Logs (docs/logging.md) ----
 /** Lines of one event kind written at once; past it the kind's lines are dropped and counted. */

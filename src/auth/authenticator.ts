@@ -90,6 +90,11 @@ export class Authenticator {
     return this.#file.users.has(user);
   }
 
+  /** The users' names, sorted (ACL USERS). */
+  userNames(): string[] {
+    return [...this.#file.users.keys()].sort();
+  }
+
   /** The user's current principal (roles as the file says now); undefined if removed. */
   principal(user: string): Principal | undefined {
     let p = this.#principals.get(user);

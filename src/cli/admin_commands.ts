@@ -7,10 +7,11 @@ import { type MemberInfo, TinyKvClient } from "../client/tinykv_client.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { parseHostPort, parseNodeId } from "./peers.ts";
 import { UsageError } from "./usage_error.ts";
+import { clientCredentials, type CredentialFlags } from "./credential_flags.ts";
 
 export const ADMIN_COMMANDS = ["member", "snapshot", "transfer-leader"] as const;
 
-export interface AdminFlags {
+export interface AdminFlags extends CredentialFlags {
   readonly learner?: boolean;
   readonly "admin-token"?: string;
   readonly timeout?: string;
@@ -95,6 +96,7 @@ export async function runAdminCommand(
     deadlineMs,
     attemptTimeoutMs: deadlineMs,
     adminToken: flags["admin-token"] ?? host.env("TINYKV_ADMIN_TOKEN"),
+    ...await clientCredentials(flags, host),
   });
   try {
     host.writeStdout(await run(c));

@@ -10,9 +10,10 @@ import { REVISION_COMMANDS, type RevisionFlags, runRevisionCommand } from "./rev
 import { statusCommand } from "./status_command.ts";
 import { type LeaseFlags, runLeaseCommand } from "./lease_command.ts";
 import { UsageError } from "./usage_error.ts";
+import { clientCredentials, type CredentialFlags } from "./credential_flags.ts";
 import { watchCommand, type WatchFlags } from "./watch_command.ts";
 
-export interface ClientFlags extends BenchFlags, RevisionFlags, WatchFlags {
+export interface ClientFlags extends BenchFlags, RevisionFlags, WatchFlags, CredentialFlags {
   readonly endpoints?: string;
 }
 
@@ -23,12 +24,17 @@ export function endpointsOf(flags: { readonly endpoints?: string }): string[] {
   });
 }
 
-function client(flags: { readonly endpoints?: string }, platform: Platform): TinyKvClient {
+async function client(
+  flags: { readonly endpoints?: string } & CredentialFlags,
+  platform: Platform,
+  host: ProcessHost,
+): Promise<TinyKvClient> {
   return new TinyKvClient({
     endpoints: endpointsOf(flags),
     net: platform.net,
     clock: platform.clock,
     seed: platform.randomSeed(),
+    ...await clientCredentials(flags, host),
   });
 }
 
@@ -43,7 +49,7 @@ export async function runClientCommand(
   platform: Platform,
   host: ProcessHost,
 ): Promise<number> {
-  const c = client(flags, platform);
+  const c = await client(flags, platform, host);
   try {
     if (REVISION_COMMANDS.has(command)) {
       return await runRevisionCommand(command, args, flags, c, host);
@@ -60,7 +66,9 @@ export async function runClientCommand(
         return await bench(flags, c, platform, host);
       case "status":
         need(args, 0, "status [--json]");
-        return await statusCommand(endpointsOf(flags), flags.json === true, platform, host);
+        return await statusCommand(endpointsOf(flags), flags.json === true, platform, host, {
+          ...await clientCredentials(flags, host),
+        });
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -72,11 +80,11 @@ export async function runClientCommand(
 /** `tinykv lease …` against `--endpoints`. */
 export async function runLease(
   args: readonly string[],
-  flags: LeaseFlags & { readonly endpoints?: string },
+  flags: LeaseFlags & CredentialFlags & { readonly endpoints?: string },
   platform: Platform,
   host: ProcessHost,
 ): Promise<number> {
-  const c = client(flags, platform);
+  const c = await client(flags, platform, host);
   try {
     return await runLeaseCommand(args, flags, c, host);
   } finally {

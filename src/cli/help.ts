@@ -31,6 +31,11 @@ Usage:
   tinykv member remove ID                         remove a node (the leader hands off first)
   tinykv transfer-leader ID                       make node ID the leader
   tinykv snapshot                                 compact the leader's Raft log now
+  tinykv user add|passwd|set-roles|remove|list NAME --auth-file FILE [--roles R1,R2]
+                                                  edit users in an auth file (offline)
+  tinykv role add|remove|list NAME --auth-file FILE [--read P]... [--write P]...
+              [--readwrite P]... [--admin]        edit roles in an auth file (offline)
+  tinykv auth token --user U [--auth-file FILE]   print a token for HTTP bearer use
   tinykv sim [--seeds N] [--seed S] [--nodes 3|5] [--faults K,...] [--trace]
                                                   whole nodes under simulated faults, by seed
 
@@ -46,7 +51,9 @@ Options:
   --log-level L      debug, info (default), warn or error
   --slow-request-ms N  log client requests slower than N ms (default 500; 0: off)
 
-Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001).
+Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001), and on a cluster
+with users --user U with TINYKV_PASSWORD (or --password P, which other users of the machine
+can see in the process list; TINYKV_USER also works).
 Exit codes: 0 success, 1 runtime error, 2 usage error.
 `;
 
@@ -118,6 +125,24 @@ export const COMMAND_HELP: Record<string, string> = {
     "keep-alive: keeps it alive until interrupted, printing each remaining TTL; exits 1 when\n" +
     "the lease is gone. revoke: deletes the lease and every key attached to it.\n" +
     "list: every lease (ID, granted TTL, time left). time-to-live: one lease (--keys: its keys).\n",
+  user: "Usage: tinykv user add NAME --auth-file FILE [--roles R1,R2] [--password-stdin]\n" +
+    "       tinykv user passwd NAME --auth-file FILE [--password-stdin]\n" +
+    "       tinykv user set-roles NAME --roles R1,R2 --auth-file FILE\n" +
+    "       tinykv user remove NAME --auth-file FILE | user list --auth-file FILE [--json]\n" +
+    "Edits the auth file offline (created with a tokenSecret by the first add), replacing it\n" +
+    "atomically; copy it to every node and send them SIGHUP. The password comes from stdin\n" +
+    "(--password-stdin, one line) or TINYKV_PASSWORD. --iterations N: PBKDF2 cost (default\n" +
+    "600000). Changing a password or removing a user revokes that user's tokens.\n",
+  role: "Usage: tinykv role add NAME --auth-file FILE [--read PREFIX]... [--write PREFIX]...\n" +
+    "         [--readwrite PREFIX]... [--admin] [--replace]\n" +
+    "       tinykv role remove NAME --auth-file FILE | role list --auth-file FILE [--json]\n" +
+    "A role grants read, write or both on keys starting with each PREFIX ('' is every key);\n" +
+    "--admin adds membership, snapshots, compaction and every key. --replace changes an\n" +
+    "existing role. A role still held by a user cannot be removed.\n",
+  auth: "Usage: tinykv auth token --user U [--auth-file FILE | --endpoints HOST:PORT,...]\n" +
+    "Prints a token for 'Authorization: Bearer' (valid one hour). With --auth-file it is\n" +
+    "signed with the file's tokenSecret; otherwise the CLI logs in to a node with the\n" +
+    "password from TINYKV_PASSWORD (or --password-stdin).\n",
   "local-cluster": "Usage: tinykv local-cluster [--nodes 3] [--data-dir DIR]\n" +
     "Starts N nodes in one process on 127.0.0.1 (protobuf 7001+, HTTP 8001+, RESP 6379+).\n",
 };

@@ -8,6 +8,7 @@ import type { Platform, ProcessHost } from "../platform/types.ts";
 import { errorMessage } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
 import { ADMIN_COMMANDS, runAdminCommand } from "./admin_commands.ts";
+import { runAuthCommand } from "./auth_commands.ts";
 import { endpointsOf, runClientCommand, runLease } from "./client_commands.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
 import { localCluster } from "./local_cluster.ts";
@@ -61,6 +62,9 @@ const CLIENT_OPTIONS = {
   ttl: { type: "string" },
   "from-revision": { type: "string" },
   "prev-kv": { type: "boolean" },
+  user: { type: "string" },
+  password: { type: "string" },
+  "password-stdin": { type: "boolean" },
 } as const;
 
 /** `tinykv lease …`: `--keys` is a switch here (a count for bench). */
@@ -69,7 +73,29 @@ const LEASE_OPTIONS = {
   endpoints: { type: "string" },
   json: { type: "boolean" },
   keys: { type: "boolean" },
+  user: { type: "string" },
+  password: { type: "string" },
+  "password-stdin": { type: "boolean" },
 } as const;
+
+/** `tinykv user|role|auth …`: edit an auth file offline, print a token. */
+const AUTH_OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  "auth-file": { type: "string" },
+  roles: { type: "string" },
+  read: { type: "string", multiple: true },
+  write: { type: "string", multiple: true },
+  readwrite: { type: "string", multiple: true },
+  admin: { type: "boolean" },
+  replace: { type: "boolean" },
+  iterations: { type: "string" },
+  json: { type: "boolean" },
+  user: { type: "string" },
+  password: { type: "string" },
+  "password-stdin": { type: "boolean" },
+  endpoints: { type: "string" },
+} as const;
+const AUTH_COMMANDS: ReadonlySet<string> = new Set(["user", "role", "auth"]);
 
 const CLIENT_COMMANDS = new Set([
   "put",
@@ -104,7 +130,11 @@ export async function runCli(
 }
 
 function parse<
-  T extends typeof SERVE_OPTIONS | typeof CLIENT_OPTIONS | typeof LEASE_OPTIONS,
+  T extends
+    | typeof SERVE_OPTIONS
+    | typeof CLIENT_OPTIONS
+    | typeof LEASE_OPTIONS
+    | typeof AUTH_OPTIONS,
 >(
   argv: readonly string[],
   options: T,
@@ -131,6 +161,14 @@ async function dispatch(
       return 0;
     }
     return await runLease(positionals, values, platform(), host);
+  }
+  if (first !== undefined && AUTH_COMMANDS.has(first)) {
+    const { values, positionals } = parse(argv.slice(1), AUTH_OPTIONS, true);
+    if (values.help) {
+      host.writeStdout(COMMAND_HELP[first]);
+      return 0;
+    }
+    return await runAuthCommand(first, positionals, values, platform(), host);
   }
   if (first !== undefined && !first.startsWith("-")) {
     const known = CLIENT_COMMANDS.has(first) || ADMIN.has(first) || first === "local-cluster";

@@ -11,7 +11,9 @@ import {
   StatusProbe,
   summarize,
 } from "../client/cluster_status.ts";
+import { credentialsOf, openAuthenticated } from "../client/client_auth.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
+import type { ClientCredentials } from "./credential_flags.ts";
 import { errorMessage } from "../util/errors.ts";
 
 /** How long one member may take to connect and answer. */
@@ -34,8 +36,16 @@ export async function statusCommand(
   json: boolean,
   platform: Platform,
   host: ProcessHost,
+  login: ClientCredentials = {},
 ): Promise<number> {
-  const probe = new StatusProbe(platform.net, platform.clock, STATUS_TIMEOUT_MS);
+  const creds = credentialsOf(login);
+  const { net, clock } = platform;
+  const probe = new StatusProbe(
+    net,
+    clock,
+    STATUS_TIMEOUT_MS,
+    (address) => openAuthenticated(net, clock, address, creds, STATUS_TIMEOUT_MS),
+  );
   try {
     const seed: ClusterStatus = await firstAnswer(probe, endpoints);
     const summary = summarize(await probe.probe(seed.members, seed));

@@ -8,13 +8,14 @@
  * The client acknowledges (`ackedSequence`) every sequence below the oldest one
  * still in flight, which lets servers forget old results.
  */
-import type { ClientResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { type ClientResponse, ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, Net } from "../platform/types.ts";
 import { CLIENT_ENDPOINTS_MAX, CLIENT_MEMBER_SYNC_MS } from "../limits.ts";
 import { payloadBytes, transferAllowanceMs } from "../wire/transfer_time.ts";
 import { assert } from "../util/assert.ts";
 import { createPrng, type Prng } from "../util/prng.ts";
-import { ClientConnection, type RequestBody } from "./connection.ts";
+import type { CallOptions, ClientConnection, RequestBody } from "./connection.ts";
+import { authenticate, type Credentials, credentialsOf, openAuthenticated } from "./client_auth.ts";
 import { fromWireError, isRetryable, TinyKvError } from "./errors.ts";
 import { checkTimeoutOption } from "./timeout_option.ts";
 
@@ -36,6 +37,9 @@ export interface ClientOptions {
   readonly attemptTimeoutMs?: number;
   /** The cluster's admin token, for membership/transfer/snapshot requests. */
   readonly adminToken?: string;
+  /** With authentication on: who to log in as on each new connection (client_auth.ts). */
+  readonly user?: string;
+  readonly password?: string;
 }
 
 const BACKOFF_MIN_MS = 10;
@@ -63,6 +67,7 @@ export class ClientCore {
   #nextSequence = 1;
   readonly #inflightSequences = new Set<number>();
   #closed = false;
+  readonly #credentials: Credentials | undefined;
 
   constructor(readonly options: ClientOptions) {
     if (options.endpoints.length === 0) {
@@ -70,6 +75,7 @@ export class ClientCore {
     }
     checkTimeoutOption("deadlineMs", options.deadlineMs);
     checkTimeoutOption("attemptTimeoutMs", options.attemptTimeoutMs);
+    this.#credentials = credentialsOf(options);
     this.#prng = createPrng(options.seed);
     this.clientId = 1 + this.#prng.int(0x7fff_ffff) * 0x20_0000 + this.#prng.int(0x20_0000);
     this.#leader = options.endpoints[0];
@@ -132,7 +138,7 @@ export class ClientCore {
       const target = this.#leader;
       try {
         const conn = await this.#connection(target);
-        const response = await conn.call(body, {
+        const response = await this.#call(conn, body, {
           timeoutMs: Math.max(1, Math.min(left, attemptMs)),
           clientId: sequence === undefined ? 0 : this.clientId,
           sequence: sequence ?? 0,
@@ -172,6 +178,15 @@ export class ClientCore {
       unknown,
       lastError.leaderAddress,
     );
+  }
+
+  /** One attempt; a token that expired is renewed once and the request sent again. */
+  async #call(conn: ClientConnection, body: RequestBody, o: CallOptions): Promise<ClientResponse> {
+    const response = await conn.call(body, o);
+    const creds = this.#credentials;
+    if (response.error?.code !== ErrorCode.TOKEN_EXPIRED || creds === undefined) return response;
+    await authenticate(conn, creds, o.timeoutMs);
+    return await conn.call(body, o);
   }
 
   /**
@@ -235,7 +250,9 @@ export class ClientCore {
   #connection(address: string): Promise<ClientConnection> {
     let c = this.#connections.get(address);
     if (c === undefined) {
-      c = ClientConnection.open(this.options.net, this.options.clock, address);
+      const o = this.options;
+      const loginMs = o.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
+      c = openAuthenticated(o.net, o.clock, address, this.#credentials, loginMs);
       this.#connections.set(address, c);
       c.catch(() => this.#connections.delete(address));
     }

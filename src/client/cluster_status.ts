@@ -51,7 +51,14 @@ export interface ClusterSummary {
 export class StatusProbe {
   readonly #conns = new Map<string, Promise<ClientConnection>>();
 
-  constructor(readonly net: Net, readonly clock: Clock, readonly timeoutMs: number) {}
+  constructor(
+    readonly net: Net,
+    readonly clock: Clock,
+    readonly timeoutMs: number,
+    /** Opens a connection (a node calls as a peer; a user's CLI authenticates first). */
+    readonly open: (address: string) => Promise<ClientConnection> = (address) =>
+      ClientConnection.open(net, clock, address),
+  ) {}
 
   /** The status of the node at `address` (connect and answer within the timeout). */
   async ask(address: string): Promise<ClusterStatus> {
@@ -70,13 +77,13 @@ export class StatusProbe {
   #connection(address: string): Promise<ClientConnection> {
     let opening = this.#conns.get(address);
     if (opening === undefined) {
-      opening = ClientConnection.open(this.net, this.clock, address);
+      opening = this.open(address);
       this.#conns.set(address, opening);
     }
     // A connection the peer closed since the last call (a restart) is replaced once.
     return opening.then((c) => {
       if (!c.closed) return c;
-      const fresh = ClientConnection.open(this.net, this.clock, address);
+      const fresh = this.open(address);
       this.#conns.set(address, fresh);
       return fresh;
     });

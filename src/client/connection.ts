@@ -7,7 +7,11 @@
  * no request on the connection times out: a large value is slow, not lost.
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { ClientRequestSchema, type ClientResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import {
+  ClientRequestSchema,
+  type ClientResponse,
+  HelloSchema,
+} from "../gen/tinykv/v1/tinykv_pb.ts";
 import { CLIENT_INFLIGHT_MAX, FRAME_BYTES_MAX } from "../limits.ts";
 import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
 import { DeadlineTimer } from "../util/deadline_timer.ts";
@@ -48,7 +52,17 @@ export interface CallOptions {
   readonly adminToken?: string;
 }
 
+/** How a node introduces itself when it calls another node's port (forwarding, status). */
+export interface PeerHello {
+  readonly nodeId: number;
+  readonly clusterToken?: string;
+  /** The caller's own protobuf/Raft address. */
+  readonly address?: string;
+}
+
 export class ClientConnection {
+  /** Sent with every request once set: the token from authenticating (docs/protocol.md). */
+  authToken = "";
   readonly #pending = new Map<number, Pending>();
   /** Streams by request id: many responses each, no deadline. */
   readonly #streams = new Map<number, StreamHandler>();
@@ -74,11 +88,18 @@ export class ClientConnection {
     });
   }
 
-  static async open(net: Net, clock: Clock, address: string): Promise<ClientConnection> {
+  static async open(
+    net: Net,
+    clock: Clock,
+    address: string,
+    hello?: PeerHello,
+  ): Promise<ClientConnection> {
     const { host, port } = splitHostPort(address);
     try {
       const conn = await net.connect(host, port);
-      return new ClientConnection(address, conn, clock);
+      const c = new ClientConnection(address, conn, clock);
+      if (hello !== undefined) c.#sendHello(hello);
+      return c;
     } catch (err) {
       throw new TinyKvError(
         "UNAVAILABLE",
@@ -134,6 +155,15 @@ export class ClientConnection {
     this.#streams.delete(requestId);
   }
 
+  #sendHello(h: PeerHello): void {
+    const value = create(HelloSchema, {
+      nodeId: BigInt(h.nodeId),
+      clusterToken: h.clusterToken ?? "",
+      address: h.address ?? "",
+    });
+    this.#send(encodeWireFrameParts({ case: "hello", value }));
+  }
+
   #sendRequest(requestId: number, body: RequestBody, options: CallOptions): void {
     const request = create(ClientRequestSchema, {
       requestId: BigInt(requestId),
@@ -142,6 +172,7 @@ export class ClientConnection {
       ackedSequence: BigInt(options.ackedSequence ?? 0),
       timeoutMs: Math.min(0xffff_ffff, Math.ceil(options.timeoutMs)),
       adminToken: options.adminToken ?? "",
+      authToken: this.authToken,
       body,
     });
     this.#send(encodeWireFrameParts({ case: "request", value: request }));

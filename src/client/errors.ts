@@ -15,6 +15,9 @@ export type ClientErrorCode =
   | "COMPACTED"
   | "FUTURE_REVISION"
   | "LEASE_NOT_FOUND"
+  | "UNAUTHENTICATED"
+  | "TOKEN_EXPIRED"
+  | "PERMISSION_DENIED"
   | "CONNECTION_LOST";
 
 export class TinyKvError extends Error {
@@ -47,6 +50,9 @@ const NAMES: Record<ErrorCode, ClientErrorCode | undefined> = {
   [ErrorCode.COMPACTED]: "COMPACTED",
   [ErrorCode.FUTURE_REVISION]: "FUTURE_REVISION",
   [ErrorCode.LEASE_NOT_FOUND]: "LEASE_NOT_FOUND",
+  [ErrorCode.UNAUTHENTICATED]: "UNAUTHENTICATED",
+  [ErrorCode.TOKEN_EXPIRED]: "TOKEN_EXPIRED",
+  [ErrorCode.PERMISSION_DENIED]: "PERMISSION_DENIED",
 };
 
 /** Maps a wire error to a client error; unknown codes are treated as UNAVAILABLE. */

@@ -15,6 +15,7 @@ import { CLIENT_WATCH_BUFFER_EVENTS_MAX } from "../limits.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import type { ClientCore } from "./client.ts";
 import type { ClientConnection, StreamHandler } from "./connection.ts";
+import { isAuthFailure } from "./client_auth.ts";
 import { fromWireError, TinyKvError } from "./errors.ts";
 import { StreamLiveness } from "./stream_liveness.ts";
 import { changeOf, rangeOf, type WatchTarget, type WatchUpdate } from "./watch_wire.ts";
@@ -166,7 +167,9 @@ export class Watch implements AsyncIterable<WatchUpdate> {
     let conn: ClientConnection;
     try {
       conn = await this.core.connectionTo(address);
-    } catch {
+    } catch (err) {
+      // A wrong password stays wrong: report it rather than retry forever.
+      if (err instanceof TinyKvError && isAuthFailure(err)) return { kind: "failed", error: err };
       return { kind: "lost" };
     }
     if (this.#finished) return { kind: "stopped" };
@@ -199,7 +202,10 @@ export class Watch implements AsyncIterable<WatchUpdate> {
           const e = r.error;
           if (e !== undefined) {
             const err = fromWireError(e.code, e.message, e.leaderAddress);
-            const retry = err.code === "UNAVAILABLE" || err.code === "NOT_LEADER";
+            // An expired token: a fresh connection logs in again.
+            if (err.code === "TOKEN_EXPIRED") this.core.dropConnection(address);
+            const retry = err.code === "UNAVAILABLE" || err.code === "NOT_LEADER" ||
+              err.code === "TOKEN_EXPIRED";
             return finish(retry ? { kind: "lost" } : { kind: "failed", error: err });
           }
           if (r.body.case !== "watch") return finish({ kind: "lost" });

@@ -71,6 +71,7 @@ export async function startPorts(
     consistency,
     pubsub: o.pubsub,
     auth: config.auth,
+    log: config.log,
   });
   const http = config.httpPort === undefined
     ? undefined

@@ -17,6 +17,7 @@ import { startsRebuild } from "./node/rebuild.ts";
 import { WatchHub } from "./watch/watch_hub.ts";
 import { PubSubHub } from "./pubsub/pubsub_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
+import { peerHelloOf } from "./node/leader_forwarder.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 import type { Logger } from "./log/logger.ts";
@@ -98,6 +99,20 @@ function openNode(
   });
 }
 
+/**
+ * With users on, a peer's forwarded requests are trusted on the strength of the cluster token:
+ * a cluster without one would have to trust anyone claiming a node id, so it does not start.
+ */
+function checkPeerCredential(config: ServerConfig): void {
+  const clustered = config.peers.size > 1 || config.join === true;
+  if (config.auth !== undefined && clustered && config.clusterToken === undefined) {
+    throw new Error(
+      "--auth-file on a multi-node cluster needs --cluster-token (or TINYKV_CLUSTER_TOKEN): " +
+        "it is how nodes prove to each other that they are peers",
+    );
+  }
+}
+
 export async function startServer(
   platform: Platform,
   config: ServerConfig,
@@ -105,6 +120,7 @@ export async function startServer(
   if (!config.peers.has(config.id)) {
     throw new Error(`--peers does not list this node (id ${config.id})`);
   }
+  checkPeerCredential(config);
   const clusterId = clusterIdOf(config.peers, config.clusterToken);
   const hadIdentity = platform.fs.stat(`${config.dataDir}/IDENTITY`) !== undefined;
   await checkIdentity(platform.fs, config.dataDir, clusterId, config.id);
@@ -126,7 +142,7 @@ export async function startServer(
   const slowMs = config.slowRequestMs ?? SLOW_REQUEST_MS_DEFAULT;
   const service = meteredService(node, metrics, platform.clock, { logger: node.o.logger, slowMs });
   const summaries = startSuppressedSummaries(node.o.logger, platform.clock);
-  const cluster = new ClusterView(node, platform.net, platform.clock);
+  const cluster = new ClusterView(node, platform.net, platform.clock, 500, peerHelloOf(node.o));
   const history = new MetricsHistory(metrics, platform.clock);
   const app = createStatusApp({
     source: node,
@@ -138,7 +154,9 @@ export async function startServer(
     auth: config.auth,
     httpAdminOpen: config.httpAdminOpen,
   });
-  const ports = await startPorts(platform, config, {
+  // The RESP port's line about HTTP sent to it goes into the node's log (docs/logging.md).
+  const warn = (text: string) => node.o.logger.warn("resp.http_refused", { text });
+  const ports = await startPorts(platform, { ...config, log: warn }, {
     service,
     peers: node,
     consistency: node.o.readMode,

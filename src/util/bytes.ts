@@ -70,7 +70,8 @@ export function toHex(bytes: Uint8Array): string {
 export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if (prefix[i] !== 0xff) {
-      const end = prefix.slice(0, i + 1);
+      // A copy even when `prefix` is a Node Buffer, whose slice() is a view (decoded frames).
+      const end = new Uint8Array(prefix.subarray(0, i + 1));
       end[i] = end[i] + 1;
       return end;
     }

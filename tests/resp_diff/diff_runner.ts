@@ -54,9 +54,10 @@ async function must(conn: RespConn, args: string[]): Promise<RawReply> {
  * Empties the server's keyspace: FLUSHALL, or where that is an error (TinyKV before it has
  * FLUSHALL) SCAN and DEL every key of database 0. Throws if DBSIZE is not 0 afterwards.
  */
-export async function emptyKeyspace(port: number): Promise<void> {
+export async function emptyKeyspace(port: number, login?: readonly string[]): Promise<void> {
   const conn = await RespConn.connect(port);
   try {
+    if (login !== undefined) await must(conn, [...login]);
     if ((await must(conn, ["FLUSHALL"])).reply.type === "-") {
       let cursor = "0";
       for (let round = 0; round < MAX_SCAN_ROUNDS; round++) {
@@ -133,7 +134,10 @@ export async function runCase(
   redis: DiffServer,
   tinykv: DiffServer,
 ): Promise<{ matching: number; mismatches: Mismatch[] }> {
-  await Promise.all([emptyKeyspace(redis.port), emptyKeyspace(tinykv.port)]);
+  await Promise.all([
+    emptyKeyspace(redis.port, redis.login),
+    emptyKeyspace(tinykv.port, tinykv.login),
+  ]);
   const sides = [new Side(redis), new Side(tinykv)];
   const mismatches: Mismatch[] = [];
   let matching = 0;

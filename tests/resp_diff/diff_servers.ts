@@ -14,6 +14,8 @@ import { RespConn } from "./resp_conn.ts";
 export interface DiffServer {
   readonly name: string;
   readonly port: number;
+  /** A command that logs in with every right (FLUSHALL between cases), when users are on. */
+  readonly login?: readonly string[];
   /** What the server printed, for a failure message. */
   log(): string;
   stop(): Promise<void>;
@@ -40,12 +42,17 @@ export function missingTools(): string | undefined {
 }
 
 /** Waits (bounded) until the port answers PING with +PONG. */
-async function awaitPong(port: number, timeoutMs: number): Promise<void> {
+async function awaitPong(
+  port: number,
+  timeoutMs: number,
+  login?: readonly string[],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   for (let i = 0; i < 200 && Date.now() < deadline; i++) {
     try {
       const conn = await RespConn.connect(port, "127.0.0.1", 1000);
+      if (login !== undefined) await conn.call([...login], 1000);
       const reply = await conn.call(["PING"], 1000);
       conn.close();
       if (!(reply instanceof Error) && reply.raw === "+PONG\r\n") return;
@@ -63,10 +70,17 @@ function exited(proc: ChildProcess): Promise<void> {
   return new Promise((resolve) => proc.once("exit", () => resolve()));
 }
 
-export async function startRedis(): Promise<DiffServer> {
+/** `extraArgs` go to redis-server (`--aclfile FILE`); `login` as in DiffServer. */
+export async function startRedis(
+  extraArgs: readonly string[] = [],
+  login?: readonly string[],
+): Promise<DiffServer> {
   const [port] = await freePorts(1);
   const dir = makeTempDir("tinykv-resp-diff-redis-");
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  const args = [
+    ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    ...extraArgs,
+  ];
   const proc = spawn("redis-server", [...args, "--dir", dir, "--daemonize", "no"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -80,21 +94,25 @@ export async function startRedis(): Promise<DiffServer> {
     removeTempDir(dir);
   };
   try {
-    await awaitPong(port, 10_000);
+    await awaitPong(port, 10_000, login);
   } catch (e) {
     await stop();
     throw new Error(`redis-server did not start: ${String(e)}\n${log.slice(-2000)}`);
   }
-  return { name: "redis", port, log: () => log.slice(-2000), stop };
+  return { name: "redis", port, login, log: () => log.slice(-2000), stop };
 }
 
-export async function startTinyKv(): Promise<DiffServer> {
-  const cluster = await BinaryCluster.start(1, [], tinykvBinary());
+/** `extraArgs` go to the node (`--auth-file FILE`); `login` as in DiffServer. */
+export async function startTinyKv(
+  extraArgs: string[] = [],
+  login?: readonly string[],
+): Promise<DiffServer> {
+  const cluster = await BinaryCluster.start(1, extraArgs, tinykvBinary());
   const node = cluster.nodes.get(1);
   try {
     if (node === undefined) throw new Error("no node 1");
     await cluster.leader(15_000);
-    await awaitPong(node.respPort, 10_000);
+    await awaitPong(node.respPort, 10_000, login);
   } catch (e) {
     const logs = cluster.logs();
     await cluster.stop();
@@ -103,6 +121,7 @@ export async function startTinyKv(): Promise<DiffServer> {
   return {
     name: "tinykv",
     port: node.respPort,
+    login,
     log: () => cluster.logs(),
     stop: () => cluster.stop(),
   };

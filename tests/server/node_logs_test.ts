@@ -1,9 +1,10 @@
 /**
  * The node's log lines (docs/logging.md) in an in-process 3-node cluster: an
  * election, leader changes (a stopped leader, a transfer), a peer lost and back, and
- * a snapshot sent to it and installed.
+ * a snapshot sent to it and installed, an HTTP request refused by the RESP port.
  */
 import { test } from "node:test";
+import * as net from "node:net";
 import assert from "node:assert/strict";
 import { startCluster } from "./cluster_helpers.ts";
 import { createLogger } from "../../src/server/log/logger.ts";
@@ -144,6 +145,16 @@ test("node logs: elections, leader changes, peers lost and back, snapshots: each
     assert.equal(installed?.index, sent?.index);
     assert.equal(installed?.bytes, sent?.bytes);
     assert.ok(Number(sent?.bytes) > 0 && typeof sent?.ms === "number");
+    // The RESP port's line about an HTTP request sent to it is a node event too.
+    const sock = net.connect(c.respPorts.get(next) ?? 0, "127.0.0.1");
+    sock.on("error", () => {});
+    sock.write("POST / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until("resp.http_refused", () => lines.all("resp.http_refused").length > 0);
+    sock.destroy();
+    assert.match(
+      lines.all("resp.http_refused")[0].fields.text as string,
+      /cross-protocol attack: 127\.0\.0\.1:\d+ sent an HTTP request/,
+    );
     // No line had to be dropped, and every line names its event.
     assert.equal(lines.all("log.suppressed").length, 0);
   } finally {

@@ -11,6 +11,7 @@ import {
   StatusProbe,
   summarize,
 } from "../../client/cluster_status.ts";
+import { ClientConnection, type PeerHello } from "../../client/connection.ts";
 import type { Clock, Net } from "../../platform/types.ts";
 import type { LeaderChange } from "../node/leader_history.ts";
 import type { NodeStatus } from "../node/status_types.ts";
@@ -66,8 +67,15 @@ export class ClusterView {
     readonly net: Net,
     readonly clock: Clock,
     readonly maxAgeMs = 500,
+    /** How this node introduces itself to the others (a peer, when there is a cluster token). */
+    hello?: PeerHello,
   ) {
-    this.#probe = new StatusProbe(net, clock, PROBE_TIMEOUT_MS);
+    this.#probe = new StatusProbe(
+      net,
+      clock,
+      PROBE_TIMEOUT_MS,
+      (address) => ClientConnection.open(net, clock, address, hello),
+    );
   }
 
   /** The view, rebuilt when the cached one is older than `maxAgeMs`. */

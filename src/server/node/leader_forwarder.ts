@@ -6,17 +6,37 @@
  * NOT_LEADER, which becomes UNAVAILABLE here: not applied, retry.
  */
 import { type ClientResponse, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
-import { ClientConnection, type RequestBody } from "../../client/connection.ts";
+import { ClientConnection, type PeerHello, type RequestBody } from "../../client/connection.ts";
 import { TinyKvError } from "../../client/errors.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { Clock, Net } from "../../platform/types.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 
+/**
+ * How a node's forwarders introduce themselves: as a peer when the cluster has a token
+ * (which proves it), else as a plain client, as before authentication existed.
+ */
+export function peerHelloOf(
+  o: {
+    readonly id: number;
+    readonly clusterToken?: string;
+    readonly peers: ReadonlyMap<number, string>;
+  },
+): PeerHello | undefined {
+  if (o.clusterToken === undefined) return undefined;
+  return { nodeId: o.id, clusterToken: o.clusterToken, address: o.peers.get(o.id) };
+}
+
 export class LeaderForwarder {
   #conn: Promise<ClientConnection> | undefined;
   #address = "";
 
-  constructor(readonly net: Net, readonly clock: Clock) {}
+  /**
+   * `hello` introduces this node to the leader as a peer: with authentication on, the leader
+   * serves a follower's forwarded requests on the strength of the cluster token (the follower
+   * checked its client's permissions).
+   */
+  constructor(readonly net: Net, readonly clock: Clock, readonly hello?: PeerHello) {}
 
   /** Forwards a replicated command; resolves with the body of its applied outcome. */
   async forward(
@@ -76,7 +96,7 @@ export class LeaderForwarder {
     if (this.#conn === undefined || this.#address !== address) {
       this.#conn?.then((c) => c.close(), () => {});
       this.#address = address;
-      this.#conn = ClientConnection.open(this.net, this.clock, address);
+      this.#conn = ClientConnection.open(this.net, this.clock, address, this.hello);
     }
     const current = this.#conn;
     return current.then((c) => {

@@ -3,7 +3,7 @@
  * forwarder of its own to reach the leader (a follower forwards keep-alives).
  */
 import type { Net } from "../../platform/types.ts";
-import { LeaderForwarder } from "./leader_forwarder.ts";
+import { LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
 import { NodeLeases } from "./node_leases.ts";
 import type { NodeService } from "./node_service.ts";
 
@@ -14,7 +14,7 @@ export interface RunningLeases {
 
 export function startNodeLeases(node: NodeService, net: Net): RunningLeases {
   const o = node.o;
-  const forwarder = new LeaderForwarder(net, o.clock);
+  const forwarder = new LeaderForwarder(net, o.clock, peerHelloOf(o));
   const leases = new NodeLeases({
     selfId: o.id,
     clock: o.clock,

@@ -27,7 +27,7 @@ import {
 } from "../kv_service.ts";
 import { CommandPath } from "./command_path.ts";
 import { revisionRead } from "./revision_reads.ts";
-import { LeaderForwarder } from "./leader_forwarder.ts";
+import { LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
 import { PeerTransport } from "../peer/peer_transport.ts";
 import { Proposals } from "./proposals.ts";
 import { raftMessageFromWire } from "../../wire/raft_codec.ts";
@@ -92,7 +92,7 @@ export class NodeService implements KvService, StatusSource {
     this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock, o.logger);
     this.leaderHistory = new LeaderHistory(o.clock);
     this.proposals = new Proposals(o.clock);
-    this.#forwarder = new LeaderForwarder(o.net, o.clock);
+    this.#forwarder = new LeaderForwarder(o.net, o.clock, peerHelloOf(o));
     this.transport = new PeerTransport({
       net: o.net,
       clock: o.clock,

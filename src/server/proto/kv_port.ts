@@ -12,6 +12,7 @@
 import type { Authenticator } from "../../auth/authenticator.ts";
 import { create } from "@bufbuild/protobuf";
 import {
+  type ClientRequest,
   ClientResponseSchema,
   ErrorCode,
   type Hello,
@@ -38,6 +39,7 @@ import type { WatchHub } from "../watch/watch_hub.ts";
 import { isWatchRequest, WatchStreams } from "./watch_streams.ts";
 import { handleLease, isLeaseBody } from "./lease_handler.ts";
 import type { LeaseService } from "../node/lease_service.ts";
+import { ConnectionAuth, handleAuthenticate, type Verdict } from "./connection_auth.ts";
 
 /** Where Raft messages from authenticated peers go. */
 export interface PeerSink {
@@ -74,8 +76,12 @@ class PortConnection {
   #closed = false;
   /** Opened at the first watch request. */
   #watches: WatchStreams | undefined;
+  readonly #auth: ConnectionAuth;
+  /** Requests waiting behind a token's first check, in arrival order. */
+  #checking: Promise<void> | undefined;
 
   constructor(readonly conn: Conn, readonly o: KvPortOptions, readonly onClose: () => void) {
+    this.#auth = new ConnectionAuth(o.auth, o.admin?.token);
     conn.setHandlers({
       onData: (c) => this.#onData(c),
       onDrain: () => this.#watches?.drain(),
@@ -98,31 +104,71 @@ class PortConnection {
   #onFrame(payload: Uint8Array): void {
     const frame = decodeWireFrame(payload);
     const b = frame.body;
-    if (b.case === "request" && isWatchRequest(b.value)) {
-      this.#watches ??= new WatchStreams(this.o.watch, {
-        send: (r) => this.#respond(r),
-        queuedBytes: () => this.conn.queuedBytes() + this.#outboxBytes,
-        socketBacklogged: () => this.conn.queuedBytes() > 0,
-      });
-      this.#watches.request(b.value);
-    } else if (b.case === "request") {
-      const requestId = b.value.requestId;
-      const consistency = this.o.consistency ?? "linearizable";
-      const request = b.value;
-      const handled = isLeaseBody(request.body)
-        ? handleLease(request, request.body, this.o.leases)
-        : handleRequest(request, this.o.service, consistency, this.o.admin);
-      handled.then(
-        (r) => this.#respond({ ...r, requestId }),
-        (err) => this.#respond({ requestId, error: internal(err) }),
-      );
-    } else if (b.case === "hello") this.#hello(b.value);
+    if (b.case === "request") this.#onRequest(b.value);
+    else if (b.case === "hello") this.#hello(b.value);
     else if (b.case === "raft") {
       if (this.#peerId === 0 || this.o.peers === undefined) {
         throw new WireError("Raft message before a peer Hello");
       }
       this.o.peers.onRaftMessage(this.#peerId, b.value);
     } else throw new WireError(`unexpected ${b.case} frame from a client`);
+  }
+
+  #onRequest(request: ClientRequest): void {
+    if (request.body.case === "authenticate") {
+      this.#reply(request.requestId, handleAuthenticate(this.o.auth, request.body.value));
+      return;
+    }
+    const verdict = this.#auth.check(request);
+    if (!(verdict instanceof Promise) && this.#checking === undefined) {
+      this.#serve(request, verdict);
+      return;
+    }
+    // A token seen for the first time is checked asynchronously; requests behind it wait,
+    // so a connection's requests (a watch and its cancel) still start in order.
+    const checked = (this.#checking ?? Promise.resolve()).then(() => verdict)
+      .then((v) => this.#serve(request, v))
+      .catch((err) => this.#respond({ requestId: request.requestId, error: internal(err) }));
+    this.#checking = checked;
+    checked.then(() => {
+      if (this.#checking === checked) this.#checking = undefined;
+    });
+  }
+
+  #serve(request: ClientRequest, v: Verdict): void {
+    const requestId = request.requestId;
+    if (!v.ok) {
+      this.#respond({ ...v.refusal, requestId });
+      return;
+    }
+    if (isWatchRequest(request)) {
+      this.#watches ??= new WatchStreams(this.o.watch, {
+        send: (r) => this.#respond(r),
+        queuedBytes: () => this.conn.queuedBytes() + this.#outboxBytes,
+        socketBacklogged: () => this.conn.queuedBytes() > 0,
+      });
+      this.#watches.request(request);
+      return;
+    }
+    const consistency = this.o.consistency ?? "linearizable";
+    const admin = this.o.admin;
+    // An admin user (or a trusted peer) needs no admin token besides its own credential.
+    const access = admin !== undefined && this.#auth.adminByRole(v)
+      ? { service: admin.service }
+      : admin;
+    this.#reply(
+      requestId,
+      isLeaseBody(request.body)
+        ? handleLease(request, request.body, this.o.leases, v.principal)
+        : handleRequest(request, this.o.service, consistency, access),
+    );
+  }
+
+  #reply(requestId: bigint, handled: Promise<ResponseInit>): void {
+    handled.then(
+      (r) => this.#respond({ ...r, requestId }),
+      (err) => this.#respond({ requestId, error: internal(err) }),
+    );
   }
 
   #hello(hello: Hello): void {
@@ -132,6 +178,9 @@ class PortConnection {
       throw new WireError("peer presented a wrong cluster token");
     }
     this.#peerId = nodeId;
+    // The cluster token is what proves a peer (TLS client certificates may add to it);
+    // without one, a Hello claiming a node id earns no trust for requests.
+    if (nodeId !== 0 && token !== undefined) this.#auth.trustPeer();
     if (nodeId !== 0) this.o.peers?.onPeerHello?.(nodeId, hello.address);
   }
 

@@ -8,6 +8,7 @@
 import { type ClientRequest, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { DecodeError } from "../../util/coding.ts";
 import { u64ToNumber } from "../../util/ids.ts";
+import { type Principal, UNRESTRICTED } from "../../auth/principal.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { LeaseResponseInit, LeaseService, Session } from "../node/lease_service.ts";
 import type { ResponseInit } from "./request_handler.ts";
@@ -32,12 +33,19 @@ export async function handleLease(
   req: ClientRequest,
   body: LeaseBody,
   leases: LeaseService | undefined,
+  principal: Principal = UNRESTRICTED,
 ): Promise<ResponseInit> {
   if (leases === undefined) {
     return errorResponse(ErrorCode.UNAVAILABLE, "this node does not serve leases");
   }
   try {
+    const denial = await leaseDenial(principal, body, leases);
+    if (denial !== undefined) return errorResponse(ErrorCode.PERMISSION_DENIED, denial);
     const value = await dispatch(req, body, leases);
+    if (body.case === "leaseTimeToLive" && !principal.admin) {
+      // Only the attached keys this user may read are listed.
+      return { body: { case: "lease", value: { ...value, keys: readable(principal, value) } } };
+    }
     return { body: { case: "lease", value } };
   } catch (err) {
     if (err instanceof ServiceError) {
@@ -66,6 +74,32 @@ function dispatch(req: ClientRequest, b: LeaseBody, leases: LeaseService): Promi
     case "leaseList":
       return leases.list();
   }
+}
+
+/**
+ * Leases: any authenticated user may grant, keep alive, list and look up (docs/protocol.md).
+ * Revoking deletes the attached keys, so it needs write permission on every one of them.
+ */
+async function leaseDenial(
+  p: Principal,
+  body: LeaseBody,
+  leases: LeaseService,
+): Promise<string | undefined> {
+  if (p.admin || body.case !== "leaseRevoke" || body.value.expired) return undefined;
+  const id = u64ToNumber(body.value.id, "lease id");
+  let keys: readonly Uint8Array[];
+  try {
+    keys = (await leases.timeToLive(id, true)).keys ?? [];
+  } catch (err) {
+    if (err instanceof ServiceError && err.code === ErrorCode.LEASE_NOT_FOUND) return undefined;
+    throw err;
+  }
+  if (keys.every((k) => p.canWrite(k))) return undefined;
+  return `user '${p.user}': no write permission on every key attached to lease ${id}`;
+}
+
+function readable(p: Principal, value: LeaseResponseInit): Uint8Array[] {
+  return (value.keys ?? []).filter((k) => p.canRead(k));
 }
 
 /** The client's session, so the leader's dedup covers a retried grant or revoke. */

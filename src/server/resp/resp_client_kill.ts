@@ -31,7 +31,9 @@ function filters(ctx: RespContext, args: readonly Uint8Array[]) {
       if (!CLIENT_TYPES.has(type)) throw unknownClientType(value);
       all.push(() => type === "NORMAL");
     } else if (opt === "USER") {
-      if (text !== "default") throw new RespCommandError(`No such user '${text}'`);
+      const known = ctx.auth === undefined ? text === "default" : ctx.auth.hasUser(text);
+      if (!known) throw new RespCommandError(`No such user '${text}'`);
+      all.push((c) => (c.state.user ?? "default") === text);
     } else if (opt === "SKIPME") {
       const yes = text.toLowerCase();
       if (yes !== "yes" && yes !== "no") throw new RespCommandError("syntax error");

@@ -46,7 +46,7 @@ export function clientLine(ctx: RespContext, c: RespClient): string {
     ["tot-mem", 0],
     ["events", "r"],
     ["cmd", s.lastCommand],
-    ["user", "default"],
+    ["user", s.user ?? "default"],
     ["redir", -1],
     ["resp", c.writer.version],
     ["lib-name", s.libName],

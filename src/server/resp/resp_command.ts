@@ -1,4 +1,5 @@
 /** Shared types of the RESP port's own command table (connection and node commands). */
+import type { Authenticator } from "../../auth/authenticator.ts";
 import type { WatchedKey } from "../../kv/redis/executor.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import type { PubSubClient } from "../pubsub/pubsub_client.ts";
@@ -38,6 +39,13 @@ export interface RespConnState {
   readonly watches: Map<string, WatchedKey>;
   /** A WATCH failed (no quorum, timeout): the next EXEC must not run unguarded. */
   watchFailed: boolean;
+  /**
+   * The user the connection authenticated as; undefined: not yet (NOAUTH). With
+   * authentication off every connection is "default", as on a Redis without passwords.
+   */
+  user: string | undefined;
+  /** An AUTH or HELLO AUTH being checked: the commands behind it wait (resp_auth.ts). */
+  authenticating: Promise<void> | undefined;
 }
 
 export function newConnState(id: number, addr = "", nowMs = 0): RespConnState {
@@ -60,6 +68,8 @@ export function newConnState(id: number, addr = "", nowMs = 0): RespConnState {
     multiFailed: false,
     watches: new Map(),
     watchFailed: false,
+    user: "default",
+    authenticating: undefined,
   };
 }
 
@@ -73,6 +83,8 @@ export interface RespContext {
   readonly pubsub: PubSubClient;
   /** What the port knows of the node and its other connections (INFO, CLIENT, CONFIG). */
   readonly node: RespNode;
+  /** Users and permissions; undefined: authentication is off. */
+  readonly auth?: Authenticator;
 }
 
 /** Writes one reply; runs in pipeline order once the command has finished. */

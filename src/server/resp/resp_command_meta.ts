@@ -106,6 +106,11 @@ export const PORT_COMMAND_META: Readonly<Record<string, CommandMeta>> = {
     help: m(2, LS, ["@slow"]),
   }),
   object: withSubs(m(-2, [], ["@slow"]), { help: m(2, LS, ["@keyspace", "@slow"]) }),
+  acl: withSubs(m(-2, [], ["@slow"]), {
+    whoami: m(2, NS_LS, ["@slow"]),
+    users: m(2, ADMIN_CONN, ADMIN),
+    help: m(2, LS, ["@slow"]),
+  }),
 };
 
 /** Redis's order of ACL categories (its category bits). */

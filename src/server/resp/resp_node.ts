@@ -6,6 +6,7 @@
 import type { Clock, ProcessUsage } from "../../platform/types.ts";
 import type { RespConnState } from "./resp_command.ts";
 import type { ConfigRegistry } from "./resp_config_registry.ts";
+import type { HttpWarning } from "./resp_http_guard.ts";
 import type { RespWriter } from "./resp_writer.ts";
 
 /** An open connection as the other connections see it. */
@@ -39,4 +40,6 @@ export interface RespNode {
   readonly clients: ReadonlyMap<number, RespClient>;
   readonly stats: RespStats;
   readonly config: ConfigRegistry;
+  /** Logs HTTP requests sent to the port (resp_http_guard.ts); absent: not logged. */
+  readonly httpWarning?: HttpWarning;
 }

@@ -17,12 +17,13 @@ const PUBSUB_REPLIES = new Set(["SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE", "PUNSU
 export class ReplyMode {
   #mode: "on" | "off" | "skip" = "on";
 
-  slot(args: RespCommand, make: (args: RespCommand) => Slot): Slot {
+  /** `loggedIn` false: CLIENT REPLY goes to the session, which answers NOAUTH. */
+  slot(args: RespCommand, make: (args: RespCommand) => Slot, loggedIn = true): Slot {
     const name = fromUtf8(args[0]).toUpperCase();
-    const sub =
-      args.length === 3 && name === "CLIENT" && fromUtf8(args[1]).toUpperCase() === "REPLY"
-        ? fromUtf8(args[2]).toUpperCase()
-        : undefined;
+    const sub = loggedIn && args.length === 3 && name === "CLIENT" &&
+        fromUtf8(args[1]).toUpperCase() === "REPLY"
+      ? fromUtf8(args[2]).toUpperCase()
+      : undefined;
     if (sub === "ON" || sub === "OFF" || sub === "SKIP") {
       const silent = sub !== "ON";
       if (sub === "ON" || sub === "OFF") this.#mode = sub === "ON" ? "on" : "off";

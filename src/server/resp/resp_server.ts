@@ -16,6 +16,7 @@ import { ScanCursors } from "./scan_cursors.ts";
 import { PubSubClient } from "../pubsub/pubsub_client.ts";
 import { PubSubHub } from "../pubsub/pubsub_hub.ts";
 import { writeMessage } from "./resp_pubsub.ts";
+import { HttpWarning } from "./resp_http_guard.ts";
 
 export interface RespServerOptions {
   readonly net: Net;
@@ -33,6 +34,8 @@ export interface RespServerOptions {
   readonly pubsub?: PubSubHub;
   /** Users and permissions; absent: authentication is off. */
   readonly auth?: Authenticator;
+  /** The node's log (HTTP requests sent to this port are logged there). */
+  readonly log?: (line: string) => void;
 }
 
 export class RespServer {
@@ -57,6 +60,7 @@ export class RespServer {
       clients: this.#clients,
       stats: newStats(),
       config: defaultConfig({ hostname: options.hostname, port, connectionsMax }),
+      httpWarning: new HttpWarning(options.log ?? (() => {}), () => options.clock.nowMs()),
     };
     // The node's pub/sub hub owns notify-keyspace-events: CONFIG GET/SET reach it here.
     const notify = this.#hub.notifyConfig;
@@ -91,6 +95,8 @@ export class RespServer {
       return;
     }
     const state = newConnState(this.#nextId++, conn.remoteAddress, node.clock.nowMs());
+    // With users configured, a connection starts logged out (NOAUTH until AUTH or HELLO).
+    if (options.auth !== undefined) state.user = undefined;
     const writer = new RespWriter();
     const pubsub = new PubSubClient(this.#hub, {
       deliver: (...m) => session.push((w) => writeMessage(w, ...m)),
@@ -103,6 +109,7 @@ export class RespServer {
       writer,
       node,
       pubsub,
+      auth: options.auth,
     }, () => {
       state.closed = true;
       this.#clients.delete(state.id);

@@ -17,54 +17,28 @@ import type { Conn } from "../../platform/types.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
 import { arityOk } from "../../kv/redis/command.ts";
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
-import { RedisError, unknownCommand, wrongArity } from "../../kv/redis/errors.ts";
+import { unknownCommand, wrongArity } from "../../kv/redis/errors.ts";
 import { QUEUED } from "../../kv/redis/reply.ts";
-import {
-  type CommandKind,
-  type Reply,
-  RespCommandError,
-  type RespContext,
-  type Slot,
-  type Start,
-} from "./resp_command.ts";
+import type { CommandKind, Reply, RespContext, Slot, Start } from "./resp_command.ts";
 import { RESP_COMMANDS } from "./resp_commands.ts";
-import { respErrorFor } from "./resp_errors.ts";
+import { accessRefusal } from "./resp_auth.ts";
+import { countCommand, dataCommand, errorReply } from "./resp_dispatch.ts";
+import { looksLikeHttp } from "./resp_http_guard.ts";
 import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.ts";
-import { firstReply, proposeToEnd, readOnNode } from "./resp_redis_bridge.ts";
 import { subscribedRefusal, unlessSubscribed } from "./resp_pubsub.ts";
 import { writeReply } from "./resp_reply.ts";
 import { ReplyMode } from "./resp_reply_mode.ts";
 
-function errorReply(err: unknown): Reply {
-  if (err instanceof RedisError) return (w) => w.error(err.line);
-  if (err instanceof RespCommandError) {
-    const m = err.message;
-    return (w) => w.error(/^(NOPROTO|WRONGPASS) /.test(m) ? m : `ERR ${m}`);
-  }
-  const message = respErrorFor(err);
-  return (w) => w.error(message);
-}
-
 /** Commands that act on the transaction itself rather than being queued by it. */
 const MULTI_CONTROL = new Set(["EXEC", "DISCARD", "MULTI", "WATCH", "QUIT", "RESET"]);
-
-/** Commands CLIENT LIST shows with their subcommand ("client|list"), as Redis does. */
-const CONTAINERS = new Set(["CLIENT", "COMMAND", "CONFIG", "OBJECT"]);
-
-/** A data command of the Redis table: a read on this node, or a write through the log. */
-function dataCommand(ctx: RespContext, args: RespCommand, kind: "read" | "write"): Start {
-  return async () => {
-    const run = { db: ctx.conn.db, commands: [args], multi: false, watches: [] };
-    if (kind === "write") ctx.conn.wrote = true;
-    const result = kind === "write" ? await proposeToEnd(ctx, run) : await readOnNode(ctx, run);
-    const reply = firstReply(result);
-    return (w) => writeReply(w, reply);
-  };
-}
 
 export class RespSession {
   readonly #parser = new RespParser();
   readonly #slots: Slot[] = [];
+  /** Parsed commands not yet slotted (from #next on): they wait behind a password check. */
+  #waiting: RespCommand[] = [];
+  #next = 0;
+  #commandsSeen = 0;
   readonly #replyMode = new ReplyMode();
   #runningKind: CommandKind | undefined;
   #running = 0;
@@ -90,12 +64,43 @@ export class RespSession {
       this.#close();
       return;
     }
-    for (const args of commands) this.#slots.push(this.#replyMode.slot(args, (a) => this.#slot(a)));
-    if (this.#slots.length >= RESP_PIPELINE_MAX && !this.#paused) {
+    if (this.#next === this.#waiting.length) {
+      this.#waiting = commands;
+      this.#next = 0;
+    } else {
+      this.#waiting.push(...commands);
+    }
+    this.#admit();
+  }
+
+  /** Turns waiting commands into slots, in order, until one must be decided first. */
+  #admit(): void {
+    while (this.#next < this.#waiting.length && this.ctx.conn.authenticating === undefined) {
+      const args = this.#waiting[this.#next++];
+      if (looksLikeHttp(args, this.#commandsSeen++ === 0)) {
+        this.ctx.node.httpWarning?.warn(this.ctx.conn.addr);
+        return this.#close();
+      }
+      const loggedIn = this.ctx.conn.user !== undefined;
+      this.#slots.push(this.#replyMode.slot(args, (a) => this.#slot(a), loggedIn));
+      // Set by AUTH or HELLO AUTH while it was slotted just now.
+      const pending = this.ctx.conn.authenticating as Promise<void> | undefined;
+      if (pending !== undefined) {
+        pending.then(() => {
+          this.ctx.conn.authenticating = undefined;
+          if (!this.#closed) this.#admit();
+        });
+      }
+    }
+    if (this.#slots.length + this.#waitingCount() >= RESP_PIPELINE_MAX && !this.#paused) {
       this.#paused = true;
       this.conn.pause();
     }
     this.#pump();
+  }
+
+  #waitingCount(): number {
+    return this.#waiting.length - this.#next;
   }
 
   #slot(args: RespCommand): Slot {
@@ -110,14 +115,19 @@ export class RespSession {
     const name = fromUtf8(args[0]).toUpperCase();
     const own = RESP_COMMANDS.get(name);
     const data = own === undefined ? REDIS_COMMANDS.get(name.toLowerCase()) : undefined;
-    this.#count(name, args, own !== undefined || data !== undefined);
+    countCommand(this.ctx, name, args, own !== undefined || data !== undefined);
     if (own === undefined && data === undefined) {
       return this.#failQueued(refuse(unknownCommand(args)));
     }
     const arity = own?.arity ?? data?.arity ?? 0;
     if (!arityOk(arity, args.length)) {
-      if (name === "EXEC") return this.#abortExec(name, refuse);
+      if (name === "EXEC") return this.#abortExec(wrongArity(name), refuse);
       return this.#failQueued(refuse(wrongArity(name)));
+    }
+    const refusal = accessRefusal(this.ctx, name, args);
+    if (refusal !== undefined) {
+      if (name === "EXEC") return this.#abortExec(refusal, refuse);
+      return this.#failQueued(refuse(refusal));
     }
     if (this.ctx.conn.multi !== undefined && !MULTI_CONTROL.has(name)) {
       return this.#queue(args, refuse);
@@ -138,25 +148,12 @@ export class RespSession {
     return slot(kind, unlessSubscribed(this.ctx, args, dataCommand(this.ctx, args, kind)));
   }
 
-  /** A malformed EXEC ends any transaction, saying why (Redis 7, inside MULTI or not). */
-  #abortExec(name: string, refuse: (line: string) => Slot): Slot {
+  /** A refused EXEC ends any transaction, saying why (Redis 7, inside MULTI or not). */
+  #abortExec(error: string, refuse: (line: string) => Slot): Slot {
     this.ctx.conn.multi = undefined;
     this.ctx.conn.watches.clear();
-    const why = wrongArity(name).replace(/^ERR /, "");
+    const why = error.replace(/^ERR /, "");
     return refuse(`EXECABORT Transaction discarded because of: ${why}`);
-  }
-
-  /** Counts the command for INFO stats and CLIENT LIST (cmd, idle). */
-  #count(name: string, args: RespCommand, known: boolean): void {
-    const { conn, node } = this.ctx;
-    node.stats.commandsProcessed++;
-    conn.lastCommandMs = node.clock.nowMs();
-    // Only known names: CLIENT LIST must not show what a client typed (spaces, newlines).
-    if (!known) return;
-    const sub = CONTAINERS.has(name) && args.length > 1 ? fromUtf8(args[1]).toLowerCase() : "";
-    conn.lastCommand = /^[a-z-]{1,32}$/.test(sub)
-      ? `${name.toLowerCase()}|${sub}`
-      : name.toLowerCase();
   }
 
   /** Closes the connection now (CLIENT KILL from another connection, server close). */
@@ -239,7 +236,7 @@ export class RespSession {
     if (w.length > 0 && !this.#closed) this.conn.write(w.take());
     if (this.ctx.conn.quit || this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) {
       this.#close();
-    } else if (this.#paused && this.#slots.length < RESP_PIPELINE_MAX / 2) {
+    } else if (this.#paused && this.#slots.length + this.#waitingCount() < RESP_PIPELINE_MAX / 2) {
       this.#paused = false;
       this.conn.resume();
     }
@@ -258,6 +255,8 @@ export class RespSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#slots.length = 0;
+    this.#waiting = [];
+    this.#next = 0;
     this.conn.close();
     this.onClose();
   }
@@ -266,6 +265,8 @@ export class RespSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#slots.length = 0;
+    this.#waiting = [];
+    this.#next = 0;
     this.onClose();
   }
 }

@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tinykv/v1/tinykv.proto.
  */
 export const file_tinykv_v1_tinykv: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0aW55a3YvdjEvdGlueWt2LnByb3RvEgl0aW55a3YudjEigwEKBUVycm9yEiIKBGNvZGUYASABKA4yFC50aW55a3YudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSEQoJbGVhZGVyX2lkGAMgASgEEhYKDmxlYWRlcl9hZGRyZXNzGAQgASgJEhoKEmNvbXBhY3RlZF9yZXZpc2lvbhgFIAEoBCKLAQoIS2V5VmFsdWUSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEhQKDG1vZF9yZXZpc2lvbhgDIAEoBBIXCg9jcmVhdGVfcmV2aXNpb24YBCABKAQSDwoHdmVyc2lvbhgFIAEoBBINCgVsZWFzZRgGIAEoBBIUCgxleHBpcmVfYXRfbXMYByABKAQitAEKClB1dFJlcXVlc3QSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEioKCWNvbmRpdGlvbhgDIAEoDjIXLnRpbnlrdi52MS5QdXRDb25kaXRpb24SFwoPcmV0dXJuX3ByZXZpb3VzGAQgASgIEg0KBWxlYXNlGAUgASgEEg4KBnR0bF9tcxgGIAEoBBIUCgxleHBpcmVfYXRfbXMYByABKAQSEAoIa2VlcF90dGwYCCABKAgikAEKDUV4cGlyZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKBnR0bF9tcxgCIAEoBEgAEhYKDGV4cGlyZV9hdF9tcxgDIAEoBEgAEhEKB3BlcnNpc3QYBCABKAhIABItCgljb25kaXRpb24YBSABKA4yGi50aW55a3YudjEuRXhwaXJlQ29uZGl0aW9uQgYKBHdoZW4iTQoRRXhwaXJlS2V5c0NvbW1hbmQSDAoEa2V5cxgBIAMoDBIqCgpyZWRpc19rZXlzGAIgAygLMhYudGlueWt2LnYxLlJlZGlzS2V5UmVmIiYKC1JlZGlzS2V5UmVmEgoKAmRiGAEgASgNEgsKA2tleRgCIAEoDCIZCglSZWRpc0FyZ3MSDAoEYXJncxgBIAMoDCI8Cg9SZWRpc1dhdGNoZWRLZXkSCgoCZGIYASABKA0SCwoDa2V5GAIgASgMEhAKCHJldmlzaW9uGAMgASgEIn4KDFJlZGlzUmVxdWVzdBIKCgJkYhgBIAEoDRImCghjb21tYW5kcxgCIAMoCzIULnRpbnlrdi52MS5SZWRpc0FyZ3MSDQoFbXVsdGkYAyABKAgSKwoHd2F0Y2hlcxgEIAMoCzIaLnRpbnlrdi52MS5SZWRpc1dhdGNoZWRLZXkiKgoNUmVkaXNSZXNwb25zZRINCgVyZXBseRgBIAEoDBIKCgJkYhgCIAEoDSIcCg1EZWxldGVSZXF1ZXN0EgsKA2tleRgBIAEoDCJcCgpHZXRSZXF1ZXN0EgsKA2tleRgBIAEoDBIvCgtjb25zaXN0ZW5jeRgCIAEoDjIaLnRpbnlrdi52MS5SZWFkQ29uc2lzdGVuY3kSEAoIcmV2aXNpb24YAyABKAQivAEKC1NjYW5SZXF1ZXN0Eg4KBnByZWZpeBgBIAEoDBINCgVzdGFydBgCIAEoDBILCgNlbmQYAyABKAwSDQoFbGltaXQYBCABKA0SDgoGb2Zmc2V0GAUgASgNEg4KBmN1cnNvchgGIAEoDBIvCgtjb25zaXN0ZW5jeRgHIAEoDjIaLnRpbnlrdi52MS5SZWFkQ29uc2lzdGVuY3kSDwoHcmV2ZXJzZRgIIAEoCBIQCghyZXZpc2lvbhgJIAEoBCKZAQoUQ29tcGFyZUFuZFNldFJlcXVlc3QSCwoDa2V5GAEgASgMEhgKDmV4cGVjdGVkX3ZhbHVlGAIgASgMSAASHwoVZXhwZWN0ZWRfbW9kX3JldmlzaW9uGAMgASgESAASEwoJbmV3X3ZhbHVlGAQgASgMSAESEAoGZGVsZXRlGAUgASgISAFCCAoGZXhwZWN0QggKBmFjdGlvbiJhCgdCYXRjaE9wEiQKA3B1dBgBIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASKgoGZGVsZXRlGAIgASgLMhgudGlueWt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCIvCgxCYXRjaFJlcXVlc3QSHwoDb3BzGAEgAygLMhIudGlueWt2LnYxLkJhdGNoT3AiDwoNU3RhdHVzUmVxdWVzdCJFChBNZW1iZXJBZGRSZXF1ZXN0EgoKAmlkGAEgASgEEg8KB2FkZHJlc3MYAiABKAkSFAoMbGVhcm5lcl9vbmx5GAMgASgIIiEKE01lbWJlclJlbW92ZVJlcXVlc3QSCgoCaWQYASABKAQiIwoVVHJhbnNmZXJMZWFkZXJSZXF1ZXN0EgoKAmlkGAEgASgEIhEKD1NuYXBzaG90UmVxdWVzdCJeCg1BZG1pblJlc3BvbnNlEiIKB21lbWJlcnMYASADKAsyES50aW55a3YudjEuTWVtYmVyEhEKCWxlYWRlcl9pZBgCIAEoBBIWCg5zbmFwc2hvdF9pbmRleBgDIAEoBCKECgoNQ2xpZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEhEKCWNsaWVudF9pZBgCIAEoBBIQCghzZXF1ZW5jZRgDIAEoBBISCgp0aW1lb3V0X21zGAQgASgNEhYKDmFja2VkX3NlcXVlbmNlGAUgASgEEiQKA3B1dBgKIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASJAoDZ2V0GAsgASgLMhUudGlueWt2LnYxLkdldFJlcXVlc3RIABIqCgZkZWxldGUYDCABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAEiYKBHNjYW4YDSABKAsyFi50aW55a3YudjEuU2NhblJlcXVlc3RIABIoCgViYXRjaBgOIAEoCzIXLnRpbnlrdi52MS5CYXRjaFJlcXVlc3RIABI6Cg9jb21wYXJlX2FuZF9zZXQYDyABKAsyHy50aW55a3YudjEuQ29tcGFyZUFuZFNldFJlcXVlc3RIABIqCgZzdGF0dXMYECABKAsyGC50aW55a3YudjEuU3RhdHVzUmVxdWVzdEgAEjAKCWluY3JlbWVudBgRIAEoCzIbLnRpbnlrdi52MS5JbmNyZW1lbnRSZXF1ZXN0SAASMQoKbWVtYmVyX2FkZBgSIAEoCzIbLnRpbnlrdi52MS5NZW1iZXJBZGRSZXF1ZXN0SAASNwoNbWVtYmVyX3JlbW92ZRgTIAEoCzIeLnRpbnlrdi52MS5NZW1iZXJSZW1vdmVSZXF1ZXN0SAASOwoPdHJhbnNmZXJfbGVhZGVyGBQgASgLMiAudGlueWt2LnYxLlRyYW5zZmVyTGVhZGVyUmVxdWVzdEgAEi4KCHNuYXBzaG90GBUgASgLMhoudGlueWt2LnYxLlNuYXBzaG90UmVxdWVzdEgAEiQKA3R4bhgWIAEoCzIVLnRpbnlrdi52MS5UeG5SZXF1ZXN0SAASLAoHY29tcGFjdBgXIAEoCzIZLnRpbnlrdi52MS5Db21wYWN0UmVxdWVzdEgAEjUKDHdhdGNoX2NyZWF0ZRgYIAEoCzIdLnRpbnlrdi52MS5XYXRjaENyZWF0ZVJlcXVlc3RIABI1Cgx3YXRjaF9jYW5jZWwYGSABKAsyHS50aW55a3YudjEuV2F0Y2hDYW5jZWxSZXF1ZXN0SAASMwoLbGVhc2VfZ3JhbnQYGiABKAsyHC50aW55a3YudjEuTGVhc2VHcmFudFJlcXVlc3RIABI1CgxsZWFzZV9yZXZva2UYGyABKAsyHS50aW55a3YudjEuTGVhc2VSZXZva2VSZXF1ZXN0SAASPAoQbGVhc2Vfa2VlcF9hbGl2ZRgcIAEoCzIgLnRpbnlrdi52MS5MZWFzZUtlZXBBbGl2ZVJlcXVlc3RIABI/ChJsZWFzZV90aW1lX3RvX2xpdmUYHSABKAsyIS50aW55a3YudjEuTGVhc2VUaW1lVG9MaXZlUmVxdWVzdEgAEjEKCmxlYXNlX2xpc3QYHiABKAsyGy50aW55a3YudjEuTGVhc2VMaXN0UmVxdWVzdEgAEioKBmV4cGlyZRgfIAEoCzIYLnRpbnlrdi52MS5FeHBpcmVSZXF1ZXN0SAASKAoFcmVkaXMYICABKAsyFy50aW55a3YudjEuUmVkaXNSZXF1ZXN0SAASEwoLYWRtaW5fdG9rZW4YBiABKAlCBgoEYm9keSKiAQoLR2V0UmVzcG9uc2USDQoFZm91bmQYASABKAgSDQoFdmFsdWUYAiABKAwSFAoMbW9kX3JldmlzaW9uGAMgASgEEhcKD2NyZWF0ZV9yZXZpc2lvbhgEIAEoBBIPCgd2ZXJzaW9uGAUgASgEEg0KBWxlYXNlGAYgASgEEhAKCHJldmlzaW9uGAcgASgEEhQKDGV4cGlyZV9hdF9tcxgIIAEoBCJZCgxTY2FuUmVzcG9uc2USIgoFaXRlbXMYASADKAsyEy50aW55a3YudjEuS2V5VmFsdWUSEwoLbmV4dF9jdXJzb3IYAiABKAwSEAoIcmV2aXNpb24YAyABKAQijAEKDVdyaXRlUmVzcG9uc2USDQoFaW5kZXgYASABKAQSDwoHZXhpc3RlZBgCIAEoCBIPCgdhcHBsaWVkGAMgASgIEhYKDnByZXZpb3VzX3ZhbHVlGAQgASgMEg8KB2NvdW50ZXIYBSABKAMSDwoHZGVsZXRlZBgGIAEoDRIQCghyZXZpc2lvbhgHIAEoBCLKAQoOU3RhdHVzUmVzcG9uc2USCgoCaWQYASABKAQSDAoEcm9sZRgCIAEoCRIMCgR0ZXJtGAMgASgEEhEKCWxlYWRlcl9pZBgEIAEoBBIUCgxjb21taXRfaW5kZXgYBSABKAQSFQoNYXBwbGllZF9pbmRleBgGIAEoBBIiCgdtZW1iZXJzGAcgAygLMhEudGlueWt2LnYxLk1lbWJlchIQCghyZXZpc2lvbhgIIAEoBBIaChJjb21wYWN0ZWRfcmV2aXNpb24YCSABKAQiNgoGTWVtYmVyEgoKAmlkGAEgASgEEg8KB2FkZHJlc3MYAiABKAkSDwoHbGVhcm5lchgDIAEoCCLIAwoOQ2xpZW50UmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoBBIfCgVlcnJvchgCIAEoCzIQLnRpbnlrdi52MS5FcnJvchIpCgV3cml0ZRgKIAEoCzIYLnRpbnlrdi52MS5Xcml0ZVJlc3BvbnNlSAASJQoDZ2V0GAsgASgLMhYudGlueWt2LnYxLkdldFJlc3BvbnNlSAASJwoEc2NhbhgMIAEoCzIXLnRpbnlrdi52MS5TY2FuUmVzcG9uc2VIABIrCgZzdGF0dXMYDSABKAsyGS50aW55a3YudjEuU3RhdHVzUmVzcG9uc2VIABIpCgVhZG1pbhgOIAEoCzIYLnRpbnlrdi52MS5BZG1pblJlc3BvbnNlSAASJQoDdHhuGA8gASgLMhYudGlueWt2LnYxLlR4blJlc3BvbnNlSAASKQoFd2F0Y2gYECABKAsyGC50aW55a3YudjEuV2F0Y2hSZXNwb25zZUgAEikKBWxlYXNlGBEgASgLMhgudGlueWt2LnYxLkxlYXNlUmVzcG9uc2VIABIpCgVyZWRpcxgSIAEoCzIYLnRpbnlrdi52MS5SZWRpc1Jlc3BvbnNlSABCBgoEYm9keSJWCgVFbnRyeRIMCgR0ZXJtGAEgASgEEg0KBWluZGV4GAIgASgEEiIKBHR5cGUYAyABKA4yFC50aW55a3YudjEuRW50cnlUeXBlEgwKBGRhdGEYBCABKAwicQoJQ29uZlN0YXRlEg4KBnZvdGVycxgBIAMoBBIQCghsZWFybmVycxgCIAMoBBIXCg92b3RlcnNfb3V0Z29pbmcYAyADKAQSFQoNbGVhcm5lcnNfbmV4dBgEIAMoBBISCgphdXRvX2xlYXZlGAUgASgIIlkKEFNuYXBzaG90TWV0YWRhdGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBIoCgpjb25mX3N0YXRlGAMgASgLMhQudGlueWt2LnYxLkNvbmZTdGF0ZSKVAwoLUmFmdE1lc3NhZ2USDAoEdHlwZRgBIAEoDRIKCgJ0bxgCIAEoBBIMCgRmcm9tGAMgASgEEgwKBHRlcm0YBCABKAQSEAoIbG9nX3Rlcm0YBSABKAQSDQoFaW5kZXgYBiABKAQSIQoHZW50cmllcxgHIAMoCzIQLnRpbnlrdi52MS5FbnRyeRIOCgZjb21taXQYCCABKAQSDgoGcmVqZWN0GAkgASgIEhMKC3JlamVjdF9oaW50GAogASgEEg8KB2NvbnRleHQYCyABKAwSLQoIc25hcHNob3QYDCABKAsyGy50aW55a3YudjEuU25hcHNob3RNZXRhZGF0YRIWCg5zbmFwc2hvdF9jaHVuaxgNIAEoDBIXCg9zbmFwc2hvdF9vZmZzZXQYDiABKAQSFQoNc25hcHNob3RfZG9uZRgPIAEoCBIQCgh0cmFuc2ZlchgQIAEoCBIRCglzZW50X3RpY2sYESABKAQSEgoKdHJhbnNmZXJlZRgSIAEoBBIWCg5zbmFwc2hvdF9ieXRlcxgTIAEoBCKbBQoHQ29tbWFuZBIRCgljbGllbnRfaWQYASABKAQSEAoIc2VxdWVuY2UYAiABKAQSFgoOYWNrZWRfc2VxdWVuY2UYAyABKAQSJAoDcHV0GAogASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABIqCgZkZWxldGUYCyABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAEigKBWJhdGNoGAwgASgLMhcudGlueWt2LnYxLkJhdGNoUmVxdWVzdEgAEjoKD2NvbXBhcmVfYW5kX3NldBgNIAEoCzIfLnRpbnlrdi52MS5Db21wYXJlQW5kU2V0UmVxdWVzdEgAEjAKCWluY3JlbWVudBgOIAEoCzIbLnRpbnlrdi52MS5JbmNyZW1lbnRSZXF1ZXN0SAASJAoDdHhuGA8gASgLMhUudGlueWt2LnYxLlR4blJlcXVlc3RIABIsCgdjb21wYWN0GBAgASgLMhkudGlueWt2LnYxLkNvbXBhY3RSZXF1ZXN0SAASMwoLbGVhc2VfZ3JhbnQYESABKAsyHC50aW55a3YudjEuTGVhc2VHcmFudFJlcXVlc3RIABI1CgxsZWFzZV9yZXZva2UYEiABKAsyHS50aW55a3YudjEuTGVhc2VSZXZva2VSZXF1ZXN0SAASKgoGZXhwaXJlGBMgASgLMhgudGlueWt2LnYxLkV4cGlyZVJlcXVlc3RIABIzCgtleHBpcmVfa2V5cxgUIAEoCzIcLnRpbnlrdi52MS5FeHBpcmVLZXlzQ29tbWFuZEgAEigKBXJlZGlzGBUgASgLMhcudGlueWt2LnYxLlJlZGlzUmVxdWVzdEgAEhYKDnByb3Bvc2VkX2F0X21zGAQgASgEQgYKBGJvZHkiLgoQSW5jcmVtZW50UmVxdWVzdBILCgNrZXkYASABKAwSDQoFZGVsdGEYAiABKAMiVAoFSGVsbG8SDwoHbm9kZV9pZBgBIAEoBBIVCg1jbHVzdGVyX3Rva2VuGAIgASgJEhIKCmNsdXN0ZXJfaWQYAyABKAQSDwoHYWRkcmVzcxgEIAEoCSK2AQoFRnJhbWUSIQoFaGVsbG8YASABKAsyEC50aW55a3YudjEuSGVsbG9IABIrCgdyZXF1ZXN0GAIgASgLMhgudGlueWt2LnYxLkNsaWVudFJlcXVlc3RIABItCghyZXNwb25zZRgDIAEoCzIZLnRpbnlrdi52MS5DbGllbnRSZXNwb25zZUgAEiYKBHJhZnQYBCABKAsyFi50aW55a3YudjEuUmFmdE1lc3NhZ2VIAEIGCgRib2R5It0BCgdDb21wYXJlEgsKA2tleRgBIAEoDBIoCgZ0YXJnZXQYAiABKA4yGC50aW55a3YudjEuQ29tcGFyZVRhcmdldBIoCgZyZXN1bHQYAyABKA4yGC50aW55a3YudjEuQ29tcGFyZVJlc3VsdBIPCgV2YWx1ZRgEIAEoDEgAEhEKB3ZlcnNpb24YBSABKARIABIZCg9jcmVhdGVfcmV2aXNpb24YBiABKARIABIWCgxtb2RfcmV2aXNpb24YByABKARIABIPCgVsZWFzZRgIIAEoBEgAQgkKB29wZXJhbmQiZAoMUmFuZ2VSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDQoFbGltaXQYAyABKA0SEQoJa2V5c19vbmx5GAQgASgIEhIKCmNvdW50X29ubHkYBSABKAgiRQoSRGVsZXRlUmFuZ2VSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDwoHcHJldl9rdhgDIAEoCCKUAQoFVHhuT3ASKAoFcmFuZ2UYASABKAsyFy50aW55a3YudjEuUmFuZ2VSZXF1ZXN0SAASJAoDcHV0GAIgASgLMhUudGlueWt2LnYxLlB1dFJlcXVlc3RIABI1CgxkZWxldGVfcmFuZ2UYAyABKAsyHS50aW55a3YudjEuRGVsZXRlUmFuZ2VSZXF1ZXN0SABCBAoCb3AidwoKVHhuUmVxdWVzdBIjCgdjb21wYXJlGAEgAygLMhIudGlueWt2LnYxLkNvbXBhcmUSIQoHc3VjY2VzcxgCIAMoCzIQLnRpbnlrdi52MS5UeG5PcBIhCgdmYWlsdXJlGAMgAygLMhAudGlueWt2LnYxLlR4bk9wIkwKC1JhbmdlUmVzdWx0EiAKA2t2cxgBIAMoCzITLnRpbnlrdi52MS5LZXlWYWx1ZRIMCgRtb3JlGAIgASgIEg0KBWNvdW50GAMgASgEIjEKCVB1dFJlc3VsdBIkCgdwcmV2X2t2GAEgASgLMhMudGlueWt2LnYxLktleVZhbHVlIksKEURlbGV0ZVJhbmdlUmVzdWx0Eg8KB2RlbGV0ZWQYASABKAQSJQoIcHJldl9rdnMYAiADKAsyEy50aW55a3YudjEuS2V5VmFsdWUimwEKC1R4bk9wUmVzdWx0EicKBXJhbmdlGAEgASgLMhYudGlueWt2LnYxLlJhbmdlUmVzdWx0SAASIwoDcHV0GAIgASgLMhQudGlueWt2LnYxLlB1dFJlc3VsdEgAEjQKDGRlbGV0ZV9yYW5nZRgDIAEoCzIcLnRpbnlrdi52MS5EZWxldGVSYW5nZVJlc3VsdEgAQggKBnJlc3VsdCJqCgtUeG5SZXNwb25zZRIRCglzdWNjZWVkZWQYASABKAgSEAoIcmV2aXNpb24YAiABKAQSJwoHcmVzdWx0cxgDIAMoCzIWLnRpbnlrdi52MS5UeG5PcFJlc3VsdBINCgVpbmRleBgEIAEoBCIiCg5Db21wYWN0UmVxdWVzdBIQCghyZXZpc2lvbhgBIAEoBCJ2ChJXYXRjaENyZWF0ZVJlcXVlc3QSCwoDa2V5GAEgASgMEhEKCXJhbmdlX2VuZBgCIAEoDBIWCg5zdGFydF9yZXZpc2lvbhgDIAEoBBIPCgdwcmV2X2t2GAQgASgIEhcKD3Byb2dyZXNzX25vdGlmeRgFIAEoCCImChJXYXRjaENhbmNlbFJlcXVlc3QSEAoId2F0Y2hfaWQYASABKAQidwoKV2F0Y2hFdmVudBIiCgR0eXBlGAEgASgOMhQudGlueWt2LnYxLkV2ZW50VHlwZRIfCgJrdhgCIAEoCzITLnRpbnlrdi52MS5LZXlWYWx1ZRIkCgdwcmV2X2t2GAMgASgLMhMudGlueWt2LnYxLktleVZhbHVlIq4BCg1XYXRjaFJlc3BvbnNlEg8KB2NyZWF0ZWQYASABKAgSEAoIY2FuY2VsZWQYAiABKAgSFQoNY2FuY2VsX3JlYXNvbhgDIAEoCRIYChBjb21wYWN0X3JldmlzaW9uGAQgASgEEhAKCHJldmlzaW9uGAUgASgEEiUKBmV2ZW50cxgGIAMoCzIVLnRpbnlrdi52MS5XYXRjaEV2ZW50EhAKCHByb2dyZXNzGAcgASgIIjQKEUxlYXNlR3JhbnRSZXF1ZXN0EhMKC3R0bF9zZWNvbmRzGAEgASgNEgoKAmlkGAIgASgEIjEKEkxlYXNlUmV2b2tlUmVxdWVzdBIKCgJpZBgBIAEoBBIPCgdleHBpcmVkGAIgASgIIiMKFUxlYXNlS2VlcEFsaXZlUmVxdWVzdBIKCgJpZBgBIAEoBCIyChZMZWFzZVRpbWVUb0xpdmVSZXF1ZXN0EgoKAmlkGAEgASgEEgwKBGtleXMYAiABKAgiEgoQTGVhc2VMaXN0UmVxdWVzdCJKCglMZWFzZUluZm8SCgoCaWQYASABKAQSGwoTZ3JhbnRlZF90dGxfc2Vjb25kcxgCIAEoDRIUCgxyZW1haW5pbmdfbXMYAyABKAQiegoNTGVhc2VSZXNwb25zZRIjCgVsZWFzZRgBIAEoCzIULnRpbnlrdi52MS5MZWFzZUluZm8SDAoEa2V5cxgCIAMoDBIkCgZsZWFzZXMYAyADKAsyFC50aW55a3YudjEuTGVhc2VJbmZvEhAKCHJldmlzaW9uGAQgASgEKqYDCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEhkKFUVSUk9SX0NPREVfTk9UX0xFQURFUhABEhwKGEVSUk9SX0NPREVfS0VZX05PVF9GT1VORBACEhYKEkVSUk9SX0NPREVfVElNRU9VVBADEhgKFEVSUk9SX0NPREVfVE9PX0xBUkdFEAQSHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAUSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAGEh8KG0VSUk9SX0NPREVfQ09ORElUSU9OX0ZBSUxFRBAHEhkKFUVSUk9SX0NPREVfQ09SUlVQVElPThAIEiIKHkVSUk9SX0NPREVfRkFJTEVEX1BSRUNPTkRJVElPThAJEhsKF0VSUk9SX0NPREVfVU5BVVRIT1JJWkVEEAoSGAoURVJST1JfQ09ERV9DT01QQUNURUQQCxIeChpFUlJPUl9DT0RFX0ZVVFVSRV9SRVZJU0lPThAMEh4KGkVSUk9SX0NPREVfTEVBU0VfTk9UX0ZPVU5EEA0qlQEKD1JlYWRDb25zaXN0ZW5jeRIgChxSRUFEX0NPTlNJU1RFTkNZX1VOU1BFQ0lGSUVEEAASIQodUkVBRF9DT05TSVNURU5DWV9MSU5FQVJJWkFCTEUQARIaChZSRUFEX0NPTlNJU1RFTkNZX0xFQVNFEAISIQodUkVBRF9DT05TSVNURU5DWV9TRVJJQUxJWkFCTEUQAypoCgxQdXRDb25kaXRpb24SHQoZUFVUX0NPTkRJVElPTl9VTlNQRUNJRklFRBAAEhsKF1BVVF9DT05ESVRJT05fSUZfQUJTRU5UEAESHAoYUFVUX0NPTkRJVElPTl9JRl9QUkVTRU5UEAIqswEKD0V4cGlyZUNvbmRpdGlvbhIgChxFWFBJUkVfQ09ORElUSU9OX1VOU1BFQ0lGSUVEEAASFwoTRVhQSVJFX0NPTkRJVElPTl9OWBABEhcKE0VYUElSRV9DT05ESVRJT05fWFgQAhIXChNFWFBJUkVfQ09ORElUSU9OX0dUEAMSFwoTRVhQSVJFX0NPTkRJVElPTl9MVBAEEhoKFkVYUElSRV9DT05ESVRJT05fWFhfTFQQBSpKCglFbnRyeVR5cGUSIQodRU5UUllfVFlQRV9OT1JNQUxfVU5TUEVDSUZJRUQQABIaChZFTlRSWV9UWVBFX0NPTkZfQ0hBTkdFEAEqxAEKDUNvbXBhcmVUYXJnZXQSHgoaQ09NUEFSRV9UQVJHRVRfVU5TUEVDSUZJRUQQABIYChRDT01QQVJFX1RBUkdFVF9WQUxVRRABEhoKFkNPTVBBUkVfVEFSR0VUX1ZFUlNJT04QAhIiCh5DT01QQVJFX1RBUkdFVF9DUkVBVEVfUkVWSVNJT04QAxIfChtDT01QQVJFX1RBUkdFVF9NT0RfUkVWSVNJT04QBBIYChRDT01QQVJFX1RBUkdFVF9MRUFTRRAFKpwBCg1Db21wYXJlUmVzdWx0Eh4KGkNPTVBBUkVfUkVTVUxUX1VOU1BFQ0lGSUVEEAASGAoUQ09NUEFSRV9SRVNVTFRfRVFVQUwQARIcChhDT01QQVJFX1JFU1VMVF9OT1RfRVFVQUwQAhIaChZDT01QQVJFX1JFU1VMVF9HUkVBVEVSEAMSFwoTQ09NUEFSRV9SRVNVTFRfTEVTUxAEKkIKCUV2ZW50VHlwZRIeChpFVkVOVF9UWVBFX1BVVF9VTlNQRUNJRklFRBAAEhUKEUVWRU5UX1RZUEVfREVMRVRFEAFiBnByb3RvMw");
+  fileDesc("ChZ0aW55a3YvdjEvdGlueWt2LnByb3RvEgl0aW55a3YudjEigwEKBUVycm9yEiIKBGNvZGUYASABKA4yFC50aW55a3YudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSEQoJbGVhZGVyX2lkGAMgASgEEhYKDmxlYWRlcl9hZGRyZXNzGAQgASgJEhoKEmNvbXBhY3RlZF9yZXZpc2lvbhgFIAEoBCKLAQoIS2V5VmFsdWUSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEhQKDG1vZF9yZXZpc2lvbhgDIAEoBBIXCg9jcmVhdGVfcmV2aXNpb24YBCABKAQSDwoHdmVyc2lvbhgFIAEoBBINCgVsZWFzZRgGIAEoBBIUCgxleHBpcmVfYXRfbXMYByABKAQitAEKClB1dFJlcXVlc3QSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEioKCWNvbmRpdGlvbhgDIAEoDjIXLnRpbnlrdi52MS5QdXRDb25kaXRpb24SFwoPcmV0dXJuX3ByZXZpb3VzGAQgASgIEg0KBWxlYXNlGAUgASgEEg4KBnR0bF9tcxgGIAEoBBIUCgxleHBpcmVfYXRfbXMYByABKAQSEAoIa2VlcF90dGwYCCABKAgikAEKDUV4cGlyZVJlcXVlc3QSCwoDa2V5GAEgASgMEhAKBnR0bF9tcxgCIAEoBEgAEhYKDGV4cGlyZV9hdF9tcxgDIAEoBEgAEhEKB3BlcnNpc3QYBCABKAhIABItCgljb25kaXRpb24YBSABKA4yGi50aW55a3YudjEuRXhwaXJlQ29uZGl0aW9uQgYKBHdoZW4iTQoRRXhwaXJlS2V5c0NvbW1hbmQSDAoEa2V5cxgBIAMoDBIqCgpyZWRpc19rZXlzGAIgAygLMhYudGlueWt2LnYxLlJlZGlzS2V5UmVmIiYKC1JlZGlzS2V5UmVmEgoKAmRiGAEgASgNEgsKA2tleRgCIAEoDCIZCglSZWRpc0FyZ3MSDAoEYXJncxgBIAMoDCI8Cg9SZWRpc1dhdGNoZWRLZXkSCgoCZGIYASABKA0SCwoDa2V5GAIgASgMEhAKCHJldmlzaW9uGAMgASgEIn4KDFJlZGlzUmVxdWVzdBIKCgJkYhgBIAEoDRImCghjb21tYW5kcxgCIAMoCzIULnRpbnlrdi52MS5SZWRpc0FyZ3MSDQoFbXVsdGkYAyABKAgSKwoHd2F0Y2hlcxgEIAMoCzIaLnRpbnlrdi52MS5SZWRpc1dhdGNoZWRLZXkiKgoNUmVkaXNSZXNwb25zZRINCgVyZXBseRgBIAEoDBIKCgJkYhgCIAEoDSIcCg1EZWxldGVSZXF1ZXN0EgsKA2tleRgBIAEoDCJcCgpHZXRSZXF1ZXN0EgsKA2tleRgBIAEoDBIvCgtjb25zaXN0ZW5jeRgCIAEoDjIaLnRpbnlrdi52MS5SZWFkQ29uc2lzdGVuY3kSEAoIcmV2aXNpb24YAyABKAQivAEKC1NjYW5SZXF1ZXN0Eg4KBnByZWZpeBgBIAEoDBINCgVzdGFydBgCIAEoDBILCgNlbmQYAyABKAwSDQoFbGltaXQYBCABKA0SDgoGb2Zmc2V0GAUgASgNEg4KBmN1cnNvchgGIAEoDBIvCgtjb25zaXN0ZW5jeRgHIAEoDjIaLnRpbnlrdi52MS5SZWFkQ29uc2lzdGVuY3kSDwoHcmV2ZXJzZRgIIAEoCBIQCghyZXZpc2lvbhgJIAEoBCKZAQoUQ29tcGFyZUFuZFNldFJlcXVlc3QSCwoDa2V5GAEgASgMEhgKDmV4cGVjdGVkX3ZhbHVlGAIgASgMSAASHwoVZXhwZWN0ZWRfbW9kX3JldmlzaW9uGAMgASgESAASEwoJbmV3X3ZhbHVlGAQgASgMSAESEAoGZGVsZXRlGAUgASgISAFCCAoGZXhwZWN0QggKBmFjdGlvbiJhCgdCYXRjaE9wEiQKA3B1dBgBIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASKgoGZGVsZXRlGAIgASgLMhgudGlueWt2LnYxLkRlbGV0ZVJlcXVlc3RIAEIECgJvcCIvCgxCYXRjaFJlcXVlc3QSHwoDb3BzGAEgAygLMhIudGlueWt2LnYxLkJhdGNoT3AiDwoNU3RhdHVzUmVxdWVzdCI1ChNBdXRoZW50aWNhdGVSZXF1ZXN0EgwKBHVzZXIYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiPAoUQXV0aGVudGljYXRlUmVzcG9uc2USDQoFdG9rZW4YASABKAkSFQoNZXhwaXJlc19hdF9tcxgCIAEoBCJFChBNZW1iZXJBZGRSZXF1ZXN0EgoKAmlkGAEgASgEEg8KB2FkZHJlc3MYAiABKAkSFAoMbGVhcm5lcl9vbmx5GAMgASgIIiEKE01lbWJlclJlbW92ZVJlcXVlc3QSCgoCaWQYASABKAQiIwoVVHJhbnNmZXJMZWFkZXJSZXF1ZXN0EgoKAmlkGAEgASgEIhEKD1NuYXBzaG90UmVxdWVzdCJeCg1BZG1pblJlc3BvbnNlEiIKB21lbWJlcnMYASADKAsyES50aW55a3YudjEuTWVtYmVyEhEKCWxlYWRlcl9pZBgCIAEoBBIWCg5zbmFwc2hvdF9pbmRleBgDIAEoBCLQCgoNQ2xpZW50UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEEhEKCWNsaWVudF9pZBgCIAEoBBIQCghzZXF1ZW5jZRgDIAEoBBISCgp0aW1lb3V0X21zGAQgASgNEhYKDmFja2VkX3NlcXVlbmNlGAUgASgEEiQKA3B1dBgKIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASJAoDZ2V0GAsgASgLMhUudGlueWt2LnYxLkdldFJlcXVlc3RIABIqCgZkZWxldGUYDCABKAsyGC50aW55a3YudjEuRGVsZXRlUmVxdWVzdEgAEiYKBHNjYW4YDSABKAsyFi50aW55a3YudjEuU2NhblJlcXVlc3RIABIoCgViYXRjaBgOIAEoCzIXLnRpbnlrdi52MS5CYXRjaFJlcXVlc3RIABI6Cg9jb21wYXJlX2FuZF9zZXQYDyABKAsyHy50aW55a3YudjEuQ29tcGFyZUFuZFNldFJlcXVlc3RIABIqCgZzdGF0dXMYECABKAsyGC50aW55a3YudjEuU3RhdHVzUmVxdWVzdEgAEjAKCWluY3JlbWVudBgRIAEoCzIbLnRpbnlrdi52MS5JbmNyZW1lbnRSZXF1ZXN0SAASMQoKbWVtYmVyX2FkZBgSIAEoCzIbLnRpbnlrdi52MS5NZW1iZXJBZGRSZXF1ZXN0SAASNwoNbWVtYmVyX3JlbW92ZRgTIAEoCzIeLnRpbnlrdi52MS5NZW1iZXJSZW1vdmVSZXF1ZXN0SAASOwoPdHJhbnNmZXJfbGVhZGVyGBQgASgLMiAudGlueWt2LnYxLlRyYW5zZmVyTGVhZGVyUmVxdWVzdEgAEi4KCHNuYXBzaG90GBUgASgLMhoudGlueWt2LnYxLlNuYXBzaG90UmVxdWVzdEgAEiQKA3R4bhgWIAEoCzIVLnRpbnlrdi52MS5UeG5SZXF1ZXN0SAASLAoHY29tcGFjdBgXIAEoCzIZLnRpbnlrdi52MS5Db21wYWN0UmVxdWVzdEgAEjUKDHdhdGNoX2NyZWF0ZRgYIAEoCzIdLnRpbnlrdi52MS5XYXRjaENyZWF0ZVJlcXVlc3RIABI1Cgx3YXRjaF9jYW5jZWwYGSABKAsyHS50aW55a3YudjEuV2F0Y2hDYW5jZWxSZXF1ZXN0SAASMwoLbGVhc2VfZ3JhbnQYGiABKAsyHC50aW55a3YudjEuTGVhc2VHcmFudFJlcXVlc3RIABI1CgxsZWFzZV9yZXZva2UYGyABKAsyHS50aW55a3YudjEuTGVhc2VSZXZva2VSZXF1ZXN0SAASPAoQbGVhc2Vfa2VlcF9hbGl2ZRgcIAEoCzIgLnRpbnlrdi52MS5MZWFzZUtlZXBBbGl2ZVJlcXVlc3RIABI/ChJsZWFzZV90aW1lX3RvX2xpdmUYHSABKAsyIS50aW55a3YudjEuTGVhc2VUaW1lVG9MaXZlUmVxdWVzdEgAEjEKCmxlYXNlX2xpc3QYHiABKAsyGy50aW55a3YudjEuTGVhc2VMaXN0UmVxdWVzdEgAEioKBmV4cGlyZRgfIAEoCzIYLnRpbnlrdi52MS5FeHBpcmVSZXF1ZXN0SAASKAoFcmVkaXMYICABKAsyFy50aW55a3YudjEuUmVkaXNSZXF1ZXN0SAASNgoMYXV0aGVudGljYXRlGCEgASgLMh4udGlueWt2LnYxLkF1dGhlbnRpY2F0ZVJlcXVlc3RIABITCgthZG1pbl90b2tlbhgGIAEoCRISCgphdXRoX3Rva2VuGAcgASgJQgYKBGJvZHkiogEKC0dldFJlc3BvbnNlEg0KBWZvdW5kGAEgASgIEg0KBXZhbHVlGAIgASgMEhQKDG1vZF9yZXZpc2lvbhgDIAEoBBIXCg9jcmVhdGVfcmV2aXNpb24YBCABKAQSDwoHdmVyc2lvbhgFIAEoBBINCgVsZWFzZRgGIAEoBBIQCghyZXZpc2lvbhgHIAEoBBIUCgxleHBpcmVfYXRfbXMYCCABKAQiWQoMU2NhblJlc3BvbnNlEiIKBWl0ZW1zGAEgAygLMhMudGlueWt2LnYxLktleVZhbHVlEhMKC25leHRfY3Vyc29yGAIgASgMEhAKCHJldmlzaW9uGAMgASgEIowBCg1Xcml0ZVJlc3BvbnNlEg0KBWluZGV4GAEgASgEEg8KB2V4aXN0ZWQYAiABKAgSDwoHYXBwbGllZBgDIAEoCBIWCg5wcmV2aW91c192YWx1ZRgEIAEoDBIPCgdjb3VudGVyGAUgASgDEg8KB2RlbGV0ZWQYBiABKA0SEAoIcmV2aXNpb24YByABKAQiygEKDlN0YXR1c1Jlc3BvbnNlEgoKAmlkGAEgASgEEgwKBHJvbGUYAiABKAkSDAoEdGVybRgDIAEoBBIRCglsZWFkZXJfaWQYBCABKAQSFAoMY29tbWl0X2luZGV4GAUgASgEEhUKDWFwcGxpZWRfaW5kZXgYBiABKAQSIgoHbWVtYmVycxgHIAMoCzIRLnRpbnlrdi52MS5NZW1iZXISEAoIcmV2aXNpb24YCCABKAQSGgoSY29tcGFjdGVkX3JldmlzaW9uGAkgASgEIjYKBk1lbWJlchIKCgJpZBgBIAEoBBIPCgdhZGRyZXNzGAIgASgJEg8KB2xlYXJuZXIYAyABKAgigQQKDkNsaWVudFJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAQSHwoFZXJyb3IYAiABKAsyEC50aW55a3YudjEuRXJyb3ISKQoFd3JpdGUYCiABKAsyGC50aW55a3YudjEuV3JpdGVSZXNwb25zZUgAEiUKA2dldBgLIAEoCzIWLnRpbnlrdi52MS5HZXRSZXNwb25zZUgAEicKBHNjYW4YDCABKAsyFy50aW55a3YudjEuU2NhblJlc3BvbnNlSAASKwoGc3RhdHVzGA0gASgLMhkudGlueWt2LnYxLlN0YXR1c1Jlc3BvbnNlSAASKQoFYWRtaW4YDiABKAsyGC50aW55a3YudjEuQWRtaW5SZXNwb25zZUgAEiUKA3R4bhgPIAEoCzIWLnRpbnlrdi52MS5UeG5SZXNwb25zZUgAEikKBXdhdGNoGBAgASgLMhgudGlueWt2LnYxLldhdGNoUmVzcG9uc2VIABIpCgVsZWFzZRgRIAEoCzIYLnRpbnlrdi52MS5MZWFzZVJlc3BvbnNlSAASKQoFcmVkaXMYEiABKAsyGC50aW55a3YudjEuUmVkaXNSZXNwb25zZUgAEjcKDGF1dGhlbnRpY2F0ZRgTIAEoCzIfLnRpbnlrdi52MS5BdXRoZW50aWNhdGVSZXNwb25zZUgAQgYKBGJvZHkiVgoFRW50cnkSDAoEdGVybRgBIAEoBBINCgVpbmRleBgCIAEoBBIiCgR0eXBlGAMgASgOMhQudGlueWt2LnYxLkVudHJ5VHlwZRIMCgRkYXRhGAQgASgMInEKCUNvbmZTdGF0ZRIOCgZ2b3RlcnMYASADKAQSEAoIbGVhcm5lcnMYAiADKAQSFwoPdm90ZXJzX291dGdvaW5nGAMgAygEEhUKDWxlYXJuZXJzX25leHQYBCADKAQSEgoKYXV0b19sZWF2ZRgFIAEoCCJZChBTbmFwc2hvdE1ldGFkYXRhEg0KBWluZGV4GAEgASgEEgwKBHRlcm0YAiABKAQSKAoKY29uZl9zdGF0ZRgDIAEoCzIULnRpbnlrdi52MS5Db25mU3RhdGUilQMKC1JhZnRNZXNzYWdlEgwKBHR5cGUYASABKA0SCgoCdG8YAiABKAQSDAoEZnJvbRgDIAEoBBIMCgR0ZXJtGAQgASgEEhAKCGxvZ190ZXJtGAUgASgEEg0KBWluZGV4GAYgASgEEiEKB2VudHJpZXMYByADKAsyEC50aW55a3YudjEuRW50cnkSDgoGY29tbWl0GAggASgEEg4KBnJlamVjdBgJIAEoCBITCgtyZWplY3RfaGludBgKIAEoBBIPCgdjb250ZXh0GAsgASgMEi0KCHNuYXBzaG90GAwgASgLMhsudGlueWt2LnYxLlNuYXBzaG90TWV0YWRhdGESFgoOc25hcHNob3RfY2h1bmsYDSABKAwSFwoPc25hcHNob3Rfb2Zmc2V0GA4gASgEEhUKDXNuYXBzaG90X2RvbmUYDyABKAgSEAoIdHJhbnNmZXIYECABKAgSEQoJc2VudF90aWNrGBEgASgEEhIKCnRyYW5zZmVyZWUYEiABKAQSFgoOc25hcHNob3RfYnl0ZXMYEyABKAQimwUKB0NvbW1hbmQSEQoJY2xpZW50X2lkGAEgASgEEhAKCHNlcXVlbmNlGAIgASgEEhYKDmFja2VkX3NlcXVlbmNlGAMgASgEEiQKA3B1dBgKIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASKgoGZGVsZXRlGAsgASgLMhgudGlueWt2LnYxLkRlbGV0ZVJlcXVlc3RIABIoCgViYXRjaBgMIAEoCzIXLnRpbnlrdi52MS5CYXRjaFJlcXVlc3RIABI6Cg9jb21wYXJlX2FuZF9zZXQYDSABKAsyHy50aW55a3YudjEuQ29tcGFyZUFuZFNldFJlcXVlc3RIABIwCglpbmNyZW1lbnQYDiABKAsyGy50aW55a3YudjEuSW5jcmVtZW50UmVxdWVzdEgAEiQKA3R4bhgPIAEoCzIVLnRpbnlrdi52MS5UeG5SZXF1ZXN0SAASLAoHY29tcGFjdBgQIAEoCzIZLnRpbnlrdi52MS5Db21wYWN0UmVxdWVzdEgAEjMKC2xlYXNlX2dyYW50GBEgASgLMhwudGlueWt2LnYxLkxlYXNlR3JhbnRSZXF1ZXN0SAASNQoMbGVhc2VfcmV2b2tlGBIgASgLMh0udGlueWt2LnYxLkxlYXNlUmV2b2tlUmVxdWVzdEgAEioKBmV4cGlyZRgTIAEoCzIYLnRpbnlrdi52MS5FeHBpcmVSZXF1ZXN0SAASMwoLZXhwaXJlX2tleXMYFCABKAsyHC50aW55a3YudjEuRXhwaXJlS2V5c0NvbW1hbmRIABIoCgVyZWRpcxgVIAEoCzIXLnRpbnlrdi52MS5SZWRpc1JlcXVlc3RIABIWCg5wcm9wb3NlZF9hdF9tcxgEIAEoBEIGCgRib2R5Ii4KEEluY3JlbWVudFJlcXVlc3QSCwoDa2V5GAEgASgMEg0KBWRlbHRhGAIgASgDIlQKBUhlbGxvEg8KB25vZGVfaWQYASABKAQSFQoNY2x1c3Rlcl90b2tlbhgCIAEoCRISCgpjbHVzdGVyX2lkGAMgASgEEg8KB2FkZHJlc3MYBCABKAkitgEKBUZyYW1lEiEKBWhlbGxvGAEgASgLMhAudGlueWt2LnYxLkhlbGxvSAASKwoHcmVxdWVzdBgCIAEoCzIYLnRpbnlrdi52MS5DbGllbnRSZXF1ZXN0SAASLQoIcmVzcG9uc2UYAyABKAsyGS50aW55a3YudjEuQ2xpZW50UmVzcG9uc2VIABImCgRyYWZ0GAQgASgLMhYudGlueWt2LnYxLlJhZnRNZXNzYWdlSABCBgoEYm9keSLdAQoHQ29tcGFyZRILCgNrZXkYASABKAwSKAoGdGFyZ2V0GAIgASgOMhgudGlueWt2LnYxLkNvbXBhcmVUYXJnZXQSKAoGcmVzdWx0GAMgASgOMhgudGlueWt2LnYxLkNvbXBhcmVSZXN1bHQSDwoFdmFsdWUYBCABKAxIABIRCgd2ZXJzaW9uGAUgASgESAASGQoPY3JlYXRlX3JldmlzaW9uGAYgASgESAASFgoMbW9kX3JldmlzaW9uGAcgASgESAASDwoFbGVhc2UYCCABKARIAEIJCgdvcGVyYW5kImQKDFJhbmdlUmVxdWVzdBILCgNrZXkYASABKAwSEQoJcmFuZ2VfZW5kGAIgASgMEg0KBWxpbWl0GAMgASgNEhEKCWtleXNfb25seRgEIAEoCBISCgpjb3VudF9vbmx5GAUgASgIIkUKEkRlbGV0ZVJhbmdlUmVxdWVzdBILCgNrZXkYASABKAwSEQoJcmFuZ2VfZW5kGAIgASgMEg8KB3ByZXZfa3YYAyABKAgilAEKBVR4bk9wEigKBXJhbmdlGAEgASgLMhcudGlueWt2LnYxLlJhbmdlUmVxdWVzdEgAEiQKA3B1dBgCIAEoCzIVLnRpbnlrdi52MS5QdXRSZXF1ZXN0SAASNQoMZGVsZXRlX3JhbmdlGAMgASgLMh0udGlueWt2LnYxLkRlbGV0ZVJhbmdlUmVxdWVzdEgAQgQKAm9wIncKClR4blJlcXVlc3QSIwoHY29tcGFyZRgBIAMoCzISLnRpbnlrdi52MS5Db21wYXJlEiEKB3N1Y2Nlc3MYAiADKAsyEC50aW55a3YudjEuVHhuT3ASIQoHZmFpbHVyZRgDIAMoCzIQLnRpbnlrdi52MS5UeG5PcCJMCgtSYW5nZVJlc3VsdBIgCgNrdnMYASADKAsyEy50aW55a3YudjEuS2V5VmFsdWUSDAoEbW9yZRgCIAEoCBINCgVjb3VudBgDIAEoBCIxCglQdXRSZXN1bHQSJAoHcHJldl9rdhgBIAEoCzITLnRpbnlrdi52MS5LZXlWYWx1ZSJLChFEZWxldGVSYW5nZVJlc3VsdBIPCgdkZWxldGVkGAEgASgEEiUKCHByZXZfa3ZzGAIgAygLMhMudGlueWt2LnYxLktleVZhbHVlIpsBCgtUeG5PcFJlc3VsdBInCgVyYW5nZRgBIAEoCzIWLnRpbnlrdi52MS5SYW5nZVJlc3VsdEgAEiMKA3B1dBgCIAEoCzIULnRpbnlrdi52MS5QdXRSZXN1bHRIABI0CgxkZWxldGVfcmFuZ2UYAyABKAsyHC50aW55a3YudjEuRGVsZXRlUmFuZ2VSZXN1bHRIAEIICgZyZXN1bHQiagoLVHhuUmVzcG9uc2USEQoJc3VjY2VlZGVkGAEgASgIEhAKCHJldmlzaW9uGAIgASgEEicKB3Jlc3VsdHMYAyADKAsyFi50aW55a3YudjEuVHhuT3BSZXN1bHQSDQoFaW5kZXgYBCABKAQiIgoOQ29tcGFjdFJlcXVlc3QSEAoIcmV2aXNpb24YASABKAQidgoSV2F0Y2hDcmVhdGVSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSFgoOc3RhcnRfcmV2aXNpb24YAyABKAQSDwoHcHJldl9rdhgEIAEoCBIXCg9wcm9ncmVzc19ub3RpZnkYBSABKAgiJgoSV2F0Y2hDYW5jZWxSZXF1ZXN0EhAKCHdhdGNoX2lkGAEgASgEIncKCldhdGNoRXZlbnQSIgoEdHlwZRgBIAEoDjIULnRpbnlrdi52MS5FdmVudFR5cGUSHwoCa3YYAiABKAsyEy50aW55a3YudjEuS2V5VmFsdWUSJAoHcHJldl9rdhgDIAEoCzITLnRpbnlrdi52MS5LZXlWYWx1ZSKuAQoNV2F0Y2hSZXNwb25zZRIPCgdjcmVhdGVkGAEgASgIEhAKCGNhbmNlbGVkGAIgASgIEhUKDWNhbmNlbF9yZWFzb24YAyABKAkSGAoQY29tcGFjdF9yZXZpc2lvbhgEIAEoBBIQCghyZXZpc2lvbhgFIAEoBBIlCgZldmVudHMYBiADKAsyFS50aW55a3YudjEuV2F0Y2hFdmVudBIQCghwcm9ncmVzcxgHIAEoCCI0ChFMZWFzZUdyYW50UmVxdWVzdBITCgt0dGxfc2Vjb25kcxgBIAEoDRIKCgJpZBgCIAEoBCIxChJMZWFzZVJldm9rZVJlcXVlc3QSCgoCaWQYASABKAQSDwoHZXhwaXJlZBgCIAEoCCIjChVMZWFzZUtlZXBBbGl2ZVJlcXVlc3QSCgoCaWQYASABKAQiMgoWTGVhc2VUaW1lVG9MaXZlUmVxdWVzdBIKCgJpZBgBIAEoBBIMCgRrZXlzGAIgASgIIhIKEExlYXNlTGlzdFJlcXVlc3QiSgoJTGVhc2VJbmZvEgoKAmlkGAEgASgEEhsKE2dyYW50ZWRfdHRsX3NlY29uZHMYAiABKA0SFAoMcmVtYWluaW5nX21zGAMgASgEInoKDUxlYXNlUmVzcG9uc2USIwoFbGVhc2UYASABKAsyFC50aW55a3YudjEuTGVhc2VJbmZvEgwKBGtleXMYAiADKAwSJAoGbGVhc2VzGAMgAygLMhQudGlueWt2LnYxLkxlYXNlSW5mbxIQCghyZXZpc2lvbhgEIAEoBCqGBAoJRXJyb3JDb2RlEhoKFkVSUk9SX0NPREVfVU5TUEVDSUZJRUQQABIZChVFUlJPUl9DT0RFX05PVF9MRUFERVIQARIcChhFUlJPUl9DT0RFX0tFWV9OT1RfRk9VTkQQAhIWChJFUlJPUl9DT0RFX1RJTUVPVVQQAxIYChRFUlJPUl9DT0RFX1RPT19MQVJHRRAEEh8KG0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBAFEhoKFkVSUk9SX0NPREVfVU5BVkFJTEFCTEUQBhIfChtFUlJPUl9DT0RFX0NPTkRJVElPTl9GQUlMRUQQBxIZChVFUlJPUl9DT0RFX0NPUlJVUFRJT04QCBIiCh5FUlJPUl9DT0RFX0ZBSUxFRF9QUkVDT05ESVRJT04QCRIbChdFUlJPUl9DT0RFX1VOQVVUSE9SSVpFRBAKEhgKFEVSUk9SX0NPREVfQ09NUEFDVEVEEAsSHgoaRVJST1JfQ09ERV9GVVRVUkVfUkVWSVNJT04QDBIeChpFUlJPUl9DT0RFX0xFQVNFX05PVF9GT1VORBANEh4KGkVSUk9SX0NPREVfVU5BVVRIRU5USUNBVEVEEA4SHAoYRVJST1JfQ09ERV9UT0tFTl9FWFBJUkVEEA8SIAocRVJST1JfQ09ERV9QRVJNSVNTSU9OX0RFTklFRBAQKpUBCg9SZWFkQ29uc2lzdGVuY3kSIAocUkVBRF9DT05TSVNURU5DWV9VTlNQRUNJRklFRBAAEiEKHVJFQURfQ09OU0lTVEVOQ1lfTElORUFSSVpBQkxFEAESGgoWUkVBRF9DT05TSVNURU5DWV9MRUFTRRACEiEKHVJFQURfQ09OU0lTVEVOQ1lfU0VSSUFMSVpBQkxFEAMqaAoMUHV0Q29uZGl0aW9uEh0KGVBVVF9DT05ESVRJT05fVU5TUEVDSUZJRUQQABIbChdQVVRfQ09ORElUSU9OX0lGX0FCU0VOVBABEhwKGFBVVF9DT05ESVRJT05fSUZfUFJFU0VOVBACKrMBCg9FeHBpcmVDb25kaXRpb24SIAocRVhQSVJFX0NPTkRJVElPTl9VTlNQRUNJRklFRBAAEhcKE0VYUElSRV9DT05ESVRJT05fTlgQARIXChNFWFBJUkVfQ09ORElUSU9OX1hYEAISFwoTRVhQSVJFX0NPTkRJVElPTl9HVBADEhcKE0VYUElSRV9DT05ESVRJT05fTFQQBBIaChZFWFBJUkVfQ09ORElUSU9OX1hYX0xUEAUqSgoJRW50cnlUeXBlEiEKHUVOVFJZX1RZUEVfTk9STUFMX1VOU1BFQ0lGSUVEEAASGgoWRU5UUllfVFlQRV9DT05GX0NIQU5HRRABKsQBCg1Db21wYXJlVGFyZ2V0Eh4KGkNPTVBBUkVfVEFSR0VUX1VOU1BFQ0lGSUVEEAASGAoUQ09NUEFSRV9UQVJHRVRfVkFMVUUQARIaChZDT01QQVJFX1RBUkdFVF9WRVJTSU9OEAISIgoeQ09NUEFSRV9UQVJHRVRfQ1JFQVRFX1JFVklTSU9OEAMSHwobQ09NUEFSRV9UQVJHRVRfTU9EX1JFVklTSU9OEAQSGAoUQ09NUEFSRV9UQVJHRVRfTEVBU0UQBSqcAQoNQ29tcGFyZVJlc3VsdBIeChpDT01QQVJFX1JFU1VMVF9VTlNQRUNJRklFRBAAEhgKFENPTVBBUkVfUkVTVUxUX0VRVUFMEAESHAoYQ09NUEFSRV9SRVNVTFRfTk9UX0VRVUFMEAISGgoWQ09NUEFSRV9SRVNVTFRfR1JFQVRFUhADEhcKE0NPTVBBUkVfUkVTVUxUX0xFU1MQBCpCCglFdmVudFR5cGUSHgoaRVZFTlRfVFlQRV9QVVRfVU5TUEVDSUZJRUQQABIVChFFVkVOVF9UWVBFX0RFTEVURRABYgZwcm90bzM");
 
 /**
  * @generated from message tinykv.v1.Error
@@ -623,6 +623,56 @@ export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
   messageDesc(file_tinykv_v1_tinykv, 16);
 
 /**
+ * Exchanges a user's password for a token to send with later requests (as etcd does).
+ * Answered with AuthenticateResponse, or UNAUTHENTICATED (wrong user or password),
+ * UNAVAILABLE (too many password checks queued: retry), FAILED_PRECONDITION (auth is off).
+ *
+ * @generated from message tinykv.v1.AuthenticateRequest
+ */
+export type AuthenticateRequest = Message<"tinykv.v1.AuthenticateRequest"> & {
+  /**
+   * @generated from field: string user = 1;
+   */
+  user: string;
+
+  /**
+   * @generated from field: string password = 2;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message tinykv.v1.AuthenticateRequest.
+ * Use `create(AuthenticateRequestSchema)` to create a new message.
+ */
+export const AuthenticateRequestSchema: GenMessage<AuthenticateRequest> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 17);
+
+/**
+ * @generated from message tinykv.v1.AuthenticateResponse
+ */
+export type AuthenticateResponse = Message<"tinykv.v1.AuthenticateResponse"> & {
+  /**
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * When the token stops being accepted (Unix ms); TOKEN_EXPIRED after that.
+   *
+   * @generated from field: uint64 expires_at_ms = 2;
+   */
+  expiresAtMs: bigint;
+};
+
+/**
+ * Describes the message tinykv.v1.AuthenticateResponse.
+ * Use `create(AuthenticateResponseSchema)` to create a new message.
+ */
+export const AuthenticateResponseSchema: GenMessage<AuthenticateResponse> = /*@__PURE__*/
+  messageDesc(file_tinykv_v1_tinykv, 18);
+
+/**
  * Adds a node: it joins as a learner, catches up, and is then promoted to voter
  * through joint consensus (unless learner_only).
  *
@@ -652,7 +702,7 @@ export type MemberAddRequest = Message<"tinykv.v1.MemberAddRequest"> & {
  * Use `create(MemberAddRequestSchema)` to create a new message.
  */
 export const MemberAddRequestSchema: GenMessage<MemberAddRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 17);
+  messageDesc(file_tinykv_v1_tinykv, 19);
 
 /**
  * @generated from message tinykv.v1.MemberRemoveRequest
@@ -669,7 +719,7 @@ export type MemberRemoveRequest = Message<"tinykv.v1.MemberRemoveRequest"> & {
  * Use `create(MemberRemoveRequestSchema)` to create a new message.
  */
 export const MemberRemoveRequestSchema: GenMessage<MemberRemoveRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 18);
+  messageDesc(file_tinykv_v1_tinykv, 20);
 
 /**
  * @generated from message tinykv.v1.TransferLeaderRequest
@@ -686,7 +736,7 @@ export type TransferLeaderRequest = Message<"tinykv.v1.TransferLeaderRequest"> &
  * Use `create(TransferLeaderRequestSchema)` to create a new message.
  */
 export const TransferLeaderRequestSchema: GenMessage<TransferLeaderRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 19);
+  messageDesc(file_tinykv_v1_tinykv, 21);
 
 /**
  * Makes the applied state durable and compacts the Raft log up to it.
@@ -701,7 +751,7 @@ export type SnapshotRequest = Message<"tinykv.v1.SnapshotRequest"> & {
  * Use `create(SnapshotRequestSchema)` to create a new message.
  */
 export const SnapshotRequestSchema: GenMessage<SnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 20);
+  messageDesc(file_tinykv_v1_tinykv, 22);
 
 /**
  * @generated from message tinykv.v1.AdminResponse
@@ -732,7 +782,7 @@ export type AdminResponse = Message<"tinykv.v1.AdminResponse"> & {
  * Use `create(AdminResponseSchema)` to create a new message.
  */
 export const AdminResponseSchema: GenMessage<AdminResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 21);
+  messageDesc(file_tinykv_v1_tinykv, 23);
 
 /**
  * @generated from message tinykv.v1.ClientRequest
@@ -917,6 +967,12 @@ export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
      */
     value: RedisRequest;
     case: "redis";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.AuthenticateRequest authenticate = 33;
+     */
+    value: AuthenticateRequest;
+    case: "authenticate";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -925,6 +981,14 @@ export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
    * @generated from field: string admin_token = 6;
    */
   adminToken: string;
+
+  /**
+   * With authentication on (--auth-file): the token from AuthenticateResponse, sent
+   * with every request. Ignored when authentication is off.
+   *
+   * @generated from field: string auth_token = 7;
+   */
+  authToken: string;
 };
 
 /**
@@ -932,7 +996,7 @@ export type ClientRequest = Message<"tinykv.v1.ClientRequest"> & {
  * Use `create(ClientRequestSchema)` to create a new message.
  */
 export const ClientRequestSchema: GenMessage<ClientRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 22);
+  messageDesc(file_tinykv_v1_tinykv, 24);
 
 /**
  * @generated from message tinykv.v1.GetResponse
@@ -990,7 +1054,7 @@ export type GetResponse = Message<"tinykv.v1.GetResponse"> & {
  * Use `create(GetResponseSchema)` to create a new message.
  */
 export const GetResponseSchema: GenMessage<GetResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 23);
+  messageDesc(file_tinykv_v1_tinykv, 25);
 
 /**
  * @generated from message tinykv.v1.ScanResponse
@@ -1021,7 +1085,7 @@ export type ScanResponse = Message<"tinykv.v1.ScanResponse"> & {
  * Use `create(ScanResponseSchema)` to create a new message.
  */
 export const ScanResponseSchema: GenMessage<ScanResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 24);
+  messageDesc(file_tinykv_v1_tinykv, 26);
 
 /**
  * @generated from message tinykv.v1.WriteResponse
@@ -1083,7 +1147,7 @@ export type WriteResponse = Message<"tinykv.v1.WriteResponse"> & {
  * Use `create(WriteResponseSchema)` to create a new message.
  */
 export const WriteResponseSchema: GenMessage<WriteResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 25);
+  messageDesc(file_tinykv_v1_tinykv, 27);
 
 /**
  * @generated from message tinykv.v1.StatusResponse
@@ -1140,7 +1204,7 @@ export type StatusResponse = Message<"tinykv.v1.StatusResponse"> & {
  * Use `create(StatusResponseSchema)` to create a new message.
  */
 export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 26);
+  messageDesc(file_tinykv_v1_tinykv, 28);
 
 /**
  * @generated from message tinykv.v1.Member
@@ -1167,7 +1231,7 @@ export type Member = Message<"tinykv.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 27);
+  messageDesc(file_tinykv_v1_tinykv, 29);
 
 /**
  * @generated from message tinykv.v1.ClientResponse
@@ -1240,6 +1304,12 @@ export type ClientResponse = Message<"tinykv.v1.ClientResponse"> & {
      */
     value: RedisResponse;
     case: "redis";
+  } | {
+    /**
+     * @generated from field: tinykv.v1.AuthenticateResponse authenticate = 19;
+     */
+    value: AuthenticateResponse;
+    case: "authenticate";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1248,7 +1318,7 @@ export type ClientResponse = Message<"tinykv.v1.ClientResponse"> & {
  * Use `create(ClientResponseSchema)` to create a new message.
  */
 export const ClientResponseSchema: GenMessage<ClientResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 28);
+  messageDesc(file_tinykv_v1_tinykv, 30);
 
 /**
  * @generated from message tinykv.v1.Entry
@@ -1280,7 +1350,7 @@ export type Entry = Message<"tinykv.v1.Entry"> & {
  * Use `create(EntrySchema)` to create a new message.
  */
 export const EntrySchema: GenMessage<Entry> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 29);
+  messageDesc(file_tinykv_v1_tinykv, 31);
 
 /**
  * @generated from message tinykv.v1.ConfState
@@ -1317,7 +1387,7 @@ export type ConfState = Message<"tinykv.v1.ConfState"> & {
  * Use `create(ConfStateSchema)` to create a new message.
  */
 export const ConfStateSchema: GenMessage<ConfState> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 30);
+  messageDesc(file_tinykv_v1_tinykv, 32);
 
 /**
  * @generated from message tinykv.v1.SnapshotMetadata
@@ -1344,7 +1414,7 @@ export type SnapshotMetadata = Message<"tinykv.v1.SnapshotMetadata"> & {
  * Use `create(SnapshotMetadataSchema)` to create a new message.
  */
 export const SnapshotMetadataSchema: GenMessage<SnapshotMetadata> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 31);
+  messageDesc(file_tinykv_v1_tinykv, 33);
 
 /**
  * @generated from message tinykv.v1.RaftMessage
@@ -1463,7 +1533,7 @@ export type RaftMessage = Message<"tinykv.v1.RaftMessage"> & {
  * Use `create(RaftMessageSchema)` to create a new message.
  */
 export const RaftMessageSchema: GenMessage<RaftMessage> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 32);
+  messageDesc(file_tinykv_v1_tinykv, 34);
 
 /**
  * @generated from message tinykv.v1.Command
@@ -1579,7 +1649,7 @@ export type Command = Message<"tinykv.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 33);
+  messageDesc(file_tinykv_v1_tinykv, 35);
 
 /**
  * @generated from message tinykv.v1.IncrementRequest
@@ -1601,7 +1671,7 @@ export type IncrementRequest = Message<"tinykv.v1.IncrementRequest"> & {
  * Use `create(IncrementRequestSchema)` to create a new message.
  */
 export const IncrementRequestSchema: GenMessage<IncrementRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 34);
+  messageDesc(file_tinykv_v1_tinykv, 36);
 
 /**
  * @generated from message tinykv.v1.Hello
@@ -1640,7 +1710,7 @@ export type Hello = Message<"tinykv.v1.Hello"> & {
  * Use `create(HelloSchema)` to create a new message.
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 35);
+  messageDesc(file_tinykv_v1_tinykv, 37);
 
 /**
  * @generated from message tinykv.v1.Frame
@@ -1681,7 +1751,7 @@ export type Frame = Message<"tinykv.v1.Frame"> & {
  * Use `create(FrameSchema)` to create a new message.
  */
 export const FrameSchema: GenMessage<Frame> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 36);
+  messageDesc(file_tinykv_v1_tinykv, 38);
 
 /**
  * `key`'s target compared with the operand: target <result> operand. A missing key
@@ -1746,7 +1816,7 @@ export type Compare = Message<"tinykv.v1.Compare"> & {
  * Use `create(CompareSchema)` to create a new message.
  */
 export const CompareSchema: GenMessage<Compare> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 37);
+  messageDesc(file_tinykv_v1_tinykv, 39);
 
 /**
  * Keys [key, range_end). Empty range_end: `key` alone; range_end "\0": every key >= key.
@@ -1787,7 +1857,7 @@ export type RangeRequest = Message<"tinykv.v1.RangeRequest"> & {
  * Use `create(RangeRequestSchema)` to create a new message.
  */
 export const RangeRequestSchema: GenMessage<RangeRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 38);
+  messageDesc(file_tinykv_v1_tinykv, 40);
 
 /**
  * @generated from message tinykv.v1.DeleteRangeRequest
@@ -1814,7 +1884,7 @@ export type DeleteRangeRequest = Message<"tinykv.v1.DeleteRangeRequest"> & {
  * Use `create(DeleteRangeRequestSchema)` to create a new message.
  */
 export const DeleteRangeRequestSchema: GenMessage<DeleteRangeRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 39);
+  messageDesc(file_tinykv_v1_tinykv, 41);
 
 /**
  * @generated from message tinykv.v1.TxnOp
@@ -1849,7 +1919,7 @@ export type TxnOp = Message<"tinykv.v1.TxnOp"> & {
  * Use `create(TxnOpSchema)` to create a new message.
  */
 export const TxnOpSchema: GenMessage<TxnOp> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 40);
+  messageDesc(file_tinykv_v1_tinykv, 42);
 
 /**
  * If every compare holds, `success` runs, else `failure`; atomically, at one revision.
@@ -1878,7 +1948,7 @@ export type TxnRequest = Message<"tinykv.v1.TxnRequest"> & {
  * Use `create(TxnRequestSchema)` to create a new message.
  */
 export const TxnRequestSchema: GenMessage<TxnRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 41);
+  messageDesc(file_tinykv_v1_tinykv, 43);
 
 /**
  * @generated from message tinykv.v1.RangeResult
@@ -1909,7 +1979,7 @@ export type RangeResult = Message<"tinykv.v1.RangeResult"> & {
  * Use `create(RangeResultSchema)` to create a new message.
  */
 export const RangeResultSchema: GenMessage<RangeResult> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 42);
+  messageDesc(file_tinykv_v1_tinykv, 44);
 
 /**
  * @generated from message tinykv.v1.PutResult
@@ -1928,7 +1998,7 @@ export type PutResult = Message<"tinykv.v1.PutResult"> & {
  * Use `create(PutResultSchema)` to create a new message.
  */
 export const PutResultSchema: GenMessage<PutResult> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 43);
+  messageDesc(file_tinykv_v1_tinykv, 45);
 
 /**
  * @generated from message tinykv.v1.DeleteRangeResult
@@ -1952,7 +2022,7 @@ export type DeleteRangeResult = Message<"tinykv.v1.DeleteRangeResult"> & {
  * Use `create(DeleteRangeResultSchema)` to create a new message.
  */
 export const DeleteRangeResultSchema: GenMessage<DeleteRangeResult> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 44);
+  messageDesc(file_tinykv_v1_tinykv, 46);
 
 /**
  * @generated from message tinykv.v1.TxnOpResult
@@ -1987,7 +2057,7 @@ export type TxnOpResult = Message<"tinykv.v1.TxnOpResult"> & {
  * Use `create(TxnOpResultSchema)` to create a new message.
  */
 export const TxnOpResultSchema: GenMessage<TxnOpResult> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 45);
+  messageDesc(file_tinykv_v1_tinykv, 47);
 
 /**
  * @generated from message tinykv.v1.TxnResponse
@@ -2025,7 +2095,7 @@ export type TxnResponse = Message<"tinykv.v1.TxnResponse"> & {
  * Use `create(TxnResponseSchema)` to create a new message.
  */
 export const TxnResponseSchema: GenMessage<TxnResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 46);
+  messageDesc(file_tinykv_v1_tinykv, 48);
 
 /**
  * Forget the history below `revision`: reads and watches below it answer COMPACTED.
@@ -2044,7 +2114,7 @@ export type CompactRequest = Message<"tinykv.v1.CompactRequest"> & {
  * Use `create(CompactRequestSchema)` to create a new message.
  */
 export const CompactRequestSchema: GenMessage<CompactRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 47);
+  messageDesc(file_tinykv_v1_tinykv, 49);
 
 /**
  * @generated from message tinykv.v1.WatchCreateRequest
@@ -2087,7 +2157,7 @@ export type WatchCreateRequest = Message<"tinykv.v1.WatchCreateRequest"> & {
  * Use `create(WatchCreateRequestSchema)` to create a new message.
  */
 export const WatchCreateRequestSchema: GenMessage<WatchCreateRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 48);
+  messageDesc(file_tinykv_v1_tinykv, 50);
 
 /**
  * @generated from message tinykv.v1.WatchCancelRequest
@@ -2106,7 +2176,7 @@ export type WatchCancelRequest = Message<"tinykv.v1.WatchCancelRequest"> & {
  * Use `create(WatchCancelRequestSchema)` to create a new message.
  */
 export const WatchCancelRequestSchema: GenMessage<WatchCancelRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 49);
+  messageDesc(file_tinykv_v1_tinykv, 51);
 
 /**
  * @generated from message tinykv.v1.WatchEvent
@@ -2137,7 +2207,7 @@ export type WatchEvent = Message<"tinykv.v1.WatchEvent"> & {
  * Use `create(WatchEventSchema)` to create a new message.
  */
 export const WatchEventSchema: GenMessage<WatchEvent> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 50);
+  messageDesc(file_tinykv_v1_tinykv, 52);
 
 /**
  * One message of a watch stream (all carry the watch_create's request id).
@@ -2196,7 +2266,7 @@ export type WatchResponse = Message<"tinykv.v1.WatchResponse"> & {
  * Use `create(WatchResponseSchema)` to create a new message.
  */
 export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 51);
+  messageDesc(file_tinykv_v1_tinykv, 53);
 
 /**
  * @generated from message tinykv.v1.LeaseGrantRequest
@@ -2220,7 +2290,7 @@ export type LeaseGrantRequest = Message<"tinykv.v1.LeaseGrantRequest"> & {
  * Use `create(LeaseGrantRequestSchema)` to create a new message.
  */
 export const LeaseGrantRequestSchema: GenMessage<LeaseGrantRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 52);
+  messageDesc(file_tinykv_v1_tinykv, 54);
 
 /**
  * @generated from message tinykv.v1.LeaseRevokeRequest
@@ -2244,7 +2314,7 @@ export type LeaseRevokeRequest = Message<"tinykv.v1.LeaseRevokeRequest"> & {
  * Use `create(LeaseRevokeRequestSchema)` to create a new message.
  */
 export const LeaseRevokeRequestSchema: GenMessage<LeaseRevokeRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 53);
+  messageDesc(file_tinykv_v1_tinykv, 55);
 
 /**
  * @generated from message tinykv.v1.LeaseKeepAliveRequest
@@ -2261,7 +2331,7 @@ export type LeaseKeepAliveRequest = Message<"tinykv.v1.LeaseKeepAliveRequest"> &
  * Use `create(LeaseKeepAliveRequestSchema)` to create a new message.
  */
 export const LeaseKeepAliveRequestSchema: GenMessage<LeaseKeepAliveRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 54);
+  messageDesc(file_tinykv_v1_tinykv, 56);
 
 /**
  * @generated from message tinykv.v1.LeaseTimeToLiveRequest
@@ -2285,7 +2355,7 @@ export type LeaseTimeToLiveRequest = Message<"tinykv.v1.LeaseTimeToLiveRequest">
  * Use `create(LeaseTimeToLiveRequestSchema)` to create a new message.
  */
 export const LeaseTimeToLiveRequestSchema: GenMessage<LeaseTimeToLiveRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 55);
+  messageDesc(file_tinykv_v1_tinykv, 57);
 
 /**
  * @generated from message tinykv.v1.LeaseListRequest
@@ -2298,7 +2368,7 @@ export type LeaseListRequest = Message<"tinykv.v1.LeaseListRequest"> & {
  * Use `create(LeaseListRequestSchema)` to create a new message.
  */
 export const LeaseListRequestSchema: GenMessage<LeaseListRequest> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 56);
+  messageDesc(file_tinykv_v1_tinykv, 58);
 
 /**
  * @generated from message tinykv.v1.LeaseInfo
@@ -2327,7 +2397,7 @@ export type LeaseInfo = Message<"tinykv.v1.LeaseInfo"> & {
  * Use `create(LeaseInfoSchema)` to create a new message.
  */
 export const LeaseInfoSchema: GenMessage<LeaseInfo> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 57);
+  messageDesc(file_tinykv_v1_tinykv, 59);
 
 /**
  * @generated from message tinykv.v1.LeaseResponse
@@ -2367,7 +2437,7 @@ export type LeaseResponse = Message<"tinykv.v1.LeaseResponse"> & {
  * Use `create(LeaseResponseSchema)` to create a new message.
  */
 export const LeaseResponseSchema: GenMessage<LeaseResponse> = /*@__PURE__*/
-  messageDesc(file_tinykv_v1_tinykv, 58);
+  messageDesc(file_tinykv_v1_tinykv, 60);
 
 /**
  * Typed errors, shared by the protobuf port and (mapped) the RESP port.
@@ -2468,6 +2538,28 @@ export enum ErrorCode {
    * @generated from enum value: ERROR_CODE_LEASE_NOT_FOUND = 13;
    */
   LEASE_NOT_FOUND = 13,
+
+  /**
+   * Authentication is on and the request has no valid credential: no token, a token
+   * this node cannot verify, or (AuthenticateRequest) a wrong user or password. Not applied.
+   *
+   * @generated from enum value: ERROR_CODE_UNAUTHENTICATED = 14;
+   */
+  UNAUTHENTICATED = 14,
+
+  /**
+   * The token was valid but has expired: authenticate again and retry. Not applied.
+   *
+   * @generated from enum value: ERROR_CODE_TOKEN_EXPIRED = 15;
+   */
+  TOKEN_EXPIRED = 15,
+
+  /**
+   * The authenticated user's roles do not allow this request on these keys. Not applied.
+   *
+   * @generated from enum value: ERROR_CODE_PERMISSION_DENIED = 16;
+   */
+  PERMISSION_DENIED = 16,
 }
 
 /**

@@ -1,0 +1,57 @@
+/**
+ * Pieces of the session's command dispatch (resp_session.ts): the error reply of a failed
+ * command, a data command of the Redis table, and the per-command counters.
+ */
+import { RedisError } from "../../kv/redis/errors.ts";
+import { fromUtf8 } from "../../util/bytes.ts";
+import { type Reply, RespCommandError, type RespContext, type Start } from "./resp_command.ts";
+import { respErrorFor } from "./resp_errors.ts";
+import type { RespCommand } from "./resp_parser.ts";
+import { firstReply, proposeToEnd, readOnNode } from "./resp_redis_bridge.ts";
+import { writeReply } from "./resp_reply.ts";
+
+export function errorReply(err: unknown): Reply {
+  if (err instanceof RedisError) return (w) => w.error(err.line);
+  if (err instanceof RespCommandError) {
+    const m = err.message;
+    return (w) => w.error(/^(NOPROTO|WRONGPASS) /.test(m) ? m : `ERR ${m}`);
+  }
+  const message = respErrorFor(err);
+  return (w) => w.error(message);
+}
+
+/** Commands CLIENT LIST shows with their subcommand ("client|list"), as Redis does. */
+const CONTAINERS = new Set(["ACL", "CLIENT", "COMMAND", "CONFIG", "OBJECT"]);
+
+/** A data command of the Redis table: a read on this node, or a write through the log. */
+export function dataCommand(
+  ctx: RespContext,
+  args: RespCommand,
+  kind: "read" | "write",
+): Start {
+  return async () => {
+    const run = { db: ctx.conn.db, commands: [args], multi: false, watches: [] };
+    if (kind === "write") ctx.conn.wrote = true;
+    const result = kind === "write" ? await proposeToEnd(ctx, run) : await readOnNode(ctx, run);
+    const reply = firstReply(result);
+    return (w) => writeReply(w, reply);
+  };
+}
+
+/** Counts the command for INFO stats and CLIENT LIST (cmd, idle). */
+export function countCommand(
+  ctx: RespContext,
+  name: string,
+  args: RespCommand,
+  known: boolean,
+): void {
+  const { conn, node } = ctx;
+  node.stats.commandsProcessed++;
+  conn.lastCommandMs = node.clock.nowMs();
+  // Only known names: CLIENT LIST must not show what a client typed (spaces, newlines).
+  if (!known) return;
+  const sub = CONTAINERS.has(name) && args.length > 1 ? fromUtf8(args[1]).toLowerCase() : "";
+  conn.lastCommand = /^[a-z-]{1,32}$/.test(sub)
+    ? `${name.toLowerCase()}|${sub}`
+    : name.toLowerCase();
+}
