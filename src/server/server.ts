@@ -21,8 +21,7 @@ import { peerHelloOf } from "./node/leader_forwarder.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 import type { Logger } from "./log/logger.ts";
-import { SLOW_REQUEST_MS_DEFAULT } from "../limits_ops.ts";
-import { startSuppressedSummaries } from "./log/summaries.ts";
+import { serverLogging } from "./log/server_logging.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -139,9 +138,8 @@ export async function startServer(
   const leases = startNodeLeases(node, platform.net);
   const sweeper = startExpirySweeper(node);
   addLeaseMetrics(metrics, leases.leases);
-  const slowMs = config.slowRequestMs ?? SLOW_REQUEST_MS_DEFAULT;
-  const service = meteredService(node, metrics, platform.clock, { logger: node.o.logger, slowMs });
-  const summaries = startSuppressedSummaries(node.o.logger, platform.clock);
+  const logging = serverLogging(node.o.logger, platform.clock, config.slowRequestMs);
+  const service = meteredService(node, metrics, platform.clock, logging.slow);
   const cluster = new ClusterView(node, platform.net, platform.clock, 500, peerHelloOf(node.o));
   const history = new MetricsHistory(metrics, platform.clock);
   const app = createStatusApp({
@@ -154,9 +152,7 @@ export async function startServer(
     auth: config.auth,
     httpAdminOpen: config.httpAdminOpen,
   });
-  // The RESP port's line about HTTP sent to it goes into the node's log (docs/logging.md).
-  const warn = (text: string) => node.o.logger.warn("resp.http_refused", { text });
-  const ports = await startPorts(platform, { ...config, log: warn }, {
+  const ports = await startPorts(platform, { ...config, log: logging.respWarning }, {
     service,
     peers: node,
     consistency: node.o.readMode,
@@ -176,7 +172,7 @@ export async function startServer(
     respPort: ports.respPort,
     close: async () => {
       cluster.close();
-      summaries.stop();
+      logging.summaries.stop();
       history.stop();
       watch.close();
       await ports.close();
