@@ -154,3 +154,12 @@ test("log: keys are cut to a prefix and unprintable bytes escaped", () => {
   assert.equal(keyPrefix(long), `${"k".repeat(LOG_KEY_PREFIX_BYTES)}...`);
   assert.equal(keyPrefix(undefined), undefined);
 });
+
+test("log: a sink that throws loses the line, never the caller", () => {
+  const { logger } = capture({
+    write: () => {
+      throw new Error("EPIPE");
+    },
+  });
+  assert.doesNotThrow(() => logger.error("disk.full", { error: "x" }));
+});

@@ -71,7 +71,11 @@ export function createLogger(o: LoggerOptions): Logger {
   let suppressedKinds = 0;
   let lastSummaryMs = o.nowMs();
   const emit = (level: LogLevel, event: string, fields: LogFields) => {
-    o.write(formatLine(format, o.wallMs(), level, event, fields));
+    try {
+      o.write(formatLine(format, o.wallMs(), level, event, fields));
+    } catch {
+      // A closed or failing stderr loses the line; logging must never stop the node.
+    }
   };
   const flushSuppressed = () => {
     lastSummaryMs = o.nowMs();
