@@ -17,6 +17,7 @@ import { PubSubHub } from "./pubsub/pubsub_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
+import { startFirstElection } from "./node/first_election.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -129,12 +130,20 @@ export async function startServer(
   });
   started.ports = ports;
   node.start();
+  // A single voter, or the lowest id of a fresh cluster, campaigns now (first_election.ts).
+  const o = node.o;
+  const first = startFirstElection({
+    node: node.node,
+    clock: o.clock,
+    retryMs: o.heartbeatTicks * o.tickMs,
+  });
   return {
     node,
     kvPort: ports.kvPort,
     httpPort: ports.httpPort,
     respPort: ports.respPort,
     close: async () => {
+      first.stop();
       cluster.close();
       watch.close();
       await ports.close();
