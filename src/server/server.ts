@@ -27,6 +27,8 @@ export interface ServerConfig {
   /** 0 picks a free port; undefined disables the port. */
   readonly httpPort?: number;
   readonly respPort?: number;
+  /** The address every port binds (default: the host of this node's `peers` entry). */
+  readonly listenHost?: string;
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
   readonly adminToken?: string;
