@@ -6,7 +6,7 @@
 import type { Platform } from "../platform/types.ts";
 import { ClusterView } from "./http/cluster_view.ts";
 import { createStatusApp } from "./http/status_app.ts";
-import { checkIdentity, clusterIdOf } from "./node/identity.ts";
+import { checkOwnMembership, establishIdentity, watchJoin } from "./node/node_identity.ts";
 import { meteredService } from "./metrics/metered_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
@@ -88,12 +88,12 @@ export async function startServer(
   if (!config.peers.has(config.id)) {
     throw new Error(`--peers does not list this node (id ${config.id})`);
   }
-  const clusterId = clusterIdOf(config.peers, config.clusterToken);
-  const hadIdentity = platform.fs.stat(`${config.dataDir}/IDENTITY`) !== undefined;
-  await checkIdentity(platform.fs, config.dataDir, clusterId, config.id);
+  const identity = await establishIdentity(platform, config);
   // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
-  const rebuild = await startsRebuild(platform.fs, config.dataDir, hadIdentity);
+  const rebuild = await startsRebuild(platform.fs, config.dataDir, identity.hadIdentity);
   const node = await openNode(platform, config, rebuild);
+  node.clusterId = identity.self.clusterId;
+  const waiting = await admitted(node, identity, config);
   const watch = watchHubOf(node, platform);
   const pubsub = pubSubHubOf(node);
   // The metrics count the ports' connections; the ports start after the HTTP app exists.
@@ -139,6 +139,7 @@ export async function startServer(
     clock: o.clock,
     retryMs: o.heartbeatTicks * o.tickMs,
   });
+  const joining = watchJoin(platform, config, node, waiting);
   return {
     node,
     kvPort: ports.kvPort,
@@ -146,6 +147,7 @@ export async function startServer(
     respPort: ports.respPort,
     close: async () => {
       first.stop();
+      joining.stop();
       cluster.close();
       watch.close();
       await ports.close();
@@ -154,6 +156,23 @@ export async function startServer(
       await node.close();
     },
   };
+}
+
+/** Refuses a node its configuration leaves out (closing it), or logs its wait (--join). */
+async function admitted(
+  node: NodeService,
+  identity: Parameters<typeof checkOwnMembership>[1],
+  config: ServerConfig,
+): Promise<boolean> {
+  let waiting: string | undefined;
+  try {
+    waiting = checkOwnMembership(node, identity);
+  } catch (err) {
+    await node.close();
+    throw err;
+  }
+  if (waiting !== undefined) config.log?.(`tinykv: ${waiting}`);
+  return waiting !== undefined;
 }
 
 /** The node's watches, fed by its apply passes, reading the history of its current store. */
