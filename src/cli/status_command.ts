@@ -7,6 +7,7 @@
 import {
   type ClusterStatus,
   type ClusterSummary,
+  type MemberReport,
   type MemberRow,
   StatusProbe,
   summarize,
@@ -38,7 +39,14 @@ export async function statusCommand(
   const probe = new StatusProbe(platform.net, platform.clock, STATUS_TIMEOUT_MS);
   try {
     const seed: ClusterStatus = await firstAnswer(probe, endpoints);
-    const summary = summarize(await probe.probe(seed.members, seed));
+    const reports = await probe.probe(seed.members, seed);
+    const outside = notMemberLine(seed, reports);
+    const summary = { ...summarize(reports), clusterId: seed.clusterId };
+    if (outside !== undefined) {
+      if (json) host.writeStdout(JSON.stringify({ ...summary, notMember: outside }) + "\n");
+      host.writeStderr(`tinykv: ${outside}\n`);
+      return 1;
+    }
     host.writeStdout(json ? JSON.stringify(summary) + "\n" : statusTable(summary));
     return 0;
   } finally {
@@ -61,12 +69,27 @@ function dash(n: number | null): string {
   return n === null ? "-" : String(n);
 }
 
+/**
+ * The node asked is not a member: its own configuration leaves it out (removed, or waiting
+ * to join), or the leader's membership does not list it (a node that bootstrapped a
+ * cluster of its own with the others' ids). Undefined when it is a member.
+ */
+function notMemberLine(seed: ClusterStatus, reports: readonly MemberReport[]): string | undefined {
+  const leader = reports.find((r) => r.status?.role === "leader" && r.status.member)?.status;
+  const listed = leader === undefined || leader.members.some((m) => m.id === seed.id);
+  if (seed.member && listed) return undefined;
+  const members = (leader ?? seed).members.map((m) => m.id).join(",") || "none";
+  return `node ${seed.id} is not a member of cluster ${leader?.clusterId ?? seed.clusterId} ` +
+    `(members ${members}); it answers, but is not part of the cluster's status`;
+}
+
 /** A header line, then aligned columns (the last one unpadded). */
-export function statusTable(s: ClusterSummary): string {
+export function statusTable(s: ClusterSummary & { clusterId?: string | null }): string {
   const reachable = s.members.filter((m) => m.reachable).length;
   const learners = s.members.filter((m) => m.learner).length;
   const head = `leader ${s.leader ?? "none"}, term ${s.term}, ${s.members.length} members` +
-    (learners > 0 ? ` (${learners} learners)` : "") + `, ${reachable} reachable`;
+    (learners > 0 ? ` (${learners} learners)` : "") + `, ${reachable} reachable` +
+    (s.clusterId ? `; cluster ${s.clusterId}` : "");
   const cells = [
     COLUMNS.map(([title]) => title),
     ...s.members.map((m) => COLUMNS.map(([, value]) => value(m))),
