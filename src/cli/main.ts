@@ -56,6 +56,7 @@ const CLIENT_OPTIONS = {
   ttl: { type: "string" },
   "from-revision": { type: "string" },
   "prev-kv": { type: "boolean" },
+  "base-port": { type: "string" },
 } as const;
 
 /** `tinykv lease …`: `--keys` is a switch here (a count for bench). */
@@ -64,6 +65,7 @@ const LEASE_OPTIONS = {
   endpoints: { type: "string" },
   json: { type: "boolean" },
   keys: { type: "boolean" },
+  timeout: { type: "string" },
 } as const;
 
 const CLIENT_COMMANDS = new Set([
@@ -136,7 +138,8 @@ async function dispatch(
       return 0;
     }
     if (first === "local-cluster") {
-      return await localCluster(values.nodes, values["data-dir"], platform(), host);
+      const base = values["base-port"];
+      return await localCluster(values.nodes, values["data-dir"], platform(), host, base);
     }
     if (ADMIN.has(first)) {
       const endpoints = endpointsOf(values);

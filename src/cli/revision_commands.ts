@@ -99,15 +99,24 @@ export async function runRevisionCommand(
       if (args.length > 1) {
         throw new UsageError("usage: tinykv scan [PREFIX] [--limit N] [--offset N] [--revision R]");
       }
+      const limit = count(flags.limit, "--limit", 100);
+      const offset = count(flags.offset, "--offset", 0);
       const page = await c.scan({
         prefix: args[0] ?? "",
-        limit: count(flags.limit, "--limit", 100),
-        offset: count(flags.offset, "--offset", 0),
+        limit,
+        offset,
         revision: idOf(flags.revision, "--revision"),
       });
       if (flags.json) {
         out(JSON.stringify({ revision: page.revision, items: page.items.map(entryJson) }));
       } else for (const i of page.items) out(`${fromUtf8(i.key)}\t${fromUtf8(i.value)}`);
+      // Stopped at the limit with more to come: say so where a pipe will not swallow it.
+      if (page.nextCursor !== undefined) {
+        host.writeStderr(
+          `tinykv: scan stopped at --limit ${limit}; for the next page run it again with ` +
+            `--offset ${offset + page.items.length} --revision ${page.revision}\n`,
+        );
+      }
       return 0;
     }
     case "txn": {

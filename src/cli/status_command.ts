@@ -15,7 +15,7 @@ import {
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { errorMessage } from "../util/errors.ts";
 
-/** How long one member may take to connect and answer. */
+/** How long one member may take to connect and answer (`--timeout`). */
 const STATUS_TIMEOUT_MS = 2000;
 
 async function firstAnswer(probe: StatusProbe, endpoints: readonly string[]) {
@@ -35,8 +35,10 @@ export async function statusCommand(
   json: boolean,
   platform: Platform,
   host: ProcessHost,
+  options: { readonly timeoutMs?: number } = {},
 ): Promise<number> {
-  const probe = new StatusProbe(platform.net, platform.clock, STATUS_TIMEOUT_MS);
+  const timeoutMs = options.timeoutMs ?? STATUS_TIMEOUT_MS;
+  const probe = new StatusProbe(platform.net, platform.clock, timeoutMs);
   try {
     const seed: ClusterStatus = await firstAnswer(probe, endpoints);
     const reports = await probe.probe(seed.members, seed);
