@@ -88,12 +88,7 @@ export async function startServer(
   if (!config.peers.has(config.id)) {
     throw new Error(`--peers does not list this node (id ${config.id})`);
   }
-  const identity = await establishIdentity(platform, config);
-  // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
-  const rebuild = await startsRebuild(platform.fs, config.dataDir, identity.hadIdentity);
-  const node = await openNode(platform, config, rebuild);
-  node.clusterId = identity.self.clusterId;
-  const waiting = await admitted(node, identity, config);
+  const { node, waiting } = await openAdmittedNode(platform, config);
   const watch = watchHubOf(node, platform);
   const pubsub = pubSubHubOf(node);
   // The metrics count the ports' connections; the ports start after the HTTP app exists.
@@ -133,12 +128,7 @@ export async function startServer(
   started.ports = ports;
   node.start();
   // A single voter, or the lowest id of a fresh cluster, campaigns now (first_election.ts).
-  const o = node.o;
-  const first = startFirstElection({
-    node: node.node,
-    clock: o.clock,
-    retryMs: o.heartbeatTicks * o.tickMs,
-  });
+  const first = startFirstElection(node.node, node.o.clock, node.o.heartbeatTicks * node.o.tickMs);
   const joining = watchJoin(platform, config, node, waiting);
   return {
     node,
@@ -158,12 +148,19 @@ export async function startServer(
   };
 }
 
-/** Refuses a node its configuration leaves out (closing it), or logs its wait (--join). */
-async function admitted(
-  node: NodeService,
-  identity: Parameters<typeof checkOwnMembership>[1],
+/**
+ * The identity checked and the peers asked (node_identity.ts), then the node opened; a node
+ * its configuration leaves out is closed and refused, or (--join) logs its wait.
+ */
+async function openAdmittedNode(
+  platform: Platform,
   config: ServerConfig,
-): Promise<boolean> {
+): Promise<{ node: NodeService; waiting: boolean }> {
+  const identity = await establishIdentity(platform, config);
+  // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
+  const rebuild = await startsRebuild(platform.fs, config.dataDir, identity.hadIdentity);
+  const node = await openNode(platform, config, rebuild);
+  node.clusterId = identity.self.clusterId;
   let waiting: string | undefined;
   try {
     waiting = checkOwnMembership(node, identity);
@@ -172,7 +169,7 @@ async function admitted(
     throw err;
   }
   if (waiting !== undefined) config.log?.(`tinykv: ${waiting}`);
-  return waiting !== undefined;
+  return { node, waiting: waiting !== undefined };
 }
 
 /** The node's watches, fed by its apply passes, reading the history of its current store. */

@@ -33,11 +33,11 @@ test("identity: a v1 file is migrated keeping its id; the --peers host text does
 });
 
 test("identity: a new cluster's id comes from its voter ids and token, not addresses", async () => {
-  const a = await newClusterId([3, 1, 2], "t");
+  const a = newClusterId([3, 1, 2], "t");
   assert.match(a, /^[0-9a-f]{16}$/);
-  assert.equal(await newClusterId([1, 2, 3], "t"), a);
-  assert.notEqual(await newClusterId([1, 2, 3], "other"), a);
-  assert.notEqual(await newClusterId([1, 2, 3, 4], "t"), a);
+  assert.equal(newClusterId([1, 2, 3], "t"), a);
+  assert.notEqual(newClusterId([1, 2, 3], "other"), a);
+  assert.notEqual(newClusterId([1, 2, 3, 4], "t"), a);
   const platform = getPlatform();
   const [port] = await freePorts(1);
   const dir = makeTempDir("tinykv-identity-");
@@ -50,7 +50,7 @@ test("identity: a new cluster's id comes from its voter ids and token, not addre
     });
     await s.close();
     assert.deepEqual(readIdentity(platform.fs, dir), {
-      clusterId: await newClusterId([1], "t"),
+      clusterId: newClusterId([1], "t"),
       nodeId: 1,
       version: 2,
     });

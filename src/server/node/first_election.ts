@@ -20,13 +20,6 @@ import type { RaftNode } from "../../raft/api.ts";
 const BOOTSTRAP_TERM = 1;
 const BOOTSTRAP_INDEX = 1;
 
-export interface FirstElectionDeps {
-  readonly node: RaftNode;
-  readonly clock: Clock;
-  /** How often the lowest id retries on a fresh cluster (the heartbeat interval). */
-  readonly retryMs: number;
-}
-
 /** What the first election would do for this node now. */
 export function firstElectionPlan(node: RaftNode): "campaign" | "retry" | "none" {
   if (node.suppressVotes || node.failure !== undefined) return "none";
@@ -39,21 +32,28 @@ export function firstElectionPlan(node: RaftNode): "campaign" | "retry" | "none"
   return fresh && Math.min(...cs.voters) === s.id ? "retry" : "none";
 }
 
-/** Starts the first election's campaigns; `stop` cancels the retries. */
-export function startFirstElection(d: FirstElectionDeps): { stop(): void } {
+/**
+ * Starts the first election's campaigns; `retryMs` (the heartbeat interval) is how often the
+ * lowest id retries on a fresh cluster. `stop` cancels the retries.
+ */
+export function startFirstElection(
+  node: RaftNode,
+  clock: Clock,
+  retryMs: number,
+): { stop(): void } {
   let timer: TimerId | undefined;
   const attempt = () => {
     timer = undefined;
-    const plan = firstElectionPlan(d.node);
+    const plan = firstElectionPlan(node);
     if (plan === "none") return;
-    d.node.rawNode.campaign();
-    d.node.kick();
-    if (plan === "retry") timer = d.clock.setTimeout(attempt, d.retryMs);
+    node.rawNode.campaign();
+    node.kick();
+    if (plan === "retry") timer = clock.setTimeout(attempt, retryMs);
   };
   attempt();
   return {
     stop: () => {
-      if (timer !== undefined) d.clock.clearTimeout(timer);
+      if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
     },
   };

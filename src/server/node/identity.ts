@@ -15,6 +15,7 @@
  */
 import type { FileSystem } from "../../platform/types.ts";
 import { fromUtf8, utf8 } from "../../util/bytes.ts";
+import { sha256 } from "../../util/sha256.ts";
 
 export class IdentityError extends Error {
   override name = "IdentityError";
@@ -33,14 +34,13 @@ export function isLegacyClusterId(id: string): boolean {
   return /^[0-9a-f]{8}$/.test(id);
 }
 
-/** The id of a new cluster: 16 hex digits of SHA-256 over its voter ids and token. */
-export async function newClusterId(voters: Iterable<number>, token = ""): Promise<string> {
+/**
+ * The id of a new cluster: 16 hex digits of SHA-256 over its voter ids and token (a
+ * synchronous digest: the whole-node simulator drives startup, see util/sha256.ts).
+ */
+export function newClusterId(voters: Iterable<number>, token = ""): string {
   const ids = [...voters].sort((a, b) => a - b).join(",");
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`tinykv-cluster v2|${ids}|${token}`),
-  );
-  return [...new Uint8Array(digest).slice(0, 8)]
+  return [...sha256(utf8(`tinykv-cluster v2|${ids}|${token}`)).slice(0, 8)]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 

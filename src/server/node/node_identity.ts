@@ -37,7 +37,7 @@ export async function establishIdentity(
     ? have.clusterId
     : join
     ? undefined
-    : await newClusterId(config.peers.keys(), config.clusterToken);
+    : newClusterId(config.peers.keys(), config.clusterToken);
   const self: SelfView = {
     id: config.id,
     clusterId: ours,
