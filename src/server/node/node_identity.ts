@@ -110,13 +110,17 @@ export function watchJoin(
         log(`tinykv: node ${config.id} recorded cluster id ${node.clusterId}`);
       }
     }
-    if (!stopped && (wait || node.clusterId === undefined)) {
-      timer = platform.clock.setTimeout(() => void check().catch(() => {}), JOIN_WATCH_MS);
-    }
   };
-  if (waiting || node.clusterId === undefined) {
-    timer = platform.clock.setTimeout(() => void check().catch(() => {}), JOIN_WATCH_MS);
-  }
+  // Checks again a second after each check ends, whatever it met (a peer down, a full disk).
+  const schedule = () => {
+    timer = undefined;
+    if (stopped || !(wait || node.clusterId === undefined)) return;
+    timer = platform.clock.setTimeout(() => {
+      timer = undefined;
+      void check().catch(() => {}).finally(schedule);
+    }, JOIN_WATCH_MS);
+  };
+  schedule();
   return {
     stop: () => {
       stopped = true;
