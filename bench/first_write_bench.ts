@@ -3,9 +3,9 @@
  * (its ports open) the first write is acknowledged — a single node, and a fresh 3-node cluster
  * whose nodes start together. Prints one line per run and the median and max.
  *
- *   deno run -A bench/first_write_bench.ts [--runs 5]
+ *   deno run -A bench/first_write_bench.ts [--runs 5] [--binary PATH]
  *
- * Requires ./tinykv (./compile.sh).
+ * Requires ./tinykv (./compile.sh), or another build given by --binary (a before/after run).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { parseArgs } from "node:util";
@@ -15,11 +15,16 @@ import { BINARY } from "../tests/e2e/binary_cluster.ts";
 import { freePorts } from "../tests/server/cluster_helpers.ts";
 import { makeTempDir, removeTempDir } from "../tests/helpers/temp_dir.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "5" },
+    binary: { type: "string", default: BINARY },
+  },
+});
 
 /** Starts node `id`; resolves at its startup line (performance.now() then). */
 function startNode(id: number, peers: string, ports: number[], dir: string) {
-  const proc = spawn(BINARY, [
+  const proc = spawn(values.binary, [
     "--id",
     String(id),
     "--peers",
