@@ -8,6 +8,7 @@ import type { Platform, ProcessHost } from "../platform/types.ts";
 import { parseHostPort, parseNodeId } from "./peers.ts";
 import { UsageError } from "./usage_error.ts";
 import { clientCredentials, type CredentialFlags } from "./credential_flags.ts";
+import { parseDuration } from "./duration.ts";
 
 export const ADMIN_COMMANDS = ["member", "snapshot", "transfer-leader"] as const;
 
@@ -20,12 +21,9 @@ export interface AdminFlags extends CredentialFlags {
 const MEMBER_USAGE =
   "usage: tinykv member list | member add ID HOST:PORT [--learner] | member remove ID";
 
+/** A bare number is seconds here (as it always was); durations like 90s or 2m work too. */
 function timeoutMs(text: string | undefined): number {
-  if (text === undefined) return 120_000;
-  if (!/^\d{1,6}$/.test(text) || Number(text) === 0) {
-    throw new UsageError("--timeout must be a positive number of seconds");
-  }
-  return Number(text) * 1000;
+  return text === undefined ? 120_000 : parseDuration(text, "--timeout", "s");
 }
 
 function memberTable(members: readonly MemberInfo[], leaderId: number | null): string {

@@ -11,21 +11,42 @@ import { statusCommand } from "./status_command.ts";
 import { type LeaseFlags, runLeaseCommand } from "./lease_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { clientCredentials, type CredentialFlags } from "./credential_flags.ts";
+import { parseDuration } from "./duration.ts";
+import { localPorts } from "./local_cluster.ts";
 import { watchCommand, type WatchFlags } from "./watch_command.ts";
 
 export interface ClientFlags extends BenchFlags, RevisionFlags, WatchFlags, CredentialFlags {
   readonly endpoints?: string;
+  readonly timeout?: string;
+  readonly "base-port"?: string;
 }
 
-export function endpointsOf(flags: { readonly endpoints?: string }): string[] {
-  return (flags.endpoints ?? "127.0.0.1:7001").split(",").map((e) => {
+/**
+ * `--endpoints`; without it the local node, or with `--base-port P` node 1 of a
+ * `local-cluster --base-port P` (127.0.0.1:P+1).
+ */
+export function endpointsOf(
+  flags: { readonly endpoints?: string; readonly "base-port"?: string },
+): string[] {
+  const base = flags["base-port"];
+  const local = base === undefined
+    ? "127.0.0.1:7001"
+    : `127.0.0.1:${localPorts(base).protobuf + 1}`;
+  return (flags.endpoints ?? local).split(",").map((e) => {
     const { host, port } = parseHostPort(e, "--endpoints entry");
     return `${host}:${port}`;
   });
 }
 
+/** `--timeout`: how long a command may keep trying (default: the client's 10 s). */
+export function timeoutOf(flags: { readonly timeout?: string }): number | undefined {
+  return flags.timeout === undefined ? undefined : parseDuration(flags.timeout, "--timeout");
+}
+
 async function client(
-  flags: { readonly endpoints?: string } & CredentialFlags,
+  flags:
+    & { readonly endpoints?: string; readonly timeout?: string; readonly "base-port"?: string }
+    & CredentialFlags,
   platform: Platform,
   host: ProcessHost,
 ): Promise<TinyKvClient> {
@@ -35,6 +56,7 @@ async function client(
     clock: platform.clock,
     seed: platform.randomSeed(),
     ...await clientCredentials(flags, host),
+    deadlineMs: timeoutOf(flags),
   });
 }
 
@@ -68,6 +90,8 @@ export async function runClientCommand(
         need(args, 0, "status [--json]");
         return await statusCommand(endpointsOf(flags), flags.json === true, platform, host, {
           ...await clientCredentials(flags, host),
+        }, {
+          timeoutMs: timeoutOf(flags),
         });
       default:
         throw new UsageError(`unknown command '${command}'`);
@@ -80,7 +104,7 @@ export async function runClientCommand(
 /** `tinykv lease …` against `--endpoints`. */
 export async function runLease(
   args: readonly string[],
-  flags: LeaseFlags & CredentialFlags & { readonly endpoints?: string },
+  flags: LeaseFlags & CredentialFlags & { readonly endpoints?: string; readonly timeout?: string },
   platform: Platform,
   host: ProcessHost,
 ): Promise<number> {

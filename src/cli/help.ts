@@ -20,7 +20,7 @@ Usage:
   tinykv watch PREFIX [--from-revision R] [--prev-kv] [--json]
                                                   print changes under PREFIX until interrupted
   tinykv status [--json]                          every member: role, term, indexes, lag, health
-  tinykv local-cluster [--nodes 3] [--data-dir DIR]
+  tinykv local-cluster [--nodes 3] [--data-dir DIR] [--base-port P]
                                                   a local cluster in one process
   tinykv bench [--op put|get|mixed] [--concurrency N] [--duration S]
                [--value-size B] [--keys N] [--json]   load test through the client
@@ -51,9 +51,11 @@ Options:
   --log-level L      debug, info (default), warn or error
   --slow-request-ms N  log client requests slower than N ms (default 500; 0: off)
 
-Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001), and on a cluster
-with users --user U with TINYKV_PASSWORD (or --password P, which other users of the machine
-can see in the process list; TINYKV_USER also works).
+Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001; --base-port P:
+127.0.0.1:P+1, node 1 of 'local-cluster --base-port P') and --timeout (how long to keep
+trying: 500ms, 2s, 1m; a bare number is ms; default 10s, status 2s per member). On a
+cluster with users: --user U with TINYKV_PASSWORD (or --password P, which other users of
+the machine can see in the process list; TINYKV_USER also works).
 Exit codes: 0 success, 1 runtime error, 2 usage error.
 `;
 
@@ -102,14 +104,16 @@ export const COMMAND_HELP: Record<string, string> = {
     "LAG: entries between the leader's commit index and the member's applied index.\n" +
     "HEALTH: ok, catching-up (applied < its commit), no-leader, or unreachable (with why).\n" +
     "The member list comes from the first endpoint that answers. --json prints the rows as\n" +
-    "JSON. Exits 0 when a table was printed (check HEALTH), 1 when no endpoint answered.\n",
+    "JSON. Exits 0 when a table was printed (check HEALTH), 1 when no endpoint answered\n" +
+    "or the node asked is not a member of its cluster (removed, or waiting to be added).\n" +
+    "The header ends with the cluster id (the data directories' IDENTITY).\n",
   bench: "Usage: tinykv bench [--op put|get|mixed] [--concurrency 16] [--duration 10] " +
     "[--count N]\n  [--value-size 100] [--key-size 16] [--keys 10000] [--read-ratio 50] " +
     "[--consistency linearizable|lease|serializable] [--json] [--endpoints HOST:PORT,...]\n" +
     "Closed-loop load; prints progress each second, then ops/s, latency p50/p95/p99/p99.9/max " +
     "and errors.\n",
   member: "Usage: tinykv member list | member add ID HOST:PORT [--learner] | member remove ID\n" +
-    "  [--endpoints HOST:PORT,...] [--admin-token T] [--timeout SECONDS (default 120)]\n" +
+    "  [--endpoints HOST:PORT,...] [--admin-token T] [--timeout SECONDS|2m (default 120)]\n" +
     "add: start the new node first with --join and a --peers listing the cluster and itself;\n" +
     "it joins as a learner, catches up (by snapshot if needed) and is promoted to voter\n" +
     "through joint consensus once caught up (--learner: stop after joining). remove: through\n" +
@@ -143,6 +147,7 @@ export const COMMAND_HELP: Record<string, string> = {
     "Prints a token for 'Authorization: Bearer' (valid one hour). With --auth-file it is\n" +
     "signed with the file's tokenSecret; otherwise the CLI logs in to a node with the\n" +
     "password from TINYKV_PASSWORD (or --password-stdin).\n",
-  "local-cluster": "Usage: tinykv local-cluster [--nodes 3] [--data-dir DIR]\n" +
-    "Starts N nodes in one process on 127.0.0.1 (protobuf 7001+, HTTP 8001+, RESP 6379+).\n",
+  "local-cluster": "Usage: tinykv local-cluster [--nodes 3] [--data-dir DIR] [--base-port P]\n" +
+    "Starts N nodes in one process on 127.0.0.1 (protobuf 7001+, HTTP 8001+, RESP 6379+;\n" +
+    "with --base-port P: protobuf P+1+, HTTP P+101+, RESP P+201+).\n",
 };

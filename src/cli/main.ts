@@ -65,6 +65,7 @@ const CLIENT_OPTIONS = {
   user: { type: "string" },
   password: { type: "string" },
   "password-stdin": { type: "boolean" },
+  "base-port": { type: "string" },
 } as const;
 
 /** `tinykv lease …`: `--keys` is a switch here (a count for bench). */
@@ -76,6 +77,7 @@ const LEASE_OPTIONS = {
   user: { type: "string" },
   password: { type: "string" },
   "password-stdin": { type: "boolean" },
+  timeout: { type: "string" },
 } as const;
 
 /** `tinykv user|role|auth …`: edit an auth file offline, print a token. */
@@ -179,7 +181,8 @@ async function dispatch(
       return 0;
     }
     if (first === "local-cluster") {
-      return await localCluster(values.nodes, values["data-dir"], platform(), host);
+      const base = values["base-port"];
+      return await localCluster(values.nodes, values["data-dir"], platform(), host, base);
     }
     if (ADMIN.has(first)) {
       const endpoints = endpointsOf(values);

@@ -95,21 +95,8 @@ export async function runRevisionCommand(
       out(flags.json ? JSON.stringify(entryJson(e)) : fromUtf8(e.value));
       return 0;
     }
-    case "scan": {
-      if (args.length > 1) {
-        throw new UsageError("usage: tinykv scan [PREFIX] [--limit N] [--offset N] [--revision R]");
-      }
-      const page = await c.scan({
-        prefix: args[0] ?? "",
-        limit: count(flags.limit, "--limit", 100),
-        offset: count(flags.offset, "--offset", 0),
-        revision: idOf(flags.revision, "--revision"),
-      });
-      if (flags.json) {
-        out(JSON.stringify({ revision: page.revision, items: page.items.map(entryJson) }));
-      } else for (const i of page.items) out(`${fromUtf8(i.key)}\t${fromUtf8(i.value)}`);
-      return 0;
-    }
+    case "scan":
+      return await scanCommand(args, flags, c, host);
     case "txn": {
       need(args, 0, "txn < TRANSACTION.json");
       const result = await c.txn(parseTxnJson(await readTxn(host)));
@@ -126,4 +113,36 @@ export async function runRevisionCommand(
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
+}
+
+/** `scan`: one page; stderr says how to get the next when it stopped at --limit. */
+async function scanCommand(
+  args: readonly string[],
+  flags: RevisionFlags,
+  c: TinyKvClient,
+  host: ProcessHost,
+): Promise<number> {
+  if (args.length > 1) {
+    throw new UsageError("usage: tinykv scan [PREFIX] [--limit N] [--offset N] [--revision R]");
+  }
+  const out = (line: string) => host.writeStdout(`${line}\n`);
+  const limit = count(flags.limit, "--limit", 100);
+  const offset = count(flags.offset, "--offset", 0);
+  const page = await c.scan({
+    prefix: args[0] ?? "",
+    limit,
+    offset,
+    revision: idOf(flags.revision, "--revision"),
+  });
+  if (flags.json) {
+    out(JSON.stringify({ revision: page.revision, items: page.items.map(entryJson) }));
+  } else for (const i of page.items) out(`${fromUtf8(i.key)}\t${fromUtf8(i.value)}`);
+  // Stopped at the limit with more to come: say so where a pipe will not swallow it.
+  if (page.nextCursor !== undefined) {
+    host.writeStderr(
+      `tinykv: scan stopped at --limit ${limit}; for the next page run it again with ` +
+        `--offset ${offset + page.items.length} --revision ${page.revision}\n`,
+    );
+  }
+  return 0;
 }

@@ -5,7 +5,8 @@ import type { Platform, ProcessHost } from "../platform/types.ts";
 import { startFaultyServer } from "../server/faulty_server.ts";
 import { type ServerConfig, startServer } from "../server/server.ts";
 import { CorruptionError } from "../util/errors.ts";
-import { parseNodeId, parsePeers, parsePort } from "./peers.ts";
+import { parseNodeId, parsePeers, parsePort, type PeerAddress } from "./peers.ts";
+import { joinHostPort, resolvePeerHosts } from "./peer_hosts.ts";
 import { UsageError } from "./usage_error.ts";
 import { createLogger, type Logger, parseLogFormat, parseLogLevel } from "../server/log/logger.ts";
 
@@ -43,6 +44,7 @@ export async function serve(
   const peerList = parsePeers(flags.peers ?? `${id}=127.0.0.1:7001`);
   const peers = new Map(peerList.map((p) => [p.id, `${p.host}:${p.port}`]));
   if (!peers.has(id)) throw new UsageError(`--peers must list this node's id ${id}`);
+  const listenHost = await resolvePeerHosts(peerList, id, platform);
   const readMode = flags["read-mode"] ?? "linearizable";
   if (readMode !== "linearizable" && readMode !== "lease") {
     throw new UsageError(`--read-mode must be linearizable or lease, got '${readMode}'`);
@@ -59,6 +61,7 @@ export async function serve(
     dataDir: flags["data-dir"] ?? "data",
     httpPort: parsePort(flags["http-port"] ?? "8001", "--http-port"),
     respPort: parsePort(flags["resp-port"] ?? "6379", "--resp-port"),
+    listenHost,
     readMode,
     clusterToken: flags["cluster-token"] ?? host.env("TINYKV_CLUSTER_TOKEN"),
     adminToken: flags["admin-token"] ?? host.env("TINYKV_ADMIN_TOKEN"),
@@ -71,11 +74,7 @@ export async function serve(
   };
   checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);
-  const own = peers.get(id);
-  host.writeStdout(
-    `tinykv: node ${id} serving — protobuf ${own}, RESP :${server.respPort}, ` +
-      `HTTP http://${own?.replace(/:\d+$/, "")}:${server.httpPort}/status\n`,
-  );
+  host.writeStdout(servingLine(id, listenHost, peerList, server));
   await stop;
   try {
     await server.close();
@@ -160,4 +159,23 @@ function loggerOf(flags: ServeFlags, platform: Platform, host: ProcessHost): Log
     wallMs: () => clock.wallMs(),
     nowMs: () => clock.nowMs(),
   });
+}
+
+/**
+ * One line naming the exact address each port is bound to (users and tests parse it):
+ * `tinykv: node 1 serving — protobuf 127.0.0.1:7001, RESP 127.0.0.1:6379, HTTP http://…/status`.
+ */
+function servingLine(
+  id: number,
+  bound: string,
+  peerList: readonly PeerAddress[],
+  ports: { respPort?: number; httpPort?: number },
+): string {
+  const kvPort = peerList.find((p) => p.id === id)?.port;
+  const resp = ports.respPort === undefined ? "off" : joinHostPort(bound, ports.respPort);
+  const http = ports.httpPort === undefined
+    ? "off"
+    : `http://${joinHostPort(bound, ports.httpPort)}/status`;
+  return `tinykv: node ${id} serving — protobuf ${joinHostPort(bound, kvPort)}, RESP ${resp}, ` +
+    `HTTP ${http}\n`;
 }

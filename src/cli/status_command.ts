@@ -7,6 +7,7 @@
 import {
   type ClusterStatus,
   type ClusterSummary,
+  type MemberReport,
   type MemberRow,
   StatusProbe,
   summarize,
@@ -16,7 +17,7 @@ import type { Platform, ProcessHost } from "../platform/types.ts";
 import type { ClientCredentials } from "./credential_flags.ts";
 import { errorMessage } from "../util/errors.ts";
 
-/** How long one member may take to connect and answer. */
+/** How long one member may take to connect and answer (`--timeout`). */
 const STATUS_TIMEOUT_MS = 2000;
 
 async function firstAnswer(probe: StatusProbe, endpoints: readonly string[]) {
@@ -37,18 +38,27 @@ export async function statusCommand(
   platform: Platform,
   host: ProcessHost,
   login: ClientCredentials = {},
+  options: { readonly timeoutMs?: number } = {},
 ): Promise<number> {
   const creds = credentialsOf(login);
   const { net, clock } = platform;
+  const timeoutMs = options.timeoutMs ?? STATUS_TIMEOUT_MS;
   const probe = new StatusProbe(
     net,
     clock,
-    STATUS_TIMEOUT_MS,
-    (address) => openAuthenticated(net, clock, address, creds, STATUS_TIMEOUT_MS),
+    timeoutMs,
+    (address) => openAuthenticated(net, clock, address, creds, timeoutMs),
   );
   try {
     const seed: ClusterStatus = await firstAnswer(probe, endpoints);
-    const summary = summarize(await probe.probe(seed.members, seed));
+    const reports = await probe.probe(seed.members, seed);
+    const outside = notMemberLine(seed, reports);
+    const summary = { ...summarize(reports), clusterId: seed.clusterId };
+    if (outside !== undefined) {
+      if (json) host.writeStdout(JSON.stringify({ ...summary, notMember: outside }) + "\n");
+      host.writeStderr(`tinykv: ${outside}\n`);
+      return 1;
+    }
     host.writeStdout(json ? JSON.stringify(summary) + "\n" : statusTable(summary));
     return 0;
   } finally {
@@ -71,12 +81,27 @@ function dash(n: number | null): string {
   return n === null ? "-" : String(n);
 }
 
+/**
+ * The node asked is not a member: its own configuration leaves it out (removed, or waiting
+ * to join), or the leader's membership does not list it (a node that bootstrapped a
+ * cluster of its own with the others' ids). Undefined when it is a member.
+ */
+function notMemberLine(seed: ClusterStatus, reports: readonly MemberReport[]): string | undefined {
+  const leader = reports.find((r) => r.status?.role === "leader" && r.status.member)?.status;
+  const listed = leader === undefined || leader.members.some((m) => m.id === seed.id);
+  if (seed.member && listed) return undefined;
+  const members = (leader ?? seed).members.map((m) => m.id).join(",") || "none";
+  return `node ${seed.id} is not a member of cluster ${leader?.clusterId ?? seed.clusterId} ` +
+    `(members ${members}); it answers, but is not part of the cluster's status`;
+}
+
 /** A header line, then aligned columns (the last one unpadded). */
-export function statusTable(s: ClusterSummary): string {
+export function statusTable(s: ClusterSummary & { clusterId?: string | null }): string {
   const reachable = s.members.filter((m) => m.reachable).length;
   const learners = s.members.filter((m) => m.learner).length;
   const head = `leader ${s.leader ?? "none"}, term ${s.term}, ${s.members.length} members` +
-    (learners > 0 ? ` (${learners} learners)` : "") + `, ${reachable} reachable`;
+    (learners > 0 ? ` (${learners} learners)` : "") + `, ${reachable} reachable` +
+    (s.clusterId ? `; cluster ${s.clusterId}` : "");
   const cells = [
     COLUMNS.map(([title]) => title),
     ...s.members.map((m) => COLUMNS.map(([, value]) => value(m))),

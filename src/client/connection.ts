@@ -103,7 +103,10 @@ export class ClientConnection {
     } catch (err) {
       throw new TinyKvError(
         "UNAVAILABLE",
-        `cannot connect to ${address}: ${errorMessage(err)}`,
+        // The platform's message names the address too: say it once.
+        `cannot connect to ${address}: ${
+          errorMessage(err).replace(/^Cannot connect to \S+: /, "")
+        }`,
         false,
       );
     }

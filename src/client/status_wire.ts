@@ -20,6 +20,10 @@ export interface ClusterStatus {
   readonly revision: number;
   readonly compactedRevision: number;
   readonly members: MemberInfo[];
+  /** The node's cluster id (null while a joining node has not learned it). */
+  readonly clusterId: string | null;
+  /** False when the node is not in its cluster's membership (removed, or waiting to join). */
+  readonly member: boolean;
 }
 
 export function memberFromWire(m: Member): MemberInfo {
@@ -39,6 +43,8 @@ export function statusFromWire(s: StatusResponse): ClusterStatus {
     revision: u64ToNumber(s.revision, "revision"),
     compactedRevision: u64ToNumber(s.compactedRevision, "compacted revision"),
     members: s.members.map(memberFromWire),
+    clusterId: s.clusterId === "" ? null : s.clusterId,
+    member: !s.notMember,
   };
 }
 

@@ -9,6 +9,7 @@ import { readBounded } from "./read_bounded.ts";
 import { BunNet } from "./bun_net.ts";
 import { NodeFileSystem } from "./node_fs.ts";
 import { processUsage } from "./process_usage.ts";
+import { lookupHost } from "./host_lookup.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
 
@@ -30,6 +31,7 @@ export function createBunPlatform(): Platform {
     serveHttp,
     processUsage,
     collectGarbage: () => bunApi().gc(true),
+    lookupHost,
   };
 }
 

@@ -7,6 +7,7 @@ import { readBounded } from "./read_bounded.ts";
 import { DenoFileSystem } from "./deno_fs.ts";
 import { NodeNet } from "./node_net.ts";
 import { processUsage } from "./process_usage.ts";
+import { lookupHost } from "./host_lookup.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
 
@@ -38,6 +39,7 @@ export function createDenoPlatform(): Platform {
     randomSeed: cryptoSeed,
     serveHttp,
     processUsage,
+    lookupHost,
   };
 }
 

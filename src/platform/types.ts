@@ -167,6 +167,8 @@ export interface Platform {
    * process's peak memory before the collector notices.
    */
   collectGarbage?(): void;
+  /** The addresses a host name resolves to (getaddrinfo); absent in the simulator. */
+  lookupHost?(name: string): Promise<string[]>;
 }
 
 /** Process-level operations used only by the binary's entry point. */

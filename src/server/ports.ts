@@ -45,7 +45,8 @@ export async function startPorts(
 ): Promise<NodePorts> {
   const own = config.peers.get(config.id);
   if (own === undefined) throw new Error(`--peers does not list this node (id ${config.id})`);
-  const { host, port } = splitHostPort(own);
+  const { port } = splitHostPort(own);
+  const host = config.listenHost ?? splitHostPort(own).host;
   const net = platform.net;
   const { service, consistency } = o;
   const kv = await KvPort.start({

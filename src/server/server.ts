@@ -7,7 +7,7 @@ import type { Authenticator } from "../auth/authenticator.ts";
 import type { Platform } from "../platform/types.ts";
 import { ClusterView } from "./http/cluster_view.ts";
 import { type AdminApi, createStatusApp } from "./http/status_app.ts";
-import { checkIdentity, clusterIdOf } from "./node/identity.ts";
+import { checkOwnMembership, establishIdentity, watchJoin } from "./node/node_identity.ts";
 import { meteredService } from "./metrics/metered_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { MetricsHistory } from "./metrics/metrics_history.ts";
@@ -22,6 +22,7 @@ import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 import type { Logger } from "./log/logger.ts";
 import { serverLogging } from "./log/server_logging.ts";
+import { startFirstElection } from "./node/first_election.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -31,6 +32,8 @@ export interface ServerConfig {
   /** 0 picks a free port; undefined disables the port. */
   readonly httpPort?: number;
   readonly respPort?: number;
+  /** The address every port binds (default: the host of this node's `peers` entry). */
+  readonly listenHost?: string;
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
   readonly adminToken?: string;
@@ -120,12 +123,7 @@ export async function startServer(
     throw new Error(`--peers does not list this node (id ${config.id})`);
   }
   checkPeerCredential(config);
-  const clusterId = clusterIdOf(config.peers, config.clusterToken);
-  const hadIdentity = platform.fs.stat(`${config.dataDir}/IDENTITY`) !== undefined;
-  await checkIdentity(platform.fs, config.dataDir, clusterId, config.id);
-  // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
-  const rebuild = await startsRebuild(platform.fs, config.dataDir, hadIdentity);
-  const node = await openNode(platform, config, rebuild);
+  const { node, waiting } = await openAdmittedNode(platform, config);
   const watch = watchHubOf(node, platform);
   const pubsub = pubSubHubOf(node);
   // The metrics count the ports' connections; the ports start after the HTTP app exists.
@@ -165,12 +163,17 @@ export async function startServer(
   started.ports = ports;
   node.start();
   history.start();
+  // A single voter, or the lowest id of a fresh cluster, campaigns now (first_election.ts).
+  const first = startFirstElection(node.node, node.o.clock, node.o.heartbeatTicks * node.o.tickMs);
+  const joining = watchJoin(platform, config, node, waiting);
   return {
     node,
     kvPort: ports.kvPort,
     httpPort: ports.httpPort,
     respPort: ports.respPort,
     close: async () => {
+      first.stop();
+      joining.stop();
       cluster.close();
       logging.summaries.stop();
       history.stop();
@@ -191,6 +194,30 @@ function adminApiOf(node: NodeService): AdminApi {
     transferLeader: (id) => node.transferLeader(id),
     snapshot: () => node.snapshot(),
   };
+}
+
+/**
+ * The identity checked and the peers asked (node_identity.ts), then the node opened; a node
+ * its configuration leaves out is closed and refused, or (--join) logs its wait.
+ */
+async function openAdmittedNode(
+  platform: Platform,
+  config: ServerConfig,
+): Promise<{ node: NodeService; waiting: boolean }> {
+  const identity = await establishIdentity(platform, config);
+  // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
+  const rebuild = await startsRebuild(platform.fs, config.dataDir, identity.hadIdentity);
+  const node = await openNode(platform, config, rebuild);
+  node.clusterId = identity.self.clusterId;
+  let waiting: string | undefined;
+  try {
+    waiting = checkOwnMembership(node, identity);
+  } catch (err) {
+    await node.close();
+    throw err;
+  }
+  if (waiting !== undefined) node.o.logger.warn("membership.waiting", { text: waiting });
+  return { node, waiting: waiting !== undefined };
 }
 
 /** The node's watches, fed by its apply passes, reading the history of its current store. */

@@ -21,6 +21,8 @@ function answer(id: number, role: string, term: number, commit: number, applied:
     revision: applied,
     compactedRevision: 0,
     members,
+    clusterId: "0123456789abcdef",
+    member: true,
   };
 }
 

@@ -24,6 +24,20 @@ export interface NodeProc {
   killing: boolean;
 }
 
+/**
+ * Nodes with users (`--auth-file`) close /status to anonymous callers and, with peers, need a
+ * cluster token: the harness gives them an admin token it can read /status with, and a cluster
+ * token, unless the test chose its own.
+ */
+function withAuthHelpers(extraArgs: string[]): string[] {
+  if (!extraArgs.includes("--auth-file")) return extraArgs;
+  return [
+    ...extraArgs,
+    ...(extraArgs.includes("--admin-token") ? [] : ["--admin-token", "e2e-harness-admin-token"]),
+    ...(extraArgs.includes("--cluster-token") ? [] : ["--cluster-token", "e2e-cluster-token"]),
+  ];
+}
+
 export class BinaryCluster {
   readonly nodes = new Map<number, NodeProc>();
   /**
@@ -68,7 +82,7 @@ export class BinaryCluster {
     const peers = Array.from({ length: size }, (_, i) => `${i + 1}=127.0.0.1:${ports[i]}`).join(
       ",",
     );
-    const c = new BinaryCluster(peers, root, extraArgs, binary);
+    const c = new BinaryCluster(peers, root, withAuthHelpers(extraArgs), binary);
     for (let i = 1; i <= size; i++) {
       c.nodes.set(i, {
         id: i,

@@ -139,7 +139,10 @@ test("binary: a data directory written by another node id is refused with a clea
       });
     });
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^tinykv: data directory .* belongs to node 1, not node 2\n$/);
+    assert.match(
+      result.stderr,
+      /^tinykv: data directory .* belongs to node 1, not node 2: fix --id \(or --data-dir, to point at node 2's directory\)\n$/,
+    );
   } finally {
     await c.stop();
   }

@@ -55,6 +55,8 @@ function asClusterStatus(s: NodeStatus): ClusterStatus {
     revision: s.revision ?? 0,
     compactedRevision: s.compactedRevision ?? 0,
     members: s.members.map((m) => ({ id: m.id, address: m.address, learner: m.learner })),
+    clusterId: s.clusterId ?? null,
+    member: s.member !== false,
   };
 }
 

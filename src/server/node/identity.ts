@@ -1,56 +1,85 @@
 /**
- * The data directory's identity: which cluster and node it belongs to. A
- * node refuses to start on a directory written by another cluster or node id
- * (an operator pointing two nodes at one disk, or a config change that would
- * silently mix histories).
+ * The data directory's identity: which cluster and node it belongs to
+ * (docs/decisions/0013-first-hour.md). A node refuses to start on a directory
+ * written for another node id, and a directory of another cluster is found
+ * when its peers answer (membership_check.ts).
  *
- *   IDENTITY := "tinykv-identity v1\n" "cluster " hex "\n" "node " id "\n"
+ *   IDENTITY := "tinykv-identity v2\n" "cluster " (hex | "-") "\n" "node " id "\n"
+ *
+ * The cluster id is decided once, when the directory is created: for a new
+ * cluster from its initial voter ids and cluster token (so every founding node
+ * computes the same one, whatever host names `--peers` spells); a node that
+ * joins writes "-" and records the id its cluster's members report. It is never
+ * recomputed from `--peers` again. A v1 file (cluster = CRC32C of the `--peers`
+ * text, 8 hex digits) is read, kept as it was, and rewritten as v2.
  */
 import type { FileSystem } from "../../platform/types.ts";
-import { crc32c } from "../../util/crc32c.ts";
 import { fromUtf8, utf8 } from "../../util/bytes.ts";
+import { sha256 } from "../../util/sha256.ts";
 
 export class IdentityError extends Error {
   override name = "IdentityError";
 }
 
-/** A stable id for the initial membership: CRC32C of the sorted "id=address" list. */
-export function clusterIdOf(peers: ReadonlyMap<number, string>, token = ""): string {
-  const text = [...peers].sort((a, b) => a[0] - b[0]).map(([id, a]) => `${id}=${a}`).join(",");
-  return crc32c(utf8(`${text}|${token}`)).toString(16).padStart(8, "0");
+export interface Identity {
+  /** Undefined while a joining node has not learned its cluster's id. */
+  readonly clusterId: string | undefined;
+  readonly nodeId: number;
+  /** The file's format version (1: written before cluster ids were decided once). */
+  readonly version?: number;
 }
 
-export async function checkIdentity(
-  fs: FileSystem,
-  dataDir: string,
-  clusterId: string,
-  nodeId: number,
-): Promise<void> {
+/** A v1 cluster id (8 hex digits): computed from the `--peers` text, per node. */
+export function isLegacyClusterId(id: string): boolean {
+  return /^[0-9a-f]{8}$/.test(id);
+}
+
+/**
+ * The id of a new cluster: 16 hex digits of SHA-256 over its voter ids and token (a
+ * synchronous digest: the whole-node simulator drives startup, see util/sha256.ts).
+ */
+export function newClusterId(voters: Iterable<number>, token = ""): string {
+  const ids = [...voters].sort((a, b) => a - b).join(",");
+  return [...sha256(utf8(`tinykv-cluster v2|${ids}|${token}`)).slice(0, 8)]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The directory's identity, or undefined when it has none yet (v1 and v2 files). */
+export function readIdentity(fs: FileSystem, dataDir: string): Identity | undefined {
   const path = `${dataDir}/IDENTITY`;
-  const want = `tinykv-identity v1\ncluster ${clusterId}\nnode ${nodeId}\n`;
-  if (fs.stat(path) !== undefined) {
-    const have = fromUtf8(fs.readFile(path));
-    const cluster = /cluster (\S+)/.exec(have)?.[1];
-    const node = /node (\d+)/.exec(have)?.[1];
-    if (node !== String(nodeId)) {
-      throw new IdentityError(
-        `data directory ${dataDir} belongs to node ${node ?? "?"}, not node ${nodeId}`,
-      );
-    }
-    if (cluster !== clusterId) {
-      throw new IdentityError(
-        `data directory ${dataDir} belongs to another cluster (${cluster ?? "?"}); ` +
-          `this one is ${clusterId}`,
-      );
-    }
-    return;
+  if (fs.stat(path) === undefined) return undefined;
+  const text = fromUtf8(fs.readFile(path));
+  const version = /^tinykv-identity v(\d+)\n/.exec(text)?.[1];
+  const cluster = /\ncluster (\S+)\n/.exec(text)?.[1];
+  const node = /\nnode (\d+)\n/.exec(text)?.[1];
+  if ((version !== "1" && version !== "2") || cluster === undefined || node === undefined) {
+    throw new IdentityError(`${path} is not a TinyKV identity file (version ${version ?? "?"})`);
   }
+  return {
+    clusterId: cluster === "-" ? undefined : cluster,
+    nodeId: Number(node),
+    version: Number(version),
+  };
+}
+
+/** Writes the identity atomically (temporary file, fsync, rename, directory fsync). */
+export async function writeIdentity(fs: FileSystem, dataDir: string, id: Identity): Promise<void> {
+  const path = `${dataDir}/IDENTITY`;
   fs.mkdir(dataDir);
   const tmp = `${path}.tmp`;
   const f = fs.open(tmp, { create: true, truncate: true });
-  f.append(utf8(want));
+  f.append(utf8(`tinykv-identity v2\ncluster ${id.clusterId ?? "-"}\nnode ${id.nodeId}\n`));
   await f.sync();
   f.close();
   fs.rename(tmp, path);
   await fs.syncDir(dataDir);
+}
+
+/** Refuses a directory written for another node id, naming the flag to fix. */
+export function checkNodeId(have: Identity, nodeId: number, dataDir: string): void {
+  if (have.nodeId === nodeId) return;
+  throw new IdentityError(
+    `data directory ${dataDir} belongs to node ${have.nodeId}, not node ${nodeId}: ` +
+      `fix --id (or --data-dir, to point at node ${nodeId}'s directory)`,
+  );
 }

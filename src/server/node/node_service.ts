@@ -44,7 +44,7 @@ import type { RedisEvent } from "../../kv/redis/storage.ts";
 import { AddressBook } from "../membership/address_book.ts";
 import { applyEntries } from "./apply_entries.ts";
 import { Membership } from "../membership/membership.ts";
-import { describeNode } from "./status.ts";
+import { describeNode, isHealthy } from "./status.ts";
 import { bootstrapIfNew } from "./bootstrap.ts";
 import { HistoryRetention } from "./history_retention.ts";
 import {
@@ -81,6 +81,8 @@ export class NodeService implements KvService, StatusSource {
   onStoreReplaced: (() => void) | undefined;
   /** Watches open on this node (the watch hub), for status and the dashboard. */
   activeWatches: (() => number) | undefined;
+  /** The data directory's cluster id (identity.ts), set by startServer; a joiner learns it. */
+  clusterId: string | undefined;
   #closed = false;
 
   private constructor(
@@ -344,7 +346,7 @@ export class NodeService implements KvService, StatusSource {
 
   status(): NodeStatus {
     const s = describeNode(this.o.id, this.node, this.kv, this.addresses, this.faults);
-    return { ...s, watches: this.activeWatches?.() ?? 0 };
+    return { ...s, clusterId: this.clusterId ?? null, watches: this.activeWatches?.() ?? 0 };
   }
 
   /** Admin: compacts the Raft log now (after making the engine durable). */
@@ -375,9 +377,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   healthy(): boolean {
-    const raft = this.node.rawNode;
-    return this.faults.current() === undefined && raft.lead !== 0 &&
-      this.kv.appliedIndex >= raft.commitIndex;
+    return isHealthy(this.node, this.kv, this.faults);
   }
 
   async close(): Promise<void> {

@@ -46,7 +46,19 @@ export function describeNode(
       ...cs.voters.map((v) => member(v, false)),
       ...cs.learners.map((l) => member(l, true)),
     ],
+    member: [...cs.voters, ...cs.learners, ...cs.votersOutgoing, ...cs.learnersNext]
+      .includes(id),
     fault: faults.current() ?? null,
     rebuilding: node.suppressVotes,
   };
+}
+
+/** Healthy (GET /health): no fault, a leader known, everything known committed applied. */
+export function isHealthy(
+  node: RaftNode,
+  kv: { appliedIndex: number },
+  faults: FaultMonitor,
+): boolean {
+  const raft = node.rawNode;
+  return faults.current() === undefined && raft.lead !== 0 && kv.appliedIndex >= raft.commitIndex;
 }

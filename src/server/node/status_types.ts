@@ -26,6 +26,10 @@ export interface NodeStatus {
   readonly leases?: number;
   readonly watches?: number;
   readonly members: readonly MemberStatus[];
+  /** The data directory's cluster id (identity.ts); null while a joining node lacks it. */
+  readonly clusterId?: string | null;
+  /** False when this node is not in its configuration (removed, or waiting to be added). */
+  readonly member?: boolean;
   readonly [extra: string]: unknown;
 }
 

@@ -85,5 +85,7 @@ function statusOf(service: KvService) {
     revision: BigInt(s.revision ?? 0),
     compactedRevision: BigInt(s.compactedRevision ?? 0),
     members: s.members.map((m) => ({ id: BigInt(m.id), address: m.address, learner: m.learner })),
+    clusterId: s.clusterId ?? "",
+    notMember: s.member === false,
   };
 }

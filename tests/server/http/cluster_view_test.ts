@@ -166,7 +166,10 @@ test("tinykv status: one row per member, unreachable ones marked, --json, exit c
     const ok = await run("--endpoints", endpoints);
     assert.equal(ok.code, 0, ok.err);
     const lines = ok.out.trimEnd().split("\n");
-    assert.match(lines[0], new RegExp(`^leader ${leader}, term \\d+, 3 members, 3 reachable$`));
+    assert.match(
+      lines[0],
+      new RegExp(`^leader ${leader}, term \\d+, 3 members, 3 reachable; cluster [0-9a-f]{16}$`),
+    );
     assert.equal(lines.length, 6, ok.out);
     assert.match(ok.out, new RegExp(`\\n${leader}\\s+127\\.0\\.0\\.1:\\d+\\s+leader\\s`));
     const down = leader === 3 ? 2 : 3;

@@ -1,0 +1,138 @@
+/**
+ * At startup, before the ports open: the data directory's identity (identity.ts) and
+ * whether the cluster has this node (membership_check.ts). Refusals throw MembershipError
+ * or IdentityError with one line naming what to fix; a joining node that is not a member
+ * yet waits, logged, and records its cluster's id once a member tells it.
+ */
+import type { Platform } from "../../platform/types.ts";
+import { askPeers, judgePeers, notMember, type SelfView } from "../membership/membership_check.ts";
+import type { ServerConfig } from "../server.ts";
+import { checkNodeId, newClusterId, readIdentity, writeIdentity } from "./identity.ts";
+import type { NodeService } from "./node_service.ts";
+import { peerHelloOf } from "./leader_forwarder.ts";
+
+export class MembershipError extends Error {
+  override name = "MembershipError";
+}
+
+/** How often a joining node looks for its cluster id and for being added. */
+const JOIN_WATCH_MS = 1000;
+
+export interface StartupIdentity {
+  readonly self: SelfView;
+  readonly hadIdentity: boolean;
+  /** Set when this node waits to be added (--join): the line to log. */
+  readonly waiting: string | undefined;
+}
+
+/** Reads (or creates) the identity and asks the peers; throws when the node must not start. */
+export async function establishIdentity(
+  platform: Platform,
+  config: ServerConfig,
+): Promise<StartupIdentity> {
+  const { fs } = platform;
+  const have = readIdentity(fs, config.dataDir);
+  if (have !== undefined) checkNodeId(have, config.id, config.dataDir);
+  const join = config.join === true;
+  const ours = have !== undefined
+    ? have.clusterId
+    : join
+    ? undefined
+    : newClusterId(config.peers.keys(), config.clusterToken);
+  const self: SelfView = {
+    id: config.id,
+    clusterId: ours,
+    dataDir: config.dataDir,
+    fresh: have === undefined,
+    join,
+    address: config.peers.get(config.id) ?? "",
+  };
+  const verdict = judgePeers(
+    self,
+    await askPeers(platform.net, platform.clock, config.peers, config.id, peerHelloOf(config)),
+  );
+  if (!verdict.ok) throw new MembershipError(verdict.message);
+  const clusterId = ours ?? verdict.adopt;
+  if (have === undefined || have.clusterId !== clusterId || have.version !== 2) {
+    await writeIdentity(fs, config.dataDir, { clusterId, nodeId: config.id });
+  }
+  return {
+    self: { ...self, clusterId },
+    hadIdentity: have !== undefined,
+    waiting: verdict.waiting,
+  };
+}
+
+/**
+ * After the node opened its state: a node its own configuration leaves out was removed
+ * (or is a joiner). Without --join that is a refusal; with it, a logged wait.
+ */
+export function checkOwnMembership(node: NodeService, s: StartupIdentity): string | undefined {
+  const status = node.status();
+  if (status.member !== false) return s.waiting;
+  const v = notMember(
+    s.self,
+    s.self.clusterId ?? "(not known yet)",
+    status.members.map((m) => m.id),
+  );
+  if (!v.ok) throw new MembershipError(v.message);
+  return s.waiting ?? v.waiting;
+}
+
+/**
+ * While this node waits to be added or lacks its cluster id: logs when it becomes a member,
+ * and records the id the first member that answers reports.
+ */
+export function watchJoin(
+  platform: Platform,
+  config: ServerConfig,
+  node: NodeService,
+  waiting: boolean,
+): { stop(): void } {
+  let timer: ReturnType<Platform["clock"]["setTimeout"]> | undefined;
+  let stopped = false;
+  let wait = waiting;
+  const check = async () => {
+    if (wait && node.status().member !== false) {
+      wait = false;
+      const text = `node ${config.id} is now a member of cluster ${node.clusterId ?? "?"}`;
+      node.o.logger.info("membership.joined", { text });
+    }
+    if (node.clusterId === undefined) {
+      const peers = new Map([...config.peers, ...node.addresses.all()]);
+      const answers = await askPeers(
+        platform.net,
+        platform.clock,
+        peers,
+        config.id,
+        peerHelloOf(config),
+      );
+      const found = answers.find((a) => a.status.clusterId !== null && a.status.member);
+      if (found !== undefined && !stopped) {
+        node.clusterId = found.status.clusterId ?? undefined;
+        await writeIdentity(platform.fs, config.dataDir, {
+          clusterId: node.clusterId,
+          nodeId: config.id,
+        });
+        const text = `node ${config.id} recorded cluster id ${node.clusterId}`;
+        node.o.logger.info("membership.cluster_id", { text });
+      }
+    }
+  };
+  // Checks again a second after each check ends, whatever it met (a peer down, a full disk).
+  const schedule = () => {
+    timer = undefined;
+    if (stopped || !(wait || node.clusterId === undefined)) return;
+    timer = platform.clock.setTimeout(() => {
+      timer = undefined;
+      void check().catch(() => {}).finally(schedule);
+    }, JOIN_WATCH_MS);
+  };
+  schedule();
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer !== undefined) platform.clock.clearTimeout(timer);
+    },
+  };
+}

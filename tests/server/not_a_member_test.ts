@@ -1,0 +1,72 @@
+/**
+ * A node that its cluster does not list (docs/operations.md, "Starting a node"): started
+ * with itself in --peers it refuses before writing anything; with --join it waits, logged,
+ * and `tinykv status` on it says it is not a member until `member add`.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { getPlatform } from "../../src/platform/detect.ts";
+import { startServer } from "../../src/server/server.ts";
+import { runCli } from "../../src/cli/main.ts";
+import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
+import { captureHost } from "../helpers/capture_host.ts";
+import { FAST_ELECTIONS, freePorts, startCluster } from "./cluster_helpers.ts";
+
+test("not a member: refused without --join (nothing written); with --join it waits, then joins", {
+  timeout: 60_000,
+}, async () => {
+  const c = await startCluster(3);
+  const dir = makeTempDir("tinykv-node4-");
+  const platform = getPlatform();
+  try {
+    await c.leader();
+    const [port] = await freePorts(1);
+    const address = `127.0.0.1:${port}`;
+    const peers = new Map([...c.peers, [4, address]]);
+    const lines: string[] = [];
+    const config = { id: 4, peers, dataDir: dir, log: (l: string) => lines.push(l) };
+    await assert.rejects(
+      startServer(platform, { ...config, ...FAST_ELECTIONS }),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          /^node 4 is not a member of cluster [0-9a-f]{16} \(members 1,2,3\)/,
+        );
+        assert.match(err.message, new RegExp(`tinykv member add 4 ${address}.*--join`));
+        return true;
+      },
+    );
+    assert.deepEqual(fs.readdirSync(dir), [], "a refused node writes nothing");
+
+    const node4 = await startServer(platform, { ...config, join: true, ...FAST_ELECTIONS });
+    try {
+      assert.match(lines.join("\n"), /node 4 is not a member .*; waiting to be added/);
+      assert.equal(node4.node.status().member, false);
+      const clusterId = c.servers.get(1)?.node.status().clusterId;
+      assert.equal(node4.node.status().clusterId, clusterId, "the joiner adopted the id");
+      const host = captureHost();
+      assert.equal(await runCli(["status", "--endpoints", address], host, getPlatform), 1);
+      assert.match(host.err, /^tinykv: node 4 is not a member of cluster/);
+
+      const admin = captureHost();
+      const endpoints = [...c.peers.values()].join(",");
+      const added = await runCli(
+        ["member", "add", "4", address, "--endpoints", endpoints],
+        admin,
+        getPlatform,
+      );
+      assert.equal(added, 0, admin.err);
+      for (let i = 0; i < 150 && !lines.some((l) => /now a member/.test(l)); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.match(lines.join("\n"), /node 4 is now a member of cluster/);
+      assert.equal(node4.node.status().member, true);
+    } finally {
+      await node4.close();
+    }
+  } finally {
+    await c.close();
+    removeTempDir(dir);
+  }
+});
