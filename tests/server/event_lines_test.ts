@@ -85,6 +85,7 @@ function fakeRaft() {
     electionsStarted: 0,
     preVotesStarted: 0,
     electionsWon: 0,
+    electionTimeouts: 0,
     transferElections: 0,
     checkQuorumStepDowns: 0,
     timeoutNowSent: 0,
@@ -109,6 +110,7 @@ test("leader.changed: a leader that loses its quorum says check-quorum", () => {
   const { lines, logger } = capture(clock);
   const raft = fakeRaft();
   const events = new RaftEvents(1, logger, () => raft.view, new LeaderHistory(clock));
+  raft.counts.electionTimeouts++;
   raft.counts.preVotesStarted++;
   raft.counts.electionsStarted++;
   raft.counts.electionsWon++;
@@ -122,12 +124,36 @@ test("leader.changed: a leader that loses its quorum says check-quorum", () => {
   events.observe({ lead: 0, state: StateType.Follower });
   events.observe({ lead: 2, state: StateType.Follower });
   assert.deepEqual(lines, [
-    "DEBUG election.prevote node=1",
+    "DEBUG election.prevote node=1 reason=timeout",
     "INFO  election.started node=1 term=2 reason=timeout",
     "INFO  election.won node=1 term=2 votes=3/3",
     "INFO  leader.changed node=1 old=none new=1 term=2 reason=elected",
     "INFO  leader.changed node=1 old=1 new=none term=2 reason=check-quorum",
     "INFO  leader.changed node=1 old=none new=2 term=3 reason=elected",
+  ]);
+});
+
+test("election.started: a campaign the node asked for (at start) says campaign", () => {
+  const clock = new SimClock();
+  const { lines, logger } = capture(clock);
+  const raft = fakeRaft();
+  const events = new RaftEvents(1, logger, () => raft.view, new LeaderHistory(clock));
+  raft.counts.preVotesStarted++; // no election timeout fired: asked to campaign
+  events.observe({ lead: 0, state: StateType.PreCandidate });
+  raft.counts.electionsStarted++;
+  raft.state.term = 2;
+  events.observe({ lead: 0, state: StateType.Candidate });
+  raft.counts.electionTimeouts++; // the vote was split: the timer fires, a new round
+  raft.counts.preVotesStarted++;
+  events.observe({ lead: 0, state: StateType.PreCandidate });
+  raft.counts.electionsStarted++;
+  raft.state.term = 3;
+  events.observe({ lead: 0, state: StateType.Candidate });
+  assert.deepEqual(lines, [
+    "DEBUG election.prevote node=1 reason=campaign",
+    "INFO  election.started node=1 term=2 reason=campaign",
+    "DEBUG election.prevote node=1 reason=timeout",
+    "INFO  election.started node=1 term=3 reason=timeout",
   ]);
 });
 

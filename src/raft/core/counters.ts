@@ -9,6 +9,8 @@ export class RaftCounters {
   preVotesStarted = 0;
   /** Elections this node won (it became leader). */
   electionsWon = 0;
+  /** Election timeouts that fired (each starts a pre-vote, or an election without one). */
+  electionTimeouts = 0;
   /** Real elections started by a leader's TimeoutNow (a leadership transfer). */
   transferElections = 0;
   /** Times this node, as leader, lost contact with a quorum and stepped down (CheckQuorum). */

@@ -57,6 +57,7 @@ export interface RaftCounts {
   readonly electionsStarted: number;
   readonly preVotesStarted: number;
   readonly electionsWon: number;
+  readonly electionTimeouts: number;
   readonly transferElections: number;
   readonly checkQuorumStepDowns: number;
   readonly timeoutNowSent: number;
@@ -128,6 +129,7 @@ export function statusOf(r: Raft): Status {
       electionsStarted: c.electionsStarted,
       preVotesStarted: c.preVotesStarted,
       electionsWon: c.electionsWon,
+      electionTimeouts: c.electionTimeouts,
       transferElections: c.transferElections,
       checkQuorumStepDowns: c.checkQuorumStepDowns,
       timeoutNowSent: c.timeoutNowSent,

@@ -13,6 +13,7 @@ export function tickElection(r: Raft): void {
   r.electionElapsed++;
   if (r.promotable() && r.electionElapsed >= r.randomizedElectionTimeout) {
     r.electionElapsed = 0;
+    r.counters.electionTimeouts++;
     r.step({ type: MessageType.Hup, from: r.id, to: r.id, term: 0 });
   }
 }

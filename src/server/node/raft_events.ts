@@ -40,8 +40,10 @@ export class RaftEvents {
   #learners = new Set<number>();
   /** Conf changes up to here were logged before a restart: their replay is not logged again. */
   #replayedUpTo = 0;
+  /** Why this node last campaigned: its election timer, or asked to by the node (at start). */
+  #campaign: "timeout" | "campaign" = "timeout";
   /** How this node's last real election started. */
-  #lastElection: "timeout" | "transfer" = "timeout";
+  #lastElection: "timeout" | "campaign" | "transfer" = "timeout";
 
   constructor(
     readonly id: number,
@@ -62,11 +64,16 @@ export class RaftEvents {
     const { term, counts: now } = this.raft().status();
     const was = this.#seen;
     const node = this.id;
+    // With pre-vote every campaign starts as one; it comes from a timeout or was asked for.
+    if (now.electionTimeouts > was.electionTimeouts) this.#campaign = "timeout";
+    else if (now.preVotesStarted > was.preVotesStarted) this.#campaign = "campaign";
     if (now.preVotesStarted > was.preVotesStarted) {
-      this.logger.debug("election.prevote", { node });
+      this.logger.debug("election.prevote", { node, reason: this.#campaign });
     }
     if (now.electionsStarted > was.electionsStarted) {
-      this.#lastElection = now.transferElections > was.transferElections ? "transfer" : "timeout";
+      this.#lastElection = now.transferElections > was.transferElections
+        ? "transfer"
+        : this.#campaign;
       this.logger.info("election.started", { node, term, reason: this.#lastElection });
     }
     if (now.electionsWon > was.electionsWon) {
