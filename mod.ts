@@ -83,6 +83,8 @@ export type { WatchOptions } from "./src/client/watch.ts";
 export type { WatchChange, WatchTarget, WatchUpdate } from "./src/client/watch_wire.ts";
 export { TinyKvError } from "./src/client/errors.ts";
 export type { ClientErrorCode } from "./src/client/errors.ts";
+export type { ClientTlsOptions } from "./src/client/tls_options.ts";
+import type { ClientTlsOptions } from "./src/client/tls_options.ts";
 import { TinyKvClient as Client } from "./src/client/tinykv_client.ts";
 
 /** Options of `connect()`. */
@@ -95,6 +97,8 @@ export interface ConnectOptions {
   readonly attemptTimeoutMs?: number;
   /** The cluster's admin token, for addMember/removeMember/transferLeader/snapshot. */
   readonly adminToken?: string;
+  /** Connect with TLS (docs/tls.md): PEM text of the CA to trust, a client cert and key. */
+  readonly tls?: ClientTlsOptions;
 }
 
 /**
@@ -129,6 +133,7 @@ export function connect(options: ConnectOptions): Client {
     deadlineMs: options.deadlineMs,
     attemptTimeoutMs: options.attemptTimeoutMs,
     adminToken: options.adminToken,
+    tls: options.tls,
     net: platform.net,
     clock: platform.clock,
     seed: platform.randomSeed(),

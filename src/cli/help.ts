@@ -39,8 +39,14 @@ Options:
   --cluster-token T  peers must present T (also TINYKV_CLUSTER_TOKEN)
   --admin-token T    admin requests need it (also TINYKV_ADMIN_TOKEN)
   --join             start a node that waits to be added with 'member add' (no bootstrap)
+  --tls-cert FILE --tls-key FILE
+                     TLS on the protobuf and RESP ports, HTTPS on the HTTP port; to peers too
+  --tls-ca FILE      peers must present a certificate this CA signed (mutual TLS)
+  --tls-client-auth  every client of every port must present one too (needs --tls-ca)
+                     SIGHUP re-reads the three files (docs/tls.md)
 
-Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001).
+Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001), and for TLS
+--tls-ca FILE (the CA to trust) and --tls-cert FILE --tls-key FILE (a client certificate).
 Exit codes: 0 success, 1 runtime error, 2 usage error.
 `;
 

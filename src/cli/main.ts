@@ -13,6 +13,7 @@ import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
 import { localCluster } from "./local_cluster.ts";
 import { serve } from "./serve.ts";
 import { runSimCommand } from "./sim_command.ts";
+import { withClientTls } from "./tls_flags.ts";
 import { UsageError } from "./usage_error.ts";
 
 const SERVE_OPTIONS = {
@@ -29,6 +30,10 @@ const SERVE_OPTIONS = {
   "cluster-token": { type: "string" },
   "admin-token": { type: "string" },
   join: { type: "boolean" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-client-auth": { type: "boolean" },
 } as const;
 
 const CLIENT_OPTIONS = {
@@ -56,6 +61,9 @@ const CLIENT_OPTIONS = {
   ttl: { type: "string" },
   "from-revision": { type: "string" },
   "prev-kv": { type: "boolean" },
+  "tls-ca": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
 } as const;
 
 /** `tinykv lease …`: `--keys` is a switch here (a count for bench). */
@@ -64,6 +72,9 @@ const LEASE_OPTIONS = {
   endpoints: { type: "string" },
   json: { type: "boolean" },
   keys: { type: "boolean" },
+  "tls-ca": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
 } as const;
 
 const CLIENT_COMMANDS = new Set([
@@ -125,7 +136,7 @@ async function dispatch(
       host.writeStdout(COMMAND_HELP.lease);
       return 0;
     }
-    return await runLease(positionals, values, platform(), host);
+    return await runLease(positionals, values, withClientTls(values, platform()), host);
   }
   if (first !== undefined && !first.startsWith("-")) {
     const known = CLIENT_COMMANDS.has(first) || ADMIN.has(first) || first === "local-cluster";
@@ -138,11 +149,12 @@ async function dispatch(
     if (first === "local-cluster") {
       return await localCluster(values.nodes, values["data-dir"], platform(), host);
     }
+    const client = () => withClientTls(values, platform());
     if (ADMIN.has(first)) {
       const endpoints = endpointsOf(values);
-      return await runAdminCommand(first, positionals, values, endpoints, platform(), host);
+      return await runAdminCommand(first, positionals, values, endpoints, client(), host);
     }
-    return await runClientCommand(first, positionals, values, platform(), host);
+    return await runClientCommand(first, positionals, values, client(), host);
   }
   const { values } = parse(argv, SERVE_OPTIONS, false);
   if (values.help) {

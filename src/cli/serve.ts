@@ -5,6 +5,7 @@ import { type ServerConfig, startServer } from "../server/server.ts";
 import { CorruptionError } from "../util/errors.ts";
 import { parseNodeId, parsePeers, parsePort } from "./peers.ts";
 import { UsageError } from "./usage_error.ts";
+import { nodeTlsOf, reloadTlsOnSignal } from "./tls_flags.ts";
 
 export interface ServeFlags {
   readonly id?: string;
@@ -18,6 +19,10 @@ export interface ServeFlags {
   readonly join?: boolean;
   readonly "auto-compact-revisions"?: string;
   readonly "auto-compact-age"?: string;
+  readonly "tls-cert"?: string;
+  readonly "tls-key"?: string;
+  readonly "tls-ca"?: string;
+  readonly "tls-client-auth"?: boolean;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -57,12 +62,15 @@ export async function serve(
     join: flags.join === true,
     log: (line) => host.writeStderr(`${line}\n`),
     autoCompact: autoCompactOf(flags),
+    tls: nodeTlsOf(flags, platform.fs),
   };
   const server = await startNode(platform, config, host);
+  reloadTlsOnSignal(config.tls, host);
   const own = peers.get(id);
+  const scheme = config.tls ? "https" : "http";
   host.writeStdout(
     `tinykv: node ${id} serving — protobuf ${own}, RESP :${server.respPort}, ` +
-      `HTTP http://${own?.replace(/:\d+$/, "")}:${server.httpPort}/status\n`,
+      `HTTP ${scheme}://${own?.replace(/:\d+$/, "")}:${server.httpPort}/status\n`,
   );
   await stop;
   try {

@@ -17,6 +17,7 @@ import { createPrng, type Prng } from "../util/prng.ts";
 import { ClientConnection, type RequestBody } from "./connection.ts";
 import { fromWireError, isRetryable, TinyKvError } from "./errors.ts";
 import { checkTimeoutOption } from "./timeout_option.ts";
+import { clientTlsConfig, type ClientTlsOptions, tlsDialingNet } from "./tls_options.ts";
 
 export interface ClientOptions {
   /** `host:port` of one or more nodes' protobuf ports. */
@@ -36,6 +37,8 @@ export interface ClientOptions {
   readonly attemptTimeoutMs?: number;
   /** The cluster's admin token, for membership/transfer/snapshot requests. */
   readonly adminToken?: string;
+  /** Connect with TLS (docs/tls.md): the CA to trust, a client certificate and key. */
+  readonly tls?: ClientTlsOptions;
 }
 
 const BACKOFF_MIN_MS = 10;
@@ -63,6 +66,7 @@ export class ClientCore {
   #nextSequence = 1;
   readonly #inflightSequences = new Set<number>();
   #closed = false;
+  readonly #net: Net;
 
   constructor(readonly options: ClientOptions) {
     if (options.endpoints.length === 0) {
@@ -74,6 +78,8 @@ export class ClientCore {
     this.clientId = 1 + this.#prng.int(0x7fff_ffff) * 0x20_0000 + this.#prng.int(0x20_0000);
     this.#leader = options.endpoints[0];
     this.#endpoints = [...options.endpoints];
+    const tls = options.tls;
+    this.#net = tls === undefined ? options.net : tlsDialingNet(options.net, clientTlsConfig(tls));
   }
 
   /** The endpoint the client currently believes leads. */
@@ -235,7 +241,7 @@ export class ClientCore {
   #connection(address: string): Promise<ClientConnection> {
     let c = this.#connections.get(address);
     if (c === undefined) {
-      c = ClientConnection.open(this.options.net, this.options.clock, address);
+      c = ClientConnection.open(this.#net, this.options.clock, address);
       this.#connections.set(address, c);
       c.catch(() => this.#connections.delete(address));
     }

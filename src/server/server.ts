@@ -17,6 +17,7 @@ import { PubSubHub } from "./pubsub/pubsub_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
+import type { NodeTls } from "./tls/node_tls.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -41,6 +42,8 @@ export interface ServerConfig {
   readonly autoCompact?: NodeServiceOptions["autoCompact"];
   /** Where disk faults and rebuild progress are logged, one line each. */
   readonly log?: (line: string) => void;
+  /** TLS on every port and to peers (docs/tls.md); absent: plain TCP and HTTP. */
+  readonly tls?: NodeTls;
 }
 
 export interface RunningServer {
@@ -82,6 +85,8 @@ export async function startServer(
   platform: Platform,
   config: ServerConfig,
 ): Promise<RunningServer> {
+  // With TLS, whatever the node dials (peers, the leader, status probes) is TLS too.
+  platform = config.tls?.dialing(platform) ?? platform;
   if (!config.peers.has(config.id)) {
     throw new Error(`--peers does not list this node (id ${config.id})`);
   }

@@ -60,6 +60,8 @@ export interface KvPortOptions {
   readonly leases?: LeaseService;
   /** When set, peers must present it in Hello. */
   readonly clusterToken?: string;
+  /** TLS with a CA: a peer Hello needs a client certificate the CA signed (docs/tls.md). */
+  readonly requirePeerCertificate?: boolean;
   readonly connectionsMax?: number;
 }
 
@@ -127,6 +129,9 @@ class PortConnection {
     const token = this.o.clusterToken;
     if (nodeId !== 0 && token !== undefined && hello.clusterToken !== token) {
       throw new WireError("peer presented a wrong cluster token");
+    }
+    if (nodeId !== 0 && this.o.requirePeerCertificate && !this.conn.peerCertificateVerified) {
+      throw new WireError(`peer ${nodeId} presented no certificate the cluster's CA signed`);
     }
     this.#peerId = nodeId;
     if (nodeId !== 0) this.o.peers?.onPeerHello?.(nodeId, hello.address);
