@@ -4,8 +4,8 @@
  * `listener.reload` keeps the old one, measured — and certificates must rotate on SIGHUP, so Bun
  * takes node:tls too; plain TCP keeps each runtime's fastest socket API.
  *
- * Both runtimes keep the socket of a failed handshake open (garbage, a cut-short ClientHello,
- * a handshake timeout) unless it is destroyed explicitly: `tlsClientError` does that.
+ * Both runtimes keep the socket of a handshake that timed out open (a ClientHello cut short and
+ * left hanging) unless `tlsClientError` destroys it, measured; so it destroys every failed one.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as tls from "node:tls";
