@@ -138,7 +138,7 @@ export interface TlsServerConfig {
   readonly key: string;
   /** CA certificates that sign the client certificates accepted (one or more, concatenated). */
   readonly ca?: string;
-  /** Ask every client for a certificate (checked against `ca`, see Conn.peerCertificateVerified). */
+  /** Ask every client for a certificate (checked against `ca`: Conn.peerCertificateVerified). */
   readonly requestCert?: boolean;
   /** Refuse the handshake of a client without a certificate that `ca` signed. */
   readonly requireCert?: boolean;
