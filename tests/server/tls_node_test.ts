@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
-import { nodeTlsOf } from "../../src/cli/tls_flags.ts";
+import { nodeTlsOf, withClientTls } from "../../src/cli/tls_flags.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { MessageType } from "../../src/raft/core/messages.ts";
 import { KvPort } from "../../src/server/proto/kv_port.ts";
@@ -196,4 +196,9 @@ test("node tls: wrong flag combinations are usage errors", { skip }, () => {
   assert.throws(() => nodeTlsOf({ ...both, "tls-client-auth": true }, fs), /needs --tls-ca/);
   assert.throws(() => nodeTlsOf({ ...both, "tls-ca": "/nonexistent.pem" }, fs), /no such file/);
   assert.ok(nodeTlsOf({ ...both, "tls-ca": ca.cert }, fs)?.verifiesPeers);
+  // Client commands: the same files, read once; no --tls-* flag leaves the platform as it is.
+  assert.equal(withClientTls({}, platform), platform);
+  assert.notEqual(withClientTls({ "tls-ca": ca.cert }, platform).net, platform.net);
+  assert.throws(() => withClientTls({ "tls-key": client.key }, platform), /go together/);
+  assert.throws(() => withClientTls({ "tls-ca": "/nonexistent.pem" }, platform), /no such file/);
 });
