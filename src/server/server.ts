@@ -21,6 +21,7 @@ import { peerHelloOf } from "./node/leader_forwarder.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 import { startFirstElection } from "./node/first_election.ts";
+import type { NodeTls } from "./tls/node_tls.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -57,6 +58,8 @@ export interface ServerConfig {
   readonly autoCompact?: NodeServiceOptions["autoCompact"];
   /** Where disk faults and rebuild progress are logged, one line each. */
   readonly log?: (line: string) => void;
+  /** TLS on every port and to peers (docs/tls.md); absent: plain TCP and HTTP. */
+  readonly tls?: NodeTls;
 }
 
 export interface RunningServer {
@@ -112,6 +115,8 @@ export async function startServer(
   platform: Platform,
   config: ServerConfig,
 ): Promise<RunningServer> {
+  // With TLS, whatever the node dials (peers, the leader, status probes) is TLS too.
+  platform = config.tls?.dialing(platform) ?? platform;
   if (!config.peers.has(config.id)) {
     throw new Error(`--peers does not list this node (id ${config.id})`);
   }
