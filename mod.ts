@@ -83,6 +83,8 @@ export type { WatchOptions } from "./src/client/watch.ts";
 export type { WatchChange, WatchTarget, WatchUpdate } from "./src/client/watch_wire.ts";
 export { TinyKvError } from "./src/client/errors.ts";
 export type { ClientErrorCode } from "./src/client/errors.ts";
+export type { ClientTlsOptions } from "./src/client/tls_options.ts";
+import type { ClientTlsOptions } from "./src/client/tls_options.ts";
 import { TinyKvClient as Client } from "./src/client/tinykv_client.ts";
 
 /** Options of `connect()`. */
@@ -98,6 +100,8 @@ export interface ConnectOptions {
   /** With authentication on (`--auth-file`): log in as this user (docs/protocol.md). */
   readonly user?: string;
   readonly password?: string;
+  /** Connect with TLS (docs/tls.md): PEM text of the CA to trust, a client cert and key. */
+  readonly tls?: ClientTlsOptions;
 }
 
 /**
@@ -134,6 +138,7 @@ export function connect(options: ConnectOptions): Client {
     adminToken: options.adminToken,
     user: options.user,
     password: options.password,
+    tls: options.tls,
     net: platform.net,
     clock: platform.clock,
     seed: platform.randomSeed(),

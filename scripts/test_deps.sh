@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # System tools some tests drive besides Node and npm: redis-cli (the RESP
 # port seen by a real Redis client), redis-server (the reference the RESP
-# differential tests compare TinyKV with, tests/resp_diff/) and chromium (the
-# dashboard in a real browser). Installs them from Debian's packages when they
-# are missing and we are root with apt-get; otherwise says which tests will
+# differential tests compare TinyKV with, tests/resp_diff/), chromium (the
+# dashboard in a real browser) and openssl (throwaway certificates for the TLS
+# tests). Installs them from Debian's packages when they are missing and we
+# are root with apt-get; otherwise says which tests will
 # skip and why. Never fails the run: the tests that need a tool skip, naming
 # it, without it.
 set -u
@@ -11,6 +12,7 @@ missing=()
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 # Debian's redis-server package starts a system Redis on port 6379 where its

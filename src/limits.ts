@@ -83,6 +83,8 @@ export const REDIS_GARBAGE_BATCH = 1_000;
 export const CONNECTIONS_MAX = 4096;
 /** Bytes queued for a slow socket before the connection is closed. */
 export const CONN_WRITE_QUEUE_BYTES_MAX = 256 * MiB;
+/** TLS (docs/tls.md): handshake time; sockets a port holds past CONNECTIONS_MAX; PEM file. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000, TLS_HANDSHAKES_MAX = 1024, TLS_PEM_BYTES_MAX = MiB;
 
 // ---- Replicated key-value state machine (src/kv) ----
 /**
@@ -280,10 +282,7 @@ assert(
 );
 assert(VALUE_BYTES_MAX < FRAME_BYTES_MAX, "a max-size value must fit in one frame");
 assert(FRAME_BYTES_MAX < 2 ** 32, "frame length must fit the u32 prefix");
-assert(
-  RAFT_MSG_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX,
-  "one append must fit the uncommitted budget",
-);
+assert(RAFT_MSG_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX, "one append fits the uncommitted budget");
 assert(VALUE_BYTES_MAX <= RAFT_UNCOMMITTED_BYTES_MAX, "one max-size proposal must be admissible");
 assert(SNAPSHOT_CHUNK_BYTES < FRAME_BYTES_MAX, "a snapshot chunk must fit in one frame");
 assert(

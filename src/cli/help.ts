@@ -50,12 +50,19 @@ Options:
   --log-format text|json  the node's log lines on stderr (default text; docs/logging.md)
   --log-level L      debug, info (default), warn or error
   --slow-request-ms N  log client requests slower than N ms (default 500; 0: off)
+  --tls-cert FILE --tls-key FILE
+                     TLS on the protobuf and RESP ports, HTTPS on the HTTP port; to peers too
+  --tls-ca FILE      peers must present a certificate this CA signed (mutual TLS)
+  --tls-client-auth  every client of every port must present one too (needs --tls-ca)
+                     SIGHUP re-reads the three files (docs/tls.md)
 
 Client commands take --endpoints HOST:PORT,... (default 127.0.0.1:7001; --base-port P:
 127.0.0.1:P+1, node 1 of 'local-cluster --base-port P') and --timeout (how long to keep
 trying: 500ms, 2s, 1m; a bare number is ms; default 10s, status 2s per member). On a
 cluster with users: --user U with TINYKV_PASSWORD (or --password P, which other users of
 the machine can see in the process list; TINYKV_USER also works).
+For TLS: --tls-ca FILE (the CA to trust) and --tls-cert FILE --tls-key FILE (a client
+certificate).
 Exit codes: 0 success, 1 runtime error, 2 usage error.
 `;
 

@@ -14,6 +14,7 @@ import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
 import { localCluster } from "./local_cluster.ts";
 import { serve } from "./serve.ts";
 import { runSimCommand } from "./sim_command.ts";
+import { withClientTls } from "./tls_flags.ts";
 import { UsageError } from "./usage_error.ts";
 
 const SERVE_OPTIONS = {
@@ -35,6 +36,10 @@ const SERVE_OPTIONS = {
   "slow-request-ms": { type: "string" },
   "auth-file": { type: "string" },
   "http-admin-open": { type: "boolean" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-client-auth": { type: "boolean" },
 } as const;
 
 const CLIENT_OPTIONS = {
@@ -66,6 +71,9 @@ const CLIENT_OPTIONS = {
   password: { type: "string" },
   "password-stdin": { type: "boolean" },
   "base-port": { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
 } as const;
 
 /** `tinykv lease …`: `--keys` is a switch here (a count for bench). */
@@ -78,6 +86,9 @@ const LEASE_OPTIONS = {
   password: { type: "string" },
   "password-stdin": { type: "boolean" },
   timeout: { type: "string" },
+  "tls-ca": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
 } as const;
 
 /** `tinykv user|role|auth …`: edit an auth file offline, print a token. */
@@ -162,7 +173,7 @@ async function dispatch(
       host.writeStdout(COMMAND_HELP.lease);
       return 0;
     }
-    return await runLease(positionals, values, platform(), host);
+    return await runLease(positionals, values, withClientTls(values, platform()), host);
   }
   if (first !== undefined && AUTH_COMMANDS.has(first)) {
     const { values, positionals } = parse(argv.slice(1), AUTH_OPTIONS, true);
@@ -184,11 +195,12 @@ async function dispatch(
       const base = values["base-port"];
       return await localCluster(values.nodes, values["data-dir"], platform(), host, base);
     }
+    const client = () => withClientTls(values, platform());
     if (ADMIN.has(first)) {
       const endpoints = endpointsOf(values);
-      return await runAdminCommand(first, positionals, values, endpoints, platform(), host);
+      return await runAdminCommand(first, positionals, values, endpoints, client(), host);
     }
-    return await runClientCommand(first, positionals, values, platform(), host);
+    return await runClientCommand(first, positionals, values, client(), host);
   }
   const { values } = parse(argv, SERVE_OPTIONS, false);
   if (values.help) {

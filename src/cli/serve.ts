@@ -1,6 +1,7 @@
 /** `tinykv [--id N --peers …]`: runs a node until SIGINT/SIGTERM, then stops it cleanly. */
 import { Authenticator } from "../auth/authenticator.ts";
 import { loadAuthFile } from "../auth/load_auth_file.ts";
+import { reloadAuthFile } from "../auth/reload_auth_file.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { startFaultyServer } from "../server/faulty_server.ts";
 import { type ServerConfig, startServer } from "../server/server.ts";
@@ -8,7 +9,14 @@ import { CorruptionError } from "../util/errors.ts";
 import { parseNodeId, parsePeers, parsePort, type PeerAddress } from "./peers.ts";
 import { joinHostPort, resolvePeerHosts } from "./peer_hosts.ts";
 import { UsageError } from "./usage_error.ts";
-import { createLogger, type Logger, parseLogFormat, parseLogLevel } from "../server/log/logger.ts";
+import {
+  createLogger,
+  type Logger,
+  parseLogFormat,
+  parseLogLevel,
+  SILENT_LOGGER,
+} from "../server/log/logger.ts";
+import { nodeTlsOf, reloadTlsOnSignal } from "./tls_flags.ts";
 
 export interface ServeFlags {
   readonly id?: string;
@@ -27,6 +35,10 @@ export interface ServeFlags {
   readonly "slow-request-ms"?: string;
   readonly "auth-file"?: string;
   readonly "http-admin-open"?: boolean;
+  readonly "tls-cert"?: string;
+  readonly "tls-key"?: string;
+  readonly "tls-ca"?: string;
+  readonly "tls-client-auth"?: boolean;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -71,10 +83,12 @@ export async function serve(
     autoCompact: autoCompactOf(flags),
     auth: authenticatorOf(flags["auth-file"], platform),
     httpAdminOpen: flags["http-admin-open"] === true,
+    tls: nodeTlsOf(flags, platform.fs),
   };
   checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);
-  host.writeStdout(servingLine(id, listenHost, peerList, server));
+  reloadOnSignal(config, flags["auth-file"], platform, host);
+  host.writeStdout(servingLine(id, listenHost, peerList, server, config.tls !== undefined));
   await stop;
   try {
     await server.close();
@@ -104,6 +118,29 @@ async function startNode(
     });
     return await startFaultyServer(platform, config, err);
   }
+}
+
+/** SIGHUP: new TLS certificates and a new auth file, each kept as it was if it does not load. */
+function reloadOnSignal(
+  config: ServerConfig,
+  authFile: string | undefined,
+  platform: Platform,
+  host: ProcessHost,
+): void {
+  const logger = config.logger ?? SILENT_LOGGER;
+  reloadTlsOnSignal(config.tls, host, logger);
+  const auth = config.auth;
+  if (auth === undefined || authFile === undefined) return;
+  host.onReload?.(() => {
+    const problem = reloadAuthFile(auth, platform.fs, authFile);
+    if (problem === undefined) logger.info("auth.reloaded", { file: authFile });
+    else {
+      logger.error("auth.reload_failed", {
+        file: authFile,
+        error: `${problem}; keeping the old users`,
+      });
+    }
+  });
 }
 
 /** `--auth-file FILE`: users and permissions (docs/security.md); a bad file stops startup. */
@@ -170,12 +207,13 @@ function servingLine(
   bound: string,
   peerList: readonly PeerAddress[],
   ports: { respPort?: number; httpPort?: number },
+  tls: boolean,
 ): string {
   const kvPort = peerList.find((p) => p.id === id)?.port;
   const resp = ports.respPort === undefined ? "off" : joinHostPort(bound, ports.respPort);
   const http = ports.httpPort === undefined
     ? "off"
-    : `http://${joinHostPort(bound, ports.httpPort)}/status`;
+    : `${tls ? "https" : "http"}://${joinHostPort(bound, ports.httpPort)}/status`;
   return `tinykv: node ${id} serving — protobuf ${joinHostPort(bound, kvPort)}, RESP ${resp}, ` +
     `HTTP ${http}\n`;
 }

@@ -18,6 +18,7 @@ import type { CallOptions, ClientConnection, RequestBody } from "./connection.ts
 import { authenticate, type Credentials, credentialsOf, openAuthenticated } from "./client_auth.ts";
 import { fromWireError, isRetryable, TinyKvError } from "./errors.ts";
 import { checkTimeoutOption } from "./timeout_option.ts";
+import { clientTlsConfig, type ClientTlsOptions, tlsDialingNet } from "./tls_options.ts";
 
 export interface ClientOptions {
   /** `host:port` of one or more nodes' protobuf ports. */
@@ -40,6 +41,8 @@ export interface ClientOptions {
   /** With authentication on: who to log in as on each new connection (client_auth.ts). */
   readonly user?: string;
   readonly password?: string;
+  /** Connect with TLS (docs/tls.md): the CA to trust, a client certificate and key. */
+  readonly tls?: ClientTlsOptions;
 }
 
 const BACKOFF_MIN_MS = 10;
@@ -68,6 +71,7 @@ export class ClientCore {
   readonly #inflightSequences = new Set<number>();
   #closed = false;
   readonly #credentials: Credentials | undefined;
+  readonly #net: Net;
 
   constructor(readonly options: ClientOptions) {
     if (options.endpoints.length === 0) {
@@ -80,6 +84,8 @@ export class ClientCore {
     this.clientId = 1 + this.#prng.int(0x7fff_ffff) * 0x20_0000 + this.#prng.int(0x20_0000);
     this.#leader = options.endpoints[0];
     this.#endpoints = [...options.endpoints];
+    const tls = options.tls;
+    this.#net = tls === undefined ? options.net : tlsDialingNet(options.net, clientTlsConfig(tls));
   }
 
   /** The endpoint the client currently believes leads. */
@@ -252,7 +258,7 @@ export class ClientCore {
     if (c === undefined) {
       const o = this.options;
       const loginMs = o.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
-      c = openAuthenticated(o.net, o.clock, address, this.#credentials, loginMs);
+      c = openAuthenticated(this.#net, o.clock, address, this.#credentials, loginMs);
       this.#connections.set(address, c);
       c.catch(() => this.#connections.delete(address));
     }

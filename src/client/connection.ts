@@ -235,7 +235,10 @@ export class ClientConnection {
       }
       if (this.#pending.size === 0) this.#timer.clear(); // an idle client holds no timer
     } catch (err) {
-      this.#fail(`bad response from ${this.address}: ${errorMessage(err)}`);
+      // A TLS record (alert 0x15 or handshake 0x16, version 3.x) where a frame should start.
+      const tls = (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03;
+      const hint = tls ? " (the node speaks TLS: connect with TLS, e.g. --tls-ca FILE)" : "";
+      this.#fail(`bad response from ${this.address}: ${errorMessage(err)}${hint}`);
       this.conn.close();
     }
   }

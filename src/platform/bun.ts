@@ -6,6 +6,7 @@
 import process from "node:process";
 import { bunApi } from "./bun_api.ts";
 import { readBounded } from "./read_bounded.ts";
+import { serveHttps } from "./https_server.ts";
 import { BunNet } from "./bun_net.ts";
 import { NodeFileSystem } from "./node_fs.ts";
 import { processUsage } from "./process_usage.ts";
@@ -14,6 +15,7 @@ import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
 
 function serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer> {
+  if (options.tls !== undefined) return serveHttps(fetch, options, options.tls);
   const server = bunApi().serve({ port: options.port, hostname: options.hostname, fetch });
   return Promise.resolve({
     port: server.port ?? options.port,
@@ -43,6 +45,7 @@ export function createBunProcessHost(): ProcessHost {
       process.on("SIGINT", fn);
       process.on("SIGTERM", fn);
     },
+    onReload: (fn) => void process.on("SIGHUP", fn),
     env: (name) => process.env[name],
     writeStdout: (text) => void process.stdout.write(text),
     writeStderr: (text) => void process.stderr.write(text),

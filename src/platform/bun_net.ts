@@ -6,7 +6,8 @@
 import { IoError } from "../util/errors.ts";
 import { bunApi, type BunSocket as Socket, type BunSocketHandler } from "./bun_api.ts";
 import { ConnEvents } from "./conn_base.ts";
-import type { Conn, ConnHandlers, Listener, ListenOptions, Net } from "./types.ts";
+import { connectTls, listenTls } from "./node_tls.ts";
+import type { Conn, ConnHandlers, Listener, ListenOptions, Net, TlsClientConfig } from "./types.ts";
 
 type BunSocket = Socket<BunConn | undefined>;
 
@@ -89,6 +90,8 @@ function handlers(onOpen: (socket: BunSocket) => void): BunSocketHandler<BunConn
 
 export class BunNet implements Net {
   listen(options: ListenOptions, onConn: (conn: Conn) => void): Promise<Listener> {
+    // TLS over node:tls: Bun's own TLS listener cannot rotate its certificate (node_tls.ts).
+    if (options.tls !== undefined) return listenTls(options, options.tls, onConn);
     try {
       const listener = bunApi().listen<BunConn | undefined>({
         hostname: options.hostname,
@@ -117,7 +120,8 @@ export class BunNet implements Net {
     }
   }
 
-  async connect(hostname: string, port: number): Promise<Conn> {
+  async connect(hostname: string, port: number, tls?: TlsClientConfig): Promise<Conn> {
+    if (tls !== undefined) return await connectTls(hostname, port, tls);
     try {
       const socket = await bunApi().connect<BunConn | undefined>({
         hostname,

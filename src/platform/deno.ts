@@ -4,6 +4,7 @@
  * inside functions so one bundle can hold both adapters.
  */
 import { readBounded } from "./read_bounded.ts";
+import { serveHttps } from "./https_server.ts";
 import { DenoFileSystem } from "./deno_fs.ts";
 import { NodeNet } from "./node_net.ts";
 import { processUsage } from "./process_usage.ts";
@@ -12,6 +13,7 @@ import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
 
 function serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer> {
+  if (options.tls !== undefined) return serveHttps(fetch, options, options.tls);
   return new Promise((resolve, reject) => {
     try {
       const server = Deno.serve({
@@ -52,6 +54,7 @@ export function createDenoProcessHost(): ProcessHost {
       Deno.addSignalListener("SIGINT", fn);
       Deno.addSignalListener("SIGTERM", fn);
     },
+    onReload: (fn) => Deno.addSignalListener("SIGHUP", fn),
     env: (name) => Deno.env.get(name),
     writeStdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
     writeStderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),

@@ -5,50 +5,13 @@
  */
 import * as net from "node:net";
 import { IoError } from "../util/errors.ts";
-import { ConnEvents } from "./conn_base.ts";
-import type { Conn, ConnHandlers, Listener, ListenOptions, Net } from "./types.ts";
-
-class NodeConn implements Conn {
-  readonly #events = new ConnEvents();
-  readonly remoteAddress: string;
-
-  constructor(readonly socket: net.Socket) {
-    this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
-    socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => this.#events.data(chunk));
-    socket.on("drain", () => this.#events.drain());
-    socket.on("error", (err: Error) => this.#events.close(new IoError(err.message)));
-    socket.on("close", () => this.#events.close());
-  }
-
-  write(data: Uint8Array): boolean {
-    if (this.#events.closed || this.socket.destroyed) return false;
-    return this.socket.write(data);
-  }
-
-  queuedBytes(): number {
-    return this.socket.writableLength;
-  }
-
-  pause(): void {
-    this.socket.pause();
-  }
-
-  resume(): void {
-    this.socket.resume();
-  }
-
-  close(): void {
-    this.socket.end();
-  }
-
-  setHandlers(handlers: ConnHandlers): void {
-    this.#events.set(handlers);
-  }
-}
+import { NodeConn } from "./node_conn.ts";
+import { connectTls, listenTls } from "./node_tls.ts";
+import type { Conn, Listener, ListenOptions, Net, TlsClientConfig } from "./types.ts";
 
 export class NodeNet implements Net {
   listen(options: ListenOptions, onConn: (conn: Conn) => void): Promise<Listener> {
+    if (options.tls !== undefined) return listenTls(options, options.tls, onConn);
     return new Promise((resolve, reject) => {
       const server = net.createServer((socket) => onConn(new NodeConn(socket)));
       server.once("error", (err: Error) => reject(new IoError(`Cannot listen: ${err.message}`)));
@@ -63,7 +26,8 @@ export class NodeNet implements Net {
     });
   }
 
-  connect(hostname: string, port: number): Promise<Conn> {
+  connect(hostname: string, port: number, tls?: TlsClientConfig): Promise<Conn> {
+    if (tls !== undefined) return connectTls(hostname, port, tls);
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: hostname, port });
       const onError = (err: Error) =>

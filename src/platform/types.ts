@@ -93,6 +93,11 @@ export interface Clock {
 export interface Conn {
   readonly remoteAddress: string;
   /**
+   * TLS only: the other end presented a certificate that the configured CA signed
+   * (an accepted connection whose listener has a `ca`; a dialled one verified the server).
+   */
+  readonly peerCertificateVerified?: boolean;
+  /**
    * Queues `data` for sending. Returns false when the kernel did not take
    * it all (the rest is queued); `onDrain` fires when the queue is empty.
    */
@@ -120,18 +125,56 @@ export interface ConnHandlers {
 export interface Listener {
   readonly port: number;
   close(): Promise<void>;
+  /**
+   * TLS listeners: new connections use `tls` from now on, open ones keep theirs. Throws
+   * (keeping the old settings) when the certificate, key or CA cannot be used.
+   */
+  setTls?(tls: TlsServerConfig): void;
+}
+
+/** PEM text (not file names): the platform never reads certificates itself. */
+export interface TlsServerConfig {
+  readonly cert: string;
+  readonly key: string;
+  /** CA certificates that sign the client certificates accepted (one or more, concatenated). */
+  readonly ca?: string;
+  /** Ask every client for a certificate (checked against `ca`: Conn.peerCertificateVerified). */
+  readonly requestCert?: boolean;
+  /** Refuse the handshake of a client without a certificate that `ca` signed. */
+  readonly requireCert?: boolean;
+  /** A handshake not finished by then is dropped. */
+  readonly handshakeTimeoutMs: number;
+  /** Sockets open at once, handshakes in progress included; further ones are closed. */
+  readonly socketsMax: number;
+}
+
+/** What a TLS client presents and trusts (PEM text). */
+export interface TlsClientConfig {
+  /** CA certificates the server's certificate must chain to (default: the system's). */
+  readonly ca?: string;
+  /** A client certificate and its key, for servers that ask for one. */
+  readonly cert?: string;
+  readonly key?: string;
+  /** The connect fails when the handshake has not finished by then. */
+  readonly handshakeTimeoutMs: number;
 }
 
 export interface ListenOptions {
   readonly hostname: string;
   /** 0 picks a free port; the listener reports the real one. */
   readonly port: number;
+  /** Serve TLS (absent: plain TCP, the fast path, unchanged). */
+  readonly tls?: TlsServerConfig;
 }
 
 export interface Net {
   listen(options: ListenOptions, onConn: (conn: Conn) => void): Promise<Listener>;
-  /** Rejects with IoError (connection refused, unreachable). */
-  connect(hostname: string, port: number): Promise<Conn>;
+  /**
+   * Rejects with IoError (connection refused, unreachable, TLS handshake failed). With
+   * `tls`, the connection resolves once the handshake verified the server's certificate
+   * (against `tls.ca` and the host name or IP address dialled).
+   */
+  connect(hostname: string, port: number, tls?: TlsClientConfig): Promise<Conn>;
 }
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -139,6 +182,8 @@ export type FetchHandler = (request: Request) => Response | Promise<Response>;
 export interface HttpServer {
   readonly port: number;
   close(): Promise<void>;
+  /** HTTPS servers: as Listener.setTls. */
+  setTls?(tls: TlsServerConfig): void;
 }
 
 /** What the process uses, as the operating system counts it. */
@@ -176,6 +221,8 @@ export interface ProcessHost {
   argv(): string[];
   exit(code: number): never;
   onShutdown(fn: () => void): void;
+  /** SIGHUP: reload what can change without a restart (TLS certificates, the auth file). */
+  onReload?(fn: () => void): void;
   env(name: string): string | undefined;
   writeStdout(text: string): void;
   writeStderr(text: string): void;

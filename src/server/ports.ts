@@ -3,7 +3,7 @@
  * `--peers` address, RESP and HTTP on the same host — started and closed
  * together, for a serving node (server.ts) and a faulty one (faulty_server.ts).
  */
-import type { FetchHandler, Platform } from "../platform/types.ts";
+import type { FetchHandler, ListenOptions, Platform } from "../platform/types.ts";
 import { splitHostPort } from "../util/host_port.ts";
 import type { AdminAccess } from "./proto/admin_handler.ts";
 import type { LeaseService } from "./node/lease_service.ts";
@@ -49,8 +49,11 @@ export async function startPorts(
   const host = config.listenHost ?? splitHostPort(own).host;
   const net = platform.net;
   const { service, consistency } = o;
+  // With TLS (docs/tls.md) each port listens through the node's certificates.
+  const tls = config.tls;
   const kv = await KvPort.start({
-    net,
+    net: tls?.listening(net, "protobuf") ?? net,
+    requirePeerCertificate: tls?.verifiesPeers,
     hostname: host,
     port,
     service,
@@ -63,7 +66,7 @@ export async function startPorts(
     leases: o.leases,
   });
   const resp = config.respPort === undefined ? undefined : await RespServer.start({
-    net,
+    net: tls?.listening(net, "resp") ?? net,
     clock: platform.clock,
     processUsage: platform.processUsage,
     hostname: host,
@@ -74,9 +77,11 @@ export async function startPorts(
     auth: config.auth,
     log: config.log,
   });
+  const serveHttp = (options: ListenOptions) =>
+    tls?.serveHttps(platform, o.fetch, options) ?? platform.serveHttp(o.fetch, options);
   const http = config.httpPort === undefined
     ? undefined
-    : await platform.serveHttp(o.fetch, { hostname: host, port: config.httpPort });
+    : await serveHttp({ hostname: host, port: config.httpPort });
   return {
     kvPort: kv.port,
     respPort: resp?.port,

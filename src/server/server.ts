@@ -21,8 +21,9 @@ import { peerHelloOf } from "./node/leader_forwarder.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 import type { Logger } from "./log/logger.ts";
-import { serverLogging } from "./log/server_logging.ts";
+import { respHttpWarning } from "./log/server_logging.ts";
 import { startFirstElection } from "./node/first_election.ts";
+import type { NodeTls } from "./tls/node_tls.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -63,6 +64,8 @@ export interface ServerConfig {
   readonly log?: (line: string) => void;
   /** Client requests slower than this are logged (default SLOW_REQUEST_MS_DEFAULT; 0: off). */
   readonly slowRequestMs?: number;
+  /** TLS on every port and to peers (docs/tls.md); absent: plain TCP and HTTP. */
+  readonly tls?: NodeTls;
 }
 
 export interface RunningServer {
@@ -119,6 +122,8 @@ export async function startServer(
   platform: Platform,
   config: ServerConfig,
 ): Promise<RunningServer> {
+  // With TLS, whatever the node dials (peers, the leader, status probes) is TLS too.
+  platform = config.tls?.dialing(platform) ?? platform;
   if (!config.peers.has(config.id)) {
     throw new Error(`--peers does not list this node (id ${config.id})`);
   }
@@ -136,8 +141,7 @@ export async function startServer(
   const leases = startNodeLeases(node, platform.net);
   const sweeper = startExpirySweeper(node);
   addLeaseMetrics(metrics, leases.leases);
-  const logging = serverLogging(node.o.logger, platform.clock, config.slowRequestMs);
-  const service = meteredService(node, metrics, platform.clock, logging.slow);
+  const service = meteredService(node, metrics, node.o.clock, node.o.logger, config.slowRequestMs);
   const cluster = new ClusterView(node, platform.net, platform.clock, 500, peerHelloOf(node.o));
   const history = new MetricsHistory(metrics, platform.clock);
   const app = createStatusApp({
@@ -150,7 +154,7 @@ export async function startServer(
     auth: config.auth,
     httpAdminOpen: config.httpAdminOpen,
   });
-  const ports = await startPorts(platform, { ...config, log: logging.respWarning }, {
+  const ports = await startPorts(platform, { ...config, log: respHttpWarning(node.o.logger) }, {
     service,
     peers: node,
     consistency: node.o.readMode,
@@ -175,7 +179,6 @@ export async function startServer(
       first.stop();
       joining.stop();
       cluster.close();
-      logging.summaries.stop();
       history.stop();
       watch.close();
       await ports.close();

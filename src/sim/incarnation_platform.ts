@@ -20,6 +20,7 @@ import type {
   Net,
   OpenOptions,
   Platform,
+  TlsClientConfig,
 } from "../platform/types.ts";
 import { IoError } from "../util/errors.ts";
 
@@ -129,9 +130,9 @@ class FencedNet implements Net {
       else onConn(conn);
     });
   }
-  async connect(hostname: string, port: number): Promise<Conn> {
+  async connect(hostname: string, port: number, tls?: TlsClientConfig): Promise<Conn> {
     this.fence.check(`connect ${hostname}:${port}`);
-    const conn = await this.inner.connect(hostname, port);
+    const conn = await this.inner.connect(hostname, port, tls);
     if (this.fence.dead) {
       conn.close();
       throw new IoError(`connect ${hostname}:${port}: dead incarnation`);

@@ -60,7 +60,7 @@ test("request.slow: a request over the threshold is logged with its kind, key an
       throw new ServiceError(ErrorCode.UNAVAILABLE, "no leader");
     },
   } as unknown as KvService;
-  const service = meteredService(inner, new MetricsRegistry(), clock, { logger, slowMs: 500 });
+  const service = meteredService(inner, new MetricsRegistry(), clock, logger, 500);
   takes = 499;
   await service.get(utf8("fast"), "linearizable");
   assert.deepEqual(lines, [], "under the threshold: no line");
@@ -74,7 +74,7 @@ test("request.slow: a request over the threshold is logged with its kind, key an
     "WARN  request.slow kind=write_put key=k1 ms=750 result=unavailable",
   ]);
   // 0 turns the lines off.
-  const off = meteredService(inner, new MetricsRegistry(), clock, { logger, slowMs: 0 });
+  const off = meteredService(inner, new MetricsRegistry(), clock, logger, 0);
   await off.get(utf8("k"), "linearizable");
   assert.equal(lines.length, 2);
 });

@@ -135,6 +135,20 @@ test("log: dropped lines are summed up per kind in log.suppressed", () => {
   ]);
 });
 
+test("log: flushDue writes the summaries only once they are due", () => {
+  const { lines, clock, logger } = capture({ burst: 1, summaryMs: 10_000 });
+  logger.warn("peer.lost");
+  logger.warn("peer.lost");
+  logger.flushDue();
+  assert.equal(lines.length, 1, "not due yet");
+  clock.ms += 10_000;
+  logger.flushDue();
+  assert.match(lines[1], /log\.suppressed event=peer\.lost count=1$/);
+  clock.ms += 10_000;
+  logger.flushDue();
+  assert.equal(lines.length, 2, "nothing new dropped: no line");
+});
+
 test("log: the default rate limits are the documented ones", () => {
   assert.equal(LOG_EVENT_BURST, 20);
   assert.equal(LOG_EVENTS_PER_SECOND, 1);

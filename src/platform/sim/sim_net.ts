@@ -74,9 +74,13 @@ export class SimNet {
   /** The `Net` of the current process on `name`; call again after `crash(name)`. */
   host(name: string): Net {
     const ref = this.#hosts.ref(name);
+    // The simulated network carries plain bytes only: asking it for TLS is a setup mistake.
+    const noTls = () => Promise.reject(new IoError("the simulated network has no TLS"));
     return {
-      listen: (options, onConn) => this.#listen(ref, options, onConn),
-      connect: (hostname, port) => this.#connect(ref, hostname, port),
+      listen: (options, onConn) =>
+        options.tls === undefined ? this.#listen(ref, options, onConn) : noTls(),
+      connect: (hostname, port, tls) =>
+        tls === undefined ? this.#connect(ref, hostname, port) : noTls(),
     };
   }
 

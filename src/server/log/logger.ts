@@ -6,7 +6,7 @@
  * up later in one `log.suppressed event=X count=N` line per kind.
  *
  * No runtime APIs here: the caller gives the sink (stderr in the binary) and
- * the clocks, and calls `flushSuppressed` on a timer of its own.
+ * the clocks, and calls `flushDue` on a timer of its own (the node: faults.ts).
  */
 import {
   LOG_EVENT_BURST,
@@ -29,6 +29,8 @@ export interface Logger {
   error(event: string, fields?: LogFields): void;
   /** Writes a `log.suppressed` line for each event kind that dropped lines since the last. */
   flushSuppressed(): void;
+  /** The same, once LOG_SUPPRESSED_SUMMARY_MS have passed since the last summary (a timer's). */
+  flushDue(): void;
 }
 
 export interface LoggerOptions {
@@ -53,6 +55,7 @@ export const SILENT_LOGGER: Logger = {
   warn: () => {},
   error: () => {},
   flushSuppressed: () => {},
+  flushDue: () => {},
 };
 
 interface Bucket {
@@ -100,12 +103,13 @@ export function createLogger(o: LoggerOptions): Logger {
     if (b.suppressed++ === 0) suppressedKinds++;
     return false;
   };
+  const flushDue = () => {
+    if (suppressedKinds > 0 && o.nowMs() - lastSummaryMs >= summaryMs) flushSuppressed();
+  };
   const log = (level: LogLevel) => (event: string, fields: LogFields = {}) => {
     if (LOG_LEVELS.indexOf(level) < min) return;
-    const now = o.nowMs();
-    // Due summaries go out before the next line, even without the caller's timer.
-    if (suppressedKinds > 0 && now - lastSummaryMs >= summaryMs) flushSuppressed();
-    if (admit(event, now)) emit(level, event, fields);
+    flushDue(); // due summaries go out before the next line, even without the caller's timer
+    if (admit(event, o.nowMs())) emit(level, event, fields);
   };
   return {
     debug: log("debug"),
@@ -113,6 +117,7 @@ export function createLogger(o: LoggerOptions): Logger {
     warn: log("warn"),
     error: log("error"),
     flushSuppressed,
+    flushDue,
   };
 }
 

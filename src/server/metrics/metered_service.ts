@@ -7,14 +7,18 @@ import type { Clock } from "../../platform/types.ts";
 import { type Consistency, type KvService, ServiceError } from "../kv_service.ts";
 import { exponentialBuckets, type MetricsRegistry } from "./registry.ts";
 import { commandKey, commandKind, noteSlowRequest, type SlowRequestLog } from "./slow_requests.ts";
+import type { Logger } from "../log/logger.ts";
+import { SLOW_REQUEST_MS_DEFAULT } from "../../limits_ops.ts";
 
-/** Also logs requests slower than `slow.slowMs` (slow_requests.ts). */
+/** Also logs requests that take `slowMs` or longer to `logger` (slow_requests.ts; 0: off). */
 export function meteredService(
   inner: KvService,
   registry: MetricsRegistry,
   clock: Clock,
-  slow?: SlowRequestLog,
+  logger?: Logger,
+  slowMs = SLOW_REQUEST_MS_DEFAULT,
 ): KvService {
+  const slow: SlowRequestLog | undefined = logger === undefined ? undefined : { logger, slowMs };
   const requests = registry.counter(
     "tinykv_requests_total",
     "Client requests by operation and result.",

@@ -120,11 +120,15 @@ export class FaultMonitor {
     return undefined;
   }
 
-  /** Looks for faults periodically, so each is logged (and acted on) when it appears. */
+  /**
+   * Looks for faults periodically, so each is logged (and acted on) when it appears. The
+   * same timer writes the log's due `log.suppressed` summaries (docs/logging.md).
+   */
   start(): void {
     const loop = () => {
       this.#timer = this.clock.setTimeout(loop, CHECK_EVERY_MS);
       this.current();
+      this.logger.flushDue();
     };
     this.#timer = this.clock.setTimeout(loop, CHECK_EVERY_MS);
   }

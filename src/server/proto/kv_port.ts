@@ -65,6 +65,8 @@ export interface KvPortOptions {
   readonly clusterToken?: string;
   /** Users and permissions; absent: authentication is off. */
   readonly auth?: Authenticator;
+  /** TLS with a CA: a peer Hello needs a client certificate the CA signed (docs/tls.md). */
+  readonly requirePeerCertificate?: boolean;
   readonly connectionsMax?: number;
 }
 
@@ -176,6 +178,9 @@ class PortConnection {
     const token = this.o.clusterToken;
     if (nodeId !== 0 && token !== undefined && hello.clusterToken !== token) {
       throw new WireError("peer presented a wrong cluster token");
+    }
+    if (nodeId !== 0 && this.o.requirePeerCertificate && !this.conn.peerCertificateVerified) {
+      throw new WireError(`peer ${nodeId} presented no certificate the cluster's CA signed`);
     }
     this.#peerId = nodeId;
     // The cluster token is what proves a peer (TLS client certificates may add to it);
