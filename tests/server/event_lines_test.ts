@@ -25,7 +25,9 @@ import { StateType } from "../../src/raft/core/state_type.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
 import { Db } from "../../src/storage/db.ts";
 import type { CompactionDone } from "../../src/storage/options.ts";
-import { logFault } from "../../src/server/node/faults.ts";
+import { FaultMonitor, logFault } from "../../src/server/node/faults.ts";
+import type { RaftNode } from "../../src/raft/node.ts";
+import type { EngineHolder } from "../../src/server/node/engine_holder.ts";
 
 function capture(clock: SimClock) {
   const lines: string[] = [];
@@ -234,5 +236,36 @@ test("disk faults: one line per fault kind, with the file and offset of corrupti
     "ERROR disk.corruption file=000012.sst offset=8210 " +
     'error="Corruption in 000012.sst at offset 8210: block checksum mismatch"',
     'ERROR node.stopped error="node stopped: fsync failed"',
+  ]);
+});
+
+test("log.suppressed: the node's periodic fault check writes the due summaries", () => {
+  const clock = new SimClock();
+  const lines: string[] = [];
+  const logger = createLogger({
+    write: (l) => lines.push(l.slice(25)),
+    wallMs: () => clock.wallMs(),
+    nowMs: () => clock.nowMs(),
+    burst: 1,
+    summaryMs: 2000,
+  });
+  const healthy = {
+    node: () => ({ failure: undefined, diskFull: undefined }) as unknown as RaftNode,
+    engine: () =>
+      ({
+        corruption: undefined,
+        db: { failure: undefined, outOfSpace: undefined },
+      }) as unknown as EngineHolder,
+  };
+  const monitor = new FaultMonitor(healthy, clock, logger);
+  for (let i = 0; i < 5; i++) logger.warn("peer.lost", { peer: 2 });
+  monitor.start();
+  clock.advance(1000);
+  assert.deepEqual(lines, ["WARN  peer.lost peer=2"], "not due yet");
+  clock.advance(1000);
+  monitor.stop();
+  assert.deepEqual(lines, [
+    "WARN  peer.lost peer=2",
+    "WARN  log.suppressed event=peer.lost count=4",
   ]);
 });
