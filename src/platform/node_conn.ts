@@ -13,7 +13,11 @@ export class NodeConn implements Conn {
   readonly #events = new ConnEvents();
   readonly remoteAddress: string;
 
-  constructor(readonly socket: net.Socket, readonly peerCertificateVerified?: boolean) {
+  constructor(
+    readonly socket: net.Socket,
+    readonly peerCertificateVerified?: boolean,
+    readonly peerCertificateNames?: readonly string[],
+  ) {
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => this.#events.data(chunk));

@@ -50,6 +50,17 @@ function contextOptions(config: TlsServerConfig): tls.SecureContextOptions {
   return ca === undefined ? { cert, key } : { cert, key, ca };
 }
 
+/** What a verified peer certificate names: subjectAltName DNS and IP entries, else its CN. */
+function certificateNames(socket: tls.TLSSocket): string[] | undefined {
+  if (!socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  const alt = (cert.subjectaltname ?? "").split(",").map((e) => e.trim())
+    .map((e) => /^(?:DNS|IP Address):(.+)$/.exec(e)?.[1]?.toLowerCase())
+    .filter((n): n is string => n !== undefined);
+  const cn = typeof cert.subject?.CN === "string" ? cert.subject.CN.toLowerCase() : undefined;
+  return alt.length > 0 ? alt : cn === undefined ? [] : [cn];
+}
+
 /** A TLS listener; `setTls` swaps the certificate, key and CA for the connections to come. */
 export function listenTls(
   options: ListenOptions,
@@ -57,7 +68,7 @@ export function listenTls(
   onConn: (conn: Conn) => void,
 ): Promise<Listener> {
   return startTlsServer(options, config, (socket) => {
-    onConn(new NodeConn(socket, socket.authorized));
+    onConn(new NodeConn(socket, socket.authorized, certificateNames(socket)));
   });
 }
 
@@ -135,7 +146,7 @@ export function connectTls(hostname: string, port: number, config: TlsClientConf
     socket.once("secureConnect", () => {
       clearTimeout(timer);
       socket.off("error", fail);
-      resolve(new NodeConn(socket, socket.authorized));
+      resolve(new NodeConn(socket, socket.authorized, certificateNames(socket)));
     });
   });
 }

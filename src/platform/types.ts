@@ -98,6 +98,11 @@ export interface Conn {
    */
   readonly peerCertificateVerified?: boolean;
   /**
+   * TLS only, with a verified certificate: the host names and IP addresses it names (its
+   * subjectAltName DNS and IP entries, else its common name), lower case.
+   */
+  readonly peerCertificateNames?: readonly string[];
+  /**
    * Queues `data` for sending. Returns false when the kernel did not take
    * it all (the rest is queued); `onDrain` fires when the queue is empty.
    */

@@ -12,6 +12,7 @@ import { meteredService } from "./metrics/metered_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { MetricsHistory } from "./metrics/metrics_history.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
+import type { PeerSink } from "./proto/kv_port.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
 import { WatchHub } from "./watch/watch_hub.ts";
@@ -156,7 +157,7 @@ export async function startServer(
   });
   const ports = await startPorts(platform, { ...config, log: respHttpWarning(node.o.logger) }, {
     service,
-    peers: node,
+    peers: peerSinkOf(node),
     consistency: node.o.readMode,
     admin: { service: node, token: config.adminToken },
     watch,
@@ -186,6 +187,15 @@ export async function startServer(
       sweeper.stop();
       await node.close();
     },
+  };
+}
+
+/** The protobuf port's peer connections deliver to the node; certificates are checked by name. */
+function peerSinkOf(node: NodeService): PeerSink {
+  return {
+    onRaftMessage: (from, message) => node.onRaftMessage(from, message),
+    onPeerHello: (id, address) => node.onPeerHello(id, address),
+    configuredAddress: (id) => node.addresses.configured(id),
   };
 }
 

@@ -50,13 +50,13 @@ export class TestCerts {
     return this.#files(name);
   }
 
-  /** A certificate for `name`, signed by `ca`, for 127.0.0.1 and localhost. */
-  signed(name: string, ca: CertFiles): CertFiles {
+  /** A certificate for `name`, signed by `ca`, for 127.0.0.1 and localhost (or `altNames`). */
+  signed(name: string, ca: CertFiles, altNames = "IP:127.0.0.1,DNS:localhost"): CertFiles {
     const csr = this.#file(`${name}.csr`), ext = this.#file(`${name}.ext`);
     this.#openssl(["req", ...this.#newKey(name), "-out", csr, "-subj", `/CN=${name}`]);
     fs.writeFileSync(
       ext,
-      "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n",
+      `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth,clientAuth\n`,
     );
     this.#openssl([
       "x509",

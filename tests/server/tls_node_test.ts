@@ -30,6 +30,7 @@ const platform = getPlatform();
 const skip = OPENSSL_SKIP;
 let certs: TestCerts;
 let ca: CertFiles, server: CertFiles, client: CertFiles, otherCa: CertFiles, rogue: CertFiles;
+let elsewhere: CertFiles;
 
 before(() => {
   if (skip) return;
@@ -39,6 +40,7 @@ before(() => {
   client = certs.signed("client", ca);
   otherCa = certs.ca("other-ca");
   rogue = certs.signed("rogue", otherCa);
+  elsewhere = certs.signed("elsewhere", ca, "DNS:elsewhere.example");
 });
 after(() => certs?.remove());
 
@@ -71,7 +73,11 @@ test("node tls: a peer Hello needs a certificate the CA signed; a client does no
     hostname: "127.0.0.1",
     port: 0,
     service: await LocalKvService.open(),
-    peers: { onRaftMessage: (from) => received.push(from) },
+    peers: {
+      onRaftMessage: (from) => received.push(from),
+      // Node 2 is configured on this host; node 4 on another host.
+      configuredAddress: (id) => ({ 2: "127.0.0.1:7002", 4: "10.9.9.9:7001" })[id],
+    },
   });
   const helloAs = (nodeId: number) =>
     concatBytes([
@@ -89,6 +95,12 @@ test("node tls: a peer Hello needs a certificate the CA signed; a client does no
       assert.equal(refused.closedByNode, true);
       assert.match(refused.reply, /peer 3 presented no certificate the cluster's CA signed/);
     }
+    // Signed by the CA, but naming another host than the member it claims to be.
+    const misnamed = await exchange(port.port, helloAs(2), elsewhere);
+    assert.equal(misnamed.closedByNode, true);
+    assert.match(misnamed.reply, /peer 2's certificate names elsewhere\.example, not 127\.0\.0\.1/);
+    const wrongHost = await exchange(port.port, helloAs(4), client);
+    assert.match(wrongHost.reply, /peer 4's certificate names 127\.0\.0\.1, localhost, not 10\.9/);
     const clientHello = encodeWireFrame({ case: "hello", value: { nodeId: 0n, address: "" } });
     assert.equal((await exchange(port.port, clientHello)).closedByNode, false);
     assert.deepEqual(received, [2]);

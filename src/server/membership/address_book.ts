@@ -27,6 +27,11 @@ export class AddressBook {
     return this.#replicated.get(id) ?? this.local.get(id) ?? this.#announced.get(id);
   }
 
+  /** The address membership or `--peers` gives `id`; never one a peer announced itself. */
+  configured(id: number): string | undefined {
+    return this.#replicated.get(id) ?? this.local.get(id);
+  }
+
   all(): Map<number, string> {
     return new Map([...this.#announced, ...this.local, ...this.#replicated]);
   }

@@ -34,6 +34,7 @@ import {
 import { encodeGetResponseFrame } from "../../wire/get_response_frame.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
+import { checkPeerCertificate } from "./peer_certificate.ts";
 import type { AdminAccess } from "./admin_handler.ts";
 import type { WatchHub } from "../watch/watch_hub.ts";
 import { isWatchRequest, WatchStreams } from "./watch_streams.ts";
@@ -46,6 +47,8 @@ export interface PeerSink {
   onRaftMessage(from: number, message: RaftMessage): void;
   /** A peer introduced itself; `address` is where it listens ("" if it did not say). */
   onPeerHello?(id: number, address: string): void;
+  /** Where membership or `--peers` says node `id` listens (its certificate must name it). */
+  configuredAddress?(id: number): string | undefined;
 }
 
 export interface KvPortOptions {
@@ -179,8 +182,8 @@ class PortConnection {
     if (nodeId !== 0 && token !== undefined && hello.clusterToken !== token) {
       throw new WireError("peer presented a wrong cluster token");
     }
-    if (nodeId !== 0 && this.o.requirePeerCertificate && !this.conn.peerCertificateVerified) {
-      throw new WireError(`peer ${nodeId} presented no certificate the cluster's CA signed`);
+    if (nodeId !== 0 && this.o.requirePeerCertificate) {
+      checkPeerCertificate(nodeId, this.conn, this.o.peers?.configuredAddress?.(nodeId));
     }
     this.#peerId = nodeId;
     // The cluster token is what proves a peer (TLS client certificates may add to it);
