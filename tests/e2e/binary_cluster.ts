@@ -216,11 +216,31 @@ export class BinaryCluster {
       for (const n of this.nodes.values()) {
         if (n.proc === undefined) continue;
         const s = await this.status(n.id);
-        if (s?.role === "leader") return n.id;
+        if (s?.role === "leader") {
+          return await this.#knownBy(n.id, Math.min(deadline, Date.now() + 2000));
+        }
       }
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`no leader within ${timeoutMs} ms\n${this.logs()}`);
+  }
+
+  /**
+   * Waits (until `until`, then gives up quietly) for every running node that answers to name
+   * `leader`: a fresh cluster elects at once, and a node may not have heard of it yet.
+   */
+  async #knownBy(leader: number, until: number): Promise<number> {
+    while (Date.now() < until) {
+      let all = true;
+      for (const n of this.nodes.values()) {
+        if (n.proc === undefined || n.id === leader) continue;
+        const s = await this.status(n.id, 200);
+        if (s !== undefined && s.leader !== leader) all = false;
+      }
+      if (all) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return leader;
   }
 
   /**

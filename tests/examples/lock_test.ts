@@ -195,8 +195,10 @@ test("lock: a waiter whose session ends stops waiting with an error", {
     const waiting = new Mutex(b.session, "locks/ended");
     const lock = waiting.lock({ signal: AbortSignal.timeout(LOCK_TIMEOUT_MS) });
     await waitUntilKey(a, waiting.key);
+    // Expect the rejection before causing it: it may come while close() is still awaited.
+    const refused = assert.rejects(lock, /session ended/);
     await b.session.close(); // revokes the lease: its key goes
-    await assert.rejects(lock, /session ended/);
+    await refused;
     assert.equal(await a.client.getEntry(waiting.key), undefined);
     assert.ok(await a.client.getEntry(held.key), "the holder still holds");
     await a.session.close();

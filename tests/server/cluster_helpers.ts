@@ -158,7 +158,13 @@ export async function startCluster(
     },
     async leader() {
       for (let i = 0; i < 500; i++) {
-        for (const [id, s] of servers) if (s.node.status().role === "leader") return id;
+        const id = [...servers].find(([, s]) => s.node.status().role === "leader")?.[0];
+        // A fresh cluster elects at once: give the others a moment (bounded) to hear of it.
+        for (let j = 0; id !== undefined && j < 100; j++) {
+          if ([...servers.values()].every((s) => s.node.status().leader === id)) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        if (id !== undefined) return id;
         await new Promise((r) => setTimeout(r, 20));
       }
       throw new Error("no leader within 10 s");
