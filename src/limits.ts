@@ -24,6 +24,7 @@ export const WRITE_BATCH_OPS_MAX = 100_000;
 // ---- Frames on the protobuf TCP port ----
 /** Largest length-prefixed frame; the length is checked before allocating. */
 export const FRAME_BYTES_MAX = VALUE_BYTES_MAX + 1 * MiB;
+export const ANNOUNCED_BUFFER_START_BYTES = 64 * KiB; // grown as announced bytes arrive
 
 // ---- RESP port ----
 /** Largest RESP bulk string (a SET value). */

@@ -1,0 +1,143 @@
+/**
+ * Fuzzes the protobuf port of a real node (docs/fuzzing.md): random and
+ * damaged frames, one connection per case. Checks: every input that holds a
+ * whole frame gets an answer or the close in bounded time; answers are valid
+ * frames; the node keeps answering valid requests; nothing it stores changes;
+ * connections are freed; memory stays bounded, also with connections that
+ * announce huge frames and never send them.
+ *
+ * No state change by construction: a frame that the node would accept as a
+ * write, an admin request or (after a peer Hello) a Raft message is cut from
+ * the input before it is sent (`planProto`), so what remains must change nothing.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { type Frame, FrameSchema } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { FRAME_BYTES_MAX } from "../../src/limits.ts";
+import { decodeWireFrame } from "../../src/wire/frame_codec.ts";
+import { fromBinary } from "@bufbuild/protobuf";
+import { FuzzFailure, fuzzRun, runCases } from "./fuzz_run.ts";
+import { FuzzNode, memoryNow, MiB } from "./fuzz_node.ts";
+import { protoInput } from "./proto_inputs.ts";
+import { RawSocket } from "./raw_socket.ts";
+
+const FILE = "tests/fuzz/proto_fuzz_test.ts";
+/** Bytes that make the node answer or close are answered within this (else: a hang). */
+const ANSWER_MS = 5000;
+/** Request bodies that read only; every other body is cut from the input. */
+const READS = new Set(["get", "scan", "status", "watchCreate", "watchCancel", "leaseTimeToLive"]);
+const ALSO_READS = new Set(["leaseList", undefined]);
+
+interface ProtoPlan {
+  /** The input up to its first state-changing frame. */
+  readonly bytes: Uint8Array;
+  /** True when the node must answer (a request, or bytes it rejects). */
+  readonly expectAnswer: boolean;
+}
+
+function isStateChanging(frame: Frame, peer: boolean): boolean {
+  const b = frame.body;
+  if (b.case === "request") {
+    return !READS.has(b.value.body.case ?? "") && !ALSO_READS.has(b.value.body.case);
+  }
+  return b.case === "raft" && peer;
+}
+
+/** Walks the frames as the port will; cuts the input before a frame that would change state. */
+export function planProto(input: Uint8Array): ProtoPlan {
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  let at = 0, peer = false, answered = false;
+  while (at + 4 <= input.length) {
+    const len = view.getUint32(at, false);
+    if (len > FRAME_BYTES_MAX) return { bytes: input, expectAnswer: true };
+    if (at + 4 + len > input.length) break;
+    let frame: Frame;
+    try {
+      frame = decodeWireFrame(input.subarray(at + 4, at + 4 + len));
+    } catch {
+      return { bytes: input, expectAnswer: true }; // rejected: error frame, then the close
+    }
+    if (isStateChanging(frame, peer)) return { bytes: input.slice(0, at), expectAnswer: answered };
+    if (frame.body.case === "hello" && frame.body.value.nodeId !== 0n) peer = true;
+    // A Hello gets no answer; a request is answered; anything else is rejected.
+    if (frame.body.case !== "hello") answered = true;
+    at += 4 + len;
+  }
+  return { bytes: input, expectAnswer: answered };
+}
+
+/** Every whole frame the node sent must be a response. */
+function checkAnswer(bytes: Uint8Array): string | undefined {
+  let at = 0;
+  while (at + 4 <= bytes.length) {
+    const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(at, false);
+    if (at + 4 + len > bytes.length) break;
+    const frame = fromBinary(FrameSchema, bytes.subarray(at + 4, at + 4 + len));
+    if (frame.body.case !== "response") return `the node sent a ${frame.body.case} frame`;
+    at += 4 + len;
+  }
+  return undefined;
+}
+
+test("protobuf port fuzz: no crash, hang, state change or unbounded memory", async () => {
+  const run = fuzzRun(150);
+  const node = await FuzzNode.start();
+  try {
+    const before = await node.digest();
+    const connections = await node.openConnections();
+    const memory = memoryNow();
+    let n = 0;
+    await runCases(FILE, run, async (prng) => {
+      const input = protoInput(prng);
+      const plan = planProto(input.bytes);
+      const sent = { label: input.label, bytes: plan.bytes };
+      const sock = await RawSocket.open(node.kvPort);
+      try {
+        sock.write(plan.bytes);
+        const answered = await sock.answered(plan.expectAnswer ? ANSWER_MS : 5);
+        if (plan.expectAnswer && !answered) {
+          throw new FuzzFailure(`no answer and no close within ${ANSWER_MS} ms`, sent);
+        }
+        const bad = checkAnswer(sock.received());
+        if (bad !== undefined) throw new FuzzFailure(bad, sent);
+      } finally {
+        sock.close();
+      }
+      if (++n % 50 === 0) await node.assertAlive();
+      return sent;
+    });
+    await node.assertAlive();
+    assert.equal(await node.digest(), before, `state changed (run seed ${run.seed})`);
+    const after = await node.connectionsSettle(connections);
+    assert.ok(after.protobuf <= connections.protobuf, `connections not freed: ${after.protobuf}`);
+    const grown = memoryNow().heapAndBuffers - memory.heapAndBuffers;
+    assert.ok(grown < 96 * MiB, `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB`);
+  } finally {
+    await node.close();
+  }
+});
+
+test("protobuf port: connections announcing huge frames hold no memory for them", async () => {
+  const node = await FuzzNode.start();
+  const socks: RawSocket[] = [];
+  try {
+    const before = memoryNow();
+    for (let i = 0; i < 16; i++) {
+      const sock = await RawSocket.open(node.kvPort);
+      const head = new Uint8Array(14);
+      new DataView(head.buffer).setUint32(0, FRAME_BYTES_MAX - i, false);
+      sock.write(head);
+      socks.push(sock);
+    }
+    // The node has read every prefix once it answers a request sent after them.
+    await node.assertAlive();
+    const held = await node.openConnections();
+    assert.ok(held.protobuf >= 16, `only ${held.protobuf} connections open`);
+    const grown = memoryNow().heapAndBuffers - before.heapAndBuffers;
+    assert.ok(grown < 32 * MiB, `16 announced frames hold ${(grown / MiB).toFixed(0)} MiB`);
+    assert.ok(socks.every((s) => !s.closed && s.receivedBytes === 0));
+  } finally {
+    socks.forEach((s) => s.close());
+    await node.close();
+  }
+});

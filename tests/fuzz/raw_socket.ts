@@ -1,0 +1,80 @@
+/**
+ * A raw TCP connection for fuzzing a port: writes arbitrary bytes and collects
+ * whatever comes back, waiting a bounded time for an answer or the close.
+ */
+import { getPlatform } from "../../src/platform/detect.ts";
+import type { Conn } from "../../src/platform/types.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
+
+export class RawSocket {
+  #chunks: Uint8Array[] = [];
+  #bytes = 0;
+  #closed = false;
+  #waiter: (() => void) | undefined;
+
+  private constructor(readonly conn: Conn) {
+    conn.setHandlers({
+      onData: (c) => {
+        this.#chunks.push(c.slice());
+        this.#bytes += c.length;
+        this.#waiter?.();
+      },
+      onClose: () => {
+        this.#closed = true;
+        this.#waiter?.();
+      },
+    });
+  }
+
+  static async open(port: number): Promise<RawSocket> {
+    return new RawSocket(await getPlatform().net.connect("127.0.0.1", port));
+  }
+
+  /** True once the other side closed (or the connection failed). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get receivedBytes(): number {
+    return this.#bytes;
+  }
+
+  received(): Uint8Array {
+    return concatBytes(this.#chunks);
+  }
+
+  receivedText(): string {
+    return new TextDecoder().decode(this.received());
+  }
+
+  write(bytes: Uint8Array): void {
+    if (!this.#closed) this.conn.write(bytes);
+  }
+
+  /**
+   * Waits until `done()` holds or the connection closes, for at most `ms`.
+   * Resolves true when `done()` held or the connection closed in time.
+   */
+  async until(done: () => boolean, ms: number): Promise<boolean> {
+    if (done() || this.#closed) return true;
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.#waiter = () => {
+        if (!done() && !this.#closed) return;
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+    this.#waiter = undefined;
+    return ok;
+  }
+
+  /** Waits for any answer (bytes or the close) for at most `ms`. */
+  answered(ms: number): Promise<boolean> {
+    return this.until(() => this.#bytes > 0, ms);
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+}
