@@ -20,6 +20,8 @@ import { splitInline } from "./inline_args.ts";
 
 export class RespProtocolError extends Error {
   override name = "RespProtocolError";
+  /** The commands the same chunk completed before the bad input: they still run first. */
+  completed: RespCommand[] = [];
 }
 
 export interface RespLimits {
@@ -70,9 +72,19 @@ export class RespParser {
    */
   push(chunk: Uint8Array): RespCommand[] {
     const out: RespCommand[] = [];
+    try {
+      this.#pushInto(chunk, out);
+    } catch (err) {
+      if (err instanceof RespProtocolError) err.completed = out;
+      throw err;
+    }
+    return out;
+  }
+
+  #pushInto(chunk: Uint8Array, out: RespCommand[]): void {
     let at = 0;
     if (this.#bulk !== null) at = this.#fillBulk(chunk, 0, out);
-    if (at === chunk.length) return out;
+    if (at === chunk.length) return;
     if (this.#start < this.#buf.length) {
       this.#buf = concat(this.#buf.subarray(this.#start), chunk.subarray(at));
     } else {
@@ -85,7 +97,6 @@ export class RespParser {
     // Keep only an owned copy of the unconsumed tail.
     this.#buf = this.#buf.slice(this.#start);
     this.#start = 0;
-    return out;
   }
 
   /** Parses one element; false when more input is needed. */

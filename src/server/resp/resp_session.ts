@@ -70,6 +70,8 @@ export class RespSession {
   #running = 0;
   #paused = false;
   #closed = false;
+  /** Bad input arrived: nothing after it is read; the connection closes after its error. */
+  #protocolFailed = false;
 
   constructor(readonly conn: Conn, readonly ctx: RespContext, readonly onClose: () => void) {
     conn.setHandlers({
@@ -79,23 +81,40 @@ export class RespSession {
   }
 
   #onData(chunk: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#protocolFailed) return;
     let commands: RespCommand[];
+    let failure: RespProtocolError | undefined;
     try {
       commands = this.#parser.push(chunk);
     } catch (err) {
       if (!(err instanceof RespProtocolError)) throw err;
-      this.ctx.writer.error(`ERR Protocol error: ${err.message}`);
-      this.conn.write(this.ctx.writer.take());
-      this.#close();
-      return;
+      commands = err.completed;
+      failure = err;
     }
     for (const args of commands) this.#slots.push(this.#replyMode.slot(args, (a) => this.#slot(a)));
+    // As Redis: the commands before bad input run and are answered, then the error, then the close.
+    if (failure !== undefined) this.#failProtocol(failure);
     if (this.#slots.length >= RESP_PIPELINE_MAX && !this.#paused) {
       this.#paused = true;
       this.conn.pause();
     }
     this.#pump();
+  }
+
+  #failProtocol(err: RespProtocolError): void {
+    this.#protocolFailed = true;
+    this.conn.pause();
+    const line = `ERR Protocol error: ${err.message}`;
+    this.#slots.push({
+      kind: "local",
+      start: () => (w) => {
+        w.error(line);
+        this.ctx.conn.quit = true;
+      },
+      started: false,
+      done: false,
+      reply: undefined,
+    });
   }
 
   #slot(args: RespCommand): Slot {
