@@ -55,6 +55,8 @@ export class FuzzNode {
       respPort,
       httpPort: 0,
       ...FAST_ELECTIONS,
+      // No automatic history compaction: it would change the compacted revision mid-run.
+      autoCompact: { revisions: 0, ageMs: 0 },
       ...o.config,
     });
     const client = new TinyKvClient({
@@ -112,13 +114,13 @@ export class FuzzNode {
 
   /**
    * Everything the node stores, as text: the store revision (unless fuzzing may
-   * write to the sandbox), members, leases, every protobuf key with its
-   * metadata, and every Redis key of every database but the sandbox.
+   * write to the sandbox, which moves it), members, leases, every protobuf key
+   * with its metadata, and every Redis key of every database but the sandbox.
    */
   async digest(withRevision = true): Promise<string> {
     const s = this.server.node.status();
     const head = {
-      revision: withRevision ? s.revision : "-",
+      revision: withRevision ? s.revision : "(sandbox writes move it)",
       compactedRevision: s.compactedRevision,
       leases: s.leases,
       members: s.members.map((m) => `${m.id}@${m.address}${m.learner ? "/learner" : ""}`),
@@ -130,7 +132,7 @@ export class FuzzNode {
       for (const kv of p.items) {
         const { key, value, createRevision, modRevision, version, lease, expireAtMs } = kv;
         const meta = `${createRevision}/${modRevision}/${version}/${lease}/${expireAtMs}`;
-        lines.push(`${toHex(key)}=${toHex(value)} ${withRevision ? meta : "-"}`);
+        lines.push(`${toHex(key)}=${toHex(value)} ${meta}`);
       }
       cursor = p.nextCursor;
       if (cursor === undefined) break;

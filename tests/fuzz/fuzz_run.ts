@@ -40,7 +40,14 @@ export interface FuzzInput {
   readonly bytes: Uint8Array;
 }
 
-export type FuzzCase = (prng: Prng) => Promise<FuzzInput | undefined>;
+/**
+ * One case: generates its input from `prng`, calls `note` with it before
+ * sending it (so a hang can name it), then exercises and checks the node.
+ */
+export type FuzzCase = (prng: Prng, note: (input: FuzzInput) => void) => Promise<void>;
+
+/** A case that takes longer than this is a hang (every wait inside a case is shorter). */
+const CASE_MS_MAX = 30_000;
 
 /** Printable form of fuzz input: ASCII as is, other bytes as \xNN, cut after `max`. */
 export function showBytes(bytes: Uint8Array, max = 600): string {
@@ -54,14 +61,6 @@ export function showBytes(bytes: Uint8Array, max = 600): string {
   return bytes.length > max ? `${out}... (${bytes.length} bytes)` : out;
 }
 
-/** Thrown by a case's checks; carries what was sent. */
-export class FuzzFailure extends Error {
-  override name = "FuzzFailure";
-  constructor(message: string, readonly input: FuzzInput) {
-    super(message);
-  }
-}
-
 /**
  * Runs the cases one after another (or the one being replayed). A failure names
  * its case seed and the command that replays it, and shows the input.
@@ -70,25 +69,32 @@ export async function runCases(file: string, run: FuzzRun, one: FuzzCase): Promi
   const seeds = run.replay !== undefined
     ? [run.replay]
     : Array.from({ length: run.cases }, (_, i) => run.seed * CASES_PER_SEED + i);
+  const verbose = run.replay !== undefined || process.env.TINYKV_FUZZ_VERBOSE === "1";
   let ran = 0;
   for (const caseSeed of seeds) {
     let input: FuzzInput | undefined;
+    const note = (i: FuzzInput) => {
+      input = i;
+      if (verbose) console.log(`case ${caseSeed} (${i.label}): ${showBytes(i.bytes, 4000)}`);
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hang = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`case ran over ${CASE_MS_MAX} ms`)), CASE_MS_MAX);
+    });
     try {
-      input = await one(createPrng(caseSeed));
-      if (run.replay !== undefined && input !== undefined) {
-        console.log(`replayed ${input.label}: ${showBytes(input.bytes, 4000)}`);
-      }
+      await Promise.race([one(createPrng(caseSeed), note), hang]);
     } catch (err) {
-      const failed = err instanceof FuzzFailure ? err.input : input;
-      const what = failed === undefined
+      const shown = input === undefined
         ? ""
-        : `\ninput (${failed.label}): ${showBytes(failed.bytes)}`;
+        : `\ninput (${input.label}): ${showBytes(input.bytes)}`;
       const message = err instanceof Error ? err.message : String(err);
       throw new Error(
-        `fuzz case failed (run seed ${run.seed}, case seed ${caseSeed}): ${message}${what}\n` +
+        `fuzz case failed (run seed ${run.seed}, case seed ${caseSeed}): ${message}${shown}\n` +
           `replay: TINYKV_FUZZ_REPLAY=${caseSeed} deno test -A ${file}`,
         { cause: err },
       );
+    } finally {
+      clearTimeout(timer);
     }
     ran++;
   }

@@ -103,7 +103,6 @@ export class RespSession {
 
   #failProtocol(err: RespProtocolError): void {
     this.#protocolFailed = true;
-    this.conn.pause();
     const line = `ERR Protocol error: ${err.message}`;
     this.#slots.push({
       kind: "local",
