@@ -243,11 +243,10 @@ export const DISK_RETRY_MS_MIN = 100;
 export const DISK_RETRY_MS_MAX = 2000;
 /** Messages held for one peer while its connection is down or its socket is not draining. */
 export const PEER_QUEUE_MSGS_MAX = 8192;
-/**
- * Bytes waiting for one peer: held by its link plus not yet sent by its socket;
- * beyond it messages are dropped (Raft retransmits).
- */
+/** Bytes for one peer, held by its link and in its socket; past it, dropped (Raft resends). */
 export const PEER_QUEUE_BYTES_MAX = 256 * MiB;
+/** Peer addresses kept from Hellos alone (anyone may send one); the oldest is forgotten. */
+export const PEER_ANNOUNCED_MAX = 64;
 /** Leader changes a node remembers for /cluster and the dashboard; older ones are forgotten. */
 export const LEADER_HISTORY_MAX = 20;
 

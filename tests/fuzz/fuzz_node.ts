@@ -9,6 +9,8 @@
  * and the fuzz inputs' valid prefixes use it.
  */
 import process from "node:process";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { type RunningServer, type ServerConfig, startServer } from "../../src/server/server.ts";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
@@ -235,16 +237,33 @@ export function respCommand(...args: string[]): Uint8Array {
   return utf8(cmd(...args));
 }
 
+let v8Collect: (() => void) | undefined | null = null;
+
+/** A full garbage collection: Bun's through the platform, V8's (Deno) through node:v8. */
+function collectGarbage(): void {
+  const platform = getPlatform();
+  if (platform.collectGarbage !== undefined) return platform.collectGarbage();
+  if (v8Collect === null) {
+    try {
+      v8.setFlagsFromString("--expose-gc");
+      const gc: unknown = vm.runInNewContext("gc");
+      v8Collect = typeof gc === "function" ? () => gc() : undefined;
+    } catch {
+      v8Collect = undefined;
+    }
+  }
+  v8Collect?.();
+}
+
 /**
- * Memory the process holds now, after a collection where the runtime allows one:
- * the JS heap and the buffers outside it (Bun's heapUsed already counts them;
- * Deno reports them as `external`).
+ * Memory the process holds now, after a full collection: the JS heap and the
+ * buffers outside it (Bun's heapUsed already counts them; Deno reports them as
+ * `external`).
  */
 export function memoryNow(): { heapAndBuffers: number; rss: number } {
-  const platform = getPlatform();
-  platform.collectGarbage?.();
+  collectGarbage();
   const m = process.memoryUsage();
-  const buffers = platform.runtime === "bun" ? 0 : m.external;
+  const buffers = getPlatform().runtime === "bun" ? 0 : m.external;
   return { heapAndBuffers: m.heapUsed + buffers, rss: m.rss };
 }
 

@@ -74,7 +74,10 @@ test("HTTP port fuzz: no crash, hang, 500, state change or unbounded memory", as
     await node.assertAlive();
     assert.equal(await node.digest(), before, `state changed (run seed ${run.seed})`);
     const grown = memoryNow().heapAndBuffers - memory.heapAndBuffers;
-    assert.ok(grown < 96 * MiB, `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB`);
+    assert.ok(
+      grown < 96 * MiB,
+      `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB (run seed ${run.seed})`,
+    );
   } finally {
     await node.close();
   }

@@ -13,8 +13,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Frame, FrameSchema } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
-import { FRAME_BYTES_MAX } from "../../src/limits.ts";
-import { decodeWireFrame } from "../../src/wire/frame_codec.ts";
+import { FRAME_BYTES_MAX, PEER_ANNOUNCED_MAX } from "../../src/limits.ts";
+import { decodeWireFrame, encodeWireFrame } from "../../src/wire/frame_codec.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
 import { fromBinary } from "@bufbuild/protobuf";
 import { fuzzRun, runCases } from "./fuzz_run.ts";
 import { FuzzNode, memoryNow, MiB } from "./fuzz_node.ts";
@@ -111,9 +112,15 @@ test("protobuf port fuzz: no crash, hang, state change or unbounded memory", asy
     await node.assertAlive();
     assert.equal(await node.digest(), before, `state changed (run seed ${run.seed})`);
     const after = await node.connectionsSettle(connections);
-    assert.ok(after.protobuf <= connections.protobuf, `connections not freed: ${after.protobuf}`);
+    assert.ok(
+      after.protobuf <= connections.protobuf,
+      `connections not freed: ${after.protobuf} (run seed ${run.seed})`,
+    );
     const grown = memoryNow().heapAndBuffers - memory.heapAndBuffers;
-    assert.ok(grown < 96 * MiB, `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB`);
+    assert.ok(
+      grown < 96 * MiB,
+      `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB (run seed ${run.seed})`,
+    );
   } finally {
     await node.close();
   }
@@ -140,6 +147,33 @@ test("protobuf port: connections announcing huge frames hold no memory for them"
     assert.ok(socks.every((s) => !s.closed && s.receivedBytes === 0));
   } finally {
     socks.forEach((s) => s.close());
+    await node.close();
+  }
+});
+
+test("protobuf port: a flood of peer Hellos with made-up ids is remembered bounded", async () => {
+  const node = await FuzzNode.start();
+  try {
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 5000; i++) {
+      frames.push(encodeWireFrame({
+        case: "hello",
+        value: { nodeId: BigInt(1000 + i), address: `10.0.0.1:${1000 + (i % 60_000)}` },
+      }));
+    }
+    const sock = await RawSocket.open(node.kvPort);
+    sock.write(concatBytes(frames));
+    const book = node.server.node.addresses;
+    // Every Hello was read once the newest one is known.
+    for (let i = 0; i < 500 && book.get(5999) === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(book.get(5999), "10.0.0.1:5999", "the Hellos were not read within 10 s");
+    sock.close();
+    await node.assertAlive();
+    // This node plus the newest announcements: not one address (and peer link) per Hello.
+    assert.equal(book.all().size, 1 + PEER_ANNOUNCED_MAX);
+  } finally {
     await node.close();
   }
 });

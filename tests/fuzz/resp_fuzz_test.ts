@@ -70,9 +70,15 @@ test("RESP port fuzz: no crash, hang, state change or unbounded memory", async (
     await node.assertAlive();
     assert.equal(await node.digest(false), before, `state changed (run seed ${run.seed})`);
     const after = await node.connectionsSettle(connections);
-    assert.ok(after.resp <= connections.resp, `connections not freed: ${after.resp}`);
+    assert.ok(
+      after.resp <= connections.resp,
+      `connections not freed: ${after.resp} (run seed ${run.seed})`,
+    );
     const grown = memoryNow().heapAndBuffers - memory.heapAndBuffers;
-    assert.ok(grown < 96 * MiB, `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB`);
+    assert.ok(
+      grown < 96 * MiB,
+      `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB (run seed ${run.seed})`,
+    );
   } finally {
     await node.close();
   }
