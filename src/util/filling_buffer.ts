@@ -1,20 +1,20 @@
 /**
  * A buffer for a length a peer announced (a frame's length prefix, a RESP bulk
  * length), allocated as the bytes actually arrive rather than when announced:
- * a peer that announces 100 MiB and sends nothing costs 64 KiB, not 100 MiB
- * (docs/limits.md). It doubles as it fills, and takes the whole announced size
- * once a quarter of it has arrived, so a large value is copied about once more.
+ * a peer that announces 100 MiB and sends nothing costs `startBytes`
+ * (ANNOUNCED_BUFFER_START_BYTES, docs/limits.md), not 100 MiB. It doubles as
+ * it fills, and takes the whole announced size once a quarter of it has
+ * arrived, so a large value is copied about once more.
  */
-import { ANNOUNCED_BUFFER_START_BYTES } from "../limits.ts";
 import { assert } from "./assert.ts";
 
 export class FillingBuffer {
   #buf: Uint8Array;
   #filled = 0;
 
-  constructor(readonly total: number) {
+  constructor(readonly total: number, startBytes: number) {
     assert(Number.isSafeInteger(total) && total >= 0, `announced length ${total}`);
-    this.#buf = new Uint8Array(Math.min(total, ANNOUNCED_BUFFER_START_BYTES));
+    this.#buf = new Uint8Array(Math.min(total, startBytes));
   }
 
   get filled(): number {

@@ -48,8 +48,11 @@ export class FrameDecoder {
   readonly #header = new Uint8Array(FRAME_HEADER_BYTES);
   #headerBytes = 0;
 
-  /** `frameBytesMax`: the port's limit (FRAME_BYTES_MAX in src/limits.ts for the protobuf port). */
-  constructor(readonly frameBytesMax: number) {
+  /**
+   * `frameBytesMax`: the port's limit (FRAME_BYTES_MAX in src/limits.ts for the protobuf port);
+   * `bufferStartBytes`: a payload's first buffer (ANNOUNCED_BUFFER_START_BYTES), grown as it fills.
+   */
+  constructor(readonly frameBytesMax: number, readonly bufferStartBytes: number) {
     assert(frameBytesMax >= 0 && frameBytesMax <= FRAME_PREFIX_MAX, "frame limit out of range");
   }
 
@@ -85,7 +88,7 @@ export class FrameDecoder {
         const len = readU32BE(this.#header, 0);
         this.#checkLength(len);
         this.#want = len;
-        this.#partial = new FillingBuffer(len);
+        this.#partial = new FillingBuffer(len, this.bufferStartBytes);
       }
       const partial = this.#partial;
       assert(partial !== null, "frame buffer present while reading a payload");

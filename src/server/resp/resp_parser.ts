@@ -9,6 +9,7 @@
  *            | inline-line CRLF            (words separated by spaces)
  */
 import {
+  ANNOUNCED_BUFFER_START_BYTES,
   RESP_ARGS_MAX,
   RESP_BULK_BYTES_MAX,
   RESP_COMMAND_BYTES_MAX,
@@ -130,7 +131,7 @@ export class RespParser {
       throw new RespProtocolError("command too large");
     }
     this.#start = lineEnd + 2;
-    this.#bulk = new FillingBuffer(len);
+    this.#bulk = new FillingBuffer(len, ANNOUNCED_BUFFER_START_BYTES);
     this.#bulkCrlf = 0;
     const rest = this.#buf.subarray(this.#start);
     const used = this.#fillBulk(rest, 0, out);
