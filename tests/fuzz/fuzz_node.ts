@@ -108,6 +108,9 @@ export class FuzzNode {
         ["SET", "db3", "three"],
         ["SELECT", String(SANDBOX_DB)],
         ["SET", "sandbox", "mine"],
+        ["MSET", "fuzz", "1", "{tag}x", "2.5"],
+        ["HSET", "fuzz:h", "f", "1", "g", "x"],
+        ["SADD", "fuzz:s", "a", "b", "1"],
       );
     } finally {
       c.close();

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { fuzzRun, runCases } from "./fuzz_run.ts";
-import { FuzzNode, memoryNow, MiB } from "./fuzz_node.ts";
+import { FuzzNode, type FuzzNodeOptions, memoryNow, MiB } from "./fuzz_node.ts";
 import { httpInput } from "./http_inputs.ts";
 
 const FILE = "tests/fuzz/http_fuzz_test.ts";
@@ -54,15 +54,16 @@ function badAnswer(response: Uint8Array): string | undefined {
   return undefined;
 }
 
-test("HTTP port fuzz: no crash, hang, 500, state change or unbounded memory", async () => {
-  const run = fuzzRun(120);
-  const node = await FuzzNode.start();
+async function fuzzHttp(options: FuzzNodeOptions, defaultCases: number): Promise<void> {
+  const run = fuzzRun(defaultCases);
+  const node = await FuzzNode.start(options);
   try {
+    const credentials = Object.entries(node.auth.http ?? {}).map(([k, v]) => `${k}: ${v}`);
     const before = await node.digest();
     const memory = memoryNow();
     let n = 0, answered = 0;
     await runCases(FILE, run, async (prng, note) => {
-      const input = httpInput(prng);
+      const input = httpInput(prng, credentials);
       note(input);
       const r = await exchange(node.httpPort, input.bytes, ANSWER_MS);
       if (!r.closed) throw new Error(`not answered and closed within ${ANSWER_MS} ms`);
@@ -83,4 +84,13 @@ test("HTTP port fuzz: no crash, hang, 500, state change or unbounded memory", as
   } finally {
     await node.close();
   }
+}
+
+test("HTTP port fuzz: no crash, hang, 500, state change or unbounded memory", async () => {
+  await fuzzHttp({}, 120);
+});
+
+test("HTTP port fuzz behind an admin token: half the requests carry it", async () => {
+  const auth = { http: { Authorization: "Bearer fuzz-token" } };
+  await fuzzHttp({ config: { adminToken: "fuzz-token" }, auth }, 40);
 });

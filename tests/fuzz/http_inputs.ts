@@ -95,12 +95,14 @@ function body(prng: Prng): string {
   }
 }
 
-function request(prng: Prng): string {
+/** `credentials`: header lines a legitimate client sends (auth), added to half the requests. */
+function request(prng: Prng, credentials: readonly string[]): string {
   const b = body(prng);
   const path = prng.chance(0.03) ? "/" + "a".repeat(64 * 1024) : pick(prng, PATHS);
   const lines = [`${pick(prng, METHODS)} ${path} ${pick(prng, VERSIONS)}`, "Host: 127.0.0.1"];
   const n = prng.int(6);
   for (let i = 0; i < n; i++) lines.push(headerLine(prng, b.length));
+  if (prng.chance(0.5)) lines.push(...credentials);
   if (prng.chance(0.5)) lines.push(`Content-Length: ${b.length}`);
   return `${lines.join(pick(prng, ["\r\n", "\r\n", "\n"]))}\r\n\r\n${b}`;
 }
@@ -113,12 +115,15 @@ const MEMBER_ID = /(members(?:\/|%2f))(\d|%3\d|%)/gi;
  * any member route's id made non-numeric (the only requests that could change
  * stored state: docs/fuzzing.md, "No state change").
  */
-export function httpInput(prng: Prng): { label: string; bytes: Uint8Array } {
+export function httpInput(
+  prng: Prng,
+  credentials: readonly string[] = [],
+): { label: string; bytes: Uint8Array } {
   if (prng.chance(0.08)) return { label: "random bytes", bytes: randomBytes(prng, 300) };
   const parts: Uint8Array[] = [];
   const n = prng.range(1, 3);
   for (let i = 0; i < n; i++) {
-    const r = bytesOf(request(prng));
+    const r = bytesOf(request(prng, credentials));
     parts.push(prng.chance(0.3) ? mutateBytes(prng, r) : r);
   }
   const safe = textOf(concatBytes(parts)).replace(MEMBER_ID, "$1x");

@@ -91,7 +91,7 @@ test("protobuf port fuzz: no crash, hang, state change or unbounded memory", asy
     const memory = memoryNow();
     let n = 0, answered = 0;
     await runCases(FILE, run, async (prng, note) => {
-      const input = protoInput(prng);
+      const input = protoInput(prng, node.auth.adminToken);
       const plan = planProto(input.bytes);
       note({ label: input.label, bytes: plan.bytes });
       const sock = await RawSocket.open(node.kvPort);

@@ -150,11 +150,25 @@ function badFraming(prng: Prng, args: readonly Uint8Array[]): Uint8Array {
   }
 }
 
+/** Connection states the commands may run in: a transaction, RESP3, subscribed, watching. */
+const MODES: readonly (readonly string[])[] = [
+  [],
+  [],
+  [],
+  ["MULTI"],
+  ["HELLO", "3"],
+  ["SUBSCRIBE", "c"],
+  ["WATCH", "fuzz"],
+  ["CLIENT", "REPLY", "SKIP"],
+];
+
 /** One fuzz input: one to four commands, valid, damaged or random. */
 export function respInput(prng: Prng): { label: string; bytes: Uint8Array } {
   if (prng.chance(0.08)) return { label: "random bytes", bytes: randomBytes(prng, 200) };
   const parts: Uint8Array[] = [];
   const labels: string[] = [];
+  const mode = pick(prng, MODES);
+  if (mode.length > 0) parts.push(asArray(mode.map((a) => utf8(a))));
   const n = prng.range(1, 4);
   for (let i = 0; i < n; i++) {
     const args = commandArgs(prng);
@@ -165,5 +179,6 @@ export function respInput(prng: Prng): { label: string; bytes: Uint8Array } {
     else if (how === 5) parts.push(badFraming(prng, args));
     else parts.push(mutateBytes(prng, asArray(args)));
   }
-  return { label: labels.join(" "), bytes: concatBytes(parts) };
+  if (mode[0] === "MULTI" && prng.chance(0.7)) parts.push(asArray([utf8("EXEC")]));
+  return { label: `${mode.join(" ")}: ${labels.join(" ")}`, bytes: concatBytes(parts) };
 }
