@@ -3,10 +3,14 @@
  * length), allocated as the bytes actually arrive rather than when announced:
  * a peer that announces 100 MiB and sends nothing costs `startBytes`
  * (ANNOUNCED_BUFFER_START_BYTES, docs/limits.md), not 100 MiB. It doubles as
- * it fills, and takes the whole announced size once a quarter of it has
- * arrived, so a large value is copied about once more.
+ * it fills, and takes the whole announced size once a sixteenth of it has
+ * arrived (so never more than 16 times what arrived), so a large value is
+ * copied only a few MiB more than before.
  */
 import { assert } from "./assert.ts";
+
+/** Once this fraction (1/n) of the announced bytes arrived, the whole size is allocated. */
+const GROW_TO_TOTAL_FRACTION = 16;
 
 export class FillingBuffer {
   #buf: Uint8Array;
@@ -35,7 +39,7 @@ export class FillingBuffer {
     const need = this.#filled + src.length;
     assert(need <= this.total, "more bytes than announced");
     if (need > this.#buf.length) {
-      const size = need * 4 >= this.total
+      const size = need * GROW_TO_TOTAL_FRACTION >= this.total
         ? this.total
         : Math.min(this.total, Math.max(need, this.#buf.length * 2));
       const grown = new Uint8Array(size);
