@@ -59,3 +59,10 @@ export function mutateBytes(prng: Prng, b: Uint8Array): Uint8Array {
   for (let i = 0; i < n; i++) out = pick(prng, MUTATIONS)(prng, out);
   return out;
 }
+
+/** Where to cut `length` bytes into pieces sent apart: none most often, else one to three cuts. */
+export function pieceCuts(prng: Prng, length: number): number[] {
+  if (length < 2 || prng.chance(0.6)) return [];
+  const cuts = Array.from({ length: prng.range(1, 3) }, () => prng.range(1, length - 1));
+  return cuts.sort((a, b) => a - b);
+}

@@ -21,6 +21,7 @@ import { fuzzRun, runCases } from "./fuzz_run.ts";
 import { FuzzNode, memoryNow, MiB } from "./fuzz_node.ts";
 import { protoInput } from "./proto_inputs.ts";
 import { RawSocket } from "./raw_socket.ts";
+import { pieceCuts } from "./mutate.ts";
 
 const FILE = "tests/fuzz/proto_fuzz_test.ts";
 /** Bytes that make the node answer or close are answered within this (else: a hang). */
@@ -93,10 +94,14 @@ test("protobuf port fuzz: no crash, hang, state change or unbounded memory", asy
     await runCases(FILE, run, async (prng, note) => {
       const input = protoInput(prng, node.auth.adminToken);
       const plan = planProto(input.bytes);
-      note({ label: input.label, bytes: plan.bytes });
+      const cuts = pieceCuts(prng, plan.bytes.length);
+      note({
+        label: `${input.label}${cuts.length > 0 ? ` cut at ${cuts}` : ""}`,
+        bytes: plan.bytes,
+      });
       const sock = await RawSocket.open(node.kvPort);
       try {
-        sock.write(plan.bytes);
+        await sock.writePieces(plan.bytes, cuts);
         const inTime = await sock.answered(plan.expectAnswer ? ANSWER_MS : 5);
         if (plan.expectAnswer && !inTime) {
           throw new Error(`no answer and no close within ${ANSWER_MS} ms`);

@@ -52,6 +52,20 @@ export class RawSocket {
   }
 
   /**
+   * Writes `bytes` in pieces cut at `cuts` (ascending offsets), a moment apart,
+   * so that the node's parser meets them as separate chunks.
+   */
+  async writePieces(bytes: Uint8Array, cuts: readonly number[]): Promise<void> {
+    let from = 0;
+    for (const at of [...cuts, bytes.length]) {
+      if (at <= from) continue;
+      this.write(bytes.subarray(from, at));
+      from = at;
+      if (at < bytes.length) await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /**
    * Waits until `done()` holds or the connection closes, for at most `ms`.
    * Resolves true when `done()` held or the connection closed in time.
    */

@@ -20,6 +20,7 @@ import { FuzzNode, memoryNow, MiB, respCommand, SANDBOX_DB } from "./fuzz_node.t
 import { respInput } from "./resp_inputs.ts";
 import { planResp } from "./resp_plan.ts";
 import { RawSocket } from "./raw_socket.ts";
+import { pieceCuts } from "./mutate.ts";
 
 const FILE = "tests/fuzz/resp_fuzz_test.ts";
 const ANSWER_MS = 5000;
@@ -50,11 +51,15 @@ test("RESP port fuzz: no crash, hang, state change or unbounded memory", async (
       const input = respInput(prng);
       const plan = planResp(input.bytes);
       commands += plan.commands.length;
-      note({ label: input.label, bytes: plan.bytes });
+      const cuts = pieceCuts(prng, plan.bytes.length);
+      note({
+        label: `${input.label}${cuts.length > 0 ? ` cut at ${cuts}` : ""}`,
+        bytes: plan.bytes,
+      });
       const sock = await sandboxConnection(node);
       try {
         const setupBytes = sock.receivedBytes;
-        sock.write(plan.bytes);
+        await sock.writePieces(plan.bytes, cuts);
         const answered = await sock.until(
           () => sock.receivedBytes > setupBytes,
           plan.expectAnswer ? ANSWER_MS : 5,
