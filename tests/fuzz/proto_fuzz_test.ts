@@ -48,7 +48,7 @@ function isStateChanging(frame: Frame, peer: boolean): boolean {
 }
 
 /** Walks the frames as the port will; cuts the input before a frame that would change state. */
-export function planProto(input: Uint8Array): ProtoPlan {
+function planProto(input: Uint8Array): ProtoPlan {
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   let at = 0, peer = false, answered = false;
   while (at + 4 <= input.length) {
