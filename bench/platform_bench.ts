@@ -15,7 +15,7 @@ import { NodeFileSystem } from "../src/platform/node_fs.ts";
 import type { Conn, File, FileSystem } from "../src/platform/types.ts";
 import { crc32c } from "../src/util/crc32c.ts";
 import { encodeFrame, FrameDecoder } from "../src/util/frame.ts";
-import { FRAME_BYTES_MAX } from "../src/limits.ts";
+import { ANNOUNCED_BUFFER_START_BYTES, FRAME_BYTES_MAX } from "../src/limits.ts";
 import { createPrng } from "../src/util/prng.ts";
 import { makeTempDir, removeTempDir } from "../tests/helpers/temp_dir.ts";
 import { describeMachine } from "./machine.ts";
@@ -68,7 +68,7 @@ group("file: 128-byte record append + fdatasync", () => {
 
 // One echo server; each client waits for its own replies.
 const listener = await platform.net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
-  const dec = new FrameDecoder(FRAME_BYTES_MAX);
+  const dec = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES);
   conn.setHandlers({
     onData: (chunk) => {
       const frames = dec.push(chunk);
@@ -91,7 +91,7 @@ function concatFrames(frames: Uint8Array[]): Uint8Array {
 
 async function client(): Promise<{ conn: Conn; roundTrips: (n: number) => Promise<void> }> {
   const conn = await platform.net.connect("127.0.0.1", listener.port);
-  const dec = new FrameDecoder(FRAME_BYTES_MAX);
+  const dec = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES);
   let waiting = 0;
   let wake: () => void = () => {};
   conn.setHandlers({

@@ -24,6 +24,7 @@ export const WRITE_BATCH_OPS_MAX = 100_000;
 // ---- Frames on the protobuf TCP port ----
 /** Largest length-prefixed frame; the length is checked before allocating. */
 export const FRAME_BYTES_MAX = VALUE_BYTES_MAX + 1 * MiB;
+export const ANNOUNCED_BUFFER_START_BYTES = 64 * KiB; // grown as announced bytes arrive
 
 // ---- RESP port ----
 /** Largest RESP bulk string (a SET value). */
@@ -243,6 +244,8 @@ export const DISK_RETRY_MS_MAX = 2000;
 export const PEER_QUEUE_MSGS_MAX = 8192;
 /** Bytes waiting for one peer (its link's and its socket's); past it messages are dropped. */
 export const PEER_QUEUE_BYTES_MAX = 256 * MiB;
+/** Peer addresses kept from Hellos alone (anyone may send one); the oldest is forgotten. */
+export const PEER_ANNOUNCED_MAX = 64;
 /** Leader changes a node remembers for /cluster and the dashboard; older ones are forgotten. */
 export const LEADER_HISTORY_MAX = 20;
 /** One-second samples of the node's metrics kept for the dashboard's charts (10 minutes). */

@@ -12,7 +12,7 @@ import {
   type ClientResponse,
   HelloSchema,
 } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { CLIENT_INFLIGHT_MAX, FRAME_BYTES_MAX } from "../limits.ts";
+import { ANNOUNCED_BUFFER_START_BYTES, CLIENT_INFLIGHT_MAX, FRAME_BYTES_MAX } from "../limits.ts";
 import type { Clock, Conn, Net, TimerId } from "../platform/types.ts";
 import { DeadlineTimer } from "../util/deadline_timer.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -66,7 +66,7 @@ export class ClientConnection {
   readonly #pending = new Map<number, Pending>();
   /** Streams by request id: many responses each, no deadline. */
   readonly #streams = new Map<number, StreamHandler>();
-  readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX);
+  readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES);
   #nextId = 1;
   #outbox: Uint8Array[] = [];
   #closedError: TinyKvError | null = null;

@@ -12,6 +12,7 @@ import type { Conn, ConnHandlers } from "./types.ts";
 export class NodeConn implements Conn {
   readonly #events = new ConnEvents();
   readonly remoteAddress: string;
+  #ended = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -20,7 +21,9 @@ export class NodeConn implements Conn {
   ) {
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => this.#events.data(chunk));
+    socket.on("data", (chunk: Uint8Array) => {
+      if (!this.#ended) this.#events.data(chunk);
+    });
     socket.on("drain", () => this.#events.drain());
     socket.on("error", (err: Error) => this.#events.close(new IoError(err.message)));
     socket.on("close", () => this.#events.close());
@@ -44,7 +47,11 @@ export class NodeConn implements Conn {
   }
 
   close(): void {
+    this.#ended = true;
     this.socket.end();
+    // A paused socket never reads its peer's FIN and so never closes (nor frees its
+    // descriptor, nor lets its listener close): read on, dropping what arrives.
+    this.socket.resume();
   }
 
   setHandlers(handlers: ConnHandlers): void {

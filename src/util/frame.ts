@@ -5,10 +5,12 @@
  *
  * `FrameDecoder` is incremental: it accepts chunks as the socket delivers
  * them and yields whole payloads. The declared length is checked against the
- * limit as soon as the 4-byte prefix arrives, before any buffer for the
- * payload is allocated, so a peer cannot make a node allocate by lying.
+ * limit as soon as the 4-byte prefix arrives, and the payload's buffer grows
+ * as its bytes arrive (filling_buffer.ts), so a peer cannot make a node
+ * allocate by lying about a length.
  */
 import { assert } from "./assert.ts";
+import { FillingBuffer } from "./filling_buffer.ts";
 
 /** Bytes of the length prefix. */
 export const FRAME_HEADER_BYTES = 4;
@@ -40,21 +42,23 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
 /** Incremental decoder; one per connection. */
 export class FrameDecoder {
   /** Bytes of a partial frame (header or payload) carried between chunks. */
-  #partial: Uint8Array | null = null;
-  #partialBytes = 0;
+  #partial: FillingBuffer | null = null;
   /** Payload length of the frame being assembled, or -1 while reading the header. */
   #want = -1;
   readonly #header = new Uint8Array(FRAME_HEADER_BYTES);
   #headerBytes = 0;
 
-  /** `frameBytesMax`: the port's limit (FRAME_BYTES_MAX in src/limits.ts for the protobuf port). */
-  constructor(readonly frameBytesMax: number) {
+  /**
+   * `frameBytesMax`: the port's limit (FRAME_BYTES_MAX in src/limits.ts for the protobuf port);
+   * `bufferStartBytes`: a payload's first buffer (ANNOUNCED_BUFFER_START_BYTES), grown as it fills.
+   */
+  constructor(readonly frameBytesMax: number, readonly bufferStartBytes: number) {
     assert(frameBytesMax >= 0 && frameBytesMax <= FRAME_PREFIX_MAX, "frame limit out of range");
   }
 
   /** Bytes buffered for the frame in progress (for memory accounting). */
   get bufferedBytes(): number {
-    return this.#headerBytes + this.#partialBytes;
+    return this.#headerBytes + (this.#partial?.filled ?? 0);
   }
 
   /**
@@ -84,19 +88,16 @@ export class FrameDecoder {
         const len = readU32BE(this.#header, 0);
         this.#checkLength(len);
         this.#want = len;
-        this.#partial = new Uint8Array(len);
-        this.#partialBytes = 0;
+        this.#partial = new FillingBuffer(len, this.bufferStartBytes);
       }
       const partial = this.#partial;
       assert(partial !== null, "frame buffer present while reading a payload");
-      const take = Math.min(this.#want - this.#partialBytes, chunk.length - at);
-      partial.set(chunk.subarray(at, at + take), this.#partialBytes);
-      this.#partialBytes += take;
+      const take = Math.min(this.#want - partial.filled, chunk.length - at);
+      partial.append(chunk.subarray(at, at + take));
       at += take;
-      if (this.#partialBytes === this.#want) {
-        out.push(partial);
+      if (partial.done) {
+        out.push(partial.bytes());
         this.#partial = null;
-        this.#partialBytes = 0;
         this.#want = -1;
         this.#headerBytes = 0;
       }

@@ -11,7 +11,7 @@ import {
 import { getPlatform } from "../../src/platform/detect.ts";
 import type { Conn, Listener } from "../../src/platform/types.ts";
 import { FrameDecoder } from "../../src/util/frame.ts";
-import { FRAME_BYTES_MAX } from "../../src/limits.ts";
+import { ANNOUNCED_BUFFER_START_BYTES, FRAME_BYTES_MAX } from "../../src/limits.ts";
 import { decodeWireFrame, encodeWireFrame } from "../../src/wire/frame_codec.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 
@@ -36,7 +36,7 @@ export class FakeNode {
 
   async start(): Promise<this> {
     this.#listener = await getPlatform().net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
-      const dec = new FrameDecoder(FRAME_BYTES_MAX);
+      const dec = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES);
       this.#conns.add(conn);
       conn.setHandlers({
         onData: (chunk) => {

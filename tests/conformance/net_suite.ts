@@ -7,7 +7,7 @@
  * wait on the network goes through `drive`: identity for real sockets, "run
  * the simulation until this promise settles" for the simulator.
  */
-import { FRAME_BYTES_MAX } from "../../src/limits.ts";
+import { ANNOUNCED_BUFFER_START_BYTES, FRAME_BYTES_MAX } from "../../src/limits.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Conn, Net } from "../../src/platform/types.ts";
@@ -37,13 +37,13 @@ const realTime: Drive = (promise) => promise;
 export function runNetSuite(name: string, net: Net, drive: Drive = realTime): void {
   test(`${name}: echo server returns 64 pipelined frames in order`, async () => {
     const listener = await net.listen({ hostname: "127.0.0.1", port: 0 }, (conn) => {
-      const dec = new FrameDecoder(FRAME_BYTES_MAX);
+      const dec = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES);
       conn.setHandlers({ onData: (c) => dec.push(c).forEach((f) => conn.write(encodeFrame(f))) });
     });
     assert.ok(listener.port > 0, "listener reports the real port");
     const client = await drive(net.connect("127.0.0.1", listener.port));
     const frames: Uint8Array[] = [];
-    const dec = new FrameDecoder(FRAME_BYTES_MAX);
+    const dec = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES);
     const done = new Promise<void>((resolve) =>
       client.setHandlers({
         onData(chunk) {

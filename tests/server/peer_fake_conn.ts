@@ -3,7 +3,7 @@
  * what is written, report it as queued while the peer is "slow" (write
  * returns false, nothing drains), and drain on request.
  */
-import { FRAME_BYTES_MAX } from "../../src/limits.ts";
+import { ANNOUNCED_BUFFER_START_BYTES, FRAME_BYTES_MAX } from "../../src/limits.ts";
 import type { RaftMessage } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import type { Conn, ConnHandlers, Listener, Net } from "../../src/platform/types.ts";
 import { FrameDecoder } from "../../src/util/frame.ts";
@@ -16,7 +16,7 @@ export class FakeConn implements Conn {
   #queued: Uint8Array[] = [];
   #queuedBytes = 0;
   #handlers: ConnHandlers | undefined;
-  readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX);
+  readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES);
   /** Raft messages that reached the peer (drained or written while accepting). */
   readonly delivered: RaftMessage[] = [];
   /** Every byte ever given to `write`. */

@@ -4,7 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { ClientRequestSchema } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { decodeWireFrame, encodeWireFrame, WireError } from "../../src/wire/frame_codec.ts";
 import { FrameDecoder } from "../../src/util/frame.ts";
-import { FRAME_BYTES_MAX } from "../../src/limits.ts";
+import { ANNOUNCED_BUFFER_START_BYTES, FRAME_BYTES_MAX } from "../../src/limits.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { createPrng } from "../../src/util/prng.ts";
 
@@ -16,7 +16,7 @@ test("wire frames round-trip a client request through the length-prefixed decode
     body: { case: "put", value: { key: utf8("k"), value: utf8("v") } },
   });
   const bytes = encodeWireFrame({ case: "request", value: request });
-  const [payload] = new FrameDecoder(FRAME_BYTES_MAX).push(bytes);
+  const [payload] = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES).push(bytes);
   const frame = decodeWireFrame(payload);
   assert.equal(frame.body.case, "request");
   if (frame.body.case !== "request") return;

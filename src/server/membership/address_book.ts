@@ -7,6 +7,7 @@
  */
 import type { MemberAddressWrite } from "../../kv/members.ts";
 import { ConfChangeType, decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
+import { PEER_ANNOUNCED_MAX } from "../../limits.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
 import { splitHostPort } from "../../util/host_port.ts";
 
@@ -58,8 +59,17 @@ export class AddressBook {
     } catch {
       return; // not an address: ignore it rather than dial garbage
     }
+    this.#announced.delete(id); // set again below: the map keeps the oldest first
     this.#announced.set(id, address);
-    if (this.local.has(id) || this.#replicated.has(id)) return;
+    // Without --cluster-token anyone may send a Hello: keep only the newest announcements,
+    // so a flood of made-up ids costs bounded memory and links (found by tests/fuzz/).
+    let forgot = false;
+    for (const oldest of this.#announced.keys()) {
+      if (this.#announced.size <= PEER_ANNOUNCED_MAX) break;
+      this.#announced.delete(oldest);
+      forgot = true;
+    }
+    if (!forgot && (this.local.has(id) || this.#replicated.has(id))) return;
     this.onChange(this.all());
   }
 

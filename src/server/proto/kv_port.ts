@@ -18,7 +18,12 @@ import {
   type Hello,
   type RaftMessage,
 } from "../../gen/tinykv/v1/tinykv_pb.ts";
-import { CONN_WRITE_QUEUE_BYTES_MAX, CONNECTIONS_MAX, FRAME_BYTES_MAX } from "../../limits.ts";
+import {
+  ANNOUNCED_BUFFER_START_BYTES,
+  CONN_WRITE_QUEUE_BYTES_MAX,
+  CONNECTIONS_MAX,
+  FRAME_BYTES_MAX,
+} from "../../limits.ts";
 import type { Conn, Listener, Net } from "../../platform/types.ts";
 import { DecodeError } from "../../util/coding.ts";
 import { errorMessage } from "../../util/errors.ts";
@@ -74,7 +79,7 @@ export interface KvPortOptions {
 }
 
 class PortConnection {
-  readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX);
+  readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES);
   #peerId = 0;
   #outbox: Uint8Array[] = [];
   #outboxBytes = 0;

@@ -9,16 +9,20 @@
  *            | inline-line CRLF            (words separated by spaces)
  */
 import {
+  ANNOUNCED_BUFFER_START_BYTES,
   RESP_ARGS_MAX,
   RESP_BULK_BYTES_MAX,
   RESP_COMMAND_BYTES_MAX,
   RESP_LINE_BYTES_MAX,
 } from "../../limits.ts";
 import { assert } from "../../util/assert.ts";
+import { FillingBuffer } from "../../util/filling_buffer.ts";
 import { splitInline } from "./inline_args.ts";
 
 export class RespProtocolError extends Error {
   override name = "RespProtocolError";
+  /** The commands the same chunk completed before the bad input: they still run first. */
+  completed: RespCommand[] = [];
 }
 
 export interface RespLimits {
@@ -48,15 +52,19 @@ export class RespParser {
   #args: Uint8Array[] = [];
   #argsLeft = 0;
   #commandBytes = 0;
-  /** A bulk string being filled directly (large values skip the input buffer). */
-  #bulk: Uint8Array | null = null;
-  #bulkFilled = 0;
+  /**
+   * A bulk string being filled directly (large values skip the input buffer),
+   * its buffer grown as the bytes arrive (a lying length costs nothing), and how
+   * much of its CRLF terminator has been read.
+   */
+  #bulk: FillingBuffer | null = null;
+  #bulkCrlf = 0;
 
   constructor(readonly limits: RespLimits = DEFAULT_RESP_LIMITS) {}
 
   /** Bytes held for incomplete input (for memory accounting). */
   get bufferedBytes(): number {
-    return this.#buf.length - this.#start + (this.#bulk?.length ?? 0);
+    return this.#buf.length - this.#start + (this.#bulk?.allocated ?? 0);
   }
 
   /**
@@ -65,9 +73,19 @@ export class RespParser {
    */
   push(chunk: Uint8Array): RespCommand[] {
     const out: RespCommand[] = [];
+    try {
+      this.#pushInto(chunk, out);
+    } catch (err) {
+      if (err instanceof RespProtocolError) err.completed = out;
+      throw err;
+    }
+    return out;
+  }
+
+  #pushInto(chunk: Uint8Array, out: RespCommand[]): void {
     let at = 0;
     if (this.#bulk !== null) at = this.#fillBulk(chunk, 0, out);
-    if (at === chunk.length) return out;
+    if (at === chunk.length) return;
     if (this.#start < this.#buf.length) {
       this.#buf = concat(this.#buf.subarray(this.#start), chunk.subarray(at));
     } else {
@@ -80,7 +98,6 @@ export class RespParser {
     // Keep only an owned copy of the unconsumed tail.
     this.#buf = this.#buf.slice(this.#start);
     this.#start = 0;
-    return out;
   }
 
   /** Parses one element; false when more input is needed. */
@@ -114,8 +131,8 @@ export class RespParser {
       throw new RespProtocolError("command too large");
     }
     this.#start = lineEnd + 2;
-    this.#bulk = new Uint8Array(len);
-    this.#bulkFilled = 0;
+    this.#bulk = new FillingBuffer(len, ANNOUNCED_BUFFER_START_BYTES);
+    this.#bulkCrlf = 0;
     const rest = this.#buf.subarray(this.#start);
     const used = this.#fillBulk(rest, 0, out);
     this.#start += used;
@@ -126,23 +143,23 @@ export class RespParser {
   #fillBulk(src: Uint8Array, from: number, out: RespCommand[]): number {
     const bulk = this.#bulk;
     assert(bulk !== null, "fillBulk without a bulk in progress");
-    const need = bulk.length + 2 - this.#bulkFilled;
-    const take = Math.min(need, src.length - from);
-    for (let i = 0; i < take; i++) {
-      const pos = this.#bulkFilled + i;
-      const byte = src[from + i];
-      if (pos < bulk.length) bulk[pos] = byte;
-      else if (byte !== (pos === bulk.length ? CR : LF)) {
+    let at = from;
+    const take = Math.min(bulk.total - bulk.filled, src.length - at);
+    if (take > 0) bulk.append(src.subarray(at, at + take));
+    at += take;
+    while (bulk.done && this.#bulkCrlf < 2 && at < src.length) {
+      if (src[at] !== (this.#bulkCrlf === 0 ? CR : LF)) {
         throw new RespProtocolError("bulk string not terminated by CRLF");
       }
+      this.#bulkCrlf++;
+      at++;
     }
-    this.#bulkFilled += take;
-    if (this.#bulkFilled === bulk.length + 2) {
+    if (this.#bulkCrlf === 2) {
       this.#bulk = null;
-      this.#args.push(bulk);
+      this.#args.push(bulk.bytes());
       if (--this.#argsLeft === 0) this.#finish(out);
     }
-    return take;
+    return at - from;
   }
 
   #finish(out: RespCommand[]): void {

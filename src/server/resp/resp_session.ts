@@ -44,6 +44,10 @@ export class RespSession {
   #running = 0;
   #paused = false;
   #closed = false;
+  /** Bad input arrived: nothing after it is read; the connection closes after its error. */
+  #protocolFailed = false;
+  /** That bad input's error, answered once the commands before it are slotted. */
+  #failure: RespProtocolError | undefined;
 
   constructor(readonly conn: Conn, readonly ctx: RespContext, readonly onClose: () => void) {
     conn.setHandlers({
@@ -53,16 +57,15 @@ export class RespSession {
   }
 
   #onData(chunk: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#protocolFailed) return;
     let commands: RespCommand[];
     try {
       commands = this.#parser.push(chunk);
     } catch (err) {
       if (!(err instanceof RespProtocolError)) throw err;
-      this.ctx.writer.error(`ERR Protocol error: ${err.message}`);
-      this.conn.write(this.ctx.writer.take());
-      this.#close();
-      return;
+      commands = err.completed;
+      this.#protocolFailed = true;
+      this.#failure = err;
     }
     if (this.#next === this.#waiting.length) {
       this.#waiting = commands;
@@ -92,6 +95,11 @@ export class RespSession {
         });
       }
     }
+    // As Redis: the commands before bad input run and are answered, then the error, then the close.
+    if (this.#failure !== undefined && this.#waitingCount() === 0) {
+      this.#failProtocol(this.#failure);
+      this.#failure = undefined;
+    }
     if (this.#slots.length + this.#waitingCount() >= RESP_PIPELINE_MAX && !this.#paused) {
       this.#paused = true;
       this.conn.pause();
@@ -101,6 +109,20 @@ export class RespSession {
 
   #waitingCount(): number {
     return this.#waiting.length - this.#next;
+  }
+
+  #failProtocol(err: RespProtocolError): void {
+    const line = `ERR Protocol error: ${err.message}`;
+    this.#slots.push({
+      kind: "local",
+      start: () => (w) => {
+        w.error(line);
+        this.ctx.conn.quit = true;
+      },
+      started: false,
+      done: false,
+      reply: undefined,
+    });
   }
 
   #slot(args: RespCommand): Slot {
