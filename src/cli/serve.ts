@@ -86,6 +86,7 @@ export async function serve(
     tls: nodeTlsOf(flags, platform.fs),
   };
   checkHttpAdminOpen(config, host);
+  warnOpenPeers(config);
   const server = await startNode(platform, config);
   reloadOnSignal(config, flags["auth-file"], platform, host);
   host.writeStdout(servingLine(id, listenHost, peerList, server, config.tls !== undefined));
@@ -170,6 +171,20 @@ function checkHttpAdminOpen(config: ServerConfig, host: ProcessHost): void {
     "tinykv: warning: --http-admin-open: anyone who can reach the HTTP port can change " +
       "membership, move leadership and take snapshots\n",
   );
+}
+
+/**
+ * Peers prove themselves with the cluster token or (with `--tls-ca`) a certificate; a cluster of
+ * several nodes with neither trusts any connection that says it is a member, Raft messages and
+ * all. Allowed, as before, but said at startup (docs/security.md).
+ */
+function warnOpenPeers(config: ServerConfig): void {
+  const several = config.peers.size > 1 || config.join === true;
+  if (!several || config.clusterToken !== undefined || config.tls?.verifiesPeers === true) return;
+  config.logger?.warn("peers.unauthenticated", {
+    advice: "anyone who can reach the protobuf port can act as a member: set --cluster-token " +
+      "(or --tls-ca)",
+  });
 }
 
 /** `--auto-compact-revisions N` and `--auto-compact-age SECONDS` (0 turns a rule off). */
