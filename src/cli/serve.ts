@@ -86,8 +86,8 @@ export async function serve(
     tls: nodeTlsOf(flags, platform.fs),
   };
   checkHttpAdminOpen(config, host);
-  warnOpenPeers(config);
   const server = await startNode(platform, config);
+  warnOpenPeers(config); // once it serves: a node refused at startup says only why
   reloadOnSignal(config, flags["auth-file"], platform, host);
   host.writeStdout(servingLine(id, listenHost, peerList, server, config.tls !== undefined));
   await stop;
