@@ -271,3 +271,14 @@ export function memoryNow(): { heapAndBuffers: number; rss: number } {
 }
 
 export const MiB = 1024 * 1024;
+
+/** What a fuzz run may leave the process holding (heap and buffers, after a full collection). */
+export const MEMORY_GROWTH_MAX = 32 * MiB;
+
+/** Fails when the heap and buffers grew past MEMORY_GROWTH_MAX since `start`. */
+export function assertMemoryBounded(start: { heapAndBuffers: number }, runSeed: number): void {
+  const grown = memoryNow().heapAndBuffers - start.heapAndBuffers;
+  if (grown >= MEMORY_GROWTH_MAX) {
+    throw new Error(`heap and buffers grew ${(grown / MiB).toFixed(1)} MiB (run seed ${runSeed})`);
+  }
+}

@@ -11,13 +11,12 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { fuzzRun, runCases } from "./fuzz_run.ts";
-import { FuzzNode, type FuzzNodeOptions, memoryNow, MiB } from "./fuzz_node.ts";
+import { assertMemoryBounded, FuzzNode, type FuzzNodeOptions, memoryNow } from "./fuzz_node.ts";
 import { httpInput } from "./http_inputs.ts";
 
 const FILE = "tests/fuzz/http_fuzz_test.ts";
 const ANSWER_MS = 5000;
 /** Heap and buffers may grow this much over a run (after a full collection): not per case. */
-const MEMORY_GROWTH_MAX = 32 * MiB;
 
 interface Exchange {
   readonly response: Uint8Array;
@@ -76,11 +75,7 @@ async function fuzzHttp(options: FuzzNodeOptions, defaultCases: number): Promise
     if (run.replay === undefined && n >= 50) assert.ok(answered > n / 4, `${answered} of ${n}`);
     await node.assertAlive();
     assert.equal(await node.digest(), before, `state changed (run seed ${run.seed})`);
-    const grown = memoryNow().heapAndBuffers - memory.heapAndBuffers;
-    assert.ok(
-      grown < MEMORY_GROWTH_MAX,
-      `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB (run seed ${run.seed})`,
-    );
+    assertMemoryBounded(memory, run.seed);
   } finally {
     await node.close();
   }

@@ -18,7 +18,7 @@ import { decodeWireFrame, encodeWireFrame } from "../../src/wire/frame_codec.ts"
 import { concatBytes } from "../../src/util/bytes.ts";
 import { fromBinary } from "@bufbuild/protobuf";
 import { fuzzRun, runCases } from "./fuzz_run.ts";
-import { FuzzNode, memoryNow, MiB } from "./fuzz_node.ts";
+import { assertMemoryBounded, FuzzNode, memoryNow, MiB } from "./fuzz_node.ts";
 import { protoInput } from "./proto_inputs.ts";
 import { RawSocket } from "./raw_socket.ts";
 import { pieceCuts } from "./mutate.ts";
@@ -27,7 +27,6 @@ const FILE = "tests/fuzz/proto_fuzz_test.ts";
 /** Bytes that make the node answer or close are answered within this (else: a hang). */
 const ANSWER_MS = 5000;
 /** Heap and buffers may grow this much over a run (after a full collection): not per case. */
-const MEMORY_GROWTH_MAX = 32 * MiB;
 /** Request bodies that read only; every other body is cut from the input. */
 const READS = new Set(["get", "scan", "status", "watchCreate", "watchCancel", "leaseTimeToLive"]);
 const ALSO_READS = new Set(["leaseList", undefined]);
@@ -123,11 +122,7 @@ test("protobuf port fuzz: no crash, hang, state change or unbounded memory", asy
       after.protobuf <= connections.protobuf,
       `connections not freed: ${after.protobuf} (run seed ${run.seed})`,
     );
-    const grown = memoryNow().heapAndBuffers - memory.heapAndBuffers;
-    assert.ok(
-      grown < MEMORY_GROWTH_MAX,
-      `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB (run seed ${run.seed})`,
-    );
+    assertMemoryBounded(memory, run.seed);
   } finally {
     await node.close();
   }

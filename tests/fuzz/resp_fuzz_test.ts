@@ -16,7 +16,14 @@ import assert from "node:assert/strict";
 import { RESP_BULK_BYTES_MAX } from "../../src/limits.ts";
 import { concatBytes, utf8 } from "../../src/util/bytes.ts";
 import { fuzzRun, runCases } from "./fuzz_run.ts";
-import { FuzzNode, memoryNow, MiB, respCommand, SANDBOX_DB } from "./fuzz_node.ts";
+import {
+  assertMemoryBounded,
+  FuzzNode,
+  memoryNow,
+  MiB,
+  respCommand,
+  SANDBOX_DB,
+} from "./fuzz_node.ts";
 import { respInput } from "./resp_inputs.ts";
 import { planResp } from "./resp_plan.ts";
 import { RawSocket } from "./raw_socket.ts";
@@ -25,7 +32,6 @@ import { pieceCuts } from "./mutate.ts";
 const FILE = "tests/fuzz/resp_fuzz_test.ts";
 const ANSWER_MS = 5000;
 /** Heap and buffers may grow this much over a run (after a full collection): not per case. */
-const MEMORY_GROWTH_MAX = 32 * MiB;
 
 /** A connection that has authenticated (when the node asks) and selected the sandbox. */
 async function sandboxConnection(node: FuzzNode): Promise<RawSocket> {
@@ -81,11 +87,7 @@ test("RESP port fuzz: no crash, hang, state change or unbounded memory", async (
       after.resp <= connections.resp,
       `connections not freed: ${after.resp} (run seed ${run.seed})`,
     );
-    const grown = memoryNow().heapAndBuffers - memory.heapAndBuffers;
-    assert.ok(
-      grown < MEMORY_GROWTH_MAX,
-      `heap and buffers grew ${(grown / MiB).toFixed(1)} MiB (run seed ${run.seed})`,
-    );
+    assertMemoryBounded(memory, run.seed);
   } finally {
     await node.close();
   }
