@@ -42,12 +42,15 @@ export function httpsStatus(port: number, ca: string): Promise<NodeStatus | unde
 /** Waits until one of `httpPorts` reports itself leader; returns its index in the list. */
 export async function tlsLeader(httpPorts: number[], ca: string): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    for (const [i, port] of httpPorts.entries()) {
-      if ((await httpsStatus(port, ca))?.role === "leader") return i;
-    }
+    const seen = await Promise.all(httpPorts.map((port) => httpsStatus(port, ca)));
+    const leader = seen.findIndex((s) => s?.role === "leader");
+    // A fresh cluster elects at once: ready when every member has heard of the leader too.
+    const known = (s: NodeStatus | undefined) =>
+      s === undefined || s.leader === seen[leader]?.leader;
+    if (leader >= 0 && seen.every(known)) return leader;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error("no leader over HTTPS within the attempts");
+  throw new Error("no leader known to every member over HTTPS within the attempts");
 }
 
 /** The common name of the certificate a TLS port serves (verified against `ca`). */

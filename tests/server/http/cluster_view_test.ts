@@ -51,7 +51,16 @@ test("node /metrics: Raft, storage and server metrics, each with HELP, TYPE and 
     const kv = c.client();
     for (let i = 0; i < 20; i++) await kv.put(`k${i}`, "v");
     assert.equal(await kv.get("k3").then((v) => v?.length), 1);
-    const text = await (await get(c, leader, "/metrics")).text();
+    // A write commits with one follower; give the other a moment (bounded) to catch up.
+    const followers = [1, 2, 3].filter((id) => id !== leader);
+    let text = await (await get(c, leader, "/metrics")).text();
+    for (let i = 0; i < 50; i++) {
+      const s = samples(text);
+      const matched = followers.map((p) => s.get(`tinykv_raft_follower_match_index{peer="${p}"}`));
+      if (matched.every((m) => (m ?? 0) >= 20)) break;
+      await new Promise((r) => setTimeout(r, 100));
+      text = await (await get(c, leader, "/metrics")).text();
+    }
     const names = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
     const doc = fs.readFileSync(path.join(ROOT, "docs", "operations.md"), "utf8");
     for (const [name, type] of names) {
