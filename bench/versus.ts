@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { describeMachine } from "./machine.ts";
 import { buildEtcdLoader, etcdMissing, runEtcdLoad, startEtcd } from "./versus/etcd.ts";
-import { cleanUp, cleanUpOnSignals, installed } from "./versus/processes.ts";
+import { cleanUp, cleanUpOnSignals, installed, runTool } from "./versus/processes.ts";
 import { redisBenchmark, startRedis } from "./versus/redis.ts";
 import type { Measured, VersusRow } from "./versus/report.ts";
 import { renderTable } from "./versus/report.ts";
@@ -27,6 +27,12 @@ const SECONDS = Number(values.seconds);
 if (!Number.isInteger(SECONDS) || SECONDS < 1 || SECONDS > 600) {
   console.error("--seconds must be a whole number from 1 to 600");
   process.exit(2);
+}
+
+/** The version a server prints with --version, or "" when it prints none we recognise. */
+async function toolVersion(cmd: string, pattern: RegExp): Promise<string> {
+  const out = await runTool(cmd, ["--version"], 10_000).catch(() => "");
+  return pattern.exec(out)?.[1] ?? "";
 }
 
 /** Runs one measurement; a failure becomes a note on the row instead of ending the run. */
@@ -47,7 +53,7 @@ async function measure(
   }
 }
 
-const ETCD_ANCHOR = "etcd 3-member cluster, Go clientv3 (bench/versus/etcd_load)";
+let ETCD_ANCHOR = "etcd, Go clientv3";
 const THREE_NODE_LOADS = [
   { workload: "3 nodes, put 100 B, 1 in flight", op: "put", concurrency: 1 },
   { workload: "3 nodes, put 100 B, 64 in flight", op: "put", concurrency: 64 },
@@ -61,6 +67,7 @@ async function etcdResults(notes: string[]): Promise<(Measured | undefined)[]> {
     notes.push(`etcd rows skipped: ${missing}`);
     return THREE_NODE_LOADS.map(() => undefined);
   }
+  ETCD_ANCHOR = `etcd ${await toolVersion("etcd", /etcd Version: ([\d.]+)/)}, Go clientv3`;
   console.error("etcd: building the Go loader, starting 3 members");
   const loader = await buildEtcdLoader();
   const etcd = await startEtcd();
@@ -137,11 +144,12 @@ function withNotes(rows: VersusRow[], notes: string[]): VersusRow[] {
   return [{ ...rows[0], note: notes.join("; ") }, ...rows.slice(1)];
 }
 
+/** Rough rates on 2 cores, which size redis-benchmark's `-n` so each run lasts about --seconds. */
 const RESP_LOADS = [
-  { test: "set", pipeline: 1, expected: 30_000 },
-  { test: "set", pipeline: 16, expected: 80_000 },
-  { test: "get", pipeline: 1, expected: 50_000 },
-  { test: "get", pipeline: 16, expected: 100_000 },
+  { test: "set", pipeline: 1, expected: { redis: 60_000, tinykv: 20_000 } },
+  { test: "set", pipeline: 16, expected: { redis: 400_000, tinykv: 40_000 } },
+  { test: "get", pipeline: 1, expected: { redis: 120_000, tinykv: 30_000 } },
+  { test: "get", pipeline: 16, expected: { redis: 1_000_000, tinykv: 80_000 } },
 ] as const;
 
 /** The 1-node RESP rows: redis-server (appendfsync always), then a 1-node TinyKV. */
@@ -155,11 +163,12 @@ async function oneNodeRows(): Promise<VersusRow[]> {
     }
   }
   const notes: string[] = [];
-  const runAll = async (port: number, who: string) => {
+  const version = await toolVersion("redis-server", /v=([\d.]+)/);
+  const runAll = async (port: number, who: "redis" | "tinykv") => {
     const out: (Measured | undefined)[] = [];
     for (const l of RESP_LOADS) {
       const load = { port, test: l.test, clients: 50, pipeline: l.pipeline, seconds: SECONDS };
-      const run = () => redisBenchmark({ ...load, expectedPerSecond: l.expected });
+      const run = () => redisBenchmark({ ...load, expectedPerSecond: l.expected[who] });
       out.push(await measure(`${who} ${workloadOf(l)}`, run, notes));
     }
     return out;
@@ -172,7 +181,7 @@ async function oneNodeRows(): Promise<VersusRow[]> {
   const ours = await runAll(tinykv.leaderRespPort, "tinykv").finally(() => tinykv.stop());
   const rows = RESP_LOADS.map((l, i) => ({
     workload: workloadOf(l),
-    anchor: "redis-server 7, appendfsync always",
+    anchor: `redis-server ${version}, appendfsync always`,
     anchorResult: anchors[i],
     tinykvResult: ours[i],
     tinykvTool: "`redis-benchmark`",

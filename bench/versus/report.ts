@@ -67,7 +67,7 @@ export function renderTable(rows: readonly VersusRow[]): string {
  * every field quoted. Returns the tests by name (upper case, e.g. "SET").
  */
 export function parseRedisBenchmarkCsv(text: string): Map<string, Measured> {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.startsWith('"'));
+  const lines = text.split(/[\r\n]+/).map((l) => l.trim()).filter((l) => l.startsWith('"'));
   const result = new Map<string, Measured>();
   if (lines.length === 0) return result;
   const header = splitCsvLine(lines[0]);
@@ -104,18 +104,5 @@ export function parseEtcdLoadLine(text: string): Measured & { errors: number } {
     perSecond: rate,
     errors: fields.get("errors") ?? 0,
     ...(p99 === undefined ? {} : { p99Ms: p99 }),
-  };
-}
-
-/**
- * `etcdctl check perf` prints PASS/FAIL lines; the throughput line reads
- * `PASS: Throughput is 150 writes/s` and the slowest request `Slowest request took 0.034s`.
- */
-export function parseCheckPerf(text: string): { writesPerSecond?: number; slowestMs?: number } {
-  const rate = /Throughput is (\d+) writes\/s/.exec(text);
-  const slowest = /Slowest request took ([\d.]+)s/.exec(text);
-  return {
-    ...(rate === null ? {} : { writesPerSecond: Number(rate[1]) }),
-    ...(slowest === null ? {} : { slowestMs: Number(slowest[1]) * 1000 }),
   };
 }
