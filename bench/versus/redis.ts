@@ -55,31 +55,34 @@ export interface RedisLoad {
   readonly pipeline: number;
   /** How long it should take; redis-benchmark counts requests, so this sets `-n`. */
   readonly seconds: number;
-  /** A rough rate for sizing `-n` from `seconds`; a faster server simply finishes sooner. */
-  readonly expectedPerSecond: number;
   readonly valueSize?: number;
 }
 
+/** Requests of the short run that measures the rate `-n` is sized from (and warms up). */
+const CALIBRATION_REQUESTS = 5_000;
+
 /**
- * Runs redis-benchmark with `--csv` and returns the test's throughput and p99. Killed after
- * four times the planned duration plus 20 s: a stall shows up as an error, not a hang.
+ * Runs redis-benchmark with `--csv` and returns the test's throughput and p99. redis-benchmark
+ * counts requests, not time: a short run first measures the rate, and the real run asks for
+ * rate × seconds requests. Every run is killed after 3 × seconds + 30 s: a stall is an error,
+ * not a hang.
  */
 export async function redisBenchmark(load: RedisLoad): Promise<Measured> {
-  const requests = Math.max(10_000, Math.round(load.seconds * load.expectedPerSecond));
   const base = ["-h", "127.0.0.1", "-p", String(load.port), "-c", String(load.clients)];
-  base.push("-d", String(load.valueSize ?? 3), "-r", "10000");
-  const timeoutMs = (load.seconds * 4 + 20) * 1000;
+  base.push("-d", String(load.valueSize ?? 3), "-r", "10000", "-P", String(load.pipeline));
+  const timeoutMs = (load.seconds * 3 + 30) * 1000;
+  const once = async (requests: number): Promise<Measured> => {
+    const args = [...base, "-n", String(requests), "-t", load.test, "--csv"];
+    const r = parseRedisBenchmarkCsv(await runTool("redis-benchmark", args, timeoutMs))
+      .get(load.test.toUpperCase());
+    if (r === undefined) throw new Error(`no ${load.test} row in redis-benchmark's output`);
+    return r;
+  };
   if (load.test === "get") {
-    // Fill the key space GET reads (keys key:000000000000..key:000000009999), untimed.
-    await runTool(
-      "redis-benchmark",
-      [...base, "-P", "16", "-n", "20000", "-t", "set", "-q"],
-      timeoutMs,
-    );
+    // Fill the key space GET reads (key:000000000000..key:000000009999), untimed.
+    const fill = [...base.slice(0, -2), "-P", "16", "-n", "50000", "-t", "set", "-q"];
+    await runTool("redis-benchmark", fill, timeoutMs);
   }
-  const args = [...base, "-P", String(load.pipeline), "-n", String(requests), "-t", load.test];
-  const out = await runTool("redis-benchmark", [...args, "--csv"], timeoutMs);
-  const result = parseRedisBenchmarkCsv(out).get(load.test.toUpperCase());
-  if (result === undefined) throw new Error(`no ${load.test} row in redis-benchmark's output`);
-  return result;
+  const rate = (await once(CALIBRATION_REQUESTS)).perSecond;
+  return await once(Math.max(CALIBRATION_REQUESTS, Math.round(rate * load.seconds)));
 }
