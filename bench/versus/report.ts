@@ -16,7 +16,7 @@ export interface VersusRow {
   readonly anchor: string;
   readonly anchorResult?: Measured;
   readonly tinykvResult?: Measured;
-  /** How TinyKV was driven (`tinykv bench`, `redis-benchmark`). */
+  /** How TinyKV was driven (`tinykv bench`, `redis-benchmark`); "—" for a skipped row. */
   readonly tinykvTool: string;
   /** Why a side is missing, or what the anchor number means. */
   readonly note?: string;
@@ -52,7 +52,8 @@ export function renderTable(rows: readonly VersusRow[]): string {
       notes.push(`[${notes.length + 1}] ${r.note}`);
       mark = ` [${notes.length}]`;
     }
-    const tinykv = `${formatMeasured(r.tinykvResult)} (${r.tinykvTool})`;
+    const tool = r.tinykvTool === "—" ? "" : ` (${r.tinykvTool})`;
+    const tinykv = `${formatMeasured(r.tinykvResult)}${tool}`;
     const ratio = formatRatio(r.anchorResult, r.tinykvResult);
     out.push(
       `| ${r.workload}${mark} | ${r.anchor} | ${formatMeasured(r.anchorResult)} | ${tinykv} | ` +
