@@ -13,7 +13,13 @@ import * as os from "node:os";
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { describeMachine } from "./machine.ts";
-import { buildEtcdLoader, etcdMissing, runEtcdLoad, startEtcd } from "./versus/etcd.ts";
+import {
+  buildEtcdLoader,
+  type EtcdCluster,
+  etcdMissing,
+  runEtcdLoad,
+  startEtcd,
+} from "./versus/etcd.ts";
 import { cleanUp, cleanUpOnSignals, installed, runTool } from "./versus/processes.ts";
 import { redisBenchmark, startRedis } from "./versus/redis.ts";
 import type { Measured, VersusRow } from "./versus/report.ts";
@@ -70,8 +76,15 @@ async function etcdResults(notes: string[]): Promise<(Measured | undefined)[]> {
   }
   ETCD_ANCHOR = `etcd ${await toolVersion("etcd", /etcd Version: ([\d.]+)/)}, Go clientv3`;
   console.error("etcd: building the Go loader, starting 3 members");
-  const loader = await buildEtcdLoader();
-  const etcd = await startEtcd();
+  let loader: string, etcd: EtcdCluster;
+  try {
+    loader = await buildEtcdLoader();
+    etcd = await startEtcd();
+  } catch (err) {
+    // A loader that does not build, or members that do not start, skip the rows, not the run.
+    notes.push(`etcd rows skipped: ${err instanceof Error ? err.message.split("\n")[0] : err}`);
+    return THREE_NODE_LOADS.map(() => undefined);
+  }
   const results: (Measured | undefined)[] = [];
   try {
     for (const l of THREE_NODE_LOADS) {
