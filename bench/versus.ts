@@ -1,0 +1,217 @@
+/**
+ * bench:versus — TinyKV next to etcd and redis-server on this machine, in one run, each driven by
+ * a native client, printed as one table with ratios (bench/RESULTS.md, "Side by side").
+ *
+ *   deno task bench:versus [--seconds 5]      or      bun bench/versus.ts [--seconds 5]
+ *
+ * Needs ./tinykv (bash compile.sh). Rows whose anchor is not installed are skipped with a note:
+ * etcd (Debian etcd-server) plus golang-go and golang-etcd-server-dev for its Go client; and
+ * redis-server, redis-cli and redis-benchmark (Debian redis-server, redis-tools). Every process
+ * it starts is killed by pid at the end, on error and on Ctrl-C; temp dirs are removed.
+ */
+import * as os from "node:os";
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { describeMachine } from "./machine.ts";
+import {
+  buildEtcdLoader,
+  type EtcdCluster,
+  etcdMissing,
+  runEtcdLoad,
+  startEtcd,
+} from "./versus/etcd.ts";
+import { cleanUp, cleanUpOnSignals, installed, runTool } from "./versus/processes.ts";
+import { redisBenchmark, startRedis } from "./versus/redis.ts";
+import type { Measured, VersusRow } from "./versus/report.ts";
+import { renderTable } from "./versus/report.ts";
+import { runTinyKvBench, startTinyKv, type TinyKvCluster } from "./versus/tinykv.ts";
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: { seconds: { type: "string", default: "5" } },
+});
+const SECONDS = Number(values.seconds);
+if (!Number.isInteger(SECONDS) || SECONDS < 1 || SECONDS > 600) {
+  console.error("--seconds must be a whole number from 1 to 600");
+  process.exit(2);
+}
+
+/** The version a server prints with --version, or "" when it prints none we recognise. */
+async function toolVersion(cmd: string, pattern: RegExp): Promise<string> {
+  const out = await runTool(cmd, ["--version"], 10_000).catch(() => "");
+  return pattern.exec(out)?.[1] ?? "";
+}
+
+/** Runs one measurement; a failure becomes a note on the row instead of ending the run. */
+async function measure(
+  what: string,
+  run: () => Promise<Measured>,
+  notes: string[],
+): Promise<Measured | undefined> {
+  try {
+    const m = await run();
+    console.error(`  ${what}: ${Math.round(m.perSecond)}/s, p99 ${m.p99Ms ?? "?"} ms`);
+    return m;
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    console.error(`  ${what}: failed: ${message}`);
+    notes.push(`${what} failed: ${message}`);
+    return undefined;
+  }
+}
+
+let ETCD_ANCHOR = "etcd, Go clientv3";
+const THREE_NODE_LOADS = [
+  { workload: "3 nodes, put 100 B, 1 in flight", op: "put", concurrency: 1 },
+  { workload: "3 nodes, put 100 B, 64 in flight", op: "put", concurrency: 64 },
+  { workload: "3 nodes, linearizable get, 64 in flight", op: "get", concurrency: 64 },
+] as const;
+
+/** The etcd side of the 3-node rows: its own cluster, stopped before TinyKV's starts. */
+async function etcdResults(notes: string[]): Promise<(Measured | undefined)[]> {
+  const missing = await etcdMissing();
+  if (missing !== undefined) {
+    notes.push(`etcd rows skipped: ${missing}`);
+    return THREE_NODE_LOADS.map(() => undefined);
+  }
+  ETCD_ANCHOR = `etcd ${await toolVersion("etcd", /etcd Version: ([\d.]+)/)}, Go clientv3`;
+  console.error("etcd: building the Go loader, starting 3 members");
+  let loader: string, etcd: EtcdCluster;
+  try {
+    loader = await buildEtcdLoader();
+    etcd = await startEtcd();
+  } catch (err) {
+    // A loader that does not build, or members that do not start, skip the rows, not the run.
+    notes.push(`etcd rows skipped: ${err instanceof Error ? err.message.split("\n")[0] : err}`);
+    return THREE_NODE_LOADS.map(() => undefined);
+  }
+  const results: (Measured | undefined)[] = [];
+  try {
+    for (const l of THREE_NODE_LOADS) {
+      const load = { op: l.op, concurrency: l.concurrency, seconds: SECONDS };
+      results.push(
+        await measure(`etcd ${l.workload}`, () => runEtcdLoad(loader, etcd, load), notes),
+      );
+    }
+  } finally {
+    etcd.stop();
+  }
+  return results;
+}
+
+/** The 3-node rows: etcd first, then a fresh 3-node TinyKV with `tinykv bench` and RESP. */
+async function threeNodeRows(): Promise<VersusRow[]> {
+  const notes: string[] = [];
+  const anchors = await etcdResults(notes);
+  if (anchors.every((a) => a === undefined) && notes.some((n) => n.includes("skipped"))) {
+    return [{ workload: "3 nodes (put, get)", anchor: "etcd", tinykvTool: "—", note: notes[0] }];
+  }
+  console.error("tinykv: starting 3 nodes");
+  const tinykv = await startTinyKv(3);
+  const rows: VersusRow[] = [];
+  try {
+    for (const [i, l] of THREE_NODE_LOADS.entries()) {
+      const load = { op: l.op, concurrency: l.concurrency, seconds: SECONDS };
+      const t = await measure(`tinykv ${l.workload}`, () => runTinyKvBench(tinykv, load), notes);
+      rows.push({
+        workload: l.workload,
+        anchor: ETCD_ANCHOR,
+        anchorResult: anchors[i],
+        tinykvResult: t,
+        tinykvTool: "`tinykv bench`",
+      });
+    }
+    rows.push(await respGetRow(tinykv, anchors[2], notes));
+  } finally {
+    await tinykv.stop();
+  }
+  return withNotes(rows, notes);
+}
+
+/** The linearizable get row again, TinyKV driven by redis-benchmark on the leader's RESP port. */
+async function respGetRow(
+  tinykv: TinyKvCluster,
+  anchor: Measured | undefined,
+  notes: string[],
+): Promise<VersusRow> {
+  const workload = "3 nodes, linearizable get, 64 in flight";
+  const tinykvTool = "`redis-benchmark -c 64 -P 1 -d 100`, leader's RESP port";
+  if (!(await installed("redis-benchmark"))) {
+    return { workload, anchor: ETCD_ANCHOR, tinykvTool, note: "redis-benchmark not installed" };
+  }
+  const load = {
+    port: tinykv.leaderRespPort,
+    test: "get" as const,
+    clients: 64,
+    pipeline: 1,
+    seconds: SECONDS,
+    valueSize: 100,
+  };
+  const t = await measure(`tinykv ${workload} (RESP)`, () => redisBenchmark(load), notes);
+  return { workload, anchor: ETCD_ANCHOR, anchorResult: anchor, tinykvResult: t, tinykvTool };
+}
+
+/** Puts the failures collected while measuring a group on the group's first row. */
+function withNotes(rows: VersusRow[], notes: string[]): VersusRow[] {
+  if (notes.length === 0 || rows.length === 0) return rows;
+  return [{ ...rows[0], note: notes.join("; ") }, ...rows.slice(1)];
+}
+
+const RESP_LOADS = [
+  { test: "set", pipeline: 1 },
+  { test: "set", pipeline: 16 },
+  { test: "get", pipeline: 1 },
+  { test: "get", pipeline: 16 },
+] as const;
+
+/** The 1-node RESP rows: redis-server (appendfsync always), then a 1-node TinyKV. */
+async function oneNodeRows(): Promise<VersusRow[]> {
+  const workloadOf = (l: (typeof RESP_LOADS)[number]) =>
+    `1 node, RESP ${l.test.toUpperCase()}, \`redis-benchmark -c 50 -P ${l.pipeline}\``;
+  for (const tool of ["redis-server", "redis-cli", "redis-benchmark"]) {
+    if (!(await installed(tool))) {
+      const note = `1-node RESP rows skipped: ${tool} is not installed (Debian: redis-server)`;
+      return [{ workload: "1 node, RESP SET/GET", anchor: "redis-server", tinykvTool: "—", note }];
+    }
+  }
+  const notes: string[] = [];
+  const version = await toolVersion("redis-server", /v=([\d.]+)/);
+  const runAll = async (port: number, who: string) => {
+    const out: (Measured | undefined)[] = [];
+    for (const l of RESP_LOADS) {
+      const load = { port, test: l.test, clients: 50, pipeline: l.pipeline, seconds: SECONDS };
+      const run = () => redisBenchmark(load);
+      out.push(await measure(`${who} ${workloadOf(l)}`, run, notes));
+    }
+    return out;
+  };
+  console.error("redis-server: appendonly yes, appendfsync always");
+  const redis = await startRedis();
+  const anchors = await runAll(redis.port, "redis").finally(() => redis.stop());
+  console.error("tinykv: starting 1 node");
+  const tinykv = await startTinyKv(1);
+  const ours = await runAll(tinykv.leaderRespPort, "tinykv").finally(() => tinykv.stop());
+  const rows = RESP_LOADS.map((l, i) => ({
+    workload: workloadOf(l),
+    anchor: `redis-server ${version}, appendfsync always`,
+    anchorResult: anchors[i],
+    tinykvResult: ours[i],
+    tinykvTool: "`redis-benchmark`",
+  }));
+  return withNotes(rows, notes);
+}
+
+async function main(): Promise<void> {
+  cleanUpOnSignals();
+  console.log(describeMachine());
+  console.log(`seconds per measurement: ${SECONDS}; servers and clients share these cores\n`);
+  const rows = [...await threeNodeRows(), ...await oneNodeRows()];
+  console.log(renderTable(rows));
+  console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`);
+}
+
+try {
+  await main();
+} finally {
+  await cleanUp();
+}
