@@ -1,12 +1,11 @@
 /**
- * One RESP connection: parses pipelined commands, runs them with as much
- * overlap as ordering allows, and writes replies strictly in command order.
+ * One RESP connection: parses pipelined commands, runs them with as much overlap as ordering
+ * allows, and writes replies strictly in command order, one socket write per turn.
  *
- * Ordering: consecutive reads run together, and consecutive writes run
- * together (they enter the Raft log in the order they were proposed), but a
- * read never starts before an earlier write of the connection has finished,
- * nor a write before an earlier read — so each connection observes its own
- * commands in order, as with Redis.
+ * Ordering: consecutive reads run together, and consecutive writes run together (they enter the
+ * Raft log in the order they were proposed), but a read never starts before an earlier write of
+ * the connection has finished, nor a write before an earlier read — so each connection observes
+ * its own commands in order, as with Redis.
  */
 import {
   CONN_WRITE_QUEUE_BYTES_MAX,
@@ -44,6 +43,7 @@ export class RespSession {
   #running = 0;
   #paused = false;
   #closed = false;
+  #flushQueued = false; // replies finished in one turn go out in one write
   /** Bad input arrived: nothing after it is read; the connection closes after its error. */
   #protocolFailed = false;
   /** That bad input's error, answered once the commands before it are slotted. */
@@ -180,6 +180,7 @@ export class RespSession {
 
   /** Closes the connection now (CLIENT KILL from another connection, server close). */
   kill(): void {
+    this.#flush(); // the replies rendered so far go out first (or quit closes it)
     this.#close();
   }
 
@@ -243,18 +244,23 @@ export class RespSession {
     slot.done = true;
     slot.reply = reply;
     if (slot.kind !== "local" && --this.#running === 0) this.#runningKind = undefined;
-    this.#flush();
+    // Render head replies now (one may read state a later command changes); write once per turn.
+    const w = this.ctx.writer;
+    while (this.#slots[0]?.done === true && !this.#closed) {
+      const done = this.#slots.shift();
+      if (done?.silent !== true) done?.reply?.(w);
+      if (this.ctx.conn.quit) return this.#flush(); // what it said goes out, then the close
+    }
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
     this.#pump();
   }
 
-  /** Writes the replies of finished commands at the head of the pipeline. */
   #flush(): void {
+    this.#flushQueued = false;
     const w = this.ctx.writer;
-    while (this.#slots.length > 0 && this.#slots[0].done && !this.#closed) {
-      const slot = this.#slots.shift();
-      if (slot?.silent !== true) slot?.reply?.(w);
-      if (this.ctx.conn.quit) break;
-    }
     if (w.length > 0 && !this.#closed) this.conn.write(w.take());
     if (this.ctx.conn.quit || this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) {
       this.#close();
@@ -267,7 +273,7 @@ export class RespSession {
   /** A pub/sub message: written at once, between replies (it need not wait for commands). */
   push(write: Reply): void {
     if (this.#closed) return;
-    const w = this.ctx.writer;
+    const w = this.ctx.writer; // after the replies rendered before it
     write(w);
     this.conn.write(w.take());
     if (this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) this.#close();
