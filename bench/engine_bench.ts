@@ -69,6 +69,8 @@ interface Engine {
   get(k: Uint8Array): Promise<Uint8Array | undefined>;
   batch(ops: { key: Uint8Array; value: Uint8Array }[]): Promise<void>;
   seek(k: Uint8Array, n: number): Promise<number>;
+  /** Reads every entry in key order; returns how many. */
+  scanAll(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,11 @@ function tinyEngine(db: Db): Engine {
     seek: async (k, n) => {
       let c = 0;
       for await (const _ of db.scan({ start: k, limit: n })) c++;
+      return c;
+    },
+    scanAll: async () => {
+      let c = 0;
+      for await (const _ of db.scan()) c++;
       return c;
     },
     close: () => db.close(),
@@ -98,6 +105,11 @@ function levelEngine(db: Level): Engine {
     seek: async (k, n) => {
       let c = 0;
       for await (const _ of db.iterator({ gte: k, limit: n })) c++;
+      return c;
+    },
+    scanAll: async () => {
+      let c = 0;
+      for await (const _ of db.iterator()) c++;
       return c;
     },
     close: () => db.close(),
@@ -172,7 +184,40 @@ async function run(): Promise<Row[]> {
       }),
     );
   }
+  if (want("fillbatchrandom") || want("scan")) rows.push(...await batchRandomThenScan());
   return rows;
+}
+
+/**
+ * Batches of 1,000 random keys into fresh databases opened with each engine's default
+ * options (TinyKV: sync `always`, so one fdatasync per batch; LevelDB: no sync, 4 MiB
+ * write buffer), then a full scan of the result right after the fill.
+ */
+async function batchRandomThenScan(): Promise<Row[]> {
+  const keys = randomKeys(NUM, NUM);
+  const phase: Phase = async (e) => {
+    for (let i = 0; i < NUM; i += 1000) {
+      const ops = [];
+      for (let j = i; j < i + 1000 && j < NUM; j++) ops.push({ key: keys[j], value: valueOf(j) });
+      await e.batch(ops);
+    }
+    return NUM;
+  };
+  const scan: Phase = (e) => e.scanAll();
+  const t = await openDb(freshDir());
+  const l: Level = new ClassicLevel(freshDir(), { keyEncoding: "view", valueEncoding: "view" });
+  await l.open();
+  const [te, le] = [tinyEngine(t), levelEngine(l)];
+  const tFill = await timed(phase, te);
+  const tScan = await timed(scan, te);
+  await t.close();
+  const lFill = await timed(phase, le);
+  const lScan = await timed(scan, le);
+  await l.close();
+  return [
+    { name: "fillbatch 1000 random", tiny: tFill, level: lFill },
+    { name: "scan all after it", tiny: tScan, level: lScan },
+  ];
 }
 
 /**
