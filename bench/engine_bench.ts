@@ -71,6 +71,8 @@ interface Engine {
   seek(k: Uint8Array, n: number): Promise<number>;
   /** Reads every entry in key order; returns how many. */
   scanAll(): Promise<number>;
+  /** The same in chunks of 256 (TinyKV scanChunks, classic-level iterator.nextv). */
+  scanChunked(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,11 @@ function tinyEngine(db: Db): Engine {
     scanAll: async () => {
       let c = 0;
       for await (const _ of db.scan()) c++;
+      return c;
+    },
+    scanChunked: async () => {
+      let c = 0;
+      for await (const chunk of db.scanChunks({}, 256)) c += chunk.length;
       return c;
     },
     close: () => db.close(),
@@ -110,6 +117,17 @@ function levelEngine(db: Level): Engine {
     scanAll: async () => {
       let c = 0;
       for await (const _ of db.iterator()) c++;
+      return c;
+    },
+    scanChunked: async () => {
+      let c = 0;
+      const it = db.iterator();
+      for (;;) {
+        const chunk = await it.nextv(256);
+        if (chunk.length === 0) break;
+        c += chunk.length;
+      }
+      await it.close();
       return c;
     },
     close: () => db.close(),
@@ -184,16 +202,18 @@ async function run(): Promise<Row[]> {
       }),
     );
   }
-  if (want("fillbatchrandom") || want("scan")) rows.push(...await batchRandomThenScan());
+  if (want("fillbatchrandom")) rows.push(...await batchRandomThenScan(false));
+  if (want("fillbatchdefaults")) rows.push(...await batchRandomThenScan(true));
   return rows;
 }
 
 /**
- * Batches of 1,000 random keys into fresh databases opened with each engine's default
- * options (TinyKV: sync `always`, so one fdatasync per batch; LevelDB: no sync, 4 MiB
- * write buffer), then a full scan of the result right after the fill.
+ * Batches of 1,000 random keys into fresh databases, then full scans of the result right
+ * after the fill (one per entry, then in chunks). `defaults`: each engine with its default
+ * options (TinyKV: sync `always`, one fdatasync per batch; LevelDB: no sync, 4 MiB write
+ * buffer, 8 MiB cache); otherwise the matched options of every other row.
  */
-async function batchRandomThenScan(): Promise<Row[]> {
+async function batchRandomThenScan(defaults: boolean): Promise<Row[]> {
   const keys = randomKeys(NUM, NUM);
   const phase: Phase = async (e) => {
     for (let i = 0; i < NUM; i += 1000) {
@@ -203,21 +223,24 @@ async function batchRandomThenScan(): Promise<Row[]> {
     }
     return NUM;
   };
-  const scan: Phase = (e) => e.scanAll();
-  const t = await openDb(freshDir());
-  const l: Level = new ClassicLevel(freshDir(), { keyEncoding: "view", valueEncoding: "view" });
-  await l.open();
-  const [te, le] = [tinyEngine(t), levelEngine(l)];
-  const tFill = await timed(phase, te);
-  const tScan = await timed(scan, te);
-  await t.close();
-  const lFill = await timed(phase, le);
-  const lScan = await timed(scan, le);
-  await l.close();
-  return [
-    { name: "fillbatch 1000 random", tiny: tFill, level: lFill },
-    { name: "scan all after it", tiny: tScan, level: lScan },
+  const run = async (e: Engine) => [
+    await timed(phase, e),
+    await timed((e) => e.scanAll(), e),
+    await timed((e) => e.scanChunked(), e),
   ];
+  const t = defaults ? await openDb(freshDir()) : await openTiny();
+  const tiny = await run(tinyEngine(t));
+  await t.close();
+  const view = { keyEncoding: "view", valueEncoding: "view" } as const;
+  const l: Level = defaults ? new ClassicLevel(freshDir(), view) : await openLevel();
+  await l.open();
+  const level = await run(levelEngine(l));
+  await l.close();
+  const tag = defaults ? " (default options)" : "";
+  return ["fillbatch 1000 random", "  scan all after it", "  scan all, chunks of 256"].map((
+    name,
+    i,
+  ) => ({ name: name + tag, tiny: tiny[i], level: level[i] }));
 }
 
 /**

@@ -102,11 +102,17 @@ export const SKIPLIST_HEIGHT_MAX = 12;
 
 /**
  * One entry. Key and value are kept as (buffer, offset, length) into the batch they
- * arrived in, and the level-0 link is a field, so a typical entry costs two heap
+ * arrived in, and the lower links are fields, so a typical entry costs two heap
  * objects (node and key string) instead of five: less for the GC to trace and copy.
  */
 export class SkipNode implements SearchKey {
   next0: SkipNode | null = null;
+  /**
+   * Levels 1 and 2 inline too: a search step up there then loads one object, not the
+   * node and its array (15 in 16 nodes have height ≤ 2 and no array at all).
+   */
+  next1: SkipNode | null = null;
+  next2: SkipNode | null = null;
   readonly k0: number;
   readonly k1: number;
   readonly k2: number;
@@ -114,7 +120,7 @@ export class SkipNode implements SearchKey {
   readonly k4: number;
   readonly k5: number;
   readonly height: number;
-  /** Links at levels 1.. (null for height-1 nodes, three in four). */
+  /** Links at levels 3.. (null for nodes of height ≤ 3, 63 in 64). */
   readonly up: (SkipNode | null)[] | null;
   #key: Uint8Array | undefined;
   #value: Uint8Array | undefined;
@@ -138,7 +144,7 @@ export class SkipNode implements SearchKey {
     this.k4 = prefixWord(buf, koff + 12, end);
     this.k5 = prefixWord(buf, koff + 15, end);
     this.height = height;
-    this.up = height > 1 ? new Array<SkipNode | null>(height - 1).fill(null) : null;
+    this.up = height > 3 ? new Array<SkipNode | null>(height - 3).fill(null) : null;
   }
 
   /** The user key (a view, made on first use). */
@@ -158,13 +164,17 @@ export class SkipNode implements SearchKey {
 
   nextAt(level: number): SkipNode | null {
     if (level === 0) return this.next0;
+    if (level === 1) return this.next1;
+    if (level === 2) return this.next2;
     const up = this.up;
-    return up === null ? null : up[level - 1];
+    return up === null ? null : up[level - 3];
   }
 
   setNext(level: number, n: SkipNode | null): void {
     if (level === 0) this.next0 = n;
-    else if (this.up !== null) this.up[level - 1] = n;
+    else if (level === 1) this.next1 = n;
+    else if (level === 2) this.next2 = n;
+    else if (this.up !== null) this.up[level - 3] = n;
   }
 }
 
