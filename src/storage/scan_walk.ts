@@ -5,6 +5,7 @@
  */
 import { compareBytes, equalBytes } from "../util/bytes.ts";
 import { ValueKind } from "./internal_key.ts";
+import type { ByteSink } from "./iterator/cursor.ts";
 import type { MergingCursor } from "./iterator/merging.ts";
 
 /** An entry handed to a scan's consumer: bytes it owns. */
@@ -29,9 +30,22 @@ const SLAB_BYTES = 8192;
  * many entries instead of one each (allocating a buffer dominated scan cost). A chunk
  * is never reused, so every copy stays the consumer's; holding one keeps ≤ 8 KiB alive.
  */
-class Slab {
+class Slab implements ByteSink {
   #buf = new Uint8Array(0);
   #at = 0;
+
+  /** Copies a range byte by byte: no view of the source (an allocation) is made. */
+  copyRange(src: Uint8Array, off: number, n: number): Uint8Array {
+    if (n > SLAB_BYTES / 8) return src.slice(off, off + n);
+    if (this.#at + n > this.#buf.length) {
+      this.#buf = new Uint8Array(SLAB_BYTES);
+      this.#at = 0;
+    }
+    const buf = this.#buf, at = this.#at;
+    for (let i = 0; i < n; i++) buf[at + i] = src[off + i];
+    this.#at = at + n;
+    return buf.subarray(at, at + n);
+  }
 
   copy(src: Uint8Array): Uint8Array {
     const n = src.length;
@@ -68,7 +82,7 @@ export class ForwardWalk implements Walk {
       if (m.seq() <= seq && (last === undefined || !equalBytes(key, last))) {
         last = this.#slab.copy(key);
         if (m.kind() === ValueKind.Put) {
-          out.push([last, this.#slab.copy(m.value())]);
+          out.push([last, m.copyValue(this.#slab)]);
           n++;
         }
       }

@@ -5,7 +5,7 @@
 import { AssertionError } from "../../util/assert.ts";
 import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
-import type { Cursor } from "../iterator/cursor.ts";
+import type { ByteSink, Cursor } from "../iterator/cursor.ts";
 import type { EncodedBatch } from "../write_batch.ts";
 import { byteString, compareNodes, SkipList, type SkipNode } from "./skiplist.ts";
 
@@ -166,6 +166,10 @@ class MemtableCursor implements Cursor {
   }
   value(): Uint8Array {
     return this.#current().value;
+  }
+  copyValue(sink: ByteSink): Uint8Array {
+    const n = this.#current();
+    return sink.copyRange(n.buf, n.voff, n.vlen);
   }
   #current(): SkipNode {
     const n = this.#node;
