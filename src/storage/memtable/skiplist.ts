@@ -6,7 +6,7 @@
  */
 import type { Prng } from "../../util/prng.ts";
 import type { ValueKind } from "../internal_key.ts";
-import { before, prefixWord, Probe, type SearchKey } from "./search_key.ts";
+import { before, byteString, prefixWord, Probe, type SearchKey } from "./search_key.ts";
 
 export { byteString, compareNodes, type SearchKey } from "./search_key.ts";
 
@@ -37,9 +37,11 @@ export class SkipNode implements SearchKey {
   readonly up: (SkipNode | null)[] | null;
   #key: Uint8Array | undefined;
   #value: Uint8Array | undefined;
+  #skey: string | undefined;
 
+  /** `skey`: byteString of the key if the caller has it; otherwise made on first use. */
   constructor(
-    readonly skey: string,
+    skey: string | undefined,
     readonly seq: number,
     readonly kind: ValueKind,
     readonly buf: Uint8Array,
@@ -56,8 +58,17 @@ export class SkipNode implements SearchKey {
     this.k3 = prefixWord(buf, koff + 9, end);
     this.k4 = prefixWord(buf, koff + 12, end);
     this.k5 = prefixWord(buf, koff + 15, end);
+    this.#skey = skey;
     this.height = height;
     this.up = height > 3 ? new Array<SkipNode | null>(height - 3).fill(null) : null;
+  }
+
+  /**
+   * The key as a byte string, made on first use: comparisons rarely need it (the inline
+   * words decide), so a write-only load never builds one per entry.
+   */
+  get skey(): string {
+    return this.#skey ??= byteString(this.buf.subarray(this.koff, this.koff + this.klen));
   }
 
   /** The user key (a view, made on first use). */
@@ -142,7 +153,7 @@ export class SkipList {
    * returns its node.
    */
   insert(
-    skey: string,
+    skey: string | undefined,
     seq: number,
     kind: ValueKind,
     buf: Uint8Array,
@@ -159,7 +170,7 @@ export class SkipList {
 
   /** A node not yet in the list (for insertSorted). */
   node(
-    skey: string,
+    skey: string | undefined,
     seq: number,
     kind: ValueKind,
     buf: Uint8Array,
