@@ -4,7 +4,8 @@
  * with deletions hidden. Keys and values handed out are copies.
  */
 import { compareBytes, prefixEnd, toBytes } from "../util/bytes.ts";
-import { InvalidArgumentError } from "../util/errors.ts";
+import { InvalidArgumentError, TooLargeError } from "../util/errors.ts";
+import { SCAN_CHUNK_ENTRIES_MAX } from "../limits_ops.ts";
 import type { DbState } from "./db_state.ts";
 import type { Cursor } from "./iterator/cursor.ts";
 import { LevelCursor } from "./iterator/level_cursor.ts";
@@ -207,6 +208,9 @@ export function scanChunks(
 ): AsyncIterableIterator<ScanEntry[]> {
   if (!Number.isSafeInteger(chunkEntries) || chunkEntries < 1) {
     throw new InvalidArgumentError(`chunkEntries must be a positive integer, got ${chunkEntries}`);
+  }
+  if (chunkEntries > SCAN_CHUNK_ENTRIES_MAX) {
+    throw new TooLargeError("scan chunk entry count", chunkEntries, SCAN_CHUNK_ENTRIES_MAX);
   }
   return new ChunkIterator(s, options, seq, chunkEntries);
 }

@@ -5,10 +5,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { SCAN_CHUNK_ENTRIES_MAX } from "../../src/limits_ops.ts";
 import type { Db } from "../../src/storage/db.ts";
 import type { ScanOptions } from "../../src/storage/scan.ts";
 import type { WriteOp } from "../../src/storage/write_batch.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
+import { TooLargeError } from "../../src/util/errors.ts";
 import { createPrng } from "../../src/util/prng.ts";
 import { collect, openSim, SMALL, world } from "./helpers.ts";
 
@@ -116,6 +118,8 @@ test("stopping a chunked scan early leaves compaction and later scans working; b
   for (const bad of [0, -1, 1.5, NaN]) {
     assert.throws(() => db.scanChunks({}, bad), /chunkEntries/);
   }
+  assert.throws(() => db.scanChunks({}, SCAN_CHUNK_ENTRIES_MAX + 1), TooLargeError);
+  assert.equal((await chunked(db.scanChunks({}, SCAN_CHUNK_ENTRIES_MAX))).sizes.length, 1);
   // A compaction may delete the tables the broken-off scan had pinned; reads stay right.
   await db.compactRange();
   assert.equal((await collect(db.scan())).length, (await chunked(db.scanChunks())).entries.length);
