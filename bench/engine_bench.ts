@@ -69,6 +69,10 @@ interface Engine {
   get(k: Uint8Array): Promise<Uint8Array | undefined>;
   batch(ops: { key: Uint8Array; value: Uint8Array }[]): Promise<void>;
   seek(k: Uint8Array, n: number): Promise<number>;
+  /** Reads every entry in key order; returns how many. */
+  scanAll(): Promise<number>;
+  /** The same in chunks of 256 (TinyKV scanChunks, classic-level iterator.nextv). */
+  scanChunked(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -82,6 +86,16 @@ function tinyEngine(db: Db): Engine {
     seek: async (k, n) => {
       let c = 0;
       for await (const _ of db.scan({ start: k, limit: n })) c++;
+      return c;
+    },
+    scanAll: async () => {
+      let c = 0;
+      for await (const _ of db.scan()) c++;
+      return c;
+    },
+    scanChunked: async () => {
+      let c = 0;
+      for await (const chunk of db.scanChunks({}, 256)) c += chunk.length;
       return c;
     },
     close: () => db.close(),
@@ -98,6 +112,22 @@ function levelEngine(db: Level): Engine {
     seek: async (k, n) => {
       let c = 0;
       for await (const _ of db.iterator({ gte: k, limit: n })) c++;
+      return c;
+    },
+    scanAll: async () => {
+      let c = 0;
+      for await (const _ of db.iterator()) c++;
+      return c;
+    },
+    scanChunked: async () => {
+      let c = 0;
+      const it = db.iterator();
+      for (;;) {
+        const chunk = await it.nextv(256);
+        if (chunk.length === 0) break;
+        c += chunk.length;
+      }
+      await it.close();
       return c;
     },
     close: () => db.close(),
@@ -172,7 +202,45 @@ async function run(): Promise<Row[]> {
       }),
     );
   }
+  if (want("fillbatchrandom")) rows.push(...await batchRandomThenScan(false));
+  if (want("fillbatchdefaults")) rows.push(...await batchRandomThenScan(true));
   return rows;
+}
+
+/**
+ * Batches of 1,000 random keys into fresh databases, then full scans of the result right
+ * after the fill (one per entry, then in chunks). `defaults`: each engine with its default
+ * options (TinyKV: sync `always`, one fdatasync per batch; LevelDB: no sync, 4 MiB write
+ * buffer, 8 MiB cache); otherwise the matched options of every other row.
+ */
+async function batchRandomThenScan(defaults: boolean): Promise<Row[]> {
+  const keys = randomKeys(NUM, NUM);
+  const phase: Phase = async (e) => {
+    for (let i = 0; i < NUM; i += 1000) {
+      const ops = [];
+      for (let j = i; j < i + 1000 && j < NUM; j++) ops.push({ key: keys[j], value: valueOf(j) });
+      await e.batch(ops);
+    }
+    return NUM;
+  };
+  const run = async (e: Engine) => [
+    await timed(phase, e),
+    await timed((e) => e.scanAll(), e),
+    await timed((e) => e.scanChunked(), e),
+  ];
+  const t = defaults ? await openDb(freshDir()) : await openTiny();
+  const tiny = await run(tinyEngine(t));
+  await t.close();
+  const view = { keyEncoding: "view", valueEncoding: "view" } as const;
+  const l: Level = defaults ? new ClassicLevel(freshDir(), view) : await openLevel();
+  await l.open();
+  const level = await run(levelEngine(l));
+  await l.close();
+  const tag = defaults ? " (default options)" : "";
+  return ["fillbatch 1000 random", "  scan all after it", "  scan all, chunks of 256"].map((
+    name,
+    i,
+  ) => ({ name: name + tag, tiny: tiny[i], level: level[i] }));
 }
 
 /**

@@ -45,3 +45,7 @@ export const LOG_SUPPRESSED_SUMMARY_MS = 10_000;
 export const SLOW_REQUEST_MS_DEFAULT = 500;
 /** Bytes of a key shown in a log line (keys may be long or private). */
 export const LOG_KEY_PREFIX_BYTES = 32;
+
+// ---- Engine scans (src/storage/scan.ts) ----
+/** Most entries one `scanChunks` chunk may hold (each chunk is computed and held at once). */
+export const SCAN_CHUNK_ENTRIES_MAX = 65_536;

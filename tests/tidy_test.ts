@@ -101,7 +101,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/platform/": ["src/platform/types.ts", "src/util/", "node:"],
   // settle.ts waits for a macrotask boundary with node:timers' setImmediate (measured fastest).
   "src/platform/sim/": ["src/platform/types.ts", "src/util/", "node:timers"],
-  "src/storage/": ["src/platform/types.ts", "src/limits.ts", "src/util/"],
+  "src/storage/": ["src/platform/types.ts", "src/limits.ts", "src/limits_ops.ts", "src/util/"],
   "src/raft/core/": ["src/limits.ts", "src/util/"],
   "src/raft/": ["src/raft/core/", "src/platform/types.ts", "src/limits.ts", "src/util/"],
   // The state machine sees entries as bytes: it needs the engine, not Raft.

@@ -4,6 +4,7 @@
  */
 import { SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX, SCAN_OFFSET_MAX } from "../limits.ts";
 import type { Db } from "../storage/db.ts";
+import { SCAN_CHUNK_ENTRIES } from "../storage/scan.ts";
 import { compareBytes, prefixEnd } from "../util/bytes.ts";
 import { dataKey, Namespace } from "./keyspace.ts";
 import { decodeCurrent } from "./key_record.ts";
@@ -73,19 +74,24 @@ export async function scanPage(db: Db, r: KvScanRequest, now = 0): Promise<KvSca
   if (compareBytes(lower, upper) >= 0) return { items, nextCursor: undefined };
   let skipped = 0;
   let more = false;
-  const iterate = db.scan({ start: lower, end: upper, reverse: r.reverse ?? false });
-  for await (const [key, raw] of iterate) {
-    const item = decodeCurrent(key.subarray(1), raw);
-    if (isExpired(item, now)) continue;
-    if (skipped < offset) {
-      skipped++;
-      continue;
+  // In chunks (one awaited step per chunk, not per key), sized to what the page needs
+  // so a small page does not read far ahead; expired keys make later chunks follow.
+  const chunk = Math.min(SCAN_CHUNK_ENTRIES, limit + offset + 1);
+  const chunks = db.scanChunks({ start: lower, end: upper, reverse: r.reverse ?? false }, chunk);
+  pages: for await (const entries of chunks) {
+    for (const [key, raw] of entries) {
+      const item = decodeCurrent(key.subarray(1), raw);
+      if (isExpired(item, now)) continue;
+      if (skipped < offset) {
+        skipped++;
+        continue;
+      }
+      if (items.length === limit) {
+        more = true;
+        break pages;
+      }
+      items.push(item);
     }
-    if (items.length === limit) {
-      more = true;
-      break;
-    }
-    items.push(item);
   }
   const last = items[items.length - 1];
   return { items, nextCursor: more && last !== undefined ? last.key : undefined };

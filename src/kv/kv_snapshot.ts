@@ -40,10 +40,12 @@ export async function* exportSnapshot(
       return piece;
     };
     out.bytes(MAGIC);
-    for await (const [key, value] of snap.scan()) {
-      out.u8(Tag.Entry).lengthPrefixed(key).lengthPrefixed(value);
-      count++;
-      if (out.length >= chunkBytes) yield take();
+    for await (const entries of snap.scanChunks()) {
+      for (const [key, value] of entries) {
+        out.u8(Tag.Entry).lengthPrefixed(key).lengthPrefixed(value);
+        count++;
+        if (out.length >= chunkBytes) yield take();
+      }
     }
     out.u8(Tag.Trailer).fixed64(count);
     const body = take();

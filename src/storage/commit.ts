@@ -152,18 +152,8 @@ export class Committer {
           b.offsets.length === 4 * b.count,
         `batch count ${b.count} differs from its encoding`,
       );
-      const o = b.offsets;
-      for (let i = 0; i < b.count; i++) {
-        mem.addFrom(
-          ++seq,
-          b.kinds[i],
-          b.payload,
-          o[4 * i],
-          o[4 * i + 1],
-          o[4 * i + 2],
-          o[4 * i + 3],
-        );
-      }
+      mem.addBatch(b, seq + 1);
+      seq += b.count;
     }
     s.vs.lastSequence = seq;
   }

@@ -16,7 +16,7 @@ import { openState } from "./db_open.ts";
 import type { DbState } from "./db_state.ts";
 import { ValueKind } from "./internal_key.ts";
 import { type DbOptions, resolveOptions } from "./options.ts";
-import { scanEntries, scanEntriesSync, type ScanOptions } from "./scan.ts";
+import { scanChunks, scanEntries, scanEntriesSync, type ScanOptions } from "./scan.ts";
 import { bloomHash } from "./sstable/bloom.ts";
 import { collectStats, type DbStats } from "./stats.ts";
 import { NUM_LEVELS } from "./version/version_edit.ts";
@@ -40,6 +40,12 @@ export class Snapshot {
   }
   scanSync(options: ScanOptions = {}): Iterable<[Uint8Array, Uint8Array]> {
     return this.db.scanSync({ ...options, snapshot: this });
+  }
+  scanChunks(
+    options: ScanOptions = {},
+    chunkEntries?: number,
+  ): AsyncIterable<[Uint8Array, Uint8Array][]> {
+    return this.db.scanChunks({ ...options, snapshot: this }, chunkEntries);
   }
   release(): void {
     if (this.#released) return;
@@ -137,6 +143,20 @@ export class Db {
     const s = this.#s;
     if (s.closed) throw new ClosedError("database is closed");
     return scanEntries(s, options, this.#seq(options));
+  }
+
+  /**
+   * The same entries as `scan`, handed out in arrays of up to `chunkEntries` (default
+   * 256): one awaited step per chunk instead of per entry. Each array and its bytes are
+   * the caller's. Break out of the loop (or finish it) to release the version.
+   */
+  scanChunks(
+    options: ScanOptions & ReadOptions = {},
+    chunkEntries?: number,
+  ): AsyncIterable<[Uint8Array, Uint8Array][]> {
+    const s = this.#s;
+    if (s.closed) throw new ClosedError("database is closed");
+    return scanChunks(s, options, this.#seq(options), chunkEntries);
   }
 
   /**

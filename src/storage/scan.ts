@@ -3,13 +3,14 @@
  * reduced to the newest entry per user key visible at the scan's sequence,
  * with deletions hidden. Keys and values handed out are copies.
  */
-import { compareBytes, equalBytes, prefixEnd, toBytes } from "../util/bytes.ts";
-import { InvalidArgumentError } from "../util/errors.ts";
+import { compareBytes, prefixEnd, toBytes } from "../util/bytes.ts";
+import { InvalidArgumentError, TooLargeError } from "../util/errors.ts";
+import { SCAN_CHUNK_ENTRIES_MAX } from "../limits_ops.ts";
 import type { DbState } from "./db_state.ts";
-import { ValueKind } from "./internal_key.ts";
 import type { Cursor } from "./iterator/cursor.ts";
 import { LevelCursor } from "./iterator/level_cursor.ts";
 import { MergingCursor } from "./iterator/merging.ts";
+import { ForwardWalk, ReverseWalk, type ScanEntry, type Walk } from "./scan_walk.ts";
 import type { KeyLike } from "./write_batch.ts";
 
 export interface ScanOptions {
@@ -59,19 +60,20 @@ export function mergedCursor(s: DbState, fillCache = true): MergingCursor {
   return new MergingCursor(children);
 }
 
-/** Entries computed per refill (a scan is a fixed view at its sequence: reading ahead is safe). */
+/** Entries computed per refill of the per-entry iterators. */
 const SCAN_BATCH = 64;
+/** Default entries per chunk of `scanChunks`. */
+export const SCAN_CHUNK_ENTRIES = 256;
 
 /**
- * The async iterator of a scan. Entries are produced synchronously in batches, so each
- * `next()` is one already-resolved promise; the version stays pinned until the scan ends
- * or the consumer stops early (`return()`).
+ * One scan's producer: the pinned version, the walk and what is left of the limit.
+ * `take(n)` computes up to n entries synchronously (a scan is a fixed view at its
+ * sequence, so reading ahead is safe); the version is unpinned once the walk is
+ * exhausted, fails, or `finish()` is called (the consumer stopped early).
  */
-class ScanIterator implements AsyncIterableIterator<[Uint8Array, Uint8Array]> {
-  readonly #buf: [Uint8Array, Uint8Array][] = [];
-  #at = 0;
+class ScanSource {
+  #walk: Walk | undefined;
   #left: number;
-  #gen: Generator<[Uint8Array, Uint8Array]> | undefined;
   readonly #unpin: () => void;
 
   constructor(s: DbState, options: ScanOptions, seq: number) {
@@ -81,56 +83,79 @@ class ScanIterator implements AsyncIterableIterator<[Uint8Array, Uint8Array]> {
     s.vs.pin(v);
     this.#unpin = () => s.vs.unpin(v);
     if (b.limit === 0) {
-      this.#finish();
+      this.finish();
       return;
     }
     const m = mergedCursor(s);
-    this.#gen = options.reverse ? reverse(m, b, seq) : forward(m, b, seq);
+    this.#walk = options.reverse ? new ReverseWalk(m, b, seq) : new ForwardWalk(m, b, seq);
   }
 
-  #finish(): void {
-    if (this.#gen === undefined && this.#left < 0) return;
-    this.#gen = undefined;
+  get done(): boolean {
+    return this.#walk === undefined;
+  }
+
+  finish(): void {
+    if (this.#left < 0) return;
+    this.#walk = undefined;
     this.#left = -1;
     this.#unpin();
   }
 
-  #refill(): void {
-    this.#buf.length = 0;
-    this.#at = 0;
-    const gen = this.#gen;
-    if (gen === undefined) return;
+  /** Up to `max` more entries (fewer only at the end); empty once done. */
+  take(max: number, out: ScanEntry[] = []): ScanEntry[] {
+    const walk = this.#walk;
+    if (walk === undefined) return out;
+    const want = Math.min(max, this.#left);
+    let more: boolean;
     try {
-      while (this.#buf.length < SCAN_BATCH && this.#left > 0) {
-        const r = gen.next();
-        if (r.done) break;
-        this.#buf.push(r.value);
-        this.#left--;
-      }
+      more = walk.fill(out, want);
     } catch (err) {
-      this.#finish();
+      this.finish();
       throw err;
     }
-    if (this.#buf.length < SCAN_BATCH || this.#left <= 0) this.#finish();
+    this.#left -= out.length;
+    if (!more || this.#left <= 0) this.finish();
+    return out;
+  }
+}
+
+const DONE: IteratorResult<never> = { done: true, value: undefined };
+
+/**
+ * The async iterator of a scan. Entries are produced synchronously in batches, so each
+ * `next()` is one already-resolved promise; the version stays pinned until the scan ends
+ * or the consumer stops early (`return()`).
+ */
+class ScanIterator implements AsyncIterableIterator<ScanEntry> {
+  readonly #src: ScanSource;
+  #buf: ScanEntry[] = [];
+  #at = 0;
+
+  constructor(s: DbState, options: ScanOptions, seq: number) {
+    this.#src = new ScanSource(s, options, seq);
   }
 
-  next(): Promise<IteratorResult<[Uint8Array, Uint8Array]>> {
-    try {
-      if (this.#at >= this.#buf.length) this.#refill();
-    } catch (err) {
-      return Promise.reject(err);
+  next(): Promise<IteratorResult<ScanEntry>> {
+    if (this.#at >= this.#buf.length) {
+      try {
+        this.#buf.length = 0;
+        this.#at = 0;
+        this.#src.take(SCAN_BATCH, this.#buf);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (this.#buf.length === 0) return Promise.resolve(DONE);
     }
-    if (this.#at >= this.#buf.length) return Promise.resolve({ done: true, value: undefined });
     return Promise.resolve({ done: false, value: this.#buf[this.#at++] });
   }
 
-  return(): Promise<IteratorResult<[Uint8Array, Uint8Array]>> {
-    this.#finish();
+  return(): Promise<IteratorResult<ScanEntry>> {
+    this.#src.finish();
     this.#buf.length = 0;
-    return Promise.resolve({ done: true, value: undefined });
+    return Promise.resolve(DONE);
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<[Uint8Array, Uint8Array]> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<ScanEntry> {
     return this;
   }
 }
@@ -139,8 +164,55 @@ export function scanEntries(
   s: DbState,
   options: ScanOptions,
   seq: number,
-): AsyncIterableIterator<[Uint8Array, Uint8Array]> {
+): AsyncIterableIterator<ScanEntry> {
   return new ScanIterator(s, options, seq);
+}
+
+/**
+ * A scan handed out in chunks: each `next()` is one resolved promise carrying up to
+ * `chunkEntries` entries (a fresh array the consumer owns), so a consumer pays one
+ * awaited step per chunk instead of per entry. Stopping early (`break`) unpins.
+ */
+class ChunkIterator implements AsyncIterableIterator<ScanEntry[]> {
+  readonly #src: ScanSource;
+
+  constructor(s: DbState, options: ScanOptions, seq: number, readonly chunk: number) {
+    this.#src = new ScanSource(s, options, seq);
+  }
+
+  next(): Promise<IteratorResult<ScanEntry[]>> {
+    let out: ScanEntry[];
+    try {
+      out = this.#src.take(this.chunk);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve(out.length === 0 ? DONE : { done: false, value: out });
+  }
+
+  return(): Promise<IteratorResult<ScanEntry[]>> {
+    this.#src.finish();
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ScanEntry[]> {
+    return this;
+  }
+}
+
+export function scanChunks(
+  s: DbState,
+  options: ScanOptions,
+  seq: number,
+  chunkEntries = SCAN_CHUNK_ENTRIES,
+): AsyncIterableIterator<ScanEntry[]> {
+  if (!Number.isSafeInteger(chunkEntries) || chunkEntries < 1) {
+    throw new InvalidArgumentError(`chunkEntries must be a positive integer, got ${chunkEntries}`);
+  }
+  if (chunkEntries > SCAN_CHUNK_ENTRIES_MAX) {
+    throw new TooLargeError("scan chunk entry count", chunkEntries, SCAN_CHUNK_ENTRIES_MAX);
+  }
+  return new ChunkIterator(s, options, seq, chunkEntries);
 }
 
 /**
@@ -152,86 +224,13 @@ export function* scanEntriesSync(
   s: DbState,
   options: ScanOptions,
   seq: number,
-): Generator<[Uint8Array, Uint8Array]> {
-  const b = bounds(options);
-  if (b.limit === 0) return;
-  const v = s.vs.current;
-  s.vs.pin(v);
+): Generator<ScanEntry> {
+  const src = new ScanSource(s, options, seq);
   try {
-    const m = mergedCursor(s);
-    let left = b.limit;
-    for (const entry of options.reverse ? reverse(m, b, seq) : forward(m, b, seq)) {
-      yield entry;
-      if (--left <= 0) return;
-    }
+    // A small first batch: callers often want only the first entry (is the range empty?).
+    yield* src.take(8);
+    while (!src.done) yield* src.take(SCAN_BATCH);
   } finally {
-    s.vs.unpin(v);
-  }
-}
-
-/** Small chunk the copies handed to a scan's consumer are carved from. */
-const SLAB_BYTES = 8192;
-
-/**
- * Copies for the consumer, carved from shared 8 KiB chunks: one small ArrayBuffer per
- * many entries instead of one each (allocating a buffer dominated scan cost). A chunk
- * is never reused, so every copy stays the consumer's; holding one keeps ≤ 8 KiB alive.
- */
-class Slab {
-  #buf = new Uint8Array(0);
-  #at = 0;
-
-  copy(src: Uint8Array): Uint8Array {
-    const n = src.length;
-    if (n > SLAB_BYTES / 8) return src.slice();
-    if (this.#at + n > this.#buf.length) {
-      this.#buf = new Uint8Array(SLAB_BYTES);
-      this.#at = 0;
-    }
-    const out = this.#buf.subarray(this.#at, this.#at + n);
-    out.set(src);
-    this.#at += n;
-    return out;
-  }
-}
-
-function* forward(m: MergingCursor, b: Bounds, seq: number): Generator<[Uint8Array, Uint8Array]> {
-  const slab = new Slab();
-  if (b.start === undefined) m.seekToFirst();
-  else m.seek(b.start, Number.MAX_SAFE_INTEGER);
-  let last: Uint8Array | undefined;
-  while (m.valid()) {
-    const key = m.key();
-    if (b.end !== undefined && compareBytes(key, b.end) >= 0) return;
-    if (m.seq() <= seq && (last === undefined || !equalBytes(key, last))) {
-      last = slab.copy(key);
-      if (m.kind() === ValueKind.Put) {
-        const value = slab.copy(m.value());
-        m.next();
-        yield [last, value];
-        continue;
-      }
-    }
-    m.next();
-  }
-}
-
-function* reverse(m: MergingCursor, b: Bounds, seq: number): Generator<[Uint8Array, Uint8Array]> {
-  const slab = new Slab();
-  m.seekBefore(b.end);
-  while (m.valid()) {
-    const key = slab.copy(m.key());
-    if (b.start !== undefined && compareBytes(key, b.start) < 0) return;
-    let kind: ValueKind | undefined;
-    let value: Uint8Array | undefined;
-    // Entries of one user key come oldest first here; keep the newest visible one.
-    while (m.valid() && equalBytes(m.key(), key)) {
-      if (m.seq() <= seq) {
-        kind = m.kind();
-        value = m.value();
-      }
-      m.prev();
-    }
-    if (kind === ValueKind.Put && value !== undefined) yield [key, slab.copy(value)];
+    src.finish();
   }
 }

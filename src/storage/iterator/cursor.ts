@@ -18,6 +18,13 @@ export interface Cursor {
   seq(): number;
   kind(): ValueKind;
   value(): Uint8Array;
+  /** The current value copied by `sink` straight from where it lies (no view made). */
+  copyValue(sink: ByteSink): Uint8Array;
+}
+
+/** Makes a copy of `buf[off, off+len)` the caller owns (a scan's slab). */
+export interface ByteSink {
+  copyRange(buf: Uint8Array, off: number, len: number): Uint8Array;
 }
 
 /**

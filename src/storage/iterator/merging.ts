@@ -6,7 +6,7 @@
  */
 import { assert } from "../../util/assert.ts";
 import { compareParts, type ValueKind } from "../internal_key.ts";
-import { type Cursor, seekBeforeKey } from "./cursor.ts";
+import { type ByteSink, type Cursor, seekBeforeKey } from "./cursor.ts";
 
 export class MergingCursor {
   readonly #heap: number[] = [];
@@ -112,5 +112,8 @@ export class MergingCursor {
   }
   value(): Uint8Array {
     return this.#c().value();
+  }
+  copyValue(sink: ByteSink): Uint8Array {
+    return this.#c().copyValue(sink);
   }
 }

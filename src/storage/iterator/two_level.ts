@@ -4,7 +4,7 @@
  * index, or a level's tables through its file list.
  */
 import type { ValueKind } from "../internal_key.ts";
-import type { Cursor } from "./cursor.ts";
+import type { ByteSink, Cursor } from "./cursor.ts";
 
 export interface PartSource {
   /** Number of parts. */
@@ -71,5 +71,8 @@ export class TwoLevelCursor implements Cursor {
   }
   value(): Uint8Array {
     return this.#cur().value();
+  }
+  copyValue(sink: ByteSink): Uint8Array {
+    return this.#cur().copyValue(sink);
   }
 }

@@ -5,8 +5,12 @@
 import { AssertionError } from "../../util/assert.ts";
 import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
-import type { Cursor } from "../iterator/cursor.ts";
-import { byteString, SkipList, type SkipNode } from "./skiplist.ts";
+import type { ByteSink, Cursor } from "../iterator/cursor.ts";
+import type { EncodedBatch } from "../write_batch.ts";
+import { byteString, compareNodes, SkipList, type SkipNode } from "./skiplist.ts";
+
+/** Batches smaller than this insert entry by entry (sorting would not pay). */
+const SORTED_INSERT_MIN_OPS = 16;
 
 /** Bookkeeping bytes charged per entry on top of key and value. */
 const ENTRY_OVERHEAD_BYTES = 96;
@@ -62,11 +66,53 @@ export class Memtable {
     if (seq <= this.lastSeq) {
       throw new AssertionError(`memtable sequence ${seq} after ${this.lastSeq}`);
     }
-    const skey = byteString(buf.subarray(koff, koff + klen));
-    const node = this.#list.insert(skey, seq, kind, buf, koff, klen, voff, vlen);
+    const node = this.#list.insert(undefined, seq, kind, buf, koff, klen, voff, vlen);
     this.#unindexed.push(node);
     this.#bytes += klen + vlen + ENTRY_OVERHEAD_BYTES;
     this.lastSeq = seq;
+  }
+
+  /**
+   * Adds every op of an encoded batch, op i at sequence firstSeq + i, as one sorted run:
+   * the entries are ordered first (unless they already are) and inserted with a finger
+   * search, so each insert starts from where the previous one ended.
+   */
+  addBatch(b: EncodedBatch, firstSeq: number): void {
+    if (firstSeq <= this.lastSeq) {
+      throw new AssertionError(`memtable sequence ${firstSeq} after ${this.lastSeq}`);
+    }
+    const { payload, kinds, offsets: o, count } = b;
+    if (count < SORTED_INSERT_MIN_OPS) {
+      for (let i = 0; i < count; i++) {
+        const j = 4 * i;
+        this.addFrom(firstSeq + i, kinds[i], payload, o[j], o[j + 1], o[j + 2], o[j + 3]);
+      }
+      return;
+    }
+    const list = this.#list;
+    const nodes: SkipNode[] = new Array(count);
+    let sorted = true;
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      const j = 4 * i, koff = o[j], klen = o[j + 1];
+      const n = list.node(
+        undefined,
+        firstSeq + i,
+        kinds[i],
+        payload,
+        koff,
+        klen,
+        o[j + 2],
+        o[j + 3],
+      );
+      if (i > 0 && sorted && compareNodes(nodes[i - 1], n) > 0) sorted = false;
+      nodes[i] = n;
+      this.#unindexed.push(n); // in sequence order: the point-read map keeps the newest
+      bytes += klen + o[j + 3] + ENTRY_OVERHEAD_BYTES;
+    }
+    list.insertSorted(sorted ? nodes : nodes.slice().sort(compareNodes));
+    this.#bytes += bytes;
+    this.lastSeq = firstSeq + count - 1;
   }
 
   /** Newest entry for `key` visible at `seq`, or undefined when the memtable has none. */
@@ -76,7 +122,7 @@ export class Memtable {
     const newest = this.#newest.get(skey);
     if (newest === undefined) return undefined;
     if (newest.seq <= seq) return newest;
-    const n = this.#list.seek(skey, seq);
+    const n = this.#list.seek(key, skey, seq);
     if (n === null || n.skey !== skey) return undefined;
     return n;
   }
@@ -107,14 +153,14 @@ class MemtableCursor implements Cursor {
     this.#node = this.list.last();
   }
   seek(key: Uint8Array, seq: number): void {
-    this.#node = this.list.seek(byteString(key), seq);
+    this.#node = this.list.seek(key, byteString(key), seq);
   }
   next(): void {
     if (this.#node !== null) this.#node = this.#node.next0;
   }
   prev(): void {
     const n = this.#node;
-    if (n !== null) this.#node = this.list.seekBefore(n.skey, n.seq);
+    if (n !== null) this.#node = this.list.seekBefore(n);
   }
   key(): Uint8Array {
     return this.#current().key;
@@ -127,6 +173,10 @@ class MemtableCursor implements Cursor {
   }
   value(): Uint8Array {
     return this.#current().value;
+  }
+  copyValue(sink: ByteSink): Uint8Array {
+    const n = this.#current();
+    return sink.copyRange(n.buf, n.voff, n.vlen);
   }
   #current(): SkipNode {
     const n = this.#node;

@@ -6,40 +6,42 @@
  */
 import type { Prng } from "../../util/prng.ts";
 import type { ValueKind } from "../internal_key.ts";
+import { before, byteString, prefixWord, Probe, type SearchKey } from "./search_key.ts";
 
-/**
- * The key as a string of code units 0–255, one per byte: JS compares such strings
- * natively in unsigned byte order, several times faster than a byte loop.
- */
-export function byteString(key: Uint8Array): string {
-  if (key.length <= 8192) return String.fromCharCode.apply(null, key as unknown as number[]);
-  let s = "";
-  for (let i = 0; i < key.length; i += 8192) s += byteString(key.subarray(i, i + 8192));
-  return s;
-}
-
-/** True when node (nk, ns) sorts before (k, seq) in internal order. */
-function before(nk: string, ns: number, k: string, seq: number): boolean {
-  return nk < k || (nk === k && ns > seq);
-}
+export { byteString, compareNodes, type SearchKey } from "./search_key.ts";
 
 /** Tallest tower; 4^12 = 16M entries before search degrades. */
 export const SKIPLIST_HEIGHT_MAX = 12;
 
 /**
  * One entry. Key and value are kept as (buffer, offset, length) into the batch they
- * arrived in, and the level-0 link is a field, so a typical entry costs two heap
+ * arrived in, and the lower links are fields, so a typical entry costs two heap
  * objects (node and key string) instead of five: less for the GC to trace and copy.
  */
-export class SkipNode {
+export class SkipNode implements SearchKey {
   next0: SkipNode | null = null;
-  /** Links at levels 1.. (null for height-1 nodes, three in four). */
+  /**
+   * Levels 1 and 2 inline too: a search step up there then loads one object, not the
+   * node and its array (15 in 16 nodes have height ≤ 2 and no array at all).
+   */
+  next1: SkipNode | null = null;
+  next2: SkipNode | null = null;
+  readonly k0: number;
+  readonly k1: number;
+  readonly k2: number;
+  readonly k3: number;
+  readonly k4: number;
+  readonly k5: number;
+  readonly height: number;
+  /** Links at levels 3.. (null for nodes of height ≤ 3, 63 in 64). */
   readonly up: (SkipNode | null)[] | null;
   #key: Uint8Array | undefined;
   #value: Uint8Array | undefined;
+  #skey: string | undefined;
 
+  /** `skey`: byteString of the key if the caller has it; otherwise made on first use. */
   constructor(
-    readonly skey: string,
+    skey: string | undefined,
     readonly seq: number,
     readonly kind: ValueKind,
     readonly buf: Uint8Array,
@@ -49,7 +51,24 @@ export class SkipNode {
     readonly vlen: number,
     height: number,
   ) {
-    this.up = height > 1 ? new Array<SkipNode | null>(height - 1).fill(null) : null;
+    const end = koff + klen;
+    this.k0 = prefixWord(buf, koff, end);
+    this.k1 = prefixWord(buf, koff + 3, end);
+    this.k2 = prefixWord(buf, koff + 6, end);
+    this.k3 = prefixWord(buf, koff + 9, end);
+    this.k4 = prefixWord(buf, koff + 12, end);
+    this.k5 = prefixWord(buf, koff + 15, end);
+    this.#skey = skey;
+    this.height = height;
+    this.up = height > 3 ? new Array<SkipNode | null>(height - 3).fill(null) : null;
+  }
+
+  /**
+   * The key as a byte string, made on first use: comparisons rarely need it (the inline
+   * words decide), so a write-only load never builds one per entry.
+   */
+  get skey(): string {
+    return this.#skey ??= byteString(this.buf.subarray(this.koff, this.koff + this.klen));
   }
 
   /** The user key (a view, made on first use). */
@@ -69,13 +88,17 @@ export class SkipNode {
 
   nextAt(level: number): SkipNode | null {
     if (level === 0) return this.next0;
+    if (level === 1) return this.next1;
+    if (level === 2) return this.next2;
     const up = this.up;
-    return up === null ? null : up[level - 1];
+    return up === null ? null : up[level - 3];
   }
 
   setNext(level: number, n: SkipNode | null): void {
     if (level === 0) this.next0 = n;
-    else if (this.up !== null) this.up[level - 1] = n;
+    else if (level === 1) this.next1 = n;
+    else if (level === 2) this.next2 = n;
+    else if (this.up !== null) this.up[level - 3] = n;
   }
 }
 
@@ -88,6 +111,7 @@ export class SkipList {
   readonly #prev: SkipNode[] = new Array<SkipNode>(SKIPLIST_HEIGHT_MAX).fill(this.head);
   /** Last node of each level: appends in key order (sequential loads) need no search. */
   readonly #tail: SkipNode[] = new Array<SkipNode>(SKIPLIST_HEIGHT_MAX).fill(this.head);
+  readonly #probe = new Probe();
 
   constructor(readonly prng: Prng) {}
 
@@ -105,11 +129,11 @@ export class SkipList {
     return h;
   }
 
-  /** Last node at each level before (skey, seq), into #prev. */
-  #findPrev(skey: string, seq: number): void {
+  /** Last node at each level before `p`, into #prev. */
+  #findPrev(p: SearchKey): void {
     const prev = this.#prev;
     const last = this.#tail[0];
-    if (last === this.head || before(last.skey, last.seq, skey, seq)) {
+    if (last === this.head || before(last, p)) {
       for (let level = 0; level < this.#height; level++) prev[level] = this.#tail[level];
       return;
     }
@@ -117,7 +141,7 @@ export class SkipList {
     for (let level = this.#height - 1; level >= 0; level--) {
       for (;;) {
         const n = x.nextAt(level);
-        if (n === null || !before(n.skey, n.seq, skey, seq)) break;
+        if (n === null || !before(n, p)) break;
         x = n;
       }
       prev[level] = x;
@@ -129,7 +153,7 @@ export class SkipList {
    * returns its node.
    */
   insert(
-    skey: string,
+    skey: string | undefined,
     seq: number,
     kind: ValueKind,
     buf: Uint8Array,
@@ -138,40 +162,91 @@ export class SkipList {
     voff: number,
     vlen: number,
   ): SkipNode {
-    this.#findPrev(skey, seq);
+    const node = this.node(skey, seq, kind, buf, koff, klen, voff, vlen);
+    this.#findPrev(node);
+    this.#link(node);
+    return node;
+  }
+
+  /** A node not yet in the list (for insertSorted). */
+  node(
+    skey: string | undefined,
+    seq: number,
+    kind: ValueKind,
+    buf: Uint8Array,
+    koff: number,
+    klen: number,
+    voff: number,
+    vlen: number,
+  ): SkipNode {
+    return new SkipNode(skey, seq, kind, buf, koff, klen, voff, vlen, this.#randomHeight());
+  }
+
+  /**
+   * Inserts nodes given in internal order. Each search starts from the previous node's
+   * path (a finger): it climbs only as high as the gap to the next key needs, so a sorted
+   * batch of k keys into n entries costs about log(n/k) steps per key instead of log(n),
+   * and the nodes it touches are mostly still in cache.
+   */
+  insertSorted(nodes: readonly SkipNode[]): void {
+    if (nodes.length === 0) return;
+    this.#findPrev(nodes[0]);
+    this.#link(nodes[0]);
     const prev = this.#prev;
-    const h = this.#randomHeight();
+    for (let i = 1; i < nodes.length; i++) {
+      const p = nodes[i];
+      const top = this.#height - 1;
+      let level = 0;
+      for (; level < top; level++) {
+        const n = prev[level].nextAt(level);
+        if (n === null || !before(n, p)) break;
+      }
+      let x = prev[level];
+      for (; level >= 0; level--) {
+        for (;;) {
+          const n = x.nextAt(level);
+          if (n === null || !before(n, p)) break;
+          x = n;
+        }
+        prev[level] = x;
+      }
+      this.#link(p);
+    }
+  }
+
+  /** Links `node` after #prev (its path); leaves #prev[l] = node below its height. */
+  #link(node: SkipNode): void {
+    const prev = this.#prev;
+    const h = node.height;
     for (let level = this.#height; level < h; level++) prev[level] = this.head;
     if (h > this.#height) this.#height = h;
-    const node = new SkipNode(skey, seq, kind, buf, koff, klen, voff, vlen, h);
     for (let level = 0; level < h; level++) {
       const next = prev[level].nextAt(level);
       node.setNext(level, next);
       prev[level].setNext(level, node);
       if (next === null) this.#tail[level] = node;
+      prev[level] = node;
     }
     this.#count++;
-    return node;
   }
 
-  /** First node at or after (key, seq), or null. */
-  seek(skey: string, seq: number): SkipNode | null {
-    const x = this.#lastBefore(skey, seq);
-    return x.next0;
+  /** First node at or after (key, seq), or null; `skey` is byteString(key). */
+  seek(key: Uint8Array, skey: string, seq: number): SkipNode | null {
+    return this.#lastBefore(this.#probe.set(skey, key, seq)).next0;
   }
 
-  /** Last node strictly before (key, seq), or null. */
-  seekBefore(skey: string, seq: number): SkipNode | null {
-    const x = this.#lastBefore(skey, seq);
+  /** Last node strictly before `p` (a node of this list, say), or null. */
+  seekBefore(p: SearchKey): SkipNode | null {
+    const x = this.#lastBefore(p);
     return x === this.head ? null : x;
   }
 
-  #lastBefore(skey: string, seq: number): SkipNode {
+  #lastBefore(p: SearchKey): SkipNode {
     let x = this.head;
     for (let level = this.#height - 1; level >= 0; level--) {
       for (;;) {
         const n = x.nextAt(level);
-        if (n === null || !before(n.skey, n.seq, skey, seq)) break;
+        if (n === null || !before(n, p)) break;
         x = n;
       }
     }

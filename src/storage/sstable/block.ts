@@ -7,7 +7,7 @@
 import { readFixed32 } from "../../util/coding.ts";
 import { CorruptionError } from "../../util/errors.ts";
 import { compareStored, readTrailerSeq, TRAILER_BYTES, ValueKind } from "../internal_key.ts";
-import type { Cursor } from "../iterator/cursor.ts";
+import type { ByteSink, Cursor } from "../iterator/cursor.ts";
 
 /** A checked, immutable block: contents plus its restart array bounds. */
 export class Block {
@@ -232,5 +232,8 @@ export class BlockCursor implements Cursor {
   }
   value(): Uint8Array {
     return this.#data.subarray(this.#valOff, this.#valOff + this.#valLen);
+  }
+  copyValue(sink: ByteSink): Uint8Array {
+    return sink.copyRange(this.#data, this.#valOff, this.#valLen);
   }
 }

@@ -1,0 +1,132 @@
+/**
+ * The walks behind a scan: over a merged cursor, the newest entry per user key visible at
+ * the scan's sequence, deletions hidden, copied out for the consumer. The forward walk
+ * fills a caller's array with up to n entries per call (no generator step per entry).
+ */
+import { compareBytes, equalBytes } from "../util/bytes.ts";
+import { ValueKind } from "./internal_key.ts";
+import type { ByteSink } from "./iterator/cursor.ts";
+import type { MergingCursor } from "./iterator/merging.ts";
+
+/** An entry handed to a scan's consumer: bytes it owns. */
+export type ScanEntry = [Uint8Array, Uint8Array];
+
+/** Range of a walk: `start` inclusive, `end` exclusive (undefined: open). */
+export interface WalkBounds {
+  readonly start: Uint8Array | undefined;
+  readonly end: Uint8Array | undefined;
+}
+
+/** A walk that appends up to `max` entries to `out`; returns false once it is exhausted. */
+export interface Walk {
+  fill(out: ScanEntry[], max: number): boolean;
+}
+
+/** Small chunk the copies handed to a scan's consumer are carved from. */
+const SLAB_BYTES = 8192;
+
+/**
+ * Copies for the consumer, carved from shared 8 KiB chunks: one small ArrayBuffer per
+ * many entries instead of one each (allocating a buffer dominated scan cost). A chunk
+ * is never reused, so every copy stays the consumer's; holding one keeps ≤ 8 KiB alive.
+ */
+class Slab implements ByteSink {
+  #buf = new Uint8Array(0);
+  #at = 0;
+
+  /** Copies a range byte by byte: no view of the source (an allocation) is made. */
+  copyRange(src: Uint8Array, off: number, n: number): Uint8Array {
+    if (n > SLAB_BYTES / 8) return src.slice(off, off + n);
+    if (this.#at + n > this.#buf.length) {
+      this.#buf = new Uint8Array(SLAB_BYTES);
+      this.#at = 0;
+    }
+    const buf = this.#buf, at = this.#at;
+    for (let i = 0; i < n; i++) buf[at + i] = src[off + i];
+    this.#at = at + n;
+    return buf.subarray(at, at + n);
+  }
+
+  copy(src: Uint8Array): Uint8Array {
+    const n = src.length;
+    if (n > SLAB_BYTES / 8) return src.slice();
+    if (this.#at + n > this.#buf.length) {
+      this.#buf = new Uint8Array(SLAB_BYTES);
+      this.#at = 0;
+    }
+    const out = this.#buf.subarray(this.#at, this.#at + n);
+    out.set(src);
+    this.#at += n;
+    return out;
+  }
+}
+
+/** Ascending walk; its state between calls is the cursor and the last user key seen. */
+export class ForwardWalk implements Walk {
+  readonly #slab = new Slab();
+  #last: Uint8Array | undefined;
+
+  constructor(readonly m: MergingCursor, readonly b: WalkBounds, readonly seq: number) {
+    if (b.start === undefined) m.seekToFirst();
+    else m.seek(b.start, Number.MAX_SAFE_INTEGER);
+  }
+
+  fill(out: ScanEntry[], max: number): boolean {
+    const { m, b, seq } = this;
+    const end = b.end;
+    let last = this.#last;
+    let n = 0;
+    while (n < max && m.valid()) {
+      const key = m.key();
+      if (end !== undefined && compareBytes(key, end) >= 0) break;
+      if (m.seq() <= seq && (last === undefined || !equalBytes(key, last))) {
+        last = this.#slab.copy(key);
+        if (m.kind() === ValueKind.Put) {
+          out.push([last, m.copyValue(this.#slab)]);
+          n++;
+        }
+      }
+      m.next();
+    }
+    this.#last = last;
+    return n === max;
+  }
+}
+
+/** Descending walk (a generator: reverse scans are rare and short). */
+export class ReverseWalk implements Walk {
+  readonly #gen: Generator<ScanEntry>;
+
+  constructor(m: MergingCursor, b: WalkBounds, seq: number) {
+    this.#gen = reverse(m, b, seq);
+  }
+
+  fill(out: ScanEntry[], max: number): boolean {
+    for (let n = 0; n < max; n++) {
+      const r = this.#gen.next();
+      if (r.done) return false;
+      out.push(r.value);
+    }
+    return true;
+  }
+}
+
+function* reverse(m: MergingCursor, b: WalkBounds, seq: number): Generator<ScanEntry> {
+  const slab = new Slab();
+  m.seekBefore(b.end);
+  while (m.valid()) {
+    const key = slab.copy(m.key());
+    if (b.start !== undefined && compareBytes(key, b.start) < 0) return;
+    let kind: ValueKind | undefined;
+    let value: Uint8Array | undefined;
+    // Entries of one user key come oldest first here; keep the newest visible one.
+    while (m.valid() && equalBytes(m.key(), key)) {
+      if (m.seq() <= seq) {
+        kind = m.kind();
+        value = m.value();
+      }
+      m.prev();
+    }
+    if (kind === ValueKind.Put && value !== undefined) yield [key, slab.copy(value)];
+  }
+}
