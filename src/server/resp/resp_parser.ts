@@ -131,6 +131,17 @@ export class RespParser {
       throw new RespProtocolError("command too large");
     }
     this.#start = lineEnd + 2;
+    const end = this.#start + len;
+    if (end + 2 <= this.#buf.length) {
+      // The whole bulk and its CRLF are here (small arguments): one copy, no filling buffer.
+      if (this.#buf[end] !== CR || this.#buf[end + 1] !== LF) {
+        throw new RespProtocolError("bulk string not terminated by CRLF");
+      }
+      this.#args.push(this.#buf.slice(this.#start, end));
+      this.#start = end + 2;
+      if (--this.#argsLeft === 0) this.#finish(out);
+      return true;
+    }
     this.#bulk = new FillingBuffer(len, ANNOUNCED_BUFFER_START_BYTES);
     this.#bulkCrlf = 0;
     const rest = this.#buf.subarray(this.#start);
