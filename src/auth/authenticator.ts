@@ -7,7 +7,7 @@
  *   client opening many connections pays the cost once. An unknown user costs a check too,
  *   so timing does not tell which users exist.
  * - Tokens: `tkv1:USER:EXPIRES_MS:MAC`, the MAC an HMAC-SHA256 under the file's tokenSecret
- *   over the user, the expiry and the user's password hash: any node with the same file
+ *   over the user, the expiry and the user's password hash: every node with the same file
  *   accepts it, and changing the password or removing the user revokes every token.
  */
 import {

@@ -77,7 +77,7 @@ function dispatch(req: ClientRequest, b: LeaseBody, leases: LeaseService): Promi
 }
 
 /**
- * Leases: any authenticated user may grant, keep alive, list and look up (docs/protocol.md).
+ * Leases: every logged-in user may grant, keep alive, list and look up (docs/protocol.md).
  * Revoking deletes the attached keys, so it needs write permission on every one of them.
  */
 async function leaseDenial(

@@ -55,7 +55,7 @@ export function accessDenial(p: Principal, req: ClientRequest): string | undefin
     case "redis":
       return "Redis commands on this port come from peers only";
     default:
-      // status, watch cancels and leases: any authenticated user (lease_handler checks revokes).
+      // status, watch cancels and leases: every logged-in user (lease_handler checks revokes).
       return undefined;
   }
 }
