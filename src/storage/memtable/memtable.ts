@@ -66,7 +66,7 @@ export class Memtable {
     if (seq <= this.lastSeq) {
       throw new AssertionError(`memtable sequence ${seq} after ${this.lastSeq}`);
     }
-    const node = this.#list.insert(undefined, seq, kind, buf, koff, klen, voff, vlen);
+    const node = this.#list.insert(seq, kind, buf, koff, klen, voff, vlen);
     this.#unindexed.push(node);
     this.#bytes += klen + vlen + ENTRY_OVERHEAD_BYTES;
     this.lastSeq = seq;
@@ -95,16 +95,7 @@ export class Memtable {
     let bytes = 0;
     for (let i = 0; i < count; i++) {
       const j = 4 * i, koff = o[j], klen = o[j + 1];
-      const n = list.node(
-        undefined,
-        firstSeq + i,
-        kinds[i],
-        payload,
-        koff,
-        klen,
-        o[j + 2],
-        o[j + 3],
-      );
+      const n = list.node(firstSeq + i, kinds[i], payload, koff, klen, o[j + 2], o[j + 3]);
       if (i > 0 && sorted && compareNodes(nodes[i - 1], n) > 0) sorted = false;
       nodes[i] = n;
       this.#unindexed.push(n); // in sequence order: the point-read map keeps the newest

@@ -153,7 +153,6 @@ export class SkipList {
    * returns its node.
    */
   insert(
-    skey: string | undefined,
     seq: number,
     kind: ValueKind,
     buf: Uint8Array,
@@ -162,7 +161,7 @@ export class SkipList {
     voff: number,
     vlen: number,
   ): SkipNode {
-    const node = this.node(skey, seq, kind, buf, koff, klen, voff, vlen);
+    const node = this.node(seq, kind, buf, koff, klen, voff, vlen);
     this.#findPrev(node);
     this.#link(node);
     return node;
@@ -170,7 +169,6 @@ export class SkipList {
 
   /** A node not yet in the list (for insertSorted). */
   node(
-    skey: string | undefined,
     seq: number,
     kind: ValueKind,
     buf: Uint8Array,
@@ -179,7 +177,8 @@ export class SkipList {
     voff: number,
     vlen: number,
   ): SkipNode {
-    return new SkipNode(skey, seq, kind, buf, koff, klen, voff, vlen, this.#randomHeight());
+    // The key's string is made on first use (a write-only load never needs it).
+    return new SkipNode(undefined, seq, kind, buf, koff, klen, voff, vlen, this.#randomHeight());
   }
 
   /**
