@@ -7,7 +7,10 @@ import {
   AUTH_FILE_BYTES_MAX,
   AUTH_HASH_ITERATIONS_MAX,
   AUTH_HASH_ITERATIONS_MIN,
+  AUTH_NAME_BYTES_MAX,
   AUTH_PERMISSIONS_PER_ROLE_MAX,
+  AUTH_ROLES_MAX,
+  AUTH_USERS_MAX,
 } from "../../src/limits_ops.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { authFileOf } from "./auth_fixture.ts";
@@ -87,4 +90,23 @@ test("principal: prefixes grant keys and whole ranges, nothing wider", async () 
   assert.ok(!alice.admin && admin.admin);
   assert.ok(admin.canWriteRange(new Uint8Array(), new Uint8Array()), "admin reaches all");
   assert.ok(UNRESTRICTED.admin && UNRESTRICTED.canWrite(b("anything")));
+});
+
+test("auth file: the user, role and name bounds are each refused with their error", () => {
+  const file = (users: Record<string, unknown>, roles: Record<string, unknown>) =>
+    utf8(JSON.stringify({ version: 1, users, roles }));
+  const many = (n: number, value: unknown) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`n${i}`, value]));
+  assert.throws(
+    () => parseAuthFile(file(many(AUTH_USERS_MAX + 1, {}), {})),
+    /users: more than 10000/,
+  );
+  assert.throws(
+    () => parseAuthFile(file({}, many(AUTH_ROLES_MAX + 1, {}))),
+    /roles: more than 10000/,
+  );
+  const long = "r".repeat(AUTH_NAME_BYTES_MAX + 1);
+  assert.throws(() => parseAuthFile(file({}, { [long]: {} })), /must be 1-128 characters/);
+  const justRight = "r".repeat(AUTH_NAME_BYTES_MAX);
+  assert.equal(parseAuthFile(file({}, { [justRight]: {} })).roles.size, 1);
 });

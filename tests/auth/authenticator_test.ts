@@ -1,9 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Authenticator } from "../../src/auth/authenticator.ts";
+import { BoundedCache } from "../../src/auth/bounded_cache.ts";
 import { VerifyGate } from "../../src/auth/verify_gate.ts";
 import {
   AUTH_PASSWORD_BYTES_MAX,
+  AUTH_TOKEN_BYTES_MAX,
+  AUTH_VERIFIED_CACHE_MAX,
   AUTH_VERIFY_CONCURRENCY,
   AUTH_VERIFY_QUEUE_MAX,
 } from "../../src/limits_ops.ts";
@@ -95,4 +98,23 @@ test("verify gate: at most the concurrency runs, the queue is bounded, then busy
   }
   assert.deepEqual(new Set(await Promise.all(runs)), new Set([true]));
   assert.equal(peak, AUTH_VERIFY_CONCURRENCY);
+});
+
+test("authenticator: a token longer than AUTH_TOKEN_BYTES_MAX is refused as invalid", async () => {
+  const auth = new Authenticator({ file: await authFileOf(), wallMs: clock().wallMs });
+  const issued = (await auth.issueToken("alice"))!;
+  assert.ok(issued.token.length <= AUTH_TOKEN_BYTES_MAX);
+  const padded = `${issued.token}${"0".repeat(AUTH_TOKEN_BYTES_MAX)}`;
+  assert.equal(await auth.verifyToken(padded), "invalid");
+});
+
+test("bounded cache: past its bound the oldest entry is forgotten, a re-set moves to the end", () => {
+  const cache = new BoundedCache<string, number>(3);
+  for (const [k, v] of [["a", 1], ["b", 2], ["c", 3]] as const) cache.set(k, v);
+  cache.set("a", 10); // now the newest
+  cache.set("d", 4); // forgets b, the oldest
+  assert.equal(cache.size, 3);
+  assert.equal(cache.get("b"), undefined);
+  assert.deepEqual(["a", "c", "d"].map((k) => cache.get(k)), [10, 3, 4]);
+  assert.ok(AUTH_VERIFIED_CACHE_MAX >= 1, "the authenticator's caches use this bound");
 });
