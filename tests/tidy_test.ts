@@ -103,6 +103,8 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/platform/sim/": ["src/platform/types.ts", "src/util/", "node:timers"],
   "src/storage/": ["src/platform/types.ts", "src/limits.ts", "src/limits_ops.ts", "src/util/"],
   "src/raft/core/": ["src/limits.ts", "src/util/"],
+  // Regions: descriptors, epochs and the route map (docs/decisions/0014-regions.md); pure.
+  "src/region/": ["src/util/"],
   "src/raft/": ["src/raft/core/", "src/platform/types.ts", "src/limits.ts", "src/util/"],
   // The state machine sees entries as bytes: it needs the engine, not Raft.
   "src/kv/": ["src/storage/", "src/gen/", "src/limits.ts", "src/util/", "@bufbuild/protobuf"],
