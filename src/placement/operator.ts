@@ -1,0 +1,111 @@
+/**
+ * An operator: the steps that change one region's replicas or leader, run by
+ * the region's own Raft group one membership change at a time
+ * (docs/decisions/0014-regions.md §7). A replica move is
+ *
+ *   add-learner T → promote T and demote S in one joint change → remove S
+ *
+ * so the region never has fewer voters than it started with, and the new
+ * replica votes only once it has caught up. The region's leader runs each step
+ * and refuses one that would leave its recently active voters without a
+ * majority of the new configuration (the operator then waits or times out).
+ *
+ * An operator advances when a region report shows its current step done; it
+ * fails when the region's range changed under it (a split or merge: the
+ * epoch's version moved) or it took too long.
+ */
+import type { RegionDescriptor } from "../region/descriptor.ts";
+import type { RegionInfo } from "./cluster_view.ts";
+
+export type Step =
+  | { readonly kind: "add-learner"; readonly node: number }
+  /** One joint change: `promote` becomes a voter, `demote` leaves the voters (0 = none). */
+  | { readonly kind: "promote"; readonly promote: number; readonly demote: number }
+  | { readonly kind: "remove"; readonly node: number }
+  | { readonly kind: "transfer-leader"; readonly to: number };
+
+export type OperatorKind = "add" | "move" | "remove" | "leader";
+
+export interface Operator {
+  readonly regionId: number;
+  readonly kind: OperatorKind;
+  /** Why it was made, for logs and the dashboard ("node 3 down", "balance regions"). */
+  readonly reason: string;
+  readonly steps: readonly Step[];
+  /** The region's range version when made: a split or merge cancels it. */
+  readonly version: number;
+  readonly createdMs: number;
+}
+
+function role(d: RegionDescriptor, node: number): "voter" | "learner" | undefined {
+  return d.replicas.find((p) => p.nodeId === node)?.role;
+}
+
+/** Whether the region as reported has done `step`. */
+export function stepDone(step: Step, info: RegionInfo): boolean {
+  const d = info.descriptor;
+  switch (step.kind) {
+    case "add-learner":
+      return role(d, step.node) !== undefined;
+    case "promote":
+      return (step.promote === 0 || role(d, step.promote) === "voter") &&
+        (step.demote === 0 || role(d, step.demote) !== "voter");
+    case "remove":
+      return role(d, step.node) === undefined;
+    case "transfer-leader":
+      return info.leader === step.to;
+  }
+}
+
+/** The nodes an operator adds or removes (for the per-node limit on moves in flight). */
+export function nodesTouched(op: Operator): number[] {
+  const out = new Set<number>();
+  for (const s of op.steps) {
+    if (s.kind === "add-learner" || s.kind === "remove") out.add(s.node);
+    else if (s.kind === "promote" && s.promote !== 0) out.add(s.promote);
+  }
+  return [...out];
+}
+
+/**
+ * The step to run next for `op` given the region's latest report: undefined
+ * when every step is done; "stale" when the region's range changed since.
+ */
+export function currentStep(op: Operator, info: RegionInfo): Step | "stale" | undefined {
+  if (info.descriptor.epoch.version !== op.version) return "stale";
+  for (const step of op.steps) if (!stepDone(step, info)) return step;
+  return undefined;
+}
+
+/** The steps that move a voter from `from` to `to`, leading with a transfer when `from` leads. */
+export function moveSteps(info: RegionInfo, from: number, to: number): Step[] {
+  const steps: Step[] = [];
+  if (info.leader === from) {
+    const other = info.descriptor.replicas.find((p) =>
+      p.role === "voter" && p.nodeId !== from && info.caughtUp.includes(p.nodeId)
+    );
+    if (other !== undefined) steps.push({ kind: "transfer-leader", to: other.nodeId });
+  }
+  steps.push({ kind: "add-learner", node: to });
+  steps.push({ kind: "promote", promote: to, demote: from });
+  steps.push({ kind: "remove", node: from });
+  return steps;
+}
+
+/**
+ * The steps that take voter `node` out of the region: hand off the leadership
+ * first when it leads (to a caught-up voter; undefined when there is none),
+ * then leave the voters in a joint change, then leave the region.
+ */
+export function removeSteps(info: RegionInfo, node: number): Step[] | undefined {
+  const steps: Step[] = [];
+  if (info.leader === node) {
+    const other = info.descriptor.replicas.find((p) =>
+      p.role === "voter" && p.nodeId !== node && info.caughtUp.includes(p.nodeId)
+    );
+    if (other === undefined) return undefined;
+    steps.push({ kind: "transfer-leader", to: other.nodeId });
+  }
+  steps.push({ kind: "promote", promote: 0, demote: node }, { kind: "remove", node });
+  return steps;
+}

@@ -1,0 +1,134 @@
+/**
+ * The placement leader's scheduler (docs/decisions/0014-regions.md §7). Each
+ * tick it retires operators that finished, went stale (the region split or
+ * merged under them) or timed out, then proposes new ones — replica fixes
+ * first, then region balance, then leader balance — within the limits on
+ * operators in flight, and returns the step each region leader should run now.
+ *
+ * Loads are counted once per tick and adjusted as operators are made, so one
+ * tick does not pile every move onto the same emptiest node.
+ */
+import type { ClusterView, RegionInfo } from "./cluster_view.ts";
+import { currentStep, nodesTouched, type Operator, type Step } from "./operator.ts";
+import { balanceLeaders, balanceRegions } from "./balancer.ts";
+import { checkReplicas, type Proposal } from "./replica_checker.ts";
+import type { ChoiceContext } from "./target_choice.ts";
+
+export interface SchedulerOptions {
+  /** Voters per region (`--replicas`). */
+  readonly replicas: number;
+  /** Operators in flight at once, cluster-wide. */
+  readonly maxOperators: number;
+  /** Operators adding or removing a replica on one node at once. */
+  readonly maxMovesPerNode: number;
+  /** An operator not finished after this long is dropped (and may be made again). */
+  readonly operatorTimeoutMs: number;
+  /** Replica counts may differ by this much between usable nodes. */
+  readonly regionTolerance: number;
+}
+
+export interface PendingStep {
+  readonly regionId: number;
+  readonly step: Step;
+}
+
+export interface TickCounts {
+  finished: number;
+  stale: number;
+  timedOut: number;
+}
+
+export class PlacementScheduler {
+  readonly #ops = new Map<number, Operator>();
+  readonly counts: TickCounts = { finished: 0, stale: 0, timedOut: 0 };
+
+  constructor(readonly view: ClusterView, readonly options: SchedulerOptions) {}
+
+  operators(): Operator[] {
+    return [...this.#ops.values()];
+  }
+
+  tick(nowMs: number): PendingStep[] {
+    this.#retire(nowMs);
+    const ctx = this.#context(nowMs);
+    this.#propose(ctx);
+    const out: PendingStep[] = [];
+    for (const op of this.#ops.values()) {
+      const info = this.view.region(op.regionId);
+      const step = info === undefined ? undefined : currentStep(op, info);
+      if (step !== undefined && step !== "stale") out.push({ regionId: op.regionId, step });
+    }
+    return out;
+  }
+
+  #retire(nowMs: number): void {
+    for (const [id, op] of this.#ops) {
+      const info = this.view.region(id);
+      const step = info === undefined ? "stale" : currentStep(op, info);
+      if (step === undefined) this.counts.finished++;
+      else if (step === "stale") this.counts.stale++;
+      else if (nowMs - op.createdMs > this.options.operatorTimeoutMs) this.counts.timedOut++;
+      else continue;
+      this.#ops.delete(id);
+    }
+  }
+
+  #context(nowMs: number): ChoiceContext {
+    const busy = new Map<number, number>();
+    for (const op of this.#ops.values()) {
+      for (const n of nodesTouched(op)) busy.set(n, (busy.get(n) ?? 0) + 1);
+    }
+    return {
+      view: this.view,
+      loads: this.view.loads(),
+      nowMs,
+      busy,
+      maxMovesPerNode: this.options.maxMovesPerNode,
+    };
+  }
+
+  #propose(ctx: ChoiceContext): void {
+    const idle = () => this.view.regions().filter((r) => !this.#ops.has(r.descriptor.id));
+    for (const info of idle()) {
+      if (this.#ops.size >= this.options.maxOperators) return;
+      const p = checkReplicas(ctx, info, this.options.replicas);
+      if (p !== undefined) this.#start(ctx, info, p);
+    }
+    if (this.#ops.size >= this.options.maxOperators) return;
+    const regions = idle();
+    const move = balanceRegions(ctx, regions, this.options.regionTolerance);
+    if (move !== undefined) this.#start(ctx, move.info, move.proposal);
+    if (this.#ops.size >= this.options.maxOperators) return;
+    const lead = balanceLeaders(ctx, idle());
+    if (lead !== undefined) this.#start(ctx, lead.info, lead.proposal);
+  }
+
+  #start(ctx: ChoiceContext, info: RegionInfo, p: Proposal): void {
+    const op: Operator = {
+      regionId: info.descriptor.id,
+      kind: p.kind,
+      reason: p.reason,
+      steps: p.steps,
+      version: info.descriptor.epoch.version,
+      createdMs: ctx.nowMs,
+    };
+    this.#ops.set(op.regionId, op);
+    for (const n of nodesTouched(op)) ctx.busy.set(n, (ctx.busy.get(n) ?? 0) + 1);
+    // Count the move now so the next choice in this tick sees it.
+    for (const s of op.steps) {
+      const load = (id: number) => ctx.loads.get(id);
+      if (s.kind === "add-learner") {
+        const l = load(s.node);
+        if (l !== undefined) l.replicas++;
+      } else if (s.kind === "remove") {
+        const l = load(s.node);
+        if (l !== undefined) l.replicas--;
+      } else if (s.kind === "transfer-leader") {
+        const to = load(s.to);
+        const from = load(info.leader);
+        if (to !== undefined) to.leaders++;
+        if (from !== undefined) from.leaders--;
+      }
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ModelCluster } from "./model_cluster.ts";
+
+const spread = (values: number[]) => Math.max(...values) - Math.min(...values);
+
+test("placement: two new nodes receive regions, spread stays over zones", () => {
+  const c = new ModelCluster(60_000);
+  c.addNode(1, "a");
+  c.addNode(2, "b");
+  c.addNode(3, "c");
+  c.addRegions(30, [1, 2, 3]);
+  c.run(3);
+  const kinds = new Set(c.scheduler.operators().map((op) => op.kind));
+  assert.deepEqual([...kinds], ["leader"], "3 nodes hold every region: only leaders move");
+  c.run(60);
+  assert.deepEqual([1, 2, 3].map((n) => c.leadersOn(n)), [10, 10, 10]);
+  assert.equal(c.scheduler.counts.finished, 20);
+  c.addNode(4, "a");
+  c.addNode(5, "b");
+  c.run(200);
+  assert.deepEqual(c.violations, []);
+  assert.deepEqual(c.unhealthy(3, 3), []);
+  // Zones decide first: zone c has one node, so it holds a replica of every region; the
+  // two nodes of zones a and b share their zone's 30 replicas.
+  const replicas = [1, 2, 3, 4, 5].map((n) => c.replicasOn(n));
+  assert.equal(c.replicasOn(3), 30, `replicas per node ${replicas}`);
+  assert.ok(spread([c.replicasOn(1), c.replicasOn(4)]) <= 2, `replicas per node ${replicas}`);
+  assert.ok(spread([c.replicasOn(2), c.replicasOn(5)]) <= 2, `replicas per node ${replicas}`);
+  // Within 2: a leader moves only to a voter of its region, so a lead of one more than a node
+  // that holds none of the leader's regions can stay.
+  const leaders = [1, 2, 3, 4, 5].map((n) => c.leadersOn(n));
+  assert.ok(spread(leaders) <= 2, `leaders per node ${leaders}`);
+  assert.equal(c.scheduler.operators().length, 0, "it settles");
+});
+
+test("placement: without zones, replicas and leaders even out over every node", () => {
+  const c = new ModelCluster(60_000);
+  for (let id = 1; id <= 3; id++) c.addNode(id, "");
+  c.addRegions(40, [1, 2, 3]);
+  c.run(20);
+  for (let id = 4; id <= 6; id++) c.addNode(id, "");
+  c.run(300);
+  assert.deepEqual(c.violations, []);
+  assert.deepEqual(c.unhealthy(3, 1), []);
+  const replicas = [1, 2, 3, 4, 5, 6].map((n) => c.replicasOn(n));
+  assert.ok(spread(replicas) <= 2, `replicas per node ${replicas}`);
+  const leaders = [1, 2, 3, 4, 5, 6].map((n) => c.leadersOn(n));
+  assert.ok(spread(leaders) <= 1, `leaders per node ${leaders}`);
+});
+
+test("placement: a node down past the replace timeout has every replica replaced", () => {
+  const c = new ModelCluster(10_000);
+  for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"], [4, "a"], [5, "b"]] as const) {
+    c.addNode(id, zone);
+  }
+  c.addRegions(20, [1, 2, 3]);
+  c.run(100);
+  assert.ok(c.replicasOn(2) > 0);
+  c.dead.add(2);
+  c.run(5);
+  assert.ok(c.replicasOn(2) > 0, "nothing moves before the timeout");
+  c.run(200);
+  assert.deepEqual(c.violations, []);
+  assert.equal(c.replicasOn(2), 0);
+  assert.deepEqual(c.unhealthy(3, 3), []);
+});
+
+test("placement: a drained node gives up every replica and leadership, then can be removed", () => {
+  const c = new ModelCluster(60_000);
+  for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"], [4, "a"]] as const) c.addNode(id, zone);
+  c.addRegions(12, [1, 2, 3]);
+  c.run(50);
+  assert.ok(c.view.drain(1));
+  assert.ok(!c.view.removeNode(1), "not while it holds replicas");
+  c.run(200);
+  assert.deepEqual(c.violations, []);
+  assert.equal(c.replicasOn(1), 0);
+  assert.equal(c.leadersOn(1), 0);
+  assert.deepEqual(c.unhealthy(3, 3), []);
+  assert.ok(c.view.removeNode(1));
+});
+
+test("placement: replicas bunched in one zone spread to the others", () => {
+  const c = new ModelCluster(60_000);
+  const zones = ["a", "a", "b", "b", "c", "c"];
+  zones.forEach((z, i) => c.addNode(i + 1, z));
+  c.addRegions(10, [1, 2, 3]); // zones a, a, b
+  c.run(150);
+  assert.deepEqual(c.violations, []);
+  assert.deepEqual(c.unhealthy(3, 3), []);
+});
+
+test("placement: fewer usable nodes than replicas caps the voters; more nodes restore them", () => {
+  const c = new ModelCluster(5_000);
+  c.addNode(1, "a");
+  c.addRegions(4, [1]);
+  c.run(20);
+  assert.deepEqual(c.unhealthy(1, 1), [], "one node: one voter each");
+  c.addNode(2, "b");
+  c.addNode(3, "c");
+  c.run(100);
+  assert.deepEqual(c.violations, []);
+  assert.deepEqual(c.unhealthy(3, 3), []);
+});
+
+test("placement: an operator whose region split under it is dropped, not run on the halves", () => {
+  const c = new ModelCluster(60_000, { maxOperators: 1 });
+  for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"]] as const) c.addNode(id, zone);
+  c.addRegions(1, [1]);
+  c.tick();
+  const [op] = c.scheduler.operators();
+  assert.equal(op?.kind, "add");
+  c.split(1, new Uint8Array([9]), 2);
+  const before = c.scheduler.counts.stale;
+  c.tick();
+  assert.equal(c.scheduler.counts.stale, before + 1);
+  c.run(60);
+  assert.deepEqual(c.unhealthy(3, 3), []);
+});
