@@ -18,10 +18,26 @@ import type { Proposal } from "./replica_checker.ts";
 import { type ChoiceContext, hasRoom, voterZones } from "./target_choice.ts";
 
 function usableByLoad(ctx: ChoiceContext, load: (id: number) => number): number[] {
-  return ctx.view.nodes()
-    .map((n) => n.id)
-    .filter((id) => ctx.view.isUsable(id, ctx.nowMs))
-    .sort((a, b) => load(a) - load(b) || a - b);
+  return [...ctx.usable].sort((a, b) => load(a) - load(b) || a - b);
+}
+
+/** How many of the most loaded nodes one call considers as sources (bounds its cost). */
+const SOURCES_TRIED = 8;
+
+/** Regions by a node of theirs (`pick` names the nodes), built once per call. */
+function indexBy(
+  regions: readonly RegionInfo[],
+  pick: (r: RegionInfo) => Iterable<number>,
+): Map<number, RegionInfo[]> {
+  const out = new Map<number, RegionInfo[]>();
+  for (const r of regions) {
+    for (const id of pick(r)) {
+      const list = out.get(id);
+      if (list === undefined) out.set(id, [r]);
+      else list.push(r);
+    }
+  }
+  return out;
 }
 
 function holds(info: RegionInfo, node: number): boolean {
@@ -38,46 +54,52 @@ export function balanceRegions(
   if (order.length < 2) return undefined;
   const target = order[0];
   if (!hasRoom(ctx, target)) return undefined;
-  for (let i = order.length - 1; i > 0; i--) {
+  const zone = ctx.view.node(target)?.zone ?? "";
+  const byHolder = indexBy(regions, (r) => r.descriptor.replicas.map((p) => p.nodeId));
+  const last = Math.max(1, order.length - SOURCES_TRIED);
+  for (let i = order.length - 1; i >= last; i--) {
     const source = order[i];
     if (count(source) - count(target) <= tolerance) return undefined;
     if (!hasRoom(ctx, source)) continue;
-    const zone = ctx.view.node(target)?.zone ?? "";
     const sourceZone = ctx.view.node(source)?.zone ?? "";
-    for (const info of regions) {
-      if (!holds(info, source) || holds(info, target)) continue;
+    for (const info of byHolder.get(source) ?? []) {
+      if (holds(info, target)) continue;
       // Keep the spread: the target's zone is the source's, or one the others do not cover.
       if (zone !== sourceZone && voterZones(ctx, info, source).has(zone)) continue;
       const steps = moveSteps(info, source, target);
-      return {
-        info,
-        proposal: { kind: "move", reason: `balance regions ${source} → ${target}`, steps },
-      };
+      const reason = `balance regions ${source} → ${target}`;
+      return { info, proposal: { kind: "move", reason, steps } };
     }
   }
   return undefined;
 }
 
+/**
+ * Moves one leadership from one of the nodes leading the most regions to the
+ * voter of that region leading the fewest, when they differ by more than one.
+ */
 export function balanceLeaders(
   ctx: ChoiceContext,
   regions: readonly RegionInfo[],
 ): { info: RegionInfo; proposal: Proposal } | undefined {
   const leaders = (id: number) => ctx.loads.get(id)?.leaders ?? 0;
   const order = usableByLoad(ctx, leaders);
-  for (let i = order.length - 1; i > 0; i--) {
+  const usable = new Set(order);
+  const byLeader = indexBy(regions, (r) => [r.leader]);
+  const last = Math.max(1, order.length - SOURCES_TRIED);
+  for (let i = order.length - 1; i >= last; i--) {
     const most = order[i];
-    for (const fewest of order) {
-      if (leaders(most) - leaders(fewest) <= 1) break;
-      const info = regions.find((r) =>
-        r.leader === most && r.caughtUp.includes(fewest) &&
-        r.descriptor.replicas.some((p) => p.nodeId === fewest && p.role === "voter")
-      );
-      if (info === undefined) continue;
-      const steps = [{ kind: "transfer-leader" as const, to: fewest }];
-      return {
-        info,
-        proposal: { kind: "leader", reason: `balance leaders ${most} → ${fewest}`, steps },
-      };
+    for (const info of byLeader.get(most) ?? []) {
+      let best = 0;
+      for (const p of info.descriptor.replicas) {
+        const ok = p.role === "voter" && p.nodeId !== most && usable.has(p.nodeId) &&
+          info.caughtUp.includes(p.nodeId);
+        if (ok && (best === 0 || leaders(p.nodeId) < leaders(best))) best = p.nodeId;
+      }
+      if (best === 0 || leaders(most) - leaders(best) <= 1) continue;
+      const steps = [{ kind: "transfer-leader" as const, to: best }];
+      const reason = `balance leaders ${most} → ${best}`;
+      return { info, proposal: { kind: "leader", reason, steps } };
     }
   }
   return undefined;

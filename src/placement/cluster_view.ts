@@ -8,6 +8,7 @@
  */
 import { type RegionDescriptor, sameEpoch } from "../region/descriptor.ts";
 import { RegionMap } from "../region/region_map.ts";
+import { equalBytes } from "../util/bytes.ts";
 
 export interface NodeInfo {
   readonly id: number;
@@ -74,7 +75,9 @@ export class ClusterView {
     if (held !== undefined && sameEpoch(held.descriptor.epoch, d.epoch)) {
       if (held.reportedMs > r.reportedMs) return false;
     }
-    const replaced = this.map.overlapping(d.start, d.end);
+    const same = held !== undefined && this.map.byId(d.id) === held.descriptor &&
+      equalBytes(held.descriptor.start, d.start) && equalBytes(held.descriptor.end, d.end);
+    const replaced = same ? [] : this.map.overlapping(d.start, d.end);
     if (!this.map.update(d)) return false;
     for (const old of replaced) if (old.id !== d.id) this.#regions.delete(old.id);
     this.#regions.set(d.id, r);

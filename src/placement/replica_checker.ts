@@ -13,13 +13,7 @@
  */
 import type { RegionInfo } from "./cluster_view.ts";
 import { moveSteps, type OperatorKind, removeSteps, type Step } from "./operator.ts";
-import {
-  type ChoiceContext,
-  pickSurplus,
-  pickTarget,
-  usableZones,
-  voterZones,
-} from "./target_choice.ts";
+import { type ChoiceContext, pickSurplus, pickTarget, voterZones } from "./target_choice.ts";
 
 export interface Proposal {
   readonly kind: OperatorKind;
@@ -33,9 +27,7 @@ function voters(info: RegionInfo): number[] {
 
 /** The number of voters a region should have: the setting, capped by the usable nodes. */
 export function wantedVoters(ctx: ChoiceContext, replicas: number): number {
-  let usable = 0;
-  for (const n of ctx.view.nodes()) if (ctx.view.isUsable(n.id, ctx.nowMs)) usable++;
-  return Math.max(1, Math.min(replicas, usable));
+  return Math.max(1, Math.min(replicas, ctx.usable.length));
 }
 
 function fixLearner(ctx: ChoiceContext, info: RegionInfo, wanted: number): Proposal | undefined {
@@ -95,7 +87,7 @@ function fixCount(ctx: ChoiceContext, info: RegionInfo, wanted: number): Proposa
 
 function spreadZones(ctx: ChoiceContext, info: RegionInfo, wanted: number): Proposal | undefined {
   const zones = voterZones(ctx, info);
-  if (zones.size >= Math.min(wanted, usableZones(ctx))) return undefined;
+  if (zones.size >= Math.min(wanted, ctx.usableZones)) return undefined;
   const seen = new Set<string>();
   for (const id of voters(info)) {
     const zone = ctx.view.node(id)?.zone ?? "";

@@ -12,7 +12,7 @@ import type { ClusterView, RegionInfo } from "./cluster_view.ts";
 import { currentStep, nodesTouched, type Operator, type Step } from "./operator.ts";
 import { balanceLeaders, balanceRegions } from "./balancer.ts";
 import { checkReplicas, type Proposal } from "./replica_checker.ts";
-import type { ChoiceContext } from "./target_choice.ts";
+import { type ChoiceContext, usableNodes } from "./target_choice.ts";
 
 export interface SchedulerOptions {
   /** Voters per region (`--replicas`). */
@@ -25,6 +25,11 @@ export interface SchedulerOptions {
   readonly operatorTimeoutMs: number;
   /** Replica counts may differ by this much between usable nodes. */
   readonly regionTolerance: number;
+  /**
+   * Regions the replica checker looks at per tick, continuing where the last
+   * tick stopped, so a tick's cost is bounded however many regions there are.
+   */
+  readonly regionsCheckedPerTick: number;
 }
 
 export interface PendingStep {
@@ -40,6 +45,8 @@ export interface TickCounts {
 
 export class PlacementScheduler {
   readonly #ops = new Map<number, Operator>();
+  /** Where the replica checker's patrol resumes, as an index into the view's regions. */
+  #cursor = 0;
   readonly counts: TickCounts = { finished: 0, stale: 0, timedOut: 0 };
 
   constructor(readonly view: ClusterView, readonly options: SchedulerOptions) {}
@@ -84,16 +91,13 @@ export class PlacementScheduler {
       nowMs,
       busy,
       maxMovesPerNode: this.options.maxMovesPerNode,
+      ...usableNodes(this.view, nowMs),
     };
   }
 
   #propose(ctx: ChoiceContext): void {
     const idle = () => this.view.regions().filter((r) => !this.#ops.has(r.descriptor.id));
-    for (const info of idle()) {
-      if (this.#ops.size >= this.options.maxOperators) return;
-      const p = checkReplicas(ctx, info, this.options.replicas);
-      if (p !== undefined) this.#start(ctx, info, p);
-    }
+    this.#patrol(ctx);
     if (this.#ops.size >= this.options.maxOperators) return;
     const regions = idle();
     const move = balanceRegions(ctx, regions, this.options.regionTolerance);
@@ -101,6 +105,19 @@ export class PlacementScheduler {
     if (this.#ops.size >= this.options.maxOperators) return;
     const lead = balanceLeaders(ctx, idle());
     if (lead !== undefined) this.#start(ctx, lead.info, lead.proposal);
+  }
+
+  /** The replica checker over the next `regionsCheckedPerTick` regions. */
+  #patrol(ctx: ChoiceContext): void {
+    const all = this.view.regions();
+    const n = Math.min(all.length, this.options.regionsCheckedPerTick);
+    for (let i = 0; i < n && this.#ops.size < this.options.maxOperators; i++) {
+      this.#cursor = this.#cursor >= all.length - 1 ? 0 : this.#cursor + 1;
+      const info = all[this.#cursor];
+      if (this.#ops.has(info.descriptor.id)) continue;
+      const p = checkReplicas(ctx, info, this.options.replicas);
+      if (p !== undefined) this.#start(ctx, info, p);
+    }
   }
 
   #start(ctx: ChoiceContext, info: RegionInfo, p: Proposal): void {

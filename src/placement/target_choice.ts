@@ -19,6 +19,24 @@ export interface ChoiceContext {
   /** Node id → operators in flight that add or remove a replica there. */
   readonly busy: Map<number, number>;
   readonly maxMovesPerNode: number;
+  /** Usable nodes (up, not draining), and how many zones they span: counted once per tick. */
+  readonly usable: readonly number[];
+  readonly usableZones: number;
+}
+
+/** The usable nodes and their zone count, for a ChoiceContext. */
+export function usableNodes(
+  view: ClusterView,
+  nowMs: number,
+): { usable: number[]; usableZones: number } {
+  const usable: number[] = [];
+  const zones = new Set<string>();
+  for (const n of view.nodes()) {
+    if (!view.isUsable(n.id, nowMs)) continue;
+    usable.push(n.id);
+    zones.add(n.zone);
+  }
+  return { usable, usableZones: zones.size };
 }
 
 /** Zones of the region's voters, leaving out `without` (the replica being replaced). */
@@ -64,9 +82,7 @@ export function pickTarget(
 ): number | undefined {
   const holders = new Set(info.descriptor.replicas.map((p) => p.nodeId));
   const covered = voterZones(ctx, info, replacing);
-  const candidates = ctx.view.nodes()
-    .map((n) => n.id)
-    .filter((id) => !holders.has(id) && ctx.view.isUsable(id, ctx.nowMs) && hasRoom(ctx, id));
+  const candidates = ctx.usable.filter((id) => !holders.has(id) && hasRoom(ctx, id));
   candidates.sort((a, b) => better(ctx, covered, a, b));
   return candidates[0];
 }
@@ -96,11 +112,4 @@ export function pickSurplus(ctx: ChoiceContext, info: RegionInfo): number | unde
     return 0;
   };
   return voters.filter((id) => hasRoom(ctx, id)).sort(worse)[0];
-}
-
-/** Distinct zones among usable nodes: how far a region can spread. */
-export function usableZones(ctx: ChoiceContext): number {
-  const zones = new Set<string>();
-  for (const n of ctx.view.nodes()) if (ctx.view.isUsable(n.id, ctx.nowMs)) zones.add(n.zone);
-  return zones.size;
 }

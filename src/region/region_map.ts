@@ -13,6 +13,7 @@
  * Kept as one array sorted by start key: lookups are binary searches, and an
  * update splices (O(regions) moves, ~50 µs at 10^5 regions).
  */
+import { assert } from "../util/assert.ts";
 import { compareBytes } from "../util/bytes.ts";
 import {
   checkDescriptor,
@@ -21,6 +22,10 @@ import {
   overlaps,
   type RegionDescriptor,
 } from "./descriptor.ts";
+
+function sameRange(a: RegionDescriptor, b: RegionDescriptor): boolean {
+  return compareBytes(a.start, b.start) === 0 && compareBytes(a.end, b.end) === 0;
+}
 
 /** Whether `incoming` may replace `held` (they overlap). */
 function supersedes(incoming: RegionDescriptor, held: RegionDescriptor): boolean {
@@ -78,6 +83,12 @@ export class RegionMap {
     checkDescriptor(incoming);
     const sameId = this.#byId.get(incoming.id);
     if (sameId !== undefined && !supersedes(incoming, sameId)) return false;
+    if (sameId !== undefined && sameRange(sameId, incoming)) {
+      // The common report: the region's range is unchanged; replace it in place.
+      this.#sorted[this.#indexOf(sameId)] = incoming;
+      this.#byId.set(incoming.id, incoming);
+      return true;
+    }
     const hit = this.overlapping(incoming.start, incoming.end);
     if (hit.some((r) => !supersedes(incoming, r))) return false;
     if (sameId !== undefined) this.#drop(sameId);
@@ -106,9 +117,15 @@ export class RegionMap {
   }
 
   #drop(r: RegionDescriptor): void {
-    const i = this.#sorted.indexOf(r);
-    if (i >= 0) this.#sorted.splice(i, 1);
+    this.#sorted.splice(this.#indexOf(r), 1);
     this.#byId.delete(r.id);
+  }
+
+  /** Where a held entry is (starts are distinct, since entries never overlap). */
+  #indexOf(r: RegionDescriptor): number {
+    const i = this.#lastStartAtOrBelow(r.start);
+    assert(this.#sorted[i] === r, `region map lost track of region ${r.id}`);
+    return i;
   }
 
   /** Index of the last entry whose start is ≤ key, or -1. */

@@ -41,6 +41,7 @@ export class ModelCluster {
       maxMovesPerNode: 4,
       operatorTimeoutMs: 30_000,
       regionTolerance: 2,
+      regionsCheckedPerTick: 4096,
       ...options,
     });
   }

@@ -118,3 +118,18 @@ test("placement: an operator whose region split under it is dropped, not run on 
   c.run(60);
   assert.deepEqual(c.unhealthy(3, 3), []);
 });
+
+test("placement: the replica checker looks at a bounded number of regions per tick, in turn", () => {
+  const c = new ModelCluster(60_000, { regionsCheckedPerTick: 3, maxOperators: 100 });
+  for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"]] as const) c.addNode(id, zone);
+  c.addRegions(10, [1]);
+  c.tick();
+  const first = c.scheduler.operators().filter((op) => op.kind === "add");
+  assert.equal(first.length, 3, "three regions checked, three need a replica");
+  c.tick();
+  const second = c.scheduler.operators().filter((op) => op.kind === "add");
+  assert.equal(new Set(second.map((op) => op.regionId)).size, second.length);
+  assert.ok(second.length >= 4, "the next tick moves on to other regions");
+  c.run(80);
+  assert.deepEqual(c.unhealthy(3, 3), []);
+});
