@@ -2,8 +2,8 @@
  * Reads that resolve the locks they meet, and the background resolver's sweep
  * (docs/transactions.md#recovery). A lock's fate is its primary key's: committed → the lock is
  * rolled forward (committed at the same timestamp); rolled back, or alive past its TTL → rolled
- * back; alive → the reader waits with bounded backoff and then fails with `TxnLockedError`, which is
- * retryable. This is how a transaction whose coordinator died between the phases is finished.
+ * back; alive → the reader waits with bounded backoff, then fails with the retryable
+ * `TxnLockedError`. This is how a transaction whose coordinator died between the phases ends.
  */
 import { assert } from "../util/assert.ts";
 import { compareBytes } from "../util/bytes.ts";
