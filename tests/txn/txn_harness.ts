@@ -6,6 +6,7 @@
 import { MemoryTxnStore } from "../../src/txn/txn_store.ts";
 import { type KeyRange, RegionTxnServer, type TxnRegionClient } from "../../src/txn/region_txn.ts";
 import { TIMESTAMP_EPOCH_MS, TimestampOracle } from "../../src/txn/timestamp.ts";
+import { TimestampBatcher, TimestampService } from "../../src/txn/timestamp_service.ts";
 import type { TxnEnv } from "../../src/txn/lock_resolver.ts";
 import { compareBytes, utf8 } from "../../src/util/bytes.ts";
 import { lockRange } from "../../src/txn/txn_keys.ts";
@@ -21,6 +22,10 @@ export class TestCluster {
   nowMs = TIMESTAMP_EPOCH_MS + 1_000;
   readonly oracle = new TimestampOracle(0, 50);
   readonly regions: { id: number; range: KeyRange; server: RegionTxnServer }[] = [];
+  /** The oracle as a placement leader runs it (its log persists at once here). */
+  readonly tso = new TimestampService(this.oracle, () => Promise.resolve(), () => this.nowMs);
+  /** The timestamps asked for in one turn, by any client, go as one request. */
+  readonly batcher = new TimestampBatcher((count) => this.tso.next(count));
 
   /** Regions split at `splits` (sorted): region i + 1 covers [splits[i-1], splits[i]). */
   constructor(splits: readonly string[]) {
@@ -72,7 +77,8 @@ export class TestCluster {
       client: scheduledClient(this, schedule),
       regionOf: (key) => this.regionOf(key),
       regions: () => this.regions,
-      timestamp: () => schedule(() => this.timestamp()),
+      // The request to the oracle is a scheduled step; the timestamp is taken when it arrives.
+      timestamp: () => schedule(() => undefined).then(() => this.batcher.next()),
       nowMs: () => this.nowMs,
       sleep: sleep ?? ((ms) => {
         this.nowMs += ms;
