@@ -19,6 +19,7 @@ import {
 } from "../../src/txn/txn_keys.ts";
 import { DecodeError } from "../../src/util/coding.ts";
 import { compareBytes, utf8 } from "../../src/util/bytes.ts";
+import { createPrng } from "../../src/util/prng.ts";
 
 const LOCK: LockRecord = {
   kind: "put",
@@ -118,4 +119,23 @@ test("keys: lock keys keep user-key order; malformed keys give a DecodeError", (
     Uint8Array.of(TxnNamespace.Write, 0x61, 0, 1, ...new Uint8Array(8)),
   ];
   for (const k of malformed) assert.throws(() => parseWriteKey(k), DecodeError);
+});
+
+test("records: random bytes decode to a record or a DecodeError, nothing else", () => {
+  const prng = createPrng(14);
+  let decoded = 0;
+  for (let i = 0; i < 3000; i++) {
+    const bytes = prng.fill(new Uint8Array(prng.int(24)));
+    if (prng.chance(0.5) && bytes.length > 1) bytes[0] = 1; // past the version byte more often
+    if (prng.chance(0.5) && bytes.length > 2) bytes[1] = 1 + prng.int(4);
+    for (const decode of [decodeLock, decodeWrite]) {
+      try {
+        decode(bytes);
+        decoded++;
+      } catch (e) {
+        assert.ok(e instanceof DecodeError, String(e));
+      }
+    }
+  }
+  assert.ok(decoded > 0, "some random records are valid");
 });
