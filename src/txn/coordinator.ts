@@ -21,8 +21,8 @@ export class TxnConflictError extends Error {
   override name = "TxnConflictError";
   readonly code = "CONFLICT" as const;
   readonly retryable = true;
-  constructor(readonly reason: KeyError | "aborted") {
-    super(`transaction aborted: ${typeof reason === "string" ? reason : reason.kind}`);
+  constructor(readonly reason: KeyError | "aborted", options?: { cause?: unknown }) {
+    super(`transaction aborted: ${typeof reason === "string" ? reason : reason.kind}`, options);
   }
 }
 
@@ -99,7 +99,11 @@ export class Transaction {
     const primary = mutations[0].key;
     const groups = groupByRegion(this.env, mutations);
     await this.#prewrite(groups, primary);
-    const commitTs = await this.env.timestamp();
+    const commitTs = await this.env.timestamp().catch(async (cause) => {
+      // No commit timestamp, no commit: give the locks up rather than leave them to their TTL.
+      await this.#rollback(groups);
+      throw new TxnConflictError("aborted", { cause });
+    });
     await this.#commitPrimary(groups, primary, commitTs);
     // The transaction is committed. The rest only saves readers the work of rolling forward.
     const commits = [...groups].map(([region, ms]) => {

@@ -48,7 +48,8 @@ async function sweepAll(cluster: TestCluster): Promise<number> {
 test("recovery: crash after prewrite — a reader waits out the TTL and rolls it back", async () => {
   const cluster = await setup();
   const { startTs, outcome } = await crashingWrite(cluster, 4, "before");
-  assert.ok(outcome instanceof CrashError);
+  // Dead before its commit timestamp: its rollback requests failed too, the locks stay.
+  assert.ok(outcome instanceof TxnConflictError && outcome.cause instanceof CrashError);
   assert.equal(cluster.locks(), 3);
   const lockedAt = cluster.nowMs;
   const read = await readKey(cluster.env(immediate), b("n"), cluster.timestamp());
@@ -108,7 +109,8 @@ test("recovery: a reader gives up on a live lock after its bounded backoff", asy
   const { schedule } = crashingSchedule(immediate, (n) => (n === 2 ? "before" : undefined));
   const txn = await beginTxn(cluster.env(schedule), { lockTtlMs: 60_000 });
   txn.put(b("n"), b("new"));
-  await assert.rejects(txn.commit(), CrashError);
+  await assert.rejects(txn.commit(), TxnConflictError);
+  assert.equal(cluster.locks(), 1);
   const env = { ...cluster.env(immediate), backoff: { attempts: 3, baseMs: 1, maxMs: 2 } };
   const start = cluster.nowMs;
   await assert.rejects(readKey(env, b("n"), cluster.timestamp()), TxnLockedError);
@@ -128,4 +130,26 @@ test("coordinator: a conflict rolls the loser back and leaves no lock", async ()
   assert.equal(err.reason !== "aborted" && err.reason.kind, "writeConflict");
   assert.equal(cluster.locks(), 0);
   assert.deepEqual(await readAll(cluster), ["old", "t1", "old"]);
+});
+
+test("coordinator: no commit timestamp (oracle unavailable) — its locks are given up at once", async () => {
+  const cluster = await setup();
+  const env = cluster.env(immediate);
+  const txn = await beginTxn({
+    ...env,
+    timestamp: () => Promise.reject(new Error("placement unavailable")),
+  }).catch(() => undefined);
+  assert.equal(txn, undefined, "no start timestamp: no transaction");
+  let calls = 0;
+  const flaky = {
+    ...env,
+    timestamp: () => calls++ === 0 ? env.timestamp() : Promise.reject(new Error("unavailable")),
+  };
+  const t = await beginTxn(flaky);
+  t.put(b("a"), b("new"));
+  t.put(b("u"), b("new"));
+  const err = await t.commit().then(() => undefined, (e) => e);
+  assert.ok(err instanceof TxnConflictError && err.reason === "aborted");
+  assert.equal(cluster.locks(), 0);
+  assert.deepEqual(await readAll(cluster), ["old", "old", "old"]);
 });
