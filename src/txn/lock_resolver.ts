@@ -8,7 +8,8 @@
 import { assert } from "../util/assert.ts";
 import { compareBytes } from "../util/bytes.ts";
 import { lockExpired, type MvccEntry } from "./mvcc_read.ts";
-import type { KeyRange, TxnRegionClient } from "./region_txn.ts";
+import { intersectRanges, type KeyRange } from "./key_range.ts";
+import type { TxnRegionClient } from "./region_txn.ts";
 import type { LockInfo } from "./txn_types.ts";
 
 /** How a reader waits for a live lock: `attempts` tries, sleeping base·2^i ms, at most `maxMs`. */
@@ -90,17 +91,6 @@ export async function readKey(
   }
 }
 
-/** [start, end) ∩ [other.start, other.end), with empty ends unbounded; undefined if empty. */
-function intersect(a: KeyRange, b: KeyRange): KeyRange | undefined {
-  const start = compareBytes(a.start, b.start) >= 0 ? a.start : b.start;
-  const end = a.end.length === 0
-    ? b.end
-    : b.end.length === 0 || compareBytes(a.end, b.end) < 0
-    ? a.end
-    : b.end;
-  return end.length === 0 || compareBytes(start, end) < 0 ? { start, end } : undefined;
-}
-
 function sameLock(a: LockInfo | undefined, b: LockInfo): boolean {
   return a !== undefined && a.startTs === b.startTs && compareBytes(a.key, b.key) === 0;
 }
@@ -109,7 +99,7 @@ function sameLock(a: LockInfo | undefined, b: LockInfo): boolean {
 export async function readRange(env: TxnEnv, range: KeyRange, ts: number): Promise<MvccEntry[]> {
   const out: MvccEntry[] = [];
   for (const region of env.regions()) {
-    let part = intersect(range, region.range);
+    let part = intersectRanges(range, region.range);
     let attempt = 0, waitedOn: LockInfo | undefined;
     while (part !== undefined) {
       const page = await env.client.scan(region.id, part, ts, 256);

@@ -5,11 +5,14 @@
  * `nowMs` into it, so every replica judges TTLs alike) and each read is served after a ReadIndex.
  */
 import { TXN_SCAN_LOCKS_MAX } from "../limits_ops.ts";
+import { toHex } from "../util/bytes.ts";
+import { intersectRanges, type KeyRange, rangeContains } from "./key_range.ts";
 import { checkKey, checkTs } from "./txn_input.ts";
 import { type MvccGet, mvccGet, type MvccScan, mvccScan, scanExpiredLocks } from "./mvcc_read.ts";
 import { checkTxnStatus, commit, prewrite, resolveLock, rollback } from "./percolator.ts";
 import type { TxnStore } from "./txn_store.ts";
 import {
+  KeyNotInRegionError,
   type LockInfo,
   type Mutation,
   TxnInputError,
@@ -17,11 +20,7 @@ import {
   type TxnStatus,
 } from "./txn_types.ts";
 
-/** A user-key range [start, end); an empty end is unbounded. */
-export interface KeyRange {
-  readonly start: Uint8Array;
-  readonly end: Uint8Array;
-}
+export type { KeyRange } from "./key_range.ts";
 
 export interface PrewriteArgs {
   readonly mutations: readonly Mutation[];
@@ -52,7 +51,11 @@ export interface TxnRegionClient {
   scanExpiredLocks(region: number, limit: number): Promise<LockInfo[]>;
 }
 
-/** Serves one region's transactional requests over its store, with the region's clock. */
+/**
+ * Serves one region's transactional requests over its store, with the region's clock. A key
+ * outside the region's range is refused (`KeyNotInRegionError`: the caller's route is stale) before
+ * anything runs; a scan is cut to the range.
+ */
 export class RegionTxnServer {
   constructor(
     readonly store: TxnStore,
@@ -60,36 +63,51 @@ export class RegionTxnServer {
     readonly nowMs: () => number,
   ) {}
 
+  #own(keys: readonly Uint8Array[]): void {
+    for (const key of keys) {
+      if (!rangeContains(this.range, key)) {
+        throw new KeyNotInRegionError(`key ${toHex(key)} is not in this region`);
+      }
+    }
+  }
+
   prewrite(req: PrewriteArgs): TxnResult {
+    this.#own(req.mutations.map((m) => m.key));
     return prewrite(this.store, { ...req, nowMs: this.nowMs() });
   }
 
   commit(keys: readonly Uint8Array[], startTs: number, commitTs: number): TxnResult {
+    this.#own(keys);
     return commit(this.store, keys, startTs, commitTs);
   }
 
   rollback(keys: readonly Uint8Array[], startTs: number): TxnResult {
+    this.#own(keys);
     return rollback(this.store, keys, startTs);
   }
 
   checkTxnStatus(primary: Uint8Array, startTs: number, rollbackIfMissing: boolean): TxnStatus {
+    this.#own([primary]);
     return checkTxnStatus(this.store, primary, startTs, this.nowMs(), rollbackIfMissing);
   }
 
   resolveLock(keys: readonly Uint8Array[], startTs: number, commitTs?: number): TxnResult {
+    this.#own(keys);
     return resolveLock(this.store, keys, startTs, commitTs);
   }
 
   get(key: Uint8Array, ts: number): MvccGet {
     checkKey(key);
     checkTs("ts", ts);
+    this.#own([key]);
     return mvccGet(this.store, key, ts);
   }
 
   scan(range: KeyRange, ts: number, limit: number): MvccScan {
     checkTs("ts", ts);
     if (!Number.isSafeInteger(limit) || limit < 1) throw new TxnInputError(`limit ${limit}`);
-    return mvccScan(this.store, range, ts, limit);
+    const part = intersectRanges(range, this.range);
+    return part === undefined ? { entries: [] } : mvccScan(this.store, part, ts, limit);
   }
 
   scanExpiredLocks(limit: number): LockInfo[] {

@@ -50,3 +50,9 @@ export class TxnInputError extends Error {
   override name = "TxnInputError";
   readonly code = "INVALID_ARGUMENT" as const;
 }
+
+/** A request named a key outside the region's range: the caller's route is stale. */
+export class KeyNotInRegionError extends Error {
+  override name = "KeyNotInRegionError";
+  readonly code = "KEY_NOT_IN_REGION" as const;
+}
