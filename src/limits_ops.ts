@@ -49,3 +49,17 @@ export const LOG_KEY_PREFIX_BYTES = 32;
 // ---- Engine scans (src/storage/scan.ts) ----
 /** Most entries one `scanChunks` chunk may hold (each chunk is computed and held at once). */
 export const SCAN_CHUNK_ENTRIES_MAX = 65_536;
+
+// ---- Transactions across regions (src/txn, docs/transactions.md) ----
+/** Keys one prewrite, commit, rollback or lock resolution of one region may name. */
+export const TXN_REGION_KEYS_MAX = 10_000;
+/** Longest lock TTL a prewrite may ask for; a coordinator silent this long is presumed dead. */
+export const TXN_LOCK_TTL_MS_MAX = 600_000;
+/** Default lock TTL of a transaction's prewrite. */
+export const TXN_LOCK_TTL_MS_DEFAULT = 3_000;
+/** Most locks one `scanLocks` (the background resolver's sweep) returns. */
+export const TXN_SCAN_LOCKS_MAX = 1_024;
+/** Timestamps one request to the timestamp oracle may take at once. */
+export const TSO_BATCH_MAX = 65_536;
+/** How far ahead of its clock the timestamp oracle persists its upper bound. */
+export const TSO_WINDOW_MS = 3_000;
