@@ -109,9 +109,10 @@ export class MultiLogStore {
     if (!Number.isSafeInteger(id) || id < 0) {
       throw new InvalidArgumentError(`region id ${id}: not an integer in [0, 2^53)`);
     }
-    if (this.#regions.size + adding >= MULTI_LOG_REGIONS_MAX) {
+    const max = this.#upkeep.regionsMax;
+    if (this.#regions.size + adding >= max) {
       throw new InvalidArgumentError(
-        `this node's Raft log holds MULTI_LOG_REGIONS_MAX = ${MULTI_LOG_REGIONS_MAX} regions`,
+        `this node's Raft log holds ${max} regions (MULTI_LOG_REGIONS_MAX = ${MULTI_LOG_REGIONS_MAX})`,
       );
     }
     return new RegionState();
@@ -135,20 +136,24 @@ export class MultiLogStore {
    */
   async save(requests: ReadonlyMap<number, PersistRequest>): Promise<void> {
     this.#check();
-    await this.#sticky(() => this.#save(requests));
-  }
-
-  async #save(requests: ReadonlyMap<number, PersistRequest>): Promise<void> {
+    // A bad region id or one region too many is refused before anything (not sticky).
     // New regions join the map only once their first save is durable.
     const states = new Map<number, RegionState>();
     let adding = 0;
+    for (const id of requests.keys()) {
+      states.set(id, this.#regions.get(id) ?? this.#newRegion(id, adding++));
+    }
+    await this.#sticky(() => this.#save(requests, states));
+  }
+
+  async #save(
+    requests: ReadonlyMap<number, PersistRequest>,
+    states: ReadonlyMap<number, RegionState>,
+  ): Promise<void> {
     for (const [id, req] of requests) {
-      const st = this.#regions.get(id) ?? this.#newRegion(id, adding++);
-      checkPersistRequest(req, {
-        lastIndex: st.storage.lastIndex(),
-        hardState: st.storage.hardState,
-      });
-      states.set(id, st);
+      const s = states.get(id)?.storage;
+      assert(s !== undefined, "state looked up by save");
+      checkPersistRequest(req, { lastIndex: s.lastIndex(), hardState: s.hardState });
     }
     await this.#upkeep.rollIfPending();
     let sync = false;

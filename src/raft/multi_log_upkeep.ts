@@ -19,6 +19,7 @@
 import { ByteWriter } from "../util/coding.ts";
 import {
   MULTI_LOG_RECORD_BYTES_MAX,
+  MULTI_LOG_REGIONS_MAX,
   MULTI_LOG_SEGMENT_BYTES,
   MULTI_LOG_SEGMENTS_KEPT,
 } from "../limits_ops.ts";
@@ -38,6 +39,8 @@ export interface MultiLogOptions {
   readonly preallocateBytes?: number;
   /** Files kept before the oldest one's live records are copied forward. */
   readonly segmentsKept?: number;
+  /** Most regions (default MULTI_LOG_REGIONS_MAX; tests lower it). */
+  readonly regionsMax?: number;
 }
 
 const PREALLOCATE_BYTES_DEFAULT = 1024 * 1024;
@@ -91,6 +94,7 @@ export class MultiLogUpkeep {
       segmentBytes: o.segmentBytes ?? MULTI_LOG_SEGMENT_BYTES,
       preallocateBytes: o.preallocateBytes ?? PREALLOCATE_BYTES_DEFAULT,
       segmentsKept: Math.max(1, o.segmentsKept ?? MULTI_LOG_SEGMENTS_KEPT),
+      regionsMax: Math.min(o.regionsMax ?? MULTI_LOG_REGIONS_MAX, MULTI_LOG_REGIONS_MAX),
     };
     const last = seqs[seqs.length - 1];
     let file: File;
@@ -108,6 +112,10 @@ export class MultiLogUpkeep {
   /** The segment being appended to. */
   get currentSeq(): number {
     return this.#seqs[this.#seqs.length - 1] ?? 0;
+  }
+
+  get regionsMax(): number {
+    return this.#opts.regionsMax;
   }
 
   get segmentCount(): number {

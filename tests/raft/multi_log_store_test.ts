@@ -4,6 +4,7 @@ import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
 import { MultiLogStore } from "../../src/raft/multi_log_store.ts";
 import type { PersistRequest } from "../../src/raft/log_store.ts";
 import { CorruptionError, InvalidArgumentError, NoSpaceError } from "../../src/util/errors.ts";
+import { MULTI_LOG_REGIONS_MAX } from "../../src/limits_ops.ts";
 import { appendReq, bootstrapRegions, bootstrapReq, CS, ents, logOf } from "./multi_log_helpers.ts";
 
 const DIR = "raft-multi";
@@ -220,4 +221,27 @@ test("multi log: damage before the tail is corruption; bad region ids are refuse
   const first = w.fs.list(DIR)[0];
   w.fs.flipByte(`${DIR}/${first}`, 30);
   await assert.rejects(MultiLogStore.open(w.fs, DIR), CorruptionError);
+});
+
+test("multi log: a region past MULTI_LOG_REGIONS_MAX or a bad id is refused, nothing else", async () => {
+  const w = createSimWorld(10, { trace: false });
+  const max = 50;
+  const s = await MultiLogStore.open(w.fs, DIR, { regionsMax: max });
+  await bootstrapRegions(s, 1);
+  await assert.rejects(s.save(new Map([[2 ** 53, bootstrapReq()]])), InvalidArgumentError);
+  await assert.rejects(s.save(new Map([[-3, bootstrapReq()]])), InvalidArgumentError);
+  const round = new Map<number, PersistRequest>();
+  for (let r = 2; r <= max + 1; r++) round.set(r, bootstrapReq());
+  await assert.rejects(s.save(round), /MULTI_LOG_REGIONS_MAX/);
+  assert.deepEqual(s.regionIds(), [1], "the refused round added no region");
+  round.delete(max + 1);
+  await s.save(round);
+  assert.equal(s.regionIds().length, max);
+  assert.throws(
+    () => s.group(max + 1),
+    (e) => e instanceof InvalidArgumentError && e.message.endsWith(`= ${MULTI_LOG_REGIONS_MAX})`),
+  );
+  const big = await MultiLogStore.open(w.fs, "other", { regionsMax: 10 ** 9 });
+  assert.throws(() => big.group(2 ** 53), InvalidArgumentError, "ids stay below 2^53");
+  await s.save(new Map([[1, appendReq(ents(1, 2, 2, 1), 1, 1)]]));
 });
