@@ -11,11 +11,7 @@ import { MULTI_LOG_REGIONS_MAX } from "../limits_ops.ts";
 import { type LogRecord, LogRecordKind } from "./log_codec.ts";
 import { replay, type ReplayedState } from "./log_replay.ts";
 import { readSegmentFiles } from "./log_segments.ts";
-import {
-  decodeMultiLogRecord,
-  type MultiLogRecord,
-  REGION_REMOVED_KIND,
-} from "./multi_log_codec.ts";
+import { decodeMultiLogRecord, type MultiLogRecord } from "./multi_log_codec.ts";
 import { RegionIndex } from "./multi_log_index.ts";
 
 export interface ReplayedRegion {
@@ -41,7 +37,7 @@ export async function replayMultiLog(fs: FileSystem, dir: string): Promise<Repla
   for (const file of files) {
     for (const raw of file.records) {
       const m = decodeOrThrow(raw.payload, file.path, raw.offset);
-      if (m.rec.kind === REGION_REMOVED_KIND) {
+      if (m.removed) {
         pending.delete(m.region);
         continue;
       }
@@ -53,8 +49,10 @@ export async function replayMultiLog(fs: FileSystem, dir: string): Promise<Repla
         }
         pending.set(m.region, p = { records: [], index: new RegionIndex(), markerIndex: 0 });
       }
-      note(p, m.rec, file.seq);
-      p.records.push(m.rec);
+      for (const rec of m.recs) {
+        note(p, rec, file.seq);
+        p.records.push(rec);
+      }
     }
   }
   const regions = new Map<number, ReplayedRegion>();

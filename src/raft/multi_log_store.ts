@@ -30,10 +30,9 @@ import { ClosedError, errorMessage, InvalidArgumentError, NoSpaceError } from ".
 import { MULTI_LOG_REGIONS_MAX } from "../limits_ops.ts";
 import type { FileSystem } from "../platform/types.ts";
 import type { ConfState, SnapshotMetadata } from "./core/messages.ts";
-import { LogRecordKind } from "./log_codec.ts";
+import { type LogRecord, LogRecordKind } from "./log_codec.ts";
 import type { PersistRequest } from "./log_store.ts";
 import { checkPersistRequest } from "./persist_check.ts";
-import { REGION_REMOVED_KIND } from "./multi_log_codec.ts";
 import { SegmentPins } from "./multi_log_index.ts";
 import { replayMultiLog } from "./multi_log_replay.ts";
 import { type MultiLogOptions, MultiLogUpkeep } from "./multi_log_upkeep.ts";
@@ -159,19 +158,14 @@ export class MultiLogStore {
     let sync = false;
     for (const [region, req] of requests) {
       const snap = req.snapshot;
+      const recs: LogRecord[] = [];
       if (snap !== undefined) {
-        this.#upkeep.record({
-          region,
-          rec: { kind: LogRecordKind.SnapshotInstall, metadata: snap.metadata },
-        });
+        recs.push({ kind: LogRecordKind.SnapshotInstall, metadata: snap.metadata });
       }
-      this.#upkeep.recordEntries(region, req.entries);
-      if (req.hardState !== undefined) {
-        this.#upkeep.record({
-          region,
-          rec: { kind: LogRecordKind.HardState, hardState: req.hardState },
-        });
-      }
+      if (req.entries.length > 0) recs.push({ kind: LogRecordKind.Entries, entries: req.entries });
+      const hardState = req.hardState;
+      if (hardState !== undefined) recs.push({ kind: LogRecordKind.HardState, hardState });
+      this.#upkeep.record(region, recs);
       sync ||= req.mustSync || req.entries.length > 0 || snap !== undefined;
     }
     await this.#upkeep.write(sync);
@@ -195,7 +189,7 @@ export class MultiLogStore {
     st.index.confStateSeq = this.#upkeep.currentSeq;
     this.#pins.update(id, st.index);
     // Written with the next save and made durable by its sync.
-    this.#upkeep.record({ region: id, rec: { kind: LogRecordKind.ConfState, confState: cs } });
+    this.#upkeep.record(id, [{ kind: LogRecordKind.ConfState, confState: cs }]);
     this.#upkeep.unsynced.add(id);
   }
 
@@ -217,7 +211,7 @@ export class MultiLogStore {
       const s = st.storage;
       assert(mark.index <= s.hardState.commit, `compact ${mark.index} beyond commit`);
       const meta = { index: mark.index, term: s.term(mark.index), confState: mark.confState };
-      this.#upkeep.record({ region: id, rec: { kind: LogRecordKind.Snapshot, metadata: meta } });
+      this.#upkeep.record(id, [{ kind: LogRecordKind.Snapshot, metadata: meta }]);
       done.push([id, st, meta]);
     }
     if (done.length === 0) return;
@@ -237,7 +231,7 @@ export class MultiLogStore {
       await this.#upkeep.rollIfPending();
       const gone = [...new Set(ids)].filter((id) => this.#regions.has(id));
       for (const region of gone) {
-        this.#upkeep.record({ region, rec: { kind: REGION_REMOVED_KIND } });
+        this.#upkeep.recordRemoved(region);
       }
       if (gone.length === 0) return;
       await this.#upkeep.write(true);

@@ -24,10 +24,9 @@ import {
   MULTI_LOG_SEGMENTS_KEPT,
 } from "../limits_ops.ts";
 import type { File, FileSystem } from "../platform/types.ts";
-import type { Entry } from "./core/messages.ts";
-import { LogRecordKind } from "./log_codec.ts";
+import { type LogRecord, LogRecordKind } from "./log_codec.ts";
 import { segmentName } from "./log_segments.ts";
-import { encodeMultiLogRecord, entryRuns, type MultiLogRecord } from "./multi_log_codec.ts";
+import { encodeRegionRecords, encodeRegionRemoved } from "./multi_log_codec.ts";
 import { NOT_NEEDED, type SegmentPins } from "./multi_log_index.ts";
 import type { RegionState } from "./multi_log_region.ts";
 import { SegmentTail } from "./segment_tail.ts";
@@ -128,18 +127,16 @@ export class MultiLogUpkeep {
     this.unsynced.clear();
   }
 
-  /** Frames a record for the current segment; it reaches the file with the next `write`. */
-  record(m: MultiLogRecord): void {
-    this.tail.append(encodeMultiLogRecord(this.#scratch, m));
-    this.#scratch.reset(); // drops the buffer a large entry grew (ByteWriter.reset)
+  /** Frames a region's records for the current segment; they reach the file with `write`. */
+  record(region: number, recs: readonly LogRecord[]): void {
+    const w = this.#scratch;
+    encodeRegionRecords(w, region, recs, MULTI_LOG_RECORD_BYTES_MAX, (p) => this.tail.append(p));
+    w.reset(); // drops the buffer a large entry grew (ByteWriter.reset)
   }
 
-  /** A region's entries, in records of at most MULTI_LOG_RECORD_BYTES_MAX. */
-  recordEntries(region: number, entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
-    for (const run of entryRuns(entries, MULTI_LOG_RECORD_BYTES_MAX)) {
-      this.record({ region, rec: { kind: LogRecordKind.Entries, entries: run } });
-    }
+  /** Frames a region's removal. */
+  recordRemoved(region: number): void {
+    this.tail.append(encodeRegionRemoved(this.#scratch, region));
   }
 
   /** Writes the framed records, and fsyncs them if `sync`. */
@@ -159,8 +156,10 @@ export class MultiLogUpkeep {
       const st = this.#regions.get(region);
       if (st === undefined) continue;
       const { confState, hardState } = st.storage;
-      this.record({ region, rec: { kind: LogRecordKind.ConfState, confState } });
-      this.record({ region, rec: { kind: LogRecordKind.HardState, hardState } });
+      this.record(region, [
+        { kind: LogRecordKind.ConfState, confState },
+        { kind: LogRecordKind.HardState, hardState },
+      ]);
       st.index.confStateSeq = st.index.hardStateSeq = this.currentSeq;
       this.#pins.update(region, st.index);
     }
@@ -227,20 +226,22 @@ export class MultiLogUpkeep {
   #checkpoint(region: number, st: RegionState): void {
     const s = st.storage;
     const idx = st.index;
-    const put = (m: MultiLogRecord) => this.record(m);
+    const recs: LogRecord[] = [];
     if (idx.markerSeq !== NOT_NEEDED) {
       // Our own kind of marker: it keeps the entries after it (an install would drop them).
-      put({ region, rec: { kind: LogRecordKind.Snapshot, metadata: s.snapshot().metadata } });
+      recs.push({ kind: LogRecordKind.Snapshot, metadata: s.snapshot().metadata });
     }
     if (idx.confStateSeq !== NOT_NEEDED) {
-      put({ region, rec: { kind: LogRecordKind.ConfState, confState: s.confState } });
+      recs.push({ kind: LogRecordKind.ConfState, confState: s.confState });
     }
     if (idx.hardStateSeq !== NOT_NEEDED) {
-      put({ region, rec: { kind: LogRecordKind.HardState, hardState: s.hardState } });
+      recs.push({ kind: LogRecordKind.HardState, hardState: s.hardState });
     }
     if (s.lastIndex() >= s.firstIndex()) {
-      this.recordEntries(region, s.entries(s.firstIndex(), s.lastIndex() + 1, Infinity));
+      const entries = s.entries(s.firstIndex(), s.lastIndex() + 1, Infinity);
+      recs.push({ kind: LogRecordKind.Entries, entries });
     }
+    this.record(region, recs);
   }
 
   /** Deletes the oldest segments while no region pins them (never the current one). */

@@ -245,3 +245,23 @@ test("multi log: a region past MULTI_LOG_REGIONS_MAX or a bad id is refused, not
   assert.throws(() => big.group(2 ** 53), InvalidArgumentError, "ids stay below 2^53");
   await s.save(new Map([[1, appendReq(ents(1, 2, 2, 1), 1, 1)]]));
 });
+
+test("multi log: a batch over MULTI_LOG_RECORD_BYTES_MAX is split into records and replays whole", async () => {
+  const w = createSimWorld(11, { trace: false });
+  const s = await MultiLogStore.open(w.fs, DIR, { preallocateBytes: 0 });
+  await bootstrapRegions(s, 2);
+  const big = ents(1, 2, 4, 2).map((e, i) => ({
+    ...e,
+    data: new Uint8Array(700 * 1024).fill(i + 1),
+  }));
+  await s.save(new Map([[1, appendReq(big, 2, 3)], [2, appendReq(ents(2, 2, 2, 2), 2, 2)]]));
+  w.fs.crash("tear");
+  const r2 = await MultiLogStore.open(w.fs, DIR);
+  const got = r2.group(1).storage.entries(2, 5, Infinity);
+  assert.deepEqual(got.map((e) => [e.data.length, e.data[0]]), [[716800, 1], [716800, 2], [
+    716800,
+    3,
+  ]]);
+  assert.deepEqual(r2.group(1).hardState, { term: 2, vote: 1, commit: 3 });
+  assert.equal(r2.group(2).lastIndex(), 2);
+});
