@@ -4,6 +4,8 @@
  * segments it needs (multi_log_index.ts), and `RegionLog`, the view a
  * region's driver uses in place of a whole `LogStore`.
  */
+import { InvalidArgumentError } from "../util/errors.ts";
+import { MULTI_LOG_REGIONS_MAX } from "../limits_ops.ts";
 import type { ConfState, HardState, SnapshotMetadata } from "./core/messages.ts";
 import { MemoryStorage } from "./core/storage.ts";
 import type { ReplayedState } from "./log_replay.ts";
@@ -12,6 +14,21 @@ import { RegionIndex } from "./multi_log_index.ts";
 
 /** Snapshot images live in the engine (decision 0014 §2): the log keeps markers only. */
 const NO_IMAGE = new Uint8Array(0);
+
+/**
+ * The state of a region joining a log that holds `count` regions: refuses an
+ * id that is not an integer in [0, 2^53) and a region past `max`.
+ */
+export function newRegionState(id: number, count: number, max: number): RegionState {
+  if (!Number.isSafeInteger(id) || id < 0) {
+    throw new InvalidArgumentError(`region id ${id}: not an integer in [0, 2^53)`);
+  }
+  if (count >= max) {
+    const why = `(MULTI_LOG_REGIONS_MAX = ${MULTI_LOG_REGIONS_MAX})`;
+    throw new InvalidArgumentError(`this node's Raft log holds ${max} regions ${why}`);
+  }
+  return new RegionState();
+}
 
 export class RegionState {
   readonly storage = new MemoryStorage();

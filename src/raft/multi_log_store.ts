@@ -26,8 +26,7 @@
  *   (decisions/0005); any other failed write or fsync is sticky.
  */
 import { assert } from "../util/assert.ts";
-import { ClosedError, errorMessage, InvalidArgumentError, NoSpaceError } from "../util/errors.ts";
-import { MULTI_LOG_REGIONS_MAX } from "../limits_ops.ts";
+import { ClosedError, errorMessage, NoSpaceError } from "../util/errors.ts";
 import type { FileSystem } from "../platform/types.ts";
 import type { ConfState, SnapshotMetadata } from "./core/messages.ts";
 import { type LogRecord, LogRecordKind } from "./log_codec.ts";
@@ -36,7 +35,7 @@ import { checkPersistRequest } from "./persist_check.ts";
 import { SegmentPins } from "./multi_log_index.ts";
 import { replayMultiLog } from "./multi_log_replay.ts";
 import { type MultiLogOptions, MultiLogUpkeep } from "./multi_log_upkeep.ts";
-import { RegionLog, RegionState } from "./multi_log_region.ts";
+import { newRegionState, RegionLog, RegionState } from "./multi_log_region.ts";
 
 export type { MultiLogOptions };
 export { RegionLog };
@@ -105,16 +104,7 @@ export class MultiLogStore {
 
   /** A region not in the log yet, with `adding` others being added alongside it. */
   #newRegion(id: number, adding: number): RegionState {
-    if (!Number.isSafeInteger(id) || id < 0) {
-      throw new InvalidArgumentError(`region id ${id}: not an integer in [0, 2^53)`);
-    }
-    const max = this.#upkeep.regionsMax;
-    if (this.#regions.size + adding >= max) {
-      throw new InvalidArgumentError(
-        `this node's Raft log holds ${max} regions (MULTI_LOG_REGIONS_MAX = ${MULTI_LOG_REGIONS_MAX})`,
-      );
-    }
-    return new RegionState();
+    return newRegionState(id, this.#regions.size + adding, this.#upkeep.regionsMax);
   }
 
   /** Regions the log holds (saved or viewed), in no particular order. */
