@@ -55,14 +55,16 @@ export class RegionIndex {
     if (n > 0) this.entrySegments.splice(0, n);
   }
 
-  /** Everything the region needs is now in segment `seq` (its records were copied there). */
-  moveAllTo(seq: number, hasEntries: boolean): void {
+  /**
+   * Everything the region needs is now in segment `seq` (its records were
+   * copied there); `lastIndex` is its last entry, or its snapshot index if none.
+   */
+  moveAllTo(seq: number, lastIndex: number, snapIndex: number): void {
     if (this.hardStateSeq !== NOT_NEEDED) this.hardStateSeq = seq;
     if (this.confStateSeq !== NOT_NEEDED) this.confStateSeq = seq;
     if (this.markerSeq !== NOT_NEEDED) this.markerSeq = seq;
-    const last = this.entrySegments[this.entrySegments.length - 1];
     this.entrySegments.length = 0;
-    if (hasEntries && last !== undefined) this.entrySegments.push({ seq, maxIndex: last.maxIndex });
+    if (lastIndex > snapIndex) this.entrySegments.push({ seq, maxIndex: lastIndex });
   }
 
   /** The oldest segment this region needs. */

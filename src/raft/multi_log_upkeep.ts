@@ -218,7 +218,7 @@ export class MultiLogUpkeep {
     await this.write(true);
     const seq = this.currentSeq;
     for (const [id, st] of moved) {
-      st.index.moveAllTo(seq, st.storage.lastIndex() > st.snapIndex);
+      st.index.moveAllTo(seq, st.storage.lastIndex(), st.snapIndex);
       this.#pins.update(id, st.index);
     }
   }
