@@ -20,7 +20,7 @@ import { bootstrapReq, CS, ents } from "./multi_log_helpers.ts";
 import { applyOp, EMPTY_REGION, type Model, modelOf, type Op, opSyncs } from "./multi_log_model.ts";
 
 const DIR = "raft-multi";
-const SEEDS = 60;
+const SEEDS = 40;
 const OPS_PER_LIFE = 40;
 const LIVES = 4;
 
