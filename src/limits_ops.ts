@@ -1,5 +1,6 @@
 /** Bounds added for security and operations (issue 13); docs/limits.md documents each. */
 const KiB = 1024;
+const MiB = 1024 * KiB;
 
 // ---- Users, passwords and tokens (src/auth) ----
 /** Largest auth file a node reads (`--auth-file`). */
@@ -63,3 +64,20 @@ export const TXN_SCAN_LOCKS_MAX = 1_024;
 export const TSO_BATCH_MAX = 65_536;
 /** How far ahead of its clock the timestamp oracle persists its upper bound. */
 export const TSO_WINDOW_MS = 3_000;
+
+// ---- multi-region raft log (src/raft/multi_log_store.ts) ----
+/** Most regions one node's shared Raft log holds; a new region past it is refused. */
+export const MULTI_LOG_REGIONS_MAX = 100_000;
+/**
+ * Encoded bytes of entries in one record: a region's larger batch is split into several records
+ * (one entry larger than this, up to FRAME_BYTES_MAX, gets a record of its own).
+ */
+export const MULTI_LOG_RECORD_BYTES_MAX = 1 * MiB;
+/** Size at which the shared log starts a new segment file. */
+export const MULTI_LOG_SEGMENT_BYTES = 64 * MiB;
+/**
+ * Segment files kept before the regions that still need the oldest one (idle regions, whose
+ * hard state or uncompacted entries sit in it) have those records copied to the current segment,
+ * so the oldest can be deleted. Bounds the log's files, and each region's index of them.
+ */
+export const MULTI_LOG_SEGMENTS_KEPT = 4;

@@ -107,7 +107,13 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/region/": ["src/util/"],
   // The placement service's view and schedulers (decision 0014 §7): pure, fed by reports.
   "src/placement/": ["src/region/", "src/util/"],
-  "src/raft/": ["src/raft/core/", "src/platform/types.ts", "src/limits.ts", "src/util/"],
+  "src/raft/": [
+    "src/raft/core/",
+    "src/platform/types.ts",
+    "src/limits.ts",
+    "src/limits_ops.ts",
+    "src/util/",
+  ],
   // The state machine sees entries as bytes: it needs the engine, not Raft.
   "src/kv/": ["src/storage/", "src/gen/", "src/limits.ts", "src/util/", "@bufbuild/protobuf"],
   // Timestamps and Percolator transactions (docs/transactions.md): pure, over an abstract store.

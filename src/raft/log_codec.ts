@@ -62,6 +62,12 @@ export function readConfState(r: ByteReader): ConfState {
 
 export function encodeLogRecord(w: ByteWriter, rec: LogRecord): Uint8Array {
   w.reset();
+  writeLogRecord(w, rec);
+  return w.view();
+}
+
+/** Appends a record's bytes to `w` (the multi-region log puts a region id in front). */
+export function writeLogRecord(w: ByteWriter, rec: LogRecord): void {
   w.u8(rec.kind);
   switch (rec.kind) {
     case LogRecordKind.Entries:
@@ -82,12 +88,15 @@ export function encodeLogRecord(w: ByteWriter, rec: LogRecord): Uint8Array {
       writeConfState(w, rec.metadata.confState);
       break;
   }
-  return w.view();
 }
 
 /** Decodes a record; throws DecodeError on bytes that are not a valid record. */
 export function decodeLogRecord(bytes: Uint8Array): LogRecord {
-  const r = new ByteReader(bytes);
+  return readLogRecord(new ByteReader(bytes));
+}
+
+/** Reads one record from `r`; throws DecodeError on bytes that are not a valid record. */
+export function readLogRecord(r: ByteReader): LogRecord {
   const kind = r.u8();
   switch (kind) {
     case LogRecordKind.Entries: {

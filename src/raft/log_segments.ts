@@ -6,7 +6,7 @@
  */
 import type { FileSystem } from "../platform/types.ts";
 import { CorruptionError, errorMessage } from "../util/errors.ts";
-import { readAllRecords } from "../util/record_format.ts";
+import { type LogRecord as RawRecord, readAllRecords } from "../util/record_format.ts";
 import { decodeLogRecord, type LogRecord, LogRecordKind } from "./log_codec.ts";
 import { findValidRecordAfter } from "./tail_check.ts";
 
@@ -22,18 +22,24 @@ export interface Segment {
   maxIndex: number;
 }
 
-/** Reads the segments in `dir`; cuts the torn tail of the last one (and fsyncs the cut). */
-export async function readSegments(
-  fs: FileSystem,
-  dir: string,
-): Promise<{ segments: Segment[]; records: LogRecord[] }> {
+/** One segment file's records, its torn tail (if it was the last one) already cut. */
+export interface SegmentFile {
+  readonly seq: number;
+  readonly path: string;
+  readonly records: readonly RawRecord[];
+}
+
+/**
+ * Reads the segment files in `dir` in order; cuts the torn tail of the last
+ * one (and fsyncs the cut). Damage anywhere else is a `CorruptionError`.
+ */
+export async function readSegmentFiles(fs: FileSystem, dir: string): Promise<SegmentFile[]> {
   const names = fs.list(dir).filter((n) => SEGMENT_RE.test(n)).sort();
-  const segments: Segment[] = [];
-  const records: LogRecord[] = [];
+  const out: SegmentFile[] = [];
   for (const [i, name] of names.entries()) {
     const path = `${dir}/${name}`;
     const bytes = fs.readFile(path);
-    const { records: recs, tornTail } = readAllRecords(bytes, path);
+    const { records, tornTail } = readAllRecords(bytes, path);
     if (tornTail !== null) {
       if (i !== names.length - 1) {
         throw new CorruptionError(path, tornTail.offset, `damaged segment: ${tornTail.reason}`);
@@ -48,9 +54,22 @@ export async function readSegments(
       await f.sync();
       f.close();
     }
-    const seg: Segment = { seq: Number(SEGMENT_RE.exec(name)?.[1] ?? 0), maxIndex: 0 };
-    for (const r of recs) {
-      const rec = decodeOrThrow(r.payload, path, r.offset);
+    out.push({ seq: Number(SEGMENT_RE.exec(name)?.[1] ?? 0), path, records });
+  }
+  return out;
+}
+
+/** Reads the segments in `dir`; cuts the torn tail of the last one (and fsyncs the cut). */
+export async function readSegments(
+  fs: FileSystem,
+  dir: string,
+): Promise<{ segments: Segment[]; records: LogRecord[] }> {
+  const segments: Segment[] = [];
+  const records: LogRecord[] = [];
+  for (const file of await readSegmentFiles(fs, dir)) {
+    const seg: Segment = { seq: file.seq, maxIndex: 0 };
+    for (const r of file.records) {
+      const rec = decodeOrThrow(r.payload, file.path, r.offset);
       if (rec.kind === LogRecordKind.Entries && rec.entries.length > 0) {
         seg.maxIndex = Math.max(seg.maxIndex, rec.entries[rec.entries.length - 1]?.index ?? 0);
       }
