@@ -4,7 +4,8 @@ import { assert } from "../../util/assert.ts";
 /** `arr[i]`, asserting that `i` is in bounds (a bug otherwise). */
 export function at<T>(arr: readonly T[], i: number): T {
   const v = arr[i];
-  assert(v !== undefined, `index ${i} out of bounds (length ${arr.length})`);
+  // The message is built only on failure: this runs for every entry the core touches.
+  if (v === undefined) assert(false, `index ${i} out of bounds (length ${arr.length})`);
   return v;
 }
 

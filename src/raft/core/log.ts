@@ -144,18 +144,23 @@ export class RaftLog {
 
   commitTo(to: number): void {
     if (to <= this.committed) return; // never decrease
-    assert(to <= this.lastIndex(), `commit ${to} beyond last index ${this.lastIndex()}`);
+    // The message is built only on failure (a hot path).
+    if (!(to <= this.lastIndex())) {
+      assert(false, `commit ${to} beyond last index ${this.lastIndex()}`);
+    }
     this.committed = to;
   }
 
   acceptApplying(index: number): void {
-    assert(index <= this.committed && index >= this.applying, `applying ${index}`);
+    // The message is built only on failure (a hot path).
+    if (!(index <= this.committed && index >= this.applying)) assert(false, `applying ${index}`);
     this.applying = index;
   }
 
   appliedTo(index: number): void {
     if (index === 0) return;
-    assert(index <= this.committed && index >= this.applied, `applied ${index}`);
+    // The message is built only on failure (a hot path).
+    if (!(index <= this.committed && index >= this.applied)) assert(false, `applied ${index}`);
     this.applied = index;
     if (this.applying < index) this.applying = index;
   }
@@ -192,7 +197,8 @@ export class RaftLog {
 
   /** Entries in [lo, hi) limited to `maxBytes`; undefined if `lo` is compacted. */
   slice(lo: number, hi: number, maxBytes: number): readonly Entry[] | undefined {
-    assert(lo <= hi && hi <= this.lastIndex() + 1, `slice [${lo}, ${hi})`);
+    // The message is built only on failure (a hot path).
+    if (!(lo <= hi && hi <= this.lastIndex() + 1)) assert(false, `slice [${lo}, ${hi})`);
     if (lo < this.firstIndex()) return undefined;
     if (lo === hi) return [];
     const off = this.unstable.offset;

@@ -80,9 +80,12 @@ export class Unstable {
 
   /** Entries in [lo, hi); the range must lie inside the unstable entries. */
   slice(lo: number, hi: number): Entry[] {
-    assert(lo <= hi, `unstable slice ${lo} > ${hi}`);
+    if (!(lo <= hi)) assert(false, `unstable slice ${lo} > ${hi}`); // message built only on failure
     const upper = this.offset + this.entries.length;
-    assert(lo >= this.offset && hi <= upper, `unstable slice [${lo},${hi}) out of bounds`);
+    // The message is built only on failure (a hot path).
+    if (!(lo >= this.offset && hi <= upper)) {
+      assert(false, `unstable slice [${lo},${hi}) out of bounds`);
+    }
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 

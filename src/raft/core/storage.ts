@@ -92,13 +92,17 @@ export class MemoryStorage implements RaftStorage {
 
   term(index: number): number {
     const off = this.#offset();
-    assert(index >= off && index <= this.lastIndex(), `term(${index}) out of range`);
+    // The message is built only on failure (a hot path).
+    if (!(index >= off && index <= this.lastIndex())) assert(false, `term(${index}) out of range`);
     return at(this.#ents, index - off).term;
   }
 
   entries(lo: number, hi: number, maxBytes: number): readonly Entry[] {
     const off = this.#offset();
-    assert(lo > off && lo < hi && hi <= this.lastIndex() + 1, `entries(${lo}, ${hi})`);
+    // The message is built only on failure (a hot path).
+    if (!(lo > off && lo < hi && hi <= this.lastIndex() + 1)) {
+      assert(false, `entries(${lo}, ${hi})`);
+    }
     return limitSize(this.#ents.slice(lo - off, hi - off), maxBytes);
   }
 
