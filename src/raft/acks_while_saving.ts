@@ -1,11 +1,11 @@
 /**
  * A leader's save overlapped with its followers' acknowledgements (Raft thesis
  * §10.2.1; docs/raft.md, the driver). While the leader's own Ready is being
- * written and fsynced, the driver keeps stepping what its followers answer, and
- * sends the appends and commit updates that come of it at once. Safe because
- * the core counts the leader's own log only once `advance` says it is durable
- * (`selfAckAfterPersist`): an entry commits mid-save only on the followers'
- * disks.
+ * written and fsynced, the driver keeps stepping what its followers answer;
+ * when that moves the commit index, the appends announcing it leave at once.
+ * Safe because the core counts the leader's own log only once `advance` says
+ * it is durable (`selfAckAfterPersist`): an entry commits mid-save only on the
+ * followers' disks.
  *
  * Only acknowledgements of the leader's current term are stepped mid-save:
  * anything else (a vote, a newer term, an append from another leader) could
