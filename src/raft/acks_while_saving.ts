@@ -17,8 +17,6 @@ import { LEADER_MESSAGES } from "./persisted_state.ts";
 
 export class AcksWhileSaving {
   #wake: (() => void) | undefined = undefined;
-  /** Acknowledgements stepped while a save was running, for tests and counters. */
-  stepped = 0;
 
   /** A peer message arrived: a waiting save loop looks at the inbox. */
   notify(): void {
@@ -60,10 +58,8 @@ export class AcksWhileSaving {
     const commit = rn.commitIndex;
     const rest: Message[] = [];
     for (const m of inbox) {
-      if (rn.isLeader && m.term === term && isAck(m)) {
-        rn.step(m);
-        this.stepped++;
-      } else rest.push(m);
+      if (rn.isLeader && m.term === term && isAck(m)) rn.step(m);
+      else rest.push(m);
     }
     if (rn.commitIndex === commit) return rest;
     const out = rn.takeMessages((msgs) =>
