@@ -5,17 +5,15 @@
  * advance — pipelined where the Ready contract allows it (docs/raft.md, the
  * driver):
  *
- * - A leader sends its appends and heartbeats before its own fsync (Raft
- *   thesis §10.2.1): followers persist in parallel with it. This is safe
- *   because peer messages are stepped only between Readys, after every Ready
- *   taken so far is durable here, so the leader's own (possibly not yet
- *   durable) log counts toward a commit only together with acknowledgements
- *   of entries it has already persisted.
+ * - A leader sends its appends and heartbeats before its own fsync, and steps
+ *   its followers' acknowledgements while that fsync runs (Raft thesis
+ *   §10.2.1, acks_while_saving.ts). Safe because the core counts the leader's
+ *   own log toward a commit only once `advance` reports it durable.
  * - Entries are applied in order on one apply pipeline that runs while the
- *   next Ready is persisted: committed entries already durable here start at
- *   once, the rest after this Ready's fsync. At most one Ready's apply is
- *   outstanding when the next Ready is taken. A Ready that carries a snapshot
- *   or a conf change drains the pipeline and runs strictly in order.
+ *   next Ready is persisted, and only once they are durable here. At most one
+ *   Ready's apply is outstanding when the next Ready is taken. A Ready that
+ *   carries a snapshot or a conf change drains the pipeline and runs strictly
+ *   in order.
  *
  * Tests and the simulator call `tick()` and `runOnce()` directly (it returns
  * once everything is applied); a server calls `start()` to drive them from
@@ -33,10 +31,11 @@ import {
 import { type ConfChange, decodeConfChange } from "./core/confchange/conf_change.ts";
 import { type ProposeResult, RawNode, type RequestResult } from "./core/raw_node.ts";
 import type { Ready } from "./core/ready.ts";
+import { AcksWhileSaving } from "./acks_while_saving.ts";
 import { ApplyPipeline } from "./apply_pipeline.ts";
 import { Compaction } from "./compaction.ts";
 import { DiskRetry, type UnsavedReady } from "./disk_retry.ts";
-import { PersistedState } from "./persisted_state.ts";
+import { isConfChange, PersistedState } from "./persisted_state.ts";
 import { Ticker } from "./ticker.ts";
 import {
   type RaftNodeOptions,
@@ -65,6 +64,8 @@ export class RaftNode {
   readonly #applies: ApplyPipeline;
   /** A Ready whose save failed for lack of space: saved again, then finished, before any other. */
   readonly #disk: DiskRetry;
+  /** Steps followers' acknowledgements while the leader's own save runs. */
+  readonly #acks = new AcksWhileSaving();
   /**
    * While true the node neither grants votes nor campaigns: vote requests from
    * peers and its own are dropped, as if lost (a rebuilt node, docs/operations-disk.md).
@@ -97,7 +98,9 @@ export class RaftNode {
     // The state machine restarts from the snapshot and re-applies the log, so
     // the configuration must be the snapshot's; later changes are re-applied.
     storage.confState = storage.snapshot().metadata.confState;
-    this.rawNode = new RawNode({ ...o.raft, storage, applied: storage.snapshot().metadata.index });
+    const applied = storage.snapshot().metadata.index;
+    // The leader counts its own log only once persisted: acks are stepped mid-save.
+    this.rawNode = new RawNode({ ...o.raft, storage, applied, selfAckAfterPersist: true });
     this.#persisted = new PersistedState(storage.lastIndex(), this.rawNode.hardState());
     this.#handedToApply = storage.snapshot().metadata.index;
   }
@@ -128,6 +131,7 @@ export class RaftNode {
       return false;
     }
     this.#inbox.push(m);
+    this.#acks.notify();
     return true;
   }
 
@@ -142,7 +146,7 @@ export class RaftNode {
     if (this.#disk.waiting) return; // disk full: wait for the retry
     this.#running = true;
     try {
-      this.#catchUpTicks();
+      this.#ticker.catchUp(); // missed ticks first (ticker.ts)
       for (;;) {
         if (this.#failed !== undefined) return; // halted meanwhile (corruption found)
         const unsaved = this.#disk.unsaved;
@@ -153,8 +157,8 @@ export class RaftNode {
           if (!done) break;
           continue;
         }
-        // Messages and proposals that arrive while a Ready is being persisted
-        // go into the next Ready: that is the group commit.
+        // Messages and proposals that arrive while a Ready is being persisted go
+        // into the next Ready (group commit); a leader's acks are stepped mid-save.
         const inbox = this.#inbox;
         this.#inbox = [];
         for (const m of inbox) this.rawNode.step(m);
@@ -209,7 +213,11 @@ export class RaftNode {
       if (prefix.length > 0) this.#applies.queue(prefix);
       early = prefix.length;
     }
-    if (!(await saving)) {
+    // A leader that sent first steps its followers' acknowledgements meanwhile.
+    const stepAcks = () =>
+      this.#inbox = this.#acks.stepAcks(this.rawNode, this.#inbox, (out) => this.#send(out));
+    const saved = sendFirst ? this.#acks.wait(saving, stepAcks) : saving;
+    if (!(await saved)) {
       this.#disk.unsaved = { rd, strict: false, sentFirst: sendFirst, appliedEarly: early };
       return false;
     }
@@ -338,20 +346,15 @@ export class RaftNode {
     this.#ticker.start(() => this.kick(), () => this.#failed !== undefined);
   }
 
-  /** Ticks missed since the last one: before anything else is handled (ticker.ts). */
-  #catchUpTicks(): void {
-    this.#ticker.catchUp();
-  }
-
   /** Proposes `data` (after catching up on ticks); says where it was appended. */
   propose(data: Uint8Array): ProposeResult {
-    this.#catchUpTicks();
+    this.#ticker.catchUp();
     return this.rawNode.propose(data);
   }
 
   /** Proposes a configuration change (after catching up on ticks); says where it was appended. */
   proposeConfChange(cc: ConfChange): ProposeResult {
-    this.#catchUpTicks();
+    this.#ticker.catchUp();
     return this.rawNode.proposeConfChange(cc);
   }
 
@@ -360,7 +363,7 @@ export class RaftNode {
    * for lease reads). The answer arrives through `hooks.onReadStates`.
    */
   readIndex(context: Uint8Array): RequestResult {
-    this.#catchUpTicks();
+    this.#ticker.catchUp();
     return this.rawNode.readIndex(context);
   }
 
@@ -380,10 +383,6 @@ export class RaftNode {
   stop(): void {
     this.#ticker.stop();
   }
-}
-
-function isConfChange(e: Entry): boolean {
-  return e.type === EntryType.ConfChange;
 }
 
 /** A request for a vote (real or pre-vote), the messages a node that may not vote drops. */

@@ -9,7 +9,7 @@ import { type Entry, EntryType, type HardState, MessageType } from "./core/messa
 import type { Ready } from "./core/ready.ts";
 
 /** What a leader sends that promises nothing about its own disk. */
-const LEADER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
+export const LEADER_MESSAGES: ReadonlySet<MessageType> = new Set<MessageType>([
   MessageType.App,
   MessageType.Heartbeat,
   MessageType.Snap,
@@ -64,9 +64,13 @@ export class PersistedState {
     let n = 0;
     while (n < committed.length) {
       const e = committed[n];
-      if (e.index > this.#index || e.type === EntryType.ConfChange) break;
+      if (e.index > this.#index || isConfChange(e)) break;
       n++;
     }
     return committed.slice(0, n);
   }
+}
+
+export function isConfChange(e: Entry): boolean {
+  return e.type === EntryType.ConfChange;
 }

@@ -25,6 +25,7 @@ import type { Logger } from "./log/logger.ts";
 import { respHttpWarning } from "./log/server_logging.ts";
 import { startFirstElection } from "./node/first_election.ts";
 import type { NodeTls } from "./tls/node_tls.ts";
+import { decodeHotRaftFrame } from "../wire/raft_hot_decode.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -194,6 +195,12 @@ export async function startServer(
 function peerSinkOf(node: NodeService): PeerSink {
   return {
     onRaftMessage: (from, message) => node.onRaftMessage(from, message),
+    onRaftFrame: (from, payload) => {
+      const m = decodeHotRaftFrame(payload, from);
+      if (m === undefined) return false;
+      if (node.node.receive(m)) node.node.kick();
+      return true;
+    },
     onPeerHello: (id, address) => node.onPeerHello(id, address),
     configuredAddress: (id) => node.addresses.configured(id),
   };

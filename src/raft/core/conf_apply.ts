@@ -6,6 +6,7 @@
  */
 import type { Raft } from "./raft.ts";
 import { Progress } from "./tracker/progress.ts";
+import { ownMatchBaseline } from "./self_ack.ts";
 import type { TrackerConfig } from "./tracker/tracker.ts";
 
 export function applyConfig(r: Raft, c: TrackerConfig): void {
@@ -35,5 +36,8 @@ export function applyConfig(r: Raft, c: TrackerConfig): void {
     }
     r.trk.progress.set(id, fresh);
   }
-  r.isLearner = r.trk.progress.get(r.id)?.isLearner ?? false;
+  const self = r.trk.progress.get(r.id);
+  // A leader that was alone counted its appends at once; with peers to tell, only what is durable.
+  if (self !== undefined) self.match = Math.min(self.match, ownMatchBaseline(r));
+  r.isLearner = self?.isLearner ?? false;
 }

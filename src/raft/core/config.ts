@@ -55,6 +55,15 @@ export interface RaftConfig {
   readonly leaseDriftTicks?: number;
   /** Drop proposals instead of forwarding them to the leader. */
   readonly disableProposalForwarding?: boolean;
+  /**
+   * The leader counts its own log toward a commit only as far as the driver has
+   * persisted it (acknowledged through `RawNode.advance`), not as far as it has
+   * appended. A driver that steps peer acknowledgements while its own fsync is
+   * still running needs this (Raft thesis §10.2.1; docs/raft.md, the driver). A
+   * leader with no other member in its progress counts its appends at once: no
+   * peer can learn of a commit before its own Ready is persisted.
+   */
+  readonly selfAckAfterPersist?: boolean;
 }
 
 /** A config with every default filled in. */
@@ -92,6 +101,7 @@ export function validateConfig(c: RaftConfig): ResolvedConfig {
     readOnlyOption: c.readOnlyOption ?? ReadOnlyOption.Safe,
     leaseDriftTicks: c.leaseDriftTicks ?? Math.max(1, Math.floor(c.electionTicks / 5)),
     disableProposalForwarding: c.disableProposalForwarding ?? false,
+    selfAckAfterPersist: c.selfAckAfterPersist ?? false,
   };
   if (!positiveInt(r.maxInflightMsgs)) throw new ConfigError("maxInflightMsgs must be > 0");
   if (!positiveInt(r.maxMsgBytes)) throw new ConfigError("maxMsgBytes must be > 0");

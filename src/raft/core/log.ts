@@ -169,6 +169,16 @@ export class RaftLog {
     this.unstable.stableTo(index, term);
   }
 
+  /**
+   * The last index of the prefix the driver has persisted: the log below the
+   * unstable entries (while a snapshot is unstable, only storage's own snapshot
+   * index: its later entries may be replaced).
+   */
+  durableLastIndex(): number {
+    if (this.unstable.snapshot !== undefined) return this.storage.firstIndex() - 1;
+    return Math.min(this.lastIndex(), this.unstable.offset - 1);
+  }
+
   stableSnapTo(index: number): void {
     this.unstable.stableSnapTo(index);
   }

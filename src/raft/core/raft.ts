@@ -36,6 +36,7 @@ import { bcastAppend, maybeSendAppend } from "./replication.ts";
 import { RaftCounters } from "./counters.ts";
 import { StateType, type StepError } from "./state_type.ts";
 import { tickElection, tickHeartbeat } from "./ticks.ts";
+import { ownMatchBaseline, selfAckWaitsForPersist } from "./self_ack.ts";
 
 export { STATE_NAMES, StateType, type StepError } from "./state_type.ts";
 
@@ -127,7 +128,7 @@ export class Raft {
     for (const [id, pr] of this.trk.progress) {
       const fresh = new Progress(lastIndex + 1, this.cfg.maxInflightMsgs, pr.isLearner);
       if (id === this.id) {
-        fresh.match = lastIndex;
+        fresh.match = ownMatchBaseline(this);
         fresh.recentActive = true;
       }
       this.trk.progress.set(id, fresh);
@@ -170,7 +171,7 @@ export class Raft {
     this.counters.electionsWon++;
     const self = this.trk.progress.get(this.id);
     if (self !== undefined) self.becomeReplicate();
-    self?.maybeUpdate(this.log.lastIndex());
+    self?.maybeUpdate(ownMatchBaseline(this));
     // Conservatively treat every entry up to here as possibly a conf change.
     this.pendingConfIndex = this.log.lastIndex();
     // An empty entry of the new term lets the leader commit earlier entries (§5.4.2).
@@ -288,6 +289,7 @@ export class Raft {
       data: e.data,
     }));
     const li = this.log.append(stamped);
+    if (selfAckWaitsForPersist(this)) return true; // counted in ownLogPersisted
     this.trk.progress.get(this.id)?.maybeUpdate(li);
     this.maybeCommit();
     return true;
@@ -306,10 +308,6 @@ export class Raft {
     if (this.uncommittedBytes === 0) return;
     const ents = this.log.slice(before + 1, this.log.committed + 1, Infinity) ?? [];
     this.uncommittedBytes = Math.max(0, this.uncommittedBytes - payloadBytes(ents));
-  }
-
-  committedEntryInCurrentTerm(): boolean {
-    return this.log.term(this.log.committed) === this.term;
   }
 
   // ---- snapshots and configuration ----

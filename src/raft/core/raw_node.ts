@@ -18,6 +18,7 @@ import {
   MessageType,
 } from "./messages.ts";
 import { Raft } from "./raft.ts";
+import { ownLogPersisted } from "./self_ack.ts";
 import type { Ready, SoftState } from "./ready.ts";
 import { StateType, type StepError } from "./state_type.ts";
 import { type Status, statusOf } from "./status.ts";
@@ -48,6 +49,7 @@ export interface EntryPosition {
 }
 
 const OK: RequestResult = Object.freeze({ ok: true });
+const NO_MESSAGES: readonly Message[] = Object.freeze([]);
 const FORWARDED: ProposeResult = Object.freeze({ ok: true, forwarded: true });
 
 function result(err: StepError | undefined): RequestResult {
@@ -205,6 +207,20 @@ export class RawNode {
     return rd;
   }
 
+  /**
+   * Takes the messages produced since the last Ready, for a driver that sends
+   * a leader's messages while a Ready is still being persisted (docs/raft.md,
+   * the driver). `sendable` decides whether they may leave now; when it says
+   * no, they stay and leave with the next Ready.
+   */
+  takeMessages(sendable: (msgs: readonly Message[]) => boolean): readonly Message[] {
+    const r = this.#raft;
+    if (r.msgs.length === 0 || !sendable(r.msgs)) return NO_MESSAGES;
+    const out = r.msgs;
+    r.msgs = [];
+    return out;
+  }
+
   /** Acknowledges that `rd` was persisted, sent and applied. */
   advance(rd: Ready): void {
     assert(this.#pending === rd, "advance() with a Ready that is not the pending one");
@@ -215,6 +231,7 @@ export class RawNode {
     if (rd.entries.length > 0) {
       const e = last(rd.entries);
       r.log.stableTo(e.index, e.term);
+      ownLogPersisted(r);
     }
     if (rd.committedEntries.length > 0) r.log.appliedTo(last(rd.committedEntries).index);
     else if (rd.snapshot !== undefined) {

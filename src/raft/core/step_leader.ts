@@ -140,7 +140,7 @@ function readIndex(r: Raft, m: ReadIndexMsg): StepError | undefined {
     respondRead(r, m, r.log.committed);
     return undefined;
   }
-  if (!r.committedEntryInCurrentTerm()) {
+  if (!committedInCurrentTerm(r)) {
     // The commit index is only known to be current once an entry of this term
     // commits (thesis §6.4): hold the request until then.
     if (r.pendingReads.length >= r.cfg.maxPendingReads) return "read-queue-full";
@@ -162,7 +162,7 @@ function handleReadIndex(r: Raft, m: ReadIndexMsg): StepError | undefined {
 }
 
 export function releasePendingReads(r: Raft): void {
-  if (r.pendingReads.length === 0 || !r.committedEntryInCurrentTerm()) return;
+  if (r.pendingReads.length === 0 || !committedInCurrentTerm(r)) return;
   const reads = r.pendingReads;
   r.pendingReads = [];
   for (const m of reads) handleReadIndex(r, m);
@@ -251,4 +251,9 @@ function transferLeader(r: Raft, m: TransferLeaderMsg): StepError | undefined {
   if (pr.match === r.log.lastIndex()) sendTimeoutNow(r, to);
   else sendAppend(r, to);
   return undefined;
+}
+
+/** The leader has committed an entry of its own term (§5.4.2): its commit index is current. */
+function committedInCurrentTerm(r: Raft): boolean {
+  return r.log.term(r.log.committed) === r.term;
 }

@@ -5,6 +5,7 @@ import { SNAPSHOT_CHUNK_BYTES } from "../../limits.ts";
 import { type Message, MessageType } from "../../raft/core/messages.ts";
 import { encodeWireFrame } from "../../wire/frame_codec.ts";
 import { raftMessageToWire } from "../../wire/raft_codec.ts";
+import { encodeHotFrame, isHot } from "../../wire/raft_hot_codec.ts";
 import { entryDataBytes, raftFrameParts, ZERO_COPY_ENTRY_BYTES } from "../../wire/raft_frames.ts";
 
 /** One frame of a streamed snapshot: the metadata message first, then bare chunks. */
@@ -28,6 +29,7 @@ export function messageFrames(m: Message): Uint8Array[] {
   if ((m.type === MessageType.App || m.type === MessageType.Prop) && m.entries.length > 0) {
     if (entryDataBytes(m) >= ZERO_COPY_ENTRY_BYTES) return raftFrameParts(m);
   }
+  if (isHot(m)) return [encodeHotFrame(m)]; // appends, heartbeats, answers: by hand
   const wire = raftMessageToWire(m);
   if (m.type !== MessageType.Snap) return [encodeWireFrame({ case: "raft", value: wire })];
   const data = m.snapshot.data;

@@ -50,6 +50,8 @@ import { ConnectionAuth, handleAuthenticate, type Verdict } from "./connection_a
 /** Where Raft messages from authenticated peers go. */
 export interface PeerSink {
   onRaftMessage(from: number, message: RaftMessage): void;
+  /** Takes a frame a fast path decodes (appends, heartbeats, answers); false: not taken. */
+  onRaftFrame?(from: number, payload: Uint8Array): boolean;
   /** A peer introduced itself; `address` is where it listens ("" if it did not say). */
   onPeerHello?(id: number, address: string): void;
   /** Where membership or `--peers` says node `id` listens (its certificate must name it). */
@@ -112,6 +114,7 @@ class PortConnection {
   }
 
   #onFrame(payload: Uint8Array): void {
+    if (this.#peerId !== 0 && this.o.peers?.onRaftFrame?.(this.#peerId, payload)) return;
     const frame = decodeWireFrame(payload);
     const b = frame.body;
     if (b.case === "request") this.#onRequest(b.value);

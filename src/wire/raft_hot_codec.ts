@@ -1,0 +1,157 @@
+/**
+ * The four Raft messages of every write — append, heartbeat and their answers —
+ * encoded and decoded by hand, without building protobuf-es objects (bigints,
+ * a message object per entry, reflection): they were a fifth of a follower's
+ * CPU per write (bench/RESULTS.md). The bytes are exactly the protobuf
+ * encoding of `tinykv.v1.Frame { raft: RaftMessage }` that protobuf-es writes
+ * (fields in number order, zero values left out), so peers of either kind
+ * interoperate; tests/wire/raft_hot_codec_test.ts checks both directions.
+ *
+ * Decoding is a gateway for peer bytes: it handles only the canonical form of
+ * those four types and returns undefined for anything else (another type, an
+ * unknown field, a number past 2^53, truncation), which then takes the
+ * protobuf-es path (raft_codec.ts) and its checks and errors, unchanged.
+ */
+import { type Entry, EntryType, type Message, MessageType } from "../raft/core/messages.ts";
+
+const FRAME_RAFT = 4; // Frame.raft
+const VARINT = 0;
+const BYTES = 2;
+const F = {
+  type: 1,
+  to: 2,
+  from: 3,
+  term: 4,
+  logTerm: 5,
+  index: 6,
+  entries: 7,
+  commit: 8,
+  reject: 9,
+  rejectHint: 10,
+  context: 11,
+  sentTick: 17,
+} as const;
+const E = { term: 1, index: 2, type: 3, data: 4 } as const;
+const CONF_CHANGE = 1; // tinykv.v1.EntryType.CONF_CHANGE
+
+/** The message types handled here. */
+export type HotMessage = Extract<
+  Message,
+  { type: 3 | 4 | 8 | 9 } // App, AppResp, Heartbeat, HeartbeatResp
+>;
+
+export function isHot(m: Message): m is HotMessage {
+  const t = m.type;
+  return t === MessageType.App || t === MessageType.AppResp || t === MessageType.Heartbeat ||
+    t === MessageType.HeartbeatResp;
+}
+
+// ---- encoding ----
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Size of a varint field (0 when the value is 0: left out). */
+function uintField(field: number, n: number): number {
+  return n === 0 ? 0 : varintSize(field << 3) + varintSize(n);
+}
+
+function bytesField(field: number, len: number): number {
+  return len === 0 ? 0 : varintSize(field << 3 | BYTES) + varintSize(len) + len;
+}
+
+function entrySize(e: Entry): number {
+  return uintField(E.term, e.term) + uintField(E.index, e.index) +
+    uintField(E.type, e.type === EntryType.ConfChange ? CONF_CHANGE : 0) +
+    bytesField(E.data, e.data.length);
+}
+
+class Writer {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+
+  varint(n: number): void {
+    const buf = this.buf;
+    while (n >= 0x80) {
+      buf[this.pos++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    buf[this.pos++] = n;
+  }
+
+  uint(field: number, n: number): void {
+    if (n === 0) return;
+    this.varint(field << 3 | VARINT);
+    this.varint(n);
+  }
+
+  bytes(field: number, data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.varint(field << 3 | BYTES);
+    this.varint(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+}
+
+/** The fields of `m` in number order, sized (`w` undefined) or written. */
+function fields(m: HotMessage, w: Writer | undefined, sizes: number[]): number {
+  let n = 0;
+  const uint = (f: number, v: number) => w === undefined ? n += uintField(f, v) : w.uint(f, v);
+  const bytes = (f: number, v: Uint8Array) =>
+    w === undefined ? n += bytesField(f, v.length) : w.bytes(f, v);
+  uint(F.type, m.type);
+  uint(F.to, m.to);
+  uint(F.from, m.from);
+  uint(F.term, m.term);
+  if (m.type === MessageType.App || m.type === MessageType.AppResp) uint(F.logTerm, m.logTerm);
+  if (m.type === MessageType.App || m.type === MessageType.AppResp) uint(F.index, m.index);
+  if (m.type === MessageType.App) {
+    for (let i = 0; i < m.entries.length; i++) {
+      const e = m.entries[i];
+      if (w === undefined) {
+        const size = entrySize(e);
+        sizes.push(size);
+        n += varintSize(F.entries << 3 | BYTES) + varintSize(size) + size;
+        continue;
+      }
+      w.varint(F.entries << 3 | BYTES);
+      w.varint(sizes[i]);
+      w.uint(E.term, e.term);
+      w.uint(E.index, e.index);
+      w.uint(E.type, e.type === EntryType.ConfChange ? CONF_CHANGE : 0);
+      w.bytes(E.data, e.data);
+    }
+  }
+  if (m.type === MessageType.App || m.type === MessageType.Heartbeat) uint(F.commit, m.commit);
+  if (m.type === MessageType.AppResp) {
+    uint(F.reject, m.reject ? 1 : 0);
+    uint(F.rejectHint, m.rejectHint);
+  }
+  if (m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResp) {
+    bytes(F.context, m.context);
+    uint(F.sentTick, m.sentTick);
+  }
+  return n;
+}
+
+/** The length-prefixed frame of `m`, byte for byte what protobuf-es writes. */
+export function encodeHotFrame(m: HotMessage): Uint8Array {
+  const sizes: number[] = [];
+  const raftLen = fields(m, undefined, sizes);
+  const payloadLen = varintSize(FRAME_RAFT << 3 | BYTES) + varintSize(raftLen) + raftLen;
+  const out = new Uint8Array(4 + payloadLen);
+  new DataView(out.buffer).setUint32(0, payloadLen, false);
+  const w = new Writer(out);
+  w.pos = 4;
+  w.varint(FRAME_RAFT << 3 | BYTES);
+  w.varint(raftLen);
+  fields(m, w, sizes);
+  return out;
+}
