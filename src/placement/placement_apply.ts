@@ -9,7 +9,7 @@ import {
   PLACEMENT_REMOVED_NODES_MAX,
 } from "../limits_ops.ts";
 import type { ClusterView } from "./cluster_view.ts";
-import type { PlacementCommand } from "./placement_commands.ts";
+import type { CommandOf, PlacementCommand } from "./placement_commands.ts";
 
 /** What applying one command did, for its proposer. */
 export type PlacementOutcome =
@@ -109,7 +109,7 @@ function heartbeatFields(c: PlacementCounters, capacityBytes: number, usedBytes:
 function applyReport(
   view: ClusterView,
   c: PlacementCounters,
-  cmd: PlacementCommand & { kind: "region-report" },
+  cmd: CommandOf<"region-report">,
 ): PlacementOutcome {
   const id = cmd.descriptor.id;
   if (id >= c.nextId) return refused(`region ${id} was never allocated (next id ${c.nextId})`);

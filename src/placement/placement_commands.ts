@@ -83,6 +83,9 @@ export type PlacementCommand = PlacementCommandBody & { readonly atMs: number };
 
 export type PlacementCommandKind = PlacementCommand["kind"];
 
+/** The command of one kind, e.g. `CommandOf<"heartbeat">`. */
+export type CommandOf<K extends PlacementCommandKind> = Extract<PlacementCommand, { kind: K }>;
+
 const KIND_CODES: Readonly<Record<PlacementCommandKind, number>> = {
   "heartbeat": 1,
   "region-report": 2,
