@@ -1,5 +1,6 @@
 /**
- * How one decoded placement command changes the placement state (docs/regions.md#placement-service).
+ * How one decoded placement command changes the placement state
+ * (docs/regions.md#placement-service).
  * Pure and deterministic: the only time is the command's own stamp, folded into the group's
  * clock (`appliedMs`, never moving backwards). A refused command changes nothing but that clock.
  */
