@@ -26,7 +26,7 @@ import { ClusterView } from "./cluster_view.ts";
 import { decodeCommand } from "./placement_commands.ts";
 import { applyCommand, type PlacementCounters, type PlacementOutcome } from "./placement_apply.ts";
 import { decodeImage, encodeImage, type PlacementImage } from "./placement_image.ts";
-import { loadImage } from "./placement_load.ts";
+import { checkImage, loadImage } from "./placement_load.ts";
 
 export type { PlacementOutcome } from "./placement_apply.ts";
 
@@ -157,7 +157,7 @@ export class PlacementState {
     if (img.appliedIndex < index) {
       throw new DecodeError(`image at index ${img.appliedIndex} in a snapshot at ${index}`, 0);
     }
-    loadImage(new ClusterView(this.options.replaceTimeoutMs), img); // throws if inconsistent
+    checkImage(img); // throws before anything changes
     this.#counters = loadImage(this.view, img);
     this.#appliedIndex = img.appliedIndex;
     this.#appliedTerm = img.appliedTerm;
