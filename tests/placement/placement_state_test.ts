@@ -6,6 +6,11 @@ import type { StateMachine } from "../../src/raft/node_options.ts";
 import { EMPTY_CONF_STATE, EntryType, type Snapshot } from "../../src/raft/core/messages.ts";
 import { initialRegion, splitDescriptor } from "../../src/region/descriptor.ts";
 import { PLACEMENT_OUTCOMES_KEPT } from "../../src/limits_ops.ts";
+import {
+  decodeImage,
+  encodeImage,
+  type PlacementImage,
+} from "../../src/placement/placement_image.ts";
 import { createPrng } from "../../src/util/prng.ts";
 import { BOOTSTRAP, entries, entry, everyKind, randomHistory, T0 } from "./placement_fixtures.ts";
 
@@ -217,4 +222,35 @@ test("placement state: a bad image is refused and leaves the state as it was", (
     }
   }
   assert.deepEqual(s.image(), before);
+});
+
+test("placement state: an image of a state apply cannot reach is refused", () => {
+  const s = fresh();
+  s.apply(entries(everyKind()));
+  const good = decodeImage(s.image());
+  const [r1, r2] = good.regions;
+  const node = good.nodes[0];
+  const cases: [Partial<PlacementImage>, RegExp][] = [
+    [{ regions: [r2, r1] }, /out of key order/],
+    [{ regions: [r1, r1] }, /overlaps|twice/],
+    [{ nextId: 2 }, /region 2 at or past the next id 2/],
+    [{ removed: [node.id] }, /still a node/],
+    [{ nodes: [node, node] }, /listed twice/],
+    [{ bootstrapped: false }, /before the bootstrap/],
+  ];
+  const before = s.image();
+  for (const [change, why] of cases) {
+    const data = encodeImage({ ...good, ...change });
+    const snap = {
+      metadata: { index: good.appliedIndex, term: 1, confState: EMPTY_CONF_STATE },
+      data,
+    };
+    assert.throws(() => s.restore(snap), why);
+    assert.deepEqual(s.image(), before);
+  }
+  s.restore({
+    metadata: { index: good.appliedIndex, term: 1, confState: EMPTY_CONF_STATE },
+    data: encodeImage(good),
+  });
+  assert.deepEqual(s.image(), before, "the decoded image re-encodes to the same bytes");
 });
