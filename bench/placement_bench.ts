@@ -31,6 +31,7 @@ function cluster(nodes: number, regions: number) {
   for (let id = 1; id <= nodes; id++) {
     view.nodeHeartbeat({
       id,
+      address: "",
       zone: `z${id % 3}`,
       capacityBytes: 1e13,
       usedBytes: 0,

@@ -81,3 +81,22 @@ export const MULTI_LOG_SEGMENT_BYTES = 64 * MiB;
  * so the oldest can be deleted. Bounds the log's files, and each region's index of them.
  */
 export const MULTI_LOG_SEGMENTS_KEPT = 4;
+
+// ---- Placement state (src/placement/placement_state.ts) ----
+/** Nodes the placement group tracks; a heartbeat of one more node is refused. */
+export const PLACEMENT_NODES_MAX = 4_096;
+/** Removed node ids remembered (their heartbeats are refused); past it the oldest is forgotten. */
+export const PLACEMENT_REMOVED_NODES_MAX = 4_096;
+/** Longest node address and zone name in a placement command, in bytes. */
+export const PLACEMENT_ADDRESS_BYTES_MAX = 256;
+export const PLACEMENT_ZONE_BYTES_MAX = 64;
+/** Replicas of one region (and caught-up replicas) a region report may list. */
+export const PLACEMENT_REPLICAS_MAX = 16;
+/** Nodes one bootstrap command may list. */
+export const PLACEMENT_BOOTSTRAP_NODES_MAX = 64;
+/** Ids one allocation may take (region and replica ids share one counter). */
+export const PLACEMENT_ID_BATCH_MAX = 1_024;
+/** Outcomes of applied commands kept for their proposers (the most recent ones). */
+export const PLACEMENT_OUTCOMES_KEPT = 4_096;
+/** Largest encoded placement command; longer entries are refused without being read. */
+export const PLACEMENT_COMMAND_BYTES_MAX = 64 * KiB;

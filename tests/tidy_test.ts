@@ -105,8 +105,15 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/raft/core/": ["src/limits.ts", "src/util/"],
   // Regions: descriptors, epochs and the route map (docs/decisions/0014-regions.md); pure.
   "src/region/": ["src/util/"],
-  // The placement service's view and schedulers (decision 0014 §7): pure, fed by reports.
-  "src/placement/": ["src/region/", "src/util/"],
+  // The placement service's view and schedulers (decision 0014 §7): pure, fed by reports; its
+  // replicated state machine sees Raft entries and snapshots (the core's message types).
+  "src/placement/": [
+    "src/raft/core/messages.ts",
+    "src/region/",
+    "src/limits.ts",
+    "src/limits_ops.ts",
+    "src/util/",
+  ],
   "src/raft/": [
     "src/raft/core/",
     "src/platform/types.ts",

@@ -12,6 +12,8 @@ import { equalBytes } from "../util/bytes.ts";
 
 export interface NodeInfo {
   readonly id: number;
+  /** Where its peers and clients reach it (host:port), as its heartbeat said. */
+  readonly address: string;
   readonly zone: string;
   /** Bytes the node may hold, and bytes it holds now (its engine's size). */
   readonly capacityBytes: number;
@@ -44,6 +46,13 @@ export class ClusterView {
   readonly map = new RegionMap();
 
   constructor(readonly replaceTimeoutMs: number) {}
+
+  /** Forgets every node and region (before the placement state loads a snapshot's image). */
+  clear(): void {
+    this.#nodes.clear();
+    this.#regions.clear();
+    this.map.clear();
+  }
 
   nodeHeartbeat(n: NodeInfo): void {
     const old = this.#nodes.get(n.id);
@@ -82,6 +91,10 @@ export class ClusterView {
     for (const old of replaced) if (old.id !== d.id) this.#regions.delete(old.id);
     this.#regions.set(d.id, r);
     return true;
+  }
+
+  get nodeCount(): number {
+    return this.#nodes.size;
   }
 
   node(id: number): NodeInfo | undefined {

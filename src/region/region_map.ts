@@ -99,6 +99,12 @@ export class RegionMap {
     return true;
   }
 
+  /** Forgets every region at once. */
+  clear(): void {
+    this.#sorted = [];
+    this.#byId.clear();
+  }
+
   /** Forgets a region (a node answered that it does not have it). */
   remove(id: number): void {
     const r = this.#byId.get(id);

@@ -81,6 +81,7 @@ export class ModelCluster {
       const prev = this.view.node(id);
       this.view.nodeHeartbeat({
         id,
+        address: "",
         zone,
         capacityBytes: 1e12,
         usedBytes: 0,
