@@ -115,10 +115,7 @@ export class RawNode {
     if (err !== undefined) return { ok: false, reason: err };
     if (r.state !== StateType.Leader) return FORWARDED;
     const index = r.log.lastIndex();
-    // The message is built only on failure (a hot path).
-    if (!(index === lastBefore + 1)) {
-      assert(false, `a proposal appended ${index - lastBefore} entries`);
-    }
+    if (index !== lastBefore + 1) assert(false, `a proposal appended ${index - lastBefore}`);
     return { ok: true, forwarded: false, index, term: r.term };
   }
 
