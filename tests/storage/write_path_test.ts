@@ -97,7 +97,8 @@ test("operations after close fail with ClosedError", async () => {
 
 test("a full disk fails the write with NoSpaceError, then writes stay failed", async () => {
   const w = createSimWorld(8, { trace: false, fs: { capacityBytes: 256 * 1024 } });
-  const db = await openSim(w, { sync: "none", memtableBytes: 16 * 1024 });
+  // Uncompressed: the repeated values would otherwise shrink tenfold and never fill the disk.
+  const db = await openSim(w, { sync: "none", memtableBytes: 16 * 1024, compression: "none" });
   let first: unknown;
   for (let i = 0; i < 10_000 && first === undefined; i++) {
     await db.put(`k${i}`, "x".repeat(100)).catch((e: unknown) => (first = e));
@@ -224,7 +225,8 @@ test("a flush leaves out versions every snapshot has moved past, and keeps what 
   const value = (i: number) => `v${i}-${"x".repeat(100)}`;
   async function flushVersions(keepSnapshot: boolean) {
     const w = world(13);
-    const db = await openSim(w, { wal: false, memtableBytes: 1024 * 1024 });
+    const options = { wal: false, memtableBytes: 1024 * 1024, compression: "none" } as const;
+    const db = await openSim(w, options); // uncompressed: the test counts the versions' bytes
     await db.put("k", value(0));
     await db.put("gone", "soon");
     const snap = keepSnapshot ? db.snapshot() : undefined;

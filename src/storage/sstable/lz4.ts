@@ -140,7 +140,7 @@ export function lz4Decompress(src: Uint8Array, start: number, end: number, out: 
       ip = lengthEnd;
     }
     if (lit > end - ip || lit > n - op) throw new DecodeError("lz4: literals overrun", ip);
-    if (lit < 32) for (let i = 0; i < lit; i++) out[op++] = src[ip++];
+    if (lit < 32) { for (let i = 0; i < lit; i++) out[op++] = src[ip++]; }
     else {
       out.set(src.subarray(ip, ip + lit), op);
       ip += lit;
