@@ -6,8 +6,8 @@
  *
  * For each value shape, `compression: "none"` and `"lz4"` take turns (none, lz4, none,
  * lz4: two rounds each, medians printed) on fresh databases: batches of 1,000 random
- * 16-byte keys with 100-byte values, default options otherwise (sync `always`, 8 MiB
- * block cache); then, after a reopen: random gets, seek + next×100, a full scan, and
+ * 16-byte keys with 100-byte values, a 4 MiB memtable (`--memtable-mib`) and default
+ * options otherwise (sync `always`, 64 MiB block cache); then, after a reopen: random gets, seek + next×100, a full scan, and
  * random gets with no block cache (every get reads and decodes a block). Reported: the
  * table bytes on disk, write amplification (bytes the process wrote, from
  * /proc/self/io, over the user bytes; and the compactions' bytes written), and CPU
@@ -29,9 +29,12 @@ const { values: args } = parseArgs({
     num: { type: "string", default: "200000" },
     values: { type: "string", default: "compressible,random" },
     rounds: { type: "string", default: "2" },
+    "memtable-mib": { type: "string", default: "4" },
   },
 });
 const NUM = Number(args.num);
+/** LevelDB's default write buffer: a few flushes and compactions even at 200k keys. */
+const MEMTABLE = Number(args["memtable-mib"]) * 2 ** 20;
 const KEY = 16, VALUE = 100;
 const enc = new TextEncoder();
 const keyOf = (i: number) => enc.encode(String(i).padStart(KEY, "0"));
@@ -75,7 +78,7 @@ async function one(shape: ValueShape, compression: "none" | "lz4", dir: string):
   const prng = createPrng(16);
   const valueAt = makeValues(shape, prng, VALUE);
   const keys = Array.from({ length: NUM }, () => prng.int(NUM));
-  let db = await openDb(dir, { compression });
+  let db = await openDb(dir, { compression, memtableBytes: MEMTABLE });
   const w0 = wchar();
   const fillUs = await cpuPerOp(NUM, async () => {
     for (let i = 0; i < NUM; i += 1000) {
@@ -128,7 +131,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 const root = mkdtempSync(join(os.tmpdir(), "tinykv-compression-"));
 try {
   console.log(describeMachine());
-  console.log(`num=${NUM}, key ${KEY} B, value ${VALUE} B, batches of 1,000 random keys`);
+  console.log(
+    `num=${NUM}, key ${KEY} B, value ${VALUE} B, batches of 1,000 random keys, ` +
+      `memtable ${args["memtable-mib"]} MiB`,
+  );
   console.log(
     "| values | compression | tables MiB | write amp | compaction MiB written | " +
       "fill µs/put | get µs | seek+100 µs | scan µs/key | get, no cache µs |",

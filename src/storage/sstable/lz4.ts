@@ -24,6 +24,8 @@ const LAST_LITERALS = 5;
 const MATCH_START_MARGIN = 12;
 const MAX_OFFSET = 65535;
 const HASH_BITS = 13;
+/** After 2^SKIP_SHIFT bytes without a match, probe every 2nd byte, then every 3rd, ... */
+const SKIP_SHIFT = 4;
 /** Table entries are `position + base`; `base` moves past every input so old entries miss. */
 const table = new Int32Array(1 << HASH_BITS);
 let base = 1;
@@ -74,7 +76,8 @@ export function lz4Compress(src: Uint8Array, out: Uint8Array, op: number, limit:
     const ref = table[h] - b;
     table[h] = ip + b;
     if (ref < 0 || ip - ref > MAX_OFFSET || read32(src, ref) !== seq) {
-      ip += 1 + ((ip - anchor) >> 5); // step faster through data that does not match
+      ip += 1 + ((ip - anchor) >> SKIP_SHIFT); // step faster through data that does not match
+      if (op + Math.min(ip, n) - anchor > limit) return -1; // the literals alone overflow
       continue;
     }
     let end = ip + MIN_MATCH;
