@@ -1,18 +1,24 @@
 /**
  * The LZ4 block codec and the store-compressed-only-if-it-pays rule: round trips over
- * shapes that exercise every length encoding, and malformed input (fuzzed, truncated)
- * that must end in a DecodeError, never an exception of another kind or a hang.
+ * shapes that exercise every length encoding, malformed input (fuzzed, truncated) that
+ * must end in a DecodeError, never an exception of another kind or a hang; and the
+ * uncompressed table format, unchanged byte for byte.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lz4Compress, lz4Decompress } from "../../../src/storage/sstable/lz4.ts";
 import {
+  type BlockCompression,
   BlockType,
   compressBlock,
   decompressBlock,
 } from "../../../src/storage/sstable/compression.ts";
+import { createSimWorld } from "../../../src/platform/sim/sim_world.ts";
+import { ValueKind } from "../../../src/storage/internal_key.ts";
+import { TableBuilder } from "../../../src/storage/sstable/table_builder.ts";
 import { utf8 } from "../../../src/util/bytes.ts";
-import { DecodeError } from "../../../src/util/coding.ts";
+import { DecodeError, readFixed32 } from "../../../src/util/coding.ts";
+import { crc32c } from "../../../src/util/crc32c.ts";
 import { createPrng } from "../../../src/util/prng.ts";
 
 const prng = createPrng(1601);
@@ -113,4 +119,27 @@ test("decompressBlock: fuzzed, truncated and mislabelled bodies end in DecodeErr
     () => decompressBlock(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 0x10, 0x41), 1),
     /raw size .* too large/,
   );
+});
+
+test("an uncompressed table is byte for byte the version-1 format written before compression", () => {
+  const w = createSimWorld(1, { trace: false });
+  const build = (compression: BlockCompression) => {
+    const f = w.fs.open(`${compression}.sst`, { create: true });
+    const b = new TableBuilder(f, undefined, compression);
+    for (let i = 0; i < 500; i++) {
+      const value = JSON.stringify({ i, name: `user ${i}` });
+      b.add(utf8(`key${String(i).padStart(5, "0")}`), 1000 + i, ValueKind.Put, utf8(value));
+    }
+    const size = b.finish();
+    f.close();
+    return { size, bytes: w.fs.readFile(`${compression}.sst`) };
+  };
+  // Size and CRC32C of this table as the writer before block compression produced it.
+  const plain = build("none");
+  assert.equal(plain.size, 20621);
+  assert.equal(crc32c(plain.bytes).toString(16), "3f354ad");
+  assert.equal(readFixed32(plain.bytes, plain.size - 16), 1, "footer version 1");
+  const packed = build("lz4");
+  assert.ok(packed.size < plain.size / 2, `${packed.size} bytes`);
+  assert.equal(readFixed32(packed.bytes, packed.size - 16), 2, "footer version 2");
 });
