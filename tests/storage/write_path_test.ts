@@ -62,7 +62,9 @@ test("wal: false writes are durable after flush or close, not before", async () 
 
 test("staged backpressure shows in stats under a write burst", async () => {
   const w = world(5);
-  const db = await openSim(w, { sync: "none", memtableBytes: 4096, tableFileBytes: 1024 });
+  // Uncompressed: the sizes are chosen for 900-byte stored values (LZ4 would make them ~10 B).
+  const options = { sync: "none", memtableBytes: 4096, tableFileBytes: 1024 } as const;
+  const db = await openSim(w, { ...options, compression: "none" });
   const value = "x".repeat(900);
   for (let i = 0; i < 3000; i++) await db.put(`k${i % 700}`, value);
   const st = db.stats();
