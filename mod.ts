@@ -32,6 +32,7 @@ export type {
   ScanOptions,
   WriteOp,
 } from "./src/storage/db.ts";
+export type { BlockCompression } from "./src/storage/options.ts";
 import { getPlatform } from "./src/platform/detect.ts";
 import { Db as Engine, type DbOptions as EngineOptions } from "./src/storage/db.ts";
 

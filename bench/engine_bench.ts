@@ -4,8 +4,11 @@
  *
  *   deno run -A bench/engine_bench.ts [--num 1000000] [--markdown]
  *   bun bench/engine_bench.ts [--num 1000000] [--markdown]
+ *     [--values random|compressible] [--compression none|lz4]
  *
- * 16-byte keys ("%016d"), 100-byte random values. Each engine gets the same
+ * 16-byte keys ("%016d"), 100-byte random values (`--values compressible`: JSON-like
+ * records, bench/bench_values.ts). `--compression` sets TinyKV's block compression
+ * (default: the engine's default); LevelDB keeps its default (Snappy). Each engine gets the same
  * memory budget (64 MiB write buffer, 64 MiB block cache) and the same
  * calling pattern a JS user would write: one awaited call per operation
  * (TinyKV's get is synchronous; awaiting it costs the same microtask).
@@ -18,6 +21,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { type Db, openDb, type WriteOp } from "../mod.ts";
 import { createPrng } from "../src/util/prng.ts";
+import { makeValues, type ValueShape } from "./bench_values.ts";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2),
@@ -25,8 +29,12 @@ const { values: args } = parseArgs({
     num: { type: "string", default: "1000000" },
     markdown: { type: "boolean", default: false },
     only: { type: "string" },
+    values: { type: "string", default: "random" },
+    compression: { type: "string" },
   },
 });
+const SHAPE = args.values as ValueShape;
+const COMPRESSION = args.compression as "none" | "lz4" | undefined;
 const NUM = Number(args.num);
 const SYNC_NUM = Math.max(1000, Math.floor(NUM / 1000));
 const MEM = 64 * 1024 * 1024;
@@ -37,11 +45,7 @@ function keyOf(i: number): Uint8Array {
   return enc.encode(String(i).padStart(16, "0"));
 }
 const prng = createPrng(301);
-const VALUES = prng.fill(new Uint8Array(1 << 20));
-function valueOf(i: number): Uint8Array {
-  const at = (i * 97) % (VALUES.length - 100);
-  return VALUES.subarray(at, at + 100);
-}
+const valueOf = makeValues(SHAPE, prng, 100);
 const randomKeys = (n: number, range: number) =>
   Array.from({ length: n }, () => keyOf(prng.int(range)));
 
@@ -50,7 +54,8 @@ let dirs = 0;
 const freshDir = () => join(root, `db${dirs++}`);
 
 async function openTiny(sync: "always" | "none" = "none"): Promise<Db> {
-  return await openDb(freshDir(), { sync, memtableBytes: MEM, blockCacheBytes: MEM });
+  const compression = COMPRESSION;
+  return await openDb(freshDir(), { sync, memtableBytes: MEM, blockCacheBytes: MEM, compression });
 }
 async function openLevel(): Promise<Level> {
   const db: Level = new ClassicLevel(freshDir(), {
@@ -228,7 +233,7 @@ async function batchRandomThenScan(defaults: boolean): Promise<Row[]> {
     await timed((e) => e.scanAll(), e),
     await timed((e) => e.scanChunked(), e),
   ];
-  const t = defaults ? await openDb(freshDir()) : await openTiny();
+  const t = defaults ? await openDb(freshDir(), { compression: COMPRESSION }) : await openTiny();
   const tiny = await run(tinyEngine(t));
   await t.close();
   const view = { keyEncoding: "view", valueEncoding: "view" } as const;
@@ -325,7 +330,8 @@ function describe(): string {
   const gib = (os.totalmem() / 2 ** 30).toFixed(0);
   const host = `${cpu} × ${os.cpus().length} · ${gib} GiB RAM · ${os.type()} ${os.release()}`;
   return `${runtime} · ${host} · ` +
-    `num=${NUM}, key 16 B, value 100 B, classic-level 3.0.0`;
+    `num=${NUM}, key 16 B, value 100 B ${SHAPE}, compression ${COMPRESSION ?? "default"}, ` +
+    `classic-level 3.0.0`;
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");

@@ -11,6 +11,9 @@ import {
   TABLE_FILE_BYTES_TARGET,
 } from "../limits.ts";
 import { InvalidArgumentError } from "../util/errors.ts";
+import { BLOCK_COMPRESSIONS, type BlockCompression } from "./sstable/compression.ts";
+
+export type { BlockCompression } from "./sstable/compression.ts";
 
 /**
  * When a write is acknowledged:
@@ -39,6 +42,11 @@ export interface DbOptions {
   readonly maxOpenTables?: number;
   /** Timers for yielding between background steps; without one, steps yield a microtask. */
   readonly clock?: Clock;
+  /**
+   * How new tables store their data blocks (default `lz4`; docs/decisions/0016): a block is
+   * kept compressed only when that saves at least 12.5 %. Tables of either kind are read.
+   */
+  readonly compression?: BlockCompression;
   /** Seed for the memtable's skiplist heights (any value is correct). */
   readonly seed?: number;
   /** Told of each compaction that rewrote tables (the server logs it). */
@@ -62,6 +70,7 @@ export interface ResolvedOptions {
   readonly level1Bytes: number;
   readonly maxOpenTables: number;
   readonly clock: Clock | undefined;
+  readonly compression: BlockCompression;
   readonly seed: number;
   readonly onCompaction: ((done: CompactionDone) => void) | undefined;
 }
@@ -86,6 +95,10 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
     MEMTABLE_BYTES_MIN,
     MEMTABLE_BYTES_MAX,
   );
+  const compression = o.compression ?? "lz4";
+  if (!BLOCK_COMPRESSIONS.includes(compression)) {
+    throw new InvalidArgumentError(`compression must be none or lz4, got ${String(compression)}`);
+  }
   const gib = 1 << 30;
   return {
     sync,
@@ -102,6 +115,7 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
     level1Bytes: size("level1Bytes", o.level1Bytes, 10 * 1024 * 1024, 4096, 64 * gib),
     maxOpenTables: size("maxOpenTables", o.maxOpenTables, TABLE_CACHE_FILES_MAX, 1, 1 << 20),
     clock: o.clock,
+    compression,
     seed: o.seed ?? 0x5eed,
     onCompaction: o.onCompaction,
   };

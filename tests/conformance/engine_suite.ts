@@ -32,6 +32,7 @@ function randomOptions(p: Prng): DbOptions {
     blockCacheBytes: p.chance(0.2) ? 0 : p.range(4096, 65536),
     maxOpenTables: p.chance(0.3) ? p.range(1, 4) : undefined,
     seed: p.nextU32(),
+    compression: p.chance(0.3) ? "none" : "lz4",
   };
 }
 

@@ -62,7 +62,9 @@ test("wal: false writes are durable after flush or close, not before", async () 
 
 test("staged backpressure shows in stats under a write burst", async () => {
   const w = world(5);
-  const db = await openSim(w, { sync: "none", memtableBytes: 4096, tableFileBytes: 1024 });
+  // Uncompressed: the sizes are chosen for 900-byte stored values (LZ4 would make them ~10 B).
+  const options = { sync: "none", memtableBytes: 4096, tableFileBytes: 1024 } as const;
+  const db = await openSim(w, { ...options, compression: "none" });
   const value = "x".repeat(900);
   for (let i = 0; i < 3000; i++) await db.put(`k${i % 700}`, value);
   const st = db.stats();
@@ -97,7 +99,8 @@ test("operations after close fail with ClosedError", async () => {
 
 test("a full disk fails the write with NoSpaceError, then writes stay failed", async () => {
   const w = createSimWorld(8, { trace: false, fs: { capacityBytes: 256 * 1024 } });
-  const db = await openSim(w, { sync: "none", memtableBytes: 16 * 1024 });
+  // Uncompressed: the repeated values would otherwise shrink tenfold and never fill the disk.
+  const db = await openSim(w, { sync: "none", memtableBytes: 16 * 1024, compression: "none" });
   let first: unknown;
   for (let i = 0; i < 10_000 && first === undefined; i++) {
     await db.put(`k${i}`, "x".repeat(100)).catch((e: unknown) => (first = e));
@@ -224,7 +227,8 @@ test("a flush leaves out versions every snapshot has moved past, and keeps what 
   const value = (i: number) => `v${i}-${"x".repeat(100)}`;
   async function flushVersions(keepSnapshot: boolean) {
     const w = world(13);
-    const db = await openSim(w, { wal: false, memtableBytes: 1024 * 1024 });
+    const options = { wal: false, memtableBytes: 1024 * 1024, compression: "none" } as const;
+    const db = await openSim(w, options); // uncompressed: the test counts the versions' bytes
     await db.put("k", value(0));
     await db.put("gone", "soon");
     const snap = keepSnapshot ? db.snapshot() : undefined;

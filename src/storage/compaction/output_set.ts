@@ -36,7 +36,7 @@ export class OutputSet {
         create: true,
         truncate: true,
       });
-      this.#builder = new TableBuilder(this.#file);
+      this.#builder = new TableBuilder(this.#file, undefined, this.s.options.compression);
     }
     this.#builder.add(key, seq, kind, value);
   }

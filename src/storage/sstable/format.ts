@@ -3,11 +3,15 @@
  * docs/formats.md#sstable:
  *
  *   table   := data_block* filter_block metaindex_block index_block footer
- *   block   := contents  type:u8  crc:fixed32     (masked CRC32C of contents ‖ type)
- *   handle  := offset:varint size:varint           (size excludes the 5-byte trailer)
+ *   block   := stored  type:u8  crc:fixed32       (masked CRC32C of stored ‖ type)
+ *   handle  := offset:varint size:varint           (size of stored, trailer excluded)
  *   footer  := metaindex:handle index:handle zero-padding to 40 bytes
  *              version:fixed32 crc:fixed32 (masked CRC32C of the first 44 bytes)
  *              magic:8 bytes "TinyKVst"           (56 bytes in all)
+ *
+ * `stored` is the block's contents, compressed when the type says so (compression.ts).
+ * Version 1: every block is uncompressed; version 2: blocks may be compressed (so a
+ * binary from before compression refuses the table at open rather than mid-read).
  */
 import {
   ByteReader,
@@ -19,16 +23,14 @@ import {
 import { crc32c, crc32cExtend, maskCrc } from "../../util/crc32c.ts";
 import { CorruptionError } from "../../util/errors.ts";
 import type { File } from "../../platform/types.ts";
-
-/** Block compression types. Written to disk: never renumber, never reuse. */
-export const BlockType = {
-  Uncompressed: 0,
-} as const;
+import { decompressBlock } from "./compression.ts";
 
 export const BLOCK_TRAILER_BYTES = 5;
 export const FOOTER_BYTES = 56;
 const HANDLES_BYTES = 40;
+/** Footer versions: 1 = no compressed block, 2 = blocks may be compressed. */
 export const TABLE_FORMAT_VERSION = 1;
+export const TABLE_FORMAT_VERSION_COMPRESSED = 2;
 export const TABLE_MAGIC: Uint8Array = new TextEncoder().encode("TinyKVst");
 /** Meta block holding the table's bloom filter (found by name in the metaindex). */
 export const FILTER_META_NAME: Uint8Array = new TextEncoder().encode("filter.tinykv.bloom1");
@@ -48,18 +50,22 @@ export function decodeHandle(r: ByteReader): BlockHandle {
   return { offset, size };
 }
 
-/** The 5-byte trailer for `contents` (uncompressed). */
-export function blockTrailer(contents: Uint8Array): Uint8Array {
+/** The 5-byte trailer for `stored` bytes of block type `type` (compression.ts BlockType). */
+export function blockTrailer(stored: Uint8Array, type: number): Uint8Array {
   const t = new Uint8Array(BLOCK_TRAILER_BYTES);
-  t[0] = BlockType.Uncompressed;
-  writeFixed32(t, 1, maskCrc(crc32cExtend(crc32c(contents), t, 0, 1)));
+  t[0] = type;
+  writeFixed32(t, 1, maskCrc(crc32cExtend(crc32c(stored), t, 0, 1)));
   return t;
 }
 
-export function encodeFooter(metaindex: BlockHandle, index: BlockHandle): Uint8Array {
+export function encodeFooter(
+  metaindex: BlockHandle,
+  index: BlockHandle,
+  version = TABLE_FORMAT_VERSION,
+): Uint8Array {
   const f = new Uint8Array(FOOTER_BYTES);
   encodeHandle(f, encodeHandle(f, 0, metaindex), index);
-  writeFixed32(f, HANDLES_BYTES, TABLE_FORMAT_VERSION);
+  writeFixed32(f, HANDLES_BYTES, version);
   writeFixed32(f, HANDLES_BYTES + 4, maskCrc(crc32c(f, 0, HANDLES_BYTES + 4)));
   f.set(TABLE_MAGIC, HANDLES_BYTES + 8);
   return f;
@@ -88,7 +94,7 @@ export function readFooter(file: File, name: string, fileSize: number): Footer {
     throw new CorruptionError(name, at, "footer checksum mismatch");
   }
   const version = readFixed32(f, HANDLES_BYTES);
-  if (version !== TABLE_FORMAT_VERSION) {
+  if (version !== TABLE_FORMAT_VERSION && version !== TABLE_FORMAT_VERSION_COMPRESSED) {
     throw new CorruptionError(name, at + HANDLES_BYTES, `unknown table format version ${version}`);
   }
   try {
@@ -115,7 +121,10 @@ export function checkHandle(h: BlockHandle, limit: number, name: string): void {
   }
 }
 
-/** Reads a block and verifies its checksum; returns the contents (trailer removed). */
+/**
+ * Reads a block, verifies its checksum (over the stored, maybe compressed, bytes) and
+ * returns its contents, decompressed. A bad body is a CorruptionError, never garbage.
+ */
 export function readBlock(file: File, name: string, h: BlockHandle): Uint8Array {
   const buf = new Uint8Array(h.size + BLOCK_TRAILER_BYTES);
   const n = file.readInto(buf, h.offset);
@@ -125,8 +134,12 @@ export function readBlock(file: File, name: string, h: BlockHandle): Uint8Array 
   if (want !== maskCrc(crc32c(buf, 0, h.size + 1))) {
     throw new CorruptionError(name, h.offset, "block checksum mismatch");
   }
-  if (type !== BlockType.Uncompressed) {
-    throw new CorruptionError(name, h.offset + h.size, `unknown block type ${type}`);
+  try {
+    return decompressBlock(buf.subarray(0, h.size), type);
+  } catch (err) {
+    if (err instanceof DecodeError) {
+      throw new CorruptionError(name, h.offset + err.offset, `block: ${err.message}`);
+    }
+    throw err;
   }
-  return buf.subarray(0, h.size);
 }

@@ -10,12 +10,15 @@ import { ByteWriter } from "../../util/coding.ts";
 import { compareStored, type ValueKind, writeTrailer } from "../internal_key.ts";
 import { BlockBuilder } from "./block_builder.ts";
 import { bloomHash, buildBloom } from "./bloom.ts";
+import { type BlockCompression, BlockType, compressBlock } from "./compression.ts";
 import {
   type BlockHandle,
   blockTrailer,
   encodeFooter,
   encodeHandle,
   FILTER_META_NAME,
+  TABLE_FORMAT_VERSION,
+  TABLE_FORMAT_VERSION_COMPRESSED,
 } from "./format.ts";
 
 export const TABLE_BLOCK_BYTES = 4096;
@@ -35,8 +38,15 @@ export class TableBuilder {
   #firstKey: Uint8Array | undefined;
   #entries = 0;
   #handle = new Uint8Array(20);
+  /** Set once a block is stored compressed: the footer then says version 2. */
+  #compressed = false;
 
-  constructor(readonly file: File, readonly blockBytes = TABLE_BLOCK_BYTES) {}
+  constructor(
+    readonly file: File,
+    readonly blockBytes = TABLE_BLOCK_BYTES,
+    /** Data blocks only: the index, filter and metaindex are read once per open. */
+    readonly compression: BlockCompression = "none",
+  ) {}
 
   get entries(): number {
     return this.#entries;
@@ -87,22 +97,24 @@ export class TableBuilder {
 
   #flushDataBlock(): void {
     if (this.#data.empty) return;
-    const h = this.#writeBlock(this.#data.finish());
+    const h = this.#writeBlock(this.#data.finish(), this.compression);
     this.#data.reset();
     assert(this.#prevLen >= 0, "data block without keys");
     const last = this.#prev.subarray(0, this.#prevLen); // the index block copies it
     this.#index.add(last, this.#handle.subarray(0, encodeHandle(this.#handle, 0, h)));
   }
 
-  #writeBlock(contents: Uint8Array): BlockHandle {
-    const h = { offset: this.#offset + this.#out.length, size: contents.length };
-    if (contents.length > OUTPUT_BUFFER_BYTES) {
+  #writeBlock(contents: Uint8Array, compression: BlockCompression = "none"): BlockHandle {
+    const { type, bytes } = compressBlock(contents, compression);
+    if (type !== BlockType.Uncompressed) this.#compressed = true;
+    const h = { offset: this.#offset + this.#out.length, size: bytes.length };
+    if (bytes.length > OUTPUT_BUFFER_BYTES) {
       this.#drain();
-      this.file.append(contents);
-      this.file.append(blockTrailer(contents));
-      this.#offset += contents.length + 5;
+      this.file.append(bytes);
+      this.file.append(blockTrailer(bytes, type));
+      this.#offset += bytes.length + 5;
     } else {
-      this.#out.bytes(contents).bytes(blockTrailer(contents));
+      this.#out.bytes(bytes).bytes(blockTrailer(bytes, type));
       if (this.#out.length >= OUTPUT_BUFFER_BYTES) this.#drain();
     }
     return h;
@@ -124,7 +136,8 @@ export class TableBuilder {
     meta.add(FILTER_META_NAME, this.#handle.subarray(0, encodeHandle(this.#handle, 0, filter)));
     const metaindex = this.#writeBlock(meta.finish());
     const index = this.#writeBlock(this.#index.finish());
-    this.#out.bytes(encodeFooter(metaindex, index));
+    const version = this.#compressed ? TABLE_FORMAT_VERSION_COMPRESSED : TABLE_FORMAT_VERSION;
+    this.#out.bytes(encodeFooter(metaindex, index, version));
     this.#drain();
     return this.#offset;
   }
