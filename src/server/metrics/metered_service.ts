@@ -31,22 +31,27 @@ export function meteredService(
     exponentialBuckets(0.0001, 2, 16),
   );
   type Note = { key?: Uint8Array; kind?: string };
-  const measure = async <T>(op: string, run: () => Promise<T>, note: Note = {}): Promise<T> => {
-    const t0 = clock.nowMs();
+  /** Counts one finished request (`err` undefined: ok) and records its latency. */
+  const done = (op: string, t0: number, err: unknown, note: Note) => {
     let result = "ok";
-    try {
-      const r = await run();
-      requests.inc({ op, result });
-      return r;
-    } catch (err) {
+    if (err !== undefined) {
       const code = err instanceof ServiceError ? ErrorCode[err.code] ?? "UNKNOWN" : "INTERNAL";
       result = String(code).toLowerCase();
-      requests.inc({ op, result });
+    }
+    requests.inc({ op, result });
+    const ms = clock.nowMs() - t0;
+    latency.observe(ms / 1000, { op });
+    noteSlowRequest(slow, note.kind ?? op, ms, note.key, result);
+  };
+  const measure = async <T>(op: string, run: () => Promise<T>, note: Note = {}): Promise<T> => {
+    const t0 = clock.nowMs();
+    try {
+      const r = await run();
+      done(op, t0, undefined, note);
+      return r;
+    } catch (err) {
+      done(op, t0, err ?? "error", note);
       throw err;
-    } finally {
-      const ms = clock.nowMs() - t0;
-      latency.observe(ms / 1000, { op });
-      noteSlowRequest(slow, note.kind ?? op, ms, note.key, result);
     }
   };
   const mode = (c: Consistency) => c === "serializable" ? "_serializable" : "";
@@ -68,6 +73,18 @@ export function meteredService(
       }),
     count: (c) => measure(`count${mode(c)}`, () => inner.count(c)),
     readState: (c, read) => measure(`read_state${mode(c)}`, () => inner.readState(c, read)),
+    // Only answers are counted: a read that must wait is counted by the readState it goes on to.
+    readStateNow: (c, read) => {
+      const t0 = clock.nowMs();
+      try {
+        const answer = inner.readStateNow?.(c, read);
+        if (answer !== undefined) done(`read_state${mode(c)}`, t0, undefined, {});
+        return answer;
+      } catch (err) {
+        done(`read_state${mode(c)}`, t0, err ?? "error", {});
+        throw err;
+      }
+    },
     status: () => inner.status(),
   };
 }

@@ -7,7 +7,13 @@ import { fromUtf8 } from "../../util/bytes.ts";
 import { type Reply, RespCommandError, type RespContext, type Start } from "./resp_command.ts";
 import { respErrorFor } from "./resp_errors.ts";
 import type { RespCommand } from "./resp_parser.ts";
-import { firstReply, proposeToEnd, readOnNode } from "./resp_redis_bridge.ts";
+import {
+  firstReply,
+  proposeToEnd,
+  readOnNode,
+  readOnNodeNow,
+  type RedisResult,
+} from "./resp_redis_bridge.ts";
 import { writeReply } from "./resp_reply.ts";
 
 export function errorReply(err: unknown): Reply {
@@ -23,19 +29,30 @@ export function errorReply(err: unknown): Reply {
 /** Commands CLIENT LIST shows with their subcommand ("client|list"), as Redis does. */
 const CONTAINERS = new Set(["ACL", "CLIENT", "COMMAND", "CONFIG", "OBJECT"]);
 
-/** A data command of the Redis table: a read on this node, or a write through the log. */
+/**
+ * A data command of the Redis table: a read on this node, or a write through the log. A read
+ * whose barrier is already met is answered synchronously (no promise, same turn).
+ */
 export function dataCommand(
   ctx: RespContext,
   args: RespCommand,
   kind: "read" | "write",
 ): Start {
-  return async () => {
+  return () => {
     const run = { db: ctx.conn.db, commands: [args], multi: false, watches: [] };
-    if (kind === "write") ctx.conn.wrote = true;
-    const result = kind === "write" ? await proposeToEnd(ctx, run) : await readOnNode(ctx, run);
-    const reply = firstReply(result);
-    return (w) => writeReply(w, reply);
+    if (kind === "read") {
+      const now = readOnNodeNow(ctx, run);
+      if (now !== undefined) return replyOf(now);
+      return readOnNode(ctx, run).then(replyOf);
+    }
+    ctx.conn.wrote = true;
+    return proposeToEnd(ctx, run).then(replyOf);
   };
+}
+
+function replyOf(result: RedisResult): Reply {
+  const reply = firstReply(result);
+  return (w) => writeReply(w, reply);
 }
 
 /** Counts the command for INFO stats and CLIENT LIST (cmd, idle). */
