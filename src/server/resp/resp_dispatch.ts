@@ -4,9 +4,15 @@
  */
 import { RedisError } from "../../kv/redis/errors.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
-import { type Reply, RespCommandError, type RespContext, type Start } from "./resp_command.ts";
+import {
+  type Reply,
+  RespCommandError,
+  type RespContext,
+  type Slot,
+  type Start,
+} from "./resp_command.ts";
 import { respErrorFor } from "./resp_errors.ts";
-import type { RespCommand } from "./resp_parser.ts";
+import type { RespCommand, RespProtocolError } from "./resp_parser.ts";
 import {
   firstReply,
   proposeToEnd,
@@ -24,6 +30,21 @@ export function errorReply(err: unknown): Reply {
   }
   const message = respErrorFor(err);
   return (w) => w.error(message);
+}
+
+/** The slot answering bad input (after the commands before it); the connection then closes. */
+export function protocolFailure(ctx: RespContext, err: RespProtocolError): Slot {
+  const line = `ERR Protocol error: ${err.message}`;
+  return {
+    kind: "local",
+    start: () => (w) => {
+      w.error(line);
+      ctx.conn.quit = true;
+    },
+    started: false,
+    done: false,
+    reply: undefined,
+  };
 }
 
 /** Commands CLIENT LIST shows with their subcommand ("client|list"), as Redis does. */

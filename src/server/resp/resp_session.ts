@@ -21,7 +21,7 @@ import { QUEUED } from "../../kv/redis/reply.ts";
 import type { CommandKind, Reply, RespContext, Slot, Start } from "./resp_command.ts";
 import { RESP_COMMANDS } from "./resp_commands.ts";
 import { accessRefusal } from "./resp_auth.ts";
-import { countCommand, dataCommand, errorReply } from "./resp_dispatch.ts";
+import { countCommand, dataCommand, errorReply, protocolFailure } from "./resp_dispatch.ts";
 import { looksLikeHttp } from "./resp_http_guard.ts";
 import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.ts";
 import { subscribedRefusal, unlessSubscribed } from "./resp_pubsub.ts";
@@ -34,6 +34,9 @@ const MULTI_CONTROL = new Set(["EXEC", "DISCARD", "MULTI", "WATCH", "QUIT", "RES
 export class RespSession {
   readonly #parser = new RespParser();
   readonly #slots: Slot[] = [];
+  /** How many slots at the front of #slots have started; #pump, re-entered from #run, waits. */
+  #started = 0;
+  #pumping = false;
   /** Parsed commands not yet slotted (from #next on): they wait behind a password check. */
   #waiting: RespCommand[] = [];
   #next = 0;
@@ -97,7 +100,7 @@ export class RespSession {
     }
     // As Redis: the commands before bad input run and are answered, then the error, then the close.
     if (this.#failure !== undefined && this.#waitingCount() === 0) {
-      this.#failProtocol(this.#failure);
+      this.#slots.push(protocolFailure(this.ctx, this.#failure));
       this.#failure = undefined;
     }
     if (this.#slots.length + this.#waitingCount() >= RESP_PIPELINE_MAX && !this.#paused) {
@@ -109,20 +112,6 @@ export class RespSession {
 
   #waitingCount(): number {
     return this.#waiting.length - this.#next;
-  }
-
-  #failProtocol(err: RespProtocolError): void {
-    const line = `ERR Protocol error: ${err.message}`;
-    this.#slots.push({
-      kind: "local",
-      start: () => (w) => {
-        w.error(line);
-        this.ctx.conn.quit = true;
-      },
-      started: false,
-      done: false,
-      reply: undefined,
-    });
   }
 
   #slot(args: RespCommand): Slot {
@@ -213,20 +202,32 @@ export class RespSession {
 
   /** Starts every slot that ordering allows, in order. */
   #pump(): void {
-    for (const slot of this.#slots) {
-      if (slot.started) continue;
-      // EXEC runs alone: what follows may depend on the database it leaves selected.
-      if (this.#runningKind === "exclusive") break;
-      const compatible = slot.kind === "local" || this.#running === 0 ||
-        slot.kind === this.#runningKind;
-      if (!compatible) break;
-      slot.started = true;
-      if (slot.kind !== "local") {
-        this.#runningKind = slot.kind;
-        this.#running++;
+    if (this.#pumping) return; // a slot finished at once, inside #run: this loop goes on
+    this.#pumping = true;
+    try {
+      for (let slot; (slot = this.#slots[this.#started]) !== undefined;) {
+        if (!this.#start(slot)) break;
       }
-      this.#run(slot);
+    } finally {
+      this.#pumping = false;
     }
+  }
+
+  /** Starts `slot` if ordering allows it now. */
+  #start(slot: Slot): boolean {
+    // EXEC runs alone: what follows may depend on the database it leaves selected.
+    if (this.#runningKind === "exclusive") return false;
+    const compatible = slot.kind === "local" || this.#running === 0 ||
+      slot.kind === this.#runningKind;
+    if (!compatible) return false;
+    slot.started = true;
+    this.#started++;
+    if (slot.kind !== "local") {
+      this.#runningKind = slot.kind;
+      this.#running++;
+    }
+    this.#run(slot);
+    return true;
   }
 
   #run(slot: Slot): void {
@@ -248,6 +249,7 @@ export class RespSession {
     const w = this.ctx.writer;
     while (this.#slots[0]?.done === true && !this.#closed) {
       const done = this.#slots.shift();
+      this.#started--;
       if (done?.silent !== true) done?.reply?.(w);
       if (this.ctx.conn.quit) return this.#flush(); // what it said goes out, then the close
     }
@@ -280,19 +282,14 @@ export class RespSession {
   }
 
   #close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#slots.length = 0;
-    this.#waiting = [];
-    this.#next = 0;
-    this.conn.close();
-    this.onClose();
+    if (!this.#closed) this.conn.close();
+    this.#shutdown();
   }
 
   #shutdown(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#slots.length = 0;
+    this.#slots.length = this.#started = 0;
     this.#waiting = [];
     this.#next = 0;
     this.onClose();
