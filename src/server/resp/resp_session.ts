@@ -13,7 +13,7 @@ import {
   RESP_PIPELINE_MAX,
 } from "../../limits.ts";
 import type { Conn } from "../../platform/types.ts";
-import { fromUtf8 } from "../../util/bytes.ts";
+import { lowerName, upperName } from "../../kv/redis/command_name.ts";
 import { arityOk } from "../../kv/redis/command.ts";
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { unknownCommand, wrongArity } from "../../kv/redis/errors.ts";
@@ -123,9 +123,9 @@ export class RespSession {
       reply: undefined,
     });
     const refuse = (line: string) => slot("local", () => (w) => w.error(line));
-    const name = fromUtf8(args[0]).toUpperCase();
+    const name = upperName(args[0]);
     const own = RESP_COMMANDS.get(name);
-    const data = own === undefined ? REDIS_COMMANDS.get(name.toLowerCase()) : undefined;
+    const data = own === undefined ? REDIS_COMMANDS.get(lowerName(args[0])) : undefined;
     countCommand(this.ctx, name, args, own !== undefined || data !== undefined);
     if (own === undefined && data === undefined) {
       return this.#failQueued(refuse(unknownCommand(args)));
@@ -181,7 +181,7 @@ export class RespSession {
 
   #queue(args: RespCommand, refuse: (line: string) => Slot): Slot {
     const queue = this.ctx.conn.multi ?? [];
-    const name = fromUtf8(args[0]).toLowerCase();
+    const name = lowerName(args[0]);
     if (REDIS_COMMANDS.get(name)?.run === undefined) {
       return this.#failQueued(refuse(`ERR '${name}' cannot run inside MULTI on TinyKV`));
     }
