@@ -10,15 +10,12 @@ import { commandKey, commandKind, noteSlowRequest, type SlowRequestLog } from ".
 import type { Logger } from "../log/logger.ts";
 import { SLOW_REQUEST_MS_DEFAULT } from "../../limits_ops.ts";
 
-/** Also logs requests that take `slowMs` or longer to `logger` (slow_requests.ts; 0: off). */
-export function meteredService(
-  inner: KvService,
-  registry: MetricsRegistry,
-  clock: Clock,
-  logger?: Logger,
-  slowMs = SLOW_REQUEST_MS_DEFAULT,
-): KvService {
-  const slow: SlowRequestLog | undefined = logger === undefined ? undefined : { logger, slowMs };
+type Note = { key?: Uint8Array; kind?: string };
+
+/** Counts one finished request (`err` undefined: ok) and records its latency. */
+type Done = (op: string, t0: number, err: unknown, note: Note) => void;
+
+function requestRecorder(registry: MetricsRegistry, clock: Clock, slow?: SlowRequestLog): Done {
   const requests = registry.counter(
     "tinykv_requests_total",
     "Client requests by operation and result.",
@@ -30,7 +27,6 @@ export function meteredService(
     ["op"],
     exponentialBuckets(0.0001, 2, 16),
   );
-  type Note = { key?: Uint8Array; kind?: string };
   // Each operation's ok counter and latency series, found once: a label key per request cost
   // a few per cent of a node's CPU under a read load.
   const oks = new Map<string, { inc(): void }>();
@@ -40,8 +36,7 @@ export function meteredService(
     if (s === undefined) m.set(op, s = make());
     return s;
   };
-  /** Counts one finished request (`err` undefined: ok) and records its latency. */
-  const done = (op: string, t0: number, err: unknown, note: Note) => {
+  return (op, t0, err, note) => {
     let result = "ok";
     if (err !== undefined) {
       const code = err instanceof ServiceError ? ErrorCode[err.code] ?? "UNKNOWN" : "INTERNAL";
@@ -54,6 +49,18 @@ export function meteredService(
     once(latencies, op, () => latency.child({ op })).observe(ms / 1000);
     noteSlowRequest(slow, note.kind ?? op, ms, note.key, result);
   };
+}
+
+/** Also logs requests that take `slowMs` or longer to `logger` (slow_requests.ts; 0: off). */
+export function meteredService(
+  inner: KvService,
+  registry: MetricsRegistry,
+  clock: Clock,
+  logger?: Logger,
+  slowMs = SLOW_REQUEST_MS_DEFAULT,
+): KvService {
+  const slow: SlowRequestLog | undefined = logger === undefined ? undefined : { logger, slowMs };
+  const done = requestRecorder(registry, clock, slow);
   const measure = async <T>(op: string, run: () => Promise<T>, note: Note = {}): Promise<T> => {
     const t0 = clock.nowMs();
     try {
