@@ -49,3 +49,10 @@ export const LOG_KEY_PREFIX_BYTES = 32;
 // ---- Engine scans (src/storage/scan.ts) ----
 /** Most entries one `scanChunks` chunk may hold (each chunk is computed and held at once). */
 export const SCAN_CHUNK_ENTRIES_MAX = 65_536;
+
+// ---- Linearizable reads (src/server/node/read_barrier.ts) ----
+/**
+ * A ReadIndex round unconfirmed after this long no longer holds back the next round (its reads
+ * keep waiting for it until the request timeout): one lost message must not stall every read.
+ */
+export const READ_ROUND_RETRY_MS = 500;

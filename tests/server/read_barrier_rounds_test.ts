@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SimClock } from "../../src/platform/sim/sim_clock.ts";
-import { READ_ROUND_RETRY_MS, ReadBarrier } from "../../src/server/node/read_barrier.ts";
+import { READ_ROUND_RETRY_MS } from "../../src/limits_ops.ts";
+import { ReadBarrier } from "../../src/server/node/read_barrier.ts";
 
 function setup(local?: () => number | undefined) {
   const clock = new SimClock();

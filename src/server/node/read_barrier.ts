@@ -9,6 +9,7 @@
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import { ServiceError } from "../kv_service.ts";
+import { READ_ROUND_RETRY_MS } from "../../limits_ops.ts";
 
 interface Round {
   readonly waiters: (() => void)[];
@@ -28,12 +29,6 @@ export interface ReadIndexIssuer {
    */
   localReadIndex?(): number | undefined;
 }
-
-/**
- * A round not confirmed after this long no longer holds back the next one (its reads keep
- * waiting for it until `timeoutMs`): one lost ReadIndex message must not stall every read.
- */
-export const READ_ROUND_RETRY_MS = 500;
 
 /** A round's ReadIndex context: the node's id and the round's number, 8 bytes each. */
 const CONTEXT_BYTES = 16;
