@@ -100,3 +100,10 @@ export const PLACEMENT_ID_BATCH_MAX = 1_024;
 export const PLACEMENT_OUTCOMES_KEPT = 4_096;
 /** Largest encoded placement command; longer entries are refused without being read. */
 export const PLACEMENT_COMMAND_BYTES_MAX = 64 * KiB;
+
+// ---- Linearizable reads (src/server/node/read_barrier.ts) ----
+/**
+ * A ReadIndex round unconfirmed after this long no longer holds back the next round (its reads
+ * keep waiting for it until the request timeout): one lost message must not stall every read.
+ */
+export const READ_ROUND_RETRY_MS = 500;

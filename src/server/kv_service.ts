@@ -60,6 +60,15 @@ export interface KvService {
    * port's reads.
    */
   readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T>;
+  /**
+   * `readState` answered in this turn when the read barrier is already met (serializable, or a
+   * leader that is the only voter and has applied its commit index); undefined when the read
+   * must wait (then call `readState`). Throws as `readState` rejects.
+   */
+  readStateNow?<T>(
+    consistency: Consistency,
+    read: (kv: KvStateMachine) => T,
+  ): { value: T } | undefined;
   status(): NodeStatus;
 }
 

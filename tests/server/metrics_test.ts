@@ -47,3 +47,20 @@ test("Counter.set takes a running total read from a source at scrape time", () =
   assert.match(r.render(), /tinykv_x_fsyncs_total 9\n/);
   assert.throws(() => fsyncs.set(-1));
 });
+
+test("a metric's child counts into the same series as calls with its labels", () => {
+  const reg = new MetricsRegistry();
+  const c = reg.counter("t_requests_total", "Requests.", ["op"]);
+  const h = reg.histogram("t_seconds", "Latency.", ["op"], [0.1, 1]);
+  const ok = c.child({ op: "get" });
+  ok.inc();
+  ok.inc(2);
+  c.inc({ op: "get" });
+  assert.equal(c.value({ op: "get" }), 4);
+  h.child({ op: "get" }).observe(0.5);
+  h.observe(0.05, { op: "get" });
+  const [series] = h.values();
+  assert.deepEqual(series.counts, [1, 2]);
+  assert.equal(series.count, 2);
+  assert.throws(() => c.child({ nope: "x" }), /unknown label|wrong label count/);
+});

@@ -4,7 +4,7 @@
  * holds runs in one synchronous step at one revision. A command's error is
  * its own reply; the commands after it still run (Redis's MULTI rule).
  */
-import { fromUtf8 } from "../../util/bytes.ts";
+import { lowerName } from "./command_name.ts";
 import { arityOk, type ExecContext } from "./command.ts";
 import { REDIS_COMMANDS } from "./command_table.ts";
 import { RedisDb } from "./database.ts";
@@ -57,7 +57,7 @@ export class BudgetExceeded extends Error {
 }
 
 function runOne(ctx: ExecContext, args: readonly Uint8Array[]): RedisReply {
-  const name = args.length > 0 ? fromUtf8(args[0]).toLowerCase() : "";
+  const name = args.length > 0 ? lowerName(args[0]) : "";
   const spec = REDIS_COMMANDS.get(name);
   if (spec?.run === undefined) return error(unknownCommand(args));
   if (!arityOk(spec.arity, args.length)) return error(wrongArity(name));

@@ -119,6 +119,12 @@ export class Counter extends ScalarMetric {
     return this.series.get(keyOf(labels, this.labelNames))?.value.n ?? 0;
   }
 
+  /** One series, for a caller that counts it on every request: no key is built per count. */
+  child(labels: Labels): { inc(by?: number): void } {
+    const series = this.get(labels, () => ({ n: 0 }));
+    return { inc: (by = 1) => void (series.n += by) };
+  }
+
   render(out: string[]): void {
     out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
     for (const s of this.series.values()) {
@@ -162,7 +168,20 @@ export class Histogram extends LabeledMetric<HistogramSeries> {
   }
 
   observe(value: number, labels: Labels = {}): void {
-    const s = this.get(labels, () => ({ counts: this.#bounds.map(() => 0), sum: 0, count: 0 }));
+    this.#add(this.get(labels, () => this.#empty()), value);
+  }
+
+  /** One series, for a caller that observes it on every request: no key is built per value. */
+  child(labels: Labels): { observe(value: number): void } {
+    const series = this.get(labels, () => this.#empty());
+    return { observe: (value) => this.#add(series, value) };
+  }
+
+  #empty(): HistogramSeries {
+    return { counts: this.#bounds.map(() => 0), sum: 0, count: 0 };
+  }
+
+  #add(s: HistogramSeries, value: number): void {
     for (let i = 0; i < this.#bounds.length; i++) if (value <= this.#bounds[i]) s.counts[i]++;
     s.sum += value;
     s.count++;

@@ -129,15 +129,28 @@ export class EngineHolder {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof ClosedError) {
-        throw new ServiceError(ErrorCode.UNAVAILABLE, "the state machine is being replaced; retry");
-      }
-      if (err instanceof CorruptionError) {
-        this.corruption ??= err;
-        throw new ServiceError(ErrorCode.CORRUPTION, `${err.message}; this node refuses to serve`);
-      }
-      throw err;
+      throw this.#readError(err);
     }
+  }
+
+  /** `read` for a synchronous read, answered in the same turn. */
+  readNow<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (err) {
+      throw this.#readError(err);
+    }
+  }
+
+  #readError(err: unknown): unknown {
+    if (err instanceof ClosedError) {
+      return new ServiceError(ErrorCode.UNAVAILABLE, "the state machine is being replaced; retry");
+    }
+    if (err instanceof CorruptionError) {
+      this.corruption ??= err;
+      return new ServiceError(ErrorCode.CORRUPTION, `${err.message}; this node refuses to serve`);
+    }
+    return err;
   }
 
   async close(): Promise<void> {

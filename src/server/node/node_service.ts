@@ -32,6 +32,7 @@ import { PeerTransport } from "../peer/peer_transport.ts";
 import { Proposals } from "./proposals.ts";
 import { raftMessageFromWire } from "../../wire/raft_codec.ts";
 import { ReadBarrier } from "./read_barrier.ts";
+import { NodeReadIssuer } from "./read_issuer.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { EngineHolder } from "./engine_holder.ts";
 import { LeaderHistory } from "./leader_history.ts";
@@ -67,6 +68,7 @@ export class NodeService implements KvService, StatusSource {
   readonly leaderHistory: LeaderHistory;
   readonly #forwarder: LeaderForwarder;
   readonly #raftEvents: RaftEvents;
+  readonly #readIssuer: NodeReadIssuer;
   readonly #snapshots: SnapshotReceiver;
   readonly addresses: AddressBook;
   readonly membership: Membership;
@@ -145,20 +147,8 @@ export class NodeService implements KvService, StatusSource {
       execute: (command) => this.execute(command),
       logger: o.logger,
     }, o.autoCompact);
-    this.reads = new ReadBarrier(
-      {
-        issue: (context) => {
-          const r = this.node.readIndex(context);
-          if (!r.ok) return r.reason;
-          this.node.kick();
-          return undefined;
-        },
-        appliedIndex: () => this.engine.kv.appliedIndex,
-      },
-      o.clock,
-      o.requestTimeoutMs,
-      o.id,
-    );
+    this.#readIssuer = new NodeReadIssuer(o.id, () => this.node, () => this.kv.appliedIndex);
+    this.reads = new ReadBarrier(this.#readIssuer, o.clock, o.requestTimeoutMs, o.id);
   }
 
   /**
@@ -205,9 +195,13 @@ export class NodeService implements KvService, StatusSource {
         // A new leader (or none) drops unconfirmed reads: fail them now so clients retry.
         onSoftState: (soft) => {
           this.reads.abortUnconfirmed("leadership changed");
+          this.#readIssuer.reconsider();
           this.#raftEvents.observe(soft);
         },
-        onConfChange: (cc, cs, index) => this.#raftEvents.confChanged(cc, cs, index),
+        onConfChange: (cc, cs, index) => {
+          this.#readIssuer.reconsider();
+          this.#raftEvents.confChanged(cc, cs, index);
+        },
       },
       clock: o.clock,
       tickMs: o.tickMs,
@@ -334,8 +328,13 @@ export class NodeService implements KvService, StatusSource {
 
   async readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T> {
     await this.#barrier(consistency);
-    const kv = this.engine.kv;
-    return await this.engine.read(() => Promise.resolve(read(kv)));
+    return this.engine.readNow(() => read(this.engine.kv));
+  }
+
+  readStateNow<T>(c: Consistency, read: (kv: KvStateMachine) => T): { value: T } | undefined {
+    this.faults.check("read");
+    if (c !== "serializable" && !this.reads.readyNow()) return undefined;
+    return { value: this.engine.readNow(() => read(this.engine.kv)) };
   }
 
   /** The read barrier a consistency asks for (docs/design.md §2.5). */

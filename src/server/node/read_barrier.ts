@@ -1,12 +1,15 @@
 /**
- * Linearizable reads via ReadIndex (Raft thesis §6.4). Reads that arrive
- * while a ReadIndex round is in flight share the next round, so a burst of
- * reads costs one heartbeat round, not one each. A read is served once the
- * local state machine has applied the round's index.
+ * Linearizable reads via ReadIndex (Raft thesis §6.4). One round is in flight at a time: reads
+ * that arrive meanwhile, from every connection, wait together for the next round, which starts
+ * when the one in flight is confirmed (or given up on). So a steady load costs one heartbeat
+ * round per network round trip, not one per read, and each round's index is still taken after
+ * every read in it arrived. A read is served once the local state machine has applied the
+ * round's index. A sole voter that leads needs no round: its commit index is the read index.
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import { ServiceError } from "../kv_service.ts";
+import { READ_ROUND_RETRY_MS } from "../../limits_ops.ts";
 
 interface Round {
   readonly waiters: (() => void)[];
@@ -20,6 +23,11 @@ export interface ReadIndexIssuer {
   /** Starts a ReadIndex round; returns why it was refused, or undefined. */
   issue(context: Uint8Array): string | undefined;
   appliedIndex(): number;
+  /**
+   * The read index this node vouches for alone, without a round, or undefined: a leader that
+   * is the only voter answers ReadIndex with its commit index at once (no quorum to ask).
+   */
+  localReadIndex?(): number | undefined;
 }
 
 /** A round's ReadIndex context: the node's id and the round's number, 8 bytes each. */
@@ -27,7 +35,12 @@ const CONTEXT_BYTES = 16;
 
 export class ReadBarrier {
   readonly #rounds = new Map<number, Round>();
+  /** Reads that arrived after the round in flight was issued: they share the next round. */
   #next: Round | undefined;
+  /** The round issued and not yet confirmed; while set, the next round waits. */
+  #inFlight: Round | undefined;
+  /** The latest round of a sole voter's reads (its index known at once, waiting for apply). */
+  #local: (Round & { readonly id: number }) | undefined;
   #nextId = 1;
 
   constructor(
@@ -43,19 +56,51 @@ export class ReadBarrier {
     readonly nodeId = 0,
   ) {}
 
+  /**
+   * True when a read started now may be served at once, synchronously: a sole voter leads and
+   * has applied its commit index. Otherwise the read waits for `wait()`.
+   */
+  readyNow(): boolean {
+    const local = this.issuer.localReadIndex?.();
+    return local !== undefined && this.issuer.appliedIndex() >= local;
+  }
+
   /** Resolves when a read started now may be served from local state. */
   wait(): Promise<void> {
     return new Promise((resolve, reject) => {
+      const local = this.issuer.localReadIndex?.();
+      if (local !== undefined) return this.#waitForApply(local, resolve, reject);
       if (this.#next === undefined) {
         this.#next = { waiters: [], rejecters: [], index: -1, timer: undefined };
-        queueMicrotask(() => this.#startRound());
+        if (this.#inFlight === undefined) queueMicrotask(() => this.#startRound());
       }
       this.#next.waiters.push(resolve);
       this.#next.rejecters.push(reject);
     });
   }
 
+  /** A read whose index is known now: served once applied reaches it (reads of one index share). */
+  #waitForApply(index: number, resolve: () => void, reject: (e: ServiceError) => void): void {
+    if (this.issuer.appliedIndex() >= index) return resolve();
+    let round = this.#local;
+    if (round === undefined || round.index !== index || !this.#rounds.has(round.id)) {
+      round = { waiters: [], rejecters: [], index, timer: undefined, id: this.#nextId++ };
+      this.#local = round;
+      this.#arm(round.id, round, this.timeoutMs);
+    }
+    round.waiters.push(resolve);
+    round.rejecters.push(reject);
+  }
+
+  /** The round in flight was confirmed or given up on: the reads queued behind it go next. */
+  #landed(round: Round): void {
+    if (this.#inFlight !== round) return;
+    this.#inFlight = undefined;
+    if (this.#next !== undefined) queueMicrotask(() => this.#startRound());
+  }
+
   #startRound(): void {
+    if (this.#inFlight !== undefined) return;
     const round = this.#next;
     this.#next = undefined;
     if (round === undefined) return;
@@ -70,11 +115,29 @@ export class ReadBarrier {
       for (const reject of round.rejecters) reject(err);
       return;
     }
-    round.timer = this.clock.setTimeout(() => {
+    this.#inFlight = round;
+    this.#arm(id, round, Math.min(READ_ROUND_RETRY_MS, this.timeoutMs));
+  }
+
+  /**
+   * Times the round out after `timeoutMs` (unconfirmed, or confirmed and not applied); at
+   * `firstMs`, a round still unconfirmed stops holding back the next one.
+   */
+  #arm(id: number, round: Round, firstMs: number): void {
+    const started = this.clock.nowMs();
+    const expire = () => {
+      if (!this.#rounds.has(id)) return;
+      this.#landed(round); // slow: the next round may go; this one's reads keep waiting
+      const left = this.timeoutMs - (this.clock.nowMs() - started);
+      if (left > 0) {
+        round.timer = this.clock.setTimeout(expire, left);
+        return;
+      }
       this.#rounds.delete(id);
       const err = new ServiceError(ErrorCode.UNAVAILABLE, "read index not confirmed in time");
       for (const reject of round.rejecters) reject(err);
-    }, this.timeoutMs);
+    };
+    round.timer = this.clock.setTimeout(expire, firstMs);
     this.#rounds.set(id, round);
   }
 
@@ -85,8 +148,9 @@ export class ReadBarrier {
     if (view.getFloat64(0) !== this.nodeId) return; // another node's round
     const id = view.getFloat64(8);
     const round = this.#rounds.get(id);
-    if (round !== undefined) {
+    if (round !== undefined && round.index < 0) {
       round.index = index;
+      this.#landed(round);
       this.applied();
     }
   }
@@ -111,6 +175,7 @@ export class ReadBarrier {
       if (round.index >= 0) continue; // confirmed: only waits for the local apply
       this.#rounds.delete(id);
       if (round.timer !== undefined) this.clock.clearTimeout(round.timer);
+      this.#landed(round);
       const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${reason}`);
       for (const reject of round.rejecters) reject(err);
     }

@@ -4,10 +4,22 @@
  */
 import { RedisError } from "../../kv/redis/errors.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
-import { type Reply, RespCommandError, type RespContext, type Start } from "./resp_command.ts";
+import {
+  type Reply,
+  RespCommandError,
+  type RespContext,
+  type Slot,
+  type Start,
+} from "./resp_command.ts";
 import { respErrorFor } from "./resp_errors.ts";
-import type { RespCommand } from "./resp_parser.ts";
-import { firstReply, proposeToEnd, readOnNode } from "./resp_redis_bridge.ts";
+import type { RespCommand, RespProtocolError } from "./resp_parser.ts";
+import {
+  firstReply,
+  proposeToEnd,
+  readOnNode,
+  readOnNodeNow,
+  type RedisResult,
+} from "./resp_redis_bridge.ts";
 import { writeReply } from "./resp_reply.ts";
 
 export function errorReply(err: unknown): Reply {
@@ -20,22 +32,48 @@ export function errorReply(err: unknown): Reply {
   return (w) => w.error(message);
 }
 
+/** The slot answering bad input (after the commands before it); the connection then closes. */
+export function protocolFailure(ctx: RespContext, err: RespProtocolError): Slot {
+  const line = `ERR Protocol error: ${err.message}`;
+  return {
+    kind: "local",
+    start: () => (w) => {
+      w.error(line);
+      ctx.conn.quit = true;
+    },
+    started: false,
+    done: false,
+    reply: undefined,
+  };
+}
+
 /** Commands CLIENT LIST shows with their subcommand ("client|list"), as Redis does. */
 const CONTAINERS = new Set(["ACL", "CLIENT", "COMMAND", "CONFIG", "OBJECT"]);
 
-/** A data command of the Redis table: a read on this node, or a write through the log. */
+/**
+ * A data command of the Redis table: a read on this node, or a write through the log. A read
+ * whose barrier is already met is answered synchronously (no promise, same turn).
+ */
 export function dataCommand(
   ctx: RespContext,
   args: RespCommand,
   kind: "read" | "write",
 ): Start {
-  return async () => {
+  return () => {
     const run = { db: ctx.conn.db, commands: [args], multi: false, watches: [] };
-    if (kind === "write") ctx.conn.wrote = true;
-    const result = kind === "write" ? await proposeToEnd(ctx, run) : await readOnNode(ctx, run);
-    const reply = firstReply(result);
-    return (w) => writeReply(w, reply);
+    if (kind === "read") {
+      const now = readOnNodeNow(ctx, run);
+      if (now !== undefined) return replyOf(now);
+      return readOnNode(ctx, run).then(replyOf);
+    }
+    ctx.conn.wrote = true;
+    return proposeToEnd(ctx, run).then(replyOf);
   };
+}
+
+function replyOf(result: RedisResult): Reply {
+  const reply = firstReply(result);
+  return (w) => writeReply(w, reply);
 }
 
 /** Counts the command for INFO stats and CLIENT LIST (cmd, idle). */

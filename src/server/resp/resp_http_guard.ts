@@ -15,6 +15,8 @@ const HTTP_VERSION = /^HTTP\/[0-9]/;
 
 /** Whether a command (the `first` of its connection or not) is really part of an HTTP request. */
 export function looksLikeHttp(args: readonly Uint8Array[], first: boolean): boolean {
+  // After the first command only "POST" or "HOST:" (4 or 5 bytes) can be HTTP: skip the rest.
+  if (!first && args[0].length !== 4 && args[0].length !== 5) return false;
   const name = fromUtf8(args[0].subarray(0, 16)).toUpperCase();
   if (HTTP_NAMES.has(name)) return true;
   return first && args.length === 3 && METHOD.test(name) &&

@@ -22,6 +22,11 @@ export function readOnNode(ctx: RespContext, run: RedisRun): Promise<RedisResult
   return ctx.service.readState(ctx.consistency, (kv) => readRedis(kv, run));
 }
 
+/** `readOnNode` answered in this turn when the read barrier is already met, else undefined. */
+export function readOnNodeNow(ctx: RespContext, run: RedisRun): RedisResult | undefined {
+  return ctx.service.readStateNow?.(ctx.consistency, (kv) => readRedis(kv, run))?.value;
+}
+
 export async function proposeRedis(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
   const outcome = await ctx.service.execute({
     body: {

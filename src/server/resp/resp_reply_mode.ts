@@ -3,6 +3,7 @@
  * parses, in order).
  */
 import { fromUtf8 } from "../../util/bytes.ts";
+import { upperName } from "../../kv/redis/command_name.ts";
 import type { Slot } from "./resp_command.ts";
 import type { RespCommand } from "./resp_parser.ts";
 
@@ -19,7 +20,7 @@ export class ReplyMode {
 
   /** `loggedIn` false: CLIENT REPLY goes to the session, which answers NOAUTH. */
   slot(args: RespCommand, make: (args: RespCommand) => Slot, loggedIn = true): Slot {
-    const name = fromUtf8(args[0]).toUpperCase();
+    const name = upperName(args[0]);
     const sub = loggedIn && args.length === 3 && name === "CLIENT" &&
         fromUtf8(args[1]).toUpperCase() === "REPLY"
       ? fromUtf8(args[2]).toUpperCase()

@@ -13,7 +13,7 @@ import {
   RESP_PIPELINE_MAX,
 } from "../../limits.ts";
 import type { Conn } from "../../platform/types.ts";
-import { fromUtf8 } from "../../util/bytes.ts";
+import { lowerName, upperName } from "../../kv/redis/command_name.ts";
 import { arityOk } from "../../kv/redis/command.ts";
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { unknownCommand, wrongArity } from "../../kv/redis/errors.ts";
@@ -21,7 +21,7 @@ import { QUEUED } from "../../kv/redis/reply.ts";
 import type { CommandKind, Reply, RespContext, Slot, Start } from "./resp_command.ts";
 import { RESP_COMMANDS } from "./resp_commands.ts";
 import { accessRefusal } from "./resp_auth.ts";
-import { countCommand, dataCommand, errorReply } from "./resp_dispatch.ts";
+import { countCommand, dataCommand, errorReply, protocolFailure } from "./resp_dispatch.ts";
 import { looksLikeHttp } from "./resp_http_guard.ts";
 import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.ts";
 import { subscribedRefusal, unlessSubscribed } from "./resp_pubsub.ts";
@@ -34,6 +34,9 @@ const MULTI_CONTROL = new Set(["EXEC", "DISCARD", "MULTI", "WATCH", "QUIT", "RES
 export class RespSession {
   readonly #parser = new RespParser();
   readonly #slots: Slot[] = [];
+  /** How many slots at the front of #slots have started; #pump, re-entered from #run, waits. */
+  #started = 0;
+  #pumping = false;
   /** Parsed commands not yet slotted (from #next on): they wait behind a password check. */
   #waiting: RespCommand[] = [];
   #next = 0;
@@ -97,7 +100,7 @@ export class RespSession {
     }
     // As Redis: the commands before bad input run and are answered, then the error, then the close.
     if (this.#failure !== undefined && this.#waitingCount() === 0) {
-      this.#failProtocol(this.#failure);
+      this.#slots.push(protocolFailure(this.ctx, this.#failure));
       this.#failure = undefined;
     }
     if (this.#slots.length + this.#waitingCount() >= RESP_PIPELINE_MAX && !this.#paused) {
@@ -111,20 +114,6 @@ export class RespSession {
     return this.#waiting.length - this.#next;
   }
 
-  #failProtocol(err: RespProtocolError): void {
-    const line = `ERR Protocol error: ${err.message}`;
-    this.#slots.push({
-      kind: "local",
-      start: () => (w) => {
-        w.error(line);
-        this.ctx.conn.quit = true;
-      },
-      started: false,
-      done: false,
-      reply: undefined,
-    });
-  }
-
   #slot(args: RespCommand): Slot {
     const slot = (kind: CommandKind, start: Start): Slot => ({
       kind,
@@ -134,9 +123,9 @@ export class RespSession {
       reply: undefined,
     });
     const refuse = (line: string) => slot("local", () => (w) => w.error(line));
-    const name = fromUtf8(args[0]).toUpperCase();
+    const name = upperName(args[0]);
     const own = RESP_COMMANDS.get(name);
-    const data = own === undefined ? REDIS_COMMANDS.get(name.toLowerCase()) : undefined;
+    const data = own === undefined ? REDIS_COMMANDS.get(lowerName(args[0])) : undefined;
     countCommand(this.ctx, name, args, own !== undefined || data !== undefined);
     if (own === undefined && data === undefined) {
       return this.#failQueued(refuse(unknownCommand(args)));
@@ -192,7 +181,7 @@ export class RespSession {
 
   #queue(args: RespCommand, refuse: (line: string) => Slot): Slot {
     const queue = this.ctx.conn.multi ?? [];
-    const name = fromUtf8(args[0]).toLowerCase();
+    const name = lowerName(args[0]);
     if (REDIS_COMMANDS.get(name)?.run === undefined) {
       return this.#failQueued(refuse(`ERR '${name}' cannot run inside MULTI on TinyKV`));
     }
@@ -213,20 +202,32 @@ export class RespSession {
 
   /** Starts every slot that ordering allows, in order. */
   #pump(): void {
-    for (const slot of this.#slots) {
-      if (slot.started) continue;
-      // EXEC runs alone: what follows may depend on the database it leaves selected.
-      if (this.#runningKind === "exclusive") break;
-      const compatible = slot.kind === "local" || this.#running === 0 ||
-        slot.kind === this.#runningKind;
-      if (!compatible) break;
-      slot.started = true;
-      if (slot.kind !== "local") {
-        this.#runningKind = slot.kind;
-        this.#running++;
+    if (this.#pumping) return; // a slot finished at once, inside #run: this loop goes on
+    this.#pumping = true;
+    try {
+      for (let slot; (slot = this.#slots[this.#started]) !== undefined;) {
+        if (!this.#start(slot)) break;
       }
-      this.#run(slot);
+    } finally {
+      this.#pumping = false;
     }
+  }
+
+  /** Starts `slot` if ordering allows it now. */
+  #start(slot: Slot): boolean {
+    // EXEC runs alone: what follows may depend on the database it leaves selected.
+    if (this.#runningKind === "exclusive") return false;
+    const compatible = slot.kind === "local" || this.#running === 0 ||
+      slot.kind === this.#runningKind;
+    if (!compatible) return false;
+    slot.started = true;
+    this.#started++;
+    if (slot.kind !== "local") {
+      this.#runningKind = slot.kind;
+      this.#running++;
+    }
+    this.#run(slot);
+    return true;
   }
 
   #run(slot: Slot): void {
@@ -248,6 +249,7 @@ export class RespSession {
     const w = this.ctx.writer;
     while (this.#slots[0]?.done === true && !this.#closed) {
       const done = this.#slots.shift();
+      this.#started--;
       if (done?.silent !== true) done?.reply?.(w);
       if (this.ctx.conn.quit) return this.#flush(); // what it said goes out, then the close
     }
@@ -280,19 +282,14 @@ export class RespSession {
   }
 
   #close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#slots.length = 0;
-    this.#waiting = [];
-    this.#next = 0;
-    this.conn.close();
-    this.onClose();
+    if (!this.#closed) this.conn.close();
+    this.#shutdown();
   }
 
   #shutdown(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#slots.length = 0;
+    this.#slots.length = this.#started = 0;
     this.#waiting = [];
     this.#next = 0;
     this.onClose();
