@@ -61,6 +61,17 @@ test("judgePeers: a cluster that does not list this node: refuse, or wait with -
   assert.match(joining.ok ? joining.waiting ?? "" : "", /; waiting to be added: run `tinykv/);
 });
 
+test("judgePeers: only the leader's member list can refuse; a follower's may be stale", () => {
+  const stale = answer(2, A, [1, 2, 3]); // follower 2 has not applied node 4's re-add yet
+  assert.deepEqual(judgePeers(self(), [stale]), { ok: true });
+  assert.equal(
+    judgePeers(self(), [stale, answer(1, A, [1, 2, 3])]).ok,
+    false,
+    "the leader's says no",
+  );
+  assert.deepEqual(judgePeers(self(), [stale, answer(1, A, [1, 2, 3, 4])]), { ok: true });
+});
+
 test("judgePeers: another cluster that lists this node: the message names the flag to fix", () => {
   const dataDir = judgePeers(self(), [answer(1, B, [1, 2, 4])]);
   assert.match(

@@ -93,7 +93,9 @@ export function judgePeers(self: SelfView, answers: readonly PeerAnswer[]): Verd
       if (!listed) return notMember(self, theirs, members);
       return { ok: false, message: mismatch(self, ours, a) };
     }
-    if (!listed && a.status.leaderId !== null) {
+    // Only the leader's list decides: a follower's may be stale (it has not yet applied the
+    // entry that added this node back), and refusing on it would keep a member down for good.
+    if (!listed && a.status.leaderId === a.id) {
       const v = notMember(self, theirs, members);
       return v.ok && adopt !== undefined ? { ...v, adopt } : v;
     }
