@@ -49,3 +49,7 @@ export const LOG_KEY_PREFIX_BYTES = 32;
 // ---- Engine scans (src/storage/scan.ts) ----
 /** Most entries one `scanChunks` chunk may hold (each chunk is computed and held at once). */
 export const SCAN_CHUNK_ENTRIES_MAX = 65_536;
+
+// ---- Background storage worker (src/storage/jobs) ----
+/** How long the engine waits for its flush and compaction worker to start before running inline. */
+export const STORAGE_WORKER_START_MS = 10_000;

@@ -192,6 +192,8 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   ],
   // The entry points: the only code that picks a platform (detect.ts).
   "src/main.ts": ["src/cli/", "src/platform/detect.ts"],
+  // The storage engine's background thread (src/storage/jobs/).
+  "src/storage_worker.ts": ["src/storage/", "src/platform/detect.ts"],
   "mod.ts": [
     "src/storage/",
     "src/client/",

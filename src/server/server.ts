@@ -91,6 +91,7 @@ function openNode(
     clock: platform.clock,
     seed: platform.randomSeed(),
     collectGarbage: platform.collectGarbage,
+    storageWorker: platform.startStorageWorker,
     readMode: config.readMode,
     clusterToken: config.clusterToken,
     tickMs: config.tickMs,

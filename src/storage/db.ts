@@ -262,7 +262,9 @@ export class Db {
     }
     s.closed = true;
     this.#bg.cancelRetry();
+    s.worker?.cancelAll(); // a running job's tables would not be installed now
     await this.#bg.idle();
+    s.worker?.close();
     await s.wal?.idle();
     s.wal?.close();
     s.tables.closeAll();
