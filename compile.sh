@@ -14,6 +14,7 @@ cd "$(dirname "$0")"
 export PATH="$PWD/node_modules/.bin:$PATH"
 OUT="${OUT:-$PWD/tinykv}"
 ENTRY=src/main.ts
+WORKER_ENTRY=src/storage_worker.ts
 COMPILER="${TINYKV_COMPILER:-auto}"
 
 # A wrong base binary yields an executable that is not TinyKV; never ship that.
@@ -36,7 +37,10 @@ build_deno() {
 
 build_bun() {
   # --bytecode (needs --format=esm) roughly halves startup time.
-  bun build --compile --minify --bytecode --format=esm "$ENTRY" --outfile "$OUT" >/dev/null &&
+  # The storage worker is a second entry point: embedded as /$bunfs/root/storage_worker.js,
+  # started as "./storage_worker.ts" (src/platform/web_worker.ts).
+  bun build --compile --minify --bytecode --format=esm "$ENTRY" "$WORKER_ENTRY" \
+    --outfile "$OUT" >/dev/null &&
     is_tinykv
 }
 

@@ -241,6 +241,17 @@ export class Db {
     }
   }
 
+  /**
+   * Where flushes and compactions run, once that is settled: "worker" (the background
+   * thread answered) or "inline" (none configured, or it could not start: `why`).
+   */
+  async backgroundMode(): Promise<{ mode: "worker" | "inline"; why?: string }> {
+    const w = this.#s.worker;
+    if (w === undefined) return { mode: "inline", why: "no worker configured" };
+    if (await w.usable()) return { mode: "worker" };
+    return { mode: "inline", why: w.startFailure?.message ?? "closed" };
+  }
+
   stats(): DbStats {
     return collectStats(this.#s);
   }

@@ -61,6 +61,13 @@ export class EngineHolder {
     const holder = new EngineHolder(fs, dataDir, clock, db, await KvStateMachine.open(db));
     holder.onCompaction = onCompaction;
     holder.backgroundWorker = backgroundWorker;
+    if (backgroundWorker !== undefined) {
+      void db.backgroundMode().then(({ mode, why }) =>
+        mode === "worker"
+          ? logger.info("engine.background", { mode })
+          : logger.warn("engine.background", { mode, why: why ?? "" })
+      );
+    }
     return holder;
   }
 
