@@ -41,7 +41,7 @@ export class EngineHolder {
     clock: Clock,
     seed: number,
     logger: Logger = SILENT_LOGGER,
-    backgroundWorker?: () => WorkerChannel,
+    { storageWorker: backgroundWorker }: { storageWorker?: () => WorkerChannel } = {},
   ) {
     await recoverSwap(fs, dataDir);
     const onCompaction = (d: CompactionDone) =>

@@ -5,6 +5,7 @@
  * manifest: the main thread installs the result as a version edit.
  */
 import type { Clock, FileSystem, WorkerChannel } from "../../platform/types.ts";
+import { assert } from "../../util/assert.ts";
 import { BlockCache } from "../cache/block_cache.ts";
 import { TableCache } from "../cache/table_cache.ts";
 import { compactTables, type JobOutputs, type MergeEnv } from "../compaction/compactor.ts";
@@ -22,11 +23,12 @@ interface RunningJob {
   wantNumber: ((n: number) => void) | undefined;
 }
 
-export function serveStorageJobs(port: WorkerChannel, fs: FileSystem, clock: Clock): void {
-  const jobs = new Map<number, RunningJob>();
-  const send = (m: FromWorker) => port.post(m);
+type Send = (m: FromWorker) => void;
+
+/** Yields a macrotask once WORKER_YIELD_EVERY_MS has passed since the last one. */
+function yielder(clock: Clock): () => Promise<void> {
   let lastYield = clock.nowMs();
-  const yieldNow = (): Promise<void> => {
+  return () => {
     if (clock.nowMs() - lastYield < WORKER_YIELD_EVERY_MS) return Promise.resolve();
     return new Promise((resolve) =>
       clock.setTimeout(() => {
@@ -35,58 +37,72 @@ export function serveStorageJobs(port: WorkerChannel, fs: FileSystem, clock: Clo
       }, 0)
     );
   };
+}
 
-  const run = async (
+/** Runs one job with its own table readers and answers with its outputs or its error. */
+async function runJob(
+  fs: FileSystem,
+  send: Send,
+  yieldNow: () => Promise<void>,
+  id: number,
+  dir: string,
+  job: RunningJob,
+  work: (env: MergeEnv) => Promise<JobOutputs>,
+): Promise<void> {
+  const tables = new TableCache(fs, dir, new BlockCache(0), WORKER_OPEN_TABLES);
+  const newTableNumber = (): number | Promise<number> => {
+    const n = job.numbers.shift();
+    if (n !== undefined) return n;
+    return new Promise<number>((resolve) => {
+      job.wantNumber = resolve;
+      send({ type: "need-number", id });
+    });
+  };
+  const env: MergeEnv = {
+    tables,
+    out: { fs, dir, newTableNumber, releaseTableNumber: () => {} },
+    yieldNow,
+    stopped: () => job.cancelled,
+  };
+  try {
+    send({ type: "done", id, result: await work(env) });
+  } catch (err) {
+    send({ type: "failed", id, error: toWire(err) });
+  } finally {
+    tables.closeAll(); // the main thread deletes the inputs once the edit is installed
+  }
+}
+
+export function serveStorageJobs(port: WorkerChannel, fs: FileSystem, clock: Clock): void {
+  const jobs = new Map<number, RunningJob>();
+  const send: Send = (m) => port.post(m);
+  const yieldNow = yielder(clock);
+  const start = (
     id: number,
     dir: string,
-    job: RunningJob,
+    numbers: number[],
     work: (env: MergeEnv) => Promise<JobOutputs>,
   ) => {
-    const tables = new TableCache(fs, dir, new BlockCache(0), WORKER_OPEN_TABLES);
-    const env: MergeEnv = {
-      tables,
-      out: {
-        fs,
-        dir,
-        newTableNumber: () => {
-          const n = job.numbers.shift();
-          if (n !== undefined) return n;
-          return new Promise<number>((resolve) => {
-            job.wantNumber = resolve;
-            send({ type: "need-number", id });
-          });
-        },
-        releaseTableNumber: () => {},
-      },
-      yieldNow,
-      stopped: () => job.cancelled,
-    };
-    try {
-      send({ type: "done", id, result: await work(env) });
-    } catch (err) {
-      send({ type: "failed", id, error: toWire(err) });
-    } finally {
-      tables.closeAll(); // the main thread deletes the inputs once the edit is installed
-      jobs.delete(id);
-    }
+    const job: RunningJob = { numbers, cancelled: false, wantNumber: undefined };
+    jobs.set(id, job);
+    void runJob(fs, send, yieldNow, id, dir, job, work).finally(() => jobs.delete(id));
   };
-
   port.setHandlers((message) => {
     if (tagOf(message) === undefined) return;
     const m = message as ToWorker;
-    if (m.type === "flush" || m.type === "compact") {
-      const job: RunningJob = { numbers: m.numbers, cancelled: false, wantNumber: undefined };
-      jobs.set(m.id, job);
-      if (m.type === "flush") void run(m.id, m.dir, job, (env) => writeFlushRun(env, m.run));
-      else void run(m.id, m.dir, job, (env) => compactTables(env, m.job));
+    if (m.type === "flush") start(m.id, m.dir, m.numbers, (env) => writeFlushRun(env, m.run));
+    else if (m.type === "compact") {
+      start(m.id, m.dir, m.numbers, (env) => compactTables(env, m.job));
     } else if (m.type === "numbers") {
       const job = jobs.get(m.id);
       if (job === undefined) return;
       job.numbers.push(...m.numbers);
       const want = job.wantNumber;
+      if (want === undefined) return;
       job.wantNumber = undefined;
       const n = job.numbers.shift();
-      if (want !== undefined && n !== undefined) want(n);
+      assert(n !== undefined, "a numbers message carried no table number");
+      want(n);
     } else if (m.type === "cancel") {
       const job = jobs.get(m.id);
       if (job !== undefined) job.cancelled = true;
