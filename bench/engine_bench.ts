@@ -3,7 +3,7 @@
  * classic-level), side by side in the same process and runtime:
  *
  *   deno run -A bench/engine_bench.ts [--num 1000000] [--markdown]
- *   bun bench/engine_bench.ts [--num 1000000] [--markdown]
+ *   bun bench/engine_bench.ts [--num 1000000] [--markdown] [--worker] [--only a,b]
  *
  * 16-byte keys ("%016d"), 100-byte random values. Each engine gets the same
  * memory budget (64 MiB write buffer, 64 MiB block cache) and the same
@@ -17,6 +17,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { type Db, openDb, type WriteOp } from "../mod.ts";
+import { getPlatform } from "../src/platform/detect.ts";
 import { createPrng } from "../src/util/prng.ts";
 
 const { values: args } = parseArgs({
@@ -25,6 +26,8 @@ const { values: args } = parseArgs({
     num: { type: "string", default: "1000000" },
     markdown: { type: "boolean", default: false },
     only: { type: "string" },
+    // TinyKV flushes and compacts in its background worker (docs/storage.md#background-worker).
+    worker: { type: "boolean", default: false },
   },
 });
 const NUM = Number(args.num);
@@ -50,7 +53,13 @@ let dirs = 0;
 const freshDir = () => join(root, `db${dirs++}`);
 
 async function openTiny(sync: "always" | "none" = "none"): Promise<Db> {
-  return await openDb(freshDir(), { sync, memtableBytes: MEM, blockCacheBytes: MEM });
+  const backgroundWorker = args.worker ? getPlatform().startStorageWorker : undefined;
+  return await openDb(freshDir(), {
+    sync,
+    memtableBytes: MEM,
+    blockCacheBytes: MEM,
+    backgroundWorker,
+  });
 }
 async function openLevel(): Promise<Level> {
   const db: Level = new ClassicLevel(freshDir(), {
