@@ -27,9 +27,12 @@ build_deno() {
   work=$(mktemp -d)
   # Compile a bundle from a folder without package.json: compiling in place
   # would embed node_modules (the deno, bun and buf binaries, ~300 MB).
+  # The storage worker is bundled beside the binary's bundle and embedded with --include
+  # (src/platform/web_worker.ts looks for storage_worker.js next to the bundle).
   deno bundle --quiet --platform deno -o "$work/tinykv.js" "$ENTRY" &&
+    deno bundle --quiet --platform deno -o "$work/storage_worker.js" "$WORKER_ENTRY" &&
     (cd "$work" && timeout "${DENO_COMPILE_TIMEOUT:-120}" \
-      deno compile --quiet -A --no-check -o "$OUT" tinykv.js)
+      deno compile --quiet -A --no-check --include storage_worker.js -o "$OUT" tinykv.js)
   rc=$?
   rm -rf "$work"
   [[ $rc -eq 0 ]] && is_tinykv

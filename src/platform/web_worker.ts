@@ -3,18 +3,24 @@
  * implement (module workers, structured clone, transferable buffers).
  *
  * Where the worker's entry lives: from source it is src/storage_worker.ts next
- * to this folder. In a `bun build --compile` binary every entry point given on
- * the command line is embedded under /$bunfs/root/ and a worker names it by
- * its path relative to the entries' common folder (compile.sh passes
- * src/storage_worker.ts as the second entry): "./storage_worker.ts".
+ * to this folder. Bundled, this module is part of one file:
+ * - a `bun build --compile` binary embeds every entry point given on the
+ *   command line under /$bunfs/root/, and a worker names one by its path
+ *   relative to the entries' common folder (compile.sh passes
+ *   src/storage_worker.ts as the second entry): "./storage_worker.ts";
+ * - a `deno bundle` (compile.sh's Deno route) has the worker bundled next to
+ *   it as storage_worker.js.
  */
 import type { WorkerChannel } from "./types.ts";
 
 const COMPILED_BUN_PREFIX = "file:///$bunfs/";
+const FROM_SOURCE = /\/platform\/web_worker\.ts$/;
 
 function storageWorkerUrl(): string {
-  if (import.meta.url.startsWith(COMPILED_BUN_PREFIX)) return "./storage_worker.ts";
-  return new URL("../storage_worker.ts", import.meta.url).href;
+  const here = import.meta.url;
+  if (here.startsWith(COMPILED_BUN_PREFIX)) return "./storage_worker.ts";
+  if (!FROM_SOURCE.test(here)) return new URL("./storage_worker.js", here).href;
+  return new URL("../storage_worker.ts", here).href;
 }
 
 function asError(e: unknown): Error {
