@@ -11,12 +11,12 @@
  */
 import { COMPACTION_STEP_ENTRIES } from "../../limits.ts";
 import { assert } from "../../util/assert.ts";
-import { equalBytes } from "../../util/bytes.ts";
 import type { MergeEnv } from "../compaction/compactor.ts";
 import { OutputSet } from "../compaction/output_set.ts";
 import type { DbState } from "../db_state.ts";
 import type { ValueKind } from "../internal_key.ts";
 import type { Memtable } from "../memtable/memtable.ts";
+import type { SkipNode } from "../memtable/skiplist.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
 const ENTRY_HEADER_BYTES = 17;
@@ -39,27 +39,26 @@ export async function encodeFlushRun(s: DbState, imm: Memtable): Promise<FlushRu
   const buf = new Uint8Array(imm.bytes + ENTRY_HEADER_BYTES);
   const view = new DataView(buf.buffer);
   const smallestSnapshot = s.smallestSnapshot();
-  const c = imm.cursor();
-  let current: Uint8Array | undefined;
+  const c = imm.nodeCursor();
+  let prev: SkipNode | undefined;
   let newerSeq = Number.MAX_SAFE_INTEGER;
   let pos = 0, count = 0, steps = 0;
   for (c.seekToFirst(); c.valid(); c.next()) {
-    const key = c.key(), seq = c.seq();
-    if (current === undefined || !equalBytes(key, current)) {
-      current = key;
-      newerSeq = Number.MAX_SAFE_INTEGER;
-    }
+    // Bytes are copied from the nodes' batch buffers directly: a view per key and value
+    // (the cursor's key() and value()) cost more than the copy itself.
+    const n = c.node(), seq = n.seq;
+    if (prev === undefined || !sameKey(prev, n)) newerSeq = Number.MAX_SAFE_INTEGER;
+    prev = n;
     assert(seq < newerSeq, `memtable versions of a key out of order at sequence ${seq}`);
     if (newerSeq > smallestSnapshot) {
-      const value = c.value();
-      view.setUint32(pos, key.length);
-      view.setUint32(pos + 4, value.length);
+      view.setUint32(pos, n.klen);
+      view.setUint32(pos + 4, n.vlen);
       view.setUint32(pos + 8, Math.floor(seq / TWO_32));
       view.setUint32(pos + 12, seq >>> 0);
-      buf[pos + 16] = c.kind();
-      buf.set(key, pos + ENTRY_HEADER_BYTES);
-      buf.set(value, pos + ENTRY_HEADER_BYTES + key.length);
-      pos += ENTRY_HEADER_BYTES + key.length + value.length;
+      buf[pos + 16] = n.kind;
+      pos += ENTRY_HEADER_BYTES;
+      pos = copyBytes(buf, pos, n.buf, n.koff, n.klen);
+      pos = copyBytes(buf, pos, n.buf, n.voff, n.vlen);
       count++;
     }
     newerSeq = seq;
@@ -67,6 +66,25 @@ export async function encodeFlushRun(s: DbState, imm: Memtable): Promise<FlushRu
     if (s.closed && s.options.wal) return undefined; // the WAL still holds it
   }
   return { buffer: buf.buffer, length: pos, count };
+}
+
+/** Below this many bytes a loop beats making a view for `set`. */
+const COPY_LOOP_MAX = 64;
+
+function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, off: number, len: number): number {
+  if (len < COPY_LOOP_MAX) {
+    for (let i = 0; i < len; i++) dst[at + i] = src[off + i];
+  } else {
+    dst.set(src.subarray(off, off + len), at);
+  }
+  return at + len;
+}
+
+function sameKey(a: SkipNode, b: SkipNode): boolean {
+  if (a.klen !== b.klen) return false;
+  const ab = a.buf, bb = b.buf, ao = a.koff, bo = b.koff;
+  for (let i = 0; i < a.klen; i++) if (ab[ao + i] !== bb[bo + i]) return false;
+  return true;
 }
 
 /** Writes an encoded run as one level-0 table (the step a worker runs). */
