@@ -34,7 +34,7 @@ import { VersionEdit } from "./version/version_edit.ts";
 export async function flushImmutable(s: DbState): Promise<void> {
   const imm = s.imm;
   if (imm === undefined) return;
-  const worker = await s.usableWorker();
+  const worker = s.usableWorker();
   let done: JobOutputs | undefined;
   try {
     if (worker !== undefined) {

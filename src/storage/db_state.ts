@@ -103,15 +103,19 @@ export class DbState {
     }
   }
 
-  /** The worker when it runs, else undefined (jobs then run inline). */
-  async usableWorker(): Promise<WorkerJobs | undefined> {
+  /**
+   * The worker once it has answered, else undefined: jobs run inline while it is still
+   * starting (a flush never waits for a thread to start; `deno test` type-checks a worker's
+   * modules first, seconds) and for good if it could not start.
+   */
+  usableWorker(): WorkerJobs | undefined {
     const w = this.worker;
-    return w !== undefined && await w.usable() ? w : undefined;
+    return w !== undefined && w.mode === "worker" ? w : undefined;
   }
 
   /** Runs a compaction's merge in the worker, or inline without one. */
-  async runCompactionJob(job: CompactionJob): Promise<JobOutputs> {
-    const w = await this.usableWorker();
+  runCompactionJob(job: CompactionJob): Promise<JobOutputs> {
+    const w = this.usableWorker();
     return w !== undefined ? w.compact(job) : this.#inlineCompaction(job);
   }
 

@@ -97,12 +97,20 @@ for (const starve of [false, true]) {
   const how = starve ? ", the worker asking for every table number" : "";
   test(`background worker: the job protocol over a loopback keeps every write${how}`, async () => {
     const w = world(3);
+    let answered = 0; // jobs the worker side answered
     const db = await Db.open(w.fs, DIR, {
       ...SMALL,
       clock: platform.clock,
       backgroundWorker: () => {
         const { main, worker } = loopback();
-        serveStorageJobs(worker, w.fs, platform.clock);
+        const counted: WorkerChannel = {
+          ...worker,
+          post: (m, t) => {
+            if ((m as { type: string }).type === "done") answered++;
+            worker.post(m, t);
+          },
+        };
+        serveStorageJobs(counted, w.fs, platform.clock);
         if (!starve) return main;
         // Jobs arrive with no numbers set aside: each output table needs a round trip.
         const strip = (m: unknown) =>
@@ -110,10 +118,12 @@ for (const starve of [false, true]) {
         return { ...main, post: (m, t) => main.post(strip(m), t) };
       },
     });
+    assert.deepEqual(await db.backgroundMode(), { mode: "worker" });
     const want = await fill(db, 1000);
     await db.compactRange();
-    assert.ok(db.stats().compactions > 0);
-    assert.equal(db.stats().backgroundWorker, "worker");
+    const st = db.stats();
+    assert.ok(st.compactions > 0 && answered >= st.flushes + st.compactions, `${answered} jobs`);
+    assert.equal(st.backgroundWorker, "worker");
     await check(db, want);
     await db.close();
   });
@@ -164,6 +174,7 @@ for (const answer of ["crash", "corruption"] as const) {
   test(`background worker: a ${answer} in the worker makes the engine fail, as inline`, async () => {
     const w = world(5);
     const db = await Db.open(w.fs, DIR, { ...SMALL, backgroundWorker: faulty(answer) });
+    assert.deepEqual(await db.backgroundMode(), { mode: "worker" }); // jobs go to it from now on
     await db.put("a", "1");
     await assert.rejects(db.flush());
     const cause = db.failure?.cause;
