@@ -174,7 +174,7 @@ export class MemtableCursor implements Cursor {
     const n = this.#current();
     return sink.copyRange(n.buf, n.voff, n.vlen);
   }
-  /** The current entry's node: its key is `buf[koff, koff+klen)`, its value `buf[voff, voff+vlen)`. */
+  /** The current entry's node: key `buf[koff, koff+klen)`, value `buf[voff, voff+vlen)`. */
   node(): SkipNode {
     return this.#current();
   }
