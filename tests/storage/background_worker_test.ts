@@ -120,6 +120,10 @@ for (const starve of [false, true]) {
     });
     assert.deepEqual(await db.backgroundMode(), { mode: "worker" });
     const want = await fill(db, 1000);
+    // Values that fill a flush run's 1 MiB chunks, and one larger than a chunk.
+    const big = [600_000, 700_000, 1_500_000].map((n, i) => [`big${i}`, "b".repeat(n)] as const);
+    await db.write(big.map(([key, value]) => ({ type: "put" as const, key, value })));
+    for (const [key, value] of big) want.set(key, value);
     await db.compactRange();
     const st = db.stats();
     assert.ok(st.compactions > 0 && answered >= st.flushes + st.compactions, `${answered} jobs`);

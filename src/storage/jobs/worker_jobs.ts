@@ -66,7 +66,7 @@ export class WorkerJobs {
       dir,
       numbers,
       run,
-    }), [run.buffer]);
+    }), run.chunks);
   }
 
   compact(job: CompactionJob): Promise<JobOutputs> {
