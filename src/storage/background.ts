@@ -28,7 +28,7 @@ import { VersionEdit } from "./version/version_edit.ts";
  * With overwrites that is most of a memtable (100,000 puts on 10,000 keys
  * flush as 10,000 entries), and every entry not written is work saved in
  * this flush and in each compaction after it. With a background worker the
- * serving thread only copies the surviving entries into one buffer; the
+ * serving thread only copies the surviving entries into buffers it hands over; the
  * worker builds and syncs the table (jobs/flush_run.ts).
  */
 export async function flushImmutable(s: DbState): Promise<void> {
