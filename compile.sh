@@ -14,6 +14,7 @@ cd "$(dirname "$0")"
 export PATH="$PWD/node_modules/.bin:$PATH"
 OUT="${OUT:-$PWD/tinykv}"
 ENTRY=src/main.ts
+WORKER_ENTRY=src/storage_worker.ts
 COMPILER="${TINYKV_COMPILER:-auto}"
 
 # A wrong base binary yields an executable that is not TinyKV; never ship that.
@@ -26,9 +27,12 @@ build_deno() {
   work=$(mktemp -d)
   # Compile a bundle from a folder without package.json: compiling in place
   # would embed node_modules (the deno, bun and buf binaries, ~300 MB).
+  # The storage worker is bundled beside the binary's bundle and embedded with --include
+  # (src/platform/web_worker.ts looks for storage_worker.js next to the bundle).
   deno bundle --quiet --platform deno -o "$work/tinykv.js" "$ENTRY" &&
+    deno bundle --quiet --platform deno -o "$work/storage_worker.js" "$WORKER_ENTRY" &&
     (cd "$work" && timeout "${DENO_COMPILE_TIMEOUT:-120}" \
-      deno compile --quiet -A --no-check -o "$OUT" tinykv.js)
+      deno compile --quiet -A --no-check --include storage_worker.js -o "$OUT" tinykv.js)
   rc=$?
   rm -rf "$work"
   [[ $rc -eq 0 ]] && is_tinykv
@@ -36,7 +40,10 @@ build_deno() {
 
 build_bun() {
   # --bytecode (needs --format=esm) roughly halves startup time.
-  bun build --compile --minify --bytecode --format=esm "$ENTRY" --outfile "$OUT" >/dev/null &&
+  # The storage worker is a second entry point: embedded as /$bunfs/root/storage_worker.js,
+  # started as "./storage_worker.ts" (src/platform/web_worker.ts).
+  bun build --compile --minify --bytecode --format=esm "$ENTRY" "$WORKER_ENTRY" \
+    --outfile "$OUT" >/dev/null &&
     is_tinykv
 }
 

@@ -3,7 +3,7 @@
  * classic-level), side by side in the same process and runtime:
  *
  *   deno run -A bench/engine_bench.ts [--num 1000000] [--markdown]
- *   bun bench/engine_bench.ts [--num 1000000] [--markdown]
+ *   bun bench/engine_bench.ts [--num 1000000] [--markdown] [--worker] [--only a,b]
  *     [--values random|compressible] [--compression none|lz4]
  *
  * 16-byte keys ("%016d"), 100-byte random values (`--values compressible`: JSON-like
@@ -20,6 +20,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { type Db, openDb, type WriteOp } from "../mod.ts";
+import { getPlatform } from "../src/platform/detect.ts";
 import { createPrng } from "../src/util/prng.ts";
 import { makeValues, type ValueShape } from "./bench_values.ts";
 
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     values: { type: "string", default: "random" },
     compression: { type: "string" },
+    // TinyKV flushes and compacts in its background worker (docs/storage.md#background-worker).
+    worker: { type: "boolean", default: false },
   },
 });
 const SHAPE = args.values as ValueShape;
@@ -55,7 +58,14 @@ const freshDir = () => join(root, `db${dirs++}`);
 
 async function openTiny(sync: "always" | "none" = "none"): Promise<Db> {
   const compression = COMPRESSION;
-  return await openDb(freshDir(), { sync, memtableBytes: MEM, blockCacheBytes: MEM, compression });
+  const backgroundWorker = args.worker ? getPlatform().startStorageWorker : undefined;
+  return await openDb(freshDir(), {
+    sync,
+    memtableBytes: MEM,
+    blockCacheBytes: MEM,
+    compression,
+    backgroundWorker,
+  });
 }
 async function openLevel(): Promise<Level> {
   const db: Level = new ClassicLevel(freshDir(), {

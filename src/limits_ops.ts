@@ -107,3 +107,7 @@ export const PLACEMENT_COMMAND_BYTES_MAX = 64 * KiB;
  * keep waiting for it until the request timeout): one lost message must not stall every read.
  */
 export const READ_ROUND_RETRY_MS = 500;
+
+// ---- Background storage worker (src/storage/jobs) ----
+/** How long the engine waits for its flush and compaction worker to start before running inline. */
+export const STORAGE_WORKER_START_MS = 10_000;

@@ -40,6 +40,7 @@ const SERVE_OPTIONS = {
   "tls-key": { type: "string" },
   "tls-ca": { type: "string" },
   "tls-client-auth": { type: "boolean" },
+  "storage-worker": { type: "string" },
 } as const;
 
 const CLIENT_OPTIONS = {

@@ -39,6 +39,7 @@ export interface ServeFlags {
   readonly "tls-key"?: string;
   readonly "tls-ca"?: string;
   readonly "tls-client-auth"?: boolean;
+  readonly "storage-worker"?: string;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -84,6 +85,7 @@ export async function serve(
     auth: authenticatorOf(flags["auth-file"], platform),
     httpAdminOpen: flags["http-admin-open"] === true,
     tls: nodeTlsOf(flags, platform.fs),
+    storageWorker: storageWorkerOf(flags["storage-worker"]),
   };
   checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);
@@ -231,4 +233,11 @@ function servingLine(
     : `${tls ? "https" : "http"}://${joinHostPort(bound, ports.httpPort)}/status`;
   return `tinykv: node ${id} serving — protobuf ${joinHostPort(bound, kvPort)}, RESP ${resp}, ` +
     `HTTP ${http}\n`;
+}
+
+/** `--storage-worker on|off` (default on): flush and compaction off the serving thread. */
+function storageWorkerOf(text: string | undefined): boolean {
+  if (text === undefined || text === "on") return true;
+  if (text === "off") return false;
+  throw new UsageError(`--storage-worker must be on or off, got '${text}'`);
 }

@@ -13,6 +13,7 @@ import { processUsage } from "./process_usage.ts";
 import { lookupHost } from "./host_lookup.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
+import { startStorageWorker, storageWorkerParent } from "./web_worker.ts";
 
 function serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer> {
   if (options.tls !== undefined) return serveHttps(fetch, options, options.tls);
@@ -34,6 +35,8 @@ export function createBunPlatform(): Platform {
     processUsage,
     collectGarbage: () => bunApi().gc(true),
     lookupHost,
+    startStorageWorker,
+    storageWorkerParent,
   };
 }
 

@@ -11,6 +11,7 @@ import { processUsage } from "./process_usage.ts";
 import { lookupHost } from "./host_lookup.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
+import { startStorageWorker, storageWorkerParent } from "./web_worker.ts";
 
 function serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer> {
   if (options.tls !== undefined) return serveHttps(fetch, options, options.tls);
@@ -42,6 +43,8 @@ export function createDenoPlatform(): Platform {
     serveHttp,
     processUsage,
     lookupHost,
+    startStorageWorker,
+    storageWorkerParent,
   };
 }
 

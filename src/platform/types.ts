@@ -200,6 +200,18 @@ export interface ProcessUsage {
   readonly cpuSystemMs: number;
 }
 
+/**
+ * One end of the channel to a background thread (a Web `Worker` in both runtimes).
+ * Messages are structured clones; the buffers in `transfer` move instead of being copied.
+ */
+export interface WorkerChannel {
+  post(message: unknown, transfer?: ArrayBuffer[]): void;
+  /** `onError`: the other thread threw and did not catch it, or could not start. */
+  setHandlers(onMessage: (message: unknown) => void, onError: (error: Error) => void): void;
+  /** Stops the thread (main side); a no-op inside the worker. */
+  close(): void;
+}
+
 /** Everything runtime-specific, passed explicitly from the composition root. */
 export interface Platform {
   readonly runtime: RuntimeName;
@@ -219,6 +231,13 @@ export interface Platform {
   collectGarbage?(): void;
   /** The addresses a host name resolves to (getaddrinfo); absent in the simulator. */
   lookupHost?(name: string): Promise<string[]>;
+  /**
+   * Starts a thread running the storage engine's flush and compaction jobs
+   * (src/storage_worker.ts); absent in the simulator, which runs them inline.
+   */
+  startStorageWorker?(): WorkerChannel;
+  /** Inside that thread: its channel to the thread that started it. */
+  storageWorkerParent?(): WorkerChannel;
 }
 
 /** Process-level operations used only by the binary's entry point. */

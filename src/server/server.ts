@@ -68,6 +68,12 @@ export interface ServerConfig {
   readonly slowRequestMs?: number;
   /** TLS on every port and to peers (docs/tls.md); absent: plain TCP and HTTP. */
   readonly tls?: NodeTls;
+  /**
+   * Flush and compact in the platform's background worker (docs/storage.md#background-worker).
+   * The CLI turns it on (`--storage-worker`); in-process nodes (tests) run those jobs inline
+   * unless they ask, since `deno test` type-checks each worker it starts (about 4 s).
+   */
+  readonly storageWorker?: boolean;
 }
 
 export interface RunningServer {
@@ -92,6 +98,7 @@ function openNode(
     clock: platform.clock,
     seed: platform.randomSeed(),
     collectGarbage: platform.collectGarbage,
+    storageWorker: config.storageWorker === true ? platform.startStorageWorker : undefined,
     readMode: config.readMode,
     clusterToken: config.clusterToken,
     tickMs: config.tickMs,

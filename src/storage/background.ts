@@ -12,11 +12,13 @@ import type { TimerId } from "../platform/types.ts";
 import { assert } from "../util/assert.ts";
 import { equalBytes } from "../util/bytes.ts";
 import { NoSpaceError } from "../util/errors.ts";
-import { runCompaction } from "./compaction/compactor.ts";
-import { OutputSet } from "./compaction/output_set.ts";
+import { type JobOutputs, runCompaction } from "./compaction/compactor.ts";
+import { OutputSet, stateOutputHost } from "./compaction/output_set.ts";
 import { type Compaction, pickCompaction } from "./compaction/picker.ts";
 import type { DbState } from "./db_state.ts";
 import { collectGarbage } from "./gc.ts";
+import { encodeFlushRun } from "./jobs/flush_run.ts";
+import type { Memtable } from "./memtable/memtable.ts";
 import { VersionEdit } from "./version/version_edit.ts";
 
 /**
@@ -25,12 +27,42 @@ import { VersionEdit } from "./version/version_edit.ts";
  * snapshot (compaction's first rule, applied early): nothing can read it.
  * With overwrites that is most of a memtable (100,000 puts on 10,000 keys
  * flush as 10,000 entries), and every entry not written is work saved in
- * this flush and in each compaction after it.
+ * this flush and in each compaction after it. With a background worker the
+ * serving thread only copies the surviving entries into buffers it hands over; the
+ * worker builds and syncs the table (jobs/flush_run.ts).
  */
 export async function flushImmutable(s: DbState): Promise<void> {
   const imm = s.imm;
   if (imm === undefined) return;
-  const out = new OutputSet(s, Number.MAX_SAFE_INTEGER);
+  const worker = s.usableWorker();
+  let done: JobOutputs | undefined;
+  try {
+    if (worker !== undefined) {
+      const run = await encodeFlushRun(s, imm);
+      if (run === undefined) return;
+      done = await worker.flush(run);
+    } else {
+      done = await flushInline(s, imm);
+    }
+    if (done === undefined || (s.closed && s.options.wal)) return; // the WAL still holds it
+    // The edit logs vs.lastSequence: it must cover every sequence in the new table.
+    assert(imm.lastSeq <= s.vs.lastSequence, `flushed sequence ${imm.lastSeq} not logged`);
+    const edit = new VersionEdit();
+    for (const f of done.outputs) edit.added.push([0, f]);
+    if (s.options.wal) edit.logNumber = s.mem.walNumber;
+    await s.vs.logAndApply(edit);
+    s.imm = undefined;
+    s.counters.flushes++;
+  } finally {
+    for (const f of done?.outputs ?? []) s.pendingOutputs.delete(f.number);
+  }
+  collectGarbage(s);
+}
+
+/** The flush on the serving thread, in bounded steps (no worker: the simulation). */
+async function flushInline(s: DbState, imm: Memtable): Promise<JobOutputs | undefined> {
+  const out = new OutputSet(stateOutputHost(s), Number.MAX_SAFE_INTEGER);
+  let finished = false;
   try {
     const c = imm.cursor();
     const smallestSnapshot = s.smallestSnapshot();
@@ -48,20 +80,14 @@ export async function flushImmutable(s: DbState): Promise<void> {
       if (newerSeq > smallestSnapshot) await out.add(key, seq, c.kind(), c.value(), false);
       newerSeq = seq;
       if (++steps % COMPACTION_STEP_ENTRIES === 0) await s.yieldNow();
-      if (s.closed && s.options.wal) return; // the WAL still holds it
+      if (s.closed && s.options.wal) return undefined; // the WAL still holds it
     }
-    // The edit logs vs.lastSequence: it must cover every sequence in the new table.
-    assert(imm.lastSeq <= s.vs.lastSequence, `flushed sequence ${imm.lastSeq} not logged`);
-    const edit = new VersionEdit();
-    for (const f of await out.finish()) edit.added.push([0, f]);
-    if (s.options.wal) edit.logNumber = s.mem.walNumber;
-    await s.vs.logAndApply(edit);
-    s.imm = undefined;
-    s.counters.flushes++;
+    const outputs = await out.finish();
+    finished = true;
+    return { outputs, bytesWritten: out.bytesWritten };
   } finally {
-    out.release();
+    if (!finished) out.release();
   }
-  collectGarbage(s);
 }
 
 export class Background {

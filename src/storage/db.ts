@@ -241,6 +241,17 @@ export class Db {
     }
   }
 
+  /**
+   * Where flushes and compactions run, once that is settled: "worker" (the background
+   * thread answered) or "inline" (none configured, or it could not start: `why`).
+   */
+  async backgroundMode(): Promise<{ mode: "worker" | "inline"; why?: string }> {
+    const w = this.#s.worker;
+    if (w === undefined) return { mode: "inline", why: "no worker configured" };
+    if (await w.usable()) return { mode: "worker" };
+    return { mode: "inline", why: w.startFailure?.message ?? "closed" };
+  }
+
   stats(): DbStats {
     return collectStats(this.#s);
   }
@@ -262,7 +273,9 @@ export class Db {
     }
     s.closed = true;
     this.#bg.cancelRetry();
+    s.worker?.cancelAll(); // a running job's tables would not be installed now
     await this.#bg.idle();
+    s.worker?.close();
     await s.wal?.idle();
     s.wal?.close();
     s.tables.closeAll();

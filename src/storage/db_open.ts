@@ -25,6 +25,22 @@ export async function openState(
   const vs = new VersionSet(fs, dir);
   const { manifest, tornTail, fileBytes } = vs.recover();
   const s = new DbState(fs, dir, options, vs);
+  try {
+    await recoverInto(s, manifest, tornTail, fileBytes);
+  } catch (err) {
+    s.worker?.close();
+    throw err;
+  }
+  return s;
+}
+
+async function recoverInto(
+  s: DbState,
+  manifest: string | undefined,
+  tornTail: ReturnType<VersionSet["recover"]>["tornTail"],
+  fileBytes: number,
+): Promise<void> {
+  const { fs, dir, options, vs } = s;
   if (manifest !== undefined && tornTail !== null) {
     s.tornTails.push({
       file: manifest,
@@ -66,5 +82,4 @@ export async function openState(
   edit.logNumber = s.wal?.number ?? vs.nextFileNumber;
   await vs.logAndApply(edit);
   collectGarbage(s);
-  return s;
 }

@@ -4,6 +4,13 @@
  * lives in the modules that take it.
  */
 import type { FileSystem } from "../platform/types.ts";
+import {
+  type CompactionJob,
+  type CompactionRunner,
+  inlineCompaction,
+  type JobOutputs,
+} from "./compaction/compactor.ts";
+import { WorkerJobs } from "./jobs/worker_jobs.ts";
 import { ClosedError, errorMessage, type NoSpaceError } from "../util/errors.ts";
 import { createPrng, type Prng } from "../util/prng.ts";
 import { BlockCache } from "./cache/block_cache.ts";
@@ -63,6 +70,9 @@ export class DbState {
   readonly counters = new Counters();
   readonly tornTails: TornTailReport[] = [];
   readonly prng: Prng;
+  /** The background worker that flushes and compacts (undefined: both run inline). */
+  readonly worker: WorkerJobs | undefined;
+  readonly #inlineCompaction: CompactionRunner;
   /** Resolved whenever background work finishes a flush or compaction. */
   #waiters: (() => void)[] = [];
   /** How many of the waiters are writes held back for room (not an explicit `flush()`). */
@@ -78,6 +88,36 @@ export class DbState {
     this.blockCache = new BlockCache(options.blockCacheBytes);
     this.tables = new TableCache(fs, dir, this.blockCache, options.maxOpenTables);
     this.mem = new Memtable(this.prng.fork(), 0);
+    this.#inlineCompaction = inlineCompaction(this);
+    const start = options.backgroundWorker;
+    if (start !== undefined) {
+      this.worker = new WorkerJobs(start(), {
+        dir,
+        compression: this.options.compression,
+        allocate: () => {
+          const n = vs.newFileNumber();
+          this.pendingOutputs.add(n);
+          return n;
+        },
+        release: (n) => void this.pendingOutputs.delete(n),
+      }, options.clock);
+    }
+  }
+
+  /**
+   * The worker once it has answered, else undefined: jobs run inline while it is still
+   * starting (a flush never waits for a thread to start; `deno test` type-checks a worker's
+   * modules first, seconds) and for good if it could not start.
+   */
+  usableWorker(): WorkerJobs | undefined {
+    const w = this.worker;
+    return w !== undefined && w.mode === "worker" ? w : undefined;
+  }
+
+  /** Runs a compaction's merge in the worker, or inline without one. */
+  runCompactionJob(job: CompactionJob): Promise<JobOutputs> {
+    const w = this.usableWorker();
+    return w !== undefined ? w.compact(job) : this.#inlineCompaction(job);
   }
 
   /** Enters the sticky failed state (first error wins). */

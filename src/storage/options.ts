@@ -2,7 +2,7 @@
  * Engine options, validated once at open (docs/style.md §4.16: config checked at
  * construction, passed explicitly).
  */
-import type { Clock } from "../platform/types.ts";
+import type { Clock, WorkerChannel } from "../platform/types.ts";
 import {
   BLOCK_CACHE_BYTES_DEFAULT,
   MEMTABLE_BYTES_MAX,
@@ -51,6 +51,12 @@ export interface DbOptions {
   readonly seed?: number;
   /** Told of each compaction that rewrote tables (the server logs it). */
   readonly onCompaction?: (done: CompactionDone) => void;
+  /**
+   * Starts the thread that flushes memtables and runs compactions off the serving thread
+   * (the platform's `startStorageWorker`). Absent: both run inline, in bounded steps on the
+   * caller's thread (the deterministic simulation's choice).
+   */
+  readonly backgroundWorker?: () => WorkerChannel;
 }
 
 /** One finished compaction: its input level, bytes read and written, how long it took. */
@@ -73,6 +79,7 @@ export interface ResolvedOptions {
   readonly compression: BlockCompression;
   readonly seed: number;
   readonly onCompaction: ((done: CompactionDone) => void) | undefined;
+  readonly backgroundWorker: (() => WorkerChannel) | undefined;
 }
 
 function size(name: string, v: number | undefined, def: number, min: number, max: number): number {
@@ -118,5 +125,6 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
     compression,
     seed: o.seed ?? 0x5eed,
     onCompaction: o.onCompaction,
+    backgroundWorker: o.backgroundWorker,
   };
 }

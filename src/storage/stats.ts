@@ -29,6 +29,8 @@ export interface DbStats {
   readonly tornTails: readonly TornTailReport[];
   /** The sticky error, once a write, sync or background job failed. */
   readonly failed: string | null;
+  /** Where flushes and compactions run: "worker", "starting", or "inline" (none, or it failed). */
+  readonly backgroundWorker: "worker" | "starting" | "inline";
 }
 
 export function collectStats(s: DbState): DbStats {
@@ -70,5 +72,6 @@ export function collectStats(s: DbState): DbStats {
     },
     tornTails: [...s.tornTails],
     failed: s.failed?.message ?? null,
+    backgroundWorker: s.worker?.mode ?? "inline",
   };
 }

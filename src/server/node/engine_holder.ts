@@ -11,7 +11,7 @@ import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 import type { CompactionDone } from "../../storage/options.ts";
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { KvStateMachine } from "../../kv/state_machine.ts";
-import type { Clock, FileSystem } from "../../platform/types.ts";
+import type { Clock, FileSystem, WorkerChannel } from "../../platform/types.ts";
 import { Db } from "../../storage/db.ts";
 import { ClosedError, CorruptionError } from "../../util/errors.ts";
 import { removeTree } from "./data_dir.ts";
@@ -41,6 +41,7 @@ export class EngineHolder {
     clock: Clock,
     seed: number,
     logger: Logger = SILENT_LOGGER,
+    { storageWorker: backgroundWorker }: { storageWorker?: () => WorkerChannel } = {},
   ) {
     await recoverSwap(fs, dataDir);
     const onCompaction = (d: CompactionDone) =>
@@ -50,14 +51,30 @@ export class EngineHolder {
         bytes_out: d.bytesOut,
         ms: Math.round(d.ms),
       });
-    const db = await Db.open(fs, `${dataDir}/kv`, { wal: false, clock, seed, onCompaction });
+    const db = await Db.open(fs, `${dataDir}/kv`, {
+      wal: false,
+      clock,
+      seed,
+      onCompaction,
+      backgroundWorker,
+    });
     const holder = new EngineHolder(fs, dataDir, clock, db, await KvStateMachine.open(db));
     holder.onCompaction = onCompaction;
+    holder.backgroundWorker = backgroundWorker;
+    if (backgroundWorker !== undefined) {
+      void db.backgroundMode().then(({ mode, why }) =>
+        mode === "worker"
+          ? logger.info("engine.background", { mode })
+          : logger.warn("engine.background", { mode, why: why ?? "" })
+      );
+    }
     return holder;
   }
 
   /** Where the engine reports its compactions (kept for the engine a snapshot swaps in). */
   onCompaction: ((d: CompactionDone) => void) | undefined;
+  /** Starts the engine's flush and compaction thread (kept for a swapped-in engine too). */
+  backgroundWorker: (() => WorkerChannel) | undefined;
 
   get incomingDir(): string {
     return `${this.dataDir}/kv-incoming`;
@@ -111,6 +128,7 @@ export class EngineHolder {
         wal: false,
         clock,
         onCompaction: this.onCompaction,
+        backgroundWorker: this.backgroundWorker,
       });
       this.kv = await KvStateMachine.open(this.db);
       this.kv.wallClock = () => clock.wallMs();

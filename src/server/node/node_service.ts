@@ -158,7 +158,7 @@ export class NodeService implements KvService, StatusSource {
   static async open(options: NodeServiceOptions): Promise<NodeService> {
     const o = resolveNodeOptions(options);
     o.fs.mkdir(o.dataDir);
-    const engine = await EngineHolder.open(o.fs, o.dataDir, o.clock, o.seed, o.logger);
+    const engine = await EngineHolder.open(o.fs, o.dataDir, o.clock, o.seed, o.logger, o);
     const logStore = await LogStore.open(o.fs, `${o.dataDir}/raft`);
     await bootstrapIfNew(o, logStore, engine.kv);
     return new NodeService(o, engine, logStore, await readMembers(engine.db));

@@ -3,7 +3,7 @@
  * defaults are filled in: `NodeService.open` resolves the caller's options
  * once and passes the resolved object down.
  */
-import type { Clock, FileSystem, Net } from "../../platform/types.ts";
+import type { Clock, FileSystem, Net, WorkerChannel } from "../../platform/types.ts";
 import type { RetentionOptions } from "./history_retention.ts";
 import { createLogger, type Logger, SILENT_LOGGER } from "../log/logger.ts";
 
@@ -18,6 +18,8 @@ export interface NodeServiceOptions {
   readonly seed: number;
   /** The platform's collectGarbage, run after entries of LARGE_APPLY_GC_BYTES or more apply. */
   readonly collectGarbage?: () => void;
+  /** Starts the engine's flush and compaction thread (absent: they run inline, as in the sim). */
+  readonly storageWorker?: () => WorkerChannel;
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
   /** Milliseconds per Raft tick (default `NODE_DEFAULTS.tickMs`). */
@@ -74,10 +76,14 @@ export const NODE_DEFAULTS = {
 /** Every option filled in, plus what follows from them. */
 export interface ResolvedNodeOptions extends
   Required<
-    Omit<NodeServiceOptions, "clusterToken" | "log" | "logger" | "autoCompact" | "collectGarbage">
+    Omit<
+      NodeServiceOptions,
+      "clusterToken" | "log" | "logger" | "autoCompact" | "collectGarbage" | "storageWorker"
+    >
   > {
   readonly autoCompact: RetentionOptions;
   readonly collectGarbage: (() => void) | undefined;
+  readonly storageWorker: (() => WorkerChannel) | undefined;
   readonly clusterToken: string | undefined;
   readonly logger: Logger;
   /** A free-form line, logged as a `message` event (callers that have no event of their own). */
@@ -125,6 +131,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     logger,
     log: (line: string) => logger.info("message", { text: line }),
     collectGarbage: o.collectGarbage,
+    storageWorker: o.storageWorker,
     autoCompact: resolveRetention(o.autoCompact ?? {}),
     electionTimeoutMs: electionTicks * tickMs,
   });

@@ -8,29 +8,88 @@
 import { COMPACTION_STEP_ENTRIES } from "../../limits.ts";
 import { assert } from "../../util/assert.ts";
 import { compareBytes, equalBytes } from "../../util/bytes.ts";
+import type { TableCache } from "../cache/table_cache.ts";
 import type { DbState } from "../db_state.ts";
 import { userKeyOf, ValueKind } from "../internal_key.ts";
 import type { Cursor } from "../iterator/cursor.ts";
 import { LevelCursor } from "../iterator/level_cursor.ts";
 import { MergingCursor } from "../iterator/merging.ts";
 import type { Version } from "../version/version.ts";
-import { NUM_LEVELS, VersionEdit } from "../version/version_edit.ts";
-import { OutputSet } from "./output_set.ts";
+import { type FileMeta, NUM_LEVELS, VersionEdit } from "../version/version_edit.ts";
+import { type OutputHost, OutputSet, stateOutputHost } from "./output_set.ts";
 import type { Compaction } from "./picker.ts";
 
-/** True when no level below `outLevel` can hold `key`. */
-function isBaseLevelFor(v: Version, outLevel: number, key: Uint8Array): boolean {
+/** The user-key ranges of every table below `outLevel` (a deletion may drop only outside them). */
+export function deeperRanges(v: Version, outLevel: number): [Uint8Array, Uint8Array][] {
+  const out: [Uint8Array, Uint8Array][] = [];
   for (let l = outLevel + 1; l < NUM_LEVELS; l++) {
-    for (const f of v.levels[l]) {
-      if (
-        compareBytes(key, userKeyOf(f.smallest)) >= 0 &&
-        compareBytes(key, userKeyOf(f.largest)) <= 0
-      ) {
-        return false;
-      }
-    }
+    for (const f of v.levels[l]) out.push([userKeyOf(f.smallest), userKeyOf(f.largest)]);
+  }
+  return out;
+}
+
+/** True when no deeper table's range holds `key`. */
+function isBaseLevelFor(deeper: readonly [Uint8Array, Uint8Array][], key: Uint8Array): boolean {
+  for (const [lo, hi] of deeper) {
+    if (compareBytes(key, lo) >= 0 && compareBytes(key, hi) <= 0) return false;
   }
   return true;
+}
+
+/** What one compaction's merge needs: the same whether it runs inline or in a worker. */
+export interface CompactionJob {
+  readonly level: number;
+  readonly inputs: readonly FileMeta[];
+  readonly next: readonly FileMeta[];
+  readonly smallestSnapshot: number;
+  readonly deeper: readonly [Uint8Array, Uint8Array][];
+  readonly targetBytes: number;
+}
+
+/** Where the merge runs: its tables, output files, yields and stop signal. */
+export interface MergeEnv {
+  readonly tables: TableCache;
+  readonly out: OutputHost;
+  yieldNow(): Promise<void>;
+  /** True once the job's result can no longer be used (closing, failed, cancelled). */
+  stopped(): boolean;
+}
+
+export interface JobOutputs {
+  readonly outputs: FileMeta[];
+  readonly bytesWritten: number;
+}
+
+/** Merges a compaction's inputs into new tables of level+1 (the step a worker runs). */
+export async function compactTables(env: MergeEnv, job: CompactionJob): Promise<JobOutputs> {
+  const out = new OutputSet(env.out, job.targetBytes);
+  let done = false;
+  try {
+    const children: Cursor[] = job.level === 0
+      ? job.inputs.map((f) => env.tables.get(f.number, f.size).cursor(false))
+      : [new LevelCursor(job.inputs, env.tables, false)];
+    children.push(new LevelCursor(job.next, env.tables, false));
+    await mergeInto(env, job, new MergingCursor(children), out);
+    const outputs = await out.finish();
+    done = true;
+    return { outputs, bytesWritten: out.bytesWritten };
+  } finally {
+    // On success the caller releases the numbers once the edit is installed or abandoned.
+    if (!done) out.release();
+  }
+}
+
+/** What the engine runs a compaction's merge with (inline, or a worker: ./jobs/). */
+export type CompactionRunner = (job: CompactionJob) => Promise<JobOutputs>;
+
+export function inlineCompaction(s: DbState): CompactionRunner {
+  const env: MergeEnv = {
+    tables: s.tables,
+    out: stateOutputHost(s),
+    yieldNow: () => s.yieldNow(),
+    stopped: () => s.closed || s.failed !== undefined,
+  };
+  return (job) => compactTables(env, job);
 }
 
 /** Moves a single table down a level with no rewrite, when nothing overlaps it. */
@@ -53,14 +112,18 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
   const t0 = s.options.clock?.nowMs() ?? 0;
   const v = s.vs.current;
   s.vs.pin(v);
-  const out = new OutputSet(s, s.options.tableFileBytes);
+  let outputs: FileMeta[] = [];
   try {
-    const children: Cursor[] = c.level === 0
-      ? c.inputs.map((f) => s.tables.get(f.number, f.size).cursor(false))
-      : [new LevelCursor(c.inputs, s.tables, false)];
-    children.push(new LevelCursor(c.next, s.tables, false));
-    await mergeInto(s, v, new MergingCursor(children), out, outLevel);
-    const outputs = await out.finish();
+    const job: CompactionJob = {
+      level: c.level,
+      inputs: c.inputs,
+      next: c.next,
+      smallestSnapshot: s.smallestSnapshot(),
+      deeper: deeperRanges(v, outLevel),
+      targetBytes: s.options.tableFileBytes,
+    };
+    const done = await s.runCompactionJob(job);
+    outputs = done.outputs;
     for (const f of c.inputs) edit.deleted.push([c.level, f.number]);
     for (const f of c.next) edit.deleted.push([outLevel, f.number]);
     for (const f of outputs) edit.added.push([outLevel, f]);
@@ -68,26 +131,25 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
     if (s.closed || s.failed !== undefined) return;
     await s.vs.logAndApply(edit);
     s.counters.compactions++;
-    s.counters.compactionBytesWritten += out.bytesWritten;
+    s.counters.compactionBytesWritten += done.bytesWritten;
     let bytesIn = 0;
     for (const f of [...c.inputs, ...c.next]) bytesIn += f.size;
     s.counters.compactionBytesRead += bytesIn;
     const ms = (s.options.clock?.nowMs() ?? 0) - t0;
-    s.options.onCompaction?.({ level: c.level, bytesIn, bytesOut: out.bytesWritten, ms });
+    s.options.onCompaction?.({ level: c.level, bytesIn, bytesOut: done.bytesWritten, ms });
   } finally {
-    out.release();
+    for (const f of outputs) s.pendingOutputs.delete(f.number);
     s.vs.unpin(v);
   }
 }
 
 async function mergeInto(
-  s: DbState,
-  v: Version,
+  env: MergeEnv,
+  job: CompactionJob,
   merge: MergingCursor,
   out: OutputSet,
-  outLevel: number,
 ): Promise<void> {
-  const smallestSnapshot = s.smallestSnapshot();
+  const smallestSnapshot = job.smallestSnapshot;
   let current: Uint8Array | undefined;
   let lastSeqForKey = Number.MAX_SAFE_INTEGER;
   let steps = 0;
@@ -106,15 +168,15 @@ async function mergeInto(
     if (lastSeqForKey <= smallestSnapshot) {
       drop = true; // a newer entry for this key is visible to every snapshot
     } else if (
-      kind === ValueKind.Delete && seq <= smallestSnapshot && isBaseLevelFor(v, outLevel, key)
+      kind === ValueKind.Delete && seq <= smallestSnapshot && isBaseLevelFor(job.deeper, key)
     ) {
       drop = true; // nothing older below, and every snapshot sees the deletion
     }
     lastSeqForKey = seq;
     if (!drop) await out.add(key, seq, kind, merge.value(), newKey);
     if (++steps % COMPACTION_STEP_ENTRIES === 0) {
-      await s.yieldNow();
-      if (s.closed || s.failed !== undefined) return;
+      await env.yieldNow();
+      if (env.stopped()) return;
     }
   }
 }

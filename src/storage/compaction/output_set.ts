@@ -4,7 +4,8 @@
  * finished table is fsynced; `finish()` also fsyncs the directory, so the
  * files are durable before any manifest edit names them.
  */
-import type { File } from "../../platform/types.ts";
+import type { BlockCompression } from "../sstable/compression.ts";
+import type { File, FileSystem } from "../../platform/types.ts";
 import type { DbState } from "../db_state.ts";
 import { assert } from "../../util/assert.ts";
 import { compareBytes } from "../../util/bytes.ts";
@@ -13,6 +14,35 @@ import { TableBuilder } from "../sstable/table_builder.ts";
 import { join, tableName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
+/**
+ * Where a job's tables go: the engine's own state inline, or a background
+ * worker's view of the same directory with file numbers the main thread handed it.
+ */
+export interface OutputHost {
+  readonly fs: FileSystem;
+  readonly dir: string;
+  /** How the tables' data blocks are stored (the engine's `compression` option). */
+  readonly compression: BlockCompression;
+  /** A fresh table number, kept from garbage collection until released. */
+  newTableNumber(): number | Promise<number>;
+  releaseTableNumber(n: number): void;
+}
+
+/** The engine's state as an output host (jobs run inline). */
+export function stateOutputHost(s: DbState): OutputHost {
+  return {
+    fs: s.fs,
+    dir: s.dir,
+    compression: s.options.compression,
+    newTableNumber: () => {
+      const n = s.vs.newFileNumber();
+      s.pendingOutputs.add(n);
+      return n;
+    },
+    releaseTableNumber: (n) => void s.pendingOutputs.delete(n),
+  };
+}
+
 export class OutputSet {
   readonly outputs: FileMeta[] = [];
   #builder: TableBuilder | undefined;
@@ -20,7 +50,7 @@ export class OutputSet {
   #number = 0;
   bytesWritten = 0;
 
-  constructor(readonly s: DbState, readonly targetBytes: number) {}
+  constructor(readonly s: OutputHost, readonly targetBytes: number) {}
 
   /** True when the current table is full and may be cut before a new user key. */
   get full(): boolean {
@@ -30,13 +60,12 @@ export class OutputSet {
   async add(key: Uint8Array, seq: number, kind: ValueKind, value: Uint8Array, newKey: boolean) {
     if (newKey && this.full) await this.#finishTable();
     if (this.#builder === undefined) {
-      this.#number = this.s.vs.newFileNumber();
-      this.s.pendingOutputs.add(this.#number);
+      this.#number = await this.s.newTableNumber();
       this.#file = this.s.fs.open(join(this.s.dir, tableName(this.#number)), {
         create: true,
         truncate: true,
       });
-      this.#builder = new TableBuilder(this.#file, undefined, this.s.options.compression);
+      this.#builder = new TableBuilder(this.#file, undefined, this.s.compression);
     }
     this.#builder.add(key, seq, kind, value);
   }
@@ -72,7 +101,7 @@ export class OutputSet {
   /** Forgets the outputs as pending (after their edit is installed or abandoned). */
   release(): void {
     this.#file?.close();
-    for (const f of this.outputs) this.s.pendingOutputs.delete(f.number);
-    this.s.pendingOutputs.delete(this.#number);
+    for (const f of this.outputs) this.s.releaseTableNumber(f.number);
+    if (this.#number !== 0) this.s.releaseTableNumber(this.#number);
   }
 }

@@ -127,9 +127,14 @@ export class Memtable {
   cursor(): Cursor {
     return new MemtableCursor(this.#list);
   }
+
+  /** A cursor that also hands out its node (where the entry's bytes are): no views made. */
+  nodeCursor(): MemtableCursor {
+    return new MemtableCursor(this.#list);
+  }
 }
 
-class MemtableCursor implements Cursor {
+export class MemtableCursor implements Cursor {
   #node: SkipNode | null = null;
 
   constructor(readonly list: SkipList) {}
@@ -168,6 +173,10 @@ class MemtableCursor implements Cursor {
   copyValue(sink: ByteSink): Uint8Array {
     const n = this.#current();
     return sink.copyRange(n.buf, n.voff, n.vlen);
+  }
+  /** The current entry's node: key `buf[koff, koff+klen)`, value `buf[voff, voff+vlen)`. */
+  node(): SkipNode {
+    return this.#current();
   }
   #current(): SkipNode {
     const n = this.#node;
