@@ -49,3 +49,17 @@ export const LOG_KEY_PREFIX_BYTES = 32;
 // ---- Engine scans (src/storage/scan.ts) ----
 /** Most entries one `scanChunks` chunk may hold (each chunk is computed and held at once). */
 export const SCAN_CHUNK_ENTRIES_MAX = 65_536;
+
+// ---- RESP write batching (src/server/resp/resp_write_batcher.ts) ----
+/** Most RESP write requests one batch log entry carries; more go in the next entry. */
+export const RESP_WRITE_BATCH_REQUESTS_MAX = 1_000;
+/**
+ * Most argument bytes one batch entry carries (a request over this is proposed alone);
+ * with RESP_WRITE_BATCH_REQUESTS_MAX it keeps an entry's apply short.
+ */
+export const RESP_WRITE_BATCH_BYTES_MAX = 1024 * KiB;
+/**
+ * Batches a RESP port keeps proposed and unanswered at once; writes arriving meanwhile
+ * gather into the next batch (they would wait for the same log write anyway).
+ */
+export const RESP_WRITE_BATCHES_INFLIGHT_MAX = 2;

@@ -1,0 +1,164 @@
+/**
+ * Gathers the RESP port's writes into batch log entries (docs/server.md, "Write batching").
+ * Writes submitted in one turn — a connection's pipeline, and every connection whose
+ * data arrived in that turn — are proposed as one RedisBatch command; while
+ * RESP_WRITE_BATCHES_INFLIGHT_MAX batches are unanswered, new writes gather for the next,
+ * since they would wait for the same log write anyway. Writes go into the log in the order
+ * they were submitted (so each connection's order holds), each answered by its own outcome.
+ * A request whose writes its arguments do not bound (MULTI/EXEC, FLUSHALL, COPY...) or that
+ * is over the batch byte limit is proposed alone, in its place in that order.
+ */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { ErrorCode, type RedisRequestSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import {
+  RESP_WRITE_BATCH_BYTES_MAX,
+  RESP_WRITE_BATCH_REQUESTS_MAX,
+  RESP_WRITE_BATCHES_INFLIGHT_MAX,
+} from "../../limits_ops.ts";
+import { fromUtf8 } from "../../util/bytes.ts";
+import { type CommandOutcome, type KvService, ServiceError } from "../kv_service.ts";
+import { serviceErrorOf } from "../node/proposals.ts";
+
+export type RedisRequestInit = MessageInitShape<typeof RedisRequestSchema>;
+
+/** Commands whose writes are bounded by their arguments: they may share an entry. */
+const BATCHABLE = new Set([
+  "set",
+  "setex",
+  "psetex",
+  "setnx",
+  "getset",
+  "getdel",
+  "mset",
+  "msetnx",
+  "incr",
+  "decr",
+  "incrby",
+  "decrby",
+  "incrbyfloat",
+  "del",
+  "unlink",
+  "expire",
+  "pexpire",
+  "expireat",
+  "pexpireat",
+  "persist",
+  "hset",
+  "hmset",
+  "hsetnx",
+  "hdel",
+  "hincrby",
+  "lpush",
+  "rpush",
+  "sadd",
+  "srem",
+  "zadd",
+  "zrem",
+  "publish",
+]);
+
+interface Waiting {
+  readonly request: RedisRequestInit;
+  readonly bytes: number;
+  readonly resolve: (o: CommandOutcome) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Argument bytes of a lone batchable command, or undefined when it must go alone. */
+function batchableBytes(r: RedisRequestInit): number | undefined {
+  const commands = r.commands ?? [];
+  if (r.multi || (r.watches?.length ?? 0) > 0 || commands.length !== 1) return undefined;
+  const args = commands[0].args ?? [];
+  if (args.length === 0 || !BATCHABLE.has(fromUtf8(args[0]).toLowerCase())) return undefined;
+  let bytes = 0;
+  for (const a of args) bytes += a.length;
+  return bytes <= RESP_WRITE_BATCH_BYTES_MAX ? bytes : undefined;
+}
+
+export class RespWriteBatcher {
+  #queue: Waiting[] = [];
+  #scheduled = false;
+  #inflight = 0;
+  /** Counters for tests and INFO: entries proposed, and requests they carried. */
+  readonly counts = { batches: 0, batched: 0, alone: 0 };
+
+  constructor(readonly service: KvService) {}
+
+  /** Proposes `request` in its turn; resolves with its own applied outcome (a RedisResponse). */
+  submit(request: RedisRequestInit): Promise<CommandOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, bytes: batchableBytes(request) ?? -1, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    while (this.#queue.length > 0 && this.#inflight < RESP_WRITE_BATCHES_INFLIGHT_MAX) {
+      this.#propose(this.#take());
+    }
+  }
+
+  /** The next entry's requests: one that must go alone, or a run of batchable ones. */
+  #take(): Waiting[] {
+    const q = this.#queue;
+    if (q[0].bytes < 0) return q.splice(0, 1);
+    let n = 0, bytes = 0;
+    while (n < q.length && n < RESP_WRITE_BATCH_REQUESTS_MAX && q[n].bytes >= 0) {
+      if (n > 0 && bytes + q[n].bytes > RESP_WRITE_BATCH_BYTES_MAX) break;
+      bytes += q[n].bytes;
+      n++;
+    }
+    return q.splice(0, n);
+  }
+
+  #propose(unit: Waiting[]): void {
+    this.#inflight++;
+    const done = () => {
+      this.#inflight--;
+      if (this.#queue.length > 0 && !this.#scheduled) this.#flush();
+    };
+    if (unit.length === 1) {
+      const [one] = unit;
+      this.counts.alone++;
+      this.service.execute({ body: { case: "redis", value: one.request } }).then(
+        (o) => (done(), one.resolve(o)),
+        (e) => (done(), one.reject(e)),
+      );
+      return;
+    }
+    this.counts.batches++;
+    this.counts.batched += unit.length;
+    const requests = unit.map((w) => w.request);
+    this.service.execute({ body: { case: "redisBatch", value: { requests } } }).then(
+      (o) => (done(), answer(unit, o)),
+      (e) => (done(), unit.forEach((w) => w.reject(e))),
+    );
+  }
+}
+
+/** Hands each request its own outcome from the batch's. */
+function answer(unit: readonly Waiting[], o: CommandOutcome): void {
+  const outcomes = o.case === "redisBatch" ? o.value.outcomes : [];
+  unit.forEach((w, i) => {
+    const mine = outcomes[i];
+    if (mine === undefined) {
+      const why = `a Redis batch of ${unit.length} answered with ${o.case}`;
+      return w.reject(new ServiceError(ErrorCode.UNAVAILABLE, why));
+    }
+    if (mine.error !== undefined) return w.reject(serviceErrorOf(mine.error));
+    w.resolve(mine.body);
+  });
+}
+
+const batchers = new WeakMap<KvService, RespWriteBatcher>();
+
+/** The one batcher of a node's service, shared by all its RESP connections. */
+export function writeBatcherOf(service: KvService): RespWriteBatcher {
+  let b = batchers.get(service);
+  if (b === undefined) batchers.set(service, b = new RespWriteBatcher(service));
+  return b;
+}
