@@ -48,12 +48,9 @@ const BATCHABLE = new Set([
   "hsetnx",
   "hdel",
   "hincrby",
-  "lpush",
-  "rpush",
+  "hincrbyfloat",
   "sadd",
   "srem",
-  "zadd",
-  "zrem",
   "publish",
 ]);
 
