@@ -14,7 +14,7 @@ import {
 } from "../../limits.ts";
 import type { LeaseTable } from "../lease_table.ts";
 import { leaseKeyAttachment } from "../mvcc_keys.ts";
-import { type LeaseAttachments, RevisionWriter } from "../revision_writer.ts";
+import type { LeaseAttachments, RevisionWriter } from "../revision_writer.ts";
 import { WriteSet } from "../write_set.ts";
 import { ApplyStorage, type WriteBudget } from "./apply_storage.ts";
 import { BudgetExceeded, runRedis } from "./executor.ts";
@@ -81,7 +81,7 @@ export function applyRedisRequest(
 ): AppliedRequest {
   const staged = new WriteSet(w.ws);
   const leases = new StagedLeases();
-  const sw = new RevisionWriter(staged, w.revision, w.leases, w.now, leases);
+  const sw = w.stage(staged, leases);
   const storage = new ApplyStorage(sw, baseCount, budget, typedBase);
   const run = {
     db: r.db,

@@ -6,7 +6,9 @@
  * since they would wait for the same log write anyway. Writes go into the log in the order
  * they were submitted (so each connection's order holds), each answered by its own outcome.
  * A request whose writes its arguments do not bound (MULTI/EXEC, FLUSHALL, COPY...) or that
- * is over the batch byte limit is proposed alone, in its place in that order.
+ * is over the batch byte limit is proposed alone, in its place in that order. The requests
+ * of a batch share its revision, like the writes of one transaction; a key written by one
+ * request ends the batch before the next request that writes it.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { ErrorCode, type RedisRequestSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
@@ -56,20 +58,35 @@ const BATCHABLE = new Set([
 
 interface Waiting {
   readonly request: RedisRequestInit;
+  /** Argument bytes when batchable, else -1. */
   readonly bytes: number;
+  /** The keys it writes (db and key as text), when batchable. */
+  readonly keys: readonly string[];
   readonly resolve: (o: CommandOutcome) => void;
   readonly reject: (e: unknown) => void;
 }
 
-/** Argument bytes of a lone batchable command, or undefined when it must go alone. */
-function batchableBytes(r: RedisRequestInit): number | undefined {
+/** Commands whose every argument after the name is a key; MSET's keys are every other one. */
+const ALL_KEYS = new Set(["del", "unlink"]);
+const PAIRS = new Set(["mset", "msetnx"]);
+
+/** A lone batchable command's bytes and keys, or undefined when it must go alone. */
+function batchable(r: RedisRequestInit): { bytes: number; keys: string[] } | undefined {
   const commands = r.commands ?? [];
   if (r.multi || (r.watches?.length ?? 0) > 0 || commands.length !== 1) return undefined;
   const args = commands[0].args ?? [];
-  if (args.length === 0 || !BATCHABLE.has(fromUtf8(args[0]).toLowerCase())) return undefined;
+  const name = args.length > 1 ? fromUtf8(args[0]).toLowerCase() : "";
+  if (!BATCHABLE.has(name)) return undefined;
   let bytes = 0;
   for (const a of args) bytes += a.length;
-  return bytes <= RESP_WRITE_BATCH_BYTES_MAX ? bytes : undefined;
+  if (bytes > RESP_WRITE_BATCH_BYTES_MAX) return undefined;
+  if (name === "publish") return { bytes, keys: [] };
+  const step = PAIRS.has(name) ? 2 : 1;
+  const end = ALL_KEYS.has(name) || PAIRS.has(name) ? args.length : 2;
+  const keys: string[] = [];
+  // Text may map two keys to one string: that only splits a batch where it need not.
+  for (let i = 1; i < end; i += step) keys.push(`${r.db ?? 0}:${fromUtf8(args[i])}`);
+  return { bytes, keys };
 }
 
 export class RespWriteBatcher {
@@ -84,7 +101,8 @@ export class RespWriteBatcher {
   /** Proposes `request` in its turn; resolves with its own applied outcome (a RedisResponse). */
   submit(request: RedisRequestInit): Promise<CommandOutcome> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request, bytes: batchableBytes(request) ?? -1, resolve, reject });
+      const b = batchable(request);
+      this.#queue.push({ request, bytes: b?.bytes ?? -1, keys: b?.keys ?? [], resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         queueMicrotask(() => this.#flush());
@@ -99,13 +117,23 @@ export class RespWriteBatcher {
     }
   }
 
-  /** The next entry's requests: one that must go alone, or a run of batchable ones. */
+  /**
+   * The next entry's requests: one that must go alone, or a run of batchable ones with no
+   * key written twice (requests of a batch share its revision; a key has one change there).
+   */
   #take(): Waiting[] {
     const q = this.#queue;
     if (q[0].bytes < 0) return q.splice(0, 1);
     let n = 0, bytes = 0;
+    const keys = new Set<string>();
     while (n < q.length && n < RESP_WRITE_BATCH_REQUESTS_MAX && q[n].bytes >= 0) {
       if (n > 0 && bytes + q[n].bytes > RESP_WRITE_BATCH_BYTES_MAX) break;
+      const mine = q[n].keys;
+      if (mine.some((k) => keys.has(k)) || new Set(mine).size !== mine.length) {
+        if (n > 0) break;
+        return q.splice(0, 1); // its own keys repeat (MSET a 1 a 2): alone
+      }
+      for (const k of mine) keys.add(k);
       bytes += q[n].bytes;
       n++;
     }

@@ -124,10 +124,18 @@ test("redis batch apply: a MULTI block inside a batch stays one atomic unit", as
   assert.equal(replyOf(outcomes[2]), "2", "the later request sees the block's writes");
 });
 
-test("redis batch apply: the batch is one entry: every request at its revision", async () => {
+test("redis batch apply: one entry, one revision, and a history record per change", async () => {
   const b = await RedisBench.open();
-  const before = b.service.kv.revision;
-  await applyBatch(b, [req(0, ["SET", "p", "1"]), req(0, ["SET", "q", "2"])]);
-  assert.equal(b.service.kv.revision, before + 1);
-  assert.equal(b.service.kv.get(utf8("p"))?.modRevision, b.service.kv.get(utf8("q"))?.modRevision);
+  const kv = b.service.kv;
+  const before = kv.revision;
+  await applyBatch(b, [req(0, ["SET", "p", "1"]), req(0, ["SET", "q", "2"], ["SET", "r", "3"])]);
+  assert.equal(kv.revision, before + 1);
+  assert.equal(kv.get(utf8("p"))?.modRevision, kv.get(utf8("q"))?.modRevision);
+  const all = { key: new Uint8Array(0), rangeEnd: new Uint8Array([0]) };
+  const page = await kv.readHistory(kv.revision, all, { maxEvents: 10, prevKv: false });
+  assert.deepEqual(
+    page.events.map((e) => new TextDecoder().decode(e.kv.key)).sort(),
+    ["p", "q", "r"],
+    "the second request's changes do not overwrite the first's",
+  );
 });
