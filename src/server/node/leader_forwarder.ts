@@ -62,7 +62,9 @@ export class LeaderForwarder {
     const b = command.body;
     // The leader's own housekeeping has no client request: a node that lost the lead drops it.
     if (b?.case === "expireKeys") throw new ServiceError(ErrorCode.NOT_LEADER, "not the leader");
-    if (b?.case === "redisBatch") return this.#forwardBatch(address, b.value.requests ?? [], timeoutMs);
+    if (b?.case === "redisBatch") {
+      return this.#forwardBatch(address, b.value.requests ?? [], timeoutMs);
+    }
     const body: RequestBody = b;
     let response;
     try {

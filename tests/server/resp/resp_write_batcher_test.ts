@@ -14,7 +14,11 @@ import {
 } from "../../../src/gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../../src/kv/command_codec.ts";
 import { SimClock } from "../../../src/platform/sim/sim_clock.ts";
-import { type CommandOutcome, type KvService, ServiceError } from "../../../src/server/kv_service.ts";
+import {
+  type CommandOutcome,
+  type KvService,
+  ServiceError,
+} from "../../../src/server/kv_service.ts";
 import { Proposals } from "../../../src/server/node/proposals.ts";
 import {
   type RedisRequestInit,
