@@ -1,8 +1,9 @@
 /**
- * Gathers the RESP port's writes into batch log entries (docs/server.md, "Write batching").
- * Writes submitted in one turn — a connection's pipeline, and every connection whose
- * data arrived in that turn — are proposed as one RedisBatch command; while
- * RESP_WRITE_BATCHES_INFLIGHT_MAX batches are unanswered, new writes gather for the next,
+ * Gathers the RESP port's writes into batch log entries (docs/server.md, "RESP write
+ * batching"). A write with nothing waiting before it and room in flight is proposed at once;
+ * the writes that follow in the same turn — the rest of a pipeline, other connections' data
+ * of that turn — gather and are proposed together as one RedisBatch command; while
+ * RESP_WRITE_BATCHES_INFLIGHT_MAX entries are unanswered, new writes gather for the next,
  * since they would wait for the same log write anyway. Writes go into the log in the order
  * they were submitted (so each connection's order holds), each answered by its own outcome.
  * A request whose writes its arguments do not bound (MULTI/EXEC, FLUSHALL, COPY...) or that
@@ -23,7 +24,10 @@ import { serviceErrorOf } from "../node/proposals.ts";
 
 export type RedisRequestInit = MessageInitShape<typeof RedisRequestSchema>;
 
-/** Commands whose writes are bounded by their arguments: they may share an entry. */
+/**
+ * Commands whose writes are bounded by their arguments: they may share an entry. Not PUBLISH:
+ * its message goes out at apply, and must not pass the replies of commands before it.
+ */
 const BATCHABLE = new Set([
   "set",
   "setex",
@@ -53,7 +57,6 @@ const BATCHABLE = new Set([
   "hincrbyfloat",
   "sadd",
   "srem",
-  "publish",
 ]);
 
 interface Waiting {
@@ -80,7 +83,6 @@ function batchable(r: RedisRequestInit): { bytes: number; keys: string[] } | und
   let bytes = 0;
   for (const a of args) bytes += a.length;
   if (bytes > RESP_WRITE_BATCH_BYTES_MAX) return undefined;
-  if (name === "publish") return { bytes, keys: [] };
   const step = PAIRS.has(name) ? 2 : 1;
   const end = ALL_KEYS.has(name) || PAIRS.has(name) ? args.length : 2;
   const keys: string[] = [];
@@ -100,6 +102,10 @@ export class RespWriteBatcher {
 
   /** Proposes `request` in its turn; resolves with its own applied outcome (a RedisResponse). */
   submit(request: RedisRequestInit): Promise<CommandOutcome> {
+    // Nothing waits before it and there is room: proposed at once, as a lone write.
+    if (this.#queue.length === 0 && this.#inflight < RESP_WRITE_BATCHES_INFLIGHT_MAX) {
+      return this.#proposeAlone(request);
+    }
     return new Promise((resolve, reject) => {
       const b = batchable(request);
       this.#queue.push({ request, bytes: b?.bytes ?? -1, keys: b?.keys ?? [], resolve, reject });
@@ -108,6 +114,21 @@ export class RespWriteBatcher {
         queueMicrotask(() => this.#flush());
       }
     });
+  }
+
+  #proposeAlone(request: RedisRequestInit): Promise<CommandOutcome> {
+    this.#inflight++;
+    this.counts.alone++;
+    const p = this.service.execute({ body: { case: "redis", value: request } });
+    const settled = () => this.#settled();
+    p.then(settled, settled);
+    return p;
+  }
+
+  /** An entry was answered: what gathered meanwhile goes next. */
+  #settled(): void {
+    this.#inflight--;
+    if (this.#queue.length > 0 && !this.#scheduled) this.#flush();
   }
 
   #flush(): void {
@@ -141,26 +162,18 @@ export class RespWriteBatcher {
   }
 
   #propose(unit: Waiting[]): void {
-    this.#inflight++;
-    const done = () => {
-      this.#inflight--;
-      if (this.#queue.length > 0 && !this.#scheduled) this.#flush();
-    };
     if (unit.length === 1) {
       const [one] = unit;
-      this.counts.alone++;
-      this.service.execute({ body: { case: "redis", value: one.request } }).then(
-        (o) => (done(), one.resolve(o)),
-        (e) => (done(), one.reject(e)),
-      );
+      this.#proposeAlone(one.request).then(one.resolve, one.reject);
       return;
     }
+    this.#inflight++;
     this.counts.batches++;
     this.counts.batched += unit.length;
     const requests = unit.map((w) => w.request);
     this.service.execute({ body: { case: "redisBatch", value: { requests } } }).then(
-      (o) => (done(), answer(unit, o)),
-      (e) => (done(), unit.forEach((w) => w.reject(e))),
+      (o) => (this.#settled(), answer(unit, o)),
+      (e) => (this.#settled(), unit.forEach((w) => w.reject(e))),
     );
   }
 }

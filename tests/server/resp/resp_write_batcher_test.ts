@@ -82,15 +82,16 @@ const keyOf = (o: CommandOutcome) => (o.case === "redis" ? fromUtf8(o.value.repl
 test("write batcher: one turn's writes are one entry, each answered by its own outcome", async () => {
   const { service, seen } = fakeService(echo);
   const batcher = new RespWriteBatcher(service);
-  const sent = ["a", "b", "bad", "c"].map((k) => batcher.submit(req("SET", k, "v")));
+  const sent = ["a", "b", "c", "bad", "d"].map((k) => batcher.submit(req("SET", k, "v")));
   const settled = await Promise.allSettled(sent);
-  assert.deepEqual(shape(seen), [["a", "b", "bad", "c"]]);
+  // The first two go at once (RESP_WRITE_BATCHES_INFLIGHT_MAX); the rest gather.
+  assert.deepEqual(shape(seen), [["a"], ["b"], ["c", "bad", "d"]]);
   assert.deepEqual(
     settled.map((s) => s.status === "fulfilled" ? keyOf(s.value) : (s.reason as Error).message),
-    ["a", "b", "bad one", "c"],
+    ["a", "b", "c", "bad one", "d"],
     "the failing request fails alone",
   );
-  assert.deepEqual(batcher.counts, { batches: 1, batched: 4, alone: 0 });
+  assert.deepEqual(batcher.counts, { batches: 1, batched: 3, alone: 2 });
 });
 
 test("write batcher: a request that must go alone keeps its place in the order", async () => {
@@ -98,16 +99,19 @@ test("write batcher: a request that must go alone keeps its place in the order",
   const batcher = new RespWriteBatcher(service);
   const multi = { ...req("SET", "m", "1"), multi: true };
   const sent = [
+    batcher.submit(req("SET", "x", "1")),
+    batcher.submit(req("SET", "y", "1")),
     batcher.submit(req("SET", "a", "1")),
     batcher.submit(req("INCR", "b")),
     batcher.submit(multi),
     batcher.submit(req("SET", "c", "1")),
+    batcher.submit(req("DEL", "c", "e")),
     batcher.submit(req("FLUSHALL", "f")),
     batcher.submit(req("SET", "d", "1")),
   ];
   await Promise.all(sent);
-  // Two entries may be unanswered at once (RESP_WRITE_BATCHES_INFLIGHT_MAX); order holds.
-  assert.deepEqual(shape(seen), [["a", "b"], ["m"], ["c"], ["f"], ["d"]]);
+  // A key written twice ends a batch (DEL c after SET c); order holds throughout.
+  assert.deepEqual(shape(seen), [["x"], ["y"], ["a", "b"], ["m"], ["c"], ["c"], ["f"], ["d"]]);
 });
 
 test("write batcher: while entries are unanswered, new writes gather into the next", async () => {
@@ -133,14 +137,19 @@ test("write batcher: while entries are unanswered, new writes gather into the ne
 
 test("write batcher: a leader change before the batch applies fails every request alike", async () => {
   const proposals = new Proposals(new SimClock());
-  // The batch is appended at index 7 in term 3 ...
-  const { service } = fakeService(() => proposals.wait({ index: 7, term: 3 }, 1000));
+  // Entries are appended at indexes 7, 8 and 9 (the batch) in term 3 ...
+  let index = 7;
+  const { service, seen } = fakeService(() => proposals.wait({ index: index++, term: 3 }, 1000));
   const batcher = new RespWriteBatcher(service);
-  const sent = ["a", "b", "c"].map((k) => batcher.submit(req("SET", k, "1")));
-  await Promise.resolve();
-  // ... and a new leader's entry of term 4 is applied there: the batch never happens.
+  const sent = ["a", "b", "c", "d", "e"].map((k) => batcher.submit(req("SET", k, "1")));
+  // ... and a new leader's entries of term 4 are applied there: none of them happens.
   const other = create(ClientResponseSchema, { body: { case: "write", value: { index: 7n } } });
-  proposals.applied(7, 4, toBinary(ClientResponseSchema, other));
+  const overwrite = (i: number) => proposals.applied(i, 4, toBinary(ClientResponseSchema, other));
+  overwrite(7); // "a" answered: the gathered three go as one batch, at index 9
+  await Promise.allSettled(sent.slice(0, 1));
+  assert.deepEqual(shape(seen), [["a"], ["b"], ["c", "d", "e"]]);
+  overwrite(8);
+  overwrite(9);
   const settled = await Promise.allSettled(sent);
   for (const s of settled) {
     assert.equal(s.status, "rejected");
