@@ -127,7 +127,7 @@ export async function runRespOp(x: RespOpContext, conn: RespClient): Promise<boo
  * their writes reach the leader in one turn and go into one batch log entry.
  */
 async function runRespPipeline(x: RespOpContext, conn: RespClient): Promise<boolean> {
-  const plans = Array.from({ length: x.prng.range(2, 4) }, () => planRespOp(x));
+  const plans = Array.from({ length: x.prng.range(2, 6) }, () => planRespOp(x));
   const done = await Promise.all(plans.map((p) => runRespPlan(x, conn, p)));
   return done.every((d) => d.connected);
 }
