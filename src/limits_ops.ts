@@ -111,3 +111,17 @@ export const READ_ROUND_RETRY_MS = 500;
 // ---- Background storage worker (src/storage/jobs) ----
 /** How long the engine waits for its flush and compaction worker to start before running inline. */
 export const STORAGE_WORKER_START_MS = 10_000;
+
+// ---- RESP write batching (src/server/resp/resp_write_batcher.ts) ----
+/** Most RESP write requests one batch log entry carries; more go in the next entry. */
+export const RESP_WRITE_BATCH_REQUESTS_MAX = 1_000;
+/**
+ * Most argument bytes one batch entry carries (a request over this is proposed alone);
+ * with RESP_WRITE_BATCH_REQUESTS_MAX it keeps an entry's apply short.
+ */
+export const RESP_WRITE_BATCH_BYTES_MAX = 1024 * KiB;
+/**
+ * Batches a RESP port keeps proposed and unanswered at once; writes arriving meanwhile
+ * gather into the next batch (they would wait for the same log write anyway).
+ */
+export const RESP_WRITE_BATCHES_INFLIGHT_MAX = 2;

@@ -122,7 +122,14 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/util/",
   ],
   // The state machine sees entries as bytes: it needs the engine, not Raft.
-  "src/kv/": ["src/storage/", "src/gen/", "src/limits.ts", "src/util/", "@bufbuild/protobuf"],
+  "src/kv/": [
+    "src/storage/",
+    "src/gen/",
+    "src/limits.ts",
+    "src/limits_ops.ts", // the RESP write batch bound its apply enforces
+    "src/util/",
+    "@bufbuild/protobuf",
+  ],
   // Timestamps and Percolator transactions (docs/transactions.md): pure, over an abstract store.
   "src/txn/": ["src/limits.ts", "src/limits_ops.ts", "src/util/"],
   // Codecs for what travels on the protobuf port, shared by server and client.

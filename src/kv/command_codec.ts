@@ -23,6 +23,7 @@ import {
   WRITE_BATCH_BYTES_MAX,
   WRITE_BATCH_OPS_MAX,
 } from "../limits.ts";
+import { RESP_WRITE_BATCH_REQUESTS_MAX } from "../limits_ops.ts";
 import { DecodeError, varintLength, writeVarint } from "../util/coding.ts";
 import { errorMessage } from "../util/errors.ts";
 import {
@@ -164,6 +165,8 @@ export function validateCommand(command: Command): CommandProblem | undefined {
       return b.value.id === 0n ? invalid("lease revoke needs a lease id") : undefined;
     case "redis":
       return checkRedis(b.value);
+    case "redisBatch":
+      return checkRedisBatch(b.value.requests);
     case undefined:
       return invalid("command has no body");
   }
@@ -196,6 +199,32 @@ function checkRedis(r: RedisRequest): CommandProblem | undefined {
     };
   }
   return undefined;
+}
+
+/**
+ * A batch of Redis requests (RedisBatch): every request valid on its own, and together no
+ * more commands and bytes than one request may carry (so one entry's apply stays bounded).
+ */
+function checkRedisBatch(requests: readonly RedisRequest[]): CommandProblem | undefined {
+  if (requests.length === 0) return invalid("a Redis batch needs a request");
+  if (requests.length > RESP_WRITE_BATCH_REQUESTS_MAX) {
+    return tooLarge(`more than ${RESP_WRITE_BATCH_REQUESTS_MAX} requests in a Redis batch`);
+  }
+  let commands = 0, bytes = 0;
+  for (const [i, r] of requests.entries()) {
+    const problem = checkRedis(r);
+    if (problem !== undefined) return { ...problem, message: `request ${i}: ${problem.message}` };
+    commands += r.commands.length;
+    for (const c of r.commands) for (const a of c.args) bytes += a.length;
+  }
+  if (commands > REDIS_MULTI_COMMANDS_MAX) {
+    return tooLarge(`more than ${REDIS_MULTI_COMMANDS_MAX} Redis commands in a batch`);
+  }
+  return tooLarge(
+    bytes > RESP_COMMAND_BYTES_MAX
+      ? `Redis batch of ${bytes} bytes is over ${RESP_COMMAND_BYTES_MAX}`
+      : undefined,
+  );
 }
 
 /**

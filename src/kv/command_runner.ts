@@ -14,6 +14,7 @@ import { attachedKeys, type LeaseTable } from "./lease_table.ts";
 import { RevisionWriter } from "./revision_writer.ts";
 import { addRedisKeys, type StoreMeta } from "./store_meta.ts";
 import { applyRedisRequest } from "./redis/apply_request.ts";
+import { applyRedisBatch } from "./redis/apply_batch.ts";
 import { ApplyStorage } from "./redis/apply_storage.ts";
 import { REDIS_REQUEST_BYTES_MIN, REDIS_REQUEST_OPS_MAX } from "../limits.ts";
 import { encodeReply } from "./redis/reply_codec.ts";
@@ -86,6 +87,8 @@ export function runCommand(
       return { outcome: applyLeaseGrant(b.value, index, w) };
     case "redis":
       return applyRedis(b.value, w, pass);
+    case "redisBatch":
+      return applyRedisBatch(b.value.requests, w, pass);
     case "leaseRevoke": {
       const keys = prepared?.kind === "leaseKeys" ? prepared.keys : [];
       return { outcome: applyLeaseRevoke(b.value, keys, w) };

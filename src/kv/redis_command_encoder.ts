@@ -55,14 +55,14 @@ const nested = (field: number, fields: Field[]): Field => ({
   nested: fields,
 });
 
-export function encodeRedisCommand(c: CommandInit): Uint8Array | undefined {
-  const b = c.body;
-  if (b?.case !== "redis" || b.value === undefined) return undefined;
-  const r = b.value;
+type RequestInit = NonNullable<
+  Extract<NonNullable<CommandInit["body"]>, { case: "redis" }>["value"]
+>;
+
+/** The fields of one RedisRequest, or undefined when a watch revision is past 2^53. */
+function requestFields(r: RequestInit): Field[] | undefined {
   const watches = r.watches ?? [];
-  const ids = [c.clientId ?? 0n, c.sequence ?? 0n, c.ackedSequence ?? 0n, c.proposedAtMs ?? 0n];
-  for (const w of watches) ids.push(w.revision ?? 0n);
-  if (ids.some((n) => n < 0n || n > SAFE)) return undefined;
+  for (const w of watches) if ((w.revision ?? 0n) < 0n || (w.revision ?? 0n) > SAFE) return;
   const request: Field[] = [varint(1, r.db ?? 0)];
   for (const command of r.commands ?? []) {
     request.push(nested(2, (command.args ?? []).map((a) => delimited(1, a))));
@@ -77,12 +77,36 @@ export function encodeRedisCommand(c: CommandInit): Uint8Array | undefined {
       ]),
     );
   }
+  return request;
+}
+
+/** Command.redis (field 21) and Command.redis_batch (field 22, RedisBatch.requests = 1). */
+export function encodeRedisCommand(c: CommandInit): Uint8Array | undefined {
+  const b = c.body;
+  if (b?.case !== "redis" && b?.case !== "redisBatch") return undefined;
+  if (b.value === undefined) return undefined;
+  const ids = [c.clientId ?? 0n, c.sequence ?? 0n, c.ackedSequence ?? 0n, c.proposedAtMs ?? 0n];
+  if (ids.some((n) => n < 0n || n > SAFE)) return undefined;
+  let body: Field;
+  if (b.case === "redis") {
+    const request = requestFields(b.value);
+    if (request === undefined) return undefined;
+    body = nested(21, request);
+  } else {
+    const requests: Field[] = [];
+    for (const r of b.value.requests ?? []) {
+      const request = requestFields(r);
+      if (request === undefined) return undefined;
+      requests.push(nested(1, request));
+    }
+    body = nested(22, requests);
+  }
   const fields: Field[] = [
     varint(1, Number(ids[0])),
     varint(2, Number(ids[1])),
     varint(3, Number(ids[2])),
     varint(4, Number(ids[3])),
-    nested(21, request),
+    body,
   ];
   const out = new Uint8Array(nestedLength(fields));
   write(out, 0, fields);

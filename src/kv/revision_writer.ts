@@ -44,6 +44,16 @@ export class RevisionWriter {
     readonly attachments: LeaseAttachments = leases,
   ) {}
 
+  /**
+   * A writer over a staged set on top of ours, numbering its changes after ours: several
+   * staged requests in one entry (a RedisBatch) keep distinct history records.
+   */
+  stage(ws: WriteSet, attachments: LeaseAttachments): RevisionWriter {
+    const w = new RevisionWriter(ws, this.revision, this.leases, this.now, attachments);
+    w.#sub = this.#sub;
+    return w;
+  }
+
   /** Takes the changes a writer over a staged set made, once that set was merged into ours. */
   absorb(staged: RevisionWriter): void {
     this.#sub = Math.max(this.#sub, staged.#sub);

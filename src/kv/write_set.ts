@@ -47,9 +47,15 @@ export class WriteSet {
   constructor(readonly engine: EngineReader) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const p = this.#pending.get(mapKey(key));
+    return this.#get(mapKey(key), key);
+  }
+
+  /** A staged set reads through its parent with the map key it already made. */
+  #get(id: string, key: Uint8Array): Uint8Array | undefined {
+    const p = this.#pending.get(id);
     if (p !== undefined) return p.value ?? undefined;
-    return this.engine.get(key);
+    const e = this.engine;
+    return e instanceof WriteSet ? e.#get(id, key) : e.get(key);
   }
 
   /** Net change in the number of user keys (data namespace) made through this set. */
@@ -70,13 +76,17 @@ export class WriteSet {
     this.#bytes += key.length;
   }
 
-  #write(key: Uint8Array, value: Uint8Array | null, existed: boolean | undefined): void {
-    const id = mapKey(key);
+  #write(
+    key: Uint8Array,
+    value: Uint8Array | null,
+    existed: boolean | undefined,
+    id = mapKey(key),
+  ): void {
     if (key[0] !== Namespace.Data) {
       this.#pending.set(id, { key, value });
       return;
     }
-    const had = existed ?? this.get(key) !== undefined;
+    const had = existed ?? this.#get(id, key) !== undefined;
     if (value === null && had) this.keysDelta--;
     if (value !== null && !had) this.keysDelta++;
     const before = this.#pending.get(id)?.before ?? had;
@@ -118,9 +128,10 @@ export class WriteSet {
 
   /** Writes every operation of this set into `into` (a staged set's changes, accepted). */
   mergeInto(into: WriteSet): void {
-    for (const { key, value, before } of this.#pending.values()) {
-      if (value === null) into.delete(key, before);
-      else into.put(key, value, before);
+    // As put and delete would, reusing each key's map key (a batch merges one set per request).
+    for (const [id, { key, value, before }] of this.#pending) {
+      into.#write(key, value, before, id);
+      into.#bytes += key.length + (value === null ? 0 : value.length);
     }
   }
 

@@ -33,6 +33,8 @@ export interface RespPlan {
 const MULTI_SHARE = 0.15;
 const TTL_SHARE = 0.1;
 const DB1_SHARE = 0.1;
+/** Of the MULTI share: 2-4 commands pipelined on one connection (the port batches writes). */
+const PIPELINE_SHARE = 0.05;
 
 const op = (o: Omit<Op, "call" | "ret">): Op => ({ ...o, call: 0, ret: 0 });
 
@@ -113,10 +115,21 @@ function ok(reply: RespReply, ops: Op[]): Op[] {
  */
 export async function runRespOp(x: RespOpContext, conn: RespClient): Promise<boolean> {
   const roll = x.prng.nextFloat();
+  if (roll < PIPELINE_SHARE) return await runRespPipeline(x, conn);
   if (roll < MULTI_SHARE) return await runRespMulti(x, conn);
   if (roll < MULTI_SHARE + TTL_SHARE) return await runRespTtl(x, conn);
   if (roll < MULTI_SHARE + TTL_SHARE + DB1_SHARE) return await runRespDb1(x, conn);
   return (await runRespPlan(x, conn, planRespOp(x))).connected;
+}
+
+/**
+ * Several commands sent at once on one connection, each recorded as its own operation:
+ * their writes reach the leader in one turn and go into one batch log entry.
+ */
+async function runRespPipeline(x: RespOpContext, conn: RespClient): Promise<boolean> {
+  const plans = Array.from({ length: x.prng.range(2, 6) }, () => planRespOp(x));
+  const done = await Promise.all(plans.map((p) => runRespPlan(x, conn, p)));
+  return done.every((d) => d.connected);
 }
 
 /** A plain `SET key value`, as an operation to run with runRespPlan. */

@@ -59,6 +59,8 @@ class Checker {
   readonly violations: string[] = [];
   /** Revisions a changing operation accounts for. */
   readonly #claimed = new Map<number, RevOp>();
+  /** Changes of the RESP writes sharing each revision (one batch entry), checked together. */
+  readonly #shared = new Map<number, { ops: RevOp[]; changes: RevChangeText[] }>();
   /** Revisions at which each unique value was written. */
   readonly #written = new Map<string, number[]>();
 
@@ -134,10 +136,36 @@ class Checker {
       return;
     }
     const other = this.#claimed.get(point);
-    if (other !== undefined) this.fail(`${describe(op)} and ${describe(other)} both at ${point}`);
+    if (other !== undefined && !(batchable(op) && batchable(other))) {
+      this.fail(`${describe(op)} and ${describe(other)} both at ${point}`);
+    }
     this.#claimed.set(point, op);
+    if (batchable(op)) {
+      const s = this.#shared.get(point) ?? { ops: [], changes: [] };
+      s.ops.push(op);
+      s.changes.push(...sim.changes);
+      this.#shared.set(point, s);
+      return;
+    }
     const want = changeList(sim.changes), got = changeList(this.h.changesAt(point));
     if (want !== got) this.fail(`${describe(op)} at ${point} should change ${want}, did ${got}`);
+  }
+
+  /**
+   * The RESP writes of one batch entry together made that revision's changes. Writes the
+   * checker cannot place (an INCR, a DEL that removed a key) may share it: a delete, or a put
+   * of an exempt key (a counter), on a key no placed write changed is theirs.
+   */
+  verifyShared(): void {
+    for (const [point, s] of this.#shared) {
+      const placed = new Set(s.changes.map((c) => c.key));
+      const theirs = (c: RevChangeText) =>
+        !placed.has(c.key) && (c.type !== "put" || this.o.exempt?.(c.key) === true);
+      const all = this.h.changesAt(point);
+      const want = changeList(s.changes), got = changeList(all.filter((c) => !theirs(c)));
+      const who = s.ops.map(describe).join(" and ");
+      if (want !== got) this.fail(`${who} at ${point} should change ${want}, did ${got}`);
+    }
   }
 
   /** The lowest revision >= `low` at which the read matches the replayed state, if any. */
@@ -156,7 +184,17 @@ class Checker {
   }
 }
 
-function changeList(changes: readonly Omit<RevChange, "revision">[]): string {
+type RevChangeText = Omit<RevChange, "revision">;
+
+/**
+ * A single-command RESP write: the port may propose several in one log entry (a batch), so
+ * they share its revision, as the writes of one transaction do (docs/server.md).
+ */
+function batchable(op: RevOp): boolean {
+  return /^resp [A-Z]+$/.test(op.name) && !/^resp (MULTI|EXEC|WATCH)$/.test(op.name);
+}
+
+function changeList(changes: readonly RevChangeText[]): string {
   const list = changes.map((c) => c.type === "put" ? `${c.key}=${c.value}` : `-${c.key}`);
   return `{${list.sort().join(",")}}`;
 }
@@ -201,6 +239,7 @@ export function checkRevisions(
     if (p.fixed) c.verifyFixed(p);
     if (op.asOf !== true) pointed.push(p);
   }
+  c.verifyShared();
   const placed = realTime(c, pointed);
   return {
     ok: c.violations.length === 0,

@@ -75,8 +75,18 @@ export class WatchCheck {
       from = page.through + 1;
     }
     const got = this.#seen.filter((s) => Number(s.slice(s.lastIndexOf("@") + 1)) <= target);
-    return compare(got, want, ended, next, target);
+    return compare(inRevisionOrder(got), inRevisionOrder(want), ended, next, target);
   }
+}
+
+/**
+ * Changes by revision; those of one revision in text order. RESP writes batched into one
+ * entry share a revision (docs/server.md), and a watcher gets them in the order they
+ * applied, while the history lists a revision's changes in key order.
+ */
+function inRevisionOrder(changes: readonly string[]): string[] {
+  const rev = (s: string) => Number(s.slice(s.lastIndexOf("@") + 1));
+  return [...changes].sort((a, b) => rev(a) - rev(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function compare(

@@ -14,7 +14,7 @@ import {
 } from "../../limits.ts";
 import type { LeaseTable } from "../lease_table.ts";
 import { leaseKeyAttachment } from "../mvcc_keys.ts";
-import { type LeaseAttachments, RevisionWriter } from "../revision_writer.ts";
+import type { LeaseAttachments, RevisionWriter } from "../revision_writer.ts";
 import { WriteSet } from "../write_set.ts";
 import { ApplyStorage, type WriteBudget } from "./apply_storage.ts";
 import { BudgetExceeded, runRedis } from "./executor.ts";
@@ -62,19 +62,27 @@ export interface AppliedRequest {
   readonly db: number;
   readonly counts: ReadonlyMap<number, number>;
   readonly events: readonly RedisEvent[];
+  /** What the request wrote into the pass (nothing when it changed nothing). */
+  readonly used: WriteBudget;
 }
 
-/** `baseCount`: a database's key count before the request. */
+const NOTHING: WriteBudget = { ops: 0, bytes: 0 };
+
+/**
+ * `baseCount`: a database's key count before the request. `budget`: what it may write
+ * (default requestBudget; a request of a batch gets what is left of the batch's).
+ */
 export function applyRedisRequest(
   r: RedisRequest,
   w: RevisionWriter,
   baseCount: (db: number) => number,
   typedBase?: (db: number) => number,
+  budget: WriteBudget = requestBudget(r),
 ): AppliedRequest {
   const staged = new WriteSet(w.ws);
   const leases = new StagedLeases();
-  const sw = new RevisionWriter(staged, w.revision, w.leases, w.now, leases);
-  const storage = new ApplyStorage(sw, baseCount, requestBudget(r), typedBase);
+  const sw = w.stage(staged, leases);
+  const storage = new ApplyStorage(sw, baseCount, budget, typedBase);
   const run = {
     db: r.db,
     commands: r.commands.map((c) => c.args),
@@ -86,17 +94,18 @@ export function applyRedisRequest(
     result = runRedis(run, storage);
   } catch (err) {
     if (!(err instanceof BudgetExceeded)) throw err;
-    return { reply: error(err.message), db: r.db, counts: new Map(), events: [] };
+    return { reply: error(err.message), db: r.db, counts: new Map(), events: [], used: NOTHING };
   }
   // A lone command that answered an error changes nothing, whatever it wrote before failing
   // (an MSET whose last key is too long). Inside MULTI, Redis keeps what failing commands did.
   if (!r.multi && r.commands.length === 1 && isError(result.reply)) {
-    return { ...result, counts: new Map(), events: [] };
+    return { ...result, counts: new Map(), events: [], used: NOTHING };
   }
+  const used = { ops: staged.size, bytes: staged.bytes };
   staged.mergeInto(w.ws);
   leases.applyTo(w.leases);
   w.absorb(sw);
-  return { ...result, counts: storage.counts, events: storage.events };
+  return { ...result, counts: storage.counts, events: storage.events, used };
 }
 
 /** A one-command run's reply is an array of one: whether that one is an error. */

@@ -5,7 +5,14 @@
  * holds across the hop. A leader that turns out not to lead answers
  * NOT_LEADER, which becomes UNAVAILABLE here: not applied, retry.
  */
-import { type ClientResponse, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type ClientResponse,
+  type ClientResponseSchema,
+  ErrorCode,
+  RedisBatchResponseSchema,
+  type RedisRequestSchema,
+} from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { ClientConnection, type PeerHello, type RequestBody } from "../../client/connection.ts";
 import { TinyKvError } from "../../client/errors.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
@@ -25,6 +32,14 @@ export function peerHelloOf(
 ): PeerHello | undefined {
   if (o.clusterToken === undefined) return undefined;
   return { nodeId: o.id, clusterToken: o.clusterToken, address: o.peers.get(o.id) };
+}
+
+type RedisRequestInit = MessageInitShape<typeof RedisRequestSchema>;
+type ClientResponseInit = MessageInitShape<typeof ClientResponseSchema>;
+
+/** A ServiceError as the error of an outcome (its leader hint is not kept). */
+function errorOf(e: ServiceError) {
+  return { code: e.code, message: e.message, compactedRevision: BigInt(e.compactedRevision) };
 }
 
 export class LeaderForwarder {
@@ -47,6 +62,9 @@ export class LeaderForwarder {
     const b = command.body;
     // The leader's own housekeeping has no client request: a node that lost the lead drops it.
     if (b?.case === "expireKeys") throw new ServiceError(ErrorCode.NOT_LEADER, "not the leader");
+    if (b?.case === "redisBatch") {
+      return this.#forwardBatch(address, b.value.requests ?? [], timeoutMs);
+    }
     const body: RequestBody = b;
     let response;
     try {
@@ -69,6 +87,28 @@ export class LeaderForwarder {
       throw new ServiceError(code, e.message, 0, "", Number(e.compactedRevision));
     }
     return response.body;
+  }
+
+  /**
+   * A batch of Redis requests goes to the leader one request at a time, all sent in this
+   * turn and so in order on the one connection (the protobuf port takes single requests);
+   * each request's answer or error becomes its own outcome in the batch's.
+   */
+  async #forwardBatch(
+    address: string,
+    requests: readonly RedisRequestInit[],
+    timeoutMs: number,
+  ): Promise<CommandOutcome> {
+    const sent = requests.map((value) =>
+      this.forward(address, { body: { case: "redis", value } }, timeoutMs)
+    );
+    const outcomes: ClientResponseInit[] = [];
+    for (const s of await Promise.allSettled(sent)) {
+      if (s.status === "fulfilled") outcomes.push({ body: s.value });
+      else if (s.reason instanceof ServiceError) outcomes.push({ error: errorOf(s.reason) });
+      else throw s.reason;
+    }
+    return { case: "redisBatch", value: create(RedisBatchResponseSchema, { outcomes }) };
   }
 
   /**

@@ -11,6 +11,7 @@ import type { RedisReply } from "../../kv/redis/reply.ts";
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { RespContext } from "./resp_command.ts";
+import { writeBatcherOf } from "./resp_write_batcher.ts";
 
 export interface RedisResult {
   readonly reply: RedisReply;
@@ -28,16 +29,11 @@ export function readOnNodeNow(ctx: RespContext, run: RedisRun): RedisResult | un
 }
 
 export async function proposeRedis(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
-  const outcome = await ctx.service.execute({
-    body: {
-      case: "redis",
-      value: {
-        db: run.db,
-        commands: run.commands.map((args) => ({ args: [...args] })),
-        multi: run.multi,
-        watches: run.watches.map((w) => ({ ...w, revision: BigInt(w.revision) })),
-      },
-    },
+  const outcome = await writeBatcherOf(ctx.service).submit({
+    db: run.db,
+    commands: run.commands.map((args) => ({ args: [...args] })),
+    multi: run.multi,
+    watches: run.watches.map((w) => ({ ...w, revision: BigInt(w.revision) })),
   });
   if (outcome.case !== "redis") {
     throw new ServiceError(ErrorCode.UNAVAILABLE, `a Redis command answered with ${outcome.case}`);

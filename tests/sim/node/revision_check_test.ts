@@ -167,3 +167,33 @@ test("revision check: a read reporting the wrong version or mod revision", () =>
   assert.match(v, /no state at or after 2 matches/);
   assert.match(checkRevisions([base()[0], read(1, 1)], h).violations.join("\n"), /no state/);
 });
+
+/** A RESP SET as the simulation records it: no revision reported. */
+const respSet = (key: string, value: string, call: number, ret: number, name = "resp SET") => ({
+  ...write([put(key, value)], call, ret),
+  client: `r-${key}`,
+  name,
+});
+
+test("revision check: RESP writes of one batch entry share its revision", () => {
+  const h = historyOf([[1, "z", "z0"], [2, "a", "a1"], [3, "x", "x1"], [3, "y", "y1"], [
+    3,
+    "z",
+    null,
+  ]]);
+  // The DEL of z removed a key: the checker cannot place it, and its change may share.
+  const z = write([put("z", "z0")], 0, 1, 1);
+  const ops = [z, ...base(), respSet("x", "x1", 4, 6), respSet("y", "y1", 4, 6)];
+  assert.deepEqual(checkRevisions(ops, h).violations, []);
+});
+
+test("revision check: a shared revision still needs every change accounted for", () => {
+  const h = historyOf([[2, "a", "a1"], [3, "x", "x1"], [3, "y", "y1"], [3, "b", "b9"]]);
+  const ops = [...base(), respSet("x", "x1", 4, 6), respSet("y", "y1", 4, 6)];
+  const v = checkRevisions(ops, h).violations.join("\n");
+  assert.match(v, /should change \{x=x1,y=y1\}, did \{b=b9,x=x1,y=y1\}/);
+  // A RESP write never shares with a write of another kind (a MULTI block, a protobuf put).
+  const h2 = historyOf([[2, "a", "a1"], [3, "x", "x1"], [3, "y", "y1"]]);
+  const mixed = [...base(), respSet("x", "x1", 4, 6), respSet("y", "y1", 4, 6, "resp MULTI")];
+  assert.match(checkRevisions(mixed, h2).violations.join("\n"), /both at 3/);
+});
