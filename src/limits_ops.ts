@@ -49,3 +49,10 @@ export const LOG_KEY_PREFIX_BYTES = 32;
 // ---- Engine scans (src/storage/scan.ts) ----
 /** Most entries one `scanChunks` chunk may hold (each chunk is computed and held at once). */
 export const SCAN_CHUNK_ENTRIES_MAX = 65_536;
+
+// ---- Background work on the serving thread (issue 14: growth and stalls) ----
+/**
+ * Engine entries (history records and key index entries) one slice of history compaction
+ * examines before it writes its deletes and yields the event loop for a timer turn.
+ */
+export const HISTORY_COMPACT_SLICE_ENTRIES = 1024;

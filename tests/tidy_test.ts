@@ -105,7 +105,14 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/raft/core/": ["src/limits.ts", "src/util/"],
   "src/raft/": ["src/raft/core/", "src/platform/types.ts", "src/limits.ts", "src/util/"],
   // The state machine sees entries as bytes: it needs the engine, not Raft.
-  "src/kv/": ["src/storage/", "src/gen/", "src/limits.ts", "src/util/", "@bufbuild/protobuf"],
+  "src/kv/": [
+    "src/storage/",
+    "src/gen/",
+    "src/limits.ts",
+    "src/limits_ops.ts",
+    "src/util/",
+    "@bufbuild/protobuf",
+  ],
   // Codecs for what travels on the protobuf port, shared by server and client.
   "src/wire/": [
     ...RAFT_CORE_SURFACE,

@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { KvStateMachine } from "../../src/kv/state_machine.ts";
+import { fromUtf8 } from "../../src/util/bytes.ts";
+import { applyAll, b, cmd, dump, openKv, put } from "./kv_helpers.ts";
+
+const del = (key: string) => cmd({ body: { case: "delete", value: { key: b(key) } } });
+const compact = (revision: number) =>
+  cmd({ body: { case: "compact", value: { revision: BigInt(revision) } } });
+
+/** 60 revisions: a hot key written 30 times among ten keys written twice, one deleted. */
+function history(): Uint8Array[] {
+  const commands: Uint8Array[] = [];
+  for (let i = 0; i < 30; i++) {
+    commands.push(put("hot", `v${i}`));
+    if (i % 3 === 0) commands.push(put(`k${i / 3}`, `a${i}`), put(`k${i / 3}`, `b${i}`));
+  }
+  commands.push(del("k3"));
+  return commands; // 30 + 20 + 1 = 51 revisions
+}
+
+/** A store whose compactor works in slices of `sliceEntries`, counting its pauses. */
+async function sliced(sliceEntries: number, duringPause?: (kv: KvStateMachine) => Promise<void>) {
+  const { db, kv } = await openKv();
+  const counter = { pauses: 0 };
+  kv.compactor.pace = {
+    sliceEntries,
+    pause: async () => {
+      counter.pauses++;
+      if (counter.pauses === 2) await duringPause?.(kv);
+    },
+  };
+  await applyAll(kv, history());
+  return { db, kv, counter };
+}
+
+test("history compaction in slices of 3 entries removes exactly what one slice removes", async () => {
+  const whole = await sliced(1_000_000);
+  const small = await sliced(3);
+  for (const s of [whole, small]) {
+    await applyAll(s.kv, [compact(45)]);
+    await s.kv.compactor.idle();
+  }
+  assert.ok(whole.kv.compactor.removed > 30, `removed ${whole.kv.compactor.removed}`);
+  assert.equal(small.kv.compactor.removed, whole.kv.compactor.removed);
+  assert.deepEqual(await dump(small.db), await dump(whole.db), "the same engine contents");
+  assert.ok(small.counter.pauses > 20, `the work was cut into slices: ${small.counter.pauses}`);
+  assert.equal(whole.counter.pauses, 1, "one slice (one pause after it) for the whole range");
+  // What compaction must keep is still there: the hot key as of 45 (revision 44: "v26").
+  const hotAt45 = await small.kv.getAt(b("hot"), 45);
+  assert.equal(fromUtf8(hotAt45?.value ?? b("?")), "v26");
+});
+
+test("history compaction: writes applied between two slices are kept and end in the same state", async () => {
+  const later = [put("hot", "late"), put("k1", "late"), del("k2")];
+  const interleaved = await sliced(2, (kv) => applyAll(kv, later).then(() => {}));
+  const after = await sliced(1_000_000);
+  await applyAll(interleaved.kv, [compact(40)]);
+  await interleaved.kv.compactor.idle();
+  await applyAll(after.kv, [compact(40)]);
+  await after.kv.compactor.idle();
+  await applyAll(after.kv, later);
+  assert.ok(interleaved.counter.pauses > 2, "the writes went in while compaction was under way");
+  assert.deepEqual(await dump(interleaved.db), await dump(after.db));
+  assert.equal(fromUtf8(interleaved.kv.get(b("hot"))?.value ?? b("?")), "late");
+  assert.equal(interleaved.kv.get(b("k2")), undefined);
+  const events = await interleaved.kv.readHistory(52, { key: b("hot"), rangeEnd: b("hou") }, {
+    maxEvents: 10,
+    prevKv: false,
+  });
+  assert.deepEqual(events.events.map((e) => fromUtf8(e.kv.value)), ["late"]);
+});
