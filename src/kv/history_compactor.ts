@@ -9,8 +9,8 @@
  * newly removable, so each compaction costs what was written since the last
  * one. The compacted revision is replicated; this removal is local, in the
  * background, in slices of bounded work with a timer turn between them
- * (one batch of 5,000 keys once held the event loop 0.6 s), and idempotent: after a crash or an engine
- * swap it runs again from the last finished compaction (COMPACTED_DONE_KEY).
+ * (one batch of 5,000 keys once held the event loop 0.6 s), and idempotent:
+ * after a crash or an engine swap it runs again from the last finished compaction (COMPACTED_DONE_KEY).
  */
 import { HISTORY_COMPACT_BATCH } from "../limits.ts";
 import { HISTORY_COMPACT_SLICE_ENTRIES } from "../limits_ops.ts";
