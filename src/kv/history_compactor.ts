@@ -10,7 +10,8 @@
  * one. The compacted revision is replicated; this removal is local, in the
  * background, in slices of bounded work with a timer turn between them
  * (one batch of 5,000 keys once held the event loop 0.6 s), and idempotent:
- * after a crash or an engine swap it runs again from the last finished compaction (COMPACTED_DONE_KEY).
+ * after a crash or an engine swap it runs again from the last finished
+ * compaction (COMPACTED_DONE_KEY).
  */
 import { HISTORY_COMPACT_BATCH } from "../limits.ts";
 import { HISTORY_COMPACT_SLICE_ENTRIES } from "../limits_ops.ts";
