@@ -80,14 +80,20 @@ interface KeyCursor {
  * slice is spent. Returns where to go on, or undefined when the key is done. Index entries
  * below `upTo` change only here (new ones sort before `indexKey(key, upTo)`), so a cursor
  * stays valid across the pause between slices.
+ *
+ * The last compaction (to `done`) left at most one live entry at or below `done`, the newest:
+ * the scan stops after it instead of walking the deleted entries further down, whose
+ * tombstones the engine would otherwise step over again on every pass (cost that grew with
+ * the key's whole past, not with what was written since).
  */
 function compactKey(
   db: Db,
   key: Uint8Array,
-  upTo: number,
+  range: { readonly done: number; readonly upTo: number },
   at: KeyCursor,
   slice: Slice,
 ): KeyCursor | undefined {
+  const { done, upTo } = range;
   let settled = at.settled;
   for (const [k, v] of db.scanSync({ start: at.start, end: indexKeyEnd(key) })) {
     if (slice.spent) return { start: k.slice(), settled };
@@ -98,11 +104,13 @@ function compactKey(
     // delivers; an older put is the key's state at C (an older delete says nothing).
     const keep = !settled && (revision === upTo || entry.type === ChangeType.Put);
     settled = true;
-    if (keep) continue;
-    slice.ops.push({ type: "del", key: k.slice() }, {
-      type: "del",
-      key: historyKey(revision, entry.sub),
-    });
+    if (!keep) {
+      slice.ops.push({ type: "del", key: k.slice() }, {
+        type: "del",
+        key: historyKey(revision, entry.sub),
+      });
+    }
+    if (revision <= done) break;
   }
   return undefined;
 }
@@ -161,7 +169,7 @@ export async function compactHistory(
       let at: KeyCursor | undefined = { start: indexKey(key, upTo), settled: false };
       while (at !== undefined) {
         if (slice.spent) await endSlice();
-        at = compactKey(db, key, upTo, at, slice);
+        at = compactKey(db, key, { done: from, upTo }, at, slice);
       }
     }
     await endSlice();

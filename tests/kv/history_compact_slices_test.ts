@@ -70,3 +70,17 @@ test("history compaction: writes applied between two slices are kept and end in 
   });
   assert.deepEqual(events.events.map((e) => fromUtf8(e.kv.value)), ["late"]);
 });
+
+test("history compaction: passes to 20, 35 and 50 leave what one pass to 50 leaves", async () => {
+  const stepwise = await sliced(4);
+  const once = await sliced(1_000_000);
+  for (const target of [20, 35, 50]) {
+    await applyAll(stepwise.kv, [compact(target)]);
+    await stepwise.kv.compactor.idle();
+  }
+  // Empty entries in place of the first two compactions keep the applied indexes aligned.
+  await applyAll(once.kv, [null, null, compact(50)]);
+  await once.kv.compactor.idle();
+  assert.deepEqual(await dump(stepwise.db), await dump(once.db));
+  assert.equal(stepwise.kv.compactor.removed, once.kv.compactor.removed);
+});
