@@ -115,10 +115,24 @@ function compactKey(
   return undefined;
 }
 
+/** A key met in one pass over history records: its first record, and how many it had. */
+interface Changed {
+  readonly key: Uint8Array;
+  /** The first record created the key (a put of version 1): nothing of it is older. */
+  readonly created: boolean;
+  records: number;
+}
+
 /**
- * The keys of up to `batch` history records from revision `from` (below `upTo`), stopping
- * only between revisions so a revision is never half examined. `next` is the revision the
- * next pass starts at, or undefined when every record below `upTo` was covered.
+ * The keys whose index needs a look, from up to `batch` history records from revision `from`
+ * (below `upTo`), stopping only between revisions so a revision is never half examined.
+ * `next` is the revision the next pass starts at, or undefined when every record below `upTo`
+ * was covered.
+ *
+ * A key whose only record in the pass created it is left out: the last compaction left nothing
+ * of it below `from`, an older incarnation inside [from, upTo) had its own record in an earlier
+ * pass (which looked at every entry up to `upTo`), and a newer record is looked at by its own
+ * pass. Keys written once (random keys) so cost no index seek at all.
  */
 function changedKeys(
   db: Db,
@@ -126,19 +140,30 @@ function changedKeys(
   upTo: number,
   batch: number,
 ): { keys: Uint8Array[]; records: number; next: number | undefined } {
-  const keys = new Map<string, Uint8Array>();
-  let records = 0, open = -1;
+  const found = new Map<string, Changed>();
+  let records = 0, open = -1, next: number | undefined;
   for (const [k, v] of db.scanSync({ start: historyStart(from), end: historyStart(upTo) })) {
     const revision = parseHistoryKey(k).revision;
     if (revision !== open && records >= batch) {
-      return { keys: [...keys.values()], records, next: revision };
+      next = revision;
+      break;
     }
     open = revision;
     records++;
-    const key = decodeHistory(revision, v).state.key;
-    keys.set(textOf(key), key.slice());
+    const { type, state } = decodeHistory(revision, v);
+    const text = textOf(state.key);
+    const seen = found.get(text);
+    if (seen !== undefined) {
+      seen.records++;
+      continue;
+    }
+    const created = type === ChangeType.Put && state.version === 1 &&
+      state.createRevision === revision;
+    found.set(text, { key: state.key.slice(), created, records: 1 });
   }
-  return { keys: [...keys.values()], records, next: undefined };
+  const keys: Uint8Array[] = [];
+  for (const c of found.values()) if (!(c.created && c.records === 1)) keys.push(c.key);
+  return { keys, records, next };
 }
 
 /**
