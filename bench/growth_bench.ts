@@ -50,9 +50,18 @@ function positive(name: string, text: string): number {
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
-async function describeNode(node: GrowthNode, setsSoFar: number): Promise<string> {
+/**
+ * RSS, data size, slow request lines, and the node's CPU time; with `round`, the CPU time of
+ * this round per SET (steadier than throughput on a shared machine).
+ */
+async function describeNode(
+  node: GrowthNode,
+  round?: { cpuMsBefore: number; sets: number },
+): Promise<string> {
   const s = await node.sample();
-  const perSet = setsSoFar > 0 ? ` (${((s.cpuMs * 1000) / setsSoFar).toFixed(0)} µs/SET)` : "";
+  const perSet = round === undefined
+    ? ""
+    : `, ${((s.cpuMs - round.cpuMsBefore) * 1000 / round.sets).toFixed(0)} µs CPU/SET this round`;
   return `RSS ${mib(s.rssBytes)}, data dir ${
     mib(s.dirBytes)
   }, slow requests ${node.slowLines()}, CPU ${(s.cpuMs / 1000).toFixed(1)} s${perSet}`;
@@ -61,6 +70,7 @@ async function describeNode(node: GrowthNode, setsSoFar: number): Promise<string
 async function growthRounds(node: GrowthNode): Promise<void> {
   let written = 0;
   for (let round = 1; round <= rounds; round++) {
+    const cpuMsBefore = (await node.sample()).cpuMs;
     const r = await redisLoad(node.respPort, {
       test: "set",
       clients,
@@ -73,7 +83,7 @@ async function growthRounds(node: GrowthNode): Promise<void> {
       `round ${round}: SET ${formatMeasured(r)} — ${
         written.toLocaleString("en-US")
       } SETs so far; ` +
-        await describeNode(node, written),
+        await describeNode(node, { cpuMsBefore, sets: requests }),
     );
     if (values["restart-each-round"] && round < rounds) await restartLine(node, written);
   }
@@ -123,11 +133,11 @@ async function main(): Promise<void> {
       `(about ${mib(dataBytes)} written); node ${values.binary}, data in ${values.dir}`,
   );
   const big = await startGrowthNode(values.binary, values.dir);
-  console.log(`start: ${await describeNode(big, 0)}`);
+  console.log(`start: ${await describeNode(big)}`);
   await growthRounds(big);
   await getLines(big, "grown node", BIG_KEY_SPACE);
   await restartLine(big, rounds * requests);
-  console.log(`after restart: ${await describeNode(big, 0)}`);
+  console.log(`after restart: ${await describeNode(big)}`);
   await big.stop();
   const small = await startGrowthNode(values.binary, values.dir);
   await getLines(small, "small node", undefined);
