@@ -71,14 +71,15 @@ async function growthRounds(node: GrowthNode): Promise<void> {
   let written = 0;
   for (let round = 1; round <= rounds; round++) {
     const cpuMsBefore = (await node.sample()).cpuMs;
-    const r = await redisLoad(node.respPort, {
-      test: "set",
-      clients,
-      requests,
-      valueSize,
-      keySpace: BIG_KEY_SPACE,
-    });
+    const load = { test: "set" as const, clients, requests, valueSize, keySpace: BIG_KEY_SPACE };
+    // redis-benchmark stops at the first error reply (a write that timed out): say so and go on.
+    const r = await redisLoad(node.respPort, load).catch((err: Error) => err);
     written += requests;
+    if (r instanceof Error) {
+      const reason = r.message.split("\n").find((l) => l.includes("Error from server"));
+      console.log(`round ${round}: stopped by an error reply: ${reason ?? r.message}`);
+      continue;
+    }
     console.log(
       `round ${round}: SET ${formatMeasured(r)} — ${
         written.toLocaleString("en-US")
