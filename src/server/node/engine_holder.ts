@@ -20,8 +20,8 @@ import { removeTree } from "./data_dir.ts";
 import { ServiceError } from "../kv_service.ts";
 
 /**
- * History compaction yields a timer turn between slices, so socket reads and Raft ticks run
- * in between (a microtask would let none of them in).
+ * History compaction yields a timer turn between slices (and the Redis garbage collector between
+ * batches), so socket reads and Raft ticks run in between (a microtask would let none of them in).
  */
 function timerPace(clock: Clock): CompactionPace {
   return {
@@ -47,6 +47,7 @@ export class EngineHolder {
     // Reads judge key expiry by this node's wall clock too (docs/decisions/0009-key-expiry.md).
     kv.wallClock = () => clock.wallMs();
     kv.compactor.pace = timerPace(clock);
+    kv.garbage.pause = timerPace(clock).pause;
   }
 
   static async open(
@@ -129,6 +130,7 @@ export class EngineHolder {
       this.kv = await KvStateMachine.open(this.db);
       this.kv.wallClock = () => clock.wallMs();
       this.kv.compactor.pace = timerPace(clock);
+      this.kv.garbage.pause = timerPace(clock).pause;
       // Pub/sub subscribers on this node do not change with the store (server.ts).
       this.kv.redisEventsWanted = wanted;
       this.installed++;
