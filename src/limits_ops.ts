@@ -125,3 +125,10 @@ export const RESP_WRITE_BATCH_BYTES_MAX = 1024 * KiB;
  * gather into the next batch (they would wait for the same log write anyway).
  */
 export const RESP_WRITE_BATCHES_INFLIGHT_MAX = 2;
+
+// ---- Background work on the serving thread (issue 14: growth and stalls) ----
+/**
+ * Engine entries (history records and key index entries) one slice of history compaction
+ * examines before it writes its deletes and yields the event loop for a timer turn.
+ */
+export const HISTORY_COMPACT_SLICE_ENTRIES = 1024;

@@ -8,10 +8,13 @@
  * since the last physical compaction (revisions [done, C)) can hold anything
  * newly removable, so each compaction costs what was written since the last
  * one. The compacted revision is replicated; this removal is local, in the
- * background, in bounded batches, and idempotent: after a crash or an engine
- * swap it runs again from the last finished compaction (COMPACTED_DONE_KEY).
+ * background, in slices of bounded work with a timer turn between them
+ * (one batch of 5,000 keys once held the event loop 0.6 s), and idempotent:
+ * after a crash or an engine swap it runs again from the last finished
+ * compaction (COMPACTED_DONE_KEY).
  */
 import { HISTORY_COMPACT_BATCH } from "../limits.ts";
+import { HISTORY_COMPACT_SLICE_ENTRIES } from "../limits_ops.ts";
 import type { Db, WriteOp } from "../storage/db.ts";
 import { ByteReader, ByteWriter } from "../util/coding.ts";
 import { ClosedError } from "../util/errors.ts";
@@ -38,49 +41,165 @@ function textOf(key: Uint8Array): string {
   return s;
 }
 
-/** Removes what compaction to `upTo` makes unreachable for one key. */
-async function compactKey(db: Db, key: Uint8Array, upTo: number, ops: WriteOp[]): Promise<void> {
-  let settled = false;
-  for await (const [k, v] of db.scan({ start: indexKey(key, upTo), end: indexKeyEnd(key) })) {
+/**
+ * How compaction shares the event loop: it examines at most `sliceEntries` engine entries
+ * (history records and key index entries) in one synchronous slice, writes that slice's
+ * deletes, then awaits `pause` (a timer turn on a real node) so requests run in between.
+ */
+export interface CompactionPace {
+  readonly sliceEntries: number;
+  readonly pause: () => Promise<void>;
+}
+
+/** Without a clock (tests of the store alone): slices still bound the work, a microtask apart. */
+export const MICROTASK_PACE: CompactionPace = {
+  sliceEntries: HISTORY_COMPACT_SLICE_ENTRIES,
+  pause: () => Promise.resolve(),
+};
+
+/** One slice's budget and deletes; `spent` closes the slice. */
+class Slice {
+  left: number;
+  ops: WriteOp[] = [];
+  constructor(readonly entries: number) {
+    this.left = entries;
+  }
+  get spent(): boolean {
+    return this.left <= 0;
+  }
+}
+
+/** Where one key's compaction resumes: the next index entry, and whether its kept one is seen. */
+interface KeyCursor {
+  readonly start: Uint8Array;
+  readonly settled: boolean;
+}
+
+/**
+ * Removes what compaction to `upTo` makes unreachable for one key, from `at`, until the
+ * slice is spent. Returns where to go on, or undefined when the key is done. Index entries
+ * below `upTo` change only here (new ones sort before `indexKey(key, upTo)`), so a cursor
+ * stays valid across the pause between slices.
+ *
+ * The last compaction (to `done`) left at most one live entry at or below `done`, the newest:
+ * the scan stops after it instead of walking the deleted entries further down, whose
+ * tombstones the engine would otherwise step over again on every pass (cost that grew with
+ * the key's whole past, not with what was written since).
+ */
+function compactKey(
+  db: Db,
+  key: Uint8Array,
+  range: { readonly done: number; readonly upTo: number },
+  at: KeyCursor,
+  slice: Slice,
+): KeyCursor | undefined {
+  const { done, upTo } = range;
+  let settled = at.settled;
+  for (const [k, v] of db.scanSync({ start: at.start, end: indexKeyEnd(key) })) {
+    if (slice.spent) return { start: k.slice(), settled };
+    slice.left--;
     const entry = decodeIndexEntry(v);
     const revision = parseIndexKey(k).revision;
     // The newest change at or below C stays: a change at C is an event a watch from C
     // delivers; an older put is the key's state at C (an older delete says nothing).
     const keep = !settled && (revision === upTo || entry.type === ChangeType.Put);
     settled = true;
-    if (keep) continue;
-    ops.push({ type: "del", key: k }, { type: "del", key: historyKey(revision, entry.sub) });
+    if (!keep) {
+      slice.ops.push({ type: "del", key: k.slice() }, {
+        type: "del",
+        key: historyKey(revision, entry.sub),
+      });
+    }
+    if (revision <= done) break;
   }
+  return undefined;
+}
+
+/** A key met in one pass over history records: its first record, and how many it had. */
+interface Changed {
+  readonly key: Uint8Array;
+  /** The first record created the key (a put of version 1): nothing of it is older. */
+  readonly created: boolean;
+  records: number;
 }
 
 /**
- * One batch: the keys of up to `batch` history records from revision `from`
- * (below `upTo`). Returns the revision the next batch starts at, or undefined
- * when every record below `upTo` was covered.
+ * The keys whose index needs a look, from up to `batch` history records from revision `from`
+ * (below `upTo`), stopping only between revisions so a revision is never half examined.
+ * `next` is the revision the next pass starts at, or undefined when every record below `upTo`
+ * was covered.
+ *
+ * A key whose only record in the pass created it is left out: the last compaction left nothing
+ * of it below `from`, an older incarnation inside [from, upTo) had its own record in an earlier
+ * pass (which looked at every entry up to `upTo`), and a newer record is looked at by its own
+ * pass. Keys written once (random keys) so cost no index seek at all.
  */
-export async function compactBatch(
+function changedKeys(
   db: Db,
   from: number,
   upTo: number,
-  batch = HISTORY_COMPACT_BATCH,
-): Promise<{ next: number | undefined; removed: number }> {
-  const keys = new Map<string, Uint8Array>();
-  let next: number | undefined, open = -1;
-  for await (const [k, v] of db.scan({ start: historyStart(from), end: historyStart(upTo) })) {
+  batch: number,
+): { keys: Uint8Array[]; records: number; next: number | undefined } {
+  const found = new Map<string, Changed>();
+  let records = 0, open = -1, next: number | undefined;
+  for (const [k, v] of db.scanSync({ start: historyStart(from), end: historyStart(upTo) })) {
     const revision = parseHistoryKey(k).revision;
-    // Stop only between revisions, so a revision is never half examined.
-    if (revision !== open && keys.size >= batch) {
+    if (revision !== open && records >= batch) {
       next = revision;
       break;
     }
     open = revision;
-    const key = decodeHistory(revision, v).state.key;
-    keys.set(textOf(key), key.slice());
+    records++;
+    const { type, state } = decodeHistory(revision, v);
+    const text = textOf(state.key);
+    const seen = found.get(text);
+    if (seen !== undefined) {
+      seen.records++;
+      continue;
+    }
+    const created = type === ChangeType.Put && state.version === 1 &&
+      state.createRevision === revision;
+    found.set(text, { key: state.key.slice(), created, records: 1 });
   }
-  const ops: WriteOp[] = [];
-  for (const key of keys.values()) await compactKey(db, key, upTo, ops);
-  if (ops.length > 0) await db.write(ops);
-  return { next, removed: ops.length / 2 };
+  const keys: Uint8Array[] = [];
+  for (const c of found.values()) if (!(c.created && c.records === 1)) keys.push(c.key);
+  return { keys, records, next };
+}
+
+/**
+ * Compacts the history records in [from, upTo) slice by slice (see CompactionPace).
+ * Returns the number of changes removed. Idempotent: a pass cut short (the engine closed)
+ * is redone from `from` by the next open.
+ */
+export async function compactHistory(
+  db: Db,
+  from: number,
+  upTo: number,
+  pace: CompactionPace = MICROTASK_PACE,
+): Promise<number> {
+  let removed = 0;
+  let slice = new Slice(pace.sliceEntries);
+  const endSlice = async () => {
+    removed += slice.ops.length / 2;
+    if (slice.ops.length > 0) await db.write(slice.ops);
+    slice = new Slice(pace.sliceEntries);
+    await pace.pause();
+  };
+  let next: number | undefined = from;
+  while (next !== undefined) {
+    const found = changedKeys(db, next, upTo, Math.min(HISTORY_COMPACT_BATCH, pace.sliceEntries));
+    next = found.next;
+    slice.left -= found.records;
+    for (const key of found.keys) {
+      let at: KeyCursor | undefined = { start: indexKey(key, upTo), settled: false };
+      while (at !== undefined) {
+        if (slice.spent) await endSlice();
+        at = compactKey(db, key, { done: from, upTo }, at, slice);
+      }
+    }
+    await endSlice();
+  }
+  return removed;
 }
 
 export function readCompactedDone(db: Db): number {
@@ -95,6 +214,8 @@ export class HistoryCompactor {
   #running: Promise<void> | undefined;
   /** History changes removed so far (for metrics). */
   removed = 0;
+  /** How the work shares the event loop; the node sets a timer-based pause (engine_holder). */
+  pace: CompactionPace = MICROTASK_PACE;
 
   constructor(readonly db: Db, readonly onError: (err: unknown) => void = () => {}) {
     this.#done = readCompactedDone(db);
@@ -116,12 +237,7 @@ export class HistoryCompactor {
     try {
       while (this.#done < this.#wanted) {
         const target = this.#wanted;
-        let from: number | undefined = this.#done;
-        while (from !== undefined) {
-          const r = await compactBatch(this.db, from, target);
-          this.removed += r.removed;
-          from = r.next;
-        }
+        this.removed += await compactHistory(this.db, this.#done, target, this.pace);
         const done = new ByteWriter(10).varint(target).finish();
         await this.db.write([{ type: "put", key: COMPACTED_DONE_KEY, value: done }]);
         this.#done = target;

@@ -58,6 +58,12 @@ export class GarbageCollector {
   #running: Promise<void> | undefined;
   /** Member keys removed so far (for metrics and tests). */
   removed = 0;
+  /**
+   * Awaited between two batches. A batch's write settles in microtasks, so without a timer turn
+   * here the DEL of a million-member hash would hold the event loop for its whole collection;
+   * the node sets a timer-based pause (engine_holder.ts).
+   */
+  pause: () => Promise<void> = () => Promise.resolve();
 
   constructor(readonly db: Db, readonly onError: (err: unknown) => void = () => {}) {}
 
@@ -102,6 +108,7 @@ export class GarbageCollector {
           const r = await collectGarbage(this.db);
           this.removed += r.removed;
           more = r.more;
+          if (more) await this.pause();
         }
       }
     } catch (err) {

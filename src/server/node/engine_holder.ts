@@ -10,12 +10,25 @@
 import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
 import type { CompactionDone } from "../../storage/options.ts";
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { CompactionPace } from "../../kv/history_compactor.ts";
 import { KvStateMachine } from "../../kv/state_machine.ts";
+import { HISTORY_COMPACT_SLICE_ENTRIES } from "../../limits_ops.ts";
 import type { Clock, FileSystem, WorkerChannel } from "../../platform/types.ts";
 import { Db } from "../../storage/db.ts";
 import { ClosedError, CorruptionError } from "../../util/errors.ts";
 import { removeTree } from "./data_dir.ts";
 import { ServiceError } from "../kv_service.ts";
+
+/**
+ * History compaction yields a timer turn between slices (and the Redis garbage collector between
+ * batches), so socket reads and Raft ticks run in between (a microtask would let none of them in).
+ */
+function timerPace(clock: Clock): CompactionPace {
+  return {
+    sliceEntries: HISTORY_COMPACT_SLICE_ENTRIES,
+    pause: () => new Promise<void>((resolve) => clock.setTimeout(resolve, 0)),
+  };
+}
 
 export class EngineHolder {
   #lock: Promise<unknown> = Promise.resolve();
@@ -33,6 +46,8 @@ export class EngineHolder {
   ) {
     // Reads judge key expiry by this node's wall clock too (docs/decisions/0009-key-expiry.md).
     kv.wallClock = () => clock.wallMs();
+    kv.compactor.pace = timerPace(clock);
+    kv.garbage.pause = timerPace(clock).pause;
   }
 
   static async open(
@@ -132,6 +147,8 @@ export class EngineHolder {
       });
       this.kv = await KvStateMachine.open(this.db);
       this.kv.wallClock = () => clock.wallMs();
+      this.kv.compactor.pace = timerPace(clock);
+      this.kv.garbage.pause = timerPace(clock).pause;
       // Pub/sub subscribers on this node do not change with the store (server.ts).
       this.kv.redisEventsWanted = wanted;
       this.installed++;

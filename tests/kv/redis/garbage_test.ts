@@ -189,3 +189,21 @@ test("garbage: a follower's engine rebuilt from a snapshot collects what the sen
   await engine.close();
   await target.engine.close();
 });
+
+test("garbage: the collector awaits its pause between two batches, and only then", async () => {
+  const { engine } = await freshEngine();
+  await seed(engine, 0, 1000, hash("big", REDIS_GARBAGE_BATCH * 2 + 10));
+  const kv = await KvStateMachine.open(engine);
+  kv.garbage.stop();
+  let pauses = 0;
+  kv.garbage.pause = () => {
+    pauses++;
+    return Promise.resolve();
+  };
+  await applyAll(kv, [redis(0, 1000, ["del", "big"])]);
+  kv.garbage.start();
+  await kv.garbage.idle();
+  assert.equal(members(engine), 0);
+  assert.equal(pauses, 2, "three batches, a pause between each two");
+  await engine.close();
+});
