@@ -16,6 +16,12 @@
  * timestamp there (docs/decisions/0008-revisions-are-log-indexes.md).
  */
 import { DecodeError, readU32BE, readU64BE, writeU32BE, writeU64BE } from "../util/coding.ts";
+import {
+  parseVersionedKey,
+  versionedBound,
+  versionedKey,
+  versionedKeyEnd,
+} from "../util/ordered_key.ts";
 
 /** Namespace bytes of the history and leases. Written to disk: never renumber. */
 export const MvccNamespace = {
@@ -25,8 +31,6 @@ export const MvccNamespace = {
   LeaseKey: 0x06,
   Expiry: 0x07,
 } as const;
-
-const TWO_32 = 0x1_0000_0000;
 
 // ---- History ----
 
@@ -54,69 +58,28 @@ export function parseHistoryKey(k: Uint8Array): { revision: number; sub: number 
 
 // ---- Key index ----
 
-export function escapedLength(key: Uint8Array): number {
-  let n = key.length;
-  for (let i = 0; i < key.length; i++) if (key[i] === 0) n++;
-  return n;
-}
+export { escapedLength, writeEscaped } from "../util/ordered_key.ts";
 
 /** 0x04, the escaped key (no terminator): every index entry of keys >= key sorts at or after it. */
 export function indexBound(key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + escapedLength(key));
-  out[0] = MvccNamespace.KeyIndex;
-  writeEscaped(out, 1, key);
-  return out;
-}
-
-export function writeEscaped(out: Uint8Array, at: number, key: Uint8Array): number {
-  for (let i = 0; i < key.length; i++) {
-    out[at++] = key[i];
-    if (key[i] === 0) out[at++] = 0xff;
-  }
-  return at;
+  return versionedBound(MvccNamespace.KeyIndex, key);
 }
 
 export const INDEX_END: Uint8Array = new Uint8Array([MvccNamespace.KeyIndex + 1]);
 
 /** The index entry of `key` at `revision`. */
 export function indexKey(key: Uint8Array, revision: number): Uint8Array {
-  const out = new Uint8Array(1 + escapedLength(key) + 2 + 8);
-  out[0] = MvccNamespace.KeyIndex;
-  let at = writeEscaped(out, 1, key);
-  out[at++] = 0x00;
-  out[at++] = 0x01;
-  // Newest first: the complement of the revision, as two 32-bit halves.
-  const hi = Math.floor(revision / TWO_32), lo = revision >>> 0;
-  writeU32BE(out, at, (0xffff_ffff - hi) >>> 0);
-  writeU32BE(out, at + 4, (0xffff_ffff - lo) >>> 0);
-  return out;
+  return versionedKey(MvccNamespace.KeyIndex, key, revision);
 }
 
 /** Every index entry of exactly `key` lies in [indexKey(key, MAX), this). */
 export function indexKeyEnd(key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + escapedLength(key) + 2);
-  out[0] = MvccNamespace.KeyIndex;
-  const at = writeEscaped(out, 1, key);
-  out[at] = 0x00;
-  out[at + 1] = 0x02;
-  return out;
+  return versionedKeyEnd(MvccNamespace.KeyIndex, key);
 }
 
 export function parseIndexKey(k: Uint8Array): { key: Uint8Array; revision: number } {
-  const end = k.length - 10;
-  if (k[0] !== MvccNamespace.KeyIndex || end < 1 || k[end] !== 0 || k[end + 1] !== 1) {
-    throw new DecodeError("malformed key index entry", 0);
-  }
-  const key: number[] = [];
-  for (let i = 1; i < end; i++) {
-    key.push(k[i]);
-    if (k[i] === 0) {
-      if (k[i + 1] !== 0xff) throw new DecodeError("malformed key escape", i);
-      i++;
-    }
-  }
-  const hi = 0xffff_ffff - readU32BE(k, end + 2), lo = 0xffff_ffff - readU32BE(k, end + 6);
-  return { key: Uint8Array.from(key), revision: hi * TWO_32 + lo };
+  const { key, version } = parseVersionedKey(MvccNamespace.KeyIndex, k, "key index entry");
+  return { key, revision: version };
 }
 
 // ---- Leases ----

@@ -7,20 +7,24 @@
  *                                                   rollback record at the transaction's start
  *
  * One key has at most one lock, so the lock namespace needs no escaping: it sorts by user key.
- * The write namespace escapes keys as the key index does (src/kv/mvcc_keys.ts): every 0x00 byte of
- * the key becomes 0x00 0xFF and 0x00 0x01 ends it, which sorts below any continuation, so entries
- * sort by user key and then, through the complemented timestamp, newest first. "The key as of
+ * The write namespace escapes keys as the key index does (src/util/ordered_key.ts): every 0x00
+ * byte of the key becomes 0x00 0xFF and 0x00 0x01 ends it, which sorts below any continuation, so
+ * entries sort by user key and then, through the complemented timestamp, newest first. "The key as of
  * timestamp T" is the first write record at or after (key, T).
  */
-import { DecodeError, readU32BE, writeU32BE } from "../util/coding.ts";
+import { DecodeError } from "../util/coding.ts";
+import {
+  parseVersionedKey,
+  versionedBound,
+  versionedKey,
+  versionedKeyEnd,
+} from "../util/ordered_key.ts";
 
 /** Namespace bytes. Written to disk: never renumber (0x00-0x0B and 0x10 are taken). */
 export const TxnNamespace = {
   Lock: 0x0c,
   Write: 0x0d,
 } as const;
-
-const TWO_32 = 0x1_0000_0000;
 
 // ---- Locks ----
 
@@ -45,26 +49,11 @@ const LOCK_END: Uint8Array = new Uint8Array([TxnNamespace.Lock + 1]);
 
 // ---- Write records ----
 
-export function escapedLength(key: Uint8Array): number {
-  let n = key.length;
-  for (let i = 0; i < key.length; i++) if (key[i] === 0) n++;
-  return n;
-}
-
-function writeEscaped(out: Uint8Array, at: number, key: Uint8Array): number {
-  for (let i = 0; i < key.length; i++) {
-    out[at++] = key[i];
-    if (key[i] === 0) out[at++] = 0xff;
-  }
-  return at;
-}
+export { escapedLength } from "../util/ordered_key.ts";
 
 /** 0x0D, the escaped key, no terminator: every write record of keys ≥ key sorts at or after it. */
 export function writeBound(key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + escapedLength(key));
-  out[0] = TxnNamespace.Write;
-  writeEscaped(out, 1, key);
-  return out;
+  return versionedBound(TxnNamespace.Write, key);
 }
 
 const WRITE_END: Uint8Array = new Uint8Array([TxnNamespace.Write + 1]);
@@ -76,42 +65,15 @@ export function writeRange(start: Uint8Array, end: Uint8Array): [Uint8Array, Uin
 
 /** The write record of `key` at timestamp `ts`. */
 export function writeKey(key: Uint8Array, ts: number): Uint8Array {
-  const out = new Uint8Array(1 + escapedLength(key) + 2 + 8);
-  out[0] = TxnNamespace.Write;
-  let at = writeEscaped(out, 1, key);
-  out[at++] = 0x00;
-  out[at++] = 0x01;
-  // Newest first: the complement of the timestamp, as two 32-bit halves.
-  const hi = Math.floor(ts / TWO_32), lo = ts >>> 0;
-  writeU32BE(out, at, (0xffff_ffff - hi) >>> 0);
-  writeU32BE(out, at + 4, (0xffff_ffff - lo) >>> 0);
-  return out;
+  return versionedKey(TxnNamespace.Write, key, ts);
 }
 
 /** Every write record of exactly `key` lies in [writeKey(key, MAX), this). */
 export function writeKeyEnd(key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + escapedLength(key) + 2);
-  out[0] = TxnNamespace.Write;
-  const at = writeEscaped(out, 1, key);
-  out[at] = 0x00;
-  out[at + 1] = 0x02;
-  return out;
+  return versionedKeyEnd(TxnNamespace.Write, key);
 }
 
 export function parseWriteKey(k: Uint8Array): { key: Uint8Array; ts: number } {
-  const end = k.length - 10;
-  if (k[0] !== TxnNamespace.Write || end < 1 || k[end] !== 0 || k[end + 1] !== 1) {
-    throw new DecodeError("malformed write record key", 0);
-  }
-  const key: number[] = [];
-  for (let i = 1; i < end; i++) {
-    key.push(k[i]);
-    if (k[i] === 0) {
-      if (k[i + 1] !== 0xff) throw new DecodeError("malformed key escape", i);
-      i++;
-    }
-  }
-  const hi = 0xffff_ffff - readU32BE(k, end + 2), lo = 0xffff_ffff - readU32BE(k, end + 6);
-  if (hi > 0x1f_ffff) throw new DecodeError("write record timestamp exceeds 2^53", end + 2);
-  return { key: Uint8Array.from(key), ts: hi * TWO_32 + lo };
+  const { key, version } = parseVersionedKey(TxnNamespace.Write, k, "write record key");
+  return { key, ts: version };
 }
