@@ -9,8 +9,8 @@
  * One key has at most one lock, so the lock namespace needs no escaping: it sorts by user key.
  * The write namespace escapes keys as the key index does (src/util/ordered_key.ts): every 0x00
  * byte of the key becomes 0x00 0xFF and 0x00 0x01 ends it, which sorts below any continuation, so
- * entries sort by user key and then, through the complemented timestamp, newest first. "The key as of
- * timestamp T" is the first write record at or after (key, T).
+ * entries sort by user key and then, through the complemented timestamp, newest first. "The key
+ * as of timestamp T" is the first write record at or after (key, T).
  */
 import { DecodeError } from "../util/coding.ts";
 import {
