@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { createPrng } from "../../src/util/prng.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { RawNode } from "../../src/raft/core/raw_node.ts";
+import { EntryType } from "../../src/raft/core/messages.ts";
 import { bootstrapStorage, type MemoryStorage } from "../../src/raft/core/storage.ts";
 import {
   ConfChangeTransition,
@@ -162,3 +163,54 @@ test("raft api: nothing under src/ but the core itself unseals RawNode", () => {
   );
   assert.deepEqual(bad, []);
 });
+
+for (const selfAckAfterPersist of [false, true]) {
+  test(
+    `a lone voter restarted with a stale commit never answers a read below what it wrote${
+      selfAckAfterPersist ? " (self-ack after persist)" : ""
+    }`,
+    () => {
+      // Entries 2..4 were written and acknowledged before a crash, but the hard state that
+      // recorded their commit was not fsynced: the node restarts believing only 1 is committed.
+      const cs = {
+        voters: [1],
+        votersOutgoing: [],
+        learners: [],
+        learnersNext: [],
+        autoLeave: false,
+      };
+      const storage = bootstrapStorage(cs);
+      const written = [2, 3, 4].map((index) => ({
+        index,
+        term: 1,
+        type: EntryType.Normal,
+        data: utf8(`w${index}`),
+      }));
+      storage.append(written);
+      storage.setHardState({ term: 1, vote: 1, commit: 1 });
+      const rn = new RawNode({
+        id: 1,
+        electionTicks: 10,
+        heartbeatTicks: 1,
+        storage,
+        prng: createPrng(1),
+        applied: 1,
+        selfAckAfterPersist,
+      });
+      assert.equal(rn.commitIndex, 1);
+      rn.campaign();
+      assert.ok(rn.isLeader);
+      assert.ok(rn.readIndex(utf8("r")).ok);
+      const reads: number[] = [];
+      for (let i = 0; i < 10 && rn.hasReady(); i++) {
+        const rd = rn.ready();
+        reads.push(...rd.readStates.map((st) => st.index));
+        if (rd.entries.length > 0) storage.append(rd.entries);
+        if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
+        rn.advance(rd);
+      }
+      assert.equal(rn.commitIsCurrent, true);
+      assert.deepEqual(reads, [5], "answered at the new term's entry (5), never at 1");
+    },
+  );
+}

@@ -274,6 +274,11 @@ export class RawNode {
     return this.#raft.log.committed;
   }
 
+  /** An entry of this term has committed: only then is the commit index known current (§6.4). */
+  get commitIsCurrent(): boolean {
+    return this.#raft.log.term(this.#raft.log.committed) === this.#raft.term;
+  }
+
   /** The index up to which the driver has acknowledged applying (through `advance`). */
   get appliedIndex(): number {
     return this.#raft.log.applied;
@@ -284,11 +289,7 @@ export class RawNode {
     return this.#raft.hardState();
   }
 
-  /**
-   * Tests and simulation checkers only (they audit every node's log): the
-   * inner state machine. Code under src/ never calls this
-   * (tests/raft/raft_api_test.ts checks).
-   */
+  /** Tests and simulation checkers only (tests/raft/raft_api_test.ts checks). */
   static innerRaftForTesting(rn: RawNode): Raft {
     return rn.#raft;
   }

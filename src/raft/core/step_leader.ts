@@ -136,10 +136,8 @@ function leaseValid(r: Raft): boolean {
 }
 
 function readIndex(r: Raft, m: ReadIndexMsg): StepError | undefined {
-  if (r.trk.isSingleton()) {
-    respondRead(r, m, r.log.committed);
-    return undefined;
-  }
+  // A lone voter too: after a restart its commit index is the last one it persisted, which may
+  // lag writes it acknowledged (commit-only hard states are not fsynced).
   if (!committedInCurrentTerm(r)) {
     // The commit index is only known to be current once an entry of this term
     // commits (thesis §6.4): hold the request until then.
@@ -151,7 +149,7 @@ function readIndex(r: Raft, m: ReadIndexMsg): StepError | undefined {
 }
 
 function handleReadIndex(r: Raft, m: ReadIndexMsg): StepError | undefined {
-  if (leaseValid(r)) {
+  if (r.trk.isSingleton() || leaseValid(r)) {
     respondRead(r, m, r.log.committed);
     return undefined;
   }

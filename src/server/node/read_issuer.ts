@@ -31,7 +31,8 @@ export class NodeReadIssuer implements ReadIndexIssuer {
 
   localReadIndex(): number | undefined {
     const raw = this.node().rawNode;
-    if (!raw.isLeader) return undefined;
+    // Until an entry of its term commits, even a lone voter's commit index may be behind.
+    if (!raw.isLeader || !raw.commitIsCurrent) return undefined;
     this.#soleVoter ??= this.#isSoleVoter();
     return this.#soleVoter ? raw.commitIndex : undefined;
   }
