@@ -13,42 +13,17 @@
  */
 import { assert } from "../../util/assert.ts";
 import { createPrng } from "../../util/prng.ts";
-import { EMPTY_CONF_STATE, type Message, MessageType } from "../core/messages.ts";
 import type { ProposeResult, RequestResult } from "../core/raw_node.ts";
 import type { Ready } from "../core/ready.ts";
 import type { PersistRequest } from "../log_store.ts";
-import type { CompactionMark, MultiLogStore } from "../multi_log_store.ts";
+import type { MultiRaftOptions, RegionSpec } from "./driver_options.ts";
+import { bootstrapRequest, isHeartbeat, sendRound } from "./round_io.ts";
+import type { CompactionMark } from "../multi_log_store.ts";
 import { Quiescence } from "./quiescence.ts";
-import { type RegionRaftConfig, RegionReplica, type RegionStateMachine } from "./region_replica.ts";
-import type { MultiTransport, NodeBatch, RegionMessage } from "./transport.ts";
+import { RegionReplica } from "./region_replica.ts";
+import type { NodeBatch } from "./transport.ts";
 
-export interface MultiRaftOptions {
-  readonly nodeId: number;
-  readonly log: MultiLogStore;
-  readonly transport: MultiTransport;
-  readonly raft: RegionRaftConfig;
-  /** Default true. */
-  readonly quiesce?: boolean;
-  /** Ticks between liveness beats (default: the heartbeat interval). */
-  readonly livenessTicks?: number;
-  /** Peer nodes that get liveness beats even when they share no quiet region. */
-  readonly peers?: readonly number[];
-  /** Compact a region's log after this many applied entries (needs `sm.flush`). */
-  readonly snapshotEntries?: number;
-  /** Seeds the regions' election jitter. */
-  readonly seed?: number;
-  /** Changes at every restart (default: random). */
-  readonly incarnation?: number;
-  /** Batches held between rounds; more are dropped (Raft retransmits). */
-  readonly inboxMax?: number;
-}
-
-export interface RegionSpec {
-  readonly id: number;
-  readonly sm: RegionStateMachine;
-  /** Bootstraps the region on these voters when the log has nothing of it. */
-  readonly voters?: readonly number[];
-}
+export type { MultiRaftOptions, RegionSpec };
 
 /** Rounds a `runOnce` runs at most before returning (new work waits for the next). */
 const ROUNDS_MAX = 64;
@@ -279,7 +254,7 @@ export class MultiRaftDriver {
     }
     await this.#o.log.save(readys);
     this.rounds++;
-    this.#sendAll(readys);
+    sendRound(readys, this.#regions, this.nodeId, this.#o.transport);
     for (const [id, rd] of readys) {
       const r = this.#regions.get(id);
       assert(r !== undefined, "a region is removed only between rounds");
@@ -294,29 +269,6 @@ export class MultiRaftDriver {
       if (every !== undefined && r.appliedSinceCompaction >= every) this.#compactable.add(id);
     }
     return true;
-  }
-
-  /** Every region's messages, one batch per destination node. */
-  #sendAll(readys: ReadonlyMap<number, Ready>): void {
-    const batches = new Map<number, RegionMessage[]>();
-    for (const [region, rd] of readys) {
-      for (const m of rd.messages) {
-        const message = m.type === MessageType.Snap ? this.#withImage(region, m) : m;
-        const list = batches.get(m.to);
-        if (list === undefined) batches.set(m.to, [{ region, message }]);
-        else list.push({ region, message });
-      }
-    }
-    for (const [to, messages] of batches) {
-      this.#o.transport.send({ from: this.nodeId, to, messages });
-    }
-  }
-
-  /** The log keeps snapshot markers only: the image comes from the state machine. */
-  #withImage(region: number, m: Message): Message {
-    if (m.type !== MessageType.Snap) return m;
-    const data = this.#regions.get(region)?.sm.image?.(m.snapshot.metadata.index);
-    return { ...m, snapshot: { metadata: m.snapshot.metadata, data: data ?? new Uint8Array(0) } };
   }
 
   /** Compacts the logs of regions past `snapshotEntries`, one fsync for all. */
@@ -334,18 +286,4 @@ export class MultiRaftDriver {
     this.#compactable.clear();
     await this.#o.log.compact(marks);
   }
-}
-
-function isHeartbeat(m: Message): boolean {
-  return m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResp;
-}
-
-function bootstrapRequest(voters: readonly number[]): PersistRequest {
-  const confState = { ...EMPTY_CONF_STATE, voters: [...voters] };
-  return {
-    hardState: { term: 1, vote: 0, commit: 1 },
-    entries: [],
-    snapshot: { metadata: { index: 1, term: 1, confState }, data: new Uint8Array(0) },
-    mustSync: true,
-  };
 }
