@@ -66,6 +66,10 @@ for (const quiesce of [true, false]) {
     await electSpread(c, ids);
     for (let k = 0; k < 2; k++) proposeAll(c, ids, k);
     await c.until(() => appliedEverywhere(c, ids, 2, [1, 2, 3]), 100, "applied");
+    if (quiesce) {
+      // Quiet when it crashes: its restart (a new incarnation) wakes what it shares.
+      await c.until(() => c.drivers.every((d) => d.quietCount === 20), 50, "quiet");
+    }
     c.kill(2);
     c.worlds[1].fs.crash("lose");
     await c.restart(2, false);

@@ -11,6 +11,7 @@
  * for every region; the single-group driver's pipelining (node.ts) is not
  * carried over yet. Raft ids are node ids (transport.ts).
  */
+import { MULTI_RAFT_INBOX_BATCHES_MAX } from "../../limits_ops.ts";
 import { assert } from "../../util/assert.ts";
 import { createPrng } from "../../util/prng.ts";
 import type { ProposeResult, RequestResult } from "../core/raw_node.ts";
@@ -39,9 +40,10 @@ export class MultiRaftDriver {
   #running = false;
   #sinceBeat = 0;
   readonly #incarnation: number;
-  /** Completed rounds that saved at least one region, and messages of unknown regions. */
+  /** Rounds that saved at least one region; messages of unknown regions; batches refused. */
   rounds = 0;
   droppedMessages = 0;
+  droppedBatches = 0;
 
   constructor(o: MultiRaftOptions) {
     this.#o = o;
@@ -109,7 +111,10 @@ export class MultiRaftDriver {
 
   /** Queues a batch from a peer node; false when the inbox is full (dropped). */
   receive(batch: NodeBatch): boolean {
-    if (this.#inbox.length >= (this.#o.inboxMax ?? 4096)) return false;
+    if (this.#inbox.length >= (this.#o.inboxMax ?? MULTI_RAFT_INBOX_BATCHES_MAX)) {
+      this.droppedBatches++;
+      return false;
+    }
     this.#inbox.push(batch);
     return true;
   }

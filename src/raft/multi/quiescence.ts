@@ -85,13 +85,17 @@ export class Quiescence {
 
   /**
    * Records a beat from `from`; returns the regions to wake because the
-   * sender restarted (its followers' quiet state is stale).
+   * sender restarted (the quiet state shared with it is stale).
    */
   beat(from: number, incarnation: number): number[] {
     const before = this.#beats.get(from);
     this.#beats.set(from, { tick: this.#ticks, incarnation });
     if (before === undefined || before.incarnation === incarnation) return [];
-    return [...(this.#followers.get(from) ?? [])];
+    // Its followers wake to elect; its followers' leaders here wake to heartbeat the
+    // restarted replicas before they time out and campaign.
+    const out = [...(this.#followers.get(from) ?? [])];
+    for (const q of this.#leaders.values()) if (q.peers.includes(from)) out.push(q.region);
+    return out;
   }
 
   /** Whether `from` beat recently enough for a follower of it to go quiet. */
