@@ -185,7 +185,7 @@ export class MultiRaftDriver {
   }
 
   #sendBeats(): void {
-    const lists = this.#q.beatLists();
+    const lists = this.#q.beatListsDue();
     const to = new Set([...(this.#o.peers ?? []), ...lists.keys()]);
     for (const peer of to) {
       const beat = { incarnation: this.#incarnation, quiet: lists.get(peer) ?? [] };

@@ -12,6 +12,9 @@
  */
 import type { QuietRegion } from "./transport.ts";
 
+/** Beats between two that list every shared quiet region even if nothing changed. */
+const BEAT_REFRESH = 10;
+
 interface QuietLeader extends QuietRegion {
   readonly peers: readonly number[];
 }
@@ -26,6 +29,10 @@ export class Quiescence {
   /** Per peer node: the tick of its last beat and its incarnation. */
   readonly #beats = new Map<number, { tick: number; incarnation: number }>();
   #ticks = 0;
+  /** Bumped when the set of quiet leaders changes (beats then carry the lists again). */
+  #generation = 0;
+  #listedGeneration = -1;
+  #beatsSinceLists = 0;
 
   constructor(readonly electionTicks: number) {}
 
@@ -46,7 +53,7 @@ export class Quiescence {
   /** True when the region was quiet. */
   wake(region: number): boolean {
     if (this.awake.has(region)) return false;
-    this.#leaders.delete(region);
+    if (this.#leaders.delete(region)) this.#generation++;
     const lead = this.#leaderOf.get(region);
     if (lead !== undefined) {
       this.#leaderOf.delete(region);
@@ -59,6 +66,7 @@ export class Quiescence {
   quietLeader(q: QuietLeader): void {
     this.awake.delete(q.region);
     this.#leaders.set(q.region, q);
+    this.#generation++;
   }
 
   quietFollower(region: number, lead: number): void {
@@ -67,6 +75,21 @@ export class Quiescence {
     let set = this.#followers.get(lead);
     if (set === undefined) this.#followers.set(lead, set = new Set());
     set.add(region);
+  }
+
+  /**
+   * The lists for this beat: beats list the quiet leaders only when that set
+   * changed since the last listing, and every BEAT_REFRESH beats (what a lost
+   * beat withheld); a beat with an empty list costs its receiver nothing per
+   * region.
+   */
+  beatListsDue(): Map<number, QuietRegion[]> {
+    const due = this.#generation !== this.#listedGeneration ||
+      ++this.#beatsSinceLists >= BEAT_REFRESH;
+    if (!due) return new Map();
+    this.#listedGeneration = this.#generation;
+    this.#beatsSinceLists = 0;
+    return this.beatLists();
   }
 
   /** The quiet leader regions each peer node shares with this one. */
