@@ -9,17 +9,37 @@ import { MultiRaftDriver } from "../../src/raft/multi/driver.ts";
 import type { RegionStateMachine } from "../../src/raft/multi/region_replica.ts";
 import type { NodeBatch } from "../../src/raft/multi/transport.ts";
 import { MultiLogStore } from "../../src/raft/multi_log_store.ts";
+import { utf8 } from "../../src/util/bytes.ts";
 import { createPrng, type Prng } from "../../src/util/prng.ts";
 
-/** A state machine that records the data of the entries it applies. */
+/**
+ * A state machine that records the data of the entries it applies; its image
+ * (for a follower's snapshot) is the values applied up to an index.
+ */
 export class ListSm implements RegionStateMachine {
-  readonly applied: string[] = [];
+  applied: string[] = [];
+  #indexes: number[] = [];
+  flushes = 0;
+  restores = 0;
   apply(entries: readonly Entry[]): void {
     for (const e of entries) {
-      if (e.data.length > 0) this.applied.push(new TextDecoder().decode(e.data));
+      if (e.data.length === 0) continue;
+      this.applied.push(new TextDecoder().decode(e.data));
+      this.#indexes.push(e.index);
     }
   }
-  restore(_s: Snapshot): void {}
+  restore(s: Snapshot): void {
+    const image = JSON.parse(new TextDecoder().decode(s.data)) as [number[], string[]];
+    [this.#indexes, this.applied] = image;
+    this.restores++;
+  }
+  flush(): void {
+    this.flushes++;
+  }
+  image(index: number): Uint8Array {
+    const n = this.#indexes.filter((i) => i <= index).length;
+    return utf8(JSON.stringify([this.#indexes.slice(0, n), this.applied.slice(0, n)]));
+  }
 }
 
 export interface ClusterOptions {
@@ -28,6 +48,7 @@ export interface ClusterOptions {
   readonly seed: number;
   readonly loss: number;
   readonly quiesce: boolean;
+  readonly snapshotEntries?: number;
 }
 
 export class MultiCluster {
@@ -78,6 +99,7 @@ export class MultiCluster {
       transport: { send: (b) => this.#queue.push(b) },
       raft: { electionTicks: 10, heartbeatTicks: 1, preVote: true },
       quiesce: this.o.quiesce,
+      snapshotEntries: this.o.snapshotEntries,
       peers: this.voters.filter((p) => p !== n),
       seed: this.o.seed * 10 + n,
       incarnation: this.#incarnation++,

@@ -122,3 +122,30 @@ test("multi raft: quiet regions wake on a proposal; a region added and removed",
   }
   await c.until(() => c.drivers.every((d) => d.quietCount === 10), 50, "quiet again");
 });
+
+test("multi raft: logs compact per region; a lagging follower gets a snapshot image", async () => {
+  const c = await MultiCluster.start({
+    nodes: 3,
+    regions: 4,
+    seed: 13,
+    loss: 0,
+    quiesce: true,
+    snapshotEntries: 5,
+  });
+  const ids = [1, 2, 3, 4];
+  for (const r of ids) c.driver(1).region(r)?.rawNode.campaign();
+  await c.until(() => ids.every((r) => c.leaderOf(r) === 1), 100, "node 1 leads");
+  c.kill(3);
+  for (let k = 0; k < 12; k++) proposeAll(c, ids, k);
+  await c.until(() => appliedEverywhere(c, ids, 12, [1, 2]), 100, "applied on 1 and 2");
+  for (const r of ids) {
+    assert.ok(c.logs[0].group(r).snapshotMarker.index >= 10, `region ${r} compacted`);
+    assert.ok((c.sm(1, r)?.flushes ?? 0) >= 1, "flushed before compacting");
+  }
+  c.down.delete(3); // back, behind every region's compaction point
+  await c.until(() => appliedEverywhere(c, ids, 12, [3]), 100, "node 3 caught up");
+  for (const r of ids) {
+    assert.ok((c.sm(3, r)?.restores ?? 0) >= 1, `region ${r} restored from a snapshot`);
+    assert.deepEqual(c.sm(3, r)?.applied, c.sm(1, r)?.applied);
+  }
+});
