@@ -5,6 +5,7 @@
  */
 import { createSimWorld, type SimWorld } from "../../src/platform/sim/sim_world.ts";
 import type { Entry, Snapshot } from "../../src/raft/core/messages.ts";
+import type { ReadState } from "../../src/raft/core/ready.ts";
 import { MultiRaftDriver } from "../../src/raft/multi/driver.ts";
 import type { RegionStateMachine } from "../../src/raft/multi/region_replica.ts";
 import type { NodeBatch } from "../../src/raft/multi/transport.ts";
@@ -32,6 +33,10 @@ export class ListSm implements RegionStateMachine {
     const image = JSON.parse(new TextDecoder().decode(s.data)) as [number[], string[]];
     [this.#indexes, this.applied] = image;
     this.restores++;
+  }
+  reads = 0;
+  onReadStates(states: readonly ReadState[]): void {
+    this.reads += states.length;
   }
   flush(): void {
     this.flushes++;

@@ -108,6 +108,12 @@ test("multi raft: quiet regions wake on a proposal; a region added and removed",
   await c.until(() => c.drivers.every((d) => d.quietCount === 10), 50, "quiet");
   proposeAll(c, [4], 0);
   await c.until(() => appliedEverywhere(c, [4], 1, [1, 2, 3]), 50, "woken region applies");
+  const reader = c.driver(c.leaderOf(5));
+  await c.until(() => reader.quietCount === 10, 50, "quiet before the read");
+  assert.deepEqual(reader.readIndex(5, utf8("read-1")), { ok: true });
+  assert.equal(reader.quietCount, 9, "a read wakes its region");
+  await c.until(() => (c.sm(reader.nodeId, 5)?.reads ?? 0) === 1, 50, "read answered");
+  await c.until(() => reader.quietCount === 10, 50, "quiet again after the read");
   for (const n of [1, 2, 3]) {
     await c.driver(n).addRegions([{ id: 99, sm: c.newSm(n, 99), voters: [1, 2, 3] }]);
   }

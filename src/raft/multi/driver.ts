@@ -129,7 +129,7 @@ export class MultiRaftDriver {
     const r = this.#touch(region);
     if (r === undefined) return undefined;
     const res = r.rawNode.readIndex(context);
-    if (res === undefined) r.pendingReads++;
+    if (res.ok) r.pendingReads++;
     return res;
   }
 
@@ -264,6 +264,8 @@ export class MultiRaftDriver {
       const r = this.#regions.get(id);
       assert(r !== undefined, "a region is removed only between rounds");
       await r.apply(rd.committedEntries);
+      // Reads pending across a leader change may never be answered: stop counting them.
+      if (rd.softState !== undefined) r.pendingReads = 0;
       if (rd.readStates.length > 0) {
         r.pendingReads = Math.max(0, r.pendingReads - rd.readStates.length);
         r.sm.onReadStates?.(rd.readStates);
