@@ -82,6 +82,10 @@ export const MULTI_LOG_SEGMENT_BYTES = 64 * MiB;
  */
 export const MULTI_LOG_SEGMENTS_KEPT = 4;
 
+// ---- multi-region raft driver (src/raft/multi/driver.ts) ----
+/** Peer batches (one per peer node per round, or a liveness beat) queued between rounds. */
+export const MULTI_RAFT_INBOX_BATCHES_MAX = 4096;
+
 // ---- Placement state (src/placement/placement_state.ts) ----
 /** Nodes the placement group tracks; a heartbeat of one more node is refused. */
 export const PLACEMENT_NODES_MAX = 4_096;

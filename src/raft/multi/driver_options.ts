@@ -1,0 +1,32 @@
+/** What the multi-region driver (driver.ts) is given. */
+import type { MultiLogStore } from "../multi_log_store.ts";
+import type { RegionRaftConfig, RegionStateMachine } from "./region_replica.ts";
+import type { MultiTransport } from "./transport.ts";
+
+export interface MultiRaftOptions {
+  readonly nodeId: number;
+  readonly log: MultiLogStore;
+  readonly transport: MultiTransport;
+  readonly raft: RegionRaftConfig;
+  /** Default true. */
+  readonly quiesce?: boolean;
+  /** Ticks between liveness beats (default: the heartbeat interval). */
+  readonly livenessTicks?: number;
+  /** Peer nodes that get liveness beats even when they share no quiet region. */
+  readonly peers?: readonly number[];
+  /** Compact a region's log after this many applied entries (needs `sm.flush`). */
+  readonly snapshotEntries?: number;
+  /** Seeds the regions' election jitter. */
+  readonly seed?: number;
+  /** Changes at every restart (default: random). */
+  readonly incarnation?: number;
+  /** Batches held between rounds; more are dropped (Raft retransmits). */
+  readonly inboxMax?: number;
+}
+
+export interface RegionSpec {
+  readonly id: number;
+  readonly sm: RegionStateMachine;
+  /** Bootstraps the region on these voters when the log has nothing of it. */
+  readonly voters?: readonly number[];
+}

@@ -1,0 +1,50 @@
+/**
+ * What a driver round (driver.ts) sends and saves besides the Readys: every
+ * region's messages batched per destination node, snapshot images filled in,
+ * and the bootstrap of a new region.
+ */
+import { EMPTY_CONF_STATE, type Message, MessageType } from "../core/messages.ts";
+import type { Ready } from "../core/ready.ts";
+import type { PersistRequest } from "../log_store.ts";
+import type { RegionReplica } from "./region_replica.ts";
+import type { MultiTransport, RegionMessage } from "./transport.ts";
+
+/** Every region's messages of a round, one batch per destination node. */
+export function sendRound(
+  readys: ReadonlyMap<number, Ready>,
+  regions: ReadonlyMap<number, RegionReplica>,
+  from: number,
+  transport: MultiTransport,
+): void {
+  const batches = new Map<number, RegionMessage[]>();
+  for (const [region, rd] of readys) {
+    for (const m of rd.messages) {
+      const message = m.type === MessageType.Snap ? withImage(regions.get(region), m) : m;
+      const list = batches.get(m.to);
+      if (list === undefined) batches.set(m.to, [{ region, message }]);
+      else list.push({ region, message });
+    }
+  }
+  for (const [to, messages] of batches) transport.send({ from, to, messages });
+}
+
+/** The log keeps snapshot markers only: the image comes from the state machine. */
+function withImage(r: RegionReplica | undefined, m: Message): Message {
+  if (m.type !== MessageType.Snap) return m;
+  const data = r?.sm.image?.(m.snapshot.metadata.index) ?? new Uint8Array(0);
+  return { ...m, snapshot: { metadata: m.snapshot.metadata, data } };
+}
+
+export function isHeartbeat(m: Message): boolean {
+  return m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResp;
+}
+
+export function bootstrapRequest(voters: readonly number[]): PersistRequest {
+  const confState = { ...EMPTY_CONF_STATE, voters: [...voters] };
+  return {
+    hardState: { term: 1, vote: 0, commit: 1 },
+    entries: [],
+    snapshot: { metadata: { index: 1, term: 1, confState }, data: new Uint8Array(0) },
+    mustSync: true,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The multi-region driver (src/raft/multi/): many regions on three nodes over
+ * a lossy, reordering in-memory network; one fsync per round whatever the
+ * number of regions; crash and restart; a dead leader node (idle, quiescent
+ * regions included); regions added and removed at runtime.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { utf8 } from "../../src/util/bytes.ts";
+import { MultiCluster } from "./multi_raft_cluster.ts";
+
+const REGIONS = 50;
+
+/** Elects node (r % 3) + 1 in every region r; returns once all have a leader. */
+async function electSpread(c: MultiCluster, regions: number[]): Promise<void> {
+  for (const r of regions) c.driver((r % 3) + 1).region(r)?.rawNode.campaign();
+  await c.run(4);
+  await c.until(() => regions.every((r) => c.leaderOf(r) !== 0), 200, "leaders");
+}
+
+/** Proposes `k` values to every region's leader. */
+function proposeAll(c: MultiCluster, regions: number[], k: number): void {
+  for (const r of regions) {
+    const d = c.driver(c.leaderOf(r));
+    assert.ok(d.propose(r, utf8(`r${r}v${k}`)) !== undefined);
+  }
+}
+
+function appliedEverywhere(c: MultiCluster, regions: number[], count: number, nodes: number[]) {
+  return regions.every((r) => nodes.every((n) => (c.sm(n, r)?.applied.length ?? 0) >= count));
+}
+
+for (const quiesce of [true, false]) {
+  const name = quiesce ? "quiescence" : "no quiescence";
+  test(`multi raft (${name}): 50 regions commit in order on every replica`, async () => {
+    const c = await MultiCluster.start({
+      nodes: 3,
+      regions: REGIONS,
+      seed: 5,
+      loss: 0.05,
+      quiesce,
+    });
+    const ids = Array.from({ length: REGIONS }, (_, i) => i + 1);
+    await electSpread(c, ids);
+    for (let k = 0; k < 3; k++) proposeAll(c, ids, k);
+    await c.until(() => appliedEverywhere(c, ids, 3, [1, 2, 3]), 200, "applied");
+    for (const r of ids) {
+      const want = [0, 1, 2].map((k) => `r${r}v${k}`);
+      for (const n of [1, 2, 3]) assert.deepEqual(c.sm(n, r)?.applied, want, `n${n} r${r}`);
+    }
+    if (quiesce) {
+      // Lost beats are made up for by the periodic full listing.
+      await c.until(() => c.drivers.every((d) => d.quietCount === REGIONS), 100, "all quiet");
+    }
+    // One fsync per round, whatever the number of regions in it.
+    const leader = c.driver(1);
+    const led = ids.filter((r) => c.leaderOf(r) === 1);
+    assert.ok(led.length >= 10);
+    const [syncs, rounds] = [c.logs[0].syncs, leader.rounds];
+    proposeAll(c, led, 3);
+    await leader.runOnce();
+    assert.ok(leader.rounds > rounds);
+    assert.ok(c.logs[0].syncs - syncs <= leader.rounds - rounds, "at most one fsync per round");
+    assert.equal(c.logs[0].syncs - syncs, 1, "every led region's entries in one fsync");
+  });
+
+  test(`multi raft (${name}): a crashed node recovers every region`, async () => {
+    const c = await MultiCluster.start({ nodes: 3, regions: 20, seed: 7, loss: 0, quiesce });
+    const ids = Array.from({ length: 20 }, (_, i) => i + 1);
+    await electSpread(c, ids);
+    for (let k = 0; k < 2; k++) proposeAll(c, ids, k);
+    await c.until(() => appliedEverywhere(c, ids, 2, [1, 2, 3]), 100, "applied");
+    if (quiesce) {
+      // Quiet when it crashes: its restart (a new incarnation) wakes what it shares.
+      await c.until(() => c.drivers.every((d) => d.quietCount === 20), 50, "quiet");
+    }
+    c.kill(2);
+    c.worlds[1].fs.crash("lose");
+    await c.restart(2, false);
+    assert.equal(c.driver(2).regionIds().length, 20);
+    await c.until(() => ids.every((r) => c.leaderOf(r) !== 0), 200, "leaders");
+    proposeAll(c, ids, 2);
+    await c.until(() => appliedEverywhere(c, ids, 3, [1, 2, 3]), 200, "re-applied");
+    for (const r of ids) assert.deepEqual(c.sm(2, r)?.applied, c.sm(1, r)?.applied, `r${r}`);
+  });
+
+  test(`multi raft (${name}): a dead leader node is replaced in every region`, async () => {
+    const c = await MultiCluster.start({ nodes: 3, regions: 30, seed: 9, loss: 0, quiesce });
+    const ids = Array.from({ length: 30 }, (_, i) => i + 1);
+    for (const r of ids) c.driver(1).region(r)?.rawNode.campaign();
+    await c.until(() => ids.every((r) => c.leaderOf(r) === 1), 100, "node 1 leads");
+    proposeAll(c, ids, 0);
+    await c.until(() => appliedEverywhere(c, ids, 1, [1, 2, 3]), 100, "applied");
+    if (quiesce) {
+      await c.until(() => c.drivers.every((d) => d.quietCount === 30), 50, "quiet");
+    }
+    c.kill(1);
+    await c.until(() => ids.every((r) => c.leaderOf(r) !== 0), 300, "new leaders");
+    proposeAll(c, ids, 1);
+    await c.until(() => appliedEverywhere(c, ids, 2, [2, 3]), 100, "applied after");
+  });
+}
+
+test("multi raft: quiet regions wake on a proposal; a region added and removed", async () => {
+  const c = await MultiCluster.start({ nodes: 3, regions: 10, seed: 11, loss: 0, quiesce: true });
+  const ids = Array.from({ length: 10 }, (_, i) => i + 1);
+  await electSpread(c, ids);
+  await c.until(() => c.drivers.every((d) => d.quietCount === 10), 50, "quiet");
+  proposeAll(c, [4], 0);
+  await c.until(() => appliedEverywhere(c, [4], 1, [1, 2, 3]), 50, "woken region applies");
+  const reader = c.driver(c.leaderOf(5));
+  await c.until(() => reader.quietCount === 10, 50, "quiet before the read");
+  assert.deepEqual(reader.readIndex(5, utf8("read-1")), { ok: true });
+  assert.equal(reader.quietCount, 9, "a read wakes its region");
+  await c.until(() => (c.sm(reader.nodeId, 5)?.reads ?? 0) === 1, 50, "read answered");
+  await c.until(() => reader.quietCount === 10, 50, "quiet again after the read");
+  for (const n of [1, 2, 3]) {
+    await c.driver(n).addRegions([{ id: 99, sm: c.newSm(n, 99), voters: [1, 2, 3] }]);
+  }
+  c.driver(2).region(99)?.rawNode.campaign();
+  await c.until(() => c.leaderOf(99) === 2, 50, "region 99 leader");
+  proposeAll(c, [99], 0);
+  await c.until(() => appliedEverywhere(c, [99], 1, [1, 2, 3]), 50, "region 99 applies");
+  for (const n of [1, 2, 3]) await c.driver(n).removeRegions([99]);
+  for (const n of [1, 2, 3]) {
+    assert.equal(c.driver(n).region(99), undefined);
+    assert.ok(!c.logs[n - 1].regionIds().includes(99));
+  }
+  await c.until(() => c.drivers.every((d) => d.quietCount === 10), 50, "quiet again");
+});
+
+test("multi raft: logs compact per region; a lagging follower gets a snapshot image", async () => {
+  const c = await MultiCluster.start({
+    nodes: 3,
+    regions: 4,
+    seed: 13,
+    loss: 0,
+    quiesce: true,
+    snapshotEntries: 5,
+  });
+  const ids = [1, 2, 3, 4];
+  for (const r of ids) c.driver(1).region(r)?.rawNode.campaign();
+  await c.until(() => ids.every((r) => c.leaderOf(r) === 1), 100, "node 1 leads");
+  c.kill(3);
+  for (let k = 0; k < 12; k++) proposeAll(c, ids, k);
+  await c.until(() => appliedEverywhere(c, ids, 12, [1, 2]), 100, "applied on 1 and 2");
+  for (const r of ids) {
+    assert.ok(c.logs[0].group(r).snapshotMarker.index >= 10, `region ${r} compacted`);
+    assert.ok((c.sm(1, r)?.flushes ?? 0) >= 1, "flushed before compacting");
+  }
+  c.down.delete(3); // back, behind every region's compaction point
+  await c.until(() => appliedEverywhere(c, ids, 12, [3]), 100, "node 3 caught up");
+  for (const r of ids) {
+    assert.ok((c.sm(3, r)?.restores ?? 0) >= 1, `region ${r} restored from a snapshot`);
+    assert.deepEqual(c.sm(3, r)?.applied, c.sm(1, r)?.applied);
+  }
+});
