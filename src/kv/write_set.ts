@@ -43,6 +43,11 @@ export class WriteSet {
     { key: Uint8Array; value: Uint8Array | null; before?: boolean }
   >();
   #bytes = 0;
+  /**
+   * Counts the writes made through this set: a reader that remembers what it read (the
+   * RevisionWriter's last record) knows it is still what the set holds while this stays.
+   */
+  writes = 0;
 
   constructor(readonly engine: EngineReader) {}
 
@@ -82,6 +87,7 @@ export class WriteSet {
     existed: boolean | undefined,
     id = mapKey(key),
   ): void {
+    this.writes++;
     if (key[0] !== Namespace.Data) {
       this.#pending.set(id, { key, value });
       return;
@@ -149,6 +155,7 @@ export class WriteSet {
     this.#pending.clear();
     this.#bytes = 0;
     this.keysDelta = 0;
+    this.writes++;
   }
 
   /** The final operations, one per key (the last write to a key wins). */
