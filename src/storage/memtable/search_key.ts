@@ -9,7 +9,7 @@
  * node, and numeric order of the words is the unsigned byte order of the keys.
  */
 const WORD_BYTES = 3;
-/** Key bytes the six prefix words cover; longer keys that tie fall back to strings. */
+/** Key bytes the six prefix words cover; longer keys that tie compare the rest in place. */
 const PREFIX_BYTES = 6 * WORD_BYTES;
 
 export function prefixWord(buf: Uint8Array, at: number, end: number): number {
