@@ -33,6 +33,14 @@ export interface LeaseAttachments {
 export class RevisionWriter {
   #sub = 0;
   readonly events: KvEvent[] = [];
+  /**
+   * The last record `stored` read, for the same key object while the set saw no write:
+   * a SET reads its key to decide (NX, XX, GET) and again to write it; the second read
+   * would look the key up in every staged set and the engine once more.
+   */
+  #lastKey: Uint8Array | undefined;
+  #lastWrites = -1;
+  #last: KeyState | undefined;
 
   constructor(
     readonly ws: WriteSet,
@@ -73,8 +81,13 @@ export class RevisionWriter {
 
   /** The key's record, expired or not. */
   stored(key: Uint8Array): KeyState | undefined {
+    if (key === this.#lastKey && this.ws.writes === this.#lastWrites) return this.#last;
     const raw = this.ws.get(dataKey(key));
-    return raw === undefined ? undefined : decodeCurrent(key, raw);
+    const s = raw === undefined ? undefined : decodeCurrent(key, raw);
+    this.#lastKey = key;
+    this.#lastWrites = this.ws.writes;
+    this.#last = s;
+    return s;
   }
 
   /**

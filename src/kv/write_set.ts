@@ -14,16 +14,17 @@ export interface EngineReader {
 
 /**
  * Map key for bytes: one UTF-16 code unit per byte (cheap, exact, ordered like
- * bytes). Short keys (the common case) are built in a loop; longer ones with
- * `apply` over chunks. Spreading a typed array goes through the iterator
- * protocol and cost ~5x more (profile of a single-node write load).
+ * bytes). Short keys (the common case) are copied into a plain array for one
+ * `fromCharCode` call (a string grown by a code unit at a time cost 1.5× that in
+ * Bun and 2× in Deno); longer ones use `apply` over chunks. Spreading a typed
+ * array goes through the iterator protocol and cost ~5x more.
  */
-function mapKey(bytes: Uint8Array): string {
+export function mapKey(bytes: Uint8Array): string {
   const n = bytes.length;
   if (n <= 32) {
-    let s = "";
-    for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i]);
-    return s;
+    const codes = new Array<number>(n);
+    for (let i = 0; i < n; i++) codes[i] = bytes[i];
+    return String.fromCharCode.apply(null, codes);
   }
   let s = "";
   for (let i = 0; i < n; i += 8192) {
@@ -43,6 +44,11 @@ export class WriteSet {
     { key: Uint8Array; value: Uint8Array | null; before?: boolean }
   >();
   #bytes = 0;
+  /**
+   * Counts the writes made through this set: a reader that remembers what it read (the
+   * RevisionWriter's last record) knows it is still what the set holds while this stays.
+   */
+  writes = 0;
 
   constructor(readonly engine: EngineReader) {}
 
@@ -82,6 +88,7 @@ export class WriteSet {
     existed: boolean | undefined,
     id = mapKey(key),
   ): void {
+    this.writes++;
     if (key[0] !== Namespace.Data) {
       this.#pending.set(id, { key, value });
       return;
@@ -149,6 +156,7 @@ export class WriteSet {
     this.#pending.clear();
     this.#bytes = 0;
     this.keysDelta = 0;
+    this.writes++;
   }
 
   /** The final operations, one per key (the last write to a key wins). */

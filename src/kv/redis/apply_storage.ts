@@ -4,8 +4,6 @@
  * batch, and database 0's strings go through the RevisionWriter, so they get
  * revisions, history and watch events like any key of the coordination API.
  */
-import { dataKey } from "../keyspace.ts";
-import { decodeCurrent } from "../key_record.ts";
 import type { KeyState } from "../key_state.ts";
 import type { RevisionWriter } from "../revision_writer.ts";
 import type { Generation } from "./keys.ts";
@@ -61,8 +59,7 @@ export class ApplyStorage implements RedisStorage {
   }
 
   stringOf0(key: Uint8Array): KeyState | undefined {
-    const raw = this.w.ws.get(dataKey(key));
-    return raw === undefined ? undefined : decodeCurrent(key, raw);
+    return this.w.stored(key);
   }
 
   putString0(key: Uint8Array, value: Uint8Array, expireAtMs: number, keepLease = false): void {

@@ -47,13 +47,14 @@ export class CommandPath {
     const refused = this.d.faults.refusal("write");
     if (refused !== undefined) return Promise.reject(refused);
     // A large value needs time to replicate: wait (and forward) as long as its client does.
-    const timeoutMs = this.d.requestTimeoutMs + transferAllowanceMs(payloadBytes(command.body));
+    const allowFor = (bytes: number) => this.d.requestTimeoutMs + transferAllowanceMs(bytes);
     const node = this.d.node();
     if (!node.rawNode.isLeader) {
       const leader = this.d.leader();
       if (leader.address === "") {
         return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, "no leader is known"));
       }
+      const timeoutMs = allowFor(payloadBytes(command.body));
       return this.d.forwarder.forward(leader.address, command, timeoutMs);
     }
     if (this.d.proposals.full) {
@@ -63,7 +64,11 @@ export class CommandPath {
     // on every replica alike (docs/decisions/0009-key-expiry.md).
     // Whole ms, whatever the clock gives: a fraction cannot go on the wire.
     const proposedAtMs = BigInt(Math.max(0, Math.floor(this.d.wallMs())));
-    const r = node.propose(encodeCommand({ ...command, proposedAtMs }));
+    const data = encodeCommand({ ...command, proposedAtMs });
+    // The entry's size bounds the payload's: no walk over the command's fields (a RESP batch
+    // has thousands), and a few bytes more allowance at most.
+    const timeoutMs = allowFor(data.length);
+    const r = node.propose(data);
     if (!r.ok) {
       const leader = this.d.leader();
       return Promise.reject(stepError(r.reason, leader.id, leader.address));

@@ -18,7 +18,8 @@ import {
   RESP_WRITE_BATCH_REQUESTS_MAX,
   RESP_WRITE_BATCHES_INFLIGHT_MAX,
 } from "../../limits_ops.ts";
-import { fromUtf8 } from "../../util/bytes.ts";
+import { lowerName } from "../../kv/redis/command_name.ts";
+import { mapKey } from "../../kv/write_set.ts";
 import { type CommandOutcome, type KvService, ServiceError } from "../kv_service.ts";
 import { serviceErrorOf } from "../node/proposals.ts";
 
@@ -78,7 +79,7 @@ function batchable(r: RedisRequestInit): { bytes: number; keys: string[] } | und
   const commands = r.commands ?? [];
   if (r.multi || (r.watches?.length ?? 0) > 0 || commands.length !== 1) return undefined;
   const args = commands[0].args ?? [];
-  const name = args.length > 1 ? fromUtf8(args[0]).toLowerCase() : "";
+  const name = args.length > 1 ? lowerName(args[0]) : "";
   if (!BATCHABLE.has(name)) return undefined;
   let bytes = 0;
   for (const a of args) bytes += a.length;
@@ -86,8 +87,8 @@ function batchable(r: RedisRequestInit): { bytes: number; keys: string[] } | und
   const step = PAIRS.has(name) ? 2 : 1;
   const end = ALL_KEYS.has(name) || PAIRS.has(name) ? args.length : 2;
   const keys: string[] = [];
-  // Text may map two keys to one string: that only splits a batch where it need not.
-  for (let i = 1; i < end; i += step) keys.push(`${r.db ?? 0}:${fromUtf8(args[i])}`);
+  // One code unit per byte: distinct keys stay distinct, and no UTF-8 decoder runs per key.
+  for (let i = 1; i < end; i += step) keys.push(`${r.db ?? 0}:${mapKey(args[i])}`);
   return { bytes, keys };
 }
 

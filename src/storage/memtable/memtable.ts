@@ -7,7 +7,7 @@ import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
 import type { ByteSink, Cursor } from "../iterator/cursor.ts";
 import type { EncodedBatch } from "../write_batch.ts";
-import { byteString, compareNodes, SkipList, type SkipNode } from "./skiplist.ts";
+import { compareNodes, keyHash, sameKey, SkipList, type SkipNode } from "./skiplist.ts";
 
 /** Batches smaller than this insert entry by entry (sorting would not pay). */
 const SORTED_INSERT_MIN_OPS = 16;
@@ -18,11 +18,12 @@ const ENTRY_OVERHEAD_BYTES = 96;
 export class Memtable {
   readonly #list: SkipList;
   /**
-   * Newest node per user key, so point reads at the latest sequence skip the skiplist.
-   * Built lazily: writes only queue their node, and the first read after a run of writes
-   * indexes them (a write-only load never pays for the map).
+   * Newest node per user key's hash (keyHash), so point reads at the latest sequence skip
+   * the skiplist. Built lazily: writes only queue their node, and the first read after a
+   * run of writes indexes them (a write-only load never pays for the map). Keys whose
+   * hashes collide share a slot: a read that finds another key there searches the list.
    */
-  readonly #newest = new Map<string, SkipNode>();
+  readonly #newest = new Map<number, SkipNode>();
   #unindexed: SkipNode[] = [];
   #bytes = 0;
   /** Largest sequence number inserted (0 when empty). */
@@ -109,18 +110,18 @@ export class Memtable {
   /** Newest entry for `key` visible at `seq`, or undefined when the memtable has none. */
   get(key: Uint8Array, seq: number): SkipNode | undefined {
     if (this.#unindexed.length > 0) this.#index();
-    const skey = byteString(key);
-    const newest = this.#newest.get(skey);
+    const newest = this.#newest.get(keyHash(key, 0, key.length));
+    // No node under the key's hash: no entry of the key (every inserted node was indexed).
     if (newest === undefined) return undefined;
-    if (newest.seq <= seq) return newest;
-    const n = this.#list.seek(key, skey, seq);
-    if (n === null || n.skey !== skey) return undefined;
+    if (newest.seq <= seq && sameKey(newest, key)) return newest;
+    const n = this.#list.seek(key, seq);
+    if (n === null || !sameKey(n, key)) return undefined;
     return n;
   }
 
   #index(): void {
     const m = this.#newest;
-    for (const n of this.#unindexed) m.set(n.skey, n);
+    for (const n of this.#unindexed) m.set(keyHash(n.buf, n.koff, n.klen), n);
     this.#unindexed = [];
   }
 
@@ -149,7 +150,7 @@ export class MemtableCursor implements Cursor {
     this.#node = this.list.last();
   }
   seek(key: Uint8Array, seq: number): void {
-    this.#node = this.list.seek(key, byteString(key), seq);
+    this.#node = this.list.seek(key, seq);
   }
   next(): void {
     if (this.#node !== null) this.#node = this.#node.next0;

@@ -1,26 +1,15 @@
 /**
- * How the memtable's skiplist orders and compares keys: byte strings, and six small
- * integers holding a key's first 18 bytes that a node keeps inline, so most comparisons
- * never load the key string.
+ * How the memtable's skiplist orders and compares keys: six small integers holding a
+ * key's first 18 bytes that a node keeps inline, so most comparisons never load the key's
+ * bytes, then the bytes past those 18 in place (no string or view is made per key).
  */
-/**
- * The key as a string of code units 0–255, one per byte: JS compares such strings
- * natively in unsigned byte order, several times faster than a byte loop.
- */
-export function byteString(key: Uint8Array): string {
-  if (key.length <= 8192) return String.fromCharCode.apply(null, key as unknown as number[]);
-  let s = "";
-  for (let i = 0; i < key.length; i += 8192) s += byteString(key.subarray(i, i + 8192));
-  return s;
-}
-
 /**
  * Key bytes packed into each prefix word, as base-257 digits (byte+1; 0 past the end of
  * the key): 257^3 < 2^30, so a word is a small integer both engines keep unboxed in the
  * node, and numeric order of the words is the unsigned byte order of the keys.
  */
 const WORD_BYTES = 3;
-/** Key bytes the six prefix words cover; longer keys that tie fall back to strings. */
+/** Key bytes the six prefix words cover; longer keys that tie compare the rest in place. */
 const PREFIX_BYTES = 6 * WORD_BYTES;
 
 export function prefixWord(buf: Uint8Array, at: number, end: number): number {
@@ -32,9 +21,9 @@ export function prefixWord(buf: Uint8Array, at: number, end: number): number {
 
 /**
  * What a search compares against: the key's first 18 bytes as six integers kept inline
- * in the node (a comparison then rarely loads the key string, and those loads, a cache
- * miss per node visited, were most of an insert's time), then the byte string, then
- * the sequence.
+ * in the node (a comparison then rarely loads the key, and those loads, a cache miss per
+ * node visited, were most of an insert's time), then the key's remaining bytes
+ * `buf[koff+18, koff+klen)`, then the sequence.
  */
 export interface SearchKey {
   readonly k0: number;
@@ -43,8 +32,9 @@ export interface SearchKey {
   readonly k3: number;
   readonly k4: number;
   readonly k5: number;
+  readonly buf: Uint8Array;
+  readonly koff: number;
   readonly klen: number;
-  readonly skey: string;
   readonly seq: number;
 }
 
@@ -62,8 +52,45 @@ export function before(n: SearchKey, p: SearchKey): boolean {
   if (n.k4 !== p.k4) return n.k4 < p.k4;
   if (n.k5 !== p.k5) return n.k5 < p.k5;
   // Equal words are equal keys unless one key runs past the 18 bytes they cover.
-  if ((p.klen > PREFIX_BYTES || n.klen !== p.klen) && n.skey !== p.skey) return n.skey < p.skey;
+  if (p.klen > PREFIX_BYTES || n.klen !== p.klen) {
+    const c = compareTails(n, p);
+    if (c !== 0) return c < 0;
+  }
   return n.seq > p.seq;
+}
+
+/**
+ * Byte order of two keys whose first 18 bytes are equal, from their 19th byte on: a loop
+ * in place (the keys that get here, such as one user key's revisions in the key index,
+ * differ in a few bytes), where a string per key cost an allocation and a copy each.
+ */
+function compareTails(a: SearchKey, b: SearchKey): number {
+  const ab = a.buf, bb = b.buf, ao = a.koff, bo = b.koff;
+  const n = a.klen < b.klen ? a.klen : b.klen;
+  for (let i = PREFIX_BYTES; i < n; i++) {
+    const d = ab[ao + i] - bb[bo + i];
+    if (d !== 0) return d;
+  }
+  return a.klen - b.klen;
+}
+
+/** Whether the key `buf[koff, koff+klen)` of `n` is exactly `key`. */
+export function sameKey(n: SearchKey, key: Uint8Array): boolean {
+  if (n.klen !== key.length) return false;
+  const b = n.buf, o = n.koff;
+  for (let i = 0; i < key.length; i++) if (b[o + i] !== key[i]) return false;
+  return true;
+}
+
+/**
+ * A 30-bit hash of `buf[off, off+len)` (FNV-1a): the memtable's point-read map is keyed by
+ * it, a small integer both engines keep unboxed, so indexing a write makes no string.
+ * Collisions are resolved by the caller (it compares the bytes, then searches the list).
+ */
+export function keyHash(buf: Uint8Array, off: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = off, end = off + len; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return h & 0x3fff_ffff;
 }
 
 /** A reusable search key (one per list: searches never overlap in single-threaded JS). */
@@ -74,11 +101,12 @@ export class Probe implements SearchKey {
   k3 = 0;
   k4 = 0;
   k5 = 0;
+  buf: Uint8Array = new Uint8Array(0);
+  readonly koff = 0;
   klen = 0;
-  skey = "";
   seq = 0;
 
-  set(skey: string, key: Uint8Array, seq: number): this {
+  set(key: Uint8Array, seq: number): this {
     const end = key.length;
     this.k0 = prefixWord(key, 0, end);
     this.k1 = prefixWord(key, 3, end);
@@ -86,8 +114,8 @@ export class Probe implements SearchKey {
     this.k3 = prefixWord(key, 9, end);
     this.k4 = prefixWord(key, 12, end);
     this.k5 = prefixWord(key, 15, end);
+    this.buf = key;
     this.klen = end;
-    this.skey = skey;
     this.seq = seq;
     return this;
   }

@@ -6,17 +6,17 @@
  */
 import type { Prng } from "../../util/prng.ts";
 import type { ValueKind } from "../internal_key.ts";
-import { before, byteString, prefixWord, Probe, type SearchKey } from "./search_key.ts";
+import { before, prefixWord, Probe, type SearchKey } from "./search_key.ts";
 
-export { byteString, compareNodes, type SearchKey } from "./search_key.ts";
+export { compareNodes, keyHash, sameKey, type SearchKey } from "./search_key.ts";
 
 /** Tallest tower; 4^12 = 16M entries before search degrades. */
 export const SKIPLIST_HEIGHT_MAX = 12;
 
 /**
  * One entry. Key and value are kept as (buffer, offset, length) into the batch they
- * arrived in, and the lower links are fields, so a typical entry costs two heap
- * objects (node and key string) instead of five: less for the GC to trace and copy.
+ * arrived in, and the lower links are fields, so a typical entry costs one heap
+ * object instead of five: less for the GC to trace and copy.
  */
 export class SkipNode implements SearchKey {
   next0: SkipNode | null = null;
@@ -37,11 +37,8 @@ export class SkipNode implements SearchKey {
   readonly up: (SkipNode | null)[] | null;
   #key: Uint8Array | undefined;
   #value: Uint8Array | undefined;
-  #skey: string | undefined;
 
-  /** `skey`: byteString of the key if the caller has it; otherwise made on first use. */
   constructor(
-    skey: string | undefined,
     readonly seq: number,
     readonly kind: ValueKind,
     readonly buf: Uint8Array,
@@ -58,17 +55,8 @@ export class SkipNode implements SearchKey {
     this.k3 = prefixWord(buf, koff + 9, end);
     this.k4 = prefixWord(buf, koff + 12, end);
     this.k5 = prefixWord(buf, koff + 15, end);
-    this.#skey = skey;
     this.height = height;
     this.up = height > 3 ? new Array<SkipNode | null>(height - 3).fill(null) : null;
-  }
-
-  /**
-   * The key as a byte string, made on first use: comparisons rarely need it (the inline
-   * words decide), so a write-only load never builds one per entry.
-   */
-  get skey(): string {
-    return this.#skey ??= byteString(this.buf.subarray(this.koff, this.koff + this.klen));
   }
 
   /** The user key (a view, made on first use). */
@@ -105,7 +93,7 @@ export class SkipNode implements SearchKey {
 const EMPTY = new Uint8Array(0);
 
 export class SkipList {
-  readonly head = new SkipNode("", 0, 0, EMPTY, 0, 0, 0, 0, SKIPLIST_HEIGHT_MAX);
+  readonly head = new SkipNode(0, 0, EMPTY, 0, 0, 0, 0, SKIPLIST_HEIGHT_MAX);
   #height = 1;
   #count = 0;
   readonly #prev: SkipNode[] = new Array<SkipNode>(SKIPLIST_HEIGHT_MAX).fill(this.head);
@@ -177,8 +165,7 @@ export class SkipList {
     voff: number,
     vlen: number,
   ): SkipNode {
-    // The key's string is made on first use (a write-only load never needs it).
-    return new SkipNode(undefined, seq, kind, buf, koff, klen, voff, vlen, this.#randomHeight());
+    return new SkipNode(seq, kind, buf, koff, klen, voff, vlen, this.#randomHeight());
   }
 
   /**
@@ -229,9 +216,9 @@ export class SkipList {
     this.#count++;
   }
 
-  /** First node at or after (key, seq), or null; `skey` is byteString(key). */
-  seek(key: Uint8Array, skey: string, seq: number): SkipNode | null {
-    return this.#lastBefore(this.#probe.set(skey, key, seq)).next0;
+  /** First node at or after (key, seq), or null. */
+  seek(key: Uint8Array, seq: number): SkipNode | null {
+    return this.#lastBefore(this.#probe.set(key, seq)).next0;
   }
 
   /** Last node strictly before `p` (a node of this list, say), or null. */
