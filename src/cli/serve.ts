@@ -5,6 +5,7 @@ import { reloadAuthFile } from "../auth/reload_auth_file.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { startFaultyServer } from "../server/faulty_server.ts";
 import { type ServerConfig, startServer } from "../server/server.ts";
+import { watchLoopStalls } from "../server/metrics/loop_stalls.ts";
 import { CorruptionError } from "../util/errors.ts";
 import { parseNodeId, parsePeers, parsePort, type PeerAddress } from "./peers.ts";
 import { joinHostPort, resolvePeerHosts } from "./peer_hosts.ts";
@@ -89,10 +90,14 @@ export async function serve(
   };
   checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);
+  const stopStallProbe = flags["log-level"] === "debug" && config.logger !== undefined
+    ? watchLoopStalls(platform.clock, config.logger)
+    : undefined;
   warnOpenPeers(config); // once it serves: a node refused at startup says only why
   reloadOnSignal(config, flags["auth-file"], platform, host);
   host.writeStdout(servingLine(id, listenHost, peerList, server, config.tls !== undefined));
   await stop;
+  stopStallProbe?.();
   try {
     await server.close();
     return 0;

@@ -98,6 +98,7 @@ for (const starve of [false, true]) {
   test(`background worker: the job protocol over a loopback keeps every write${how}`, async () => {
     const w = world(3);
     let answered = 0; // jobs the worker side answered
+    let removes = 0; // tables the main side handed to the worker to delete
     const db = await Db.open(w.fs, DIR, {
       ...SMALL,
       clock: platform.clock,
@@ -111,11 +112,18 @@ for (const starve of [false, true]) {
           },
         };
         serveStorageJobs(counted, w.fs, platform.clock);
-        if (!starve) return main;
+        const toWorker: WorkerChannel = {
+          ...main,
+          post: (m, t) => {
+            if ((m as { type: string }).type === "remove") removes++;
+            main.post(m, t);
+          },
+        };
+        if (!starve) return toWorker;
         // Jobs arrive with no numbers set aside: each output table needs a round trip.
         const strip = (m: unknown) =>
           (m as { type: string }).type === "numbers" ? m : { ...(m as object), numbers: [] };
-        return { ...main, post: (m, t) => main.post(strip(m), t) };
+        return { ...toWorker, post: (m, t) => toWorker.post(strip(m), t) };
       },
     });
     assert.deepEqual(await db.backgroundMode(), { mode: "worker" });
@@ -128,6 +136,11 @@ for (const starve of [false, true]) {
     const st = db.stats();
     assert.ok(st.compactions > 0 && answered >= st.flushes + st.compactions, `${answered} jobs`);
     assert.equal(st.backgroundWorker, "worker");
+    // Compacted-away tables are unlinked on the worker's side, a timer turn later.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const tables = w.fs.list(DIR).filter((name) => name.endsWith(".sst")).length;
+    assert.ok(removes > 0, "no table removal went to the worker");
+    assert.equal(tables, st.levels.reduce((n, l) => n + l.files, 0), "dead tables left");
     await check(db, want);
     await db.close();
   });

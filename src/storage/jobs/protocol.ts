@@ -19,7 +19,9 @@ export type ToWorker =
     codec: Codec;
   }
   | { type: "numbers"; id: number; numbers: number[] }
-  | { type: "cancel"; id: number };
+  | { type: "cancel"; id: number }
+  /** Files to delete (no answer): unlinking a large table held the serving thread 150 ms. */
+  | { type: "remove"; paths: string[] };
 
 export interface WireError {
   readonly name: string;

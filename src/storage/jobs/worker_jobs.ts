@@ -161,6 +161,11 @@ export class WorkerJobs {
     }
   }
 
+  /** Deletes unused files on the worker's thread, unanswered (gc.ts). */
+  remove(paths: string[]): void {
+    this.channel.post({ type: "remove", paths } satisfies ToWorker);
+  }
+
   close(): void {
     this.#clearStartTimer();
     this.channel.close();

@@ -107,10 +107,23 @@ export function serveStorageJobs(port: WorkerChannel, fs: FileSystem, clock: Clo
       const n = job.numbers.shift();
       assert(n !== undefined, "a numbers message carried no table number");
       want(n);
+    } else if (m.type === "remove") {
+      removeQuietly(fs, m.paths);
     } else if (m.type === "cancel") {
       const job = jobs.get(m.id);
       if (job !== undefined) job.cancelled = true;
     }
   }, () => {});
   send({ type: "ready" });
+}
+
+/** A file that cannot be removed now stays; the main thread's next collection sends it again. */
+function removeQuietly(fs: FileSystem, paths: readonly string[]): void {
+  for (const path of paths) {
+    try {
+      fs.remove(path);
+    } catch {
+      // already gone (sent twice) or not removable now: nothing to do here
+    }
+  }
 }
