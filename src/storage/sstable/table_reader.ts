@@ -31,11 +31,17 @@ export interface TableEntry {
 
 const EMPTY = new Uint8Array(0);
 
-/** Decodes every (key, value) of a small block; used for index and metaindex. */
-function decodeAll(block: Block): { key: Uint8Array; value: Uint8Array }[] {
-  const out: { key: Uint8Array; value: Uint8Array }[] = [];
+/**
+ * Decodes every (key, block handle) of an index or metaindex block. Keys are copied byte
+ * by byte and handles read in place: a table open decodes one entry per data block, and
+ * a typed-array view per key and per value cost most of the open (profile of a grown
+ * node, which opens every compaction output).
+ */
+function decodeHandles(block: Block): { keys: Uint8Array[]; handles: BlockHandle[] } {
+  const keys: Uint8Array[] = [];
+  const handles: BlockHandle[] = [];
   const d = block.data;
-  const r = new ByteReader(d, 0, block.restartsAt);
+  let r = new ByteReader(d, 0, block.restartsAt);
   let last = new Uint8Array(0);
   try {
     while (r.remaining > 0) {
@@ -43,10 +49,14 @@ function decodeAll(block: Block): { key: Uint8Array; value: Uint8Array }[] {
       const unshared = r.varint();
       const vlen = r.varint();
       if (shared > last.length) throw new DecodeError("shared prefix too long", r.offset);
+      const at = r.offset;
+      if (unshared + vlen > block.restartsAt - at) throw new DecodeError("entry past end", at);
       const key = new Uint8Array(shared + unshared);
-      key.set(last.subarray(0, shared));
-      key.set(r.bytesView(unshared), shared);
-      out.push({ key, value: r.bytesView(vlen) });
+      for (let i = 0; i < shared; i++) key[i] = last[i];
+      for (let i = 0; i < unshared; i++) key[shared + i] = d[at + i];
+      handles.push(decodeEntryHandle(d, at + unshared, vlen, block));
+      r = new ByteReader(d, at + unshared + vlen, block.restartsAt);
+      keys.push(key);
       last = key;
     }
   } catch (err) {
@@ -55,12 +65,12 @@ function decodeAll(block: Block): { key: Uint8Array; value: Uint8Array }[] {
     }
     throw err;
   }
-  return out;
+  return { keys, handles };
 }
 
 export class TableReader {
-  readonly #indexKeys: Uint8Array[] = [];
-  readonly #handles: BlockHandle[] = [];
+  readonly #indexKeys: Uint8Array[];
+  readonly #handles: BlockHandle[];
   readonly #filter: Uint8Array | undefined;
   readonly #cached = new Map<number, CacheEntry>();
   #getCursor: BlockCursor | undefined;
@@ -81,15 +91,16 @@ export class TableReader {
     const footer = readFooter(file, name, fileSize);
     const limit = fileSize - 56;
     const index = new Block(readBlock(file, name, footer.index), name, footer.index.offset);
-    for (const e of decodeAll(index)) {
-      const h = decodeEntryHandle(e.value, name, footer.index.offset);
-      checkHandle(h, limit, name);
-      if (e.key.length < TRAILER_BYTES || readTrailerSeq(e.key, e.key.length - 8) < 0) {
+    const { keys, handles } = decodeHandles(index);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      checkHandle(handles[i], limit, name);
+      if (key.length < TRAILER_BYTES || readTrailerSeq(key, key.length - 8) < 0) {
         throw new CorruptionError(name, footer.index.offset, "bad index key");
       }
-      this.#indexKeys.push(e.key);
-      this.#handles.push(h);
     }
+    this.#indexKeys = keys;
+    this.#handles = handles;
     if (this.#handles.length === 0) {
       throw new CorruptionError(name, footer.index.offset, "empty index");
     }
@@ -98,11 +109,11 @@ export class TableReader {
       name,
       footer.metaindex.offset,
     );
-    for (const e of decodeAll(metaBlock)) {
-      if (!equalBytes(e.key, FILTER_META_NAME)) continue;
-      const h = decodeEntryHandle(e.value, name, footer.metaindex.offset);
-      checkHandle(h, limit, name);
-      this.#filter = readBlock(file, name, h);
+    const meta = decodeHandles(metaBlock);
+    for (let i = 0; i < meta.keys.length; i++) {
+      if (!equalBytes(meta.keys[i], FILTER_META_NAME)) continue;
+      checkHandle(meta.handles[i], limit, name);
+      this.#filter = readBlock(file, name, meta.handles[i]);
     }
   }
 
@@ -172,11 +183,14 @@ export class TableReader {
   }
 }
 
-function decodeEntryHandle(value: Uint8Array, name: string, at: number): BlockHandle {
+/** The handle in an entry's value (`length` bytes at `at`); CorruptionError at the block. */
+function decodeEntryHandle(d: Uint8Array, at: number, length: number, block: Block): BlockHandle {
   try {
-    return decodeHandle(new ByteReader(value));
+    return decodeHandle(new ByteReader(d, at, at + length));
   } catch (err) {
-    if (err instanceof DecodeError) throw new CorruptionError(name, at, `bad block handle`);
+    if (err instanceof DecodeError) {
+      throw new CorruptionError(block.file, block.offset, `bad block handle`);
+    }
     throw err;
   }
 }
