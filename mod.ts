@@ -43,7 +43,7 @@ export type OpenDbOptions = Omit<EngineOptions, "backgroundWorker"> & {
    * (docs/storage.md, "Background worker"); a batch load then builds tables on the second core.
    * Off by default: a running worker keeps the process alive until `close()` (neither runtime
    * lets an idle Web Worker be unreferenced), and a bundled application must ship the worker's
-   * entry beside its bundle (without it the engine logs nothing and runs the jobs inline).
+   * entry beside its bundle (without it the worker fails to load and the jobs run inline).
    */
   readonly backgroundWorker?: boolean | EngineOptions["backgroundWorker"];
 };
