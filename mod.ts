@@ -36,6 +36,18 @@ export type { BlockCompression } from "./src/storage/options.ts";
 import { getPlatform } from "./src/platform/detect.ts";
 import { Db as Engine, type DbOptions as EngineOptions } from "./src/storage/db.ts";
 
+/** Options of `openDb`: the engine's, with the background worker also settable to `true`. */
+export type OpenDbOptions = Omit<EngineOptions, "backgroundWorker"> & {
+  /**
+   * `true`: flush memtables and compact tables in a second thread, the runtime's own `Worker`
+   * (docs/storage.md, "Background worker"); a batch load then builds tables on the second core.
+   * Off by default: a running worker keeps the process alive until `close()` (neither runtime
+   * lets an idle Web Worker be unreferenced), and a bundled application must ship the worker's
+   * entry beside its bundle (without it the worker fails to load and the jobs run inline).
+   */
+  readonly backgroundWorker?: boolean | EngineOptions["backgroundWorker"];
+};
+
 /**
  * Opens (creating if needed) an embedded TinyKV database in directory `path`
  * on the running runtime's file system (Deno or Bun).
@@ -48,9 +60,15 @@ import { Db as Engine, type DbOptions as EngineOptions } from "./src/storage/db.
  * await db.close();
  * ```
  */
-export function openDb(path: string, options: EngineOptions = {}): Promise<Engine> {
+export function openDb(path: string, options: OpenDbOptions = {}): Promise<Engine> {
   const platform = getPlatform();
-  return Engine.open(platform.fs, path, { clock: platform.clock, ...options });
+  const { backgroundWorker: worker, ...rest } = options;
+  const backgroundWorker = worker === true
+    ? platform.startStorageWorker
+    : worker === false
+    ? undefined
+    : worker;
+  return Engine.open(platform.fs, path, { clock: platform.clock, ...rest, backgroundWorker });
 }
 
 export { TinyKvClient } from "./src/client/tinykv_client.ts";

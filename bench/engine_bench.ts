@@ -20,7 +20,6 @@ import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { type Db, openDb, type WriteOp } from "../mod.ts";
-import { getPlatform } from "../src/platform/detect.ts";
 import { createPrng } from "../src/util/prng.ts";
 import { makeValues, type ValueShape } from "./bench_values.ts";
 
@@ -58,13 +57,12 @@ const freshDir = () => join(root, `db${dirs++}`);
 
 async function openTiny(sync: "always" | "none" = "none"): Promise<Db> {
   const compression = COMPRESSION;
-  const backgroundWorker = args.worker ? getPlatform().startStorageWorker : undefined;
   return await openDb(freshDir(), {
     sync,
     memtableBytes: MEM,
     blockCacheBytes: MEM,
     compression,
-    backgroundWorker,
+    backgroundWorker: args.worker,
   });
 }
 async function openLevel(): Promise<Level> {
@@ -117,13 +115,17 @@ function tinyEngine(db: Db): Engine {
   };
 }
 
-function levelEngine(db: Level): Engine {
+function levelEngine(db: Level, syncBatches = false): Engine {
+  const batchOptions = { sync: syncBatches };
   return {
     put: (k, v) => db.put(k, v),
     putSync: (k, v) => db.put(k, v, { sync: true }),
     get: (k) => db.get(k),
     batch: (ops) =>
-      db.batch(ops.map((o) => ({ type: "put" as const, key: o.key, value: o.value }))),
+      db.batch(
+        ops.map((o) => ({ type: "put" as const, key: o.key, value: o.value })),
+        batchOptions,
+      ),
     seek: async (k, n) => {
       let c = 0;
       for await (const _ of db.iterator({ gte: k, limit: n })) c++;
@@ -217,18 +219,39 @@ async function run(): Promise<Row[]> {
       }),
     );
   }
-  if (want("fillbatchrandom")) rows.push(...await batchRandomThenScan(false));
-  if (want("fillbatchdefaults")) rows.push(...await batchRandomThenScan(true));
+  if (want("fillbatchrandom")) rows.push(...await batchRandomThenScan("matched"));
+  if (want("fillbatchdefaults")) rows.push(...await batchRandomThenScan("defaults"));
+  if (want("fillbatchnosync")) rows.push(...await batchRandomThenScan("defaults, both no sync"));
+  if (want("fillbatchsync")) rows.push(...await batchRandomThenScan("defaults, both sync"));
   return rows;
 }
 
 /**
- * Batches of 1,000 random keys into fresh databases, then full scans of the result right
- * after the fill (one per entry, then in chunks). `defaults`: each engine with its default
- * options (TinyKV: sync `always`, one fdatasync per batch; LevelDB: no sync, 4 MiB write
- * buffer, 8 MiB cache); otherwise the matched options of every other row.
+ * How batchRandomThenScan opens the two engines. `matched`: the options of every other row
+ * (both no sync, 64 MiB write buffer and cache). `defaults`: each engine's defaults (TinyKV:
+ * sync `always`, one fdatasync per batch; LevelDB: no sync, 4 MiB write buffer, 8 MiB cache).
+ * The last two keep the defaults but make durability alike: TinyKV sync `none`, or LevelDB
+ * `{ sync: true }` on every batch.
  */
-async function batchRandomThenScan(defaults: boolean): Promise<Row[]> {
+type BatchMode = "matched" | "defaults" | "defaults, both no sync" | "defaults, both sync";
+
+async function openForBatches(mode: BatchMode): Promise<[Engine, Engine]> {
+  const tinyDefaults = (sync?: "none") =>
+    openDb(freshDir(), { compression: COMPRESSION, sync, backgroundWorker: args.worker });
+  const t = mode === "matched"
+    ? await openTiny()
+    : await tinyDefaults(mode === "defaults, both no sync" ? "none" : undefined);
+  const view = { keyEncoding: "view", valueEncoding: "view" } as const;
+  const l: Level = mode === "matched" ? await openLevel() : new ClassicLevel(freshDir(), view);
+  await l.open();
+  return [tinyEngine(t), levelEngine(l, mode === "defaults, both sync")];
+}
+
+/**
+ * Batches of 1,000 random keys into fresh databases, then full scans of the result right
+ * after the fill (one per entry, then in chunks); `mode` picks the options (BatchMode).
+ */
+async function batchRandomThenScan(mode: BatchMode): Promise<Row[]> {
   const keys = randomKeys(NUM, NUM);
   const phase: Phase = async (e) => {
     for (let i = 0; i < NUM; i += 1000) {
@@ -243,15 +266,12 @@ async function batchRandomThenScan(defaults: boolean): Promise<Row[]> {
     await timed((e) => e.scanAll(), e),
     await timed((e) => e.scanChunked(), e),
   ];
-  const t = defaults ? await openDb(freshDir(), { compression: COMPRESSION }) : await openTiny();
-  const tiny = await run(tinyEngine(t));
-  await t.close();
-  const view = { keyEncoding: "view", valueEncoding: "view" } as const;
-  const l: Level = defaults ? new ClassicLevel(freshDir(), view) : await openLevel();
-  await l.open();
-  const level = await run(levelEngine(l));
-  await l.close();
-  const tag = defaults ? " (default options)" : "";
+  const [te, le] = await openForBatches(mode);
+  const tiny = await run(te);
+  await te.close();
+  const level = await run(le);
+  await le.close();
+  const tag = mode === "matched" ? "" : ` (${mode === "defaults" ? "default options" : mode})`;
   return ["fillbatch 1000 random", "  scan all after it", "  scan all, chunks of 256"].map((
     name,
     i,
@@ -341,7 +361,7 @@ function describe(): string {
   const host = `${cpu} × ${os.cpus().length} · ${gib} GiB RAM · ${os.type()} ${os.release()}`;
   return `${runtime} · ${host} · ` +
     `num=${NUM}, key 16 B, value 100 B ${SHAPE}, compression ${COMPRESSION ?? "default"}, ` +
-    `classic-level 3.0.0`;
+    `classic-level 3.0.0, TinyKV storage worker ${args.worker ? "on" : "off"}`;
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
