@@ -5,7 +5,11 @@ import { encodeCommand, type PlacementCommand } from "../../src/placement/placem
 import type { StateMachine } from "../../src/raft/node_options.ts";
 import { EMPTY_CONF_STATE, EntryType, type Snapshot } from "../../src/raft/core/messages.ts";
 import { initialRegion, splitDescriptor } from "../../src/region/descriptor.ts";
-import { PLACEMENT_OUTCOMES_KEPT } from "../../src/limits_ops.ts";
+import {
+  PLACEMENT_NODES_MAX,
+  PLACEMENT_OUTCOMES_KEPT,
+  PLACEMENT_REMOVED_NODES_MAX,
+} from "../../src/limits_ops.ts";
 import {
   decodeImage,
   encodeImage,
@@ -253,4 +257,40 @@ test("placement state: an image of a state apply cannot reach is refused", () =>
     data: encodeImage(good),
   });
   assert.deepEqual(s.image(), before, "the decoded image re-encodes to the same bytes");
+});
+
+test("placement state: at most PLACEMENT_NODES_MAX nodes; removed ids remembered up to their cap", () => {
+  const s = fresh();
+  let at = 0;
+  const apply = (cmds: PlacementCommand[]) => {
+    s.apply(entries(cmds, at + 1));
+    at += cmds.length;
+  };
+  const beat = (nodeId: number): PlacementCommand => ({
+    kind: "heartbeat",
+    atMs: T0,
+    nodeId,
+    address: `h:${nodeId}`,
+    zone: "z",
+    capacityBytes: 1,
+    usedBytes: 0,
+  });
+  const remove = (nodeId: number): PlacementCommand => ({ kind: "remove-node", atMs: T0, nodeId });
+  const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  apply([BOOTSTRAP, ...range(4, PLACEMENT_NODES_MAX).map(beat)]);
+  assert.equal(s.view.nodeCount, PLACEMENT_NODES_MAX);
+  apply([beat(PLACEMENT_NODES_MAX + 1)]);
+  const full = s.outcome(at)?.outcome;
+  assert.ok(full?.kind === "refused" && /PLACEMENT_NODES_MAX/.test(full.reason), `${full}`);
+  assert.equal(s.view.node(PLACEMENT_NODES_MAX + 1), undefined);
+  // Remove every node but the three that hold region 1, then more: one past what is remembered.
+  const removedSoFar = PLACEMENT_NODES_MAX - 3;
+  const extra = range(5_000, 5_000 + PLACEMENT_REMOVED_NODES_MAX - removedSoFar); // inclusive
+  assert.equal(removedSoFar + extra.length, PLACEMENT_REMOVED_NODES_MAX + 1);
+  apply([...range(4, PLACEMENT_NODES_MAX).map(remove), ...extra.map(beat), ...extra.map(remove)]);
+  assert.equal(s.removedNodes.length, PLACEMENT_REMOVED_NODES_MAX);
+  apply([beat(4)]); // the oldest removal was forgotten: node 4 may come back
+  assert.equal(s.outcome(at)?.outcome.kind, "applied");
+  apply([beat(5)]);
+  assert.equal(s.outcome(at)?.outcome.kind, "refused", "node 5 is still remembered as removed");
 });

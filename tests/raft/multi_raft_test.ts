@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { utf8 } from "../../src/util/bytes.ts";
+import { MULTI_RAFT_INBOX_BATCHES_MAX } from "../../src/limits_ops.ts";
 import { MultiCluster } from "./multi_raft_cluster.ts";
 
 const REGIONS = 50;
@@ -154,4 +155,13 @@ test("multi raft: logs compact per region; a lagging follower gets a snapshot im
     assert.ok((c.sm(3, r)?.restores ?? 0) >= 1, `region ${r} restored from a snapshot`);
     assert.deepEqual(c.sm(3, r)?.applied, c.sm(1, r)?.applied);
   }
+});
+
+test("multi raft: the inbox holds MULTI_RAFT_INBOX_BATCHES_MAX batches; the next is dropped", async () => {
+  const c = await MultiCluster.start({ nodes: 1, regions: 1, seed: 9, loss: 0, quiesce: false });
+  const d = c.driver(1);
+  const batch = { from: 2, to: 1, messages: [] };
+  for (let i = 0; i < MULTI_RAFT_INBOX_BATCHES_MAX; i++) assert.ok(d.receive(batch));
+  assert.equal(d.receive(batch), false);
+  assert.equal(d.droppedBatches, 1);
 });

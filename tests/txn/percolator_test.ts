@@ -14,6 +14,7 @@ import { TxnInputError } from "../../src/txn/txn_types.ts";
 import { lockRange } from "../../src/txn/txn_keys.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { KV_KEY_BYTES_MAX } from "../../src/limits.ts";
+import { TXN_LOCK_TTL_MS_MAX, TXN_REGION_KEYS_MAX } from "../../src/limits_ops.ts";
 
 const NOW = 1_800_000_000_000;
 const put = (key: string, value: string): Mutation => ({
@@ -217,5 +218,22 @@ test("percolator: a malformed request is refused and changes nothing", () => {
     () => checkTxnStatus(store, new Uint8Array(0), 10, NOW, true),
   ];
   for (const f of bad) assert.throws(f, TxnInputError);
+  const ttl = TXN_LOCK_TTL_MS_MAX + 1;
+  assert.throws(
+    () =>
+      prewrite(store, {
+        mutations: [put("a", "1")],
+        primary: utf8("a"),
+        startTs: 30,
+        lockTtlMs: ttl,
+        nowMs: NOW,
+      }),
+    (e) => e instanceof TxnInputError && /lock TTL .* outside/.test(e.message),
+  );
+  const many = Array.from({ length: TXN_REGION_KEYS_MAX + 1 }, (_, i) => put(`k${i}`, "v"));
+  assert.throws(
+    () => pw(store, many, 30),
+    (e) => e instanceof TxnInputError && /10001 keys: must be 1\.\.10000/.test(e.message),
+  );
   assert.equal([...store.scan(new Uint8Array(0), Uint8Array.of(0xff))].length, before);
 });

@@ -25,6 +25,10 @@ import {
   RespWriteBatcher,
 } from "../../../src/server/resp/resp_write_batcher.ts";
 import { fromUtf8, utf8 } from "../../../src/util/bytes.ts";
+import {
+  RESP_WRITE_BATCH_BYTES_MAX,
+  RESP_WRITE_BATCH_REQUESTS_MAX,
+} from "../../../src/limits_ops.ts";
 
 const req = (...args: string[]): RedisRequestInit => ({
   db: 0,
@@ -157,4 +161,28 @@ test("write batcher: a leader change before the batch applies fails every reques
     assert.ok(e instanceof ServiceError && e.code === ErrorCode.UNAVAILABLE);
     assert.equal(e.message, "leader changed; the write was not applied");
   }
+});
+
+test("write batcher: RESP_WRITE_BATCH_REQUESTS_MAX and _BYTES_MAX cut batches; a larger write goes alone", async () => {
+  const { service, seen } = fakeService(echo);
+  const batcher = new RespWriteBatcher(service);
+  const n = RESP_WRITE_BATCH_REQUESTS_MAX + 5;
+  // Two go at once (the in-flight limit), then the rest gather into entries of at most the max.
+  await Promise.all(
+    Array.from({ length: n + 2 }, (_, i) => batcher.submit(req("SET", `k${i}`, "v"))),
+  );
+  assert.deepEqual(seen.map((c) => shape([c])[0].length), [1, 1, RESP_WRITE_BATCH_REQUESTS_MAX, 5]);
+  seen.length = 0;
+  const half = "x".repeat(RESP_WRITE_BATCH_BYTES_MAX / 2);
+  const big = "y".repeat(RESP_WRITE_BATCH_BYTES_MAX + 1);
+  const writes = [
+    req("SET", "p0", "v"),
+    req("SET", "p1", "v"),
+    req("SET", "h1", half),
+    req("SET", "h2", half), // with h1 over the byte bound: the next entry
+    req("SET", "big", big), // over the bound alone: its own entry, in its place
+    req("SET", "after", "v"),
+  ];
+  await Promise.all(writes.map((w) => batcher.submit(w)));
+  assert.deepEqual(shape(seen), [["p0"], ["p1"], ["h1"], ["h2"], ["big"], ["after"]]);
 });
