@@ -10,13 +10,13 @@
  * Requires ./tinykv (./compile.sh) and, for --redis, redis-server and
  * redis-benchmark (Debian: apt-get install redis-server).
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as os from "node:os";
 import { parseArgs } from "node:util";
 import { BINARY, BinaryCluster } from "../tests/e2e/binary_cluster.ts";
-import { freePorts } from "../tests/server/cluster_helpers.ts";
-import { makeTempDir, removeTempDir } from "../tests/helpers/temp_dir.ts";
 import { describeMachine } from "./machine.ts";
+import { startRedis } from "./versus/redis.ts";
+import { cleanUp } from "./versus/processes.ts";
 
 const { values } = parseArgs({
   options: {
@@ -128,28 +128,13 @@ async function redisComparison(): Promise<string> {
   } finally {
     await c.stop();
   }
-  const [port] = await freePorts(1);
-  const dir = makeTempDir("redis-bench-");
-  const redis = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--dir",
-    dir,
-    "--appendonly",
-    "yes",
-    "--appendfsync",
-    "always",
-    "--save",
-    "",
-  ], { stdio: "ignore" });
+  const redis = await startRedis(); // appendfsync always, answers PING before the load starts
   try {
-    await new Promise((r) => setTimeout(r, 500));
     for (const p of [1, 16]) {
-      lines.push(`| redis-server appendfsync always | ${p} | ${await redisBench(port, p)} |`);
+      lines.push(`| redis-server appendfsync always | ${p} | ${await redisBench(redis.port, p)} |`);
     }
   } finally {
-    redis.kill("SIGTERM");
-    removeTempDir(dir);
+    await cleanUp(); // stops redis-server and removes its data dir
   }
   return lines.join("\n");
 }
