@@ -117,6 +117,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/raft/": [
     "src/raft/core/",
     "src/platform/types.ts",
+    "src/platform/fs_tree.ts", // the log migration clears its temporary directory
     "src/limits.ts",
     "src/limits_ops.ts",
     "src/util/",
@@ -156,6 +157,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/auth/",
     "src/gen/",
     "src/platform/types.ts",
+    "src/platform/fs_tree.ts",
     "src/limits.ts",
     "src/limits_ops.ts",
     "src/version.ts",

@@ -16,7 +16,7 @@ import { HISTORY_COMPACT_SLICE_ENTRIES } from "../../limits_ops.ts";
 import type { Clock, FileSystem, WorkerChannel } from "../../platform/types.ts";
 import { Db } from "../../storage/db.ts";
 import { ClosedError, CorruptionError } from "../../util/errors.ts";
-import { removeTree } from "./data_dir.ts";
+import { removeTree } from "../../platform/fs_tree.ts";
 import { ServiceError } from "../kv_service.ts";
 
 /**

@@ -27,7 +27,7 @@ import type { Clock, FileSystem } from "../../platform/types.ts";
 import { Db } from "../../storage/db.ts";
 import { u64ToNumber } from "../../util/ids.ts";
 import { WireError } from "../../wire/frame_codec.ts";
-import { removeTree } from "./data_dir.ts";
+import { removeTree } from "../../platform/fs_tree.ts";
 
 interface Incoming {
   readonly from: number;

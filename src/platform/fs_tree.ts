@@ -1,5 +1,5 @@
-/** Directory helpers for the node's data directory (on the platform FileSystem). */
-import type { FileSystem } from "../../platform/types.ts";
+/** Directory helpers over the platform FileSystem (runtime-agnostic: no Deno, Bun or node:). */
+import type { FileSystem } from "./types.ts";
 
 /** Removes a directory and everything under it; no error if it does not exist. */
 export function removeTree(fs: FileSystem, path: string): void {
