@@ -16,6 +16,7 @@ import { openState } from "./db_open.ts";
 import type { DbState } from "./db_state.ts";
 import { ValueKind } from "./internal_key.ts";
 import { type DbOptions, resolveOptions } from "./options.ts";
+import { rangeSize, rangeSplitKeys } from "./range_size.ts";
 import { scanChunks, scanEntries, scanEntriesSync, type ScanOptions } from "./scan.ts";
 import { bloomHash } from "./sstable/bloom.ts";
 import { collectStats, type DbStats } from "./stats.ts";
@@ -239,6 +240,16 @@ export class Db {
       this.#bg.paused = false;
       this.#bg.schedule();
     }
+  }
+
+  /** Approximate table bytes of keys in [start, end) (no end: to the last key); range_size.ts. */
+  approximateSize(start: KeyLike, end?: KeyLike): number {
+    return rangeSize(this.#s, start, end);
+  }
+
+  /** Up to `parts - 1` keys cutting [start, end) into parts of about equal table bytes. */
+  splitKeys(start: KeyLike, end: KeyLike | undefined, parts: number): Uint8Array[] {
+    return rangeSplitKeys(this.#s, start, end, parts);
   }
 
   /**

@@ -8,7 +8,13 @@ import type { File } from "../../platform/types.ts";
 import { ByteReader, DecodeError } from "../../util/coding.ts";
 import { CorruptionError } from "../../util/errors.ts";
 import { equalBytes } from "../../util/bytes.ts";
-import { compareStored, readTrailerSeq, TRAILER_BYTES, ValueKind } from "../internal_key.ts";
+import {
+  compareStored,
+  readTrailerSeq,
+  SEQ_MAX,
+  TRAILER_BYTES,
+  ValueKind,
+} from "../internal_key.ts";
 import type { BlockCache, CacheEntry } from "../cache/block_cache.ts";
 import type { Cursor } from "../iterator/cursor.ts";
 import { TwoLevelCursor } from "../iterator/two_level.ts";
@@ -133,6 +139,30 @@ export class TableReader {
       else hi = mid;
     }
     return lo;
+  }
+
+  /**
+   * Where `key` would start in the file: the offset of the first data block
+   * whose last key is at or after it (the file's data size past the last).
+   * For range size estimates (range_size.ts); reads nothing from disk.
+   */
+  offsetOf(key: Uint8Array): number {
+    const i = this.findBlock(key, SEQ_MAX);
+    return i < this.#handles.length ? this.#handles[i].offset : this.dataBytes;
+  }
+
+  /** Calls `visit` with each data block's last user key and its bytes on disk, in order. */
+  forEachBlock(visit: (lastUserKey: Uint8Array, bytes: number) => void): void {
+    for (let i = 0; i < this.#handles.length; i++) {
+      const k = this.#indexKeys[i];
+      visit(k.subarray(0, k.length - TRAILER_BYTES), this.#handles[i].size);
+    }
+  }
+
+  /** Where the data blocks end (the index, filter and footer follow). */
+  get dataBytes(): number {
+    const h = this.#handles[this.#handles.length - 1];
+    return h.offset + h.size;
   }
 
   /** Loads data block `i`, from the cache when present. */
