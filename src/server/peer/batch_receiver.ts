@@ -11,11 +11,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { LivenessBeat, NodeBatch, RegionMessage } from "../../raft/multi/transport.ts";
-import {
-  decodePeerBatchFrame,
-  isPeerBatchFrame,
-  PEER_BATCH_VERSION,
-} from "../../wire/peer_batch_codec.ts";
+import { decodePeerBatchFrame, isPeerBatchFrame, PEER_BATCH_VERSION } from "./peer_batch_codec.ts";
 import type { PeerSink } from "../proto/kv_port.ts";
 import { type AssemblerLimits, RegionSnapshotAssembler } from "./region_snapshot_assembler.ts";
 

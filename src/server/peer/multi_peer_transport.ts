@@ -22,7 +22,7 @@ import {
 } from "../../limits_ops.ts";
 import { type Message, MessageType } from "../../raft/core/messages.ts";
 import type { MultiTransport, NodeBatch } from "../../raft/multi/transport.ts";
-import { encodeBeatFrame, PEER_BATCH_VERSION } from "../../wire/peer_batch_codec.ts";
+import { encodeBeatFrame, PEER_BATCH_VERSION } from "./peer_batch_codec.ts";
 import { messageFrames } from "./peer_frames.ts";
 import type { PeerLink } from "./peer_link.ts";
 import { PeerLinks } from "./peer_links.ts";

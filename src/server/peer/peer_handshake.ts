@@ -27,9 +27,8 @@ export class BatchHandshake {
         if (b.case === "hello") {
           const v = b.value.batchVersion;
           if (v === this.version) return true;
-          return new Error(
-            `peer ${this.peer} answered batch protocol version ${v}, this node speaks ${this.version}`,
-          );
+          const speaks = `this node speaks ${this.version}`;
+          return new Error(`peer ${this.peer} answered batch protocol version ${v}, ${speaks}`);
         }
         const error = b.case === "response" ? b.value.error : undefined;
         if (error !== undefined) {
@@ -37,9 +36,9 @@ export class BatchHandshake {
         }
       }
     } catch (err) {
-      return new Error(`peer ${this.peer} answered the batch Hello with bad bytes: ${
-        errorMessage(err)
-      }`);
+      return new Error(
+        `peer ${this.peer} answered the batch Hello with bad bytes: ${errorMessage(err)}`,
+      );
     }
     return undefined;
   }

@@ -58,7 +58,9 @@ export class RegionSnapshotAssembler {
       return undefined;
     }
     const chunk = w.snapshotChunk;
-    if (offset !== s.received) return this.#refuse(key, `chunk at ${offset}, expected ${s.received}`);
+    if (offset !== s.received) {
+      return this.#refuse(key, `chunk at ${offset}, expected ${s.received}`);
+    }
     if (w.term !== s.first.term) return this.#refuse(key, `chunk of term ${w.term}`);
     if (s.received + chunk.length > s.total) {
       return this.#refuse(key, `more than the declared ${s.total} bytes`);

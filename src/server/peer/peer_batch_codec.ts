@@ -7,14 +7,14 @@
  * bytes: a frame becomes a typed value or a WireError, never anything else.
  */
 import { create } from "@bufbuild/protobuf";
-import { LivenessBeatSchema, type RaftMessage } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { MULTI_PEER_BEAT_QUIET_MAX } from "../limits_ops.ts";
-import { type Message, MessageType } from "../raft/core/messages.ts";
-import type { LivenessBeat, QuietRegion } from "../raft/multi/transport.ts";
-import { u64ToNumber } from "../util/ids.ts";
-import { decodeWireFrame, encodeWireFrame, WireError } from "./frame_codec.ts";
-import { raftMessageFromWire } from "./raft_codec.ts";
-import { decodeHotRegionFrame } from "./raft_hot_decode.ts";
+import { LivenessBeatSchema, type RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { MULTI_PEER_BEAT_QUIET_MAX } from "../../limits_ops.ts";
+import { type Message, MessageType } from "../../raft/core/messages.ts";
+import type { LivenessBeat, QuietRegion } from "../../raft/multi/transport.ts";
+import { u64ToNumber } from "../../util/ids.ts";
+import { decodeWireFrame, encodeWireFrame, WireError } from "../../wire/frame_codec.ts";
+import { raftMessageFromWire } from "../../wire/raft_codec.ts";
+import { decodeHotRegionFrame } from "../../wire/raft_hot_decode.ts";
 
 /** The batch protocol version this build speaks (Hello.batch_version). */
 export const PEER_BATCH_VERSION = 1;
@@ -55,7 +55,8 @@ export function decodePeerBatchFrame(payload: Uint8Array, from: number): PeerBat
     const w = b.value;
     const n = w.quietRegions.length;
     if (n > MULTI_PEER_BEAT_QUIET_MAX) {
-      throw new WireError(`liveness beat lists ${n} regions (at most ${MULTI_PEER_BEAT_QUIET_MAX})`);
+      const max = MULTI_PEER_BEAT_QUIET_MAX;
+      throw new WireError(`liveness beat lists ${n} regions (at most ${max})`);
     }
     if (w.quietTerms.length !== n || w.quietCommits.length !== n) {
       throw new WireError("liveness beat lists of different lengths");
@@ -68,7 +69,8 @@ export function decodePeerBatchFrame(payload: Uint8Array, from: number): PeerBat
         commit: u64ToNumber(w.quietCommits[i], "quiet commit"),
       };
     }
-    return { kind: "beat", beat: { incarnation: u64ToNumber(w.incarnation, "incarnation"), quiet } };
+    const incarnation = u64ToNumber(w.incarnation, "incarnation");
+    return { kind: "beat", beat: { incarnation, quiet } };
   }
   if (b.case !== "regionRaft") throw new WireError(`${b.case} frame is not a batch frame`);
   const region = u64ToNumber(b.value.region, "region");

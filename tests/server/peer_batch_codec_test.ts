@@ -20,7 +20,7 @@ import {
   decodePeerBatchFrame,
   encodeBeatFrame,
   isPeerBatchFrame,
-} from "../../src/wire/peer_batch_codec.ts";
+} from "../../src/server/peer/peer_batch_codec.ts";
 import { raftMessageToWire } from "../../src/wire/raft_codec.ts";
 import { encodeHotFrame } from "../../src/wire/raft_hot_codec.ts";
 import { decodeHotRaftFrame } from "../../src/wire/raft_hot_decode.ts";
