@@ -13,6 +13,7 @@ import type { Logger } from "../log/logger.ts";
 import type { LivenessBeat, NodeBatch, RegionMessage } from "../../raft/multi/transport.ts";
 import { decodePeerBatchFrame, isPeerBatchFrame, PEER_BATCH_VERSION } from "./peer_batch_codec.ts";
 import type { PeerSink } from "../proto/kv_port.ts";
+import { WireError } from "../../wire/frame_codec.ts";
 import { type AssemblerLimits, RegionSnapshotAssembler } from "./region_snapshot_assembler.ts";
 
 export interface BatchReceiverOptions extends AssemblerLimits {
@@ -63,10 +64,17 @@ export class NodeBatchReceiver {
     return true;
   }
 
-  /** The PeerSink fields a multi-region node adds to its port's sink. */
-  sink(): Pick<PeerSink, "onRaftFrame" | "batchVersion"> {
+  /**
+   * The port's peer sink: batch frames here, the rest to `base` (a node that
+   * also runs a single group). Without a base, a single-group Raft message is
+   * refused (the connection is closed with the error).
+   */
+  sink(base?: PeerSink): PeerSink {
     return {
-      onRaftFrame: (from, payload) => this.onFrame(from, payload),
+      ...base,
+      onRaftMessage: base === undefined ? refuseSingleGroup : base.onRaftMessage.bind(base),
+      onRaftFrame: (from, payload) =>
+        this.onFrame(from, payload) || (base?.onRaftFrame?.(from, payload) ?? false),
       batchVersion: PEER_BATCH_VERSION,
     };
   }
@@ -101,4 +109,8 @@ export class NodeBatchReceiver {
       : { from, to: this.o.selfId, messages: p.messages, beat: p.beat };
     this.o.deliver(batch);
   }
+}
+
+function refuseSingleGroup(from: number): void {
+  throw new WireError(`a single-group Raft message from ${from} to a multi-region node`);
 }
