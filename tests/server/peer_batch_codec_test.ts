@@ -24,6 +24,7 @@ import {
 import { raftMessageToWire } from "../../src/wire/raft_codec.ts";
 import { encodeHotFrame } from "../../src/wire/raft_hot_codec.ts";
 import { decodeHotRaftFrame } from "../../src/wire/raft_hot_decode.ts";
+import { MULTI_PEER_BEAT_QUIET_MAX } from "../../src/limits_ops.ts";
 import { RegionSnapshotAssembler } from "../../src/server/peer/region_snapshot_assembler.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -116,6 +117,14 @@ test("peer batch frames: another sender, lists of different lengths, other frame
     body: { case: "liveness", value: { incarnation: 1n, quietRegions: [1n], quietTerms: [] } },
   });
   assert.throws(() => decodePeerBatchFrame(toBinary(FrameSchema, beat), 2), /different lengths/);
+  const many = Array.from({ length: MULTI_PEER_BEAT_QUIET_MAX + 1 }, () => 1n);
+  const huge = create(FrameSchema, {
+    body: {
+      case: "liveness",
+      value: { incarnation: 1n, quietRegions: many, quietTerms: many, quietCommits: many },
+    },
+  });
+  assert.throws(() => decodePeerBatchFrame(toBinary(FrameSchema, huge), 2), /at most 100000/);
   const [single] = payloads(messageFrames({ ...hb, type: MessageType.TimeoutNow }));
   assert.throws(() => decodePeerBatchFrame(single, 3), /raft frame is not a batch frame/);
 });
@@ -191,4 +200,12 @@ test("region snapshots: chunks reassemble per region; gaps, other terms and over
   assert.equal(f0.kind === "chunk" ? small.chunk(3, 1, f0.wire) : 0, undefined);
   assert.match(small.lastRefusal, /exceed the 1024-byte limit/);
   assert.equal(small.streams, 0);
+  // Past the streams bound, a new stream supersedes the oldest.
+  const one = new RegionSnapshotAssembler({ streamsMax: 1 });
+  const g0 = framesB[0];
+  if (f0.kind !== "chunk" || g0.kind !== "chunk") return assert.fail("chunks");
+  one.chunk(3, 1, f0.wire);
+  assert.deepEqual(one.chunk(4, 2, { ...g0.wire, from: 4n }), { ...snap(b), from: 4 });
+  assert.match(one.lastRefusal, /superseded/);
+  assert.equal(one.streams, 0);
 });
