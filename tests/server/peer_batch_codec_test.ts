@@ -109,6 +109,32 @@ test("peer batch frames: a beat round-trips, empty or listing 10,000 regions", (
   }
 });
 
+test("peer batch frames: the hand-written beat is exactly protobuf-es's, both ways", () => {
+  const p = createPrng(18);
+  for (let i = 0; i < 300; i++) {
+    const quiet = Array.from({ length: p.int(6) }, () => ({
+      region: num(p),
+      term: num(p),
+      commit: num(p),
+    }));
+    const beat = { incarnation: num(p), quiet };
+    const value = {
+      incarnation: BigInt(beat.incarnation),
+      quietRegions: quiet.map((q) => BigInt(q.region)),
+      quietTerms: quiet.map((q) => BigInt(q.term)),
+      quietCommits: quiet.map((q) => BigInt(q.commit)),
+    };
+    const viaEs = toBinary(FrameSchema, create(FrameSchema, { body: { case: "liveness", value } }));
+    const [hand] = payloads([encodeBeatFrame(beat)]);
+    assert.deepEqual(hand, viaEs);
+    assert.deepEqual(decodePeerBatchFrame(viaEs, 2), { kind: "beat", beat });
+  }
+  // Unpacked lists (legal protobuf, not what TinyKV writes) take the protobuf-es path.
+  const unpacked = new Uint8Array([0x32, 6, 0x10, 5, 0x18, 6, 0x20, 7]);
+  const beat = { incarnation: 0, quiet: [{ region: 5, term: 6, commit: 7 }] };
+  assert.deepEqual(decodePeerBatchFrame(unpacked, 2), { kind: "beat", beat });
+});
+
 test("peer batch frames: another sender, lists of different lengths, other frames are refused", () => {
   const hb = message(createPrng(1));
   const [frame] = payloads(messageFrames({ ...hb, type: MessageType.TimeoutNow }, 5));

@@ -6,13 +6,13 @@
  * node-level liveness beat (`Frame.liveness`). Decoding is a gateway for peer
  * bytes: a frame becomes a typed value or a WireError, never anything else.
  */
-import { create } from "@bufbuild/protobuf";
-import { LivenessBeatSchema, type RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { MULTI_PEER_BEAT_QUIET_MAX } from "../../limits_ops.ts";
 import { type Message, MessageType } from "../../raft/core/messages.ts";
 import type { LivenessBeat, QuietRegion } from "../../raft/multi/transport.ts";
 import { u64ToNumber } from "../../util/ids.ts";
-import { decodeWireFrame, encodeWireFrame, WireError } from "../../wire/frame_codec.ts";
+import { decodeWireFrame, WireError } from "../../wire/frame_codec.ts";
+import { decodeBeatFrame, encodeBeatFrame } from "../../wire/liveness_beat_codec.ts";
 import { raftMessageFromWire } from "../../wire/raft_codec.ts";
 import { decodeHotRegionFrame } from "../../wire/raft_hot_decode.ts";
 
@@ -29,35 +29,32 @@ export type PeerBatchFrame =
   | { readonly kind: "chunk"; readonly region: number; readonly wire: RaftMessage }
   | { readonly kind: "beat"; readonly beat: LivenessBeat };
 
+export { encodeBeatFrame };
+
 /** Whether a frame payload is a batch frame (cheap: its first byte). */
 export function isPeerBatchFrame(payload: Uint8Array): boolean {
   return payload[0] === REGION_RAFT_TAG || payload[0] === LIVENESS_TAG;
 }
 
-/** The liveness beat as a length-prefixed frame. */
-export function encodeBeatFrame(beat: LivenessBeat): Uint8Array {
-  const q = beat.quiet;
-  const value = create(LivenessBeatSchema, {
-    incarnation: BigInt(beat.incarnation),
-    quietRegions: q.map((r) => BigInt(r.region)),
-    quietTerms: q.map((r) => BigInt(r.term)),
-    quietCommits: q.map((r) => BigInt(r.commit)),
-  });
-  return encodeWireFrame({ case: "liveness", value });
+/** Decodes a batch frame from peer `from` (the id its Hello authenticated). */
+function checkBeatSize(n: number): void {
+  const max = MULTI_PEER_BEAT_QUIET_MAX;
+  if (n > max) throw new WireError(`liveness beat lists ${n} regions (at most ${max})`);
 }
 
-/** Decodes a batch frame from peer `from` (the id its Hello authenticated). */
 export function decodePeerBatchFrame(payload: Uint8Array, from: number): PeerBatchFrame {
   const hot = decodeHotRegionFrame(payload, from);
   if (hot !== undefined) return { kind: "message", ...hot };
+  const beat = decodeBeatFrame(payload);
+  if (beat !== undefined) {
+    checkBeatSize(beat.quiet.length);
+    return { kind: "beat", beat };
+  }
   const b = decodeWireFrame(payload).body;
   if (b.case === "liveness") {
     const w = b.value;
     const n = w.quietRegions.length;
-    if (n > MULTI_PEER_BEAT_QUIET_MAX) {
-      const max = MULTI_PEER_BEAT_QUIET_MAX;
-      throw new WireError(`liveness beat lists ${n} regions (at most ${max})`);
-    }
+    checkBeatSize(n);
     if (w.quietTerms.length !== n || w.quietCommits.length !== n) {
       throw new WireError("liveness beat lists of different lengths");
     }
