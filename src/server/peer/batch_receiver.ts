@@ -71,7 +71,8 @@ export class NodeBatchReceiver {
    */
   sink(base?: PeerSink): PeerSink {
     return {
-      ...base,
+      onPeerHello: base?.onPeerHello?.bind(base),
+      configuredAddress: base?.configuredAddress?.bind(base),
       onRaftMessage: base === undefined ? refuseSingleGroup : base.onRaftMessage.bind(base),
       onRaftFrame: (from, payload) =>
         this.onFrame(from, payload) || (base?.onRaftFrame?.(from, payload) ?? false),
