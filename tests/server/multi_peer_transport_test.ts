@@ -105,6 +105,50 @@ test("multi peer transport: a peer that never answers or refuses fails the link,
   }
 });
 
+test("multi peer transport: a mixed batch arrives whole and in order, each with its region", async () => {
+  const net = new FakeNet();
+  const { t } = setup(net);
+  try {
+    const vote: Message = {
+      type: MessageType.Vote,
+      from: 1,
+      to: 2,
+      term: 4,
+      index: 3,
+      logTerm: 2,
+      transfer: false,
+    };
+    const entry = { term: 4, index: 8, type: 0 as const, data: new Uint8Array(70 * KiB).fill(5) };
+    const big: Message = {
+      type: MessageType.App,
+      from: 1,
+      to: 2,
+      term: 4,
+      index: 7,
+      logTerm: 4,
+      entries: [entry],
+      commit: 6,
+    };
+    const messages = [heartbeat(5), { region: 6, message: vote }, heartbeat(0), heartbeat(7)];
+    messages.push({ region: 8, message: big }, heartbeat(9));
+    t.send({ from: 1, to: 2, messages });
+    await settle();
+    net.conns[0].reply(ACCEPT);
+    await settle();
+    const got = net.conns[0].regionDelivered;
+    assert.deepEqual(
+      got.map((m) => [Number(m.region), m.type]),
+      messages.map((m) => [
+        m.region,
+        m.message.type,
+      ]),
+    );
+    assert.equal(got[4].entries[0].data.length, 70 * KiB);
+  } finally {
+    t.close();
+  }
+});
+
 test("multi peer transport: a batch past the message bound is dropped whole", async () => {
   const net = new FakeNet();
   const { t, unreachable } = setup(net, { queueMsgsMax: 10 });

@@ -23,6 +23,8 @@ import {
 import { type Message, MessageType } from "../../raft/core/messages.ts";
 import type { MultiTransport, NodeBatch } from "../../raft/multi/transport.ts";
 import { encodeBeatFrame, PEER_BATCH_VERSION } from "./peer_batch_codec.ts";
+import { encodeHotFrames, type HotMessage, isHot } from "../../wire/raft_hot_codec.ts";
+import { entryDataBytes, ZERO_COPY_ENTRY_BYTES } from "../../wire/raft_frames.ts";
 import { messageFrames } from "./peer_frames.ts";
 import type { PeerLink } from "./peer_link.ts";
 import { PeerLinks } from "./peer_links.ts";
@@ -88,14 +90,19 @@ export class MultiPeerTransport implements MultiTransport {
       frames.push(encodeBeatFrame(batch.beat));
       n++;
     }
+    // Runs of small hot messages (heartbeats, appends, answers) share one buffer, in order.
+    const hot = new HotRun(frames);
     for (const { region, message } of batch.messages) {
       if (message.type === MessageType.Snap) {
         this.#queueSnapshot(link, region, message);
         continue;
       }
-      for (const f of messageFrames(message, region)) frames.push(f);
       n++;
+      if (hot.add(message, region)) continue;
+      hot.end();
+      for (const f of messageFrames(message, region)) frames.push(f);
     }
+    hot.end();
     if (n > 0) link.enqueue(frames, false, n);
   }
 
@@ -145,4 +152,27 @@ function oneChunk(data: Uint8Array): () => AsyncIterable<Uint8Array> {
   return async function* () {
     yield data;
   };
+}
+
+/** Consecutive hot messages of a batch, encoded together into one buffer when the run ends. */
+class HotRun {
+  #messages: HotMessage[] = [];
+  #regions: number[] = [];
+  constructor(readonly frames: Uint8Array[]) {}
+
+  /** Takes `m` if it is a hot message without large entries (those go as zero-copy parts). */
+  add(m: Message, region: number): boolean {
+    if (!isHot(m)) return false;
+    if (m.type === MessageType.App && entryDataBytes(m) >= ZERO_COPY_ENTRY_BYTES) return false;
+    this.#messages.push(m);
+    this.#regions.push(region);
+    return true;
+  }
+
+  end(): void {
+    if (this.#messages.length === 0) return;
+    this.frames.push(encodeHotFrames(this.#messages, this.#regions));
+    this.#messages = [];
+    this.#regions = [];
+  }
 }
