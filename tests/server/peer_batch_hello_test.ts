@@ -80,6 +80,10 @@ test("batch hello: accepted, another version refused, a single-group node refuse
     assert.deepEqual(await exchange(multi, [hello(2, 0), ...single1]), [
       "error: a single-group Raft message from 2 to a multi-region node",
     ]);
+    const garbage = encodeFrame(new Uint8Array([0x2a, 3, 0x08, 0xff, 0xff]));
+    const [accepted, bad] = await exchange(multi, [hello(2, 1), garbage]);
+    assert.equal(accepted, "hello v1");
+    assert.match(bad, /^error: malformed frame/);
     assert.deepEqual(await ok, ["hello v1"]);
     assert.equal(receiver.counts.messages, 1);
   } finally {
