@@ -136,3 +136,28 @@ export const RESP_WRITE_BATCHES_INFLIGHT_MAX = 2;
  * examines before it writes its deletes and yields the event loop for a timer turn.
  */
 export const HISTORY_COMPACT_SLICE_ENTRIES = 1024;
+
+// ---- multi-region peer transport (src/server/peer/multi_peer_transport.ts) ----
+/**
+ * Region messages and beats held for one peer node (PEER_QUEUE_BYTES_MAX bounds their bytes):
+ * a round of 10,000 busy regions is 10,000 messages. A batch that does not fit is dropped whole,
+ * counted, and the peer reported unreachable; Raft retransmits.
+ */
+export const MULTI_PEER_QUEUE_MSGS_MAX = 65_536;
+/** Regions one liveness beat may list; a larger beat is refused (the connection is closed). */
+export const MULTI_PEER_BEAT_QUIET_MAX = 100_000;
+/** Bytes of one chunk of a region's streamed snapshot. */
+export const MULTI_SNAPSHOT_CHUNK_BYTES = 256 * KiB;
+/**
+ * Bytes waiting toward a peer (held and in its socket) above which a snapshot stream waits
+ * before its next chunk: a heartbeat of another region waits behind at most this plus a chunk.
+ */
+export const MULTI_SNAPSHOT_WINDOW_BYTES = 1 * MiB;
+/** Snapshots waiting for their turn toward one peer (one streams at a time); more fail. */
+export const MULTI_SNAPSHOTS_QUEUED_MAX = 64;
+/** Largest region snapshot image a receiver assembles (checked on the declared size first). */
+export const MULTI_SNAPSHOT_BYTES_MAX = 512 * MiB;
+/** Snapshot streams a receiver assembles at once; a new one past it drops the oldest. */
+export const MULTI_SNAPSHOT_STREAMS_MAX = 16;
+/** How long a link waits for the answer to its batch-protocol Hello (an old peer never answers). */
+export const MULTI_PEER_HANDSHAKE_MS = 5_000;

@@ -20,6 +20,7 @@ import { raftMessageToWire } from "./raft_codec.ts";
 export const ZERO_COPY_ENTRY_BYTES = 64 * 1024;
 
 const FRAME_RAFT_FIELD = 4; // Frame.raft
+const FRAME_REGION_RAFT_FIELD = 5; // Frame.region_raft (docs/formats.md, "Peer batches")
 const RAFT_ENTRIES_FIELD = 7; // RaftMessage.entries
 const ENTRY_DATA_FIELD = 4; // Entry.data
 const LENGTH_DELIMITED = 2;
@@ -71,9 +72,12 @@ function entryParts(e: Entry): Uint8Array[] {
 /**
  * The length-prefixed frame of `m` as parts to write in order; the entries'
  * data arrays are referenced, not copied (they are immutable once in the log).
+ * With `region`, a `Frame.region_raft` carrying it.
  */
-export function raftFrameParts(m: AppMsg | PropMsg): Uint8Array[] {
-  const header = toBinary(RaftMessageSchema, raftMessageToWire({ ...m, entries: [] }));
+export function raftFrameParts(m: AppMsg | PropMsg, region?: number): Uint8Array[] {
+  const wire = raftMessageToWire({ ...m, entries: [] });
+  if (region !== undefined) wire.region = BigInt(region);
+  const header = toBinary(RaftMessageSchema, wire);
   const parts: Uint8Array[] = [];
   let raftLength = header.length;
   for (const e of m.entries) {
@@ -82,7 +86,8 @@ export function raftFrameParts(m: AppMsg | PropMsg): Uint8Array[] {
       raftLength += p.length;
     }
   }
-  const frameHead = [tag(FRAME_RAFT_FIELD), ...varint(raftLength)];
+  const field = region === undefined ? FRAME_RAFT_FIELD : FRAME_REGION_RAFT_FIELD;
+  const frameHead = [tag(field), ...varint(raftLength)];
   const payloadLength = frameHead.length + raftLength;
   assert(payloadLength <= FRAME_PREFIX_MAX, `frame payload of ${payloadLength} bytes too large`);
   const first = new Uint8Array(4 + frameHead.length + header.length);

@@ -95,6 +95,7 @@ interface Fields {
   rejectHint: number;
   context: Uint8Array;
   sentTick: number;
+  region: number;
 }
 
 const VARINT_FIELDS: Readonly<Record<number, keyof Fields>> = {
@@ -107,6 +108,7 @@ const VARINT_FIELDS: Readonly<Record<number, keyof Fields>> = {
   8: "commit",
   10: "rejectHint",
   17: "sentTick",
+  20: "region",
 };
 
 /** Reads RaftMessage fields in [r.pos, end); false when the fast path does not apply. */
@@ -144,8 +146,29 @@ function readFields(r: Reader, end: number, f: Fields): boolean {
  * hot messages from peer `from`; undefined for anything else.
  */
 export function decodeHotRaftFrame(payload: Uint8Array, from: number): Message | undefined {
+  const f = hotFields(payload, from, FRAME_RAFT);
+  return f === undefined || f.region !== 0 ? undefined : messageOf(f);
+}
+
+/**
+ * The same for a region-tagged message (`Frame.region_raft`, docs/formats.md
+ * "Peer batches"): the message and its region, or undefined.
+ */
+export function decodeHotRegionFrame(
+  payload: Uint8Array,
+  from: number,
+): { region: number; message: Message } | undefined {
+  const f = hotFields(payload, from, FRAME_REGION_RAFT);
+  const message = f === undefined ? undefined : messageOf(f);
+  return message === undefined ? undefined : { region: f?.region ?? 0, message };
+}
+
+const FRAME_RAFT = 4 << 3 | 2;
+const FRAME_REGION_RAFT = 5 << 3 | 2;
+
+function hotFields(payload: Uint8Array, from: number, frameTag: number): Fields | undefined {
   const r = new Reader(payload, 0, payload.length);
-  if (r.varint() !== (4 << 3 | 2)) return undefined; // Frame.raft
+  if (r.varint() !== frameTag) return undefined;
   const len = r.varint();
   if (len === BAIL || r.pos + len !== payload.length) return undefined;
   const f: Fields = {
@@ -161,9 +184,10 @@ export function decodeHotRaftFrame(payload: Uint8Array, from: number): Message |
     rejectHint: 0,
     context: new Uint8Array(0),
     sentTick: 0,
+    region: 0,
   };
   if (!readFields(r, payload.length, f) || f.from !== from) return undefined;
-  return messageOf(f);
+  return f;
 }
 
 function messageOf(f: Fields): Message | undefined {

@@ -19,6 +19,9 @@ export class FakeConn implements Conn {
   readonly #decoder = new FrameDecoder(FRAME_BYTES_MAX, ANNOUNCED_BUFFER_START_BYTES);
   /** Raft messages that reached the peer (drained or written while accepting). */
   readonly delivered: RaftMessage[] = [];
+  /** Region-tagged ones (Frame.region_raft) and liveness beats, in arrival order. */
+  readonly regionDelivered: RaftMessage[] = [];
+  beats = 0;
   /** Every byte ever given to `write`. */
   writtenBytes = 0;
 
@@ -49,7 +52,14 @@ export class FakeConn implements Conn {
     for (const payload of this.#decoder.push(data)) {
       const frame = decodeWireFrame(payload);
       if (frame.body.case === "raft") this.delivered.push(frame.body.value);
+      if (frame.body.case === "regionRaft") this.regionDelivered.push(frame.body.value);
+      if (frame.body.case === "liveness") this.beats++;
     }
+  }
+
+  /** Bytes from the peer (an answer to Hello). */
+  reply(data: Uint8Array): void {
+    this.#handlers?.onData(data);
   }
 
   pause(): void {}

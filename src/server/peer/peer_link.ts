@@ -10,11 +10,13 @@
  * unreachable (Raft retransmits what matters: docs/limits.md).
  */
 import { PEER_QUEUE_BYTES_MAX, PEER_QUEUE_MSGS_MAX } from "../../limits.ts";
+import { MULTI_PEER_HANDSHAKE_MS } from "../../limits_ops.ts";
 import type { Conn, TimerId } from "../../platform/types.ts";
 import { concatBytes } from "../../util/bytes.ts";
 import { splitHostPort } from "../../util/host_port.ts";
 import { encodeWireFrame } from "../../wire/frame_codec.ts";
 import type { PeerTransportOptions, TransportCounters } from "./peer_options.ts";
+import { BatchHandshake, handshakeTimeoutError } from "./peer_handshake.ts";
 
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2000;
@@ -41,6 +43,9 @@ export class PeerLink {
   #up = false;
   /** When the link went down (monotonic ms), while it is down. */
   #downSinceMs: number | undefined;
+  /** Batch links: the Hello's answer is awaited; nothing else is written until it comes. */
+  #handshake: BatchHandshake | undefined;
+  #handshakeTimer: TimerId | undefined;
   /** A snapshot stream is being sent (one at a time per peer). */
   streaming = false;
   readonly bytesMax: number;
@@ -81,16 +86,17 @@ export class PeerLink {
    * message was dropped (counted; the peer reported unreachable). `snapshotEnd`:
    * the message ends a snapshot, reported sent once it is handed to the socket.
    */
-  enqueue(frames: readonly Uint8Array[], snapshotEnd: boolean): boolean {
-    const bytes = frames.reduce((n, f) => n + f.length, 0);
-    if (this.#queuedMsgs + 1 > this.msgsMax || this.pendingBytes + bytes > this.bytesMax) {
-      this.counters.droppedQueueFull++;
+  enqueue(frames: readonly Uint8Array[], snapshotEnd: boolean, msgs = 1): boolean {
+    let bytes = 0;
+    for (const f of frames) bytes += f.length;
+    if (this.#queuedMsgs + msgs > this.msgsMax || this.pendingBytes + bytes > this.bytesMax) {
+      this.counters.droppedQueueFull += msgs;
       this.o.onUnreachable?.(this.id);
       return false;
     }
-    this.#queue.push(...frames);
+    for (const f of frames) this.#queue.push(f);
     this.#queuedBytes += bytes;
-    this.#queuedMsgs++;
+    this.#queuedMsgs += msgs;
     if (snapshotEnd) this.#snapshotsQueued++;
     this.#scheduleFlush();
     return true;
@@ -110,7 +116,7 @@ export class PeerLink {
     if (this.#closed || this.#queue.length === 0) return;
     const conn = this.#conn;
     if (conn === undefined) return void this.#connect();
-    if (this.#blocked) return; // held until onDrain
+    if (this.#blocked || this.#handshake !== undefined) return; // held until onDrain or the answer
     const batch = this.#queue;
     this.#queue = [];
     this.#queuedBytes = 0;
@@ -150,7 +156,7 @@ export class PeerLink {
       this.#backoffMs = RECONNECT_MIN_MS;
       this.#linkUp();
       conn.setHandlers({
-        onData: () => {},
+        onData: (chunk) => this.#answer(conn, chunk),
         onDrain: () => this.#drained(conn),
         onClose: () => this.#lost(conn),
       });
@@ -158,8 +164,10 @@ export class PeerLink {
         nodeId: BigInt(this.o.selfId),
         clusterToken: this.o.clusterToken ?? "",
         address: this.o.selfAddress ?? "",
+        batchVersion: this.o.batchVersion ?? 0,
       };
       this.#write(conn, encodeWireFrame({ case: "hello", value: hello }));
+      if (this.o.batchVersion !== undefined) this.#awaitAnswer(conn, this.o.batchVersion);
       this.#flush();
     }, (err) => {
       this.#connecting = false;
@@ -167,11 +175,42 @@ export class PeerLink {
     });
   }
 
-  #lost(conn: Conn): void {
+  #awaitAnswer(conn: Conn, version: number): void {
+    this.#handshake = new BatchHandshake(version, this.id);
+    const ms = this.o.handshakeMs ?? MULTI_PEER_HANDSHAKE_MS;
+    this.#handshakeTimer = this.o.clock.setTimeout(() => {
+      this.#handshakeTimer = undefined;
+      this.#refused(conn, handshakeTimeoutError(this.id, ms));
+    }, ms);
+  }
+
+  /** Bytes from the peer: only the answer to a batch Hello is expected. */
+  #answer(conn: Conn, chunk: Uint8Array): void {
+    const verdict = this.#conn === conn ? this.#handshake?.onData(chunk) : undefined;
+    if (verdict === undefined) return;
+    this.#endHandshake();
+    if (verdict === true) this.#flush();
+    else this.#refused(conn, verdict);
+  }
+
+  /** The peer does not take batches: the link fails with the reason, and retries later. */
+  #refused(conn: Conn, why: Error): void {
+    this.#lost(conn, why);
+    conn.close();
+  }
+
+  #endHandshake(): void {
+    this.#handshake = undefined;
+    if (this.#handshakeTimer !== undefined) this.o.clock.clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+  }
+
+  #lost(conn: Conn, why: unknown = "connection closed"): void {
     if (this.#conn !== conn) return;
     this.#conn = undefined;
     this.#blocked = false;
-    this.#failed("connection closed");
+    this.#endHandshake();
+    this.#failed(why);
   }
 
   #linkUp(): void {
@@ -209,6 +248,7 @@ export class PeerLink {
 
   close(): void {
     this.#closed = true;
+    this.#endHandshake();
     if (this.#retryTimer !== undefined) this.o.clock.clearTimeout(this.#retryTimer);
     this.#conn?.close();
   }

@@ -22,6 +22,13 @@ export interface PeerTransportOptions {
   readonly queueBytesMax?: number;
   /** Messages held for one peer (default PEER_QUEUE_MSGS_MAX). */
   readonly queueMsgsMax?: number;
+  /**
+   * Multi-region links: the batch protocol version said in Hello; nothing more is sent on a
+   * connection until the peer answers with the same version (peer_handshake.ts).
+   */
+  readonly batchVersion?: number;
+  /** How long that answer may take (default MULTI_PEER_HANDSHAKE_MS). */
+  readonly handshakeMs?: number;
   /** Where `peer.lost`, `peer.back` and `snapshot.sent` lines go (docs/logging.md). */
   readonly logger?: Logger;
 }

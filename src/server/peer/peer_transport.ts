@@ -10,7 +10,7 @@
 import { type Message, MessageType } from "../../raft/core/messages.ts";
 import type { Transport } from "../../raft/transport.ts";
 import { messageFrames } from "./peer_frames.ts";
-import { PeerLink } from "./peer_link.ts";
+import { PeerLinks } from "./peer_links.ts";
 import { type PeerTransportOptions, TransportCounters } from "./peer_options.ts";
 import { streamSnapshot } from "./snapshot_sender.ts";
 
@@ -19,40 +19,28 @@ export type { PeerTransportOptions };
 export { TransportCounters };
 
 export class PeerTransport implements Transport {
-  readonly #links = new Map<number, PeerLink>();
-  readonly counters = new TransportCounters();
+  readonly #links: PeerLinks;
+  readonly counters: TransportCounters;
 
-  constructor(readonly o: PeerTransportOptions) {}
+  constructor(readonly o: PeerTransportOptions) {
+    this.#links = new PeerLinks(o);
+    this.counters = this.#links.counters;
+  }
 
   /** Sets the peers' addresses (membership changes add and remove peers). */
   setPeers(addresses: ReadonlyMap<number, string>): void {
-    for (const [id, link] of this.#links) {
-      if (!addresses.has(id)) {
-        link.close();
-        this.#links.delete(id);
-      }
-    }
-    for (const [id, address] of addresses) {
-      if (id === this.o.selfId) continue;
-      const link = this.#links.get(id);
-      if (link === undefined) this.#links.set(id, new PeerLink(id, address, this.o, this.counters));
-      else link.address = address;
-    }
+    this.#links.setPeers(addresses);
   }
 
   /** Bytes waiting for peer `id` (held and in its socket), for metrics and tests. */
   pendingBytes(id: number): number {
-    return this.#links.get(id)?.pendingBytes ?? 0;
+    return this.#links.pendingBytes(id);
   }
 
   send(messages: readonly Message[]): void {
     for (const m of messages) {
       const link = this.#links.get(m.to);
-      if (link === undefined) {
-        this.counters.droppedUnknownPeer++;
-        this.o.onUnreachable?.(m.to);
-        continue;
-      }
+      if (link === undefined) continue;
       const isSnapshot = m.type === MessageType.Snap;
       const source = this.o.snapshotSource;
       if (isSnapshot && source !== undefined) void streamSnapshot(link, m, source);
@@ -63,7 +51,6 @@ export class PeerTransport implements Transport {
   }
 
   close(): void {
-    for (const link of this.#links.values()) link.close();
-    this.#links.clear();
+    this.#links.close();
   }
 }

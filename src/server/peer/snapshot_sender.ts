@@ -19,10 +19,24 @@ const SNAPSHOT_QUEUE_BYTES = 32 * 1024 * 1024;
 /** How often a waiting sender looks at the peer's queue again. */
 const ROOM_POLL_MS = 5;
 
+/** How a stream is cut and paced; the multi-region transport tags it with its region. */
+export interface StreamShape {
+  readonly chunkBytes: number;
+  /** Bytes waiting toward the peer above which the next chunk waits. */
+  readonly windowBytes: number;
+  readonly region?: number;
+}
+
+const SINGLE_GROUP: StreamShape = {
+  chunkBytes: SNAPSHOT_CHUNK_BYTES,
+  windowBytes: SNAPSHOT_QUEUE_BYTES,
+};
+
 export async function streamSnapshot(
   link: PeerLink,
   m: Message,
   source: () => AsyncIterable<Uint8Array>,
+  shape: StreamShape = SINGLE_GROUP,
 ): Promise<void> {
   if (link.streaming) return link.snapshotStatus(false);
   link.streaming = true;
@@ -33,22 +47,23 @@ export async function streamSnapshot(
   const t0 = link.o.clock.nowMs();
   const fields = () => ({
     peer: link.id,
+    region: shape.region,
     index: m.type === MessageType.Snap ? m.snapshot.metadata.index : undefined,
     bytes: offset,
     ms: Math.round(link.o.clock.nowMs() - t0),
   });
   const emit = async (chunk: Uint8Array, done: boolean) => {
-    await waitForRoom(link, generation, chunk.length);
-    if (!link.enqueue([snapshotFrame(head, chunk, offset, done)], done)) {
+    await waitForRoom(link, generation, chunk.length, shape.windowBytes);
+    if (!link.enqueue([snapshotFrame(head, chunk, offset, done, shape.region)], done)) {
       throw new Error(`snapshot chunk at ${offset} dropped: the peer's queue is full`);
     }
     offset += chunk.length;
   };
   try {
     for await (const piece of source()) {
-      for (let at = 0; at < piece.length; at += SNAPSHOT_CHUNK_BYTES) {
+      for (let at = 0; at < piece.length; at += shape.chunkBytes) {
         if (held !== undefined) await emit(held, false);
-        held = piece.subarray(at, at + SNAPSHOT_CHUNK_BYTES);
+        held = piece.subarray(at, at + shape.chunkBytes);
       }
     }
     // Success is reported when this last chunk reaches the socket (or failure if it never does).
@@ -63,8 +78,13 @@ export async function streamSnapshot(
 }
 
 /** Waits until a chunk of `bytes` fits; throws if the connection was lost meanwhile. */
-async function waitForRoom(link: PeerLink, generation: number, bytes: number): Promise<void> {
-  const room = Math.min(SNAPSHOT_QUEUE_BYTES, link.bytesMax - bytes);
+async function waitForRoom(
+  link: PeerLink,
+  generation: number,
+  bytes: number,
+  windowBytes: number,
+): Promise<void> {
+  const room = Math.min(windowBytes, link.bytesMax - bytes);
   if (room < 0) throw new Error(`a ${bytes}-byte snapshot chunk exceeds the peer queue`);
   for (;;) {
     if (link.closed || generation !== link.generation) throw new Error("connection lost");

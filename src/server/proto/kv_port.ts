@@ -1,13 +1,10 @@
 /**
- * The protobuf TCP port (docs/design.md §4): clients and peers on the same port.
- * Each connection carries length-prefixed `Frame`s. A client sends requests
- * (many in flight, matched by request id) and gets responses in completion
- * order. A peer first sends `Hello` with its node id (and the cluster token
- * when one is configured), then Raft messages.
- *
- * Bad input — an oversized length prefix, bytes that are not a Frame, a frame
- * of the wrong kind — gets an error response (request id 0) and the
- * connection is closed; other connections are unaffected.
+ * The protobuf TCP port (docs/design.md §4): clients and peers on the same port, in
+ * length-prefixed `Frame`s. A client sends requests (many in flight, matched by request id)
+ * and gets responses in completion order. A peer first sends `Hello` with its node id (and
+ * the cluster token if configured; a batch peer its batch version), then Raft messages.
+ * Bad input — an oversized length prefix, bytes that are not a Frame, a frame of the wrong
+ * kind — gets an error response (request id 0) and the connection is closed.
  */
 import type { Authenticator } from "../../auth/authenticator.ts";
 import { create } from "@bufbuild/protobuf";
@@ -46,6 +43,7 @@ import { isWatchRequest, WatchStreams } from "./watch_streams.ts";
 import { handleLease, isLeaseBody } from "./lease_handler.ts";
 import type { LeaseService } from "../node/lease_service.ts";
 import { ConnectionAuth, handleAuthenticate, type Verdict } from "./connection_auth.ts";
+import { answerBatchHello } from "./batch_hello.ts";
 
 /** Where Raft messages from authenticated peers go. */
 export interface PeerSink {
@@ -56,6 +54,8 @@ export interface PeerSink {
   onPeerHello?(id: number, address: string): void;
   /** Where membership or `--peers` says node `id` listens (its certificate must name it). */
   configuredAddress?(id: number): string | undefined;
+  /** The region batch version taken through onRaftFrame (batch_hello.ts); absent: none. */
+  readonly batchVersion?: number;
 }
 
 export interface KvPortOptions {
@@ -198,6 +198,8 @@ class PortConnection {
     // without one, a Hello claiming a node id earns no trust for requests.
     if (nodeId !== 0 && token !== undefined) this.#auth.trustPeer();
     if (nodeId !== 0) this.o.peers?.onPeerHello?.(nodeId, hello.address);
+    const v = hello.batchVersion;
+    if (v !== 0) this.conn.write(answerBatchHello(nodeId, v, this.o.peers?.batchVersion));
   }
 
   #respond(response: ResponseInit): void {
