@@ -1,13 +1,10 @@
 /**
  * The multi-region driver (decision 0014 §4; docs/raft.md "Multi-region
- * driver"): one RawNode per region on this node, one ticker, one shared log
- * (MultiLogStore), one transport. A round collects the Ready of every region
- * that had something happen and runs them together (round.ts): one `save`
- * (one fsync) for all, one batch per destination node, the single-group
- * driver's pipelining per region. Quiescent regions do not tick
- * (quiescence.ts, driver_quiet.ts). `regionNode(id)` is one region's
- * RaftNode-shaped handle (region_node.ts). Raft ids are node ids
- * (transport.ts).
+ * driver"): one RawNode per region on this node, one ticker, one shared log,
+ * one transport. A round runs the Ready of every region that had something
+ * happen together (round.ts): one `save` (one fsync), one batch per node,
+ * node.ts's pipelining per region. Quiescent regions do not tick
+ * (driver_quiet.ts). `regionNode(id)` is a region's RaftNode-shaped handle.
  */
 import { MULTI_RAFT_INBOX_BATCHES_MAX } from "../../limits_ops.ts";
 import { assert } from "../../util/assert.ts";
