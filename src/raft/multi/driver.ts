@@ -149,6 +149,8 @@ export class MultiRaftDriver {
   /** Removes regions from this node (merged away or moved off); durable in the log. */
   async removeRegions(ids: readonly number[]): Promise<void> {
     assert(!this.#running, "removeRegions during a round");
+    // A round waiting for space may hold their Readys: it is saved first.
+    if (this.#pipe.disk.unsaved !== undefined) throw new Error("a save is waiting for disk space");
     await this.#pipe.applies.drain();
     await this.#o.log.remove(ids);
     for (const id of ids) {
