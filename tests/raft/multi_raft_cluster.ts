@@ -31,10 +31,20 @@ export class ListSm implements RegionStateMachine {
       this.#indexes.push(e.index);
     }
   }
+  /** What survives a crash: the state as of the last flush or restore (an engine's image). */
+  #durable: [number[], string[]] = [[], []];
   restore(s: Snapshot): void {
     const image = JSON.parse(new TextDecoder().decode(s.data)) as [number[], string[]];
     [this.#indexes, this.applied] = image;
+    this.#durable = [[...image[0]], [...image[1]]];
     this.restores++;
+  }
+  /** The state machine a restarted node opens: its durable state. */
+  reopened(): ListSm {
+    const sm = new ListSm();
+    [sm.#indexes, sm.applied] = [[...this.#durable[0]], [...this.#durable[1]]];
+    sm.#durable = this.#durable;
+    return sm;
   }
   reads = 0;
   onReadStates(states: readonly ReadState[]): void {
@@ -42,6 +52,7 @@ export class ListSm implements RegionStateMachine {
   }
   flush(): void {
     this.flushes++;
+    this.#durable = [[...this.#indexes], [...this.applied]];
   }
   image(index: number): Uint8Array {
     const n = this.#indexes.filter((i) => i <= index).length;
@@ -120,7 +131,9 @@ export class MultiCluster {
     const ids = fresh
       ? Array.from({ length: this.o.regions }, (_, i) => i + 1)
       : log.regionIds().sort((a, b) => a - b);
-    this.sms[n - 1] = new Map(ids.map((id) => [id, new ListSm()]));
+    const before = this.sms[n - 1];
+    const open = (id: number) => fresh ? new ListSm() : before.get(id)?.reopened() ?? new ListSm();
+    this.sms[n - 1] = new Map(ids.map((id) => [id, open(id)]));
     const specs = ids.map((id) => ({
       id,
       sm: this.sms[n - 1].get(id) as ListSm,
