@@ -3,7 +3,8 @@
  * a single-group RaftNode and one region of the multi-region driver (its
  * handle, `MultiRaftDriver.regionNode`). Timers elect and replicate, hooks
  * report soft states, reads and conf changes, votes can be suppressed,
- * leadership moves, the log compacts on request, and a halted group stops.
+ * leadership moves, the log compacts on request, a halted group stops, and
+ * requests catch up on ticks missed while the process was stalled.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +13,7 @@ import {
   ConfChangeTransition,
   ConfChangeType,
 } from "../../src/raft/core/confchange/conf_change.ts";
+import { RawNode } from "../../src/raft/core/raw_node.ts";
 import { type GroupFactory, proposeAll, regionOfMulti, singleGroup } from "./raft_group_harness.ts";
 
 const FACTORIES: [string, GroupFactory][] = [["RaftNode", singleGroup], ["region", regionOfMulti]];
@@ -92,5 +94,17 @@ for (const [name, make] of FACTORIES) {
     assert.ok(await c.runUntil(done, 2000));
     assert.deepEqual(c.applied.get(id), [], "nothing applied on the halted group");
     c.stop();
+  });
+
+  test(`raft group (${name}): requests first catch up on ticks missed in a stall`, async () => {
+    const c = await make(17);
+    const g = c.group(1);
+    c.stop(); // the timers no longer fire: as if the process were paused
+    const raft = RawNode.innerRaftForTesting(g.rawNode);
+    const before = raft.tickCount;
+    c.clock.advance(1000);
+    assert.equal(raft.tickCount, before);
+    g.readIndex(utf8("r"));
+    assert.equal(raft.tickCount, before + 100, "one tick per 10 ms");
   });
 }

@@ -16,7 +16,7 @@ import type { ProposeResult, RequestResult } from "../core/raw_node.ts";
 import type { Ready } from "../core/ready.ts";
 import type { PersistRequest } from "../log_store.ts";
 import { RegionCompaction } from "./compaction.ts";
-import type { MultiRaftOptions, RegionSpec } from "./driver_options.ts";
+import type { DriverLoop, MultiRaftOptions, RegionSpec } from "./driver_options.ts";
 import { QuietRegions } from "./driver_quiet.ts";
 import { RegionInbox } from "./inbox.ts";
 import { RegionNode } from "./region_node.ts";
@@ -25,17 +25,10 @@ import { RoundPipeline } from "./round.ts";
 import { bootstrapRequest, isHeartbeat, isVoteRequest } from "./round_io.ts";
 import type { NodeBatch } from "./transport.ts";
 
-export type { MultiRaftOptions, RegionSpec };
+export type { DriverLoop, MultiRaftOptions, RegionSpec };
 
 /** Rounds a `runOnce` runs at most before returning (new work waits for the next). */
 const ROUNDS_MAX = 64;
-
-/** What drives a driver from a clock (driver_loop.ts), for the region handles. */
-export interface DriverLoop {
-  kick(): void;
-  start(): void;
-  stop(): void;
-}
 
 export class MultiRaftDriver {
   readonly #o: MultiRaftOptions;

@@ -37,6 +37,10 @@ export class MultiRaftLoop implements DriverLoop {
     this.#ticker.stop();
   }
 
+  catchUp(): void {
+    this.#ticker.catchUp();
+  }
+
   /** Runs a round now, or right after the one in progress. */
   kick(): void {
     if (this.failure !== undefined) return;

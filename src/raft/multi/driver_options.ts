@@ -36,3 +36,12 @@ export interface RegionSpec {
   /** What RaftNode's hooks offer, per region: soft state, read states, applied conf changes. */
   readonly hooks?: NodeHooks;
 }
+
+/** What drives a driver from a clock (driver_loop.ts), for the region handles. */
+export interface DriverLoop {
+  kick(): void;
+  start(): void;
+  stop(): void;
+  /** Ticks missed during a stall, now (before a request: lease reads). */
+  catchUp(): void;
+}

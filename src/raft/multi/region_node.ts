@@ -5,6 +5,7 @@
  * its Ready at the next round); what is shared by every region of the node
  * is the driver's: its failure and halt, a full disk, starting and stopping
  * the loop (driver_loop.ts) — stopping one region's handle stops them all.
+ * As RaftNode's, requests first catch up on ticks missed during a stall.
  */
 import type { NoSpaceError } from "../../util/errors.ts";
 import type { ConfChange } from "../core/confchange/conf_change.ts";
@@ -72,14 +73,17 @@ export class RegionNode implements RaftGroup {
   }
 
   propose(data: Uint8Array): ProposeResult {
+    this.driver.loop?.catchUp(); // missed ticks first (lease reads)
     return this.driver.propose(this.id, data) ?? GONE;
   }
 
   proposeConfChange(cc: ConfChange): ProposeResult {
+    this.driver.loop?.catchUp(); // missed ticks first (lease reads)
     return this.driver.proposeConfChange(this.id, cc) ?? GONE;
   }
 
   readIndex(context: Uint8Array): RequestResult {
+    this.driver.loop?.catchUp(); // missed ticks first (lease reads)
     return this.driver.readIndex(this.id, context) ?? GONE;
   }
 
