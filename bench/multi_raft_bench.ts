@@ -11,9 +11,14 @@
  * - Write throughput: 1, 10 and 100 active regions on the real file system
  *   (three log directories), each region keeping WINDOW proposals in flight;
  *   entries committed and applied per second, rounds and fsyncs per second,
- *   CPU per entry. The three nodes share one thread.
+ *   CPU per entry. The three nodes share one thread. Two ways of running
+ *   them: in turn (each node's `runOnce` awaited before the next's, batches
+ *   delivered between), and concurrently (each node runs whenever a batch
+ *   reaches it, as a server's loop does, so a follower's acknowledgement can
+ *   reach a leader while the leader's own fsync runs).
  *
  *   bun bench/multi_raft_bench.ts [--seconds 3] [--idle 1000,10000] [--active 1,10,100]
+ *     [--modes turns,concurrent]
  *   deno run -A bench/multi_raft_bench.ts
  *
  * Results with the machine described go to bench/RESULTS.md.
@@ -36,6 +41,7 @@ const { values } = parseArgs({
     idle: { type: "string", default: "1000,10000" },
     active: { type: "string", default: "1,10,100" },
     window: { type: "string", default: "32" },
+    modes: { type: "string", default: "turns,concurrent" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -59,8 +65,47 @@ interface Cluster {
   pump(): Promise<void>;
 }
 
-async function cluster(fss: FileSystem[], dirs: string[], n: number, quiesce: boolean) {
+/**
+ * Runs each node whenever a batch reaches it (one `runOnce` at a time per
+ * node, again if kicked meanwhile), as a server's loop does; `idle()`
+ * resolves once no node is running.
+ */
+class ConcurrentNodes {
+  readonly #running = new Set<number>();
+  readonly #again = new Set<number>();
+  #idle: (() => void)[] = [];
+  constructor(readonly drivers: MultiRaftDriver[]) {}
+  deliver(b: NodeBatch): void {
+    this.drivers[b.to - 1].receive(b);
+    this.kick(b.to);
+  }
+  kick(node: number): void {
+    if (this.#running.has(node)) {
+      this.#again.add(node);
+      return;
+    }
+    this.#running.add(node);
+    this.drivers[node - 1].runOnce().then(() => {
+      this.#running.delete(node);
+      if (this.#again.delete(node)) this.kick(node);
+      else if (this.#running.size === 0) this.#idle.splice(0).forEach((f) => f());
+    });
+  }
+  idle(): Promise<void> {
+    for (let n = 1; n <= this.drivers.length; n++) this.kick(n);
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+}
+
+async function cluster(
+  fss: FileSystem[],
+  dirs: string[],
+  n: number,
+  quiesce: boolean,
+  concurrent = false,
+) {
   let queue: NodeBatch[] = [];
+  let nodes: ConcurrentNodes | undefined;
   const drivers: MultiRaftDriver[] = [];
   const logs: MultiLogStore[] = [];
   const sms: Map<number, CountSm>[] = [];
@@ -69,7 +114,7 @@ async function cluster(fss: FileSystem[], dirs: string[], n: number, quiesce: bo
     const d = new MultiRaftDriver({
       nodeId: node,
       log,
-      transport: { send: (b) => queue.push(b) },
+      transport: { send: (b) => nodes === undefined ? queue.push(b) : nodes.deliver(b) },
       raft: RAFT,
       quiesce,
       peers: [1, 2, 3].filter((p) => p !== node),
@@ -94,7 +139,9 @@ async function cluster(fss: FileSystem[], dirs: string[], n: number, quiesce: bo
   };
   for (let r = 1; r <= n; r++) drivers[r % 3].region(r)?.rawNode.campaign();
   await pump();
-  return { drivers, logs, sms, pump } satisfies Cluster;
+  if (concurrent) nodes = new ConcurrentNodes(drivers);
+  const run = nodes === undefined ? pump : () => nodes?.idle() ?? Promise.resolve();
+  return { drivers, logs, sms, pump: run } satisfies Cluster;
 }
 
 function cpuMs(since: NodeJS.CpuUsage): number {
@@ -125,10 +172,10 @@ async function idle(n: number, quiesce: boolean): Promise<string> {
     `${(perSecond * 1000 / n).toFixed(2)} |`;
 }
 
-async function writes(active: number): Promise<string> {
+async function writes(active: number, concurrent: boolean): Promise<string> {
   const fs = getPlatform().fs;
   const dirs = [1, 2, 3].map(() => makeTempDir("multi-raft-bench-"));
-  const c = await cluster([fs, fs, fs], dirs, active, false);
+  const c = await cluster([fs, fs, fs], dirs, active, false, concurrent);
   const ids = Array.from({ length: active }, (_, i) => i + 1);
   const leader = (r: number) => c.drivers.find((d) => d.region(r)?.rawNode.isLeader);
   const proposed = new Map<number, number>(ids.map((r) => [r, 0]));
@@ -165,7 +212,8 @@ async function writes(active: number): Promise<string> {
   const rounds = c.drivers.reduce((s, d) => s + d.rounds, 0) - rounds0;
   for (const l of c.logs) l.close();
   for (const d of dirs) removeTempDir(d);
-  return `| ${active} | ${Math.round(entries / secs).toLocaleString("en")} | ` +
+  const mode = concurrent ? "concurrent" : "turns";
+  return `| ${mode} | ${active} | ${Math.round(entries / secs).toLocaleString("en")} | ` +
     `${Math.round(rounds / secs).toLocaleString("en")} | ` +
     `${Math.round(syncs / secs).toLocaleString("en")} | ${(cpu * 1000 / entries).toFixed(1)} |`;
 }
@@ -181,7 +229,12 @@ for (const n of values.idle.split(",").map(Number).filter((x) => x > 0)) {
 }
 console.log(`\nwrites (3 nodes in one process, real fs, ${WINDOW} in flight per region, 64 B)`);
 console.log(
-  "| active regions | entries/s | rounds/s (3 nodes) | fsyncs/s (3 nodes) | CPU µs per entry |",
+  "| nodes run | active regions | entries/s | rounds/s (3 nodes) | fsyncs/s (3 nodes) | " +
+    "CPU µs per entry |",
 );
-console.log("| ---: | ---: | ---: | ---: | ---: |");
-for (const n of values.active.split(",").map(Number)) console.log(await writes(n));
+console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const mode of values.modes.split(",").filter((m) => m !== "")) {
+  for (const n of values.active.split(",").map(Number)) {
+    console.log(await writes(n, mode === "concurrent"));
+  }
+}

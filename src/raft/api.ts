@@ -16,3 +16,4 @@ export type {
 } from "./core/status.ts";
 export type { ReadState, SoftState } from "./core/ready.ts";
 export { type NodeHooks, RaftNode, type RaftNodeOptions, type StateMachine } from "./node.ts";
+export type { RaftGroup } from "./group.ts";

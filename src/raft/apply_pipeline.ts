@@ -10,14 +10,15 @@
 import { assert } from "../util/assert.ts";
 import type { Entry } from "./core/messages.ts";
 
-export class ApplyPipeline {
+/** `T` is what a batch holds: entries here, (region, entries) pairs in multi/. */
+export class ApplyPipeline<T = Entry> {
   /** Tail of the queued batches; never rejects (a failure goes to #error). */
   #tail: Promise<void> = Promise.resolve();
   #pending = false;
-  #deferred: readonly Entry[] = [];
+  #deferred: readonly T[] = [];
   #error: { readonly err: unknown } | undefined = undefined;
 
-  constructor(readonly applyBatch: (entries: readonly Entry[]) => Promise<void>) {}
+  constructor(readonly applyBatch: (entries: readonly T[]) => Promise<void>) {}
 
   /** Something is queued, running or deferred. */
   get busy(): boolean {
@@ -35,10 +36,10 @@ export class ApplyPipeline {
    * Ready (or drains), so something still deferred here is a driver bug that
    * would otherwise skip those entries on this node's state machine.
    */
-  defer(entries: readonly Entry[]): void {
+  defer(entries: readonly T[]): void {
     assert(
       this.#deferred.length === 0,
-      `defer: entries ${this.#deferred[0]?.index}.. are still deferred (not queued)`,
+      `defer: ${this.#deferred.length} items are still deferred (not queued)`,
     );
     this.#deferred = entries;
   }
@@ -49,7 +50,7 @@ export class ApplyPipeline {
     if (entries.length > 0) this.queue(entries);
   }
 
-  queue(entries: readonly Entry[]): void {
+  queue(entries: readonly T[]): void {
     this.#pending = true;
     const run = async () => {
       if (this.#error !== undefined) return;

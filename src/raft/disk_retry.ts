@@ -20,9 +20,10 @@ export interface UnsavedReady {
   readonly appliedEarly: number;
 }
 
-export class DiskRetry {
+/** `U` is what a failed save leaves to redo: one Ready here, a whole round in multi/. */
+export class DiskRetry<U = UnsavedReady> {
   /** The Ready to save again before any other. */
-  unsaved: UnsavedReady | undefined = undefined;
+  unsaved: U | undefined = undefined;
   /** The error of the last failed save, until a save succeeds. */
   full: NoSpaceError | undefined = undefined;
   #delayMs = DISK_RETRY_MS_MIN;

@@ -36,6 +36,7 @@ import { ApplyPipeline } from "./apply_pipeline.ts";
 import { Compaction } from "./compaction.ts";
 import { DiskRetry, type UnsavedReady } from "./disk_retry.ts";
 import { isConfChange, PersistedState } from "./persisted_state.ts";
+import type { RaftGroup } from "./group.ts";
 import { Ticker } from "./ticker.ts";
 import {
   type RaftNodeOptions,
@@ -45,7 +46,7 @@ import {
 
 export type { NodeHooks, RaftNodeOptions, StateMachine } from "./node_options.ts";
 
-export class RaftNode {
+export class RaftNode implements RaftGroup {
   readonly rawNode: RawNode;
   readonly #o: ResolvedRaftNodeOptions;
   #inbox: Message[] = [];

@@ -7,7 +7,9 @@ import { createSimWorld, type SimWorld } from "../../src/platform/sim/sim_world.
 import type { Entry, Snapshot } from "../../src/raft/core/messages.ts";
 import type { ReadState } from "../../src/raft/core/ready.ts";
 import { MultiRaftDriver } from "../../src/raft/multi/driver.ts";
-import type { RegionStateMachine } from "../../src/raft/multi/region_replica.ts";
+import type { RegionRaftConfig, RegionStateMachine } from "../../src/raft/multi/region_replica.ts";
+import type { NodeHooks } from "../../src/raft/node_options.ts";
+import type { FileSystem } from "../../src/platform/types.ts";
 import type { NodeBatch } from "../../src/raft/multi/transport.ts";
 import { MultiLogStore } from "../../src/raft/multi_log_store.ts";
 import { utf8 } from "../../src/util/bytes.ts";
@@ -29,10 +31,20 @@ export class ListSm implements RegionStateMachine {
       this.#indexes.push(e.index);
     }
   }
+  /** What survives a crash: the state as of the last flush or restore (an engine's image). */
+  #durable: [number[], string[]] = [[], []];
   restore(s: Snapshot): void {
     const image = JSON.parse(new TextDecoder().decode(s.data)) as [number[], string[]];
     [this.#indexes, this.applied] = image;
+    this.#durable = [[...image[0]], [...image[1]]];
     this.restores++;
+  }
+  /** The state machine a restarted node opens: its durable state. */
+  reopened(): ListSm {
+    const sm = new ListSm();
+    [sm.#indexes, sm.applied] = [[...this.#durable[0]], [...this.#durable[1]]];
+    sm.#durable = this.#durable;
+    return sm;
   }
   reads = 0;
   onReadStates(states: readonly ReadState[]): void {
@@ -40,6 +52,7 @@ export class ListSm implements RegionStateMachine {
   }
   flush(): void {
     this.flushes++;
+    this.#durable = [[...this.#indexes], [...this.applied]];
   }
   image(index: number): Uint8Array {
     const n = this.#indexes.filter((i) => i <= index).length;
@@ -54,6 +67,11 @@ export interface ClusterOptions {
   readonly loss: number;
   readonly quiesce: boolean;
   readonly snapshotEntries?: number;
+  /** Overrides of the regions' Raft configuration. */
+  readonly raft?: Partial<RegionRaftConfig>;
+  /** Wraps node n's file system (e.g. to hold its fsyncs). */
+  readonly wrapFs?: (n: number, fs: FileSystem) => FileSystem;
+  readonly hooks?: (n: number, region: number) => NodeHooks;
 }
 
 export class MultiCluster {
@@ -97,12 +115,13 @@ export class MultiCluster {
 
   /** (Re)opens node n's log and driver; fresh = bootstrap regions 1..regions. */
   async restart(n: number, fresh: boolean): Promise<void> {
-    const log = await MultiLogStore.open(this.worlds[n - 1].fs, "multi", { preallocateBytes: 0 });
+    const fs = this.o.wrapFs?.(n, this.worlds[n - 1].fs) ?? this.worlds[n - 1].fs;
+    const log = await MultiLogStore.open(fs, "multi", { preallocateBytes: 0 });
     const d = new MultiRaftDriver({
       nodeId: n,
       log,
       transport: { send: (b) => this.#queue.push(b) },
-      raft: { electionTicks: 10, heartbeatTicks: 1, preVote: true },
+      raft: { electionTicks: 10, heartbeatTicks: 1, preVote: true, ...this.o.raft },
       quiesce: this.o.quiesce,
       snapshotEntries: this.o.snapshotEntries,
       peers: this.voters.filter((p) => p !== n),
@@ -112,8 +131,14 @@ export class MultiCluster {
     const ids = fresh
       ? Array.from({ length: this.o.regions }, (_, i) => i + 1)
       : log.regionIds().sort((a, b) => a - b);
-    this.sms[n - 1] = new Map(ids.map((id) => [id, new ListSm()]));
-    const specs = ids.map((id) => ({ id, sm: this.sms[n - 1].get(id) as ListSm }));
+    const before = this.sms[n - 1];
+    const open = (id: number) => fresh ? new ListSm() : before.get(id)?.reopened() ?? new ListSm();
+    this.sms[n - 1] = new Map(ids.map((id) => [id, open(id)]));
+    const specs = ids.map((id) => ({
+      id,
+      sm: this.sms[n - 1].get(id) as ListSm,
+      hooks: this.o.hooks?.(n, id),
+    }));
     await d.addRegions(specs.map((s) => ({ ...s, voters: this.voters })));
     this.drivers[n - 1] = d;
     this.logs[n - 1] = log;

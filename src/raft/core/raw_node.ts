@@ -18,6 +18,7 @@ import {
   MessageType,
 } from "./messages.ts";
 import { Raft } from "./raft.ts";
+import { resumeAfterQuiet } from "./quiet_wake.ts";
 import { ownLogPersisted } from "./self_ack.ts";
 import type { Ready, SoftState } from "./ready.ts";
 import { StateType, type StepError } from "./state_type.ts";
@@ -150,13 +151,13 @@ export class RawNode {
 
   /** Tells the leader whether a snapshot reached `id`. */
   reportSnapshot(id: number, ok: boolean): void {
-    this.#raft.step({
-      type: MessageType.SnapStatus,
-      from: id,
-      to: this.#raft.id,
-      term: 0,
-      reject: !ok,
-    });
+    const to = this.#raft.id;
+    this.#raft.step({ type: MessageType.SnapStatus, from: id, to, term: 0, reject: !ok });
+  }
+
+  /** The driver ticks this node again after a quiet period (quiet_wake.ts). */
+  resumeAfterQuiet(leaderLost: boolean): void {
+    resumeAfterQuiet(this.#raft, leaderLost);
   }
 
   #softState(): SoftState {
@@ -250,7 +251,6 @@ export class RawNode {
   status(): Status {
     return statusOf(this.#raft);
   }
-
   // Narrow queries, for per-request paths where a whole `status()` would be wasteful.
 
   get id(): number {

@@ -1,30 +1,31 @@
 /**
  * The multi-region driver (decision 0014 §4; docs/raft.md "Multi-region
- * driver"): one RawNode per region on this node, one ticker, one shared log
- * (MultiLogStore), one transport. A round collects the Ready of every region
- * that had something happen, persists all of them with one `save` (one
- * fsync), sends every message in one batch per destination node, applies each
- * region's committed entries to its state machine and advances. Quiescent
- * regions do not tick (quiescence.ts).
- *
- * Phase 1 keeps the contract's strict order (persist, send, apply, advance)
- * for every region; the single-group driver's pipelining (node.ts) is not
- * carried over yet. Raft ids are node ids (transport.ts).
+ * driver"): one RawNode per region on this node, one ticker, one shared log,
+ * one transport. A round runs the Ready of every region that had something
+ * happen together (round.ts): one `save` (one fsync), one batch per node,
+ * node.ts's pipelining per region. Quiescent regions do not tick
+ * (driver_quiet.ts). `regionNode(id)` is a region's RaftNode-shaped handle.
  */
 import { MULTI_RAFT_INBOX_BATCHES_MAX } from "../../limits_ops.ts";
 import { assert } from "../../util/assert.ts";
+import type { NoSpaceError } from "../../util/errors.ts";
 import { createPrng } from "../../util/prng.ts";
+import type { ConfChange } from "../core/confchange/conf_change.ts";
+import type { Message } from "../core/messages.ts";
 import type { ProposeResult, RequestResult } from "../core/raw_node.ts";
 import type { Ready } from "../core/ready.ts";
 import type { PersistRequest } from "../log_store.ts";
-import type { MultiRaftOptions, RegionSpec } from "./driver_options.ts";
-import { bootstrapRequest, isHeartbeat, sendRound } from "./round_io.ts";
-import type { CompactionMark } from "../multi_log_store.ts";
-import { Quiescence } from "./quiescence.ts";
+import { RegionCompaction } from "./compaction.ts";
+import type { DriverLoop, MultiRaftOptions, RegionSpec } from "./driver_options.ts";
+import { QuietRegions } from "./driver_quiet.ts";
+import { RegionInbox } from "./inbox.ts";
+import { RegionNode } from "./region_node.ts";
 import { RegionReplica } from "./region_replica.ts";
+import { RoundPipeline } from "./round.ts";
+import { bootstrapRequest, isHeartbeat, isVoteRequest } from "./round_io.ts";
 import type { NodeBatch } from "./transport.ts";
 
-export type { MultiRaftOptions, RegionSpec };
+export type { DriverLoop, MultiRaftOptions, RegionSpec };
 
 /** Rounds a `runOnce` runs at most before returning (new work waits for the next). */
 const ROUNDS_MAX = 64;
@@ -32,32 +33,79 @@ const ROUNDS_MAX = 64;
 export class MultiRaftDriver {
   readonly #o: MultiRaftOptions;
   readonly #regions = new Map<number, RegionReplica>();
-  readonly #q: Quiescence;
+  readonly #handles = new Map<number, RegionNode>();
+  readonly #quiet: QuietRegions;
   /** Regions that may have a Ready (ticked, stepped, proposed to, or advanced). */
   readonly #dirty = new Set<number>();
-  readonly #compactable = new Set<number>();
-  #inbox: NodeBatch[] = [];
+  readonly #inbox: RegionInbox;
+  readonly #pipe: RoundPipeline;
+  readonly #compaction: RegionCompaction;
   #running = false;
-  #sinceBeat = 0;
-  readonly #incarnation: number;
-  /** Rounds that saved at least one region; messages of unknown regions; batches refused. */
-  rounds = 0;
+  #failed: unknown = undefined;
+  loop: DriverLoop | undefined = undefined;
+  /** Messages of unknown regions; batches refused (inbox full). */
   droppedMessages = 0;
   droppedBatches = 0;
 
   constructor(o: MultiRaftOptions) {
     this.#o = o;
-    this.#q = new Quiescence(o.raft.electionTicks);
-    this.#incarnation = o.incarnation ?? crypto.getRandomValues(new Uint32Array(1))[0];
+    this.#inbox = new RegionInbox(o.inboxMax ?? MULTI_RAFT_INBOX_BATCHES_MAX);
+    this.#compaction = new RegionCompaction(o.snapshotEntries);
+    this.#quiet = new QuietRegions(o, this.#regions, (r, lost) => this.#touch(r.id, lost));
+    this.#pipe = new RoundPipeline({
+      nodeId: o.nodeId,
+      log: o.log,
+      transport: o.transport,
+      inbox: this.#inbox,
+      clock: o.clock,
+      region: (id) => this.#regions.get(id),
+      step: (region, m) => this.#step(region, m),
+      roleChanged: (r) => this.#quiet.wake(r, false),
+      advanced: (r) => {
+        this.#dirty.add(r.id);
+        this.#compaction.check(r);
+      },
+      kick: () => this.loop?.kick(),
+    });
   }
 
   get nodeId(): number {
     return this.#o.nodeId;
   }
 
+  /** Rounds saved (each one fsync at most, for all its regions). */
+  get rounds(): number {
+    return this.#pipe.rounds;
+  }
+
+  /** The error that stopped the driver (a failed save is fatal), if any. */
+  get failure(): unknown {
+    return this.#failed;
+  }
+
+  /** Stops the driver for good (its log or engine is corrupted): no more rounds or ticks. */
+  halt(reason: unknown): void {
+    this.#failed ??= reason;
+    this.#compaction.failAll(reason);
+  }
+
+  /** Set while the log cannot be written for lack of space (the round is retried). */
+  get diskFull(): NoSpaceError | undefined {
+    return this.#pipe.disk.full;
+  }
+
   /** The region's replica on this node, if any. */
   region(id: number): RegionReplica | undefined {
     return this.#regions.get(id);
+  }
+
+  /** The RaftNode-shaped handle of a region on this node (region_node.ts). */
+  regionNode(id: number): RegionNode | undefined {
+    const r = this.#regions.get(id);
+    if (r === undefined) return undefined;
+    let h = this.#handles.get(id);
+    if (h === undefined) this.#handles.set(id, h = new RegionNode(this, r));
+    return h;
   }
 
   regionIds(): number[] {
@@ -66,7 +114,7 @@ export class MultiRaftDriver {
 
   /** Quiescent regions on this node (leaders and followers). */
   get quietCount(): number {
-    return this.#o.quiesce === false ? 0 : this.#q.quietCount;
+    return this.#quiet.count;
   }
 
   /** Adds regions at runtime (bootstrapping new ones with one save); restart re-adds them. */
@@ -82,17 +130,11 @@ export class MultiRaftDriver {
     }
     if (boot.size > 0) await this.#o.log.save(boot);
     for (const s of specs) {
-      const prng = createPrng((this.#o.seed ?? this.#incarnation) * 65_537 + s.id);
-      const r = new RegionReplica(
-        s.id,
-        s.sm,
-        this.#o.log.group(s.id),
-        this.nodeId,
-        this.#o.raft,
-        prng,
-      );
+      const prng = createPrng((this.#o.seed ?? this.#quiet.incarnation) * 65_537 + s.id);
+      const log = this.#o.log.group(s.id);
+      const r = new RegionReplica(s.id, s.sm, log, this.nodeId, this.#o.raft, prng, s.hooks);
       this.#regions.set(s.id, r);
-      this.#q.add(s.id);
+      this.#quiet.add(s.id);
       this.#dirty.add(s.id);
     }
   }
@@ -100,31 +142,47 @@ export class MultiRaftDriver {
   /** Removes regions from this node (merged away or moved off); durable in the log. */
   async removeRegions(ids: readonly number[]): Promise<void> {
     assert(!this.#running, "removeRegions during a round");
+    // A round waiting for space may hold their Readys: it is saved first.
+    if (this.#pipe.disk.unsaved !== undefined) throw new Error("a save is waiting for disk space");
+    await this.#pipe.applies.drain();
     await this.#o.log.remove(ids);
     for (const id of ids) {
       this.#regions.delete(id);
-      this.#q.delete(id);
+      this.#handles.delete(id);
+      this.#quiet.delete(id);
       this.#dirty.delete(id);
-      this.#compactable.delete(id);
+      this.#compaction.forget(id);
     }
   }
 
   /** Queues a batch from a peer node; false when the inbox is full (dropped). */
   receive(batch: NodeBatch): boolean {
-    if (this.#inbox.length >= (this.#o.inboxMax ?? MULTI_RAFT_INBOX_BATCHES_MAX)) {
+    if (this.#inbox.full) {
       this.droppedBatches++;
+      for (const m of batch.messages) {
+        const r = this.#regions.get(m.region);
+        if (r !== undefined) r.droppedMessages++;
+      }
       return false;
     }
     this.#inbox.push(batch);
+    this.#pipe.notify();
     return true;
   }
 
   propose(region: number, data: Uint8Array): ProposeResult | undefined {
-    const r = this.#touch(region);
-    return r?.rawNode.propose(data);
+    return this.#touch(region)?.rawNode.propose(data);
   }
 
-  /** A linearizable read of `region`; the answer arrives through `sm.onReadStates`. */
+  proposeConfChange(region: number, cc: ConfChange): ProposeResult | undefined {
+    return this.#touch(region)?.rawNode.proposeConfChange(cc);
+  }
+
+  transferLeader(region: number, transferee: number): RequestResult | undefined {
+    return this.#touch(region)?.rawNode.transferLeader(transferee);
+  }
+
+  /** A linearizable read of `region`; the answer arrives through `onReadStates`. */
   readIndex(region: number, context: Uint8Array): RequestResult | undefined {
     const r = this.#touch(region);
     if (r === undefined) return undefined;
@@ -133,164 +191,103 @@ export class MultiRaftDriver {
     return res;
   }
 
+  /** Compacts a region's log at the end of the next `runOnce` (needs `sm.flush`). */
+  compactNow(region: number): Promise<number> {
+    const r = this.#regions.get(region);
+    if (r === undefined) return Promise.reject(new Error(`region ${region} is not here`));
+    return this.#compaction.request(r);
+  }
+
+  /** Something changed a region's core (a handle's call): collect its Ready next round. */
+  markDirty(region: number): void {
+    if (this.#regions.has(region)) this.#dirty.add(region);
+  }
+
   /** Wakes a region and marks it for the next round. */
-  #touch(id: number): RegionReplica | undefined {
+  #touch(id: number, leaderLost = false): RegionReplica | undefined {
     const r = this.#regions.get(id);
     if (r === undefined) return undefined;
-    this.#wake(r);
+    this.#quiet.wake(r, leaderLost);
     this.#dirty.add(id);
     return r;
   }
 
-  #wake(r: RegionReplica): void {
-    if (!r.quiet) return;
-    r.quiet = false;
-    r.calmTicks = 0;
-    this.#q.wake(r.id);
-  }
-
   /** One tick of every awake region (every region without quiescence), then maybe a beat. */
   tick(): void {
-    if (this.#o.quiesce === false) {
-      for (const [id, r] of this.#regions) {
-        r.rawNode.tick();
-        this.#dirty.add(id);
-      }
-      return;
-    }
-    for (const id of this.#q.tick()) this.#touch(id);
-    for (const id of this.#q.awake) {
-      const r = this.#regions.get(id);
-      if (r === undefined) continue;
-      r.rawNode.tick();
-      this.#dirty.add(id);
-      this.#maybeQuiet(r);
-    }
-    if (++this.#sinceBeat >= (this.#o.livenessTicks ?? this.#o.raft.heartbeatTicks)) {
-      this.#sinceBeat = 0;
-      this.#sendBeats();
-    }
+    if (this.#failed !== undefined) return;
+    for (const r of this.#quiet.tick()) this.#dirty.add(r.id);
   }
 
-  /** A leader calm for a few heartbeat intervals (its followers know the commit) goes quiet. */
-  #maybeQuiet(r: RegionReplica): void {
-    if (!r.leaderIsCalm()) {
-      r.calmTicks = 0;
+  /** Steps a peer message into its region. */
+  #step(region: number, message: Message): void {
+    const r = this.#regions.get(region);
+    if (r === undefined) {
+      this.droppedMessages++;
       return;
     }
-    if (++r.calmTicks <= 2 * this.#o.raft.heartbeatTicks) return;
-    r.quiet = true;
-    const rn = r.rawNode;
-    this.#q.quietLeader({ region: r.id, term: rn.term, commit: rn.commitIndex, peers: r.peers() });
-  }
-
-  #sendBeats(): void {
-    const lists = this.#q.beatListsDue();
-    const to = new Set([...(this.#o.peers ?? []), ...lists.keys()]);
-    for (const peer of to) {
-      const beat = { incarnation: this.#incarnation, quiet: lists.get(peer) ?? [] };
-      this.#o.transport.send({ from: this.nodeId, to: peer, messages: [], beat });
-    }
+    if (r.suppressVotes && isVoteRequest(message)) return; // dropped, as if lost
+    // Heartbeats of the current term in flight when the region went quiet do not wake it.
+    if (!isHeartbeat(message) || message.term !== r.rawNode.term) this.#quiet.wake(r, false);
+    this.#dirty.add(region);
+    r.rawNode.step(message);
   }
 
   #drainInbox(): void {
-    const inbox = this.#inbox;
-    this.#inbox = [];
-    for (const b of inbox) {
-      if (b.beat !== undefined && this.#o.quiesce !== false) this.#onBeat(b);
-      for (const { region, message } of b.messages) {
-        const r = this.#regions.get(region);
-        if (r === undefined) {
-          this.droppedMessages++;
-          continue;
-        }
-        // Heartbeats of the current term in flight when the region went quiet do not wake it.
-        if (!isHeartbeat(message) || message.term !== r.rawNode.term) this.#wake(r);
-        this.#dirty.add(region);
-        r.rawNode.step(message);
-      }
-    }
-  }
-
-  #onBeat(b: NodeBatch): void {
-    const beat = b.beat;
-    if (beat === undefined) return;
-    for (const id of this.#q.beat(b.from, beat.incarnation)) this.#touch(id);
-    for (const item of beat.quiet) {
-      const r = this.#regions.get(item.region);
-      if (r === undefined || r.quiet || r.pendingReads > 0) continue;
-      const rn = r.rawNode;
-      if (rn.isLeader || rn.term !== item.term || rn.lead !== b.from) continue;
-      if (rn.commitIndex < item.commit) continue; // it still has to learn the commit
-      r.quiet = true;
-      this.#q.quietFollower(r.id, b.from);
+    for (const b of this.#inbox.take()) {
+      if (b.beat !== undefined) this.#quiet.onBeat(b.from, b.beat);
+      for (const { region, message } of b.messages) this.#step(region, message);
     }
   }
 
   /**
    * Handles inbound batches and every region's Readys, round after round,
-   * until nothing is left (or ROUNDS_MAX), then compacts what is due.
+   * until nothing is left (or ROUNDS_MAX) and everything is applied, then
+   * compacts what is due. A full disk ends it early (retried later).
    */
   async runOnce(): Promise<void> {
+    if (this.#failed !== undefined) return;
     assert(!this.#running, "runOnce is not reentrant");
+    if (this.#pipe.disk.waiting) return; // disk full: wait for the retry
     this.#running = true;
     try {
-      for (let i = 0; i < ROUNDS_MAX; i++) {
-        this.#drainInbox();
-        if (!(await this.#round())) break;
+      await this.#rounds();
+      await this.#pipe.applies.drain();
+      if (this.#compaction.due && this.#pipe.disk.unsaved === undefined) {
+        await this.#compaction.run(this.#o.log, (id) => this.#regions.get(id));
       }
-      await this.#compact();
+    } catch (err) {
+      this.halt(err);
+      await this.#pipe.applies.settled; // an apply in flight finishes before the driver stops
+      throw err;
     } finally {
       this.#running = false;
     }
   }
 
-  async #round(): Promise<boolean> {
+  async #rounds(): Promise<void> {
+    for (let i = 0; i < ROUNDS_MAX; i++) {
+      if (this.#failed !== undefined) return; // halted meanwhile
+      if (this.#pipe.disk.unsaved !== undefined) {
+        if (!(await this.#pipe.retry())) return;
+        continue;
+      }
+      this.#drainInbox();
+      const readys = this.#collect();
+      if (readys.size > 0) {
+        if (!(await this.#pipe.run(readys))) return;
+      } else if (this.#pipe.applies.busy) await this.#pipe.applies.drain();
+      else return;
+    }
+  }
+
+  /** The Readys of the dirty regions (a region nothing happened to is not even asked). */
+  #collect(): Map<number, Ready> {
     const readys = new Map<number, Ready>();
     for (const id of this.#dirty) {
       const rn = this.#regions.get(id)?.rawNode;
       if (rn?.hasReady()) readys.set(id, rn.ready());
     }
     this.#dirty.clear();
-    if (readys.size === 0) return false;
-    // A received snapshot's image is in the state machine before its marker is saved.
-    for (const [id, rd] of readys) {
-      if (rd.snapshot !== undefined) await this.#regions.get(id)?.sm.restore(rd.snapshot);
-    }
-    await this.#o.log.save(readys);
-    this.rounds++;
-    sendRound(readys, this.#regions, this.nodeId, this.#o.transport);
-    for (const [id, rd] of readys) {
-      const r = this.#regions.get(id);
-      assert(r !== undefined, "a region is removed only between rounds");
-      await r.apply(rd.committedEntries);
-      // Reads pending across a leader change may never be answered: stop counting them.
-      if (rd.softState !== undefined) r.pendingReads = 0;
-      if (rd.readStates.length > 0) {
-        r.pendingReads = Math.max(0, r.pendingReads - rd.readStates.length);
-        r.sm.onReadStates?.(rd.readStates);
-      }
-      r.rawNode.advance(rd);
-      this.#dirty.add(id);
-      const every = this.#o.snapshotEntries;
-      if (every !== undefined && r.appliedSinceCompaction >= every) this.#compactable.add(id);
-    }
-    return true;
-  }
-
-  /** Compacts the logs of regions past `snapshotEntries`, one fsync for all. */
-  async #compact(): Promise<void> {
-    if (this.#compactable.size === 0) return;
-    const marks = new Map<number, CompactionMark>();
-    for (const id of this.#compactable) {
-      const r = this.#regions.get(id);
-      if (r?.sm.flush === undefined) continue;
-      await r.sm.flush();
-      const rn = r.rawNode;
-      marks.set(id, { index: rn.appliedIndex, confState: rn.status().confState });
-      r.appliedSinceCompaction = 0;
-    }
-    this.#compactable.clear();
-    await this.#o.log.compact(marks);
+    return readys;
   }
 }

@@ -2,37 +2,48 @@
  * Drives a MultiRaftDriver from a clock: one timer for every region of the
  * node (ticker.ts turns elapsed time into ticks, catching up after a pause),
  * and a round whenever something arrives (`kick`). A failed round stops the
- * loop for good (`failure`): the log's tail is in an unknown state.
+ * loop for good (`failure`): the log's tail is in an unknown state. The
+ * driver's region handles (region_node.ts) kick, start and stop it.
  */
 import type { Clock } from "../../platform/types.ts";
 import { Ticker } from "../ticker.ts";
-import type { MultiRaftDriver } from "./driver.ts";
+import type { DriverLoop, MultiRaftDriver } from "./driver.ts";
 
-export class MultiRaftLoop {
+export class MultiRaftLoop implements DriverLoop {
   readonly #ticker: Ticker;
   #running = false;
+  #started = false;
   #again = false;
   #failure: unknown = undefined;
 
   constructor(readonly driver: MultiRaftDriver, clock: Clock, tickMs: number) {
     this.#ticker = new Ticker(clock, tickMs, () => driver.tick());
+    driver.loop = this;
   }
 
   get failure(): unknown {
-    return this.#failure;
+    return this.#failure ?? this.driver.failure;
   }
 
+  /** Starts the timer (once: every region's handle may call it). */
   start(): void {
-    this.#ticker.start(() => this.kick(), () => this.#failure !== undefined);
+    if (this.#started) return;
+    this.#started = true;
+    this.#ticker.start(() => this.kick(), () => this.failure !== undefined);
   }
 
   stop(): void {
+    this.#started = false;
     this.#ticker.stop();
+  }
+
+  catchUp(): void {
+    this.#ticker.catchUp();
   }
 
   /** Runs a round now, or right after the one in progress. */
   kick(): void {
-    if (this.#failure !== undefined) return;
+    if (this.failure !== undefined) return;
     if (this.#running) {
       this.#again = true;
       return;

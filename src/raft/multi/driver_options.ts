@@ -1,5 +1,7 @@
 /** What the multi-region driver (driver.ts) is given. */
+import type { Clock } from "../../platform/types.ts";
 import type { MultiLogStore } from "../multi_log_store.ts";
+import type { NodeHooks } from "../node_options.ts";
 import type { RegionRaftConfig, RegionStateMachine } from "./region_replica.ts";
 import type { MultiTransport } from "./transport.ts";
 
@@ -22,6 +24,8 @@ export interface MultiRaftOptions {
   readonly incarnation?: number;
   /** Batches held between rounds; more are dropped (Raft retransmits). */
   readonly inboxMax?: number;
+  /** Times the retries of a save that failed for lack of space; without it they are at once. */
+  readonly clock?: Clock;
 }
 
 export interface RegionSpec {
@@ -29,4 +33,15 @@ export interface RegionSpec {
   readonly sm: RegionStateMachine;
   /** Bootstraps the region on these voters when the log has nothing of it. */
   readonly voters?: readonly number[];
+  /** What RaftNode's hooks offer, per region: soft state, read states, applied conf changes. */
+  readonly hooks?: NodeHooks;
+}
+
+/** What drives a driver from a clock (driver_loop.ts), for the region handles. */
+export interface DriverLoop {
+  kick(): void;
+  start(): void;
+  stop(): void;
+  /** Ticks missed during a stall, now (before a request: lease reads). */
+  catchUp(): void;
 }

@@ -1,15 +1,19 @@
 /**
  * One region's replica inside the multi-region driver (driver.ts): its
- * RawNode over the region's view of the shared log, its state machine, and
- * the bookkeeping the driver needs per region (outstanding reads, entries
- * applied since the last compaction, how long it has looked quiescent).
+ * RawNode over the region's view of the shared log, its state machine and
+ * hooks, what its disk holds (for the pipelining node.ts also does), and the
+ * bookkeeping the driver needs per region (outstanding reads, entries applied
+ * since the last compaction, how long it has looked quiescent).
  */
+import { assert } from "../../util/assert.ts";
 import type { RaftConfig } from "../core/config.ts";
 import { type Entry, EntryType, type Snapshot } from "../core/messages.ts";
 import { decodeConfChange } from "../core/confchange/conf_change.ts";
 import { RawNode } from "../core/raw_node.ts";
 import type { ReadState } from "../core/ready.ts";
 import type { RegionLog } from "../multi_log_store.ts";
+import type { NodeHooks } from "../node_options.ts";
+import { PersistedState } from "../persisted_state.ts";
 
 /** A region's replicated state machine, as the driver sees it. */
 export interface RegionStateMachine {
@@ -24,11 +28,14 @@ export interface RegionStateMachine {
   flush?(): void | Promise<void>;
   /** The image to send a lagging follower: the state as of `index` (a compaction point). */
   image?(index: number): Uint8Array;
-  /** ReadIndex results: serve each read once `index` is applied. */
+  /** ReadIndex results: serve each read once `index` is applied (or `hooks.onReadStates`). */
   onReadStates?(states: readonly ReadState[]): void;
 }
 
-export type RegionRaftConfig = Omit<RaftConfig, "id" | "storage" | "applied" | "prng">;
+export type RegionRaftConfig = Omit<
+  RaftConfig,
+  "id" | "storage" | "applied" | "prng" | "selfAckAfterPersist"
+>;
 
 export class RegionReplica {
   readonly rawNode: RawNode;
@@ -39,6 +46,14 @@ export class RegionReplica {
   /** ReadIndex requests not yet answered (a region with reads pending never goes quiet). */
   pendingReads = 0;
   appliedSinceCompaction = 0;
+  /** What this node's disk holds of the region, as of the last completed save. */
+  readonly persisted: PersistedState;
+  /** Index of the last entry (or snapshot) handed to the state machine. */
+  handedToApply: number;
+  /** Neither grants votes nor campaigns (a rebuilding node): vote requests are dropped. */
+  suppressVotes = false;
+  /** Peer messages for this region refused because the driver's inbox was full. */
+  droppedMessages = 0;
 
   constructor(
     readonly id: number,
@@ -47,13 +62,24 @@ export class RegionReplica {
     nodeId: number,
     config: RegionRaftConfig,
     prng: RaftConfig["prng"],
+    readonly hooks: NodeHooks = {},
   ) {
     const storage = log.storage;
     // The state machine re-applies the log from the snapshot, so the
     // configuration is the snapshot's; later changes are re-applied.
     storage.confState = storage.snapshot().metadata.confState;
     const applied = storage.snapshot().metadata.index;
-    this.rawNode = new RawNode({ ...config, id: nodeId, storage, applied, prng });
+    // The leader counts its own log only once saved: acks are stepped mid-save (round.ts).
+    this.rawNode = new RawNode({
+      ...config,
+      id: nodeId,
+      storage,
+      applied,
+      prng,
+      selfAckAfterPersist: true,
+    });
+    this.persisted = new PersistedState(storage.lastIndex(), this.rawNode.hardState());
+    this.handedToApply = applied;
   }
 
   /**
@@ -79,16 +105,50 @@ export class RegionReplica {
     return [...all];
   }
 
-  /** Applies committed entries, conf changes included. */
+  /**
+   * Applies committed entries, conf changes included: once each, in log order,
+   * and only once they are durable here (a commit never needs entries this
+   * disk lacks).
+   */
   async apply(entries: readonly Entry[]): Promise<void> {
-    if (entries.length === 0) return;
+    const first = entries[0];
+    if (first === undefined) return;
+    const lastIndex = first.index + entries.length - 1;
+    assert(
+      first.index === this.handedToApply + 1,
+      `r${this.id}: apply ${first.index} after ${this.handedToApply}`,
+    );
+    assert(entries[entries.length - 1].index === lastIndex, `r${this.id}: apply batch has gaps`);
+    assert(
+      lastIndex <= this.persisted.index,
+      `r${this.id}: apply ${lastIndex} beyond persisted ${this.persisted.index}`,
+    );
+    this.handedToApply = lastIndex;
     await this.sm.apply(entries);
     for (const e of entries) {
       if (e.type !== EntryType.ConfChange) continue;
       const cc = decodeConfChange(e.data);
       if (cc === undefined) continue; // refused at proposal time; every replica skips it alike
-      this.log.setConfState(this.rawNode.applyConfChange(cc));
+      const cs = this.rawNode.applyConfChange(cc);
+      this.log.setConfState(cs);
+      this.hooks.onConfChange?.(cc, cs, e.index);
     }
     this.appliedSinceCompaction += entries.length;
+  }
+
+  /** The core installs a snapshot only past its commit index, so past everything applied. */
+  async restore(snapshot: Snapshot): Promise<void> {
+    const index = snapshot.metadata.index;
+    assert(index > this.handedToApply, `r${this.id}: snapshot ${index} not after applied`);
+    this.handedToApply = index;
+    await this.sm.restore(snapshot);
+    this.appliedSinceCompaction = 0;
+  }
+
+  onReadStates(states: readonly ReadState[]): void {
+    // Reads pending across a leader change may never be answered: they stop counting then.
+    this.pendingReads = Math.max(0, this.pendingReads - states.length);
+    this.sm.onReadStates?.(states);
+    this.hooks.onReadStates?.(states);
   }
 }

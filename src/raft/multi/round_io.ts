@@ -1,42 +1,47 @@
 /**
- * What a driver round (driver.ts) sends and saves besides the Readys: every
+ * What a driver round (round.ts) sends and saves besides the Readys: every
  * region's messages batched per destination node, snapshot images filled in,
- * and the bootstrap of a new region.
+ * vote requests of a region that may not vote left out, and the bootstrap of
+ * a new region.
  */
 import { EMPTY_CONF_STATE, type Message, MessageType } from "../core/messages.ts";
-import type { Ready } from "../core/ready.ts";
 import type { PersistRequest } from "../log_store.ts";
 import type { RegionReplica } from "./region_replica.ts";
 import type { MultiTransport, RegionMessage } from "./transport.ts";
 
-/** Every region's messages of a round, one batch per destination node. */
-export function sendRound(
-  readys: ReadonlyMap<number, Ready>,
-  regions: ReadonlyMap<number, RegionReplica>,
+/** Regions' messages, one batch per destination node. */
+export function sendRegions(
+  out: Iterable<readonly [RegionReplica, readonly Message[]]>,
   from: number,
   transport: MultiTransport,
 ): void {
   const batches = new Map<number, RegionMessage[]>();
-  for (const [region, rd] of readys) {
-    for (const m of rd.messages) {
-      const message = m.type === MessageType.Snap ? withImage(regions.get(region), m) : m;
+  for (const [r, messages] of out) {
+    for (const m of messages) {
+      if (r.suppressVotes && isVoteRequest(m)) continue; // dropped, as if lost
+      const message = m.type === MessageType.Snap ? withImage(r, m) : m;
       const list = batches.get(m.to);
-      if (list === undefined) batches.set(m.to, [{ region, message }]);
-      else list.push({ region, message });
+      if (list === undefined) batches.set(m.to, [{ region: r.id, message }]);
+      else list.push({ region: r.id, message });
     }
   }
   for (const [to, messages] of batches) transport.send({ from, to, messages });
 }
 
 /** The log keeps snapshot markers only: the image comes from the state machine. */
-function withImage(r: RegionReplica | undefined, m: Message): Message {
+function withImage(r: RegionReplica, m: Message): Message {
   if (m.type !== MessageType.Snap) return m;
-  const data = r?.sm.image?.(m.snapshot.metadata.index) ?? new Uint8Array(0);
+  const data = r.sm.image?.(m.snapshot.metadata.index) ?? new Uint8Array(0);
   return { ...m, snapshot: { metadata: m.snapshot.metadata, data } };
 }
 
 export function isHeartbeat(m: Message): boolean {
   return m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResp;
+}
+
+/** A request for a vote (real or pre-vote), what a region that may not vote drops. */
+export function isVoteRequest(m: Message): boolean {
+  return m.type === MessageType.Vote || m.type === MessageType.PreVote;
 }
 
 export function bootstrapRequest(voters: readonly number[]): PersistRequest {

@@ -1,0 +1,244 @@
+/**
+ * One round of the multi-region driver (driver.ts): the Readys of every
+ * region that had work, persisted with one `save` (one fsync), pipelined per
+ * region as the single-group driver does (node.ts, docs/raft.md "the
+ * driver"):
+ *
+ * - A leader region's appends and heartbeats leave before the save, and its
+ *   followers' acknowledgements are stepped while the save runs; when they
+ *   move its commit, the appends announcing it leave at once
+ *   (acks_while_saving.ts). Safe because each region's core counts the
+ *   leader's own log only once `advance` says it is durable.
+ * - Committed entries are applied in order on one apply pipeline for the
+ *   node, while the next round is persisted, and only once they are durable
+ *   here; at most one round's applies are outstanding when the next round
+ *   saves. A round in which any region has a snapshot or a conf change
+ *   drains the pipeline and runs in the contract's strict order.
+ * - A save that fails for lack of space keeps the round (no Ready is lost):
+ *   it is saved again after a backoff before anything else (disk_retry.ts).
+ *   Any other failure propagates: the driver halts.
+ */
+import { NoSpaceError } from "../../util/errors.ts";
+import type { Clock } from "../../platform/types.ts";
+import type { Entry, Message } from "../core/messages.ts";
+import type { Ready } from "../core/ready.ts";
+import { AcksWhileSaving } from "../acks_while_saving.ts";
+import { ApplyPipeline } from "../apply_pipeline.ts";
+import { DiskRetry } from "../disk_retry.ts";
+import type { MultiLogStore } from "../multi_log_store.ts";
+import { isConfChange, LEADER_MESSAGES } from "../persisted_state.ts";
+import type { RegionInbox, StepRegion } from "./inbox.ts";
+import type { RegionReplica } from "./region_replica.ts";
+import { sendRegions } from "./round_io.ts";
+import type { MultiTransport } from "./transport.ts";
+
+export interface RoundHost {
+  readonly nodeId: number;
+  readonly log: MultiLogStore;
+  readonly transport: MultiTransport;
+  readonly inbox: RegionInbox;
+  readonly clock?: Clock;
+  region(id: number): RegionReplica | undefined;
+  /** Steps a peer message into a region (waking it as a message between rounds would). */
+  step: StepRegion;
+  /** A region's leader or role changed (a quiet region must tick again). */
+  roleChanged(r: RegionReplica): void;
+  /** A region's Ready was advanced. */
+  advanced(r: RegionReplica): void;
+  /** Runs the driver soon (a disk retry is due). */
+  kick(): void;
+}
+
+interface RegionReady {
+  readonly r: RegionReplica;
+  readonly rd: Ready;
+}
+
+/** A round's Readys and what was done before its save (kept when the save must be retried). */
+interface Round {
+  readonly work: readonly RegionReady[];
+  readonly strict: boolean;
+  /** Leader regions whose messages left before the save. */
+  readonly sentFirst: ReadonlySet<number>;
+  /** Per region, how many committed entries were queued for apply before the save. */
+  readonly early: ReadonlyMap<number, number>;
+}
+
+interface ApplyBatch {
+  readonly r: RegionReplica;
+  readonly entries: readonly Entry[];
+}
+
+const NONE: ReadonlySet<number> = new Set();
+const NO_EARLY: ReadonlyMap<number, number> = new Map();
+
+export class RoundPipeline {
+  readonly applies = new ApplyPipeline<ApplyBatch>(async (batches) => {
+    for (const b of batches) await b.r.apply(b.entries);
+  });
+  readonly disk: DiskRetry<Round>;
+  readonly #acks = new AcksWhileSaving();
+  /** Rounds saved. */
+  rounds = 0;
+
+  constructor(readonly host: RoundHost) {
+    this.disk = new DiskRetry<Round>(host.clock, () => host.kick());
+  }
+
+  /** A peer batch arrived: a save in progress looks at the inbox for acknowledgements. */
+  notify(): void {
+    this.#acks.notify();
+  }
+
+  /** Runs a round of `readys`; false when its save failed for lack of space (kept for retry). */
+  run(readys: ReadonlyMap<number, Ready>): Promise<boolean> {
+    const work: RegionReady[] = [];
+    for (const [id, rd] of readys) {
+      const r = this.host.region(id);
+      if (r !== undefined) work.push({ r, rd });
+    }
+    const strict = work.some(({ rd }) =>
+      rd.snapshot !== undefined || rd.committedEntries.some(isConfChange)
+    );
+    return strict ? this.#strict(work) : this.#pipelined(work);
+  }
+
+  /** Saves the round whose save failed, and finishes it; false when the disk is still full. */
+  retry(): Promise<boolean> {
+    const round = this.disk.unsaved;
+    if (round === undefined) return Promise.resolve(true);
+    return round.strict ? this.#strict(round.work, round) : this.#pipelined(round.work, round);
+  }
+
+  async #pipelined(work: readonly RegionReady[], retried?: Round): Promise<boolean> {
+    const previousApply = this.applies.settled;
+    const round = retried ?? this.#beforeSave(work);
+    const saving = this.#save(round);
+    const saved = round.sentFirst.size > 0
+      ? this.#acks.wait(saving, () => this.#stepAcks(round.sentFirst))
+      : saving;
+    if (!(await saved)) return false;
+    for (const { r, rd } of work) r.persisted.saved(rd);
+    this.#send(work.filter(({ r }) => !round.sentFirst.has(r.id)));
+    this.#roles(work);
+    // Entries this round persisted apply while the next round is persisted.
+    const later: ApplyBatch[] = [];
+    for (const { r, rd } of work) {
+      const entries = rd.committedEntries.slice(round.early.get(r.id) ?? 0);
+      if (entries.length > 0) later.push({ r, entries });
+    }
+    this.applies.defer(later);
+    this.#reads(work);
+    // Back-pressure: what was queued before this round finishes before the next one.
+    await previousApply;
+    this.applies.throwIfFailed();
+    this.#advance(work);
+    return true;
+  }
+
+  /** Leaders' messages first; then, while the fsync runs, what earlier rounds made durable. */
+  #beforeSave(work: readonly RegionReady[]): Round {
+    const sentFirst = new Set<number>();
+    for (const { r, rd } of work) {
+      if (r.persisted.maySendBeforePersist(rd, r.rawNode.isLeader)) sentFirst.add(r.id);
+    }
+    this.#send(work.filter(({ r }) => sentFirst.has(r.id)));
+    this.applies.queueDeferred();
+    const early = new Map<number, number>();
+    const batches: ApplyBatch[] = [];
+    for (const { r, rd } of work) {
+      const prefix = r.persisted.durablePrefix(rd.committedEntries);
+      if (prefix.length === 0) continue;
+      batches.push({ r, entries: prefix });
+      early.set(r.id, prefix.length);
+    }
+    if (batches.length > 0) this.applies.queue(batches);
+    return { work, strict: false, sentFirst, early };
+  }
+
+  /** Snapshots and conf changes: drain the pipeline, then the contract's order exactly. */
+  async #strict(work: readonly RegionReady[], retried?: Round): Promise<boolean> {
+    if (retried === undefined) {
+      await this.applies.drain();
+      // A received snapshot's image is in the state machine before its marker is saved.
+      for (const { r, rd } of work) if (rd.snapshot !== undefined) await r.restore(rd.snapshot);
+    }
+    const round = retried ?? { work, strict: true, sentFirst: NONE, early: NO_EARLY };
+    if (!(await this.#save(round))) return false;
+    for (const { r, rd } of work) r.persisted.saved(rd);
+    this.#send(work);
+    this.#roles(work);
+    for (const { r, rd } of work) await r.apply(rd.committedEntries);
+    this.#reads(work);
+    this.#advance(work);
+    return true;
+  }
+
+  /** One save for every region; a full disk keeps the round for a retry. */
+  async #save(round: Round): Promise<boolean> {
+    const requests = new Map<number, Ready>();
+    for (const { r, rd } of round.work) requests.set(r.id, rd);
+    try {
+      await this.host.log.save(requests);
+    } catch (err) {
+      if (!(err instanceof NoSpaceError)) throw err;
+      this.disk.failed(err);
+      this.disk.unsaved = round;
+      return false;
+    }
+    this.disk.saved();
+    this.rounds++;
+    return true;
+  }
+
+  /**
+   * Steps the followers' acknowledgements of the leaders that sent first;
+   * where they moved a commit, the appends announcing it leave at once.
+   */
+  #stepAcks(leaders: ReadonlySet<number>): void {
+    const before = new Map<number, { term: number; commit: number }>();
+    for (const id of leaders) {
+      const rn = this.host.region(id)?.rawNode;
+      if (rn !== undefined) before.set(id, { term: rn.term, commit: rn.commitIndex });
+    }
+    const stepped = this.host.inbox.stepAcks(leaders, (id) => this.host.region(id), this.host.step);
+    const out: [RegionReplica, readonly Message[]][] = [];
+    for (const id of stepped) {
+      const r = this.host.region(id);
+      const b = before.get(id);
+      if (r === undefined || b === undefined || r.rawNode.commitIndex === b.commit) continue;
+      const rn = r.rawNode;
+      const msgs = rn.takeMessages((ms) =>
+        rn.isLeader && rn.term === b.term && ms.every((m) => LEADER_MESSAGES.has(m.type))
+      );
+      if (msgs.length > 0) out.push([r, msgs]);
+    }
+    if (out.length > 0) sendRegions(out, this.host.nodeId, this.host.transport);
+  }
+
+  #send(work: readonly RegionReady[]): void {
+    if (work.length === 0) return;
+    const out = work.map(({ r, rd }) => [r, rd.messages] as const);
+    sendRegions(out, this.host.nodeId, this.host.transport);
+  }
+
+  #roles(work: readonly RegionReady[]): void {
+    for (const { r, rd } of work) {
+      if (rd.softState === undefined) continue;
+      r.pendingReads = 0; // reads pending across a leader change may never be answered
+      r.hooks.onSoftState?.(rd.softState);
+      this.host.roleChanged(r);
+    }
+  }
+
+  #reads(work: readonly RegionReady[]): void {
+    for (const { r, rd } of work) if (rd.readStates.length > 0) r.onReadStates(rd.readStates);
+  }
+
+  #advance(work: readonly RegionReady[]): void {
+    for (const { r, rd } of work) {
+      r.rawNode.advance(rd);
+      this.host.advanced(r);
+    }
+  }
+}
