@@ -36,14 +36,18 @@ const CURSOR_KEY: Uint8Array = legacyMetaKey("migrating");
 export const CURRENT_FORMAT = REGIONS_FORMAT;
 const BATCH_KEYS = 10_000;
 
-/** Brings a store to the current format. */
-export async function migrateFormat(db: MigrationDb, isEmpty: boolean): Promise<void> {
+/** Brings a store to the current format (`batch`: records per batch of the region step). */
+export async function migrateFormat(
+  db: MigrationDb,
+  isEmpty: boolean,
+  batch?: number,
+): Promise<void> {
   const format = db.get(FORMAT_KEY);
   const f = format === undefined ? 1 : new ByteReader(format).varint();
-  if (f === CURRENT_FORMAT) return await removeLegacyRecords(db);
+  if (f === CURRENT_FORMAT) return await removeLegacyRecords(db, batch);
   if (f !== 1 && f !== 2) throw new Error(`data format ${f} is not supported by this build`);
   if (f === 1) await toRevisionFormat(db, isEmpty);
-  await toRegionFormat(db);
+  await toRegionFormat(db, batch);
 }
 
 /** Format 1 → 2, in the pre-region layout (history under 0x03, meta records under 0x00). */

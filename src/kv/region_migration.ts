@@ -76,11 +76,11 @@ async function readLegacy(
 }
 
 /** Format 2 → 3. */
-export async function toRegionFormat(db: MigrationDb): Promise<void> {
+export async function toRegionFormat(db: MigrationDb, batch = BATCH_RECORDS): Promise<void> {
   const region = regionKeys(DEFAULT_REGION_ID);
   const bump: WriteOp = { type: "put", key: FORMAT_KEY, value: formatRecord(REGIONS_FORMAT) };
-  await clearRegionSpace(db); // copies of an attempt a crash cut short
-  const first = await readLegacy(db, BATCH_RECORDS);
+  await clearRegionSpace(db, batch); // copies of an attempt a crash cut short
+  const first = await readLegacy(db, batch);
   if (!first.more) {
     const ops: WriteOp[] = first.records.map(([k, v]) => ({
       type: "put",
@@ -97,18 +97,18 @@ export async function toRegionFormat(db: MigrationDb): Promise<void> {
     for (;;) {
       const ops: WriteOp[] = [];
       let last = start;
-      for await (const [k, v] of db.scan({ start, end: range.end, limit: BATCH_RECORDS })) {
+      for await (const [k, v] of db.scan({ start, end: range.end, limit: batch })) {
         ops.push({ type: "put", key: region.local(k), value: v.slice() });
         last = k;
       }
       if (ops.length > 0) await db.write(ops);
-      if (ops.length < BATCH_RECORDS) break;
+      if (ops.length < batch) break;
       start = successor(last);
     }
   }
   await db.flush(); // every copy is durable before the format says they are the store
   await db.write([bump]);
-  await removeLegacyRecords(db);
+  await removeLegacyRecords(db, batch);
   await db.flush();
 }
 
@@ -116,9 +116,9 @@ export async function toRegionFormat(db: MigrationDb): Promise<void> {
  * Deletes what the pre-region layout left (in a format-3 store nothing reads it): the tail of
  * a migration a crash cut short. A look at each old range when there is nothing.
  */
-export async function removeLegacyRecords(db: MigrationDb): Promise<void> {
+export async function removeLegacyRecords(db: MigrationDb, batch = BATCH_RECORDS): Promise<void> {
   for (;;) {
-    const { records, more } = await readLegacy(db, BATCH_RECORDS);
+    const { records, more } = await readLegacy(db, batch);
     if (records.length === 0) return;
     await db.write(records.map(([k]) => ({ type: "del", key: k })));
     if (!more) return;
@@ -126,15 +126,15 @@ export async function removeLegacyRecords(db: MigrationDb): Promise<void> {
 }
 
 /** Deletes every key under 0x10 (only ever partial copies in a format-2 store). */
-async function clearRegionSpace(db: MigrationDb): Promise<void> {
+async function clearRegionSpace(db: MigrationDb, batch: number): Promise<void> {
   const range = { start: new Uint8Array([REGION_NAMESPACE]), end: new Uint8Array([0x11]) };
   for (;;) {
     const ops: WriteOp[] = [];
-    for await (const [k] of db.scan({ ...range, limit: BATCH_RECORDS })) {
+    for await (const [k] of db.scan({ ...range, limit: batch })) {
       ops.push({ type: "del", key: k.slice() });
     }
     if (ops.length > 0) await db.write(ops);
-    if (ops.length < BATCH_RECORDS) return;
+    if (ops.length < batch) return;
   }
 }
 
