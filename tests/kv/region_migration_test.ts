@@ -182,7 +182,10 @@ test("regions: a migration cut at any batch leaves a readable store that migrate
     // The store as the crash left it migrates (or finishes migrating) at the next open.
     await checkMigrated(w, before);
     if (done) {
-      assert.ok(seen[2] > 5 && seen[3] > 5, `cuts in the copy and cleanup steps: ${JSON.stringify(seen)}`);
+      assert.ok(
+        seen[2] > 5 && seen[3] > 5,
+        `cuts in the copy and cleanup steps: ${JSON.stringify(seen)}`,
+      );
       return;
     }
   }
