@@ -30,10 +30,9 @@ import {
 } from "./region_migration.ts";
 import type { WriteOp } from "../storage/db.ts";
 
-export { FORMAT_KEY };
 /** Migration progress: the last engine key rewritten, and the newest revision seen. */
 const CURSOR_KEY: Uint8Array = legacyMetaKey("migrating");
-export const CURRENT_FORMAT = REGIONS_FORMAT;
+const CURRENT_FORMAT = REGIONS_FORMAT;
 const BATCH_KEYS = 10_000;
 
 /** Brings a store to the current format (`batch`: records per batch of the region step). */

@@ -60,7 +60,7 @@ function legacyRanges(): { start: Uint8Array; end: Uint8Array }[] {
   ];
 }
 
-/** Up to `max` records of the old layout, from `ranges[at.range]` on after `at.after`. */
+/** Up to `max` records of the old layout, in the order of legacyRanges; `more` if any are left. */
 async function readLegacy(
   db: MigrationDb,
   max: number,

@@ -28,7 +28,7 @@ export interface StoreMeta {
 
 const REDIS_DATABASES = 16;
 
-export function decodeRedisKeys(raw: Uint8Array | undefined): number[] {
+function decodeRedisKeys(raw: Uint8Array | undefined): number[] {
   const counts = new Array<number>(REDIS_DATABASES).fill(0);
   if (raw === undefined) return counts;
   const r = new ByteReader(raw);
