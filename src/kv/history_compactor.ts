@@ -11,7 +11,7 @@
  * background, in slices of bounded work with a timer turn between them
  * (one batch of 5,000 keys once held the event loop 0.6 s), and idempotent:
  * after a crash or an engine swap it runs again from the last finished
- * compaction (COMPACTED_DONE_KEY).
+ * compaction (the region's local `compacted-done` record, region_keys.ts).
  */
 import { HISTORY_COMPACT_BATCH } from "../limits.ts";
 import { HISTORY_COMPACT_SLICE_ENTRIES } from "../limits_ops.ts";
@@ -19,21 +19,8 @@ import type { Db, WriteOp } from "../storage/db.ts";
 import { ByteReader, ByteWriter } from "../util/coding.ts";
 import { ClosedError } from "../util/errors.ts";
 import { ChangeType, decodeHistory, decodeIndexEntry } from "./key_record.ts";
-import { Namespace } from "./keyspace.ts";
-import {
-  historyKey,
-  historyStart,
-  indexKey,
-  indexKeyEnd,
-  parseHistoryKey,
-  parseIndexKey,
-} from "./mvcc_keys.ts";
-
-/** Local record: history below this revision is physically compacted in this engine. */
-export const COMPACTED_DONE_KEY: Uint8Array = new Uint8Array([
-  Namespace.Meta,
-  ...new TextEncoder().encode("compacted-done"),
-]);
+import { indexKey, indexKeyEnd, parseIndexKey } from "./mvcc_keys.ts";
+import type { RegionKeys } from "./region_keys.ts";
 
 function textOf(key: Uint8Array): string {
   let s = "";
@@ -88,6 +75,7 @@ interface KeyCursor {
  */
 function compactKey(
   db: Db,
+  region: RegionKeys,
   key: Uint8Array,
   range: { readonly done: number; readonly upTo: number },
   at: KeyCursor,
@@ -107,7 +95,7 @@ function compactKey(
     if (!keep) {
       slice.ops.push({ type: "del", key: k.slice() }, {
         type: "del",
-        key: historyKey(revision, entry.sub),
+        key: region.history(revision, entry.sub),
       });
     }
     if (revision <= done) break;
@@ -136,14 +124,16 @@ interface Changed {
  */
 function changedKeys(
   db: Db,
+  region: RegionKeys,
   from: number,
   upTo: number,
   batch: number,
 ): { keys: Uint8Array[]; records: number; next: number | undefined } {
   const found = new Map<string, Changed>();
   let records = 0, open = -1, next: number | undefined;
-  for (const [k, v] of db.scanSync({ start: historyStart(from), end: historyStart(upTo) })) {
-    const revision = parseHistoryKey(k).revision;
+  const feed = { start: region.historyStart(from), end: region.historyStart(upTo) };
+  for (const [k, v] of db.scanSync(feed)) {
+    const revision = region.parseHistory(k).revision;
     if (revision !== open && records >= batch) {
       next = revision;
       break;
@@ -173,6 +163,7 @@ function changedKeys(
  */
 export async function compactHistory(
   db: Db,
+  region: RegionKeys,
   from: number,
   upTo: number,
   pace: CompactionPace = MICROTASK_PACE,
@@ -187,14 +178,20 @@ export async function compactHistory(
   };
   let next: number | undefined = from;
   while (next !== undefined) {
-    const found = changedKeys(db, next, upTo, Math.min(HISTORY_COMPACT_BATCH, pace.sliceEntries));
+    const found = changedKeys(
+      db,
+      region,
+      next,
+      upTo,
+      Math.min(HISTORY_COMPACT_BATCH, pace.sliceEntries),
+    );
     next = found.next;
     slice.left -= found.records;
     for (const key of found.keys) {
       let at: KeyCursor | undefined = { start: indexKey(key, upTo), settled: false };
       while (at !== undefined) {
         if (slice.spent) await endSlice();
-        at = compactKey(db, key, { done: from, upTo }, at, slice);
+        at = compactKey(db, region, key, { done: from, upTo }, at, slice);
       }
     }
     await endSlice();
@@ -202,8 +199,8 @@ export async function compactHistory(
   return removed;
 }
 
-export function readCompactedDone(db: Db): number {
-  const raw = db.get(COMPACTED_DONE_KEY);
+export function readCompactedDone(db: Db, region: RegionKeys): number {
+  const raw = db.get(region.compactedDone);
   return raw === undefined ? 0 : new ByteReader(raw).varint();
 }
 
@@ -217,8 +214,12 @@ export class HistoryCompactor {
   /** How the work shares the event loop; the node sets a timer-based pause (engine_holder). */
   pace: CompactionPace = MICROTASK_PACE;
 
-  constructor(readonly db: Db, readonly onError: (err: unknown) => void = () => {}) {
-    this.#done = readCompactedDone(db);
+  constructor(
+    readonly db: Db,
+    readonly region: RegionKeys,
+    readonly onError: (err: unknown) => void = () => {},
+  ) {
+    this.#done = readCompactedDone(db, region);
   }
 
   /** Compacts up to `revision` (idempotent; a later request supersedes an earlier one). */
@@ -237,9 +238,9 @@ export class HistoryCompactor {
     try {
       while (this.#done < this.#wanted) {
         const target = this.#wanted;
-        this.removed += await compactHistory(this.db, this.#done, target, this.pace);
+        this.removed += await compactHistory(this.db, this.region, this.#done, target, this.pace);
         const done = new ByteWriter(10).varint(target).finish();
-        await this.db.write([{ type: "put", key: COMPACTED_DONE_KEY, value: done }]);
+        await this.db.write([{ type: "put", key: this.region.compactedDone, value: done }]);
         this.#done = target;
       }
     } catch (err) {

@@ -18,21 +18,13 @@ import {
   type KeyState,
   type KvEvent,
 } from "./key_state.ts";
-import {
-  HISTORY_END,
-  historyKey,
-  historyStart,
-  INDEX_END,
-  indexBound,
-  indexKey,
-  indexKeyEnd,
-  parseHistoryKey,
-  parseIndexKey,
-} from "./mvcc_keys.ts";
+import { INDEX_END, indexBound, indexKey, indexKeyEnd, parseIndexKey } from "./mvcc_keys.ts";
+import type { RegionKeys } from "./region_keys.ts";
 
 /** The key's state as of `revision` (the caller checked the revision is readable). */
 export async function stateAt(
   snap: Snapshot,
+  region: RegionKeys,
   key: Uint8Array,
   revision: number,
 ): Promise<KeyState | undefined> {
@@ -40,7 +32,7 @@ export async function stateAt(
     const entry = decodeIndexEntry(v);
     if (entry.type === ChangeType.Delete) return undefined;
     const rev = parseIndexKey(k).revision;
-    const raw = snap.get(historyKey(rev, entry.sub));
+    const raw = snap.get(region.history(rev, entry.sub));
     if (raw === undefined) return undefined; // compacted while indexed: cannot happen at rev >= C
     return decodeHistory(rev, raw).state;
   }
@@ -50,6 +42,7 @@ export async function stateAt(
 /** Keys of `range` as of `revision`, in key order, from `after` (exclusive), up to `limit`. */
 export async function rangeAt(
   snap: Snapshot,
+  region: RegionKeys,
   range: KeyRange,
   revision: number,
   limit: number,
@@ -57,7 +50,7 @@ export async function rangeAt(
 ): Promise<{ states: KeyState[]; more: boolean }> {
   const states: KeyState[] = [];
   if (isSingleKey(range)) {
-    const s = await stateAt(snap, range.key, revision);
+    const s = await stateAt(snap, region, range.key, revision);
     return { states: s === undefined ? [] : [s], more: false };
   }
   const start = after === undefined ? indexBound(range.key) : indexKeyEnd(after);
@@ -70,7 +63,7 @@ export async function rangeAt(
     const entry = decodeIndexEntry(v);
     if (entry.type === ChangeType.Delete) continue;
     if (states.length === limit) return { states, more: true };
-    const raw = snap.get(historyKey(rev, entry.sub));
+    const raw = snap.get(region.history(rev, entry.sub));
     if (raw !== undefined) states.push(decodeHistory(rev, raw).state);
   }
   return { states, more: false };
@@ -90,6 +83,7 @@ export interface HistoryOptions {
 /** readChanges on a snapshot of `db` taken now (released when the page is read). */
 export async function readChangesPinned(
   db: Db,
+  region: RegionKeys,
   from: number,
   current: number,
   range: KeyRange,
@@ -97,7 +91,7 @@ export async function readChangesPinned(
 ): Promise<HistoryPage> {
   const snap = db.snapshot();
   try {
-    return await readChanges(snap, from, current, range, o);
+    return await readChanges(snap, region, from, current, range, o);
   } finally {
     snap.release();
   }
@@ -110,6 +104,7 @@ export async function readChangesPinned(
  */
 export async function readChanges(
   snap: Snapshot,
+  region: RegionKeys,
   from: number,
   current: number,
   range: KeyRange,
@@ -117,8 +112,9 @@ export async function readChanges(
 ): Promise<HistoryPage> {
   const events: KvEvent[] = [];
   let through = from - 1, examined = 0, open = -1;
-  for await (const [k, v] of snap.scan({ start: historyStart(from), end: HISTORY_END })) {
-    const { revision } = parseHistoryKey(k);
+  const feed = { start: region.historyStart(from), end: region.historyEnd };
+  for await (const [k, v] of snap.scan(feed)) {
+    const { revision } = region.parseHistory(k);
     if (revision > current) break;
     if (revision !== open) {
       // A new revision starts: everything before it is complete.
@@ -132,7 +128,7 @@ export async function readChanges(
     const change = decodeHistory(revision, v);
     if (!inRange(range, change.state.key)) continue;
     const type = change.type === ChangeType.Put ? "put" : "delete";
-    const prev = o.prevKv ? await stateAt(snap, change.state.key, revision - 1) : undefined;
+    const prev = o.prevKv ? await stateAt(snap, region, change.state.key, revision - 1) : undefined;
     events.push(prev === undefined ? { type, kv: change.state } : { type, kv: change.state, prev });
   }
   return { events, through: current };
@@ -154,6 +150,7 @@ function checkReadable(revision: number, b: ReadBounds): void {
 /** The key as of `revision`, on a snapshot taken now (expired keys hidden). */
 export async function keyAt(
   db: Db,
+  region: RegionKeys,
   key: Uint8Array,
   revision: number,
   b: ReadBounds,
@@ -161,7 +158,7 @@ export async function keyAt(
   checkReadable(revision, b);
   const snap = db.snapshot();
   try {
-    const s = await stateAt(snap, key, revision);
+    const s = await stateAt(snap, region, key, revision);
     return s === undefined || isExpired(s, b.now) ? undefined : s;
   } finally {
     snap.release();
@@ -171,13 +168,14 @@ export async function keyAt(
 /** Keys of a range as of a revision, after `after`, up to `limit` (expired keys hidden). */
 export async function keysAt(
   db: Db,
+  region: RegionKeys,
   q: { range: KeyRange; revision: number; limit: number; after?: Uint8Array },
   b: ReadBounds,
 ): Promise<{ states: KeyState[]; more: boolean }> {
   checkReadable(q.revision, b);
   const snap = db.snapshot();
   try {
-    const page = await rangeAt(snap, q.range, q.revision, q.limit, q.after);
+    const page = await rangeAt(snap, region, q.range, q.revision, q.limit, q.after);
     return { ...page, states: page.states.filter((s) => !isExpired(s, b.now)) };
   } finally {
     snap.release();

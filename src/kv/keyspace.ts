@@ -2,46 +2,27 @@
  * How the replicated state machine lays out its data in the storage engine
  * (docs/formats.md#kv-keyspace). One namespace byte leads every engine key.
  *
- *   0x00 "applied"                 → fixed64 Raft index of the last applied entry
- *   0x00 "keys"                    → fixed64 number of user keys (for DBSIZE)
- *   0x01 clientId:u64be            → session: floor, last activity, saved outcomes
- *   0x01 clientId:u64be seq:u64be  → (older builds) saved outcome of write `seq`
- *   0x00 "revision" / "compacted"  → fixed64 store revision / compacted revision
- *   0x00 "now"                     → fixed64 the last applied command time (Unix ms)
- *   0x00 "format"                  → varint data format (2: revisions)
+ *   0x00 "format"                  → varint data format (3: regions)
+ *   0x00 "member" id:u64be         → a member's address (members.ts)
  *   0x02 userKey                   → the key's current record (key_record.ts)
- *   0x03 .. 0x07                   → history, key index, leases, expiry (mvcc_keys.ts)
+ *   0x04 .. 0x06                   → key index, leases (mvcc_keys.ts)
+ *   0x10 regionId:u64be kind ...   → what one region's apply writes about itself: applied
+ *                                    index, counters, revisions, sessions, history, expiry
+ *                                    indexes (region_keys.ts)
  *
  * The applied index is written in the same atomic batch as the data it
  * covers, so after a crash the engine's state and its applied index agree and
  * Raft re-applies the log from there (docs/design.md §2.4).
  */
-import {
-  ByteReader,
-  ByteWriter,
-  DecodeError,
-  readFixed64,
-  readU64BE,
-  writeFixed64,
-  writeU64BE,
-} from "../util/coding.ts";
+import { ByteReader, ByteWriter, DecodeError, readFixed64, writeFixed64 } from "../util/coding.ts";
 
 /** Namespace bytes. Written to disk: never renumber, never reuse. */
 export const Namespace = {
   Meta: 0x00,
+  /** Before regions (format 2): client sessions; now a region-local kind. */
   Session: 0x01,
   Data: 0x02,
 } as const;
-
-export const APPLIED_KEY: Uint8Array = new Uint8Array([
-  Namespace.Meta,
-  ...new TextEncoder().encode("applied"),
-]);
-
-export const KEY_COUNT_KEY: Uint8Array = new Uint8Array([
-  Namespace.Meta,
-  ...new TextEncoder().encode("keys"),
-]);
 
 export function dataKey(userKey: Uint8Array): Uint8Array {
   const k = new Uint8Array(1 + userKey.length);
@@ -51,30 +32,6 @@ export function dataKey(userKey: Uint8Array): Uint8Array {
 }
 
 export const DATA_PREFIX: Uint8Array = new Uint8Array([Namespace.Data]);
-export const SESSION_PREFIX: Uint8Array = new Uint8Array([Namespace.Session]);
-
-export function sessionKey(clientId: number): Uint8Array {
-  const k = new Uint8Array(9);
-  k[0] = Namespace.Session;
-  writeU64BE(k, 1, clientId);
-  return k;
-}
-
-export function resultKey(clientId: number, sequence: number): Uint8Array {
-  const k = new Uint8Array(17);
-  k[0] = Namespace.Session;
-  writeU64BE(k, 1, clientId);
-  writeU64BE(k, 9, sequence);
-  return k;
-}
-
-/** Parses a session-namespace key: a session (no seq) or one of its results. */
-export function parseSessionKey(key: Uint8Array): { clientId: number; sequence?: number } {
-  if (key.length === 9) return { clientId: readU64BE(key, 1) };
-  if (key.length === 17) return { clientId: readU64BE(key, 1), sequence: readU64BE(key, 9) };
-  throw new DecodeError(`session key of ${key.length} bytes`, 0);
-}
-
 /** A session record: its floor, last activity and the saved outcomes not yet acknowledged. */
 export interface SessionRecord {
   readonly floor: number;

@@ -1,7 +1,8 @@
 /**
- * The state machine's snapshot stream: every engine entry (data, sessions,
- * applied index, key count) of a consistent engine snapshot, in key order.
- * A follower too far behind receives it and rebuilds its engine from it.
+ * A region's snapshot stream: the engine entries of the region (its local
+ * records, and the user-keyed records of its key range: snapshot_ranges.ts)
+ * from a consistent engine snapshot, in key order. A follower too far behind
+ * receives it and rebuilds its engine from it.
  * Byte layout (docs/formats.md#kv-snapshot-stream):
  *
  *   stream  := magic:"TKVSNAP1" entry* trailer
@@ -17,17 +18,29 @@ import type { Db, WriteOp } from "../storage/db.ts";
 import { ByteWriter, readFixed32, readFixed64 } from "../util/coding.ts";
 import { crc32cExtend, maskCrc } from "../util/crc32c.ts";
 import { CorruptionError } from "../util/errors.ts";
+import { type RegionKeys, regionKeys } from "./region_keys.ts";
+import { type KeySpan, snapshotRanges, WHOLE_KEYSPACE } from "./snapshot_ranges.ts";
 
 const MAGIC = new TextEncoder().encode("TKVSNAP1");
 /** Entry tags. Written to disk and wire: never renumber, never reuse. */
 const Tag = { Entry: 0x01, Trailer: 0x02 } as const;
 const TRAILER_BYTES = 1 + 8 + 4;
 
+/** Which region, and which of its user keys, a snapshot holds. */
+export interface SnapshotScope {
+  /** Default: region 1, the one region of phase 1. */
+  readonly region?: RegionKeys;
+  /** Default: the whole keyspace (phase 1's one region covers it all). */
+  readonly span?: KeySpan;
+}
+
 /** Yields the stream in pieces of about `chunkBytes` (one entry may make a piece larger). */
 export async function* exportSnapshot(
   db: Db,
   chunkBytes = SNAPSHOT_CHUNK_BYTES,
+  scope: SnapshotScope = {},
 ): AsyncGenerator<Uint8Array> {
+  const ranges = snapshotRanges(scope.region ?? regionKeys(), scope.span ?? WHOLE_KEYSPACE);
   const snap = db.snapshot();
   try {
     const out = new ByteWriter(Math.min(chunkBytes, 1 << 20));
@@ -40,11 +53,14 @@ export async function* exportSnapshot(
       return piece;
     };
     out.bytes(MAGIC);
-    for await (const entries of snap.scanChunks()) {
-      for (const [key, value] of entries) {
-        out.u8(Tag.Entry).lengthPrefixed(key).lengthPrefixed(value);
-        count++;
-        if (out.length >= chunkBytes) yield take();
+    for (const { start, end, keep } of ranges) {
+      for await (const entries of snap.scanChunks({ start, end })) {
+        for (const [key, value] of entries) {
+          if (keep !== undefined && !keep(key)) continue;
+          out.u8(Tag.Entry).lengthPrefixed(key).lengthPrefixed(value);
+          count++;
+          if (out.length >= chunkBytes) yield take();
+        }
       }
     }
     out.u8(Tag.Trailer).fixed64(count);

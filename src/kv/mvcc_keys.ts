@@ -1,11 +1,13 @@
 /**
  * Engine keys of the revision history and of leases (docs/formats.md#kv-keyspace):
  *
- *   0x03 revision:u64be sub:u32be            → history record: one change of one key
  *   0x04 escaped(userKey) 0x00 0x01 ~rev:u64be → key index entry: change type, sub
  *   0x05 leaseId:u64be                       → lease record
  *   0x06 leaseId:u64be userKey               → (empty) the key is attached to the lease
- *   0x07 expireAtMs:u64be userKey            → (empty) the key expires then (the expiry index)
+ *
+ * The history records and the expiry index are region-local (region_keys.ts):
+ * `0x10 region 0x03 revision:u64be sub:u32be` → one change of one key, and
+ * `0x10 region 0x07 expireAtMs:u64be userKey` → (empty) the key expires then.
  *
  * The history (0x03) is in revision order: a watch catches up by reading it
  * forward. The key index (0x04) is in user-key order with each key's revisions
@@ -15,7 +17,7 @@
  * The revision slot is 64 bits so a sharded store can put a cluster-wide
  * timestamp there (docs/decisions/0008-revisions-are-log-indexes.md).
  */
-import { DecodeError, readU32BE, readU64BE, writeU32BE, writeU64BE } from "../util/coding.ts";
+import { DecodeError, readU64BE, writeU64BE } from "../util/coding.ts";
 import {
   parseVersionedKey,
   versionedBound,
@@ -25,36 +27,14 @@ import {
 
 /** Namespace bytes of the history and leases. Written to disk: never renumber. */
 export const MvccNamespace = {
+  /** Before regions (format 2): the history; now a region-local kind. */
   History: 0x03,
   KeyIndex: 0x04,
   Lease: 0x05,
   LeaseKey: 0x06,
+  /** Before regions (format 2): the expiry index; now a region-local kind. */
   Expiry: 0x07,
 } as const;
-
-// ---- History ----
-
-export function historyKey(revision: number, sub: number): Uint8Array {
-  const k = new Uint8Array(13);
-  k[0] = MvccNamespace.History;
-  writeU64BE(k, 1, revision);
-  writeU32BE(k, 9, sub);
-  return k;
-}
-
-/** The first history key of `revision` (a scan bound). */
-export function historyStart(revision: number): Uint8Array {
-  return historyKey(revision, 0).subarray(0, 9);
-}
-
-export const HISTORY_END: Uint8Array = new Uint8Array([MvccNamespace.History + 1]);
-
-export function parseHistoryKey(k: Uint8Array): { revision: number; sub: number } {
-  if (k.length !== 13 || k[0] !== MvccNamespace.History) {
-    throw new DecodeError(`history key of ${k.length} bytes`, 0);
-  }
-  return { revision: readU64BE(k, 1), sub: readU32BE(k, 9) };
-}
 
 // ---- Key index ----
 
@@ -112,27 +92,4 @@ export const LEASE_KEY_PREFIX: Uint8Array = new Uint8Array([MvccNamespace.LeaseK
 export function parseLeaseAttachment(k: Uint8Array): { id: number; key: Uint8Array } {
   if (k.length < 9 || k[0] !== MvccNamespace.LeaseKey) throw new DecodeError("bad lease key", 0);
   return { id: readU64BE(k, 1), key: k.subarray(9) };
-}
-
-// ---- Expiry index ----
-
-/** The expiry index entry of `userKey` expiring at `expireAtMs` (Unix ms). */
-export function expiryKey(expireAtMs: number, userKey: Uint8Array): Uint8Array {
-  const k = new Uint8Array(9 + userKey.length);
-  k[0] = MvccNamespace.Expiry;
-  writeU64BE(k, 1, expireAtMs);
-  k.set(userKey, 9);
-  return k;
-}
-
-/** Entries of keys expiring at or before `nowMs` sort before this bound. */
-export function expiryBound(nowMs: number): Uint8Array {
-  return expiryKey(nowMs + 1, new Uint8Array(0));
-}
-
-export const EXPIRY_PREFIX: Uint8Array = new Uint8Array([MvccNamespace.Expiry]);
-
-export function parseExpiryKey(k: Uint8Array): { expireAtMs: number; key: Uint8Array } {
-  if (k.length < 9 || k[0] !== MvccNamespace.Expiry) throw new DecodeError("bad expiry key", 0);
-  return { expireAtMs: readU64BE(k, 1), key: k.subarray(9) };
 }

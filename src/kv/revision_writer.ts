@@ -19,7 +19,7 @@ import {
 } from "./key_record.ts";
 import { deletedState, isExpired, type KeyState, type KvEvent } from "./key_state.ts";
 import type { LeaseTable } from "./lease_table.ts";
-import { expiryKey, historyKey, indexKey } from "./mvcc_keys.ts";
+import { indexKey } from "./mvcc_keys.ts";
 import type { WriteSet } from "./write_set.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -146,13 +146,13 @@ export class RevisionWriter {
   /** Keeps the expiry index (0x07) in step with the key's expiry. */
   #index(key: Uint8Array, before: number, after: number): void {
     if (before === after) return;
-    if (before !== 0) this.ws.delete(expiryKey(before, key));
-    if (after !== 0) this.ws.put(expiryKey(after, key), EMPTY);
+    if (before !== 0) this.ws.delete(this.ws.region.expiry(before, key));
+    if (after !== 0) this.ws.put(this.ws.region.expiry(after, key), EMPTY);
   }
 
   #record(type: ChangeType, state: KeyState): void {
     const sub = this.#sub++;
-    this.ws.put(historyKey(this.revision, sub), encodeHistory(type, state));
+    this.ws.put(this.ws.region.history(this.revision, sub), encodeHistory(type, state));
     this.ws.put(indexKey(state.key, this.revision), encodeIndexEntry(type, sub));
   }
 }

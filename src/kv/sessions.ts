@@ -13,7 +13,7 @@ import type { Command } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { SESSION_RESULTS_MAX, SESSIONS_MAX } from "../limits.ts";
 import { assert } from "../util/assert.ts";
 import { u64ToNumber } from "../util/ids.ts";
-import { encodeSession, resultKey, sessionKey } from "./keyspace.ts";
+import { encodeSession } from "./keyspace.ts";
 import type { WriteSet } from "./write_set.ts";
 
 interface Session {
@@ -124,7 +124,7 @@ export class Sessions {
     for (const clientId of this.#dirty) {
       const s = this.#sessions.get(clientId);
       if (s === undefined) continue;
-      ws.put(sessionKey(clientId), encodeSession(s));
+      ws.put(ws.region.session(clientId), encodeSession(s));
       this.#deleteLegacy(clientId, ws);
     }
     this.#dirty.clear();
@@ -133,7 +133,7 @@ export class Sessions {
   #deleteLegacy(clientId: number, ws: WriteSet): void {
     const seqs = this.#legacy.get(clientId);
     if (seqs === undefined) return;
-    for (const seq of seqs) ws.delete(resultKey(clientId, seq));
+    for (const seq of seqs) ws.delete(ws.region.result(clientId, seq));
     this.#legacy.delete(clientId);
   }
 
@@ -153,7 +153,7 @@ export class Sessions {
   #evictLeastRecent(ws: WriteSet): void {
     const [clientId] = this.#sessions.keys();
     if (clientId === undefined) return;
-    ws.delete(sessionKey(clientId));
+    ws.delete(ws.region.session(clientId));
     this.#deleteLegacy(clientId, ws);
     this.#sessions.delete(clientId);
     this.#dirty.delete(clientId);

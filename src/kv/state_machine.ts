@@ -49,6 +49,7 @@ import { CompactedError } from "./revision_errors.ts";
 import { Sessions } from "./sessions.ts";
 import { engineRevision, openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
 import { WriteSet } from "./write_set.ts";
+import { DEFAULT_REGION_ID, type KvOptions, type RegionKeys, regionKeys } from "./region_keys.ts";
 import { EventQueue } from "./event_queue.ts";
 import type { RedisEvent } from "./redis/storage.ts";
 
@@ -74,18 +75,21 @@ export class KvStateMachine {
     meta: StoreMeta,
     readonly sessions: Sessions,
     readonly leaseTable: LeaseTable,
+    /** The region's local keys: every region-local read and write takes them from here. */
+    readonly region: RegionKeys,
   ) {
     this.#meta = meta;
-    this.compactor = new HistoryCompactor(db);
+    this.compactor = new HistoryCompactor(db, region);
     if (meta.compacted > 0) this.compactor.request(meta.compacted);
-    this.garbage = new GarbageCollector(db);
+    this.garbage = new GarbageCollector(db, region);
     this.garbage.start(); // resumes what an earlier run or the snapshot's sender left
   }
 
-  /** Opens over an engine: its applied index, revisions, client sessions and leases. */
-  static async open(db: Db, sessions = new Sessions()): Promise<KvStateMachine> {
-    const meta = await openMeta(db, sessions);
-    return new KvStateMachine(db, meta, sessions, await LeaseTable.load(db));
+  /** Opens over an engine: the region's applied index, revisions, client sessions; leases. */
+  static async open(db: Db, sessions = new Sessions(), o: KvOptions = {}): Promise<KvStateMachine> {
+    const region = regionKeys(o.regionId ?? DEFAULT_REGION_ID);
+    const meta = await openMeta(db, sessions, region);
+    return new KvStateMachine(db, meta, sessions, await LeaseTable.load(db), region);
   }
 
   get appliedIndex(): number {
@@ -109,7 +113,7 @@ export class KvStateMachine {
    * pass's counters move (tests/kv/read_revision_race_test.ts).
    */
   get visibleRevision(): number {
-    return engineRevision(this.db);
+    return engineRevision(this.db, this.region);
   }
 
   /** Reads and watches below this revision answer COMPACTED. */
@@ -138,7 +142,7 @@ export class KvStateMachine {
    */
   async apply(entries: readonly ApplyEntry[]): Promise<Map<number, Uint8Array>> {
     const outcomes = new Map<number, Uint8Array>();
-    const ws = new WriteSet(this.db);
+    const ws = new WriteSet(this.db, this.region);
     let pass = { ...this.#meta };
     let last = this.#meta.applied;
     for (const e of entries) {
@@ -260,12 +264,12 @@ export class KvStateMachine {
 
   /** The key as of `revision`. */
   getAt(key: Uint8Array, revision: number): Promise<KeyState | undefined> {
-    return keyAt(this.db, key, revision, this.#bounds());
+    return keyAt(this.db, this.region, key, revision, this.#bounds());
   }
 
   /** Keys of `range` as of `revision`, after `after`, up to `limit`. */
   rangeAt(range: KeyRange, revision: number, limit: number, after?: Uint8Array) {
-    return keysAt(this.db, { range, revision, limit, after }, this.#bounds());
+    return keysAt(this.db, this.region, { range, revision, limit, after }, this.#bounds());
   }
 
   /** One page of a scan, now or as of `request.revision`. */
@@ -282,18 +286,14 @@ export class KvStateMachine {
     const { range, after } = scanRange(request);
     const { states, more } = await this.rangeAt(range, revision, limit, after);
     const last = states[states.length - 1];
-    return {
-      items: states,
-      nextCursor: more && last !== undefined ? last.key : undefined,
-      revision,
-    };
+    return { items: states, nextCursor: more ? last?.key : undefined, revision };
   }
 
   /** Changes to `range` from revision `from` on, in revision order (for watches). */
   async readHistory(from: number, range: KeyRange, o: HistoryOptions): Promise<HistoryPage> {
     if (from < this.#meta.compacted) throw new CompactedError(from, this.#meta.compacted);
-    return await readChangesPinned(this.db, from, this.#meta.revision, range, o);
+    return await readChangesPinned(this.db, this.region, from, this.#meta.revision, range, o);
   }
 }
 
-export type { KeyState };
+export type { KeyState, KvOptions };

@@ -1,38 +1,16 @@
 /**
- * The state machine's own records in the meta namespace: the applied index,
+ * The state machine's own records, region-local (region_keys.ts): the applied index,
  * the number of user keys, the store revision, the compacted revision and the
  * last applied command time (`now`: docs/decisions/0009-key-expiry.md).
  * They are written in the same engine batch as the data they describe.
  */
 import type { Db } from "../storage/db.ts";
 import { ByteReader, ByteWriter } from "../util/coding.ts";
-import {
-  APPLIED_KEY,
-  DATA_PREFIX,
-  decodeApplied,
-  decodeSession,
-  encodeApplied,
-  KEY_COUNT_KEY,
-  Namespace,
-  parseSessionKey,
-  SESSION_PREFIX,
-} from "./keyspace.ts";
+import { DATA_PREFIX, decodeApplied, decodeSession, encodeApplied } from "./keyspace.ts";
 import { migrateFormat } from "./format_migration.ts";
+import type { RegionKeys } from "./region_keys.ts";
 import type { Sessions } from "./sessions.ts";
 import type { WriteSet } from "./write_set.ts";
-
-const enc = new TextEncoder();
-export const REVISION_KEY: Uint8Array = new Uint8Array([Namespace.Meta, ...enc.encode("revision")]);
-export const COMPACTED_KEY: Uint8Array = new Uint8Array([
-  Namespace.Meta,
-  ...enc.encode("compacted"),
-]);
-
-export const NOW_KEY: Uint8Array = new Uint8Array([Namespace.Meta, ...enc.encode("now")]);
-export const REDIS_KEYS_KEY: Uint8Array = new Uint8Array([
-  Namespace.Meta,
-  ...enc.encode("redis-keys"),
-]);
 
 export interface StoreMeta {
   readonly applied: number;
@@ -58,7 +36,7 @@ function decodeRedisKeys(raw: Uint8Array | undefined): number[] {
   return counts;
 }
 
-function encodeRedisKeys(counts: readonly number[]): Uint8Array {
+export function encodeRedisKeys(counts: readonly number[]): Uint8Array {
   const w = new ByteWriter(REDIS_DATABASES * 2);
   for (let i = 0; i < REDIS_DATABASES; i++) w.varint(counts[i] ?? 0);
   return w.finish();
@@ -82,46 +60,40 @@ function fixed(db: Db, key: Uint8Array): number {
  * a read of the engine in the same turn sees (it is written in the same batch
  * as the data it describes).
  */
-export function engineRevision(db: Db): number {
-  return fixed(db, REVISION_KEY);
+export function engineRevision(db: Db, region: RegionKeys): number {
+  return fixed(db, region.revision);
 }
 
-/** Reads the meta records and the client sessions (migrating an older store first). */
-export async function openMeta(db: Db, sessions: Sessions): Promise<StoreMeta> {
+/** Reads the meta records and the client sessions of `region` (migrating an older store first). */
+export async function openMeta(db: Db, sessions: Sessions, region: RegionKeys): Promise<StoreMeta> {
   let isEmpty = true;
   for await (const _ of db.scan({ prefix: DATA_PREFIX, limit: 1 })) isEmpty = false;
-  const migrated = await migrateFormat(db, isEmpty);
-  if (migrated !== undefined && migrated.revision > 0) {
-    const at = encodeApplied(migrated.revision);
-    await db.write([
-      { type: "put", key: REVISION_KEY, value: at },
-      { type: "put", key: COMPACTED_KEY, value: at },
-    ]);
-  }
+  await migrateFormat(db, isEmpty);
   const heads: Parameters<Sessions["load"]>[0] = [];
   const legacy: { clientId: number; sequence: number; outcome: Uint8Array }[] = [];
-  for await (const [key, value] of db.scan({ prefix: SESSION_PREFIX })) {
-    const k = parseSessionKey(key);
+  for await (const [key, value] of db.scan({ prefix: region.sessionPrefix })) {
+    const k = region.parseSession(key);
     if (k.sequence === undefined) heads.push({ clientId: k.clientId, ...decodeSession(value) });
     else legacy.push({ clientId: k.clientId, sequence: k.sequence, outcome: value });
   }
   sessions.load(heads, legacy);
   return {
-    applied: fixed(db, APPLIED_KEY),
-    keyCount: fixed(db, KEY_COUNT_KEY),
-    revision: fixed(db, REVISION_KEY),
-    compacted: fixed(db, COMPACTED_KEY),
-    now: fixed(db, NOW_KEY),
-    redisKeys: decodeRedisKeys(db.get(REDIS_KEYS_KEY)),
+    applied: fixed(db, region.applied),
+    keyCount: fixed(db, region.keyCount),
+    revision: fixed(db, region.revision),
+    compacted: fixed(db, region.compacted),
+    now: fixed(db, region.now),
+    redisKeys: decodeRedisKeys(db.get(region.redisKeys)),
   };
 }
 
 /** Adds the meta records of `next` to the batch (revisions only when they moved). */
 export function writeMeta(ws: WriteSet, next: StoreMeta, prev: StoreMeta): void {
-  ws.put(APPLIED_KEY, encodeApplied(next.applied));
-  ws.put(KEY_COUNT_KEY, encodeApplied(next.keyCount));
-  if (next.revision !== prev.revision) ws.put(REVISION_KEY, encodeApplied(next.revision));
-  if (next.compacted !== prev.compacted) ws.put(COMPACTED_KEY, encodeApplied(next.compacted));
-  if (next.now !== prev.now) ws.put(NOW_KEY, encodeApplied(next.now));
-  if (next.redisKeys !== prev.redisKeys) ws.put(REDIS_KEYS_KEY, encodeRedisKeys(next.redisKeys));
+  const r = ws.region;
+  ws.put(r.applied, encodeApplied(next.applied));
+  ws.put(r.keyCount, encodeApplied(next.keyCount));
+  if (next.revision !== prev.revision) ws.put(r.revision, encodeApplied(next.revision));
+  if (next.compacted !== prev.compacted) ws.put(r.compacted, encodeApplied(next.compacted));
+  if (next.now !== prev.now) ws.put(r.now, encodeApplied(next.now));
+  if (next.redisKeys !== prev.redisKeys) ws.put(r.redisKeys, encodeRedisKeys(next.redisKeys));
 }

@@ -6,6 +6,7 @@
 import type { WriteOp } from "../storage/db.ts";
 import { compareBytes } from "../util/bytes.ts";
 import { Namespace } from "./keyspace.ts";
+import { type RegionKeys, regionKeys } from "./region_keys.ts";
 
 export interface EngineReader {
   get(key: Uint8Array): Uint8Array | undefined;
@@ -50,7 +51,11 @@ export class WriteSet {
    */
   writes = 0;
 
-  constructor(readonly engine: EngineReader) {}
+  constructor(
+    readonly engine: EngineReader,
+    /** The region whose local keys (history, expiry, sessions, ...) the writers build. */
+    readonly region: RegionKeys = engine instanceof WriteSet ? engine.region : regionKeys(),
+  ) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
     return this.#get(mapKey(key), key);

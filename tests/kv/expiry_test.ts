@@ -11,7 +11,7 @@ import type { CommandInit } from "../../src/kv/command_codec.ts";
 import { conditionHolds } from "../../src/kv/expire_apply.ts";
 import { dueKeys } from "../../src/kv/expiry_index.ts";
 import { KEY_EXPIRE_AT_MS_MAX } from "../../src/limits.ts";
-import { EXPIRY_PREFIX, parseExpiryKey } from "../../src/kv/mvcc_keys.ts";
+import { regionKeys } from "../../src/kv/region_keys.ts";
 import type { KvStateMachine } from "../../src/kv/state_machine.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
 import type { Db } from "../../src/storage/db.ts";
@@ -38,8 +38,8 @@ const write = (r: ClientResponse) => {
 
 async function expiryIndex(db: Db): Promise<string[]> {
   const out: string[] = [];
-  for await (const [k] of db.scan({ prefix: EXPIRY_PREFIX })) {
-    const e = parseExpiryKey(k);
+  for await (const [k] of db.scan({ prefix: regionKeys().expiryPrefix })) {
+    const e = regionKeys().parseExpiry(k);
     out.push(`${fromUtf8(e.key)}@${e.expireAtMs}`);
   }
   return out;

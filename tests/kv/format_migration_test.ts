@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { APPLIED_KEY, dataKey, encodeApplied } from "../../src/kv/keyspace.ts";
+import { dataKey, encodeApplied } from "../../src/kv/keyspace.ts";
+import { legacyMetaKey } from "../../src/kv/region_migration.ts";
 import { KvStateMachine } from "../../src/kv/state_machine.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
 import { Db } from "../../src/storage/db.ts";
@@ -21,7 +22,7 @@ test("format: a store written before revisions opens with each key at its write'
     { type: "put", key: dataKey(b("a")), value: format1(7, "A") },
     { type: "put", key: dataKey(b("b")), value: format1(7, "B") },
     { type: "put", key: dataKey(b("c")), value: format1(9, "C") },
-    { type: "put", key: APPLIED_KEY, value: encodeApplied(12) },
+    { type: "put", key: legacyMetaKey("applied"), value: encodeApplied(12) },
   ]);
   const kv = await KvStateMachine.open(db);
   const a = kv.get(b("a"));

@@ -7,7 +7,7 @@ import {
   ErrorCode,
   PutCondition,
 } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
-import { resultKey, sessionKey } from "../../src/kv/keyspace.ts";
+import { regionKeys } from "../../src/kv/region_keys.ts";
 import { KvStateMachine } from "../../src/kv/state_machine.ts";
 import { Sessions } from "../../src/kv/sessions.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
@@ -16,6 +16,8 @@ import { fromUtf8 } from "../../src/util/bytes.ts";
 import { createPrng } from "../../src/util/prng.ts";
 import { applyAll, b, cmd, dump, openKv, put } from "./kv_helpers.ts";
 
+/** How dump() shows the start of a region-1 session key (0x10, region 1, kind 0x01). */
+const SESSION_DUMP = "16,0,0,0,0,0,0,0,1,1,";
 const text = (v: { value: Uint8Array } | undefined) => v && fromUtf8(v.value);
 
 test("kv: put/get/delete/batch keep values with their write's index as mod revision", async () => {
@@ -200,8 +202,9 @@ test("kv: a malformed entry gets an error outcome and changes nothing but the in
   const before = await dump(db);
   const [bad] = await applyAll(kv, [new Uint8Array([0xff, 0xff, 0xff])]);
   assert.equal(bad.error?.code, ErrorCode.INVALID_ARGUMENT);
-  const after = (await dump(db)).filter((l) => !l.startsWith("0,"));
-  assert.deepEqual(after, before.filter((l) => !l.startsWith("0,")));
+  const meta = (l: string) => l.startsWith("0,") || l.startsWith("16,0,0,0,0,0,0,0,1,0,");
+  const after = (await dump(db)).filter((l) => !meta(l));
+  assert.deepEqual(after, before.filter((l) => !meta(l)));
   assert.equal(kv.appliedIndex, 1);
 });
 
@@ -270,12 +273,12 @@ test("kv: a client's outcomes live in its one session record; older outcome keys
   const { db, kv } = await openKv(world);
   const writes = [1n, 2n, 3n].map((seq) => put(`k${seq}`, "v", { clientId: 7n, sequence: seq }));
   const saved = await applyAll(kv, writes);
-  const sessionKeys = (await dump(db)).filter((l) => l.startsWith("1,"));
+  const sessionKeys = (await dump(db)).filter((l) => l.startsWith(SESSION_DUMP));
   assert.equal(sessionKeys.length, 1, "one engine record per client, not one per outcome");
   // An older build's layout: a head without outcomes plus one key per outcome.
   const ws = [
-    { type: "put" as const, key: sessionKey(8), value: legacyHead(0, 4) },
-    { type: "put" as const, key: resultKey(8, 1), value: encodedOutcome(saved[0]) },
+    { type: "put" as const, key: regionKeys().session(8), value: legacyHead(0, 4) },
+    { type: "put" as const, key: regionKeys().result(8, 1), value: encodedOutcome(saved[0]) },
   ];
   await db.write(ws);
   await db.close();
@@ -291,7 +294,7 @@ test("kv: a client's outcomes live in its one session record; older outcome keys
   assert.deepEqual(retry7, saved[2], "outcome from the session record");
   assert.deepEqual(retry8, saved[0], "outcome from an older per-outcome key");
   await applyAll(kv2, [put("z", "v", { clientId: 8n, sequence: 2n, ackedSequence: 1n })]);
-  const left = (await dump(db2)).filter((l) => l.startsWith("1,"));
+  const left = (await dump(db2)).filter((l) => l.startsWith(SESSION_DUMP));
   assert.equal(left.length, 2, "the older outcome key was deleted once its session was written");
   await db2.close();
 });

@@ -7,6 +7,7 @@
 import type { KeyState } from "../key_state.ts";
 import type { RevisionWriter } from "../revision_writer.ts";
 import type { Generation } from "./keys.ts";
+import type { RegionKeys } from "../region_keys.ts";
 import { type RedisEvent, type RedisStorage, seededRandom } from "./storage.ts";
 
 /** What one request may write (apply_request.ts). */
@@ -40,6 +41,10 @@ export class ApplyStorage implements RedisStorage {
 
   get revision(): number {
     return this.w.revision;
+  }
+
+  get region(): RegionKeys {
+    return this.w.ws.region;
   }
 
   get(engineKey: Uint8Array): Uint8Array | undefined {

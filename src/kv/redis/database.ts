@@ -8,14 +8,7 @@
  */
 import { compareBytes, prefixEnd } from "../../util/bytes.ts";
 import { fail, WRONGTYPE } from "./errors.ts";
-import {
-  expiryKey,
-  garbageKey,
-  type Generation,
-  memberKey,
-  memberPrefix,
-  metaKey,
-} from "./keys.ts";
+import { type Generation, memberKey, memberPrefix, metaKey } from "./keys.ts";
 import { decodeMeta, encodeMeta, type MetaRecord, RedisType, TYPE_NAMES } from "./meta_record.ts";
 import {
   KV_KEY_BYTES_MAX,
@@ -235,10 +228,10 @@ export class RedisDb {
     if (old === undefined) this.s.countKey(this.index, 1);
     if ((old?.expireAtMs ?? 0) !== next.expireAtMs) {
       if (old !== undefined && old.expireAtMs !== 0) {
-        this.s.delete(expiryKey(old.expireAtMs, this.index, key));
+        this.s.delete(this.s.region.redisExpiry(old.expireAtMs, this.index, key));
       }
       if (next.expireAtMs !== 0) {
-        this.s.put(expiryKey(next.expireAtMs, this.index, key), new Uint8Array(0));
+        this.s.put(this.s.region.redisExpiry(next.expireAtMs, this.index, key), new Uint8Array(0));
       }
     }
   }
@@ -248,13 +241,15 @@ export class RedisDb {
     if (old === undefined) return;
     this.s.delete(metaKey(this.index, key));
     this.s.countKey(this.index, -1);
-    if (old.expireAtMs !== 0) this.s.delete(expiryKey(old.expireAtMs, this.index, key));
+    if (old.expireAtMs !== 0) {
+      this.s.delete(this.s.region.redisExpiry(old.expireAtMs, this.index, key));
+    }
     if (old.type !== RedisType.String) this.#dropMembers(key, old);
   }
 
   /** Queues a dead collection's members for the background collector (garbage.ts). */
   #dropMembers(key: Uint8Array, old: MetaRecord): void {
     if (old.count === 0) return;
-    this.s.put(garbageKey(old.gen), memberPrefix(this.index, key, old.gen));
+    this.s.put(this.s.region.garbage(old.gen), memberPrefix(this.index, key, old.gen));
   }
 }

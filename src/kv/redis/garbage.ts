@@ -1,6 +1,6 @@
 /**
  * Removes the members of dead hashes and sets. Deleting or overwriting a
- * collection drops only its meta record and queues `0x0A gen → memberPrefix`
+ * collection drops only its meta record and queues `0x10 region 0x0A gen → memberPrefix`
  * (database.ts), so a DEL of a million-member hash costs one small write at
  * apply. This collector deletes every engine key under each queued prefix,
  * then the queue entry, in bounded batches in the background.
@@ -15,9 +15,8 @@ import { REDIS_GARBAGE_BATCH } from "../../limits.ts";
 import type { Db, WriteOp } from "../../storage/db.ts";
 import { prefixEnd } from "../../util/bytes.ts";
 import { ClosedError } from "../../util/errors.ts";
-import { GARBAGE_PREFIX, RedisNamespace } from "./keys.ts";
-
-const GARBAGE_END = new Uint8Array([RedisNamespace.Garbage + 1]);
+import type { RegionKeys } from "../region_keys.ts";
+import { RedisNamespace } from "./keys.ts";
 
 /**
  * One batch: deletes up to `batch` engine keys, members first, each queue
@@ -25,10 +24,12 @@ const GARBAGE_END = new Uint8Array([RedisNamespace.Garbage + 1]);
  */
 export async function collectGarbage(
   db: Db,
+  region: RegionKeys,
   batch = REDIS_GARBAGE_BATCH,
 ): Promise<{ removed: number; more: boolean }> {
   const queued: [Uint8Array, Uint8Array][] = [];
-  for await (const [k, v] of db.scan({ start: GARBAGE_PREFIX, end: GARBAGE_END, limit: batch })) {
+  const queue = { start: region.garbagePrefix, end: region.garbageEnd, limit: batch };
+  for await (const [k, v] of db.scan(queue)) {
     queued.push([k.slice(), v.slice()]);
   }
   const ops: WriteOp[] = [];
@@ -37,7 +38,7 @@ export async function collectGarbage(
     const room = batch - ops.length;
     let found = 0;
     // A prefix always ends in the generation's bytes, never all 0xff: prefixEnd exists.
-    const end = prefixEnd(prefix) ?? GARBAGE_END;
+    const end = prefixEnd(prefix) ?? region.garbageEnd;
     for await (const [k] of db.scan({ start: prefix, end, limit: room })) {
       ops.push({ type: "del", key: k.slice() });
       found++;
@@ -65,13 +66,18 @@ export class GarbageCollector {
    */
   pause: () => Promise<void> = () => Promise.resolve();
 
-  constructor(readonly db: Db, readonly onError: (err: unknown) => void = () => {}) {}
+  constructor(
+    readonly db: Db,
+    /** The region whose queue this collector works through. */
+    readonly region: RegionKeys,
+    readonly onError: (err: unknown) => void = () => {},
+  ) {}
 
   /** Starts (or restarts) collecting, from whatever the engine has queued. */
   start(): void {
     this.#stopped = false;
     // A synchronous look first: an engine with nothing queued (the usual case) costs no task.
-    const range = { start: GARBAGE_PREFIX, end: GARBAGE_END, limit: 1 };
+    const range = { start: this.region.garbagePrefix, end: this.region.garbageEnd, limit: 1 };
     for (const _ of this.db.scanSync(range)) return this.request();
   }
 
@@ -90,7 +96,13 @@ export class GarbageCollector {
   /** After an apply pass wrote `ops`: requests a run when they queued garbage. */
   afterWrite(ops: readonly WriteOp[]): void {
     for (const op of ops) {
-      if (op.key[0] === RedisNamespace.Garbage && op.type === "put") return this.request();
+      const key = op.key;
+      if (
+        op.type === "put" && typeof key !== "string" &&
+        this.region.isKind(key, RedisNamespace.Garbage)
+      ) {
+        return this.request();
+      }
     }
   }
 
@@ -105,7 +117,7 @@ export class GarbageCollector {
         this.#wanted = false;
         let more = true;
         while (more && !this.#stopped) {
-          const r = await collectGarbage(this.db);
+          const r = await collectGarbage(this.db, this.region);
           this.removed += r.removed;
           more = r.more;
           if (more) await this.pause();

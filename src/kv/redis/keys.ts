@@ -4,8 +4,10 @@
  *
  *   0x08 db:u8 key                              → meta record (meta_record.ts)
  *   0x09 db:u8 escaped(key) 00 01 gen:12 member → a hash field's value, or empty for a set member
- *   0x0A revision:u64be sub:u32be               → a dead collection's member prefix (garbage)
- *   0x0B expireAtMs:u64be db:u8 key             → (empty) the key expires then
+ *
+ * The garbage queue and the expiry index of these keys are region-local (region_keys.ts):
+ * `0x10 regionId 0x0A gen` → a dead collection's member prefix, and
+ * `0x10 regionId 0x0B expireAtMs:u64be db:u8 key` → (empty) the key expires then.
  *
  * Strings of database 0 are the revisioned keyspace's own keys (0x02, shared
  * with the protobuf API); everything else of Redis lives here. A collection's
@@ -13,14 +15,16 @@
  * created it), so deleting a collection drops only its meta record and queues
  * the members as garbage: a later collection of the same name never sees them.
  */
-import { DecodeError, readU64BE, writeU32BE, writeU64BE } from "../../util/coding.ts";
+import { DecodeError, writeU32BE, writeU64BE } from "../../util/coding.ts";
 import { escapedLength, writeEscaped } from "../mvcc_keys.ts";
 
 /** Namespace bytes. Written to disk: never renumber, never reuse. */
 export const RedisNamespace = {
   Meta: 0x08,
   Member: 0x09,
+  /** Before regions (format 2): the garbage queue; now a region-local kind. */
   Garbage: 0x0a,
+  /** Before regions (format 2): the expiry index; now a region-local kind. */
   Expiry: 0x0b,
 } as const;
 
@@ -69,32 +73,4 @@ export function memberKey(prefix: Uint8Array, member: Uint8Array): Uint8Array {
   out.set(prefix);
   out.set(member, prefix.length);
   return out;
-}
-
-export function garbageKey(gen: Generation): Uint8Array {
-  const out = new Uint8Array(13);
-  out[0] = RedisNamespace.Garbage;
-  writeU64BE(out, 1, gen.revision);
-  writeU32BE(out, 9, gen.sub);
-  return out;
-}
-
-export const GARBAGE_PREFIX: Uint8Array = new Uint8Array([RedisNamespace.Garbage]);
-
-export function expiryKey(expireAtMs: number, db: number, key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(10 + key.length);
-  out[0] = RedisNamespace.Expiry;
-  writeU64BE(out, 1, expireAtMs);
-  out[9] = db;
-  out.set(key, 10);
-  return out;
-}
-
-export const EXPIRY_PREFIX: Uint8Array = new Uint8Array([RedisNamespace.Expiry]);
-
-export function parseExpiryKey(k: Uint8Array): { expireAtMs: number; db: number; key: Uint8Array } {
-  if (k.length < 10 || k[0] !== RedisNamespace.Expiry) {
-    throw new DecodeError("not a Redis expiry key", 0);
-  }
-  return { expireAtMs: readU64BE(k, 1), db: k[9], key: k.subarray(10) };
 }

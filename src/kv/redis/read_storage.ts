@@ -7,6 +7,7 @@ import { dataKey } from "../keyspace.ts";
 import { decodeCurrent } from "../key_record.ts";
 import type { KeyState } from "../key_state.ts";
 import type { Generation } from "./keys.ts";
+import type { RegionKeys } from "../region_keys.ts";
 import { readOnly, type RedisStorage } from "./storage.ts";
 
 export interface EngineView {
@@ -25,6 +26,11 @@ export class ReadStorage implements RedisStorage {
     /** Keys outside the revisioned keyspace, when known. */
     readonly typedKeys?: (db: number) => number,
   ) {}
+
+  /** Only writes build region-local keys: a read never does. */
+  get region(): RegionKeys {
+    return readOnly();
+  }
 
   mayHaveTyped(db: number): boolean {
     return this.typedKeys === undefined || this.typedKeys(db) > 0;

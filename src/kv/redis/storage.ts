@@ -7,6 +7,7 @@
  */
 import type { KeyState } from "../key_state.ts";
 import type { Generation } from "./keys.ts";
+import type { RegionKeys } from "../region_keys.ts";
 
 /** Something the applied commands announce: a PUBLISH, or a keyspace event. */
 export type RedisEvent =
@@ -27,6 +28,8 @@ export interface RedisStorage {
   /** The revision this command's changes get (0 when read-only). */
   readonly revision: number;
   readonly writable: boolean;
+  /** Where the region-local records (expiry index, garbage queue) go; only writes use it. */
+  readonly region: RegionKeys;
 
   get(engineKey: Uint8Array): Uint8Array | undefined;
   /** Entries with engine keys in [start, end), in key order. */

@@ -12,7 +12,8 @@ import { ErrorCode } from "../../../src/gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../../src/kv/command_codec.ts";
 import { dueKeys, type RedisKeyRef } from "../../../src/kv/expiry_index.ts";
 import type { RedisDb } from "../../../src/kv/redis/database.ts";
-import { parseExpiryKey, RedisNamespace } from "../../../src/kv/redis/keys.ts";
+import { RedisNamespace } from "../../../src/kv/redis/keys.ts";
+import { regionKeys } from "../../../src/kv/region_keys.ts";
 import { RedisType } from "../../../src/kv/redis/meta_record.ts";
 import type { RedisEvent } from "../../../src/kv/redis/storage.ts";
 import { KvStateMachine } from "../../../src/kv/state_machine.ts";
@@ -20,7 +21,7 @@ import { EXPIRE_KEYS_PER_COMMAND_MAX, KV_KEY_BYTES_MAX } from "../../../src/limi
 import type { Db } from "../../../src/storage/db.ts";
 import { fromUtf8 } from "../../../src/util/bytes.ts";
 import { applyAll, b, cmd } from "../kv_helpers.ts";
-import { engineKeys, freshEngine, read, redis, seed } from "./seed_helpers.ts";
+import { engineKeys, freshEngine, read, redis, regionEngineKeys, seed } from "./seed_helpers.ts";
 
 const expireKeys = (atMs: number, keys: Uint8Array[], redisKeys: RedisKeyRef[]) =>
   cmd({ proposedAtMs: BigInt(atMs), body: { case: "expireKeys", value: { keys, redisKeys } } });
@@ -37,8 +38,8 @@ function hash(key: string, n: number, at: number) {
 }
 
 const redisIndex = (db: Db) =>
-  engineKeys(db, RedisNamespace.Expiry).map((k) => {
-    const e = parseExpiryKey(k);
+  regionEngineKeys(db, RedisNamespace.Expiry).map((k) => {
+    const e = regionKeys().parseRedisExpiry(k);
     return `${e.db}:${fromUtf8(e.key)}@${e.expireAtMs}`;
   });
 

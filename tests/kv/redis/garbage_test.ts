@@ -17,7 +17,8 @@ import { REDIS_GARBAGE_BATCH } from "../../../src/limits.ts";
 import type { Db } from "../../../src/storage/db.ts";
 import { fromUtf8 } from "../../../src/util/bytes.ts";
 import { applyAll, b, dump } from "../kv_helpers.ts";
-import { engineKeys, freshEngine, read, redis, seed } from "./seed_helpers.ts";
+import { regionKeys } from "../../../src/kv/region_keys.ts";
+import { engineKeys, freshEngine, read, redis, regionEngineKeys, seed } from "./seed_helpers.ts";
 
 const MEMBERS = 1000;
 
@@ -32,7 +33,7 @@ function hash(key: string, n: number, prefix = "f") {
 }
 
 const members = (db: Db) => engineKeys(db, RedisNamespace.Member).length;
-const queued = (db: Db) => engineKeys(db, RedisNamespace.Garbage).length;
+const queued = (db: Db) => regionEngineKeys(db, RedisNamespace.Garbage).length;
 
 test("garbage: DEL of a 1,000-member hash leaves its members until the collector runs", async () => {
   const { engine } = await freshEngine();
@@ -69,7 +70,7 @@ test("garbage: each batch deletes at most its bound; the queue entry goes with t
   assert.equal(queued(engine), 2);
   const batches: { removed: number; more: boolean }[] = [];
   for (let i = 0; i < 10; i++) {
-    const r = await collectGarbage(engine, 100);
+    const r = await collectGarbage(engine, regionKeys(), 100);
     batches.push(r);
     if (!r.more) break;
   }
@@ -149,7 +150,8 @@ test("garbage: replicas collecting at different times agree on everything replic
   const [early, late] = replicas;
   assert.equal(members(early.engine), 0);
   assert.equal(members(late.engine), 600, "the late replica has not collected yet");
-  const local = (k: string) => k.startsWith("9,") || k.startsWith("10,");
+  // Members and the garbage queue (region 1's kind 0x0A) are collected locally.
+  const local = (k: string) => k.startsWith("9,") || k.startsWith("16,0,0,0,0,0,0,0,1,10,");
   const replicated = async (db: Db) => (await dump(db)).filter((line) => !local(line));
   assert.deepEqual(await replicated(late.engine), await replicated(early.engine));
   late.kv.garbage.start();
@@ -162,9 +164,12 @@ test("garbage: REDIS_GARBAGE_BATCH bounds one write of the collector", async () 
   const { engine } = await freshEngine();
   await seed(engine, 1, 1000, hash("big", REDIS_GARBAGE_BATCH + 5));
   await seed(engine, 1, 1000, (rdb) => assert.ok(rdb.remove(b("big"))));
-  assert.deepEqual(await collectGarbage(engine), { removed: REDIS_GARBAGE_BATCH, more: true });
+  assert.deepEqual(await collectGarbage(engine, regionKeys()), {
+    removed: REDIS_GARBAGE_BATCH,
+    more: true,
+  });
   assert.equal(members(engine), 5);
-  assert.deepEqual(await collectGarbage(engine), { removed: 5, more: false });
+  assert.deepEqual(await collectGarbage(engine, regionKeys()), { removed: 5, more: false });
   assert.equal(queued(engine), 0);
   await engine.close();
 });

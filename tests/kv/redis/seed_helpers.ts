@@ -5,6 +5,7 @@
  * (applied index, revision, key counts) in one batch, on an engine no state
  * machine has open. Everything else goes through real commands.
  */
+import { regionKeys } from "../../../src/kv/region_keys.ts";
 import type { CommandInit } from "../../../src/kv/command_codec.ts";
 import { LeaseTable } from "../../../src/kv/lease_table.ts";
 import { ApplyStorage } from "../../../src/kv/redis/apply_storage.ts";
@@ -35,7 +36,7 @@ export async function seed(
   now: number,
   build: (rdb: RedisDb) => void,
 ): Promise<void> {
-  const meta = await openMeta(db, new Sessions());
+  const meta = await openMeta(db, new Sessions(), regionKeys());
   const applied = meta.applied + 1;
   const ws = new WriteSet(db);
   const w = new RevisionWriter(ws, applied, await LeaseTable.load(db), Math.max(meta.now, now));
@@ -72,6 +73,13 @@ export function read(kv: KvStateMachine, db: number, ...args: string[]): RedisRe
 }
 
 /** Every engine key of one namespace, in order. */
+/** Region 1's local keys of `kind` (region_keys.ts). */
+export function regionEngineKeys(db: Db, kind: number): Uint8Array[] {
+  const r = regionKeys();
+  const start = r.local(new Uint8Array([kind])), end = r.local(new Uint8Array([kind + 1]));
+  return [...db.scanSync({ start, end })].map(([k]) => k.slice());
+}
+
 export function engineKeys(db: Db, namespace: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   const start = new Uint8Array([namespace]), end = new Uint8Array([namespace + 1]);
