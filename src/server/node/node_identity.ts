@@ -9,6 +9,7 @@ import { askPeers, judgePeers, notMember, type SelfView } from "../membership/me
 import type { ServerConfig } from "../server.ts";
 import { checkNodeId, newClusterId, readIdentity, writeIdentity } from "./identity.ts";
 import type { NodeService } from "./node_service.ts";
+import { memberAfterEntries } from "../../raft/committed_config.ts";
 import { peerHelloOf } from "./leader_forwarder.ts";
 
 export class MembershipError extends Error {
@@ -69,7 +70,7 @@ export async function establishIdentity(
  */
 export function checkOwnMembership(node: NodeService, s: StartupIdentity): string | undefined {
   const status = node.status();
-  if (status.member !== false) return s.waiting;
+  if (status.member !== false || addedByCommittedLog(node)) return s.waiting;
   const v = notMember(
     s.self,
     s.self.clusterId ?? "(not known yet)",
@@ -77,6 +78,19 @@ export function checkOwnMembership(node: NodeService, s: StartupIdentity): strin
   );
   if (!v.ok) throw new MembershipError(v.message);
   return s.waiting ?? v.waiting;
+}
+
+/**
+ * Whether a committed conf change the state machine has not applied yet adds this node: one
+ * that crashed after it was added, before its applied index passed the change, is a member.
+ */
+function addedByCommittedLog(node: NodeService): boolean {
+  const raft = node.node.rawNode.status();
+  const log = node.logStore.storage;
+  const from = Math.max(node.kv.appliedIndex + 1, log.firstIndex());
+  const to = Math.min(raft.commit, log.lastIndex());
+  const pending = to >= from ? log.entries(from, to + 1, Number.MAX_SAFE_INTEGER) : [];
+  return memberAfterEntries(raft.confState, pending, node.o.id);
 }
 
 /**
