@@ -136,3 +136,13 @@ export const RESP_WRITE_BATCHES_INFLIGHT_MAX = 2;
  * examines before it writes its deletes and yields the event loop for a timer turn.
  */
 export const HISTORY_COMPACT_SLICE_ENTRIES = 1024;
+
+// ---- Region routing (src/server/proto/route_check.ts, src/client/route_cache.ts) ----
+/** Regions in one `Regions` answer (a request's limit is capped to it; `more` says more exist). */
+export const REGIONS_RESPONSE_MAX = 1024;
+/** Descriptors a stale-route error carries (the regions overlapping what was asked). */
+export const ROUTE_ERROR_REGIONS_MAX = 64;
+/** Attempts of one request per region after stale-route errors before the client gives up. */
+export const CLIENT_ROUTE_ATTEMPTS_MAX = 8;
+/** Regions a client's route cache holds; past it the cache starts again from empty. */
+export const CLIENT_ROUTE_CACHE_REGIONS_MAX = 100_000;
