@@ -63,8 +63,8 @@ export function printableKey(key: Uint8Array): string {
 
 /** `["start", "end")`, with `+inf` for the unbounded end. */
 export function rangeText(r: { start: Uint8Array; end: Uint8Array }): string {
-  const end = r.end.length === 0 ? "+inf" : JSON.stringify(printableKey(r.end));
-  return `[${JSON.stringify(printableKey(r.start))}, ${end})`;
+  const quoted = (k: Uint8Array) => `"${printableKey(k).replaceAll('"', '\\"')}"`;
+  return `[${quoted(r.start)}, ${r.end.length === 0 ? "+inf" : quoted(r.end)})`;
 }
 
 /** The JSON object of one region (docs/operations.md, "Regions"). */

@@ -13,6 +13,8 @@ import { ClientConnection } from "../../src/client/connection.ts";
 import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
+import { runCli } from "../../src/cli/main.ts";
+import { captureHost } from "../helpers/capture_host.ts";
 
 const platform = getPlatform();
 
@@ -96,6 +98,21 @@ test("routing node: one region; the routing client, Regions, /regions, metrics, 
     assert.match(metrics, /^tinykv_region_approximate_keys\{region="1"\} 21$/m);
     assert.match(metrics, /^tinykv_region_is_leader\{region="1"\} 1$/m);
     assert.match(metrics, /^tinykv_regions_leading 1$/m);
+
+    const cli = async (args: string[]) => {
+      const h = captureHost();
+      const code = await runCli([...args, "--endpoints", address], h, getPlatform);
+      return { code, out: h.out, err: h.err };
+    };
+    const status = await cli(["status"]);
+    assert.equal(status.code, 0, status.err);
+    assert.match(status.out, /\nregions 1 \(leaders: node 1 ×1\), [\d.]+ (B|KiB|MiB), 21 keys\n$/);
+    const statusJson = JSON.parse((await cli(["status", "--json"])).out);
+    assert.deepEqual(statusJson.regions.leaders, { 1: 1 });
+    assert.equal(statusJson.regions.count, 1);
+    const listed = await cli(["regions"]);
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, /^1 +\["", \+inf\) +[\d.]+ (B|KiB|MiB) +21 +1 +1 +-$/m);
   } finally {
     client.close();
     await c.close();
