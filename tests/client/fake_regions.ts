@@ -102,26 +102,7 @@ export class FakeRegionCluster {
   }
 
   #catalogOf(selfId: number): RegionCatalog {
-    const c = this;
-    const churned = (d: RegionDescriptor | undefined) => {
-      if (d === undefined || !c.churn) return d;
-      const next = { ...d, epoch: { ...d.epoch, confVer: d.epoch.confVer + 1 } };
-      c.map.update(next);
-      return next;
-    };
-    return {
-      selfId,
-      regionFor: (key) => c.map.lookup(key),
-      regionsOverlapping: (start, end) => c.map.overlapping(start, end),
-      descriptor: (id) => churned(c.map.byId(id)),
-      report: (id): RegionReport | undefined => {
-        const descriptor = c.map.byId(id);
-        if (descriptor === undefined) return undefined;
-        const leaderId = c.leaders.get(id) ?? 0;
-        return { descriptor, leaderId, approximateBytes: 0, approximateKeys: 0, appliedIndex: 0 };
-      },
-      node: (id) => c.ports.has(id) ? { address: c.address(id), zone: `z${id}` } : undefined,
-    };
+    return catalogOf(this, selfId);
   }
 
   #serviceOf(id: number): KvService {
@@ -152,4 +133,27 @@ export class FakeRegionCluster {
       regions: this.#catalogOf(id),
     };
   }
+}
+
+/** Node `selfId`'s view of the cluster's layout. */
+function catalogOf(c: FakeRegionCluster, selfId: number): RegionCatalog {
+  const churned = (d: RegionDescriptor | undefined) => {
+    if (d === undefined || !c.churn) return d;
+    const next = { ...d, epoch: { ...d.epoch, confVer: d.epoch.confVer + 1 } };
+    c.map.update(next);
+    return next;
+  };
+  return {
+    selfId,
+    regionFor: (key) => c.map.lookup(key),
+    regionsOverlapping: (start, end) => c.map.overlapping(start, end),
+    descriptor: (id) => churned(c.map.byId(id)),
+    report: (id): RegionReport | undefined => {
+      const descriptor = c.map.byId(id);
+      if (descriptor === undefined) return undefined;
+      const leaderId = c.leaders.get(id) ?? 0;
+      return { descriptor, leaderId, approximateBytes: 0, approximateKeys: 0, appliedIndex: 0 };
+    },
+    node: (id) => c.ports.has(id) ? { address: c.address(id), zone: `z${id}` } : undefined,
+  };
 }
