@@ -9,7 +9,13 @@ import assert from "node:assert/strict";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { TinyKvError } from "../../src/client/errors.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
-import { fromUtf8 } from "../../src/util/bytes.ts";
+import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
+import {
+  ClientConnection,
+  type RequestBody,
+  type RequestRoute,
+} from "../../src/client/connection.ts";
+import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { FakeRegionCluster } from "./fake_regions.ts";
 
 const platform = getPlatform();
@@ -144,5 +150,34 @@ test("routing: a route that never settles ends with a clear error, nothing appli
     });
     c.churn = false;
     assert.equal(fromUtf8(await client.get("a") ?? new Uint8Array(0)), "1");
+  });
+});
+
+test("routing: the node refuses bad routes clearly and pages its Regions answer", async () => {
+  await withCluster(async (c) => {
+    const conn = await ClientConnection.open(platform.net, platform.clock, c.address(1));
+    try {
+      const call = (body: RequestBody, route?: RequestRoute) =>
+        conn.call(body, { timeoutMs: 5000, route });
+      const epoch = { version: 2n, confVer: 1n };
+      const scan: RequestBody = { case: "scan", value: { start: utf8("e"), end: utf8("h") } };
+      const crossing = await call(scan, { regionId: 1n, epoch });
+      assert.equal(crossing.error?.code, ErrorCode.KEY_NOT_IN_REGION);
+      assert.deepEqual(crossing.error?.regions.map((r) => Number(r.id)), [1, 2]);
+      const huge = await call(scan, { regionId: 1n << 60n, epoch });
+      assert.equal(huge.error?.code, ErrorCode.INVALID_ARGUMENT);
+      const noEpoch = await call(scan, { regionId: 1n });
+      assert.equal(noEpoch.error?.code, ErrorCode.EPOCH_NOT_MATCH);
+      const page = await call({ case: "regions", value: { limit: 2 } });
+      assert.equal(page.body.case, "regions");
+      if (page.body.case === "regions") {
+        assert.deepEqual(page.body.value.regions.map((r) => Number(r.id)), [1, 2]);
+        assert.equal(page.body.value.more, true);
+      }
+      const rest = await call({ case: "regions", value: { start: utf8("p") } });
+      assert.equal(rest.body.case === "regions" && rest.body.value.more, false);
+    } finally {
+      conn.close();
+    }
   });
 });
