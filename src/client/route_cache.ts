@@ -52,7 +52,7 @@ export class RouteCache {
     await this.refresh(keySpan(key));
     const found = this.lookup(key);
     if (found !== undefined) return found;
-    throw new TinyKvError("REGION_NOT_FOUND", "no region covers the key", false);
+    throw unknownRoute("the key");
   }
 
   /** The regions covering `span`, in key order, asking the cluster for what is not cached. */
@@ -62,9 +62,7 @@ export class RouteCache {
       await this.refresh(span);
       regions = this.#known(span);
     }
-    if (!covers(regions, span)) {
-      throw new TinyKvError("REGION_NOT_FOUND", "no region covers part of the range", false);
-    }
+    if (!covers(regions, span)) throw unknownRoute("part of the range");
     return regions;
   }
 
@@ -137,6 +135,14 @@ export class RouteCache {
   #known(span: KeySpan): RegionEntry[] {
     return this.#map.overlapping(span.start, span.end).flatMap((d) => this.#entries.get(d) ?? []);
   }
+}
+
+/**
+ * The node asked knows no region for what is wanted (a node outside its configuration, one
+ * still joining): UNAVAILABLE, so the client backs off and asks another endpoint.
+ */
+function unknownRoute(what: string): TinyKvError {
+  return new TinyKvError("UNAVAILABLE", `no known region covers ${what} yet`, false);
 }
 
 /** True when the regions (in key order) leave no gap in `span`. */

@@ -69,13 +69,13 @@ test("route cache: a node's same-version descriptor wins; older versions and bad
   assert.equal(cache.lookup(utf8("x")), undefined);
 });
 
-test("route cache: a key no region covers is REGION_NOT_FOUND after one refresh", async () => {
+test("route cache: a key no region covers is UNAVAILABLE (ask elsewhere) after one refresh", async () => {
   const cache = new RouteCache(() =>
     Promise.resolve({ regions: [region(1, "", "m")], more: false })
   );
   await assert.rejects(
     cache.locate(utf8("q")),
-    (e: unknown) => e instanceof TinyKvError && e.code === "REGION_NOT_FOUND",
+    (e: unknown) => e instanceof TinyKvError && e.code === "UNAVAILABLE",
   );
   assert.equal(cache.refreshes, 1);
 });

@@ -55,22 +55,31 @@ export class SingleRegionCatalog implements RegionCatalog {
     return this.#descriptor;
   }
 
-  regionFor(key: Uint8Array): RegionDescriptor | undefined {
+  /**
+   * Region 1 while the node knows its voters; undefined on a node outside any configuration
+   * (one waiting to join): it holds no region a client could route to.
+   */
+  #held(): RegionDescriptor | undefined {
     const d = this.current();
-    return containsKey(d, key) ? d : undefined;
+    return d.replicas.some((p) => p.role === "voter") ? d : undefined;
+  }
+
+  regionFor(key: Uint8Array): RegionDescriptor | undefined {
+    const d = this.#held();
+    return d !== undefined && containsKey(d, key) ? d : undefined;
   }
 
   regionsOverlapping(start: Uint8Array, end: Uint8Array): RegionDescriptor[] {
-    const d = this.current();
-    return overlaps(d, { ...d, start, end }) ? [d] : [];
+    const d = this.#held();
+    return d !== undefined && overlaps(d, { ...d, start, end }) ? [d] : [];
   }
 
   descriptor(id: number): RegionDescriptor | undefined {
-    return id === 1 ? this.current() : undefined;
+    return id === 1 ? this.#held() : undefined;
   }
 
   report(id: number): RegionReport | undefined {
-    if (id !== 1) return undefined;
+    if (this.descriptor(id) === undefined) return undefined;
     const n = this.nodeService;
     const stats = n.db.stats();
     let bytes = stats.memtableBytes;
