@@ -36,6 +36,8 @@ export interface RegionCatalog {
   /** The regions overlapping `[start, end)` (empty end: unbounded) it knows, in key order. */
   regionsOverlapping(start: Uint8Array, end: Uint8Array): RegionDescriptor[];
   descriptor(id: number): RegionDescriptor | undefined;
+  /** The region's leader as this node knows it, 0 when none (cheap: every routed write asks). */
+  leaderOf(id: number): number;
   /** The region's leader, size and applied index; undefined for a region this node lacks. */
   report(id: number): RegionReport | undefined;
   /** A replica's node: address and zone, when known. */

@@ -148,6 +148,7 @@ function catalogOf(c: FakeRegionCluster, selfId: number): RegionCatalog {
     regionFor: (key) => c.map.lookup(key),
     regionsOverlapping: (start, end) => c.map.overlapping(start, end),
     descriptor: (id) => churned(c.map.byId(id)),
+    leaderOf: (id) => c.leaders.get(id) ?? 0,
     report: (id): RegionReport | undefined => {
       const descriptor = c.map.byId(id);
       if (descriptor === undefined) return undefined;

@@ -78,6 +78,10 @@ export class SingleRegionCatalog implements RegionCatalog {
     return id === 1 ? this.#held() : undefined;
   }
 
+  leaderOf(id: number): number {
+    return this.descriptor(id) === undefined ? 0 : this.nodeService.node.rawNode.lead;
+  }
+
   report(id: number): RegionReport | undefined {
     if (this.descriptor(id) === undefined) return undefined;
     const n = this.nodeService;

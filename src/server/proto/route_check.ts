@@ -66,7 +66,7 @@ export function checkRoute(
 }
 
 function leaderCheck(catalog: RegionCatalog, id: number): ResponseInit | undefined {
-  const leader = catalog.report(id)?.leaderId ?? 0;
+  const leader = catalog.leaderOf(id);
   if (leader === catalog.selfId) return undefined;
   const address = leader === 0 ? "" : catalog.node(leader)?.address ?? "";
   const why = leader === 0
