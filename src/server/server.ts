@@ -26,7 +26,7 @@ import { respHttpWarning } from "./log/server_logging.ts";
 import { startFirstElection } from "./node/first_election.ts";
 import type { NodeTls } from "./tls/node_tls.ts";
 import { decodeHotRaftFrame } from "../wire/raft_hot_decode.ts";
-import { regionsJson } from "./http/regions_json.ts";
+import { regionsJson, withRegions } from "./http/regions_json.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -158,7 +158,7 @@ export async function startServer(
   const app = createStatusApp({
     source: node,
     metrics,
-    cluster: () => cluster.get(),
+    cluster: () => withRegions(() => cluster.get(), service.regions),
     history: (since) => history.json(since),
     regions: () => regionsJson(service.regions),
     admin: adminApiOf(node),

@@ -18,3 +18,11 @@ export function regionsJson(catalog: RegionCatalog): Record<string, unknown> {
   );
   return { node: catalog.selfId, regions, more: all.length > REGIONS_RESPONSE_MAX };
 }
+
+/** The /cluster view with this node's regions added (`regions`), for the dashboard. */
+export async function withRegions(
+  view: () => Promise<object>,
+  catalog: RegionCatalog,
+): Promise<Record<string, unknown>> {
+  return { ...await view(), regions: regionsJson(catalog) };
+}
