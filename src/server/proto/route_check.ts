@@ -10,8 +10,8 @@
  * - a write on a node that does not lead the region: NOT_LEADER with the leader, when known.
  *
  * The three stale-route errors carry the node's current descriptors of the regions overlapping
- * the request (and the named region), at most ROUTE_ERROR_REGIONS_MAX of them, so the client
- * updates its route cache from the answer. Reads are served by any replica: ReadIndex keeps a
+ * the request (and the named region, and for EPOCH_NOT_MATCH its right neighbour), at most
+ * ROUTE_ERROR_REGIONS_MAX of them, so the client updates its route cache from the answer. Reads are served by any replica: ReadIndex keeps a
  * follower's linearizable read linearizable.
  */
 import { type ClientRequest, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
@@ -55,7 +55,10 @@ export function checkRoute(
   if (!sameEpoch(epoch, region.epoch)) {
     const why = `region ${id} has epoch ${epochText(region.epoch)}, ` +
       `the request was routed with ${epochText(epoch)}`;
-    return stale(ErrorCode.EPOCH_NOT_MATCH, why, catalog, spans, region);
+    // After a split the region keeps its id and the left half: its right neighbour is the new
+    // half, which the client's stale descriptor also covered.
+    const right = region.end.length > 0 ? catalog.regionFor(region.end) : undefined;
+    return stale(ErrorCode.EPOCH_NOT_MATCH, why, catalog, spans, region, right);
   }
   if (!spans.every((s) => spanWithin(region, s))) {
     const why = `a key of the request is outside region ${id}`;
@@ -86,10 +89,10 @@ function stale(
   message: string,
   catalog: RegionCatalog,
   spans: readonly KeySpan[],
-  region?: RegionDescriptor,
+  ...named: (RegionDescriptor | undefined)[]
 ): ResponseInit {
   const found = new Map<number, RegionDescriptor>();
-  if (region !== undefined) found.set(region.id, region);
+  for (const d of named) if (d !== undefined) found.set(d.id, d);
   for (const s of spans) {
     for (const d of catalog.regionsOverlapping(s.start, s.end)) {
       if (found.size >= ROUTE_ERROR_REGIONS_MAX) break;
