@@ -11,8 +11,8 @@
  *
  * The three stale-route errors carry the node's current descriptors of the regions overlapping
  * the request (and the named region, and for EPOCH_NOT_MATCH its right neighbour), at most
- * ROUTE_ERROR_REGIONS_MAX of them, so the client updates its route cache from the answer. Reads are served by any replica: ReadIndex keeps a
- * follower's linearizable read linearizable.
+ * ROUTE_ERROR_REGIONS_MAX of them, so the client updates its route cache from the answer.
+ * Reads are served by any replica: ReadIndex keeps a follower's linearizable read linearizable.
  */
 import { type ClientRequest, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { ROUTE_ERROR_REGIONS_MAX } from "../../limits_ops.ts";
