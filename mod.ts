@@ -88,6 +88,7 @@ export type {
   NumericTarget,
   PutOptions,
   ReadOptions as ClientReadOptions,
+  RegionEntry,
   ScanOptions as ClientScanOptions,
   ScanPage,
   TimeToLiveOptions,
@@ -121,6 +122,8 @@ export interface ConnectOptions {
   readonly password?: string;
   /** Connect with TLS (docs/tls.md): PEM text of the CA to trust, a client cert and key. */
   readonly tls?: ClientTlsOptions;
+  /** Send keyed requests and scans to their region's leader (docs/regions.md#routing). */
+  readonly routing?: boolean;
 }
 
 /**
@@ -158,6 +161,7 @@ export function connect(options: ConnectOptions): Client {
     user: options.user,
     password: options.password,
     tls: options.tls,
+    routing: options.routing,
     net: platform.net,
     clock: platform.clock,
     seed: platform.randomSeed(),

@@ -161,3 +161,13 @@ export const MULTI_SNAPSHOT_BYTES_MAX = 512 * MiB;
 export const MULTI_SNAPSHOT_STREAMS_MAX = 16;
 /** How long a link waits for the answer to its batch-protocol Hello (an old peer never answers). */
 export const MULTI_PEER_HANDSHAKE_MS = 5_000;
+
+// ---- Region routing (src/server/proto/route_check.ts, src/client/route_cache.ts) ----
+/** Regions in one `Regions` answer (a request's limit is capped to it; `more` says more exist). */
+export const REGIONS_RESPONSE_MAX = 1024;
+/** Descriptors a stale-route error carries (the regions overlapping what was asked). */
+export const ROUTE_ERROR_REGIONS_MAX = 64;
+/** Attempts of one request per region after stale-route errors before the client gives up. */
+export const CLIENT_ROUTE_ATTEMPTS_MAX = 8;
+/** Regions a client's route cache holds; past it the cache starts again from empty. */
+export const CLIENT_ROUTE_CACHE_REGIONS_MAX = 100_000;

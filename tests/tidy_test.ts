@@ -156,6 +156,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/client/",
     "src/auth/",
     "src/gen/",
+    "src/region/",
     "src/platform/types.ts",
     "src/platform/fs_tree.ts",
     "src/limits.ts",
@@ -179,11 +180,14 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/limits.ts",
     "src/util/",
   ],
+  // The route cache is a RegionMap (docs/regions.md#routing); its bounds are in limits_ops.ts.
   "src/client/": [
     "src/wire/",
     "src/gen/",
+    "src/region/",
     "src/platform/types.ts",
     "src/limits.ts",
+    "src/limits_ops.ts",
     "src/util/",
     "@bufbuild/protobuf",
   ],

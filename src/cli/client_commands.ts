@@ -1,5 +1,5 @@
 /**
- * Client commands: put, get, delete, scan, txn, compact, status, bench, against
+ * Client commands: put, get, delete, scan, txn, compact, status, regions, bench, against
  * `--endpoints` (default: local).
  */
 import { TinyKvClient } from "../client/tinykv_client.ts";
@@ -14,6 +14,7 @@ import { clientCredentials, type CredentialFlags } from "./credential_flags.ts";
 import { parseDuration } from "./duration.ts";
 import { localPorts } from "./local_cluster.ts";
 import { watchCommand, type WatchFlags } from "./watch_command.ts";
+import { regionsCommand } from "./regions_command.ts";
 
 export interface ClientFlags extends BenchFlags, RevisionFlags, WatchFlags, CredentialFlags {
   readonly endpoints?: string;
@@ -92,7 +93,10 @@ export async function runClientCommand(
           ...await clientCredentials(flags, host),
         }, {
           timeoutMs: timeoutOf(flags),
+          regions: () => c.regions(),
         });
+      case "regions":
+        return await regionsCommand(args, flags.json === true, c, host);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }

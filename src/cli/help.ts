@@ -20,6 +20,7 @@ Usage:
   tinykv watch PREFIX [--from-revision R] [--prev-kv] [--json]
                                                   print changes under PREFIX until interrupted
   tinykv status [--json]                          every member: role, term, indexes, lag, health
+  tinykv regions [--json]                         regions: range, size, leader, replicas, zones
   tinykv local-cluster [--nodes 3] [--data-dir DIR] [--base-port P]
                                                   a local cluster in one process
   tinykv bench [--op put|get|mixed] [--concurrency N] [--duration S]
@@ -114,7 +115,13 @@ export const COMMAND_HELP: Record<string, string> = {
     "The member list comes from the first endpoint that answers. --json prints the rows as\n" +
     "JSON. Exits 0 when a table was printed (check HEALTH), 1 when no endpoint answered\n" +
     "or the node asked is not a member of its cluster (removed, or waiting to be added).\n" +
-    "The header ends with the cluster id (the data directories' IDENTITY).\n",
+    "The header ends with the cluster id (the data directories' IDENTITY). A last line sums\n" +
+    "up the regions (count, leaders per node, size, keys; JSON: regions).\n",
+  regions: "Usage: tinykv regions [--json] [--endpoints HOST:PORT,...]\n" +
+    "Lists every region in key order, as the node asked knows them:\n" +
+    "  ID RANGE SIZE KEYS LEADER REPLICAS ZONES\n" +
+    'RANGE is ["start", "end") with printable bytes as is, others as \\xNN, +inf for no end.\n' +
+    "SIZE and KEYS are estimates. --json: one object per region per line, as GET /regions.\n",
   bench: "Usage: tinykv bench [--op put|get|mixed] [--concurrency 16] [--duration 10] " +
     "[--count N]\n  [--value-size 100] [--key-size 16] [--keys 10000] [--read-ratio 50] " +
     "[--consistency linearizable|lease|serializable] [--json] [--endpoints HOST:PORT,...]\n" +

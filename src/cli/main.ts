@@ -121,6 +121,7 @@ const CLIENT_COMMANDS = new Set([
   "txn",
   "compact",
   "watch",
+  "regions",
 ]);
 const ADMIN: ReadonlySet<string> = new Set(ADMIN_COMMANDS);
 

@@ -2,7 +2,8 @@
  * `tinykv status`: one row per member — id, address, role, term, commit,
  * applied, lag, health — each member asked for its own status over its
  * protobuf port (src/client/cluster_status.ts). The member list comes from
- * the first endpoint that answers. `--json` prints the same rows as JSON.
+ * the first endpoint that answers, then a line on the regions (regions_command.ts). `--json`
+ * prints the same rows as JSON, the regions as `regions`.
  */
 import {
   type ClusterStatus,
@@ -16,6 +17,8 @@ import { credentialsOf, openAuthenticated } from "../client/client_auth.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import type { ClientCredentials } from "./credential_flags.ts";
 import { errorMessage } from "../util/errors.ts";
+import type { RegionEntry } from "../client/region_wire.ts";
+import { regionsSummary, regionsSummaryLine } from "./regions_command.ts";
 
 /** How long one member may take to connect and answer (`--timeout`). */
 const STATUS_TIMEOUT_MS = 2000;
@@ -38,7 +41,11 @@ export async function statusCommand(
   platform: Platform,
   host: ProcessHost,
   login: ClientCredentials = {},
-  options: { readonly timeoutMs?: number } = {},
+  options: {
+    readonly timeoutMs?: number;
+    /** The cluster's regions, for the summary line (left out when the node cannot say). */
+    readonly regions?: () => Promise<RegionEntry[]>;
+  } = {},
 ): Promise<number> {
   const creds = credentialsOf(login);
   const { net, clock } = platform;
@@ -53,13 +60,19 @@ export async function statusCommand(
     const seed: ClusterStatus = await firstAnswer(probe, endpoints);
     const reports = await probe.probe(seed.members, seed);
     const outside = notMemberLine(seed, reports);
-    const summary = { ...summarize(reports), clusterId: seed.clusterId };
+    const regions = await options.regions?.().catch(() => undefined);
+    const summary = {
+      ...summarize(reports),
+      clusterId: seed.clusterId,
+      ...(regions === undefined ? {} : { regions: regionsSummary(regions) }),
+    };
     if (outside !== undefined) {
       if (json) host.writeStdout(JSON.stringify({ ...summary, notMember: outside }) + "\n");
       host.writeStderr(`tinykv: ${outside}\n`);
       return 1;
     }
-    host.writeStdout(json ? JSON.stringify(summary) + "\n" : statusTable(summary));
+    const line = regions === undefined ? "" : regionsSummaryLine(regions) + "\n";
+    host.writeStdout(json ? JSON.stringify(summary) + "\n" : statusTable(summary) + line);
     return 0;
   } finally {
     probe.close();

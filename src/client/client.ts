@@ -15,8 +15,9 @@ import { payloadBytes, transferAllowanceMs } from "../wire/transfer_time.ts";
 import { assert } from "../util/assert.ts";
 import { createPrng, type Prng } from "../util/prng.ts";
 import type { CallOptions, ClientConnection, RequestBody } from "./connection.ts";
+import type { AttemptRouter, RoutedTarget } from "./attempt_router.ts";
 import { authenticate, type Credentials, credentialsOf, openAuthenticated } from "./client_auth.ts";
-import { fromWireError, isRetryable, TinyKvError } from "./errors.ts";
+import { errorOfWire, finalError, isRetryable, TinyKvError } from "./errors.ts";
 import { checkTimeoutOption } from "./timeout_option.ts";
 import { clientTlsConfig, type ClientTlsOptions, tlsDialingNet } from "./tls_options.ts";
 
@@ -43,6 +44,8 @@ export interface ClientOptions {
   readonly password?: string;
   /** Connect with TLS (docs/tls.md): the CA to trust, a client certificate and key. */
   readonly tls?: ClientTlsOptions;
+  /** Send keyed requests and scans to their region's leader (docs/regions.md#routing). */
+  readonly routing?: boolean;
 }
 
 const BACKOFF_MIN_MS = 10;
@@ -102,16 +105,16 @@ export class ClientCore {
    * Runs a read (no sequence) with retries, until `deadlineMs` (default: the
    * client's) has passed: a lease keep-alive gives up when its lease would.
    */
-  read(body: RequestBody, deadlineMs?: number): Promise<ClientResponse> {
-    return this.#withRetries(body, undefined, deadlineMs);
+  read(body: RequestBody, deadlineMs?: number, router?: AttemptRouter): Promise<ClientResponse> {
+    return this.#withRetries(body, undefined, deadlineMs, router);
   }
 
-  /** Runs a write with a fresh sequence, reused by every retry. */
-  async write(body: RequestBody): Promise<ClientResponse> {
+  /** Runs a write with a fresh sequence, reused by every retry (routed by `router` if given). */
+  async write(body: RequestBody, router?: AttemptRouter): Promise<ClientResponse> {
     const sequence = this.#nextSequence++;
     this.#inflightSequences.add(sequence);
     try {
-      return await this.#withRetries(body, sequence);
+      return await this.#withRetries(body, sequence, undefined, router);
     } finally {
       this.#inflightSequences.delete(sequence);
     }
@@ -127,6 +130,7 @@ export class ClientCore {
     body: RequestBody,
     sequence: number | undefined,
     deadlineMs = this.options.deadlineMs ?? DEADLINE_MS,
+    router?: AttemptRouter,
   ): Promise<ClientResponse> {
     const clock = this.options.clock;
     // Large values take longer to move: both timeouts grow with the payload.
@@ -141,8 +145,11 @@ export class ClientCore {
       // The first attempt always runs, however short the deadline (the loop
       // must end with an error to report).
       if (attempt > 0 && left <= 0) break;
-      const target = this.#leader;
+      let target = this.#leader;
+      let routed: RoutedTarget | undefined;
       try {
+        routed = await router?.target();
+        target = routed?.address || target;
         const conn = await this.#connection(target);
         const response = await this.#call(conn, body, {
           timeoutMs: Math.max(1, Math.min(left, attemptMs)),
@@ -150,19 +157,23 @@ export class ClientCore {
           sequence: sequence ?? 0,
           ackedSequence: sequence === undefined ? 0 : this.#ackedSequence(),
           adminToken: this.options.adminToken,
+          route: routed?.route,
         });
         const e = response.error;
         if (e === undefined) {
           this.#maybeSyncMembers(conn);
           return response;
         }
-        lastError = fromWireError(e.code, e.message, e.leaderAddress, e.compactedRevision);
+        lastError = errorOfWire(e);
       } catch (err) {
         if (!(err instanceof TinyKvError)) throw err;
         lastError = err;
         if (err.code === "CONNECTION_LOST" || err.code === "UNAVAILABLE") this.#forget(target);
       }
       unknown ||= lastError.outcomeUnknown;
+      const verdict = router?.failed(lastError, routed);
+      if (verdict === "retry") continue; // the router bounds these (CLIENT_ROUTE_ATTEMPTS_MAX)
+      if (verdict instanceof TinyKvError) throw finalError(verdict, unknown, false);
       if (!this.#retryable(lastError)) break;
       const redirected = this.#redirect(lastError, target);
       // Follow a fresh leader hint at once; otherwise back off with jitter.
@@ -172,18 +183,7 @@ export class ClientCore {
       }
     }
     assert(lastError !== undefined, "retry loop ended without an attempt");
-    if (!this.#retryable(lastError)) {
-      if (!unknown) throw lastError;
-      // An earlier attempt may have applied the write (its connection dropped after sending, or
-      // it timed out): a later refusal does not undo that, so the outcome stays unknown.
-      throw new TinyKvError(lastError.code, lastError.message, true, lastError.leaderAddress);
-    }
-    throw new TinyKvError(
-      lastError.code,
-      `gave up before the deadline: ${lastError.message}`,
-      unknown,
-      lastError.leaderAddress,
-    );
+    throw finalError(lastError, unknown, this.#retryable(lastError));
   }
 
   /** One attempt; a token that expired is renewed once and the request sent again. */

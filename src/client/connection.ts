@@ -50,7 +50,12 @@ export interface CallOptions {
   readonly ackedSequence?: number;
   /** Sent with admin requests when the cluster has an admin token. */
   readonly adminToken?: string;
+  /** The region and epoch the request is routed with (docs/regions.md#routing). */
+  readonly route?: RequestRoute;
 }
+
+/** `ClientRequest.route` as accepted by `create()`. */
+export type RequestRoute = MessageInitShape<typeof ClientRequestSchema>["route"];
 
 /** How a node introduces itself when it calls another node's port (forwarding, status). */
 export interface PeerHello {
@@ -177,6 +182,7 @@ export class ClientConnection {
       adminToken: options.adminToken ?? "",
       authToken: this.authToken,
       body,
+      route: options.route,
     });
     this.#send(encodeWireFrameParts({ case: "request", value: request }));
   }

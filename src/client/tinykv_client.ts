@@ -3,7 +3,15 @@
  * strings are accepted and UTF-8 encoded. Reads are linearizable unless asked
  * otherwise.
  */
-import { ReadConsistency } from "../gen/tinykv/v1/tinykv_pb.ts";
+import {
+  type BatchOp,
+  type Bytes,
+  CONSISTENCY,
+  type Consistency,
+  type ReadOptions,
+  type ScanOptions,
+  type ScanPage,
+} from "./client_types.ts";
 import { toBytes } from "../util/bytes.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { ClientCore, type ClientOptions } from "./client.ts";
@@ -11,6 +19,13 @@ import { entryFromWire, type KeyEntry, wireNumber } from "./key_entry.ts";
 import { adminOf, getOf, scanOf, statusOf, txnOf, writeOf } from "./response_bodies.ts";
 import { type ClusterStatus, type MemberInfo, membersOf, statusFromWire } from "./status_wire.ts";
 import { txnFromWire, type TxnResult, type TxnSpec, txnToWire } from "./txn.ts";
+import { RouteCache } from "./route_cache.ts";
+import { RegionRouter } from "./region_router.ts";
+import { fetchRegions, listRegions } from "./region_list.ts";
+import type { RegionEntry } from "./region_wire.ts";
+import { routedScan } from "./routed_scan.ts";
+
+export type { RegionEntry };
 
 export type { ClusterStatus, KeyEntry, MemberInfo };
 export type { CompareOperator, NumericTarget, TxnCompare, TxnOp } from "./txn.ts";
@@ -30,48 +45,31 @@ export type {
 } from "./lease_client.ts";
 export type { KeepAliveHandle };
 
-export type Bytes = string | Uint8Array;
-export type Consistency = "linearizable" | "lease" | "serializable";
-
-export interface ReadOptions {
-  readonly consistency?: Consistency;
-  /** Read as of this store revision (default: the current one). */
-  readonly revision?: number;
-}
-
-export interface ScanOptions extends ReadOptions {
-  readonly prefix?: Bytes;
-  readonly start?: Bytes;
-  readonly end?: Bytes;
-  readonly limit?: number;
-  readonly offset?: number;
-  readonly cursor?: Uint8Array;
-  readonly reverse?: boolean;
-}
-
-export interface ScanPage {
-  readonly items: KeyEntry[];
-  /** Pass as `cursor` to get the next page; undefined when the scan is done. */
-  readonly nextCursor: Uint8Array | undefined;
-  /** The store revision the scan saw. */
-  readonly revision: number;
-}
-
-export type BatchOp = { type: "put"; key: Bytes; value: Bytes } | { type: "del"; key: Bytes };
-
-const CONSISTENCY: Record<Consistency, ReadConsistency> = {
-  linearizable: ReadConsistency.LINEARIZABLE,
-  lease: ReadConsistency.LEASE,
-  serializable: ReadConsistency.SERIALIZABLE,
-};
+export type { BatchOp, Bytes, Consistency, ReadOptions, ScanOptions, ScanPage };
 
 const EMPTY = new Uint8Array(0);
 
 export class TinyKvClient {
   readonly #core: ClientCore;
+  /** With `routing`: the regions learned so far (route_cache.ts). */
+  readonly routes: RouteCache | undefined;
 
   constructor(options: ClientOptions) {
-    this.#core = new ClientCore(options);
+    const core = this.#core = new ClientCore(options);
+    const fetch = (start: Uint8Array, end: Uint8Array) => fetchRegions(core, start, end);
+    this.routes = options.routing === true ? new RouteCache(fetch) : undefined;
+  }
+
+  /** The router of a request on `key` when routing is on. */
+  #router(key: Uint8Array): RegionRouter | undefined {
+    const cache = this.routes;
+    return cache && new RegionRouter(cache, () => cache.locate(key));
+  }
+
+  /** The regions overlapping `[start, end)` (default: all) in key order, leaders and sizes. */
+  regions(range: { start?: Bytes; end?: Bytes } = {}): Promise<RegionEntry[]> {
+    const bytes = (b: Bytes | undefined) => (b === undefined ? EMPTY : toBytes(b));
+    return listRegions(this.#core, bytes(range.start), bytes(range.end));
   }
 
   get clientId(): number {
@@ -86,22 +84,17 @@ export class TinyKvClient {
   /** Stores `value` at `key`; resolves with the Raft index of the write. */
   async put(key: Bytes, value: Bytes, options: expiry.PutOptions = {}): Promise<number> {
     const lease = wireNumber(options.lease, "lease");
-    const r = await this.#core.write({
-      case: "put",
-      value: {
-        key: toBytes(key),
-        value: toBytes(value),
-        lease,
-        ...expiry.putExpiryFields(options),
-      },
-    });
+    const k = toBytes(key);
+    const put = { key: k, value: toBytes(value), lease, ...expiry.putExpiryFields(options) };
+    const r = await this.#core.write({ case: "put", value: put }, this.#router(k));
     return u64ToNumber(writeOf(r).index, "index");
   }
 
   /** Sets or removes the key's expiry; true when it changed (Redis EXPIRE's 1/0). */
   async expire(key: Bytes, options: expiry.ExpireOptions): Promise<boolean> {
-    const value = expiry.expireRequest(toBytes(key), options);
-    return writeOf(await this.#core.write({ case: "expire", value })).applied;
+    const k = toBytes(key);
+    const value = expiry.expireRequest(k, options);
+    return writeOf(await this.#core.write({ case: "expire", value }, this.#router(k))).applied;
   }
 
   /** The value at `key` (as of `options.revision` when given), or undefined. */
@@ -117,21 +110,26 @@ export class TinyKvClient {
    */
   async getEntry(key: Bytes, options: ReadOptions = {}): Promise<KeyEntry | undefined> {
     const k = toBytes(key);
-    const r = await this.#core.read({
-      case: "get",
-      value: {
-        key: k,
-        consistency: CONSISTENCY[options.consistency ?? "linearizable"],
-        revision: wireNumber(options.revision, "revision"),
+    const r = await this.#core.read(
+      {
+        case: "get",
+        value: {
+          key: k,
+          consistency: CONSISTENCY[options.consistency ?? "linearizable"],
+          revision: wireNumber(options.revision, "revision"),
+        },
       },
-    });
+      undefined,
+      this.#router(k),
+    );
     const g = getOf(r);
     return g.found ? entryFromWire(k, g) : undefined;
   }
 
   /** Deletes `key`; resolves true if it existed. */
   async delete(key: Bytes): Promise<boolean> {
-    const r = await this.#core.write({ case: "delete", value: { key: toBytes(key) } });
+    const k = toBytes(key);
+    const r = await this.#core.write({ case: "delete", value: { key: k } }, this.#router(k));
     return writeOf(r).existed;
   }
 
@@ -160,10 +158,11 @@ export class TinyKvClient {
     expected: Bytes | undefined,
     next: Bytes | null,
   ): Promise<boolean> {
+    const k = toBytes(key);
     const r = await this.#core.write({
       case: "compareAndSet",
       value: {
-        key: toBytes(key),
+        key: k,
         expect: expected === undefined
           ? { case: "expectedModRevision", value: 0n }
           : { case: "expectedValue", value: toBytes(expected) },
@@ -171,7 +170,7 @@ export class TinyKvClient {
           ? { case: "delete", value: true }
           : { case: "newValue", value: toBytes(next) },
       },
-    });
+    }, this.#router(k));
     return writeOf(r).applied;
   }
 
@@ -198,21 +197,21 @@ export class TinyKvClient {
   /** One page of keys in order (by prefix or range), now or as of `options.revision`. */
   async scan(options: ScanOptions = {}): Promise<ScanPage> {
     const bytes = (b: Bytes | undefined) => (b === undefined ? EMPTY : toBytes(b));
-    const r = await this.#core.read({
-      case: "scan",
-      value: {
-        prefix: bytes(options.prefix),
-        start: bytes(options.start),
-        end: bytes(options.end),
-        limit: options.limit ?? 0,
-        offset: options.offset ?? 0,
-        cursor: options.cursor ?? EMPTY,
-        reverse: options.reverse ?? false,
-        consistency: CONSISTENCY[options.consistency ?? "linearizable"],
-        revision: wireNumber(options.revision, "revision"),
-      },
-    });
-    const s = scanOf(r);
+    const value = {
+      prefix: bytes(options.prefix),
+      start: bytes(options.start),
+      end: bytes(options.end),
+      limit: options.limit ?? 0,
+      offset: options.offset ?? 0,
+      cursor: options.cursor ?? EMPTY,
+      reverse: options.reverse ?? false,
+      consistency: CONSISTENCY[options.consistency ?? "linearizable"],
+      revision: wireNumber(options.revision, "revision"),
+    };
+    // With routing, a scan crossing regions reads each region's part and stitches them.
+    const s = this.routes !== undefined
+      ? await routedScan(this.#core, this.routes, value)
+      : scanOf(await this.#core.read({ case: "scan", value }));
     return {
       items: s.items.map((kv) => entryFromWire(kv.key, kv)),
       nextCursor: s.nextCursor.length > 0 ? s.nextCursor : undefined,

@@ -9,6 +9,7 @@ import type { CommandInit } from "../kv/command_codec.ts";
 import type { KeyState } from "../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../kv/kv_scan.ts";
 import type { KvStateMachine } from "../kv/state_machine.ts";
+import type { RegionCatalog } from "../region/region_catalog.ts";
 import type { NodeStatus } from "./node/status_types.ts";
 
 /** A key's state (undefined: absent) as of `revision`, the store revision the read saw. */
@@ -70,6 +71,11 @@ export interface KvService {
     read: (kv: KvStateMachine) => T,
   ): { value: T } | undefined;
   status(): NodeStatus;
+  /**
+   * The regions the node holds: routed requests are checked against it and `Regions` answered
+   * from it (docs/regions.md#routing). Absent: routes are not checked, `Regions` is refused.
+   */
+  readonly regions?: RegionCatalog;
 }
 
 /** A write's WriteResponse from the outcome of its command. */

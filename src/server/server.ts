@@ -8,7 +8,7 @@ import type { Platform } from "../platform/types.ts";
 import { ClusterView } from "./http/cluster_view.ts";
 import { type AdminApi, createStatusApp } from "./http/status_app.ts";
 import { checkOwnMembership, establishIdentity, watchJoin } from "./node/node_identity.ts";
-import { meteredService } from "./metrics/metered_service.ts";
+import { servedService } from "./served_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { MetricsHistory } from "./metrics/metrics_history.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
@@ -26,6 +26,7 @@ import { respHttpWarning } from "./log/server_logging.ts";
 import { startFirstElection } from "./node/first_election.ts";
 import type { NodeTls } from "./tls/node_tls.ts";
 import { decodeHotRaftFrame } from "../wire/raft_hot_decode.ts";
+import { regionsJson, withRegions } from "./http/regions_json.ts";
 
 export interface ServerConfig {
   readonly id: number;
@@ -114,10 +115,14 @@ function openNode(
 }
 
 /**
- * With users on, a peer's forwarded requests are trusted on the strength of the cluster token:
- * a cluster without one would have to trust anyone claiming a node id, so it does not start.
+ * The node must be in its own `--peers`. With users on, a peer's forwarded requests are trusted
+ * on the strength of the cluster token: a cluster without one would have to trust anyone
+ * claiming a node id, so it does not start.
  */
-function checkPeerCredential(config: ServerConfig): void {
+function checkConfig(config: ServerConfig): void {
+  if (!config.peers.has(config.id)) {
+    throw new Error(`--peers does not list this node (id ${config.id})`);
+  }
   const clustered = config.peers.size > 1 || config.join === true;
   if (config.auth !== undefined && clustered && config.clusterToken === undefined) {
     throw new Error(
@@ -133,10 +138,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   // With TLS, whatever the node dials (peers, the leader, status probes) is TLS too.
   platform = config.tls?.dialing(platform) ?? platform;
-  if (!config.peers.has(config.id)) {
-    throw new Error(`--peers does not list this node (id ${config.id})`);
-  }
-  checkPeerCredential(config);
+  checkConfig(config);
   const { node, waiting } = await openAdmittedNode(platform, config);
   const watch = watchHubOf(node, platform);
   const pubsub = pubSubHubOf(node);
@@ -150,14 +152,15 @@ export async function startServer(
   const leases = startNodeLeases(node, platform.net);
   const sweeper = startExpirySweeper(node);
   addLeaseMetrics(metrics, leases.leases);
-  const service = meteredService(node, metrics, node.o.clock, node.o.logger, config.slowRequestMs);
+  const service = servedService(node, metrics, config.slowRequestMs);
   const cluster = new ClusterView(node, platform.net, platform.clock, 500, peerHelloOf(node.o));
   const history = new MetricsHistory(metrics, platform.clock);
   const app = createStatusApp({
     source: node,
     metrics,
-    cluster: () => cluster.get(),
+    cluster: () => withRegions(() => cluster.get(), service.regions),
     history: (since) => history.json(since),
+    regions: () => regionsJson(service.regions),
     admin: adminApiOf(node),
     adminToken: config.adminToken,
     auth: config.auth,

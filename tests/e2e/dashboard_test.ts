@@ -147,6 +147,11 @@ test("dashboard: a browser sees the leader, charts, a transfer, and an election 
     assert.equal(await page.locator("#members tr[data-member]").count(), 3);
     const leaderRow = page.locator(`#members tr[data-member="${first}"]`);
     assert.equal(await leaderRow.getAttribute("data-role"), "leader");
+    // The regions panel (regions_json.ts): region 1 on every node, led by the leader.
+    const region = page.locator('#regions tr[data-region="1"]');
+    await region.waitFor({ state: "attached", timeout: WAIT_MS });
+    assert.match(await region.innerText(), new RegExp(`node ${first}`));
+    assert.equal(await page.locator("#region-nodes tr[data-node]").count(), 3);
 
     const leaderPage = await browser.newPage({ viewport: { width: 1200, height: 760 } });
     await leaderPage.goto(`http://127.0.0.1:${c.nodes.get(first)?.httpPort}/`);

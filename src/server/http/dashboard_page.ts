@@ -4,7 +4,8 @@ import { DASHBOARD_LOGIN_SCRIPT } from "./dashboard_login.ts";
  * GET /: the cluster dashboard, one self-contained page (inline CSS and JS,
  * nothing fetched from elsewhere: nodes often run on closed networks). It
  * polls GET /cluster every second and renders members, roles, terms,
- * indexes, lag, the leader and the leader changes this node saw. Elements a
+ * indexes, lag, the leader, the regions (per node, and each one's range, size, leader and
+ * replicas) and the leader changes this node saw. Elements a
  * test or script may read carry ids and data attributes (#leader[data-leader]).
  * The charts of the last minutes are drawn by dashboard_charts.ts.
  */
@@ -110,6 +111,19 @@ export const DASHBOARD_HTML = `<!doctype html>
     </table>
   </section>
   <section>
+    <h2>Regions <span class="dim">(as this node knows them; moves in progress:
+      <span id="region-moves">none</span>)</span></h2>
+    <table>
+      <thead><tr><th>Node</th><th class="num">Regions</th><th class="num">Leading</th></tr></thead>
+      <tbody id="region-nodes"></tbody>
+    </table>
+    <table>
+      <thead><tr><th>Id</th><th>Range</th><th class="num">Size</th><th class="num">Keys</th>
+        <th>Leader</th><th>Replicas</th></tr></thead>
+      <tbody id="regions"></tbody>
+    </table>
+  </section>
+  <section>
     <h2>Recent leader changes <span class="dim">(as seen by this node, newest first)</span></h2>
     <table>
       <thead><tr><th>Time</th><th class="num">Term</th><th>Leader</th></tr></thead>
@@ -169,6 +183,43 @@ function changeRow(c) {
   return tr;
 }
 
+const quoted = (k) => JSON.stringify(k);
+const bytes = (b) => b < 1024 ? b + " B" : b < 1048576 ? (b / 1024).toFixed(1) + " KiB"
+  : (b / 1048576).toFixed(1) + " MiB";
+
+/** Regions per node and leaders per node, then one row per region (GET /regions objects). */
+function renderRegions(list) {
+  const perNode = new Map();
+  for (const r of list) {
+    for (const p of r.replicas) {
+      const n = perNode.get(p.id) || { held: 0, leading: 0 };
+      n.held++;
+      if (p.id === r.leader) n.leading++;
+      perNode.set(p.id, n);
+    }
+  }
+  $("region-nodes").replaceChildren(...[...perNode].sort((a, b) => a[0] - b[0]).map(([id, n]) => {
+    const tr = document.createElement("tr");
+    tr.dataset.node = String(id);
+    cell(tr, "node " + id);
+    cell(tr, String(n.held), "num");
+    cell(tr, String(n.leading), "num");
+    return tr;
+  }));
+  $("regions").replaceChildren(...list.map((r) => {
+    const tr = document.createElement("tr");
+    tr.dataset.region = String(r.id);
+    cell(tr, String(r.id));
+    cell(tr, "[" + quoted(r.start) + ", " + (r.end === null ? "+inf" : quoted(r.end)) + ")");
+    cell(tr, bytes(r.approximateBytes), "num");
+    cell(tr, String(r.approximateKeys), "num");
+    cell(tr, r.leader === null ? "none" : "node " + r.leader, r.leader === null ? "dim" : "");
+    cell(tr, r.replicas.map((p) => p.id + (p.role === "learner" ? " (learner)" : "") +
+      (p.zone ? " @" + p.zone : "")).join(", "));
+    return tr;
+  }));
+}
+
 function render(v) {
   const leader = v.members.find((m) => m.id === v.leader);
   const el = $("leader");
@@ -194,6 +245,7 @@ function render(v) {
     changes.push(tr);
   }
   $("changes").replaceChildren(...changes);
+  if (v.regions) renderRegions(v.regions.regions);
 }
 
 async function refresh() {

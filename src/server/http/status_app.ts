@@ -10,6 +10,7 @@
  *   GET /         the live dashboard page (dashboard_page.ts), which polls /cluster
  *   GET /metrics/history?since=SEQ  JSON: the last minutes of metrics, for the dashboard's
  *                 charts (metrics_history.ts)
+ *   GET /regions  JSON: the regions this node holds (regions_json.ts; docs/operations.md)
  *   POST /admin/* membership, leadership transfer, snapshot (admin_guard.ts: the admin
  *                 credential and a non-simple request, or refused)
  *   POST /auth/token  a bearer token for a user of the auth file (token_route.ts)
@@ -52,6 +53,8 @@ export interface StatusAppOptions {
   readonly cluster?: () => Promise<unknown>;
   /** Samples numbered above `since`, for GET /metrics/history; the route exists when given. */
   readonly history?: (since: number) => unknown;
+  /** The regions this node holds, for GET /regions; the route exists when given. */
+  readonly regions?: () => unknown;
 }
 
 function positiveId(text: string | undefined): number | undefined {
@@ -86,6 +89,8 @@ export function createStatusApp(options: StatusAppOptions): Hono<HttpEnv> {
       return c.json(history(since));
     });
   }
+  const regions = options.regions;
+  if (regions !== undefined) app.get("/regions", (c) => c.json(regions()));
   const admin = options.admin;
   if (admin !== undefined) {
     const { adminToken, httpAdminOpen: open } = options;

@@ -104,5 +104,6 @@ export function meteredService(
       }
     },
     status: () => inner.status(),
+    regions: inner.regions,
   };
 }

@@ -12,6 +12,8 @@ import type { Consistency, KvService } from "../kv_service.ts";
 import { type AdminAccess, handleAdmin, isAdminBody } from "./admin_handler.ts";
 import { handleRead } from "./read_handler.ts";
 import { errorResponse, type ResponseInit, responseOfError } from "./responses.ts";
+import { checkRoute } from "./route_check.ts";
+import { handleRegions } from "./regions_handler.ts";
 
 export type { ResponseInit };
 
@@ -49,6 +51,10 @@ export async function handleRequest(
     if ((req.clientId === 0n) !== (req.sequence === 0n)) {
       return errorResponse(ErrorCode.INVALID_ARGUMENT, "client id and sequence go together");
     }
+    // A request routed with a stale region or epoch is refused before it runs.
+    const refusal = checkRoute(req, service.regions);
+    if (refusal !== undefined) return refusal;
+    if (req.body.case === "regions") return handleRegions(req.body.value, service.regions);
     const command = commandOf(req);
     if (command !== undefined) {
       const problem = validateCommand(create(CommandSchema, command));

@@ -1,0 +1,26 @@
+/**
+ * What a serving node's client ports are given (server.ts): the node, metered (request counts and
+ * latencies, slow-request log), with its region catalog and the catalog's per-region metrics.
+ */
+import { meteredService } from "./metrics/metered_service.ts";
+import type { MetricsRegistry } from "./metrics/registry.ts";
+import { addRegionMetrics } from "./metrics/region_metrics.ts";
+import type { KvService } from "./kv_service.ts";
+import type { NodeService } from "./node/node_service.ts";
+import { SingleRegionCatalog } from "./node/single_region_catalog.ts";
+import type { RegionCatalog } from "../region/region_catalog.ts";
+
+/**
+ * What the client ports serve: the node, metered, with its region catalog. Today's node is one
+ * Raft group, region 1 over the whole keyspace (docs/regions.md#routing).
+ */
+export function servedService(
+  node: NodeService,
+  metrics: MetricsRegistry,
+  slowRequestMs: number | undefined,
+): KvService & { readonly regions: RegionCatalog } {
+  const regions = new SingleRegionCatalog(node);
+  addRegionMetrics(metrics, regions);
+  const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);
+  return { ...metered, regions };
+}
