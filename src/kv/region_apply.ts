@@ -41,17 +41,15 @@ import { splitRegion } from "./region_split.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
 import type { WriteOp } from "../storage/db.ts";
 
-/** A committed entry with its term (a split's child log starts at the split's index and term). */
-export interface RegionEntry extends ApplyEntry {
-  readonly term: number;
-}
+/** A committed entry of the region's log. */
+export type RegionEntry = ApplyEntry;
 
 /** What a host learns when its region split: it adds the child replica (`right`). */
 export interface SplitReport {
   readonly left: RegionDescriptor;
   readonly right: RegionDescriptor;
+  /** The split's index: the child's applied index and its log's first position. */
   readonly index: number;
-  readonly term: number;
 }
 
 export class RegionKv {
@@ -179,7 +177,7 @@ export class RegionKv {
       return { ...meta, keyCount: counts.left.keys, redisKeys: counts.left.redisKeys };
     });
     this.#descriptor = left;
-    this.onSplit({ left, right, index: e.index, term: e.term });
+    this.onSplit({ left, right, index: e.index });
     return { kind: "split", left, right };
   }
 }
