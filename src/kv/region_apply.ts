@@ -4,8 +4,9 @@
  * (region_command.ts) itself:
  *
  * - `Split`: refused with an outcome (never a crash) when the epoch is not the current one,
- *   the region id is another's, or the key is not strictly inside the range; otherwise one
- *   engine batch writes both descriptors (version + 1), the storage-level split
+ *   the region id is another's, the key is not strictly inside the range, or the replicas it
+ *   carries are not a valid set; otherwise one engine batch writes both descriptors (version
+ *   + 1, the command's replicas), the storage-level split
  *   (region_split.ts; the child's applied index = the split's index) and the parent's
  *   recounted counters. Then `onSplit` tells the host, which adds the child replica.
  * - `Routed`: refused with EPOCH_NOT_MATCH or KEY_NOT_IN_REGION when its epoch is stale or a
@@ -16,7 +17,10 @@
  */
 import type { Sessions } from "./sessions.ts";
 import type { Db } from "../storage/db.ts";
+import { KV_KEY_BYTES_MAX } from "../limits.ts";
+import { errorMessage } from "../util/errors.ts";
 import {
+  checkDescriptor,
   containsKey,
   isStaleEpoch,
   type RegionDescriptor,
@@ -147,6 +151,14 @@ export class RegionKv {
     if (!containsKey(d, c.splitKey) || compareBytes(c.splitKey, d.start) === 0) {
       return { kind: "key-not-in-region", key: c.splitKey, region: d };
     }
+    if (c.splitKey.length > KV_KEY_BYTES_MAX) {
+      return { kind: "invalid", message: `split key of ${c.splitKey.length} bytes` };
+    }
+    try {
+      checkDescriptor({ ...d, replicas: c.replicas });
+    } catch (err) {
+      return { kind: "invalid", message: errorMessage(err) };
+    }
     return undefined;
   }
 
@@ -156,7 +168,7 @@ export class RegionKv {
       await this.kv.apply([{ index: e.index, data: null, members: e.members }]);
       return refused;
     }
-    const parent = this.#descriptor;
+    const parent = { ...this.#descriptor, replicas: c.replicas };
     const [left, right] = splitDescriptor(parent, c.splitKey, c.newRegionId);
     const plan = {
       parent: parent.id,

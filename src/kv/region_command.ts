@@ -15,7 +15,7 @@
  * `epoch-not-match` → EPOCH_NOT_MATCH (with the current descriptor), `region-not-found` →
  * REGION_NOT_FOUND, `invalid` → INVALID_ARGUMENT; `split` is the success of a split.
  */
-import type { RegionDescriptor, RegionEpoch } from "../region/descriptor.ts";
+import type { RegionDescriptor, RegionEpoch, Replica } from "../region/descriptor.ts";
 import { DecodeError, readU32BE, readU64BE, writeU32BE, writeU64BE } from "../util/coding.ts";
 import { errorMessage } from "../util/errors.ts";
 import { decodeDescriptor, encodeDescriptor } from "./region_descriptor_record.ts";
@@ -31,6 +31,12 @@ export interface SplitCommand {
   readonly epoch: RegionEpoch;
   readonly splitKey: Uint8Array;
   readonly newRegionId: number;
+  /**
+   * The parent's replicas as the proposing leader's Raft configuration has them: both halves
+   * get them, and the child's first Raft configuration is made of them, so every replica
+   * builds the child alike whatever its local view (they travel in the entry).
+   */
+  readonly replicas: readonly Replica[];
 }
 
 export interface RoutedCommand {
@@ -48,19 +54,33 @@ export function isRegionEntry(data: Uint8Array): boolean {
 }
 
 export function encodeRegionCommand(c: RegionCommand): Uint8Array {
-  const tail = c.kind === "split" ? 8 + c.splitKey.length : c.command.length;
+  const tail = c.kind === "split"
+    ? 12 + 9 * c.replicas.length + c.splitKey.length
+    : c.command.length;
   const out = new Uint8Array(HEAD + tail);
   out[0] = REGION_MARK;
   out[1] = c.kind === "split" ? SPLIT : ROUTED;
   writeU64BE(out, 2, c.regionId);
   writeU64BE(out, 10, c.epoch.version);
   writeU64BE(out, 18, c.epoch.confVer);
-  if (c.kind === "split") {
-    writeU64BE(out, HEAD, c.newRegionId);
-    out.set(c.splitKey, HEAD + 8);
-  } else out.set(c.command, HEAD);
+  if (c.kind === "routed") {
+    out.set(c.command, HEAD);
+    return out;
+  }
+  writeU64BE(out, HEAD, c.newRegionId);
+  writeU32BE(out, HEAD + 8, c.replicas.length);
+  let at = HEAD + 12;
+  for (const r of c.replicas) {
+    writeU64BE(out, at, r.nodeId);
+    out[at + 8] = r.role === "voter" ? 0 : 1;
+    at += 9;
+  }
+  out.set(c.splitKey, at);
   return out;
 }
+
+/** A split's replicas at most (a decode bound; a region has a handful). */
+const SPLIT_REPLICAS_MAX = 64;
 
 /** Decodes a region-level entry; throws DecodeError when it is malformed. */
 export function decodeRegionCommand(data: Uint8Array): RegionCommand {
@@ -72,11 +92,20 @@ export function decodeRegionCommand(data: Uint8Array): RegionCommand {
   if (data[1] === ROUTED) {
     return { kind: "routed", regionId, epoch, command: data.subarray(HEAD) };
   }
-  if (data[1] !== SPLIT || data.length < HEAD + 8) {
-    throw new DecodeError(`region command kind ${data[1]}`, 1);
-  }
+  if (data[1] !== SPLIT) throw new DecodeError(`region command kind ${data[1]}`, 1);
+  if (data.length < HEAD + 12) throw new DecodeError("truncated split", HEAD);
   const newRegionId = readU64BE(data, HEAD);
-  return { kind: "split", regionId, epoch, newRegionId, splitKey: data.slice(HEAD + 8) };
+  const count = readU32BE(data, HEAD + 8);
+  let at = HEAD + 12;
+  if (count > SPLIT_REPLICAS_MAX || data.length < at + 9 * count) {
+    throw new DecodeError(`split with ${count} replicas`, HEAD + 8);
+  }
+  const replicas: Replica[] = [];
+  for (let i = 0; i < count; i++, at += 9) {
+    if (data[at + 8] > 1) throw new DecodeError(`replica role ${data[at + 8]}`, at + 8);
+    replicas.push({ nodeId: readU64BE(data, at), role: data[at + 8] === 0 ? "voter" : "learner" });
+  }
+  return { kind: "split", regionId, epoch, newRegionId, replicas, splitKey: data.slice(at) };
 }
 
 export type RegionOutcome =

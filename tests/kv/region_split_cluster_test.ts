@@ -11,15 +11,22 @@ import {
   type RegionOutcome,
 } from "../../src/kv/region_command.ts";
 import { readAllDescriptors, readDescriptor } from "../../src/kv/region_descriptor_record.ts";
-import type { RegionEpoch } from "../../src/region/descriptor.ts";
+import type { RegionEpoch, Replica } from "../../src/region/descriptor.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 import { b, dump, put } from "./kv_helpers.ts";
 import { RegionCluster } from "./region_cluster.ts";
 
 const LEFT = ["a", "c", "e", "g", "k"], RIGHT = ["m", "p", "s", "v", "x"];
 
-const split = (regionId: number, epoch: RegionEpoch, key: string, newRegionId: number) =>
-  encodeRegionCommand({ kind: "split", regionId, epoch, splitKey: b(key), newRegionId });
+const VOTERS: Replica[] = [1, 2, 3].map((nodeId) => ({ nodeId, role: "voter" }));
+const split = (
+  regionId: number,
+  epoch: RegionEpoch,
+  key: string,
+  newRegionId: number,
+  replicas = VOTERS,
+) =>
+  encodeRegionCommand({ kind: "split", regionId, epoch, splitKey: b(key), newRegionId, replicas });
 const routed = (regionId: number, epoch: RegionEpoch, command: Uint8Array) =>
   encodeRegionCommand({ kind: "routed", regionId, epoch, command });
 const V2 = { version: 2, confVer: 1 };
@@ -56,7 +63,7 @@ test("region split: both halves take writes; every replica has the data and desc
     const [one, two] = [readDescriptor(db, 1), readDescriptor(db, 2)];
     assert.deepEqual([one?.start, one?.end, one?.epoch], [b(""), b("m"), V2], `n${n} r1`);
     assert.deepEqual([two?.start, two?.end, two?.epoch], [b("m"), b(""), V2], `n${n} r2`);
-    assert.deepEqual(two?.replicas, one?.replicas);
+    assert.deepEqual([two?.replicas, one?.replicas], [VOTERS, VOTERS]);
     assert.deepEqual(readAllDescriptors(db).map((d) => d.id), [1, 2]);
     const [left, right] = [c.sm(n, 1)?.kv, c.sm(n, 2)?.kv];
     assert.deepEqual(left?.descriptor, one);
@@ -86,6 +93,8 @@ test("region split: stale epochs, keys outside the range and bad splits are refu
   assert.deepEqual(wrong, { kind: "region-not-found", regionId: 1 });
   const self = outcome(await c.propose(2, split(2, V2, "q", 2)));
   assert.equal(self?.kind, "invalid");
+  const noVoter = outcome(await c.propose(2, split(2, V2, "q", 3, [])));
+  assert.equal(noVoter?.kind, "invalid");
   // Writes: a key of the other half, a stale epoch.
   const notHere = outcome(await c.propose(1, routed(1, V2, put("q", "x"))));
   assert.equal(notHere?.kind, "key-not-in-region");
