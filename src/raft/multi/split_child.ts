@@ -61,8 +61,10 @@ export async function addSplitChildren(
     }
   }
   if (boot.size > 0) await log.save(boot);
-  await driver.addRegions(children.filter((c) => driver.region(c.spec.id) === undefined)
-    .map((c) => c.spec));
+  await driver.addRegions(
+    children.filter((c) => driver.region(c.spec.id) === undefined)
+      .map((c) => c.spec),
+  );
 }
 
 /**
