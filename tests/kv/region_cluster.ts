@@ -125,10 +125,13 @@ export class RegionCluster {
     const children: SplitChild[] = [];
     for (const s of node.splits) {
       const kv = await RegionKv.open(node.db, s.right.id);
+      // The parent's leader campaigns for the child at once (TiKV's way).
+      const campaign = node.driver.region(s.left.id)?.rawNode.isLeader === true;
       children.push({
         spec: { id: s.right.id, sm: this.#sm(node, kv) },
         index: s.index,
         descriptor: s.right,
+        campaign,
       });
     }
     node.splits = [];

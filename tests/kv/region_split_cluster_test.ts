@@ -51,7 +51,11 @@ function value(c: RegionCluster, n: number, region: number, key: string): string
 }
 
 test("region split: both halves take writes; every replica has the data and descriptors", async () => {
-  const c = await splitCluster(3);
+  const c = await splitCluster(8);
+  // The parent's leader campaigns for the child at once: a leader before any election timeout
+  // (10 ticks) could have elected one.
+  await c.until(() => c.leaderOf(2) !== 0, 5, "child leader");
+  assert.equal(c.leaderOf(2), c.leaderOf(1));
   await c.until(() => c.nodes.every((n) => n.driver.region(2) !== undefined), 100, "child");
   assert.equal(outcome(await c.propose(1, routed(1, V2, put("b", "left")))), undefined);
   assert.equal(outcome(await c.propose(2, routed(2, V2, put("n", "right")))), undefined);

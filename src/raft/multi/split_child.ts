@@ -27,6 +27,12 @@ export interface SplitChild {
   readonly index: number;
   /** The child's descriptor: its replicas make the marker's configuration. */
   readonly descriptor: RegionDescriptor;
+  /**
+   * Campaign at once: set on the node that leads the parent, so the child has a leader without
+   * waiting an election timeout (as TiKV). Its votes reach the replicas that applied the split;
+   * the others drop them, and the usual election timeout retries.
+   */
+  readonly campaign?: boolean;
 }
 
 /** The first save of a split child's log. */
@@ -61,10 +67,13 @@ export async function addSplitChildren(
     }
   }
   if (boot.size > 0) await log.save(boot);
-  await driver.addRegions(
-    children.filter((c) => driver.region(c.spec.id) === undefined)
-      .map((c) => c.spec),
-  );
+  const added = children.filter((c) => driver.region(c.spec.id) === undefined);
+  await driver.addRegions(added.map((c) => c.spec));
+  for (const c of added) {
+    if (c.campaign !== true) continue;
+    driver.region(c.spec.id)?.rawNode.campaign();
+    driver.markDirty(c.spec.id);
+  }
 }
 
 /**
