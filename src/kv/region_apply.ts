@@ -42,6 +42,8 @@ import {
 } from "./region_command.ts";
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
 import { splitRegion } from "./region_split.ts";
+import { regionKeys } from "./region_keys.ts";
+import { encodeApplied } from "./keyspace.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
 import type { WriteOp } from "../storage/db.ts";
 
@@ -184,6 +186,10 @@ export class RegionKv {
         if (op.type === "put") ws.put(toBytes(op.key), toBytes(op.value));
         else ws.delete(toBytes(op.key));
       }
+      // Past versions of the child's keys stay in the parent's feed, which the child does not
+      // read yet: its reads and watches at or below the split's revision answer COMPACTED
+      // rather than miss them (docs/regions.md).
+      ws.put(regionKeys(right.id).compacted, encodeApplied(meta.revision + 1));
       ws.put(descriptorKey(left.id), encodeDescriptor(left));
       ws.put(descriptorKey(right.id), encodeDescriptor(right));
       return { ...meta, keyCount: counts.left.keys, redisKeys: counts.left.redisKeys };
