@@ -118,6 +118,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/raft/core/",
     "src/platform/types.ts",
     "src/platform/fs_tree.ts", // the log migration clears its temporary directory
+    "src/region/", // a split child's first configuration is its descriptor's replicas
     "src/limits.ts",
     "src/limits_ops.ts",
     "src/util/",
@@ -126,6 +127,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/kv/": [
     "src/storage/",
     "src/gen/",
+    "src/region/", // a region's state machine applies its descriptor (splits, key checks)
     "src/limits.ts",
     "src/limits_ops.ts", // the RESP write batch bound its apply enforces
     "src/util/",

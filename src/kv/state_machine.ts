@@ -1,17 +1,13 @@
 /**
- * The replicated state machine: applies committed Raft entries to the
- * storage engine, which runs with its own WAL off (docs/design.md §2.4): the Raft log
- * is the write-ahead log, and the applied index is written in the same atomic
- * engine batch as the data, so after a crash the engine and its applied index
- * agree and the node re-applies the log from there.
- *
- * Every change is kept with its revision (docs/coordination.md): the current
- * state of each key, its history until compacted, and the events watchers get.
- *
- * Apply passes write one engine batch per pass (split when it grows past
- * APPLY_BATCH_*, and before a command that must read the engine first). An
- * engine write failure leaves memory ahead of the engine, so it is fatal for
- * the node: the error propagates and the node stops.
+ * The replicated state machine: applies committed Raft entries to the storage engine, which
+ * runs with its own WAL off (docs/design.md §2.4): the Raft log is the write-ahead log, and
+ * the applied index is written in the same atomic engine batch as the data, so after a crash
+ * the engine and its applied index agree and the node re-applies the log from there. Every
+ * change is kept with its revision (docs/coordination.md): the current state of each key, its
+ * history until compacted, and the events watchers get. Apply passes write one engine batch
+ * per pass (split when it grows past APPLY_BATCH_*, and before a command that must read the
+ * engine first). An engine write failure leaves memory ahead of the engine, so it is fatal
+ * for the node: the error propagates and the node stops.
  */
 import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
 import {
@@ -107,10 +103,8 @@ export class KvStateMachine {
   }
 
   /**
-   * The revision of what the engine holds at this moment, for a current read
-   * made in the same turn. `revision` can lag it briefly: an apply pass's
-   * batch is visible in the engine before the pass's write resolves and the
-   * pass's counters move (tests/kv/read_revision_race_test.ts).
+   * The revision of what the engine holds now, for a current read made in the same turn:
+   * `revision` can lag it briefly (tests/kv/read_revision_race_test.ts).
    */
   get visibleRevision(): number {
     return engineRevision(this.db, this.region);
@@ -136,9 +130,8 @@ export class KvStateMachine {
   }
 
   /**
-   * Applies committed entries in log order; entries at or below the applied
-   * index (replayed after a restart) are skipped. Returns the encoded outcome
-   * (a ClientResponse without request id) of each command entry by index.
+   * Applies committed entries in log order, skipping those at or below the applied index;
+   * returns each command entry's encoded outcome (a ClientResponse without request id).
    */
   async apply(entries: readonly ApplyEntry[]): Promise<Map<number, Uint8Array>> {
     const outcomes = new Map<number, Uint8Array>();
@@ -179,6 +172,13 @@ export class KvStateMachine {
     }
     if (last > this.#meta.applied) await this.#commit(ws, last, pass);
     return outcomes;
+  }
+
+  /** Applies entry `index` as one batch `build` fills (a region command: region_apply.ts). */
+  async applyOwn(index: number, build: (ws: WriteSet, meta: StoreMeta) => StoreMeta) {
+    assert(index === this.#meta.applied + 1, `apply ${index} after ${this.#meta.applied}`);
+    const ws = new WriteSet(this.db, this.region);
+    await this.#commit(ws, index, build(ws, { ...this.#meta }));
   }
 
   async #commit(ws: WriteSet, applied: number, pass: StoreMeta): Promise<StoreMeta> {

@@ -1,0 +1,201 @@
+/**
+ * A region's KV state machine with its descriptor (docs/regions.md "The split command"): it
+ * applies the region's log, ordinary commands through KvStateMachine and region commands
+ * (region_command.ts) itself:
+ *
+ * - `Split`: refused with an outcome (never a crash) when the epoch is not the current one,
+ *   the region id is another's, the key is not strictly inside the range, or the replicas it
+ *   carries are not a valid set; otherwise one engine batch writes both descriptors (version
+ *   + 1, the command's replicas), the storage-level split
+ *   (region_split.ts; the child's applied index = the split's index) and the parent's
+ *   recounted counters. Then `onSplit` tells the host, which adds the child replica.
+ * - `Routed`: refused with EPOCH_NOT_MATCH or KEY_NOT_IN_REGION when its epoch is stale or a
+ *   key it writes is outside the range; otherwise applied as the command it carries.
+ *
+ * Every check reads only replicated state (the descriptor and the entry), so every replica
+ * decides alike. Reads check their key with `checkRead` before they are served.
+ */
+import type { Sessions } from "./sessions.ts";
+import type { Db } from "../storage/db.ts";
+import { KV_KEY_BYTES_MAX } from "../limits.ts";
+import { errorMessage } from "../util/errors.ts";
+import {
+  checkDescriptor,
+  containsKey,
+  isStaleEpoch,
+  type RegionDescriptor,
+  type RegionEpoch,
+  sameEpoch,
+  splitDescriptor,
+} from "../region/descriptor.ts";
+import { compareBytes, toBytes } from "../util/bytes.ts";
+import { decodeCommand } from "./command_codec.ts";
+import { commandKeys } from "./region_command_keys.ts";
+import {
+  decodeRegionCommand,
+  encodeRegionOutcome,
+  isRegionEntry,
+  malformed,
+  type RegionOutcome,
+  type RoutedCommand,
+  type SplitCommand,
+} from "./region_command.ts";
+import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
+import { splitRegion } from "./region_split.ts";
+import { regionKeys } from "./region_keys.ts";
+import { encodeApplied } from "./keyspace.ts";
+import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
+import type { WriteOp } from "../storage/db.ts";
+
+/** A committed entry of the region's log. */
+export type RegionEntry = ApplyEntry;
+
+/** What a host learns when its region split: it adds the child replica (`right`). */
+export interface SplitReport {
+  readonly left: RegionDescriptor;
+  readonly right: RegionDescriptor;
+  /** The split's index: the child's applied index and its log's first position. */
+  readonly index: number;
+}
+
+export class RegionKv {
+  #descriptor: RegionDescriptor;
+  /** Called after a split's batch is written (durable at the engine's next flush; else replayed). */
+  onSplit: (report: SplitReport) => void = () => {};
+
+  private constructor(readonly kv: KvStateMachine, descriptor: RegionDescriptor) {
+    this.#descriptor = descriptor;
+  }
+
+  /**
+   * Opens region `regionId` of the engine; `voters` name region 1's replicas when the store
+   * has no descriptor record yet (a store from before splits).
+   */
+  static async open(
+    db: Db,
+    regionId: number,
+    o: { sessions?: Sessions; voters?: readonly number[] } = {},
+  ): Promise<RegionKv> {
+    const descriptor = readDescriptor(db, regionId, o.voters);
+    if (descriptor === undefined) throw new Error(`region ${regionId} is not on this engine`);
+    return new RegionKv(await KvStateMachine.open(db, o.sessions, { regionId }), descriptor);
+  }
+
+  get descriptor(): RegionDescriptor {
+    return this.#descriptor;
+  }
+
+  /** Why a read of `key` (routed with `epoch`, when given) cannot be served here, if it can't. */
+  checkRead(key: Uint8Array, epoch?: RegionEpoch): RegionOutcome | undefined {
+    const d = this.#descriptor;
+    if (epoch !== undefined && isStaleEpoch(epoch, d.epoch)) {
+      return { kind: "epoch-not-match", current: d };
+    }
+    return containsKey(d, key) ? undefined : { kind: "key-not-in-region", key, region: d };
+  }
+
+  /** Applies committed entries in order; returns each command entry's encoded outcome. */
+  async apply(entries: readonly RegionEntry[]): Promise<Map<number, Uint8Array>> {
+    const outcomes = new Map<number, Uint8Array>();
+    let run: ApplyEntry[] = [];
+    const flush = async () => {
+      if (run.length === 0) return;
+      for (const [i, o] of await this.kv.apply(run)) outcomes.set(i, o);
+      run = [];
+    };
+    for (const e of entries) {
+      if (e.index <= this.kv.appliedIndex) continue; // replayed after a restart
+      if (e.data === null || !isRegionEntry(e.data)) {
+        run.push(e);
+        continue;
+      }
+      let command;
+      try {
+        command = decodeRegionCommand(e.data);
+      } catch (err) {
+        outcomes.set(e.index, encodeRegionOutcome(malformed(err)));
+        run.push({ ...e, data: null });
+        continue;
+      }
+      if (command.kind === "routed") {
+        const refused = this.#checkRouted(command);
+        if (refused !== undefined) outcomes.set(e.index, encodeRegionOutcome(refused));
+        run.push({ ...e, data: refused === undefined ? command.command : null });
+        continue;
+      }
+      await flush();
+      outcomes.set(e.index, encodeRegionOutcome(await this.#split(e, command)));
+    }
+    await flush();
+    return outcomes;
+  }
+
+  #checkRouted(c: RoutedCommand): RegionOutcome | undefined {
+    const d = this.#descriptor;
+    if (c.regionId !== d.id) return { kind: "region-not-found", regionId: c.regionId };
+    if (isStaleEpoch(c.epoch, d.epoch)) return { kind: "epoch-not-match", current: d };
+    const command = decodeCommand(c.command);
+    if (!("body" in command)) return undefined; // the KV layer answers it
+    for (const key of commandKeys(command) ?? []) {
+      if (!containsKey(d, key)) return { kind: "key-not-in-region", key, region: d };
+    }
+    return undefined;
+  }
+
+  /** Why the split cannot apply, if it cannot: only replicated state decides. */
+  #refuseSplit(c: SplitCommand): RegionOutcome | undefined {
+    const d = this.#descriptor;
+    if (c.regionId !== d.id) return { kind: "region-not-found", regionId: c.regionId };
+    if (!sameEpoch(c.epoch, d.epoch)) return { kind: "epoch-not-match", current: d };
+    if (!Number.isSafeInteger(c.newRegionId) || c.newRegionId < 1 || c.newRegionId === d.id) {
+      return { kind: "invalid", message: `split into region ${c.newRegionId}` };
+    }
+    if (!containsKey(d, c.splitKey) || compareBytes(c.splitKey, d.start) === 0) {
+      return { kind: "key-not-in-region", key: c.splitKey, region: d };
+    }
+    if (c.splitKey.length > KV_KEY_BYTES_MAX) {
+      return { kind: "invalid", message: `split key of ${c.splitKey.length} bytes` };
+    }
+    try {
+      checkDescriptor({ ...d, replicas: c.replicas });
+    } catch (err) {
+      return { kind: "invalid", message: errorMessage(err) };
+    }
+    return undefined;
+  }
+
+  async #split(e: RegionEntry, c: SplitCommand): Promise<RegionOutcome> {
+    const refused = this.#refuseSplit(c);
+    if (refused !== undefined) {
+      await this.kv.apply([{ index: e.index, data: null, members: e.members }]);
+      return refused;
+    }
+    const parent = { ...this.#descriptor, replicas: c.replicas };
+    const [left, right] = splitDescriptor(parent, c.splitKey, c.newRegionId);
+    const plan = {
+      parent: parent.id,
+      child: right.id,
+      span: { start: parent.start, end: parent.end },
+      splitKey: c.splitKey,
+      index: e.index,
+    };
+    await this.kv.applyOwn(e.index, (ws, meta) => {
+      const ops: WriteOp[] = [];
+      const counts = splitRegion(this.kv.db, plan, ops);
+      for (const op of ops) {
+        if (op.type === "put") ws.put(toBytes(op.key), toBytes(op.value));
+        else ws.delete(toBytes(op.key));
+      }
+      // Past versions of the child's keys stay in the parent's feed, which the child does not
+      // read yet: its reads and watches at or below the split's revision answer COMPACTED
+      // rather than miss them (docs/regions.md).
+      ws.put(regionKeys(right.id).compacted, encodeApplied(meta.revision + 1));
+      ws.put(descriptorKey(left.id), encodeDescriptor(left));
+      ws.put(descriptorKey(right.id), encodeDescriptor(right));
+      return { ...meta, keyCount: counts.left.keys, redisKeys: counts.left.redisKeys };
+    });
+    this.#descriptor = left;
+    this.onSplit({ left, right, index: e.index });
+    return { kind: "split", left, right };
+  }
+}
