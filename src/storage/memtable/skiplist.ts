@@ -19,9 +19,6 @@ export const SKIPLIST_HEIGHT_MAX = 12;
  * object instead of five: less for the GC to trace and copy.
  */
 export class SkipNode implements SearchKey {
-  // Field order is memory layout: a search step loads a node's links, its key words, its
-  // sequence and key length, so those come first and share the object's first cache lines
-  // (a step is a cache miss per node visited in a memtable of ~500k entries).
   next0: SkipNode | null = null;
   /**
    * Levels 1 and 2 inline too: a search step up there then loads one object, not the
@@ -35,13 +32,6 @@ export class SkipNode implements SearchKey {
   readonly k3: number;
   readonly k4: number;
   readonly k5: number;
-  readonly seq: number;
-  readonly klen: number;
-  readonly koff: number;
-  readonly buf: Uint8Array;
-  readonly kind: ValueKind;
-  readonly voff: number;
-  readonly vlen: number;
   readonly height: number;
   /** Links at levels 3.. (null for nodes of height ≤ 3, 63 in 64). */
   readonly up: (SkipNode | null)[] | null;
@@ -49,13 +39,13 @@ export class SkipNode implements SearchKey {
   #value: Uint8Array | undefined;
 
   constructor(
-    seq: number,
-    kind: ValueKind,
-    buf: Uint8Array,
-    koff: number,
-    klen: number,
-    voff: number,
-    vlen: number,
+    readonly seq: number,
+    readonly kind: ValueKind,
+    readonly buf: Uint8Array,
+    readonly koff: number,
+    readonly klen: number,
+    readonly voff: number,
+    readonly vlen: number,
     height: number,
   ) {
     const end = koff + klen;
@@ -65,13 +55,6 @@ export class SkipNode implements SearchKey {
     this.k3 = prefixWord(buf, koff + 9, end);
     this.k4 = prefixWord(buf, koff + 12, end);
     this.k5 = prefixWord(buf, koff + 15, end);
-    this.seq = seq;
-    this.klen = klen;
-    this.koff = koff;
-    this.buf = buf;
-    this.kind = kind;
-    this.voff = voff;
-    this.vlen = vlen;
     this.height = height;
     this.up = height > 3 ? new Array<SkipNode | null>(height - 3).fill(null) : null;
   }
