@@ -7,7 +7,14 @@ import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
 import type { ByteSink, Cursor } from "../iterator/cursor.ts";
 import type { EncodedBatch } from "../write_batch.ts";
-import { compareNodes, keyHash, sameKey, SkipList, type SkipNode } from "./skiplist.ts";
+import {
+  compareNodes,
+  keyHash,
+  sameKey,
+  sameNodeKeys,
+  SkipList,
+  type SkipNode,
+} from "./skiplist.ts";
 
 /** Batches smaller than this insert entry by entry (sorting would not pay). */
 const SORTED_INSERT_MIN_OPS = 16;
@@ -160,7 +167,7 @@ export class Memtable {
     let prev: SkipNode | undefined;
     for (let n = this.#list.seek(new Uint8Array([byte]), Number.MAX_SAFE_INTEGER); n !== null;) {
       if (n.buf[n.koff] !== byte) break;
-      if (prev === undefined || !sameNodeKey(prev, n)) m.set(keyHash(n.buf, n.koff, n.klen), n);
+      if (prev === undefined || !sameNodeKeys(prev, n)) m.set(keyHash(n.buf, n.koff, n.klen), n);
       prev = n;
       n = n.next0;
     }
@@ -174,10 +181,6 @@ export class Memtable {
   nodeCursor(): MemtableCursor {
     return new MemtableCursor(this.#list);
   }
-}
-
-function sameNodeKey(a: SkipNode, b: SkipNode): boolean {
-  return sameKey(a, b.buf.subarray(b.koff, b.koff + b.klen));
 }
 
 export class MemtableCursor implements Cursor {
