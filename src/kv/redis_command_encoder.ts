@@ -60,11 +60,16 @@ function writeVarintField(out: Uint8Array, at: number, tag: number, n: number): 
   return writeVarint(out, at + 1, n);
 }
 
+/** Below this many bytes a loop beats `set` (a SET's key and value are usually short). */
+const COPY_LOOP_MAX = 64;
+
 function writeBytesField(out: Uint8Array, at: number, tag: number, b: Uint8Array): number {
   out[at] = tag;
   at = writeVarint(out, at + 1, b.length);
-  out.set(b, at);
-  return at + b.length;
+  const n = b.length;
+  if (n < COPY_LOOP_MAX) { for (let i = 0; i < n; i++) out[at + i] = b[i]; }
+  else out.set(b, at);
+  return at + n;
 }
 
 /** Writes a request; `sizes` and `next` as requestLength left them. */
@@ -119,9 +124,10 @@ export function encodeRedisCommand(c: CommandInit): Uint8Array | undefined {
   out[at + 1] = 0x01;
   at = writeVarint(out, at + 2, bodyLength);
   const next = { i: 0 };
-  requests.forEach((r, i) => {
-    if (b.case === "redisBatch") (out[at] = 0x0a, at = writeVarint(out, at + 1, lengths[i]));
-    at = writeRequest(out, at, r, sizes, next);
-  });
+  const batch = b.case === "redisBatch";
+  for (let i = 0; i < requests.length; i++) {
+    if (batch) (out[at] = 0x0a, at = writeVarint(out, at + 1, lengths[i]));
+    at = writeRequest(out, at, requests[i], sizes, next);
+  }
   return out;
 }
