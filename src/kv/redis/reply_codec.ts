@@ -33,7 +33,11 @@ const TAG_OF = new Map<string, number>(TAGS.map((k, i) => [k, i + 1]));
 /** Nesting deeper than this is refused on decode (replies nest at most a few levels). */
 const DEPTH_MAX = 32;
 
+/** `+OK`, the reply of most writes (a SET), as encoded: tag 1, length 2, "OK". */
+const OK_BYTES = [1, 2, 0x4f, 0x4b];
+
 export function encodeReply(reply: RedisReply): Uint8Array {
+  if (reply.k === "simple" && reply.s === "OK") return Uint8Array.from(OK_BYTES);
   const w = new ByteWriter(64);
   write(w, reply);
   return w.finish();
@@ -68,6 +72,10 @@ function write(w: ByteWriter, r: RedisReply): void {
 }
 
 export function decodeReply(bytes: Uint8Array): RedisReply {
+  if (
+    bytes.length === 4 && bytes[0] === OK_BYTES[0] && bytes[1] === OK_BYTES[1] &&
+    bytes[2] === OK_BYTES[2] && bytes[3] === OK_BYTES[3]
+  ) return { k: "simple", s: "OK" };
   const r = new ByteReader(bytes);
   const reply = read(r, 0);
   if (r.offset !== bytes.length) throw new DecodeError("bytes after a reply", r.offset);
