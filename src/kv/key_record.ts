@@ -42,6 +42,22 @@ export function decodeCurrent(key: Uint8Array, bytes: Uint8Array): KeyState {
   return { key, value, createRevision, modRevision, version, lease, expireAtMs };
 }
 
+/**
+ * A current record at `bytes[off, end)` read in place: where its value starts and when its key
+ * expires (0: never), without the view `decodeCurrent` makes (a view of a fresh copy costs the
+ * copy a buffer of its own, several times the read's other work).
+ */
+export function currentValueAt(
+  bytes: Uint8Array,
+  off: number,
+  end: number,
+): { readonly valueOff: number; readonly expireAtMs: number } {
+  const r = new ByteReader(bytes, off, end);
+  r.varint(), r.varint(), r.varint(), r.varint(); // modRevision, createRevision, version, lease
+  const expireAtMs = r.varint();
+  return { valueOff: r.offset, expireAtMs };
+}
+
 /** A history record of a put (`s`) or of a delete of `s.key` (`type` Delete). */
 export function encodeHistory(type: ChangeType, s: KeyState): Uint8Array {
   // Written into one exact-size buffer: a writer's final copy would double a large value.
