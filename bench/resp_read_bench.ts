@@ -7,6 +7,7 @@
  *   bun bench/resp_read_bench.ts [--keys 10000] [--rounds 20000] [--pipeline 16]
  *   deno run -A bench/resp_read_bench.ts ...
  */
+import { Buffer } from "node:buffer";
 import process from "node:process";
 import { getPlatform } from "../src/platform/detect.ts";
 import type { Conn, ConnHandlers } from "../src/platform/types.ts";
@@ -84,11 +85,14 @@ function session(service: KvService): MemoryConn {
   return conn;
 }
 
-/** Sends `chunk` and waits for the write that answers it. */
+/**
+ * Sends `chunk` and waits for the write that answers it. Each read arrives as a new Buffer, as
+ * from Bun's sockets (where `slice` of it is a view, not a copy).
+ */
 function roundTrip(conn: MemoryConn, chunk: Uint8Array): Promise<void> {
   return new Promise((resolve) => {
     conn.wake = resolve;
-    conn.handlers?.onData(chunk);
+    conn.handlers?.onData(Buffer.from(chunk));
   });
 }
 

@@ -1,7 +1,7 @@
 /** Read-only Redis commands on a node's local state, after the caller's read barrier. */
 import { KV_KEY_BYTES_MAX } from "../../limits.ts";
 import type { ValueReader } from "../../storage/db.ts";
-import { currentValueAt } from "../key_record.ts";
+import { type CurrentHead, readCurrentHead } from "../key_record.ts";
 import { dataKey } from "../keyspace.ts";
 import type { KvStateMachine } from "../state_machine.ts";
 import { RedisDb } from "./database.ts";
@@ -78,12 +78,15 @@ export function readGets(
 
 /** A database 0 string's current record, read in place: true when handed over (not expired). */
 class LiveString implements ValueReader<boolean> {
+  readonly #head: CurrentHead = { valueOff: 0, expireAtMs: 0 };
+
   constructor(readonly sink: GetSink, readonly now: number) {}
 
   read(buf: Uint8Array, off: number, len: number): boolean {
-    const { valueOff, expireAtMs } = currentValueAt(buf, off, off + len);
-    if (expireAtMs !== 0 && expireAtMs <= this.now) return false;
-    this.sink.value(buf, valueOff, off + len - valueOff);
+    const head = this.#head;
+    readCurrentHead(buf, off, off + len, head);
+    if (head.expireAtMs !== 0 && head.expireAtMs <= this.now) return false;
+    this.sink.value(buf, head.valueOff, off + len - head.valueOff);
     return true;
   }
 }

@@ -10,7 +10,8 @@ import { type GetSink, readGets } from "../../kv/redis/read_run.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import type { Reply, RespContext, Slot } from "./resp_command.ts";
 import { countCommand, errorReply } from "./resp_dispatch.ts";
-import { GET_UPPER, isPlainGet, type RespCommand } from "./resp_parser.ts";
+import { GET_UPPER, isPlainGet } from "./resp_get_name.ts";
+import type { RespCommand } from "./resp_parser.ts";
 import { subscribedRefusal } from "./resp_pubsub.ts";
 import type { RespWriter } from "./resp_writer.ts";
 

@@ -18,6 +18,7 @@ import {
 import { assert } from "../../util/assert.ts";
 import { FillingBuffer } from "../../util/filling_buffer.ts";
 import { splitInline } from "./inline_args.ts";
+import { GET_LOWER, GET_UPPER } from "./resp_get_name.ts";
 
 export class RespProtocolError extends Error {
   override name = "RespProtocolError";
@@ -43,18 +44,6 @@ const CR = 13, LF = 10;
 
 /** One parsed command: its arguments as raw bytes (args[0] is the name). */
 export type RespCommand = Uint8Array[];
-
-/**
- * The name of a GET the parser took by its fast path (resp_session.ts batches those): shared,
- * never written to. A GET spelled another way parses as any command, with its own copy.
- */
-export const GET_UPPER: Uint8Array = new Uint8Array([0x47, 0x45, 0x54]);
-export const GET_LOWER: Uint8Array = new Uint8Array([0x67, 0x65, 0x74]);
-
-/** A GET with one key, as the parser's fast path gives it. */
-export function isPlainGet(args: RespCommand): boolean {
-  return args.length === 2 && (args[0] === GET_UPPER || args[0] === GET_LOWER);
-}
 
 /** `*2\r\n$3\r\n`, the start of every two-argument command with a three-byte name. */
 const TWO_ARGS_NAME3 = [0x2a, 0x32, CR, LF, 0x24, 0x33, CR, LF];
@@ -104,14 +93,14 @@ export class RespParser {
     if (this.#start < this.#buf.length) {
       this.#buf = concat(this.#buf.subarray(this.#start), chunk.subarray(at));
     } else {
-      this.#buf = chunk.subarray(at);
+      this.#buf = at === 0 ? chunk : chunk.subarray(at);
     }
     this.#start = 0;
     while (this.#bulk === null && this.#start < this.#buf.length) {
       if (!this.#step(out)) break;
     }
     // Keep only an owned copy of the unconsumed tail.
-    this.#buf = this.#buf.slice(this.#start);
+    this.#buf = copyRange(this.#buf, this.#start, this.#buf.length);
     this.#start = 0;
   }
 
@@ -153,7 +142,7 @@ export class RespParser {
       if (this.#buf[end] !== CR || this.#buf[end + 1] !== LF) {
         throw new RespProtocolError("bulk string not terminated by CRLF");
       }
-      this.#args.push(this.#buf.slice(this.#start, end));
+      this.#args.push(copyRange(this.#buf, this.#start, end));
       this.#start = end + 2;
       if (--this.#argsLeft === 0) this.#finish(out);
       return true;
@@ -195,7 +184,7 @@ export class RespParser {
     const end = at + 2 + len;
     if (len > limits.bulkBytesMax || 3 + len > limits.commandBytesMax) return false;
     if (end + 2 > buf.length || buf[end] !== CR || buf[end + 1] !== LF) return false;
-    out.push([name, buf.slice(at + 2, end)]);
+    out.push([name, copyRange(buf, at + 2, end)]);
     this.#start = end + 2;
     return true;
   }
@@ -266,6 +255,17 @@ export class RespParser {
     }
     return -1;
   }
+}
+
+/**
+ * A copy of `buf[start, end)` the caller owns: `slice` of a socket's chunk (a Buffer) would be
+ * a view of it, and a view costs more than copying a short argument.
+ */
+function copyRange(buf: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  if (end - start <= 64) { for (let i = start; i < end; i++) out[i - start] = buf[i]; }
+  else out.set(buf.subarray(start, end));
+  return out;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
