@@ -136,3 +136,10 @@ export const RESP_WRITE_BATCHES_INFLIGHT_MAX = 2;
  * examines before it writes its deletes and yields the event loop for a timer turn.
  */
 export const HISTORY_COMPACT_SLICE_ENTRIES = 1024;
+
+// ---- RESP reads (issue 14: pipelined GETs, src/server/resp/resp_get_run.ts) ----
+/**
+ * Most consecutive GETs of one connection answered as one run (one read, one reply buffer);
+ * a longer pipeline of GETs continues in the next run.
+ */
+export const RESP_GET_RUN_MAX = 256;

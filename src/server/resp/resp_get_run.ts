@@ -7,6 +7,7 @@
  * where nothing per command could differ: authentication off, no MULTI, CLIENT REPLY ON.
  */
 import { type GetSink, readGets } from "../../kv/redis/read_run.ts";
+import { RESP_GET_RUN_MAX } from "../../limits_ops.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import type { Reply, RespContext, Slot } from "./resp_command.ts";
 import { countCommand, errorReply } from "./resp_dispatch.ts";
@@ -14,9 +15,6 @@ import { GET_UPPER, isPlainGet } from "./resp_get_name.ts";
 import type { RespCommand } from "./resp_parser.ts";
 import { subscribedRefusal } from "./resp_pubsub.ts";
 import type { RespWriter } from "./resp_writer.ts";
-
-/** Most GETs one slot takes: a longer run continues in the next slot. */
-export const GET_RUN_MAX = 256;
 
 /**
  * The plain GETs at `waiting[from]` and after, as one slot answering `commands` of them (counted
@@ -29,7 +27,7 @@ export function takeGetRun(
 ): (Slot & { readonly commands: number }) | undefined {
   if (ctx.auth !== undefined || ctx.conn.multi !== undefined) return undefined;
   const keys: Uint8Array[] = [];
-  for (let i = from; i < waiting.length && keys.length < GET_RUN_MAX; i++) {
+  for (let i = from; i < waiting.length && keys.length < RESP_GET_RUN_MAX; i++) {
     if (!isPlainGet(waiting[i])) break;
     keys.push(waiting[i][1]);
   }

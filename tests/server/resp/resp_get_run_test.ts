@@ -8,6 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { RESP_GET_RUN_MAX } from "../../../src/limits_ops.ts";
 import type { KvStateMachine } from "../../../src/kv/state_machine.ts";
 import { type KvService, ServiceError } from "../../../src/server/kv_service.ts";
 import { isPlainGet } from "../../../src/server/resp/resp_get_name.ts";
@@ -127,6 +128,11 @@ for (const [how, wrap] of [["awaited", undefined], ["met at once", withReadNow]]
       assert.deepEqual(replies, gets.map((_, i) => i % 2 ? bulk("2") : "$-1\r\n"));
       // Each GET of a run counts as a command (INFO, then 40 GETs, then this INFO).
       assert.equal(total(await c.one("INFO", "stats")), total(before) + 41);
+      // Past RESP_GET_RUN_MAX GETs in one write, the next run takes the rest, in order.
+      const many = Array.from({ length: RESP_GET_RUN_MAX * 2 + 7 }, (_, i) => ["GET", `k${i % 3}`]);
+      await c.send(["SET", "k0", "zero"], ["SET", "k2", "two"]);
+      const answers = ["zero", undefined, "two"].map((v) => v === undefined ? "$-1\r\n" : bulk(v));
+      assert.deepEqual(await c.send(...many), many.map((_, i) => answers[i % 3]));
     } finally {
       c.close();
       await server.close();
