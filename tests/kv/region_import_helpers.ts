@@ -22,8 +22,8 @@ export interface TwoRegions {
   readonly r2: RegionKv;
 }
 
-const grant = (id: number) =>
-  cmd({ body: { case: "leaseGrant", value: { ttlSeconds: 60, id: BigInt(id) } } });
+const grant = (id: number, ttlSeconds = 60) =>
+  cmd({ body: { case: "leaseGrant", value: { ttlSeconds, id: BigInt(id) } } });
 const leased = (key: string, lease: number) =>
   cmd({ body: { case: "put", value: { key: b(key), value: b("leased"), lease: BigInt(lease) } } });
 const ttl = (key: string) =>
@@ -52,7 +52,10 @@ const COMMON = [
   redis(0, 1000, ["hset", "s-hash", "f", "v"]),
 ];
 
-/** `source`: region 2 moves on (and grants lease 5); else region 2's stale extra write. */
+/**
+ * `source`: region 2 moves on (and grants leases 5 and 6); else region 2's stale extra write,
+ * and region 1 grants leases 6 and 7.
+ */
 export async function twoRegions(seed: number, source: boolean): Promise<TwoRegions> {
   const world = createSimWorld(seed);
   world.fs.mkdir("kv");
@@ -75,10 +78,17 @@ export async function twoRegions(seed: number, source: boolean): Promise<TwoRegi
   await run(r2, [put("n", "2", { clientId: 7n, sequence: 4n })]);
   if (source) {
     await run(r2, [put("o", "3"), cmd({ body: { case: "delete", value: { key: b("q") } } })]);
-    await run(r2, [grant(5), leased("s", 5), ttl("t"), redis(0, 1000, ["sadd", "u-set", "x"])]);
+    await run(r2, [
+      grant(5),
+      grant(6),
+      leased("s", 5),
+      ttl("t"),
+      redis(0, 1000, ["sadd", "u-set", "x"]),
+    ]);
   } else {
     await run(r2, [put("w", "stale"), ttl("x")]);
-    await run(r1, [grant(7), leased("e", 7)]); // a lease only the target has
+    // Leases only the target has; lease 6 the source has too, with another TTL.
+    await run(r1, [grant(7), leased("e", 7), grant(6, 30)]);
   }
   await db.flush();
   return { world, db, r1, r2 };
