@@ -8,10 +8,8 @@ import assert from "node:assert/strict";
 import { readImportMarker } from "../../src/kv/region_import_marker.ts";
 import { openRegions } from "../../src/kv/region_open.ts";
 import { importRegionSnapshot } from "../../src/kv/region_snapshot_import.ts";
-import { Db } from "../../src/storage/db.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 import { CorruptionError } from "../../src/util/errors.ts";
-import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
 import { b } from "./kv_helpers.ts";
 import { imageOf, lines, ownedBy, twoRegions } from "./region_import_helpers.ts";
 
