@@ -41,6 +41,7 @@ import {
   type SplitCommand,
 } from "./region_command.ts";
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
+import { readImportMarker } from "./region_import_marker.ts";
 import { splitRegion } from "./region_split.ts";
 import { regionKeys } from "./region_keys.ts";
 import { encodeApplied } from "./keyspace.ts";
@@ -60,10 +61,15 @@ export interface SplitReport {
 
 export class RegionKv {
   #descriptor: RegionDescriptor;
-  /** Called after a split's batch is written (durable at the engine's next flush; else replayed). */
+  /** Called after a split's batch is written (durable at the engine's next flush, or replayed). */
   onSplit: (report: SplitReport) => void = () => {};
 
-  private constructor(readonly kv: KvStateMachine, descriptor: RegionDescriptor) {
+  private constructor(
+    readonly kv: KvStateMachine,
+    descriptor: RegionDescriptor,
+    /** An uninitialized replica (applied index 0, no data): it waits for a region snapshot. */
+    readonly awaitingSnapshot: boolean,
+  ) {
     this.#descriptor = descriptor;
   }
 
@@ -78,7 +84,9 @@ export class RegionKv {
   ): Promise<RegionKv> {
     const descriptor = readDescriptor(db, regionId, o.voters);
     if (descriptor === undefined) throw new Error(`region ${regionId} is not on this engine`);
-    return new RegionKv(await KvStateMachine.open(db, o.sessions, { regionId }), descriptor);
+    const awaiting = readImportMarker(db, regionId)?.state === "awaiting";
+    const kv = await KvStateMachine.open(db, o.sessions, { regionId });
+    return new RegionKv(kv, descriptor, awaiting);
   }
 
   get descriptor(): RegionDescriptor {
