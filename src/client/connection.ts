@@ -20,7 +20,7 @@ import { FrameDecoder } from "../util/frame.ts";
 import { splitHostPort } from "../util/host_port.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { decodeWireFrame, encodeWireFrameParts, writeParts } from "../wire/frame_codec.ts";
-import { TinyKvError } from "./errors.ts";
+import { type ClientErrorCode, TinyKvError } from "./errors.ts";
 import { timeoutError } from "./timeout_option.ts";
 
 /** A partly received response keeps requests alive while bytes came this recently. */
@@ -244,14 +244,18 @@ export class ClientConnection {
       // A TLS record (alert 0x15 or handshake 0x16, version 3.x) where a frame should start.
       const tls = (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03;
       const hint = tls ? " (the node speaks TLS: connect with TLS, e.g. --tls-ca FILE)" : "";
-      this.#fail(`bad response from ${this.address}: ${errorMessage(err)}${hint}`);
+      const message = `bad response from ${this.address}: ${errorMessage(err)}${hint}`;
+      // A TLS port never reads our frames as requests (nothing was applied), and asking it
+      // again cannot succeed: that is a configuration error, not a lost connection.
+      if (tls) this.#fail(message, "FAILED_PRECONDITION", false);
+      else this.#fail(message);
       this.conn.close();
     }
   }
 
-  #fail(message: string): void {
+  #fail(message: string, code: ClientErrorCode = "CONNECTION_LOST", unknown = true): void {
     if (this.#closedError) return;
-    this.#closedError = new TinyKvError("CONNECTION_LOST", message, true);
+    this.#closedError = new TinyKvError(code, message, unknown);
     this.#timer.clear();
     for (const p of this.#pending.values()) p.reject(this.#closedError);
     this.#pending.clear();

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tls from "node:tls";
+import type { TinyKvError } from "../../src/client/errors.ts";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { nodeTlsOf, withClientTls } from "../../src/cli/tls_flags.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
@@ -138,12 +139,18 @@ test("node tls: a node serves the client, RESP and HTTPS over TLS; reload swaps 
   const endpoint = [`127.0.0.1:${kv}`];
   const options = { endpoints: endpoint, net: platform.net, clock: platform.clock, seed: 1 };
   const kvClient = new TinyKvClient({ ...options, tls: { ca: ca.certPem } });
-  // Generous: the refusal comes at once, but a loaded machine may take a while to deliver it.
-  const plain = new TinyKvClient({ ...options, deadlineMs: 5000, attemptTimeoutMs: 4000 });
+  // The refusal is not retried (a configuration error): it comes at once, however long the
+  // deadline a loaded machine needs.
+  const plain = new TinyKvClient({ ...options, deadlineMs: 3000, attemptTimeoutMs: 2000 });
   try {
     await kvClient.put("k", "v");
     assert.equal(new TextDecoder().decode(await kvClient.get("k")), "v");
-    await assert.rejects(plain.get("k"), /the node speaks TLS/);
+    await assert.rejects(plain.get("k"), (err: TinyKvError) => {
+      assert.match(err.message, /the node speaks TLS/);
+      assert.equal(err.code, "FAILED_PRECONDITION");
+      assert.equal(err.outcomeUnknown, false);
+      return true;
+    });
     const ping = await exchange(resp, new TextEncoder().encode("PING\r\n"));
     assert.equal(ping.reply, "+PONG\r\n");
     assert.equal(await servedName(http, ca.certPem), "server");
