@@ -42,8 +42,7 @@ import {
 } from "./region_command.ts";
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
 import { splitRegion } from "./region_split.ts";
-import { regionKeys } from "./region_keys.ts";
-import { encodeApplied } from "./keyspace.ts";
+import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
 import type { WriteOp } from "../storage/db.ts";
 
@@ -78,7 +77,8 @@ export class RegionKv {
   ): Promise<RegionKv> {
     const descriptor = readDescriptor(db, regionId, o.voters);
     if (descriptor === undefined) throw new Error(`region ${regionId} is not on this engine`);
-    return new RegionKv(await KvStateMachine.open(db, o.sessions, { regionId }), descriptor);
+    const kv = await KvStateMachine.open(db, o.sessions, { regionId, span: descriptor });
+    return new RegionKv(kv, descriptor);
   }
 
   get descriptor(): RegionDescriptor {
@@ -186,15 +186,16 @@ export class RegionKv {
         if (op.type === "put") ws.put(toBytes(op.key), toBytes(op.value));
         else ws.delete(toBytes(op.key));
       }
-      // Past versions of the child's keys stay in the parent's feed, which the child does not
-      // read yet: its reads and watches at or below the split's revision answer COMPACTED
-      // rather than miss them (docs/regions.md).
-      ws.put(regionKeys(right.id).compacted, encodeApplied(meta.revision + 1));
+      // Past versions of the child's keys stay in the parent's feed (and its ancestors'): the
+      // child reads them there at or below this revision (docs/regions.md, region_lineage.ts).
+      const lineage = childLineage(parent.id, meta.revision, this.kv.history.lineage);
+      ws.put(lineageKey(right.id), encodeLineage(lineage));
       ws.put(descriptorKey(left.id), encodeDescriptor(left));
       ws.put(descriptorKey(right.id), encodeDescriptor(right));
       return { ...meta, keyCount: counts.left.keys, redisKeys: counts.left.redisKeys };
     });
     this.#descriptor = left;
+    this.kv.history.span = { start: left.start, end: left.end }; // the child owns the rest now
     this.onSplit({ left, right, index: e.index });
     return { kind: "split", left, right };
   }
