@@ -12,6 +12,9 @@ import type { KeyRange, KvEvent } from "../../src/kv/key_state.ts";
 import { encodeRegionCommand } from "../../src/kv/region_command.ts";
 import { regionKeys, RegionKind } from "../../src/kv/region_keys.ts";
 import { decodeHistory } from "../../src/kv/key_record.ts";
+import { HistoryView } from "../../src/kv/history_view.ts";
+import { childLineage, decodeLineage, encodeLineage } from "../../src/kv/region_lineage.ts";
+import { DecodeError } from "../../src/util/coding.ts";
 import { CompactedError } from "../../src/kv/revision_errors.ts";
 import type { KvStateMachine } from "../../src/kv/state_machine.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
@@ -159,6 +162,34 @@ test("region history: reads at every revision and watches match a store without 
   const revisions = mine.map((e) => e.kv.modRevision);
   assert.ok(revisions.some((r) => r <= first) && revisions.some((r) => r > second));
   assert.deepEqual(revisions, [...revisions].sort((x, y) => x - y), "in revision order");
+  // A restarted node opens each region's history view from its descriptor and lineage record.
+  await w.c.node(2).db.flush();
+  w.c.kill(2);
+  w.c.node(2).world.fs.crash("lose");
+  await w.c.open(w.c.node(2));
+  for (const r of REGIONS) await w.c.settle(r.id);
+  assert.deepEqual(w.c.sm(2, 3)?.kv.kv.history.lineage.map((a) => a.regionId), [2, 1]);
+  await checkReads(w, 1);
+});
+
+test("region history: lineage records and feed segments", () => {
+  const chain = childLineage(2, 40, childLineage(1, 20, []));
+  assert.deepEqual(decodeLineage(encodeLineage(chain)), chain);
+  const bad = [
+    new Uint8Array([2, 0, 0, 0, 0]),
+    encodeLineage(chain).subarray(0, 20),
+    new Uint8Array([...encodeLineage(chain), 0]),
+    encodeLineage([...chain].reverse()),
+  ];
+  for (const v of bad) assert.throws(() => decodeLineage(v), DecodeError);
+  const view = new HistoryView(regionKeys(3), { start: b("s"), end: b("") }, chain);
+  const seg = (from: number, to: number) =>
+    view.segments(from, to).map((s) => [s.feed.id, s.from, s.to]);
+  assert.deepEqual(seg(1, 50), [[1, 1, 20], [2, 21, 40], [3, 41, 50]]);
+  assert.deepEqual(seg(30, 35), [[2, 30, 35]]);
+  assert.deepEqual(seg(41, 41), [[3, 41, 41]]);
+  assert.deepEqual([20, 21, 40, 41].map((r) => view.feedOf(r).id), [1, 2, 2, 3]);
+  assert.ok(view.owns(b("x")) && !view.owns(b("r")));
 });
 
 /** History records in region `feed`'s feed of keys region `owner` holds, on node n. */
