@@ -59,7 +59,7 @@ export interface SplitReport {
 
 export class RegionKv {
   #descriptor: RegionDescriptor;
-  /** Called after a split's batch is written (durable at the engine's next flush; else replayed). */
+  /** Called after a split's batch is written (durable at the next engine flush, else replayed). */
   onSplit: (report: SplitReport) => void = () => {};
 
   private constructor(readonly kv: KvStateMachine, descriptor: RegionDescriptor) {
