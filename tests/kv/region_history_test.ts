@@ -162,6 +162,10 @@ test("region history: reads at every revision and watches match a store without 
   const revisions = mine.map((e) => e.kv.modRevision);
   assert.ok(revisions.some((r) => r <= first) && revisions.some((r) => r > second));
   assert.deepEqual(revisions, [...revisions].sort((x, y) => x - y), "in revision order");
+  // A range wholly outside the region's keys is empty, not an error.
+  const three = w.c.sm(1, 3)?.kv.kv as KvStateMachine;
+  const outside = await three.rangeAt({ key: b("a"), rangeEnd: b("c") }, second, 10);
+  assert.deepEqual(outside, { states: [], more: false });
   // A restarted node opens each region's history view from its descriptor and lineage record.
   await w.c.node(2).db.flush();
   w.c.kill(2);
