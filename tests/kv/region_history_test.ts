@@ -194,6 +194,13 @@ test("region history: lineage records and feed segments", () => {
   assert.deepEqual(seg(41, 41), [[3, 41, 41]]);
   assert.deepEqual([20, 21, 40, 41].map((r) => view.feedOf(r).id), [1, 2, 2, 3]);
   assert.ok(view.owns(b("x")) && !view.owns(b("r")));
+  // A child that split again before it wrote anything: its own interval is empty.
+  const idle = new HistoryView(regionKeys(4), undefined, childLineage(3, 20, chain.slice(1)));
+  assert.deepEqual(idle.segments(1, 30).map((s) => [s.feed.id, s.from, s.to]), [
+    [1, 1, 20],
+    [4, 21, 30],
+  ]);
+  assert.deepEqual([20, 21].map((r) => idle.feedOf(r).id), [1, 4]);
 });
 
 /** History records in region `feed`'s feed of keys region `owner` holds, on node n. */
