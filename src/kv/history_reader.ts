@@ -61,12 +61,7 @@ export async function rangeAt(
   const { span } = view; // only the region's own keys: others' entries point into other feeds
   const first = compareBytes(range.key, span.start) < 0 ? span.start : range.key;
   const start = after === undefined ? indexBound(first) : indexKeyEnd(after);
-  const open = isOpenEnded(range);
-  const end = span.end.length > 0 && (open || compareBytes(span.end, range.rangeEnd) < 0)
-    ? indexBound(span.end)
-    : open
-    ? INDEX_END
-    : indexBound(range.rangeEnd);
+  const end = indexEnd(range, span);
   let done: Uint8Array | undefined; // the key whose state at `revision` was settled
   for await (const [k, v] of snap.scan({ start, end })) {
     const { key, revision: rev } = parseIndexKey(k);
@@ -80,6 +75,15 @@ export async function rangeAt(
     if (raw !== undefined) states.push(decodeHistory(rev, raw).state);
   }
   return { states, more: false };
+}
+
+/** Where the index entries of `range`'s keys within `span` end (an empty span end: none). */
+function indexEnd(range: KeyRange, span: HistoryView["span"]): Uint8Array {
+  const open = isOpenEnded(range);
+  if (span.end.length > 0 && (open || compareBytes(span.end, range.rangeEnd) < 0)) {
+    return indexBound(span.end);
+  }
+  return open ? INDEX_END : indexBound(range.rangeEnd);
 }
 
 export interface HistoryPage {
