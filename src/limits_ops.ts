@@ -171,3 +171,16 @@ export const ROUTE_ERROR_REGIONS_MAX = 64;
 export const CLIENT_ROUTE_ATTEMPTS_MAX = 8;
 /** Regions a client's route cache holds; past it the cache starts again from empty. */
 export const CLIENT_ROUTE_CACHE_REGIONS_MAX = 100_000;
+
+// ---- RESP reads (issue 14: pipelined GETs, src/server/resp/resp_get_run.ts) ----
+/**
+ * Most consecutive GETs of one connection answered as one run (one read, one reply buffer);
+ * a longer pipeline of GETs continues in the next run.
+ */
+export const RESP_GET_RUN_MAX = 256;
+
+// ---- Region snapshots on a shared engine (src/kv/region_snapshot_import.ts) ----
+/** Operations in one engine batch of a region snapshot's import or clearing. */
+export const REGION_IMPORT_BATCH_OPS = 10_000;
+/** Key and value bytes after which an import batch is written (plus at most one record). */
+export const REGION_IMPORT_BATCH_BYTES = 4 * MiB;

@@ -75,7 +75,10 @@ export async function* exportSnapshot(
   }
 }
 
-/** Rebuilds an (empty) engine from a snapshot stream. */
+/** Where an importer writes the entries: an engine, or a filter in front of one. */
+export type SnapshotSink = Pick<Db, "write" | "flush">;
+
+/** Rebuilds an (empty) engine, or feeds a sink, from a snapshot stream. */
 export class SnapshotImporter {
   #buf: Uint8Array = new Uint8Array(0);
   #crc = 0;
@@ -86,7 +89,7 @@ export class SnapshotImporter {
   #batch: WriteOp[] = [];
   #batchBytes = 0;
 
-  constructor(readonly db: Db, readonly name = "snapshot stream") {}
+  constructor(readonly db: SnapshotSink, readonly name = "snapshot stream") {}
 
   get entries(): number {
     return this.#count;

@@ -41,6 +41,7 @@ import {
   type SplitCommand,
 } from "./region_command.ts";
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
+import { readImportMarker } from "./region_import_marker.ts";
 import { splitRegion } from "./region_split.ts";
 import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
@@ -59,10 +60,15 @@ export interface SplitReport {
 
 export class RegionKv {
   #descriptor: RegionDescriptor;
-  /** Called after a split's batch is written (durable at the next engine flush, else replayed). */
+  /** Called after a split's batch is written (durable at the engine's next flush, or replayed). */
   onSplit: (report: SplitReport) => void = () => {};
 
-  private constructor(readonly kv: KvStateMachine, descriptor: RegionDescriptor) {
+  private constructor(
+    readonly kv: KvStateMachine,
+    descriptor: RegionDescriptor,
+    /** An uninitialized replica (applied index 0, no data): it waits for a region snapshot. */
+    readonly awaitingSnapshot: boolean,
+  ) {
     this.#descriptor = descriptor;
   }
 
@@ -77,8 +83,9 @@ export class RegionKv {
   ): Promise<RegionKv> {
     const descriptor = readDescriptor(db, regionId, o.voters);
     if (descriptor === undefined) throw new Error(`region ${regionId} is not on this engine`);
+    const awaiting = readImportMarker(db, regionId)?.state === "awaiting";
     const kv = await KvStateMachine.open(db, o.sessions, { regionId, span: descriptor });
-    return new RegionKv(kv, descriptor);
+    return new RegionKv(kv, descriptor, awaiting);
   }
 
   get descriptor(): RegionDescriptor {

@@ -240,6 +240,6 @@ export class Committer {
       old?.close();
     }
     s.imm = s.mem;
-    s.mem = new Memtable(s.prng.fork(), s.wal?.number ?? 0);
+    s.mem = new Memtable(s.prng.fork(), s.wal?.number ?? 0, s.mem.pointReadBytes());
   }
 }

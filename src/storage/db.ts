@@ -59,6 +59,12 @@ export interface ReadOptions {
   readonly snapshot?: Snapshot;
 }
 
+/** Reads a value in place (`Db.getWith`): `buf[off, off+len)`, only during the call. */
+export interface ValueReader<T> {
+  read(buf: Uint8Array, off: number, len: number): T;
+}
+/** `get`'s reader: a copy the caller owns. */
+const COPY: ValueReader<Uint8Array> = { read: (buf, off, len) => buf.slice(off, off + len) };
 export class Db {
   readonly #s: DbState;
   readonly #bg: Background;
@@ -88,16 +94,26 @@ export class Db {
 
   /** The value of `key`, or undefined. The returned bytes are the caller's. */
   get(key: KeyLike, options?: ReadOptions): Uint8Array | undefined {
+    return this.getWith(toBytes(key), COPY, options);
+  }
+
+  /**
+   * `get` that hands the value to `reader` where it lies, for a caller that only reads it
+   * (a memtable hit then allocates nothing). `reader` must not keep the bytes it is given.
+   */
+  getWith<T>(key: Uint8Array, reader: ValueReader<T>, options?: ReadOptions): T | undefined {
     const s = this.#s;
     if (s.closed) throw new ClosedError("database is closed");
-    const k = toBytes(key);
-    checkKey(k);
+    checkKey(key);
     const seq = this.#seq(options);
-    let n = s.mem.get(k, seq);
-    if (n === undefined && s.imm !== undefined) n = s.imm.get(k, seq);
-    if (n !== undefined) return n.kind === ValueKind.Put ? n.valueCopy() : undefined;
-    const e = s.vs.current.get(k, seq, bloomHash(k), s.tables);
-    return e !== undefined && e.kind === ValueKind.Put ? e.value : undefined;
+    let n = s.mem.get(key, seq);
+    if (n === undefined && s.imm !== undefined) n = s.imm.get(key, seq);
+    if (n !== undefined) {
+      return n.kind === ValueKind.Put ? reader.read(n.buf, n.voff, n.vlen) : undefined;
+    }
+    const e = s.vs.current.get(key, seq, bloomHash(key), s.tables); // e.value is a copy
+    if (e === undefined || e.kind !== ValueKind.Put) return undefined;
+    return reader === COPY ? e.value as T : reader.read(e.value, 0, e.value.length);
   }
 
   /**

@@ -148,6 +148,16 @@ export class ByteWriter {
     return this;
   }
 
+  /** `src[off, off+len)`; a short range byte by byte (a view of it would cost an allocation). */
+  range(src: Uint8Array, off: number, len: number): this {
+    this.reserve(len);
+    const buf = this.#buf, at = this.#len;
+    if (len <= 64) { for (let i = 0; i < len; i++) buf[at + i] = src[off + i]; }
+    else buf.set(src.subarray(off, off + len), at);
+    this.#len = at + len;
+    return this;
+  }
+
   /** A varint length followed by the bytes. */
   lengthPrefixed(data: Uint8Array): this {
     return this.varint(data.length).bytes(data);

@@ -13,7 +13,7 @@ import { authFileOf } from "../auth/auth_fixture.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
 import { FAST_ELECTIONS, freePorts } from "../server/cluster_helpers.ts";
 
-const WAIT_MS = 10_000;
+const WAIT_MS = 20_000; // as the dashboard test: a loaded machine renders slowly
 
 async function signIn(page: Page, user: string, password: string): Promise<void> {
   await page.fill("#login-user", user);

@@ -33,7 +33,27 @@ const TAG_OF = new Map<string, number>(TAGS.map((k, i) => [k, i + 1]));
 /** Nesting deeper than this is refused on decode (replies nest at most a few levels). */
 const DEPTH_MAX = 32;
 
+/**
+ * `+OK` as encoded (tag 1, length 2, "OK"), and an array of one `+OK` (tag 7, count 1, then it):
+ * the reply of most writes (a one-command run such as a SET answers an array of one), encoded
+ * and decoded without the general walk.
+ */
+const OK_BYTES = [1, 2, 0x4f, 0x4b];
+const ONE_OK_BYTES = [7, 1, ...OK_BYTES];
+
+const isOk = (r: RedisReply | undefined): boolean => r?.k === "simple" && r.s === "OK";
+
+function sameBytes(bytes: Uint8Array, expected: readonly number[]): boolean {
+  if (bytes.length !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[i] !== expected[i]) return false;
+  return true;
+}
+
 export function encodeReply(reply: RedisReply): Uint8Array {
+  if (isOk(reply)) return Uint8Array.from(OK_BYTES);
+  if (reply.k === "array" && reply.items.length === 1 && isOk(reply.items[0])) {
+    return Uint8Array.from(ONE_OK_BYTES);
+  }
   const w = new ByteWriter(64);
   write(w, reply);
   return w.finish();
@@ -68,6 +88,8 @@ function write(w: ByteWriter, r: RedisReply): void {
 }
 
 export function decodeReply(bytes: Uint8Array): RedisReply {
+  if (sameBytes(bytes, OK_BYTES)) return { k: "simple", s: "OK" };
+  if (sameBytes(bytes, ONE_OK_BYTES)) return { k: "array", items: [{ k: "simple", s: "OK" }] };
   const r = new ByteReader(bytes);
   const reply = read(r, 0);
   if (r.offset !== bytes.length) throw new DecodeError("bytes after a reply", r.offset);

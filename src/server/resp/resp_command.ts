@@ -130,4 +130,11 @@ export interface Slot {
   reply: Reply | undefined;
   /** CLIENT REPLY OFF or SKIP: the command runs, its reply is not written. */
   silent?: boolean;
+  /** Commands the slot answers, when more than one (a run of GETs, resp_get_run.ts). */
+  readonly commands?: number;
+}
+
+/** A slot not yet started. */
+export function newSlot(kind: CommandKind, start: Start): Slot {
+  return { kind, start, started: false, done: false, reply: undefined };
 }

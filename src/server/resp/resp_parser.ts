@@ -18,6 +18,7 @@ import {
 import { assert } from "../../util/assert.ts";
 import { FillingBuffer } from "../../util/filling_buffer.ts";
 import { splitInline } from "./inline_args.ts";
+import { GET_LOWER, GET_UPPER } from "./resp_get_name.ts";
 
 export class RespProtocolError extends Error {
   override name = "RespProtocolError";
@@ -43,6 +44,9 @@ const CR = 13, LF = 10;
 
 /** One parsed command: its arguments as raw bytes (args[0] is the name). */
 export type RespCommand = Uint8Array[];
+
+/** `*2\r\n$3\r\n`, the start of every two-argument command with a three-byte name. */
+const TWO_ARGS_NAME3 = [0x2a, 0x32, CR, LF, 0x24, 0x33, CR, LF];
 
 export class RespParser {
   /** Unconsumed input. */
@@ -89,20 +93,21 @@ export class RespParser {
     if (this.#start < this.#buf.length) {
       this.#buf = concat(this.#buf.subarray(this.#start), chunk.subarray(at));
     } else {
-      this.#buf = chunk.subarray(at);
+      this.#buf = at === 0 ? chunk : chunk.subarray(at);
     }
     this.#start = 0;
     while (this.#bulk === null && this.#start < this.#buf.length) {
       if (!this.#step(out)) break;
     }
     // Keep only an owned copy of the unconsumed tail.
-    this.#buf = this.#buf.slice(this.#start);
+    this.#buf = copyRange(this.#buf, this.#start, this.#buf.length);
     this.#start = 0;
   }
 
   /** Parses one element; false when more input is needed. */
   #step(out: RespCommand[]): boolean {
     const first = this.#buf[this.#start];
+    if (this.#argsLeft === 0 && first === 0x2a && this.#getStep(out)) return true;
     if (this.#argsLeft === 0 && first !== 0x2a /* * */) return this.#inlineStep(out);
     const lineEnd = this.#findLineEnd();
     if (lineEnd < 0) return false;
@@ -137,7 +142,7 @@ export class RespParser {
       if (this.#buf[end] !== CR || this.#buf[end + 1] !== LF) {
         throw new RespProtocolError("bulk string not terminated by CRLF");
       }
-      this.#args.push(this.#buf.slice(this.#start, end));
+      this.#args.push(copyRange(this.#buf, this.#start, end));
       this.#start = end + 2;
       if (--this.#argsLeft === 0) this.#finish(out);
       return true;
@@ -147,6 +152,40 @@ export class RespParser {
     const rest = this.#buf.subarray(this.#start);
     const used = this.#fillBulk(rest, 0, out);
     this.#start += used;
+    return true;
+  }
+
+  /**
+   * A whole `GET key` as redis clients send it, in one pass with no line search: the name is
+   * the shared constant and the key one copy. Anything else, or anything the general path
+   * would refuse, is left to it (false), so replies and errors are the same either way.
+   */
+  #getStep(out: RespCommand[]): boolean {
+    const buf = this.#buf, s = this.#start, limits = this.limits;
+    if (buf.length - s < 19) return false; // the shortest: *2 $3 GET $0 "" with their CRLFs
+    if (limits.argsMax < 2 || limits.lineBytesMax < 11) return false; // the general path's errors
+    for (let i = 0; i < 8; i++) if (buf[s + i] !== TWO_ARGS_NAME3[i]) return false;
+    const c0 = buf[s + 8], c1 = buf[s + 9], c2 = buf[s + 10];
+    const name = c0 === 0x47 && c1 === 0x45 && c2 === 0x54
+      ? GET_UPPER
+      : c0 === 0x67 && c1 === 0x65 && c2 === 0x74
+      ? GET_LOWER
+      : undefined;
+    if (name === undefined || buf[s + 11] !== CR || buf[s + 12] !== LF || buf[s + 13] !== 0x24) {
+      return false;
+    }
+    let at = s + 14, len = 0;
+    for (const digitsEnd = Math.min(buf.length, at + 10); at < digitsEnd; at++) {
+      const d = buf[at] - 0x30;
+      if (d < 0 || d > 9) break;
+      len = len * 10 + d;
+    }
+    if (at === s + 14 || buf[at] !== CR || buf[at + 1] !== LF) return false;
+    const end = at + 2 + len;
+    if (len > limits.bulkBytesMax || 3 + len > limits.commandBytesMax) return false;
+    if (end + 2 > buf.length || buf[end] !== CR || buf[end + 1] !== LF) return false;
+    out.push([name, copyRange(buf, at + 2, end)]);
+    this.#start = end + 2;
     return true;
   }
 
@@ -216,6 +255,17 @@ export class RespParser {
     }
     return -1;
   }
+}
+
+/**
+ * A copy of `buf[start, end)` the caller owns: `slice` of a socket's chunk (a Buffer) would be
+ * a view of it, and a view costs more than copying a short argument.
+ */
+function copyRange(buf: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  if (end - start <= 64) { for (let i = start; i < end; i++) out[i - start] = buf[i]; }
+  else out.set(buf.subarray(start, end));
+  return out;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

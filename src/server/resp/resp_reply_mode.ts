@@ -18,6 +18,11 @@ const PUBSUB_REPLIES = new Set(["SUBSCRIBE", "PSUBSCRIBE", "UNSUBSCRIBE", "PUNSU
 export class ReplyMode {
   #mode: "on" | "off" | "skip" = "on";
 
+  /** Every reply is written (CLIENT REPLY ON): commands may skip `slot`. */
+  get on(): boolean {
+    return this.#mode === "on";
+  }
+
   /** `loggedIn` false: CLIENT REPLY goes to the session, which answers NOAUTH. */
   slot(args: RespCommand, make: (args: RespCommand) => Slot, loggedIn = true): Slot {
     const name = upperName(args[0]);

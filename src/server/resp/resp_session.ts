@@ -18,12 +18,15 @@ import { arityOk } from "../../kv/redis/command.ts";
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { unknownCommand, wrongArity } from "../../kv/redis/errors.ts";
 import { QUEUED } from "../../kv/redis/reply.ts";
-import type { CommandKind, Reply, RespContext, Slot, Start } from "./resp_command.ts";
+import type { CommandKind, Reply, RespContext, Slot } from "./resp_command.ts";
+import { newSlot } from "./resp_command.ts";
 import { RESP_COMMANDS } from "./resp_commands.ts";
 import { accessRefusal } from "./resp_auth.ts";
 import { countCommand, dataCommand, errorReply, protocolFailure } from "./resp_dispatch.ts";
 import { looksLikeHttp } from "./resp_http_guard.ts";
 import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.ts";
+import { isPlainGet } from "./resp_get_name.ts";
+import { takeGetRun } from "./resp_get_run.ts";
 import { subscribedRefusal, unlessSubscribed } from "./resp_pubsub.ts";
 import { writeReply } from "./resp_reply.ts";
 import { ReplyMode } from "./resp_reply_mode.ts";
@@ -36,6 +39,8 @@ export class RespSession {
   readonly #slots: Slot[] = [];
   /** How many slots at the front of #slots have started; #pump, re-entered from #run, waits. */
   #started = 0;
+  /** Commands in #slots beyond one per slot (a run of GETs answers many in one slot). */
+  #held = 0;
   #pumping = false;
   /** Parsed commands not yet slotted (from #next on): they wait behind a password check. */
   #waiting: RespCommand[] = [];
@@ -82,6 +87,15 @@ export class RespSession {
   /** Turns waiting commands into slots, in order, until one must be decided first. */
   #admit(): void {
     while (this.#next < this.#waiting.length && this.ctx.conn.authenticating === undefined) {
+      const run = isPlainGet(this.#waiting[this.#next]) && this.#replyMode.on
+        ? takeGetRun(this.ctx, this.#waiting, this.#next)
+        : undefined;
+      if (run !== undefined) {
+        this.#slots.push(run);
+        this.#held += run.commands - 1;
+        this.#next += run.commands, this.#commandsSeen += run.commands;
+        continue;
+      }
       const args = this.#waiting[this.#next++];
       if (looksLikeHttp(args, this.#commandsSeen++ === 0)) {
         this.ctx.node.httpWarning?.warn(this.ctx.conn.addr);
@@ -99,30 +113,24 @@ export class RespSession {
       }
     }
     // As Redis: the commands before bad input run and are answered, then the error, then the close.
-    if (this.#failure !== undefined && this.#waitingCount() === 0) {
+    if (this.#failure !== undefined && this.#next === this.#waiting.length) {
       this.#slots.push(protocolFailure(this.ctx, this.#failure));
       this.#failure = undefined;
     }
-    if (this.#slots.length + this.#waitingCount() >= RESP_PIPELINE_MAX && !this.#paused) {
+    if (this.#heldCount() >= RESP_PIPELINE_MAX && !this.#paused) {
       this.#paused = true;
       this.conn.pause();
     }
     this.#pump();
   }
 
-  #waitingCount(): number {
-    return this.#waiting.length - this.#next;
+  /** Commands parsed and not yet answered. */
+  #heldCount(): number {
+    return this.#slots.length + this.#held + this.#waiting.length - this.#next;
   }
 
   #slot(args: RespCommand): Slot {
-    const slot = (kind: CommandKind, start: Start): Slot => ({
-      kind,
-      start,
-      started: false,
-      done: false,
-      reply: undefined,
-    });
-    const refuse = (line: string) => slot("local", () => (w) => w.error(line));
+    const refuse = (line: string) => newSlot("local", () => (w) => w.error(line));
     const name = upperName(args[0]);
     const own = RESP_COMMANDS.get(name);
     const data = own === undefined ? REDIS_COMMANDS.get(lowerName(args[0])) : undefined;
@@ -148,15 +156,15 @@ export class RespSession {
         try {
           const refusal = subscribedRefusal(this.ctx, args);
           if (refusal !== undefined) return refuse(refusal);
-          return slot(own.kind, own.parse(this.ctx, args));
+          return newSlot(own.kind, own.parse(this.ctx, args));
         } catch (err) {
-          return slot("local", () => errorReply(err));
+          return newSlot("local", () => errorReply(err));
         }
       }
-      return slot(own.kind, unlessSubscribed(this.ctx, args, () => own.run(this.ctx, args)));
+      return newSlot(own.kind, unlessSubscribed(this.ctx, args, () => own.run(this.ctx, args)));
     }
     const kind = data?.kind === "write" ? "write" : "read";
-    return slot(kind, unlessSubscribed(this.ctx, args, dataCommand(this.ctx, args, kind)));
+    return newSlot(kind, unlessSubscribed(this.ctx, args, dataCommand(this.ctx, args, kind)));
   }
 
   /** A refused EXEC ends any transaction, saying why (Redis 7, inside MULTI or not). */
@@ -191,13 +199,7 @@ export class RespSession {
       );
     }
     queue.push(args);
-    return {
-      kind: "local",
-      start: () => (w) => writeReply(w, QUEUED),
-      started: false,
-      done: false,
-      reply: undefined,
-    };
+    return newSlot("local", () => (w) => writeReply(w, QUEUED));
   }
 
   /** Starts every slot that ordering allows, in order. */
@@ -250,6 +252,7 @@ export class RespSession {
     while (this.#slots[0]?.done === true && !this.#closed) {
       const done = this.#slots.shift();
       this.#started--;
+      this.#held -= (done?.commands ?? 1) - 1;
       if (done?.silent !== true) done?.reply?.(w);
       if (this.ctx.conn.quit) return this.#flush(); // what it said goes out, then the close
     }
@@ -266,7 +269,7 @@ export class RespSession {
     if (w.length > 0 && !this.#closed) this.conn.write(w.take());
     if (this.ctx.conn.quit || this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) {
       this.#close();
-    } else if (this.#paused && this.#slots.length + this.#waitingCount() < RESP_PIPELINE_MAX / 2) {
+    } else if (this.#paused && this.#heldCount() < RESP_PIPELINE_MAX / 2) {
       this.#paused = false;
       this.conn.resume();
     }
@@ -289,7 +292,7 @@ export class RespSession {
   #shutdown(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#slots.length = this.#started = 0;
+    this.#slots.length = this.#started = this.#held = 0;
     this.#waiting = [];
     this.#next = 0;
     this.onClose();

@@ -27,6 +27,12 @@ export class RespWriter {
     return this.#out.take();
   }
 
+  /** Bytes already in RESP form, `src[off, off+len)` (a run of replies rendered elsewhere). */
+  raw(src: Uint8Array, off: number, len: number): this {
+    this.#out.range(src, off, len);
+    return this;
+  }
+
   ok(): this {
     this.#out.bytes(OK);
     return this;

@@ -18,7 +18,7 @@ import { OutputSet } from "../compaction/output_set.ts";
 import type { DbState } from "../db_state.ts";
 import type { ValueKind } from "../internal_key.ts";
 import type { Memtable } from "../memtable/memtable.ts";
-import type { SkipNode } from "../memtable/skiplist.ts";
+import { sameNodeKeys as sameKey, type SkipNode } from "../memtable/skiplist.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
 const ENTRY_HEADER_BYTES = 17;
@@ -114,13 +114,6 @@ function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, off: number, le
     dst.set(src.subarray(off, off + len), at);
   }
   return at + len;
-}
-
-function sameKey(a: SkipNode, b: SkipNode): boolean {
-  if (a.klen !== b.klen) return false;
-  const ab = a.buf, bb = b.buf, ao = a.koff, bo = b.koff;
-  for (let i = 0; i < a.klen; i++) if (ab[ao + i] !== bb[bo + i]) return false;
-  return true;
 }
 
 /** Writes an encoded run as one level-0 table (the step a worker runs). */

@@ -7,7 +7,14 @@ import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
 import type { ByteSink, Cursor } from "../iterator/cursor.ts";
 import type { EncodedBatch } from "../write_batch.ts";
-import { compareNodes, keyHash, sameKey, SkipList, type SkipNode } from "./skiplist.ts";
+import {
+  compareNodes,
+  keyHash,
+  sameKey,
+  sameNodeKeys,
+  SkipList,
+  type SkipNode,
+} from "./skiplist.ts";
 
 /** Batches smaller than this insert entry by entry (sorting would not pay). */
 const SORTED_INSERT_MIN_OPS = 16;
@@ -25,13 +32,30 @@ export class Memtable {
    */
   readonly #newest = new Map<number, SkipNode>();
   #unindexed: SkipNode[] = [];
+  /**
+   * Which keys the map indexes, by first byte (1: indexed). A byte is added at its first
+   * point read, with the entries already in the list; writes under other bytes (the KV
+   * layer's history and key index, two of a put's three entries, are only ever scanned)
+   * then cost no hash and no map slot.
+   */
+  readonly #pointRead: Uint8Array;
   #bytes = 0;
   /** Largest sequence number inserted (0 when empty). */
   lastSeq = 0;
 
-  /** `walNumber`: the WAL file that holds this memtable's writes (0 without a WAL). */
-  constructor(prng: Prng, readonly walNumber: number) {
+  /**
+   * `walNumber`: the WAL file that holds this memtable's writes (0 without a WAL).
+   * `pointRead`: the first bytes to index from the start (the previous memtable's
+   * `pointReadBytes()`: the keys the caller reads by point); others are added when read.
+   */
+  constructor(prng: Prng, readonly walNumber: number, pointRead?: Uint8Array) {
     this.#list = new SkipList(prng);
+    this.#pointRead = pointRead === undefined ? new Uint8Array(256) : pointRead.slice();
+  }
+
+  /** The first bytes of the keys read by point so far (a hint for the next memtable). */
+  pointReadBytes(): Uint8Array {
+    return this.#pointRead;
   }
 
   get bytes(): number {
@@ -110,19 +134,43 @@ export class Memtable {
   /** Newest entry for `key` visible at `seq`, or undefined when the memtable has none. */
   get(key: Uint8Array, seq: number): SkipNode | undefined {
     if (this.#unindexed.length > 0) this.#index();
+    if (key.length === 0) return this.#seek(key, seq);
+    if (this.#pointRead[key[0]] === 0) this.#startIndexing(key[0]);
     const newest = this.#newest.get(keyHash(key, 0, key.length));
     // No node under the key's hash: no entry of the key (every inserted node was indexed).
     if (newest === undefined) return undefined;
     if (newest.seq <= seq && sameKey(newest, key)) return newest;
+    return this.#seek(key, seq);
+  }
+
+  #seek(key: Uint8Array, seq: number): SkipNode | undefined {
     const n = this.#list.seek(key, seq);
     if (n === null || !sameKey(n, key)) return undefined;
     return n;
   }
 
   #index(): void {
-    const m = this.#newest;
-    for (const n of this.#unindexed) m.set(keyHash(n.buf, n.koff, n.klen), n);
+    const m = this.#newest, pointRead = this.#pointRead;
+    for (const n of this.#unindexed) {
+      if (n.klen > 0 && pointRead[n.buf[n.koff]] === 1) m.set(keyHash(n.buf, n.koff, n.klen), n);
+    }
     this.#unindexed = [];
+  }
+
+  /**
+   * Indexes the keys that start with `byte` from now on, and those already in the list (all
+   * indexed: #unindexed is empty): each key's first node in list order is its newest.
+   */
+  #startIndexing(byte: number): void {
+    this.#pointRead[byte] = 1;
+    const m = this.#newest;
+    let prev: SkipNode | undefined;
+    for (let n = this.#list.seek(new Uint8Array([byte]), Number.MAX_SAFE_INTEGER); n !== null;) {
+      if (n.buf[n.koff] !== byte) break;
+      if (prev === undefined || !sameNodeKeys(prev, n)) m.set(keyHash(n.buf, n.koff, n.klen), n);
+      prev = n;
+      n = n.next0;
+    }
   }
 
   cursor(): Cursor {

@@ -82,6 +82,17 @@ export function sameKey(n: SearchKey, key: Uint8Array): boolean {
   return true;
 }
 
+/** Whether two nodes hold the same key: their inline words decide all but bytes past 18. */
+export function sameNodeKeys(a: SearchKey, b: SearchKey): boolean {
+  if (
+    a.klen !== b.klen || a.k0 !== b.k0 || a.k1 !== b.k1 || a.k2 !== b.k2 || a.k3 !== b.k3 ||
+    a.k4 !== b.k4 || a.k5 !== b.k5
+  ) return false;
+  const ab = a.buf, bb = b.buf, ao = a.koff, bo = b.koff;
+  for (let i = PREFIX_BYTES; i < a.klen; i++) if (ab[ao + i] !== bb[bo + i]) return false;
+  return true;
+}
+
 /**
  * A 30-bit hash of `buf[off, off+len)` (FNV-1a): the memtable's point-read map is keyed by
  * it, a small integer both engines keep unboxed, so indexing a write makes no string.

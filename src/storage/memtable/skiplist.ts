@@ -8,7 +8,7 @@ import type { Prng } from "../../util/prng.ts";
 import type { ValueKind } from "../internal_key.ts";
 import { before, prefixWord, Probe, type SearchKey } from "./search_key.ts";
 
-export { compareNodes, keyHash, sameKey, type SearchKey } from "./search_key.ts";
+export { compareNodes, keyHash, sameKey, sameNodeKeys, type SearchKey } from "./search_key.ts";
 
 /** Tallest tower; 4^12 = 16M entries before search degrades. */
 export const SKIPLIST_HEIGHT_MAX = 12;

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ValueKind } from "../../../src/storage/internal_key.ts";
 import { Memtable } from "../../../src/storage/memtable/memtable.ts";
-import { keyHash } from "../../../src/storage/memtable/skiplist.ts";
+import { keyHash, sameNodeKeys, type SkipNode } from "../../../src/storage/memtable/skiplist.ts";
 import { fromUtf8, utf8 } from "../../../src/util/bytes.ts";
 import { createPrng } from "../../../src/util/prng.ts";
 
@@ -65,4 +65,30 @@ test("memtable: internal order, snapshot reads, cursor both ways", () => {
   let n = 0;
   for (c.seekToLast(); c.valid(); c.prev()) n++;
   assert.equal(n, 500);
+});
+
+test("sameNodeKeys: inline words decide short keys, bytes past 18 are compared", () => {
+  const m = new Memtable(createPrng(8), 1);
+  const head = new Uint8Array(18).fill(3);
+  const keys = [
+    utf8("short"),
+    utf8("short"),
+    utf8("shorT"),
+    utf8("short\u0000"),
+    Uint8Array.from([...head, 1, 2]),
+    Uint8Array.from([...head, 1, 2]),
+    Uint8Array.from([...head, 1, 3]),
+    Uint8Array.from([...head, 1]),
+  ];
+  keys.forEach((k, i) => m.add(i + 1, ValueKind.Put, k, utf8("v")));
+  const nodes = new Map<number, SkipNode>();
+  const c = m.nodeCursor();
+  for (c.seekToFirst(); c.valid(); c.next()) nodes.set(c.seq(), c.node());
+  const same = (a: number, b: number) => sameNodeKeys(nodes.get(a)!, nodes.get(b)!);
+  assert.equal(same(1, 2), true);
+  assert.equal(same(1, 3), false);
+  assert.equal(same(1, 4), false);
+  assert.equal(same(5, 6), true);
+  assert.equal(same(5, 7), false);
+  assert.equal(same(5, 8), false);
 });
