@@ -20,7 +20,7 @@ import { ByteReader, ByteWriter } from "../util/coding.ts";
 import { ClosedError } from "../util/errors.ts";
 import { ChangeType, decodeHistory, decodeIndexEntry } from "./key_record.ts";
 import { indexKey, indexKeyEnd, parseIndexKey } from "./mvcc_keys.ts";
-import type { RegionKeys } from "./region_keys.ts";
+import type { HistoryView } from "./history_view.ts";
 
 function textOf(key: Uint8Array): string {
   let s = "";
@@ -75,7 +75,7 @@ interface KeyCursor {
  */
 function compactKey(
   db: Db,
-  region: RegionKeys,
+  view: HistoryView,
   key: Uint8Array,
   range: { readonly done: number; readonly upTo: number },
   at: KeyCursor,
@@ -95,7 +95,7 @@ function compactKey(
     if (!keep) {
       slice.ops.push({ type: "del", key: k.slice() }, {
         type: "del",
-        key: region.history(revision, entry.sub),
+        key: view.feedOf(revision).history(revision, entry.sub),
       });
     }
     if (revision <= done) break;
@@ -115,7 +115,9 @@ interface Changed {
  * The keys whose index needs a look, from up to `batch` history records from revision `from`
  * (below `upTo`), stopping only between revisions so a revision is never half examined.
  * `next` is the revision the next pass starts at, or undefined when every record below `upTo`
- * was covered.
+ * was covered. Only the region's own keys count (history_view.ts): another region compacts
+ * the rest of a feed it shares, by its own compaction point; below a split the records are
+ * in the ancestors' feeds, walked in revision order.
  *
  * A key whose only record in the pass created it is left out: the last compaction left nothing
  * of it below `from`, an older incarnation inside [from, upTo) had its own record in an earlier
@@ -124,36 +126,48 @@ interface Changed {
  */
 function changedKeys(
   db: Db,
-  region: RegionKeys,
+  view: HistoryView,
   from: number,
   upTo: number,
   batch: number,
 ): { keys: Uint8Array[]; records: number; next: number | undefined } {
   const found = new Map<string, Changed>();
   let records = 0, open = -1, next: number | undefined;
-  const feed = { start: region.historyStart(from), end: region.historyStart(upTo) };
-  for (const [k, v] of db.scanSync(feed)) {
-    const revision = region.parseHistory(k).revision;
-    if (revision !== open && records >= batch) {
-      next = revision;
-      break;
+  segments: for (const { feed, from: low, to } of view.segments(from, upTo - 1)) {
+    for (const [k, v] of db.scanSync({ start: feed.historyStart(low), end: feed.historyEnd })) {
+      const revision = feed.parseHistory(k).revision;
+      if (revision > to) break;
+      if (revision !== open && records >= batch) {
+        next = revision;
+        break segments;
+      }
+      open = revision;
+      records++;
+      const { type, state } = decodeHistory(revision, v);
+      if (!view.owns(state.key)) continue;
+      noteChange(found, revision, type, state);
     }
-    open = revision;
-    records++;
-    const { type, state } = decodeHistory(revision, v);
-    const text = textOf(state.key);
-    const seen = found.get(text);
-    if (seen !== undefined) {
-      seen.records++;
-      continue;
-    }
-    const created = type === ChangeType.Put && state.version === 1 &&
-      state.createRevision === revision;
-    found.set(text, { key: state.key.slice(), created, records: 1 });
   }
   const keys: Uint8Array[] = [];
   for (const c of found.values()) if (!(c.created && c.records === 1)) keys.push(c.key);
   return { keys, records, next };
+}
+
+function noteChange(
+  found: Map<string, Changed>,
+  revision: number,
+  type: ChangeType,
+  state: { readonly key: Uint8Array; readonly version: number; readonly createRevision: number },
+): void {
+  const text = textOf(state.key);
+  const seen = found.get(text);
+  if (seen !== undefined) {
+    seen.records++;
+    return;
+  }
+  const created = type === ChangeType.Put && state.version === 1 &&
+    state.createRevision === revision;
+  found.set(text, { key: state.key.slice(), created, records: 1 });
 }
 
 /**
@@ -163,7 +177,7 @@ function changedKeys(
  */
 export async function compactHistory(
   db: Db,
-  region: RegionKeys,
+  view: HistoryView,
   from: number,
   upTo: number,
   pace: CompactionPace = MICROTASK_PACE,
@@ -180,7 +194,7 @@ export async function compactHistory(
   while (next !== undefined) {
     const found = changedKeys(
       db,
-      region,
+      view,
       next,
       upTo,
       Math.min(HISTORY_COMPACT_BATCH, pace.sliceEntries),
@@ -191,7 +205,7 @@ export async function compactHistory(
       let at: KeyCursor | undefined = { start: indexKey(key, upTo), settled: false };
       while (at !== undefined) {
         if (slice.spent) await endSlice();
-        at = compactKey(db, region, key, { done: from, upTo }, at, slice);
+        at = compactKey(db, view, key, { done: from, upTo }, at, slice);
       }
     }
     await endSlice();
@@ -199,7 +213,7 @@ export async function compactHistory(
   return removed;
 }
 
-export function readCompactedDone(db: Db, region: RegionKeys): number {
+export function readCompactedDone(db: Db, region: { readonly compactedDone: Uint8Array }): number {
   const raw = db.get(region.compactedDone);
   return raw === undefined ? 0 : new ByteReader(raw).varint();
 }
@@ -216,10 +230,10 @@ export class HistoryCompactor {
 
   constructor(
     readonly db: Db,
-    readonly region: RegionKeys,
+    readonly view: HistoryView,
     readonly onError: (err: unknown) => void = () => {},
   ) {
-    this.#done = readCompactedDone(db, region);
+    this.#done = readCompactedDone(db, view.own);
   }
 
   /** Compacts up to `revision` (idempotent; a later request supersedes an earlier one). */
@@ -238,9 +252,9 @@ export class HistoryCompactor {
     try {
       while (this.#done < this.#wanted) {
         const target = this.#wanted;
-        this.removed += await compactHistory(this.db, this.region, this.#done, target, this.pace);
+        this.removed += await compactHistory(this.db, this.view, this.#done, target, this.pace);
         const done = new ByteWriter(10).varint(target).finish();
-        await this.db.write([{ type: "put", key: this.region.compactedDone, value: done }]);
+        await this.db.write([{ type: "put", key: this.view.own.compactedDone, value: done }]);
         this.#done = target;
       }
     } catch (err) {

@@ -19,20 +19,25 @@ import {
   type KvEvent,
 } from "./key_state.ts";
 import { INDEX_END, indexBound, indexKey, indexKeyEnd, parseIndexKey } from "./mvcc_keys.ts";
-import type { RegionKeys } from "./region_keys.ts";
+import type { FeedSegment, HistoryView } from "./history_view.ts";
+import { compareBytes } from "../util/bytes.ts";
 
-/** The key's state as of `revision` (the caller checked the revision is readable). */
+/**
+ * The key's state as of `revision` (the caller checked the revision is readable); undefined
+ * for a key the region does not own (history_view.ts).
+ */
 export async function stateAt(
   snap: Snapshot,
-  region: RegionKeys,
+  view: HistoryView,
   key: Uint8Array,
   revision: number,
 ): Promise<KeyState | undefined> {
+  if (!view.owns(key)) return undefined;
   for await (const [k, v] of snap.scan({ start: indexKey(key, revision), end: indexKeyEnd(key) })) {
     const entry = decodeIndexEntry(v);
     if (entry.type === ChangeType.Delete) return undefined;
     const rev = parseIndexKey(k).revision;
-    const raw = snap.get(region.history(rev, entry.sub));
+    const raw = snap.get(view.feedOf(rev).history(rev, entry.sub));
     if (raw === undefined) return undefined; // compacted while indexed: cannot happen at rev >= C
     return decodeHistory(rev, raw).state;
   }
@@ -42,7 +47,7 @@ export async function stateAt(
 /** Keys of `range` as of `revision`, in key order, from `after` (exclusive), up to `limit`. */
 export async function rangeAt(
   snap: Snapshot,
-  region: RegionKeys,
+  view: HistoryView,
   range: KeyRange,
   revision: number,
   limit: number,
@@ -50,23 +55,35 @@ export async function rangeAt(
 ): Promise<{ states: KeyState[]; more: boolean }> {
   const states: KeyState[] = [];
   if (isSingleKey(range)) {
-    const s = await stateAt(snap, region, range.key, revision);
+    const s = await stateAt(snap, view, range.key, revision);
     return { states: s === undefined ? [] : [s], more: false };
   }
-  const start = after === undefined ? indexBound(range.key) : indexKeyEnd(after);
-  const end = isOpenEnded(range) ? INDEX_END : indexBound(range.rangeEnd);
+  const { span } = view; // only the region's own keys: others' entries point into other feeds
+  const first = compareBytes(range.key, span.start) < 0 ? span.start : range.key;
+  const start = after === undefined ? indexBound(first) : indexKeyEnd(after);
+  const end = indexEnd(range, span);
   let done: Uint8Array | undefined; // the key whose state at `revision` was settled
   for await (const [k, v] of snap.scan({ start, end })) {
     const { key, revision: rev } = parseIndexKey(k);
     if (rev > revision || (done !== undefined && equalBytes(done, key))) continue;
+    if (!view.owns(key)) continue;
     done = key;
     const entry = decodeIndexEntry(v);
     if (entry.type === ChangeType.Delete) continue;
     if (states.length === limit) return { states, more: true };
-    const raw = snap.get(region.history(rev, entry.sub));
+    const raw = snap.get(view.feedOf(rev).history(rev, entry.sub));
     if (raw !== undefined) states.push(decodeHistory(rev, raw).state);
   }
   return { states, more: false };
+}
+
+/** Where the index entries of `range`'s keys within `span` end (an empty span end: none). */
+function indexEnd(range: KeyRange, span: HistoryView["span"]): Uint8Array {
+  const open = isOpenEnded(range);
+  if (span.end.length > 0 && (open || compareBytes(span.end, range.rangeEnd) < 0)) {
+    return indexBound(span.end);
+  }
+  return open ? INDEX_END : indexBound(range.rangeEnd);
 }
 
 export interface HistoryPage {
@@ -83,7 +100,7 @@ export interface HistoryOptions {
 /** readChanges on a snapshot of `db` taken now (released when the page is read). */
 export async function readChangesPinned(
   db: Db,
-  region: RegionKeys,
+  view: HistoryView,
   from: number,
   current: number,
   range: KeyRange,
@@ -91,7 +108,7 @@ export async function readChangesPinned(
 ): Promise<HistoryPage> {
   const snap = db.snapshot();
   try {
-    return await readChanges(snap, region, from, current, range, o);
+    return await readChanges(snap, view, from, current, range, o);
   } finally {
     snap.release();
   }
@@ -101,37 +118,61 @@ export async function readChangesPinned(
  * Changes at revisions >= `from` to keys in `range`, in revision order, up to
  * `current`. Stops at a revision boundary once `maxEvents` are gathered or
  * HISTORY_READ_RECORDS_MAX records were examined: a revision is never split.
+ * Below a split the changes are in an ancestor's feed, read for the region's own keys
+ * (history_view.ts); the feeds' revision intervals do not overlap, so the order holds.
  */
 export async function readChanges(
   snap: Snapshot,
-  region: RegionKeys,
+  view: HistoryView,
   from: number,
   current: number,
   range: KeyRange,
   o: HistoryOptions,
 ): Promise<HistoryPage> {
-  const events: KvEvent[] = [];
-  let through = from - 1, examined = 0, open = -1;
-  const feed = { start: region.historyStart(from), end: region.historyEnd };
-  for await (const [k, v] of snap.scan(feed)) {
-    const { revision } = region.parseHistory(k);
-    if (revision > current) break;
+  const page: PageState = { events: [], examined: 0 };
+  for (const segment of view.segments(from, current)) {
+    const through = await readSegment(snap, view, segment, range, o, page);
+    if (through !== undefined) return { events: page.events, through };
+  }
+  return { events: page.events, through: current };
+}
+
+interface PageState {
+  readonly events: KvEvent[];
+  examined: number;
+}
+
+/** Reads one feed's records in [from, to] into `page`; returns `through` if the page is full. */
+async function readSegment(
+  snap: Snapshot,
+  view: HistoryView,
+  segment: FeedSegment,
+  range: KeyRange,
+  o: HistoryOptions,
+  page: PageState,
+): Promise<number | undefined> {
+  const { feed, from, to } = segment;
+  let through = from - 1, open = -1;
+  const full = () => page.events.length >= o.maxEvents || page.examined >= HISTORY_READ_RECORDS_MAX;
+  for await (const [k, v] of snap.scan({ start: feed.historyStart(from), end: feed.historyEnd })) {
+    const { revision } = feed.parseHistory(k);
+    if (revision > to) break;
     if (revision !== open) {
       // A new revision starts: everything before it is complete.
       if (open !== -1) through = open;
-      if (events.length >= o.maxEvents || examined >= HISTORY_READ_RECORDS_MAX) {
-        return { events, through };
-      }
+      if (full()) return through;
       open = revision;
     }
-    examined++;
+    page.examined++;
     const change = decodeHistory(revision, v);
-    if (!inRange(range, change.state.key)) continue;
+    if (!inRange(range, change.state.key) || !view.owns(change.state.key)) continue;
     const type = change.type === ChangeType.Put ? "put" : "delete";
-    const prev = o.prevKv ? await stateAt(snap, region, change.state.key, revision - 1) : undefined;
-    events.push(prev === undefined ? { type, kv: change.state } : { type, kv: change.state, prev });
+    const prev = o.prevKv ? await stateAt(snap, view, change.state.key, revision - 1) : undefined;
+    page.events.push(
+      prev === undefined ? { type, kv: change.state } : { type, kv: change.state, prev },
+    );
   }
-  return { events, through: current };
+  return undefined;
 }
 
 /** Where reads at a past revision may go, and the time they judge expiry by. */
@@ -150,7 +191,7 @@ function checkReadable(revision: number, b: ReadBounds): void {
 /** The key as of `revision`, on a snapshot taken now (expired keys hidden). */
 export async function keyAt(
   db: Db,
-  region: RegionKeys,
+  view: HistoryView,
   key: Uint8Array,
   revision: number,
   b: ReadBounds,
@@ -158,7 +199,7 @@ export async function keyAt(
   checkReadable(revision, b);
   const snap = db.snapshot();
   try {
-    const s = await stateAt(snap, region, key, revision);
+    const s = await stateAt(snap, view, key, revision);
     return s === undefined || isExpired(s, b.now) ? undefined : s;
   } finally {
     snap.release();
@@ -168,14 +209,14 @@ export async function keyAt(
 /** Keys of a range as of a revision, after `after`, up to `limit` (expired keys hidden). */
 export async function keysAt(
   db: Db,
-  region: RegionKeys,
+  view: HistoryView,
   q: { range: KeyRange; revision: number; limit: number; after?: Uint8Array },
   b: ReadBounds,
 ): Promise<{ states: KeyState[]; more: boolean }> {
   checkReadable(q.revision, b);
   const snap = db.snapshot();
   try {
-    const page = await rangeAt(snap, region, q.range, q.revision, q.limit, q.after);
+    const page = await rangeAt(snap, view, q.range, q.revision, q.limit, q.after);
     return { ...page, states: page.states.filter((s) => !isExpired(s, b.now)) };
   } finally {
     snap.release();

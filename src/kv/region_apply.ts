@@ -43,8 +43,7 @@ import {
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
 import { readImportMarker } from "./region_import_marker.ts";
 import { splitRegion } from "./region_split.ts";
-import { regionKeys } from "./region_keys.ts";
-import { encodeApplied } from "./keyspace.ts";
+import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
 import type { WriteOp } from "../storage/db.ts";
 
@@ -85,7 +84,7 @@ export class RegionKv {
     const descriptor = readDescriptor(db, regionId, o.voters);
     if (descriptor === undefined) throw new Error(`region ${regionId} is not on this engine`);
     const awaiting = readImportMarker(db, regionId)?.state === "awaiting";
-    const kv = await KvStateMachine.open(db, o.sessions, { regionId });
+    const kv = await KvStateMachine.open(db, o.sessions, { regionId, span: descriptor });
     return new RegionKv(kv, descriptor, awaiting);
   }
 
@@ -194,15 +193,16 @@ export class RegionKv {
         if (op.type === "put") ws.put(toBytes(op.key), toBytes(op.value));
         else ws.delete(toBytes(op.key));
       }
-      // Past versions of the child's keys stay in the parent's feed, which the child does not
-      // read yet: its reads and watches at or below the split's revision answer COMPACTED
-      // rather than miss them (docs/regions.md).
-      ws.put(regionKeys(right.id).compacted, encodeApplied(meta.revision + 1));
+      // Past versions of the child's keys stay in the parent's feed (and its ancestors'): the
+      // child reads them there at or below this revision (docs/regions.md, region_lineage.ts).
+      const lineage = childLineage(parent.id, meta.revision, this.kv.history.lineage);
+      ws.put(lineageKey(right.id), encodeLineage(lineage));
       ws.put(descriptorKey(left.id), encodeDescriptor(left));
       ws.put(descriptorKey(right.id), encodeDescriptor(right));
       return { ...meta, keyCount: counts.left.keys, redisKeys: counts.left.redisKeys };
     });
     this.#descriptor = left;
+    this.kv.history.span = { start: left.start, end: left.end }; // the child owns the rest now
     this.onSplit({ left, right, index: e.index });
     return { kind: "split", left, right };
   }

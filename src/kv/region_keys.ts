@@ -56,6 +56,8 @@ const enc = new TextEncoder();
 export interface KvOptions {
   /** The region it applies for; its local records live under `0x10 regionId` (default 1). */
   readonly regionId?: number;
+  /** Its key range, for history reads and compaction (history_view.ts; default: all keys). */
+  readonly span?: { readonly start: Uint8Array; readonly end: Uint8Array };
 }
 
 export class RegionKeys {

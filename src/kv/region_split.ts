@@ -5,14 +5,17 @@
  * nowhere; only region-local records are written:
  *
  * - the child's applied index is the split's index;
- * - revision, now and compacted are copied (the child's reads and watches start where the
- *   parent's stood);
+ * - revision, now, compacted and compacted-done are copied (the child's reads and watches
+ *   start where the parent's stood; the parent's compactor has done the child's keys up to
+ *   compacted-done);
  * - key counts (keys, redis-keys) are recounted for both halves by a range scan (bounded by
  *   the parent's size);
  * - client sessions are copied: a retried write may now land in either half;
  * - expiry index entries of right-half keys move to the child (proportional to the parent's
  *   expiring keys, not to its data);
- * - the child's change feed starts empty, and the Redis garbage queue stays with the parent.
+ * - the child's change feed starts empty (its keys' older versions stay in the parent's feed,
+ *   which the child reads through its lineage record, written by the caller: region_lineage.ts),
+ *   and the Redis garbage queue stays with the parent.
  *
  * Synchronous over an engine view, so it can run inside the apply of a split command (after
  * the pass's earlier entries are written, as commands that read the engine first do). Not
@@ -60,7 +63,7 @@ export function splitRegion(db: EngineReader, plan: SplitPlan, batch: WriteOp[])
     put(keys.keyCount, encodeApplied(half.keys));
     put(keys.redisKeys, encodeRedisKeys(half.redisKeys));
   }
-  for (const record of [from.revision, from.now, from.compacted]) {
+  for (const record of [from.revision, from.now, from.compacted, from.compactedDone]) {
     const value = db.get(record);
     if (value !== undefined) put(to.local(record.subarray(from.prefix.length)), value.slice());
   }

@@ -47,6 +47,7 @@ import { engineRevision, openMeta, type StoreMeta, writeMeta } from "./store_met
 import { WriteSet } from "./write_set.ts";
 import { DEFAULT_REGION_ID, type KvOptions, type RegionKeys, regionKeys } from "./region_keys.ts";
 import { EventQueue } from "./event_queue.ts";
+import { type HistoryView, openHistoryView } from "./history_view.ts";
 import type { RedisEvent } from "./redis/storage.ts";
 
 /** A committed entry to apply; `data` is null for entries without a command. */
@@ -73,9 +74,11 @@ export class KvStateMachine {
     readonly leaseTable: LeaseTable,
     /** The region's local keys: every region-local read and write takes them from here. */
     readonly region: RegionKeys,
+    /** The history it reads and compacts: its own keys, in its own and its ancestors' feeds. */
+    readonly history: HistoryView,
   ) {
     this.#meta = meta;
-    this.compactor = new HistoryCompactor(db, region);
+    this.compactor = new HistoryCompactor(db, history);
     if (meta.compacted > 0) this.compactor.request(meta.compacted);
     this.garbage = new GarbageCollector(db, region);
     this.garbage.start(); // resumes what an earlier run or the snapshot's sender left
@@ -85,7 +88,8 @@ export class KvStateMachine {
   static async open(db: Db, sessions = new Sessions(), o: KvOptions = {}): Promise<KvStateMachine> {
     const region = regionKeys(o.regionId ?? DEFAULT_REGION_ID);
     const meta = await openMeta(db, sessions, region);
-    return new KvStateMachine(db, meta, sessions, await LeaseTable.load(db), region);
+    const history = openHistoryView(db, region, o.span);
+    return new KvStateMachine(db, meta, sessions, await LeaseTable.load(db), region, history);
   }
 
   get appliedIndex(): number {
@@ -102,10 +106,7 @@ export class KvStateMachine {
     return this.#meta.revision;
   }
 
-  /**
-   * The revision of what the engine holds now, for a current read made in the same turn:
-   * `revision` can lag it briefly (tests/kv/read_revision_race_test.ts).
-   */
+  /** The engine's revision now, for a current read in the same turn (`revision` may lag it). */
   get visibleRevision(): number {
     return engineRevision(this.db, this.region);
   }
@@ -264,12 +265,12 @@ export class KvStateMachine {
 
   /** The key as of `revision`. */
   getAt(key: Uint8Array, revision: number): Promise<KeyState | undefined> {
-    return keyAt(this.db, this.region, key, revision, this.#bounds());
+    return keyAt(this.db, this.history, key, revision, this.#bounds());
   }
 
   /** Keys of `range` as of `revision`, after `after`, up to `limit`. */
   rangeAt(range: KeyRange, revision: number, limit: number, after?: Uint8Array) {
-    return keysAt(this.db, this.region, { range, revision, limit, after }, this.#bounds());
+    return keysAt(this.db, this.history, { range, revision, limit, after }, this.#bounds());
   }
 
   /** One page of a scan, now or as of `request.revision`. */
@@ -292,7 +293,7 @@ export class KvStateMachine {
   /** Changes to `range` from revision `from` on, in revision order (for watches). */
   async readHistory(from: number, range: KeyRange, o: HistoryOptions): Promise<HistoryPage> {
     if (from < this.#meta.compacted) throw new CompactedError(from, this.#meta.compacted);
-    return await readChangesPinned(this.db, this.region, from, this.#meta.revision, range, o);
+    return await readChangesPinned(this.db, this.history, from, this.#meta.revision, range, o);
   }
 }
 

@@ -13,7 +13,6 @@ import {
 import { readAllDescriptors, readDescriptor } from "../../src/kv/region_descriptor_record.ts";
 import type { RegionEpoch, Replica } from "../../src/region/descriptor.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
-import { CompactedError } from "../../src/kv/revision_errors.ts";
 import { b, dump, put } from "./kv_helpers.ts";
 import { RegionCluster } from "./region_cluster.ts";
 
@@ -74,11 +73,12 @@ test("region split: both halves take writes; every replica has the data and desc
     assert.deepEqual(left?.descriptor, one);
     assert.deepEqual(right?.descriptor, two);
     assert.deepEqual([left?.kv.keyCount, right?.kv.keyCount], [6, 7], `n${n} recounted halves`);
-    // The child does not read the parent's feed yet: at or below the split, COMPACTED.
-    const atSplit = (right?.kv.compactedRevision ?? 0) - 1; // the revision the split copied
-    assert.ok(atSplit > 0 && left?.kv.compactedRevision === 0);
-    await assert.rejects(right!.kv.getAt(b("p"), atSplit), CompactedError);
+    // The child reads its keys' versions from before the split in the parent's feed.
+    const atSplit = right?.kv.history.lineage[0]?.splitRevision ?? 0;
+    assert.ok(atSplit > 0 && right?.kv.compactedRevision === 0);
+    assert.equal(fromUtf8((await right!.kv.getAt(b("p"), atSplit))?.value ?? b("")), "v-p");
     assert.equal(fromUtf8((await left!.kv.getAt(b("a"), atSplit))?.value ?? b("")), "v-a");
+    assert.equal(await left!.kv.getAt(b("p"), atSplit), undefined, "the child owns p");
     assert.equal(value(c, n, 1, "b"), "left");
     assert.equal(value(c, n, 2, "n"), "right");
     for (const k of [...LEFT, ...RIGHT]) assert.equal(value(c, n, 1, k), `v-${k}`);

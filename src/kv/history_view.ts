@@ -1,0 +1,76 @@
+/**
+ * The history one region reads and compacts (docs/regions.md "History across splits"): the
+ * key index (0x04) is shared by every region of the engine and points at a change by revision
+ * and sub only, into the feed of the region that wrote it. A region owns the keys of its span;
+ * a version of one of them at revision r is in its own feed when r is above its nearest
+ * ancestor's split revision, else in the feed of the ancestor whose generation covers r
+ * (region_lineage.ts). Readers and the compactor go through this view and never look at keys
+ * outside the span: another region owns those, and its revisions may be the same numbers in
+ * another feed.
+ */
+import type { RegionKeys } from "./region_keys.ts";
+import { regionKeys } from "./region_keys.ts";
+import { type Ancestor, readLineage } from "./region_lineage.ts";
+import { inSpan, type KeySpan, WHOLE_KEYSPACE } from "./snapshot_ranges.ts";
+import type { EngineReader } from "./write_set.ts";
+
+/** One feed's share of a revision interval: its records in [from, to]. */
+export interface FeedSegment {
+  readonly feed: RegionKeys;
+  readonly from: number;
+  readonly to: number;
+}
+
+export class HistoryView {
+  /** The region's range: it changes when the region splits (region_apply.ts). */
+  span: KeySpan;
+
+  constructor(
+    readonly own: RegionKeys,
+    span: KeySpan = WHOLE_KEYSPACE,
+    readonly lineage: readonly Ancestor[] = [],
+  ) {
+    this.span = { start: span.start.slice(), end: span.end.slice() };
+  }
+
+  /** Whether the region owns user key `key` (reads and compacts its history). */
+  owns(key: Uint8Array): boolean {
+    return inSpan(this.span, key);
+  }
+
+  /** The feed holding the change at `revision` of a key this region owns. */
+  feedOf(revision: number): RegionKeys {
+    let feed = this.own;
+    for (const a of this.lineage) {
+      if (revision > a.splitRevision) break;
+      feed = regionKeys(a.regionId);
+    }
+    return feed;
+  }
+
+  /**
+   * The feeds holding the changes at revisions [from, to] of the keys this region owns, in
+   * revision order, oldest ancestor first; each segment's records of other keys are skipped.
+   */
+  segments(from: number, to: number): FeedSegment[] {
+    const out: FeedSegment[] = [];
+    let high = to;
+    const push = (feed: RegionKeys, low: number) => {
+      const start = Math.max(from, low);
+      if (start <= high) out.push({ feed, from: start, to: high });
+      high = Math.min(high, low - 1);
+    };
+    let feed = this.own;
+    for (const a of this.lineage) {
+      push(feed, a.splitRevision + 1);
+      feed = regionKeys(a.regionId);
+    }
+    push(feed, 0);
+    return out.reverse();
+  }
+}
+
+/** The view of region `region` over `span`, with the ancestors its lineage record names. */
+export function openHistoryView(db: EngineReader, region: RegionKeys, span?: KeySpan): HistoryView {
+  return new HistoryView(region, span, readLineage(db, region.id));
+}
