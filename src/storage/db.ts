@@ -19,45 +19,13 @@ import { type DbOptions, resolveOptions } from "./options.ts";
 import { rangeSize, rangeSplitKeys } from "./range_size.ts";
 import { scanChunks, scanEntries, scanEntriesSync, type ScanOptions } from "./scan.ts";
 import { bloomHash } from "./sstable/bloom.ts";
+import { type ReadOptions, Snapshot } from "./db_snapshot.ts";
 import { collectStats, type DbStats } from "./stats.ts";
 import { NUM_LEVELS } from "./version/version_edit.ts";
 import { checkKey, encodeBatch, encodeSingle, type KeyLike, type WriteOp } from "./write_batch.ts";
 
 export type { DbOptions, DbStats, KeyLike, ScanOptions, WriteOp };
-
-/** A consistent point-in-time view; release it when done so compaction can drop old data. */
-export class Snapshot {
-  #released = false;
-  constructor(readonly seq: number, readonly db: Db, readonly onRelease: (seq: number) => void) {}
-
-  get released(): boolean {
-    return this.#released;
-  }
-  get(key: KeyLike): Uint8Array | undefined {
-    return this.db.get(key, { snapshot: this });
-  }
-  scan(options: ScanOptions = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
-    return this.db.scan({ ...options, snapshot: this });
-  }
-  scanSync(options: ScanOptions = {}): Iterable<[Uint8Array, Uint8Array]> {
-    return this.db.scanSync({ ...options, snapshot: this });
-  }
-  scanChunks(
-    options: ScanOptions = {},
-    chunkEntries?: number,
-  ): AsyncIterable<[Uint8Array, Uint8Array][]> {
-    return this.db.scanChunks({ ...options, snapshot: this }, chunkEntries);
-  }
-  release(): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.onRelease(this.seq);
-  }
-}
-
-export interface ReadOptions {
-  readonly snapshot?: Snapshot;
-}
+export { type ReadOptions, Snapshot };
 
 /** Reads a value in place (`Db.getWith`): `buf[off, off+len)`, only during the call. */
 export interface ValueReader<T> {
