@@ -51,8 +51,9 @@ function bounds(o: ScanOptions): Bounds {
 /** Builds the merged cursor over the current state (caller pins the version). */
 export function mergedCursor(s: DbState, fillCache = true): MergingCursor {
   const v = s.vs.current;
-  const children: Cursor[] = [s.mem.cursor()];
-  if (s.imm !== undefined) children.push(s.imm.cursor());
+  // The memtables' list and runs as separate children: no run is merged for a scan.
+  const children: Cursor[] = s.mem.cursors();
+  if (s.imm !== undefined) children.push(...s.imm.cursors());
   for (const f of v.levels[0]) children.push(s.tables.get(f.number, f.size).cursor(fillCache));
   for (let l = 1; l < v.levels.length; l++) {
     if (v.levels[l].length > 0) children.push(new LevelCursor(v.levels[l], s.tables, fillCache));

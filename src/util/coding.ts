@@ -148,6 +148,16 @@ export class ByteWriter {
     return this;
   }
 
+  /** Appends `buf[off, off+len)` (short ranges by a loop: no view made). */
+  range(buf: Uint8Array, off: number, len: number): this {
+    this.reserve(len);
+    const out = this.#buf, at = this.#len;
+    if (len < 64) { for (let i = 0; i < len; i++) out[at + i] = buf[off + i]; }
+    else out.set(buf.subarray(off, off + len), at);
+    this.#len = at + len;
+    return this;
+  }
+
   /** A varint length followed by the bytes. */
   lengthPrefixed(data: Uint8Array): this {
     return this.varint(data.length).bytes(data);

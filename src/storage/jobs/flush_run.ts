@@ -90,7 +90,7 @@ export async function encodeFlushRun(s: DbState, imm: Memtable): Promise<FlushRu
     // Bytes are copied from the nodes' batch buffers directly: a view per key and value
     // (the cursor's key() and value()) cost more than the copy itself.
     const n = c.node(), seq = n.seq;
-    if (prev === undefined || !sameKey(prev, n)) newerSeq = Number.MAX_SAFE_INTEGER;
+    if (prev === undefined || !sameNodeKey(prev, n)) newerSeq = Number.MAX_SAFE_INTEGER;
     prev = n;
     assert(seq < newerSeq, `memtable versions of a key out of order at sequence ${seq}`);
     if (newerSeq > smallestSnapshot) {
@@ -116,8 +116,12 @@ function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, off: number, le
   return at + len;
 }
 
-function sameKey(a: SkipNode, b: SkipNode): boolean {
+/** Whether two memtable nodes hold the same user key. */
+export function sameNodeKey(a: SkipNode, b: SkipNode): boolean {
   if (a.klen !== b.klen) return false;
+  // The inline words (the first 18 bytes) settle most pairs without loading either key.
+  if (a.k0 !== b.k0 || a.k1 !== b.k1 || a.k2 !== b.k2) return false;
+  if (a.k3 !== b.k3 || a.k4 !== b.k4 || a.k5 !== b.k5) return false;
   const ab = a.buf, bb = b.buf, ao = a.koff, bo = b.koff;
   for (let i = 0; i < a.klen; i++) if (ab[ao + i] !== bb[bo + i]) return false;
   return true;
@@ -141,7 +145,9 @@ export async function writeFlushRun(
         const seq = view.getUint32(pos + 8) * TWO_32 + view.getUint32(pos + 12);
         const kind = buf[pos + 16] as ValueKind;
         const k = pos + ENTRY_HEADER_BYTES, v = k + klen;
-        await out.add(buf.subarray(k, v), seq, kind, buf.subarray(v, v + vlen), false);
+        if (!out.tryAddFrom(buf, k, klen, seq, kind, buf, v, vlen, false)) {
+          await out.add(buf.subarray(k, v), seq, kind, buf.subarray(v, v + vlen), false);
+        }
         pos = v + vlen;
         if (++entries % COMPACTION_STEP_ENTRIES === 0) await env.yieldNow();
       }
