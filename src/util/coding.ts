@@ -148,11 +148,11 @@ export class ByteWriter {
     return this;
   }
 
-  /** Appends `buf[off, off+len)` (short ranges by a loop: no view made). */
+  /** Appends `buf[off, off+len)` (up to 256 bytes by a loop: making a view cost more). */
   range(buf: Uint8Array, off: number, len: number): this {
     this.reserve(len);
     const out = this.#buf, at = this.#len;
-    if (len < 64) { for (let i = 0; i < len; i++) out[at + i] = buf[off + i]; }
+    if (len < 256) { for (let i = 0; i < len; i++) out[at + i] = buf[off + i]; }
     else out.set(buf.subarray(off, off + len), at);
     this.#len = at + len;
     return this;
