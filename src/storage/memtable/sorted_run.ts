@@ -87,6 +87,13 @@ export class SortedRun {
 export class RunCursor implements Cursor {
   #i: number;
   readonly #probe = new Probe();
+  /**
+   * `key()` copies into this buffer and hands out one view of it per key length: a new
+   * view per entry was a sixth of a scan's time under Bun. Valid until the cursor moves.
+   */
+  #scratch = new Uint8Array(64);
+  #keyView = this.#scratch.subarray(0, 0);
+  #keyAt = -1;
 
   constructor(readonly run: SortedRun) {
     this.#i = run.length;
@@ -111,7 +118,16 @@ export class RunCursor implements Cursor {
     if (this.valid()) this.#i--;
   }
   key(): Uint8Array {
-    return this.node().key;
+    if (this.#keyAt === this.#i) return this.#keyView;
+    const n = this.node(), len = n.klen;
+    if (len > this.#scratch.length) this.#scratch = new Uint8Array(len * 2);
+    const s = this.#scratch, b = n.buf, o = n.koff;
+    for (let j = 0; j < len; j++) s[j] = b[o + j];
+    if (this.#keyView.length !== len || this.#keyView.buffer !== s.buffer) {
+      this.#keyView = s.subarray(0, len);
+    }
+    this.#keyAt = this.#i;
+    return this.#keyView;
   }
   seq(): number {
     return this.node().seq;
