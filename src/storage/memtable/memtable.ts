@@ -160,9 +160,10 @@ export class Memtable {
 
   /**
    * One cursor per source (the list, each run), for a caller that merges them itself (a
-   * scan's merging cursor): no run has to be merged first.
+   * scan's merging cursor). `settle`: merge the runs and the list into one run first.
    */
-  cursors(): Cursor[] {
+  cursors(settle = false): Cursor[] {
+    if (settle && this.#runs.length + (this.#list.count > 0 ? 1 : 0) > 1) this.#settle();
     // An empty list has nothing a scan could see (it reads at a sequence it already has).
     const all: Cursor[] = this.#list.count > 0 ? [new MemtableCursor(this.#list)] : [];
     for (const run of this.#runs) all.push(new RunCursor(run));
