@@ -4,7 +4,7 @@
  *
  *   deno run -A bench/engine_bench.ts [--num 1000000] [--markdown]
  *   bun bench/engine_bench.ts [--num 1000000] [--markdown] [--worker] [--only a,b]
- *     [--values random|compressible] [--compression none|lz4]
+ *     [--values random|compressible] [--compression none|lz4] [--cpu]
  *
  * 16-byte keys ("%016d"), 100-byte random values (`--values compressible`: JSON-like
  * records, bench/bench_values.ts). `--compression` sets TinyKV's block compression
@@ -12,9 +12,11 @@
  * memory budget (64 MiB write buffer, 64 MiB block cache) and the same
  * calling pattern a JS user would write: one awaited call per operation
  * (TinyKV's get is synchronous; awaiting it costs the same microtask).
+ * `--cpu` (Linux) also prints each phase's CPU time per operation: the calling thread's and the
+ * whole process's (LevelDB works in its own threads), steadier than throughput on a busy machine.
  */
 import { ClassicLevel } from "classic-level";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     compression: { type: "string" },
     // TinyKV flushes and compacts in its background worker (docs/storage.md#background-worker).
     worker: { type: "boolean", default: false },
+    cpu: { type: "boolean", default: false },
   },
 });
 const SHAPE = args.values as ValueShape;
@@ -160,16 +163,38 @@ const fill = (keys: (i: number) => Uint8Array, n: number, sync = false): Phase =
   return n;
 };
 
+/** CPU ms so far of [the calling thread, the whole process] (utime + stime, Linux). */
+function cpuMs(): [number, number] {
+  const ticks = (path: string) => {
+    const f = readFileSync(path, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // USER_HZ = 100
+  };
+  const pid = process.pid;
+  return [ticks(`/proc/${pid}/task/${pid}/stat`), ticks(`/proc/${pid}/stat`)];
+}
+
+/** Per phase, in run order: "thread / process µs per op" (with --cpu). */
+const cpuNotes: string[] = [];
+
 async function timed(phase: Phase, e: Engine): Promise<number> {
+  const c0 = args.cpu ? cpuMs() : [0, 0];
   const t0 = performance.now();
   const ops = await phase(e);
-  return ops / ((performance.now() - t0) / 1000);
+  const rate = ops / ((performance.now() - t0) / 1000);
+  if (args.cpu) {
+    const c1 = cpuMs();
+    const us = (i: number) => ((c1[i] - c0[i]) * 1000 / ops).toFixed(2);
+    cpuNotes.push(`${us(0)} / ${us(1)}`);
+  }
+  return rate;
 }
 
 interface Row {
   name: string;
   tiny: number;
   level: number;
+  /** With --cpu: "TinyKV thread / process µs per op; LevelDB thread / process". */
+  cpu?: string;
 }
 
 async function bothFresh(name: string, phase: Phase, sync = false): Promise<Row> {
@@ -267,15 +292,23 @@ async function batchRandomThenScan(mode: BatchMode): Promise<Row[]> {
     await timed((e) => e.scanChunked(), e),
   ];
   const [te, le] = await openForBatches(mode);
+  cpuNotes.length = 0;
   const tiny = await run(te);
+  const tinyCpu = cpuNotes.splice(0);
   await te.close();
   const level = await run(le);
+  const levelCpu = cpuNotes.splice(0);
   await le.close();
   const tag = mode === "matched" ? "" : ` (${mode === "defaults" ? "default options" : mode})`;
   return ["fillbatch 1000 random", "  scan all after it", "  scan all, chunks of 256"].map((
     name,
     i,
-  ) => ({ name: name + tag, tiny: tiny[i], level: level[i] }));
+  ) => ({
+    name: name + tag,
+    tiny: tiny[i],
+    level: level[i],
+    cpu: args.cpu ? `cpu µs/op ${tinyCpu[i]} vs ${levelCpu[i]}` : undefined,
+  }));
 }
 
 /**
@@ -381,7 +414,7 @@ try {
       console.log(
         `${r.name.padEnd(26)} tinykv ${fmt(r.tiny).padStart(11)}  leveldb ${
           fmt(r.level).padStart(11)
-        }  ratio ${(r.tiny / r.level).toFixed(2)}`,
+        }  ratio ${(r.tiny / r.level).toFixed(2)}${r.cpu === undefined ? "" : `  ${r.cpu}`}`,
       );
     }
   }

@@ -10,7 +10,6 @@
 import { COMPACTION_STEP_ENTRIES, DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../limits.ts";
 import type { TimerId } from "../platform/types.ts";
 import { assert } from "../util/assert.ts";
-import { equalBytes } from "../util/bytes.ts";
 import { NoSpaceError } from "../util/errors.ts";
 import { type JobOutputs, runCompaction } from "./compaction/compactor.ts";
 import { OutputSet, stateOutputHost } from "./compaction/output_set.ts";
@@ -19,6 +18,7 @@ import type { DbState } from "./db_state.ts";
 import { collectGarbage } from "./gc.ts";
 import { encodeFlushRun } from "./jobs/flush_run.ts";
 import type { Memtable } from "./memtable/memtable.ts";
+import { sameNodeKeys, type SkipNode } from "./memtable/skiplist.ts";
 import { VersionEdit } from "./version/version_edit.ts";
 
 /**
@@ -64,20 +64,22 @@ async function flushInline(s: DbState, imm: Memtable): Promise<JobOutputs | unde
   const out = new OutputSet(stateOutputHost(s), Number.MAX_SAFE_INTEGER);
   let finished = false;
   try {
-    const c = imm.cursor();
+    const c = imm.nodeCursor();
     const smallestSnapshot = s.smallestSnapshot();
-    let current: Uint8Array | undefined;
+    let current: SkipNode | undefined;
     let newerSeq = Number.MAX_SAFE_INTEGER;
     let steps = 0;
     for (c.seekToFirst(); c.valid(); c.next()) {
-      const key = c.key(), seq = c.seq();
-      if (current === undefined || !equalBytes(key, current)) {
-        current = key;
-        newerSeq = Number.MAX_SAFE_INTEGER;
-      }
+      // The bytes go from the node's batch buffer into the table: no view per entry.
+      const n = c.node(), seq = n.seq;
+      if (current === undefined || !sameNodeKeys(n, current)) newerSeq = Number.MAX_SAFE_INTEGER;
+      current = n;
       assert(seq < newerSeq, `memtable versions of a key out of order at sequence ${seq}`);
       // Versions of a key come newest first: this one is shadowed if a newer one is visible to all.
-      if (newerSeq > smallestSnapshot) await out.add(key, seq, c.kind(), c.value(), false);
+      if (
+        newerSeq > smallestSnapshot &&
+        !out.tryAddFrom(n.buf, n.koff, n.klen, seq, n.kind, n.buf, n.voff, n.vlen, false)
+      ) await out.add(n.key, seq, n.kind, n.value, false);
       newerSeq = seq;
       if (++steps % COMPACTION_STEP_ENTRIES === 0) await s.yieldNow();
       if (s.closed && s.options.wal) return undefined; // the WAL still holds it

@@ -100,11 +100,11 @@ export class Committer {
         const batches: EncodedBatch[] = [];
         for (const p of group) if (p.batch !== undefined) batches.push(p.batch);
         this.#write(batches);
-        if (s.wal !== undefined && s.options.sync === "always") {
-          await s.wal.sync();
-          s.counters.walSyncs++;
-        } else if (s.options.sync === "batched") this.#backgroundSync();
-        this.#apply(batches);
+        if (s.wal !== undefined && s.options.sync === "always") await this.#syncAndApply(batches);
+        else {
+          if (s.options.sync === "batched") this.#backgroundSync();
+          this.#apply(batches);
+        }
         for (const p of group) p.resolve();
       } catch (err) {
         // Closed or already failed: pass that on. Anything else (a WAL append, sync or
@@ -140,7 +140,33 @@ export class Committer {
     this.s.wal?.appendGroup(batches.map((b) => b.payload));
   }
 
+  /**
+   * Waits for the group's fdatasync while inserting it into the memtable: the insert
+   * overlaps the disk, and the entries stay invisible until the sync is done, because
+   * every read is bounded by `lastSequence`, published only after it. (Rotation and
+   * flushes of this memtable queue behind this group: nothing flushes them before.)
+   */
+  async #syncAndApply(batches: readonly EncodedBatch[]): Promise<void> {
+    const s = this.s;
+    const synced = (s.wal as WalWriter).sync();
+    let seq: number;
+    try {
+      seq = this.#insert(batches);
+    } catch (err) {
+      await synced.catch(() => {});
+      throw err;
+    }
+    await synced;
+    s.counters.walSyncs++;
+    s.vs.lastSequence = seq;
+  }
+
   #apply(batches: readonly EncodedBatch[]): void {
+    this.s.vs.lastSequence = this.#insert(batches);
+  }
+
+  /** Inserts the batches into the memtable; returns the last sequence (not yet published). */
+  #insert(batches: readonly EncodedBatch[]): number {
     const s = this.s;
     const mem = s.mem;
     let seq = s.vs.lastSequence;
@@ -155,7 +181,7 @@ export class Committer {
       mem.addBatch(b, seq + 1);
       seq += b.count;
     }
-    s.vs.lastSequence = seq;
+    return seq;
   }
 
   #backgroundSync(): void {

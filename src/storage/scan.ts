@@ -48,11 +48,17 @@ function bounds(o: ScanOptions): Bounds {
   return { start, end, limit };
 }
 
-/** Builds the merged cursor over the current state (caller pins the version). */
-export function mergedCursor(s: DbState, fillCache = true): MergingCursor {
+/**
+ * Builds the merged cursor over the current state (caller pins the version). `whole`: the
+ * caller means to read every key (an unbounded scan); the memtable's runs are then merged
+ * into one first, which costs a few percent of such a scan and saves a merge step per entry.
+ * Other scans leave the runs as they are: each run is a child of the merge.
+ */
+export function mergedCursor(s: DbState, fillCache = true, whole = false): MergingCursor {
   const v = s.vs.current;
-  const children: Cursor[] = [s.mem.cursor()];
-  if (s.imm !== undefined) children.push(s.imm.cursor());
+  const children: Cursor[] = s.mem.cursors(whole);
+  // The immutable memtable never changes: its one merge is shared with its flush.
+  if (s.imm !== undefined) children.push(...s.imm.cursors(true));
   for (const f of v.levels[0]) children.push(s.tables.get(f.number, f.size).cursor(fillCache));
   for (let l = 1; l < v.levels.length; l++) {
     if (v.levels[l].length > 0) children.push(new LevelCursor(v.levels[l], s.tables, fillCache));
@@ -86,7 +92,8 @@ class ScanSource {
       this.finish();
       return;
     }
-    const m = mergedCursor(s);
+    const whole = b.start === undefined && b.end === undefined && b.limit === Infinity;
+    const m = mergedCursor(s, true, whole);
     this.#walk = options.reverse ? new ReverseWalk(m, b, seq) : new ForwardWalk(m, b, seq);
   }
 

@@ -148,12 +148,12 @@ export class ByteWriter {
     return this;
   }
 
-  /** `src[off, off+len)`; a short range byte by byte (a view of it would cost an allocation). */
-  range(src: Uint8Array, off: number, len: number): this {
+  /** Appends `buf[off, off+len)` (up to 256 bytes by a loop: making a view cost more). */
+  range(buf: Uint8Array, off: number, len: number): this {
     this.reserve(len);
-    const buf = this.#buf, at = this.#len;
-    if (len <= 64) { for (let i = 0; i < len; i++) buf[at + i] = src[off + i]; }
-    else buf.set(src.subarray(off, off + len), at);
+    const out = this.#buf, at = this.#len;
+    if (len < 256) { for (let i = 0; i < len; i++) out[at + i] = buf[off + i]; }
+    else out.set(buf.subarray(off, off + len), at);
     this.#len = at + len;
     return this;
   }

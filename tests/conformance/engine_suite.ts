@@ -100,7 +100,8 @@ async function writes(r: Run): Promise<void> {
       pending.push(r.db.delete(k));
     } else {
       const ops: WriteOp[] = [];
-      for (let j = p.range(1, 12); j > 0; j--) {
+      // Batches of 16 ops or more go into the memtable as sorted runs (memtable/sorted_run.ts).
+      for (let j = p.chance(0.25) ? p.range(16, 48) : p.range(1, 12); j > 0; j--) {
         const k = randomKey(p);
         if (p.chance(0.7)) {
           const v = randomValue(p);

@@ -70,6 +70,27 @@ export class OutputSet {
     this.#builder.add(key, seq, kind, value);
   }
 
+  /**
+   * The synchronous path of `add` for an entry given as ranges (a memtable node, a flush
+   * run): false when a table has to be started or finished first, which only `add` does.
+   */
+  tryAddFrom(
+    kbuf: Uint8Array,
+    koff: number,
+    klen: number,
+    seq: number,
+    kind: ValueKind,
+    vbuf: Uint8Array,
+    voff: number,
+    vlen: number,
+    newKey: boolean,
+  ): boolean {
+    const b = this.#builder;
+    if (b === undefined || (newKey && b.fileBytes >= this.targetBytes)) return false;
+    b.addFrom(kbuf, koff, klen, seq, kind, vbuf, voff, vlen);
+    return true;
+  }
+
   async #finishTable(): Promise<void> {
     const b = this.#builder, f = this.#file;
     if (b === undefined || f === undefined) return;

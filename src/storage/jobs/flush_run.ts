@@ -134,7 +134,9 @@ export async function writeFlushRun(
         const seq = view.getUint32(pos + 8) * TWO_32 + view.getUint32(pos + 12);
         const kind = buf[pos + 16] as ValueKind;
         const k = pos + ENTRY_HEADER_BYTES, v = k + klen;
-        await out.add(buf.subarray(k, v), seq, kind, buf.subarray(v, v + vlen), false);
+        if (!out.tryAddFrom(buf, k, klen, seq, kind, buf, v, vlen, false)) {
+          await out.add(buf.subarray(k, v), seq, kind, buf.subarray(v, v + vlen), false);
+        }
         pos = v + vlen;
         if (++entries % COMPACTION_STEP_ENTRIES === 0) await env.yieldNow();
       }

@@ -7,23 +7,27 @@ import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
 import type { ByteSink, Cursor } from "../iterator/cursor.ts";
 import type { EncodedBatch } from "../write_batch.ts";
-import {
-  compareNodes,
-  keyHash,
-  sameKey,
-  sameNodeKeys,
-  SkipList,
-  type SkipNode,
-} from "./skiplist.ts";
+import { compareNodes, keyHash, sameKey, SkipList, SkipNode } from "./skiplist.ts";
+import { RunCursor, SortedRun } from "./sorted_run.ts";
 
 /** Batches smaller than this insert entry by entry (sorting would not pay). */
 const SORTED_INSERT_MIN_OPS = 16;
+
+/**
+ * Two adjacent runs are merged while the older is at most this many times the newer: run
+ * sizes then at least double from newest to oldest (at most ~log2(entries / batch) runs),
+ * and each entry is copied about 7 times on its way into a 300k-entry memtable.
+ */
+const RUN_MERGE_RATIO = 2;
 
 /** Bookkeeping bytes charged per entry on top of key and value. */
 const ENTRY_OVERHEAD_BYTES = 96;
 
 export class Memtable {
-  readonly #list: SkipList;
+  #list: SkipList;
+  /** Large batches' entries, as sorted runs, oldest (largest) first (sorted_run.ts). */
+  #runs: SortedRun[] = [];
+  #runEntries = 0;
   /**
    * Newest node per user key's hash (keyHash), so point reads at the latest sequence skip
    * the skiplist. Built lazily: writes only queue their node, and the first read after a
@@ -34,7 +38,7 @@ export class Memtable {
   #unindexed: SkipNode[] = [];
   /**
    * Which keys the map indexes, by first byte (1: indexed). A byte is added at its first
-   * point read, with the entries already in the list; writes under other bytes (the KV
+   * point read, with the entries already in the memtable; writes under other bytes (the KV
    * layer's history and key index, two of a put's three entries, are only ever scanned)
    * then cost no hash and no map slot.
    */
@@ -63,7 +67,7 @@ export class Memtable {
   }
 
   get count(): number {
-    return this.#list.count;
+    return this.#list.count + this.#runEntries;
   }
 
   /** Adds an entry from separate arrays (WAL replay, tests): copies them into one buffer. */
@@ -114,19 +118,18 @@ export class Memtable {
       }
       return;
     }
-    const list = this.#list;
     const nodes: SkipNode[] = new Array(count);
     let sorted = true;
     let bytes = 0;
     for (let i = 0; i < count; i++) {
       const j = 4 * i, koff = o[j], klen = o[j + 1];
-      const n = list.node(firstSeq + i, kinds[i], payload, koff, klen, o[j + 2], o[j + 3]);
+      const n = new SkipNode(firstSeq + i, kinds[i], payload, koff, klen, o[j + 2], o[j + 3], 1);
       if (i > 0 && sorted && compareNodes(nodes[i - 1], n) > 0) sorted = false;
       nodes[i] = n;
       this.#unindexed.push(n); // in sequence order: the point-read map keeps the newest
       bytes += klen + o[j + 3] + ENTRY_OVERHEAD_BYTES;
     }
-    list.insertSorted(sorted ? nodes : nodes.slice().sort(compareNodes));
+    this.#addRun(SortedRun.of(sorted ? nodes : nodes.sort(compareNodes)));
     this.#bytes += bytes;
     this.lastSeq = firstSeq + count - 1;
   }
@@ -134,52 +137,110 @@ export class Memtable {
   /** Newest entry for `key` visible at `seq`, or undefined when the memtable has none. */
   get(key: Uint8Array, seq: number): SkipNode | undefined {
     if (this.#unindexed.length > 0) this.#index();
-    if (key.length === 0) return this.#seek(key, seq);
-    if (this.#pointRead[key[0]] === 0) this.#startIndexing(key[0]);
+    if (key.length > 0 && this.#pointRead[key[0]] === 0) this.#startIndexing(key[0]);
     const newest = this.#newest.get(keyHash(key, 0, key.length));
     // No node under the key's hash: no entry of the key (every inserted node was indexed).
     if (newest === undefined) return undefined;
     if (newest.seq <= seq && sameKey(newest, key)) return newest;
-    return this.#seek(key, seq);
-  }
-
-  #seek(key: Uint8Array, seq: number): SkipNode | undefined {
-    const n = this.#list.seek(key, seq);
+    const n = this.#seek(key, seq);
     if (n === null || !sameKey(n, key)) return undefined;
     return n;
+  }
+
+  /** First entry at or after (key, seq) in the list and every run. */
+  #seek(key: Uint8Array, seq: number): SkipNode | null {
+    let best = this.#list.seek(key, seq);
+    for (const run of this.#runs) {
+      const c = new RunCursor(run);
+      c.seek(key, seq);
+      if (c.valid() && (best === null || compareNodes(c.node(), best) < 0)) best = c.node();
+    }
+    return best;
   }
 
   #index(): void {
     const m = this.#newest, pointRead = this.#pointRead;
     for (const n of this.#unindexed) {
-      if (n.klen > 0 && pointRead[n.buf[n.koff]] === 1) m.set(keyHash(n.buf, n.koff, n.klen), n);
+      if (n.klen === 0 || pointRead[n.buf[n.koff]] === 1) m.set(keyHash(n.buf, n.koff, n.klen), n);
     }
     this.#unindexed = [];
   }
 
   /**
-   * Indexes the keys that start with `byte` from now on, and those already in the list (all
-   * indexed: #unindexed is empty): each key's first node in list order is its newest.
+   * Indexes the keys that start with `byte` from now on, and those already in the list and
+   * the runs (all indexed: #unindexed is empty). Each slot keeps its newest node, so a key's
+   * slot holds its newest entry or a newer one of a key sharing its hash.
    */
   #startIndexing(byte: number): void {
     this.#pointRead[byte] = 1;
     const m = this.#newest;
-    let prev: SkipNode | undefined;
-    for (let n = this.#list.seek(new Uint8Array([byte]), Number.MAX_SAFE_INTEGER); n !== null;) {
+    const note = (n: SkipNode) => {
+      const h = keyHash(n.buf, n.koff, n.klen), had = m.get(h);
+      if (had === undefined || had.seq < n.seq) m.set(h, n);
+    };
+    const from = new Uint8Array([byte]);
+    for (let n = this.#list.seek(from, Number.MAX_SAFE_INTEGER); n !== null; n = n.next0) {
       if (n.buf[n.koff] !== byte) break;
-      if (prev === undefined || !sameNodeKeys(prev, n)) m.set(keyHash(n.buf, n.koff, n.klen), n);
-      prev = n;
-      n = n.next0;
+      note(n);
+    }
+    for (const run of this.#runs) {
+      const c = new RunCursor(run);
+      for (c.seek(from, Number.MAX_SAFE_INTEGER); c.valid(); c.next()) {
+        const n = c.node();
+        if (n.buf[n.koff] !== byte) break;
+        note(n);
+      }
     }
   }
 
+  /** Appends a batch's run, then merges the newest runs while they are of similar size. */
+  #addRun(run: SortedRun): void {
+    const runs = this.#runs;
+    runs.push(run);
+    this.#runEntries += run.length;
+    while (runs.length >= 2 && runs[runs.length - 2].length <= RUN_MERGE_RATIO * run.length) {
+      const newer = runs.pop() as SortedRun, older = runs.pop() as SortedRun;
+      run = SortedRun.merge(older, newer);
+      runs.push(run);
+    }
+  }
+
+  /**
+   * One cursor per source (the list, each run), for a caller that merges them itself (a
+   * scan's merging cursor). `settle`: merge the runs and the list into one run first.
+   */
+  cursors(settle = false): Cursor[] {
+    if (settle && this.#runs.length + (this.#list.count > 0 ? 1 : 0) > 1) this.#settle();
+    // An empty list has nothing a scan could see (it reads at a sequence it already has).
+    const all: Cursor[] = this.#list.count > 0 ? [new MemtableCursor(this.#list)] : [];
+    for (const run of this.#runs) all.push(new RunCursor(run));
+    return all;
+  }
+
+  /** One cursor over every entry: merges all runs and the list into one run first. */
   cursor(): Cursor {
-    return new MemtableCursor(this.#list);
+    return this.nodeCursor();
   }
 
   /** A cursor that also hands out its node (where the entry's bytes are): no views made. */
-  nodeCursor(): MemtableCursor {
-    return new MemtableCursor(this.#list);
+  nodeCursor(): MemtableCursor | RunCursor {
+    if (this.#runs.length === 0) return new MemtableCursor(this.#list);
+    this.#settle();
+    return new RunCursor(this.#runs[0]);
+  }
+
+  /** Moves every entry into one run (cursors on the old list and runs are unaffected). */
+  #settle(): void {
+    let all = this.#runs.pop() as SortedRun;
+    while (this.#runs.length > 0) all = SortedRun.merge(this.#runs.pop() as SortedRun, all);
+    if (this.#list.count > 0) {
+      const nodes: SkipNode[] = [];
+      for (let n = this.#list.head.next0; n !== null; n = n.next0) nodes.push(n);
+      all = SortedRun.merge(all, SortedRun.of(nodes));
+      this.#runEntries += nodes.length;
+      this.#list = new SkipList(this.#list.prng);
+    }
+    this.#runs = [all];
   }
 }
 

@@ -117,7 +117,8 @@ export class BlockCursor implements Cursor {
       k.set(this.#key.subarray(0, shared));
       this.#key = k;
     }
-    this.#key.set(d.subarray(at, at + unshared), shared);
+    const k = this.#key;
+    for (let i = 0; i < unshared; i++) k[shared + i] = d[at + i]; // no view per entry
     this.#keyLen = keyLen;
     this.#seq = -1; // key view and sequence are decoded on first use
     this.#valOff = at + unshared;
@@ -201,8 +202,12 @@ export class BlockCursor implements Cursor {
     return this.#userKey;
   }
   #decodeKey(): void {
-    this.#userKey = this.#key.subarray(0, this.#keyLen - TRAILER_BYTES);
-    this.#seq = readTrailerSeq(this.#key, this.#keyLen - TRAILER_BYTES);
+    const n = this.#keyLen - TRAILER_BYTES;
+    // The key is rewritten in place per entry: the view of the last one still fits if its
+    // length and buffer match (a view per entry was a tenth of a scan's time under Bun).
+    const u = this.#userKey;
+    if (u.length !== n || u.buffer !== this.#key.buffer) this.#userKey = this.#key.subarray(0, n);
+    this.#seq = readTrailerSeq(this.#key, n);
     if (this.#seq < 0) this.#corrupt("sequence number exceeds 2^53");
   }
   /** True when the current user key equals `key` (no allocation). */

@@ -45,26 +45,31 @@ export class BlockBuilder {
 
   /** Adds an entry; keys must arrive in increasing order. */
   add(key: Uint8Array, value: Uint8Array): void {
+    this.addFrom(key, key.length, value, 0, value.length);
+  }
+
+  /** Adds key `key[0, klen)` with value `vbuf[voff, voff+vlen)`; no views are made. */
+  addFrom(key: Uint8Array, klen: number, vbuf: Uint8Array, voff: number, vlen: number): void {
     let shared = 0;
     if (this.#counter < this.restartInterval) {
       const last = this.#lastKey;
-      const n = Math.min(this.#lastKeyLen, key.length);
+      const n = Math.min(this.#lastKeyLen, klen);
       while (shared < n && last[shared] === key[shared]) shared++;
     } else {
       this.#restarts.push(this.#out.length);
       this.#counter = 0;
     }
-    const unshared = key.length - shared;
-    this.#out.varint(shared).varint(unshared).varint(value.length);
-    const delta = shared === 0 ? key : key.subarray(shared);
-    this.#out.bytes(delta).bytes(value);
-    if (key.length > this.#lastKey.length) {
-      const grown = new Uint8Array(key.length * 2);
+    const unshared = klen - shared;
+    this.#out.varint(shared).varint(unshared).varint(vlen);
+    this.#out.range(key, shared, unshared).range(vbuf, voff, vlen);
+    if (klen > this.#lastKey.length) {
+      const grown = new Uint8Array(klen * 2);
       grown.set(this.#lastKey.subarray(0, shared));
       this.#lastKey = grown;
     }
-    this.#lastKey.set(delta, shared);
-    this.#lastKeyLen = key.length;
+    const last = this.#lastKey;
+    for (let i = shared; i < klen; i++) last[i] = key[i];
+    this.#lastKeyLen = klen;
     this.#counter++;
     this.#entries++;
   }

@@ -13,23 +13,28 @@ export const BLOOM_BITS_PER_KEY = 10;
 
 /** 32-bit hash of `data` (murmur3-style mixing; stable: written to disk via the filter). */
 export function bloomHash(data: Uint8Array): number {
-  let h = 0x9747b28c ^ data.length;
-  const n4 = data.length & ~3;
-  let i = 0;
+  return bloomHashRange(data, 0, data.length);
+}
+
+/** bloomHash of `buf[off, off+len)`, without making a view of it. */
+export function bloomHashRange(buf: Uint8Array, off: number, len: number): number {
+  let h = 0x9747b28c ^ len;
+  const n4 = off + (len & ~3);
+  let i = off;
   for (; i < n4; i += 4) {
-    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
+    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
     k = Math.imul(k, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  const rest = data.length & 3;
+  const rest = len & 3;
   if (rest > 0) {
     let k = 0;
-    if (rest === 3) k ^= data[i + 2] << 16;
-    if (rest >= 2) k ^= data[i + 1] << 8;
-    k ^= data[i];
+    if (rest === 3) k ^= buf[i + 2] << 16;
+    if (rest >= 2) k ^= buf[i + 1] << 8;
+    k ^= buf[i];
     k = Math.imul(k, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);

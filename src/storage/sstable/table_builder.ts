@@ -7,9 +7,9 @@
 import type { File } from "../../platform/types.ts";
 import { assert } from "../../util/assert.ts";
 import { ByteWriter } from "../../util/coding.ts";
-import { compareStored, type ValueKind, writeTrailer } from "../internal_key.ts";
+import { readTrailerSeq, type ValueKind, writeTrailer } from "../internal_key.ts";
 import { BlockBuilder } from "./block_builder.ts";
-import { bloomHash, buildBloom } from "./bloom.ts";
+import { bloomHashRange, buildBloom } from "./bloom.ts";
 import { type BlockCompression, BlockType, compressBlock } from "./compression.ts";
 import {
   type BlockHandle,
@@ -69,29 +69,46 @@ export class TableBuilder {
 
   /** Adds an entry; entries must arrive in internal-key order. */
   add(userKey: Uint8Array, seq: number, kind: ValueKind, value: Uint8Array): void {
-    const klen = userKey.length + 8;
+    this.addFrom(userKey, 0, userKey.length, seq, kind, value, 0, value.length);
+  }
+
+  /**
+   * Adds the entry with user key `kbuf[koff, koff+ulen)` and value `vbuf[voff, voff+vlen)`
+   * (a memtable node's or a flush run's bytes): no view is made per entry.
+   */
+  addFrom(
+    kbuf: Uint8Array,
+    koff: number,
+    ulen: number,
+    seq: number,
+    kind: ValueKind,
+    vbuf: Uint8Array,
+    voff: number,
+    vlen: number,
+  ): void {
+    const klen = ulen + 8;
     if (klen > this.#ikey.length) this.#ikey = new Uint8Array(klen * 2);
     const buf = this.#ikey;
-    buf.set(userKey);
-    writeTrailer(buf, userKey.length, seq, kind);
+    for (let i = 0; i < ulen; i++) buf[i] = kbuf[koff + i];
+    writeTrailer(buf, ulen, seq, kind);
     if (this.#prevLen >= 0) {
-      const order = compareStored(this.#prev, 0, this.#prevLen, userKey, seq);
+      const order = compareStoredKeys(this.#prev, this.#prevLen, buf, klen);
       assert(order < 0, "table keys out of order");
     } else this.#firstKey = buf.slice(0, klen);
-    if (!this.#sameUserKey(userKey)) this.#hashes.push(bloomHash(userKey));
-    this.#data.add(buf.subarray(0, klen), value);
+    if (!this.#sameUserKey(buf, ulen)) this.#hashes.push(bloomHashRange(buf, 0, ulen));
+    this.#data.addFrom(buf, klen, vbuf, voff, vlen);
     this.#ikey = this.#prev;
     this.#prev = buf;
     this.#prevLen = klen;
-    this.#lastUserKeyLen = userKey.length;
+    this.#lastUserKeyLen = ulen;
     this.#entries++;
     if (this.#data.estimatedBytes >= this.blockBytes) this.#flushDataBlock();
   }
 
-  #sameUserKey(userKey: Uint8Array): boolean {
-    if (this.#prevLen < 0 || this.#lastUserKeyLen !== userKey.length) return false;
+  #sameUserKey(key: Uint8Array, ulen: number): boolean {
+    if (this.#prevLen < 0 || this.#lastUserKeyLen !== ulen) return false;
     const last = this.#prev;
-    for (let i = 0; i < userKey.length; i++) if (last[i] !== userKey[i]) return false;
+    for (let i = 0; i < ulen; i++) if (last[i] !== key[i]) return false;
     return true;
   }
 
@@ -141,4 +158,16 @@ export class TableBuilder {
     this.#drain();
     return this.#offset;
   }
+}
+
+/** Order of the stored internal keys `a[0, alen)` and `b[0, blen)`; <0 when a sorts first. */
+function compareStoredKeys(a: Uint8Array, alen: number, b: Uint8Array, blen: number): number {
+  const au = alen - 8, bu = blen - 8;
+  const n = au < bu ? au : bu;
+  for (let i = 0; i < n; i++) {
+    const d = a[i] - b[i];
+    if (d !== 0) return d;
+  }
+  if (au !== bu) return au - bu;
+  return readTrailerSeq(b, bu) - readTrailerSeq(a, au); // the higher sequence sorts first
 }

@@ -1,0 +1,149 @@
+/**
+ * Sorted runs: how the memtable holds the entries of large write batches. A batch
+ * becomes one immutable run (its nodes in internal order), and runs of similar size are
+ * merged, so a memtable holds a few runs whose sizes grow geometrically (an LSM tree in
+ * memory). Linking each entry of a random batch into a 300k-entry skiplist cost ~20
+ * node visits, each a CPU cache miss; a merge instead streams through arrays, and
+ * compares the keys' first 18 bytes as three numbers kept in typed arrays beside the
+ * nodes, so it rarely loads a node at all. Runs never change once built: a cursor or
+ * a merge still reading an older run is unaffected by the runs that replace it.
+ */
+import type { ValueKind } from "../internal_key.ts";
+import type { ByteSink, Cursor } from "../iterator/cursor.ts";
+import { before, Probe } from "./search_key.ts";
+import type { SkipNode } from "./skiplist.ts";
+
+/** 257^3: one prefix word's range; two words (six key bytes) fit a double exactly. */
+const WORD_RANGE = 257 * 257 * 257;
+
+export class SortedRun {
+  private constructor(
+    readonly nodes: readonly SkipNode[],
+    /** Key bytes 0–5, 6–11 and 12–17 of each node as numbers in byte order. */
+    readonly w0: Float64Array,
+    readonly w1: Float64Array,
+    readonly w2: Float64Array,
+  ) {}
+
+  get length(): number {
+    return this.nodes.length;
+  }
+
+  /** A run of `nodes`, which must already be in internal order. */
+  static of(nodes: readonly SkipNode[]): SortedRun {
+    const n = nodes.length;
+    const w0 = new Float64Array(n), w1 = new Float64Array(n), w2 = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = nodes[i];
+      w0[i] = x.k0 * WORD_RANGE + x.k1;
+      w1[i] = x.k2 * WORD_RANGE + x.k3;
+      w2[i] = x.k4 * WORD_RANGE + x.k5;
+    }
+    return new SortedRun(nodes, w0, w1, w2);
+  }
+
+  /** Both runs' nodes in internal order, as a new run (neither input changes). */
+  static merge(a: SortedRun, b: SortedRun): SortedRun {
+    const la = a.length, lb = b.length, n = la + lb;
+    const nodes = new Array<SkipNode>(n);
+    const w0 = new Float64Array(n), w1 = new Float64Array(n), w2 = new Float64Array(n);
+    const an = a.nodes, a0 = a.w0, a1 = a.w1, a2 = a.w2;
+    const bn = b.nodes, b0 = b.w0, b1 = b.w1, b2 = b.w2;
+    let i = 0, j = 0, k = 0;
+    while (i < la && j < lb) {
+      let takeA: boolean;
+      if (a0[i] !== b0[j]) takeA = a0[i] < b0[j];
+      else if (a1[i] !== b1[j]) takeA = a1[i] < b1[j];
+      else if (a2[i] !== b2[j]) takeA = a2[i] < b2[j];
+      else takeA = before(an[i], bn[j]); // 18 equal bytes: the rest of the keys, the sequences
+      if (takeA) {
+        nodes[k] = an[i], w0[k] = a0[i], w1[k] = a1[i], w2[k] = a2[i];
+        i++;
+      } else {
+        nodes[k] = bn[j], w0[k] = b0[j], w1[k] = b1[j], w2[k] = b2[j];
+        j++;
+      }
+      k++;
+    }
+    for (; i < la; i++, k++) nodes[k] = an[i], w0[k] = a0[i], w1[k] = a1[i], w2[k] = a2[i];
+    for (; j < lb; j++, k++) nodes[k] = bn[j], w0[k] = b0[j], w1[k] = b1[j], w2[k] = b2[j];
+    return new SortedRun(nodes, w0, w1, w2);
+  }
+
+  /** Index of the first node at or after `p` in internal order (length when none). */
+  lowerBound(p: Probe): number {
+    const nodes = this.nodes;
+    let lo = 0, hi = nodes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(nodes[mid], p)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** A cursor over one run; `node()` hands out where the entry's bytes are. */
+export class RunCursor implements Cursor {
+  #i: number;
+  readonly #probe = new Probe();
+  /**
+   * `key()` copies into this buffer and hands out one view of it per key length: a new
+   * view per entry was a sixth of a scan's time under Bun. Valid until the cursor moves.
+   */
+  #scratch = new Uint8Array(64);
+  #keyView = this.#scratch.subarray(0, 0);
+  #keyAt = -1;
+
+  constructor(readonly run: SortedRun) {
+    this.#i = run.length;
+  }
+
+  valid(): boolean {
+    return this.#i >= 0 && this.#i < this.run.length;
+  }
+  seekToFirst(): void {
+    this.#i = 0;
+  }
+  seekToLast(): void {
+    this.#i = this.run.length - 1;
+  }
+  seek(key: Uint8Array, seq: number): void {
+    this.#i = this.run.lowerBound(this.#probe.set(key, seq));
+  }
+  next(): void {
+    if (this.valid()) this.#i++;
+  }
+  prev(): void {
+    if (this.valid()) this.#i--;
+  }
+  key(): Uint8Array {
+    if (this.#keyAt === this.#i) return this.#keyView;
+    const n = this.node(), len = n.klen;
+    if (len > this.#scratch.length) this.#scratch = new Uint8Array(len * 2);
+    const s = this.#scratch, b = n.buf, o = n.koff;
+    for (let j = 0; j < len; j++) s[j] = b[o + j];
+    if (this.#keyView.length !== len || this.#keyView.buffer !== s.buffer) {
+      this.#keyView = s.subarray(0, len);
+    }
+    this.#keyAt = this.#i;
+    return this.#keyView;
+  }
+  seq(): number {
+    return this.node().seq;
+  }
+  kind(): ValueKind {
+    return this.node().kind;
+  }
+  value(): Uint8Array {
+    return this.node().value;
+  }
+  copyValue(sink: ByteSink): Uint8Array {
+    const n = this.node();
+    return sink.copyRange(n.buf, n.voff, n.vlen);
+  }
+  node(): SkipNode {
+    if (!this.valid()) throw new Error("memtable run cursor is not valid");
+    return this.run.nodes[this.#i];
+  }
+}
