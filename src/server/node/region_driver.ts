@@ -87,7 +87,8 @@ export class NodeRaft {
       },
       peers: [...o.peers.keys()].filter((id) => id !== o.id),
       snapshotEntries: o.compactEntries,
-      seed: o.seed,
+      // The driver multiplies the seed by a region factor: keep the product a safe integer.
+      seed: o.seed % 0x7fff_ffff,
       incarnation: createPrng(o.seed).int(0x7fff_ffff),
       clock: o.clock,
     });
