@@ -119,7 +119,8 @@ test(
           `s${i}`,
         );
       }
-      const snapIndex = c.servers.get(leader)?.node.logStore.group(1).storage.snapshot().metadata.index ?? 0;
+      const snapIndex =
+        c.servers.get(leader)?.node.logStore.group(1).storage.snapshot().metadata.index ?? 0;
       assert.ok(snapIndex > 100, `the leader compacted its log (snapshot at ${snapIndex})`);
     } finally {
       await c.close();

@@ -4,9 +4,12 @@
  * whose handle asked (`compactNow`), is flushed (`sm.flush`, its applied
  * state made durable) and its log compacted up to its applied index; every
  * region due compacts with one `compact(map)` (one fsync). A full disk keeps
- * them due for the next attempt; any other failure propagates.
+ * them due for the next attempt, after a backoff when the driver has a clock
+ * (a flush that fails for lack of space too: the engine is the image, as
+ * RaftNode's compaction.ts); any other failure propagates.
  */
 import { assert } from "../../util/assert.ts";
+import { DISK_RETRY_MS_MAX } from "../../limits.ts";
 import { NoSpaceError } from "../../util/errors.ts";
 import type { CompactionMark, MultiLogStore } from "../multi_log_store.ts";
 import type { RegionReplica } from "./region_replica.ts";
@@ -20,10 +23,13 @@ export class RegionCompaction {
   readonly #due = new Set<number>();
   readonly #waiters = new Map<number, Waiter[]>();
 
-  constructor(readonly every: number | undefined) {}
+  /** After a full disk: no attempt before this time. */
+  #retryAtMs = 0;
+
+  constructor(readonly every: number | undefined, readonly nowMs?: () => number) {}
 
   get due(): boolean {
-    return this.#due.size > 0;
+    return this.#due.size > 0 && (this.nowMs?.() ?? 0) >= this.#retryAtMs;
   }
 
   /** After a region applied entries: due once past `every`. */
@@ -65,7 +71,7 @@ export class RegionCompaction {
     for (const id of this.#due) {
       const r = region(id);
       if (r?.sm.flush === undefined) continue;
-      await r.sm.flush();
+      if (!(await this.#flush(r))) return;
       const rn = r.rawNode;
       marks.set(id, { index: rn.appliedIndex, confState: rn.status().confState });
       done.push(r);
@@ -77,12 +83,33 @@ export class RegionCompaction {
     } catch (err) {
       if (!(err instanceof NoSpaceError)) throw err;
       for (const id of retry) this.#due.add(id); // nothing changed: try again later
-      return;
+      return this.#backOff(err, done);
     }
     for (const r of done) {
       r.appliedSinceCompaction = 0;
       const index = r.log.snapshotMarker.index;
       for (const w of this.#waiters.get(r.id) ?? []) w.resolve(index);
+      this.#waiters.delete(r.id);
+    }
+  }
+
+  /** Flushes `r`'s state machine; false (all kept due, after a backoff) when the disk is full. */
+  async #flush(r: RegionReplica): Promise<boolean> {
+    try {
+      await r.sm.flush?.();
+      return true;
+    } catch (err) {
+      if (!(err instanceof NoSpaceError)) throw err;
+      this.#backOff(err, [r]);
+      return false;
+    }
+  }
+
+  /** No space: the waiters of `regions` fail (as RaftNode's), the next attempt waits. */
+  #backOff(err: NoSpaceError, regions: readonly RegionReplica[]): void {
+    this.#retryAtMs = (this.nowMs?.() ?? 0) + DISK_RETRY_MS_MAX;
+    for (const r of regions) {
+      for (const w of this.#waiters.get(r.id) ?? []) w.reject(err);
       this.#waiters.delete(r.id);
     }
   }

@@ -50,7 +50,7 @@ export class MultiRaftDriver {
   constructor(o: MultiRaftOptions) {
     this.#o = o;
     this.#inbox = new RegionInbox(o.inboxMax ?? MULTI_RAFT_INBOX_BATCHES_MAX);
-    this.#compaction = new RegionCompaction(o.snapshotEntries);
+    this.#compaction = new RegionCompaction(o.snapshotEntries, o.clock?.nowMs.bind(o.clock));
     this.#quiet = new QuietRegions(o, this.#regions, (r, lost) => this.#touch(r.id, lost));
     this.#pipe = new RoundPipeline({
       nodeId: o.nodeId,
