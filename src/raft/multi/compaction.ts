@@ -107,7 +107,7 @@ export class RegionCompaction {
 
   /** No space: the waiters of `regions` fail (as RaftNode's), the next attempt waits. */
   #backOff(err: NoSpaceError, regions: readonly RegionReplica[]): void {
-    this.#retryAtMs = (this.nowMs?.() ?? 0) + DISK_RETRY_MS_MAX;
+    if (this.nowMs !== undefined) this.#retryAtMs = this.nowMs() + DISK_RETRY_MS_MAX;
     for (const r of regions) {
       for (const w of this.#waiters.get(r.id) ?? []) w.reject(err);
       this.#waiters.delete(r.id);
