@@ -3,7 +3,8 @@
  * (driver_reports.ts): a peer lost (every region probes it again) and a
  * region's snapshot outcome; and a compaction whose flush finds the disk full
  * (the engine is the image): the request fails, the driver keeps running, a
- * later compaction succeeds.
+ * later compaction succeeds; and compaction by applied bytes (a region's
+ * entries stay in memory until it compacts).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -59,4 +60,22 @@ test("multi reports: a flush refused for space fails the compaction, not the dri
   assert.ok((await second) >= 6, "compacted past the writes");
   d.propose(1, utf8("after"));
   await c.until(() => (c.sm(3, 1)?.applied ?? []).includes("after"), 100, "still replicating");
+});
+
+test("multi reports: a region compacts after snapshotBytes of applied entries", async () => {
+  const c = await MultiCluster.start({
+    nodes: 3,
+    regions: 2,
+    seed: 45,
+    loss: 0,
+    quiesce: false,
+    snapshotEntries: 1000,
+    snapshotBytes: 400,
+  });
+  await elected(c, [1, 2]);
+  const d = c.driver(1);
+  for (let k = 0; k < 6; k++) d.propose(1, new Uint8Array(100));
+  for (let k = 0; k < 6; k++) d.propose(2, new Uint8Array(10));
+  await c.until(() => (c.logs[0].group(1).snapshotMarker.index ?? 0) > 1, 100, "compacted");
+  assert.equal(c.logs[0].group(2).snapshotMarker.index, 1, "the small region is not compacted");
 });

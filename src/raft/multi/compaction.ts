@@ -26,7 +26,12 @@ export class RegionCompaction {
   /** After a full disk: no attempt before this time. */
   #retryAtMs = 0;
 
-  constructor(readonly every: number | undefined, readonly nowMs?: () => number) {}
+  constructor(
+    readonly every: number | undefined,
+    readonly nowMs?: () => number,
+    /** Or after this many entry bytes applied (a region's entries stay in memory until then). */
+    readonly everyBytes?: number,
+  ) {}
 
   get due(): boolean {
     return this.#due.size > 0 && (this.nowMs?.() ?? 0) >= this.#retryAtMs;
@@ -35,6 +40,8 @@ export class RegionCompaction {
   /** After a region applied entries: due once past `every`. */
   check(r: RegionReplica): void {
     if (this.every !== undefined && r.appliedSinceCompaction >= this.every) this.#due.add(r.id);
+    const bytes = this.everyBytes;
+    if (bytes !== undefined && r.appliedBytesSinceCompaction >= bytes) this.#due.add(r.id);
   }
 
   /** Compacts `r` at the next attempt whatever the threshold; resolves with its snapshot index. */
@@ -87,6 +94,7 @@ export class RegionCompaction {
     }
     for (const r of done) {
       r.appliedSinceCompaction = 0;
+      r.appliedBytesSinceCompaction = 0;
       const index = r.log.snapshotMarker.index;
       for (const w of this.#waiters.get(r.id) ?? []) w.resolve(index);
       this.#waiters.delete(r.id);
