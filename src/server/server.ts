@@ -12,7 +12,6 @@ import { meteredService } from "./metrics/metered_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { MetricsHistory } from "./metrics/metrics_history.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
-import type { PeerSink } from "./proto/kv_port.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
 import { WatchHub } from "./watch/watch_hub.ts";
