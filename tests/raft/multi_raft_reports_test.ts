@@ -51,7 +51,9 @@ test("multi reports: a flush refused for space fails the compaction, not the dri
     flush();
   };
   const first = d.compactNow(1);
-  await d.runOnce(); // one attempt (without a clock the next round retries at once)
+  await d.runOnce(); // starts the flush (beside the rounds), which fails
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await d.runOnce(); // sees it fail (without a clock the next round retries at once)
   await assert.rejects(first, NoSpaceError);
   assert.equal(d.failure, undefined, "the driver runs on");
   assert.equal(c.logs[0].group(1).snapshotMarker.index, 1, "nothing compacted yet");
@@ -78,4 +80,30 @@ test("multi reports: a region compacts after snapshotBytes of applied entries", 
   for (let k = 0; k < 6; k++) d.propose(2, new Uint8Array(10));
   await c.until(() => (c.logs[0].group(1).snapshotMarker.index ?? 0) > 1, 100, "compacted");
   assert.equal(c.logs[0].group(2).snapshotMarker.index, 1, "the small region is not compacted");
+});
+
+test("multi reports: rounds go on while a compaction's flush runs", async () => {
+  const c = await MultiCluster.start({ nodes: 3, regions: 1, seed: 47, loss: 0, quiesce: false });
+  await elected(c, [1]);
+  const d = c.driver(1);
+  for (let k = 0; k < 3; k++) d.propose(1, utf8(`v${k}`));
+  await c.until(() => (c.sm(1, 1)?.applied.length ?? 0) === 3, 100, "applied");
+  const sm = c.sm(1, 1);
+  assert.ok(sm !== undefined);
+  const flush = sm.flush.bind(sm);
+  let release = () => {};
+  sm.flush = () => new Promise<void>((resolve) => (release = () => resolve(flush())));
+  const done = d.compactNow(1);
+  await c.run();
+  // The engine's flush is slow: writes keep committing and applying meanwhile.
+  d.propose(1, utf8("during"));
+  await c.until(() => (c.sm(3, 1)?.applied ?? []).includes("during"), 100, "a write commits");
+  assert.equal(c.logs[0].group(1).snapshotMarker.index, 1, "not compacted before the flush ends");
+  release();
+  await c.run();
+  const index = await done;
+  assert.ok(
+    index >= 4 && index < (d.region(1)?.rawNode.appliedIndex ?? 0),
+    `compacted at ${index}`,
+  );
 });

@@ -56,6 +56,7 @@ export class MultiRaftDriver {
       o.clock?.nowMs.bind(o.clock),
       o.snapshotBytes ?? (o.snapshotEntries === undefined ? undefined : RAFT_LOG_COMPACT_BYTES),
     );
+    this.#compaction.flushed = () => this.loop?.kick();
     this.#quiet = new QuietRegions(o, this.#regions, (r, lost) => this.#touch(r.id, lost));
     this.#pipe = new RoundPipeline({
       nodeId: o.nodeId,
