@@ -69,7 +69,10 @@ export async function establishIdentity(
  */
 export function checkOwnMembership(node: NodeService, s: StartupIdentity): string | undefined {
   const status = node.status();
-  if (status.member !== false) return s.waiting;
+  // Before it re-applies its log, Raft's configuration is its last compaction's, which can
+  // predate this node's own addition (it caught up from an older snapshot); the
+  // configuration it last applied, kept in its log, is the one to judge by.
+  if (status.member !== false || node.memberAtOpen) return s.waiting;
   const v = notMember(
     s.self,
     s.self.clusterId ?? "(not known yet)",

@@ -37,7 +37,7 @@ import { LeaderHistory } from "./leader_history.ts";
 import { RaftEvents } from "./raft_events.ts";
 import { FaultMonitor } from "./faults.ts";
 import { catchUpBeforeVoting } from "./rebuild.ts";
-import { NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
+import { isMember, KV_REGION, NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
 import type { MultiPeerTransport } from "../peer/multi_peer_transport.ts";
 import type { PeerSink } from "../proto/kv_port.ts";
 import { WireError } from "../../wire/frame_codec.ts";
@@ -64,6 +64,8 @@ export class NodeService implements KvService, StatusSource {
   readonly raft: NodeRaft;
   /** Region 1's handle: the Raft group of the whole keyspace. */
   readonly node: RaftGroup;
+  /** The last configuration this node applied (its log's) has it: node_identity.ts. */
+  readonly memberAtOpen: boolean;
   /** Recent leader changes this node saw (dashboard, /cluster). */
   readonly leaderHistory: LeaderHistory;
   readonly #forwarder: LeaderForwarder;
@@ -97,6 +99,7 @@ export class NodeService implements KvService, StatusSource {
     this.leaderHistory = new LeaderHistory(o.clock);
     this.proposals = new Proposals(o.clock);
     this.#forwarder = new LeaderForwarder(o.net, o.clock, peerHelloOf(o));
+    this.memberAtOpen = isMember(logStore.group(KV_REGION).confState, o.id);
     this.raft = this.#createRaft();
     this.node = this.raft.group;
     this.addresses = new AddressBook(

@@ -13,6 +13,7 @@
  * the marker. No image is ever held in memory.
  */
 import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { ConfState } from "../../raft/core/messages.ts";
 import { exportSnapshot } from "../../kv/kv_snapshot.ts";
 import { ReadOnlyOption } from "../../raft/api.ts";
 import { MIGRATED_REGION } from "../../raft/log_migration.ts";
@@ -47,6 +48,11 @@ export interface NodeRaftOptions {
   readonly hooks: NodeHooks;
   /** A received snapshot is fully imported: swap the staging engine in (before Raft sees it). */
   readonly installSnapshot: () => Promise<void>;
+}
+
+/** Whether a configuration lists `id` (voter or learner, incoming or outgoing). */
+export function isMember(cs: ConfState, id: number): boolean {
+  return [...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext].includes(id);
 }
 
 /** The driver, its loop and transport, and region 1's handle. */
