@@ -12,7 +12,6 @@ import { servedService } from "./served_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { MetricsHistory } from "./metrics/metrics_history.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
-import type { PeerSink } from "./proto/kv_port.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
 import { WatchHub } from "./watch/watch_hub.ts";
@@ -25,7 +24,6 @@ import type { Logger } from "./log/logger.ts";
 import { respHttpWarning } from "./log/server_logging.ts";
 import { startFirstElection } from "./node/first_election.ts";
 import type { NodeTls } from "./tls/node_tls.ts";
-import { decodeHotRaftFrame } from "../wire/raft_hot_decode.ts";
 import { regionsJson, withRegions } from "./http/regions_json.ts";
 
 export interface ServerConfig {
@@ -168,7 +166,7 @@ export async function startServer(
   });
   const ports = await startPorts(platform, { ...config, log: respHttpWarning(node.o.logger) }, {
     service,
-    peers: peerSinkOf(node),
+    peers: node.peerSink(),
     consistency: node.o.readMode,
     admin: { service: node, token: config.adminToken },
     watch,
@@ -198,21 +196,6 @@ export async function startServer(
       sweeper.stop();
       await node.close();
     },
-  };
-}
-
-/** The protobuf port's peer connections deliver to the node; certificates are checked by name. */
-function peerSinkOf(node: NodeService): PeerSink {
-  return {
-    onRaftMessage: (from, message) => node.onRaftMessage(from, message),
-    onRaftFrame: (from, payload) => {
-      const m = decodeHotRaftFrame(payload, from);
-      if (m === undefined) return false;
-      if (node.node.receive(m)) node.node.kick();
-      return true;
-    },
-    onPeerHello: (id, address) => node.onPeerHello(id, address),
-    configuredAddress: (id) => node.addresses.configured(id),
   };
 }
 

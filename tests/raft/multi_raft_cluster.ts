@@ -67,6 +67,7 @@ export interface ClusterOptions {
   readonly loss: number;
   readonly quiesce: boolean;
   readonly snapshotEntries?: number;
+  readonly snapshotBytes?: number;
   /** Overrides of the regions' Raft configuration. */
   readonly raft?: Partial<RegionRaftConfig>;
   /** Wraps node n's file system (e.g. to hold its fsyncs). */
@@ -124,6 +125,7 @@ export class MultiCluster {
       raft: { electionTicks: 10, heartbeatTicks: 1, preVote: true, ...this.o.raft },
       quiesce: this.o.quiesce,
       snapshotEntries: this.o.snapshotEntries,
+      snapshotBytes: this.o.snapshotBytes,
       peers: this.voters.filter((p) => p !== n),
       seed: this.o.seed * 10 + n,
       incarnation: this.#incarnation++,

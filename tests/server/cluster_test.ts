@@ -119,7 +119,8 @@ test(
           `s${i}`,
         );
       }
-      const snapIndex = c.servers.get(leader)?.node.logStore.storage.snapshot().metadata.index ?? 0;
+      const snapIndex =
+        c.servers.get(leader)?.node.logStore.group(1).storage.snapshot().metadata.index ?? 0;
       assert.ok(snapIndex > 100, `the leader compacted its log (snapshot at ${snapIndex})`);
     } finally {
       await c.close();
@@ -158,7 +159,7 @@ test("cluster: admin transfer-leader moves leadership; admin snapshot compacts t
     assert.equal(body.ok, true);
     assert.ok(body.result.index >= 21, JSON.stringify(body));
     assert.equal(
-      c.servers.get(target)?.node.logStore.storage.snapshot().metadata.index,
+      c.servers.get(target)?.node.logStore.group(1).storage.snapshot().metadata.index,
       body.result.index,
     );
     assert.equal(text(await client.get("t19")), "x");

@@ -158,7 +158,7 @@ test("corrupted Raft log segment: the node starts faulty, takes no part, and is 
     const [victim, other] = [1, 2, 3].filter((id) => id !== leader);
     await caughtUp(c, victim, leader);
     await c.stop(victim);
-    const raftDir = path.join(c.dirs.get(victim) ?? "", "raft");
+    const raftDir = path.join(c.dirs.get(victim) ?? "", "raftlog");
     const segs = fs.readdirSync(raftDir).filter((n) => n.endsWith(".seg")).sort();
     const seg = path.join(raftDir, segs[segs.length - 1]);
     // Mid-records (not in the zeros ahead of them): not a torn tail.
@@ -203,9 +203,9 @@ test("corrupted Raft log segment: the node starts faulty, takes no part, and is 
 
 /** The CorruptionError that opening `config`'s node runs into. */
 async function corruptionOf(config: { dataDir: string }): Promise<CorruptionError> {
-  const { LogStore } = await import("../../src/raft/log_store.ts");
+  const { MultiLogStore } = await import("../../src/raft/multi_log_store.ts");
   try {
-    await LogStore.open(getPlatform().fs, `${config.dataDir}/raft`);
+    await MultiLogStore.open(getPlatform().fs, `${config.dataDir}/raftlog`);
   } catch (err) {
     if (err instanceof CorruptionError) return err;
     throw err;

@@ -4,7 +4,8 @@
  * batch protocol, a peer that refuses or never answers fails the link with a
  * clear error, the queue bounds drop whole batches, snapshots past the
  * waiting bound fail at once, and another region's heartbeat waits behind at
- * most the snapshot window, not behind the whole image.
+ * most the snapshot window, not behind the whole image; a region's image is
+ * read from its source (the engine's export) as the stream advances.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -199,6 +200,49 @@ test("multi peer transport: another region's heartbeat waits behind the window, 
     const regions = order.filter((m) => m.type === MessageType.Snap).map((m) => Number(m.region));
     assert.equal(regions.filter((r) => r === 1).length, 32);
     assert.equal(regions.lastIndexOf(1) < regions.indexOf(2), true);
+  } finally {
+    t.close();
+  }
+});
+
+test("multi peer transport: a region's image streams from its source, read as it goes", async () => {
+  const net = new FakeNet();
+  const shape = { snapshotChunkBytes: 16 * KiB, snapshotWindowBytes: 32 * KiB };
+  let pulled = 0;
+  const pieces = [1, 2, 3].map((k) => new Uint8Array(40 * KiB).fill(k));
+  const { t, snapshots } = setup(net, {
+    ...shape,
+    // Region 1's image comes from the source (an engine export); region 2 has none.
+    regionSnapshotSource: (region) =>
+      region !== 1 ? undefined : async function* () {
+        for (const p of pieces) {
+          pulled++;
+          yield p;
+        }
+      },
+  });
+  try {
+    t.send({ from: 1, to: 2, messages: [heartbeat(9)] });
+    await settle();
+    const conn = net.conns[0];
+    conn.reply(ACCEPT);
+    await settle();
+    conn.accepting = false;
+    t.send({ from: 1, to: 2, messages: [snap(1, 1), snap(2, 4 * KiB)] });
+    await settle(10);
+    assert.ok(pulled < 3, `the source was read ahead of the socket (${pulled} pieces)`);
+    for (let i = 0; i < 200 && snapshots.length < 2; i++) {
+      conn.drain();
+      await settle(10);
+    }
+    assert.deepEqual(snapshots, [[1, true], [2, true]]);
+    conn.drain();
+    const chunks = (region: number) =>
+      conn.regionDelivered.filter((m) => m.type === MessageType.Snap && m.region === BigInt(region))
+        .map((m) => m.snapshotChunk);
+    const image = new Uint8Array(chunks(1).flatMap((c) => [...c]));
+    assert.deepEqual(image, new Uint8Array(pieces.flatMap((p) => [...p])));
+    assert.equal(chunks(2).reduce((n, c) => n + c.length, 0), 4 * KiB, "its own data");
   } finally {
     t.close();
   }

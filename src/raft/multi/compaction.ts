@@ -1,12 +1,23 @@
 /**
  * Log compaction in the multi-region driver (driver.ts): a region whose state
- * machine applied `snapshotEntries` entries since its last compaction, or
- * whose handle asked (`compactNow`), is flushed (`sm.flush`, its applied
- * state made durable) and its log compacted up to its applied index; every
- * region due compacts with one `compact(map)` (one fsync). A full disk keeps
- * them due for the next attempt; any other failure propagates.
+ * machine applied `snapshotEntries` entries (or `everyBytes` of them) since
+ * its last compaction, or whose handle asked (`compactNow`), is flushed
+ * (`sm.flush`, its applied state made durable) and its log compacted up to
+ * the index it had applied when the flush began; every region due compacts
+ * with one `compact(map)` (one fsync).
+ *
+ * The flush runs beside the driver's rounds, as RaftNode's image does
+ * (compaction.ts): for the server node it is the engine's memtable flush,
+ * which can take a second, and rounds (heartbeats, appends) must not wait for
+ * it. Every flush is called at once when the compaction starts (after the
+ * driver drained its applies), so it covers exactly what was applied then;
+ * the log is compacted in a later round, between saves, once they are done.
+ * A full disk (the flush or the compaction) fails the waiting requests and
+ * keeps the regions due, retried after a backoff on the driver's clock (at
+ * once without one); any other failure propagates and halts the driver.
  */
 import { assert } from "../../util/assert.ts";
+import { DISK_RETRY_MS_MAX } from "../../limits.ts";
 import { NoSpaceError } from "../../util/errors.ts";
 import type { CompactionMark, MultiLogStore } from "../multi_log_store.ts";
 import type { RegionReplica } from "./region_replica.ts";
@@ -16,19 +27,42 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
+/** A compaction whose flushes are running: its marks, regions and the requests it answers. */
+interface InFlight {
+  readonly marks: Map<number, CompactionMark>;
+  readonly regions: Map<number, RegionReplica>;
+  readonly waiters: Map<number, Waiter[]>;
+  outcome: { readonly failed: boolean; readonly error?: unknown } | undefined;
+}
+
 export class RegionCompaction {
   readonly #due = new Set<number>();
   readonly #waiters = new Map<number, Waiter[]>();
+  #inFlight: InFlight | undefined;
+  /** After a full disk: no attempt before this time. */
+  #retryAtMs = 0;
+  /** Called when a compaction's flushes finished (the driver runs a round to finish it). */
+  flushed: (() => void) | undefined;
 
-  constructor(readonly every: number | undefined) {}
+  constructor(
+    readonly every: number | undefined,
+    readonly nowMs?: () => number,
+    /** Or after this many entry bytes applied (a region's entries stay in memory until then). */
+    readonly everyBytes?: number,
+  ) {}
 
+  /** Whether `run` has something to do: finish a flushed compaction, or start one. */
   get due(): boolean {
-    return this.#due.size > 0;
+    const f = this.#inFlight;
+    if (f !== undefined) return f.outcome !== undefined;
+    return this.#due.size > 0 && (this.nowMs?.() ?? 0) >= this.#retryAtMs;
   }
 
   /** After a region applied entries: due once past `every`. */
   check(r: RegionReplica): void {
     if (this.every !== undefined && r.appliedSinceCompaction >= this.every) this.#due.add(r.id);
+    const bytes = this.everyBytes;
+    if (bytes !== undefined && r.appliedBytesSinceCompaction >= bytes) this.#due.add(r.id);
   }
 
   /** Compacts `r` at the next attempt whatever the threshold; resolves with its snapshot index. */
@@ -45,45 +79,89 @@ export class RegionCompaction {
   /** A region removed from the node: its requests fail. */
   forget(id: number): void {
     this.#due.delete(id);
-    for (const w of this.#waiters.get(id) ?? []) w.reject(new Error(`region ${id} removed`));
+    const removed = new Error(`region ${id} removed`);
+    for (const w of this.#waiters.get(id) ?? []) w.reject(removed);
     this.#waiters.delete(id);
+    const f = this.#inFlight;
+    if (f === undefined) return;
+    for (const w of f.waiters.get(id) ?? []) w.reject(removed);
+    f.waiters.delete(id);
+    f.marks.delete(id);
+    f.regions.delete(id);
   }
 
   /** Fails every request (the driver halted). */
   failAll(err: unknown): void {
-    for (const id of [...this.#waiters.keys()]) {
-      for (const w of this.#waiters.get(id) ?? []) w.reject(err);
-    }
+    const lists = [...this.#waiters.values(), ...(this.#inFlight?.waiters.values() ?? [])];
+    for (const list of lists) for (const w of list) w.reject(err);
     this.#waiters.clear();
+    this.#inFlight?.waiters.clear();
   }
 
-  /** Flushes and compacts every region due (their applies are done: the driver drained them). */
+  /**
+   * Between rounds (applies drained): finishes a compaction whose flushes are
+   * done, or starts the flushes of the regions due.
+   */
   async run(log: MultiLogStore, region: (id: number) => RegionReplica | undefined): Promise<void> {
-    if (this.#due.size === 0) return;
-    const marks = new Map<number, CompactionMark>();
-    const done: RegionReplica[] = [];
+    const f = this.#inFlight;
+    if (f === undefined) return this.#start(region);
+    if (f.outcome === undefined) return; // still flushing
+    this.#inFlight = undefined;
+    if (f.outcome.failed) return this.#failed(f, f.outcome.error);
+    try {
+      await log.compact(f.marks);
+    } catch (err) {
+      return this.#failed(f, err);
+    }
+    for (const r of f.regions.values()) {
+      const index = r.log.snapshotMarker.index;
+      for (const w of f.waiters.get(r.id) ?? []) w.resolve(index);
+    }
+  }
+
+  #start(region: (id: number) => RegionReplica | undefined): void {
+    if (!this.due) return;
+    const f: InFlight = {
+      marks: new Map(),
+      regions: new Map(),
+      waiters: new Map(),
+      outcome: undefined,
+    };
     for (const id of this.#due) {
       const r = region(id);
       if (r?.sm.flush === undefined) continue;
-      await r.sm.flush();
       const rn = r.rawNode;
-      marks.set(id, { index: rn.appliedIndex, confState: rn.status().confState });
-      done.push(r);
-    }
-    const retry = new Set(this.#due);
-    this.#due.clear();
-    try {
-      await log.compact(marks);
-    } catch (err) {
-      if (!(err instanceof NoSpaceError)) throw err;
-      for (const id of retry) this.#due.add(id); // nothing changed: try again later
-      return;
-    }
-    for (const r of done) {
+      f.marks.set(id, { index: rn.appliedIndex, confState: rn.status().confState });
+      f.regions.set(id, r);
+      f.waiters.set(id, this.#waiters.get(id) ?? []);
+      this.#waiters.delete(id);
       r.appliedSinceCompaction = 0;
-      const index = r.log.snapshotMarker.index;
-      for (const w of this.#waiters.get(r.id) ?? []) w.resolve(index);
-      this.#waiters.delete(r.id);
+      r.appliedBytesSinceCompaction = 0;
     }
+    this.#due.clear();
+    if (f.regions.size === 0) return;
+    this.#inFlight = f;
+    // Called now, in order, before any later apply reaches the state machines.
+    const flushes = [...f.regions.values()].map(async (r) => {
+      await r.sm.flush?.();
+    });
+    Promise.all(flushes).then(
+      () => {
+        f.outcome = { failed: false };
+        this.flushed?.();
+      },
+      (error: unknown) => {
+        f.outcome = { failed: true, error };
+        this.flushed?.();
+      },
+    );
+  }
+
+  /** A full disk: the requests fail (as RaftNode's), the regions stay due after a backoff. */
+  #failed(f: InFlight, err: unknown): void {
+    if (!(err instanceof NoSpaceError)) throw err;
+    if (this.nowMs !== undefined) this.#retryAtMs = this.nowMs() + DISK_RETRY_MS_MAX;
+    for (const id of f.regions.keys()) this.#due.add(id);
+    for (const list of f.waiters.values()) for (const w of list) w.reject(err);
   }
 }

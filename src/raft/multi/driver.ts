@@ -6,6 +6,7 @@
  * node.ts's pipelining per region. Quiescent regions do not tick
  * (driver_quiet.ts). `regionNode(id)` is a region's RaftNode-shaped handle.
  */
+import { RAFT_LOG_COMPACT_BYTES } from "../../limits.ts";
 import { MULTI_RAFT_INBOX_BATCHES_MAX } from "../../limits_ops.ts";
 import { assert } from "../../util/assert.ts";
 import type { NoSpaceError } from "../../util/errors.ts";
@@ -50,7 +51,12 @@ export class MultiRaftDriver {
   constructor(o: MultiRaftOptions) {
     this.#o = o;
     this.#inbox = new RegionInbox(o.inboxMax ?? MULTI_RAFT_INBOX_BATCHES_MAX);
-    this.#compaction = new RegionCompaction(o.snapshotEntries);
+    this.#compaction = new RegionCompaction(
+      o.snapshotEntries,
+      o.clock?.nowMs.bind(o.clock),
+      o.snapshotBytes ?? (o.snapshotEntries === undefined ? undefined : RAFT_LOG_COMPACT_BYTES),
+    );
+    this.#compaction.flushed = () => this.loop?.kick();
     this.#quiet = new QuietRegions(o, this.#regions, (r, lost) => this.#touch(r.id, lost));
     this.#pipe = new RoundPipeline({
       nodeId: o.nodeId,

@@ -18,6 +18,11 @@ export interface MultiRaftOptions {
   readonly peers?: readonly number[];
   /** Compact a region's log after this many applied entries (needs `sm.flush`). */
   readonly snapshotEntries?: number;
+  /**
+   * Or after this many entry bytes applied (default RAFT_LOG_COMPACT_BYTES
+   * with `snapshotEntries`): entries stay in memory until compaction.
+   */
+  readonly snapshotBytes?: number;
   /** Seeds the regions' election jitter. */
   readonly seed?: number;
   /** Changes at every restart (default: random). */

@@ -46,6 +46,8 @@ export class RegionReplica {
   /** ReadIndex requests not yet answered (a region with reads pending never goes quiet). */
   pendingReads = 0;
   appliedSinceCompaction = 0;
+  /** Entry data bytes applied since the last compaction (held in memory until it). */
+  appliedBytesSinceCompaction = 0;
   /** What this node's disk holds of the region, as of the last completed save. */
   readonly persisted: PersistedState;
   /** Index of the last entry (or snapshot) handed to the state machine. */
@@ -134,6 +136,7 @@ export class RegionReplica {
       this.hooks.onConfChange?.(cc, cs, e.index);
     }
     this.appliedSinceCompaction += entries.length;
+    for (const e of entries) this.appliedBytesSinceCompaction += e.data.length;
   }
 
   /** The core installs a snapshot only past its commit index, so past everything applied. */
@@ -143,6 +146,7 @@ export class RegionReplica {
     this.handedToApply = index;
     await this.sm.restore(snapshot);
     this.appliedSinceCompaction = 0;
+    this.appliedBytesSinceCompaction = 0;
   }
 
   onReadStates(states: readonly ReadState[]): void {

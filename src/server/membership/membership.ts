@@ -24,7 +24,8 @@ import {
   ConfChangeType,
 } from "../../raft/core/confchange/conf_change.ts";
 import type { ConfState } from "../../raft/core/messages.ts";
-import type { EntryPosition, ProposeResult, RaftNode } from "../../raft/api.ts";
+import type { EntryPosition, ProposeResult } from "../../raft/api.ts";
+import type { RaftGroup } from "../../raft/group.ts";
 import { assert } from "../../util/assert.ts";
 import { utf8 } from "../../util/bytes.ts";
 import { splitHostPort } from "../../util/host_port.ts";
@@ -32,7 +33,7 @@ import { ServiceError } from "../kv_service.ts";
 
 export interface MembershipOptions {
   readonly selfId: number;
-  readonly node: RaftNode;
+  readonly node: RaftGroup;
   readonly clock: Clock;
   readonly appliedIndex: () => number;
   /** The member's address from the address book, if known. */

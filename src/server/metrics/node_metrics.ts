@@ -26,6 +26,7 @@ export function createNodeMetrics(src: MetricSources): MetricsRegistry {
   const r = new MetricsRegistry();
   addRaftMetrics(r, src.node);
   addRaftEventMetrics(r, src.node);
+  addDriverMetrics(r, src.node);
   addStorageMetrics(r, src.node);
   const conns = r.gauge("tinykv_open_connections", "Open client connections per port.", ["port"]);
   const info = r.gauge("tinykv_build_info", "Always 1; the version is a label.", ["version"]);
@@ -97,6 +98,28 @@ function addRaftMetrics(r: MetricsRegistry, node: NodeService): void {
     leases.set(node.kv.leaseTable.size);
     removed.set(node.kv.compactor.removed);
     garbage.set(node.kv.garbage.removed);
+  });
+}
+
+/** The multi-region driver's own counters (src/raft/multi/driver.ts). */
+function addDriverMetrics(r: MetricsRegistry, node: NodeService): void {
+  const rounds = r.counter(
+    "tinykv_raft_driver_rounds_total",
+    "Driver rounds saved (one log append and at most one fsync for every region in it).",
+  );
+  const regions = r.gauge("tinykv_raft_regions", "Regions on this node, by state.", ["state"]);
+  const refused = r.counter(
+    "tinykv_raft_driver_refused_total",
+    "Peer batches refused (driver inbox full) and messages for regions not on this node.",
+    ["what"],
+  );
+  r.onCollect(() => {
+    const d = node.raft.driver;
+    rounds.set(d.rounds);
+    regions.set(d.regionIds().length, { state: "all" });
+    regions.set(d.quietCount, { state: "quiet" });
+    refused.set(d.droppedBatches, { what: "batches" });
+    refused.set(d.droppedMessages, { what: "unknown_region" });
   });
 }
 

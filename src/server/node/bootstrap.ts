@@ -1,36 +1,26 @@
 /**
- * A brand-new node of a new cluster (not `--join`) starts from a Raft snapshot
- * at index 1 whose configuration is every voter in `--peers`, and applies it as
- * the empty state.
+ * A brand-new node of a new cluster (not `--join`) starts region 1 from a
+ * Raft snapshot at index 1 whose configuration is every voter in `--peers`,
+ * and applies it as the empty state.
  */
 import type { KvStateMachine } from "../../kv/state_machine.ts";
-import type { LogStore } from "../../raft/log_store.ts";
+import { MIGRATED_REGION } from "../../raft/log_migration.ts";
+import type { MultiLogStore } from "../../raft/multi_log_store.ts";
+import { bootstrapRequest } from "../../raft/multi/round_io.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 
 export async function bootstrapIfNew(
   o: ResolvedNodeOptions,
-  logStore: LogStore,
+  log: MultiLogStore,
   kv: KvStateMachine,
 ): Promise<void> {
-  const s = logStore.storage;
-  if (s.snapshot().metadata.index === 0 && s.lastIndex() === 0 && !o.join) {
+  const view = log.group(MIGRATED_REGION);
+  if (view.snapshotMarker.index === 0 && view.lastIndex() === 0 && !o.join) {
     const voters = [...o.peers.keys()].sort((a, b) => a - b);
-    const confState = {
-      voters,
-      learners: [],
-      votersOutgoing: [],
-      learnersNext: [],
-      autoLeave: false,
-    };
-    await logStore.save({
-      hardState: { term: 1, vote: 0, commit: 1 },
-      entries: [],
-      snapshot: { metadata: { index: 1, term: 1, confState }, data: new Uint8Array(0) },
-      mustSync: true,
-    });
+    await log.save(new Map([[MIGRATED_REGION, bootstrapRequest(voters)]]));
   }
   // The bootstrap snapshot (index 1) holds the empty state: apply it as an empty entry.
-  if (kv.appliedIndex === 0 && s.snapshot().metadata.index === 1) {
+  if (kv.appliedIndex === 0 && log.group(MIGRATED_REGION).snapshotMarker.index === 1) {
     await kv.apply([{ index: 1, data: null }]);
   }
 }

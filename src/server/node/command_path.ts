@@ -6,7 +6,8 @@
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { type CommandInit, encodeCommand } from "../../kv/command_codec.ts";
-import type { RaftNode, StepError } from "../../raft/api.ts";
+import type { StepError } from "../../raft/api.ts";
+import type { RaftGroup } from "../../raft/group.ts";
 import { assert } from "../../util/assert.ts";
 import { payloadBytes, transferAllowanceMs } from "../../wire/transfer_time.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
@@ -30,7 +31,7 @@ function stepError(reason: StepError, leaderId: number, leaderAddress: string): 
 }
 
 export interface CommandPathDeps {
-  readonly node: () => RaftNode;
+  readonly node: () => RaftGroup;
   readonly proposals: Proposals;
   readonly forwarder: LeaderForwarder;
   readonly faults: FaultMonitor;

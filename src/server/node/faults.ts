@@ -14,7 +14,7 @@
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
-import type { RaftNode } from "../../raft/node.ts";
+import type { RaftGroup } from "../../raft/group.ts";
 import { type CorruptionError, errorMessage, findCorruption } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
@@ -32,7 +32,7 @@ export interface Fault {
 }
 
 export interface FaultSources {
-  readonly node: () => RaftNode;
+  readonly node: () => RaftGroup;
   readonly engine: () => EngineHolder;
 }
 

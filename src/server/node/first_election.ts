@@ -14,14 +14,14 @@
  * one; one node retrying cannot split a vote with itself.
  */
 import type { Clock, TimerId } from "../../platform/types.ts";
-import type { RaftNode } from "../../raft/api.ts";
+import type { RaftGroup } from "../../raft/group.ts";
 
 /** The term and last index a bootstrapped cluster starts from (bootstrap.ts). */
 const BOOTSTRAP_TERM = 1;
 const BOOTSTRAP_INDEX = 1;
 
 /** What the first election would do for this node now. */
-export function firstElectionPlan(node: RaftNode): "campaign" | "retry" | "none" {
+export function firstElectionPlan(node: RaftGroup): "campaign" | "retry" | "none" {
   if (node.suppressVotes || node.failure !== undefined) return "none";
   const s = node.rawNode.status();
   const cs = s.confState;
@@ -37,7 +37,7 @@ export function firstElectionPlan(node: RaftNode): "campaign" | "retry" | "none"
  * lowest id retries on a fresh cluster. `stop` cancels the retries.
  */
 export function startFirstElection(
-  node: RaftNode,
+  node: RaftGroup,
   clock: Clock,
   retryMs: number,
 ): { stop(): void } {

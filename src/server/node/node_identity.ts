@@ -4,6 +4,7 @@
  * or IdentityError with one line naming what to fix; a joining node that is not a member
  * yet waits, logged, and records its cluster's id once a member tells it.
  */
+import { KV_REGION } from "./region_driver.ts";
 import type { Platform } from "../../platform/types.ts";
 import { askPeers, judgePeers, notMember, type SelfView } from "../membership/membership_check.ts";
 import type { ServerConfig } from "../server.ts";
@@ -70,7 +71,10 @@ export async function establishIdentity(
  */
 export function checkOwnMembership(node: NodeService, s: StartupIdentity): string | undefined {
   const status = node.status();
-  if (status.member !== false || addedByCommittedLog(node)) return s.waiting;
+  // Before it re-applies its log, Raft's configuration is its last compaction's, which can
+  // predate this node's own addition (it caught up from an older snapshot); the
+  // configuration it last applied, kept in its log, is the one to judge by.
+  if (status.member !== false || node.memberAtOpen || addedByCommittedLog(node)) return s.waiting;
   const v = notMember(
     s.self,
     s.self.clusterId ?? "(not known yet)",
@@ -86,7 +90,7 @@ export function checkOwnMembership(node: NodeService, s: StartupIdentity): strin
  */
 function addedByCommittedLog(node: NodeService): boolean {
   const raft = node.node.rawNode.status();
-  const log = node.logStore.storage;
+  const log = node.logStore.group(KV_REGION).storage;
   const from = Math.max(node.kv.appliedIndex + 1, log.firstIndex());
   const to = Math.min(raft.commit, log.lastIndex());
   const pending = to >= from ? log.entries(from, to + 1, Number.MAX_SAFE_INTEGER) : [];

@@ -7,16 +7,16 @@
  * node (lease-based when the node runs with `readMode: "lease"`), or
  * serializable from local state.
  */
-import type { RaftMessage, WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { WriteResponse } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../../kv/kv_scan.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
-import { type Entry, MessageType, type Snapshot } from "../../raft/core/messages.ts";
-import { RaftNode, ReadOnlyOption } from "../../raft/api.ts";
-import { LogStore } from "../../raft/log_store.ts";
+import type { Entry, Snapshot } from "../../raft/core/messages.ts";
+import type { RaftGroup } from "../../raft/group.ts";
+import { openSharedLog } from "../../raft/log_migration.ts";
+import type { MultiLogStore } from "../../raft/multi_log_store.ts";
 import type { Db } from "../../storage/db.ts";
-import { createPrng } from "../../util/prng.ts";
 import type { NodeStatus, StatusSource } from "./status_types.ts";
 import {
   type CommandOutcome,
@@ -28,9 +28,7 @@ import {
 import { CommandPath } from "./command_path.ts";
 import { revisionRead } from "./revision_reads.ts";
 import { LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
-import { PeerTransport } from "../peer/peer_transport.ts";
 import { Proposals } from "./proposals.ts";
-import { raftMessageFromWire } from "../../wire/raft_codec.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { NodeReadIssuer } from "./read_issuer.ts";
 import { SnapshotReceiver } from "./snapshot_receiver.ts";
@@ -39,7 +37,10 @@ import { LeaderHistory } from "./leader_history.ts";
 import { RaftEvents } from "./raft_events.ts";
 import { FaultMonitor } from "./faults.ts";
 import { catchUpBeforeVoting } from "./rebuild.ts";
-import { exportSnapshot } from "../../kv/kv_snapshot.ts";
+import { isMember, KV_REGION, NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
+import type { MultiPeerTransport } from "../peer/multi_peer_transport.ts";
+import type { PeerSink } from "../proto/kv_port.ts";
+import { WireError } from "../../wire/frame_codec.ts";
 import { readMembers } from "../../kv/members.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
 import { AddressBook } from "../membership/address_book.ts";
@@ -56,14 +57,15 @@ import {
 
 export type { NodeServiceOptions, ResolvedNodeOptions } from "./options.ts";
 
-/** Every Raft snapshot's data: a marker. The image is the engine, streamed (snapshot_*.ts). */
-const SNAPSHOT_MARKER = new TextEncoder().encode("tinykv-engine-snapshot v1");
-
 export class NodeService implements KvService, StatusSource {
   readonly proposals: Proposals;
   readonly reads: ReadBarrier;
-  readonly transport: PeerTransport;
-  readonly node: RaftNode;
+  /** The multi-region driver running region 1 (region_driver.ts). */
+  readonly raft: NodeRaft;
+  /** Region 1's handle: the Raft group of the whole keyspace. */
+  readonly node: RaftGroup;
+  /** The last configuration this node applied (its log's) has it: node_identity.ts. */
+  readonly memberAtOpen: boolean;
   /** Recent leader changes this node saw (dashboard, /cluster). */
   readonly leaderHistory: LeaderHistory;
   readonly #forwarder: LeaderForwarder;
@@ -90,31 +92,22 @@ export class NodeService implements KvService, StatusSource {
   private constructor(
     readonly o: ResolvedNodeOptions,
     readonly engine: EngineHolder,
-    readonly logStore: LogStore,
+    readonly logStore: MultiLogStore,
     replicatedAddresses: ReadonlyMap<number, string>,
   ) {
     this.#snapshots = new SnapshotReceiver(o.fs, engine.incomingDir, o.clock, o.logger);
     this.leaderHistory = new LeaderHistory(o.clock);
     this.proposals = new Proposals(o.clock);
     this.#forwarder = new LeaderForwarder(o.net, o.clock, peerHelloOf(o));
-    this.transport = new PeerTransport({
-      net: o.net,
-      clock: o.clock,
-      selfId: o.id,
-      selfAddress: o.peers.get(o.id),
-      clusterToken: o.clusterToken,
-      onUnreachable: (id) => this.node.rawNode.reportUnreachable(id),
-      onSnapshotStatus: (id, ok) => this.node.rawNode.reportSnapshot(id, ok),
-      snapshotSource: () => exportSnapshot(this.engine.db),
-      logger: o.logger,
-    });
+    this.memberAtOpen = isMember(logStore.group(KV_REGION).confState, o.id);
+    this.raft = this.#createRaft();
+    this.node = this.raft.group;
     this.addresses = new AddressBook(
       o.peers,
       replicatedAddresses,
       (all) => this.transport.setPeers(all),
     );
     this.transport.setPeers(this.addresses.all());
-    this.node = this.#createNode();
     this.#raftEvents = new RaftEvents(o.id, o.logger, () => this.node.rawNode, this.leaderHistory);
     this.membership = new Membership({
       selfId: o.id,
@@ -159,35 +152,25 @@ export class NodeService implements KvService, StatusSource {
     const o = resolveNodeOptions(options);
     o.fs.mkdir(o.dataDir);
     const engine = await EngineHolder.open(o.fs, o.dataDir, o.clock, o.seed, o.logger, o);
-    const logStore = await LogStore.open(o.fs, `${o.dataDir}/raft`);
+    const { log: logStore, migrated } = await openSharedLog(o.fs, o.dataDir);
+    if (migrated) o.logger.info("raft.log_migrated", { region: 1 });
     await bootstrapIfNew(o, logStore, engine.kv);
     return new NodeService(o, engine, logStore, await readMembers(engine.db));
   }
 
-  #createNode(): RaftNode {
-    const o = this.o;
-    return new RaftNode({
-      raft: {
-        id: o.id,
-        electionTicks: o.electionTicks,
-        heartbeatTicks: o.heartbeatTicks,
-        prng: createPrng(o.seed),
-        preVote: true,
-        checkQuorum: true,
-        // Followers forward writes at the service level (leader_forwarder.ts), where the
-        // outcome can be tracked; a proposal on a node that just lost leadership is refused.
-        disableProposalForwarding: true,
-        readOnlyOption: o.readMode === "lease" ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
-      },
-      logStore: this.logStore,
-      transport: this.transport,
-      stateMachine: {
+  #createRaft(): NodeRaft {
+    return new NodeRaft({
+      o: this.o,
+      log: this.logStore,
+      engine: () => this.engine,
+      snapshots: this.#snapshots,
+      sm: {
         apply: (entries) => this.#apply(entries),
         restore: (snapshot) => this.#restore(snapshot),
-        image: () => this.#image(),
+        // The image point: the engine made durable (its WAL is off); the log is then compacted.
+        flush: () => this.engine.flushApplied(),
+        image: () => SNAPSHOT_MARKER,
       },
-      // Bytes also bound it (RaftNode); why this many entries: options.ts.
-      snapshotEntries: o.compactEntries,
       hooks: {
         onReadStates: (states) => {
           for (const s of states) this.reads.confirmed(s.context, s.index);
@@ -203,8 +186,29 @@ export class NodeService implements KvService, StatusSource {
           this.#raftEvents.confChanged(cc, cs, index);
         },
       },
-      clock: o.clock,
-      tickMs: o.tickMs,
+      installSnapshot: async () => {
+        if (await this.engine.swapIn()) {
+          this.onStoreReplaced?.();
+          this.addresses.reset(await readMembers(this.engine.db));
+          this.reads.applied();
+        }
+      },
+    });
+  }
+
+  /** The batch transport to the peers (one link per node, every region). */
+  get transport(): MultiPeerTransport {
+    return this.raft.transport;
+  }
+
+  /** What the protobuf port's peer connections deliver to: the driver's batch receiver. */
+  peerSink(): PeerSink {
+    return this.raft.receiver.sink({
+      onRaftMessage: (from) => {
+        throw new WireError(`a single-group Raft message from ${from}: this node runs regions`);
+      },
+      onPeerHello: (id, address) => this.onPeerHello(id, address),
+      configuredAddress: (id) => this.addresses.configured(id),
     });
   }
 
@@ -232,15 +236,6 @@ export class NodeService implements KvService, StatusSource {
       for (const e of entries) this.proposals.applied(e.index, e.term, outcomes.get(e.index));
       this.reads.applied();
     });
-  }
-
-  /**
-   * The snapshot image for log compaction: the engine, made durable (its WAL is off); the
-   * driver then drops log entries up to the applied index.
-   */
-  async #image(): Promise<Uint8Array> {
-    await this.engine.flushApplied();
-    return SNAPSHOT_MARKER;
   }
 
   /** Raft installs a snapshot: the engine must already hold it (swapped in on receipt). */
@@ -271,22 +266,6 @@ export class NodeService implements KvService, StatusSource {
 
   onPeerHello(id: number, address: string): void {
     this.addresses.announce(id, address);
-  }
-
-  /** A Raft message from an authenticated peer connection. */
-  onRaftMessage(from: number, wire: RaftMessage): void {
-    if (wire.type === MessageType.Snap) {
-      this.#snapshots.add(from, wire, async (first) => {
-        if (await this.engine.swapIn()) {
-          this.onStoreReplaced?.();
-          this.addresses.reset(await readMembers(this.engine.db));
-          this.reads.applied();
-        }
-        if (this.node.receive(raftMessageFromWire(first, from, SNAPSHOT_MARKER))) this.node.kick();
-      }, () => this.node.rawNode.reportUnreachable(from));
-      return;
-    }
-    if (this.node.receive(raftMessageFromWire(wire, from))) this.node.kick();
   }
 
   #leader(): { id: number; address: string } {
@@ -383,8 +362,7 @@ export class NodeService implements KvService, StatusSource {
     this.#closed = true;
     this.faults.stop();
     this.retention.stop();
-    this.node.stop();
-    this.transport.close();
+    this.raft.close();
     this.#forwarder.close();
     this.proposals.failAll("node shutting down");
     await this.#snapshots.close();

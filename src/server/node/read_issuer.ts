@@ -4,7 +4,7 @@
  * index without asking anyone (the core does the same, one Ready later), so its reads need no
  * round and are served in the turn they arrive once that index is applied.
  */
-import type { RaftNode } from "../../raft/api.ts";
+import type { RaftGroup } from "../../raft/group.ts";
 import type { ReadIndexIssuer } from "./read_barrier.ts";
 
 export class NodeReadIssuer implements ReadIndexIssuer {
@@ -13,7 +13,7 @@ export class NodeReadIssuer implements ReadIndexIssuer {
 
   constructor(
     readonly id: number,
-    readonly node: () => RaftNode,
+    readonly node: () => RaftGroup,
     readonly applied: () => number,
   ) {}
 

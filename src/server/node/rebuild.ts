@@ -3,15 +3,16 @@
  * whose data directory was wiped except IDENTITY comes back empty: it forgot
  * its log (so its vote would let a candidate that lacks committed entries win)
  * and its vote in the current term. Until it has caught up from a leader it
- * must not vote or campaign: it drops vote requests (RaftNode.suppressVotes)
+ * must not vote or campaign: it drops vote requests (RaftGroup.suppressVotes)
  * and waits for one linearizable read barrier — the leader's commit index,
  * confirmed by a quorum after the wipe, applied here (by log or snapshot).
  *
  * A marker file makes this survive a restart in the middle of catching up.
  */
+import { SHARED_LOG_DIR, SINGLE_LOG_DIR } from "../../raft/log_migration.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Clock, FileSystem } from "../../platform/types.ts";
-import type { RaftNode } from "../../raft/api.ts";
+import type { RaftGroup } from "../../raft/group.ts";
 import { utf8 } from "../../util/bytes.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
 
@@ -33,7 +34,11 @@ export async function startsRebuild(
 ): Promise<boolean> {
   const marker = `${dataDir}/${REBUILD_MARKER}`;
   if (fs.stat(marker) !== undefined) return true;
-  if (!hadIdentity || fs.stat(`${dataDir}/raft`) !== undefined) return false;
+  if (!hadIdentity) return false;
+  // Either Raft log (the shared one, or one written before regions) means state survived.
+  for (const dir of [SHARED_LOG_DIR, SINGLE_LOG_DIR]) {
+    if (fs.stat(`${dataDir}/${dir}`) !== undefined) return false;
+  }
   const f = fs.open(marker, { create: true, truncate: true });
   try {
     f.append(utf8("this node lost its state: it does not vote until it has caught up\n"));
@@ -46,7 +51,7 @@ export async function startsRebuild(
 }
 
 export interface CatchUpOptions {
-  readonly node: RaftNode;
+  readonly node: RaftGroup;
   readonly reads: ReadBarrier;
   readonly clock: Clock;
   readonly fs: FileSystem;

@@ -7,6 +7,7 @@
  * knows it and reports 1 until the next change; the client takes the answering node's
  * descriptor of a region as the truth, so that costs a client one retry, not a wrong answer.
  */
+import { KV_REGION } from "./region_driver.ts";
 import type { ConfState } from "../../raft/core/messages.ts";
 import type { RegionDescriptor, Replica } from "../../region/descriptor.ts";
 import { containsKey, overlaps } from "../../region/descriptor.ts";
@@ -28,11 +29,11 @@ export class SingleRegionCatalog implements RegionCatalog {
   /** Region 1 as of the group's configuration (rebuilt only when it changed). */
   current(): RegionDescriptor {
     const n = this.nodeService;
-    const confState = n.logStore.storage.confState;
+    const confState = n.logStore.group(KV_REGION).confState;
     const confVer = Math.max(1, n.leaderHistory.confChangeIndex);
     const cached = this.#cachedFor;
     if (
-      this.#descriptor !== undefined && cached?.confState === confState &&
+      this.#descriptor !== undefined && cached !== undefined && cached.confState === confState &&
       cached.confVer === confVer
     ) {
       return this.#descriptor;

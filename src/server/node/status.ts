@@ -1,12 +1,12 @@
 /** A node's `/status` answer (docs/design.md §3), built from its Raft state. */
-import type { RaftNode } from "../../raft/api.ts";
+import type { RaftGroup } from "../../raft/group.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { NodeStatus, Role } from "./status_types.ts";
 import type { FaultMonitor } from "./faults.ts";
 
 export function describeNode(
   id: number,
-  node: RaftNode,
+  node: RaftGroup,
   kv: {
     appliedIndex: number;
     revision: number;
@@ -55,7 +55,7 @@ export function describeNode(
 
 /** Healthy (GET /health): no fault, a leader known, everything known committed applied. */
 export function isHealthy(
-  node: RaftNode,
+  node: RaftGroup,
   kv: { appliedIndex: number },
   faults: FaultMonitor,
 ): boolean {

@@ -9,6 +9,7 @@
  * delivered as a Snap message in the batch of the turn their last chunk
  * arrived.
  */
+import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Logger } from "../log/logger.ts";
 import type { LivenessBeat, NodeBatch, RegionMessage } from "../../raft/multi/transport.ts";
 import { decodePeerBatchFrame, isPeerBatchFrame, PEER_BATCH_VERSION } from "./peer_batch_codec.ts";
@@ -20,6 +21,11 @@ export interface BatchReceiverOptions extends AssemblerLimits {
   readonly selfId: number;
   /** Gets every batch; the driver's `receive` (and a kick) in a node. */
   readonly deliver: (batch: NodeBatch) => void;
+  /**
+   * Takes a region's snapshot chunk before the in-memory assembler does
+   * (true: taken). The server node streams region 1's into a staging engine.
+   */
+  readonly snapshotChunk?: (from: number, region: number, wire: RaftMessage) => boolean;
   /** Where `snapshot.refused` lines go. */
   readonly logger?: Logger;
 }
@@ -53,7 +59,7 @@ export class NodeBatchReceiver {
     } else if (f.kind === "beat") {
       if (this.#pending.get(from)?.beat !== undefined) this.#deliver(from);
       this.#batch(from).beat = f.beat;
-    } else {
+    } else if (this.o.snapshotChunk?.(from, f.region, f.wire) !== true) {
       const refused = this.snapshots.counts.refused;
       const message = this.snapshots.chunk(from, f.region, f.wire);
       if (message !== undefined) this.#batch(from).messages.push({ region: f.region, message });

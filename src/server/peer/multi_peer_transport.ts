@@ -39,6 +39,15 @@ export interface MultiPeerTransportOptions
   readonly snapshotsQueuedMax?: number;
   readonly snapshotChunkBytes?: number;
   readonly snapshotWindowBytes?: number;
+  /**
+   * Where a region's image comes from, read in chunks as it streams (the
+   * server node: the engine's export); without it (or when it answers
+   * undefined) the Snap message's own data is the image.
+   */
+  readonly regionSnapshotSource?: (
+    region: number,
+    m: Message,
+  ) => (() => AsyncIterable<Uint8Array>) | undefined;
 }
 
 interface QueuedSnapshot {
@@ -133,7 +142,8 @@ export class MultiPeerTransport implements MultiTransport {
         s.done = resolve;
         if (link.closed) return resolve(false);
         const data = s.m.type === MessageType.Snap ? s.m.snapshot.data : new Uint8Array(0);
-        void streamSnapshot(link, s.m, oneChunk(data), { ...shape, region: s.region });
+        const source = this.o.regionSnapshotSource?.(s.region, s.m) ?? oneChunk(data);
+        void streamSnapshot(link, s.m, source, { ...shape, region: s.region });
       });
       q.shift();
       this.o.onSnapshotStatus?.(link.id, s.region, ok);

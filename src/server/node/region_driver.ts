@@ -1,0 +1,134 @@
+/**
+ * The server node's Raft (decision 0014, phase 1): the multi-region driver
+ * (raft/multi/) on the node's shared log, running region 1 — the whole
+ * keyspace — whose state machine is the KV engine, reached by peers through
+ * the batch transport (multi_peer_transport.ts, batch_receiver.ts). The node
+ * uses region 1's handle, a `RaftGroup`, where it used the single-group
+ * RaftNode (docs/raft.md "From one group to region 1").
+ *
+ * Snapshots stay out of band, as they were (docs/raft.md "Region 1's
+ * snapshots"): the Raft snapshot carries a marker, the sender streams the
+ * engine's export in chunks, and the receiver imports the chunks into a
+ * staging engine (snapshot_receiver.ts) that is swapped in before Raft sees
+ * the marker. No image is ever held in memory.
+ */
+import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { ConfState } from "../../raft/core/messages.ts";
+import { exportSnapshot } from "../../kv/kv_snapshot.ts";
+import { ReadOnlyOption } from "../../raft/api.ts";
+import { MIGRATED_REGION } from "../../raft/log_migration.ts";
+import type { MultiLogStore } from "../../raft/multi_log_store.ts";
+import { MultiRaftDriver } from "../../raft/multi/driver.ts";
+import { MultiRaftLoop } from "../../raft/multi/driver_loop.ts";
+import { reportSnapshot, reportUnreachable } from "../../raft/multi/driver_reports.ts";
+import type { RegionNode } from "../../raft/multi/region_node.ts";
+import type { RegionStateMachine } from "../../raft/multi/region_replica.ts";
+import type { NodeHooks } from "../../raft/node_options.ts";
+import { createPrng } from "../../util/prng.ts";
+import { raftMessageFromWire } from "../../wire/raft_codec.ts";
+import { NodeBatchReceiver } from "../peer/batch_receiver.ts";
+import { MultiPeerTransport } from "../peer/multi_peer_transport.ts";
+import type { EngineHolder } from "./engine_holder.ts";
+import type { ResolvedNodeOptions } from "./options.ts";
+import type { SnapshotReceiver } from "./snapshot_receiver.ts";
+
+/** The region the server node runs (the whole keyspace) until regions split. */
+export const KV_REGION = MIGRATED_REGION;
+
+/** Every Raft snapshot's data: a marker. The image is the engine, streamed (snapshot_*.ts). */
+export const SNAPSHOT_MARKER = new TextEncoder().encode("tinykv-engine-snapshot v1");
+
+export interface NodeRaftOptions {
+  readonly o: ResolvedNodeOptions;
+  readonly log: MultiLogStore;
+  readonly engine: () => EngineHolder;
+  readonly snapshots: SnapshotReceiver;
+  /** Region 1's state machine (the KV engine) and hooks. */
+  readonly sm: RegionStateMachine;
+  readonly hooks: NodeHooks;
+  /** A received snapshot is fully imported: swap the staging engine in (before Raft sees it). */
+  readonly installSnapshot: () => Promise<void>;
+}
+
+/** Whether a configuration lists `id` (voter or learner, incoming or outgoing). */
+export function isMember(cs: ConfState, id: number): boolean {
+  return [...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext].includes(id);
+}
+
+/** The driver, its loop and transport, and region 1's handle. */
+export class NodeRaft {
+  readonly driver: MultiRaftDriver;
+  readonly loop: MultiRaftLoop;
+  readonly transport: MultiPeerTransport;
+  readonly receiver: NodeBatchReceiver;
+  readonly group: RegionNode;
+
+  constructor(readonly n: NodeRaftOptions) {
+    const o = n.o;
+    this.transport = new MultiPeerTransport({
+      net: o.net,
+      clock: o.clock,
+      selfId: o.id,
+      selfAddress: o.peers.get(o.id),
+      clusterToken: o.clusterToken,
+      onUnreachable: (id) => reportUnreachable(this.driver, id),
+      onSnapshotStatus: (id, region, ok) => reportSnapshot(this.driver, region, id, ok),
+      regionSnapshotSource: (region) =>
+        region === KV_REGION ? () => exportSnapshot(n.engine().db) : undefined,
+      logger: o.logger,
+    });
+    this.driver = new MultiRaftDriver({
+      nodeId: o.id,
+      log: n.log,
+      transport: this.transport,
+      raft: {
+        electionTicks: o.electionTicks,
+        heartbeatTicks: o.heartbeatTicks,
+        preVote: true,
+        checkQuorum: true,
+        // Followers forward writes at the service level (leader_forwarder.ts), where the
+        // outcome can be tracked; a proposal on a node that just lost leadership is refused.
+        disableProposalForwarding: true,
+        readOnlyOption: o.readMode === "lease" ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+      },
+      peers: [...o.peers.keys()].filter((id) => id !== o.id),
+      snapshotEntries: o.compactEntries,
+      // The driver multiplies the seed by a region factor: keep the product a safe integer.
+      seed: o.seed % 0x7fff_ffff,
+      incarnation: createPrng(o.seed).int(0x7fff_ffff),
+      clock: o.clock,
+    });
+    this.loop = new MultiRaftLoop(this.driver, o.clock, o.tickMs);
+    this.receiver = new NodeBatchReceiver({
+      selfId: o.id,
+      deliver: (batch) => {
+        if (this.driver.receive(batch)) this.loop.kick();
+      },
+      snapshotChunk: (from, region, wire) => this.#snapshotChunk(from, region, wire),
+      logger: o.logger,
+    });
+    // The log was bootstrapped (bootstrap.ts) before: adding a region that needs no
+    // bootstrap save completes at once, so the handle exists when this returns.
+    void this.driver.addRegions([{ id: KV_REGION, sm: n.sm, hooks: n.hooks }]);
+    const group = this.driver.regionNode(KV_REGION);
+    if (group === undefined) throw new Error(`region ${KV_REGION} did not open`);
+    this.group = group;
+  }
+
+  /** Region 1's chunks go to the staging engine, never into memory whole. */
+  #snapshotChunk(from: number, region: number, wire: RaftMessage): boolean {
+    if (region !== KV_REGION) return false;
+    this.n.snapshots.add(from, wire, async (first) => {
+      await this.n.installSnapshot();
+      const message = raftMessageFromWire(first, from, SNAPSHOT_MARKER);
+      const batch = { from, to: this.n.o.id, messages: [{ region, message }] };
+      if (this.driver.receive(batch)) this.loop.kick();
+    }, () => reportUnreachable(this.driver, from));
+    return true;
+  }
+
+  close(): void {
+    this.loop.stop();
+    this.transport.close();
+  }
+}
