@@ -46,7 +46,7 @@ import type { RedisEvent } from "../../kv/redis/storage.ts";
 import { AddressBook } from "../membership/address_book.ts";
 import { applyEntries } from "./apply_entries.ts";
 import { Membership } from "../membership/membership.ts";
-import { describeNode, isHealthy } from "./status.ts";
+import { isHealthy, statusOf } from "./status.ts";
 import { bootstrapIfNew } from "./bootstrap.ts";
 import { HistoryRetention } from "./history_retention.ts";
 import {
@@ -323,8 +323,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   status(): NodeStatus {
-    const s = describeNode(this.o.id, this.node, this.kv, this.addresses, this.faults);
-    return { ...s, clusterId: this.clusterId ?? null, watches: this.activeWatches?.() ?? 0 };
+    return statusOf(this);
   }
 
   /** Admin: compacts the Raft log now (after making the engine durable). */

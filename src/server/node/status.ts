@@ -3,6 +3,20 @@ import type { RaftGroup } from "../../raft/group.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { NodeStatus, Role } from "./status_types.ts";
 import type { FaultMonitor } from "./faults.ts";
+import type { NodeService } from "./node_service.ts";
+import { KV_REGION } from "./region_driver.ts";
+
+/** `NodeService.status()`: its Raft state, plus what the service itself knows. */
+export function statusOf(n: NodeService): NodeStatus {
+  const s = describeNode(n.o.id, n.node, n.kv, n.addresses, n.faults);
+  return {
+    ...s,
+    clusterId: n.clusterId ?? null,
+    watches: n.activeWatches?.() ?? 0,
+    // Where the Raft log was last compacted (a snapshot marker; `tinykv snapshot` moves it).
+    snapshotIndex: n.logStore.group(KV_REGION).snapshotMarker.index,
+  };
+}
 
 export function describeNode(
   id: number,
