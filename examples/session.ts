@@ -155,7 +155,7 @@ export async function waitForTurn(
   for (let round = 0; round < TURN_ROUNDS_MAX; round++) {
     // A linearizable read after our txn: it holds our key unless our lease already ended.
     const { revision, keys } = await readPrefix(session.client, prefix);
-    if (!keys.has(own)) throw new Error(`${ownKey} is gone: its session's lease ended`);
+    if (!keys.has(own)) throw new Error(`the session ended: ${ownKey} is gone with its lease`);
     const ahead = lastCreatedBefore(keys.values(), ownRevision);
     if (ahead === undefined) return;
     await waitDeleted(session, ahead.key, revision + 1, signal);
