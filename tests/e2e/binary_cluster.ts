@@ -209,6 +209,17 @@ export class BinaryCluster {
     }
   }
 
+  /** Waits until every running node answers /status (a node's ports are open by then). */
+  async serving(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const n of this.nodes.values()) {
+      while (n.proc !== undefined && await this.status(n.id, 500) === undefined) {
+        if (Date.now() > deadline) throw new Error(`node ${n.id} not serving\n${this.logs()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
   /** Waits until the running nodes agree on one leader; returns its id. */
   async leader(timeoutMs = 10_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;

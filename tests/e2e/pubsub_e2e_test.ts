@@ -35,6 +35,7 @@ test("binary: PUBLISH to any node reaches subscribers on all three, once each, i
   };
   try {
     await c.leader();
+    await c.serving();
     const ids = [...c.nodes.keys()];
     const subscribers = await Promise.all(ids.map(open));
     const subscribed = "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n";
@@ -87,6 +88,7 @@ test("binary: ioredis subscribers on one node get messages published on another"
   const pub = new Redis({ ...options, port: two.respPort });
   try {
     await c.leader();
+    await c.serving(); // a leader needs two nodes: the third may still be starting
     await sub.connect();
     await pub.connect();
     const got: string[] = [];
