@@ -15,7 +15,6 @@
 import { changeConfig, configFromConfState } from "../../raft/core/confchange/changer.ts";
 import { decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
 import { type ConfState, type Entry, EntryType } from "../../raft/core/messages.ts";
-import type { TrackerConfig } from "../../raft/core/tracker/tracker.ts";
 import { initialRegion, type RegionDescriptor, type Replica } from "../../region/descriptor.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import {
@@ -25,7 +24,10 @@ import {
 } from "../../kv/region_descriptor_record.ts";
 import type { EngineWrite } from "../../kv/write_set.ts";
 
-/** The replicas of a configuration: voters (incoming, then outgoing), then learners; by id. */
+/** A Raft configuration (the core's tracker config, reached through the changer). */
+type TrackerConfig = ReturnType<typeof configFromConfState>;
+
+/** The replicas of a configuration: voters (incoming and outgoing), then learners; by id. */
 export function replicasOf(c: TrackerConfig): Replica[] {
   const byId = (a: number, b: number) => a - b;
   const voters = [...new Set([...c.voters[0], ...c.voters[1]])].sort(byId);
