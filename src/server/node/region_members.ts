@@ -39,6 +39,11 @@ export function replicasOf(c: TrackerConfig): Replica[] {
   ];
 }
 
+/** The replicas of a Raft configuration as a descriptor lists them. */
+export function confStateReplicas(cs: ConfState): Replica[] {
+  return replicasOf(configFromConfState(cs));
+}
+
 export class RegionMembers {
   /** The record as of `#loadedFor`'s engine (undefined: none written yet). */
   #record: RegionDescriptor | undefined;
@@ -67,7 +72,7 @@ export class RegionMembers {
   #fromConfig(): RegionDescriptor {
     const confState = this.confState();
     if (this.#fallback?.confState !== confState) {
-      const replicas = replicasOf(configFromConfState(confState));
+      const replicas = confStateReplicas(confState);
       const descriptor = { ...initialRegion([]), id: this.regionId, replicas };
       this.#fallback = { confState, descriptor };
     }
