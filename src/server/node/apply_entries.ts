@@ -40,8 +40,7 @@ export async function applyEntries(
     if (d !== undefined && region !== undefined) writes.push(region.write(d));
     return { index: e.index, data: null, writes };
   }));
-  const last = [...descriptors.values()].pop();
-  if (last !== undefined) region?.applied(last);
+  if (descriptors.size > 0) region?.applied([...descriptors.values()][descriptors.size - 1]);
   const bytes = entries.reduce((n, e) => n + e.data.length, 0);
   if (o.collectGarbage !== undefined && bytes >= LARGE_APPLY_GC_BYTES) o.collectGarbage();
   return { outcomes, memberWrites };
