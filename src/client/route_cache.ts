@@ -82,8 +82,8 @@ export class RouteCache {
 
   /**
    * Takes descriptors in. `fromNode`: a node's answer (Regions, a stale-route error), the truth
-   * for a region at the same version even with a lower conf version (a restarted node of today's
-   * single group reports conf version 1 until the next membership change).
+   * for a region at the same version even with a lower conf version (a node's descriptor can lag
+   * a membership change another node already applied).
    */
   learn(regions: readonly RegionEntry[], fromNode: boolean): void {
     for (const r of regions) {

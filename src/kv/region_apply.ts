@@ -174,7 +174,7 @@ export class RegionKv {
   async #split(e: RegionEntry, c: SplitCommand): Promise<RegionOutcome> {
     const refused = this.#refuseSplit(c);
     if (refused !== undefined) {
-      await this.kv.apply([{ index: e.index, data: null, members: e.members }]);
+      await this.kv.apply([{ index: e.index, data: null, writes: e.writes }]);
       return refused;
     }
     const parent = { ...this.#descriptor, replicas: c.replicas };

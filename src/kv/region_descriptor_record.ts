@@ -1,14 +1,13 @@
 /**
  * The region descriptor a region's Raft group has applied, kept region-locally
  * (docs/formats.md#region-local-keyspace) and written in the same engine batch as the apply
- * that changes it (a split):
+ * that changes it (a split; a membership change: src/server/node/region_members.ts):
  *
  *   0x10 regionId:u64be 0x00 "descriptor"  →  the descriptor (below)
  *
  * A store without the record for region 1 (created or migrated before splits existed) holds
- * region 1 over the whole keyspace at epoch {1, 1}. The replicas listed are what the region's
- * Raft configuration was when the record was written; the Raft log's conf state is the truth for
- * membership (conf changes do not rewrite the record yet: placement, phase 3).
+ * region 1 over the whole keyspace at epoch {1, 1}. The replicas listed are the region's Raft
+ * configuration after the last split or membership change it applied.
  *
  * Value: 0x01 (layout) id:u64be version:u64be confVer:u64be start:u32be-len+bytes
  * end:u32be-len+bytes replicas:u32be then per replica nodeId:u64be role:u8 (0 voter, 1 learner).

@@ -38,13 +38,12 @@ import { isExpired, type KeyRange, type KeyState, type KvEvent } from "./key_sta
 import { dataKey } from "./keyspace.ts";
 import { type KvScanPage, type KvScanRequest, scanPage, scanRange } from "./kv_scan.ts";
 import { attachedKeys, LeaseTable } from "./lease_table.ts";
-import { type MemberAddressWrite, memberWriteOp } from "./members.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
 import { RevisionWriter } from "./revision_writer.ts";
 import { CompactedError } from "./revision_errors.ts";
 import { Sessions } from "./sessions.ts";
 import { engineRevision, openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
-import { WriteSet } from "./write_set.ts";
+import { type EngineWrite, WriteSet } from "./write_set.ts";
 import { DEFAULT_REGION_ID, type KvOptions, type RegionKeys, regionKeys } from "./region_keys.ts";
 import { EventQueue } from "./event_queue.ts";
 import { type HistoryView, openHistoryView } from "./history_view.ts";
@@ -54,8 +53,8 @@ import type { RedisEvent } from "./redis/storage.ts";
 export interface ApplyEntry {
   readonly index: number;
   readonly data: Uint8Array | null;
-  /** Address-book changes a membership entry makes (written in the same batch). */
-  readonly members?: readonly MemberAddressWrite[];
+  /** What a membership entry writes (address book, region descriptor), in the same batch. */
+  readonly writes?: readonly EngineWrite[];
 }
 
 export class KvStateMachine {
@@ -162,10 +161,9 @@ export class KvStateMachine {
         outcomes.set(e.index, result.outcome);
       }
       last = e.index;
-      for (const m of e.members ?? []) {
-        const op = memberWriteOp(m);
-        if (op.value === null) ws.delete(op.key);
-        else ws.put(op.key, op.value);
+      for (const w of e.writes ?? []) {
+        if (w.value === null) ws.delete(w.key);
+        else ws.put(w.key, w.value);
       }
       if (ws.bytes >= APPLY_BATCH_BYTES_MAX || ws.size >= APPLY_BATCH_OPS_MAX) {
         pass = await this.#commit(ws, last, pass);

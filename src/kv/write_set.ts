@@ -8,6 +8,12 @@ import { compareBytes } from "../util/bytes.ts";
 import { Namespace } from "./keyspace.ts";
 import { type RegionKeys, regionKeys } from "./region_keys.ts";
 
+/** A write an apply makes besides a command's: a put, or a delete when `value` is null. */
+export interface EngineWrite {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | null;
+}
+
 export interface EngineReader {
   get(key: Uint8Array): Uint8Array | undefined;
   scanSync(o: { start: Uint8Array; end: Uint8Array }): Iterable<[Uint8Array, Uint8Array]>;

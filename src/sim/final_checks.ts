@@ -8,7 +8,8 @@
  *    hold every acknowledged insert with its value, and no insert that
  *    definitely failed.
  * 3. Replicas equal: once every node has applied the same index, a local
- *    (serializable) full scan of each node's state machine must be identical.
+ *    (serializable) full scan of each node's state machine must be identical, and so must
+ *    region 1's descriptor, which matches the Raft configuration (descriptor_check.ts).
  * 4. Revisions (rev_final.ts): every node's change history is the same, and
  *    every operation agrees with it (revision_check.ts).
  * 5. Watches and leases (coord_final.ts): let-go leases end, watches catch up,
@@ -26,6 +27,7 @@ import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
 import { INSERT_PREFIX } from "./workload_keys.ts";
 import { revisionChecks } from "./rev_final.ts";
+import { descriptorErrors } from "./descriptor_check.ts";
 import type { TtlCheckReport } from "./ttl_check.ts";
 import {
   checkCoordination,
@@ -153,6 +155,7 @@ export async function finalChecks(
   const margin = leaseMarginMs(timing);
   const liveness = await settleCoordination(c, co, margin, () => sameApplied(c));
   if (!await c.waitFor(() => sameApplied(c), 5000)) errors.push("nodes did not reach one index");
+  else errors.push(...descriptorErrors(c));
   const diverged = await divergence(c);
   const rev = await revisionChecks(c, h);
   errors.push(...rev.errors);

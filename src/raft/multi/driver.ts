@@ -140,7 +140,7 @@ export class MultiRaftDriver {
       const log = this.#o.log.group(s.id);
       const r = new RegionReplica(s.id, s.sm, log, this.nodeId, this.#o.raft, prng, s.hooks);
       this.#regions.set(s.id, r);
-      this.#quiet.add(s.id);
+      this.#quiet.add(r);
       this.#dirty.add(s.id);
     }
   }

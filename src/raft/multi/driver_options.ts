@@ -14,7 +14,7 @@ export interface MultiRaftOptions {
   readonly quiesce?: boolean;
   /** Ticks between liveness beats (default: the heartbeat interval). */
   readonly livenessTicks?: number;
-  /** Peer nodes that get liveness beats even when they share no quiet region. */
+  /** Peer nodes that get liveness beats (besides the other members of its regions). */
   readonly peers?: readonly number[];
   /** Compact a region's log after this many applied entries (needs `sm.flush`). */
   readonly snapshotEntries?: number;

@@ -18,6 +18,7 @@ export class QuietRegions {
   /** Changes at every start: peers wake what they shared with the previous one. */
   readonly incarnation: number;
   #sinceBeat = 0;
+  #targets: ReadonlySet<number> | undefined;
 
   constructor(
     readonly o: MultiRaftOptions,
@@ -34,12 +35,28 @@ export class QuietRegions {
     return this.#on ? this.#q.quietCount : 0;
   }
 
-  add(id: number): void {
-    this.#q.add(id);
+  add(r: RegionReplica): void {
+    this.#q.add(r.id);
+    r.onMembers = () => this.#targets = undefined;
+    this.#targets = undefined;
   }
 
   delete(id: number): void {
     this.#q.delete(id);
+    this.#targets = undefined;
+  }
+
+  /**
+   * Who gets this node's liveness beats: `peers` and every other member of the regions it
+   * holds, so a member added after startup hears them too (recomputed after a change).
+   */
+  #beatTargets(): ReadonlySet<number> {
+    if (this.#targets === undefined) {
+      const all = new Set(this.o.peers ?? []);
+      for (const r of this.regions.values()) for (const p of r.peers()) all.add(p);
+      this.#targets = all;
+    }
+    return this.#targets;
   }
 
   /** `leaderLost`: its leader's node stopped beating or restarted. */
@@ -93,7 +110,7 @@ export class QuietRegions {
 
   #sendBeats(): void {
     const lists = this.#q.beatListsDue();
-    const to = new Set([...(this.o.peers ?? []), ...lists.keys()]);
+    const to = new Set([...this.#beatTargets(), ...lists.keys()]);
     for (const peer of to) {
       const beat = { incarnation: this.incarnation, quiet: lists.get(peer) ?? [] };
       this.o.transport.send({ from: this.o.nodeId, to: peer, messages: [], beat });

@@ -56,6 +56,8 @@ export class RegionReplica {
   suppressVotes = false;
   /** Peer messages for this region refused because the driver's inbox was full. */
   droppedMessages = 0;
+  /** Called when its members may have changed (a conf change or a snapshot applied). */
+  onMembers: () => void = () => {};
 
   constructor(
     readonly id: number,
@@ -134,6 +136,7 @@ export class RegionReplica {
       const cs = this.rawNode.applyConfChange(cc);
       this.log.setConfState(cs);
       this.hooks.onConfChange?.(cc, cs, e.index);
+      this.onMembers();
     }
     this.appliedSinceCompaction += entries.length;
     for (const e of entries) this.appliedBytesSinceCompaction += e.data.length;
@@ -145,6 +148,7 @@ export class RegionReplica {
     assert(index > this.handedToApply, `r${this.id}: snapshot ${index} not after applied`);
     this.handedToApply = index;
     await this.sm.restore(snapshot);
+    this.onMembers();
     this.appliedSinceCompaction = 0;
     this.appliedBytesSinceCompaction = 0;
   }

@@ -1,9 +1,13 @@
-/** Hands committed Raft entries to the state machine, with membership entries' address writes. */
-import type { MemberAddressWrite } from "../../kv/members.ts";
+/**
+ * Hands committed Raft entries to the state machine; a membership entry also writes the
+ * address book and the region's descriptor (region_members.ts) in the same batch.
+ */
+import { type MemberAddressWrite, memberWriteOp } from "../../kv/members.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import { type Entry, EntryType } from "../../raft/core/messages.ts";
 import { memberWritesOf } from "../membership/address_book.ts";
 import { LARGE_APPLY_GC_BYTES } from "../../limits.ts";
+import type { RegionMembers } from "./region_members.ts";
 
 export interface Applied {
   /** Each command entry's encoded outcome, by index. */
@@ -21,16 +25,22 @@ export async function applyEntries(
   kv: KvStateMachine,
   entries: readonly Entry[],
   o: { readonly collectGarbage?: () => void } = {},
+  region?: RegionMembers,
 ): Promise<Applied> {
   const memberWrites: MemberAddressWrite[] = [];
+  const descriptors = region?.plan(entries, kv.appliedIndex) ?? new Map();
   const outcomes = await kv.apply(entries.map((e) => {
     if (e.type !== EntryType.ConfChange) {
       return { index: e.index, data: e.data.length > 0 ? e.data : null };
     }
     const members = memberWritesOf(e.data);
     memberWrites.push(...members);
-    return { index: e.index, data: null, members };
+    const writes = members.map(memberWriteOp);
+    const d = descriptors.get(e.index);
+    if (d !== undefined && region !== undefined) writes.push(region.write(d));
+    return { index: e.index, data: null, writes };
   }));
+  if (descriptors.size > 0) region?.applied([...descriptors.values()][descriptors.size - 1]);
   const bytes = entries.reduce((n, e) => n + e.data.length, 0);
   if (o.collectGarbage !== undefined && bytes >= LARGE_APPLY_GC_BYTES) o.collectGarbage();
   return { outcomes, memberWrites };

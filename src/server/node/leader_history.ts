@@ -19,12 +19,6 @@ export class LeaderHistory {
   readonly #changes: LeaderChange[] = [];
   /** Changes to a known leader seen since the process started, forgotten ones included. */
   leadersSeen = 0;
-  /**
-   * The Raft index of the last membership change this node applied (replays after a restart
-   * included; 0: none since the process started): region 1's conf version
-   * (single_region_catalog.ts).
-   */
-  confChangeIndex = 0;
 
   constructor(readonly clock: Clock, readonly max = LEADER_HISTORY_MAX) {}
 

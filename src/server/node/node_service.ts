@@ -227,13 +227,13 @@ export class NodeService implements KvService, StatusSource {
 
   #apply(entries: readonly Entry[]): Promise<void> {
     return this.engine.locked(async () => {
-      const { outcomes, memberWrites } = await applyEntries(this.engine.kv, entries, this.o);
-      this.addresses.apply(memberWrites);
+      const done = await applyEntries(this.engine.kv, entries, this.o, this.raft.members);
+      this.addresses.apply(done.memberWrites);
       const events = this.engine.kv.drainEvents();
       if (events.length > 0) this.onEvents?.(events, this.engine.kv.revision);
       const published = this.engine.kv.drainRedisEvents();
       if (published.length > 0) this.onRedisEvents?.(published);
-      for (const e of entries) this.proposals.applied(e.index, e.term, outcomes.get(e.index));
+      for (const e of entries) this.proposals.applied(e.index, e.term, done.outcomes.get(e.index));
       this.reads.applied();
     });
   }

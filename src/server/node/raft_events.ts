@@ -118,7 +118,6 @@ export class RaftEvents {
   confChanged(cc: ConfChange, cs: ConfState, index: number): void {
     const node = this.id;
     const replayed = index <= this.#replayedUpTo;
-    this.history.confChangeIndex = Math.max(this.history.confChangeIndex, index);
     const config = {
       voters: cs.voters.join(",") || "none",
       outgoing: cs.votersOutgoing.length > 0 ? cs.votersOutgoing.join(",") : undefined,

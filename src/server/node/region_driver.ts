@@ -31,6 +31,7 @@ import { MultiPeerTransport } from "../peer/multi_peer_transport.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { SnapshotReceiver } from "./snapshot_receiver.ts";
+import { RegionMembers } from "./region_members.ts";
 
 /** The region the server node runs (the whole keyspace) until regions split. */
 export const KV_REGION = MIGRATED_REGION;
@@ -62,9 +63,16 @@ export class NodeRaft {
   readonly transport: MultiPeerTransport;
   readonly receiver: NodeBatchReceiver;
   readonly group: RegionNode;
+  /** Region 1's descriptor as its state machine applied it, membership included. */
+  readonly members: RegionMembers;
 
   constructor(readonly n: NodeRaftOptions) {
     const o = n.o;
+    this.members = new RegionMembers(
+      KV_REGION,
+      () => n.engine().kv,
+      () => n.log.group(KV_REGION).confState,
+    );
     this.transport = new MultiPeerTransport({
       net: o.net,
       clock: o.clock,

@@ -1,59 +1,26 @@
 /**
  * The region catalog of today's node, which runs one Raft group: region 1, the whole keyspace
- * (docs/regions.md#routing). Its replicas are the group's members, its leader the group's, its
- * size the engine's. Its epoch: version 1 (one group never splits), and as conf version the
- * Raft index of the last membership change the node applied (at least 1). Replicas agree on that
- * index, but a node that restarted after the change was compacted out of its log no longer
- * knows it and reports 1 until the next change; the client takes the answering node's
- * descriptor of a region as the truth, so that costs a client one retry, not a wrong answer.
+ * (docs/regions.md#routing). Its descriptor is the one region 1's state machine applied
+ * (region_members.ts): version 1 (one group never splits), the replicas and conf version the
+ * last membership change wrote in the same batch as its apply (the change's Raft index; 1
+ * before any). It lives in the engine, so a restart or a snapshot keeps it whatever the log
+ * kept. Its leader is the group's, its size the engine's.
  */
-import { KV_REGION } from "./region_driver.ts";
-import type { ConfState } from "../../raft/core/messages.ts";
-import type { RegionDescriptor, Replica } from "../../region/descriptor.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { containsKey, overlaps } from "../../region/descriptor.ts";
 import type { NodeLabel, RegionCatalog, RegionReport } from "../../region/region_catalog.ts";
 import type { NodeService } from "./node_service.ts";
 
-const EMPTY = new Uint8Array(0);
-
 export class SingleRegionCatalog implements RegionCatalog {
-  #cachedFor: { confState: ConfState; confVer: number } | undefined;
-  #descriptor: RegionDescriptor | undefined;
-
   constructor(readonly nodeService: NodeService, readonly zone = "") {}
 
   get selfId(): number {
     return this.nodeService.o.id;
   }
 
-  /** Region 1 as of the group's configuration (rebuilt only when it changed). */
+  /** Region 1 as its state machine applied it. */
   current(): RegionDescriptor {
-    const n = this.nodeService;
-    const confState = n.logStore.group(KV_REGION).confState;
-    const confVer = Math.max(1, n.leaderHistory.confChangeIndex);
-    const cached = this.#cachedFor;
-    if (
-      this.#descriptor !== undefined && cached !== undefined && cached.confState === confState &&
-      cached.confVer === confVer
-    ) {
-      return this.#descriptor;
-    }
-    const voters = [...new Set([...confState.voters, ...confState.votersOutgoing])];
-    const learners = [...new Set([...confState.learners, ...confState.learnersNext])]
-      .filter((id) => !voters.includes(id));
-    const replicas: Replica[] = [
-      ...voters.map((nodeId) => ({ nodeId, role: "voter" as const })),
-      ...learners.map((nodeId) => ({ nodeId, role: "learner" as const })),
-    ];
-    this.#descriptor = {
-      id: 1,
-      start: EMPTY,
-      end: EMPTY,
-      epoch: { version: 1, confVer },
-      replicas,
-    };
-    this.#cachedFor = { confState, confVer };
-    return this.#descriptor;
+    return this.nodeService.raft.members.descriptor;
   }
 
   /**

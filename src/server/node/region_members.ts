@@ -1,0 +1,116 @@
+/**
+ * A region's descriptor as its state machine applied it, membership included
+ * (docs/regions.md "Membership in the descriptor"). A conf change entry rewrites the region's
+ * descriptor record (region_descriptor_record.ts) in the same engine batch as the entry's
+ * applied index: its replicas become the configuration after the change (voters of the
+ * incoming and, while joint, the outgoing configuration; then learners) and its confVer the
+ * entry's Raft index. Indexes only grow and every replica applies the same entries from the
+ * same configuration, so the descriptor is identical on every replica, monotonic, and survives
+ * a restart or a snapshot (the record is in the engine) whatever the log kept.
+ *
+ * A change the Raft core refuses (changeConfig fails) is refused here alike: nothing changes.
+ * A store with no record yet (written before this, or a joiner before its snapshot) describes
+ * the region by the Raft configuration at conf version 1, as before.
+ */
+import { changeConfig, configFromConfState } from "../../raft/core/confchange/changer.ts";
+import { decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
+import { type ConfState, type Entry, EntryType } from "../../raft/core/messages.ts";
+import { initialRegion, type RegionDescriptor, type Replica } from "../../region/descriptor.ts";
+import type { KvStateMachine } from "../../kv/state_machine.ts";
+import {
+  decodeDescriptor,
+  descriptorKey,
+  encodeDescriptor,
+} from "../../kv/region_descriptor_record.ts";
+import type { EngineWrite } from "../../kv/write_set.ts";
+
+/** A Raft configuration (the core's tracker config, reached through the changer). */
+type TrackerConfig = ReturnType<typeof configFromConfState>;
+
+/** The replicas of a configuration: voters (incoming and outgoing), then learners; by id. */
+export function replicasOf(c: TrackerConfig): Replica[] {
+  const byId = (a: number, b: number) => a - b;
+  const voters = [...new Set([...c.voters[0], ...c.voters[1]])].sort(byId);
+  const learners = [...new Set([...c.learners, ...c.learnersNext])]
+    .filter((id) => !voters.includes(id)).sort(byId);
+  return [
+    ...voters.map((nodeId) => ({ nodeId, role: "voter" as const })),
+    ...learners.map((nodeId) => ({ nodeId, role: "learner" as const })),
+  ];
+}
+
+/** The replicas of a Raft configuration as a descriptor lists them. */
+export function confStateReplicas(cs: ConfState): Replica[] {
+  return replicasOf(configFromConfState(cs));
+}
+
+export class RegionMembers {
+  /** The record as of `#loadedFor`'s engine (undefined: none written yet). */
+  #record: RegionDescriptor | undefined;
+  #loadedFor: KvStateMachine | undefined;
+  #fallback: { confState: ConfState; descriptor: RegionDescriptor } | undefined;
+
+  constructor(
+    readonly regionId: number,
+    /** The region's state machine now (a snapshot swaps in another: the record is re-read). */
+    readonly kv: () => KvStateMachine,
+    /** The region's Raft configuration as of the last applied entry. */
+    readonly confState: () => ConfState,
+  ) {}
+
+  /** The descriptor the region's state machine has applied. */
+  get descriptor(): RegionDescriptor {
+    const kv = this.kv();
+    if (kv !== this.#loadedFor) {
+      const value = kv.db.get(descriptorKey(this.regionId));
+      this.#record = value === undefined ? undefined : decodeDescriptor(value);
+      this.#loadedFor = kv;
+    }
+    return this.#record ?? this.#fromConfig();
+  }
+
+  #fromConfig(): RegionDescriptor {
+    const confState = this.confState();
+    if (this.#fallback?.confState !== confState) {
+      const replicas = confStateReplicas(confState);
+      const descriptor = { ...initialRegion([]), id: this.regionId, replicas };
+      this.#fallback = { confState, descriptor };
+    }
+    return this.#fallback.descriptor;
+  }
+
+  /**
+   * The descriptor after each conf change entry among `entries`, by index, for the entries the
+   * state machine will apply next (those above `applied`; the replayed ones below only advance
+   * the configuration). `entries` follow every entry whose change the configuration holds.
+   */
+  plan(entries: readonly Entry[], applied: number): Map<number, RegionDescriptor> {
+    const out = new Map<number, RegionDescriptor>();
+    let config: TrackerConfig | undefined;
+    let d: RegionDescriptor | undefined;
+    for (const e of entries) {
+      if (e.type !== EntryType.ConfChange) continue;
+      const cc = decodeConfChange(e.data);
+      if (cc === undefined) continue; // refused at proposal: every replica skips it alike
+      const next = changeConfig(config ?? configFromConfState(this.confState()), cc);
+      if (!next.ok) continue;
+      config = next.config;
+      if (e.index <= applied) continue;
+      d ??= this.descriptor;
+      d = { ...d, epoch: { ...d.epoch, confVer: e.index }, replicas: replicasOf(config) };
+      out.set(e.index, d);
+    }
+    return out;
+  }
+
+  /** The engine write of a planned descriptor. */
+  write(d: RegionDescriptor): EngineWrite {
+    return { key: descriptorKey(d.id), value: encodeDescriptor(d) };
+  }
+
+  /** The batch holding `d` is written: it is the region's descriptor now. */
+  applied(d: RegionDescriptor): void {
+    this.#record = d;
+    this.#loadedFor = this.kv();
+  }
+}
