@@ -29,6 +29,7 @@ import type { MultiLogStore } from "../multi_log_store.ts";
 import { isConfChange, LEADER_MESSAGES } from "../persisted_state.ts";
 import type { RegionInbox, StepRegion } from "./inbox.ts";
 import type { RegionReplica } from "./region_replica.ts";
+import { HeldCommitNotices } from "./commit_notices.ts";
 import { sendRegions } from "./round_io.ts";
 import type { MultiTransport } from "./transport.ts";
 
@@ -78,10 +79,13 @@ export class RoundPipeline {
   });
   readonly disk: DiskRetry<Round>;
   readonly #acks = new AcksWhileSaving();
+  /** Leaders' commit-only appends, sent with the next append or at the next tick (or at once). */
+  readonly held: HeldCommitNotices | undefined;
   /** Rounds saved. */
   rounds = 0;
 
-  constructor(readonly host: RoundHost) {
+  constructor(readonly host: RoundHost, holdCommitNotices = false) {
+    this.held = holdCommitNotices ? new HeldCommitNotices() : undefined;
     this.disk = new DiskRetry<Round>(host.clock, () => host.kick());
   }
 
@@ -216,10 +220,16 @@ export class RoundPipeline {
     if (out.length > 0) sendRegions(out, this.host.nodeId, this.host.transport);
   }
 
+  /** Sends the commit notices still held (the driver's tick). */
+  releaseHeld(): void {
+    const out = this.held?.release() ?? [];
+    if (out.length > 0) sendRegions(out, this.host.nodeId, this.host.transport);
+  }
+
   #send(work: readonly RegionReady[]): void {
     if (work.length === 0) return;
     const out = work.map(({ r, rd }) => [r, rd.messages] as const);
-    sendRegions(out, this.host.nodeId, this.host.transport);
+    sendRegions(out, this.host.nodeId, this.host.transport, this.held);
   }
 
   #roles(work: readonly RegionReady[]): void {
