@@ -5,19 +5,29 @@
  * and an acknowledgement back, for nothing the next append would not carry.
  * The driver holds such notices instead: the region's next append to that
  * follower carries a commit at least as new and replaces it, and what is
- * still held at the driver's next tick is sent then. A held notice is a
- * message delayed by at most one tick, which Raft tolerates like any network
- * delay (docs/raft.md "the driver"); followers learn the commit no later than
- * a tick after it moved.
+ * still held COMMIT_NOTICE_HOLD_MS later (or at the driver's next tick,
+ * without a clock) is sent then. A held notice is a message delayed by a
+ * few milliseconds, which Raft tolerates like any network delay (docs/raft.md
+ * "Held commit notices"); a client writing one value at a time sends its next
+ * write well within that, and an idle follower still learns a commit at once
+ * in human terms (a watch or a serializable read there right after a write).
  */
 import { type Message, MessageType } from "../core/messages.ts";
 import type { RegionReplica } from "./region_replica.ts";
+
+/** How long a notice waits for the next append before it is sent alone. */
+export const COMMIT_NOTICE_HOLD_MS = 2;
 
 export class HeldCommitNotices {
   /** Per region, per follower: the newest notice not sent yet. */
   readonly #held = new Map<RegionReplica, Map<number, Message>>();
   /** Notices held, and held ones replaced by a later append (never sent). */
   readonly counts = { held: 0, replaced: 0 };
+
+  /** Something is held (the driver sends it after COMMIT_NOTICE_HOLD_MS or at the tick). */
+  get any(): boolean {
+    return this.#held.size > 0;
+  }
 
   /** True when `m` is a notice now held; an append with entries replaces a held one. */
   hold(r: RegionReplica, m: Message): boolean {

@@ -33,9 +33,9 @@ export interface MultiRaftOptions {
   readonly clock?: Clock;
   /**
    * Holds a leader's commit-only appends until its next append to that
-   * follower or the next tick (commit_notices.ts): at low load a write costs
-   * no notice, no follower round and no acknowledgement of it; followers
-   * learn a commit up to a tick later. Off: notices leave at once.
+   * follower, COMMIT_NOTICE_HOLD_MS (with a clock) or the next tick
+   * (commit_notices.ts): at one write in flight a write costs no notice, no
+   * follower round and no acknowledgement of it. Off: notices leave at once.
    */
   readonly holdCommitNotices?: boolean;
 }
