@@ -9,8 +9,8 @@
  * without a clock) is sent then. A held notice is a message delayed by a
  * few milliseconds, which Raft tolerates like any network delay (docs/raft.md
  * "Held commit notices"); a client writing one value at a time sends its next
- * write well within that, and an idle follower still learns a commit at once
- * in human terms (a watch or a serializable read there right after a write).
+ * write well within that, and an idle follower learns a commit at most that
+ * much later (Raft never promised a follower current).
  */
 import { type Message, MessageType } from "../core/messages.ts";
 import type { RegionReplica } from "./region_replica.ts";
