@@ -73,6 +73,8 @@ export interface ClusterOptions {
   /** Wraps node n's file system (e.g. to hold its fsyncs). */
   readonly wrapFs?: (n: number, fs: FileSystem) => FileSystem;
   readonly hooks?: (n: number, region: number) => NodeHooks;
+  /** The driver's `holdCommitNotices` (commit_notices.ts). */
+  readonly holdCommitNotices?: boolean;
 }
 
 export class MultiCluster {
@@ -129,6 +131,7 @@ export class MultiCluster {
       peers: this.voters.filter((p) => p !== n),
       seed: this.o.seed * 10 + n,
       incarnation: this.#incarnation++,
+      holdCommitNotices: this.o.holdCommitNotices,
     });
     const ids = fresh
       ? Array.from({ length: this.o.regions }, (_, i) => i + 1)

@@ -72,7 +72,7 @@ export class MultiRaftDriver {
         this.#compaction.check(r);
       },
       kick: () => this.loop?.kick(),
-    });
+    }, o.holdCommitNotices);
   }
 
   get nodeId(): number {
@@ -218,9 +218,10 @@ export class MultiRaftDriver {
     return r;
   }
 
-  /** One tick of every awake region (every region without quiescence), then maybe a beat. */
+  /** Held commit notices leave; one tick of every awake region (all without quiescence); a beat. */
   tick(): void {
     if (this.#failed !== undefined) return;
+    this.#pipe.releaseHeld();
     for (const r of this.#quiet.tick()) this.#dirty.add(r.id);
   }
 

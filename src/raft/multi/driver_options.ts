@@ -31,6 +31,13 @@ export interface MultiRaftOptions {
   readonly inboxMax?: number;
   /** Times the retries of a save that failed for lack of space; without it they are at once. */
   readonly clock?: Clock;
+  /**
+   * Holds a leader's commit-only appends until its next append to that
+   * follower, COMMIT_NOTICE_HOLD_MS (with a clock) or the next tick
+   * (commit_notices.ts): at one write in flight a write costs no notice, no
+   * follower round and no acknowledgement of it. Off: notices leave at once.
+   */
+  readonly holdCommitNotices?: boolean;
 }
 
 export interface RegionSpec {

@@ -29,6 +29,7 @@ import type { MultiLogStore } from "../multi_log_store.ts";
 import { isConfChange, LEADER_MESSAGES } from "../persisted_state.ts";
 import type { RegionInbox, StepRegion } from "./inbox.ts";
 import type { RegionReplica } from "./region_replica.ts";
+import { COMMIT_NOTICE_HOLD_MS, HeldCommitNotices } from "./commit_notices.ts";
 import { sendRegions } from "./round_io.ts";
 import type { MultiTransport } from "./transport.ts";
 
@@ -78,10 +79,14 @@ export class RoundPipeline {
   });
   readonly disk: DiskRetry<Round>;
   readonly #acks = new AcksWhileSaving();
+  /** Leaders' commit-only appends, sent with the next append or at the next tick (or at once). */
+  readonly held: HeldCommitNotices | undefined;
+  #heldTimer = false;
   /** Rounds saved. */
   rounds = 0;
 
-  constructor(readonly host: RoundHost) {
+  constructor(readonly host: RoundHost, holdCommitNotices = false) {
+    this.held = holdCommitNotices ? new HeldCommitNotices() : undefined;
     this.disk = new DiskRetry<Round>(host.clock, () => host.kick());
   }
 
@@ -216,10 +221,28 @@ export class RoundPipeline {
     if (out.length > 0) sendRegions(out, this.host.nodeId, this.host.transport);
   }
 
+  /** Sends the commit notices still held (their timer, or the driver's tick). */
+  releaseHeld(): void {
+    const out = this.held?.release() ?? [];
+    if (out.length > 0) sendRegions(out, this.host.nodeId, this.host.transport);
+  }
+
+  /** With a clock, what is held leaves COMMIT_NOTICE_HOLD_MS later unless an append took it. */
+  #timeHeld(): void {
+    const clock = this.host.clock;
+    if (this.#heldTimer || clock === undefined || this.held?.any !== true) return;
+    this.#heldTimer = true;
+    clock.setTimeout(() => {
+      this.#heldTimer = false;
+      this.releaseHeld();
+    }, COMMIT_NOTICE_HOLD_MS);
+  }
+
   #send(work: readonly RegionReady[]): void {
     if (work.length === 0) return;
     const out = work.map(({ r, rd }) => [r, rd.messages] as const);
-    sendRegions(out, this.host.nodeId, this.host.transport);
+    sendRegions(out, this.host.nodeId, this.host.transport, this.held);
+    this.#timeHeld();
   }
 
   #roles(work: readonly RegionReady[]): void {

@@ -6,19 +6,22 @@
  */
 import { EMPTY_CONF_STATE, type Message, MessageType } from "../core/messages.ts";
 import type { PersistRequest } from "../log_store.ts";
+import type { HeldCommitNotices } from "./commit_notices.ts";
 import type { RegionReplica } from "./region_replica.ts";
 import type { MultiTransport, RegionMessage } from "./transport.ts";
 
-/** Regions' messages, one batch per destination node. */
+/** Regions' messages, one batch per destination node; commit notices may be `held`. */
 export function sendRegions(
   out: Iterable<readonly [RegionReplica, readonly Message[]]>,
   from: number,
   transport: MultiTransport,
+  held?: HeldCommitNotices,
 ): void {
   const batches = new Map<number, RegionMessage[]>();
   for (const [r, messages] of out) {
     for (const m of messages) {
       if (r.suppressVotes && isVoteRequest(m)) continue; // dropped, as if lost
+      if (held?.hold(r, m) === true) continue;
       const message = m.type === MessageType.Snap ? withImage(r, m) : m;
       const list = batches.get(m.to);
       if (list === undefined) batches.set(m.to, [{ region: r.id, message }]);

@@ -105,6 +105,8 @@ export class NodeRaft {
       seed: o.seed % 0x7fff_ffff,
       incarnation: createPrng(o.seed).int(0x7fff_ffff),
       clock: o.clock,
+      // One write in flight: its commit reaches the followers with the next append (≤ 2 ms).
+      holdCommitNotices: true,
     });
     this.loop = new MultiRaftLoop(this.driver, o.clock, o.tickMs);
     this.receiver = new NodeBatchReceiver({

@@ -35,6 +35,13 @@ test("watch on a cluster: every event once, in order, across leader and node res
     const watched = followers[0];
     const writer = c.client();
     await writer.put("w/init", "x");
+    // A follower learns a commit a little after the leader answered (Raft promises no more), and
+    // a watch starts at its node's revision: wait until the watched node has applied w/init.
+    const onWatched = c.client([watched]);
+    for (let i = 0; i < 100; i++) {
+      if (await onWatched.get("w/init", { consistency: "serializable" }) !== undefined) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const watcher = c.client([watched, followers[1], leader]);
     const watch = watcher.watch({ prefix: "w/" });
     const lateWatches: Watch[] = [];
