@@ -2,12 +2,13 @@
  * Point reads on a grown engine against a small one, in process (no server):
  *
  *   deno run -A bench/engine_growth_read_bench.ts [--keys 2000000] [--small 50000]
- *     [--gets 200000] [--touch 16] [--dir /tmp/tinykv-growth-read] [--rounds 3]
+ *     [--gets 200000] [--touch 16] [--dir /tmp/tinykv-growth-read] [--rounds 3] [--absent 0]
  *   bun bench/engine_growth_read_bench.ts ...
  *
  * Builds two stores once with default options (16-byte keys in random order, random values of
- * 100–1,000 bytes by default) under `--dir` and reuses them on later runs (a `built` marker file
- * says the fill finished). Then, per round, reopens each store and times random gets of present
+ * 100–1,000 bytes by default; compaction runs in the background worker and the build waits until
+ * no level needs more) under `--dir` and reuses them on later runs (a `built` marker file says
+ * the fill finished). Then, per round, reopens each store and times random gets of present
  * keys: CPU µs per get (process.cpuUsage, user + system), with `--touch` MiB of unrelated memory
  * written between gets (a server's memtable, sockets and log evict the caches between two reads;
  * 0 = a tight loop). The engine's block-cache hit rate is printed with each row.
@@ -30,10 +31,13 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     "value-min": { type: "string", default: "100" },
     "value-max": { type: "string", default: "1000" },
+    // Share of gets for keys that are not stored (between two stored keys: the bloom path).
+    absent: { type: "string", default: "0" },
   },
 });
 const VMIN = Number(args["value-min"]);
 const VMAX = Number(args["value-max"]);
+const ABSENT = Number(args.absent);
 const enc = new TextEncoder();
 const keyOf = (i: number) => enc.encode(String(i).padStart(16, "0"));
 
@@ -59,9 +63,19 @@ async function build(dir: string, n: number): Promise<void> {
     }
     await db.write(ops);
   }
+  await settle(db);
   await db.close();
   writeFileSync(join(dir, "built"), `${n}\n`);
   console.log(`built ${n} keys in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** Waits (at most 5 minutes) until no level needs compaction: the shape a grown node settles in. */
+async function settle(db: Db): Promise<void> {
+  await db.flush();
+  for (let i = 0; i < 1500 && db.stats().levels.some((l) => l.score >= 1); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  console.log(`levels: ${db.stats().levels.map((l) => l.files).join(" ")} tables`);
 }
 
 const sink = { n: 0 };
@@ -79,11 +93,15 @@ function cpuMicros(): number {
 /** CPU µs per get of `gets` random present keys (the touching measured apart and subtracted). */
 function measure(db: Db, n: number, gets: number, junk: Uint8Array | undefined): number {
   const prng = createPrng(5);
-  const keys = Array.from({ length: gets }, () => keyOf(prng.int(n)));
+  const keys = Array.from({ length: gets }, () => {
+    const k = keyOf(prng.int(n));
+    return prng.int(1000) < ABSENT * 1000 ? Uint8Array.of(...k, 0x78) : k;
+  });
+  let found = 0;
   const t0 = cpuMicros();
   for (let i = 0; i < gets; i++) {
     touch(junk, i);
-    if (db.get(keys[i]) === undefined) throw new Error(`key ${i} missing`);
+    if (db.get(keys[i]) !== undefined) found++;
   }
   const t1 = cpuMicros();
   for (let i = 0; i < gets; i++) {
@@ -91,6 +109,7 @@ function measure(db: Db, n: number, gets: number, junk: Uint8Array | undefined):
     sink.n += keys[i].length;
   }
   const t2 = cpuMicros();
+  if (ABSENT === 0 && found !== gets) throw new Error(`${gets - found} keys missing`);
   return ((t1 - t0) - (t2 - t1)) / gets;
 }
 
@@ -110,8 +129,8 @@ const KEYS = Number(args.keys);
 const SMALL = Number(args.small);
 const GETS = Number(args.gets);
 const touchMiB = Number(args.touch);
-const big = join(args.dir, `keys${KEYS}_v${VMIN}-${VMAX}`);
-const small = join(args.dir, `keys${SMALL}_v${VMIN}-${VMAX}`);
+const big = join(args.dir, `settled_keys${KEYS}_v${VMIN}-${VMAX}`);
+const small = join(args.dir, `settled_keys${SMALL}_v${VMIN}-${VMAX}`);
 await build(small, SMALL);
 await build(big, KEYS);
 const junk = touchMiB > 0 ? new Uint8Array(touchMiB << 20) : undefined;
@@ -121,7 +140,7 @@ for (let r = 0; r < Number(args.rounds); r++) {
   const b = await row(big, KEYS, GETS, junk);
   const load = (await import("node:os")).loadavg()[0].toFixed(1);
   console.log(
-    `${runtime} round ${r + 1} load ${load}: small ${s.us.toFixed(2)} µs/get, ` +
+    `${runtime} round ${r + 1} load ${load} absent ${ABSENT}: small ${s.us.toFixed(2)} µs/get, ` +
       `big ${b.us.toFixed(2)} µs/get, ratio ${(b.us / s.us).toFixed(2)}; block cache hits ` +
       `${(s.hitRate * 100).toFixed(0)} % / ${(b.hitRate * 100).toFixed(0)} %`,
   );

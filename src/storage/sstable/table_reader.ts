@@ -18,6 +18,7 @@ import {
 import type { BlockCache, CacheEntry } from "../cache/block_cache.ts";
 import type { Cursor } from "../iterator/cursor.ts";
 import { TwoLevelCursor } from "../iterator/two_level.ts";
+import { PackedKeys } from "../version/packed_keys.ts";
 import { Block, BlockCursor } from "./block.ts";
 import { bloomMayContain } from "./bloom.ts";
 import {
@@ -75,13 +76,8 @@ function decodeHandles(block: Block): { keys: Uint8Array[]; handles: BlockHandle
 }
 
 export class TableReader {
-  /**
-   * The index keys packed into one buffer: key i is `#indexBytes[#indexEnds[i-1],
-   * #indexEnds[i])` (from 0 for the first). A binary search then touches two arrays instead
-   * of one object per probe, which matters once the tables outgrow the CPU caches.
-   */
-  readonly #indexBytes: Uint8Array;
-  readonly #indexEnds: Uint32Array;
+  /** The index keys (internal keys), packed: one object for the binary search to touch. */
+  readonly #index: PackedKeys;
   readonly #handles: BlockHandle[];
   readonly #filter: Uint8Array | undefined;
   readonly #cached = new Map<number, CacheEntry>();
@@ -111,7 +107,7 @@ export class TableReader {
         throw new CorruptionError(name, footer.index.offset, "bad index key");
       }
     }
-    [this.#indexBytes, this.#indexEnds] = packKeys(keys);
+    this.#index = new PackedKeys(keys);
     this.#handles = handles;
     if (this.#handles.length === 0) {
       throw new CorruptionError(name, footer.index.offset, "empty index");
@@ -135,7 +131,7 @@ export class TableReader {
 
   /** Index of the first block whose last key is at or after (key, seq); blockCount if none. */
   findBlock(key: Uint8Array, seq: number): number {
-    const bytes = this.#indexBytes, ends = this.#indexEnds;
+    const bytes = this.#index.bytes, ends = this.#index.ends;
     let lo = 0;
     let hi = ends.length;
     while (lo < hi) {
@@ -159,10 +155,9 @@ export class TableReader {
 
   /** Calls `visit` with each data block's last user key and its bytes on disk, in order. */
   forEachBlock(visit: (lastUserKey: Uint8Array, bytes: number) => void): void {
-    const ends = this.#indexEnds;
     for (let i = 0; i < this.#handles.length; i++) {
-      const at = i === 0 ? 0 : ends[i - 1];
-      visit(this.#indexBytes.subarray(at, ends[i] - TRAILER_BYTES), this.#handles[i].size);
+      const k = this.#index.at(i);
+      visit(k.subarray(0, k.length - TRAILER_BYTES), this.#handles[i].size);
     }
   }
 
@@ -218,21 +213,6 @@ export class TableReader {
     this.cache.forget(this.#cached);
     this.closeFile();
   }
-}
-
-/** `keys` concatenated, with each key's end offset. */
-function packKeys(keys: readonly Uint8Array[]): [Uint8Array, Uint32Array] {
-  let total = 0;
-  for (const k of keys) total += k.length;
-  const bytes = new Uint8Array(total);
-  const ends = new Uint32Array(keys.length);
-  let at = 0;
-  for (let i = 0; i < keys.length; i++) {
-    bytes.set(keys[i], at);
-    at += keys[i].length;
-    ends[i] = at;
-  }
-  return [bytes, ends];
 }
 
 /** The handle in an entry's value (`length` bytes at `at`); CorruptionError at the block. */
