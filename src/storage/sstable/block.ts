@@ -104,6 +104,12 @@ export class BlockCursor implements Cursor {
       unshared = d[at + 1];
       vlen = d[at + 2];
       at += 3;
+    } else if (d[at] < 0x80 && d[at + 1] < 0x80 && d[at + 3] < 0x80 && at + 4 <= limit) {
+      // A value of 128 B–16 KiB: two-byte length, still without the general decoder.
+      shared = d[at];
+      unshared = d[at + 1];
+      vlen = (d[at + 2] & 0x7f) | (d[at + 3] << 7);
+      at += 4;
     } else {
       [shared, at] = this.#varint(at);
       [unshared, at] = this.#varint(at);
@@ -158,8 +164,11 @@ export class BlockCursor implements Cursor {
       const mid = (lo + hi + 1) >>> 1;
       const at = this.block.restartPoint(mid);
       let shared: number, unshared: number, a3: number;
-      if (d[at] < 0x80 && d[at + 1] < 0x80 && d[at + 2] < 0x80) {
-        [shared, unshared, a3] = [d[at], d[at + 1], at + 3];
+      if (d[at] < 0x80 && d[at + 1] < 0x80 && (d[at + 2] < 0x80 || d[at + 3] < 0x80)) {
+        // The value length (skipped here) is one or two bytes for values under 16 KiB.
+        shared = d[at];
+        unshared = d[at + 1];
+        a3 = d[at + 2] < 0x80 ? at + 3 : at + 4;
       } else {
         let a1: number, a2: number;
         [shared, a1] = this.#varint(at);

@@ -18,6 +18,7 @@ import {
 import type { BlockCache, CacheEntry } from "../cache/block_cache.ts";
 import type { Cursor } from "../iterator/cursor.ts";
 import { TwoLevelCursor } from "../iterator/two_level.ts";
+import { PackedKeys } from "../version/packed_keys.ts";
 import { Block, BlockCursor } from "./block.ts";
 import { bloomMayContain } from "./bloom.ts";
 import {
@@ -75,7 +76,8 @@ function decodeHandles(block: Block): { keys: Uint8Array[]; handles: BlockHandle
 }
 
 export class TableReader {
-  readonly #indexKeys: Uint8Array[];
+  /** The index keys (internal keys), packed: one object for the binary search to touch. */
+  readonly #index: PackedKeys;
   readonly #handles: BlockHandle[];
   readonly #filter: Uint8Array | undefined;
   readonly #cached = new Map<number, CacheEntry>();
@@ -105,7 +107,7 @@ export class TableReader {
         throw new CorruptionError(name, footer.index.offset, "bad index key");
       }
     }
-    this.#indexKeys = keys;
+    this.#index = new PackedKeys(keys);
     this.#handles = handles;
     if (this.#handles.length === 0) {
       throw new CorruptionError(name, footer.index.offset, "empty index");
@@ -129,13 +131,13 @@ export class TableReader {
 
   /** Index of the first block whose last key is at or after (key, seq); blockCount if none. */
   findBlock(key: Uint8Array, seq: number): number {
-    const keys = this.#indexKeys;
+    const bytes = this.#index.bytes, ends = this.#index.ends;
     let lo = 0;
-    let hi = keys.length;
+    let hi = ends.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const k = keys[mid];
-      if (compareStored(k, 0, k.length, key, seq) < 0) lo = mid + 1;
+      const at = mid === 0 ? 0 : ends[mid - 1];
+      if (compareStored(bytes, at, ends[mid] - at, key, seq) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -154,7 +156,7 @@ export class TableReader {
   /** Calls `visit` with each data block's last user key and its bytes on disk, in order. */
   forEachBlock(visit: (lastUserKey: Uint8Array, bytes: number) => void): void {
     for (let i = 0; i < this.#handles.length; i++) {
-      const k = this.#indexKeys[i];
+      const k = this.#index.at(i);
       visit(k.subarray(0, k.length - TRAILER_BYTES), this.#handles[i].size);
     }
   }

@@ -7,19 +7,20 @@ import { compareBytes } from "../../util/bytes.ts";
 import type { TableCache } from "../cache/table_cache.ts";
 import { compareInternalKeys, userKeyOf, ValueKind } from "../internal_key.ts";
 import type { TableEntry } from "../sstable/table_reader.ts";
+import { PackedKeys } from "./packed_keys.ts";
 import { type FileMeta, NUM_LEVELS, type VersionEdit } from "./version_edit.ts";
 
 export class Version {
   /** Readers (scans, compactions) using this version; files stay until it is 0. */
   refs = 0;
 
-  /** User-key bounds of each table, per level, computed once. */
-  readonly #lo: Uint8Array[][];
-  readonly #hi: Uint8Array[][];
+  /** User-key bounds of each table, per level, computed once (packed: packed_keys.ts). */
+  readonly #lo: PackedKeys[];
+  readonly #hi: PackedKeys[];
 
   constructor(readonly levels: readonly (readonly FileMeta[])[]) {
-    this.#lo = levels.map((fs) => fs.map((f) => userKeyOf(f.smallest)));
-    this.#hi = levels.map((fs) => fs.map((f) => userKeyOf(f.largest)));
+    this.#lo = levels.map((fs) => new PackedKeys(fs.map((f) => userKeyOf(f.smallest))));
+    this.#hi = levels.map((fs) => new PackedKeys(fs.map((f) => userKeyOf(f.largest))));
   }
 
   static empty(): Version {
@@ -50,7 +51,7 @@ export class Version {
   get(key: Uint8Array, seq: number, hash: number, tables: TableCache): TableEntry | undefined {
     const l0 = this.levels[0], lo0 = this.#lo[0], hi0 = this.#hi[0];
     for (let i = 0; i < l0.length; i++) {
-      if (compareBytes(key, lo0[i]) < 0 || compareBytes(key, hi0[i]) > 0) continue;
+      if (lo0.compare(i, key) > 0 || hi0.compare(i, key) < 0) continue;
       const e = tables.get(l0[i].number, l0[i].size).get(key, seq, hash);
       if (e !== undefined) return e;
     }
@@ -60,10 +61,10 @@ export class Version {
       let a = 0, b = files.length;
       while (a < b) {
         const mid = (a + b) >>> 1;
-        if (compareBytes(his[mid], key) < 0) a = mid + 1;
+        if (his.compare(mid, key) < 0) a = mid + 1;
         else b = mid;
       }
-      if (a >= files.length || compareBytes(key, this.#lo[level][a]) < 0) continue;
+      if (a >= files.length || this.#lo[level].compare(a, key) > 0) continue;
       const e = tables.get(files[a].number, files[a].size).get(key, seq, hash);
       if (e !== undefined) return e;
     }
