@@ -107,6 +107,19 @@ export function readAllDescriptors(
   voters: readonly number[] = [],
 ): RegionDescriptor[] {
   const out: RegionDescriptor[] = [];
+  for (const id of regionIdsOnEngine(db)) {
+    const d = readDescriptor(db, id, voters);
+    if (d !== undefined) out.push(d);
+  }
+  return out;
+}
+
+/**
+ * The ids of the regions with local records on this engine, in order: one seek per region,
+ * jumping from one region's prefix to the next's. Each step reads afresh, so the caller may
+ * write to the engine between steps.
+ */
+export function* regionIdsOnEngine(db: EngineReader): Generator<number> {
   const end = new Uint8Array([REGION_NAMESPACE + 1]);
   let from: Uint8Array = new Uint8Array([REGION_NAMESPACE]);
   for (;;) {
@@ -115,11 +128,10 @@ export function readAllDescriptors(
       key = k;
       break;
     }
-    if (key === undefined || key.length < 9) return out;
+    if (key === undefined || key.length < 9) return;
     const id = readU64BE(key, 1);
-    const d = readDescriptor(db, id, voters);
-    if (d !== undefined) out.push(d);
-    if (id >= Number.MAX_SAFE_INTEGER) return out;
+    yield id;
+    if (id >= Number.MAX_SAFE_INTEGER) return;
     from = regionKeys(id).end;
   }
 }

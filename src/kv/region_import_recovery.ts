@@ -8,11 +8,10 @@
  *   refused when its range overlaps a local region's.
  */
 import { checkDescriptor, overlaps, type RegionDescriptor } from "../region/descriptor.ts";
-import { readU64BE } from "../util/coding.ts";
 import { errorMessage, InvalidArgumentError } from "../util/errors.ts";
-import { readAllDescriptors } from "./region_descriptor_record.ts";
+import { readAllDescriptors, regionIdsOnEngine } from "./region_descriptor_record.ts";
 import { readImportMarker } from "./region_import_marker.ts";
-import { REGION_NAMESPACE, regionKeys } from "./region_keys.ts";
+import { regionKeys } from "./region_keys.ts";
 import type { BatchBounds, RegionDb } from "./region_range_clear.ts";
 import { leaveUninitialized } from "./region_snapshot_import.ts";
 
@@ -25,22 +24,12 @@ export async function recoverRegionImports(
   bounds: BatchBounds = {},
 ): Promise<number[]> {
   const awaiting: number[] = [];
-  const end = new Uint8Array([REGION_NAMESPACE + 1]);
-  let from: Uint8Array = new Uint8Array([REGION_NAMESPACE]);
-  for (;;) {
-    let key: Uint8Array | undefined;
-    for (const [k] of db.scanSync({ start: from, end })) {
-      key = k;
-      break;
-    }
-    if (key === undefined || key.length < 9) return awaiting;
-    const id = readU64BE(key, 1);
+  for (const id of regionIdsOnEngine(db)) {
     const marker = readImportMarker(db, id);
     if (marker?.state === "applying") await leaveUninitialized(db, marker.descriptor, bounds);
     if (marker !== undefined) awaiting.push(id);
-    if (id >= Number.MAX_SAFE_INTEGER) return awaiting;
-    from = regionKeys(id).end;
   }
+  return awaiting;
 }
 
 /**
