@@ -7,6 +7,7 @@
  * (another body, an unknown or repeated singular field, a wire type or value out of range):
  * the caller then decodes with protobuf-es, whose checks stay the judge of unusual input.
  */
+import { BAIL, ProtoReader } from "../util/proto_reader.ts";
 import type {
   Command,
   RedisArgs,
@@ -15,68 +16,13 @@ import type {
   RedisWatchedKey,
 } from "../gen/tinykv/v1/tinykv_pb.ts";
 
-const SAFE = Number.MAX_SAFE_INTEGER;
 const U32 = 0xffff_ffff;
-/** Returned by the reader when the bytes are not what the fast path takes. */
-const BAIL = -1;
 const EMPTY = new Uint8Array(0);
 /** Command.redis = 21 and Command.redis_batch = 22, length-delimited (as varint values). */
 const REDIS_TAG = (21 << 3) | 2;
 const REDIS_BATCH_TAG = (22 << 3) | 2;
 
-class Reader {
-  pos = 0;
-  end: number;
-  constructor(readonly buf: Uint8Array) {
-    this.end = buf.length;
-  }
-
-  /** A varint up to 2^53 - 1, or BAIL (truncated, too long or too large). */
-  varint(): number {
-    const buf = this.buf;
-    let n = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (this.pos >= this.end) return BAIL;
-      const b = buf[this.pos++];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n > SAFE ? BAIL : n;
-      scale *= 0x80;
-    }
-    return BAIL;
-  }
-
-  /** The end of a length-delimited field that starts here, or BAIL (truncated). */
-  delimitedEnd(): number {
-    const len = this.varint();
-    return len === BAIL || len > this.end - this.pos ? BAIL : this.pos + len;
-  }
-
-  /** The bytes of a length-delimited field (a view), or undefined (truncated). */
-  bytes(): Uint8Array | undefined {
-    const end = this.delimitedEnd();
-    if (end === BAIL) return undefined;
-    const out = this.buf.subarray(this.pos, end);
-    this.pos = end;
-    return out;
-  }
-
-  /** Enters a sub-message that ends at `end`; returns the outer end for `leave`. */
-  enter(end: number): number {
-    const outer = this.end;
-    this.end = end;
-    return outer;
-  }
-
-  /** Back in the outer message; false when the sub-message was not read to its end. */
-  leave(outer: number): boolean {
-    const ok = this.pos === this.end;
-    this.end = outer;
-    return ok;
-  }
-}
-
-function args(r: Reader): RedisArgs | undefined {
+function args(r: ProtoReader): RedisArgs | undefined {
   const out: Uint8Array[] = [];
   while (r.pos < r.end) {
     if (r.varint() !== 0x0a) return undefined; // args = 1, bytes
@@ -87,7 +33,7 @@ function args(r: Reader): RedisArgs | undefined {
   return { $typeName: "tinykv.v1.RedisArgs", args: out };
 }
 
-function watched(r: Reader): RedisWatchedKey | undefined {
+function watched(r: ProtoReader): RedisWatchedKey | undefined {
   const w: RedisWatchedKey = {
     $typeName: "tinykv.v1.RedisWatchedKey",
     db: 0,
@@ -110,7 +56,7 @@ function watched(r: Reader): RedisWatchedKey | undefined {
   return w;
 }
 
-function request(r: Reader): RedisRequest | undefined {
+function request(r: ProtoReader): RedisRequest | undefined {
   const q: RedisRequest = {
     $typeName: "tinykv.v1.RedisRequest",
     db: 0,
@@ -144,7 +90,7 @@ function request(r: Reader): RedisRequest | undefined {
   return q;
 }
 
-function batch(r: Reader): RedisBatch | undefined {
+function batch(r: ProtoReader): RedisBatch | undefined {
   const requests: RedisRequest[] = [];
   while (r.pos < r.end) {
     if (r.varint() !== 0x0a) return undefined; // requests = 1, message
@@ -160,7 +106,7 @@ function batch(r: Reader): RedisBatch | undefined {
 
 /** A Command whose body is `redis` or `redisBatch`, or undefined (decode it generically). */
 export function decodeRedisCommand(data: Uint8Array): Command | undefined {
-  const r = new Reader(data);
+  const r = new ProtoReader(data);
   const ids = [0, 0, 0, 0];
   let body: Command["body"] | undefined;
   while (r.pos < r.end) {
@@ -187,7 +133,7 @@ export function decodeRedisCommand(data: Uint8Array): Command | undefined {
   };
 }
 
-function bodyOf(r: Reader, end: number, single: boolean): Command["body"] | undefined {
+function bodyOf(r: ProtoReader, end: number, single: boolean): Command["body"] | undefined {
   const outer = r.enter(end);
   let body: Command["body"] | undefined;
   if (single) {

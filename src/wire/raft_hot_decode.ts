@@ -5,42 +5,8 @@
  * answers from `from` — the caller then decodes them with protobuf-es, whose
  * checks and errors stay the only judges of unusual or malformed input.
  */
+import { BAIL, ProtoReader } from "../util/proto_reader.ts";
 import { type Entry, EntryType, type Message, MessageType } from "../raft/core/messages.ts";
-
-const SAFE = Number.MAX_SAFE_INTEGER;
-/** Returned by the reader when the bytes are not what the fast path takes. */
-const BAIL = -1;
-
-class Reader {
-  pos: number;
-  constructor(readonly buf: Uint8Array, start: number, public end: number) {
-    this.pos = start;
-  }
-
-  /** A varint up to 2^53 - 1, or BAIL (truncated, too long or too large). */
-  varint(): number {
-    const buf = this.buf;
-    let n = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (this.pos >= this.end) return BAIL;
-      const b = buf[this.pos++];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n > SAFE ? BAIL : n;
-      scale *= 0x80;
-    }
-    return BAIL; // 8 bytes of varint already exceed 2^53
-  }
-
-  /** The bytes of a length-delimited field, or undefined (truncated). */
-  bytes(): Uint8Array | undefined {
-    const len = this.varint();
-    if (len === BAIL || len > this.end - this.pos) return undefined;
-    const out = this.buf.subarray(this.pos, this.pos + len);
-    this.pos += len;
-    return out;
-  }
-}
 
 /** An entry while it is read. */
 interface EntryFields {
@@ -50,7 +16,7 @@ interface EntryFields {
   data: Uint8Array;
 }
 
-function entryOf(r: Reader, end: number): Entry | undefined {
+function entryOf(r: ProtoReader, end: number): Entry | undefined {
   const e: EntryFields = { term: 0, index: 0, type: EntryType.Normal, data: EMPTY };
   const outerEnd = r.end;
   r.end = end;
@@ -59,7 +25,7 @@ function entryOf(r: Reader, end: number): Entry | undefined {
   return ok ? { term: e.term, index: e.index, type: e.type, data: e.data } : undefined;
 }
 
-function entryFields(inner: Reader, e: EntryFields): boolean {
+function entryFields(inner: ProtoReader, e: EntryFields): boolean {
   const end = inner.end;
   while (inner.pos < end) {
     const tag = inner.varint();
@@ -112,7 +78,7 @@ const VARINT_FIELDS: Readonly<Record<number, keyof Fields>> = {
 };
 
 /** Reads RaftMessage fields in [r.pos, end); false when the fast path does not apply. */
-function readFields(r: Reader, end: number, f: Fields): boolean {
+function readFields(r: ProtoReader, end: number, f: Fields): boolean {
   while (r.pos < end) {
     const tag = r.varint();
     if (tag === BAIL) return false;
@@ -167,7 +133,7 @@ const FRAME_RAFT = 4 << 3 | 2;
 const FRAME_REGION_RAFT = 5 << 3 | 2;
 
 function hotFields(payload: Uint8Array, from: number, frameTag: number): Fields | undefined {
-  const r = new Reader(payload, 0, payload.length);
+  const r = new ProtoReader(payload);
   if (r.varint() !== frameTag) return undefined;
   const len = r.varint();
   if (len === BAIL || r.pos + len !== payload.length) return undefined;
