@@ -100,7 +100,7 @@ export function readDescriptor(
 /**
  * The descriptors of every region with local records on this engine, by id (restart: the node
  * re-adds each to its driver). One seek per region: it jumps from one region's prefix to the
- * next's without reading their records. Region 1 is included when it has any local record.
+ * next's without reading their records. Region 1 is included when it has a local record.
  */
 export function readAllDescriptors(
   db: EngineReader,

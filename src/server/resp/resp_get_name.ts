@@ -6,7 +6,7 @@ import type { RespCommand } from "./resp_parser.ts";
 
 /**
  * The name of a GET the parser took by its fast path (resp_session.ts batches those): shared,
- * never written to. A GET spelled another way parses as any command, with its own copy.
+ * never written to. A GET spelled another way takes the general path, with its own copy.
  */
 export const GET_UPPER: Uint8Array = new Uint8Array([0x47, 0x45, 0x54]);
 export const GET_LOWER: Uint8Array = new Uint8Array([0x67, 0x65, 0x74]);

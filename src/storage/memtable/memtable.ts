@@ -102,9 +102,9 @@ export class Memtable {
   }
 
   /**
-   * Adds every op of an encoded batch, op i at sequence firstSeq + i, as one sorted run:
-   * the entries are ordered first (unless they already are) and inserted with a finger
-   * search, so each insert starts from where the previous one ended.
+   * Adds every op of an encoded batch, op i at sequence firstSeq + i. A batch of
+   * SORTED_INSERT_MIN_OPS or more becomes one sorted run (ordered first, unless it already
+   * is), with no skiplist search per entry; a smaller one goes into the skiplist.
    */
   addBatch(b: EncodedBatch, firstSeq: number): void {
     if (firstSeq <= this.lastSeq) {

@@ -155,7 +155,7 @@ export class SkipList {
     return node;
   }
 
-  /** A node not yet in the list (for insertSorted). */
+  /** A node not yet in the list. */
   node(
     seq: number,
     kind: ValueKind,
@@ -166,38 +166,6 @@ export class SkipList {
     vlen: number,
   ): SkipNode {
     return new SkipNode(seq, kind, buf, koff, klen, voff, vlen, this.#randomHeight());
-  }
-
-  /**
-   * Inserts nodes given in internal order. Each search starts from the previous node's
-   * path (a finger): it climbs only as high as the gap to the next key needs, so a sorted
-   * batch of k keys into n entries costs about log(n/k) steps per key instead of log(n),
-   * and the nodes it touches are mostly still in cache.
-   */
-  insertSorted(nodes: readonly SkipNode[]): void {
-    if (nodes.length === 0) return;
-    this.#findPrev(nodes[0]);
-    this.#link(nodes[0]);
-    const prev = this.#prev;
-    for (let i = 1; i < nodes.length; i++) {
-      const p = nodes[i];
-      const top = this.#height - 1;
-      let level = 0;
-      for (; level < top; level++) {
-        const n = prev[level].nextAt(level);
-        if (n === null || !before(n, p)) break;
-      }
-      let x = prev[level];
-      for (; level >= 0; level--) {
-        for (;;) {
-          const n = x.nextAt(level);
-          if (n === null || !before(n, p)) break;
-          x = n;
-        }
-        prev[level] = x;
-      }
-      this.#link(p);
-    }
   }
 
   /** Links `node` after #prev (its path); leaves #prev[l] = node below its height. */
