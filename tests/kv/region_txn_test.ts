@@ -1,0 +1,180 @@
+/**
+ * Percolator transactions as region commands (src/kv/region_txn_apply.ts) on three multi-region
+ * drivers with RegionKv state machines on shared engines (region_txn_cluster.ts): atomic
+ * commits across regions, snapshot isolation, a dead coordinator's locks resolved by a reader
+ * and by the TTL sweep, a split in the middle of a transaction's keys, and refusals.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { beginTxn, TxnConflictError, TxnUndeterminedError } from "../../src/txn/coordinator.ts";
+import { readKey, sweepRegion, type TxnEnv } from "../../src/txn/lock_resolver.ts";
+import type { TxnRegionClient } from "../../src/txn/region_txn.ts";
+import { lockRange } from "../../src/txn/txn_keys.ts";
+import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
+import { dump } from "./kv_helpers.ts";
+import { TICK_MS, TxnRegionCluster } from "./region_txn_cluster.ts";
+
+const b = utf8;
+const str = (v: Uint8Array | undefined) => v === undefined ? undefined : fromUtf8(v);
+
+/** Three regions: [, h) r1, [h, p) r2, [p, ) r3. */
+export async function threeRegions(seed: number, loss: number): Promise<TxnRegionCluster> {
+  const t = await TxnRegionCluster.start(seed, loss);
+  await t.split(1, { version: 1, confVer: 1 }, "h", 2);
+  await t.split(2, { version: 2, confVer: 1 }, "p", 3);
+  return t;
+}
+
+/** Locks on node n's engine. */
+export function locksOn(t: TxnRegionCluster, n: number): number {
+  const [start, end] = lockRange(new Uint8Array(0), new Uint8Array(0));
+  return [...t.c.node(n).db.scanSync({ start, end })].length;
+}
+
+/** An environment whose commits never arrive: its coordinator dies after prewriting. */
+function diesAfterPrewrite(env: TxnEnv, commitPrimary = false): TxnEnv {
+  let commits = 0;
+  const client: TxnRegionClient = {
+    ...env.client,
+    prewrite: (r, req) => env.client.prewrite(r, req),
+    commit: (r, keys, s, c) =>
+      commitPrimary && commits++ === 0
+        ? env.client.commit(r, keys, s, c)
+        : Promise.reject(new Error("coordinator died")),
+    rollback: () => Promise.reject(new Error("coordinator died")),
+  };
+  return { ...env, client };
+}
+
+test("region txn: a transaction over three regions commits atomically on every replica", async () => {
+  const t = await threeRegions(11, 0.05);
+  const env = await t.env();
+  assert.deepEqual(env.regions().map((r) => r.id), [1, 2, 3]);
+  const before = await beginTxn(env);
+  const txn = await beginTxn(env);
+  for (const k of ["a", "k", "t"]) txn.put(b(k), b(`v-${k}`));
+  const commitTs = await txn.commit();
+  assert.ok(commitTs > txn.startTs);
+  const after = await beginTxn(env);
+  for (const k of ["a", "k", "t"]) {
+    assert.equal(str(await after.get(b(k))), `v-${k}`);
+    assert.equal(await before.get(b(k)), undefined, "a snapshot before the commit sees none");
+  }
+  const all = await after.scan({ start: new Uint8Array(0), end: new Uint8Array(0) });
+  assert.deepEqual(all.map((e) => str(e.key)), ["a", "k", "t"]);
+  assert.ok(all.every((e) => e.commitTs === commitTs));
+  await t.waitFor(() => false, 30);
+  for (const n of [1, 2, 3]) assert.equal(locksOn(t, n), 0, `n${n} has no lock left`);
+  const [d1, d2, d3] = await Promise.all(t.c.nodes.map((n) => dump(n.db)));
+  assert.deepEqual(d2, d1, "replicas' engines agree");
+  assert.deepEqual(d3, d1, "replicas' engines agree");
+});
+
+test("region txn: of two transactions writing one key, the second to prewrite aborts", async () => {
+  const t = await threeRegions(12, 0.05);
+  const env = await t.env();
+  const one = await beginTxn(env), two = await beginTxn(env);
+  one.put(b("k"), b("one"));
+  one.put(b("a"), b("one"));
+  two.put(b("k"), b("two"));
+  two.put(b("t"), b("two"));
+  await one.commit();
+  await assert.rejects(two.commit(), (e: unknown) => {
+    assert.ok(e instanceof TxnConflictError);
+    assert.equal(typeof e.reason === "string" ? e.reason : e.reason.kind, "writeConflict");
+    return true;
+  });
+  const check = await beginTxn(env);
+  assert.deepEqual(
+    [str(await check.get(b("k"))), str(await check.get(b("a"))), await check.get(b("t"))],
+    ["one", "one", undefined],
+    "nothing of the aborted transaction is visible",
+  );
+});
+
+test("region txn: a coordinator dead between the phases is rolled back by a reader", async () => {
+  const t = await threeRegions(13, 0.05);
+  const env = await t.env();
+  const dead = await beginTxn(diesAfterPrewrite(env), { lockTtlMs: 30 * TICK_MS });
+  for (const k of ["b", "j", "r"]) dead.put(b(k), b("dead"));
+  await assert.rejects(dead.commit(), TxnUndeterminedError);
+  assert.ok([1, 2, 3].some((n) => locksOn(t, n) === 3), "locks were left");
+  // A reader at a later timestamp meets the locks, waits out their TTL, and rolls them back.
+  const startTs = await env.timestamp();
+  for (const k of ["j", "b", "r"]) assert.equal(await readKey(env, b(k), startTs), undefined);
+  const late = await beginTxn(env);
+  late.put(b("j"), b("after"));
+  await late.commit();
+  // The dead coordinator's commit can never happen now: its primary holds a rollback record.
+  const again = await env.client.commit(1, [b("b")], dead.startTs, await env.timestamp());
+  assert.equal(again.ok ? "ok" : again.error.kind, "rolledBack");
+});
+
+test("region txn: a primary committed before the coordinator died is rolled forward", async () => {
+  const t = await threeRegions(14, 0.05);
+  const env = await t.env();
+  const dead = await beginTxn(diesAfterPrewrite(env, true), { lockTtlMs: 30 * TICK_MS });
+  for (const k of ["c", "l", "s"]) dead.put(b(k), b("committed"));
+  const commitTs = await dead.commit(); // the secondaries' commits fail: committed anyway
+  assert.ok([1, 2, 3].some((n) => locksOn(t, n) === 2), "secondary locks left");
+  const reader = await beginTxn(env);
+  for (const k of ["s", "l", "c"]) assert.equal(str(await reader.get(b(k))), "committed");
+  const scan = await reader.scan({ start: new Uint8Array(0), end: new Uint8Array(0) });
+  assert.ok(scan.every((e) => e.commitTs === commitTs));
+});
+
+test("region txn: the TTL sweep finishes locks nobody reads", async () => {
+  const t = await threeRegions(15, 0.05);
+  const env = await t.env();
+  const dead = await beginTxn(diesAfterPrewrite(env), { lockTtlMs: 20 * TICK_MS });
+  for (const k of ["d", "m", "u", "v"]) dead.put(b(k), b("dead"));
+  await assert.rejects(dead.commit(), TxnUndeterminedError);
+  for (const r of env.regions()) assert.equal(await sweepRegion(env, r.id, 100), 0, "alive");
+  await t.ticksPass(25);
+  let finished = 0;
+  for (const r of env.regions()) finished += await sweepRegion(env, r.id, 100);
+  assert.equal(finished, 4);
+  await t.waitFor(() => [1, 2, 3].every((n) => locksOn(t, n) === 0), 100);
+  for (const n of [1, 2, 3]) assert.equal(locksOn(t, n), 0, `n${n}`);
+  const reader = await beginTxn(env);
+  assert.deepEqual(await reader.scan({ start: new Uint8Array(0), end: new Uint8Array(0) }), []);
+});
+
+test("region txn: a split in the middle of a transaction's keys; the commit follows the keys", async () => {
+  const t = await threeRegions(16, 0.05);
+  const env = await t.env();
+  const txn = await beginTxn(env);
+  for (const k of ["q", "r", "s", "x"]) txn.put(b(k), b("split"));
+  // Prewrite by hand, split region 3 between the keys, then commit through the stale routes.
+  const mutations = ["q", "r", "s", "x"].map((k) => ({
+    kind: "put" as const,
+    key: b(k),
+    value: b("split"),
+  }));
+  const pre = await env.client.prewrite(3, {
+    mutations,
+    primary: b("q"),
+    startTs: txn.startTs,
+    lockTtlMs: 60_000,
+  });
+  assert.ok(pre.ok);
+  await t.split(3, { version: 3, confVer: 1 }, "rr", 4);
+  assert.deepEqual(env.regions().map((r) => r.id), [1, 2, 3], "the client's routes are stale");
+  const commitTs = await env.timestamp();
+  const done = await env.client.commit(3, mutations.map((m) => m.key), txn.startTs, commitTs);
+  assert.ok(done.ok);
+  assert.deepEqual(env.regions().map((r) => r.id), [1, 2, 3, 4], "refreshed after EPOCH_NOT_MATCH");
+  assert.ok(t.sent.refused >= 1, "the stale route was refused by the region");
+  const reader = await beginTxn(env);
+  const all = await reader.scan({ start: b("p"), end: new Uint8Array(0) });
+  assert.deepEqual(all.map((e) => [str(e.key), str(e.value)]), [["q", "split"], ["r", "split"], [
+    "s",
+    "split",
+  ], ["x", "split"]]);
+  await t.waitFor(() => false, 20);
+  for (const n of [1, 2, 3]) {
+    const four = t.c.node(n).sms.get(4)?.kv.descriptor;
+    assert.deepEqual(four?.start, b("rr"), `n${n} has the child`);
+    assert.equal(locksOn(t, n), 0);
+  }
+});
