@@ -28,6 +28,7 @@ import {
   type TxnWriteRequest,
 } from "../../src/txn/txn_codec.ts";
 import { toHex, utf8 } from "../../src/util/bytes.ts";
+import { lockRange } from "../../src/txn/txn_keys.ts";
 import { type KvNode, RegionCluster } from "./region_cluster.ts";
 
 export const TICK_MS = 10;
@@ -58,7 +59,7 @@ export class TxnRegionCluster implements TxnRegionSender {
   );
   readonly batcher = new TimestampBatcher((count) => this.tso.next(count));
   /** Requests proposed and ReadIndexes asked (for the test's own sanity checks). */
-  readonly sent = { writes: 0, reads: 0, refused: 0 };
+  readonly sent = { writes: 0, reads: 0, refused: 0, unavailable: 0 };
 
   private constructor(readonly c: RegionCluster) {}
 
@@ -130,6 +131,18 @@ export class TxnRegionCluster implements TxnRegionSender {
   }
 
   async write(route: TxnRoute, req: TxnWriteRequest): Promise<TxnWriteReply | TxnRefusal> {
+    const reply = await this.#write(route, req);
+    if (reply.kind === "unavailable") this.sent.unavailable++;
+    return reply;
+  }
+
+  async read(route: TxnRoute, req: TxnReadRequest): Promise<TxnReadReply | TxnRefusal> {
+    const reply = await this.#read(route, req);
+    if (reply.kind === "unavailable") this.sent.unavailable++;
+    return reply;
+  }
+
+  async #write(route: TxnRoute, req: TxnWriteRequest): Promise<TxnWriteReply | TxnRefusal> {
     const node = await this.#leaderOf(route.id);
     const sm = node?.sms.get(route.id);
     if (node === undefined || sm === undefined) return { kind: "unavailable" };
@@ -156,7 +169,7 @@ export class TxnRegionCluster implements TxnRegionSender {
     return { kind: "stale" };
   }
 
-  async read(route: TxnRoute, req: TxnReadRequest): Promise<TxnReadReply | TxnRefusal> {
+  async #read(route: TxnRoute, req: TxnReadRequest): Promise<TxnReadReply | TxnRefusal> {
     const node = await this.#leaderOf(route.id);
     const sm = node?.sms.get(route.id);
     if (node === undefined || sm === undefined) return { kind: "unavailable" };
@@ -238,4 +251,18 @@ export class TxnRegionCluster implements TxnRegionSender {
       throw new Error(`region ${newRegion}: no leader`);
     }
   }
+}
+
+/** Three regions: [, h) r1, [h, p) r2, [p, ) r3. */
+export async function threeRegions(seed: number, loss: number): Promise<TxnRegionCluster> {
+  const t = await TxnRegionCluster.start(seed, loss);
+  await t.split(1, { version: 1, confVer: 1 }, "h", 2);
+  await t.split(2, { version: 2, confVer: 1 }, "p", 3);
+  return t;
+}
+
+/** Locks on node n's engine. */
+export function locksOn(t: TxnRegionCluster, n: number): number {
+  const [start, end] = lockRange(new Uint8Array(0), new Uint8Array(0));
+  return [...t.c.node(n).db.scanSync({ start, end })].length;
 }

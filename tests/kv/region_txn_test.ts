@@ -9,27 +9,12 @@ import assert from "node:assert/strict";
 import { beginTxn, TxnConflictError, TxnUndeterminedError } from "../../src/txn/coordinator.ts";
 import { readKey, sweepRegion, type TxnEnv } from "../../src/txn/lock_resolver.ts";
 import type { TxnRegionClient } from "../../src/txn/region_txn.ts";
-import { lockRange } from "../../src/txn/txn_keys.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { dump } from "./kv_helpers.ts";
-import { TICK_MS, TxnRegionCluster } from "./region_txn_cluster.ts";
+import { locksOn, threeRegions, TICK_MS } from "./region_txn_cluster.ts";
 
 const b = utf8;
 const str = (v: Uint8Array | undefined) => v === undefined ? undefined : fromUtf8(v);
-
-/** Three regions: [, h) r1, [h, p) r2, [p, ) r3. */
-export async function threeRegions(seed: number, loss: number): Promise<TxnRegionCluster> {
-  const t = await TxnRegionCluster.start(seed, loss);
-  await t.split(1, { version: 1, confVer: 1 }, "h", 2);
-  await t.split(2, { version: 2, confVer: 1 }, "p", 3);
-  return t;
-}
-
-/** Locks on node n's engine. */
-export function locksOn(t: TxnRegionCluster, n: number): number {
-  const [start, end] = lockRange(new Uint8Array(0), new Uint8Array(0));
-  return [...t.c.node(n).db.scanSync({ start, end })].length;
-}
 
 /** An environment whose commits never arrive: its coordinator dies after prewriting. */
 function diesAfterPrewrite(env: TxnEnv, commitPrimary = false): TxnEnv {
