@@ -11,7 +11,13 @@ import { beginTxn } from "../../src/txn/coordinator.ts";
 import { sweepRegion, type TxnEnv } from "../../src/txn/lock_resolver.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { createPrng, type Prng } from "../../src/util/prng.ts";
-import { locksOn, threeRegions, TICK_MS, type TxnRegionCluster } from "./region_txn_cluster.ts";
+import {
+  diesAfterPrewrite,
+  locksOn,
+  threeRegions,
+  TICK_MS,
+  type TxnRegionCluster,
+} from "./region_txn_cluster.ts";
 
 const ACCOUNTS = ["a", "c", "f", "h", "j", "m", "p", "s", "w"];
 const START = 100, TOTAL = START * ACCOUNTS.length;
@@ -22,6 +28,9 @@ const WORKLOAD_TICKS = 260, MAX_STEPS = 80;
 
 interface Tally {
   committed: number;
+  /** Coordinators that died: before their commit point, and after it. */
+  dead: number;
+  deadCommitted: number;
   failed: number;
   reads: number;
   readFailures: number;
@@ -36,7 +45,13 @@ async function fund(env: TxnEnv): Promise<void> {
   await txn.commit();
 }
 
+/**
+ * One transfer; now and then its coordinator dies after prewriting (half of those after
+ * committing the primary), leaving its locks to readers and the sweep.
+ */
 async function transfer(env: TxnEnv, prng: Prng, tally: Tally): Promise<void> {
+  const dies = prng.chance(0.15);
+  if (dies) env = diesAfterPrewrite(env, prng.chance(0.5));
   const from = ACCOUNTS[prng.int(ACCOUNTS.length)];
   const to = ACCOUNTS[(ACCOUNTS.indexOf(from) + 1 + prng.int(ACCOUNTS.length - 1)) % 9];
   const amount = 1 + prng.int(20);
@@ -48,8 +63,10 @@ async function transfer(env: TxnEnv, prng: Prng, tally: Tally): Promise<void> {
     txn.put(utf8(to), utf8(String(t + amount)));
     await txn.commit();
     tally.committed++;
+    if (dies) tally.deadCommitted++;
   } catch (e) {
     tally.failed++;
+    if (dies) tally.dead++;
     tally.errors.add(errorName(e));
   }
 }
@@ -108,7 +125,15 @@ for (const seed of [1, 2, 3]) {
     const env = await t.env();
     await fund(env);
     const from = t.ticks, log: string[] = [];
-    const tally: Tally = { committed: 0, failed: 0, reads: 0, readFailures: 0, errors: new Set() };
+    const tally: Tally = {
+      committed: 0,
+      dead: 0,
+      deadCommitted: 0,
+      failed: 0,
+      reads: 0,
+      readFailures: 0,
+      errors: new Set(),
+    };
     let atCrash = Infinity;
     const committedAtCrash = () => atCrash;
     t.beforeTick = faults(t, from, log, () => atCrash = tally.committed);
@@ -136,6 +161,7 @@ for (const seed of [1, 2, 3]) {
     for (const r of env.regions()) await sweepRegion(env, r.id, 100).catch(() => 0);
     await audit(env, tally);
     assert.ok(tally.committed >= 3, `transfers committed: ${JSON.stringify(tally)}`);
+    assert.ok(tally.dead > 0 && tally.deadCommitted > 0, `coordinators died: ${tally.dead}`);
     assert.ok(tally.reads >= 3, `audits: ${tally.reads}, failed ${tally.readFailures}`);
     await t.waitFor(() => [1, 2, 3].every((n) => locksOn(t, n) === 0), 200);
     for (const n of [1, 2, 3]) assert.equal(locksOn(t, n), 0, `n${n}: no lock left`);

@@ -12,7 +12,7 @@ import { readRegionTxn } from "../../src/kv/region_txn_apply.ts";
 import type { RegionEpoch, Replica } from "../../src/region/descriptor.ts";
 import { RegionMap } from "../../src/region/region_map.ts";
 import type { TxnEnv } from "../../src/txn/lock_resolver.ts";
-import type { TxnReadReply, TxnReadRequest } from "../../src/txn/region_txn.ts";
+import type { TxnReadReply, TxnReadRequest, TxnRegionClient } from "../../src/txn/region_txn.ts";
 import {
   RoutedTxnClient,
   type TxnRefusal,
@@ -265,4 +265,24 @@ export async function threeRegions(seed: number, loss: number): Promise<TxnRegio
 export function locksOn(t: TxnRegionCluster, n: number): number {
   const [start, end] = lockRange(new Uint8Array(0), new Uint8Array(0));
   return [...t.c.node(n).db.scanSync({ start, end })].length;
+}
+
+/** An environment whose commits never arrive: its coordinator dies after prewriting. */
+export function diesAfterPrewrite(env: TxnEnv, commitPrimary = false): TxnEnv {
+  let commits = 0;
+  const c = env.client;
+  const client: TxnRegionClient = {
+    prewrite: (r, req) => c.prewrite(r, req),
+    checkTxnStatus: (r, p, s, m) => c.checkTxnStatus(r, p, s, m),
+    resolveLock: (r, keys, s, ts) => c.resolveLock(r, keys, s, ts),
+    get: (r, key, ts) => c.get(r, key, ts),
+    scan: (r, range, ts, limit) => c.scan(r, range, ts, limit),
+    scanExpiredLocks: (r, limit) => c.scanExpiredLocks(r, limit),
+    commit: (r, keys, s, c) =>
+      commitPrimary && commits++ === 0
+        ? env.client.commit(r, keys, s, c)
+        : Promise.reject(new Error("coordinator died")),
+    rollback: () => Promise.reject(new Error("coordinator died")),
+  };
+  return { ...env, client };
 }

@@ -7,29 +7,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { beginTxn, TxnConflictError, TxnUndeterminedError } from "../../src/txn/coordinator.ts";
-import { readKey, sweepRegion, type TxnEnv } from "../../src/txn/lock_resolver.ts";
-import type { TxnRegionClient } from "../../src/txn/region_txn.ts";
+import { readKey, sweepRegion } from "../../src/txn/lock_resolver.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { dump } from "./kv_helpers.ts";
-import { locksOn, threeRegions, TICK_MS } from "./region_txn_cluster.ts";
+import { diesAfterPrewrite, locksOn, threeRegions, TICK_MS } from "./region_txn_cluster.ts";
 
 const b = utf8;
 const str = (v: Uint8Array | undefined) => v === undefined ? undefined : fromUtf8(v);
-
-/** An environment whose commits never arrive: its coordinator dies after prewriting. */
-function diesAfterPrewrite(env: TxnEnv, commitPrimary = false): TxnEnv {
-  let commits = 0;
-  const client: TxnRegionClient = {
-    ...env.client,
-    prewrite: (r, req) => env.client.prewrite(r, req),
-    commit: (r, keys, s, c) =>
-      commitPrimary && commits++ === 0
-        ? env.client.commit(r, keys, s, c)
-        : Promise.reject(new Error("coordinator died")),
-    rollback: () => Promise.reject(new Error("coordinator died")),
-  };
-  return { ...env, client };
-}
 
 test("region txn: a transaction over three regions commits atomically on every replica", async () => {
   const t = await threeRegions(11, 0.05);
