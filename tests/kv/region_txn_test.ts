@@ -10,9 +10,25 @@ import { beginTxn, TxnConflictError, TxnUndeterminedError } from "../../src/txn/
 import { readKey, sweepRegion } from "../../src/txn/lock_resolver.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { dump } from "./kv_helpers.ts";
+import { regionKeys } from "../../src/kv/region_keys.ts";
+import { snapshotRanges } from "../../src/kv/snapshot_ranges.ts";
+import type { Db } from "../../src/storage/db.ts";
+import { parseLockKey, parseWriteKey, TxnNamespace } from "../../src/txn/txn_keys.ts";
 import { diesAfterPrewrite, locksOn, threeRegions, TICK_MS } from "./region_txn_cluster.ts";
 
 const b = utf8;
+
+/** The user keys of `namespace` records a snapshot of region `id` over [start, end) holds. */
+function snapshotKeys(db: Db, id: number, start: string, end: string, namespace: number) {
+  const out: string[] = [];
+  for (const r of snapshotRanges(regionKeys(id), { start: b(start), end: b(end) })) {
+    for (const [k] of db.scanSync({ start: r.start, end: r.end })) {
+      if (k[0] !== namespace || (r.keep !== undefined && !r.keep(k))) continue;
+      out.push(fromUtf8(namespace === TxnNamespace.Lock ? parseLockKey(k) : parseWriteKey(k).key));
+    }
+  }
+  return out;
+}
 const str = (v: Uint8Array | undefined) => v === undefined ? undefined : fromUtf8(v);
 
 test("region txn: a transaction over three regions commits atomically on every replica", async () => {
@@ -129,6 +145,11 @@ test("region txn: a split in the middle of a transaction's keys; the commit foll
   assert.ok(pre.ok);
   await t.split(3, { version: 3, confVer: 1 }, "rr", 4);
   assert.deepEqual(env.regions().map((r) => r.id), [1, 2, 3], "the client's routes are stale");
+  // Each half's snapshot carries the locks of its own keys (they moved with them).
+  await t.waitFor(() => t.c.nodes.every((n) => n.sms.has(4)), 100);
+  const db = t.c.node(1).db;
+  assert.deepEqual(snapshotKeys(db, 3, "p", "rr", TxnNamespace.Lock), ["q", "r"]);
+  assert.deepEqual(snapshotKeys(db, 4, "rr", "", TxnNamespace.Lock), ["s", "x"]);
   const commitTs = await env.timestamp();
   const done = await env.client.commit(3, mutations.map((m) => m.key), txn.startTs, commitTs);
   assert.ok(done.ok);
@@ -141,6 +162,8 @@ test("region txn: a split in the middle of a transaction's keys; the commit foll
     "split",
   ], ["x", "split"]]);
   await t.waitFor(() => false, 20);
+  assert.deepEqual(snapshotKeys(db, 4, "rr", "", TxnNamespace.Write), ["s", "x"]);
+  assert.deepEqual(snapshotKeys(db, 4, "rr", "", TxnNamespace.Lock), []);
   for (const n of [1, 2, 3]) {
     const four = t.c.node(n).sms.get(4)?.kv.descriptor;
     assert.deepEqual(four?.start, b("rr"), `n${n} has the child`);
