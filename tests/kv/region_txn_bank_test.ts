@@ -46,12 +46,12 @@ async function fund(env: TxnEnv): Promise<void> {
 }
 
 /**
- * One transfer; now and then its coordinator dies after prewriting (half of those after
- * committing the primary), leaving its locks to readers and the sweep.
+ * Transfer `n` of a client; every fifth one's coordinator dies after prewriting (every other
+ * of those after committing the primary), leaving its locks to readers and the sweep.
  */
-async function transfer(env: TxnEnv, prng: Prng, tally: Tally): Promise<void> {
-  const dies = prng.chance(0.15);
-  if (dies) env = diesAfterPrewrite(env, prng.chance(0.5));
+async function transfer(env: TxnEnv, prng: Prng, tally: Tally, n: number): Promise<void> {
+  const dies = n % 5 === 1;
+  if (dies) env = diesAfterPrewrite(env, n % 10 === 1);
   const from = ACCOUNTS[prng.int(ACCOUNTS.length)];
   const to = ACCOUNTS[(ACCOUNTS.indexOf(from) + 1 + prng.int(ACCOUNTS.length - 1)) % 9];
   const amount = 1 + prng.int(20);
@@ -88,8 +88,9 @@ async function audit(env: TxnEnv, tally: Tally): Promise<void> {
 }
 
 /**
- * Faults by tick: the leader of region 1 partitioned away (it keeps running), then the leader
- * of region 2 crashed (unflushed engine writes lost) and restarted. `log` says what happened.
+ * Faults by tick: the leader of region 1 partitioned away (it keeps running), region 3 split at
+ * "t", then the leader of region 2 crashed (unflushed engine writes lost) and restarted. `log`
+ * says what happened.
  */
 function faults(t: TxnRegionCluster, from: number, log: string[], onCrash: () => void) {
   let cut = 0, crashed = 0;
@@ -99,6 +100,11 @@ function faults(t: TxnRegionCluster, from: number, log: string[], onCrash: () =>
       if (cut !== 0) (t.c.isolated.add(cut), log.push(`partition n${cut}`));
     }
     if (tick === from + 70 && cut !== 0) t.c.isolated.delete(cut);
+    // Region 3 splits under the transfers (proposed again until it applied: a proposal may be lost).
+    if (tick >= from + 40 && tick % 5 === 0 && !t.c.nodes.some((n) => n.sms.has(4))) {
+      t.proposeSplit(3, { version: 3, confVer: 1 }, "t", 4);
+      if (!log.includes("split")) log.push("split");
+    }
     if (tick === from + 100) {
       crashed = t.leader(2)?.id ?? 0;
       if (crashed !== 0) {
@@ -141,7 +147,7 @@ for (const seed of [1, 2, 3]) {
     const running = (n: number) => n < MAX_STEPS && t.ticks < from + WORKLOAD_TICKS;
     const clients = Array.from({ length: CLIENTS }, async () => {
       const own = await t.env(), p = prng.fork();
-      for (let n = 0; running(n); n++) await transfer(own, p, tally);
+      for (let n = 0; running(n); n++) await transfer(own, p, tally, n);
     });
     const reader = (async () => {
       const own = await t.env();
@@ -149,7 +155,16 @@ for (const seed of [1, 2, 3]) {
     })();
     await Promise.all([...clients, reader]);
     assert.ok(t.ticks >= from + 170, `the workload ran through the faults: ${t.ticks - from}`);
-    assert.deepEqual(log.map((l) => l.split(" ")[0]), ["partition", "crash", "r2", "restart"]);
+    assert.deepEqual(log.map((l) => l.split(" ")[0]), [
+      "partition",
+      "split",
+      "crash",
+      "r2",
+      "restart",
+    ]);
+    const routes = await t.routes();
+    assert.deepEqual(routes.map((r) => r.id), [1, 2, 3, 4], "region 3 split under the workload");
+    assert.ok(t.sent.refused > 0, "requests on the old routes were refused and re-routed");
     // Work went on without them: region 2 had a new leader while its old one was down.
     assert.ok(log.includes("r2 led elsewhere"), log.join(", "));
     assert.ok(tally.committed > committedAtCrash(), "transfers committed after the crash");

@@ -227,16 +227,18 @@ export class TxnRegionCluster implements TxnRegionSender {
     };
   }
 
+  /** Proposes a split without waiting (from the pump's `beforeTick`); false: no leader took it. */
+  proposeSplit(region: number, epoch: RegionEpoch, key: string, newRegion: number): boolean {
+    const res = this.leader(region)?.driver.propose(
+      region,
+      splitCommand(region, epoch, key, newRegion),
+    );
+    return res?.ok === true && !res.forwarded;
+  }
+
   /** Splits `region` (holding `epoch`) at `key` into `newRegion`; waits for the child's leader. */
   async split(region: number, epoch: RegionEpoch, key: string, newRegion: number): Promise<void> {
-    const data = encodeRegionCommand({
-      kind: "split",
-      regionId: region,
-      epoch,
-      splitKey: utf8(key),
-      newRegionId: newRegion,
-      replicas: VOTERS,
-    });
+    const data = splitCommand(region, epoch, key, newRegion);
     for (let attempt = 0; attempt < 10; attempt++) {
       const node = await this.#leaderOf(region);
       const sm = node?.sms.get(region);
@@ -251,6 +253,18 @@ export class TxnRegionCluster implements TxnRegionSender {
       throw new Error(`region ${newRegion}: no leader`);
     }
   }
+}
+
+function splitCommand(regionId: number, epoch: RegionEpoch, key: string, newRegionId: number) {
+  const splitKey = utf8(key);
+  return encodeRegionCommand({
+    kind: "split",
+    regionId,
+    epoch,
+    splitKey,
+    newRegionId,
+    replicas: VOTERS,
+  });
 }
 
 /** Three regions: [, h) r1, [h, p) r2, [p, ) r3. */
