@@ -1,8 +1,9 @@
 /**
  * The transactional requests a region serves, as the coordinator's transport carries them
  * (docs/transactions.md#coordinator), and a synchronous server of them over one region's store.
- * Once wired into regions, each write request is a Raft command of the region (the leader stamps
- * `nowMs` into it, so every replica judges TTLs alike) and each read is served after a ReadIndex.
+ * On regions each write request is a `Txn` Raft command of the region (the leader stamps `nowMs`
+ * into it, so every replica judges TTLs alike) and each read is served after a ReadIndex
+ * (src/kv/region_txn_apply.ts builds this server over the entry's batch or the engine).
  */
 import { TXN_SCAN_ENTRIES_MAX, TXN_SCAN_LOCKS_MAX } from "../limits_ops.ts";
 import { toHex } from "../util/bytes.ts";
