@@ -5,7 +5,7 @@
  *   applied as one entry: the request runs over the engine through the entry's write batch
  *   (`WriteSetTxnStore`: reads see the batch), with the clock the proposing leader stamped into
  *   it, so every replica decides alike. It is refused with an outcome, and writes nothing, when
- *   it is malformed or invalid (`invalid`), routed to another region (`region-not-found`) or
+ *   it is malformed or invalid (`invalid`; also a clock before 2026: not stamped by a leader), routed to another region (`region-not-found`) or
  *   with a stale epoch (`epoch-not-match`), or names a key outside the range
  *   (`key-not-in-region`). Otherwise the outcome `txn` carries the encoded answer: conflicts
  *   are answers, not refusals.
@@ -27,7 +27,7 @@ import {
   type TxnReadReply,
   type TxnReadRequest,
 } from "../txn/region_txn.ts";
-import { InvalidTimestampError } from "../txn/timestamp.ts";
+import { InvalidTimestampError, TIMESTAMP_EPOCH_MS } from "../txn/timestamp.ts";
 import { decodeTxnRequest, encodeTxnReply, type TxnWriteRequest } from "../txn/txn_codec.ts";
 import type { TxnStore } from "../txn/txn_store.ts";
 import { KeyNotInRegionError, TxnInputError } from "../txn/txn_types.ts";
@@ -111,7 +111,10 @@ function runTxn(ws: WriteSet, d: RegionDescriptor, c: TxnCommand): RegionOutcome
   }
   const refused = refuseRoute(d, c.regionId, c.epoch, writeKeys(req));
   if (refused !== undefined) return refused;
-  const nowMs = "nowMs" in req ? req.nowMs : 0;
+  const nowMs = "nowMs" in req ? req.nowMs : TIMESTAMP_EPOCH_MS;
+  // A clock before the timestamps' epoch was never stamped by a leader: its locks would be born
+  // expired (or never expire), so it is refused rather than judged.
+  if (nowMs < TIMESTAMP_EPOCH_MS) return { kind: "invalid", message: `unstamped clock ${nowMs}` };
   // A staged set: a request that throws leaves nothing in the entry's batch.
   const staged = new WriteSet(ws);
   const server = new RegionTxnServer(new WriteSetTxnStore(staged), d, () => nowMs);

@@ -55,6 +55,10 @@ test("region txn refusals: bad commands get an outcome and write nothing", async
     ["wrong region", await propose(3, txn(2, V3, encodeTxnRequest(prewrite(["q"]))))],
     ["malformed", await propose(3, txn(3, V3, Uint8Array.of(1, 1, 0xff)))],
     ["ttl 0", await propose(3, txn(3, V3, encodeTxnRequest(prewrite(["q"], { ttl: 0 }))))],
+    [
+      "unstamped clock",
+      await propose(3, txn(3, V3, encodeTxnRequest({ ...prewrite(["q"]), nowMs: 0 }))),
+    ],
     ["duplicate", await propose(3, txn(3, V3, encodeTxnRequest(prewrite(["q", "q"]))))],
     [
       "commit before start",
@@ -81,6 +85,7 @@ test("region txn refusals: bad commands get an outcome and write nothing", async
     ["wrong region", "region-not-found"],
     ["malformed", "invalid"],
     ["ttl 0", "invalid"],
+    ["unstamped clock", "invalid"],
     ["duplicate", "invalid"],
     ["commit before start", "invalid"],
     ["empty key", "key-not-in-region"],
