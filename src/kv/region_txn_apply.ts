@@ -5,10 +5,10 @@
  *   applied as one entry: the request runs over the engine through the entry's write batch
  *   (`WriteSetTxnStore`: reads see the batch), with the clock the proposing leader stamped into
  *   it, so every replica decides alike. It is refused with an outcome, and writes nothing, when
- *   it is malformed or invalid (`invalid`; also a clock before 2026: not stamped by a leader), routed to another region (`region-not-found`) or
- *   with a stale epoch (`epoch-not-match`), or names a key outside the range
- *   (`key-not-in-region`). Otherwise the outcome `txn` carries the encoded answer: conflicts
- *   are answers, not refusals.
+ *   it is malformed or invalid (`invalid`; also a clock before 2026: no leader stamped it),
+ *   routed to another region (`region-not-found`) or with a stale epoch (`epoch-not-match`), or
+ *   names a key outside the range (`key-not-in-region`). Otherwise the outcome `txn` carries the
+ *   encoded answer: conflicts are answers, not refusals.
  * - Reads (`get`, `scan`, the resolver's expired-lock scan) are served by the leader after a
  *   ReadIndex, from the engine, with the same range and epoch checks (`readRegionTxn`).
  *
