@@ -187,9 +187,17 @@ export function decodeTxnRequest(bytes: Uint8Array): TxnWriteRequest {
   return req;
 }
 
+/**
+ * A lock in an answer goes without its value (an empty one for a put): whoever meets a lock needs
+ * its transaction, not the value it has not committed yet, which the asker may not be allowed to
+ * read.
+ */
 function writeLock(w: ByteWriter, lock: LockInfo): void {
-  w.lengthPrefixed(lock.key).lengthPrefixed(encodeLock(lock));
+  const bare = lock.kind === "put" ? { ...lock, value: EMPTY } : lock;
+  w.lengthPrefixed(lock.key).lengthPrefixed(encodeLock(bare));
 }
+
+const EMPTY = new Uint8Array(0);
 
 function readLock(r: ByteReader): LockInfo {
   const key = r.lengthPrefixed(KV_KEY_BYTES_MAX).slice();
