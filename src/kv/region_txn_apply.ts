@@ -30,7 +30,7 @@ import {
 import { InvalidTimestampError, TIMESTAMP_EPOCH_MS } from "../txn/timestamp.ts";
 import { decodeTxnRequest, encodeTxnReply, type TxnWriteRequest } from "../txn/txn_codec.ts";
 import type { TxnStore } from "../txn/txn_store.ts";
-import { KeyNotInRegionError, TxnInputError } from "../txn/txn_types.ts";
+import { KeyNotInRegionError, type LockInfo, TxnInputError } from "../txn/txn_types.ts";
 import { malformed, type RegionOutcome, type TxnCommand } from "./region_command.ts";
 import type { KvStateMachine } from "./state_machine.ts";
 import { type EngineReader, WriteSet } from "./write_set.ts";
@@ -163,12 +163,31 @@ export function readRegionTxn(
   }
   const server = new RegionTxnServer(new ReadOnlyTxnStore(engine), d, () => nowMs);
   try {
-    return serveTxnRead(server, req);
+    return withoutLockValues(serveTxnRead(server, req));
   } catch (err) {
     if (isBadRequest(err)) return { kind: "invalid", message: errorMessage(err) };
     throw err;
   }
 }
+
+/** A read answers with the locks it met but not their uncommitted values (txn_codec.ts). */
+function withoutLockValues(reply: TxnReadReply): TxnReadReply {
+  const bare = (lock: LockInfo): LockInfo => lock.kind === "put" ? { ...lock, value: EMPTY } : lock;
+  switch (reply.kind) {
+    case "get":
+      return reply.get.kind === "locked"
+        ? { kind: "get", get: { kind: "locked", lock: bare(reply.get.lock) } }
+        : reply;
+    case "scan":
+      return reply.scan.lock === undefined
+        ? reply
+        : { kind: "scan", scan: { entries: reply.scan.entries, lock: bare(reply.scan.lock) } };
+    case "locks":
+      return { kind: "locks", locks: reply.locks.map(bare) };
+  }
+}
+
+const EMPTY = new Uint8Array(0);
 
 /** Whether a scan ending at `end` (empty: unbounded) stays inside `d`. */
 function endInside(d: RegionDescriptor, end: Uint8Array): boolean {

@@ -125,4 +125,9 @@ test("region txn refusals: reads check the route, the range and TXN_SCAN_ENTRIES
   assert.equal((await read(two, tooMany)).kind, "invalid");
   assert.equal((await read(two, { ...inside, limit: TXN_SCAN_ENTRIES_MAX })).kind, "scan");
   assert.equal((await read(two, { kind: "get", key: b("i"), ts: -1 })).kind, "invalid");
+  // A lock met by a read comes without its uncommitted value.
+  await t.c.propose(3, txn(3, V3, encodeTxnRequest(prewrite(["q"]))));
+  const met = await read(three, { kind: "get", key: b("q"), ts: TS + 1 });
+  assert.ok(met.kind === "get" && met.get.kind === "locked", JSON.stringify(met));
+  assert.deepEqual([met.get.lock.startTs, met.get.lock.value], [TS, new Uint8Array(0)]);
 });
