@@ -65,6 +65,14 @@ export const TSO_BATCH_MAX = 65_536;
 /** How far ahead of its clock the timestamp oracle persists its upper bound. */
 export const TSO_WINDOW_MS = 3_000;
 
+// ---- Transactions on regions (src/kv/region_txn_apply.ts, src/txn/routed_txn_client.ts) ----
+/** Largest encoded transactional request of one region (a Raft entry; below the apply batch). */
+export const TXN_COMMAND_BYTES_MAX = 32 * MiB;
+/** Most entries one transactional scan of one region returns (the caller pages on). */
+export const TXN_SCAN_ENTRIES_MAX = 1_024;
+/** Tries of one request on stale routes or leaders before it fails (retryable) to the caller. */
+export const TXN_ROUTE_ATTEMPTS_MAX = 16;
+
 // ---- multi-region raft log (src/raft/multi_log_store.ts) ----
 /** Most regions one node's shared Raft log holds; a new region past it is refused. */
 export const MULTI_LOG_REGIONS_MAX = 100_000;

@@ -11,6 +11,7 @@
  *   recounted counters. Then `onSplit` tells the host, which adds the child replica.
  * - `Routed`: refused with EPOCH_NOT_MATCH or KEY_NOT_IN_REGION when its epoch is stale or a
  *   key it writes is outside the range; otherwise applied as the command it carries.
+ * - `Txn`: a Percolator write, applied by region_txn_apply.ts in a batch of its own.
  *
  * Every check reads only replicated state (the descriptor and the entry), so every replica
  * decides alike. Reads check their key with `checkRead` before they are served.
@@ -43,6 +44,7 @@ import {
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
 import { readImportMarker } from "./region_import_marker.ts";
 import { splitRegion } from "./region_split.ts";
+import { applyTxnCommand } from "./region_txn_apply.ts";
 import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
 import type { WriteOp } from "../storage/db.ts";
@@ -131,7 +133,10 @@ export class RegionKv {
         continue;
       }
       await flush();
-      outcomes.set(e.index, encodeRegionOutcome(await this.#split(e, command)));
+      const outcome = command.kind === "txn"
+        ? await applyTxnCommand(this.kv, this.#descriptor, e.index, command)
+        : await this.#split(e, command);
+      outcomes.set(e.index, encodeRegionOutcome(outcome));
     }
     await flush();
     return outcomes;
