@@ -73,6 +73,10 @@ export interface ServerConfig {
    * unless they ask, since `deno test` type-checks each worker it starts (about 4 s).
    */
   readonly storageWorker?: boolean;
+  /** `--region-split-bytes`: a region larger than this splits (0 or absent: never). */
+  readonly regionSplitBytes?: number;
+  /** How often the split check runs (tests make it short; node/options.ts). */
+  readonly splitCheckMs?: number;
 }
 
 export interface RunningServer {
@@ -107,6 +111,8 @@ function openNode(
     autoCompact: config.autoCompact,
     join: config.join,
     rebuild,
+    regionSplitBytes: config.regionSplitBytes,
+    splitCheckMs: config.splitCheckMs,
     log: config.log,
     logger: config.logger,
   });
