@@ -6,7 +6,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fromUtf8 } from "../../src/util/bytes.ts";
+import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
+import { TinyKvError } from "../../src/client/errors.ts";
+import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { ServiceError } from "../../src/server/kv_service.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
 
 const SPLIT = { regionSplitBytes: 2048, splitCheckMs: 40 };
@@ -34,10 +37,56 @@ async function readAll(c: TestCluster, written: ReadonlyMap<string, string>): Pr
     for (const [k, v] of written) {
       assert.equal(fromUtf8(await one.get(k) ?? new Uint8Array(0)), v, `${k} on node ${id}`);
     }
+    // Each write applied in its key's region: the regions' key counts add up.
+    const regions = c.servers.get(id)?.node.local.host.all() ?? [];
+    assert.equal(regions.reduce((n, r) => n + r.kv.kv.keyCount, 0), written.size);
+    assert.ok(regions.every((r) => r.kv.kv.keyCount > 0));
     // A scan over every region, stitched in key order by the node (one engine).
     const page = await one.scan({ prefix: "k", limit: 1000 });
     assert.deepEqual(page.items.map((i) => fromUtf8(i.key)), [...written.keys()].sort());
   }
+}
+
+/** Over more than one region: refused with FAILED_PRECONDITION, nothing applied (interim). */
+async function refusals(c: TestCluster, ends: Uint8Array[], written: Map<string, string>) {
+  const client = c.client();
+  const keys = [...written.keys()].sort();
+  const firstEnd = fromUtf8(ends[0]);
+  const a = keys.find((k) => k < firstEnd) ?? "";
+  const b = keys.find((k) => k >= firstEnd) ?? "";
+  assert.ok(a !== "" && b !== "");
+  const refused = (err: unknown) =>
+    err instanceof TinyKvError && err.code === "FAILED_PRECONDITION" &&
+    /more than one region/.test(err.message);
+  const put = (key: string) => ({ put: { key, value: "changed" } });
+  await assert.rejects(client.txn({ success: [put(a), put(b)] }), refused);
+  await assert.rejects(client.txn({ success: [{ delete: { key: "k", rangeEnd: "l" } }] }), refused);
+  await assert.rejects(
+    client.txn({ success: [{ range: { key: "\0", rangeEnd: "\0" } }] }),
+    refused,
+  );
+  await assert.rejects(
+    client.batch([{ type: "put", key: a, value: "x" }, { type: "del", key: b }]),
+    refused,
+  );
+  const lease = await client.grant(60);
+  await assert.rejects(client.put(b, "leased", { lease: lease.id }), refused);
+  const node = c.servers.get(1)?.node;
+  const mset = ["MSET", a, "1", b, "2"].map(utf8);
+  const redis = { db: 0, commands: [{ args: mset }] };
+  await assert.rejects(
+    node?.execute({ body: { case: "redis", value: redis } }) ?? Promise.resolve(),
+    (err: unknown) => err instanceof ServiceError && err.code === ErrorCode.FAILED_PRECONDITION,
+  );
+  for (const k of [a, b]) {
+    assert.equal(fromUtf8(await client.get(k) ?? new Uint8Array(0)), written.get(k));
+  }
+  // Within one region a transaction and a leased key (region 1's) run as before.
+  const done = await client.txn({ success: [put(a)] });
+  assert.equal(done.succeeded, true);
+  written.set(a, "changed");
+  await client.put(a, "leased", { lease: lease.id });
+  written.set(a, "leased");
 }
 
 test("region split node: splits under writes; reads through every node; restart", async () => {
@@ -46,10 +95,15 @@ test("region split node: splits under writes; reads through every node; restart"
     await c.leader();
     const client = c.client();
     const written = new Map<string, string>();
-    for (let i = 0; i < 240; i++) {
-      const k = key((i * 37) % 240);
-      const v = `value-${i}-${"x".repeat(60)}`;
-      await client.put(k, v);
+    // Each key's revisions keep increasing across the splits of its region: a child's log,
+    // and so its revisions, continue from the split's index.
+    const revisions = new Map<string, number>();
+    for (let i = 0; i < 160; i++) {
+      const k = key((i * 37) % 120);
+      const v = `value-${i}-${"x".repeat(120)}`;
+      const revision = await client.put(k, v);
+      assert.ok(revision > (revisions.get(k) ?? 0), `${k}: ${revision} after ${revisions.get(k)}`);
+      revisions.set(k, revision);
       written.set(k, v);
     }
     await until("4 regions on every node", () => regionCounts(c).every((n) => n >= 4));
@@ -71,11 +125,13 @@ test("region split node: splits under writes; reads through every node; restart"
         ),
     );
 
+    await refusals(c, regions.map((r) => r.end), written);
+
     // A restarted node reopens every region from its engine and log, and catches up.
     const before = c.servers.get(3)?.node.local.host.count ?? 0;
     await c.stop(3);
-    for (let i = 0; i < 40; i++) {
-      const k = key(240 + i);
+    for (let i = 0; i < 20; i++) {
+      const k = key(120 + i);
       const v = `after-${i}`;
       await client.put(k, v);
       written.set(k, v);

@@ -288,7 +288,7 @@ export class NodeService implements KvService, StatusSource {
   }
 
   async write(command: CommandInit): Promise<WriteResponse> {
-    return writeOutcome(await this.#commands.execute(command));
+    return writeOutcome(await this.local.router.execute(command));
   }
 
   execute(command: CommandInit): Promise<CommandOutcome> {

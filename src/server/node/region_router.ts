@@ -92,7 +92,9 @@ export class RegionRouter {
       const bounded = end.length > 0;
       if (!isSingleKey(s) && bounded && (isOpenEnded(s) || compareBytes(s.rangeEnd, end) > 0)) {
         for (const other of this.d.host.all()) {
-          if (compareBytes(other.kv.descriptor.start, end) >= 0) ids.add(other.id);
+          const start = other.kv.descriptor.start;
+          const past = !isOpenEnded(s) && compareBytes(start, s.rangeEnd) >= 0;
+          if (compareBytes(start, end) >= 0 && !past) ids.add(other.id);
         }
       }
     }
