@@ -197,6 +197,8 @@ export const REGION_SPLIT_CHECK_REGIONS_MAX = 64;
 export const REGION_SPLIT_SCAN_KEYS_MAX = 10_000;
 /** Split checks after which a split proposed and not applied is proposed again. */
 export const REGION_SPLIT_RETRY_CHECKS = 5;
+/** Times a node routes a write again after a split refused it at apply (then UNAVAILABLE). */
+export const REGION_REROUTES_MAX = 3;
 /** Region ids per node (a node allocates node id × this + n; the placement service will later). */
 export const REGION_IDS_PER_NODE = 1_000_000_000;
 /** Region ids a node reserves durably at a time (region_ids.ts). */

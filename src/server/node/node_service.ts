@@ -133,6 +133,7 @@ export class NodeService implements KvService, StatusSource {
       leader: () => this.#leader(),
       requestTimeoutMs: o.requestTimeoutMs,
       wallMs: () => o.clock.wallMs(),
+      entry: (data) => this.local.host.entryFor(1, data),
     });
     this.retention = new HistoryRetention({
       clock: o.clock,

@@ -18,6 +18,7 @@ import type { RaftGroup } from "../../raft/group.ts";
 import { addSplitChildren, type SplitChild } from "../../raft/multi/split_child.ts";
 import { RegionKv, type SplitReport } from "../../kv/region_apply.ts";
 import { openRegions } from "../../kv/region_open.ts";
+import { encodeRegionCommand } from "../../kv/region_command.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
 import { containsKey, type RegionDescriptor } from "../../region/descriptor.ts";
@@ -79,6 +80,19 @@ export class RegionHost {
     if (this.#others.size === 0) return this.d.first;
     for (const r of this.all()) if (containsKey(r.kv.descriptor, key)) return r;
     return undefined;
+  }
+
+  /**
+   * The entry a command proposed to region `id` becomes: once regions split (or may: splitting
+   * on), a `Routed` command carrying the region's epoch, so that apply refuses it, changing
+   * nothing, when a split landed between the routing and the apply (region_apply.ts). With
+   * splitting off and one region, the command itself, as before regions.
+   */
+  entryFor(id: number, command: Uint8Array): Uint8Array {
+    if (this.d.o.regionSplitBytes === 0 && this.#others.size === 0) return command;
+    const epoch = this.region(id)?.kv.descriptor.epoch;
+    if (epoch === undefined) return command;
+    return encodeRegionCommand({ kind: "routed", regionId: id, epoch, command });
   }
 
   /** Region 1 reports its splits here (its RegionKv's `onSplit`). */

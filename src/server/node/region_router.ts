@@ -23,6 +23,8 @@ import type { FaultMonitor } from "./faults.ts";
 import { eachRedisRequest, LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
+import { RegionChangedError } from "./proposals.ts";
+import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
 
 export interface RegionRouterDeps {
   readonly o: ResolvedNodeOptions;
@@ -53,11 +55,22 @@ export class RegionRouter {
 
   constructor(readonly d: RegionRouterDeps) {}
 
-  execute(command: CommandInit): Promise<CommandOutcome> {
+  /** Runs `command` in its region; routed again when a split refused it (REGION_REROUTES_MAX). */
+  async execute(command: CommandInit): Promise<CommandOutcome> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#once(command);
+      } catch (err) {
+        if (!(err instanceof RegionChangedError) || attempt >= REGION_REROUTES_MAX) throw err;
+      }
+    }
+  }
+
+  #once(command: CommandInit): Promise<CommandOutcome> {
     if (this.d.host.count === 1) return this.d.first.execute(command);
     try {
       if (command.body?.case === "redisBatch") {
-        return eachRedisRequest(command.body.value.requests ?? [], (c) => this.execute(c));
+        return eachRedisRequest(command.body.value.requests ?? [], (c) => this.#once(c));
       }
       const region = this.regionOf(command);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
@@ -119,6 +132,7 @@ export class RegionRouter {
       },
       requestTimeoutMs: o.requestTimeoutMs,
       wallMs: () => o.clock.wallMs(),
+      entry: (data) => this.d.host.entryFor(region.id, data),
     });
     this.#paths.set(region.id, { path, forwarder });
     return path;
