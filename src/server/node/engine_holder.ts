@@ -166,6 +166,19 @@ export class EngineHolder {
   }
 
   /**
+   * Reopens region 1's state machine over the same engine after a region image replaced its
+   * records (its counters, sessions and leases are cached). Called under `locked`.
+   */
+  async reopenFirst(): Promise<void> {
+    const wanted = this.kv.redisEventsWanted;
+    this.kv.garbage.stop();
+    this.kv = await openFirstRegion(this.db);
+    configureRegionKv(this.kv, this.clock);
+    this.kv.redisEventsWanted = wanted;
+    this.installed++;
+  }
+
+  /**
    * A read that meets the engine being replaced gets a retryable error; one
    * that meets corrupted bytes gets CORRUPTION, never data, and is recorded.
    */

@@ -14,6 +14,9 @@ import type { Proposals } from "./proposals.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
 import type { HostedRegion } from "./region_host.ts";
 import type { RegionMembers } from "./region_members.ts";
+import type { Snapshot } from "../../raft/core/messages.ts";
+import { SNAPSHOT_MARKER } from "./region_driver.ts";
+import { installRegionImage, isRegionImage } from "./region_snapshots.ts";
 
 export class FirstRegion implements HostedRegion {
   readonly id = 1;
@@ -54,5 +57,26 @@ export class FirstRegion implements HostedRegion {
 
   appliedBytes(): number {
     return this.#appliedBytes;
+  }
+
+  /**
+   * Raft installs a snapshot of region 1. A region image (regions split, or may) replaces region
+   * 1's records and reopens its state machine (`installed` then runs); otherwise the engine
+   * already holds the snapshot (a whole-engine image is swapped in on receipt).
+   */
+  async restore(snapshot: Snapshot, installed: () => void): Promise<void> {
+    const engine = this.engine();
+    if (isRegionImage(snapshot.data, SNAPSHOT_MARKER)) {
+      await engine.locked(async () => {
+        const index = await installRegionImage(engine.db, this.id, snapshot.data);
+        await engine.reopenFirst();
+        return index;
+      });
+      installed();
+      return;
+    }
+    const applied = engine.kv.appliedIndex;
+    if (snapshot.metadata.index <= Math.max(1, applied)) return;
+    throw new Error(`snapshot at ${snapshot.metadata.index} is ahead of the engine (${applied})`);
   }
 }

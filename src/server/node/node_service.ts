@@ -12,7 +12,7 @@ import type { CommandInit } from "../../kv/command_codec.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../../kv/kv_scan.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
-import type { Entry, Snapshot } from "../../raft/core/messages.ts";
+import type { Entry } from "../../raft/core/messages.ts";
 import type { RaftGroup } from "../../raft/group.ts";
 import { openSharedLog } from "../../raft/log_migration.ts";
 import type { MultiLogStore } from "../../raft/multi_log_store.ts";
@@ -178,7 +178,11 @@ export class NodeService implements KvService, StatusSource {
       snapshots: this.#snapshots,
       sm: {
         apply: (entries) => this.#apply(entries),
-        restore: (snapshot) => this.#restore(snapshot),
+        restore: (snapshot) =>
+          this.local.first.restore(snapshot, () => {
+            this.onStoreReplaced?.();
+            this.reads.applied();
+          }),
         // The image point: the engine made durable (its WAL is off); the log is then compacted.
         flush: () => this.engine.flushApplied(),
         image: () => SNAPSHOT_MARKER,
@@ -197,6 +201,10 @@ export class NodeService implements KvService, StatusSource {
           this.#readIssuer.reconsider();
           this.#raftEvents.confChanged(cc, cs, index);
         },
+      },
+      regionImages: {
+        on: () => this.local.host.regionSnapshots,
+        source: (region) => this.local.host.imageSource(region),
       },
       installSnapshot: async () => {
         if (await this.engine.swapIn()) {
@@ -250,13 +258,6 @@ export class NodeService implements KvService, StatusSource {
       for (const e of entries) this.proposals.applied(e.index, e.term, done.outcomes.get(e.index));
       this.reads.applied();
     });
-  }
-
-  /** Raft installs a snapshot: the engine must already hold it (swapped in on receipt). */
-  #restore(snapshot: Snapshot): void {
-    const applied = this.engine.kv.appliedIndex;
-    if (snapshot.metadata.index <= Math.max(1, applied)) return;
-    throw new Error(`snapshot at ${snapshot.metadata.index} is ahead of the engine (${applied})`);
   }
 
   start(): void {

@@ -30,6 +30,7 @@ import { Proposals } from "./proposals.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { NodeReadIssuer } from "./read_issuer.ts";
 import { type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
+import { installRegionImage, isRegionImage, regionImageSource } from "./region_snapshots.ts";
 
 /** One region as the node serves it. */
 export interface HostedRegion {
@@ -56,6 +57,10 @@ export interface RegionHostDeps {
 
 export class RegionHost {
   readonly #others = new Map<number, HostedRegion>();
+  /** Region images installed, by region (region 1's: the engine holder's `installed`). */
+  readonly snapshotsInstalled = new Map<number, number>();
+  /** Regions being added to the driver: hosted once their handle exists (`#join`). */
+  readonly #joining = new Map<number, HostedRegion>();
   /** Splits this node applied whose children are not on the driver yet. */
   #pendingSplits: SplitReport[] = [];
 
@@ -112,7 +117,22 @@ export class RegionHost {
       }
       children.push({ spec: this.#spec(kv), index: kv.appliedIndex, descriptor: kv.descriptor });
     }
-    await addSplitChildren(this.d.raft.driver, this.d.raft.n.log, children);
+    await this.#join(children);
+  }
+
+  /** Adds regions to the driver, then serves them (their handles exist from then on). */
+  async #join(children: readonly SplitChild[]): Promise<void> {
+    try {
+      await addSplitChildren(this.d.raft.driver, this.d.raft.n.log, children);
+    } finally {
+      for (const c of children) {
+        const hosted = this.#joining.get(c.spec.id);
+        this.#joining.delete(c.spec.id);
+        if (hosted !== undefined && this.d.raft.driver.region(c.spec.id) !== undefined) {
+          this.#others.set(c.spec.id, hosted);
+        }
+      }
+    }
   }
 
   async #addPending(): Promise<void> {
@@ -120,7 +140,7 @@ export class RegionHost {
     this.#pendingSplits = [];
     const children: SplitChild[] = [];
     for (const s of splits) {
-      if (this.region(s.right.id) !== undefined) continue;
+      if (this.region(s.right.id) !== undefined || this.#joining.has(s.right.id)) continue;
       const kv = await RegionKv.open(this.d.engine().db, s.right.id);
       const campaign = this.region(s.left.id)?.group.rawNode.isLeader === true;
       children.push({ spec: this.#spec(kv), index: s.index, descriptor: s.right, campaign });
@@ -130,15 +150,14 @@ export class RegionHost {
         index: s.index,
       });
     }
-    await addSplitChildren(this.d.raft.driver, this.d.raft.n.log, children);
+    await this.#join(children);
   }
 
   /** The driver's spec of a region other than region 1, and its hosted entry. */
-  #spec(kv: RegionKv): SplitChild["spec"] {
-    const id = kv.descriptor.id;
+  #spec(opened: RegionKv): SplitChild["spec"] {
+    const id = opened.descriptor.id;
     const o = this.d.o;
-    configureRegionKv(kv.kv, o.clock);
-    kv.onSplit = (report) => this.splitApplied(report);
+    let kv = this.#adopt(opened);
     const driver = this.d.raft.driver;
     // The handle exists once the driver added the region (addSplitChildren, right after).
     const group = (): RaftGroup => {
@@ -151,7 +170,9 @@ export class RegionHost {
     let appliedBytes = 0;
     const hosted: HostedRegion = {
       id,
-      kv,
+      get kv() {
+        return kv;
+      },
       proposals: new Proposals(o.clock),
       reads,
       get group() {
@@ -159,7 +180,12 @@ export class RegionHost {
       },
       appliedBytes: () => appliedBytes,
     };
-    this.#others.set(id, hosted);
+    this.#joining.set(id, hosted);
+    const restore = async (snapshot: Snapshot) => {
+      if (!isRegionImage(snapshot.data, SNAPSHOT_MARKER)) return refuseSnapshot(id, kv, snapshot);
+      kv = await this.#installImage(kv, snapshot.data);
+      reads.applied();
+    };
     return {
       id,
       sm: {
@@ -167,7 +193,7 @@ export class RegionHost {
           for (const e of entries) appliedBytes += e.data.length;
           return this.#apply(hosted, entries);
         },
-        restore: (snapshot: Snapshot) => refuseSnapshot(id, kv, snapshot),
+        restore,
         flush: () => this.d.engine().flushApplied(),
         image: () => SNAPSHOT_MARKER,
       },
@@ -182,6 +208,41 @@ export class RegionHost {
         onConfChange: () => issuer.reconsider(),
       },
     };
+  }
+
+  /** A region's state machine as this node runs it (clock, pacing, splits reported here). */
+  #adopt(kv: RegionKv): RegionKv {
+    configureRegionKv(kv.kv, this.d.o.clock);
+    kv.onSplit = (report) => this.splitApplied(report);
+    return kv;
+  }
+
+  /**
+   * Replaces region `old`'s records with a received image (region_snapshots.ts) and reopens
+   * its state machine, whose counters, sessions and leases are cached.
+   */
+  #installImage(old: RegionKv, image: Uint8Array): Promise<RegionKv> {
+    const engine = this.d.engine();
+    return engine.locked(async () => {
+      const id = old.descriptor.id;
+      old.kv.garbage.stop();
+      const index = await installRegionImage(engine.db, id, image);
+      this.d.o.logger.info("region.snapshot_installed", { region: id, index });
+      this.snapshotsInstalled.set(id, (this.snapshotsInstalled.get(id) ?? 0) + 1);
+      return this.#adopt(await RegionKv.open(engine.db, id));
+    });
+  }
+
+  /** Whether snapshots are region images (regions split, or may): never the whole engine. */
+  get regionSnapshots(): boolean {
+    return this.d.o.regionSplitBytes > 0 || this.#others.size > 0;
+  }
+
+  /** The image source of region `id`'s snapshots, streamed out of band. */
+  imageSource(id: number): (() => AsyncIterable<Uint8Array>) | undefined {
+    const r = this.region(id);
+    if (r === undefined) return undefined;
+    return regionImageSource(() => this.d.engine().db, id, () => r.kv.descriptor);
   }
 
   #apply(r: HostedRegion, entries: readonly Entry[]): Promise<void> {
