@@ -10,6 +10,7 @@ import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { TinyKvError } from "../../src/client/errors.ts";
 import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
+import { watchRefusal } from "../../src/server/node/region_watch_policy.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
 
 const SPLIT = { regionSplitBytes: 2048, splitCheckMs: 40 };
@@ -91,6 +92,13 @@ async function refusals(c: TestCluster, ends: Uint8Array[], written: Map<string,
     node?.execute({ body: { case: "redis", value: redis } }) ?? Promise.resolve(),
     (err: unknown) => err instanceof ServiceError && err.code === ErrorCode.FAILED_PRECONDITION,
   );
+  // Watches follow region 1 only (its history and events): others are refused.
+  const host = c.servers.get(1)?.node.local.host;
+  assert.ok(host !== undefined);
+  const none = new Uint8Array(0);
+  assert.equal(watchRefusal(host, { key: utf8(a), rangeEnd: none }), undefined);
+  assert.match(watchRefusal(host, { key: utf8(b), rangeEnd: none }) ?? "", /outside region 1/);
+  assert.match(watchRefusal(host, { key: utf8(a), rangeEnd: utf8("l") }) ?? "", /region 1/);
   for (const k of [a, b]) {
     assert.equal(fromUtf8(await client.get(k) ?? new Uint8Array(0)), written.get(k));
   }

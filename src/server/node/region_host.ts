@@ -57,6 +57,8 @@ export interface RegionHostDeps {
 
 export class RegionHost {
   readonly #others = new Map<number, HostedRegion>();
+  /** Called when regions were added (a split): the watch hub rechecks its watches. */
+  onChanged: () => void = () => {};
   /** Region images installed, by region (region 1's: the engine holder's `installed`). */
   readonly snapshotsInstalled = new Map<number, number>();
   /** Regions being added to the driver: hosted once their handle exists (`#join`). */
@@ -132,6 +134,7 @@ export class RegionHost {
           this.#others.set(c.spec.id, hosted);
         }
       }
+      if (children.length > 0) this.onChanged();
     }
   }
 
@@ -273,12 +276,8 @@ export class RegionHost {
   }
 }
 
-/**
- * A region other than region 1 cannot install a snapshot yet (docs/regions.md "The node holding
- * many regions", left): its log is never compacted past what a lagging replica still holds
- * while it is behind by less than the compaction threshold; past that it halts loudly.
- */
+/** A snapshot without an image (its marker, at a restart): the engine must hold it already. */
 function refuseSnapshot(id: number, kv: RegionKv, snapshot: Snapshot): void {
   if (snapshot.metadata.index <= Math.max(1, kv.appliedIndex)) return;
-  throw new Error(`region ${id}: a snapshot at ${snapshot.metadata.index} is not installable yet`);
+  throw new Error(`region ${id}: a snapshot at ${snapshot.metadata.index} came without an image`);
 }
