@@ -135,7 +135,7 @@ export class KvStateMachine {
    */
   async apply(entries: readonly ApplyEntry[]): Promise<Map<number, Uint8Array>> {
     const outcomes = new Map<number, Uint8Array>();
-    const ws = new WriteSet(this.db, this.region);
+    const ws = new WriteSet(this.db, this.region, this.history.span);
     let pass = { ...this.#meta };
     let last = this.#meta.applied;
     for (const e of entries) {
@@ -176,7 +176,7 @@ export class KvStateMachine {
   /** Applies entry `index` as one batch `build` fills (a region command: region_apply.ts). */
   async applyOwn(index: number, build: (ws: WriteSet, meta: StoreMeta) => StoreMeta) {
     assert(index === this.#meta.applied + 1, `apply ${index} after ${this.#meta.applied}`);
-    const ws = new WriteSet(this.db, this.region);
+    const ws = new WriteSet(this.db, this.region, this.history.span);
     await this.#commit(ws, index, build(ws, { ...this.#meta }));
   }
 
@@ -206,6 +206,12 @@ export class KvStateMachine {
   drainRedisEvents(): RedisEvent[] {
     return this.#redisEvents.drain();
   }
+
+  /**
+   * Set by a node holding many regions on the state machine its Redis reads use: the key counts
+   * of all its regions (each region counts its own keys; the records are in one engine).
+   */
+  acrossRegions: { keyCount(): number; redisKeyCount(db: number): number } | undefined;
 
   /** Keys of Redis database `db` as of the applied index (expired keys count until swept). */
   redisKeyCount(db: number): number {

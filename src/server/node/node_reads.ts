@@ -24,6 +24,10 @@ import type { FaultMonitor } from "./faults.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { revisionRead } from "./revision_reads.ts";
 
+function settling(): ServiceError {
+  return new ServiceError(ErrorCode.UNAVAILABLE, "a region split while the read waited; retry");
+}
+
 export class NodeReads {
   constructor(
     readonly host: RegionHost,
@@ -85,24 +89,44 @@ export class NodeReads {
 
   async readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T> {
     await this.barrier(consistency, this.host.all());
-    const engine = this.engine();
-    return engine.readNow(() => read(engine.kv));
+    return this.#readAll(read);
   }
+
+  /** `read` on region 1's state machine, which counts every region's keys while it runs. */
+  #readAll<T>(read: (kv: KvStateMachine) => T): T {
+    const engine = this.engine();
+    const kv = engine.kv;
+    kv.acrossRegions = this.host.count > 1 ? this.#sums : undefined;
+    return engine.readNow(() => read(kv));
+  }
+
+  readonly #sums = {
+    keyCount: () => this.host.all().reduce((n, r) => n + r.kv.kv.keyCount, 0),
+    redisKeyCount: (db: number) =>
+      this.host.all().reduce((n, r) => n + r.kv.kv.redisKeyCount(db), 0),
+  };
 
   readStateNow<T>(c: Consistency, read: (kv: KvStateMachine) => T): { value: T } | undefined {
     this.faults.check("read");
+    if (this.host.settling) throw settling();
     if (c !== "serializable" && !this.host.all().every((r) => r.reads.readyNow())) {
       return undefined;
     }
-    const engine = this.engine();
-    return { value: engine.readNow(() => read(engine.kv)) };
+    return { value: this.#readAll(read) };
   }
 
-  /** The read barrier a consistency asks for (docs/design.md §2.5), of each region. */
+  /**
+   * The read barrier a consistency asks for (docs/design.md §2.5), of each region. A split that
+   * applied meanwhile may have moved keys to a child whose writes this node has not applied
+   * (or whose replica it has not added yet): the read is refused, retryable, rather than stale.
+   */
   async barrier(consistency: Consistency, regions: readonly HostedRegion[]): Promise<void> {
     this.faults.check("read");
+    const generation = this.host.generation;
+    if (this.host.settling) throw settling();
     if (consistency === "serializable") return;
-    if (regions.length === 1) return await regions[0].reads.wait();
-    await Promise.all(regions.map((r) => r.reads.wait()));
+    if (regions.length === 1) await regions[0].reads.wait();
+    else await Promise.all(regions.map((r) => r.reads.wait()));
+    if (this.host.generation !== generation) throw settling();
   }
 }

@@ -57,6 +57,11 @@ export interface RegionHostDeps {
 
 export class RegionHost {
   readonly #others = new Map<number, HostedRegion>();
+  /**
+   * Grows when a split applies here and when its child is added: a read that waited for its
+   * regions' barriers while it grew may have missed the child's writes (node_reads.ts).
+   */
+  generation = 0;
   /** Called when regions were added (a split): the watch hub rechecks its watches. */
   onChanged: () => void = () => {};
   /** Region images installed, by region (region 1's: the engine holder's `installed`). */
@@ -76,6 +81,25 @@ export class RegionHost {
 
   get count(): number {
     return 1 + this.#others.size;
+  }
+
+  /**
+   * Some keys have no local region: a split applied here whose child is not served yet, or a
+   * region this node never created (it installed its parent's image past the split: creating
+   * the child from a peer's message is not built yet). Reads whose keys it does not know are
+   * refused then, rather than served from records no local region keeps up to date.
+   */
+  get settling(): boolean {
+    if (this.#pendingSplits.length > 0 || this.#joining.size > 0) return true;
+    if (this.#others.size === 0) return false;
+    let end: Uint8Array = new Uint8Array(0);
+    for (const r of this.all()) {
+      const d = r.kv.descriptor;
+      if (compareBytes(d.start, end) !== 0) return true;
+      if (d.end.length === 0) return false;
+      end = d.end;
+    }
+    return true;
   }
 
   region(id: number): HostedRegion | undefined {
@@ -104,6 +128,7 @@ export class RegionHost {
 
   /** Region 1 reports its splits here (its RegionKv's `onSplit`). */
   splitApplied(report: SplitReport): void {
+    this.generation++;
     this.#pendingSplits.push(report);
     this.d.raft.loop.between(() => this.#addPending());
   }
@@ -134,6 +159,7 @@ export class RegionHost {
           this.#others.set(c.spec.id, hosted);
         }
       }
+      this.generation++;
       if (children.length > 0) this.onChanged();
     }
   }
