@@ -5,8 +5,9 @@
  * caller named a revision: revisions are each region's own Raft indexes until the timestamp
  * oracle runs in nodes (decision 0014 §5), so one region's revision means nothing in another's
  * history — reading a later part "at the first part's revision" would read that region's state
- * at an unrelated point of its own history. The answer's revision is the first part's. `offset` is applied here, over the stitched keys; `limit`
- * bounds the answer, whose `nextCursor` (the last key) resumes after it. A stale route for a part
+ * at an unrelated point of its own history. The answer's revision is the first part's. `offset`
+ * is applied here, over the stitched keys; `limit` bounds the answer, whose `nextCursor` (the
+ * last key) resumes after it. A stale route for a part
  * makes the scan plan that part again from the updated route cache.
  */
 import type { KeyValue, ScanRequest } from "../gen/tinykv/v1/tinykv_pb.ts";

@@ -207,12 +207,8 @@ export class KvStateMachine {
     return this.#redisEvents.drain();
   }
 
-  /**
-   * Set by a node holding many regions on the state machine its Redis reads use: the key counts
-   * of all its regions (each region counts its own keys; the records are in one engine).
-   */
+  /** Every region's key counts (one engine), set by a node holding many for its Redis reads. */
   acrossRegions: { keyCount(): number; redisKeyCount(db: number): number } | undefined;
-
   /** Keys of Redis database `db` as of the applied index (expired keys count until swept). */
   redisKeyCount(db: number): number {
     return this.#meta.redisKeys[db] + (db === 0 ? this.#meta.keyCount : 0);

@@ -18,11 +18,31 @@ import { isOpenEnded } from "../../kv/key_state.ts";
 import { type KvScanPage, type KvScanRequest, scanRange } from "../../kv/kv_scan.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import { overlaps } from "../../region/descriptor.ts";
+import { compareBytes } from "../../util/bytes.ts";
 import { type Consistency, type KeyRead, ServiceError } from "../kv_service.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { FaultMonitor } from "./faults.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { revisionRead } from "./revision_reads.ts";
+
+/**
+ * Some keys have no local region: a split applied here whose child is not served yet, or a
+ * region this node never created (it installed its parent's image past the split: creating the
+ * child from a peer's message is not built yet). Reads whose keys the node does not know are
+ * refused then, rather than served from records no local region keeps up to date.
+ */
+function unsettled(host: RegionHost): boolean {
+  if (host.adding) return true;
+  if (host.count === 1) return false;
+  let end: Uint8Array = new Uint8Array(0);
+  for (const r of host.all()) {
+    const d = r.kv.descriptor;
+    if (compareBytes(d.start, end) !== 0) return true;
+    if (d.end.length === 0) return false;
+    end = d.end;
+  }
+  return true;
+}
 
 function settling(): ServiceError {
   return new ServiceError(ErrorCode.UNAVAILABLE, "a region split while the read waited; retry");
@@ -108,7 +128,7 @@ export class NodeReads {
 
   readStateNow<T>(c: Consistency, read: (kv: KvStateMachine) => T): { value: T } | undefined {
     this.faults.check("read");
-    if (this.host.settling) throw settling();
+    if (unsettled(this.host)) throw settling();
     if (c !== "serializable" && !this.host.all().every((r) => r.reads.readyNow())) {
       return undefined;
     }
@@ -123,7 +143,7 @@ export class NodeReads {
   async barrier(consistency: Consistency, regions: readonly HostedRegion[]): Promise<void> {
     this.faults.check("read");
     const generation = this.host.generation;
-    if (this.host.settling) throw settling();
+    if (unsettled(this.host)) throw settling();
     if (consistency === "serializable") return;
     if (regions.length === 1) await regions[0].reads.wait();
     else await Promise.all(regions.map((r) => r.reads.wait()));

@@ -83,23 +83,9 @@ export class RegionHost {
     return 1 + this.#others.size;
   }
 
-  /**
-   * Some keys have no local region: a split applied here whose child is not served yet, or a
-   * region this node never created (it installed its parent's image past the split: creating
-   * the child from a peer's message is not built yet). Reads whose keys it does not know are
-   * refused then, rather than served from records no local region keeps up to date.
-   */
-  get settling(): boolean {
-    if (this.#pendingSplits.length > 0 || this.#joining.size > 0) return true;
-    if (this.#others.size === 0) return false;
-    let end: Uint8Array = new Uint8Array(0);
-    for (const r of this.all()) {
-      const d = r.kv.descriptor;
-      if (compareBytes(d.start, end) !== 0) return true;
-      if (d.end.length === 0) return false;
-      end = d.end;
-    }
-    return true;
+  /** A split applied here whose child is not served yet (its keys have no local region). */
+  get adding(): boolean {
+    return this.#pendingSplits.length > 0 || this.#joining.size > 0;
   }
 
   region(id: number): HostedRegion | undefined {
