@@ -52,6 +52,7 @@ Options:
   --log-level L      debug, info (default), warn or error
   --slow-request-ms N  log client requests slower than N ms (default 500; 0: off)
   --storage-worker on|off  flush and compact on a background thread (default on)
+  --region-split-bytes N  split a region past N bytes (default 0: never; docs/regions.md)
   --tls-cert FILE --tls-key FILE
                      TLS on the protobuf and RESP ports, HTTPS on the HTTP port; to peers too
   --tls-ca FILE      peers must present a certificate this CA signed (mutual TLS)

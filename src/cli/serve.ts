@@ -41,6 +41,7 @@ export interface ServeFlags {
   readonly "tls-ca"?: string;
   readonly "tls-client-auth"?: boolean;
   readonly "storage-worker"?: string;
+  readonly "region-split-bytes"?: string;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -87,6 +88,7 @@ export async function serve(
     httpAdminOpen: flags["http-admin-open"] === true,
     tls: nodeTlsOf(flags, platform.fs),
     storageWorker: storageWorkerOf(flags["storage-worker"]),
+    regionSplitBytes: retentionFlag(flags["region-split-bytes"], "--region-split-bytes"),
   };
   checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);

@@ -90,8 +90,28 @@ export class RegionKv {
     return new RegionKv(kv, descriptor, awaiting);
   }
 
+  /**
+   * A region over a state machine the host opened itself (the node's region 1, whose engine a
+   * snapshot can replace): `descriptor` is the one the state machine last applied.
+   */
+  static wrap(kv: KvStateMachine, descriptor: RegionDescriptor): RegionKv {
+    return new RegionKv(kv, descriptor, false);
+  }
+
   get descriptor(): RegionDescriptor {
     return this.#descriptor;
+  }
+
+  get appliedIndex(): number {
+    return this.kv.appliedIndex;
+  }
+
+  /**
+   * A membership change of this region was applied (the host writes the descriptor record in the
+   * change's batch: server/node/region_members.ts): splits proposed from now carry its epoch.
+   */
+  adopt(d: RegionDescriptor): void {
+    if (d.id === this.#descriptor.id) this.#descriptor = d;
   }
 
   /** Why a read of `key` (routed with `epoch`, when given) cannot be served here, if it can't. */

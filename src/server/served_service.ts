@@ -7,7 +7,7 @@ import type { MetricsRegistry } from "./metrics/registry.ts";
 import { addRegionMetrics } from "./metrics/region_metrics.ts";
 import type { KvService } from "./kv_service.ts";
 import type { NodeService } from "./node/node_service.ts";
-import { SingleRegionCatalog } from "./node/single_region_catalog.ts";
+import { NodeRegionCatalog } from "./node/node_region_catalog.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
 
 /**
@@ -19,7 +19,7 @@ export function servedService(
   metrics: MetricsRegistry,
   slowRequestMs: number | undefined,
 ): KvService & { readonly regions: RegionCatalog } {
-  const regions = new SingleRegionCatalog(node);
+  const regions = new NodeRegionCatalog(node);
   addRegionMetrics(metrics, regions);
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);
   return { ...metered, regions };
