@@ -191,7 +191,11 @@ export class TableReader {
     if (hit !== undefined) return hit;
     const file = this.#file ?? (this.#file = this.reopen());
     const block = new Block(readBlock(file, this.name, h), this.name, h.offset);
-    if (fillCache) this.cache.insert(this.#cached, h.offset, block);
+    // The same admission as point gets: a one-time scan over a large store leaves the cache's
+    // hot blocks in place.
+    if (fillCache && this.cache.admit(this.#ownerId, h.offset)) {
+      this.cache.insert(this.#cached, h.offset, block);
+    }
     return block;
   }
 

@@ -127,3 +127,24 @@ test("a full cache admits a point get's block on its second miss; values stay in
   assert.ok(cache.count <= count + 1);
   for (const t of [a, b, c]) t.close();
 });
+
+test("a scan over a table leaves a full cache's hot blocks cached", () => {
+  const w = createSimWorld(9, { trace: false });
+  const cache = new BlockCache(6 * (4096 + 64 + 300));
+  const hot = openTable(w, "hot.sst", cache), cold = openTable(w, "cold.sst", cache);
+  const hotKeys = [0, 400, 800, 1200].map(keyOf);
+  for (let round = 0; round < 3; round++) {
+    for (const k of hotKeys) assert.ok(hot.get(k, 1e9, bloomHash(k)) !== undefined);
+  }
+  const cached = cache.count;
+  const c = cold.cursor();
+  let n = 0;
+  for (c.seekToFirst(); c.valid(); c.next()) n++;
+  assert.equal(n, 2000, "the scan saw every entry");
+  const misses = cache.misses;
+  for (const k of hotKeys) assert.ok(hot.get(k, 1e9, bloomHash(k)) !== undefined);
+  assert.equal(cache.misses, misses, "the hot blocks are still cached after the scan");
+  assert.ok(cache.count <= cached + 2);
+  hot.close();
+  cold.close();
+});
