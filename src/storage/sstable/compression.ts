@@ -25,13 +25,6 @@ const VARINT_MAX_BYTES = 5;
 
 /** Output buffer reused across blocks up to this size (a huge value's block gets its own). */
 const SCRATCH_RETAINED_BYTES = 1 << 20;
-/**
- * A block larger than the retained buffer (one large value) is first tried on its first
- * SAMPLE_BYTES: when those do not save an eighth, the block is stored as is. Without it an
- * incompressible 100 MiB value had its own 87.5 MiB output buffer filled before the attempt
- * gave up (resident memory and ~0.1 s of the storage worker; docs/limits.md "Large values").
- */
-const SAMPLE_BYTES = 64 * 1024;
 let scratch = new Uint8Array(8192);
 
 export interface StoredBlock {
@@ -45,9 +38,6 @@ export function compressBlock(contents: Uint8Array, compression: BlockCompressio
   if (compression === "none" || contents.length < 64) {
     return { type: BlockType.Uncompressed, bytes: contents };
   }
-  if (contents.length > SCRATCH_RETAINED_BYTES && !samplePays(contents)) {
-    return { type: BlockType.Uncompressed, bytes: contents };
-  }
   const limit = contents.length - (contents.length >>> 3);
   if (scratch.length < limit && limit <= SCRATCH_RETAINED_BYTES) {
     scratch = new Uint8Array(Math.min(limit * 2, SCRATCH_RETAINED_BYTES));
@@ -56,14 +46,6 @@ export function compressBlock(contents: Uint8Array, compression: BlockCompressio
   const end = lz4Compress(contents, out, writeVarint(out, 0, contents.length), limit);
   if (end < 0) return { type: BlockType.Uncompressed, bytes: contents };
   return { type: BlockType.Lz4, bytes: out.subarray(0, end) };
-}
-
-/** Whether the first SAMPLE_BYTES of `contents` compress by at least an eighth. */
-function samplePays(contents: Uint8Array): boolean {
-  const sample = contents.subarray(0, SAMPLE_BYTES);
-  const limit = sample.length - (sample.length >>> 3);
-  if (scratch.length < limit) scratch = new Uint8Array(Math.min(limit * 2, SCRATCH_RETAINED_BYTES));
-  return lz4Compress(sample, scratch, 0, limit) >= 0;
 }
 
 /**

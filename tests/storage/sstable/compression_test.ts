@@ -87,20 +87,6 @@ test("compressBlock: stores compressed only when it saves an eighth", () => {
   assert.equal(compressBlock(text, "none").bytes, text);
 });
 
-test("compressBlock: a block over 1 MiB (one large value) is judged by its first 64 KiB", () => {
-  const big = jsonLike(3 << 20);
-  const stored = compressBlock(big, "lz4");
-  assert.equal(stored.type, BlockType.Lz4);
-  assert.deepEqual(decompressBlock(stored.bytes.slice(), stored.type), big);
-  // Random bytes first: stored as is without compressing the rest, although it would pay.
-  big.set(prng.fill(new Uint8Array(64 * 1024)), 0);
-  assert.equal(compressBlock(big, "lz4").type, BlockType.Uncompressed);
-  // Up to 1 MiB the whole block is tried as before.
-  const small = jsonLike(1 << 20);
-  small.set(prng.fill(new Uint8Array(64 * 1024)), 0);
-  assert.equal(compressBlock(small, "lz4").type, BlockType.Lz4);
-});
-
 function decodeOutcome(stored: Uint8Array, type: number): "ok" | "error" {
   try {
     decompressBlock(stored, type);
