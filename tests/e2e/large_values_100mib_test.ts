@@ -12,11 +12,11 @@ import { BinaryCluster } from "./binary_cluster.ts";
 const MiB = 1 << 20;
 /**
  * docs/limits.md, "Large values and memory": while a node handles one value, its peak RSS ≤
- * the RSS when the value arrived + 14 × the value's size; two values back to back stay within
- * the idle base + 18 ×.
+ * the RSS when the value arrived + 12 × the value's size; two values back to back stay within
+ * the idle base + 15 ×.
  */
-const COPIES_BOUND = 14;
-const TWO_VALUES_BOUND = 18;
+const COPIES_BOUND = 12;
+const TWO_VALUES_BOUND = 15;
 
 /** A node's peak resident memory (VmHWM) in MiB. */
 function peakMiB(c: BinaryCluster, id: number): number {
