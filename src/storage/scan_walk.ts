@@ -32,32 +32,39 @@ const SLAB_BYTES = 8192;
  */
 class Slab implements ByteSink {
   #buf = new Uint8Array(0);
+  #ab: ArrayBuffer = this.#buf.buffer;
   #at = 0;
+
+  /**
+   * Room for n more bytes. Copies are handed out as `new Uint8Array(buffer, at, n)`: under
+   * V8 that costs about half of `subarray` (which looks up the species constructor).
+   */
+  #room(n: number): void {
+    if (this.#at + n > this.#buf.length) {
+      this.#buf = new Uint8Array(SLAB_BYTES);
+      this.#ab = this.#buf.buffer;
+      this.#at = 0;
+    }
+  }
 
   /** Copies a range byte by byte: no view of the source (an allocation) is made. */
   copyRange(src: Uint8Array, off: number, n: number): Uint8Array {
     if (n > SLAB_BYTES / 8) return src.slice(off, off + n);
-    if (this.#at + n > this.#buf.length) {
-      this.#buf = new Uint8Array(SLAB_BYTES);
-      this.#at = 0;
-    }
+    this.#room(n);
     const buf = this.#buf, at = this.#at;
     for (let i = 0; i < n; i++) buf[at + i] = src[off + i];
     this.#at = at + n;
-    return buf.subarray(at, at + n);
+    return new Uint8Array(this.#ab, at, n);
   }
 
   copy(src: Uint8Array): Uint8Array {
     const n = src.length;
     if (n > SLAB_BYTES / 8) return src.slice();
-    if (this.#at + n > this.#buf.length) {
-      this.#buf = new Uint8Array(SLAB_BYTES);
-      this.#at = 0;
-    }
-    const out = this.#buf.subarray(this.#at, this.#at + n);
-    out.set(src);
-    this.#at += n;
-    return out;
+    this.#room(n);
+    const buf = this.#buf, at = this.#at;
+    for (let i = 0; i < n; i++) buf[at + i] = src[i];
+    this.#at = at + n;
+    return new Uint8Array(this.#ab, at, n);
   }
 }
 
