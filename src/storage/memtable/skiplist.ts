@@ -13,16 +13,16 @@ export { compareNodes, keyHash, sameKey, sameNodeKeys, type SearchKey } from "./
 /** Tallest tower; 4^12 = 16M entries before search degrades. */
 export const SKIPLIST_HEIGHT_MAX = 12;
 
-/**
- * One entry. Key and value are kept as (buffer, offset, length) into the batch they
- * arrived in, and the lower links are fields, so a typical entry costs one heap
- * object instead of five: less for the GC to trace and copy.
- */
 /** prefixWord of three bytes all inside the key. */
 function fullWord(buf: Uint8Array, at: number): number {
   return ((buf[at] + 1) * 257 + buf[at + 1] + 1) * 257 + buf[at + 2] + 1;
 }
 
+/**
+ * One entry. Key and value are kept as (buffer, offset, length) into the batch they
+ * arrived in, and the lower links are fields, so a typical entry costs one heap
+ * object instead of five: less for the GC to trace and copy.
+ */
 export class SkipNode implements SearchKey {
   next0: SkipNode | null = null;
   /**
