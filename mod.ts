@@ -68,7 +68,12 @@ export function openDb(path: string, options: OpenDbOptions = {}): Promise<Engin
     : worker === false
     ? undefined
     : worker;
-  return Engine.open(platform.fs, path, { clock: platform.clock, ...rest, backgroundWorker });
+  return Engine.open(platform.fs, path, {
+    clock: platform.clock,
+    scanCopies: platform.scanCopies,
+    ...rest,
+    backgroundWorker,
+  });
 }
 
 export { TinyKvClient } from "./src/client/tinykv_client.ts";

@@ -30,6 +30,7 @@ export function createBunPlatform(): Platform {
     fs: new NodeFileSystem(),
     net: new BunNet(),
     clock: new RealClock(),
+    scanCopies: "slice",
     randomSeed: cryptoSeed,
     serveHttp,
     processUsage,

@@ -218,6 +218,12 @@ export interface Platform {
   readonly fs: FileSystem;
   readonly net: Net;
   readonly clock: Clock;
+  /**
+   * How the storage engine's scans best copy small keys and values here (its option
+   * `scanCopies`): JSC allocates small arrays cheaply (`slice`), V8 views of a shared
+   * buffer (`slab`, the default when absent).
+   */
+  readonly scanCopies?: "slab" | "slice";
   /** A fresh seed for production PRNGs; the simulator returns its own derived seeds. */
   randomSeed(): number;
   serveHttp(fetch: FetchHandler, options: ListenOptions): Promise<HttpServer>;

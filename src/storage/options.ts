@@ -24,6 +24,9 @@ export type { BlockCompression } from "./sstable/compression.ts";
  */
 export type SyncMode = "always" | "batched" | "none";
 
+/** DbOptions.scanCopies. */
+export type ScanCopies = "slab" | "slice";
+
 export interface DbOptions {
   readonly sync?: SyncMode;
   /**
@@ -49,6 +52,14 @@ export interface DbOptions {
   readonly compression?: BlockCompression;
   /** Seed for the memtable's skiplist heights (any value is correct). */
   readonly seed?: number;
+  /**
+   * How a scan copies the keys and values it hands out (default `slab`): `slab` carves them
+   * as views from shared 8 KiB buffers (cheapest under V8, where every new small array
+   * needs its own backing store); `slice` makes one small array per copy (cheapest under
+   * JSC, which allocates small arrays in its heap and whose views cost 2–4× as much).
+   * `openDb` takes the running runtime's choice (Platform.scanCopies).
+   */
+  readonly scanCopies?: ScanCopies;
   /** Told of each compaction that rewrote tables (the server logs it). */
   readonly onCompaction?: (done: CompactionDone) => void;
   /**
@@ -78,6 +89,7 @@ export interface ResolvedOptions {
   readonly clock: Clock | undefined;
   readonly compression: BlockCompression;
   readonly seed: number;
+  readonly scanCopies: ScanCopies;
   readonly onCompaction: ((done: CompactionDone) => void) | undefined;
   readonly backgroundWorker: (() => WorkerChannel) | undefined;
 }
@@ -106,6 +118,10 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
   if (!BLOCK_COMPRESSIONS.includes(compression)) {
     throw new InvalidArgumentError(`compression must be none or lz4, got ${String(compression)}`);
   }
+  const scanCopies = o.scanCopies ?? "slab";
+  if (scanCopies !== "slab" && scanCopies !== "slice") {
+    throw new InvalidArgumentError(`scanCopies must be slab or slice, got ${String(scanCopies)}`);
+  }
   const gib = 1 << 30;
   return {
     sync,
@@ -124,6 +140,7 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
     clock: o.clock,
     compression,
     seed: o.seed ?? 0x5eed,
+    scanCopies,
     onCompaction: o.onCompaction,
     backgroundWorker: o.backgroundWorker,
   };

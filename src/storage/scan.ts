@@ -94,7 +94,10 @@ class ScanSource {
     }
     const whole = b.start === undefined && b.end === undefined && b.limit === Infinity;
     const m = mergedCursor(s, true, whole);
-    this.#walk = options.reverse ? new ReverseWalk(m, b, seq) : new ForwardWalk(m, b, seq);
+    const slices = s.options.scanCopies === "slice";
+    this.#walk = options.reverse
+      ? new ReverseWalk(m, b, seq, slices)
+      : new ForwardWalk(m, b, seq, slices);
   }
 
   get done(): boolean {

@@ -152,3 +152,28 @@ test("a 1,000-op batch of random keys is applied whole, in op order for repeated
   assert.deepEqual(await collect(again.scan()), sortedEntries(model));
   await again.close();
 });
+
+test("scanCopies slice: the same entries, each key and value an array of its own", async () => {
+  const slab = await openSim(world(10), { ...SMALL, sync: "none" });
+  const slice = await openSim(world(10), { ...SMALL, sync: "none", scanCopies: "slice" });
+  await load(slab, 10);
+  const model = await load(slice, 10);
+  for (const r of [{}, { reverse: true, limit: 40 }, { start: key(200), end: key(260) }]) {
+    assert.deepEqual(await collect(slice.scan(r)), await collect(slab.scan(r)));
+  }
+  const sliced = (await chunked(slice.scanChunks({}, 64))).entries;
+  assert.deepEqual(sliced, sortedEntries(model));
+  const owned = (b: Uint8Array) => b.byteOffset === 0 && b.buffer.byteLength === b.length;
+  for await (const chunk of slice.scanChunks({}, 64)) {
+    for (const [k, v] of chunk) assert.ok(owned(k) && owned(v), "a copy of its own");
+  }
+  let shared = 0; // the default carves copies from shared buffers
+  for await (const [k] of slab.scan()) if (!owned(k)) shared++;
+  assert.ok(shared > 0);
+  await slab.close();
+  await slice.close();
+  await assert.rejects(
+    openSim(world(11), { scanCopies: "views" as "slab" }),
+    /scanCopies must be slab or slice/,
+  );
+});

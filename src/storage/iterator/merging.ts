@@ -62,7 +62,9 @@ export class MergingCursor {
       const r = l + 1;
       const m = r < n && this.#less(h[r], h[l]) ? r : l;
       if (!this.#less(h[m], h[i])) return;
-      [h[m], h[i]] = [h[i], h[m]];
+      const t = h[m]; // not a destructuring swap: JSC may build an array for it
+      h[m] = h[i];
+      h[i] = t;
       i = m;
     }
   }

@@ -129,7 +129,7 @@ export class Memtable {
       this.#unindexed.push(n); // in sequence order: the point-read map keeps the newest
       bytes += klen + o[j + 3] + ENTRY_OVERHEAD_BYTES;
     }
-    this.#addRun(SortedRun.of(sorted ? nodes : nodes.sort(compareNodes)));
+    this.#addRun(sorted ? SortedRun.of(nodes) : SortedRun.sorting(nodes));
     this.#bytes += bytes;
     this.lastSeq = firstSeq + count - 1;
   }

@@ -13,6 +13,9 @@ import type { ByteSink, Cursor } from "../iterator/cursor.ts";
 import { before, Probe } from "./search_key.ts";
 import type { SkipNode } from "./skiplist.ts";
 
+/** Nodes a run cursor loads ahead of the one it is on (RunCursor.#warm). */
+const WARM_AHEAD = 32;
+
 /** 257^3: one prefix word's range; two words (six key bytes) fit a double exactly. */
 const WORD_RANGE = 257 * 257 * 257;
 
@@ -40,6 +43,33 @@ export class SortedRun {
       w2[i] = x.k4 * WORD_RANGE + x.k5;
     }
     return new SortedRun(nodes, w0, w1, w2);
+  }
+
+  /**
+   * A run of `nodes` in any order: sorted here by their prefix words (a merge sort over
+   * typed arrays, no comparator call per comparison; 18 equal bytes fall back to `before`),
+   * a third of the time `Array.prototype.sort` with a node comparator took.
+   */
+  static sorting(nodes: readonly SkipNode[]): SortedRun {
+    const n = nodes.length;
+    const u = SortedRun.of(nodes); // the words in insertion order
+    let from = new Int32Array(n), to = new Int32Array(n);
+    for (let i = 0; i < n; i++) from[i] = i;
+    for (let width = 1; width < n; width *= 2) {
+      for (let lo = 0; lo < n; lo += 2 * width) {
+        mergeIndexes(u, from, to, lo, Math.min(lo + width, n), Math.min(lo + 2 * width, n));
+      }
+      const t = from;
+      from = to;
+      to = t;
+    }
+    const sorted = new Array<SkipNode>(n);
+    const w0 = new Float64Array(n), w1 = new Float64Array(n), w2 = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = from[k];
+      sorted[k] = nodes[i], w0[k] = u.w0[i], w1[k] = u.w1[i], w2[k] = u.w2[i];
+    }
+    return new SortedRun(sorted, w0, w1, w2);
   }
 
   /** Both runs' nodes in internal order, as a new run (neither input changes). */
@@ -83,6 +113,31 @@ export class SortedRun {
   }
 }
 
+/** Merges the index ranges [lo, mid) and [mid, hi) of `from`, each sorted, into `to`. */
+function mergeIndexes(
+  u: SortedRun,
+  from: Int32Array,
+  to: Int32Array,
+  lo: number,
+  mid: number,
+  hi: number,
+): void {
+  const w0 = u.w0, w1 = u.w1, w2 = u.w2, nodes = u.nodes;
+  let i = lo, j = mid, k = lo;
+  while (i < mid && j < hi) {
+    const a = from[i], b = from[j];
+    let takeA: boolean;
+    if (w0[a] !== w0[b]) takeA = w0[a] < w0[b];
+    else if (w1[a] !== w1[b]) takeA = w1[a] < w1[b];
+    else if (w2[a] !== w2[b]) takeA = w2[a] < w2[b];
+    else takeA = before(nodes[a], nodes[b]);
+    if (takeA) to[k++] = a, i++;
+    else to[k++] = b, j++;
+  }
+  while (i < mid) to[k++] = from[i++];
+  while (j < hi) to[k++] = from[j++];
+}
+
 /** A cursor over one run; `node()` hands out where the entry's bytes are. */
 export class RunCursor implements Cursor {
   #i: number;
@@ -94,6 +149,10 @@ export class RunCursor implements Cursor {
   #scratch = new Uint8Array(64);
   #keyView = this.#scratch.subarray(0, 0);
   #keyAt = -1;
+  /** Nodes before this index have been touched ahead (#warm). */
+  #warmTo = 0;
+  /** Where #warm's loads go, so that the compiler keeps them. */
+  #touched = 0;
 
   constructor(readonly run: SortedRun) {
     this.#i = run.length;
@@ -104,15 +163,38 @@ export class RunCursor implements Cursor {
   }
   seekToFirst(): void {
     this.#i = 0;
+    this.#warm();
   }
   seekToLast(): void {
     this.#i = this.run.length - 1;
+    this.#warmTo = this.run.length; // backwards: not loaded ahead
   }
   seek(key: Uint8Array, seq: number): void {
     this.#i = this.run.lowerBound(this.#probe.set(key, seq));
+    this.#warmTo = this.#i;
   }
   next(): void {
-    if (this.valid()) this.#i++;
+    if (!this.valid()) return;
+    if (++this.#i >= this.#warmTo) this.#warm();
+  }
+
+  /**
+   * Loads the next WARM_AHEAD nodes and their first key and value bytes in two tight loops.
+   * Runs are in key order but their nodes lie in insertion order in memory, so each entry
+   * is two cache misses (the node, then its bytes); one entry at a time they come one after
+   * the other, while in a loop with no dependence between iterations the CPU overlaps them.
+   */
+  #warm(): void {
+    const nodes = this.run.nodes, from = this.#i;
+    const to = Math.min(nodes.length, from + WARM_AHEAD);
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += nodes[i].koff;
+    for (let i = from; i < to; i++) {
+      const n = nodes[i], b = n.buf;
+      sum += b[n.koff] + b[n.voff];
+    }
+    this.#touched = sum;
+    this.#warmTo = to;
   }
   prev(): void {
     if (this.valid()) this.#i--;
