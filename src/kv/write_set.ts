@@ -40,6 +40,9 @@ export function mapKey(bytes: Uint8Array): string {
   return s;
 }
 
+/** Set by a read through a chain of sets: the key was among some set's pending writes. */
+let foundPending = false;
+
 export class WriteSet {
   /**
    * The final write of each key; for a user key, also whether it had a value
@@ -50,7 +53,24 @@ export class WriteSet {
     string,
     { key: Uint8Array; value: Uint8Array | null; before?: boolean }
   >();
+  /**
+   * Writes of keys that are new to the engine and to this pass, each written once (a
+   * history record, a key index entry of a key the pass had not touched): they skip the
+   * map, and `ops` hands them out before the map's, so a later delete of one still wins.
+   * Only `scan` and `ops` see them: nothing reads such a key back by point in its pass.
+   */
+  #fresh: EngineWrite[] = [];
+  /**
+   * A map write may replace a fresh one (`replaceFresh`: a key changed twice at one
+   * revision): `ops`, `scan` and `size` then leave out the fresh writes the map holds too.
+   */
+  #shadowed = false;
   #bytes = 0;
+  /**
+   * Whether the last `get` found the key among the pending writes of this set or of a set
+   * under it (false: it came from the engine, so the pass has not written the key).
+   */
+  lastGetPending = false;
   /**
    * Counts the writes made through this set: a reader that remembers what it read (the
    * RevisionWriter's last record) knows it is still what the set holds while this stays.
@@ -64,13 +84,24 @@ export class WriteSet {
   ) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.#get(mapKey(key), key);
+    return this.getById(mapKey(key), key);
+  }
+
+  /** `get` with the key's map key (`mapKey(key)`) already made; sets `lastGetPending`. */
+  getById(id: string, key: Uint8Array): Uint8Array | undefined {
+    foundPending = false;
+    const v = this.#get(id, key);
+    this.lastGetPending = foundPending;
+    return v;
   }
 
   /** A staged set reads through its parent with the map key it already made. */
   #get(id: string, key: Uint8Array): Uint8Array | undefined {
     const p = this.#pending.get(id);
-    if (p !== undefined) return p.value ?? undefined;
+    if (p !== undefined) {
+      foundPending = true;
+      return p.value ?? undefined;
+    }
     const e = this.engine;
     return e instanceof WriteSet ? e.#get(id, key) : e.get(key);
   }
@@ -82,9 +113,32 @@ export class WriteSet {
    * `existed`: whether the key has a value now, when the caller just read it
    * (saves a second engine lookup for the key count).
    */
-  put(key: Uint8Array, value: Uint8Array, existed?: boolean): void {
-    this.#write(key, value, existed);
+  put(key: Uint8Array, value: Uint8Array, existed?: boolean, id?: string): void {
+    this.#write(key, value, existed, id);
     this.#bytes += key.length + value.length;
+  }
+
+  /**
+   * Puts a key that neither the engine nor any write of this pass holds, written once in
+   * the pass (the caller knows: a history record's revision and number are new). Not a
+   * user key (the key count is not touched), and not visible to `get`.
+   */
+  putFresh(key: Uint8Array, value: Uint8Array): void {
+    this.writes++;
+    this.#fresh.push({ key, value });
+    this.#bytes += key.length + value.length;
+  }
+
+  /** A put of a key that a fresh write of this pass may hold already: this one wins. */
+  replaceFresh(key: Uint8Array, value: Uint8Array): void {
+    this.#shadowed = true;
+    this.put(key, value);
+  }
+
+  /** The fresh writes no map write replaced. */
+  #freshLive(): EngineWrite[] {
+    if (!this.#shadowed) return this.#fresh;
+    return this.#fresh.filter((w) => !this.#pending.has(mapKey(w.key)));
   }
 
   /** `existed`: as for put, whether the key has a value now, when the caller knows. */
@@ -117,9 +171,10 @@ export class WriteSet {
    * Costs a pass over the pending writes (bounded by APPLY_BATCH_OPS_MAX).
    */
   *scan(start: Uint8Array, end: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
-    const pending = [...this.#pending.values()]
+    const pending = [...this.#freshLive(), ...this.#pending.values()]
       .filter((p) => compareBytes(p.key, start) >= 0 && compareBytes(p.key, end) < 0)
-      .sort((a, b) => compareBytes(a.key, b.key));
+      .sort((a, b) => compareBytes(a.key, b.key)) // stable: a fresh write before the map's
+      .filter((p, i, all) => i + 1 === all.length || compareBytes(p.key, all[i + 1].key) !== 0);
     let i = 0;
     for (const [key, value] of this.engine.scanSync({ start, end })) {
       while (i < pending.length && compareBytes(pending[i].key, key) < 0) {
@@ -147,6 +202,12 @@ export class WriteSet {
   /** Writes every operation of this set into `into` (a staged set's changes, accepted). */
   mergeInto(into: WriteSet): void {
     // As put and delete would, reusing each key's map key (a batch merges one set per request).
+    for (const w of this.#fresh) {
+      into.#fresh.push(w);
+      into.#bytes += w.key.length + (w.value === null ? 0 : w.value.length);
+    }
+    if (this.#shadowed) into.#shadowed = true;
+    into.writes++;
     for (const [id, { key, value, before }] of this.#pending) {
       into.#write(key, value, before, id);
       into.#bytes += key.length + (value === null ? 0 : value.length);
@@ -155,7 +216,7 @@ export class WriteSet {
 
   /** Distinct keys written. */
   get size(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#freshLive().length;
   }
 
   /** Upper bound of the bytes the final operations carry. */
@@ -165,6 +226,8 @@ export class WriteSet {
 
   clear(): void {
     this.#pending.clear();
+    this.#fresh = [];
+    this.#shadowed = false;
     this.#bytes = 0;
     this.keysDelta = 0;
     this.writes++;
@@ -173,6 +236,9 @@ export class WriteSet {
   /** The final operations, one per key (the last write to a key wins). */
   ops(): WriteOp[] {
     const ops: WriteOp[] = [];
+    for (const { key, value } of this.#freshLive()) {
+      ops.push(value === null ? { type: "del", key } : { type: "put", key, value });
+    }
     for (const { key, value } of this.#pending.values()) {
       ops.push(value === null ? { type: "del", key } : { type: "put", key, value });
     }
