@@ -61,10 +61,12 @@ export class WriteSet {
    */
   #fresh: EngineWrite[] = [];
   /**
-   * A map write may replace a fresh one (`replaceFresh`: a key changed twice at one
-   * revision): `ops`, `scan` and `size` then leave out the fresh writes the map holds too.
+   * Once a map write may replace a fresh one (`replaceFresh`: a key changed twice at one
+   * revision), the fresh writes' map keys, and how many of them the map holds too (`#overlap`):
+   * `ops` and `scan` leave those out, and `size` stays exact without a pass over the writes.
    */
-  #shadowed = false;
+  #freshIds: Set<string> | undefined;
+  #overlap = 0;
   #bytes = 0;
   /**
    * Whether the last `get` found the key among the pending writes of this set or of a set
@@ -125,19 +127,39 @@ export class WriteSet {
    */
   putFresh(key: Uint8Array, value: Uint8Array): void {
     this.writes++;
-    this.#fresh.push({ key, value });
-    this.#bytes += key.length + value.length;
+    this.#addFresh({ key, value });
+  }
+
+  #addFresh(w: EngineWrite): void {
+    this.#fresh.push(w);
+    this.#bytes += w.key.length + (w.value === null ? 0 : w.value.length);
+    const ids = this.#freshIds;
+    if (ids === undefined) return;
+    const id = mapKey(w.key);
+    ids.add(id);
+    if (this.#pending.has(id)) this.#overlap++;
   }
 
   /** A put of a key that a fresh write of this pass may hold already: this one wins. */
   replaceFresh(key: Uint8Array, value: Uint8Array): void {
-    this.#shadowed = true;
+    this.#trackFresh();
     this.put(key, value);
+  }
+
+  /** From now on, knows which fresh writes the map replaced (once per set that needs it). */
+  #trackFresh(): void {
+    if (this.#freshIds !== undefined) return;
+    const ids = this.#freshIds = new Set();
+    for (const w of this.#fresh) {
+      const id = mapKey(w.key);
+      ids.add(id);
+      if (this.#pending.has(id)) this.#overlap++;
+    }
   }
 
   /** The fresh writes no map write replaced. */
   #freshLive(): EngineWrite[] {
-    if (!this.#shadowed) return this.#fresh;
+    if (this.#overlap === 0) return this.#fresh;
     return this.#fresh.filter((w) => !this.#pending.has(mapKey(w.key)));
   }
 
@@ -155,6 +177,8 @@ export class WriteSet {
   ): void {
     this.writes++;
     if (key[0] !== Namespace.Data) {
+      const ids = this.#freshIds;
+      if (ids !== undefined && ids.has(id) && !this.#pending.has(id)) this.#overlap++;
       this.#pending.set(id, { key, value });
       return;
     }
@@ -202,11 +226,8 @@ export class WriteSet {
   /** Writes every operation of this set into `into` (a staged set's changes, accepted). */
   mergeInto(into: WriteSet): void {
     // As put and delete would, reusing each key's map key (a batch merges one set per request).
-    for (const w of this.#fresh) {
-      into.#fresh.push(w);
-      into.#bytes += w.key.length + (w.value === null ? 0 : w.value.length);
-    }
-    if (this.#shadowed) into.#shadowed = true;
+    if (this.#freshIds !== undefined) into.#trackFresh();
+    for (const w of this.#fresh) into.#addFresh(w);
     into.writes++;
     for (const [id, { key, value, before }] of this.#pending) {
       into.#write(key, value, before, id);
@@ -216,7 +237,7 @@ export class WriteSet {
 
   /** Distinct keys written. */
   get size(): number {
-    return this.#pending.size + this.#freshLive().length;
+    return this.#pending.size + this.#fresh.length - this.#overlap;
   }
 
   /** Upper bound of the bytes the final operations carry. */
@@ -227,7 +248,8 @@ export class WriteSet {
   clear(): void {
     this.#pending.clear();
     this.#fresh = [];
-    this.#shadowed = false;
+    this.#freshIds = undefined;
+    this.#overlap = 0;
     this.#bytes = 0;
     this.keysDelta = 0;
     this.writes++;

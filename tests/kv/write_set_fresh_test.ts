@@ -114,6 +114,7 @@ test("revision writer: a key changed again at one revision by a later staged req
     const staged = new WriteSet(ws);
     const sw = w.stage(staged, w.leases);
     sw.put(key, utf8(value), 0, sw.current(key));
+    assert.equal(staged.size, staged.ops().length, "a staged set's size is exact");
     staged.mergeInto(ws);
     w.absorb(sw);
   }
@@ -125,4 +126,12 @@ test("revision writer: a key changed again at one revision by a later staged req
   assert.equal(decodeIndexEntry(value ?? assert.fail()).sub, 2, "the third change");
   assert.equal(w.current(key)?.version, 3);
   assert.equal(ws.size, ws.ops().length);
+  // The pass's set now tracks its fresh writes: a request on other keys still counts exactly.
+  const staged = new WriteSet(ws);
+  const sw = w.stage(staged, w.leases);
+  sw.put(utf8("m"), utf8("d"), 0, sw.current(utf8("m")));
+  staged.mergeInto(ws);
+  w.absorb(sw);
+  assert.equal(ws.size, ws.ops().length);
+  assert.equal(ws.size, 2 + 4 + 2, "two records, four history records, two index entries");
 });
