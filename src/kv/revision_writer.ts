@@ -86,7 +86,7 @@ export class RevisionWriter {
 
   /** The key's record, expired or not. */
   stored(key: Uint8Array): KeyState | undefined {
-    if (this.#fresh(key)) return this.#last;
+    if (this.#readIsCurrent(key)) return this.#last;
     const k = dataKey(key), id = mapKey(k);
     const raw = this.ws.getById(id, k);
     const s = raw === undefined ? undefined : decodeCurrent(key, raw);
@@ -105,13 +105,13 @@ export class RevisionWriter {
    * pass. Only then is its key index entry (key, revision) sure to be new.
    */
   #firstChange(key: Uint8Array): boolean {
-    if (!this.#fresh(key)) return false;
+    if (!this.#readIsCurrent(key)) return false;
     const s = this.#last;
     return s === undefined ? !this.#lastPending : s.modRevision !== this.revision;
   }
 
   /** Whether the last `stored` read was of `key` and nothing was written since. */
-  #fresh(key: Uint8Array): boolean {
+  #readIsCurrent(key: Uint8Array): boolean {
     return key === this.#lastKey && this.ws.writes === this.#lastWrites;
   }
 
@@ -140,7 +140,7 @@ export class RevisionWriter {
     };
     const old = prev ?? this.stored(key);
     const first = this.#firstChange(key);
-    if (this.#fresh(key)) {
+    if (this.#readIsCurrent(key)) {
       this.ws.put(this.#lastDataKey, encodeCurrent(state), old !== undefined, this.#lastId);
     } else this.ws.put(dataKey(key), encodeCurrent(state), old !== undefined);
     this.#record(ChangeType.Put, state, first);

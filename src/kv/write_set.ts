@@ -54,10 +54,10 @@ export class WriteSet {
     { key: Uint8Array; value: Uint8Array | null; before?: boolean }
   >();
   /**
-   * Writes of keys that are new to the engine and to this pass, each written once (a
-   * history record, a key index entry of a key the pass had not touched): they skip the
-   * map, and `ops` hands them out before the map's, so a later delete of one still wins.
-   * Only `scan` and `ops` see them: nothing reads such a key back by point in its pass.
+   * Writes of keys new to this pass, each written once (a history record, the key index entry
+   * of a key's first change at a revision): they skip the map, and `ops` hands them out before
+   * the map's, so a later write of one wins. Only `scan` and `ops` see them: nothing reads such
+   * a key back by point in its pass.
    */
   #fresh: EngineWrite[] = [];
   /**
@@ -121,9 +121,10 @@ export class WriteSet {
   }
 
   /**
-   * Puts a key that neither the engine nor any write of this pass holds, written once in
-   * the pass (the caller knows: a history record's revision and number are new). Not a
-   * user key (the key count is not touched), and not visible to `get`.
+   * Puts a key that no write of this pass holds and that nothing writes again in the pass but
+   * through `replaceFresh` (the caller knows: a history record's revision and number are new).
+   * Not a user key (the key count is not touched), and not visible to `get`. An engine entry of
+   * the key is replaced as by any put.
    */
   putFresh(key: Uint8Array, value: Uint8Array): void {
     this.writes++;
