@@ -20,7 +20,7 @@ import {
 import { deletedState, isExpired, type KeyState, type KvEvent } from "./key_state.ts";
 import type { LeaseTable } from "./lease_table.ts";
 import { indexKey } from "./mvcc_keys.ts";
-import type { WriteSet } from "./write_set.ts";
+import { mapKey, type WriteSet } from "./write_set.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -41,6 +41,11 @@ export class RevisionWriter {
   #lastKey: Uint8Array | undefined;
   #lastWrites = -1;
   #last: KeyState | undefined;
+  /** The engine key of that read and its map key, for the put that follows it. */
+  #lastDataKey: Uint8Array = EMPTY;
+  #lastId = "";
+  /** Whether that read found the key among the pass's writes (else the pass never wrote it). */
+  #lastPending = true;
 
   constructor(
     readonly ws: WriteSet,
@@ -81,13 +86,33 @@ export class RevisionWriter {
 
   /** The key's record, expired or not. */
   stored(key: Uint8Array): KeyState | undefined {
-    if (key === this.#lastKey && this.ws.writes === this.#lastWrites) return this.#last;
-    const raw = this.ws.get(dataKey(key));
+    if (this.#readIsCurrent(key)) return this.#last;
+    const k = dataKey(key), id = mapKey(k);
+    const raw = this.ws.getById(id, k);
     const s = raw === undefined ? undefined : decodeCurrent(key, raw);
     this.#lastKey = key;
     this.#lastWrites = this.ws.writes;
     this.#last = s;
+    this.#lastDataKey = k;
+    this.#lastId = id;
+    this.#lastPending = this.ws.lastGetPending;
     return s;
+  }
+
+  /**
+   * Whether this is the key's first change at this revision, as far as the last `stored`
+   * read shows (false when unsure): its record is older, or absent and never written in this
+   * pass. Only then is its key index entry (key, revision) sure to be new.
+   */
+  #firstChange(key: Uint8Array): boolean {
+    if (!this.#readIsCurrent(key)) return false;
+    const s = this.#last;
+    return s === undefined ? !this.#lastPending : s.modRevision !== this.revision;
+  }
+
+  /** Whether the last `stored` read was of `key` and nothing was written since. */
+  #readIsCurrent(key: Uint8Array): boolean {
+    return key === this.#lastKey && this.ws.writes === this.#lastWrites;
   }
 
   /**
@@ -114,8 +139,11 @@ export class RevisionWriter {
       expireAtMs,
     };
     const old = prev ?? this.stored(key);
-    this.ws.put(dataKey(key), encodeCurrent(state), old !== undefined);
-    this.#record(ChangeType.Put, state);
+    const first = this.#firstChange(key);
+    if (this.#readIsCurrent(key)) {
+      this.ws.put(this.#lastDataKey, encodeCurrent(state), old !== undefined, this.#lastId);
+    } else this.ws.put(dataKey(key), encodeCurrent(state), old !== undefined);
+    this.#record(ChangeType.Put, state, first);
     if (old !== undefined && old.lease !== 0 && old.lease !== lease) {
       this.attachments.detach(old.lease, key, this.ws);
     }
@@ -135,8 +163,9 @@ export class RevisionWriter {
   delete(key: Uint8Array, prev = this.current(key)): KeyState | undefined {
     if (prev === undefined) return undefined;
     const state = deletedState(key, this.revision);
+    const first = this.#firstChange(key);
     this.ws.delete(dataKey(key));
-    this.#record(ChangeType.Delete, state);
+    this.#record(ChangeType.Delete, state, first);
     if (prev.lease !== 0) this.attachments.detach(prev.lease, key, this.ws);
     this.#index(key, prev.expireAtMs, 0);
     this.events.push({ type: "delete", kv: state, prev });
@@ -150,9 +179,16 @@ export class RevisionWriter {
     if (after !== 0) this.ws.put(this.ws.region.expiry(after, key), EMPTY);
   }
 
-  #record(type: ChangeType, state: KeyState): void {
+  /**
+   * The change's history record (a new revision and number: written once) and key index
+   * entry: new too on the key's first change at this revision, else it replaces the entry an
+   * earlier change of the key at this revision wrote (the index points at the last one).
+   */
+  #record(type: ChangeType, state: KeyState, first: boolean): void {
     const sub = this.#sub++;
-    this.ws.put(this.ws.region.history(this.revision, sub), encodeHistory(type, state));
-    this.ws.put(indexKey(state.key, this.revision), encodeIndexEntry(type, sub));
+    this.ws.putFresh(this.ws.region.history(this.revision, sub), encodeHistory(type, state));
+    const index = indexKey(state.key, this.revision), entry = encodeIndexEntry(type, sub);
+    if (first) this.ws.putFresh(index, entry);
+    else this.ws.replaceFresh(index, entry);
   }
 }

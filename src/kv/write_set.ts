@@ -41,6 +41,9 @@ export function mapKey(bytes: Uint8Array): string {
   return s;
 }
 
+/** Set by a read through a chain of sets: the key was among some set's pending writes. */
+let foundPending = false;
+
 export class WriteSet {
   /**
    * The final write of each key; for a user key, also whether it had a value
@@ -51,7 +54,26 @@ export class WriteSet {
     string,
     { key: Uint8Array; value: Uint8Array | null; before?: boolean }
   >();
+  /**
+   * Writes of keys new to this pass, each written once (a history record, the key index entry
+   * of a key's first change at a revision): they skip the map, and `ops` hands them out before
+   * the map's, so a later write of one wins. Only `scan` and `ops` see them: nothing reads such
+   * a key back by point in its pass.
+   */
+  #fresh: EngineWrite[] = [];
+  /**
+   * Once a map write may replace a fresh one (`replaceFresh`: a key changed twice at one
+   * revision), the fresh writes' map keys, and how many of them the map holds too (`#overlap`):
+   * `ops` and `scan` leave those out, and `size` stays exact without a pass over the writes.
+   */
+  #freshIds: Set<string> | undefined;
+  #overlap = 0;
   #bytes = 0;
+  /**
+   * Whether the last `get` found the key among the pending writes of this set or of a set
+   * under it (false: it came from the engine, so the pass has not written the key).
+   */
+  lastGetPending = false;
   /**
    * Counts the writes made through this set: a reader that remembers what it read (the
    * RevisionWriter's last record) knows it is still what the set holds while this stays.
@@ -72,13 +94,24 @@ export class WriteSet {
   ) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.#get(mapKey(key), key);
+    return this.getById(mapKey(key), key);
+  }
+
+  /** `get` with the key's map key (`mapKey(key)`) already made; sets `lastGetPending`. */
+  getById(id: string, key: Uint8Array): Uint8Array | undefined {
+    foundPending = false;
+    const v = this.#get(id, key);
+    this.lastGetPending = foundPending;
+    return v;
   }
 
   /** A staged set reads through its parent with the map key it already made. */
   #get(id: string, key: Uint8Array): Uint8Array | undefined {
     const p = this.#pending.get(id);
-    if (p !== undefined) return p.value ?? undefined;
+    if (p !== undefined) {
+      foundPending = true;
+      return p.value ?? undefined;
+    }
     const e = this.engine;
     return e instanceof WriteSet ? e.#get(id, key) : e.get(key);
   }
@@ -90,9 +123,53 @@ export class WriteSet {
    * `existed`: whether the key has a value now, when the caller just read it
    * (saves a second engine lookup for the key count).
    */
-  put(key: Uint8Array, value: Uint8Array, existed?: boolean): void {
-    this.#write(key, value, existed);
+  put(key: Uint8Array, value: Uint8Array, existed?: boolean, id?: string): void {
+    this.#write(key, value, existed, id);
     this.#bytes += key.length + value.length;
+  }
+
+  /**
+   * Puts a key that no write of this pass holds and that nothing writes again in the pass but
+   * through `replaceFresh` (the caller knows: a history record's revision and number are new).
+   * Not a user key (the key count is not touched), and not visible to `get`. An engine entry of
+   * the key is replaced as by any put.
+   */
+  putFresh(key: Uint8Array, value: Uint8Array): void {
+    this.writes++;
+    this.#addFresh({ key, value });
+  }
+
+  #addFresh(w: EngineWrite): void {
+    this.#fresh.push(w);
+    this.#bytes += w.key.length + (w.value === null ? 0 : w.value.length);
+    const ids = this.#freshIds;
+    if (ids === undefined) return;
+    const id = mapKey(w.key);
+    ids.add(id);
+    if (this.#pending.has(id)) this.#overlap++;
+  }
+
+  /** A put of a key that a fresh write of this pass may hold already: this one wins. */
+  replaceFresh(key: Uint8Array, value: Uint8Array): void {
+    this.#trackFresh();
+    this.put(key, value);
+  }
+
+  /** From now on, knows which fresh writes the map replaced (once per set that needs it). */
+  #trackFresh(): void {
+    if (this.#freshIds !== undefined) return;
+    const ids = this.#freshIds = new Set();
+    for (const w of this.#fresh) {
+      const id = mapKey(w.key);
+      ids.add(id);
+      if (this.#pending.has(id)) this.#overlap++;
+    }
+  }
+
+  /** The fresh writes no map write replaced. */
+  #freshLive(): EngineWrite[] {
+    if (this.#overlap === 0) return this.#fresh;
+    return this.#fresh.filter((w) => !this.#pending.has(mapKey(w.key)));
   }
 
   /** `existed`: as for put, whether the key has a value now, when the caller knows. */
@@ -109,6 +186,8 @@ export class WriteSet {
   ): void {
     this.writes++;
     if (key[0] !== Namespace.Data) {
+      const ids = this.#freshIds;
+      if (ids !== undefined && ids.has(id) && !this.#pending.has(id)) this.#overlap++;
       this.#pending.set(id, { key, value });
       return;
     }
@@ -126,9 +205,10 @@ export class WriteSet {
    * Costs a pass over the pending writes (bounded by APPLY_BATCH_OPS_MAX).
    */
   *scan(start: Uint8Array, end: Uint8Array): Generator<[Uint8Array, Uint8Array]> {
-    const pending = [...this.#pending.values()]
+    const pending = [...this.#freshLive(), ...this.#pending.values()]
       .filter((p) => compareBytes(p.key, start) >= 0 && compareBytes(p.key, end) < 0)
-      .sort((a, b) => compareBytes(a.key, b.key));
+      .sort((a, b) => compareBytes(a.key, b.key)) // stable: a fresh write before the map's
+      .filter((p, i, all) => i + 1 === all.length || compareBytes(p.key, all[i + 1].key) !== 0);
     let i = 0;
     for (const [key, value] of this.engine.scanSync({ start, end })) {
       while (i < pending.length && compareBytes(pending[i].key, key) < 0) {
@@ -156,6 +236,9 @@ export class WriteSet {
   /** Writes every operation of this set into `into` (a staged set's changes, accepted). */
   mergeInto(into: WriteSet): void {
     // As put and delete would, reusing each key's map key (a batch merges one set per request).
+    if (this.#freshIds !== undefined) into.#trackFresh();
+    for (const w of this.#fresh) into.#addFresh(w);
+    into.writes++;
     for (const [id, { key, value, before }] of this.#pending) {
       into.#write(key, value, before, id);
       into.#bytes += key.length + (value === null ? 0 : value.length);
@@ -164,7 +247,7 @@ export class WriteSet {
 
   /** Distinct keys written. */
   get size(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#fresh.length - this.#overlap;
   }
 
   /** Upper bound of the bytes the final operations carry. */
@@ -174,6 +257,9 @@ export class WriteSet {
 
   clear(): void {
     this.#pending.clear();
+    this.#fresh = [];
+    this.#freshIds = undefined;
+    this.#overlap = 0;
     this.#bytes = 0;
     this.keysDelta = 0;
     this.writes++;
@@ -182,6 +268,9 @@ export class WriteSet {
   /** The final operations, one per key (the last write to a key wins). */
   ops(): WriteOp[] {
     const ops: WriteOp[] = [];
+    for (const { key, value } of this.#freshLive()) {
+      ops.push(value === null ? { type: "del", key } : { type: "put", key, value });
+    }
     for (const { key, value } of this.#pending.values()) {
       ops.push(value === null ? { type: "del", key } : { type: "put", key, value });
     }

@@ -10,7 +10,7 @@
  * bytes and throws `DecodeError` on truncation or overflow, which callers
  * turn into a `CorruptionError` (disk) or an error reply (network).
  */
-import { assert } from "./assert.ts";
+import { assert, AssertionError } from "./assert.ts";
 
 /** Malformed encoded input. Callers map it to a typed error with context. */
 export class DecodeError extends Error {
@@ -34,7 +34,8 @@ export function readFixed32(bytes: Uint8Array, at: number): number {
 }
 
 export function writeFixed64(out: Uint8Array, at: number, value: number): void {
-  assert(Number.isSafeInteger(value) && value >= 0, `fixed64 value ${value}`);
+  // Checked before the message is built: a template argument is made on every call.
+  if (!(Number.isSafeInteger(value) && value >= 0)) fail(`fixed64 value ${value}`);
   writeFixed32(out, at, value >>> 0);
   writeFixed32(out, at + 4, Math.floor(value / TWO_32));
 }
@@ -45,6 +46,10 @@ export function readFixed64(bytes: Uint8Array, at: number): number {
   const hi = readFixed32(bytes, at + 4);
   if (hi > 0x1f_ffff) return -1;
   return hi * TWO_32 + lo;
+}
+
+function fail(message: string): never {
+  throw new AssertionError(message);
 }
 
 /** Bytes a varint of `value` takes (1..8 for safe integers). */
@@ -59,7 +64,7 @@ export function varintLength(value: number): number {
 
 /** Writes `value` as a varint at `at`; returns the offset after it. */
 export function writeVarint(out: Uint8Array, at: number, value: number): number {
-  assert(Number.isSafeInteger(value) && value >= 0, `varint value ${value}`);
+  if (!(Number.isSafeInteger(value) && value >= 0)) fail(`varint value ${value}`);
   while (value >= 0x80) {
     out[at++] = (value & 0x7f) | 0x80;
     value = Math.floor(value / 128);

@@ -13,17 +13,15 @@ import type { CommandResult } from "../command_runner.ts";
 import type { RevisionWriter } from "../revision_writer.ts";
 import { addRedisKeys, type StoreMeta } from "../store_meta.ts";
 import type { WriteBudget } from "./apply_storage.ts";
-import { applyRedisRequest, requestBudget } from "./apply_request.ts";
+import { applyRedisRequest, budgetOf, carriedBytes, requestBudget } from "./apply_request.ts";
 import { encodeReply } from "./reply_codec.ts";
 import type { RedisEvent } from "./storage.ts";
 
 /** What a whole batch may write: the budget of one request with every command of the batch. */
 export function batchBudget(requests: readonly RedisRequest[]): WriteBudget {
-  const all = requests.length === 1 ? requests[0] : {
-    ...requests[0],
-    commands: requests.flatMap((r) => r.commands),
-  };
-  return requestBudget(all);
+  let carried = 0;
+  for (const r of requests) carried += carriedBytes(r);
+  return budgetOf(carried);
 }
 
 export function applyRedisBatch(

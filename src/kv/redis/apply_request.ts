@@ -48,8 +48,18 @@ class StagedLeases implements LeaseAttachments {
  * and its history) but never past what fits one engine batch beside a pass.
  */
 export function requestBudget(r: RedisRequest): WriteBudget {
+  return budgetOf(carriedBytes(r));
+}
+
+/** What a request's commands carry, for its budget: each argument and 64 bytes. */
+export function carriedBytes(r: RedisRequest): number {
   let carried = 0;
   for (const c of r.commands) for (const a of c.args) carried += a.length + 64;
+  return carried;
+}
+
+/** The budget of a request carrying `carried` bytes (`carriedBytes`). */
+export function budgetOf(carried: number): WriteBudget {
   const bytes = Math.min(
     WRITE_BATCH_BYTES_MAX - 2 * MiB,
     Math.max(REDIS_REQUEST_BYTES_MIN, 2 * carried + MiB),

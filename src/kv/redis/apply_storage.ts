@@ -22,7 +22,8 @@ export class ApplyStorage implements RedisStorage {
   /** Net keys created outside the revisioned keyspace, by database. */
   readonly counts = new Map<number, number>();
   #sub = 0;
-  readonly random: () => number;
+  /** Made at the first draw: most requests (every SET) never draw. */
+  #random: (() => number) | undefined;
 
   /** `baseCount`: a database's key count before this command. */
   constructor(
@@ -31,8 +32,12 @@ export class ApplyStorage implements RedisStorage {
     readonly budget: WriteBudget,
     /** Keys outside the revisioned keyspace before this command, when known. */
     readonly typedBase?: (db: number) => number,
-  ) {
-    this.random = seededRandom(w.revision);
+  ) {}
+
+  /** The request's PRNG, seeded from its revision (the same draws on every replica). */
+  random(): number {
+    this.#random ??= seededRandom(this.w.revision);
+    return this.#random();
   }
 
   get now(): number {

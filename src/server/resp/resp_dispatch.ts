@@ -89,7 +89,16 @@ export function countCommand(
   // Only known names: CLIENT LIST must not show what a client typed (spaces, newlines).
   if (!known) return;
   const sub = CONTAINERS.has(name) && args.length > 1 ? fromUtf8(args[1]).toLowerCase() : "";
-  conn.lastCommand = /^[a-z-]{1,32}$/.test(sub)
-    ? `${name.toLowerCase()}|${sub}`
-    : name.toLowerCase();
+  conn.lastCommand = sub !== "" && /^[a-z-]{1,32}$/.test(sub)
+    ? `${lowered(name)}|${sub}`
+    : lowered(name);
+}
+
+/** Known command names in lower case, made once per name (a string per command otherwise). */
+const LOWERED = new Map<string, string>();
+
+function lowered(name: string): string {
+  let s = LOWERED.get(name);
+  if (s === undefined) LOWERED.set(name, s = name.toLowerCase());
+  return s;
 }

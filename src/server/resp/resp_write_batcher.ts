@@ -151,7 +151,8 @@ export class RespWriteBatcher {
     while (n < q.length && n < RESP_WRITE_BATCH_REQUESTS_MAX && q[n].bytes >= 0) {
       if (n > 0 && bytes + q[n].bytes > RESP_WRITE_BATCH_BYTES_MAX) break;
       const mine = q[n].keys;
-      if (mine.some((k) => keys.has(k)) || new Set(mine).size !== mine.length) {
+      const repeats = mine.length > 1 && new Set(mine).size !== mine.length; // no Set for one key
+      if (repeats || mine.some((k) => keys.has(k))) {
         if (n > 0) break;
         return q.splice(0, 1); // its own keys repeat (MSET a 1 a 2): alone
       }
