@@ -22,5 +22,5 @@ export function servedService(
   const regions = new SingleRegionCatalog(node);
   addRegionMetrics(metrics, regions);
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);
-  return { ...metered, regions };
+  return { ...metered, regions, placement: node.raft.placement };
 }

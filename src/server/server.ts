@@ -59,6 +59,8 @@ export interface ServerConfig {
   readonly join?: boolean;
   /** Automatic compaction of the key history (default: keep 100,000 revisions). */
   readonly autoCompact?: NodeServiceOptions["autoCompact"];
+  /** The placement service: `--zone`, `--replicas`, `--replace-timeout` (docs/operations.md). */
+  readonly placement?: NodeServiceOptions["placement"];
   /** The node's structured log (docs/logging.md); without it, text lines to `log`. */
   readonly logger?: Logger;
   /** A sink for plain text log lines, used when `logger` is not given. */
@@ -105,6 +107,7 @@ function openNode(
     heartbeatTicks: config.heartbeatTicks,
     compactEntries: config.compactEntries,
     autoCompact: config.autoCompact,
+    placement: config.placement,
     join: config.join,
     rebuild,
     log: config.log,
@@ -176,6 +179,7 @@ export async function startServer(
   });
   started.ports = ports;
   node.start();
+  node.raft.placement.start(service.regions);
   history.start();
   // A single voter, or the lowest id of a fresh cluster, campaigns now (first_election.ts).
   const first = startFirstElection(node.node, node.o.clock, node.o.heartbeatTicks * node.o.tickMs);

@@ -6,6 +6,10 @@
 import type { Clock, FileSystem, Net, WorkerChannel } from "../../platform/types.ts";
 import type { RetentionOptions } from "./history_retention.ts";
 import { createLogger, type Logger, SILENT_LOGGER } from "../log/logger.ts";
+import {
+  type PlacementNodeOptions,
+  resolvePlacementOptions,
+} from "../placement/placement_options.ts";
 
 export interface NodeServiceOptions {
   readonly id: number;
@@ -49,6 +53,8 @@ export interface NodeServiceOptions {
   readonly autoCompact?: Partial<RetentionOptions>;
   /** How often the leader looks for expired keys to delete (expiry_sweeper.ts). */
   readonly expirySweepMs?: number;
+  /** The placement service on this node (`--zone`, `--replicas`, `--replace-timeout`). */
+  readonly placement?: Partial<PlacementNodeOptions>;
 }
 
 /**
@@ -78,9 +84,16 @@ export interface ResolvedNodeOptions extends
   Required<
     Omit<
       NodeServiceOptions,
-      "clusterToken" | "log" | "logger" | "autoCompact" | "collectGarbage" | "storageWorker"
+      | "clusterToken"
+      | "log"
+      | "logger"
+      | "autoCompact"
+      | "collectGarbage"
+      | "storageWorker"
+      | "placement"
     >
   > {
+  readonly placement: PlacementNodeOptions;
   readonly autoCompact: RetentionOptions;
   readonly collectGarbage: (() => void) | undefined;
   readonly storageWorker: (() => WorkerChannel) | undefined;
@@ -134,6 +147,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     storageWorker: o.storageWorker,
     autoCompact: resolveRetention(o.autoCompact ?? {}),
     electionTimeoutMs: electionTicks * tickMs,
+    placement: resolvePlacementOptions(o.placement ?? {}),
   });
 }
 
