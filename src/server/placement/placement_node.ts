@@ -131,9 +131,10 @@ export class PlacementNode {
 
   /** Where a request goes when this node does not lead: the known leader, else the voters. */
   #targets(): number[] {
+    const self = this.d.o.id;
     const lead = this.leaderId;
-    if (lead !== 0 && lead !== this.d.o.id) return [lead];
-    return placementVoters(this.d.o.peers).filter((id) => id !== this.d.o.id);
+    const voters = placementVoters(this.d.o.peers).filter((id) => id !== self && id !== lead);
+    return lead !== 0 && lead !== self ? [lead, ...voters] : voters;
   }
 
   /** Starts the heartbeats (the catalog lists the regions this node reports on). */
