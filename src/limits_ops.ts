@@ -116,8 +116,8 @@ export const PLACEMENT_HEARTBEAT_MS_MAX = 60_000;
  * Long enough that a restart, an upgrade or a short partition does not copy a node's data.
  */
 export const PLACEMENT_REPLACE_TIMEOUT_MS = 30 * 60_000;
-/** Longest `--replace-timeout` accepted (a week). */
-export const PLACEMENT_REPLACE_TIMEOUT_MS_MAX = 7 * 24 * 3_600_000;
+/** Longest `--replace-timeout` accepted (a day, the longest duration flag the CLI takes). */
+export const PLACEMENT_REPLACE_TIMEOUT_MS_MAX = 24 * 3_600_000;
 /** Voters of the placement group (region 0): the first this many nodes of a new cluster. */
 export const PLACEMENT_VOTERS = 3;
 /** Region reports one heartbeat may carry (the node's led regions beyond it wait a beat). */

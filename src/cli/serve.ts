@@ -18,6 +18,7 @@ import {
   SILENT_LOGGER,
 } from "../server/log/logger.ts";
 import { nodeTlsOf, reloadTlsOnSignal } from "./tls_flags.ts";
+import { placementFlagsOf } from "./placement_flags.ts";
 
 export interface ServeFlags {
   readonly id?: string;
@@ -41,6 +42,9 @@ export interface ServeFlags {
   readonly "tls-ca"?: string;
   readonly "tls-client-auth"?: boolean;
   readonly "storage-worker"?: string;
+  readonly zone?: string;
+  readonly replicas?: string;
+  readonly "replace-timeout"?: string;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -87,6 +91,7 @@ export async function serve(
     httpAdminOpen: flags["http-admin-open"] === true,
     tls: nodeTlsOf(flags, platform.fs),
     storageWorker: storageWorkerOf(flags["storage-worker"]),
+    placement: placementFlagsOf(flags),
   };
   checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);

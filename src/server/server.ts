@@ -20,6 +20,7 @@ import { startNodeLeases } from "./node/lease_wiring.ts";
 import { peerHelloOf } from "./node/leader_forwarder.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
+import { addPlacementMetrics, placementJson } from "./placement/placement_view.ts";
 import type { Logger } from "./log/logger.ts";
 import { respHttpWarning } from "./log/server_logging.ts";
 import { startFirstElection } from "./node/first_election.ts";
@@ -153,6 +154,7 @@ export async function startServer(
   const leases = startNodeLeases(node, platform.net);
   const sweeper = startExpirySweeper(node);
   addLeaseMetrics(metrics, leases.leases);
+  addPlacementMetrics(metrics, node.raft.placement);
   const service = servedService(node, metrics, config.slowRequestMs);
   const cluster = new ClusterView(node, platform.net, platform.clock, 500, peerHelloOf(node.o));
   const history = new MetricsHistory(metrics, platform.clock);
@@ -162,7 +164,8 @@ export async function startServer(
     cluster: () => withRegions(() => cluster.get(), service.regions),
     history: (since) => history.json(since),
     regions: () => regionsJson(service.regions),
-    admin: adminApiOf(node),
+    placement: () => placementJson(node.raft.placement),
+    admin: adminApiOf(node, config.adminToken),
     adminToken: config.adminToken,
     auth: config.auth,
     httpAdminOpen: config.httpAdminOpen,
@@ -204,8 +207,9 @@ export async function startServer(
 }
 
 /** What the HTTP admin routes may ask of the node. */
-function adminApiOf(node: NodeService): AdminApi {
+function adminApiOf(node: NodeService, adminToken: string | undefined): AdminApi {
   return {
+    drainNode: (id) => node.raft.placement.drainNode(id, adminToken),
     addMember: (id, address) => node.addMember(id, address),
     removeMember: (id) => node.removeMember(id),
     transferLeader: (id) => node.transferLeader(id),

@@ -32,7 +32,11 @@ export class PlacementClient {
   }
 
   /** Sends `b` to the placement leader (`forwarded`: the receiver must not forward it again). */
-  async send(b: PlacementRequestBody, forwarded: boolean): Promise<PlacementAnswer> {
+  async send(
+    b: PlacementRequestBody,
+    forwarded: boolean,
+    adminToken?: string,
+  ): Promise<PlacementAnswer> {
     const body = encodePlacementRequest(b, forwarded);
     let last: ServiceError = new ServiceError(ErrorCode.UNAVAILABLE, "no placement leader known");
     for (const id of this.targets()) {
@@ -45,6 +49,7 @@ export class PlacementClient {
             address,
             { case: "placement", value: { body } },
             this.o.requestTimeoutMs,
+            adminToken,
           ),
         );
       } catch (err) {

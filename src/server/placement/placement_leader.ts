@@ -23,10 +23,19 @@ import { ServiceError } from "../kv_service.ts";
 import type { PlacementProposer } from "./placement_proposer.ts";
 import type { NodeHeartbeat } from "./placement_rpc.ts";
 
+/** What the placement leaders of this node served (kept across terms, for metrics). */
+export interface LeaderCounts {
+  requests: number;
+  timestamps: number;
+  persists: number;
+  heartbeats: number;
+}
+
 export interface LeaderContext {
   readonly state: PlacementState;
   readonly proposer: PlacementProposer;
   readonly replicas: number;
+  readonly counts: LeaderCounts;
   readonly nowMs: () => number;
   /** The nodes and region 1 a new cluster's placement state starts with. */
   readonly bootstrap: () => { nodes: BootstrapNode[]; region: RegionDescriptor };
@@ -47,8 +56,6 @@ export class PlacementLeader {
   readonly ready: Promise<TimestampService>;
   /** The steps the scheduler would have region leaders run now (planned, not executed). */
   planned: PendingStep[] = [];
-  /** Timestamp requests served and the bound persists they caused. */
-  readonly counts = { tsoRequests: 0, tsoTimestamps: 0, tsoPersists: 0, heartbeats: 0 };
 
   constructor(readonly c: LeaderContext) {
     this.scheduler = new PlacementScheduler(c.state.view, { ...SCHEDULER, replicas: c.replicas });
@@ -69,16 +76,16 @@ export class PlacementLeader {
   }
 
   async #persist(bound: number): Promise<void> {
-    this.counts.tsoPersists++;
+    this.c.counts.persists++;
     const o = await this.c.proposer.submit({ kind: "persist-tso-bound", bound });
     if (o.kind !== "tso-bound" || o.bound < bound) throw refusal(`bound not persisted: ${o.kind}`);
   }
 
   async timestamps(count: number): Promise<TimestampRange> {
     const service = await this.ready;
-    this.counts.tsoRequests++;
+    this.c.counts.requests++;
     const range = await service.next(count);
-    this.counts.tsoTimestamps += range.count;
+    this.c.counts.timestamps += range.count;
     return range;
   }
 
@@ -87,7 +94,7 @@ export class PlacementLeader {
     await this.ready;
     const { reports, ...node } = h;
     check(await this.c.proposer.submit({ kind: "heartbeat", ...node }));
-    this.counts.heartbeats++;
+    this.c.counts.heartbeats++;
     const sent = reports.map((r) => this.c.proposer.submit({ kind: "region-report", ...r }));
     for (const o of await Promise.all(sent)) check(o);
   }

@@ -18,7 +18,7 @@ import { ServiceError } from "../kv_service.ts";
 import type { ResolvedNodeOptions } from "../node/options.ts";
 import { HeartbeatSender } from "./heartbeat_sender.ts";
 import { PlacementClient } from "./placement_client.ts";
-import { PlacementLeader } from "./placement_leader.ts";
+import { type LeaderCounts, PlacementLeader } from "./placement_leader.ts";
 import { PLACEMENT_REGION, placementVoters } from "./placement_options.ts";
 import { PlacementProposer } from "./placement_proposer.ts";
 import {
@@ -28,6 +28,7 @@ import {
 } from "./placement_rpc.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
 import { PlacementStore } from "./placement_store.ts";
+import { placementStatus } from "./placement_view.ts";
 
 export interface PlacementNodeDeps {
   readonly o: ResolvedNodeOptions;
@@ -56,6 +57,8 @@ export class PlacementNode {
   readonly member: boolean;
   #leader: PlacementLeader | undefined;
   #catalog: RegionCatalog | undefined;
+  /** What this node served as placement leader, over every term it led. */
+  readonly tsoCounts: LeaderCounts = { requests: 0, timestamps: 0, persists: 0, heartbeats: 0 };
   /** A non-member learns the leader from the answers to its heartbeats. */
   #heardLeader = 0;
 
@@ -106,6 +109,7 @@ export class PlacementNode {
           state: this.state,
           proposer: this.proposer,
           replicas: this.d.o.placement.replicas,
+          counts: this.tsoCounts,
           nowMs: () => this.d.o.clock.wallMs(),
           bootstrap: () => this.#bootstrapInfo(),
         });
@@ -155,12 +159,23 @@ export class PlacementNode {
       throw new ServiceError(ErrorCode.INVALID_ARGUMENT, `placement: ${err.message}`);
     }
     const leader = this.#leader;
-    if (leader !== undefined) return await serve(leader, b, this.d.o.id);
+    if (leader !== undefined) return await serve(this, leader, b);
     // A drain is an admin request: only the leader serves it (the CLI follows the hint).
     if (b.kind === "drain" || forwarded) throw this.notLeader();
-    const a = await this.client.send(b, this.member);
+    const a = await this.client.send(b, this.member, undefined);
     if (a.kind === "done") this.#heardLeader = a.leaderId;
     return a;
+  }
+
+  /**
+   * Admin (HTTP): marks node `id` draining, on the leader or through it. The caller checked the
+   * admin credential; `adminToken` is this node's, which the leader checks in turn.
+   */
+  async drainNode(id: number, adminToken?: string): Promise<{ draining: number }> {
+    const b = { kind: "drain" as const, nodeId: id };
+    if (this.#leader !== undefined) await this.handle(b);
+    else await this.client.send(b, true, adminToken);
+    return { draining: id };
   }
 
   notLeader(): ServiceError {
@@ -192,10 +207,11 @@ export class PlacementNode {
 }
 
 async function serve(
+  node: PlacementNode,
   leader: PlacementLeader,
   b: PlacementRequestBody,
-  self: number,
 ): Promise<PlacementAnswer> {
+  const self = node.d.o.id;
   switch (b.kind) {
     case "heartbeat":
       await leader.heartbeat(b.heartbeat);
@@ -207,5 +223,7 @@ async function serve(
       const r = await leader.timestamps(b.count);
       return { kind: "timestamps", first: r.first, count: r.count };
     }
+    case "status":
+      return { kind: "status", json: JSON.stringify(placementStatus(node)) };
   }
 }

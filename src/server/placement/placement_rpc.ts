@@ -58,15 +58,19 @@ export interface NodeHeartbeat {
 export type PlacementRequestBody =
   | { readonly kind: "heartbeat"; readonly heartbeat: NodeHeartbeat }
   | { readonly kind: "timestamps"; readonly count: number }
-  | { readonly kind: "drain"; readonly nodeId: number };
+  | { readonly kind: "drain"; readonly nodeId: number }
+  /** The leader's summary of the placement state (`tinykv status`). */
+  | { readonly kind: "status" };
 
 export type PlacementAnswer =
   | { readonly kind: "done"; readonly leaderId: number }
   | { readonly kind: "timestamps"; readonly first: number; readonly count: number }
-  | { readonly kind: "error"; readonly code: number; readonly message: string };
+  | { readonly kind: "error"; readonly code: number; readonly message: string }
+  /** The summary as JSON text (placement_view.ts `placementStatus`). */
+  | { readonly kind: "status"; readonly json: string };
 
-const REQUEST_KINDS = ["heartbeat", "timestamps", "drain"] as const;
-const ANSWER_KINDS = ["done", "timestamps", "error"] as const;
+const REQUEST_KINDS = ["heartbeat", "timestamps", "drain", "status"] as const;
+const ANSWER_KINDS = ["done", "timestamps", "error", "status"] as const;
 
 /** Throws InvalidArgumentError unless the request's fields are valid and within bounds. */
 export function checkPlacementRequest(b: PlacementRequestBody): void {
@@ -98,6 +102,8 @@ export function checkPlacementRequest(b: PlacementRequestBody): void {
       return;
     case "drain":
       return checkCount(b.nodeId, "node id", 1);
+    case "status":
+      return;
   }
 }
 
@@ -113,7 +119,7 @@ export function encodePlacementRequest(b: PlacementRequestBody, forwarded = fals
   w.u8(VERSION).u8(REQUEST_KINDS.indexOf(b.kind)).u8(forwarded ? 1 : 0);
   if (b.kind === "timestamps") w.varint(b.count);
   else if (b.kind === "drain") w.varint(b.nodeId);
-  else {
+  else if (b.kind === "heartbeat") {
     const h = b.heartbeat;
     w.varint(h.nodeId);
     writeString(w, h.address);
@@ -159,6 +165,7 @@ export function decodePlacementRequest(bytes: Uint8Array): PlacementRequest {
   let b: PlacementRequestBody;
   if (REQUEST_KINDS[kind] === "timestamps") b = { kind: "timestamps", count: r.varint() };
   else if (REQUEST_KINDS[kind] === "drain") b = { kind: "drain", nodeId: r.varint() };
+  else if (REQUEST_KINDS[kind] === "status") b = { kind: "status" };
   else b = { kind: "heartbeat", heartbeat: readHeartbeat(r) };
   checkPlacementRequest(done(r, b));
   return { body: b, forwarded: flag === 1 };
@@ -188,6 +195,7 @@ export function encodePlacementAnswer(a: PlacementAnswer): Uint8Array {
   w.u8(VERSION).u8(ANSWER_KINDS.indexOf(a.kind));
   if (a.kind === "done") w.varint(a.leaderId);
   else if (a.kind === "timestamps") w.varint(a.first).varint(a.count);
+  else if (a.kind === "status") writeString(w, a.json);
   else {
     w.varint(a.code);
     writeString(w, a.message.slice(0, 1024));
@@ -201,6 +209,10 @@ export function decodePlacementAnswer(bytes: Uint8Array): PlacementAnswer {
   if (ANSWER_KINDS[kind] === "timestamps") {
     const first = r.varint();
     return done(r, { kind: "timestamps", first, count: r.varint() });
+  }
+  if (ANSWER_KINDS[kind] === "status") {
+    const json = readString(r, PLACEMENT_RPC_BYTES_MAX, "status");
+    return done(r, { kind: "status", json });
   }
   const code = r.varint();
   return done(r, { kind: "error", code, message: readString(r, 4096, "error message") });

@@ -12,10 +12,20 @@ import type { PlacementNode } from "../../../src/server/placement/placement_node
 import { ServiceError } from "../../../src/server/kv_service.ts";
 import { ErrorCode } from "../../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { PlacementScheduler } from "../../../src/placement/scheduler.ts";
+import { runCli } from "../../../src/cli/main.ts";
+import { getPlatform } from "../../../src/platform/detect.ts";
+import { captureHost } from "../../helpers/capture_host.ts";
 
 const HEARTBEAT_MS = 30;
 /** Short enough that a stopped node is down within the test. */
 const REPLACE_TIMEOUT_MS = 1_200;
+const ADMIN_TOKEN = "placement-test-token";
+
+async function cli(...args: string[]) {
+  const host = captureHost({});
+  const code = await runCli(args, host, getPlatform);
+  return { code, out: host.out, err: host.err };
+}
 
 function placementOf(c: TestCluster, id: number): PlacementNode {
   const s = c.servers.get(id);
@@ -65,6 +75,7 @@ describe("placement service in a 3-node cluster", () => {
         heartbeatMs: HEARTBEAT_MS,
         replaceTimeoutMs: REPLACE_TIMEOUT_MS,
       },
+      adminToken: ADMIN_TOKEN,
     }));
     await c.leader();
     // A fourth node waiting to join: no replica of region 1 nor of region 0, but it heartbeats
@@ -78,11 +89,12 @@ describe("placement service in a 3-node cluster", () => {
     assert.ok(leader.member);
     const nodes = await waitFor("four heartbeats", () => {
       const ns = leader.state.view.nodes();
-      return ns.length === 4 && ns.every((n) => n.zone !== "") ? ns : undefined;
+      // Nodes 1–3 hold region 1's records, so their engines are not empty.
+      const used = ns.every((n) => n.id === 4 || n.usedBytes > 0);
+      return ns.length === 4 && ns.every((n) => n.zone !== "") && used ? ns : undefined;
     });
     assert.deepEqual(nodes.map((n) => n.zone), ["zone-1", "zone-2", "zone-3", "zone-4"]);
     assert.equal(placementOf(c, 4).member, false);
-    assert.ok(nodes.every((n) => n.usedBytes > 0), "used bytes are the engine's");
     // Region 1 is reported by its leader; region 0 never is (it is no key range).
     const regions = await waitFor("region 1's report", () => {
       const r = leader.state.view.region(1);
@@ -162,5 +174,61 @@ describe("placement service in a 3-node cluster", () => {
         () => placementOf(c, id).state.view.node(3)?.draining === true ? true : undefined,
       );
     }
+  });
+
+  it("drains through the CLI and HTTP, and shows placement in status and /placement", async () => {
+    const leader = await waitFor("a placement leader", () => leaderOf(c));
+    const follower = [1, 2, 3].find((id) => id !== leader.d.o.id && c.servers.has(id)) ?? 0;
+    const endpoint = c.peers.get(follower) ?? "";
+    // A follower answers NOT_LEADER with the leader's address; the CLI follows it.
+    const drained = await cli(
+      "node",
+      "drain",
+      "4",
+      "--endpoints",
+      endpoint,
+      "--admin-token",
+      ADMIN_TOKEN,
+    );
+    assert.equal(drained.code, 0, drained.err);
+    assert.match(drained.out, /node 4 is draining/);
+    assert.equal(leader.state.view.node(4)?.draining, true);
+    const noToken = await cli("node", "drain", "4", "--endpoints", endpoint);
+    assert.equal(noToken.code, 1);
+    assert.match(noToken.err, /admin token/);
+    const unknown = await cli(
+      "node",
+      "drain",
+      "42",
+      "--endpoints",
+      endpoint,
+      "--admin-token",
+      ADMIN_TOKEN,
+    );
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /node 42 is unknown/);
+    assert.equal((await cli("node", "drain", "x", "--endpoints", endpoint)).code, 2);
+    const status = await cli("status", "--endpoints", endpoint);
+    assert.equal(status.code, 0, status.err);
+    assert.match(status.out, new RegExp(`placement leader ${leader.d.o.id}; nodes 1 \\(zone-1\\)`));
+    assert.match(status.out, /4 \(zone-4\) [\d.]+s draining/);
+    // HTTP: the follower's admin route drains through the leader; /placement on the leader.
+    const http = (id: number) => `http://127.0.0.1:${c.servers.get(id)?.httpPort}`;
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, "x-tinykv-admin": "1" };
+    const post = await fetch(`${http(follower)}/admin/drain/2`, { method: "POST", headers: auth });
+    assert.equal(post.status, 200, await post.clone().text());
+    assert.deepEqual(await post.json(), { ok: true, result: { draining: 2 } });
+    assert.equal(leader.state.view.node(2)?.draining, true);
+    const view = await (await fetch(`${http(leader.d.o.id)}/placement`)).json();
+    assert.equal(view.isLeader, true);
+    assert.deepEqual(view.nodes.map((n: { id: number }) => n.id), [1, 2, 3, 4]);
+    assert.deepEqual(view.regions.map((r: { id: number }) => r.id), [1]);
+    assert.equal(view.operators.executed, false);
+    assert.ok(view.tso.requests > 0 || view.tso.bound > 0);
+    const st = await (await fetch(`${http(follower)}/status`)).json();
+    assert.equal(st.placement.leader, leader.d.o.id);
+    const metrics = await (await fetch(`${http(leader.d.o.id)}/metrics`)).text();
+    assert.match(metrics, /^tinykv_placement_is_leader 1$/m);
+    assert.match(metrics, /^tinykv_placement_nodes_draining [1-9]/m);
   });
 });
