@@ -20,7 +20,7 @@ import { startNodeLeases } from "./node/lease_wiring.ts";
 import { peerHelloOf } from "./node/leader_forwarder.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
-import { addPlacementMetrics, placementJson } from "./placement/placement_view.ts";
+import { placementJson } from "./placement/placement_view.ts";
 import type { Logger } from "./log/logger.ts";
 import { respHttpWarning } from "./log/server_logging.ts";
 import { startFirstElection } from "./node/first_election.ts";
@@ -154,7 +154,6 @@ export async function startServer(
   const leases = startNodeLeases(node, platform.net);
   const sweeper = startExpirySweeper(node);
   addLeaseMetrics(metrics, leases.leases);
-  addPlacementMetrics(metrics, node.raft.placement);
   const service = servedService(node, metrics, config.slowRequestMs);
   const cluster = new ClusterView(node, platform.net, platform.clock, 500, peerHelloOf(node.o));
   const history = new MetricsHistory(metrics, platform.clock);

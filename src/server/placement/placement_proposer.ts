@@ -9,7 +9,7 @@
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { encodeCommand, type PlacementCommandBody } from "../../placement/placement_commands.ts";
 import type { AppliedOutcome, PlacementOutcome } from "../../placement/placement_state.ts";
-import type { ProposeResult } from "../../raft/core/raw_node.ts";
+import type { MultiRaftDriver } from "../../raft/multi/driver.ts";
 import type { Clock } from "../../platform/types.ts";
 import { ServiceError } from "../kv_service.ts";
 
@@ -26,7 +26,7 @@ export class PlacementProposer {
   readonly counts = { proposed: 0, applied: 0, refused: 0 };
 
   constructor(
-    readonly propose: (data: Uint8Array) => ProposeResult | undefined,
+    readonly propose: (data: Uint8Array) => ReturnType<MultiRaftDriver["propose"]>,
     readonly clock: Clock,
     readonly timeoutMs: number,
   ) {}
