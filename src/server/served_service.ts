@@ -21,7 +21,7 @@ export function servedService(
   metrics: MetricsRegistry,
   slowRequestMs: number | undefined,
 ): KvService & { readonly regions: RegionCatalog } {
-  const regions = new SingleRegionCatalog(node);
+  const regions = new SingleRegionCatalog(node, node.o.placement.zone);
   addRegionMetrics(metrics, regions);
   addPlacementMetrics(metrics, node.raft.placement);
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);

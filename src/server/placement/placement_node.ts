@@ -224,6 +224,7 @@ async function serve(
       return { kind: "timestamps", first: r.first, count: r.count };
     }
     case "status":
+      await leader.ready; // bootstrapped: every initial node is listed
       return { kind: "status", json: JSON.stringify(placementStatus(node)) };
   }
 }
