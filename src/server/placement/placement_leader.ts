@@ -54,12 +54,15 @@ export class PlacementLeader {
   readonly scheduler: PlacementScheduler;
   /** Resolves once the state is bootstrapped and the oracle has its bound. */
   readonly ready: Promise<TimestampService>;
+  /** Its start failed: the node starts another while it still leads. */
+  failed = false;
   /** The steps the scheduler would have region leaders run now (planned, not executed). */
   planned: PendingStep[] = [];
 
   constructor(readonly c: LeaderContext) {
     this.scheduler = new PlacementScheduler(c.state.view, { ...SCHEDULER, replicas: c.replicas });
     this.ready = this.#start();
+    this.ready.catch(() => this.failed = true);
   }
 
   async #start(): Promise<TimestampService> {

@@ -13,7 +13,7 @@ import type { MultiLogStore } from "../../raft/multi_log_store.ts";
 import type { MultiRaftDriver, RegionSpec } from "../../raft/multi/driver.ts";
 import type { RegionCatalog } from "../../region/region_catalog.ts";
 import { initialRegion } from "../../region/descriptor.ts";
-import type { TimestampRange } from "../../txn/timestamp_service.ts";
+import { TimestampBatcher, type TimestampRange } from "../../txn/timestamp_service.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { ResolvedNodeOptions } from "../node/options.ts";
 import { HeartbeatSender } from "./heartbeat_sender.ts";
@@ -59,6 +59,8 @@ export class PlacementNode {
   #catalog: RegionCatalog | undefined;
   /** What this node served as placement leader, over every term it led. */
   readonly tsoCounts: LeaderCounts = { requests: 0, timestamps: 0, persists: 0, heartbeats: 0 };
+  /** One request per turn of the event loop for every `nextTimestamp` of that turn. */
+  readonly #batcher = new TimestampBatcher((count) => this.timestamps(count));
   /** A non-member learns the leader from the answers to its heartbeats. */
   #heardLeader = 0;
 
@@ -98,6 +100,15 @@ export class PlacementNode {
 
   /** This node's leader work while it leads region 0. */
   get leader(): PlacementLeader | undefined {
+    return this.#current();
+  }
+
+  /** The leader work, started again when its start failed (a proposal lost or timed out). */
+  #current(): PlacementLeader | undefined {
+    if (this.#leader?.failed === true) {
+      this.#leader = undefined;
+      this.#leadership();
+    }
     return this.#leader;
   }
 
@@ -158,7 +169,7 @@ export class PlacementNode {
       if (!(err instanceof InvalidArgumentError)) throw err;
       throw new ServiceError(ErrorCode.INVALID_ARGUMENT, `placement: ${err.message}`);
     }
-    const leader = this.#leader;
+    const leader = this.#current();
     if (leader !== undefined) return await serve(this, leader, b);
     // A drain is an admin request: only the leader serves it (the CLI follows the hint).
     if (b.kind === "drain" || forwarded) throw this.notLeader();
@@ -173,7 +184,7 @@ export class PlacementNode {
    */
   async drainNode(id: number, adminToken?: string): Promise<{ draining: number }> {
     const b = { kind: "drain" as const, nodeId: id };
-    if (this.#leader !== undefined) await this.handle(b);
+    if (this.#current() !== undefined) await this.handle(b);
     else await this.client.send(b, true, adminToken);
     return { draining: id };
   }
@@ -193,9 +204,14 @@ export class PlacementNode {
     return { first: a.first, count: a.count };
   }
 
+  /** One new timestamp, fetched with every other asked for in the same turn. */
+  nextTimestamp(): Promise<number> {
+    return this.#batcher.next();
+  }
+
   /** One scheduler pass on the leader (the heartbeat sender calls it each interval). */
   tick(): void {
-    this.#leader?.tick();
+    this.#current()?.tick();
   }
 
   close(): void {

@@ -113,6 +113,15 @@ describe("placement service in a 3-node cluster", () => {
     }
   });
 
+  it("batches the timestamps asked for in one turn into one request", async () => {
+    const p = placementOf(c, 4); // not a member: each batch is one request to the leader
+    const sent = p.client.counts.sent;
+    const all = await Promise.all(Array.from({ length: 50 }, () => p.nextTimestamp()));
+    assert.deepEqual(all, [...all].sort((a, b) => a - b));
+    assert.equal(new Set(all).size, 50);
+    assert.ok(p.client.counts.sent - sent <= 2, `${p.client.counts.sent - sent} requests`);
+  });
+
   it("refuses bad requests with clear errors", async () => {
     const p = placementOf(c, 2);
     await assert.rejects(
