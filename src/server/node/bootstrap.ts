@@ -21,8 +21,12 @@ export async function bootstrapIfNew(
   if (view.snapshotMarker.index === 0 && view.lastIndex() === 0 && !o.join) {
     const voters = [...o.peers.keys()].sort((a, b) => a - b);
     const boot = new Map([[MIGRATED_REGION, bootstrapRequest(voters)]]);
+    // A node rebuilding after losing its state must not vote in region 0 with an empty log (it
+    // could elect a leader missing entries it had acknowledged): it stays out of the group.
     const placement = placementVoters(o.peers);
-    if (placement.includes(o.id)) boot.set(PLACEMENT_REGION, bootstrapRequest(placement));
+    if (placement.includes(o.id) && !o.rebuild) {
+      boot.set(PLACEMENT_REGION, bootstrapRequest(placement));
+    }
     await log.save(boot);
   }
   // The bootstrap snapshot (index 1) holds the empty state: apply it as an empty entry.
