@@ -1,6 +1,6 @@
 /**
  * What a node's placement service is configured with (`--zone`, `--replicas`,
- * `--replace-timeout`, `--placement-heartbeat`; docs/operations.md), and which
+ * `--replace-timeout`; the heartbeat interval is an option only; docs/operations.md), and which
  * nodes hold the placement group (region 0): the first PLACEMENT_VOTERS ids,
  * sorted, of the new cluster's `--peers` (decision 0014 §7).
  */
