@@ -12,6 +12,7 @@ import type { PlacementNode } from "../../../src/server/placement/placement_node
 import { ServiceError } from "../../../src/server/kv_service.ts";
 import { ErrorCode } from "../../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { PlacementScheduler } from "../../../src/placement/scheduler.ts";
+import { initialRegion } from "../../../src/region/descriptor.ts";
 import { runCli } from "../../../src/cli/main.ts";
 import { getPlatform } from "../../../src/platform/detect.ts";
 import { captureHost } from "../../helpers/capture_host.ts";
@@ -135,6 +136,30 @@ describe("placement service in a 3-node cluster", () => {
         e instanceof ServiceError && e.code === ErrorCode.INVALID_ARGUMENT &&
         /node 99 is unknown/.test(e.message),
     );
+    // A heartbeat with a bad field, or reporting region 0, changes nothing.
+    const hb = p.heartbeats.heartbeat();
+    for (
+      const bad of [
+        { ...hb, zone: "z".repeat(65) },
+        { ...hb, nodeId: 0 },
+        {
+          ...hb,
+          reports: [{
+            descriptor: { ...initialRegion([2]), id: 0 },
+            leader: 2,
+            sizeBytes: 0,
+            writeBytesPerSec: 0,
+            caughtUp: [],
+          }],
+        },
+      ]
+    ) {
+      await assert.rejects(
+        p.handle({ kind: "heartbeat", heartbeat: bad }),
+        (e: unknown) => e instanceof ServiceError && e.code === ErrorCode.INVALID_ARGUMENT,
+      );
+    }
+    assert.equal(leader.state.view.node(2)?.zone, "zone-2");
   });
 
   it("keeps timestamps increasing across a change of placement leader", async () => {
