@@ -13,6 +13,7 @@
 import { PLACEMENT_REPORTS_PER_HEARTBEAT_MAX } from "../../limits_ops.ts";
 import type { RegionCatalog } from "../../region/region_catalog.ts";
 import type { Db } from "../../storage/db.ts";
+import type { TimerId } from "../../platform/types.ts";
 import { PLACEMENT_REGION } from "./placement_options.ts";
 import type { NodeHeartbeat, RegionReportInput } from "./placement_rpc.ts";
 import type { PlacementNode } from "./placement_node.ts";
@@ -28,7 +29,7 @@ export function engineBytes(db: Db): number {
 }
 
 export class HeartbeatSender {
-  #timer: ReturnType<PlacementNode["d"]["o"]["clock"]["setTimeout"]> | undefined;
+  #timer: TimerId | undefined;
   #inFlight = false;
   #stopped = true;
   /** Heartbeats sent, answered and failed; the last error, for status. */

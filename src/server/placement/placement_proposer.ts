@@ -7,17 +7,21 @@
  * index. A proposal not applied within the timeout fails with TIMEOUT.
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
-import { encodeCommand, type PlacementCommandBody } from "../../placement/placement_commands.ts";
+import {
+  encodeCommand,
+  type PlacementCommand,
+  type PlacementCommandBody,
+} from "../../placement/placement_commands.ts";
 import type { AppliedOutcome, PlacementOutcome } from "../../placement/placement_state.ts";
 import type { MultiRaftDriver } from "../../raft/multi/driver.ts";
-import type { Clock } from "../../platform/types.ts";
+import type { Clock, TimerId } from "../../platform/types.ts";
 import { ServiceError } from "../kv_service.ts";
 
 interface Waiter {
   readonly term: number;
   readonly resolve: (o: PlacementOutcome) => void;
   readonly reject: (e: unknown) => void;
-  readonly timer: ReturnType<Clock["setTimeout"]>;
+  readonly timer: TimerId;
 }
 
 export class PlacementProposer {
@@ -33,11 +37,8 @@ export class PlacementProposer {
 
   /** Proposes `body` (InvalidArgumentError for an invalid one) and resolves with its outcome. */
   submit(body: PlacementCommandBody): Promise<PlacementOutcome> {
-    const data = encodeCommand(
-      { ...body, atMs: this.clock.wallMs() } as Parameters<
-        typeof encodeCommand
-      >[0],
-    );
+    // A spread of a union loses which fields go with which kind: the cast restores it.
+    const data = encodeCommand({ ...body, atMs: this.clock.wallMs() } as PlacementCommand);
     const r = this.propose(data);
     if (r === undefined || !r.ok || r.forwarded) {
       const why = r === undefined || r.ok ? "not the placement leader" : r.reason;
