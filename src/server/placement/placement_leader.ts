@@ -36,6 +36,8 @@ export interface LeaderContext {
   readonly proposer: PlacementProposer;
   readonly replicas: number;
   readonly counts: LeaderCounts;
+  /** Resolves once a quorum confirmed this node still leads (leadership_check.ts). */
+  readonly confirm: () => Promise<void>;
   readonly nowMs: () => number;
   /** The nodes and region 1 a new cluster's placement state starts with. */
   readonly bootstrap: () => { nodes: BootstrapNode[]; region: RegionDescriptor };
@@ -88,6 +90,7 @@ export class PlacementLeader {
     const service = await this.ready;
     this.c.counts.requests++;
     const range = await service.next(count);
+    await this.c.confirm(); // drawn, then confirmed: a deposed leader's draw is never answered
     this.c.counts.timestamps += range.count;
     return range;
   }

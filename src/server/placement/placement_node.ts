@@ -28,6 +28,7 @@ import {
 } from "./placement_rpc.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
 import { PlacementStore } from "./placement_store.ts";
+import { LeadershipCheck } from "./leadership_check.ts";
 import { placementStatus } from "./placement_view.ts";
 
 export interface PlacementNodeDeps {
@@ -56,6 +57,7 @@ export class PlacementNode {
   /** Whether this node is a member of the placement group. */
   readonly member: boolean;
   #leader: PlacementLeader | undefined;
+  readonly #check: LeadershipCheck;
   #catalog: RegionCatalog | undefined;
   /** What this node served as placement leader, over every term it led. */
   readonly tsoCounts: LeaderCounts = { requests: 0, timestamps: 0, persists: 0, heartbeats: 0 };
@@ -67,15 +69,21 @@ export class PlacementNode {
   constructor(readonly d: PlacementNodeDeps) {
     const o = d.o;
     this.proposer = new PlacementProposer(
-      (data) => d.driver.propose(PLACEMENT_REGION, data),
+      (data) => {
+        const r = d.driver.propose(PLACEMENT_REGION, data);
+        d.driver.loop?.kick(); // a round now, not at the next tick
+        return r;
+      },
       o.clock,
       o.requestTimeoutMs,
     );
+    this.#check = new LeadershipCheck(d.driver, o.clock, o.requestTimeoutMs);
     this.state = new PlacementState({
       replaceTimeoutMs: o.placement.replaceTimeoutMs,
       onOutcome: (x) => this.proposer.onOutcome(x),
     });
     this.store = new PlacementStore(o.fs, o.dataDir, this.state);
+    this.store.readStates = (states) => this.#check.confirmed(states);
     this.member = holdsPlacement(d.log);
     if (this.member) this.store.load();
     this.client = new PlacementClient(o, () => this.#targets(), d.addressOf);
@@ -121,6 +129,7 @@ export class PlacementNode {
           proposer: this.proposer,
           replicas: this.d.o.placement.replicas,
           counts: this.tsoCounts,
+          confirm: () => this.#check.confirm(),
           nowMs: () => this.d.o.clock.wallMs(),
           bootstrap: () => this.#bootstrapInfo(),
         });
@@ -128,7 +137,10 @@ export class PlacementNode {
           this.d.o.logger.warn("placement.leader_start_failed", { error: String(err) });
         });
       }
-    } else this.#leader = undefined;
+    } else if (this.#leader !== undefined) {
+      this.#leader = undefined;
+      this.#check.failAll();
+    }
   }
 
   #bootstrapInfo() {

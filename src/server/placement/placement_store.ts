@@ -27,6 +27,8 @@ export class PlacementStore implements RegionStateMachine {
   readonly dir: string;
   /** Images written (compactions and installed snapshots). */
   saves = 0;
+  /** Where region 0's ReadIndex answers go (leadership_check.ts). */
+  readStates: ((states: readonly { readonly context: Uint8Array }[]) => void) | undefined;
 
   constructor(readonly fs: FileSystem, dataDir: string, readonly state: PlacementState) {
     this.dir = `${dataDir}/placement`;
@@ -55,6 +57,10 @@ export class PlacementStore implements RegionStateMachine {
 
   image(): Uint8Array {
     return this.state.image();
+  }
+
+  onReadStates(states: readonly { readonly context: Uint8Array }[]): void {
+    this.readStates?.(states);
   }
 
   async #save(): Promise<void> {
