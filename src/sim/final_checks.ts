@@ -159,11 +159,12 @@ export async function finalChecks(
   const liveness = await settleCoordination(c, co, margin, () => sameApplied(c));
   if (!await c.waitFor(() => sameApplied(c), 5000)) errors.push("nodes did not reach one index");
   else errors.push(...descriptorErrors(c));
-  errors.push(...await placementErrors(c));
   const diverged = await divergence(c);
   const rev = await revisionChecks(c, h);
   errors.push(...rev.errors);
   await co.close();
+  // Last: it lets time pass, and the checks above read the nodes at one applied index.
+  errors.push(...await placementErrors(c));
   const coordination = rev.history === undefined
     ? undefined
     : checkCoordination(co, rev.history, margin, liveness);
