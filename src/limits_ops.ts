@@ -65,6 +65,14 @@ export const TSO_BATCH_MAX = 65_536;
 /** How far ahead of its clock the timestamp oracle persists its upper bound. */
 export const TSO_WINDOW_MS = 3_000;
 
+// ---- Transactions on regions (src/kv/region_txn_apply.ts, src/txn/routed_txn_client.ts) ----
+/** Largest encoded transactional request of one region (a Raft entry; below the apply batch). */
+export const TXN_COMMAND_BYTES_MAX = 32 * MiB;
+/** Most entries one transactional scan of one region returns (the caller pages on). */
+export const TXN_SCAN_ENTRIES_MAX = 1_024;
+/** Tries of one request on stale routes or leaders before it fails (retryable) to the caller. */
+export const TXN_ROUTE_ATTEMPTS_MAX = 16;
+
 // ---- multi-region raft log (src/raft/multi_log_store.ts) ----
 /** Most regions one node's shared Raft log holds; a new region past it is refused. */
 export const MULTI_LOG_REGIONS_MAX = 100_000;
@@ -211,3 +219,22 @@ export const RESP_GET_RUN_MAX = 256;
 export const REGION_IMPORT_BATCH_OPS = 10_000;
 /** Key and value bytes after which an import batch is written (plus at most one record). */
 export const REGION_IMPORT_BATCH_BYTES = 4 * MiB;
+
+// ---- The node holding many regions (src/server/node/region_split_check.ts) ----
+/** How often a node's split check looks at the sizes of the regions it leads. */
+export const REGION_SPLIT_CHECK_MS = 1_000;
+/** Regions one split check looks at; the next check continues with the rest. */
+export const REGION_SPLIT_CHECK_REGIONS_MAX = 64;
+/**
+ * Current keys a split check reads to find a middle key when the engine's tables cannot cut
+ * the region (its data still in the memtable): the middle of the first this many keys.
+ */
+export const REGION_SPLIT_SCAN_KEYS_MAX = 10_000;
+/** Split checks after which a split proposed and not applied is proposed again. */
+export const REGION_SPLIT_RETRY_CHECKS = 5;
+/** Times a node routes a write again after a split refused it at apply (then UNAVAILABLE). */
+export const REGION_REROUTES_MAX = 3;
+/** Region ids per node (a node allocates node id × this + n; the placement service will later). */
+export const REGION_IDS_PER_NODE = 1_000_000_000;
+/** Region ids a node reserves durably at a time (region_ids.ts). */
+export const REGION_ID_RESERVE = 64;

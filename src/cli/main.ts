@@ -34,6 +34,7 @@ const SERVE_OPTIONS = {
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   "slow-request-ms": { type: "string" },
+  "region-split-bytes": { type: "string" },
   "auth-file": { type: "string" },
   "http-admin-open": { type: "boolean" },
   "tls-cert": { type: "string" },

@@ -45,6 +45,7 @@ export interface ServeFlags {
   readonly zone?: string;
   readonly replicas?: string;
   readonly "replace-timeout"?: string;
+  readonly "region-split-bytes"?: string;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -92,6 +93,7 @@ export async function serve(
     tls: nodeTlsOf(flags, platform.fs),
     storageWorker: storageWorkerOf(flags["storage-worker"]),
     placement: placementFlagsOf(flags),
+    regionSplitBytes: retentionFlag(flags["region-split-bytes"], "--region-split-bytes"),
   };
   checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);

@@ -27,10 +27,11 @@ const SIM_OPTIONS = {
   nodes: { type: "string" },
   faults: { type: "string" },
   trace: { type: "boolean" },
+  "region-split-bytes": { type: "string" },
 } as const;
 
 export const SIM_HELP = "Usage: tinykv sim [--seeds N] [--start S] [--seed S] [--nodes 3|5] " +
-  "[--faults kind,kind,...] [--trace]\n" +
+  "[--faults kind,kind,...] [--trace] [--region-split-bytes N]\n" +
   "Runs whole TinyKV nodes (the real server, client library and RESP port) on a simulated\n" +
   "disk, network and clock, one seed at a time, under faults; checks linearizability, that\n" +
   "no acknowledged write is lost, equal replicas and progress after healing.\n" +
@@ -40,6 +41,7 @@ export const SIM_HELP = "Usage: tinykv sim [--seeds N] [--start S] [--seed S] [-
   "  --faults    crash-lose,crash-tear,restart,partition,one-way-cut,conn-reset,pause,\n" +
   "              disk-full,corrupt-file,wipe-rejoin,membership: only these (default: a\n" +
   "              random subset of all kinds per seed)\n" +
+  "  --region-split-bytes N  the nodes split regions past N bytes (default 0: never)\n" +
   "Exits 0 when every seed passed, 1 otherwise.\n";
 
 interface SimFlags {
@@ -47,6 +49,7 @@ interface SimFlags {
   readonly nodes?: number;
   readonly faults?: FaultKind[];
   readonly trace: boolean;
+  readonly regionSplitBytes?: number;
 }
 
 function positiveInt(text: string, what: string): number {
@@ -71,13 +74,18 @@ function parseFlags(argv: readonly string[]): SimFlags | undefined {
   } catch (err) {
     throw new UsageError(errorMessage(err));
   }
+  const split = values["region-split-bytes"];
+  const regionSplitBytes = split === undefined
+    ? undefined
+    : positiveInt(split, "--region-split-bytes");
+  const trace = !!values.trace;
   if (values.seed !== undefined) {
-    return { seeds: [positiveInt(values.seed, "--seed")], nodes, faults, trace: !!values.trace };
+    return { seeds: [positiveInt(values.seed, "--seed")], nodes, faults, trace, regionSplitBytes };
   }
   const start = positiveInt(values.start ?? "1", "--start");
   const count = positiveInt(values.seeds ?? "10", "--seeds");
   const seeds = Array.from({ length: count }, (_, i) => start + i);
-  return { seeds, nodes, faults, trace: !!values.trace };
+  return { seeds, nodes, faults, trace, regionSplitBytes };
 }
 
 function seedLine(r: SeedResult): string {
@@ -140,7 +148,7 @@ export async function runSimCommand(
   const started = clock.nowMs();
   const replay = flags.seeds.length === 1;
   for (const seed of flags.seeds) {
-    const r = await runSeed({ seed, nodes: flags.nodes, faults: flags.faults, trace: flags.trace });
+    const r = await runSeed({ ...flags, seed });
     if (replay) host.writeStdout(`${describeSeedOptions(r.options)}\n`);
     if (replay && flags.trace) host.writeStdout(`${r.trace.text()}\n`);
     host.writeStdout(seedLine(r));

@@ -1,10 +1,13 @@
 /**
  * A scan over regions (docs/regions.md#routing): the range is cut at region boundaries, each
  * part is read from its region's leader with its route, and the parts are stitched in key order
- * (reverse order for a reverse scan). The whole scan reads at one revision: the first part's,
- * unless the caller named one (a reverse scan cannot read at a revision, so its parts each read
- * their region's current state). `offset` is applied here, over the stitched keys; `limit`
- * bounds the answer, whose `nextCursor` (the last key) resumes after it. A stale route for a part
+ * (reverse order for a reverse scan). Each part reads its region's current state, unless the
+ * caller named a revision: revisions are each region's own Raft indexes until the timestamp
+ * oracle runs in nodes (decision 0014 §5), so one region's revision means nothing in another's
+ * history — reading a later part "at the first part's revision" would read that region's state
+ * at an unrelated point of its own history. The answer's revision is the first part's. `offset`
+ * is applied here, over the stitched keys; `limit` bounds the answer, whose `nextCursor` (the
+ * last key) resumes after it. A stale route for a part
  * makes the scan plan that part again from the updated route cache.
  */
 import type { KeyValue, ScanRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
@@ -52,7 +55,7 @@ export async function routedScan(
   const limit = Math.min(s.limit || SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX);
   const want = s.offset + limit;
   let span = spanOf(s);
-  let revision = s.revision;
+  const revision = s.revision;
   /** The revision of the first part read (the answer's). */
   let seen = s.revision;
   const items: KeyValue[] = [];
@@ -79,8 +82,6 @@ export async function routedScan(
       }
       continue;
     }
-    // A forward scan reads every later part at the first part's revision.
-    if (revision === 0n && !s.reverse) revision = page.revision;
     if (seen === 0n) seen = page.revision;
     items.push(...page.items);
     const last = page.items[page.items.length - 1];

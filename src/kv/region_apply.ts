@@ -11,6 +11,7 @@
  *   recounted counters. Then `onSplit` tells the host, which adds the child replica.
  * - `Routed`: refused with EPOCH_NOT_MATCH or KEY_NOT_IN_REGION when its epoch is stale or a
  *   key it writes is outside the range; otherwise applied as the command it carries.
+ * - `Txn`: a Percolator write, applied by region_txn_apply.ts in a batch of its own.
  *
  * Every check reads only replicated state (the descriptor and the entry), so every replica
  * decides alike. Reads check their key with `checkRead` before they are served.
@@ -43,6 +44,7 @@ import {
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
 import { readImportMarker } from "./region_import_marker.ts";
 import { splitRegion } from "./region_split.ts";
+import { applyTxnCommand } from "./region_txn_apply.ts";
 import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
 import type { WriteOp } from "../storage/db.ts";
@@ -88,8 +90,28 @@ export class RegionKv {
     return new RegionKv(kv, descriptor, awaiting);
   }
 
+  /**
+   * A region over a state machine the host opened itself (the node's region 1, whose engine a
+   * snapshot can replace): `descriptor` is the one the state machine last applied.
+   */
+  static wrap(kv: KvStateMachine, descriptor: RegionDescriptor): RegionKv {
+    return new RegionKv(kv, descriptor, false);
+  }
+
   get descriptor(): RegionDescriptor {
     return this.#descriptor;
+  }
+
+  get appliedIndex(): number {
+    return this.kv.appliedIndex;
+  }
+
+  /**
+   * A membership change of this region was applied (the host writes the descriptor record in the
+   * change's batch: server/node/region_members.ts): splits proposed from now carry its epoch.
+   */
+  adopt(d: RegionDescriptor): void {
+    if (d.id === this.#descriptor.id) this.#descriptor = d;
   }
 
   /** Why a read of `key` (routed with `epoch`, when given) cannot be served here, if it can't. */
@@ -131,7 +153,10 @@ export class RegionKv {
         continue;
       }
       await flush();
-      outcomes.set(e.index, encodeRegionOutcome(await this.#split(e, command)));
+      const outcome = command.kind === "txn"
+        ? await applyTxnCommand(this.kv, this.#descriptor, e.index, command)
+        : await this.#split(e, command);
+      outcomes.set(e.index, encodeRegionOutcome(outcome));
     }
     await flush();
     return outcomes;

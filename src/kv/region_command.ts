@@ -9,6 +9,8 @@
  * - `Split` {regionId, epoch, splitKey, newRegionId}: an admin command of the region (§8).
  * - `Routed` {regionId, epoch, command}: a KV command the proposer routed with the region's
  *   epoch; apply checks the epoch and the command's keys against the descriptor it holds.
+ * - `Txn` {regionId, epoch, request}: a Percolator write of the region (src/txn/txn_codec.ts;
+ *   region_txn_apply.ts), checked as `Routed`; its answer is the outcome `txn` {reply}.
  *
  * The outcomes (`RegionOutcome`) map onto client error codes later (the client protocol is
  * another change): `key-not-in-region` → KEY_NOT_IN_REGION (with the region's descriptor),
@@ -22,7 +24,7 @@ import { decodeDescriptor, encodeDescriptor } from "./region_descriptor_record.t
 
 /** The first byte of every region-level entry and outcome. */
 export const REGION_MARK = 0x00;
-const SPLIT = 0x01, ROUTED = 0x02;
+const SPLIT = 0x01, ROUTED = 0x02, TXN = 0x03;
 const HEAD = 2 + 24;
 
 export interface SplitCommand {
@@ -47,7 +49,16 @@ export interface RoutedCommand {
   readonly command: Uint8Array;
 }
 
-export type RegionCommand = SplitCommand | RoutedCommand;
+/** A Percolator write request of the region (src/txn/txn_codec.ts). */
+export interface TxnCommand {
+  readonly kind: "txn";
+  readonly regionId: number;
+  readonly epoch: RegionEpoch;
+  /** An encoded `TxnWriteRequest`. */
+  readonly request: Uint8Array;
+}
+
+export type RegionCommand = SplitCommand | RoutedCommand | TxnCommand;
 
 export function isRegionEntry(data: Uint8Array): boolean {
   return data.length > 0 && data[0] === REGION_MARK;
@@ -56,15 +67,17 @@ export function isRegionEntry(data: Uint8Array): boolean {
 export function encodeRegionCommand(c: RegionCommand): Uint8Array {
   const tail = c.kind === "split"
     ? 12 + 9 * c.replicas.length + c.splitKey.length
-    : c.command.length;
+    : c.kind === "routed"
+    ? c.command.length
+    : c.request.length;
   const out = new Uint8Array(HEAD + tail);
   out[0] = REGION_MARK;
-  out[1] = c.kind === "split" ? SPLIT : ROUTED;
+  out[1] = c.kind === "split" ? SPLIT : c.kind === "routed" ? ROUTED : TXN;
   writeU64BE(out, 2, c.regionId);
   writeU64BE(out, 10, c.epoch.version);
   writeU64BE(out, 18, c.epoch.confVer);
-  if (c.kind === "routed") {
-    out.set(c.command, HEAD);
+  if (c.kind !== "split") {
+    out.set(c.kind === "routed" ? c.command : c.request, HEAD);
     return out;
   }
   writeU64BE(out, HEAD, c.newRegionId);
@@ -92,6 +105,7 @@ export function decodeRegionCommand(data: Uint8Array): RegionCommand {
   if (data[1] === ROUTED) {
     return { kind: "routed", regionId, epoch, command: data.subarray(HEAD) };
   }
+  if (data[1] === TXN) return { kind: "txn", regionId, epoch, request: data.subarray(HEAD) };
   if (data[1] !== SPLIT) throw new DecodeError(`region command kind ${data[1]}`, 1);
   if (data.length < HEAD + 12) throw new DecodeError("truncated split", HEAD);
   const newRegionId = readU64BE(data, HEAD);
@@ -117,7 +131,9 @@ export type RegionOutcome =
   }
   | { readonly kind: "epoch-not-match"; readonly current: RegionDescriptor }
   | { readonly kind: "region-not-found"; readonly regionId: number }
-  | { readonly kind: "invalid"; readonly message: string };
+  | { readonly kind: "invalid"; readonly message: string }
+  /** The answer of a `Txn` command (an encoded `TxnWriteReply`). */
+  | { readonly kind: "txn"; readonly reply: Uint8Array };
 
 const OUTCOME_KINDS = [
   "split",
@@ -125,6 +141,7 @@ const OUTCOME_KINDS = [
   "epoch-not-match",
   "region-not-found",
   "invalid",
+  "txn",
 ] as const;
 
 /** Length-prefixed parts after the mark and the kind byte. */
@@ -150,6 +167,8 @@ export function encodeRegionOutcome(o: RegionOutcome): Uint8Array {
       return (writeU64BE(id, 0, o.regionId), framed(o.kind, [id]));
     case "invalid":
       return framed(o.kind, [new TextEncoder().encode(o.message)]);
+    case "txn":
+      return framed(o.kind, [o.reply]);
   }
 }
 
@@ -181,6 +200,8 @@ export function decodeRegionOutcome(bytes: Uint8Array): RegionOutcome | undefine
       return { kind, regionId: readU64BE(part(0), 0) };
     case "invalid":
       return { kind, message: new TextDecoder().decode(part(0)) };
+    case "txn":
+      return { kind, reply: part(0) };
     default:
       throw new DecodeError(`region outcome kind ${bytes[1]}`, 1);
   }

@@ -14,9 +14,7 @@ import { Namespace } from "./keyspace.ts";
 import { MvccNamespace, parseLeaseAttachment } from "./mvcc_keys.ts";
 import type { RegionKeys } from "./region_keys.ts";
 import { RedisNamespace } from "./redis/keys.ts";
-
-/** The Percolator namespaces (src/txn/txn_keys.ts, which src/kv may not import). */
-const TxnNamespace = { Lock: 0x0c, Write: 0x0d } as const;
+import { TxnNamespace } from "../txn/txn_keys.ts";
 
 /** The user keys a snapshot covers: [start, end), an empty end unbounded. */
 export interface KeySpan {

@@ -135,7 +135,7 @@ export class KvStateMachine {
    */
   async apply(entries: readonly ApplyEntry[]): Promise<Map<number, Uint8Array>> {
     const outcomes = new Map<number, Uint8Array>();
-    const ws = new WriteSet(this.db, this.region);
+    const ws = new WriteSet(this.db, this.region, this.history.span);
     let pass = { ...this.#meta };
     let last = this.#meta.applied;
     for (const e of entries) {
@@ -176,7 +176,7 @@ export class KvStateMachine {
   /** Applies entry `index` as one batch `build` fills (a region command: region_apply.ts). */
   async applyOwn(index: number, build: (ws: WriteSet, meta: StoreMeta) => StoreMeta) {
     assert(index === this.#meta.applied + 1, `apply ${index} after ${this.#meta.applied}`);
-    const ws = new WriteSet(this.db, this.region);
+    const ws = new WriteSet(this.db, this.region, this.history.span);
     await this.#commit(ws, index, build(ws, { ...this.#meta }));
   }
 
@@ -207,6 +207,8 @@ export class KvStateMachine {
     return this.#redisEvents.drain();
   }
 
+  /** Every region's key counts (one engine), set by a node holding many for its Redis reads. */
+  acrossRegions: { keyCount(): number; redisKeyCount(db: number): number } | undefined;
   /** Keys of Redis database `db` as of the applied index (expired keys count until swept). */
   redisKeyCount(db: number): number {
     return this.#meta.redisKeys[db] + (db === 0 ? this.#meta.keyCount : 0);

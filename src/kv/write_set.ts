@@ -7,6 +7,7 @@ import type { WriteOp } from "../storage/db.ts";
 import { compareBytes } from "../util/bytes.ts";
 import { Namespace } from "./keyspace.ts";
 import { type RegionKeys, regionKeys } from "./region_keys.ts";
+import { inSpan, type KeySpan } from "./snapshot_ranges.ts";
 
 /** A write an apply makes besides a command's: a put, or a delete when `value` is null. */
 export interface EngineWrite {
@@ -61,6 +62,13 @@ export class WriteSet {
     readonly engine: EngineReader,
     /** The region whose local keys (history, expiry, sessions, ...) the writers build. */
     readonly region: RegionKeys = engine instanceof WriteSet ? engine.region : regionKeys(),
+    /**
+     * The user keys the region owns: only theirs count in `keysDelta`. A region's command can
+     * still delete a key another region owns now (a lease revoked in region 1 deletes every key
+     * attached to it, some attached before a split moved them): that key is the other region's
+     * to count (docs/regions.md "The node holding many regions").
+     */
+    readonly span: KeySpan | undefined = engine instanceof WriteSet ? engine.span : undefined,
   ) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -105,8 +113,9 @@ export class WriteSet {
       return;
     }
     const had = existed ?? this.#get(id, key) !== undefined;
-    if (value === null && had) this.keysDelta--;
-    if (value !== null && !had) this.keysDelta++;
+    const counted = this.span === undefined || inSpan(this.span, key.subarray(1));
+    if (value === null && had && counted) this.keysDelta--;
+    if (value !== null && !had && counted) this.keysDelta++;
     const before = this.#pending.get(id)?.before ?? had;
     this.#pending.set(id, { key, value, before });
   }

@@ -27,7 +27,9 @@ class BunConn implements Conn {
     }
     const n = this.socket.write(data);
     if (n < data.length) {
-      this.#enqueue(data.slice(Math.max(0, n)));
+      // A view, not a copy: the caller hands `data` over (a backlog queues it as it is too),
+      // and a large reply's unsent rest was another copy of the value (docs/limits.md).
+      this.#enqueue(data.subarray(Math.max(0, n)));
       return false;
     }
     return true;

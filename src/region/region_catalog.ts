@@ -2,7 +2,7 @@
  * What a node knows of the regions it holds, as its ports need it: to check the route a
  * request was sent with and to answer `Regions` (docs/regions.md#routing). The node of today
  * runs one Raft group, region 1 over the whole keyspace, and implements this over that group
- * (src/server/node/single_region_catalog.ts); the multi-region node implements it over the
+ * (src/server/node/node_region_catalog.ts); the multi-region node implements it over the
  * descriptors its regions' Raft groups have applied, which are the truth (decision 0014 §1).
  */
 import { compareBytes, prefixEnd } from "../util/bytes.ts";

@@ -9,7 +9,7 @@ import { addRegionMetrics } from "./metrics/region_metrics.ts";
 import { addPlacementMetrics } from "./placement/placement_view.ts";
 import type { KvService } from "./kv_service.ts";
 import type { NodeService } from "./node/node_service.ts";
-import { SingleRegionCatalog } from "./node/single_region_catalog.ts";
+import { NodeRegionCatalog } from "./node/node_region_catalog.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
 
 /**
@@ -21,7 +21,7 @@ export function servedService(
   metrics: MetricsRegistry,
   slowRequestMs: number | undefined,
 ): KvService & { readonly regions: RegionCatalog } {
-  const regions = new SingleRegionCatalog(node, node.o.placement.zone);
+  const regions = new NodeRegionCatalog(node, node.o.placement.zone);
   addRegionMetrics(metrics, regions);
   addPlacementMetrics(metrics, node.raft.placement);
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);

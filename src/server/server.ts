@@ -9,6 +9,8 @@ import { ClusterView } from "./http/cluster_view.ts";
 import { type AdminApi, createStatusApp } from "./http/status_app.ts";
 import { checkOwnMembership, establishIdentity, watchJoin } from "./node/node_identity.ts";
 import { servedService } from "./served_service.ts";
+import type { KeyRange } from "../kv/key_state.ts";
+import { watchRefusal } from "./node/region_watch_policy.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { MetricsHistory } from "./metrics/metrics_history.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
@@ -76,6 +78,10 @@ export interface ServerConfig {
    * unless they ask, since `deno test` type-checks each worker it starts (about 4 s).
    */
   readonly storageWorker?: boolean;
+  /** `--region-split-bytes`: a region larger than this splits (0 or absent: never). */
+  readonly regionSplitBytes?: number;
+  /** How often the split check runs (tests make it short; node/options.ts). */
+  readonly splitCheckMs?: number;
 }
 
 export interface RunningServer {
@@ -111,6 +117,8 @@ function openNode(
     placement: config.placement,
     join: config.join,
     rebuild,
+    regionSplitBytes: config.regionSplitBytes,
+    splitCheckMs: config.splitCheckMs,
     log: config.log,
     logger: config.logger,
   });
@@ -252,7 +260,9 @@ function watchHubOf(node: NodeService, platform: Platform): WatchHub {
     readHistory: (...args: Parameters<NodeService["kv"]["readHistory"]>) =>
       node.engine.read(() => node.kv.readHistory(...args)),
   };
-  const hub = new WatchHub({ source, clock: platform.clock });
+  const refuse = (range: KeyRange) => watchRefusal(node.local.host, range);
+  const hub = new WatchHub({ source, clock: platform.clock, refuse });
+  node.local.host.onChanged = () => hub.recheck();
   node.onEvents = (events, revision) => hub.publish(events, revision);
   node.onStoreReplaced = () => hub.resync();
   node.activeWatches = () => hub.active;

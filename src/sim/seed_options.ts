@@ -31,6 +31,8 @@ export interface SeedRequest {
   readonly faults?: readonly FaultKind[];
   /** Virtual ms of the fault phase (default 20 s). */
   readonly faultPhaseMs?: number;
+  /** The nodes' `--region-split-bytes` (default 0: one region, never split). */
+  readonly regionSplitBytes?: number;
 }
 
 export function drawSeedOptions(r: SeedRequest): SeedOptions {
@@ -59,6 +61,7 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
       // leader's and than a network hop is when an acknowledgement sent before its fsync
       // reaches the leader, and the client, before the data is durable on a majority.
       fsyncMaxMs: prng.chance(0.5) ? 3 : 25,
+      regionSplitBytes: r.regionSplitBytes ?? 0,
     },
     netDelayMaxMs: 2 + prng.int(8),
     workload: {
@@ -94,6 +97,7 @@ function clientHosts(prefix: string, count: number): string[] {
 export function describeSeedOptions(o: SeedOptions): string {
   return `nodes=${o.nodes} election=${o.timing.electionTicks}x${o.timing.tickMs}ms ` +
     `compact=${o.timing.compactEntries} fsync<=${o.timing.fsyncMaxMs}ms ` +
+    (o.timing.regionSplitBytes > 0 ? `split=${o.timing.regionSplitBytes} ` : "") +
     `clients=${o.workload.protoClients}+${o.workload.respClients}resp ` +
     `+${o.workload.watchers}watch+${o.workload.leaseHolders}lease ` +
     `faults=${o.nemesis.kinds.join(",")}`;

@@ -34,6 +34,8 @@ export interface SimTiming {
   readonly compactEntries: number;
   /** Each disk's fsync takes a fixed 0..this many virtual ms: a crash can land during one. */
   readonly fsyncMaxMs: number;
+  /** The nodes' `--region-split-bytes` (0: one region). */
+  readonly regionSplitBytes: number;
 }
 
 export interface SimNodeEnv {
@@ -174,6 +176,7 @@ export class SimNode {
       heartbeatTicks: t.heartbeatTicks,
       electionTicks: t.electionTicks,
       compactEntries: t.compactEntries,
+      regionSplitBytes: t.regionSplitBytes,
       // The revision checker reads the whole change history back (rev_final.ts).
       autoCompact: { revisions: 0, ageMs: 0 },
       join,

@@ -1,16 +1,18 @@
 /**
  * The transactional requests a region serves, as the coordinator's transport carries them
  * (docs/transactions.md#coordinator), and a synchronous server of them over one region's store.
- * Once wired into regions, each write request is a Raft command of the region (the leader stamps
- * `nowMs` into it, so every replica judges TTLs alike) and each read is served after a ReadIndex.
+ * On regions each write request is a `Txn` Raft command of the region (the leader stamps `nowMs`
+ * into it, so every replica judges TTLs alike) and each read is served after a ReadIndex
+ * (src/kv/region_txn_apply.ts builds this server over the entry's batch or the engine).
  */
-import { TXN_SCAN_LOCKS_MAX } from "../limits_ops.ts";
+import { TXN_SCAN_ENTRIES_MAX, TXN_SCAN_LOCKS_MAX } from "../limits_ops.ts";
 import { toHex } from "../util/bytes.ts";
 import { intersectRanges, type KeyRange, rangeContains } from "./key_range.ts";
 import { checkKey, checkTs } from "./txn_input.ts";
 import { type MvccGet, mvccGet, type MvccScan, mvccScan, scanExpiredLocks } from "./mvcc_read.ts";
 import { checkTxnStatus, commit, prewrite, resolveLock, rollback } from "./percolator.ts";
 import type { TxnStore } from "./txn_store.ts";
+import type { TxnWriteReply, TxnWriteRequest } from "./txn_codec.ts";
 import {
   KeyNotInRegionError,
   type LockInfo,
@@ -105,7 +107,9 @@ export class RegionTxnServer {
 
   scan(range: KeyRange, ts: number, limit: number): MvccScan {
     checkTs("ts", ts);
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new TxnInputError(`limit ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > TXN_SCAN_ENTRIES_MAX) {
+      throw new TxnInputError(`limit ${limit} is outside 1..${TXN_SCAN_ENTRIES_MAX}`);
+    }
     const part = intersectRanges(range, this.range);
     return part === undefined ? { entries: [] } : mvccScan(this.store, part, ts, limit);
   }
@@ -115,5 +119,49 @@ export class RegionTxnServer {
       throw new TxnInputError(`limit ${limit} is outside 1..${TXN_SCAN_LOCKS_MAX}`);
     }
     return scanExpiredLocks(this.store, this.range, this.nowMs(), limit);
+  }
+}
+
+/**
+ * Runs a write request on `server` (built with the request's `nowMs` where it carries one).
+ * Throws `TxnInputError` or `KeyNotInRegionError` before anything is written.
+ */
+export function serveTxnWrite(server: RegionTxnServer, req: TxnWriteRequest): TxnWriteReply {
+  switch (req.kind) {
+    case "prewrite":
+      return { kind: "result", result: server.prewrite(req) };
+    case "commit":
+      return { kind: "result", result: server.commit(req.keys, req.startTs, req.commitTs) };
+    case "rollback":
+      return { kind: "result", result: server.rollback(req.keys, req.startTs) };
+    case "resolveLock":
+      return { kind: "result", result: server.resolveLock(req.keys, req.startTs, req.commitTs) };
+    case "checkTxnStatus": {
+      const status = server.checkTxnStatus(req.primary, req.startTs, req.rollbackIfMissing);
+      return { kind: "status", status };
+    }
+  }
+}
+
+/** The reads of a region, served by its leader after a ReadIndex (not Raft commands). */
+export type TxnReadRequest =
+  | { readonly kind: "get"; readonly key: Uint8Array; readonly ts: number }
+  | { readonly kind: "scan"; readonly range: KeyRange; readonly ts: number; readonly limit: number }
+  | { readonly kind: "scanExpiredLocks"; readonly limit: number };
+
+export type TxnReadReply =
+  | { readonly kind: "get"; readonly get: MvccGet }
+  | { readonly kind: "scan"; readonly scan: MvccScan }
+  | { readonly kind: "locks"; readonly locks: LockInfo[] };
+
+/** Serves a read on `server`; throws `TxnInputError` or `KeyNotInRegionError` on a bad one. */
+export function serveTxnRead(server: RegionTxnServer, req: TxnReadRequest): TxnReadReply {
+  switch (req.kind) {
+    case "get":
+      return { kind: "get", get: server.get(req.key, req.ts) };
+    case "scan":
+      return { kind: "scan", scan: server.scan(req.range, req.ts, req.limit) };
+    case "scanExpiredLocks":
+      return { kind: "locks", locks: server.scanExpiredLocks(req.limit) };
   }
 }

@@ -21,6 +21,7 @@ test("serve: bad log flags are usage errors, before anything starts", async () =
       [{ "log-level": "INFO" }, /--log-level must be/],
       [{ "slow-request-ms": "fast" }, /--slow-request-ms must be a non-negative integer/],
       [{ "slow-request-ms": "-1" }, /--slow-request-ms must be/],
+      [{ "region-split-bytes": "64MiB" }, /--region-split-bytes must be a non-negative integer/],
     ];
     for (const [flags, message] of cases) {
       await assert.rejects(

@@ -15,17 +15,29 @@ import { RegionKv, type SplitReport } from "../../src/kv/region_apply.ts";
 import { openRegions } from "../../src/kv/region_open.ts";
 import { Db } from "../../src/storage/db.ts";
 import { createPrng, type Prng } from "../../src/util/prng.ts";
+import type { ReadState } from "../../src/raft/core/read_only.ts";
+import { toHex } from "../../src/util/bytes.ts";
 
-/** A region's KV state machine as the driver sees it; keeps the outcomes by index. */
+/**
+ * A region's KV state machine as the driver sees it; keeps the outcomes by index (with the
+ * entry's term, which tells a proposer whether the entry there is its own) and the ReadIndex
+ * answers by context.
+ */
 export class KvRegionSm implements RegionStateMachine {
   readonly outcomes = new Map<number, Uint8Array>();
+  readonly terms = new Map<number, number>();
+  readonly reads = new Map<string, number>();
   constructor(readonly kv: RegionKv) {}
   async apply(entries: readonly Entry[]): Promise<void> {
     const list = entries.map((e) => ({
       index: e.index,
       data: e.type === EntryType.Normal && e.data.length > 0 ? e.data : null,
     }));
+    for (const e of entries) this.terms.set(e.index, e.term);
     for (const [i, o] of await this.kv.apply(list)) this.outcomes.set(i, o);
+  }
+  onReadStates(states: readonly ReadState[]): void {
+    for (const s of states) this.reads.set(toHex(s.context), s.index);
   }
   restore(): void {
     throw new Error("these tests compact no log: no replica needs a snapshot");
@@ -46,6 +58,8 @@ export interface KvNode {
 export class RegionCluster {
   readonly nodes: KvNode[] = [];
   readonly down = new Set<number>();
+  /** Nodes cut off from the others (they keep running: a partition, not a crash). */
+  readonly isolated = new Set<number>();
   #queue: NodeBatch[] = [];
   readonly #prng: Prng;
   #incarnation = 1;
@@ -147,6 +161,7 @@ export class RegionCluster {
     }
     for (const b of q) {
       if (this.down.has(b.to) || this.down.has(b.from)) continue;
+      if (this.isolated.has(b.to) !== this.isolated.has(b.from)) continue;
       if (this.#prng.chance(this.loss)) continue;
       this.node(b.to).driver.receive(b);
     }

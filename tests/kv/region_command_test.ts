@@ -51,6 +51,7 @@ test("region commands and outcomes round-trip and are told from protobuf by thei
       replicas: region.replicas,
     },
     { kind: "routed", regionId: 7, epoch: { version: 3, confVer: 2 }, command: put("g", "1") },
+    { kind: "txn", regionId: 7, epoch: { version: 3, confVer: 2 }, request: b("request") },
   ];
   for (const c of commands) {
     const bytes = encodeRegionCommand(c);
@@ -64,6 +65,7 @@ test("region commands and outcomes round-trip and are told from protobuf by thei
     { kind: "epoch-not-match", current: region },
     { kind: "region-not-found", regionId: 12 },
     { kind: "invalid", message: "why" },
+    { kind: "txn", reply: b("reply") },
   ];
   for (const o of outcomes) assert.deepEqual(decodeRegionOutcome(encodeRegionOutcome(o)), o);
   assert.equal(decodeRegionOutcome(new Uint8Array([0x08, 1])), undefined, "a ClientResponse");

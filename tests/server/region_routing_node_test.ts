@@ -1,6 +1,6 @@
 /**
  * Region routing against real in-process nodes, which run one Raft group: region 1 over the
- * whole keyspace (src/server/node/single_region_catalog.ts, docs/regions.md#routing). The routing
+ * whole keyspace (src/server/node/node_region_catalog.ts, docs/regions.md#routing). The routing
  * client works against them; stale routes are refused before they run; `Regions`, `GET /regions`
  * and the per-region metrics describe region 1; a follower refuses a routed write with the
  * leader's address.

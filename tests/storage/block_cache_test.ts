@@ -67,3 +67,26 @@ test("block: entries whose values take a two-byte length decode and seek", () =>
   for (c.seekToFirst(); c.valid(); c.next()) seen.push(fromUtf8(c.key()));
   assert.deepEqual(seen, keys);
 });
+
+test("block cache: a new block survives its own insertion when every older one was visited", () => {
+  const cache = new BlockCache(4 * (1000 + 64));
+  const owner = new Map<number, CacheEntry>();
+  for (let i = 0; i < 4; i++) cache.insert(owner, i, blockOf(1000));
+  for (let i = 0; i < 4; i++) assert.ok(cache.lookup(owner, i) !== undefined);
+  cache.insert(owner, 4, blockOf(1000));
+  assert.ok(owner.has(4), "the block just inserted is cached");
+  assert.equal(cache.count, 4);
+  assert.ok(cache.bytes <= cache.capacityBytes);
+});
+
+test("block cache: admits every block while it has room, then a block's second miss only", () => {
+  const cache = new BlockCache(8 * (4096 + 64));
+  const owner = new Map<number, CacheEntry>();
+  assert.ok(cache.admit(1, 0) && cache.admit(1, 0), "room: always");
+  for (let i = 0; i < 8; i++) cache.insert(owner, i * 4096, blockOf(4096));
+  assert.equal(cache.admit(2, 4096), false, "full: not on the first miss");
+  assert.equal(cache.admit(3, 4096), false, "another table's block at the same offset");
+  assert.equal(cache.admit(2, 8192), false);
+  assert.equal(cache.admit(2, 4096), true, "the second miss of (2, 4096)");
+  assert.equal(cache.admit(2, 4096), false, "a slot is used once");
+});

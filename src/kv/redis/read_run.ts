@@ -15,11 +15,14 @@ import type { RedisReply } from "./reply.ts";
  * database 0 skips meta-record lookups while it has none.
  */
 export function readStorageOf(kv: KvStateMachine): ReadStorage {
+  const all = kv.acrossRegions; // a node's regions share the engine: count them all
+  const count = (db: number) => all?.redisKeyCount(db) ?? kv.redisKeyCount(db);
+  const keys = () => all?.keyCount() ?? kv.keyCount;
   return new ReadStorage(
     kv.db,
     kv.readNow,
-    (db) => kv.redisKeyCount(db),
-    (db) => kv.redisKeyCount(db) - (db === 0 ? kv.keyCount : 0),
+    count,
+    (db) => count(db) - (db === 0 ? keys() : 0),
   );
 }
 

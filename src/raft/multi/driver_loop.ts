@@ -15,6 +15,8 @@ export class MultiRaftLoop implements DriverLoop {
   #started = false;
   #again = false;
   #failure: unknown = undefined;
+  /** Work that must run between rounds (adding a split's child: addRegions refuses in one). */
+  #between: (() => Promise<void>)[] = [];
 
   constructor(readonly driver: MultiRaftDriver, clock: Clock, tickMs: number) {
     this.#ticker = new Ticker(clock, tickMs, () => driver.tick());
@@ -41,6 +43,21 @@ export class MultiRaftLoop implements DriverLoop {
     this.#ticker.catchUp();
   }
 
+  /** Runs `task` after the round in progress (or now), before the next round. */
+  between(task: () => Promise<void>): void {
+    this.#between.push(task);
+    this.kick();
+  }
+
+  async #run(): Promise<void> {
+    while (this.#between.length > 0) {
+      const tasks = this.#between;
+      this.#between = [];
+      for (const task of tasks) await task();
+    }
+    await this.driver.runOnce();
+  }
+
   /** Runs a round now, or right after the one in progress. */
   kick(): void {
     if (this.failure !== undefined) return;
@@ -49,7 +66,7 @@ export class MultiRaftLoop implements DriverLoop {
       return;
     }
     this.#running = true;
-    this.driver.runOnce().then(
+    this.#run().then(
       () => {
         this.#running = false;
         if (this.#again) {

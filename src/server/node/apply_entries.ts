@@ -3,11 +3,17 @@
  * address book and the region's descriptor (region_members.ts) in the same batch.
  */
 import { type MemberAddressWrite, memberWriteOp } from "../../kv/members.ts";
-import type { KvStateMachine } from "../../kv/state_machine.ts";
+import type { ApplyEntry } from "../../kv/state_machine.ts";
 import { type Entry, EntryType } from "../../raft/core/messages.ts";
 import { memberWritesOf } from "../membership/address_book.ts";
 import { LARGE_APPLY_GC_BYTES } from "../../limits.ts";
 import type { RegionMembers } from "./region_members.ts";
+
+/** What applies a region's entries: its KvStateMachine, or its RegionKv (split commands too). */
+export interface ApplyTarget {
+  readonly appliedIndex: number;
+  apply(entries: readonly ApplyEntry[]): Promise<Map<number, Uint8Array>>;
+}
 
 export interface Applied {
   /** Each command entry's encoded outcome, by index. */
@@ -22,7 +28,7 @@ export interface Applied {
  * key's record, its history, the engine batch) are garbage by then.
  */
 export async function applyEntries(
-  kv: KvStateMachine,
+  kv: ApplyTarget,
   entries: readonly Entry[],
   o: { readonly collectGarbage?: () => void } = {},
   region?: RegionMembers,

@@ -39,6 +39,11 @@ export interface CommandPathDeps {
   readonly requestTimeoutMs: number;
   /** The leader's wall clock (Unix ms), stamped on what it proposes. */
   readonly wallMs: () => number;
+  /**
+   * The entry to propose for an encoded command: itself, or wrapped as a `Routed` region command
+   * with the region's epoch once regions split (region_host.ts `entryFor`).
+   */
+  readonly entry?: (command: Uint8Array) => Uint8Array;
 }
 
 export class CommandPath {
@@ -65,7 +70,8 @@ export class CommandPath {
     // on every replica alike (docs/decisions/0009-key-expiry.md).
     // Whole ms, whatever the clock gives: a fraction cannot go on the wire.
     const proposedAtMs = BigInt(Math.max(0, Math.floor(this.d.wallMs())));
-    const data = encodeCommand({ ...command, proposedAtMs });
+    const encoded = encodeCommand({ ...command, proposedAtMs });
+    const data = this.d.entry?.(encoded) ?? encoded;
     // The entry's size bounds the payload's: no walk over the command's fields (a RESP batch
     // has thousands), and a few bytes more allowance at most.
     const timeoutMs = allowFor(data.length);

@@ -15,6 +15,7 @@ import { KvStateMachine } from "../../kv/state_machine.ts";
 import { HISTORY_COMPACT_SLICE_ENTRIES } from "../../limits_ops.ts";
 import type { Clock, FileSystem, WorkerChannel } from "../../platform/types.ts";
 import { Db } from "../../storage/db.ts";
+import { readDescriptor } from "../../kv/region_descriptor_record.ts";
 import { ClosedError, CorruptionError } from "../../util/errors.ts";
 import { removeTree } from "../../platform/fs_tree.ts";
 import { ServiceError } from "../kv_service.ts";
@@ -28,6 +29,19 @@ function timerPace(clock: Clock): CompactionPace {
     sliceEntries: HISTORY_COMPACT_SLICE_ENTRIES,
     pause: () => new Promise<void>((resolve) => clock.setTimeout(resolve, 0)),
   };
+}
+
+/** A region's state machine on this node: reads judge expiry by its wall clock, work yields. */
+export function configureRegionKv(kv: KvStateMachine, clock: Clock): void {
+  // Reads judge key expiry by this node's wall clock too (docs/decisions/0009-key-expiry.md).
+  kv.wallClock = () => clock.wallMs();
+  kv.compactor.pace = timerPace(clock);
+  kv.garbage.pause = timerPace(clock).pause;
+}
+
+/** Region 1's state machine, its history clipped to the range it kept after its splits. */
+function openFirstRegion(db: Db): Promise<KvStateMachine> {
+  return KvStateMachine.open(db, undefined, { regionId: 1, span: readDescriptor(db, 1) });
 }
 
 export class EngineHolder {
@@ -44,10 +58,7 @@ export class EngineHolder {
     public db: Db,
     public kv: KvStateMachine,
   ) {
-    // Reads judge key expiry by this node's wall clock too (docs/decisions/0009-key-expiry.md).
-    kv.wallClock = () => clock.wallMs();
-    kv.compactor.pace = timerPace(clock);
-    kv.garbage.pause = timerPace(clock).pause;
+    configureRegionKv(kv, clock);
   }
 
   static async open(
@@ -73,7 +84,7 @@ export class EngineHolder {
       onCompaction,
       backgroundWorker,
     });
-    const holder = new EngineHolder(fs, dataDir, clock, db, await KvStateMachine.open(db));
+    const holder = new EngineHolder(fs, dataDir, clock, db, await openFirstRegion(db));
     holder.onCompaction = onCompaction;
     holder.backgroundWorker = backgroundWorker;
     if (backgroundWorker !== undefined) {
@@ -145,15 +156,26 @@ export class EngineHolder {
         onCompaction: this.onCompaction,
         backgroundWorker: this.backgroundWorker,
       });
-      this.kv = await KvStateMachine.open(this.db);
-      this.kv.wallClock = () => clock.wallMs();
-      this.kv.compactor.pace = timerPace(clock);
-      this.kv.garbage.pause = timerPace(clock).pause;
+      this.kv = await openFirstRegion(this.db);
+      configureRegionKv(this.kv, clock);
       // Pub/sub subscribers on this node do not change with the store (server.ts).
       this.kv.redisEventsWanted = wanted;
       this.installed++;
       return true;
     });
+  }
+
+  /**
+   * Reopens region 1's state machine over the same engine after a region image replaced its
+   * records (its counters, sessions and leases are cached). Called under `locked`.
+   */
+  async reopenFirst(): Promise<void> {
+    const wanted = this.kv.redisEventsWanted;
+    this.kv.garbage.stop();
+    this.kv = await openFirstRegion(this.db);
+    configureRegionKv(this.kv, this.clock);
+    this.kv.redisEventsWanted = wanted;
+    this.installed++;
   }
 
   /**

@@ -34,12 +34,30 @@ export function peerHelloOf(
   return { nodeId: o.id, clusterToken: o.clusterToken, address: o.peers.get(o.id) };
 }
 
-type RedisRequestInit = MessageInitShape<typeof RedisRequestSchema>;
+export type RedisRequestInit = MessageInitShape<typeof RedisRequestSchema>;
 type ClientResponseInit = MessageInitShape<typeof ClientResponseSchema>;
 
 /** A ServiceError as the error of an outcome (its leader hint is not kept). */
 function errorOf(e: ServiceError) {
   return { code: e.code, message: e.message, compactedRevision: BigInt(e.compactedRevision) };
+}
+
+/**
+ * Runs a Redis batch request by request (each on its own: forwarded, or routed to its region);
+ * each request's answer or error becomes its own outcome in the batch's.
+ */
+export async function eachRedisRequest(
+  requests: readonly RedisRequestInit[],
+  run: (command: CommandInit) => Promise<CommandOutcome>,
+): Promise<CommandOutcome> {
+  const sent = requests.map((value) => run({ body: { case: "redis", value } }));
+  const outcomes: ClientResponseInit[] = [];
+  for (const s of await Promise.allSettled(sent)) {
+    if (s.status === "fulfilled") outcomes.push({ body: s.value });
+    else if (s.reason instanceof ServiceError) outcomes.push({ error: errorOf(s.reason) });
+    else throw s.reason;
+  }
+  return { case: "redisBatch", value: create(RedisBatchResponseSchema, { outcomes }) };
 }
 
 export class LeaderForwarder {
@@ -99,16 +117,10 @@ export class LeaderForwarder {
     requests: readonly RedisRequestInit[],
     timeoutMs: number,
   ): Promise<CommandOutcome> {
-    const sent = requests.map((value) =>
-      this.forward(address, { body: { case: "redis", value } }, timeoutMs)
+    return await eachRedisRequest(
+      requests,
+      (command) => this.forward(address, command, timeoutMs),
     );
-    const outcomes: ClientResponseInit[] = [];
-    for (const s of await Promise.allSettled(sent)) {
-      if (s.status === "fulfilled") outcomes.push({ body: s.value });
-      else if (s.reason instanceof ServiceError) outcomes.push({ error: errorOf(s.reason) });
-      else throw s.reason;
-    }
-    return { case: "redisBatch", value: create(RedisBatchResponseSchema, { outcomes }) };
   }
 
   /**

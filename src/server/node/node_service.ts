@@ -12,7 +12,7 @@ import type { CommandInit } from "../../kv/command_codec.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../../kv/kv_scan.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
-import type { Entry, Snapshot } from "../../raft/core/messages.ts";
+import type { Entry } from "../../raft/core/messages.ts";
 import type { RaftGroup } from "../../raft/group.ts";
 import { openSharedLog } from "../../raft/log_migration.ts";
 import type { MultiLogStore } from "../../raft/multi_log_store.ts";
@@ -26,7 +26,6 @@ import {
   writeOutcome,
 } from "../kv_service.ts";
 import { CommandPath } from "./command_path.ts";
-import { revisionRead } from "./revision_reads.ts";
 import { LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
 import { Proposals } from "./proposals.ts";
 import { ReadBarrier } from "./read_barrier.ts";
@@ -49,6 +48,7 @@ import { Membership } from "../membership/membership.ts";
 import { isHealthy, statusOf } from "./status.ts";
 import { bootstrapIfNew } from "./bootstrap.ts";
 import { HistoryRetention } from "./history_retention.ts";
+import { type NodeRegions, wireRegions } from "./node_regions.ts";
 import {
   type NodeServiceOptions,
   type ResolvedNodeOptions,
@@ -77,6 +77,8 @@ export class NodeService implements KvService, StatusSource {
   readonly faults: FaultMonitor;
   readonly #commands: CommandPath;
   readonly retention: HistoryRetention;
+  /** The node's regions: region 1 and those its splits made (node_regions.ts). */
+  readonly local: NodeRegions;
   /** Gets the key-value events of every apply pass (the watch hub); they are dropped without it. */
   onEvents: ((events: readonly KvEvent[], revision: number) => void) | undefined;
   /** Gets what Redis commands announced (the RESP port's pub/sub hub). */
@@ -131,6 +133,7 @@ export class NodeService implements KvService, StatusSource {
       leader: () => this.#leader(),
       requestTimeoutMs: o.requestTimeoutMs,
       wallMs: () => o.clock.wallMs(),
+      entry: (data) => this.local.host.entryFor(1, data),
     });
     this.retention = new HistoryRetention({
       clock: o.clock,
@@ -142,6 +145,13 @@ export class NodeService implements KvService, StatusSource {
     }, o.autoCompact);
     this.#readIssuer = new NodeReadIssuer(o.id, () => this.node, () => this.kv.appliedIndex);
     this.reads = new ReadBarrier(this.#readIssuer, o.clock, o.requestTimeoutMs, o.id);
+    this.local = wireRegions({
+      ...this,
+      raft: this.raft,
+      engine: () => this.engine,
+      commands: this.#commands,
+      onRedisEvents: (events) => this.onRedisEvents?.(events),
+    });
   }
 
   /**
@@ -155,7 +165,9 @@ export class NodeService implements KvService, StatusSource {
     const { log: logStore, migrated } = await openSharedLog(o.fs, o.dataDir);
     if (migrated) o.logger.info("raft.log_migrated", { region: 1 });
     await bootstrapIfNew(o, logStore, engine.kv);
-    return new NodeService(o, engine, logStore, await readMembers(engine.db));
+    const node = new NodeService(o, engine, logStore, await readMembers(engine.db));
+    await node.local.host.openAll([...o.peers.keys()]);
+    return node;
   }
 
   #createRaft(): NodeRaft {
@@ -166,7 +178,11 @@ export class NodeService implements KvService, StatusSource {
       snapshots: this.#snapshots,
       sm: {
         apply: (entries) => this.#apply(entries),
-        restore: (snapshot) => this.#restore(snapshot),
+        restore: (snapshot) =>
+          this.local.first.restore(snapshot, () => {
+            this.onStoreReplaced?.();
+            this.reads.applied();
+          }),
         // The image point: the engine made durable (its WAL is off); the log is then compacted.
         flush: () => this.engine.flushApplied(),
         image: () => SNAPSHOT_MARKER,
@@ -185,6 +201,10 @@ export class NodeService implements KvService, StatusSource {
           this.#readIssuer.reconsider();
           this.#raftEvents.confChanged(cc, cs, index);
         },
+      },
+      regionImages: {
+        on: () => this.local.host.regionSnapshots,
+        source: (region) => this.local.host.imageSource(region),
       },
       installSnapshot: async () => {
         if (await this.engine.swapIn()) {
@@ -227,7 +247,9 @@ export class NodeService implements KvService, StatusSource {
 
   #apply(entries: readonly Entry[]): Promise<void> {
     return this.engine.locked(async () => {
-      const done = await applyEntries(this.engine.kv, entries, this.o, this.raft.members);
+      const first = this.local.first;
+      const done = await applyEntries(first.kv, entries, this.o, this.raft.members);
+      first.applied(entries.reduce((n, e) => n + e.data.length, 0));
       this.addresses.apply(done.memberWrites);
       const events = this.engine.kv.drainEvents();
       if (events.length > 0) this.onEvents?.(events, this.engine.kv.revision);
@@ -238,18 +260,12 @@ export class NodeService implements KvService, StatusSource {
     });
   }
 
-  /** Raft installs a snapshot: the engine must already hold it (swapped in on receipt). */
-  #restore(snapshot: Snapshot): void {
-    const applied = this.engine.kv.appliedIndex;
-    if (snapshot.metadata.index <= Math.max(1, applied)) return;
-    throw new Error(`snapshot at ${snapshot.metadata.index} is ahead of the engine (${applied})`);
-  }
-
   start(): void {
     this.node.start();
     this.node.kick();
     this.faults.start();
     this.retention.start();
+    this.local.splitCheck.start();
     if (this.o.rebuild) {
       void catchUpBeforeVoting({
         node: this.node,
@@ -274,52 +290,31 @@ export class NodeService implements KvService, StatusSource {
   }
 
   async write(command: CommandInit): Promise<WriteResponse> {
-    return writeOutcome(await this.#commands.execute(command));
+    return writeOutcome(await this.local.router.execute(command));
   }
 
   execute(command: CommandInit): Promise<CommandOutcome> {
-    return this.#commands.execute(command);
+    return this.local.router.execute(command);
   }
 
-  async get(key: Uint8Array, consistency: Consistency, revision = 0): Promise<KeyRead> {
-    if (revision === 0) {
-      // Both in one turn: no apply can come between the state and the revision.
-      return await this.readState(consistency, (kv) => ({
-        state: kv.get(key),
-        revision: kv.visibleRevision,
-      }));
-    }
-    await this.#barrier(consistency);
-    const kv = this.engine.kv;
-    const state = await revisionRead(this.engine, () => kv.getAt(key, revision));
-    return { state, revision };
+  get(key: Uint8Array, consistency: Consistency, revision = 0): Promise<KeyRead> {
+    return this.local.reads.get(key, consistency, revision);
   }
 
-  async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
-    await this.#barrier(consistency);
-    const kv = this.engine.kv;
-    return await revisionRead(this.engine, () => kv.scan(request));
+  scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
+    return this.local.reads.scan(request, consistency);
   }
 
   count(consistency: Consistency): Promise<number> {
-    return this.readState(consistency, (kv) => kv.keyCount);
+    return this.local.reads.count(consistency);
   }
 
-  async readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T> {
-    await this.#barrier(consistency);
-    return this.engine.readNow(() => read(this.engine.kv));
+  readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T> {
+    return this.local.reads.readState(consistency, read);
   }
 
   readStateNow<T>(c: Consistency, read: (kv: KvStateMachine) => T): { value: T } | undefined {
-    this.faults.check("read");
-    if (c !== "serializable" && !this.reads.readyNow()) return undefined;
-    return { value: this.engine.readNow(() => read(this.engine.kv)) };
-  }
-
-  /** The read barrier a consistency asks for (docs/design.md §2.5). */
-  async #barrier(consistency: Consistency): Promise<void> {
-    this.faults.check("read");
-    if (consistency !== "serializable") await this.reads.wait();
+    return this.local.reads.readStateNow(c, read);
   }
 
   status(): NodeStatus {
@@ -361,7 +356,10 @@ export class NodeService implements KvService, StatusSource {
     this.#closed = true;
     this.faults.stop();
     this.retention.stop();
+    this.local.splitCheck.stop();
     this.raft.close();
+    this.local.router.close();
+    this.local.host.close();
     this.#forwarder.close();
     this.proposals.failAll("node shutting down");
     await this.#snapshots.close();

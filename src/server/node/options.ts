@@ -5,6 +5,7 @@
  */
 import type { Clock, FileSystem, Net, WorkerChannel } from "../../platform/types.ts";
 import type { RetentionOptions } from "./history_retention.ts";
+import { REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
 import { createLogger, type Logger, SILENT_LOGGER } from "../log/logger.ts";
 import {
   type PlacementNodeOptions,
@@ -55,6 +56,10 @@ export interface NodeServiceOptions {
   readonly expirySweepMs?: number;
   /** The placement service on this node (`--zone`, `--replicas`, `--replace-timeout`). */
   readonly placement?: Partial<PlacementNodeOptions>;
+  /** A region larger than this many bytes splits (region_split_check.ts); 0: never. */
+  readonly regionSplitBytes?: number;
+  /** How often the split check runs (REGION_SPLIT_CHECK_MS); tests make it short. */
+  readonly splitCheckMs?: number;
 }
 
 /**
@@ -110,6 +115,11 @@ function positiveInteger(name: string, v: number): number {
   return v;
 }
 
+function nonNegativeInteger(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be >= 0, got ${v}`);
+  return v;
+}
+
 /** Fills in every default of `o` (once, where the node is created) and checks the timing. */
 export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
   const d = NODE_DEFAULTS;
@@ -141,6 +151,8 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     ),
     rebuild: o.rebuild ?? false,
     expirySweepMs: positiveInteger("expirySweepMs", o.expirySweepMs ?? d.expirySweepMs),
+    regionSplitBytes: nonNegativeInteger("regionSplitBytes", o.regionSplitBytes ?? 0),
+    splitCheckMs: positiveInteger("splitCheckMs", o.splitCheckMs ?? REGION_SPLIT_CHECK_MS),
     logger,
     log: (line: string) => logger.info("message", { text: line }),
     collectGarbage: o.collectGarbage,

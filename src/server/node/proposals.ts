@@ -6,6 +6,7 @@
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { decodeOutcome } from "../../kv/outcome_codec.ts";
+import { decodeRegionOutcome, type RegionOutcome } from "../../kv/region_command.ts";
 import { PROPOSALS_PENDING_MAX } from "../../limits.ts";
 import type { EntryPosition } from "../../raft/api.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
@@ -95,6 +96,11 @@ export class Proposals {
       w.reject(notApplied());
       return;
     }
+    const region = decodeRegionOutcome(outcome);
+    if (region !== undefined) {
+      w.reject(new RegionChangedError(region));
+      return;
+    }
     const r = decodeOutcome(outcome);
     if (r.error !== undefined) w.reject(serviceErrorOf(r.error));
     else w.resolve(r.body);
@@ -107,6 +113,16 @@ export class Proposals {
       w.reject(new ServiceError(ErrorCode.TIMEOUT, `${message} (write at index ${index})`));
     }
     this.#waiting.clear();
+  }
+}
+
+/**
+ * A write proposed to a region whose range or epoch changed before it applied (a split): apply
+ * refused it, nothing happened. The node routes it again (region_router.ts).
+ */
+export class RegionChangedError extends ServiceError {
+  constructor(readonly outcome: RegionOutcome) {
+    super(ErrorCode.UNAVAILABLE, `the region changed before the write applied (${outcome.kind})`);
   }
 }
 

@@ -51,6 +51,15 @@ export interface NodeRaftOptions {
   readonly hooks: NodeHooks;
   /** A received snapshot is fully imported: swap the staging engine in (before Raft sees it). */
   readonly installSnapshot: () => Promise<void>;
+  /**
+   * Once regions split (or may), every region's snapshot is a region image (region_snapshots.ts)
+   * from this source, assembled by the receiver and installed by the region's `restore`; never
+   * the whole engine.
+   */
+  readonly regionImages?: {
+    readonly on: () => boolean;
+    readonly source: (region: number) => (() => AsyncIterable<Uint8Array>) | undefined;
+  };
 }
 
 /** Whether a configuration lists `id` (voter or learner, incoming or outgoing). */
@@ -85,8 +94,10 @@ export class NodeRaft {
       clusterToken: o.clusterToken,
       onUnreachable: (id) => reportUnreachable(this.driver, id),
       onSnapshotStatus: (id, region, ok) => reportSnapshot(this.driver, region, id, ok),
-      regionSnapshotSource: (region) =>
-        region === KV_REGION ? () => exportSnapshot(n.engine().db) : undefined,
+      regionSnapshotSource: (region) => {
+        if (n.regionImages?.on() === true) return n.regionImages.source(region);
+        return region === KV_REGION ? () => exportSnapshot(n.engine().db) : undefined;
+      },
       logger: o.logger,
     });
     this.driver = new MultiRaftDriver({
@@ -119,6 +130,7 @@ export class NodeRaft {
         if (this.driver.receive(batch)) this.loop.kick();
       },
       snapshotChunk: (from, region, wire) => this.#snapshotChunk(from, region, wire),
+      unsized: () => n.regionImages?.on() === true,
       logger: o.logger,
     });
     // The log was bootstrapped (bootstrap.ts) before: adding a region that needs no
@@ -140,7 +152,8 @@ export class NodeRaft {
 
   /** Region 1's chunks go to the staging engine, never into memory whole. */
   #snapshotChunk(from: number, region: number, wire: RaftMessage): boolean {
-    if (region !== KV_REGION) return false;
+    // Region images are assembled by the batch receiver and installed by the region's restore.
+    if (region !== KV_REGION || this.n.regionImages?.on() === true) return false;
     this.n.snapshots.add(from, wire, async (first) => {
       await this.n.installSnapshot();
       const message = raftMessageFromWire(first, from, SNAPSHOT_MARKER);

@@ -18,6 +18,8 @@ import { raftMessageFromWire } from "../../wire/raft_codec.ts";
 interface Stream {
   readonly first: RaftMessage;
   readonly total: number;
+  /** Exported as it was sent: its declared size is the marker's, the limit bounds it. */
+  readonly unsized: boolean;
   readonly chunks: Uint8Array[];
   received: number;
 }
@@ -26,6 +28,12 @@ export interface AssemblerLimits {
   /** Bytes of one image, and of every stream in progress together. */
   readonly bytesMax?: number;
   readonly streamsMax?: number;
+  /**
+   * Regions whose images the sender exports as it streams them (a node's region images,
+   * server/node/region_snapshots.ts): the stream declares the Raft snapshot's marker size, not
+   * the image's, so only `bytesMax` bounds it.
+   */
+  readonly unsized?: (region: number) => boolean;
 }
 
 export class RegionSnapshotAssembler {
@@ -40,7 +48,10 @@ export class RegionSnapshotAssembler {
   constructor(limits: AssemblerLimits = {}) {
     this.#bytesMax = limits.bytesMax ?? MULTI_SNAPSHOT_BYTES_MAX;
     this.#streamsMax = limits.streamsMax ?? MULTI_SNAPSHOT_STREAMS_MAX;
+    this.#unsized = limits.unsized ?? (() => false);
   }
+
+  readonly #unsized: (region: number) => boolean;
 
   /** Streams in progress. */
   get streams(): number {
@@ -51,7 +62,7 @@ export class RegionSnapshotAssembler {
   chunk(from: number, region: number, w: RaftMessage): Message | undefined {
     const key = `${from}/${region}`;
     const offset = u64ToNumber(w.snapshotOffset, "snapshot offset");
-    if (offset === 0) this.#start(key, w);
+    if (offset === 0) this.#start(key, region, w);
     const s = this.#streams.get(key);
     if (s === undefined) {
       this.counts.chunksDropped++;
@@ -73,14 +84,17 @@ export class RegionSnapshotAssembler {
     this.#bytes += chunk.length;
     if (!w.snapshotDone) return undefined;
     this.#drop(key);
-    if (s.received !== s.total) return this.#refuse(key, `ends at ${s.received} of ${s.total}`);
+    if (!s.unsized && s.received !== s.total) {
+      return this.#refuse(key, `ends at ${s.received} of ${s.total}`);
+    }
     this.counts.received++;
     return raftMessageFromWire(s.first, from, concatBytes(s.chunks));
   }
 
-  #start(key: string, first: RaftMessage): void {
+  #start(key: string, region: number, first: RaftMessage): void {
     this.#drop(key);
-    const total = u64ToNumber(first.snapshotBytes, "snapshot bytes");
+    const unsized = this.#unsized(region);
+    const total = unsized ? this.#bytesMax : u64ToNumber(first.snapshotBytes, "snapshot bytes");
     if (first.snapshot === undefined) return void this.#refuse(key, "first chunk without metadata");
     if (total > this.#bytesMax) {
       return void this.#refuse(key, `${total} bytes exceed the ${this.#bytesMax}-byte limit`);
@@ -89,7 +103,7 @@ export class RegionSnapshotAssembler {
       const oldest = this.#streams.keys().next().value;
       if (oldest !== undefined) this.#refuse(oldest, "superseded: too many streams at once");
     }
-    this.#streams.set(key, { first, total, chunks: [], received: 0 });
+    this.#streams.set(key, { first, total, unsized, chunks: [], received: 0 });
   }
 
   #refuse(key: string, why: string): undefined {

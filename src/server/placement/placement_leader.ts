@@ -29,6 +29,9 @@ export interface LeaderCounts {
   timestamps: number;
   persists: number;
   heartbeats: number;
+  /** Region reports the state machine refused, and the last reason. */
+  reportsRefused: number;
+  lastRefusal: string;
 }
 
 export interface LeaderContext {
@@ -102,7 +105,13 @@ export class PlacementLeader {
     check(await this.c.proposer.submit({ kind: "heartbeat", ...node }));
     this.c.counts.heartbeats++;
     const sent = reports.map((r) => this.c.proposer.submit({ kind: "region-report", ...r }));
-    for (const o of await Promise.all(sent)) check(o);
+    // A refused report (a region id placement never allocated: splits choose their own ids
+    // until they ask placement) is counted, not the sender's failure: its heartbeat applied.
+    for (const o of await Promise.all(sent)) {
+      if (o.kind !== "refused") continue;
+      this.c.counts.reportsRefused++;
+      this.c.counts.lastRefusal = o.reason;
+    }
   }
 
   async drain(nodeId: number): Promise<void> {

@@ -60,7 +60,14 @@ export class PlacementNode {
   readonly #check: LeadershipCheck;
   #catalog: RegionCatalog | undefined;
   /** What this node served as placement leader, over every term it led. */
-  readonly tsoCounts: LeaderCounts = { requests: 0, timestamps: 0, persists: 0, heartbeats: 0 };
+  readonly tsoCounts: LeaderCounts = {
+    requests: 0,
+    timestamps: 0,
+    persists: 0,
+    heartbeats: 0,
+    reportsRefused: 0,
+    lastRefusal: "",
+  };
   /** One request per turn of the event loop for every `nextTimestamp` of that turn. */
   readonly #batcher = new TimestampBatcher((count) => this.timestamps(count));
   /** A non-member learns the leader from the answers to its heartbeats. */

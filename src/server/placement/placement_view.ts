@@ -69,12 +69,24 @@ export function placementJson(p: PlacementNode) {
     reportAgeMs: Math.max(0, now - r.reportedMs),
   }));
   const leader = p.leader;
+  const c = p.tsoCounts;
   return {
     node: p.d.o.id,
     ...placementStatus(p),
     nodes: nodesOf(p),
     regions,
-    tso: { bound: s.tsoBound, ...p.tsoCounts },
+    tso: {
+      bound: s.tsoBound,
+      requests: c.requests,
+      timestamps: c.timestamps,
+      persists: c.persists,
+    },
+    // What this node proposed as leader: heartbeats, and region reports the state refused.
+    served: {
+      heartbeats: c.heartbeats,
+      reportsRefused: c.reportsRefused,
+      lastRefusal: c.lastRefusal || null,
+    },
     // Only the leader schedules: elsewhere this is null (ask the leader's /placement).
     operators: leader === undefined
       ? null

@@ -69,7 +69,7 @@ const READ_AND_WRITE = new Set([
 type Need = "read" | "write" | "both";
 
 /** Key arguments and what each needs, by the command table's key positions. */
-function keysOf(name: string, args: readonly Uint8Array[]): [Uint8Array, Need][] {
+export function keysOf(name: string, args: readonly Uint8Array[]): [Uint8Array, Need][] {
   switch (name) {
     case "watch":
       return args.slice(1).map((k) => [k, "read"]);

@@ -266,7 +266,7 @@ export class RespSession {
   #flush(): void {
     this.#flushQueued = false;
     const w = this.ctx.writer;
-    if (w.length > 0 && !this.#closed) this.conn.write(w.take());
+    if (w.length > 0 && !this.#closed) { for (const p of w.takeParts()) this.conn.write(p); }
     if (this.ctx.conn.quit || this.conn.queuedBytes() > CONN_WRITE_QUEUE_BYTES_MAX) {
       this.#close();
     } else if (this.#paused && this.#heldCount() < RESP_PIPELINE_MAX / 2) {

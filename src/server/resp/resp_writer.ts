@@ -14,23 +14,64 @@ const OK = utf8("+OK\r\n");
 
 export type RespVersion = 2 | 3;
 
+/**
+ * A `raw` range this long is not copied into the buffer: it goes to the socket as a part of
+ * its own (a large value's reply, rendered once already, was copied a second time here).
+ */
+const OWN_PART_BYTES = 1 << 20;
+
 export class RespWriter {
   readonly #out = new ByteWriter(4096);
+  /** What was written before the buffer's contents, in order, when a large range was adopted. */
+  #parts: Uint8Array[] = [];
+  #partBytes = 0;
   version: RespVersion = 2;
 
   get length(): number {
-    return this.#out.length;
+    return this.#partBytes + this.#out.length;
   }
 
-  /** The bytes written since the last take, for the caller to keep (ByteWriter.take). */
+  /** The bytes written since the last take, in one buffer for the caller to keep. */
   take(): Uint8Array {
-    return this.#out.take();
+    if (this.#parts.length === 0) return this.#out.take();
+    const parts = this.takeParts();
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 
-  /** Bytes already in RESP form, `src[off, off+len)` (a run of replies rendered elsewhere). */
+  /** The bytes written since the last take, in order, as one or more buffers to write. */
+  takeParts(): Uint8Array[] {
+    const tail = this.#out.take();
+    if (this.#parts.length === 0) return [tail];
+    const parts = this.#parts;
+    if (tail.length > 0) parts.push(tail);
+    this.#parts = [];
+    this.#partBytes = 0;
+    return parts;
+  }
+
+  /**
+   * Bytes already in RESP form, `src[off, off+len)` (a run of replies rendered elsewhere). A
+   * range of OWN_PART_BYTES or more is kept by reference: `src` must not change afterwards.
+   */
   raw(src: Uint8Array, off: number, len: number): this {
-    this.#out.range(src, off, len);
+    if (len < OWN_PART_BYTES) {
+      this.#out.range(src, off, len);
+      return this;
+    }
+    if (this.#out.length > 0) this.#adopt(this.#out.take());
+    this.#adopt(src.subarray(off, off + len));
     return this;
+  }
+
+  #adopt(part: Uint8Array): void {
+    this.#parts.push(part);
+    this.#partBytes += part.length;
   }
 
   ok(): this {

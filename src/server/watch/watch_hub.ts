@@ -15,7 +15,7 @@
  * After a snapshot replaced the store (`resync`), the history jumps: every watch
  * catches up again from its next revision, and reads begun before are discarded.
  */
-import { inRange, type KvEvent } from "../../kv/key_state.ts";
+import { inRange, type KeyRange, type KvEvent } from "../../kv/key_state.ts";
 import { WATCH_HISTORY_BATCH_EVENTS, WATCHES_PER_NODE_MAX } from "../../limits.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import { errorMessage } from "../../util/errors.ts";
@@ -39,6 +39,11 @@ export interface WatchHubOptions {
   readonly watchesMax?: number;
   /** Events per history read; default WATCH_HISTORY_BATCH_EVENTS. */
   readonly historyBatchEvents?: number;
+  /**
+   * Why a watch of `range` cannot be served here, if it cannot: once regions split, the hub
+   * follows region 1 only (server/node/region_host.ts `watchRefusal`).
+   */
+  readonly refuse?: (range: KeyRange) => string | undefined;
 }
 
 /** Counters for /metrics. */
@@ -74,6 +79,8 @@ export class WatchHub {
   /** Registers a watch; throws WatchLimitError when the node has no room. */
   create(spec: WatchSpec, sink: WatchSink): Watcher {
     if (this.#closed) throw new WatchLimitError("the node is shutting down");
+    const refused = this.o.refuse?.(spec.range);
+    if (refused !== undefined) throw new WatchLimitError(refused);
     const max = this.o.watchesMax ?? WATCHES_PER_NODE_MAX;
     if (this.#watchers.size >= max) {
       throw new WatchLimitError(`too many watches on this node (${max})`);
@@ -94,6 +101,14 @@ export class WatchHub {
   cancel(w: Watcher, reason: string, compactRevision?: number): void {
     this.#watchers.delete(w);
     w.end(reason, compactRevision);
+  }
+
+  /** The regions changed (a split): ends the watches the hub can no longer serve. */
+  recheck(): void {
+    for (const w of [...this.#watchers]) {
+      const refused = this.o.refuse?.(w.spec.range);
+      if (refused !== undefined) this.cancel(w, refused);
+    }
   }
 
   /** Events of one apply pass, durable in the history, the store now at `revision`. */

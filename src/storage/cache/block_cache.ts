@@ -10,6 +10,12 @@
  * as a FIFO keeps its deleted slots at the front until it rehashes, and finding the
  * oldest entry walked over all of them (13 % of a point get on a store 17× the cache,
  * bench/RESULTS.md "Growth reads"). Removed entries are marked dead and skipped.
+ *
+ * Admission: once the cache is full, a point read's block is admitted on its second miss
+ * within a recent window (a direct-mapped table of recently missed blocks, one slot per block
+ * the cache holds, 8 bytes each). Reads spread over a store many times the cache (a grown node
+ * under uniform random gets) then read most blocks into a reused buffer instead of allocating,
+ * inserting and evicting one block per get; a block read again soon is cached as before.
  */
 import { assert } from "../../util/assert.ts";
 import type { Block } from "../sstable/block.ts";
@@ -25,6 +31,18 @@ export interface CacheEntry {
   readonly offset: number;
 }
 
+/** Owner ids wrap at 2^21 so that id × 2^32 + offset stays exact; a clash only admits early. */
+const OWNER_IDS = 1 << 21;
+let lastOwnerId = 0;
+/** A number naming one table reader's blocks in the admission window. */
+export function newOwnerId(): number {
+  lastOwnerId = (lastOwnerId % (OWNER_IDS - 1)) + 1;
+  return lastOwnerId;
+}
+
+/** Bytes of an average block, to size the admission window (4 KiB blocks, plus entry cost). */
+const TYPICAL_BLOCK_CHARGE = 4096;
+
 export class BlockCache {
   /** Entries oldest first from `#head`; slots before it are free. */
   #queue: (CacheEntry | undefined)[] = [];
@@ -34,8 +52,32 @@ export class BlockCache {
   hits = 0;
   misses = 0;
 
+  /** Recently missed blocks (owner id × 2^32 + offset per slot; 0 = empty). */
+  readonly #missed: Float64Array;
+
   constructor(readonly capacityBytes: number) {
     assert(Number.isSafeInteger(capacityBytes) && capacityBytes >= 0, "block cache capacity");
+    let slots = 1024;
+    while (slots * TYPICAL_BLOCK_CHARGE < capacityBytes && slots < 1 << 20) slots *= 2;
+    this.#missed = new Float64Array(slots);
+  }
+
+  /**
+   * Whether a point read that missed block (`ownerId`, `offset`) should insert it: always
+   * while the cache has room, else only when the same block missed recently as well.
+   */
+  admit(ownerId: number, offset: number): boolean {
+    if (this.#bytes + TYPICAL_BLOCK_CHARGE <= this.capacityBytes) return true;
+    const key = ownerId * 0x1_0000_0000 + offset;
+    const m = this.#missed;
+    const slot = (Math.imul(ownerId, 0x9e3779b1) ^ Math.imul(offset, 0x85ebca6b)) >>> 0;
+    const i = (slot >>> 12) & (m.length - 1);
+    if (m[i] === key) {
+      m[i] = 0;
+      return true;
+    }
+    m[i] = key;
+    return false;
   }
 
   get bytes(): number {
@@ -71,8 +113,10 @@ export class BlockCache {
       const o = this.#queue[this.#head];
       this.#queue[this.#head++] = undefined;
       if (o === undefined || o.dead) continue;
-      if (o.visited) {
-        o.visited = false; // second chance: move to the young end
+      if (o.visited || o === e) {
+        // Second chance: to the young end. The new block itself is never its own victim
+        // (when every older block was visited, the hand reaches it before them).
+        o.visited = false;
         this.#queue.push(o);
       } else this.#remove(o);
     }

@@ -32,8 +32,17 @@ const HANDLES_BYTES = 40;
 export const TABLE_FORMAT_VERSION = 1;
 export const TABLE_FORMAT_VERSION_COMPRESSED = 2;
 export const TABLE_MAGIC: Uint8Array = new TextEncoder().encode("TinyKVst");
-/** Meta block holding the table's bloom filter (found by name in the metaindex). */
+/** Meta block holding a classic bloom filter (bloom.ts); tables written before bloom2. */
 export const FILTER_META_NAME: Uint8Array = new TextEncoder().encode("filter.tinykv.bloom1");
+/**
+ * Meta block holding a blocked bloom filter (bloom_blocked.ts), what new tables carry. A
+ * binary that knows only bloom1 ignores it and reads such a table without a filter.
+ */
+/** Which filter a table builder writes: new tables carry bloom2; bloom1 is kept for tests. */
+export type FilterKind = "bloom1" | "bloom2";
+export const BLOCKED_FILTER_META_NAME: Uint8Array = new TextEncoder().encode(
+  "filter.tinykv.bloom2",
+);
 
 export interface BlockHandle {
   readonly offset: number;
@@ -124,9 +133,19 @@ export function checkHandle(h: BlockHandle, limit: number, name: string): void {
 /**
  * Reads a block, verifies its checksum (over the stored, maybe compressed, bytes) and
  * returns its contents, decompressed. A bad body is a CorruptionError, never garbage.
+ * With `scratch` (large enough), the block is read into it: the result may then be a view
+ * of `scratch`, valid until its next use.
  */
-export function readBlock(file: File, name: string, h: BlockHandle): Uint8Array {
-  const buf = new Uint8Array(h.size + BLOCK_TRAILER_BYTES);
+export function readBlock(
+  file: File,
+  name: string,
+  h: BlockHandle,
+  scratch?: Uint8Array,
+): Uint8Array {
+  const total = h.size + BLOCK_TRAILER_BYTES;
+  const buf = scratch !== undefined && scratch.length >= total
+    ? scratch.subarray(0, total)
+    : new Uint8Array(total);
   const n = file.readInto(buf, h.offset);
   if (n !== buf.length) throw new CorruptionError(name, h.offset, "short read of block");
   const type = buf[h.size];

@@ -10,13 +10,16 @@ import { ByteWriter } from "../../util/coding.ts";
 import { readTrailerSeq, type ValueKind, writeTrailer } from "../internal_key.ts";
 import { BlockBuilder } from "./block_builder.ts";
 import { bloomHashRange, buildBloom } from "./bloom.ts";
+import { buildBlockedBloom } from "./bloom_blocked.ts";
 import { type BlockCompression, BlockType, compressBlock } from "./compression.ts";
 import {
+  BLOCKED_FILTER_META_NAME,
   type BlockHandle,
   blockTrailer,
   encodeFooter,
   encodeHandle,
   FILTER_META_NAME,
+  type FilterKind,
   TABLE_FORMAT_VERSION,
   TABLE_FORMAT_VERSION_COMPRESSED,
 } from "./format.ts";
@@ -46,6 +49,8 @@ export class TableBuilder {
     readonly blockBytes = TABLE_BLOCK_BYTES,
     /** Data blocks only: the index, filter and metaindex are read once per open. */
     readonly compression: BlockCompression = "none",
+    /** bloom1 only to test that tables written before bloom2 still read. */
+    readonly filter: FilterKind = "bloom2",
   ) {}
 
   get entries(): number {
@@ -148,9 +153,13 @@ export class TableBuilder {
   finish(): number {
     assert(this.#entries > 0, "a table needs at least one entry");
     this.#flushDataBlock();
-    const filter = this.#writeBlock(buildBloom(this.#hashes));
+    const classic = this.filter === "bloom1";
+    const filter = this.#writeBlock(
+      classic ? buildBloom(this.#hashes) : buildBlockedBloom(this.#hashes),
+    );
     const meta = new BlockBuilder(1);
-    meta.add(FILTER_META_NAME, this.#handle.subarray(0, encodeHandle(this.#handle, 0, filter)));
+    const name = classic ? FILTER_META_NAME : BLOCKED_FILTER_META_NAME;
+    meta.add(name, this.#handle.subarray(0, encodeHandle(this.#handle, 0, filter)));
     const metaindex = this.#writeBlock(meta.finish());
     const index = this.#writeBlock(this.#index.finish());
     const version = this.#compressed ? TABLE_FORMAT_VERSION_COMPRESSED : TABLE_FORMAT_VERSION;

@@ -15,13 +15,15 @@ import {
   TRAILER_BYTES,
   ValueKind,
 } from "../internal_key.ts";
-import type { BlockCache, CacheEntry } from "../cache/block_cache.ts";
+import { type BlockCache, type CacheEntry, newOwnerId } from "../cache/block_cache.ts";
 import type { Cursor } from "../iterator/cursor.ts";
 import { TwoLevelCursor } from "../iterator/two_level.ts";
 import { PackedKeys } from "../version/packed_keys.ts";
 import { Block, BlockCursor } from "./block.ts";
 import { bloomMayContain } from "./bloom.ts";
+import { blockedBloomMayContain } from "./bloom_blocked.ts";
 import {
+  BLOCKED_FILTER_META_NAME,
   type BlockHandle,
   checkHandle,
   decodeHandle,
@@ -37,6 +39,12 @@ export interface TableEntry {
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Where a point get reads a block the cache does not admit (block_cache.ts): the get copies
+ * its value out before returning, so one buffer serves every reader of the thread. Blocks
+ * larger than it (over 64 KiB: rare, a large value's own block) are allocated.
+ */
+const POINT_SCRATCH = new Uint8Array(64 * 1024);
 
 /**
  * Decodes every (key, block handle) of an index or metaindex block. Keys are copied byte
@@ -80,7 +88,11 @@ export class TableReader {
   readonly #index: PackedKeys;
   readonly #handles: BlockHandle[];
   readonly #filter: Uint8Array | undefined;
+  /** The filter is a blocked one (bloom2); else classic (bloom1). */
+  readonly #blockedFilter: boolean = false;
   readonly #cached = new Map<number, CacheEntry>();
+  /** Names this reader's blocks in the cache's admission window. */
+  readonly #ownerId = newOwnerId();
   #getCursor: BlockCursor | undefined;
 
   /** Open file, or undefined after `closeFile()` (reopened on the next block read). */
@@ -118,10 +130,15 @@ export class TableReader {
       footer.metaindex.offset,
     );
     const meta = decodeHandles(metaBlock);
-    for (let i = 0; i < meta.keys.length; i++) {
-      if (!equalBytes(meta.keys[i], FILTER_META_NAME)) continue;
+    // A table has one filter; should it name both kinds, the blocked one is used.
+    for (const blocked of [true, false]) {
+      const want = blocked ? BLOCKED_FILTER_META_NAME : FILTER_META_NAME;
+      const i = meta.keys.findIndex((k) => equalBytes(k, want));
+      if (i < 0) continue;
       checkHandle(meta.handles[i], limit, name);
       this.#filter = readBlock(file, name, meta.handles[i]);
+      this.#blockedFilter = blocked;
+      break;
     }
   }
 
@@ -174,16 +191,41 @@ export class TableReader {
     if (hit !== undefined) return hit;
     const file = this.#file ?? (this.#file = this.reopen());
     const block = new Block(readBlock(file, this.name, h), this.name, h.offset);
-    if (fillCache) this.cache.insert(this.#cached, h.offset, block);
+    // The same admission as point gets: a one-time scan over a large store leaves the cache's
+    // hot blocks in place.
+    if (fillCache && this.cache.admit(this.#ownerId, h.offset)) {
+      this.cache.insert(this.#cached, h.offset, block);
+    }
+    return block;
+  }
+
+  /**
+   * Data block `i` for a point get, valid until the next point get of any reader: a miss the
+   * cache does not admit is read into the shared scratch buffer.
+   */
+  #pointBlock(i: number): Block {
+    const h = this.#handles[i];
+    const hit = this.cache.lookup(this.#cached, h.offset);
+    if (hit !== undefined) return hit;
+    const file = this.#file ?? (this.#file = this.reopen());
+    if (!this.cache.admit(this.#ownerId, h.offset)) {
+      return new Block(readBlock(file, this.name, h, POINT_SCRATCH), this.name, h.offset);
+    }
+    const block = new Block(readBlock(file, this.name, h), this.name, h.offset);
+    this.cache.insert(this.#cached, h.offset, block);
     return block;
   }
 
   /** The newest entry for `key` visible at `seq`, or undefined. `hash` is bloomHash(key). */
   get(key: Uint8Array, seq: number, hash: number): TableEntry | undefined {
-    if (this.#filter !== undefined && !bloomMayContain(this.#filter, hash)) return undefined;
+    const f = this.#filter;
+    if (f !== undefined) {
+      const may = this.#blockedFilter ? blockedBloomMayContain(f, hash) : bloomMayContain(f, hash);
+      if (!may) return undefined;
+    }
     const i = this.findBlock(key, seq);
     if (i >= this.#handles.length) return undefined;
-    const block = this.block(i);
+    const block = this.#pointBlock(i);
     let c = this.#getCursor;
     if (c === undefined) c = this.#getCursor = new BlockCursor(block);
     else if (c.block !== block) c.reset(block);

@@ -1,0 +1,84 @@
+/**
+ * The keys a replicated command touches, for routing it to the region that holds them
+ * (region_router.ts). A span is one key or an etcd range [key, rangeEnd). Commands with no key
+ * (lease grants and revokes, compaction) are region 1's; commands over the whole keyspace
+ * (FLUSHDB, FLUSHALL) touch every region.
+ */
+import { create } from "@bufbuild/protobuf";
+import { type Command, CommandSchema, type TxnOp } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { CommandInit } from "../../kv/command_codec.ts";
+import type { KeyRange } from "../../kv/key_state.ts";
+import { fromUtf8 } from "../../util/bytes.ts";
+import { keysOf } from "../resp/resp_permissions.ts";
+
+export type CommandSpans =
+  | { readonly kind: "keys"; readonly spans: readonly KeyRange[]; readonly leased: boolean }
+  | { readonly kind: "unkeyed" }
+  | { readonly kind: "everything" };
+
+const WHOLE_KEYSPACE_WRITES = new Set(["flushdb", "flushall"]);
+const NONE = new Uint8Array(0);
+
+function one(key: Uint8Array): KeyRange {
+  return { key, rangeEnd: NONE };
+}
+
+function txnOpSpan(op: TxnOp): KeyRange[] {
+  const o = op.op;
+  if (o.case === "put") return [one(o.value.key)];
+  if (o.case === "range" || o.case === "deleteRange") {
+    return [{ key: o.value.key, rangeEnd: o.value.rangeEnd }];
+  }
+  return [];
+}
+
+function redisSpans(c: Command & { body: { case: "redis" } }): CommandSpans {
+  const r = c.body.value;
+  const spans: KeyRange[] = r.watches.map((w) => one(w.key));
+  for (const { args } of r.commands) {
+    if (args.length === 0) continue;
+    const name = fromUtf8(args[0]).toLowerCase();
+    if (WHOLE_KEYSPACE_WRITES.has(name)) return { kind: "everything" };
+    for (const [key] of keysOf(name, args)) if (key !== undefined) spans.push(one(key));
+  }
+  return spans.length === 0 ? { kind: "unkeyed" } : { kind: "keys", spans, leased: false };
+}
+
+/** What `init` touches (a Redis batch is routed request by request, not here). */
+export function commandSpans(init: CommandInit): CommandSpans {
+  const c = create(CommandSchema, init);
+  const b = c.body;
+  const keys = (spans: KeyRange[], leased = false): CommandSpans => ({
+    kind: "keys",
+    spans,
+    leased,
+  });
+  switch (b.case) {
+    case "put":
+      return keys([one(b.value.key)], b.value.lease !== 0n);
+    case "delete":
+    case "increment":
+    case "compareAndSet":
+    case "expire":
+      return keys([one(b.value.key)]);
+    case "expireKeys":
+      return keys([...b.value.keys, ...b.value.redisKeys.map((r) => r.key)].map(one));
+    case "batch":
+      return keys(
+        b.value.ops.flatMap((op) => op.op.case === undefined ? [] : [one(op.op.value.key)]),
+      );
+    case "txn": {
+      const t = b.value;
+      const spans = [...t.compare.map((x) => one(x.key))];
+      for (const op of [...t.success, ...t.failure]) spans.push(...txnOpSpan(op));
+      const leased = [...t.success, ...t.failure].some((op) =>
+        op.op.case === "put" && op.op.value.lease !== 0n
+      );
+      return keys(spans, leased);
+    }
+    case "redis":
+      return redisSpans({ ...c, body: b });
+    default:
+      return { kind: "unkeyed" };
+  }
+}

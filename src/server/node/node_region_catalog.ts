@@ -1,0 +1,78 @@
+/**
+ * The node's region catalog (docs/regions.md#routing): every region it holds, with the
+ * descriptor that region's state machine applied (region 1's follows its membership changes:
+ * region_members.ts; a split gives both halves version + 1), its leader as this node knows it,
+ * and its size. With one region (splitting off) the size is the engine's (table and memtable
+ * bytes), as before regions; with several it is the split check's estimate of each range
+ * (region_split_check.ts).
+ */
+import type { RegionDescriptor } from "../../region/descriptor.ts";
+import { overlaps } from "../../region/descriptor.ts";
+import type { NodeLabel, RegionCatalog, RegionReport } from "../../region/region_catalog.ts";
+import type { NodeService } from "./node_service.ts";
+
+export class NodeRegionCatalog implements RegionCatalog {
+  constructor(readonly nodeService: NodeService, readonly zone = "") {}
+
+  get selfId(): number {
+    return this.nodeService.o.id;
+  }
+
+  /**
+   * A region this node holds while it knows the region's voters; none on a node outside any
+   * configuration (one waiting to join): it holds no region a client could route to.
+   */
+  #held(d: RegionDescriptor | undefined): RegionDescriptor | undefined {
+    return d !== undefined && d.replicas.some((p) => p.role === "voter") ? d : undefined;
+  }
+
+  regionFor(key: Uint8Array): RegionDescriptor | undefined {
+    return this.#held(this.nodeService.local.host.regionFor(key)?.kv.descriptor);
+  }
+
+  regionsOverlapping(start: Uint8Array, end: Uint8Array): RegionDescriptor[] {
+    const out: RegionDescriptor[] = [];
+    for (const r of this.nodeService.local.host.all()) {
+      const d = this.#held(r.kv.descriptor);
+      if (d !== undefined && overlaps(d, { ...d, start, end })) out.push(d);
+    }
+    return out;
+  }
+
+  descriptor(id: number): RegionDescriptor | undefined {
+    return this.#held(this.nodeService.local.host.region(id)?.kv.descriptor);
+  }
+
+  leaderOf(id: number): number {
+    if (this.descriptor(id) === undefined) return 0;
+    return this.nodeService.local.host.region(id)?.group.rawNode.lead ?? 0;
+  }
+
+  report(id: number): RegionReport | undefined {
+    const descriptor = this.descriptor(id);
+    const n = this.nodeService;
+    const r = n.local.host.region(id);
+    if (descriptor === undefined || r === undefined) return undefined;
+    let bytes = 0;
+    if (n.local.host.count === 1) {
+      const stats = n.db.stats();
+      bytes = stats.memtableBytes;
+      for (const level of stats.levels) bytes += level.bytes;
+    } else {
+      bytes = n.local.splitCheck.sizeOf(n.db, r);
+    }
+    return {
+      descriptor,
+      leaderId: r.group.rawNode.lead,
+      approximateBytes: bytes,
+      approximateKeys: r.kv.kv.keyCount,
+      appliedIndex: r.kv.appliedIndex,
+    };
+  }
+
+  node(id: number): NodeLabel | undefined {
+    const address = this.nodeService.addresses.get(id);
+    if (address === undefined) return undefined;
+    return { address, zone: id === this.selfId ? this.zone : "" };
+  }
+}

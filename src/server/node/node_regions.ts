@@ -1,0 +1,75 @@
+/**
+ * How a node's regions are put together (docs/regions.md "The node holding many regions"):
+ * region 1 as it always ran (first_region.ts), the host of the others (region_host.ts), the
+ * command router (region_router.ts), the reads over regions (node_reads.ts) and the split check
+ * (region_split_check.ts), which runs only with `regionSplitBytes` > 0.
+ */
+import type { RegionMembers } from "./region_members.ts";
+import type { CommandPath } from "./command_path.ts";
+import type { EngineHolder } from "./engine_holder.ts";
+import type { FaultMonitor } from "./faults.ts";
+import { FirstRegion } from "./first_region.ts";
+import { NodeReads } from "./node_reads.ts";
+import type { ResolvedNodeOptions } from "./options.ts";
+import type { Proposals } from "./proposals.ts";
+import type { ReadBarrier } from "./read_barrier.ts";
+import type { NodeRaft } from "./region_driver.ts";
+import { RegionHost } from "./region_host.ts";
+import { RegionIdAllocator } from "./region_ids.ts";
+import { RegionRouter } from "./region_router.ts";
+import { SplitCheck } from "./region_split_check.ts";
+import type { AddressBook } from "../membership/address_book.ts";
+import type { RedisEvent } from "../../kv/redis/storage.ts";
+
+export interface NodeRegions {
+  readonly first: FirstRegion;
+  readonly host: RegionHost;
+  readonly router: RegionRouter;
+  readonly reads: NodeReads;
+  readonly splitCheck: SplitCheck;
+}
+
+export interface NodeRegionsDeps {
+  readonly o: ResolvedNodeOptions;
+  readonly raft: NodeRaft & { readonly members: RegionMembers };
+  readonly engine: () => EngineHolder;
+  readonly proposals: Proposals;
+  readonly reads: ReadBarrier;
+  readonly faults: FaultMonitor;
+  readonly addresses: AddressBook;
+  /** Region 1's command path. */
+  readonly commands: CommandPath;
+  readonly onRedisEvents: (events: readonly RedisEvent[]) => void;
+}
+
+export function wireRegions(d: NodeRegionsDeps): NodeRegions {
+  const { o, raft } = d;
+  const first = new FirstRegion(d.engine, raft.members, raft.group, d.proposals, d.reads);
+  const host = new RegionHost({
+    o,
+    raft,
+    engine: d.engine,
+    first,
+    // Watches read region 1's history; other regions' keys are refused to them (node_watch).
+    onEvents: () => {},
+    onRedisEvents: d.onRedisEvents,
+  });
+  first.onSplit = (report) => host.splitApplied(report);
+  const router = new RegionRouter({
+    o,
+    host,
+    first: d.commands,
+    faults: d.faults,
+    addresses: d.addresses,
+  });
+  const splitCheck = new SplitCheck({
+    host,
+    db: () => d.engine().db,
+    ids: new RegionIdAllocator(o.fs, o.dataDir, o.id),
+    clock: o.clock,
+    logger: o.logger,
+    splitBytes: o.regionSplitBytes,
+    intervalMs: o.splitCheckMs,
+  });
+  return { first, host, router, reads: new NodeReads(host, d.engine, d.faults), splitCheck };
+}

@@ -1,0 +1,295 @@
+/**
+ * The regions a node holds (decision 0014 phase 2, docs/regions.md "The node holding many
+ * regions"). Every region is a `RegionKv` — a KvStateMachine over the node's one engine with
+ * its descriptor and region-local records — run by the node's one multi-region driver.
+ *
+ * Region 1 is the node's historical path (node_service.ts: its proposals, read barrier,
+ * membership and whole-engine snapshots); the host adds the others: those found on the engine
+ * at open (`openRegions`) and the children of the splits this node applies. A split is applied
+ * inside a driver round, and the driver refuses to add regions during one, so a child is added
+ * right after the round (`MultiRaftLoop.between`); the node that leads the parent campaigns for
+ * the child at once (split_child.ts).
+ *
+ * Each region has its own proposals (entries are known by the region's index and term) and its
+ * own read barrier (its ReadIndex), so a key's read waits for its region's leader only.
+ */
+import type { Entry, Snapshot } from "../../raft/core/messages.ts";
+import type { RaftGroup } from "../../raft/group.ts";
+import { addSplitChildren, type SplitChild } from "../../raft/multi/split_child.ts";
+import { RegionKv, type SplitReport } from "../../kv/region_apply.ts";
+import { openRegions } from "../../kv/region_open.ts";
+import { encodeRegionCommand } from "../../kv/region_command.ts";
+import type { KvEvent } from "../../kv/key_state.ts";
+import type { RedisEvent } from "../../kv/redis/storage.ts";
+import { containsKey, type RegionDescriptor } from "../../region/descriptor.ts";
+import { compareBytes } from "../../util/bytes.ts";
+import { applyEntries } from "./apply_entries.ts";
+import { configureRegionKv, type EngineHolder } from "./engine_holder.ts";
+import type { ResolvedNodeOptions } from "./options.ts";
+import { Proposals } from "./proposals.ts";
+import { ReadBarrier } from "./read_barrier.ts";
+import { NodeReadIssuer } from "./read_issuer.ts";
+import { type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
+import { installRegionImage, isRegionImage, regionImageSource } from "./region_snapshots.ts";
+
+/** One region as the node serves it. */
+export interface HostedRegion {
+  readonly id: number;
+  readonly kv: RegionKv;
+  readonly group: RaftGroup;
+  readonly proposals: Proposals;
+  readonly reads: ReadBarrier;
+  /** Entry bytes the region applied on this node since it opened (the split check's estimate). */
+  appliedBytes(): number;
+}
+
+export interface RegionHostDeps {
+  readonly o: ResolvedNodeOptions;
+  readonly raft: NodeRaft;
+  readonly engine: () => EngineHolder;
+  /** Region 1, as the node runs it (its state machine changes when a snapshot swaps in). */
+  readonly first: HostedRegion;
+  /** Key events a region applied (only region 1's reach the watch hub: watches.md). */
+  readonly onEvents: (region: number, events: readonly KvEvent[], revision: number) => void;
+  /** What Redis commands announced (pub/sub is node-wide: every region's reach the hub). */
+  readonly onRedisEvents: (events: readonly RedisEvent[]) => void;
+}
+
+export class RegionHost {
+  readonly #others = new Map<number, HostedRegion>();
+  /**
+   * Grows when a split applies here and when its child is added: a read that waited for its
+   * regions' barriers while it grew may have missed the child's writes (node_reads.ts).
+   */
+  generation = 0;
+  /** Called when regions were added (a split): the watch hub rechecks its watches. */
+  onChanged: () => void = () => {};
+  /** Region images installed, by region (region 1's: the engine holder's `installed`). */
+  readonly snapshotsInstalled = new Map<number, number>();
+  /** Regions being added to the driver: hosted once their handle exists (`#join`). */
+  readonly #joining = new Map<number, HostedRegion>();
+  /** Splits this node applied whose children are not on the driver yet. */
+  #pendingSplits: SplitReport[] = [];
+
+  constructor(readonly d: RegionHostDeps) {}
+
+  /** Every region, in key order. */
+  all(): HostedRegion[] {
+    const list = [this.d.first, ...this.#others.values()];
+    return list.sort((a, b) => compareBytes(a.kv.descriptor.start, b.kv.descriptor.start));
+  }
+
+  get count(): number {
+    return 1 + this.#others.size;
+  }
+
+  /** A split applied here whose child is not served yet (its keys have no local region). */
+  get adding(): boolean {
+    return this.#pendingSplits.length > 0 || this.#joining.size > 0;
+  }
+
+  region(id: number): HostedRegion | undefined {
+    return id === this.d.first.id ? this.d.first : this.#others.get(id);
+  }
+
+  /** The local region holding `key`; undefined while a split's child is not added yet. */
+  regionFor(key: Uint8Array): HostedRegion | undefined {
+    if (this.#others.size === 0) return this.d.first;
+    for (const r of this.all()) if (containsKey(r.kv.descriptor, key)) return r;
+    return undefined;
+  }
+
+  /**
+   * The entry a command proposed to region `id` becomes: once regions split (or may: splitting
+   * on), a `Routed` command carrying the region's epoch, so that apply refuses it, changing
+   * nothing, when a split landed between the routing and the apply (region_apply.ts). With
+   * splitting off and one region, the command itself, as before regions.
+   */
+  entryFor(id: number, command: Uint8Array): Uint8Array {
+    if (this.d.o.regionSplitBytes === 0 && this.#others.size === 0) return command;
+    const epoch = this.region(id)?.kv.descriptor.epoch;
+    if (epoch === undefined) return command;
+    return encodeRegionCommand({ kind: "routed", regionId: id, epoch, command });
+  }
+
+  /** Region 1 reports its splits here (its RegionKv's `onSplit`). */
+  splitApplied(report: SplitReport): void {
+    this.generation++;
+    this.#pendingSplits.push(report);
+    this.d.raft.loop.between(() => this.#addPending());
+  }
+
+  /** Opens the regions other than region 1 found on the engine (at open, before the loop runs). */
+  async openAll(voters: readonly number[]): Promise<void> {
+    const db = this.d.engine().db;
+    const children: SplitChild[] = [];
+    for (const kv of await openRegions(db, voters)) {
+      if (kv.descriptor.id === this.d.first.id) {
+        kv.kv.garbage.stop(); // region 1 is the engine holder's own
+        continue;
+      }
+      children.push({ spec: this.#spec(kv), index: kv.appliedIndex, descriptor: kv.descriptor });
+    }
+    await this.#join(children);
+  }
+
+  /** Adds regions to the driver, then serves them (their handles exist from then on). */
+  async #join(children: readonly SplitChild[]): Promise<void> {
+    try {
+      await addSplitChildren(this.d.raft.driver, this.d.raft.n.log, children);
+    } finally {
+      for (const c of children) {
+        const hosted = this.#joining.get(c.spec.id);
+        this.#joining.delete(c.spec.id);
+        if (hosted !== undefined && this.d.raft.driver.region(c.spec.id) !== undefined) {
+          this.#others.set(c.spec.id, hosted);
+        }
+      }
+      this.generation++;
+      if (children.length > 0) this.onChanged();
+    }
+  }
+
+  async #addPending(): Promise<void> {
+    const splits = this.#pendingSplits;
+    this.#pendingSplits = [];
+    const children: SplitChild[] = [];
+    for (const s of splits) {
+      if (this.region(s.right.id) !== undefined || this.#joining.has(s.right.id)) continue;
+      const kv = await RegionKv.open(this.d.engine().db, s.right.id);
+      const campaign = this.region(s.left.id)?.group.rawNode.isLeader === true;
+      children.push({ spec: this.#spec(kv), index: s.index, descriptor: s.right, campaign });
+      this.d.o.logger.info("region.split", {
+        parent: s.left.id,
+        child: s.right.id,
+        index: s.index,
+      });
+    }
+    await this.#join(children);
+  }
+
+  /** The driver's spec of a region other than region 1, and its hosted entry. */
+  #spec(opened: RegionKv): SplitChild["spec"] {
+    const id = opened.descriptor.id;
+    const o = this.d.o;
+    let kv = this.#adopt(opened);
+    const driver = this.d.raft.driver;
+    // The handle exists once the driver added the region (addSplitChildren, right after).
+    const group = (): RaftGroup => {
+      const h = driver.regionNode(id);
+      if (h === undefined) throw new Error(`region ${id} is not on the driver`);
+      return h;
+    };
+    const issuer = new NodeReadIssuer(o.id, group, () => kv.appliedIndex);
+    const reads = new ReadBarrier(issuer, o.clock, o.requestTimeoutMs, o.id);
+    let appliedBytes = 0;
+    const hosted: HostedRegion = {
+      id,
+      get kv() {
+        return kv;
+      },
+      proposals: new Proposals(o.clock),
+      reads,
+      get group() {
+        return group();
+      },
+      appliedBytes: () => appliedBytes,
+    };
+    this.#joining.set(id, hosted);
+    const restore = async (snapshot: Snapshot) => {
+      if (!isRegionImage(snapshot.data, SNAPSHOT_MARKER)) return refuseSnapshot(id, kv, snapshot);
+      kv = await this.#installImage(kv, snapshot.data);
+      reads.applied();
+    };
+    return {
+      id,
+      sm: {
+        apply: (entries: readonly Entry[]) => {
+          for (const e of entries) appliedBytes += e.data.length;
+          return this.#apply(hosted, entries);
+        },
+        restore,
+        flush: () => this.d.engine().flushApplied(),
+        image: () => SNAPSHOT_MARKER,
+      },
+      hooks: {
+        onReadStates: (states) => {
+          for (const s of states) reads.confirmed(s.context, s.index);
+        },
+        onSoftState: () => {
+          reads.abortUnconfirmed("leadership changed");
+          issuer.reconsider();
+        },
+        onConfChange: () => issuer.reconsider(),
+      },
+    };
+  }
+
+  /** A region's state machine as this node runs it (clock, pacing, splits reported here). */
+  #adopt(kv: RegionKv): RegionKv {
+    configureRegionKv(kv.kv, this.d.o.clock);
+    kv.onSplit = (report) => this.splitApplied(report);
+    return kv;
+  }
+
+  /**
+   * Replaces region `old`'s records with a received image (region_snapshots.ts) and reopens
+   * its state machine, whose counters, sessions and leases are cached.
+   */
+  #installImage(old: RegionKv, image: Uint8Array): Promise<RegionKv> {
+    const engine = this.d.engine();
+    return engine.locked(async () => {
+      const id = old.descriptor.id;
+      old.kv.garbage.stop();
+      const index = await installRegionImage(engine.db, id, image);
+      this.d.o.logger.info("region.snapshot_installed", { region: id, index });
+      this.snapshotsInstalled.set(id, (this.snapshotsInstalled.get(id) ?? 0) + 1);
+      return this.#adopt(await RegionKv.open(engine.db, id));
+    });
+  }
+
+  /** Whether snapshots are region images (regions split, or may): never the whole engine. */
+  get regionSnapshots(): boolean {
+    return this.d.o.regionSplitBytes > 0 || this.#others.size > 0;
+  }
+
+  /** The image source of region `id`'s snapshots, streamed out of band. */
+  imageSource(id: number): (() => AsyncIterable<Uint8Array>) | undefined {
+    const r = this.region(id);
+    if (r === undefined) return undefined;
+    return regionImageSource(() => this.d.engine().db, id, () => r.kv.descriptor);
+  }
+
+  #apply(r: HostedRegion, entries: readonly Entry[]): Promise<void> {
+    const engine = this.d.engine();
+    return engine.locked(async () => {
+      // Pub/sub subscribers are the node's: region 1's state machine carries the flag.
+      r.kv.kv.redisEventsWanted = this.d.first.kv.kv.redisEventsWanted;
+      const done = await applyEntries(r.kv, entries, this.d.o);
+      const events = r.kv.kv.drainEvents();
+      if (events.length > 0) this.d.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
+      const published = r.kv.kv.drainRedisEvents();
+      if (published.length > 0) this.d.onRedisEvents(published);
+      for (const e of entries) r.proposals.applied(e.index, e.term, done.outcomes.get(e.index));
+      r.reads.applied();
+    });
+  }
+
+  /** The descriptors of every region, in key order. */
+  descriptors(): RegionDescriptor[] {
+    return this.all().map((r) => r.kv.descriptor);
+  }
+
+  close(): void {
+    for (const r of this.#others.values()) {
+      r.proposals.failAll("node shutting down");
+      r.kv.kv.garbage.stop();
+    }
+  }
+}
+
+/** A snapshot without an image (its marker, at a restart): the engine must hold it already. */
+function refuseSnapshot(id: number, kv: RegionKv, snapshot: Snapshot): void {
+  if (snapshot.metadata.index <= Math.max(1, kv.appliedIndex)) return;
+  throw new Error(`region ${id}: a snapshot at ${snapshot.metadata.index} came without an image`);
+}

@@ -1,0 +1,144 @@
+/**
+ * Which region runs a command, on a node that holds more than one (docs/regions.md "The node
+ * holding many regions"). A command goes to the local region holding its keys: proposed there
+ * when this node leads that region, else forwarded to that region's leader (which routes it
+ * again by key). With one region (splitting off, the default) every command takes region 1's
+ * path exactly as before.
+ *
+ * Interim policy (decision 0014 "Where it stands"): revisions are still each region's own Raft
+ * indexes and cross-region transactions are not wired, so a command whose keys lie in more than
+ * one region is refused (FAILED_PRECONDITION), never run piecemeal: an etcd txn, a batch, a
+ * Redis MULTI/EXEC or multi-key command, a delete of a range, FLUSHDB/FLUSHALL. Leases are
+ * region 1's records, so a key attached to a lease must be in region 1.
+ */
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { CommandInit } from "../../kv/command_codec.ts";
+import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
+import { compareBytes } from "../../util/bytes.ts";
+import { type CommandOutcome, ServiceError } from "../kv_service.ts";
+import type { AddressBook } from "../membership/address_book.ts";
+import { CommandPath } from "./command_path.ts";
+import { commandSpans } from "./command_spans.ts";
+import type { FaultMonitor } from "./faults.ts";
+import { eachRedisRequest, LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
+import type { ResolvedNodeOptions } from "./options.ts";
+import type { HostedRegion, RegionHost } from "./region_host.ts";
+import { RegionChangedError } from "./proposals.ts";
+import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
+
+export interface RegionRouterDeps {
+  readonly o: ResolvedNodeOptions;
+  readonly host: RegionHost;
+  /** Region 1's command path (node_service.ts). */
+  readonly first: CommandPath;
+  readonly faults: FaultMonitor;
+  readonly addresses: AddressBook;
+}
+
+/** The refusal of a command over several regions (interim: no cross-region transactions). */
+export function spansRegions(ids: readonly number[]): ServiceError {
+  return new ServiceError(
+    ErrorCode.FAILED_PRECONDITION,
+    `the keys lie in regions ${ids.join(", ")}: a command over more than one region is not ` +
+      "supported yet (cross-region transactions are not built; decision 0014)",
+  );
+}
+
+function notHere(key: Uint8Array): ServiceError {
+  const hex = [...key.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return new ServiceError(ErrorCode.UNAVAILABLE, `no local region holds key 0x${hex} yet; retry`);
+}
+
+export class RegionRouter {
+  /** Each region's own path: its proposals, and a forwarder to its leader. */
+  readonly #paths = new Map<number, { path: CommandPath; forwarder: LeaderForwarder }>();
+
+  constructor(readonly d: RegionRouterDeps) {}
+
+  /** Runs `command` in its region; routed again when a split refused it (REGION_REROUTES_MAX). */
+  async execute(command: CommandInit): Promise<CommandOutcome> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#once(command);
+      } catch (err) {
+        if (!(err instanceof RegionChangedError) || attempt >= REGION_REROUTES_MAX) throw err;
+      }
+    }
+  }
+
+  #once(command: CommandInit): Promise<CommandOutcome> {
+    if (this.d.host.count === 1) return this.d.first.execute(command);
+    try {
+      if (command.body?.case === "redisBatch") {
+        return eachRedisRequest(command.body.value.requests ?? [], (c) => this.#once(c));
+      }
+      const region = this.regionOf(command);
+      return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The one region every key of `command` lies in; throws a ServiceError otherwise. */
+  regionOf(command: CommandInit): HostedRegion {
+    const host = this.d.host;
+    const spans = commandSpans(command);
+    const first = host.region(1);
+    if (first === undefined) throw new Error("region 1 is not hosted");
+    if (spans.kind === "unkeyed") return first;
+    if (spans.kind === "everything") throw spansRegions(host.all().map((r) => r.id));
+    const region = this.regionOfSpans(spans.spans);
+    if (spans.leased && region.id !== 1) throw spansRegions([1, region.id]);
+    return region;
+  }
+
+  /** The one region holding every span. */
+  regionOfSpans(spans: readonly KeyRange[]): HostedRegion {
+    let found: HostedRegion | undefined;
+    const ids = new Set<number>();
+    for (const s of spans) {
+      const r = this.d.host.regionFor(s.key);
+      if (r === undefined) throw notHere(s.key);
+      ids.add(r.id);
+      found ??= r;
+      const end = r.kv.descriptor.end;
+      const bounded = end.length > 0;
+      if (!isSingleKey(s) && bounded && (isOpenEnded(s) || compareBytes(s.rangeEnd, end) > 0)) {
+        for (const other of this.d.host.all()) {
+          const start = other.kv.descriptor.start;
+          const past = !isOpenEnded(s) && compareBytes(start, s.rangeEnd) >= 0;
+          if (compareBytes(start, end) >= 0 && !past) ids.add(other.id);
+        }
+      }
+    }
+    if (found === undefined) throw new Error("a keyed command without keys");
+    if (ids.size > 1) throw spansRegions([...ids].sort((a, b) => a - b));
+    return found;
+  }
+
+  #path(region: HostedRegion): CommandPath {
+    const known = this.#paths.get(region.id);
+    if (known !== undefined) return known.path;
+    const o = this.d.o;
+    const forwarder = new LeaderForwarder(o.net, o.clock, peerHelloOf(o));
+    const path = new CommandPath({
+      node: () => region.group,
+      proposals: region.proposals,
+      forwarder,
+      faults: this.d.faults,
+      leader: () => {
+        const id = region.group.rawNode.lead;
+        return { id, address: id === 0 ? "" : this.d.addresses.get(id) ?? "" };
+      },
+      requestTimeoutMs: o.requestTimeoutMs,
+      wallMs: () => o.clock.wallMs(),
+      entry: (data) => this.d.host.entryFor(region.id, data),
+    });
+    this.#paths.set(region.id, { path, forwarder });
+    return path;
+  }
+
+  close(): void {
+    for (const p of this.#paths.values()) p.forwarder.close();
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The split check (decision 0014 §8, docs/regions.md "The node holding many regions"): every
+ * REGION_SPLIT_CHECK_MS the node looks at the regions it leads (at most
+ * REGION_SPLIT_CHECK_REGIONS_MAX per check, continuing round-robin) and proposes a `Split` for
+ * each one larger than `--region-split-bytes` (0: never).
+ *
+ * A region's size is an estimate that reads no data block: the engine's table bytes of its
+ * current records (`Db.approximateSize`) plus the entry bytes it applied since the engine's
+ * last flush (the memtable is not in the estimate). The split key is the engine's middle key
+ * of those records (`Db.splitKeys`); when the tables cannot cut the range (the data still in
+ * the memtable) it is the middle of the region's first REGION_SPLIT_SCAN_KEYS_MAX keys. The
+ * child's id comes from region_ids.ts. A split proposed and not applied (lost leadership, a
+ * refused epoch) is proposed again after REGION_SPLIT_RETRY_CHECKS checks.
+ */
+import { encodeRegionCommand } from "../../kv/region_command.ts";
+import { DATA_PREFIX, dataKey } from "../../kv/keyspace.ts";
+import {
+  REGION_SPLIT_CHECK_MS,
+  REGION_SPLIT_CHECK_REGIONS_MAX,
+  REGION_SPLIT_RETRY_CHECKS,
+  REGION_SPLIT_SCAN_KEYS_MAX,
+} from "../../limits_ops.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Clock, TimerId } from "../../platform/types.ts";
+import type { Db } from "../../storage/db.ts";
+import { errorMessage } from "../../util/errors.ts";
+import { confStateReplicas } from "./region_members.ts";
+import type { HostedRegion, RegionHost } from "./region_host.ts";
+import type { RegionIdAllocator } from "./region_ids.ts";
+
+export interface SplitCheckDeps {
+  readonly host: RegionHost;
+  readonly db: () => Db;
+  readonly ids: RegionIdAllocator;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Bytes past which a region splits; 0: never. */
+  readonly splitBytes: number;
+  readonly intervalMs?: number;
+}
+
+const DATA_END = new Uint8Array([DATA_PREFIX[0] + 1]);
+
+export class SplitCheck {
+  #timer: TimerId | undefined;
+  #cursor = 0;
+  #checks = 0;
+  /** Regions with a split proposed: the check count and the epoch version it was proposed at. */
+  readonly #proposed = new Map<number, { check: number; version: number }>();
+  /** Each region's applied bytes when the engine last flushed (its memtable share since). */
+  readonly #atFlush = new Map<number, number>();
+  #flushes = -1;
+  /** Splits proposed (metrics and tests). */
+  proposedCount = 0;
+
+  constructor(readonly d: SplitCheckDeps) {}
+
+  start(): void {
+    if (this.d.splitBytes <= 0 || this.#timer !== undefined) return;
+    const every = this.d.intervalMs ?? REGION_SPLIT_CHECK_MS;
+    const again = () => {
+      this.#timer = this.d.clock.setTimeout(() => {
+        void this.check().catch((err) =>
+          this.d.logger.warn("region.split_check_failed", { error: errorMessage(err) })
+        ).finally(() => this.#timer !== undefined && again());
+      }, every);
+    };
+    again();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) this.d.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One check: proposes the splits due among the next regions this node leads. */
+  async check(): Promise<void> {
+    this.#checks++;
+    const db = this.d.db();
+    const flushes = db.stats().flushes;
+    const all = this.d.host.all();
+    if (flushes !== this.#flushes) {
+      this.#flushes = flushes;
+      for (const r of all) this.#atFlush.set(r.id, r.appliedBytes());
+    }
+    const n = Math.min(all.length, REGION_SPLIT_CHECK_REGIONS_MAX);
+    for (let i = 0; i < n; i++) {
+      const r = all[(this.#cursor + i) % all.length];
+      if (r.group.rawNode.isLeader && this.#due(r) && this.sizeOf(db, r) > this.d.splitBytes) {
+        await this.#propose(db, r);
+      }
+    }
+    this.#cursor = (this.#cursor + n) % Math.max(1, all.length);
+  }
+
+  #due(r: HostedRegion): boolean {
+    const p = this.#proposed.get(r.id);
+    if (p === undefined) return true;
+    if (p.version !== r.kv.descriptor.epoch.version) {
+      this.#proposed.delete(r.id);
+      return true;
+    }
+    return this.#checks - p.check >= REGION_SPLIT_RETRY_CHECKS;
+  }
+
+  /** The region's estimated bytes: its current records' table bytes plus its memtable share. */
+  sizeOf(db: Db, r: HostedRegion): number {
+    const { start, end } = r.kv.descriptor;
+    const tables = db.approximateSize(dataKey(start), end.length > 0 ? dataKey(end) : DATA_END);
+    const sinceFlush = r.appliedBytes() - (this.#atFlush.get(r.id) ?? 0);
+    return tables + Math.max(0, sinceFlush);
+  }
+
+  /** A key near the middle of the region's bytes, strictly inside it; undefined: none. */
+  splitKey(db: Db, r: HostedRegion): Uint8Array | undefined {
+    const { start, end } = r.kv.descriptor;
+    const from = dataKey(start), to = end.length > 0 ? dataKey(end) : DATA_END;
+    const [cut] = db.splitKeys(from, to, 2);
+    if (cut !== undefined && cut.length > 1) return cut.slice(1);
+    const keys: Uint8Array[] = [];
+    for (const [k] of db.scanSync({ start: from, end: to })) {
+      keys.push(k);
+      if (keys.length >= REGION_SPLIT_SCAN_KEYS_MAX) break;
+    }
+    // The middle key, never the first: a split at the start would leave an empty half.
+    const middle = keys[Math.floor(keys.length / 2)];
+    return keys.length < 2 || middle === undefined ? undefined : middle.slice(1);
+  }
+
+  async #propose(db: Db, r: HostedRegion): Promise<void> {
+    const splitKey = this.splitKey(db, r);
+    if (splitKey === undefined) return;
+    const newRegionId = await this.d.ids.next();
+    if (newRegionId === undefined) return;
+    const d = r.kv.descriptor;
+    const replicas = confStateReplicas(r.group.rawNode.status().confState);
+    const data = encodeRegionCommand({
+      kind: "split",
+      regionId: d.id,
+      epoch: d.epoch,
+      splitKey,
+      newRegionId,
+      replicas,
+    });
+    const proposed = r.group.propose(data);
+    if (!proposed.ok) return;
+    r.group.kick();
+    this.proposedCount++;
+    this.#proposed.set(r.id, { check: this.#checks, version: d.epoch.version });
+    this.d.logger.info("region.split_proposed", { region: d.id, child: newRegionId });
+  }
+}
