@@ -113,6 +113,33 @@ export const PLACEMENT_OUTCOMES_KEPT = 4_096;
 /** Largest encoded placement command; longer entries are refused without being read. */
 export const PLACEMENT_COMMAND_BYTES_MAX = 64 * KiB;
 
+// ---- Placement service on the node (src/server/placement/) ----
+/**
+ * Default interval of a node's heartbeat to the placement leader (and of the leader's scheduler
+ * pass). At 1 s an idle 3-node cluster spent about twice the CPU of one without placement (region
+ * 0 never went quiet); at 10 s it costs about 15 % more (bench/RESULTS.md), far inside the 30 min
+ * replace timeout.
+ */
+export const PLACEMENT_HEARTBEAT_MS = 10_000;
+/** Shortest and longest heartbeat interval accepted. */
+export const PLACEMENT_HEARTBEAT_MS_MIN = 10;
+export const PLACEMENT_HEARTBEAT_MS_MAX = 60_000;
+/**
+ * Default `--replace-timeout`: a node silent this long is down and its replicas are replaced.
+ * Long enough that a restart, an upgrade or a short partition does not copy a node's data.
+ */
+export const PLACEMENT_REPLACE_TIMEOUT_MS = 30 * 60_000;
+/** Longest `--replace-timeout` accepted (a day, the longest duration flag the CLI takes). */
+export const PLACEMENT_REPLACE_TIMEOUT_MS_MAX = 24 * 3_600_000;
+/** Voters of the placement group (region 0): the first this many nodes of a new cluster. */
+export const PLACEMENT_VOTERS = 3;
+/** Region reports one heartbeat may carry (the node's led regions beyond it wait a beat). */
+export const PLACEMENT_REPORTS_PER_HEARTBEAT_MAX = 256;
+/** Largest placement request or response body on the protobuf port. */
+export const PLACEMENT_RPC_BYTES_MAX = 4 * MiB;
+/** Operators the placement leader's scheduler plans at once (shown, not executed yet). */
+export const PLACEMENT_PLANNED_OPERATORS_MAX = 64;
+
 // ---- Linearizable reads (src/server/node/read_barrier.ts) ----
 /**
  * A ReadIndex round unconfirmed after this long no longer holds back the next round (its reads

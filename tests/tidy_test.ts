@@ -160,6 +160,10 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/auth/",
     "src/gen/",
     "src/region/",
+    // The placement service runs in the node (src/server/placement/): its state machine and
+    // schedulers, and the timestamp oracle on its leader.
+    "src/placement/",
+    "src/txn/",
     "src/platform/types.ts",
     "src/platform/fs_tree.ts",
     "src/limits.ts",

@@ -9,8 +9,9 @@ import { parseHostPort, parseNodeId } from "./peers.ts";
 import { UsageError } from "./usage_error.ts";
 import { clientCredentials, type CredentialFlags } from "./credential_flags.ts";
 import { parseDuration } from "./duration.ts";
+import { planNodeCommand } from "./node_command.ts";
 
-export const ADMIN_COMMANDS = ["member", "snapshot", "transfer-leader"] as const;
+export const ADMIN_COMMANDS = ["member", "snapshot", "transfer-leader", "node"] as const;
 
 export interface AdminFlags extends CredentialFlags {
   readonly learner?: boolean;
@@ -84,9 +85,10 @@ export async function runAdminCommand(
   if (flags.learner && !(command === "member" && args[0] === "add")) {
     throw new UsageError("--learner goes with 'member add'");
   }
-  const run = plan(command, args, flags.learner === true);
+  const node = command === "node" ? planNodeCommand(args) : undefined;
+  const run = node ?? clientRun(plan(command, args, flags.learner === true));
   const deadlineMs = timeoutMs(flags.timeout);
-  const c = new TinyKvClient({
+  const options = {
     endpoints,
     net: platform.net,
     clock: platform.clock,
@@ -95,11 +97,21 @@ export async function runAdminCommand(
     attemptTimeoutMs: deadlineMs,
     adminToken: flags["admin-token"] ?? host.env("TINYKV_ADMIN_TOKEN"),
     ...await clientCredentials(flags, host),
-  });
-  try {
-    host.writeStdout(await run(c));
-    return 0;
-  } finally {
-    c.close();
-  }
+  };
+  host.writeStdout(await run(options));
+  return 0;
+}
+
+/** A command on a TinyKvClient made for it (and closed after). */
+function clientRun(
+  run: (c: TinyKvClient) => Promise<string>,
+): (o: ConstructorParameters<typeof TinyKvClient>[0]) => Promise<string> {
+  return async (options) => {
+    const c = new TinyKvClient(options);
+    try {
+      return await run(c);
+    } finally {
+      c.close();
+    }
+  };
 }

@@ -15,6 +15,7 @@ import { parseDuration } from "./duration.ts";
 import { localPorts } from "./local_cluster.ts";
 import { watchCommand, type WatchFlags } from "./watch_command.ts";
 import { regionsCommand } from "./regions_command.ts";
+import { placementSummary } from "./node_command.ts";
 
 export interface ClientFlags extends BenchFlags, RevisionFlags, WatchFlags, CredentialFlags {
   readonly endpoints?: string;
@@ -94,6 +95,7 @@ export async function runClientCommand(
         }, {
           timeoutMs: timeoutOf(flags),
           regions: () => c.regions(),
+          placement: () => placementSummary(c.options),
         });
       case "regions":
         return await regionsCommand(args, flags.json === true, c, host);

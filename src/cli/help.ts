@@ -32,6 +32,8 @@ Usage:
   tinykv member remove ID                         remove a node (the leader hands off first)
   tinykv transfer-leader ID                       make node ID the leader
   tinykv snapshot                                 compact the leader's Raft log now
+  tinykv node drain ID                            mark node ID draining (placement moves its
+                                                  replicas off before it is removed)
   tinykv user add|passwd|set-roles|remove|list NAME --auth-file FILE [--roles R1,R2]
                                                   edit users in an auth file (offline)
   tinykv role add|remove|list NAME --auth-file FILE [--read P]... [--write P]...
@@ -52,6 +54,10 @@ Options:
   --log-level L      debug, info (default), warn or error
   --slow-request-ms N  log client requests slower than N ms (default 500; 0: off)
   --storage-worker on|off  flush and compact on a background thread (default on)
+  --zone NAME        this node's zone (placement spreads a region's replicas over zones)
+  --replicas N       replicas per region the placement service keeps (default 3)
+  --replace-timeout D  a node silent this long is down and its replicas are replaced
+                     (default 30m; 90s, 2m, a bare number is seconds; at most 24 h)
   --region-split-bytes N  split a region past N bytes (default 0: never; docs/regions.md)
   --tls-cert FILE --tls-key FILE
                      TLS on the protobuf and RESP ports, HTTPS on the HTTP port; to peers too
@@ -137,6 +143,10 @@ export const COMMAND_HELP: Record<string, string> = {
     "leave no reachable quorum is refused. Prints the membership afterwards.\n",
   "transfer-leader": "Usage: tinykv transfer-leader ID [--endpoints HOST:PORT,...] " +
     "[--admin-token T]\nMoves leadership to voter ID and waits until it leads.\n",
+  node: "Usage: tinykv node drain ID [--endpoints HOST:PORT,...] [--admin-token T]\n" +
+    "Marks node ID draining in the placement service: the scheduler plans moving every\n" +
+    "replica off it (shown in /placement; executing moves is not built yet), and placement\n" +
+    "refuses to remove a node that still holds replicas.\n",
   snapshot: "Usage: tinykv snapshot [--endpoints HOST:PORT,...] [--admin-token T]\n" +
     "Makes the leader's applied state durable and compacts its Raft log up to it.\n",
   lease: "Usage: tinykv lease grant TTL | keep-alive ID | revoke ID | list [--json] |\n" +

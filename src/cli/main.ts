@@ -42,6 +42,9 @@ const SERVE_OPTIONS = {
   "tls-ca": { type: "string" },
   "tls-client-auth": { type: "boolean" },
   "storage-worker": { type: "string" },
+  zone: { type: "string" },
+  replicas: { type: "string" },
+  "replace-timeout": { type: "string" },
 } as const;
 
 const CLIENT_OPTIONS = {

@@ -18,6 +18,7 @@ import {
   SILENT_LOGGER,
 } from "../server/log/logger.ts";
 import { nodeTlsOf, reloadTlsOnSignal } from "./tls_flags.ts";
+import { placementFlagsOf } from "./placement_flags.ts";
 
 export interface ServeFlags {
   readonly id?: string;
@@ -41,6 +42,9 @@ export interface ServeFlags {
   readonly "tls-ca"?: string;
   readonly "tls-client-auth"?: boolean;
   readonly "storage-worker"?: string;
+  readonly zone?: string;
+  readonly replicas?: string;
+  readonly "replace-timeout"?: string;
   readonly "region-split-bytes"?: string;
 }
 
@@ -88,6 +92,7 @@ export async function serve(
     httpAdminOpen: flags["http-admin-open"] === true,
     tls: nodeTlsOf(flags, platform.fs),
     storageWorker: storageWorkerOf(flags["storage-worker"]),
+    placement: placementFlagsOf(flags),
     regionSplitBytes: retentionFlag(flags["region-split-bytes"], "--region-split-bytes"),
   };
   checkHttpAdminOpen(config, host);

@@ -19,6 +19,7 @@ import type { ClientCredentials } from "./credential_flags.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { RegionEntry } from "../client/region_wire.ts";
 import { regionsSummary, regionsSummaryLine } from "./regions_command.ts";
+import { placementLine, type PlacementSummary } from "./node_command.ts";
 
 /** How long one member may take to connect and answer (`--timeout`). */
 const STATUS_TIMEOUT_MS = 2000;
@@ -45,6 +46,8 @@ export async function statusCommand(
     readonly timeoutMs?: number;
     /** The cluster's regions, for the summary line (left out when the node cannot say). */
     readonly regions?: () => Promise<RegionEntry[]>;
+    /** The placement leader's summary (left out when no leader answers). */
+    readonly placement?: () => Promise<PlacementSummary>;
   } = {},
 ): Promise<number> {
   const creds = credentialsOf(login);
@@ -61,17 +64,20 @@ export async function statusCommand(
     const reports = await probe.probe(seed.members, seed);
     const outside = notMemberLine(seed, reports);
     const regions = await options.regions?.().catch(() => undefined);
+    const placement = await options.placement?.().catch(() => undefined);
     const summary = {
       ...summarize(reports),
       clusterId: seed.clusterId,
       ...(regions === undefined ? {} : { regions: regionsSummary(regions) }),
+      ...(placement === undefined ? {} : { placement }),
     };
     if (outside !== undefined) {
       if (json) host.writeStdout(JSON.stringify({ ...summary, notMember: outside }) + "\n");
       host.writeStderr(`tinykv: ${outside}\n`);
       return 1;
     }
-    const line = regions === undefined ? "" : regionsSummaryLine(regions) + "\n";
+    const line = (regions === undefined ? "" : regionsSummaryLine(regions) + "\n") +
+      (placement === undefined ? "" : placementLine(placement));
     host.writeStdout(json ? JSON.stringify(summary) + "\n" : statusTable(summary) + line);
     return 0;
   } finally {

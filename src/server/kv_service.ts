@@ -11,6 +11,7 @@ import type { KvScanPage, KvScanRequest } from "../kv/kv_scan.ts";
 import type { KvStateMachine } from "../kv/state_machine.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
 import type { NodeStatus } from "./node/status_types.ts";
+import type { PlacementPort } from "./placement/placement_handler.ts";
 
 /** A key's state (undefined: absent) as of `revision`, the store revision the read saw. */
 export interface KeyRead {
@@ -76,6 +77,8 @@ export interface KvService {
    * from it (docs/regions.md#routing). Absent: routes are not checked, `Regions` is refused.
    */
   readonly regions?: RegionCatalog;
+  /** The node's placement service (docs/regions.md#placement-service); absent: refused. */
+  readonly placement?: PlacementPort;
 }
 
 /** A write's WriteResponse from the outcome of its command. */

@@ -1,10 +1,12 @@
 /**
  * What a serving node's client ports are given (server.ts): the node, metered (request counts and
- * latencies, slow-request log), with its region catalog and the catalog's per-region metrics.
+ * latencies, slow-request log), with its region catalog and the catalog's per-region metrics,
+ * and its placement service (and the placement series).
  */
 import { meteredService } from "./metrics/metered_service.ts";
 import type { MetricsRegistry } from "./metrics/registry.ts";
 import { addRegionMetrics } from "./metrics/region_metrics.ts";
+import { addPlacementMetrics } from "./placement/placement_view.ts";
 import type { KvService } from "./kv_service.ts";
 import type { NodeService } from "./node/node_service.ts";
 import { NodeRegionCatalog } from "./node/node_region_catalog.ts";
@@ -19,8 +21,9 @@ export function servedService(
   metrics: MetricsRegistry,
   slowRequestMs: number | undefined,
 ): KvService & { readonly regions: RegionCatalog } {
-  const regions = new NodeRegionCatalog(node);
+  const regions = new NodeRegionCatalog(node, node.o.placement.zone);
   addRegionMetrics(metrics, regions);
+  addPlacementMetrics(metrics, node.raft.placement);
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);
-  return { ...metered, regions };
+  return { ...metered, regions, placement: node.raft.placement };
 }

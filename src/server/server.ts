@@ -22,6 +22,7 @@ import { startNodeLeases } from "./node/lease_wiring.ts";
 import { peerHelloOf } from "./node/leader_forwarder.ts";
 import { startExpirySweeper } from "./node/expiry_wiring.ts";
 import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
+import { placementJson } from "./placement/placement_view.ts";
 import type { Logger } from "./log/logger.ts";
 import { respHttpWarning } from "./log/server_logging.ts";
 import { startFirstElection } from "./node/first_election.ts";
@@ -61,6 +62,8 @@ export interface ServerConfig {
   readonly join?: boolean;
   /** Automatic compaction of the key history (default: keep 100,000 revisions). */
   readonly autoCompact?: NodeServiceOptions["autoCompact"];
+  /** The placement service: `--zone`, `--replicas`, `--replace-timeout` (docs/operations.md). */
+  readonly placement?: NodeServiceOptions["placement"];
   /** The node's structured log (docs/logging.md); without it, text lines to `log`. */
   readonly logger?: Logger;
   /** A sink for plain text log lines, used when `logger` is not given. */
@@ -111,6 +114,7 @@ function openNode(
     heartbeatTicks: config.heartbeatTicks,
     compactEntries: config.compactEntries,
     autoCompact: config.autoCompact,
+    placement: config.placement,
     join: config.join,
     rebuild,
     regionSplitBytes: config.regionSplitBytes,
@@ -167,7 +171,8 @@ export async function startServer(
     cluster: () => withRegions(() => cluster.get(), service.regions),
     history: (since) => history.json(since),
     regions: () => regionsJson(service.regions),
-    admin: adminApiOf(node),
+    placement: () => placementJson(node.raft.placement),
+    admin: adminApiOf(node, config.adminToken),
     adminToken: config.adminToken,
     auth: config.auth,
     httpAdminOpen: config.httpAdminOpen,
@@ -184,6 +189,7 @@ export async function startServer(
   });
   started.ports = ports;
   node.start();
+  node.raft.placement.start(service.regions);
   history.start();
   // A single voter, or the lowest id of a fresh cluster, campaigns now (first_election.ts).
   const first = startFirstElection(node.node, node.o.clock, node.o.heartbeatTicks * node.o.tickMs);
@@ -208,8 +214,9 @@ export async function startServer(
 }
 
 /** What the HTTP admin routes may ask of the node. */
-function adminApiOf(node: NodeService): AdminApi {
+function adminApiOf(node: NodeService, adminToken: string | undefined): AdminApi {
   return {
+    drainNode: (id) => node.raft.placement.drainNode(id, adminToken),
     addMember: (id, address) => node.addMember(id, address),
     removeMember: (id) => node.removeMember(id),
     transferLeader: (id) => node.transferLeader(id),

@@ -10,6 +10,8 @@
  * 3. Replicas equal: once every node has applied the same index, a local
  *    (serializable) full scan of each node's state machine must be identical, and so must
  *    region 1's descriptor, which matches the Raft configuration (descriptor_check.ts).
+ *    The placement group has a leader, its members' images agree, and timestamps asked
+ *    through every node increase (placement_check.ts).
  * 4. Revisions (rev_final.ts): every node's change history is the same, and
  *    every operation agrees with it (revision_check.ts).
  * 5. Watches and leases (coord_final.ts): let-go leases end, watches catch up,
@@ -28,6 +30,7 @@ import type { SimNode } from "./sim_node.ts";
 import { INSERT_PREFIX } from "./workload_keys.ts";
 import { revisionChecks } from "./rev_final.ts";
 import { descriptorErrors } from "./descriptor_check.ts";
+import { placementErrors } from "./placement_check.ts";
 import type { TtlCheckReport } from "./ttl_check.ts";
 import {
   checkCoordination,
@@ -160,6 +163,8 @@ export async function finalChecks(
   const rev = await revisionChecks(c, h);
   errors.push(...rev.errors);
   await co.close();
+  // Last: it lets time pass, and the checks above read the nodes at one applied index.
+  errors.push(...await placementErrors(c));
   const coordination = rev.history === undefined
     ? undefined
     : checkCoordination(co, rev.history, margin, liveness);

@@ -106,7 +106,10 @@ test("routing node: one region; the routing client, Regions, /regions, metrics, 
     };
     const status = await cli(["status"]);
     assert.equal(status.code, 0, status.err);
-    assert.match(status.out, /\nregions 1 \(leaders: node 1 ×1\), [\d.]+ (B|KiB|MiB), 21 keys\n$/);
+    assert.match(
+      status.out,
+      /\nregions 1 \(leaders: node 1 ×1\), [\d.]+ (B|KiB|MiB), 21 keys\nplacement leader 1; /,
+    );
     const statusJson = JSON.parse((await cli(["status", "--json"])).out);
     assert.deepEqual(statusJson.regions.leaders, { 1: 1 });
     assert.equal(statusJson.regions.count, 1);

@@ -11,6 +11,7 @@
  *   GET /metrics/history?since=SEQ  JSON: the last minutes of metrics, for the dashboard's
  *                 charts (metrics_history.ts)
  *   GET /regions  JSON: the regions this node holds (regions_json.ts; docs/operations.md)
+ *   GET /placement  JSON: the placement service's nodes, reports and planned operators
  *   POST /admin/* membership, leadership transfer, snapshot (admin_guard.ts: the admin
  *                 credential and a non-simple request, or refused)
  *   POST /auth/token  a bearer token for a user of the auth file (token_route.ts)
@@ -37,6 +38,8 @@ export interface AdminApi {
   removeMember?(id: number): Promise<unknown>;
   transferLeader?(id: number): Promise<unknown>;
   snapshot?(): Promise<unknown>;
+  /** Marks a node draining in the placement service (`tinykv node drain`). */
+  drainNode?(id: number): Promise<unknown>;
 }
 
 export interface StatusAppOptions {
@@ -55,6 +58,8 @@ export interface StatusAppOptions {
   readonly history?: (since: number) => unknown;
   /** The regions this node holds, for GET /regions; the route exists when given. */
   readonly regions?: () => unknown;
+  /** The placement service's view, for GET /placement; the route exists when given. */
+  readonly placement?: () => unknown;
 }
 
 function positiveId(text: string | undefined): number | undefined {
@@ -91,6 +96,8 @@ export function createStatusApp(options: StatusAppOptions): Hono<HttpEnv> {
   }
   const regions = options.regions;
   if (regions !== undefined) app.get("/regions", (c) => c.json(regions()));
+  const placement = options.placement;
+  if (placement !== undefined) app.get("/placement", (c) => c.json(placement()));
   const admin = options.admin;
   if (admin !== undefined) {
     const { adminToken, httpAdminOpen: open } = options;
@@ -137,5 +144,12 @@ function addAdminRoutes(app: Hono<HttpEnv>, admin: AdminApi, guard: AdminGuardOp
   }
   if (snapshot !== undefined) {
     app.post("/admin/snapshot", (c) => run(c, () => snapshot.call(admin)));
+  }
+  const drainNode = admin.drainNode;
+  if (drainNode !== undefined) {
+    app.post("/admin/drain/:id", (c) => {
+      const id = positiveId(c.req.param("id"));
+      return id === undefined ? badId(c) : run(c, () => drainNode.call(admin, id));
+    });
   }
 }

@@ -1,13 +1,16 @@
 /**
  * A brand-new node of a new cluster (not `--join`) starts region 1 from a
  * Raft snapshot at index 1 whose configuration is every voter in `--peers`,
- * and applies it as the empty state.
+ * and applies it as the empty state. The placement group (region 0) starts
+ * the same way on its voters, the first three ids of `--peers`
+ * (placement_options.ts), in the same save.
  */
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import { MIGRATED_REGION } from "../../raft/log_migration.ts";
 import type { MultiLogStore } from "../../raft/multi_log_store.ts";
 import { bootstrapRequest } from "../../raft/multi/round_io.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
+import { PLACEMENT_REGION, placementVoters } from "../placement/placement_options.ts";
 
 export async function bootstrapIfNew(
   o: ResolvedNodeOptions,
@@ -17,7 +20,14 @@ export async function bootstrapIfNew(
   const view = log.group(MIGRATED_REGION);
   if (view.snapshotMarker.index === 0 && view.lastIndex() === 0 && !o.join) {
     const voters = [...o.peers.keys()].sort((a, b) => a - b);
-    await log.save(new Map([[MIGRATED_REGION, bootstrapRequest(voters)]]));
+    const boot = new Map([[MIGRATED_REGION, bootstrapRequest(voters)]]);
+    // A node rebuilding after losing its state must not vote in region 0 with an empty log (it
+    // could elect a leader missing entries it had acknowledged): it stays out of the group.
+    const placement = placementVoters(o.peers);
+    if (placement.includes(o.id) && !o.rebuild) {
+      boot.set(PLACEMENT_REGION, bootstrapRequest(placement));
+    }
+    await log.save(boot);
   }
   // The bootstrap snapshot (index 1) holds the empty state: apply it as an empty entry.
   if (kv.appliedIndex === 0 && log.group(MIGRATED_REGION).snapshotMarker.index === 1) {

@@ -132,10 +132,11 @@ export class LeaderForwarder {
     address: string,
     body: RequestBody,
     timeoutMs: number,
+    adminToken?: string,
   ): Promise<ClientResponse> {
     try {
       const conn = await this.#connection(address);
-      return await conn.call(body, { timeoutMs });
+      return await conn.call(body, { timeoutMs, adminToken });
     } catch (err) {
       if (!(err instanceof TinyKvError)) throw err;
       this.#conn = undefined;

@@ -7,6 +7,10 @@ import type { Clock, FileSystem, Net, WorkerChannel } from "../../platform/types
 import type { RetentionOptions } from "./history_retention.ts";
 import { REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
 import { createLogger, type Logger, SILENT_LOGGER } from "../log/logger.ts";
+import {
+  type PlacementNodeOptions,
+  resolvePlacementOptions,
+} from "../placement/placement_options.ts";
 
 export interface NodeServiceOptions {
   readonly id: number;
@@ -50,6 +54,8 @@ export interface NodeServiceOptions {
   readonly autoCompact?: Partial<RetentionOptions>;
   /** How often the leader looks for expired keys to delete (expiry_sweeper.ts). */
   readonly expirySweepMs?: number;
+  /** The placement service on this node (`--zone`, `--replicas`, `--replace-timeout`). */
+  readonly placement?: Partial<PlacementNodeOptions>;
   /** A region larger than this many bytes splits (region_split_check.ts); 0: never. */
   readonly regionSplitBytes?: number;
   /** How often the split check runs (REGION_SPLIT_CHECK_MS); tests make it short. */
@@ -83,9 +89,16 @@ export interface ResolvedNodeOptions extends
   Required<
     Omit<
       NodeServiceOptions,
-      "clusterToken" | "log" | "logger" | "autoCompact" | "collectGarbage" | "storageWorker"
+      | "clusterToken"
+      | "log"
+      | "logger"
+      | "autoCompact"
+      | "collectGarbage"
+      | "storageWorker"
+      | "placement"
     >
   > {
+  readonly placement: PlacementNodeOptions;
   readonly autoCompact: RetentionOptions;
   readonly collectGarbage: (() => void) | undefined;
   readonly storageWorker: (() => WorkerChannel) | undefined;
@@ -146,6 +159,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     storageWorker: o.storageWorker,
     autoCompact: resolveRetention(o.autoCompact ?? {}),
     electionTimeoutMs: electionTicks * tickMs,
+    placement: resolvePlacementOptions(o.placement ?? {}),
   });
 }
 

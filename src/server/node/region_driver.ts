@@ -32,6 +32,8 @@ import type { EngineHolder } from "./engine_holder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { RegionMembers } from "./region_members.ts";
+import { PlacementNode } from "../placement/placement_node.ts";
+import { engineBytes } from "../placement/heartbeat_sender.ts";
 
 /** The region the server node runs (the whole keyspace) until regions split. */
 export const KV_REGION = MIGRATED_REGION;
@@ -74,6 +76,8 @@ export class NodeRaft {
   readonly group: RegionNode;
   /** Region 1's descriptor as its state machine applied it, membership included. */
   readonly members: RegionMembers;
+  /** The placement service (region 0 on its members; heartbeats and timestamps everywhere). */
+  readonly placement: PlacementNode;
 
   constructor(readonly n: NodeRaftOptions) {
     const o = n.o;
@@ -131,7 +135,16 @@ export class NodeRaft {
     });
     // The log was bootstrapped (bootstrap.ts) before: adding a region that needs no
     // bootstrap save completes at once, so the handle exists when this returns.
-    void this.driver.addRegions([{ id: KV_REGION, sm: n.sm, hooks: n.hooks }]);
+    this.placement = new PlacementNode({
+      o,
+      driver: this.driver,
+      log: n.log,
+      addressOf: (id) => this.transport.peerAddress(id) ?? o.peers.get(id),
+      usedBytes: () => engineBytes(n.engine().db),
+    });
+    const region0 = this.placement.spec();
+    const specs = [{ id: KV_REGION, sm: n.sm, hooks: n.hooks }];
+    void this.driver.addRegions(region0 === undefined ? specs : [...specs, region0]);
     const group = this.driver.regionNode(KV_REGION);
     if (group === undefined) throw new Error(`region ${KV_REGION} did not open`);
     this.group = group;
@@ -151,6 +164,7 @@ export class NodeRaft {
   }
 
   close(): void {
+    this.placement.close();
     this.loop.stop();
     this.transport.close();
   }

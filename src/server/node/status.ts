@@ -5,6 +5,7 @@ import type { NodeStatus, Role } from "./status_types.ts";
 import type { FaultMonitor } from "./faults.ts";
 import type { NodeService } from "./node_service.ts";
 import { KV_REGION } from "./region_driver.ts";
+import { placementStatus } from "../placement/placement_view.ts";
 
 /** `NodeService.status()`: its Raft state, plus what the service itself knows. */
 export function statusOf(n: NodeService): NodeStatus {
@@ -15,6 +16,7 @@ export function statusOf(n: NodeService): NodeStatus {
     watches: n.activeWatches?.() ?? 0,
     // Where the Raft log was last compacted (a snapshot marker; `tinykv snapshot` moves it).
     snapshotIndex: n.logStore.group(KV_REGION).snapshotMarker.index,
+    placement: placementStatus(n.raft.placement),
   };
 }
 

@@ -84,6 +84,11 @@ export class MultiPeerTransport implements MultiTransport {
     return this.#links.pendingBytes(id);
   }
 
+  /** Where peer `id` is reached (its protobuf port), as the last `setPeers` said. */
+  peerAddress(id: number): string | undefined {
+    return this.#links.address(id);
+  }
+
   /** Snapshots streaming or waiting toward `id`. */
   snapshotsQueued(id: number): number {
     return this.#snapshots.get(id)?.length ?? 0;

@@ -37,6 +37,11 @@ export class PeerLinks {
     return undefined;
   }
 
+  /** The address of peer `id`'s link, if it has one. */
+  address(id: number): string | undefined {
+    return this.#links.get(id)?.address;
+  }
+
   /** Bytes waiting for peer `id` (held and in its socket), for metrics and tests. */
   pendingBytes(id: number): number {
     return this.#links.get(id)?.pendingBytes ?? 0;

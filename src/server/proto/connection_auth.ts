@@ -30,7 +30,7 @@ function refuse(code: ErrorCode, message: string): Verdict {
 function takesAdminToken(req: ClientRequest): boolean {
   const c = req.body.case;
   return c === "memberAdd" || c === "memberRemove" || c === "transferLeader" ||
-    c === "snapshot" || c === "compact";
+    c === "snapshot" || c === "compact" || c === "placement";
 }
 
 export class ConnectionAuth {

@@ -54,6 +54,8 @@ export function accessDenial(p: Principal, req: ClientRequest): string | undefin
       return "this request needs the admin right";
     case "redis":
       return "Redis commands on this port come from peers only";
+    case "placement":
+      return "placement requests come from peers and admins";
     default:
       // status, watch cancels and leases: every logged-in user (lease_handler checks revokes).
       return undefined;

@@ -14,6 +14,7 @@ import { handleRead } from "./read_handler.ts";
 import { errorResponse, type ResponseInit, responseOfError } from "./responses.ts";
 import { checkRoute } from "./route_check.ts";
 import { handleRegions } from "./regions_handler.ts";
+import { handlePlacement } from "../placement/placement_handler.ts";
 
 export type { ResponseInit };
 
@@ -55,6 +56,8 @@ export async function handleRequest(
     const refusal = checkRoute(req, service.regions);
     if (refusal !== undefined) return refusal;
     if (req.body.case === "regions") return handleRegions(req.body.value, service.regions);
+    const p = req.body.case === "placement" ? req.body.value.body : undefined;
+    if (p !== undefined) return await handlePlacement(req, p, service.placement, admin);
     const command = commandOf(req);
     if (command !== undefined) {
       const problem = validateCommand(create(CommandSchema, command));

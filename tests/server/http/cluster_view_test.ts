@@ -184,9 +184,11 @@ test("tinykv status: one row per member, unreachable ones marked, --json, exit c
       lines[0],
       new RegExp(`^leader ${leader}, term \\d+, 3 members, 3 reachable; cluster [0-9a-f]{16}$`),
     );
-    assert.equal(lines.length, 7, ok.out);
-    // The last line sums up the regions: one today, led by the leader (regions_command.ts).
+    assert.equal(lines.length, 8, ok.out);
+    // Then a line sums up the regions: one today, led by the leader (regions_command.ts), and
+    // the last one the placement service (its leader, each node's last heartbeat).
     assert.match(lines[6], new RegExp(`^regions 1 \\(leaders: node ${leader} ×1\\), .+, 0 keys$`));
+    assert.match(lines[7], /^placement leader [123]; nodes 1 [\d.]+s, 2 [\d.]+s, 3 [\d.]+s /);
     assert.match(ok.out, new RegExp(`\\n${leader}\\s+127\\.0\\.0\\.1:\\d+\\s+leader\\s`));
     const down = leader === 3 ? 2 : 3;
     await c.stop(down);

@@ -1,0 +1,127 @@
+/**
+ * Sends this node's heartbeat to the placement leader every interval
+ * (`heartbeatMs`, docs/operations.md): its id, address, zone, capacity and used
+ * bytes, and a report of each region it leads (size, leader, replicas, epoch,
+ * the replicas caught up). One heartbeat is in flight at a time; a failed one
+ * is counted and logged, and the next interval tries again. The same timer
+ * runs the scheduler's pass on the placement leader.
+ *
+ * Capacity is 0 (unknown): the platform layer has no disk statistics, so the
+ * placement service balances on used bytes (the engine's size) and replica
+ * counts only.
+ */
+import { PLACEMENT_REPORTS_PER_HEARTBEAT_MAX } from "../../limits_ops.ts";
+import type { RegionCatalog } from "../../region/region_catalog.ts";
+import type { Db } from "../../storage/db.ts";
+import type { TimerId } from "../../platform/types.ts";
+import { PLACEMENT_REGION } from "./placement_options.ts";
+import type { NodeHeartbeat, RegionReportInput } from "./placement_rpc.ts";
+import type { PlacementNode } from "./placement_node.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** The engine's bytes: its tables on every level and its memtables (a node's used bytes). */
+export function engineBytes(db: Db): number {
+  const stats = db.stats();
+  let bytes = stats.memtableBytes;
+  for (const level of stats.levels) bytes += level.bytes;
+  return bytes;
+}
+
+export class HeartbeatSender {
+  #timer: TimerId | undefined;
+  #inFlight = false;
+  #stopped = true;
+  /** Heartbeats sent, answered and failed; the last error, for status. */
+  readonly counts = { sent: 0, answered: 0, failed: 0 };
+  lastError = "";
+
+  constructor(readonly node: PlacementNode, readonly catalog: () => RegionCatalog | undefined) {}
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.node.d.o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    const o = this.node.d.o;
+    this.#timer = o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.node.tick();
+      void this.beat();
+      this.#schedule();
+    }, o.placement.heartbeatMs);
+  }
+
+  /** Sends one heartbeat now (skipped while one is in flight). */
+  async beat(): Promise<void> {
+    if (this.#inFlight) return;
+    this.#inFlight = true;
+    this.counts.sent++;
+    try {
+      await this.node.handle({ kind: "heartbeat", heartbeat: this.heartbeat() });
+      this.counts.answered++;
+      this.lastError = "";
+    } catch (err) {
+      this.counts.failed++;
+      const error = err instanceof Error ? err.message : String(err);
+      if (error !== this.lastError) {
+        this.node.d.o.logger.warn("placement.heartbeat_failed", { error });
+      }
+      this.lastError = error;
+    } finally {
+      this.#inFlight = false;
+    }
+  }
+
+  heartbeat(): NodeHeartbeat {
+    const d = this.node.d;
+    const o = d.o;
+    return {
+      nodeId: o.id,
+      address: d.addressOf(o.id) ?? o.peers.get(o.id) ?? "",
+      zone: o.placement.zone,
+      capacityBytes: 0,
+      usedBytes: d.usedBytes(),
+      reports: this.reports(),
+    };
+  }
+
+  /** A report of each region this node leads (the first PLACEMENT_REPORTS_PER_HEARTBEAT_MAX). */
+  reports(): RegionReportInput[] {
+    const catalog = this.catalog();
+    if (catalog === undefined) return [];
+    const self = this.node.d.o.id;
+    const out: RegionReportInput[] = [];
+    for (const desc of catalog.regionsOverlapping(EMPTY, EMPTY)) {
+      if (out.length >= PLACEMENT_REPORTS_PER_HEARTBEAT_MAX) break;
+      if (desc.id === PLACEMENT_REGION || catalog.leaderOf(desc.id) !== self) continue;
+      const r = catalog.report(desc.id);
+      if (r === undefined || !r.descriptor.replicas.some((p) => p.nodeId === self)) continue;
+      out.push({
+        descriptor: r.descriptor,
+        leader: self,
+        sizeBytes: r.approximateBytes,
+        writeBytesPerSec: 0,
+        caughtUp: this.#caughtUp(desc.id),
+      });
+    }
+    return out;
+  }
+
+  /** Members whose log matches the leader's commit index. */
+  #caughtUp(region: number): number[] {
+    const st = this.node.d.driver.region(region)?.rawNode.status();
+    if (st === undefined) return [];
+    const out: number[] = [];
+    for (const [id, pr] of st.progress) if (pr.match >= st.commit) out.push(id);
+    return out.sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * What the placement leader does (decision 0014 §7; docs/regions.md "The
+ * placement service on the node"): it bootstraps the group's state once,
+ * proposes the heartbeats and region reports nodes send it, marks nodes
+ * draining, runs the timestamp oracle from the persisted bound, and runs the
+ * scheduler each heartbeat interval to plan operators. The plan is shown,
+ * not executed: replica moves through membership changes come later.
+ *
+ * One PlacementLeader lives per term this node leads region 0; a new one
+ * starts its oracle from the bound it reads by proposing `persist-tso-bound 0`
+ * (the outcome is the bound after everything committed before its term), so
+ * its first timestamp is above every one an earlier leader handed out.
+ */
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { BootstrapNode, PlacementCommandBody } from "../../placement/placement_commands.ts";
+import type { PlacementOutcome, PlacementState } from "../../placement/placement_state.ts";
+import { type PendingStep, PlacementScheduler } from "../../placement/scheduler.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
+import { TimestampOracle } from "../../txn/timestamp.ts";
+import { type TimestampRange, TimestampService } from "../../txn/timestamp_service.ts";
+import { PLACEMENT_PLANNED_OPERATORS_MAX } from "../../limits_ops.ts";
+import { ServiceError } from "../kv_service.ts";
+import type { PlacementProposer } from "./placement_proposer.ts";
+import type { NodeHeartbeat } from "./placement_rpc.ts";
+
+/** What the placement leaders of this node served (kept across terms, for metrics). */
+export interface LeaderCounts {
+  requests: number;
+  timestamps: number;
+  persists: number;
+  heartbeats: number;
+  /** Region reports the state machine refused, and the last reason. */
+  reportsRefused: number;
+  lastRefusal: string;
+}
+
+export interface LeaderContext {
+  readonly state: PlacementState;
+  readonly proposer: PlacementProposer;
+  readonly replicas: number;
+  readonly counts: LeaderCounts;
+  /** Resolves once a quorum confirmed this node still leads (leadership_check.ts). */
+  readonly confirm: () => Promise<void>;
+  readonly nowMs: () => number;
+  /** The nodes and region 1 a new cluster's placement state starts with. */
+  readonly bootstrap: () => { nodes: BootstrapNode[]; region: RegionDescriptor };
+}
+
+/** The scheduler's limits while it only plans (decision 0014 §7). */
+const SCHEDULER = {
+  maxOperators: PLACEMENT_PLANNED_OPERATORS_MAX,
+  maxMovesPerNode: 4,
+  operatorTimeoutMs: 10 * 60_000,
+  regionTolerance: 2,
+  regionsCheckedPerTick: 1_024,
+};
+
+export class PlacementLeader {
+  readonly scheduler: PlacementScheduler;
+  /** Resolves once the state is bootstrapped and the oracle has its bound. */
+  readonly ready: Promise<TimestampService>;
+  /** Its start failed: the node starts another while it still leads. */
+  failed = false;
+  /** The steps the scheduler would have region leaders run now (planned, not executed). */
+  planned: PendingStep[] = [];
+
+  constructor(readonly c: LeaderContext) {
+    this.scheduler = new PlacementScheduler(c.state.view, { ...SCHEDULER, replicas: c.replicas });
+    this.ready = this.#start();
+    this.ready.catch(() => this.failed = true);
+  }
+
+  async #start(): Promise<TimestampService> {
+    if (!this.c.state.bootstrapped) {
+      const b = this.c.bootstrap();
+      const o = await this.c.proposer.submit({ kind: "bootstrap", ...b });
+      // Refused only when another leader bootstrapped it first: what matters is that it is.
+      if (o.kind === "refused" && !this.c.state.bootstrapped) throw refusal(o.reason);
+    }
+    const read = await this.c.proposer.submit({ kind: "persist-tso-bound", bound: 0 });
+    if (read.kind !== "tso-bound") throw refusal(`reading the timestamp bound: ${read.kind}`);
+    const oracle = new TimestampOracle(read.bound);
+    return new TimestampService(oracle, (bound) => this.#persist(bound), this.c.nowMs);
+  }
+
+  async #persist(bound: number): Promise<void> {
+    this.c.counts.persists++;
+    const o = await this.c.proposer.submit({ kind: "persist-tso-bound", bound });
+    if (o.kind !== "tso-bound" || o.bound < bound) throw refusal(`bound not persisted: ${o.kind}`);
+  }
+
+  async timestamps(count: number): Promise<TimestampRange> {
+    const service = await this.ready;
+    this.c.counts.requests++;
+    const range = await service.next(count);
+    await this.c.confirm(); // drawn, then confirmed: a deposed leader's draw is never answered
+    this.c.counts.timestamps += range.count;
+    return range;
+  }
+
+  /** Proposes a node's heartbeat, then its region reports (each its own command). */
+  async heartbeat(h: NodeHeartbeat): Promise<void> {
+    await this.ready;
+    const { reports, ...node } = h;
+    check(await this.c.proposer.submit({ kind: "heartbeat", ...node }));
+    this.c.counts.heartbeats++;
+    const sent = reports.map((r) => this.c.proposer.submit({ kind: "region-report", ...r }));
+    // A refused report (a region id placement never allocated: splits choose their own ids
+    // until they ask placement) is counted, not the sender's failure: its heartbeat applied.
+    for (const o of await Promise.all(sent)) {
+      if (o.kind !== "refused") continue;
+      this.c.counts.reportsRefused++;
+      this.c.counts.lastRefusal = o.reason;
+    }
+  }
+
+  async drain(nodeId: number): Promise<void> {
+    await this.ready;
+    check(await this.c.proposer.submit({ kind: "drain-node", nodeId }));
+  }
+
+  /** One scheduler pass at the group's clock (its applied time, the same on every replica). */
+  tick(): void {
+    if (!this.c.state.bootstrapped) return;
+    this.planned = this.scheduler.tick(this.c.state.appliedMs);
+  }
+
+  /** A command the leader proposes itself, checked (for tests and tools). */
+  submit(body: PlacementCommandBody): Promise<PlacementOutcome> {
+    return this.c.proposer.submit(body);
+  }
+}
+
+function refusal(reason: string): ServiceError {
+  return new ServiceError(ErrorCode.FAILED_PRECONDITION, `placement: ${reason}`);
+}
+
+/** A refused command is the caller's error; an ignored report (a newer one is held) is not. */
+function check(o: PlacementOutcome): void {
+  if (o.kind === "refused") throw new ServiceError(ErrorCode.INVALID_ARGUMENT, o.reason);
+}

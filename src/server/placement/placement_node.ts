@@ -1,0 +1,265 @@
+/**
+ * The placement service inside a node (decision 0014 §7; docs/regions.md "The
+ * placement service on the node"). Every node has one: on the placement
+ * group's members (region 0, the first three ids of a new cluster) it holds
+ * the replicated PlacementState on the node's multi-region driver, and while
+ * it leads region 0 a PlacementLeader; on every node it sends the heartbeat
+ * each interval and answers `timestamps` and `drain` — from memory when it
+ * leads, else by asking the leader (heartbeat_sender.ts, placement_client.ts).
+ */
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { PlacementState } from "../../placement/placement_state.ts";
+import type { MultiLogStore } from "../../raft/multi_log_store.ts";
+import type { MultiRaftDriver, RegionSpec } from "../../raft/multi/driver.ts";
+import type { RegionCatalog } from "../../region/region_catalog.ts";
+import { initialRegion } from "../../region/descriptor.ts";
+import { TimestampBatcher, type TimestampRange } from "../../txn/timestamp_service.ts";
+import { ServiceError } from "../kv_service.ts";
+import type { ResolvedNodeOptions } from "../node/options.ts";
+import { HeartbeatSender } from "./heartbeat_sender.ts";
+import { PlacementClient } from "./placement_client.ts";
+import { type LeaderCounts, PlacementLeader } from "./placement_leader.ts";
+import { PLACEMENT_REGION, placementVoters } from "./placement_options.ts";
+import { PlacementProposer } from "./placement_proposer.ts";
+import {
+  checkPlacementRequest,
+  type PlacementAnswer,
+  type PlacementRequestBody,
+} from "./placement_rpc.ts";
+import { InvalidArgumentError } from "../../util/errors.ts";
+import { PlacementStore } from "./placement_store.ts";
+import { LeadershipCheck } from "./leadership_check.ts";
+import { placementStatus } from "./placement_view.ts";
+
+export interface PlacementNodeDeps {
+  readonly o: ResolvedNodeOptions;
+  readonly driver: MultiRaftDriver;
+  readonly log: MultiLogStore;
+  /** A node's client address as this node knows it. */
+  readonly addressOf: (id: number) => string | undefined;
+  /** Bytes this node's engine holds (its heartbeat's used bytes). */
+  readonly usedBytes: () => number;
+}
+
+/** Whether this node holds region 0 (its log has it: bootstrapped, or restarted). */
+export function holdsPlacement(log: MultiLogStore): boolean {
+  if (!log.regionIds().includes(PLACEMENT_REGION)) return false;
+  const v = log.group(PLACEMENT_REGION);
+  return v.lastIndex() > 0 || v.snapshotMarker.index > 0;
+}
+
+export class PlacementNode {
+  readonly state: PlacementState;
+  readonly store: PlacementStore;
+  readonly proposer: PlacementProposer;
+  readonly client: PlacementClient;
+  readonly heartbeats: HeartbeatSender;
+  /** Whether this node is a member of the placement group. */
+  readonly member: boolean;
+  #leader: PlacementLeader | undefined;
+  readonly #check: LeadershipCheck;
+  #catalog: RegionCatalog | undefined;
+  /** What this node served as placement leader, over every term it led. */
+  readonly tsoCounts: LeaderCounts = {
+    requests: 0,
+    timestamps: 0,
+    persists: 0,
+    heartbeats: 0,
+    reportsRefused: 0,
+    lastRefusal: "",
+  };
+  /** One request per turn of the event loop for every `nextTimestamp` of that turn. */
+  readonly #batcher = new TimestampBatcher((count) => this.timestamps(count));
+  /** A non-member learns the leader from the answers to its heartbeats. */
+  #heardLeader = 0;
+
+  constructor(readonly d: PlacementNodeDeps) {
+    const o = d.o;
+    this.proposer = new PlacementProposer(
+      (data) => {
+        const r = d.driver.propose(PLACEMENT_REGION, data);
+        d.driver.loop?.kick(); // a round now, not at the next tick
+        return r;
+      },
+      o.clock,
+      o.requestTimeoutMs,
+    );
+    this.#check = new LeadershipCheck(d.driver, o.clock, o.requestTimeoutMs);
+    this.state = new PlacementState({
+      replaceTimeoutMs: o.placement.replaceTimeoutMs,
+      onOutcome: (x) => this.proposer.onOutcome(x),
+    });
+    this.store = new PlacementStore(o.fs, o.dataDir, this.state);
+    this.store.readStates = (states) => this.#check.confirmed(states);
+    this.member = holdsPlacement(d.log);
+    if (this.member) this.store.load();
+    this.client = new PlacementClient(o, () => this.#targets(), d.addressOf);
+    this.heartbeats = new HeartbeatSender(this, () => this.#catalog);
+  }
+
+  /** Region 0's spec for the driver, on a member (undefined elsewhere). */
+  spec(): RegionSpec | undefined {
+    if (!this.member) return undefined;
+    return {
+      id: PLACEMENT_REGION,
+      sm: this.store,
+      hooks: { onSoftState: () => this.#leadership() },
+    };
+  }
+
+  /** The placement leader's node id as this node knows it (0: unknown). */
+  get leaderId(): number {
+    if (!this.member) return this.#heardLeader;
+    return this.d.driver.region(PLACEMENT_REGION)?.rawNode.lead ?? 0;
+  }
+
+  /** This node's leader work while it leads region 0. */
+  get leader(): PlacementLeader | undefined {
+    return this.#current();
+  }
+
+  /** The leader work, started again when its start failed (a proposal lost or timed out). */
+  #current(): PlacementLeader | undefined {
+    if (this.#leader?.failed === true) {
+      this.#leader = undefined;
+      this.#leadership();
+    }
+    return this.#leader;
+  }
+
+  #leadership(): void {
+    const rn = this.d.driver.region(PLACEMENT_REGION)?.rawNode;
+    if (rn?.isLeader === true) {
+      if (this.#leader === undefined) {
+        this.#leader = new PlacementLeader({
+          state: this.state,
+          proposer: this.proposer,
+          replicas: this.d.o.placement.replicas,
+          counts: this.tsoCounts,
+          confirm: () => this.#check.confirm(),
+          nowMs: () => this.d.o.clock.wallMs(),
+          bootstrap: () => this.#bootstrapInfo(),
+        });
+        this.#leader.ready.catch((err) => {
+          this.d.o.logger.warn("placement.leader_start_failed", { error: String(err) });
+        });
+      }
+    } else if (this.#leader !== undefined) {
+      this.#leader = undefined;
+      this.#check.failAll();
+    }
+  }
+
+  #bootstrapInfo() {
+    const o = this.d.o;
+    const ids = [...o.peers.keys()].sort((a, b) => a - b);
+    const region = this.#catalog?.descriptor(1) ?? initialRegion(ids);
+    const all = new Set([...ids, ...region.replicas.map((p) => p.nodeId)]);
+    const nodes = [...all].sort((a, b) => a - b).map((id) => ({
+      nodeId: id,
+      address: this.d.addressOf(id) ?? "",
+      zone: id === o.id ? o.placement.zone : "",
+    }));
+    return { nodes, region };
+  }
+
+  /** Where a request goes when this node does not lead: the known leader, else the voters. */
+  #targets(): number[] {
+    const self = this.d.o.id;
+    const lead = this.leaderId;
+    const voters = placementVoters(this.d.o.peers).filter((id) => id !== self && id !== lead);
+    return lead !== 0 && lead !== self ? [lead, ...voters] : voters;
+  }
+
+  /** Starts the heartbeats (the catalog lists the regions this node reports on). */
+  start(catalog: RegionCatalog): void {
+    this.#catalog = catalog;
+    this.heartbeats.start();
+  }
+
+  /**
+   * A request from the port (or this node): served when this node leads; a member that knows
+   * the leader forwards once (`forwarded` requests are not forwarded again); else NOT_LEADER.
+   */
+  async handle(b: PlacementRequestBody, forwarded = false): Promise<PlacementAnswer> {
+    try {
+      checkPlacementRequest(b);
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      throw new ServiceError(ErrorCode.INVALID_ARGUMENT, `placement: ${err.message}`);
+    }
+    const leader = this.#current();
+    if (leader !== undefined) return await serve(this, leader, b);
+    // A drain is an admin request: only the leader serves it (the CLI follows the hint).
+    if (b.kind === "drain" || forwarded) throw this.notLeader();
+    const a = await this.client.send(b, this.member, undefined);
+    if (a.kind === "done") this.#heardLeader = a.leaderId;
+    return a;
+  }
+
+  /**
+   * Admin (HTTP): marks node `id` draining, on the leader or through it. The caller checked the
+   * admin credential; `adminToken` is this node's, which the leader checks in turn.
+   */
+  async drainNode(id: number, adminToken?: string): Promise<{ draining: number }> {
+    const b = { kind: "drain" as const, nodeId: id };
+    if (this.#current() !== undefined) await this.handle(b);
+    else await this.client.send(b, true, adminToken);
+    return { draining: id };
+  }
+
+  notLeader(): ServiceError {
+    const id = this.leaderId;
+    const address = id === 0 ? "" : this.d.addressOf(id) ?? "";
+    return new ServiceError(ErrorCode.NOT_LEADER, "not the placement leader", id, address);
+  }
+
+  /** `count` new timestamps from the oracle (docs/transactions.md#timestamps). */
+  async timestamps(count: number): Promise<TimestampRange> {
+    const a = await this.handle({ kind: "timestamps", count });
+    if (a.kind !== "timestamps") {
+      throw new ServiceError(ErrorCode.UNAVAILABLE, `placement answered ${a.kind}`);
+    }
+    return { first: a.first, count: a.count };
+  }
+
+  /** One new timestamp, fetched with every other asked for in the same turn. */
+  nextTimestamp(): Promise<number> {
+    return this.#batcher.next();
+  }
+
+  /** One scheduler pass on the leader (the heartbeat sender calls it each interval). */
+  tick(): void {
+    this.#current()?.tick();
+  }
+
+  close(): void {
+    this.heartbeats.stop();
+    this.client.close();
+    this.proposer.failAll("node shutting down");
+    this.#leader = undefined;
+  }
+}
+
+async function serve(
+  node: PlacementNode,
+  leader: PlacementLeader,
+  b: PlacementRequestBody,
+): Promise<PlacementAnswer> {
+  const self = node.d.o.id;
+  switch (b.kind) {
+    case "heartbeat":
+      await leader.heartbeat(b.heartbeat);
+      return { kind: "done", leaderId: self };
+    case "drain":
+      await leader.drain(b.nodeId);
+      return { kind: "done", leaderId: self };
+    case "timestamps": {
+      const r = await leader.timestamps(b.count);
+      return { kind: "timestamps", first: r.first, count: r.count };
+    }
+    case "status":
+      await leader.ready; // bootstrapped: every initial node is listed
+      return { kind: "status", json: JSON.stringify(placementStatus(node)) };
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The placement service's requests and answers, carried as the bytes of a
+ * protobuf `PlacementRequest`/`PlacementResponse` on the client port
+ * (docs/regions.md "The placement service on the node"):
+ *
+ *   request:  version u8 (1) · kind u8 · forwarded u8 (0 or 1) · fields
+ *   response: version u8 (1) · kind u8 · fields
+ *
+ * Decoding reads untrusted bytes: it throws DecodeError (structure) or
+ * InvalidArgumentError (values, checked as the placement commands check them)
+ * and nothing else. Its own encoding keeps the protobuf schema to one bytes
+ * field while the service's messages are young.
+ */
+import type { RegionDescriptor } from "../../region/descriptor.ts";
+import {
+  PLACEMENT_ADDRESS_BYTES_MAX,
+  PLACEMENT_REPLICAS_MAX,
+  PLACEMENT_REPORTS_PER_HEARTBEAT_MAX,
+  PLACEMENT_RPC_BYTES_MAX,
+  PLACEMENT_ZONE_BYTES_MAX,
+  TSO_BATCH_MAX,
+} from "../../limits_ops.ts";
+import {
+  checkCount,
+  checkString,
+  readCount,
+  readDescriptor,
+  readIds,
+  readString,
+  writeDescriptor,
+  writeIds,
+  writeString,
+} from "../../placement/placement_codec.ts";
+import { checkReport } from "../../placement/placement_commands.ts";
+import { ByteReader, ByteWriter, DecodeError } from "../../util/coding.ts";
+import { InvalidArgumentError } from "../../util/errors.ts";
+
+const VERSION = 1;
+
+/** What a region's leader reports of it in a heartbeat. */
+export interface RegionReportInput {
+  readonly descriptor: RegionDescriptor;
+  readonly leader: number;
+  readonly sizeBytes: number;
+  readonly writeBytesPerSec: number;
+  readonly caughtUp: readonly number[];
+}
+
+export interface NodeHeartbeat {
+  readonly nodeId: number;
+  readonly address: string;
+  readonly zone: string;
+  readonly capacityBytes: number;
+  readonly usedBytes: number;
+  readonly reports: readonly RegionReportInput[];
+}
+
+export type PlacementRequestBody =
+  | { readonly kind: "heartbeat"; readonly heartbeat: NodeHeartbeat }
+  | { readonly kind: "timestamps"; readonly count: number }
+  | { readonly kind: "drain"; readonly nodeId: number }
+  /** The leader's summary of the placement state (`tinykv status`). */
+  | { readonly kind: "status" };
+
+export type PlacementAnswer =
+  | { readonly kind: "done"; readonly leaderId: number }
+  | { readonly kind: "timestamps"; readonly first: number; readonly count: number }
+  | { readonly kind: "error"; readonly code: number; readonly message: string }
+  /** The summary as JSON text (placement_view.ts `placementStatus`). */
+  | { readonly kind: "status"; readonly json: string };
+
+const REQUEST_KINDS = ["heartbeat", "timestamps", "drain", "status"] as const;
+const ANSWER_KINDS = ["done", "timestamps", "error", "status"] as const;
+
+/** Throws InvalidArgumentError unless the request's fields are valid and within bounds. */
+export function checkPlacementRequest(b: PlacementRequestBody): void {
+  switch (b.kind) {
+    case "heartbeat": {
+      const h = b.heartbeat;
+      checkCount(h.nodeId, "node id", 1);
+      checkString(h.address, PLACEMENT_ADDRESS_BYTES_MAX, "address");
+      checkString(h.zone, PLACEMENT_ZONE_BYTES_MAX, "zone");
+      checkCount(h.capacityBytes, "capacity bytes");
+      checkCount(h.usedBytes, "used bytes");
+      if (h.reports.length > PLACEMENT_REPORTS_PER_HEARTBEAT_MAX) {
+        const max = PLACEMENT_REPORTS_PER_HEARTBEAT_MAX;
+        throw new InvalidArgumentError(
+          `heartbeat carries ${h.reports.length} reports (max ${max})`,
+        );
+      }
+      for (const r of h.reports) {
+        checkReport(r.descriptor, r.leader, r.sizeBytes, r.writeBytesPerSec, r.caughtUp);
+        if (r.descriptor.id === 0) throw new InvalidArgumentError("region 0 is not reported");
+      }
+      return;
+    }
+    case "timestamps":
+      checkCount(b.count, "timestamp count", 1);
+      if (b.count > TSO_BATCH_MAX) {
+        throw new InvalidArgumentError(`timestamp count ${b.count} is over ${TSO_BATCH_MAX}`);
+      }
+      return;
+    case "drain":
+      return checkCount(b.nodeId, "node id", 1);
+    case "status":
+      return;
+  }
+}
+
+/** A request and whether a node forwarded it (a forwarded request is not forwarded again). */
+export interface PlacementRequest {
+  readonly body: PlacementRequestBody;
+  readonly forwarded: boolean;
+}
+
+export function encodePlacementRequest(b: PlacementRequestBody, forwarded = false): Uint8Array {
+  checkPlacementRequest(b);
+  const w = new ByteWriter(128);
+  w.u8(VERSION).u8(REQUEST_KINDS.indexOf(b.kind)).u8(forwarded ? 1 : 0);
+  if (b.kind === "timestamps") w.varint(b.count);
+  else if (b.kind === "drain") w.varint(b.nodeId);
+  else if (b.kind === "heartbeat") {
+    const h = b.heartbeat;
+    w.varint(h.nodeId);
+    writeString(w, h.address);
+    writeString(w, h.zone);
+    w.varint(h.capacityBytes).varint(h.usedBytes).varint(h.reports.length);
+    for (const r of h.reports) {
+      writeDescriptor(w, r.descriptor);
+      w.varint(r.leader).varint(r.sizeBytes).varint(r.writeBytesPerSec);
+      writeIds(w, r.caughtUp);
+    }
+  }
+  return sized(w.finish());
+}
+
+function sized(bytes: Uint8Array): Uint8Array {
+  if (bytes.length > PLACEMENT_RPC_BYTES_MAX) {
+    throw new InvalidArgumentError(`placement message is over ${PLACEMENT_RPC_BYTES_MAX} bytes`);
+  }
+  return bytes;
+}
+
+function header(bytes: Uint8Array, kinds: readonly string[]): { r: ByteReader; kind: number } {
+  if (bytes.length > PLACEMENT_RPC_BYTES_MAX) {
+    throw new DecodeError(`placement message is over ${PLACEMENT_RPC_BYTES_MAX} bytes`, 0);
+  }
+  const r = new ByteReader(bytes);
+  const version = r.u8();
+  if (version !== VERSION) throw new DecodeError(`unknown placement message version ${version}`, 0);
+  const kind = r.u8();
+  if (kind >= kinds.length) throw new DecodeError(`unknown placement message kind ${kind}`, 1);
+  return { r, kind };
+}
+
+function done<T>(r: ByteReader, value: T): T {
+  if (r.remaining > 0) throw new DecodeError(`${r.remaining} bytes after the message`, r.offset);
+  return value;
+}
+
+export function decodePlacementRequest(bytes: Uint8Array): PlacementRequest {
+  const { r, kind } = header(bytes, REQUEST_KINDS);
+  const flag = r.u8();
+  if (flag > 1) throw new DecodeError(`forwarded flag ${flag} is not 0 or 1`, 2);
+  let b: PlacementRequestBody;
+  if (REQUEST_KINDS[kind] === "timestamps") b = { kind: "timestamps", count: r.varint() };
+  else if (REQUEST_KINDS[kind] === "drain") b = { kind: "drain", nodeId: r.varint() };
+  else if (REQUEST_KINDS[kind] === "status") b = { kind: "status" };
+  else b = { kind: "heartbeat", heartbeat: readHeartbeat(r) };
+  checkPlacementRequest(done(r, b));
+  return { body: b, forwarded: flag === 1 };
+}
+
+function readHeartbeat(r: ByteReader): NodeHeartbeat {
+  const nodeId = r.varint();
+  const address = readString(r, PLACEMENT_ADDRESS_BYTES_MAX, "address");
+  const zone = readString(r, PLACEMENT_ZONE_BYTES_MAX, "zone");
+  const capacityBytes = r.varint();
+  const usedBytes = r.varint();
+  const n = readCount(r, PLACEMENT_REPORTS_PER_HEARTBEAT_MAX, "region reports");
+  const reports: RegionReportInput[] = [];
+  for (let i = 0; i < n; i++) {
+    const descriptor = readDescriptor(r);
+    const leader = r.varint();
+    const sizeBytes = r.varint();
+    const writeBytesPerSec = r.varint();
+    const caughtUp = readIds(r, PLACEMENT_REPLICAS_MAX, "caught-up replicas");
+    reports.push({ descriptor, leader, sizeBytes, writeBytesPerSec, caughtUp });
+  }
+  return { nodeId, address, zone, capacityBytes, usedBytes, reports };
+}
+
+export function encodePlacementAnswer(a: PlacementAnswer): Uint8Array {
+  const w = new ByteWriter(32);
+  w.u8(VERSION).u8(ANSWER_KINDS.indexOf(a.kind));
+  if (a.kind === "done") w.varint(a.leaderId);
+  else if (a.kind === "timestamps") w.varint(a.first).varint(a.count);
+  else if (a.kind === "status") writeString(w, a.json);
+  else {
+    w.varint(a.code);
+    writeString(w, a.message.slice(0, 1024));
+  }
+  return sized(w.finish());
+}
+
+export function decodePlacementAnswer(bytes: Uint8Array): PlacementAnswer {
+  const { r, kind } = header(bytes, ANSWER_KINDS);
+  if (ANSWER_KINDS[kind] === "done") return done(r, { kind: "done", leaderId: r.varint() });
+  if (ANSWER_KINDS[kind] === "timestamps") {
+    const first = r.varint();
+    return done(r, { kind: "timestamps", first, count: r.varint() });
+  }
+  if (ANSWER_KINDS[kind] === "status") {
+    const json = readString(r, PLACEMENT_RPC_BYTES_MAX, "status");
+    return done(r, { kind: "status", json });
+  }
+  const code = r.varint();
+  return done(r, { kind: "error", code, message: readString(r, 4096, "error message") });
+}

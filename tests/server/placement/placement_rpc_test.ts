@@ -1,0 +1,149 @@
+/**
+ * The placement requests' bytes (placement_rpc.ts) and the port's handler: every request and
+ * answer round-trips; bad bytes and bad values get INVALID_ARGUMENT, never a crash; a drain
+ * needs the admin token when the node has one.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import { ClientRequestSchema, ErrorCode } from "../../../src/gen/tinykv/v1/tinykv_pb.ts";
+import {
+  decodePlacementAnswer,
+  decodePlacementRequest,
+  encodePlacementAnswer,
+  encodePlacementRequest,
+  type NodeHeartbeat,
+  type PlacementRequestBody,
+} from "../../../src/server/placement/placement_rpc.ts";
+import {
+  handlePlacement,
+  type PlacementPort,
+} from "../../../src/server/placement/placement_handler.ts";
+import { initialRegion } from "../../../src/region/descriptor.ts";
+import { DecodeError } from "../../../src/util/coding.ts";
+import { InvalidArgumentError } from "../../../src/util/errors.ts";
+import type { AdminService } from "../../../src/server/proto/admin_handler.ts";
+import { PLACEMENT_REPORTS_PER_HEARTBEAT_MAX } from "../../../src/limits_ops.ts";
+
+const HEARTBEAT: NodeHeartbeat = {
+  nodeId: 2,
+  address: "10.0.0.2:7100",
+  zone: "eu-1a",
+  capacityBytes: 0,
+  usedBytes: 12_345,
+  reports: [{
+    descriptor: initialRegion([1, 2, 3]),
+    leader: 2,
+    sizeBytes: 999,
+    writeBytesPerSec: 0,
+    caughtUp: [1, 2],
+  }],
+};
+
+describe("placement requests on the wire", () => {
+  it("round-trips every request and answer", () => {
+    const bodies: PlacementRequestBody[] = [
+      { kind: "heartbeat", heartbeat: HEARTBEAT },
+      { kind: "timestamps", count: 17 },
+      { kind: "drain", nodeId: 3 },
+    ];
+    for (const b of bodies) {
+      for (const forwarded of [false, true]) {
+        assert.deepEqual(decodePlacementRequest(encodePlacementRequest(b, forwarded)), {
+          body: b,
+          forwarded,
+        });
+      }
+    }
+    for (
+      const a of [
+        { kind: "done", leaderId: 1 },
+        { kind: "timestamps", first: 123_456_789, count: 4 },
+        { kind: "error", code: 5, message: "no" },
+      ] as const
+    ) assert.deepEqual(decodePlacementAnswer(encodePlacementAnswer(a)), a);
+  });
+
+  it("refuses bad values before they are sent and when they arrive", () => {
+    const bad: PlacementRequestBody[] = [
+      { kind: "timestamps", count: 0 },
+      { kind: "drain", nodeId: 0 },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, zone: "z".repeat(65) } },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, usedBytes: -1 } },
+      {
+        kind: "heartbeat",
+        heartbeat: { ...HEARTBEAT, reports: [{ ...HEARTBEAT.reports[0], leader: 9 }] },
+      },
+      {
+        kind: "heartbeat",
+        heartbeat: {
+          ...HEARTBEAT,
+          reports: Array(PLACEMENT_REPORTS_PER_HEARTBEAT_MAX + 1).fill(HEARTBEAT.reports[0]),
+        },
+      },
+    ];
+    for (const b of bad) {
+      assert.throws(() => encodePlacementRequest(b), InvalidArgumentError, JSON.stringify(b));
+    }
+  });
+
+  it("decodes untrusted bytes into a value or a DecodeError / InvalidArgumentError only", () => {
+    const good = encodePlacementRequest({ kind: "heartbeat", heartbeat: HEARTBEAT });
+    assert.throws(() => decodePlacementRequest(new Uint8Array(0)), DecodeError);
+    assert.throws(() => decodePlacementRequest(new Uint8Array([2, 0, 0])), /version 2/);
+    assert.throws(() => decodePlacementRequest(new Uint8Array([1, 9, 0])), /kind 9/);
+    assert.throws(() => decodePlacementRequest(new Uint8Array([1, 1, 2, 1])), /forwarded/);
+    assert.throws(() => decodePlacementRequest(new Uint8Array([1, 1, 0, 0])), /count/);
+    assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0])), /after/);
+    // Every truncation and a flipped byte at every offset: a value or a typed error.
+    for (let i = 0; i < good.length; i++) {
+      assert.throws(() => decodePlacementRequest(good.subarray(0, i)), DecodeError);
+      const flipped = good.slice();
+      flipped[i] ^= 0xff;
+      try {
+        decodePlacementRequest(flipped);
+      } catch (err) {
+        assert.ok(err instanceof DecodeError || err instanceof InvalidArgumentError, String(err));
+      }
+    }
+  });
+});
+
+describe("the port's placement handler", () => {
+  const served: PlacementRequestBody[] = [];
+  const port: PlacementPort = {
+    handle(b) {
+      served.push(b);
+      return Promise.resolve({ kind: "done", leaderId: 1 });
+    },
+  };
+  const admin = { service: {} as AdminService, token: "secret" };
+  function request(body: Uint8Array, adminToken = "") {
+    return create(ClientRequestSchema, {
+      adminToken,
+      body: { case: "placement", value: { body } },
+    });
+  }
+
+  it("answers bad bytes with INVALID_ARGUMENT and serves nothing", async () => {
+    const bytes = new Uint8Array([1, 0, 0, 5]);
+    await assert.rejects(
+      handlePlacement(request(bytes), bytes, port, admin),
+      (e: unknown) => e instanceof Error && "code" in e && e.code === ErrorCode.INVALID_ARGUMENT,
+    );
+    assert.equal(served.length, 0);
+  });
+
+  it("serves heartbeats, and drains only with the admin token", async () => {
+    const hb = encodePlacementRequest({ kind: "heartbeat", heartbeat: HEARTBEAT });
+    const r = await handlePlacement(request(hb), hb, port, admin);
+    assert.equal(r.body?.case, "placement");
+    const drain = encodePlacementRequest({ kind: "drain", nodeId: 2 });
+    await assert.rejects(
+      handlePlacement(request(drain), drain, port, admin),
+      (e: unknown) => e instanceof Error && "code" in e && e.code === ErrorCode.UNAUTHORIZED,
+    );
+    await handlePlacement(request(drain, "secret"), drain, port, admin);
+    assert.deepEqual(served.map((b) => b.kind), ["heartbeat", "drain"]);
+  });
+});
