@@ -6,8 +6,8 @@
  *
  * - A leader region's appends and heartbeats leave before the save, and its
  *   followers' acknowledgements are stepped while the save runs; when they
- *   move its commit, the appends announcing it leave at once
- *   (acks_while_saving.ts). Safe because each region's core counts the
+ *   move its commit, the appends announcing it leave at once, or are held
+ *   as any commit notice (commit_notices.ts; acks_while_saving.ts). Safe because each region's core counts the
  *   leader's own log only once `advance` says it is durable.
  * - Committed entries are applied in order on one apply pipeline for the
  *   node, while the next round is persisted, and only once they are durable
@@ -198,7 +198,8 @@ export class RoundPipeline {
 
   /**
    * Steps the followers' acknowledgements of the leaders that sent first;
-   * where they moved a commit, the appends announcing it leave at once.
+   * where they moved a commit, the appends announcing it leave at once (held
+   * commit notices excepted).
    */
   #stepAcks(leaders: ReadonlySet<number>): void {
     const before = new Map<number, { term: number; commit: number }>();
@@ -218,7 +219,12 @@ export class RoundPipeline {
       );
       if (msgs.length > 0) out.push([r, msgs]);
     }
-    if (out.length > 0) sendRegions(out, this.host.nodeId, this.host.transport);
+    if (out.length === 0) return;
+    // Commit-only appends are held here too: with one write in flight the
+    // acknowledgements usually arrive mid-save, and a notice sent now costs each
+    // follower a round and an acknowledgement that the next append makes moot.
+    sendRegions(out, this.host.nodeId, this.host.transport, this.held);
+    this.#timeHeld();
   }
 
   /** Sends the commit notices still held (their timer, or the driver's tick). */
