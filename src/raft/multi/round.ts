@@ -7,12 +7,14 @@
  * - A leader region's appends and heartbeats leave before the save, and its
  *   followers' acknowledgements are stepped while the save runs; when they
  *   move its commit, the appends announcing it leave at once, or are held
- *   as any commit notice (commit_notices.ts; acks_while_saving.ts). Safe because each region's core counts the
- *   leader's own log only once `advance` says it is durable.
+ *   as any commit notice (commit_notices.ts; acks_while_saving.ts). Safe
+ *   because each region's core counts the leader's own log only once
+ *   `advance` says it is durable.
  * - Committed entries are applied in order on one apply pipeline for the
  *   node, while the next round is persisted, and only once they are durable
- *   here; at most one round's applies are outstanding when the next round
- *   saves. A round in which any region has a snapshot or a conf change
+ *   here (or, on a leader, committed by its followers mid-save:
+ *   apply_ahead.ts); at most one round's applies are outstanding when the
+ *   next round saves. A round in which any region has a snapshot or a conf change
  *   drains the pipeline and runs in the contract's strict order.
  * - A save that fails for lack of space keeps the round (no Ready is lost):
  *   it is saved again after a backoff before anything else (disk_retry.ts).
@@ -31,6 +33,7 @@ import type { RegionInbox, StepRegion } from "./inbox.ts";
 import type { RegionReplica } from "./region_replica.ts";
 import { COMMIT_NOTICE_HOLD_MS, HeldCommitNotices } from "./commit_notices.ts";
 import { sendRegions } from "./round_io.ts";
+import { entriesToApplyAhead } from "./apply_ahead.ts";
 import type { MultiTransport } from "./transport.ts";
 
 export interface RoundHost {
@@ -68,6 +71,8 @@ interface Round {
 interface ApplyBatch {
   readonly r: RegionReplica;
   readonly entries: readonly Entry[];
+  /** Committed by the followers while this leader's save of them runs (apply_ahead.ts). */
+  readonly ahead?: boolean;
 }
 
 const NONE: ReadonlySet<number> = new Set();
@@ -75,7 +80,7 @@ const NO_EARLY: ReadonlyMap<number, number> = new Map();
 
 export class RoundPipeline {
   readonly applies = new ApplyPipeline<ApplyBatch>(async (batches) => {
-    for (const b of batches) await b.r.apply(b.entries);
+    for (const b of batches) await b.r.apply(b.entries, b.ahead === true);
   });
   readonly disk: DiskRetry<Round>;
   readonly #acks = new AcksWhileSaving();
@@ -120,7 +125,7 @@ export class RoundPipeline {
     const round = retried ?? this.#beforeSave(work);
     const saving = this.#save(round);
     const saved = round.sentFirst.size > 0
-      ? this.#acks.wait(saving, () => this.#stepAcks(round.sentFirst))
+      ? this.#acks.wait(saving, () => this.#stepAcks(round))
       : saving;
     if (!(await saved)) return false;
     for (const { r, rd } of work) r.persisted.saved(rd);
@@ -201,7 +206,8 @@ export class RoundPipeline {
    * where they moved a commit, the appends announcing it leave at once (held
    * commit notices excepted).
    */
-  #stepAcks(leaders: ReadonlySet<number>): void {
+  #stepAcks(round: Round): void {
+    const leaders = round.sentFirst;
     const before = new Map<number, { term: number; commit: number }>();
     for (const id of leaders) {
       const rn = this.host.region(id)?.rawNode;
@@ -209,16 +215,21 @@ export class RoundPipeline {
     }
     const stepped = this.host.inbox.stepAcks(leaders, (id) => this.host.region(id), this.host.step);
     const out: [RegionReplica, readonly Message[]][] = [];
+    const ahead: ApplyBatch[] = [];
     for (const id of stepped) {
       const r = this.host.region(id);
       const b = before.get(id);
       if (r === undefined || b === undefined || r.rawNode.commitIndex === b.commit) continue;
       const rn = r.rawNode;
+      const rd = round.work.find((w) => w.r === r)?.rd;
+      const entries = rd === undefined ? [] : entriesToApplyAhead(r, rd, round.early.get(id) ?? 0);
+      if (entries.length > 0) ahead.push({ r, entries, ahead: true });
       const msgs = rn.takeMessages((ms) =>
         rn.isLeader && rn.term === b.term && ms.every((m) => LEADER_MESSAGES.has(m.type))
       );
       if (msgs.length > 0) out.push([r, msgs]);
     }
+    if (ahead.length > 0) this.applies.queue(ahead);
     if (out.length === 0) return;
     // Commit-only appends are held here too: with one write in flight the
     // acknowledgements usually arrive mid-save, and a notice sent now costs each

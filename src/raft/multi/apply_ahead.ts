@@ -1,0 +1,36 @@
+/**
+ * A leader applies what its followers committed while its own save runs (Raft
+ * thesis §10.2.1; docs/raft.md "Applied ahead of the leader's fsync"). The
+ * core counts the leader's own log only once saved (`selfAckAfterPersist`),
+ * so a commit that moves mid-save is on a quorum of the other voters' disks:
+ * it is committed, whatever happens to this node, and applying it is as safe
+ * as applying any committed entry. Waiting for the local fsync would only add
+ * its tail to the write's latency when the followers were the faster ones.
+ *
+ * The state machine may then hold an entry this disk lacks. A crash before the
+ * save completes loses the entry from this log but not from the quorum that
+ * committed it; on restart the core starts from the log's snapshot marker and
+ * the state machine skips the entries at or below its applied index when the
+ * new leader sends them again (the same entries: Log Matching), so nothing is
+ * applied twice or differently.
+ *
+ * Conf changes are left for the round's strict order (they change the core's
+ * configuration when applied), and entries are taken only when everything the
+ * round's own Ready committed is already queued, so the apply order holds.
+ */
+import type { Entry } from "../core/messages.ts";
+import type { Ready } from "../core/ready.ts";
+import { isConfChange } from "../persisted_state.ts";
+import type { RegionReplica } from "./region_replica.ts";
+
+const NONE: readonly Entry[] = [];
+
+/**
+ * The entries `r`'s commit moved past mid-save that may apply now; `rd` is the
+ * Ready being saved and `queued` how many of its committed entries were
+ * queued for apply before the save.
+ */
+export function entriesToApplyAhead(r: RegionReplica, rd: Ready, queued: number): readonly Entry[] {
+  if (!r.rawNode.isLeader || rd.committedEntries.length !== queued) return NONE;
+  return r.rawNode.takeCommitted((ents) => !ents.some(isConfChange));
+}
