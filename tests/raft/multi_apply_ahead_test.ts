@@ -1,8 +1,10 @@
 /**
- * A leader applies what its followers committed while its own fsync runs
+ * When the multi-region driver applies, relative to its saves. A leader applies
+ * what its followers committed while its own fsync runs
  * (src/raft/multi/apply_ahead.ts): a power loss before that fsync loses the
  * entry from its log but not from the cluster, and the state machine, which
  * already holds it, is not handed it twice when the new leader sends it back.
+ * And a round's fsync is issued before the applies it queued run.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -57,4 +59,31 @@ test("apply ahead: a leader that loses power before its fsync keeps one copy of 
   await c.until(() => [1, 2, 3].every((n) => applied(c, n).length === 2), 200, "b everywhere");
   for (const n of [1, 2, 3]) assert.deepEqual(applied(c, n), ["a", "b"], `n${n}`);
   assert.ok(c.logs[0].group(1).lastIndex() >= index, "n1's log has it again");
+});
+
+test("a round's fsync starts before the applies it queued take the thread", async () => {
+  const gate = new GatedFs();
+  const c = await MultiCluster.start({
+    nodes: 3,
+    regions: 1,
+    seed: 67,
+    loss: 0,
+    quiesce: false,
+    holdCommitNotices: true,
+    wrapFs: (n, fs) => n === 2 ? gate.wrap(fs) : fs,
+  });
+  c.driver(1).region(1)?.rawNode.campaign();
+  await c.until(() => c.leaderOf(1) === 1, 100, "n1 leads");
+  await c.run(3);
+  assert.ok(c.driver(1).propose(1, utf8("a"))?.ok);
+  await c.run(4); // no tick: the notice of a's commit is held
+  assert.deepEqual(applied(c, 2), [], "n2 holds a, not knowing it committed");
+  const atSync: string[][] = [];
+  gate.onSync = () => atSync.push([...applied(c, 2)]);
+  assert.ok(c.driver(1).propose(1, utf8("b"))?.ok);
+  await c.run(2); // n2's round: apply a (committed by b's append), save b
+  assert.ok(atSync.length > 0, "n2 saved b");
+  // Its acknowledgement waits for the fsync, not for the state machine as well.
+  assert.deepEqual(atSync[0], [], "the fsync of b was issued before a was applied");
+  assert.deepEqual(applied(c, 2), ["a"]);
 });

@@ -6,6 +6,8 @@ export class GatedFs {
   #open = () => {};
   /** Fsyncs waiting at the gate now. */
   held = 0;
+  /** Called as each fsync starts (before the gate). */
+  onSync: () => void = () => {};
 
   close(): void {
     this.#gate = new Promise((resolve) => this.#open = resolve);
@@ -30,6 +32,7 @@ export class GatedFs {
           truncate: (s) => f.truncate(s),
           close: () => f.close(),
           sync: async () => {
+            this.onSync();
             const gate = this.#gate;
             if (gate !== undefined) {
               this.held++;
