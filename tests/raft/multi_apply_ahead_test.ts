@@ -87,3 +87,41 @@ test("a round's fsync starts before the applies it queued take the thread", asyn
   assert.deepEqual(atSync[0], [], "the fsync of b was issued before a was applied");
   assert.deepEqual(applied(c, 2), ["a"]);
 });
+
+test("apply ahead: a write proposed during the leader's save commits and applies in it", async () => {
+  const gate = new GatedFs();
+  const c = await MultiCluster.start({
+    nodes: 3,
+    regions: 1,
+    seed: 71,
+    loss: 0,
+    quiesce: false,
+    holdCommitNotices: true,
+    wrapFs: (n, fs) => n === 1 ? gate.wrap(fs) : fs,
+  });
+  c.driver(1).region(1)?.rawNode.campaign();
+  await c.until(() => c.leaderOf(1) === 1, 100, "n1 leads");
+  const leader = c.driver(1);
+  gate.close();
+  assert.ok(leader.propose(1, utf8("a"))?.ok);
+  const round = leader.runOnce(); // waits in its fsync of a
+  const followersRun = async () => {
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      c.deliver();
+      for (const n of [2, 3]) await c.driver(n).runOnce();
+    }
+    await settle();
+  };
+  await followersRun();
+  assert.deepEqual(applied(c, 1), ["a"]);
+  // The followers hold everything sent: b's appends leave now, not after the fsync of a.
+  assert.ok(leader.propose(1, utf8("b"))?.ok);
+  await followersRun();
+  assert.deepEqual(applied(c, 1), ["a", "b"], "b applied while the fsync of a still runs");
+  assert.equal(gate.held, 1, "one fsync held: a's");
+  gate.open();
+  await round;
+  await c.tick(); // the held notice of b's commit leaves
+  for (const n of [1, 2, 3]) assert.deepEqual(applied(c, n), ["a", "b"], `n${n}`);
+});

@@ -18,7 +18,7 @@
  * configuration when applied), and entries are taken only when everything the
  * round's own Ready committed is already queued, so the apply order holds.
  */
-import type { Entry } from "../core/messages.ts";
+import { type Entry, type Message, MessageType } from "../core/messages.ts";
 import type { Ready } from "../core/ready.ts";
 import { isConfChange } from "../persisted_state.ts";
 import type { RegionReplica } from "./region_replica.ts";
@@ -33,4 +33,27 @@ const NONE: readonly Entry[] = [];
 export function entriesToApplyAhead(r: RegionReplica, rd: Ready, queued: number): readonly Entry[] {
   if (!r.rawNode.isLeader || rd.committedEntries.length !== queued) return NONE;
   return r.rawNode.takeCommitted((ents) => !ents.some(isConfChange));
+}
+
+/**
+ * Whether a leader may send what was proposed during its save at once: only
+ * when its followers committed everything sent so far (the save's entries and
+ * what left mid-save). With one write in flight the next write then reaches
+ * the followers, commits and applies while this node's own fsync of the
+ * previous one still runs; with many in flight proposals keep being batched
+ * into the next round (one append per follower per round), as before.
+ */
+export function midSaveSendable(commit: number, rd: Ready, sentMidSave = 0): boolean {
+  const saving = rd.entries.length === 0 ? 0 : rd.entries[rd.entries.length - 1].index;
+  return commit >= Math.max(saving, sentMidSave);
+}
+
+/** The last entry index the appends among `msgs` carry (0 without entries). */
+export function lastEntrySent(msgs: readonly Message[]): number {
+  let lastIndex = 0;
+  for (const m of msgs) {
+    if (m.type !== MessageType.App || m.entries.length === 0) continue;
+    lastIndex = Math.max(lastIndex, m.entries[m.entries.length - 1].index);
+  }
+  return lastIndex;
 }

@@ -33,7 +33,7 @@ import type { RegionInbox, StepRegion } from "./inbox.ts";
 import type { RegionReplica } from "./region_replica.ts";
 import { COMMIT_NOTICE_HOLD_MS, HeldCommitNotices } from "./commit_notices.ts";
 import { sendRegions } from "./round_io.ts";
-import { entriesToApplyAhead } from "./apply_ahead.ts";
+import { entriesToApplyAhead, lastEntrySent, midSaveSendable } from "./apply_ahead.ts";
 import type { MultiTransport } from "./transport.ts";
 
 export interface RoundHost {
@@ -66,6 +66,8 @@ interface Round {
   readonly sentFirst: ReadonlySet<number>;
   /** Per region, how many committed entries were queued for apply before the save. */
   readonly early: ReadonlyMap<number, number>;
+  /** Per leader region, the last entry sent to its followers mid-save (midSaveSent). */
+  readonly sentMidSave: Map<number, number>;
 }
 
 interface ApplyBatch {
@@ -163,7 +165,7 @@ export class RoundPipeline {
       early.set(r.id, prefix.length);
     }
     if (batches.length > 0) this.applies.queue(batches);
-    return { work, strict: false, sentFirst, early };
+    return { work, strict: false, sentFirst, early, sentMidSave: new Map() };
   }
 
   /** Snapshots and conf changes: drain the pipeline, then the contract's order exactly. */
@@ -173,7 +175,8 @@ export class RoundPipeline {
       // A received snapshot's image is in the state machine before its marker is saved.
       for (const { r, rd } of work) if (rd.snapshot !== undefined) await r.restore(rd.snapshot);
     }
-    const round = retried ?? { work, strict: true, sentFirst: NONE, early: NO_EARLY };
+    const round = retried ??
+      { work, strict: true, sentFirst: NONE, early: NO_EARLY, sentMidSave: new Map() };
     if (!(await this.#save(round))) return false;
     for (const { r, rd } of work) r.persisted.saved(rd);
     this.#send(work);
@@ -203,8 +206,10 @@ export class RoundPipeline {
 
   /**
    * Steps the followers' acknowledgements of the leaders that sent first;
-   * where they moved a commit, the appends announcing it leave at once (held
-   * commit notices excepted).
+   * where they moved a commit, the entries it committed are queued for apply
+   * (apply_ahead.ts) and the appends announcing it leave at once (held commit
+   * notices excepted). A leader whose followers hold everything it sent also
+   * sends what was proposed since at once (midSaveSendable).
    */
   #stepAcks(round: Round): void {
     const leaders = round.sentFirst;
@@ -213,21 +218,23 @@ export class RoundPipeline {
       const rn = this.host.region(id)?.rawNode;
       if (rn !== undefined) before.set(id, { term: rn.term, commit: rn.commitIndex });
     }
-    const stepped = this.host.inbox.stepAcks(leaders, (id) => this.host.region(id), this.host.step);
+    this.host.inbox.stepAcks(leaders, (id) => this.host.region(id), this.host.step);
     const out: [RegionReplica, readonly Message[]][] = [];
     const ahead: ApplyBatch[] = [];
-    for (const id of stepped) {
-      const r = this.host.region(id);
-      const b = before.get(id);
-      if (r === undefined || b === undefined || r.rawNode.commitIndex === b.commit) continue;
+    for (const { r, rd } of round.work) {
+      const b = before.get(r.id);
       const rn = r.rawNode;
-      const rd = round.work.find((w) => w.r === r)?.rd;
-      const entries = rd === undefined ? [] : entriesToApplyAhead(r, rd, round.early.get(id) ?? 0);
-      if (entries.length > 0) ahead.push({ r, entries, ahead: true });
-      const msgs = rn.takeMessages((ms) =>
-        rn.isLeader && rn.term === b.term && ms.every((m) => LEADER_MESSAGES.has(m.type))
-      );
-      if (msgs.length > 0) out.push([r, msgs]);
+      if (b === undefined || !rn.isLeader || rn.term !== b.term) continue;
+      const moved = rn.commitIndex !== b.commit;
+      if (moved) {
+        const entries = entriesToApplyAhead(r, rd, round.early.get(r.id) ?? 0);
+        if (entries.length > 0) ahead.push({ r, entries, ahead: true });
+      } else if (!midSaveSendable(rn.commitIndex, rd, round.sentMidSave.get(r.id))) continue;
+      const msgs = rn.takeMessages((ms) => ms.every((m) => LEADER_MESSAGES.has(m.type)));
+      if (msgs.length === 0) continue;
+      out.push([r, msgs]);
+      const sent = lastEntrySent(msgs);
+      if (sent > 0) round.sentMidSave.set(r.id, sent);
     }
     if (ahead.length > 0) this.applies.queue(ahead);
     if (out.length === 0) return;
