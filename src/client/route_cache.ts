@@ -20,9 +20,6 @@ export type RegionsFetcher = (
   end: Uint8Array,
 ) => Promise<{ regions: readonly RegionEntry[]; more: boolean }>;
 
-/** Pages one refresh may ask for (REGIONS_RESPONSE_MAX regions each). */
-const REFRESH_PAGES_MAX = Math.ceil(CLIENT_ROUTE_CACHE_REGIONS_MAX / REGIONS_RESPONSE_MAX);
-
 export class RouteCache {
   readonly #map = new RegionMap();
   /** The entry of each descriptor the map holds (the map stores the entries themselves). */
@@ -34,7 +31,16 @@ export class RouteCache {
   /** `Regions` requests sent (tests and diagnostics). */
   refreshes = 0;
 
-  constructor(readonly fetchRegions: RegionsFetcher) {}
+  /** Pages one refresh may ask for (REGIONS_RESPONSE_MAX regions each). */
+  readonly #refreshPagesMax: number;
+
+  /** `maxRegions`: the most regions kept; past it the cache starts over (tests lower it). */
+  constructor(
+    readonly fetchRegions: RegionsFetcher,
+    readonly maxRegions = CLIENT_ROUTE_CACHE_REGIONS_MAX,
+  ) {
+    this.#refreshPagesMax = Math.max(1, Math.ceil(maxRegions / REGIONS_RESPONSE_MAX));
+  }
 
   get size(): number {
     return this.#map.size;
@@ -69,7 +75,7 @@ export class RouteCache {
   /** Asks the cluster for the regions overlapping `span` and learns them. */
   async refresh(span: KeySpan): Promise<void> {
     let start = span.start;
-    for (let page = 0; page < REFRESH_PAGES_MAX; page++) {
+    for (let page = 0; page < this.#refreshPagesMax; page++) {
       this.refreshes++;
       const { regions, more } = await this.fetchRegions(start, span.end);
       this.learn(regions, true);
@@ -91,7 +97,7 @@ export class RouteCache {
       if (fromNode && held !== undefined && held.epoch.version === r.epoch.version) {
         this.#map.remove(r.id);
       }
-      if (this.#map.size >= CLIENT_ROUTE_CACHE_REGIONS_MAX) this.clear();
+      if (this.#map.size >= this.maxRegions) this.clear();
       try {
         if (!this.#map.update(r)) continue;
       } catch {

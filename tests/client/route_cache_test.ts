@@ -79,3 +79,28 @@ test("route cache: a key no region covers is UNAVAILABLE (ask elsewhere) after o
   );
   assert.equal(cache.refreshes, 1);
 });
+
+test("route cache: it never holds more than its bound; past it, it starts over and relearns", async () => {
+  const many = Array.from({ length: 10 }, (_, i) => {
+    const key = (n: number) => n === 0 || n === 10 ? "" : `k${n}`;
+    return region(i + 1, key(i), key(i + 1));
+  });
+  const fetcher = (start: Uint8Array, end: Uint8Array) => {
+    const hit = many.filter((r) =>
+      (r.end.length === 0 || fromUtf8(r.end) > fromUtf8(start)) &&
+      (end.length === 0 || fromUtf8(r.start) < fromUtf8(end))
+    );
+    return Promise.resolve({ regions: hit, more: false });
+  };
+  const cache = new RouteCache(fetcher, 4);
+  for (const r of many) {
+    cache.learn([r], true);
+    assert.ok(cache.size <= 4, `size ${cache.size}`);
+  }
+  // The last ones learned are there; the first were dropped and are asked for again.
+  assert.equal(cache.lookup(utf8("k9x"))?.id, 10);
+  assert.equal(cache.lookup(utf8("a")), undefined);
+  const found = await cache.locate(utf8("a"));
+  assert.equal(found.id, 1);
+  assert.ok(cache.size <= 4, `size ${cache.size}`);
+});

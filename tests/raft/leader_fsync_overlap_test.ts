@@ -10,7 +10,8 @@ import { createPrng } from "../../src/util/prng.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { SimFileSystem } from "../../src/platform/sim/sim_file_system.ts";
-import type { File, FileSystem } from "../../src/platform/types.ts";
+import type { FileSystem } from "../../src/platform/types.ts";
+import { syncHookFs } from "../helpers/sync_hook_fs.ts";
 import { LogStore } from "../../src/raft/log_store.ts";
 import { RaftNode } from "../../src/raft/node.ts";
 import { RawNode } from "../../src/raft/core/raw_node.ts";
@@ -34,41 +35,12 @@ class GatedDisk {
   }
 
   fs(): FileSystem {
-    const inner = this.sim;
-    return {
-      open: (path, options): File => {
-        const f = inner.open(path, options);
-        return {
-          ...fileMethods(f),
-          sync: async () => {
-            await this.#gate;
-            await f.sync();
-            this.log.push("sync");
-          },
-        };
-      },
-      readFile: (p) => inner.readFile(p),
-      rename: (a, b) => inner.rename(a, b),
-      remove: (p) => inner.remove(p),
-      list: (d) => inner.list(d),
-      mkdir: (p) => inner.mkdir(p),
-      syncDir: (p) => inner.syncDir(p),
-      stat: (p) => inner.stat(p),
-    };
+    return syncHookFs(this.sim, async (sync) => {
+      await this.#gate;
+      await sync();
+      this.log.push("sync");
+    });
   }
-}
-
-function fileMethods(f: File): Omit<File, "sync"> {
-  return {
-    path: f.path,
-    size: () => f.size(),
-    read: (o, l) => f.read(o, l),
-    readInto: (i, o) => f.readInto(i, o),
-    write: (o, d) => f.write(o, d),
-    append: (d) => f.append(d),
-    truncate: (s) => f.truncate(s),
-    close: () => f.close(),
-  };
 }
 
 const CONF = {

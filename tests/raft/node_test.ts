@@ -4,7 +4,8 @@ import { createPrng } from "../../src/util/prng.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { SimFileSystem } from "../../src/platform/sim/sim_file_system.ts";
-import type { File, FileSystem } from "../../src/platform/types.ts";
+import type { FileSystem } from "../../src/platform/types.ts";
+import { syncHookFs } from "../helpers/sync_hook_fs.ts";
 import { LogStore } from "../../src/raft/log_store.ts";
 import { RawNode } from "../../src/raft/core/raw_node.ts";
 import { RaftNode, type StateMachine } from "../../src/raft/node.ts";
@@ -16,33 +17,11 @@ let syncGate: Promise<void> | undefined;
 
 /** Wraps a file system so every fsync is logged. */
 function loggingFs(inner: FileSystem, log: string[]): FileSystem {
-  return {
-    open(path, options): File {
-      const f = inner.open(path, options);
-      return {
-        path: f.path,
-        size: () => f.size(),
-        read: (o, l) => f.read(o, l),
-        readInto: (i, o) => f.readInto(i, o),
-        write: (o, d) => f.write(o, d),
-        append: (d) => f.append(d),
-        truncate: (s) => f.truncate(s),
-        sync: async () => {
-          await syncGate;
-          await f.sync();
-          log.push("sync");
-        },
-        close: () => f.close(),
-      };
-    },
-    readFile: (p) => inner.readFile(p),
-    rename: (a, b) => inner.rename(a, b),
-    remove: (p) => inner.remove(p),
-    list: (d) => inner.list(d),
-    mkdir: (p) => inner.mkdir(p),
-    syncDir: (p) => inner.syncDir(p),
-    stat: (p) => inner.stat(p),
-  };
+  return syncHookFs(inner, async (sync) => {
+    await syncGate;
+    await sync();
+    log.push("sync");
+  });
 }
 
 interface MakeOpts {

@@ -7,6 +7,7 @@
 import type { Prng } from "../../src/util/prng.ts";
 import type { SimFileSystem } from "../../src/platform/sim/sim_file_system.ts";
 import type { File, FileStat, FileSystem, OpenOptions } from "../../src/platform/types.ts";
+import { fileWithSync } from "../helpers/sync_hook_fs.ts";
 
 export class SimulatedPowerLoss extends Error {
   override name = "SimulatedPowerLoss";
@@ -31,17 +32,7 @@ export class CrashingFileSystem implements FileSystem {
       this.#maybeCrash();
       await f.sync();
     };
-    return {
-      path: f.path,
-      size: () => f.size(),
-      read: (offset, length) => f.read(offset, length),
-      readInto: (into, offset) => f.readInto(into, offset),
-      write: (offset, data) => f.write(offset, data),
-      append: (data) => f.append(data),
-      truncate: (size) => f.truncate(size),
-      sync,
-      close: () => f.close(),
-    };
+    return fileWithSync(f, sync);
   }
 
   readFile(path: string): Uint8Array {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { File, FileStat, FileSystem, OpenOptions } from "../../src/platform/types.ts";
 import { Db } from "../../src/storage/db.ts";
 import { collect, DIR, str, world } from "./helpers.ts";
+import { fileWithSync } from "../helpers/sync_hook_fs.ts";
 
 /** Holds WAL fdatasyncs while `held` is set, until `release()`; all else passes through. */
 class GatedFs implements FileSystem {
@@ -22,17 +23,7 @@ class GatedFs implements FileSystem {
       if (this.held) await new Promise<void>((r) => this.#waiting.push(r));
       return f.sync();
     };
-    return {
-      path: f.path,
-      size: () => f.size(),
-      read: (offset, length) => f.read(offset, length),
-      readInto: (into, offset) => f.readInto(into, offset),
-      write: (offset, data) => f.write(offset, data),
-      append: (data) => f.append(data),
-      truncate: (size) => f.truncate(size),
-      sync,
-      close: () => f.close(),
-    };
+    return fileWithSync(f, sync);
   }
   readFile(p: string): Uint8Array {
     return this.inner.readFile(p);
