@@ -36,14 +36,22 @@ export function entriesToApplyAhead(r: RegionReplica, rd: Ready, queued: number)
 }
 
 /**
+ * A save of more entries than this means many writes in flight: what they
+ * propose meanwhile waits for the next round, batched (one append per
+ * follower per round), rather than leaving in small sends as it arrives.
+ */
+export const MID_SAVE_SEND_SAVING_MAX = 2;
+
+/**
  * Whether a leader may send what was proposed during its save at once: only
- * when its followers committed everything sent so far (the save's entries and
- * what left mid-save). With one write in flight the next write then reaches
- * the followers, commits and applies while this node's own fsync of the
- * previous one still runs; with many in flight proposals keep being batched
- * into the next round (one append per follower per round), as before.
+ * under light load (the save holds at most MID_SAVE_SEND_SAVING_MAX entries)
+ * and when its followers committed everything sent so far (the save's entries
+ * and what left mid-save). With one write in flight the next write then
+ * reaches the followers, commits and applies while this node's own fsync of
+ * the previous one still runs.
  */
 export function midSaveSendable(commit: number, rd: Ready, sentMidSave = 0): boolean {
+  if (rd.entries.length > MID_SAVE_SEND_SAVING_MAX) return false;
   const saving = rd.entries.length === 0 ? 0 : rd.entries[rd.entries.length - 1].index;
   return commit >= Math.max(saving, sentMidSave);
 }
