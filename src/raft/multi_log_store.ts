@@ -144,7 +144,9 @@ export class MultiLogStore {
       assert(s !== undefined, "state looked up by save");
       checkPersistRequest(req, { lastIndex: s.lastIndex(), hardState: s.hardState });
     }
-    await this.#upkeep.rollIfPending();
+    // No await unless a roll is due: the fsync is issued before the apply the
+    // round queued gets the thread (a follower's acknowledgement waits for it).
+    if (this.#upkeep.rollPending) await this.#upkeep.rollIfPending();
     let sync = false;
     for (const [region, req] of requests) {
       const snap = req.snapshot;

@@ -166,6 +166,11 @@ export class MultiLogUpkeep {
     this.tailDirty = false;
   }
 
+  /** A roll was asked for (callers skip the await, so a save's fsync starts in the same turn). */
+  get rollPending(): boolean {
+    return this.#rollPending;
+  }
+
   async rollIfPending(): Promise<void> {
     if (this.#rollPending) await this.#roll();
   }

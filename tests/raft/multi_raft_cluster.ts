@@ -26,7 +26,8 @@ export class ListSm implements RegionStateMachine {
   restores = 0;
   apply(entries: readonly Entry[]): void {
     for (const e of entries) {
-      if (e.data.length === 0) continue;
+      // As the server's state machine does: what it holds already is not applied again.
+      if (e.data.length === 0 || e.index <= (this.#indexes.at(-1) ?? 0)) continue;
       this.applied.push(new TextDecoder().decode(e.data));
       this.#indexes.push(e.index);
     }

@@ -7,6 +7,8 @@ export class GatedFs {
   #open = () => {};
   /** Fsyncs waiting at the gate now. */
   held = 0;
+  /** Called as each fsync starts (before the gate). */
+  onSync: () => void = () => {};
 
   close(): void {
     this.#gate = new Promise((resolve) => this.#open = resolve);
@@ -19,6 +21,7 @@ export class GatedFs {
 
   wrap(inner: FileSystem): FileSystem {
     return syncHookFs(inner, async (sync) => {
+      this.onSync();
       const gate = this.#gate;
       if (gate !== undefined) {
         this.held++;

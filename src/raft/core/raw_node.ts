@@ -21,36 +21,15 @@ import { Raft } from "./raft.ts";
 import { resumeAfterQuiet } from "./quiet_wake.ts";
 import { ownLogPersisted } from "./self_ack.ts";
 import type { Ready, SoftState } from "./ready.ts";
+import type { ProposeResult, RequestResult } from "./request_result.ts";
 import { StateType, type StepError } from "./state_type.ts";
 import { type Status, statusOf } from "./status.ts";
 
-/** Outcome of a request: accepted (maybe forwarded) or refused with a reason. */
-export type RequestResult = { readonly ok: true } | Refused;
-
-/** A request the core did not accept, and why. */
-export interface Refused {
-  readonly ok: false;
-  readonly reason: StepError;
-}
-
-/**
- * Outcome of a proposal: appended to this leader's log at (index, term) —
- * the entry that commits there, if any, is this one exactly when its term
- * matches — or forwarded to the leader (no position known here), or refused.
- */
-export type ProposeResult =
-  | ({ readonly ok: true; readonly forwarded: false } & EntryPosition)
-  | { readonly ok: true; readonly forwarded: true }
-  | Refused;
-
-/** Where an entry is in the log. */
-export interface EntryPosition {
-  readonly index: number;
-  readonly term: number;
-}
+export type { EntryPosition, ProposeResult, Refused, RequestResult } from "./request_result.ts";
 
 const OK: RequestResult = Object.freeze({ ok: true });
 const NO_MESSAGES: readonly Message[] = Object.freeze([]);
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
 const FORWARDED: ProposeResult = Object.freeze({ ok: true, forwarded: true });
 
 function result(err: StepError | undefined): RequestResult {
@@ -63,6 +42,8 @@ export class RawNode {
   #prevSoft: SoftState;
   #prevHard: HardState;
   #pending: Ready | undefined = undefined;
+  /** The last entry handed out by `takeCommitted`; it counts as applied at the next `advance`. */
+  #taken = 0;
 
   constructor(config: RaftConfig) {
     this.#raft = new Raft(config);
@@ -219,6 +200,22 @@ export class RawNode {
     return out;
   }
 
+  /**
+   * Hands out the committed entries no Ready carried yet, as the next Ready
+   * would (they leave none there), when `applicable` accepts them; else none.
+   * For a driver that applies what its followers committed while its own
+   * save runs (multi/apply_ahead.ts). They count as applied at the next
+   * `advance`, as a Ready's committed entries do.
+   */
+  takeCommitted(applicable: (ents: readonly Entry[]) => boolean): readonly Entry[] {
+    const log = this.#raft.log;
+    const ents = log.nextCommittedEnts();
+    if (ents.length === 0 || !applicable(ents)) return NO_ENTRIES;
+    this.#taken = last(ents).index;
+    log.acceptApplying(this.#taken);
+    return ents;
+  }
+
   /** Acknowledges that `rd` was persisted, sent and applied. */
   advance(rd: Ready): void {
     assert(this.#pending === rd, "advance() with a Ready that is not the pending one");
@@ -235,6 +232,7 @@ export class RawNode {
     else if (rd.snapshot !== undefined) {
       r.log.appliedTo(Math.max(r.log.applied, rd.snapshot.metadata.index));
     }
+    if (this.#taken > r.log.applied) r.log.appliedTo(this.#taken);
     this.#maybeAutoLeave();
   }
 

@@ -1,10 +1,9 @@
 /**
- * The multi-region driver (decision 0014 §4; docs/raft.md "Multi-region
- * driver"): one RawNode per region on this node, one ticker, one shared log,
- * one transport. A round runs the Ready of every region that had something
- * happen together (round.ts): one `save` (one fsync), one batch per node,
- * node.ts's pipelining per region. Quiescent regions do not tick
- * (driver_quiet.ts). `regionNode(id)` is a region's RaftNode-shaped handle.
+ * The multi-region driver (decision 0014 §4; docs/raft.md "Multi-region driver"): one RawNode
+ * per region on this node, one ticker, one shared log, one transport. A round runs the Ready of
+ * every region that had something happen together (round.ts): one `save` (one fsync), one batch
+ * per node, node.ts's pipelining per region. Quiescent regions do not tick (driver_quiet.ts).
+ * `regionNode(id)` is a region's RaftNode-shaped handle.
  */
 import { RAFT_LOG_COMPACT_BYTES } from "../../limits.ts";
 import { MULTI_RAFT_INBOX_BATCHES_MAX } from "../../limits_ops.ts";
@@ -215,6 +214,7 @@ export class MultiRaftDriver {
     if (r === undefined) return undefined;
     this.#quiet.wake(r, leaderLost);
     this.#dirty.add(id);
+    this.#pipe.notify(); // a save in progress may send what this produces (round.ts)
     return r;
   }
 

@@ -6,13 +6,15 @@
  *
  * - A leader region's appends and heartbeats leave before the save, and its
  *   followers' acknowledgements are stepped while the save runs; when they
- *   move its commit, the appends announcing it leave at once
- *   (acks_while_saving.ts). Safe because each region's core counts the
- *   leader's own log only once `advance` says it is durable.
+ *   move its commit, the appends announcing it leave at once, or are held
+ *   as any commit notice (commit_notices.ts; acks_while_saving.ts). Safe
+ *   because each region's core counts the leader's own log only once
+ *   `advance` says it is durable.
  * - Committed entries are applied in order on one apply pipeline for the
  *   node, while the next round is persisted, and only once they are durable
- *   here; at most one round's applies are outstanding when the next round
- *   saves. A round in which any region has a snapshot or a conf change
+ *   here (or, on a leader, committed by its followers mid-save:
+ *   apply_ahead.ts); at most one round's applies are outstanding when the
+ *   next round saves. A round in which any region has a snapshot or a conf change
  *   drains the pipeline and runs in the contract's strict order.
  * - A save that fails for lack of space keeps the round (no Ready is lost):
  *   it is saved again after a backoff before anything else (disk_retry.ts).
@@ -31,6 +33,7 @@ import type { RegionInbox, StepRegion } from "./inbox.ts";
 import type { RegionReplica } from "./region_replica.ts";
 import { COMMIT_NOTICE_HOLD_MS, HeldCommitNotices } from "./commit_notices.ts";
 import { sendRegions } from "./round_io.ts";
+import { entriesToApplyAhead, lastEntrySent, midSaveSendable } from "./apply_ahead.ts";
 import type { MultiTransport } from "./transport.ts";
 
 export interface RoundHost {
@@ -63,11 +66,15 @@ interface Round {
   readonly sentFirst: ReadonlySet<number>;
   /** Per region, how many committed entries were queued for apply before the save. */
   readonly early: ReadonlyMap<number, number>;
+  /** Per leader region, the last entry sent to its followers mid-save (midSaveSent). */
+  readonly sentMidSave: Map<number, number>;
 }
 
 interface ApplyBatch {
   readonly r: RegionReplica;
   readonly entries: readonly Entry[];
+  /** Committed by the followers while this leader's save of them runs (apply_ahead.ts). */
+  readonly ahead?: boolean;
 }
 
 const NONE: ReadonlySet<number> = new Set();
@@ -75,7 +82,7 @@ const NO_EARLY: ReadonlyMap<number, number> = new Map();
 
 export class RoundPipeline {
   readonly applies = new ApplyPipeline<ApplyBatch>(async (batches) => {
-    for (const b of batches) await b.r.apply(b.entries);
+    for (const b of batches) await b.r.apply(b.entries, b.ahead === true);
   });
   readonly disk: DiskRetry<Round>;
   readonly #acks = new AcksWhileSaving();
@@ -120,7 +127,7 @@ export class RoundPipeline {
     const round = retried ?? this.#beforeSave(work);
     const saving = this.#save(round);
     const saved = round.sentFirst.size > 0
-      ? this.#acks.wait(saving, () => this.#stepAcks(round.sentFirst))
+      ? this.#acks.wait(saving, () => this.#stepAcks(round))
       : saving;
     if (!(await saved)) return false;
     for (const { r, rd } of work) r.persisted.saved(rd);
@@ -158,7 +165,7 @@ export class RoundPipeline {
       early.set(r.id, prefix.length);
     }
     if (batches.length > 0) this.applies.queue(batches);
-    return { work, strict: false, sentFirst, early };
+    return { work, strict: false, sentFirst, early, sentMidSave: new Map() };
   }
 
   /** Snapshots and conf changes: drain the pipeline, then the contract's order exactly. */
@@ -168,7 +175,8 @@ export class RoundPipeline {
       // A received snapshot's image is in the state machine before its marker is saved.
       for (const { r, rd } of work) if (rd.snapshot !== undefined) await r.restore(rd.snapshot);
     }
-    const round = retried ?? { work, strict: true, sentFirst: NONE, early: NO_EARLY };
+    const round = retried ??
+      { work, strict: true, sentFirst: NONE, early: NO_EARLY, sentMidSave: new Map() };
     if (!(await this.#save(round))) return false;
     for (const { r, rd } of work) r.persisted.saved(rd);
     this.#send(work);
@@ -198,27 +206,43 @@ export class RoundPipeline {
 
   /**
    * Steps the followers' acknowledgements of the leaders that sent first;
-   * where they moved a commit, the appends announcing it leave at once.
+   * where they moved a commit, the entries it committed are queued for apply
+   * (apply_ahead.ts) and the appends announcing it leave at once (held commit
+   * notices excepted). A leader whose followers hold everything it sent also
+   * sends what was proposed since at once (midSaveSendable).
    */
-  #stepAcks(leaders: ReadonlySet<number>): void {
+  #stepAcks(round: Round): void {
+    const leaders = round.sentFirst;
     const before = new Map<number, { term: number; commit: number }>();
     for (const id of leaders) {
       const rn = this.host.region(id)?.rawNode;
       if (rn !== undefined) before.set(id, { term: rn.term, commit: rn.commitIndex });
     }
-    const stepped = this.host.inbox.stepAcks(leaders, (id) => this.host.region(id), this.host.step);
+    this.host.inbox.stepAcks(leaders, (id) => this.host.region(id), this.host.step);
     const out: [RegionReplica, readonly Message[]][] = [];
-    for (const id of stepped) {
-      const r = this.host.region(id);
-      const b = before.get(id);
-      if (r === undefined || b === undefined || r.rawNode.commitIndex === b.commit) continue;
+    const ahead: ApplyBatch[] = [];
+    for (const { r, rd } of round.work) {
+      const b = before.get(r.id);
       const rn = r.rawNode;
-      const msgs = rn.takeMessages((ms) =>
-        rn.isLeader && rn.term === b.term && ms.every((m) => LEADER_MESSAGES.has(m.type))
-      );
-      if (msgs.length > 0) out.push([r, msgs]);
+      if (b === undefined || !rn.isLeader || rn.term !== b.term) continue;
+      const moved = rn.commitIndex !== b.commit;
+      if (moved) {
+        const entries = entriesToApplyAhead(r, rd, round.early.get(r.id) ?? 0);
+        if (entries.length > 0) ahead.push({ r, entries, ahead: true });
+      } else if (!midSaveSendable(rn.commitIndex, rd, round.sentMidSave.get(r.id))) continue;
+      const msgs = rn.takeMessages((ms) => ms.every((m) => LEADER_MESSAGES.has(m.type)));
+      if (msgs.length === 0) continue;
+      out.push([r, msgs]);
+      const sent = lastEntrySent(msgs);
+      if (sent > 0) round.sentMidSave.set(r.id, sent);
     }
-    if (out.length > 0) sendRegions(out, this.host.nodeId, this.host.transport);
+    if (ahead.length > 0) this.applies.queue(ahead);
+    if (out.length === 0) return;
+    // Commit-only appends are held here too: with one write in flight the
+    // acknowledgements usually arrive mid-save, and a notice sent now costs each
+    // follower a round and an acknowledgement that the next append makes moot.
+    sendRegions(out, this.host.nodeId, this.host.transport, this.held);
+    this.#timeHeld();
   }
 
   /** Sends the commit notices still held (their timer, or the driver's tick). */
