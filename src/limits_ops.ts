@@ -179,6 +179,11 @@ export const ROUTE_ERROR_REGIONS_MAX = 64;
 export const CLIENT_ROUTE_ATTEMPTS_MAX = 8;
 /** Regions a client's route cache holds; past it the cache starts again from empty. */
 export const CLIENT_ROUTE_CACHE_REGIONS_MAX = 100_000;
+/**
+ * A client whose node does not answer `Regions` (an older node, a stand-in) sends its requests
+ * unrouted, as without routing, for this long before asking again (route_cache.ts).
+ */
+export const CLIENT_UNROUTED_RECHECK_MS = 60_000;
 
 // ---- RESP reads (issue 14: pipelined GETs, src/server/resp/resp_get_run.ts) ----
 /**

@@ -57,7 +57,8 @@ export class TinyKvClient {
   constructor(options: ClientOptions) {
     const core = this.#core = new ClientCore(options);
     const fetch = (start: Uint8Array, end: Uint8Array) => fetchRegions(core, start, end);
-    this.routes = options.routing === true ? new RouteCache(fetch) : undefined;
+    const now = () => options.clock.nowMs();
+    this.routes = options.routing === true ? new RouteCache(fetch, undefined, now) : undefined;
   }
 
   /** The router of a request on `key` when routing is on. */
@@ -208,10 +209,18 @@ export class TinyKvClient {
       consistency: CONSISTENCY[options.consistency ?? "linearizable"],
       revision: wireNumber(options.revision, "revision"),
     };
-    // With routing, a scan crossing regions reads each region's part and stitches them.
-    const s = this.routes !== undefined
-      ? await routedScan(this.#core, this.routes, value)
-      : scanOf(await this.#core.read({ case: "scan", value }));
+    // With routing, a scan crossing regions reads each region's part and stitches them; unrouted
+    // when the nodes do not answer Regions (route_cache.ts).
+    const routes = this.routes;
+    let s;
+    if (routes !== undefined && !routes.unrouted) {
+      try {
+        s = await routedScan(this.#core, routes, value);
+      } catch (err) {
+        if (!routes.unrouted) throw err;
+      }
+    }
+    s ??= scanOf(await this.#core.read({ case: "scan", value }));
     return {
       items: s.items.map((kv) => entryFromWire(kv.key, kv)),
       nextCursor: s.nextCursor.length > 0 ? s.nextCursor : undefined,
