@@ -216,3 +216,9 @@ export const REGION_REROUTES_MAX = 3;
 export const REGION_IDS_PER_NODE = 1_000_000_000;
 /** Region ids a node reserves durably at a time (region_ids.ts). */
 export const REGION_ID_RESERVE = 64;
+/**
+ * Regions other than region 1 whose expiry sweep (or history retention check) one tick of the
+ * node's region services visits, round-robin (src/server/node/region_services.ts): the work per
+ * tick is bounded whatever the region count, and a quiescent region costs no timer of its own.
+ */
+export const REGION_SERVICES_REGIONS_PER_TICK = 64;

@@ -12,24 +12,7 @@ import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
 import { watchRefusal } from "../../src/server/node/region_watch_policy.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
-
-const SPLIT = { regionSplitBytes: 2048, splitCheckMs: 40 };
-
-function key(i: number): string {
-  return `k${String(i).padStart(4, "0")}`;
-}
-
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  for (let i = 0; i < ms / 20; i++) {
-    if (ok()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
-}
-
-function regionCounts(c: TestCluster): number[] {
-  return [...c.servers.values()].map((s) => s.node.local.host.count);
-}
+import { key, regionCounts, SPLIT, until } from "./region_split_helpers.ts";
 
 /**
  * Every write reads back, linearizably, through each node alone: a scan over every region
