@@ -52,6 +52,15 @@ export async function splitInto(
     const n = regionCounts(c);
     if (i >= keys && n.every((x) => x >= regions)) break;
   }
+  await settle(c, regions);
+  return written;
+}
+
+/**
+ * Waits until every node holds at least `regions` regions, alike, each with a leader, and stops
+ * the split checks (no split while the test looks).
+ */
+export async function settle(c: TestCluster, regions: number): Promise<void> {
   await until(`${regions} regions, alike on every node`, () => {
     const n = regionCounts(c);
     return n[0] >= regions && n.every((x) => x === n[0]) &&
@@ -65,5 +74,4 @@ export async function splitInto(
         s.node.local.host.all().every((r) => r.group.rawNode.lead !== 0)
       ),
   );
-  return written;
 }

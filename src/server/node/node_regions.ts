@@ -53,8 +53,6 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     raft,
     engine: d.engine,
     first,
-    // Watches read region 1's history; other regions' keys are refused to them (node_watch).
-    onEvents: () => {},
     onRedisEvents: d.onRedisEvents,
   });
   first.onSplit = (report) => host.splitApplied(report);
