@@ -16,14 +16,14 @@ import { toBytes } from "../util/bytes.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { ClientCore, type ClientOptions } from "./client.ts";
 import { entryFromWire, type KeyEntry, wireNumber } from "./key_entry.ts";
-import { adminOf, getOf, scanOf, statusOf, txnOf, writeOf } from "./response_bodies.ts";
+import { adminOf, getOf, statusOf, txnOf, writeOf } from "./response_bodies.ts";
 import { type ClusterStatus, type MemberInfo, membersOf, statusFromWire } from "./status_wire.ts";
 import { txnFromWire, type TxnResult, type TxnSpec, txnToWire } from "./txn.ts";
 import { RouteCache } from "./route_cache.ts";
 import { RegionRouter } from "./region_router.ts";
 import { fetchRegions, listRegions } from "./region_list.ts";
 import type { RegionEntry } from "./region_wire.ts";
-import { routedScan } from "./routed_scan.ts";
+import { scanAnyhow } from "./routed_scan.ts";
 
 export type { RegionEntry };
 
@@ -209,18 +209,8 @@ export class TinyKvClient {
       consistency: CONSISTENCY[options.consistency ?? "linearizable"],
       revision: wireNumber(options.revision, "revision"),
     };
-    // With routing, a scan crossing regions reads each region's part and stitches them; unrouted
-    // when the nodes do not answer Regions (route_cache.ts).
-    const routes = this.routes;
-    let s;
-    if (routes !== undefined && !routes.unrouted) {
-      try {
-        s = await routedScan(this.#core, routes, value);
-      } catch (err) {
-        if (!routes.unrouted) throw err;
-      }
-    }
-    s ??= scanOf(await this.#core.read({ case: "scan", value }));
+    // With routing, a scan crossing regions reads each region's part and stitches them.
+    const s = await scanAnyhow(this.#core, this.routes, value);
     return {
       items: s.items.map((kv) => entryFromWire(kv.key, kv)),
       nextCursor: s.nextCursor.length > 0 ? s.nextCursor : undefined,
