@@ -46,9 +46,9 @@ test("region watch node: a watch follows its keys through splits; per-region wat
       const v = `v${i}-${"y".repeat(120)}`;
       await client.put(key(n), v);
       if (n === 99) want.push(`${key(n)}=${v}`);
-      if (i >= 100 && regionCounts(c).every((x) => x >= 3)) break;
+      if (i >= 40 && regionCounts(c).every((x) => x >= 2)) break;
     }
-    await settle(c, 3);
+    await settle(c, 2);
     const regions = hostOf(c, 1).all().map((r) => r.kv.descriptor);
     const last = regions[regions.length - 1];
     assert.notEqual(last.id, 1, "k0099's region split off region 1");
