@@ -127,7 +127,10 @@ export interface ConnectOptions {
   readonly password?: string;
   /** Connect with TLS (docs/tls.md): PEM text of the CA to trust, a client cert and key. */
   readonly tls?: ClientTlsOptions;
-  /** Send keyed requests and scans to their region's leader (docs/regions.md#routing). */
+  /**
+   * Send keyed requests and scans to their region's leader (docs/regions.md#routing); on unless
+   * `false` (against nodes that do not answer `Regions`, requests go unrouted as before).
+   */
   readonly routing?: boolean;
 }
 
@@ -166,7 +169,7 @@ export function connect(options: ConnectOptions): Client {
     user: options.user,
     password: options.password,
     tls: options.tls,
-    routing: options.routing,
+    routing: options.routing !== false,
     net: platform.net,
     clock: platform.clock,
     seed: platform.randomSeed(),

@@ -206,6 +206,11 @@ export const ROUTE_ERROR_REGIONS_MAX = 64;
 export const CLIENT_ROUTE_ATTEMPTS_MAX = 8;
 /** Regions a client's route cache holds; past it the cache starts again from empty. */
 export const CLIENT_ROUTE_CACHE_REGIONS_MAX = 100_000;
+/**
+ * A client whose node does not answer `Regions` (an older node, a stand-in) sends its requests
+ * unrouted, as without routing, for this long before asking again (route_cache.ts).
+ */
+export const CLIENT_UNROUTED_RECHECK_MS = 60_000;
 
 // ---- RESP reads (issue 14: pipelined GETs, src/server/resp/resp_get_run.ts) ----
 /**
@@ -238,3 +243,9 @@ export const REGION_REROUTES_MAX = 3;
 export const REGION_IDS_PER_NODE = 1_000_000_000;
 /** Region ids a node reserves durably at a time (region_ids.ts). */
 export const REGION_ID_RESERVE = 64;
+/**
+ * Regions other than region 1 whose expiry sweep (or history retention check) one tick of the
+ * node's region services visits, round-robin (src/server/node/region_services.ts): the work per
+ * tick is bounded whatever the region count, and a quiescent region costs no timer of its own.
+ */
+export const REGION_SERVICES_REGIONS_PER_TICK = 64;

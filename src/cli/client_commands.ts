@@ -59,6 +59,7 @@ async function client(
     seed: platform.randomSeed(),
     ...await clientCredentials(flags, host),
     deadlineMs: timeoutOf(flags),
+    routing: true, // unrouted against nodes that do not answer Regions (route_cache.ts)
   });
 }
 

@@ -17,6 +17,7 @@ export interface RoutedTarget {
  * client does without regions (backoff, the deadline).
  */
 export interface AttemptRouter {
-  target(): Promise<RoutedTarget>;
+  /** Undefined: this attempt goes unrouted, as without regions (the nodes do not route). */
+  target(): Promise<RoutedTarget | undefined>;
   failed(err: TinyKvError, tried: RoutedTarget | undefined): "retry" | TinyKvError | undefined;
 }

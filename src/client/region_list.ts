@@ -13,7 +13,9 @@ export async function fetchRegions(
 ): Promise<{ regions: RegionEntry[]; more: boolean }> {
   const r = await core.read({ case: "regions", value: { start, end, limit: 0 } });
   if (r.body.case !== "regions") {
-    throw new TinyKvError("UNAVAILABLE", `expected a regions response, got ${r.body.case}`, false);
+    // A node that does not know the request (or a stand-in): the route cache goes unrouted.
+    const got = r.body.case ?? "nothing";
+    throw new TinyKvError("INVALID_ARGUMENT", `expected a regions response, got ${got}`, false);
   }
   return { regions: r.body.value.regions.map(regionFromWire), more: r.body.value.more };
 }

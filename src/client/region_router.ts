@@ -6,6 +6,7 @@
  * region) ends the request so the scan plans again; NOT_LEADER with a hint moves the region's
  * requests to the hinted leader. At most CLIENT_ROUTE_ATTEMPTS_MAX such reroutes, then a clear
  * error; other failures retry as without regions and make the cache ask the cluster again.
+ * While the nodes do not answer `Regions` (route_cache.ts `unrouted`) attempts go unrouted.
  */
 import { CLIENT_ROUTE_ATTEMPTS_MAX } from "../limits_ops.ts";
 import type { AttemptRouter, RoutedTarget } from "./attempt_router.ts";
@@ -27,8 +28,15 @@ export class RegionRouter implements AttemptRouter {
     readonly replan = false,
   ) {}
 
-  async target(): Promise<RoutedTarget> {
-    const r = await this.locate();
+  async target(): Promise<RoutedTarget | undefined> {
+    if (this.cache.unrouted) return undefined;
+    let r: RegionEntry;
+    try {
+      r = await this.locate();
+    } catch (err) {
+      if (this.cache.unrouted) return undefined; // the node does not answer Regions
+      throw err;
+    }
     this.#region = r;
     const address = this.cache.leaderAddress(r) ?? r.replicas.find((p) => p.address)?.address;
     return {

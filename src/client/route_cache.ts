@@ -4,8 +4,16 @@
  * older than what it overlaps. Filled from `Regions` answers when a key or range is not covered,
  * and corrected by the descriptors stale-route errors carry; leader hints from NOT_LEADER are
  * kept per region until the region's descriptor is replaced.
+ *
+ * A node that does not answer `Regions` (INVALID_ARGUMENT, another answer, or no region at all:
+ * an older node or a test's stand-in) makes the cache `unrouted` for CLIENT_UNROUTED_RECHECK_MS:
+ * requests then go out as without routing (the node forwards what it does not lead).
  */
-import { CLIENT_ROUTE_CACHE_REGIONS_MAX, REGIONS_RESPONSE_MAX } from "../limits_ops.ts";
+import {
+  CLIENT_ROUTE_CACHE_REGIONS_MAX,
+  CLIENT_UNROUTED_RECHECK_MS,
+  REGIONS_RESPONSE_MAX,
+} from "../limits_ops.ts";
 import type { RegionDescriptor } from "../region/descriptor.ts";
 import { compareEnd } from "../region/descriptor.ts";
 import { type KeySpan, keySpan } from "../region/region_catalog.ts";
@@ -30,6 +38,8 @@ export class RouteCache {
   readonly #addresses = new Map<number, string>();
   /** `Regions` requests sent (tests and diagnostics). */
   refreshes = 0;
+  /** Until when (the clock's ms) requests go unrouted: the nodes did not answer `Regions`. */
+  #unroutedUntil = -1;
 
   /** Pages one refresh may ask for (REGIONS_RESPONSE_MAX regions each). */
   readonly #refreshPagesMax: number;
@@ -38,8 +48,14 @@ export class RouteCache {
   constructor(
     readonly fetchRegions: RegionsFetcher,
     readonly maxRegions = CLIENT_ROUTE_CACHE_REGIONS_MAX,
+    readonly nowMs: () => number = () => 0,
   ) {
     this.#refreshPagesMax = Math.max(1, Math.ceil(maxRegions / REGIONS_RESPONSE_MAX));
+  }
+
+  /** True while the nodes are known not to answer `Regions`: send requests unrouted. */
+  get unrouted(): boolean {
+    return this.#unroutedUntil >= 0 && this.nowMs() < this.#unroutedUntil;
   }
 
   get size(): number {
@@ -77,7 +93,16 @@ export class RouteCache {
     let start = span.start;
     for (let page = 0; page < this.#refreshPagesMax; page++) {
       this.refreshes++;
-      const { regions, more } = await this.fetchRegions(start, span.end);
+      let answer;
+      try {
+        answer = await this.fetchRegions(start, span.end);
+      } catch (err) {
+        if (err instanceof TinyKvError && err.code === "INVALID_ARGUMENT") this.#unrouted();
+        throw err;
+      }
+      const { regions, more } = answer;
+      if (regions.length === 0 && this.size === 0) return this.#unrouted();
+      this.#unroutedUntil = -1;
       this.learn(regions, true);
       const last = regions[regions.length - 1];
       if (!more || last === undefined || last.end.length === 0) return;
@@ -120,6 +145,10 @@ export class RouteCache {
 
   noteLeader(regionId: number, address: string): void {
     if (this.#map.byId(regionId) !== undefined) this.#leaderHints.set(regionId, address);
+  }
+
+  #unrouted(): void {
+    this.#unroutedUntil = this.nowMs() + CLIENT_UNROUTED_RECHECK_MS;
   }
 
   /** Drops a region (its next request asks the cluster again). */

@@ -133,3 +133,22 @@ async function readPart(
   };
   return scanOf(await core.read({ case: "scan", value }, undefined, router));
 }
+
+/**
+ * A scan as the client sends it: with routing (`cache`), stitched over regions, or unrouted while
+ * the nodes do not answer `Regions` (route_cache.ts); without routing, one request.
+ */
+export async function scanAnyhow(
+  core: ClientCore,
+  cache: RouteCache | undefined,
+  s: ScanFields,
+): Promise<StitchedScan> {
+  if (cache !== undefined && !cache.unrouted) {
+    try {
+      return await routedScan(core, cache, s);
+    } catch (err) {
+      if (!cache.unrouted) throw err;
+    }
+  }
+  return scanOf(await core.read({ case: "scan", value: s }));
+}

@@ -16,14 +16,14 @@ import { toBytes } from "../util/bytes.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { ClientCore, type ClientOptions } from "./client.ts";
 import { entryFromWire, type KeyEntry, wireNumber } from "./key_entry.ts";
-import { adminOf, getOf, scanOf, statusOf, txnOf, writeOf } from "./response_bodies.ts";
+import { adminOf, getOf, statusOf, txnOf, writeOf } from "./response_bodies.ts";
 import { type ClusterStatus, type MemberInfo, membersOf, statusFromWire } from "./status_wire.ts";
 import { txnFromWire, type TxnResult, type TxnSpec, txnToWire } from "./txn.ts";
 import { RouteCache } from "./route_cache.ts";
 import { RegionRouter } from "./region_router.ts";
 import { fetchRegions, listRegions } from "./region_list.ts";
 import type { RegionEntry } from "./region_wire.ts";
-import { routedScan } from "./routed_scan.ts";
+import { scanAnyhow } from "./routed_scan.ts";
 
 export type { RegionEntry };
 
@@ -57,7 +57,8 @@ export class TinyKvClient {
   constructor(options: ClientOptions) {
     const core = this.#core = new ClientCore(options);
     const fetch = (start: Uint8Array, end: Uint8Array) => fetchRegions(core, start, end);
-    this.routes = options.routing === true ? new RouteCache(fetch) : undefined;
+    const now = () => options.clock.nowMs();
+    this.routes = options.routing === true ? new RouteCache(fetch, undefined, now) : undefined;
   }
 
   /** The router of a request on `key` when routing is on. */
@@ -209,9 +210,7 @@ export class TinyKvClient {
       revision: wireNumber(options.revision, "revision"),
     };
     // With routing, a scan crossing regions reads each region's part and stitches them.
-    const s = this.routes !== undefined
-      ? await routedScan(this.#core, this.routes, value)
-      : scanOf(await this.#core.read({ case: "scan", value }));
+    const s = await scanAnyhow(this.#core, this.routes, value);
     return {
       items: s.items.map((kv) => entryFromWire(kv.key, kv)),
       nextCursor: s.nextCursor.length > 0 ? s.nextCursor : undefined,

@@ -250,7 +250,13 @@ export class Watch implements AsyncIterable<WatchUpdate> {
     }
     if (w.canceled) {
       const compacted = u64ToNumber(w.compactRevision, "compact revision");
-      if (compacted === 0) return { kind: "lost" };
+      // Resume after the cancel's revision: the last one the node delivered, or lower when a
+      // split moved the watched keys to a region whose revisions go on from the split's
+      // (docs/coordination.md "Watch"; nothing of these keys lies between the two).
+      if (compacted === 0) {
+        if (revision > 0 && revision + 1 < this.#next) this.#next = revision + 1;
+        return { kind: "lost" };
+      }
       const message = `watch: ${w.cancelReason}`;
       return {
         kind: "failed",

@@ -18,6 +18,8 @@ import type { Db, WriteOp } from "../storage/db.ts";
 import { ByteWriter, readFixed32, readFixed64 } from "../util/coding.ts";
 import { crc32cExtend, maskCrc } from "../util/crc32c.ts";
 import { CorruptionError } from "../util/errors.ts";
+import { compareBytes } from "../util/bytes.ts";
+import { type EntryRange, ownRangesWithHistory } from "./region_ancestor_history.ts";
 import { type RegionKeys, regionKeys } from "./region_keys.ts";
 import { type KeySpan, snapshotRanges, WHOLE_KEYSPACE } from "./snapshot_ranges.ts";
 
@@ -40,7 +42,13 @@ export async function* exportSnapshot(
   chunkBytes = SNAPSHOT_CHUNK_BYTES,
   scope: SnapshotScope = {},
 ): AsyncGenerator<Uint8Array> {
-  const ranges = snapshotRanges(scope.region ?? regionKeys(), scope.span ?? WHOLE_KEYSPACE);
+  const region = scope.region ?? regionKeys(), span = scope.span ?? WHOLE_KEYSPACE;
+  // A split child's own records come with its keys' older changes from its ancestors' feeds
+  // (region_ancestor_history.ts); the lineage never changes once written, so reading it here,
+  // before the engine snapshot, reads what the snapshot holds.
+  const ranges: EntryRange[] = snapshotRanges(region, span).flatMap((r) =>
+    compareBytes(r.start, region.start) === 0 ? ownRangesWithHistory(db, region, span) : [r]
+  );
   const snap = db.snapshot();
   try {
     const out = new ByteWriter(Math.min(chunkBytes, 1 << 20));
@@ -53,11 +61,12 @@ export async function* exportSnapshot(
       return piece;
     };
     out.bytes(MAGIC);
-    for (const { start, end, keep } of ranges) {
+    for (const { start, end, keep, keepEntry, rename } of ranges) {
       for await (const entries of snap.scanChunks({ start, end })) {
         for (const [key, value] of entries) {
           if (keep !== undefined && !keep(key)) continue;
-          out.u8(Tag.Entry).lengthPrefixed(key).lengthPrefixed(value);
+          if (keepEntry !== undefined && !keepEntry(key, value)) continue;
+          out.u8(Tag.Entry).lengthPrefixed(rename?.(key) ?? key).lengthPrefixed(value);
           count++;
           if (out.length >= chunkBytes) yield take();
         }

@@ -11,7 +11,7 @@ import { KvPort, type PeerSink } from "./proto/kv_port.ts";
 import type { Consistency, KvService } from "./kv_service.ts";
 import { RespServer } from "./resp/resp_server.ts";
 import type { ServerConfig } from "./server.ts";
-import type { WatchHub } from "./watch/watch_hub.ts";
+import type { WatchService } from "./watch/watch_types.ts";
 import type { PubSubHub } from "./pubsub/pubsub_hub.ts";
 
 export interface PortsOptions {
@@ -20,7 +20,7 @@ export interface PortsOptions {
   readonly consistency?: Consistency;
   readonly admin?: AdminAccess;
   /** The node's watches (the protobuf port's watch streams). */
-  readonly watch?: WatchHub;
+  readonly watch?: WatchService;
   /** The node's pub/sub subscriptions (the RESP port). */
   readonly pubsub?: PubSubHub;
   /** Lease requests on the protobuf port (docs/coordination.md). */

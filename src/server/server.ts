@@ -9,14 +9,12 @@ import { ClusterView } from "./http/cluster_view.ts";
 import { type AdminApi, createStatusApp } from "./http/status_app.ts";
 import { checkOwnMembership, establishIdentity, watchJoin } from "./node/node_identity.ts";
 import { servedService } from "./served_service.ts";
-import type { KeyRange } from "../kv/key_state.ts";
-import { watchRefusal } from "./node/region_watch_policy.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { MetricsHistory } from "./metrics/metrics_history.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
 import { startsRebuild } from "./node/rebuild.ts";
-import { WatchHub } from "./watch/watch_hub.ts";
+import { NodeWatches } from "./node/node_watches.ts";
 import { PubSubHub } from "./pubsub/pubsub_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
 import { peerHelloOf } from "./node/leader_forwarder.ts";
@@ -248,9 +246,12 @@ async function openAdmittedNode(
   return { node, waiting: waiting !== undefined };
 }
 
-/** The node's watches, fed by its apply passes, reading the history of its current store. */
-function watchHubOf(node: NodeService, platform: Platform): WatchHub {
-  const source = {
+/**
+ * The node's watches, one hub per region with watches (node_watches.ts), fed by the regions'
+ * apply passes; region 1's read the history of the node's current store.
+ */
+function watchHubOf(node: NodeService, platform: Platform): NodeWatches {
+  const first = {
     get revision() {
       return node.kv.revision;
     },
@@ -260,11 +261,13 @@ function watchHubOf(node: NodeService, platform: Platform): WatchHub {
     readHistory: (...args: Parameters<NodeService["kv"]["readHistory"]>) =>
       node.engine.read(() => node.kv.readHistory(...args)),
   };
-  const refuse = (range: KeyRange) => watchRefusal(node.local.host, range);
-  const hub = new WatchHub({ source, clock: platform.clock, refuse });
-  node.local.host.onChanged = () => hub.recheck();
-  node.onEvents = (events, revision) => hub.publish(events, revision);
-  node.onStoreReplaced = () => hub.resync();
+  const host = node.local.host;
+  const hub = new NodeWatches({ host, clock: platform.clock, engine: () => node.engine, first });
+  host.onChanged = () => hub.recheck();
+  host.onEvents = (region, events, revision) => hub.publish(region, events, revision);
+  host.onImageInstalled = (region) => hub.resync(region);
+  node.onEvents = (events, revision) => hub.publish(1, events, revision);
+  node.onStoreReplaced = () => hub.resync(1);
   node.activeWatches = () => hub.active;
   return hub;
 }

@@ -25,6 +25,13 @@ export type Handler = (
 
 export class FakeNode {
   readonly requests: ClientRequest[] = [];
+  /**
+   * `Regions` requests received. Unless `answersRegions`, they are refused with INVALID_ARGUMENT
+   * as by a node that does not know them (the routing client then goes unrouted), and neither
+   * reach the handler nor appear in `requests`.
+   */
+  regionsAsked = 0;
+  answersRegions = false;
   #listener: Listener | undefined;
   readonly #conns = new Set<Conn>();
 
@@ -44,6 +51,13 @@ export class FakeNode {
             const frame = decodeWireFrame(payload);
             if (frame.body.case !== "request") continue;
             const req = frame.body.value;
+            if (req.body.case === "regions" && !this.answersRegions) {
+              this.regionsAsked++;
+              const error = { code: ErrorCode.INVALID_ARGUMENT, message: "unknown request" };
+              const response = create(ClientResponseSchema, { error, requestId: req.requestId });
+              conn.write(encodeWireFrame({ case: "response", value: response }));
+              continue;
+            }
             this.requests.push(req);
             this.handler(req, (r) => {
               const response = create(ClientResponseSchema, { ...r, requestId: req.requestId });

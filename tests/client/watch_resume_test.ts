@@ -224,3 +224,35 @@ test("client watch: closing the client ends its watches", async () => {
     await a.port.close();
   }
 });
+
+test("client watch: a cancel carrying a lower revision (a split) resumes after it", async () => {
+  const history = new FakeHistory();
+  const a = await node(history);
+  const client = clientOf([a.address]);
+  try {
+    for (let r = 1; r <= 5; r++) a.hub.publish(history.append(r, [r === 1 ? "k" : "x"]), r);
+    const watch = client.watch("k", { fromRevision: 1, progressNotify: true });
+    const it = watch[Symbol.asyncIterator]();
+    // k@1, then progress past 5: the client stands at 6.
+    await take(it, (all) => all.some((u) => u.progress && u.revision >= 5));
+    assert.equal(watch.nextRevision, 6);
+    // The watch's keys moved at a split at revision 2: the node ends it with that revision.
+    const [served] = a.hub.watchers();
+    a.hub.cancel(served, "moved at a split", undefined, 2);
+    for (let i = 0; i < 200 && a.hub.watchers().length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const [resumed] = a.hub.watchers();
+    assert.ok(resumed !== undefined && resumed !== served, "the client watches again");
+    assert.equal(resumed.spec.startRevision, 3, "from the cancel's revision + 1");
+    a.hub.publish(history.append(6, ["k"]), 6);
+    const rest = await take(it, (all) => all.some((u) => u.events.length > 0));
+    const keys = rest.flatMap((u) => u.events.map((e) => `${fromUtf8(e.key)}@${e.modRevision}`));
+    assert.deepEqual(keys, ["k@6"]);
+    watch.cancel();
+  } finally {
+    client.close();
+    a.hub.close();
+    await a.port.close();
+  }
+});

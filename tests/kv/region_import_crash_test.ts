@@ -15,7 +15,7 @@ import { importRegionSnapshot } from "../../src/kv/region_snapshot_import.ts";
 import { createSimWorld, type SimWorld } from "../../src/platform/sim/sim_world.ts";
 import { Db } from "../../src/storage/db.ts";
 import { b } from "./kv_helpers.ts";
-import { imageOf, lines, ownedBy, twoRegions } from "./region_import_helpers.ts";
+import { imageOf, installedLines, lines, ownedBy, twoRegions } from "./region_import_helpers.ts";
 
 const BOUNDS = { ops: 4, bytes: 100 };
 
@@ -57,7 +57,7 @@ test("region snapshot import: a crash at any batch leaves the whole image or an 
   const d2 = source.r2.descriptor;
   const image = imageOf(source.db, d2, source.r2.kv.appliedIndex);
   const owned = ownedBy(d2);
-  const want = lines(source.db, owned).inside;
+  const want = await installedLines(source.db, d2, source.r2.kv.appliedIndex);
   const before = lines(target.db, owned);
   const entries = [...target.db.scanSync()];
   const seen = { untouched: 0, empty: 0 };
@@ -126,7 +126,8 @@ test("an uninitialized replica: created empty, refused on overlap, filled by a s
   assert.equal(empty.kv.get(b("n")), undefined);
   await importRegionSnapshot(db, imageOf(source.db, d2, source.r2.kv.appliedIndex));
   const owned = ownedBy(d2);
-  assert.deepEqual(lines(db, owned).inside, lines(source.db, owned).inside);
+  const want = await installedLines(source.db, d2, source.r2.kv.appliedIndex);
+  assert.deepEqual(lines(db, owned).inside, want);
   const [filled] = await open(db);
   assert.equal(filled.awaitingSnapshot, false);
   assert.equal(filled.kv.appliedIndex, source.r2.kv.appliedIndex);

@@ -7,7 +7,7 @@ import { RegionKv } from "../../src/kv/region_apply.ts";
 import { encodeRegionCommand } from "../../src/kv/region_command.ts";
 import { regionKeys } from "../../src/kv/region_keys.ts";
 import { imageRanges } from "../../src/kv/region_range_clear.ts";
-import type { RegionImage } from "../../src/kv/region_snapshot_import.ts";
+import { importRegionSnapshot, type RegionImage } from "../../src/kv/region_snapshot_import.ts";
 import { compareBytes } from "../../src/util/bytes.ts";
 import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import { createSimWorld, type SimWorld } from "../../src/platform/sim/sim_world.ts";
@@ -111,6 +111,21 @@ export function ownedBy(d: RegionDescriptor): (key: Uint8Array) => boolean {
 }
 
 export type Line = string;
+
+/**
+ * Region `d`'s records as its image installs them, read from an engine that held nothing else:
+ * the source's own records, except that a split child's keys' older changes come into its own
+ * feed from its ancestors' and its lineage record stays behind (region_ancestor_history.ts).
+ */
+export async function installedLines(db: Db, d: RegionDescriptor, index: number): Promise<Line[]> {
+  const world = createSimWorld(99);
+  world.fs.mkdir("fresh");
+  const fresh = await Db.open(world.fs, "fresh", { wal: false, seed: 1 });
+  await importRegionSnapshot(fresh, imageOf(db, d, index));
+  const out = lines(fresh, ownedBy(d)).inside;
+  await fresh.close();
+  return out;
+}
 
 /** The engine's records as text, split into those `owned` accepts and the rest. */
 export function lines(db: Db, owned: (key: Uint8Array) => boolean) {

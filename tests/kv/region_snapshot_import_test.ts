@@ -11,7 +11,7 @@ import { importRegionSnapshot } from "../../src/kv/region_snapshot_import.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 import { CorruptionError } from "../../src/util/errors.ts";
 import { b } from "./kv_helpers.ts";
-import { imageOf, lines, ownedBy, twoRegions } from "./region_import_helpers.ts";
+import { imageOf, installedLines, lines, ownedBy, twoRegions } from "./region_import_helpers.ts";
 
 const BOUNDS = { ops: 3, bytes: 64 };
 const LEASE_5 = "5,0,0,0,0,0,0,0,5=";
@@ -23,7 +23,8 @@ async function setup(seed: number) {
   const d2 = source.r2.descriptor;
   const image = imageOf(source.db, d2, source.r2.kv.appliedIndex);
   const owned = ownedBy(d2);
-  return { target, source, d2, image, owned, want: lines(source.db, owned).inside };
+  const want = await installedLines(source.db, d2, source.r2.kv.appliedIndex);
+  return { target, source, d2, image, owned, want };
 }
 
 /** Outside region 2's ranges: as before, plus lease 5 (the image's; the target lacked it). */

@@ -41,6 +41,11 @@ export class ExpirySweeper {
     this.#timer = this.d.clock.setTimeout(tick, this.intervalMs);
   }
 
+  /** Lets `sweep` propose without a timer of its own (region_services.ts ticks it). */
+  arm(): void {
+    this.#stopped = false;
+  }
+
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== undefined) this.d.clock.clearTimeout(this.#timer);

@@ -2,7 +2,8 @@
  * How a node's regions are put together (docs/regions.md "The node holding many regions"):
  * region 1 as it always ran (first_region.ts), the host of the others (region_host.ts), the
  * command router (region_router.ts), the reads over regions (node_reads.ts) and the split check
- * (region_split_check.ts), which runs only with `regionSplitBytes` > 0.
+ * (region_split_check.ts), which runs only with `regionSplitBytes` > 0, and the expiry sweeps
+ * and history compaction of the regions other than region 1 (region_services.ts).
  */
 import type { RegionMembers } from "./region_members.ts";
 import type { CommandPath } from "./command_path.ts";
@@ -17,6 +18,7 @@ import type { NodeRaft } from "./region_driver.ts";
 import { RegionHost } from "./region_host.ts";
 import { RegionIdAllocator } from "./region_ids.ts";
 import { RegionRouter } from "./region_router.ts";
+import { RegionServices } from "./region_services.ts";
 import { SplitCheck } from "./region_split_check.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
@@ -27,6 +29,7 @@ export interface NodeRegions {
   readonly router: RegionRouter;
   readonly reads: NodeReads;
   readonly splitCheck: SplitCheck;
+  readonly services: RegionServices;
 }
 
 export interface NodeRegionsDeps {
@@ -50,8 +53,6 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     raft,
     engine: d.engine,
     first,
-    // Watches read region 1's history; other regions' keys are refused to them (node_watch).
-    onEvents: () => {},
     onRedisEvents: d.onRedisEvents,
   });
   first.onSplit = (report) => host.splitApplied(report);
@@ -71,5 +72,15 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     splitBytes: o.regionSplitBytes,
     intervalMs: o.splitCheckMs,
   });
-  return { first, host, router, reads: new NodeReads(host, d.engine, d.faults), splitCheck };
+  const services = new RegionServices({
+    clock: o.clock,
+    logger: o.logger,
+    regions: () => host.all(),
+    engine: d.engine,
+    propose: (r, command) => router.proposeHere(r, command),
+    sweepMs: o.expirySweepMs,
+    retention: o.autoCompact,
+  });
+  const reads = new NodeReads(host, d.engine, d.faults);
+  return { first, host, router, reads, splitCheck, services };
 }

@@ -266,6 +266,7 @@ export class NodeService implements KvService, StatusSource {
     this.faults.start();
     this.retention.start();
     this.local.splitCheck.start();
+    this.local.services.start();
     if (this.o.rebuild) {
       void catchUpBeforeVoting({
         node: this.node,
@@ -357,6 +358,7 @@ export class NodeService implements KvService, StatusSource {
     this.faults.stop();
     this.retention.stop();
     this.local.splitCheck.stop();
+    this.local.services.stop();
     this.raft.close();
     this.local.router.close();
     this.local.host.close();

@@ -49,8 +49,6 @@ export interface RegionHostDeps {
   readonly engine: () => EngineHolder;
   /** Region 1, as the node runs it (its state machine changes when a snapshot swaps in). */
   readonly first: HostedRegion;
-  /** Key events a region applied (only region 1's reach the watch hub: watches.md). */
-  readonly onEvents: (region: number, events: readonly KvEvent[], revision: number) => void;
   /** What Redis commands announced (pub/sub is node-wide: every region's reach the hub). */
   readonly onRedisEvents: (events: readonly RedisEvent[]) => void;
 }
@@ -62,8 +60,12 @@ export class RegionHost {
    * regions' barriers while it grew may have missed the child's writes (node_reads.ts).
    */
   generation = 0;
-  /** Called when regions were added (a split): the watch hub rechecks its watches. */
+  /** Called when regions were added (a split): the watches are checked again. */
   onChanged: () => void = () => {};
+  /** Key events a region other than region 1 applied (the node's watches: node_watches.ts). */
+  onEvents: (region: number, events: readonly KvEvent[], revision: number) => void = () => {};
+  /** A region other than region 1 installed a snapshot image: its watches catch up again. */
+  onImageInstalled: (region: number) => void = () => {};
   /** Region images installed, by region (region 1's: the engine holder's `installed`). */
   readonly snapshotsInstalled = new Map<number, number>();
   /** Regions being added to the driver: hosted once their handle exists (`#join`). */
@@ -200,6 +202,7 @@ export class RegionHost {
       if (!isRegionImage(snapshot.data, SNAPSHOT_MARKER)) return refuseSnapshot(id, kv, snapshot);
       kv = await this.#installImage(kv, snapshot.data);
       reads.applied();
+      this.onImageInstalled(id);
     };
     return {
       id,
@@ -267,7 +270,7 @@ export class RegionHost {
       r.kv.kv.redisEventsWanted = this.d.first.kv.kv.redisEventsWanted;
       const done = await applyEntries(r.kv, entries, this.d.o);
       const events = r.kv.kv.drainEvents();
-      if (events.length > 0) this.d.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
+      if (events.length > 0) this.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
       const published = r.kv.kv.drainRedisEvents();
       if (published.length > 0) this.d.onRedisEvents(published);
       for (const e of entries) r.proposals.applied(e.index, e.term, done.outcomes.get(e.index));

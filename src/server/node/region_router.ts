@@ -79,6 +79,18 @@ export class RegionRouter {
     }
   }
 
+  /**
+   * Proposes `command` to region `r`, which this node must lead: never forwarded (a command
+   * without keys, such as `compact`, would be routed to region 1 by the leader it reached).
+   */
+  proposeHere(r: HostedRegion, command: CommandInit): Promise<CommandOutcome> {
+    if (!r.group.rawNode.isLeader) {
+      const refused = new ServiceError(ErrorCode.NOT_LEADER, `not the leader of region ${r.id}`);
+      return Promise.reject(refused);
+    }
+    return r.id === 1 ? this.d.first.execute(command) : this.#path(r).execute(command);
+  }
+
   /** The one region every key of `command` lies in; throws a ServiceError otherwise. */
   regionOf(command: CommandInit): HostedRegion {
     const host = this.d.host;

@@ -1,25 +1,39 @@
 /**
- * Which watches a node serves once its regions split (interim, decision 0014 "Where it stands"):
- * the watch hub reads region 1's history and gets region 1's events only, since revisions are
- * each region's own until the timestamp oracle is built; watches over other regions come with
- * the cross-region work. So a watch must lie inside region 1: others are refused, and those a
- * split leaves outside it are ended (WatchHub.recheck).
+ * Which region serves a watch on a node holding many regions (node_watches.ts, decision 0014
+ * "Where it stands"): the one local region whose range holds every watched key. Revisions are
+ * each region's own until the timestamp oracle runs in nodes, so a watch over keys of several
+ * regions is refused (FAILED_PRECONDITION) until then; one whose keys no local region holds yet
+ * (a split's child not added) is refused as retryable.
  */
 import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
-import type { RegionHost } from "./region_host.ts";
+import type { HostedRegion, RegionHost } from "./region_host.ts";
+
+export type WatchRegion =
+  | { readonly kind: "one"; readonly region: HostedRegion }
+  | { readonly kind: "spans"; readonly reason: string }
+  | { readonly kind: "absent"; readonly reason: string };
+
+/** The local region holding every key of `range`, or why there is none. */
+export function watchRegion(host: RegionHost, range: KeyRange): WatchRegion {
+  const region = host.regionFor(range.key);
+  if (region === undefined) {
+    return { kind: "absent", reason: "no local region holds the watched keys yet; retry" };
+  }
+  const end = region.kv.descriptor.end;
+  if (end.length === 0 || isSingleKey(range)) return { kind: "one", region };
+  if (!isOpenEnded(range) && compareBytes(range.rangeEnd, end) <= 0) {
+    return { kind: "one", region };
+  }
+  return {
+    kind: "spans",
+    reason: "the watched keys lie in more than one region: a watch over several regions is " +
+      "not supported until revisions are timestamps (decision 0014)",
+  };
+}
 
 /** Why a watch of `range` cannot be served here, if it cannot. */
 export function watchRefusal(host: RegionHost, range: KeyRange): string | undefined {
-  if (host.count === 1) return undefined;
-  const d = host.d.first.kv.descriptor;
-  if (compareBytes(range.key, d.start) < 0) return refusal();
-  if (d.end.length === 0) return undefined;
-  if (isSingleKey(range)) return compareBytes(range.key, d.end) < 0 ? undefined : refusal();
-  return !isOpenEnded(range) && compareBytes(range.rangeEnd, d.end) <= 0 ? undefined : refusal();
-}
-
-function refusal(): string {
-  return "the watched keys are outside region 1: watches over split regions are not supported " +
-    "yet (decision 0014)";
+  const r = watchRegion(host, range);
+  return r.kind === "one" ? undefined : r.reason;
 }

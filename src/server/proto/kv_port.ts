@@ -38,7 +38,7 @@ import type { Consistency, KvService } from "../kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
 import { checkPeerCertificate } from "./peer_certificate.ts";
 import type { AdminAccess } from "./admin_handler.ts";
-import type { WatchHub } from "../watch/watch_hub.ts";
+import type { WatchService } from "../watch/watch_types.ts";
 import { isWatchRequest, WatchStreams } from "./watch_streams.ts";
 import { handleLease, isLeaseBody } from "./lease_handler.ts";
 import type { LeaseService } from "../node/lease_service.ts";
@@ -68,7 +68,7 @@ export interface KvPortOptions {
   /** Admin requests (membership, transfer, snapshot); refused when absent. */
   readonly admin?: AdminAccess;
   /** The node's watches (watch_create/watch_cancel); refused when absent. */
-  readonly watch?: WatchHub;
+  readonly watch?: WatchService;
   /** Lease requests (docs/coordination.md); refused when absent. */
   readonly leases?: LeaseService;
   /** When set, peers must present it in Hello. */

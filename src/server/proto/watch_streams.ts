@@ -21,10 +21,15 @@ import {
 } from "../../limits.ts";
 import { DecodeError } from "../../util/coding.ts";
 import { u64ToNumber } from "../../util/ids.ts";
-import type { WatchHub } from "../watch/watch_hub.ts";
+import type { WatchService } from "../watch/watch_types.ts";
 import { eventBytes, type Watcher } from "../watch/watcher.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
-import { WatchLimitError, type WatchMessage, type WatchSpec } from "../watch/watch_types.ts";
+import {
+  WatchLimitError,
+  type WatchMessage,
+  type WatchSpec,
+  WatchUnsupportedError,
+} from "../watch/watch_types.ts";
 import type { ResponseInit } from "./request_handler.ts";
 import { watchResponseOf } from "./watch_wire.ts";
 
@@ -67,7 +72,7 @@ export class WatchStreams {
   #scheduled = false;
   #closed = false;
 
-  constructor(readonly hub: WatchHub | undefined, readonly out: StreamOutput) {}
+  constructor(readonly hub: WatchService | undefined, readonly out: StreamOutput) {}
 
   get open(): number {
     return this.#streams.size;
@@ -113,11 +118,14 @@ export class WatchStreams {
       this.#streams.set(id, w);
       return {
         requestId: id,
-        body: { case: "watch", value: { created: true, revision: BigInt(hub.revision) } },
+        body: { case: "watch", value: { created: true, revision: BigInt(hub.revisionOf(w)) } },
       };
     } catch (err) {
       if (!(err instanceof WatchLimitError)) throw err;
-      return refuse(id, ErrorCode.UNAVAILABLE, err.message);
+      const code = err instanceof WatchUnsupportedError
+        ? ErrorCode.FAILED_PRECONDITION
+        : ErrorCode.UNAVAILABLE;
+      return refuse(id, code, err.message);
     }
   }
 

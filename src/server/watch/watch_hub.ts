@@ -15,7 +15,7 @@
  * After a snapshot replaced the store (`resync`), the history jumps: every watch
  * catches up again from its next revision, and reads begun before are discarded.
  */
-import { inRange, type KeyRange, type KvEvent } from "../../kv/key_state.ts";
+import { inRange, type KvEvent } from "../../kv/key_state.ts";
 import { WATCH_HISTORY_BATCH_EVENTS, WATCHES_PER_NODE_MAX } from "../../limits.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import { errorMessage } from "../../util/errors.ts";
@@ -39,11 +39,6 @@ export interface WatchHubOptions {
   readonly watchesMax?: number;
   /** Events per history read; default WATCH_HISTORY_BATCH_EVENTS. */
   readonly historyBatchEvents?: number;
-  /**
-   * Why a watch of `range` cannot be served here, if it cannot: once regions split, the hub
-   * follows region 1 only (server/node/region_host.ts `watchRefusal`).
-   */
-  readonly refuse?: (range: KeyRange) => string | undefined;
 }
 
 /** Counters for /metrics. */
@@ -79,8 +74,6 @@ export class WatchHub {
   /** Registers a watch; throws WatchLimitError when the node has no room. */
   create(spec: WatchSpec, sink: WatchSink): Watcher {
     if (this.#closed) throw new WatchLimitError("the node is shutting down");
-    const refused = this.o.refuse?.(spec.range);
-    if (refused !== undefined) throw new WatchLimitError(refused);
     const max = this.o.watchesMax ?? WATCHES_PER_NODE_MAX;
     if (this.#watchers.size >= max) {
       throw new WatchLimitError(`too many watches on this node (${max})`);
@@ -88,6 +81,7 @@ export class WatchHub {
     // A start in the future is allowed: the watch waits for it (as etcd does).
     const next = spec.startRevision === 0 ? this.#published + 1 : spec.startRevision;
     const w = new Watcher(this.#nextId++, spec, sink, next, this.o.clock.nowMs());
+    w.hub = this;
     w.onEmpty = () => void this.#catchUp(w);
     w.onSent = (n) => this.counters.eventsSent += n;
     this.#watchers.add(w);
@@ -98,17 +92,37 @@ export class WatchHub {
   }
 
   /** Ends a watch with `reason` (its port sends the canceled message). */
-  cancel(w: Watcher, reason: string, compactRevision?: number): void {
+  cancel(w: Watcher, reason: string, compactRevision?: number, resumeAfter?: number): void {
     this.#watchers.delete(w);
-    w.end(reason, compactRevision);
+    w.end(reason, compactRevision, resumeAfter);
   }
 
-  /** The regions changed (a split): ends the watches the hub can no longer serve. */
-  recheck(): void {
-    for (const w of [...this.#watchers]) {
-      const refused = this.o.refuse?.(w.spec.range);
-      if (refused !== undefined) this.cancel(w, refused);
-    }
+  /** The watches this hub serves. */
+  watchers(): Watcher[] {
+    return [...this.#watchers];
+  }
+
+  /** The revision a new watch's `created` message reports. */
+  revisionOf(_w: Watcher): number {
+    return this.#published;
+  }
+
+  /** Gives a watch up without ending it (another hub adopts it: a split moved its keys). */
+  release(w: Watcher): void {
+    this.#watchers.delete(w);
+    if (w.hub === this) w.hub = undefined;
+  }
+
+  /** Serves a watch another hub released, from revision `next` (catching up from history). */
+  adopt(w: Watcher, next: number): void {
+    this.#watchers.add(w);
+    w.hub = this;
+    w.next = next;
+    w.synced = false;
+    w.catchingUp = false; // the old hub's loop, if one is awaiting a read, stops at its return
+    w.onEmpty = () => void this.#catchUp(w);
+    if (w.empty) void this.#catchUp(w);
+    if (w.spec.progressNotify) this.#armProgress();
   }
 
   /** Events of one apply pass, durable in the history, the store now at `revision`. */
@@ -151,7 +165,7 @@ export class WatchHub {
     if (w.catchingUp) return;
     w.catchingUp = true;
     try {
-      while (!w.ended && !w.synced && w.empty) {
+      while (!w.ended && !w.synced && w.empty && w.hub === this) {
         const epoch = this.#epoch;
         const compacted = this.o.source.compactedRevision;
         if (w.next < compacted) return this.#compacted(w, compacted);
@@ -160,6 +174,7 @@ export class WatchHub {
           return;
         }
         const page = await this.#read(w);
+        if (w.hub !== this) return; // moved to another hub meanwhile: it reads from here on
         if (w.ended || epoch !== this.#epoch) continue;
         if (page === undefined) return;
         if (page.through < w.next) {
@@ -172,7 +187,7 @@ export class WatchHub {
         if (w.next > this.#published) w.synced = true;
       }
     } finally {
-      w.catchingUp = false;
+      if (w.hub === this) w.catchingUp = false;
     }
   }
 

@@ -3,6 +3,7 @@
  * it catches watches up from, and the messages of one watch's stream.
  */
 import type { KeyRange, KvEvent } from "../../kv/key_state.ts";
+import type { Watcher } from "./watcher.ts";
 
 /** A page of history: whole revisions, in order. */
 export interface HistoryPage {
@@ -63,4 +64,24 @@ export interface WatchSink {
 /** Thrown by WatchHub.create when the node has no room for another watch. */
 export class WatchLimitError extends Error {
   override name = "WatchLimitError";
+}
+
+/**
+ * What a port asks of the node's watches: one hub (watch_hub.ts), or one per region on a node
+ * holding several (server/node/node_watches.ts).
+ */
+export interface WatchService {
+  /** Registers a watch; throws WatchLimitError (or WatchUnsupportedError) when it cannot. */
+  create(spec: WatchSpec, sink: WatchSink): Watcher;
+  cancel(w: Watcher, reason: string): void;
+  /** The revision the `created` message of watch `w` reports. */
+  revisionOf(w: Watcher): number;
+  readonly active: number;
+  readonly counters: { readonly eventsSent: number; readonly canceledSlow: number };
+  close(): void;
+}
+
+/** Thrown when a watch asks for what the node does not support (FAILED_PRECONDITION). */
+export class WatchUnsupportedError extends WatchLimitError {
+  override name = "WatchUnsupportedError";
 }

@@ -27,6 +27,8 @@ export class Watcher {
   synced = false;
   /** The catch-up loop is running (a history read may be in flight). */
   catchingUp = false;
+  /** The hub serving the watch (a split can move it to its keys' new region's hub). */
+  hub: object | undefined;
   /** Clock ms when the watch last had something to send (for progress notifications). */
   lastActiveMs: number;
   readonly #entries: Entry[] = [];
@@ -94,15 +96,26 @@ export class Watcher {
     if (this.#entries.length === 1) this.sink.wake();
   }
 
-  /** Ends the watch: what is buffered is dropped, `canceled` is the last message. */
-  end(reason: string, compactRevision?: number): void {
+  /**
+   * Ends the watch: what is buffered is dropped, `canceled` is the last message. Its revision
+   * is the last delivered, or `resumeAfter` when given (lower: the client resumes after it).
+   */
+  end(reason: string, compactRevision?: number, resumeAfter?: number): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#entries.length = 0;
     this.#events = 0;
     this.#bytes = 0;
-    this.#final = { kind: "canceled", reason, revision: this.#delivered, compactRevision };
+    const revision = Math.min(this.#delivered, resumeAfter ?? this.#delivered);
+    this.#final = { kind: "canceled", reason, revision, compactRevision };
     this.sink.wake();
+  }
+
+  /** The highest revision the port sent or will send (its buffer's too). */
+  get announced(): number {
+    let top = this.#delivered;
+    for (const e of this.#entries) top = Math.max(top, e.revision);
+    return top;
   }
 
   /** The revision the port has sent everything up to. */

@@ -1,0 +1,79 @@
+/**
+ * A watch moved between hubs (WatchHub.release/adopt, as a split moves a watch to its keys' new
+ * region: src/server/node/node_watches.ts): the new hub goes on from the revision given, a read
+ * the old hub had in flight is dropped, and a watch ended with `resumeAfter` reports that
+ * revision in its cancel message.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { SimClock } from "../../../src/platform/sim/sim_clock.ts";
+import { WatchHub } from "../../../src/server/watch/watch_hub.ts";
+import type { Watcher } from "../../../src/server/watch/watcher.ts";
+import type { WatchMessage } from "../../../src/server/watch/watch_types.ts";
+import { utf8 } from "../../../src/util/bytes.ts";
+import { describe, FakeHistory } from "./fake_history.ts";
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+function drain(w: Watcher | undefined, into: WatchMessage[]): string[] {
+  for (let i = 0; i < 100; i++) {
+    const m = w?.take(1 << 20);
+    if (m === undefined) break;
+    into.push(m);
+  }
+  return into.flatMap((m) => m.kind === "events" ? m.events.map(describe) : []);
+}
+
+const spec = { range: { key: utf8("k"), rangeEnd: new Uint8Array(0) }, prevKv: false };
+
+test("watch hub move: the adopting hub goes on from the revision given; the old read is dropped", async () => {
+  const clock = new SimClock();
+  // The parent's history up to the split at 4; the child's goes on from 5 with its own writes.
+  const parent = new FakeHistory(), child = new FakeHistory();
+  const old = new WatchHub({ source: parent, clock });
+  for (const r of [1, 2, 3, 4]) old.publish(parent.append(r, r === 2 ? ["k"] : ["x"]), r);
+  for (const r of [1, 2, 3, 4]) child.append(r, r === 2 ? ["k"] : ["x"]);
+  const next = new WatchHub({ source: child, clock });
+  parent.manual = true;
+  const w = old.create({ ...spec, startRevision: 1, progressNotify: false }, { wake() {} });
+  assert.equal(parent.pending.length, 1, "catching up: a read in flight on the old hub");
+  // The split: the child writes k at 5 and 6 (applied before the watch moves).
+  next.publish(child.append(5, ["k"]), 5);
+  old.release(w);
+  next.adopt(w, 1);
+  assert.equal(w.hub, next);
+  assert.equal(old.active, 0);
+  assert.equal(next.active, 1);
+  await settle();
+  parent.finishRead(true); // the old hub's read ends late: its page must not be delivered
+  await settle();
+  const messages: WatchMessage[] = [];
+  for (let i = 0; i < 10 && !w.synced; i++) {
+    await settle();
+    drain(w, messages);
+  }
+  assert.equal(w.synced, true);
+  next.publish(child.append(6, ["k"]), 6);
+  assert.deepEqual(drain(w, messages), ["k@2", "k@5", "k@6"], "each once, from the child");
+  assert.equal(parent.reads, 1, "the old hub read no more");
+  next.close();
+  old.close();
+});
+
+test("watch hub move: a watch ended with resumeAfter reports that revision", () => {
+  const clock = new SimClock();
+  const history = new FakeHistory();
+  const hub = new WatchHub({ source: history, clock });
+  const w = hub.create({ ...spec, startRevision: 0, progressNotify: false }, { wake() {} });
+  for (const r of [1, 2, 3]) hub.publish(history.append(r, ["k"]), r);
+  const messages: WatchMessage[] = [];
+  drain(w, messages);
+  assert.equal(w.delivered, 3);
+  hub.cancel(w, "moved at a split", undefined, 2);
+  const last = w.take(1 << 20);
+  assert.equal(last?.kind, "canceled");
+  assert.equal(last?.kind === "canceled" && last.revision, 2);
+  assert.equal(hub.active, 0);
+});
