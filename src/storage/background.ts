@@ -18,7 +18,7 @@ import type { DbState } from "./db_state.ts";
 import { collectGarbage } from "./gc.ts";
 import { encodeFlushRun } from "./jobs/flush_run.ts";
 import type { Memtable } from "./memtable/memtable.ts";
-import { sameNodeKeys, type SkipNode } from "./memtable/skiplist.ts";
+import type { SkipNode } from "./memtable/skiplist.ts";
 import { VersionEdit } from "./version/version_edit.ts";
 
 /**
@@ -72,7 +72,7 @@ async function flushInline(s: DbState, imm: Memtable): Promise<JobOutputs | unde
     for (c.seekToFirst(); c.valid(); c.next()) {
       // The bytes go from the node's batch buffer into the table: no view per entry.
       const n = c.node(), seq = n.seq;
-      if (current === undefined || !sameNodeKeys(n, current)) newerSeq = Number.MAX_SAFE_INTEGER;
+      if (!c.sameKeyAsPrevious(current)) newerSeq = Number.MAX_SAFE_INTEGER;
       current = n;
       assert(seq < newerSeq, `memtable versions of a key out of order at sequence ${seq}`);
       // Versions of a key come newest first: this one is shadowed if a newer one is visible to all.

@@ -77,6 +77,9 @@ export function writeVarint(out: Uint8Array, at: number, value: number): number 
 const WRITER_RETAINED_BYTES = 1 << 20;
 
 /** A growable output buffer, reused across encodes via `reset()`. */
+/** ByteWriter.range loops below this (100 B by `set`: 37 vs 53 ns Bun, 23 vs 67 Deno). */
+const RANGE_LOOP_MAX = 64;
+
 export class ByteWriter {
   #buf: Uint8Array;
   #len = 0;
@@ -153,11 +156,11 @@ export class ByteWriter {
     return this;
   }
 
-  /** Appends `buf[off, off+len)` (up to 256 bytes by a loop: making a view cost more). */
+  /** Appends `buf[off, off+len)`; short ranges by a loop (a view for `set` costs more). */
   range(buf: Uint8Array, off: number, len: number): this {
     this.reserve(len);
     const out = this.#buf, at = this.#len;
-    if (len < 256) { for (let i = 0; i < len; i++) out[at + i] = buf[off + i]; }
+    if (len < RANGE_LOOP_MAX) { for (let i = 0; i < len; i++) out[at + i] = buf[off + i]; }
     else out.set(buf.subarray(off, off + len), at);
     this.#len = at + len;
     return this;

@@ -54,3 +54,12 @@ test("writeFixed64 is little-endian", () => {
   writeFixed64(out, 0, 0x0102_0304_0506);
   assert.deepEqual([...out], [6, 5, 4, 3, 2, 1, 0, 0]);
 });
+
+test("ByteWriter.range copies short and long ranges exactly (the loop and the set path)", () => {
+  const src = new Uint8Array(600).map((_, i) => (i * 7 + 3) & 0xff);
+  const w = new ByteWriter(4);
+  const parts: [number, number][] = [[0, 0], [5, 1], [10, 63], [3, 64], [100, 65], [7, 300]];
+  for (const [off, len] of parts) w.range(src, off, len);
+  const want = parts.flatMap(([off, len]) => [...src.subarray(off, off + len)]);
+  assert.deepEqual([...w.view()], want);
+});

@@ -18,7 +18,7 @@ import { OutputSet } from "../compaction/output_set.ts";
 import type { DbState } from "../db_state.ts";
 import type { ValueKind } from "../internal_key.ts";
 import type { Memtable } from "../memtable/memtable.ts";
-import { sameNodeKeys as sameKey, type SkipNode } from "../memtable/skiplist.ts";
+import type { SkipNode } from "../memtable/skiplist.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
 const ENTRY_HEADER_BYTES = 17;
@@ -90,7 +90,7 @@ export async function encodeFlushRun(s: DbState, imm: Memtable): Promise<FlushRu
     // Bytes are copied from the nodes' batch buffers directly: a view per key and value
     // (the cursor's key() and value()) cost more than the copy itself.
     const n = c.node(), seq = n.seq;
-    if (prev === undefined || !sameKey(prev, n)) newerSeq = Number.MAX_SAFE_INTEGER;
+    if (!c.sameKeyAsPrevious(prev)) newerSeq = Number.MAX_SAFE_INTEGER;
     prev = n;
     assert(seq < newerSeq, `memtable versions of a key out of order at sequence ${seq}`);
     if (newerSeq > smallestSnapshot) {

@@ -5,9 +5,10 @@
 import { AssertionError } from "../../util/assert.ts";
 import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
-import type { ByteSink, Cursor } from "../iterator/cursor.ts";
+import type { Cursor } from "../iterator/cursor.ts";
 import type { EncodedBatch } from "../write_batch.ts";
 import { compareNodes, keyHash, sameKey, SkipList, SkipNode } from "./skiplist.ts";
+import { MemtableCursor } from "./memtable_cursor.ts";
 import { RunCursor, SortedRun } from "./sorted_run.ts";
 
 /** Batches smaller than this insert entry by entry (sorting would not pay). */
@@ -244,55 +245,4 @@ export class Memtable {
   }
 }
 
-export class MemtableCursor implements Cursor {
-  #node: SkipNode | null = null;
-
-  constructor(readonly list: SkipList) {}
-
-  valid(): boolean {
-    return this.#node !== null;
-  }
-  seekToFirst(): void {
-    this.#node = this.list.head.next0;
-  }
-  seekToLast(): void {
-    this.#node = this.list.last();
-  }
-  seek(key: Uint8Array, seq: number): void {
-    this.#node = this.list.seek(key, seq);
-  }
-  next(): void {
-    if (this.#node !== null) this.#node = this.#node.next0;
-  }
-  prev(): void {
-    const n = this.#node;
-    if (n !== null) this.#node = this.list.seekBefore(n);
-  }
-  key(): Uint8Array {
-    return this.#current().key;
-  }
-  seq(): number {
-    return this.#current().seq;
-  }
-  kind(): ValueKind {
-    return this.#current().kind;
-  }
-  value(): Uint8Array {
-    return this.#current().value;
-  }
-  copyValue(sink: ByteSink): Uint8Array {
-    const n = this.#current();
-    return sink.copyRange(n.buf, n.voff, n.vlen);
-  }
-  /** The current entry's node: key `buf[koff, koff+klen)`, value `buf[voff, voff+vlen)`. */
-  node(): SkipNode {
-    return this.#current();
-  }
-  #current(): SkipNode {
-    const n = this.#node;
-    if (n === null) throw new Error("memtable cursor is not valid");
-    return n;
-  }
-}
-
-export { ValueKind };
+export { MemtableCursor, ValueKind };

@@ -10,7 +10,7 @@
  */
 import type { ValueKind } from "../internal_key.ts";
 import type { ByteSink, Cursor } from "../iterator/cursor.ts";
-import { before, Probe } from "./search_key.ts";
+import { before, Probe, sameNodeKeys } from "./search_key.ts";
 import type { SkipNode } from "./skiplist.ts";
 
 /** Nodes a run cursor loads ahead of the one it is on (RunCursor.#warm). */
@@ -198,6 +198,19 @@ export class RunCursor implements Cursor {
   }
   prev(): void {
     if (this.valid()) this.#i--;
+  }
+  /**
+   * Whether the current entry's user key equals the previous entry's (false on the first).
+   * Keys shorter than 18 bytes are told apart by the run's prefix words alone (a word is
+   * 0 past a key's end), so a flush compares two adjacent numbers instead of two nodes.
+   * (`_previous`, the node before, is for MemtableCursor's method of the same name.)
+   */
+  sameKeyAsPrevious(_previous?: SkipNode): boolean {
+    const i = this.#i, r = this.run;
+    if (i <= 0 || r.w0[i] !== r.w0[i - 1] || r.w1[i] !== r.w1[i - 1]) return false;
+    if (r.w2[i] !== r.w2[i - 1]) return false;
+    // Byte 17 present: the rest of the keys decides.
+    return r.w2[i] % 257 === 0 || sameNodeKeys(r.nodes[i], r.nodes[i - 1]);
   }
   key(): Uint8Array {
     if (this.#keyAt === this.#i) return this.#keyView;
