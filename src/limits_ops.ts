@@ -211,3 +211,9 @@ export const REGION_REROUTES_MAX = 3;
 export const REGION_IDS_PER_NODE = 1_000_000_000;
 /** Region ids a node reserves durably at a time (region_ids.ts). */
 export const REGION_ID_RESERVE = 64;
+/**
+ * Replicas a node creates from peers' messages and holds uninitialized (waiting for their
+ * region's image) at a time (region_creation.ts); a message for another unknown region is
+ * dropped until one is filled.
+ */
+export const REGION_UNINITIALIZED_MAX = 64;

@@ -1,10 +1,9 @@
 /**
- * The multi-region driver (decision 0014 §4; docs/raft.md "Multi-region
- * driver"): one RawNode per region on this node, one ticker, one shared log,
- * one transport. A round runs the Ready of every region that had something
- * happen together (round.ts): one `save` (one fsync), one batch per node,
- * node.ts's pipelining per region. Quiescent regions do not tick
- * (driver_quiet.ts). `regionNode(id)` is a region's RaftNode-shaped handle.
+ * The multi-region driver (decision 0014 §4; docs/raft.md "Multi-region driver"): one RawNode
+ * per region on this node, one ticker, one shared log, one transport. A round runs the Ready of
+ * every region that had something happen together (round.ts): one `save` (one fsync), one batch
+ * per node, node.ts's pipelining per region. Quiescent regions do not tick (driver_quiet.ts).
+ * `regionNode(id)` is a region's RaftNode-shaped handle.
  */
 import { RAFT_LOG_COMPACT_BYTES } from "../../limits.ts";
 import { MULTI_RAFT_INBOX_BATCHES_MAX } from "../../limits_ops.ts";
@@ -44,9 +43,10 @@ export class MultiRaftDriver {
   #running = false;
   #failed: unknown = undefined;
   loop: DriverLoop | undefined = undefined;
-  /** Messages of unknown regions; batches refused (inbox full). */
+  /** Messages of unknown regions (each seen by `onUnknownRegion`); batches refused (inbox full). */
   droppedMessages = 0;
   droppedBatches = 0;
+  onUnknownRegion: ((region: number, message: Message) => void) | undefined;
 
   constructor(o: MultiRaftOptions) {
     this.#o = o;
@@ -82,7 +82,7 @@ export class MultiRaftDriver {
   /** Rounds saved (each one fsync at most, for all its regions). */
   get rounds(): number {
     return this.#pipe.rounds;
-  }
+  } // deno-fmt-ignore
 
   /** The error that stopped the driver (a failed save is fatal), if any. */
   get failure(): unknown {
@@ -230,7 +230,7 @@ export class MultiRaftDriver {
     const r = this.#regions.get(region);
     if (r === undefined) {
       this.droppedMessages++;
-      return;
+      return this.onUnknownRegion?.(region, message);
     }
     if (r.suppressVotes && isVoteRequest(message)) return; // dropped, as if lost
     // Heartbeats of the current term in flight when the region went quiet do not wake it.

@@ -33,7 +33,9 @@ import { revisionRead } from "./revision_reads.ts";
  */
 function unsettled(host: RegionHost): boolean {
   if (host.adding) return true;
-  if (host.count === 1) return false;
+  // Region 1 alone need not be the whole keyspace: a node that installed its image past a
+  // split holds only its part (and, until the children's images come, stale records of the
+  // rest, which no local region keeps up to date).
   let end: Uint8Array = new Uint8Array(0);
   for (const r of host.all()) {
     const d = r.kv.descriptor;

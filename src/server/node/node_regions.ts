@@ -15,6 +15,7 @@ import type { Proposals } from "./proposals.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
 import type { NodeRaft } from "./region_driver.ts";
 import { RegionHost } from "./region_host.ts";
+import { RegionCreation } from "./region_creation.ts";
 import { RegionIdAllocator } from "./region_ids.ts";
 import { RegionRouter } from "./region_router.ts";
 import { SplitCheck } from "./region_split_check.ts";
@@ -27,6 +28,7 @@ export interface NodeRegions {
   readonly router: RegionRouter;
   readonly reads: NodeReads;
   readonly splitCheck: SplitCheck;
+  readonly creation: RegionCreation;
 }
 
 export interface NodeRegionsDeps {
@@ -40,6 +42,8 @@ export interface NodeRegionsDeps {
   /** Region 1's command path. */
   readonly commands: CommandPath;
   readonly onRedisEvents: (events: readonly RedisEvent[]) => void;
+  /** The node is shutting down. */
+  readonly closed: () => boolean;
 }
 
 export function wireRegions(d: NodeRegionsDeps): NodeRegions {
@@ -55,6 +59,17 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     onRedisEvents: d.onRedisEvents,
   });
   first.onSplit = (report) => host.splitApplied(report);
+  const creation = new RegionCreation({
+    o,
+    raft,
+    engine: d.engine,
+    on: () => host.regionSnapshots,
+    known: (id) => host.knows(id),
+    adopt: (kv) => host.adopt(kv),
+    closed: d.closed,
+  });
+  host.release = (ids) => creation.release(ids);
+  raft.screen = (batch) => creation.screen(batch);
   const router = new RegionRouter({
     o,
     host,
@@ -71,5 +86,6 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     splitBytes: o.regionSplitBytes,
     intervalMs: o.splitCheckMs,
   });
-  return { first, host, router, reads: new NodeReads(host, d.engine, d.faults), splitCheck };
+  const reads = new NodeReads(host, d.engine, d.faults);
+  return { first, host, router, reads, splitCheck, creation };
 }

@@ -151,6 +151,7 @@ export class NodeService implements KvService, StatusSource {
       engine: () => this.engine,
       commands: this.#commands,
       onRedisEvents: (events) => this.onRedisEvents?.(events),
+      closed: () => this.#closed,
     });
   }
 
