@@ -127,7 +127,9 @@ function coordinationText(r: SeedResult): string {
 function replayCommand(seed: number, f: SimFlags): string {
   const nodes = f.nodes === undefined ? "" : ` --nodes ${f.nodes}`;
   const faults = f.faults === undefined ? "" : ` --faults ${f.faults.join(",")}`;
-  const split = f.regionSplitBytes === undefined ? "" : ` --region-split-bytes ${f.regionSplitBytes}`;
+  const split = f.regionSplitBytes === undefined
+    ? ""
+    : ` --region-split-bytes ${f.regionSplitBytes}`;
   return `./tinykv sim --seed ${seed}${nodes}${faults}${split} --trace`;
 }
 

@@ -31,7 +31,7 @@ import { revisionRead } from "./revision_reads.ts";
  * child from a peer's message is not built yet). Reads whose keys the node does not know are
  * refused then, rather than served from records no local region keeps up to date.
  */
-function unsettled(host: RegionHost): boolean {
+export function unsettled(host: RegionHost): boolean {
   if (host.adding) return true;
   // Region 1 alone need not be the whole keyspace: a node that installed its image past a
   // split holds only its part (and, until the children's images come, stale records of the

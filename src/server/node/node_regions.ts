@@ -9,13 +9,15 @@ import type { CommandPath } from "./command_path.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { FaultMonitor } from "./faults.ts";
 import { FirstRegion } from "./first_region.ts";
-import { NodeReads } from "./node_reads.ts";
+import { NodeReads, unsettled } from "./node_reads.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { Proposals } from "./proposals.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
 import type { NodeRaft } from "./region_driver.ts";
 import { RegionHost } from "./region_host.ts";
 import { RegionCreation } from "./region_creation.ts";
+import { RegionMembership } from "./region_membership.ts";
+import { REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
 import { RegionIdAllocator } from "./region_ids.ts";
 import { RegionRouter } from "./region_router.ts";
 import { SplitCheck } from "./region_split_check.ts";
@@ -29,6 +31,11 @@ export interface NodeRegions {
   readonly reads: NodeReads;
   readonly splitCheck: SplitCheck;
   readonly creation: RegionCreation;
+  /** Every region follows region 1's configuration (region_membership.ts). */
+  readonly membership: RegionMembership;
+  /** Starts and stops the split check and the membership follower (with a split size only). */
+  start(): void;
+  stop(): void;
 }
 
 export interface NodeRegionsDeps {
@@ -81,11 +88,26 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     host,
     db: () => d.engine().db,
     ids: new RegionIdAllocator(o.fs, o.dataDir, o.id),
+    holdsEveryRegion: () => !unsettled(host) && !creation.waiting,
     clock: o.clock,
     logger: o.logger,
     splitBytes: o.regionSplitBytes,
     intervalMs: o.splitCheckMs,
   });
   const reads = new NodeReads(host, d.engine, d.faults);
-  return { first, host, router, reads, splitCheck, creation };
+  const membership = new RegionMembership({
+    regions: () => host.all(),
+    first: () => raft.group.rawNode.status().confState,
+    selfId: o.id,
+    transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
+    clock: o.clock,
+    logger: o.logger,
+    intervalMs: o.splitCheckMs ?? REGION_SPLIT_CHECK_MS,
+  });
+  const start = () => {
+    splitCheck.start();
+    if (o.regionSplitBytes > 0) membership.start();
+  };
+  const stop = () => (splitCheck.stop(), membership.stop());
+  return { first, host, router, reads, splitCheck, creation, membership, start, stop };
 }

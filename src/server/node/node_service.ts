@@ -266,7 +266,7 @@ export class NodeService implements KvService, StatusSource {
     this.node.kick();
     this.faults.start();
     this.retention.start();
-    this.local.splitCheck.start();
+    this.local.start();
     if (this.o.rebuild) {
       void catchUpBeforeVoting({
         node: this.node,
@@ -357,7 +357,7 @@ export class NodeService implements KvService, StatusSource {
     this.#closed = true;
     this.faults.stop();
     this.retention.stop();
-    this.local.splitCheck.stop();
+    this.local.stop();
     this.raft.close();
     this.local.router.close();
     this.local.host.close();

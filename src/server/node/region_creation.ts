@@ -61,6 +61,11 @@ export class RegionCreation {
     d.raft.driver.onUnknownRegion = (region, m) => this.#seen(region, m);
   }
 
+  /** Replicas are being created or wait for their image. */
+  get waiting(): boolean {
+    return this.#scheduled.size + this.#uninitialized.size > 0;
+  }
+
   /** Whether region `id` is an uninitialized replica here (on the driver, no image yet). */
   uninitialized(id: number): boolean {
     return this.#uninitialized.has(id);

@@ -21,7 +21,7 @@ import { openRegions } from "../../kv/region_open.ts";
 import { encodeRegionCommand } from "../../kv/region_command.ts";
 import { containsKey, type RegionDescriptor } from "../../region/descriptor.ts";
 import { compareBytes } from "../../util/bytes.ts";
-import { applyEntries } from "./apply_entries.ts";
+import { applyRegionEntries } from "./region_membership.ts";
 import { configureRegionKv } from "./engine_holder.ts";
 import { Proposals } from "./proposals.ts";
 import { ReadBarrier } from "./read_barrier.ts";
@@ -269,7 +269,7 @@ export class RegionHost {
     return engine.locked(async () => {
       // Pub/sub subscribers are the node's: region 1's state machine carries the flag.
       r.kv.kv.redisEventsWanted = this.d.first.kv.kv.redisEventsWanted;
-      const done = await applyEntries(r.kv, entries, this.d.o);
+      const done = await applyRegionEntries(r, entries, this.d.o, this.d.raft.n.log);
       const events = r.kv.kv.drainEvents();
       if (events.length > 0) this.d.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
       const published = r.kv.kv.drainRedisEvents();
