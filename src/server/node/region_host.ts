@@ -269,7 +269,7 @@ export class RegionHost {
     return engine.locked(async () => {
       // Pub/sub subscribers are the node's: region 1's state machine carries the flag.
       r.kv.kv.redisEventsWanted = this.d.first.kv.kv.redisEventsWanted;
-      const done = await applyRegionEntries(r, entries, this.d.o, this.d.raft.n.log);
+      const done = await applyRegionEntries(r, entries, this.d.o);
       const events = r.kv.kv.drainEvents();
       if (events.length > 0) this.d.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
       const published = r.kv.kv.drainRedisEvents();

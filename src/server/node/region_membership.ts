@@ -16,10 +16,18 @@
 import type { Clock } from "../../platform/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { ConfChangeTransition, ConfChangeType } from "../../raft/core/confchange/conf_change.ts";
-import { type ConfState, type Entry, EntryType } from "../../raft/core/messages.ts";
+import {
+  type ConfState,
+  EMPTY_CONF_STATE,
+  type Entry,
+  EntryType,
+} from "../../raft/core/messages.ts";
 import type { RegionKv } from "../../kv/region_apply.ts";
-import type { MultiLogStore } from "../../raft/multi_log_store.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { type Applied, applyEntries } from "./apply_entries.ts";
+import { changeConfig, configFromConfState } from "../../raft/core/confchange/changer.ts";
+import { decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
+import { configToConfState } from "../../raft/core/tracker/tracker.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { confStateReplicas, RegionMembers } from "./region_members.ts";
 
@@ -113,12 +121,16 @@ export async function applyRegionEntries(
   r: { readonly id: number; readonly kv: RegionKv },
   entries: readonly Entry[],
   o: { readonly collectGarbage?: () => void },
-  log: MultiLogStore,
 ): Promise<Applied> {
   if (entries.every((e) => e.type !== EntryType.ConfChange)) return applyEntries(r.kv, entries, o);
   const outcomes = new Map<number, Uint8Array>();
   const memberWrites: Applied["memberWrites"] = [];
   let run: Entry[] = [];
+  // The configuration before each conf change: the region's descriptor, which is as of its
+  // applied index (the log's configuration need not be: after an image newer than its Raft
+  // snapshot, or at a restart), then each change of the batch in turn. Regions other than 1
+  // change one member at a time (RegionMembership), never through a joint configuration.
+  let cs = confStateOf(r.kv.descriptor);
   const flush = async (conf?: Entry) => {
     if (run.length > 0) {
       const done = await applyEntries(r.kv, run, o);
@@ -126,15 +138,27 @@ export async function applyRegionEntries(
       run = [];
     }
     if (conf === undefined) return;
-    const members = new RegionMembers(r.id, () => r.kv.kv, () => log.group(r.id).confState);
+    const before = cs;
+    const members = new RegionMembers(r.id, () => r.kv.kv, () => before);
     const done = await applyEntries(r.kv, [conf], o, members);
+    for (const [i, out] of done.outcomes) outcomes.set(i, out);
     memberWrites.push(...done.memberWrites);
     r.kv.adopt(members.descriptor);
+    const cc = conf.index > applied ? decodeConfChange(conf.data) : undefined;
+    const next = cc === undefined ? undefined : changeConfig(configFromConfState(cs), cc);
+    if (next?.ok === true) cs = configToConfState(next.config);
   };
+  const applied = r.kv.appliedIndex;
   for (const e of entries) {
     if (e.type === EntryType.ConfChange) await flush(e);
     else run.push(e);
   }
   await flush();
   return { outcomes, memberWrites };
+}
+
+/** The configuration a descriptor's replicas name (never joint: see applyRegionEntries). */
+function confStateOf(d: RegionDescriptor): ConfState {
+  const ids = (role: string) => d.replicas.filter((x) => x.role === role).map((x) => x.nodeId);
+  return { ...EMPTY_CONF_STATE, voters: ids("voter"), learners: ids("learner") };
 }
