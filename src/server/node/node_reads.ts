@@ -27,9 +27,9 @@ import { revisionRead } from "./revision_reads.ts";
 
 /**
  * Some keys have no local region: a split applied here whose child is not served yet, or a
- * region this node never created (it installed its parent's image past the split: creating the
- * child from a peer's message is not built yet). Reads whose keys the node does not know are
- * refused then, rather than served from records no local region keeps up to date.
+ * region this node has not created yet (it installed its parent's image past the split, or was
+ * wiped: region_creation.ts creates it from its leader's message). Reads whose keys the node does
+ * not know are refused then, rather than served from records no local region keeps up to date.
  */
 export function unsettled(host: RegionHost): boolean {
   if (host.adding) return true;
