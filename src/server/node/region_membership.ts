@@ -23,13 +23,12 @@ import {
   EntryType,
 } from "../../raft/core/messages.ts";
 import type { RegionKv } from "../../kv/region_apply.ts";
-import type { RegionDescriptor } from "../../region/descriptor.ts";
+import type { Replica } from "../../region/descriptor.ts";
 import { type Applied, applyEntries } from "./apply_entries.ts";
 import { changeConfig, configFromConfState } from "../../raft/core/confchange/changer.ts";
 import { decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
-import { configToConfState } from "../../raft/core/tracker/tracker.ts";
 import type { HostedRegion } from "./hosted_region.ts";
-import { confStateReplicas, RegionMembers } from "./region_members.ts";
+import { confStateReplicas, RegionMembers, replicasOf } from "./region_members.ts";
 
 export interface RegionMembershipDeps {
   readonly regions: () => readonly HostedRegion[];
@@ -130,7 +129,7 @@ export async function applyRegionEntries(
   // applied index (the log's configuration need not be: after an image newer than its Raft
   // snapshot, or at a restart), then each change of the batch in turn. Regions other than 1
   // change one member at a time (RegionMembership), never through a joint configuration.
-  let cs = confStateOf(r.kv.descriptor);
+  let cs = confStateOf(r.kv.descriptor.replicas);
   const flush = async (conf?: Entry) => {
     if (run.length > 0) {
       const done = await applyEntries(r.kv, run, o);
@@ -146,7 +145,7 @@ export async function applyRegionEntries(
     r.kv.adopt(members.descriptor);
     const cc = conf.index > applied ? decodeConfChange(conf.data) : undefined;
     const next = cc === undefined ? undefined : changeConfig(configFromConfState(cs), cc);
-    if (next?.ok === true) cs = configToConfState(next.config);
+    if (next?.ok === true) cs = confStateOf(replicasOf(next.config));
   };
   const applied = r.kv.appliedIndex;
   for (const e of entries) {
@@ -157,8 +156,8 @@ export async function applyRegionEntries(
   return { outcomes, memberWrites };
 }
 
-/** The configuration a descriptor's replicas name (never joint: see applyRegionEntries). */
-function confStateOf(d: RegionDescriptor): ConfState {
-  const ids = (role: string) => d.replicas.filter((x) => x.role === role).map((x) => x.nodeId);
+/** The configuration replicas name (never joint: see applyRegionEntries). */
+function confStateOf(replicas: readonly Replica[]): ConfState {
+  const ids = (role: string) => replicas.filter((x) => x.role === role).map((x) => x.nodeId);
   return { ...EMPTY_CONF_STATE, voters: ids("voter"), learners: ids("learner") };
 }
