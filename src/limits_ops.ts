@@ -249,3 +249,9 @@ export const REGION_ID_RESERVE = 64;
  * tick is bounded whatever the region count, and a quiescent region costs no timer of its own.
  */
 export const REGION_SERVICES_REGIONS_PER_TICK = 64;
+/**
+ * Replicas a node creates from peers' messages and holds uninitialized (waiting for their
+ * region's image) at a time (region_creation.ts); a message for another unknown region is
+ * dropped until one is filled.
+ */
+export const REGION_UNINITIALIZED_MAX = 64;

@@ -127,7 +127,10 @@ function coordinationText(r: SeedResult): string {
 function replayCommand(seed: number, f: SimFlags): string {
   const nodes = f.nodes === undefined ? "" : ` --nodes ${f.nodes}`;
   const faults = f.faults === undefined ? "" : ` --faults ${f.faults.join(",")}`;
-  return `./tinykv sim --seed ${seed}${nodes}${faults} --trace`;
+  const split = f.regionSplitBytes === undefined
+    ? ""
+    : ` --region-split-bytes ${f.regionSplitBytes}`;
+  return `./tinykv sim --seed ${seed}${nodes}${faults}${split} --trace`;
 }
 
 /** Runs the `sim` command; resolves with the exit code. */

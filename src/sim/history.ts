@@ -53,6 +53,12 @@ export class History {
   /** What the Redis operations did (resp_multi_ops.ts, resp_ttl_ops.ts, resp_db_ops.ts). */
   readonly redis = { execOk: 0, execNull: 0, execUnknown: 0, ttl: 0, db1: 0 };
 
+  /**
+   * The nodes split regions: revisions are each region's own, so a revision one response
+   * reported may be refused by another region (docs/simulation.md "With regions").
+   */
+  regions = false;
+
   constructor(readonly trace: SimTrace) {}
 
   /** Records a completed operation (counts it and writes one trace line). */

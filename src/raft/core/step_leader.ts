@@ -228,7 +228,9 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatRespMsg): void {
     // The follower is alive: let one more append through to unblock the window.
     pr.inflights.freeFirstOne();
   }
-  if (pr.match < r.log.lastIndex()) sendAppend(r, m.from);
+  // A probing follower gets an append too (as etcd): one that lost its log (a wiped node)
+  // rejects it, which is how its leader learns to send a snapshot.
+  if (pr.match < r.log.lastIndex() || pr.state === ProgressState.Probe) sendAppend(r, m.from);
   if (m.context.length === 0) return;
   const acks = r.readOnly.recvAck(m.from, m.context);
   if (acks === undefined) return;

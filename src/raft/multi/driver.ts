@@ -43,9 +43,10 @@ export class MultiRaftDriver {
   #running = false;
   #failed: unknown = undefined;
   loop: DriverLoop | undefined = undefined;
-  /** Messages of unknown regions; batches refused (inbox full). */
+  /** Messages of unknown regions (each seen by `onUnknownRegion`); batches refused (inbox full). */
   droppedMessages = 0;
   droppedBatches = 0;
+  onUnknownRegion: ((region: number, message: Message) => void) | undefined;
 
   constructor(o: MultiRaftOptions) {
     this.#o = o;
@@ -108,11 +109,10 @@ export class MultiRaftDriver {
   regionNode(id: number): RegionNode | undefined {
     const r = this.#regions.get(id);
     if (r === undefined) return undefined;
-    let h = this.#handles.get(id);
-    if (h === undefined) this.#handles.set(id, h = new RegionNode(this, r));
+    const h = this.#handles.get(id) ?? new RegionNode(this, r);
+    this.#handles.set(id, h);
     return h;
   }
-
   regionIds(): number[] {
     return [...this.#regions.keys()];
   }
@@ -230,7 +230,7 @@ export class MultiRaftDriver {
     const r = this.#regions.get(region);
     if (r === undefined) {
       this.droppedMessages++;
-      return;
+      return this.onUnknownRegion?.(region, message);
     }
     if (r.suppressVotes && isVoteRequest(message)) return; // dropped, as if lost
     // Heartbeats of the current term in flight when the region went quiet do not wake it.
@@ -247,9 +247,9 @@ export class MultiRaftDriver {
   }
 
   /**
-   * Handles inbound batches and every region's Readys, round after round,
-   * until nothing is left (or ROUNDS_MAX) and everything is applied, then
-   * compacts what is due. A full disk ends it early (retried later).
+   * Handles inbound batches and every region's Readys, round after round, until nothing is left
+   * (or ROUNDS_MAX) and everything is applied, then compacts what is due. A full disk ends it
+   * early (retried later).
    */
   async runOnce(): Promise<void> {
     if (this.#failed !== undefined) return;

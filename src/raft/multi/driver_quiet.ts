@@ -17,6 +17,7 @@ export class QuietRegions {
   readonly #on: boolean;
   /** Changes at every start: peers wake what they shared with the previous one. */
   readonly incarnation: number;
+  readonly #incarnations = new Map<number, number>();
   #sinceBeat = 0;
   #targets: ReadonlySet<number> | undefined;
 
@@ -117,8 +118,15 @@ export class QuietRegions {
     }
   }
 
-  /** A peer's beat: wake what a restart made stale; quiet the followers it lists. */
+  /**
+   * A peer's beat: wake what a restart made stale; quiet the followers it lists. A peer that
+   * restarted may have lost its log (a wiped node): the regions led here probe it again, so the
+   * append it rejects tells the leader to send it a snapshot, even in a region without writes.
+   */
   onBeat(from: number, beat: LivenessBeat): void {
+    const before = this.#incarnations.get(from);
+    this.#incarnations.set(from, beat.incarnation);
+    if (before !== undefined && before !== beat.incarnation) this.#probeAgain(from);
     if (!this.#on) return;
     for (const id of this.#q.beat(from, beat.incarnation)) {
       const r = this.regions.get(id);
@@ -132,6 +140,14 @@ export class QuietRegions {
       if (rn.commitIndex < item.commit) continue; // it still has to learn the commit
       r.quiet = true;
       this.#q.quietFollower(r.id, from);
+    }
+  }
+
+  #probeAgain(peer: number): void {
+    for (const r of this.regions.values()) {
+      if (!r.rawNode.isLeader || !r.peers().includes(peer)) continue;
+      r.rawNode.reportUnreachable(peer);
+      this.touch(r, false);
     }
   }
 }

@@ -97,7 +97,12 @@ export class RegionReplica {
     if (st.commit !== st.lastIndex || st.applied !== st.commit || st.leadTransferee !== 0) {
       return false;
     }
-    for (const pr of st.progress.values()) if (pr.match !== st.lastIndex) return false;
+    for (const pr of st.progress.values()) {
+      if (pr.match !== st.lastIndex) return false;
+      // A follower that answers but is probed or sent a snapshot may have lost its log (a
+      // wiped node): the leader stays awake until it replicates again.
+      if (pr.state !== "replicate" && pr.heardRecently) return false;
+    }
     return true;
   }
 

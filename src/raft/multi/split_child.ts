@@ -35,13 +35,22 @@ export interface SplitChild {
   readonly campaign?: boolean;
 }
 
-/** The first save of a split child's log. */
-export function splitChildBootstrap(index: number, d: RegionDescriptor): PersistRequest {
+/**
+ * The first save of a split child's log. `seen` is the hard state the log holds already: an
+ * uninitialized replica a peer's message created before this node applied the split
+ * (server/node/region_creation.ts) may have saved a later term and a vote, which stay.
+ */
+export function splitChildBootstrap(
+  index: number,
+  d: RegionDescriptor,
+  seen: { term: number; vote: number } = { term: 0, vote: 0 },
+): PersistRequest {
   const ids = (role: string) => d.replicas.filter((r) => r.role === role).map((r) => r.nodeId);
   const confState = { ...EMPTY_CONF_STATE, voters: ids("voter"), learners: ids("learner") };
   const term = SPLIT_CHILD_TERM;
+  const held = seen.term >= term;
   return {
-    hardState: { term, vote: 0, commit: index },
+    hardState: { term: held ? seen.term : term, vote: held ? seen.vote : 0, commit: index },
     entries: [],
     snapshot: { metadata: { index, term, confState }, data: new Uint8Array(0) },
     mustSync: true,
@@ -63,7 +72,7 @@ export async function addSplitChildren(
     if (driver.region(c.spec.id) !== undefined) continue;
     const view = log.group(c.spec.id);
     if (view.snapshotMarker.index === 0 && view.lastIndex() === 0) {
-      boot.set(c.spec.id, splitChildBootstrap(c.index, c.descriptor));
+      boot.set(c.spec.id, splitChildBootstrap(c.index, c.descriptor, view.hardState));
     }
   }
   if (boot.size > 0) await log.save(boot);

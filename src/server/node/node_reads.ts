@@ -27,13 +27,15 @@ import { revisionRead } from "./revision_reads.ts";
 
 /**
  * Some keys have no local region: a split applied here whose child is not served yet, or a
- * region this node never created (it installed its parent's image past the split: creating the
- * child from a peer's message is not built yet). Reads whose keys the node does not know are
- * refused then, rather than served from records no local region keeps up to date.
+ * region this node has not created yet (it installed its parent's image past the split, or was
+ * wiped: region_creation.ts creates it from its leader's message). Reads whose keys the node does
+ * not know are refused then, rather than served from records no local region keeps up to date.
  */
-function unsettled(host: RegionHost): boolean {
+export function unsettled(host: RegionHost): boolean {
   if (host.adding) return true;
-  if (host.count === 1) return false;
+  // Region 1 alone need not be the whole keyspace: a node that installed its image past a
+  // split holds only its part (and, until the children's images come, stale records of the
+  // rest, which no local region keeps up to date).
   let end: Uint8Array = new Uint8Array(0);
   for (const r of host.all()) {
     const d = r.kv.descriptor;

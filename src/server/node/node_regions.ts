@@ -10,12 +10,15 @@ import type { CommandPath } from "./command_path.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { FaultMonitor } from "./faults.ts";
 import { FirstRegion } from "./first_region.ts";
-import { NodeReads } from "./node_reads.ts";
+import { NodeReads, unsettled } from "./node_reads.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { Proposals } from "./proposals.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
 import type { NodeRaft } from "./region_driver.ts";
 import { RegionHost } from "./region_host.ts";
+import { RegionCreation } from "./region_creation.ts";
+import { RegionMembership } from "./region_membership.ts";
+import { REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
 import { RegionIdAllocator } from "./region_ids.ts";
 import { RegionRouter } from "./region_router.ts";
 import { RegionServices } from "./region_services.ts";
@@ -30,6 +33,12 @@ export interface NodeRegions {
   readonly reads: NodeReads;
   readonly splitCheck: SplitCheck;
   readonly services: RegionServices;
+  readonly creation: RegionCreation;
+  /** Every region follows region 1's configuration (region_membership.ts). */
+  readonly membership: RegionMembership;
+  /** Start and stop the split check, the region services and (split on) the membership follower. */
+  start(): void;
+  stop(): void;
 }
 
 export interface NodeRegionsDeps {
@@ -43,6 +52,8 @@ export interface NodeRegionsDeps {
   /** Region 1's command path. */
   readonly commands: CommandPath;
   readonly onRedisEvents: (events: readonly RedisEvent[]) => void;
+  /** The node is shutting down. */
+  readonly closed: () => boolean;
 }
 
 export function wireRegions(d: NodeRegionsDeps): NodeRegions {
@@ -56,6 +67,17 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     onRedisEvents: d.onRedisEvents,
   });
   first.onSplit = (report) => host.splitApplied(report);
+  const creation = new RegionCreation({
+    o,
+    raft,
+    engine: d.engine,
+    on: () => host.regionSnapshots,
+    known: (id) => host.knows(id),
+    adopt: (kv) => host.adopt(kv),
+    closed: d.closed,
+  });
+  host.release = (ids) => creation.release(ids);
+  raft.screen = (batch) => creation.screen(batch);
   const router = new RegionRouter({
     o,
     host,
@@ -67,6 +89,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     host,
     db: () => d.engine().db,
     ids: new RegionIdAllocator(o.fs, o.dataDir, o.id),
+    holdsEveryRegion: () => !unsettled(host) && !creation.waiting,
     clock: o.clock,
     logger: o.logger,
     splitBytes: o.regionSplitBytes,
@@ -82,5 +105,20 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     retention: o.autoCompact,
   });
   const reads = new NodeReads(host, d.engine, d.faults);
-  return { first, host, router, reads, splitCheck, services };
+  const membership = new RegionMembership({
+    regions: () => host.all(),
+    first: () => raft.group.rawNode.status().confState,
+    selfId: o.id,
+    transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
+    clock: o.clock,
+    logger: o.logger,
+    intervalMs: o.splitCheckMs ?? REGION_SPLIT_CHECK_MS,
+  });
+  const start = () => {
+    splitCheck.start();
+    services.start();
+    if (o.regionSplitBytes > 0) membership.start();
+  };
+  const stop = () => (splitCheck.stop(), services.stop(), membership.stop());
+  return { first, host, router, reads, splitCheck, services, creation, membership, start, stop };
 }

@@ -151,6 +151,7 @@ export class NodeService implements KvService, StatusSource {
       engine: () => this.engine,
       commands: this.#commands,
       onRedisEvents: (events) => this.onRedisEvents?.(events),
+      closed: () => this.#closed,
     });
   }
 
@@ -265,8 +266,7 @@ export class NodeService implements KvService, StatusSource {
     this.node.kick();
     this.faults.start();
     this.retention.start();
-    this.local.splitCheck.start();
-    this.local.services.start();
+    this.local.start();
     if (this.o.rebuild) {
       void catchUpBeforeVoting({
         node: this.node,
@@ -357,8 +357,7 @@ export class NodeService implements KvService, StatusSource {
     this.#closed = true;
     this.faults.stop();
     this.retention.stop();
-    this.local.splitCheck.stop();
-    this.local.services.stop();
+    this.local.stop();
     this.raft.close();
     this.local.router.close();
     this.local.host.close();

@@ -22,6 +22,7 @@ import { MultiRaftDriver } from "../../raft/multi/driver.ts";
 import { MultiRaftLoop } from "../../raft/multi/driver_loop.ts";
 import { reportSnapshot, reportUnreachable } from "../../raft/multi/driver_reports.ts";
 import type { RegionNode } from "../../raft/multi/region_node.ts";
+import type { NodeBatch } from "../../raft/multi/transport.ts";
 import type { RegionStateMachine } from "../../raft/multi/region_replica.ts";
 import type { NodeHooks } from "../../raft/node_options.ts";
 import { createPrng } from "../../util/prng.ts";
@@ -67,6 +68,20 @@ export function isMember(cs: ConfState, id: number): boolean {
   return [...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext].includes(id);
 }
 
+/** Every region's Raft settings on this node. */
+function raftOptions(o: ResolvedNodeOptions) {
+  return {
+    electionTicks: o.electionTicks,
+    heartbeatTicks: o.heartbeatTicks,
+    preVote: true,
+    checkQuorum: true,
+    // Followers forward writes at the service level (leader_forwarder.ts), where the
+    // outcome can be tracked; a proposal on a node that just lost leadership is refused.
+    disableProposalForwarding: true,
+    readOnlyOption: o.readMode === "lease" ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+  };
+}
+
 /** The driver, its loop and transport, and region 1's handle. */
 export class NodeRaft {
   readonly driver: MultiRaftDriver;
@@ -104,16 +119,7 @@ export class NodeRaft {
       nodeId: o.id,
       log: n.log,
       transport: this.transport,
-      raft: {
-        electionTicks: o.electionTicks,
-        heartbeatTicks: o.heartbeatTicks,
-        preVote: true,
-        checkQuorum: true,
-        // Followers forward writes at the service level (leader_forwarder.ts), where the
-        // outcome can be tracked; a proposal on a node that just lost leadership is refused.
-        disableProposalForwarding: true,
-        readOnlyOption: o.readMode === "lease" ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
-      },
+      raft: raftOptions(o),
       peers: [...o.peers.keys()].filter((id) => id !== o.id),
       snapshotEntries: o.compactEntries,
       // The driver multiplies the seed by a region factor: keep the product a safe integer.
@@ -127,7 +133,9 @@ export class NodeRaft {
     this.receiver = new NodeBatchReceiver({
       selfId: o.id,
       deliver: (batch) => {
-        if (this.driver.receive(batch)) this.loop.kick();
+        const screened = this.screen(batch);
+        if (!(screened instanceof Promise)) return this.#receive(screened);
+        void screened.then((b) => this.#receive(b), (err) => o.logger.warn("raft.screen", { err }));
       },
       snapshotChunk: (from, region, wire) => this.#snapshotChunk(from, region, wire),
       unsized: () => n.regionImages?.on() === true,
@@ -148,6 +156,14 @@ export class NodeRaft {
     const group = this.driver.regionNode(KV_REGION);
     if (group === undefined) throw new Error(`region ${KV_REGION} did not open`);
     this.group = group;
+  }
+
+  /** Sees each batch before the driver (region_creation.ts drops images it may not install). */
+  screen: (batch: NodeBatch) => NodeBatch | Promise<NodeBatch> = (batch) => batch;
+
+  #receive(batch: NodeBatch): void {
+    if (batch.messages.length === 0 && batch.beat === undefined) return;
+    if (this.driver.receive(batch)) this.loop.kick();
   }
 
   /** Region 1's chunks go to the staging engine, never into memory whole. */

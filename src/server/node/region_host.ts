@@ -19,39 +19,24 @@ import { addSplitChildren, type SplitChild } from "../../raft/multi/split_child.
 import { RegionKv, type SplitReport } from "../../kv/region_apply.ts";
 import { openRegions } from "../../kv/region_open.ts";
 import { encodeRegionCommand } from "../../kv/region_command.ts";
-import type { KvEvent } from "../../kv/key_state.ts";
-import type { RedisEvent } from "../../kv/redis/storage.ts";
 import { containsKey, type RegionDescriptor } from "../../region/descriptor.ts";
+import type { KvEvent } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
-import { applyEntries } from "./apply_entries.ts";
-import { configureRegionKv, type EngineHolder } from "./engine_holder.ts";
-import type { ResolvedNodeOptions } from "./options.ts";
+import { applyRegionEntries } from "./region_membership.ts";
+import { configureRegionKv } from "./engine_holder.ts";
 import { Proposals } from "./proposals.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { NodeReadIssuer } from "./read_issuer.ts";
-import { type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
-import { installRegionImage, isRegionImage, regionImageSource } from "./region_snapshots.ts";
+import { SNAPSHOT_MARKER } from "./region_driver.ts";
+import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 
-/** One region as the node serves it. */
-export interface HostedRegion {
-  readonly id: number;
-  readonly kv: RegionKv;
-  readonly group: RaftGroup;
-  readonly proposals: Proposals;
-  readonly reads: ReadBarrier;
-  /** Entry bytes the region applied on this node since it opened (the split check's estimate). */
-  appliedBytes(): number;
-}
-
-export interface RegionHostDeps {
-  readonly o: ResolvedNodeOptions;
-  readonly raft: NodeRaft;
-  readonly engine: () => EngineHolder;
-  /** Region 1, as the node runs it (its state machine changes when a snapshot swaps in). */
-  readonly first: HostedRegion;
-  /** What Redis commands announced (pub/sub is node-wide: every region's reach the hub). */
-  readonly onRedisEvents: (events: readonly RedisEvent[]) => void;
-}
+export type { HostedRegion, RegionHostDeps };
+import {
+  installRegionImage,
+  isRegionImage,
+  refuseSnapshot,
+  regionImageSource,
+} from "./region_snapshots.ts";
 
 export class RegionHost {
   readonly #others = new Map<number, HostedRegion>();
@@ -72,6 +57,8 @@ export class RegionHost {
   readonly #joining = new Map<number, HostedRegion>();
   /** Splits this node applied whose children are not on the driver yet. */
   #pendingSplits: SplitReport[] = [];
+  /** Removes replicas a peer's message created for these ids (region_creation.ts). */
+  release: (ids: readonly number[]) => Promise<void> = () => Promise.resolve();
 
   constructor(readonly d: RegionHostDeps) {}
 
@@ -94,9 +81,15 @@ export class RegionHost {
     return id === this.d.first.id ? this.d.first : this.#others.get(id);
   }
 
+  /** Region `id` is hosted here or being added. */
+  knows(id: number): boolean {
+    return this.region(id) !== undefined || this.#joining.has(id);
+  }
+
   /** The local region holding `key`; undefined while a split's child is not added yet. */
   regionFor(key: Uint8Array): HostedRegion | undefined {
-    if (this.#others.size === 0) return this.d.first;
+    const first = this.d.first;
+    if (this.#others.size === 0 && first.kv.descriptor.end.length === 0) return first;
     for (const r of this.all()) if (containsKey(r.kv.descriptor, key)) return r;
     return undefined;
   }
@@ -155,6 +148,7 @@ export class RegionHost {
   async #addPending(): Promise<void> {
     const splits = this.#pendingSplits;
     this.#pendingSplits = [];
+    await this.release(splits.map((s) => s.right.id));
     const children: SplitChild[] = [];
     for (const s of splits) {
       if (this.region(s.right.id) !== undefined || this.#joining.has(s.right.id)) continue;
@@ -168,6 +162,19 @@ export class RegionHost {
       });
     }
     await this.#join(children);
+  }
+
+  /** Hosts a region whose replica is on the driver already (region_creation.ts): its spec. */
+  adopt(kv: RegionKv): { spec: SplitChild["spec"]; hosted: HostedRegion } {
+    const spec = this.#spec(kv);
+    const hosted = this.#joining.get(spec.id);
+    this.#joining.delete(spec.id);
+    if (hosted === undefined) throw new Error(`region ${spec.id} was not being added`);
+    this.#others.set(spec.id, hosted);
+    this.generation++;
+    this.onChanged();
+    hosted.reads.applied();
+    return { spec, hosted };
   }
 
   /** The driver's spec of a region other than region 1, and its hosted entry. */
@@ -268,7 +275,7 @@ export class RegionHost {
     return engine.locked(async () => {
       // Pub/sub subscribers are the node's: region 1's state machine carries the flag.
       r.kv.kv.redisEventsWanted = this.d.first.kv.kv.redisEventsWanted;
-      const done = await applyEntries(r.kv, entries, this.d.o);
+      const done = await applyRegionEntries(r, entries, this.d.o);
       const events = r.kv.kv.drainEvents();
       if (events.length > 0) this.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
       const published = r.kv.kv.drainRedisEvents();
@@ -289,10 +296,4 @@ export class RegionHost {
       r.kv.kv.garbage.stop();
     }
   }
-}
-
-/** A snapshot without an image (its marker, at a restart): the engine must hold it already. */
-function refuseSnapshot(id: number, kv: RegionKv, snapshot: Snapshot): void {
-  if (snapshot.metadata.index <= Math.max(1, kv.appliedIndex)) return;
-  throw new Error(`region ${id}: a snapshot at ${snapshot.metadata.index} came without an image`);
 }

@@ -7,6 +7,11 @@
  * two nodes share a block, and a node never hands out an id twice, even across a crash (it
  * skips the rest of a block) — and every replica agrees on them because the id travels in the
  * split's log entry.
+ *
+ * A wiped node lost the file, so its counter starts again: it also skips every id of its block
+ * that a region it holds carries (the replicated descriptors), and splits nothing until it holds
+ * regions covering the whole keyspace — while every node holds every region (no placement yet),
+ * that is every region of the cluster, so every id it used before the wipe.
  */
 import { REGION_ID_RESERVE, REGION_IDS_PER_NODE } from "../../limits_ops.ts";
 import type { FileSystem } from "../../platform/types.ts";
@@ -22,11 +27,20 @@ export class RegionIdAllocator {
     return `${this.dataDir}/REGION-IDS`;
   }
 
-  /** The next region id; undefined when this node's id leaves no safe integer ids. */
-  async next(): Promise<number | undefined> {
+  /**
+   * The next region id; undefined when this node's id leaves no safe integer ids. `known` are
+   * the ids of the regions the node holds: none of this node's block at or below them is used
+   * again, though a wiped data directory lost the `REGION-IDS` file (the caller makes sure the
+   * node holds every region first: region_split_check.ts).
+   */
+  async next(known: readonly number[] = []): Promise<number | undefined> {
     const base = this.nodeId * REGION_IDS_PER_NODE;
     if (!Number.isSafeInteger(base + REGION_IDS_PER_NODE)) return undefined;
     if (this.#next === 0) this.#next = this.#reservedEnd = this.#readReserved() + 1;
+    for (const id of known) {
+      const n = id - base;
+      if (n >= this.#next && n < REGION_IDS_PER_NODE) this.#next = n + 1;
+    }
     if (this.#next >= this.#reservedEnd) {
       const end = this.#next + REGION_ID_RESERVE;
       if (end >= REGION_IDS_PER_NODE) return undefined;

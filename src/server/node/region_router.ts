@@ -67,7 +67,8 @@ export class RegionRouter {
   }
 
   #once(command: CommandInit): Promise<CommandOutcome> {
-    if (this.d.host.count === 1) return this.d.first.execute(command);
+    const whole = this.d.host.count === 1 && this.d.host.d.first.kv.descriptor.end.length === 0;
+    if (whole) return this.d.first.execute(command);
     try {
       if (command.body?.case === "redisBatch") {
         return eachRedisRequest(command.body.value.requests ?? [], (c) => this.#once(c));

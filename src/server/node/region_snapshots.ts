@@ -19,6 +19,7 @@ import { regionKeys } from "../../kv/region_keys.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
 import { MULTI_SNAPSHOT_CHUNK_BYTES } from "../../limits_ops.ts";
 import type { RegionDescriptor } from "../../region/descriptor.ts";
+import type { Snapshot } from "../../raft/core/messages.ts";
 import type { Db, WriteOp } from "../../storage/db.ts";
 import { equalBytes, toBytes } from "../../util/bytes.ts";
 import { CorruptionError } from "../../util/errors.ts";
@@ -79,4 +80,10 @@ export function isRegionImage(data: Uint8Array, marker: Uint8Array): boolean {
 
 async function* oneChunk(data: Uint8Array): AsyncGenerator<Uint8Array> {
   yield data;
+}
+
+/** A snapshot without an image (its marker, at a restart): the engine must hold it already. */
+export function refuseSnapshot(id: number, kv: { appliedIndex: number }, snapshot: Snapshot): void {
+  if (snapshot.metadata.index <= Math.max(1, kv.appliedIndex)) return;
+  throw new Error(`region ${id}: a snapshot at ${snapshot.metadata.index} came without an image`);
 }

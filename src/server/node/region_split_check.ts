@@ -32,6 +32,8 @@ export interface SplitCheckDeps {
   readonly host: RegionHost;
   readonly db: () => Db;
   readonly ids: RegionIdAllocator;
+  /** The node's regions cover the whole keyspace, none waiting for an image or being added. */
+  readonly holdsEveryRegion: () => boolean;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Bytes past which a region splits; 0: never. */
@@ -130,7 +132,10 @@ export class SplitCheck {
   async #propose(db: Db, r: HostedRegion): Promise<void> {
     const splitKey = this.splitKey(db, r);
     if (splitKey === undefined) return;
-    const newRegionId = await this.d.ids.next();
+    // Ids are unique only if this node knows every region (region_ids.ts): after a wipe, or
+    // while it waits for a region's image, it splits nothing.
+    if (!this.d.holdsEveryRegion()) return;
+    const newRegionId = await this.d.ids.next(this.d.host.all().map((h) => h.id));
     if (newRegionId === undefined) return;
     const d = r.kv.descriptor;
     const replicas = confStateReplicas(r.group.rawNode.status().confState);

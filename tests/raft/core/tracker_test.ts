@@ -70,3 +70,17 @@ test("progress: a snapshot resumes replication after it", () => {
   p.becomeProbe();
   assert.equal(p.next, 21);
 });
+
+test("progress: an empty log rejecting at or above its match lost its state: start over", () => {
+  const p = new Progress(11, 4, false);
+  p.match = 10;
+  // A probe at the follower's match, rejected with an empty log's hint (a wiped node).
+  assert.ok(p.maybeDecrTo(10, 0));
+  assert.equal(p.match, 0, "it no longer counts toward a quorum at its old index");
+  assert.equal(p.next, 1, "the next append needs the log's start: a snapshot");
+  // A hint above zero keeps the old rule: never back off below what was acknowledged.
+  const q = new Progress(11, 4, false);
+  q.match = 10;
+  assert.ok(!q.maybeDecrTo(10, 4));
+  assert.equal(q.match, 10);
+});

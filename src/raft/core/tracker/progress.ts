@@ -101,6 +101,15 @@ export class Progress {
    * most up to `matchHint`. Returns false when the rejection is stale.
    */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
+    if (matchHint === 0 && this.match > 0 && rejected >= this.match) {
+      // An empty log answering at or above what it acknowledged: the follower lost its state
+      // (a wiped node, a replica created again from a message). It starts over, from a
+      // snapshot, and no longer counts toward a quorum at its old index.
+      this.match = 0;
+      this.next = 1;
+      this.probeSent = false;
+      return true;
+    }
     if (this.state === ProgressState.Replicate) {
       if (rejected <= this.match) return false; // stale
       this.next = this.match + 1;

@@ -1,0 +1,204 @@
+/**
+ * Replicas of regions this node learns of from a peer (docs/regions.md "The node holding many
+ * regions", "A replica created from a peer's message"): a node that installed a region's image
+ * taken past a split holds the parent's new range but never applied the split, so it never
+ * created the child. The child's leader keeps sending it appends and heartbeats, which the
+ * driver drops (no such region here) and shows to `onUnknownRegion`. On such a message from a
+ * leader (an append, a heartbeat or a snapshot) the node adds an uninitialized replica: a Raft
+ * replica with an empty log and no configuration, and no records in the engine. It answers the
+ * leader, which finds nothing to append to and sends the region's image; the image brings the
+ * descriptor, and the replica is then hosted like any region.
+ *
+ * Never two regions over one key (mayCreateReplica, split_child.ts): an image whose range
+ * overlaps a local region (this node has not applied a split or merge the sender has) is
+ * dropped before Raft sees it (`screen`); the node catches up on its own region first and the
+ * leader sends the image again. A replica created while the parent's split is still coming
+ * (the child's leader was quicker than this node's apply) is removed when the split applies,
+ * and the split's child takes its place (`release`).
+ *
+ * Votes: the replica drops vote requests, and sends none, until it has installed its image and
+ * then applied its leader's commit index confirmed after it was created (its read barrier), as a
+ * rebuilt node's region 1 does (rebuild.ts): a wiped node may have acknowledged entries it lost.
+ */
+import { type Message, MessageType, type Snapshot } from "../../raft/core/messages.ts";
+import type { RegionSpec } from "../../raft/multi/driver.ts";
+import type { NodeBatch } from "../../raft/multi/transport.ts";
+import { mayCreateReplica } from "../../raft/multi/split_child.ts";
+import { RegionKv } from "../../kv/region_apply.ts";
+import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
+import { REGION_UNINITIALIZED_MAX } from "../../limits_ops.ts";
+import { errorMessage } from "../../util/errors.ts";
+import type { EngineHolder } from "./engine_holder.ts";
+import type { ResolvedNodeOptions } from "./options.ts";
+import { KV_REGION, type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
+import type { HostedRegion } from "./region_host.ts";
+import { imageHead, installRegionImage, isRegionImage } from "./region_snapshots.ts";
+
+/** How long a replica that may not vote yet waits before asking its leader again. */
+const CATCH_UP_RETRY_MS = 200;
+
+export interface RegionCreationDeps {
+  readonly o: ResolvedNodeOptions;
+  readonly raft: NodeRaft;
+  readonly engine: () => EngineHolder;
+  /** Regions may split here (their snapshots are images): only then are replicas created. */
+  readonly on: () => boolean;
+  /** Region `id` is hosted here or being added (a split's child). */
+  readonly known: (id: number) => boolean;
+  /** Hosts a region whose image was installed: its driver spec, served from then on. */
+  readonly adopt: (kv: RegionKv) => { spec: Omit<RegionSpec, "voters">; hosted: HostedRegion };
+  readonly closed: () => boolean;
+}
+
+export class RegionCreation {
+  readonly #scheduled = new Set<number>();
+  /** On the driver, waiting for an image. */
+  readonly #uninitialized = new Set<number>();
+  /** Replicas created; images dropped because their range overlapped a local region. */
+  readonly counts = { created: 0, overlapping: 0 };
+
+  constructor(readonly d: RegionCreationDeps) {
+    d.raft.driver.onUnknownRegion = (region, m) => this.#seen(region, m);
+  }
+
+  /** Replicas are being created or wait for their image. */
+  get waiting(): boolean {
+    return this.#scheduled.size + this.#uninitialized.size > 0;
+  }
+
+  /** Whether region `id` is an uninitialized replica here (on the driver, no image yet). */
+  uninitialized(id: number): boolean {
+    return this.#uninitialized.has(id);
+  }
+
+  #seen(id: number, m: Message): void {
+    if (!this.d.on() || id === KV_REGION || this.d.closed()) return;
+    const fromLeader = m.type === MessageType.App || m.type === MessageType.Heartbeat ||
+      m.type === MessageType.Snap;
+    if (!fromLeader || this.d.known(id) || this.#scheduled.has(id)) return;
+    if (this.#uninitialized.has(id)) return;
+    if (this.#scheduled.size + this.#uninitialized.size >= REGION_UNINITIALIZED_MAX) return;
+    this.#scheduled.add(id);
+    this.d.raft.loop.between(() => this.#create(id));
+  }
+
+  async #create(id: number): Promise<void> {
+    this.#scheduled.delete(id);
+    const driver = this.d.raft.driver;
+    if (this.d.closed() || this.d.known(id) || driver.region(id) !== undefined) return;
+    await driver.addRegions([this.#placeholder(id)]);
+    const handle = driver.regionNode(id);
+    if (handle === undefined) return;
+    handle.suppressVotes = true;
+    this.#uninitialized.add(id);
+    this.counts.created++;
+    this.d.o.logger.info("region.replica_created", { region: id, note: "waiting for its image" });
+  }
+
+  /**
+   * The driver spec of an uninitialized replica: its state machine takes only an image (an
+   * empty log has nothing to apply before one), then hands everything to the hosted region.
+   */
+  #placeholder(id: number): RegionSpec {
+    let real: Omit<RegionSpec, "voters"> | undefined;
+    const restore = async (snapshot: Snapshot) => {
+      if (real !== undefined) return await real.sm.restore(snapshot);
+      if (!isRegionImage(snapshot.data, SNAPSHOT_MARKER)) {
+        throw new Error(`region ${id}: an uninitialized replica got a snapshot without an image`);
+      }
+      const engine = this.d.engine();
+      const kv = await engine.locked(async () => {
+        const index = await installRegionImage(engine.db, id, snapshot.data);
+        this.d.o.logger.info("region.snapshot_installed", { region: id, index, created: true });
+        return await RegionKv.open(engine.db, id);
+      });
+      const adopted = this.d.adopt(kv);
+      real = adopted.spec;
+      this.#uninitialized.delete(id);
+      void this.#catchUp(id, adopted.hosted);
+    };
+    return {
+      id,
+      sm: {
+        apply: (entries) => {
+          if (real !== undefined) return real.sm.apply(entries);
+          if (entries.length > 0) throw new Error(`region ${id}: entries before its image`);
+        },
+        restore,
+        flush: () => this.d.engine().flushApplied(),
+        image: () => SNAPSHOT_MARKER,
+      },
+      hooks: {
+        onReadStates: (s) => real?.hooks?.onReadStates?.(s),
+        onSoftState: (s) => real?.hooks?.onSoftState?.(s),
+        onConfChange: (cc, cs, index) => real?.hooks?.onConfChange?.(cc, cs, index),
+      },
+    };
+  }
+
+  /** Lets the replica vote once it applied its leader's commit index confirmed after now. */
+  async #catchUp(id: number, hosted: HostedRegion): Promise<void> {
+    for (;;) {
+      if (this.d.closed()) return;
+      try {
+        await hosted.reads.wait();
+        break;
+      } catch {
+        await new Promise<void>((resolve) => this.d.o.clock.setTimeout(resolve, CATCH_UP_RETRY_MS));
+      }
+    }
+    const handle = this.d.raft.driver.regionNode(id);
+    if (handle !== undefined) handle.suppressVotes = false;
+    this.d.o.logger.info("region.replica_caught_up", { region: id });
+  }
+
+  /**
+   * Removes uninitialized replicas of `ids` (a split applied here creates them itself: its
+   * child replaces the replica a peer's message created first). Between driver rounds.
+   */
+  async release(ids: readonly number[]): Promise<void> {
+    const gone = ids.filter((id) => this.#uninitialized.has(id));
+    if (gone.length === 0) return;
+    await this.d.raft.driver.removeRegions(gone);
+    for (const id of gone) this.#uninitialized.delete(id);
+  }
+
+  /**
+   * Drops the images of uninitialized replicas whose range overlaps a local region (they are
+   * not installed: the node catches up first, the leader sends again). Synchronous unless the
+   * batch holds such an image.
+   */
+  screen(batch: NodeBatch): NodeBatch | Promise<NodeBatch> {
+    const images = batch.messages.some((m) =>
+      m.message.type === MessageType.Snap && this.#uninitialized.has(m.region)
+    );
+    return images ? this.#screen(batch) : batch;
+  }
+
+  async #screen(batch: NodeBatch): Promise<NodeBatch> {
+    const kept = [];
+    for (const rm of batch.messages) {
+      const m = rm.message;
+      if (m.type !== MessageType.Snap || !this.#uninitialized.has(rm.region)) {
+        kept.push(rm);
+        continue;
+      }
+      try {
+        const { descriptor } = await imageHead(rm.region, m.snapshot.data);
+        const local = readAllDescriptors(this.d.engine().db);
+        const may = mayCreateReplica(local, descriptor);
+        if (may.ok) kept.push(rm);
+        else {
+          this.counts.overlapping++;
+          this.d.o.logger.info("region.image_overlaps", { region: rm.region, local: may.overlaps });
+        }
+      } catch (err) {
+        this.d.o.logger.warn("region.image_refused", {
+          region: rm.region,
+          error: errorMessage(err),
+        });
+      }
+    }
+    return { ...batch, messages: kept };
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Membership of every region (interim, until the placement service moves replicas; docs/regions.md
+ * "Membership of every region"). A node added to or removed from the cluster is added to or
+ * removed from region 1 (`member add/remove`, membership.ts); every other region follows region
+ * 1's configuration: the leader of each region compares its region's configuration with region
+ * 1's as this node applied it and proposes the first difference, one simple change at a time —
+ * a member region 1 has and the region lacks joins as a learner, a learner region 1 counts as a
+ * voter is promoted once it has caught up, a member region 1 no longer has is removed (a leader
+ * that is itself removed hands its leadership to another voter first). Checked every
+ * `intervalMs`; a change the region refuses (another still pending) is proposed again later.
+ *
+ * A region's conf change entry rewrites its descriptor record like region 1's
+ * (region_members.ts): `applyRegionEntries` applies each conf change entry in its own batch, so
+ * the descriptor it writes is the one the entries before it left (a split among them).
+ */
+import type { Clock } from "../../platform/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { ConfChangeTransition, ConfChangeType } from "../../raft/core/confchange/conf_change.ts";
+import {
+  type ConfState,
+  EMPTY_CONF_STATE,
+  type Entry,
+  EntryType,
+} from "../../raft/core/messages.ts";
+import type { RegionKv } from "../../kv/region_apply.ts";
+import type { Replica } from "../../region/descriptor.ts";
+import { type Applied, applyEntries } from "./apply_entries.ts";
+import { changeConfig, configFromConfState } from "../../raft/core/confchange/changer.ts";
+import { decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
+import type { HostedRegion } from "./hosted_region.ts";
+import { confStateReplicas, RegionMembers, replicasOf } from "./region_members.ts";
+
+export interface RegionMembershipDeps {
+  readonly regions: () => readonly HostedRegion[];
+  /** Region 1's configuration as this node applied it. */
+  readonly first: () => ConfState;
+  readonly selfId: number;
+  /** Hands region `region`'s leadership to `to` (the driver's, which marks it for a round). */
+  readonly transferLeader: (region: number, to: number) => void;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+}
+
+type Change = { type: ConfChangeType; nodeId: number } | { transferTo: number } | undefined;
+
+/** The first change that brings `have` toward `want` (region 1's configuration). */
+export function nextChange(
+  want: ConfState,
+  r: { confState: ConfState; caughtUp: (id: number) => boolean; self: number },
+): Change {
+  const target = confStateReplicas(want);
+  const held = confStateReplicas(r.confState);
+  for (const w of target) {
+    const h = held.find((x) => x.nodeId === w.nodeId);
+    if (h === undefined) return { type: ConfChangeType.AddLearner, nodeId: w.nodeId };
+    if (h.role === "learner" && w.role === "voter" && r.caughtUp(w.nodeId)) {
+      return { type: ConfChangeType.AddNode, nodeId: w.nodeId };
+    }
+  }
+  for (const h of held) {
+    if (target.some((w) => w.nodeId === h.nodeId)) continue;
+    if (h.nodeId !== r.self) return { type: ConfChangeType.RemoveNode, nodeId: h.nodeId };
+    const next = target.find((w) => w.role === "voter" && held.some((x) => x.nodeId === w.nodeId));
+    if (next !== undefined) return { transferTo: next.nodeId };
+  }
+  return undefined;
+}
+
+export class RegionMembership {
+  #timer: number | undefined;
+  /** Changes proposed (for tests and status). */
+  proposed = 0;
+
+  constructor(readonly d: RegionMembershipDeps) {}
+
+  start(): void {
+    const again = () => {
+      this.#timer = this.d.clock.setTimeout(() => {
+        this.check();
+        if (this.#timer !== undefined) again();
+      }, this.d.intervalMs);
+    };
+    again();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) this.d.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Proposes the next change of each region this node leads, other than region 1. */
+  check(): void {
+    const want = this.d.first();
+    for (const r of this.d.regions()) {
+      if (r.id === 1 || !r.group.rawNode.isLeader) continue;
+      const st = r.group.rawNode.status();
+      if (st.confState.votersOutgoing.length > 0 || st.leadTransferee !== 0) continue;
+      const caughtUp = (id: number) => (st.progress.get(id)?.match ?? 0) >= st.commit;
+      const change = nextChange(want, { confState: st.confState, caughtUp, self: this.d.selfId });
+      if (change === undefined) continue;
+      if ("transferTo" in change) {
+        this.d.transferLeader(r.id, change.transferTo);
+      } else {
+        const cc = { transition: ConfChangeTransition.Auto, changes: [change] };
+        if (!r.group.proposeConfChange(cc).ok) continue;
+      }
+      r.group.kick();
+      this.proposed++;
+      this.d.logger.info("region.membership", { region: r.id, ...change });
+    }
+  }
+}
+
+/**
+ * Applies a region's entries (other than region 1's), each conf change entry in its own batch
+ * with its descriptor record (region_members.ts), which the region then adopts.
+ */
+export async function applyRegionEntries(
+  r: { readonly id: number; readonly kv: RegionKv },
+  entries: readonly Entry[],
+  o: { readonly collectGarbage?: () => void },
+): Promise<Applied> {
+  if (entries.every((e) => e.type !== EntryType.ConfChange)) return applyEntries(r.kv, entries, o);
+  const outcomes = new Map<number, Uint8Array>();
+  const memberWrites: Applied["memberWrites"] = [];
+  let run: Entry[] = [];
+  // The configuration before each conf change: the region's descriptor, which is as of its
+  // applied index (the log's configuration need not be: after an image newer than its Raft
+  // snapshot, or at a restart), then each change of the batch in turn. Regions other than 1
+  // change one member at a time (RegionMembership), never through a joint configuration.
+  let cs = confStateOf(r.kv.descriptor.replicas);
+  const flush = async (conf?: Entry) => {
+    if (run.length > 0) {
+      const done = await applyEntries(r.kv, run, o);
+      for (const [i, out] of done.outcomes) outcomes.set(i, out);
+      run = [];
+    }
+    if (conf === undefined) return;
+    const before = cs;
+    const members = new RegionMembers(r.id, () => r.kv.kv, () => before);
+    const done = await applyEntries(r.kv, [conf], o, members);
+    for (const [i, out] of done.outcomes) outcomes.set(i, out);
+    memberWrites.push(...done.memberWrites);
+    r.kv.adopt(members.descriptor);
+    const cc = conf.index > applied ? decodeConfChange(conf.data) : undefined;
+    const next = cc === undefined ? undefined : changeConfig(configFromConfState(cs), cc);
+    if (next?.ok === true) cs = confStateOf(replicasOf(next.config));
+  };
+  const applied = r.kv.appliedIndex;
+  for (const e of entries) {
+    if (e.type === EntryType.ConfChange) await flush(e);
+    else run.push(e);
+  }
+  await flush();
+  return { outcomes, memberWrites };
+}
+
+/** The configuration replicas name (never joint: see applyRegionEntries). */
+function confStateOf(replicas: readonly Replica[]): ConfState {
+  const ids = (role: string) => replicas.filter((x) => x.role === role).map((x) => x.nodeId);
+  return { ...EMPTY_CONF_STATE, voters: ids("voter"), learners: ids("learner") };
+}

@@ -1,0 +1,57 @@
+/**
+ * Interim rules of the node holding many regions (docs/regions.md): region ids are never used
+ * twice, even by a node whose data directory was wiped (region_ids.ts), and every region
+ * follows region 1's configuration one change at a time (region_membership.ts).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { SimFileSystem } from "../../src/platform/sim/sim_file_system.ts";
+import { SimClock } from "../../src/platform/sim/sim_clock.ts";
+import { createPrng } from "../../src/util/prng.ts";
+import { REGION_IDS_PER_NODE } from "../../src/limits_ops.ts";
+import { RegionIdAllocator } from "../../src/server/node/region_ids.ts";
+import { nextChange } from "../../src/server/node/region_membership.ts";
+import { ConfChangeType } from "../../src/raft/core/confchange/conf_change.ts";
+import { type ConfState, EMPTY_CONF_STATE } from "../../src/raft/core/messages.ts";
+
+test("region ids: a wiped node skips every id of its block the regions it holds carry", async () => {
+  const fs = new SimFileSystem(createPrng(1), new SimClock());
+  fs.mkdir("/d");
+  const base = 2 * REGION_IDS_PER_NODE;
+  const before = new RegionIdAllocator(fs, "/d", 2);
+  const used = [await before.next(), await before.next(), await before.next()];
+  assert.deepEqual(used, [base + 1, base + 2, base + 3]);
+  // The wipe: REGION-IDS is gone; the regions it made come back from their replicas.
+  fs.remove("/d/REGION-IDS");
+  const wiped = new RegionIdAllocator(fs, "/d", 2);
+  const known = [1, base + 1, base + 3, 3 * REGION_IDS_PER_NODE + 9];
+  assert.equal(await wiped.next(known), base + 4);
+  assert.equal(await wiped.next(known), base + 5);
+  // Without the regions it would reuse an id: why splits wait until every region is held.
+  fs.remove("/d/REGION-IDS");
+  assert.equal(await new RegionIdAllocator(fs, "/d", 2).next(), base + 1);
+});
+
+const conf = (voters: number[], learners: number[] = []): ConfState => ({
+  ...EMPTY_CONF_STATE,
+  voters,
+  learners,
+});
+
+test("region membership: one change at a time toward region 1's configuration", () => {
+  const all = () => true, none = () => false;
+  const want = conf([1, 2, 3]);
+  // A member region 1 has joins as a learner, then is promoted once caught up.
+  const add = { type: ConfChangeType.AddLearner, nodeId: 3 };
+  assert.deepEqual(nextChange(want, { confState: conf([1, 2]), caughtUp: all, self: 1 }), add);
+  const lagging = { confState: conf([1, 2], [3]), caughtUp: none, self: 1 };
+  assert.equal(nextChange(want, lagging), undefined);
+  const promote = { type: ConfChangeType.AddNode, nodeId: 3 };
+  assert.deepEqual(nextChange(want, { ...lagging, caughtUp: all }), promote);
+  // A member region 1 no longer has is removed; a leader removed hands leadership over first.
+  const two = conf([2, 3]);
+  const remove = { type: ConfChangeType.RemoveNode, nodeId: 1 };
+  assert.deepEqual(nextChange(two, { confState: want, caughtUp: all, self: 2 }), remove);
+  assert.deepEqual(nextChange(two, { confState: want, caughtUp: all, self: 1 }), { transferTo: 2 });
+  assert.equal(nextChange(want, { confState: want, caughtUp: all, self: 1 }), undefined);
+});
