@@ -2,7 +2,12 @@
  * bench:versus — TinyKV next to etcd and redis-server on this machine, in one run, each driven by
  * a native client, printed as one table with ratios (bench/RESULTS.md, "Side by side").
  *
- *   deno task bench:versus [--seconds 5]      or      bun bench/versus.ts [--seconds 5]
+ *   deno task bench:versus [--seconds 5] [--warmup 5]   or   bun bench/versus.ts [...]
+ *
+ * Every server is warmed up before its first measured row: the same load as its busiest row,
+ * unmeasured, for --warmup seconds (0: none). A fresh TinyKV spends its first seconds compiling
+ * (Bun's JIT threads take ~40 % of its CPU per write then: bench/RESULTS.md); etcd and
+ * redis-server get the same warm-up so that both sides are measured in their steady state.
  *
  * Needs ./tinykv (bash compile.sh). Rows whose anchor is not installed are skipped with a note:
  * etcd (Debian etcd-server) plus golang-go and golang-etcd-server-dev for its Go client; and
@@ -28,12 +33,30 @@ import { runTinyKvBench, startTinyKv, type TinyKvCluster } from "./versus/tinykv
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { seconds: { type: "string", default: "5" } },
+  options: {
+    seconds: { type: "string", default: "5" },
+    warmup: { type: "string", default: "5" },
+  },
 });
 const SECONDS = Number(values.seconds);
 if (!Number.isInteger(SECONDS) || SECONDS < 1 || SECONDS > 600) {
   console.error("--seconds must be a whole number from 1 to 600");
   process.exit(2);
+}
+const WARMUP_SECONDS = Number(values.warmup);
+if (!Number.isInteger(WARMUP_SECONDS) || WARMUP_SECONDS < 0 || WARMUP_SECONDS > 600) {
+  console.error("--warmup must be a whole number from 0 to 600");
+  process.exit(2);
+}
+
+/** Runs a load unmeasured for --warmup seconds (its result is dropped; a failure is a note). */
+async function warmUp(what: string, run: (seconds: number) => Promise<Measured>, notes: string[]) {
+  if (WARMUP_SECONDS === 0) return;
+  await measure(
+    `${what} warm-up (${WARMUP_SECONDS} s, not reported)`,
+    () => run(WARMUP_SECONDS),
+    notes,
+  );
 }
 
 /** The version a server prints with --version, or "" when it prints none we recognise. */
@@ -66,6 +89,8 @@ const THREE_NODE_LOADS = [
   { workload: "3 nodes, put 100 B, 64 in flight", op: "put", concurrency: 64 },
   { workload: "3 nodes, linearizable get, 64 in flight", op: "get", concurrency: 64 },
 ] as const;
+/** What warms a 3-node cluster up: puts, 64 in flight (the busiest write row). */
+const WARMUP_LOAD = { op: "put", concurrency: 64 } as const;
 
 /** The etcd side of the 3-node rows: its own cluster, stopped before TinyKV's starts. */
 async function etcdResults(notes: string[]): Promise<(Measured | undefined)[]> {
@@ -87,6 +112,8 @@ async function etcdResults(notes: string[]): Promise<(Measured | undefined)[]> {
   }
   const results: (Measured | undefined)[] = [];
   try {
+    const warm = (seconds: number) => runEtcdLoad(loader, etcd, { ...WARMUP_LOAD, seconds });
+    await warmUp("etcd put", warm, notes);
     for (const l of THREE_NODE_LOADS) {
       const load = { op: l.op, concurrency: l.concurrency, seconds: SECONDS };
       results.push(
@@ -110,6 +137,11 @@ async function threeNodeRows(): Promise<VersusRow[]> {
   const tinykv = await startTinyKv(3);
   const rows: VersusRow[] = [];
   try {
+    await warmUp(
+      "tinykv put",
+      (seconds) => runTinyKvBench(tinykv, { ...WARMUP_LOAD, seconds }),
+      notes,
+    );
     for (const [i, l] of THREE_NODE_LOADS.entries()) {
       const load = { op: l.op, concurrency: l.concurrency, seconds: SECONDS };
       const t = await measure(`tinykv ${l.workload}`, () => runTinyKvBench(tinykv, load), notes);
@@ -178,6 +210,8 @@ async function oneNodeRows(): Promise<VersusRow[]> {
   const version = await toolVersion("redis-server", /v=([\d.]+)/);
   const runAll = async (port: number, who: string) => {
     const out: (Measured | undefined)[] = [];
+    const warm = { port, test: "set" as const, clients: 50, pipeline: 16 };
+    await warmUp(`${who} SET -P 16`, (seconds) => redisBenchmark({ ...warm, seconds }), notes);
     for (const l of RESP_LOADS) {
       const load = { port, test: l.test, clients: 50, pipeline: l.pipeline, seconds: SECONDS };
       const run = () => redisBenchmark(load);

@@ -36,6 +36,7 @@ import {
 import { u64ToNumber } from "../util/ids.ts";
 import { encodeRedisCommand } from "./redis_command_encoder.ts";
 import { decodeRedisCommand } from "./redis_command_decoder.ts";
+import { decodePutCommand } from "./put_command_decoder.ts";
 import { escapedLength } from "./mvcc_keys.ts";
 
 export type CommandInit = MessageInitShape<typeof CommandSchema>;
@@ -121,7 +122,8 @@ const invalid = (message: string): CommandProblem => ({ tooLarge: false, message
 export function decodeCommand(data: Uint8Array): Command | CommandProblem {
   let command: Command;
   try {
-    command = decodeRedisCommand(data) ?? fromBinary(CommandSchema, data);
+    command = decodeRedisCommand(data) ?? decodePutCommand(data) ??
+      fromBinary(CommandSchema, data);
   } catch (err) {
     return invalid(`malformed command: ${errorMessage(err)}`);
   }
