@@ -238,3 +238,13 @@ export const REGION_REROUTES_MAX = 3;
 export const REGION_IDS_PER_NODE = 1_000_000_000;
 /** Region ids a node reserves durably at a time (region_ids.ts). */
 export const REGION_ID_RESERVE = 64;
+
+// ---- Storage: table readers (issue 14) ----
+/**
+ * Memory for open tables' indexes and filters (default; `DbOptions.tableReaderBytes`). A
+ * 2 MiB table of 1 KB values holds ~45 KiB of them, so 128 MiB keeps ~2,900 tables (≈ 6 GB
+ * of data) resident; beyond it readers are dropped in CLOCK order and reopened on use.
+ */
+export const TABLE_READERS_BYTES_DEFAULT = 128 * MiB;
+/** Tables a node opens in the background after it starts (the first reads then find them). */
+export const TABLE_PRELOAD_MAX = 4096;
