@@ -241,9 +241,9 @@ export const REGION_ID_RESERVE = 64;
 
 // ---- Storage: table readers (issue 14) ----
 /**
- * Memory for open tables' indexes and filters (default; `DbOptions.tableReaderBytes`). A
- * 2 MiB table of 1 KB values holds ~45 KiB of them, so 128 MiB keeps ~2,900 tables (≈ 6 GB
- * of data) resident; beyond it readers are dropped in CLOCK order and reopened on use.
+ * Memory for resident tables' indexes and filters (default; `DbOptions.tableReaderBytes`).
+ * The 2.3 GB store of `bench:growth` (1 KB values) held 84 KiB per 2 MiB table, so 128 MiB
+ * keeps ~1,550 tables (≈ 3.4 GB) resident; beyond it readers are dropped in CLOCK order.
  */
 export const TABLE_READERS_BYTES_DEFAULT = 128 * MiB;
 /** Tables a node opens in the background after it starts (the first reads then find them). */
