@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openSim, str, world } from "./helpers.ts";
+import { DIR, openSim, str, world } from "./helpers.ts";
+import { BlockCache } from "../../src/storage/cache/block_cache.ts";
+import { TableCache } from "../../src/storage/cache/table_cache.ts";
+import { join } from "../../src/storage/version/file_names.ts";
 import type { SimWorld } from "../../src/platform/sim/sim_world.ts";
 
 const key = (i: number): string => `k${String(i).padStart(4, "0")}`;
@@ -68,4 +71,22 @@ test("the preload stops within the readers' memory bound", async () => {
   assert.ok(db.stats().residentTables.bytes <= 8192, `${db.stats().residentTables.bytes}`);
   assert.ok(db.stats().residentTables.count > 0);
   await db.close();
+});
+
+test("a table just opened is not the first one closed when every older one was used", async () => {
+  const w = world(25);
+  await fill(w);
+  const ssts = w.fs.list(DIR).filter((n) => n.endsWith(".sst")).slice(0, 3);
+  const meta = ssts.map((n) => ({
+    number: Number(n.slice(0, -4)),
+    size: w.fs.stat(join(DIR, n))?.size ?? 0,
+  }));
+  const cache = new TableCache(w.fs, DIR, new BlockCache(0), 2);
+  const [a, b, c] = meta;
+  for (const t of [a, b, a, b]) cache.get(t.number, t.size); // both used again
+  cache.get(c.number, c.size);
+  assert.ok(cache.isOpen(c.number), "the newest table keeps its file");
+  assert.equal(cache.openCount, 2);
+  assert.ok(cache.has(a.number) && cache.has(b.number) && cache.has(c.number));
+  cache.closeAll();
 });

@@ -66,6 +66,9 @@ export class TableCache {
       file.close();
       throw err;
     }
+    // In use now: marked so that the CLOCK hand, passing the older readers first, does not
+    // take the newest one as its first victim.
+    reader.visited = true;
     this.#readers.set(number, reader);
     this.#residentBytes += reader.residentBytes;
     this.#noteOpen(number, reader);
@@ -80,8 +83,14 @@ export class TableCache {
     return this.#readers.has(number);
   }
 
+  /** Whether table `number`'s file is open now. */
+  isOpen(number: number): boolean {
+    return this.#open.has(number);
+  }
+
   #noteOpen(number: number, reader: TableReader): void {
     if (this.#open.get(number) === reader) return;
+    reader.fileVisited = true; // in use now (as above)
     this.#open.set(number, reader);
     while (this.#open.size > this.maxOpen) this.#closeOne();
   }
