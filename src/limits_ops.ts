@@ -255,3 +255,13 @@ export const REGION_SERVICES_REGIONS_PER_TICK = 64;
  * dropped until one is filled.
  */
 export const REGION_UNINITIALIZED_MAX = 64;
+
+// ---- Storage: table readers (issue 14) ----
+/**
+ * Memory for resident tables' indexes and filters (default; `DbOptions.tableReaderBytes`).
+ * The 2.3 GB store of `bench:growth` (1 KB values) held 84 KiB per 2 MiB table, so 128 MiB
+ * keeps ~1,550 tables (≈ 3.4 GB) resident; beyond it readers are dropped in CLOCK order.
+ */
+export const TABLE_READERS_BYTES_DEFAULT = 128 * MiB;
+/** Tables a node opens in the background after it starts (the first reads then find them). */
+export const TABLE_PRELOAD_MAX = 4096;

@@ -13,6 +13,7 @@ import { Background } from "./background.ts";
 import { Committer } from "./commit.ts";
 import { rangeCompaction } from "./compaction/picker.ts";
 import { openState } from "./db_open.ts";
+import { preloadTables } from "./preload.ts";
 import type { DbState } from "./db_state.ts";
 import { ValueKind } from "./internal_key.ts";
 import { type DbOptions, resolveOptions } from "./options.ts";
@@ -44,6 +45,7 @@ export class Db {
     this.#bg = new Background(s);
     this.#commit = new Committer(s, this.#bg);
     this.#bg.schedule();
+    void preloadTables(s);
   }
 
   /** Opens (creating if needed) the database in `dir` on the given file system. */

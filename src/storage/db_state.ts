@@ -86,7 +86,13 @@ export class DbState {
   ) {
     this.prng = createPrng(options.seed);
     this.blockCache = new BlockCache(options.blockCacheBytes);
-    this.tables = new TableCache(fs, dir, this.blockCache, options.maxOpenTables);
+    this.tables = new TableCache(
+      fs,
+      dir,
+      this.blockCache,
+      options.maxOpenTables,
+      options.tableReaderBytes,
+    );
     this.mem = new Memtable(this.prng.fork(), 0);
     this.#inlineCompaction = inlineCompaction(this);
     const start = options.backgroundWorker;

@@ -10,6 +10,7 @@ import {
   TABLE_CACHE_FILES_MAX,
   TABLE_FILE_BYTES_TARGET,
 } from "../limits.ts";
+import { TABLE_READERS_BYTES_DEFAULT } from "../limits_ops.ts";
 import { InvalidArgumentError } from "../util/errors.ts";
 import { BLOCK_COMPRESSIONS, type BlockCompression } from "./sstable/compression.ts";
 
@@ -43,6 +44,11 @@ export interface DbOptions {
   readonly level1Bytes?: number;
   /** Table files kept open at once (default TABLE_CACHE_FILES_MAX). */
   readonly maxOpenTables?: number;
+  /**
+   * Memory for the resident tables' indexes and filters (default TABLE_READERS_BYTES_DEFAULT);
+   * a table kept resident whose file was closed reopens it, without reading its index again.
+   */
+  readonly tableReaderBytes?: number;
   /** Timers for yielding between background steps; without one, steps yield a microtask. */
   readonly clock?: Clock;
   /**
@@ -86,6 +92,7 @@ export interface ResolvedOptions {
   readonly tableFileBytes: number;
   readonly level1Bytes: number;
   readonly maxOpenTables: number;
+  readonly tableReaderBytes: number;
   readonly clock: Clock | undefined;
   readonly compression: BlockCompression;
   readonly seed: number;
@@ -137,6 +144,13 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
     tableFileBytes: size("tableFileBytes", o.tableFileBytes, TABLE_FILE_BYTES_TARGET, 1024, gib),
     level1Bytes: size("level1Bytes", o.level1Bytes, 10 * 1024 * 1024, 4096, 64 * gib),
     maxOpenTables: size("maxOpenTables", o.maxOpenTables, TABLE_CACHE_FILES_MAX, 1, 1 << 20),
+    tableReaderBytes: size(
+      "tableReaderBytes",
+      o.tableReaderBytes,
+      TABLE_READERS_BYTES_DEFAULT,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
     clock: o.clock,
     compression,
     seed: o.seed ?? 0x5eed,

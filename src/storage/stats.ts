@@ -23,7 +23,10 @@ export interface DbStats {
   readonly commitGroups: number;
   readonly filesDeleted: number;
   readonly snapshots: number;
+  /** Table files open now (bounded by maxOpenTables). */
   readonly openTables: number;
+  /** Tables whose index and filter are in memory, and those bytes (bounded by tableReaderBytes). */
+  readonly residentTables: { count: number; bytes: number };
   readonly blockCache: { bytes: number; capacity: number; hits: number; misses: number };
   /** Torn log tails found and cut at open (WAL) or ignored (manifest). */
   readonly tornTails: readonly TornTailReport[];
@@ -64,6 +67,7 @@ export function collectStats(s: DbState): DbStats {
     filesDeleted: c.filesDeleted,
     snapshots,
     openTables: s.tables.openCount,
+    residentTables: { count: s.tables.residentCount, bytes: s.tables.residentBytes },
     blockCache: {
       bytes: s.blockCache.bytes,
       capacity: s.blockCache.capacityBytes,

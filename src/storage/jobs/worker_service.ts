@@ -9,6 +9,7 @@ import type { Clock, FileSystem, WorkerChannel } from "../../platform/types.ts";
 import { assert } from "../../util/assert.ts";
 import { BlockCache } from "../cache/block_cache.ts";
 import { TableCache } from "../cache/table_cache.ts";
+import { TABLE_READERS_BYTES_DEFAULT } from "../../limits_ops.ts";
 import { compactTables, type JobOutputs, type MergeEnv } from "../compaction/compactor.ts";
 import { writeFlushRun } from "./flush_run.ts";
 import { type FromWorker, tagOf, toWire, type ToWorker } from "./protocol.ts";
@@ -51,7 +52,13 @@ async function runJob(
   job: RunningJob,
   work: (env: MergeEnv) => Promise<JobOutputs>,
 ): Promise<void> {
-  const tables = new TableCache(fs, dir, new BlockCache(0), WORKER_OPEN_TABLES);
+  const tables = new TableCache(
+    fs,
+    dir,
+    new BlockCache(0),
+    WORKER_OPEN_TABLES,
+    TABLE_READERS_BYTES_DEFAULT,
+  );
   const newTableNumber = (): number | Promise<number> => {
     const n = job.numbers.shift();
     if (n !== undefined) return n;

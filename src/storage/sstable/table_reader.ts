@@ -97,8 +97,10 @@ export class TableReader {
 
   /** Open file, or undefined after `closeFile()` (reopened on the next block read). */
   #file: File | undefined;
-  /** Set on use; the table cache gives such a reader a second chance before closing it. */
+  /** Set on use; the table cache gives such a reader a second chance before dropping it. */
   visited = false;
+  /** The same for the table cache's budget of open files. */
+  fileVisited = false;
 
   constructor(
     file: File,
@@ -140,6 +142,16 @@ export class TableReader {
       this.#blockedFilter = blocked;
       break;
     }
+  }
+
+  /**
+   * Memory this reader holds while resident: the packed index, its block handles (an
+   * object of two numbers each, ~48 bytes in either engine), the filter, and a fixed part.
+   */
+  get residentBytes(): number {
+    const filter = this.#filter === undefined ? 0 : this.#filter.byteLength;
+    const index = this.#index.bytes.byteLength + this.#index.ends.byteLength;
+    return 1024 + index + this.#handles.length * 48 + filter;
   }
 
   get blockCount(): number {
