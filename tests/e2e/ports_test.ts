@@ -79,6 +79,11 @@ test("binary: ioredis works against the RESP port of every node", { timeout: 60_
       await cc.call("UNKNOWNCMD").catch((e: Error) => e.message),
       "ERR unknown command 'UNKNOWNCMD', with args beginning with: ",
     );
+  } catch (err) {
+    // A failure here has been seen once under heavy load ("Connection is closed"); the nodes'
+    // own output says whether a node closed the connection or died.
+    console.error(c.logs());
+    throw err;
   } finally {
     for (const r of clients) r.disconnect();
     await c.stop();
