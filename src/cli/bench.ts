@@ -91,14 +91,21 @@ interface Run {
   readonly seconds: number;
 }
 
-/** Writes `--keys` keys so reads hit. */
+/**
+ * Writes `--keys` keys so reads hit: 100 keys per batch, or, where a batch's keys lie in more
+ * than one region (refused with FAILED_PRECONDITION on a node that splits), that batch's keys as
+ * single puts, each routed to its own region.
+ */
 async function preload(cfg: BenchConfig, client: TinyKvClient, value: Uint8Array): Promise<void> {
   for (let i = 0; i < cfg.keys; i += 100) {
-    const ops = [];
-    for (let k = i; k < Math.min(cfg.keys, i + 100); k++) {
-      ops.push({ type: "put" as const, key: keyOf(k, cfg.keySize), value });
+    const keys = [];
+    for (let k = i; k < Math.min(cfg.keys, i + 100); k++) keys.push(keyOf(k, cfg.keySize));
+    try {
+      await client.batch(keys.map((key) => ({ type: "put" as const, key, value })));
+    } catch (err) {
+      if (!(err instanceof TinyKvError) || err.code !== "FAILED_PRECONDITION") throw err;
+      await Promise.all(keys.map((key) => client.put(key, value)));
     }
-    await client.batch(ops);
   }
 }
 
