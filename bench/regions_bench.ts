@@ -1,0 +1,185 @@
+/**
+ * Sharding benchmark of the compiled binary (issue 15; docs/regions.md): clusters of 1, 3 and 5
+ * nodes on loopback started with and without `--region-split-bytes`, loaded by `tinykv bench`
+ * (routed puts, a separate process). For each cluster it prints:
+ *
+ * - the split under load: regions over time while the load phase writes (time to the final count);
+ * - write throughput and latency once split (a second `tinykv bench` run);
+ * - where the region leaders are (leaders per node) — leadership is not balanced yet, so a split
+ *   cluster's writes still go through the nodes that lead;
+ * - the cost of idle regions: each node's CPU (utime + stime from /proc) per second of an idle
+ *   period after the load, next to the same for one region.
+ *
+ *   deno run -A bench/regions_bench.ts [--nodes 1,3,5] [--split-bytes 0,262144] [--keys 200000]
+ *     [--value-size 100] [--concurrency 64] [--load 20] [--duration 10] [--idle 10]
+ *
+ * Requires ./tinykv (./compile.sh). The servers and the load share this machine's cores: read the
+ * numbers with the load average printed next to them.
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { parseArgs } from "node:util";
+import { BINARY, BinaryCluster } from "../tests/e2e/binary_cluster.ts";
+import { describeMachine } from "./machine.ts";
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: "string", default: "1,3,5" },
+    "split-bytes": { type: "string", default: "0,262144" },
+    keys: { type: "string", default: "200000" },
+    "value-size": { type: "string", default: "100" },
+    concurrency: { type: "string", default: "64" },
+    load: { type: "string", default: "20" },
+    duration: { type: "string", default: "10" },
+    idle: { type: "string", default: "10" },
+  },
+});
+const list = (s: string) => s.split(",").map((x) => Number(x.trim())).filter(Number.isFinite);
+
+interface BenchRun {
+  opsPerSecond: number;
+  latencyMs: { p50: number; p99: number };
+  errors: Record<string, number>;
+}
+
+interface RegionView {
+  leader: number | null;
+}
+
+function runBench(endpoints: string, seconds: number): Promise<BenchRun> {
+  const args = ["bench", "--json", "--op", "put", "--concurrency", values.concurrency];
+  args.push("--duration", String(seconds), "--keys", values.keys);
+  args.push("--value-size", values["value-size"], "--endpoints", endpoints);
+  return new Promise((resolve, reject) => {
+    execFile(BINARY, args, { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      if (stdout.trim() === "") reject(new Error(`tinykv bench failed: ${err} ${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+}
+
+async function regionsOf(c: BinaryCluster, id: number): Promise<RegionView[]> {
+  const port = c.nodes.get(id)?.httpPort;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/regions`, {
+      headers: c.adminHeaders(),
+      signal: AbortSignal.timeout(2000),
+    });
+    const body = await res.json() as { regions?: RegionView[] };
+    return body.regions ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields after the command name start at field 3 (state): utime is field 14, stime 15.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function pids(c: BinaryCluster): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const n of c.nodes.values()) if (n.proc?.pid !== undefined) out.set(n.id, n.proc.pid);
+  return out;
+}
+
+/** Each node's CPU milliseconds per second over `ms`. */
+async function cpuPerSecond(c: BinaryCluster, ms: number): Promise<Map<number, number>> {
+  const before = new Map([...pids(c)].map(([id, pid]) => [id, cpuSeconds(pid)]));
+  await new Promise((r) => setTimeout(r, ms));
+  const out = new Map<number, number>();
+  for (const [id, pid] of pids(c)) {
+    out.set(id, ((cpuSeconds(pid) - (before.get(id) ?? 0)) * 1000) / (ms / 1000));
+  }
+  return out;
+}
+
+interface Row {
+  nodes: number;
+  splitBytes: number;
+  regions: number;
+  splitTimeline: string;
+  leadersPerNode: string;
+  run: BenchRun;
+  idleCpuMsPerS: string;
+  load: string;
+}
+
+async function clusterRow(nodes: number, splitBytes: number): Promise<Row> {
+  const extra = splitBytes > 0 ? ["--region-split-bytes", String(splitBytes)] : [];
+  const c = await BinaryCluster.start(nodes, extra);
+  try {
+    await c.leader();
+    const started = Date.now();
+    const timeline: string[] = [];
+    let last = 0;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const n = (await regionsOf(c, 1)).length;
+        if (n !== last) timeline.push(`${n} at ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        last = n;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    await runBench(c.endpoints, Number(values.load));
+    // Splits proposed at the end of the load still land: give them a few checks.
+    await new Promise((r) => setTimeout(r, 3000));
+    polling = false;
+    await poll;
+    const run = await runBench(c.endpoints, Number(values.duration));
+    const regions = await regionsOf(c, 1);
+    const leaders = new Map<number, number>();
+    for (const r of regions) {
+      if (r.leader !== null) leaders.set(r.leader, (leaders.get(r.leader) ?? 0) + 1);
+    }
+    await new Promise((r) => setTimeout(r, 3000)); // let the regions go quiet
+    const idle = await cpuPerSecond(c, Number(values.idle) * 1000);
+    return {
+      nodes,
+      splitBytes,
+      regions: regions.length,
+      splitTimeline: timeline.slice(-4).join(", "),
+      leadersPerNode: [...c.nodes.keys()].map((id) => `${id}: ${leaders.get(id) ?? 0}`).join(", "),
+      run,
+      idleCpuMsPerS: [...idle.values()].map((v) => v.toFixed(1)).join(" / "),
+      load: os.loadavg()[0].toFixed(2),
+    };
+  } finally {
+    await c.stop();
+  }
+}
+
+const rows: Row[] = [];
+for (const nodes of list(values.nodes)) {
+  for (const splitBytes of list(values["split-bytes"])) {
+    const row = await clusterRow(nodes, splitBytes);
+    console.error(
+      `nodes=${nodes} split=${splitBytes}: ${row.regions} regions, ${row.run.opsPerSecond} puts/s ` +
+        `p99 ${row.run.latencyMs.p99} ms, idle CPU ${row.idleCpuMsPerS} ms/s (load ${row.load})`,
+    );
+    rows.push(row);
+  }
+}
+
+console.log(describeMachine());
+console.log(
+  `\nput ${values["value-size"]} B, ${values.concurrency} in flight, ${values.keys} keys; ` +
+    `load phase ${values.load} s, measured ${values.duration} s, idle ${values.idle} s\n`,
+);
+console.log(
+  "| nodes | split bytes | regions | regions over the load phase | leaders per node | puts/s | p50 ms | p99 ms | errors | idle CPU ms/s per node | load |",
+);
+console.log("| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- | ---: |");
+for (const r of rows) {
+  const errs = Object.keys(r.run.errors).length === 0 ? "0" : JSON.stringify(r.run.errors);
+  console.log(
+    `| ${r.nodes} | ${r.splitBytes} | ${r.regions} | ${r.splitTimeline} | ${r.leadersPerNode} | ` +
+      `${r.run.opsPerSecond} | ${r.run.latencyMs.p50} | ${r.run.latencyMs.p99} | ${errs} | ` +
+      `${r.idleCpuMsPerS} | ${r.load} |`,
+  );
+}
