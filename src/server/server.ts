@@ -105,6 +105,7 @@ function openNode(
     seed: platform.randomSeed(),
     collectGarbage: platform.collectGarbage,
     storageWorker: config.storageWorker === true ? platform.startStorageWorker : undefined,
+    scanCopies: platform.scanCopies,
     readMode: config.readMode,
     clusterToken: config.clusterToken,
     tickMs: config.tickMs,

@@ -8,7 +8,7 @@
  *   kv-old/       the engine being replaced (only during a swap)
  */
 import { type Logger, SILENT_LOGGER } from "../log/logger.ts";
-import type { CompactionDone } from "../../storage/options.ts";
+import type { CompactionDone, ScanCopies } from "../../storage/options.ts";
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CompactionPace } from "../../kv/history_compactor.ts";
 import { KvStateMachine } from "../../kv/state_machine.ts";
@@ -67,7 +67,10 @@ export class EngineHolder {
     clock: Clock,
     seed: number,
     logger: Logger = SILENT_LOGGER,
-    { storageWorker: backgroundWorker }: { storageWorker?: () => WorkerChannel } = {},
+    { storageWorker: backgroundWorker, scanCopies }: {
+      storageWorker?: () => WorkerChannel;
+      scanCopies?: ScanCopies;
+    } = {},
   ) {
     await recoverSwap(fs, dataDir);
     const onCompaction = (d: CompactionDone) =>
@@ -83,10 +86,12 @@ export class EngineHolder {
       seed,
       onCompaction,
       backgroundWorker,
+      scanCopies,
     });
     const holder = new EngineHolder(fs, dataDir, clock, db, await openFirstRegion(db));
     holder.onCompaction = onCompaction;
     holder.backgroundWorker = backgroundWorker;
+    holder.scanCopies = scanCopies;
     if (backgroundWorker !== undefined) {
       void db.backgroundMode().then(({ mode, why }) =>
         mode === "worker"
@@ -101,6 +106,8 @@ export class EngineHolder {
   onCompaction: ((d: CompactionDone) => void) | undefined;
   /** Starts the engine's flush and compaction thread (kept for a swapped-in engine too). */
   backgroundWorker: (() => WorkerChannel) | undefined;
+  /** How the engine's scans copy entries (the runtime's choice; kept for a swapped-in engine). */
+  scanCopies: ScanCopies | undefined;
 
   get incomingDir(): string {
     return `${this.dataDir}/kv-incoming`;
@@ -155,6 +162,7 @@ export class EngineHolder {
         clock,
         onCompaction: this.onCompaction,
         backgroundWorker: this.backgroundWorker,
+        scanCopies: this.scanCopies,
       });
       this.kv = await openFirstRegion(this.db);
       configureRegionKv(this.kv, clock);

@@ -4,6 +4,7 @@
  * once and passes the resolved object down.
  */
 import type { Clock, FileSystem, Net, WorkerChannel } from "../../platform/types.ts";
+import type { ScanCopies } from "../../storage/options.ts";
 import type { RetentionOptions } from "./history_retention.ts";
 import { REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
 import { createLogger, type Logger, SILENT_LOGGER } from "../log/logger.ts";
@@ -25,6 +26,8 @@ export interface NodeServiceOptions {
   readonly collectGarbage?: () => void;
   /** Starts the engine's flush and compaction thread (absent: they run inline, as in the sim). */
   readonly storageWorker?: () => WorkerChannel;
+  /** How the engine's scans copy entries (the runtime's choice: Platform.scanCopies). */
+  readonly scanCopies?: ScanCopies;
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
   /** Milliseconds per Raft tick (default `NODE_DEFAULTS.tickMs`). */
@@ -95,6 +98,7 @@ export interface ResolvedNodeOptions extends
       | "autoCompact"
       | "collectGarbage"
       | "storageWorker"
+      | "scanCopies"
       | "placement"
     >
   > {
@@ -102,6 +106,7 @@ export interface ResolvedNodeOptions extends
   readonly autoCompact: RetentionOptions;
   readonly collectGarbage: (() => void) | undefined;
   readonly storageWorker: (() => WorkerChannel) | undefined;
+  readonly scanCopies: ScanCopies | undefined;
   readonly clusterToken: string | undefined;
   readonly logger: Logger;
   /** A free-form line, logged as a `message` event (callers that have no event of their own). */
@@ -157,6 +162,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     log: (line: string) => logger.info("message", { text: line }),
     collectGarbage: o.collectGarbage,
     storageWorker: o.storageWorker,
+    scanCopies: o.scanCopies,
     autoCompact: resolveRetention(o.autoCompact ?? {}),
     electionTimeoutMs: electionTicks * tickMs,
     placement: resolvePlacementOptions(o.placement ?? {}),
