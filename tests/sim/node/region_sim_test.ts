@@ -12,16 +12,22 @@ import { runSeed } from "../../../src/sim/run_seed.ts";
 
 const SPLIT_BYTES = 4096;
 
-/** Seeds that pass on both runners, and the fault kind each is here for. */
-const SEEDS: { seed: number; kind: FaultKind }[] = [
+/**
+ * Seeds that pass on both runners, and the fault kind each is here for. A seed's run is the same
+ * every time on one runtime but may differ between Deno and Bun (seed 23 with every kind drew a
+ * membership change under Deno only), so a seed may fix its fault kinds to make sure of it.
+ */
+const SEEDS: { seed: number; kind: FaultKind; faults?: FaultKind[] }[] = [
   { seed: 15, kind: "wipe-rejoin" }, // a wiped node gets its regions back from their leaders
-  { seed: 23, kind: "membership" }, // a node removed and added back in every region
+  // A node removed and added back in every region, while nodes pause.
+  { seed: 22, kind: "membership", faults: ["membership", "pause"] },
 ];
 
-for (const { seed, kind } of SEEDS) {
+for (const { seed, kind, faults } of SEEDS) {
   test(`whole-node sim with regions: seed ${seed} passes every check that holds`, async () => {
-    const r = await runSeed({ seed, regionSplitBytes: SPLIT_BYTES, trace: true });
-    const replay = `./tinykv sim --seed ${seed} --region-split-bytes ${SPLIT_BYTES} --trace`;
+    const r = await runSeed({ seed, faults, regionSplitBytes: SPLIT_BYTES, trace: true });
+    const only = faults === undefined ? "" : ` --faults ${faults.join(",")}`;
+    const replay = `./tinykv sim --seed ${seed}${only} --region-split-bytes ${SPLIT_BYTES} --trace`;
     assert.deepEqual(r.failures, [], `seed ${seed} failed; replay: ${replay}\n${r.trace.tail(30)}`);
     assert.equal(r.linearizable, true, `seed ${seed}: the history was not fully checked`);
     assert.ok(r.faults[kind] > 0, `seed ${seed}: no ${kind} fault`);
