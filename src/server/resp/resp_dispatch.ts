@@ -67,7 +67,7 @@ export function dataCommand(
       return readOnNode(ctx, run).then(replyOf);
     }
     ctx.conn.wrote = true;
-    return proposeToEnd(ctx, run).then(replyOf);
+    return proposeToEnd(ctx, run, replyOf);
   };
 }
 
