@@ -42,6 +42,8 @@ export const DEFAULT_RESP_LIMITS: RespLimits = {
 };
 
 const CR = 13, LF = 10;
+/** Nothing left over (the usual end of a read): shared, never written. */
+const EMPTY = new Uint8Array(0);
 
 /** One parsed command: its arguments as raw bytes (args[0] is the name). */
 export type RespCommand = Uint8Array[];
@@ -101,7 +103,9 @@ export class RespParser {
       if (!this.#step(out)) break;
     }
     // Keep only an owned copy of the unconsumed tail.
-    this.#buf = copyRange(this.#buf, this.#start, this.#buf.length);
+    this.#buf = this.#start === this.#buf.length
+      ? EMPTY
+      : copyRange(this.#buf, this.#start, this.#buf.length);
     this.#start = 0;
   }
 
