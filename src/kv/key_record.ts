@@ -33,12 +33,24 @@ export function encodeCurrent(s: KeyState): Uint8Array {
   return out;
 }
 
-/** The key's state from its current record; the value is a view into `bytes`. */
+/** Values up to this many bytes are copied out of a record, longer ones viewed. */
+const VALUE_COPY_MAX = 64;
+
+/**
+ * The key's state from its current record; the value is a copy of a short value (a view of a
+ * fresh small array costs it a buffer of its own: several times the copy, on every SET's read
+ * of its key) or a view into `bytes`.
+ */
 export function decodeCurrent(key: Uint8Array, bytes: Uint8Array): KeyState {
   const r = new ByteReader(bytes);
   const modRevision = r.varint(), createRevision = r.varint();
   const version = r.varint(), lease = r.varint(), expireAtMs = r.varint();
-  const value = bytes.subarray(r.offset);
+  const from = r.offset, n = bytes.length - from;
+  let value: Uint8Array;
+  if (n <= VALUE_COPY_MAX) {
+    value = new Uint8Array(n);
+    for (let i = 0; i < n; i++) value[i] = bytes[from + i];
+  } else value = bytes.subarray(from);
   return { key, value, createRevision, modRevision, version, lease, expireAtMs };
 }
 

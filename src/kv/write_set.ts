@@ -7,7 +7,7 @@ import type { WriteOp } from "../storage/db.ts";
 import { compareBytes } from "../util/bytes.ts";
 import { Namespace } from "./keyspace.ts";
 import { type RegionKeys, regionKeys } from "./region_keys.ts";
-import { inSpan, type KeySpan } from "./snapshot_ranges.ts";
+import { inSpanFrom, type KeySpan } from "./snapshot_ranges.ts";
 
 /** A write an apply makes besides a command's: a put, or a delete when `value` is null. */
 export interface EngineWrite {
@@ -192,7 +192,7 @@ export class WriteSet {
       return;
     }
     const had = existed ?? this.#get(id, key) !== undefined;
-    const counted = this.span === undefined || inSpan(this.span, key.subarray(1));
+    const counted = this.span === undefined || inSpanFrom(this.span, key, 1);
     if (value === null && had && counted) this.keysDelta--;
     if (value !== null && !had && counted) this.keysDelta++;
     const before = this.#pending.get(id)?.before ?? had;

@@ -17,7 +17,7 @@ import { leaseKeyAttachment } from "../mvcc_keys.ts";
 import type { LeaseAttachments, RevisionWriter } from "../revision_writer.ts";
 import { WriteSet } from "../write_set.ts";
 import { ApplyStorage, type WriteBudget } from "./apply_storage.ts";
-import { BudgetExceeded, runRedis } from "./executor.ts";
+import { BudgetExceeded, runRedis, type WatchedKey } from "./executor.ts";
 import { error, type RedisReply } from "./reply.ts";
 import type { RedisEvent } from "./storage.ts";
 
@@ -25,22 +25,28 @@ const MiB = 1024 * 1024;
 
 /** Lease key counts moved by a staged set: applied to the table only when the set is. */
 class StagedLeases implements LeaseAttachments {
-  readonly #deltas = new Map<number, number>();
+  /** Made at the first change: Redis commands never attach keys to leases. */
+  #deltas: Map<number, number> | undefined;
 
   attach(id: number, key: Uint8Array, ws: WriteSet): void {
-    this.#deltas.set(id, (this.#deltas.get(id) ?? 0) + 1);
+    const deltas = this.#deltas ??= new Map();
+    deltas.set(id, (deltas.get(id) ?? 0) + 1);
     ws.put(leaseKeyAttachment(id, key), new Uint8Array(0));
   }
 
   detach(id: number, key: Uint8Array, ws: WriteSet): void {
-    this.#deltas.set(id, (this.#deltas.get(id) ?? 0) - 1);
+    const deltas = this.#deltas ??= new Map();
+    deltas.set(id, (deltas.get(id) ?? 0) - 1);
     ws.delete(leaseKeyAttachment(id, key));
   }
 
   applyTo(table: LeaseTable): void {
+    if (this.#deltas === undefined) return;
     for (const [id, delta] of this.#deltas) if (delta !== 0) table.countKeys(id, delta);
   }
 }
+
+const NO_WATCHES: readonly WatchedKey[] = [];
 
 /**
  * What a request may write: a fixed number of engine operations, and bytes
@@ -97,7 +103,9 @@ export function applyRedisRequest(
     db: r.db,
     commands: r.commands.map((c) => c.args),
     multi: r.multi,
-    watches: r.watches.map((x) => ({ db: x.db, key: x.key, revision: Number(x.revision) })),
+    watches: r.watches.length === 0
+      ? NO_WATCHES
+      : r.watches.map((x) => ({ db: x.db, key: x.key, revision: Number(x.revision) })),
   };
   let result;
   try {

@@ -10,7 +10,49 @@ const SHORT_NAME_BYTES = 24;
 
 const UPPER_A = 0x41, UPPER_Z = 0x5a, LOWER_A = 0x61, LOWER_Z = 0x7a, CASE = 0x20;
 
+/**
+ * Names of at most CACHED_NAME_BYTES bytes (SET, GET, HSET, EXPIRE, ...) are kept once made,
+ * keyed by their bytes and length as one number: a pipelined command's name is then a lookup,
+ * not a new string, wherever it is read. At most CACHED_NAMES spellings per case are kept
+ * (what a client typed is not trusted to be few); past that, names are built as before.
+ */
+const CACHED_NAME_BYTES = 6;
+const CACHED_NAMES = 512;
+const upperCache = new Map<number, string>();
+const lowerCache = new Map<number, string>();
+
+/** The cache key of a short name (bytes little-endian, then the length), or -1. */
+function nameCode(bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n > CACHED_NAME_BYTES) return -1;
+  let code = n;
+  for (let i = n - 1; i >= 0; i--) code = code * 256 + bytes[i];
+  return code;
+}
+
 export function upperName(bytes: Uint8Array): string {
+  const code = nameCode(bytes);
+  if (code < 0) return buildUpper(bytes);
+  let s = upperCache.get(code);
+  if (s === undefined) {
+    s = buildUpper(bytes);
+    if (upperCache.size < CACHED_NAMES) upperCache.set(code, s);
+  }
+  return s;
+}
+
+export function lowerName(bytes: Uint8Array): string {
+  const code = nameCode(bytes);
+  if (code < 0) return buildLower(bytes);
+  let s = lowerCache.get(code);
+  if (s === undefined) {
+    s = buildLower(bytes);
+    if (lowerCache.size < CACHED_NAMES) lowerCache.set(code, s);
+  }
+  return s;
+}
+
+function buildUpper(bytes: Uint8Array): string {
   if (bytes.length <= SHORT_NAME_BYTES) {
     let s = "";
     for (let i = 0; i < bytes.length; i++) {
@@ -23,7 +65,7 @@ export function upperName(bytes: Uint8Array): string {
   return fromUtf8(bytes).toUpperCase();
 }
 
-export function lowerName(bytes: Uint8Array): string {
+function buildLower(bytes: Uint8Array): string {
   if (bytes.length <= SHORT_NAME_BYTES) {
     let s = "";
     for (let i = 0; i < bytes.length; i++) {

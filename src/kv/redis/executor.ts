@@ -36,19 +36,27 @@ export function runRedis(run: RedisRun, storage: RedisStorage): { reply: RedisRe
   if (run.multi && run.watches.some((w) => watchToken(storage, w.db, w.key) !== w.revision)) {
     return { reply: NULL_ARRAY, db: run.db };
   }
-  const ctx: ExecContext = {
-    db: new RedisDb(storage, run.db),
-    storage,
-    multi: run.multi,
-    select(index: number) {
-      this.db = new RedisDb(storage, index);
-    },
-    notify(event, key, cls) {
-      if (storage.writable) storage.emit({ kind: "keyspace", db: this.db.index, event, key, cls });
-    },
-  };
+  const ctx = new RunContext(storage, run.db, run.multi);
   const replies = run.commands.map((args) => runOne(ctx, args));
   return { reply: array(replies), db: ctx.db.index };
+}
+
+/** One run's context: a class, so a pipeline's runs share one shape and no closures. */
+class RunContext implements ExecContext {
+  db: RedisDb;
+
+  constructor(readonly storage: RedisStorage, db: number, readonly multi: boolean) {
+    this.db = new RedisDb(storage, db);
+  }
+
+  select(index: number): void {
+    this.db = new RedisDb(this.storage, index);
+  }
+
+  notify(event: string, key: Uint8Array, cls: string): void {
+    const storage = this.storage;
+    if (storage.writable) storage.emit({ kind: "keyspace", db: this.db.index, event, key, cls });
+  }
 }
 
 /** A request wrote more than its budget: nothing of it is kept (apply_request.ts). */

@@ -49,10 +49,17 @@ function sameBytes(bytes: Uint8Array, expected: readonly number[]): boolean {
   return true;
 }
 
+/** A new array of `bytes` (Uint8Array.from walks its argument as an iterable: slower). */
+function bytesOf(bytes: readonly number[]): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i];
+  return out;
+}
+
 export function encodeReply(reply: RedisReply): Uint8Array {
-  if (isOk(reply)) return Uint8Array.from(OK_BYTES);
+  if (isOk(reply)) return bytesOf(OK_BYTES);
   if (reply.k === "array" && reply.items.length === 1 && isOk(reply.items[0])) {
-    return Uint8Array.from(ONE_OK_BYTES);
+    return bytesOf(ONE_OK_BYTES);
   }
   const w = new ByteWriter(64);
   write(w, reply);

@@ -5,12 +5,14 @@
 import { RedisError } from "../../kv/redis/errors.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
 import {
+  newSlot,
   type Reply,
   RespCommandError,
   type RespContext,
   type Slot,
-  type Start,
 } from "./resp_command.ts";
+import type { WatchedKey } from "../../kv/redis/executor.ts";
+import { subscribedRefusal } from "./resp_pubsub.ts";
 import { respErrorFor } from "./resp_errors.ts";
 import type { RespCommand, RespProtocolError } from "./resp_parser.ts";
 import {
@@ -30,6 +32,11 @@ export function errorReply(err: unknown): Reply {
   }
   const message = respErrorFor(err);
   return (w) => w.error(message);
+}
+
+/** A slot answering an error line. */
+export function refuse(line: string): Slot {
+  return newSlot("local", () => (w) => w.error(line));
 }
 
 /** The slot answering bad input (after the commands before it); the connection then closes. */
@@ -52,23 +59,40 @@ const CONTAINERS = new Set(["ACL", "CLIENT", "COMMAND", "CONFIG", "OBJECT"]);
 
 /**
  * A data command of the Redis table: a read on this node, or a write through the log. A read
- * whose barrier is already met is answered synchronously (no promise, same turn).
+ * whose barrier is already met is answered synchronously (no promise, same turn). A class, not
+ * closures: every pipelined SET and GET of the general path makes one.
  */
-export function dataCommand(
-  ctx: RespContext,
-  args: RespCommand,
-  kind: "read" | "write",
-): Start {
-  return () => {
-    const run = { db: ctx.conn.db, commands: [args], multi: false, watches: [] };
-    if (kind === "read") {
+class DataSlot implements Slot {
+  started = false;
+  done = false;
+  reply: Reply | undefined = undefined;
+
+  constructor(
+    readonly ctx: RespContext,
+    readonly args: RespCommand,
+    readonly kind: "read" | "write",
+  ) {}
+
+  start(): Reply | Promise<Reply> {
+    const ctx = this.ctx;
+    // Refused at its turn when the connection is subscribed (RESP2), as unlessSubscribed does.
+    const refusal = subscribedRefusal(ctx, this.args);
+    if (refusal !== undefined) return (w) => w.error(refusal);
+    const run = { db: ctx.conn.db, commands: [this.args], multi: false, watches: NO_WATCHES };
+    if (this.kind === "read") {
       const now = readOnNodeNow(ctx, run);
       if (now !== undefined) return replyOf(now);
       return readOnNode(ctx, run).then(replyOf);
     }
     ctx.conn.wrote = true;
-    return proposeToEnd(ctx, run).then(replyOf);
-  };
+    return proposeToEnd(ctx, run, replyOf);
+  }
+}
+
+const NO_WATCHES: readonly WatchedKey[] = [];
+
+export function dataSlot(ctx: RespContext, args: RespCommand, kind: "read" | "write"): Slot {
+  return new DataSlot(ctx, args, kind);
 }
 
 function replyOf(result: RedisResult): Reply {

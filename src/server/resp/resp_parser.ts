@@ -18,6 +18,7 @@ import {
 import { assert } from "../../util/assert.ts";
 import { FillingBuffer } from "../../util/filling_buffer.ts";
 import { splitInline } from "./inline_args.ts";
+import { concat, copyRange } from "./resp_parser_bytes.ts";
 import { GET_LOWER, GET_UPPER } from "./resp_get_name.ts";
 
 export class RespProtocolError extends Error {
@@ -41,6 +42,8 @@ export const DEFAULT_RESP_LIMITS: RespLimits = {
 };
 
 const CR = 13, LF = 10;
+/** Nothing left over (the usual end of a read): shared, never written. */
+const EMPTY = new Uint8Array(0);
 
 /** One parsed command: its arguments as raw bytes (args[0] is the name). */
 export type RespCommand = Uint8Array[];
@@ -100,7 +103,9 @@ export class RespParser {
       if (!this.#step(out)) break;
     }
     // Keep only an owned copy of the unconsumed tail.
-    this.#buf = copyRange(this.#buf, this.#start, this.#buf.length);
+    this.#buf = this.#start === this.#buf.length
+      ? EMPTY
+      : copyRange(this.#buf, this.#start, this.#buf.length);
     this.#start = 0;
   }
 
@@ -111,14 +116,18 @@ export class RespParser {
     if (this.#argsLeft === 0 && first !== 0x2a /* * */) return this.#inlineStep(out);
     const lineEnd = this.#findLineEnd();
     if (lineEnd < 0) return false;
-    const line = this.#buf.subarray(this.#start + 1, lineEnd);
+    // The line is buf[from, lineEnd), read in place (a view per line cost more than the parse).
+    const from = this.#start + 1, lineLength = lineEnd - from;
     if (this.#argsLeft === 0) {
       // A multibulk length of zero or below ("*0", "*-1") carries no command: Redis ignores it.
-      if (line[0] === 0x2d && line.length > 1 && line.length <= 20 && isDigits(line.subarray(1))) {
+      if (
+        this.#buf[from] === 0x2d && lineLength > 1 && lineLength <= 20 &&
+        isDigits(this.#buf, from + 1, lineEnd)
+      ) {
         this.#start = lineEnd + 2;
         return true;
       }
-      const count = parseLength(line, "multibulk length");
+      const count = parseLength(this.#buf, from, lineEnd, "multibulk length");
       if (count > this.limits.argsMax) throw new RespProtocolError("invalid multibulk length");
       this.#start = lineEnd + 2;
       if (count > 0) this.#argsLeft = count;
@@ -127,7 +136,7 @@ export class RespParser {
     if (first !== 0x24 /* $ */) {
       throw new RespProtocolError(`expected '$', got '${String.fromCharCode(first)}'`);
     }
-    const len = parseLength(line, "bulk length");
+    const len = parseLength(this.#buf, from, lineEnd, "bulk length");
     if (len < 0 || len > this.limits.bulkBytesMax) {
       throw new RespProtocolError("invalid bulk length");
     }
@@ -258,36 +267,23 @@ export class RespParser {
 }
 
 /**
- * A copy of `buf[start, end)` the caller owns: `slice` of a socket's chunk (a Buffer) would be
- * a view of it, and a view costs more than copying a short argument.
+ * The decimal length in buf[start, end); "-1" is returned as -1 (null), anything else
+ * malformed throws.
  */
-function copyRange(buf: Uint8Array, start: number, end: number): Uint8Array {
-  const out = new Uint8Array(end - start);
-  if (end - start <= 64) { for (let i = start; i < end; i++) out[i - start] = buf[i]; }
-  else out.set(buf.subarray(start, end));
-  return out;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-/** A decimal length; "-1" is returned as -1 (null), anything else malformed throws. */
-function parseLength(line: Uint8Array, what: string): number {
-  if (line.length === 2 && line[0] === 0x2d && line[1] === 0x31) return -1;
-  if (line.length === 0 || line.length > 12) throw new RespProtocolError(`invalid ${what}`);
-  let n = 0;
-  for (let i = 0; i < line.length; i++) {
-    const d = line[i] - 0x30;
+function parseLength(buf: Uint8Array, start: number, end: number, what: string): number {
+  const n = end - start;
+  if (n === 2 && buf[start] === 0x2d && buf[start + 1] === 0x31) return -1;
+  if (n === 0 || n > 12) throw new RespProtocolError(`invalid ${what}`);
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i] - 0x30;
     if (d < 0 || d > 9) throw new RespProtocolError(`invalid ${what}`);
-    n = n * 10 + d;
+    value = value * 10 + d;
   }
-  return n;
+  return value;
 }
 
-function isDigits(bytes: Uint8Array): boolean {
-  return bytes.every((b) => b >= 0x30 && b <= 0x39);
+function isDigits(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] < 0x30 || buf[i] > 0x39) return false;
+  return true;
 }

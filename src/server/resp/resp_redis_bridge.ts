@@ -9,9 +9,9 @@ import { FLUSH_CONTINUES } from "../../kv/redis/commands/keyspace.ts";
 import { readRedis } from "../../kv/redis/read_run.ts";
 import type { RedisReply } from "../../kv/redis/reply.ts";
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
-import { ServiceError } from "../kv_service.ts";
+import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import type { RespContext } from "./resp_command.ts";
-import { writeBatcherOf } from "./resp_write_batcher.ts";
+import { type RedisRequestInit, writeBatcherOf } from "./resp_write_batcher.ts";
 
 export interface RedisResult {
   readonly reply: RedisReply;
@@ -28,13 +28,26 @@ export function readOnNodeNow(ctx: RespContext, run: RedisRun): RedisResult | un
   return ctx.service.readStateNow?.(ctx.consistency, (kv) => readRedis(kv, run))?.value;
 }
 
-export async function proposeRedis(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
-  const outcome = await writeBatcherOf(ctx.service).submit({
-    db: run.db,
-    commands: run.commands.map((args) => ({ args: [...args] })),
-    multi: run.multi,
-    watches: run.watches.map((w) => ({ ...w, revision: BigInt(w.revision) })),
-  });
+export function proposeRedis(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
+  return writeBatcherOf(ctx.service).submit(requestOf(run)).then(resultOf);
+}
+
+/**
+ * The log's request for a run. The arguments go as they are (the parser's arrays, never
+ * changed after parsing): the entry's encoder only reads them.
+ */
+function requestOf(run: RedisRun): RedisRequestInit {
+  const commands = new Array<{ args: Uint8Array[] }>(run.commands.length);
+  for (let i = 0; i < commands.length; i++) {
+    commands[i] = { args: run.commands[i] as Uint8Array[] };
+  }
+  const watches = run.watches.length === 0
+    ? []
+    : run.watches.map((w) => ({ ...w, revision: BigInt(w.revision) }));
+  return { db: run.db, commands, multi: run.multi, watches };
+}
+
+function resultOf(outcome: CommandOutcome): RedisResult {
   if (outcome.case !== "redis") {
     throw new ServiceError(ErrorCode.UNAVAILABLE, `a Redis command answered with ${outcome.case}`);
   }
@@ -52,11 +65,25 @@ const FLUSH_STEPS_MAX = 100_000;
 /**
  * A write outside MULTI: proposed again while the executor answers that it
  * stopped at its budget and goes on (FLUSH_CONTINUES), so a big FLUSHALL
- * completes in several atomic steps.
+ * completes in several atomic steps. Resolves with `map` of the last step's
+ * result, in one promise when the first step finished (a SET of a pipeline
+ * pays for one, not four).
  */
-export async function proposeToEnd(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
+export function proposeToEnd<T>(
+  ctx: RespContext,
+  run: RedisRun,
+  map: (r: RedisResult) => T,
+): Promise<T> {
+  return writeBatcherOf(ctx.service).submit(requestOf(run)).then((outcome) => {
+    const r = resultOf(outcome);
+    return continues(firstReply(r)) ? proposeRest(ctx, run).then(map) : map(r);
+  });
+}
+
+/** The steps after a first that answered FLUSH_CONTINUES. */
+async function proposeRest(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
   let result = await proposeRedis(ctx, run);
-  for (let steps = 1; continues(firstReply(result)) && steps < FLUSH_STEPS_MAX; steps++) {
+  for (let steps = 2; continues(firstReply(result)) && steps < FLUSH_STEPS_MAX; steps++) {
     result = await proposeRedis(ctx, run);
   }
   if (continues(firstReply(result))) {

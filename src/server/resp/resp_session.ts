@@ -22,7 +22,7 @@ import type { CommandKind, Reply, RespContext, Slot } from "./resp_command.ts";
 import { newSlot } from "./resp_command.ts";
 import { RESP_COMMANDS } from "./resp_commands.ts";
 import { accessRefusal } from "./resp_auth.ts";
-import { countCommand, dataCommand, errorReply, protocolFailure } from "./resp_dispatch.ts";
+import { countCommand, dataSlot, errorReply, protocolFailure, refuse } from "./resp_dispatch.ts";
 import { looksLikeHttp } from "./resp_http_guard.ts";
 import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.ts";
 import { isPlainGet } from "./resp_get_name.ts";
@@ -102,7 +102,7 @@ export class RespSession {
         return this.#close();
       }
       const loggedIn = this.ctx.conn.user !== undefined;
-      this.#slots.push(this.#replyMode.slot(args, (a) => this.#slot(a), loggedIn));
+      this.#slots.push(this.#replyMode.slot(args, this.#makeSlot, loggedIn));
       // Set by AUTH or HELLO AUTH while it was slotted just now.
       const pending = this.ctx.conn.authenticating as Promise<void> | undefined;
       if (pending !== undefined) {
@@ -129,8 +129,9 @@ export class RespSession {
     return this.#slots.length + this.#held + this.#waiting.length - this.#next;
   }
 
+  readonly #makeSlot = (args: RespCommand): Slot => this.#slot(args);
+
   #slot(args: RespCommand): Slot {
-    const refuse = (line: string) => newSlot("local", () => (w) => w.error(line));
     const name = upperName(args[0]);
     const own = RESP_COMMANDS.get(name);
     const data = own === undefined ? REDIS_COMMANDS.get(lowerName(args[0])) : undefined;
@@ -140,16 +141,16 @@ export class RespSession {
     }
     const arity = own?.arity ?? data?.arity ?? 0;
     if (!arityOk(arity, args.length)) {
-      if (name === "EXEC") return this.#abortExec(wrongArity(name), refuse);
+      if (name === "EXEC") return this.#abortExec(wrongArity(name));
       return this.#failQueued(refuse(wrongArity(name)));
     }
     const refusal = accessRefusal(this.ctx, name, args);
     if (refusal !== undefined) {
-      if (name === "EXEC") return this.#abortExec(refusal, refuse);
+      if (name === "EXEC") return this.#abortExec(refusal);
       return this.#failQueued(refuse(refusal));
     }
     if (this.ctx.conn.multi !== undefined && !MULTI_CONTROL.has(name)) {
-      return this.#queue(args, refuse);
+      return this.#queue(args);
     }
     if (own !== undefined) {
       if ("parse" in own) {
@@ -163,12 +164,11 @@ export class RespSession {
       }
       return newSlot(own.kind, unlessSubscribed(this.ctx, args, () => own.run(this.ctx, args)));
     }
-    const kind = data?.kind === "write" ? "write" : "read";
-    return newSlot(kind, unlessSubscribed(this.ctx, args, dataCommand(this.ctx, args, kind)));
+    return dataSlot(this.ctx, args, data?.kind === "write" ? "write" : "read");
   }
 
   /** A refused EXEC ends any transaction, saying why (Redis 7, inside MULTI or not). */
-  #abortExec(error: string, refuse: (line: string) => Slot): Slot {
+  #abortExec(error: string): Slot {
     this.ctx.conn.multi = undefined;
     this.ctx.conn.watches.clear();
     const why = error.replace(/^ERR /, "");
@@ -187,7 +187,7 @@ export class RespSession {
     return s;
   }
 
-  #queue(args: RespCommand, refuse: (line: string) => Slot): Slot {
+  #queue(args: RespCommand): Slot {
     const queue = this.ctx.conn.multi ?? [];
     const name = lowerName(args[0]);
     if (REDIS_COMMANDS.get(name)?.run === undefined) {

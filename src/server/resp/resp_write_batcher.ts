@@ -9,7 +9,8 @@
  * A request whose writes its arguments do not bound (MULTI/EXEC, FLUSHALL, COPY...) or that
  * is over the batch byte limit is proposed alone, in its place in that order. The requests
  * of a batch share its revision, like the writes of one transaction; a key written by one
- * request ends the batch before the next request that writes it.
+ * request ends the batch before the next request that writes it. Keys are compared by a
+ * 32-bit hash of their database and bytes: two keys that share one only end a batch early.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { ErrorCode, type RedisRequestSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
@@ -19,7 +20,6 @@ import {
   RESP_WRITE_BATCHES_INFLIGHT_MAX,
 } from "../../limits_ops.ts";
 import { lowerName } from "../../kv/redis/command_name.ts";
-import { mapKey } from "../../kv/write_set.ts";
 import { type CommandOutcome, type KvService, ServiceError } from "../kv_service.ts";
 import { serviceErrorOf } from "../node/proposals.ts";
 
@@ -64,8 +64,8 @@ interface Waiting {
   readonly request: RedisRequestInit;
   /** Argument bytes when batchable, else -1. */
   readonly bytes: number;
-  /** The keys it writes (db and key as text), when batchable. */
-  readonly keys: readonly string[];
+  /** Hashes of the keys it writes (keyHash), when batchable. */
+  readonly keys: readonly number[];
   readonly resolve: (o: CommandOutcome) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -74,8 +74,21 @@ interface Waiting {
 const ALL_KEYS = new Set(["del", "unlink"]);
 const PAIRS = new Set(["mset", "msetnx"]);
 
+/**
+ * FNV-1a over the database and the key's bytes: the batcher's test for "may be the same key".
+ * Equal keys always hash equal; unequal ones rarely do, and then only end a batch early.
+ */
+export function keyHash(db: number, key: Uint8Array): number {
+  let h = (0x811c9dc5 ^ db) >>> 0;
+  h = Math.imul(h, 0x01000193);
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
+  return h >>> 0;
+}
+
+const NO_KEYS: readonly number[] = [];
+
 /** A lone batchable command's bytes and keys, or undefined when it must go alone. */
-function batchable(r: RedisRequestInit): { bytes: number; keys: string[] } | undefined {
+function batchable(r: RedisRequestInit): { bytes: number; keys: number[] } | undefined {
   const commands = r.commands ?? [];
   if (r.multi || (r.watches?.length ?? 0) > 0 || commands.length !== 1) return undefined;
   const args = commands[0].args ?? [];
@@ -86,9 +99,8 @@ function batchable(r: RedisRequestInit): { bytes: number; keys: string[] } | und
   if (bytes > RESP_WRITE_BATCH_BYTES_MAX) return undefined;
   const step = PAIRS.has(name) ? 2 : 1;
   const end = ALL_KEYS.has(name) || PAIRS.has(name) ? args.length : 2;
-  const keys: string[] = [];
-  // One code unit per byte: distinct keys stay distinct, and no UTF-8 decoder runs per key.
-  for (let i = 1; i < end; i += step) keys.push(`${r.db ?? 0}:${mapKey(args[i])}`);
+  const keys: number[] = [];
+  for (let i = 1; i < end; i += step) keys.push(keyHash(r.db ?? 0, args[i]));
   return { bytes, keys };
 }
 
@@ -109,7 +121,13 @@ export class RespWriteBatcher {
     }
     return new Promise((resolve, reject) => {
       const b = batchable(request);
-      this.#queue.push({ request, bytes: b?.bytes ?? -1, keys: b?.keys ?? [], resolve, reject });
+      this.#queue.push({
+        request,
+        bytes: b?.bytes ?? -1,
+        keys: b?.keys ?? NO_KEYS,
+        resolve,
+        reject,
+      });
       if (!this.#scheduled) {
         this.#scheduled = true;
         queueMicrotask(() => this.#flush());
@@ -147,12 +165,12 @@ export class RespWriteBatcher {
     const q = this.#queue;
     if (q[0].bytes < 0) return q.splice(0, 1);
     let n = 0, bytes = 0;
-    const keys = new Set<string>();
+    const keys = new Set<number>();
     while (n < q.length && n < RESP_WRITE_BATCH_REQUESTS_MAX && q[n].bytes >= 0) {
       if (n > 0 && bytes + q[n].bytes > RESP_WRITE_BATCH_BYTES_MAX) break;
       const mine = q[n].keys;
       const repeats = mine.length > 1 && new Set(mine).size !== mine.length; // no Set for one key
-      if (repeats || mine.some((k) => keys.has(k))) {
+      if (repeats || seenAny(keys, mine)) {
         if (n > 0) break;
         return q.splice(0, 1); // its own keys repeat (MSET a 1 a 2): alone
       }
@@ -178,6 +196,11 @@ export class RespWriteBatcher {
       (e) => (this.#settled(), unit.forEach((w) => w.reject(e))),
     );
   }
+}
+
+function seenAny(seen: ReadonlySet<number>, keys: readonly number[]): boolean {
+  for (let i = 0; i < keys.length; i++) if (seen.has(keys[i])) return true;
+  return false;
 }
 
 /** Hands each request its own outcome from the batch's. */

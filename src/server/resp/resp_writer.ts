@@ -80,7 +80,8 @@ export class RespWriter {
   }
 
   simple(text: string): this {
-    this.#out.bytes(utf8(`+${text}\r\n`));
+    // +OK (every SET's reply) from its bytes, with no string made and encoded per reply.
+    this.#out.bytes(text === "OK" ? OK : utf8(`+${text}\r\n`));
     return this;
   }
 
