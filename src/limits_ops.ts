@@ -171,6 +171,13 @@ export const RESP_WRITE_BATCHES_INFLIGHT_MAX = 2;
  * examines before it writes its deletes and yields the event loop for a timer turn.
  */
 export const HISTORY_COMPACT_SLICE_ENTRIES = 1024;
+/**
+ * Key bytes one history compaction pass remembers of the keys it has finished, so that a key
+ * changed again later in the pass is not compacted again (a hot key is met in every batch of
+ * records, and each revisit stepped over the tombstones the first visit left). Past it, further
+ * keys are not remembered: still correct, only revisited.
+ */
+export const HISTORY_COMPACT_PASS_KEY_BYTES_MAX = 8 * MiB;
 
 // ---- multi-region peer transport (src/server/peer/multi_peer_transport.ts) ----
 /**

@@ -16,10 +16,12 @@
 import { HISTORY_COMPACT_BATCH } from "../limits.ts";
 import { HISTORY_COMPACT_SLICE_ENTRIES } from "../limits_ops.ts";
 import type { Db, WriteOp } from "../storage/db.ts";
+import { compareBytes } from "../util/bytes.ts";
 import { ByteReader, ByteWriter } from "../util/coding.ts";
 import { ClosedError } from "../util/errors.ts";
 import { ChangeType, decodeHistory, decodeIndexEntry } from "./key_record.ts";
 import { indexKey, indexKeyEnd, parseIndexKey } from "./mvcc_keys.ts";
+import { FinishedKeys } from "./history_finished_keys.ts";
 import type { HistoryView } from "./history_view.ts";
 
 function textOf(key: Uint8Array): string {
@@ -68,10 +70,14 @@ interface KeyCursor {
  * below `upTo` change only here (new ones sort before `indexKey(key, upTo)`), so a cursor
  * stays valid across the pause between slices.
  *
- * The last compaction (to `done`) left at most one live entry at or below `done`, the newest:
- * the scan stops after it instead of walking the deleted entries further down, whose
- * tombstones the engine would otherwise step over again on every pass (cost that grew with
- * the key's whole past, not with what was written since).
+ * The last compaction (to `done`) left at most one live entry at or below `done`, the newest,
+ * and tombstones for every older one. So the key is read in two bounded scans: its changes in
+ * (done, upTo], which end at `indexKey(key, done)`, then that one entry (a scan of limit 1).
+ * One scan to the key's end would stop handing out entries after the kept one, but the
+ * engine reads ahead (up to a batch of live entries) and so stepped over the tombstones of
+ * the key's whole compacted past on every pass: each pass cost more than the one before
+ * until an engine compaction dropped them (issue 14: puts on 1,000 hot keys slowed by a
+ * third within a minute of auto-compaction).
  */
 function compactKey(
   db: Db,
@@ -82,9 +88,9 @@ function compactKey(
   slice: Slice,
 ): KeyCursor | undefined {
   const { done, upTo } = range;
+  const doneKey = indexKey(key, done);
   let settled = at.settled;
-  for (const [k, v] of db.scanSync({ start: at.start, end: indexKeyEnd(key) })) {
-    if (slice.spent) return { start: k.slice(), settled };
+  const examine = (k: Uint8Array, v: Uint8Array): void => {
     slice.left--;
     const entry = decodeIndexEntry(v);
     const revision = parseIndexKey(k).revision;
@@ -98,14 +104,23 @@ function compactKey(
         key: view.feedOf(revision).history(revision, entry.sub),
       });
     }
-    if (revision <= done) break;
+  };
+  if (compareBytes(at.start, doneKey) < 0) {
+    for (const [k, v] of db.scanSync({ start: at.start, end: doneKey })) {
+      if (slice.spent) return { start: k.slice(), settled };
+      examine(k, v);
+    }
   }
+  if (slice.spent) return { start: doneKey, settled };
+  const start = compareBytes(at.start, doneKey) < 0 ? doneKey : at.start;
+  for (const [k, v] of db.scanSync({ start, end: indexKeyEnd(key), limit: 1 })) examine(k, v);
   return undefined;
 }
 
 /** A key met in one pass over history records: its first record, and how many it had. */
 interface Changed {
   readonly key: Uint8Array;
+  readonly text: string;
   /** The first record created the key (a put of version 1): nothing of it is older. */
   readonly created: boolean;
   records: number;
@@ -130,7 +145,8 @@ function changedKeys(
   from: number,
   upTo: number,
   batch: number,
-): { keys: Uint8Array[]; records: number; next: number | undefined } {
+  finished: FinishedKeys,
+): { keys: Changed[]; records: number; next: number | undefined } {
   const found = new Map<string, Changed>();
   let records = 0, open = -1, next: number | undefined;
   segments: for (const { feed, from: low, to } of view.segments(from, upTo - 1)) {
@@ -148,8 +164,10 @@ function changedKeys(
       noteChange(found, revision, type, state);
     }
   }
-  const keys: Uint8Array[] = [];
-  for (const c of found.values()) if (!(c.created && c.records === 1)) keys.push(c.key);
+  const keys: Changed[] = [];
+  for (const c of found.values()) {
+    if (!(c.created && c.records === 1) && !finished.has(c.text)) keys.push(c);
+  }
   return { keys, records, next };
 }
 
@@ -167,7 +185,7 @@ function noteChange(
   }
   const created = type === ChangeType.Put && state.version === 1 &&
     state.createRevision === revision;
-  found.set(text, { key: state.key.slice(), created, records: 1 });
+  found.set(text, { key: state.key.slice(), text, created, records: 1 });
 }
 
 /**
@@ -190,6 +208,7 @@ export async function compactHistory(
     slice = new Slice(pace.sliceEntries);
     await pace.pause();
   };
+  const finished = new FinishedKeys();
   let next: number | undefined = from;
   while (next !== undefined) {
     const found = changedKeys(
@@ -198,15 +217,17 @@ export async function compactHistory(
       next,
       upTo,
       Math.min(HISTORY_COMPACT_BATCH, pace.sliceEntries),
+      finished,
     );
     next = found.next;
     slice.left -= found.records;
-    for (const key of found.keys) {
+    for (const { key, text } of found.keys) {
       let at: KeyCursor | undefined = { start: indexKey(key, upTo), settled: false };
       while (at !== undefined) {
         if (slice.spent) await endSlice();
         at = compactKey(db, view, key, { done: from, upTo }, at, slice);
       }
+      finished.add(text);
     }
     await endSlice();
   }

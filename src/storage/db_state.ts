@@ -40,6 +40,8 @@ export class Counters {
   writeStops = 0;
   memtableStalls = 0;
   filesDeleted = 0;
+  /** Engine entries scans stepped over: versions and tombstones as well as what they returned. */
+  scanSteps = 0;
 }
 
 /** Longest stretch of background work between yields to requests. */

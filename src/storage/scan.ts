@@ -81,8 +81,10 @@ class ScanSource {
   #walk: Walk | undefined;
   #left: number;
   readonly #unpin: () => void;
+  readonly #counters: DbState["counters"];
 
   constructor(s: DbState, options: ScanOptions, seq: number) {
+    this.#counters = s.counters;
     const b = bounds(options);
     this.#left = b.limit;
     const v = s.vs.current;
@@ -106,6 +108,7 @@ class ScanSource {
 
   finish(): void {
     if (this.#left < 0) return;
+    if (this.#walk !== undefined) this.#counters.scanSteps += this.#walk.steps;
     this.#walk = undefined;
     this.#left = -1;
     this.#unpin();

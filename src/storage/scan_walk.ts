@@ -20,6 +20,8 @@ export interface WalkBounds {
 /** A walk that appends up to `max` entries to `out`; returns false once it is exhausted. */
 export interface Walk {
   fill(out: ScanEntry[], max: number): boolean;
+  /** Engine entries stepped over so far (stats' `scanSteps`). */
+  readonly steps: number;
 }
 
 /** Small chunk the copies handed to a scan's consumer are carved from. */
@@ -75,6 +77,7 @@ class Slab implements ByteSink {
 export class ForwardWalk implements Walk {
   readonly #slab: Slab;
   #last: Uint8Array | undefined;
+  steps = 0;
 
   /** `slices`: each copy handed out is an array of its own (DbOptions.scanCopies). */
   constructor(
@@ -92,10 +95,11 @@ export class ForwardWalk implements Walk {
     const { m, b, seq } = this;
     const end = b.end;
     let last = this.#last;
-    let n = 0;
+    let n = 0, steps = 0;
     while (n < max && m.valid()) {
       const key = m.key();
       if (end !== undefined && compareBytes(key, end) >= 0) break;
+      steps++;
       if (m.seq() <= seq && (last === undefined || !equalBytes(key, last))) {
         last = this.#slab.copy(key);
         if (m.kind() === ValueKind.Put) {
@@ -106,6 +110,7 @@ export class ForwardWalk implements Walk {
       m.next();
     }
     this.#last = last;
+    this.steps += steps;
     return n === max;
   }
 }
@@ -113,9 +118,14 @@ export class ForwardWalk implements Walk {
 /** Descending walk (a generator: reverse scans are rare and short). */
 export class ReverseWalk implements Walk {
   readonly #gen: Generator<ScanEntry>;
+  readonly #count = { steps: 0 };
 
   constructor(m: MergingCursor, b: WalkBounds, seq: number, slices = false) {
-    this.#gen = reverse(m, b, seq, slices);
+    this.#gen = reverse(m, b, seq, slices, this.#count);
+  }
+
+  get steps(): number {
+    return this.#count.steps;
   }
 
   fill(out: ScanEntry[], max: number): boolean {
@@ -133,6 +143,7 @@ function* reverse(
   b: WalkBounds,
   seq: number,
   slices: boolean,
+  count: { steps: number },
 ): Generator<ScanEntry> {
   const slab = new Slab(slices);
   m.seekBefore(b.end);
@@ -143,6 +154,7 @@ function* reverse(
     let value: Uint8Array | undefined;
     // Entries of one user key come oldest first here; keep the newest visible one.
     while (m.valid() && equalBytes(m.key(), key)) {
+      count.steps++;
       if (m.seq() <= seq) {
         kind = m.kind();
         value = m.value();

@@ -22,6 +22,11 @@ export interface DbStats {
   readonly walSyncs: number;
   readonly commitGroups: number;
   readonly filesDeleted: number;
+  /**
+   * Engine entries scans stepped over, including shadowed versions and tombstones (and a
+   * scan's read-ahead): the work behind scans, which the entries they return understate.
+   */
+  readonly scanSteps: number;
   readonly snapshots: number;
   /** Table files open now (bounded by maxOpenTables). */
   readonly openTables: number;
@@ -65,6 +70,7 @@ export function collectStats(s: DbState): DbStats {
     walSyncs: c.walSyncs,
     commitGroups: c.commitGroups,
     filesDeleted: c.filesDeleted,
+    scanSteps: c.scanSteps,
     snapshots,
     openTables: s.tables.openCount,
     residentTables: { count: s.tables.residentCount, bytes: s.tables.residentBytes },

@@ -210,6 +210,10 @@ function addStorageMetrics(r: MetricsRegistry, node: NodeService): void {
     "tinykv_storage_wal_syncs_total",
     "Engine WAL fsyncs (0: the node runs the engine without a WAL; see the Raft log fsyncs).",
   );
+  const scanSteps = c(
+    "tinykv_storage_scan_steps_total",
+    "Engine entries scans stepped over (tombstones, old versions and read-ahead included).",
+  );
   r.onCollect(() => {
     const st = node.db.stats();
     st.levels.forEach((l, i) => {
@@ -235,5 +239,6 @@ function addStorageMetrics(r: MetricsRegistry, node: NodeService): void {
     cacheBytes.set(bc.capacity, { kind: "capacity" });
     hitRatio.set(bc.hits + bc.misses === 0 ? 0 : bc.hits / (bc.hits + bc.misses));
     walSyncs.set(st.walSyncs);
+    scanSteps.set(st.scanSteps);
   });
 }

@@ -81,6 +81,7 @@ test("node /metrics: Raft, storage and server metrics, each with HELP, TYPE and 
     assert.ok(value(s, `tinykv_open_connections{port="protobuf"}`) >= 1);
     assert.equal(value(s, `tinykv_storage_write_backpressure{state="none"}`), 1);
     assert.ok(s.has(`tinykv_storage_level_files{level="0"}`));
+    assert.ok(s.has("tinykv_storage_scan_steps_total"));
     for (const peer of [1, 2, 3].filter((id) => id !== leader)) {
       assert.ok(value(s, `tinykv_raft_follower_match_index{peer="${peer}"}`) >= 20);
       assert.ok(s.has(`tinykv_raft_follower_lag_entries{peer="${peer}"}`));
