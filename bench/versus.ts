@@ -2,12 +2,18 @@
  * bench:versus — TinyKV next to etcd and redis-server on this machine, in one run, each driven by
  * a native client, printed as one table with ratios (bench/RESULTS.md, "Side by side").
  *
- *   deno task bench:versus [--seconds 5] [--warmup 5]   or   bun bench/versus.ts [...]
+ *   deno task bench:versus [--seconds 5] [--warmup 5] [--history keep|compact]
+ *   or   bun bench/versus.ts [...]
  *
  * Every server is warmed up before its first measured row: the same load as its busiest row,
  * unmeasured, for --warmup seconds (0: none). A fresh TinyKV spends its first seconds compiling
  * (Bun's JIT threads take ~40 % of its CPU per write then: bench/RESULTS.md); etcd and
  * redis-server get the same warm-up so that both sides are measured in their steady state.
+ *
+ * History: etcd as packaged compacts nothing automatically, while a TinyKV node removes history
+ * older than 100,000 revisions while it writes (docs/coordination.md). `--history keep` (the
+ * default) starts TinyKV with `--auto-compact-revisions 0` so both keep their history, as etcd's
+ * defaults do; `--history compact` measures TinyKV's default (the cost is in bench/RESULTS.md).
  *
  * Needs ./tinykv (bash compile.sh). Rows whose anchor is not installed are skipped with a note:
  * etcd (Debian etcd-server) plus golang-go and golang-etcd-server-dev for its Go client; and
@@ -36,6 +42,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
     warmup: { type: "string", default: "5" },
+    history: { type: "string", default: "keep" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -48,6 +55,13 @@ if (!Number.isInteger(WARMUP_SECONDS) || WARMUP_SECONDS < 0 || WARMUP_SECONDS > 
   console.error("--warmup must be a whole number from 0 to 600");
   process.exit(2);
 }
+
+if (values.history !== "keep" && values.history !== "compact") {
+  console.error("--history must be keep or compact");
+  process.exit(2);
+}
+/** TinyKV's flags: history kept as etcd keeps it, unless --history compact. */
+const TINYKV_ARGS = values.history === "keep" ? ["--auto-compact-revisions", "0"] : [];
 
 /** Runs a load unmeasured for --warmup seconds (its result is dropped; a failure is a note). */
 async function warmUp(what: string, run: (seconds: number) => Promise<Measured>, notes: string[]) {
@@ -134,7 +148,7 @@ async function threeNodeRows(): Promise<VersusRow[]> {
     return [{ workload: "3 nodes (put, get)", anchor: "etcd", tinykvTool: "—", note: notes[0] }];
   }
   console.error("tinykv: starting 3 nodes");
-  const tinykv = await startTinyKv(3);
+  const tinykv = await startTinyKv(3, TINYKV_ARGS);
   const rows: VersusRow[] = [];
   try {
     await warmUp(
@@ -223,7 +237,7 @@ async function oneNodeRows(): Promise<VersusRow[]> {
   const redis = await startRedis();
   const anchors = await runAll(redis.port, "redis").finally(() => redis.stop());
   console.error("tinykv: starting 1 node");
-  const tinykv = await startTinyKv(1);
+  const tinykv = await startTinyKv(1, TINYKV_ARGS);
   const ours = await runAll(tinykv.leaderRespPort, "tinykv").finally(() => tinykv.stop());
   const rows = RESP_LOADS.map((l, i) => ({
     workload: workloadOf(l),
@@ -238,7 +252,8 @@ async function oneNodeRows(): Promise<VersusRow[]> {
 async function main(): Promise<void> {
   cleanUpOnSignals();
   console.log(describeMachine());
-  console.log(`seconds per measurement: ${SECONDS}; servers and clients share these cores\n`);
+  console.log(`seconds per measurement: ${SECONDS}; servers and clients share these cores`);
+  console.log(`TinyKV history: ${values.history} (etcd: no automatic compaction)\n`);
   const rows = [...await threeNodeRows(), ...await oneNodeRows()];
   console.log(renderTable(rows));
   console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`);

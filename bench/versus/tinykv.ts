@@ -10,9 +10,15 @@ export interface TinyKvCluster {
   readonly stop: () => Promise<void>;
 }
 
-/** Starts `size` nodes of ./tinykv on free loopback ports and waits for a leader (≤ 10 s). */
-export async function startTinyKv(size: number): Promise<TinyKvCluster> {
-  const cluster = await BinaryCluster.start(size);
+/**
+ * Starts `size` nodes of ./tinykv on free loopback ports, `extraArgs` on each, and waits for a
+ * leader (≤ 10 s).
+ */
+export async function startTinyKv(
+  size: number,
+  extraArgs: string[] = [],
+): Promise<TinyKvCluster> {
+  const cluster = await BinaryCluster.start(size, extraArgs);
   const unregister = onCleanUp(() => cluster.stop());
   const stop = async () => {
     unregister();
