@@ -1,13 +1,12 @@
 /**
- * Membership of every region (interim, until the placement service moves replicas; docs/regions.md
- * "Membership of every region"). A node added to or removed from the cluster is added to or
- * removed from region 1 (`member add/remove`, membership.ts); every other region follows region
- * 1's configuration: the leader of each region compares its region's configuration with region
- * 1's as this node applied it and proposes the first difference, one simple change at a time —
- * a member region 1 has and the region lacks joins as a learner, a learner region 1 counts as a
- * voter is promoted once it has caught up, a member region 1 no longer has is removed (a leader
- * that is itself removed hands its leadership to another voter first). Checked every
- * `intervalMs`; a change the region refuses (another still pending) is proposed again later.
+ * Membership of every region (docs/regions.md "Membership of every region"). A node added to or
+ * removed from the cluster is added to or removed from region 1 (`member add/remove`,
+ * membership.ts). The other regions' replicas are the placement service's to choose
+ * (region_operators.ts): a new member gets replicas when placement adds or moves them there. One
+ * rule stays here, because it is the cluster's and not placement's: a node region 1 no longer
+ * has left the cluster, so the leader of every other region removes it, one simple change at a
+ * time (a leader that is itself removed hands its leadership to another voter first). Checked
+ * every `intervalMs`; a change the region refuses (another still pending) is proposed again.
  *
  * A region's conf change entry rewrites its descriptor record like region 1's
  * (region_members.ts): `applyRegionEntries` applies each conf change entry in its own batch, so
@@ -44,24 +43,18 @@ export interface RegionMembershipDeps {
 
 type Change = { type: ConfChangeType; nodeId: number } | { transferTo: number } | undefined;
 
-/** The first change that brings `have` toward `want` (region 1's configuration). */
+/** The first removal of a member region 1 (`want`, the cluster's members) no longer has. */
 export function nextChange(
   want: ConfState,
-  r: { confState: ConfState; caughtUp: (id: number) => boolean; self: number },
+  r: { confState: ConfState; self: number },
 ): Change {
   const target = confStateReplicas(want);
   const held = confStateReplicas(r.confState);
-  for (const w of target) {
-    const h = held.find((x) => x.nodeId === w.nodeId);
-    if (h === undefined) return { type: ConfChangeType.AddLearner, nodeId: w.nodeId };
-    if (h.role === "learner" && w.role === "voter" && r.caughtUp(w.nodeId)) {
-      return { type: ConfChangeType.AddNode, nodeId: w.nodeId };
-    }
-  }
   for (const h of held) {
     if (target.some((w) => w.nodeId === h.nodeId)) continue;
     if (h.nodeId !== r.self) return { type: ConfChangeType.RemoveNode, nodeId: h.nodeId };
-    const next = target.find((w) => w.role === "voter" && held.some((x) => x.nodeId === w.nodeId));
+    const voter = (id: number) => held.some((x) => x.nodeId === id && x.role === "voter");
+    const next = target.find((w) => w.role === "voter" && voter(w.nodeId));
     if (next !== undefined) return { transferTo: next.nodeId };
   }
   return undefined;
@@ -96,8 +89,7 @@ export class RegionMembership {
       if (r.id === 1 || !r.group.rawNode.isLeader) continue;
       const st = r.group.rawNode.status();
       if (st.confState.votersOutgoing.length > 0 || st.leadTransferee !== 0) continue;
-      const caughtUp = (id: number) => (st.progress.get(id)?.match ?? 0) >= st.commit;
-      const change = nextChange(want, { confState: st.confState, caughtUp, self: this.d.selfId });
+      const change = nextChange(want, { confState: st.confState, self: this.d.selfId });
       if (change === undefined) continue;
       if ("transferTo" in change) {
         this.d.transferLeader(r.id, change.transferTo);
