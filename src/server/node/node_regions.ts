@@ -12,7 +12,7 @@ import type { CommandPath } from "./command_path.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { FaultMonitor } from "./faults.ts";
 import { FirstRegion } from "./first_region.ts";
-import { NodeReads, unsettled } from "./node_reads.ts";
+import { NodeReads } from "./node_reads.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { Proposals } from "./proposals.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
@@ -95,18 +95,10 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const splitCheck = new SplitCheck({
     host,
     db: () => d.engine().db,
-    ids: {
-      next: async () => {
-        try {
-          return await raft.placement.allocateIds(1);
-        } catch (err) {
-          o.logger.info("region.split_id_unavailable", { error: errorMessage(err) });
-          return undefined;
-        }
-      },
-    },
-    // Ids come from placement's counter, unique whatever regions this node holds.
-    holdsEveryRegion: () => !unsettled(host) && !creation.waiting,
+    ids: { next: () => placementId(d) },
+    // Ids come from placement's counter, unique whatever regions this node holds: it only
+    // waits for its splits' children and created replicas to be hosted.
+    holdsEveryRegion: () => !host.adding && !creation.waiting,
     clock: o.clock,
     logger: o.logger,
     splitBytes: o.regionSplitBytes,
@@ -169,4 +161,14 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
   });
   raft.placement.heartbeats.onOrders = (a) => operators.receive(a.orders, a.tombstones);
   return { removal, operators, membership };
+}
+
+/** A split child's id from the placement service; undefined (split later) when it cannot answer. */
+async function placementId(d: NodeRegionsDeps): Promise<number | undefined> {
+  try {
+    return await d.raft.placement.allocateIds(1);
+  } catch (err) {
+    d.o.logger.info("region.split_id_unavailable", { error: errorMessage(err) });
+    return undefined;
+  }
 }

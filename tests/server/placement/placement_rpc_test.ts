@@ -23,7 +23,11 @@ import { initialRegion } from "../../../src/region/descriptor.ts";
 import { DecodeError } from "../../../src/util/coding.ts";
 import { InvalidArgumentError } from "../../../src/util/errors.ts";
 import type { AdminService } from "../../../src/server/proto/admin_handler.ts";
-import { PLACEMENT_REPORTS_PER_HEARTBEAT_MAX } from "../../../src/limits_ops.ts";
+import {
+  PLACEMENT_HELD_PER_HEARTBEAT_MAX,
+  PLACEMENT_ID_BATCH_MAX,
+  PLACEMENT_REPORTS_PER_HEARTBEAT_MAX,
+} from "../../../src/limits_ops.ts";
 
 const HEARTBEAT: NodeHeartbeat = {
   nodeId: 2,
@@ -116,6 +120,16 @@ describe("placement requests on the wire", () => {
           reports: Array(PLACEMENT_REPORTS_PER_HEARTBEAT_MAX + 1).fill(HEARTBEAT.reports[0]),
         },
       },
+      {
+        kind: "heartbeat",
+        heartbeat: {
+          ...HEARTBEAT,
+          held: Array(PLACEMENT_HELD_PER_HEARTBEAT_MAX + 1).fill({ regionId: 2, confVer: 1 }),
+        },
+      },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, held: [{ regionId: 0, confVer: 1 }] } },
+      { kind: "allocate-ids", count: 0 },
+      { kind: "allocate-ids", count: PLACEMENT_ID_BATCH_MAX + 1 },
     ];
     for (const b of bad) {
       assert.throws(() => encodePlacementRequest(b), InvalidArgumentError, JSON.stringify(b));
