@@ -38,18 +38,30 @@ const conf = (voters: number[], learners: number[] = []): ConfState => ({
   learners,
 });
 
-test("region membership: a member region 1 no longer has leaves every region", () => {
-  const want = conf([1, 2, 3]);
-  // Additions are placement's (region_operators.ts): a member region 1 has and the region lacks
-  // is not added here, and a learner is not promoted here.
-  assert.equal(nextChange(want, { confState: conf([1, 2]), self: 1 }), undefined);
-  assert.equal(nextChange(want, { confState: conf([1, 2], [3]), self: 1 }), undefined);
+test("region membership: removed members leave; a region short of voters takes members back", () => {
+  const all = () => true, none = () => false;
+  const want = conf([1, 2, 3, 4]);
+  const at = (confState: ConfState, self = 1, caughtUp = all) => ({
+    confState,
+    self,
+    replicas: 3,
+    caughtUp,
+  });
+  // Three voters of four members: placement's choice, left alone (no learner added, none promoted).
+  assert.equal(nextChange(want, at(conf([1, 2, 3]))), undefined);
+  assert.equal(nextChange(want, at(conf([1, 2, 4], [3]))), undefined);
+  // Short of voters: a member of region 1 joins as a learner, then is promoted once caught up.
+  const add = { type: ConfChangeType.AddLearner, nodeId: 3 };
+  assert.deepEqual(nextChange(want, at(conf([1, 2]))), add);
+  assert.equal(nextChange(want, at(conf([1, 2], [3]), 1, none)), undefined);
+  const promote = { type: ConfChangeType.AddNode, nodeId: 3 };
+  assert.deepEqual(nextChange(want, at(conf([1, 2], [3]))), promote);
   // A member region 1 no longer has is removed; a leader removed hands leadership over first,
   // to a voter of the region (not a learner of it).
   const two = conf([2, 3]);
   const remove = { type: ConfChangeType.RemoveNode, nodeId: 1 };
-  assert.deepEqual(nextChange(two, { confState: want, self: 2 }), remove);
-  assert.deepEqual(nextChange(two, { confState: want, self: 1 }), { transferTo: 2 });
-  assert.deepEqual(nextChange(two, { confState: conf([1, 3], [2]), self: 1 }), { transferTo: 3 });
-  assert.equal(nextChange(want, { confState: want, self: 1 }), undefined);
+  assert.deepEqual(nextChange(two, at(conf([1, 2, 3]), 2)), remove);
+  assert.deepEqual(nextChange(two, at(conf([1, 2, 3]), 1)), { transferTo: 2 });
+  assert.deepEqual(nextChange(two, at(conf([1, 3], [2]), 1)), { transferTo: 3 });
+  assert.equal(nextChange(two, at(two, 2)), undefined);
 });

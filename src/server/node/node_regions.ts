@@ -136,6 +136,7 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
     regions: () => host.all(),
     first: () => raft.group.rawNode.status().confState,
     selfId: o.id,
+    replicas: o.placement.replicas,
     transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
     clock: o.clock,
     logger: o.logger,

@@ -2,11 +2,13 @@
  * Membership of every region (docs/regions.md "Membership of every region"). A node added to or
  * removed from the cluster is added to or removed from region 1 (`member add/remove`,
  * membership.ts). The other regions' replicas are the placement service's to choose
- * (region_operators.ts): a new member gets replicas when placement adds or moves them there. One
- * rule stays here, because it is the cluster's and not placement's: a node region 1 no longer
- * has left the cluster, so the leader of every other region removes it, one simple change at a
- * time (a leader that is itself removed hands its leadership to another voter first). Checked
- * every `intervalMs`; a change the region refuses (another still pending) is proposed again.
+ * (region_operators.ts): a new member gets replicas when placement adds or moves them there.
+ * Two rules stay here, because they follow the cluster's membership and should not wait for
+ * placement's next pass: a node region 1 no longer has left the cluster, so the leader of every
+ * other region removes it (a leader that is itself removed hands its leadership to another voter
+ * first); and a region left with fewer voters than `--replicas` (a member removed) takes region
+ * 1's members back, as a learner first, promoted once caught up. One simple change at a time,
+ * checked every `intervalMs`; a change the region refuses (another pending) is proposed again.
  *
  * A region's conf change entry rewrites its descriptor record like region 1's
  * (region_members.ts): `applyRegionEntries` applies each conf change entry in its own batch, so
@@ -34,6 +36,8 @@ export interface RegionMembershipDeps {
   /** Region 1's configuration as this node applied it. */
   readonly first: () => ConfState;
   readonly selfId: number;
+  /** `--replicas`: below it, a region takes region 1's members back (nextChange). */
+  readonly replicas: number;
   /** Hands region `region`'s leadership to `to` (the driver's, which marks it for a round). */
   readonly transferLeader: (region: number, to: number) => void;
   readonly clock: Clock;
@@ -43,13 +47,31 @@ export interface RegionMembershipDeps {
 
 type Change = { type: ConfChangeType; nodeId: number } | { transferTo: number } | undefined;
 
-/** The first removal of a member region 1 (`want`, the cluster's members) no longer has. */
+/**
+ * The first change toward region 1's members (`want`): a member region 1 no longer has leaves;
+ * and while the region has fewer voters than `replicas` (and region 1 has), a member of region 1
+ * joins as a learner and is promoted once caught up, so a region that lost a replica to a
+ * `member remove` heals at once. Any other choice of replicas is the placement service's.
+ */
 export function nextChange(
   want: ConfState,
-  r: { confState: ConfState; self: number },
+  r: { confState: ConfState; self: number; replicas: number; caughtUp: (id: number) => boolean },
 ): Change {
   const target = confStateReplicas(want);
   const held = confStateReplicas(r.confState);
+  const voters = held.filter((h) => h.role === "voter").length;
+  const wanted = Math.min(r.replicas, target.filter((w) => w.role === "voter").length);
+  if (voters < wanted) {
+    const members = target.filter((w) => w.role === "voter").map((w) => w.nodeId);
+    // A learner that is a member is promoted (once caught up) before anyone else joins.
+    const learner = held.find((h) => h.role === "learner" && members.includes(h.nodeId));
+    if (learner !== undefined) {
+      if (!r.caughtUp(learner.nodeId)) return undefined;
+      return { type: ConfChangeType.AddNode, nodeId: learner.nodeId };
+    }
+    const missing = members.find((id) => !held.some((h) => h.nodeId === id));
+    if (missing !== undefined) return { type: ConfChangeType.AddLearner, nodeId: missing };
+  }
   for (const h of held) {
     if (target.some((w) => w.nodeId === h.nodeId)) continue;
     if (h.nodeId !== r.self) return { type: ConfChangeType.RemoveNode, nodeId: h.nodeId };
@@ -89,7 +111,10 @@ export class RegionMembership {
       if (r.id === 1 || !r.group.rawNode.isLeader) continue;
       const st = r.group.rawNode.status();
       if (st.confState.votersOutgoing.length > 0 || st.leadTransferee !== 0) continue;
-      const change = nextChange(want, { confState: st.confState, self: this.d.selfId });
+      const caughtUp = (id: number) => (st.progress.get(id)?.match ?? 0) >= st.commit;
+      const self = this.d.selfId;
+      const replicas = this.d.replicas;
+      const change = nextChange(want, { confState: st.confState, self, replicas, caughtUp });
       if (change === undefined) continue;
       if ("transferTo" in change) {
         this.d.transferLeader(r.id, change.transferTo);
