@@ -36,6 +36,20 @@ export function unsettled(host: RegionHost): boolean {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Two local regions overlap (in key order): the node re-applies a split after a crash, or holds a
+ * parent and a child of different ages. No read is served until that settles.
+ */
+function overlapping(regions: readonly HostedRegion[]): boolean {
+  for (let i = 1; i < regions.length; i++) {
+    const before = regions[i - 1].kv.descriptor;
+    if (before.end.length === 0 || compareBytes(before.end, regions[i].kv.descriptor.start) > 0) {
+      return true;
+    }
+  }
+  return false;
+}
 const WHOLE = { start: EMPTY, end: EMPTY };
 
 /**
@@ -167,7 +181,9 @@ export class NodeReads {
   ): Promise<void> {
     this.faults.check("read");
     const generation = this.host.generation;
-    if (this.host.adding || !covers(regions, span)) throw settling();
+    if (this.host.adding || overlapping(this.host.all()) || !covers(regions, span)) {
+      throw settling();
+    }
     if (consistency === "serializable") return;
     if (regions.length === 1) await regions[0].reads.wait();
     else await Promise.all(regions.map((r) => r.reads.wait()));
