@@ -120,7 +120,7 @@ function hostedOn(c: TestCluster, id: number): number[] {
 }
 
 test("operators: split regions keep 3 of 4 nodes; a drain moves them away; keys leave", {
-  timeout: 120_000,
+  timeout: 180_000,
 }, async () => {
   const { c, client, written, regions } = await splitCluster();
   try {
@@ -136,7 +136,7 @@ test("operators: split regions keep 3 of 4 nodes; a drain moves them away; keys 
     await until(
       "node 4 drained",
       () => settled(c, regions, 4) && hostedOn(c, 4).length === 1,
-      60_000,
+      90_000,
     );
     assert.ok(leader.sent.orders > 0);
     const removal = c.servers.get(4)?.node.local.removal;
@@ -148,7 +148,7 @@ test("operators: split regions keep 3 of 4 nodes; a drain moves them away; keys 
 });
 
 test("operators: a node drained while down drops its replicas and their keys on restart", {
-  timeout: 120_000,
+  timeout: 180_000,
 }, async () => {
   const { c, client, written, regions } = await splitCluster();
   try {
@@ -157,7 +157,7 @@ test("operators: a node drained while down drops its replicas and their keys on 
     await c.stop(4);
     const leader = placementLeader(c);
     await leader.drain(4);
-    await until("node 4's replicas moved", () => settled(c, regions, 4), 60_000);
+    await until("node 4's replicas moved", () => settled(c, regions, 4), 90_000);
     // Node 4 comes back holding its old replicas; placement names them in its heartbeat's answer.
     await c.start(4);
     await until("node 4 dropped its replicas", () => hostedOn(c, 4).length === 1, 30_000);

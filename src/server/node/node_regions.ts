@@ -24,6 +24,11 @@ import { REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
 import { OperatorRunner } from "./region_operators.ts";
 import { ReplicaRemoval } from "./region_removal.ts";
 import { errorMessage } from "../../util/errors.ts";
+import { EntryType } from "../../raft/core/messages.ts";
+import { ConfChangeType, decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
+
+/** Bytes of a region's unapplied log tail read to look for a conf change (region_operators.ts). */
+const CONF_SCAN_BYTES = 4 * 1024 * 1024;
 import { RegionRouter } from "./region_router.ts";
 import { RegionServices } from "./region_services.ts";
 import { SplitCheck } from "./region_split_check.ts";
@@ -155,6 +160,7 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
     selfId: o.id,
     transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
     removeReplica: (id, why) => removal.remove(id, why),
+    addsSelfAfter: (id, index) => confChangeAfter(raft, o.id, id, index),
     reportSoon: () => raft.placement.heartbeats.soon(0),
     clock: o.clock,
     logger: o.logger,
@@ -172,4 +178,24 @@ async function placementId(d: NodeRegionsDeps): Promise<number | undefined> {
     d.o.logger.info("region.split_id_unavailable", { error: errorMessage(err) });
     return undefined;
   }
+}
+
+/**
+ * Whether region `id`'s log holds, after `index`, a conf change that adds this node (as a voter or
+ * a learner): applying it would list the node again. Reads a bounded tail.
+ */
+function confChangeAfter(raft: NodeRaft, self: number, id: number, index: number): boolean {
+  const storage = raft.n.log.group(id).storage;
+  const from = Math.max(index + 1, storage.firstIndex());
+  const to = storage.lastIndex();
+  if (to < from) return false;
+  const entries = storage.entries(from, to + 1, CONF_SCAN_BYTES);
+  // Past the bytes scanned: unknown, so assume one (the replica is kept).
+  if (entries.length < to - from + 1) return true;
+  return entries.some((e) => {
+    if (e.type !== EntryType.ConfChange) return false;
+    const cc = decodeConfChange(e.data);
+    return cc === undefined ||
+      cc.changes.some((c) => c.nodeId === self && c.type !== ConfChangeType.RemoveNode);
+  });
 }

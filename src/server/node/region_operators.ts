@@ -33,6 +33,8 @@ export interface OperatorRunnerDeps {
   readonly transferLeader: (region: number, to: number) => void;
   /** Drops this node's replica of a region (region_removal.ts). */
   readonly removeReplica: (id: number, why: string) => void;
+  /** Whether region `id`'s log holds, after `index`, a conf change adding this node again. */
+  readonly addsSelfAfter: (id: number, index: number) => boolean;
   /** Asks for a heartbeat soon: a change ran, placement sends the next step in its answer. */
   readonly reportSoon: () => void;
   readonly clock: Clock;
@@ -99,7 +101,7 @@ export class OperatorRunner {
       if (t.regionId <= 1 || r === undefined || r.kv.descriptor.epoch.confVer >= t.confVer) {
         continue;
       }
-      if (r.group.rawNode.isLeader) continue; // a leader is in its configuration
+      if (r.group.rawNode.isLeader || !this.#settled(r)) continue; // a leader is in its configuration
       this.d.removeReplica(t.regionId, `placement: removed at conf version ${t.confVer}`);
     }
     this.check();
@@ -111,7 +113,7 @@ export class OperatorRunner {
       if (r.id <= 1) continue;
       const d = r.kv.descriptor;
       const voters = d.replicas.some((p) => p.role === "voter");
-      if (voters && !d.replicas.some((p) => p.nodeId === this.d.selfId)) {
+      if (voters && !d.replicas.some((p) => p.nodeId === this.d.selfId) && this.#settled(r)) {
         this.d.removeReplica(r.id, `removed at conf version ${d.epoch.confVer}`);
         this.counts.removed++;
       }
@@ -125,6 +127,17 @@ export class OperatorRunner {
       this.#awaiting.delete(id); // applied, or no longer led here (the change may be lost)
     }
     for (const [id, order] of this.#orders) this.#run(id, order);
+  }
+
+  /**
+   * The replica's descriptor says what its log says: it applied its commit index and its log holds
+   * no unapplied conf change adding it again. After a crash that lost engine writes the descriptor can be
+   * older than the log (a removal applied, the re-addition not yet), and a replica whose log
+   * acknowledged entries as a voter must never be dropped.
+   */
+  #settled(r: HostedRegion): boolean {
+    const st = r.group.rawNode.status();
+    return r.kv.appliedIndex >= st.commit && !this.d.addsSelfAfter(r.id, r.kv.appliedIndex);
   }
 
   #run(id: number, order: StepOrder): void {
