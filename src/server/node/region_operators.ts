@@ -101,7 +101,8 @@ export class OperatorRunner {
       if (t.regionId <= 1 || r === undefined || r.kv.descriptor.epoch.confVer >= t.confVer) {
         continue;
       }
-      if (r.group.rawNode.isLeader || !this.#settled(r)) continue; // a leader is in its configuration
+      // A leader is in its configuration; an unsettled replica may be re-added by its own log.
+      if (r.group.rawNode.isLeader || !this.#settled(r)) continue;
       this.d.removeReplica(t.regionId, `placement: removed at conf version ${t.confVer}`);
     }
     this.check();
@@ -130,10 +131,10 @@ export class OperatorRunner {
   }
 
   /**
-   * The replica's descriptor says what its log says: it applied its commit index and its log holds
-   * no unapplied conf change adding it again. After a crash that lost engine writes the descriptor can be
-   * older than the log (a removal applied, the re-addition not yet), and a replica whose log
-   * acknowledged entries as a voter must never be dropped.
+   * The replica's descriptor says what its log says: it applied its commit index and its log
+   * holds no unapplied conf change adding it again. After a crash that lost engine writes the
+   * descriptor can be older than the log (a removal applied, the re-addition not yet), and a
+   * replica whose log acknowledged entries as a voter must never be dropped.
    */
   #settled(r: HostedRegion): boolean {
     const st = r.group.rawNode.status();
