@@ -137,8 +137,22 @@ export const PLACEMENT_VOTERS = 3;
 export const PLACEMENT_REPORTS_PER_HEARTBEAT_MAX = 256;
 /** Largest placement request or response body on the protobuf port. */
 export const PLACEMENT_RPC_BYTES_MAX = 4 * MiB;
-/** Operators the placement leader's scheduler plans at once (shown, not executed yet). */
+/**
+ * Operators in flight at once, cluster-wide: the placement leader's scheduler starts no more
+ * (one per region at most; each runs one membership change at a time).
+ */
 export const PLACEMENT_PLANNED_OPERATORS_MAX = 64;
+/** Operators in flight that add or remove a replica on one node (bounds a node's copying). */
+export const PLACEMENT_MOVES_PER_NODE_MAX = 4;
+/** An operator not finished after this long is dropped (and may be made again). */
+export const PLACEMENT_OPERATOR_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Regions a heartbeat lists as hosted by the node (the placement leader answers with those that
+ * no longer list it); a node hosting more lists the next ones at its next heartbeat.
+ */
+export const PLACEMENT_HELD_PER_HEARTBEAT_MAX = 1_024;
+/** Step orders a node keeps at once (one per region it leads, from its last heartbeat's answer). */
+export const OPERATOR_ORDERS_KEPT_MAX = PLACEMENT_REPORTS_PER_HEARTBEAT_MAX;
 
 // ---- Linearizable reads (src/server/node/read_barrier.ts) ----
 /**

@@ -165,7 +165,9 @@ export class RegionKv {
   #checkRouted(c: RoutedCommand): RegionOutcome | undefined {
     const d = this.#descriptor;
     if (c.regionId !== d.id) return { kind: "region-not-found", regionId: c.regionId };
-    if (isStaleEpoch(c.epoch, d.epoch)) return { kind: "epoch-not-match", current: d };
+    // Only the range decides whether a command's keys are this region's: a membership change
+    // (confVer) does not, so moving a replica refuses no write in flight.
+    if (c.epoch.version < d.epoch.version) return { kind: "epoch-not-match", current: d };
     const command = decodeCommand(c.command);
     if (!("body" in command)) return undefined; // the KV layer answers it
     for (const key of commandKeys(command) ?? []) {

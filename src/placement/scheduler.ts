@@ -30,6 +30,11 @@ export interface SchedulerOptions {
    * tick stopped, so a tick's cost is bounded however many regions there are.
    */
   readonly regionsCheckedPerTick: number;
+  /**
+   * Regions the scheduler leaves alone: on a node, region 1, whose configuration is the
+   * cluster's membership (docs/membership.md) and which stays on every member.
+   */
+  readonly pinned?: readonly number[];
 }
 
 export interface PendingStep {
@@ -53,6 +58,11 @@ export class PlacementScheduler {
 
   operators(): Operator[] {
     return [...this.#ops.values()];
+  }
+
+  /** The operator in flight for region `id`, if any. */
+  operator(id: number): Operator | undefined {
+    return this.#ops.get(id);
   }
 
   tick(nowMs: number): PendingStep[] {
@@ -96,7 +106,7 @@ export class PlacementScheduler {
   }
 
   #propose(ctx: ChoiceContext): void {
-    const idle = () => this.view.regions().filter((r) => !this.#ops.has(r.descriptor.id));
+    const idle = () => this.view.regions().filter((r) => !this.#busy(r.descriptor.id));
     this.#patrol(ctx);
     if (this.#ops.size >= this.options.maxOperators) return;
     const regions = idle();
@@ -114,10 +124,15 @@ export class PlacementScheduler {
     for (let i = 0; i < n && this.#ops.size < this.options.maxOperators; i++) {
       this.#cursor = this.#cursor >= all.length - 1 ? 0 : this.#cursor + 1;
       const info = all[this.#cursor];
-      if (this.#ops.has(info.descriptor.id)) continue;
+      if (this.#busy(info.descriptor.id)) continue;
       const p = checkReplicas(ctx, info, this.options.replicas);
       if (p !== undefined) this.#start(ctx, info, p);
     }
+  }
+
+  /** Region `id` has an operator in flight or is pinned. */
+  #busy(id: number): boolean {
+    return this.#ops.has(id) || this.options.pinned?.includes(id) === true;
   }
 
   #start(ctx: ChoiceContext, info: RegionInfo, p: Proposal): void {

@@ -36,6 +36,7 @@ import { regionRevisionChecks, revisionChecks } from "./rev_final.ts";
 import { regionErrors, regionsHeld, regionsSettled } from "./region_final.ts";
 import { descriptorErrors } from "./descriptor_check.ts";
 import { placementErrors } from "./placement_check.ts";
+import { regionDivergence } from "./region_divergence.ts";
 import type { TtlCheckReport } from "./ttl_check.ts";
 import {
   checkCoordination,
@@ -173,7 +174,9 @@ export async function finalChecks(
   } else errors.push(...descriptorErrors(c), ...(regions ? regionErrors(c) : []));
   let diverged: string[] = [];
   try {
-    diverged = await divergence(c);
+    diverged = regions
+      ? await regionDivergence(c, (scan) => scanAll((cursor) => scan({ cursor })))
+      : await divergence(c);
   } catch (err) {
     errors.push(`replica scan: ${errorMessage(err)}`);
   }

@@ -1,14 +1,16 @@
 /**
  * Replica equality region by region, for nodes that split regions (docs/simulation.md "With
- * regions"). Region 1's applied index says nothing of the other regions, so the final checks
- * wait until every running node holds the same regions (no split's child still being added),
- * each at the same applied index on every node; then each region's descriptor (range, epoch,
- * replicas) must be the same on every node and its replicas its Raft configuration there.
+ * regions"). Region 1's applied index says nothing of the other regions, and the placement
+ * service keeps each region on `--replicas` of the nodes, so the final checks wait until every
+ * region is hosted by exactly the nodes its descriptor lists (a new replica created, a removed one
+ * dropped, no split's child still being added), at the same applied index on each; then each
+ * region's descriptor (range, epoch, replicas) must be the same on every node holding it, its
+ * replicas its Raft configuration there, and the regions must tile the keyspace.
  */
 import type { HostedRegion } from "../server/node/region_host.ts";
 import { confStateReplicas } from "../server/node/region_members.ts";
 import type { SimCluster } from "./sim_cluster.ts";
-import { toHex } from "../util/bytes.ts";
+import { compareBytes, toHex } from "../util/bytes.ts";
 
 function regionsOf(c: SimCluster): { name: string; regions: HostedRegion[]; adding: boolean }[] {
   const out = [];
@@ -25,12 +27,37 @@ function appliedText(regions: readonly HostedRegion[]): string {
   return regions.map((r) => `${r.id}@${r.kv.appliedIndex}`).join(",");
 }
 
-/** Every node's regions are the same, at the same applied indexes, none being added. */
+/** Each region id: the nodes hosting it (by node id) and their replicas of it. */
+function byRegion(c: SimCluster): Map<number, Map<number, HostedRegion>> {
+  const out = new Map<number, Map<number, HostedRegion>>();
+  for (const n of c.nodes) {
+    const node = n.server?.node;
+    if (node === undefined) continue;
+    for (const r of node.local.host.all()) {
+      const m = out.get(r.id) ?? new Map<number, HostedRegion>();
+      m.set(node.o.id, r);
+      out.set(r.id, m);
+    }
+  }
+  return out;
+}
+
+/**
+ * Every region is hosted by exactly the nodes its descriptor lists, at one applied index, none
+ * being added, and no replica removal is under way.
+ */
 export function regionsSettled(c: SimCluster): boolean {
   const nodes = regionsOf(c);
   if (nodes.length !== c.nodes.length || nodes.some((n) => n.adding)) return false;
-  const first = appliedText(nodes[0].regions);
-  return nodes.every((n) => appliedText(n.regions) === first);
+  if (c.nodes.some((n) => (n.server?.node.local.removal.pending ?? 1) > 0)) return false;
+  for (const hosts of byRegion(c).values()) {
+    const replicas = [...hosts.values()];
+    const applied = replicas[0].kv.appliedIndex;
+    if (replicas.some((r) => r.kv.appliedIndex !== applied)) return false;
+    const listed = replicas[0].kv.descriptor.replicas.map((p) => p.nodeId).sort((a, b) => a - b);
+    if (listed.join() !== [...hosts.keys()].sort((a, b) => a - b).join()) return false;
+  }
+  return true;
 }
 
 function replicasText(replicas: Readonly<ReturnType<typeof confStateReplicas>>): string {
@@ -48,11 +75,27 @@ export function regionErrors(c: SimCluster): string[] {
   const errors: string[] = [];
   const nodes = regionsOf(c);
   if (nodes.length === 0) return ["regions: no running node"];
-  const first = nodes[0];
-  const want = first.regions.map(descriptorText).join("; ");
+  const all: HostedRegion[] = [];
+  for (const [id, hosts] of byRegion(c)) {
+    const texts = [...hosts].map(([node, r]) => `n${node} [${descriptorText(r)}]`);
+    const first = descriptorText([...hosts.values()][0]);
+    if ([...hosts.values()].some((r) => descriptorText(r) !== first)) {
+      errors.push(`region ${id} differs: ${texts.join(", ")}`);
+    }
+    all.push([...hosts.values()][0]);
+  }
+  // The regions tile the keyspace: each starts where the one before it ends.
+  all.sort((a, b) => compareBytes(a.kv.descriptor.start, b.kv.descriptor.start));
+  let end: Uint8Array = new Uint8Array(0);
+  for (const [i, r] of all.entries()) {
+    const d = r.kv.descriptor;
+    if (compareBytes(d.start, end) !== 0 || (d.end.length === 0) !== (i === all.length - 1)) {
+      errors.push(`regions do not tile the keyspace: ${all.map(descriptorText).join("; ")}`);
+      break;
+    }
+    end = d.end;
+  }
   for (const n of nodes) {
-    const held = n.regions.map(descriptorText).join("; ");
-    if (held !== want) errors.push(`regions differ: ${first.name} [${want}], ${n.name} [${held}]`);
     for (const r of n.regions) {
       const config = replicasText(confStateReplicas(r.group.rawNode.status().confState));
       if (config !== replicasText(r.kv.descriptor.replicas)) {

@@ -1,7 +1,7 @@
 /**
  * Interim rules of the node holding many regions (docs/regions.md): region ids are never used
- * twice, even by a node whose data directory was wiped (region_ids.ts), and every region
- * follows region 1's configuration one change at a time (region_membership.ts).
+ * twice, even by a node whose data directory was wiped (region_ids.ts), and a member removed
+ * from region 1 leaves every region (region_membership.ts).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -38,20 +38,30 @@ const conf = (voters: number[], learners: number[] = []): ConfState => ({
   learners,
 });
 
-test("region membership: one change at a time toward region 1's configuration", () => {
+test("region membership: removed members leave; a region short of voters takes members back", () => {
   const all = () => true, none = () => false;
-  const want = conf([1, 2, 3]);
-  // A member region 1 has joins as a learner, then is promoted once caught up.
+  const want = conf([1, 2, 3, 4]);
+  const at = (confState: ConfState, self = 1, caughtUp = all) => ({
+    confState,
+    self,
+    replicas: 3,
+    caughtUp,
+  });
+  // Three voters of four members: placement's choice, left alone (no learner added, none promoted).
+  assert.equal(nextChange(want, at(conf([1, 2, 3]))), undefined);
+  assert.equal(nextChange(want, at(conf([1, 2, 4], [3]))), undefined);
+  // Short of voters: a member of region 1 joins as a learner, then is promoted once caught up.
   const add = { type: ConfChangeType.AddLearner, nodeId: 3 };
-  assert.deepEqual(nextChange(want, { confState: conf([1, 2]), caughtUp: all, self: 1 }), add);
-  const lagging = { confState: conf([1, 2], [3]), caughtUp: none, self: 1 };
-  assert.equal(nextChange(want, lagging), undefined);
+  assert.deepEqual(nextChange(want, at(conf([1, 2]))), add);
+  assert.equal(nextChange(want, at(conf([1, 2], [3]), 1, none)), undefined);
   const promote = { type: ConfChangeType.AddNode, nodeId: 3 };
-  assert.deepEqual(nextChange(want, { ...lagging, caughtUp: all }), promote);
-  // A member region 1 no longer has is removed; a leader removed hands leadership over first.
+  assert.deepEqual(nextChange(want, at(conf([1, 2], [3]))), promote);
+  // A member region 1 no longer has is removed; a leader removed hands leadership over first,
+  // to a voter of the region (not a learner of it).
   const two = conf([2, 3]);
   const remove = { type: ConfChangeType.RemoveNode, nodeId: 1 };
-  assert.deepEqual(nextChange(two, { confState: want, caughtUp: all, self: 2 }), remove);
-  assert.deepEqual(nextChange(two, { confState: want, caughtUp: all, self: 1 }), { transferTo: 2 });
-  assert.equal(nextChange(want, { confState: want, caughtUp: all, self: 1 }), undefined);
+  assert.deepEqual(nextChange(two, at(conf([1, 2, 3]), 2)), remove);
+  assert.deepEqual(nextChange(two, at(conf([1, 2, 3]), 1)), { transferTo: 2 });
+  assert.deepEqual(nextChange(two, at(conf([1, 3], [2]), 1)), { transferTo: 3 });
+  assert.equal(nextChange(two, at(two, 2)), undefined);
 });

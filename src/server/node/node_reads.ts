@@ -32,18 +32,47 @@ import { revisionRead } from "./revision_reads.ts";
  * not know are refused then, rather than served from records no local region keeps up to date.
  */
 export function unsettled(host: RegionHost): boolean {
-  if (host.adding) return true;
-  // Region 1 alone need not be the whole keyspace: a node that installed its image past a
-  // split holds only its part (and, until the children's images come, stale records of the
-  // rest, which no local region keeps up to date).
-  let end: Uint8Array = new Uint8Array(0);
-  for (const r of host.all()) {
-    const d = r.kv.descriptor;
-    if (compareBytes(d.start, end) !== 0) return true;
-    if (d.end.length === 0) return false;
-    end = d.end;
+  return host.adding || !covers(host.all(), WHOLE);
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Two local regions overlap (in key order): the node re-applies a split after a crash, or holds a
+ * parent and a child of different ages. No read is served until that settles.
+ */
+function overlapping(regions: readonly HostedRegion[]): boolean {
+  for (let i = 1; i < regions.length; i++) {
+    const before = regions[i - 1].kv.descriptor;
+    if (before.end.length === 0 || compareBytes(before.end, regions[i].kv.descriptor.start) > 0) {
+      return true;
+    }
   }
-  return true;
+  return false;
+}
+const WHOLE = { start: EMPTY, end: EMPTY };
+
+/**
+ * Whether `regions` (in key order) cover `span` without a gap. Region 1 alone need not be the
+ * whole keyspace (a node that installed its image past a split holds only its part, with stale
+ * records of the rest until the children's images come), and once placement moves replicas a
+ * node holds only some regions: a read is served only over ranges its local regions cover.
+ */
+export function covers(
+  regions: readonly HostedRegion[],
+  span: { start: Uint8Array; end: Uint8Array },
+): boolean {
+  let at = span.start;
+  const done = () => span.end.length > 0 && compareBytes(at, span.end) >= 0;
+  for (const r of regions) {
+    const d = r.kv.descriptor;
+    if (d.end.length > 0 && compareBytes(d.end, at) <= 0) continue; // before the span
+    if (compareBytes(d.start, at) > 0) return done();
+    if (d.end.length === 0) return true;
+    at = d.end;
+    if (done()) return true;
+  }
+  return done();
 }
 
 function settling(): ServiceError {
@@ -66,7 +95,7 @@ export class NodeReads {
 
   async get(key: Uint8Array, consistency: Consistency, revision = 0): Promise<KeyRead> {
     const region = this.#regionOf(key);
-    await this.barrier(consistency, [region]);
+    await this.barrier(consistency, [region], region.kv.descriptor);
     const engine = this.engine();
     const kv = region.kv.kv;
     if (revision === 0) {
@@ -79,7 +108,7 @@ export class NodeReads {
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
     const regions = this.#overlapping(request);
-    await this.barrier(consistency, regions);
+    await this.barrier(consistency, regions, this.#span(request));
     const engine = this.engine();
     if (regions.length > 1 && (request.revision ?? 0) !== 0) {
       throw new ServiceError(
@@ -93,13 +122,16 @@ export class NodeReads {
     return await revisionRead(engine, () => kv.scan(request));
   }
 
+  #span(request: KvScanRequest): { start: Uint8Array; end: Uint8Array } {
+    const { range } = scanRange(request);
+    return { start: range.key, end: isOpenEnded(range) ? EMPTY : range.rangeEnd };
+  }
+
   /** The regions a scan's range overlaps, in key order. */
   #overlapping(request: KvScanRequest): HostedRegion[] {
     const all = this.host.all();
     if (all.length === 1) return all;
-    const { range } = scanRange(request);
-    const end = isOpenEnded(range) ? new Uint8Array(0) : range.rangeEnd;
-    const span = { start: range.key, end };
+    const span = this.#span(request);
     return all.filter((r) => overlaps(r.kv.descriptor, { ...r.kv.descriptor, ...span }));
   }
 
@@ -142,10 +174,16 @@ export class NodeReads {
    * applied meanwhile may have moved keys to a child whose writes this node has not applied
    * (or whose replica it has not added yet): the read is refused, retryable, rather than stale.
    */
-  async barrier(consistency: Consistency, regions: readonly HostedRegion[]): Promise<void> {
+  async barrier(
+    consistency: Consistency,
+    regions: readonly HostedRegion[],
+    span: { start: Uint8Array; end: Uint8Array } = WHOLE,
+  ): Promise<void> {
     this.faults.check("read");
     const generation = this.host.generation;
-    if (unsettled(this.host)) throw settling();
+    if (this.host.adding || overlapping(this.host.all()) || !covers(regions, span)) {
+      throw settling();
+    }
     if (consistency === "serializable") return;
     if (regions.length === 1) await regions[0].reads.wait();
     else await Promise.all(regions.map((r) => r.reads.wait()));

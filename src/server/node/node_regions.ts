@@ -3,14 +3,16 @@
  * region 1 as it always ran (first_region.ts), the host of the others (region_host.ts), the
  * command router (region_router.ts), the reads over regions (node_reads.ts) and the split check
  * (region_split_check.ts), which runs only with `regionSplitBytes` > 0, and the expiry sweeps
- * and history compaction of the regions other than region 1 (region_services.ts).
+ * and history compaction of the regions other than region 1 (region_services.ts), and the
+ * placement service's operators run on the regions this node leads (region_operators.ts) with
+ * the removal of replicas moved off it (region_removal.ts).
  */
 import type { RegionMembers } from "./region_members.ts";
 import type { CommandPath } from "./command_path.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { FaultMonitor } from "./faults.ts";
 import { FirstRegion } from "./first_region.ts";
-import { NodeReads, unsettled } from "./node_reads.ts";
+import { NodeReads } from "./node_reads.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { Proposals } from "./proposals.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
@@ -19,7 +21,14 @@ import { RegionHost } from "./region_host.ts";
 import { RegionCreation } from "./region_creation.ts";
 import { RegionMembership } from "./region_membership.ts";
 import { REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
-import { RegionIdAllocator } from "./region_ids.ts";
+import { OperatorRunner } from "./region_operators.ts";
+import { ReplicaRemoval } from "./region_removal.ts";
+import { errorMessage } from "../../util/errors.ts";
+import { EntryType } from "../../raft/core/messages.ts";
+import { ConfChangeType, decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
+
+/** Bytes of a region's unapplied log tail read to look for a conf change (region_operators.ts). */
+const CONF_SCAN_BYTES = 4 * 1024 * 1024;
 import { RegionRouter } from "./region_router.ts";
 import { RegionServices } from "./region_services.ts";
 import { SplitCheck } from "./region_split_check.ts";
@@ -34,8 +43,11 @@ export interface NodeRegions {
   readonly splitCheck: SplitCheck;
   readonly services: RegionServices;
   readonly creation: RegionCreation;
-  /** Every region follows region 1's configuration (region_membership.ts). */
+  /** A member removed from the cluster (region 1) leaves every region (region_membership.ts). */
   readonly membership: RegionMembership;
+  /** The placement service's operator steps, run on the regions this node leads. */
+  readonly operators: OperatorRunner;
+  readonly removal: ReplicaRemoval;
   /** Start and stop the split check, the region services and (split on) the membership follower. */
   start(): void;
   stop(): void;
@@ -88,8 +100,10 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const splitCheck = new SplitCheck({
     host,
     db: () => d.engine().db,
-    ids: new RegionIdAllocator(o.fs, o.dataDir, o.id),
-    holdsEveryRegion: () => !unsettled(host) && !creation.waiting,
+    ids: { next: () => placementId(d) },
+    // Ids come from placement's counter, unique whatever regions this node holds: it only
+    // waits for its splits' children and created replicas to be hosted.
+    holdsEveryRegion: () => !host.adding && !creation.waiting,
     clock: o.clock,
     logger: o.logger,
     splitBytes: o.regionSplitBytes,
@@ -105,20 +119,83 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     retention: o.autoCompact,
   });
   const reads = new NodeReads(host, d.engine, d.faults);
+  const { removal, operators, membership } = wireOperators(d, host);
+  const start = () => {
+    splitCheck.start();
+    services.start();
+    if (o.regionSplitBytes > 0) membership.start();
+    operators.start();
+  };
+  const stop = () => (splitCheck.stop(), services.stop(), membership.stop(), operators.stop());
+  const parts = { first, host, router, reads, splitCheck, services, creation, membership };
+  return { ...parts, operators, removal, start, stop };
+}
+
+/**
+ * Who changes the regions' members here: the placement service's steps, the removal of
+ * replicas moved off this node, and the removal of members that left the cluster.
+ */
+function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
+  const { o, raft } = d;
   const membership = new RegionMembership({
     regions: () => host.all(),
     first: () => raft.group.rawNode.status().confState,
     selfId: o.id,
+    replicas: o.placement.replicas,
     transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
     clock: o.clock,
     logger: o.logger,
     intervalMs: o.splitCheckMs ?? REGION_SPLIT_CHECK_MS,
   });
-  const start = () => {
-    splitCheck.start();
-    services.start();
-    if (o.regionSplitBytes > 0) membership.start();
-  };
-  const stop = () => (splitCheck.stop(), services.stop(), membership.stop());
-  return { first, host, router, reads, splitCheck, services, creation, membership, start, stop };
+  const removal = new ReplicaRemoval({
+    o,
+    raft,
+    engine: d.engine,
+    forget: (id) => host.forget(id),
+    closed: d.closed,
+  });
+  const operators = new OperatorRunner({
+    region: (id) => host.region(id),
+    regions: () => host.all(),
+    selfId: o.id,
+    transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
+    removeReplica: (id, why) => removal.remove(id, why),
+    addsSelfAfter: (id, index) => confChangeAfter(raft, o.id, id, index),
+    reportSoon: () => raft.placement.heartbeats.soon(0),
+    clock: o.clock,
+    logger: o.logger,
+    intervalMs: o.splitCheckMs ?? REGION_SPLIT_CHECK_MS,
+  });
+  raft.placement.heartbeats.onOrders = (a) => operators.receive(a.orders, a.tombstones);
+  return { removal, operators, membership };
+}
+
+/** A split child's id from the placement service; undefined (split later) when it cannot answer. */
+async function placementId(d: NodeRegionsDeps): Promise<number | undefined> {
+  try {
+    return await d.raft.placement.allocateIds(1);
+  } catch (err) {
+    d.o.logger.info("region.split_id_unavailable", { error: errorMessage(err) });
+    return undefined;
+  }
+}
+
+/**
+ * Whether region `id`'s log holds, after `index`, a conf change that adds this node (as a voter or
+ * a learner): applying it would list the node again. Reads a bounded tail.
+ */
+function confChangeAfter(raft: NodeRaft, self: number, id: number, index: number): boolean {
+  const storage = raft.n.log.group(id).storage;
+  const from = Math.max(index + 1, storage.firstIndex());
+  const to = storage.lastIndex();
+  if (to < from) return false;
+  const entries = storage.entries(from, to + 1, CONF_SCAN_BYTES);
+  // Past the bytes scanned: unknown, so assume one (the replica is kept).
+  if (entries.length < to - from + 1) return true;
+  return entries.some((e) => {
+    if (e.type !== EntryType.ConfChange) return false;
+    const cc = decodeConfChange(e.data);
+    return cc === undefined ||
+      cc.changes.some((c) => c.nodeId === self && c.type !== ConfChangeType.RemoveNode);
+  });
 }

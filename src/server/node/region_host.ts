@@ -3,15 +3,12 @@
  * regions"). Every region is a `RegionKv` — a KvStateMachine over the node's one engine with
  * its descriptor and region-local records — run by the node's one multi-region driver.
  *
- * Region 1 is the node's historical path (node_service.ts: its proposals, read barrier,
- * membership and whole-engine snapshots); the host adds the others: those found on the engine
- * at open (`openRegions`) and the children of the splits this node applies. A split is applied
- * inside a driver round, and the driver refuses to add regions during one, so a child is added
- * right after the round (`MultiRaftLoop.between`); the node that leads the parent campaigns for
- * the child at once (split_child.ts).
- *
- * Each region has its own proposals (entries are known by the region's index and term) and its
- * own read barrier (its ReadIndex), so a key's read waits for its region's leader only.
+ * Region 1 is the node's historical path (node_service.ts); the host adds the others: those
+ * found on the engine at open, the children of the splits this node applies (added right after
+ * the round that applied the split: the driver adds regions only between rounds; the parent's
+ * leader campaigns for the child at once, split_child.ts), and replicas created from a peer's
+ * message (region_creation.ts); it forgets those moved off the node (region_removal.ts). Each
+ * region has its own proposals and read barrier (its ReadIndex).
  */
 import type { Entry, Snapshot } from "../../raft/core/messages.ts";
 import type { RaftGroup } from "../../raft/group.ts";
@@ -19,7 +16,7 @@ import { addSplitChildren, type SplitChild } from "../../raft/multi/split_child.
 import { RegionKv, type SplitReport } from "../../kv/region_apply.ts";
 import { openRegions } from "../../kv/region_open.ts";
 import { encodeRegionCommand } from "../../kv/region_command.ts";
-import { containsKey, type RegionDescriptor } from "../../region/descriptor.ts";
+import { containsKey } from "../../region/descriptor.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import { applyRegionEntries } from "./region_membership.ts";
@@ -40,10 +37,7 @@ import {
 
 export class RegionHost {
   readonly #others = new Map<number, HostedRegion>();
-  /**
-   * Grows when a split applies here and when its child is added: a read that waited for its
-   * regions' barriers while it grew may have missed the child's writes (node_reads.ts).
-   */
+  /** Grows when regions change here: a read that waited meanwhile is refused (node_reads.ts). */
   generation = 0;
   /** Called when regions were added (a split): the watches are checked again. */
   onChanged: () => void = () => {};
@@ -162,6 +156,16 @@ export class RegionHost {
       });
     }
     await this.#join(children);
+  }
+
+  /** Stops serving region `id` (moved off this node: region_removal.ts); region 1 never. */
+  forget(id: number): HostedRegion | undefined {
+    const r = this.#others.get(id);
+    if (r === undefined) return undefined;
+    this.#others.delete(id);
+    this.generation++;
+    this.onChanged();
+    return r;
   }
 
   /** Hosts a region whose replica is on the driver already (region_creation.ts): its spec. */
@@ -283,11 +287,6 @@ export class RegionHost {
       for (const e of entries) r.proposals.applied(e.index, e.term, done.outcomes.get(e.index));
       r.reads.applied();
     });
-  }
-
-  /** The descriptors of every region, in key order. */
-  descriptors(): RegionDescriptor[] {
-    return this.all().map((r) => r.kv.descriptor);
   }
 
   close(): void {

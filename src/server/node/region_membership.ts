@@ -1,13 +1,14 @@
 /**
- * Membership of every region (interim, until the placement service moves replicas; docs/regions.md
- * "Membership of every region"). A node added to or removed from the cluster is added to or
- * removed from region 1 (`member add/remove`, membership.ts); every other region follows region
- * 1's configuration: the leader of each region compares its region's configuration with region
- * 1's as this node applied it and proposes the first difference, one simple change at a time —
- * a member region 1 has and the region lacks joins as a learner, a learner region 1 counts as a
- * voter is promoted once it has caught up, a member region 1 no longer has is removed (a leader
- * that is itself removed hands its leadership to another voter first). Checked every
- * `intervalMs`; a change the region refuses (another still pending) is proposed again later.
+ * Membership of every region (docs/regions.md "Membership of every region"). A node added to or
+ * removed from the cluster is added to or removed from region 1 (`member add/remove`,
+ * membership.ts). The other regions' replicas are the placement service's to choose
+ * (region_operators.ts): a new member gets replicas when placement adds or moves them there.
+ * Two rules stay here, because they follow the cluster's membership and should not wait for
+ * placement's next pass: a node region 1 no longer has left the cluster, so the leader of every
+ * other region removes it (a leader that is itself removed hands its leadership to another voter
+ * first); and a region left with fewer voters than `--replicas` (a member removed) takes region
+ * 1's members back, as a learner first, promoted once caught up. One simple change at a time,
+ * checked every `intervalMs`; a change the region refuses (another pending) is proposed again.
  *
  * A region's conf change entry rewrites its descriptor record like region 1's
  * (region_members.ts): `applyRegionEntries` applies each conf change entry in its own batch, so
@@ -35,6 +36,8 @@ export interface RegionMembershipDeps {
   /** Region 1's configuration as this node applied it. */
   readonly first: () => ConfState;
   readonly selfId: number;
+  /** `--replicas`: below it, a region takes region 1's members back (nextChange). */
+  readonly replicas: number;
   /** Hands region `region`'s leadership to `to` (the driver's, which marks it for a round). */
   readonly transferLeader: (region: number, to: number) => void;
   readonly clock: Clock;
@@ -44,24 +47,36 @@ export interface RegionMembershipDeps {
 
 type Change = { type: ConfChangeType; nodeId: number } | { transferTo: number } | undefined;
 
-/** The first change that brings `have` toward `want` (region 1's configuration). */
+/**
+ * The first change toward region 1's members (`want`): a member region 1 no longer has leaves;
+ * and while the region has fewer voters than `replicas` (and region 1 has), a member of region 1
+ * joins as a learner and is promoted once caught up, so a region that lost a replica to a
+ * `member remove` heals at once. Any other choice of replicas is the placement service's.
+ */
 export function nextChange(
   want: ConfState,
-  r: { confState: ConfState; caughtUp: (id: number) => boolean; self: number },
+  r: { confState: ConfState; self: number; replicas: number; caughtUp: (id: number) => boolean },
 ): Change {
   const target = confStateReplicas(want);
   const held = confStateReplicas(r.confState);
-  for (const w of target) {
-    const h = held.find((x) => x.nodeId === w.nodeId);
-    if (h === undefined) return { type: ConfChangeType.AddLearner, nodeId: w.nodeId };
-    if (h.role === "learner" && w.role === "voter" && r.caughtUp(w.nodeId)) {
-      return { type: ConfChangeType.AddNode, nodeId: w.nodeId };
+  const voters = held.filter((h) => h.role === "voter").length;
+  const wanted = Math.min(r.replicas, target.filter((w) => w.role === "voter").length);
+  if (voters < wanted) {
+    const members = target.filter((w) => w.role === "voter").map((w) => w.nodeId);
+    // A learner that is a member is promoted (once caught up) before anyone else joins.
+    const learner = held.find((h) => h.role === "learner" && members.includes(h.nodeId));
+    if (learner !== undefined) {
+      if (!r.caughtUp(learner.nodeId)) return undefined;
+      return { type: ConfChangeType.AddNode, nodeId: learner.nodeId };
     }
+    const missing = members.find((id) => !held.some((h) => h.nodeId === id));
+    if (missing !== undefined) return { type: ConfChangeType.AddLearner, nodeId: missing };
   }
   for (const h of held) {
     if (target.some((w) => w.nodeId === h.nodeId)) continue;
     if (h.nodeId !== r.self) return { type: ConfChangeType.RemoveNode, nodeId: h.nodeId };
-    const next = target.find((w) => w.role === "voter" && held.some((x) => x.nodeId === w.nodeId));
+    const voter = (id: number) => held.some((x) => x.nodeId === id && x.role === "voter");
+    const next = target.find((w) => w.role === "voter" && voter(w.nodeId));
     if (next !== undefined) return { transferTo: next.nodeId };
   }
   return undefined;
@@ -97,7 +112,9 @@ export class RegionMembership {
       const st = r.group.rawNode.status();
       if (st.confState.votersOutgoing.length > 0 || st.leadTransferee !== 0) continue;
       const caughtUp = (id: number) => (st.progress.get(id)?.match ?? 0) >= st.commit;
-      const change = nextChange(want, { confState: st.confState, caughtUp, self: this.d.selfId });
+      const self = this.d.selfId;
+      const replicas = this.d.replicas;
+      const change = nextChange(want, { confState: st.confState, self, replicas, caughtUp });
       if (change === undefined) continue;
       if ("transferTo" in change) {
         this.d.transferLeader(r.id, change.transferTo);

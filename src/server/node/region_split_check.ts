@@ -9,8 +9,9 @@
  * last flush (the memtable is not in the estimate). The split key is the engine's middle key
  * of those records (`Db.splitKeys`); when the tables cannot cut the range (the data still in
  * the memtable) it is the middle of the region's first REGION_SPLIT_SCAN_KEYS_MAX keys. The
- * child's id comes from region_ids.ts. A split proposed and not applied (lost leadership, a
- * refused epoch) is proposed again after REGION_SPLIT_RETRY_CHECKS checks.
+ * child's id comes from the placement service's counter (`allocate-ids`). A split proposed and
+ * not applied (lost leadership, a refused epoch) is proposed again after
+ * REGION_SPLIT_RETRY_CHECKS checks.
  */
 import { encodeRegionCommand } from "../../kv/region_command.ts";
 import { DATA_PREFIX, dataKey } from "../../kv/keyspace.ts";
@@ -26,12 +27,16 @@ import type { Db } from "../../storage/db.ts";
 import { errorMessage } from "../../util/errors.ts";
 import { confStateReplicas } from "./region_members.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
-import type { RegionIdAllocator } from "./region_ids.ts";
+
+/** Where a split's child gets its id: undefined when none can be had now (tried again later). */
+export interface RegionIdSource {
+  next(known: readonly number[]): Promise<number | undefined>;
+}
 
 export interface SplitCheckDeps {
   readonly host: RegionHost;
   readonly db: () => Db;
-  readonly ids: RegionIdAllocator;
+  readonly ids: RegionIdSource;
   /** The node's regions cover the whole keyspace, none waiting for an image or being added. */
   readonly holdsEveryRegion: () => boolean;
   readonly clock: Clock;
@@ -132,8 +137,7 @@ export class SplitCheck {
   async #propose(db: Db, r: HostedRegion): Promise<void> {
     const splitKey = this.splitKey(db, r);
     if (splitKey === undefined) return;
-    // Ids are unique only if this node knows every region (region_ids.ts): after a wipe, or
-    // while it waits for a region's image, it splits nothing.
+    // With ids of the node's own (region_ids.ts) they are unique only if it knows every region.
     if (!this.d.holdsEveryRegion()) return;
     const newRegionId = await this.d.ids.next(this.d.host.all().map((h) => h.id));
     if (newRegionId === undefined) return;

@@ -10,7 +10,11 @@
  * placement service balances on used bytes (the engine's size) and replica
  * counts only.
  */
-import { PLACEMENT_REPORTS_PER_HEARTBEAT_MAX } from "../../limits_ops.ts";
+import {
+  PLACEMENT_HELD_PER_HEARTBEAT_MAX,
+  PLACEMENT_REPORTS_PER_HEARTBEAT_MAX,
+} from "../../limits_ops.ts";
+import type { HeartbeatOrders, HeldRegion } from "./placement_orders.ts";
 import type { RegionCatalog } from "../../region/region_catalog.ts";
 import type { Db } from "../../storage/db.ts";
 import type { TimerId } from "../../platform/types.ts";
@@ -35,6 +39,11 @@ export class HeartbeatSender {
   /** Heartbeats sent, answered and failed; the last error, for status. */
   readonly counts = { sent: 0, answered: 0, failed: 0 };
   lastError = "";
+  /** Receives the operator steps and tombstones of each answer (region_operators.ts). */
+  onOrders: (orders: HeartbeatOrders) => void = () => {};
+  /** Where the list of held regions resumes when a node hosts more than one heartbeat lists. */
+  #heldCursor = 0;
+  #soon: TimerId | undefined;
 
   constructor(readonly node: PlacementNode, readonly catalog: () => RegionCatalog | undefined) {}
 
@@ -46,7 +55,22 @@ export class HeartbeatSender {
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== undefined) this.node.d.o.clock.clearTimeout(this.#timer);
+    if (this.#soon !== undefined) this.node.d.o.clock.clearTimeout(this.#soon);
     this.#timer = undefined;
+    this.#soon = undefined;
+  }
+
+  /**
+   * One extra heartbeat after `delayMs` (at most one pending): a region leader that ran an
+   * operator's step reports the change at once and gets the next step, rather than an interval
+   * later.
+   */
+  soon(delayMs: number): void {
+    if (this.#stopped || this.#soon !== undefined) return;
+    this.#soon = this.node.d.o.clock.setTimeout(() => {
+      this.#soon = undefined;
+      void this.beat();
+    }, delayMs);
   }
 
   #schedule(): void {
@@ -66,8 +90,9 @@ export class HeartbeatSender {
     this.#inFlight = true;
     this.counts.sent++;
     try {
-      await this.node.handle({ kind: "heartbeat", heartbeat: this.heartbeat() });
+      const a = await this.node.handle({ kind: "heartbeat", heartbeat: this.heartbeat() });
       this.counts.answered++;
+      if (a.kind === "done" && a.orders !== undefined) this.onOrders(a.orders);
       this.lastError = "";
     } catch (err) {
       this.counts.failed++;
@@ -91,7 +116,28 @@ export class HeartbeatSender {
       capacityBytes: 0,
       usedBytes: d.usedBytes(),
       reports: this.reports(),
+      held: this.held(),
     };
+  }
+
+  /**
+   * The regions this node hosts other than region 1, with the conf version each applied (at
+   * most PLACEMENT_HELD_PER_HEARTBEAT_MAX, continuing where the last heartbeat stopped).
+   */
+  held(): HeldRegion[] {
+    const catalog = this.catalog();
+    if (catalog === undefined) return [];
+    const all = catalog.regionsOverlapping(EMPTY, EMPTY).filter((d) =>
+      d.id !== PLACEMENT_REGION && d.id !== 1
+    );
+    const n = Math.min(all.length, PLACEMENT_HELD_PER_HEARTBEAT_MAX);
+    const out: HeldRegion[] = [];
+    for (let i = 0; i < n; i++) {
+      const d = all[(this.#heldCursor + i) % all.length];
+      out.push({ regionId: d.id, confVer: d.epoch.confVer });
+    }
+    this.#heldCursor = all.length === 0 ? 0 : (this.#heldCursor + n) % all.length;
+    return out;
   }
 
   /** A report of each region this node leads (the first PLACEMENT_REPORTS_PER_HEARTBEAT_MAX). */

@@ -2,9 +2,11 @@
  * What the placement leader does (decision 0014 §7; docs/regions.md "The
  * placement service on the node"): it bootstraps the group's state once,
  * proposes the heartbeats and region reports nodes send it, marks nodes
- * draining, runs the timestamp oracle from the persisted bound, and runs the
- * scheduler each heartbeat interval to plan operators. The plan is shown,
- * not executed: replica moves through membership changes come later.
+ * draining, runs the timestamp oracle from the persisted bound, runs the
+ * scheduler each heartbeat interval to start operators, and answers each
+ * node's heartbeat with the steps of the regions it leads and the tombstones
+ * of replicas it still hosts after their removal (operator_orders.ts); the
+ * region's leader runs the steps (region_operators.ts).
  *
  * One PlacementLeader lives per term this node leads region 0; a new one
  * starts its oracle from the bound it reads by proposing `persist-tso-bound 0`
@@ -18,7 +20,13 @@ import { type PendingStep, PlacementScheduler } from "../../placement/scheduler.
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { TimestampOracle } from "../../txn/timestamp.ts";
 import { type TimestampRange, TimestampService } from "../../txn/timestamp_service.ts";
-import { PLACEMENT_PLANNED_OPERATORS_MAX } from "../../limits_ops.ts";
+import {
+  PLACEMENT_MOVES_PER_NODE_MAX,
+  PLACEMENT_OPERATOR_TIMEOUT_MS,
+  PLACEMENT_PLANNED_OPERATORS_MAX,
+} from "../../limits_ops.ts";
+import { ordersFor, tombstonesFor } from "../../placement/operator_orders.ts";
+import type { HeartbeatOrders } from "./placement_orders.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { PlacementProposer } from "./placement_proposer.ts";
 import type { NodeHeartbeat } from "./placement_rpc.ts";
@@ -46,13 +54,14 @@ export interface LeaderContext {
   readonly bootstrap: () => { nodes: BootstrapNode[]; region: RegionDescriptor };
 }
 
-/** The scheduler's limits while it only plans (decision 0014 §7). */
+/** The scheduler's limits (decision 0014 §7; docs/limits.md). */
 const SCHEDULER = {
   maxOperators: PLACEMENT_PLANNED_OPERATORS_MAX,
-  maxMovesPerNode: 4,
-  operatorTimeoutMs: 10 * 60_000,
+  maxMovesPerNode: PLACEMENT_MOVES_PER_NODE_MAX,
+  operatorTimeoutMs: PLACEMENT_OPERATOR_TIMEOUT_MS,
   regionTolerance: 2,
   regionsCheckedPerTick: 1_024,
+  pinned: [1],
 };
 
 export class PlacementLeader {
@@ -61,8 +70,10 @@ export class PlacementLeader {
   readonly ready: Promise<TimestampService>;
   /** Its start failed: the node starts another while it still leads. */
   failed = false;
-  /** The steps the scheduler would have region leaders run now (planned, not executed). */
+  /** The steps region leaders are to run now (sent with the answers to their heartbeats). */
   planned: PendingStep[] = [];
+  /** Step orders and tombstones sent with heartbeat answers. */
+  readonly sent = { orders: 0, tombstones: 0 };
 
   constructor(readonly c: LeaderContext) {
     this.scheduler = new PlacementScheduler(c.state.view, { ...SCHEDULER, replicas: c.replicas });
@@ -98,8 +109,11 @@ export class PlacementLeader {
     return range;
   }
 
-  /** Proposes a node's heartbeat, then its region reports (each its own command). */
-  async heartbeat(h: NodeHeartbeat): Promise<void> {
+  /**
+   * Proposes a node's heartbeat, then its region reports (each its own command); answers with
+   * the steps of the regions it leads and the tombstones of the replicas it should drop.
+   */
+  async heartbeat(h: NodeHeartbeat): Promise<HeartbeatOrders> {
     await this.ready;
     const { reports, ...node } = h;
     check(await this.c.proposer.submit({ kind: "heartbeat", ...node }));
@@ -112,6 +126,21 @@ export class PlacementLeader {
       this.c.counts.reportsRefused++;
       this.c.counts.lastRefusal = o.reason;
     }
+    const ids = reports.map((r) => r.descriptor.id);
+    const orders = ordersFor(this.scheduler, h.nodeId, ids);
+    const held = (h.held ?? []).filter((x) => x.regionId !== 1); // region 1: the cluster's members
+    const tombstones = tombstonesFor(this.scheduler, h.nodeId, held);
+    this.sent.orders += orders.length;
+    this.sent.tombstones += tombstones.length;
+    return { orders, tombstones };
+  }
+
+  /** `count` new region ids from the group's counter (a split's child). */
+  async allocate(count: number): Promise<number> {
+    await this.ready;
+    const o = await this.c.proposer.submit({ kind: "allocate-ids", count });
+    if (o.kind !== "ids") throw refusal(`allocating ids: ${o.kind}`);
+    return o.first;
   }
 
   async drain(nodeId: number): Promise<void> {

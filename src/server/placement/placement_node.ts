@@ -223,6 +223,15 @@ export class PlacementNode {
     return { first: a.first, count: a.count };
   }
 
+  /** `count` new region ids (a split's child), from the placement group's counter. */
+  async allocateIds(count: number): Promise<number> {
+    const a = await this.handle({ kind: "allocate-ids", count });
+    if (a.kind !== "ids" || a.count !== count) {
+      throw new ServiceError(ErrorCode.UNAVAILABLE, `placement answered ${a.kind}`);
+    }
+    return a.first;
+  }
+
   /** One new timestamp, fetched with every other asked for in the same turn. */
   nextTimestamp(): Promise<number> {
     return this.#batcher.next();
@@ -248,9 +257,12 @@ async function serve(
 ): Promise<PlacementAnswer> {
   const self = node.d.o.id;
   switch (b.kind) {
-    case "heartbeat":
-      await leader.heartbeat(b.heartbeat);
-      return { kind: "done", leaderId: self };
+    case "heartbeat": {
+      const orders = await leader.heartbeat(b.heartbeat);
+      return { kind: "done", leaderId: self, orders };
+    }
+    case "allocate-ids":
+      return { kind: "ids", first: await leader.allocate(b.count), count: b.count };
     case "drain":
       await leader.drain(b.nodeId);
       return { kind: "done", leaderId: self };

@@ -14,6 +14,7 @@
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import {
   PLACEMENT_ADDRESS_BYTES_MAX,
+  PLACEMENT_ID_BATCH_MAX,
   PLACEMENT_REPLICAS_MAX,
   PLACEMENT_REPORTS_PER_HEARTBEAT_MAX,
   PLACEMENT_RPC_BYTES_MAX,
@@ -34,6 +35,16 @@ import {
 import { checkReport } from "../../placement/placement_commands.ts";
 import { ByteReader, ByteWriter, DecodeError } from "../../util/coding.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
+import {
+  checkHeld,
+  checkOrders,
+  type HeartbeatOrders,
+  type HeldRegion,
+  readHeld,
+  readOrders,
+  writeHeld,
+  writeOrders,
+} from "./placement_orders.ts";
 
 const VERSION = 1;
 
@@ -53,24 +64,31 @@ export interface NodeHeartbeat {
   readonly capacityBytes: number;
   readonly usedBytes: number;
   readonly reports: readonly RegionReportInput[];
+  /** The regions the node hosts (for the tombstones of replicas removed while it was away). */
+  readonly held?: readonly HeldRegion[];
 }
 
 export type PlacementRequestBody =
   | { readonly kind: "heartbeat"; readonly heartbeat: NodeHeartbeat }
   | { readonly kind: "timestamps"; readonly count: number }
   | { readonly kind: "drain"; readonly nodeId: number }
+  /** Region ids for splits, from the group's counter. */
+  | { readonly kind: "allocate-ids"; readonly count: number }
   /** The leader's summary of the placement state (`tinykv status`). */
   | { readonly kind: "status" };
 
 export type PlacementAnswer =
-  | { readonly kind: "done"; readonly leaderId: number }
+  /** A heartbeat's answer carries the operator steps for the node's regions (and tombstones). */
+  | { readonly kind: "done"; readonly leaderId: number; readonly orders?: HeartbeatOrders }
+  | { readonly kind: "ids"; readonly first: number; readonly count: number }
   | { readonly kind: "timestamps"; readonly first: number; readonly count: number }
   | { readonly kind: "error"; readonly code: number; readonly message: string }
   /** The summary as JSON text (placement_view.ts `placementStatus`). */
   | { readonly kind: "status"; readonly json: string };
 
-const REQUEST_KINDS = ["heartbeat", "timestamps", "drain", "status"] as const;
-const ANSWER_KINDS = ["done", "timestamps", "error", "status"] as const;
+/** Written to the wire: never renumber, never reuse. */
+const REQUEST_KINDS = ["heartbeat", "timestamps", "drain", "status", "allocate-ids"] as const;
+const ANSWER_KINDS = ["done", "timestamps", "error", "status", "ids"] as const;
 
 /** Throws InvalidArgumentError unless the request's fields are valid and within bounds. */
 export function checkPlacementRequest(b: PlacementRequestBody): void {
@@ -92,8 +110,14 @@ export function checkPlacementRequest(b: PlacementRequestBody): void {
         checkReport(r.descriptor, r.leader, r.sizeBytes, r.writeBytesPerSec, r.caughtUp);
         if (r.descriptor.id === 0) throw new InvalidArgumentError("region 0 is not reported");
       }
-      return;
+      return checkHeld(h.held ?? []);
     }
+    case "allocate-ids":
+      checkCount(b.count, "id count", 1);
+      if (b.count > PLACEMENT_ID_BATCH_MAX) {
+        throw new InvalidArgumentError(`id count ${b.count} is over ${PLACEMENT_ID_BATCH_MAX}`);
+      }
+      return;
     case "timestamps":
       checkCount(b.count, "timestamp count", 1);
       if (b.count > TSO_BATCH_MAX) {
@@ -117,7 +141,7 @@ export function encodePlacementRequest(b: PlacementRequestBody, forwarded = fals
   checkPlacementRequest(b);
   const w = new ByteWriter(128);
   w.u8(VERSION).u8(REQUEST_KINDS.indexOf(b.kind)).u8(forwarded ? 1 : 0);
-  if (b.kind === "timestamps") w.varint(b.count);
+  if (b.kind === "timestamps" || b.kind === "allocate-ids") w.varint(b.count);
   else if (b.kind === "drain") w.varint(b.nodeId);
   else if (b.kind === "heartbeat") {
     const h = b.heartbeat;
@@ -130,6 +154,7 @@ export function encodePlacementRequest(b: PlacementRequestBody, forwarded = fals
       w.varint(r.leader).varint(r.sizeBytes).varint(r.writeBytesPerSec);
       writeIds(w, r.caughtUp);
     }
+    if (h.held !== undefined) writeHeld(w, h.held);
   }
   return sized(w.finish());
 }
@@ -166,6 +191,7 @@ export function decodePlacementRequest(bytes: Uint8Array): PlacementRequest {
   if (REQUEST_KINDS[kind] === "timestamps") b = { kind: "timestamps", count: r.varint() };
   else if (REQUEST_KINDS[kind] === "drain") b = { kind: "drain", nodeId: r.varint() };
   else if (REQUEST_KINDS[kind] === "status") b = { kind: "status" };
+  else if (REQUEST_KINDS[kind] === "allocate-ids") b = { kind: "allocate-ids", count: r.varint() };
   else b = { kind: "heartbeat", heartbeat: readHeartbeat(r) };
   checkPlacementRequest(done(r, b));
   return { body: b, forwarded: flag === 1 };
@@ -187,14 +213,21 @@ function readHeartbeat(r: ByteReader): NodeHeartbeat {
     const caughtUp = readIds(r, PLACEMENT_REPLICAS_MAX, "caught-up replicas");
     reports.push({ descriptor, leader, sizeBytes, writeBytesPerSec, caughtUp });
   }
-  return { nodeId, address, zone, capacityBytes, usedBytes, reports };
+  const held = readHeld(r);
+  const h = { nodeId, address, zone, capacityBytes, usedBytes, reports };
+  return held === undefined ? h : { ...h, held };
 }
 
 export function encodePlacementAnswer(a: PlacementAnswer): Uint8Array {
   const w = new ByteWriter(32);
   w.u8(VERSION).u8(ANSWER_KINDS.indexOf(a.kind));
-  if (a.kind === "done") w.varint(a.leaderId);
-  else if (a.kind === "timestamps") w.varint(a.first).varint(a.count);
+  if (a.kind === "done") {
+    w.varint(a.leaderId);
+    if (a.orders !== undefined) {
+      checkOrders(a.orders);
+      writeOrders(w, a.orders);
+    }
+  } else if (a.kind === "timestamps" || a.kind === "ids") w.varint(a.first).varint(a.count);
   else if (a.kind === "status") writeString(w, a.json);
   else {
     w.varint(a.code);
@@ -205,10 +238,18 @@ export function encodePlacementAnswer(a: PlacementAnswer): Uint8Array {
 
 export function decodePlacementAnswer(bytes: Uint8Array): PlacementAnswer {
   const { r, kind } = header(bytes, ANSWER_KINDS);
-  if (ANSWER_KINDS[kind] === "done") return done(r, { kind: "done", leaderId: r.varint() });
-  if (ANSWER_KINDS[kind] === "timestamps") {
+  if (ANSWER_KINDS[kind] === "done") {
+    const leaderId = r.varint();
+    const orders = readOrders(r);
+    return done(
+      r,
+      orders === undefined ? { kind: "done", leaderId } : { kind: "done", leaderId, orders },
+    );
+  }
+  if (ANSWER_KINDS[kind] === "timestamps" || ANSWER_KINDS[kind] === "ids") {
     const first = r.varint();
-    return done(r, { kind: "timestamps", first, count: r.varint() });
+    const k = ANSWER_KINDS[kind] === "ids" ? "ids" as const : "timestamps" as const;
+    return done(r, { kind: k, first, count: r.varint() });
   }
   if (ANSWER_KINDS[kind] === "status") {
     const json = readString(r, PLACEMENT_RPC_BYTES_MAX, "status");

@@ -3,10 +3,11 @@
  * (`placementStatus`), the whole view in `GET /placement` (`placementJson`), and its series in
  * `/metrics` (`addPlacementMetrics`). Nodes and region reports come from this node's replica of
  * the placement state (a member's; a node outside region 0 holds none); the operators come from
- * the leader's scheduler and are labelled planned: nothing executes them yet.
+ * the leader's scheduler, each with the step region leaders are to run next (sent with the
+ * answers to their heartbeats and run there: region_operators.ts).
  */
 import { REGIONS_RESPONSE_MAX } from "../../limits_ops.ts";
-import type { Operator } from "../../placement/operator.ts";
+import type { Operator, Step } from "../../placement/operator.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
 import { toHex } from "../../util/bytes.ts";
 import type { PlacementNode } from "./placement_node.ts";
@@ -49,8 +50,12 @@ export function placementStatus(p: PlacementNode) {
   };
 }
 
-function operatorJson(o: Operator) {
-  return { ...o, state: "planned" };
+function operatorJson(o: Operator, next: Step | undefined) {
+  return {
+    ...o,
+    state: next === undefined ? "waiting for a report" : "running",
+    next: next ?? null,
+  };
 }
 
 /** `GET /placement`: nodes, region reports, and the operators the scheduler plans now. */
@@ -88,9 +93,13 @@ export function placementJson(p: PlacementNode) {
       lastRefusal: c.lastRefusal || null,
     },
     // Only the leader schedules: elsewhere this is null (ask the leader's /placement).
-    operators: leader === undefined
-      ? null
-      : { executed: false, planned: leader.scheduler.operators().map(operatorJson) },
+    operators: leader === undefined ? null : {
+      executed: true,
+      planned: leader.scheduler.operators().map((o) =>
+        operatorJson(o, leader.planned.find((x) => x.regionId === o.regionId)?.step)
+      ),
+      sent: leader.sent,
+    },
   };
 }
 

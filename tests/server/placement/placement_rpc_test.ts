@@ -23,7 +23,11 @@ import { initialRegion } from "../../../src/region/descriptor.ts";
 import { DecodeError } from "../../../src/util/coding.ts";
 import { InvalidArgumentError } from "../../../src/util/errors.ts";
 import type { AdminService } from "../../../src/server/proto/admin_handler.ts";
-import { PLACEMENT_REPORTS_PER_HEARTBEAT_MAX } from "../../../src/limits_ops.ts";
+import {
+  PLACEMENT_HELD_PER_HEARTBEAT_MAX,
+  PLACEMENT_ID_BATCH_MAX,
+  PLACEMENT_REPORTS_PER_HEARTBEAT_MAX,
+} from "../../../src/limits_ops.ts";
 
 const HEARTBEAT: NodeHeartbeat = {
   nodeId: 2,
@@ -46,6 +50,14 @@ describe("placement requests on the wire", () => {
       { kind: "heartbeat", heartbeat: HEARTBEAT },
       { kind: "timestamps", count: 17 },
       { kind: "drain", nodeId: 3 },
+      { kind: "allocate-ids", count: 2 },
+      {
+        kind: "heartbeat",
+        heartbeat: {
+          ...HEARTBEAT,
+          held: [{ regionId: 5, confVer: 40 }, { regionId: 9, confVer: 3 }],
+        },
+      },
     ];
     for (const b of bodies) {
       for (const forwarded of [false, true]) {
@@ -59,6 +71,33 @@ describe("placement requests on the wire", () => {
       const a of [
         { kind: "done", leaderId: 1 },
         { kind: "timestamps", first: 123_456_789, count: 4 },
+        { kind: "ids", first: 12, count: 1 },
+        { kind: "done", leaderId: 2, orders: { orders: [], tombstones: [] } },
+        {
+          kind: "done",
+          leaderId: 3,
+          orders: {
+            orders: [
+              {
+                regionId: 4,
+                epoch: { version: 2, confVer: 9 },
+                step: { kind: "add-learner", node: 4 },
+              },
+              {
+                regionId: 5,
+                epoch: { version: 1, confVer: 1 },
+                step: { kind: "promote", promote: 4, demote: 2 },
+              },
+              { regionId: 6, epoch: { version: 3, confVer: 8 }, step: { kind: "remove", node: 2 } },
+              {
+                regionId: 7,
+                epoch: { version: 3, confVer: 8 },
+                step: { kind: "transfer-leader", to: 3 },
+              },
+            ],
+            tombstones: [{ regionId: 8, confVer: 20 }],
+          },
+        },
         { kind: "error", code: 5, message: "no" },
       ] as const
     ) assert.deepEqual(decodePlacementAnswer(encodePlacementAnswer(a)), a);
@@ -81,6 +120,16 @@ describe("placement requests on the wire", () => {
           reports: Array(PLACEMENT_REPORTS_PER_HEARTBEAT_MAX + 1).fill(HEARTBEAT.reports[0]),
         },
       },
+      {
+        kind: "heartbeat",
+        heartbeat: {
+          ...HEARTBEAT,
+          held: Array(PLACEMENT_HELD_PER_HEARTBEAT_MAX + 1).fill({ regionId: 2, confVer: 1 }),
+        },
+      },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, held: [{ regionId: 0, confVer: 1 }] } },
+      { kind: "allocate-ids", count: 0 },
+      { kind: "allocate-ids", count: PLACEMENT_ID_BATCH_MAX + 1 },
     ];
     for (const b of bad) {
       assert.throws(() => encodePlacementRequest(b), InvalidArgumentError, JSON.stringify(b));
@@ -94,7 +143,12 @@ describe("placement requests on the wire", () => {
     assert.throws(() => decodePlacementRequest(new Uint8Array([1, 9, 0])), /kind 9/);
     assert.throws(() => decodePlacementRequest(new Uint8Array([1, 1, 2, 1])), /forwarded/);
     assert.throws(() => decodePlacementRequest(new Uint8Array([1, 1, 0, 0])), /count/);
-    assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0])), /after/);
+    // One more byte is an empty list of held regions (appended later: placement_orders.ts).
+    assert.deepEqual(decodePlacementRequest(new Uint8Array([...good, 0])).body, {
+      kind: "heartbeat",
+      heartbeat: { ...HEARTBEAT, held: [] },
+    });
+    assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0, 0])), /after/);
     // Every truncation and a flipped byte at every offset: a value or a typed error.
     for (let i = 0; i < good.length; i++) {
       assert.throws(() => decodePlacementRequest(good.subarray(0, i)), DecodeError);

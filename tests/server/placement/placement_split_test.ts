@@ -1,13 +1,13 @@
 /**
- * Heartbeats from a node holding split regions (`--region-split-bytes`): the split regions' ids are
- * chosen by the splitting node, not allocated by placement, so the placement state refuses their
- * reports; the leader counts them and the node's heartbeat still succeeds.
+ * Heartbeats from a node holding split regions (`--region-split-bytes`): a split's child takes
+ * its id from the placement group's counter (`allocate-ids`), so placement accepts the split
+ * regions' reports and its view covers them.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startCluster } from "../cluster_helpers.ts";
 
-test("placement: split regions' reports are refused and counted; heartbeats succeed", {
+test("placement: split regions take their ids from placement, which accepts their reports", {
   timeout: 30_000,
 }, async () => {
   const c = await startCluster(1, 20, undefined, {
@@ -22,21 +22,27 @@ test("placement: split regions' reports are refused and counted; heartbeats succ
     const node = c.servers.get(1)?.node;
     if (node === undefined) throw new Error("node 1 is not running");
     const p = node.raft.placement;
-    for (let i = 0; i < 300 && p.tsoCounts.reportsRefused === 0; i++) {
+    const hosted = () => node.local.host.all().map((r) => r.id).sort((a, b) => a - b);
+    const seen = () => p.state.view.regions().map((r) => r.descriptor.id).sort((a, b) => a - b);
+    for (let i = 0; i < 300 && node.local.host.count < 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let i = 0; i < 300 && seen().join() !== hosted().join(); i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.ok(node.local.host.count >= 2, "the region split");
-    assert.ok(p.tsoCounts.reportsRefused > 0);
-    assert.match(p.tsoCounts.lastRefusal, /never allocated/);
+    assert.deepEqual(seen(), hosted(), "placement sees every region");
+    // Ids from the group's counter: small, after region 1 (the node-chosen ones were ≥ 10⁹).
+    assert.ok(hosted().every((id) => id < 1_000), `ids ${hosted()}`);
+    assert.equal(p.tsoCounts.reportsRefused, 0, p.tsoCounts.lastRefusal);
+    // Heartbeats succeed (those before the group elected its leader may have failed).
     const failed = p.heartbeats.counts.failed;
     const answered = p.heartbeats.counts.answered;
     for (let i = 0; i < 100 && p.heartbeats.counts.answered < answered + 2; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    assert.equal(p.heartbeats.counts.failed, failed);
+    assert.equal(p.heartbeats.counts.failed, failed, p.heartbeats.lastError);
     assert.ok(p.heartbeats.counts.answered >= answered + 2);
-    // Region 1 is still reported (it was allocated at bootstrap).
-    assert.ok(p.state.view.region(1) !== undefined);
   } finally {
     await c.close();
   }

@@ -1,0 +1,188 @@
+/**
+ * The placement service's operators, run by the regions' leaders on this node (docs/regions.md
+ * "Operators executed"). The answer to each heartbeat carries a step order for each region this
+ * node leads that has an operator in flight (heartbeat_sender.ts); the runner keeps the latest
+ * order of each region and, every `intervalMs` (and at once when orders arrive), turns each into
+ * at most one action on the region as it is then (operator_step.ts): a simple membership change
+ * of the region, a leadership transfer, a wait (a learner catching up, a change pending), or
+ * nothing (done, or stale: the region's epoch moved since the order was made). An order is
+ * forgotten once acted on; the next one comes with the answer to the heartbeat that reports the
+ * change, which the runner asks for as soon as the change has applied.
+ *
+ * The same check removes replicas this node should no longer hold (region_removal.ts): a region
+ * whose applied descriptor no longer lists this node (it applied its own removal), and the
+ * tombstones a heartbeat's answer names (it was removed while away).
+ */
+import type { Clock } from "../../platform/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { ConfChangeTransition, ConfChangeType } from "../../raft/core/confchange/conf_change.ts";
+import { OPERATOR_ORDERS_KEPT_MAX } from "../../limits_ops.ts";
+import {
+  type ChangeType,
+  nextAction,
+  type RegionNow,
+  type StepOrder,
+} from "../../placement/operator_step.ts";
+import type { HeldRegion } from "../placement/placement_orders.ts";
+import type { HostedRegion } from "./hosted_region.ts";
+
+export interface OperatorRunnerDeps {
+  readonly region: (id: number) => HostedRegion | undefined;
+  readonly regions: () => readonly HostedRegion[];
+  readonly selfId: number;
+  readonly transferLeader: (region: number, to: number) => void;
+  /** Drops this node's replica of a region (region_removal.ts). */
+  readonly removeReplica: (id: number, why: string) => void;
+  /** Whether region `id`'s log holds, after `index`, a conf change adding this node again. */
+  readonly addsSelfAfter: (id: number, index: number) => boolean;
+  /** Asks for a heartbeat soon: a change ran, placement sends the next step in its answer. */
+  readonly reportSoon: () => void;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+}
+
+/** The region as its leader sees it (operator_step.ts's input). */
+export function regionNow(r: HostedRegion, self: number): RegionNow {
+  const rn = r.group.rawNode;
+  const st = rn.status();
+  return {
+    descriptor: r.kv.descriptor,
+    self,
+    isLeader: rn.isLeader,
+    busy: st.confState.votersOutgoing.length > 0 || st.leadTransferee !== 0,
+    caughtUp: (id) => (st.progress.get(id)?.match ?? 0) >= st.commit,
+  };
+}
+
+const CONF_CHANGE: Record<ChangeType, ConfChangeType> = {
+  learner: ConfChangeType.AddLearner,
+  voter: ConfChangeType.AddNode,
+  remove: ConfChangeType.RemoveNode,
+};
+
+export class OperatorRunner {
+  readonly #orders = new Map<number, StepOrder>();
+  /** Regions whose change this node proposed: reported once its conf version moves. */
+  readonly #awaiting = new Map<number, number>();
+  #timer: number | undefined;
+  readonly counts = { received: 0, changes: 0, transfers: 0, done: 0, dropped: 0, removed: 0 };
+  /** Why the last order was dropped (status, tests). */
+  lastDrop = "";
+
+  constructor(readonly d: OperatorRunnerDeps) {}
+
+  start(): void {
+    const again = () => {
+      this.#timer = this.d.clock.setTimeout(() => {
+        this.check();
+        if (this.#timer !== undefined) again();
+      }, this.d.intervalMs);
+    };
+    again();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) this.d.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Orders and tombstones from a heartbeat's answer; acted on at once. */
+  receive(orders: readonly StepOrder[], tombstones: readonly HeldRegion[]): void {
+    for (const o of orders) {
+      if (o.regionId <= 1) continue; // region 1 is the cluster's membership: never moved
+      if (!this.#orders.has(o.regionId) && this.#orders.size >= OPERATOR_ORDERS_KEPT_MAX) break;
+      this.#orders.set(o.regionId, o);
+      this.counts.received++;
+    }
+    for (const t of tombstones) {
+      const r = this.d.region(t.regionId);
+      // Only while this node has not applied the configuration placement saw (re-added since?).
+      if (t.regionId <= 1 || r === undefined || r.kv.descriptor.epoch.confVer >= t.confVer) {
+        continue;
+      }
+      // A leader is in its configuration; an unsettled replica may be re-added by its own log.
+      if (r.group.rawNode.isLeader || !this.#settled(r)) continue;
+      this.d.removeReplica(t.regionId, `placement: removed at conf version ${t.confVer}`);
+    }
+    this.check();
+  }
+
+  /** Runs each order once; removes replicas whose descriptor no longer lists this node. */
+  check(): void {
+    for (const r of this.d.regions()) {
+      if (r.id <= 1) continue;
+      const d = r.kv.descriptor;
+      const voters = d.replicas.some((p) => p.role === "voter");
+      if (voters && !d.replicas.some((p) => p.nodeId === this.d.selfId) && this.#settled(r)) {
+        this.d.removeReplica(r.id, `removed at conf version ${d.epoch.confVer}`);
+        this.counts.removed++;
+      }
+    }
+    for (const [id, confVer] of this.#awaiting) {
+      const r = this.d.region(id);
+      if (r !== undefined && r.group.rawNode.isLeader) {
+        if (r.kv.descriptor.epoch.confVer === confVer) continue;
+        this.d.reportSoon();
+      }
+      this.#awaiting.delete(id); // applied, or no longer led here (the change may be lost)
+    }
+    for (const [id, order] of this.#orders) this.#run(id, order);
+  }
+
+  /**
+   * The replica's descriptor says what its log says: it applied its commit index and its log
+   * holds no unapplied conf change adding it again. After a crash that lost engine writes the
+   * descriptor can be older than the log (a removal applied, the re-addition not yet), and a
+   * replica whose log acknowledged entries as a voter must never be dropped.
+   */
+  #settled(r: HostedRegion): boolean {
+    const st = r.group.rawNode.status();
+    return r.kv.appliedIndex >= st.commit && !this.d.addsSelfAfter(r.id, r.kv.appliedIndex);
+  }
+
+  #run(id: number, order: StepOrder): void {
+    const r = this.d.region(id);
+    if (r === undefined) return this.#drop(id, "region not hosted");
+    const a = nextAction(order, regionNow(r, this.d.selfId));
+    switch (a.kind) {
+      case "wait":
+        return;
+      case "drop":
+        return this.#drop(id, a.reason);
+      case "done":
+        this.counts.done++;
+        this.#orders.delete(id);
+        return this.d.reportSoon();
+      case "transfer":
+        this.#orders.delete(id);
+        this.counts.transfers++;
+        this.d.transferLeader(id, a.to);
+        r.group.kick();
+        this.d.logger.info("region.operator", { region: id, transferTo: a.to });
+        return;
+      case "change": {
+        const changes = [{ type: CONF_CHANGE[a.type], nodeId: a.nodeId }];
+        const cc = { transition: ConfChangeTransition.Auto, changes };
+        if (!r.group.proposeConfChange(cc).ok) return; // another change pending: later
+        this.#orders.delete(id);
+        this.#awaiting.set(id, r.kv.descriptor.epoch.confVer);
+        this.counts.changes++;
+        r.group.kick();
+        this.d.logger.info("region.operator", { region: id, type: a.type, node: a.nodeId });
+        return;
+      }
+    }
+  }
+
+  #drop(id: number, reason: string): void {
+    this.#orders.delete(id);
+    this.counts.dropped++;
+    this.lastDrop = reason;
+  }
+
+  /** Orders kept (status, tests). */
+  get pending(): number {
+    return this.#orders.size;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Garbage collection of a replica this node no longer holds (docs/regions.md "Operators
+ * executed"): its region applied a configuration without this node (an operator's last step
+ * moved it away), or the placement leader named it in a tombstone (the node was removed while it
+ * was down and never applied its removal). The replica stops being served, leaves the driver
+ * (its records in the shared log go with it), and its records leave the engine: the user-keyed
+ * records of its range and its region-local records (region_range_clear.ts), the descriptor
+ * last. No other local region overlaps the range (two local regions never overlap: see
+ * region_creation.ts), so nothing another region owns is touched.
+ *
+ * A crash part way leaves the descriptor (it is deleted last): the node opens the region again,
+ * finds that its descriptor does not list it, and removes it again (region_operators.ts). Runs
+ * between driver rounds (the driver removes regions only then), one region at a time.
+ */
+import { clearRegionRanges } from "../../kv/region_range_clear.ts";
+import { descriptorKey } from "../../kv/region_descriptor_record.ts";
+import type { EngineHolder } from "./engine_holder.ts";
+import type { HostedRegion } from "./hosted_region.ts";
+import type { ResolvedNodeOptions } from "./options.ts";
+import type { NodeRaft } from "./region_driver.ts";
+
+export interface ReplicaRemovalDeps {
+  readonly o: ResolvedNodeOptions;
+  readonly raft: NodeRaft;
+  readonly engine: () => EngineHolder;
+  /** Stops serving region `id` (region_host.ts); undefined when it is not hosted here. */
+  readonly forget: (id: number) => HostedRegion | undefined;
+  readonly closed: () => boolean;
+}
+
+export class ReplicaRemoval {
+  readonly #pending = new Set<number>();
+  /** Replicas removed, and records deleted with them. */
+  readonly counts = { removed: 0, records: 0 };
+
+  constructor(readonly d: ReplicaRemovalDeps) {}
+
+  /** Removals scheduled and not finished (the replica may be gone already, its keys not yet). */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** Schedules the removal of region `id`'s replica (once; region 1 never). */
+  remove(id: number, why: string): void {
+    if (id <= 1 || this.#pending.has(id) || this.d.closed()) return;
+    this.#pending.add(id);
+    this.d.raft.loop.between(async () => {
+      try {
+        await this.#remove(id, why);
+      } finally {
+        this.#pending.delete(id);
+      }
+    });
+  }
+
+  async #remove(id: number, why: string): Promise<void> {
+    if (this.d.closed()) return;
+    const r = this.d.forget(id);
+    if (r === undefined) return;
+    const descriptor = r.kv.descriptor;
+    r.proposals.failAll(`region ${id} moved off this node`);
+    r.reads.abortUnconfirmed(`region ${id} moved off this node`);
+    r.kv.kv.garbage.stop();
+    await this.d.raft.driver.removeRegions([id]);
+    const engine = this.d.engine();
+    const records = await engine.locked(async () => {
+      const key = descriptorKey(id);
+      const n = await clearRegionRanges(engine.db, descriptor, [key]);
+      await engine.db.write([{ type: "del", key }]);
+      return n + 1;
+    });
+    this.counts.removed++;
+    this.counts.records += records;
+    this.d.o.logger.info("region.replica_removed", { region: id, why, records });
+  }
+}

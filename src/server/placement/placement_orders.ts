@@ -1,0 +1,135 @@
+/**
+ * What a heartbeat carries for operators, and what its answer carries back (docs/regions.md
+ * "Operators executed"), in the placement service's own encoding (placement_rpc.ts):
+ *
+ *   held (in the heartbeat):  count · (region id · conf version)*     the regions a node hosts
+ *   answer:                   count · order*  ·  count · (region id · conf version)*
+ *                             steps to run; replicas to drop, with the conf version that left
+ *                             the node out
+ *   order:                    region id · version · conf version · step kind u8 · fields
+ *
+ * Both are appended after the older fields, so a message without them (an older node's) reads
+ * as none. Decoding reads untrusted bytes: it throws DecodeError or InvalidArgumentError only.
+ */
+import {
+  PLACEMENT_HELD_PER_HEARTBEAT_MAX,
+  PLACEMENT_REPORTS_PER_HEARTBEAT_MAX,
+} from "../../limits_ops.ts";
+import type { Step } from "../../placement/operator.ts";
+import type { StepOrder } from "../../placement/operator_step.ts";
+import { checkCount, readCount } from "../../placement/placement_codec.ts";
+import type { ByteReader, ByteWriter } from "../../util/coding.ts";
+import { DecodeError } from "../../util/coding.ts";
+import { InvalidArgumentError } from "../../util/errors.ts";
+
+/** A region a node hosts, at the conf version it applied. */
+export interface HeldRegion {
+  readonly regionId: number;
+  readonly confVer: number;
+}
+
+/** The operator part of a heartbeat's answer. */
+export interface HeartbeatOrders {
+  /** Steps for regions the node leads (at most one per region). */
+  readonly orders: readonly StepOrder[];
+  /**
+   * Regions the node hosts that no longer list it (removed while it was away), each with the
+   * conf version of the configuration without it: the node drops its replica only while its own
+   * is older.
+   */
+  readonly tombstones: readonly HeldRegion[];
+}
+
+/** Written to the wire: never renumber, never reuse. */
+const STEP_KINDS = ["add-learner", "promote", "remove", "transfer-leader"] as const;
+
+export function checkHeld(held: readonly HeldRegion[]): void {
+  if (held.length > PLACEMENT_HELD_PER_HEARTBEAT_MAX) {
+    const max = PLACEMENT_HELD_PER_HEARTBEAT_MAX;
+    throw new InvalidArgumentError(`heartbeat lists ${held.length} held regions (max ${max})`);
+  }
+  for (const h of held) {
+    checkCount(h.regionId, "region id", 1);
+    checkCount(h.confVer, "conf version");
+  }
+}
+
+export function writeHeld(w: ByteWriter, held: readonly HeldRegion[]): void {
+  w.varint(held.length);
+  for (const h of held) w.varint(h.regionId).varint(h.confVer);
+}
+
+/** The held regions; undefined when the message ends before them (an older sender's). */
+export function readHeld(r: ByteReader): HeldRegion[] | undefined {
+  if (r.remaining === 0) return undefined;
+  const n = readCount(r, PLACEMENT_HELD_PER_HEARTBEAT_MAX, "held regions");
+  const out: HeldRegion[] = [];
+  for (let i = 0; i < n; i++) out.push({ regionId: r.varint(), confVer: r.varint() });
+  return out;
+}
+
+function checkStep(s: Step): void {
+  if (s.kind === "promote") {
+    checkCount(s.promote, "promoted node");
+    checkCount(s.demote, "demoted node");
+    if (s.promote === 0 && s.demote === 0) throw new InvalidArgumentError("an empty promote step");
+  } else checkCount(s.kind === "transfer-leader" ? s.to : s.node, "step node", 1);
+}
+
+export function checkOrders(a: HeartbeatOrders): void {
+  const max = PLACEMENT_REPORTS_PER_HEARTBEAT_MAX;
+  if (a.orders.length > max || a.tombstones.length > PLACEMENT_HELD_PER_HEARTBEAT_MAX) {
+    throw new InvalidArgumentError(`too many orders or tombstones in one answer`);
+  }
+  for (const o of a.orders) {
+    checkCount(o.regionId, "region id", 1);
+    checkCount(o.epoch.version, "version");
+    checkCount(o.epoch.confVer, "conf version");
+    checkStep(o.step);
+  }
+  checkHeld(a.tombstones);
+}
+
+export function writeOrders(w: ByteWriter, a: HeartbeatOrders): void {
+  w.varint(a.orders.length);
+  for (const o of a.orders) {
+    const s = o.step;
+    w.varint(o.regionId).varint(o.epoch.version).varint(o.epoch.confVer);
+    w.u8(STEP_KINDS.indexOf(s.kind));
+    if (s.kind === "promote") w.varint(s.promote).varint(s.demote);
+    else w.varint(s.kind === "transfer-leader" ? s.to : s.node);
+  }
+  writeHeld(w, a.tombstones);
+}
+
+function readStep(r: ByteReader): Step {
+  const at = r.offset;
+  const kind = STEP_KINDS[r.u8()];
+  switch (kind) {
+    case "add-learner":
+    case "remove":
+      return { kind, node: r.varint() };
+    case "promote":
+      return { kind, promote: r.varint(), demote: r.varint() };
+    case "transfer-leader":
+      return { kind, to: r.varint() };
+    case undefined:
+      throw new DecodeError("unknown operator step kind", at);
+  }
+}
+
+/** The orders; undefined when the answer ends before them (an older leader's, or no heartbeat). */
+export function readOrders(r: ByteReader): HeartbeatOrders | undefined {
+  if (r.remaining === 0) return undefined;
+  const n = readCount(r, PLACEMENT_REPORTS_PER_HEARTBEAT_MAX, "operator orders");
+  const orders: StepOrder[] = [];
+  for (let i = 0; i < n; i++) {
+    const regionId = r.varint();
+    const epoch = { version: r.varint(), confVer: r.varint() };
+    orders.push({ regionId, epoch, step: readStep(r) });
+  }
+  const tombstones = readHeld(r) ?? [];
+  const a = { orders, tombstones };
+  checkOrders(a);
+  return a;
+}

@@ -1,0 +1,124 @@
+/**
+ * The placement leader's orders, run by model region leaders through operator_step.ts: a drain
+ * empties a node within the bounds on operators in flight (cluster-wide and per node), with every
+ * order delivered twice (the second is dropped as stale), and the drained node is told to drop
+ * the replicas it still holds (tombstones).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ClusterView } from "../../src/placement/cluster_view.ts";
+import { PlacementScheduler } from "../../src/placement/scheduler.ts";
+import { nodesTouched } from "../../src/placement/operator.ts";
+import { ordersFor, tombstonesFor } from "../../src/placement/operator_orders.ts";
+import { nextAction, type StepOrder } from "../../src/placement/operator_step.ts";
+import {
+  type RegionDescriptor,
+  type Replica,
+  splitDescriptor,
+} from "../../src/region/descriptor.ts";
+
+interface ModelRegion {
+  d: RegionDescriptor;
+  leader: number;
+}
+
+function regions(count: number, voters: number[]): ModelRegion[] {
+  const replicas: Replica[] = voters.map((nodeId) => ({ nodeId, role: "voter" }));
+  let rest: RegionDescriptor = {
+    id: 2,
+    start: new Uint8Array(0),
+    end: new Uint8Array(0),
+    epoch: { version: 1, confVer: 1 },
+    replicas,
+  };
+  const out: ModelRegion[] = [];
+  for (let i = 1; i < count; i++) {
+    const [left, right] = splitDescriptor(rest, new Uint8Array([i]), i + 2);
+    out.push({ d: left, leader: voters[i % voters.length] });
+    rest = right;
+  }
+  out.push({ d: rest, leader: voters[0] });
+  return out;
+}
+
+/** Runs one order on a model region; returns whether a membership change applied. */
+function run(r: ModelRegion, o: StepOrder): boolean {
+  const a = nextAction(o, {
+    descriptor: r.d,
+    self: r.leader,
+    isLeader: true,
+    busy: false,
+    caughtUp: () => true,
+  });
+  if (a.kind === "transfer") r.leader = a.to;
+  if (a.kind !== "change") return false;
+  const others = r.d.replicas.filter((p) => p.nodeId !== a.nodeId);
+  const replicas = a.type === "remove" ? others : [...others, { nodeId: a.nodeId, role: a.type }];
+  r.d = { ...r.d, replicas, epoch: { ...r.d.epoch, confVer: r.d.epoch.confVer + 1 } };
+  return true;
+}
+
+test("operator orders: a drain empties the node within the bounds, each order applied once", () => {
+  const view = new ClusterView(60_000);
+  const scheduler = new PlacementScheduler(view, {
+    replicas: 3,
+    maxOperators: 2,
+    maxMovesPerNode: 1,
+    operatorTimeoutMs: 60_000,
+    regionTolerance: 100, // no balancing: only the drain moves replicas
+    regionsCheckedPerTick: 100,
+  });
+  const model = regions(6, [1, 2, 3]);
+  const held = model.map((r) => ({ regionId: r.d.id, confVer: r.d.epoch.confVer }));
+  let changes = 0;
+  let maxInFlight = 0;
+  let maxPerNode = 0;
+  for (let t = 1; t <= 200; t++) {
+    const nowMs = t * 1_000;
+    for (const id of [1, 2, 3, 4]) {
+      const draining = id === 1 && t > 2;
+      const node = { id, address: "", zone: "", capacityBytes: 0, usedBytes: 0, draining };
+      view.nodeHeartbeat({ ...node, lastHeartbeatMs: nowMs });
+    }
+    for (const r of model) {
+      view.regionReport({
+        descriptor: r.d,
+        leader: r.leader,
+        sizeBytes: 1,
+        writeBytesPerSec: 0,
+        caughtUp: r.d.replicas.map((p) => p.nodeId),
+        reportedMs: nowMs,
+      });
+    }
+    scheduler.tick(nowMs);
+    const ops = scheduler.operators();
+    maxInFlight = Math.max(maxInFlight, ops.length);
+    const perNode = new Map<number, number>();
+    for (const op of ops) {
+      for (const n of nodesTouched(op)) perNode.set(n, (perNode.get(n) ?? 0) + 1);
+    }
+    maxPerNode = Math.max(maxPerNode, ...perNode.values(), 0);
+    for (const r of model) {
+      const [o] = ordersFor(scheduler, r.leader, [r.d.id]);
+      if (o === undefined) continue;
+      if (run(r, o)) changes++;
+      assert.equal(run(r, o), false, "the same order delivered again changes nothing");
+    }
+  }
+  assert.equal(maxInFlight, 2);
+  assert.equal(maxPerNode, 1);
+  for (const r of model) {
+    const voters = r.d.replicas.filter((p) => p.role === "voter").map((p) => p.nodeId).sort();
+    assert.deepEqual(voters, [2, 3, 4], `region ${r.d.id}`);
+    assert.equal(r.d.replicas.length, 3, `region ${r.d.id}: no learner left`);
+  }
+  // Per region: node 4 joins as a learner and is promoted, node 1 is demoted and removed.
+  assert.equal(changes, 4 * model.length);
+  // Node 1 still lists the regions at their old conf versions: placement names them all.
+  const dropped = tombstonesFor(scheduler, 1, held).map((x) => x.regionId);
+  assert.deepEqual(dropped, model.map((r) => r.d.id));
+  // A node that applied the newer configuration (or is in it) is told nothing.
+  const current = model.map((r) => ({ regionId: r.d.id, confVer: r.d.epoch.confVer }));
+  assert.deepEqual(tombstonesFor(scheduler, 1, current), []);
+  assert.deepEqual(tombstonesFor(scheduler, 2, held), []);
+});
