@@ -86,9 +86,9 @@ export class KvStateMachine {
   /** Opens over an engine: the region's applied index, revisions, client sessions; leases. */
   static async open(db: Db, sessions = new Sessions(), o: KvOptions = {}): Promise<KvStateMachine> {
     const region = regionKeys(o.regionId ?? DEFAULT_REGION_ID);
-    const meta = await openMeta(db, sessions, region);
+    const meta = await openMeta(db, sessions, region), leases = await LeaseTable.load(db, o.span);
     const history = openHistoryView(db, region, o.span);
-    return new KvStateMachine(db, meta, sessions, await LeaseTable.load(db), region, history);
+    return new KvStateMachine(db, meta, sessions, leases, region, history);
   }
 
   get appliedIndex(): number {

@@ -12,7 +12,7 @@ import {
   REDIS_REQUEST_OPS_MAX,
   WRITE_BATCH_BYTES_MAX,
 } from "../../limits.ts";
-import type { LeaseTable } from "../lease_table.ts";
+import { countsLeaseKey, type LeaseTable } from "../lease_table.ts";
 import { leaseKeyAttachment } from "../mvcc_keys.ts";
 import type { LeaseAttachments, RevisionWriter } from "../revision_writer.ts";
 import { WriteSet } from "../write_set.ts";
@@ -28,12 +28,12 @@ class StagedLeases implements LeaseAttachments {
   readonly #deltas = new Map<number, number>();
 
   attach(id: number, key: Uint8Array, ws: WriteSet): void {
-    this.#deltas.set(id, (this.#deltas.get(id) ?? 0) + 1);
+    if (countsLeaseKey(ws, key)) this.#deltas.set(id, (this.#deltas.get(id) ?? 0) + 1);
     ws.put(leaseKeyAttachment(id, key), new Uint8Array(0));
   }
 
   detach(id: number, key: Uint8Array, ws: WriteSet): void {
-    this.#deltas.set(id, (this.#deltas.get(id) ?? 0) - 1);
+    if (countsLeaseKey(ws, key)) this.#deltas.set(id, (this.#deltas.get(id) ?? 0) - 1);
     ws.delete(leaseKeyAttachment(id, key));
   }
 
