@@ -185,7 +185,7 @@ export class KvStateMachine {
     assert(applied > this.#meta.applied, `applied index ${applied} after ${this.#meta.applied}`);
     this.sessions.flush(ws);
     const next = { ...pass, applied, keyCount: pass.keyCount + ws.keysDelta };
-    assert(next.keyCount >= 0, `key count went negative at ${applied}`);
+    assert(next.keyCount >= 0, `region ${this.region.id}: key count went negative at ${applied}`);
     writeMeta(ws, next, this.#meta);
     const ops = ws.ops();
     await this.db.write(ops);
