@@ -76,16 +76,32 @@ export class RegionCreation {
     const fromLeader = m.type === MessageType.App || m.type === MessageType.Heartbeat ||
       m.type === MessageType.Snap;
     if (!fromLeader || this.d.known(id) || this.#scheduled.has(id)) return;
-    if (this.#uninitialized.has(id)) return;
+    if (this.#uninitialized.has(id) || this.#logged(id)) return;
     if (this.#scheduled.size + this.#uninitialized.size >= REGION_UNINITIALIZED_MAX) return;
     this.#scheduled.add(id);
     this.d.raft.loop.between(() => this.#create(id));
+  }
+
+  /**
+   * Whether this node's log holds region `id` (entries or a snapshot marker) though no local
+   * region is `id`: a crash lost the engine batch of the split that made it, and its parent
+   * replays the split from its own log and adds it again with that log. An uninitialized
+   * replica over that log would be handed its committed entries with no state to apply them to
+   * (the node stopped: "entries before its image"), and `release` would then delete entries
+   * this node acknowledged.
+   */
+  #logged(id: number): boolean {
+    const log = this.d.raft.n.log;
+    if (!log.regionIds().includes(id)) return false;
+    const view = log.group(id);
+    return view.lastIndex() > 0 || view.snapshotMarker.index > 0;
   }
 
   async #create(id: number): Promise<void> {
     this.#scheduled.delete(id);
     const driver = this.d.raft.driver;
     if (this.d.closed() || this.d.known(id) || driver.region(id) !== undefined) return;
+    if (this.#logged(id)) return;
     await driver.addRegions([this.#placeholder(id)]);
     const handle = driver.regionNode(id);
     if (handle === undefined) return;
