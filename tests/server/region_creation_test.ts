@@ -4,7 +4,8 @@
  * holds that region already. Then a crash lost the engine batch of the split that made it (the
  * engine runs without its own WAL; the log is durable): its parent replays the split and adds
  * it again with that log. A replica made over that log was handed its committed entries with
- * no state to apply them to, and the node stopped ("entries before its image").
+ * no state to apply them to, and the node stopped ("entries before its image"). Region 0 (the
+ * placement service) never gets one: its snapshots are not region images.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -69,6 +70,7 @@ test("region creation: no uninitialized replica over a log the node holds", asyn
     closed: () => false,
   });
   onUnknown(7, heartbeat(2));
+  onUnknown(0, heartbeat(2)); // the placement service's region: never from a message
   onUnknown(8, heartbeat(2));
   await Promise.all(pending);
   assert.deepEqual(added, [8], "region 7 waits for its parent's replay of the split");

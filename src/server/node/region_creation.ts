@@ -31,6 +31,7 @@ import { errorMessage } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import { KV_REGION, type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
+import { PLACEMENT_REGION } from "../placement/placement_options.ts";
 import type { HostedRegion } from "./region_host.ts";
 import { imageHead, installRegionImage, isRegionImage } from "./region_snapshots.ts";
 
@@ -72,7 +73,10 @@ export class RegionCreation {
   }
 
   #seen(id: number, m: Message): void {
-    if (!this.d.on() || id === KV_REGION || this.d.closed()) return;
+    // Region 0 is the placement service's: its snapshots are not region images, so a replica
+    // made here could never install one (its leader sent snapshots forever). A member that
+    // lost its region 0 (wiped) is left out of it (docs/regions.md, "Left").
+    if (!this.d.on() || id === KV_REGION || id === PLACEMENT_REGION || this.d.closed()) return;
     const fromLeader = m.type === MessageType.App || m.type === MessageType.Heartbeat ||
       m.type === MessageType.Snap;
     if (!fromLeader || this.d.known(id) || this.#scheduled.has(id)) return;
