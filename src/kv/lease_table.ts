@@ -3,11 +3,18 @@
  * many keys each holds. It changes only while applying the log, so every
  * replica agrees on it. Deadlines are not here: only the leader counts time
  * (src/server/leases/), and it revokes an expired lease through the log.
+ *
+ * With regions on one engine, a region's table counts only the attached keys of its own range
+ * (the write set's span, like its key count): a lease revoked in region 1 also deletes keys a
+ * split moved to other regions, and how many of those a node holds depends on which regions'
+ * images it installed when, not on region 1's log. Counted node-wide, region 1 opened from its
+ * image before a child's image came would count too few and stop the node at the revoke.
  */
 import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { LEASE_KEYS_MAX, LEASES_MAX } from "../limits.ts";
 import { assert } from "../util/assert.ts";
 import type { Db } from "../storage/db.ts";
+import { inSpan, type KeySpan, WHOLE_KEYSPACE } from "./snapshot_ranges.ts";
 import { decodeLease, encodeLease } from "./key_record.ts";
 import {
   LEASE_KEY_PREFIX,
@@ -17,7 +24,7 @@ import {
   parseLeaseAttachment,
   parseLeaseKey,
 } from "./mvcc_keys.ts";
-import type { WriteSet } from "./write_set.ts";
+import type { EngineReader, WriteSet } from "./write_set.ts";
 
 export interface LeaseRecord {
   readonly id: number;
@@ -31,18 +38,30 @@ interface Entry extends LeaseRecord {
 export class LeaseTable {
   readonly #leases = new Map<number, Entry>();
 
-  /** Reads the table from the engine (at open). */
-  static async load(db: Db): Promise<LeaseTable> {
+  /** Reads the table from the engine (at open): the keys of `span` attached to each lease. */
+  static async load(db: Db, span: KeySpan = WHOLE_KEYSPACE): Promise<LeaseTable> {
     const t = new LeaseTable();
     for await (const [k, v] of db.scan({ prefix: LEASE_PREFIX })) {
       const id = parseLeaseKey(k);
       t.#leases.set(id, { id, ttlSeconds: decodeLease(v), keys: 0 });
     }
-    for await (const [k] of db.scan({ prefix: LEASE_KEY_PREFIX })) {
-      const e = t.#leases.get(parseLeaseAttachment(k).id);
-      if (e !== undefined) e.keys++;
-    }
+    t.recount(db, span);
     return t;
+  }
+
+  /**
+   * Counts again the keys of `span` attached to each lease: at open, and when a split leaves
+   * the region a smaller range (the child counts the keys it took). One pass over every
+   * attachment on the engine.
+   */
+  recount(db: EngineReader, span: KeySpan): void {
+    for (const e of this.#leases.values()) e.keys = 0;
+    const end = new Uint8Array([LEASE_KEY_PREFIX[0] + 1]);
+    for (const [k] of db.scanSync({ start: LEASE_KEY_PREFIX, end })) {
+      const { id, key } = parseLeaseAttachment(k);
+      const e = this.#leases.get(id);
+      if (e !== undefined && inSpan(span, key)) e.keys++;
+    }
   }
 
   get size(): number {
@@ -99,12 +118,12 @@ export class LeaseTable {
   }
 
   attach(id: number, key: Uint8Array, ws: WriteSet): void {
-    this.countKeys(id, 1);
+    if (countsLeaseKey(ws, key)) this.countKeys(id, 1);
     ws.put(leaseKeyAttachment(id, key), new Uint8Array(0));
   }
 
   detach(id: number, key: Uint8Array, ws: WriteSet): void {
-    this.countKeys(id, -1);
+    if (countsLeaseKey(ws, key)) this.countKeys(id, -1);
     ws.delete(leaseKeyAttachment(id, key));
   }
 
@@ -115,6 +134,11 @@ export class LeaseTable {
     assert(e !== undefined && e.keys + delta >= 0, `lease ${id}: key count off by ${delta}`);
     e.keys += delta;
   }
+}
+
+/** Whether the region writing through `ws` counts `key`'s attachment (its own range's keys). */
+export function countsLeaseKey(ws: WriteSet, key: Uint8Array): boolean {
+  return ws.span === undefined || inSpan(ws.span, key);
 }
 
 /** The keys attached to lease `id`, in key order, read from the engine. */

@@ -230,6 +230,7 @@ export class RegionKv {
     });
     this.#descriptor = left;
     this.kv.history.span = { start: left.start, end: left.end }; // the child owns the rest now
+    this.kv.leaseTable.recount(this.kv.db, this.kv.history.span); // and counts its leased keys
     this.onSplit({ left, right, index: e.index });
     return { kind: "split", left, right };
   }

@@ -86,9 +86,9 @@ export class KvStateMachine {
   /** Opens over an engine: the region's applied index, revisions, client sessions; leases. */
   static async open(db: Db, sessions = new Sessions(), o: KvOptions = {}): Promise<KvStateMachine> {
     const region = regionKeys(o.regionId ?? DEFAULT_REGION_ID);
-    const meta = await openMeta(db, sessions, region);
+    const meta = await openMeta(db, sessions, region), leases = await LeaseTable.load(db, o.span);
     const history = openHistoryView(db, region, o.span);
-    return new KvStateMachine(db, meta, sessions, await LeaseTable.load(db), region, history);
+    return new KvStateMachine(db, meta, sessions, leases, region, history);
   }
 
   get appliedIndex(): number {
@@ -185,7 +185,7 @@ export class KvStateMachine {
     assert(applied > this.#meta.applied, `applied index ${applied} after ${this.#meta.applied}`);
     this.sessions.flush(ws);
     const next = { ...pass, applied, keyCount: pass.keyCount + ws.keysDelta };
-    assert(next.keyCount >= 0, `key count went negative at ${applied}`);
+    assert(next.keyCount >= 0, `region ${this.region.id}: key count went negative at ${applied}`);
     writeMeta(ws, next, this.#meta);
     const ops = ws.ops();
     await this.db.write(ops);

@@ -12,7 +12,7 @@ import {
   REDIS_REQUEST_OPS_MAX,
   WRITE_BATCH_BYTES_MAX,
 } from "../../limits.ts";
-import type { LeaseTable } from "../lease_table.ts";
+import { countsLeaseKey, type LeaseTable } from "../lease_table.ts";
 import { leaseKeyAttachment } from "../mvcc_keys.ts";
 import type { LeaseAttachments, RevisionWriter } from "../revision_writer.ts";
 import { WriteSet } from "../write_set.ts";
@@ -29,14 +29,18 @@ class StagedLeases implements LeaseAttachments {
   #deltas: Map<number, number> | undefined;
 
   attach(id: number, key: Uint8Array, ws: WriteSet): void {
-    const deltas = this.#deltas ??= new Map();
-    deltas.set(id, (deltas.get(id) ?? 0) + 1);
+    if (countsLeaseKey(ws, key)) {
+      const deltas = this.#deltas ??= new Map();
+      deltas.set(id, (deltas.get(id) ?? 0) + 1);
+    }
     ws.put(leaseKeyAttachment(id, key), new Uint8Array(0));
   }
 
   detach(id: number, key: Uint8Array, ws: WriteSet): void {
-    const deltas = this.#deltas ??= new Map();
-    deltas.set(id, (deltas.get(id) ?? 0) - 1);
+    if (countsLeaseKey(ws, key)) {
+      const deltas = this.#deltas ??= new Map();
+      deltas.set(id, (deltas.get(id) ?? 0) - 1);
+    }
     ws.delete(leaseKeyAttachment(id, key));
   }
 

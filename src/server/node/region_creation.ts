@@ -31,6 +31,7 @@ import { errorMessage } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import { KV_REGION, type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
+import { PLACEMENT_REGION } from "../placement/placement_options.ts";
 import type { HostedRegion } from "./region_host.ts";
 import { imageHead, installRegionImage, isRegionImage } from "./region_snapshots.ts";
 
@@ -72,20 +73,39 @@ export class RegionCreation {
   }
 
   #seen(id: number, m: Message): void {
-    if (!this.d.on() || id === KV_REGION || this.d.closed()) return;
+    // Region 0 is the placement service's: its snapshots are not region images, so a replica
+    // made here could never install one (its leader sent snapshots forever). A member that
+    // lost its region 0 (wiped) is left out of it (docs/regions.md, "Left").
+    if (!this.d.on() || id === KV_REGION || id === PLACEMENT_REGION || this.d.closed()) return;
     const fromLeader = m.type === MessageType.App || m.type === MessageType.Heartbeat ||
       m.type === MessageType.Snap;
     if (!fromLeader || this.d.known(id) || this.#scheduled.has(id)) return;
-    if (this.#uninitialized.has(id)) return;
+    if (this.#uninitialized.has(id) || this.#logged(id)) return;
     if (this.#scheduled.size + this.#uninitialized.size >= REGION_UNINITIALIZED_MAX) return;
     this.#scheduled.add(id);
     this.d.raft.loop.between(() => this.#create(id));
+  }
+
+  /**
+   * Whether this node's log holds region `id` (entries or a snapshot marker) though no local
+   * region is `id`: a crash lost the engine batch of the split that made it, and its parent
+   * replays the split from its own log and adds it again with that log. An uninitialized
+   * replica over that log would be handed its committed entries with no state to apply them to
+   * (the node stopped: "entries before its image"), and `release` would then delete entries
+   * this node acknowledged.
+   */
+  #logged(id: number): boolean {
+    const log = this.d.raft.n.log;
+    if (!log.regionIds().includes(id)) return false;
+    const view = log.group(id);
+    return view.lastIndex() > 0 || view.snapshotMarker.index > 0;
   }
 
   async #create(id: number): Promise<void> {
     this.#scheduled.delete(id);
     const driver = this.d.raft.driver;
     if (this.d.closed() || this.d.known(id) || driver.region(id) !== undefined) return;
+    if (this.#logged(id)) return;
     await driver.addRegions([this.#placeholder(id)]);
     const handle = driver.regionNode(id);
     if (handle === undefined) return;

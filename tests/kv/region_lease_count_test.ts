@@ -1,0 +1,62 @@
+/**
+ * Lease key counts with regions (docs/regions.md "The node holding many regions"): each region's
+ * lease table counts the attached keys of its own range only, so region 1's revoke of a lease
+ * whose keys a split moved counts the same on every replica, however the node got its regions
+ * (applied the split itself, or installed each region's image at a different time).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RegionKv } from "../../src/kv/region_apply.ts";
+import { importRegionSnapshot } from "../../src/kv/region_snapshot_import.ts";
+import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
+import { Db } from "../../src/storage/db.ts";
+import { b, cmd, decodeOutcome } from "./kv_helpers.ts";
+import { imageOf, twoRegions } from "./region_import_helpers.ts";
+
+const revoke = (id: number) => cmd({ body: { case: "leaseRevoke", value: { id: BigInt(id) } } });
+
+async function apply(kv: RegionKv, data: Uint8Array) {
+  const index = kv.kv.appliedIndex + 1;
+  const outcomes = await kv.apply([{ index, data }]);
+  return decodeOutcome(outcomes.get(index));
+}
+
+test("lease counts: a split leaves each region counting its own range's keys", async () => {
+  // Lease 1 holds "k" (region 1, below "m") and "r" (region 2).
+  const { db, r1, r2 } = await twoRegions(11, true);
+  assert.equal(r1.kv.leaseTable.keyCount(1), 1, "region 1 counts k only");
+  assert.equal(r2.kv.leaseTable.keyCount(1), 1, "region 2 counts r only");
+  const out = await apply(r1, revoke(1));
+  assert.equal(out.error, undefined, "the revoke succeeds");
+  assert.equal(r1.kv.leaseTable.get(1), undefined);
+  assert.equal(r1.kv.get(b("k")), undefined);
+  assert.equal(db.get(new Uint8Array([0x02, ...b("r")])), undefined, "r is deleted too");
+  await db.close();
+});
+
+test("lease counts: region 1 opened from its image before region 2's image came can revoke", async () => {
+  const source = await twoRegions(12, true);
+  const world = createSimWorld(13);
+  world.fs.mkdir("fresh");
+  const db = await Db.open(world.fs, "fresh", { wal: false, seed: 1 });
+  // A new node's store (region 1, empty), then region 1's image, and its state machine
+  // reopened over it (as a wiped node rejoining: engine_holder.ts reopenFirst).
+  (await RegionKv.open(db, 1, { voters: [1] })).kv.garbage.stop();
+  const d1 = source.r1.descriptor, d2 = source.r2.descriptor;
+  await importRegionSnapshot(db, imageOf(source.db, d1, source.r1.kv.appliedIndex));
+  const r1 = await RegionKv.open(db, 1);
+  r1.kv.garbage.stop();
+  // Region 2's image later: it brings "r", attached to lease 1.
+  await importRegionSnapshot(db, imageOf(source.db, d2, source.r2.kv.appliedIndex));
+  const r2 = await RegionKv.open(db, 2);
+  r2.kv.garbage.stop();
+  assert.equal(r1.kv.leaseTable.keyCount(1), 1);
+  // The revoke deletes both keys; before the fix, region 1 counted -1 for "r" and the node
+  // stopped ("lease 1: key count off by -1").
+  const out = await apply(r1, revoke(1));
+  assert.equal(out.error, undefined, "the revoke succeeds");
+  assert.equal(r1.kv.leaseTable.get(1), undefined);
+  assert.equal(db.get(new Uint8Array([0x02, ...b("r")])), undefined, "r is deleted too");
+  await db.close();
+  await source.db.close();
+});
