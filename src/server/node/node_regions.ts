@@ -21,7 +21,9 @@ import { RegionMembership } from "./region_membership.ts";
 import { REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
 import { RegionIdAllocator } from "./region_ids.ts";
 import { RegionRouter } from "./region_router.ts";
-import { RegionServices } from "./region_services.ts";
+import { RegionServices, type RegionServicesDeps } from "./region_services.ts";
+import { ProposalTimestamps } from "./proposal_timestamps.ts";
+import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
@@ -36,6 +38,11 @@ export interface NodeRegions {
   readonly creation: RegionCreation;
   /** Every region follows region 1's configuration (region_membership.ts). */
   readonly membership: RegionMembership;
+  /**
+   * Where the regions' leaders take their proposals' timestamps: on a node holding many regions
+   * (or splitting); undefined on the one-region node, whose revisions are its log indexes.
+   */
+  timestamps(): ProposalTimestamps | undefined;
   /** Start and stop the split check, the region services and (split on) the membership follower. */
   start(): void;
   stop(): void;
@@ -78,9 +85,13 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   });
   host.release = (ids) => creation.release(ids);
   raft.screen = (batch) => creation.screen(batch);
+  const fetch = (n: number) => raft.placement.timestamps(n);
+  const stamps = new ProposalTimestamps(fetch, o.clock, o.requestTimeoutMs);
+  const timestamps = () => host.regionSnapshots ? stamps : undefined;
   const router = new RegionRouter({
     o,
     host,
+    timestamps,
     first: d.commands,
     faults: d.faults,
     addresses: d.addresses,
@@ -95,16 +106,10 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     splitBytes: o.regionSplitBytes,
     intervalMs: o.splitCheckMs,
   });
-  const services = new RegionServices({
-    clock: o.clock,
-    logger: o.logger,
-    regions: () => host.all(),
-    engine: d.engine,
-    propose: (r, command) => router.proposeHere(r, command),
-    sweepMs: o.expirySweepMs,
-    retention: o.autoCompact,
-  });
+  const services = regionServices(d, host, (r, command) => router.proposeHere(r, command));
   const reads = new NodeReads(host, d.engine, d.faults);
+  const close = (r: HostedRegion, at: number) => router.closeAt(r, at);
+  reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   const membership = new RegionMembership({
     regions: () => host.all(),
     first: () => raft.group.rawNode.status().confState,
@@ -119,6 +124,29 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     services.start();
     if (o.regionSplitBytes > 0) membership.start();
   };
-  const stop = () => (splitCheck.stop(), services.stop(), membership.stop());
-  return { first, host, router, reads, splitCheck, services, creation, membership, start, stop };
+  const stop = () => (splitCheck.stop(), services.stop(), membership.stop(), stamps.failAll(DOWN));
+  const parts = { first, host, router, reads, splitCheck, services, creation, membership };
+  return { ...parts, timestamps, start, stop };
+}
+
+const DOWN = "node shutting down";
+
+/** The expiry sweeps and history compaction of the regions other than region 1. */
+function regionServices(
+  d: NodeRegionsDeps,
+  host: RegionHost,
+  propose: RegionServicesDeps["propose"],
+): RegionServices {
+  const o = d.o;
+  return new RegionServices({
+    clock: o.clock,
+    logger: o.logger,
+    regions: () => host.all(),
+    engine: d.engine,
+    propose,
+    sweepMs: o.expirySweepMs,
+    retention: o.autoCompact,
+    // Regions split (or may): a client's compaction, applied by region 1, reaches every region.
+    floor: o.regionSplitBytes > 0 ? () => host.d.first.kv.kv.compactedRevision : undefined,
+  });
 }

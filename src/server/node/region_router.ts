@@ -24,6 +24,8 @@ import { eachRedisRequest, LeaderForwarder, peerHelloOf } from "./leader_forward
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { RegionChangedError } from "./proposals.ts";
+import type { ProposalTimestamps } from "./proposal_timestamps.ts";
+import { compactRegions } from "./compact_regions.ts";
 import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
 
 export interface RegionRouterDeps {
@@ -31,6 +33,8 @@ export interface RegionRouterDeps {
   readonly host: RegionHost;
   /** Region 1's command path (node_service.ts). */
   readonly first: CommandPath;
+  /** Where leaders take their proposals' timestamps (node_regions.ts). */
+  readonly timestamps: () => ProposalTimestamps | undefined;
   readonly faults: FaultMonitor;
   readonly addresses: AddressBook;
 }
@@ -73,6 +77,14 @@ export class RegionRouter {
       if (command.body?.case === "redisBatch") {
         return eachRedisRequest(command.body.value.requests ?? [], (c) => this.#once(c));
       }
+      const body = command.body;
+      if (body?.case === "compact" && this.d.timestamps() !== undefined) {
+        const first = this.d.host.region(1);
+        if (first === undefined) throw new Error("region 1 is not hosted");
+        const at = Number(body.value.revision ?? 0n);
+        const close = (r: HostedRegion, rev: number) => this.closeAt(r, rev);
+        return compactRegions(first, at, command, close, (c) => this.d.first.execute(c));
+      }
       const region = this.regionOf(command);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
     } catch (err) {
@@ -86,10 +98,48 @@ export class RegionRouter {
    */
   proposeHere(r: HostedRegion, command: CommandInit): Promise<CommandOutcome> {
     if (!r.group.rawNode.isLeader) {
-      const refused = new ServiceError(ErrorCode.NOT_LEADER, `not the leader of region ${r.id}`);
-      return Promise.reject(refused);
+      const lead = r.group.rawNode.lead;
+      const address = lead === 0 ? "" : this.d.addresses.get(lead) ?? "";
+      const msg = `not the leader of region ${r.id}`;
+      return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, msg, lead, address));
     }
     return r.id === 1 ? this.d.first.execute(command) : this.#path(r).execute(command);
+  }
+
+  /** Proposes a timestamp barrier to region `r`, which this node must lead (never forwarded). */
+  barrierHere(r: HostedRegion): Promise<CommandOutcome> {
+    return r.id === 1 ? this.d.first.barrier() : this.#path(r).barrier();
+  }
+
+  /**
+   * Makes revision `at` final in region `r` (reads_at_timestamp.ts): its barrier when this node
+   * leads it; else a read at `at` of the region's range by its leader, which closes it there,
+   * and then this replica's ReadIndex, so that it has applied the leader's barrier too.
+   */
+  async closeAt(r: HostedRegion, at: number): Promise<void> {
+    if (r.group.rawNode.isLeader) {
+      await this.barrierHere(r);
+      return;
+    }
+    this.#path(r);
+    const forwarder = this.#paths.get(r.id)?.forwarder;
+    const lead = r.group.rawNode.lead;
+    const address = lead === 0 ? undefined : this.d.addresses.get(lead);
+    if (forwarder === undefined || address === undefined) {
+      throw new ServiceError(ErrorCode.UNAVAILABLE, `region ${r.id} has no known leader; retry`);
+    }
+    const d = r.kv.descriptor;
+    const body = {
+      case: "scan" as const,
+      value: { start: d.start, end: d.end, limit: 1, revision: BigInt(at) },
+    };
+    const answer = await forwarder.forwardRequest(address, body, this.d.o.requestTimeoutMs);
+    const e = answer.error;
+    if (e !== undefined) {
+      const code = e.code === ErrorCode.NOT_LEADER ? ErrorCode.UNAVAILABLE : e.code;
+      throw new ServiceError(code, e.message, 0, "", Number(e.compactedRevision));
+    }
+    await r.reads.wait();
   }
 
   /** The one region every key of `command` lies in; throws a ServiceError otherwise. */
@@ -145,7 +195,8 @@ export class RegionRouter {
       },
       requestTimeoutMs: o.requestTimeoutMs,
       wallMs: () => o.clock.wallMs(),
-      entry: (data) => this.d.host.entryFor(region.id, data),
+      entry: (data, ts) => this.d.host.entryFor(region.id, data, ts),
+      timestamps: this.d.timestamps,
     });
     this.#paths.set(region.id, { path, forwarder });
     return path;
