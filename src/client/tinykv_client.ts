@@ -137,7 +137,10 @@ export class TinyKvClient {
     return writeOf(r).existed;
   }
 
-  /** Applies every operation atomically. */
+  /**
+   * Applies every operation atomically; resolves with the store's revision after it (the
+   * batch's own when it changed anything: on a one-region cluster its Raft index).
+   */
   async batch(ops: readonly BatchOp[]): Promise<number> {
     const r = await this.#core.write({
       case: "batch",
@@ -149,7 +152,7 @@ export class TinyKvClient {
         ),
       },
     });
-    return u64ToNumber(writeOf(r).index, "index");
+    return revisionOf(writeOf(r));
   }
 
   /**
