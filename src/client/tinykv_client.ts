@@ -137,10 +137,7 @@ export class TinyKvClient {
     return writeOf(r).existed;
   }
 
-  /**
-   * Applies every operation atomically; resolves with the store's revision after it (the
-   * batch's own when it changed anything: on a one-region cluster its Raft index).
-   */
+  /** Applies every operation atomically; resolves with the store's revision after it. */
   async batch(ops: readonly BatchOp[]): Promise<number> {
     const r = await this.#core.write({
       case: "batch",

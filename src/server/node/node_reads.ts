@@ -57,14 +57,21 @@ export class NodeReads {
    * Closes a region at a revision once revisions are timestamps (reads_at_timestamp.ts,
    * region_router.ts `closeAt`); undefined on the one-region node.
    */
-  closeRegion: () => ((r: HostedRegion, at: number) => Promise<unknown>) | undefined = () =>
-    undefined;
+  closeRegion: () =>
+    | ((r: HostedRegion, at: number, ask: boolean) => Promise<unknown>)
+    | undefined = () => undefined;
 
   constructor(
     readonly host: RegionHost,
     readonly engine: () => EngineHolder,
     readonly faults: FaultMonitor,
   ) {}
+
+  /** How a read closes its regions (a serializable one only where this node leads them). */
+  #closer(c: Consistency): ((r: HostedRegion, at: number) => Promise<unknown>) | undefined {
+    const close = this.closeRegion();
+    return close === undefined ? undefined : (r, at) => close(r, at, c !== "serializable");
+  }
 
   /** The local region of `key`; UNAVAILABLE while a split's child is not added yet. */
   #regionOf(key: Uint8Array): HostedRegion {
@@ -82,7 +89,7 @@ export class NodeReads {
       // Both in one turn: no apply can come between the state and the revision.
       return engine.readNow(() => ({ state: kv.get(key), revision: kv.visibleRevision }));
     }
-    const close = this.closeRegion();
+    const close = this.#closer(consistency);
     if (close !== undefined) await closeAt([region], revision, close);
     const state = await revisionRead(engine, () => kv.getAt(key, revision));
     return { state, revision };
@@ -93,7 +100,7 @@ export class NodeReads {
     await this.barrier(consistency, regions);
     const engine = this.engine();
     const revision = request.revision ?? 0;
-    const close = this.closeRegion();
+    const close = this.#closer(consistency);
     if (revision !== 0 && close !== undefined) {
       const generation = this.host.generation;
       await closeAt(regions, revision, close);

@@ -108,7 +108,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   });
   const services = regionServices(d, host, (r, command) => router.proposeHere(r, command));
   const reads = new NodeReads(host, d.engine, d.faults);
-  const close = (r: HostedRegion, at: number) => router.closeAt(r, at);
+  const close = (r: HostedRegion, at: number, ask: boolean) => router.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   const membership = new RegionMembership({
     regions: () => host.all(),

@@ -11,7 +11,7 @@
  * Redis MULTI/EXEC or multi-key command, a delete of a range, FLUSHDB/FLUSHALL. Leases are
  * region 1's records, so a key attached to a lease must be in region 1.
  */
-import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
@@ -97,12 +97,7 @@ export class RegionRouter {
    * without keys, such as `compact`, would be routed to region 1 by the leader it reached).
    */
   proposeHere(r: HostedRegion, command: CommandInit): Promise<CommandOutcome> {
-    if (!r.group.rawNode.isLeader) {
-      const lead = r.group.rawNode.lead;
-      const address = lead === 0 ? "" : this.d.addresses.get(lead) ?? "";
-      const msg = `not the leader of region ${r.id}`;
-      return Promise.reject(new ServiceError(ErrorCode.NOT_LEADER, msg, lead, address));
-    }
+    if (!r.group.rawNode.isLeader) return Promise.reject(this.#notLeader(r));
     return r.id === 1 ? this.d.first.execute(command) : this.#path(r).execute(command);
   }
 
@@ -113,14 +108,17 @@ export class RegionRouter {
 
   /**
    * Makes revision `at` final in region `r` (reads_at_timestamp.ts): its barrier when this node
-   * leads it; else a read at `at` of the region's range by its leader, which closes it there,
-   * and then this replica's ReadIndex, so that it has applied the leader's barrier too.
+   * leads it; else (`ask`) a serializable read at `at` of the region's range by its leader, which
+   * closes it there, and then this replica's ReadIndex, so that it has applied the leader's
+   * barrier too. A serializable read does not ask (NOT_LEADER instead): the leader's answer to
+   * one never forwards again, so two nodes that each think the other leads cannot ping-pong.
    */
-  async closeAt(r: HostedRegion, at: number): Promise<void> {
+  async closeAt(r: HostedRegion, at: number, ask = true): Promise<void> {
     if (r.group.rawNode.isLeader) {
       await this.barrierHere(r);
       return;
     }
+    if (!ask) throw this.#notLeader(r);
     this.#path(r);
     const forwarder = this.#paths.get(r.id)?.forwarder;
     const lead = r.group.rawNode.lead;
@@ -131,7 +129,13 @@ export class RegionRouter {
     const d = r.kv.descriptor;
     const body = {
       case: "scan" as const,
-      value: { start: d.start, end: d.end, limit: 1, revision: BigInt(at) },
+      value: {
+        start: d.start,
+        end: d.end,
+        limit: 1,
+        revision: BigInt(at),
+        consistency: ReadConsistency.SERIALIZABLE,
+      },
     };
     const answer = await forwarder.forwardRequest(address, body, this.d.o.requestTimeoutMs);
     const e = answer.error;
@@ -140,6 +144,18 @@ export class RegionRouter {
       throw new ServiceError(code, e.message, 0, "", Number(e.compactedRevision));
     }
     await r.reads.wait();
+  }
+
+  /** NOT_LEADER for region `r`, with its leader's address when this node knows it. */
+  #notLeader(r: HostedRegion): ServiceError {
+    const lead = r.group.rawNode.lead;
+    const address = lead === 0 ? "" : this.d.addresses.get(lead) ?? "";
+    return new ServiceError(
+      ErrorCode.NOT_LEADER,
+      `not the leader of region ${r.id}`,
+      lead,
+      address,
+    );
   }
 
   /** The one region every key of `command` lies in; throws a ServiceError otherwise. */
