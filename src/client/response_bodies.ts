@@ -9,6 +9,7 @@ import type {
   WriteResponse,
 } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { TinyKvError } from "./errors.ts";
+import { u64ToNumber } from "../util/ids.ts";
 
 type Body = ClientResponse["body"];
 
@@ -44,4 +45,12 @@ export function adminOf(r: ClientResponse): AdminResponse {
 export function txnOf(r: ClientResponse): TxnResponse {
   if (r.body.case === "txn") return r.body.value;
   throw unexpected(r.body, "txn");
+}
+
+/**
+ * A write's revision: the response's, or its Raft index from a node that reports none (before
+ * revisions; on a one-region cluster the two are the same for a write that changed something).
+ */
+export function revisionOf(w: WriteResponse): number {
+  return u64ToNumber(w.revision === 0n ? w.index : w.revision, "revision");
 }

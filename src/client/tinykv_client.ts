@@ -16,7 +16,7 @@ import { toBytes } from "../util/bytes.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { ClientCore, type ClientOptions } from "./client.ts";
 import { entryFromWire, type KeyEntry, wireNumber } from "./key_entry.ts";
-import { adminOf, getOf, statusOf, txnOf, writeOf } from "./response_bodies.ts";
+import { adminOf, getOf, revisionOf, statusOf, txnOf, writeOf } from "./response_bodies.ts";
 import { type ClusterStatus, type MemberInfo, membersOf, statusFromWire } from "./status_wire.ts";
 import { txnFromWire, type TxnResult, type TxnSpec, txnToWire } from "./txn.ts";
 import { RouteCache } from "./route_cache.ts";
@@ -82,13 +82,16 @@ export class TinyKvClient {
     return this.#core.options;
   }
 
-  /** Stores `value` at `key`; resolves with the Raft index of the write. */
+  /**
+   * Stores `value` at `key`; resolves with the write's revision: its Raft index on a one-region
+   * cluster (decision 0008), its timestamp where regions split (decision 0018).
+   */
   async put(key: Bytes, value: Bytes, options: expiry.PutOptions = {}): Promise<number> {
     const lease = wireNumber(options.lease, "lease");
     const k = toBytes(key);
     const put = { key: k, value: toBytes(value), lease, ...expiry.putExpiryFields(options) };
     const r = await this.#core.write({ case: "put", value: put }, this.#router(k));
-    return u64ToNumber(writeOf(r).index, "index");
+    return revisionOf(writeOf(r));
   }
 
   /** Sets or removes the key's expiry; true when it changed (Redis EXPIRE's 1/0). */
@@ -134,7 +137,7 @@ export class TinyKvClient {
     return writeOf(r).existed;
   }
 
-  /** Applies every operation atomically. */
+  /** Applies every operation atomically; resolves with the store's revision after it. */
   async batch(ops: readonly BatchOp[]): Promise<number> {
     const r = await this.#core.write({
       case: "batch",
@@ -146,7 +149,7 @@ export class TinyKvClient {
         ),
       },
     });
-    return u64ToNumber(writeOf(r).index, "index");
+    return revisionOf(writeOf(r));
   }
 
   /**

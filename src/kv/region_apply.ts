@@ -31,6 +31,9 @@ import {
 } from "../region/descriptor.ts";
 import { compareBytes, toBytes } from "../util/bytes.ts";
 import { decodeCommand } from "./command_codec.ts";
+import { isBarrier } from "./entry_revision.ts";
+import { written } from "./apply.ts";
+import { encodeOutcome } from "./outcome_codec.ts";
 import { commandKeys } from "./region_command_keys.ts";
 import {
   decodeRegionCommand,
@@ -149,7 +152,14 @@ export class RegionKv {
       if (command.kind === "routed") {
         const refused = this.#checkRouted(command);
         if (refused !== undefined) outcomes.set(e.index, encodeRegionOutcome(refused));
-        run.push({ ...e, data: refused === undefined ? command.command : null });
+        const timestamp = command.timestamp;
+        if (refused === undefined && isBarrier(command)) {
+          // A timestamp barrier (decision 0018): no command, only the region's revision moves.
+          outcomes.set(e.index, encodeOutcome(written(e.index)));
+          run.push({ ...e, data: null, timestamp, barrier: true });
+          continue;
+        }
+        run.push({ ...e, data: refused === undefined ? command.command : null, timestamp });
         continue;
       }
       await flush();
@@ -168,6 +178,7 @@ export class RegionKv {
     // Only the range decides whether a command's keys are this region's: a membership change
     // (confVer) does not, so moving a replica refuses no write in flight.
     if (c.epoch.version < d.epoch.version) return { kind: "epoch-not-match", current: d };
+    if (isBarrier(c)) return undefined;
     const command = decodeCommand(c.command);
     if (!("body" in command)) return undefined; // the KV layer answers it
     for (const key of commandKeys(command) ?? []) {

@@ -9,6 +9,8 @@
  * - `Split` {regionId, epoch, splitKey, newRegionId}: an admin command of the region (§8).
  * - `Routed` {regionId, epoch, command}: a KV command the proposer routed with the region's
  *   epoch; apply checks the epoch and the command's keys against the descriptor it holds.
+ *   With a `timestamp` (kind 0x04, a node that splits: decision 0018) it also carries the
+ *   timestamp the leader took from the timestamp oracle; apply derives the revision from it.
  * - `Txn` {regionId, epoch, request}: a Percolator write of the region (src/txn/txn_codec.ts;
  *   region_txn_apply.ts), checked as `Routed`; its answer is the outcome `txn` {reply}.
  *
@@ -24,7 +26,7 @@ import { decodeDescriptor, encodeDescriptor } from "./region_descriptor_record.t
 
 /** The first byte of every region-level entry and outcome. */
 export const REGION_MARK = 0x00;
-const SPLIT = 0x01, ROUTED = 0x02, TXN = 0x03;
+const SPLIT = 0x01, ROUTED = 0x02, TXN = 0x03, ROUTED_AT = 0x04;
 const HEAD = 2 + 24;
 
 export interface SplitCommand {
@@ -47,6 +49,11 @@ export interface RoutedCommand {
   readonly epoch: RegionEpoch;
   /** An encoded `tinykv.v1.Command`. */
   readonly command: Uint8Array;
+  /**
+   * The leader's timestamp from the oracle (a node that splits, decision 0018): the command's
+   * revision is `max(timestamp, the region's revision + 1)`. Absent: the revision is the index.
+   */
+  readonly timestamp?: number;
 }
 
 /** A Percolator write request of the region (src/txn/txn_codec.ts). */
@@ -65,17 +72,23 @@ export function isRegionEntry(data: Uint8Array): boolean {
 }
 
 export function encodeRegionCommand(c: RegionCommand): Uint8Array {
+  const stamped = c.kind === "routed" && c.timestamp !== undefined;
   const tail = c.kind === "split"
     ? 12 + 9 * c.replicas.length + c.splitKey.length
     : c.kind === "routed"
-    ? c.command.length
+    ? c.command.length + (stamped ? 8 : 0)
     : c.request.length;
   const out = new Uint8Array(HEAD + tail);
   out[0] = REGION_MARK;
-  out[1] = c.kind === "split" ? SPLIT : c.kind === "routed" ? ROUTED : TXN;
+  out[1] = c.kind === "split" ? SPLIT : c.kind === "routed" ? (stamped ? ROUTED_AT : ROUTED) : TXN;
   writeU64BE(out, 2, c.regionId);
   writeU64BE(out, 10, c.epoch.version);
   writeU64BE(out, 18, c.epoch.confVer);
+  if (c.kind === "routed" && c.timestamp !== undefined) {
+    writeU64BE(out, HEAD, c.timestamp);
+    out.set(c.command, HEAD + 8);
+    return out;
+  }
   if (c.kind !== "split") {
     out.set(c.kind === "routed" ? c.command : c.request, HEAD);
     return out;
@@ -104,6 +117,12 @@ export function decodeRegionCommand(data: Uint8Array): RegionCommand {
   const epoch = { version: readU64BE(data, 10), confVer: readU64BE(data, 18) };
   if (data[1] === ROUTED) {
     return { kind: "routed", regionId, epoch, command: data.subarray(HEAD) };
+  }
+  if (data[1] === ROUTED_AT) {
+    if (data.length < HEAD + 8) throw new DecodeError("truncated routed command", HEAD);
+    const timestamp = readU64BE(data, HEAD);
+    if (!Number.isSafeInteger(timestamp)) throw new DecodeError("timestamp past 2^53", HEAD);
+    return { kind: "routed", regionId, epoch, command: data.subarray(HEAD + 8), timestamp };
   }
   if (data[1] === TXN) return { kind: "txn", regionId, epoch, request: data.subarray(HEAD) };
   if (data[1] !== SPLIT) throw new DecodeError(`region command kind ${data[1]}`, 1);

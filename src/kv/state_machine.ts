@@ -40,22 +40,17 @@ import { type KvScanPage, type KvScanRequest, scanPage, scanRange } from "./kv_s
 import { attachedKeys, LeaseTable } from "./lease_table.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
 import { RevisionWriter } from "./revision_writer.ts";
+import { type ApplyEntry, entryRevision } from "./entry_revision.ts";
 import { CompactedError } from "./revision_errors.ts";
 import { Sessions } from "./sessions.ts";
 import { engineRevision, openMeta, type StoreMeta, writeMeta } from "./store_meta.ts";
-import { type EngineWrite, WriteSet } from "./write_set.ts";
+import { WriteSet } from "./write_set.ts";
 import { DEFAULT_REGION_ID, type KvOptions, type RegionKeys, regionKeys } from "./region_keys.ts";
 import { EventQueue } from "./event_queue.ts";
 import { type HistoryView, openHistoryView } from "./history_view.ts";
 import type { RedisEvent } from "./redis/storage.ts";
 
-/** A committed entry to apply; `data` is null for entries without a command. */
-export interface ApplyEntry {
-  readonly index: number;
-  readonly data: Uint8Array | null;
-  /** What a membership entry writes (address book, region descriptor), in the same batch. */
-  readonly writes?: readonly EngineWrite[];
-}
+export type { ApplyEntry } from "./entry_revision.ts";
 
 export class KvStateMachine {
   #meta: StoreMeta;
@@ -153,14 +148,16 @@ export class KvStateMachine {
         if ("body" in command && needsEngine(command) && this.sessions.isNew(command)) {
           // A command that reads the engine first sees every earlier entry there.
           if (last > this.#meta.applied) pass = await this.#commit(ws, last, pass);
-          prepared = await prepare(command, ws, this.leaseTable, this.db, e.index, now);
+          const revision = entryRevision(e, pass.revision);
+          prepared = await prepare(command, ws, this.leaseTable, this.db, revision, now);
         }
         pass = { ...pass, now };
-        const result = this.#applyOne(e.index, command, ws, pass, prepared);
+        const result = this.#applyOne(e, command, ws, pass, prepared);
         pass = result.pass;
         outcomes.set(e.index, result.outcome);
       }
       last = e.index;
+      if (e.barrier) pass = { ...pass, revision: entryRevision(e, pass.revision) };
       for (const w of e.writes ?? []) {
         if (w.value === null) ws.delete(w.key);
         else ws.put(w.key, w.value);
@@ -215,7 +212,7 @@ export class KvStateMachine {
   }
 
   #applyOne(
-    index: number,
+    e: ApplyEntry,
     command: ReturnType<typeof decodeCommand>,
     ws: WriteSet,
     pass: StoreMeta,
@@ -225,13 +222,15 @@ export class KvStateMachine {
       const code = command.tooLarge ? ErrorCode.TOO_LARGE : ErrorCode.INVALID_ARGUMENT;
       return { outcome: encodeOutcome(failure(code, command.message)), pass };
     }
+    const index = e.index;
     // decodeCommand validated every 64-bit field (util/ids.ts): these cannot throw.
     const clientId = u64ToNumber(command.clientId, "client id");
     const sequence = u64ToNumber(command.sequence, "sequence");
     const run = (): { outcome: Uint8Array; pass: StoreMeta } => {
-      const w = new RevisionWriter(ws, index, this.leaseTable, pass.now);
+      const revision = entryRevision(e, pass.revision);
+      const w = new RevisionWriter(ws, revision, this.leaseTable, pass.now);
       const outcome = runCommand(command, index, w, pass, prepared);
-      const next = { ...pass, ...outcome.meta, ...(w.changed ? { revision: index } : {}) };
+      const next = { ...pass, ...outcome.meta, ...(w.changed ? { revision } : {}) };
       this.#events.add(w.events);
       if (outcome.redisEvents !== undefined && this.redisEventsWanted) {
         this.#redisEvents.add(outcome.redisEvents);

@@ -14,6 +14,7 @@ import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import type { FaultMonitor } from "./faults.ts";
 import type { LeaderForwarder } from "./leader_forwarder.ts";
 import type { Proposals } from "./proposals.ts";
+import type { ProposalTimestamps } from "./proposal_timestamps.ts";
 
 function stepError(reason: StepError, leaderId: number, leaderAddress: string): ServiceError {
   if (reason === "no-leader") {
@@ -41,10 +42,18 @@ export interface CommandPathDeps {
   readonly wallMs: () => number;
   /**
    * The entry to propose for an encoded command: itself, or wrapped as a `Routed` region command
-   * with the region's epoch once regions split (region_host.ts `entryFor`).
+   * with the region's epoch (and `timestamp`, when given) once regions split (region_host.ts
+   * `entryFor`).
    */
-  readonly entry?: (command: Uint8Array) => Uint8Array;
+  readonly entry?: (command: Uint8Array, timestamp?: number) => Uint8Array;
+  /**
+   * Where the leader takes each proposal's timestamp on a node holding many regions
+   * (proposal_timestamps.ts, decision 0018); absent on the one-region node (revision = index).
+   */
+  readonly timestamps?: () => ProposalTimestamps | undefined;
 }
+
+const NO_COMMAND = new Uint8Array(0);
 
 export class CommandPath {
   constructor(readonly d: CommandPathDeps) {}
@@ -66,12 +75,74 @@ export class CommandPath {
     if (this.d.proposals.full) {
       return Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "too many writes in flight"));
     }
+    const stamps = this.d.timestamps?.();
+    if (stamps === undefined) return this.#propose(node, this.#encode(command), undefined);
+    return this.#stamped(node, stamps, () => this.#encode(command));
+  }
+
+  /**
+   * Proposes a timestamp barrier on this leader (reads_at_timestamp.ts): an entry with a
+   * timestamp and no command. Only where proposals take timestamps.
+   */
+  barrier(): Promise<CommandOutcome> {
+    const node = this.d.node();
+    const stamps = this.d.timestamps?.();
+    if (stamps === undefined || !node.rawNode.isLeader) {
+      const leader = this.d.leader();
+      const why = stamps === undefined ? "revisions are log indexes here" : "not the leader";
+      const code = stamps === undefined ? ErrorCode.FAILED_PRECONDITION : ErrorCode.NOT_LEADER;
+      return Promise.reject(
+        new ServiceError(code, `no barrier: ${why}`, leader.id, leader.address),
+      );
+    }
+    return this.#stamped(node, stamps, () => NO_COMMAND);
+  }
+
+  /**
+   * Takes a timestamp, then proposes. The timestamp is asked for while this node leads in this
+   * term, and used only if it still does: a leader's timestamps are all asked for after it won
+   * its election, so they exceed every timestamp of the entries it inherited
+   * (docs/decisions/0018-revisions-from-tso.md).
+   */
+  #stamped(
+    node: RaftGroup,
+    stamps: ProposalTimestamps,
+    encoded: () => Uint8Array,
+  ): Promise<CommandOutcome> {
+    const term = node.rawNode.term;
+    return new Promise((resolve, reject) => {
+      stamps.take((ts) => {
+        const now = this.d.node();
+        if (!now.rawNode.isLeader || now.rawNode.term !== term) {
+          reject(
+            new ServiceError(
+              ErrorCode.UNAVAILABLE,
+              "leadership changed while the write waited for its timestamp; not proposed, retry",
+            ),
+          );
+          return;
+        }
+        this.#propose(now, encoded(), ts).then(resolve, reject);
+      }, reject);
+    });
+  }
+
+  /** The command as an entry carries it, with the leader's time. */
+  #encode(command: CommandInit): Uint8Array {
     // The leader's time goes into the entry: apply decides key expiry from it
     // on every replica alike (docs/decisions/0009-key-expiry.md).
     // Whole ms, whatever the clock gives: a fraction cannot go on the wire.
     const proposedAtMs = BigInt(Math.max(0, Math.floor(this.d.wallMs())));
-    const encoded = encodeCommand({ ...command, proposedAtMs });
-    const data = this.d.entry?.(encoded) ?? encoded;
+    return encodeCommand({ ...command, proposedAtMs });
+  }
+
+  /** Proposes an encoded command on this leader now (synchronously: timestamps keep order). */
+  #propose(node: RaftGroup, encoded: Uint8Array, ts: number | undefined): Promise<CommandOutcome> {
+    const allowFor = (bytes: number) => this.d.requestTimeoutMs + transferAllowanceMs(bytes);
+    if (this.d.proposals.full) {
+      return Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "too many writes in flight"));
+    }
+    const data = this.d.entry?.(encoded, ts) ?? encoded;
     // The entry's size bounds the payload's: no walk over the command's fields (a RESP batch
     // has thousands), and a few bytes more allowance at most.
     const timeoutMs = allowFor(data.length);

@@ -23,7 +23,19 @@ export interface RetentionDeps {
   readonly clock: Clock;
   readonly isLeader: () => boolean;
   readonly revision: () => number;
+  /**
+   * The region's applied log index when its revisions are timestamps (a node holding many
+   * regions, decision 0018): the count rule then keeps the revisions of the last `revisions`
+   * log entries (from the samples), not the last `revisions` numbers, which would be a few ms.
+   */
+  readonly index?: () => number | undefined;
   readonly compacted: () => number;
+  /**
+   * A revision to compact to whatever the rules say (capped at the region's revision): on a
+   * node holding many regions, the compaction a client asked for, which region 1 applied and
+   * every other region's leader follows (decision 0018). 0: none.
+   */
+  readonly floor?: () => number;
   readonly execute: (command: CommandInit) => Promise<unknown>;
   readonly logger?: Logger;
 }
@@ -32,7 +44,7 @@ export interface RetentionDeps {
 const SAMPLES_MAX = 10_000;
 
 export class HistoryRetention {
-  readonly #samples: { atMs: number; revision: number }[] = [];
+  readonly #samples: { atMs: number; revision: number; index: number }[] = [];
   #timer: TimerId | undefined;
   #inFlight = false;
   /** Compactions this node proposed (for metrics). */
@@ -61,28 +73,46 @@ export class HistoryRetention {
    */
   target(now: number): number {
     const targets: number[] = [];
-    if (this.o.revisions > 0) targets.push(this.d.revision() - this.o.revisions);
+    const index = this.d.index?.();
+    if (this.o.revisions > 0 && index === undefined) {
+      targets.push(this.d.revision() - this.o.revisions);
+    } else if (this.o.revisions > 0 && index !== undefined) {
+      // The newest revision sampled at least `revisions` entries ago.
+      let byCount = 0;
+      for (const s of this.#samples) if (s.index <= index - this.o.revisions) byCount = s.revision;
+      targets.push(byCount);
+    }
     if (this.o.ageMs > 0) {
       // The newest revision that is already older than the age limit.
       let byAge = 0;
       for (const s of this.#samples) if (s.atMs <= now - this.o.ageMs) byAge = s.revision;
       targets.push(byAge);
     }
-    return targets.length === 0 ? 0 : Math.max(0, Math.min(...targets));
+    const rules = targets.length === 0 ? 0 : Math.max(0, Math.min(...targets));
+    return Math.max(rules, this.#floor());
+  }
+
+  #floor(): number {
+    return Math.min(this.d.floor?.() ?? 0, this.d.revision());
   }
 
   check(): void {
     const now = this.d.clock.nowMs();
-    this.#samples.push({ atMs: now, revision: this.d.revision() });
+    const index = this.d.index?.();
+    this.#samples.push({ atMs: now, revision: this.d.revision(), index: index ?? 0 });
+    // A sample goes once the next one is old enough for every rule that reads samples.
+    const stale = (s: { atMs: number; index: number }) =>
+      s.atMs <= now - this.o.ageMs &&
+      (index === undefined || this.o.revisions === 0 || s.index <= index - this.o.revisions);
     while (
       this.#samples.length > SAMPLES_MAX ||
-      (this.#samples.length > 1 && this.#samples[1].atMs <= now - this.o.ageMs)
+      (this.#samples.length > 1 && stale(this.#samples[1]))
     ) this.#samples.shift();
     if (this.#inFlight || !this.d.isLeader()) return;
     const target = this.target(now);
     const compacted = this.d.compacted();
     const slack = this.o.revisions > 0 ? Math.ceil(this.o.revisions / 10) : 1;
-    if (target <= compacted || target - compacted < slack) return;
+    if (target <= compacted || (target - compacted < slack && target > this.#floor())) return;
     this.#inFlight = true;
     this.proposed++;
     this.d.execute({ body: { case: "compact", value: { revision: BigInt(target) } } })

@@ -8,10 +8,11 @@
  * does not know beforehand, every region's). With one region this is region 1's barrier alone,
  * as before regions.
  *
- * Revisions are each region's own (its Raft indexes, decision 0014 §5 interim): a key's read
- * reports its region's revision, and a read at a past revision is served by the key's region
- * (its history follows its lineage across splits); a scan at a past revision over more than
- * one region is refused, since no one revision describes them all.
+ * A read at a past revision is served by the key's region (its history follows its lineage
+ * across splits). Once revisions are timestamps (a node holding many regions, decision 0018) a
+ * read at revision T first makes T final in each region it reads (reads_at_timestamp.ts), and a
+ * scan at T over several regions reads each region's part at T. On the one-region node
+ * revisions are its log indexes, as before.
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { isOpenEnded } from "../../kv/key_state.ts";
@@ -24,6 +25,7 @@ import type { EngineHolder } from "./engine_holder.ts";
 import type { FaultMonitor } from "./faults.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { revisionRead } from "./revision_reads.ts";
+import { closeAt, scanAt } from "./reads_at_timestamp.ts";
 
 /**
  * Some keys have no local region: a split applied here whose child is not served yet, or a
@@ -80,11 +82,25 @@ function settling(): ServiceError {
 }
 
 export class NodeReads {
+  /**
+   * Closes a region at a revision once revisions are timestamps (reads_at_timestamp.ts,
+   * region_router.ts `closeAt`); undefined on the one-region node.
+   */
+  closeRegion: () =>
+    | ((r: HostedRegion, at: number, ask: boolean) => Promise<unknown>)
+    | undefined = () => undefined;
+
   constructor(
     readonly host: RegionHost,
     readonly engine: () => EngineHolder,
     readonly faults: FaultMonitor,
   ) {}
+
+  /** How a read closes its regions (a serializable one only where this node leads them). */
+  #closer(c: Consistency): ((r: HostedRegion, at: number) => Promise<unknown>) | undefined {
+    const close = this.closeRegion();
+    return close === undefined ? undefined : (r, at) => close(r, at, c !== "serializable");
+  }
 
   /** The local region of `key`; UNAVAILABLE while a split's child is not added yet. */
   #regionOf(key: Uint8Array): HostedRegion {
@@ -102,6 +118,8 @@ export class NodeReads {
       // Both in one turn: no apply can come between the state and the revision.
       return engine.readNow(() => ({ state: kv.get(key), revision: kv.visibleRevision }));
     }
+    const close = this.#closer(consistency);
+    if (close !== undefined) await closeAt([region], revision, close);
     const state = await revisionRead(engine, () => kv.getAt(key, revision));
     return { state, revision };
   }
@@ -110,12 +128,13 @@ export class NodeReads {
     const regions = this.#overlapping(request);
     await this.barrier(consistency, regions, this.#span(request));
     const engine = this.engine();
-    if (regions.length > 1 && (request.revision ?? 0) !== 0) {
-      throw new ServiceError(
-        ErrorCode.FAILED_PRECONDITION,
-        `a scan at a past revision over ${regions.length} regions: revisions are each ` +
-          "region's own until the timestamp oracle is built (decision 0014); scan each region",
-      );
+    const revision = request.revision ?? 0;
+    const close = this.#closer(consistency);
+    if (revision !== 0 && close !== undefined) {
+      const generation = this.host.generation;
+      await closeAt(regions, revision, close);
+      if (this.host.generation !== generation) throw settling();
+      return await scanAt(engine, regions, request, revision);
     }
     // The current state of every region is the engine's: any region's scan reads it all.
     const kv = (regions[0] ?? this.host.all()[0]).kv.kv;

@@ -30,7 +30,9 @@ import { ConfChangeType, decodeConfChange } from "../../raft/core/confchange/con
 /** Bytes of a region's unapplied log tail read to look for a conf change (region_operators.ts). */
 const CONF_SCAN_BYTES = 4 * 1024 * 1024;
 import { RegionRouter } from "./region_router.ts";
-import { RegionServices } from "./region_services.ts";
+import { RegionServices, type RegionServicesDeps } from "./region_services.ts";
+import { ProposalTimestamps } from "./proposal_timestamps.ts";
+import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
@@ -48,6 +50,11 @@ export interface NodeRegions {
   /** The placement service's operator steps, run on the regions this node leads. */
   readonly operators: OperatorRunner;
   readonly removal: ReplicaRemoval;
+  /**
+   * Where the regions' leaders take their proposals' timestamps: on a node holding many regions
+   * (or splitting); undefined on the one-region node, whose revisions are its log indexes.
+   */
+  timestamps(): ProposalTimestamps | undefined;
   /** Start and stop the split check, the region services and (split on) the membership follower. */
   start(): void;
   stop(): void;
@@ -90,9 +97,13 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   });
   host.release = (ids) => creation.release(ids);
   raft.screen = (batch) => creation.screen(batch);
+  const fetch = (n: number) => raft.placement.timestamps(n);
+  const stamps = new ProposalTimestamps(fetch, o.clock, o.requestTimeoutMs);
+  const timestamps = () => host.regionSnapshots ? stamps : undefined;
   const router = new RegionRouter({
     o,
     host,
+    timestamps,
     first: d.commands,
     faults: d.faults,
     addresses: d.addresses,
@@ -109,16 +120,10 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     splitBytes: o.regionSplitBytes,
     intervalMs: o.splitCheckMs,
   });
-  const services = new RegionServices({
-    clock: o.clock,
-    logger: o.logger,
-    regions: () => host.all(),
-    engine: d.engine,
-    propose: (r, command) => router.proposeHere(r, command),
-    sweepMs: o.expirySweepMs,
-    retention: o.autoCompact,
-  });
+  const services = regionServices(d, host, (r, command) => router.proposeHere(r, command));
   const reads = new NodeReads(host, d.engine, d.faults);
+  const close = (r: HostedRegion, at: number, ask: boolean) => router.closeAt(r, at, ask);
+  reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   const { removal, operators, membership } = wireOperators(d, host);
   const start = () => {
     splitCheck.start();
@@ -126,10 +131,14 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     if (o.regionSplitBytes > 0) membership.start();
     operators.start();
   };
-  const stop = () => (splitCheck.stop(), services.stop(), membership.stop(), operators.stop());
+  const stop = () => (
+    splitCheck.stop(), services.stop(), membership.stop(), operators.stop(), stamps.failAll(DOWN)
+  );
   const parts = { first, host, router, reads, splitCheck, services, creation, membership };
-  return { ...parts, operators, removal, start, stop };
+  return { ...parts, operators, removal, timestamps, start, stop };
 }
+
+const DOWN = "node shutting down";
 
 /**
  * Who changes the regions' members here: the placement service's steps, the removal of
@@ -197,5 +206,25 @@ function confChangeAfter(raft: NodeRaft, self: number, id: number, index: number
     const cc = decodeConfChange(e.data);
     return cc === undefined ||
       cc.changes.some((c) => c.nodeId === self && c.type !== ConfChangeType.RemoveNode);
+  });
+}
+
+/** The expiry sweeps and history compaction of the regions other than region 1. */
+function regionServices(
+  d: NodeRegionsDeps,
+  host: RegionHost,
+  propose: RegionServicesDeps["propose"],
+): RegionServices {
+  const o = d.o;
+  return new RegionServices({
+    clock: o.clock,
+    logger: o.logger,
+    regions: () => host.all(),
+    engine: d.engine,
+    propose,
+    sweepMs: o.expirySweepMs,
+    retention: o.autoCompact,
+    // Regions split (or may): a client's compaction, applied by region 1, reaches every region.
+    floor: o.regionSplitBytes > 0 ? () => host.d.first.kv.kv.compactedRevision : undefined,
   });
 }

@@ -133,14 +133,16 @@ export class NodeService implements KvService, StatusSource {
       leader: () => this.#leader(),
       requestTimeoutMs: o.requestTimeoutMs,
       wallMs: () => o.clock.wallMs(),
-      entry: (data) => this.local.host.entryFor(1, data),
+      entry: (data, ts) => this.local.host.entryFor(1, data, ts),
+      timestamps: () => this.local.timestamps(),
     });
     this.retention = new HistoryRetention({
       clock: o.clock,
       isLeader: () => this.node.rawNode.isLeader,
       revision: () => this.kv.revision,
+      index: () => this.local.timestamps() === undefined ? undefined : this.kv.appliedIndex,
       compacted: () => this.kv.compactedRevision,
-      execute: (command) => this.execute(command),
+      execute: (command) => this.#commands.execute(command), // region 1's, not every region's
       logger: o.logger,
     }, o.autoCompact);
     this.#readIssuer = new NodeReadIssuer(o.id, () => this.node, () => this.kv.appliedIndex);
@@ -236,7 +238,6 @@ export class NodeService implements KvService, StatusSource {
   get db(): Db {
     return this.engine.db;
   }
-
   get kv(): KvStateMachine {
     return this.engine.kv;
   }

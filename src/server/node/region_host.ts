@@ -89,16 +89,15 @@ export class RegionHost {
   }
 
   /**
-   * The entry a command proposed to region `id` becomes: once regions split (or may: splitting
-   * on), a `Routed` command carrying the region's epoch, so that apply refuses it, changing
-   * nothing, when a split landed between the routing and the apply (region_apply.ts). With
-   * splitting off and one region, the command itself, as before regions.
+   * The entry a command proposed to region `id` becomes: once regions split (or may),
+   * a `Routed` command carrying the region's epoch, so that apply refuses it, changing nothing,
+   * when a split landed between the routing and the apply (region_apply.ts), and the leader's
+   * `timestamp` (decision 0018). Else the command itself, as before regions.
    */
-  entryFor(id: number, command: Uint8Array): Uint8Array {
-    if (this.d.o.regionSplitBytes === 0 && this.#others.size === 0) return command;
-    const epoch = this.region(id)?.kv.descriptor.epoch;
+  entryFor(id: number, command: Uint8Array, timestamp?: number): Uint8Array {
+    const epoch = this.regionSnapshots ? this.region(id)?.kv.descriptor.epoch : undefined;
     if (epoch === undefined) return command;
-    return encodeRegionCommand({ kind: "routed", regionId: id, epoch, command });
+    return encodeRegionCommand({ kind: "routed", regionId: id, epoch, command, timestamp });
   }
 
   /** Region 1 reports its splits here (its RegionKv's `onSplit`). */
@@ -262,7 +261,7 @@ export class RegionHost {
     });
   }
 
-  /** Whether snapshots are region images (regions split, or may): never the whole engine. */
+  /** Regions split (or may): snapshots are region images, commands stamped `Routed` entries. */
   get regionSnapshots(): boolean {
     return this.d.o.regionSplitBytes > 0 || this.#others.size > 0;
   }

@@ -11,7 +11,7 @@
  * Redis MULTI/EXEC or multi-key command, a delete of a range, FLUSHDB/FLUSHALL. Leases are
  * region 1's records, so a key attached to a lease must be in region 1.
  */
-import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
@@ -24,6 +24,8 @@ import { eachRedisRequest, LeaderForwarder, peerHelloOf } from "./leader_forward
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { RegionChangedError } from "./proposals.ts";
+import type { ProposalTimestamps } from "./proposal_timestamps.ts";
+import { compactRegions } from "./compact_regions.ts";
 import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
 
 export interface RegionRouterDeps {
@@ -31,6 +33,8 @@ export interface RegionRouterDeps {
   readonly host: RegionHost;
   /** Region 1's command path (node_service.ts). */
   readonly first: CommandPath;
+  /** Where leaders take their proposals' timestamps (node_regions.ts). */
+  readonly timestamps: () => ProposalTimestamps | undefined;
   readonly faults: FaultMonitor;
   readonly addresses: AddressBook;
 }
@@ -73,6 +77,14 @@ export class RegionRouter {
       if (command.body?.case === "redisBatch") {
         return eachRedisRequest(command.body.value.requests ?? [], (c) => this.#once(c));
       }
+      const body = command.body;
+      if (body?.case === "compact" && this.d.timestamps() !== undefined) {
+        const first = this.d.host.region(1);
+        if (first === undefined) throw new Error("region 1 is not hosted");
+        const at = Number(body.value.revision ?? 0n);
+        const close = (r: HostedRegion, rev: number) => this.closeAt(r, rev);
+        return compactRegions(first, at, command, close, (c) => this.d.first.execute(c));
+      }
       const region = this.regionOf(command);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
     } catch (err) {
@@ -85,11 +97,65 @@ export class RegionRouter {
    * without keys, such as `compact`, would be routed to region 1 by the leader it reached).
    */
   proposeHere(r: HostedRegion, command: CommandInit): Promise<CommandOutcome> {
-    if (!r.group.rawNode.isLeader) {
-      const refused = new ServiceError(ErrorCode.NOT_LEADER, `not the leader of region ${r.id}`);
-      return Promise.reject(refused);
-    }
+    if (!r.group.rawNode.isLeader) return Promise.reject(this.#notLeader(r));
     return r.id === 1 ? this.d.first.execute(command) : this.#path(r).execute(command);
+  }
+
+  /** Proposes a timestamp barrier to region `r`, which this node must lead (never forwarded). */
+  barrierHere(r: HostedRegion): Promise<CommandOutcome> {
+    return r.id === 1 ? this.d.first.barrier() : this.#path(r).barrier();
+  }
+
+  /**
+   * Makes revision `at` final in region `r` (reads_at_timestamp.ts): its barrier when this node
+   * leads it; else (`ask`) a serializable read at `at` of the region's range by its leader, which
+   * closes it there, and then this replica's ReadIndex, so that it has applied the leader's
+   * barrier too. A serializable read does not ask (NOT_LEADER instead): the leader's answer to
+   * one never forwards again, so two nodes that each think the other leads cannot ping-pong.
+   */
+  async closeAt(r: HostedRegion, at: number, ask = true): Promise<void> {
+    if (r.group.rawNode.isLeader) {
+      await this.barrierHere(r);
+      return;
+    }
+    if (!ask) throw this.#notLeader(r);
+    this.#path(r);
+    const forwarder = this.#paths.get(r.id)?.forwarder;
+    const lead = r.group.rawNode.lead;
+    const address = lead === 0 ? undefined : this.d.addresses.get(lead);
+    if (forwarder === undefined || address === undefined) {
+      throw new ServiceError(ErrorCode.UNAVAILABLE, `region ${r.id} has no known leader; retry`);
+    }
+    const d = r.kv.descriptor;
+    const body = {
+      case: "scan" as const,
+      value: {
+        start: d.start,
+        end: d.end,
+        limit: 1,
+        revision: BigInt(at),
+        consistency: ReadConsistency.SERIALIZABLE,
+      },
+    };
+    const answer = await forwarder.forwardRequest(address, body, this.d.o.requestTimeoutMs);
+    const e = answer.error;
+    if (e !== undefined) {
+      const code = e.code === ErrorCode.NOT_LEADER ? ErrorCode.UNAVAILABLE : e.code;
+      throw new ServiceError(code, e.message, 0, "", Number(e.compactedRevision));
+    }
+    await r.reads.wait();
+  }
+
+  /** NOT_LEADER for region `r`, with its leader's address when this node knows it. */
+  #notLeader(r: HostedRegion): ServiceError {
+    const lead = r.group.rawNode.lead;
+    const address = lead === 0 ? "" : this.d.addresses.get(lead) ?? "";
+    return new ServiceError(
+      ErrorCode.NOT_LEADER,
+      `not the leader of region ${r.id}`,
+      lead,
+      address,
+    );
   }
 
   /** The one region every key of `command` lies in; throws a ServiceError otherwise. */
@@ -145,7 +211,8 @@ export class RegionRouter {
       },
       requestTimeoutMs: o.requestTimeoutMs,
       wallMs: () => o.clock.wallMs(),
-      entry: (data) => this.d.host.entryFor(region.id, data),
+      entry: (data, ts) => this.d.host.entryFor(region.id, data, ts),
+      timestamps: this.d.timestamps,
     });
     this.#paths.set(region.id, { path, forwarder });
     return path;

@@ -32,6 +32,8 @@ export interface RegionServicesDeps {
   readonly propose: (r: HostedRegion, command: CommandInit) => Promise<unknown>;
   readonly sweepMs: number;
   readonly retention: RetentionOptions;
+  /** The compaction every region follows (region 1's compacted revision: decision 0018). */
+  readonly floor?: () => number;
 }
 
 interface Services {
@@ -52,7 +54,10 @@ export class RegionServices {
     this.#stopped = false;
     this.#every(this.d.sweepMs, () => this.sweepTick());
     const r = this.d.retention;
-    if (r.revisions > 0 || r.ageMs > 0) this.#every(r.checkMs, () => this.retentionTick());
+    const follows = this.d.floor !== undefined;
+    if (r.revisions > 0 || r.ageMs > 0 || follows) {
+      this.#every(r.checkMs, () => this.retentionTick());
+    }
   }
 
   stop(): void {
@@ -142,7 +147,9 @@ export class RegionServices {
       clock: d.clock,
       isLeader,
       revision: () => r.kv.kv.revision,
+      index: () => r.kv.kv.appliedIndex, // a region besides region 1: revisions are timestamps
       compacted: () => r.kv.kv.compactedRevision,
+      floor: d.floor,
       execute,
       logger: d.logger,
     }, d.retention);

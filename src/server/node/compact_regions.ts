@@ -1,0 +1,25 @@
+/**
+ * A client's `compact` on a node holding many regions (docs/decisions/0018-revisions-from-tso.md).
+ * Revisions are timestamps, comparable across regions, so compacting at revision C means every
+ * region at C. The command is region 1's, as before: region 1 is first closed at C
+ * (reads_at_timestamp.ts: if it wrote nothing since C, a barrier moves its revision past C), then
+ * compacts at C, and the answer is region 1's. Every other region's leader follows region 1's
+ * compacted revision within a retention tick (region_services.ts, `floor`): it compacts at C, or
+ * at its own revision when that is lower (it has no change between the two), so a read below C
+ * fails with COMPACTED in every region once they followed.
+ */
+import type { CommandInit } from "../../kv/command_codec.ts";
+import type { CommandOutcome } from "../kv_service.ts";
+import type { HostedRegion } from "./hosted_region.ts";
+import { closeAt } from "./reads_at_timestamp.ts";
+
+export async function compactRegions(
+  first: HostedRegion,
+  revision: number,
+  command: CommandInit,
+  close: (r: HostedRegion, at: number) => Promise<unknown>,
+  execute: (command: CommandInit) => Promise<CommandOutcome>,
+): Promise<CommandOutcome> {
+  await closeAt([first], revision, close);
+  return await execute(command);
+}
