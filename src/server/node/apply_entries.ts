@@ -7,12 +7,15 @@ import type { ApplyEntry } from "../../kv/state_machine.ts";
 import { type Entry, EntryType } from "../../raft/core/messages.ts";
 import { memberWritesOf } from "../membership/address_book.ts";
 import { LARGE_APPLY_GC_BYTES } from "../../limits.ts";
-import type { RegionMembers } from "./region_members.ts";
+import type { MemberChange, RegionMembers } from "./region_members.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
 
 /** What applies a region's entries: its KvStateMachine, or its RegionKv (split commands too). */
 export interface ApplyTarget {
   readonly appliedIndex: number;
   apply(entries: readonly ApplyEntry[]): Promise<Map<number, Uint8Array>>;
+  /** Takes the descriptor a conf change left (a RegionKv: later splits check its epoch). */
+  adopt?(d: RegionDescriptor): void;
 }
 
 export interface Applied {
@@ -26,6 +29,14 @@ export interface Applied {
  * `o.collectGarbage` (the platform's, when it has one) runs once entries of
  * LARGE_APPLY_GC_BYTES or more have applied: their copies (the entry, the
  * key's record, its history, the engine batch) are garbage by then.
+ *
+ * With `region`, each conf change entry that changes the configuration is applied in a batch of
+ * its own, its descriptor built on the one the entries before it left, and adopted before the
+ * entries after it: a split before it narrows the range it writes, and a split after it checks
+ * the epoch it set. A restart replays many entries in one call; the leader applied them in
+ * several, and every replica must decide each split alike (the simulator found a replayed split
+ * refused for the conf version of a change in the same call, and the change's descriptor written
+ * with the range from before the call's splits).
  */
 export async function applyEntries(
   kv: ApplyTarget,
@@ -34,19 +45,35 @@ export async function applyEntries(
   region?: RegionMembers,
 ): Promise<Applied> {
   const memberWrites: MemberAddressWrite[] = [];
-  const descriptors = region?.plan(entries, kv.appliedIndex) ?? new Map();
-  const outcomes = await kv.apply(entries.map((e) => {
+  const changes = region?.plan(entries, kv.appliedIndex) ?? new Map<number, MemberChange>();
+  const outcomes = new Map<number, Uint8Array>();
+  let run: ApplyEntry[] = [];
+  const flush = async () => {
+    if (run.length === 0) return;
+    for (const [i, out] of await kv.apply(run)) outcomes.set(i, out);
+    run = [];
+  };
+  for (const e of entries) {
     if (e.type !== EntryType.ConfChange) {
-      return { index: e.index, data: e.data.length > 0 ? e.data : null };
+      run.push({ index: e.index, data: e.data.length > 0 ? e.data : null });
+      continue;
     }
     const members = memberWritesOf(e.data);
     memberWrites.push(...members);
     const writes = members.map(memberWriteOp);
-    const d = descriptors.get(e.index);
-    if (d !== undefined && region !== undefined) writes.push(region.write(d));
-    return { index: e.index, data: null, writes };
-  }));
-  if (descriptors.size > 0) region?.applied([...descriptors.values()][descriptors.size - 1]);
+    const change = changes.get(e.index);
+    if (change === undefined || region === undefined) {
+      run.push({ index: e.index, data: null, writes });
+      continue;
+    }
+    await flush();
+    const d = region.after(change);
+    run.push({ index: e.index, data: null, writes: [...writes, region.write(d)] });
+    await flush();
+    region.applied(d);
+    kv.adopt?.(d);
+  }
+  await flush();
   const bytes = entries.reduce((n, e) => n + e.data.length, 0);
   if (o.collectGarbage !== undefined && bytes >= LARGE_APPLY_GC_BYTES) o.collectGarbage();
   return { outcomes, memberWrites };
