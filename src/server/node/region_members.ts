@@ -52,6 +52,11 @@ export interface MemberChange {
   readonly replicas: readonly Replica[];
 }
 
+/** `d` with the replicas and conf version `change` leaves. */
+export function withChange(d: RegionDescriptor, change: MemberChange): RegionDescriptor {
+  return { ...d, epoch: { ...d.epoch, confVer: change.confVer }, replicas: change.replicas };
+}
+
 export class RegionMembers {
   /** The record as of `#loadedFor`'s engine (undefined: none written yet). */
   #record: RegionDescriptor | undefined;
@@ -112,8 +117,7 @@ export class RegionMembers {
 
   /** The descriptor after `change`: the current one (every earlier entry applied) changed. */
   after(change: MemberChange): RegionDescriptor {
-    const d = this.descriptor;
-    return { ...d, epoch: { ...d.epoch, confVer: change.confVer }, replicas: change.replicas };
+    return withChange(this.descriptor, change);
   }
 
   /** The engine write of a planned descriptor. */
