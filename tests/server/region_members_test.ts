@@ -49,7 +49,7 @@ test("region members: conf changes rewrite the descriptor in the apply's batch",
     { term: 1, index: 7, type: EntryType.ConfChange, data: new Uint8Array([9, 9]) },
   ];
   const planned = members.plan(entries, kv.appliedIndex);
-  assert.deepEqual([...planned.values()].map(shown), [
+  assert.deepEqual([...planned.values()].map((c) => shown(members.after(c))), [
     "1v,2v,3v,4l@2",
     "1v,2v,3v,4v@4", // joint: the outgoing voter 3 is still a voter
     "1v,2v,4v@5",

@@ -7,14 +7,15 @@ import type { ApplyEntry } from "../../kv/state_machine.ts";
 import { type Entry, EntryType } from "../../raft/core/messages.ts";
 import { memberWritesOf } from "../membership/address_book.ts";
 import { LARGE_APPLY_GC_BYTES } from "../../limits.ts";
-import type { RegionMembers } from "./region_members.ts";
+import { type MemberChange, type RegionMembers, withChange } from "./region_members.ts";
+import { isRegionEntry } from "../../kv/region_command.ts";
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 
 /** What applies a region's entries: its KvStateMachine, or its RegionKv (split commands too). */
 export interface ApplyTarget {
   readonly appliedIndex: number;
   apply(entries: readonly ApplyEntry[]): Promise<Map<number, Uint8Array>>;
-  /** A RegionKv takes each conf change's descriptor before the entries after it apply. */
+  /** Takes the descriptor a conf change left (a RegionKv: later splits check its epoch). */
   adopt?(d: RegionDescriptor): void;
 }
 
@@ -30,11 +31,15 @@ export interface Applied {
  * LARGE_APPLY_GC_BYTES or more have applied: their copies (the entry, the
  * key's record, its history, the engine batch) are garbage by then.
  *
- * With `region`, a conf change entry writes the region's descriptor: the one the entries before
- * it left (a split among them narrows the range and bumps the version) with the change's
- * replicas and confVer. So the entries before it apply first and it applies in a batch of its
- * own; a replica replaying a split and a conf change together (a restart, a far-behind follower)
- * ends with the descriptor the replicas that applied them apart have.
+ * With `region`, a conf change entry that changes the configuration writes the region's descriptor
+ * built on the one the entries before it left. When the call holds region commands (splits, routed
+ * commands), each such change is applied in a batch of its own and adopted before the entries
+ * after it: a split before it narrows the range it writes, and a split after it checks the epoch
+ * it set. A restart replays many entries in one call where the leader applied them in several,
+ * and every replica must decide each split alike (the simulator found a replayed split refused
+ * for the conf version of a change in the same call, and the change's descriptor written with the
+ * range from before the call's splits). A call without region commands cannot move the range, so
+ * it stays one batch, as before regions.
  */
 export async function applyEntries(
   kv: ApplyTarget,
@@ -42,8 +47,47 @@ export async function applyEntries(
   o: { readonly collectGarbage?: () => void } = {},
   region?: RegionMembers,
 ): Promise<Applied> {
+  const changes = region?.plan(entries, kv.appliedIndex) ?? new Map<number, MemberChange>();
+  if (region !== undefined && changes.size > 0 && entries.some(isRegionCommand)) {
+    return await applyApart(kv, entries, o, changes, region);
+  }
   const memberWrites: MemberAddressWrite[] = [];
-  const planned = region?.plan(entries, kv.appliedIndex) ?? new Map<number, RegionDescriptor>();
+  let d: RegionDescriptor | undefined;
+  const outcomes = await kv.apply(entries.map((e) => {
+    if (e.type !== EntryType.ConfChange) {
+      return { index: e.index, data: e.data.length > 0 ? e.data : null };
+    }
+    const members = memberWritesOf(e.data);
+    memberWrites.push(...members);
+    const writes = members.map(memberWriteOp);
+    const change = changes.get(e.index);
+    if (change !== undefined && region !== undefined) {
+      d = withChange(d ?? region.descriptor, change);
+      writes.push(region.write(d));
+    }
+    return { index: e.index, data: null, writes };
+  }));
+  if (d !== undefined) region?.applied(d);
+  collectAfter(entries, o);
+  return { outcomes, memberWrites };
+}
+
+const isRegionCommand = (e: Entry) => e.type !== EntryType.ConfChange && isRegionEntry(e.data);
+
+function collectAfter(entries: readonly Entry[], o: { readonly collectGarbage?: () => void }) {
+  const bytes = entries.reduce((n, e) => n + e.data.length, 0);
+  if (o.collectGarbage !== undefined && bytes >= LARGE_APPLY_GC_BYTES) o.collectGarbage();
+}
+
+/** `applyEntries` with each change in a batch of its own, adopted before the entries after it. */
+async function applyApart(
+  kv: ApplyTarget,
+  entries: readonly Entry[],
+  o: { readonly collectGarbage?: () => void },
+  changes: Map<number, MemberChange>,
+  region: RegionMembers,
+): Promise<Applied> {
+  const memberWrites: MemberAddressWrite[] = [];
   const outcomes = new Map<number, Uint8Array>();
   let run: ApplyEntry[] = [];
   const flush = async () => {
@@ -59,25 +103,19 @@ export async function applyEntries(
     const members = memberWritesOf(e.data);
     memberWrites.push(...members);
     const writes = members.map(memberWriteOp);
-    const plan = planned.get(e.index);
-    if (plan === undefined || region === undefined) {
+    const change = changes.get(e.index);
+    if (change === undefined) {
       run.push({ index: e.index, data: null, writes });
       continue;
     }
     await flush();
-    const now = region.descriptor;
-    const d = {
-      ...now,
-      epoch: { ...now.epoch, confVer: plan.epoch.confVer },
-      replicas: plan.replicas,
-    };
+    const d = region.after(change);
     run.push({ index: e.index, data: null, writes: [...writes, region.write(d)] });
     await flush();
     region.applied(d);
     kv.adopt?.(d);
   }
   await flush();
-  const bytes = entries.reduce((n, e) => n + e.data.length, 0);
-  if (o.collectGarbage !== undefined && bytes >= LARGE_APPLY_GC_BYTES) o.collectGarbage();
+  collectAfter(entries, o);
   return { outcomes, memberWrites };
 }

@@ -44,6 +44,19 @@ export function confStateReplicas(cs: ConfState): Replica[] {
   return replicasOf(configFromConfState(cs));
 }
 
+/** What a conf change entry does to its region's descriptor. */
+export interface MemberChange {
+  /** The entry's Raft index. */
+  readonly confVer: number;
+  /** The configuration after the change. */
+  readonly replicas: readonly Replica[];
+}
+
+/** `d` with the replicas and conf version `change` leaves. */
+export function withChange(d: RegionDescriptor, change: MemberChange): RegionDescriptor {
+  return { ...d, epoch: { ...d.epoch, confVer: change.confVer }, replicas: change.replicas };
+}
+
 export class RegionMembers {
   /** The record as of `#loadedFor`'s engine (undefined: none written yet). */
   #record: RegionDescriptor | undefined;
@@ -80,14 +93,15 @@ export class RegionMembers {
   }
 
   /**
-   * The descriptor after each conf change entry among `entries`, by index, for the entries the
-   * state machine will apply next (those above `applied`; the replayed ones below only advance
-   * the configuration). `entries` follow every entry whose change the configuration holds.
+   * The change each conf change entry among `entries` makes, by index, for the entries the state
+   * machine will apply next (those above `applied`; the replayed ones below only advance the
+   * configuration). `entries` follow every entry whose change the configuration holds. Only the
+   * replicas and conf version: the rest of the descriptor is the one the entries before the change
+   * left (`after`), which a split among them narrows.
    */
-  plan(entries: readonly Entry[], applied: number): Map<number, RegionDescriptor> {
-    const out = new Map<number, RegionDescriptor>();
+  plan(entries: readonly Entry[], applied: number): Map<number, MemberChange> {
+    const out = new Map<number, MemberChange>();
     let config: TrackerConfig | undefined;
-    let d: RegionDescriptor | undefined;
     for (const e of entries) {
       if (e.type !== EntryType.ConfChange) continue;
       const cc = decodeConfChange(e.data);
@@ -96,11 +110,14 @@ export class RegionMembers {
       if (!next.ok) continue;
       config = next.config;
       if (e.index <= applied) continue;
-      d ??= this.descriptor;
-      d = { ...d, epoch: { ...d.epoch, confVer: e.index }, replicas: replicasOf(config) };
-      out.set(e.index, d);
+      out.set(e.index, { confVer: e.index, replicas: replicasOf(config) });
     }
     return out;
+  }
+
+  /** The descriptor after `change`: the current one (every earlier entry applied) changed. */
+  after(change: MemberChange): RegionDescriptor {
+    return withChange(this.descriptor, change);
   }
 
   /** The engine write of a planned descriptor. */
