@@ -9,6 +9,7 @@ import type { HostedRegion } from "../server/node/region_host.ts";
 import { confStateReplicas } from "../server/node/region_members.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import { toHex } from "../util/bytes.ts";
+import { RegionNode } from "../raft/multi/region_node.ts";
 
 function regionsOf(c: SimCluster): { name: string; regions: HostedRegion[]; adding: boolean }[] {
   const out = [];
@@ -25,10 +26,26 @@ function appliedText(regions: readonly HostedRegion[]): string {
   return regions.map((r) => `${r.id}@${r.kv.appliedIndex}`).join(",");
 }
 
-/** Every node's regions are the same, at the same applied indexes, none being added. */
+/**
+ * Whether Raft applied the region's log as far as its state machine: after a region image
+ * newer than the Raft snapshot that asked for it, the state machine is at the image's index
+ * while Raft's configuration is the snapshot's until the entries up to the image are applied
+ * again (region_snapshots.ts). Until then a descriptor and a configuration may differ.
+ */
+export function raftCaughtUp(r: HostedRegion): boolean {
+  const g = r.group;
+  const applied = g instanceof RegionNode ? g.applied : g.rawNode.status().applied;
+  return applied >= r.kv.appliedIndex;
+}
+
+/**
+ * Every node's regions are the same, at the same applied indexes, none being added, each
+ * applied by Raft as far as by its state machine.
+ */
 export function regionsSettled(c: SimCluster): boolean {
   const nodes = regionsOf(c);
   if (nodes.length !== c.nodes.length || nodes.some((n) => n.adding)) return false;
+  if (!nodes.every((n) => n.regions.every(raftCaughtUp))) return false;
   const first = appliedText(nodes[0].regions);
   return nodes.every((n) => appliedText(n.regions) === first);
 }
