@@ -47,6 +47,7 @@ import {
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
 import { readImportMarker } from "./region_import_marker.ts";
 import { splitRegion } from "./region_split.ts";
+import { lastLeasedKey } from "./region_leased_keys.ts";
 import { applyTxnCommand } from "./region_txn_apply.ts";
 import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
@@ -205,6 +206,11 @@ export class RegionKv {
       checkDescriptor({ ...d, replicas: c.replicas });
     } catch (err) {
       return { kind: "invalid", message: errorMessage(err) };
+    }
+    // Keys attached to a lease stay in region 1: its revoke deletes them (region_leased_keys.ts).
+    const leased = lastLeasedKey(this.kv.db, { start: c.splitKey, end: d.end });
+    if (leased !== undefined) {
+      return { kind: "invalid", message: "the split would move a key attached to a lease" };
     }
     return undefined;
   }

@@ -11,6 +11,7 @@ import type { HostedRegion } from "../server/node/region_host.ts";
 import { confStateReplicas } from "../server/node/region_members.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import { compareBytes, toHex } from "../util/bytes.ts";
+import { RegionNode } from "../raft/multi/region_node.ts";
 
 function regionsOf(c: SimCluster): { name: string; regions: HostedRegion[]; adding: boolean }[] {
   const out = [];
@@ -43,13 +44,27 @@ function byRegion(c: SimCluster): Map<number, Map<number, HostedRegion>> {
 }
 
 /**
+ * Whether Raft applied the region's log as far as its state machine: after a region image
+ * newer than the Raft snapshot that asked for it, the state machine is at the image's index
+ * while Raft's configuration is the snapshot's until the entries up to the image are applied
+ * again (region_snapshots.ts). Until then a descriptor and a configuration may differ.
+ */
+export function raftCaughtUp(r: HostedRegion): boolean {
+  const g = r.group;
+  const applied = g instanceof RegionNode ? g.applied : g.rawNode.status().applied;
+  return applied >= r.kv.appliedIndex;
+}
+
+/**
  * Every region is hosted by exactly the nodes its descriptor lists, at one applied index, none
- * being added, and no replica removal is under way.
+ * being added, each applied by Raft as far as by its state machine, and no replica removal is
+ * under way.
  */
 export function regionsSettled(c: SimCluster): boolean {
   const nodes = regionsOf(c);
   if (nodes.length !== c.nodes.length || nodes.some((n) => n.adding)) return false;
   if (c.nodes.some((n) => (n.server?.node.local.removal.pending ?? 1) > 0)) return false;
+  if (!nodes.every((n) => n.regions.every(raftCaughtUp))) return false;
   for (const hosts of byRegion(c).values()) {
     const replicas = [...hosts.values()];
     const applied = replicas[0].kv.appliedIndex;

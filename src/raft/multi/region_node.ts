@@ -49,6 +49,11 @@ export class RegionNode implements RaftGroup {
     this.replica.suppressVotes = on;
   }
 
+  /** The last index applied here, conf changes included (RegionReplica.applied). */
+  get applied(): number {
+    return this.replica.applied;
+  }
+
   get droppedMessages(): number {
     return this.replica.droppedMessages;
   }

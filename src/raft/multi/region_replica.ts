@@ -52,6 +52,12 @@ export class RegionReplica {
   readonly persisted: PersistedState;
   /** Index of the last entry (or snapshot) handed to the state machine. */
   handedToApply: number;
+  /**
+   * Index of the last entry (or snapshot) applied, its conf change included: the configuration
+   * is as of this index. A region image newer than its Raft snapshot puts the state machine's
+   * applied index past it until the log's entries up to the image are applied again here.
+   */
+  applied: number;
   /** Neither grants votes nor campaigns (a rebuilding node): vote requests are dropped. */
   suppressVotes = false;
   /** Peer messages for this region refused because the driver's inbox was full. */
@@ -84,6 +90,7 @@ export class RegionReplica {
     });
     this.persisted = new PersistedState(storage.lastIndex(), this.rawNode.hardState());
     this.handedToApply = applied;
+    this.applied = applied;
   }
 
   /**
@@ -141,6 +148,7 @@ export class RegionReplica {
       this.hooks.onConfChange?.(cc, cs, e.index);
       this.onMembers();
     }
+    this.applied = lastIndex;
     this.appliedSinceCompaction += entries.length;
     for (const e of entries) this.appliedBytesSinceCompaction += e.data.length;
   }
@@ -151,6 +159,7 @@ export class RegionReplica {
     assert(index > this.handedToApply, `r${this.id}: snapshot ${index} not after applied`);
     this.handedToApply = index;
     await this.sm.restore(snapshot);
+    this.applied = index;
     this.onMembers();
     this.appliedSinceCompaction = 0;
     this.appliedBytesSinceCompaction = 0;

@@ -15,6 +15,7 @@
  */
 import { encodeRegionCommand } from "../../kv/region_command.ts";
 import { DATA_PREFIX, dataKey } from "../../kv/keyspace.ts";
+import { firstKeyAfter, lastLeasedKey } from "../../kv/region_leased_keys.ts";
 import {
   REGION_SPLIT_CHECK_MS,
   REGION_SPLIT_CHECK_REGIONS_MAX,
@@ -118,8 +119,19 @@ export class SplitCheck {
     return tables + Math.max(0, sinceFlush);
   }
 
-  /** A key near the middle of the region's bytes, strictly inside it; undefined: none. */
+  /**
+   * A key near the middle of the region's bytes, strictly inside it, with no key attached to a
+   * lease at or after it (those stay in region 1: region_leased_keys.ts); undefined: none.
+   */
   splitKey(db: Db, r: HostedRegion): Uint8Array | undefined {
+    const cut = this.#middleKey(db, r);
+    if (cut === undefined) return undefined;
+    const span = r.kv.descriptor;
+    const leased = lastLeasedKey(db, { start: cut, end: span.end });
+    return leased === undefined ? cut : firstKeyAfter(db, span, leased);
+  }
+
+  #middleKey(db: Db, r: HostedRegion): Uint8Array | undefined {
     const { start, end } = r.kv.descriptor;
     const from = dataKey(start), to = end.length > 0 ? dataKey(end) : DATA_END;
     const [cut] = db.splitKeys(from, to, 2);
