@@ -14,6 +14,7 @@
  * (region_members.ts): `applyRegionEntries` applies each conf change entry in its own batch, so
  * the descriptor it writes is the one the entries before it left (a split among them).
  */
+import { RepeatingCheck } from "./repeating_check.ts";
 import type { Clock } from "../../platform/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { ConfChangeTransition, ConfChangeType } from "../../raft/core/confchange/conf_change.ts";
@@ -83,25 +84,20 @@ export function nextChange(
 }
 
 export class RegionMembership {
-  #timer: number | undefined;
+  readonly #repeat: RepeatingCheck;
   /** Changes proposed (for tests and status). */
   proposed = 0;
 
-  constructor(readonly d: RegionMembershipDeps) {}
+  constructor(readonly d: RegionMembershipDeps) {
+    this.#repeat = new RepeatingCheck(d.clock, d.intervalMs, () => this.check());
+  }
 
   start(): void {
-    const again = () => {
-      this.#timer = this.d.clock.setTimeout(() => {
-        this.check();
-        if (this.#timer !== undefined) again();
-      }, this.d.intervalMs);
-    };
-    again();
+    this.#repeat.start();
   }
 
   stop(): void {
-    if (this.#timer !== undefined) this.d.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#repeat.stop();
   }
 
   /** Proposes the next change of each region this node leads, other than region 1. */

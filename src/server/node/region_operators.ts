@@ -13,6 +13,7 @@
  * whose applied descriptor no longer lists this node (it applied its own removal), and the
  * tombstones a heartbeat's answer names (it was removed while away).
  */
+import { RepeatingCheck } from "./repeating_check.ts";
 import type { Clock } from "../../platform/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { ConfChangeTransition, ConfChangeType } from "../../raft/core/confchange/conf_change.ts";
@@ -65,26 +66,21 @@ export class OperatorRunner {
   readonly #orders = new Map<number, StepOrder>();
   /** Regions whose change this node proposed: reported once its conf version moves. */
   readonly #awaiting = new Map<number, number>();
-  #timer: number | undefined;
+  readonly #repeat: RepeatingCheck;
   readonly counts = { received: 0, changes: 0, transfers: 0, done: 0, dropped: 0, removed: 0 };
   /** Why the last order was dropped (status, tests). */
   lastDrop = "";
 
-  constructor(readonly d: OperatorRunnerDeps) {}
+  constructor(readonly d: OperatorRunnerDeps) {
+    this.#repeat = new RepeatingCheck(d.clock, d.intervalMs, () => this.check());
+  }
 
   start(): void {
-    const again = () => {
-      this.#timer = this.d.clock.setTimeout(() => {
-        this.check();
-        if (this.#timer !== undefined) again();
-      }, this.d.intervalMs);
-    };
-    again();
+    this.#repeat.start();
   }
 
   stop(): void {
-    if (this.#timer !== undefined) this.d.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#repeat.stop();
   }
 
   /** Orders and tombstones from a heartbeat's answer; acted on at once. */
