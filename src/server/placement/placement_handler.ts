@@ -20,7 +20,12 @@ import {
 
 /** What the port needs of the node's placement service (PlacementNode). */
 export interface PlacementPort {
-  handle(b: PlacementRequestBody, forwarded?: boolean): Promise<PlacementAnswer>;
+  /** `fromPort`: sent by another node (placement_node.ts says who forwards what). */
+  handle(
+    b: PlacementRequestBody,
+    forwarded?: boolean,
+    fromPort?: boolean,
+  ): Promise<PlacementAnswer>;
 }
 
 export async function handlePlacement(
@@ -48,7 +53,7 @@ export async function handlePlacement(
   }
   let answer: PlacementAnswer;
   try {
-    answer = await port.handle(r.body, r.forwarded);
+    answer = await port.handle(r.body, r.forwarded, true);
   } catch (err) {
     throw invalid(err);
   }

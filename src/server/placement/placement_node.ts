@@ -180,8 +180,16 @@ export class PlacementNode {
   /**
    * A request from the port (or this node): served when this node leads; a member that knows
    * the leader forwards once (`forwarded` requests are not forwarded again); else NOT_LEADER.
+   * A non-member forwards only its own requests (`fromPort` false): it sends them unmarked, so
+   * two non-members that each took the other for a voter (wiped voters, which rebuild outside
+   * the group) would otherwise pass one request back and forth without end, each hop a new
+   * request that outlives its sender's timeout (the simulator's out-of-memory seeds).
    */
-  async handle(b: PlacementRequestBody, forwarded = false): Promise<PlacementAnswer> {
+  async handle(
+    b: PlacementRequestBody,
+    forwarded = false,
+    fromPort = false,
+  ): Promise<PlacementAnswer> {
     try {
       checkPlacementRequest(b);
     } catch (err) {
@@ -191,7 +199,7 @@ export class PlacementNode {
     const leader = this.#current();
     if (leader !== undefined) return await serve(this, leader, b);
     // A drain is an admin request: only the leader serves it (the CLI follows the hint).
-    if (b.kind === "drain" || forwarded) throw this.notLeader();
+    if (b.kind === "drain" || forwarded || (fromPort && !this.member)) throw this.notLeader();
     const a = await this.client.send(b, this.member, undefined);
     if (a.kind === "done") this.#heardLeader = a.leaderId;
     return a;
