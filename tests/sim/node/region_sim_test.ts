@@ -18,7 +18,8 @@ const SPLIT_BYTES = 4096;
  * membership change under Deno only), so a seed may fix its fault kinds to make sure of it.
  */
 const SEEDS: { seed: number; kind: FaultKind; faults?: FaultKind[] }[] = [
-  { seed: 15, kind: "wipe-rejoin" }, // a wiped node gets its regions back from their leaders
+  // Wiped nodes get their regions back from their leaders (six wipes), while connections reset.
+  { seed: 2, kind: "wipe-rejoin", faults: ["wipe-rejoin", "conn-reset"] },
   // A node removed and added back in every region, while nodes pause.
   { seed: 22, kind: "membership", faults: ["membership", "pause"] },
 ];
