@@ -1,8 +1,10 @@
 /**
  * Lease key counts with regions (docs/regions.md "The node holding many regions"): each region's
- * lease table counts the attached keys of its own range only, so region 1's revoke of a lease
- * whose keys a split moved counts the same on every replica, however the node got its regions
- * (applied the split itself, or installed each region's image at a different time).
+ * lease table counts the attached keys of its own range only, so a revoke in region 1 counts the
+ * same on every replica, however the node got its regions (applied the split itself, or installed
+ * each region's image at a different time). Leased keys now stay in region 1 (a split never moves
+ * one: region_leased_keys.ts), so region 2 counts none of lease 1's keys; counted node-wide, it
+ * would count region 1's.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -22,15 +24,15 @@ async function apply(kv: RegionKv, data: Uint8Array) {
 }
 
 test("lease counts: a split leaves each region counting its own range's keys", async () => {
-  // Lease 1 holds "k" (region 1, below "m") and "r" (region 2).
+  // Lease 1 holds "k" and "j", both in region 1 (below the split key "m").
   const { db, r1, r2 } = await twoRegions(11, true);
-  assert.equal(r1.kv.leaseTable.keyCount(1), 1, "region 1 counts k only");
-  assert.equal(r2.kv.leaseTable.keyCount(1), 1, "region 2 counts r only");
+  assert.equal(r1.kv.leaseTable.keyCount(1), 2, "region 1 counts k and j");
+  assert.equal(r2.kv.leaseTable.keyCount(1), 0, "region 2 counts none of them");
   const out = await apply(r1, revoke(1));
   assert.equal(out.error, undefined, "the revoke succeeds");
   assert.equal(r1.kv.leaseTable.get(1), undefined);
   assert.equal(r1.kv.get(b("k")), undefined);
-  assert.equal(db.get(new Uint8Array([0x02, ...b("r")])), undefined, "r is deleted too");
+  assert.equal(r1.kv.get(b("j")), undefined, "j is deleted too");
   await db.close();
 });
 
@@ -46,17 +48,19 @@ test("lease counts: region 1 opened from its image before region 2's image came 
   await importRegionSnapshot(db, imageOf(source.db, d1, source.r1.kv.appliedIndex));
   const r1 = await RegionKv.open(db, 1);
   r1.kv.garbage.stop();
-  // Region 2's image later: it brings "r", attached to lease 1.
+  // Region 2's image later: it brings lease records and keys of its own range only.
   await importRegionSnapshot(db, imageOf(source.db, d2, source.r2.kv.appliedIndex));
   const r2 = await RegionKv.open(db, 2);
   r2.kv.garbage.stop();
-  assert.equal(r1.kv.leaseTable.keyCount(1), 1);
-  // The revoke deletes both keys; before the fix, region 1 counted -1 for "r" and the node
-  // stopped ("lease 1: key count off by -1").
+  assert.equal(r1.kv.leaseTable.keyCount(1), 2);
+  assert.equal(r2.kv.leaseTable.keyCount(1), 0);
+  // The revoke deletes both keys; counted node-wide, a region's count could go below what its
+  // own revoke deletes and the node stopped ("lease 1: key count off by -1").
   const out = await apply(r1, revoke(1));
   assert.equal(out.error, undefined, "the revoke succeeds");
   assert.equal(r1.kv.leaseTable.get(1), undefined);
-  assert.equal(db.get(new Uint8Array([0x02, ...b("r")])), undefined, "r is deleted too");
+  assert.equal(r1.kv.get(b("k")), undefined);
+  assert.equal(r1.kv.get(b("j")), undefined, "j is deleted too");
   await db.close();
   await source.db.close();
 });
