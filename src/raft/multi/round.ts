@@ -7,7 +7,7 @@
  * - A leader region's appends and heartbeats leave before the save, and its
  *   followers' acknowledgements are stepped while the save runs; when they
  *   move its commit, the appends announcing it leave at once, or are held
- *   as any commit notice (commit_notices.ts; acks_while_saving.ts). Safe
+ *   like every other commit notice (commit_notices.ts; acks_while_saving.ts). Safe
  *   because each region's core counts the leader's own log only once
  *   `advance` says it is durable.
  * - Committed entries are applied in order on one apply pipeline for the

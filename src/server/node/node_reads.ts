@@ -136,7 +136,7 @@ export class NodeReads {
       if (this.host.generation !== generation) throw settling();
       return await scanAt(engine, regions, request, revision);
     }
-    // The current state of every region is the engine's: any region's scan reads it all.
+    // The current state of every region is the engine's: one region's scan reads every region.
     const kv = (regions[0] ?? this.host.all()[0]).kv.kv;
     return await revisionRead(engine, () => kv.scan(request));
   }
