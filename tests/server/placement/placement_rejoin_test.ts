@@ -111,6 +111,24 @@ describe("a wiped placement voter gets region 0 back", () => {
     assert.ok(leaderId(c) === lead || leaderId(c) === wiped);
   });
 
+  it("resumes the catch-up after a restart that interrupted it (the marker)", async () => {
+    // A restart between the image and the catch-up: the marker is there, region 0 in the log.
+    // The other voter back first: a voter catching up does not vote, so the group needs both
+    // others to elect a leader it can catch up from.
+    await c.start(other);
+    await c.stop(wiped);
+    const marker = path.join(c.dirs.get(wiped) ?? "", "placement", PLACEMENT_REJOIN_MARKER);
+    fs.writeFileSync(marker, "test\n");
+    await c.start(wiped);
+    const p = placementOf(c, wiped);
+    assert.equal(p.member, true);
+    assert.equal(p.rejoin.counts.created, 0, "region 0 opened from the log, not recreated");
+    await waitFor("the resumed catch-up", () => p.rejoin.counts.caughtUp === 1 ? true : undefined);
+    assert.equal(p.rejoin.catchingUp, false);
+    assert.equal(p.d.driver.regionNode(PLACEMENT_REGION)?.suppressVotes, false);
+    assert.ok(!fs.existsSync(marker));
+  });
+
   it("never creates region 0 on a node that is no placement voter", async () => {
     const p = placementOf(c, 4);
     assert.equal(p.member, false);
