@@ -96,7 +96,7 @@ describe("a wiped placement voter gets region 0 back", () => {
   });
 
   it("commits with the other original voter down", async () => {
-    const before = await placementOf(c, lead).timestamps(1);
+    const before = await retried(() => placementOf(c, lead).timestamps(1));
     await c.stop(other);
     // Region 0 now has two of its three voters, one of them the rejoined one: a quorum. A
     // request that meets a change of leader is retried, as a client does.
@@ -115,11 +115,12 @@ describe("a wiped placement voter gets region 0 back", () => {
     // A restart between the image and the catch-up: the marker is there, region 0 in the log.
     // The other voter back first: a voter catching up does not vote, so the group needs both
     // others to elect a leader it can catch up from.
-    await c.start(other);
+    // (Bun may refuse to listen again at once on a port just closed: a start is retried.)
+    await retried(() => c.start(other));
     await c.stop(wiped);
     const marker = path.join(c.dirs.get(wiped) ?? "", "placement", PLACEMENT_REJOIN_MARKER);
     fs.writeFileSync(marker, "test\n");
-    await c.start(wiped);
+    await retried(() => c.start(wiped));
     const p = placementOf(c, wiped);
     assert.equal(p.member, true);
     assert.equal(p.rejoin.counts.created, 0, "region 0 opened from the log, not recreated");
