@@ -66,6 +66,8 @@ export interface PlacementRejoinDeps {
 export class PlacementRejoin {
   #scheduled = false;
   #catchingUp = false;
+  /** A rejoin a restart interrupted, its catch-up not started yet. */
+  #resumed = false;
   readonly #barrier: ReadBarrier;
   readonly #issuer: NodeReadIssuer;
   /** Replicas created here; catch-ups completed (the replica votes again). */
@@ -100,11 +102,14 @@ export class PlacementRejoin {
     if (h === undefined) return;
     h.suppressVotes = true;
     this.#catchingUp = true;
+    this.#resumed = true;
   }
 
   /** Starts the catch-up of a resumed rejoin (once the node runs). */
   start(): void {
-    if (this.#catchingUp) void this.#catchUp();
+    if (!this.#resumed) return;
+    this.#resumed = false;
+    void this.#catchUp();
   }
 
   /** A message of region 0, which this node does not hold (the driver's `onUnknownRegion`). */
