@@ -14,8 +14,8 @@
  * The outcome is the staged path's exactly: the same reply, writes, events and key counts,
  * and the same budget used (each write of a SET is of a distinct key, so the count of
  * writes is the staged set's size, and the bytes are counted per write in both).
- * Staging a SET cost a WriteSet, a RevisionWriter and its merge into the pass: about a
- * sixth of a pipelined SET's apply (bench/RESULTS.md, issue 14 session 12).
+ * Staging a SET cost a WriteSet, a RevisionWriter and its merge into the pass: 4–5 % of a
+ * pipelined SET's CPU in a `-P 16` profile, a sixth of its Redis apply (issue 14, session 12).
  */
 import type { RedisRequest } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RevisionWriter } from "../revision_writer.ts";
