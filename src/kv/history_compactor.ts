@@ -65,8 +65,9 @@ class Slice {
 /**
  * The key's one live change older than `revision`, from the key index (a seek: the pass has
  * not seen the key yet, or could not remember it). There is at most one: the previous
- * compaction left only the newest change at or below its revision, and this pass has removed
- * all but the newest of the key's changes it has read so far. Its history records: the one
+ * compaction (to `from`) left live only the key's newest change below `from` (and its changes
+ * at `from`, which this pass reads), and this pass has removed all but the newest of the key's
+ * changes it has read so far. Its history records: the one
  * the entry names, and the key's earlier ones at that revision (a MULTI that set it twice).
  */
 function liveBelow(
