@@ -186,10 +186,10 @@ export const RESP_WRITE_BATCHES_INFLIGHT_MAX = 2;
  */
 export const HISTORY_COMPACT_SLICE_ENTRIES = 1024;
 /**
- * Key bytes one history compaction pass remembers of the keys it has finished, so that a key
- * changed again later in the pass is not compacted again (a hot key is met in every batch of
- * records, and each revisit stepped over the tombstones the first visit left). Past it, further
- * keys are not remembered: still correct, only revisited.
+ * Bytes history compaction spends remembering each key's one live change (history_pass_keys.ts),
+ * half for the pass running and half for the keys of the pass before, so a key met again (in a
+ * later batch, or in the next pass: every hot key) costs no index seek. Past it, further keys
+ * are not remembered: still correct, each costs a seek.
  */
 export const HISTORY_COMPACT_PASS_KEY_BYTES_MAX = 8 * MiB;
 
