@@ -64,3 +64,39 @@ test("multi raft: a follower back with a log shorter than its match catches up",
   assert.deepEqual(c.sm(3, CHILD)?.applied, c.sm(1, CHILD)?.applied);
   assert.equal(c.driver(3).region(CHILD)?.rawNode.status().lastIndex, last);
 });
+
+// The simulator's seed 47 with regions: a wiped node's replica is created only by a message of
+// the region's leader (server/node/region_creation.ts). Its leader, probing the new incarnation
+// and hearing nothing (no replica yet), went quiet; the replica created from its last heartbeat
+// then waited for a message that never came.
+test("multi raft: a quiet leader keeps probing a live node that lost its replica", async () => {
+  const c = await MultiCluster.start({ nodes: 3, regions: 1, seed: 47, loss: 0, quiesce: true });
+  for (const n of [1, 2, 3]) await addChild(c, n);
+  await c.run(4);
+  await c.until(() => c.leaderOf(CHILD) === 1, 100, "child leader");
+  for (let k = 0; k < WRITES; k++) {
+    assert.ok(c.driver(1).propose(CHILD, utf8(`v${k}`)) !== undefined);
+    await c.run(2);
+  }
+  const all = (n: number) => c.sm(n, CHILD)?.applied.length === WRITES;
+  await c.until(() => [1, 2, 3].every(all), 100, "applied everywhere");
+  await c.until(() => c.driver(1).quietCount >= 1, 50, "child quiet");
+
+  // Node 3 loses its disk and comes back without the region; it beats (alive) but has no
+  // replica to answer the leader with for a while.
+  c.kill(3);
+  c.worlds[2] = createSimWorld(4703, { trace: false });
+  c.sms[2] = new Map();
+  await c.restart(3, false);
+  for (let i = 0; i < 40; i++) await c.tick();
+  assert.equal(c.driver(1).quietCount, 0, "the leader stays awake for the live node");
+
+  // Then a leader's message makes an uninitialized replica there, which votes for no one.
+  await c.driver(3).addRegions([{ id: CHILD, sm: c.newSm(3, CHILD) }]);
+  const replica = c.driver(3).region(CHILD);
+  assert.ok(replica !== undefined);
+  replica.suppressVotes = true;
+  await c.until(() => all(3), 200, "node 3 caught up");
+  assert.deepEqual(c.sm(3, CHILD)?.applied, c.sm(1, CHILD)?.applied);
+  await c.until(() => c.driver(1).quietCount >= 1, 100, "quiet again once it replicates");
+});
