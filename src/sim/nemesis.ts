@@ -12,6 +12,7 @@ import { type FaultCounts, type FaultKind, zeroCounts } from "./fault_kinds.ts";
 import { corruptStoredFile } from "./corruption.ts";
 import { wholeAndCaughtUp } from "./heal.ts";
 import { wipeAndRejoin } from "./membership_ops.ts";
+import { regionsSurviveOneLoss } from "./region_quorum.ts";
 import type { Roster } from "./roster.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
@@ -75,7 +76,7 @@ export class Nemesis {
     // a node's data then can leave no quorum to remove it with (docs/membership.md, Refusals).
     const lead = this.c.leaderStatus();
     return lead !== undefined && lead.lastIndex === lead.commitIndex &&
-      wholeAndCaughtUp(this.c, this.roster);
+      wholeAndCaughtUp(this.c, this.roster) && regionsSurviveOneLoss(this.c);
   }
 
   /** A member node no other fault holds, or undefined. */
