@@ -8,8 +8,10 @@
  * as it is for region 1 (the simulator's seed 9 with regions: region 7 on voters 1 and 2 with
  * 3 a learner, then node 2's data destroyed; docs/regions.md "Simulation runs").
  */
-import type { Status } from "../raft/core/status.ts";
+import type { HostedRegion } from "../server/node/region_host.ts";
 import type { SimCluster } from "./sim_cluster.ts";
+
+type Status = ReturnType<HostedRegion["group"]["rawNode"]["status"]>;
 
 /**
  * Every region other than 0 (the placement group) and 1 has a leader, no joint configuration,
