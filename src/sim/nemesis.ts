@@ -14,6 +14,7 @@ import { wholeAndCaughtUp } from "./heal.ts";
 import { wipeAndRejoin } from "./membership_ops.ts";
 import { placementWhole } from "./placement_check.ts";
 import { regionsWhole } from "./region_final.ts";
+import { regionsSurviveOneLoss } from "./region_quorum.ts";
 import type { Roster } from "./roster.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
@@ -78,7 +79,8 @@ export class Nemesis {
     // a node's data then can leave no quorum to remove it with (docs/membership.md, Refusals).
     const lead = this.c.leaderStatus();
     return lead !== undefined && lead.lastIndex === lead.commitIndex &&
-      wholeAndCaughtUp(this.c, this.roster) && placementWhole(this.c) && regionsWhole(this.c);
+      wholeAndCaughtUp(this.c, this.roster) && placementWhole(this.c) && regionsWhole(this.c) &&
+      regionsSurviveOneLoss(this.c);
   }
 
   /** A member node no other fault holds, or undefined. */
