@@ -51,6 +51,7 @@ export function regionNow(r: HostedRegion, self: number): RegionNow {
     descriptor: r.kv.descriptor,
     self,
     isLeader: rn.isLeader,
+    term: rn.term,
     busy: st.confState.votersOutgoing.length > 0 || st.leadTransferee !== 0,
     caughtUp: (id) => (st.progress.get(id)?.match ?? 0) >= st.commit,
   };

@@ -109,14 +109,16 @@ export class HeartbeatSender {
   heartbeat(): NodeHeartbeat {
     const d = this.node.d;
     const o = d.o;
+    const reports = this.reports();
     return {
       nodeId: o.id,
       address: d.addressOf(o.id) ?? o.peers.get(o.id) ?? "",
       zone: o.placement.zone,
       capacityBytes: 0,
       usedBytes: d.usedBytes(),
-      reports: this.reports(),
+      reports,
       held: this.held(),
+      terms: reports.map((r) => this.node.d.driver.region(r.descriptor.id)?.rawNode.term ?? 0),
     };
   }
 
