@@ -97,11 +97,23 @@ export class PlacementScheduler {
       const info = this.view.region(id);
       const step = info === undefined ? "stale" : currentStep(op, info);
       if (step === undefined) this.counts.finished++;
-      else if (step === "stale") this.counts.stale++;
+      else if (step === "stale" || this.#unreachable(op, step, info, nowMs)) this.counts.stale++;
       else if (nowMs - op.createdMs > this.options.operatorTimeoutMs) this.counts.timedOut++;
       else continue;
       this.#ops.delete(id);
     }
+  }
+
+  /**
+   * A leadership transfer whose target can no longer take it: the node is down or draining, or
+   * a report made since the operator shows it lagging or unheard (it died). Left in flight, its
+   * order would be sent again every heartbeat and hold the region (no other operator, such as
+   * the replacement of that dead node, could start) until the operator timed out.
+   */
+  #unreachable(op: Operator, step: Step, info: RegionInfo | undefined, nowMs: number): boolean {
+    if (step.kind !== "transfer-leader" || info === undefined) return false;
+    if (!this.view.isUsable(step.to, nowMs)) return true;
+    return info.reportedMs > op.createdMs && !info.caughtUp.includes(step.to);
   }
 
   #context(nowMs: number): ChoiceContext {

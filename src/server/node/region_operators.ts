@@ -53,7 +53,11 @@ export function regionNow(r: HostedRegion, self: number): RegionNow {
     isLeader: rn.isLeader,
     term: rn.term,
     busy: st.confState.votersOutgoing.length > 0 || st.leadTransferee !== 0,
-    caughtUp: (id) => (st.progress.get(id)?.match ?? 0) >= st.commit,
+    // Caught up and heard from within the election timeout (heartbeat_sender.ts `#caughtUp`).
+    caughtUp: (id) => {
+      const pr = st.progress.get(id);
+      return pr !== undefined && pr.match >= st.commit && pr.heardRecently;
+    },
   };
 }
 
