@@ -15,7 +15,7 @@ test("regions e2e: split, leaders balanced, nodes added under writes, a dead nod
     regions: 8,
     splitBytes: 64 * 1024,
     valueBytes: 64,
-    settleMs: 60_000,
+    settleMs: 120_000,
     log: (line) => console.log(`regions e2e: ${line}`),
   });
 });

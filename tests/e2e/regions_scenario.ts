@@ -331,9 +331,8 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
       const on = [1, 2, 3, 4, 5].map((id) => counts.get(id) ?? 0);
       // Balanced within the scheduler's tolerance (2) plus one move still in flight.
       const even = Math.max(...on) - Math.min(...on) <= 3;
-      return even && on[3] > 0 && on[4] > 0 && await healthy(c, [1, 2, 3, 4, 5]) === undefined
-        ? undefined
-        : `voters per node ${on}`;
+      if (!even || on[3] === 0 || on[4] === 0) return `voters per node ${on}`;
+      return await healthy(c, [1, 2, 3, 4, 5]);
     });
     o.log(`nodes 4 and 5 joined and took regions in ${Date.now() - t0} ms`);
     // Phase 3: a node down past --replace-timeout has its replicas replaced.
