@@ -128,6 +128,17 @@ function voters(r: RegionRow): number[] {
   return r.replicas.filter((p) => p.role === "voter").map((p) => p.id).sort((a, b) => a - b);
 }
 
+async function putRetrying(client: TinyKvClient, key: string, value: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await client.put(key, value);
+      return;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+    }
+  }
+}
+
 /** Writes keys 0.. in batches of consecutive keys until `regions` regions exist. */
 async function load(c: BinaryCluster, client: TinyKvClient, o: ScenarioOptions): Promise<number> {
   const value = "v".repeat(o.valueBytes);
@@ -144,8 +155,9 @@ async function load(c: BinaryCluster, client: TinyKvClient, o: ScenarioOptions):
       try {
         await client.batch(ops);
       } catch {
-        // Across a region boundary (or a timeout): the same values key by key, routed.
-        for (const op of ops) await client.put(op.key, op.value);
+        // Across a region boundary (or a timeout): the same values key by key, routed, each
+        // tried again after a failure (the same value: idempotent; this phase only loads).
+        for (const op of ops) await putRetrying(client, op.key, op.value);
       }
     }
   };
