@@ -144,6 +144,12 @@ export const PLACEMENT_RPC_BYTES_MAX = 4 * MiB;
 export const PLACEMENT_PLANNED_OPERATORS_MAX = 64;
 /** Operators in flight that add or remove a replica on one node (bounds a node's copying). */
 export const PLACEMENT_MOVES_PER_NODE_MAX = 4;
+/** Leadership transfers the leader balance starts in one scheduler pass. */
+export const PLACEMENT_LEADER_TRANSFERS_PER_TICK_MAX = 8;
+/** Leadership transfers in flight from or to one node. */
+export const PLACEMENT_LEADER_TRANSFERS_PER_NODE_MAX = 4;
+/** Leaders per node may differ by this much before a transfer is made (at least 1: no flapping). */
+export const PLACEMENT_LEADER_TOLERANCE = 1;
 /** An operator not finished after this long is dropped (and may be made again). */
 export const PLACEMENT_OPERATOR_TIMEOUT_MS = 10 * 60_000;
 /**
