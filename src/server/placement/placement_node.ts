@@ -30,6 +30,7 @@ import { InvalidArgumentError } from "../../util/errors.ts";
 import { PlacementStore } from "./placement_store.ts";
 import { LeadershipCheck } from "./leadership_check.ts";
 import { placementStatus } from "./placement_view.ts";
+import { type PlacementRoute, routeOf } from "./placement_route.ts";
 
 export interface PlacementNodeDeps {
   readonly o: ResolvedNodeOptions;
@@ -240,6 +241,17 @@ export class PlacementNode {
     return a.first;
   }
 
+  /**
+   * The region holding `key` and its leader, as placement knows them: from this node's copy of
+   * the placement state on a member, else asked of the placement leader.
+   */
+  async route(key: Uint8Array): Promise<PlacementRoute> {
+    if (this.member && this.state.bootstrapped) return routeOf(this.state, key);
+    const a = await this.handle({ kind: "route", key });
+    if (a.kind !== "route") throw new ServiceError(ErrorCode.UNAVAILABLE, `answered ${a.kind}`);
+    return a;
+  }
+
   /** One new timestamp, fetched with every other asked for in the same turn. */
   nextTimestamp(): Promise<number> {
     return this.#batcher.next();
@@ -278,6 +290,8 @@ async function serve(
       const r = await leader.timestamps(b.count);
       return { kind: "timestamps", first: r.first, count: r.count };
     }
+    case "route":
+      return { kind: "route", ...routeOf(node.state, b.key) };
     case "status":
       await leader.ready; // bootstrapped: every initial node is listed
       return { kind: "status", json: JSON.stringify(placementStatus(node)) };

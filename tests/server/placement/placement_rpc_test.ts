@@ -20,6 +20,7 @@ import {
   type PlacementPort,
 } from "../../../src/server/placement/placement_handler.ts";
 import { initialRegion } from "../../../src/region/descriptor.ts";
+import { KEY_BYTES_MAX } from "../../../src/limits.ts";
 import { DecodeError } from "../../../src/util/coding.ts";
 import { InvalidArgumentError } from "../../../src/util/errors.ts";
 import type { AdminService } from "../../../src/server/proto/admin_handler.ts";
@@ -51,6 +52,8 @@ describe("placement requests on the wire", () => {
       { kind: "timestamps", count: 17 },
       { kind: "drain", nodeId: 3 },
       { kind: "allocate-ids", count: 2 },
+      { kind: "route", key: new Uint8Array([0x6b, 0, 0xff]) },
+      { kind: "route", key: new Uint8Array(KEY_BYTES_MAX) },
       {
         kind: "heartbeat",
         heartbeat: {
@@ -99,6 +102,8 @@ describe("placement requests on the wire", () => {
           },
         },
         { kind: "error", code: 5, message: "no" },
+        { kind: "route", leader: 0 },
+        { kind: "route", region: initialRegion([1, 2, 3]), leader: 2 },
       ] as const
     ) assert.deepEqual(decodePlacementAnswer(encodePlacementAnswer(a)), a);
   });
@@ -130,6 +135,7 @@ describe("placement requests on the wire", () => {
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, held: [{ regionId: 0, confVer: 1 }] } },
       { kind: "allocate-ids", count: 0 },
       { kind: "allocate-ids", count: PLACEMENT_ID_BATCH_MAX + 1 },
+      { kind: "route", key: new Uint8Array(KEY_BYTES_MAX + 1) },
     ];
     for (const b of bad) {
       assert.throws(() => encodePlacementRequest(b), InvalidArgumentError, JSON.stringify(b));
