@@ -266,6 +266,13 @@ export const REGION_SPLIT_SCAN_KEYS_MAX = 10_000;
 export const REGION_SPLIT_RETRY_CHECKS = 5;
 /** Times a node routes a write again after a split refused it at apply (then UNAVAILABLE). */
 export const REGION_REROUTES_MAX = 3;
+/**
+ * Attempts a node makes to send a request whose region it holds no replica of (remote_regions.ts):
+ * each asks placement or its route cache for the region's leader; a stale route is tried again.
+ */
+export const NODE_ROUTE_ATTEMPTS_MAX = 3;
+/** Regions a node's cache of forwarding routes holds; past it the cache starts over. */
+export const NODE_ROUTES_CACHED_MAX = 1024;
 /** Region ids per node (a node allocates node id × this + n; the placement service will later). */
 export const REGION_IDS_PER_NODE = 1_000_000_000;
 /** Region ids a node reserves durably at a time (region_ids.ts). */

@@ -6,9 +6,7 @@
  * region ending with three voters; node 4 drops its removed replicas and their keys, and every
  * write still reads back.
  */
-import process from "node:process";
 import { test } from "node:test";
-import { getPlatform } from "../../src/platform/detect.ts";
 import assert from "node:assert/strict";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { dataKey } from "../../src/kv/keyspace.ts";
@@ -165,19 +163,8 @@ test("operators: split regions keep 3 of 4 nodes; a drain moves them away; keys 
   }
 });
 
-/**
- * Skipped under `bun test` of the whole tree (one process for every file): there the drained
- * node's replicas were not moved within 90 s in the final CI run of session 11, as the nodes of
- * region_snapshot_node_test.ts did not split there; alone under Bun and under Deno it passes.
- * Open (docs/regions.md, "Left"); `TINYKV_BUN_ALONE=1 bun test FILE` runs it under Bun.
- */
-const SKIP_IN_BUN_SUITE = getPlatform().runtime === "bun" && process.env.TINYKV_BUN_ALONE !== "1"
-  ? "under bun test of the whole tree the moves did not finish (open; see the comment above)"
-  : false;
-
 test("operators: a node drained while down drops its replicas and their keys on restart", {
   timeout: 180_000,
-  skip: SKIP_IN_BUN_SUITE,
 }, async () => {
   const { c, client, written, regions } = await splitCluster();
   try {
@@ -190,7 +177,16 @@ test("operators: a node drained while down drops its replicas and their keys on 
     // Node 4 comes back holding its old replicas; placement names them in its heartbeat's answer.
     await c.start(4);
     await until("node 4 dropped its replicas", () => hostedOn(c, 4).length === 1, 30_000);
-    assert.ok(leader.sent.tombstones > 0);
+    // The tombstones came from whichever node led placement then: under load its leadership can
+    // move after the drain (the leader object above then sent none; seen in a whole-tree Bun run).
+    const leaders = new Set([
+      leader,
+      ...[...c.servers.values()].map((s) => s.node.raft.placement.leader),
+    ]);
+    const tombstones = [...leaders].reduce((n, l) => n + (l?.sent.tombstones ?? 0), 0);
+    assert.ok(tombstones > 0, "placement named node 4's old replicas");
+    const removed = c.servers.get(4)?.node.local.removal.counts.removed ?? 0;
+    assert.ok(removed >= before.length, `node 4 removed ${removed} of ${before.length}`);
     await checkKeys(c, client, written);
   } finally {
     await c.close();

@@ -4,8 +4,6 @@
  * that region's image (its range and region-local records) into its shared engine; the other
  * regions are not touched, and nothing replaces the whole engine.
  */
-import process from "node:process";
-import { getPlatform } from "../../src/platform/detect.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fromUtf8 } from "../../src/util/bytes.ts";
@@ -31,20 +29,8 @@ function hostOf(c: TestCluster, id: number) {
   return host;
 }
 
-/**
- * Skipped under `bun test` of the whole tree: there (one process for every test file) the three
- * nodes never split — every node held region 1 alone after 30 s, in two CI runs of session 11 —
- * while the file alone under Bun, and every run under Deno, pass. Not found yet; listed as open in
- * docs/regions.md ("Left"). Run it under Bun alone with
- * `TINYKV_BUN_ALONE=1 bun test tests/server/region_snapshot_node_test.ts`.
- */
-const SKIP_IN_BUN_SUITE = getPlatform().runtime === "bun" && process.env.TINYKV_BUN_ALONE !== "1"
-  ? "under bun test of the whole tree the nodes never split (open; see the comment above)"
-  : false;
-
 test("region snapshot node: a lagging replica catches up by region images", {
   timeout: 60_000,
-  skip: SKIP_IN_BUN_SUITE,
 }, async () => {
   // Compacting every 20 entries: a replica down for a while needs a snapshot.
   const c = await startCluster(3, 20, 20, SPLIT);

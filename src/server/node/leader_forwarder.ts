@@ -13,7 +13,12 @@ import {
   RedisBatchResponseSchema,
   type RedisRequestSchema,
 } from "../../gen/tinykv/v1/tinykv_pb.ts";
-import { ClientConnection, type PeerHello, type RequestBody } from "../../client/connection.ts";
+import {
+  type CallOptions,
+  ClientConnection,
+  type PeerHello,
+  type RequestBody,
+} from "../../client/connection.ts";
 import { TinyKvError } from "../../client/errors.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { Clock, Net } from "../../platform/types.ts";
@@ -86,7 +91,7 @@ export class LeaderForwarder {
     const body: RequestBody = b;
     let response;
     try {
-      const conn = await this.#connection(address);
+      const conn = await this.#opened(address, timeoutMs);
       response = await conn.call(body, {
         timeoutMs,
         clientId: Number(command.clientId ?? 0n),
@@ -128,21 +133,51 @@ export class LeaderForwarder {
    * keep-alive is answered by the leader's memory) and resolves with the leader's whole
    * response, error included; a connection problem becomes UNAVAILABLE or TIMEOUT.
    */
-  async forwardRequest(
+  forwardRequest(
     address: string,
     body: RequestBody,
     timeoutMs: number,
     adminToken?: string,
   ): Promise<ClientResponse> {
+    return this.call(address, body, { timeoutMs, adminToken });
+  }
+
+  /** Sends any request with its call options (a route, a client id); as `forwardRequest`. */
+  async call(address: string, body: RequestBody, options: CallOptions): Promise<ClientResponse> {
     try {
-      const conn = await this.#connection(address);
-      return await conn.call(body, { timeoutMs, adminToken });
+      const conn = await this.#opened(address, options.timeoutMs);
+      return await conn.call(body, options);
     } catch (err) {
       if (!(err instanceof TinyKvError)) throw err;
       this.#conn = undefined;
       const code = err.outcomeUnknown ? ErrorCode.TIMEOUT : ErrorCode.UNAVAILABLE;
       throw new ServiceError(code, `forwarding to the leader at ${address}: ${err.message}`);
     }
+  }
+
+  /**
+   * The connection to `address`, open within `timeoutMs`. A request's timeout starts once its
+   * connection is open, and a connect has no bound of its own (a SYN dropped by a peer whose
+   * accept queue is full is retried by the kernel for minutes): unbounded, one such connect
+   * stalled every caller awaiting it — the split check waiting for a child's id from placement
+   * stopped for good (docs/regions.md). A connect past the bound is dropped (closed if it opens
+   * later) and the next request connects again.
+   */
+  #opened(address: string, timeoutMs: number): Promise<ClientConnection> {
+    const opening = this.#connection(address);
+    const pending = this.#conn;
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        if (this.#conn === pending) this.#conn = undefined;
+        pending?.then((c) => c.close(), () => {});
+        const why = `no connection to ${address} within ${timeoutMs} ms`;
+        reject(new TinyKvError("UNAVAILABLE", why, false));
+      }, timeoutMs);
+      opening.then(
+        (c) => (this.clock.clearTimeout(timer), resolve(c)),
+        (err) => (this.clock.clearTimeout(timer), reject(err)),
+      );
+    });
   }
 
   #connection(address: string): Promise<ClientConnection> {

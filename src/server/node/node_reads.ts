@@ -26,6 +26,7 @@ import type { FaultMonitor } from "./faults.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { revisionRead } from "./revision_reads.ts";
 import { closeAt, scanAt } from "./reads_at_timestamp.ts";
+import type { RemoteRegions } from "./remote_regions.ts";
 
 /**
  * Some keys have no local region: a split applied here whose child is not served yet, or a
@@ -94,6 +95,8 @@ export class NodeReads {
     readonly host: RegionHost,
     readonly engine: () => EngineHolder,
     readonly faults: FaultMonitor,
+    /** Reads of keys no local region holds go to their region's replicas (remote_regions.ts). */
+    readonly remote?: RemoteRegions,
   ) {}
 
   /** How a read closes its regions (a serializable one only where this node leads them). */
@@ -110,6 +113,10 @@ export class NodeReads {
   }
 
   async get(key: Uint8Array, consistency: Consistency, revision = 0): Promise<KeyRead> {
+    if (this.remote !== undefined && this.host.regionFor(key) === undefined) {
+      this.faults.check("read");
+      return await this.remote.get(key, consistency, revision);
+    }
     const region = this.#regionOf(key);
     await this.barrier(consistency, [region], region.kv.descriptor);
     const engine = this.engine();

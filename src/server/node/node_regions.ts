@@ -30,6 +30,8 @@ import { ConfChangeType, decodeConfChange } from "../../raft/core/confchange/con
 /** Bytes of a region's unapplied log tail read to look for a conf change (region_operators.ts). */
 const CONF_SCAN_BYTES = 4 * 1024 * 1024;
 import { RegionRouter } from "./region_router.ts";
+import { RemoteRegions } from "./remote_regions.ts";
+import { peerHelloOf } from "./leader_forwarder.ts";
 import { RegionServices, type RegionServicesDeps } from "./region_services.ts";
 import { ProposalTimestamps } from "./proposal_timestamps.ts";
 import type { HostedRegion } from "./hosted_region.ts";
@@ -100,6 +102,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const fetch = (n: number) => raft.placement.timestamps(n);
   const stamps = new ProposalTimestamps(fetch, o.clock, o.requestTimeoutMs);
   const timestamps = () => host.regionSnapshots ? stamps : undefined;
+  const remote = remoteRegions(d);
   const router = new RegionRouter({
     o,
     host,
@@ -107,6 +110,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     first: d.commands,
     faults: d.faults,
     addresses: d.addresses,
+    remote,
   });
   const splitCheck = new SplitCheck({
     host,
@@ -121,7 +125,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     intervalMs: o.splitCheckMs,
   });
   const services = regionServices(d, host, (r, command) => router.proposeHere(r, command));
-  const reads = new NodeReads(host, d.engine, d.faults);
+  const reads = new NodeReads(host, d.engine, d.faults, remote);
   const close = (r: HostedRegion, at: number, ask: boolean) => router.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   const { removal, operators, membership } = wireOperators(d, host);
@@ -139,6 +143,20 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
 }
 
 const DOWN = "node shutting down";
+
+/** Where the node sends what no local region holds: its region's leader, found by placement. */
+function remoteRegions(d: NodeRegionsDeps): RemoteRegions {
+  const o = d.o;
+  return new RemoteRegions({
+    net: o.net,
+    clock: o.clock,
+    hello: peerHelloOf(o),
+    selfId: o.id,
+    requestTimeoutMs: o.requestTimeoutMs,
+    route: (key) => d.raft.placement.route(key),
+    addressOf: (id) => d.addresses.get(id),
+  });
+}
 
 /**
  * Who changes the regions' members here: the placement service's steps, the removal of

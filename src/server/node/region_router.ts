@@ -27,6 +27,8 @@ import { RegionChangedError } from "./proposals.ts";
 import type { ProposalTimestamps } from "./proposal_timestamps.ts";
 import { compactRegions } from "./compact_regions.ts";
 import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
+import { payloadBytes, transferAllowanceMs } from "../../wire/transfer_time.ts";
+import { type RemoteRegions, spanOf } from "./remote_regions.ts";
 
 export interface RegionRouterDeps {
   readonly o: ResolvedNodeOptions;
@@ -37,6 +39,8 @@ export interface RegionRouterDeps {
   readonly timestamps: () => ProposalTimestamps | undefined;
   readonly faults: FaultMonitor;
   readonly addresses: AddressBook;
+  /** Sends on what no local region holds, to its region's leader (remote_regions.ts). */
+  readonly remote?: RemoteRegions;
 }
 
 /** The refusal of a command over several regions (interim: no cross-region transactions). */
@@ -48,9 +52,12 @@ export function spansRegions(ids: readonly number[]): ServiceError {
   );
 }
 
-function notHere(key: Uint8Array): ServiceError {
-  const hex = [...key.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return new ServiceError(ErrorCode.UNAVAILABLE, `no local region holds key 0x${hex} yet; retry`);
+/** No local region holds a key of the command (this node holds no replica of its region). */
+export class NoLocalRegionError extends ServiceError {
+  constructor(key: Uint8Array) {
+    const hex = [...key.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    super(ErrorCode.UNAVAILABLE, `no local region holds key 0x${hex} yet; retry`);
+  }
 }
 
 export class RegionRouter {
@@ -88,8 +95,19 @@ export class RegionRouter {
       const region = this.regionOf(command);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
     } catch (err) {
+      if (err instanceof NoLocalRegionError && this.d.remote !== undefined) {
+        return this.#elsewhere(this.d.remote, command, err);
+      }
       return Promise.reject(err);
     }
+  }
+
+  /** A command whose region this node holds no replica of: sent on to that region's leader. */
+  #elsewhere(remote: RemoteRegions, command: CommandInit, err: Error): Promise<CommandOutcome> {
+    const spans = commandSpans(command);
+    if (spans.kind !== "keys") return Promise.reject(err);
+    const timeoutMs = this.d.o.requestTimeoutMs + transferAllowanceMs(payloadBytes(command.body));
+    return remote.execute(command, spans.spans.map(spanOf), timeoutMs);
   }
 
   /**
@@ -177,7 +195,7 @@ export class RegionRouter {
     const ids = new Set<number>();
     for (const s of spans) {
       const r = this.d.host.regionFor(s.key);
-      if (r === undefined) throw notHere(s.key);
+      if (r === undefined) throw new NoLocalRegionError(s.key);
       ids.add(r.id);
       found ??= r;
       const end = r.kv.descriptor.end;
@@ -220,5 +238,6 @@ export class RegionRouter {
 
   close(): void {
     for (const p of this.#paths.values()) p.forwarder.close();
+    this.d.remote?.close();
   }
 }

@@ -32,6 +32,7 @@ import { LeadershipCheck } from "./leadership_check.ts";
 import { serve } from "./placement_serve.ts";
 import { holdsRegion0, PlacementRejoin } from "./placement_rejoin.ts";
 import type { Message } from "../../raft/core/messages.ts";
+import { type PlacementRoute, routeOf } from "./placement_route.ts";
 
 export interface PlacementNodeDeps {
   readonly o: ResolvedNodeOptions;
@@ -277,6 +278,17 @@ export class PlacementNode {
       throw new ServiceError(ErrorCode.UNAVAILABLE, `placement answered ${a.kind}`);
     }
     return a.first;
+  }
+
+  /**
+   * The region holding `key` and its leader, as placement knows them: from this node's copy of
+   * the placement state on a member, else asked of the placement leader.
+   */
+  async route(key: Uint8Array): Promise<PlacementRoute> {
+    if (this.member && this.state.bootstrapped) return routeOf(this.state, key);
+    const a = await this.handle({ kind: "route", key });
+    if (a.kind !== "route") throw new ServiceError(ErrorCode.UNAVAILABLE, `answered ${a.kind}`);
+    return a;
   }
 
   /** One new timestamp, fetched with every other asked for in the same turn. */

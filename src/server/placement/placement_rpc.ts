@@ -21,11 +21,14 @@ import {
   PLACEMENT_ZONE_BYTES_MAX,
   TSO_BATCH_MAX,
 } from "../../limits_ops.ts";
+import { KEY_BYTES_MAX } from "../../limits.ts";
 import {
   checkCount,
+  checkDescriptorBounds,
   checkString,
   readCount,
   readDescriptor,
+  readFlag,
   readIds,
   readString,
   writeDescriptor,
@@ -80,7 +83,9 @@ export type PlacementRequestBody =
   /** Region ids for splits, from the group's counter. */
   | { readonly kind: "allocate-ids"; readonly count: number }
   /** The leader's summary of the placement state (`tinykv status`). */
-  | { readonly kind: "status" };
+  | { readonly kind: "status" }
+  /** The region holding `key` and its leader (a node forwarding what it holds no replica of). */
+  | { readonly kind: "route"; readonly key: Uint8Array };
 
 export type PlacementAnswer =
   /** A heartbeat's answer carries the operator steps for the node's regions (and tombstones). */
@@ -89,11 +94,20 @@ export type PlacementAnswer =
   | { readonly kind: "timestamps"; readonly first: number; readonly count: number }
   | { readonly kind: "error"; readonly code: number; readonly message: string }
   /** The summary as JSON text (placement_view.ts `placementStatus`). */
-  | { readonly kind: "status"; readonly json: string };
+  | { readonly kind: "status"; readonly json: string }
+  /** The region holding the key asked for (none: placement knows no such region yet). */
+  | { readonly kind: "route"; readonly region?: RegionDescriptor; readonly leader: number };
 
 /** Written to the wire: never renumber, never reuse. */
-const REQUEST_KINDS = ["heartbeat", "timestamps", "drain", "status", "allocate-ids"] as const;
-const ANSWER_KINDS = ["done", "timestamps", "error", "status", "ids"] as const;
+const REQUEST_KINDS = [
+  "heartbeat",
+  "timestamps",
+  "drain",
+  "status",
+  "allocate-ids",
+  "route",
+] as const;
+const ANSWER_KINDS = ["done", "timestamps", "error", "status", "ids", "route"] as const;
 
 /** Throws InvalidArgumentError unless the request's fields are valid and within bounds. */
 export function checkPlacementRequest(b: PlacementRequestBody): void {
@@ -134,6 +148,11 @@ export function checkPlacementRequest(b: PlacementRequestBody): void {
       return checkCount(b.nodeId, "node id", 1);
     case "status":
       return;
+    case "route":
+      if (b.key.length > KEY_BYTES_MAX) {
+        throw new InvalidArgumentError(`route key is over ${KEY_BYTES_MAX} bytes`);
+      }
+      return;
   }
 }
 
@@ -149,6 +168,7 @@ export function encodePlacementRequest(b: PlacementRequestBody, forwarded = fals
   w.u8(VERSION).u8(REQUEST_KINDS.indexOf(b.kind)).u8(forwarded ? 1 : 0);
   if (b.kind === "timestamps" || b.kind === "allocate-ids") w.varint(b.count);
   else if (b.kind === "drain") w.varint(b.nodeId);
+  else if (b.kind === "route") w.lengthPrefixed(b.key);
   else if (b.kind === "heartbeat") {
     const h = b.heartbeat;
     w.varint(h.nodeId);
@@ -199,7 +219,9 @@ export function decodePlacementRequest(bytes: Uint8Array): PlacementRequest {
   else if (REQUEST_KINDS[kind] === "drain") b = { kind: "drain", nodeId: r.varint() };
   else if (REQUEST_KINDS[kind] === "status") b = { kind: "status" };
   else if (REQUEST_KINDS[kind] === "allocate-ids") b = { kind: "allocate-ids", count: r.varint() };
-  else b = { kind: "heartbeat", heartbeat: readHeartbeat(r) };
+  else if (REQUEST_KINDS[kind] === "route") {
+    b = { kind: "route", key: r.lengthPrefixed(KEY_BYTES_MAX).slice() };
+  } else b = { kind: "heartbeat", heartbeat: readHeartbeat(r) };
   checkPlacementRequest(done(r, b));
   return { body: b, forwarded: flag === 1 };
 }
@@ -238,7 +260,10 @@ export function encodePlacementAnswer(a: PlacementAnswer): Uint8Array {
     }
   } else if (a.kind === "timestamps" || a.kind === "ids") w.varint(a.first).varint(a.count);
   else if (a.kind === "status") writeString(w, a.json);
-  else {
+  else if (a.kind === "route") {
+    w.varint(a.leader).u8(a.region === undefined ? 0 : 1);
+    if (a.region !== undefined) writeDescriptor(w, a.region);
+  } else {
     w.varint(a.code);
     writeString(w, a.message.slice(0, 1024));
   }
@@ -263,6 +288,13 @@ export function decodePlacementAnswer(bytes: Uint8Array): PlacementAnswer {
   if (ANSWER_KINDS[kind] === "status") {
     const json = readString(r, PLACEMENT_RPC_BYTES_MAX, "status");
     return done(r, { kind: "status", json });
+  }
+  if (ANSWER_KINDS[kind] === "route") {
+    const leader = r.varint();
+    if (!readFlag(r, "region")) return done(r, { kind: "route", leader });
+    const region = readDescriptor(r);
+    checkDescriptorBounds(region);
+    return done(r, { kind: "route", region, leader });
   }
   const code = r.varint();
   return done(r, { kind: "error", code, message: readString(r, 4096, "error message") });

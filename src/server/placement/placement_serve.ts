@@ -6,6 +6,7 @@ import type { PlacementLeader } from "./placement_leader.ts";
 import type { PlacementNode } from "./placement_node.ts";
 import type { PlacementAnswer, PlacementRequestBody } from "./placement_rpc.ts";
 import { placementStatus } from "./placement_view.ts";
+import { routeOf } from "./placement_route.ts";
 
 export async function serve(
   node: PlacementNode,
@@ -27,6 +28,8 @@ export async function serve(
       const r = await leader.timestamps(b.count);
       return { kind: "timestamps", first: r.first, count: r.count };
     }
+    case "route":
+      return { kind: "route", ...routeOf(node.state, b.key) };
     case "status":
       await leader.ready; // bootstrapped: every initial node is listed
       return { kind: "status", json: JSON.stringify(placementStatus(node)) };

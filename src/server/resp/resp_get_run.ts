@@ -14,6 +14,7 @@ import { countCommand, errorReply } from "./resp_dispatch.ts";
 import { GET_UPPER, isPlainGet } from "./resp_get_name.ts";
 import type { RespCommand } from "./resp_parser.ts";
 import { subscribedRefusal } from "./resp_pubsub.ts";
+import { holdsPart } from "./resp_redis_bridge.ts";
 import type { RespWriter } from "./resp_writer.ts";
 
 /**
@@ -25,7 +26,7 @@ export function takeGetRun(
   waiting: readonly RespCommand[],
   from: number,
 ): (Slot & { readonly commands: number }) | undefined {
-  if (ctx.auth !== undefined || ctx.conn.multi !== undefined) return undefined;
+  if (ctx.auth !== undefined || ctx.conn.multi !== undefined || holdsPart(ctx)) return undefined;
   const keys: Uint8Array[] = [];
   for (let i = from; i < waiting.length && keys.length < RESP_GET_RUN_MAX; i++) {
     if (!isPlainGet(waiting[i])) break;

@@ -10,6 +10,7 @@ import { readRedis } from "../../kv/redis/read_run.ts";
 import type { RedisReply } from "../../kv/redis/reply.ts";
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
+import { compareBytes } from "../../util/bytes.ts";
 import type { RespContext } from "./resp_command.ts";
 import { type RedisRequestInit, writeBatcherOf } from "./resp_write_batcher.ts";
 
@@ -20,12 +21,36 @@ export interface RedisResult {
 }
 
 export function readOnNode(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
+  if (holdsPart(ctx)) return proposeRedis(ctx, run);
   return ctx.service.readState(ctx.consistency, (kv) => readRedis(kv, run));
 }
 
 /** `readOnNode` answered in this turn when the read barrier is already met, else undefined. */
 export function readOnNodeNow(ctx: RespContext, run: RedisRun): RedisResult | undefined {
+  if (holdsPart(ctx)) return undefined;
   return ctx.service.readStateNow?.(ctx.consistency, (kv) => readRedis(kv, run))?.value;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Whether the node's regions leave part of the keyspace to other nodes (placement keeps fewer
+ * replicas than nodes): a Redis read, whose keys the node does not know beforehand, cannot be
+ * served from its state then, so it goes through the log of its keys' region like a write — to
+ * the region's leader, forwarded when this node holds no replica (docs/regions.md "Forwarding by a
+ * node without a replica"). Linearizable, at the cost of an entry per read on such a node.
+ */
+export function holdsPart(ctx: RespContext): boolean {
+  const catalog = ctx.service.regions;
+  if (catalog === undefined) return false;
+  const held = catalog.regionsOverlapping(EMPTY, EMPTY);
+  let at: Uint8Array = EMPTY;
+  for (const d of held) {
+    if (compareBytes(d.start, at) !== 0) return true;
+    if (d.end.length === 0) return false;
+    at = d.end;
+  }
+  return true;
 }
 
 export function proposeRedis(ctx: RespContext, run: RedisRun): Promise<RedisResult> {

@@ -20,6 +20,7 @@ import {
   type PlacementPort,
 } from "../../../src/server/placement/placement_handler.ts";
 import { initialRegion } from "../../../src/region/descriptor.ts";
+import { KEY_BYTES_MAX } from "../../../src/limits.ts";
 import { DecodeError } from "../../../src/util/coding.ts";
 import { InvalidArgumentError } from "../../../src/util/errors.ts";
 import type { AdminService } from "../../../src/server/proto/admin_handler.ts";
@@ -51,6 +52,8 @@ describe("placement requests on the wire", () => {
       { kind: "timestamps", count: 17 },
       { kind: "drain", nodeId: 3 },
       { kind: "allocate-ids", count: 2 },
+      { kind: "route", key: new Uint8Array([0x6b, 0, 0xff]) },
+      { kind: "route", key: new Uint8Array(KEY_BYTES_MAX) },
       {
         kind: "heartbeat",
         heartbeat: {
@@ -116,6 +119,8 @@ describe("placement requests on the wire", () => {
           },
         },
         { kind: "error", code: 5, message: "no" },
+        { kind: "route", leader: 0 },
+        { kind: "route", region: initialRegion([1, 2, 3]), leader: 2 },
       ] as const
     ) assert.deepEqual(decodePlacementAnswer(encodePlacementAnswer(a)), a);
   });
@@ -150,6 +155,7 @@ describe("placement requests on the wire", () => {
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, terms: [-1] } },
       { kind: "allocate-ids", count: 0 },
       { kind: "allocate-ids", count: PLACEMENT_ID_BATCH_MAX + 1 },
+      { kind: "route", key: new Uint8Array(KEY_BYTES_MAX + 1) },
     ];
     for (const b of bad) {
       assert.throws(() => encodePlacementRequest(b), InvalidArgumentError, JSON.stringify(b));
