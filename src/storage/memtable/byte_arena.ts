@@ -20,6 +20,9 @@ const CHUNK_BYTES_MAX = 1024 * 1024;
  */
 export const ARENA_COPY_BYTES_MAX = CHUNK_BYTES_MAX / 8;
 
+/** Below this many bytes a loop beats `set` (a single put's payload is ~30–60 bytes). */
+const COPY_LOOP_MAX = 64;
+
 export class ByteArena {
   /** The chunk the last `place` or `reserve` put its bytes in. */
   chunk = new Uint8Array(0);
@@ -45,8 +48,9 @@ export class ByteArena {
 
   /** Copies `bytes` into `chunk` (≤ ARENA_COPY_BYTES_MAX of them); returns their offset there. */
   place(bytes: Uint8Array): number {
-    const at = this.reserve(bytes.length);
-    this.chunk.set(bytes, at);
+    const len = bytes.length, at = this.reserve(len), chunk = this.chunk;
+    if (len < COPY_LOOP_MAX) { for (let i = 0; i < len; i++) chunk[at + i] = bytes[i]; }
+    else chunk.set(bytes, at);
     return at;
   }
 }
