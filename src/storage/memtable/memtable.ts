@@ -1,12 +1,14 @@
 /**
  * The in-memory write buffer: a skiplist of internal entries, sized in bytes.
- * `get` is synchronous; values are views into the encoded batch they came in.
+ * `get` is synchronous; values are views into the memtable's byte arena (a copy of the
+ * encoded batch they came in) or, for a large batch, into that batch itself.
  */
 import { AssertionError } from "../../util/assert.ts";
 import type { Prng } from "../../util/prng.ts";
 import { ValueKind } from "../internal_key.ts";
 import type { Cursor } from "../iterator/cursor.ts";
 import type { EncodedBatch } from "../write_batch.ts";
+import { ARENA_COPY_BYTES_MAX, ByteArena } from "./byte_arena.ts";
 import { compareNodes, keyHash, sameKey, SkipList, SkipNode } from "./skiplist.ts";
 import { MemtableCursor } from "./memtable_cursor.ts";
 import { RunCursor, SortedRun } from "./sorted_run.ts";
@@ -45,6 +47,8 @@ export class Memtable {
    */
   readonly #pointRead: Uint8Array;
   #bytes = 0;
+  /** Small batches' payloads, copied: a node then reaches its bytes in one load (byte_arena.ts). */
+  readonly #arena = new ByteArena();
   /** Largest sequence number inserted (0 when empty). */
   lastSeq = 0;
 
@@ -71,13 +75,20 @@ export class Memtable {
     return this.#list.count + this.#runEntries;
   }
 
-  /** Adds an entry from separate arrays (WAL replay, tests): copies them into one buffer. */
+  /** Adds an entry from separate arrays (WAL replay, tests): copies them together. */
   add(seq: number, kind: ValueKind, key: Uint8Array, value: Uint8Array | undefined): void {
-    const vlen = value?.length ?? 0;
-    const buf = new Uint8Array(key.length + vlen);
-    buf.set(key);
-    if (value !== undefined) buf.set(value, key.length);
-    this.addFrom(seq, kind, buf, 0, key.length, key.length, vlen);
+    const vlen = value?.length ?? 0, size = key.length + vlen;
+    let buf: Uint8Array, at: number;
+    if (size <= ARENA_COPY_BYTES_MAX) {
+      at = this.#arena.reserve(size);
+      buf = this.#arena.chunk;
+    } else {
+      at = 0;
+      buf = new Uint8Array(size);
+    }
+    buf.set(key, at);
+    if (value !== undefined) buf.set(value, at + key.length);
+    this.addFrom(seq, kind, buf, at, key.length, at + key.length, vlen);
   }
 
   /**
@@ -105,17 +116,31 @@ export class Memtable {
   /**
    * Adds every op of an encoded batch, op i at sequence firstSeq + i. A batch of
    * SORTED_INSERT_MIN_OPS or more becomes one sorted run (ordered first, unless it already
-   * is), with no skiplist search per entry; a smaller one goes into the skiplist.
+   * is), with no skiplist search per entry; a smaller one goes into the skiplist. A payload
+   * of at most ARENA_COPY_BYTES_MAX is copied into the arena first (one copy per batch).
    */
   addBatch(b: EncodedBatch, firstSeq: number): void {
     if (firstSeq <= this.lastSeq) {
       throw new AssertionError(`memtable sequence ${firstSeq} after ${this.lastSeq}`);
     }
-    const { payload, kinds, offsets: o, count } = b;
+    const { kinds, offsets: o, count } = b;
+    let payload = b.payload, base = 0;
+    if (payload.length <= ARENA_COPY_BYTES_MAX) {
+      base = this.#arena.place(payload);
+      payload = this.#arena.chunk;
+    }
     if (count < SORTED_INSERT_MIN_OPS) {
       for (let i = 0; i < count; i++) {
         const j = 4 * i;
-        this.addFrom(firstSeq + i, kinds[i], payload, o[j], o[j + 1], o[j + 2], o[j + 3]);
+        this.addFrom(
+          firstSeq + i,
+          kinds[i],
+          payload,
+          base + o[j],
+          o[j + 1],
+          base + o[j + 2],
+          o[j + 3],
+        );
       }
       return;
     }
@@ -123,8 +148,8 @@ export class Memtable {
     let sorted = true;
     let bytes = 0;
     for (let i = 0; i < count; i++) {
-      const j = 4 * i, koff = o[j], klen = o[j + 1];
-      const n = new SkipNode(firstSeq + i, kinds[i], payload, koff, klen, o[j + 2], o[j + 3], 1);
+      const j = 4 * i, koff = base + o[j], klen = o[j + 1], voff = base + o[j + 2];
+      const n = new SkipNode(firstSeq + i, kinds[i], payload, koff, klen, voff, o[j + 3], 1);
       if (i > 0 && sorted && compareNodes(nodes[i - 1], n) > 0) sorted = false;
       nodes[i] = n;
       this.#unindexed.push(n); // in sequence order: the point-read map keeps the newest
