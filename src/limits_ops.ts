@@ -286,3 +286,9 @@ export const REGION_UNINITIALIZED_MAX = 64;
 export const TABLE_READERS_BYTES_DEFAULT = 128 * MiB;
 /** Tables a node opens in the background after it starts (the first reads then find them). */
 export const TABLE_PRELOAD_MAX = 4096;
+
+// ---- Merge (src/kv/region_merge_command.ts) ----
+/** Entries of the source's log one CommitMerge carries at most (a decode bound). */
+export const MERGE_ENTRIES_MAX = 4_096;
+/** Data bytes of the source's entries one CommitMerge carries at most. */
+export const MERGE_ENTRIES_BYTES_MAX = 8 * MiB;

@@ -99,10 +99,10 @@ function compactKey(
     const keep = !settled && (revision === upTo || entry.type === ChangeType.Put);
     settled = true;
     if (!keep) {
-      slice.ops.push({ type: "del", key: k.slice() }, {
-        type: "del",
-        key: view.feedOf(revision).history(revision, entry.sub),
-      });
+      slice.ops.push({ type: "del", key: k.slice() });
+      for (const record of view.recordKeysToDelete(db, key, revision, entry.sub)) {
+        slice.ops.push({ type: "del", key: record });
+      }
     }
   };
   if (compareBytes(at.start, doneKey) < 0) {
