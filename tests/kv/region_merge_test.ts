@@ -227,3 +227,46 @@ test("merge: a crash at any point between the phases replays to the same engine"
   await fresh.replay(logs);
   assert.deepEqual(await dump(fresh.db), want);
 });
+
+test("merge: the merged region compacts and splits again; absorbed keys keep their history", async () => {
+  const node = await MergeNode.create(5), logs: Logs = new Map();
+  await threeRegions(node, logs);
+  await merge(node, logs);
+  const target = region(node, 2);
+  const at = (id: number, k: string, rev: number) =>
+    region(node, id).kv.getAt(b(k), rev).then((s) =>
+      s === undefined ? undefined : fromUtf8(s.value)
+    );
+  const merged = target.kv.revision;
+  let version = target.descriptor.epoch.version;
+  await run(node, logs, 2, routed(2, version, put("q", "v3-q")));
+  await run(node, logs, 2, routed(2, version, put("j", "v1-j"))); // q's change below the point
+  // Region 3's revisions (its indexes) are the same numbers as region 2's: q's second change
+  // and h's are both at the first index after the split, in two feeds. Compacting q's must not
+  // delete h's, which is still h's newest.
+  const compact = cmd({
+    body: { case: "compact", value: { revision: BigInt(target.kv.revision) } },
+  });
+  await run(node, logs, 2, routed(2, version, compact));
+  await target.kv.compactor.idle();
+  // Compaction removed the absorbed key's older change, and no other key's record.
+  const kept = [["q", "v3-q"], ["h", "v2-h"], ["r", "v1-r"], ["t", "v1-t"], ["a", undefined]];
+  for (const [k, want] of kept as [string, string | undefined][]) {
+    assert.equal(await at(2, k, target.kv.revision), want, `${k} after compaction`);
+  }
+  await assert.rejects(() => at(2, "r", merged), /compacted/, "compacted past the merge");
+  // A split of the merged region at "r": the child takes the absorbed records of its keys.
+  assert.equal((await run(node, logs, 2, split(2, version, "r", 4)))?.kind, "split");
+  version++;
+  const child = region(node, 4);
+  assert.equal(fromUtf8(child.descriptor.start), "r");
+  for (const [k, want] of [["r", "v1-r"], ["t", "v1-t"], ["s", undefined]] as const) {
+    assert.equal(await at(4, k, child.kv.revision), want, `${k} in the child`);
+  }
+  assert.equal(await at(2, "q", target.kv.revision), "v3-q");
+  assert.equal(await at(2, "r", target.kv.revision), undefined, "the child's key now");
+  await node.db.flush();
+  await node.crash();
+  assert.equal(await at(4, "t", region(node, 4).kv.revision), "v1-t");
+  assert.equal(version, region(node, 2).descriptor.epoch.version);
+});
