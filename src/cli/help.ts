@@ -59,6 +59,8 @@ Options:
   --replace-timeout D  a node silent this long is down and its replicas are replaced
                      (default 30m; 90s, 2m, a bare number is seconds; at most 24 h)
   --region-split-bytes N  split a region past N bytes (default 0: never; docs/regions.md)
+  --region-merge-bytes N  merge adjacent regions of N bytes together at most (default 0:
+                          never; at most half the split size)
   --tls-cert FILE --tls-key FILE
                      TLS on the protobuf and RESP ports, HTTPS on the HTTP port; to peers too
   --tls-ca FILE      peers must present a certificate this CA signed (mutual TLS)

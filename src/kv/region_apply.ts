@@ -4,14 +4,13 @@
  * (region_command.ts) itself:
  *
  * - `Split`: refused with an outcome (never a crash) when the epoch is not the current one,
- *   the region id is another's, the key is not strictly inside the range, or the replicas it
- *   carries are not a valid set; otherwise one engine batch writes both descriptors (version
- *   + 1, the command's replicas), the storage-level split
- *   (region_split.ts; the child's applied index = the split's index) and the parent's
- *   recounted counters. Then `onSplit` tells the host, which adds the child replica.
+ *   the region id is another's, the key is not strictly inside the range, or the replicas are
+ *   not a valid set; else one batch writes both descriptors (version + 1), the storage-level
+ *   split (region_split.ts) and the recounted counters; `onSplit` tells the host.
  * - `Routed`: refused with EPOCH_NOT_MATCH or KEY_NOT_IN_REGION when its epoch is stale or a
  *   key it writes is outside the range; otherwise applied as the command it carries.
  * - `Txn`: a Percolator write, applied by region_txn_apply.ts in a batch of its own.
+ * - The merge's commands (region_merge_run.ts); a merge's prepared source serves nothing.
  *
  * Every check reads only replicated state (the descriptor and the entry), so every replica
  * decides alike. Reads check their key with `checkRead` before they are served.
@@ -194,7 +193,7 @@ export class RegionKv {
         ? await this.#txn(e, command)
         : command.kind === "split"
         ? await this.#split(e, command)
-        : await this.#mergeCommand(e, command);
+        : await this.#mergeCommand(e, command, outcomes);
       outcomes.set(e.index, encodeRegionOutcome(outcome));
     }
     await flush();
@@ -212,8 +211,8 @@ export class RegionKv {
     return this.#frozen();
   }
 
-  async #mergeCommand(e: RegionEntry, c: MergeCommand): Promise<RegionOutcome> {
-    const { outcome, report } = await applyMergeCommand(this, e, c);
+  async #mergeCommand(e: RegionEntry, c: MergeCommand, before: Map<number, Uint8Array>) {
+    const { outcome, report } = await applyMergeCommand(this, e, c, before);
     if (report !== undefined) this.onMerge(report);
     return outcome;
   }

@@ -14,6 +14,7 @@ import {
   sameEpoch,
 } from "../region/descriptor.ts";
 import { errorMessage } from "../util/errors.ts";
+import { equalBytes } from "../util/bytes.ts";
 import type { RegionOutcome } from "./region_command.ts";
 import type {
   CommitMergeCommand,
@@ -26,6 +27,9 @@ import type { EngineReader } from "./write_set.ts";
 
 /** The source replica on this node has not applied up to the merge's fence. */
 export class MergeSourceBehindError extends Error {
+  /** The outcomes of the entries applied before the commit in the same call (region_apply.ts). */
+  outcomes: ReadonlyMap<number, Uint8Array> = new Map();
+
   constructor(readonly sourceId: number, readonly applied: number, readonly fence: number) {
     super(`merge source region ${sourceId} applied ${applied}, below the fence ${fence}`);
   }
@@ -102,7 +106,7 @@ export function refuseCommit(
 /**
  * Why the source replica on this node, applied up to the fence, does not match the commit:
  * it must be prepared at the commit's fence, into this target at its current epoch, with the
- * descriptor the commit carries. Replicated state at the fence, so alike on every replica.
+ * range and version the commit carries. Replicated state at the fence, so alike on every replica.
  */
 export function refuseSource(
   target: RegionDescriptor,
@@ -117,8 +121,11 @@ export function refuseSource(
   if (merge.target.id !== target.id || !sameEpoch(merge.target.epoch, target.epoch)) {
     return bad(`region ${source.id} was prepared for another target`);
   }
-  if (!sameEpoch(source.epoch, c.source.epoch)) {
-    return bad(`region ${source.id} is at another epoch than the commit's`);
-  }
+  // The range and version, not the conf version: a membership change of the source applied
+  // after its fence (none should be proposed) is not part of the state at the fence, so some
+  // replicas may have applied it and others not yet.
+  const same = source.epoch.version === c.source.epoch.version &&
+    equalBytes(source.start, c.source.start) && equalBytes(source.end, c.source.end);
+  if (!same) return bad(`region ${source.id} is at another version than the commit's`);
   return undefined;
 }

@@ -59,14 +59,24 @@ export interface MergeApplied {
   readonly report?: MergeReport;
 }
 
-export function applyMergeCommand(
+/**
+ * Applies a merge command; `before` are the outcomes of the entries applied before it in the
+ * same call, which a MergeSourceBehindError carries to the host (they did apply).
+ */
+export async function applyMergeCommand(
   region: RegionKv,
   e: RegionEntry,
   c: MergeCommand,
+  before: ReadonlyMap<number, Uint8Array> = new Map(),
 ): Promise<MergeApplied> {
   if (c.kind === "prepare-merge") return prepare(region, e, c);
   if (c.kind === "rollback-merge") return rollback(region, e, c);
-  return commit(region, e, c);
+  try {
+    return await commit(region, e, c);
+  } catch (err) {
+    if (err instanceof MergeSourceBehindError) err.outcomes = before;
+    throw err;
+  }
 }
 
 /** A refused command: its index is applied, nothing else. */
