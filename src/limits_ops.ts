@@ -292,3 +292,5 @@ export const TABLE_PRELOAD_MAX = 4096;
 export const MERGE_ENTRIES_MAX = 4_096;
 /** Data bytes of the source's entries one CommitMerge carries at most. */
 export const MERGE_ENTRIES_BYTES_MAX = 8 * MiB;
+/** Merge checks after which a merge command proposed and not applied is proposed again. */
+export const MERGE_RETRY_CHECKS = 5;

@@ -10,7 +10,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeRegionCommand, type RegionOutcome } from "../../src/kv/region_command.ts";
+import {
+  decodeRegionCommand,
+  encodeRegionCommand,
+  type RegionOutcome,
+} from "../../src/kv/region_command.ts";
+import { MERGE_ENTRIES_MAX } from "../../src/limits_ops.ts";
+import { DecodeError } from "../../src/util/coding.ts";
 import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 import { b, cmd, dump, put } from "./kv_helpers.ts";
@@ -269,4 +275,39 @@ test("merge: the merged region compacts and splits again; absorbed keys keep the
   await node.crash();
   assert.equal(await at(4, "t", region(node, 4).kv.revision), "v1-t");
   assert.equal(version, region(node, 2).descriptor.epoch.version);
+});
+
+test("merge commands: round trip; malformed, over-long and truncated ones are refused", async () => {
+  const d = (id: number, start: string, end: string): RegionDescriptor => ({
+    id,
+    start: b(start),
+    end: b(end),
+    epoch: { version: 3, confVer: 2 },
+    replicas: voters,
+  });
+  const entries = [{ index: 7, data: b("x") }, { index: 8, data: null }];
+  const c = { kind: "commit-merge" as const, regionId: 2, epoch: { version: 3, confVer: 2 } };
+  const bytes = encodeRegionCommand({ ...c, fence: 8, source: d(3, "p", ""), entries });
+  assert.deepEqual(decodeRegionCommand(bytes), { ...c, fence: 8, source: d(3, "p", ""), entries });
+  for (let cut = 1; cut < bytes.length; cut += 7) {
+    assert.throws(() => decodeRegionCommand(bytes.subarray(0, cut)), DecodeError, `cut at ${cut}`);
+  }
+  const many = Array.from(
+    { length: MERGE_ENTRIES_MAX + 1 },
+    (_, i) => ({ index: i + 1, data: null }),
+  );
+  const long = encodeRegionCommand({
+    ...c,
+    fence: many.length,
+    source: d(3, "p", ""),
+    entries: many,
+  });
+  assert.throws(() => decodeRegionCommand(long), /entries/);
+  // Applied, a malformed merge command is an `invalid` outcome, nothing else changes.
+  const node = await MergeNode.create(6), logs: Logs = new Map();
+  await threeRegions(node, logs);
+  const garbage = bytes.slice(0, 40);
+  assert.equal((await run(node, logs, 2, garbage))?.kind, "invalid");
+  assert.equal((await run(node, logs, 2, long))?.kind, "invalid");
+  assert.equal(region(node, 2).descriptor.end.length > 0, true);
 });

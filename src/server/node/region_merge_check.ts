@@ -26,7 +26,11 @@
 import { encodeRegionCommand } from "../../kv/region_command.ts";
 import { DATA_PREFIX, dataKey } from "../../kv/keyspace.ts";
 import type { CarriedEntry } from "../../kv/region_merge_command.ts";
-import { MERGE_ENTRIES_BYTES_MAX, MERGE_ENTRIES_MAX } from "../../limits_ops.ts";
+import {
+  MERGE_ENTRIES_BYTES_MAX,
+  MERGE_ENTRIES_MAX,
+  MERGE_RETRY_CHECKS,
+} from "../../limits_ops.ts";
 import { EntryType } from "../../raft/core/messages.ts";
 import type { RegionDescriptor, RegionEpoch } from "../../region/descriptor.ts";
 import { sameEpoch } from "../../region/descriptor.ts";
@@ -36,9 +40,6 @@ import type { HostedRegion } from "./hosted_region.ts";
 import type { NodeRaft } from "./region_driver.ts";
 import { RepeatingCheck } from "./repeating_check.ts";
 import type { Clock } from "../../platform/types.ts";
-
-/** Checks after which a merge command proposed and not applied is proposed again. */
-export const MERGE_RETRY_CHECKS = 5;
 
 export interface MergeCheckDeps {
   /** Every hosted region, in key order. */
