@@ -14,6 +14,9 @@ import type { Entry } from "../../raft/core/messages.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import { MergeSourceBehindError } from "../../kv/region_merge_apply.ts";
 import type { MergeReport } from "../../kv/region_merge_run.ts";
+import { encodeMergeState, mergeStateKey } from "../../kv/region_merge_state.ts";
+import { overlaps, type RegionDescriptor } from "../../region/descriptor.ts";
+import type { Db } from "../../storage/db.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 import { applyRegionEntries } from "./region_membership.ts";
 
@@ -90,4 +93,26 @@ export function mergeFields(report: MergeReport): Record<string, string | number
   if (report.kind !== "merged") return { kind: report.kind, source: report.source.id };
   const { target, source, index } = report;
   return { kind: report.kind, target: target.id, source: source.id, index };
+}
+
+/**
+ * A merge's target installed an image covering a source prepared for it here: the image is past
+ * the commit, which this node never applied. The source is marked merged (on the engine first,
+ * so a crash before its removal leaves it merged) and dropped; its keys came with the image.
+ */
+export async function mergedByImage(
+  db: Db,
+  target: RegionDescriptor,
+  hosted: readonly HostedRegion[],
+  drop: (id: number) => void,
+): Promise<void> {
+  for (const r of hosted) {
+    const merge = r.kv.merge;
+    if (merge?.stage !== "prepared" || merge.target.id !== target.id) continue;
+    if (!overlaps(r.kv.descriptor, target)) continue;
+    const merged = { ...merge, stage: "merged" as const };
+    await db.write([{ type: "put", key: mergeStateKey(r.id), value: encodeMergeState(merged) }]);
+    r.kv.mergeApplied(r.kv.descriptor, merged);
+    drop(r.id);
+  }
 }

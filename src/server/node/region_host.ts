@@ -19,7 +19,7 @@ import { encodeRegionCommand } from "../../kv/region_command.ts";
 import { containsKey } from "../../region/descriptor.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
-import { RegionApplyPass } from "./region_apply_pass.ts";
+import { mergedByImage, RegionApplyPass } from "./region_apply_pass.ts";
 import { configureRegionKv } from "./engine_holder.ts";
 import { Proposals } from "./proposals.ts";
 import { ReadBarrier } from "./read_barrier.ts";
@@ -269,7 +269,9 @@ export class RegionHost {
       const index = await installRegionImage(engine.db, id, image);
       this.d.o.logger.info("region.snapshot_installed", { region: id, index });
       this.snapshotsInstalled.set(id, (this.snapshotsInstalled.get(id) ?? 0) + 1);
-      return this.#adopt(await RegionKv.open(engine.db, id));
+      const kv = this.#adopt(await RegionKv.open(engine.db, id));
+      await mergedByImage(engine.db, kv.descriptor, this.withMerged(), this.onMergedAway);
+      return kv;
     });
   }
 

@@ -5,9 +5,10 @@
  *
  * 1. drops its replicas of regions merged away (the source's record says `merged`: the target's
  *    commit applied here), keeping their keys, which are the target's now (region_removal.ts);
- * 2. drives the merges in flight: for a source prepared here, a leader of the target on this
- *    node whose epoch is still the one the prepare saw proposes the CommitMerge, carrying the
- *    source's log tail up to the fence; a leader of the source whose target's epoch has moved
+ * 2. drives the merges in flight: for a source prepared here, a node leading the target (whose
+ *    epoch is still the one the prepare saw) and the source, every replica of which has the
+ *    fence in its log, proposes the CommitMerge, carrying the source's log tail up to the fence
+ *    (a source led elsewhere is handed to the target's leader first); a leader of the source whose target's epoch has moved
  *    past it (split, merged or changed members since) proposes the RollbackMerge — only then,
  *    since a commit with the prepared epoch can no longer apply anywhere;
  * 3. plans one merge when none is in flight here: the first adjacent pair, neither region 1
@@ -119,7 +120,7 @@ export class MergeCheck {
     if (target === undefined) return; // not here (yet): its leader's node drives it
     const now = target.kv.descriptor;
     if (sameEpoch(now.epoch, prepared.epoch)) {
-      if (!target.group.rawNode.isLeader || source.kv.appliedIndex < fence) return;
+      if (!this.#fenceEverywhere(source, target, fence)) return;
       const entries = this.#tail(source.id, fence);
       const data = encodeRegionCommand({
         kind: "commit-merge",
@@ -138,6 +139,31 @@ export class MergeCheck {
     this.#propose(source, `rollback ${fence}`, data);
   }
 
+  /**
+   * Whether this node may commit now: it leads the target and the source, and every replica of
+   * the source has the fence in its log, so each can apply up to it (from its log, or from the
+   * entries the commit carries) once its target applies the commit — after which the source's
+   * replicas are dropped, and a replica still missing them would wait for a group that is gone.
+   * Led apart, the source's leader hands it to the target's (the pair then commits there).
+   */
+  #fenceEverywhere(source: HostedRegion, target: HostedRegion, fence: number): boolean {
+    const rn = source.group.rawNode;
+    if (!target.group.rawNode.isLeader) {
+      const lead = target.group.rawNode.lead;
+      if (rn.isLeader && lead !== 0 && lead !== this.d.selfId && this.#due(source.id, "align")) {
+        this.#proposed.set(source.id, { check: this.#checks, what: "align" });
+        this.d.transferLeader(source.id, lead);
+        this.counts.align++;
+      }
+      return false;
+    }
+    if (!rn.isLeader || source.kv.appliedIndex < fence) return false;
+    const st = rn.status();
+    return source.kv.descriptor.replicas.every((p) =>
+      p.nodeId === this.d.selfId || (st.progress.get(p.nodeId)?.match ?? 0) >= fence
+    );
+  }
+
   /** The source's log up to the fence, as much as the bounds allow, for lagging replicas. */
   #tail(id: number, fence: number): CarriedEntry[] {
     const storage = this.d.raft.n.log.group(id).storage;
@@ -146,8 +172,11 @@ export class MergeCheck {
     const got = storage.entries(from, fence + 1, MERGE_ENTRIES_BYTES_MAX);
     // Only a suffix ending at the fence helps (a replica catches up from its applied index).
     if (got.length === 0 || got[got.length - 1].index !== fence) return [];
-    if (got.some((e) => e.type !== EntryType.Normal)) return []; // a conf change: by log only
-    return got.map((e) => ({ index: e.index, data: e.data.length === 0 ? null : e.data }));
+    // A membership change is carried empty: it changes no data, and the source is dropped once
+    // merged (the commit checks its range and version, not its conf version).
+    const data = (e: (typeof got)[number]) =>
+      e.type !== EntryType.Normal || e.data.length === 0 ? null : e.data;
+    return got.map((e) => ({ index: e.index, data: data(e) }));
   }
 
   #plan(all: readonly HostedRegion[]): void {
