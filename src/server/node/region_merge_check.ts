@@ -8,9 +8,9 @@
  * 2. drives the merges in flight: for a source prepared here, a node leading the target (whose
  *    epoch is still the one the prepare saw) and the source, every replica of which has the
  *    fence in its log, proposes the CommitMerge, carrying the source's log tail up to the fence
- *    (a source led elsewhere is handed to the target's leader first); a leader of the source whose target's epoch has moved
- *    past it (split, merged or changed members since) proposes the RollbackMerge — only then,
- *    since a commit with the prepared epoch can no longer apply anywhere;
+ *    (a source led elsewhere is handed to the target's leader first); a leader of the source
+ *    whose target's epoch has moved past it (split, merged or changed members since) proposes
+ *    the RollbackMerge — only then, since a commit with that epoch can no longer apply anywhere;
  * 3. plans one merge when none is in flight here: the first adjacent pair, neither region 1
  *    (it holds the node-wide records), both led here with the same replicas (the same nodes
  *    and roles: both Raft groups then live on the same nodes), both settled (no membership
