@@ -52,7 +52,7 @@ import { applyTxnCommand } from "./region_txn_apply.ts";
 import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
 import { type MergeState, readMergeState } from "./region_merge_state.ts";
-import type { MergeCommand } from "./region_merge_command.ts";
+import type { CarriedEntry, MergeCommand } from "./region_merge_command.ts";
 import { applyMergeCommand, type MergeReport } from "./region_merge_run.ts";
 import type { WriteOp } from "../storage/db.ts";
 
@@ -73,8 +73,9 @@ export class RegionKv {
   onSplit: (report: SplitReport) => void = () => {};
   /** The source's merge record (region_merge_state.ts): set, the region serves nothing. */
   #merge: MergeState | undefined;
-  /** The host's replica of region `id` on this node, for a CommitMerge that takes it in. */
+  /** The host's replica of region `id` here, and its log's entries [from, to] (or none). */
   mergeSource: (id: number) => RegionKv | undefined = () => undefined;
+  mergeSourceEntries: (id: number, from: number, to: number) => CarriedEntry[] = () => [];
   /** Called after a merge command's batch is written (the host stops or drops the source). */
   onMerge: (report: MergeReport) => void = () => {};
 

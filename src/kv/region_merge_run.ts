@@ -30,6 +30,7 @@ import {
   refuseSource,
 } from "./region_merge_apply.ts";
 import type {
+  CarriedEntry,
   CommitMergeCommand,
   MergeCommand,
   PrepareMergeCommand,
@@ -134,7 +135,7 @@ async function commit(
   if ("kind" in merged) return refuse(region, e, merged);
   const source = region.mergeSource(c.source.id);
   if (source === undefined) throw new MergeSourceBehindError(c.source.id, 0, c.fence);
-  await catchUp(source, c);
+  await catchUp(region, source, c);
   const refused = refuseSource(d, source.descriptor, source.merge, c);
   if (refused !== undefined) return refuse(region, e, refused);
   const fenced = source.merge as MergeState;
@@ -168,15 +169,21 @@ async function commit(
   return { outcome: { kind: "merged", region: merged }, report };
 }
 
-/** Applies the carried entries the local source lacks up to the fence, or throws. */
-async function catchUp(source: RegionKv, c: CommitMergeCommand): Promise<void> {
+/**
+ * Applies to the local source what it lacks up to the fence: the entries the commit carries, or
+ * else its own log's (the commit is proposed once every source replica has the fence in its
+ * log: region_merge_check.ts; committed entries a log holds are never overwritten, so they can
+ * be applied without this node knowing they are committed). Throws when neither reaches back.
+ */
+async function catchUp(region: RegionKv, source: RegionKv, c: CommitMergeCommand): Promise<void> {
   const applied = source.appliedIndex;
   if (applied >= c.fence) return;
-  const tail = c.entries.filter((x) => x.index > applied && x.index <= c.fence);
-  const contiguous = tail.every((x, i) => x.index === applied + 1 + i);
-  if (!contiguous || tail.length !== c.fence - applied) {
-    throw new MergeSourceBehindError(source.descriptor.id, applied, c.fence);
-  }
+  const want = c.fence - applied;
+  const reaches = (xs: readonly CarriedEntry[]) =>
+    xs.length === want && xs.every((x, i) => x.index === applied + 1 + i);
+  let tail = c.entries.filter((x) => x.index > applied && x.index <= c.fence);
+  if (!reaches(tail)) tail = region.mergeSourceEntries(source.descriptor.id, applied + 1, c.fence);
+  if (!reaches(tail)) throw new MergeSourceBehindError(source.descriptor.id, applied, c.fence);
   await source.apply(tail.map((x) => ({ index: x.index, data: x.data })));
   if (source.appliedIndex < c.fence) {
     throw new MergeSourceBehindError(source.descriptor.id, source.appliedIndex, c.fence);

@@ -22,6 +22,8 @@ export const REGION_IDS = [1, 2, 3, 4];
 
 export class MergeNode {
   readonly regions = new Map<number, RegionKv>();
+  /** The logs this node holds (a merge's target reads its source's from them when it lags). */
+  localLogs: Logs = new Map();
 
   private constructor(readonly world: SimWorld, public db: Db) {}
 
@@ -40,6 +42,8 @@ export class MergeNode {
       const r = await RegionKv.open(this.db, id, { voters: [1] });
       r.kv.garbage.stop();
       r.mergeSource = (source) => this.regions.get(source);
+      r.mergeSourceEntries = (source, from, to) =>
+        (this.localLogs.get(source) ?? []).filter((e) => e.index >= from && e.index <= to);
       this.regions.set(id, r);
     }
   }

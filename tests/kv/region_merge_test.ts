@@ -208,6 +208,32 @@ test("merge: a lagging source replica is caught up from the entries the commit c
   assert.deepEqual(await dump(bNode.db), await dump(a.db));
 });
 
+test("merge: a lagging source replica applies its own log up to the fence", async () => {
+  const a = await MergeNode.create(7), logs: Logs = new Map();
+  await threeRegions(a, logs);
+  const source = region(a, 3).descriptor, target = region(a, 2).descriptor;
+  await run(a, logs, 3, prepare(source, target));
+  const fence = region(a, 3).appliedIndex;
+  const bare = encodeRegionCommand({
+    kind: "commit-merge",
+    regionId: 2,
+    epoch: target.epoch,
+    fence,
+    source: region(a, 3).descriptor,
+    entries: [],
+  });
+  assert.equal((await run(a, logs, 2, bare))?.kind, "merged");
+  // Node b has region 3's log (it is a replica) but applied none of it: the commit applies it.
+  const bNode = await MergeNode.create(7);
+  const partial: Logs = new Map([...logs].map(([id, log]) => [id, id === 3 ? [] : log]));
+  await bNode.catchUp(partial, 1);
+  assert.equal(await bNode.catchUp(partial, 2), false, "the source is not open yet");
+  assert.equal(await bNode.catchUp(partial, 2), false, "no entries carried, none in its log");
+  bNode.localLogs = logs;
+  assert.equal(await bNode.catchUp(partial, 2), true);
+  assert.deepEqual(await dump(bNode.db), await dump(a.db));
+});
+
 test("merge: a crash at any point between the phases replays to the same engine", async () => {
   const ref = await MergeNode.create(4), logs: Logs = new Map();
   await threeRegions(ref, logs);

@@ -10,7 +10,10 @@
  * Proposals of held entries are answered when they apply; reads wait for them (their ReadIndex
  * waits for the applied index).
  */
-import type { Entry } from "../../raft/core/messages.ts";
+import { type Entry, EntryType } from "../../raft/core/messages.ts";
+import type { CarriedEntry } from "../../kv/region_merge_command.ts";
+import { MERGE_ENTRIES_BYTES_MAX } from "../../limits_ops.ts";
+import type { NodeRaft } from "./region_driver.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import { MergeSourceBehindError } from "../../kv/region_merge_apply.ts";
 import type { MergeReport } from "../../kv/region_merge_run.ts";
@@ -115,4 +118,19 @@ export async function mergedByImage(
     r.kv.mergeApplied(r.kv.descriptor, merged);
     drop(r.id);
   }
+}
+
+/**
+ * Region `id`'s entries [from, to] in this node's log, as a merge's commit carries them (a
+ * membership change empty: it changes no data); none unless the log holds them all.
+ */
+export function logEntries(raft: NodeRaft, id: number, from: number, to: number): CarriedEntry[] {
+  const storage = raft.n.log.group(id).storage;
+  if (from < storage.firstIndex() || to > storage.lastIndex() || from > to) return [];
+  const got = storage.entries(from, to + 1, MERGE_ENTRIES_BYTES_MAX);
+  if (got.length !== to - from + 1) return [];
+  return got.map((e) => ({
+    index: e.index,
+    data: e.type !== EntryType.Normal || e.data.length === 0 ? null : e.data,
+  }));
 }

@@ -19,7 +19,7 @@ import { encodeRegionCommand } from "../../kv/region_command.ts";
 import { containsKey } from "../../region/descriptor.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
-import { mergedByImage, RegionApplyPass } from "./region_apply_pass.ts";
+import { logEntries, mergedByImage, RegionApplyPass } from "./region_apply_pass.ts";
 import { configureRegionKv } from "./engine_holder.ts";
 import { Proposals } from "./proposals.ts";
 import { ReadBarrier } from "./read_barrier.ts";
@@ -66,7 +66,6 @@ export class RegionHost {
     const list = [this.d.first, ...this.#others.values()];
     return list.sort((a, b) => compareBytes(a.kv.descriptor.start, b.kv.descriptor.start));
   }
-
   /** A region this node holds was merged away here (its replica is dropped: region_removal.ts). */
   onMergedAway: (id: number) => void = () => {};
   /** Applies the regions' entries (a merge's target may wait for its source). */
@@ -253,6 +252,7 @@ export class RegionHost {
     configureRegionKv(kv.kv, this.d.o.clock);
     kv.onSplit = (report) => this.splitApplied(report);
     kv.mergeSource = (id) => this.region(id)?.kv;
+    kv.mergeSourceEntries = (id, from, to) => logEntries(this.d.raft, id, from, to);
     kv.onMerge = (report) => this.#pass.merged(report);
     return kv;
   }
