@@ -195,6 +195,10 @@ function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval
     selfId: o.id,
     transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
     removeMerged: (id) => removal.remove(id, "merged away"),
+    retryHeld: () =>
+      host.applyPass.holding === 0
+        ? Promise.resolve()
+        : d.engine().locked(() => host.applyPass.retry()),
     clock: o.clock,
     logger: o.logger,
     mergeBytes: o.regionMergeBytes,

@@ -57,10 +57,18 @@ export class RegionApplyPass {
     const held = this.#held.get(r.id);
     if (held !== undefined) held.entries.push(...entries);
     else await this.#applyHere(r, entries);
-    // A target waiting for this region (its source) may go on now.
+    await this.retry();
+  }
+
+  /**
+   * Tries the held targets again (the engine locked): after any apply, and from the merge
+   * check's timer, since a source may have caught up with nothing left to apply (opened from
+   * the engine past its fence, or through another path) and never report here.
+   */
+  async retry(): Promise<void> {
     for (const [id, h] of this.#held) {
       const target = this.host.region(id);
-      if (h.source !== r.id || target === undefined) continue;
+      if (target === undefined) continue;
       this.#held.delete(id);
       await this.#applyHere(target, h.entries);
     }

@@ -69,7 +69,7 @@ export class RegionHost {
   /** A region this node holds was merged away here (its replica is dropped: region_removal.ts). */
   onMergedAway: (id: number) => void = () => {};
   /** Applies the regions' entries (a merge's target may wait for its source). */
-  readonly #pass: RegionApplyPass = new RegionApplyPass(this);
+  readonly applyPass: RegionApplyPass = new RegionApplyPass(this);
 
   get count(): number {
     return 1 + this.#others.size;
@@ -253,7 +253,7 @@ export class RegionHost {
     kv.onSplit = (report) => this.splitApplied(report);
     kv.mergeSource = (id) => this.region(id)?.kv;
     kv.mergeSourceEntries = (id, from, to) => logEntries(this.d.raft, id, from, to);
-    kv.onMerge = (report) => this.#pass.merged(report);
+    kv.onMerge = (report) => this.applyPass.merged(report);
     return kv;
   }
 
@@ -288,7 +288,7 @@ export class RegionHost {
   }
 
   #apply(r: HostedRegion, entries: readonly Entry[]): Promise<void> {
-    return this.d.engine().locked(() => this.#pass.apply(r, entries));
+    return this.d.engine().locked(() => this.applyPass.apply(r, entries));
   }
 
   close(): void {

@@ -51,6 +51,8 @@ export interface MergeCheckDeps {
   readonly selfId: number;
   /** Hands region `region`'s leadership to node `to` (the driver's). */
   readonly transferLeader: (region: number, to: number) => void;
+  /** Tries again the targets whose commit waits for their source here (region_apply_pass.ts). */
+  readonly retryHeld: () => Promise<void>;
   /** Drops this node's replica of a region merged away (its keys stay: region_removal.ts). */
   readonly removeMerged: (id: number) => void;
   readonly clock: Clock;
@@ -84,6 +86,9 @@ export class MergeCheck {
 
   check(): void {
     this.#checks++;
+    void this.d.retryHeld().catch((err) => {
+      this.d.logger.warn("region.merge_retry_failed", { error: String(err) });
+    });
     const all = this.d.regions();
     let inFlight = false;
     for (const r of all) {
