@@ -66,7 +66,8 @@ export class RegionApplyPass {
    * the engine past its fence, or through another path) and never report here.
    */
   async retry(): Promise<void> {
-    for (const [id, h] of this.#held) {
+    // Over a copy: a target still waiting is held again, which a live iteration would revisit.
+    for (const [id, h] of [...this.#held]) {
       const target = this.host.region(id);
       if (target === undefined) continue;
       this.#held.delete(id);
