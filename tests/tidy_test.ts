@@ -93,7 +93,8 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/util/": [],
   "src/version.ts": [],
   "src/limits.ts": ["src/util/"],
-  "src/limits_ops.ts": [],
+  "src/limits_ops.ts": ["src/limits_placement.ts"],
+  "src/limits_placement.ts": [],
   // Users, passwords, tokens and permissions (docs/decisions/0011): no I/O but a file read.
   "src/auth/": ["src/platform/types.ts", "src/limits.ts", "src/limits_ops.ts", "src/util/"],
   "src/platform/types.ts": ["src/util/"],

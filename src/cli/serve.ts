@@ -46,6 +46,7 @@ export interface ServeFlags {
   readonly replicas?: string;
   readonly "replace-timeout"?: string;
   readonly "region-split-bytes"?: string;
+  readonly "region-merge-bytes"?: string;
 }
 
 function retentionFlag(text: string | undefined, name: string): number | undefined {
@@ -94,6 +95,7 @@ export async function serve(
     storageWorker: storageWorkerOf(flags["storage-worker"]),
     placement: placementFlagsOf(flags),
     regionSplitBytes: retentionFlag(flags["region-split-bytes"], "--region-split-bytes"),
+    regionMergeBytes: retentionFlag(flags["region-merge-bytes"], "--region-merge-bytes"),
   };
   checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);

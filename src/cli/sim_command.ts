@@ -28,10 +28,11 @@ const SIM_OPTIONS = {
   faults: { type: "string" },
   trace: { type: "boolean" },
   "region-split-bytes": { type: "string" },
+  "region-merge-bytes": { type: "string" },
 } as const;
 
 export const SIM_HELP = "Usage: tinykv sim [--seeds N] [--start S] [--seed S] [--nodes 3|5] " +
-  "[--faults kind,kind,...] [--trace] [--region-split-bytes N]\n" +
+  "[--faults kind,kind,...] [--trace] [--region-split-bytes N] [--region-merge-bytes N]\n" +
   "Runs whole TinyKV nodes (the real server, client library and RESP port) on a simulated\n" +
   "disk, network and clock, one seed at a time, under faults; checks linearizability, that\n" +
   "no acknowledged write is lost, equal replicas and progress after healing.\n" +
@@ -42,6 +43,7 @@ export const SIM_HELP = "Usage: tinykv sim [--seeds N] [--start S] [--seed S] [-
   "              disk-full,corrupt-file,wipe-rejoin,membership: only these (default: a\n" +
   "              random subset of all kinds per seed)\n" +
   "  --region-split-bytes N  the nodes split regions past N bytes (default 0: never)\n" +
+  "  --region-merge-bytes N  and merge adjacent ones of N bytes together at most (0: never)\n" +
   "Exits 0 when every seed passed, 1 otherwise.\n";
 
 interface SimFlags {
@@ -50,6 +52,7 @@ interface SimFlags {
   readonly faults?: FaultKind[];
   readonly trace: boolean;
   readonly regionSplitBytes?: number;
+  readonly regionMergeBytes?: number;
 }
 
 function positiveInt(text: string, what: string): number {
@@ -78,14 +81,19 @@ function parseFlags(argv: readonly string[]): SimFlags | undefined {
   const regionSplitBytes = split === undefined
     ? undefined
     : positiveInt(split, "--region-split-bytes");
+  const merge = values["region-merge-bytes"];
+  const regionMergeBytes = merge === undefined
+    ? undefined
+    : positiveInt(merge, "--region-merge-bytes");
   const trace = !!values.trace;
+  const regions = { regionSplitBytes, regionMergeBytes };
   if (values.seed !== undefined) {
-    return { seeds: [positiveInt(values.seed, "--seed")], nodes, faults, trace, regionSplitBytes };
+    return { seeds: [positiveInt(values.seed, "--seed")], nodes, faults, trace, ...regions };
   }
   const start = positiveInt(values.start ?? "1", "--start");
   const count = positiveInt(values.seeds ?? "10", "--seeds");
   const seeds = Array.from({ length: count }, (_, i) => start + i);
-  return { seeds, nodes, faults, trace, regionSplitBytes };
+  return { seeds, nodes, faults, trace, ...regions };
 }
 
 function seedLine(r: SeedResult): string {
@@ -130,7 +138,10 @@ function replayCommand(seed: number, f: SimFlags): string {
   const split = f.regionSplitBytes === undefined
     ? ""
     : ` --region-split-bytes ${f.regionSplitBytes}`;
-  return `./tinykv sim --seed ${seed}${nodes}${faults}${split} --trace`;
+  const merge = f.regionMergeBytes === undefined
+    ? ""
+    : ` --region-merge-bytes ${f.regionMergeBytes}`;
+  return `./tinykv sim --seed ${seed}${nodes}${faults}${split}${merge} --trace`;
 }
 
 /** Runs the `sim` command; resolves with the exit code. */

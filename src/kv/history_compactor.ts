@@ -84,7 +84,9 @@ function liveBelow(
     const { type, sub } = decodeIndexEntry(v);
     const feed = view.feedOf(below);
     const records = sub === 0 ? [] : earlierRecords(db, feed, key, below, sub, slice);
-    records.push(feed.history(below, sub));
+    // At or below a merge's revision the key may be absorbed: its record is the region's own
+    // copy, and the feed's record at that revision may be another key's (history_view.ts).
+    records.push(...view.recordKeysToDelete(db, key, below, sub));
     return { revision: below, type, records };
   }
   return null;

@@ -37,7 +37,7 @@ export async function stateAt(
     const entry = decodeIndexEntry(v);
     if (entry.type === ChangeType.Delete) return undefined;
     const rev = parseIndexKey(k).revision;
-    const raw = snap.get(view.feedOf(rev).history(rev, entry.sub));
+    const raw = snap.get(view.recordKey(snap, key, rev, entry.sub));
     if (raw === undefined) return undefined; // compacted while indexed: cannot happen at rev >= C
     return decodeHistory(rev, raw).state;
   }
@@ -71,7 +71,7 @@ export async function rangeAt(
     const entry = decodeIndexEntry(v);
     if (entry.type === ChangeType.Delete) continue;
     if (states.length === limit) return { states, more: true };
-    const raw = snap.get(view.feedOf(rev).history(rev, entry.sub));
+    const raw = snap.get(view.recordKey(snap, key, rev, entry.sub));
     if (raw !== undefined) states.push(decodeHistory(rev, raw).state);
   }
   return { states, more: false };

@@ -11,8 +11,11 @@
 import type { RegionKeys } from "./region_keys.ts";
 import { regionKeys } from "./region_keys.ts";
 import { type Ancestor, readLineage } from "./region_lineage.ts";
+import { readMergeFloor } from "./region_merge_state.ts";
 import { inSpan, type KeySpan, WHOLE_KEYSPACE } from "./snapshot_ranges.ts";
 import type { EngineReader } from "./write_set.ts";
+import { decodeHistory } from "./key_record.ts";
+import { equalBytes } from "../util/bytes.ts";
 
 /** One feed's share of a revision interval: its records in [from, to]. */
 export interface FeedSegment {
@@ -22,8 +25,13 @@ export interface FeedSegment {
 }
 
 export class HistoryView {
-  /** The region's range: it changes when the region splits (region_apply.ts). */
+  /** The region's range: it changes when the region splits or merges (region_apply.ts). */
   span: KeySpan;
+  /**
+   * The revision of the region's last merge, 0 for none (region_merge_state.ts): a change at or
+   * below it may be an absorbed record (the newest change of an absorbed key at the merge).
+   */
+  mergeFloor = 0;
 
   constructor(
     readonly own: RegionKeys,
@@ -46,6 +54,36 @@ export class HistoryView {
       feed = regionKeys(a.regionId);
     }
     return feed;
+  }
+
+  /**
+   * The engine key of the record of `key`'s change at `revision`/`sub`, for a read: its
+   * absorbed copy when a merge made one (at or below the merge floor), else its feed's record.
+   */
+  recordKey(db: EngineReader, key: Uint8Array, revision: number, sub: number): Uint8Array {
+    if (revision <= this.mergeFloor) {
+      const absorbed = this.own.absorbed(key, revision, sub);
+      if (db.get(absorbed) !== undefined) return absorbed;
+    }
+    return this.feedOf(revision).history(revision, sub);
+  }
+
+  /**
+   * The record keys to delete with `key`'s index entry at `revision`/`sub` (the compactor). At
+   * or below the merge floor a key may have been absorbed and its older changes live in a feed
+   * this region does not read, where the same revision and sub may be another key's change: the
+   * feed's record is deleted only when it is `key`'s (the absorbed key's old records stay, read
+   * by nothing: docs/regions.md "Merge").
+   */
+  recordKeysToDelete(db: EngineReader, key: Uint8Array, revision: number, sub: number) {
+    const feed = this.feedOf(revision).history(revision, sub);
+    if (revision > this.mergeFloor) return [feed];
+    const out = [this.own.absorbed(key, revision, sub)];
+    const raw = db.get(feed);
+    if (raw !== undefined && equalBytes(decodeHistory(revision, raw).state.key, key)) {
+      out.push(feed);
+    }
+    return out;
   }
 
   /**
@@ -72,5 +110,7 @@ export class HistoryView {
 
 /** The view of region `region` over `span`, with the ancestors its lineage record names. */
 export function openHistoryView(db: EngineReader, region: RegionKeys, span?: KeySpan): HistoryView {
-  return new HistoryView(region, span, readLineage(db, region.id));
+  const view = new HistoryView(region, span, readLineage(db, region.id));
+  view.mergeFloor = readMergeFloor(db, region.id);
+  return view;
 }

@@ -4,14 +4,13 @@
  * (region_command.ts) itself:
  *
  * - `Split`: refused with an outcome (never a crash) when the epoch is not the current one,
- *   the region id is another's, the key is not strictly inside the range, or the replicas it
- *   carries are not a valid set; otherwise one engine batch writes both descriptors (version
- *   + 1, the command's replicas), the storage-level split
- *   (region_split.ts; the child's applied index = the split's index) and the parent's
- *   recounted counters. Then `onSplit` tells the host, which adds the child replica.
+ *   the region id is another's, the key is not strictly inside the range, or the replicas are
+ *   not a valid set; else one batch writes both descriptors (version + 1), the storage-level
+ *   split (region_split.ts) and the recounted counters; `onSplit` tells the host.
  * - `Routed`: refused with EPOCH_NOT_MATCH or KEY_NOT_IN_REGION when its epoch is stale or a
  *   key it writes is outside the range; otherwise applied as the command it carries.
  * - `Txn`: a Percolator write, applied by region_txn_apply.ts in a batch of its own.
+ * - The merge's commands (region_merge_run.ts); a merge's prepared source serves nothing.
  *
  * Every check reads only replicated state (the descriptor and the entry), so every replica
  * decides alike. Reads check their key with `checkRead` before they are served.
@@ -43,6 +42,7 @@ import {
   type RegionOutcome,
   type RoutedCommand,
   type SplitCommand,
+  type TxnCommand,
 } from "./region_command.ts";
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
 import { readImportMarker } from "./region_import_marker.ts";
@@ -51,6 +51,9 @@ import { lastLeasedKey } from "./region_leased_keys.ts";
 import { applyTxnCommand } from "./region_txn_apply.ts";
 import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
+import { type MergeState, readMergeState } from "./region_merge_state.ts";
+import type { CarriedEntry, MergeCommand } from "./region_merge_command.ts";
+import { applyMergeCommand, type MergeReport } from "./region_merge_run.ts";
 import type { WriteOp } from "../storage/db.ts";
 
 /** A committed entry of the region's log. */
@@ -68,6 +71,13 @@ export class RegionKv {
   #descriptor: RegionDescriptor;
   /** Called after a split's batch is written (durable at the engine's next flush, or replayed). */
   onSplit: (report: SplitReport) => void = () => {};
+  /** The source's merge record (region_merge_state.ts): set, the region serves nothing. */
+  #merge: MergeState | undefined;
+  /** The host's replica of region `id` here, and its log's entries [from, to] (or none). */
+  mergeSource: (id: number) => RegionKv | undefined = () => undefined;
+  mergeSourceEntries: (id: number, from: number, to: number) => CarriedEntry[] = () => [];
+  /** Called after a merge command's batch is written (the host stops or drops the source). */
+  onMerge: (report: MergeReport) => void = () => {};
 
   private constructor(
     readonly kv: KvStateMachine,
@@ -76,6 +86,7 @@ export class RegionKv {
     readonly awaitingSnapshot: boolean,
   ) {
     this.#descriptor = descriptor;
+    this.#merge = readMergeState(kv.db, descriptor.id);
   }
 
   /**
@@ -110,6 +121,18 @@ export class RegionKv {
     return this.kv.appliedIndex;
   }
 
+  /** The region's merge record: prepared (frozen as a merge's source) or merged away. */
+  get merge(): MergeState | undefined {
+    return this.#merge;
+  }
+
+  /** Sets what a merge command's batch wrote (region_merge_run.ts), on target or source. */
+  mergeApplied(d: RegionDescriptor, merge: MergeState | undefined): void {
+    if (d.id === this.#descriptor.id) this.#descriptor = d;
+    this.#merge = merge;
+    this.kv.history.span = { start: this.#descriptor.start, end: this.#descriptor.end };
+  }
+
   /**
    * A membership change of this region was applied (the host writes the descriptor record in the
    * change's batch: server/node/region_members.ts): splits proposed from now carry its epoch.
@@ -121,6 +144,7 @@ export class RegionKv {
   /** Why a read of `key` (routed with `epoch`, when given) cannot be served here, if it can't. */
   checkRead(key: Uint8Array, epoch?: RegionEpoch): RegionOutcome | undefined {
     const d = this.#descriptor;
+    if (this.#merge !== undefined) return { kind: "epoch-not-match", current: d };
     if (epoch !== undefined && isStaleEpoch(epoch, d.epoch)) {
       return { kind: "epoch-not-match", current: d };
     }
@@ -139,7 +163,9 @@ export class RegionKv {
     for (const e of entries) {
       if (e.index <= this.kv.appliedIndex) continue; // replayed after a restart
       if (e.data === null || !isRegionEntry(e.data)) {
-        run.push(e);
+        const frozen = this.#merge !== undefined && e.data !== null;
+        if (frozen) outcomes.set(e.index, encodeRegionOutcome(this.#frozen()));
+        run.push(frozen ? { ...e, data: null } : e);
         continue;
       }
       let command;
@@ -165,16 +191,36 @@ export class RegionKv {
       }
       await flush();
       const outcome = command.kind === "txn"
-        ? await applyTxnCommand(this.kv, this.#descriptor, e.index, command)
-        : await this.#split(e, command);
+        ? await this.#txn(e, command)
+        : command.kind === "split"
+        ? await this.#split(e, command)
+        : await this.#mergeCommand(e, command, outcomes);
       outcomes.set(e.index, encodeRegionOutcome(outcome));
     }
     await flush();
     return outcomes;
   }
 
+  /** A merge's source serves nothing from its prepare on (region_merge_apply.ts). */
+  #frozen(): RegionOutcome {
+    return { kind: "epoch-not-match", current: this.#descriptor };
+  }
+
+  async #txn(e: RegionEntry, c: TxnCommand): Promise<RegionOutcome> {
+    if (this.#merge === undefined) return applyTxnCommand(this.kv, this.#descriptor, e.index, c);
+    await this.kv.apply([{ index: e.index, data: null, writes: e.writes }]);
+    return this.#frozen();
+  }
+
+  async #mergeCommand(e: RegionEntry, c: MergeCommand, before: Map<number, Uint8Array>) {
+    const { outcome, report } = await applyMergeCommand(this, e, c, before);
+    if (report !== undefined) this.onMerge(report);
+    return outcome;
+  }
+
   #checkRouted(c: RoutedCommand): RegionOutcome | undefined {
     const d = this.#descriptor;
+    if (this.#merge !== undefined) return this.#frozen();
     if (c.regionId !== d.id) return { kind: "region-not-found", regionId: c.regionId };
     // Only the range decides whether a command's keys are this region's: a membership change
     // (confVer) does not, so moving a replica refuses no write in flight.
@@ -192,7 +238,7 @@ export class RegionKv {
   #refuseSplit(c: SplitCommand): RegionOutcome | undefined {
     const d = this.#descriptor;
     if (c.regionId !== d.id) return { kind: "region-not-found", regionId: c.regionId };
-    if (!sameEpoch(c.epoch, d.epoch)) return { kind: "epoch-not-match", current: d };
+    if (!sameEpoch(c.epoch, d.epoch) || this.#merge !== undefined) return this.#frozen();
     if (!Number.isSafeInteger(c.newRegionId) || c.newRegionId < 1 || c.newRegionId === d.id) {
       return { kind: "invalid", message: `split into region ${c.newRegionId}` };
     }

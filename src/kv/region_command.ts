@@ -23,6 +23,14 @@ import type { RegionDescriptor, RegionEpoch, Replica } from "../region/descripto
 import { DecodeError, readU32BE, readU64BE, writeU32BE, writeU64BE } from "../util/coding.ts";
 import { errorMessage } from "../util/errors.ts";
 import { decodeDescriptor, encodeDescriptor } from "./region_descriptor_record.ts";
+import {
+  COMMIT_MERGE,
+  decodeMergeCommand,
+  encodeMergeCommand,
+  type MergeCommand,
+  PREPARE_MERGE,
+  ROLLBACK_MERGE,
+} from "./region_merge_command.ts";
 
 /** The first byte of every region-level entry and outcome. */
 export const REGION_MARK = 0x00;
@@ -65,13 +73,14 @@ export interface TxnCommand {
   readonly request: Uint8Array;
 }
 
-export type RegionCommand = SplitCommand | RoutedCommand | TxnCommand;
+export type RegionCommand = SplitCommand | RoutedCommand | TxnCommand | MergeCommand;
 
 export function isRegionEntry(data: Uint8Array): boolean {
   return data.length > 0 && data[0] === REGION_MARK;
 }
 
 export function encodeRegionCommand(c: RegionCommand): Uint8Array {
+  if (c.kind !== "split" && c.kind !== "routed" && c.kind !== "txn") return encodeMergeCommand(c);
   const stamped = c.kind === "routed" && c.timestamp !== undefined;
   const tail = c.kind === "split"
     ? 12 + 9 * c.replicas.length + c.splitKey.length
@@ -125,6 +134,9 @@ export function decodeRegionCommand(data: Uint8Array): RegionCommand {
     return { kind: "routed", regionId, epoch, command: data.subarray(HEAD + 8), timestamp };
   }
   if (data[1] === TXN) return { kind: "txn", regionId, epoch, request: data.subarray(HEAD) };
+  if ([PREPARE_MERGE, COMMIT_MERGE, ROLLBACK_MERGE].includes(data[1])) {
+    return decodeMergeCommand(data);
+  }
   if (data[1] !== SPLIT) throw new DecodeError(`region command kind ${data[1]}`, 1);
   if (data.length < HEAD + 12) throw new DecodeError("truncated split", HEAD);
   const newRegionId = readU64BE(data, HEAD);
@@ -152,7 +164,12 @@ export type RegionOutcome =
   | { readonly kind: "region-not-found"; readonly regionId: number }
   | { readonly kind: "invalid"; readonly message: string }
   /** The answer of a `Txn` command (an encoded `TxnWriteReply`). */
-  | { readonly kind: "txn"; readonly reply: Uint8Array };
+  | { readonly kind: "txn"; readonly reply: Uint8Array }
+  /** The merge's successes (region_merge_command.ts): the descriptor each one left. */
+  | {
+    readonly kind: "merge-prepared" | "merged" | "merge-rolled-back";
+    readonly region: RegionDescriptor;
+  };
 
 const OUTCOME_KINDS = [
   "split",
@@ -161,6 +178,9 @@ const OUTCOME_KINDS = [
   "region-not-found",
   "invalid",
   "txn",
+  "merge-prepared",
+  "merged",
+  "merge-rolled-back",
 ] as const;
 
 /** Length-prefixed parts after the mark and the kind byte. */
@@ -188,6 +208,10 @@ export function encodeRegionOutcome(o: RegionOutcome): Uint8Array {
       return framed(o.kind, [new TextEncoder().encode(o.message)]);
     case "txn":
       return framed(o.kind, [o.reply]);
+    case "merge-prepared":
+    case "merged":
+    case "merge-rolled-back":
+      return framed(o.kind, [encodeDescriptor(o.region)]);
   }
 }
 
@@ -221,6 +245,10 @@ export function decodeRegionOutcome(bytes: Uint8Array): RegionOutcome | undefine
       return { kind, message: new TextDecoder().decode(part(0)) };
     case "txn":
       return { kind, reply: part(0) };
+    case "merge-prepared":
+    case "merged":
+    case "merge-rolled-back":
+      return { kind, region: decodeDescriptor(part(0)) };
     default:
       throw new DecodeError(`region outcome kind ${bytes[1]}`, 1);
   }

@@ -36,6 +36,8 @@ export const RegionKind = {
   Expiry: 0x07,
   RedisGarbage: 0x0a,
   RedisExpiry: 0x0b,
+  /** History records of keys a merge absorbed (region_merge.ts): userKey revision sub. */
+  Absorbed: 0x0c,
 } as const;
 
 /** Names of the region-local records of the Meta kind. */
@@ -216,6 +218,25 @@ export class RegionKeys {
       throw new DecodeError("not a Redis expiry key", 0);
     }
     return { expireAtMs: readU64BE(k, HEAD + 1), db: k[HEAD + 9], key: k.subarray(HEAD + 10) };
+  }
+
+  // ---- Absorbed history (a merge) ----
+
+  /** The record of `userKey`'s change at `revision`/`sub`, copied here by a merge. */
+  absorbed(userKey: Uint8Array, revision: number, sub: number): Uint8Array {
+    const k = this.#key(RegionKind.Absorbed, userKey.length + 12);
+    k.set(userKey, HEAD + 1);
+    writeU64BE(k, HEAD + 1 + userKey.length, revision);
+    writeU32BE(k, HEAD + 9 + userKey.length, sub);
+    return k;
+  }
+
+  /** The user key of an absorbed record's key. */
+  parseAbsorbed(k: Uint8Array): Uint8Array {
+    if (k.length < HEAD + 13 || k[HEAD] !== RegionKind.Absorbed) {
+      throw new DecodeError("not an absorbed history key", 0);
+    }
+    return k.subarray(HEAD + 1, k.length - 12);
   }
 
   // ---- Redis garbage queue ----

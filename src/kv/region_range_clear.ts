@@ -9,7 +9,7 @@
 import { REGION_IMPORT_BATCH_BYTES, REGION_IMPORT_BATCH_OPS } from "../limits_ops.ts";
 import type { RegionDescriptor } from "../region/descriptor.ts";
 import type { Db, WriteOp } from "../storage/db.ts";
-import { compareBytes } from "../util/bytes.ts";
+import { compareBytes, equalBytes } from "../util/bytes.ts";
 import { Namespace } from "./keyspace.ts";
 import { MvccNamespace } from "./mvcc_keys.ts";
 import { regionKeys } from "./region_keys.ts";
@@ -43,17 +43,19 @@ export function imageRanges(d: RegionDescriptor): (EngineRange & { owned: boolea
 /**
  * Deletes every record of the ranges region `d` owns, except the keys in `keep` (its marker),
  * in batches of at most `bounds.ops` deletes; each batch is a fresh scan from the last key.
+ * `localOnly`: its region-local records only (a region merged away: its keys are the target's).
  */
 export async function clearRegionRanges(
   db: RegionDb,
   d: RegionDescriptor,
   keep: readonly Uint8Array[],
-  bounds: BatchBounds = {},
+  bounds: BatchBounds & { readonly localOnly?: boolean } = {},
 ): Promise<number> {
   const { ops: max } = boundsOf(bounds);
+  const local = regionKeys(d.id).start;
   let deleted = 0;
   for (const r of imageRanges(d)) {
-    if (!r.owned) continue;
+    if (!r.owned || (bounds.localOnly === true && !equalBytes(r.start, local))) continue;
     let from = r.start;
     for (;;) {
       const batch: WriteOp[] = [];

@@ -26,6 +26,7 @@ import {
 } from "../limits.ts";
 import { REGION_IMPORT_BATCH_BYTES, REGION_IMPORT_BATCH_OPS } from "../limits_ops.ts";
 import { checkDescriptor, overlaps, type RegionDescriptor } from "../region/descriptor.ts";
+import { readMergeState } from "./region_merge_state.ts";
 import type { WriteOp } from "../storage/db.ts";
 import { assert } from "../util/assert.ts";
 import { errorMessage, InvalidArgumentError } from "../util/errors.ts";
@@ -130,6 +131,8 @@ function checkTarget(db: RegionDb, image: RegionImage): void {
     throw new InvalidArgumentError(`region snapshot at index ${image.index}`);
   }
   for (const local of readAllDescriptors(db)) {
+    // A merge's source prepared for this region: the image is past the commit that took it in.
+    if (readMergeState(db, local.id)?.target.id === d.id) continue;
     if (local.id !== d.id && overlaps(local, d)) {
       throw new InvalidArgumentError(
         `region ${d.id}'s snapshot overlaps local region ${local.id}: it catches up first`,

@@ -13,6 +13,8 @@
  * - client sessions are copied: a retried write may now land in either half;
  * - expiry index entries of right-half keys move to the child (proportional to the parent's
  *   expiring keys, not to its data);
+ * - a merge's absorbed history records of right-half keys move to the child, and the child
+ *   copies the merge floor (region_merge_state.ts);
  * - the child's change feed starts empty (its keys' older versions stay in the parent's feed,
  *   which the child reads through its lineage record, written by the caller: region_lineage.ts),
  *   and the Redis garbage queue stays with the parent.
@@ -25,7 +27,8 @@ import type { WriteOp } from "../storage/db.ts";
 import { REDIS_DATABASES } from "../limits.ts";
 import { encodeApplied, Namespace } from "./keyspace.ts";
 import { RedisNamespace } from "./redis/keys.ts";
-import { type RegionKeys, regionKeys } from "./region_keys.ts";
+import { type RegionKeys, regionKeys, RegionKind } from "./region_keys.ts";
+import { mergeFloorKey } from "./region_merge_state.ts";
 import { inSpan, type KeySpan } from "./snapshot_ranges.ts";
 import { encodeRedisKeys } from "./store_meta.ts";
 import type { EngineReader } from "./write_set.ts";
@@ -63,12 +66,14 @@ export function splitRegion(db: EngineReader, plan: SplitPlan, batch: WriteOp[])
     put(keys.keyCount, encodeApplied(half.keys));
     put(keys.redisKeys, encodeRedisKeys(half.redisKeys));
   }
-  for (const record of [from.revision, from.now, from.compacted, from.compactedDone]) {
+  const floor = mergeFloorKey(from.id);
+  for (const record of [from.revision, from.now, from.compacted, from.compactedDone, floor]) {
     const value = db.get(record);
     if (value !== undefined) put(to.local(record.subarray(from.prefix.length)), value.slice());
   }
   copyKind(db, from, to, from.sessionPrefix, batch);
   moveExpiry(db, from, to, right, batch);
+  moveAbsorbed(db, from, to, right, batch);
   return counts;
 }
 
@@ -124,6 +129,22 @@ function moveExpiry(
   const redis = from.redisExpiryPrefix;
   for (const [k] of db.scanSync({ start: redis, end: prefixAfter(redis) })) {
     if (inSpan(right, from.parseRedisExpiry(k).key)) move(k);
+  }
+}
+
+/** Moves the absorbed history records (a merge's: region_merge.ts) of keys in `right`. */
+function moveAbsorbed(
+  db: EngineReader,
+  from: RegionKeys,
+  to: RegionKeys,
+  right: KeySpan,
+  batch: WriteOp[],
+): void {
+  const prefix = from.local(new Uint8Array([RegionKind.Absorbed]));
+  for (const [k, v] of db.scanSync({ start: prefix, end: prefixAfter(prefix) })) {
+    if (!inSpan(right, from.parseAbsorbed(k))) continue;
+    batch.push({ type: "del", key: k.slice() });
+    batch.push({ type: "put", key: to.local(k.subarray(from.prefix.length)), value: v.slice() });
   }
 }
 

@@ -78,6 +78,8 @@ export interface ServerConfig {
   readonly storageWorker?: boolean;
   /** `--region-split-bytes`: a region larger than this splits (0 or absent: never). */
   readonly regionSplitBytes?: number;
+  /** `--region-merge-bytes`: adjacent regions this small together merge (0 or absent: never). */
+  readonly regionMergeBytes?: number;
   /** How often the split check runs (tests make it short; node/options.ts). */
   readonly splitCheckMs?: number;
 }
@@ -117,6 +119,7 @@ function openNode(
     join: config.join,
     rebuild,
     regionSplitBytes: config.regionSplitBytes,
+    regionMergeBytes: config.regionMergeBytes,
     splitCheckMs: config.splitCheckMs,
     log: config.log,
     logger: config.logger,

@@ -33,6 +33,8 @@ export interface SeedRequest {
   readonly faultPhaseMs?: number;
   /** The nodes' `--region-split-bytes` (default 0: one region, never split). */
   readonly regionSplitBytes?: number;
+  /** The nodes' `--region-merge-bytes` (default 0: never merge). */
+  readonly regionMergeBytes?: number;
 }
 
 export function drawSeedOptions(r: SeedRequest): SeedOptions {
@@ -62,6 +64,7 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
       // reaches the leader, and the client, before the data is durable on a majority.
       fsyncMaxMs: prng.chance(0.5) ? 3 : 25,
       regionSplitBytes: r.regionSplitBytes ?? 0,
+      regionMergeBytes: r.regionMergeBytes ?? 0,
     },
     netDelayMaxMs: 2 + prng.int(8),
     workload: {
@@ -98,6 +101,7 @@ export function describeSeedOptions(o: SeedOptions): string {
   return `nodes=${o.nodes} election=${o.timing.electionTicks}x${o.timing.tickMs}ms ` +
     `compact=${o.timing.compactEntries} fsync<=${o.timing.fsyncMaxMs}ms ` +
     (o.timing.regionSplitBytes > 0 ? `split=${o.timing.regionSplitBytes} ` : "") +
+    (o.timing.regionMergeBytes > 0 ? `merge=${o.timing.regionMergeBytes} ` : "") +
     `clients=${o.workload.protoClients}+${o.workload.respClients}resp ` +
     `+${o.workload.watchers}watch+${o.workload.leaseHolders}lease ` +
     `faults=${o.nemesis.kinds.join(",")}`;

@@ -36,6 +36,8 @@ export interface SimTiming {
   readonly fsyncMaxMs: number;
   /** The nodes' `--region-split-bytes` (0: one region). */
   readonly regionSplitBytes: number;
+  /** The nodes' `--region-merge-bytes` (0: never merge). */
+  readonly regionMergeBytes: number;
 }
 
 export interface SimNodeEnv {
@@ -177,6 +179,7 @@ export class SimNode {
       electionTicks: t.electionTicks,
       compactEntries: t.compactEntries,
       regionSplitBytes: t.regionSplitBytes,
+      regionMergeBytes: t.regionMergeBytes,
       // The revision checker reads the whole change history back (rev_final.ts).
       autoCompact: { revisions: 0, ageMs: 0 },
       join,

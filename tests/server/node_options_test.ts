@@ -70,3 +70,12 @@ test("node options: a heartbeat interval not below the election timeout is refus
   assert.throws(() => resolveNodeOptions({ ...REQUIRED, tickMs: 0 }), RangeError);
   assert.throws(() => resolveNodeOptions({ ...REQUIRED, heartbeatTicks: 1.5 }), RangeError);
 });
+
+test("regionMergeBytes: 0 by default, at most half the split size, never without splitting", () => {
+  assert.equal(resolveNodeOptions(REQUIRED).regionMergeBytes, 0);
+  const split = { ...REQUIRED, regionSplitBytes: 4096 };
+  assert.equal(resolveNodeOptions({ ...split, regionMergeBytes: 2048 }).regionMergeBytes, 2048);
+  assert.throws(() => resolveNodeOptions({ ...split, regionMergeBytes: 2049 }), /at most half/);
+  assert.throws(() => resolveNodeOptions({ ...REQUIRED, regionMergeBytes: 1 }), /at most half/);
+  assert.throws(() => resolveNodeOptions({ ...split, regionMergeBytes: -1 }), RangeError);
+});

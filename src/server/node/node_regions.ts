@@ -36,6 +36,7 @@ import { RegionServices, type RegionServicesDeps } from "./region_services.ts";
 import { ProposalTimestamps } from "./proposal_timestamps.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
+import { MergeCheck } from "./region_merge_check.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
 
@@ -45,6 +46,8 @@ export interface NodeRegions {
   readonly router: RegionRouter;
   readonly reads: NodeReads;
   readonly splitCheck: SplitCheck;
+  /** Merges adjacent small regions, with `regionMergeBytes` > 0 (region_merge_check.ts). */
+  readonly mergeCheck: MergeCheck;
   readonly services: RegionServices;
   readonly creation: RegionCreation;
   /** A member removed from the cluster (region 1) leaves every region (region_membership.ts). */
@@ -129,17 +132,18 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const close = (r: HostedRegion, at: number, ask: boolean) => router.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   const { removal, operators, membership } = wireOperators(d, host);
+  const mergeCheck = wireMerge(d, host, removal);
   const start = () => {
-    splitCheck.start();
-    services.start();
+    for (const part of [splitCheck, mergeCheck, services]) part.start();
     if (o.regionSplitBytes > 0) membership.start();
     operators.start();
   };
-  const stop = () => (
-    splitCheck.stop(), services.stop(), membership.stop(), operators.stop(), stamps.failAll(DOWN)
-  );
-  const parts = { first, host, router, reads, splitCheck, services, creation, membership };
-  return { ...parts, operators, removal, timestamps, start, stop };
+  const stop = () => {
+    for (const part of [splitCheck, mergeCheck, services, membership, operators]) part.stop();
+    stamps.failAll(DOWN);
+  };
+  const parts = { first, host, router, reads, splitCheck, mergeCheck, services, creation };
+  return { ...parts, membership, operators, removal, timestamps, start, stop };
 }
 
 const DOWN = "node shutting down";
@@ -195,6 +199,29 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
   });
   raft.placement.heartbeats.onOrders = (a) => operators.receive(a.orders, a.tombstones);
   return { removal, operators, membership };
+}
+
+/** The merge check, and the removal of the replicas of regions merged away. */
+function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval): MergeCheck {
+  const { o, raft } = d;
+  host.onMergedAway = (id) => removal.remove(id, "merged away");
+  return new MergeCheck({
+    regions: () => host.withMerged(),
+    region: (id) => host.region(id),
+    db: () => d.engine().db,
+    raft,
+    selfId: o.id,
+    transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
+    removeMerged: (id) => removal.remove(id, "merged away"),
+    retryHeld: () =>
+      host.applyPass.holding === 0
+        ? Promise.resolve()
+        : d.engine().locked(() => host.applyPass.retry()),
+    clock: o.clock,
+    logger: o.logger,
+    mergeBytes: o.regionMergeBytes,
+    intervalMs: o.splitCheckMs,
+  });
 }
 
 /** A split child's id from the placement service; undefined (split later) when it cannot answer. */

@@ -63,6 +63,12 @@ export interface NodeServiceOptions {
   readonly regionSplitBytes?: number;
   /** How often the split check runs (REGION_SPLIT_CHECK_MS); tests make it short. */
   readonly splitCheckMs?: number;
+  /**
+   * Two adjacent regions whose current records add up to at most this many bytes merge
+   * (region_merge_check.ts); 0: never. At most half of `regionSplitBytes`, so that a merged
+   * region is far from splitting again.
+   */
+  readonly regionMergeBytes?: number;
 }
 
 /**
@@ -158,6 +164,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     expirySweepMs: positiveInteger("expirySweepMs", o.expirySweepMs ?? d.expirySweepMs),
     regionSplitBytes: nonNegativeInteger("regionSplitBytes", o.regionSplitBytes ?? 0),
     splitCheckMs: positiveInteger("splitCheckMs", o.splitCheckMs ?? REGION_SPLIT_CHECK_MS),
+    regionMergeBytes: mergeBytes(o),
     logger,
     log: (line: string) => logger.info("message", { text: line }),
     collectGarbage: o.collectGarbage,
@@ -167,6 +174,16 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     electionTimeoutMs: electionTicks * tickMs,
     placement: resolvePlacementOptions(o.placement ?? {}),
   });
+}
+
+/** `regionMergeBytes`: 0, or at most half the split size (split and merge must not flap). */
+function mergeBytes(o: NodeServiceOptions): number {
+  const n = nonNegativeInteger("regionMergeBytes", o.regionMergeBytes ?? 0);
+  const split = o.regionSplitBytes ?? 0;
+  if (n > 0 && (split === 0 || n > split / 2)) {
+    throw new RangeError(`regionMergeBytes (${n}) must be at most half of regionSplitBytes`);
+  }
+  return n;
 }
 
 /** Text lines into `o.log`, or nothing. */

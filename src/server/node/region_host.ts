@@ -19,7 +19,7 @@ import { encodeRegionCommand } from "../../kv/region_command.ts";
 import { containsKey } from "../../region/descriptor.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
-import { applyRegionEntries } from "./region_membership.ts";
+import { logEntries, mergedByImage, RegionApplyPass } from "./region_apply_pass.ts";
 import { configureRegionKv } from "./engine_holder.ts";
 import { Proposals } from "./proposals.ts";
 import { ReadBarrier } from "./read_barrier.ts";
@@ -56,11 +56,20 @@ export class RegionHost {
 
   constructor(readonly d: RegionHostDeps) {}
 
-  /** Every region, in key order. */
+  /** Every region served, in key order (not those merged away: dropped soon). */
   all(): HostedRegion[] {
+    return this.withMerged().filter((r) => r.kv.merge?.stage !== "merged");
+  }
+
+  /** Every region hosted, those merged away and not dropped yet included, in key order. */
+  withMerged(): HostedRegion[] {
     const list = [this.d.first, ...this.#others.values()];
     return list.sort((a, b) => compareBytes(a.kv.descriptor.start, b.kv.descriptor.start));
   }
+  /** A region this node holds was merged away here (its replica is dropped: region_removal.ts). */
+  onMergedAway: (id: number) => void = () => {};
+  /** Applies the regions' entries (a merge's target may wait for its source). */
+  readonly applyPass: RegionApplyPass = new RegionApplyPass(this);
 
   get count(): number {
     return 1 + this.#others.size;
@@ -242,6 +251,9 @@ export class RegionHost {
   #adopt(kv: RegionKv): RegionKv {
     configureRegionKv(kv.kv, this.d.o.clock);
     kv.onSplit = (report) => this.splitApplied(report);
+    kv.mergeSource = (id) => this.region(id)?.kv;
+    kv.mergeSourceEntries = (id, from, to) => logEntries(this.d.raft, id, from, to);
+    kv.onMerge = (report) => this.applyPass.merged(report);
     return kv;
   }
 
@@ -257,7 +269,9 @@ export class RegionHost {
       const index = await installRegionImage(engine.db, id, image);
       this.d.o.logger.info("region.snapshot_installed", { region: id, index });
       this.snapshotsInstalled.set(id, (this.snapshotsInstalled.get(id) ?? 0) + 1);
-      return this.#adopt(await RegionKv.open(engine.db, id));
+      const kv = this.#adopt(await RegionKv.open(engine.db, id));
+      await mergedByImage(engine.db, kv.descriptor, this.withMerged(), this.onMergedAway);
+      return kv;
     });
   }
 
@@ -274,18 +288,7 @@ export class RegionHost {
   }
 
   #apply(r: HostedRegion, entries: readonly Entry[]): Promise<void> {
-    const engine = this.d.engine();
-    return engine.locked(async () => {
-      // Pub/sub subscribers are the node's: region 1's state machine carries the flag.
-      r.kv.kv.redisEventsWanted = this.d.first.kv.kv.redisEventsWanted;
-      const done = await applyRegionEntries(r, entries, this.d.o);
-      const events = r.kv.kv.drainEvents();
-      if (events.length > 0) this.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
-      const published = r.kv.kv.drainRedisEvents();
-      if (published.length > 0) this.d.onRedisEvents(published);
-      for (const e of entries) r.proposals.applied(e.index, e.term, done.outcomes.get(e.index));
-      r.reads.applied();
-    });
+    return this.d.engine().locked(() => this.applyPass.apply(r, entries));
   }
 
   close(): void {

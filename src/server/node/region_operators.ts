@@ -145,6 +145,7 @@ export class OperatorRunner {
   #run(id: number, order: StepOrder): void {
     const r = this.d.region(id);
     if (r === undefined) return this.#drop(id, "region not hosted");
+    if (r.kv.merge !== undefined) return this.#drop(id, "merging"); // its members stay
     const a = nextAction(order, regionNow(r, this.d.selfId));
     switch (a.kind) {
       case "wait":

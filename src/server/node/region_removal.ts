@@ -8,12 +8,16 @@
  * last. No other local region overlaps the range (two local regions never overlap: see
  * region_creation.ts), so nothing another region owns is touched.
  *
+ * A replica of a region merged away (its merge record says `merged`) loses its region-local
+ * records only: its range's keys are the target's now.
+ *
  * A crash part way leaves the descriptor (it is deleted last): the node opens the region again,
  * finds that its descriptor does not list it, and removes it again (region_operators.ts). Runs
  * between driver rounds (the driver removes regions only then), one region at a time.
  */
 import { clearRegionRanges } from "../../kv/region_range_clear.ts";
 import { descriptorKey } from "../../kv/region_descriptor_record.ts";
+import { mergeStateKey } from "../../kv/region_merge_state.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
@@ -58,15 +62,19 @@ export class ReplicaRemoval {
     const r = this.d.forget(id);
     if (r === undefined) return;
     const descriptor = r.kv.descriptor;
+    // Merged away (region_merge_check.ts): its user keys are the target's; only its own go.
+    const localOnly = r.kv.merge?.stage === "merged";
     r.proposals.failAll(`region ${id} moved off this node`);
     r.reads.abortUnconfirmed(`region ${id} moved off this node`);
     r.kv.kv.garbage.stop();
     await this.d.raft.driver.removeRegions([id]);
     const engine = this.d.engine();
     const records = await engine.locked(async () => {
-      const key = descriptorKey(id);
-      const n = await clearRegionRanges(engine.db, descriptor, [key]);
-      await engine.db.write([{ type: "del", key }]);
+      // The descriptor and the merge record go last, together: a crash before leaves a region
+      // that opens as it was (merged away, or not), and is removed again.
+      const last = [descriptorKey(id), mergeStateKey(id)];
+      const n = await clearRegionRanges(engine.db, descriptor, last, { localOnly });
+      await engine.db.write(last.map((key) => ({ type: "del" as const, key })));
       return n + 1;
     });
     this.counts.removed++;

@@ -12,7 +12,7 @@ import { PlacementState } from "../../placement/placement_state.ts";
 import type { MultiLogStore } from "../../raft/multi_log_store.ts";
 import type { MultiRaftDriver, RegionSpec } from "../../raft/multi/driver.ts";
 import type { RegionCatalog } from "../../region/region_catalog.ts";
-import { initialRegion } from "../../region/descriptor.ts";
+import { bootstrapInfo } from "./placement_bootstrap_info.ts";
 import { TimestampBatcher, type TimestampRange } from "../../txn/timestamp_service.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { ResolvedNodeOptions } from "../node/options.ts";
@@ -177,7 +177,7 @@ export class PlacementNode {
           counts: this.tsoCounts,
           confirm: () => this.#check.confirm(),
           nowMs: () => this.d.o.clock.wallMs(),
-          bootstrap: () => this.#bootstrapInfo(),
+          bootstrap: () => bootstrapInfo(this.d.o, this.#catalog, this.d.addressOf),
         });
         this.#leader.ready.catch((err) => {
           this.d.o.logger.warn("placement.leader_start_failed", { error: String(err) });
@@ -187,19 +187,6 @@ export class PlacementNode {
       this.#leader = undefined;
       this.#check.failAll();
     }
-  }
-
-  #bootstrapInfo() {
-    const o = this.d.o;
-    const ids = [...o.peers.keys()].sort((a, b) => a - b);
-    const region = this.#catalog?.descriptor(1) ?? initialRegion(ids);
-    const all = new Set([...ids, ...region.replicas.map((p) => p.nodeId)]);
-    const nodes = [...all].sort((a, b) => a - b).map((id) => ({
-      nodeId: id,
-      address: this.d.addressOf(id) ?? "",
-      zone: id === o.id ? o.placement.zone : "",
-    }));
-    return { nodes, region };
   }
 
   /** Where a request goes when this node does not lead: the known leader, else the voters. */

@@ -1,0 +1,145 @@
+/**
+ * How the host applies a region's entries (region_host.ts; the engine is locked by the caller):
+ * its membership changes each in their own batch (region_membership.ts), the events and Redis
+ * messages they made, its proposals and read barrier told.
+ *
+ * A merge's target whose source replica on this node has not applied up to the merge's fence
+ * (MergeSourceBehindError: it lags, or is not added yet) holds its entries from the commit on
+ * and applies them once the source applied more (its own Raft group goes on meanwhile): a
+ * replica applies the merge only with the source's state at the fence (docs/regions.md "Merge").
+ * Proposals of held entries are answered when they apply; reads wait for them (their ReadIndex
+ * waits for the applied index).
+ */
+import { type Entry, EntryType } from "../../raft/core/messages.ts";
+import type { CarriedEntry } from "../../kv/region_merge_command.ts";
+import { MERGE_ENTRIES_BYTES_MAX } from "../../limits_ops.ts";
+import type { NodeRaft } from "./region_driver.ts";
+import type { KvEvent } from "../../kv/key_state.ts";
+import { MergeSourceBehindError } from "../../kv/region_merge_apply.ts";
+import type { MergeReport } from "../../kv/region_merge_run.ts";
+import { encodeMergeState, mergeStateKey } from "../../kv/region_merge_state.ts";
+import { overlaps, type RegionDescriptor } from "../../region/descriptor.ts";
+import type { Db } from "../../storage/db.ts";
+import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
+import { applyRegionEntries } from "./region_membership.ts";
+
+/** The host of regions, as the pass uses it (region_host.ts). */
+export interface ApplyPassHost {
+  readonly d: Pick<RegionHostDeps, "first" | "o" | "onRedisEvents">;
+  region(id: number): HostedRegion | undefined;
+  onEvents(region: number, events: readonly KvEvent[], revision: number): void;
+  generation: number;
+  onChanged(): void;
+  onMergedAway(id: number): void;
+}
+
+export class RegionApplyPass {
+  /** Entries of a merge's target held back until its source replica caught up, by target. */
+  readonly #held = new Map<number, { entries: Entry[]; source: number }>();
+
+  constructor(readonly host: ApplyPassHost) {}
+
+  /** Regions holding entries back (status, tests). */
+  get holding(): number {
+    return this.#held.size;
+  }
+
+  /** A merge command applied here (RegionKv's onMerge): a source merged away is dropped. */
+  merged(report: MergeReport): void {
+    this.host.generation++;
+    this.host.d.o.logger.info("region.merge", mergeFields(report));
+    if (report.kind !== "merged") return;
+    this.host.onChanged();
+    this.host.onMergedAway(report.source.id);
+  }
+
+  async apply(r: HostedRegion, entries: readonly Entry[]): Promise<void> {
+    const held = this.#held.get(r.id);
+    if (held !== undefined) held.entries.push(...entries);
+    else await this.#applyHere(r, entries);
+    await this.retry();
+  }
+
+  /**
+   * Tries the held targets again (the engine locked): after any apply, and from the merge
+   * check's timer, since a source may have caught up with nothing left to apply (opened from
+   * the engine past its fence, or through another path) and never report here.
+   */
+  async retry(): Promise<void> {
+    // Over a copy: a target still waiting is held again, which a live iteration would revisit.
+    for (const [id, h] of [...this.#held]) {
+      const target = this.host.region(id);
+      if (target === undefined) continue;
+      this.#held.delete(id);
+      await this.#applyHere(target, h.entries);
+    }
+  }
+
+  async #applyHere(r: HostedRegion, entries: readonly Entry[]): Promise<void> {
+    // Pub/sub subscribers are the node's: region 1's state machine carries the flag.
+    r.kv.kv.redisEventsWanted = this.host.d.first.kv.kv.redisEventsWanted;
+    let outcomes: ReadonlyMap<number, Uint8Array>;
+    try {
+      outcomes = (await applyRegionEntries(r, entries, this.host.d.o)).outcomes;
+    } catch (err) {
+      if (!(err instanceof MergeSourceBehindError)) throw err;
+      const rest = entries.filter((e) => e.index > r.kv.appliedIndex);
+      this.#held.set(r.id, { entries: rest, source: err.sourceId });
+      outcomes = err.outcomes;
+      this.host.d.o.logger.info("region.merge_waits", { region: r.id, source: err.sourceId });
+    }
+    const events = r.kv.kv.drainEvents();
+    if (events.length > 0) this.host.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
+    const published = r.kv.kv.drainRedisEvents();
+    if (published.length > 0) this.host.d.onRedisEvents(published);
+    for (const e of entries) {
+      if (e.index > r.kv.appliedIndex) continue; // held: answered when it applies
+      r.proposals.applied(e.index, e.term, outcomes.get(e.index));
+    }
+    r.reads.applied();
+  }
+}
+
+/** A merge report's log fields. */
+export function mergeFields(report: MergeReport): Record<string, string | number> {
+  if (report.kind !== "merged") return { kind: report.kind, source: report.source.id };
+  const { target, source, index } = report;
+  return { kind: report.kind, target: target.id, source: source.id, index };
+}
+
+/**
+ * A merge's target installed an image covering a source prepared for it here: the image is past
+ * the commit, which this node never applied. The source is marked merged (on the engine first,
+ * so a crash before its removal leaves it merged) and dropped; its keys came with the image.
+ */
+export async function mergedByImage(
+  db: Db,
+  target: RegionDescriptor,
+  hosted: readonly HostedRegion[],
+  drop: (id: number) => void,
+): Promise<void> {
+  for (const r of hosted) {
+    const merge = r.kv.merge;
+    if (merge?.stage !== "prepared" || merge.target.id !== target.id) continue;
+    if (!overlaps(r.kv.descriptor, target)) continue;
+    const merged = { ...merge, stage: "merged" as const };
+    await db.write([{ type: "put", key: mergeStateKey(r.id), value: encodeMergeState(merged) }]);
+    r.kv.mergeApplied(r.kv.descriptor, merged);
+    drop(r.id);
+  }
+}
+
+/**
+ * Region `id`'s entries [from, to] in this node's log, as a merge's commit carries them (a
+ * membership change empty: it changes no data); none unless the log holds them all.
+ */
+export function logEntries(raft: NodeRaft, id: number, from: number, to: number): CarriedEntry[] {
+  const storage = raft.n.log.group(id).storage;
+  if (from < storage.firstIndex() || to > storage.lastIndex() || from > to) return [];
+  const got = storage.entries(from, to + 1, MERGE_ENTRIES_BYTES_MAX);
+  if (got.length !== to - from + 1) return [];
+  return got.map((e) => ({
+    index: e.index,
+    data: e.type !== EntryType.Normal || e.data.length === 0 ? null : e.data,
+  }));
+}
