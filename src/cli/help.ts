@@ -62,7 +62,7 @@ Options:
                      (default 10s; 500ms, 2s, a bare number is ms; 10 ms to 60 s)
   --region-split-bytes N  split a region past N bytes (default 0: never; docs/regions.md)
   --region-merge-bytes N  merge adjacent regions of N bytes together at most (default 0:
-                          never; at most half the split size)
+                          never; at most half the split size; experimental: docs/regions.md)
   --tls-cert FILE --tls-key FILE
                      TLS on the protobuf and RESP ports, HTTPS on the HTTP port; to peers too
   --tls-ca FILE      peers must present a certificate this CA signed (mutual TLS)
