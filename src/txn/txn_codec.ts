@@ -192,14 +192,14 @@ export function decodeTxnRequest(bytes: Uint8Array): TxnWriteRequest {
  * its transaction, not the value it has not committed yet, which the asker may not be allowed to
  * read.
  */
-function writeLock(w: ByteWriter, lock: LockInfo): void {
+export function writeLock(w: ByteWriter, lock: LockInfo): void {
   const bare = lock.kind === "put" ? { ...lock, value: EMPTY } : lock;
   w.lengthPrefixed(lock.key).lengthPrefixed(encodeLock(bare));
 }
 
 const EMPTY = new Uint8Array(0);
 
-function readLock(r: ByteReader): LockInfo {
+export function readLock(r: ByteReader): LockInfo {
   const key = r.lengthPrefixed(KV_KEY_BYTES_MAX).slice();
   return { key, ...decodeLock(r.lengthPrefixed(KV_VALUE_BYTES_MAX + 2 * KV_KEY_BYTES_MAX)) };
 }

@@ -36,6 +36,9 @@ import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
+import { RegionTxnService } from "./region_txn_service.ts";
+import { NodeTxnSender } from "./node_txn_sender.ts";
+import { TxnResolver } from "./txn_resolver.ts";
 
 export interface NodeRegions {
   readonly first: FirstRegion;
@@ -55,6 +58,11 @@ export interface NodeRegions {
    * (or splitting); undefined on the one-region node, whose revisions are its log indexes.
    */
   timestamps(): ProposalTimestamps | undefined;
+  /** Percolator requests to the regions this node leads, and its transport to the others. */
+  readonly txns: RegionTxnService;
+  readonly txnSender: NodeTxnSender;
+  /** Finishes expired locks of the regions this node leads (on a node holding many regions). */
+  readonly txnResolver: TxnResolver;
   /** Start and stop the split check, the region services and (split on) the membership follower. */
   start(): void;
   stop(): void;
@@ -125,20 +133,45 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const close = (r: HostedRegion, at: number, ask: boolean) => router.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   const { removal, operators, membership } = wireOperators(d, host);
+  const { txns, txnSender, txnResolver } = wireTxns(d, host, timestamps);
   const start = () => {
     splitCheck.start();
     services.start();
-    if (o.regionSplitBytes > 0) membership.start();
+    if (o.regionSplitBytes > 0) membership.start(), txnResolver.start();
     operators.start();
   };
   const stop = () => (
-    splitCheck.stop(), services.stop(), membership.stop(), operators.stop(), stamps.failAll(DOWN)
+    splitCheck.stop(),
+      services.stop(),
+      membership.stop(),
+      operators.stop(),
+      stamps.failAll(DOWN),
+      txnResolver.stop(),
+      txnSender.close()
   );
   const parts = { first, host, router, reads, splitCheck, services, creation, membership };
-  return { ...parts, operators, removal, timestamps, start, stop };
+  return { ...parts, operators, removal, timestamps, start, stop, txns, txnSender, txnResolver };
 }
 
 const DOWN = "node shutting down";
+
+/** Percolator requests served here, the transport to other leaders, and the lock resolver. */
+function wireTxns(
+  d: NodeRegionsDeps,
+  host: RegionHost,
+  timestamps: () => ProposalTimestamps | undefined,
+) {
+  const { o, addresses } = d;
+  const txns = new RegionTxnService({ o, host, addresses });
+  const txnSender = new NodeTxnSender({ o, host, addresses, service: txns, timestamps });
+  const txnResolver = new TxnResolver({
+    regions: () => host.all(),
+    env: () => txnSender.env(),
+    clock: o.clock,
+    logger: o.logger,
+  });
+  return { txns, txnSender, txnResolver };
+}
 
 /**
  * Who changes the regions' members here: the placement service's steps, the removal of
