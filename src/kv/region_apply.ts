@@ -34,6 +34,7 @@ import { decodeCommand } from "./command_codec.ts";
 import { isBarrier } from "./entry_revision.ts";
 import { written } from "./apply.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
+import { lockedRefusal } from "./region_txn_locks.ts";
 import { commandKeys } from "./region_command_keys.ts";
 import {
   decodeRegionCommand,
@@ -154,6 +155,12 @@ export class RegionKv {
         const refused = this.#checkRouted(command);
         if (refused !== undefined) outcomes.set(e.index, encodeRegionOutcome(refused));
         const timestamp = command.timestamp;
+        const locked = refused === undefined ? this.#locked(command) : undefined;
+        if (locked !== undefined) {
+          outcomes.set(e.index, encodeOutcome(locked));
+          run.push({ ...e, data: null, timestamp });
+          continue;
+        }
         if (refused === undefined && isBarrier(command)) {
           // A timestamp barrier (decision 0018): no command, only the region's revision moves.
           outcomes.set(e.index, encodeOutcome(written(e.index)));
@@ -171,6 +178,13 @@ export class RegionKv {
     }
     await flush();
     return outcomes;
+  }
+
+  /** The refusal of a command touching a key a transaction locked (region_txn_locks.ts). */
+  #locked(c: RoutedCommand) {
+    if (isBarrier(c)) return undefined;
+    const command = decodeCommand(c.command);
+    return "body" in command ? lockedRefusal(this.kv.db, command) : undefined;
   }
 
   #checkRouted(c: RoutedCommand): RegionOutcome | undefined {

@@ -33,6 +33,12 @@ import type { TxnStore } from "../txn/txn_store.ts";
 import { KeyNotInRegionError, type LockInfo, TxnInputError } from "../txn/txn_types.ts";
 import { malformed, type RegionOutcome, type TxnCommand } from "./region_command.ts";
 import type { KvStateMachine } from "./state_machine.ts";
+import {
+  committing,
+  type KeyspaceCommit,
+  keyspaceConflict,
+  writeCommitted,
+} from "./region_txn_keyspace.ts";
 import { type EngineReader, WriteSet } from "./write_set.ts";
 
 /** A region's store during the apply of one entry: reads see the entry's own writes. */
@@ -102,28 +108,45 @@ function refuseRoute(
   return undefined;
 }
 
-function runTxn(ws: WriteSet, d: RegionDescriptor, c: TxnCommand): RegionOutcome {
+interface TxnRun {
+  readonly outcome: RegionOutcome;
+  /** What an ok commit makes visible in the keyspace (region_txn_keyspace.ts). */
+  readonly commit?: KeyspaceCommit;
+}
+
+function runTxn(ws: WriteSet, d: RegionDescriptor, c: TxnCommand): TxnRun {
   let req: TxnWriteRequest;
   try {
     req = decodeTxnRequest(c.request);
   } catch (err) {
-    return malformed(err);
+    return { outcome: malformed(err) };
   }
   const refused = refuseRoute(d, c.regionId, c.epoch, writeKeys(req));
-  if (refused !== undefined) return refused;
+  if (refused !== undefined) return { outcome: refused };
   const nowMs = "nowMs" in req ? req.nowMs : TIMESTAMP_EPOCH_MS;
   // A clock before the timestamps' epoch was never stamped by a leader: its locks would be born
   // expired (or never expire), so it is refused rather than judged.
-  if (nowMs < TIMESTAMP_EPOCH_MS) return { kind: "invalid", message: `unstamped clock ${nowMs}` };
+  if (nowMs < TIMESTAMP_EPOCH_MS) {
+    return { outcome: { kind: "invalid", message: `unstamped clock ${nowMs}` } };
+  }
   // A staged set: a request that throws leaves nothing in the entry's batch.
   const staged = new WriteSet(ws);
   const server = new RegionTxnServer(new WriteSetTxnStore(staged), d, () => nowMs);
   try {
     const reply = serveTxnWrite(server, req);
+    const ok = reply.kind === "result" && reply.result.ok;
+    // Checked once the request is known valid, against the state before it (`ws`).
+    const before = new WriteSetTxnStore(ws);
+    const conflict = ok && req.kind === "prewrite" ? keyspaceConflict(before, ws, req) : undefined;
+    if (conflict !== undefined) {
+      const refusal = encodeTxnReply({ kind: "result", result: { ok: false, error: conflict } });
+      return { outcome: { kind: "txn", reply: refusal } };
+    }
+    const commit = ok ? committing(before, req) : undefined;
     staged.mergeInto(ws);
-    return { kind: "txn", reply: encodeTxnReply(reply) };
+    return { outcome: { kind: "txn", reply: encodeTxnReply(reply) }, commit };
   } catch (err) {
-    if (isBadRequest(err)) return { kind: "invalid", message: errorMessage(err) };
+    if (isBadRequest(err)) return { outcome: { kind: "invalid", message: errorMessage(err) } };
     throw err;
   }
 }
@@ -137,8 +160,9 @@ export async function applyTxnCommand(
 ): Promise<RegionOutcome> {
   let outcome: RegionOutcome = { kind: "invalid", message: "not applied" };
   await kv.applyOwn(index, (ws, meta) => {
-    outcome = runTxn(ws, d, c);
-    return meta;
+    const run = runTxn(ws, d, c);
+    outcome = run.outcome;
+    return run.commit === undefined ? meta : writeCommitted(kv, ws, meta, run.commit);
   });
   return outcome;
 }

@@ -70,6 +70,11 @@ export class Transaction {
     return entries;
   }
 
+  /** Counts `key` as read (a compare): in serializable mode it is locked unless written. */
+  lock(key: Uint8Array): void {
+    this.#reads.set(toHex(key), key.slice());
+  }
+
   put(key: Uint8Array, value: Uint8Array): void {
     this.#writes.set(toHex(key), { kind: "put", key: key.slice(), value: value.slice() });
   }

@@ -26,6 +26,7 @@ import type { FaultMonitor } from "./faults.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { revisionRead } from "./revision_reads.ts";
 import { closeAt, scanAt } from "./reads_at_timestamp.ts";
+import { keySpan, type ReadLocks, type ReadSpan } from "./read_locks.ts";
 
 /**
  * Some keys have no local region: a split applied here whose child is not served yet, or a
@@ -90,6 +91,12 @@ export class NodeReads {
     | ((r: HostedRegion, at: number, ask: boolean) => Promise<unknown>)
     | undefined = () => undefined;
 
+  /**
+   * Finishes the locks of transactions across regions a read meets (read_locks.ts); undefined
+   * on the one-region node, which has none.
+   */
+  locks: () => ReadLocks | undefined = () => undefined;
+
   constructor(
     readonly host: RegionHost,
     readonly engine: () => EngineHolder,
@@ -115,11 +122,13 @@ export class NodeReads {
     const engine = this.engine();
     const kv = region.kv.kv;
     if (revision === 0) {
+      await this.#settle(keySpan(key), 0, consistency, [region]);
       // Both in one turn: no apply can come between the state and the revision.
       return engine.readNow(() => ({ state: kv.get(key), revision: kv.visibleRevision }));
     }
     const close = this.#closer(consistency);
     if (close !== undefined) await closeAt([region], revision, close);
+    await this.#settle(keySpan(key), revision, consistency, [region]);
     const state = await revisionRead(engine, () => kv.getAt(key, revision));
     return { state, revision };
   }
@@ -134,11 +143,25 @@ export class NodeReads {
       const generation = this.host.generation;
       await closeAt(regions, revision, close);
       if (this.host.generation !== generation) throw settling();
+      await this.#settle(this.#span(request), revision, consistency, regions);
       return await scanAt(engine, regions, request, revision);
     }
+    await this.#settle(this.#span(request), 0, consistency, regions);
     // The current state of every region is the engine's: one region's scan reads every region.
     const kv = (regions[0] ?? this.host.all()[0]).kv.kv;
     return await revisionRead(engine, () => kv.scan(request));
+  }
+
+  /** Waits until no transaction's lock in `span` may change what a read at `revision` sees. */
+  async #settle(
+    span: ReadSpan,
+    revision: number,
+    consistency: Consistency,
+    regions: readonly HostedRegion[],
+  ): Promise<void> {
+    const locks = this.locks();
+    if (locks === undefined || consistency === "serializable") return;
+    await locks.settle(span, revision, () => this.barrier(consistency, regions, span));
   }
 
   #span(request: KvScanRequest): { start: Uint8Array; end: Uint8Array } {

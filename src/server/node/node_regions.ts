@@ -39,6 +39,8 @@ import type { RedisEvent } from "../../kv/redis/storage.ts";
 import { RegionTxnService } from "./region_txn_service.ts";
 import { NodeTxnSender } from "./node_txn_sender.ts";
 import { TxnResolver } from "./txn_resolver.ts";
+import { ReadLocks } from "./read_locks.ts";
+import { resolveOne } from "../../txn/lock_resolver.ts";
 
 export interface NodeRegions {
   readonly first: FirstRegion;
@@ -133,7 +135,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const close = (r: HostedRegion, at: number, ask: boolean) => router.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   const { removal, operators, membership } = wireOperators(d, host);
-  const { txns, txnSender, txnResolver } = wireTxns(d, host, timestamps);
+  const { txns, txnSender, txnResolver } = wireTxns(d, { host, timestamps, reads, router });
   const start = () => {
     splitCheck.start();
     services.start();
@@ -158,10 +160,15 @@ const DOWN = "node shutting down";
 /** Percolator requests served here, the transport to other leaders, and the lock resolver. */
 function wireTxns(
   d: NodeRegionsDeps,
-  host: RegionHost,
-  timestamps: () => ProposalTimestamps | undefined,
+  parts: {
+    host: RegionHost;
+    timestamps: () => ProposalTimestamps | undefined;
+    reads: NodeReads;
+    router: RegionRouter;
+  },
 ) {
   const { o, addresses } = d;
+  const { host, timestamps, reads, router } = parts;
   const txns = new RegionTxnService({ o, host, addresses });
   const txnSender = new NodeTxnSender({ o, host, addresses, service: txns, timestamps });
   const txnResolver = new TxnResolver({
@@ -170,6 +177,17 @@ function wireTxns(
     clock: o.clock,
     logger: o.logger,
   });
+  const readLocks = new ReadLocks({
+    db: () => d.engine().db,
+    resolve: (lock) => resolveOne(txnSender.env(), lock),
+    sleep: (ms) => new Promise((r) => o.clock.setTimeout(r, ms)),
+  });
+  reads.locks = () => timestamps() === undefined ? undefined : readLocks;
+  const crossRegion = {
+    env: () => txnSender.env(),
+    read: async (key: Uint8Array, at: number) => (await reads.get(key, "linearizable", at)).state,
+  };
+  router.crossRegion = () => timestamps() === undefined ? undefined : crossRegion;
   return { txns, txnSender, txnResolver };
 }
 

@@ -11,7 +11,8 @@
  * Redis MULTI/EXEC or multi-key command, a delete of a range, FLUSHDB/FLUSHALL. Leases are
  * region 1's records, so a key attached to a lease must be in region 1.
  */
-import { ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { create } from "@bufbuild/protobuf";
+import { CommandSchema, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
@@ -27,6 +28,7 @@ import { RegionChangedError } from "./proposals.ts";
 import type { ProposalTimestamps } from "./proposal_timestamps.ts";
 import { compactRegions } from "./compact_regions.ts";
 import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
+import { crossRegionBatch, crossRegionTxn, type CrossRegionTxnDeps } from "./cross_region_txn.ts";
 
 export interface RegionRouterDeps {
   readonly o: ResolvedNodeOptions;
@@ -57,6 +59,9 @@ export class RegionRouter {
   /** Each region's own path: its proposals, and a forwarder to its leader. */
   readonly #paths = new Map<number, { path: CommandPath; forwarder: LeaderForwarder }>();
 
+  /** How this node runs a `txn` or `batch` across regions; undefined: refused (one region). */
+  crossRegion: () => CrossRegionTxnDeps | undefined = () => undefined;
+
   constructor(readonly d: RegionRouterDeps) {}
 
   /** Runs `command` in its region; routed again when a split refused it (REGION_REROUTES_MAX). */
@@ -85,11 +90,33 @@ export class RegionRouter {
         const close = (r: HostedRegion, rev: number) => this.closeAt(r, rev);
         return compactRegions(first, at, command, close, (c) => this.d.first.execute(c));
       }
+      const across = this.#acrossRegions(command);
+      if (across !== undefined) return across;
       const region = this.regionOf(command);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * A `txn` or `batch` whose keys lie in more than one region, run as a transaction across
+   * regions by this node (cross_region_txn.ts); undefined for any other command.
+   */
+  #acrossRegions(command: CommandInit): Promise<CommandOutcome> | undefined {
+    const deps = this.crossRegion(), wanted = command.body?.case;
+    if (deps === undefined || (wanted !== "txn" && wanted !== "batch")) return undefined;
+    const spans = commandSpans(command);
+    if (spans.kind !== "keys") return undefined;
+    try {
+      this.regionOfSpans(spans.spans);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof ServiceError) || err.code !== ErrorCode.FAILED_PRECONDITION) throw err;
+    }
+    const body = create(CommandSchema, command).body;
+    if (body.case === "txn") return crossRegionTxn(deps, body.value);
+    return body.case === "batch" ? crossRegionBatch(deps, body.value) : undefined;
   }
 
   /**

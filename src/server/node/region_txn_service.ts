@@ -73,6 +73,13 @@ export class RegionTxnService {
 
   /** The region, which this node must lead. */
   #leading(regionId: number): HostedRegion {
+    // Region 1 of a node that does not split applies plain commands, not region commands.
+    if (!this.d.host.regionSnapshots) {
+      throw new ServiceError(
+        ErrorCode.FAILED_PRECONDITION,
+        "this node does not split into regions",
+      );
+    }
     const r = this.d.host.region(regionId);
     if (r === undefined) {
       throw new ServiceError(ErrorCode.REGION_NOT_FOUND, `region ${regionId} is not on this node`);
