@@ -7,7 +7,8 @@
  * transactions that each compare both of two keys and write one cannot both commit (no write
  * skew); an ordinary write of a key a transaction locked is refused (retryable) until it is
  * resolved; a coordinator abandoned after its commit point is rolled forward by the resolvers,
- * into the keyspace at its commit timestamp.
+ * into the keyspace at its commit timestamp; a prewrite conflicts with an ordinary write after
+ * its start.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -150,6 +151,18 @@ test("region txn etcd node: txn and batch across regions, atomic and isolated", 
     assert.deepEqual(after.map((e) => fromUtf8(e?.value ?? utf8(""))), ["7", "8"]);
     assert.deepEqual(after.map((e) => e?.modRevision), [commitTs, commitTs], "at the commit ts");
     await client.put(y, "9"); // no lock left
+
+    // A prewrite conflicts with an ordinary write of the key after its start timestamp.
+    const early = await env.timestamp();
+    await client.put(x, "10");
+    const late = await env.client.prewrite(0, {
+      mutations: [{ kind: "put", key: p, value: utf8("11") }],
+      primary: p,
+      startTs: early,
+      lockTtlMs: 600,
+    });
+    assert.equal(late.ok ? "ok" : late.error.kind, "writeConflict");
+    assert.equal(fromUtf8(await client.get(x) ?? utf8("")), "10");
   } finally {
     await c.close();
   }
