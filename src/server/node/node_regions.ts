@@ -38,7 +38,7 @@ import type { AddressBook } from "../membership/address_book.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
 import { RegionTxnService } from "./region_txn_service.ts";
 import { NodeTxnSender } from "./node_txn_sender.ts";
-import { TxnResolver } from "./txn_resolver.ts";
+import { anyLock, TxnResolver } from "./txn_resolver.ts";
 import { ReadLocks } from "./read_locks.ts";
 import { resolveOne } from "../../txn/lock_resolver.ts";
 
@@ -173,6 +173,7 @@ function wireTxns(
   const txnSender = new NodeTxnSender({ o, host, addresses, service: txns, timestamps });
   const txnResolver = new TxnResolver({
     regions: () => host.all(),
+    hasLocks: (r) => anyLock(d.engine().db, r.kv.descriptor),
     env: () => txnSender.env(),
     clock: o.clock,
     logger: o.logger,

@@ -13,14 +13,29 @@ import type { Clock, TimerId } from "../../platform/types.ts";
 import { sweepRegion, type TxnEnv } from "../../txn/lock_resolver.ts";
 import { errorMessage } from "../../util/errors.ts";
 import type { HostedRegion } from "./hosted_region.ts";
+import type { EngineReader } from "../../kv/write_set.ts";
+import type { KeyRange } from "../../txn/key_range.ts";
+import { lockRange } from "../../txn/txn_keys.ts";
 
 export interface TxnResolverDeps {
   readonly regions: () => readonly HostedRegion[];
+  /**
+   * Whether the region has any lock in this node's engine: a pass asks its leader (a ReadIndex
+   * round) only for regions that do, so idle regions cost an engine seek, not a Raft round.
+   */
+  readonly hasLocks: (r: HostedRegion) => boolean;
   /** A fresh environment per pass (its route cache starts from the node's current regions). */
   readonly env: () => TxnEnv;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly intervalMs?: number;
+}
+
+/** Whether `engine` holds a lock of a key in [range.start, range.end). */
+export function anyLock(engine: EngineReader, range: KeyRange): boolean {
+  const [start, end] = lockRange(range.start, range.end);
+  for (const _ of engine.scanSync({ start, end })) return true;
+  return false;
 }
 
 export class TxnResolver {
@@ -53,7 +68,7 @@ export class TxnResolver {
 
   /** One sweep of every region this node leads; returns how many locks it finished. */
   async pass(): Promise<number> {
-    const led = this.d.regions().filter((r) => r.group.rawNode.isLeader);
+    const led = this.d.regions().filter((r) => r.group.rawNode.isLeader && this.d.hasLocks(r));
     if (led.length === 0) return 0;
     const env = this.d.env();
     let done = 0;
