@@ -16,6 +16,7 @@ import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
+import { TinyKvError } from "../../src/client/errors.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
 import { hostOf, key, SPLIT, splitInto } from "./region_split_helpers.ts";
 
@@ -163,6 +164,21 @@ test("region txn etcd node: txn and batch across regions, atomic and isolated", 
     });
     assert.equal(late.ok ? "ok" : late.error.kind, "writeConflict");
     assert.equal(fromUtf8(await client.get(x) ?? utf8("")), "10");
+
+    // A key attached to a lease (region 1's) is not written across regions.
+    // "a" sorts before every split key: region 1 keeps the left part of each of its splits.
+    const first = "a-leased", other = ACCOUNTS.find((k) => regionOf(c, k) !== 1);
+    assert.equal(regionOf(c, first), 1);
+    assert.ok(other !== undefined, "an account outside region 1");
+    const lease = await client.grant(60);
+    await client.put(first, "leased", { lease: lease.id });
+    await assert.rejects(
+      client.txn({
+        success: [{ put: { key: first, value: "1" } }, { put: { key: other, value: "2" } }],
+      }),
+      (e) =>
+        e instanceof TinyKvError && e.code === "FAILED_PRECONDITION" && /lease/.test(e.message),
+    );
   } finally {
     await c.close();
   }

@@ -16,7 +16,8 @@
  * A conflict is retried here with a new start timestamp (`TXN_CROSS_REGION_ATTEMPTS`), then
  * answered UNAVAILABLE: nothing happened, the client may retry. An unknown commit outcome is
  * TIMEOUT. Not supported across regions (FAILED_PRECONDITION): a range or delete-range over
- * several keys, and puts with a lease, an expiry, a condition or `return_previous`.
+ * several keys, puts with a lease, an expiry, a condition or `return_previous`, and writing a key
+ * attached to a lease.
  */
 import { create } from "@bufbuild/protobuf";
 import {
@@ -82,6 +83,17 @@ function checkKeys(keys: readonly Uint8Array[]): void {
     ErrorCode.TOO_LARGE,
     `${n} keys in a transaction across regions: at most ${TXN_CROSS_REGION_KEYS_MAX}`,
   );
+}
+
+/**
+ * Refuses writing a key attached to a lease: a lease's revoke deletes its keys without looking at
+ * locks, so it could land between this transaction's prewrite and its commit. (A lease is attached
+ * only by a write, which the lock or the prewrite's conflict check keeps out.)
+ */
+function checkUnleased(writes: readonly Uint8Array[], seen: Map<string, KeyState | undefined>) {
+  for (const key of writes) {
+    if ((seen.get(toHex(key))?.lease ?? 0) !== 0) throw unsupported("writing a key with a lease");
+  }
 }
 
 /** Reads every key at `ts` (each once). */
@@ -163,7 +175,9 @@ async function txnOnce(d: CrossRegionTxnDeps, req: TxnRequest): Promise<CommandO
   const seen = await readAll(d, keys, txn.startTs);
   const succeeded = req.compare.every((c) => compareHolds(c, seen.get(toHex(c.key))));
   for (const c of req.compare) txn.lock(c.key);
-  const results = runOps(succeeded ? req.success : req.failure, seen, txn);
+  const branch = succeeded ? req.success : req.failure;
+  checkUnleased(branch.flatMap((op) => op.op.case === "range" ? [] : [opKey(op)]), seen);
+  const results = runOps(branch, seen, txn);
   const revision = await txn.commit();
   const value = create(TxnResponseSchema, {
     succeeded,
@@ -177,8 +191,9 @@ async function batchOnce(d: CrossRegionTxnDeps, req: BatchRequest): Promise<Comm
   checkKeys(req.ops.flatMap((o) => o.op.case === undefined ? [] : [o.op.value.key]));
   const env = d.env();
   const txn = new Transaction(env, await env.timestamp(), { isolation: "serializable" });
-  const deletes = req.ops.flatMap((o) => o.op.case === "delete" ? [o.op.value.key] : []);
-  const seen = await readAll(d, deletes, txn.startTs);
+  const keys = req.ops.flatMap((o) => o.op.case === undefined ? [] : [o.op.value.key]);
+  const seen = await readAll(d, keys, txn.startTs);
+  checkUnleased(keys, seen);
   const existing = new Set<string>();
   for (const [hex, s] of seen) if (s !== undefined) existing.add(hex);
   let deleted = 0;
