@@ -182,6 +182,8 @@ function wireTxns(
     db: () => d.engine().db,
     resolve: (lock) => resolveOne(txnSender.env(), lock),
     sleep: (ms) => new Promise((r) => o.clock.setTimeout(r, ms)),
+    nowMs: () => o.clock.nowMs(),
+    budgetMs: o.requestTimeoutMs,
   });
   reads.locks = () => timestamps() === undefined ? undefined : readLocks;
   const crossRegion = {

@@ -4,9 +4,9 @@
  * in the span whose transaction started at or below T must be finished, because that
  * transaction may commit at a timestamp at or below T, into the history the read would show. A
  * lock whose primary committed is rolled forward at once, one whose TTL passed is rolled back;
- * a live one is waited out with bounded backoff (`DEFAULT_BACKOFF`), then the read fails with a
- * retryable UNAVAILABLE. After each resolution the read's barrier is taken again, so the local
- * replica has applied it.
+ * a live one is waited out with bounded backoff (`DEFAULT_BACKOFF`). Past that, or past its
+ * budget (the request timeout) spent on locks, the read fails with a retryable UNAVAILABLE.
+ * After each resolution the read's barrier is taken again, so the local replica has applied it.
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { DEFAULT_BACKOFF } from "../../txn/lock_resolver.ts";
@@ -21,6 +21,9 @@ export interface ReadLocksDeps {
   /** Finishes the lock's transaction if it is decided or dead; false while it is alive. */
   readonly resolve: (lock: LockInfo) => Promise<boolean>;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Monotonic ms, and how long one read may spend on locks before it fails (retryable). */
+  readonly nowMs: () => number;
+  readonly budgetMs: number;
 }
 
 /** A span of user keys: [start, end), an empty end is unbounded. */
@@ -54,16 +57,22 @@ export class ReadLocks {
   async settle(span: ReadSpan, ts: number, again: () => Promise<void>): Promise<void> {
     const at = ts === 0 ? Number.MAX_SAFE_INTEGER : ts;
     const backoff = DEFAULT_BACKOFF;
+    const deadline = this.d.nowMs() + this.d.budgetMs;
     for (let attempt = 0;; attempt++) {
       const lock = this.first(span, at);
       if (lock === undefined) return;
-      if (attempt >= backoff.attempts) {
+      const left = deadline - this.d.nowMs();
+      if (attempt >= backoff.attempts || left <= 0) {
         throw new ServiceError(
           ErrorCode.UNAVAILABLE,
           `a key is locked by the transaction started at ${lock.startTs}; retry`,
         );
       }
-      const finished = await this.d.resolve(lock).catch(() => false);
+      // A primary's region without a reachable leader must not hold the read past its budget.
+      const finished = await Promise.race([
+        this.d.resolve(lock).catch(() => false),
+        this.d.sleep(left).then(() => false),
+      ]);
       if (!finished) await this.d.sleep(Math.min(backoff.maxMs, backoff.baseMs * 2 ** attempt));
       await again();
     }
