@@ -7,8 +7,8 @@
  * transactions that each compare both of two keys and write one cannot both commit (no write
  * skew); an ordinary write of a key a transaction locked is refused (retryable) until it is
  * resolved; a coordinator abandoned after its commit point is rolled forward by the resolvers,
- * into the keyspace at its commit timestamp; a prewrite conflicts with an ordinary write after
- * its start.
+ * into the keyspace at its commit timestamp, one abandoned before it rolled back by readers; a
+ * prewrite conflicts with an ordinary write after its start; a leased key is not written.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -179,6 +179,24 @@ test("region txn etcd node: txn and batch across regions, atomic and isolated", 
       (e) =>
         e instanceof TinyKvError && e.code === "FAILED_PRECONDITION" && /lease/.test(e.message),
     );
+
+    // Abandoned before its commit point: a reader meeting its locks rolls it back once its TTL
+    // passed; nothing of it is ever visible.
+    const lostTs = await env.timestamp();
+    for (const k of [p, s]) {
+      const m = { kind: "put" as const, key: k, value: utf8("lost") };
+      const r = await env.client.prewrite(0, {
+        mutations: [m],
+        primary: p,
+        startTs: lostTs,
+        lockTtlMs: 300,
+      });
+      assert.ok(r.ok, "prewrite");
+    }
+    assert.equal(fromUtf8(await client.get(y) ?? utf8("")), "9", "the secondary rolled back");
+    assert.equal(fromUtf8(await client.get(x) ?? utf8("")), "10", "the primary rolled back");
+    const rolled = await env.client.checkTxnStatus(0, p, lostTs, false);
+    assert.equal(rolled.kind, "rolledBack");
   } finally {
     await c.close();
   }
