@@ -44,8 +44,11 @@ import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 export interface CrossRegionTxnDeps {
   /** A transaction environment on this node (node_txn_sender.ts). */
   readonly env: () => TxnEnv;
-  /** The key as of `revision`, read linearizably, locks finished (node_reads.ts). */
-  readonly read: (key: Uint8Array, revision: number) => Promise<KeyState | undefined>;
+  /** The keys as of `revision`, read linearizably, locks finished (node_reads.ts). */
+  readonly read: (
+    keys: readonly Uint8Array[],
+    revision: number,
+  ) => Promise<(KeyState | undefined)[]>;
 }
 
 type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
@@ -103,7 +106,7 @@ async function readAll(
   ts: number,
 ): Promise<Map<string, KeyState | undefined>> {
   const unique = new Map(keys.map((k) => [toHex(k), k]));
-  const states = await Promise.all([...unique.values()].map((k) => d.read(k, ts)));
+  const states = await d.read([...unique.values()], ts);
   return new Map([...unique.keys()].map((hex, i) => [hex, states[i]]));
 }
 

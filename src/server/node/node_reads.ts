@@ -18,6 +18,7 @@ import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { isOpenEnded } from "../../kv/key_state.ts";
 import { type KvScanPage, type KvScanRequest, scanRange } from "../../kv/kv_scan.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
+import type { KeyState } from "../../kv/key_state.ts";
 import { overlaps } from "../../region/descriptor.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import { type Consistency, type KeyRead, ServiceError } from "../kv_service.ts";
@@ -131,6 +132,27 @@ export class NodeReads {
     await this.#settle(keySpan(key), revision, consistency, [region]);
     const state = await revisionRead(engine, () => kv.getAt(key, revision));
     return { state, revision };
+  }
+
+  /**
+   * Keys as of `revision`, linearizably: one barrier and one close per region, not per key (a
+   * transaction across regions reads its keys at its start timestamp), the locks finished.
+   */
+  async getManyAt(
+    keys: readonly Uint8Array[],
+    revision: number,
+  ): Promise<(KeyState | undefined)[]> {
+    const regions = [...new Set(keys.map((k) => this.#regionOf(k)))];
+    await Promise.all(regions.map((r) => this.barrier("linearizable", [r], r.kv.descriptor)));
+    const close = this.#closer("linearizable");
+    if (close !== undefined) await closeAt(regions, revision, close);
+    for (const key of keys) {
+      await this.#settle(keySpan(key), revision, "linearizable", [this.#regionOf(key)]);
+    }
+    const engine = this.engine();
+    return await Promise.all(
+      keys.map((k) => revisionRead(engine, () => this.#regionOf(k).kv.kv.getAt(k, revision))),
+    );
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {

@@ -188,7 +188,7 @@ function wireTxns(
   reads.locks = () => timestamps() === undefined ? undefined : readLocks;
   const crossRegion = {
     env: () => txnSender.env(),
-    read: async (key: Uint8Array, at: number) => (await reads.get(key, "linearizable", at)).state,
+    read: (keys: readonly Uint8Array[], at: number) => reads.getManyAt(keys, at),
   };
   router.crossRegion = () => timestamps() === undefined ? undefined : crossRegion;
   return { txns, txnSender, txnResolver };
