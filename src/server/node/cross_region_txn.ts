@@ -215,15 +215,21 @@ async function batchOnce(d: CrossRegionTxnDeps, req: BatchRequest): Promise<Comm
   return { case: "write", value };
 }
 
-/** Runs `once` until it does not conflict, at most TXN_CROSS_REGION_ATTEMPTS times. */
-async function withRetries(once: () => Promise<CommandOutcome>): Promise<CommandOutcome> {
+/**
+ * Runs `once` until it does not conflict, at most TXN_CROSS_REGION_ATTEMPTS times, backing off
+ * between tries (20 ms, 40 ms, ...) so that the holder of the conflicting locks can finish.
+ */
+async function withRetries(
+  d: CrossRegionTxnDeps,
+  once: () => Promise<CommandOutcome>,
+): Promise<CommandOutcome> {
   for (let attempt = 1;; attempt++) {
     try {
       return await once();
     } catch (err) {
       const again = err instanceof TxnConflictError || err instanceof TxnLockedError;
-      if (again && attempt < TXN_CROSS_REGION_ATTEMPTS) continue;
-      throw serviceErrorOf(err);
+      if (!again || attempt >= TXN_CROSS_REGION_ATTEMPTS) throw serviceErrorOf(err);
+      await d.env().sleep(10 * 2 ** attempt);
     }
   }
 }
@@ -240,12 +246,12 @@ function serviceErrorOf(err: unknown): unknown {
 }
 
 export function crossRegionTxn(d: CrossRegionTxnDeps, req: TxnRequest): Promise<CommandOutcome> {
-  return withRetries(() => txnOnce(d, req));
+  return withRetries(d, () => txnOnce(d, req));
 }
 
 export function crossRegionBatch(
   d: CrossRegionTxnDeps,
   req: BatchRequest,
 ): Promise<CommandOutcome> {
-  return withRetries(() => batchOnce(d, req));
+  return withRetries(d, () => batchOnce(d, req));
 }

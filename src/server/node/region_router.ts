@@ -28,6 +28,7 @@ import { RegionChangedError } from "./proposals.ts";
 import type { ProposalTimestamps } from "./proposal_timestamps.ts";
 import { compactRegions } from "./compact_regions.ts";
 import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
+import { PROPOSALS_PENDING_MAX } from "../../limits.ts";
 import { crossRegionBatch, crossRegionTxn, type CrossRegionTxnDeps } from "./cross_region_txn.ts";
 
 export interface RegionRouterDeps {
@@ -59,6 +60,8 @@ export class RegionRouter {
   /** Each region's own path: its proposals, and a forwarder to its leader. */
   readonly #paths = new Map<number, { path: CommandPath; forwarder: LeaderForwarder }>();
 
+  /** Transactions across regions running here, by the client session that sent each. */
+  readonly #running = new Map<string, Promise<CommandOutcome>>();
   /** How this node runs a `txn` or `batch` across regions; undefined: refused (one region). */
   crossRegion: () => CrossRegionTxnDeps | undefined = () => undefined;
 
@@ -115,8 +118,21 @@ export class RegionRouter {
       if (!(err instanceof ServiceError) || err.code !== ErrorCode.FAILED_PRECONDITION) throw err;
     }
     const body = create(CommandSchema, command).body;
-    if (body.case === "txn") return crossRegionTxn(deps, body.value);
-    return body.case === "batch" ? crossRegionBatch(deps, body.value) : undefined;
+    const run = () =>
+      body.case === "txn"
+        ? crossRegionTxn(deps, body.value)
+        : body.case === "batch"
+        ? crossRegionBatch(deps, body.value)
+        : Promise.reject(new Error(`not a transaction: ${body.case}`));
+    // A client's retry of a request still running here joins it rather than racing it (the
+    // two would abort each other's prewrites); nothing dedups a retry sent to another node.
+    const session = command.clientId ? `${command.clientId}:${command.sequence}` : undefined;
+    if (session === undefined || this.#running.size >= PROPOSALS_PENDING_MAX) return run();
+    const known = this.#running.get(session);
+    if (known !== undefined) return known;
+    const started = run().finally(() => this.#running.delete(session));
+    this.#running.set(session, started);
+    return started;
   }
 
   /**
