@@ -152,6 +152,12 @@ export const PLACEMENT_RPC_BYTES_MAX = 4 * MiB;
 export const PLACEMENT_PLANNED_OPERATORS_MAX = 64;
 /** Operators in flight that add or remove a replica on one node (bounds a node's copying). */
 export const PLACEMENT_MOVES_PER_NODE_MAX = 4;
+/** Leadership transfers the leader balance starts in one scheduler pass. */
+export const PLACEMENT_LEADER_TRANSFERS_PER_TICK_MAX = 8;
+/** Leadership transfers in flight from or to one node. */
+export const PLACEMENT_LEADER_TRANSFERS_PER_NODE_MAX = 4;
+/** Leaders per node may differ by this much before a transfer is made (at least 1: no flapping). */
+export const PLACEMENT_LEADER_TOLERANCE = 1;
 /** An operator not finished after this long is dropped (and may be made again). */
 export const PLACEMENT_OPERATOR_TIMEOUT_MS = 10 * 60_000;
 /**
@@ -194,10 +200,10 @@ export const RESP_WRITE_BATCHES_INFLIGHT_MAX = 2;
  */
 export const HISTORY_COMPACT_SLICE_ENTRIES = 1024;
 /**
- * Key bytes one history compaction pass remembers of the keys it has finished, so that a key
- * changed again later in the pass is not compacted again (a hot key is met in every batch of
- * records, and each revisit stepped over the tombstones the first visit left). Past it, further
- * keys are not remembered: still correct, only revisited.
+ * Bytes history compaction spends remembering each key's one live change (history_pass_keys.ts),
+ * half for the pass running and half for the keys of the pass before, so a key met again (in a
+ * later batch, or in the next pass: every hot key) costs no index seek. Past it, further keys
+ * are not remembered: still correct, each costs a seek.
  */
 export const HISTORY_COMPACT_PASS_KEY_BYTES_MAX = 8 * MiB;
 

@@ -58,6 +58,8 @@ Options:
   --replicas N       replicas per region the placement service keeps (default 3)
   --replace-timeout D  a node silent this long is down and its replicas are replaced
                      (default 30m; 90s, 2m, a bare number is seconds; at most 24 h)
+  --placement-heartbeat D  interval of the heartbeat to placement and of its scheduler
+                     (default 10s; 500ms, 2s, a bare number is ms; 10 ms to 60 s)
   --region-split-bytes N  split a region past N bytes (default 0: never; docs/regions.md)
   --tls-cert FILE --tls-key FILE
                      TLS on the protobuf and RESP ports, HTTPS on the HTTP port; to peers too

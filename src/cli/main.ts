@@ -45,6 +45,7 @@ const SERVE_OPTIONS = {
   zone: { type: "string" },
   replicas: { type: "string" },
   "replace-timeout": { type: "string" },
+  "placement-heartbeat": { type: "string" },
 } as const;
 
 const CLIENT_OPTIONS = {

@@ -1,5 +1,14 @@
-/** `--zone NAME`, `--replicas N`, `--replace-timeout D`: the node's placement options. */
-import { PLACEMENT_REPLICAS_MAX, PLACEMENT_ZONE_BYTES_MAX } from "../limits_ops.ts";
+/**
+ * `--zone NAME`, `--replicas N`, `--replace-timeout D`, `--placement-heartbeat D`: the node's
+ * placement options (the heartbeat's bounds are checked where the node opens:
+ * placement_options.ts).
+ */
+import {
+  PLACEMENT_HEARTBEAT_MS_MAX,
+  PLACEMENT_HEARTBEAT_MS_MIN,
+  PLACEMENT_REPLICAS_MAX,
+  PLACEMENT_ZONE_BYTES_MAX,
+} from "../limits_ops.ts";
 import type { PlacementNodeOptions } from "../server/placement/placement_options.ts";
 import { utf8 } from "../util/bytes.ts";
 import { parseDuration } from "./duration.ts";
@@ -9,6 +18,7 @@ export interface PlacementFlags {
   readonly zone?: string;
   readonly replicas?: string;
   readonly "replace-timeout"?: string;
+  readonly "placement-heartbeat"?: string;
 }
 
 export function placementFlagsOf(flags: PlacementFlags): Partial<PlacementNodeOptions> {
@@ -33,6 +43,17 @@ export function placementFlagsOf(flags: PlacementFlags): Partial<PlacementNodeOp
   const timeout = flags["replace-timeout"];
   if (timeout !== undefined) {
     out.replaceTimeoutMs = parseDuration(timeout, "--replace-timeout", "s");
+  }
+  const heartbeat = flags["placement-heartbeat"];
+  if (heartbeat !== undefined) {
+    const ms = parseDuration(heartbeat, "--placement-heartbeat");
+    if (ms < PLACEMENT_HEARTBEAT_MS_MIN || ms > PLACEMENT_HEARTBEAT_MS_MAX) {
+      throw new UsageError(
+        `--placement-heartbeat must be ${PLACEMENT_HEARTBEAT_MS_MIN} ms to ` +
+          `${PLACEMENT_HEARTBEAT_MS_MAX / 1000} s, got '${heartbeat}'`,
+      );
+    }
+    out.heartbeatMs = ms;
   }
   return out;
 }

@@ -1,8 +1,8 @@
 /**
  * Removes history the store no longer serves after `compact(C)`: for each key,
- * every change older than the newest one at or below C, and that one too when
- * it is a delete below C. Reads at revisions >= C and watches from >= C still find all
- * they need.
+ * every change older than its newest one below C, and that one too when it is a
+ * delete. Reads at revisions >= C and watches from >= C still find all they need,
+ * the previous value of a change at C included (the key's state just below C).
  *
  * The work follows the history, not the whole key index: only keys changed
  * since the last physical compaction (revisions [done, C)) can hold anything
@@ -16,19 +16,15 @@
 import { HISTORY_COMPACT_BATCH } from "../limits.ts";
 import { HISTORY_COMPACT_SLICE_ENTRIES } from "../limits_ops.ts";
 import type { Db, WriteOp } from "../storage/db.ts";
-import { compareBytes } from "../util/bytes.ts";
+import { equalBytes } from "../util/bytes.ts";
 import { ByteReader, ByteWriter } from "../util/coding.ts";
 import { ClosedError } from "../util/errors.ts";
 import { ChangeType, decodeHistory, decodeIndexEntry } from "./key_record.ts";
+import type { RegionKeys } from "./region_keys.ts";
 import { indexKey, indexKeyEnd, parseIndexKey } from "./mvcc_keys.ts";
-import { FinishedKeys } from "./history_finished_keys.ts";
+import { type KeyChanges, PassKeys, readBatch, type RevisionChange } from "./history_pass_keys.ts";
 import type { HistoryView } from "./history_view.ts";
-
-function textOf(key: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i]);
-  return s;
-}
+import type { KeySpan } from "./snapshot_ranges.ts";
 
 /**
  * How compaction shares the event loop: it examines at most `sliceEntries` engine entries
@@ -50,148 +46,104 @@ export const MICROTASK_PACE: CompactionPace = {
 class Slice {
   left: number;
   ops: WriteOp[] = [];
+  /** Changes (key index entries) removed. */
+  removed = 0;
   constructor(readonly entries: number) {
     this.left = entries;
   }
   get spent(): boolean {
     return this.left <= 0;
   }
-}
-
-/** Where one key's compaction resumes: the next index entry, and whether its kept one is seen. */
-interface KeyCursor {
-  readonly start: Uint8Array;
-  readonly settled: boolean;
+  /** Removes the key's change at one revision: its index entry and history records. */
+  remove(key: Uint8Array, change: RevisionChange): void {
+    this.ops.push({ type: "del", key: indexKey(key, change.revision) });
+    for (const record of change.records) this.ops.push({ type: "del", key: record });
+    this.removed++;
+  }
 }
 
 /**
- * Removes what compaction to `upTo` makes unreachable for one key, from `at`, until the
- * slice is spent. Returns where to go on, or undefined when the key is done. Index entries
- * below `upTo` change only here (new ones sort before `indexKey(key, upTo)`), so a cursor
- * stays valid across the pause between slices.
- *
- * The last compaction (to `done`) left at most one live entry at or below `done`, the newest,
- * and tombstones for every older one. So the key is read in two bounded scans: its changes in
- * (done, upTo], which end at `indexKey(key, done)`, then that one entry (a scan of limit 1).
- * One scan to the key's end would stop handing out entries after the kept one, but the
- * engine reads ahead (up to a batch of live entries) and so stepped over the tombstones of
- * the key's whole compacted past on every pass: each pass cost more than the one before
- * until an engine compaction dropped them (issue 14: puts on 1,000 hot keys slowed by a
- * third within a minute of auto-compaction).
+ * The key's one live change older than `revision`, from the key index (a seek: the pass has
+ * not seen the key yet, or could not remember it). There is at most one: the previous
+ * compaction (to `from`) left live only the key's newest change below `from` (and its changes
+ * at `from`, which this pass reads), and this pass has removed all but the newest of the key's
+ * changes it has read so far. Its history records: the one
+ * the entry names, and the key's earlier ones at that revision (a MULTI that set it twice).
  */
-function compactKey(
+function liveBelow(
   db: Db,
   view: HistoryView,
   key: Uint8Array,
-  range: { readonly done: number; readonly upTo: number },
-  at: KeyCursor,
+  revision: number,
   slice: Slice,
-): KeyCursor | undefined {
-  const { done, upTo } = range;
-  const doneKey = indexKey(key, done);
-  let settled = at.settled;
-  const examine = (k: Uint8Array, v: Uint8Array): void => {
-    slice.left--;
-    const entry = decodeIndexEntry(v);
-    const revision = parseIndexKey(k).revision;
-    // The newest change at or below C stays: a change at C is an event a watch from C
-    // delivers; an older put is the key's state at C (an older delete says nothing).
-    const keep = !settled && (revision === upTo || entry.type === ChangeType.Put);
-    settled = true;
-    if (!keep) {
-      slice.ops.push({ type: "del", key: k.slice() }, {
-        type: "del",
-        key: view.feedOf(revision).history(revision, entry.sub),
-      });
-    }
-  };
-  if (compareBytes(at.start, doneKey) < 0) {
-    for (const [k, v] of db.scanSync({ start: at.start, end: doneKey })) {
-      if (slice.spent) return { start: k.slice(), settled };
-      examine(k, v);
-    }
+): RevisionChange | null {
+  slice.left--;
+  const end = indexKeyEnd(key);
+  for (const [k, v] of db.scanSync({ start: indexKey(key, revision - 1), end, limit: 1 })) {
+    const below = parseIndexKey(k).revision;
+    const { type, sub } = decodeIndexEntry(v);
+    const feed = view.feedOf(below);
+    const records = sub === 0 ? [] : earlierRecords(db, feed, key, below, sub, slice);
+    records.push(feed.history(below, sub));
+    return { revision: below, type, records };
   }
-  if (slice.spent) return { start: doneKey, settled };
-  const start = compareBytes(at.start, doneKey) < 0 ? doneKey : at.start;
-  for (const [k, v] of db.scanSync({ start, end: indexKeyEnd(key), limit: 1 })) examine(k, v);
-  return undefined;
+  return null;
 }
 
-/** A key met in one pass over history records: its first record, and how many it had. */
-interface Changed {
-  readonly key: Uint8Array;
-  readonly text: string;
-  /** The first record created the key (a put of version 1): nothing of it is older. */
-  readonly created: boolean;
-  records: number;
+/** The engine keys of `key`'s history records at `revision` before number `sub`. */
+function earlierRecords(
+  db: Db,
+  feed: RegionKeys,
+  key: Uint8Array,
+  revision: number,
+  sub: number,
+  slice: Slice,
+): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const range = { start: feed.historyStart(revision), end: feed.history(revision, sub) };
+  for (const [k, v] of db.scanSync(range)) {
+    slice.left--;
+    if (equalBytes(decodeHistory(revision, v).state.key, key)) out.push(k.slice());
+  }
+  return out;
 }
 
 /**
- * The keys whose index needs a look, from up to `batch` history records from revision `from`
- * (below `upTo`), stopping only between revisions so a revision is never half examined.
- * `next` is the revision the next pass starts at, or undefined when every record below `upTo`
- * was covered. Only the region's own keys count (history_view.ts): another region compacts
- * the rest of a feed it shares, by its own compaction point; below a split the records are
- * in the ancestors' feeds, walked in revision order.
- *
- * A key whose only record in the pass created it is left out: the last compaction left nothing
- * of it below `from`, an older incarnation inside [from, upTo) had its own record in an earlier
- * pass (which looked at every entry up to `upTo`), and a newer record is looked at by its own
- * pass. Keys written once (random keys) so cost no index seek at all.
+ * Removes one key's changes that a batch makes unreachable, from the history records the
+ * batch read (no index scan of the key's changes): every revision but its newest in the
+ * batch, the live change it had before them, and the newest too when it is a delete. A
+ * newest put stays and is remembered: a later batch or pass with a newer change removes it.
  */
-function changedKeys(
+function compactChanges(
   db: Db,
   view: HistoryView,
-  from: number,
-  upTo: number,
-  batch: number,
-  finished: FinishedKeys,
-): { keys: Changed[]; records: number; next: number | undefined } {
-  const found = new Map<string, Changed>();
-  let records = 0, open = -1, next: number | undefined;
-  segments: for (const { feed, from: low, to } of view.segments(from, upTo - 1)) {
-    for (const [k, v] of db.scanSync({ start: feed.historyStart(low), end: feed.historyEnd })) {
-      const revision = feed.parseHistory(k).revision;
-      if (revision > to) break;
-      if (revision !== open && records >= batch) {
-        next = revision;
-        break segments;
-      }
-      open = revision;
-      records++;
-      const { type, state } = decodeHistory(revision, v);
-      if (!view.owns(state.key)) continue;
-      noteChange(found, revision, type, state);
-    }
-  }
-  const keys: Changed[] = [];
-  for (const c of found.values()) {
-    if (!(c.created && c.records === 1) && !finished.has(c.text)) keys.push(c);
-  }
-  return { keys, records, next };
-}
-
-function noteChange(
-  found: Map<string, Changed>,
-  revision: number,
-  type: ChangeType,
-  state: { readonly key: Uint8Array; readonly version: number; readonly createRevision: number },
+  changes: KeyChanges,
+  keys: PassKeys,
+  slice: Slice,
 ): void {
-  const text = textOf(state.key);
-  const seen = found.get(text);
-  if (seen !== undefined) {
-    seen.records++;
-    return;
+  const { key, text, revisions } = changes;
+  let below = keys.get(text);
+  // A key created by its first record here has nothing older: its earlier life ended in a
+  // delete, which the pass that reached it removed (with everything before it).
+  if (below === undefined) {
+    below = changes.created ? null : liveBelow(db, view, key, revisions[0].revision, slice);
   }
-  const created = type === ChangeType.Put && state.version === 1 &&
-    state.createRevision === revision;
-  found.set(text, { key: state.key.slice(), text, created, records: 1 });
+  if (below !== null) slice.remove(key, below);
+  const newest = revisions[revisions.length - 1];
+  for (const change of revisions) if (change !== newest) slice.remove(key, change);
+  if (newest.type === ChangeType.Delete) {
+    slice.remove(key, newest);
+    keys.set(text, null);
+  } else {
+    keys.set(text, newest);
+  }
 }
 
 /**
  * Compacts the history records in [from, upTo) slice by slice (see CompactionPace).
  * Returns the number of changes removed. Idempotent: a pass cut short (the engine closed)
- * is redone from `from` by the next open.
+ * is redone from `from` by the next open. `keys`: what the pass to `from` left, when this
+ * store's compactor made it (else empty); on return, what this pass left.
  */
 export async function compactHistory(
   db: Db,
@@ -199,35 +151,31 @@ export async function compactHistory(
   from: number,
   upTo: number,
   pace: CompactionPace = MICROTASK_PACE,
+  keys: PassKeys = new PassKeys(),
 ): Promise<number> {
   let removed = 0;
   let slice = new Slice(pace.sliceEntries);
   const endSlice = async () => {
-    removed += slice.ops.length / 2;
+    removed += slice.removed;
     if (slice.ops.length > 0) await db.write(slice.ops);
     slice = new Slice(pace.sliceEntries);
     await pace.pause();
   };
-  const finished = new FinishedKeys();
+  keys.nextPass();
   let next: number | undefined = from;
   while (next !== undefined) {
-    const found = changedKeys(
+    const batch = readBatch(
       db,
       view,
       next,
       upTo,
       Math.min(HISTORY_COMPACT_BATCH, pace.sliceEntries),
-      finished,
     );
-    next = found.next;
-    slice.left -= found.records;
-    for (const { key, text } of found.keys) {
-      let at: KeyCursor | undefined = { start: indexKey(key, upTo), settled: false };
-      while (at !== undefined) {
-        if (slice.spent) await endSlice();
-        at = compactKey(db, view, key, { done: from, upTo }, at, slice);
-      }
-      finished.add(text);
+    next = batch.next;
+    slice.left -= batch.records;
+    for (const changes of batch.keys.values()) {
+      if (slice.spent) await endSlice();
+      compactChanges(db, view, changes, keys, slice);
     }
     await endSlice();
   }
@@ -244,6 +192,8 @@ export class HistoryCompactor {
   #wanted = 0;
   #done: number;
   #running: Promise<void> | undefined;
+  /** What the last pass left (to `#done`, over `span`), for the next. */
+  #keys: { readonly span: KeySpan; readonly keys: PassKeys } | undefined;
   /** History changes removed so far (for metrics). */
   removed = 0;
   /** How the work shares the event loop; the node sets a timer-based pause (engine_holder). */
@@ -273,10 +223,16 @@ export class HistoryCompactor {
     try {
       while (this.#done < this.#wanted) {
         const target = this.#wanted;
-        this.removed += await compactHistory(this.db, this.view, this.#done, target, this.pace);
+        // A split gives the region a new span: its child compacts the keys it took from here.
+        const span = this.view.span;
+        const keys = this.#keys?.span === span ? this.#keys.keys : new PassKeys();
+        this.#keys = undefined;
+        const { db, view, pace } = this;
+        this.removed += await compactHistory(db, view, this.#done, target, pace, keys);
         const done = new ByteWriter(10).varint(target).finish();
         await this.db.write([{ type: "put", key: this.view.own.compactedDone, value: done }]);
         this.#done = target;
+        this.#keys = { span, keys };
       }
     } catch (err) {
       // The engine closed (shutdown or swap): the next open runs it again.

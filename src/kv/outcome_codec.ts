@@ -10,14 +10,16 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type ClientResponse, ClientResponseSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { Outcome } from "./apply.ts";
 import { encodeRedisOutcome } from "./redis_outcome_codec.ts";
+import { encodeWriteOutcome } from "./write_outcome_codec.ts";
 
 const messageOf = new WeakMap<Uint8Array, ClientResponse>();
 
 export function encodeOutcome(outcome: Outcome): Uint8Array {
-  const redis = encodeRedisOutcome(outcome); // every RESP write's: encoded by hand
-  if (redis !== undefined) {
-    messageOf.set(redis.bytes, redis.message);
-    return redis.bytes;
+  // Every RESP write's and every plain write's: encoded by hand.
+  const mine = encodeRedisOutcome(outcome) ?? encodeWriteOutcome(outcome);
+  if (mine !== undefined) {
+    messageOf.set(mine.bytes, mine.message);
+    return mine.bytes;
   }
   const message = create(ClientResponseSchema, outcome);
   const bytes = toBinary(ClientResponseSchema, message);

@@ -2,12 +2,9 @@
  * Balancing, once every region is healthy enough that the replica checker has
  * nothing to do for it (docs/decisions/0014-regions.md §7):
  *
- * - regions: move a replica from the usable node with the most replicas to the
- *   one with the fewest, when they differ by more than the tolerance, choosing
- *   a region whose zone spread the move keeps;
- * - leaders: hand a leadership from the node leading the most regions to a
- *   caught-up voter on the node leading the fewest, when they differ by more
- *   than one.
+ * move a replica from the usable node with the most replicas to the one with
+ * the fewest, when they differ by more than the tolerance, choosing a region
+ * whose zone spread the move keeps. Leaders: leader_balancer.ts.
  *
  * Each call proposes at most one operator, so a tick moves the cluster a step
  * at a time and the loads it decides on stay close to true.
@@ -69,37 +66,6 @@ export function balanceRegions(
       const steps = moveSteps(info, source, target);
       const reason = `balance regions ${source} → ${target}`;
       return { info, proposal: { kind: "move", reason, steps } };
-    }
-  }
-  return undefined;
-}
-
-/**
- * Moves one leadership from one of the nodes leading the most regions to the
- * voter of that region leading the fewest, when they differ by more than one.
- */
-export function balanceLeaders(
-  ctx: ChoiceContext,
-  regions: readonly RegionInfo[],
-): { info: RegionInfo; proposal: Proposal } | undefined {
-  const leaders = (id: number) => ctx.loads.get(id)?.leaders ?? 0;
-  const order = usableByLoad(ctx, leaders);
-  const usable = new Set(order);
-  const byLeader = indexBy(regions, (r) => [r.leader]);
-  const last = Math.max(1, order.length - SOURCES_TRIED);
-  for (let i = order.length - 1; i >= last; i--) {
-    const most = order[i];
-    for (const info of byLeader.get(most) ?? []) {
-      let best = 0;
-      for (const p of info.descriptor.replicas) {
-        const ok = p.role === "voter" && p.nodeId !== most && usable.has(p.nodeId) &&
-          info.caughtUp.includes(p.nodeId);
-        if (ok && (best === 0 || leaders(p.nodeId) < leaders(best))) best = p.nodeId;
-      }
-      if (best === 0 || leaders(most) - leaders(best) <= 1) continue;
-      const steps = [{ kind: "transfer-leader" as const, to: best }];
-      const reason = `balance leaders ${most} → ${best}`;
-      return { info, proposal: { kind: "leader", reason, steps } };
     }
   }
   return undefined;

@@ -15,20 +15,27 @@ export interface HeldConf {
   readonly confVer: number;
 }
 
-/** The step orders for the regions `nodeId` reported leading (ids in `reported`). */
+/**
+ * The step orders for the regions `nodeId` reported leading (ids in `reported`), each named with
+ * the term its report was made in (`terms[i]` for `reported[i]`; absent or 0: an older node's
+ * heartbeat, no term).
+ */
 export function ordersFor(
   scheduler: PlacementScheduler,
   nodeId: number,
   reported: readonly number[],
+  terms: readonly number[] = [],
 ): StepOrder[] {
   const out: StepOrder[] = [];
-  for (const id of reported) {
+  for (const [i, id] of reported.entries()) {
     const op = scheduler.operator(id);
     const info = scheduler.view.region(id);
     if (op === undefined || info === undefined || info.leader !== nodeId) continue;
     const step = currentStep(op, info);
     if (step === undefined || step === "stale") continue;
-    out.push({ regionId: id, epoch: info.descriptor.epoch, step });
+    const term = terms[i] ?? 0;
+    const order = { regionId: id, epoch: info.descriptor.epoch, step };
+    out.push(term > 0 ? { ...order, term } : order);
   }
   return out;
 }

@@ -26,6 +26,12 @@ export interface StepOrder {
   /** The region's epoch in the report the step was derived from. */
   readonly epoch: RegionEpoch;
   readonly step: Step;
+  /**
+   * The Raft term the region's leader reported the region in; 0 or absent: unchecked (an older
+   * placement leader's answer). A leader in another term drops the order: it lost and regained
+   * leadership since, and placement has not yet seen the region as it is in its new term.
+   */
+  readonly term?: number;
 }
 
 /** The region as its leader sees it now. */
@@ -34,6 +40,8 @@ export interface RegionNow {
   readonly descriptor: RegionDescriptor;
   readonly self: number;
   readonly isLeader: boolean;
+  /** The leader's current Raft term (absent: not checked). */
+  readonly term?: number;
   /** A conf change proposed and not applied, a joint configuration or a transfer under way. */
   readonly busy: boolean;
   /** Whether a member's log has reached the leader's commit index. */
@@ -83,6 +91,9 @@ export function nextAction(order: StepOrder, now: RegionNow): StepAction {
       kind: "drop",
       reason: `stale: epoch ${order.epoch.version}/${order.epoch.confVer}, ` + `region at ${at}`,
     };
+  }
+  if ((order.term ?? 0) > 0 && now.term !== undefined && now.term !== order.term) {
+    return { kind: "drop", reason: `stale: term ${order.term}, leader in term ${now.term}` };
   }
   if (now.busy) return { kind: "wait", reason: "a membership change is under way" };
   const s = order.step;

@@ -10,9 +10,15 @@
  */
 import type { ClusterView, RegionInfo } from "./cluster_view.ts";
 import { currentStep, nodesTouched, type Operator, type Step } from "./operator.ts";
-import { balanceLeaders, balanceRegions } from "./balancer.ts";
+import { balanceRegions } from "./balancer.ts";
+import { balanceLeaders } from "./leader_balancer.ts";
 import { checkReplicas, type Proposal } from "./replica_checker.ts";
 import { type ChoiceContext, usableNodes } from "./target_choice.ts";
+import {
+  PLACEMENT_LEADER_TOLERANCE,
+  PLACEMENT_LEADER_TRANSFERS_PER_NODE_MAX,
+  PLACEMENT_LEADER_TRANSFERS_PER_TICK_MAX,
+} from "../limits_ops.ts";
 
 export interface SchedulerOptions {
   /** Voters per region (`--replicas`). */
@@ -25,6 +31,12 @@ export interface SchedulerOptions {
   readonly operatorTimeoutMs: number;
   /** Replica counts may differ by this much between usable nodes. */
   readonly regionTolerance: number;
+  /** Leaders per node may differ by this much (at least 1; default PLACEMENT_LEADER_TOLERANCE). */
+  readonly leaderTolerance?: number;
+  /** Leadership transfers started per tick (default PLACEMENT_LEADER_TRANSFERS_PER_TICK_MAX). */
+  readonly maxLeaderTransfersPerTick?: number;
+  /** Transfers in flight from or to one node (default PLACEMENT_LEADER_TRANSFERS_PER_NODE_MAX). */
+  readonly maxLeaderTransfersPerNode?: number;
   /**
    * Regions the replica checker looks at per tick, continuing where the last
    * tick stopped, so a tick's cost is bounded however many regions there are.
@@ -52,6 +64,8 @@ export class PlacementScheduler {
   readonly #ops = new Map<number, Operator>();
   /** Where the replica checker's patrol resumes, as an index into the view's regions. */
   #cursor = 0;
+  /** Node id → leadership transfers in flight from or to it, counted each tick. */
+  readonly #transfers = new Map<number, number>();
   readonly counts: TickCounts = { finished: 0, stale: 0, timedOut: 0 };
 
   constructor(readonly view: ClusterView, readonly options: SchedulerOptions) {}
@@ -83,21 +97,47 @@ export class PlacementScheduler {
       const info = this.view.region(id);
       const step = info === undefined ? "stale" : currentStep(op, info);
       if (step === undefined) this.counts.finished++;
-      else if (step === "stale") this.counts.stale++;
+      else if (step === "stale" || this.#unreachable(op, step, info, nowMs)) this.counts.stale++;
       else if (nowMs - op.createdMs > this.options.operatorTimeoutMs) this.counts.timedOut++;
       else continue;
       this.#ops.delete(id);
     }
   }
 
+  /**
+   * A leadership transfer whose target can no longer take it: the node is down or draining, or
+   * a report made since the operator shows it lagging or unheard (it died). Left in flight, its
+   * order would be sent again every heartbeat and hold the region (no other operator, such as
+   * the replacement of that dead node, could start) until the operator timed out.
+   */
+  #unreachable(op: Operator, step: Step, info: RegionInfo | undefined, nowMs: number): boolean {
+    if (step.kind !== "transfer-leader" || info === undefined) return false;
+    if (!this.view.isUsable(step.to, nowMs)) return true;
+    return info.reportedMs > op.createdMs && !info.caughtUp.includes(step.to);
+  }
+
   #context(nowMs: number): ChoiceContext {
     const busy = new Map<number, number>();
+    const loads = this.view.loads();
+    this.#transfers.clear();
     for (const op of this.#ops.values()) {
       for (const n of nodesTouched(op)) busy.set(n, (busy.get(n) ?? 0) + 1);
+      // A transfer in flight counts as done, so the leader balance does not overshoot.
+      const info = this.view.region(op.regionId);
+      const step = info === undefined ? undefined : currentStep(op, info);
+      if (info === undefined || step === undefined || step === "stale") continue;
+      if (step.kind !== "transfer-leader") continue;
+      const from = loads.get(info.leader);
+      const to = loads.get(step.to);
+      if (from !== undefined) from.leaders--;
+      if (to !== undefined) to.leaders++;
+      for (const n of [info.leader, step.to]) {
+        this.#transfers.set(n, (this.#transfers.get(n) ?? 0) + 1);
+      }
     }
     return {
       view: this.view,
-      loads: this.view.loads(),
+      loads,
       nowMs,
       busy,
       maxMovesPerNode: this.options.maxMovesPerNode,
@@ -113,8 +153,19 @@ export class PlacementScheduler {
     const move = balanceRegions(ctx, regions, this.options.regionTolerance);
     if (move !== undefined) this.#start(ctx, move.info, move.proposal);
     if (this.#ops.size >= this.options.maxOperators) return;
-    const lead = balanceLeaders(ctx, idle());
-    if (lead !== undefined) this.#start(ctx, lead.info, lead.proposal);
+    const o = this.options;
+    const limits = {
+      tolerance: o.leaderTolerance ?? PLACEMENT_LEADER_TOLERANCE,
+      perTick: Math.min(
+        o.maxLeaderTransfersPerTick ?? PLACEMENT_LEADER_TRANSFERS_PER_TICK_MAX,
+        o.maxOperators - this.#ops.size,
+      ),
+      perNode: o.maxLeaderTransfersPerNode ?? PLACEMENT_LEADER_TRANSFERS_PER_NODE_MAX,
+    };
+    // The balance counts its transfers in ctx.loads itself (#start must not count them again).
+    for (const lead of balanceLeaders(ctx, idle(), limits, this.#transfers)) {
+      this.#start(ctx, lead.info, lead.proposal);
+    }
   }
 
   /** The replica checker over the next `regionsCheckedPerTick` regions. */
@@ -155,7 +206,7 @@ export class PlacementScheduler {
       } else if (s.kind === "remove") {
         const l = load(s.node);
         if (l !== undefined) l.replicas--;
-      } else if (s.kind === "transfer-leader") {
+      } else if (s.kind === "transfer-leader" && p.kind !== "leader") {
         const to = load(s.to);
         const from = load(info.leader);
         if (to !== undefined) to.leaders++;

@@ -12,6 +12,9 @@ import { type FaultCounts, type FaultKind, zeroCounts } from "./fault_kinds.ts";
 import { corruptStoredFile } from "./corruption.ts";
 import { wholeAndCaughtUp } from "./heal.ts";
 import { wipeAndRejoin } from "./membership_ops.ts";
+import { placementWhole } from "./placement_check.ts";
+import { regionsWhole } from "./region_final.ts";
+import { regionsSurviveOneLoss } from "./region_quorum.ts";
 import type { Roster } from "./roster.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
@@ -66,7 +69,8 @@ export class Nemesis {
    * Whether one more node may lose or damage its data. A majority with bad
    * data cannot be repaired by any procedure (nothing is left to rebuild
    * from), so at most a minority is ever out of the membership or awaiting a
-   * rebuild.
+   * rebuild. The same holds for the placement group (region 0: every voter holds it) and for
+   * every other region (all its replicas voters, none missing).
    */
   #mayDamage(): boolean {
     const damaged = this.c.nodes.filter((n) => !this.roster.isMember(n.id)).length;
@@ -75,7 +79,8 @@ export class Nemesis {
     // a node's data then can leave no quorum to remove it with (docs/membership.md, Refusals).
     const lead = this.c.leaderStatus();
     return lead !== undefined && lead.lastIndex === lead.commitIndex &&
-      wholeAndCaughtUp(this.c, this.roster);
+      wholeAndCaughtUp(this.c, this.roster) && placementWhole(this.c) && regionsWhole(this.c) &&
+      regionsSurviveOneLoss(this.c);
   }
 
   /** A member node no other fault holds, or undefined. */

@@ -3,8 +3,9 @@
  * that applied the same index of region 0 hold byte-identical images (the image is canonical,
  * placement_state.ts); and timestamps asked through every running node, one node after the other,
  * are strictly increasing (the oracle on the leader, reached by forwarding from the others).
- * Unless a majority of its voters lost their state (wiped, then joined again): region 0 has no
- * membership changes yet, so such a node never holds it again and the group cannot elect.
+ * Skipped when fewer than a quorum of its voters hold region 0: a wiped voter gets it back from
+ * the leader's messages (placement_rejoin.ts), which a group without a quorum has none of; the
+ * nemesis damages no data while a voter is still catching up (`placementWhole`).
  */
 import { errorMessage } from "../util/errors.ts";
 import type { PlacementNode } from "../server/placement/placement_node.ts";
@@ -31,6 +32,18 @@ function imagesAtOneIndex(c: SimCluster): string[] | undefined {
   return members.filter((s) => !equalBytes(s.p.state.image(), image)).map((s) =>
     `placement images differ at index ${first.p.state.appliedIndex}: ${first.name}, ${s.name}`
   );
+}
+
+/**
+ * Whether every running placement voter holds region 0 and votes (a wiped one got it back and
+ * caught up: placement_rejoin.ts). The nemesis damages no node's data before: a voter still
+ * catching up does not vote, so losing another voter then would leave the group without a
+ * leader to catch up from, for good.
+ */
+export function placementWhole(c: SimCluster): boolean {
+  const all = services(c);
+  const voters = placementVoters(all[0]?.p.d.o.peers ?? new Map());
+  return all.every(({ p }) => !voters.includes(p.d.o.id) || (p.member && !p.rejoin.catchingUp));
 }
 
 export async function placementErrors(c: SimCluster): Promise<string[]> {

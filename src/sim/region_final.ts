@@ -128,3 +128,28 @@ export function regionsHeld(c: SimCluster): string {
   )
     .join("; ");
 }
+
+/**
+ * Whether every region other than region 1 has its full set of voters: every node its
+ * descriptor lists hosts it (none created and waiting for its image, no split's child being
+ * added), and no replica is a learner or leaving in a joint configuration. The nemesis damages
+ * no node's data before (nemesis.ts): a region whose replicas are two voters and a learner (a
+ * member re-added, not promoted yet) loses its quorum for good with one voter's data, as region
+ * 1 would, and `wholeAndCaughtUp` looks at region 1 alone.
+ */
+export function regionsWhole(c: SimCluster): boolean {
+  for (const n of c.nodes) {
+    const local = n.server?.node.local;
+    if (local === undefined) continue;
+    if (local.host.adding || local.creation.waiting) return false;
+  }
+  for (const hosts of byRegion(c).values()) {
+    const listed = [...hosts.values()][0].kv.descriptor.replicas.map((p) => p.nodeId);
+    if (listed.some((id) => !hosts.has(id))) return false;
+    for (const r of hosts.values()) {
+      const cs = r.group.rawNode.status().confState;
+      if (cs.learners.length + cs.votersOutgoing.length + cs.learnersNext.length > 0) return false;
+    }
+  }
+  return true;
+}

@@ -30,6 +30,8 @@ export class ModelCluster {
   nowMs = 0;
   /** Steps the region's leader refused: they would have cost the live majority. */
   refused = 0;
+  /** When set, region leaders ignore the steps they are handed (operators stay in flight). */
+  stalled = false;
   /** Problems seen while running, by the invariants checked after every step. */
   readonly violations: string[] = [];
 
@@ -92,6 +94,7 @@ export class ModelCluster {
     for (const r of this.regions) this.#electIfNeeded(r);
     for (const r of this.regions) this.#report(r);
     for (const { regionId, step } of this.scheduler.tick(this.nowMs)) {
+      if (this.stalled) continue;
       const r = this.regions.find((x) => x.d.id === regionId);
       if (r !== undefined) this.#run(r, step);
     }

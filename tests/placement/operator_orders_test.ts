@@ -101,6 +101,9 @@ test("operator orders: a drain empties the node within the bounds, each order ap
     for (const r of model) {
       const [o] = ordersFor(scheduler, r.leader, [r.d.id]);
       if (o === undefined) continue;
+      assert.equal(o.term, undefined, "a report without a term: an order without one");
+      const [named] = ordersFor(scheduler, r.leader, [99, r.d.id], [3, 8]);
+      assert.equal(named.term, 8, "each order names its own report's term");
       if (run(r, o)) changes++;
       assert.equal(run(r, o), false, "the same order delivered again changes nothing");
     }

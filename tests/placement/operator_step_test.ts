@@ -123,3 +123,19 @@ test("operator step: a leader leaving hands leadership to a caught-up voter firs
   const r = nextAction(remove, now(region([1, 2], [5])));
   assert.deepEqual(r, { kind: "transfer", to: 2 }, "never to a learner");
 });
+
+test("operator step: an order from a report in another term is dropped; no term is unchecked", () => {
+  const d = region([1, 2, 3]);
+  const lead = { kind: "transfer-leader" as const, to: 2 };
+  const inTerm5 = { ...order(d, lead), term: 5 };
+  assert.deepEqual(nextAction(inTerm5, now(d, { term: 5 })), { kind: "transfer", to: 2 });
+  const later = nextAction(inTerm5, now(d, { term: 7 }));
+  assert.equal(later.kind, "drop", "the leader lost and regained leadership since the report");
+  assert.match(later.kind === "drop" ? later.reason : "", /term 5.*term 7/);
+  // An older placement leader's order names no term: the epoch check alone decides.
+  assert.deepEqual(nextAction(order(d, lead), now(d, { term: 7 })), { kind: "transfer", to: 2 });
+  assert.deepEqual(nextAction({ ...order(d, lead), term: 0 }, now(d, { term: 7 })), {
+    kind: "transfer",
+    to: 2,
+  });
+});

@@ -48,3 +48,30 @@ test("a read refuses when its region narrowed while it waited for the barrier", 
   region1.reads.wait = () => Promise.resolve();
   await reads.barrier("linearizable", region);
 });
+
+test("a node holding only some regions serves reads of their keys", async () => {
+  const region5 = {
+    id: 5,
+    kv: {
+      descriptor: {
+        ...initialRegion([1, 2, 3]),
+        id: 5,
+        start: utf8("a"),
+        end: utf8("m"),
+        epoch: { version: 3, confVer: 7 },
+      },
+    },
+    reads: { wait: () => Promise.resolve() },
+  };
+  // Placement moved every other region off this node: its regions do not cover the keyspace.
+  const host = { adding: false, generation: 0, all: () => [region5] } as unknown as RegionHost;
+  const faults = { check: () => {} } as unknown as FaultMonitor;
+  const reads = new NodeReads(host, () => ({}) as EngineHolder, faults);
+  await reads.barrier("linearizable", host.all(), region5.kv.descriptor);
+  await reads.barrier("linearizable", host.all(), { start: utf8("b"), end: utf8("c") });
+  // A span past the region is not covered: refused, retryable.
+  await assert.rejects(
+    reads.barrier("linearizable", host.all(), { start: utf8("b"), end: utf8("z") }),
+    (err) => err instanceof ServiceError && err.code === ErrorCode.UNAVAILABLE,
+  );
+});

@@ -4,7 +4,9 @@
  * only if they fit the request's write budget; otherwise the request changes
  * nothing and answers an error, on every replica alike (the budget depends on
  * the request alone). So no request can make an engine batch too large —
- * whatever a FLUSHALL or a COPY of a huge hash would have to write.
+ * whatever a FLUSHALL or a COPY of a huge hash would have to write. A lone SET,
+ * which can neither fail nor pass its budget once it has written, runs on the pass's
+ * set directly (apply_direct.ts).
  */
 import type { RedisRequest } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import {
@@ -17,6 +19,7 @@ import { leaseKeyAttachment } from "../mvcc_keys.ts";
 import type { LeaseAttachments, RevisionWriter } from "../revision_writer.ts";
 import { WriteSet } from "../write_set.ts";
 import { ApplyStorage, type WriteBudget } from "./apply_storage.ts";
+import { applyDirect, writesDirectly } from "./apply_direct.ts";
 import { BudgetExceeded, runRedis, type WatchedKey } from "./executor.ts";
 import { error, type RedisReply } from "./reply.ts";
 import type { RedisEvent } from "./storage.ts";
@@ -99,6 +102,9 @@ export function applyRedisRequest(
   typedBase?: (db: number) => number,
   budget: WriteBudget = requestBudget(r),
 ): AppliedRequest {
+  if (typedBase !== undefined && writesDirectly(r, typedBase, budget)) {
+    return applyDirect(r, w, baseCount, typedBase, budget);
+  }
   const staged = new WriteSet(w.ws);
   const leases = new StagedLeases();
   const sw = w.stage(staged, leases);

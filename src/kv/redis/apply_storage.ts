@@ -32,6 +32,12 @@ export class ApplyStorage implements RedisStorage {
     readonly budget: WriteBudget,
     /** Keys outside the revisioned keyspace before this command, when known. */
     readonly typedBase?: (db: number) => number,
+    /**
+     * The write set's size and bytes before this command: the budget counts what the command
+     * adds (0 for a staged set of its own; a lone SET writes into the pass's, apply_direct.ts).
+     */
+    readonly sizeBase = 0,
+    readonly bytesBase = 0,
   ) {}
 
   /** The request's PRNG, seeded from its revision (the same draws on every replica). */
@@ -98,11 +104,13 @@ export class ApplyStorage implements RedisStorage {
   }
 
   roomFor(ops: number, bytes: number): boolean {
-    return this.w.ws.size + ops <= this.budget.ops && this.w.ws.bytes + bytes <= this.budget.bytes;
+    const ws = this.w.ws, b = this.budget;
+    return ws.size - this.sizeBase + ops <= b.ops && ws.bytes - this.bytesBase + bytes <= b.bytes;
   }
 
   overBudget(): boolean {
-    return this.w.ws.size > this.budget.ops || this.w.ws.bytes > this.budget.bytes;
+    const ws = this.w.ws, b = this.budget;
+    return ws.size - this.sizeBase > b.ops || ws.bytes - this.bytesBase > b.bytes;
   }
 
   emit(event: RedisEvent): void {

@@ -99,7 +99,7 @@ export class QuietRegions {
 
   /** A leader calm for a few heartbeat intervals (its followers know the commit) goes quiet. */
   #maybeQuiet(r: RegionReplica): void {
-    if (!r.leaderIsCalm()) {
+    if (!r.leaderIsCalm((node) => this.#q.alive(node))) {
       r.calmTicks = 0;
       return;
     }

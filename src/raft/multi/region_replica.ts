@@ -95,20 +95,25 @@ export class RegionReplica {
 
   /**
    * A leader with nothing in flight: everything committed and applied, every
-   * member's log matches, no read waiting, no leadership transfer.
+   * member's log matches, no read waiting, no leadership transfer. `alive`: whether a
+   * member's node beats (quiescence.ts).
    */
-  leaderIsCalm(): boolean {
+  leaderIsCalm(alive: (node: number) => boolean = () => false): boolean {
     const rn = this.rawNode;
     if (!rn.isLeader || this.pendingReads > 0) return false;
     const st = rn.status();
     if (st.commit !== st.lastIndex || st.applied !== st.commit || st.leadTransferee !== 0) {
       return false;
     }
-    for (const pr of st.progress.values()) {
+    for (const [id, pr] of st.progress) {
       if (pr.match !== st.lastIndex) return false;
-      // A follower that answers but is probed or sent a snapshot may have lost its log (a
-      // wiped node): the leader stays awake until it replicates again.
-      if (pr.state !== "replicate" && pr.heardRecently) return false;
+      // A follower that is probed or sent a snapshot may have lost its log (a wiped node): the
+      // leader stays awake until it replicates again, while the follower answers or its node
+      // beats. A wiped node has no replica to answer with until a message of this leader makes
+      // one (server/node/region_creation.ts): gone quiet, the leader sent none, and the node
+      // never got the region back (the simulator's seed 47 with regions). A member whose node
+      // is down lets the region go quiet.
+      if (pr.state !== "replicate" && (pr.heardRecently || alive(id))) return false;
     }
     return true;
   }

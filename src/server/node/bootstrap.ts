@@ -22,7 +22,8 @@ export async function bootstrapIfNew(
     const voters = [...o.peers.keys()].sort((a, b) => a - b);
     const boot = new Map([[MIGRATED_REGION, bootstrapRequest(voters)]]);
     // A node rebuilding after losing its state must not vote in region 0 with an empty log (it
-    // could elect a leader missing entries it had acknowledged): it stays out of the group.
+    // could elect a leader missing entries it had acknowledged): it gets region 0 back from its
+    // leader's messages, and votes once caught up (placement_rejoin.ts).
     const placement = placementVoters(o.peers);
     if (placement.includes(o.id) && !o.rebuild) {
       boot.set(PLACEMENT_REGION, bootstrapRequest(placement));

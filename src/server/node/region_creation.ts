@@ -59,7 +59,12 @@ export class RegionCreation {
   readonly counts = { created: 0, overlapping: 0 };
 
   constructor(readonly d: RegionCreationDeps) {
-    d.raft.driver.onUnknownRegion = (region, m) => this.#seen(region, m);
+    // Region 0's messages go to the placement service first (placement_rejoin.ts).
+    const placement = d.raft.driver.onUnknownRegion;
+    d.raft.driver.onUnknownRegion = (region, m) => {
+      placement?.(region, m);
+      this.#seen(region, m);
+    };
   }
 
   /** Replicas are being created or wait for their image. */
@@ -74,8 +79,8 @@ export class RegionCreation {
 
   #seen(id: number, m: Message): void {
     // Region 0 is the placement service's: its snapshots are not region images, so a replica
-    // made here could never install one (its leader sent snapshots forever). A member that
-    // lost its region 0 (wiped) is left out of it (docs/regions.md, "Left").
+    // made here could never install one (its leader sent snapshots forever). A voter that lost
+    // region 0 gets it back from the placement service (placement_rejoin.ts).
     if (!this.d.on() || id === KV_REGION || id === PLACEMENT_REGION || this.d.closed()) return;
     const fromLeader = m.type === MessageType.App || m.type === MessageType.Heartbeat ||
       m.type === MessageType.Snap;

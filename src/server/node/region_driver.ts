@@ -34,6 +34,7 @@ import type { ResolvedNodeOptions } from "./options.ts";
 import type { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { RegionMembers } from "./region_members.ts";
 import { PlacementNode } from "../placement/placement_node.ts";
+import { PLACEMENT_REGION } from "../placement/placement_options.ts";
 import { engineBytes } from "../placement/heartbeat_sender.ts";
 
 /** The region the server node runs (the whole keyspace) until regions split. */
@@ -149,10 +150,17 @@ export class NodeRaft {
       log: n.log,
       addressOf: (id) => this.transport.peerAddress(id) ?? o.peers.get(id),
       usedBytes: () => engineBytes(n.engine().db),
+      between: (task) => this.loop.between(task),
     });
+    // Region 0's messages on a voter that lost it (wiped) give it back (placement_rejoin.ts);
+    // the other regions' are region creation's (region_creation.ts chains after this).
+    this.driver.onUnknownRegion = (region, m) => {
+      if (region === PLACEMENT_REGION) this.placement.seen(m);
+    };
     const region0 = this.placement.spec();
     const specs = [{ id: KV_REGION, sm: n.sm, hooks: n.hooks }];
     void this.driver.addRegions(region0 === undefined ? specs : [...specs, region0]);
+    this.placement.opened();
     const group = this.driver.regionNode(KV_REGION);
     if (group === undefined) throw new Error(`region ${KV_REGION} did not open`);
     this.group = group;

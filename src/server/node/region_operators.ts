@@ -51,8 +51,13 @@ export function regionNow(r: HostedRegion, self: number): RegionNow {
     descriptor: r.kv.descriptor,
     self,
     isLeader: rn.isLeader,
+    term: rn.term,
     busy: st.confState.votersOutgoing.length > 0 || st.leadTransferee !== 0,
-    caughtUp: (id) => (st.progress.get(id)?.match ?? 0) >= st.commit,
+    // Caught up and heard from within the election timeout (heartbeat_sender.ts `#caughtUp`).
+    caughtUp: (id) => {
+      const pr = st.progress.get(id);
+      return pr !== undefined && pr.match >= st.commit && pr.heardRecently;
+    },
   };
 }
 

@@ -109,14 +109,16 @@ export class HeartbeatSender {
   heartbeat(): NodeHeartbeat {
     const d = this.node.d;
     const o = d.o;
+    const reports = this.reports();
     return {
       nodeId: o.id,
       address: d.addressOf(o.id) ?? o.peers.get(o.id) ?? "",
       zone: o.placement.zone,
       capacityBytes: 0,
       usedBytes: d.usedBytes(),
-      reports: this.reports(),
+      reports,
       held: this.held(),
+      terms: reports.map((r) => this.node.d.driver.region(r.descriptor.id)?.rawNode.term ?? 0),
     };
   }
 
@@ -162,12 +164,19 @@ export class HeartbeatSender {
     return out;
   }
 
-  /** Members whose log matches the leader's commit index. */
+  /**
+   * Members whose log matches the leader's commit index and that the leader heard from within
+   * the election timeout. A member that died keeps its match while the region has no writes:
+   * without the second test placement took it for a live voter and the leader balance handed
+   * it leaderships it could never take (regions_e2e_test.ts).
+   */
   #caughtUp(region: number): number[] {
     const st = this.node.d.driver.region(region)?.rawNode.status();
     if (st === undefined) return [];
     const out: number[] = [];
-    for (const [id, pr] of st.progress) if (pr.match >= st.commit) out.push(id);
+    for (const [id, pr] of st.progress) {
+      if (pr.match >= st.commit && pr.heardRecently) out.push(id);
+    }
     return out.sort((a, b) => a - b);
   }
 }

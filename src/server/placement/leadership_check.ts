@@ -13,6 +13,9 @@ import { ByteWriter } from "../../util/coding.ts";
 import { ServiceError } from "../kv_service.ts";
 import { PLACEMENT_REGION } from "./placement_options.ts";
 
+/** A varint id's context is at most this long (longer ones are read barriers' rounds). */
+const CONTEXT_BYTES_MAX = 8;
+
 interface Waiting {
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
@@ -50,6 +53,7 @@ export class LeadershipCheck {
   /** Region 0's read states (its state machine's `onReadStates`). */
   confirmed(states: readonly { readonly context: Uint8Array }[]): void {
     for (const s of states) {
+      if (s.context.length > CONTEXT_BYTES_MAX) continue; // a rejoin's catch-up round
       let id = 0;
       for (let i = s.context.length - 1; i >= 0; i--) id = id * 128 + (s.context[i] & 0x7f);
       const w = this.#waiting.get(id);

@@ -127,7 +127,7 @@ export class PlacementLeader {
       this.c.counts.lastRefusal = o.reason;
     }
     const ids = reports.map((r) => r.descriptor.id);
-    const orders = ordersFor(this.scheduler, h.nodeId, ids);
+    const orders = ordersFor(this.scheduler, h.nodeId, ids, h.terms);
     const held = (h.held ?? []).filter((x) => x.regionId !== 1); // region 1: the cluster's members
     const tombstones = tombstonesFor(this.scheduler, h.nodeId, held);
     this.sent.orders += orders.length;

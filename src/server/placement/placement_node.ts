@@ -29,7 +29,9 @@ import {
 import { InvalidArgumentError } from "../../util/errors.ts";
 import { PlacementStore } from "./placement_store.ts";
 import { LeadershipCheck } from "./leadership_check.ts";
-import { placementStatus } from "./placement_view.ts";
+import { serve } from "./placement_serve.ts";
+import { holdsRegion0, PlacementRejoin } from "./placement_rejoin.ts";
+import type { Message } from "../../raft/core/messages.ts";
 
 export interface PlacementNodeDeps {
   readonly o: ResolvedNodeOptions;
@@ -39,14 +41,12 @@ export interface PlacementNodeDeps {
   readonly addressOf: (id: number) => string | undefined;
   /** Bytes this node's engine holds (its heartbeat's used bytes). */
   readonly usedBytes: () => number;
+  /** Runs a task between driver rounds: a voter that lost region 0 gets it back there. */
+  readonly between?: (task: () => Promise<void>) => void;
 }
 
 /** Whether this node holds region 0 (its log has it: bootstrapped, or restarted). */
-export function holdsPlacement(log: MultiLogStore): boolean {
-  if (!log.regionIds().includes(PLACEMENT_REGION)) return false;
-  const v = log.group(PLACEMENT_REGION);
-  return v.lastIndex() > 0 || v.snapshotMarker.index > 0;
-}
+export const holdsPlacement: (log: MultiLogStore) => boolean = holdsRegion0;
 
 export class PlacementNode {
   readonly state: PlacementState;
@@ -54,8 +54,10 @@ export class PlacementNode {
   readonly proposer: PlacementProposer;
   readonly client: PlacementClient;
   readonly heartbeats: HeartbeatSender;
-  /** Whether this node is a member of the placement group. */
-  readonly member: boolean;
+  /** A voter that lost region 0 gets it back from its leader's messages. */
+  readonly rejoin: PlacementRejoin;
+  #member: boolean;
+  #closed = false;
   #leader: PlacementLeader | undefined;
   readonly #check: LeadershipCheck;
   #catalog: RegionCatalog | undefined;
@@ -91,20 +93,56 @@ export class PlacementNode {
     });
     this.store = new PlacementStore(o.fs, o.dataDir, this.state);
     this.store.readStates = (states) => this.#check.confirmed(states);
-    this.member = holdsPlacement(d.log);
-    if (this.member) this.store.load();
+    this.#member = holdsPlacement(d.log);
+    if (this.#member) this.store.load();
+    this.rejoin = new PlacementRejoin({
+      o,
+      driver: d.driver,
+      log: d.log,
+      store: this.store,
+      between: d.between,
+      spec: () => this.#spec(),
+      member: () => this.#member,
+      joined: () => this.#member = true,
+      closed: () => this.#closed,
+    });
+    this.store.onApplied = () => this.rejoin.applied();
     this.client = new PlacementClient(o, () => this.#targets(), d.addressOf);
     this.heartbeats = new HeartbeatSender(this, () => this.#catalog);
   }
 
+  /** Whether this node is a member of the placement group (holds region 0). */
+  get member(): boolean {
+    return this.#member;
+  }
+
   /** Region 0's spec for the driver, on a member (undefined elsewhere). */
   spec(): RegionSpec | undefined {
-    if (!this.member) return undefined;
+    return this.#member ? this.#spec() : undefined;
+  }
+
+  #spec(): RegionSpec {
     return {
       id: PLACEMENT_REGION,
       sm: this.store,
-      hooks: { onSoftState: () => this.#leadership() },
+      hooks: {
+        onSoftState: () => {
+          this.rejoin.leadershipChanged();
+          this.#leadership();
+        },
+        onReadStates: (states) => this.rejoin.readStates(states),
+      },
     };
+  }
+
+  /** Region 0 was added to the driver at open: a rejoin a restart interrupted resumes. */
+  opened(): void {
+    if (this.#member) this.rejoin.resume();
+  }
+
+  /** A message of region 0, which this node does not hold (the driver's `onUnknownRegion`). */
+  seen(m: Message): void {
+    this.rejoin.seen(m);
   }
 
   /** The placement leader's node id as this node knows it (0: unknown). */
@@ -175,6 +213,7 @@ export class PlacementNode {
   start(catalog: RegionCatalog): void {
     this.#catalog = catalog;
     this.heartbeats.start();
+    this.rejoin.start();
   }
 
   /**
@@ -251,35 +290,10 @@ export class PlacementNode {
   }
 
   close(): void {
+    this.#closed = true;
     this.heartbeats.stop();
     this.client.close();
     this.proposer.failAll("node shutting down");
     this.#leader = undefined;
-  }
-}
-
-async function serve(
-  node: PlacementNode,
-  leader: PlacementLeader,
-  b: PlacementRequestBody,
-): Promise<PlacementAnswer> {
-  const self = node.d.o.id;
-  switch (b.kind) {
-    case "heartbeat": {
-      const orders = await leader.heartbeat(b.heartbeat);
-      return { kind: "done", leaderId: self, orders };
-    }
-    case "allocate-ids":
-      return { kind: "ids", first: await leader.allocate(b.count), count: b.count };
-    case "drain":
-      await leader.drain(b.nodeId);
-      return { kind: "done", leaderId: self };
-    case "timestamps": {
-      const r = await leader.timestamps(b.count);
-      return { kind: "timestamps", first: r.first, count: r.count };
-    }
-    case "status":
-      await leader.ready; // bootstrapped: every initial node is listed
-      return { kind: "status", json: JSON.stringify(placementStatus(node)) };
   }
 }

@@ -3,12 +3,14 @@
  * "Operators executed"), in the placement service's own encoding (placement_rpc.ts):
  *
  *   held (in the heartbeat):  count · (region id · conf version)*     the regions a node hosts
+ *   terms (in the heartbeat): count · term*     the Raft term of each report, in report order
  *   answer:                   count · order*  ·  count · (region id · conf version)*
+ *                             · count · term*
  *                             steps to run; replicas to drop, with the conf version that left
- *                             the node out
+ *                             the node out; the term of each order's report (0: none)
  *   order:                    region id · version · conf version · step kind u8 · fields
  *
- * Both are appended after the older fields, so a message without them (an older node's) reads
+ * Each is appended after the older fields, so a message without them (an older node's) reads
  * as none. Decoding reads untrusted bytes: it throws DecodeError or InvalidArgumentError only.
  */
 import {
@@ -86,8 +88,31 @@ export function checkOrders(a: HeartbeatOrders): void {
     checkCount(o.epoch.version, "version");
     checkCount(o.epoch.confVer, "conf version");
     checkStep(o.step);
+    if (o.term !== undefined) checkCount(o.term, "term");
   }
   checkHeld(a.tombstones);
+}
+
+/** A list of terms, one per report or order: as many as `expected` (0 each: none). */
+export function checkTerms(terms: readonly number[], expected: number): void {
+  if (terms.length !== expected) {
+    throw new InvalidArgumentError(`${terms.length} terms for ${expected} reports or orders`);
+  }
+  for (const t of terms) checkCount(t, "term");
+}
+
+export function writeTerms(w: ByteWriter, terms: readonly number[]): void {
+  w.varint(terms.length);
+  for (const t of terms) w.varint(t);
+}
+
+/** The terms; undefined when the message ends before them (an older sender's). */
+export function readTerms(r: ByteReader): number[] | undefined {
+  if (r.remaining === 0) return undefined;
+  const n = readCount(r, PLACEMENT_REPORTS_PER_HEARTBEAT_MAX, "terms");
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(r.varint());
+  return out;
 }
 
 export function writeOrders(w: ByteWriter, a: HeartbeatOrders): void {
@@ -100,6 +125,7 @@ export function writeOrders(w: ByteWriter, a: HeartbeatOrders): void {
     else w.varint(s.kind === "transfer-leader" ? s.to : s.node);
   }
   writeHeld(w, a.tombstones);
+  if (a.orders.some((o) => (o.term ?? 0) > 0)) writeTerms(w, a.orders.map((o) => o.term ?? 0));
 }
 
 function readStep(r: ByteReader): Step {
@@ -129,7 +155,10 @@ export function readOrders(r: ByteReader): HeartbeatOrders | undefined {
     orders.push({ regionId, epoch, step: readStep(r) });
   }
   const tombstones = readHeld(r) ?? [];
-  const a = { orders, tombstones };
+  const terms = readTerms(r);
+  if (terms !== undefined) checkTerms(terms, orders.length);
+  const named = orders.map((o, i) => (terms?.[i] ?? 0) > 0 ? { ...o, term: terms?.[i] } : o);
+  const a = { orders: named, tombstones };
   checkOrders(a);
   return a;
 }

@@ -38,12 +38,15 @@ import { InvalidArgumentError } from "../../util/errors.ts";
 import {
   checkHeld,
   checkOrders,
+  checkTerms,
   type HeartbeatOrders,
   type HeldRegion,
   readHeld,
   readOrders,
+  readTerms,
   writeHeld,
   writeOrders,
+  writeTerms,
 } from "./placement_orders.ts";
 
 const VERSION = 1;
@@ -66,6 +69,8 @@ export interface NodeHeartbeat {
   readonly reports: readonly RegionReportInput[];
   /** The regions the node hosts (for the tombstones of replicas removed while it was away). */
   readonly held?: readonly HeldRegion[];
+  /** The Raft term each report was made in (`terms[i]` for `reports[i]`): step orders name it. */
+  readonly terms?: readonly number[];
 }
 
 export type PlacementRequestBody =
@@ -110,6 +115,7 @@ export function checkPlacementRequest(b: PlacementRequestBody): void {
         checkReport(r.descriptor, r.leader, r.sizeBytes, r.writeBytesPerSec, r.caughtUp);
         if (r.descriptor.id === 0) throw new InvalidArgumentError("region 0 is not reported");
       }
+      if (h.terms !== undefined) checkTerms(h.terms, h.reports.length);
       return checkHeld(h.held ?? []);
     }
     case "allocate-ids":
@@ -154,7 +160,8 @@ export function encodePlacementRequest(b: PlacementRequestBody, forwarded = fals
       w.varint(r.leader).varint(r.sizeBytes).varint(r.writeBytesPerSec);
       writeIds(w, r.caughtUp);
     }
-    if (h.held !== undefined) writeHeld(w, h.held);
+    if (h.held !== undefined || h.terms !== undefined) writeHeld(w, h.held ?? []);
+    if (h.terms !== undefined) writeTerms(w, h.terms);
   }
   return sized(w.finish());
 }
@@ -214,8 +221,10 @@ function readHeartbeat(r: ByteReader): NodeHeartbeat {
     reports.push({ descriptor, leader, sizeBytes, writeBytesPerSec, caughtUp });
   }
   const held = readHeld(r);
+  const terms = readTerms(r);
   const h = { nodeId, address, zone, capacityBytes, usedBytes, reports };
-  return held === undefined ? h : { ...h, held };
+  const withHeld = held === undefined ? h : { ...h, held };
+  return terms === undefined ? withHeld : { ...withHeld, terms };
 }
 
 export function encodePlacementAnswer(a: PlacementAnswer): Uint8Array {

@@ -29,6 +29,8 @@ export class PlacementStore implements RegionStateMachine {
   saves = 0;
   /** Where region 0's ReadIndex answers go (leadership_check.ts). */
   readStates: ((states: readonly { readonly context: Uint8Array }[]) => void) | undefined;
+  /** Called after entries are applied or an image restored (a rejoined replica's catch-up). */
+  onApplied: () => void = () => {};
 
   constructor(readonly fs: FileSystem, dataDir: string, readonly state: PlacementState) {
     this.dir = `${dataDir}/placement`;
@@ -43,11 +45,13 @@ export class PlacementStore implements RegionStateMachine {
 
   apply(entries: readonly Entry[]): void {
     this.state.apply(entries);
+    this.onApplied();
   }
 
   async restore(snapshot: Snapshot): Promise<void> {
     this.state.restore(snapshot); // throws on a bad image, before anything is written
     await this.#save();
+    this.onApplied();
   }
 
   /** The driver compacts the group's log: its state is made durable first. */

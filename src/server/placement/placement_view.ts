@@ -35,6 +35,8 @@ export function placementStatus(p: PlacementNode) {
   return {
     region: PLACEMENT_REGION,
     member: p.member,
+    // Region 0 recreated on this wiped voter, not voting until it has caught up.
+    rejoining: p.rejoin.catchingUp,
     leader: p.leaderId === 0 ? null : p.leaderId,
     isLeader: p.leader !== undefined,
     term: r?.term ?? 0,

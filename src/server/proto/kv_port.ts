@@ -33,9 +33,9 @@ import {
   WireError,
   writeParts,
 } from "../../wire/frame_codec.ts";
-import { encodeGetResponseFrame } from "../../wire/get_response_frame.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { handleRequest, type ResponseInit } from "./request_handler.ts";
+import { fastResponseFrame } from "./fast_response_frame.ts";
 import { checkPeerCertificate } from "./peer_certificate.ts";
 import type { AdminAccess } from "./admin_handler.ts";
 import type { WatchService } from "../watch/watch_types.ts";
@@ -204,7 +204,8 @@ class PortConnection {
 
   #respond(response: ResponseInit): void {
     if (this.#closed) return;
-    const parts = fastGetFrame(response) ?? encodeWireFrameParts({
+    const fast = fastResponseFrame(response);
+    const parts = fast !== undefined ? [fast] : encodeWireFrameParts({
       case: "response",
       value: create(ClientResponseSchema, response),
     });
@@ -246,14 +247,6 @@ class PortConnection {
 }
 
 /** A get's answer through the hand-written encoder (src/wire/get_response_frame.ts). */
-function fastGetFrame(response: ResponseInit): Uint8Array[] | undefined {
-  const b = response.body;
-  if (response.error !== undefined || b?.case !== "get" || b.value === undefined) return undefined;
-  const v = b.value;
-  const frame = encodeGetResponseFrame(response.requestId ?? 0n, { ...v, found: v.found ?? false });
-  return frame === undefined ? undefined : [frame];
-}
-
 function internal(err: unknown) {
   return { code: ErrorCode.UNAVAILABLE, message: `internal error: ${errorMessage(err)}` };
 }

@@ -78,9 +78,16 @@ test("progress: an empty log rejecting at or above its match lost its state: sta
   assert.ok(p.maybeDecrTo(10, 0));
   assert.equal(p.match, 0, "it no longer counts toward a quorum at its old index");
   assert.equal(p.next, 1, "the next append needs the log's start: a snapshot");
-  // A hint above zero keeps the old rule: never back off below what was acknowledged.
+  // A shorter log than it acknowledged (a wiped node whose replica a split made again at the
+  // split's index) answering our probe: it starts over from its hint.
   const q = new Progress(11, 4, false);
   q.match = 10;
-  assert.ok(!q.maybeDecrTo(10, 4));
-  assert.equal(q.match, 10);
+  assert.ok(q.maybeDecrTo(10, 4));
+  assert.equal(q.match, 0, "it no longer counts toward a quorum at its old index");
+  assert.equal(q.next, 5, "the next probe is at its hint");
+  // Not the probe outstanding: stale, the match stays.
+  const s = new Progress(11, 4, false);
+  s.match = 10;
+  assert.ok(!s.maybeDecrTo(12, 4));
+  assert.equal(s.match, 10);
 });

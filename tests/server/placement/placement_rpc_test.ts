@@ -58,6 +58,7 @@ describe("placement requests on the wire", () => {
           held: [{ regionId: 5, confVer: 40 }, { regionId: 9, confVer: 3 }],
         },
       },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, held: [], terms: [9] } },
     ];
     for (const b of bodies) {
       for (const forwarded of [false, true]) {
@@ -98,6 +99,22 @@ describe("placement requests on the wire", () => {
             tombstones: [{ regionId: 8, confVer: 20 }],
           },
         },
+        {
+          kind: "done",
+          leaderId: 3,
+          orders: {
+            orders: [
+              { regionId: 6, epoch: { version: 3, confVer: 8 }, step: { kind: "remove", node: 2 } },
+              {
+                regionId: 7,
+                epoch: { version: 3, confVer: 8 },
+                step: { kind: "transfer-leader", to: 3 },
+                term: 12,
+              },
+            ],
+            tombstones: [],
+          },
+        },
         { kind: "error", code: 5, message: "no" },
       ] as const
     ) assert.deepEqual(decodePlacementAnswer(encodePlacementAnswer(a)), a);
@@ -128,6 +145,9 @@ describe("placement requests on the wire", () => {
         },
       },
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, held: [{ regionId: 0, confVer: 1 }] } },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, terms: [] } },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, terms: [1, 2] } },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, terms: [-1] } },
       { kind: "allocate-ids", count: 0 },
       { kind: "allocate-ids", count: PLACEMENT_ID_BATCH_MAX + 1 },
     ];
@@ -148,7 +168,13 @@ describe("placement requests on the wire", () => {
       kind: "heartbeat",
       heartbeat: { ...HEARTBEAT, held: [] },
     });
-    assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0, 0])), /after/);
+    // Then the reports' terms (appended later still), one per report.
+    assert.deepEqual(decodePlacementRequest(new Uint8Array([...good, 0, 1, 7])).body, {
+      kind: "heartbeat",
+      heartbeat: { ...HEARTBEAT, held: [], terms: [7] },
+    });
+    assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0, 0])), /0 terms/);
+    assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0, 1, 7, 0])), /after/);
     // Every truncation and a flipped byte at every offset: a value or a typed error.
     for (let i = 0; i < good.length; i++) {
       assert.throws(() => decodePlacementRequest(good.subarray(0, i)), DecodeError);

@@ -116,6 +116,14 @@ export class Progress {
       return true;
     }
     if (this.next - 1 !== rejected) return false; // not the probe we sent: stale
+    if (matchHint < this.match && rejected >= this.match) {
+      // Its log ends (or differs) below what it acknowledged, answering the probe at or above
+      // it: a healthy follower's hint never falls below its match. It lost its state and came
+      // back with a shorter log (a wiped node whose replica a split made again at the split's
+      // index). Never backing off below the match probed it at the same index forever, and it
+      // never caught up; it starts over from its hint and counts at its old index no more.
+      this.match = 0;
+    }
     const next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     // A follower rejecting at or below what it acknowledged lost durable state
     // (a broken disk or driver): resending the same probe at once would only

@@ -1,0 +1,48 @@
+/**
+ * The frames of the two most frequent responses, encoded by hand: a get's
+ * (wire/get_response_frame.ts) and a plain write's, `Frame{response: ClientResponse{request_id,
+ * write: WriteResponse}}`, the request id's field ahead of the outcome's own bytes
+ * (kv/write_outcome_codec.ts; protobuf-es writes fields in number order, so that is its
+ * encoding). The generic path (create + toBinary + prefix) walks the schema by reflection on
+ * every write the leader answers. The same bytes (tests/server/fast_response_frame_test.ts);
+ * anything else, or a number too large for these paths, gets undefined.
+ */
+import { encodeWriteOutcome } from "../../kv/write_outcome_codec.ts";
+import { varintLength, writeVarint } from "../../util/coding.ts";
+import { FRAME_HEADER_BYTES } from "../../util/frame.ts";
+import { encodeGetResponseFrame } from "../../wire/get_response_frame.ts";
+import type { ResponseInit } from "./responses.ts";
+
+const TAG_FRAME_RESPONSE = (3 << 3) | 2;
+const TAG_RESPONSE_REQUEST_ID = (1 << 3) | 0;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function fastResponseFrame(response: ResponseInit): Uint8Array | undefined {
+  const b = response.body;
+  if (response.error !== undefined || b?.value === undefined) return undefined;
+  const requestId = response.requestId ?? 0n;
+  if (b.case === "get") {
+    const v = b.value;
+    return encodeGetResponseFrame(requestId, { ...v, found: v.found ?? false });
+  }
+  if (b.case !== "write" || requestId < 0n || requestId > SAFE) return undefined;
+  const outcome = encodeWriteOutcome({ body: b })?.bytes;
+  if (outcome === undefined) return undefined;
+  const id = Number(requestId);
+  const respLen = (id > 0 ? 1 + varintLength(id) : 0) + outcome.length;
+  const frameLen = 1 + varintLength(respLen) + respLen;
+  const out = new Uint8Array(FRAME_HEADER_BYTES + frameLen);
+  out[0] = frameLen >>> 24;
+  out[1] = frameLen >>> 16;
+  out[2] = frameLen >>> 8;
+  out[3] = frameLen;
+  let at = FRAME_HEADER_BYTES;
+  out[at++] = TAG_FRAME_RESPONSE;
+  at = writeVarint(out, at, respLen);
+  if (id > 0) {
+    out[at++] = TAG_RESPONSE_REQUEST_ID;
+    at = writeVarint(out, at, id);
+  }
+  out.set(outcome, at);
+  return out;
+}
