@@ -34,7 +34,7 @@ import { decodeCommand } from "./command_codec.ts";
 import { isBarrier } from "./entry_revision.ts";
 import { written } from "./apply.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
-import { lockedRefusal } from "./region_txn_locks.ts";
+import { lockedRefusal, regionHoldsLocks } from "./region_txn_locks.ts";
 import { commandKeys } from "./region_command_keys.ts";
 import {
   decodeRegionCommand,
@@ -132,6 +132,10 @@ export class RegionKv {
   async apply(entries: readonly RegionEntry[]): Promise<Map<number, Uint8Array>> {
     const outcomes = new Map<number, Uint8Array>();
     let run: ApplyEntry[] = [];
+    // Whether the region's range holds a transaction's lock, asked once per call and again after
+    // each `Txn` entry (the only writer of locks): a region without locks, the usual case and
+    // every one-region node's, checks no command's keys against them.
+    let holdsLocks: boolean | undefined;
     const flush = async () => {
       if (run.length === 0) return;
       for (const [i, o] of await this.kv.apply(run)) outcomes.set(i, o);
@@ -155,7 +159,9 @@ export class RegionKv {
         const refused = this.#checkRouted(command);
         if (refused !== undefined) outcomes.set(e.index, encodeRegionOutcome(refused));
         const timestamp = command.timestamp;
-        const locked = refused === undefined ? this.#locked(command) : undefined;
+        const locked = refused === undefined && (holdsLocks ??= this.#holdsLocks())
+          ? this.#locked(command)
+          : undefined;
         if (locked !== undefined) {
           outcomes.set(e.index, encodeOutcome(locked));
           run.push({ ...e, data: null, timestamp });
@@ -171,6 +177,7 @@ export class RegionKv {
         continue;
       }
       await flush();
+      holdsLocks = undefined;
       const outcome = command.kind === "txn"
         ? await applyTxnCommand(this.kv, this.#descriptor, e.index, command)
         : await this.#split(e, command);
@@ -178,6 +185,11 @@ export class RegionKv {
     }
     await flush();
     return outcomes;
+  }
+
+  /** Whether any lock record falls in the region's range (one seek). */
+  #holdsLocks(): boolean {
+    return regionHoldsLocks(this.kv.db, this.#descriptor);
   }
 
   /** The refusal of a command touching a key a transaction locked (region_txn_locks.ts). */

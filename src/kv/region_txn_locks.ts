@@ -67,3 +67,13 @@ export function lockedRefusal(db: EngineReader, command: Command): Outcome | und
     `key '${shown}' is locked by the transaction started at ${startTs}; retry`,
   );
 }
+
+/** Whether a lock record falls in the region's range: one seek, no key decoded. */
+export function regionHoldsLocks(
+  db: EngineReader,
+  region: { readonly start: Uint8Array; readonly end: Uint8Array },
+): boolean {
+  const [start, end] = lockRange(region.start, region.end);
+  for (const _ of db.scanSync({ start, end })) return true;
+  return false;
+}
