@@ -40,6 +40,11 @@ import {
   writeCommitted,
 } from "./region_txn_keyspace.ts";
 import { type EngineReader, WriteSet } from "./write_set.ts";
+import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { readLock } from "../txn/mvcc_read.ts";
+import { failure } from "./apply.ts";
+import { encodeOutcome } from "./outcome_codec.ts";
+import type { Sessions } from "./sessions.ts";
 
 /** A region's store during the apply of one entry: reads see the entry's own writes. */
 export class WriteSetTxnStore implements TxnStore {
@@ -114,7 +119,35 @@ interface TxnRun {
   readonly commit?: KeyspaceCommit;
 }
 
-function runTxn(ws: WriteSet, d: RegionDescriptor, c: TxnCommand): TxnRun {
+/**
+ * The refusal of a primary's commit whose client request the region's session already holds
+ * (an earlier transaction of the same request committed it), or undefined. Asked only when the
+ * commit would newly commit (the lock is this transaction's): a repeat of a commit that went
+ * through answers as the first did.
+ */
+function appliedBefore(
+  sessions: Sessions,
+  store: TxnStore,
+  req: TxnWriteRequest,
+): RegionOutcome | undefined {
+  if (req.kind !== "commit" || req.session === undefined || req.keys.length === 0) return undefined;
+  if (readLock(store, req.keys[0])?.startTs !== req.startTs) return undefined;
+  const seen = sessions.lookup(req.session.clientId, req.session.sequence);
+  if (seen.kind === "new") return undefined;
+  const outcome = seen.kind === "saved"
+    ? seen.outcome
+    : encodeOutcome(failure(ErrorCode.INVALID_ARGUMENT, "the request's sequence was acknowledged"));
+  const error = { kind: "applied" as const, key: req.keys[0], outcome };
+  return { kind: "txn", reply: encodeTxnReply({ kind: "result", result: { ok: false, error } }) };
+}
+
+function runTxn(
+  ws: WriteSet,
+  d: RegionDescriptor,
+  c: TxnCommand,
+  sessions: Sessions,
+  index: number,
+): TxnRun {
   let req: TxnWriteRequest;
   try {
     req = decodeTxnRequest(c.request);
@@ -129,6 +162,8 @@ function runTxn(ws: WriteSet, d: RegionDescriptor, c: TxnCommand): TxnRun {
   if (nowMs < TIMESTAMP_EPOCH_MS) {
     return { outcome: { kind: "invalid", message: `unstamped clock ${nowMs}` } };
   }
+  const duplicate = appliedBefore(sessions, new WriteSetTxnStore(ws), req);
+  if (duplicate !== undefined) return { outcome: duplicate };
   // A staged set: a request that throws leaves nothing in the entry's batch.
   const staged = new WriteSet(ws);
   const server = new RegionTxnServer(new WriteSetTxnStore(staged), d, () => nowMs);
@@ -144,6 +179,14 @@ function runTxn(ws: WriteSet, d: RegionDescriptor, c: TxnCommand): TxnRun {
     }
     const commit = ok ? committing(before, req) : undefined;
     staged.mergeInto(ws);
+    const session = req.kind === "commit" ? req.session : undefined;
+    if (
+      ok && session !== undefined &&
+      sessions.lookup(session.clientId, session.sequence).kind === "new"
+    ) {
+      const { clientId, sequence, outcome } = session;
+      sessions.record({ clientId, sequence, ackedSequence: 0, index }, outcome, ws);
+    }
     return { outcome: { kind: "txn", reply: encodeTxnReply(reply) }, commit };
   } catch (err) {
     if (isBadRequest(err)) return { outcome: { kind: "invalid", message: errorMessage(err) } };
@@ -160,7 +203,7 @@ export async function applyTxnCommand(
 ): Promise<RegionOutcome> {
   let outcome: RegionOutcome = { kind: "invalid", message: "not applied" };
   await kv.applyOwn(index, (ws, meta) => {
-    const run = runTxn(ws, d, c);
+    const run = runTxn(ws, d, c, kv.sessions, index);
     outcome = run.outcome;
     return run.commit === undefined ? meta : writeCommitted(kv, ws, meta, run.commit);
   });

@@ -19,6 +19,7 @@ import {
   type Mutation,
   TxnInputError,
   type TxnResult,
+  type TxnSession,
   type TxnStatus,
 } from "./txn_types.ts";
 
@@ -37,6 +38,8 @@ export type TxnWriteRequest =
     readonly keys: readonly Uint8Array[];
     readonly startTs: number;
     readonly commitTs: number;
+    /** The primary's commit of a client's request: at most once per session (txn_types.ts). */
+    readonly session?: TxnSession;
   }
   | { readonly kind: "rollback"; readonly keys: readonly Uint8Array[]; readonly startTs: number }
   | {
@@ -62,7 +65,14 @@ export type TxnWriteReply =
 const VERSION = 1;
 const REQUEST_KINDS = ["prewrite", "commit", "rollback", "resolveLock", "checkTxnStatus"] as const;
 const MUTATION_KINDS: readonly MutationKind[] = ["put", "delete", "lock"];
-const ERROR_KINDS = ["writeConflict", "locked", "rolledBack", "committed", "lockNotFound"] as const;
+const ERROR_KINDS = [
+  "writeConflict",
+  "locked",
+  "rolledBack",
+  "committed",
+  "lockNotFound",
+  "applied",
+] as const;
 const STATUS_KINDS = ["committed", "rolledBack", "locked", "missing"] as const;
 
 function writeKeys(w: ByteWriter, keys: readonly Uint8Array[]): void {
@@ -111,6 +121,11 @@ export function encodeTxnRequest(req: TxnWriteRequest): Uint8Array {
     case "commit":
       w.varint(req.startTs).varint(req.commitTs);
       writeKeys(w, req.keys);
+      // Trailing, so that a commit encoded without it reads as before.
+      if (req.session !== undefined) {
+        const s = req.session;
+        w.u8(1).varint(s.clientId).varint(s.sequence).lengthPrefixed(s.outcome);
+      }
       break;
     case "rollback":
       w.varint(req.startTs);
@@ -159,8 +174,10 @@ export function decodeTxnRequest(bytes: Uint8Array): TxnWriteRequest {
       break;
     }
     case "commit": {
-      const startTs = r.varint(), commitTs = r.varint();
-      req = { kind, startTs, commitTs, keys: readKeys(r) };
+      const startTs = r.varint(), commitTs = r.varint(), keys = readKeys(r);
+      req = r.remaining > 0
+        ? { kind, startTs, commitTs, keys, session: readSession(r) }
+        : { kind, startTs, commitTs, keys };
       break;
     }
     case "rollback":
@@ -204,11 +221,18 @@ export function readLock(r: ByteReader): LockInfo {
   return { key, ...decodeLock(r.lengthPrefixed(KV_VALUE_BYTES_MAX + 2 * KV_KEY_BYTES_MAX)) };
 }
 
+function readSession(r: ByteReader): TxnSession {
+  if (r.u8() !== 1) throw new DecodeError("commit session tag", r.offset - 1);
+  const clientId = r.varint(), sequence = r.varint();
+  return { clientId, sequence, outcome: r.lengthPrefixed(TXN_COMMAND_BYTES_MAX).slice() };
+}
+
 function writeError(w: ByteWriter, e: KeyError): void {
   w.u8(ERROR_KINDS.indexOf(e.kind) + 1);
   if (e.kind === "locked") return writeLock(w, e.lock);
   w.lengthPrefixed(e.key);
   if (e.kind === "writeConflict" || e.kind === "committed") w.varint(e.commitTs);
+  if (e.kind === "applied") w.lengthPrefixed(e.outcome);
 }
 
 function readError(r: ByteReader): KeyError {
@@ -217,6 +241,9 @@ function readError(r: ByteReader): KeyError {
   if (kind === "locked") return { kind, lock: readLock(r) };
   const key = r.lengthPrefixed(KV_KEY_BYTES_MAX).slice();
   if (kind === "writeConflict" || kind === "committed") return { kind, key, commitTs: r.varint() };
+  if (kind === "applied") {
+    return { kind, key, outcome: r.lengthPrefixed(TXN_COMMAND_BYTES_MAX).slice() };
+  }
   return { kind, key };
 }
 

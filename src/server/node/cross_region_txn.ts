@@ -35,7 +35,13 @@ import { compareHolds } from "../../kv/txn_apply.ts";
 import type { KeyState } from "../../kv/key_state.ts";
 import { keyValueOf } from "../../kv/key_value_wire.ts";
 import { TXN_CROSS_REGION_ATTEMPTS, TXN_CROSS_REGION_KEYS_MAX } from "../../limits_ops.ts";
-import { Transaction, TxnConflictError, TxnUndeterminedError } from "../../txn/coordinator.ts";
+import {
+  Transaction,
+  TxnAppliedError,
+  TxnConflictError,
+  TxnUndeterminedError,
+} from "../../txn/coordinator.ts";
+import { type RequestSession, savedAnswer, txnOptions } from "./txn_request_session.ts";
 import { type TxnEnv, TxnLockedError } from "../../txn/lock_resolver.ts";
 import { TxnRouteError } from "../../txn/routed_txn_client.ts";
 import { toHex } from "../../util/bytes.ts";
@@ -170,36 +176,52 @@ function kvOf(s: KeyState | undefined) {
   return s === undefined ? undefined : kv(s, 0);
 }
 
-async function txnOnce(d: CrossRegionTxnDeps, req: TxnRequest): Promise<CommandOutcome> {
+async function txnOnce(
+  d: CrossRegionTxnDeps,
+  req: TxnRequest,
+  session: RequestSession | undefined,
+): Promise<CommandOutcome> {
   const keys = [...req.compare.map((c) => c.key), ...[...req.success, ...req.failure].map(opKey)];
   checkKeys(keys);
   const env = d.env();
-  const txn = new Transaction(env, await env.timestamp(), { isolation: "serializable" });
-  const seen = await readAll(d, keys, txn.startTs);
+  const startTs = await env.timestamp();
+  const seen = await readAll(d, keys, startTs);
   const succeeded = req.compare.every((c) => compareHolds(c, seen.get(toHex(c.key))));
-  for (const c of req.compare) txn.lock(c.key);
   const branch = succeeded ? req.success : req.failure;
   checkUnleased(branch.flatMap((op) => op.op.case === "range" ? [] : [opKey(op)]), seen);
-  const results = runOps(branch, seen, txn);
-  const revision = await txn.commit();
-  const value = create(TxnResponseSchema, {
-    succeeded,
-    revision: BigInt(revision),
-    results: results(revision),
+  let results: (commitTs: number) => OpResult[] = () => [];
+  const answer = (revision: number): CommandOutcome => ({
+    case: "txn",
+    value: create(TxnResponseSchema, {
+      succeeded,
+      revision: BigInt(revision),
+      results: results(revision),
+    }),
   });
-  return { case: "txn", value };
+  const txn = new Transaction(env, startTs, txnOptions(session, answer));
+  for (const c of req.compare) txn.lock(c.key);
+  results = runOps(branch, seen, txn);
+  return answer(await txn.commit());
 }
 
-async function batchOnce(d: CrossRegionTxnDeps, req: BatchRequest): Promise<CommandOutcome> {
+async function batchOnce(
+  d: CrossRegionTxnDeps,
+  req: BatchRequest,
+  session: RequestSession | undefined,
+): Promise<CommandOutcome> {
   checkKeys(req.ops.flatMap((o) => o.op.case === undefined ? [] : [o.op.value.key]));
   const env = d.env();
-  const txn = new Transaction(env, await env.timestamp(), { isolation: "serializable" });
+  let deleted = 0;
+  const answer = (revision: number): CommandOutcome => ({
+    case: "write",
+    value: create(WriteResponseSchema, { applied: true, deleted, revision: BigInt(revision) }),
+  });
+  const txn = new Transaction(env, await env.timestamp(), txnOptions(session, answer));
   const keys = req.ops.flatMap((o) => o.op.case === undefined ? [] : [o.op.value.key]);
   const seen = await readAll(d, keys, txn.startTs);
   checkUnleased(keys, seen);
   const existing = new Set<string>();
   for (const [hex, s] of seen) if (s !== undefined) existing.add(hex);
-  let deleted = 0;
   for (const op of req.ops) {
     const o = op.op;
     if (o.case === "put") {
@@ -210,9 +232,7 @@ async function batchOnce(d: CrossRegionTxnDeps, req: BatchRequest): Promise<Comm
       txn.delete(o.value.key);
     }
   }
-  const revision = await txn.commit();
-  const value = create(WriteResponseSchema, { applied: true, deleted, revision: BigInt(revision) });
-  return { case: "write", value };
+  return answer(await txn.commit());
 }
 
 /**
@@ -227,6 +247,7 @@ async function withRetries(
     try {
       return await once();
     } catch (err) {
+      if (err instanceof TxnAppliedError) return savedAnswer(err);
       const again = err instanceof TxnConflictError || err instanceof TxnLockedError;
       if (!again || attempt >= TXN_CROSS_REGION_ATTEMPTS) throw serviceErrorOf(err);
       await d.env().sleep(10 * 2 ** attempt);
@@ -245,13 +266,18 @@ function serviceErrorOf(err: unknown): unknown {
   return err;
 }
 
-export function crossRegionTxn(d: CrossRegionTxnDeps, req: TxnRequest): Promise<CommandOutcome> {
-  return withRetries(d, () => txnOnce(d, req));
+export function crossRegionTxn(
+  d: CrossRegionTxnDeps,
+  req: TxnRequest,
+  session?: RequestSession,
+): Promise<CommandOutcome> {
+  return withRetries(d, () => txnOnce(d, req, session));
 }
 
 export function crossRegionBatch(
   d: CrossRegionTxnDeps,
   req: BatchRequest,
+  session?: RequestSession,
 ): Promise<CommandOutcome> {
-  return withRetries(d, () => batchOnce(d, req));
+  return withRetries(d, () => batchOnce(d, req, session));
 }

@@ -117,15 +117,20 @@ export class RegionRouter {
     } catch (err) {
       if (!(err instanceof ServiceError) || err.code !== ErrorCode.FAILED_PRECONDITION) throw err;
     }
-    const body = create(CommandSchema, command).body;
+    const full = create(CommandSchema, command), body = full.body;
+    // The request's session: the primary's commit records it, so a retry of the request that
+    // reached another node cannot commit it again (cross_region_txn.ts).
+    const safe = (v: bigint) => v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : 0;
+    const client = { clientId: safe(full.clientId), sequence: safe(full.sequence) };
     const run = () =>
       body.case === "txn"
-        ? crossRegionTxn(deps, body.value)
+        ? crossRegionTxn(deps, body.value, client)
         : body.case === "batch"
-        ? crossRegionBatch(deps, body.value)
+        ? crossRegionBatch(deps, body.value, client)
         : Promise.reject(new Error(`not a transaction: ${body.case}`));
     // A client's retry of a request still running here joins it rather than racing it (the
-    // two would abort each other's prewrites); nothing dedups a retry sent to another node.
+    // two would abort each other's prewrites); a retry sent to another node is refused at its
+    // primary's commit, which answers what the first saved.
     const session = command.clientId ? `${command.clientId}:${command.sequence}` : undefined;
     if (session === undefined || this.#running.size >= PROPOSALS_PENDING_MAX) return run();
     const known = this.#running.get(session);
