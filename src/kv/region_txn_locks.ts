@@ -6,8 +6,8 @@
  * the command made or above a value it read. The check reads replicated state only (locks are
  * engine records written by `Txn` entries, each applied in a batch of its own before the
  * commands after it are checked), so every replica decides alike. Keys: a command's own
- * (`commandKeys`) and an etcd txn's compares and operations, ranges included. Redis commands are
- * not checked (their keys do not take part in transactions across regions yet).
+ * (`commandKeys`, a Redis command's key arguments in database 0 included: those are the
+ * keyspace's keys) and an etcd txn's compares and operations, ranges included.
  */
 import { type Command, ErrorCode, type TxnRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { decodeLock } from "../txn/records.ts";
@@ -54,6 +54,8 @@ function lockedSpan(
 /** The refusal of a command touching a locked key, or undefined to apply it. */
 export function lockedRefusal(db: EngineReader, command: Command): Outcome | undefined {
   const b = command.body;
+  // Only database 0's Redis strings are the keyspace's keys, which transactions lock.
+  if (b.case === "redis" && b.value.db !== 0) return undefined;
   const spans = b.case === "txn"
     ? spansOf(b.value)
     : (commandKeys(command) ?? []).map((key): Span => ({ key, rangeEnd: EMPTY }));
