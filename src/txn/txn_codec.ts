@@ -10,6 +10,7 @@
  *   reply   := 0x01 kind:u8 fields...          (result or status)
  */
 import { KV_KEY_BYTES_MAX, KV_VALUE_BYTES_MAX } from "../limits.ts";
+import { readOutcome, readSession, writeSession } from "./txn_session_codec.ts";
 import { TXN_COMMAND_BYTES_MAX, TXN_REGION_KEYS_MAX } from "../limits_ops.ts";
 import { ByteReader, ByteWriter, DecodeError } from "../util/coding.ts";
 import { decodeLock, encodeLock, type MutationKind } from "./records.ts";
@@ -121,11 +122,7 @@ export function encodeTxnRequest(req: TxnWriteRequest): Uint8Array {
     case "commit":
       w.varint(req.startTs).varint(req.commitTs);
       writeKeys(w, req.keys);
-      // Trailing, so that a commit encoded without it reads as before.
-      if (req.session !== undefined) {
-        const s = req.session;
-        w.u8(1).varint(s.clientId).varint(s.sequence).lengthPrefixed(s.outcome);
-      }
+      writeSession(w, req.session);
       break;
     case "rollback":
       w.varint(req.startTs);
@@ -175,8 +172,9 @@ export function decodeTxnRequest(bytes: Uint8Array): TxnWriteRequest {
     }
     case "commit": {
       const startTs = r.varint(), commitTs = r.varint(), keys = readKeys(r);
-      req = r.remaining > 0
-        ? { kind, startTs, commitTs, keys, session: readSession(r) }
+      const session = readSession(r);
+      req = session
+        ? { kind, startTs, commitTs, keys, session }
         : { kind, startTs, commitTs, keys };
       break;
     }
@@ -221,12 +219,6 @@ export function readLock(r: ByteReader): LockInfo {
   return { key, ...decodeLock(r.lengthPrefixed(KV_VALUE_BYTES_MAX + 2 * KV_KEY_BYTES_MAX)) };
 }
 
-function readSession(r: ByteReader): TxnSession {
-  if (r.u8() !== 1) throw new DecodeError("commit session tag", r.offset - 1);
-  const clientId = r.varint(), sequence = r.varint();
-  return { clientId, sequence, outcome: r.lengthPrefixed(TXN_COMMAND_BYTES_MAX).slice() };
-}
-
 function writeError(w: ByteWriter, e: KeyError): void {
   w.u8(ERROR_KINDS.indexOf(e.kind) + 1);
   if (e.kind === "locked") return writeLock(w, e.lock);
@@ -241,9 +233,7 @@ function readError(r: ByteReader): KeyError {
   if (kind === "locked") return { kind, lock: readLock(r) };
   const key = r.lengthPrefixed(KV_KEY_BYTES_MAX).slice();
   if (kind === "writeConflict" || kind === "committed") return { kind, key, commitTs: r.varint() };
-  if (kind === "applied") {
-    return { kind, key, outcome: r.lengthPrefixed(TXN_COMMAND_BYTES_MAX).slice() };
-  }
+  if (kind === "applied") return { kind, key, outcome: readOutcome(r) };
   return { kind, key };
 }
 
