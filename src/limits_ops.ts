@@ -72,6 +72,14 @@ export const TXN_COMMAND_BYTES_MAX = 32 * MiB;
 export const TXN_SCAN_ENTRIES_MAX = 1_024;
 /** Tries of one request on stale routes or leaders before it fails (retryable) to the caller. */
 export const TXN_ROUTE_ATTEMPTS_MAX = 16;
+/** Distinct keys one `txn` or `batch` across regions may read or write (node_reads per key). */
+export const TXN_CROSS_REGION_KEYS_MAX = 1_024;
+/** Tries of a `txn` or `batch` across regions on conflicts before it answers UNAVAILABLE. */
+export const TXN_CROSS_REGION_ATTEMPTS = 3;
+/** How often each region leader's lock resolver looks for expired locks (txn_resolver.ts). */
+export const TXN_RESOLVE_INTERVAL_MS = 1_000;
+/** Expired locks one resolver pass finishes per region (the rest wait for the next pass). */
+export const TXN_RESOLVE_LOCKS_PER_PASS = 256;
 
 // ---- multi-region raft log (src/raft/multi_log_store.ts) ----
 /** Most regions one node's shared Raft log holds; a new region past it is refused. */

@@ -92,9 +92,9 @@ interface Run {
 }
 
 /**
- * Writes `--keys` keys so reads hit: 100 keys per batch, or, where a batch's keys lie in more
- * than one region (refused with FAILED_PRECONDITION on a node that splits), that batch's keys as
- * single puts, each routed to its own region.
+ * Writes `--keys` keys so reads hit: 100 keys per batch, or, where a node refuses a batch whose
+ * keys lie in more than one region (FAILED_PRECONDITION: nodes without transactions across
+ * regions), that batch's keys as single puts, each routed to its own region.
  */
 async function preload(cfg: BenchConfig, client: TinyKvClient, value: Uint8Array): Promise<void> {
   for (let i = 0; i < cfg.keys; i += 100) {

@@ -17,22 +17,20 @@
  */
 import type { Sessions } from "./sessions.ts";
 import type { Db } from "../storage/db.ts";
-import { KV_KEY_BYTES_MAX } from "../limits.ts";
-import { errorMessage } from "../util/errors.ts";
 import {
-  checkDescriptor,
   containsKey,
   isStaleEpoch,
   type RegionDescriptor,
   type RegionEpoch,
-  sameEpoch,
   splitDescriptor,
 } from "../region/descriptor.ts";
-import { compareBytes, toBytes } from "../util/bytes.ts";
+import { toBytes } from "../util/bytes.ts";
 import { decodeCommand } from "./command_codec.ts";
 import { isBarrier } from "./entry_revision.ts";
 import { written } from "./apply.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
+import { regionHoldsLocks, routedLockRefusal } from "./region_txn_locks.ts";
+import { splitRefusal } from "./region_split_refusal.ts";
 import { commandKeys } from "./region_command_keys.ts";
 import {
   decodeRegionCommand,
@@ -47,7 +45,6 @@ import {
 import { descriptorKey, encodeDescriptor, readDescriptor } from "./region_descriptor_record.ts";
 import { readImportMarker } from "./region_import_marker.ts";
 import { splitRegion } from "./region_split.ts";
-import { lastLeasedKey } from "./region_leased_keys.ts";
 import { applyTxnCommand } from "./region_txn_apply.ts";
 import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
@@ -155,6 +152,10 @@ export class RegionKv {
   async apply(entries: readonly RegionEntry[]): Promise<Map<number, Uint8Array>> {
     const outcomes = new Map<number, Uint8Array>();
     let run: ApplyEntry[] = [];
+    // Whether the region's range holds a transaction's lock, asked once per call and again after
+    // each `Txn` entry (the only writer of locks): a region without locks, the usual case and
+    // every one-region node's, checks no command's keys against them.
+    let holdsLocks: boolean | undefined;
     const flush = async () => {
       if (run.length === 0) return;
       for (const [i, o] of await this.kv.apply(run)) outcomes.set(i, o);
@@ -180,6 +181,15 @@ export class RegionKv {
         const refused = this.#checkRouted(command);
         if (refused !== undefined) outcomes.set(e.index, encodeRegionOutcome(refused));
         const timestamp = command.timestamp;
+        const locked =
+          refused === undefined && (holdsLocks ??= regionHoldsLocks(this.kv.db, this.#descriptor))
+            ? routedLockRefusal(this.kv.db, command)
+            : undefined;
+        if (locked !== undefined) {
+          outcomes.set(e.index, encodeOutcome(locked));
+          run.push({ ...e, data: null, timestamp });
+          continue;
+        }
         if (refused === undefined && isBarrier(command)) {
           // A timestamp barrier (decision 0018): no command, only the region's revision moves.
           outcomes.set(e.index, encodeOutcome(written(e.index)));
@@ -190,6 +200,7 @@ export class RegionKv {
         continue;
       }
       await flush();
+      holdsLocks = undefined;
       const outcome = command.kind === "txn"
         ? await this.#txn(e, command)
         : command.kind === "split"
@@ -234,35 +245,8 @@ export class RegionKv {
     return undefined;
   }
 
-  /** Why the split cannot apply, if it cannot: only replicated state decides. */
-  #refuseSplit(c: SplitCommand): RegionOutcome | undefined {
-    const d = this.#descriptor;
-    if (c.regionId !== d.id) return { kind: "region-not-found", regionId: c.regionId };
-    if (!sameEpoch(c.epoch, d.epoch) || this.#merge !== undefined) return this.#frozen();
-    if (!Number.isSafeInteger(c.newRegionId) || c.newRegionId < 1 || c.newRegionId === d.id) {
-      return { kind: "invalid", message: `split into region ${c.newRegionId}` };
-    }
-    if (!containsKey(d, c.splitKey) || compareBytes(c.splitKey, d.start) === 0) {
-      return { kind: "key-not-in-region", key: c.splitKey, region: d };
-    }
-    if (c.splitKey.length > KV_KEY_BYTES_MAX) {
-      return { kind: "invalid", message: `split key of ${c.splitKey.length} bytes` };
-    }
-    try {
-      checkDescriptor({ ...d, replicas: c.replicas });
-    } catch (err) {
-      return { kind: "invalid", message: errorMessage(err) };
-    }
-    // Keys attached to a lease stay in region 1: its revoke deletes them (region_leased_keys.ts).
-    const leased = lastLeasedKey(this.kv.db, { start: c.splitKey, end: d.end });
-    if (leased !== undefined) {
-      return { kind: "invalid", message: "the split would move a key attached to a lease" };
-    }
-    return undefined;
-  }
-
   async #split(e: RegionEntry, c: SplitCommand): Promise<RegionOutcome> {
-    const refused = this.#refuseSplit(c);
+    const refused = splitRefusal(this.kv.db, this.#descriptor, c, this.#merge !== undefined);
     if (refused !== undefined) {
       await this.kv.apply([{ index: e.index, data: null, writes: e.writes }]);
       return refused;

@@ -1,10 +1,29 @@
 /**
  * The user keys a KV command writes, for the region key check at apply (region_apply.ts):
  * a command routed to a region must touch only keys of its range. Commands whose keys are not
- * listed here (transactions, compaction, leases, Redis commands) are applied unchecked for now:
- * their routing by key comes with the client protocol for regions.
+ * listed here (transactions, compaction, leases) are applied unchecked for now: their routing by
+ * key comes with the client protocol for regions.
+ *
+ * Redis commands are checked (their key arguments and watched keys): a command routed by a node
+ * before it applied a split, but proposed after it (so stamped with the new epoch), reached the
+ * parent for a key the child now holds, and ran against the parent's state (a DEL of a database-1
+ * key answered 0: the parent's count of that database's keys was 0).
  */
-import type { Command } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { Command, RedisRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { fromUtf8 } from "../util/bytes.ts";
+import { keysOf } from "./redis/command_keys.ts";
+
+/** The keys a Redis request names: each command's key arguments and the watched keys. */
+function redisKeys(r: RedisRequest): Uint8Array[] {
+  const keys = r.watches.map((w) => w.key);
+  for (const { args } of r.commands) {
+    if (args.length === 0) continue;
+    for (const [key] of keysOf(fromUtf8(args[0]).toLowerCase(), args)) {
+      if (key !== undefined) keys.push(key);
+    }
+  }
+  return keys;
+}
 
 /** The command's keys, or undefined when it is not checked by key. */
 export function commandKeys(command: Command): Uint8Array[] | undefined {
@@ -20,6 +39,8 @@ export function commandKeys(command: Command): Uint8Array[] | undefined {
       return [...b.value.keys, ...b.value.redisKeys.map((r) => r.key)];
     case "batch":
       return b.value.ops.flatMap((op) => op.op.case === undefined ? [] : [op.op.value.key]);
+    case "redis":
+      return redisKeys(b.value);
     default:
       return undefined;
   }

@@ -33,7 +33,18 @@ import type { TxnStore } from "../txn/txn_store.ts";
 import { KeyNotInRegionError, type LockInfo, TxnInputError } from "../txn/txn_types.ts";
 import { malformed, type RegionOutcome, type TxnCommand } from "./region_command.ts";
 import type { KvStateMachine } from "./state_machine.ts";
+import {
+  committing,
+  type KeyspaceCommit,
+  keyspaceConflict,
+  writeCommitted,
+} from "./region_txn_keyspace.ts";
 import { type EngineReader, WriteSet } from "./write_set.ts";
+import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { readLock } from "../txn/mvcc_read.ts";
+import { failure } from "./apply.ts";
+import { encodeOutcome } from "./outcome_codec.ts";
+import type { Sessions } from "./sessions.ts";
 
 /** A region's store during the apply of one entry: reads see the entry's own writes. */
 export class WriteSetTxnStore implements TxnStore {
@@ -102,28 +113,83 @@ function refuseRoute(
   return undefined;
 }
 
-function runTxn(ws: WriteSet, d: RegionDescriptor, c: TxnCommand): RegionOutcome {
+interface TxnRun {
+  readonly outcome: RegionOutcome;
+  /** What an ok commit makes visible in the keyspace (region_txn_keyspace.ts). */
+  readonly commit?: KeyspaceCommit;
+}
+
+/**
+ * The refusal of a primary's commit whose client request the region's session already holds
+ * (an earlier transaction of the same request committed it), or undefined. Asked only when the
+ * commit would newly commit (the lock is this transaction's): a repeat of a commit that went
+ * through answers as the first did.
+ */
+function appliedBefore(
+  sessions: Sessions,
+  store: TxnStore,
+  req: TxnWriteRequest,
+): RegionOutcome | undefined {
+  if (req.kind !== "commit" || req.session === undefined || req.keys.length === 0) return undefined;
+  if (readLock(store, req.keys[0])?.startTs !== req.startTs) return undefined;
+  const seen = sessions.lookup(req.session.clientId, req.session.sequence);
+  if (seen.kind === "new") return undefined;
+  const outcome = seen.kind === "saved"
+    ? seen.outcome
+    : encodeOutcome(failure(ErrorCode.INVALID_ARGUMENT, "the request's sequence was acknowledged"));
+  const error = { kind: "applied" as const, key: req.keys[0], outcome };
+  return { kind: "txn", reply: encodeTxnReply({ kind: "result", result: { ok: false, error } }) };
+}
+
+function runTxn(
+  ws: WriteSet,
+  d: RegionDescriptor,
+  c: TxnCommand,
+  sessions: Sessions,
+  index: number,
+): TxnRun {
   let req: TxnWriteRequest;
   try {
     req = decodeTxnRequest(c.request);
   } catch (err) {
-    return malformed(err);
+    return { outcome: malformed(err) };
   }
   const refused = refuseRoute(d, c.regionId, c.epoch, writeKeys(req));
-  if (refused !== undefined) return refused;
+  if (refused !== undefined) return { outcome: refused };
   const nowMs = "nowMs" in req ? req.nowMs : TIMESTAMP_EPOCH_MS;
   // A clock before the timestamps' epoch was never stamped by a leader: its locks would be born
   // expired (or never expire), so it is refused rather than judged.
-  if (nowMs < TIMESTAMP_EPOCH_MS) return { kind: "invalid", message: `unstamped clock ${nowMs}` };
+  if (nowMs < TIMESTAMP_EPOCH_MS) {
+    return { outcome: { kind: "invalid", message: `unstamped clock ${nowMs}` } };
+  }
+  const duplicate = appliedBefore(sessions, new WriteSetTxnStore(ws), req);
+  if (duplicate !== undefined) return { outcome: duplicate };
   // A staged set: a request that throws leaves nothing in the entry's batch.
   const staged = new WriteSet(ws);
   const server = new RegionTxnServer(new WriteSetTxnStore(staged), d, () => nowMs);
   try {
     const reply = serveTxnWrite(server, req);
+    const ok = reply.kind === "result" && reply.result.ok;
+    // Checked once the request is known valid, against the state before it (`ws`).
+    const before = new WriteSetTxnStore(ws);
+    const conflict = ok && req.kind === "prewrite" ? keyspaceConflict(before, ws, req) : undefined;
+    if (conflict !== undefined) {
+      const refusal = encodeTxnReply({ kind: "result", result: { ok: false, error: conflict } });
+      return { outcome: { kind: "txn", reply: refusal } };
+    }
+    const commit = ok ? committing(before, req) : undefined;
     staged.mergeInto(ws);
-    return { kind: "txn", reply: encodeTxnReply(reply) };
+    const session = req.kind === "commit" ? req.session : undefined;
+    if (
+      ok && session !== undefined &&
+      sessions.lookup(session.clientId, session.sequence).kind === "new"
+    ) {
+      const { clientId, sequence, outcome } = session;
+      sessions.record({ clientId, sequence, ackedSequence: 0, index }, outcome, ws);
+    }
+    return { outcome: { kind: "txn", reply: encodeTxnReply(reply) }, commit };
   } catch (err) {
-    if (isBadRequest(err)) return { kind: "invalid", message: errorMessage(err) };
+    if (isBadRequest(err)) return { outcome: { kind: "invalid", message: errorMessage(err) } };
     throw err;
   }
 }
@@ -137,8 +203,9 @@ export async function applyTxnCommand(
 ): Promise<RegionOutcome> {
   let outcome: RegionOutcome = { kind: "invalid", message: "not applied" };
   await kv.applyOwn(index, (ws, meta) => {
-    outcome = runTxn(ws, d, c);
-    return meta;
+    const run = runTxn(ws, d, c, kv.sessions, index);
+    outcome = run.outcome;
+    return run.commit === undefined ? meta : writeCommitted(kv, ws, meta, run.commit);
   });
   return outcome;
 }

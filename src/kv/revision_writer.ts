@@ -73,6 +73,15 @@ export class RevisionWriter {
     for (const e of staged.events) this.events.push(e);
   }
 
+  /**
+   * Numbers this writer's changes from `sub` on: a revision written in more than one entry (a
+   * transaction's commit timestamp, region_txn_keyspace.ts) keeps distinct history records.
+   */
+  from(sub: number): this {
+    this.#sub = Math.max(this.#sub, sub);
+    return this;
+  }
+
   /** Whether the command changed any key (and so moves the store's revision). */
   get changed(): boolean {
     return this.#sub > 0;

@@ -123,6 +123,8 @@ export class KvStateMachine {
   drainEvents(): KvEvent[] {
     return this.#events.drain();
   }
+  /** Events of an `applyOwn` pass (a transaction's commit), published with its write. */
+  addEvents = (events: readonly KvEvent[]): void => this.#events.add(events);
 
   /**
    * Applies committed entries in log order, skipping those at or below the applied index;
@@ -275,9 +277,8 @@ export class KvStateMachine {
   /** One page of a scan, now or as of `request.revision`. */
   async scan(request: KvScanRequest): Promise<KvScanPage> {
     const revision = request.revision ?? 0;
-    // What the engine shows now, read in the same turn as the scan pins it: a current
-    // scan sees exactly this revision (an apply pass's batch is visible before its
-    // write resolves, so the in-memory revision may still be behind).
+    // What the engine shows now, read in the same turn as the scan pins it: a current scan sees
+    // exactly this revision (a pass's batch is visible before its write resolves).
     const visible = this.visibleRevision;
     if (revision === 0 || revision === visible) {
       return { ...(await scanPage(this.db, request, this.readNow)), revision: visible };

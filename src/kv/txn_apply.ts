@@ -48,7 +48,8 @@ export function comparesHold(compares: readonly Compare[], w: RevisionWriter): b
   return compares.every((c) => compareHolds(c, w.current(c.key)));
 }
 
-function compareHolds(c: Compare, s: KeyState | undefined): boolean {
+/** Whether compare `c` holds on the key's state `s` (undefined: the key does not exist). */
+export function compareHolds(c: Compare, s: KeyState | undefined): boolean {
   let order: number;
   const o = c.operand;
   if (c.target === CompareTarget.VALUE) {

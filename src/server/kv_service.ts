@@ -4,7 +4,12 @@
  * against this interface; `node_service.ts` implements it over Raft and the
  * state machine, and tests can implement it over a map.
  */
-import { type ClientResponse, ErrorCode, type WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
+import {
+  type ClientResponse,
+  ErrorCode,
+  type RegionTxnRequest,
+  type WriteResponse,
+} from "../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../kv/command_codec.ts";
 import type { KeyState } from "../kv/key_state.ts";
 import type { KvScanPage, KvScanRequest } from "../kv/kv_scan.ts";
@@ -77,6 +82,11 @@ export interface KvService {
    * from it (docs/regions.md#routing). Absent: routes are not checked, `Regions` is refused.
    */
   readonly regions?: RegionCatalog;
+  /**
+   * Serves a Percolator request to a region this node leads (region_txn_service.ts); absent:
+   * refused.
+   */
+  readonly regionTxn?: (req: RegionTxnRequest) => Promise<CommandOutcome>;
   /** The node's placement service (docs/regions.md#placement-service); absent: refused. */
   readonly placement?: PlacementPort;
 }

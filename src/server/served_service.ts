@@ -11,6 +11,7 @@ import type { KvService } from "./kv_service.ts";
 import type { NodeService } from "./node/node_service.ts";
 import { NodeRegionCatalog } from "./node/node_region_catalog.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
+import type { RegionTxnRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
 
 /**
  * What the client ports serve: the node, metered, with its region catalog. Today's node is one
@@ -25,5 +26,6 @@ export function servedService(
   addRegionMetrics(metrics, regions);
   addPlacementMetrics(metrics, node.raft.placement);
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);
-  return { ...metered, regions, placement: node.raft.placement };
+  const regionTxn = (req: RegionTxnRequest) => node.local.txns.serve(req);
+  return { ...metered, regions, placement: node.raft.placement, regionTxn };
 }

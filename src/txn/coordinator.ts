@@ -38,9 +38,31 @@ export class TxnUndeterminedError extends Error {
   }
 }
 
+/**
+ * The transaction's commit would apply a client request an earlier transaction already applied
+ * (a retry of it that reached another node): nothing was committed, the locks were given up;
+ * `outcome` is the answer saved for the request (kv/outcome_codec.ts).
+ */
+export class TxnAppliedError extends Error {
+  override name = "TxnAppliedError";
+  constructor(readonly outcome: Uint8Array) {
+    super("the request was already applied by an earlier transaction");
+  }
+}
+
 export interface TxnOptions {
   readonly isolation?: Isolation;
   readonly lockTtlMs?: number;
+  /**
+   * The client request this transaction carries out and its answer given the commit timestamp:
+   * the primary's commit records it in the primary's region and is refused if an earlier
+   * transaction recorded it (`TxnAppliedError`), so a retried request commits at most once.
+   */
+  readonly session?: {
+    readonly clientId: number;
+    readonly sequence: number;
+    readonly outcome: (commitTs: number) => Uint8Array;
+  };
 }
 
 /** Starts a transaction at a fresh timestamp. */
@@ -68,6 +90,11 @@ export class Transaction {
     const entries = await readRange(this.env, range, this.startTs);
     for (const e of entries) this.#reads.set(toHex(e.key), e.key);
     return entries;
+  }
+
+  /** Counts `key` as read (a compare): in serializable mode it is locked unless written. */
+  lock(key: Uint8Array): void {
+    this.#reads.set(toHex(key), key.slice());
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
@@ -138,6 +165,10 @@ export class Transaction {
   }
 
   async #commitPrimary(groups: Map<number, Mutation[]>, primary: Uint8Array, commitTs: number) {
+    const s = this.options.session;
+    const session = s === undefined
+      ? undefined
+      : { clientId: s.clientId, sequence: s.sequence, outcome: s.outcome(commitTs) };
     let result;
     try {
       result = await this.env.client.commit(
@@ -145,9 +176,14 @@ export class Transaction {
         [primary],
         this.startTs,
         commitTs,
+        session,
       );
     } catch (cause) {
       throw new TxnUndeterminedError(commitTs, { cause });
+    }
+    if (!result.ok && result.error.kind === "applied") {
+      await this.#rollback(groups);
+      throw new TxnAppliedError(result.error.outcome);
     }
     if (!result.ok) {
       // Rolled back by a reader that found the locks past their TTL.

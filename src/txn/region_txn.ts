@@ -19,6 +19,7 @@ import {
   type Mutation,
   TxnInputError,
   type TxnResult,
+  type TxnSession,
   type TxnStatus,
 } from "./txn_types.ts";
 
@@ -34,7 +35,14 @@ export interface PrewriteArgs {
 /** The requests of the Percolator protocol, addressed to region `region`. */
 export interface TxnRegionClient {
   prewrite(region: number, req: PrewriteArgs): Promise<TxnResult>;
-  commit(region: number, keys: Uint8Array[], startTs: number, commitTs: number): Promise<TxnResult>;
+  /** `session`: the primary's commit of a client's request (at most once, txn_types.ts). */
+  commit(
+    region: number,
+    keys: Uint8Array[],
+    startTs: number,
+    commitTs: number,
+    session?: TxnSession,
+  ): Promise<TxnResult>;
   rollback(region: number, keys: Uint8Array[], startTs: number): Promise<TxnResult>;
   checkTxnStatus(
     region: number,

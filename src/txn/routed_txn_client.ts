@@ -13,7 +13,13 @@ import { intersectRanges, type KeyRange, rangeContains } from "./key_range.ts";
 import type { MvccEntry, MvccGet, MvccScan } from "./mvcc_read.ts";
 import type { PrewriteArgs, TxnReadReply, TxnReadRequest, TxnRegionClient } from "./region_txn.ts";
 import type { TxnWriteReply, TxnWriteRequest } from "./txn_codec.ts";
-import { type LockInfo, TxnInputError, type TxnResult, type TxnStatus } from "./txn_types.ts";
+import {
+  type LockInfo,
+  TxnInputError,
+  type TxnResult,
+  type TxnSession,
+  type TxnStatus,
+} from "./txn_types.ts";
 
 /** A region as a route names it: id, range and the epoch requests carry. */
 export interface TxnRoute extends KeyRange {
@@ -136,8 +142,18 @@ export class RoutedTxnClient implements TxnRegionClient {
     }));
   }
 
-  commit(_region: number, keys: Uint8Array[], startTs: number, commitTs: number) {
-    return this.#writeKeys(keys, (k) => k, (keys) => ({ kind: "commit", keys, startTs, commitTs }));
+  commit(
+    _region: number,
+    keys: Uint8Array[],
+    startTs: number,
+    commitTs: number,
+    session?: TxnSession,
+  ) {
+    return this.#writeKeys(
+      keys,
+      (k) => k,
+      (keys) => ({ kind: "commit", keys, startTs, commitTs, ...(session ? { session } : {}) }),
+    );
   }
 
   rollback(_region: number, keys: Uint8Array[], startTs: number): Promise<TxnResult> {

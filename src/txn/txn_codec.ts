@@ -10,6 +10,7 @@
  *   reply   := 0x01 kind:u8 fields...          (result or status)
  */
 import { KV_KEY_BYTES_MAX, KV_VALUE_BYTES_MAX } from "../limits.ts";
+import { readOutcome, readSession, writeSession } from "./txn_session_codec.ts";
 import { TXN_COMMAND_BYTES_MAX, TXN_REGION_KEYS_MAX } from "../limits_ops.ts";
 import { ByteReader, ByteWriter, DecodeError } from "../util/coding.ts";
 import { decodeLock, encodeLock, type MutationKind } from "./records.ts";
@@ -19,6 +20,7 @@ import {
   type Mutation,
   TxnInputError,
   type TxnResult,
+  type TxnSession,
   type TxnStatus,
 } from "./txn_types.ts";
 
@@ -37,6 +39,8 @@ export type TxnWriteRequest =
     readonly keys: readonly Uint8Array[];
     readonly startTs: number;
     readonly commitTs: number;
+    /** The primary's commit of a client's request: at most once per session (txn_types.ts). */
+    readonly session?: TxnSession;
   }
   | { readonly kind: "rollback"; readonly keys: readonly Uint8Array[]; readonly startTs: number }
   | {
@@ -62,7 +66,14 @@ export type TxnWriteReply =
 const VERSION = 1;
 const REQUEST_KINDS = ["prewrite", "commit", "rollback", "resolveLock", "checkTxnStatus"] as const;
 const MUTATION_KINDS: readonly MutationKind[] = ["put", "delete", "lock"];
-const ERROR_KINDS = ["writeConflict", "locked", "rolledBack", "committed", "lockNotFound"] as const;
+const ERROR_KINDS = [
+  "writeConflict",
+  "locked",
+  "rolledBack",
+  "committed",
+  "lockNotFound",
+  "applied",
+] as const;
 const STATUS_KINDS = ["committed", "rolledBack", "locked", "missing"] as const;
 
 function writeKeys(w: ByteWriter, keys: readonly Uint8Array[]): void {
@@ -111,6 +122,7 @@ export function encodeTxnRequest(req: TxnWriteRequest): Uint8Array {
     case "commit":
       w.varint(req.startTs).varint(req.commitTs);
       writeKeys(w, req.keys);
+      writeSession(w, req.session);
       break;
     case "rollback":
       w.varint(req.startTs);
@@ -159,8 +171,11 @@ export function decodeTxnRequest(bytes: Uint8Array): TxnWriteRequest {
       break;
     }
     case "commit": {
-      const startTs = r.varint(), commitTs = r.varint();
-      req = { kind, startTs, commitTs, keys: readKeys(r) };
+      const startTs = r.varint(), commitTs = r.varint(), keys = readKeys(r);
+      const session = readSession(r);
+      req = session
+        ? { kind, startTs, commitTs, keys, session }
+        : { kind, startTs, commitTs, keys };
       break;
     }
     case "rollback":
@@ -192,14 +207,14 @@ export function decodeTxnRequest(bytes: Uint8Array): TxnWriteRequest {
  * its transaction, not the value it has not committed yet, which the asker may not be allowed to
  * read.
  */
-function writeLock(w: ByteWriter, lock: LockInfo): void {
+export function writeLock(w: ByteWriter, lock: LockInfo): void {
   const bare = lock.kind === "put" ? { ...lock, value: EMPTY } : lock;
   w.lengthPrefixed(lock.key).lengthPrefixed(encodeLock(bare));
 }
 
 const EMPTY = new Uint8Array(0);
 
-function readLock(r: ByteReader): LockInfo {
+export function readLock(r: ByteReader): LockInfo {
   const key = r.lengthPrefixed(KV_KEY_BYTES_MAX).slice();
   return { key, ...decodeLock(r.lengthPrefixed(KV_VALUE_BYTES_MAX + 2 * KV_KEY_BYTES_MAX)) };
 }
@@ -209,6 +224,7 @@ function writeError(w: ByteWriter, e: KeyError): void {
   if (e.kind === "locked") return writeLock(w, e.lock);
   w.lengthPrefixed(e.key);
   if (e.kind === "writeConflict" || e.kind === "committed") w.varint(e.commitTs);
+  if (e.kind === "applied") w.lengthPrefixed(e.outcome);
 }
 
 function readError(r: ByteReader): KeyError {
@@ -217,6 +233,7 @@ function readError(r: ByteReader): KeyError {
   if (kind === "locked") return { kind, lock: readLock(r) };
   const key = r.lengthPrefixed(KV_KEY_BYTES_MAX).slice();
   if (kind === "writeConflict" || kind === "committed") return { kind, key, commitTs: r.varint() };
+  if (kind === "applied") return { kind, key, outcome: readOutcome(r) };
   return { kind, key };
 }
 

@@ -30,7 +30,24 @@ export type KeyError =
   /** A rollback was asked of a transaction that committed at `commitTs`. */
   | { readonly kind: "committed"; readonly key: Uint8Array; readonly commitTs: number }
   /** Commit without a lock and without any record of the transaction on the key. */
-  | { readonly kind: "lockNotFound"; readonly key: Uint8Array };
+  | { readonly kind: "lockNotFound"; readonly key: Uint8Array }
+  /**
+   * The primary's commit of a client request that an earlier transaction already applied (the
+   * region's client session holds it): nothing was committed; `outcome` is the saved answer.
+   */
+  | { readonly kind: "applied"; readonly key: Uint8Array; readonly outcome: Uint8Array };
+
+/**
+ * The client request a transaction carries out (its session: client id and sequence) and the
+ * answer to save for it: the primary's commit records it in the primary's region, so a second
+ * transaction of the same request (a client's retry sent to another node) cannot commit too.
+ */
+export interface TxnSession {
+  readonly clientId: number;
+  readonly sequence: number;
+  /** The encoded answer (kv/outcome_codec.ts) a retry of the request gets. */
+  readonly outcome: Uint8Array;
+}
 
 export type TxnResult = { readonly ok: true } | { readonly ok: false; readonly error: KeyError };
 

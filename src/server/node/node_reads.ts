@@ -18,6 +18,7 @@ import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { isOpenEnded } from "../../kv/key_state.ts";
 import { type KvScanPage, type KvScanRequest, scanRange } from "../../kv/kv_scan.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
+import type { KeyState } from "../../kv/key_state.ts";
 import { overlaps } from "../../region/descriptor.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import { type Consistency, type KeyRead, ServiceError } from "../kv_service.ts";
@@ -27,6 +28,7 @@ import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { revisionRead } from "./revision_reads.ts";
 import { closeAt, scanAt } from "./reads_at_timestamp.ts";
 import type { RemoteRegions } from "./remote_regions.ts";
+import { keySpan, type ReadLocks, type ReadSpan } from "./read_locks.ts";
 
 /**
  * Some keys have no local region: a split applied here whose child is not served yet, or a
@@ -91,6 +93,12 @@ export class NodeReads {
     | ((r: HostedRegion, at: number, ask: boolean) => Promise<unknown>)
     | undefined = () => undefined;
 
+  /**
+   * Finishes the locks of transactions across regions a read meets (read_locks.ts); undefined
+   * on the one-region node, which has none.
+   */
+  locks: () => ReadLocks | undefined = () => undefined;
+
   constructor(
     readonly host: RegionHost,
     readonly engine: () => EngineHolder,
@@ -122,13 +130,36 @@ export class NodeReads {
     const engine = this.engine();
     const kv = region.kv.kv;
     if (revision === 0) {
+      await this.#settle(keySpan(key), 0, consistency, [region]);
       // Both in one turn: no apply can come between the state and the revision.
       return engine.readNow(() => ({ state: kv.get(key), revision: kv.visibleRevision }));
     }
     const close = this.#closer(consistency);
     if (close !== undefined) await closeAt([region], revision, close);
+    await this.#settle(keySpan(key), revision, consistency, [region]);
     const state = await revisionRead(engine, () => kv.getAt(key, revision));
     return { state, revision };
+  }
+
+  /**
+   * Keys as of `revision`, linearizably: one barrier and one close per region, not per key (a
+   * transaction across regions reads its keys at its start timestamp), the locks finished.
+   */
+  async getManyAt(
+    keys: readonly Uint8Array[],
+    revision: number,
+  ): Promise<(KeyState | undefined)[]> {
+    const regions = [...new Set(keys.map((k) => this.#regionOf(k)))];
+    await Promise.all(regions.map((r) => this.barrier("linearizable", [r], r.kv.descriptor)));
+    const close = this.#closer("linearizable");
+    if (close !== undefined) await closeAt(regions, revision, close);
+    for (const key of keys) {
+      await this.#settle(keySpan(key), revision, "linearizable", [this.#regionOf(key)]);
+    }
+    const engine = this.engine();
+    return await Promise.all(
+      keys.map((k) => revisionRead(engine, () => this.#regionOf(k).kv.kv.getAt(k, revision))),
+    );
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
@@ -141,11 +172,25 @@ export class NodeReads {
       const generation = this.host.generation;
       await closeAt(regions, revision, close);
       if (this.host.generation !== generation) throw settling();
+      await this.#settle(this.#span(request), revision, consistency, regions);
       return await scanAt(engine, regions, request, revision);
     }
+    await this.#settle(this.#span(request), 0, consistency, regions);
     // The current state of every region is the engine's: one region's scan reads every region.
     const kv = (regions[0] ?? this.host.all()[0]).kv.kv;
     return await revisionRead(engine, () => kv.scan(request));
+  }
+
+  /** Waits until no transaction's lock in `span` may change what a read at `revision` sees. */
+  async #settle(
+    span: ReadSpan,
+    revision: number,
+    consistency: Consistency,
+    regions: readonly HostedRegion[],
+  ): Promise<void> {
+    const locks = this.locks();
+    if (locks === undefined || consistency === "serializable") return;
+    await locks.settle(span, revision, () => this.barrier(consistency, regions, span));
   }
 
   #span(request: KvScanRequest): { start: Uint8Array; end: Uint8Array } {

@@ -37,6 +37,10 @@ import { ProposalTimestamps } from "./proposal_timestamps.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
 import { MergeCheck } from "./region_merge_check.ts";
+import { wireTxns } from "./region_txn_wiring.ts";
+import type { RegionTxnService } from "./region_txn_service.ts";
+import type { NodeTxnSender } from "./node_txn_sender.ts";
+import type { TxnResolver } from "./txn_resolver.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
 
@@ -60,6 +64,11 @@ export interface NodeRegions {
    * (or splitting); undefined on the one-region node, whose revisions are its log indexes.
    */
   timestamps(): ProposalTimestamps | undefined;
+  /** Percolator requests to the regions this node leads, and its transport to the others. */
+  readonly txns: RegionTxnService;
+  readonly txnSender: NodeTxnSender;
+  /** Finishes expired locks of the regions this node leads (on a node holding many regions). */
+  readonly txnResolver: TxnResolver;
   /** Start and stop the split check, the region services and (split on) the membership follower. */
   start(): void;
   stop(): void;
@@ -133,17 +142,20 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   const { removal, operators, membership } = wireOperators(d, host);
   const mergeCheck = wireMerge(d, host, removal);
+  const txn = wireTxns(d, { host, timestamps, reads, router });
   const start = () => {
     for (const part of [splitCheck, mergeCheck, services]) part.start();
-    if (o.regionSplitBytes > 0) membership.start();
+    if (o.regionSplitBytes > 0) membership.start(), txn.txnResolver.start();
     operators.start();
   };
   const stop = () => {
     for (const part of [splitCheck, mergeCheck, services, membership, operators]) part.stop();
     stamps.failAll(DOWN);
+    txn.txnResolver.stop();
+    txn.txnSender.close();
   };
   const parts = { first, host, router, reads, splitCheck, mergeCheck, services, creation };
-  return { ...parts, membership, operators, removal, timestamps, start, stop };
+  return { ...parts, ...txn, membership, operators, removal, timestamps, start, stop };
 }
 
 const DOWN = "node shutting down";

@@ -4,7 +4,8 @@
  * index has another term, the proposal was overwritten by a new leader and
  * can never commit (Log Matching, Raft §5.3): it definitely did not happen.
  */
-import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { create } from "@bufbuild/protobuf";
+import { ErrorCode, RegionTxnResponseSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { decodeOutcome } from "../../kv/outcome_codec.ts";
 import { decodeRegionOutcome, type RegionOutcome } from "../../kv/region_command.ts";
 import { PROPOSALS_PENDING_MAX } from "../../limits.ts";
@@ -97,6 +98,14 @@ export class Proposals {
       return;
     }
     const region = decodeRegionOutcome(outcome);
+    // A `Txn` command's answer (region_txn_service.ts): conflicts are answers, not errors.
+    if (region?.kind === "txn") {
+      w.resolve({
+        case: "regionTxn",
+        value: create(RegionTxnResponseSchema, { reply: region.reply }),
+      });
+      return;
+    }
     if (region !== undefined) {
       w.reject(new RegionChangedError(region));
       return;

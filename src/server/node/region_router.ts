@@ -11,7 +11,8 @@
  * Redis MULTI/EXEC or multi-key command, a delete of a range, FLUSHDB/FLUSHALL. Leases are
  * region 1's records, so a key attached to a lease must be in region 1.
  */
-import { ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { create } from "@bufbuild/protobuf";
+import { CommandSchema, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
@@ -29,6 +30,8 @@ import { compactRegions } from "./compact_regions.ts";
 import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
 import { payloadBytes, transferAllowanceMs } from "../../wire/transfer_time.ts";
 import { type RemoteRegions, spanOf } from "./remote_regions.ts";
+import { PROPOSALS_PENDING_MAX } from "../../limits.ts";
+import { crossRegionBatch, crossRegionTxn, type CrossRegionTxnDeps } from "./cross_region_txn.ts";
 
 export interface RegionRouterDeps {
   readonly o: ResolvedNodeOptions;
@@ -64,6 +67,11 @@ export class RegionRouter {
   /** Each region's own path: its proposals, and a forwarder to its leader. */
   readonly #paths = new Map<number, { path: CommandPath; forwarder: LeaderForwarder }>();
 
+  /** Transactions across regions running here, by the client session that sent each. */
+  readonly #running = new Map<string, Promise<CommandOutcome>>();
+  /** How this node runs a `txn` or `batch` across regions; undefined: refused (one region). */
+  crossRegion: () => CrossRegionTxnDeps | undefined = () => undefined;
+
   constructor(readonly d: RegionRouterDeps) {}
 
   /** Runs `command` in its region; routed again when a split refused it (REGION_REROUTES_MAX). */
@@ -92,6 +100,8 @@ export class RegionRouter {
         const close = (r: HostedRegion, rev: number) => this.closeAt(r, rev);
         return compactRegions(first, at, command, close, (c) => this.d.first.execute(c));
       }
+      const across = this.#acrossRegions(command);
+      if (across !== undefined) return across;
       const region = this.regionOf(command);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
     } catch (err) {
@@ -108,6 +118,44 @@ export class RegionRouter {
     if (spans.kind !== "keys") return Promise.reject(err);
     const timeoutMs = this.d.o.requestTimeoutMs + transferAllowanceMs(payloadBytes(command.body));
     return remote.execute(command, spans.spans.map(spanOf), timeoutMs);
+  }
+
+  /**
+   * A `txn` or `batch` whose keys lie in more than one region, run as a transaction across
+   * regions by this node (cross_region_txn.ts); undefined for any other command.
+   */
+  #acrossRegions(command: CommandInit): Promise<CommandOutcome> | undefined {
+    const deps = this.crossRegion(), wanted = command.body?.case;
+    if (deps === undefined || (wanted !== "txn" && wanted !== "batch")) return undefined;
+    const spans = commandSpans(command);
+    if (spans.kind !== "keys") return undefined;
+    try {
+      this.regionOfSpans(spans.spans);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof ServiceError) || err.code !== ErrorCode.FAILED_PRECONDITION) throw err;
+    }
+    const full = create(CommandSchema, command), body = full.body;
+    // The request's session: the primary's commit records it, so a retry of the request that
+    // reached another node cannot commit it again (cross_region_txn.ts).
+    const safe = (v: bigint) => v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : 0;
+    const client = { clientId: safe(full.clientId), sequence: safe(full.sequence) };
+    const run = () =>
+      body.case === "txn"
+        ? crossRegionTxn(deps, body.value, client)
+        : body.case === "batch"
+        ? crossRegionBatch(deps, body.value, client)
+        : Promise.reject(new Error(`not a transaction: ${body.case}`));
+    // A client's retry of a request still running here joins it rather than racing it (the
+    // two would abort each other's prewrites); a retry sent to another node is refused at its
+    // primary's commit, which answers what the first saved.
+    const session = command.clientId ? `${command.clientId}:${command.sequence}` : undefined;
+    if (session === undefined || this.#running.size >= PROPOSALS_PENDING_MAX) return run();
+    const known = this.#running.get(session);
+    if (known !== undefined) return known;
+    const started = run().finally(() => this.#running.delete(session));
+    this.#running.set(session, started);
+    return started;
   }
 
   /**

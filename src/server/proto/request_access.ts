@@ -56,6 +56,9 @@ export function accessDenial(p: Principal, req: ClientRequest): string | undefin
       return "Redis commands on this port come from peers only";
     case "placement":
       return "placement requests come from peers and admins";
+    case "regionTxn":
+      // Its keys travel encoded, unchecked against the user's rights: nodes' requests only.
+      return "region transaction requests come from peers and admins";
     default:
       // status, watch cancels and leases: every logged-in user (lease_handler checks revokes).
       return undefined;

@@ -56,6 +56,12 @@ export async function handleRequest(
     const refusal = checkRoute(req, service.regions);
     if (refusal !== undefined) return refusal;
     if (req.body.case === "regions") return handleRegions(req.body.value, service.regions);
+    if (req.body.case === "regionTxn") {
+      if (service.regionTxn === undefined) {
+        return errorResponse(ErrorCode.FAILED_PRECONDITION, "this node serves no region requests");
+      }
+      return { body: await service.regionTxn(req.body.value) };
+    }
     const p = req.body.case === "placement" ? req.body.value.body : undefined;
     if (p !== undefined) return await handlePlacement(req, p, service.placement, admin);
     const command = commandOf(req);

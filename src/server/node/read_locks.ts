@@ -1,0 +1,80 @@
+/**
+ * Reads that meet the locks of transactions across regions (docs/transactions.md#the-keyspace):
+ * before a node serves a read of a span at revision T (a current read: any revision), every lock
+ * in the span whose transaction started at or below T must be finished, because that
+ * transaction may commit at a timestamp at or below T, into the history the read would show. A
+ * lock whose primary committed is rolled forward at once, one whose TTL passed is rolled back;
+ * a live one is waited out with bounded backoff (`DEFAULT_BACKOFF`). Past that, or past its
+ * budget (the request timeout) spent on locks, the read fails with a retryable UNAVAILABLE.
+ * After each resolution the read's barrier is taken again, so the local replica has applied it.
+ */
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { DEFAULT_BACKOFF } from "../../txn/lock_resolver.ts";
+import { decodeLock } from "../../txn/records.ts";
+import { lockRange, parseLockKey } from "../../txn/txn_keys.ts";
+import type { LockInfo } from "../../txn/txn_types.ts";
+import { ServiceError } from "../kv_service.ts";
+import type { EngineReader } from "../../kv/write_set.ts";
+
+export interface ReadLocksDeps {
+  readonly db: () => EngineReader;
+  /** Finishes the lock's transaction if it is decided or dead; false while it is alive. */
+  readonly resolve: (lock: LockInfo) => Promise<boolean>;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Monotonic ms, and how long one read may spend on locks before it fails (retryable). */
+  readonly nowMs: () => number;
+  readonly budgetMs: number;
+}
+
+/** A span of user keys: [start, end), an empty end is unbounded. */
+export interface ReadSpan {
+  readonly start: Uint8Array;
+  readonly end: Uint8Array;
+}
+
+/** The span of one key. */
+export function keySpan(key: Uint8Array): ReadSpan {
+  return { start: key, end: Uint8Array.of(...key, 0) };
+}
+
+export class ReadLocks {
+  constructor(readonly d: ReadLocksDeps) {}
+
+  /** The first lock of `span` whose transaction started at or below `ts`. */
+  first(span: ReadSpan, ts: number): LockInfo | undefined {
+    const [start, end] = lockRange(span.start, span.end);
+    for (const [k, v] of this.d.db().scanSync({ start, end })) {
+      const lock = { key: parseLockKey(k), ...decodeLock(v) };
+      if (lock.startTs <= ts) return lock;
+    }
+    return undefined;
+  }
+
+  /**
+   * Returns once no lock of `span` at or below `ts` is left (0: a current read, every lock);
+   * `again` retakes the read's barrier after a resolution.
+   */
+  async settle(span: ReadSpan, ts: number, again: () => Promise<void>): Promise<void> {
+    const at = ts === 0 ? Number.MAX_SAFE_INTEGER : ts;
+    const backoff = DEFAULT_BACKOFF;
+    const deadline = this.d.nowMs() + this.d.budgetMs;
+    for (let attempt = 0;; attempt++) {
+      const lock = this.first(span, at);
+      if (lock === undefined) return;
+      const left = deadline - this.d.nowMs();
+      if (attempt >= backoff.attempts || left <= 0) {
+        throw new ServiceError(
+          ErrorCode.UNAVAILABLE,
+          `a key is locked by the transaction started at ${lock.startTs}; retry`,
+        );
+      }
+      // A primary's region without a reachable leader must not hold the read past its budget.
+      const finished = await Promise.race([
+        this.d.resolve(lock).catch(() => false),
+        this.d.sleep(left).then(() => false),
+      ]);
+      if (!finished) await this.d.sleep(Math.min(backoff.maxMs, backoff.baseMs * 2 ** attempt));
+      await again();
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Transactions across regions on a node (docs/transactions.md "On nodes"): the Percolator
+ * requests it serves for the regions it leads, its transport to other regions' leaders, the
+ * lock resolver on its leaders' timer, the reads that meet locks, and the coordinator the router
+ * runs a `txn` or `batch` spanning regions with. All of it only on nodes with the timestamp
+ * oracle (`timestamps()` defined): a one-region node has no locks to meet.
+ */
+import type { NodeRegionsDeps } from "./node_regions.ts";
+import type { NodeReads } from "./node_reads.ts";
+import type { ProposalTimestamps } from "./proposal_timestamps.ts";
+import type { RegionHost } from "./region_host.ts";
+import type { RegionRouter } from "./region_router.ts";
+import { RegionTxnService } from "./region_txn_service.ts";
+import { NodeTxnSender } from "./node_txn_sender.ts";
+import { anyLock, TxnResolver } from "./txn_resolver.ts";
+import { ReadLocks } from "./read_locks.ts";
+import { resolveOne } from "../../txn/lock_resolver.ts";
+
+/** Percolator requests served here, the transport to other leaders, and the lock resolver. */
+export function wireTxns(
+  d: NodeRegionsDeps,
+  parts: {
+    host: RegionHost;
+    timestamps: () => ProposalTimestamps | undefined;
+    reads: NodeReads;
+    router: RegionRouter;
+  },
+) {
+  const { o, addresses } = d;
+  const { host, timestamps, reads, router } = parts;
+  const txns = new RegionTxnService({ o, host, addresses });
+  const txnSender = new NodeTxnSender({ o, host, addresses, service: txns, timestamps });
+  const txnResolver = new TxnResolver({
+    regions: () => host.all(),
+    hasLocks: (r) => anyLock(d.engine().db, r.kv.descriptor),
+    env: () => txnSender.env(),
+    clock: o.clock,
+    logger: o.logger,
+  });
+  const readLocks = new ReadLocks({
+    db: () => d.engine().db,
+    resolve: (lock) => resolveOne(txnSender.env(), lock),
+    sleep: (ms) => new Promise((r) => o.clock.setTimeout(r, ms)),
+    nowMs: () => o.clock.nowMs(),
+    budgetMs: o.requestTimeoutMs,
+  });
+  reads.locks = () => timestamps() === undefined ? undefined : readLocks;
+  const crossRegion = {
+    env: () => txnSender.env(),
+    read: (keys: readonly Uint8Array[], at: number) => reads.getManyAt(keys, at),
+  };
+  router.crossRegion = () => timestamps() === undefined ? undefined : crossRegion;
+  return { txns, txnSender, txnResolver };
+}

@@ -1,0 +1,66 @@
+/**
+ * What a node refuses of a `txn` or `batch` across regions before it starts the transaction
+ * (src/server/node/cross_region_txn.ts): more than TXN_CROSS_REGION_KEYS_MAX distinct keys
+ * (TOO_LARGE), a range over several keys and puts with a lease, an expiry or a condition
+ * (FAILED_PRECONDITION). Nothing is asked of the oracle or any region for them.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import {
+  BatchRequestSchema,
+  ErrorCode,
+  TxnRequestSchema,
+} from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { TXN_CROSS_REGION_KEYS_MAX } from "../../src/limits_ops.ts";
+import { ServiceError } from "../../src/server/kv_service.ts";
+import {
+  crossRegionBatch,
+  crossRegionTxn,
+  type CrossRegionTxnDeps,
+} from "../../src/server/node/cross_region_txn.ts";
+import { utf8 } from "../../src/util/bytes.ts";
+
+/** Deps that fail the test if the transaction starts. */
+const UNUSED: CrossRegionTxnDeps = {
+  env: () => {
+    throw new Error("the transaction started");
+  },
+  read: () => Promise.reject(new Error("a key was read")),
+};
+
+const refusedWith = (code: ErrorCode) => (e: unknown) =>
+  e instanceof ServiceError && e.code === code;
+
+test("cross-region txn: a batch over the key limit is TOO_LARGE; at the limit it starts", async () => {
+  const put = (i: number) => ({ op: { case: "put" as const, value: { key: utf8(`k${i}`) } } });
+  const over = Array.from({ length: TXN_CROSS_REGION_KEYS_MAX + 1 }, (_, i) => put(i));
+  await assert.rejects(
+    crossRegionBatch(UNUSED, create(BatchRequestSchema, { ops: over })),
+    refusedWith(ErrorCode.TOO_LARGE),
+  );
+  // The same key many times counts once: the limit is on distinct keys.
+  const same = Array.from({ length: TXN_CROSS_REGION_KEYS_MAX + 1 }, () => put(1));
+  await assert.rejects(
+    crossRegionBatch(UNUSED, create(BatchRequestSchema, { ops: same })),
+    /the transaction started/,
+  );
+});
+
+test("cross-region txn: ranges over several keys and special puts are FAILED_PRECONDITION", async () => {
+  const txn = (op: object) => create(TxnRequestSchema, { success: [{ op } as never] });
+  const cases = [
+    { case: "range", value: { key: utf8("a"), rangeEnd: utf8("z") } },
+    { case: "deleteRange", value: { key: utf8("a"), rangeEnd: new Uint8Array([0]) } },
+    { case: "put", value: { key: utf8("a"), lease: 7n } },
+    { case: "put", value: { key: utf8("a"), ttlMs: 1000n } },
+    { case: "put", value: { key: utf8("a"), returnPrevious: true } },
+  ];
+  for (const op of cases) {
+    await assert.rejects(
+      crossRegionTxn(UNUSED, txn(op)),
+      refusedWith(ErrorCode.FAILED_PRECONDITION),
+      JSON.stringify(op, (_, v) => typeof v === "bigint" ? String(v) : v),
+    );
+  }
+});
