@@ -59,6 +59,20 @@ export class ReplicaRemoval {
 
   async #remove(id: number, why: string): Promise<void> {
     if (this.d.closed()) return;
+    const engine = this.d.engine();
+    // The log goes first (durably) and the engine's WAL is off: the state that lets this node
+    // forget the region — a merge's commit with the source's `merged` record, or the membership
+    // change that moved it off — must be on disk before its log is gone. Else a crash takes the
+    // engine back to before it, the replay has no log to rebuild the region from, and it opens
+    // at an old state, alive: a merged source back over its target's keys (docs/regions.md
+    // "Merge", Simulation). A flush that fails (a full disk) leaves the replica; the checks
+    // that asked for its removal ask again.
+    try {
+      await engine.flushApplied();
+    } catch (err) {
+      this.d.o.logger.warn("region.replica_remove_deferred", { region: id, error: String(err) });
+      return;
+    }
     const r = this.d.forget(id);
     if (r === undefined) return;
     const descriptor = r.kv.descriptor;
@@ -68,7 +82,6 @@ export class ReplicaRemoval {
     r.reads.abortUnconfirmed(`region ${id} moved off this node`);
     r.kv.kv.garbage.stop();
     await this.d.raft.driver.removeRegions([id]);
-    const engine = this.d.engine();
     const records = await engine.locked(async () => {
       // The descriptor and the merge record go last, together: a crash before leaves a region
       // that opens as it was (merged away, or not), and is removed again.
