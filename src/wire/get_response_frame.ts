@@ -52,20 +52,9 @@ export function encodeGetResponseFrame(
   let getLen = (answer.found ? 2 : 0) +
     (value.length > 0 ? 1 + varintLength(value.length) + value.length : 0);
   for (const n of numbers) getLen += n > 0 ? 1 + varintLength(n) : 0;
-  const respLen = (id > 0 ? 1 + varintLength(id) : 0) + 1 + varintLength(getLen) + getLen;
-  const frameLen = 1 + varintLength(respLen) + respLen;
-  const out = new Uint8Array(FRAME_HEADER_BYTES + frameLen);
-  out[0] = frameLen >>> 24;
-  out[1] = frameLen >>> 16;
-  out[2] = frameLen >>> 8;
-  out[3] = frameLen;
-  let at = FRAME_HEADER_BYTES;
-  out[at++] = TAG_FRAME_RESPONSE;
-  at = writeVarint(out, at, respLen);
-  if (id > 0) {
-    out[at++] = TAG_RESPONSE_REQUEST_ID;
-    at = writeVarint(out, at, id);
-  }
+  const frame = startResponseFrame(id, 1 + varintLength(getLen) + getLen);
+  const out = frame.out;
+  let at = frame.at;
   out[at++] = TAG_RESPONSE_GET;
   at = writeVarint(out, at, getLen);
   if (answer.found) {
@@ -87,3 +76,26 @@ export function encodeGetResponseFrame(
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * A length-prefixed `Frame{response: ClientResponse{request_id, <body>}}` whose body field takes
+ * `bodyBytes` (its tag and length included): the buffer, with the prefix, the frame's and the
+ * response's headers and the request id written, and where the body goes.
+ */
+export function startResponseFrame(id: number, bodyBytes: number): { out: Uint8Array; at: number } {
+  const respLen = (id > 0 ? 1 + varintLength(id) : 0) + bodyBytes;
+  const frameLen = 1 + varintLength(respLen) + respLen;
+  const out = new Uint8Array(FRAME_HEADER_BYTES + frameLen);
+  out[0] = frameLen >>> 24;
+  out[1] = frameLen >>> 16;
+  out[2] = frameLen >>> 8;
+  out[3] = frameLen;
+  let at = FRAME_HEADER_BYTES;
+  out[at++] = TAG_FRAME_RESPONSE;
+  at = writeVarint(out, at, respLen);
+  if (id > 0) {
+    out[at++] = TAG_RESPONSE_REQUEST_ID;
+    at = writeVarint(out, at, id);
+  }
+  return { out, at };
+}

@@ -8,13 +8,9 @@
  * anything else, or a number too large for these paths, gets undefined.
  */
 import { encodeWriteOutcome } from "../../kv/write_outcome_codec.ts";
-import { varintLength, writeVarint } from "../../util/coding.ts";
-import { FRAME_HEADER_BYTES } from "../../util/frame.ts";
-import { encodeGetResponseFrame } from "../../wire/get_response_frame.ts";
+import { encodeGetResponseFrame, startResponseFrame } from "../../wire/get_response_frame.ts";
 import type { ResponseInit } from "./responses.ts";
 
-const TAG_FRAME_RESPONSE = (3 << 3) | 2;
-const TAG_RESPONSE_REQUEST_ID = (1 << 3) | 0;
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function fastResponseFrame(response: ResponseInit): Uint8Array | undefined {
@@ -28,21 +24,7 @@ export function fastResponseFrame(response: ResponseInit): Uint8Array | undefine
   if (b.case !== "write" || requestId < 0n || requestId > SAFE) return undefined;
   const outcome = encodeWriteOutcome({ body: b })?.bytes;
   if (outcome === undefined) return undefined;
-  const id = Number(requestId);
-  const respLen = (id > 0 ? 1 + varintLength(id) : 0) + outcome.length;
-  const frameLen = 1 + varintLength(respLen) + respLen;
-  const out = new Uint8Array(FRAME_HEADER_BYTES + frameLen);
-  out[0] = frameLen >>> 24;
-  out[1] = frameLen >>> 16;
-  out[2] = frameLen >>> 8;
-  out[3] = frameLen;
-  let at = FRAME_HEADER_BYTES;
-  out[at++] = TAG_FRAME_RESPONSE;
-  at = writeVarint(out, at, respLen);
-  if (id > 0) {
-    out[at++] = TAG_RESPONSE_REQUEST_ID;
-    at = writeVarint(out, at, id);
-  }
+  const { out, at } = startResponseFrame(Number(requestId), outcome.length);
   out.set(outcome, at);
   return out;
 }
