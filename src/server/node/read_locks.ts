@@ -1,6 +1,6 @@
 /**
  * Reads that meet the locks of transactions across regions (docs/transactions.md#the-keyspace):
- * before a node serves a read of a span at revision T (a current read: any revision), every lock
+ * before a node serves a read of a span at revision T (a current read: every revision), each lock
  * in the span whose transaction started at or below T must be finished, because that
  * transaction may commit at a timestamp at or below T, into the history the read would show. A
  * lock whose primary committed is rolled forward at once, one whose TTL passed is rolled back;

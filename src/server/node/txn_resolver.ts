@@ -20,8 +20,9 @@ import { lockRange } from "../../txn/txn_keys.ts";
 export interface TxnResolverDeps {
   readonly regions: () => readonly HostedRegion[];
   /**
-   * Whether the region has any lock in this node's engine: a pass asks its leader (a ReadIndex
-   * round) only for regions that do, so idle regions cost an engine seek, not a Raft round.
+   * Whether the region holds at least one lock in this node's engine: a pass asks its leader (a
+   * ReadIndex round) only for regions that do, so idle regions cost an engine seek, not a Raft
+   * round.
    */
   readonly hasLocks: (r: HostedRegion) => boolean;
   /** A fresh environment per pass (its route cache starts from the node's current regions). */
