@@ -21,22 +21,12 @@ import type { RedisRequest } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RevisionWriter } from "../revision_writer.ts";
 import { ApplyStorage, type WriteBudget } from "./apply_storage.ts";
 import { runRedis, type WatchedKey } from "./executor.ts";
-import type { RedisReply } from "./reply.ts";
-import type { RedisEvent } from "./storage.ts";
+import type { AppliedRequest } from "./apply_request.ts";
 
 /** A SET's writes at most: current, history, key index, two expiry entries, a lease's. */
 const SET_OPS_MAX = 8;
 
 const NO_WATCHES: readonly WatchedKey[] = [];
-
-/** What a direct SET returns: as AppliedRequest (apply_request.ts). */
-export interface DirectResult {
-  readonly reply: RedisReply;
-  readonly db: number;
-  readonly counts: ReadonlyMap<number, number>;
-  readonly events: readonly RedisEvent[];
-  readonly used: WriteBudget;
-}
 
 /**
  * Bytes a SET of `key` and `value` can write at most (write_set.ts counts each write's key
@@ -74,7 +64,7 @@ export function applyDirect(
   baseCount: (db: number) => number,
   typedBase: (db: number) => number,
   budget: WriteBudget,
-): DirectResult {
+): AppliedRequest {
   const ws = w.ws, writes = ws.writes, bytes = ws.bytes;
   // baseCount includes the pass's key count change so far, which the storage adds itself.
   const base = (db: number) => baseCount(db) - (db === 0 ? ws.keysDelta : 0);
