@@ -45,6 +45,8 @@ export class BinaryCluster {
    * each node's peer links through its own fault-injecting proxies).
    */
   readonly peersFlagOf = new Map<number, string>();
+  /** Per-node arguments after `extraArgs` (a joining node's `--join` and its own flags). */
+  readonly argsOf = new Map<number, string[]>();
   /** Exits no test asked for, as "node N: code C, signal S" (a crash, or a port it could not bind). */
   readonly unexpectedExits: string[] = [];
   readonly #root: string;
@@ -98,6 +100,30 @@ export class BinaryCluster {
     return c;
   }
 
+  /**
+   * Starts node `id` with `--join` (and `args`), its `--peers` the cluster's and itself, listed
+   * with the others so kill/stop/leader() cover it; returns its peer address.
+   */
+  async startJoining(id: number, args: string[] = []): Promise<string> {
+    const [kvPort, httpPort, respPort] = await freePorts(3);
+    const address = `127.0.0.1:${kvPort}`;
+    const dataDir = path.join(this.#root, `node-${id}`);
+    this.nodes.set(id, {
+      id,
+      kvPort,
+      httpPort,
+      respPort,
+      dataDir,
+      proc: undefined,
+      log: "",
+      killing: false,
+    });
+    this.peersFlagOf.set(id, `${this.peersFlag},${id}=${address}`);
+    this.argsOf.set(id, ["--join", ...args]);
+    this.spawn(id);
+    return address;
+  }
+
   get endpoints(): string {
     return [...this.nodes.values()].map((n) => `127.0.0.1:${n.kvPort}`).join(",");
   }
@@ -116,6 +142,7 @@ export class BinaryCluster {
       "--resp-port",
       String(n.respPort),
       ...this.extraArgs,
+      ...(this.argsOf.get(id) ?? []),
     ], { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
     proc.stderr?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));

@@ -7,11 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import * as path from "node:path";
-import { BINARY, BinaryCluster } from "./binary_cluster.ts";
-import { freePorts } from "../server/cluster_helpers.ts";
-import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
+import { BinaryCluster } from "./binary_cluster.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 
@@ -71,42 +67,6 @@ class WriteLoad {
 /** Writers wait up to 20 s per operation, 2 s per attempt. */
 const TIMEOUTS = { deadlineMs: 20_000, attemptTimeoutMs: 2000 };
 
-/** Starts node `id` with --join, listed in the cluster so kill/stop/leader() cover it. */
-async function startJoining(c: BinaryCluster, id: number, root: string): Promise<string> {
-  const [kvPort, httpPort, respPort] = await freePorts(3);
-  const address = `127.0.0.1:${kvPort}`;
-  const n = {
-    id,
-    kvPort,
-    httpPort,
-    respPort,
-    dataDir: path.join(root, `node-${id}`),
-    proc: undefined as ReturnType<typeof spawn> | undefined,
-    log: "",
-    killing: false,
-  };
-  const proc = spawn(BINARY, [
-    "--id",
-    String(id),
-    "--peers",
-    `${c.peersFlag},${id}=${address}`,
-    "--join",
-    "--data-dir",
-    n.dataDir,
-    "--http-port",
-    String(httpPort),
-    "--resp-port",
-    String(respPort),
-    "--read-mode",
-    "linearizable",
-  ], { stdio: ["ignore", "pipe", "pipe"] });
-  proc.stdout?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
-  proc.stderr?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
-  n.proc = proc;
-  c.nodes.set(id, n);
-  return address;
-}
-
 async function members(c: BinaryCluster): Promise<string> {
   const r = await c.cli("member", "list");
   assert.equal(r.code, 0, r.stderr);
@@ -118,7 +78,6 @@ test(
   { timeout: 240_000 },
   async () => {
     const c = await BinaryCluster.start(3);
-    const root = makeTempDir("tinykv-join-");
     const load = new WriteLoad(() => c.client(TIMEOUTS));
     const stalls: [string, number][] = [];
     const step = async (name: string, run: () => Promise<void>) => {
@@ -137,7 +96,7 @@ test(
       await new Promise((r) => setTimeout(r, 1000));
       for (const id of [4, 5]) {
         await step(`add node ${id}`, async () => {
-          const address = await startJoining(c, id, root);
+          const address = await c.startJoining(id, ["--read-mode", "linearizable"]);
           const r = await c.cli("member", "add", String(id), address);
           assert.equal(r.code, 0, `${r.stderr}\n${c.logs()}`);
           assert.match(
@@ -173,7 +132,7 @@ test(
         c.nodes.delete(dead);
         const removed = await c.cli("member", "remove", String(dead));
         assert.equal(removed.code, 0, `${removed.stderr}\n${c.logs()}`);
-        const address = await startJoining(c, 6, root);
+        const address = await c.startJoining(6, ["--read-mode", "linearizable"]);
         const added = await c.cli("member", "add", "6", address);
         assert.equal(added.code, 0, `${added.stderr}\n${c.logs()}`);
       });
@@ -210,7 +169,6 @@ test(
     } finally {
       await load.stop();
       await c.stop();
-      removeTempDir(root);
     }
   },
 );

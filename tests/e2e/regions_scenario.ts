@@ -19,10 +19,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
-import { spawn } from "node:child_process";
-import { BINARY, BinaryCluster } from "./binary_cluster.ts";
-import { freePorts } from "../server/cluster_helpers.ts";
-import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
+import { BinaryCluster } from "./binary_cluster.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 
@@ -210,32 +207,6 @@ class Writers {
   }
 }
 
-async function startJoining(c: BinaryCluster, id: number, root: string): Promise<string> {
-  const [kvPort, httpPort, respPort] = await freePorts(3);
-  const address = `127.0.0.1:${kvPort}`;
-  const n = {
-    id,
-    kvPort,
-    httpPort,
-    respPort,
-    dataDir: path.join(root, `node-${id}`),
-    proc: undefined as ReturnType<typeof spawn> | undefined,
-    log: "",
-    killing: false,
-  };
-  const args = [
-    ...["--id", String(id), "--peers", `${c.peersFlag},${id}=${address}`, "--join"],
-    ...["--data-dir", n.dataDir, "--http-port", String(httpPort)],
-    ...["--resp-port", String(respPort), ...c.extraArgs],
-  ];
-  const proc = spawn(BINARY, args, { stdio: ["ignore", "pipe", "pipe"] });
-  proc.stdout?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
-  proc.stderr?.on("data", (d: Uint8Array) => n.log += new TextDecoder().decode(d));
-  n.proc = proc;
-  c.nodes.set(id, n);
-  return address;
-}
-
 /** Every region but region 1 has three voters, no learner, all on `live` nodes; all led. */
 async function healthy(c: BinaryCluster, live: number[]): Promise<string | undefined> {
   const led = await regionsNow(c);
@@ -306,7 +277,6 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
     String(o.splitBytes),
     ...PLACEMENT_FLAGS,
   ]);
-  const root = makeTempDir("tinykv-regions-");
   let writers: Writers | undefined;
   try {
     await c.leader(30_000);
@@ -338,7 +308,7 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
     await sleep(500);
     t0 = Date.now();
     for (const id of [4, 5]) {
-      const address = await startJoining(c, id, root);
+      const address = await c.startJoining(id);
       const r = await c.cli("member", "add", String(id), address);
       assert.equal(r.code, 0, `${r.stderr}\n${c.logs()}`);
     }
@@ -390,6 +360,5 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
   } finally {
     await writers?.stop();
     await c.stop();
-    removeTempDir(root);
   }
 }
