@@ -32,10 +32,13 @@ async function addChild(c: MultiCluster, n: number): Promise<void> {
   await addSplitChildren(c.driver(n), c.logs[n - 1], [child]);
 }
 
-// With quiescence, as nodes run: a restart is seen by its liveness beat's new incarnation (its
-// leaders probe it again); without quiescence no beats are sent and nothing probes it.
-test("multi raft: a follower back with a log shorter than its match catches up", async () => {
-  const c = await MultiCluster.start({ nodes: 3, regions: 1, seed: 18, loss: 0, quiesce: true });
+/** Whether node `n` applied every write to the child region. */
+function applied(c: MultiCluster, n: number): boolean {
+  return c.sm(n, CHILD)?.applied.length === WRITES;
+}
+
+/** The child region on every node, led by node 1, WRITES applied everywhere, its leader quiet. */
+async function writtenAndQuiet(c: MultiCluster): Promise<void> {
   for (const n of [1, 2, 3]) await addChild(c, n);
   await c.run(4);
   await c.until(() => c.leaderOf(CHILD) === 1, 100, "child leader");
@@ -43,9 +46,15 @@ test("multi raft: a follower back with a log shorter than its match catches up",
     assert.ok(c.driver(1).propose(CHILD, utf8(`v${k}`)) !== undefined);
     await c.run(2);
   }
-  const all = (n: number) => c.sm(n, CHILD)?.applied.length === WRITES;
-  await c.until(() => [1, 2, 3].every(all), 100, "applied everywhere");
+  await c.until(() => [1, 2, 3].every((n) => applied(c, n)), 100, "applied everywhere");
   await c.until(() => c.driver(1).quietCount >= 1, 50, "child quiet");
+}
+
+// With quiescence, as nodes run: a restart is seen by its liveness beat's new incarnation (its
+// leaders probe it again); without quiescence no beats are sent and nothing probes it.
+test("multi raft: a follower back with a log shorter than its match catches up", async () => {
+  const c = await MultiCluster.start({ nodes: 3, regions: 1, seed: 18, loss: 0, quiesce: true });
+  await writtenAndQuiet(c);
   const led = c.driver(1).region(CHILD)?.rawNode.status();
   const last = led?.lastIndex ?? 0; // the writes and the leader's empty entry
   assert.ok(last > SPLIT_INDEX + WRITES);
@@ -60,7 +69,7 @@ test("multi raft: a follower back with a log shorter than its match catches up",
   await addChild(c, 3);
   assert.equal(c.driver(3).region(CHILD)?.rawNode.status().lastIndex, SPLIT_INDEX);
 
-  await c.until(() => all(3), 200, "node 3 caught up");
+  await c.until(() => applied(c, 3), 200, "node 3 caught up");
   assert.deepEqual(c.sm(3, CHILD)?.applied, c.sm(1, CHILD)?.applied);
   assert.equal(c.driver(3).region(CHILD)?.rawNode.status().lastIndex, last);
 });
@@ -71,16 +80,7 @@ test("multi raft: a follower back with a log shorter than its match catches up",
 // then waited for a message that never came.
 test("multi raft: a quiet leader keeps probing a live node that lost its replica", async () => {
   const c = await MultiCluster.start({ nodes: 3, regions: 1, seed: 47, loss: 0, quiesce: true });
-  for (const n of [1, 2, 3]) await addChild(c, n);
-  await c.run(4);
-  await c.until(() => c.leaderOf(CHILD) === 1, 100, "child leader");
-  for (let k = 0; k < WRITES; k++) {
-    assert.ok(c.driver(1).propose(CHILD, utf8(`v${k}`)) !== undefined);
-    await c.run(2);
-  }
-  const all = (n: number) => c.sm(n, CHILD)?.applied.length === WRITES;
-  await c.until(() => [1, 2, 3].every(all), 100, "applied everywhere");
-  await c.until(() => c.driver(1).quietCount >= 1, 50, "child quiet");
+  await writtenAndQuiet(c);
 
   // Node 3 loses its disk and comes back without the region; it beats (alive) but has no
   // replica to answer the leader with for a while.
@@ -96,7 +96,7 @@ test("multi raft: a quiet leader keeps probing a live node that lost its replica
   const replica = c.driver(3).region(CHILD);
   assert.ok(replica !== undefined);
   replica.suppressVotes = true;
-  await c.until(() => all(3), 200, "node 3 caught up");
+  await c.until(() => applied(c, 3), 200, "node 3 caught up");
   assert.deepEqual(c.sm(3, CHILD)?.applied, c.sm(1, CHILD)?.applied);
   await c.until(() => c.driver(1).quietCount >= 1, 100, "quiet again once it replicates");
 });
