@@ -29,7 +29,7 @@ function appliedText(regions: readonly HostedRegion[]): string {
 }
 
 /** Each region id: the nodes hosting it (by node id) and their replicas of it. */
-function byRegion(c: SimCluster): Map<number, Map<number, HostedRegion>> {
+export function byRegion(c: SimCluster): Map<number, Map<number, HostedRegion>> {
   const out = new Map<number, Map<number, HostedRegion>>();
   for (const n of c.nodes) {
     const node = n.server?.node;
@@ -130,7 +130,7 @@ export function regionsHeld(c: SimCluster): string {
 }
 
 /**
- * Whether every region other than region 1 has its full set of voters: every node its
+ * Whether every region (region 1 too) has its full set of voters: every node its
  * descriptor lists hosts it (none created and waiting for its image, no split's child being
  * added), and no replica is a learner or leaving in a joint configuration. The nemesis damages
  * no node's data before (nemesis.ts): a region whose replicas are two voters and a learner (a

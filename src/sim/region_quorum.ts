@@ -8,7 +8,7 @@
  * as it is for region 1 (the simulator's seed 9 with regions: region 7 on voters 1 and 2 with
  * 3 a learner, then node 2's data destroyed; docs/regions.md "Simulation runs").
  */
-import type { HostedRegion } from "../server/node/region_host.ts";
+import { byRegion } from "./region_final.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 
 /**
@@ -18,18 +18,8 @@ import type { SimCluster } from "./sim_cluster.ts";
  * How far behind a voter is does not matter: whatever was committed is on that majority.
  */
 export function regionsSurviveOneLoss(c: SimCluster): boolean {
-  const replicas = new Map<number, Map<number, HostedRegion>>();
-  for (const n of c.nodes) {
-    const node = n.server?.node;
-    if (node === undefined) continue;
-    for (const r of node.local.host.all()) {
-      if (r.id <= 1) continue;
-      const m = replicas.get(r.id) ?? new Map<number, HostedRegion>();
-      m.set(node.o.id, r);
-      replicas.set(r.id, m);
-    }
-  }
-  for (const hosts of replicas.values()) {
+  for (const [id, hosts] of byRegion(c)) {
+    if (id <= 1) continue;
     const leader = [...hosts.values()].find((r) => r.group.rawNode.isLeader);
     if (leader === undefined) return false;
     const cs = leader.group.rawNode.status().confState;
