@@ -12,7 +12,8 @@ import type { RegionHost } from "./region_host.ts";
 import type { RegionRouter } from "./region_router.ts";
 import { RegionTxnService } from "./region_txn_service.ts";
 import { NodeTxnSender } from "./node_txn_sender.ts";
-import { anyLock, TxnResolver } from "./txn_resolver.ts";
+import { TxnResolver } from "./txn_resolver.ts";
+import { regionHoldsLocks } from "../../kv/region_txn_locks.ts";
 import { ReadLocks } from "./read_locks.ts";
 import { resolveOne } from "../../txn/lock_resolver.ts";
 
@@ -32,7 +33,7 @@ export function wireTxns(
   const txnSender = new NodeTxnSender({ o, host, addresses, service: txns, timestamps });
   const txnResolver = new TxnResolver({
     regions: () => host.all(),
-    hasLocks: (r) => anyLock(d.engine().db, r.kv.descriptor),
+    hasLocks: (r) => regionHoldsLocks(d.engine().db, r.kv.descriptor),
     env: () => txnSender.env(),
     clock: o.clock,
     logger: o.logger,

@@ -13,9 +13,6 @@ import type { Clock, TimerId } from "../../platform/types.ts";
 import { sweepRegion, type TxnEnv } from "../../txn/lock_resolver.ts";
 import { errorMessage } from "../../util/errors.ts";
 import type { HostedRegion } from "./hosted_region.ts";
-import type { EngineReader } from "../../kv/write_set.ts";
-import type { KeyRange } from "../../txn/key_range.ts";
-import { lockRange } from "../../txn/txn_keys.ts";
 
 export interface TxnResolverDeps {
   readonly regions: () => readonly HostedRegion[];
@@ -30,13 +27,6 @@ export interface TxnResolverDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly intervalMs?: number;
-}
-
-/** Whether `engine` holds a lock of a key in [range.start, range.end). */
-export function anyLock(engine: EngineReader, range: KeyRange): boolean {
-  const [start, end] = lockRange(range.start, range.end);
-  for (const _ of engine.scanSync({ start, end })) return true;
-  return false;
 }
 
 export class TxnResolver {
