@@ -138,7 +138,9 @@ function runOps(
         lease: 0,
         expireAtMs: 0,
       });
-      answers.push(() => ({ result: { case: "put", value: { prevKv: kvOf(prev) } } }));
+      answers.push((ts) => ({
+        result: { case: "put", value: { prevKv: prev === undefined ? undefined : kv(prev, ts) } },
+      }));
     } else if (o.case === "deleteRange") {
       txn.delete(key);
       now.set(hex, undefined);
@@ -170,10 +172,6 @@ function kv(s: KeyState, commitTs: number, keysOnly = false) {
     createRevision: at(s.createRevision),
     modRevision: at(s.modRevision),
   });
-}
-
-function kvOf(s: KeyState | undefined) {
-  return s === undefined ? undefined : kv(s, 0);
 }
 
 async function txnOnce(
