@@ -30,7 +30,7 @@ import { compactRegions } from "./compact_regions.ts";
 import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
 import { payloadBytes, transferAllowanceMs } from "../../wire/transfer_time.ts";
 import { type RemoteRegions, spanOf } from "./remote_regions.ts";
-import { PROPOSALS_PENDING_MAX } from "../../limits.ts";
+import { TxnsInFlight } from "./txns_in_flight.ts";
 import { crossRegionBatch, crossRegionTxn, type CrossRegionTxnDeps } from "./cross_region_txn.ts";
 
 export interface RegionRouterDeps {
@@ -67,8 +67,8 @@ export class RegionRouter {
   /** Each region's own path: its proposals, and a forwarder to its leader. */
   readonly #paths = new Map<number, { path: CommandPath; forwarder: LeaderForwarder }>();
 
-  /** Transactions across regions running here, by the client session that sent each. */
-  readonly #running = new Map<string, Promise<CommandOutcome>>();
+  /** Transactions across regions running here (txns_in_flight.ts). */
+  readonly #running = new TxnsInFlight();
   /** How this node runs a `txn` or `batch` across regions; undefined: refused (one region). */
   crossRegion: () => CrossRegionTxnDeps | undefined = () => undefined;
 
@@ -146,16 +146,8 @@ export class RegionRouter {
         : body.case === "batch"
         ? crossRegionBatch(deps, body.value, client)
         : Promise.reject(new Error(`not a transaction: ${body.case}`));
-    // A client's retry of a request still running here joins it rather than racing it (the
-    // two would abort each other's prewrites); a retry sent to another node is refused at its
-    // primary's commit, which answers what the first saved.
     const session = command.clientId ? `${command.clientId}:${command.sequence}` : undefined;
-    if (session === undefined || this.#running.size >= PROPOSALS_PENDING_MAX) return run();
-    const known = this.#running.get(session);
-    if (known !== undefined) return known;
-    const started = run().finally(() => this.#running.delete(session));
-    this.#running.set(session, started);
-    return started;
+    return this.#running.run(session, run);
   }
 
   /**
