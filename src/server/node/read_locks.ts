@@ -15,14 +15,14 @@ import { lockRange, parseLockKey } from "../../txn/txn_keys.ts";
 import type { LockInfo } from "../../txn/txn_types.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { EngineReader } from "../../kv/write_set.ts";
+import type { Clock } from "../../platform/types.ts";
 
 export interface ReadLocksDeps {
   readonly db: () => EngineReader;
   /** Finishes the lock's transaction if it is decided or dead; false while it is alive. */
   readonly resolve: (lock: LockInfo) => Promise<boolean>;
-  readonly sleep: (ms: number) => Promise<void>;
-  /** Monotonic ms, and how long one read may spend on locks before it fails (retryable). */
-  readonly nowMs: () => number;
+  readonly clock: Clock;
+  /** How long one read may spend on locks before it fails (retryable). */
   readonly budgetMs: number;
 }
 
@@ -57,11 +57,11 @@ export class ReadLocks {
   async settle(span: ReadSpan, ts: number, again: () => Promise<void>): Promise<void> {
     const at = ts === 0 ? Number.MAX_SAFE_INTEGER : ts;
     const backoff = DEFAULT_BACKOFF;
-    const deadline = this.d.nowMs() + this.d.budgetMs;
+    const deadline = this.d.clock.nowMs() + this.d.budgetMs;
     for (let attempt = 0;; attempt++) {
       const lock = this.first(span, at);
       if (lock === undefined) return;
-      const left = deadline - this.d.nowMs();
+      const left = deadline - this.d.clock.nowMs();
       if (attempt >= backoff.attempts || left <= 0) {
         throw new ServiceError(
           ErrorCode.UNAVAILABLE,
@@ -69,12 +69,21 @@ export class ReadLocks {
         );
       }
       // A primary's region without a reachable leader must not hold the read past its budget.
-      const finished = await Promise.race([
-        this.d.resolve(lock).catch(() => false),
-        this.d.sleep(left).then(() => false),
-      ]);
-      if (!finished) await this.d.sleep(Math.min(backoff.maxMs, backoff.baseMs * 2 ** attempt));
+      const finished = await this.#within(this.d.resolve(lock).catch(() => false), left);
+      if (!finished) await this.#sleep(Math.min(backoff.maxMs, backoff.baseMs * 2 ** attempt));
       await again();
     }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.d.clock.setTimeout(r, ms));
+  }
+
+  /** `p`'s answer, or false after `ms` (the timer cleared once `p` answers first). */
+  #within(p: Promise<boolean>, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.d.clock.setTimeout(() => resolve(false), ms);
+      p.then((v) => (this.d.clock.clearTimeout(timer), resolve(v)));
+    });
   }
 }

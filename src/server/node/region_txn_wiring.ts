@@ -41,8 +41,7 @@ export function wireTxns(
   const readLocks = new ReadLocks({
     db: () => d.engine().db,
     resolve: (lock) => resolveOne(txnSender.env(), lock),
-    sleep: (ms) => new Promise((r) => o.clock.setTimeout(r, ms)),
-    nowMs: () => o.clock.nowMs(),
+    clock: o.clock,
     budgetMs: o.requestTimeoutMs,
   });
   reads.locks = () => timestamps() === undefined ? undefined : readLocks;
