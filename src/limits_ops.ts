@@ -74,6 +74,12 @@ export const TXN_SCAN_ENTRIES_MAX = 1_024;
 export const TXN_ROUTE_ATTEMPTS_MAX = 16;
 /** Distinct keys one `txn` or `batch` across regions may read or write (node_reads per key). */
 export const TXN_CROSS_REGION_KEYS_MAX = 1_024;
+/**
+ * Bytes a `txn` or `batch` across regions may write (keys and values) and answer (its encoded
+ * response): half a region's transactional request, so a prewrite, and the primary's commit
+ * carrying the answer, stay within TXN_COMMAND_BYTES_MAX.
+ */
+export const TXN_CROSS_REGION_BYTES_MAX = TXN_COMMAND_BYTES_MAX / 2;
 /** Tries of a `txn` or `batch` across regions on conflicts before it answers UNAVAILABLE. */
 export const TXN_CROSS_REGION_ATTEMPTS = 3;
 /** How often each region leader's lock resolver looks for expired locks (txn_resolver.ts). */

@@ -1,7 +1,7 @@
 /**
  * What a node refuses of a `txn` or `batch` across regions before it starts the transaction
  * (src/server/node/cross_region_txn.ts): more than TXN_CROSS_REGION_KEYS_MAX distinct keys
- * (TOO_LARGE), a range over several keys and puts with a lease, an expiry or a condition
+ * or TXN_CROSS_REGION_BYTES_MAX bytes written (TOO_LARGE), a range over several keys and puts with a lease, an expiry or a condition
  * (FAILED_PRECONDITION). Nothing is asked of the oracle or any region for them.
  */
 import { test } from "node:test";
@@ -12,7 +12,7 @@ import {
   ErrorCode,
   TxnRequestSchema,
 } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
-import { TXN_CROSS_REGION_KEYS_MAX } from "../../src/limits_ops.ts";
+import { TXN_CROSS_REGION_BYTES_MAX, TXN_CROSS_REGION_KEYS_MAX } from "../../src/limits_ops.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
 import {
   crossRegionBatch,
@@ -47,6 +47,23 @@ test("cross-region txn: a batch over the key limit is TOO_LARGE; at the limit it
   );
 });
 
+test("cross-region txn: a batch writing more than the byte limit is TOO_LARGE", async () => {
+  const half = new Uint8Array(TXN_CROSS_REGION_BYTES_MAX / 2);
+  const put = (k: string) => ({
+    op: { case: "put" as const, value: { key: utf8(k), value: half } },
+  });
+  await assert.rejects(
+    crossRegionBatch(UNUSED, create(BatchRequestSchema, { ops: [put("a"), put("b")] })),
+    refusedWith(ErrorCode.TOO_LARGE),
+  );
+  // Within it, the transaction starts.
+  const small = { op: { case: "put" as const, value: { key: utf8("a"), value: half } } };
+  await assert.rejects(
+    crossRegionBatch(UNUSED, create(BatchRequestSchema, { ops: [small] })),
+    /the transaction started/,
+  );
+});
+
 test("cross-region txn: ranges over several keys and special puts are FAILED_PRECONDITION", async () => {
   const txn = (op: object) => create(TxnRequestSchema, { success: [{ op } as never] });
   const cases = [
@@ -55,6 +72,9 @@ test("cross-region txn: ranges over several keys and special puts are FAILED_PRE
     { case: "put", value: { key: utf8("a"), lease: 7n } },
     { case: "put", value: { key: utf8("a"), ttlMs: 1000n } },
     { case: "put", value: { key: utf8("a"), returnPrevious: true } },
+    { case: "put", value: { key: utf8("a"), expireAtMs: 99n } },
+    { case: "put", value: { key: utf8("a"), keepTtl: true } },
+    { case: "put", value: { key: utf8("a"), condition: 1 } },
   ];
   for (const op of cases) {
     await assert.rejects(

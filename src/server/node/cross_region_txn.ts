@@ -23,7 +23,6 @@ import { create } from "@bufbuild/protobuf";
 import {
   type BatchRequest,
   ErrorCode,
-  type PutRequest,
   type TxnOp,
   type TxnOpResultSchema,
   type TxnRequest,
@@ -34,7 +33,8 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { compareHolds } from "../../kv/txn_apply.ts";
 import type { KeyState } from "../../kv/key_state.ts";
 import { keyValueOf } from "../../kv/key_value_wire.ts";
-import { TXN_CROSS_REGION_ATTEMPTS, TXN_CROSS_REGION_KEYS_MAX } from "../../limits_ops.ts";
+import { TXN_CROSS_REGION_ATTEMPTS } from "../../limits_ops.ts";
+import { encodeOutcome } from "../../kv/outcome_codec.ts";
 import {
   Transaction,
   TxnAppliedError,
@@ -42,6 +42,13 @@ import {
   TxnUndeterminedError,
 } from "../../txn/coordinator.ts";
 import { type RequestSession, savedAnswer, txnOptions } from "./txn_request_session.ts";
+import {
+  checkBytes,
+  checkKeys,
+  checkUnleased,
+  opKey,
+  writtenBytes,
+} from "./cross_region_txn_checks.ts";
 import { type TxnEnv, TxnLockedError } from "../../txn/lock_resolver.ts";
 import { TxnRouteError } from "../../txn/routed_txn_client.ts";
 import { toHex } from "../../util/bytes.ts";
@@ -58,52 +65,6 @@ export interface CrossRegionTxnDeps {
 }
 
 type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
-
-function unsupported(what: string): ServiceError {
-  return new ServiceError(
-    ErrorCode.FAILED_PRECONDITION,
-    `${what} is not supported in a transaction whose keys lie in more than one region`,
-  );
-}
-
-function checkPut(p: PutRequest): void {
-  if (p.lease !== 0n) throw unsupported("a put with a lease (leases are region 1's)");
-  if (p.ttlMs !== 0n || p.expireAtMs !== 0n || p.keepTtl) throw unsupported("a put with expiry");
-  if (p.condition !== 0 || p.returnPrevious) throw unsupported("a conditional put");
-}
-
-/** The key of a single-key op; refuses multi-key ranges and unsupported puts. */
-function opKey(op: TxnOp): Uint8Array {
-  const o = op.op;
-  if (o.case === "put") {
-    checkPut(o.value);
-    return o.value.key;
-  }
-  if (o.case === undefined) throw new ServiceError(ErrorCode.INVALID_ARGUMENT, "an empty op");
-  if (o.value.rangeEnd.length > 0) throw unsupported("a range or delete-range over several keys");
-  return o.value.key;
-}
-
-/** Refuses more than TXN_CROSS_REGION_KEYS_MAX distinct keys, before anything is done. */
-function checkKeys(keys: readonly Uint8Array[]): void {
-  const n = new Set(keys.map(toHex)).size;
-  if (n <= TXN_CROSS_REGION_KEYS_MAX) return;
-  throw new ServiceError(
-    ErrorCode.TOO_LARGE,
-    `${n} keys in a transaction across regions: at most ${TXN_CROSS_REGION_KEYS_MAX}`,
-  );
-}
-
-/**
- * Refuses writing a key attached to a lease: a lease's revoke deletes its keys without looking at
- * locks, so it could land between this transaction's prewrite and its commit. (A lease is attached
- * only by a write, which the lock or the prewrite's conflict check keeps out.)
- */
-function checkUnleased(writes: readonly Uint8Array[], seen: Map<string, KeyState | undefined>) {
-  for (const key of writes) {
-    if ((seen.get(toHex(key))?.lease ?? 0) !== 0) throw unsupported("writing a key with a lease");
-  }
-}
 
 /** Reads every key at `ts` (each once). */
 async function readAll(
@@ -199,6 +160,7 @@ async function txnOnce(
   const txn = new Transaction(env, startTs, txnOptions(session, answer));
   for (const c of req.compare) txn.lock(c.key);
   results = runOps(branch, seen, txn);
+  checkBytes(writtenBytes(branch) + encodeOutcome({ body: answer(startTs) }).length);
   return answer(await txn.commit());
 }
 
@@ -208,6 +170,7 @@ async function batchOnce(
   session: RequestSession | undefined,
 ): Promise<CommandOutcome> {
   checkKeys(req.ops.flatMap((o) => o.op.case === undefined ? [] : [o.op.value.key]));
+  checkBytes(writtenBytes(req.ops));
   const env = d.env();
   let deleted = 0;
   const answer = (revision: number): CommandOutcome => ({
