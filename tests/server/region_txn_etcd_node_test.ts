@@ -140,9 +140,16 @@ test("region txn etcd node: txn and batch across regions, atomic and isolated", 
       (e) =>
         e instanceof ServiceError && e.code === ErrorCode.UNAVAILABLE && /locked/.test(e.message),
     );
-    // Its coordinator commits the primary and vanishes: the secondary is rolled forward.
+    // Nor is a Redis read served around the locks: the synchronous path declines while one is
+    // pending anywhere (the awaited path settles them first, below).
+    const reads = node1.local.reads;
+    assert.equal(reads.readStateNow("linearizable", () => 1), undefined, "read around a lock");
+    // Its coordinator commits the primary and vanishes: the secondary is rolled forward, by
+    // the first read that meets its lock (a Redis read here) or by the resolvers.
     const commitTs = await env.timestamp();
     assert.ok((await env.client.commit(0, [p], startTs, commitTs)).ok);
+    const seen = await reads.readState("linearizable", (kv) => kv.get(s)?.value);
+    assert.equal(fromUtf8(seen ?? utf8("")), "8", "a Redis read sees the committed secondary");
     for (let i = 0; i < 100; i++) {
       const got = await env.client.get(0, s, await env.timestamp());
       if (got.kind === "value") break;

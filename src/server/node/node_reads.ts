@@ -84,6 +84,11 @@ function settling(): ServiceError {
   return new ServiceError(ErrorCode.UNAVAILABLE, "a region split while the read waited; retry");
 }
 
+/** Every key, for the reads whose keys are not known beforehand. */
+const WHOLE_SPAN: ReadSpan = { start: EMPTY, end: EMPTY };
+/** A timestamp above every transaction's start (a current read). */
+const NEWEST = Number.MAX_SAFE_INTEGER;
+
 export class NodeReads {
   /**
    * Closes a region at a revision once revisions are timestamps (reads_at_timestamp.ts,
@@ -209,11 +214,19 @@ export class NodeReads {
   async count(consistency: Consistency): Promise<number> {
     const regions = this.host.all();
     await this.barrier(consistency, regions);
+    await this.#settle(WHOLE_SPAN, 0, consistency, regions);
     return this.engine().readNow(() => regions.reduce((n, r) => n + r.kv.kv.keyCount, 0));
   }
 
+  /**
+   * `read` over every region's state (the Redis executor: its keys are known only as it runs,
+   * and database 0's strings are the keys transactions across regions write, so no lock of the
+   * keyspace may be pending under it).
+   */
   async readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T> {
-    await this.barrier(consistency, this.host.all());
+    const regions = this.host.all();
+    await this.barrier(consistency, regions);
+    await this.#settle(WHOLE_SPAN, 0, consistency, regions);
     return this.#readAll(read);
   }
 
@@ -235,6 +248,10 @@ export class NodeReads {
     this.faults.check("read");
     if (unsettled(this.host)) throw settling();
     if (c !== "serializable" && !this.host.all().every((r) => r.reads.readyNow())) {
+      return undefined;
+    }
+    // A pending lock anywhere: the awaited path settles it first (readState).
+    if (c !== "serializable" && this.locks()?.first(WHOLE_SPAN, NEWEST) !== undefined) {
       return undefined;
     }
     return { value: this.#readAll(read) };
