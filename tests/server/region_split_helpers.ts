@@ -6,9 +6,24 @@
 import type { RegionHost } from "../../src/server/node/region_host.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import type { TestCluster } from "./cluster_helpers.ts";
+import { createPrng } from "../../src/util/prng.ts";
 
 /** Splits past 2 KiB, checked every 40 ms. */
 export const SPLIT = { regionSplitBytes: 2048, splitCheckMs: 40 } as const;
+
+const prng = createPrng(41);
+
+/**
+ * `n` random hex characters: values that do not compress. A region's size counts its tables'
+ * bytes as stored (LZ4 blocks) plus what it applied since the last flush (docs/regions.md "Size
+ * and split keys"); repeated characters compress about tenfold, so a region of them stayed under
+ * the split size once flushed, and a split waited for a check to land between two flushes.
+ */
+export function noise(n: number): string {
+  let out = "";
+  while (out.length < n) out += prng.nextU32().toString(16).padStart(8, "0");
+  return out.slice(0, n);
+}
 
 export function key(i: number): string {
   return `k${String(i).padStart(4, "0")}`;
@@ -47,7 +62,7 @@ export async function splitInto(
   const written = new Map<string, string>();
   for (let i = 0; i < keys * 2; i++) {
     const k = key((i * 37) % keys);
-    written.set(k, `v${i}-${"y".repeat(120)}`);
+    written.set(k, `v${i}-${noise(120)}`);
     await client.put(k, written.get(k) ?? "");
     const n = regionCounts(c);
     if (i >= keys && n.every((x) => x >= regions)) break;
