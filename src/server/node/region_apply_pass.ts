@@ -57,17 +57,19 @@ export class RegionApplyPass {
     const held = this.#held.get(r.id);
     if (held !== undefined) held.entries.push(...entries);
     else await this.#applyHere(r, entries);
-    await this.retry();
+    await this.retry(r.id);
   }
 
   /**
-   * Tries the held targets again (the engine locked): after any apply, and from the merge
-   * check's timer, since a source may have caught up with nothing left to apply (opened from
-   * the engine past its fence, or through another path) and never report here.
+   * Tries the held targets again (the engine locked): those waiting for `source` after it
+   * applied, and every one from the merge check's timer, since a source may have caught up with
+   * nothing left to apply (opened from the engine past its fence, or through another path) and
+   * never report here.
    */
-  async retry(): Promise<void> {
+  async retry(source?: number): Promise<void> {
     // Over a copy: a target still waiting is held again, which a live iteration would revisit.
     for (const [id, h] of [...this.#held]) {
+      if (source !== undefined && h.source !== source) continue;
       const target = this.host.region(id);
       if (target === undefined) continue;
       this.#held.delete(id);
@@ -138,8 +140,17 @@ export function logEntries(raft: NodeRaft, id: number, from: number, to: number)
   if (from < storage.firstIndex() || to > storage.lastIndex() || from > to) return [];
   const got = storage.entries(from, to + 1, MERGE_ENTRIES_BYTES_MAX);
   if (got.length !== to - from + 1) return [];
-  return got.map((e) => ({
+  return got.map(carried);
+}
+
+/**
+ * An entry as a merge's commit carries it: a membership change (or an empty entry) carried
+ * empty, since it changes no data and the source is dropped once merged (the commit checks its
+ * range and version, not its conf version).
+ */
+export function carried(e: Entry): CarriedEntry {
+  return {
     index: e.index,
     data: e.type !== EntryType.Normal || e.data.length === 0 ? null : e.data,
-  }));
+  };
 }

@@ -32,7 +32,8 @@ import {
   MERGE_ENTRIES_MAX,
   MERGE_RETRY_CHECKS,
 } from "../../limits_ops.ts";
-import { EntryType } from "../../raft/core/messages.ts";
+import { carried } from "./region_apply_pass.ts";
+import { equalBytes } from "../../util/bytes.ts";
 import type { RegionDescriptor, RegionEpoch } from "../../region/descriptor.ts";
 import { sameEpoch } from "../../region/descriptor.ts";
 import type { Db } from "../../storage/db.ts";
@@ -76,8 +77,13 @@ export class MergeCheck {
     this.#repeat = new RepeatingCheck(d.clock, d.intervalMs, () => this.check());
   }
 
+  /**
+   * With merge off no check repeats, but a source merged away before a restart (the target's
+   * commit applied, the node stopped before the removal) is still dropped: its record says so.
+   */
   start(): void {
     if (this.d.mergeBytes > 0) this.#repeat.start();
+    else for (const r of this.d.regions()) this.#dropIfMerged(r);
   }
 
   stop(): void {
@@ -93,14 +99,20 @@ export class MergeCheck {
     let inFlight = false;
     for (const r of all) {
       const merge = r.kv.merge;
-      if (merge?.stage === "merged") {
-        this.d.removeMerged(r.id); // once: a removal scheduled already is not scheduled again
-      } else if (merge?.stage === "prepared") {
+      if (this.#dropIfMerged(r)) continue;
+      if (merge?.stage === "prepared") {
         inFlight = true;
         this.#drive(r, merge.fence, merge.target);
       }
     }
     if (!inFlight) this.#plan(all);
+  }
+
+  /** Step 1: drops a replica of a region merged away; whether it was one. */
+  #dropIfMerged(r: HostedRegion): boolean {
+    if (r.kv.merge?.stage !== "merged") return false;
+    this.d.removeMerged(r.id); // once: a removal scheduled already is not scheduled again
+    return true;
   }
 
   #due(id: number, what: string): boolean {
@@ -154,12 +166,7 @@ export class MergeCheck {
   #fenceEverywhere(source: HostedRegion, target: HostedRegion, fence: number): boolean {
     const rn = source.group.rawNode;
     if (!target.group.rawNode.isLeader) {
-      const lead = target.group.rawNode.lead;
-      if (rn.isLeader && lead !== 0 && lead !== this.d.selfId && this.#due(source.id, "align")) {
-        this.#proposed.set(source.id, { check: this.#checks, what: "align" });
-        this.d.transferLeader(source.id, lead);
-        this.counts.align++;
-      }
+      if (rn.isLeader) this.#align(source, target);
       return false;
     }
     if (!rn.isLeader || source.kv.appliedIndex < fence) return false;
@@ -177,11 +184,7 @@ export class MergeCheck {
     const got = storage.entries(from, fence + 1, MERGE_ENTRIES_BYTES_MAX);
     // Only a suffix ending at the fence helps (a replica catches up from its applied index).
     if (got.length === 0 || got[got.length - 1].index !== fence) return [];
-    // A membership change is carried empty: it changes no data, and the source is dropped once
-    // merged (the commit checks its range and version, not its conf version).
-    const data = (e: (typeof got)[number]) =>
-      e.type !== EntryType.Normal || e.data.length === 0 ? null : e.data;
-    return got.map((e) => ({ index: e.index, data: data(e) }));
+    return got.map(carried);
   }
 
   #plan(all: readonly HostedRegion[]): void {
@@ -199,24 +202,29 @@ export class MergeCheck {
         return;
       }
       // Led apart: the source's leader hands it to the target's, and the pair merges there.
-      const lead = target.group.rawNode.lead;
-      if (
-        settled(source) && lead !== 0 && lead !== this.d.selfId && this.#due(source.id, "align")
-      ) {
-        this.#proposed.set(source.id, { check: this.#checks, what: "align" });
-        this.d.transferLeader(source.id, lead);
-        this.counts.align++;
-        this.d.logger.info("region.merge_align", { region: source.id, to: lead });
-        return;
-      }
+      if (settled(source) && this.#align(source, target)) return;
     }
+  }
+
+  /**
+   * Hands the source's leadership (led here) to the target's leader, when another node leads the
+   * target and no hand-over was asked for lately; whether it was asked now.
+   */
+  #align(source: HostedRegion, target: HostedRegion): boolean {
+    const lead = target.group.rawNode.lead;
+    if (lead === 0 || lead === this.d.selfId || !this.#due(source.id, "align")) return false;
+    this.#proposed.set(source.id, { check: this.#checks, what: "align" });
+    this.d.transferLeader(source.id, lead);
+    this.counts.align++;
+    this.d.logger.info("region.merge_align", { region: source.id, to: lead });
+    return true;
   }
 
   /** Adjacent, neither region 1 nor merging, the same replicas, one led here, both small. */
   #candidates(target: HostedRegion, source: HostedRegion): boolean {
     const t = target.kv.descriptor, s = source.kv.descriptor;
     if (t.id === 1 || s.id === 1 || target.kv.merge !== undefined) return false;
-    if (source.kv.merge !== undefined || t.end.length === 0 || !equalKey(t.end, s.start)) {
+    if (source.kv.merge !== undefined || t.end.length === 0 || !equalBytes(t.end, s.start)) {
       return false;
     }
     if (!sameReplicas(t, s)) return false;
@@ -256,8 +264,4 @@ function sameReplicas(a: RegionDescriptor, b: RegionDescriptor): boolean {
 /** The target's epoch is past the prepared one (a lagging replica shows an older one). */
 function moved(now: RegionEpoch, prepared: RegionEpoch): boolean {
   return now.version > prepared.version || now.confVer > prepared.confVer;
-}
-
-function equalKey(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
