@@ -8,9 +8,8 @@
 import type { ClientResponse, WriteResponse } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { varintLength, writeVarint } from "../util/coding.ts";
 import type { Outcome } from "./apply.ts";
+import { isSafeU64 } from "../util/ids.ts";
 
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const safe = (n: bigint) => n >= 0n && n <= SAFE;
 const EMPTY = new Uint8Array(0);
 
 /** A varint field's bytes (tag, value), 0 when the value is the default. */
@@ -25,7 +24,7 @@ export function encodeWriteOutcome(
   const v = b.value;
   const index = v.index ?? 0n, counter = v.counter ?? 0n, revision = v.revision ?? 0n;
   const deleted = v.deleted ?? 0;
-  if (!safe(index) || !safe(counter) || !safe(revision)) return undefined;
+  if (!isSafeU64(index) || !isSafeU64(counter) || !isSafeU64(revision)) return undefined;
   if (!Number.isInteger(deleted) || deleted < 0 || deleted > 0xffff_ffff) return undefined;
   const existed = v.existed ?? false, applied = v.applied ?? false;
   const previousValue = v.previousValue ?? EMPTY;

@@ -6,7 +6,13 @@
  */
 import { DecodeError } from "./coding.ts";
 
-const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+/** 2^53 - 1 as a bigint: the largest u64 a TinyKV number holds. */
+export const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Whether a decoded u64 fits a TinyKV number (0 .. 2^53 - 1). */
+export function isSafeU64(value: bigint): boolean {
+  return value >= 0n && value <= SAFE_MAX;
+}
 
 /** Converts a decoded u64 to a number, or throws DecodeError naming the field. */
 export function u64ToNumber(value: bigint, field: string): number {

@@ -9,6 +9,7 @@
  */
 import { FRAME_HEADER_BYTES } from "../util/frame.ts";
 import { varintLength, writeVarint } from "../util/coding.ts";
+import { isSafeU64 } from "../util/ids.ts";
 
 /** Field tags: (number << 3) | wire type (0 varint, 2 length-delimited). */
 const TAG_FRAME_RESPONSE = (3 << 3) | 2;
@@ -25,9 +26,6 @@ const NUMBER_FIELDS = [
   "revision",
   "expireAtMs",
 ] as const;
-
-/** Ids and revisions above this take the generic path (varints here are JS numbers). */
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface GetAnswer {
   readonly found: boolean;
@@ -46,7 +44,8 @@ export function encodeGetResponseFrame(
   answer: GetAnswer,
 ): Uint8Array | undefined {
   const big = NUMBER_FIELDS.map((f) => answer[f] ?? 0n);
-  if ([requestId, ...big].some((n) => n > SAFE || n < 0n)) return undefined;
+  // Ids and revisions past 2^53 take the generic path (varints here are JS numbers).
+  if (![requestId, ...big].every(isSafeU64)) return undefined;
   const id = Number(requestId), numbers = big.map(Number);
   const value = answer.value ?? EMPTY;
   let getLen = (answer.found ? 2 : 0) +

@@ -32,6 +32,7 @@ import { payloadBytes, transferAllowanceMs } from "../../wire/transfer_time.ts";
 import { type RemoteRegions, spanOf } from "./remote_regions.ts";
 import { TxnsInFlight } from "./txns_in_flight.ts";
 import { crossRegionBatch, crossRegionTxn, type CrossRegionTxnDeps } from "./cross_region_txn.ts";
+import { isSafeU64 } from "../../util/ids.ts";
 
 export interface RegionRouterDeps {
   readonly o: ResolvedNodeOptions;
@@ -138,7 +139,7 @@ export class RegionRouter {
     const full = create(CommandSchema, command), body = full.body;
     // The request's session: the primary's commit records it, so a retry of the request that
     // reached another node cannot commit it again (cross_region_txn.ts).
-    const safe = (v: bigint) => v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : 0;
+    const safe = (v: bigint) => isSafeU64(v) ? Number(v) : 0;
     const client = { clientId: safe(full.clientId), sequence: safe(full.sequence) };
     const run = () =>
       body.case === "txn"

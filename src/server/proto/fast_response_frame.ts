@@ -10,8 +10,7 @@
 import { encodeWriteOutcome } from "../../kv/write_outcome_codec.ts";
 import { encodeGetResponseFrame, startResponseFrame } from "../../wire/get_response_frame.ts";
 import type { ResponseInit } from "./responses.ts";
-
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+import { isSafeU64 } from "../../util/ids.ts";
 
 export function fastResponseFrame(response: ResponseInit): Uint8Array | undefined {
   const b = response.body;
@@ -21,7 +20,7 @@ export function fastResponseFrame(response: ResponseInit): Uint8Array | undefine
     const v = b.value;
     return encodeGetResponseFrame(requestId, { ...v, found: v.found ?? false });
   }
-  if (b.case !== "write" || requestId < 0n || requestId > SAFE) return undefined;
+  if (b.case !== "write" || !isSafeU64(requestId)) return undefined;
   const outcome = encodeWriteOutcome({ body: b })?.bytes;
   if (outcome === undefined) return undefined;
   const { out, at } = startResponseFrame(Number(requestId), outcome.length);
