@@ -12,30 +12,14 @@
 import type { RegionInfo } from "./cluster_view.ts";
 import { moveSteps } from "./operator.ts";
 import type { Proposal } from "./replica_checker.ts";
-import { type ChoiceContext, hasRoom, voterZones } from "./target_choice.ts";
-
-function usableByLoad(ctx: ChoiceContext, load: (id: number) => number): number[] {
-  return [...ctx.usable].sort((a, b) => load(a) - load(b) || a - b);
-}
-
-/** How many of the most loaded nodes one call considers as sources (bounds its cost). */
-const SOURCES_TRIED = 8;
-
-/** Regions by a node of theirs (`pick` names the nodes), built once per call. */
-function indexBy(
-  regions: readonly RegionInfo[],
-  pick: (r: RegionInfo) => Iterable<number>,
-): Map<number, RegionInfo[]> {
-  const out = new Map<number, RegionInfo[]>();
-  for (const r of regions) {
-    for (const id of pick(r)) {
-      const list = out.get(id);
-      if (list === undefined) out.set(id, [r]);
-      else list.push(r);
-    }
-  }
-  return out;
-}
+import {
+  type ChoiceContext,
+  hasRoom,
+  indexBy,
+  SOURCES_TRIED,
+  usableByLoad,
+  voterZones,
+} from "./target_choice.ts";
 
 function holds(info: RegionInfo, node: number): boolean {
   return info.descriptor.replicas.some((p) => p.nodeId === node);

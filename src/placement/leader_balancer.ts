@@ -19,7 +19,7 @@
  */
 import type { RegionInfo } from "./cluster_view.ts";
 import type { Proposal } from "./replica_checker.ts";
-import type { ChoiceContext } from "./target_choice.ts";
+import { type ChoiceContext, indexBy, SOURCES_TRIED } from "./target_choice.ts";
 
 export interface LeaderBalanceLimits {
   /** Leaders per node may differ by this much (raised to 1 when lower). */
@@ -29,9 +29,6 @@ export interface LeaderBalanceLimits {
   /** Transfers in flight from or to one node at most. */
   readonly perNode: number;
 }
-
-/** How many of the nodes leading the most regions one choice considers as sources. */
-const SOURCES_TRIED = 8;
 
 export interface LeaderMove {
   readonly info: RegionInfo;
@@ -73,12 +70,7 @@ export function balanceLeaders(
   const leaders = (id: number) => ctx.loads.get(id)?.leaders ?? 0;
   const free = (id: number) => (transfers.get(id) ?? 0) < limits.perNode;
   const usable = new Set(ctx.usable);
-  const byLeader = new Map<number, RegionInfo[]>();
-  for (const r of regions) {
-    const list = byLeader.get(r.leader);
-    if (list === undefined) byLeader.set(r.leader, [r]);
-    else list.push(r);
-  }
+  const byLeader = indexBy(regions, (r) => [r.leader]);
   const out: LeaderMove[] = [];
   while (out.length < limits.perTick) {
     const move = choose();

@@ -113,3 +113,27 @@ export function pickSurplus(ctx: ChoiceContext, info: RegionInfo): number | unde
   };
   return voters.filter((id) => hasRoom(ctx, id)).sort(worse)[0];
 }
+
+/** The usable nodes, least loaded first (ties by id). */
+export function usableByLoad(ctx: ChoiceContext, load: (id: number) => number): number[] {
+  return [...ctx.usable].sort((a, b) => load(a) - load(b) || a - b);
+}
+
+/** How many of the most loaded nodes one call considers as sources (bounds its cost). */
+export const SOURCES_TRIED = 8;
+
+/** Regions by a node of theirs (`pick` names the nodes), built once per call. */
+export function indexBy(
+  regions: readonly RegionInfo[],
+  pick: (r: RegionInfo) => Iterable<number>,
+): Map<number, RegionInfo[]> {
+  const out = new Map<number, RegionInfo[]>();
+  for (const r of regions) {
+    for (const id of pick(r)) {
+      const list = out.get(id);
+      if (list === undefined) out.set(id, [r]);
+      else list.push(r);
+    }
+  }
+  return out;
+}
