@@ -98,7 +98,7 @@ export class RegionReplica {
    * member's log matches, no read waiting, no leadership transfer. `alive`: whether a
    * member's node beats (quiescence.ts).
    */
-  leaderIsCalm(alive: (node: number) => boolean = () => false): boolean {
+  leaderIsCalm(alive: (node: number) => boolean): boolean {
     const rn = this.rawNode;
     if (!rn.isLeader || this.pendingReads > 0) return false;
     const st = rn.status();

@@ -9,7 +9,7 @@ import { type Command, CommandSchema, type TxnOp } from "../../gen/tinykv/v1/tin
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { KeyRange } from "../../kv/key_state.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
-import { keysOf } from "../resp/resp_permissions.ts";
+import { keysOf } from "../../kv/redis/command_keys.ts";
 
 export type CommandSpans =
   | { readonly kind: "keys"; readonly spans: readonly KeyRange[]; readonly leased: boolean }

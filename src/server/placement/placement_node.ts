@@ -21,11 +21,8 @@ import { PlacementClient } from "./placement_client.ts";
 import { type LeaderCounts, PlacementLeader } from "./placement_leader.ts";
 import { PLACEMENT_REGION, placementVoters } from "./placement_options.ts";
 import { PlacementProposer } from "./placement_proposer.ts";
-import {
-  checkPlacementRequest,
-  type PlacementAnswer,
-  type PlacementRequestBody,
-} from "./placement_rpc.ts";
+import type { PlacementAnswer, PlacementRequestBody } from "./placement_rpc.ts";
+import { checkPlacementRequest } from "./placement_request_check.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
 import { PlacementStore } from "./placement_store.ts";
 import { LeadershipCheck } from "./leadership_check.ts";
@@ -47,7 +44,6 @@ export interface PlacementNodeDeps {
 }
 
 /** Whether this node holds region 0 (its log has it: bootstrapped, or restarted). */
-export const holdsPlacement: (log: MultiLogStore) => boolean = holdsRegion0;
 
 export class PlacementNode {
   readonly state: PlacementState;
@@ -94,7 +90,7 @@ export class PlacementNode {
     });
     this.store = new PlacementStore(o.fs, o.dataDir, this.state);
     this.store.readStates = (states) => this.#check.confirmed(states);
-    this.#member = holdsPlacement(d.log);
+    this.#member = holdsRegion0(d.log);
     if (this.#member) this.store.load();
     this.rejoin = new PlacementRejoin({
       o,

@@ -46,8 +46,6 @@ import {
 } from "./placement_orders.ts";
 import { checkPlacementRequest } from "./placement_request_check.ts";
 
-export { checkPlacementRequest };
-
 const VERSION = 1;
 
 /** What a region's leader reports of it in a heartbeat. */

@@ -15,8 +15,6 @@ import type { Principal } from "../../auth/principal.ts";
 import { keysOf, type Need } from "../../kv/redis/command_keys.ts";
 import { fromUtf8, prefixEnd } from "../../util/bytes.ts";
 
-export { keysOf };
-
 const KEY_REFUSED =
   "NOPERM this user has no permissions to access one of the keys used as arguments";
 const CHANNEL_REFUSED =
