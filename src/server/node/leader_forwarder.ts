@@ -67,6 +67,8 @@ export async function eachRedisRequest(
 
 export class LeaderForwarder {
   #conn: Promise<ClientConnection> | undefined;
+  /** `#conn` once it opened (for `#address`), until it is dropped. */
+  #open: ClientConnection | undefined;
   #address = "";
 
   /**
@@ -101,6 +103,7 @@ export class LeaderForwarder {
     } catch (err) {
       if (!(err instanceof TinyKvError)) throw err;
       this.#conn = undefined;
+      this.#open = undefined;
       const code = err.outcomeUnknown ? ErrorCode.TIMEOUT : ErrorCode.UNAVAILABLE;
       throw new ServiceError(code, `forwarding to the leader at ${address}: ${err.message}`);
     }
@@ -150,6 +153,7 @@ export class LeaderForwarder {
     } catch (err) {
       if (!(err instanceof TinyKvError)) throw err;
       this.#conn = undefined;
+      this.#open = undefined;
       const code = err.outcomeUnknown ? ErrorCode.TIMEOUT : ErrorCode.UNAVAILABLE;
       throw new ServiceError(code, `forwarding to the leader at ${address}: ${err.message}`);
     }
@@ -164,11 +168,17 @@ export class LeaderForwarder {
    * later) and the next request connects again.
    */
   #opened(address: string, timeoutMs: number): Promise<ClientConnection> {
+    const open = this.#open;
+    // The usual case, an open connection to the same leader: no timer, no new promise chain.
+    if (open !== undefined && !open.closed && this.#address === address) {
+      return Promise.resolve(open);
+    }
     const opening = this.#connection(address);
     const pending = this.#conn;
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         if (this.#conn === pending) this.#conn = undefined;
+        this.#open = undefined;
         pending?.then((c) => c.close(), () => {});
         const why = `no connection to ${address} within ${timeoutMs} ms`;
         reject(new TinyKvError("UNAVAILABLE", why, false));
@@ -184,12 +194,17 @@ export class LeaderForwarder {
     if (this.#conn === undefined || this.#address !== address) {
       this.#conn?.then((c) => c.close(), () => {});
       this.#address = address;
+      this.#open = undefined;
       this.#conn = ClientConnection.open(this.net, this.clock, address, this.hello);
     }
     const current = this.#conn;
     return current.then((c) => {
-      if (!c.closed) return c;
+      if (!c.closed) {
+        if (this.#conn === current) this.#open = c;
+        return c;
+      }
       this.#conn = undefined;
+      this.#open = undefined;
       return this.#connection(address);
     });
   }
@@ -197,5 +212,6 @@ export class LeaderForwarder {
   close(): void {
     this.#conn?.then((c) => c.close(), () => {});
     this.#conn = undefined;
+    this.#open = undefined;
   }
 }
