@@ -1,7 +1,7 @@
 /**
  * `--zone NAME`, `--replicas N`, `--replace-timeout D`, `--placement-heartbeat D`: the node's
- * placement options (the heartbeat's bounds are checked where the node opens:
- * placement_options.ts).
+ * placement options, each checked here as a usage error (and again where the node opens:
+ * placement_options.ts, for nodes started without the CLI).
  */
 import {
   PLACEMENT_HEARTBEAT_MS_MAX,

@@ -45,6 +45,7 @@ export interface ServeFlags {
   readonly zone?: string;
   readonly replicas?: string;
   readonly "replace-timeout"?: string;
+  readonly "placement-heartbeat"?: string;
   readonly "region-split-bytes"?: string;
   readonly "region-merge-bytes"?: string;
 }
