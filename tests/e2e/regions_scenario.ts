@@ -333,7 +333,7 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
     try {
       for (const [k, v] of writers.acked) assert.equal(await reader.get(k), v, k);
       for (let i = 0; i < loaded; i += Math.max(1, Math.floor(loaded / 500))) {
-        assert.ok(await reader.get(keyOf(i)) !== undefined, keyOf(i));
+        assert.equal(await reader.get(keyOf(i)), "v".repeat(o.valueBytes), keyOf(i));
       }
     } finally {
       reader.close();
