@@ -11,11 +11,17 @@
  * majority of the new configuration (the operator then waits or times out).
  *
  * An operator advances when a region report shows its current step done; it
- * fails when the region's range changed under it (a split or merge: the
- * epoch's version moved) or it took too long.
+ * fails when the region merged under it (its range grew: the operator was
+ * chosen for a region that no longer exists as it was) or it took too long. A
+ * split leaves it running: the region keeps its id and replicas over a part of
+ * its range, and the child inherits the replicas as they are (a learner it
+ * inherits is fixed by the replica checker). Cancelling moves at each split
+ * made a region that splits under steady writes drop every move it started
+ * (its learner added, then removed, again and again) and never move.
  */
 import type { RegionDescriptor } from "../region/descriptor.ts";
 import type { RegionInfo } from "./cluster_view.ts";
+import { compareBytes } from "../util/bytes.ts";
 
 export type Step =
   | { readonly kind: "add-learner"; readonly node: number }
@@ -32,8 +38,11 @@ export interface Operator {
   /** Why it was made, for logs and the dashboard ("node 3 down", "balance regions"). */
   readonly reason: string;
   readonly steps: readonly Step[];
-  /** The region's range version when made: a split or merge cancels it. */
+  /** The region's range version when made. */
   readonly version: number;
+  /** The region's range when made: a range that grew past it (a merge) cancels the operator. */
+  readonly start: Uint8Array;
+  readonly end: Uint8Array;
   readonly createdMs: number;
 }
 
@@ -67,12 +76,19 @@ export function nodesTouched(op: Operator): number[] {
   return [...out];
 }
 
+/** Whether the region's range is still within the one `op` was made for (only splits since). */
+function rangeKept(op: Operator, d: RegionDescriptor): boolean {
+  if (d.epoch.version === op.version) return true;
+  if (compareBytes(d.start, op.start) < 0) return false;
+  return op.end.length === 0 || (d.end.length > 0 && compareBytes(d.end, op.end) <= 0);
+}
+
 /**
  * The step to run next for `op` given the region's latest report: undefined
- * when every step is done; "stale" when the region's range changed since.
+ * when every step is done; "stale" when the region merged since.
  */
 export function currentStep(op: Operator, info: RegionInfo): Step | "stale" | undefined {
-  if (info.descriptor.epoch.version !== op.version) return "stale";
+  if (!rangeKept(op, info.descriptor)) return "stale";
   for (const step of op.steps) if (!stepDone(step, info)) return step;
   return undefined;
 }

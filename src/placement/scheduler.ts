@@ -1,9 +1,10 @@
 /**
  * The placement leader's scheduler (docs/decisions/0014-regions.md §7). Each
- * tick it retires operators that finished, went stale (the region split or
- * merged under them) or timed out, then proposes new ones — replica fixes
- * first, then region balance, then leader balance — within the limits on
- * operators in flight, and returns the step each region leader should run now.
+ * tick it retires operators that finished, went stale (the region merged
+ * under them, or the node a step adds died) or timed out, then proposes new
+ * ones — replica fixes first, then region balance, then leader balance —
+ * within the limits on operators in flight, and returns the step each region
+ * leader should run now.
  *
  * Loads are counted once per tick and adjusted as operators are made, so one
  * tick does not pile every move onto the same emptiest node.
@@ -105,15 +106,26 @@ export class PlacementScheduler {
   }
 
   /**
-   * A leadership transfer whose target can no longer take it: the node is down or draining, or
-   * a report made since the operator shows it lagging or unheard (it died). Left in flight, its
-   * order would be sent again every heartbeat and hold the region (no other operator, such as
-   * the replacement of that dead node, could start) until the operator timed out.
+   * A step whose target can no longer take it. A leadership transfer: the node is down or
+   * draining, or a report made since the operator shows it lagging or unheard (it died). Adding
+   * or promoting a replica: its node is down or draining (a learner there never catches up).
+   * Left in flight, the order would be sent again every heartbeat and hold the region (no other
+   * operator, such as the replacement of that dead node, could start) until the operator timed
+   * out; dropped, the replica checker removes a learner left on that node.
    */
   #unreachable(op: Operator, step: Step, info: RegionInfo | undefined, nowMs: number): boolean {
-    if (step.kind !== "transfer-leader" || info === undefined) return false;
-    if (!this.view.isUsable(step.to, nowMs)) return true;
-    return info.reportedMs > op.createdMs && !info.caughtUp.includes(step.to);
+    if (info === undefined) return false;
+    switch (step.kind) {
+      case "transfer-leader":
+        if (!this.view.isUsable(step.to, nowMs)) return true;
+        return info.reportedMs > op.createdMs && !info.caughtUp.includes(step.to);
+      case "add-learner":
+        return !this.view.isUsable(step.node, nowMs);
+      case "promote":
+        return step.promote !== 0 && !this.view.isUsable(step.promote, nowMs);
+      case "remove":
+        return false;
+    }
   }
 
   #context(nowMs: number): ChoiceContext {
@@ -193,6 +205,8 @@ export class PlacementScheduler {
       reason: p.reason,
       steps: p.steps,
       version: info.descriptor.epoch.version,
+      start: info.descriptor.start,
+      end: info.descriptor.end,
       createdMs: ctx.nowMs,
     };
     this.#ops.set(op.regionId, op);

@@ -68,10 +68,17 @@ export class RaftNode implements RaftGroup {
   /** Steps followers' acknowledgements while the leader's own save runs. */
   readonly #acks = new AcksWhileSaving();
   /**
-   * While true the node neither grants votes nor campaigns: vote requests from
-   * peers and its own are dropped, as if lost (a rebuilt node, docs/operations-disk.md).
+   * While true the node neither grants votes nor campaigns: vote requests from peers are
+   * dropped, as if lost, and the core does not campaign (RawNode.mayCampaign), not even on a
+   * leader's TimeoutNow (a rebuilt node, docs/operations-disk.md).
    */
-  suppressVotes = false;
+  get suppressVotes(): boolean {
+    return !this.rawNode.mayCampaign;
+  }
+
+  set suppressVotes(on: boolean) {
+    this.rawNode.mayCampaign = !on;
+  }
 
   constructor(options: RaftNodeOptions) {
     const o = resolveRaftNodeOptions(options);

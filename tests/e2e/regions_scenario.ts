@@ -215,7 +215,8 @@ async function healthy(c: BinaryCluster, live: number[]): Promise<string | undef
   const unled = [...ids].filter((id) => !led.has(id));
   if (unled.length > 0) {
     return `regions ${unled.join()} without a leader: ` +
-      unled.map((id) => `${id}: ${seen.get(id)?.join("; ")}`).join(" | ");
+      unled.map((id) => `${id}: ${seen.get(id)?.join("; ")}`).join(" | ") +
+      `\nwhat the nodes logged of them:\n${regionLog(c, unled)}`;
   }
   for (const r of led.values()) {
     if (r.id === 1) continue;
@@ -225,6 +226,19 @@ async function healthy(c: BinaryCluster, live: number[]): Promise<string | undef
     }
   }
   return undefined;
+}
+
+/** The last lines the nodes logged about `ids` (created, caught up, operators), bounded. */
+function regionLog(c: BinaryCluster, ids: number[]): string {
+  const lines: string[] = [];
+  for (const n of c.nodes.values()) {
+    for (const line of n.log.split("\n")) {
+      if (ids.some((id) => line.includes(`region=${id} `) || line.endsWith(`region=${id}`))) {
+        lines.push(`node ${n.id}: ${line.slice(0, 200)}`);
+      }
+    }
+  }
+  return lines.sort((a, b) => a.slice(8).localeCompare(b.slice(8))).slice(-16).join("\n");
 }
 
 function perNode(rows: Iterable<RegionRow>, of: (r: RegionRow) => number[]): Map<number, number> {

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ModelCluster } from "./model_cluster.ts";
+import { currentStep } from "../../src/placement/operator.ts";
+import { mergeDescriptors } from "../../src/region/descriptor.ts";
 
 const spread = (values: number[]) => Math.max(...values) - Math.min(...values);
 
@@ -66,6 +68,28 @@ test("placement: a node down past the replace timeout has every replica replaced
   assert.deepEqual(c.unhealthy(3, 3), []);
 });
 
+test("placement: a move whose new node dies is dropped and its learner removed, not left to time out", () => {
+  const c = new ModelCluster(4_000);
+  for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"]] as const) c.addNode(id, zone);
+  c.addRegions(12, [1, 2, 3]);
+  c.run(10);
+  c.addNode(4, "a");
+  const learnerOn4 = () =>
+    c.regions.find((r) => r.d.replicas.some((p) => p.nodeId === 4 && p.role === "learner"));
+  for (let i = 0; i < 20 && learnerOn4() === undefined; i++) c.tick();
+  const region = learnerOn4();
+  assert.ok(region !== undefined, "a move to node 4 added its learner");
+  c.dead.add(4);
+  // Well inside the operator timeout (30 s): the replace timeout (4 s) and a few ticks.
+  c.run(10);
+  assert.deepEqual(c.violations, []);
+  const left = region.d.replicas.filter((p) => p.nodeId === 4);
+  assert.deepEqual(left, [], `region ${region.d.id} keeps no replica on the dead node`);
+  assert.equal(c.scheduler.counts.timedOut, 0);
+  assert.ok(c.scheduler.counts.stale > 0, "the move was dropped as unreachable");
+  assert.deepEqual(c.unhealthy(3, 3), []);
+});
+
 test("placement: a drained node gives up every replica and leadership, then can be removed", () => {
   const c = new ModelCluster(60_000);
   for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"], [4, "a"]] as const) c.addNode(id, zone);
@@ -104,18 +128,30 @@ test("placement: fewer usable nodes than replicas caps the voters; more nodes re
   assert.deepEqual(c.unhealthy(3, 3), []);
 });
 
-test("placement: an operator whose region split under it is dropped, not run on the halves", () => {
-  const c = new ModelCluster(60_000, { maxOperators: 1 });
+test("placement: an operator goes on after its region splits, and is dropped after a merge", () => {
+  const c = new ModelCluster(60_000, { maxOperators: 2 });
   for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"]] as const) c.addNode(id, zone);
-  c.addRegions(1, [1]);
+  c.addRegions(2, [1]); // region 1 is [, 0x01), region 2 [0x01, )
   c.tick();
-  const [op] = c.scheduler.operators();
+  const op = c.scheduler.operator(1);
   assert.equal(op?.kind, "add");
-  c.split(1, new Uint8Array([9]), 2);
+  c.split(1, new Uint8Array([0, 5]), 3);
   const before = c.scheduler.counts.stale;
   c.tick();
-  assert.equal(c.scheduler.counts.stale, before + 1);
+  assert.equal(c.scheduler.counts.stale, before, "a split keeps the operator");
+  const region = c.view.region(1);
+  assert.ok(region !== undefined && region.descriptor.epoch.version > op.version);
+  assert.notEqual(currentStep(op, region), "stale");
+  // Region 2 merged into it: the range grew past the one the operator was made for.
+  const right = c.view.region(2);
+  assert.ok(right !== undefined);
+  const whole = mergeDescriptors(region.descriptor, {
+    ...right.descriptor,
+    start: region.descriptor.end,
+  });
+  assert.equal(currentStep(op, { ...region, descriptor: whole }), "stale");
   c.run(60);
+  assert.deepEqual(c.violations, []);
   assert.deepEqual(c.unhealthy(3, 3), []);
 });
 

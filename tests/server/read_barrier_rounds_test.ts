@@ -109,3 +109,48 @@ test("ReadBarrier: a sole voter's reads need no round; they wait only for the ap
   barrier.confirmed(issued[0], 3);
   await read;
 });
+
+test("ReadBarrier.passOnce: a lost round is asked again, not waited out for the timeout", async () => {
+  const clock = new SimClock();
+  const issued: Uint8Array[] = [];
+  const barrier = new ReadBarrier(
+    { issue: (context) => void issued.push(context), appliedIndex: () => 9 },
+    clock,
+    5000,
+    4,
+  );
+  let passed: boolean | undefined;
+  void barrier.passOnce(300, () => false).then((ok) => passed = ok);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(issued.length, 1);
+  // The first round is lost: no answer. 600 ms on, a new round is out.
+  for (let i = 0; i < 4 && issued.length < 2; i++) {
+    clock.advance(300);
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  assert.equal(issued.length, 2, "asked again after the retry interval");
+  assert.ok(clock.nowMs() < 5000);
+  barrier.confirmed(issued[1], 9);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(passed, true, "passed on the second round, long before the request timeout");
+});
+
+test("ReadBarrier.passOnce: resolves false once closed, and asks no more", async () => {
+  const clock = new SimClock();
+  const issued: Uint8Array[] = [];
+  const barrier = new ReadBarrier(
+    { issue: (context) => void issued.push(context), appliedIndex: () => 0 },
+    clock,
+    5000,
+  );
+  let closed = false;
+  const result = barrier.passOnce(300, () => closed);
+  await new Promise((r) => setTimeout(r, 0));
+  closed = true;
+  clock.advance(300);
+  assert.equal(await result, false);
+  const asked = issued.length;
+  clock.advance(3000);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(issued.length, asked);
+});

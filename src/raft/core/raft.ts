@@ -98,10 +98,18 @@ export class Raft {
     return { term: this.term, vote: this.vote, commit: this.log.committed };
   }
 
-  /** True when this node can become leader: a voter of the current config. */
+  /**
+   * False while the node may not vote (a replica that lost its log, catching up): it then never
+   * campaigns, at its election timeout or on a leader's TimeoutNow. Its vote requests would be
+   * dropped anyway, so the campaign could only fail, and the term it raised would unseat the
+   * leader it needs to catch up: with a second such voter, the region had no leader for good.
+   */
+  mayCampaign = true;
+
+  /** True when this node can become leader: a voter of the current config that may campaign. */
   promotable(): boolean {
     const pr = this.trk.progress.get(this.id);
-    return pr !== undefined && !pr.isLearner && this.trk.isVoter(this.id);
+    return this.mayCampaign && pr !== undefined && !pr.isLearner && this.trk.isVoter(this.id);
   }
 
   send(m: Message): void {

@@ -55,6 +55,15 @@ export class RawNode {
     this.#raft.tick();
   }
 
+  /** Whether the node may campaign (Raft.mayCampaign): off while it may not vote. */
+  get mayCampaign(): boolean {
+    return this.#raft.mayCampaign;
+  }
+
+  set mayCampaign(on: boolean) {
+    this.#raft.mayCampaign = on;
+  }
+
   /** Starts an election now (as if the election timeout elapsed). */
   campaign(): void {
     this.#raft.step({ type: MessageType.Hup, from: this.#raft.id, to: this.#raft.id, term: 0 });

@@ -58,8 +58,17 @@ export class RegionReplica {
    * applied index past it until the log's entries up to the image are applied again here.
    */
   applied: number;
-  /** Neither grants votes nor campaigns (a rebuilding node): vote requests are dropped. */
-  suppressVotes = false;
+  /**
+   * Neither grants votes nor campaigns (a rebuilding node): vote requests are dropped, and the
+   * core does not campaign (RawNode.mayCampaign), not even on a leader's TimeoutNow.
+   */
+  get suppressVotes(): boolean {
+    return !this.rawNode.mayCampaign;
+  }
+
+  set suppressVotes(on: boolean) {
+    this.rawNode.mayCampaign = !on;
+  }
   /** Peer messages for this region refused because the driver's inbox was full. */
   droppedMessages = 0;
   /** Called when its members may have changed (a conf change or a snapshot applied). */

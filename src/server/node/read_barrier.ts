@@ -79,6 +79,33 @@ export class ReadBarrier {
     });
   }
 
+  /**
+   * Resolves true once a barrier passes, false if `closed()` first. A round lost on the way (sent
+   * to a leader that just stepped down, dropped) is not waited out for the request timeout: a new
+   * one is asked every `everyMs` while the earlier ones still wait, and the first to pass wins.
+   * For a replica that may not vote until it has passed one (a rebuilt or created replica), the
+   * time it spends unable to vote is a time its region tolerates one failure fewer.
+   */
+  passOnce(everyMs: number, closed: () => boolean): Promise<boolean> {
+    return new Promise((resolve) => {
+      let done = false;
+      const attempt = () => {
+        if (done) return;
+        if (closed()) {
+          done = true;
+          return resolve(false);
+        }
+        this.wait().then(() => {
+          if (done) return;
+          done = true;
+          resolve(true);
+        }, () => {});
+        this.clock.setTimeout(attempt, everyMs);
+      };
+      attempt();
+    });
+  }
+
   /** A read whose index is known now: served once applied reaches it (reads of one index share). */
   #waitForApply(index: number, resolve: () => void, reject: (e: ServiceError) => void): void {
     if (this.issuer.appliedIndex() >= index) return resolve();

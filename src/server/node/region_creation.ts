@@ -35,8 +35,11 @@ import { PLACEMENT_REGION } from "../placement/placement_options.ts";
 import type { HostedRegion } from "./region_host.ts";
 import { imageHead, installRegionImage, isRegionImage } from "./region_snapshots.ts";
 
-/** How long a replica that may not vote yet waits before asking its leader again. */
-const CATCH_UP_RETRY_MS = 200;
+/**
+ * How often a replica that may not vote yet asks its leader again while no answer came: a voter
+ * that cannot vote leaves its region one failure short of its tolerance.
+ */
+const CATCH_UP_RETRY_MS = 300;
 
 export interface RegionCreationDeps {
   readonly o: ResolvedNodeOptions;
@@ -163,15 +166,8 @@ export class RegionCreation {
 
   /** Lets the replica vote once it applied its leader's commit index confirmed after now. */
   async #catchUp(id: number, hosted: HostedRegion): Promise<void> {
-    for (;;) {
-      if (this.d.closed()) return;
-      try {
-        await hosted.reads.wait();
-        break;
-      } catch {
-        await new Promise<void>((resolve) => this.d.o.clock.setTimeout(resolve, CATCH_UP_RETRY_MS));
-      }
-    }
+    const gone = () => this.d.closed() || this.d.raft.driver.regionNode(id) === undefined;
+    if (!await hosted.reads.passOnce(CATCH_UP_RETRY_MS, gone)) return;
     const handle = this.d.raft.driver.regionNode(id);
     if (handle !== undefined) handle.suppressVotes = false;
     this.d.o.logger.info("region.replica_caught_up", { region: id });
