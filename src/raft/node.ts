@@ -24,8 +24,8 @@ import { NoSpaceError } from "../util/errors.ts";
 import {
   type Entry,
   EntryType,
+  isVoteRequest,
   type Message,
-  MessageType,
   type Snapshot,
 } from "./core/messages.ts";
 import { type ConfChange, decodeConfChange } from "./core/confchange/conf_change.ts";
@@ -67,18 +67,17 @@ export class RaftNode implements RaftGroup {
   readonly #disk: DiskRetry;
   /** Steps followers' acknowledgements while the leader's own save runs. */
   readonly #acks = new AcksWhileSaving();
-  /**
-   * While true the node neither grants votes nor campaigns: vote requests from peers are
-   * dropped, as if lost, and the core does not campaign (RawNode.mayCampaign), not even on a
-   * leader's TimeoutNow (a rebuilt node, docs/operations-disk.md).
-   */
+  /** While true the node neither grants votes (peers' requests are dropped) nor campaigns, not
+   * even on TimeoutNow (RawNode.setMayCampaign; a rebuilt node, docs/operations-disk.md). */
   get suppressVotes(): boolean {
-    return !this.rawNode.mayCampaign;
+    return this.#suppressVotes;
+  }
+  set suppressVotes(on: boolean) {
+    this.#suppressVotes = on;
+    this.rawNode.setMayCampaign(!on);
   }
 
-  set suppressVotes(on: boolean) {
-    this.rawNode.mayCampaign = !on;
-  }
+  #suppressVotes = false;
 
   constructor(options: RaftNodeOptions) {
     const o = resolveRaftNodeOptions(options);
@@ -280,10 +279,9 @@ export class RaftNode implements RaftGroup {
     return true;
   }
 
-  /** Sends, except vote requests while votes are suppressed (a rebuilding node). */
+  /** A node that may not vote makes no vote requests (it does not campaign): nothing to filter. */
   #send(messages: readonly Message[]): void {
-    const out = this.suppressVotes ? messages.filter((m) => !isVoteRequest(m)) : messages;
-    if (out.length > 0) this.#o.transport.send(out);
+    if (messages.length > 0) this.#o.transport.send(messages);
   }
 
   /** The core installs a snapshot only past its commit index, so past everything applied. */
@@ -391,9 +389,4 @@ export class RaftNode implements RaftGroup {
   stop(): void {
     this.#ticker.stop();
   }
-}
-
-/** A request for a vote (real or pre-vote), the messages a node that may not vote drops. */
-function isVoteRequest(m: Message): boolean {
-  return m.type === MessageType.Vote || m.type === MessageType.PreVote;
 }

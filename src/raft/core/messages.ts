@@ -222,6 +222,11 @@ export type Message =
   | ReadIndexMsg
   | ReadIndexRespMsg;
 
+/** A request for a vote (real or pre-vote): what a node that may not vote yet drops. */
+export function isVoteRequest(m: Message): boolean {
+  return m.type === MessageType.Vote || m.type === MessageType.PreVote;
+}
+
 /** Messages that never leave the node that created them. */
 export function isLocalMessage(type: MessageType): boolean {
   return type === MessageType.Hup || type === MessageType.Beat ||

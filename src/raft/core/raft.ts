@@ -98,14 +98,8 @@ export class Raft {
     return { term: this.term, vote: this.vote, commit: this.log.committed };
   }
 
-  /**
-   * False while the node may not vote (a replica that lost its log, catching up): it then never
-   * campaigns, at its election timeout or on a leader's TimeoutNow. Its vote requests would be
-   * dropped anyway, so the campaign could only fail, and the term it raised would unseat the
-   * leader it needs to catch up: with a second such voter, the region had no leader for good.
-   */
+  /** Off while the node may not vote: no campaign, not even on TimeoutNow (docs/regions.md). */
   mayCampaign = true;
-
   /** True when this node can become leader: a voter of the current config that may campaign. */
   promotable(): boolean {
     const pr = this.trk.progress.get(this.id);

@@ -55,12 +55,8 @@ export class RawNode {
     this.#raft.tick();
   }
 
-  /** Whether the node may campaign (Raft.mayCampaign): off while it may not vote. */
-  get mayCampaign(): boolean {
-    return this.#raft.mayCampaign;
-  }
-
-  set mayCampaign(on: boolean) {
+  /** Raft.mayCampaign: off while the node may not vote (it never campaigns then). */
+  setMayCampaign(on: boolean): void {
     this.#raft.mayCampaign = on;
   }
 
@@ -87,12 +83,8 @@ export class RawNode {
   }
 
   proposeConfChange(cc: ConfChange): ProposeResult {
-    return this.#propose({
-      term: 0,
-      index: 0,
-      type: EntryType.ConfChange,
-      data: encodeConfChange(cc),
-    });
+    const data = encodeConfChange(cc);
+    return this.#propose({ term: 0, index: 0, type: EntryType.ConfChange, data });
   }
 
   #propose(e: Entry): ProposeResult {

@@ -11,7 +11,7 @@ import { assert } from "../../util/assert.ts";
 import type { NoSpaceError } from "../../util/errors.ts";
 import { createPrng } from "../../util/prng.ts";
 import type { ConfChange } from "../core/confchange/conf_change.ts";
-import type { Message } from "../core/messages.ts";
+import { isVoteRequest, type Message } from "../core/messages.ts";
 import type { ProposeResult, RequestResult } from "../core/raw_node.ts";
 import type { Ready } from "../core/ready.ts";
 import type { PersistRequest } from "../log_store.ts";
@@ -22,7 +22,7 @@ import { RegionInbox } from "./inbox.ts";
 import { RegionNode } from "./region_node.ts";
 import { RegionReplica } from "./region_replica.ts";
 import { RoundPipeline } from "./round.ts";
-import { bootstrapRequest, isHeartbeat, isVoteRequest } from "./round_io.ts";
+import { bootstrapRequest, isHeartbeat } from "./round_io.ts";
 import type { NodeBatch } from "./transport.ts";
 
 export type { DriverLoop, MultiRaftOptions, RegionSpec };

@@ -63,12 +63,15 @@ export class RegionReplica {
    * core does not campaign (RawNode.mayCampaign), not even on a leader's TimeoutNow.
    */
   get suppressVotes(): boolean {
-    return !this.rawNode.mayCampaign;
+    return this.#suppressVotes;
   }
 
   set suppressVotes(on: boolean) {
-    this.rawNode.mayCampaign = !on;
+    this.#suppressVotes = on;
+    this.rawNode.setMayCampaign(!on);
   }
+
+  #suppressVotes = false;
   /** Peer messages for this region refused because the driver's inbox was full. */
   droppedMessages = 0;
   /** Called when its members may have changed (a conf change or a snapshot applied). */

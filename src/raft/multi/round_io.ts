@@ -4,7 +4,7 @@
  * vote requests of a region that may not vote left out, and the bootstrap of
  * a new region.
  */
-import { EMPTY_CONF_STATE, type Message, MessageType } from "../core/messages.ts";
+import { EMPTY_CONF_STATE, isVoteRequest, type Message, MessageType } from "../core/messages.ts";
 import type { PersistRequest } from "../log_store.ts";
 import type { HeldCommitNotices } from "./commit_notices.ts";
 import type { RegionReplica } from "./region_replica.ts";
@@ -40,11 +40,6 @@ function withImage(r: RegionReplica, m: Message): Message {
 
 export function isHeartbeat(m: Message): boolean {
   return m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResp;
-}
-
-/** A request for a vote (real or pre-vote), what a region that may not vote drops. */
-export function isVoteRequest(m: Message): boolean {
-  return m.type === MessageType.Vote || m.type === MessageType.PreVote;
 }
 
 export function bootstrapRequest(voters: readonly number[]): PersistRequest {
