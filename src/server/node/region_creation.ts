@@ -26,7 +26,8 @@ import type { NodeBatch } from "../../raft/multi/transport.ts";
 import { mayCreateReplica } from "../../raft/multi/split_child.ts";
 import { RegionKv } from "../../kv/region_apply.ts";
 import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
-import { REGION_UNINITIALIZED_MAX } from "../../limits_ops.ts";
+import { REGION_UNINITIALIZED_MAX, REGION_UNINITIALIZED_TTL_MS } from "../../limits_ops.ts";
+import type { TimerId } from "../../platform/types.ts";
 import { errorMessage } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
@@ -56,8 +57,9 @@ export interface RegionCreationDeps {
 
 export class RegionCreation {
   readonly #scheduled = new Set<number>();
-  /** On the driver, waiting for an image. */
-  readonly #uninitialized = new Set<number>();
+  /** On the driver, waiting for an image, with the time each was created. */
+  readonly #uninitialized = new Map<number, number>();
+  #sweepTimer: TimerId | undefined;
   /** Replicas created; images dropped because their range overlapped a local region. */
   readonly counts = { created: 0, overlapping: 0 };
 
@@ -118,7 +120,11 @@ export class RegionCreation {
     const handle = driver.regionNode(id);
     if (handle === undefined) return;
     handle.suppressVotes = true;
-    this.#uninitialized.add(id);
+    this.#uninitialized.set(id, this.d.o.clock.nowMs());
+    this.#sweepTimer ??= this.d.o.clock.setTimeout(
+      () => this.#sweep(),
+      REGION_UNINITIALIZED_TTL_MS,
+    );
     this.counts.created++;
     this.d.o.logger.info("region.replica_created", { region: id, note: "waiting for its image" });
   }
@@ -171,6 +177,34 @@ export class RegionCreation {
     const handle = this.d.raft.driver.regionNode(id);
     if (handle !== undefined) handle.suppressVotes = false;
     this.d.o.logger.info("region.replica_caught_up", { region: id });
+  }
+
+  /**
+   * Removes the replicas no image reached within REGION_UNINITIALIZED_TTL_MS: a leader's message
+   * in flight when this node was removed from the region made them (seen in the e2e run, right
+   * after a removal), and nothing fills them. Kept, such a replica held `waiting` true for good,
+   * which stops every split this node would propose (region_split_check.ts), and took a slot.
+   */
+  #sweep(): void {
+    this.#sweepTimer = undefined;
+    if (this.d.closed()) return;
+    const clock = this.d.o.clock;
+    const isStale = (t: number | undefined) =>
+      t !== undefined && clock.nowMs() - t >= REGION_UNINITIALIZED_TTL_MS;
+    const stale = [...this.#uninitialized].filter(([, t]) => isStale(t));
+    if (stale.length > 0) {
+      this.d.raft.loop.between(async () => {
+        // Made again since (released, then a new message)? Then it is not stale.
+        const ids = stale.map(([id]) => id).filter((id) => isStale(this.#uninitialized.get(id)));
+        await this.release(ids);
+        for (const region of ids) {
+          this.d.o.logger.info("region.replica_dropped", { region, note: "no image came" });
+        }
+      });
+    }
+    if (this.#uninitialized.size > stale.length) {
+      this.#sweepTimer = clock.setTimeout(() => this.#sweep(), REGION_UNINITIALIZED_TTL_MS);
+    }
   }
 
   /**
