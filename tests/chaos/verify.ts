@@ -42,8 +42,15 @@ async function waitCaughtUp(c: ChaosCluster, timeoutMs: number): Promise<boolean
   return false;
 }
 
-/** Everything one node holds, read from that node alone. */
-async function readNode(c: ChaosCluster, id: number): Promise<Map<string, string>> {
+/**
+ * Everything one node holds, read from that node alone (serializable; linearizable with regions:
+ * each region's read index applied on that node first, then read from its own replica).
+ */
+async function readNode(
+  c: ChaosCluster,
+  id: number,
+  consistency: "serializable" | "linearizable",
+): Promise<Map<string, string>> {
   const client = new TinyKvClient({
     endpoints: [c.endpoints[c.ids.indexOf(id)]],
     net: c.clientNet,
@@ -55,7 +62,7 @@ async function readNode(c: ChaosCluster, id: number): Promise<Map<string, string
   try {
     let cursor: Uint8Array | undefined;
     for (let page = 0; page < 10_000; page++) {
-      const p = await client.scan({ cursor, limit: 1000, consistency: "serializable" });
+      const p = await client.scan({ cursor, limit: 1000, consistency });
       for (const it of p.items) out.set(fromUtf8(it.key), fromUtf8(it.value));
       cursor = p.nextCursor;
       if (cursor === undefined) break;
@@ -91,6 +98,7 @@ export async function verify(
   history: HistoryOp[],
   keys: readonly string[],
   now: () => number,
+  regions = false,
 ): Promise<Verdict> {
   // A node that crashed is restarted here too, so the other checks still run;
   // the crash itself is in `crashes`.
@@ -98,7 +106,8 @@ export async function verify(
   await c.waitLeader(30_000);
   const caughtUp = await waitCaughtUp(c, 30_000);
   const byNode = new Map<number, Map<string, string>>();
-  for (const id of c.ids) byNode.set(id, await readNode(c, id));
+  const consistency = regions ? "linearizable" : "serializable";
+  for (const id of c.ids) byNode.set(id, await readNode(c, id, consistency));
   const first = byNode.get(c.ids[0])!;
   // The final state, read linearizably after every operation completed, joins the history.
   const reader = new TinyKvClient({

@@ -13,7 +13,8 @@
  *    (`Transaction.commit`). Each region writes the committed values into its keyspace at the
  *    commit timestamp, which is the answer's revision.
  *
- * A conflict is retried here with a new start timestamp (`TXN_CROSS_REGION_ATTEMPTS`), then
+ * A conflict, or reads refused for a passing reason (a region split under them), is retried here
+ * with a new start timestamp (`TXN_CROSS_REGION_ATTEMPTS`), then
  * answered UNAVAILABLE: nothing happened, the client may retry. An unknown commit outcome is
  * TIMEOUT. Not supported across regions (FAILED_PRECONDITION): a range or delete-range over
  * several keys, puts with a lease, an expiry, a condition or `return_previous`, and writing a key
@@ -66,6 +67,13 @@ export interface CrossRegionTxnDeps {
 
 type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
 
+/**
+ * The start timestamp's reads were refused for a passing reason (a region split or changed while
+ * they waited, no leader yet): nothing was written, so another attempt at a new start timestamp
+ * is as good as the first, and the node makes it rather than the client.
+ */
+class ReadRefusedError extends Error {}
+
 /** Reads every key at `ts` (each once). */
 async function readAll(
   d: CrossRegionTxnDeps,
@@ -73,7 +81,13 @@ async function readAll(
   ts: number,
 ): Promise<Map<string, KeyState | undefined>> {
   const unique = new Map(keys.map((k) => [toHex(k), k]));
-  const states = await d.read([...unique.values()], ts);
+  let states: (KeyState | undefined)[];
+  try {
+    states = await d.read([...unique.values()], ts);
+  } catch (err) {
+    const passing = err instanceof ServiceError && err.code === ErrorCode.UNAVAILABLE;
+    throw passing ? new ReadRefusedError(err.message) : err;
+  }
   return new Map([...unique.keys()].map((hex, i) => [hex, states[i]]));
 }
 
@@ -209,7 +223,8 @@ async function withRetries(
       return await once();
     } catch (err) {
       if (err instanceof TxnAppliedError) return savedAnswer(err);
-      const again = err instanceof TxnConflictError || err instanceof TxnLockedError;
+      const again = err instanceof TxnConflictError || err instanceof TxnLockedError ||
+        err instanceof ReadRefusedError;
       if (!again || attempt >= TXN_CROSS_REGION_ATTEMPTS) throw serviceErrorOf(err);
       await d.env().sleep(10 * 2 ** attempt);
     }
@@ -220,7 +235,9 @@ function serviceErrorOf(err: unknown): unknown {
   if (err instanceof TxnConflictError || err instanceof TxnLockedError) {
     return new ServiceError(ErrorCode.UNAVAILABLE, `${err.message}; nothing was written, retry`);
   }
-  if (err instanceof TxnRouteError) return new ServiceError(ErrorCode.UNAVAILABLE, err.message);
+  if (err instanceof TxnRouteError || err instanceof ReadRefusedError) {
+    return new ServiceError(ErrorCode.UNAVAILABLE, err.message);
+  }
   if (err instanceof TxnUndeterminedError) {
     return new ServiceError(ErrorCode.TIMEOUT, `the transaction's ${err.message}`);
   }
