@@ -153,3 +153,22 @@ export function regionsWhole(c: SimCluster): boolean {
   }
   return true;
 }
+
+/**
+ * The region holding `key` as the most recently split replica of any running node knows it
+ * (the highest epoch version among the regions holding it); undefined when no node is up.
+ */
+export function regionOfKey(c: SimCluster, key: Uint8Array): number | undefined {
+  let best: HostedRegion | undefined;
+  for (const { regions } of regionsOf(c)) {
+    for (const r of regions) {
+      const d = r.kv.descriptor;
+      const holds = compareBytes(key, d.start) >= 0 &&
+        (d.end.length === 0 || compareBytes(key, d.end) < 0);
+      if (holds && (best === undefined || d.epoch.version > best.kv.descriptor.epoch.version)) {
+        best = r;
+      }
+    }
+  }
+  return best?.id;
+}
