@@ -162,7 +162,9 @@ export async function runBankOp(x: OpContext): Promise<void> {
   } catch (err) {
     const known = err instanceof TinyKvError && !err.outcomeUnknown;
     outcome = known || p.kind === "read" ? "fail" : "unknown";
-    detail += err instanceof TinyKvError ? ` ${err.code}` : ` ${String(err)}`;
+    detail += err instanceof TinyKvError
+      ? ` ${err.code} ${err.message.slice(0, 100)}`
+      : ` ${String(err)}`;
   }
   const ret = x.now();
   const ops = registerOps(p, outcome, result).map((o) => ({ ...o, call, ret }));
