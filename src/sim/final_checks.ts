@@ -160,7 +160,7 @@ export async function finalChecks(
   let stored = new Map<string, string>();
   try {
     await readRegisters(c, api, h);
-    errors.push(...await finalAccountsRead(c, api, h));
+    errors.push(...await finalAccountsRead(c, h));
     stored = await scanAll((cursor) => api.scan({ prefix: utf8(INSERT_PREFIX), cursor }));
   } catch (err) {
     errors.push(`final reads: ${errorMessage(err)}`);
