@@ -109,7 +109,7 @@ async function script(
     netOf: (name) => c.net.host(name),
     kvEndpoints: () => c.kvEndpoints(),
     respEndpoints: () => c.respEndpoints(),
-    regionOf: (key) => regionOfKey(c, utf8(key)),
+    regionOf: o.timing.regionSplitBytes > 0 ? (key) => regionOfKey(c, utf8(key)) : undefined,
   }, o.workload);
   for (const n of c.nodes) await n.start();
   const watcher = new WatchCheck({
