@@ -52,7 +52,7 @@ import {
 } from "./cross_region_txn_checks.ts";
 import { type TxnEnv, TxnLockedError } from "../../txn/lock_resolver.ts";
 import { TxnRouteError } from "../../txn/routed_txn_client.ts";
-import { toHex } from "../../util/bytes.ts";
+import { compareBytes, toHex } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 
 export interface CrossRegionTxnDeps {
@@ -137,6 +137,11 @@ function runOps(
   return (commitTs) => answers.map((a) => a(commitTs));
 }
 
+/** The lowest of `keys` (bytewise). */
+function firstKey(keys: readonly Uint8Array[]): Uint8Array {
+  return keys.reduce((a, b) => compareBytes(a, b) <= 0 ? a : b);
+}
+
 /** A state written earlier in the transaction carries -1 for revisions not known until now. */
 function kv(s: KeyState, commitTs: number, keysOnly = false) {
   const at = (r: number) => r === -1 ? commitTs : r;
@@ -171,7 +176,15 @@ async function txnOnce(
       results: results(revision),
     }),
   });
-  const txn = new Transaction(env, startTs, txnOptions(session, answer));
+  const mayWrite = [...req.success, ...req.failure].some((op) =>
+    op.op.case === "put" || op.op.case === "deleteRange"
+  );
+  const options = txnOptions(session, answer, mayWrite);
+  const txn = new Transaction(env, startTs, options);
+  // The primary (the first key prewritten) must be the same whichever branch runs, so that a
+  // retry of the request finds the session its first attempt recorded there: the request's
+  // first key is always prewritten (locked, if not written).
+  if (options.commitReads === true && keys.length > 0) txn.lock(firstKey(keys));
   for (const c of req.compare) txn.lock(c.key);
   results = runOps(branch, seen, txn);
   checkBytes(writtenBytes(branch) + encodeOutcome({ body: answer(startTs) }).length);
