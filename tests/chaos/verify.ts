@@ -24,6 +24,22 @@ export interface Verdict {
   readonly caughtUp: boolean;
   /** Nodes that exited without being killed (a crash, or a port they could not bind). */
   readonly crashes: string[];
+  /** With regions: how many regions the first node holds at the end (undefined: not asked). */
+  readonly regions?: number;
+}
+
+/** The number of regions node `id` lists at `GET /regions`, or undefined if it did not answer. */
+async function regionCount(c: ChaosCluster, id: number): Promise<number | undefined> {
+  try {
+    const port = c.bin.nodes.get(id)?.httpPort;
+    const res = await fetch(`http://127.0.0.1:${port}/regions`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = await res.json() as { regions?: unknown[] };
+    return Array.isArray(body.regions) ? body.regions.length : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -149,5 +165,6 @@ export async function verify(
     diverged: [...diverged],
     caughtUp,
     crashes: [...c.bin.unexpectedExits],
+    regions: regions ? await regionCount(c, c.ids[0]) : undefined,
   };
 }
