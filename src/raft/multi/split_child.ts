@@ -68,9 +68,9 @@ export function splitChildBootstrap(
  * keeps it.
  *
  * A region found on the engine at a restart (`fromEngine`) whose log this node held already,
- * with neither entries nor a marker, is no split child: it is a replica created from a peer's
- * message (server/node/region_creation.ts saves its log first), whose image reached the engine
- * while a crash lost the snapshot's marker (the image is installed before the marker is saved).
+ * with neither entries nor a marker, is taken for a replica created from a peer's message
+ * (server/node/region_creation.ts saves its log first) whose image reached the engine while a
+ * crash lost the snapshot's marker (the image is installed before the marker is saved).
  * The engine's applied index is then the image's, whose term this node does not know: a marker
  * there at SPLIT_CHILD_TERM made a log entry the leader's log does not have (the simulator's
  * seed 24: a marker (188, term 1) where the leader's entry 188 is of term 2, at the replica's
