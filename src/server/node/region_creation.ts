@@ -28,7 +28,7 @@ import { RegionKv } from "../../kv/region_apply.ts";
 import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
 import { REGION_UNINITIALIZED_MAX, REGION_UNINITIALIZED_TTL_MS } from "../../limits_ops.ts";
 import type { TimerId } from "../../platform/types.ts";
-import { errorMessage } from "../../util/errors.ts";
+import { errorMessage, NoSpaceError } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import { KV_REGION, type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
@@ -116,6 +116,18 @@ export class RegionCreation {
     const driver = this.d.raft.driver;
     if (this.d.closed() || this.d.known(id) || driver.region(id) !== undefined) return;
     if (this.#logged(id)) return;
+    // The log holds the region (its hard state) before any image can reach the engine: at a
+    // restart, a region on the engine whose log is held but empty came by an image whose
+    // marker a crash lost, and gets no marker at the image's index (addSplitChildren).
+    const log = this.d.raft.n.log;
+    const hardState = log.group(id).hardState, mustSync = true;
+    try {
+      await log.save(new Map([[id, { hardState, entries: [], snapshot: undefined, mustSync }]]));
+    } catch (err) {
+      if (err instanceof NoSpaceError) return; // the leader's next message tries again
+      throw err;
+    }
+    if (this.d.closed() || this.d.known(id) || driver.region(id) !== undefined) return;
     await driver.addRegions([this.#placeholder(id)]);
     const handle = driver.regionNode(id);
     if (handle === undefined) return;
