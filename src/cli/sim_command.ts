@@ -131,7 +131,8 @@ function redisText(r: SeedResult): string {
 function bankTxnText(r: SeedResult): string {
   const b = r.bankTxn;
   return ` | bank txn ${b.transfers} (${b.crossed} across) / ${b.raced} raced / ${b.unknown} ` +
-    `unknown, reads ${b.reads} (${b.readsCrossed} across), accounts in ${b.regions} regions`;
+    `unknown, reads ${b.reads} (${b.readsCrossed} across), accounts in ${b.regions} regions` +
+    (b.finalSkipped === true ? " (final read skipped: every node held only some)" : "");
 }
 
 function coordinationText(r: SeedResult): string {

@@ -44,6 +44,8 @@ export interface BankTxnStats {
   readsCrossed: number;
   /** Distinct regions holding the accounts after healing (0: not counted). */
   regions: number;
+  /** The read after healing was skipped: every node held only some of the accounts' regions. */
+  finalSkipped?: boolean;
 }
 
 export function emptyBankTxnStats(): BankTxnStats {
