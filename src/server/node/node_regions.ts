@@ -37,6 +37,7 @@ import { ProposalTimestamps } from "./proposal_timestamps.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
 import { MergeCheck } from "./region_merge_check.ts";
+import { markMergedAway } from "./region_apply_pass.ts";
 import { wireTxns } from "./region_txn_wiring.ts";
 import type { RegionTxnService } from "./region_txn_service.ts";
 import type { NodeTxnSender } from "./node_txn_sender.ts";
@@ -225,6 +226,12 @@ function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval
     selfId: o.id,
     transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
     removeMerged: (id) => removal.remove(id, "merged away"),
+    markMerged: (r) => {
+      const engine = d.engine();
+      engine.locked(() => markMergedAway(engine.db, r, host.onMergedAway)).catch((err) => {
+        o.logger.warn("region.merge_mark_failed", { region: r.id, error: errorMessage(err) });
+      });
+    },
     retryHeld: () =>
       host.applyPass.holding === 0
         ? Promise.resolve()

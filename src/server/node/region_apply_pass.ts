@@ -18,6 +18,8 @@ import type { KvEvent } from "../../kv/key_state.ts";
 import { MergeSourceBehindError } from "../../kv/region_merge_apply.ts";
 import type { MergeReport } from "../../kv/region_merge_run.ts";
 import { encodeMergeState, mergeStateKey } from "../../kv/region_merge_state.ts";
+import { readMergedSource } from "../../kv/merged_sources.ts";
+import type { EngineReader } from "../../kv/write_set.ts";
 import { overlaps, type RegionDescriptor } from "../../region/descriptor.ts";
 import type { Db } from "../../storage/db.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
@@ -109,26 +111,56 @@ export function mergeFields(report: MergeReport): Record<string, string | number
   return { kind: report.kind, target: target.id, source: source.id, index };
 }
 
+/** What the merge's replica checks read of a hosted region. */
+export type MergingReplica = Pick<HostedRegion, "id" | "kv">;
+
 /**
- * A merge's target installed an image covering a source prepared for it here: the image is past
- * the commit, which this node never applied. The source is marked merged (on the engine first,
- * so a crash before its removal leaves it merged) and dropped; its keys came with the image.
+ * A merge's target installed an image taken past the commit, which this node never applied: a
+ * source prepared here for it is merged when the image covers the source's range (a target grows
+ * only by merging) or the target's records say it absorbed that source (merged_sources.ts: the
+ * target split again since, and its image no longer reaches the source). Each such source is
+ * marked merged and dropped (`markMergedAway`); its keys came with the target's image, or come
+ * with the images of the target's children.
  */
 export async function mergedByImage(
   db: Db,
   target: RegionDescriptor,
-  hosted: readonly HostedRegion[],
+  hosted: readonly MergingReplica[],
   drop: (id: number) => void,
 ): Promise<void> {
   for (const r of hosted) {
     const merge = r.kv.merge;
     if (merge?.stage !== "prepared" || merge.target.id !== target.id) continue;
-    if (!overlaps(r.kv.descriptor, target)) continue;
-    const merged = { ...merge, stage: "merged" as const };
-    await db.write([{ type: "put", key: mergeStateKey(r.id), value: encodeMergeState(merged) }]);
-    r.kv.mergeApplied(r.kv.descriptor, merged);
-    drop(r.id);
+    if (!overlaps(r.kv.descriptor, target) && !absorbedHere(db, r)) continue;
+    await markMergedAway(db, r, drop);
   }
+}
+
+/**
+ * Whether the target a source replica here is prepared for absorbed it, as the target's replica
+ * on this node records (merged_sources.ts): the source's group is gone, so nothing else tells it.
+ */
+export function absorbedHere(db: EngineReader, source: MergingReplica): boolean {
+  const merge = source.kv.merge;
+  if (merge?.stage !== "prepared") return false;
+  return readMergedSource(db, merge.target.id, source.id) !== undefined;
+}
+
+/**
+ * Marks a prepared source merged (on the engine first, so a crash before its removal leaves it
+ * merged) and drops it: its target took it in without this node applying the commit.
+ */
+export async function markMergedAway(
+  db: Db,
+  r: MergingReplica,
+  drop: (id: number) => void,
+): Promise<void> {
+  const merge = r.kv.merge;
+  if (merge?.stage !== "prepared") return;
+  const merged = { ...merge, stage: "merged" as const };
+  await db.write([{ type: "put", key: mergeStateKey(r.id), value: encodeMergeState(merged) }]);
+  r.kv.mergeApplied(r.kv.descriptor, merged);
+  drop(r.id);
 }
 
 /**
