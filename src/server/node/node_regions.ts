@@ -217,7 +217,8 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
 /** The merge check, and the removal of the replicas of regions merged away. */
 function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval): MergeCheck {
   const { o, raft } = d;
-  host.onMergedAway = (id) => removal.remove(id, "merged away");
+  host.onMergedAway = (id, why) =>
+    removal.remove(id, why === undefined ? "merged away" : `merged away: ${why}`);
   return new MergeCheck({
     regions: () => host.withMerged(),
     region: (id) => host.region(id),

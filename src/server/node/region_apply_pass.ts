@@ -32,7 +32,7 @@ export interface ApplyPassHost {
   onEvents(region: number, events: readonly KvEvent[], revision: number): void;
   generation: number;
   onChanged(): void;
-  onMergedAway(id: number): void;
+  onMergedAway(id: number, why?: string): void;
 }
 
 export class RegionApplyPass {
@@ -126,13 +126,14 @@ export async function mergedByImage(
   db: Db,
   target: RegionDescriptor,
   hosted: readonly MergingReplica[],
-  drop: (id: number) => void,
+  drop: (id: number, why: string) => void,
 ): Promise<void> {
   for (const r of hosted) {
     const merge = r.kv.merge;
     if (merge?.stage !== "prepared" || merge.target.id !== target.id) continue;
-    if (!overlaps(r.kv.descriptor, target) && !absorbedHere(db, r)) continue;
-    await markMergedAway(db, r, drop);
+    const covered = overlaps(r.kv.descriptor, target);
+    if (!covered && !absorbedHere(db, r)) continue;
+    await markMergedAway(db, r, drop, covered ? "its target's image covers it" : undefined);
   }
 }
 
@@ -153,14 +154,15 @@ export function absorbedHere(db: EngineReader, source: MergingReplica): boolean 
 export async function markMergedAway(
   db: Db,
   r: MergingReplica,
-  drop: (id: number) => void,
+  drop: (id: number, why: string) => void,
+  why?: string,
 ): Promise<void> {
   const merge = r.kv.merge;
   if (merge?.stage !== "prepared") return;
   const merged = { ...merge, stage: "merged" as const };
   await db.write([{ type: "put", key: mergeStateKey(r.id), value: encodeMergeState(merged) }]);
   r.kv.mergeApplied(r.kv.descriptor, merged);
-  drop(r.id);
+  drop(r.id, why ?? `region ${merge.target.id} records it absorbed`);
 }
 
 /**
