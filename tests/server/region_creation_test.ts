@@ -67,6 +67,7 @@ test("region creation: no uninitialized replica over a log the node holds", asyn
     adopt: () => {
       throw new Error("no image in this test");
     },
+    mergedByImage: () => Promise.reject(new Error("no image in this test")),
     closed: () => false,
   });
   onUnknown(7, heartbeat(2));

@@ -5,7 +5,9 @@
  * applies the source's prepare and then, instead of the target's commit, installs an image of
  * the target that A took after the target split again — so the image does not reach the
  * source's range. B's source must be found merged (the target's records name it), and only when
- * the merge committed: a target that split instead, with the source rolled back, leaves it.
+ * the merge committed: a target that split instead, with the source rolled back, leaves it. And a
+ * node whose replica of the target was removed takes the merged target's image over its prepared
+ * source (region seed 89: it refused it for ever, "image_overlaps").
  *
  * The simulator found it (region seed 2 with `--region-merge-bytes 1024`): node 3's region 3
  * stayed prepared for ever, its group gone, and refused the images of the target's children
@@ -21,7 +23,13 @@ import { MERGED_SOURCES_KEPT } from "../../src/limits_ops.ts";
 import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import { overlaps } from "../../src/region/descriptor.ts";
 import { mergedByImage } from "../../src/server/node/region_apply_pass.ts";
-import { installRegionImage, regionImageSource } from "../../src/server/node/region_snapshots.ts";
+import {
+  imageHead,
+  installRegionImage,
+  regionImageSource,
+} from "../../src/server/node/region_snapshots.ts";
+import { mayInstallImage } from "../../src/server/node/region_creation.ts";
+import { descriptorKey } from "../../src/kv/region_descriptor_record.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { put } from "../kv/kv_helpers.ts";
 import { type Logs, MergeNode, run } from "../kv/region_merge_harness.ts";
@@ -75,12 +83,17 @@ async function prepared(a: MergeNode, b: MergeNode, logs: Logs): Promise<number>
   return region(a, 3).appliedIndex;
 }
 
+/** A's current image of region `id`, as its leader's node streams it. */
+async function imageOf(a: MergeNode, id: number): Promise<Uint8Array> {
+  const pieces: Uint8Array[] = [];
+  const source = regionImageSource(() => a.db, id, () => region(a, id).descriptor);
+  for await (const piece of source()) pieces.push(piece);
+  return concatBytes(pieces);
+}
+
 /** Installs A's current image of region 2 on B, as a node's host does, and runs the check. */
 async function imageOfTarget(a: MergeNode, b: MergeNode): Promise<number[]> {
-  const pieces: Uint8Array[] = [];
-  const source = regionImageSource(() => a.db, 2, () => region(a, 2).descriptor);
-  for await (const piece of source()) pieces.push(piece);
-  await installRegionImage(b.db, 2, concatBytes(pieces));
+  await installRegionImage(b.db, 2, await imageOf(a, 2));
   b.regions.delete(2);
   await b.openRegions();
   const target = region(b, 2).descriptor;
@@ -133,4 +146,24 @@ test("merge missed: a region keeps the newest MERGED_SOURCES_KEPT source ids it 
   assert.equal(readMergedSource(a.db, 2, first), undefined, "the lowest id went");
   for (let id = first + 1; id <= last; id++) assert.equal(readMergedSource(a.db, 2, id), 100 + id);
   assert.equal(readMergedSource(a.db, 3, last), undefined, "another region's are its own");
+});
+
+test("merge missed: a node that lost its target replica takes the merged target's image", async () => {
+  const a = await MergeNode.create(6), b = await MergeNode.create(7), logs: Logs = new Map();
+  const fence = await prepared(a, b, logs);
+  // B's replica of region 2 was removed (its descriptor goes last); a peer's message makes an
+  // uninitialized one, whose image comes from A after the commit: it covers B's region 3.
+  await b.db.write([{ type: "del", key: descriptorKey(2) }]);
+  const target = region(a, 2).descriptor, source = region(a, 3).descriptor;
+  assert.equal((await run(a, logs, 2, commit(target, source, fence, logs)))?.kind, "merged");
+  const { descriptor } = await imageHead(2, await imageOf(a, 2));
+  assert.ok(overlaps(descriptor, region(b, 3).descriptor));
+  assert.deepEqual(mayInstallImage(b.db, descriptor), { ok: true }, "its prepared source yields");
+  // Any other region over the source's range is refused: B catches up first.
+  assert.deepEqual(mayInstallImage(b.db, { ...descriptor, id: 9 }), { ok: false, overlaps: 3 });
+  await installRegionImage(b.db, 2, await imageOf(a, 2));
+  const hosted = [...b.regions].filter(([id]) => id !== 2).map(([id, kv]) => ({ id, kv }));
+  const dropped: number[] = [];
+  await mergedByImage(b.db, descriptor, hosted, (id) => dropped.push(id));
+  assert.deepEqual(dropped, [3]);
 });

@@ -37,7 +37,7 @@ import { ProposalTimestamps } from "./proposal_timestamps.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
 import { MergeCheck } from "./region_merge_check.ts";
-import { markMergedAway } from "./region_apply_pass.ts";
+import { lockedMergeHooks } from "./region_apply_pass.ts";
 import { wireTxns } from "./region_txn_wiring.ts";
 import type { RegionTxnService } from "./region_txn_service.ts";
 import type { NodeTxnSender } from "./node_txn_sender.ts";
@@ -108,6 +108,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     on: () => host.regionSnapshots,
     known: (id) => host.knows(id),
     adopt: (kv) => host.adopt(kv),
+    mergedByImage: lockedMergeHooks(d.engine, host, o.logger).mergedByImage,
     closed: d.closed,
   });
   host.release = (ids) => creation.release(ids);
@@ -227,12 +228,7 @@ function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval
     selfId: o.id,
     transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
     removeMerged: (id) => removal.remove(id, "merged away"),
-    markMerged: (r) => {
-      const engine = d.engine();
-      engine.locked(() => markMergedAway(engine.db, r, host.onMergedAway)).catch((err) => {
-        o.logger.warn("region.merge_mark_failed", { region: r.id, error: errorMessage(err) });
-      });
-    },
+    markMerged: lockedMergeHooks(d.engine, host, o.logger).markMerged,
     retryHeld: () =>
       host.applyPass.holding === 0
         ? Promise.resolve()

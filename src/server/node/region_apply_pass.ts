@@ -23,6 +23,9 @@ import type { EngineReader } from "../../kv/write_set.ts";
 import { overlaps, type RegionDescriptor } from "../../region/descriptor.ts";
 import type { Db } from "../../storage/db.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
+import type { EngineHolder } from "./engine_holder.ts";
+import type { Logger } from "../log/logger.ts";
+import { errorMessage } from "../../util/errors.ts";
 import { applyRegionEntries } from "./region_membership.ts";
 
 /** The host of regions, as the pass uses it (region_host.ts). */
@@ -163,6 +166,25 @@ export async function markMergedAway(
   await db.write([{ type: "put", key: mergeStateKey(r.id), value: encodeMergeState(merged) }]);
   r.kv.mergeApplied(r.kv.descriptor, merged);
   drop(r.id, why ?? `region ${merge.target.id} records it absorbed`);
+}
+
+/** The host's side of `mergedByImage` and `markMergedAway`, on the engine's lock. */
+export interface MergedAwayHost {
+  withMerged(): readonly MergingReplica[];
+  onMergedAway(id: number, why?: string): void;
+}
+
+/** `mergedByImage` and `markMergedAway` as the node runs them: on the engine's lock. */
+export function lockedMergeHooks(engine: () => EngineHolder, host: MergedAwayHost, log: Logger) {
+  return {
+    mergedByImage: (t: RegionDescriptor) =>
+      engine().locked(() => mergedByImage(engine().db, t, host.withMerged(), host.onMergedAway)),
+    markMerged: (r: MergingReplica) => {
+      const mark = () => markMergedAway(engine().db, r, host.onMergedAway);
+      const fields = (err: unknown) => ({ region: r.id, error: errorMessage(err) });
+      engine().locked(mark).catch((err) => log.warn("region.merge_mark_failed", fields(err)));
+    },
+  };
 }
 
 /**

@@ -11,10 +11,11 @@
  *
  * Never two regions over one key (mayCreateReplica, split_child.ts): an image whose range
  * overlaps a local region (this node has not applied a split or merge the sender has) is
- * dropped before Raft sees it (`screen`); the node catches up on its own region first and the
- * leader sends the image again. A replica created while the parent's split is still coming
- * (the child's leader was quicker than this node's apply) is removed when the split applies,
- * and the split's child takes its place (`release`).
+ * dropped before Raft sees it (`screen`), unless that region is a merge's source prepared here
+ * for the image's region, which the image shows merged (`mayInstallImage`); the node catches up
+ * on its own region first and the leader sends the image again. A replica created while the
+ * parent's split is still coming (the child's leader was quicker than this node's apply) is
+ * removed when the split applies, and the split's child takes its place (`release`).
  *
  * Votes: the replica drops vote requests, and sends none, until it has installed its image and
  * then applied its leader's commit index confirmed after it was created (its read barrier), as a
@@ -26,6 +27,9 @@ import type { NodeBatch } from "../../raft/multi/transport.ts";
 import { mayCreateReplica } from "../../raft/multi/split_child.ts";
 import { RegionKv } from "../../kv/region_apply.ts";
 import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
+import { readMergeState } from "../../kv/region_merge_state.ts";
+import type { EngineReader } from "../../kv/write_set.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { REGION_UNINITIALIZED_MAX } from "../../limits_ops.ts";
 import { errorMessage } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
@@ -52,6 +56,26 @@ export interface RegionCreationDeps {
   /** Hosts a region whose image was installed: its driver spec, served from then on. */
   readonly adopt: (kv: RegionKv) => { spec: Omit<RegionSpec, "voters">; hosted: HostedRegion };
   readonly closed: () => boolean;
+  /** Drops the sources prepared here for a target whose image just installed (mergedByImage). */
+  readonly mergedByImage: (target: RegionDescriptor) => Promise<void>;
+}
+
+/**
+ * Whether an image of `incoming` may install here: no local region overlaps it, except a merge's
+ * source prepared here for it — an image of the target that reaches into its source's range is
+ * past the commit (a region grows only by a merge), so that source is gone and is dropped once
+ * the image installed (region_apply_pass.ts `mergedByImage`; importRegionSnapshot's check allows
+ * the same). Without the exception a node whose replica of the target was removed, and which got
+ * it back only after the merge, refused the target's images for ever.
+ */
+export function mayInstallImage(
+  db: EngineReader,
+  incoming: RegionDescriptor,
+): { ok: true } | { ok: false; overlaps: number } {
+  const local = readAllDescriptors(db).filter((d) =>
+    d.id === incoming.id || readMergeState(db, d.id)?.target.id !== incoming.id
+  );
+  return mayCreateReplica(local, incoming);
 }
 
 export class RegionCreation {
@@ -142,6 +166,7 @@ export class RegionCreation {
       });
       const adopted = this.d.adopt(kv);
       real = adopted.spec;
+      await this.d.mergedByImage(kv.descriptor);
       this.#uninitialized.delete(id);
       void this.#catchUp(id, adopted.hosted);
     };
@@ -206,8 +231,7 @@ export class RegionCreation {
       }
       try {
         const { descriptor } = await imageHead(rm.region, m.snapshot.data);
-        const local = readAllDescriptors(this.d.engine().db);
-        const may = mayCreateReplica(local, descriptor);
+        const may = mayInstallImage(this.d.engine().db, descriptor);
         if (may.ok) kept.push(rm);
         else {
           this.counts.overlapping++;
