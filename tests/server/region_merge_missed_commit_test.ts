@@ -7,7 +7,9 @@
  * source's range. B's source must be found merged (the target's records name it), and only when
  * the merge committed: a target that split instead, with the source rolled back, leaves it. And a
  * node whose replica of the target was removed takes the merged target's image over its prepared
- * source (region seed 89: it refused it for ever, "image_overlaps").
+ * source (region seed 89: it refused it for ever, "image_overlaps"), and a source merged away
+ * whose removal a crash cut yields to any image (region seed 56: the import threw, the node
+ * stopped).
  *
  * The simulator found it (region seed 2 with `--region-merge-bytes 1024`): node 3's region 3
  * stayed prepared for ever, its group gone, and refused the images of the target's children
@@ -166,4 +168,23 @@ test("merge missed: a node that lost its target replica takes the merged target'
   const dropped: number[] = [];
   await mergedByImage(b.db, descriptor, hosted, (id) => dropped.push(id));
   assert.deepEqual(dropped, [3]);
+});
+
+test("merge missed: a source merged away, its removal cut by a crash, yields to any image", async () => {
+  const a = await MergeNode.create(8), b = await MergeNode.create(9), logs: Logs = new Map();
+  const fence = await prepared(a, b, logs);
+  const target = region(a, 2).descriptor, source = region(a, 3).descriptor;
+  assert.equal((await run(a, logs, 2, commit(target, source, fence, logs)))?.kind, "merged");
+  assert.equal((await run(a, logs, 2, split(region(a, 2).descriptor, "h", 4)))?.kind, "split");
+  // B applies it all, but its replica of region 4 is not there (removed, or not created yet),
+  // while region 3's descriptor is: merged away, the removal (descriptor last) not run.
+  await b.replay(logs);
+  assert.equal(readMergeState(b.db, 3)?.stage, "merged");
+  await b.db.write([{ type: "del", key: descriptorKey(4) }]);
+  const image = await imageOf(a, 4);
+  const { descriptor } = await imageHead(4, image);
+  assert.ok(overlaps(descriptor, region(b, 3).descriptor));
+  assert.deepEqual(mayInstallImage(b.db, descriptor), { ok: true });
+  // The import took it for a live overlap and threw, which stopped the node (region seed 56).
+  assert.equal(await installRegionImage(b.db, 4, image), region(a, 4).appliedIndex);
 });
