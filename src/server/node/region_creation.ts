@@ -170,7 +170,11 @@ export class RegionCreation {
       });
       const adopted = this.d.adopt(kv);
       real = adopted.spec;
-      await this.d.mergedByImage(kv.descriptor);
+      // Not awaited: the restore returns as before (Raft persists the snapshot after it); the
+      // drop queues on the engine's lock behind it.
+      this.d.mergedByImage(kv.descriptor).catch((err) => {
+        this.d.o.logger.warn("region.merge_mark_failed", { region: id, error: errorMessage(err) });
+      });
       this.#uninitialized.delete(id);
       void this.#catchUp(id, adopted.hosted);
     };
