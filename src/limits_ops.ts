@@ -241,6 +241,14 @@ export const REGION_SERVICES_REGIONS_PER_TICK = 64;
  */
 export const REGION_UNINITIALIZED_MAX = 64;
 
+/**
+ * How long an uninitialized replica waits for its region's image before the node removes it
+ * (region_creation.ts): a leader's message still in flight when the node was removed from the
+ * region made it, and nothing fills it. A replica the leader does want is made again by its next
+ * message. Long enough for a region's image to arrive under load.
+ */
+export const REGION_UNINITIALIZED_TTL_MS = 30_000;
+
 // ---- Storage: table readers (issue 14) ----
 /**
  * Memory for resident tables' indexes and filters (default; `DbOptions.tableReaderBytes`).

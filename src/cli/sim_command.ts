@@ -102,7 +102,7 @@ function seedLine(r: SeedResult): string {
   return `seed ${r.seed} nodes=${r.options.nodes} ${r.ok ? "ok" : "FAIL"} | faults ` +
     `${describeCounts(r.faults)} | ops ok=${ops.ok} failed=${ops.fail} unknown=${ops.unknown} ` +
     `| linearizable ${lin} | revisions ${revisionsText(r)}${expiryText(r)}${redisText(r)}` +
-    `${coordinationText(r)}\n`;
+    `${coordinationText(r)}${bankTxnText(r)}\n`;
 }
 
 /** Operations the revision checker placed at their exact revision, and reads it placed. */
@@ -125,6 +125,14 @@ function expiryText(r: SeedResult): string {
 function redisText(r: SeedResult): string {
   const x = r.redis;
   return ` | redis exec ${x.execOk}/${x.execNull}/${x.execUnknown} ttl ${x.ttl} db1 ${x.db1}`;
+}
+
+/** Bank transfers committed (across regions) / lost races / unknown; full reads; regions. */
+function bankTxnText(r: SeedResult): string {
+  const b = r.bankTxn;
+  return ` | bank txn ${b.transfers} (${b.crossed} across) / ${b.raced} raced / ${b.unknown} ` +
+    `unknown, reads ${b.reads} (${b.readsCrossed} across), accounts in ${b.regions} regions` +
+    (b.finalSkipped === true ? " (final read skipped: every node held only some)" : "");
 }
 
 function coordinationText(r: SeedResult): string {

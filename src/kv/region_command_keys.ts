@@ -1,13 +1,18 @@
 /**
  * The user keys a KV command writes, for the region key check at apply (region_apply.ts):
  * a command routed to a region must touch only keys of its range. Commands whose keys are not
- * listed here (transactions, compaction, leases) are applied unchecked for now: their routing by
- * key comes with the client protocol for regions.
+ * listed here (compaction, leases) are applied unchecked for now: their routing by key comes
+ * with the client protocol for regions.
  *
  * Redis commands are checked (their key arguments and watched keys): a command routed by a node
  * before it applied a split, but proposed after it (so stamped with the new epoch), reached the
  * parent for a key the child now holds, and ran against the parent's state (a DEL of a database-1
  * key answered 0: the parent's count of that database's keys was 0).
+ *
+ * So are transactions (the keys they compare, and the first key of each operation): one routed
+ * the same way was applied by the parent, whose change feed then held the child's keys' changes
+ * at revisions above the child's split revision, where the child never looks; reads of the
+ * child at a revision found those keys absent (the simulator's bank, seed 1 with regions).
  */
 import type { Command, RedisRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { fromUtf8 } from "../util/bytes.ts";
@@ -41,6 +46,14 @@ export function commandKeys(command: Command): Uint8Array[] | undefined {
       return b.value.ops.flatMap((op) => op.op.case === undefined ? [] : [op.op.value.key]);
     case "redis":
       return redisKeys(b.value);
+    case "txn": {
+      const t = b.value;
+      const ops = [...t.success, ...t.failure];
+      return [
+        ...t.compare.map((c) => c.key),
+        ...ops.flatMap((op) => op.op.case === undefined ? [] : [op.op.value.key]),
+      ];
+    }
     default:
       return undefined;
   }

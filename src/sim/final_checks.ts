@@ -32,6 +32,7 @@ import { checkHistory } from "./linearizability.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import type { SimNode } from "./sim_node.ts";
 import { INSERT_PREFIX } from "./workload_keys.ts";
+import { finalAccountsRead } from "./bank_txn_final.ts";
 import { regionRevisionChecks, revisionChecks } from "./rev_final.ts";
 import { regionErrors, regionsHeld, regionsSettled } from "./region_final.ts";
 import { descriptorErrors } from "./descriptor_check.ts";
@@ -159,6 +160,7 @@ export async function finalChecks(
   let stored = new Map<string, string>();
   try {
     await readRegisters(c, api, h);
+    errors.push(...await finalAccountsRead(c, h));
     stored = await scanAll((cursor) => api.scan({ prefix: utf8(INSERT_PREFIX), cursor }));
   } catch (err) {
     errors.push(`final reads: ${errorMessage(err)}`);

@@ -10,6 +10,7 @@ import type { Op } from "./linearizability.ts";
 import type { RevOp } from "./rev_txn.ts";
 import type { TtlOp } from "./ttl_ops.ts";
 import type { BankRead } from "./bank_check.ts";
+import { type BankTxnStats, emptyBankTxnStats } from "./bank_txn_check.ts";
 import type { SimTrace } from "../platform/sim/sim_trace.ts";
 
 /** ok: it happened as reported; fail: it did not happen; unknown: it may have. */
@@ -50,6 +51,10 @@ export class History {
   readonly registerKeys = new Set<string>();
   /** Ok reads of both accounts of the WATCH transfers, for the bank check (bank_check.ts). */
   readonly bankReads: BankRead[] = [];
+  /** Ok reads of every account of the protobuf clients' bank (bank_txn_check.ts). */
+  readonly accountReads: BankRead[] = [];
+  /** What the bank transactions did (bank_txn_ops.ts). */
+  readonly bankTxn: BankTxnStats = emptyBankTxnStats();
   /** What the Redis operations did (resp_multi_ops.ts, resp_ttl_ops.ts, resp_db_ops.ts). */
   readonly redis = { execOk: 0, execNull: 0, execUnknown: 0, ttl: 0, db1: 0 };
 

@@ -13,6 +13,7 @@ import type { History, Outcome } from "./history.ts";
 import type { Op } from "./linearizability.ts";
 import { revOpOf } from "./rev_convert.ts";
 import { runTtlOp } from "./ttl_ops.ts";
+import { runBankOp, type TxnBank } from "./bank_txn_ops.ts";
 import { runPastRead, runTxnOp } from "./txn_ops.ts";
 import { REGISTER_PREFIX, type WorkloadKeys } from "./workload_keys.ts";
 
@@ -27,6 +28,8 @@ export interface OpContext {
   readonly wallMs: () => number;
   /** A value no other write uses. */
   readonly freshValue: () => string;
+  /** What the bank's transactions last saw (bank_txn_ops.ts). */
+  readonly bank: TxnBank;
 }
 
 interface Planned {
@@ -49,6 +52,8 @@ const TXN_SHARE = 0.2;
 const TTL_SHARE = 0.1;
 /** The share of reads as of a past revision (txn_ops.ts). */
 const PAST_READ_SHARE = 0.05;
+/** The share of bank transactions: transfers and reads of every account (bank_txn_ops.ts). */
+const BANK_SHARE = 0.12;
 
 function outcomeOf(err: unknown, write: boolean): Outcome {
   if (!write) return "fail";
@@ -58,6 +63,7 @@ function outcomeOf(err: unknown, write: boolean): Outcome {
 /** Runs one randomly chosen operation and records it. */
 export async function runProtoOp(x: OpContext): Promise<void> {
   if (x.prng.chance(TTL_SHARE)) return await runTtlOp(x);
+  if (x.prng.chance(BANK_SHARE)) return await runBankOp(x);
   if (x.prng.chance(TXN_SHARE)) return await runTxnOp(x);
   if (x.prng.chance(PAST_READ_SHARE)) return await runPastRead(x);
   const plan = planOp(x);

@@ -153,3 +153,29 @@ export function regionsWhole(c: SimCluster): boolean {
   }
   return true;
 }
+
+/**
+ * The region holding `key` as the most recently split replica of any running node knows it
+ * (the highest epoch version among the regions holding it); undefined when no node is up. For
+ * reports only, called while faults run: a node whose engine is closing is left out.
+ */
+export function regionOfKey(c: SimCluster, key: Uint8Array): number | undefined {
+  let best: HostedRegion | undefined;
+  for (const n of c.nodes) {
+    let regions: HostedRegion[];
+    try {
+      regions = n.server?.node.local.host.all() ?? [];
+    } catch {
+      continue; // its engine closed under it (a crash or a stop in progress)
+    }
+    for (const r of regions) {
+      const d = r.kv.descriptor;
+      const holds = compareBytes(key, d.start) >= 0 &&
+        (d.end.length === 0 || compareBytes(key, d.end) < 0);
+      if (holds && (best === undefined || d.epoch.version > best.kv.descriptor.epoch.version)) {
+        best = r;
+      }
+    }
+  }
+  return best?.id;
+}

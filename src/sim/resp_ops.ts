@@ -15,7 +15,7 @@ import { errorOutcome, integer, text, WrongReply } from "./resp_replies.ts";
 import type { OpContext } from "./proto_ops.ts";
 
 /** What a RESP operation needs: a protobuf client's context without its client library. */
-export interface RespOpContext extends Omit<OpContext, "api"> {
+export interface RespOpContext extends Omit<OpContext, "api" | "bank"> {
   /** Resolves after `ms` of virtual time (an operation that waits for a key to expire). */
   readonly sleep: (ms: number) => Promise<void>;
 }

@@ -13,6 +13,7 @@ import type { SimCluster } from "./sim_cluster.ts";
 import { checkExpiry, type TtlCheckReport } from "./ttl_check.ts";
 import { TTL_PREFIX } from "./ttl_ops.ts";
 import { checkBank } from "./bank_check.ts";
+import { checkAccountReads } from "./bank_txn_check.ts";
 import { COUNTER_PREFIX } from "./workload_keys.ts";
 import { checkKeyRevisionOrder } from "./rev_order_check.ts";
 
@@ -50,6 +51,14 @@ export interface RevisionOutcome {
   readonly expiry?: TtlCheckReport;
 }
 
+/** Both banks' reads: the RESP one's pairs sum to 0, the transactions' accounts to the total. */
+function bankErrors(h: History): string[] {
+  return [
+    ...checkBank(h.bankReads).map((v) => `bank: ${v}`),
+    ...checkAccountReads(h.accountReads).map((v) => `bank txn: ${v}`),
+  ];
+}
+
 /** Counters and keys with an expiry are not checked by revision (the expiry check's). */
 function exempt(k: string): boolean {
   return k.startsWith(COUNTER_PREFIX) || k.startsWith(TTL_PREFIX);
@@ -68,7 +77,7 @@ export function regionRevisionChecks(h: History): RevisionOutcome {
     fixed: 0,
     placed: order.placed,
   };
-  return { report, errors: checkBank(h.bankReads).map((v) => `bank: ${v}`) };
+  return { report, errors: bankErrors(h) };
 }
 
 /** Reads every running node's history; they must be equal; checks the first one. */
@@ -94,6 +103,6 @@ export async function revisionChecks(c: SimCluster, h: History): Promise<Revisio
   const report = checkRevisions(h.revOps, first, { exempt });
   const expiry = checkExpiry(h.ttlOps, first, isTtlKey);
   errors.push(...expiry.violations.map((v) => `expiry: ${v}`));
-  errors.push(...checkBank(h.bankReads).map((v) => `bank: ${v}`));
+  errors.push(...bankErrors(h));
   return { report, errors, history: first, expiry };
 }

@@ -25,6 +25,8 @@ import { SimCluster } from "./sim_cluster.ts";
 import { catchStrayRejections } from "./stray_rejections.ts";
 import { WatchCheck } from "./watch_check.ts";
 import { Workload } from "./workload.ts";
+import { regionOfKey } from "./region_final.ts";
+import { utf8 } from "../util/bytes.ts";
 
 export interface SeedRunRequest extends SeedRequest {
   /** Keep the full trace (default: only the last lines, for a failure's report). */
@@ -46,6 +48,8 @@ export interface SeedResult {
   readonly expiry?: { reads: number; expiring: number; changes: number; swept: number };
   /** The Redis operations: EXECs by outcome, RESP ops on TTL keys and in database 1. */
   readonly redis: History["redis"];
+  /** The bank transactions: transfers by outcome, reads, regions crossed. */
+  readonly bankTxn: History["bankTxn"];
   /** Watches run and events they delivered, leases held (when the checks ran). */
   readonly coordination?: { watches: number; events: number; leases: number };
   readonly healMs: number;
@@ -105,6 +109,7 @@ async function script(
     netOf: (name) => c.net.host(name),
     kvEndpoints: () => c.kvEndpoints(),
     respEndpoints: () => c.respEndpoints(),
+    regionOf: o.timing.regionSplitBytes > 0 ? (key) => regionOfKey(c, utf8(key)) : undefined,
   }, o.workload);
   for (const n of c.nodes) await n.start();
   const watcher = new WatchCheck({
@@ -175,6 +180,7 @@ export async function runSeed(r: SeedRunRequest): Promise<SeedResult> {
     faults: nemesis.counts,
     ops: { ...history.counts },
     redis: { ...history.redis },
+    bankTxn: { ...history.bankTxn },
     linearizable: result.checks?.linearizable ?? "unknown",
     revisions: result.checks?.revisions,
     expiry: result.checks?.expiry,

@@ -84,14 +84,14 @@ export function planTxn(x: OpContext): RevOp["txn"] {
   };
 }
 
-function compareToSpec(c: RevCompare): TxnCompare {
+export function compareToSpec(c: RevCompare): TxnCompare {
   if (c.target === "value") {
     return { key: c.key, target: "value", result: c.result, value: String(c.operand) };
   }
   return { key: c.key, target: c.target, result: c.result, number: Number(c.operand) };
 }
 
-function opToSpec(op: RevTxnOp): TxnOp {
+export function opToSpec(op: RevTxnOp): TxnOp {
   if ("put" in op) return { put: { key: op.put.key, value: op.put.value } };
   if ("del" in op) {
     const d = op.del;
@@ -101,7 +101,7 @@ function opToSpec(op: RevTxnOp): TxnOp {
   return { range: r.end === "" ? { key: r.key } : { key: r.key, rangeEnd: r.end } };
 }
 
-function resultOf(r: TxnResult): RevResult {
+export function resultOf(r: TxnResult): RevResult {
   const results = r.results.map((x) => {
     if ("put" in x) return undefined;
     if ("delete" in x) return { deleted: x.delete.deleted };

@@ -14,6 +14,7 @@ import { RespClient } from "./resp_client.ts";
 import { runRespOp } from "./resp_ops.ts";
 import { WorkloadKeys } from "./workload_keys.ts";
 import { Coordination } from "./coordination.ts";
+import { TxnBank } from "./bank_txn_ops.ts";
 
 export interface WorkloadOptions {
   readonly protoClients: number;
@@ -38,6 +39,8 @@ export interface WorkloadEnv {
   readonly kvEndpoints: () => string[];
   /** RESP addresses of the nodes. */
   readonly respEndpoints: () => string[];
+  /** The region holding a key now, in one node's view (reported, never acted on). */
+  readonly regionOf?: (key: string) => number | undefined;
 }
 
 export class Workload {
@@ -46,8 +49,10 @@ export class Workload {
   #loops: Promise<void>[] = [];
   #values = 0;
   readonly coordination: Coordination;
+  readonly bank: TxnBank;
 
   constructor(readonly env: WorkloadEnv, readonly o: WorkloadOptions) {
+    this.bank = new TxnBank(env.regionOf);
     this.coordination = new Coordination(env, o, this.keys, this.#freshValue);
   }
 
@@ -87,6 +92,7 @@ export class Workload {
       now: this.#now,
       wallMs: () => this.env.clock.wallMs(),
       freshValue: this.#freshValue,
+      bank: this.bank,
     };
     try {
       while (this.#running) {

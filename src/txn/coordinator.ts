@@ -63,6 +63,12 @@ export interface TxnOptions {
     readonly sequence: number;
     readonly outcome: (commitTs: number) => Uint8Array;
   };
+  /**
+   * Commit the keys only read (lock-only) even when nothing was written, so that the primary's
+   * commit carries `session`: a retry of a request that writes in one branch and only reads in
+   * the other must meet the session whichever branch it runs (docs/transactions.md#on-nodes).
+   */
+  readonly commitReads?: boolean;
 }
 
 /** Starts a transaction at a fresh timestamp. */
@@ -120,9 +126,11 @@ export class Transaction {
   async commit(): Promise<number> {
     if (this.#done) throw new Error("transaction already finished");
     this.#done = true;
-    // Reads alone are one consistent snapshot: serializable without locking anything.
-    if (this.#writes.size === 0) return this.startTs;
     const mutations = this.#mutations();
+    // Reads alone are one consistent snapshot: serializable without locking anything.
+    if (this.#writes.size === 0 && (this.options.commitReads !== true || mutations.length === 0)) {
+      return this.startTs;
+    }
     const primary = mutations[0].key;
     const groups = groupByRegion(this.env, mutations);
     await this.#prewrite(groups, primary);

@@ -94,6 +94,7 @@ export function formatSummary(s: Summary, records: readonly FaultRecord[]): stri
     }`,
     `longest unavailability: ${ms(s.longestGapMs)} from ${(s.longestGapAt / 1000).toFixed(1)} s`,
     `nodes that exited on their own: ${v.crashes.length === 0 ? "none" : v.crashes.join("; ")}`,
+    ...(v.regions === undefined ? [] : [`regions at the end, on the first node: ${v.regions}`]),
   ];
   return lines.join("\n");
 }

@@ -5,6 +5,7 @@
  *   deno task chaos --faults kill-leader,partition-split --fault-ms 4000
  *   deno task chaos --failover 20            (leader kill -9 ×20 under write load)
  *   deno task chaos --read-mode lease        (extra args for every node)
+ *   deno task chaos --region-split-bytes 16384   (nodes split the keyspace into regions)
  *
  * Exits 1 when the history is not linearizable, an acknowledged write was
  * lost, replicas diverged or a node exited on its own.
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     faults: { type: "string" },
     failover: { type: "string" },
     "read-mode": { type: "string" },
+    "region-split-bytes": { type: "string" },
     trace: { type: "boolean", default: false },
   },
 });
@@ -42,6 +44,10 @@ function int(name: string, v: string | undefined): number {
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : int("seed", values.seed);
 const nodes = int("nodes", values.nodes);
 const extraArgs = values["read-mode"] === undefined ? [] : ["--read-mode", values["read-mode"]];
+const splitBytes = values["region-split-bytes"];
+if (splitBytes !== undefined) {
+  extraArgs.push("--region-split-bytes", String(int("region-split-bytes", splitBytes)));
+}
 const log = (line: string) => console.log(line);
 
 if (values.failover !== undefined) {
@@ -71,6 +77,7 @@ const r = await runChaos({
   keys: int("keys", values.keys),
   thinkMs: int("think-ms", values["think-ms"]),
   extraArgs,
+  regions: splitBytes !== undefined,
   log,
   trace: values.trace ? log : undefined,
 });

@@ -24,6 +24,22 @@ export interface Verdict {
   readonly caughtUp: boolean;
   /** Nodes that exited without being killed (a crash, or a port they could not bind). */
   readonly crashes: string[];
+  /** With regions: how many regions the first node holds at the end (undefined: not asked). */
+  readonly regions?: number;
+}
+
+/** The number of regions node `id` lists at `GET /regions`, or undefined if it did not answer. */
+async function regionCount(c: ChaosCluster, id: number): Promise<number | undefined> {
+  try {
+    const port = c.bin.nodes.get(id)?.httpPort;
+    const res = await fetch(`http://127.0.0.1:${port}/regions`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = await res.json() as { regions?: unknown[] };
+    return Array.isArray(body.regions) ? body.regions.length : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,8 +58,15 @@ async function waitCaughtUp(c: ChaosCluster, timeoutMs: number): Promise<boolean
   return false;
 }
 
-/** Everything one node holds, read from that node alone. */
-async function readNode(c: ChaosCluster, id: number): Promise<Map<string, string>> {
+/**
+ * Everything one node holds, read from that node alone (serializable; linearizable with regions:
+ * each region's read index applied on that node first, then read from its own replica).
+ */
+async function readNode(
+  c: ChaosCluster,
+  id: number,
+  consistency: "serializable" | "linearizable",
+): Promise<Map<string, string>> {
   const client = new TinyKvClient({
     endpoints: [c.endpoints[c.ids.indexOf(id)]],
     net: c.clientNet,
@@ -55,7 +78,7 @@ async function readNode(c: ChaosCluster, id: number): Promise<Map<string, string
   try {
     let cursor: Uint8Array | undefined;
     for (let page = 0; page < 10_000; page++) {
-      const p = await client.scan({ cursor, limit: 1000, consistency: "serializable" });
+      const p = await client.scan({ cursor, limit: 1000, consistency });
       for (const it of p.items) out.set(fromUtf8(it.key), fromUtf8(it.value));
       cursor = p.nextCursor;
       if (cursor === undefined) break;
@@ -91,6 +114,7 @@ export async function verify(
   history: HistoryOp[],
   keys: readonly string[],
   now: () => number,
+  regions = false,
 ): Promise<Verdict> {
   // A node that crashed is restarted here too, so the other checks still run;
   // the crash itself is in `crashes`.
@@ -98,7 +122,8 @@ export async function verify(
   await c.waitLeader(30_000);
   const caughtUp = await waitCaughtUp(c, 30_000);
   const byNode = new Map<number, Map<string, string>>();
-  for (const id of c.ids) byNode.set(id, await readNode(c, id));
+  const consistency = regions ? "linearizable" : "serializable";
+  for (const id of c.ids) byNode.set(id, await readNode(c, id, consistency));
   const first = byNode.get(c.ids[0])!;
   // The final state, read linearizably after every operation completed, joins the history.
   const reader = new TinyKvClient({
@@ -140,5 +165,6 @@ export async function verify(
     diverged: [...diverged],
     caughtUp,
     crashes: [...c.bin.unexpectedExits],
+    regions: regions ? await regionCount(c, c.ids[0]) : undefined,
   };
 }

@@ -16,6 +16,7 @@ await runRegionsScenario({
   splitBytes: 8 * 1024 * 1024,
   valueBytes: 64,
   settleMs: 900_000,
+  replaceTimeoutS: 20,
   log: (line) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}`),
 });
 console.log(`regions e2e (${keys} keys): passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -38,3 +38,20 @@ test("region command keys: a Redis command's key arguments and watched keys, in 
   assert.deepEqual(shown(commandKeys(redis(0, [["PING"]]))), []);
   assert.deepEqual(shown(commandKeys(redis(0, [[]]))), []);
 });
+
+test("region command keys: a transaction's compared keys and each operation's key", () => {
+  const txn = create(CommandSchema, {
+    body: {
+      case: "txn",
+      value: {
+        compare: [{ key: utf8("c") }],
+        success: [{ op: { case: "put", value: { key: utf8("p"), value: utf8("v") } } }],
+        failure: [
+          { op: { case: "range", value: { key: utf8("r"), rangeEnd: utf8("s") } } },
+          { op: { case: "deleteRange", value: { key: utf8("d") } } },
+        ],
+      },
+    },
+  });
+  assert.deepEqual(shown(commandKeys(txn)), ["c", "p", "r", "d"]);
+});

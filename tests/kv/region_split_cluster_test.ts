@@ -109,6 +109,18 @@ test("region split: stale epochs, keys outside the range and bad splits are refu
   const notHere = outcome(await c.propose(1, routed(1, V2, put("q", "x"))));
   assert.equal(notHere?.kind, "key-not-in-region");
   if (notHere?.kind === "key-not-in-region") assert.deepEqual(notHere.region.end, b("m"));
+  // A transaction routed to the parent (by a node that had not applied the split) for the
+  // child's key: refused, not written into the parent's change feed.
+  const txn = put("", "", {
+    body: {
+      case: "txn",
+      value: {
+        success: [{ op: { case: "put", value: { key: b("q"), value: b("x") } } }],
+      },
+    },
+  });
+  const txnHere = outcome(await c.propose(1, routed(1, V2, txn)));
+  assert.equal(txnHere?.kind, "key-not-in-region", "a transaction's keys are checked too");
   const old = outcome(await c.propose(2, routed(2, { version: 1, confVer: 1 }, put("q", "x"))));
   assert.equal(old?.kind, "epoch-not-match");
   const garbage = outcome(await c.propose(2, new Uint8Array([0, 9, 1])));

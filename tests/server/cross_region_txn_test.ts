@@ -12,7 +12,12 @@ import {
   ErrorCode,
   TxnRequestSchema,
 } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
-import { TXN_CROSS_REGION_BYTES_MAX, TXN_CROSS_REGION_KEYS_MAX } from "../../src/limits_ops.ts";
+import {
+  TXN_CROSS_REGION_ATTEMPTS,
+  TXN_CROSS_REGION_BYTES_MAX,
+  TXN_CROSS_REGION_KEYS_MAX,
+} from "../../src/limits_ops.ts";
+import type { TxnEnv } from "../../src/txn/lock_resolver.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
 import {
   crossRegionBatch,
@@ -83,4 +88,41 @@ test("cross-region txn: ranges over several keys and special puts are FAILED_PRE
       JSON.stringify(op, (_, v) => typeof v === "bigint" ? String(v) : v),
     );
   }
+});
+
+test("cross-region txn: reads refused for a passing reason are tried again at a new timestamp", async () => {
+  let stamps = 0;
+  let reads = 0;
+  const env = {
+    timestamp: () => Promise.resolve(++stamps * 10),
+    sleep: () => Promise.resolve(),
+    nowMs: () => 0,
+  } as unknown as TxnEnv;
+  const refusing: CrossRegionTxnDeps = {
+    env: () => env,
+    read: () => {
+      reads++;
+      const split = "a region split while the read waited; retry";
+      return Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, split));
+    },
+  };
+  const put = (k: string) => ({ op: { case: "put" as const, value: { key: utf8(k) } } });
+  const batch = create(BatchRequestSchema, { ops: [put("a"), put("b")] });
+  await assert.rejects(
+    crossRegionBatch(refusing, batch),
+    (e: unknown) => refusedWith(ErrorCode.UNAVAILABLE)(e) && /split/.test((e as Error).message),
+  );
+  assert.equal(reads, TXN_CROSS_REGION_ATTEMPTS, "every attempt read again");
+  assert.equal(stamps, TXN_CROSS_REGION_ATTEMPTS, "each at a new start timestamp");
+  // Anything else the read throws is not retried.
+  reads = 0;
+  const broken: CrossRegionTxnDeps = {
+    env: () => env,
+    read: () => {
+      reads++;
+      return Promise.reject(new ServiceError(ErrorCode.TIMEOUT, "broken"));
+    },
+  };
+  await assert.rejects(crossRegionBatch(broken, batch), refusedWith(ErrorCode.TIMEOUT));
+  assert.equal(reads, 1);
 });

@@ -154,3 +154,17 @@ test("ReadBarrier.passOnce: resolves false once closed, and asks no more", async
   await new Promise((r) => setTimeout(r, 0));
   assert.equal(issued.length, asked);
 });
+
+test("ReadBarrier: an issuer that throws (its region left the node) refuses the reads", async () => {
+  const barrier = new ReadBarrier(
+    {
+      issue: () => {
+        throw new Error("region 5 is not on the driver");
+      },
+      appliedIndex: () => 0,
+    },
+    new SimClock(),
+    5000,
+  );
+  await assert.rejects(barrier.wait(), /read not served: region 5 is not on the driver/);
+});

@@ -18,6 +18,7 @@ import { RegionCreation } from "../../src/server/node/region_creation.ts";
 import type { NodeRaft } from "../../src/server/node/region_driver.ts";
 import type { EngineHolder } from "../../src/server/node/engine_holder.ts";
 import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
+import { REGION_UNINITIALIZED_TTL_MS } from "../../src/limits_ops.ts";
 
 function heartbeat(from: number): Message {
   return {
@@ -76,5 +77,72 @@ test("region creation: no uninitialized replica over a log the node holds", asyn
   await Promise.all(pending);
   assert.deepEqual(added, [8], "region 7 waits for its parent's replay of the split");
   assert.deepEqual(lines, ["region.replica_created"]);
+  await log.close();
+  // The replica's log is durable before any image can come (an empty one): at a restart, a
+  // region on the engine with that log came by an image and gets no marker at the image's index.
+  const reopened = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
+  assert.deepEqual(reopened.regionIds().sort(), [7, 8]);
+  assert.equal(reopened.group(8).lastIndex(), 0);
+  assert.equal(reopened.group(8).snapshotMarker.index, 0);
+  await reopened.close();
+});
+
+test("region creation: a replica no image reaches is removed after REGION_UNINITIALIZED_TTL_MS", async () => {
+  const world = createSimWorld(2);
+  world.fs.mkdir("multi");
+  const log = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
+  const onDriver = new Set<number>();
+  let onUnknown: (region: number, m: Message) => void = () => {};
+  const driver = {
+    set onUnknownRegion(f: (region: number, m: Message) => void) {
+      onUnknown = f;
+    },
+    region: () => undefined,
+    regionNode: () => ({ suppressVotes: false }),
+    addRegions: (specs: readonly RegionSpec[]) => {
+      for (const s of specs) onDriver.add(s.id);
+      return Promise.resolve();
+    },
+    removeRegions: (ids: readonly number[]) => {
+      for (const id of ids) onDriver.delete(id);
+      return Promise.resolve();
+    },
+  };
+  const pending: Promise<void>[] = [];
+  const raft = {
+    driver,
+    n: { log },
+    loop: { between: (f: () => Promise<void>) => pending.push(f()) },
+  } as unknown as NodeRaft;
+  const lines: string[] = [];
+  const logger = { info: (event: string) => lines.push(event) };
+  const creation = new RegionCreation({
+    o: { logger, clock: world.clock } as unknown as ResolvedNodeOptions,
+    raft,
+    engine: () => ({}) as EngineHolder,
+    on: () => true,
+    known: (id) => onDriver.has(id),
+    adopt: () => {
+      throw new Error("no image in this test");
+    },
+    mergedByImage: () => Promise.reject(new Error("no image in this test")),
+    closed: () => false,
+  });
+  // A heartbeat in flight when this node left region 9 makes a replica nothing will fill.
+  onUnknown(9, heartbeat(2));
+  await Promise.all(pending.splice(0));
+  assert.ok(onDriver.has(9) && creation.uninitialized(9) && creation.waiting);
+  world.clock.advance(REGION_UNINITIALIZED_TTL_MS - 1);
+  await Promise.all(pending.splice(0));
+  assert.ok(onDriver.has(9), "kept until the TTL");
+  world.clock.advance(1);
+  await Promise.all(pending.splice(0));
+  assert.ok(!onDriver.has(9), "removed from the driver");
+  assert.equal(creation.waiting, false, "splits on this node are no longer held");
+  assert.ok(lines.includes("region.replica_dropped"));
+  // The leader does want it after all: its next message makes it again.
+  onUnknown(9, heartbeat(2));
+  await Promise.all(pending.splice(0));
+  assert.ok(onDriver.has(9) && creation.uninitialized(9));
   await log.close();
 });

@@ -30,7 +30,7 @@ import {
   installRegionImage,
   regionImageSource,
 } from "../../src/server/node/region_snapshots.ts";
-import { mayInstallImage } from "../../src/server/node/region_creation.ts";
+import { mayInstallImage } from "../../src/server/node/region_image_screen.ts";
 import { descriptorKey } from "../../src/kv/region_descriptor_record.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { put } from "../kv/kv_helpers.ts";

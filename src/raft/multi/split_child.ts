@@ -25,6 +25,11 @@ export interface SplitChild {
   readonly spec: Omit<RegionSpec, "voters">;
   /** The split's index: the child's applied index. */
   readonly index: number;
+  /**
+   * Found on the engine at a restart (`index` is the engine's applied index): the split's only
+   * when this node's log never held the region. See `addSplitChildren`.
+   */
+  readonly fromEngine?: boolean;
   /** The child's descriptor: its replicas make the marker's configuration. */
   readonly descriptor: RegionDescriptor;
   /**
@@ -61,15 +66,27 @@ export function splitChildBootstrap(
  * Bootstraps the logs of split children that have none (one save), then adds them to the
  * driver. A child whose log exists (a restart that replays the split after its log was saved)
  * keeps it.
+ *
+ * A region found on the engine at a restart (`fromEngine`) whose log this node held already,
+ * with neither entries nor a marker, is taken for a replica created from a peer's message
+ * (server/node/region_creation.ts saves its log first) whose image reached the engine while a
+ * crash lost the snapshot's marker (the image is installed before the marker is saved).
+ * The engine's applied index is then the image's, whose term this node does not know: a marker
+ * there at SPLIT_CHILD_TERM made a log entry the leader's log does not have (the simulator's
+ * seed 24: a marker (188, term 1) where the leader's entry 188 is of term 2, at the replica's
+ * commit, so the leader's appends never landed). Its log stays empty; the leader, finding
+ * nothing to append to, sends a snapshot again.
  */
 export async function addSplitChildren(
   driver: MultiRaftDriver,
   log: MultiLogStore,
   children: readonly SplitChild[],
 ): Promise<void> {
+  const held = new Set(log.regionIds()); // before `group` adds the views below
   const boot = new Map<number, PersistRequest>();
   for (const c of children) {
     if (driver.region(c.spec.id) !== undefined) continue;
+    if (c.fromEngine === true && held.has(c.spec.id)) continue; // an existing log is kept
     const view = log.group(c.spec.id);
     if (view.snapshotMarker.index === 0 && view.lastIndex() === 0) {
       boot.set(c.spec.id, splitChildBootstrap(c.index, c.descriptor, view.hardState));

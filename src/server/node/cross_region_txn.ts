@@ -13,7 +13,8 @@
  *    (`Transaction.commit`). Each region writes the committed values into its keyspace at the
  *    commit timestamp, which is the answer's revision.
  *
- * A conflict is retried here with a new start timestamp (`TXN_CROSS_REGION_ATTEMPTS`), then
+ * A conflict, or reads refused for a passing reason (a region split under them), is retried here
+ * with a new start timestamp (`TXN_CROSS_REGION_ATTEMPTS`), then
  * answered UNAVAILABLE: nothing happened, the client may retry. An unknown commit outcome is
  * TIMEOUT. Not supported across regions (FAILED_PRECONDITION): a range or delete-range over
  * several keys, puts with a lease, an expiry, a condition or `return_previous`, and writing a key
@@ -51,7 +52,7 @@ import {
 } from "./cross_region_txn_checks.ts";
 import { type TxnEnv, TxnLockedError } from "../../txn/lock_resolver.ts";
 import { TxnRouteError } from "../../txn/routed_txn_client.ts";
-import { toHex } from "../../util/bytes.ts";
+import { compareBytes, toHex } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 
 export interface CrossRegionTxnDeps {
@@ -66,6 +67,13 @@ export interface CrossRegionTxnDeps {
 
 type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
 
+/**
+ * The start timestamp's reads were refused for a passing reason (a region split or changed while
+ * they waited, no leader yet): nothing was written, so another attempt at a new start timestamp
+ * is as good as the first, and the node makes it rather than the client.
+ */
+class ReadRefusedError extends Error {}
+
 /** Reads every key at `ts` (each once). */
 async function readAll(
   d: CrossRegionTxnDeps,
@@ -73,7 +81,13 @@ async function readAll(
   ts: number,
 ): Promise<Map<string, KeyState | undefined>> {
   const unique = new Map(keys.map((k) => [toHex(k), k]));
-  const states = await d.read([...unique.values()], ts);
+  let states: (KeyState | undefined)[];
+  try {
+    states = await d.read([...unique.values()], ts);
+  } catch (err) {
+    const passing = err instanceof ServiceError && err.code === ErrorCode.UNAVAILABLE;
+    throw passing ? new ReadRefusedError(err.message) : err;
+  }
   return new Map([...unique.keys()].map((hex, i) => [hex, states[i]]));
 }
 
@@ -123,6 +137,11 @@ function runOps(
   return (commitTs) => answers.map((a) => a(commitTs));
 }
 
+/** The lowest of `keys` (bytewise). */
+function firstKey(keys: readonly Uint8Array[]): Uint8Array {
+  return keys.reduce((a, b) => compareBytes(a, b) <= 0 ? a : b);
+}
+
 /** A state written earlier in the transaction carries -1 for revisions not known until now. */
 function kv(s: KeyState, commitTs: number, keysOnly = false) {
   const at = (r: number) => r === -1 ? commitTs : r;
@@ -157,7 +176,15 @@ async function txnOnce(
       results: results(revision),
     }),
   });
-  const txn = new Transaction(env, startTs, txnOptions(session, answer));
+  const mayWrite = [...req.success, ...req.failure].some((op) =>
+    op.op.case === "put" || op.op.case === "deleteRange"
+  );
+  const options = txnOptions(session, answer, mayWrite);
+  const txn = new Transaction(env, startTs, options);
+  // The primary (the first key prewritten) must be the same whichever branch runs, so that a
+  // retry of the request finds the session its first attempt recorded there: the request's
+  // first key is always prewritten (locked, if not written).
+  if (options.commitReads === true && keys.length > 0) txn.lock(firstKey(keys));
   for (const c of req.compare) txn.lock(c.key);
   results = runOps(branch, seen, txn);
   checkBytes(writtenBytes(branch) + encodeOutcome({ body: answer(startTs) }).length);
@@ -209,7 +236,8 @@ async function withRetries(
       return await once();
     } catch (err) {
       if (err instanceof TxnAppliedError) return savedAnswer(err);
-      const again = err instanceof TxnConflictError || err instanceof TxnLockedError;
+      const again = err instanceof TxnConflictError || err instanceof TxnLockedError ||
+        err instanceof ReadRefusedError;
       if (!again || attempt >= TXN_CROSS_REGION_ATTEMPTS) throw serviceErrorOf(err);
       await d.env().sleep(10 * 2 ** attempt);
     }
@@ -220,7 +248,9 @@ function serviceErrorOf(err: unknown): unknown {
   if (err instanceof TxnConflictError || err instanceof TxnLockedError) {
     return new ServiceError(ErrorCode.UNAVAILABLE, `${err.message}; nothing was written, retry`);
   }
-  if (err instanceof TxnRouteError) return new ServiceError(ErrorCode.UNAVAILABLE, err.message);
+  if (err instanceof TxnRouteError || err instanceof ReadRefusedError) {
+    return new ServiceError(ErrorCode.UNAVAILABLE, err.message);
+  }
   if (err instanceof TxnUndeterminedError) {
     return new ServiceError(ErrorCode.TIMEOUT, `the transaction's ${err.message}`);
   }

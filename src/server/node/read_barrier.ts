@@ -10,6 +10,7 @@ import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import { ServiceError } from "../kv_service.ts";
 import { READ_ROUND_RETRY_MS } from "../../limits_ops.ts";
+import { errorMessage } from "../../util/errors.ts";
 
 interface Round {
   readonly waiters: (() => void)[];
@@ -136,7 +137,14 @@ export class ReadBarrier {
     const view = new DataView(context.buffer);
     view.setFloat64(0, this.nodeId);
     view.setFloat64(8, id);
-    const refused = this.issuer.issue(context);
+    let refused: string | undefined;
+    try {
+      refused = this.issuer.issue(context);
+    } catch (err) {
+      // The region left this node while the round waited its turn (its group is gone): a
+      // refusal for these reads, never an exception thrown from a microtask or a timer.
+      refused = errorMessage(err);
+    }
     if (refused !== undefined) {
       const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${refused}`);
       for (const reject of round.rejecters) reject(err);

@@ -24,14 +24,12 @@
 import { type Message, MessageType, type Snapshot } from "../../raft/core/messages.ts";
 import type { RegionSpec } from "../../raft/multi/driver.ts";
 import type { NodeBatch } from "../../raft/multi/transport.ts";
-import { mayCreateReplica } from "../../raft/multi/split_child.ts";
+import { mayInstallImage } from "./region_image_screen.ts";
 import { RegionKv } from "../../kv/region_apply.ts";
-import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
-import { readMergeState } from "../../kv/region_merge_state.ts";
-import type { EngineReader } from "../../kv/write_set.ts";
 import type { RegionDescriptor } from "../../region/descriptor.ts";
-import { REGION_UNINITIALIZED_MAX } from "../../limits_ops.ts";
-import { errorMessage } from "../../util/errors.ts";
+import { REGION_UNINITIALIZED_MAX, REGION_UNINITIALIZED_TTL_MS } from "../../limits_ops.ts";
+import type { TimerId } from "../../platform/types.ts";
+import { errorMessage, NoSpaceError } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import { KV_REGION, type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
@@ -60,32 +58,11 @@ export interface RegionCreationDeps {
   readonly mergedByImage: (target: RegionDescriptor) => Promise<void>;
 }
 
-/**
- * Whether an image of `incoming` may install here: no local region overlaps it, except a merge's
- * source prepared here for it — an image of the target that reaches into its source's range is
- * past the commit (a region grows only by a merge), so that source is gone and is dropped once
- * the image installed (region_apply_pass.ts `mergedByImage`) — and a region merged away whose
- * removal has not run yet (or was cut by a crash): its keys are its target's. The import's own
- * check (importRegionSnapshot) allows the same. Without the exceptions a node whose replica of
- * the target was removed, and which got it back only after the merge, refused the target's
- * images for ever.
- */
-export function mayInstallImage(
-  db: EngineReader,
-  incoming: RegionDescriptor,
-): { ok: true } | { ok: false; overlaps: number } {
-  const live = (d: RegionDescriptor) => {
-    const merge = readMergeState(db, d.id);
-    return merge?.target.id !== incoming.id && merge?.stage !== "merged";
-  };
-  const local = readAllDescriptors(db).filter((d) => d.id === incoming.id || live(d));
-  return mayCreateReplica(local, incoming);
-}
-
 export class RegionCreation {
   readonly #scheduled = new Set<number>();
-  /** On the driver, waiting for an image. */
-  readonly #uninitialized = new Set<number>();
+  /** On the driver, waiting for an image, with the time each was created. */
+  readonly #uninitialized = new Map<number, number>();
+  #sweepTimer: TimerId | undefined;
   /** Replicas created; images dropped because their range overlapped a local region. */
   readonly counts = { created: 0, overlapping: 0 };
 
@@ -142,11 +119,27 @@ export class RegionCreation {
     const driver = this.d.raft.driver;
     if (this.d.closed() || this.d.known(id) || driver.region(id) !== undefined) return;
     if (this.#logged(id)) return;
+    // The log holds the region (its hard state) before any image can reach the engine: at a
+    // restart, a region on the engine whose log is held but empty came by an image whose
+    // marker a crash lost, and gets no marker at the image's index (addSplitChildren).
+    const log = this.d.raft.n.log;
+    const hardState = log.group(id).hardState, mustSync = true;
+    try {
+      await log.save(new Map([[id, { hardState, entries: [], snapshot: undefined, mustSync }]]));
+    } catch (err) {
+      if (err instanceof NoSpaceError) return; // the leader's next message tries again
+      throw err;
+    }
+    if (this.d.closed() || this.d.known(id) || driver.region(id) !== undefined) return;
     await driver.addRegions([this.#placeholder(id)]);
     const handle = driver.regionNode(id);
     if (handle === undefined) return;
     handle.suppressVotes = true;
-    this.#uninitialized.add(id);
+    this.#uninitialized.set(id, this.d.o.clock.nowMs());
+    this.#sweepTimer ??= this.d.o.clock.setTimeout(
+      () => this.#sweep(),
+      REGION_UNINITIALIZED_TTL_MS,
+    );
     this.counts.created++;
     this.d.o.logger.info("region.replica_created", { region: id, note: "waiting for its image" });
   }
@@ -204,6 +197,34 @@ export class RegionCreation {
     const handle = this.d.raft.driver.regionNode(id);
     if (handle !== undefined) handle.suppressVotes = false;
     this.d.o.logger.info("region.replica_caught_up", { region: id });
+  }
+
+  /**
+   * Removes the replicas no image reached within REGION_UNINITIALIZED_TTL_MS: a leader's message
+   * in flight when this node was removed from the region made them (seen in the e2e run, right
+   * after a removal), and nothing fills them. Kept, such a replica held `waiting` true for good,
+   * which stops every split this node would propose (region_split_check.ts), and took a slot.
+   */
+  #sweep(): void {
+    this.#sweepTimer = undefined;
+    if (this.d.closed()) return;
+    const clock = this.d.o.clock;
+    const isStale = (t: number | undefined) =>
+      t !== undefined && clock.nowMs() - t >= REGION_UNINITIALIZED_TTL_MS;
+    const stale = [...this.#uninitialized].filter(([, t]) => isStale(t));
+    if (stale.length > 0) {
+      this.d.raft.loop.between(async () => {
+        // Made again since (released, then a new message)? Then it is not stale.
+        const ids = stale.map(([id]) => id).filter((id) => isStale(this.#uninitialized.get(id)));
+        await this.release(ids);
+        for (const region of ids) {
+          this.d.o.logger.info("region.replica_dropped", { region, note: "no image came" });
+        }
+      });
+    }
+    if (this.#uninitialized.size > stale.length) {
+      this.#sweepTimer = clock.setTimeout(() => this.#sweep(), REGION_UNINITIALIZED_TTL_MS);
+    }
   }
 
   /**

@@ -118,14 +118,14 @@ export class RegionHost {
 
   /** Opens the regions other than region 1 found on the engine (at open, before the loop runs). */
   async openAll(voters: readonly number[]): Promise<void> {
-    const db = this.d.engine().db;
     const children: SplitChild[] = [];
-    for (const kv of await openRegions(db, voters)) {
+    for (const kv of await openRegions(this.d.engine().db, voters)) {
       if (kv.descriptor.id === this.d.first.id) {
         kv.kv.garbage.stop(); // region 1 is the engine holder's own
         continue;
       }
-      children.push({ spec: this.#spec(kv), index: kv.appliedIndex, descriptor: kv.descriptor });
+      const spec = this.#spec(kv);
+      children.push({ spec, index: kv.appliedIndex, descriptor: kv.descriptor, fromEngine: true });
     }
     await this.#join(children);
   }

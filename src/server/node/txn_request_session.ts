@@ -25,12 +25,15 @@ export interface RequestSession {
 export function txnOptions(
   session: RequestSession | undefined,
   answer: (commitTs: number) => CommandOutcome,
+  mayWrite = true,
 ): TxnOptions {
   if (session === undefined || session.clientId === 0 || session.sequence === 0) {
     return { isolation: "serializable" };
   }
   const outcome = (commitTs: number) => encodeOutcome({ body: answer(commitTs) });
-  return { isolation: "serializable", session: { ...session, outcome } };
+  // A request that may write commits even a branch that only reads, so a retry of it that
+  // takes that branch meets the session the first attempt's commit recorded.
+  return { isolation: "serializable", session: { ...session, outcome }, commitReads: mayWrite };
 }
 
 /** The answer an earlier transaction of the same request saved. */

@@ -17,7 +17,9 @@ test("tinykv sim --seeds 2: a line per seed, a summary, exit 0", async () => {
         String.raw`\| linearizable yes \| revisions ok \(\d+ writes, \d+ reads\) ` +
         String.raw`\| expiry \d+ reads \(\d+ expiring\) \d+ changes \d+ swept ` +
         String.raw`\| redis exec \d+/\d+/\d+ ttl \d+ db1 \d+ ` +
-        String.raw`\| watches \d+ \(\d+ events\) leases \d+$`,
+        String.raw`\| watches \d+ \(\d+ events\) leases \d+ ` +
+        String.raw`\| bank txn \d+ \(\d+ across\) / \d+ raced / \d+ unknown, ` +
+        String.raw`reads \d+ \(\d+ across\), accounts in \d+ regions$`,
     ),
   );
   assert.match(lines[1], /^seed 22 /);
