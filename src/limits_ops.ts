@@ -266,3 +266,9 @@ export const MERGE_ENTRIES_MAX = 4_096;
 export const MERGE_ENTRIES_BYTES_MAX = 8 * MiB;
 /** Merge checks after which a merge command proposed and not applied is proposed again. */
 export const MERGE_RETRY_CHECKS = 5;
+/**
+ * Sources a merged region remembers having absorbed (merged_sources.ts): a replica of one of
+ * them that missed the commit (its target jumped past it by an image) learns from it that it is
+ * gone. Past it the lowest source id is forgotten.
+ */
+export const MERGED_SOURCES_KEPT = 64;

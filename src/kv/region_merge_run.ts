@@ -9,7 +9,8 @@
  * - CommitMerge (target): once the source replica here applied up to the fence (from the
  *   entries carried when it lags), one batch writes the target's grown descriptor (a version
  *   above both), the absorbed records, summed counters, the revision and compaction point past
- *   both regions' revisions, and the source's record `merged`.
+ *   both regions' revisions, the source's record `merged`, and the target's record that it
+ *   absorbed that source (merged_sources.ts).
  * - RollbackMerge (source): a new version again, the record deleted; it serves again.
  */
 import type { WriteOp } from "../storage/db.ts";
@@ -21,6 +22,7 @@ import type { RegionOutcome } from "./region_command.ts";
 import { descriptorKey, encodeDescriptor } from "./region_descriptor_record.ts";
 import { decodeSession } from "./keyspace.ts";
 import { mergeRegions } from "./region_merge.ts";
+import { recordMergedSource } from "./merged_sources.ts";
 import {
   MergeSourceBehindError,
   preparedSource,
@@ -147,6 +149,8 @@ async function commit(
     const ops: WriteOp[] = [];
     const plan = { target: region.kv.region, source: from.region, sourceView: from.history };
     mergeRegions(db, { ...plan, sourceSpan: source.descriptor }, ops);
+    // The proof a source replica that never applies this commit finds (merged_sources.ts).
+    ops.push(...recordMergedSource(db, merged.id, source.descriptor.id, c.fence));
     for (const op of ops) {
       if (op.type === "put") ws.put(toBytes(op.key), toBytes(op.value));
       else ws.delete(toBytes(op.key));

@@ -132,7 +132,9 @@ function checkTarget(db: RegionDb, image: RegionImage): void {
   }
   for (const local of readAllDescriptors(db)) {
     // A merge's source prepared for this region: the image is past the commit that took it in.
-    if (readMergeState(db, local.id)?.target.id === d.id) continue;
+    // A region merged away (its removal cut by a crash, say): its keys are its target's now.
+    const merge = readMergeState(db, local.id);
+    if (merge?.target.id === d.id || merge?.stage === "merged") continue;
     if (local.id !== d.id && overlaps(local, d)) {
       throw new InvalidArgumentError(
         `region ${d.id}'s snapshot overlaps local region ${local.id}: it catches up first`,

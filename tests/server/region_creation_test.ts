@@ -68,6 +68,7 @@ test("region creation: no uninitialized replica over a log the node holds", asyn
     adopt: () => {
       throw new Error("no image in this test");
     },
+    mergedByImage: () => Promise.reject(new Error("no image in this test")),
     closed: () => false,
   });
   onUnknown(7, heartbeat(2));
@@ -124,6 +125,7 @@ test("region creation: a replica no image reaches is removed after REGION_UNINIT
     adopt: () => {
       throw new Error("no image in this test");
     },
+    mergedByImage: () => Promise.reject(new Error("no image in this test")),
     closed: () => false,
   });
   // A heartbeat in flight when this node left region 9 makes a replica nothing will fill.

@@ -37,6 +37,7 @@ import { ProposalTimestamps } from "./proposal_timestamps.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
 import { MergeCheck } from "./region_merge_check.ts";
+import { lockedMergeHooks } from "./region_apply_pass.ts";
 import { wireTxns } from "./region_txn_wiring.ts";
 import type { RegionTxnService } from "./region_txn_service.ts";
 import type { NodeTxnSender } from "./node_txn_sender.ts";
@@ -107,6 +108,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     on: () => host.regionSnapshots,
     known: (id) => host.knows(id),
     adopt: (kv) => host.adopt(kv),
+    mergedByImage: lockedMergeHooks(d.engine, host, o.logger).mergedByImage,
     closed: d.closed,
   });
   host.release = (ids) => creation.release(ids);
@@ -216,7 +218,8 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
 /** The merge check, and the removal of the replicas of regions merged away. */
 function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval): MergeCheck {
   const { o, raft } = d;
-  host.onMergedAway = (id) => removal.remove(id, "merged away");
+  host.onMergedAway = (id, why) =>
+    removal.remove(id, why === undefined ? "merged away" : `merged away: ${why}`);
   return new MergeCheck({
     regions: () => host.withMerged(),
     region: (id) => host.region(id),
@@ -225,6 +228,7 @@ function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval
     selfId: o.id,
     transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
     removeMerged: (id) => removal.remove(id, "merged away"),
+    markMerged: lockedMergeHooks(d.engine, host, o.logger).markMerged,
     retryHeld: () =>
       host.applyPass.holding === 0
         ? Promise.resolve()

@@ -18,9 +18,14 @@ import type { KvEvent } from "../../kv/key_state.ts";
 import { MergeSourceBehindError } from "../../kv/region_merge_apply.ts";
 import type { MergeReport } from "../../kv/region_merge_run.ts";
 import { encodeMergeState, mergeStateKey } from "../../kv/region_merge_state.ts";
+import { readMergedSource } from "../../kv/merged_sources.ts";
+import type { EngineReader } from "../../kv/write_set.ts";
 import { overlaps, type RegionDescriptor } from "../../region/descriptor.ts";
 import type { Db } from "../../storage/db.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
+import type { EngineHolder } from "./engine_holder.ts";
+import type { Logger } from "../log/logger.ts";
+import { errorMessage } from "../../util/errors.ts";
 import { applyRegionEntries } from "./region_membership.ts";
 
 /** The host of regions, as the pass uses it (region_host.ts). */
@@ -30,7 +35,7 @@ export interface ApplyPassHost {
   onEvents(region: number, events: readonly KvEvent[], revision: number): void;
   generation: number;
   onChanged(): void;
-  onMergedAway(id: number): void;
+  onMergedAway(id: number, why?: string): void;
 }
 
 export class RegionApplyPass {
@@ -109,26 +114,77 @@ export function mergeFields(report: MergeReport): Record<string, string | number
   return { kind: report.kind, target: target.id, source: source.id, index };
 }
 
+/** What the merge's replica checks read of a hosted region. */
+export type MergingReplica = Pick<HostedRegion, "id" | "kv">;
+
 /**
- * A merge's target installed an image covering a source prepared for it here: the image is past
- * the commit, which this node never applied. The source is marked merged (on the engine first,
- * so a crash before its removal leaves it merged) and dropped; its keys came with the image.
+ * A merge's target installed an image taken past the commit, which this node never applied: a
+ * source prepared here for it is merged when the image covers the source's range (a target grows
+ * only by merging) or the target's records say it absorbed that source (merged_sources.ts: the
+ * target split again since, and its image no longer reaches the source). Each such source is
+ * marked merged and dropped (`markMergedAway`); its keys came with the target's image, or come
+ * with the images of the target's children.
  */
 export async function mergedByImage(
   db: Db,
   target: RegionDescriptor,
-  hosted: readonly HostedRegion[],
-  drop: (id: number) => void,
+  hosted: readonly MergingReplica[],
+  drop: (id: number, why: string) => void,
 ): Promise<void> {
   for (const r of hosted) {
     const merge = r.kv.merge;
     if (merge?.stage !== "prepared" || merge.target.id !== target.id) continue;
-    if (!overlaps(r.kv.descriptor, target)) continue;
-    const merged = { ...merge, stage: "merged" as const };
-    await db.write([{ type: "put", key: mergeStateKey(r.id), value: encodeMergeState(merged) }]);
-    r.kv.mergeApplied(r.kv.descriptor, merged);
-    drop(r.id);
+    const covered = overlaps(r.kv.descriptor, target);
+    if (!covered && !absorbedHere(db, r)) continue;
+    await markMergedAway(db, r, drop, covered ? "its target's image covers it" : undefined);
   }
+}
+
+/**
+ * Whether the target a source replica here is prepared for absorbed it, as the target's replica
+ * on this node records (merged_sources.ts): the source's group is gone, so nothing else tells it.
+ */
+export function absorbedHere(db: EngineReader, source: MergingReplica): boolean {
+  const merge = source.kv.merge;
+  if (merge?.stage !== "prepared") return false;
+  return readMergedSource(db, merge.target.id, source.id) !== undefined;
+}
+
+/**
+ * Marks a prepared source merged (on the engine first, so a crash before its removal leaves it
+ * merged) and drops it: its target took it in without this node applying the commit.
+ */
+export async function markMergedAway(
+  db: Db,
+  r: MergingReplica,
+  drop: (id: number, why: string) => void,
+  why?: string,
+): Promise<void> {
+  const merge = r.kv.merge;
+  if (merge?.stage !== "prepared") return;
+  const merged = { ...merge, stage: "merged" as const };
+  await db.write([{ type: "put", key: mergeStateKey(r.id), value: encodeMergeState(merged) }]);
+  r.kv.mergeApplied(r.kv.descriptor, merged);
+  drop(r.id, why ?? `region ${merge.target.id} records it absorbed`);
+}
+
+/** The host's side of `mergedByImage` and `markMergedAway`, on the engine's lock. */
+export interface MergedAwayHost {
+  withMerged(): readonly MergingReplica[];
+  onMergedAway(id: number, why?: string): void;
+}
+
+/** `mergedByImage` and `markMergedAway` as the node runs them: on the engine's lock. */
+export function lockedMergeHooks(engine: () => EngineHolder, host: MergedAwayHost, log: Logger) {
+  return {
+    mergedByImage: (t: RegionDescriptor) =>
+      engine().locked(() => mergedByImage(engine().db, t, host.withMerged(), host.onMergedAway)),
+    markMerged: (r: MergingReplica) => {
+      const mark = () => markMergedAway(engine().db, r, host.onMergedAway);
+      const fields = (err: unknown) => ({ region: r.id, error: errorMessage(err) });
+      engine().locked(mark).catch((err) => log.warn("region.merge_mark_failed", fields(err)));
+    },
+  };
 }
 
 /**

@@ -11,10 +11,11 @@
  *
  * Never two regions over one key (mayCreateReplica, split_child.ts): an image whose range
  * overlaps a local region (this node has not applied a split or merge the sender has) is
- * dropped before Raft sees it (`screen`); the node catches up on its own region first and the
- * leader sends the image again. A replica created while the parent's split is still coming
- * (the child's leader was quicker than this node's apply) is removed when the split applies,
- * and the split's child takes its place (`release`).
+ * dropped before Raft sees it (`screen`), unless that region is a merge's source prepared here
+ * for the image's region, which the image shows merged (`mayInstallImage`); the node catches up
+ * on its own region first and the leader sends the image again. A replica created while the
+ * parent's split is still coming (the child's leader was quicker than this node's apply) is
+ * removed when the split applies, and the split's child takes its place (`release`).
  *
  * Votes: the replica drops vote requests, and sends none, until it has installed its image and
  * then applied its leader's commit index confirmed after it was created (its read barrier), as a
@@ -23,9 +24,9 @@
 import { type Message, MessageType, type Snapshot } from "../../raft/core/messages.ts";
 import type { RegionSpec } from "../../raft/multi/driver.ts";
 import type { NodeBatch } from "../../raft/multi/transport.ts";
-import { mayCreateReplica } from "../../raft/multi/split_child.ts";
+import { mayInstallImage } from "./region_image_screen.ts";
 import { RegionKv } from "../../kv/region_apply.ts";
-import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { REGION_UNINITIALIZED_MAX, REGION_UNINITIALIZED_TTL_MS } from "../../limits_ops.ts";
 import type { TimerId } from "../../platform/types.ts";
 import { errorMessage, NoSpaceError } from "../../util/errors.ts";
@@ -53,6 +54,8 @@ export interface RegionCreationDeps {
   /** Hosts a region whose image was installed: its driver spec, served from then on. */
   readonly adopt: (kv: RegionKv) => { spec: Omit<RegionSpec, "voters">; hosted: HostedRegion };
   readonly closed: () => boolean;
+  /** Drops the sources prepared here for a target whose image just installed (mergedByImage). */
+  readonly mergedByImage: (target: RegionDescriptor) => Promise<void>;
 }
 
 export class RegionCreation {
@@ -160,6 +163,11 @@ export class RegionCreation {
       });
       const adopted = this.d.adopt(kv);
       real = adopted.spec;
+      // Not awaited: the restore returns as before (Raft persists the snapshot after it); the
+      // drop queues on the engine's lock behind it.
+      this.d.mergedByImage(kv.descriptor).catch((err) => {
+        this.d.o.logger.warn("region.merge_mark_failed", { region: id, error: errorMessage(err) });
+      });
       this.#uninitialized.delete(id);
       void this.#catchUp(id, adopted.hosted);
     };
@@ -252,8 +260,7 @@ export class RegionCreation {
       }
       try {
         const { descriptor } = await imageHead(rm.region, m.snapshot.data);
-        const local = readAllDescriptors(this.d.engine().db);
-        const may = mayCreateReplica(local, descriptor);
+        const may = mayInstallImage(this.d.engine().db, descriptor);
         if (may.ok) kept.push(rm);
         else {
           this.counts.overlapping++;

@@ -67,7 +67,7 @@ export class RegionHost {
     return list.sort((a, b) => compareBytes(a.kv.descriptor.start, b.kv.descriptor.start));
   }
   /** A region this node holds was merged away here (its replica is dropped: region_removal.ts). */
-  onMergedAway: (id: number) => void = () => {};
+  onMergedAway: (id: number, why?: string) => void = () => {};
   /** Applies the regions' entries (a merge's target may wait for its source). */
   readonly applyPass: RegionApplyPass = new RegionApplyPass(this);
 

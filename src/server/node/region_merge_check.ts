@@ -4,7 +4,10 @@
  * into the left one (the target). Every `intervalMs` it:
  *
  * 1. drops its replicas of regions merged away (the source's record says `merged`: the target's
- *    commit applied here), keeping their keys, which are the target's now (region_removal.ts);
+ *    commit applied here), keeping their keys, which are the target's now (region_removal.ts),
+ *    and marks merged the sources prepared here whose target's replica here records having
+ *    absorbed them (merged_sources.ts: it installed an image past the commit instead of
+ *    applying it, and the source's group, gone, will never say);
  * 2. drives the merges in flight: for a source prepared here, a node leading the target (whose
  *    epoch is still the one the prepare saw) and the source, every replica of which has the
  *    fence in its log, proposes the CommitMerge, carrying the source's log tail up to the fence
@@ -32,7 +35,7 @@ import {
   MERGE_ENTRIES_MAX,
   MERGE_RETRY_CHECKS,
 } from "../../limits_ops.ts";
-import { carried } from "./region_apply_pass.ts";
+import { absorbedHere, carried } from "./region_apply_pass.ts";
 import { equalBytes } from "../../util/bytes.ts";
 import type { RegionDescriptor, RegionEpoch } from "../../region/descriptor.ts";
 import { sameEpoch } from "../../region/descriptor.ts";
@@ -56,6 +59,8 @@ export interface MergeCheckDeps {
   readonly retryHeld: () => Promise<void>;
   /** Drops this node's replica of a region merged away (its keys stay: region_removal.ts). */
   readonly removeMerged: (id: number) => void;
+  /** Marks a prepared source merged and drops it: its target absorbed it (markMergedAway). */
+  readonly markMerged: (r: HostedRegion) => void;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Current-record bytes two adjacent regions add up to at most to merge; 0: never. */
@@ -110,6 +115,10 @@ export class MergeCheck {
 
   /** Step 1: drops a replica of a region merged away; whether it was one. */
   #dropIfMerged(r: HostedRegion): boolean {
+    if (absorbedHere(this.d.db(), r)) {
+      this.d.markMerged(r);
+      return true;
+    }
     if (r.kv.merge?.stage !== "merged") return false;
     this.d.removeMerged(r.id); // once: a removal scheduled already is not scheduled again
     return true;

@@ -1,0 +1,31 @@
+/**
+ * Which images a node may install over its local regions (region_creation.ts `screen`;
+ * docs/regions.md "Merge", "A source replica that missed the commit").
+ */
+import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
+import { readMergeState } from "../../kv/region_merge_state.ts";
+import type { EngineReader } from "../../kv/write_set.ts";
+import { mayCreateReplica } from "../../raft/multi/split_child.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
+
+/**
+ * Whether an image of `incoming` may install here: no local region overlaps it, except a merge's
+ * source prepared here for it — an image of the target that reaches into its source's range is
+ * past the commit (a region grows only by a merge), so that source is gone and is dropped once
+ * the image installed (region_apply_pass.ts `mergedByImage`) — and a region merged away whose
+ * removal has not run yet (or was cut by a crash): its keys are its target's. The import's own
+ * check (importRegionSnapshot) allows the same. Without the exceptions a node whose replica of
+ * the target was removed, and which got it back only after the merge, refused the target's
+ * images for ever.
+ */
+export function mayInstallImage(
+  db: EngineReader,
+  incoming: RegionDescriptor,
+): { ok: true } | { ok: false; overlaps: number } {
+  const live = (d: RegionDescriptor) => {
+    const merge = readMergeState(db, d.id);
+    return merge?.target.id !== incoming.id && merge?.stage !== "merged";
+  };
+  const local = readAllDescriptors(db).filter((d) => d.id === incoming.id || live(d));
+  return mayCreateReplica(local, incoming);
+}
