@@ -25,6 +25,11 @@ export function ordersFor(
   nodeId: number,
   reported: readonly number[],
   terms: readonly number[] = [],
+  /**
+   * Whether `node`'s replica of `region` may not vote yet (its heartbeat listed it catching up):
+   * a promotion to voter waits for it, since a voter that cannot vote costs its region a failure.
+   */
+  catchingUp: (region: number, node: number) => boolean = () => false,
 ): StepOrder[] {
   const out: StepOrder[] = [];
   for (const [i, id] of reported.entries()) {
@@ -33,6 +38,7 @@ export function ordersFor(
     if (op === undefined || info === undefined || info.leader !== nodeId) continue;
     const step = currentStep(op, info);
     if (step === undefined || step === "stale") continue;
+    if (step.kind === "promote" && step.promote !== 0 && catchingUp(id, step.promote)) continue;
     const term = terms[i] ?? 0;
     const order = { regionId: id, epoch: info.descriptor.epoch, step };
     out.push(term > 0 ? { ...order, term } : order);

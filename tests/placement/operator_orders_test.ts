@@ -71,6 +71,7 @@ test("operator orders: a drain empties the node within the bounds, each order ap
   const model = regions(6, [1, 2, 3]);
   const held = model.map((r) => ({ regionId: r.d.id, confVer: r.d.epoch.confVer }));
   let changes = 0;
+  let withheld = 0;
   let maxInFlight = 0;
   let maxPerNode = 0;
   for (let t = 1; t <= 200; t++) {
@@ -104,11 +105,22 @@ test("operator orders: a drain empties the node within the bounds, each order ap
       assert.equal(o.term, undefined, "a report without a term: an order without one");
       const [named] = ordersFor(scheduler, r.leader, [99, r.d.id], [3, 8]);
       assert.equal(named.term, 8, "each order names its own report's term");
+      if (o.step.kind === "promote" && o.step.promote !== 0) {
+        // While the learner's node lists the region as catching up (it may not vote yet), its
+        // promotion waits; another node's list changes nothing.
+        const promoted = o.step.promote;
+        const listed = (region: number, node: number) => region === r.d.id && node === promoted;
+        assert.deepEqual(ordersFor(scheduler, r.leader, [r.d.id], [], listed), []);
+        const other = (region: number, node: number) => region === r.d.id && node !== promoted;
+        assert.equal(ordersFor(scheduler, r.leader, [r.d.id], [], other).length, 1);
+        withheld++;
+      }
       if (run(r, o)) changes++;
       assert.equal(run(r, o), false, "the same order delivered again changes nothing");
     }
   }
   assert.equal(maxInFlight, 2);
+  assert.ok(withheld > 0, "promotions were checked against the catching-up lists");
   assert.equal(maxPerNode, 1);
   for (const r of model) {
     const voters = r.d.replicas.filter((p) => p.role === "voter").map((p) => p.nodeId).sort();

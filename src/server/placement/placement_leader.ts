@@ -74,6 +74,8 @@ export class PlacementLeader {
   planned: PendingStep[] = [];
   /** Step orders and tombstones sent with heartbeat answers. */
   readonly sent = { orders: 0, tombstones: 0 };
+  /** Per node, the regions its last heartbeat listed as catching up (promotions wait for them). */
+  readonly catchingUp = new Map<number, ReadonlySet<number>>();
 
   constructor(readonly c: LeaderContext) {
     this.scheduler = new PlacementScheduler(c.state.view, { ...SCHEDULER, replicas: c.replicas });
@@ -127,7 +129,10 @@ export class PlacementLeader {
       this.c.counts.lastRefusal = o.reason;
     }
     const ids = reports.map((r) => r.descriptor.id);
-    const orders = ordersFor(this.scheduler, h.nodeId, ids, h.terms);
+    this.catchingUp.set(h.nodeId, new Set(h.catchingUp ?? []));
+    const notYet = (region: number, node: number) =>
+      this.catchingUp.get(node)?.has(region) === true;
+    const orders = ordersFor(this.scheduler, h.nodeId, ids, h.terms, notYet);
     const held = (h.held ?? []).filter((x) => x.regionId !== 1); // region 1: the cluster's members
     const tombstones = tombstonesFor(this.scheduler, h.nodeId, held);
     this.sent.orders += orders.length;

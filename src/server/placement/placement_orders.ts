@@ -4,6 +4,7 @@
  *
  *   held (in the heartbeat):  count · (region id · conf version)*     the regions a node hosts
  *   terms (in the heartbeat): count · term*     the Raft term of each report, in report order
+ *   catching up (in the heartbeat): count · region id*   replicas here that may not vote yet
  *   answer:                   count · order*  ·  count · (region id · conf version)*
  *                             · count · term*
  *                             steps to run; replicas to drop, with the conf version that left
@@ -104,6 +105,21 @@ export function checkTerms(terms: readonly number[], expected: number): void {
 export function writeTerms(w: ByteWriter, terms: readonly number[]): void {
   w.varint(terms.length);
   for (const t of terms) w.varint(t);
+}
+
+/** Region ids: those whose replica on the sender may not vote yet (it is catching up). */
+export function writeRegionIds(w: ByteWriter, ids: readonly number[]): void {
+  w.varint(ids.length);
+  for (const id of ids) w.varint(id);
+}
+
+/** The region ids; undefined when the message ends before them (an older sender's). */
+export function readRegionIds(r: ByteReader): number[] | undefined {
+  if (r.remaining === 0) return undefined;
+  const n = readCount(r, PLACEMENT_HELD_PER_HEARTBEAT_MAX, "regions catching up");
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(r.varint());
+  return out;
 }
 
 /** The terms; undefined when the message ends before them (an older sender's). */

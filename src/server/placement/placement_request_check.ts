@@ -4,6 +4,7 @@
  */
 import {
   PLACEMENT_ADDRESS_BYTES_MAX,
+  PLACEMENT_HELD_PER_HEARTBEAT_MAX,
   PLACEMENT_ID_BATCH_MAX,
   PLACEMENT_REPORTS_PER_HEARTBEAT_MAX,
   PLACEMENT_ZONE_BYTES_MAX,
@@ -37,6 +38,7 @@ export function checkPlacementRequest(b: PlacementRequestBody): void {
         if (r.descriptor.id === 0) throw new InvalidArgumentError("region 0 is not reported");
       }
       if (h.terms !== undefined) checkTerms(h.terms, h.reports.length);
+      if (h.catchingUp !== undefined) checkCatchingUp(h.catchingUp);
       return checkHeld(h.held ?? []);
     }
     case "allocate-ids":
@@ -61,4 +63,14 @@ export function checkPlacementRequest(b: PlacementRequestBody): void {
       }
       return;
   }
+}
+
+function checkCatchingUp(ids: readonly number[]): void {
+  if (ids.length > PLACEMENT_HELD_PER_HEARTBEAT_MAX) {
+    const max = PLACEMENT_HELD_PER_HEARTBEAT_MAX;
+    throw new InvalidArgumentError(
+      `heartbeat lists ${ids.length} regions catching up (max ${max})`,
+    );
+  }
+  for (const id of ids) checkCount(id, "region id", 1);
 }

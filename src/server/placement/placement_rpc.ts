@@ -39,9 +39,11 @@ import {
   type HeldRegion,
   readHeld,
   readOrders,
+  readRegionIds,
   readTerms,
   writeHeld,
   writeOrders,
+  writeRegionIds,
   writeTerms,
 } from "./placement_orders.ts";
 import { checkPlacementRequest } from "./placement_request_check.ts";
@@ -68,6 +70,11 @@ export interface NodeHeartbeat {
   readonly held?: readonly HeldRegion[];
   /** The Raft term each report was made in (`terms[i]` for `reports[i]`): step orders name it. */
   readonly terms?: readonly number[];
+  /**
+   * Regions whose replica on this node may not vote yet (created from a leader's message, not
+   * caught up): placement does not promote it to voter until it is off this list.
+   */
+  readonly catchingUp?: readonly number[];
 }
 
 export type PlacementRequestBody =
@@ -127,8 +134,10 @@ export function encodePlacementRequest(b: PlacementRequestBody, forwarded = fals
       w.varint(r.leader).varint(r.sizeBytes).varint(r.writeBytesPerSec);
       writeIds(w, r.caughtUp);
     }
-    if (h.held !== undefined || h.terms !== undefined) writeHeld(w, h.held ?? []);
-    if (h.terms !== undefined) writeTerms(w, h.terms);
+    const later = h.terms !== undefined || h.catchingUp !== undefined;
+    if (h.held !== undefined || later) writeHeld(w, h.held ?? []);
+    if (later) writeTerms(w, h.terms ?? h.reports.map(() => 0));
+    if (h.catchingUp !== undefined) writeRegionIds(w, h.catchingUp);
   }
   return sized(w.finish());
 }
@@ -191,9 +200,11 @@ function readHeartbeat(r: ByteReader): NodeHeartbeat {
   }
   const held = readHeld(r);
   const terms = readTerms(r);
+  const catchingUp = readRegionIds(r);
   const h = { nodeId, address, zone, capacityBytes, usedBytes, reports };
   const withHeld = held === undefined ? h : { ...h, held };
-  return terms === undefined ? withHeld : { ...withHeld, terms };
+  const withTerms = terms === undefined ? withHeld : { ...withHeld, terms };
+  return catchingUp === undefined ? withTerms : { ...withTerms, catchingUp };
 }
 
 export function encodePlacementAnswer(a: PlacementAnswer): Uint8Array {

@@ -62,6 +62,7 @@ describe("placement requests on the wire", () => {
         },
       },
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, held: [], terms: [9] } },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, held: [], terms: [9], catchingUp: [7, 12] } },
     ];
     for (const b of bodies) {
       for (const forwarded of [false, true]) {
@@ -153,6 +154,7 @@ describe("placement requests on the wire", () => {
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, terms: [] } },
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, terms: [1, 2] } },
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, terms: [-1] } },
+      { kind: "heartbeat", heartbeat: { ...HEARTBEAT, catchingUp: [0] } },
       { kind: "allocate-ids", count: 0 },
       { kind: "allocate-ids", count: PLACEMENT_ID_BATCH_MAX + 1 },
       { kind: "route", key: new Uint8Array(KEY_BYTES_MAX + 1) },
@@ -180,7 +182,12 @@ describe("placement requests on the wire", () => {
       heartbeat: { ...HEARTBEAT, held: [], terms: [7] },
     });
     assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0, 0])), /0 terms/);
-    assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0, 1, 7, 0])), /after/);
+    // Then the regions catching up on the sender (appended in session 13).
+    assert.deepEqual(decodePlacementRequest(new Uint8Array([...good, 0, 1, 7, 1, 5])).body, {
+      kind: "heartbeat",
+      heartbeat: { ...HEARTBEAT, held: [], terms: [7], catchingUp: [5] },
+    });
+    assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0, 1, 7, 0, 0])), /after/);
     // Every truncation and a flipped byte at every offset: a value or a typed error.
     for (let i = 0; i < good.length; i++) {
       assert.throws(() => decodePlacementRequest(good.subarray(0, i)), DecodeError);
