@@ -17,7 +17,7 @@ import type { ResolvedNodeOptions } from "../../src/server/node/options.ts";
 import { RegionCreation } from "../../src/server/node/region_creation.ts";
 import type { NodeRaft } from "../../src/server/node/region_driver.ts";
 import type { EngineHolder } from "../../src/server/node/engine_holder.ts";
-import { createSimWorld } from "../../src/platform/sim/sim_world.ts";
+import { createSimWorld, type SimWorld } from "../../src/platform/sim/sim_world.ts";
 import { REGION_UNINITIALIZED_TTL_MS } from "../../src/limits_ops.ts";
 
 function heartbeat(from: number): Message {
@@ -32,70 +32,16 @@ function heartbeat(from: number): Message {
   };
 }
 
-test("region creation: no uninitialized replica over a log the node holds", async () => {
-  const world = createSimWorld(1);
-  world.fs.mkdir("multi");
-  const log = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
-  // Region 7's log survived a crash (a split's child); region 8 is new to this node.
-  await log.save(new Map([[7, bootstrapRequest([1, 2, 3])]]));
-  const added: number[] = [];
-  let onUnknown: (region: number, m: Message) => void = () => {};
-  const driver = {
-    set onUnknownRegion(f: (region: number, m: Message) => void) {
-      onUnknown = f;
-    },
-    region: () => undefined,
-    regionNode: () => ({ suppressVotes: false }),
-    addRegions: (specs: readonly RegionSpec[]) => {
-      added.push(...specs.map((s) => s.id));
-      return Promise.resolve();
-    },
-  };
-  const pending: Promise<void>[] = [];
-  const raft = {
-    driver,
-    n: { log },
-    loop: { between: (f: () => Promise<void>) => pending.push(f()) },
-  } as unknown as NodeRaft;
-  const lines: string[] = [];
-  const logger = { info: (event: string) => lines.push(event) };
-  new RegionCreation({
-    o: { logger, clock: world.clock } as unknown as ResolvedNodeOptions,
-    raft,
-    engine: () => ({}) as EngineHolder,
-    on: () => true,
-    known: () => false,
-    adopt: () => {
-      throw new Error("no image in this test");
-    },
-    mergedByImage: () => Promise.reject(new Error("no image in this test")),
-    closed: () => false,
-  });
-  onUnknown(7, heartbeat(2));
-  onUnknown(0, heartbeat(2)); // the placement service's region: never from a message
-  onUnknown(8, heartbeat(2));
-  await Promise.all(pending);
-  assert.deepEqual(added, [8], "region 7 waits for its parent's replay of the split");
-  assert.deepEqual(lines, ["region.replica_created"]);
-  await log.close();
-  // The replica's log is durable before any image can come (an empty one): at a restart, a
-  // region on the engine with that log came by an image and gets no marker at the image's index.
-  const reopened = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
-  assert.deepEqual(reopened.regionIds().sort(), [7, 8]);
-  assert.equal(reopened.group(8).lastIndex(), 0);
-  assert.equal(reopened.group(8).snapshotMarker.index, 0);
-  await reopened.close();
-});
-
-test("region creation: a replica no image reaches is removed after REGION_UNINITIALIZED_TTL_MS", async () => {
-  const world = createSimWorld(2);
-  world.fs.mkdir("multi");
-  const log = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
+/**
+ * RegionCreation on a fake driver: the regions added are in `onDriver` (and known from then on),
+ * tasks between rounds run at once into `pending`, and log events go to `lines`.
+ */
+function fakeNode(world: SimWorld, log: MultiLogStore) {
   const onDriver = new Set<number>();
-  let onUnknown: (region: number, m: Message) => void = () => {};
+  let unknown: (region: number, m: Message) => void = () => {};
   const driver = {
     set onUnknownRegion(f: (region: number, m: Message) => void) {
-      onUnknown = f;
+      unknown = f;
     },
     region: () => undefined,
     regionNode: () => ({ suppressVotes: false }),
@@ -125,9 +71,41 @@ test("region creation: a replica no image reaches is removed after REGION_UNINIT
     adopt: () => {
       throw new Error("no image in this test");
     },
-    mergedByImage: () => Promise.reject(new Error("no image in this test")),
     closed: () => false,
+    mergedByImage: () => Promise.reject(new Error("no image in this test")),
   });
+  const onUnknown = (region: number, m: Message) => unknown(region, m);
+  return { onUnknown, onDriver, pending, lines, creation };
+}
+
+test("region creation: no uninitialized replica over a log the node holds", async () => {
+  const world = createSimWorld(1);
+  world.fs.mkdir("multi");
+  const log = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
+  // Region 7's log survived a crash (a split's child); region 8 is new to this node.
+  await log.save(new Map([[7, bootstrapRequest([1, 2, 3])]]));
+  const { onUnknown, onDriver, pending, lines } = fakeNode(world, log);
+  onUnknown(7, heartbeat(2));
+  onUnknown(0, heartbeat(2)); // the placement service's region: never from a message
+  onUnknown(8, heartbeat(2));
+  await Promise.all(pending);
+  assert.deepEqual([...onDriver], [8], "region 7 waits for its parent's replay of the split");
+  assert.deepEqual(lines, ["region.replica_created"]);
+  await log.close();
+  // The replica's log is durable before any image can come (an empty one): at a restart, a
+  // region on the engine with that log came by an image and gets no marker at the image's index.
+  const reopened = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
+  assert.deepEqual(reopened.regionIds().sort(), [7, 8]);
+  assert.equal(reopened.group(8).lastIndex(), 0);
+  assert.equal(reopened.group(8).snapshotMarker.index, 0);
+  await reopened.close();
+});
+
+test("region creation: a replica no image reaches is removed after REGION_UNINITIALIZED_TTL_MS", async () => {
+  const world = createSimWorld(2);
+  world.fs.mkdir("multi");
+  const log = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
+  const { onUnknown, onDriver, pending, lines, creation } = fakeNode(world, log);
   // A heartbeat in flight when this node left region 9 makes a replica nothing will fill.
   onUnknown(9, heartbeat(2));
   await Promise.all(pending.splice(0));
