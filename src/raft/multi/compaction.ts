@@ -17,7 +17,8 @@
  * once without one); any other failure propagates and halts the driver.
  */
 import { assert } from "../../util/assert.ts";
-import { DISK_RETRY_MS_MAX } from "../../limits.ts";
+import { DISK_RETRY_MS_MAX, RAFT_LOG_COMPACT_BYTES } from "../../limits.ts";
+import type { MultiRaftOptions } from "./driver_options.ts";
 import { NoSpaceError } from "../../util/errors.ts";
 import type { CompactionMark, MultiLogStore } from "../multi_log_store.ts";
 import type { RegionReplica } from "./region_replica.ts";
@@ -50,6 +51,16 @@ export class RegionCompaction {
     /** Or after this many entry bytes applied (a region's entries stay in memory until then). */
     readonly everyBytes?: number,
   ) {}
+
+  /** The compaction a driver's options ask for (by bytes too, once by entries). */
+  static of(o: MultiRaftOptions): RegionCompaction {
+    const bytes = o.snapshotEntries === undefined ? undefined : RAFT_LOG_COMPACT_BYTES;
+    return new RegionCompaction(
+      o.snapshotEntries,
+      o.clock?.nowMs.bind(o.clock),
+      o.snapshotBytes ?? bytes,
+    );
+  }
 
   /** Whether `run` has something to do: finish a flushed compaction, or start one. */
   get due(): boolean {

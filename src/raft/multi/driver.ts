@@ -5,7 +5,6 @@
  * per node, node.ts's pipelining per region. Quiescent regions do not tick (driver_quiet.ts).
  * `regionNode(id)` is a region's RaftNode-shaped handle.
  */
-import { RAFT_LOG_COMPACT_BYTES } from "../../limits.ts";
 import { MULTI_RAFT_INBOX_BATCHES_MAX } from "../../limits_ops.ts";
 import { assert } from "../../util/assert.ts";
 import type { NoSpaceError } from "../../util/errors.ts";
@@ -13,7 +12,6 @@ import { createPrng } from "../../util/prng.ts";
 import type { ConfChange } from "../core/confchange/conf_change.ts";
 import { isVoteRequest, type Message } from "../core/messages.ts";
 import type { ProposeResult, RequestResult } from "../core/raw_node.ts";
-import type { Ready } from "../core/ready.ts";
 import type { PersistRequest } from "../log_store.ts";
 import { RegionCompaction } from "./compaction.ts";
 import type { DriverLoop, MultiRaftOptions, RegionSpec } from "./driver_options.ts";
@@ -21,6 +19,7 @@ import { QuietRegions } from "./driver_quiet.ts";
 import { RegionInbox } from "./inbox.ts";
 import { RegionNode } from "./region_node.ts";
 import { RegionReplica } from "./region_replica.ts";
+import { RestoringRegions } from "./restoring.ts";
 import { RoundPipeline } from "./round.ts";
 import { bootstrapRequest, isHeartbeat } from "./round_io.ts";
 import type { NodeBatch } from "./transport.ts";
@@ -40,6 +39,8 @@ export class MultiRaftDriver {
   readonly #inbox: RegionInbox;
   readonly #pipe: RoundPipeline;
   readonly #compaction: RegionCompaction;
+  /** Regions whose snapshot's image is being installed beside the rounds (restoring.ts). */
+  readonly #restoring = new RestoringRegions();
   #running = false;
   #failed: unknown = undefined;
   loop: DriverLoop | undefined = undefined;
@@ -51,11 +52,7 @@ export class MultiRaftDriver {
   constructor(o: MultiRaftOptions) {
     this.#o = o;
     this.#inbox = new RegionInbox(o.inboxMax ?? MULTI_RAFT_INBOX_BATCHES_MAX);
-    this.#compaction = new RegionCompaction(
-      o.snapshotEntries,
-      o.clock?.nowMs.bind(o.clock),
-      o.snapshotBytes ?? (o.snapshotEntries === undefined ? undefined : RAFT_LOG_COMPACT_BYTES),
-    );
+    this.#compaction = RegionCompaction.of(o);
     this.#compaction.flushed = () => this.loop?.kick();
     this.#quiet = new QuietRegions(o, this.#regions, (r, lost) => this.#touch(r.id, lost));
     this.#pipe = new RoundPipeline({
@@ -117,6 +114,11 @@ export class MultiRaftDriver {
     return [...this.#regions.keys()];
   }
 
+  /** Regions installing a received snapshot's image (beside the rounds). */
+  get restoringCount(): number {
+    return this.#restoring.size;
+  }
+
   /** Quiescent regions on this node (leaders and followers). */
   get quietCount(): number {
     return this.#quiet.count;
@@ -149,6 +151,7 @@ export class MultiRaftDriver {
     assert(!this.#running, "removeRegions during a round");
     // A round waiting for space may hold their Readys: it is saved first.
     if (this.#pipe.disk.unsaved !== undefined) throw new Error("a save is waiting for disk space");
+    for (const id of ids) await this.#restoring.forget(id); // an image install finishes first
     await this.#pipe.applies.drain();
     await this.#o.log.remove(ids);
     for (const id of ids) {
@@ -260,7 +263,9 @@ export class MultiRaftDriver {
       await this.#rounds();
       await this.#pipe.applies.drain();
       if (this.#compaction.due && this.#pipe.disk.unsaved === undefined) {
-        await this.#compaction.run(this.#o.log, (id) => this.#regions.get(id));
+        // A region installing an image is compacted after: its snapshot's marker comes first.
+        const settled = (id: number) => this.#restoring.has(id) ? undefined : this.#regions.get(id);
+        await this.#compaction.run(this.#o.log, settled);
       }
     } catch (err) {
       this.halt(err);
@@ -279,22 +284,15 @@ export class MultiRaftDriver {
         continue;
       }
       this.#drainInbox();
-      const readys = this.#collect();
+      const readys = this.#restoring.collect(this.#dirty, this.#regions);
+      if (this.#restoring.wanted(readys)) {
+        await this.#pipe.applies.drain(); // the regions' earlier entries go in before an image
+        this.#restoring.hold(readys, (id) => this.#regions.get(id), () => this.loop?.kick());
+      }
       if (readys.size > 0) {
         if (!(await this.#pipe.run(readys))) return;
       } else if (this.#pipe.applies.busy) await this.#pipe.applies.drain();
       else return;
     }
-  }
-
-  /** The Readys of the dirty regions (a region nothing happened to is not even asked). */
-  #collect(): Map<number, Ready> {
-    const readys = new Map<number, Ready>();
-    for (const id of this.#dirty) {
-      const rn = this.#regions.get(id)?.rawNode;
-      if (rn?.hasReady()) readys.set(id, rn.ready());
-    }
-    this.#dirty.clear();
-    return readys;
   }
 }

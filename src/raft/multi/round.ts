@@ -173,7 +173,11 @@ export class RoundPipeline {
     if (retried === undefined) {
       await this.applies.drain();
       // A received snapshot's image is in the state machine before its marker is saved.
-      for (const { r, rd } of work) if (rd.snapshot !== undefined) await r.restore(rd.snapshot);
+      // (Installed beside the rounds already, as the driver does: restoring.ts.)
+      for (const { r, rd } of work) {
+        const snap = rd.snapshot;
+        if (snap !== undefined && snap.metadata.index > r.handedToApply) await r.restore(snap);
+      }
     }
     const round = retried ??
       { work, strict: true, sentFirst: NONE, early: NO_EARLY, sentMidSave: new Map() };
