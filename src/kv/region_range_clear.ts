@@ -18,6 +18,12 @@ import { type EngineRange, snapshotRanges } from "./snapshot_ranges.ts";
 /** What an import, a clearing and the recovery use of the engine (tests cut its writes). */
 export type RegionDb = Pick<Db, "get" | "scanSync" | "write" | "flush">;
 
+/**
+ * Runs one bounded batch of an import or a clearing: a node runs it on its engine's lock and
+ * yields a timer turn after (region_image_install.ts); by default it runs at once.
+ */
+export type BatchStep = <T>(run: () => Promise<T>) => Promise<T>;
+
 /** Bounds of the batches an import or a clearing writes (tests make them small). */
 export interface BatchBounds {
   readonly ops?: number;
@@ -49,8 +55,9 @@ export async function clearRegionRanges(
   db: RegionDb,
   d: RegionDescriptor,
   keep: readonly Uint8Array[],
-  bounds: BatchBounds & { readonly localOnly?: boolean } = {},
+  bounds: BatchBounds & { readonly localOnly?: boolean; readonly step?: BatchStep } = {},
 ): Promise<number> {
+  const step = bounds.step ?? ((run) => run());
   const { ops: max } = boundsOf(bounds);
   const local = regionKeys(d.id).start;
   let deleted = 0;
@@ -58,18 +65,22 @@ export async function clearRegionRanges(
     if (!r.owned || (bounds.localOnly === true && !equalBytes(r.start, local))) continue;
     let from = r.start;
     for (;;) {
-      const batch: WriteOp[] = [];
-      let last: Uint8Array | undefined;
-      for (const [k] of db.scanSync({ start: from, end: r.end })) {
-        if (batch.length >= max) break;
-        last = k;
-        if (r.keep !== undefined && !r.keep(k)) continue;
-        if (keep.some((x) => compareBytes(x, k) === 0)) continue;
-        batch.push({ type: "del", key: k.slice() });
-      }
-      if (batch.length > 0) await db.write(batch);
-      deleted += batch.length;
-      if (last === undefined || batch.length < max) break;
+      // The scan and its deletes in one step: between steps the node's other regions apply.
+      const { n, last } = await step(async () => {
+        const batch: WriteOp[] = [];
+        let last: Uint8Array | undefined;
+        for (const [k] of db.scanSync({ start: from, end: r.end })) {
+          if (batch.length >= max) break;
+          last = k;
+          if (r.keep !== undefined && !r.keep(k)) continue;
+          if (keep.some((x) => compareBytes(x, k) === 0)) continue;
+          batch.push({ type: "del", key: k.slice() });
+        }
+        if (batch.length > 0) await db.write(batch);
+        return { n: batch.length, last };
+      });
+      deleted += n;
+      if (last === undefined || n < max) break;
       from = after(last);
     }
   }

@@ -17,6 +17,11 @@
  * hands a function that streams it from the start (a staged file, an engine snapshot); memory
  * stays at one piece plus one batch. The host closes the region's state machine before and
  * opens it again after: its counters and sessions are cached in memory.
+ *
+ * Every write of it is one bounded `step` (a node runs each on its engine's lock and yields a
+ * timer turn after: region_image_install.ts), so the node's other regions apply between them
+ * rather than wait seconds for a large image. What reads and then writes (a lease the node may
+ * lack, a range's records to delete) does both inside one step.
  */
 import {
   KEY_BYTES_MAX,
@@ -37,6 +42,7 @@ import { type RecordClass, RegionImageFilter } from "./region_image_filter.ts";
 import { encodeImportMarker, importMarkerKey } from "./region_import_marker.ts";
 import {
   type BatchBounds,
+  type BatchStep,
   boundsOf,
   clearRegionRanges,
   type RegionDb,
@@ -59,6 +65,8 @@ export interface RegionImage {
   readonly stream: () => AsyncIterable<Uint8Array>;
 }
 
+const AT_ONCE: BatchStep = (run) => run();
+
 export interface RegionImportReport {
   /** Records in the image. */
   readonly entries: number;
@@ -73,29 +81,35 @@ export async function importRegionSnapshot(
   db: RegionDb,
   image: RegionImage,
   bounds: BatchBounds = {},
+  step: BatchStep = AT_ONCE,
 ): Promise<RegionImportReport> {
   const d = image.descriptor;
-  checkTarget(db, image);
+  await step(() => Promise.resolve(checkTarget(db, image)));
   const name = `region ${d.id} snapshot`;
   const entries = await readImage(image, new RegionImageFilter(db, d, image.index, name));
   const marker = importMarkerKey(d.id);
-  await db.write([{ type: "put", key: marker, value: encodeImportMarker(applying(d)) }]);
-  const cleared = await clearRegionRanges(db, d, [marker], bounds);
-  const writer = new BatchWriter(db, boundsOf(bounds));
+  await step(async () => {
+    checkTarget(db, image); // again: another region may have come since
+    await db.write([{ type: "put", key: marker, value: encodeImportMarker(applying(d)) }]);
+  });
+  const cleared = await clearRegionRanges(db, d, [marker], { ...bounds, step });
+  const writer = new BatchWriter(db, boundsOf(bounds), step);
   try {
     const filter = new RegionImageFilter(db, d, image.index, name, writer.add);
     await readImage(image, filter);
     await writer.end();
   } catch (err) {
-    await leaveUninitialized(db, d, bounds);
+    await leaveUninitialized(db, d, bounds, step);
     throw err;
   }
-  await db.write([
-    { type: "put", key: descriptorKey(d.id), value: encodeDescriptor(d) },
-    { type: "put", key: regionKeys(d.id).applied, value: encodeApplied(image.index) },
-    { type: "del", key: marker },
-  ]);
-  await db.flush();
+  await step(async () => {
+    await db.write([
+      { type: "put", key: descriptorKey(d.id), value: encodeDescriptor(d) },
+      { type: "put", key: regionKeys(d.id).applied, value: encodeApplied(image.index) },
+      { type: "del", key: marker },
+    ]);
+    await db.flush();
+  });
   return { entries, cleared, written: writer.written };
 }
 
@@ -109,14 +123,17 @@ export async function leaveUninitialized(
   db: RegionDb,
   d: RegionDescriptor,
   bounds: BatchBounds = {},
+  step: BatchStep = AT_ONCE,
 ): Promise<void> {
   const marker = importMarkerKey(d.id);
-  await clearRegionRanges(db, d, [marker], bounds);
-  await db.write([
-    { type: "put", key: descriptorKey(d.id), value: encodeDescriptor(d) },
-    { type: "put", key: marker, value: encodeImportMarker({ state: "awaiting", descriptor: d }) },
-  ]);
-  await db.flush();
+  await clearRegionRanges(db, d, [marker], { ...bounds, step });
+  await step(async () => {
+    await db.write([
+      { type: "put", key: descriptorKey(d.id), value: encodeDescriptor(d) },
+      { type: "put", key: marker, value: encodeImportMarker({ state: "awaiting", descriptor: d }) },
+    ]);
+    await db.flush();
+  });
 }
 
 /** Refuses a snapshot whose metadata is invalid or whose range another local region holds. */
@@ -154,17 +171,22 @@ async function readImage(image: RegionImage, filter: RegionImageFilter): Promise
 /** Writes the image's records in batches bounded in operations and bytes. */
 class BatchWriter {
   #batch: WriteOp[] = [];
+  /** Leases in the batch: written only if the node still lacks them when the batch is. */
+  #leases = new Set<WriteOp>();
   #bytes = 0;
   written = 0;
 
-  constructor(readonly db: RegionDb, readonly bounds: Required<BatchBounds>) {}
+  constructor(
+    readonly db: RegionDb,
+    readonly bounds: Required<BatchBounds>,
+    readonly step: BatchStep,
+  ) {}
 
   add = async (key: Uint8Array, value: Uint8Array, cls: RecordClass): Promise<void> => {
     if (cls === "held" || cls === "node-meta") return;
-    // Leases are node-wide until they move to the placement group: a region's image adds
-    // one the node lacks (its keys' attachments need it) but never rewrites or drops one.
-    if (cls === "lease" && this.db.get(key) !== undefined) return;
-    this.#batch.push({ type: "put", key: key.slice(), value: value.slice() });
+    const op: WriteOp = { type: "put", key: key.slice(), value: value.slice() };
+    this.#batch.push(op);
+    if (cls === "lease") this.#leases.add(op);
     this.#bytes += key.length + value.length;
     if (this.#batch.length >= this.bounds.ops || this.#bytes >= this.bounds.bytes) {
       await this.end();
@@ -173,10 +195,18 @@ class BatchWriter {
 
   async end(): Promise<void> {
     if (this.#batch.length === 0) return;
-    const batch = this.#batch;
+    const all = this.#batch, leases = this.#leases;
     this.#batch = [];
+    this.#leases = new Set();
     this.#bytes = 0;
-    await this.db.write(batch);
-    this.written += batch.length;
+    await this.step(async () => {
+      // Leases are node-wide until they move to the placement group: a region's image adds
+      // one the node lacks (its keys' attachments need it) but never rewrites or drops one.
+      const batch = leases.size === 0
+        ? all
+        : all.filter((op) => !leases.has(op) || this.db.get(op.key) === undefined);
+      if (batch.length > 0) await this.db.write(batch);
+      this.written += batch.length;
+    });
   }
 }

@@ -7,6 +7,7 @@
  * no state to apply them to, and the node stopped ("entries before its image"). Region 0 (the
  * placement service) never gets one: its snapshots are not region images.
  */
+import { RegionImageInstaller } from "../../src/server/node/region_image_install.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Message, MessageType } from "../../src/raft/core/messages.ts";
@@ -66,6 +67,7 @@ function fakeNode(world: SimWorld, log: MultiLogStore) {
     o: { logger, clock: world.clock } as unknown as ResolvedNodeOptions,
     raft,
     engine: () => ({}) as EngineHolder,
+    images: new RegionImageInstaller(() => ({}) as EngineHolder, world.clock),
     on: () => true,
     known: (id) => onDriver.has(id),
     adopt: () => {

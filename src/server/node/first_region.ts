@@ -16,7 +16,8 @@ import type { HostedRegion } from "./region_host.ts";
 import type { RegionMembers } from "./region_members.ts";
 import type { Snapshot } from "../../raft/core/messages.ts";
 import { SNAPSHOT_MARKER } from "./region_driver.ts";
-import { installRegionImage, isRegionImage } from "./region_snapshots.ts";
+import { isRegionImage } from "./region_snapshots.ts";
+import type { RegionImageInstaller } from "./region_image_install.ts";
 
 export class FirstRegion implements HostedRegion {
   readonly id = 1;
@@ -32,6 +33,7 @@ export class FirstRegion implements HostedRegion {
     readonly group: RaftGroup,
     readonly proposals: Proposals,
     readonly reads: ReadBarrier,
+    readonly images: RegionImageInstaller,
   ) {}
 
   get kv(): RegionKv {
@@ -67,11 +69,7 @@ export class FirstRegion implements HostedRegion {
   async restore(snapshot: Snapshot, installed: () => void): Promise<void> {
     const engine = this.engine();
     if (isRegionImage(snapshot.data, SNAPSHOT_MARKER)) {
-      await engine.locked(async () => {
-        const index = await installRegionImage(engine.db, this.id, snapshot.data);
-        await engine.reopenFirst();
-        return index;
-      });
+      await this.images.install(this.id, snapshot.data, () => engine.reopenFirst());
       installed();
       return;
     }

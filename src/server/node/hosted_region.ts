@@ -4,6 +4,7 @@ import type { RegionKv } from "../../kv/region_apply.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { EngineHolder } from "./engine_holder.ts";
+import type { RegionImageInstaller } from "./region_image_install.ts";
 import type { Proposals } from "./proposals.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
 import type { NodeRaft } from "./region_driver.ts";
@@ -23,6 +24,8 @@ export interface RegionHostDeps {
   readonly o: ResolvedNodeOptions;
   readonly raft: NodeRaft;
   readonly engine: () => EngineHolder;
+  /** Installs received region images, one at a time, in bounded steps (region_image_install.ts). */
+  readonly images: RegionImageInstaller;
   /** Region 1, as the node runs it (its state machine changes when a snapshot swaps in). */
   readonly first: HostedRegion;
   /** What Redis commands announced (pub/sub is node-wide: every region's reach the hub). */

@@ -12,6 +12,7 @@ import type { CommandPath } from "./command_path.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { FaultMonitor } from "./faults.ts";
 import { FirstRegion } from "./first_region.ts";
+import { RegionImageInstaller } from "./region_image_install.ts";
 import { NodeReads } from "./node_reads.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { Proposals } from "./proposals.ts";
@@ -92,19 +93,15 @@ export interface NodeRegionsDeps {
 
 export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const { o, raft } = d;
-  const first = new FirstRegion(d.engine, raft.members, raft.group, d.proposals, d.reads);
-  const host = new RegionHost({
-    o,
-    raft,
-    engine: d.engine,
-    first,
-    onRedisEvents: d.onRedisEvents,
-  });
+  const images = new RegionImageInstaller(d.engine, o.clock);
+  const first = new FirstRegion(d.engine, raft.members, raft.group, d.proposals, d.reads, images);
+  const host = new RegionHost({ ...d, images, first });
   first.onSplit = (report) => host.splitApplied(report);
   const creation = new RegionCreation({
     o,
     raft,
     engine: d.engine,
+    images,
     on: () => host.regionSnapshots,
     known: (id) => host.knows(id),
     adopt: (kv) => host.adopt(kv),
@@ -221,7 +218,7 @@ function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval
   host.onMergedAway = (id, why) =>
     removal.remove(id, why === undefined ? "merged away" : `merged away: ${why}`);
   return new MergeCheck({
-    regions: () => host.withMerged(),
+    regions: () => host.settledWithMerged(),
     region: (id) => host.region(id),
     db: () => d.engine().db,
     raft,

@@ -30,7 +30,7 @@ import { applyRegionEntries } from "./region_membership.ts";
 
 /** The host of regions, as the pass uses it (region_host.ts). */
 export interface ApplyPassHost {
-  readonly d: Pick<RegionHostDeps, "first" | "o" | "onRedisEvents">;
+  readonly d: Pick<RegionHostDeps, "first" | "o" | "onRedisEvents" | "images">;
   region(id: number): HostedRegion | undefined;
   onEvents(region: number, events: readonly KvEvent[], revision: number): void;
   generation: number;
@@ -76,7 +76,8 @@ export class RegionApplyPass {
     for (const [id, h] of [...this.#held]) {
       if (source !== undefined && h.source !== source) continue;
       const target = this.host.region(id);
-      if (target === undefined) continue;
+      // A target installing an image applies nothing meanwhile: the image decides what is left.
+      if (target === undefined || this.host.d.images.installing(id)) continue;
       this.#held.delete(id);
       await this.#applyHere(target, h.entries);
     }
@@ -170,7 +171,8 @@ export async function markMergedAway(
 
 /** The host's side of `mergedByImage` and `markMergedAway`, on the engine's lock. */
 export interface MergedAwayHost {
-  withMerged(): readonly MergingReplica[];
+  /** The hosted regions, merged-away ones included, but none installing an image. */
+  settledWithMerged(): readonly MergingReplica[];
   onMergedAway(id: number, why?: string): void;
 }
 
@@ -178,7 +180,9 @@ export interface MergedAwayHost {
 export function lockedMergeHooks(engine: () => EngineHolder, host: MergedAwayHost, log: Logger) {
   return {
     mergedByImage: (t: RegionDescriptor) =>
-      engine().locked(() => mergedByImage(engine().db, t, host.withMerged(), host.onMergedAway)),
+      engine().locked(() =>
+        mergedByImage(engine().db, t, host.settledWithMerged(), host.onMergedAway)
+      ),
     markMerged: (r: MergingReplica) => {
       const mark = () => markMergedAway(engine().db, r, host.onMergedAway);
       const fields = (err: unknown) => ({ region: r.id, error: errorMessage(err) });

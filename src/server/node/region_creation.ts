@@ -35,7 +35,8 @@ import type { ResolvedNodeOptions } from "./options.ts";
 import { KV_REGION, type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
 import { PLACEMENT_REGION } from "../placement/placement_options.ts";
 import type { HostedRegion } from "./region_host.ts";
-import { imageHead, installRegionImage, isRegionImage } from "./region_snapshots.ts";
+import { imageHead, isRegionImage } from "./region_snapshots.ts";
+import type { RegionImageInstaller } from "./region_image_install.ts";
 
 /**
  * How often a replica that may not vote yet asks its leader again while no answer came: a voter
@@ -47,6 +48,7 @@ export interface RegionCreationDeps {
   readonly o: ResolvedNodeOptions;
   readonly raft: NodeRaft;
   readonly engine: () => EngineHolder;
+  readonly images: RegionImageInstaller;
   /** Regions may split here (their snapshots are images): only then are replicas created. */
   readonly on: () => boolean;
   /** Region `id` is hosted here or being added (a split's child). */
@@ -155,11 +157,9 @@ export class RegionCreation {
       if (!isRegionImage(snapshot.data, SNAPSHOT_MARKER)) {
         throw new Error(`region ${id}: an uninitialized replica got a snapshot without an image`);
       }
-      const engine = this.d.engine();
-      const kv = await engine.locked(async () => {
-        const index = await installRegionImage(engine.db, id, snapshot.data);
+      const kv = await this.d.images.install(id, snapshot.data, (db, index) => {
         this.d.o.logger.info("region.snapshot_installed", { region: id, index, created: true });
-        return await RegionKv.open(engine.db, id);
+        return RegionKv.open(db, id);
       });
       const adopted = this.d.adopt(kv);
       real = adopted.spec;
@@ -232,7 +232,9 @@ export class RegionCreation {
    * child replaces the replica a peer's message created first). Between driver rounds.
    */
   async release(ids: readonly number[]): Promise<void> {
-    const gone = ids.filter((id) => this.#uninitialized.has(id));
+    // One installing its image is not released: the image makes it a hosted region, as if the
+    // install had come first (region_image_install.ts; the host then skips the split's child).
+    const gone = ids.filter((id) => this.#uninitialized.has(id) && !this.d.images.installing(id));
     if (gone.length === 0) return;
     await this.d.raft.driver.removeRegions(gone);
     for (const id of gone) this.#uninitialized.delete(id);
@@ -259,7 +261,7 @@ export class RegionCreation {
         continue;
       }
       try {
-        const { descriptor } = await imageHead(rm.region, m.snapshot.data);
+        const { descriptor } = await imageHead(rm.region, m.snapshot.data, this.d.images.pause);
         const may = mayInstallImage(this.d.engine().db, descriptor);
         if (may.ok) kept.push(rm);
         else {

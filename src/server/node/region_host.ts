@@ -28,12 +28,7 @@ import { SNAPSHOT_MARKER } from "./region_driver.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 
 export type { HostedRegion, RegionHostDeps };
-import {
-  installRegionImage,
-  isRegionImage,
-  refuseSnapshot,
-  regionImageSource,
-} from "./region_snapshots.ts";
+import { isRegionImage, refuseSnapshot, regionImageSource } from "./region_snapshots.ts";
 
 export class RegionHost {
   readonly #others = new Map<number, HostedRegion>();
@@ -65,6 +60,10 @@ export class RegionHost {
   withMerged(): HostedRegion[] {
     const list = [this.d.first, ...this.#others.values()];
     return list.sort((a, b) => compareBytes(a.kv.descriptor.start, b.kv.descriptor.start));
+  }
+  /** `withMerged` but a region installing an image: the image decides it (mergedByImage). */
+  settledWithMerged(): HostedRegion[] {
+    return this.withMerged().filter((r) => !this.d.images.installing(r.id));
   }
   /** A region this node holds was merged away here (its replica is dropped: region_removal.ts). */
   onMergedAway: (id: number, why?: string) => void = () => {};
@@ -153,7 +152,10 @@ export class RegionHost {
     await this.release(splits.map((s) => s.right.id));
     const children: SplitChild[] = [];
     for (const s of splits) {
-      if (this.region(s.right.id) !== undefined || this.#joining.has(s.right.id)) continue;
+      const id = s.right.id;
+      if (this.region(id) !== undefined || this.#joining.has(id) || this.d.images.installing(id)) {
+        continue;
+      }
       const kv = await RegionKv.open(this.d.engine().db, s.right.id);
       const campaign = this.region(s.left.id)?.group.rawNode.isLeader === true;
       children.push({ spec: this.#spec(kv), index: s.index, descriptor: s.right, campaign });
@@ -251,7 +253,8 @@ export class RegionHost {
   #adopt(kv: RegionKv): RegionKv {
     configureRegionKv(kv.kv, this.d.o.clock);
     kv.onSplit = (report) => this.splitApplied(report);
-    kv.mergeSource = (id) => this.region(id)?.kv;
+    // A source installing an image is read once it is in (the target's merge waits: held).
+    kv.mergeSource = (id) => this.d.images.installing(id) ? undefined : this.region(id)?.kv;
     kv.mergeSourceEntries = (id, from, to) => logEntries(this.d.raft, id, from, to);
     kv.onMerge = (report) => this.applyPass.merged(report);
     return kv;
@@ -262,15 +265,13 @@ export class RegionHost {
    * its state machine, whose counters, sessions and leases are cached.
    */
   #installImage(old: RegionKv, image: Uint8Array): Promise<RegionKv> {
-    const engine = this.d.engine();
-    return engine.locked(async () => {
-      const id = old.descriptor.id;
-      old.kv.garbage.stop();
-      const index = await installRegionImage(engine.db, id, image);
+    const id = old.descriptor.id;
+    old.kv.garbage.stop();
+    return this.d.images.install(id, image, async (db, index) => {
       this.d.o.logger.info("region.snapshot_installed", { region: id, index });
       this.snapshotsInstalled.set(id, (this.snapshotsInstalled.get(id) ?? 0) + 1);
-      const kv = this.#adopt(await RegionKv.open(engine.db, id));
-      await mergedByImage(engine.db, kv.descriptor, this.withMerged(), this.onMergedAway);
+      const kv = this.#adopt(await RegionKv.open(db, id));
+      await mergedByImage(db, kv.descriptor, this.settledWithMerged(), this.onMergedAway);
       return kv;
     });
   }

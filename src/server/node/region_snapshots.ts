@@ -37,10 +37,14 @@ export function regionImageSource(
   };
 }
 
-/** The descriptor and applied index an image of region `id` holds. */
+/**
+ * The descriptor and applied index an image of region `id` holds. With `pause`, the image is read
+ * in slices with a pause after each (region_image_install.ts): a large image is read for a while.
+ */
 export async function imageHead(
   id: number,
   image: Uint8Array,
+  pause?: () => Promise<void>,
 ): Promise<{ descriptor: RegionDescriptor; index: number }> {
   const dKey = descriptorKey(id), aKey = regionKeys(id).applied;
   let descriptor: RegionDescriptor | undefined;
@@ -58,7 +62,8 @@ export async function imageHead(
     flush: () => Promise.resolve(),
   };
   const importer = new SnapshotImporter(sink, `region ${id} snapshot`);
-  await importer.push(image);
+  if (pause === undefined) await importer.push(image);
+  else for await (const slice of pacedSlices(image, pause)) await importer.push(slice);
   await importer.finish();
   if (descriptor === undefined || descriptor.id !== id || index < 1) {
     throw new CorruptionError(`region ${id} snapshot`, 0, "no descriptor or applied index");
@@ -86,4 +91,15 @@ async function* oneChunk(data: Uint8Array): AsyncGenerator<Uint8Array> {
 export function refuseSnapshot(id: number, kv: { appliedIndex: number }, snapshot: Snapshot): void {
   if (snapshot.metadata.index <= Math.max(1, kv.appliedIndex)) return;
   throw new Error(`region ${id}: a snapshot at ${snapshot.metadata.index} came without an image`);
+}
+
+/** `image` in MULTI_SNAPSHOT_CHUNK_BYTES slices, a timer turn after each. */
+export async function* pacedSlices(
+  image: Uint8Array,
+  pause: () => Promise<void>,
+): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < image.length; at += MULTI_SNAPSHOT_CHUNK_BYTES) {
+    yield image.subarray(at, Math.min(image.length, at + MULTI_SNAPSHOT_CHUNK_BYTES));
+    await pause();
+  }
 }

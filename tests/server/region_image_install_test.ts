@@ -1,0 +1,100 @@
+/**
+ * Region images installed in bounded steps (src/server/node/region_image_install.ts): the
+ * engine's lock is released between the steps, so the node's other work runs while a large
+ * image installs; installs run one at a time; the result is the image's, as installed at once.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { exportSnapshot } from "../../src/kv/kv_snapshot.ts";
+import { RegionKv } from "../../src/kv/region_apply.ts";
+import { regionKeys } from "../../src/kv/region_keys.ts";
+import { MULTI_SNAPSHOT_CHUNK_BYTES, REGION_IMPORT_BATCH_OPS } from "../../src/limits_ops.ts";
+import { RealClock } from "../../src/platform/real_clock.ts";
+import type { Db } from "../../src/storage/db.ts";
+import type { EngineHolder } from "../../src/server/node/engine_holder.ts";
+import { RegionImageInstaller } from "../../src/server/node/region_image_install.ts";
+import { installRegionImage } from "../../src/server/node/region_snapshots.ts";
+import { put } from "../kv/kv_helpers.ts";
+import { lines, ownedBy, twoRegions } from "../kv/region_import_helpers.ts";
+
+/** An engine holder as the installer uses it: the engine and its lock (tasks one at a time). */
+function holder(db: Db): EngineHolder {
+  let tail: Promise<unknown> = Promise.resolve();
+  const locked = <T>(run: () => Promise<T>): Promise<T> => {
+    const done = tail.then(run);
+    tail = done.catch(() => {});
+    return done;
+  };
+  return { db, locked } as unknown as EngineHolder;
+}
+
+/** Region 2's image on a source whose region 2 holds `puts` more keys (several batches). */
+async function bigImage(puts: number): Promise<{ image: Uint8Array; index: number }> {
+  const src = await twoRegions(31, true);
+  const start = src.r2.kv.appliedIndex + 1;
+  for (let i = 0; i < puts; i += 1000) {
+    const batch = [];
+    for (let j = i; j < Math.min(puts, i + 1000); j++) {
+      batch.push({ index: start + j, data: put(`n${String(j).padStart(6, "0")}`, "v".repeat(20)) });
+    }
+    await src.r2.apply(batch);
+  }
+  await src.db.flush();
+  const d = src.r2.descriptor;
+  const scope = { region: regionKeys(2), span: { start: d.start, end: d.end } };
+  const pieces: Uint8Array[] = [];
+  for await (const p of exportSnapshot(src.db, MULTI_SNAPSHOT_CHUNK_BYTES, scope)) pieces.push(p);
+  const image = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) (image.set(p, at), at += p.length);
+  return { image, index: src.r2.kv.appliedIndex };
+}
+
+test("region image install: other locked work runs between its steps; the result is the image's", async () => {
+  const { image, index } = await bigImage(REGION_IMPORT_BATCH_OPS * 2);
+  const paced = await twoRegions(31, false);
+  const atOnce = await twoRegions(31, false);
+  const engine = holder(paced.db);
+  const installer = new RegionImageInstaller(() => engine, new RealClock());
+  let done = false, between = 0, whileInstalling = 0;
+  const install = installer.install(2, image, async (db, at) => {
+    assert.equal(at, index);
+    return (await RegionKv.open(db, 2)).kv.appliedIndex;
+  }).finally(() => done = true);
+  // Another region's applies, as the node queues them on the engine's lock: each one waits
+  // for the step in progress only, not for the whole install.
+  for (let i = 0; i < 10_000 && !done; i++) {
+    await engine.locked(() => Promise.resolve(between++));
+    if (installer.installing(2)) whileInstalling++;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  assert.equal(await install, index);
+  assert.ok(installer.counts.steps >= 4, `steps: ${installer.counts.steps}`);
+  assert.ok(whileInstalling >= 2, `locked tasks ran between steps: ${whileInstalling}`);
+  assert.equal(installer.installing(2), false);
+  assert.equal(installer.counts.installed, 1);
+
+  assert.equal(await installRegionImage(atOnce.db, 2, image), index);
+  const d = (await RegionKv.open(paced.db, 2)).descriptor;
+  assert.deepEqual(lines(paced.db, ownedBy(d)), lines(atOnce.db, ownedBy(d)));
+  assert.deepEqual(lines(paced.db, () => true), lines(atOnce.db, () => true));
+});
+
+test("region image install: installs run one at a time, in order; a bad image fails alone", async () => {
+  const { image, index } = await bigImage(100);
+  const target = await twoRegions(31, false);
+  const installer = new RegionImageInstaller(() => holder(target.db), new RealClock());
+  const order: string[] = [];
+  const bad = image.slice();
+  bad[bad.length - 1] ^= 0xff; // the checksum no longer matches
+  const first = installer.install(2, bad, () => Promise.resolve(order.push("bad")));
+  const second = installer.install(2, image, async (db) => {
+    order.push("good");
+    return (await RegionKv.open(db, 2)).kv.appliedIndex;
+  });
+  assert.equal(installer.installing(2), true);
+  await assert.rejects(first, /checksum/);
+  assert.equal(await second, index);
+  assert.deepEqual(order, ["good"]);
+  assert.equal(installer.installing(2), false);
+});
