@@ -152,11 +152,9 @@ export class RegionHost {
     await this.release(splits.map((s) => s.right.id));
     const children: SplitChild[] = [];
     for (const s of splits) {
-      const id = s.right.id;
-      if (this.region(id) !== undefined || this.#joining.has(id) || this.d.images.installing(id)) {
-        continue;
-      }
-      const kv = await RegionKv.open(this.d.engine().db, s.right.id);
+      const id = s.right.id, installing = this.d.images.installing(id);
+      if (this.region(id) !== undefined || this.#joining.has(id) || installing) continue;
+      const kv = await RegionKv.open(this.d.engine().db, id);
       const campaign = this.region(s.left.id)?.group.rawNode.isLeader === true;
       children.push({ spec: this.#spec(kv), index: s.index, descriptor: s.right, campaign });
       this.d.o.logger.info("region.split", {
