@@ -14,11 +14,12 @@ import type { Db } from "../../src/storage/db.ts";
 import type { EngineHolder } from "../../src/server/node/engine_holder.ts";
 import { RegionImageInstaller } from "../../src/server/node/region_image_install.ts";
 import { installRegionImage } from "../../src/server/node/region_snapshots.ts";
+import { NoSpaceError } from "../../src/util/errors.ts";
 import { put } from "../kv/kv_helpers.ts";
 import { lines, ownedBy, twoRegions } from "../kv/region_import_helpers.ts";
 
 /** An engine holder as the installer uses it: the engine and its lock (tasks one at a time). */
-function holder(db: Db): EngineHolder {
+function holder(db: Pick<Db, "write" | "get" | "scanSync" | "flush">): EngineHolder {
   let tail: Promise<unknown> = Promise.resolve();
   const locked = <T>(run: () => Promise<T>): Promise<T> => {
     const done = tail.then(run);
@@ -97,4 +98,31 @@ test("region image install: installs run one at a time, in order; a bad image fa
   assert.equal(await second, index);
   assert.deepEqual(order, ["good"]);
   assert.equal(installer.installing(2), false);
+});
+
+test("region image install: an install the disk has no room for starts over and completes", async () => {
+  const { image, index } = await bigImage(REGION_IMPORT_BATCH_OPS);
+  const target = await twoRegions(31, false);
+  const reference = await twoRegions(31, false);
+  let writes = 0;
+  const full = new Set([3, 5]); // the third and fifth writes fail: mid-import, then mid-retry
+  const db = {
+    get: target.db.get.bind(target.db),
+    scanSync: target.db.scanSync.bind(target.db),
+    flush: target.db.flush.bind(target.db),
+    write: (ops: Parameters<Db["write"]>[0]) => {
+      if (full.has(++writes)) return Promise.reject(new NoSpaceError("region image test"));
+      return target.db.write(ops);
+    },
+  };
+  const installer = new RegionImageInstaller(() => holder(db), new RealClock());
+  const opened = await installer.install(
+    2,
+    image,
+    async () => (await RegionKv.open(target.db, 2)).kv,
+  );
+  assert.equal(opened.appliedIndex, index);
+  assert.equal(installer.counts.diskRetries, 2);
+  await installRegionImage(reference.db, 2, image);
+  assert.deepEqual(lines(target.db, () => true), lines(reference.db, () => true));
 });

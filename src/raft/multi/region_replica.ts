@@ -170,12 +170,15 @@ export class RegionReplica {
     for (const e of entries) this.appliedBytesSinceCompaction += e.data.length;
   }
 
-  /** The core installs a snapshot only past its commit index, so past everything applied. */
+  /**
+   * The core installs a snapshot only past its commit index, so past everything applied. The
+   * region's Ready is held meanwhile (restoring.ts): nothing else is handed to apply.
+   */
   async restore(snapshot: Snapshot): Promise<void> {
     const index = snapshot.metadata.index;
     assert(index > this.handedToApply, `r${this.id}: snapshot ${index} not after applied`);
-    this.handedToApply = index;
     await this.sm.restore(snapshot);
+    this.handedToApply = index;
     this.applied = index;
     this.onMembers();
     this.appliedSinceCompaction = 0;

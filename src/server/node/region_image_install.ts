@@ -14,11 +14,17 @@
  * - the image is read in MULTI_SNAPSHOT_CHUNK_BYTES slices with a timer turn between them (it is
  *   read three times: its head, its verification, its records);
  * - while region `id` installs, `installing(id)` is true: the host keeps a merge from reading or
- *   writing its state meanwhile (region_host.ts), and its own entries wait in the driver.
+ *   writing its state meanwhile (region_host.ts), and its own entries wait in the driver;
+ * - an install the disk has no space for is started over after a backoff (DISK_RETRY_MS_MIN
+ *   doubling to DISK_RETRY_MS_MAX), as the driver retries a save (decisions/0005): the node keeps
+ *   running and the region stays installing. An import starts from scratch every time (its
+ *   marker and range clearing make that safe); before, the failure stopped the node's driver.
  */
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
+import { DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../../limits.ts";
 import type { Clock } from "../../platform/types.ts";
+import { NoSpaceError } from "../../util/errors.ts";
 import type { Db } from "../../storage/db.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import { imageHead, pacedSlices } from "./region_snapshots.ts";
@@ -29,8 +35,8 @@ export type AfterInstall<T> = (db: Db, index: number, descriptor: RegionDescript
 export class RegionImageInstaller {
   #queue: Promise<unknown> = Promise.resolve();
   readonly #installing = new Set<number>();
-  /** Images installed, and steps run on the engine's lock, since the node started. */
-  readonly counts = { installed: 0, steps: 0 };
+  /** Images installed, steps run on the engine's lock, installs started over for lack of space. */
+  readonly counts = { installed: 0, steps: 0, diskRetries: 0 };
 
   constructor(readonly engine: () => EngineHolder, readonly clock: Clock) {}
 
@@ -67,7 +73,16 @@ export class RegionImageInstaller {
       return out;
     };
     const stream = () => pacedSlices(image, this.pause);
-    await importRegionSnapshot(engine.db, { descriptor, index, stream }, {}, step);
+    for (let delayMs = DISK_RETRY_MS_MIN;; delayMs = Math.min(2 * delayMs, DISK_RETRY_MS_MAX)) {
+      try {
+        await importRegionSnapshot(engine.db, { descriptor, index, stream }, {}, step);
+        break;
+      } catch (err) {
+        if (!(err instanceof NoSpaceError)) throw err; // a closed engine ends it too
+        this.counts.diskRetries++;
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delayMs));
+      }
+    }
     this.counts.installed++;
     return await engine.locked(() => after(engine.db, index, descriptor));
   }
