@@ -20,11 +20,14 @@ import {
   readMergeState,
 } from "../../src/kv/region_merge_state.ts";
 import { Db } from "../../src/storage/db.ts";
+import { dataKey } from "../../src/kv/keyspace.ts";
 import type { EngineHolder } from "../../src/server/node/engine_holder.ts";
 import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
 import type { ResolvedNodeOptions } from "../../src/server/node/options.ts";
 import type { NodeRaft } from "../../src/server/node/region_driver.ts";
 import { ReplicaRemoval } from "../../src/server/node/region_removal.ts";
+import { RegionImageInstaller } from "../../src/server/node/region_image_install.ts";
+import { RealClock } from "../../src/platform/real_clock.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 
 const replicas = [{ nodeId: 1, role: "voter" as const }];
@@ -62,6 +65,7 @@ function removalOf(
   engine: Pick<EngineHolder, "db" | "flushApplied" | "locked">,
   removeLog: () => Promise<void>,
   seen: { forgotten: number; logRemoved: number; warnings: string[] },
+  descriptor: RegionDescriptor = source,
 ) {
   const tasks: Promise<void>[] = [];
   const raft = {
@@ -74,8 +78,12 @@ function removalOf(
     },
   } as unknown as NodeRaft;
   const hosted = {
-    id: 3,
-    kv: { descriptor: source, merge: merged, kv: { garbage: { stop() {} } } },
+    id: descriptor.id,
+    kv: {
+      descriptor,
+      merge: descriptor === source ? merged : undefined,
+      kv: { garbage: { stop() {} } },
+    },
     proposals: { failAll() {} },
     reads: { abortUnconfirmed() {} },
   } as unknown as HostedRegion;
@@ -84,13 +92,14 @@ function removalOf(
     o: { logger } as unknown as ResolvedNodeOptions,
     raft,
     engine: () => engine as EngineHolder,
+    images: new RegionImageInstaller(() => engine as EngineHolder, new RealClock()),
     forget: () => {
       seen.forgotten++;
       return hosted;
     },
     closed: () => false,
   });
-  return { removal, tasks };
+  return { removal, tasks, images: removal.d.images };
 }
 
 test("region removal: a crash right after a merged source's log went keeps it merged", async () => {
@@ -138,5 +147,45 @@ test("region removal: a flush that fails leaves the replica and its log", async 
     warnings: ["region.replica_remove_deferred"],
   });
   assert.equal(removal.pending, 0, "asked again by the next check");
+  await db.close();
+});
+
+test("region removal: the records leave in steps after the loop's task returned", async () => {
+  const world = createSimWorld(5);
+  const db = await engineAfterCommit(world);
+  const live = { ...source, id: 4 };
+  const keys = Array.from(
+    { length: 3000 },
+    (_, i) => dataKey(utf8(`m${String(i).padStart(5, "0")}`)),
+  );
+  await db.write(keys.map((key) => ({ type: "put" as const, key, value: utf8("v") })));
+  await db.write([{ type: "put", key: descriptorKey(4), value: encodeDescriptor(live) }]);
+  let tail: Promise<unknown> = Promise.resolve();
+  const engine = {
+    db,
+    flushApplied: () => db.flush(),
+    locked: <T>(run: () => Promise<T>) => {
+      const done = tail.then(run);
+      tail = done.catch(() => {});
+      return done;
+    },
+  };
+  const seen = { forgotten: 0, logRemoved: 0, warnings: [] as string[] };
+  const { removal, tasks, images } = removalOf(engine, () => Promise.resolve(), seen, live);
+  removal.remove(4, "moved off");
+  await Promise.all(tasks); // the loop's part: off the driver
+  assert.equal(seen.logRemoved, 1);
+  assert.equal(removal.pending, 1, "still clearing");
+  assert.equal(images.installing(4), true);
+  assert.ok(db.get(descriptorKey(4)) !== undefined, "the descriptor goes last");
+  for (let i = 0; i < 1000 && removal.pending > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  assert.equal(removal.pending, 0);
+  assert.equal(images.installing(4), false);
+  assert.equal(db.get(descriptorKey(4)), undefined);
+  assert.equal(keys.filter((k) => db.get(k) !== undefined).length, 0);
+  assert.equal(images.counts.cleared, 1);
+  assert.deepEqual(seen.warnings, []);
   await db.close();
 });

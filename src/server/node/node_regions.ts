@@ -193,6 +193,7 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
     o,
     raft,
     engine: d.engine,
+    images: host.d.images,
     forget: (id) => host.forget(id),
     closed: d.closed,
   });

@@ -4,10 +4,12 @@
  * write; run as one task on the engine's lock it kept every other region's applies waiting that
  * long (and before that, inside a driver round, their Raft traffic too: src/raft/multi/
  * restoring.ts), so under load a node that received an image read as down to its peers and to
- * placement. Here:
+ * placement. The clearing of a replica that left the node (region_removal.ts) was the same: one
+ * task on the lock, inside the driver's loop. Here:
  *
- * - installs run one at a time (a node-wide queue), so two never write overlapping ranges and
- *   each one's overlap check sees the descriptors the one before it wrote;
+ * - installs and clearings run one at a time (a node-wide queue), so two never write overlapping
+ *   ranges, each install's overlap check sees the descriptors the job before it wrote, and an
+ *   image of a region whose old replica is still being cleared installs after the clearing;
  * - every bounded step of one (region_snapshot_import.ts: a batch of deletes or of records, the
  *   marker, the last batch) runs on the engine's lock, and a timer turn follows it, so other
  *   regions' applies, socket reads and the driver's ticks run between steps;
@@ -15,13 +17,15 @@
  *   read three times: its head, its verification, its records);
  * - while region `id` installs, `installing(id)` is true: the host keeps a merge from reading or
  *   writing its state meanwhile (region_host.ts), and its own entries wait in the driver;
- * - an install the disk has no space for is started over after a backoff (DISK_RETRY_MS_MIN
- *   doubling to DISK_RETRY_MS_MAX), as the driver retries a save (decisions/0005): the node keeps
- *   running and the region stays installing. An import starts from scratch every time (its
- *   marker and range clearing make that safe); before, the failure stopped the node's driver.
+ * - a job the disk has no space for is started over after a backoff (DISK_RETRY_MS_MIN doubling
+ *   to DISK_RETRY_MS_MAX), as the driver retries a save (decisions/0005): the node keeps running
+ *   and the region stays busy. An import or a clearing starts from scratch every time (the
+ *   import's marker, and deletes of what is gone, make that safe); before, the failure stopped
+ *   the node's driver.
  */
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
+import type { BatchStep } from "../../kv/region_range_clear.ts";
 import { DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../../limits.ts";
 import type { Clock } from "../../platform/types.ts";
 import { NoSpaceError } from "../../util/errors.ts";
@@ -34,25 +38,62 @@ export type AfterInstall<T> = (db: Db, index: number, descriptor: RegionDescript
 
 export class RegionImageInstaller {
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #installing = new Set<number>();
-  /** Images installed, steps run on the engine's lock, installs started over for lack of space. */
-  readonly counts = { installed: 0, steps: 0, diskRetries: 0 };
+  /** Jobs queued or running per region (an install, a removed replica's clearing). */
+  readonly #busy = new Map<number, number>();
+  /**
+   * Images installed, removed replicas cleared, steps run on the engine's lock, and jobs started
+   * over for lack of space.
+   */
+  readonly counts = { installed: 0, cleared: 0, steps: 0, diskRetries: 0 };
 
   constructor(readonly engine: () => EngineHolder, readonly clock: Clock) {}
 
-  /** Whether region `id` is installing an image (queued or running). */
+  /** Whether region `id`'s ranges are being written: an image installing, or its clearing. */
   installing(id: number): boolean {
-    return this.#installing.has(id);
+    return this.#busy.has(id);
   }
 
-  /** Installs `image` as region `id`'s state, after the installs queued before it. */
+  /** Installs `image` as region `id`'s state, after the jobs queued before it. */
   install<T>(id: number, image: Uint8Array, after: AfterInstall<T>): Promise<T> {
-    this.#installing.add(id);
+    return this.#enqueue(id, async (engine) => {
+      const { descriptor, index } = await imageHead(id, image, this.pause);
+      const stream = () => pacedSlices(image, this.pause);
+      const img = { descriptor, index, stream };
+      await this.#retried((step) => importRegionSnapshot(engine.db, img, {}, step), engine);
+      this.counts.installed++;
+      return await engine.locked(() => after(engine.db, index, descriptor));
+    });
+  }
+
+  /**
+   * Empties the ranges of region `id`, whose replica left this node (region_removal.ts), in
+   * bounded steps after the jobs queued before it; `last` runs once, on the lock, after it.
+   */
+  clear<T>(
+    id: number,
+    run: (step: BatchStep) => Promise<T>,
+    last: () => Promise<void>,
+  ): Promise<T> {
+    return this.#enqueue(id, async (engine) => {
+      const out = await this.#retried(run, engine);
+      await this.#retried(() => engine.locked(last), engine);
+      this.counts.cleared++;
+      return out;
+    });
+  }
+
+  /** A timer turn: what waits for the event loop (sockets, timers) runs now. */
+  pause = (): Promise<void> => new Promise((resolve) => this.clock.setTimeout(resolve, 0));
+
+  #enqueue<T>(id: number, job: (engine: EngineHolder) => Promise<T>): Promise<T> {
+    this.#busy.set(id, (this.#busy.get(id) ?? 0) + 1);
     const run = async () => {
       try {
-        return await this.#install(id, image, after);
+        return await job(this.engine());
       } finally {
-        this.#installing.delete(id);
+        const n = (this.#busy.get(id) ?? 1) - 1;
+        if (n === 0) this.#busy.delete(id);
+        else this.#busy.set(id, n);
       }
     };
     const done = this.#queue.then(run, run);
@@ -60,30 +101,22 @@ export class RegionImageInstaller {
     return done;
   }
 
-  /** A timer turn: what waits for the event loop (sockets, timers) runs now. */
-  pause = (): Promise<void> => new Promise((resolve) => this.clock.setTimeout(resolve, 0));
-
-  async #install<T>(id: number, image: Uint8Array, after: AfterInstall<T>): Promise<T> {
-    const { descriptor, index } = await imageHead(id, image, this.pause);
-    const engine = this.engine();
+  /** Runs `work` in steps on the engine's lock; from scratch again while the disk is full. */
+  async #retried<T>(work: (step: BatchStep) => Promise<T>, engine: EngineHolder): Promise<T> {
     const step = async <R>(run: () => Promise<R>): Promise<R> => {
       const out = await engine.locked(run);
       this.counts.steps++;
       await this.pause();
       return out;
     };
-    const stream = () => pacedSlices(image, this.pause);
     for (let delayMs = DISK_RETRY_MS_MIN;; delayMs = Math.min(2 * delayMs, DISK_RETRY_MS_MAX)) {
       try {
-        await importRegionSnapshot(engine.db, { descriptor, index, stream }, {}, step);
-        break;
+        return await work(step);
       } catch (err) {
         if (!(err instanceof NoSpaceError)) throw err; // a closed engine ends it too
         this.counts.diskRetries++;
         await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delayMs));
       }
     }
-    this.counts.installed++;
-    return await engine.locked(() => after(engine.db, index, descriptor));
   }
 }

@@ -12,13 +12,16 @@
  * records only: its range's keys are the target's now.
  *
  * A crash part way leaves the descriptor (it is deleted last): the node opens the region again,
- * finds that its descriptor does not list it, and removes it again (region_operators.ts). Runs
- * between driver rounds (the driver removes regions only then), one region at a time.
+ * finds that its descriptor does not list it, and removes it again (region_operators.ts). The
+ * replica leaves the driver between rounds (the driver removes regions only then); its records
+ * are cleared after that, in bounded steps on the engine's lock while the node goes on
+ * (region_image_install.ts, which also runs image installs: one job at a time on the node).
  */
 import { clearRegionRanges } from "../../kv/region_range_clear.ts";
 import { descriptorKey } from "../../kv/region_descriptor_record.ts";
 import { mergeStateKey } from "../../kv/region_merge_state.ts";
 import type { EngineHolder } from "./engine_holder.ts";
+import type { RegionImageInstaller } from "./region_image_install.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { NodeRaft } from "./region_driver.ts";
@@ -27,6 +30,8 @@ export interface ReplicaRemovalDeps {
   readonly o: ResolvedNodeOptions;
   readonly raft: NodeRaft;
   readonly engine: () => EngineHolder;
+  /** Where a removed replica's records are cleared, in steps, after queued installs. */
+  readonly images: RegionImageInstaller;
   /** Stops serving region `id` (region_host.ts); undefined when it is not hosted here. */
   readonly forget: (id: number) => HostedRegion | undefined;
   readonly closed: () => boolean;
@@ -49,16 +54,20 @@ export class ReplicaRemoval {
     if (id <= 1 || this.#pending.has(id) || this.d.closed()) return;
     this.#pending.add(id);
     this.d.raft.loop.between(async () => {
+      let left: { clearing: Promise<void> } | undefined;
       try {
-        await this.#remove(id, why);
+        left = await this.#remove(id, why);
       } finally {
-        this.#pending.delete(id);
+        if (left === undefined) this.#pending.delete(id);
       }
+      // Not awaited: the loop goes on while the records leave in steps.
+      left?.clearing.finally(() => this.#pending.delete(id));
     });
   }
 
-  async #remove(id: number, why: string): Promise<void> {
-    if (this.d.closed()) return;
+  /** Stops serving the replica and takes it off the driver; the returned clearing runs on. */
+  async #remove(id: number, why: string): Promise<{ clearing: Promise<void> } | undefined> {
+    if (this.d.closed()) return undefined;
     const engine = this.d.engine();
     // The log goes first (durably) and the engine's WAL is off: the state that lets this node
     // forget the region — a merge's commit with the source's `merged` record, or the membership
@@ -71,10 +80,10 @@ export class ReplicaRemoval {
       await engine.flushApplied();
     } catch (err) {
       this.d.o.logger.warn("region.replica_remove_deferred", { region: id, error: String(err) });
-      return;
+      return undefined;
     }
     const r = this.d.forget(id);
-    if (r === undefined) return;
+    if (r === undefined) return undefined;
     const descriptor = r.kv.descriptor;
     // Merged away (region_merge_check.ts): its user keys are the target's; only its own go.
     const localOnly = r.kv.merge?.stage === "merged";
@@ -82,16 +91,22 @@ export class ReplicaRemoval {
     r.reads.abortUnconfirmed(`region ${id} moved off this node`);
     r.kv.kv.garbage.stop();
     await this.d.raft.driver.removeRegions([id]);
-    const records = await engine.locked(async () => {
-      // The descriptor and the merge record go last, together: a crash before leaves a region
-      // that opens as it was (merged away, or not), and is removed again.
-      const last = [descriptorKey(id), mergeStateKey(id)];
-      const n = await clearRegionRanges(engine.db, descriptor, last, { localOnly });
-      await engine.db.write(last.map((key) => ({ type: "del" as const, key })));
-      return n + 1;
+    // The descriptor and the merge record go last, together: a crash before leaves a region
+    // that opens as it was (merged away, or not), and is removed again. In bounded steps after
+    // any image install or clearing queued before (region_image_install.ts).
+    const last = [descriptorKey(id), mergeStateKey(id)];
+    const clearing = this.d.images.clear(
+      id,
+      (step) => clearRegionRanges(engine.db, descriptor, last, { localOnly, step }),
+      () => engine.db.write(last.map((key) => ({ type: "del" as const, key }))),
+    ).then((n) => {
+      this.counts.removed++;
+      this.counts.records += n + 1;
+      this.d.o.logger.info("region.replica_removed", { region: id, why, records: n + 1 });
+    }, (err: unknown) => {
+      // Its descriptor stays: the next start removes it again (region_operators.ts).
+      this.d.o.logger.warn("region.replica_remove_failed", { region: id, error: String(err) });
     });
-    this.counts.removed++;
-    this.counts.records += records;
-    this.d.o.logger.info("region.replica_removed", { region: id, why, records });
+    return { clearing };
   }
 }
