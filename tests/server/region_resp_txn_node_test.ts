@@ -190,6 +190,10 @@ test("region resp txn node: MULTI/EXEC, WATCH and multi-key commands across regi
     ]);
     assert.match(refused, /^\+OK\r\n\+QUEUED\r\n\+QUEUED\r\n-.*expiry/);
     assert.equal(await three.one("MGET", a, b), "*2\r\n$2\r\n20\r\n$2\r\n20\r\n");
+    // TXN_CROSS_REGION_KEYS_MAX bounds a run across regions, as a txn (docs/limits.md).
+    const many = Array.from({ length: 1_024 }, (_, i) => [`${a}:${i}`, "m"]).flat();
+    assert.match(await one.one("MSET", ...many, b, "m"), /^-.*1025 keys/);
+    assert.equal(await one.one("EXISTS", `${a}:0`, b), ":1\r\n", "nothing written");
 
     // A coordinator dead after its commit point (the primary committed, the other commit
     // lost): readers on another node roll the rest forward.
