@@ -19,7 +19,7 @@ import { compareBytes } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import { CommandPath } from "./command_path.ts";
-import { commandSpans } from "./command_spans.ts";
+import { type CommandSpans, commandSpans } from "./command_spans.ts";
 import type { FaultMonitor } from "./faults.ts";
 import { eachRedisRequest, LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
@@ -86,7 +86,8 @@ export class RegionRouter {
     const spans = commandSpans(command);
     if (spans.kind !== "keys") return this.#routed(command);
     const keys = spans.spans.map((s) => s.key);
-    return this.#order.run(keys, this.#spansRegions(spans.spans), () => this.#routed(command));
+    const across = this.#spansRegions(spans.spans);
+    return this.#order.run(keys, across, () => this.#routed(command, spans));
   }
 
   /** Whether `spans` lie in more than one of this node's regions. */
@@ -99,7 +100,8 @@ export class RegionRouter {
     }
   }
 
-  #routed(command: CommandInit): Promise<CommandOutcome> {
+  /** Runs `command` in its region, or across regions; `spans`: its keys, when known. */
+  #routed(command: CommandInit, spans?: CommandSpans): Promise<CommandOutcome> {
     try {
       const body = command.body;
       if (body?.case === "compact" && this.d.timestamps() !== undefined) {
@@ -109,9 +111,10 @@ export class RegionRouter {
         const close = (r: HostedRegion, rev: number) => this.closeAt(r, rev);
         return compactRegions(first, at, command, close, (c) => this.d.first.execute(c));
       }
-      const across = this.#acrossRegions(command);
+      const keys = spans ?? commandSpans(command);
+      const across = this.#acrossRegions(command, keys);
       if (across !== undefined) return across;
-      const region = this.regionOf(command);
+      const region = this.regionOf(command, keys);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
     } catch (err) {
       if (err instanceof NoLocalRegionError && this.d.remote !== undefined) {
@@ -134,12 +137,11 @@ export class RegionRouter {
    * across regions by this node (cross_region_txn.ts, cross_region_redis.ts); undefined for any
    * other command.
    */
-  #acrossRegions(command: CommandInit): Promise<CommandOutcome> | undefined {
+  #acrossRegions(command: CommandInit, spans: CommandSpans): Promise<CommandOutcome> | undefined {
     const deps = this.crossRegion(), wanted = command.body?.case;
     if (deps === undefined || (wanted !== "txn" && wanted !== "batch" && wanted !== "redis")) {
       return undefined;
     }
-    const spans = commandSpans(command);
     if (spans.kind !== "keys") return undefined;
     if (!this.#spansRegions(spans.spans)) return undefined;
     const full = create(CommandSchema, command), body = full.body;
@@ -226,9 +228,8 @@ export class RegionRouter {
   }
 
   /** The one region every key of `command` lies in; throws a ServiceError otherwise. */
-  regionOf(command: CommandInit): HostedRegion {
+  regionOf(command: CommandInit, spans = commandSpans(command)): HostedRegion {
     const host = this.d.host;
-    const spans = commandSpans(command);
     const first = host.region(1);
     if (first === undefined) throw new Error("region 1 is not hosted");
     if (spans.kind === "unkeyed") return first;
