@@ -78,7 +78,7 @@ type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
  * they waited, no leader yet): nothing was written, so another attempt at a new start timestamp
  * is as good as the first, and the node makes it rather than the client.
  */
-export class ReadRefusedError extends Error {}
+class ReadRefusedError extends Error {}
 
 /** Reads every key at `ts` (each once). */
 export async function readAll(
