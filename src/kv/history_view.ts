@@ -65,7 +65,28 @@ export class HistoryView {
       const absorbed = this.own.absorbed(key, revision, sub);
       if (db.get(absorbed) !== undefined) return absorbed;
     }
-    return this.feedOf(revision).history(revision, sub);
+    return this.#feedRecord(db, key, revision, sub);
+  }
+
+  /**
+   * The feed record of `key`'s change at `revision`/`sub`. Usually in the feed the lineage names
+   * for the revision; but a transaction's commit applied after a split at a commit timestamp
+   * below it (region_txn_keyspace.ts: commits land at their timestamp) wrote its record in this
+   * region's own feed, or an ancestor's newer than the lineage says, while the ancestor's feed may
+   * hold another key's change at the same revision and sub. Below the nearest split, the record
+   * is the one of the lineage's feeds that is `key`'s (the lineage's choice when none is).
+   */
+  #feedRecord(db: EngineReader, key: Uint8Array, revision: number, sub: number): Uint8Array {
+    const feed = this.feedOf(revision);
+    const expected = feed.history(revision, sub);
+    if (feed === this.own) return expected;
+    const isKeys = (k: Uint8Array) => {
+      const raw = db.get(k);
+      return raw !== undefined && equalBytes(decodeHistory(revision, raw).state.key, key);
+    };
+    if (isKeys(expected)) return expected;
+    const feeds = [this.own, ...this.lineage.map((a) => regionKeys(a.regionId))];
+    return feeds.map((f) => f.history(revision, sub)).find(isKeys) ?? expected;
   }
 
   /**
@@ -76,7 +97,7 @@ export class HistoryView {
    * by nothing: docs/regions.md "Merge").
    */
   recordKeysToDelete(db: EngineReader, key: Uint8Array, revision: number, sub: number) {
-    const feed = this.feedOf(revision).history(revision, sub);
+    const feed = this.#feedRecord(db, key, revision, sub);
     if (revision > this.mergeFloor) return [feed];
     const out = [this.own.absorbed(key, revision, sub)];
     const raw = db.get(feed);

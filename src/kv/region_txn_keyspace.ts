@@ -3,7 +3,8 @@
  * docs/decisions/0019-cross-region-txns-on-nodes.md):
  *
  * - A prewrite conflicts with a change of the keyspace after its start timestamp (a write by an
- *   ordinary command, not only by another transaction): first committer wins either way.
+ *   ordinary command, not only by another transaction; a Redis hash or set of the name in
+ *   database 0 made or changed since): first committer wins either way.
  * - A commit (or a lock rolled forward) writes each committed put or delete into the keyspace
  *   at the commit timestamp — the key's current record, its history and key index entry, and an
  *   event — so that every read of the node sees it at the same revision in every region. The
@@ -18,6 +19,8 @@ import type { TxnStore } from "../txn/txn_store.ts";
 import type { KeyError, LockInfo } from "../txn/txn_types.ts";
 import { indexKey, indexKeyEnd, parseIndexKey } from "./mvcc_keys.ts";
 import { RevisionWriter } from "./revision_writer.ts";
+import { metaKey } from "./redis/keys.ts";
+import { decodeMeta } from "./redis/meta_record.ts";
 import type { KvStateMachine } from "./state_machine.ts";
 import type { StoreMeta } from "./store_meta.ts";
 import type { WriteSet } from "./write_set.ts";
@@ -35,6 +38,16 @@ export function lastChange(ws: WriteSet, key: Uint8Array): number {
 }
 
 /**
+ * The revision of the last change of database 0's hash or set named `key` (0: none): a Redis
+ * collection lives outside the key index (redis/keys.ts), so creating one does not show there,
+ * yet a string committed over it would leave the name with two values.
+ */
+function typedChange(ws: WriteSet, key: Uint8Array): number {
+  const raw = ws.get(metaKey(0, key));
+  return raw === undefined ? 0 : decodeMeta(raw).modRevision;
+}
+
+/**
  * The conflict of a prewrite with the keyspace: a key it would newly lock was changed after the
  * start timestamp. Keys this transaction already locked or finished are the prewrite's own
  * business (a repeated prewrite must answer as the first did).
@@ -47,7 +60,7 @@ export function keyspaceConflict(
   for (const m of req.mutations) {
     if (readLock(store, m.key)?.startTs === req.startTs) continue;
     if (ownRecord(store, m.key, req.startTs) !== undefined) continue;
-    const changed = lastChange(ws, m.key);
+    const changed = Math.max(lastChange(ws, m.key), typedChange(ws, m.key));
     if (changed > req.startTs) return { kind: "writeConflict", key: m.key, commitTs: changed };
   }
   return undefined;

@@ -50,7 +50,8 @@ async function readAll(c: TestCluster, written: ReadonlyMap<string, string>): Pr
 
 /**
  * Over more than one region: what is not a transaction across regions is refused with
- * FAILED_PRECONDITION, nothing applied; a txn and a batch run as one (cross_region_txn.ts).
+ * FAILED_PRECONDITION, nothing applied (a Redis run writing an expiry among them); a txn and a
+ * batch run as one (cross_region_txn.ts).
  */
 async function refusals(c: TestCluster, ends: Uint8Array[], written: Map<string, string>) {
   const client = c.client();
@@ -71,8 +72,11 @@ async function refusals(c: TestCluster, ends: Uint8Array[], written: Map<string,
   const lease = await client.grant(60);
   await assert.rejects(client.put(b, "leased", { lease: lease.id }), refused);
   const node = c.servers.get(1)?.node;
-  const mset = ["MSET", a, "1", b, "2"].map(utf8);
-  const redis = { db: 0, commands: [{ args: mset }] };
+  // A Redis run across regions is a transaction, but not one that writes an expiry.
+  const commands = [["SET", a, "1", "EX", "100"], ["SET", b, "2"]].map((c) => ({
+    args: c.map(utf8),
+  }));
+  const redis = { db: 0, commands, multi: true };
   await assert.rejects(
     node?.execute({ body: { case: "redis", value: redis } }) ?? Promise.resolve(),
     (err: unknown) => err instanceof ServiceError && err.code === ErrorCode.FAILED_PRECONDITION,

@@ -51,6 +51,7 @@ import {
   writtenBytes,
 } from "./cross_region_txn_checks.ts";
 import { type TxnEnv, TxnLockedError } from "../../txn/lock_resolver.ts";
+import type { LocalView } from "../../kv/redis/txn_storage.ts";
 import { TxnRouteError } from "../../txn/routed_txn_client.ts";
 import { compareBytes, toHex } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
@@ -63,6 +64,11 @@ export interface CrossRegionTxnDeps {
     keys: readonly Uint8Array[],
     revision: number,
   ) => Promise<(KeyState | undefined)[]>;
+  /**
+   * The node's engine for a Redis run across regions, once its keys were read at the start
+   * timestamp (cross_region_redis.ts); absent: such runs are refused.
+   */
+  readonly local?: () => LocalView;
 }
 
 type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
@@ -75,7 +81,7 @@ type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
 class ReadRefusedError extends Error {}
 
 /** Reads every key at `ts` (each once). */
-async function readAll(
+export async function readAll(
   d: CrossRegionTxnDeps,
   keys: readonly Uint8Array[],
   ts: number,
@@ -227,7 +233,7 @@ async function batchOnce(
  * Runs `once` until it does not conflict, at most TXN_CROSS_REGION_ATTEMPTS times, backing off
  * between tries (20 ms, 40 ms, ...) so that the holder of the conflicting locks can finish.
  */
-async function withRetries(
+export async function withRetries(
   d: CrossRegionTxnDeps,
   once: () => Promise<CommandOutcome>,
 ): Promise<CommandOutcome> {

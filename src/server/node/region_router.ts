@@ -5,11 +5,11 @@
  * again by key). With one region (splitting off, the default) every command takes region 1's
  * path exactly as before.
  *
- * Interim policy (decision 0014 "Where it stands"): revisions are still each region's own Raft
- * indexes and cross-region transactions are not wired, so a command whose keys lie in more than
- * one region is refused (FAILED_PRECONDITION), never run piecemeal: an etcd txn, a batch, a
- * Redis MULTI/EXEC or multi-key command, a delete of a range, FLUSHDB/FLUSHALL. Leases are
- * region 1's records, so a key attached to a lease must be in region 1.
+ * A `txn`, a `batch` or a Redis command or MULTI/EXEC whose keys lie in more than one region
+ * runs as a transaction across regions coordinated here (decision 0019); any other command over
+ * several regions is refused (FAILED_PRECONDITION), never run piecemeal: a delete of a range,
+ * FLUSHDB/FLUSHALL. Leases are region 1's records, so a key attached to a lease must be in
+ * region 1.
  */
 import { create } from "@bufbuild/protobuf";
 import { CommandSchema, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
@@ -19,7 +19,7 @@ import { compareBytes } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import { CommandPath } from "./command_path.ts";
-import { commandSpans } from "./command_spans.ts";
+import { type CommandSpans, commandSpans } from "./command_spans.ts";
 import type { FaultMonitor } from "./faults.ts";
 import { eachRedisRequest, LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
@@ -33,6 +33,9 @@ import { type RemoteRegions, spanOf } from "./remote_regions.ts";
 import { TxnsInFlight } from "./txns_in_flight.ts";
 import { crossRegionBatch, crossRegionTxn, type CrossRegionTxnDeps } from "./cross_region_txn.ts";
 import { isSafeU64 } from "../../util/ids.ts";
+import { crossRegionRedis } from "./cross_region_redis.ts";
+import { RedisKeyOrder } from "./redis_key_order.ts";
+import { NoLocalRegionError, spansRegions } from "./region_refusals.ts";
 
 export interface RegionRouterDeps {
   readonly o: ResolvedNodeOptions;
@@ -47,29 +50,14 @@ export interface RegionRouterDeps {
   readonly remote?: RemoteRegions;
 }
 
-/** The refusal of a command over several regions (interim: no cross-region transactions). */
-export function spansRegions(ids: readonly number[]): ServiceError {
-  return new ServiceError(
-    ErrorCode.FAILED_PRECONDITION,
-    `the keys lie in regions ${ids.join(", ")}: a command over more than one region is not ` +
-      "supported yet (cross-region transactions are not built; decision 0014)",
-  );
-}
-
-/** No local region holds a key of the command (this node holds no replica of its region). */
-export class NoLocalRegionError extends ServiceError {
-  constructor(key: Uint8Array) {
-    const hex = [...key.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
-    super(ErrorCode.UNAVAILABLE, `no local region holds key 0x${hex} yet; retry`);
-  }
-}
-
 export class RegionRouter {
   /** Each region's own path: its proposals, and a forwarder to its leader. */
   readonly #paths = new Map<number, { path: CommandPath; forwarder: LeaderForwarder }>();
 
   /** Transactions across regions running here (txns_in_flight.ts). */
   readonly #running = new TxnsInFlight();
+  /** Redis requests kept behind the runs across regions holding their keys. */
+  readonly #order = new RedisKeyOrder();
   /** How this node runs a `txn` or `batch` across regions; undefined: refused (one region). */
   crossRegion: () => CrossRegionTxnDeps | undefined = () => undefined;
 
@@ -89,10 +77,32 @@ export class RegionRouter {
   #once(command: CommandInit): Promise<CommandOutcome> {
     const whole = this.d.host.count === 1 && this.d.host.d.first.kv.descriptor.end.length === 0;
     if (whole) return this.d.first.execute(command);
+    if (command.body?.case === "redisBatch") {
+      return eachRedisRequest(command.body.value.requests ?? [], (c) => this.#once(c));
+    }
+    if (command.body?.case !== "redis" || this.crossRegion() === undefined) {
+      return this.#routed(command);
+    }
+    const spans = commandSpans(command);
+    if (spans.kind !== "keys") return this.#routed(command);
+    const keys = spans.spans.map((s) => s.key);
+    const across = this.#spansRegions(spans.spans);
+    return this.#order.run(keys, across, () => this.#routed(command, spans));
+  }
+
+  /** Whether `spans` lie in more than one of this node's regions. */
+  #spansRegions(spans: readonly KeyRange[]): boolean {
     try {
-      if (command.body?.case === "redisBatch") {
-        return eachRedisRequest(command.body.value.requests ?? [], (c) => this.#once(c));
-      }
+      this.regionOfSpans(spans);
+      return false;
+    } catch (err) {
+      return err instanceof ServiceError && err.code === ErrorCode.FAILED_PRECONDITION;
+    }
+  }
+
+  /** Runs `command` in its region, or across regions; `spans`: its keys, when known. */
+  #routed(command: CommandInit, spans?: CommandSpans): Promise<CommandOutcome> {
+    try {
       const body = command.body;
       if (body?.case === "compact" && this.d.timestamps() !== undefined) {
         const first = this.d.host.region(1);
@@ -101,9 +111,10 @@ export class RegionRouter {
         const close = (r: HostedRegion, rev: number) => this.closeAt(r, rev);
         return compactRegions(first, at, command, close, (c) => this.d.first.execute(c));
       }
-      const across = this.#acrossRegions(command);
+      const keys = spans ?? commandSpans(command);
+      const across = this.#acrossRegions(command, keys);
       if (across !== undefined) return across;
-      const region = this.regionOf(command);
+      const region = this.regionOf(command, keys);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
     } catch (err) {
       if (err instanceof NoLocalRegionError && this.d.remote !== undefined) {
@@ -122,20 +133,17 @@ export class RegionRouter {
   }
 
   /**
-   * A `txn` or `batch` whose keys lie in more than one region, run as a transaction across
-   * regions by this node (cross_region_txn.ts); undefined for any other command.
+   * A `txn`, `batch` or Redis run whose keys lie in more than one region, run as a transaction
+   * across regions by this node (cross_region_txn.ts, cross_region_redis.ts); undefined for any
+   * other command.
    */
-  #acrossRegions(command: CommandInit): Promise<CommandOutcome> | undefined {
+  #acrossRegions(command: CommandInit, spans: CommandSpans): Promise<CommandOutcome> | undefined {
     const deps = this.crossRegion(), wanted = command.body?.case;
-    if (deps === undefined || (wanted !== "txn" && wanted !== "batch")) return undefined;
-    const spans = commandSpans(command);
-    if (spans.kind !== "keys") return undefined;
-    try {
-      this.regionOfSpans(spans.spans);
+    if (deps === undefined || (wanted !== "txn" && wanted !== "batch" && wanted !== "redis")) {
       return undefined;
-    } catch (err) {
-      if (!(err instanceof ServiceError) || err.code !== ErrorCode.FAILED_PRECONDITION) throw err;
     }
+    if (spans.kind !== "keys") return undefined;
+    if (!this.#spansRegions(spans.spans)) return undefined;
     const full = create(CommandSchema, command), body = full.body;
     // The request's session: the primary's commit records it, so a retry of the request that
     // reached another node cannot commit it again (cross_region_txn.ts).
@@ -146,6 +154,8 @@ export class RegionRouter {
         ? crossRegionTxn(deps, body.value, client)
         : body.case === "batch"
         ? crossRegionBatch(deps, body.value, client)
+        : body.case === "redis"
+        ? crossRegionRedis(deps, body.value, client)
         : Promise.reject(new Error(`not a transaction: ${body.case}`));
     const session = command.clientId ? `${command.clientId}:${command.sequence}` : undefined;
     return this.#running.run(session, run);
@@ -218,9 +228,8 @@ export class RegionRouter {
   }
 
   /** The one region every key of `command` lies in; throws a ServiceError otherwise. */
-  regionOf(command: CommandInit): HostedRegion {
+  regionOf(command: CommandInit, spans = commandSpans(command)): HostedRegion {
     const host = this.d.host;
-    const spans = commandSpans(command);
     const first = host.region(1);
     if (first === undefined) throw new Error("region 1 is not hosted");
     if (spans.kind === "unkeyed") return first;

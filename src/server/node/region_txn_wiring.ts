@@ -2,8 +2,8 @@
  * Transactions across regions on a node (docs/transactions.md "On nodes"): the Percolator
  * requests it serves for the regions it leads, its transport to other regions' leaders, the
  * lock resolver on its leaders' timer, the reads that meet locks, and the coordinator the router
- * runs a `txn` or `batch` spanning regions with. All of it only on nodes with the timestamp
- * oracle (`timestamps()` defined): a one-region node has no locks to meet.
+ * runs a `txn`, `batch` or Redis run spanning regions with. All of it only on nodes with the
+ * timestamp oracle (`timestamps()` defined): a one-region node has no locks to meet.
  */
 import type { NodeRegionsDeps } from "./node_regions.ts";
 import type { NodeReads } from "./node_reads.ts";
@@ -16,6 +16,7 @@ import { TxnResolver } from "./txn_resolver.ts";
 import { regionHoldsLocks } from "../../kv/region_txn_locks.ts";
 import { ReadLocks } from "./read_locks.ts";
 import { resolveOne } from "../../txn/lock_resolver.ts";
+import { readStorageOf } from "../../kv/redis/read_run.ts";
 
 /** Percolator requests served here, the transport to other leaders, and the lock resolver. */
 export function wireTxns(
@@ -48,6 +49,8 @@ export function wireTxns(
   const crossRegion = {
     env: () => txnSender.env(),
     read: (keys: readonly Uint8Array[], at: number) => reads.getManyAt(keys, at),
+    // The regions share one engine: region 1's state machine reads (and counts) all of them.
+    local: () => readStorageOf(host.d.first.kv.kv),
   };
   router.crossRegion = () => timestamps() === undefined ? undefined : crossRegion;
   return { txns, txnSender, txnResolver };

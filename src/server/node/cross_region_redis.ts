@@ -1,0 +1,132 @@
+/**
+ * A Redis run (one command, or a MULTI/EXEC block with its WATCHed keys) whose keys lie in more
+ * than one region, run by the node that received it as a transaction across regions, on the
+ * coordinator of the coordination API's `txn` (cross_region_txn.ts; docs/transactions.md "Redis
+ * commands across regions"):
+ *
+ * 1. a start timestamp; every key the run names (its commands' keys and the watched ones) is read
+ *    at it, each region closed there and its locks finished;
+ * 2. the commands run here, whole and synchronously, through the same executor as at apply
+ *    (`runRedis`), over those values (TxnRedisStorage): WATCH's tokens are compared first (a
+ *    watched key changed: the null reply, nothing written), and every reply — errors inside EXEC,
+ *    WRONGTYPE, MSETNX's 0 — is the one the apply step would give;
+ * 3. the strings the commands wrote are the transaction's puts and deletes; every key named and
+ *    not written is locked lock-only (serializable: a change of a key read, or watched, after the
+ *    start timestamp makes the prewrite conflict, and the run is tried again at a new one);
+ * 4. prewrite, commit timestamp, the primary's commit (the commit point), the others'. The
+ *    answer is the run's reply.
+ *
+ * What the transaction cannot carry is refused whole (FAILED_PRECONDITION, nothing done):
+ * databases other than 0, hashes and sets, writes with an expiry, commands over the whole
+ * keyspace or a key count, PUBLISH. Keyspace notifications of such a run are not published.
+ */
+import { create } from "@bufbuild/protobuf";
+import {
+  ErrorCode,
+  type RedisRequest,
+  RedisResponseSchema,
+} from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { keysOf } from "../../kv/redis/command_keys.ts";
+import { lowerName } from "../../kv/redis/command_name.ts";
+import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
+import { runRedis } from "../../kv/redis/executor.ts";
+import type { RedisReply } from "../../kv/redis/reply.ts";
+import { encodeReply } from "../../kv/redis/reply_codec.ts";
+import { NotAcrossRegions, TxnRedisStorage } from "../../kv/redis/txn_storage.ts";
+import { Transaction } from "../../txn/coordinator.ts";
+import { toHex } from "../../util/bytes.ts";
+import { type CommandOutcome, ServiceError } from "../kv_service.ts";
+import { checkBytes, checkKeys, checkUnleased } from "./cross_region_txn_checks.ts";
+import { type CrossRegionTxnDeps, readAll, withRetries } from "./cross_region_txn.ts";
+import { type RequestSession, txnOptions } from "./txn_request_session.ts";
+
+function unsupported(what: string): ServiceError {
+  return new ServiceError(
+    ErrorCode.FAILED_PRECONDITION,
+    `${what} is not supported in a Redis command or MULTI/EXEC whose keys lie in more than one ` +
+      "region (docs/transactions.md)",
+  );
+}
+
+/** Every key the run names, each once, in the order named. */
+function namedKeys(req: RedisRequest): Uint8Array[] {
+  const keys = new Map<string, Uint8Array>();
+  for (const w of req.watches) {
+    if (w.db !== 0) throw unsupported(`WATCH in database ${w.db}`);
+    keys.set(toHex(w.key), w.key);
+  }
+  for (const { args } of req.commands) {
+    if (args.length === 0) continue;
+    for (const [key] of keysOf(lowerName(args[0]), args)) {
+      if (key !== undefined) keys.set(toHex(key), key);
+    }
+  }
+  return [...keys.values()];
+}
+
+/** Whether any command of the run is a write (a retry must meet the first run's session). */
+function writes(req: RedisRequest): boolean {
+  return req.commands.some(({ args }) =>
+    args.length > 0 && REDIS_COMMANDS.get(lowerName(args[0]))?.kind === "write"
+  );
+}
+
+/** A one-command run's reply is an array of one: whether that one is an error. */
+function loneError(req: RedisRequest, reply: RedisReply): boolean {
+  if (req.multi || req.commands.length !== 1) return false;
+  return reply.k === "error" || (reply.k === "array" && reply.items[0]?.k === "error");
+}
+
+async function redisOnce(
+  d: CrossRegionTxnDeps,
+  local: NonNullable<CrossRegionTxnDeps["local"]>,
+  req: RedisRequest,
+  session: RequestSession | undefined,
+): Promise<CommandOutcome> {
+  if (req.db !== 0) throw unsupported(`database ${req.db}`);
+  const keys = namedKeys(req);
+  checkKeys(keys);
+  const env = d.env();
+  const startTs = await env.timestamp();
+  const seen = await readAll(d, keys, startTs);
+  const storage = new TxnRedisStorage(local(), seen, keys, startTs);
+  const watches = req.watches.map((w) => ({ ...w, revision: Number(w.revision) }));
+  const run = { db: req.db, commands: req.commands.map((c) => c.args), multi: req.multi, watches };
+  let result: { reply: RedisReply; db: number };
+  try {
+    result = runRedis(run, storage);
+  } catch (err) {
+    if (err instanceof NotAcrossRegions) throw unsupported(err.message);
+    throw err;
+  }
+  // A lone command that answered an error changes nothing (as at apply: apply_request.ts).
+  const written = loneError(req, result.reply) ? [] : storage.writes();
+  checkUnleased(written.map((w) => w.key), seen);
+  const reply = encodeReply(result.reply);
+  const answer = (): CommandOutcome => ({
+    case: "redis",
+    value: create(RedisResponseSchema, { reply, db: result.db }),
+  });
+  checkBytes(written.reduce((n, w) => n + w.key.length + (w.value?.length ?? 0), reply.length));
+  const txn = new Transaction(env, startTs, txnOptions(session, answer, writes(req)));
+  // Every key named is locked (or written): the lowest is the primary whatever the run did, so
+  // a retry of the request meets the session its first run recorded there.
+  for (const k of keys) txn.lock(k);
+  for (const w of written) {
+    if (w.value === undefined) txn.delete(w.key);
+    else txn.put(w.key, w.value);
+  }
+  await txn.commit();
+  return answer();
+}
+
+/** Runs `req` across regions; FAILED_PRECONDITION when this node cannot (see above). */
+export function crossRegionRedis(
+  d: CrossRegionTxnDeps,
+  req: RedisRequest,
+  session?: RequestSession,
+): Promise<CommandOutcome> {
+  const local = d.local;
+  if (local === undefined) return Promise.reject(unsupported("a Redis command on this node"));
+  return withRetries(d, () => redisOnce(d, local, req, session));
+}
