@@ -102,14 +102,17 @@ export async function importRegionSnapshot(
     await leaveUninitialized(db, d, bounds, step);
     throw err;
   }
-  await step(async () => {
+  // The memtable is rotated on the lock and written after it (others apply meanwhile); the
+  // import is durable once that flush is done, before its caller saves the snapshot's marker.
+  const flushed = await step(async () => {
     await db.write([
       { type: "put", key: descriptorKey(d.id), value: encodeDescriptor(d) },
       { type: "put", key: regionKeys(d.id).applied, value: encodeApplied(image.index) },
       { type: "del", key: marker },
     ]);
-    await db.flush();
+    return { done: db.flush() };
   });
+  await flushed.done;
   return { entries, cleared, written: writer.written };
 }
 

@@ -14,6 +14,7 @@ import type { Db } from "../../src/storage/db.ts";
 import type { EngineHolder } from "../../src/server/node/engine_holder.ts";
 import { RegionImageInstaller } from "../../src/server/node/region_image_install.ts";
 import { installRegionImage } from "../../src/server/node/region_snapshots.ts";
+import { mayInstallImage } from "../../src/server/node/region_image_screen.ts";
 import { NoSpaceError } from "../../src/util/errors.ts";
 import { put } from "../kv/kv_helpers.ts";
 import { lines, ownedBy, twoRegions } from "../kv/region_import_helpers.ts";
@@ -125,4 +126,17 @@ test("region image install: an install the disk has no room for starts over and 
   assert.equal(installer.counts.diskRetries, 2);
   await installRegionImage(reference.db, 2, image);
   assert.deepEqual(lines(target.db, () => true), lines(reference.db, () => true));
+});
+
+test("region image screen: an image of a region whose old replica is still clearing is let through", async () => {
+  const target = await twoRegions(31, false);
+  const local = (await RegionKv.open(target.db, 2)).descriptor;
+  const clearing = (id: number) => id === 2;
+  assert.deepEqual(mayInstallImage(target.db, local), { ok: false, overlaps: 2 });
+  assert.deepEqual(mayInstallImage(target.db, local, clearing), { ok: true });
+  // Only the same region: another over its range is refused while its old replica clears.
+  assert.deepEqual(mayInstallImage(target.db, { ...local, id: 9 }, clearing), {
+    ok: false,
+    overlaps: 2,
+  });
 });

@@ -262,7 +262,8 @@ export class RegionCreation {
       }
       try {
         const { descriptor } = await imageHead(rm.region, m.snapshot.data, this.d.images.pause);
-        const may = mayInstallImage(this.d.engine().db, descriptor);
+        const clearing = (id: number) => this.d.images.installing(id);
+        const may = mayInstallImage(this.d.engine().db, descriptor, clearing);
         if (may.ok) kept.push(rm);
         else {
           this.counts.overlapping++;

@@ -17,15 +17,24 @@ import type { RegionDescriptor } from "../../region/descriptor.ts";
  * check (importRegionSnapshot) allows the same. Without the exceptions a node whose replica of
  * the target was removed, and which got it back only after the merge, refused the target's
  * images for ever.
+ *
+ * `clearing(id)`: region `id`'s old replica is still leaving the engine (region_removal.ts: its
+ * descriptor goes last, after its records). An image of that same region is not refused for it:
+ * the install queues behind the clearing (region_image_install.ts). Refused, every image the
+ * leader sent meanwhile (tens of MB each) was wasted, and the replica dropped for want of one.
  */
 export function mayInstallImage(
   db: EngineReader,
   incoming: RegionDescriptor,
+  clearing: (id: number) => boolean = () => false,
 ): { ok: true } | { ok: false; overlaps: number } {
   const live = (d: RegionDescriptor) => {
     const merge = readMergeState(db, d.id);
     return merge?.target.id !== incoming.id && merge?.stage !== "merged";
   };
-  const local = readAllDescriptors(db).filter((d) => d.id === incoming.id || live(d));
+  const leaving = (d: RegionDescriptor) => d.id === incoming.id && clearing(d.id);
+  const local = readAllDescriptors(db).filter((d) =>
+    !leaving(d) && (d.id === incoming.id || live(d))
+  );
   return mayCreateReplica(local, incoming);
 }
