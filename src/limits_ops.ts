@@ -202,6 +202,11 @@ export const RESP_GET_RUN_MAX = 256;
 export const REGION_IMPORT_BATCH_OPS = 10_000;
 /** Key and value bytes after which an import batch is written (plus at most one record). */
 export const REGION_IMPORT_BATCH_BYTES = 4 * MiB;
+/**
+ * A node reading a region image (its head, its verification, its records) yields a timer turn
+ * between two slices once this long passed since its last turn (region_image_install.ts).
+ */
+export const IMAGE_READ_TURN_MS = 10;
 
 // ---- The node holding many regions (src/server/node/region_split_check.ts) ----
 /** How often a node's split check looks at the sizes of the regions it leads. */

@@ -261,7 +261,7 @@ export class RegionCreation {
         continue;
       }
       try {
-        const { descriptor } = await imageHead(rm.region, m.snapshot.data, this.d.images.pause);
+        const { descriptor } = await imageHead(rm.region, m.snapshot.data, this.d.images.pace);
         const clearing = (id: number) => this.d.images.installing(id);
         const may = mayInstallImage(this.d.engine().db, descriptor, clearing);
         if (may.ok) kept.push(rm);

@@ -13,8 +13,9 @@
  * - every bounded step of one (region_snapshot_import.ts: a batch of deletes or of records, the
  *   marker, the last batch) runs on the engine's lock, and a timer turn follows it, so other
  *   regions' applies, socket reads and the driver's ticks run between steps;
- * - the image is read in MULTI_SNAPSHOT_CHUNK_BYTES slices with a timer turn between them (it is
- *   read three times: its head, its verification, its records);
+ * - the image is read in MULTI_SNAPSHOT_CHUNK_BYTES slices, with a timer turn between two once
+ *   IMAGE_READ_TURN_MS passed since the last (it is read three times: its head, its
+ *   verification, its records);
  * - while region `id` installs, `installing(id)` is true: the host keeps a merge from reading or
  *   writing its state meanwhile (region_host.ts), and its own entries wait in the driver;
  * - a job the disk has no space for is started over after a backoff (DISK_RETRY_MS_MIN doubling
@@ -27,6 +28,7 @@ import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
 import type { BatchStep } from "../../kv/region_range_clear.ts";
 import { DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../../limits.ts";
+import { IMAGE_READ_TURN_MS } from "../../limits_ops.ts";
 import type { Clock } from "../../platform/types.ts";
 import { NoSpaceError } from "../../util/errors.ts";
 import type { Db } from "../../storage/db.ts";
@@ -56,8 +58,8 @@ export class RegionImageInstaller {
   /** Installs `image` as region `id`'s state, after the jobs queued before it. */
   install<T>(id: number, image: Uint8Array, after: AfterInstall<T>): Promise<T> {
     return this.#enqueue(id, async (engine) => {
-      const { descriptor, index } = await imageHead(id, image, this.pause);
-      const stream = () => pacedSlices(image, this.pause);
+      const { descriptor, index } = await imageHead(id, image, this.pace);
+      const stream = () => pacedSlices(image, this.pace);
       const img = { descriptor, index, stream };
       await this.#retried((step) => importRegionSnapshot(engine.db, img, {}, step), engine);
       this.counts.installed++;
@@ -83,7 +85,22 @@ export class RegionImageInstaller {
   }
 
   /** A timer turn: what waits for the event loop (sockets, timers) runs now. */
-  pause = (): Promise<void> => new Promise((resolve) => this.clock.setTimeout(resolve, 0));
+  pause = (): Promise<void> =>
+    new Promise((resolve) =>
+      this.clock.setTimeout(() => {
+        this.#lastTurnMs = this.clock.nowMs();
+        resolve();
+      }, 0)
+    );
+
+  /**
+   * A timer turn once IMAGE_READ_TURN_MS passed since the last one (between an image's slices):
+   * a turn after every slice cost Bun about 1 ms each, hundreds per image.
+   */
+  pace = (): Promise<void> =>
+    this.clock.nowMs() - this.#lastTurnMs >= IMAGE_READ_TURN_MS ? this.pause() : Promise.resolve();
+
+  #lastTurnMs = 0;
 
   #enqueue<T>(id: number, job: (engine: EngineHolder) => Promise<T>): Promise<T> {
     this.#busy.set(id, (this.#busy.get(id) ?? 0) + 1);
