@@ -9,13 +9,17 @@
  * region_creation.ts), so nothing another region owns is touched.
  *
  * A replica of a region merged away (its merge record says `merged`) loses its region-local
- * records only: its range's keys are the target's now.
+ * records only: its range's keys are the target's now; and not its change feed while a split
+ * child of it here reads its keys' older changes there (region_feed_keep.ts). A replica that
+ * leaves takes with it the kept feeds of its ancestors that nothing here reads any more.
  *
  * A crash part way leaves the descriptor (it is deleted last): the node opens the region again,
  * finds that its descriptor does not list it, and removes it again (region_operators.ts). Runs
  * between driver rounds (the driver removes regions only then), one region at a time.
  */
 import { clearRegionRanges } from "../../kv/region_range_clear.ts";
+import { clearLeftoverFeeds, clearMergedReplica } from "../../kv/region_feed_keep.ts";
+import { readLineage } from "../../kv/region_lineage.ts";
 import { descriptorKey } from "../../kv/region_descriptor_record.ts";
 import { mergeStateKey } from "../../kv/region_merge_state.ts";
 import type { EngineHolder } from "./engine_holder.ts";
@@ -83,10 +87,16 @@ export class ReplicaRemoval {
     r.kv.kv.garbage.stop();
     await this.d.raft.driver.removeRegions([id]);
     const records = await engine.locked(async () => {
+      // Its ancestors' kept feeds first, while its lineage still names them: a crash part way
+      // removes it again and finishes them.
+      const ancestors = readLineage(engine.db, id).map((a) => a.regionId);
+      let n = await clearLeftoverFeeds(engine.db, ancestors, id);
       // The descriptor and the merge record go last, together: a crash before leaves a region
       // that opens as it was (merged away, or not), and is removed again.
       const last = [descriptorKey(id), mergeStateKey(id)];
-      const n = await clearRegionRanges(engine.db, descriptor, last, { localOnly });
+      n += localOnly
+        ? await clearMergedReplica(engine.db, id, last)
+        : await clearRegionRanges(engine.db, descriptor, last);
       await engine.db.write(last.map((key) => ({ type: "del" as const, key })));
       return n + 1;
     });
