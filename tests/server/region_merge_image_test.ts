@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { encodeRegionCommand } from "../../src/kv/region_command.ts";
 import type { RegionKv } from "../../src/kv/region_apply.ts";
 import { regionKeys } from "../../src/kv/region_keys.ts";
+import { MERGED_IMAGE_SKIP_BATCH } from "../../src/limits_ops.ts";
 import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import type { Logger } from "../../src/server/log/logger.ts";
 import { skipsImage } from "../../src/server/node/merged_image.ts";
@@ -118,6 +119,24 @@ test("merged image: a replica merged away skips its region's image and applies o
   const next = await region(bNode, 3).apply([{ index: index + 1, data }]);
   assert.ok(next.has(index + 1));
   assert.equal(region(bNode, 3).appliedIndex, index + 1);
+  // An image far ahead is skipped in batches of MERGED_IMAGE_SKIP_BATCH entries.
+  const far = index + 1 + 2 * MERGED_IMAGE_SKIP_BATCH + 7;
+  const applies: number[] = [];
+  const r3 = region(bNode, 3);
+  const counted = {
+    merge: r3.merge,
+    descriptor: r3.descriptor,
+    get appliedIndex() {
+      return r3.appliedIndex;
+    },
+    apply: (entries: Parameters<RegionKv["apply"]>[0]) => {
+      applies.push(entries.length);
+      return r3.apply(entries);
+    },
+  };
+  assert.equal(await skipsImage(counted, far, engineOf(bNode), logger), true);
+  assert.equal(r3.appliedIndex, far);
+  assert.deepEqual(applies, [MERGED_IMAGE_SKIP_BATCH, MERGED_IMAGE_SKIP_BATCH, 7]);
 });
 
 test("merged image: a region not merged away installs its images as before", async () => {

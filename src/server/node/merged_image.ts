@@ -14,9 +14,7 @@
 import type { RegionEntry, RegionKv } from "../../kv/region_apply.ts";
 import type { Logger } from "../log/logger.ts";
 import type { EngineHolder } from "./engine_holder.ts";
-
-/** Entries per apply while a replica skips to a snapshot's index. */
-const SKIP_BATCH = 1024;
+import { MERGED_IMAGE_SKIP_BATCH } from "../../limits_ops.ts";
 
 /**
  * Whether a received image of `kv`'s region at `index` is not to be installed (merged away
@@ -33,9 +31,9 @@ export async function skipsImage(
   if (kv.merge?.stage !== "merged") return false;
   logger.info("region.image_ignored", { region: kv.descriptor.id, index, why: "merged away" });
   await engine.locked(async () => {
-    for (let from = kv.appliedIndex + 1; from <= index; from += SKIP_BATCH) {
+    for (let from = kv.appliedIndex + 1; from <= index; from += MERGED_IMAGE_SKIP_BATCH) {
       const entries: RegionEntry[] = [];
-      for (let i = from; i <= Math.min(index, from + SKIP_BATCH - 1); i++) {
+      for (let i = from; i <= Math.min(index, from + MERGED_IMAGE_SKIP_BATCH - 1); i++) {
         entries.push({ index: i, data: null });
       }
       await kv.apply(entries);
