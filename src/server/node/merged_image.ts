@@ -1,12 +1,12 @@
 /**
- * Images of a region merged away here (docs/regions.md "Merge", "An image of a region merged
- * away"). Its target applied the commit on this node, so the source's keys are the target's and
+ * Images of a region merged away here (docs/regions.md "Merge", "A region merged away after a
+ * crash"). Its target applied the commit on this node, so the source's keys are the target's and
  * the replica only waits for its removal (region_merge_check.ts). A crash that cut that removal
  * brings it back at the next open (its descriptor is deleted last), on the driver again; where
  * the crash took its log too, the replicas come back as a group that elects a leader, and the
  * leader sends its image to a replica whose log is empty. Installed, the image would write the
  * source's range back under the target; the import refuses it as an overlap instead, and a throw
- * out of a restore stopped the node, at every restart (the simulator's seeds 16, 24 and 50 with
+ * out of a restore stopped the node, at every restart (the simulator's seeds 16, 24, 39 and 50 with
  * `--region-merge-bytes`: "region 2's snapshot overlaps local region 3"). The replica takes no
  * image: its applied index moves to the snapshot's over entries with no command (nothing else
  * changes; the log continues there), and the merge check drops it.

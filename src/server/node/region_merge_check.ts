@@ -122,11 +122,11 @@ export class MergeCheck {
     }
     if (r.kv.merge?.stage !== "merged") return false;
     // Neither campaigns nor votes until dropped. A crash that cut its removal brings its replicas
-    // back at the next open, where its log went too as a group of their own at the engine's
-    // index, which elected a leader; that leader sent images of the merged source to replicas
-    // still prepared, which took them and then refused their target's commit (the source not
-    // prepared any more): their target went on without the merge (simulator seed 40, "replicas
-    // differ"), or a replica merged away took one and stopped (seeds 16, 24, 50: merged_image.ts).
+    // back at the next open; where their logs went too, they come back as a group of their own
+    // at the engine's index, which elected a leader, and that leader sent images of the merged
+    // source: a replica still prepared took one and then refused its target's commit (the source
+    // not prepared any more), so its target went on without the merge (simulator seed 40,
+    // "replicas differ"); a replica merged away stopped on one (seeds 16, 24, 39, 50).
     r.group.suppressVotes = true;
     this.d.removeMerged(r.id); // once: a removal scheduled already is not scheduled again
     return true;
