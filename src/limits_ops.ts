@@ -277,3 +277,8 @@ export const MERGE_RETRY_CHECKS = 5;
  * gone. Past it the lowest source id is forgotten.
  */
 export const MERGED_SOURCES_KEPT = 64;
+/**
+ * Entries with no command per apply while a replica merged away skips an image of its region
+ * (merged_image.ts): its applied index moves to the image's in batches of at most this many.
+ */
+export const MERGED_IMAGE_SKIP_BATCH = 1024;

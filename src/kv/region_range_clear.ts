@@ -57,34 +57,48 @@ export async function clearRegionRanges(
   keep: readonly Uint8Array[],
   bounds: BatchBounds & { readonly localOnly?: boolean; readonly step?: BatchStep } = {},
 ): Promise<number> {
-  const step = bounds.step ?? ((run) => run());
-  const { ops: max } = boundsOf(bounds);
   const local = regionKeys(d.id).start;
   let deleted = 0;
   for (const r of imageRanges(d)) {
     if (!r.owned || (bounds.localOnly === true && !equalBytes(r.start, local))) continue;
-    let from = r.start;
-    for (;;) {
-      // The scan and its deletes in one step: between steps the node's other regions apply.
-      const { n, last } = await step(async () => {
-        const batch: WriteOp[] = [];
-        let last: Uint8Array | undefined;
-        for (const [k] of db.scanSync({ start: from, end: r.end })) {
-          if (batch.length >= max) break;
-          last = k;
-          if (r.keep !== undefined && !r.keep(k)) continue;
-          if (keep.some((x) => compareBytes(x, k) === 0)) continue;
-          batch.push({ type: "del", key: k.slice() });
-        }
-        if (batch.length > 0) await db.write(batch);
-        return { n: batch.length, last };
-      });
-      deleted += n;
-      if (last === undefined || n < max) break;
-      from = after(last);
-    }
+    deleted += await clearEngineRange(db, r, keep, bounds);
   }
   return deleted;
+}
+
+/**
+ * Deletes every record of `r` (those its `keep` accepts, if it has one) except the keys in
+ * `keep`, in batches of at most `bounds.ops` deletes; each batch is a fresh scan from the last
+ * key, and one `step` with its deletes.
+ */
+export async function clearEngineRange(
+  db: RegionDb,
+  r: Pick<EngineRange, "start" | "end" | "keep">,
+  keep: readonly Uint8Array[],
+  bounds: BatchBounds & { readonly step?: BatchStep } = {},
+): Promise<number> {
+  const { ops: max } = boundsOf(bounds);
+  const step = bounds.step ?? ((run) => run());
+  let deleted = 0, from = r.start;
+  for (;;) {
+    // The scan and its deletes in one step: between steps the node's other regions apply.
+    const { n, last } = await step(async () => {
+      const batch: WriteOp[] = [];
+      let last: Uint8Array | undefined;
+      for (const [k] of db.scanSync({ start: from, end: r.end })) {
+        if (batch.length >= max) break;
+        last = k;
+        if (r.keep !== undefined && !r.keep(k)) continue;
+        if (keep.some((x) => compareBytes(x, k) === 0)) continue;
+        batch.push({ type: "del", key: k.slice() });
+      }
+      if (batch.length > 0) await db.write(batch);
+      return { n: batch.length, last };
+    });
+    deleted += n;
+    if (last === undefined || n < max) return deleted;
+    from = after(last);
+  }
 }
 
 /** The first key after `key`. */

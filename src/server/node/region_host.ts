@@ -4,11 +4,9 @@
  * its descriptor and region-local records — run by the node's one multi-region driver.
  *
  * Region 1 is the node's historical path (node_service.ts); the host adds the others: those
- * found on the engine at open, the children of the splits this node applies (added right after
- * the round that applied the split: the driver adds regions only between rounds; the parent's
- * leader campaigns for the child at once, split_child.ts), and replicas created from a peer's
- * message (region_creation.ts); it forgets those moved off the node (region_removal.ts). Each
- * region has its own proposals and read barrier (its ReadIndex).
+ * found on the engine at open, the children of the splits it applies (right after the round,
+ * split_child.ts), and replicas created from a peer's message (region_creation.ts); it forgets
+ * those moved off the node (region_removal.ts). Each has its own proposals and read barrier.
  */
 import type { Entry, Snapshot } from "../../raft/core/messages.ts";
 import type { RaftGroup } from "../../raft/group.ts";
@@ -25,6 +23,7 @@ import { Proposals } from "./proposals.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { NodeReadIssuer } from "./read_issuer.ts";
 import { SNAPSHOT_MARKER } from "./region_driver.ts";
+import { skipsImage } from "./merged_image.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 
 export type { HostedRegion, RegionHostDeps };
@@ -219,6 +218,7 @@ export class RegionHost {
     this.#joining.set(id, hosted);
     const restore = async (snapshot: Snapshot) => {
       if (!isRegionImage(snapshot.data, SNAPSHOT_MARKER)) return refuseSnapshot(id, kv, snapshot);
+      if (await skipsImage(kv, snapshot.metadata.index, this.d.engine(), o.logger)) return;
       kv = await this.#installImage(kv, snapshot.data);
       reads.applied();
       this.onImageInstalled(id);

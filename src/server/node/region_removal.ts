@@ -9,7 +9,9 @@
  * region_creation.ts), so nothing another region owns is touched.
  *
  * A replica of a region merged away (its merge record says `merged`) loses its region-local
- * records only: its range's keys are the target's now.
+ * records only: its range's keys are the target's now; and not its change feed while a split
+ * child of it here reads its keys' older changes there (region_feed_keep.ts). A replica that
+ * leaves takes with it the kept feeds of its ancestors that nothing here reads any more.
  *
  * A crash part way leaves the descriptor (it is deleted last): the node opens the region again,
  * finds that its descriptor does not list it, and removes it again (region_operators.ts). The
@@ -17,7 +19,9 @@
  * are cleared after that, in bounded steps on the engine's lock while the node goes on
  * (region_image_install.ts, which also runs image installs: one job at a time on the node).
  */
-import { clearRegionRanges } from "../../kv/region_range_clear.ts";
+import { type BatchStep, clearRegionRanges } from "../../kv/region_range_clear.ts";
+import { clearLeftoverFeeds, clearMergedReplica } from "../../kv/region_feed_keep.ts";
+import { readLineage } from "../../kv/region_lineage.ts";
 import { descriptorKey } from "../../kv/region_descriptor_record.ts";
 import { mergeStateKey } from "../../kv/region_merge_state.ts";
 import type { EngineHolder } from "./engine_holder.ts";
@@ -95,9 +99,19 @@ export class ReplicaRemoval {
     // that opens as it was (merged away, or not), and is removed again. In bounded steps after
     // any image install or clearing queued before (region_image_install.ts).
     const last = [descriptorKey(id), mergeStateKey(id)];
+    const clear = async (step: BatchStep) => {
+      // Its ancestors' kept feeds first, while its lineage still names them: a crash part way
+      // removes it again and finishes them.
+      const ancestors = readLineage(engine.db, id).map((a) => a.regionId);
+      const n = await clearLeftoverFeeds(engine.db, ancestors, id, { step });
+      return n +
+        (localOnly
+          ? await clearMergedReplica(engine.db, id, last, { step })
+          : await clearRegionRanges(engine.db, descriptor, last, { step }));
+    };
     const clearing = this.d.images.clear(
       id,
-      (step) => clearRegionRanges(engine.db, descriptor, last, { localOnly, step }),
+      clear,
       () => engine.db.write(last.map((key) => ({ type: "del" as const, key }))),
     ).then((n) => {
       this.counts.removed++;
