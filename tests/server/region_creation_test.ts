@@ -126,3 +126,24 @@ test("region creation: a replica no image reaches is removed after REGION_UNINIT
   assert.ok(onDriver.has(9) && creation.uninitialized(9));
   await log.close();
 });
+
+test("region creation: a replica its leader still sends to is kept past REGION_UNINITIALIZED_TTL_MS", async () => {
+  const world = createSimWorld(3);
+  world.fs.mkdir("multi");
+  const log = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
+  const { onUnknown, onDriver, pending, creation } = fakeNode(world, log);
+  onUnknown(9, heartbeat(2));
+  await Promise.all(pending.splice(0));
+  // Its leader's heartbeats go on (its image is still on the way): each one restarts the time.
+  for (let i = 0; i < 4; i++) {
+    world.clock.advance(REGION_UNINITIALIZED_TTL_MS / 2);
+    const batch = { from: 2, to: 1, messages: [{ region: 9, message: heartbeat(2) }] };
+    assert.equal(creation.screen(batch), batch, "no image: passed on as it is");
+    await Promise.all(pending.splice(0));
+  }
+  assert.ok(onDriver.has(9) && creation.uninitialized(9), "kept while its leader sends");
+  world.clock.advance(REGION_UNINITIALIZED_TTL_MS * 2); // then nothing more comes
+  await Promise.all(pending.splice(0));
+  assert.ok(!onDriver.has(9), "removed once its leader stopped");
+  await log.close();
+});
