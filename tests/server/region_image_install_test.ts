@@ -14,7 +14,7 @@ import type { Db } from "../../src/storage/db.ts";
 import type { EngineHolder } from "../../src/server/node/engine_holder.ts";
 import { RegionImageInstaller } from "../../src/server/node/region_image_install.ts";
 import { installRegionImage } from "../../src/server/node/region_snapshots.ts";
-import { mayInstallImage } from "../../src/server/node/region_image_screen.ts";
+import { mayInstallImage, mayReplaceImage } from "../../src/server/node/region_image_screen.ts";
 import { NoSpaceError } from "../../src/util/errors.ts";
 import { put } from "../kv/kv_helpers.ts";
 import { lines, ownedBy, twoRegions } from "../kv/region_import_helpers.ts";
@@ -139,4 +139,13 @@ test("region image screen: an image of a region whose old replica is still clear
     ok: false,
     overlaps: 2,
   });
+});
+
+test("region image screen: an image that would grow a hosted region over another local one is dropped", async () => {
+  const target = await twoRegions(31, false);
+  const two = (await RegionKv.open(target.db, 2)).descriptor;
+  assert.deepEqual(mayReplaceImage(target.db, two), { ok: true }, "its own range: installed");
+  // Region 2's image reaching back over region 1 (a merge or split this node has not applied).
+  const grown = { ...two, start: new Uint8Array(0), epoch: { ...two.epoch, version: 9 } };
+  assert.deepEqual(mayReplaceImage(target.db, grown), { ok: false, overlaps: 1 });
 });

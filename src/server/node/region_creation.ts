@@ -24,7 +24,7 @@
 import { type Message, MessageType, type Snapshot } from "../../raft/core/messages.ts";
 import type { RegionSpec } from "../../raft/multi/driver.ts";
 import type { NodeBatch } from "../../raft/multi/transport.ts";
-import { mayInstallImage } from "./region_image_screen.ts";
+import { mayInstallImage, mayReplaceImage } from "./region_image_screen.ts";
 import { RegionKv } from "../../kv/region_apply.ts";
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { REGION_UNINITIALIZED_MAX, REGION_UNINITIALIZED_TTL_MS } from "../../limits_ops.ts";
@@ -204,10 +204,8 @@ export class RegionCreation {
    * REGION_UNINITIALIZED_TTL_MS: a leader's message in flight when this node was removed from the
    * region made them (seen in the e2e run, right after a removal), and nothing fills them. Kept,
    * such a replica held `waiting` true for good, which stops every split this node would propose
-   * (region_split_check.ts), and took a slot. A replica its leader still sends to is kept: timed
-   * from its creation alone, a replica whose 40 MB image was still streaming under load was
-   * dropped, the image then found no replica, and the leader sent it again (the 1M-key e2e run
-   * at load 11–18: 37 and 46 replicas dropped on the two added nodes).
+   * (region_split_check.ts), and took a slot. Each message restarts its time: timed from its
+   * creation, a replica whose 40 MB image still streamed under load was dropped (1M-key e2e).
    */
   #sweep(): void {
     this.#sweepTimer = undefined;
@@ -250,10 +248,10 @@ export class RegionCreation {
    * batch holds such an image.
    */
   screen(batch: NodeBatch): NodeBatch | Promise<NodeBatch> {
-    if (this.#uninitialized.size === 0) return batch;
     let images = false;
     const now = this.d.o.clock.nowMs();
     for (const m of batch.messages) {
+      if (this.#hostedImage(m.region, m.message)) images = true;
       if (!this.#uninitialized.has(m.region)) continue;
       // Its leader still wants it (an image may be on its way: tens of MB take a while under
       // load): the replica's time to live starts again (#sweep).
@@ -263,18 +261,28 @@ export class RegionCreation {
     return images ? this.#screen(batch) : batch;
   }
 
+  /** An image for a region this node hosts (its overlap is checked too: mayReplaceImage). */
+  #hostedImage(region: number, m: Message): boolean {
+    return m.type === MessageType.Snap && this.d.on() && this.d.known(region) &&
+      isRegionImage(m.snapshot.data, SNAPSHOT_MARKER);
+  }
+
   async #screen(batch: NodeBatch): Promise<NodeBatch> {
     const kept = [];
     for (const rm of batch.messages) {
       const m = rm.message;
-      if (m.type !== MessageType.Snap || !this.#uninitialized.has(rm.region)) {
+      const hosted = this.#hostedImage(rm.region, m);
+      if (m.type !== MessageType.Snap || (!this.#uninitialized.has(rm.region) && !hosted)) {
         kept.push(rm);
         continue;
       }
       try {
         const { descriptor } = await imageHead(rm.region, m.snapshot.data, this.d.images.pace);
         const clearing = (id: number) => this.d.images.installing(id);
-        const may = mayInstallImage(this.d.engine().db, descriptor, clearing);
+        const db = this.d.engine().db;
+        const may = hosted
+          ? mayReplaceImage(db, descriptor)
+          : mayInstallImage(db, descriptor, clearing);
         if (may.ok) kept.push(rm);
         else {
           this.counts.overlapping++;

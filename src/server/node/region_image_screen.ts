@@ -6,7 +6,7 @@ import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
 import { readMergeState } from "../../kv/region_merge_state.ts";
 import type { EngineReader } from "../../kv/write_set.ts";
 import { mayCreateReplica } from "../../raft/multi/split_child.ts";
-import type { RegionDescriptor } from "../../region/descriptor.ts";
+import { overlaps, type RegionDescriptor } from "../../region/descriptor.ts";
 
 /**
  * Whether an image of `incoming` may install here: no local region overlaps it, except a merge's
@@ -37,4 +37,27 @@ export function mayInstallImage(
     !leaving(d) && (d.id === incoming.id || live(d))
   );
   return mayCreateReplica(local, incoming);
+}
+
+/**
+ * Whether an image of `incoming` may replace the state of a region this node hosts: no other
+ * local region overlaps it (a merge's source prepared for it and a region merged away aside, as
+ * above), and an image of a replica merged away here passes (its restore skips it:
+ * merged_image.ts). Installed over an overlap, the import refuses it, and a refusal out of a
+ * restore stopped the node ("region X's snapshot overlaps local region Y": a node test with many
+ * splits and moves). Dropped before Raft takes it, as an uninitialized replica's is, it comes
+ * again once this node caught up (the split or merge that makes them fit applied here).
+ */
+export function mayReplaceImage(
+  db: EngineReader,
+  incoming: RegionDescriptor,
+): { ok: true } | { ok: false; overlaps: number } {
+  if (readMergeState(db, incoming.id)?.stage === "merged") return { ok: true };
+  for (const d of readAllDescriptors(db)) {
+    if (d.id === incoming.id) continue;
+    const merge = readMergeState(db, d.id);
+    if (merge?.target.id === incoming.id || merge?.stage === "merged") continue;
+    if (overlaps(d, incoming)) return { ok: false, overlaps: d.id };
+  }
+  return { ok: true };
 }
