@@ -126,6 +126,8 @@ test("forwarded scans: a node holding some regions scans every key in order", {
     assert.equal(fromUtf8(page.nextCursor ?? new Uint8Array(0)), inRegion[0][0]);
 
     // The remote region splits: the node's cached route to it is stale, and is planned again.
+    // Written through the region's replicas only, so the node learns of the split from the scan.
+    const writer = c.client(region.replicas.map((p) => p.nodeId));
     const stale = remote()?.staleRoutes ?? 0;
     for (const s of c.servers.values()) s.node.local.splitCheck.start();
     const epoch = region.epoch.version;
@@ -133,7 +135,7 @@ test("forwarded scans: a node holding some regions scans every key in order", {
     for (let i = 0; i < 300 && !grown(); i++) {
       const [k] = inRegion[i % inRegion.length];
       written.set(k, `w${i}-${noise(120)}`);
-      await putRetrying(client, k, written.get(k) ?? "");
+      await putRetrying(writer, k, written.get(k) ?? "");
     }
     for (const s of c.servers.values()) s.node.local.splitCheck.stop();
     assert.ok(grown(), `region ${region.id} split`);
