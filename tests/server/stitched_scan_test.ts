@@ -56,7 +56,7 @@ class FakeParts implements ScanParts {
   onChange: () => void = () => {};
   constructor(public edges: string[]) {}
 
-  plan(span: KeySpan): Promise<ScanPart[]> {
+  plan(span: KeySpan, _reverse: boolean): Promise<ScanPart[]> {
     const cuts = [EMPTY, ...this.edges.map(utf8), EMPTY];
     const parts: ScanPart[] = [];
     for (let i = 0; i + 1 < cuts.length; i++) {

@@ -63,16 +63,33 @@ function stateOf(kv: KeyValue): KeyState {
   };
 }
 
+/** The last start or end of a local region strictly inside `span`, else the span's start. */
+function lastEdge(regions: readonly HostedRegion[], span: KeySpan): Uint8Array {
+  let last = span.start;
+  for (const r of regions) {
+    for (const edge of [r.kv.descriptor.start, r.kv.descriptor.end]) {
+      const inside = compareBytes(edge, last) > 0 && compareEnd(span.end, edge) > 0;
+      if (edge.length > 0 && inside) last = edge;
+    }
+  }
+  return last;
+}
+
 export class NodeScanParts implements ScanParts {
   constructor(readonly d: NodeScanPartsDeps) {}
 
-  async plan(span: KeySpan): Promise<ScanPart[]> {
+  /**
+   * Forward, the part at the span's start; reverse, the parts from the last local region edge
+   * inside the span to its end (not every region of a long range: each one not cached costs a
+   * placement request).
+   */
+  async plan(span: KeySpan, reverse: boolean): Promise<ScanPart[]> {
     const regions = this.d.regions();
     const parts: ScanPart[] = [];
-    let at = span.start;
+    let at = reverse ? lastEdge(regions, span) : span.start;
     for (let i = 0; i < NODE_ROUTES_CACHED_MAX + regions.length; i++) {
       const end = await this.#partAt(regions, at, span.end, parts);
-      if (end.length === 0 || compareEnd(span.end, end) <= 0) return parts;
+      if (!reverse || end.length === 0 || compareEnd(span.end, end) <= 0) return parts;
       at = end;
     }
     throw unavailable(`its range has more than ${NODE_ROUTES_CACHED_MAX} parts`);

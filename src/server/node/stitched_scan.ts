@@ -33,8 +33,11 @@ export interface ScanPart {
 }
 
 export interface ScanParts {
-  /** The parts covering `span`, in key order, without a gap (or throws UNAVAILABLE). */
-  plan(span: KeySpan): Promise<ScanPart[]>;
+  /**
+   * Parts of `span` in key order without a gap, the first starting at its start (forward) or the
+   * last ending at its end (`reverse`); or throws UNAVAILABLE.
+   */
+  plan(span: KeySpan, reverse: boolean): Promise<ScanPart[]>;
   /** One page of `request` (whose start and end are within the part) from the part's source. */
   read(part: ScanPart, request: KvScanRequest): Promise<KvScanPage>;
 }
@@ -89,7 +92,7 @@ export async function stitchedScan(parts: ScanParts, request: KvScanRequest): Pr
   const steps = want + NODE_ROUTES_CACHED_MAX + NODE_ROUTE_ATTEMPTS_MAX;
   for (let step = 0; !isEmpty(span); step++) {
     if (step >= steps) throw unavailable(`did not finish in ${steps} steps`);
-    const plan = await parts.plan(span);
+    const plan = await parts.plan(span, reverse);
     const part = reverse ? plan[plan.length - 1] : plan[0];
     if (part === undefined) throw unavailable("found no region for part of its range");
     let page: KvScanPage;
