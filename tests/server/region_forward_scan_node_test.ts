@@ -10,6 +10,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
+import { ServiceError } from "../../src/server/kv_service.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
@@ -116,6 +118,12 @@ test("forwarded scans: a node holding some regions scans every key in order", {
     assert.deepEqual(await scanAll(one, 1000), all);
     assert.deepEqual(await scanAll(one, 1000, true), [...all].reverse());
     assert.ok((remote()?.forwarded ?? 0) > before, "the node read the region's part elsewhere");
+    // A routed scan (`hereOnly`) is never sent on again: refused, retryable, as before.
+    const reads = c.servers.get(node)?.node.local.reads;
+    await assert.rejects(
+      reads?.scan({ hereOnly: true }, "linearizable") ?? Promise.resolve(),
+      (err: unknown) => err instanceof ServiceError && err.code === ErrorCode.UNAVAILABLE,
+    );
 
     // Pages whose limit ends just after the remote region's first key: the next page resumes
     // inside the remote region.

@@ -170,7 +170,7 @@ export class NodeReads {
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
     const remote = this.remote;
-    if (remote === undefined || covers(this.host.all(), this.#span(request))) {
+    if (remote === undefined || request.hereOnly || covers(this.host.all(), this.#span(request))) {
       return await this.#scanHere(request, consistency);
     }
     // Part of the range is held elsewhere: stitched from local and remote parts.
