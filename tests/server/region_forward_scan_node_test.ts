@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
-import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
+import { containsKey, overlaps, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
 import { key, noise, until } from "./region_split_helpers.ts";
@@ -147,9 +147,19 @@ test("forwarded scans: a node holding some regions scans every key in order", {
     }
     for (const s of c.servers.values()) s.node.local.splitCheck.stop();
     assert.ok(grown(), `region ${region.id} split`);
+    const led = () =>
+      [...c.servers.values()].every((s) =>
+        s.node.local.host.all().every((r) => r.group.rawNode.lead !== 0)
+      );
+    await until("every region has a leader after the split", led, 30_000);
     const now: Pairs = [...written.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
     assert.deepEqual(await scanAll(one, 1000), now);
-    assert.ok((remote()?.staleRoutes ?? 0) > stale, "the stale route was refused and retried");
+    const here = c.servers.get(node)?.node.local.host.all().filter((r) =>
+      overlaps(r.kv.descriptor, region)
+    ).map((r) => r.id);
+    const why = `stale ${remote()?.staleRoutes} before ${stale}, held here ${here}, ` +
+      `forwarded ${remote()?.forwarded}`;
+    assert.ok((remote()?.staleRoutes ?? 0) > stale, `the stale route was refused: ${why}`);
   } finally {
     await c.close();
   }
