@@ -23,6 +23,11 @@ export interface KvScanRequest {
   readonly reverse?: boolean;
   /** Read as of this store revision (0 or absent: the current state). */
   readonly revision?: number;
+  /**
+   * Served from this node's regions only, never stitched with parts read elsewhere: a routed
+   * request (docs/regions.md "Forwarding by a node without a replica": one hop at most).
+   */
+  readonly hereOnly?: boolean;
 }
 
 export type KvScanItem = KeyState;

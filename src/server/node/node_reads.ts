@@ -28,6 +28,7 @@ import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { revisionRead } from "./revision_reads.ts";
 import { closeAt, scanAt } from "./reads_at_timestamp.ts";
 import type { RemoteRegions } from "./remote_regions.ts";
+import { scanAcross } from "./scan_parts.ts";
 import { keySpan, type ReadLocks, type ReadSpan } from "./read_locks.ts";
 
 /**
@@ -168,6 +169,17 @@ export class NodeReads {
   }
 
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
+    const remote = this.remote;
+    if (remote === undefined || request.hereOnly || covers(this.host.all(), this.#span(request))) {
+      return await this.#scanHere(request, consistency);
+    }
+    // Part of the range is held elsewhere: stitched from local and remote parts.
+    this.faults.check("read");
+    const local = (part: KvScanRequest) => this.#scanHere(part, consistency);
+    return await scanAcross(this.host, remote, local, consistency, request);
+  }
+
+  async #scanHere(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
     const regions = this.#overlapping(request);
     await this.barrier(consistency, regions, this.#span(request));
     const engine = this.engine();

@@ -56,6 +56,19 @@ export function spanOf(r: KeyRange): KeySpan {
   return { start: r.key, end: isOpenEnded(r) ? new Uint8Array(0) : r.rangeEnd };
 }
 
+export interface SendOptions {
+  readonly timeoutMs: number;
+  readonly clientId?: number;
+  readonly sequence?: number;
+  readonly ackedSequence?: number;
+  /** The span is a part of a read cut at a region's edge, not a command's keys. */
+  readonly part?: boolean;
+}
+
+function routeChanged(region: RegionDescriptor): string {
+  return `region ${region.id} no longer holds the whole part (it split or moved)`;
+}
+
 export class RemoteRegions {
   readonly #routes = new RegionMap();
   /** The leader's node id of each cached region (0: unknown). */
@@ -125,18 +138,21 @@ export class RemoteRegions {
   async send(
     body: RequestBody,
     spans: readonly KeySpan[],
-    options: { timeoutMs: number; clientId?: number; sequence?: number; ackedSequence?: number },
+    options: SendOptions,
   ): Promise<ClientResponse> {
     const first = spans[0];
     if (first === undefined) throw new Error("a request without keys has no region to go to");
     let why = "";
     for (let attempt = 1; attempt <= NODE_ROUTE_ATTEMPTS_MAX; attempt++) {
-      const region = await this.#locate(first.start);
+      const region = await this.locate(first.start);
       if (region === undefined) {
         why = "placement knows no region for it yet";
         break;
       }
       if (!spans.every((s) => spanWithin(region, s))) {
+        // A part cut at a region's edge that its region no longer holds whole (it split):
+        // a changed route, which the caller plans again (stitched_scan.ts).
+        if (options.part) throw new ServiceError(ErrorCode.EPOCH_NOT_MATCH, routeChanged(region));
         throw new ServiceError(
           ErrorCode.FAILED_PRECONDITION,
           `the keys lie in more than one region (region ${region.id} holds only some): a ` +
@@ -154,7 +170,8 @@ export class RemoteRegions {
         epoch: { version: BigInt(region.epoch.version), confVer: BigInt(region.epoch.confVer) },
       };
       this.forwarded++;
-      const answer = await this.#forwarder(address).call(address, body, { ...options, route });
+      const { part: _, ...call } = options;
+      const answer = await this.#forwarder(address).call(address, body, { ...call, route });
       const e = answer.error;
       if (e === undefined) return answer;
       if (STALE.has(e.code)) {
@@ -182,7 +199,7 @@ export class RemoteRegions {
   }
 
   /** The region of `key`: cached, else asked of placement (and cached). */
-  async #locate(key: Uint8Array): Promise<RegionDescriptor | undefined> {
+  async locate(key: Uint8Array): Promise<RegionDescriptor | undefined> {
     const known = this.#routes.lookup(key);
     if (known !== undefined) return known;
     const r = await this.d.route(key);

@@ -58,6 +58,7 @@ export async function handleRead(
         cursor: s.cursor,
         reverse: s.reverse,
         revision: u64ToNumber(s.revision, "revision"),
+        hereOnly: req.route !== undefined,
       };
       const why = validateScan(request);
       if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
