@@ -153,3 +153,19 @@ test("merge checker: it yields to the replacement of a dead node", () => {
   assert.deepEqual(votersOf(c, 2), votersOf(c, 3), "then the pair is aligned");
   assert.deepEqual(c.unhealthy(3, 3), []);
 });
+
+test("merge checker: a small pair that shares its replicas is left to the nodes, not balanced", () => {
+  const c = new ModelCluster(60_000, { mergeBytes: MERGE_BYTES, pinned: [1] });
+  for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"], [4, "a"], [5, "b"]] as const) {
+    c.addNode(id, zone);
+  }
+  c.addRegions(12, [1, 2, 3]);
+  c.sizes.set(2, 100);
+  c.sizes.set(3, 100);
+  const pair = [2, 3].map((id) => replicasOf(c, id));
+  c.run(150);
+  assert.deepEqual(c.violations, []);
+  assert.ok(c.replicasOn(4) + c.replicasOn(5) >= 8, "the balance moved other regions");
+  assert.deepEqual([2, 3].map((id) => replicasOf(c, id)), pair, "the pair the nodes merge stays");
+  assert.deepEqual(c.unhealthy(3, 3), []);
+});
