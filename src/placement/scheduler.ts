@@ -214,25 +214,34 @@ export class PlacementScheduler {
 
   /**
    * The merge checker, with merge on: starts alignment moves within the limits, and returns the
-   * regions the nodes are about to merge (their replicas already match), which balance leaves be.
+   * regions the nodes are about to merge (their replicas already match) and the neighbours that
+   * alignments in flight copy, which balance leaves be (a move there would undo the alignment).
    */
   #mergeCheck(ctx: ChoiceContext): Set<number> {
     const o = this.options;
     const mergeBytes = o.mergeBytes ?? 0;
     if (mergeBytes <= 0) return new Set();
     const ordered = inKeyOrder(this.view);
-    let aligning = 0;
-    for (const op of this.#ops.values()) if (op.partner !== undefined) aligning++;
+    const partners = new Set<number>();
+    for (const op of this.#ops.values()) {
+      if (op.partner !== undefined) partners.add(op.partner.regionId);
+    }
+    const aligning = [...this.#ops.values()].filter((op) => op.partner !== undefined).length;
     const room = Math.min(
       (o.maxMergeAligns ?? PLACEMENT_MERGE_ALIGNS_MAX) - aligning,
       o.maxOperators - this.#ops.size,
     );
     const limits = { mergeBytes, replicas: o.replicas, pairsChecked: o.regionsCheckedPerTick };
-    const free = (id: number) => !this.#busy(id);
+    const free = (id: number) => !this.#busy(id) && !partners.has(id);
     const found = checkMerges(ctx, ordered, limits, free, { cursor: this.#mergeCursor, room });
     this.#mergeCursor = found.cursor;
-    for (const a of found.aligns) this.#start(ctx, a.info, a.proposal);
-    return mergingOnNodes(ordered, mergeBytes);
+    for (const a of found.aligns) {
+      this.#start(ctx, a.info, a.proposal);
+      if (a.proposal.partner !== undefined) partners.add(a.proposal.partner.regionId);
+    }
+    const leave = mergingOnNodes(ordered, mergeBytes);
+    for (const id of partners) leave.add(id);
+    return leave;
   }
 
   /** Region `id` has an operator in flight or is pinned. */

@@ -169,3 +169,25 @@ test("merge checker: a small pair that shares its replicas is left to the nodes,
   assert.deepEqual([2, 3].map((id) => replicasOf(c, id)), pair, "the pair the nodes merge stays");
   assert.deepEqual(c.unhealthy(3, 3), []);
 });
+
+test("merge checker: the neighbour an alignment copies is neither moved nor balanced meanwhile", () => {
+  // Region 3 is small too and smaller than region 4: without the hold it would move towards
+  // region 4 while region 2 copies it, and region 2's move would be dropped as stale.
+  const c = cluster(FIVE, { 2: [1, 2, 3], 3: [3, 4, 5], 4: [1, 2, 3] }, {
+    2: 100,
+    3: 300,
+    4: 400,
+  });
+  c.stalled = true;
+  c.tick();
+  const align = c.scheduler.operator(2);
+  assert.equal(align?.partner?.regionId, 3);
+  c.run(5);
+  assert.equal(c.scheduler.operator(3), undefined, "region 3 is held while region 2 copies it");
+  assert.equal(c.scheduler.operator(2), align);
+  c.stalled = false;
+  c.run(60);
+  assert.deepEqual(c.violations, []);
+  assert.deepEqual(votersOf(c, 2), [3, 4, 5]);
+  assert.deepEqual(c.unhealthy(3, 3), []);
+});
