@@ -227,7 +227,9 @@ export class PlacementScheduler {
       if (op.partner !== undefined) partners.add(op.partner.regionId);
     }
     const aligning = [...this.#ops.values()].filter((op) => op.partner !== undefined).length;
+    // One new alignment per pass, as the region balance makes one move: each copies a region.
     const room = Math.min(
+      1,
       (o.maxMergeAligns ?? PLACEMENT_MERGE_ALIGNS_MAX) - aligning,
       o.maxOperators - this.#ops.size,
     );
