@@ -52,6 +52,12 @@ export const PLACEMENT_RPC_BYTES_MAX = 4 * MiB;
 export const PLACEMENT_PLANNED_OPERATORS_MAX = 64;
 /** Operators in flight that add or remove a replica on one node (bounds a node's copying). */
 export const PLACEMENT_MOVES_PER_NODE_MAX = 4;
+/**
+ * Operators in flight that move a replica so that two adjacent small regions share their replicas
+ * and the nodes can merge them (merge_checker.ts; within PLACEMENT_PLANNED_OPERATORS_MAX), so
+ * merges never crowd out replica fixes and balance.
+ */
+export const PLACEMENT_MERGE_ALIGNS_MAX = 8;
 /** Leadership transfers the leader balance starts in one scheduler pass. */
 export const PLACEMENT_LEADER_TRANSFERS_PER_TICK_MAX = 8;
 /** Leadership transfers in flight from or to one node. */

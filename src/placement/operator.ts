@@ -44,6 +44,19 @@ export interface Operator {
   readonly start: Uint8Array;
   readonly end: Uint8Array;
   readonly createdMs: number;
+  /**
+   * For a move that aligns the region's replicas with its neighbour's so the two can merge
+   * (merge_checker.ts): the neighbour and its epoch when made. The move is dropped once either
+   * region's epoch moved (a split, a merge, the neighbour's own membership change).
+   */
+  readonly partner?: Partner;
+}
+
+/** The region a merge alignment copies its replicas from, at the epoch it had. */
+export interface Partner {
+  readonly regionId: number;
+  readonly version: number;
+  readonly confVer: number;
 }
 
 function role(d: RegionDescriptor, node: number): "voter" | "learner" | undefined {

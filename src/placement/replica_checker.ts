@@ -12,13 +12,15 @@
  * 4. voters bunched in a zone while another zone has room: move one there.
  */
 import type { RegionInfo } from "./cluster_view.ts";
-import { moveSteps, type OperatorKind, removeSteps, type Step } from "./operator.ts";
+import { moveSteps, type OperatorKind, type Partner, removeSteps, type Step } from "./operator.ts";
 import { type ChoiceContext, pickSurplus, pickTarget, voterZones } from "./target_choice.ts";
 
 export interface Proposal {
   readonly kind: OperatorKind;
   readonly reason: string;
   readonly steps: readonly Step[];
+  /** A merge alignment's neighbour (merge_checker.ts). */
+  readonly partner?: Partner;
 }
 
 function voters(info: RegionInfo): number[] {

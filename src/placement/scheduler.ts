@@ -2,7 +2,8 @@
  * The placement leader's scheduler (docs/decisions/0014-regions.md §7). Each
  * tick it retires operators that finished, went stale (the region merged
  * under them, or the node a step adds died) or timed out, then proposes new
- * ones — replica fixes first, then region balance, then leader balance —
+ * ones — replica fixes first, then moves that let small neighbours merge (with
+ * `mergeBytes`), then region balance, then leader balance —
  * within the limits on operators in flight, and returns the step each region
  * leader should run now.
  *
@@ -14,11 +15,13 @@ import { currentStep, nodesTouched, type Operator, type Step } from "./operator.
 import { balanceRegions } from "./balancer.ts";
 import { balanceLeaders } from "./leader_balancer.ts";
 import { checkReplicas, type Proposal } from "./replica_checker.ts";
+import { checkMerges, inKeyOrder, mergingOnNodes, partnerMoved } from "./merge_checker.ts";
 import { type ChoiceContext, usableNodes } from "./target_choice.ts";
 import {
   PLACEMENT_LEADER_TOLERANCE,
   PLACEMENT_LEADER_TRANSFERS_PER_NODE_MAX,
   PLACEMENT_LEADER_TRANSFERS_PER_TICK_MAX,
+  PLACEMENT_MERGE_ALIGNS_MAX,
 } from "../limits_ops.ts";
 
 export interface SchedulerOptions {
@@ -48,6 +51,14 @@ export interface SchedulerOptions {
    * cluster's membership (docs/membership.md) and which stays on every member.
    */
   readonly pinned?: readonly number[];
+  /**
+   * The nodes' `--region-merge-bytes` (0 or absent: merge is off). With it, the merge checker
+   * aligns the replicas of adjacent regions whose sizes add up to at most this, so the nodes
+   * can merge them (merge_checker.ts).
+   */
+  readonly mergeBytes?: number;
+  /** Merge alignments in flight at once (default PLACEMENT_MERGE_ALIGNS_MAX). */
+  readonly maxMergeAligns?: number;
 }
 
 export interface PendingStep {
@@ -65,6 +76,8 @@ export class PlacementScheduler {
   readonly #ops = new Map<number, Operator>();
   /** Where the replica checker's patrol resumes, as an index into the view's regions. */
   #cursor = 0;
+  /** Where the merge checker resumes, as an index into the regions' pairs in key order. */
+  #mergeCursor = 0;
   /** Node id → leadership transfers in flight from or to it, counted each tick. */
   readonly #transfers = new Map<number, number>();
   readonly counts: TickCounts = { finished: 0, stale: 0, timedOut: 0 };
@@ -98,7 +111,8 @@ export class PlacementScheduler {
       const info = this.view.region(id);
       const step = info === undefined ? "stale" : currentStep(op, info);
       if (step === undefined) this.counts.finished++;
-      else if (step === "stale" || this.#unreachable(op, step, info, nowMs)) this.counts.stale++;
+      else if (step === "stale" || partnerMoved(op, this.view)) this.counts.stale++;
+      else if (this.#unreachable(op, step, info, nowMs)) this.counts.stale++;
       else if (nowMs - op.createdMs > this.options.operatorTimeoutMs) this.counts.timedOut++;
       else continue;
       this.#ops.delete(id);
@@ -158,8 +172,13 @@ export class PlacementScheduler {
   }
 
   #propose(ctx: ChoiceContext): void {
-    const idle = () => this.view.regions().filter((r) => !this.#busy(r.descriptor.id));
     this.#patrol(ctx);
+    if (this.#ops.size >= this.options.maxOperators) return;
+    const merging = this.#mergeCheck(ctx);
+    const idle = () =>
+      this.view.regions().filter((r) =>
+        !this.#busy(r.descriptor.id) && !merging.has(r.descriptor.id)
+      );
     if (this.#ops.size >= this.options.maxOperators) return;
     const regions = idle();
     const move = balanceRegions(ctx, regions, this.options.regionTolerance);
@@ -193,6 +212,40 @@ export class PlacementScheduler {
     }
   }
 
+  /**
+   * The merge checker, with merge on: starts alignment moves within the limits, and returns the
+   * regions the nodes are about to merge (their replicas already match) and the neighbours that
+   * alignments in flight copy, which balance leaves be (a move there would undo the alignment).
+   */
+  #mergeCheck(ctx: ChoiceContext): Set<number> {
+    const o = this.options;
+    const mergeBytes = o.mergeBytes ?? 0;
+    if (mergeBytes <= 0) return new Set();
+    const ordered = inKeyOrder(this.view);
+    const partners = new Set<number>();
+    for (const op of this.#ops.values()) {
+      if (op.partner !== undefined) partners.add(op.partner.regionId);
+    }
+    const aligning = [...this.#ops.values()].filter((op) => op.partner !== undefined).length;
+    // One new alignment per pass, as the region balance makes one move: each copies a region.
+    const room = Math.min(
+      1,
+      (o.maxMergeAligns ?? PLACEMENT_MERGE_ALIGNS_MAX) - aligning,
+      o.maxOperators - this.#ops.size,
+    );
+    const limits = { mergeBytes, replicas: o.replicas, pairsChecked: o.regionsCheckedPerTick };
+    const free = (id: number) => !this.#busy(id) && !partners.has(id);
+    const found = checkMerges(ctx, ordered, limits, free, { cursor: this.#mergeCursor, room });
+    this.#mergeCursor = found.cursor;
+    for (const a of found.aligns) {
+      this.#start(ctx, a.info, a.proposal);
+      if (a.proposal.partner !== undefined) partners.add(a.proposal.partner.regionId);
+    }
+    const leave = mergingOnNodes(ordered, mergeBytes);
+    for (const id of partners) leave.add(id);
+    return leave;
+  }
+
   /** Region `id` has an operator in flight or is pinned. */
   #busy(id: number): boolean {
     return this.#ops.has(id) || this.options.pinned?.includes(id) === true;
@@ -208,6 +261,7 @@ export class PlacementScheduler {
       start: info.descriptor.start,
       end: info.descriptor.end,
       createdMs: ctx.nowMs,
+      partner: p.partner,
     };
     this.#ops.set(op.regionId, op);
     for (const n of nodesTouched(op)) ctx.busy.set(n, (ctx.busy.get(n) ?? 0) + 1);

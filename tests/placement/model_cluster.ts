@@ -25,6 +25,8 @@ export class ModelCluster {
   readonly zones = new Map<number, string>();
   readonly dead = new Set<number>();
   readonly regions: ModelRegion[] = [];
+  /** Region id → the size its leader reports (1 MiB when not set). */
+  readonly sizes = new Map<number, number>();
   readonly view: ClusterView;
   readonly scheduler: PlacementScheduler;
   nowMs = 0;
@@ -113,7 +115,7 @@ export class ModelCluster {
     this.view.regionReport({
       descriptor: r.d,
       leader: r.leader,
-      sizeBytes: 1 << 20,
+      sizeBytes: this.sizes.get(r.d.id) ?? 1 << 20,
       writeBytesPerSec: 0,
       caughtUp: r.d.replicas.map((p) => p.nodeId).filter((id) => !this.dead.has(id)),
       reportedMs: this.nowMs,

@@ -56,6 +56,14 @@ test("region merge node: regions split under writes merge after deletes", {
   try {
     await c.leader();
     for (const s of c.servers.values()) s.node.local.mergeCheck.stop(); // splits first
+    // The flag reaches the placement leader's scheduler too: its merge checker is on.
+    await until(
+      "a placement leader planning merges",
+      () =>
+        [...c.servers.values()].some((s) =>
+          s.node.raft.placement.leader?.scheduler.options.mergeBytes === MERGE.regionMergeBytes
+        ),
+    );
     const client = c.client();
     const written = await splitInto(c, client, 5);
     const before = regionCounts(c)[0];

@@ -46,6 +46,8 @@ export interface LeaderContext {
   readonly state: PlacementState;
   readonly proposer: PlacementProposer;
   readonly replicas: number;
+  /** The node's `--region-merge-bytes` (0: merge off): the scheduler aligns small neighbours. */
+  readonly mergeBytes: number;
   readonly counts: LeaderCounts;
   /** Resolves once a quorum confirmed this node still leads (leadership_check.ts). */
   readonly confirm: () => Promise<void>;
@@ -78,7 +80,11 @@ export class PlacementLeader {
   readonly catchingUp = new Map<number, ReadonlySet<number>>();
 
   constructor(readonly c: LeaderContext) {
-    this.scheduler = new PlacementScheduler(c.state.view, { ...SCHEDULER, replicas: c.replicas });
+    this.scheduler = new PlacementScheduler(c.state.view, {
+      ...SCHEDULER,
+      replicas: c.replicas,
+      mergeBytes: c.mergeBytes,
+    });
     this.ready = this.#start();
     this.ready.catch(() => this.failed = true);
   }

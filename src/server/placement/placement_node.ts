@@ -170,6 +170,7 @@ export class PlacementNode {
           state: this.state,
           proposer: this.proposer,
           replicas: this.d.o.placement.replicas,
+          mergeBytes: this.d.o.regionMergeBytes,
           counts: this.tsoCounts,
           confirm: () => this.#check.confirm(),
           nowMs: () => this.d.o.clock.wallMs(),
