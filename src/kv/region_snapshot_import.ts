@@ -34,7 +34,7 @@ import { checkDescriptor, overlaps, type RegionDescriptor } from "../region/desc
 import { readMergeState } from "./region_merge_state.ts";
 import type { WriteOp } from "../storage/db.ts";
 import { assert } from "../util/assert.ts";
-import { errorMessage, InvalidArgumentError } from "../util/errors.ts";
+import { errorMessage, ImageOverlapError, InvalidArgumentError } from "../util/errors.ts";
 import { encodeApplied } from "./keyspace.ts";
 import { SnapshotImporter } from "./kv_snapshot.ts";
 import { descriptorKey, encodeDescriptor, readAllDescriptors } from "./region_descriptor_record.ts";
@@ -156,7 +156,7 @@ function checkTarget(db: RegionDb, image: RegionImage): void {
     const merge = readMergeState(db, local.id);
     if (merge?.target.id === d.id || merge?.stage === "merged") continue;
     if (local.id !== d.id && overlaps(local, d)) {
-      throw new InvalidArgumentError(
+      throw new ImageOverlapError(
         `region ${d.id}'s snapshot overlaps local region ${local.id}: it catches up first`,
       );
     }

@@ -45,6 +45,13 @@ export class InvalidArgumentError extends Error {
   readonly code = "INVALID_ARGUMENT" as const;
 }
 
+/**
+ * A region image whose range overlaps another local region (kv/region_snapshot_import.ts): it
+ * cannot install until that region has caught up (applied the split or merge that makes them fit)
+ * or left; nothing was written. Its name stays InvalidArgumentError (what a caller is told).
+ */
+export class ImageOverlapError extends InvalidArgumentError {}
+
 /** The object was closed, or entered a failed state after a sync error (sticky). */
 export class ClosedError extends Error {
   override name = "ClosedError";

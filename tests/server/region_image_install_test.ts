@@ -16,6 +16,8 @@ import { RegionImageInstaller } from "../../src/server/node/region_image_install
 import { installRegionImage } from "../../src/server/node/region_snapshots.ts";
 import { mayInstallImage, mayReplaceImage } from "../../src/server/node/region_image_screen.ts";
 import { NoSpaceError } from "../../src/util/errors.ts";
+import { descriptorKey, encodeDescriptor } from "../../src/kv/region_descriptor_record.ts";
+import { utf8 } from "../../src/util/bytes.ts";
 import { put } from "../kv/kv_helpers.ts";
 import { lines, ownedBy, twoRegions } from "../kv/region_import_helpers.ts";
 
@@ -148,4 +150,24 @@ test("region image screen: an image that would grow a hosted region over another
   // Region 2's image reaching back over region 1 (a merge or split this node has not applied).
   const grown = { ...two, start: new Uint8Array(0), epoch: { ...two.epoch, version: 9 } };
   assert.deepEqual(mayReplaceImage(target.db, grown), { ok: false, overlaps: 1 });
+});
+
+test("region image install: an image overlapping another local region waits for it to leave", async () => {
+  const { image, index } = await bigImage(100);
+  const target = await twoRegions(31, false);
+  // Region 9 in region 2's range (a region this node has not cleared yet, say).
+  const two = (await RegionKv.open(target.db, 2)).descriptor;
+  const nine = { ...two, id: 9, start: utf8("p"), end: utf8("q") };
+  await target.db.write([{ type: "put", key: descriptorKey(9), value: encodeDescriptor(nine) }]);
+  const installer = new RegionImageInstaller(() => holder(target.db), new RealClock());
+  let done = false;
+  const install = installer.install(2, image, async (db) => (await RegionKv.open(db, 2)).kv)
+    .finally(() => done = true);
+  for (let i = 0; i < 200 && installer.counts.overlapRetries === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.ok(installer.counts.overlapRetries >= 1, "queued again, not failed");
+  assert.equal(done, false);
+  await target.db.write([{ type: "del", key: descriptorKey(9) }]); // region 9 left
+  assert.equal((await install).appliedIndex, index);
 });

@@ -30,7 +30,7 @@ import type { BatchStep } from "../../kv/region_range_clear.ts";
 import { DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../../limits.ts";
 import { IMAGE_READ_TURN_MS } from "../../limits_ops.ts";
 import type { Clock } from "../../platform/types.ts";
-import { NoSpaceError } from "../../util/errors.ts";
+import { ImageOverlapError, NoSpaceError } from "../../util/errors.ts";
 import type { Db } from "../../storage/db.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import { imageHead, pacedSlices } from "./region_snapshots.ts";
@@ -46,7 +46,7 @@ export class RegionImageInstaller {
    * Images installed, removed replicas cleared, steps run on the engine's lock, and jobs started
    * over for lack of space.
    */
-  readonly counts = { installed: 0, cleared: 0, steps: 0, diskRetries: 0 };
+  readonly counts = { installed: 0, cleared: 0, steps: 0, diskRetries: 0, overlapRetries: 0 };
 
   constructor(readonly engine: () => EngineHolder, readonly clock: Clock) {}
 
@@ -55,16 +55,32 @@ export class RegionImageInstaller {
     return this.#busy.has(id);
   }
 
-  /** Installs `image` as region `id`'s state, after the jobs queued before it. */
-  install<T>(id: number, image: Uint8Array, after: AfterInstall<T>): Promise<T> {
-    return this.#enqueue(id, async (engine) => {
-      const { descriptor, index } = await imageHead(id, image, this.pace);
-      const stream = () => pacedSlices(image, this.pace);
-      const img = { descriptor, index, stream };
-      await this.#retried((step) => importRegionSnapshot(engine.db, img, {}, step), engine);
-      this.counts.installed++;
-      return await engine.locked(() => after(engine.db, index, descriptor));
-    });
+  /**
+   * Installs `image` as region `id`'s state, after the jobs queued before it. An image that
+   * overlaps another local region (checked before anything is written) is queued again after a
+   * backoff, behind the jobs queued meanwhile (the clearing of the region in its way among them),
+   * until that region has caught up or left: the queue's order once let an image past the screen
+   * (region_creation.ts) that an install queued before it then made overlap, and the refusal
+   * stopped the node (the operators node test in a whole-tree run).
+   */
+  async install<T>(id: number, image: Uint8Array, after: AfterInstall<T>): Promise<T> {
+    let head: { descriptor: RegionDescriptor; index: number } | undefined;
+    for (let delayMs = DISK_RETRY_MS_MIN;; delayMs = Math.min(2 * delayMs, DISK_RETRY_MS_MAX)) {
+      try {
+        return await this.#enqueue(id, async (engine) => {
+          head ??= await imageHead(id, image, this.pace);
+          const { descriptor, index } = head;
+          const img = { descriptor, index, stream: () => pacedSlices(image, this.pace) };
+          await this.#retried((step) => importRegionSnapshot(engine.db, img, {}, step), engine);
+          this.counts.installed++;
+          return await engine.locked(() => after(engine.db, index, descriptor));
+        });
+      } catch (err) {
+        if (!(err instanceof ImageOverlapError)) throw err;
+        this.counts.overlapRetries++;
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   /**
