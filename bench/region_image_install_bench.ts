@@ -14,16 +14,11 @@
  */
 import * as os from "node:os";
 import { parseArgs } from "node:util";
-import { exportSnapshot } from "../src/kv/kv_snapshot.ts";
-import { regionKeys } from "../src/kv/region_keys.ts";
-import { MULTI_SNAPSHOT_CHUNK_BYTES } from "../src/limits_ops.ts";
 import { RealClock } from "../src/platform/real_clock.ts";
-import type { EngineHolder } from "../src/server/node/engine_holder.ts";
 import { RegionImageInstaller } from "../src/server/node/region_image_install.ts";
 import { installRegionImage } from "../src/server/node/region_snapshots.ts";
-import type { Db } from "../src/storage/db.ts";
-import { put } from "../tests/kv/kv_helpers.ts";
 import { twoRegions } from "../tests/kv/region_import_helpers.ts";
+import { lockedHolder, regionTwoImage } from "../tests/server/region_image_helpers.ts";
 import { describeMachine } from "./machine.ts";
 
 const { values } = parseArgs({
@@ -36,37 +31,6 @@ const { values } = parseArgs({
 const KEYS = Number(values.keys), VALUE = Number(values["value-size"]);
 const ROUNDS = Number(values.rounds);
 
-async function buildImage(): Promise<Uint8Array> {
-  const src = await twoRegions(31, true);
-  const start = src.r2.kv.appliedIndex + 1, value = "v".repeat(VALUE);
-  for (let i = 0; i < KEYS; i += 1000) {
-    const batch = [];
-    for (let j = i; j < Math.min(KEYS, i + 1000); j++) {
-      batch.push({ index: start + j, data: put(`n${String(j).padStart(8, "0")}`, value) });
-    }
-    await src.r2.apply(batch);
-  }
-  await src.db.flush();
-  const d = src.r2.descriptor;
-  const scope = { region: regionKeys(2), span: { start: d.start, end: d.end } };
-  const pieces: Uint8Array[] = [];
-  for await (const p of exportSnapshot(src.db, MULTI_SNAPSHOT_CHUNK_BYTES, scope)) pieces.push(p);
-  const image = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pieces) (image.set(p, at), at += p.length);
-  return image;
-}
-
-function holder(db: Db): EngineHolder {
-  let tail: Promise<unknown> = Promise.resolve();
-  const locked = <T>(run: () => Promise<T>): Promise<T> => {
-    const done = tail.then(run);
-    tail = done.catch(() => {});
-    return done;
-  };
-  return { db, locked } as unknown as EngineHolder;
-}
-
 interface Measured {
   readonly installMs: number;
   readonly loopLateMaxMs: number;
@@ -76,7 +40,7 @@ interface Measured {
 
 async function measure(image: Uint8Array, stepped: boolean): Promise<Measured> {
   const target = await twoRegions(31, false);
-  const engine = holder(target.db);
+  const engine = lockedHolder(target.db);
   let done = false, loopLateMax = 0, last = performance.now();
   const probe = setInterval(() => {
     const now = performance.now();
@@ -117,7 +81,7 @@ async function measure(image: Uint8Array, stepped: boolean): Promise<Measured> {
 }
 
 console.log(describeMachine());
-const image = await buildImage();
+const { image } = await regionTwoImage(KEYS, VALUE);
 console.log(`region image: ${KEYS} keys of ${VALUE} B values, ${image.length} bytes`);
 console.log(
   "| install | load | install ms | loop late max ms | lock wait max ms | lock wait p99 ms |",

@@ -5,60 +5,24 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { exportSnapshot } from "../../src/kv/kv_snapshot.ts";
 import { RegionKv } from "../../src/kv/region_apply.ts";
-import { regionKeys } from "../../src/kv/region_keys.ts";
-import { MULTI_SNAPSHOT_CHUNK_BYTES, REGION_IMPORT_BATCH_OPS } from "../../src/limits_ops.ts";
+import { REGION_IMPORT_BATCH_OPS } from "../../src/limits_ops.ts";
 import { RealClock } from "../../src/platform/real_clock.ts";
 import type { Db } from "../../src/storage/db.ts";
-import type { EngineHolder } from "../../src/server/node/engine_holder.ts";
 import { RegionImageInstaller } from "../../src/server/node/region_image_install.ts";
 import { installRegionImage } from "../../src/server/node/region_snapshots.ts";
 import { mayInstallImage, mayReplaceImage } from "../../src/server/node/region_image_screen.ts";
 import { NoSpaceError } from "../../src/util/errors.ts";
 import { descriptorKey, encodeDescriptor } from "../../src/kv/region_descriptor_record.ts";
 import { utf8 } from "../../src/util/bytes.ts";
-import { put } from "../kv/kv_helpers.ts";
 import { lines, ownedBy, twoRegions } from "../kv/region_import_helpers.ts";
-
-/** An engine holder as the installer uses it: the engine and its lock (tasks one at a time). */
-function holder(db: Pick<Db, "write" | "get" | "scanSync" | "flush">): EngineHolder {
-  let tail: Promise<unknown> = Promise.resolve();
-  const locked = <T>(run: () => Promise<T>): Promise<T> => {
-    const done = tail.then(run);
-    tail = done.catch(() => {});
-    return done;
-  };
-  return { db, locked } as unknown as EngineHolder;
-}
-
-/** Region 2's image on a source whose region 2 holds `puts` more keys (several batches). */
-async function bigImage(puts: number): Promise<{ image: Uint8Array; index: number }> {
-  const src = await twoRegions(31, true);
-  const start = src.r2.kv.appliedIndex + 1;
-  for (let i = 0; i < puts; i += 1000) {
-    const batch = [];
-    for (let j = i; j < Math.min(puts, i + 1000); j++) {
-      batch.push({ index: start + j, data: put(`n${String(j).padStart(6, "0")}`, "v".repeat(20)) });
-    }
-    await src.r2.apply(batch);
-  }
-  await src.db.flush();
-  const d = src.r2.descriptor;
-  const scope = { region: regionKeys(2), span: { start: d.start, end: d.end } };
-  const pieces: Uint8Array[] = [];
-  for await (const p of exportSnapshot(src.db, MULTI_SNAPSHOT_CHUNK_BYTES, scope)) pieces.push(p);
-  const image = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pieces) (image.set(p, at), at += p.length);
-  return { image, index: src.r2.kv.appliedIndex };
-}
+import { lockedHolder, regionTwoImage } from "./region_image_helpers.ts";
 
 test("region image install: other locked work runs between its steps; the result is the image's", async () => {
-  const { image, index } = await bigImage(REGION_IMPORT_BATCH_OPS * 2);
+  const { image, index } = await regionTwoImage(REGION_IMPORT_BATCH_OPS * 2);
   const paced = await twoRegions(31, false);
   const atOnce = await twoRegions(31, false);
-  const engine = holder(paced.db);
+  const engine = lockedHolder(paced.db);
   const installer = new RegionImageInstaller(() => engine, new RealClock());
   let done = false, between = 0, whileInstalling = 0;
   const install = installer.install(2, image, async (db, at) => {
@@ -85,9 +49,9 @@ test("region image install: other locked work runs between its steps; the result
 });
 
 test("region image install: installs run one at a time, in order; a bad image fails alone", async () => {
-  const { image, index } = await bigImage(100);
+  const { image, index } = await regionTwoImage(100);
   const target = await twoRegions(31, false);
-  const installer = new RegionImageInstaller(() => holder(target.db), new RealClock());
+  const installer = new RegionImageInstaller(() => lockedHolder(target.db), new RealClock());
   const order: string[] = [];
   const bad = image.slice();
   bad[bad.length - 1] ^= 0xff; // the checksum no longer matches
@@ -104,7 +68,7 @@ test("region image install: installs run one at a time, in order; a bad image fa
 });
 
 test("region image install: an install the disk has no room for starts over and completes", async () => {
-  const { image, index } = await bigImage(REGION_IMPORT_BATCH_OPS);
+  const { image, index } = await regionTwoImage(REGION_IMPORT_BATCH_OPS);
   const target = await twoRegions(31, false);
   const reference = await twoRegions(31, false);
   let writes = 0;
@@ -118,7 +82,7 @@ test("region image install: an install the disk has no room for starts over and 
       return target.db.write(ops);
     },
   };
-  const installer = new RegionImageInstaller(() => holder(db), new RealClock());
+  const installer = new RegionImageInstaller(() => lockedHolder(db), new RealClock());
   const opened = await installer.install(
     2,
     image,
@@ -153,13 +117,13 @@ test("region image screen: an image that would grow a hosted region over another
 });
 
 test("region image install: an image overlapping another local region waits for it to leave", async () => {
-  const { image, index } = await bigImage(100);
+  const { image, index } = await regionTwoImage(100);
   const target = await twoRegions(31, false);
   // Region 9 in region 2's range (a region this node has not cleared yet, say).
   const two = (await RegionKv.open(target.db, 2)).descriptor;
   const nine = { ...two, id: 9, start: utf8("p"), end: utf8("q") };
   await target.db.write([{ type: "put", key: descriptorKey(9), value: encodeDescriptor(nine) }]);
-  const installer = new RegionImageInstaller(() => holder(target.db), new RealClock());
+  const installer = new RegionImageInstaller(() => lockedHolder(target.db), new RealClock());
   let done = false;
   const install = installer.install(2, image, async (db) => (await RegionKv.open(db, 2)).kv)
     .finally(() => done = true);
