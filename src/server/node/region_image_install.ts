@@ -64,6 +64,17 @@ export class RegionImageInstaller {
    * stopped the node (the operators node test in a whole-tree run).
    */
   async install<T>(id: number, image: Uint8Array, after: AfterInstall<T>): Promise<T> {
+    // Installing from the call to its end, the backoffs between attempts included: a replica
+    // released meanwhile (region_creation.ts) would be hosted by the install, off the driver.
+    this.#mark(id, 1);
+    try {
+      return await this.#attempts(id, image, after);
+    } finally {
+      this.#mark(id, -1);
+    }
+  }
+
+  async #attempts<T>(id: number, image: Uint8Array, after: AfterInstall<T>): Promise<T> {
     let head: { descriptor: RegionDescriptor; index: number } | undefined;
     for (let delayMs = DISK_RETRY_MS_MIN;; delayMs = Math.min(2 * delayMs, DISK_RETRY_MS_MAX)) {
       try {
@@ -118,15 +129,19 @@ export class RegionImageInstaller {
 
   #lastTurnMs = 0;
 
+  #mark(id: number, by: 1 | -1): void {
+    const n = (this.#busy.get(id) ?? 0) + by;
+    if (n <= 0) this.#busy.delete(id);
+    else this.#busy.set(id, n);
+  }
+
   #enqueue<T>(id: number, job: (engine: EngineHolder) => Promise<T>): Promise<T> {
-    this.#busy.set(id, (this.#busy.get(id) ?? 0) + 1);
+    this.#mark(id, 1);
     const run = async () => {
       try {
         return await job(this.engine());
       } finally {
-        const n = (this.#busy.get(id) ?? 1) - 1;
-        if (n === 0) this.#busy.delete(id);
-        else this.#busy.set(id, n);
+        this.#mark(id, -1);
       }
     };
     const done = this.#queue.then(run, run);
