@@ -110,9 +110,4 @@ export class RestoringRegions {
     await h.settled;
     this.#held.delete(id);
   }
-
-  /** Settles once every install started so far settled. */
-  async settled(): Promise<void> {
-    await Promise.all([...this.#held.values()].map((h) => h.settled));
-  }
 }
