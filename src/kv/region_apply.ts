@@ -64,12 +64,23 @@ export interface SplitReport {
   readonly index: number;
 }
 
+/** Descriptors set in any region of the process (never edited): server/node/region_order.ts. */
+let descriptorsReplaced = 0;
+export const descriptorReplacements = (): number => descriptorsReplaced;
+
 export class RegionKv {
   #descriptor: RegionDescriptor;
   /** Called after a split's batch is written (durable at the engine's next flush, or replayed). */
   onSplit: (report: SplitReport) => void = () => {};
   /** The source's merge record (region_merge_state.ts): set, the region serves nothing. */
   #merge: MergeState | undefined;
+  /**
+   * Whether the region's range holds a transaction's lock: read once, kept across applies, and
+   * read again after any entry other than a routed command (a `Txn` entry is the only writer of
+   * locks; a merge widens the range). A region without locks, the usual case and every
+   * one-region node's, checks no command's keys against them. An image reopens the region.
+   */
+  #holdsLocks: boolean | undefined;
   /** The host's replica of region `id` here, and its log's entries [from, to] (or none). */
   mergeSource: (id: number) => RegionKv | undefined = () => undefined;
   mergeSourceEntries: (id: number, from: number, to: number) => CarriedEntry[] = () => [];
@@ -83,6 +94,7 @@ export class RegionKv {
     readonly awaitingSnapshot: boolean,
   ) {
     this.#descriptor = descriptor;
+    descriptorsReplaced++;
     this.#merge = readMergeState(kv.db, descriptor.id);
   }
 
@@ -118,6 +130,11 @@ export class RegionKv {
     return this.kv.appliedIndex;
   }
 
+  #replace(d: RegionDescriptor): void {
+    if (d !== this.#descriptor) descriptorsReplaced++; // region 1's is adopted on each use
+    this.#descriptor = d;
+  }
+
   /** The region's merge record: prepared (frozen as a merge's source) or merged away. */
   get merge(): MergeState | undefined {
     return this.#merge;
@@ -125,7 +142,7 @@ export class RegionKv {
 
   /** Sets what a merge command's batch wrote (region_merge_run.ts), on target or source. */
   mergeApplied(d: RegionDescriptor, merge: MergeState | undefined): void {
-    if (d.id === this.#descriptor.id) this.#descriptor = d;
+    if (d.id === this.#descriptor.id) this.#replace(d);
     this.#merge = merge;
     this.kv.history.span = { start: this.#descriptor.start, end: this.#descriptor.end };
   }
@@ -135,7 +152,7 @@ export class RegionKv {
    * change's batch: server/node/region_members.ts): splits proposed from now carry its epoch.
    */
   adopt(d: RegionDescriptor): void {
-    if (d.id === this.#descriptor.id) this.#descriptor = d;
+    if (d.id === this.#descriptor.id) this.#replace(d);
   }
 
   /** Why a read of `key` (routed with `epoch`, when given) cannot be served here, if it can't. */
@@ -152,10 +169,6 @@ export class RegionKv {
   async apply(entries: readonly RegionEntry[]): Promise<Map<number, Uint8Array>> {
     const outcomes = new Map<number, Uint8Array>();
     let run: ApplyEntry[] = [];
-    // Whether the region's range holds a transaction's lock, asked once per call and again after
-    // each `Txn` entry (the only writer of locks): a region without locks, the usual case and
-    // every one-region node's, checks no command's keys against them.
-    let holdsLocks: boolean | undefined;
     const flush = async () => {
       if (run.length === 0) return;
       for (const [i, o] of await this.kv.apply(run)) outcomes.set(i, o);
@@ -181,10 +194,10 @@ export class RegionKv {
         const refused = this.#checkRouted(command);
         if (refused !== undefined) outcomes.set(e.index, encodeRegionOutcome(refused));
         const timestamp = command.timestamp;
-        const locked =
-          refused === undefined && (holdsLocks ??= regionHoldsLocks(this.kv.db, this.#descriptor))
-            ? routedLockRefusal(this.kv.db, command)
-            : undefined;
+        const locked = refused === undefined &&
+            (this.#holdsLocks ??= regionHoldsLocks(this.kv.db, this.#descriptor))
+          ? routedLockRefusal(this.kv.db, command)
+          : undefined;
         if (locked !== undefined) {
           outcomes.set(e.index, encodeOutcome(locked));
           run.push({ ...e, data: null, timestamp });
@@ -200,7 +213,7 @@ export class RegionKv {
         continue;
       }
       await flush();
-      holdsLocks = undefined;
+      this.#holdsLocks = undefined;
       const outcome = command.kind === "txn"
         ? await this.#txn(e, command)
         : command.kind === "split"
@@ -275,7 +288,7 @@ export class RegionKv {
       ws.put(descriptorKey(right.id), encodeDescriptor(right));
       return { ...meta, keyCount: counts.left.keys, redisKeys: counts.left.redisKeys };
     });
-    this.#descriptor = left;
+    this.#replace(left);
     this.kv.history.span = { start: left.start, end: left.end }; // the child owns the rest now
     this.kv.leaseTable.recount(this.kv.db, this.kv.history.span); // and counts its leased keys
     this.onSplit({ left, right, index: e.index });

@@ -14,12 +14,11 @@ import { addSplitChildren, type SplitChild } from "../../raft/multi/split_child.
 import { RegionKv, type SplitReport } from "../../kv/region_apply.ts";
 import { openRegions } from "../../kv/region_open.ts";
 import { encodeRegionCommand } from "../../kv/region_command.ts";
-import { containsKey } from "../../region/descriptor.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
-import { compareBytes } from "../../util/bytes.ts";
 import { logEntries, mergedByImage, RegionApplyPass } from "./region_apply_pass.ts";
 import { configureRegionKv } from "./engine_holder.ts";
 import { Proposals } from "./proposals.ts";
+import { regionHolding, RegionOrder } from "./region_order.ts";
 import { ReadBarrier } from "./read_barrier.ts";
 import { NodeReadIssuer } from "./read_issuer.ts";
 import { SNAPSHOT_MARKER } from "./region_driver.ts";
@@ -43,6 +42,7 @@ export class RegionHost {
   readonly snapshotsInstalled = new Map<number, number>();
   /** Regions being added to the driver: hosted once their handle exists (`#join`). */
   readonly #joining = new Map<number, HostedRegion>();
+  readonly #order = new RegionOrder();
   /** Splits this node applied whose children are not on the driver yet. */
   #pendingSplits: SplitReport[] = [];
   /** Removes replicas a peer's message created for these ids (region_creation.ts). */
@@ -57,9 +57,9 @@ export class RegionHost {
 
   /** Every region hosted, those merged away and not dropped yet included, in key order. */
   withMerged(): HostedRegion[] {
-    const list = [this.d.first, ...this.#others.values()];
-    return list.sort((a, b) => compareBytes(a.kv.descriptor.start, b.kv.descriptor.start));
+    return this.#ordered().slice();
   }
+  #ordered = () => this.#order.of(this.generation, () => [this.d.first, ...this.#others.values()]);
   /** `withMerged` but a region installing an image: the image decides it (mergedByImage). */
   settledWithMerged(): HostedRegion[] {
     return this.withMerged().filter((r) => !this.d.images.installing(r.id));
@@ -91,8 +91,7 @@ export class RegionHost {
   regionFor(key: Uint8Array): HostedRegion | undefined {
     const first = this.d.first;
     if (this.#others.size === 0 && first.kv.descriptor.end.length === 0) return first;
-    for (const r of this.all()) if (containsKey(r.kv.descriptor, key)) return r;
-    return undefined;
+    return regionHolding(this.#ordered(), key);
   }
 
   /**

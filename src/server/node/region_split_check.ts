@@ -126,6 +126,10 @@ export class SplitCheck {
   splitKey(db: Db, r: HostedRegion): Uint8Array | undefined {
     const cut = this.#middleKey(db, r);
     if (cut === undefined) return undefined;
+    // Only region 1 holds leased keys (a put with a lease elsewhere is refused, a split never
+    // moves one out, a merge never moves one in), so only its cut reads the records past it;
+    // the split's apply checks again either way (region_split_refusal.ts).
+    if (r.id !== 1) return cut;
     const span = r.kv.descriptor;
     const leased = lastLeasedKey(db, { start: cut, end: span.end });
     return leased === undefined ? cut : firstKeyAfter(db, span, leased);
