@@ -53,3 +53,20 @@ export async function dueKeys(
     redisKeys: soonest.flatMap((d) => (d.ref === undefined ? [] : [d.ref])),
   };
 }
+
+/** The last instant a Date can hold (Unix ms): no expiry is later. */
+const LAST_MS = 8.64e15;
+
+/** The soonest expiry in either index of the region (Unix ms); Infinity: no key expires. */
+export async function soonestExpiryMs(db: Db, region: RegionKeys): Promise<number> {
+  let soonest = Infinity;
+  const start = region.expiryPrefix, end = region.expiryBound(LAST_MS);
+  for await (const [k] of db.scan({ start, end, limit: 1 })) {
+    soonest = region.parseExpiry(k).expireAtMs;
+  }
+  const redisEnd = region.redisExpiryBound(LAST_MS);
+  for await (const [k] of db.scan({ start: region.redisExpiryPrefix, end: redisEnd, limit: 1 })) {
+    soonest = Math.min(soonest, region.parseRedisExpiry(k).expireAtMs);
+  }
+  return soonest;
+}

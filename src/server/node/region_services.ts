@@ -13,7 +13,8 @@
  * machine runs its own over its own queue (state_machine.ts, redis/garbage.ts).
  */
 import type { CommandInit } from "../../kv/command_codec.ts";
-import { dueKeys } from "../../kv/expiry_index.ts";
+import { type DueKeys, dueKeys, soonestExpiryMs } from "../../kv/expiry_index.ts";
+import type { RegionKv } from "../../kv/region_apply.ts";
 import { REGION_SERVICES_REGIONS_PER_TICK } from "../../limits_ops.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import type { Logger } from "../log/logger.ts";
@@ -43,6 +44,8 @@ interface Services {
 
 export class RegionServices {
   readonly #services = new Map<number, Services>();
+  /** Regions whose last sweep found nothing due: as of which state, and until when. */
+  readonly #quiet = new Map<number, { kv: RegionKv; applied: number; until: number }>();
   readonly #timers: TimerId[] = [];
   #stopped = true;
   #sweepCursor = 0;
@@ -122,6 +125,27 @@ export class RegionServices {
     if (this.#services.size <= all.length) return;
     const held = new Set(all.map((r) => r.id));
     for (const id of this.#services.keys()) if (!held.has(id)) this.#services.delete(id);
+    for (const id of this.#quiet.keys()) if (!held.has(id)) this.#quiet.delete(id);
+  }
+
+  /**
+   * The region's due keys, read through the engine holder as region 1's (an image installed
+   * meanwhile cannot tear it). A region that found none is not read again until its soonest
+   * expiry unless it applied an entry since (the only way its indexes change; an image reopens
+   * the region): an idle region costs its sweep visit no engine read.
+   */
+  async #dueKeys(r: HostedRegion, nowMs: number, max: number): Promise<DueKeys> {
+    const kv = r.kv, applied = kv.appliedIndex, quiet = this.#quiet.get(r.id);
+    const unchanged = quiet?.kv === kv && quiet.applied === applied;
+    if (unchanged && nowMs < quiet.until) return { keys: [], redisKeys: [] };
+    const engine = this.d.engine();
+    const due = await engine.read(() => dueKeys(engine.db, nowMs, max, kv.kv.region));
+    if (due.keys.length + due.redisKeys.length > 0) this.#quiet.delete(r.id);
+    else {
+      const until = await engine.read(() => soonestExpiryMs(engine.db, kv.kv.region));
+      this.#quiet.set(r.id, { kv, applied, until });
+    }
+    return due;
   }
 
   #of(r: HostedRegion): Services {
@@ -133,9 +157,7 @@ export class RegionServices {
     const sweeper = new ExpirySweeper({
       clock: d.clock,
       isLeader,
-      // Through the engine holder, as region 1's: an image installed meanwhile cannot tear it.
-      dueKeys: (nowMs, max) =>
-        d.engine().read(() => dueKeys(d.engine().db, nowMs, max, r.kv.kv.region)),
+      dueKeys: (nowMs, max) => this.#dueKeys(r, nowMs, max),
       execute,
       log: (line) =>
         d.logger.warn("expiry.sweep_failed", {
