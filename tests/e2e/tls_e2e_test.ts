@@ -47,8 +47,21 @@ const nodeOf = (id: number): NodeProc => {
   return n;
 };
 const httpPorts = () => [...c.nodes.values()].map((n) => n.httpPort);
-const redisCli = (port: number, trust: CertFiles, ...args: string[]) =>
+const redisCliOnce = (port: number, trust: CertFiles, ...args: string[]) =>
   run("redis-cli", ["--tls", "--cacert", trust.cert, "-p", String(port), ...args]);
+
+/**
+ * redis-cli, tried again (at most 10 times, 200 ms apart) while the node answers TRYAGAIN: a
+ * leader change right after the cluster started is a retryable answer, as for any Redis client
+ * (a whole-tree Bun run under load once got "TRYAGAIN ... leadership changed" from the GET).
+ */
+async function redisCli(port: number, trust: CertFiles, ...args: string[]) {
+  for (let attempt = 1;; attempt++) {
+    const r = await redisCliOnce(port, trust, ...args);
+    if (!/\bTRYAGAIN\b/.test(r.stdout) || attempt >= 10) return r;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 before(async () => {
   if (skip) return;
