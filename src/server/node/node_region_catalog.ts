@@ -4,12 +4,14 @@
  * region_members.ts; a split gives both halves version + 1), its leader as this node knows it,
  * and its size. With one region (splitting off) the size is the engine's (table and memtable
  * bytes), as before regions; with several it is the split check's estimate of each range
- * (region_split_check.ts).
+ * (region_split_check.ts), or with merge on, the exact bytes of its current records when they are
+ * at most `--region-merge-bytes` (a scan of at most that much per report).
  */
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { overlaps } from "../../region/descriptor.ts";
 import type { NodeLabel, RegionCatalog, RegionReport } from "../../region/region_catalog.ts";
 import type { NodeService } from "./node_service.ts";
+import { currentBytes } from "./region_merge_check.ts";
 
 export class NodeRegionCatalog implements RegionCatalog {
   constructor(readonly nodeService: NodeService, readonly zone = "") {}
@@ -60,6 +62,13 @@ export class NodeRegionCatalog implements RegionCatalog {
       for (const level of stats.levels) bytes += level.bytes;
     } else {
       bytes = n.local.splitCheck.sizeOf(n.db, r);
+      // The estimate keeps deleted versions until the engine compacts them: a region emptied by
+      // deletes would not look small to placement's merge checker for a long while, and its
+      // replicas would never be aligned for the merge the nodes' own (exact) test allows.
+      const merge = n.o.regionMergeBytes;
+      if (merge > 0 && bytes > merge) {
+        bytes = Math.min(bytes, currentBytes(n.db, descriptor, merge));
+      }
     }
     return {
       descriptor,
