@@ -55,6 +55,22 @@ export function spread(c: TestCluster, regions: number): boolean {
   });
 }
 
+/** Where the regions stand, for a failure's message. */
+export function layout(c: TestCluster): string {
+  const regions = splitRegions(c).map((d) =>
+    `${d.id}@${d.epoch.version}/${d.epoch.confVer}:` +
+    d.replicas.map((p) => `${p.nodeId}${p.role === "voter" ? "" : "L"}`).join(",")
+  );
+  const nodes = [...c.servers].map(([id, s]) => {
+    const local = s.node.local;
+    const held = local.host.all().map((r) =>
+      `${r.id}${r.group.rawNode.isLeader ? "*" : ""}${r.group.rawNode.lead === 0 ? "?" : ""}`
+    );
+    return `node ${id} [${held.join(" ")}] removing ${local.removal.pending}`;
+  });
+  return `regions ${regions.join(" ")}; ${nodes.join("; ")}`;
+}
+
 /** A put tried again (the same value: idempotent) when it fails while regions split and move. */
 async function putRetrying(client: TinyKvClient, k: string, v: string): Promise<void> {
   for (let attempt = 1;; attempt++) {
@@ -90,7 +106,15 @@ export async function spreadCluster(
     }
     client.close();
     for (const s of c.servers.values()) s.node.local.splitCheck.stop();
-    await until(`${regions} split regions, each on three nodes`, () => spread(c, regions), 60_000);
+    try {
+      await until(
+        `${regions} split regions, each on three nodes`,
+        () => spread(c, regions),
+        60_000,
+      );
+    } catch (err) {
+      throw new Error(`${err instanceof Error ? err.message : err}; ${layout(c)}`);
+    }
     return { c, written };
   } catch (err) {
     await c.close();

@@ -11,10 +11,15 @@ import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { overlaps } from "../../region/descriptor.ts";
 import type { NodeLabel, RegionCatalog, RegionReport } from "../../region/region_catalog.ts";
 import type { NodeService } from "./node_service.ts";
-import { currentBytes } from "./region_merge_check.ts";
+import { SmallRegionBytes } from "./region_small_bytes.ts";
 
 export class NodeRegionCatalog implements RegionCatalog {
-  constructor(readonly nodeService: NodeService, readonly zone = "") {}
+  /** With merge on, the exact bytes of small regions (the estimate keeps deleted versions). */
+  readonly #small: SmallRegionBytes;
+
+  constructor(readonly nodeService: NodeService, readonly zone = "") {
+    this.#small = new SmallRegionBytes(nodeService.o.regionMergeBytes);
+  }
 
   get selfId(): number {
     return this.nodeService.o.id;
@@ -62,13 +67,7 @@ export class NodeRegionCatalog implements RegionCatalog {
       for (const level of stats.levels) bytes += level.bytes;
     } else {
       bytes = n.local.splitCheck.sizeOf(n.db, r);
-      // The estimate keeps deleted versions until the engine compacts them: a region emptied by
-      // deletes would not look small to placement's merge checker for a long while, and its
-      // replicas would never be aligned for the merge the nodes' own (exact) test allows.
-      const merge = n.o.regionMergeBytes;
-      if (merge > 0 && bytes > merge) {
-        bytes = Math.min(bytes, currentBytes(n.db, descriptor, merge));
-      }
+      bytes = this.#small.of(n.db, r, bytes, n.local.host.count);
     }
     return {
       descriptor,
