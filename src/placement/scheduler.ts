@@ -70,6 +70,8 @@ export interface TickCounts {
   finished: number;
   stale: number;
   timedOut: number;
+  /** Moves the merge checker started to align neighbours' replicas. */
+  mergeAligns: number;
 }
 
 export class PlacementScheduler {
@@ -80,7 +82,7 @@ export class PlacementScheduler {
   #mergeCursor = 0;
   /** Node id → leadership transfers in flight from or to it, counted each tick. */
   readonly #transfers = new Map<number, number>();
-  readonly counts: TickCounts = { finished: 0, stale: 0, timedOut: 0 };
+  readonly counts: TickCounts = { finished: 0, stale: 0, timedOut: 0, mergeAligns: 0 };
 
   constructor(readonly view: ClusterView, readonly options: SchedulerOptions) {}
 
@@ -239,6 +241,7 @@ export class PlacementScheduler {
     this.#mergeCursor = found.cursor;
     for (const a of found.aligns) {
       this.#start(ctx, a.info, a.proposal);
+      this.counts.mergeAligns++;
       if (a.proposal.partner !== undefined) partners.add(a.proposal.partner.regionId);
     }
     const leave = mergingOnNodes(ordered, mergeBytes);

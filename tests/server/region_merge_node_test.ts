@@ -49,6 +49,17 @@ async function check(c: TestCluster, kept: ReadonlyMap<string, string>): Promise
   }
 }
 
+/** Each node's regions (id, start key, * when led here, M while merging) and merge counts. */
+function mergeState(c: TestCluster): string {
+  return [...c.servers].map(([id, s]) => {
+    const regions = s.node.local.host.all().map((r) =>
+      `${r.id}[${fromUtf8(r.kv.descriptor.start)}]${r.group.rawNode.isLeader ? "*" : ""}` +
+      `${r.kv.merge === undefined ? "" : "M"}`
+    );
+    return `node ${id}: ${regions.join(" ")} ${JSON.stringify(s.node.local.mergeCheck.counts)}`;
+  }).join("; ");
+}
+
 test("region merge node: regions split under writes merge after deletes", {
   timeout: 120_000,
 }, async () => {
@@ -82,7 +93,10 @@ test("region merge node: regions split under writes merge after deletes", {
       `regions merged on every node (from ${before})`,
       () => regionCounts(c).every((n) => n <= 2),
       60_000,
-    );
+    ).catch((err) => {
+      // Seen 1 in 36 runs at load 10 (and 2 of 5 under the whole suite): say where merges stood.
+      throw new Error(`${err instanceof Error ? err.message : err}; ${mergeState(c)}`);
+    });
     await until(
       "merged sources dropped",
       () => [...c.servers.values()].every((s) => s.node.local.host.withMerged().length <= 2),

@@ -4,15 +4,22 @@
  * region_members.ts; a split gives both halves version + 1), its leader as this node knows it,
  * and its size. With one region (splitting off) the size is the engine's (table and memtable
  * bytes), as before regions; with several it is the split check's estimate of each range
- * (region_split_check.ts).
+ * (region_split_check.ts), or with merge on, the exact bytes of its current records when they are
+ * at most `--region-merge-bytes` (a scan of at most that much per report).
  */
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { overlaps } from "../../region/descriptor.ts";
 import type { NodeLabel, RegionCatalog, RegionReport } from "../../region/region_catalog.ts";
 import type { NodeService } from "./node_service.ts";
+import { SmallRegionBytes } from "./region_small_bytes.ts";
 
 export class NodeRegionCatalog implements RegionCatalog {
-  constructor(readonly nodeService: NodeService, readonly zone = "") {}
+  /** With merge on, the exact bytes of small regions (the estimate keeps deleted versions). */
+  readonly #small: SmallRegionBytes;
+
+  constructor(readonly nodeService: NodeService, readonly zone = "") {
+    this.#small = new SmallRegionBytes(nodeService.o.regionMergeBytes);
+  }
 
   get selfId(): number {
     return this.nodeService.o.id;
@@ -60,6 +67,7 @@ export class NodeRegionCatalog implements RegionCatalog {
       for (const level of stats.levels) bytes += level.bytes;
     } else {
       bytes = n.local.splitCheck.sizeOf(n.db, r);
+      bytes = this.#small.of(n.db, r, bytes, n.local.host.count);
     }
     return {
       descriptor,

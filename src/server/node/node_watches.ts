@@ -136,14 +136,16 @@ export class NodeWatches implements WatchService {
     const known = this.#hubs.get(r.id);
     if (known !== undefined) return known;
     const engine = this.d.engine;
+    // The region as hosted now: one that left this node and came back is a new HostedRegion.
+    const kv = () => (this.d.host.region(r.id) ?? r).kv.kv;
     const source: WatchHistorySource = r.id === 1 ? this.d.first : {
       get revision() {
-        return r.kv.kv.revision;
+        return kv().revision;
       },
       get compactedRevision() {
-        return r.kv.kv.compactedRevision;
+        return kv().compactedRevision;
       },
-      readHistory: (from, range, o) => engine().read(() => r.kv.kv.readHistory(from, range, o)),
+      readHistory: (from, range, o) => engine().read(() => kv().readHistory(from, range, o)),
     };
     const hub = new WatchHub({ source, clock: this.d.clock, watchesMax: this.d.watchesMax });
     this.#hubs.set(r.id, hub);

@@ -51,8 +51,14 @@ export interface RegionRouterDeps {
 }
 
 export class RegionRouter {
-  /** Each region's own path: its proposals, and a forwarder to its leader. */
-  readonly #paths = new Map<number, { path: CommandPath; forwarder: LeaderForwarder }>();
+  /**
+   * Each region's path (its proposals, a forwarder to its leader) and the hosted region it is
+   * for: one that left and came back is a new one, whose apply resolves only its own proposals.
+   */
+  readonly #paths = new Map<
+    number,
+    { region: HostedRegion; path: CommandPath; forwarder: LeaderForwarder }
+  >();
 
   /** Transactions across regions running here (txns_in_flight.ts). */
   readonly #running = new TxnsInFlight();
@@ -265,7 +271,8 @@ export class RegionRouter {
 
   #path(region: HostedRegion): CommandPath {
     const known = this.#paths.get(region.id);
-    if (known !== undefined) return known.path;
+    if (known?.region === region) return known.path;
+    known?.forwarder.close();
     const o = this.d.o;
     const forwarder = new LeaderForwarder(o.net, o.clock, peerHelloOf(o));
     const path = new CommandPath({
@@ -282,7 +289,7 @@ export class RegionRouter {
       entry: (data, ts) => this.d.host.entryFor(region.id, data, ts),
       timestamps: this.d.timestamps,
     });
-    this.#paths.set(region.id, { path, forwarder });
+    this.#paths.set(region.id, { region, path, forwarder });
     return path;
   }
 

@@ -38,6 +38,8 @@ export interface RegionServicesDeps {
 }
 
 interface Services {
+  /** The hosted region they serve: one that left this node and came back is a new one. */
+  readonly region: HostedRegion;
   readonly sweeper: ExpirySweeper;
   readonly retention: HistoryRetention;
 }
@@ -150,7 +152,10 @@ export class RegionServices {
 
   #of(r: HostedRegion): Services {
     const known = this.#services.get(r.id);
-    if (known !== undefined) return known;
+    if (known?.region === r) return known;
+    // Kept for the region as it was before it left and came back, they would read its old
+    // records and propose to it (region_router.ts `#path`).
+    known?.sweeper.stop();
     const d = this.d;
     const isLeader = () => r.group.rawNode.isLeader;
     const execute = (command: CommandInit) => d.propose(r, command);
@@ -176,7 +181,7 @@ export class RegionServices {
       logger: d.logger,
     }, d.retention);
     sweeper.arm();
-    const services = { sweeper, retention };
+    const services = { region: r, sweeper, retention };
     this.#services.set(r.id, services);
     return services;
   }

@@ -1,0 +1,69 @@
+/**
+ * SmallRegionBytes (src/server/node/region_small_bytes.ts): with merge on, a region whose
+ * estimate is large but whose current records are few reports their exact bytes; the count is
+ * made again only when the region may have shrunk.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Db } from "../../src/storage/db.ts";
+import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
+import { SmallRegionBytes } from "../../src/server/node/region_small_bytes.ts";
+import { utf8 } from "../../src/util/bytes.ts";
+
+/** A database whose every scan yields `records` (key and value bytes each) and counts scans. */
+function fakeDb(records: { n: number; size: number }): Db {
+  const db = {
+    scanSync: function* () {
+      for (let i = 0; i < records.n; i++) {
+        yield [new Uint8Array(1), new Uint8Array(records.size - 1)] as [Uint8Array, Uint8Array];
+      }
+    },
+  };
+  return db as unknown as Db;
+}
+
+function region(state: { applied: number; keys: number }): HostedRegion {
+  const descriptor = { id: 7, start: utf8("a"), end: utf8("b") };
+  return {
+    id: 7,
+    kv: {
+      get appliedIndex() {
+        return state.applied;
+      },
+      kv: {
+        get keyCount() {
+          return state.keys;
+        },
+      },
+      descriptor,
+    },
+  } as unknown as HostedRegion;
+}
+
+test("small region bytes: exact when small, counted again only when it may have shrunk", () => {
+  const records = { n: 20, size: 100 };
+  const db = fakeDb(records);
+  const state = { applied: 10, keys: 20 };
+  const r = region(state);
+  const small = new SmallRegionBytes(512);
+  // 2000 bytes of records: too big; the estimate is reported.
+  assert.equal(small.of(db, r, 5000, 3), 5000);
+  assert.equal(small.scans, 1);
+  // Writes that keep the keys: no scan (still too big).
+  state.applied = 11;
+  assert.equal(small.of(db, r, 5100, 3), 5100);
+  assert.equal(small.scans, 1);
+  // Deletes: fewer keys, counted again; 300 bytes now.
+  records.n = 3;
+  state.keys = 3;
+  state.applied = 12;
+  assert.equal(small.of(db, r, 5100, 3), 300);
+  assert.equal(small.scans, 2);
+  // Nothing applied since: the count stands.
+  assert.equal(small.of(db, r, 5100, 3), 300);
+  assert.equal(small.scans, 2);
+  // An estimate already small is reported as it is, with no scan; merge off never scans.
+  assert.equal(small.of(db, r, 400, 3), 400);
+  assert.equal(new SmallRegionBytes(0).of(db, r, 5000, 3), 5000);
+  assert.equal(small.scans, 2);
+});
