@@ -7,7 +7,9 @@ import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RedisRun } from "../../kv/redis/executor.ts";
 import { FLUSH_CONTINUES } from "../../kv/redis/commands/keyspace.ts";
 import { readRedis } from "../../kv/redis/read_run.ts";
-import type { RedisReply } from "../../kv/redis/reply.ts";
+import { int, type RedisReply } from "../../kv/redis/reply.ts";
+import { lowerName } from "../../kv/redis/command_name.ts";
+import { dbsizeAcross, readsKeysAcross } from "./resp_keys_across.ts";
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import { compareBytes } from "../../util/bytes.ts";
@@ -21,7 +23,13 @@ export interface RedisResult {
 }
 
 export function readOnNode(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
-  if (holdsPart(ctx)) return proposeRedis(ctx, run);
+  if (holdsPart(ctx)) {
+    // DBSIZE adds each region's count (resp_keys_across.ts): region 1's log would count its own.
+    if (isDbsize(run) && readsKeysAcross(ctx)) {
+      return dbsizeAcross(ctx, run.db).then((n) => ({ reply: int(n), db: run.db }));
+    }
+    return proposeRedis(ctx, run);
+  }
   return ctx.service.readState(ctx.consistency, (kv) => readRedis(kv, run));
 }
 
@@ -32,6 +40,13 @@ export function readOnNodeNow(ctx: RespContext, run: RedisRun): RedisResult | un
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A lone DBSIZE (not in MULTI). */
+function isDbsize(run: RedisRun): boolean {
+  const args = run.commands[0];
+  return !run.multi && run.commands.length === 1 && args.length === 1 &&
+    lowerName(args[0]) === "dbsize";
+}
 
 /**
  * Whether the node's regions leave part of the keyspace to other nodes (placement keeps fewer

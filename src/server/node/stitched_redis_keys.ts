@@ -1,0 +1,137 @@
+/**
+ * Redis keys over a span on a node whose regions leave part of it to others (redis_key_reads.ts,
+ * docs/resp.md "On a node holding some regions"): the span is cut into parts as a stitched
+ * protobuf scan cuts its range (scan_parts.ts: a run of local regions, or one region held
+ * elsewhere) and read in key order — a local part by this node, a remote part sent, routed with
+ * its region's id and epoch, to that region's leader (or a voter) as a `RedisKeysRequest`, read
+ * there with the asking read's consistency. So each region's part is read linearizably (by
+ * default), and the parts are stitched: not one snapshot of the keyspace. A count (DBSIZE) adds
+ * each part's regions' own counts.
+ *
+ * A part refused because its route changed (its region split, merged or moved since the plan) is
+ * planned again, at most NODE_ROUTE_ATTEMPTS_MAX times a read; then, or when the read cannot
+ * finish within its bound of steps (`limit` + NODE_ROUTES_CACHED_MAX + NODE_ROUTE_ATTEMPTS_MAX:
+ * each reads a key, finishes a part or follows a changed route), it fails with UNAVAILABLE
+ * (retryable), never with a gap.
+ */
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import type { RedisType } from "../../kv/redis/meta_record.ts";
+import {
+  NODE_ROUTE_ATTEMPTS_MAX,
+  NODE_ROUTES_CACHED_MAX,
+  REDIS_KEYS_PART_MAX,
+} from "../../limits_ops.ts";
+import { compareEnd } from "../../region/descriptor.ts";
+import { type KeySpan, keySpan } from "../../region/region_catalog.ts";
+import { type Consistency, ServiceError } from "../kv_service.ts";
+import type { RedisKeyEntry, RedisKeysPage, RedisKeysQuery } from "../redis_keys.ts";
+import type { RegionHost } from "./region_host.ts";
+import type { RemoteRegions } from "./remote_regions.ts";
+import { NodeScanParts, wireConsistency } from "./scan_parts.ts";
+import type { ScanPart } from "./stitched_scan.ts";
+
+export interface StitchedRedisKeysDeps {
+  readonly host: RegionHost;
+  readonly remote: RemoteRegions;
+  /** This node's read of a part its regions hold. */
+  readonly here: (q: Omit<RedisKeysQuery, "hereOnly">) => Promise<RedisKeysPage>;
+  readonly consistency: Consistency;
+}
+
+/** Refusals that mean the plan is out of date: the part is planned again. */
+const CHANGED = new Set([
+  ErrorCode.EPOCH_NOT_MATCH,
+  ErrorCode.KEY_NOT_IN_REGION,
+  ErrorCode.REGION_NOT_FOUND,
+]);
+
+function unavailable(why: string): ServiceError {
+  return new ServiceError(ErrorCode.UNAVAILABLE, `a Redis key read across regions ${why}; retry`);
+}
+
+function isEmpty(span: KeySpan): boolean {
+  return compareEnd(span.end, span.start) <= 0;
+}
+
+/** True when the part reaches the end of the span. */
+function endsSpan(part: KeySpan, span: KeySpan): boolean {
+  return part.end.length === 0 || compareEnd(span.end, part.end) <= 0;
+}
+
+/** One part's keys or count, from this node or from the part's region elsewhere. */
+async function readPart(
+  d: StitchedRedisKeysDeps,
+  part: ScanPart,
+  q: Omit<RedisKeysQuery, "hereOnly">,
+): Promise<RedisKeysPage> {
+  if (part.local) return await d.here(q);
+  const value = {
+    db: q.db,
+    start: q.span.start,
+    end: q.span.end,
+    limit: q.limit,
+    count: q.count,
+    consistency: wireConsistency(d.consistency),
+  };
+  const answer = await d.remote.send({ case: "redisKeys", value }, [part.span], {
+    timeoutMs: d.remote.d.requestTimeoutMs,
+    part: true,
+  });
+  if (answer.body.case !== "redisKeys") {
+    throw unavailable(`had a part answered ${answer.body.case}`);
+  }
+  const r = answer.body.value;
+  const keys = r.keys.map((k) => ({ key: k.key, type: k.type as RedisType }));
+  return { keys, more: r.more, count: Number(r.count) };
+}
+
+/**
+ * `q` over the node's regions and the others': up to `q.limit` keys in key order (`more`: keys
+ * may follow), or with `q.count` the keys of `q.db` the span's regions hold.
+ */
+export async function stitchedRedisKeys(
+  d: StitchedRedisKeysDeps,
+  q: RedisKeysQuery,
+): Promise<RedisKeysPage> {
+  const parts = new NodeScanParts({
+    regions: () => d.host.all(),
+    remote: d.remote,
+    local: () => Promise.reject(new Error("a Redis key read plans parts only")),
+    consistency: d.consistency,
+    timeoutMs: d.remote.d.requestTimeoutMs,
+  });
+  let span = q.span;
+  const keys: RedisKeyEntry[] = [];
+  let count = 0, changed = 0;
+  const steps = (q.count ? 0 : q.limit) + NODE_ROUTES_CACHED_MAX + NODE_ROUTE_ATTEMPTS_MAX;
+  for (let step = 0; !isEmpty(span); step++) {
+    if (step >= steps) throw unavailable(`did not finish in ${steps} steps`);
+    const part = (await parts.plan(span, false))[0];
+    if (part === undefined) throw unavailable("found no region for part of its span");
+    const limit = Math.min(REDIS_KEYS_PART_MAX, q.limit - keys.length);
+    let page: RedisKeysPage;
+    try {
+      page = await readPart(d, part, { db: q.db, span: part.span, limit, count: q.count });
+    } catch (err) {
+      if (!(err instanceof ServiceError) || !CHANGED.has(err.code)) throw err;
+      if (++changed >= NODE_ROUTE_ATTEMPTS_MAX) {
+        throw unavailable(`met a route that kept changing (${err.message})`);
+      }
+      continue;
+    }
+    count += page.count;
+    keys.push(...page.keys);
+    if (!q.count && keys.length >= q.limit) {
+      return { keys, more: page.more || !endsSpan(part.span, span), count };
+    }
+    if (page.more) {
+      const last = page.keys[page.keys.length - 1];
+      if (last === undefined) throw unavailable("read a part with more keys and none returned");
+      span = { start: keySpan(last.key).end, end: span.end };
+      continue;
+    }
+    if (endsSpan(part.span, span)) break;
+    span = { start: part.span.end, end: span.end };
+  }
+  return { keys, more: false, count };
+}
