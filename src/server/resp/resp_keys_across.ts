@@ -8,7 +8,7 @@
  * not one snapshot: a key present for the whole of a SCAN iteration is returned, and DBSIZE is
  * the sum of each region's count as it read it.
  */
-import { RESP_KEYS_MAX } from "../../limits.ts";
+import { REDIS_RANDOMKEY_SAMPLE_MAX, RESP_KEYS_MAX } from "../../limits.ts";
 import { globMatch, literalPrefix } from "../../kv/redis/glob.ts";
 import { TYPE_NAMES } from "../../kv/redis/meta_record.ts";
 import type { KeySpan } from "../../region/region_catalog.ts";
@@ -42,11 +42,16 @@ function passing(e: readonly RedisKeyEntry[], f: KeyFilter): Uint8Array[] {
   return e.filter((k) => passes(k, f)).map((k) => k.key);
 }
 
-/** Up to `limit` keys of the selected database in `span`, in key order, over every region. */
-async function keysIn(ctx: RespContext, span: KeySpan, limit: number): Promise<RedisKeyEntry[]> {
+/** Up to `limit` keys of database `db` (default: the selected one) in `span`, in key order. */
+async function keysIn(
+  ctx: RespContext,
+  span: KeySpan,
+  limit: number,
+  db = ctx.conn.db,
+): Promise<RedisKeyEntry[]> {
   const read = ctx.service.redisKeys;
   if (read === undefined) throw new Error("the node reads no Redis keys across regions");
-  const q = { db: ctx.conn.db, span, limit, count: false, hereOnly: false };
+  const q = { db, span, limit, count: false, hereOnly: false };
   return (await read(q, ctx.consistency)).keys;
 }
 
@@ -93,4 +98,23 @@ export async function dbsizeAcross(ctx: RespContext, db: number): Promise<number
   if (read === undefined) throw new Error("the node reads no Redis keys across regions");
   const q = { db, span: WHOLE, limit: 0, count: true, hereOnly: false };
   return (await read(q, ctx.consistency)).count;
+}
+
+/**
+ * RANDOMKEY as the executor picks one (key_object.ts): among up to REDIS_RANDOMKEY_SAMPLE_MAX keys
+ * from a random place, wrapping around to the first keys. Math.random, as the node's read storage
+ * (read_storage.ts): a read's choice is never replayed.
+ */
+export async function randomKeyAcross(
+  ctx: RespContext,
+  db: number,
+): Promise<Uint8Array | undefined> {
+  const start = new Uint8Array(4).map(() => Math.floor(Math.random() * 256));
+  const max = REDIS_RANDOMKEY_SAMPLE_MAX;
+  const sample = (await keysIn(ctx, { start, end: EMPTY }, max, db)).map((e) => e.key);
+  if (sample.length < max) {
+    const before = await keysIn(ctx, { start: EMPTY, end: start }, max - sample.length, db);
+    sample.push(...before.map((e) => e.key));
+  }
+  return sample.length === 0 ? undefined : sample[Math.floor(Math.random() * sample.length)];
 }

@@ -7,9 +7,9 @@ import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RedisRun } from "../../kv/redis/executor.ts";
 import { FLUSH_CONTINUES } from "../../kv/redis/commands/keyspace.ts";
 import { readRedis } from "../../kv/redis/read_run.ts";
-import { int, type RedisReply } from "../../kv/redis/reply.ts";
+import { bulk, int, type RedisReply } from "../../kv/redis/reply.ts";
 import { lowerName } from "../../kv/redis/command_name.ts";
-import { dbsizeAcross, readsKeysAcross } from "./resp_keys_across.ts";
+import { dbsizeAcross, randomKeyAcross, readsKeysAcross } from "./resp_keys_across.ts";
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import { compareBytes } from "../../util/bytes.ts";
@@ -24,9 +24,14 @@ export interface RedisResult {
 
 export function readOnNode(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
   if (holdsPart(ctx)) {
-    // DBSIZE adds each region's count (resp_keys_across.ts): region 1's log would count its own.
-    if (isDbsize(run) && readsKeysAcross(ctx)) {
+    // DBSIZE and RANDOMKEY read every region (resp_keys_across.ts): region 1's log would see its
+    // own keys, or its leader's.
+    const lone = readsKeysAcross(ctx) ? loneCommand(run) : undefined;
+    if (lone === "dbsize") {
       return dbsizeAcross(ctx, run.db).then((n) => ({ reply: int(n), db: run.db }));
+    }
+    if (lone === "randomkey") {
+      return randomKeyAcross(ctx, run.db).then((k) => ({ reply: bulk(k), db: run.db }));
     }
     return proposeRedis(ctx, run);
   }
@@ -41,11 +46,11 @@ export function readOnNodeNow(ctx: RespContext, run: RedisRun): RedisResult | un
 
 const EMPTY = new Uint8Array(0);
 
-/** A lone DBSIZE (not in MULTI). */
-function isDbsize(run: RedisRun): boolean {
+/** The name of a lone command without arguments (not in MULTI), else undefined. */
+function loneCommand(run: RedisRun): string | undefined {
   const args = run.commands[0];
-  return !run.multi && run.commands.length === 1 && args.length === 1 &&
-    lowerName(args[0]) === "dbsize";
+  if (run.multi || run.commands.length !== 1 || args.length !== 1) return undefined;
+  return lowerName(args[0]);
 }
 
 /**
