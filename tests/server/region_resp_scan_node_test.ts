@@ -110,6 +110,9 @@ async function script(resp: RawClient): Promise<string[]> {
       ["SCAN", "-1"],
       ["KEYS"],
       ["DBSIZE", "x"],
+      // A literal prefix longer than any key: nothing matches (and nothing is sent).
+      ["KEYS", `${"k".repeat(5000)}*`],
+      ["SCAN", "0", "MATCH", `${"k".repeat(5000)}*`],
     ]
   ) await one(...bad);
   await one("SELECT", "1");

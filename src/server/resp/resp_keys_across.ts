@@ -8,7 +8,7 @@
  * not one snapshot: a key present for the whole of a SCAN iteration is returned, and DBSIZE is
  * the sum of each region's count as it read it.
  */
-import { REDIS_RANDOMKEY_SAMPLE_MAX, RESP_KEYS_MAX } from "../../limits.ts";
+import { KEY_BYTES_MAX, REDIS_RANDOMKEY_SAMPLE_MAX, RESP_KEYS_MAX } from "../../limits.ts";
 import { globMatch, literalPrefix } from "../../kv/redis/glob.ts";
 import { TYPE_NAMES } from "../../kv/redis/meta_record.ts";
 import type { KeySpan } from "../../region/region_catalog.ts";
@@ -55,14 +55,22 @@ async function keysIn(
   return (await read(q, ctx.consistency)).keys;
 }
 
-/** The keys a pattern's literal prefix allows, from after `after` (exclusive) when given. */
-function spanOf(pattern: Uint8Array | undefined, after: Uint8Array | undefined): KeySpan {
+/**
+ * The keys a pattern's literal prefix allows, from after `after` (exclusive) when given;
+ * undefined when none can (a prefix longer than any key: nothing is read or sent).
+ */
+function spanOf(
+  pattern: Uint8Array | undefined,
+  after: Uint8Array | undefined,
+): KeySpan | undefined {
   const prefix = pattern === undefined ? EMPTY : literalPrefix(pattern);
+  if (prefix.length > KEY_BYTES_MAX) return undefined;
   const end = prefixEnd(prefix) ?? EMPTY;
   // Keys before the pattern's literal prefix cannot match: start there (as the one-region scan).
   const start = after !== undefined && compareBytes(after, prefix) >= 0
     ? keySpan(after).end
     : prefix;
+  if (end.length > 0 && compareBytes(start, end) >= 0) return undefined;
   return { start, end };
 }
 
@@ -74,9 +82,7 @@ export async function scanAcross(
   f: KeyFilter,
 ): Promise<{ found: Uint8Array[]; next: Uint8Array | undefined }> {
   const span = spanOf(f.pattern, after);
-  if (span.end.length > 0 && compareBytes(span.start, span.end) >= 0) {
-    return { found: [], next: undefined };
-  }
+  if (span === undefined) return { found: [], next: undefined };
   const keys = await keysIn(ctx, span, count + 1);
   const examined = keys.slice(0, count);
   const next = keys.length > count ? examined[examined.length - 1]?.key : undefined;
@@ -85,7 +91,9 @@ export async function scanAcross(
 
 /** KEYS: every key matching `pattern`, or KEYS's error past RESP_KEYS_MAX keys examined. */
 export async function keysAcross(ctx: RespContext, pattern: Uint8Array): Promise<Uint8Array[]> {
-  const keys = await keysIn(ctx, spanOf(pattern, undefined), RESP_KEYS_MAX + 1);
+  const span = spanOf(pattern, undefined);
+  if (span === undefined) return [];
+  const keys = await keysIn(ctx, span, RESP_KEYS_MAX + 1);
   if (keys.length > RESP_KEYS_MAX) {
     throw new RespCommandError(`KEYS would examine more than ${RESP_KEYS_MAX} keys; use SCAN`);
   }
