@@ -15,7 +15,7 @@ export interface RedisKeysQuery {
   readonly span: KeySpan;
   /** At most this many keys (bounded by the caller: RESP_KEYS_MAX + 1 for the stitched walk). */
   readonly limit: number;
-  /** The number of keys of `db` the span's regions hold instead of the keys. */
+  /** The number of keys of each database the span's regions hold, instead of the keys. */
   readonly count: boolean;
   /** Served from this node's regions only (a routed request): never stitched. */
   readonly hereOnly: boolean;
@@ -30,8 +30,11 @@ export interface RedisKeysPage {
   readonly keys: RedisKeyEntry[];
   /** Keys of the span follow the last one returned. */
   readonly more: boolean;
-  /** With `count`: the number of keys (expired ones not yet deleted included, as DBSIZE). */
-  readonly count: number;
+  /**
+   * With `count`: the keys of each database 0-15 (expired ones not yet deleted included, as
+   * DBSIZE); else empty.
+   */
+  readonly counts: number[];
 }
 
 /** How a node answers RedisKeysQuery (src/server/node/redis_key_reads.ts). */

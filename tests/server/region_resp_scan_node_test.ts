@@ -84,6 +84,9 @@ async function script(resp: RawClient): Promise<string[]> {
   await one("KEYS", "*");
   await one("KEYS", "k00*");
   await one("KEYS", "*:h");
+  await one("INFO", "keyspace");
+  // A hash's scan reads its key's region, wherever it is (a one-field hash: one page).
+  for (const k of typedKeys()) await one(...(k.endsWith(":h") ? ["HSCAN", k, "0"] : ["TYPE", k]));
   for (
     const options of [
       ["COUNT", "1"],
@@ -204,6 +207,10 @@ test("RESP SCAN, KEYS and DBSIZE on a node holding some regions answer as one re
     const strings = written.size, typed = typedKeys().length;
     assert.equal(expected[0], `:${strings + typed}\r\n`);
     for (const k of inRegion) assert.ok(expected[1].includes(`\r\n${k}\r\n`), k);
+    const keyspace = `db0:keys=${strings + typed},expires=0,avg_ttl=0\r\ndb1:keys=15,`;
+    assert.ok(expected.some((r) => r.includes(keyspace)), "INFO keyspace");
+    assert.ok(expected.some((r) => r.startsWith("*2\r\n$1\r\n0\r\n*2\r\n$1\r\nf\r\n")), "HSCAN");
+    assert.ok(!got.some((r) => /^-(TRYAGAIN|CLUSTERDOWN)/.test(r)), "no retryable refusal left");
     for (const line of [INVALID_CURSOR, SYNTAX, NOT_INTEGER]) assert.ok(got.includes(line), line);
     assert.ok(got.includes("*2\r\n$1\r\n0\r\n*0\r\n"), "SCAN -1: an empty last page");
 

@@ -41,9 +41,11 @@ function within(key: Uint8Array, span: KeySpan): boolean {
 /** The keys of a span, as any node's own read gives them. */
 function keysOf(span: KeySpan, limit: number, count: boolean): RedisKeysPage {
   const all = KEYS.map(utf8).filter((k) => within(k, span));
-  if (count) return { keys: [], more: false, count: all.length };
+  // Counts: database 0 its keys, database 3 twice as many, the others none.
+  const counts = Array.from({ length: 16 }, (_, db) => [all.length, 0, 0, 2 * all.length][db] ?? 0);
+  if (count) return { keys: [], more: false, counts };
   const keys = all.slice(0, limit).map((key) => ({ key, type: typeOf(fromUtf8(key)) }));
-  return { keys, more: all.length > limit, count: 0 };
+  return { keys, more: all.length > limit, counts: [] };
 }
 
 interface SentKeys {
@@ -73,7 +75,7 @@ function setup(edges: string[], local: number[], refusals = 0) {
       }
       sent.push(span);
       const page = keysOf(span, body.value.limit, body.value.count);
-      const value = { keys: page.keys, more: page.more, count: BigInt(page.count) };
+      const value = { keys: page.keys, more: page.more, counts: page.counts.map(BigInt) };
       return Promise.resolve({ body: { case: "redisKeys", value } } as unknown as ClientResponse);
     },
   } as unknown as RemoteRegions;
@@ -117,10 +119,11 @@ test("stitched Redis keys: every walk is the span's keys in order, at every limi
   }
 });
 
-test("stitched Redis keys: a count adds every region's keys once", async () => {
+test("stitched Redis keys: a count adds every region's keys once, database by database", async () => {
   for (const [edges, local] of LAYOUTS) {
     const { read } = setup(edges, local);
-    assert.equal((await read({ start: EMPTY, end: EMPTY }, 0, true)).count, KEYS.length);
+    const counts = (await read({ start: EMPTY, end: EMPTY }, 0, true)).counts;
+    assert.deepEqual(counts, [KEYS.length, 0, 0, 2 * KEYS.length, ...new Array(12).fill(0)]);
   }
 });
 

@@ -7,6 +7,7 @@
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { RedisDb } from "../../kv/redis/database.ts";
+import { REDIS_DATABASES } from "../../limits.ts";
 import { readStorageOf } from "../../kv/redis/read_run.ts";
 import { overlaps } from "../../region/descriptor.ts";
 import type { KeySpan } from "../../region/region_catalog.ts";
@@ -65,18 +66,18 @@ export class RedisKeyReads {
       const end = q.span.end;
       for (const e of db.keys({ key: q.span.start, inclusive: true })) {
         if (end.length > 0 && compareBytes(e.key, end) >= 0) break;
-        if (keys.length >= q.limit) return { keys, more: true, count: 0 };
+        if (keys.length >= q.limit) return { keys, more: true, counts: [] };
         keys.push({ key: e.key, type: e.type });
       }
-      return { keys, more: false, count: 0 };
+      return { keys, more: false, counts: [] };
     });
   }
 
   /**
-   * The keys of `q.db` the regions of the span hold: each region counts its own (expired keys
-   * not yet deleted included, as DBSIZE). Only whole regions are counted: a span that cuts a
-   * local region (a route older or newer than this node's regions) is refused as a changed
-   * route, for the asking node to plan again.
+   * The keys of each database the regions of the span hold: each region counts its own
+   * (expired keys not yet deleted included, as DBSIZE). Only whole regions are counted: a span
+   * that cuts a local region (a route older or newer than this node's regions) is refused as a
+   * changed route, for the asking node to plan again.
    */
   async countHere(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
     const regions = await this.#ready(q.span, c);
@@ -87,9 +88,12 @@ export class RedisKeyReads {
         `the span counted is not the whole of region ${cut.id} (it split, merged or moved)`,
       );
     }
-    const count = this.reads.engine().readNow(() =>
-      regions.reduce((n, r) => n + r.kv.kv.redisKeyCount(q.db), 0)
+    const counts = this.reads.engine().readNow(() =>
+      Array.from(
+        { length: REDIS_DATABASES },
+        (_, db) => regions.reduce((n, r) => n + r.kv.kv.redisKeyCount(db), 0),
+      )
     );
-    return { keys: [], more: false, count };
+    return { keys: [], more: false, counts };
   }
 }

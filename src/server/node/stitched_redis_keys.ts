@@ -5,8 +5,8 @@
  * elsewhere) and read in key order — a local part by this node, a remote part sent, routed with
  * its region's id and epoch, to that region's leader (or a voter) as a `RedisKeysRequest`, read
  * there with the asking read's consistency. So each region's part is read linearizably (by
- * default), and the parts are stitched: not one snapshot of the keyspace. A count (DBSIZE) adds
- * each part's regions' own counts.
+ * default), and the parts are stitched: not one snapshot of the keyspace. A count (DBSIZE, INFO
+ * keyspace) adds each part's regions' own counts, database by database.
  *
  * A part refused because its route changed (its region split, merged or moved since the plan) is
  * planned again, at most NODE_ROUTE_ATTEMPTS_MAX times a read; then, or when the read cannot
@@ -16,6 +16,7 @@
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RedisType } from "../../kv/redis/meta_record.ts";
+import { REDIS_DATABASES } from "../../limits.ts";
 import {
   NODE_ROUTE_ATTEMPTS_MAX,
   NODE_ROUTES_CACHED_MAX,
@@ -82,12 +83,12 @@ async function readPart(
   }
   const r = answer.body.value;
   const keys = r.keys.map((k) => ({ key: k.key, type: k.type as RedisType }));
-  return { keys, more: r.more, count: Number(r.count) };
+  return { keys, more: r.more, counts: r.counts.map(Number) };
 }
 
 /**
  * `q` over the node's regions and the others': up to `q.limit` keys in key order (`more`: keys
- * may follow), or with `q.count` the keys of `q.db` the span's regions hold.
+ * may follow), or with `q.count` the keys of each database the span's regions hold.
  */
 export async function stitchedRedisKeys(
   d: StitchedRedisKeysDeps,
@@ -102,7 +103,8 @@ export async function stitchedRedisKeys(
   });
   let span = q.span;
   const keys: RedisKeyEntry[] = [];
-  let count = 0, changed = 0;
+  const counts = q.count ? new Array<number>(REDIS_DATABASES).fill(0) : [];
+  let changed = 0;
   const steps = (q.count ? 0 : q.limit) + NODE_ROUTES_CACHED_MAX + NODE_ROUTE_ATTEMPTS_MAX;
   for (let step = 0; !isEmpty(span); step++) {
     if (step >= steps) throw unavailable(`did not finish in ${steps} steps`);
@@ -119,10 +121,13 @@ export async function stitchedRedisKeys(
       }
       continue;
     }
-    count += page.count;
+    if (q.count && page.counts.length !== REDIS_DATABASES) {
+      throw unavailable(`had a part counted in ${page.counts.length} databases`);
+    }
+    page.counts.forEach((n, db) => counts[db] += n);
     keys.push(...page.keys);
     if (!q.count && keys.length >= q.limit) {
-      return { keys, more: page.more || !endsSpan(part.span, span), count };
+      return { keys, more: page.more || !endsSpan(part.span, span), counts };
     }
     if (page.more) {
       const last = page.keys[page.keys.length - 1];
@@ -133,5 +138,5 @@ export async function stitchedRedisKeys(
     if (endsSpan(part.span, span)) break;
     span = { start: part.span.end, end: span.end };
   }
-  return { keys, more: false, count };
+  return { keys, more: false, counts };
 }

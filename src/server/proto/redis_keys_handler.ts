@@ -47,6 +47,9 @@ export async function handleRedisKeys(
   }, consistencyOf(r.consistency, fallback));
   const keys = page.keys.map((k) => ({ key: k.key, type: k.type }));
   return {
-    body: { case: "redisKeys", value: { keys, more: page.more, count: BigInt(page.count) } },
+    body: {
+      case: "redisKeys",
+      value: { keys, more: page.more, counts: page.counts.map((n) => BigInt(n)) },
+    },
   };
 }

@@ -14,6 +14,7 @@ import { TYPE_NAMES } from "../../kv/redis/meta_record.ts";
 import type { KeySpan } from "../../region/region_catalog.ts";
 import { keySpan } from "../../region/region_catalog.ts";
 import { compareBytes, prefixEnd } from "../../util/bytes.ts";
+import type { Consistency } from "../kv_service.ts";
 import type { RedisKeyEntry } from "../redis_keys.ts";
 import type { RespContext } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
@@ -100,12 +101,17 @@ export async function keysAcross(ctx: RespContext, pattern: Uint8Array): Promise
   return passing(keys, { pattern, type: undefined });
 }
 
-/** DBSIZE: the selected database's keys, each region's count added. */
-export async function dbsizeAcross(ctx: RespContext, db: number): Promise<number> {
+/** The keys of each database 0-15, each region's counts added (DBSIZE, INFO keyspace). */
+export async function countsAcross(ctx: RespContext, c: Consistency): Promise<number[]> {
   const read = ctx.service.redisKeys;
   if (read === undefined) throw new Error("the node reads no Redis keys across regions");
-  const q = { db, span: WHOLE, limit: 0, count: true, hereOnly: false };
-  return (await read(q, ctx.consistency)).count;
+  const q = { db: 0, span: WHOLE, limit: 0, count: true, hereOnly: false };
+  return (await read(q, c)).counts;
+}
+
+/** DBSIZE: database `db`'s keys, each region's count added. */
+export async function dbsizeAcross(ctx: RespContext, db: number): Promise<number> {
+  return (await countsAcross(ctx, ctx.consistency))[db] ?? 0;
 }
 
 /**

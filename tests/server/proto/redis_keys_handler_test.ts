@@ -33,7 +33,7 @@ function service(asked: RedisKeysQuery[], withReader = true): KvService {
   const redisKeys = (q: RedisKeysQuery) => {
     asked.push(q);
     const keys = [{ key: utf8("a"), type: RedisType.Hash }];
-    return Promise.resolve({ keys, more: true, count: 7 });
+    return Promise.resolve({ keys, more: true, counts: [7, 0, 2] });
   };
   return (withReader ? { redisKeys } : {}) as unknown as KvService;
 }
@@ -65,7 +65,7 @@ test("RedisKeysRequest: read as asked, here only when routed", async () => {
   const body = answer.body?.case === "redisKeys" ? answer.body.value : undefined;
   assert.deepEqual(body?.keys?.map((k) => [k.key, k.type]), [[utf8("a"), RedisType.Hash]]);
   assert.equal(body?.more, true);
-  assert.equal(body?.count, 7n);
+  assert.deepEqual(body?.counts, [7n, 0n, 2n]);
   assert.equal(asked[0].hereOnly, false);
   assert.equal(asked[0].db, 3);
   // A count needs no limit.
