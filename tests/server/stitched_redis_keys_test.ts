@@ -132,6 +132,9 @@ test("stitched Redis keys: a changed route is planned again; one that never sett
   const again = setup(edges, local, 2);
   const all = await again.read({ start: EMPTY, end: EMPTY }, 100);
   assert.deepEqual(all.keys.map((k) => fromUtf8(k.key)), KEYS);
+  const recount = setup(edges, local, 1);
+  const counts = (await recount.read({ start: EMPTY, end: EMPTY }, 0, true)).counts;
+  assert.equal(counts[0], KEYS.length);
   const never = setup(edges, local, 1_000);
   for (const count of [false, true]) {
     await assert.rejects(

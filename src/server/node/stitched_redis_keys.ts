@@ -11,8 +11,8 @@
  * A part refused because its route changed (its region split, merged or moved since the plan) is
  * planned again, at most NODE_ROUTE_ATTEMPTS_MAX times a read; then, or when the read cannot
  * finish within its bound of steps (`limit` + NODE_ROUTES_CACHED_MAX + NODE_ROUTE_ATTEMPTS_MAX:
- * each reads a key, finishes a part or follows a changed route), it fails with UNAVAILABLE
- * (retryable), never with a gap.
+ * each reads a key, finishes a part or follows a changed route; a count: NODE_ROUTES_CACHED_MAX
+ * parts, read at once), it fails with UNAVAILABLE (retryable), never with a gap.
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RedisType } from "../../kv/redis/meta_record.ts";
@@ -101,11 +101,11 @@ export async function stitchedRedisKeys(
     consistency: d.consistency,
     timeoutMs: d.remote.d.requestTimeoutMs,
   });
+  if (q.count) return await stitchedCounts(d, parts, q);
   let span = q.span;
   const keys: RedisKeyEntry[] = [];
-  const counts = q.count ? new Array<number>(REDIS_DATABASES).fill(0) : [];
   let changed = 0;
-  const steps = (q.count ? 0 : q.limit) + NODE_ROUTES_CACHED_MAX + NODE_ROUTE_ATTEMPTS_MAX;
+  const steps = q.limit + NODE_ROUTES_CACHED_MAX + NODE_ROUTE_ATTEMPTS_MAX;
   for (let step = 0; !isEmpty(span); step++) {
     if (step >= steps) throw unavailable(`did not finish in ${steps} steps`);
     const part = (await parts.plan(span, false))[0];
@@ -113,7 +113,7 @@ export async function stitchedRedisKeys(
     const limit = Math.min(REDIS_KEYS_PART_MAX, q.limit - keys.length);
     let page: RedisKeysPage;
     try {
-      page = await readPart(d, part, { db: q.db, span: part.span, limit, count: q.count });
+      page = await readPart(d, part, { db: q.db, span: part.span, limit, count: false });
     } catch (err) {
       if (!(err instanceof ServiceError) || !CHANGED.has(err.code)) throw err;
       if (++changed >= NODE_ROUTE_ATTEMPTS_MAX) {
@@ -121,13 +121,9 @@ export async function stitchedRedisKeys(
       }
       continue;
     }
-    if (q.count && page.counts.length !== REDIS_DATABASES) {
-      throw unavailable(`had a part counted in ${page.counts.length} databases`);
-    }
-    page.counts.forEach((n, db) => counts[db] += n);
     keys.push(...page.keys);
-    if (!q.count && keys.length >= q.limit) {
-      return { keys, more: page.more || !endsSpan(part.span, span), counts };
+    if (keys.length >= q.limit) {
+      return { keys, more: page.more || !endsSpan(part.span, span), counts: [] };
     }
     if (page.more) {
       const last = page.keys[page.keys.length - 1];
@@ -138,5 +134,56 @@ export async function stitchedRedisKeys(
     if (endsSpan(part.span, span)) break;
     span = { start: part.span.end, end: span.end };
   }
-  return { keys, more: false, counts };
+  return { keys, more: false, counts: [] };
+}
+
+/** Every part of `span`, in key order (at most NODE_ROUTES_CACHED_MAX). */
+async function planAll(parts: NodeScanParts, span: KeySpan): Promise<ScanPart[]> {
+  const out: ScanPart[] = [];
+  while (!isEmpty(span)) {
+    if (out.length >= NODE_ROUTES_CACHED_MAX) {
+      throw unavailable(`has more than ${NODE_ROUTES_CACHED_MAX} parts`);
+    }
+    const part = (await parts.plan(span, false))[0];
+    if (part === undefined) throw unavailable("found no region for part of its span");
+    out.push(part);
+    if (endsSpan(part.span, span)) break;
+    span = { start: part.span.end, end: span.end };
+  }
+  return out;
+}
+
+/**
+ * The counts of the span's regions, database by database: every part planned first, then all read
+ * at once (a count's parts do not depend on each other), the whole planned again when one's route
+ * changed (at most NODE_ROUTE_ATTEMPTS_MAX times).
+ */
+async function stitchedCounts(
+  d: StitchedRedisKeysDeps,
+  parts: NodeScanParts,
+  q: RedisKeysQuery,
+): Promise<RedisKeysPage> {
+  for (let attempt = 1;; attempt++) {
+    const plan = await planAll(parts, q.span);
+    let pages: RedisKeysPage[];
+    try {
+      pages = await Promise.all(
+        plan.map((p) => readPart(d, p, { db: q.db, span: p.span, limit: 0, count: true })),
+      );
+    } catch (err) {
+      if (!(err instanceof ServiceError) || !CHANGED.has(err.code)) throw err;
+      if (attempt >= NODE_ROUTE_ATTEMPTS_MAX) {
+        throw unavailable(`met a route that kept changing (${err.message})`);
+      }
+      continue;
+    }
+    const counts = new Array<number>(REDIS_DATABASES).fill(0);
+    for (const page of pages) {
+      if (page.counts.length !== REDIS_DATABASES) {
+        throw unavailable(`had a part counted in ${page.counts.length} databases`);
+      }
+      page.counts.forEach((n, db) => counts[db] += n);
+    }
+    return { keys: [], more: false, counts };
+  }
 }
