@@ -1,5 +1,6 @@
 /**
- * SCAN, KEYS and DBSIZE on a node whose regions leave part of the keyspace to other nodes
+ * SCAN, KEYS, DBSIZE, RANDOMKEY and INFO's key counts on a node whose regions leave part of the
+ * keyspace to other nodes
  * (docs/resp.md "On a node holding some regions"): the keys are read in key order from the
  * node's regions and, routed, from the other regions' replicas (src/server/redis_keys.ts), and
  * the reply is built exactly as the one-region node builds it from the same keys — COUNT keys
