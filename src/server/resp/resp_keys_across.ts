@@ -2,12 +2,11 @@
  * SCAN, KEYS, DBSIZE, RANDOMKEY and INFO's key counts on a node whose regions leave part of the
  * keyspace to other nodes (docs/resp.md "On a node holding some regions"): the keys are read in
  * key order from the node's regions and, routed, from the other regions' replicas
- * (src/server/redis_keys.ts), and
- * the reply is built exactly as the one-region node builds it from the same keys — COUNT keys
- * examined after the cursor's key, MATCH and TYPE applied to them — so the replies are the same
- * bytes. Each region's part is read with the connection's consistency; the parts are stitched,
- * not one snapshot: a key present for the whole of a SCAN iteration is returned, and DBSIZE is
- * the sum of each region's count as it read it.
+ * (src/server/redis_keys.ts), and the reply is built exactly as the one-region node builds it from
+ * the same keys — COUNT keys examined after the cursor's key, MATCH and TYPE applied to them — so
+ * the replies are the same bytes. Each region's part is read with the connection's consistency;
+ * the parts are stitched, not one snapshot: a key present for the whole of a SCAN iteration is
+ * returned, and DBSIZE is the sum of each region's count as it read it.
  */
 import { KEY_BYTES_MAX, REDIS_RANDOMKEY_SAMPLE_MAX, RESP_KEYS_MAX } from "../../limits.ts";
 import { globMatch, literalPrefix } from "../../kv/redis/glob.ts";
