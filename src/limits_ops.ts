@@ -229,6 +229,8 @@ export const REGION_REROUTES_MAX = 3;
 export const NODE_ROUTE_ATTEMPTS_MAX = 3;
 /** Regions a node's cache of forwarding routes holds; past it the cache starts over. */
 export const NODE_ROUTES_CACHED_MAX = 1024;
+/** Redis keys one RedisKeysRequest answers (a stitched SCAN page's COUNT, capped, and one more). */
+export const REDIS_KEYS_PART_MAX = 10_001;
 /** Region ids per node (a node allocates node id × this + n; the placement service will later). */
 export const REGION_IDS_PER_NODE = 1_000_000_000;
 /** Region ids a node reserves durably at a time (region_ids.ts). */

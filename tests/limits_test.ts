@@ -15,6 +15,10 @@ test("limits: every limit is a positive safe integer and the load-time relations
   assert.ok(limits.L0_FILES_SLOWDOWN < limits.L0_FILES_STOP);
   assert.ok(limits.VALUE_BYTES_MAX < limits.FRAME_BYTES_MAX);
   assert.ok(limits.FRAME_BYTES_MAX < 2 ** 32);
+  // A stitched SCAN page reads COUNT (at most SCAN_LIMIT_MAX) keys and one more to know if more
+  // follow; a part of KEYS, at most as many; all of one part's keys fit a frame.
+  assert.equal(limits.REDIS_KEYS_PART_MAX, limits.SCAN_LIMIT_MAX + 1);
+  assert.ok(limits.REDIS_KEYS_PART_MAX * limits.KEY_BYTES_MAX < limits.FRAME_BYTES_MAX);
 });
 
 test("limits: every limit in src/limits*.ts is documented in docs/limits.md", () => {

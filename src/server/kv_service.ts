@@ -17,6 +17,7 @@ import type { KvStateMachine } from "../kv/state_machine.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
 import type { NodeStatus } from "./node/status_types.ts";
 import type { PlacementPort } from "./placement/placement_handler.ts";
+import type { RedisKeysReader } from "./redis_keys.ts";
 
 /** A key's state (undefined: absent) as of `revision`, the store revision the read saw. */
 export interface KeyRead {
@@ -87,6 +88,8 @@ export interface KvService {
    * refused.
    */
   readonly regionTxn?: (req: RegionTxnRequest) => Promise<CommandOutcome>;
+  /** Reads of Redis keys over a span (src/server/redis_keys.ts); absent: refused. */
+  readonly redisKeys?: RedisKeysReader;
   /** The node's placement service (docs/regions.md#placement-service); absent: refused. */
   readonly placement?: PlacementPort;
 }

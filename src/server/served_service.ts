@@ -12,6 +12,7 @@ import type { NodeService } from "./node/node_service.ts";
 import { NodeRegionCatalog } from "./node/node_region_catalog.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
 import type { RegionTxnRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { RedisKeysReader } from "./redis_keys.ts";
 
 /**
  * What the client ports serve: the node, metered, with its region catalog. Today's node is one
@@ -27,5 +28,6 @@ export function servedService(
   addPlacementMetrics(metrics, node.raft.placement);
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);
   const regionTxn = (req: RegionTxnRequest) => node.local.txns.serve(req);
-  return { ...metered, regions, placement: node.raft.placement, regionTxn };
+  const redisKeys: RedisKeysReader = (q, c) => node.local.redisKeys.read(q, c);
+  return { ...metered, regions, placement: node.raft.placement, regionTxn, redisKeys };
 }

@@ -15,7 +15,8 @@ import { ServiceError } from "../../src/server/kv_service.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
-import { startCluster, type TestCluster } from "./cluster_helpers.ts";
+import { startCluster } from "./cluster_helpers.ts";
+import { lacking, splitRegions } from "./region_lacking_helpers.ts";
 import { key, noise, until } from "./region_split_helpers.ts";
 
 const OPTIONS = {
@@ -23,38 +24,6 @@ const OPTIONS = {
   splitCheckMs: 40,
   placement: { heartbeatMs: 50, replicas: 2 },
 } as const;
-
-/** Every split region (not region 1) as its leader applied it. */
-function splitRegions(c: TestCluster): RegionDescriptor[] {
-  const out = new Map<number, RegionDescriptor>();
-  for (const s of c.servers.values()) {
-    for (const r of s.node.local.host.all()) {
-      if (r.id !== 1 && r.group.rawNode.isLeader) out.set(r.id, r.kv.descriptor);
-    }
-  }
-  return [...out.values()];
-}
-
-/**
- * A node and a split region with two replicas and at least two of `keys`, neither on that node
- * nor hosted there.
- */
-function lacking(
-  c: TestCluster,
-  keys: readonly string[],
-): { node: number; region: RegionDescriptor } | undefined {
-  for (const d of splitRegions(c)) {
-    if (d.replicas.length !== 2) continue;
-    if (keys.filter((k) => containsKey(d, utf8(k))).length < 2) continue;
-    for (const [id, s] of c.servers) {
-      const local = s.node.local;
-      const away = !d.replicas.some((p) => p.nodeId === id) && local.removal.pending === 0 &&
-        local.host.region(d.id) === undefined;
-      if (away) return { node: id, region: d };
-    }
-  }
-  return undefined;
-}
 
 /** A put tried again (the same value: idempotent) when it fails while regions split and move. */
 async function putRetrying(client: TinyKvClient, k: string, v: string): Promise<void> {
@@ -102,7 +71,7 @@ test("forwarded scans: a node holding some regions scans every key in order", {
     let found: { node: number; region: RegionDescriptor } | undefined;
     await until(
       "a node lacks a split region",
-      () => (found = lacking(c, [...written.keys()])) !== undefined,
+      () => (found = lacking(c, [...written.keys()], 2)) !== undefined,
       60_000,
     );
     if (found === undefined) throw new Error("unreachable");

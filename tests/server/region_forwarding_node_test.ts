@@ -11,7 +11,8 @@ import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import assert from "node:assert/strict";
 import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
-import { startCluster, type TestCluster } from "./cluster_helpers.ts";
+import { startCluster } from "./cluster_helpers.ts";
+import { lacking, splitRegions } from "./region_lacking_helpers.ts";
 import { key, until } from "./region_split_helpers.ts";
 import { bulk, RawClient } from "./resp/resp_test_client.ts";
 
@@ -20,31 +21,6 @@ const OPTIONS = {
   splitCheckMs: 40,
   placement: { heartbeatMs: 50, replicas: 2 },
 } as const;
-
-/** Every split region (not region 1) as its leader applied it. */
-function splitRegions(c: TestCluster): RegionDescriptor[] {
-  const out = new Map<number, RegionDescriptor>();
-  for (const s of c.servers.values()) {
-    for (const r of s.node.local.host.all()) {
-      if (r.id !== 1 && r.group.rawNode.isLeader) out.set(r.id, r.kv.descriptor);
-    }
-  }
-  return [...out.values()];
-}
-
-/** A node and a split region with two replicas, neither on that node nor hosted there. */
-function lacking(c: TestCluster): { node: number; region: RegionDescriptor } | undefined {
-  for (const d of splitRegions(c)) {
-    if (d.replicas.length !== 2) continue;
-    for (const [id, s] of c.servers) {
-      const local = s.node.local;
-      const away = !d.replicas.some((p) => p.nodeId === id) && local.removal.pending === 0 &&
-        local.host.region(d.id) === undefined;
-      if (away) return { node: id, region: d };
-    }
-  }
-  return undefined;
-}
 
 /** A put tried again (the same value: idempotent) when it fails while regions split and move. */
 async function putRetrying(client: TinyKvClient, k: string, v: string): Promise<void> {
@@ -92,7 +68,11 @@ test("forwarding: a node without a replica of a region serves its keys on both p
     }
     for (const s of c.servers.values()) s.node.local.splitCheck.stop();
     let found: { node: number; region: RegionDescriptor } | undefined;
-    await until("a node lacks a split region", () => (found = lacking(c)) !== undefined, 60_000);
+    await until(
+      "a node lacks a split region",
+      () => (found = lacking(c, [], 0)) !== undefined,
+      60_000,
+    );
     if (found === undefined) throw new Error("unreachable");
     // No more moves while the test looks (placement keeps adjusting replicas and leaders).
     for (const s of c.servers.values()) s.node.local.operators.stop();

@@ -2,7 +2,7 @@
  * The keys a replicated command touches, for routing it to the region that holds them
  * (region_router.ts). A span is one key or an etcd range [key, rangeEnd). Commands with no key
  * (lease grants and revokes, compaction) are region 1's; commands over the whole keyspace
- * (FLUSHDB, FLUSHALL) touch every region.
+ * (FLUSHDB, FLUSHALL, DBSIZE in MULTI) touch every region.
  */
 import { create } from "@bufbuild/protobuf";
 import { type Command, CommandSchema, type TxnOp } from "../../gen/tinykv/v1/tinykv_pb.ts";
@@ -16,7 +16,11 @@ export type CommandSpans =
   | { readonly kind: "unkeyed" }
   | { readonly kind: "everything" };
 
-const WHOLE_KEYSPACE_WRITES = new Set(["flushdb", "flushall"]);
+/**
+ * Commands of a Redis run over every region. DBSIZE too: in MULTI it runs at apply in one region,
+ * which counts only its own keys (a lone DBSIZE is a read, summed over the regions elsewhere).
+ */
+const WHOLE_KEYSPACE = new Set(["flushdb", "flushall", "dbsize"]);
 const NONE = new Uint8Array(0);
 
 function one(key: Uint8Array): KeyRange {
@@ -38,7 +42,7 @@ function redisSpans(c: Command & { body: { case: "redis" } }): CommandSpans {
   for (const { args } of r.commands) {
     if (args.length === 0) continue;
     const name = fromUtf8(args[0]).toLowerCase();
-    if (WHOLE_KEYSPACE_WRITES.has(name)) return { kind: "everything" };
+    if (WHOLE_KEYSPACE.has(name)) return { kind: "everything" };
     for (const [key] of keysOf(name, args)) if (key !== undefined) spans.push(one(key));
   }
   return spans.length === 0 ? { kind: "unkeyed" } : { kind: "keys", spans, leased: false };

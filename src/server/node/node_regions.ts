@@ -45,12 +45,15 @@ import type { NodeTxnSender } from "./node_txn_sender.ts";
 import type { TxnResolver } from "./txn_resolver.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { RedisEvent } from "../../kv/redis/storage.ts";
+import { RedisKeyReads } from "./redis_key_reads.ts";
 
 export interface NodeRegions {
   readonly first: FirstRegion;
   readonly host: RegionHost;
   readonly router: RegionRouter;
   readonly reads: NodeReads;
+  /** The Redis key reads of RESP SCAN, KEYS and DBSIZE (redis_key_reads.ts). */
+  readonly redisKeys: RedisKeyReads;
   readonly splitCheck: SplitCheck;
   /** Merges adjacent small regions, with `regionMergeBytes` > 0 (region_merge_check.ts). */
   readonly mergeCheck: MergeCheck;
@@ -137,6 +140,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   });
   const services = regionServices(d, host, (r, command) => router.proposeHere(r, command));
   const reads = new NodeReads(host, d.engine, d.faults, remote);
+  const redisKeys = new RedisKeyReads(reads, remote);
   const close = (r: HostedRegion, at: number, ask: boolean) => router.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   const { removal, operators, membership } = wireOperators(d, host);
@@ -154,7 +158,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     txn.txnSender.close();
   };
   const parts = { first, host, router, reads, splitCheck, mergeCheck, services, creation };
-  return { ...parts, ...txn, membership, operators, removal, timestamps, start, stop };
+  return { ...parts, redisKeys, ...txn, membership, operators, removal, timestamps, start, stop };
 }
 
 const DOWN = "node shutting down";

@@ -45,7 +45,7 @@ function unavailable(why: string): ServiceError {
   return new ServiceError(ErrorCode.UNAVAILABLE, `a scan across regions: ${why}; retry`);
 }
 
-function wireConsistency(c: Consistency): ReadConsistency {
+export function wireConsistency(c: Consistency): ReadConsistency {
   if (c === "serializable") return ReadConsistency.SERIALIZABLE;
   if (c === "lease") return ReadConsistency.LEASE;
   return ReadConsistency.LINEARIZABLE;

@@ -9,6 +9,7 @@ import { validateScan } from "../../kv/kv_scan.ts";
 import { u64ToNumber } from "../../util/ids.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { errorResponse, type ResponseInit } from "./responses.ts";
+import { handleRedisKeys } from "./redis_keys_handler.ts";
 
 export function consistencyOf(c: ReadConsistency, fallback: Consistency): Consistency {
   if (c === ReadConsistency.SERIALIZABLE) return "serializable";
@@ -67,6 +68,8 @@ export async function handleRead(
       const items = page.items.map(keyValueOf);
       return { body: { case: "scan", value: { items, nextCursor: page.nextCursor, revision } } };
     }
+    case "redisKeys":
+      return await handleRedisKeys(req, b.value, service, fallback);
     case "status":
       return { body: { case: "status", value: statusOf(service) } };
     default:

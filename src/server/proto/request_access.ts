@@ -56,6 +56,9 @@ export function accessDenial(p: Principal, req: ClientRequest): string | undefin
       return "Redis commands on this port come from peers only";
     case "placement":
       return "placement requests come from peers and admins";
+    case "redisKeys":
+      // A Redis database's keys, whatever their permissions: nodes' requests only.
+      return "Redis key reads on this port come from peers only";
     case "regionTxn":
       // Its keys travel encoded, unchecked against the user's rights: nodes' requests only.
       return "region transaction requests come from peers and admins";

@@ -12,6 +12,7 @@ import type { Reply, RespCommandSpec, RespContext } from "./resp_command.ts";
 import { writeReply } from "./resp_reply.ts";
 import { openDb } from "./resp_scan_commands.ts";
 import { MemberScanResumes } from "./member_scan_resumes.ts";
+import { firstReply, holdsPart, readOnNode } from "./resp_redis_bridge.ts";
 
 /** One table per RESP server: keyed by the server's SCAN cursor table, its node-local state. */
 const RESUMES = new WeakMap<ScanCursors, MemberScanResumes>();
@@ -36,6 +37,13 @@ function resumeHint(ctx: RespContext, args: readonly Uint8Array[]): Uint8Array |
 
 async function hscan(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
   const db = ctx.conn.db;
+  if (holdsPart(ctx)) {
+    // The key's region may be elsewhere: the executor's HSCAN through its log, as any Redis read
+    // there (resp_redis_bridge.ts); its cursor is the bare position, valid on any node.
+    const run = { db, commands: [args as Uint8Array[]], multi: false, watches: [] };
+    const reply = firstReply(await readOnNode(ctx, run));
+    return (w) => writeReply(w, reply);
+  }
   const after = resumeHint(ctx, args);
   const page = await ctx.service.readState(ctx.consistency, (kv) => {
     try {

@@ -12,6 +12,8 @@ import type { Reply, RespContext } from "./resp_command.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
 import { replicationLines } from "./resp_info_replication.ts";
 import { cpuLines, memoryLines } from "./resp_info_usage.ts";
+import { holdsPart } from "./resp_redis_bridge.ts";
+import { countsAcross, readsKeysAcross } from "./resp_keys_across.ts";
 
 /** The Redis version TinyKV answers as; its command set is a subset of this one's. */
 export const REDIS_COMPAT_VERSION = "7.2.0";
@@ -112,8 +114,13 @@ function chosen(args: readonly Uint8Array[]): Set<string> {
   return out;
 }
 
-/** Keys per database, read on this node without a read barrier (INFO must answer alone). */
+/**
+ * Keys per database, read on this node without a read barrier (INFO must answer alone); on a node
+ * holding some regions, each region's counts added, the others' read from their replicas
+ * (resp_keys_across.ts), serializable too.
+ */
 function keyCounts(ctx: RespContext): Promise<number[]> {
+  if (readsKeysAcross(ctx) && holdsPart(ctx)) return countsAcross(ctx, "serializable");
   return ctx.service.readState(
     "serializable",
     (kv) => Array.from({ length: REDIS_DATABASES }, (_, db) => kv.redisKeyCount(db)),

@@ -7,7 +7,9 @@ import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RedisRun } from "../../kv/redis/executor.ts";
 import { FLUSH_CONTINUES } from "../../kv/redis/commands/keyspace.ts";
 import { readRedis } from "../../kv/redis/read_run.ts";
-import type { RedisReply } from "../../kv/redis/reply.ts";
+import { bulk, int, type RedisReply } from "../../kv/redis/reply.ts";
+import { lowerName } from "../../kv/redis/command_name.ts";
+import { dbsizeAcross, randomKeyAcross, readsKeysAcross } from "./resp_keys_across.ts";
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import { compareBytes } from "../../util/bytes.ts";
@@ -21,7 +23,18 @@ export interface RedisResult {
 }
 
 export function readOnNode(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
-  if (holdsPart(ctx)) return proposeRedis(ctx, run);
+  if (holdsPart(ctx)) {
+    // DBSIZE and RANDOMKEY read every region (resp_keys_across.ts): region 1's log would see its
+    // own keys, or its leader's.
+    const lone = readsKeysAcross(ctx) ? loneCommand(run) : undefined;
+    if (lone === "dbsize") {
+      return dbsizeAcross(ctx, run.db).then((n) => ({ reply: int(n), db: run.db }));
+    }
+    if (lone === "randomkey") {
+      return randomKeyAcross(ctx, run.db).then((k) => ({ reply: bulk(k), db: run.db }));
+    }
+    return proposeRedis(ctx, run);
+  }
   return ctx.service.readState(ctx.consistency, (kv) => readRedis(kv, run));
 }
 
@@ -32,6 +45,13 @@ export function readOnNodeNow(ctx: RespContext, run: RedisRun): RedisResult | un
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The name of a lone command without arguments (not in MULTI), else undefined. */
+function loneCommand(run: RedisRun): string | undefined {
+  const args = run.commands[0];
+  if (run.multi || run.commands.length !== 1 || args.length !== 1) return undefined;
+  return lowerName(args[0]);
+}
 
 /**
  * Whether the node's regions leave part of the keyspace to other nodes (placement keeps fewer

@@ -3,21 +3,36 @@
  * SCAN cursors are numbers that this node maps to the key a scan resumes
  * after (scan_cursors.ts); each call examines at most COUNT keys (bounded by
  * SCAN_LIMIT_MAX), so its cost is bounded however sparse the matches are.
+ * The resume key is a key, not a position: it stays valid across region
+ * boundaries, splits and merges, and on a node holding some regions the keys
+ * after it are read across regions (resp_keys_across.ts) with the same reply.
  */
 import { RESP_KEYS_MAX, SCAN_LIMIT_MAX } from "../../limits.ts";
 import { intArg } from "../../kv/redis/command.ts";
 import { type KeyBound, RedisDb } from "../../kv/redis/database.ts";
-import { globMatch, literalPrefix } from "../../kv/redis/glob.ts";
+import { literalPrefix } from "../../kv/redis/glob.ts";
 import { readStorageOf } from "../../kv/redis/read_run.ts";
-import { TYPE_NAMES } from "../../kv/redis/meta_record.ts";
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import { compareBytes, fromUtf8, hasPrefix } from "../../util/bytes.ts";
 import type { Reply, RespCommandSpec, RespContext } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
+import { holdsPart } from "./resp_redis_bridge.ts";
+import {
+  type KeyFilter,
+  keysAcross,
+  passes,
+  readsKeysAcross,
+  scanAcross,
+} from "./resp_keys_across.ts";
 
-interface ScanFilter {
-  readonly pattern: Uint8Array | undefined;
-  readonly type: string | undefined;
+type ScanFilter = KeyFilter;
+
+/**
+ * On a node whose regions leave part of the keyspace to others, SCAN and KEYS read their keys
+ * across regions (resp_keys_across.ts); elsewhere from the node's state, in one read.
+ */
+function acrossRegions(ctx: RespContext): boolean {
+  return readsKeysAcross(ctx) && holdsPart(ctx);
 }
 
 export function openDb(kv: KvStateMachine, db: number): RedisDb {
@@ -41,8 +56,7 @@ function scanKeys(db: RedisDb, after: Uint8Array | undefined, examine: number, f
     }
     seen++;
     last = e.key;
-    const typeOk = f.type === undefined || TYPE_NAMES[e.type] === f.type;
-    if (typeOk && (f.pattern === undefined || globMatch(f.pattern, e.key))) found.push(e.key);
+    if (passes(e, f)) found.push(e.key);
   }
   return { found, next: more ? last : undefined };
 }
@@ -74,9 +88,11 @@ async function scan(ctx: RespContext, args: readonly Uint8Array[]): Promise<Repl
   const { pattern, type, count } = parseScanOptions(args, 2);
   const filter = { pattern, type };
   const db = ctx.conn.db;
-  const page = await ctx.service.readState(ctx.consistency, (kv) => {
-    return scanKeys(openDb(kv, db), resume ?? undefined, count, filter);
-  });
+  const page = acrossRegions(ctx)
+    ? await scanAcross(ctx, resume ?? undefined, count, filter)
+    : await ctx.service.readState(ctx.consistency, (kv) => {
+      return scanKeys(openDb(kv, db), resume ?? undefined, count, filter);
+    });
   const next = page.next === undefined ? 0 : ctx.cursors.save(page.next);
   return (w) => {
     w.arrayHeader(2).bulkString(String(next)).arrayHeader(page.found.length);
@@ -86,8 +102,15 @@ async function scan(ctx: RespContext, args: readonly Uint8Array[]): Promise<Repl
 
 async function keys(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
   const db = ctx.conn.db;
+  if (acrossRegions(ctx)) {
+    const found = await keysAcross(ctx, args[1]);
+    return (w) => {
+      w.arrayHeader(found.length);
+      for (const k of found) w.bulk(k);
+    };
+  }
   const found = await ctx.service.readState(ctx.consistency, (kv) => {
-    const page = scanKeys(openDb(kv, db), undefined, RESP_KEYS_MAX + 1, {
+    const page = scanKeys(openDb(kv, db), undefined, RESP_KEYS_MAX, {
       pattern: args[1],
       type: undefined,
     });

@@ -1,0 +1,99 @@
+/**
+ * A node's reads of Redis keys over a span (src/server/redis_keys.ts): served from its own
+ * regions when they cover the span (or when the read was routed here: never sent on again), else
+ * stitched from its regions and the other regions' replicas (stitched_redis_keys.ts). A local
+ * read waits for the read barrier of each region the span overlaps and for the locks of
+ * transactions across regions in it, as the node's protobuf scan does (node_reads.ts).
+ */
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { RedisDb } from "../../kv/redis/database.ts";
+import { REDIS_DATABASES } from "../../limits.ts";
+import { readStorageOf } from "../../kv/redis/read_run.ts";
+import { overlaps } from "../../region/descriptor.ts";
+import type { KeySpan } from "../../region/region_catalog.ts";
+import { compareBytes } from "../../util/bytes.ts";
+import { type Consistency, ServiceError } from "../kv_service.ts";
+import type { RedisKeyEntry, RedisKeysPage, RedisKeysQuery } from "../redis_keys.ts";
+import { covers, type NodeReads } from "./node_reads.ts";
+import type { HostedRegion } from "./region_host.ts";
+import type { RemoteRegions } from "./remote_regions.ts";
+import { stitchedRedisKeys } from "./stitched_redis_keys.ts";
+
+/** Whether `inner` lies within `outer` (empty end: no bound). */
+function within(inner: KeySpan, outer: KeySpan): boolean {
+  const endOk = outer.end.length === 0 ||
+    (inner.end.length > 0 && compareBytes(inner.end, outer.end) <= 0);
+  return compareBytes(inner.start, outer.start) >= 0 && endOk;
+}
+
+export class RedisKeyReads {
+  constructor(readonly reads: NodeReads, readonly remote?: RemoteRegions) {}
+
+  read(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
+    const remote = this.remote;
+    if (remote === undefined || q.hereOnly || covers(this.reads.host.all(), q.span)) {
+      return q.count ? this.countHere(q, c) : this.keysHere(q, c);
+    }
+    this.reads.faults.check("read");
+    return stitchedRedisKeys({
+      host: this.reads.host,
+      remote,
+      here: (part) => this.read({ ...part, hereOnly: true }, c),
+      consistency: c,
+    }, q);
+  }
+
+  /** The local regions `span` overlaps, once their barriers and the locks in it are met. */
+  async #ready(span: KeySpan, c: Consistency): Promise<HostedRegion[]> {
+    const regions = this.reads.host.all().filter((r) =>
+      overlaps(r.kv.descriptor, { ...r.kv.descriptor, ...span })
+    );
+    const barrier = () => this.reads.barrier(c, regions, span);
+    await barrier();
+    const locks = this.reads.locks();
+    if (locks !== undefined && c !== "serializable") await locks.settle(span, 0, barrier);
+    return regions;
+  }
+
+  /** Up to `q.limit` live keys of the span, in key order, from this node's engine. */
+  async keysHere(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
+    const regions = await this.#ready(q.span, c);
+    const first = regions[0] ?? this.reads.host.all()[0];
+    if (first === undefined) throw new Error("a node without regions");
+    return this.reads.engine().readNow(() => {
+      const db = new RedisDb(readStorageOf(first.kv.kv), q.db);
+      const keys: RedisKeyEntry[] = [];
+      const end = q.span.end;
+      for (const e of db.keys({ key: q.span.start, inclusive: true })) {
+        if (end.length > 0 && compareBytes(e.key, end) >= 0) break;
+        if (keys.length >= q.limit) return { keys, more: true, counts: [] };
+        keys.push({ key: e.key, type: e.type });
+      }
+      return { keys, more: false, counts: [] };
+    });
+  }
+
+  /**
+   * The keys of each database the regions of the span hold: each region counts its own
+   * (expired keys not yet deleted included, as DBSIZE). Only whole regions are counted: a span
+   * that cuts a local region (a route older or newer than this node's regions) is refused as a
+   * changed route, for the asking node to plan again.
+   */
+  async countHere(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
+    const regions = await this.#ready(q.span, c);
+    const cut = regions.find((r) => !within(r.kv.descriptor, q.span));
+    if (cut !== undefined) {
+      throw new ServiceError(
+        ErrorCode.KEY_NOT_IN_REGION,
+        `the span counted is not the whole of region ${cut.id} (it split, merged or moved)`,
+      );
+    }
+    const counts = this.reads.engine().readNow(() =>
+      Array.from(
+        { length: REDIS_DATABASES },
+        (_, db) => regions.reduce((n, r) => n + r.kv.kv.redisKeyCount(db), 0),
+      )
+    );
+    return { keys: [], more: false, counts };
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * `RedisKeysRequest` (docs/protocol.md): one region's Redis keys over a span, or its key count,
+ * for a node stitching RESP SCAN, KEYS or DBSIZE over regions it does not hold
+ * (src/server/node/stitched_redis_keys.ts). Peers only (request_access.ts); a routed request is
+ * checked against its region first (route_check.ts) and served from this node's regions only.
+ * Decoded from untrusted bytes: the database, the limit and the span are checked before the read.
+ */
+import {
+  type ClientRequest,
+  ErrorCode,
+  type RedisKeysRequest,
+} from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { REDIS_DATABASES } from "../../limits.ts";
+import { REDIS_KEYS_PART_MAX } from "../../limits_ops.ts";
+import { compareBytes } from "../../util/bytes.ts";
+import type { Consistency, KvService } from "../kv_service.ts";
+import { consistencyOf } from "./read_handler.ts";
+import { errorResponse, type ResponseInit } from "./responses.ts";
+
+/** Why the request is malformed, or undefined. */
+function problemOf(r: RedisKeysRequest): string | undefined {
+  if (r.db >= REDIS_DATABASES) return `db ${r.db} is not a Redis database (0-15)`;
+  if (!r.count && (r.limit < 1 || r.limit > REDIS_KEYS_PART_MAX)) {
+    return `limit ${r.limit} is not within 1-${REDIS_KEYS_PART_MAX}`;
+  }
+  if (r.end.length > 0 && compareBytes(r.start, r.end) >= 0) return "start is not below end";
+  return undefined;
+}
+
+export async function handleRedisKeys(
+  req: ClientRequest,
+  r: RedisKeysRequest,
+  service: KvService,
+  fallback: Consistency,
+): Promise<ResponseInit> {
+  if (service.redisKeys === undefined) {
+    return errorResponse(ErrorCode.FAILED_PRECONDITION, "this node serves no Redis key reads");
+  }
+  const why = problemOf(r);
+  if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
+  const page = await service.redisKeys({
+    db: r.db,
+    span: { start: r.start, end: r.end },
+    limit: r.limit,
+    count: r.count,
+    hereOnly: req.route !== undefined,
+  }, consistencyOf(r.consistency, fallback));
+  const keys = page.keys.map((k) => ({ key: k.key, type: k.type }));
+  return {
+    body: {
+      case: "redisKeys",
+      value: { keys, more: page.more, counts: page.counts.map((n) => BigInt(n)) },
+    },
+  };
+}

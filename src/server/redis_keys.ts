@@ -1,0 +1,41 @@
+/**
+ * Reads of Redis keys over a key span, for RESP `SCAN`, `KEYS` and `DBSIZE` on a node whose
+ * regions leave part of the keyspace to others (docs/resp.md "On a node holding some regions"):
+ * the asking node stitches them from its own regions and from reads it sends, routed, to the
+ * other regions' replicas (`RedisKeysRequest`). A Redis key of any database lies in the region
+ * holding the same bytes as a user key, so a span of user keys is a span of Redis keys too.
+ */
+import type { RedisType } from "../kv/redis/meta_record.ts";
+import type { KeySpan } from "../region/region_catalog.ts";
+import type { Consistency } from "./kv_service.ts";
+
+export interface RedisKeysQuery {
+  readonly db: number;
+  /** The keys `[start, end)` (empty end: no bound). With `count`: one region's whole range. */
+  readonly span: KeySpan;
+  /** At most this many keys (bounded by the caller: RESP_KEYS_MAX + 1 for the stitched walk). */
+  readonly limit: number;
+  /** The number of keys of each database the span's regions hold, instead of the keys. */
+  readonly count: boolean;
+  /** Served from this node's regions only (a routed request): never stitched. */
+  readonly hereOnly: boolean;
+}
+
+export interface RedisKeyEntry {
+  readonly key: Uint8Array;
+  readonly type: RedisType;
+}
+
+export interface RedisKeysPage {
+  readonly keys: RedisKeyEntry[];
+  /** Keys of the span follow the last one returned. */
+  readonly more: boolean;
+  /**
+   * With `count`: the keys of each database 0-15 (expired ones not yet deleted included, as
+   * DBSIZE); else empty.
+   */
+  readonly counts: number[];
+}
+
+/** How a node answers RedisKeysQuery (src/server/node/redis_key_reads.ts). */
+export type RedisKeysReader = (q: RedisKeysQuery, c: Consistency) => Promise<RedisKeysPage>;
