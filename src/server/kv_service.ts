@@ -87,6 +87,11 @@ export interface KvService {
    * refused.
    */
   readonly regionTxn?: (req: RegionTxnRequest) => Promise<CommandOutcome>;
+  /**
+   * RESP WATCH's tokens (watch_token.ts) of `keys` in database `db` on a node holding only some
+   * regions, each read by its region (server/node/keys_at.ts); absent: read from `readState`.
+   */
+  readonly watchTokens?: (db: number, keys: readonly Uint8Array[]) => Promise<number[]>;
   /** The node's placement service (docs/regions.md#placement-service); absent: refused. */
   readonly placement?: PlacementPort;
 }

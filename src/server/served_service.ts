@@ -27,5 +27,6 @@ export function servedService(
   addPlacementMetrics(metrics, node.raft.placement);
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);
   const regionTxn = (req: RegionTxnRequest) => node.local.txns.serve(req);
-  return { ...metered, regions, placement: node.raft.placement, regionTxn };
+  const watchTokens = node.local.watchTokens;
+  return { ...metered, regions, placement: node.raft.placement, regionTxn, watchTokens };
 }
