@@ -140,7 +140,8 @@ export async function readKeysAt(
       wait ||= PASSING.has(err.code);
       todo.push(...[...groups.values()][i].keys);
     });
-    if (todo.length > 0 && wait) await d.sleep(Math.min(64, 2 ** attempt));
+    const again = todo.length > 0 && attempt < TXN_ROUTE_ATTEMPTS_MAX;
+    if (again && wait) await d.sleep(Math.min(64, 2 ** attempt));
   }
   (await local).forEach((at, i) => found.set(toHex(here[i]), at));
   return keys.map((k) => found.get(toHex(k)) ?? missing());
