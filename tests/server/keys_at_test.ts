@@ -127,6 +127,12 @@ test("keys at: held keys read here, the rest one request a region; stale routes 
   const got = await readKeysAt(deps, keys, TS);
   assert.deepEqual(got.map((a) => fromUtf8(a.state?.value ?? b(""))), ["v-x", "v-a", "v-y", "v-b"]);
   assert.deepEqual(calls, { served: 1, sent: 2, routed: 4, slept: 0 }, "one send a try, no wait");
+  // More keys of one region than a request carries: several requests.
+  const many = fake(() => undefined);
+  const names = Array.from({ length: TXN_CROSS_REGION_KEYS_MAX + 1 }, (_, i) => b(`x${i}`));
+  const all = await readKeysAt(many.deps, names, TS);
+  assert.deepEqual(all.map((a) => fromUtf8(a.state?.key ?? b(""))), names.map(fromUtf8));
+  assert.equal(many.calls.sent, 2);
   // All held here: served at once, nothing routed.
   const local = fake(() => undefined);
   await readKeysAt(local.deps, [b("a")], TS);

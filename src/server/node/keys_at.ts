@@ -5,7 +5,8 @@
  * (`serveKeysAt`: each region closed at the timestamp and its locks finished, node_reads.ts);
  * the keys of each region it does not hold go, in one `RegionTxnRequest` read (keys_at_codec.ts),
  * to that region's leader by the node's routes (node_txn_sender.ts), which serves them with the
- * same `serveKeysAt`. A stale route is forgotten and the keys routed again; no leader or a lost
+ * same `serveKeysAt` (at most TXN_CROSS_REGION_KEYS_MAX keys a request: a RESP WATCH may name
+ * more, in several). A stale route is forgotten and the keys routed again; no leader or a lost
  * answer is retried after a backoff; at most TXN_ROUTE_ATTEMPTS_MAX tries, then UNAVAILABLE
  * (nothing was written: the transaction tries again at a new start timestamp).
  *
@@ -18,7 +19,11 @@ import { metaKey } from "../../kv/redis/keys.ts";
 import type { RedisStorage } from "../../kv/redis/storage.ts";
 import type { LocalView } from "../../kv/redis/txn_storage.ts";
 import { watchToken } from "../../kv/redis/watch_token.ts";
-import { TXN_CROSS_REGION_BYTES_MAX, TXN_ROUTE_ATTEMPTS_MAX } from "../../limits_ops.ts";
+import {
+  TXN_CROSS_REGION_BYTES_MAX,
+  TXN_CROSS_REGION_KEYS_MAX,
+  TXN_ROUTE_ATTEMPTS_MAX,
+} from "../../limits_ops.ts";
 import type { TxnRoute } from "../../txn/routed_txn_client.ts";
 import { toHex } from "../../util/bytes.ts";
 import { ServiceError } from "../kv_service.ts";
@@ -109,19 +114,28 @@ export async function readKeysAt(
     if (attempt > TXN_ROUTE_ATTEMPTS_MAX) {
       throw new ServiceError(ErrorCode.UNAVAILABLE, `reads at ${ts} refused: ${why}; retry`);
     }
-    const groups = new Map<number, { route: TxnRoute; keys: Uint8Array[] }>();
+    // One request a region, of at most TXN_CROSS_REGION_KEYS_MAX keys (a WATCH may name more).
+    const groups: { route: TxnRoute; keys: Uint8Array[] }[] = [];
+    const open = new Map<number, { route: TxnRoute; keys: Uint8Array[] }>();
     const unrouted: Uint8Array[] = [];
     for (const k of todo) {
       const route = await d.routeOf(k);
-      const group = route === undefined ? undefined : groups.get(route.id);
-      if (route === undefined) unrouted.push(k);
-      else if (group !== undefined) group.keys.push(k);
-      else groups.set(route.id, { route, keys: [k] });
+      if (route === undefined) {
+        unrouted.push(k);
+        continue;
+      }
+      let group = open.get(route.id);
+      if (group === undefined || group.keys.length >= TXN_CROSS_REGION_KEYS_MAX) {
+        group = { route, keys: [] };
+        groups.push(group);
+        open.set(route.id, group);
+      }
+      group.keys.push(k);
     }
     if (unrouted.length > 0) why = "placement knows no region for a key yet";
     todo = unrouted;
     const sent = await Promise.allSettled(
-      [...groups.values()].map(async ({ route, keys }) => {
+      groups.map(async ({ route, keys }) => {
         const reply = await d.send(route, encodeKeysAt({ ts, db, keys }));
         return { keys, got: decodeKeysAtReply(reply) };
       }),
@@ -138,7 +152,7 @@ export async function readKeysAt(
       }
       why = err.message;
       wait ||= PASSING.has(err.code);
-      todo.push(...[...groups.values()][i].keys);
+      todo.push(...groups[i].keys);
     });
     const again = todo.length > 0 && attempt < TXN_ROUTE_ATTEMPTS_MAX;
     if (again && wait) await d.sleep(Math.min(64, 2 ** attempt));
