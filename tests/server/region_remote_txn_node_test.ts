@@ -9,7 +9,8 @@
  * aborts EXEC); bank transfers from the node (protobuf and RESP WATCH/MULTI/EXEC) and from another
  * node at once, read whole at one timestamp by the node, never change the total; a coordinator
  * dead after its commit point is rolled forward by readers, one dead before it answers TIMEOUT
- * and is rolled back.
+ * and is rolled back; after the region held elsewhere splits (the node's route to it stale), a
+ * batch over all its keys still lands at one revision.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -24,6 +25,7 @@ import type { TxnRegionClient } from "../../src/txn/region_txn.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
 import { PARTIAL, partialLayout } from "./partial_layout.ts";
+import { noise, until } from "./region_split_helpers.ts";
 import { RawClient } from "./resp/resp_test_client.ts";
 
 const OK = "+OK\r\n", QUEUED = "+QUEUED\r\n";
@@ -90,7 +92,10 @@ async function transfer(client: TinyKvClient, from: string, to: string): Promise
   return r.succeeded;
 }
 
-/** Moves 5 from `from` to `to` with WATCH, GET and MULTI/EXEC; false when EXEC aborted. */
+/**
+ * Moves 5 from `from` to `to` with WATCH, GET and MULTI/EXEC; false when EXEC aborted. WATCH and
+ * the GETs go in one pipeline: the GETs must read after WATCH took its tokens (as in Redis).
+ */
 async function respTransfer(client: RawClient, from: string, to: string): Promise<boolean> {
   const got = await client.send(["WATCH", from, to], ["GET", from], ["GET", to]);
   const value = (r: string) => Number(/^\$\d+\r\n(-?\d+)\r\n$/.exec(r)?.[1] ?? "NaN");
@@ -292,6 +297,33 @@ test("region remote txn node: txn and MULTI/EXEC across regions on a node holdin
     );
     await eventually(one, s, "forward");
     await eventually(other, p, "forward");
+
+    // The region held elsewhere splits under the node's cached route to it: the stale route is
+    // refused, refreshed from placement, and the transaction still commits in every region.
+    const splitting = away;
+    for (const srv of c.servers.values()) srv.node.local.splitCheck.start();
+    const epochOf = () =>
+      [...c.servers.values()].flatMap((srv) => srv.node.local.host.all())
+        .filter((r) => r.id === region.id && r.group.rawNode.isLeader)
+        .map((r) => r.kv.descriptor.epoch.version)[0] ?? 0;
+    const epoch = region.epoch.version;
+    for (let i = 0; i < 300 && epochOf() <= epoch; i++) {
+      await retrying(() => other.put(splitting[i % splitting.length], `g${i}-${noise(120)}`));
+    }
+    for (const srv of c.servers.values()) srv.node.local.splitCheck.stop();
+    assert.ok(epochOf() > epoch, `region ${region.id} split`);
+    const led = () =>
+      [...c.servers.values()].every((srv) =>
+        srv.node.local.host.all().every((r) => r.group.rawNode.lead !== 0)
+      );
+    await until("every region has a leader after the split", led, 30_000);
+    const after = [...away, y];
+    const done = await retrying(() =>
+      one.batch(after.map((k) => ({ type: "put", key: k, value: "after" })))
+    );
+    for (const k of after) {
+      assert.equal((await other.getEntry(k))?.modRevision, done, `${k} at the batch's revision`);
+    }
   } finally {
     for (const r of clients) r.close();
     await c.close();

@@ -107,7 +107,10 @@ export const TRANSACTION_COMMANDS: Record<string, RespCommandSpec> = {
   MULTI: { arity: 1, kind: "local", parse: multi },
   DISCARD: { arity: 1, kind: "local", parse: discard },
   EXEC: { arity: 1, kind: "exclusive", parse: exec },
-  WATCH: { arity: -2, kind: "read", parse: watch },
+  // Alone and in order, as in Redis: a GET pipelined after it must read no older than its
+  // tokens (run beside it, a GET through the log finished before WATCH's reads on a node holding
+  // some regions, and a transfer built on it lost an update: region_remote_txn_node_test.ts).
+  WATCH: { arity: -2, kind: "exclusive", parse: watch },
   UNWATCH: {
     arity: 1,
     kind: "local",
