@@ -48,6 +48,13 @@ export interface NodeTxnSenderDeps {
 
 const EMPTY = new Uint8Array(0);
 
+/** Whether two ranges (an empty end: unbounded) share a key. */
+function overlapping(a: TxnRoute, b: TxnRoute): boolean {
+  const beforeEnd = (start: Uint8Array, end: Uint8Array) =>
+    end.length === 0 || compareBytes(start, end) < 0;
+  return beforeEnd(a.start, b.end) && beforeEnd(b.start, a.end);
+}
+
 function routeOf(d: RegionDescriptor): TxnRoute {
   return { id: d.id, start: d.start, end: d.end, epoch: d.epoch };
 }
@@ -67,8 +74,8 @@ function refusalOf(err: unknown): TxnRefusal {
 
 export class NodeTxnSender implements TxnRegionSender {
   readonly #forwarders = new Map<string, LeaderForwarder>();
-  /** The last routes over the whole keyspace (`routes()`), with the host's generation then. */
-  #known: { routes: TxnRoute[]; generation: number } | undefined;
+  /** The last routes over the whole keyspace (`routes()`). */
+  #known: readonly TxnRoute[] = [];
 
   constructor(readonly d: NodeTxnSenderDeps) {}
 
@@ -100,7 +107,6 @@ export class NodeTxnSender implements TxnRegionSender {
    * stays a gap: a key there finds no route, and the client asks again (bounded).
    */
   async routes(): Promise<readonly TxnRoute[]> {
-    const generation = this.d.host.generation;
     const out: TxnRoute[] = [];
     let at: Uint8Array = EMPTY;
     for (let i = 0; i < NODE_ROUTES_CACHED_MAX; i++) {
@@ -110,7 +116,7 @@ export class NodeTxnSender implements TxnRegionSender {
       if (d.end.length === 0 || compareBytes(d.end, at) <= 0) break;
       at = d.end;
     }
-    this.#known = { routes: out, generation };
+    this.#known = out;
     return out;
   }
 
@@ -123,14 +129,15 @@ export class NodeTxnSender implements TxnRegionSender {
   }
 
   /**
-   * The routes a transaction starts with: the last ones over the whole keyspace while this node's
-   * regions have not changed since, else the descriptors of the regions it holds (the client
-   * fetches the rest when it meets a key they do not cover).
+   * The routes a transaction starts with: the descriptors of the regions this node holds, as they
+   * are now, and of the last walk's routes those that overlap none of them (the client fetches
+   * routes again when it meets a key they do not cover, or a stale one).
    */
   routesNow(): TxnRoute[] {
-    const known = this.#known;
-    if (known !== undefined && known.generation === this.d.host.generation) return known.routes;
-    return this.d.host.all().map((r) => routeOf(r.kv.descriptor));
+    const local = this.d.host.all().map((r) => routeOf(r.kv.descriptor));
+    if (this.#known.length === 0) return local;
+    const away = this.#known.filter((k) => !local.some((l) => overlapping(l, k)));
+    return [...local, ...away].sort((a, b) => compareBytes(a.start, b.start));
   }
 
   async #send(route: TxnRoute, request: Uint8Array, read: boolean): Promise<Uint8Array> {
