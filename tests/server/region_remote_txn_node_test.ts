@@ -237,6 +237,16 @@ test("region remote txn node: txn and MULTI/EXEC across regions on a node holdin
       OK + OK + QUEUED + QUEUED + "*2\r\n" + OK + OK,
     );
     assert.equal(await run(r2, ["MGET", x, y]), "*2\r\n" + bulk("v") + bulk("w"));
+    // A block of the region held elsewhere alone is sent on: its tokens, read by that region for
+    // WATCH, are the ones its replicas compare.
+    assert.equal(
+      await run(r1, ["WATCH", x], ["MULTI"], ["SET", x, "solo"], ["EXEC"]),
+      OK + OK + QUEUED + "*1\r\n" + OK,
+    );
+    assert.equal(await run(r1, ["WATCH", x]), OK);
+    assert.equal(await run(r2, ["SET", x, "other"]), OK);
+    assert.equal(await run(r1, ["MULTI"], ["SET", x, "lost"], ["EXEC"]), OK + QUEUED + "*-1\r\n");
+    assert.equal(await run(r2, ["GET", x]), bulk("other"));
 
     // A bank over both regions: transfers from the node (protobuf and RESP) and from another
     // node; the node reads every account at one timestamp, and the total never changes.
