@@ -1,6 +1,6 @@
 /**
- * Watches over several regions (src/server/node/span_watch.ts, docs/regions.md "Watches over
- * several regions"): a prefix watch opened while one region holds everything goes on across the
+ * Watches over several regions (src/server/node/span_watch.ts, docs/coordination.md "Watch",
+ * "With regions"): a prefix watch opened while one region holds everything goes on across the
  * splits that spread its keys over three regions and more, every put and delete delivered once,
  * in revision order, while the writes go to every region; one created over the regions reads
  * their history (lineages included) from revision 1 through another node; one resumes from a

@@ -1,7 +1,7 @@
 /**
- * Which regions serve a watch on a node holding many regions (node_watches.ts, docs/regions.md
- * "Watches over several regions"): the one local region whose range holds every watched key, or
- * the local regions that together hold them, in key order (a watch over several regions,
+ * Which regions serve a watch on a node holding many regions (node_watches.ts,
+ * docs/coordination.md "Watch"): the one local region whose range holds every watched key, or the
+ * local regions that together hold them, in key order (a watch over several regions,
  * span_watch.ts: revisions are timestamps there, decision 0018, so the regions' feeds merge in
  * revision order). A range some of whose keys no local region holds (a split's child not added
  * yet, or a region this node does not hold) is refused as retryable; one over more than

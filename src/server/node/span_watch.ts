@@ -1,6 +1,6 @@
 /**
- * A watch over several regions on a node holding them all (docs/regions.md "Watches over several
- * regions", decision 0018): one sub-watch per region, in that region's hub (its feed, lineage and
+ * A watch over several regions on a node holding them all (docs/coordination.md "Watch", "With
+ * regions"; decision 0018): one sub-watch per region, in that region's hub (its feed, lineage and
  * catch-up as for any watch), merged in revision order into the watch the port sends from.
  *
  * Revisions are timestamps there, comparable across regions, and a region's next change always
@@ -23,8 +23,8 @@
 import type { KvEvent } from "../../kv/key_state.ts";
 import { readLineage } from "../../kv/region_lineage.ts";
 import { WATCH_BUFFER_EVENTS_MAX } from "../../limits.ts";
-import type { Clock } from "../../platform/types.ts";
-import type { WatchHub } from "../watch/watch_hub.ts";
+import type { Clock, TimerId } from "../../platform/types.ts";
+import { WATCH_PROGRESS_INTERVAL_MS_DEFAULT, type WatchHub } from "../watch/watch_hub.ts";
 import type { WatchSpec } from "../watch/watch_types.ts";
 import type { Watcher } from "../watch/watcher.ts";
 import type { EngineHolder } from "./engine_holder.ts";
@@ -48,6 +48,8 @@ export interface SpanWatchDeps {
   /** The watch ended (the node forgets it). */
   ended(span: SpanWatch): void;
   readonly spanMax?: number;
+  /** Default WATCH_PROGRESS_INTERVAL_MS_DEFAULT. */
+  readonly progressIntervalMs?: number;
 }
 
 /** One region's part of the watch. */
@@ -63,6 +65,9 @@ export class SpanWatch {
   readonly #parts: Part[] = [];
   #pumpQueued = false;
   #ended = false;
+  /** The revision every region resolved at the last merge (what a progress message reports). */
+  #bound = 0;
+  #progressTimer: TimerId | undefined;
 
   /**
    * `outer` is the watch the port sends from (new, or a watch of one region whose keys a split
@@ -78,6 +83,21 @@ export class SpanWatch {
     outer.synced = false; // its buffer emptying asks for more (onEmpty)
     outer.onEmpty = () => this.schedule();
     for (const r of regions) this.#add(r, start);
+    if (outer.spec.progressNotify) this.#armProgress();
+  }
+
+  /** Tells an idle watch with progress_notify how far it has seen, as a hub does. */
+  #armProgress(): void {
+    const every = this.d.progressIntervalMs ?? WATCH_PROGRESS_INTERVAL_MS_DEFAULT;
+    this.#progressTimer = this.d.clock.setTimeout(() => {
+      if (this.#ended) return;
+      const now = this.d.clock.nowMs();
+      const idle = now - this.outer.lastActiveMs >= every;
+      if (idle && this.outer.empty && !this.waiting && this.#bound > 0) {
+        this.outer.progress(Math.max(this.#bound, this.outer.delivered), now);
+      }
+      this.#armProgress();
+    }, every);
   }
 
   get ended(): boolean {
@@ -132,6 +152,7 @@ export class SpanWatch {
       if (!this.#drain(p)) return;
     }
     const bound = Math.min(...this.#parts.map((p) => this.#resolved(p)));
+    this.#bound = Math.max(this.#bound, bound);
     this.#send(bound);
     this.#askBarriers(bound);
   }
@@ -246,6 +267,7 @@ export class SpanWatch {
   cancel(reason: string, compactRevision?: number): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.#progressTimer !== undefined) this.d.clock.clearTimeout(this.#progressTimer);
     for (const p of this.#parts) {
       p.hub.cancel(p.watcher, reason);
     }
