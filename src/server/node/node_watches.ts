@@ -125,6 +125,7 @@ export class NodeWatches implements WatchService {
         hub: (r) => this.#hub(r),
         floor: (id) => this.barriers.floor(id),
         close: (r, at) => this.barriers.ask(r, at),
+        later: () => this.barriers.retry(),
         own: (w) => this.#owned.add(w),
         ended: (s) => this.#spans.delete(s.outer),
         spanMax: this.d.spanMax,

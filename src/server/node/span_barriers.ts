@@ -50,7 +50,7 @@ export class SpanBarriers {
     if (this.#inFlight.has(r.id) || this.floor(r.id) >= revision) return;
     const now = this.clock.nowMs();
     const last = this.#lastAskMs.get(r.id);
-    if (last !== undefined && now - last < this.intervalMs) return this.#retry();
+    if (last !== undefined && now - last < this.intervalMs) return this.retry();
     this.#lastAskMs.set(r.id, now);
     this.#inFlight.add(r.id);
     this.asked++;
@@ -65,11 +65,12 @@ export class SpanBarriers {
     ).finally(() => {
       this.#inFlight.delete(r.id);
       this.again();
-      this.#retry();
+      this.retry();
     });
   }
 
-  #retry(): void {
+  /** Runs the merges again after the interval (one timer, however many ask). */
+  retry(): void {
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = this.clock.setTimeout(() => {
       this.#timer = undefined;

@@ -43,6 +43,8 @@ export interface SpanWatchDeps {
   floor(id: number): number;
   /** Asks region `r` for a barrier at `revision` or above (rate-limited by the caller). */
   close(r: HostedRegion, revision: number): void;
+  /** Runs the waiting watches' merges again soon (one timer for the node). */
+  later(): void;
   /** Marks `w` as a sub-watch (not checked as a watch of its own at splits). */
   own(w: Watcher): void;
   /** The watch ended (the node forgets it). */
@@ -220,11 +222,14 @@ export class SpanWatch {
     }
     if (want === 0) return;
     for (const p of this.#parts) {
-      // A region that applied `want` (its sub-watch catching up) needs no barrier.
-      if (this.#resolved(p) < want && p.region.kv.kv.revision < want) {
-        this.d.close(p.region, want);
-      }
+      if (this.#resolved(p) >= want) continue;
+      // A sub-watch catching up in a region that applied `want` gets there by reading. One fed
+      // by the passes is not told of a pass without events (a barrier someone else asked, or
+      // ours, whose revision is above the one we asked for): it needs a barrier of its own.
+      const reading = !p.watcher.synced && p.region.kv.kv.revision >= want;
+      if (!reading) this.d.close(p.region, want);
     }
+    this.d.later(); // a sub-watch that catches up silently is looked at again
   }
 
   /**
