@@ -4,8 +4,8 @@
  * splits that spread its keys over three regions and more, every put and delete delivered once,
  * in revision order, while the writes go to every region; one created over the regions reads
  * their history (lineages included) from revision 1 through another node; one resumes from a
- * revision; and a change in one region reaches the watch while the others are idle (their
- * barriers move their revisions).
+ * revision; a change in one region reaches the watch while the others are idle (their barriers
+ * move their revisions); and three writers at once through every node are merged in order.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -42,6 +42,10 @@ function collect(watch: Watch): Seen {
 
 function increasing(revisions: readonly number[]): boolean {
   return revisions.every((r, i) => i === 0 || r > revisions[i - 1]);
+}
+
+function ordered(revisions: readonly number[]): boolean {
+  return revisions.every((r, i) => i === 0 || r >= revisions[i - 1]);
 }
 
 const PREFIX = { key: "k", rangeEnd: "l" };
@@ -94,6 +98,29 @@ test("span watch: a prefix watch across splits, from revision 1, resumed, idle r
       return all.changes.length >= want.length;
     });
     assert.deepEqual(all.changes, want);
+
+    // Three writers at once, through every node, over every region: each change once, revisions
+    // in order (two regions' changes may share one only where a region took `last + 1`).
+    const writers = [1, 2, 3].map((id) => c.client([id]));
+    const together: string[] = [];
+    await Promise.all(writers.map(async (w, n) => {
+      for (let i = 0; i < 15; i++) {
+        const k = key((i * 7 + n * 33) % 100);
+        await w.put(k, `w${n}-${i}`);
+        together.push(`put ${k}=w${n}-${i}`);
+      }
+    }));
+    const before = want.length;
+    await until("the writers' changes", () => all.changes.length >= before + together.length);
+    const merged = all.changes.slice(before);
+    assert.deepEqual([...merged].sort(), [...together].sort(), "each change once");
+    for (let n = 0; n < 3; n++) {
+      const mine = (x: string) => x.includes(`=w${n}-`);
+      assert.deepEqual(merged.filter(mine), together.filter(mine), `writer ${n}'s order`);
+    }
+    assert.ok(ordered(all.revisions), "revisions in order");
+    want.push(...merged);
+    assert.equal(all.error(), undefined);
     watched.cancel();
 
     // Created over the regions, from revision 1, through another node: the regions' history.
