@@ -27,14 +27,13 @@ import {
   type WatchSpec,
   WatchUnsupportedError,
 } from "../watch/watch_types.ts";
-import type { Watcher } from "../watch/watcher.ts";
+import { Watcher } from "../watch/watcher.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { watchRegion } from "./region_watch_policy.ts";
 import { readLineage } from "../../kv/region_lineage.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import { type CloseRegion, SpanBarriers } from "./span_barriers.ts";
 import { SpanWatch } from "./span_watch.ts";
-import { Watcher as WatcherClass } from "../watch/watcher.ts";
 
 export interface NodeWatchesDeps {
   readonly host: RegionHost;
@@ -110,7 +109,7 @@ export class NodeWatches implements WatchService {
     // Not given: after the newest revision any of the regions published (a read at that
     // revision closes the others at it, so a get there and this watch see each change once).
     const start = spec.startRevision || Math.max(...hubs.map((h) => h.revision)) + 1;
-    const outer = new WatcherClass(this.#nextSpanId++, spec, sink, start, this.d.clock.nowMs());
+    const outer = new Watcher(this.#nextSpanId++, spec, sink, start, this.d.clock.nowMs());
     this.#span(outer, start, region.regions);
     return outer;
   }
