@@ -207,7 +207,11 @@ export class NodeWatches implements WatchService {
     if (split !== undefined && w.announced <= split && this.d.close?.() !== undefined) {
       // Over both halves now: the same watch goes on over both, every part from where it stood.
       from.release(w);
-      this.#span(w, Math.min(w.next, split + 1), regions);
+      try {
+        this.#span(w, Math.min(w.next, split + 1), regions);
+      } catch {
+        // No room for the sub-watches: the span ended the watch, for the client to resume.
+      }
       return;
     }
     const after = split ?? w.delivered;

@@ -29,6 +29,7 @@ import type { WatchSpec } from "../watch/watch_types.ts";
 import type { Watcher } from "../watch/watcher.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import { compareBytes } from "../../util/bytes.ts";
+import { errorMessage } from "../../util/errors.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { clipToRegion, WATCH_SPAN_REGIONS_MAX, watchRegion } from "./region_watch_policy.ts";
 
@@ -84,7 +85,13 @@ export class SpanWatch {
     outer.hub = this;
     outer.synced = false; // its buffer emptying asks for more (onEmpty)
     outer.onEmpty = () => this.schedule();
-    for (const r of regions) this.#add(r, start);
+    try {
+      for (const r of regions) this.#add(r, start);
+    } catch (err) {
+      // A hub with no room (or closing): the sub-watches made so far go too.
+      this.cancel(errorMessage(err));
+      throw err;
+    }
     if (outer.spec.progressNotify) this.#armProgress();
   }
 
@@ -145,6 +152,15 @@ export class SpanWatch {
 
   /** Follows the regions, takes what the sub-watches have, sends what every region resolved. */
   pump(): void {
+    try {
+      this.#merge();
+    } catch (err) {
+      // Never out of a microtask into the node: the watch ends, and the client resumes.
+      this.#resume(`the watch over several regions failed: ${errorMessage(err)}`);
+    }
+  }
+
+  #merge(): void {
     if (this.#ended || !this.#follow()) return;
     const total = () => this.#parts.reduce((n, p) => n + p.held.length, 0);
     for (const p of this.#parts) {
