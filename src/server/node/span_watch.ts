@@ -188,12 +188,12 @@ export class SpanWatch {
     for (let i = 0; i < WATCH_BUFFER_EVENTS_MAX + 1; i++) {
       const m = p.watcher.take(Number.MAX_SAFE_INTEGER);
       if (m === undefined) return true;
-      if (m.kind === "events") p.held.push(...m.events);
       if (m.kind === "canceled") {
         const why = `region ${p.region.id}: ${m.reason}`;
         this.cancel(`${why}; resume from revision ${this.outer.delivered + 1}`, m.compactRevision);
         return false;
       }
+      if (m.kind === "events") p.held = p.held.concat(m.events); // no spread: a run may be huge
     }
     return true;
   }
@@ -205,7 +205,7 @@ export class SpanWatch {
     for (const p of this.#parts) {
       let n = 0;
       while (n < p.held.length && p.held[n].kv.modRevision <= bound) n++;
-      if (n > 0) ready.push(...p.held.slice(0, n));
+      for (let i = 0; i < n; i++) ready.push(p.held[i]);
     }
     if (ready.length === 0) return;
     // Stable: ties (two regions at one revision) stay in key order.
