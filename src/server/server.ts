@@ -266,7 +266,14 @@ function watchHubOf(node: NodeService, platform: Platform): NodeWatches {
       node.engine.read(() => node.kv.readHistory(...args)),
   };
   const host = node.local.host;
-  const hub = new NodeWatches({ host, clock: platform.clock, engine: () => node.engine, first });
+  const close = () => node.local.reads.closeRegion(); // a barrier where revisions are timestamps
+  const hub = new NodeWatches({
+    host,
+    clock: platform.clock,
+    engine: () => node.engine,
+    first,
+    close,
+  });
   host.onChanged = () => hub.recheck();
   host.onEvents = (region, events, revision) => hub.publish(region, events, revision);
   host.onImageInstalled = (region) => hub.resync(region);

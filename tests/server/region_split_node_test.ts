@@ -10,7 +10,7 @@ import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { TinyKvError } from "../../src/client/errors.ts";
 import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
-import { watchRefusal } from "../../src/server/node/region_watch_policy.ts";
+import { watchRefusal, watchRegion } from "../../src/server/node/region_watch_policy.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
 import { key, regionCounts, SPLIT, until } from "./region_split_helpers.ts";
 
@@ -81,13 +81,18 @@ async function refusals(c: TestCluster, ends: Uint8Array[], written: Map<string,
     node?.execute({ body: { case: "redis", value: redis } }) ?? Promise.resolve(),
     (err: unknown) => err instanceof ServiceError && err.code === ErrorCode.FAILED_PRECONDITION,
   );
-  // A watch within one region is served by that region; one over several is refused.
+  // A watch within one region is served by that region; one over several by a sub-watch in
+  // each (span_watch.ts), up to WATCH_SPAN_REGIONS_MAX regions.
   const host = c.servers.get(1)?.node.local.host;
   assert.ok(host !== undefined);
   const none = new Uint8Array(0);
   assert.equal(watchRefusal(host, { key: utf8(a), rangeEnd: none }), undefined);
   assert.equal(watchRefusal(host, { key: utf8(b), rangeEnd: none }), undefined);
-  assert.match(watchRefusal(host, { key: utf8(a), rangeEnd: utf8("l") }) ?? "", /more than one/);
+  assert.equal(watchRefusal(host, { key: utf8(a), rangeEnd: utf8("l") }), undefined);
+  const both = watchRegion(host, { key: utf8(a), rangeEnd: utf8("l") });
+  assert.ok((both.kind === "spans" ? both.regions.length : 0) >= 2);
+  const narrow = watchRegion(host, { key: utf8(a), rangeEnd: utf8("l") }, 1);
+  assert.match(narrow.kind === "refused" ? narrow.reason : "", /more than 1 regions/);
   for (const k of [a, b]) {
     assert.equal(fromUtf8(await client.get(k) ?? new Uint8Array(0)), written.get(k));
   }
