@@ -25,6 +25,9 @@ const CANDIDATES: { seed: number; nodes?: number; faults?: FaultKind[] }[] = [
   { seed: 3, nodes: 5 },
   { seed: 46, nodes: 3, faults: [...FAULT_KINDS] },
   { seed: 4, nodes: 3, faults: RARE },
+  // The draws shift with the code: since session 15 the seeds above no longer wipe a node.
+  { seed: 13, nodes: 3, faults: RARE },
+  { seed: 16, nodes: 3, faults: RARE },
 ];
 
 test("whole-node sim: seeds covering every fault kind pass every check", async () => {
