@@ -17,7 +17,7 @@ import { encodeRegionCommand } from "../../kv/region_command.ts";
 import { containsKey } from "../../region/descriptor.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import { compareBytes } from "../../util/bytes.ts";
-import { logEntries, mergedByImage, RegionApplyPass } from "./region_apply_pass.ts";
+import { catchUpHooks, mergedByImage, RegionApplyPass } from "./region_apply_pass.ts";
 import { configureRegionKv } from "./engine_holder.ts";
 import { Proposals } from "./proposals.ts";
 import { ReadBarrier } from "./read_barrier.ts";
@@ -253,7 +253,7 @@ export class RegionHost {
     kv.onSplit = (report) => this.splitApplied(report);
     // A source installing an image is read once it is in (the target's merge waits: held).
     kv.mergeSource = (id) => this.d.images.installing(id) ? undefined : this.region(id)?.kv;
-    kv.mergeSourceEntries = (id, from, to) => logEntries(this.d.raft, id, from, to);
+    catchUpHooks(kv, this.d.raft, (id) => this.region(id)?.kv);
     kv.onMerge = (report) => this.applyPass.merged(report);
     return kv;
   }
