@@ -49,7 +49,7 @@ import { applyTxnCommand } from "./region_txn_apply.ts";
 import { childLineage, encodeLineage, lineageKey } from "./region_lineage.ts";
 import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
 import { type MergeState, readMergeState } from "./region_merge_state.ts";
-import type { CarriedEntry, MergeCommand } from "./region_merge_command.ts";
+import type { CarriedEntry, MergeCommand, SourceMembers } from "./region_merge_command.ts";
 import { applyMergeCommand, type MergeReport } from "./region_merge_run.ts";
 import type { WriteOp } from "../storage/db.ts";
 
@@ -84,6 +84,8 @@ export class RegionKv {
   /** The host's replica of region `id` here, and its log's entries [from, to] (or none). */
   mergeSource: (id: number) => RegionKv | undefined = () => undefined;
   mergeSourceEntries: (id: number, from: number, to: number) => CarriedEntry[] = () => [];
+  /** What the membership changes of a lagging source's tail do to it (region_merge_catch_up). */
+  mergeSourceMembers: SourceMembers = () => new Map();
   /** Called after a merge command's batch is written (the host stops or drops the source). */
   onMerge: (report: MergeReport) => void = () => {};
 

@@ -8,11 +8,14 @@
  * - `CommitMerge` (0x06) of the target {fence:u64be, source descriptor (after its prepare),
  *   entries: count:u32be then index:u64be length:u32be data}: the target takes the source in
  *   once the source's replica on this node has applied up to the fence; the entries are the
- *   source's log up to the fence, applied to a local source replica that lags.
+ *   source's log up to the fence, applied to a local source replica that lags. A length of
+ *   2^32 - 1 is an empty entry; 2^32 - 2 a membership change, whose encoded change follows as
+ *   length:u32be bytes (the lagging replica's descriptor takes it: its conf version is part of
+ *   the epoch a later PrepareMerge or RollbackMerge in the tail checks).
  * - `RollbackMerge` (0x07) of the source {fence:u64be}: the merge will never commit (the target's
  *   epoch moved past the prepare's); the source serves again.
  */
-import type { RegionDescriptor, RegionEpoch } from "../region/descriptor.ts";
+import type { RegionDescriptor, RegionEpoch, Replica } from "../region/descriptor.ts";
 import { MERGE_ENTRIES_BYTES_MAX, MERGE_ENTRIES_MAX } from "../limits_ops.ts";
 import { DecodeError, readU32BE, readU64BE, writeU32BE, writeU64BE } from "../util/coding.ts";
 import { decodeDescriptor, encodeDescriptor } from "./region_descriptor_record.ts";
@@ -30,7 +33,36 @@ export interface PrepareMergeCommand {
 /** One entry of the source's log, carried by the commit. */
 export interface CarriedEntry {
   readonly index: number;
+  /** A command's bytes; null: an entry with none (empty, or a membership change). */
   readonly data: Uint8Array | null;
+  /** A membership change's encoded ConfChange (`data` is then null). */
+  readonly confChange?: Uint8Array;
+}
+
+/** What a membership change does to a region's descriptor: its replicas and conf version. */
+export interface MemberChangeOf {
+  /** The change entry's Raft index. */
+  readonly confVer: number;
+  readonly replicas: readonly Replica[];
+}
+
+/**
+ * The descriptor change each membership change among `tail` makes (by index) to source replica
+ * `id`, applied up to `applied`, as its host plans its own (server/node/region_members.ts).
+ */
+export type SourceMembers = (
+  id: number,
+  tail: readonly CarriedEntry[],
+  applied: number,
+) => ReadonlyMap<number, MemberChangeOf>;
+
+/** The length field of a carried entry with no data, and of a membership change. */
+const EMPTY_ENTRY = 0xffffffff, CONF_CHANGE_ENTRY = 0xfffffffe;
+
+/** The bytes a carried entry takes in the command. */
+function carriedSize(e: CarriedEntry): number {
+  if (e.confChange !== undefined) return 16 + e.confChange.length;
+  return 12 + (e.data?.length ?? 0);
 }
 
 export interface CommitMergeCommand {
@@ -73,7 +105,7 @@ export function encodeMergeCommand(c: MergeCommand): Uint8Array {
     return out;
   }
   const source = encodeDescriptor(c.source);
-  const sizes = c.entries.reduce((n, e) => n + 13 + (e.data?.length ?? 0), 0);
+  const sizes = c.entries.reduce((n, e) => n + 1 + carriedSize(e), 0);
   const out = head(COMMIT_MERGE, c, 16 + source.length + sizes);
   writeU64BE(out, HEAD, c.fence);
   writeU32BE(out, HEAD + 8, source.length);
@@ -83,10 +115,16 @@ export function encodeMergeCommand(c: MergeCommand): Uint8Array {
   at += 4;
   for (const e of c.entries) {
     writeU64BE(out, at, e.index);
-    // A null entry (an empty one of a new term) is written with a length of 2^32 - 1.
-    writeU32BE(out, at + 8, e.data === null ? 0xffffffff : e.data.length);
-    if (e.data !== null) out.set(e.data, at + 12);
-    at += 12 + (e.data?.length ?? 0);
+    if (e.confChange !== undefined) {
+      writeU32BE(out, at + 8, CONF_CHANGE_ENTRY);
+      writeU32BE(out, at + 12, e.confChange.length);
+      out.set(e.confChange, at + 16);
+    } else {
+      // A null entry (an empty one of a new term) is written with a length of 2^32 - 1.
+      writeU32BE(out, at + 8, e.data === null ? EMPTY_ENTRY : e.data.length);
+      if (e.data !== null) out.set(e.data, at + 12);
+    }
+    at += carriedSize(e);
   }
   return out.subarray(0, at);
 }
@@ -119,11 +157,21 @@ export function decodeMergeCommand(data: Uint8Array): MergeCommand {
   at += 4;
   if (count > MERGE_ENTRIES_MAX) throw new DecodeError(`merge carrying ${count} entries`, at - 4);
   const entries: CarriedEntry[] = [];
+  let changes = 0;
   for (let i = 0; i < count; i++) {
     const index = u64(at), length = u32(at + 8);
     at += 12;
-    if (length === 0xffffffff) {
+    if (length === EMPTY_ENTRY) {
       entries.push({ index, data: null });
+      continue;
+    }
+    if (length === CONF_CHANGE_ENTRY) {
+      const n = u32(at);
+      at += 4;
+      if (at + n > data.length) throw new DecodeError("truncated carried change", at);
+      entries.push({ index, data: null, confChange: data.slice(at, at + n) });
+      at += n;
+      changes++;
       continue;
     }
     if (at + length > data.length) throw new DecodeError("truncated carried entry", at);
@@ -131,7 +179,7 @@ export function decodeMergeCommand(data: Uint8Array): MergeCommand {
     at += length;
   }
   if (at !== data.length) throw new DecodeError("trailing bytes in merge command", at);
-  if (at > MERGE_ENTRIES_BYTES_MAX + HEAD + 16 + n + 12 * count) {
+  if (at > MERGE_ENTRIES_BYTES_MAX + HEAD + 16 + n + 12 * count + 4 * changes) {
     throw new DecodeError("merge carrying too many bytes", at);
   }
   return { kind: "commit-merge", regionId, epoch, fence, source, entries };

@@ -31,8 +31,8 @@ import {
   refuseRollback,
   refuseSource,
 } from "./region_merge_apply.ts";
+import { catchUpSource } from "./region_merge_catch_up.ts";
 import type {
-  CarriedEntry,
   CommitMergeCommand,
   MergeCommand,
   PrepareMergeCommand,
@@ -137,7 +137,7 @@ async function commit(
   if ("kind" in merged) return refuse(region, e, merged);
   const source = region.mergeSource(c.source.id);
   if (source === undefined) throw new MergeSourceBehindError(c.source.id, 0, c.fence);
-  await catchUp(region, source, c);
+  await catchUpSource(region, source, c);
   const refused = refuseSource(d, source.descriptor, source.merge, c);
   if (refused !== undefined) return refuse(region, e, refused);
   const fenced = source.merge as MergeState;
@@ -171,27 +171,6 @@ async function commit(
   source.mergeApplied(source.descriptor, { ...fenced, stage: "merged" });
   const report: MergeReport = { kind: "merged", target: merged, source: c.source, index: e.index };
   return { outcome: { kind: "merged", region: merged }, report };
-}
-
-/**
- * Applies to the local source what it lacks up to the fence: the entries the commit carries, or
- * else its own log's (the commit is proposed once every source replica has the fence in its
- * log: region_merge_check.ts; committed entries a log holds are never overwritten, so they can
- * be applied without this node knowing they are committed). Throws when neither reaches back.
- */
-async function catchUp(region: RegionKv, source: RegionKv, c: CommitMergeCommand): Promise<void> {
-  const applied = source.appliedIndex;
-  if (applied >= c.fence) return;
-  const want = c.fence - applied;
-  const reaches = (xs: readonly CarriedEntry[]) =>
-    xs.length === want && xs.every((x, i) => x.index === applied + 1 + i);
-  let tail = c.entries.filter((x) => x.index > applied && x.index <= c.fence);
-  if (!reaches(tail)) tail = region.mergeSourceEntries(source.descriptor.id, applied + 1, c.fence);
-  if (!reaches(tail)) throw new MergeSourceBehindError(source.descriptor.id, applied, c.fence);
-  await source.apply(tail.map((x) => ({ index: x.index, data: x.data })));
-  if (source.appliedIndex < c.fence) {
-    throw new MergeSourceBehindError(source.descriptor.id, source.appliedIndex, c.fence);
-  }
 }
 
 /** The sessions the merge united (region_merge.ts), into the target's in-memory table. */

@@ -9,10 +9,13 @@ import { MergeSourceBehindError } from "../../src/kv/region_merge_apply.ts";
 import { readDescriptor } from "../../src/kv/region_descriptor_record.ts";
 import { createSimWorld, type SimWorld } from "../../src/platform/sim/sim_world.ts";
 import { Db } from "../../src/storage/db.ts";
+import { sourceMemberChanges } from "../../src/server/node/region_membership.ts";
 
 export interface LogEntry {
   readonly index: number;
   readonly data: Uint8Array | null;
+  /** A membership change (its encoded ConfChange): a commit carries it so (`carried`). */
+  readonly confChange?: Uint8Array;
 }
 
 /** Every region's log, shared by the nodes of a test (the same committed entries). */
@@ -44,6 +47,11 @@ export class MergeNode {
       r.mergeSource = (source) => this.regions.get(source);
       r.mergeSourceEntries = (source, from, to) =>
         (this.localLogs.get(source) ?? []).filter((e) => e.index >= from && e.index <= to);
+      // As the node plans a lagging source's membership changes (region_apply_pass.ts).
+      r.mergeSourceMembers = (source, tail, applied) => {
+        const s = this.regions.get(source);
+        return s === undefined ? new Map() : sourceMemberChanges(s, tail, applied);
+      };
       this.regions.set(id, r);
     }
   }

@@ -21,6 +21,14 @@ import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 import { b, cmd, dump, put } from "./kv_helpers.ts";
 import { type Logs, MergeNode, run } from "./region_merge_harness.ts";
+import { EntryType } from "../../src/raft/core/messages.ts";
+import {
+  type ConfChangeSingle,
+  ConfChangeTransition,
+  ConfChangeType,
+  encodeConfChange,
+} from "../../src/raft/core/confchange/conf_change.ts";
+import { applyRegionEntries } from "../../src/server/node/region_membership.ts";
 
 const voters = [{ nodeId: 1, role: "voter" as const }];
 const del = (key: string) => cmd({ body: { case: "delete", value: { key: b(key) } } });
@@ -208,6 +216,61 @@ test("merge: a lagging source replica is caught up from the entries the commit c
   assert.deepEqual(await dump(bNode.db), await dump(a.db));
 });
 
+/**
+ * A membership change of region `id` applied on `node` as a node applies one (each in a batch of
+ * its own, with the descriptor it leaves), logged as a commit carries it.
+ */
+async function member(node: MergeNode, logs: Logs, id: number, change: ConfChangeSingle) {
+  const r = region(node, id), log = logs.get(id) ?? [];
+  logs.set(id, log);
+  const index = Math.max(r.appliedIndex, log.at(-1)?.index ?? 0) + 1;
+  const data = encodeConfChange({ transition: ConfChangeTransition.Auto, changes: [change] });
+  log.push({ index, data: null, confChange: data });
+  const entry = { index, term: 1, type: EntryType.ConfChange, data };
+  await applyRegionEntries({ id, kv: r }, [entry], {});
+}
+
+// The region simulator's seed 88 with merge: a wiped node replaying region 2's log re-created
+// children merged away long before and caught them up from the commits' tails, which carried
+// their membership changes empty; a later prepare was refused there alone (its conf version
+// behind), then the commit, and that node's region 2 went on without the merge.
+test("merge: a lagging source replica takes the membership changes the commit carries", async () => {
+  const a = await MergeNode.create(11), logs: Logs = new Map();
+  await threeRegions(a, logs);
+  const target = region(a, 2).descriptor;
+  assert.equal(
+    (await run(a, logs, 3, prepare(region(a, 3).descriptor, target)))?.kind,
+    "merge-prepared",
+  );
+  const first = region(a, 3).appliedIndex, prepared = region(a, 3).descriptor;
+  const back = encodeRegionCommand({
+    kind: "rollback-merge",
+    regionId: 3,
+    epoch: prepared.epoch,
+    fence: first,
+  });
+  assert.equal((await run(a, logs, 3, back))?.kind, "merge-rolled-back");
+  // A learner added and removed: the conf version moves twice, the replicas end as they were.
+  await member(a, logs, 3, { type: ConfChangeType.AddLearner, nodeId: 2 });
+  assert.deepEqual(region(a, 3).descriptor.replicas.map((x) => x.role), ["voter", "learner"]);
+  await member(a, logs, 3, { type: ConfChangeType.RemoveNode, nodeId: 2 });
+  const source = region(a, 3).descriptor;
+  assert.equal(source.epoch.confVer, region(a, 3).appliedIndex);
+  assert.equal((await run(a, logs, 3, prepare(source, target)))?.kind, "merge-prepared");
+  const fence = region(a, 3).appliedIndex;
+  const merged = await run(a, logs, 2, commit(target, region(a, 3).descriptor, fence, logs));
+  assert.equal(merged?.kind, "merged");
+  // Node b applied region 3's log only up to its split: the commit carries the rest.
+  const bNode = await MergeNode.create(11);
+  const partial: Logs = new Map([...logs].map(([id, log]) => [id, id === 3 ? [] : log]));
+  await bNode.catchUp(partial, 1);
+  assert.equal(await bNode.catchUp(partial, 2), false, "the source is not open yet");
+  assert.equal(await bNode.catchUp(partial, 2), true);
+  assert.equal(region(bNode, 3).merge?.stage, "merged", "the second prepare applied there too");
+  assert.deepEqual(region(bNode, 2).descriptor, region(a, 2).descriptor);
+  assert.deepEqual(await dump(bNode.db), await dump(a.db));
+});
+
 test("merge: a lagging source replica applies its own log up to the fence", async () => {
   const a = await MergeNode.create(7), logs: Logs = new Map();
   await threeRegions(a, logs);
@@ -311,10 +374,18 @@ test("merge commands: round trip; malformed, over-long and truncated ones are re
     epoch: { version: 3, confVer: 2 },
     replicas: voters,
   });
-  const entries = [{ index: 7, data: b("x") }, { index: 8, data: null }];
+  const confChange = encodeConfChange({
+    transition: ConfChangeTransition.Auto,
+    changes: [{ type: ConfChangeType.AddLearner, nodeId: 2 }],
+  });
+  const entries = [
+    { index: 7, data: b("x") },
+    { index: 8, data: null },
+    { index: 9, data: null, confChange },
+  ];
   const c = { kind: "commit-merge" as const, regionId: 2, epoch: { version: 3, confVer: 2 } };
-  const bytes = encodeRegionCommand({ ...c, fence: 8, source: d(3, "p", ""), entries });
-  assert.deepEqual(decodeRegionCommand(bytes), { ...c, fence: 8, source: d(3, "p", ""), entries });
+  const bytes = encodeRegionCommand({ ...c, fence: 9, source: d(3, "p", ""), entries });
+  assert.deepEqual(decodeRegionCommand(bytes), { ...c, fence: 9, source: d(3, "p", ""), entries });
   for (let cut = 1; cut < bytes.length; cut += 7) {
     assert.throws(() => decodeRegionCommand(bytes.subarray(0, cut)), DecodeError, `cut at ${cut}`);
   }

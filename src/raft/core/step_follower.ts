@@ -81,6 +81,26 @@ export function handleHeartbeat(r: Raft, m: HeartbeatMsg): void {
     context: m.context,
     sentTick: m.sentTick,
   });
+  // The leader never sends a commit past what it counts this follower to hold (sendHeartbeat):
+  // a log ending below it lost entries it acknowledged (a wiped node, a region replica created
+  // again from a peer's message with an empty log). An idle leader sends no append (the
+  // follower's match is its last index), so nothing would ever tell it: it kept counting the
+  // follower at its old match, and a merge committed on the strength of a fence the follower no
+  // longer had (region sim seed 62 with merge). Rejecting as at the commit index makes the
+  // leader's progress start over from the follower's real last index (Progress.maybeDecrTo).
+  const last = r.log.lastIndex();
+  if (m.commit > last) {
+    r.send({
+      type: MessageType.AppResp,
+      from: r.id,
+      to: m.from,
+      term: r.term,
+      index: m.commit,
+      reject: true,
+      rejectHint: last,
+      logTerm: 0,
+    });
+  }
 }
 
 export function handleSnapshot(r: Raft, m: SnapMsg): void {

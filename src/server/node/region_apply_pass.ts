@@ -12,6 +12,7 @@
  */
 import { type Entry, EntryType } from "../../raft/core/messages.ts";
 import type { CarriedEntry } from "../../kv/region_merge_command.ts";
+import type { RegionKv } from "../../kv/region_apply.ts";
 import { MERGE_ENTRIES_BYTES_MAX } from "../../limits_ops.ts";
 import type { NodeRaft } from "./region_driver.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
@@ -26,7 +27,7 @@ import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { Logger } from "../log/logger.ts";
 import { errorMessage } from "../../util/errors.ts";
-import { applyRegionEntries } from "./region_membership.ts";
+import { applyRegionEntries, sourceMemberChanges } from "./region_membership.ts";
 
 /** The host of regions, as the pass uses it (region_host.ts). */
 export interface ApplyPassHost {
@@ -192,8 +193,25 @@ export function lockedMergeHooks(engine: () => EngineHolder, host: MergedAwayHos
 }
 
 /**
- * Region `id`'s entries [from, to] in this node's log, as a merge's commit carries them (a
- * membership change empty: it changes no data); none unless the log holds them all.
+ * The hooks by which a target's commit catches its lagging source replica here up to the fence
+ * (kv/region_merge_catch_up.ts): the source's entries in this node's log, and what the
+ * membership changes among them do to its descriptor.
+ */
+export function catchUpHooks(
+  kv: RegionKv,
+  raft: NodeRaft,
+  source: (id: number) => RegionKv | undefined,
+): void {
+  kv.mergeSourceEntries = (id, from, to) => logEntries(raft, id, from, to);
+  kv.mergeSourceMembers = (id, tail, applied) => {
+    const s = source(id);
+    return s === undefined ? new Map() : sourceMemberChanges(s, tail, applied);
+  };
+}
+
+/**
+ * Region `id`'s entries [from, to] in this node's log, as a merge's commit carries them
+ * (`carried`); none unless the log holds them all.
  */
 export function logEntries(raft: NodeRaft, id: number, from: number, to: number): CarriedEntry[] {
   const storage = raft.n.log.group(id).storage;
@@ -204,11 +222,18 @@ export function logEntries(raft: NodeRaft, id: number, from: number, to: number)
 }
 
 /**
- * An entry as a merge's commit carries it: a membership change (or an empty entry) carried
- * empty, since it changes no data and the source is dropped once merged (the commit checks its
- * range and version, not its conf version).
+ * An entry as a merge's commit carries it. A membership change carries its change: it writes no
+ * data, but a lagging replica's descriptor must take it, since a PrepareMerge or RollbackMerge
+ * later in the tail checks the whole epoch, conf version included. Carried empty, its conf
+ * version was missed and such a prepare refused on that replica alone: the commit then refused
+ * there too, its target went on without the merge while the others merged (region simulator
+ * seed 88 with merge: a wiped node replaying a split's parent re-created children merged away
+ * long before, and caught them up from the commits' tails).
  */
 export function carried(e: Entry): CarriedEntry {
+  if (e.type === EntryType.ConfChange && e.data.length > 0) {
+    return { index: e.index, data: null, confChange: e.data };
+  }
   return {
     index: e.index,
     data: e.type !== EntryType.Normal || e.data.length === 0 ? null : e.data,

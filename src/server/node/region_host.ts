@@ -15,7 +15,7 @@ import { RegionKv, type SplitReport } from "../../kv/region_apply.ts";
 import { openRegions } from "../../kv/region_open.ts";
 import { encodeRegionCommand } from "../../kv/region_command.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
-import { logEntries, mergedByImage, RegionApplyPass } from "./region_apply_pass.ts";
+import { catchUpHooks, mergedByImage, RegionApplyPass } from "./region_apply_pass.ts";
 import { configureRegionKv } from "./engine_holder.ts";
 import { Proposals } from "./proposals.ts";
 import { regionHolding, RegionOrder } from "./region_order.ts";
@@ -252,7 +252,7 @@ export class RegionHost {
     kv.onSplit = (report) => this.splitApplied(report);
     // A source installing an image is read once it is in (the target's merge waits: held).
     kv.mergeSource = (id) => this.d.images.installing(id) ? undefined : this.region(id)?.kv;
-    kv.mergeSourceEntries = (id, from, to) => logEntries(this.d.raft, id, from, to);
+    catchUpHooks(kv, this.d.raft, (id) => this.region(id)?.kv);
     kv.onMerge = (report) => this.applyPass.merged(report);
     return kv;
   }

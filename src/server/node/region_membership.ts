@@ -30,7 +30,13 @@ import { type Applied, applyEntries } from "./apply_entries.ts";
 import { changeConfig, configFromConfState } from "../../raft/core/confchange/changer.ts";
 import { decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
 import type { HostedRegion } from "./hosted_region.ts";
-import { confStateReplicas, RegionMembers, replicasOf } from "./region_members.ts";
+import {
+  confStateReplicas,
+  type MemberChange,
+  RegionMembers,
+  replicasOf,
+} from "./region_members.ts";
+import type { CarriedEntry } from "../../kv/region_merge_command.ts";
 
 export interface RegionMembershipDeps {
   readonly regions: () => readonly HostedRegion[];
@@ -174,4 +180,29 @@ export async function applyRegionEntries(
 function confStateOf(replicas: readonly Replica[]): ConfState {
   const ids = (role: string) => replicas.filter((x) => x.role === role).map((x) => x.nodeId);
   return { ...EMPTY_CONF_STATE, voters: ids("voter"), learners: ids("learner") };
+}
+
+/**
+ * The descriptor change each membership change among a lagging merge source's tail makes
+ * (kv/region_merge_catch_up.ts), by index: as applyRegionEntries applies them, each from the
+ * configuration the descriptor (then the change before it) names; a change the core refuses
+ * changes nothing, on every replica alike.
+ */
+export function sourceMemberChanges(
+  source: RegionKv,
+  tail: readonly CarriedEntry[],
+  applied: number,
+): Map<number, MemberChange> {
+  const out = new Map<number, MemberChange>();
+  let cs = confStateOf(source.descriptor.replicas);
+  for (const x of tail) {
+    if (x.confChange === undefined || x.index <= applied) continue;
+    const cc = decodeConfChange(x.confChange);
+    const next = cc === undefined ? undefined : changeConfig(configFromConfState(cs), cc);
+    if (next?.ok !== true) continue;
+    const replicas = replicasOf(next.config);
+    out.set(x.index, { confVer: x.index, replicas });
+    cs = confStateOf(replicas);
+  }
+  return out;
 }

@@ -90,4 +90,18 @@ test("progress: an empty log rejecting at or above its match lost its state: sta
   s.match = 10;
   assert.ok(!s.maybeDecrTo(12, 4));
   assert.equal(s.match, 10);
+  // Replicating, with nothing to send (match is the last index): a shorter log answering at its
+  // match (a heartbeat whose commit its log does not reach, step_follower.ts) starts it over.
+  const h = new Progress(11, 4, false);
+  h.match = 10;
+  h.becomeReplicate();
+  assert.ok(h.maybeDecrTo(10, 4));
+  assert.equal(h.match, 0, "it no longer counts at its old index");
+  assert.equal(h.next, 5, "the next probe is at its hint");
+  // A rejection below its match while replicating stays stale.
+  const r = new Progress(11, 4, false);
+  r.match = 10;
+  r.becomeReplicate();
+  assert.ok(!r.maybeDecrTo(9, 4));
+  assert.equal(r.match, 10);
 });

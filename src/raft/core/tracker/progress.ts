@@ -104,13 +104,23 @@ export class Progress {
     if (matchHint === 0 && this.match > 0 && rejected >= this.match) {
       // An empty log answering at or above what it acknowledged: the follower lost its state
       // (a wiped node, a replica created again from a message). It starts over, from a
-      // snapshot, and no longer counts toward a quorum at its old index.
+      // snapshot, and no longer counts toward a quorum (or a merge's fence) at its old index.
       this.match = 0;
       this.next = 1;
       this.probeSent = false;
       return true;
     }
     if (this.state === ProgressState.Replicate) {
+      if (rejected === this.match && matchHint < this.match) {
+        // A shorter log than it acknowledged answering at its match: how a follower that lost
+        // its state answers a heartbeat (handleHeartbeat) while its leader replicates nothing
+        // (its match is the last index, so no append goes out to be rejected). It starts over
+        // from its hint, as a probe rejected so does below.
+        this.match = 0;
+        this.next = matchHint + 1;
+        this.probeSent = false;
+        return true;
+      }
       if (rejected <= this.match) return false; // stale
       this.next = this.match + 1;
       return true;
