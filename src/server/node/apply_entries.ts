@@ -41,10 +41,21 @@ export interface Applied {
  * range from before the call's splits). A call without region commands cannot move the range, so
  * it stays one batch, as before regions.
  */
+export interface ApplyOptions {
+  readonly collectGarbage?: () => void;
+  /**
+   * Whether conf changes write the node-wide address book (default true: region 1's, whose
+   * membership is the cluster's). Another region's change moves a replica, not a member: its
+   * removal must not delete the node's address (after a restart the node could no longer dial
+   * it unless told by `--peers` or the node's own hello).
+   */
+  readonly memberAddresses?: boolean;
+}
+
 export async function applyEntries(
   kv: ApplyTarget,
   entries: readonly Entry[],
-  o: { readonly collectGarbage?: () => void } = {},
+  o: ApplyOptions = {},
   region?: RegionMembers,
 ): Promise<Applied> {
   const changes = region?.plan(entries, kv.appliedIndex) ?? new Map<number, MemberChange>();
@@ -57,7 +68,7 @@ export async function applyEntries(
     if (e.type !== EntryType.ConfChange) {
       return { index: e.index, data: e.data.length > 0 ? e.data : null };
     }
-    const members = memberWritesOf(e.data);
+    const members = o.memberAddresses === false ? [] : memberWritesOf(e.data);
     memberWrites.push(...members);
     const writes = members.map(memberWriteOp);
     const change = changes.get(e.index);
@@ -83,7 +94,7 @@ function collectAfter(entries: readonly Entry[], o: { readonly collectGarbage?: 
 async function applyApart(
   kv: ApplyTarget,
   entries: readonly Entry[],
-  o: { readonly collectGarbage?: () => void },
+  o: ApplyOptions,
   changes: Map<number, MemberChange>,
   region: RegionMembers,
 ): Promise<Applied> {
@@ -100,7 +111,7 @@ async function applyApart(
       run.push({ index: e.index, data: e.data.length > 0 ? e.data : null });
       continue;
     }
-    const members = memberWritesOf(e.data);
+    const members = o.memberAddresses === false ? [] : memberWritesOf(e.data);
     memberWrites.push(...members);
     const writes = members.map(memberWriteOp);
     const change = changes.get(e.index);

@@ -142,6 +142,7 @@ export async function applyRegionEntries(
   o: { readonly collectGarbage?: () => void },
 ): Promise<Applied> {
   if (entries.every((e) => e.type !== EntryType.ConfChange)) return applyEntries(r.kv, entries, o);
+  const oneRegion = { ...o, memberAddresses: false }; // a replica moved, no member left or came
   const outcomes = new Map<number, Uint8Array>();
   const memberWrites: Applied["memberWrites"] = [];
   let run: Entry[] = [];
@@ -159,7 +160,7 @@ export async function applyRegionEntries(
     if (conf === undefined) return;
     const before = cs;
     const members = new RegionMembers(r.id, () => r.kv.kv, () => before);
-    const done = await applyEntries(r.kv, [conf], o, members);
+    const done = await applyEntries(r.kv, [conf], oneRegion, members);
     for (const [i, out] of done.outcomes) outcomes.set(i, out);
     memberWrites.push(...done.memberWrites);
     r.kv.adopt(members.descriptor);
