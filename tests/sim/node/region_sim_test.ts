@@ -21,8 +21,9 @@ const SPLIT_BYTES = 4096;
 const SEEDS: { seed: number; kind: FaultKind; faults?: FaultKind[] }[] = [
   // Wiped nodes get their regions back from their leaders (six wipes), while connections reset.
   { seed: 2, kind: "wipe-rejoin", faults: ["wipe-rejoin", "conn-reset"] },
-  // A node removed and added back in every region, while nodes pause.
-  { seed: 22, kind: "membership", faults: ["membership", "pause"] },
+  // A node removed and added back in every region, while nodes pause. (Seed 22 was here until
+  // session 15 shifted its draws; 25 makes six membership changes on both runtimes.)
+  { seed: 25, kind: "membership", faults: ["membership", "pause"] },
 ];
 
 for (const { seed, kind, faults } of SEEDS) {
