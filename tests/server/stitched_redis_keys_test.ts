@@ -38,7 +38,7 @@ function within(key: Uint8Array, span: KeySpan): boolean {
   return compareBytes(key, span.start) >= 0 && compareEnd(span.end, key) > 0;
 }
 
-/** The keys of a span, as any node's own read gives them. */
+/** The keys of a span, as a node's own read gives them. */
 function keysOf(span: KeySpan, limit: number, count: boolean): RedisKeysPage {
   const all = KEYS.map(utf8).filter((k) => within(k, span));
   // Counts: database 0 its keys, database 3 twice as many, the others none.
