@@ -16,26 +16,8 @@ import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { startCluster } from "./cluster_helpers.ts";
-import { lacking, splitRegions } from "./region_lacking_helpers.ts";
-import { key, noise, until } from "./region_split_helpers.ts";
-
-const OPTIONS = {
-  regionSplitBytes: 2048,
-  splitCheckMs: 40,
-  placement: { heartbeatMs: 50, replicas: 2 },
-} as const;
-
-/** A put tried again (the same value: idempotent) when it fails while regions split and move. */
-async function putRetrying(client: TinyKvClient, k: string, v: string): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await client.put(k, v);
-      return;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
-}
+import { lacking, PARTIAL_OPTIONS, splitRegions } from "./region_lacking_helpers.ts";
+import { key, noise, putRetrying, until } from "./region_split_helpers.ts";
 
 type Pairs = [string, string][];
 
@@ -55,7 +37,7 @@ async function scanAll(client: TinyKvClient, limit: number, reverse = false): Pr
 test("forwarded scans: a node holding some regions scans every key in order", {
   timeout: 240_000,
 }, async () => {
-  const c = await startCluster(3, 20, undefined, OPTIONS);
+  const c = await startCluster(3, 20, undefined, PARTIAL_OPTIONS);
   try {
     await c.leader();
     const client = c.client();

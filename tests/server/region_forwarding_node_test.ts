@@ -7,52 +7,18 @@
  * placement and sends the request on.
  */
 import { test } from "node:test";
-import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import assert from "node:assert/strict";
 import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { startCluster } from "./cluster_helpers.ts";
-import { lacking, splitRegions } from "./region_lacking_helpers.ts";
-import { key, until } from "./region_split_helpers.ts";
+import { lacking, PARTIAL_OPTIONS, respRetrying, splitRegions } from "./region_lacking_helpers.ts";
+import { key, putRetrying, until } from "./region_split_helpers.ts";
 import { bulk, RawClient } from "./resp/resp_test_client.ts";
-
-const OPTIONS = {
-  regionSplitBytes: 2048,
-  splitCheckMs: 40,
-  placement: { heartbeatMs: 50, replicas: 2 },
-} as const;
-
-/** A put tried again (the same value: idempotent) when it fails while regions split and move. */
-async function putRetrying(client: TinyKvClient, k: string, v: string): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await client.put(k, v);
-      return;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
-}
-
-/**
- * One RESP command, sent again (at most 5 times) while the node answers TRYAGAIN — nothing applied,
- * as when the region's leader could not get a timestamp during a change of placement leader.
- */
-async function respRetrying(resp: RawClient | undefined, args: string[]): Promise<string> {
-  if (resp === undefined) throw new Error("no RESP connection");
-  let reply = "";
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    reply = await resp.one(...args);
-    if (!reply.startsWith("-TRYAGAIN")) return reply;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return reply;
-}
 
 test("forwarding: a node without a replica of a region serves its keys on both ports", {
   timeout: 180_000,
 }, async () => {
-  const c = await startCluster(3, 20, undefined, OPTIONS);
+  const c = await startCluster(3, 20, undefined, PARTIAL_OPTIONS);
   let resp: RawClient | undefined;
   try {
     await c.leader();
@@ -96,8 +62,8 @@ test("forwarding: a node without a replica of a region serves its keys on both p
     // RESP, which cannot retry elsewhere: reads and a write of the region's key.
     const port = c.respPorts.get(node);
     if (port === undefined) throw new Error("no RESP port");
-    resp = await RawClient.connect(port);
-    const command = (...args: string[]) => respRetrying(resp, args);
+    const conn = resp = await RawClient.connect(port);
+    const command = (...args: string[]) => respRetrying(conn, args);
     assert.equal(await command("GET", k), bulk("through-a-stranger"));
     assert.equal(await command("SET", k, "resp-value"), "+OK\r\n");
     assert.equal(await command("GET", k), bulk("resp-value"));

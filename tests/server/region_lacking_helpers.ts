@@ -6,6 +6,14 @@
 import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import type { TestCluster } from "./cluster_helpers.ts";
+import type { RawClient } from "./resp/resp_test_client.ts";
+
+/** Nodes that split small regions and keep two replicas of each: with 3 nodes, some lack one. */
+export const PARTIAL_OPTIONS = {
+  regionSplitBytes: 2048,
+  splitCheckMs: 40,
+  placement: { heartbeatMs: 50, replicas: 2 },
+} as const;
 
 /** Every split region (not region 1) as its leader applied it. */
 export function splitRegions(c: TestCluster): RegionDescriptor[] {
@@ -38,4 +46,24 @@ export function lacking(
     }
   }
   return undefined;
+}
+
+/**
+ * One RESP command, sent again (at most 5 times, 200 ms apart) while the node answers TRYAGAIN or
+ * CLUSTERDOWN (nothing applied: a leader changing while placement moves replicas); `reads`:
+ * TIMEOUT too (a read that timed out on its forwarding hop wrote nothing).
+ */
+export async function respRetrying(
+  resp: RawClient,
+  args: string[],
+  reads = false,
+): Promise<string> {
+  let reply = "";
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    reply = await resp.one(...args);
+    const again = /^-(TRYAGAIN|CLUSTERDOWN)/.test(reply) || (reads && reply.startsWith("-TIMEOUT"));
+    if (!again) return reply;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return reply;
 }

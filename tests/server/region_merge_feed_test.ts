@@ -61,26 +61,26 @@ async function fourRegions(node: MergeNode, logs: Logs): Promise<void> {
   await run(node, logs, 4, routed(region(node, 4), put("t", "v1-t")));
 }
 
-/** Prepares region 3's merge into region 2 and commits it. */
-async function mergeThreeIntoTwo(node: MergeNode, logs: Logs): Promise<void> {
-  const source = region(node, 3), target = region(node, 2);
+/** Prepares region `from`'s merge into region `into` and commits it. */
+async function merge(node: MergeNode, logs: Logs, from: number, into: number): Promise<void> {
+  const source = region(node, from), target = region(node, into);
   const prepare = encodeRegionCommand({
     kind: "prepare-merge",
-    regionId: 3,
+    regionId: from,
     epoch: source.descriptor.epoch,
     target: target.descriptor,
   });
-  assert.equal((await run(node, logs, 3, prepare))?.kind, "merge-prepared");
+  assert.equal((await run(node, logs, from, prepare))?.kind, "merge-prepared");
   const fence = source.appliedIndex;
   const commit = encodeRegionCommand({
     kind: "commit-merge",
-    regionId: 2,
+    regionId: into,
     epoch: target.descriptor.epoch,
     fence,
     source: source.descriptor,
-    entries: (logs.get(3) ?? []).filter((e) => e.index <= fence),
+    entries: (logs.get(from) ?? []).filter((e) => e.index <= fence),
   });
-  assert.equal((await run(node, logs, 2, commit))?.kind, "merged");
+  assert.equal((await run(node, logs, into, commit))?.kind, "merged");
 }
 
 /** Removes region `id`'s replica from `node` the way a node does (region_removal.ts). */
@@ -138,7 +138,7 @@ test("merge feed: a child reads its keys' older changes after its merged parent 
   assert.equal(fromUtf8(d.start), "r");
   const at = child.kv.revision;
   assert.equal(await valueAt(child, "s", at), "v1-s", "before the merge");
-  await mergeThreeIntoTwo(node, logs);
+  await merge(node, logs, 3, 2);
   assert.equal(region(node, 3).merge?.stage, "merged");
   await removeReplica(node, 3);
   assert.equal(await valueAt(child, "s", at), "v1-s", "read through region 3's kept feed");
@@ -163,27 +163,10 @@ test("merge feed: a merged source no region here descends from is dropped whole"
   const node = await MergeNode.create(12), logs: Logs = new Map();
   await fourRegions(node, logs);
   // Region 4 merges into region 3 first: region 3's feed is read by nothing else then.
-  const source = region(node, 4), target = region(node, 3);
-  const prepare = encodeRegionCommand({
-    kind: "prepare-merge",
-    regionId: 4,
-    epoch: source.descriptor.epoch,
-    target: target.descriptor,
-  });
-  assert.equal((await run(node, logs, 4, prepare))?.kind, "merge-prepared");
-  const fence = source.appliedIndex;
-  const commit = encodeRegionCommand({
-    kind: "commit-merge",
-    regionId: 3,
-    epoch: target.descriptor.epoch,
-    fence,
-    source: source.descriptor,
-    entries: (logs.get(4) ?? []).filter((e) => e.index <= fence),
-  });
-  assert.equal((await run(node, logs, 3, commit))?.kind, "merged");
+  await merge(node, logs, 4, 3);
   await removeReplica(node, 4);
   assert.equal(localRecords(node, 4), 0);
-  await mergeThreeIntoTwo(node, logs);
+  await merge(node, logs, 3, 2);
   await removeReplica(node, 3);
   assert.equal(localRecords(node, 3), 0, "no child here: its feed goes with it");
   const merged = region(node, 2);

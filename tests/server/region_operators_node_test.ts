@@ -13,7 +13,7 @@ import { dataKey } from "../../src/kv/keyspace.ts";
 import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
-import { key, until } from "./region_split_helpers.ts";
+import { key, putRetrying, until } from "./region_split_helpers.ts";
 
 const OPTIONS = {
   regionSplitBytes: 2048,
@@ -46,22 +46,6 @@ function settled(c: TestCluster, regions: number, away = 0): boolean {
   return all.every((d) =>
     d.replicas.length === 3 && voters(d).length === 3 && !voters(d).includes(away)
   );
-}
-
-/**
- * A put, tried again (the same value: idempotent) when it times out. Under heavy load a put while
- * regions split and placement removes their fourth replicas sometimes gets no answer within the
- * client's deadline (seen at load average 25 on 2 cores; not diagnosed yet, see the report).
- */
-async function putRetrying(client: TinyKvClient, k: string, v: string): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await client.put(k, v);
-      return;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
 }
 
 async function writeUntilSplit(c: TestCluster, client: TinyKvClient): Promise<Map<string, string>> {

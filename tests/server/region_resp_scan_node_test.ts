@@ -9,47 +9,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
-import { lacking, splitRegions } from "./region_lacking_helpers.ts";
-import { key, noise, until } from "./region_split_helpers.ts";
+import { lacking, PARTIAL_OPTIONS, respRetrying, splitRegions } from "./region_lacking_helpers.ts";
+import { key, noise, putRetrying, until } from "./region_split_helpers.ts";
 import { RawClient } from "./resp/resp_test_client.ts";
-
-const OPTIONS = {
-  regionSplitBytes: 2048,
-  splitCheckMs: 40,
-  placement: { heartbeatMs: 50, replicas: 2 },
-} as const;
-
-/** A put tried again (the same value: idempotent) when it fails while regions split and move. */
-async function putRetrying(client: TinyKvClient, k: string, v: string): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await client.put(k, v);
-      return;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
-}
-
-/**
- * One RESP command, sent again (at most 5 times) while the node answers TRYAGAIN or CLUSTERDOWN
- * (nothing applied: a leader changing while placement moves replicas); `reads`: TIMEOUT too.
- */
-async function respRetrying(resp: RawClient, args: string[], reads = false): Promise<string> {
-  let reply = "";
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    reply = await resp.one(...args);
-    // A read that timed out (its forwarding hop under load) is sent again too: it wrote nothing.
-    const again = /^-(TRYAGAIN|CLUSTERDOWN)/.test(reply) || (reads && reply.startsWith("-TIMEOUT"));
-    if (!again) return reply;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return reply;
-}
 
 /** A SCAN reply's cursor and keys. */
 function scanPage(reply: string): { cursor: string; keys: string[] } {
@@ -177,7 +142,7 @@ async function splitAway(c: TestCluster, written: Map<string, string>): Promise<
 test("RESP SCAN, KEYS and DBSIZE on a node holding some regions answer as one region does", {
   timeout: 300_000,
 }, async () => {
-  const c = await startCluster(3, 20, undefined, OPTIONS);
+  const c = await startCluster(3, 20, undefined, PARTIAL_OPTIONS);
   const single = await startCluster(1);
   const open: RawClient[] = [];
   const connect = async (cluster: TestCluster, id: number) => {

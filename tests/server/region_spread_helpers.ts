@@ -6,9 +6,8 @@
  */
 import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import type { ServerConfig } from "../../src/server/server.ts";
-import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
-import { key, noise, until } from "./region_split_helpers.ts";
+import { key, noise, putRetrying, until } from "./region_split_helpers.ts";
 
 export const SPREAD = {
   regionSplitBytes: 2048,
@@ -69,18 +68,6 @@ export function layout(c: TestCluster): string {
     return `node ${id} [${held.join(" ")}] removing ${local.removal.pending}`;
   });
   return `regions ${regions.join(" ")}; ${nodes.join("; ")}`;
-}
-
-/** A put tried again (the same value: idempotent) when it fails while regions split and move. */
-async function putRetrying(client: TinyKvClient, k: string, v: string): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await client.put(k, v);
-      return;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
 }
 
 /**

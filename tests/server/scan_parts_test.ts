@@ -15,7 +15,8 @@ import type { HostedRegion } from "../../src/server/node/region_host.ts";
 import type { RemoteRegions } from "../../src/server/node/remote_regions.ts";
 import { NodeScanParts } from "../../src/server/node/scan_parts.ts";
 import { scanSpan, stitchedScan } from "../../src/server/node/stitched_scan.ts";
-import { compareBytes, fromUtf8, utf8 } from "../../src/util/bytes.ts";
+import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
+import { regionsAt, within } from "./fake_regions.ts";
 
 const EMPTY = new Uint8Array(0);
 const KEYS = Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(3, "0")}`);
@@ -24,22 +25,6 @@ const KEYS = Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(3, "0")
 interface SentScan {
   readonly case: string;
   readonly value: { start: Uint8Array; end: Uint8Array; limit: number; reverse: boolean };
-}
-
-/** Regions cut at edges: [ , a), [a, b), …, [z, ). */
-function regionsAt(edges: string[]): RegionDescriptor[] {
-  const cuts = [EMPTY, ...edges.map(utf8), EMPTY];
-  return cuts.slice(1).map((end, i) => ({
-    id: i + 1,
-    start: cuts[i],
-    end,
-    epoch: { version: 1, confVer: 1 },
-    replicas: [],
-  }));
-}
-
-function within(key: Uint8Array, span: KeySpan): boolean {
-  return compareBytes(key, span.start) >= 0 && compareEnd(span.end, key) > 0;
 }
 
 function scanOf(r: KvScanRequest): KvScanPage {

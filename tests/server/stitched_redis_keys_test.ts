@@ -10,33 +10,18 @@ import assert from "node:assert/strict";
 import { type ClientResponse, ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { RedisType } from "../../src/kv/redis/meta_record.ts";
 import { REDIS_KEYS_PART_MAX } from "../../src/limits_ops.ts";
-import { compareEnd, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { type KeySpan, spanWithin } from "../../src/region/region_catalog.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
 import type { RedisKeysPage, RedisKeysQuery } from "../../src/server/redis_keys.ts";
 import type { HostedRegion, RegionHost } from "../../src/server/node/region_host.ts";
 import type { RemoteRegions } from "../../src/server/node/remote_regions.ts";
 import { stitchedRedisKeys } from "../../src/server/node/stitched_redis_keys.ts";
-import { compareBytes, fromUtf8, utf8 } from "../../src/util/bytes.ts";
+import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
+import { regionsAt, within } from "./fake_regions.ts";
 
 const EMPTY = new Uint8Array(0);
 const KEYS = Array.from({ length: 60 }, (_, i) => `k${String(i).padStart(3, "0")}`);
 const typeOf = (k: string) => [RedisType.String, RedisType.Hash, RedisType.Set][k.length % 3];
-
-function regionsAt(edges: string[]): RegionDescriptor[] {
-  const cuts = [EMPTY, ...edges.map(utf8), EMPTY];
-  return cuts.slice(1).map((end, i) => ({
-    id: i + 1,
-    start: cuts[i],
-    end,
-    epoch: { version: 1, confVer: 1 },
-    replicas: [],
-  }));
-}
-
-function within(key: Uint8Array, span: KeySpan): boolean {
-  return compareBytes(key, span.start) >= 0 && compareEnd(span.end, key) > 0;
-}
 
 /** The keys of a span, as a node's own read gives them. */
 function keysOf(span: KeySpan, limit: number, count: boolean): RedisKeysPage {
