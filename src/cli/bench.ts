@@ -3,13 +3,21 @@
  * operations back to back (closed loop) for a duration or a count, printing
  * progress every second; the summary gives ops/s, latency percentiles and
  * errors by code. `--json` prints one JSON object instead.
+ *
+ * `--op txn` makes each operation one `txn` that puts `--txn-keys` keys (3 by default): keys
+ * drawn at random over `--keys`, so on nodes that split they usually lie in several regions (a
+ * transaction across regions: decision 0019), or with `--txn-near` consecutive keys from a random
+ * start, which share a region unless a boundary falls between them — the same load within one
+ * region, to compare with.
  */
 import { TinyKvError } from "../client/errors.ts";
 import { TinyKvClient } from "../client/tinykv_client.ts";
 import type { Platform, ProcessHost } from "../platform/types.ts";
-import { createPrng } from "../util/prng.ts";
+import { createPrng, type Prng } from "../util/prng.ts";
+import type { TxnOp } from "../client/txn.ts";
 import { LatencyHistogram } from "./latency_histogram.ts";
 import { UsageError } from "./usage_error.ts";
+import { TXN_OPS_MAX } from "../limits.ts";
 
 export interface BenchFlags {
   readonly endpoints?: string;
@@ -21,6 +29,8 @@ export interface BenchFlags {
   readonly "key-size"?: string;
   readonly keys?: string;
   readonly "read-ratio"?: string;
+  readonly "txn-keys"?: string;
+  readonly "txn-near"?: boolean;
   readonly consistency?: string;
   readonly json?: boolean;
 }
@@ -33,7 +43,7 @@ function int(text: string | undefined, name: string, fallback: number, max: numb
 }
 
 interface BenchConfig {
-  op: "put" | "get" | "mixed";
+  op: "put" | "get" | "mixed" | "txn";
   concurrency: number;
   durationS: number;
   count: number;
@@ -41,6 +51,9 @@ interface BenchConfig {
   keySize: number;
   keys: number;
   readRatio: number;
+  /** Keys a `txn` operation puts, and whether they are consecutive (`--txn-near`). */
+  txnKeys: number;
+  txnNear: boolean;
   consistency: "linearizable" | "lease" | "serializable";
   /**
    * Client connections the workers share. One connection makes client and
@@ -59,8 +72,8 @@ const BENCH_CONNECTIONS_MAX = 4;
 
 function config(f: BenchFlags): BenchConfig {
   const op = f.op ?? "put";
-  if (op !== "put" && op !== "get" && op !== "mixed") {
-    throw new UsageError("--op must be put, get or mixed");
+  if (op !== "put" && op !== "get" && op !== "mixed" && op !== "txn") {
+    throw new UsageError("--op must be put, get, mixed or txn");
   }
   const consistency = f.consistency ?? "linearizable";
   if (consistency !== "linearizable" && consistency !== "lease" && consistency !== "serializable") {
@@ -77,12 +90,25 @@ function config(f: BenchFlags): BenchConfig {
     keySize: Math.max(8, int(f["key-size"], "--key-size", 16, 4000)),
     keys: Math.max(1, int(f.keys, "--keys", 10_000, 1e8)),
     readRatio: int(f["read-ratio"], "--read-ratio", 50, 100) / 100,
+    txnKeys: Math.max(1, int(f["txn-keys"], "--txn-keys", 3, TXN_OPS_MAX)),
+    txnNear: f["txn-near"] === true,
     consistency,
   };
 }
 
 function keyOf(i: number, size: number): string {
   return `bench-${String(i).padStart(size - 6, "0")}`;
+}
+
+/** The puts of one `txn` operation: distinct keys, at random or consecutive (`--txn-near`). */
+function txnPuts(cfg: BenchConfig, prng: Prng, value: Uint8Array): TxnOp[] {
+  const n = Math.min(cfg.txnKeys, cfg.keys);
+  const picked = new Set<number>();
+  const start = prng.int(cfg.keys);
+  for (let i = 0; picked.size < n; i++) {
+    picked.add(cfg.txnNear ? (start + i) % cfg.keys : prng.int(cfg.keys));
+  }
+  return [...picked].map((k) => ({ put: { key: keyOf(k, cfg.keySize), value } }));
 }
 
 interface Run {
@@ -138,7 +164,8 @@ async function load(
       const read = cfg.op === "get" || (cfg.op === "mixed" && prng.chance(cfg.readRatio));
       const t0 = clock.nowMs();
       try {
-        if (read) await mine.get(key, { consistency: cfg.consistency });
+        if (cfg.op === "txn") await mine.txn({ success: txnPuts(cfg, prng, value) });
+        else if (read) await mine.get(key, { consistency: cfg.consistency });
         else await mine.put(key, value);
         hist.record((clock.nowMs() - t0) * 1000);
       } catch (err) {
@@ -181,7 +208,7 @@ export async function bench(
 ): Promise<number> {
   const cfg = config(flags);
   const value = createPrng(1).fill(new Uint8Array(cfg.valueSize));
-  if (cfg.op !== "put") await preload(cfg, client, value);
+  if (cfg.op === "get" || cfg.op === "mixed") await preload(cfg, client, value);
   let last = 0;
   const run = await load(cfg, client, value, platform.clock, (hist, elapsedMs) => {
     if (flags.json) return;

@@ -23,7 +23,7 @@ Usage:
   tinykv regions [--json]                         regions: range, size, leader, replicas, zones
   tinykv local-cluster [--nodes 3] [--data-dir DIR] [--base-port P]
                                                   a local cluster in one process
-  tinykv bench [--op put|get|mixed] [--concurrency N] [--duration S]
+  tinykv bench [--op put|get|mixed|txn] [--concurrency N] [--duration S]
                [--value-size B] [--keys N] [--json]   load test through the client
   tinykv lease grant TTL | revoke ID | keep-alive ID | list [--json] | time-to-live ID [--keys]
                                                   leases: keys that vanish with their holder
@@ -133,11 +133,13 @@ export const COMMAND_HELP: Record<string, string> = {
     "  ID RANGE SIZE KEYS LEADER REPLICAS ZONES\n" +
     'RANGE is ["start", "end") with printable bytes as is, others as \\xNN, +inf for no end.\n' +
     "SIZE and KEYS are estimates. --json: one object per region per line, as GET /regions.\n",
-  bench: "Usage: tinykv bench [--op put|get|mixed] [--concurrency 16] [--duration 10] " +
+  bench: "Usage: tinykv bench [--op put|get|mixed|txn] [--concurrency 16] [--duration 10] " +
     "[--count N]\n  [--value-size 100] [--key-size 16] [--keys 10000] [--read-ratio 50] " +
-    "[--consistency linearizable|lease|serializable] [--json] [--endpoints HOST:PORT,...]\n" +
+    "[--txn-keys 3] [--txn-near]\n" +
+    "  [--consistency linearizable|lease|serializable] [--json] [--endpoints HOST:PORT,...]\n" +
     "Closed-loop load; prints progress each second, then ops/s, latency p50/p95/p99/p99.9/max " +
-    "and errors.\n",
+    "and errors.\n--op txn: each operation one txn putting --txn-keys keys, at random (across " +
+    "regions on nodes\nthat split) or consecutive with --txn-near (mostly within one region).\n",
   member: "Usage: tinykv member list | member add ID HOST:PORT [--learner] | member remove ID\n" +
     "  [--endpoints HOST:PORT,...] [--admin-token T] [--timeout SECONDS|2m (default 120)]\n" +
     "add: start the new node first with --join and a --peers listing the cluster and itself;\n" +

@@ -64,6 +64,8 @@ const CLIENT_OPTIONS = {
   "key-size": { type: "string" },
   keys: { type: "string" },
   "read-ratio": { type: "string" },
+  "txn-keys": { type: "string" },
+  "txn-near": { type: "boolean" },
   consistency: { type: "string" },
   json: { type: "boolean" },
   learner: { type: "boolean" },
