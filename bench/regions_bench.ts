@@ -16,11 +16,17 @@
  * Requires ./tinykv (./compile.sh). The servers and the load share this machine's cores: read the
  * numbers with the load average printed next to them.
  */
-import { execFile } from "node:child_process";
-import * as fs from "node:fs";
 import * as os from "node:os";
 import { parseArgs } from "node:util";
-import { BINARY, BinaryCluster } from "../tests/e2e/binary_cluster.ts";
+import { BinaryCluster } from "../tests/e2e/binary_cluster.ts";
+import {
+  type BenchRun,
+  cpuSeconds,
+  leadersPerNode,
+  pids,
+  regionsOf,
+  runBench,
+} from "./binary_cluster_stats.ts";
 import { describeMachine } from "./machine.ts";
 
 const { values } = parseArgs({
@@ -37,54 +43,10 @@ const { values } = parseArgs({
 });
 const list = (s: string) => s.split(",").map((x) => Number(x.trim())).filter(Number.isFinite);
 
-interface BenchRun {
-  opsPerSecond: number;
-  latencyMs: { p50: number; p99: number };
-  errors: Record<string, number>;
-}
-
-interface RegionView {
-  leader: number | null;
-}
-
-function runBench(endpoints: string, seconds: number): Promise<BenchRun> {
-  const args = ["bench", "--json", "--op", "put", "--concurrency", values.concurrency];
-  args.push("--duration", String(seconds), "--keys", values.keys);
-  args.push("--value-size", values["value-size"], "--endpoints", endpoints);
-  return new Promise((resolve, reject) => {
-    execFile(BINARY, args, { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      if (stdout.trim() === "") reject(new Error(`tinykv bench failed: ${err} ${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
-  });
-}
-
-async function regionsOf(c: BinaryCluster, id: number): Promise<RegionView[]> {
-  const port = c.nodes.get(id)?.httpPort;
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/regions`, {
-      headers: c.adminHeaders(),
-      signal: AbortSignal.timeout(2000),
-    });
-    const body = await res.json() as { regions?: RegionView[] };
-    return body.regions ?? [];
-  } catch {
-    return [];
-  }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields after the command name start at field 3 (state): utime is field 14, stime 15.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function pids(c: BinaryCluster): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const n of c.nodes.values()) if (n.proc?.pid !== undefined) out.set(n.id, n.proc.pid);
-  return out;
+function putLoad(endpoints: string, seconds: number): Promise<BenchRun> {
+  const args = ["--op", "put", "--concurrency", values.concurrency, "--duration", String(seconds)];
+  args.push("--keys", values.keys, "--value-size", values["value-size"]);
+  return runBench(endpoints, args);
 }
 
 /** Each node's CPU milliseconds per second over `ms`. */
@@ -126,17 +88,13 @@ async function clusterRow(nodes: number, splitBytes: number): Promise<Row> {
         await new Promise((r) => setTimeout(r, 500));
       }
     })();
-    await runBench(c.endpoints, Number(values.load));
+    await putLoad(c.endpoints, Number(values.load));
     // Splits proposed at the end of the load still land: give them a few checks.
     await new Promise((r) => setTimeout(r, 3000));
     polling = false;
     await poll;
-    const run = await runBench(c.endpoints, Number(values.duration));
+    const run = await putLoad(c.endpoints, Number(values.duration));
     const regions = await regionsOf(c, 1);
-    const leaders = new Map<number, number>();
-    for (const r of regions) {
-      if (r.leader !== null) leaders.set(r.leader, (leaders.get(r.leader) ?? 0) + 1);
-    }
     await new Promise((r) => setTimeout(r, 3000)); // let the regions go quiet
     const idle = await cpuPerSecond(c, Number(values.idle) * 1000);
     return {
@@ -144,7 +102,7 @@ async function clusterRow(nodes: number, splitBytes: number): Promise<Row> {
       splitBytes,
       regions: regions.length,
       splitTimeline: timeline.slice(-4).join(", "),
-      leadersPerNode: [...c.nodes.keys()].map((id) => `${id}: ${leaders.get(id) ?? 0}`).join(", "),
+      leadersPerNode: leadersPerNode(c, regions),
       run,
       idleCpuMsPerS: [...idle.values()].map((v) => v.toFixed(1)).join(" / "),
       load: os.loadavg()[0].toFixed(2),
