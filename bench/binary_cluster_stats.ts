@@ -74,3 +74,18 @@ export function clusterCpuSeconds(c: BinaryCluster): number {
   for (const pid of pids(c).values()) total += cpuSeconds(pid);
   return total;
 }
+
+/**
+ * Waits (at most `ms`) until placement's leader balance has spread the regions' leaders: leaders
+ * per node differ by at most one (PLACEMENT_LEADER_TOLERANCE). Resolves with the regions then.
+ */
+export async function leadersSpread(c: BinaryCluster, ms: number): Promise<RegionView[]> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const regions = await regionsOf(c, 1);
+    const counts = [...c.nodes.keys()].map((id) => regions.filter((r) => r.leader === id).length);
+    const spread = Math.max(...counts) - Math.min(...counts) <= 1;
+    if ((spread && regions.every((r) => r.leader !== null)) || Date.now() > until) return regions;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

@@ -14,7 +14,10 @@
  * machine's noise can be read past.
  *
  *   deno run -A bench/regions_txn_bench.ts [--split-bytes 0,262144] [--keys 100000]
- *     [--txn-keys 3] [--concurrency 1,16] [--load 20] [--duration 10]
+ *     [--txn-keys 3] [--concurrency 1,16] [--load 20] [--duration 10] [--balance 60]
+ *
+ * After the fill it waits (at most `--balance` seconds) for placement to spread the regions'
+ * leaders over the nodes (leaders per node within one), and prints where they are.
  *
  * Requires ./tinykv (./compile.sh). Servers and load share this machine's cores.
  */
@@ -25,7 +28,7 @@ import {
   type BenchRun,
   clusterCpuSeconds,
   leadersPerNode,
-  regionsOf,
+  leadersSpread,
   runBench,
 } from "./binary_cluster_stats.ts";
 import { describeMachine } from "./machine.ts";
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "1,16" },
     load: { type: "string", default: "20" },
     duration: { type: "string", default: "10" },
+    balance: { type: "string", default: "60" },
   },
 });
 const list = (s: string) => s.split(",").map((x) => Number(x.trim())).filter(Number.isFinite);
@@ -72,7 +76,8 @@ async function clusterRows(splitBytes: number): Promise<Row[]> {
     const fill = ["--op", "put", "--concurrency", "64", "--duration", values.load];
     await runBench(c.endpoints, [...fill, "--keys", values.keys, "--value-size", "100"]);
     await new Promise((r) => setTimeout(r, 3000)); // splits proposed at the end still land
-    const regions = await regionsOf(c, 1);
+    // Placement spreads the leaders once a heartbeat (10 s): measure on a balanced cluster.
+    const regions = await leadersSpread(c, Number(values.balance) * 1000);
     for (const concurrency of list(values.concurrency)) {
       for (const kind of KINDS) {
         const cpu0 = clusterCpuSeconds(c);
