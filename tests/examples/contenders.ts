@@ -10,8 +10,6 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The in-process cluster's longest election timeout (timeouts are drawn from [E, 2E)). */
 export const ELECTION_MAX_MS = 2 * FAST_ELECTIONS.electionTicks * FAST_ELECTIONS.tickMs;
-/** Slack for a loaded test machine: scheduling, the expiry check, the revoke's commit, the watch. */
-export const SLACK_MS = 1500;
 /** The sessions' TTL: short, so that a dead holder's lock goes quickly. */
 export const TTL_SECONDS = 2;
 
