@@ -177,6 +177,7 @@ class Writers {
   errors = 0;
   readonly samples: string[] = [];
   #stopped = false;
+  #mark = { acked: 0, errors: 0 };
   readonly #done: Promise<void>[] = [];
 
   constructor(readonly connect: () => TinyKvClient, count: number) {
@@ -198,6 +199,14 @@ class Writers {
       }
     }
     client.close();
+  }
+
+  /** Writes acknowledged and failed since the last call (or the start), per second since `t0`. */
+  rate(t0: number): string {
+    const acked = this.acked.size - this.#mark.acked, failed = this.errors - this.#mark.errors;
+    this.#mark = { acked: this.acked.size, errors: this.errors };
+    const s = (Date.now() - t0) / 1000;
+    return `${acked} writes acknowledged meanwhile (${(acked / s).toFixed(0)}/s), ${failed} failed`;
   }
 
   async stop(): Promise<void> {
@@ -322,6 +331,7 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
     writers = new Writers(() => c.client(TIMEOUTS), 4);
     await sleep(500);
     t0 = Date.now();
+    writers.rate(t0); // counts from here
     for (const id of [4, 5]) {
       const address = await c.startJoining(id);
       const r = await c.cli("member", "add", String(id), address);
@@ -336,7 +346,12 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
       if (!even || on[3] === 0 || on[4] === 0) return `voters per node ${on}`;
       return await healthy(c, [1, 2, 3, 4, 5]);
     });
-    o.log(`nodes 4 and 5 joined and took regions in ${Date.now() - t0} ms`);
+    const moved = perNode((await regionsNow(c)).values(), (r) => r.id === 1 ? [] : voters(r));
+    o.log(
+      `nodes 4 and 5 joined and took regions in ${Date.now() - t0} ms: ` +
+        `${(moved.get(4) ?? 0) + (moved.get(5) ?? 0)} replicas moved to them; ` +
+        writers.rate(t0),
+    );
     // Phase 3: a node down past --replace-timeout has its replicas replaced.
     t0 = Date.now();
     await c.kill(3, "SIGKILL");
@@ -344,7 +359,7 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
     o.log(
       `node 3's replicas replaced in ${Date.now() - t0} ms (replace timeout ${
         o.replaceTimeoutS ?? 4
-      } s)`,
+      } s): ${writers.rate(t0)}`,
     );
     await writers.stop();
     // Every acknowledged write reads back.
