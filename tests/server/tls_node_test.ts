@@ -45,19 +45,37 @@ before(() => {
 });
 after(() => certs?.remove());
 
+/**
+ * How long an exchange the node should end waits for it to (it resolves as soon as the node
+ * closes): 300 ms was too short for a handshake and a refusal under a loaded CI run (Bun).
+ */
+const CLOSE_WAIT_MS = 10_000;
+const PING = new TextEncoder().encode("PING\r\n");
+const lineEnded = (reply: string) => reply.endsWith("\r\n");
+
 /** Writes `bytes` over TLS as `who` (no certificate if undefined); resolves with the reply. */
-function exchange(port: number, bytes: Uint8Array, who?: CertFiles, waitMs = 300) {
+function exchange(
+  port: number,
+  bytes: Uint8Array,
+  who?: CertFiles,
+  waitMs = 300,
+  complete?: (reply: string) => boolean,
+) {
   return new Promise<{ reply: string; closedByNode: boolean }>((resolve, reject) => {
     let reply = "", byUs = false;
     const own = who === undefined ? {} : { cert: who.certPem, key: who.keyPem };
+    const end = () => {
+      byUs = true;
+      socket.destroy();
+    };
     const socket = tls.connect({ host: "127.0.0.1", port, ca: ca.certPem, ...own }, () => {
       socket.write(bytes);
-      setTimeout(() => {
-        byUs = true;
-        socket.destroy();
-      }, waitMs);
+      setTimeout(end, waitMs);
     });
-    socket.on("data", (chunk: Uint8Array) => reply += new TextDecoder().decode(chunk));
+    socket.on("data", (chunk: Uint8Array) => {
+      reply += new TextDecoder().decode(chunk);
+      if (complete?.(reply) === true) end();
+    });
     socket.on("close", () => resolve({ reply, closedByNode: !byUs }));
     socket.on("error", (err) => byUs ? undefined : reject(err));
   });
@@ -92,15 +110,15 @@ test("node tls: a peer Hello needs a certificate the CA signed; a client does no
     const good = await exchange(port.port, helloAs(2), client);
     assert.equal(good.closedByNode, false);
     for (const who of [rogue, undefined]) {
-      const refused = await exchange(port.port, helloAs(3), who);
+      const refused = await exchange(port.port, helloAs(3), who, CLOSE_WAIT_MS);
       assert.equal(refused.closedByNode, true);
       assert.match(refused.reply, /peer 3 presented no certificate the cluster's CA signed/);
     }
     // Signed by the CA, but naming another host than the member it claims to be.
-    const misnamed = await exchange(port.port, helloAs(2), elsewhere);
+    const misnamed = await exchange(port.port, helloAs(2), elsewhere, CLOSE_WAIT_MS);
     assert.equal(misnamed.closedByNode, true);
     assert.match(misnamed.reply, /peer 2's certificate names elsewhere\.example, not 127\.0\.0\.1/);
-    const wrongHost = await exchange(port.port, helloAs(4), client);
+    const wrongHost = await exchange(port.port, helloAs(4), client, CLOSE_WAIT_MS);
     assert.match(wrongHost.reply, /peer 4's certificate names 127\.0\.0\.1, localhost, not 10\.9/);
     const clientHello = encodeWireFrame({ case: "hello", value: { nodeId: 0n, address: "" } });
     assert.equal((await exchange(port.port, clientHello)).closedByNode, false);
@@ -151,7 +169,7 @@ test("node tls: a node serves the client, RESP and HTTPS over TLS; reload swaps 
       assert.equal(err.outcomeUnknown, false);
       return true;
     });
-    const ping = await exchange(resp, new TextEncoder().encode("PING\r\n"));
+    const ping = await exchange(resp, PING, undefined, CLOSE_WAIT_MS, lineEnded);
     assert.equal(ping.reply, "+PONG\r\n");
     assert.equal(await servedName(http, ca.certPem), "server");
     // A key that is not the certificate's: refused, nothing changes.
@@ -194,10 +212,10 @@ test("node tls: --tls-client-auth refuses clients without a CA-signed certificat
   try {
     await assert.rejects(anonymous.put("k", "v"));
     await known.put("k", "v");
-    const ping0 = new TextEncoder().encode("PING\r\n");
-    const refused = await exchange(resp, ping0).catch(() => ({ reply: "", closedByNode: true }));
+    const refused = await exchange(resp, PING, undefined, CLOSE_WAIT_MS)
+      .catch(() => ({ reply: "", closedByNode: true }));
     assert.deepEqual(refused, { reply: "", closedByNode: true });
-    const ping = await exchange(resp, new TextEncoder().encode("PING\r\n"), client);
+    const ping = await exchange(resp, PING, client, CLOSE_WAIT_MS, lineEnded);
     assert.equal(ping.reply, "+PONG\r\n");
   } finally {
     anonymous.close();
