@@ -4,7 +4,8 @@
  * docs/decisions/0019-cross-region-txns-on-nodes.md):
  *
  * 1. a start timestamp from the oracle; every key the request compares, reads or writes is read
- *    at it (each region closed at it, the locks at or below it finished: node_reads.ts);
+ *    at it (each region closed at it, the locks at or below it finished: node_reads.ts), here
+ *    or, for a region this node does not hold, by that region's leader (keys_at.ts);
  * 2. the compares decide the branch; its puts and deletes are the writes, and every key compared
  *    or read but not written is locked lock-only, so a change to it after the start timestamp is
  *    a conflict (no write skew: the transaction is serializable, not only snapshot-isolated);
@@ -51,7 +52,7 @@ import {
   writtenBytes,
 } from "./cross_region_txn_checks.ts";
 import { type TxnEnv, TxnLockedError } from "../../txn/lock_resolver.ts";
-import type { LocalView } from "../../kv/redis/txn_storage.ts";
+import type { KeyAt } from "./keys_at.ts";
 import { TxnRouteError } from "../../txn/routed_txn_client.ts";
 import { compareBytes, toHex } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
@@ -59,16 +60,16 @@ import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 export interface CrossRegionTxnDeps {
   /** A transaction environment on this node (node_txn_sender.ts). */
   readonly env: () => TxnEnv;
-  /** The keys as of `revision`, read linearizably, locks finished (node_reads.ts). */
-  readonly read: (
-    keys: readonly Uint8Array[],
-    revision: number,
-  ) => Promise<(KeyState | undefined)[]>;
   /**
-   * The node's engine for a Redis run across regions, once its keys were read at the start
-   * timestamp (cross_region_redis.ts); absent: such runs are refused.
+   * The keys (distinct) as of `revision`, read linearizably, locks finished, wherever their
+   * regions are (keys_at.ts).
    */
-  readonly local?: () => LocalView;
+  readonly read: (keys: readonly Uint8Array[], revision: number) => Promise<KeyAt[]>;
+  /**
+   * The node's clock for a Redis run across regions (cross_region_redis.ts); absent: such runs
+   * are refused.
+   */
+  readonly now?: () => number;
 }
 
 type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
@@ -80,21 +81,31 @@ type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
  */
 class ReadRefusedError extends Error {}
 
-/** Reads every key at `ts` (each once). */
+/** Reads every key at `ts` (each once), by hex key. */
+export async function readKeys(
+  d: CrossRegionTxnDeps,
+  keys: readonly Uint8Array[],
+  ts: number,
+): Promise<Map<string, KeyAt>> {
+  const unique = new Map(keys.map((k) => [toHex(k), k]));
+  let read: KeyAt[];
+  try {
+    read = await d.read([...unique.values()], ts);
+  } catch (err) {
+    const passing = err instanceof ServiceError && err.code === ErrorCode.UNAVAILABLE;
+    throw passing ? new ReadRefusedError(err.message) : err;
+  }
+  return new Map([...unique.keys()].map((hex, i) => [hex, read[i]]));
+}
+
+/** Every key's string at `ts` (each once), by hex key. */
 export async function readAll(
   d: CrossRegionTxnDeps,
   keys: readonly Uint8Array[],
   ts: number,
 ): Promise<Map<string, KeyState | undefined>> {
-  const unique = new Map(keys.map((k) => [toHex(k), k]));
-  let states: (KeyState | undefined)[];
-  try {
-    states = await d.read([...unique.values()], ts);
-  } catch (err) {
-    const passing = err instanceof ServiceError && err.code === ErrorCode.UNAVAILABLE;
-    throw passing ? new ReadRefusedError(err.message) : err;
-  }
-  return new Map([...unique.keys()].map((hex, i) => [hex, states[i]]));
+  const read = await readKeys(d, keys, ts);
+  return new Map([...read].map(([hex, at]) => [hex, at.state]));
 }
 
 /** What the branch does to the transaction and answers, given the commit timestamp. */

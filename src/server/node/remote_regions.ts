@@ -208,6 +208,25 @@ export class RemoteRegions {
     return this.#routes.lookup(key) ?? r.region;
   }
 
+  /**
+   * The address to send region `id`'s requests to (its leader's, else a voter's), when its route
+   * is cached (the Percolator requests of a transaction across regions: node_txn_sender.ts).
+   */
+  addressOf(id: number): string | undefined {
+    const region = this.#routes.byId(id);
+    return region === undefined ? undefined : this.#target(region);
+  }
+
+  /** Region `id`'s leader is `leader` (a NOT_LEADER answer's hint); 0: unknown. */
+  leaderIs(id: number, leader: number): void {
+    if (this.#routes.byId(id) !== undefined) this.#leaders.set(id, leader);
+  }
+
+  /** Forgets region `id`'s route (stale): the next request asks placement again. */
+  forget(id: number): void {
+    this.#forget(id);
+  }
+
   /** The region's leader's address, else a voter's (which forwards to its leader). */
   #target(region: RegionDescriptor): string | undefined {
     const leader = this.#leaders.get(region.id) ?? 0;

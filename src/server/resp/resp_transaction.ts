@@ -13,7 +13,7 @@ import { REDIS_WATCHED_KEYS_MAX } from "../../limits.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
 import type { Reply, RespCommandSpec, RespContext, Start } from "./resp_command.ts";
 import { RespCommandError } from "./resp_command.ts";
-import { proposeRedis, readOnNode } from "./resp_redis_bridge.ts";
+import { holdsPart, proposeRedis, readOnNode } from "./resp_redis_bridge.ts";
 import { publishCounts } from "./resp_pubsub.ts";
 import { writeReply } from "./resp_reply.ts";
 
@@ -80,11 +80,17 @@ async function watchKeys(ctx: RespContext, args: readonly Uint8Array[]): Promise
     throw new RespCommandError(`more than ${REDIS_WATCHED_KEYS_MAX} watched keys`);
   }
   let revisions: number[];
+  const elsewhere = holdsPart(ctx) ? ctx.service.watchTokens : undefined;
   try {
-    revisions = await ctx.service.readState(ctx.consistency, (kv) => {
-      const storage = readStorageOf(kv);
-      return keys.map((key) => watchToken(storage, db, key));
-    });
+    // A node holding some regions: each key's token is read by its region (its state here
+    // lacks the regions held elsewhere).
+    revisions = elsewhere !== undefined ? await elsewhere(db, keys) : await ctx.service.readState(
+      ctx.consistency,
+      (kv) => {
+        const storage = readStorageOf(kv);
+        return keys.map((key) => watchToken(storage, db, key));
+      },
+    );
   } catch (err) {
     ctx.conn.watchFailed = true;
     throw err;
@@ -101,7 +107,10 @@ export const TRANSACTION_COMMANDS: Record<string, RespCommandSpec> = {
   MULTI: { arity: 1, kind: "local", parse: multi },
   DISCARD: { arity: 1, kind: "local", parse: discard },
   EXEC: { arity: 1, kind: "exclusive", parse: exec },
-  WATCH: { arity: -2, kind: "read", parse: watch },
+  // Alone and in order, as in Redis: a GET pipelined after it must read no older than its
+  // tokens (run beside it, a GET through the log finished before WATCH's reads on a node holding
+  // some regions, and a transfer built on it lost an update: region_remote_txn_node_test.ts).
+  WATCH: { arity: -2, kind: "exclusive", parse: watch },
   UNWATCH: {
     arity: 1,
     kind: "local",
