@@ -9,13 +9,10 @@ import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { containsKey, type RegionDescriptor } from "../../src/region/descriptor.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import type { TestCluster } from "./cluster_helpers.ts";
-import { key, until } from "./region_split_helpers.ts";
+import { lacking, PARTIAL_OPTIONS, splitRegions } from "./region_lacking_helpers.ts";
+import { key, putRetrying, until } from "./region_split_helpers.ts";
 
-export const PARTIAL = {
-  regionSplitBytes: 2048,
-  splitCheckMs: 40,
-  placement: { heartbeatMs: 50, replicas: 2 },
-} as const;
+export const PARTIAL = PARTIAL_OPTIONS;
 
 export interface PartialLayout {
   /** The node holding no replica of `region`. */
@@ -25,42 +22,6 @@ export interface PartialLayout {
   readonly away: string[];
   /** Keys written in regions `node` holds, in key order. */
   readonly here: string[];
-}
-
-/** Every split region (not region 1) as its leader applied it. */
-function splitRegions(c: TestCluster): RegionDescriptor[] {
-  const out = new Map<number, RegionDescriptor>();
-  for (const s of c.servers.values()) {
-    for (const r of s.node.local.host.all()) {
-      if (r.id !== 1 && r.group.rawNode.isLeader) out.set(r.id, r.kv.descriptor);
-    }
-  }
-  return [...out.values()];
-}
-
-function lacking(c: TestCluster, keys: readonly string[]) {
-  for (const d of splitRegions(c)) {
-    if (d.replicas.length !== 2) continue;
-    if (keys.filter((k) => containsKey(d, utf8(k))).length < 2) continue;
-    for (const [id, s] of c.servers) {
-      const local = s.node.local;
-      const away = !d.replicas.some((p) => p.nodeId === id) && local.removal.pending === 0 &&
-        local.host.region(d.id) === undefined;
-      if (away) return { node: id, region: d };
-    }
-  }
-  return undefined;
-}
-
-async function putRetrying(client: TinyKvClient, k: string, v: string): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await client.put(k, v);
-      return;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
 }
 
 /** Writes keys k0000..k0099 until a node lacks a split region; then freezes the layout. */
@@ -76,7 +37,7 @@ export async function partialLayout(c: TestCluster, client: TinyKvClient): Promi
   for (const s of c.servers.values()) s.node.local.splitCheck.stop();
   let found: { node: number; region: RegionDescriptor } | undefined;
   await until("a node lacks a split region", () => {
-    found = lacking(c, [...written]);
+    found = lacking(c, [...written], 2);
     return found !== undefined;
   }, 60_000);
   if (found === undefined) throw new Error("unreachable");
