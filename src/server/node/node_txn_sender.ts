@@ -179,26 +179,39 @@ export class NodeTxnSender implements TxnRegionSender {
 
   /**
    * A request for a region this node does not hold: to the leader its route cache names, else a
-   * voter; a NOT_LEADER naming another leader is followed once. A stale route is forgotten.
+   * voter; a NOT_LEADER naming another leader is followed once. It carries its route, so a node
+   * whose region changed refuses it with its current descriptors (route_check.ts): a stale
+   * route is replaced by those at once. (Forgotten only, the route came from placement again,
+   * which learns a split from heartbeats: under load the same stale route came back until every
+   * try was spent, and a `batch` after a split failed for minutes.)
    */
   async #sendAway(id: number, value: RegionTxnCall): Promise<CommandOutcome> {
     const remote = this.d.remote;
     if (remote === undefined) throw new ServiceError(ErrorCode.REGION_NOT_FOUND, "not held here");
+    const route = { regionId: value.regionId, epoch: value.epoch };
+    const body = { case: "regionTxn" as const, value };
     for (let hop = 1;; hop++) {
       const address = remote.addressOf(id);
       if (address === undefined) {
         remote.forget(id);
         throw new ServiceError(ErrorCode.REGION_NOT_FOUND, `no route to region ${id} cached`);
       }
+      let answer;
       try {
-        return await this.#forward(address, value);
+        answer = await this.#forwarder(address).call(address, body, {
+          timeoutMs: this.d.o.requestTimeoutMs,
+          route,
+        });
       } catch (err) {
-        if (!(err instanceof ServiceError)) throw err;
-        if (STALE.has(err.code)) remote.forget(id);
-        const leader = err.code === ErrorCode.NOT_LEADER ? err.leaderId : 0;
-        remote.leaderIs(id, leader);
-        if (leader === 0 || hop >= 2) throw err;
+        if (err instanceof ServiceError) remote.leaderIs(id, 0);
+        throw err;
       }
+      const e = answer.error;
+      if (e === undefined) return answer.body;
+      if (STALE.has(e.code)) remote.forget(id, e.regions);
+      const leader = e.code === ErrorCode.NOT_LEADER ? Number(e.leaderId) : 0;
+      remote.leaderIs(id, leader);
+      if (leader === 0 || hop >= 2) throw new ServiceError(e.code, e.message, leader);
     }
   }
 

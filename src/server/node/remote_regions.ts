@@ -12,7 +12,12 @@
  * times in all; then, or when placement knows no region for the key, the request fails with
  * UNAVAILABLE saying why (retryable: nothing was applied by a refused attempt).
  */
-import { type ClientResponse, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import {
+  type ClientResponse,
+  ErrorCode,
+  ReadConsistency,
+  type RegionInfo,
+} from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RequestBody } from "../../client/connection.ts";
 import { regionFromWire } from "../../client/region_wire.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
@@ -222,9 +227,15 @@ export class RemoteRegions {
     if (this.#routes.byId(id) !== undefined) this.#leaders.set(id, leader);
   }
 
-  /** Forgets region `id`'s route (stale): the next request asks placement again. */
-  forget(id: number): void {
+  /**
+   * A stale route to region `id`: forgets it, and learns the refusing node's current
+   * descriptors of the region and its right neighbour (after a split, the new half), which
+   * placement may not know yet (its heartbeats lag a split); the next request asks placement
+   * only for what is still missing.
+   */
+  forget(id: number, current: readonly RegionInfo[] = []): void {
     this.#forget(id);
+    this.#learn(current.map(regionFromWire));
   }
 
   /** The region's leader's address, else a voter's (which forwards to its leader). */
