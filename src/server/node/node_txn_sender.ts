@@ -33,6 +33,7 @@ import { LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { ProposalTimestamps } from "./proposal_timestamps.ts";
 import type { RegionHost } from "./region_host.ts";
+import type { HostedRegion } from "./hosted_region.ts";
 import type { RegionTxnCall, RegionTxnService } from "./region_txn_service.ts";
 import type { RemoteRegions } from "./remote_regions.ts";
 
@@ -151,18 +152,30 @@ export class NodeTxnSender implements TxnRegionSender {
     let outcome: CommandOutcome;
     if (r === undefined) {
       outcome = await this.#sendAway(route.id, value);
-    } else if (r.group.rawNode.isLeader) {
-      outcome = await this.d.service.serve(value);
     } else {
-      const lead = r.group.rawNode.lead;
-      const address = lead === 0 ? undefined : this.d.addresses.get(lead);
-      if (address === undefined) throw new ServiceError(ErrorCode.UNAVAILABLE, "no leader known");
-      outcome = await this.#forward(address, value);
+      try {
+        outcome = await this.#sendHeld(r, value);
+      } catch (err) {
+        // The region is held here, so a stale route to it came from the route cache (learned
+        // before this replica was added, or before a split this node applied): forgotten, or
+        // every try of a key outside the replica's range met the same stale route.
+        if (err instanceof ServiceError && STALE.has(err.code)) this.d.remote?.forget(route.id);
+        throw err;
+      }
     }
     if (outcome.case !== "regionTxn") {
       throw new ServiceError(ErrorCode.UNAVAILABLE, `answered ${outcome.case ?? "nothing"}`);
     }
     return outcome.value.reply;
+  }
+
+  /** A request for a region held here: served when this node leads it, else forwarded. */
+  #sendHeld(r: HostedRegion, value: RegionTxnCall): Promise<CommandOutcome> {
+    if (r.group.rawNode.isLeader) return this.d.service.serve(value);
+    const lead = r.group.rawNode.lead;
+    const address = lead === 0 ? undefined : this.d.addresses.get(lead);
+    if (address === undefined) throw new ServiceError(ErrorCode.UNAVAILABLE, "no leader known");
+    return this.#forward(address, value);
   }
 
   async #forward(address: string, value: RegionTxnCall): Promise<CommandOutcome> {
