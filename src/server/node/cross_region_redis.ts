@@ -39,7 +39,8 @@ import { Transaction } from "../../txn/coordinator.ts";
 import { toHex } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import { checkBytes, checkKeys, checkUnleased } from "./cross_region_txn_checks.ts";
-import { type CrossRegionTxnDeps, readKeys, withRetries } from "./cross_region_txn.ts";
+import { type CrossRegionTxnDeps, withRetries } from "./cross_region_txn.ts";
+import { readKeys, startTimestamp } from "./cross_region_start.ts";
 import { viewOf } from "./keys_at.ts";
 import { type RequestSession, txnOptions } from "./txn_request_session.ts";
 
@@ -90,7 +91,7 @@ async function redisOnce(
   const keys = namedKeys(req);
   checkKeys(keys);
   const env = d.env();
-  const startTs = await env.timestamp();
+  const startTs = await startTimestamp(env);
   const read = await readKeys(d, keys, startTs);
   const seen = new Map([...read].map(([hex, at]) => [hex, at.state]));
   const storage = new TxnRedisStorage(viewOf(keys, read, now()), seen, keys, startTs);

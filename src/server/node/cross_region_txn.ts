@@ -51,62 +51,20 @@ import {
   opKey,
   writtenBytes,
 } from "./cross_region_txn_checks.ts";
-import { type TxnEnv, TxnLockedError } from "../../txn/lock_resolver.ts";
-import type { KeyAt } from "./keys_at.ts";
+import { TxnLockedError } from "../../txn/lock_resolver.ts";
 import { TxnRouteError } from "../../txn/routed_txn_client.ts";
 import { compareBytes, toHex } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
+import {
+  type CrossRegionTxnDeps,
+  readAll,
+  ReadRefusedError,
+  startTimestamp,
+} from "./cross_region_start.ts";
 
-export interface CrossRegionTxnDeps {
-  /** A transaction environment on this node (node_txn_sender.ts). */
-  readonly env: () => TxnEnv;
-  /**
-   * The keys (distinct) as of `revision`, read linearizably, locks finished, wherever their
-   * regions are (keys_at.ts).
-   */
-  readonly read: (keys: readonly Uint8Array[], revision: number) => Promise<KeyAt[]>;
-  /**
-   * The node's clock for a Redis run across regions (cross_region_redis.ts); absent: such runs
-   * are refused.
-   */
-  readonly now?: () => number;
-}
+export type { CrossRegionTxnDeps } from "./cross_region_start.ts";
 
 type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
-
-/**
- * The start timestamp's reads were refused for a passing reason (a region split or changed while
- * they waited, no leader yet): nothing was written, so another attempt at a new start timestamp
- * is as good as the first, and the node makes it rather than the client.
- */
-class ReadRefusedError extends Error {}
-
-/** Reads every key at `ts` (each once), by hex key. */
-export async function readKeys(
-  d: CrossRegionTxnDeps,
-  keys: readonly Uint8Array[],
-  ts: number,
-): Promise<Map<string, KeyAt>> {
-  const unique = new Map(keys.map((k) => [toHex(k), k]));
-  let read: KeyAt[];
-  try {
-    read = await d.read([...unique.values()], ts);
-  } catch (err) {
-    const passing = err instanceof ServiceError && err.code === ErrorCode.UNAVAILABLE;
-    throw passing ? new ReadRefusedError(err.message) : err;
-  }
-  return new Map([...unique.keys()].map((hex, i) => [hex, read[i]]));
-}
-
-/** Every key's string at `ts` (each once), by hex key. */
-export async function readAll(
-  d: CrossRegionTxnDeps,
-  keys: readonly Uint8Array[],
-  ts: number,
-): Promise<Map<string, KeyState | undefined>> {
-  const read = await readKeys(d, keys, ts);
-  return new Map([...read].map(([hex, at]) => [hex, at.state]));
-}
 
 /** What the branch does to the transaction and answers, given the commit timestamp. */
 function runOps(
@@ -179,7 +137,7 @@ async function txnOnce(
   const keys = [...req.compare.map((c) => c.key), ...[...req.success, ...req.failure].map(opKey)];
   checkKeys(keys);
   const env = d.env();
-  const startTs = await env.timestamp();
+  const startTs = await startTimestamp(env);
   const seen = await readAll(d, keys, startTs);
   const succeeded = req.compare.every((c) => compareHolds(c, seen.get(toHex(c.key))));
   const branch = succeeded ? req.success : req.failure;
@@ -221,7 +179,7 @@ async function batchOnce(
     case: "write",
     value: create(WriteResponseSchema, { applied: true, deleted, revision: BigInt(revision) }),
   });
-  const txn = new Transaction(env, await env.timestamp(), txnOptions(session, answer));
+  const txn = new Transaction(env, await startTimestamp(env), txnOptions(session, answer));
   const keys = req.ops.flatMap((o) => o.op.case === undefined ? [] : [o.op.value.key]);
   const seen = await readAll(d, keys, txn.startTs);
   checkUnleased(keys, seen);
