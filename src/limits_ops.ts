@@ -82,6 +82,13 @@ export const TXN_CROSS_REGION_KEYS_MAX = 1_024;
 export const TXN_CROSS_REGION_BYTES_MAX = TXN_COMMAND_BYTES_MAX / 2;
 /** Tries of a `txn` or `batch` across regions on conflicts before it answers UNAVAILABLE. */
 export const TXN_CROSS_REGION_ATTEMPTS = 3;
+
+/**
+ * Tries of a RESP `WATCH`'s token read (a linearizable read of each key, by its region's leader on
+ * a node holding some regions) refused for a passing reason (UNAVAILABLE: a leader changing, a
+ * region splitting under the read) before `WATCH` answers the refusal.
+ */
+export const REDIS_WATCH_READ_ATTEMPTS = 3;
 /** How often each region leader's lock resolver looks for expired locks (txn_resolver.ts). */
 export const TXN_RESOLVE_INTERVAL_MS = 1_000;
 /** Expired locks one resolver pass finishes per region (the rest wait for the next pass). */

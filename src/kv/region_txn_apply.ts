@@ -99,7 +99,7 @@ function writeKeys(req: TxnWriteRequest): readonly Uint8Array[] {
 }
 
 /** Why a request routed to region `regionId` with `epoch` cannot run on `d`, if it cannot. */
-function refuseRoute(
+export function refuseRoute(
   d: RegionDescriptor,
   regionId: number,
   epoch: RegionEpoch,

@@ -90,6 +90,11 @@ export interface KvService {
   readonly regionTxn?: (req: RegionTxnRequest) => Promise<CommandOutcome>;
   /** Reads of Redis keys over a span (src/server/redis_keys.ts); absent: refused. */
   readonly redisKeys?: RedisKeysReader;
+  /**
+   * RESP WATCH's tokens (watch_token.ts) of `keys` in database `db` on a node holding only some
+   * regions, each read by its region (server/node/keys_at.ts); absent: read from `readState`.
+   */
+  readonly watchTokens?: (db: number, keys: readonly Uint8Array[]) => Promise<number[]>;
   /** The node's placement service (docs/regions.md#placement-service); absent: refused. */
   readonly placement?: PlacementPort;
 }

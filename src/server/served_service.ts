@@ -29,5 +29,7 @@ export function servedService(
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);
   const regionTxn = (req: RegionTxnRequest) => node.local.txns.serve(req);
   const redisKeys: RedisKeysReader = (q, c) => node.local.redisKeys.read(q, c);
-  return { ...metered, regions, placement: node.raft.placement, regionTxn, redisKeys };
+  const watchTokens = node.local.watchTokens;
+  const placement = node.raft.placement;
+  return { ...metered, regions, placement, regionTxn, redisKeys, watchTokens };
 }

@@ -19,9 +19,10 @@ import type { SimCluster } from "./sim_cluster.ts";
  */
 export async function finalAccountsRead(c: SimCluster, h: History): Promise<string[]> {
   h.bankTxn.regions = regionsOf(ACCOUNT_KEYS, (k) => regionOfKey(c, utf8(k))).size;
-  // A node that holds only some of the accounts' regions refuses a transaction over all of them
-  // (FAILED_PRECONDITION, remote_regions.ts): each node is asked in turn, the first to answer
-  // counts. When every node holds only some, the read is skipped (the reads during the run were
+  // Each node is asked in turn, the first to answer counts. A node holding only some of the
+  // accounts' regions coordinates the read too (docs/transactions.md "On a node holding some
+  // regions"); one that still refuses it as over several regions (FAILED_PRECONDITION, "holds only
+  // some") is skipped, and when every node does, so is the read (the reads during the run were
   // checked); any other error is the check's failure.
   const errors: string[] = [];
   for (const [i, endpoint] of c.kvEndpoints().entries()) {

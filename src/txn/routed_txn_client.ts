@@ -51,6 +51,15 @@ export class TxnRouteError extends Error {
   readonly retryable = true;
 }
 
+/**
+ * The routes name no region for a key (a sender whose routes are only those it knows, such as a
+ * node holding some regions: node_txn_sender.ts). Inside the client it counts as a stale route:
+ * the routes are fetched again and the request retried.
+ */
+class MissingRouteError extends TxnRouteError {
+  override name = "MissingRouteError";
+}
+
 function isRefusal<T extends { kind: string }>(r: T | TxnRefusal): r is TxnRefusal {
   return r.kind === "stale" || r.kind === "unavailable" || r.kind === "invalid";
 }
@@ -72,14 +81,25 @@ export class RoutedTxnClient implements TxnRegionClient {
 
   routeOf(key: Uint8Array): TxnRoute {
     const route = this.#routes.find((r) => rangeContains(r, key));
-    if (route === undefined) throw new TxnRouteError(`no route for key ${toHex(key)}`);
+    if (route === undefined) throw new MissingRouteError(`no route for key ${toHex(key)}`);
     return route;
+  }
+
+  /** The id of `key`'s region by the current routes, 0 when none is known yet (a hint). */
+  regionHint(key: Uint8Array): number {
+    return this.#routes.find((r) => rangeContains(r, key))?.id ?? 0;
   }
 
   /** Runs `send` until it is not refused; refreshes the routes after a stale one. */
   async #retry<T extends { kind: string }>(send: () => Promise<T | TxnRefusal>): Promise<T> {
     for (let attempt = 1;; attempt++) {
-      const reply = await send();
+      let reply: T | TxnRefusal;
+      try {
+        reply = await send();
+      } catch (err) {
+        if (!(err instanceof MissingRouteError)) throw err;
+        reply = { kind: "stale" };
+      }
       if (!isRefusal(reply)) return reply;
       if (reply.kind === "invalid") throw new TxnInputError(reply.message);
       if (attempt >= TXN_ROUTE_ATTEMPTS_MAX) {
@@ -100,18 +120,20 @@ export class RoutedTxnClient implements TxnRegionClient {
     let todo = [...items];
     for (let attempt = 1; todo.length > 0; attempt++) {
       const groups = new Map<TxnRoute, K[]>();
+      const unrouted: K[] = [];
       for (const item of todo) {
-        const route = this.routeOf(keyOf(item));
-        groups.set(route, [...(groups.get(route) ?? []), item]);
+        const route = this.#routes.find((r) => rangeContains(r, keyOf(item)));
+        if (route === undefined) unrouted.push(item);
+        else groups.set(route, [...(groups.get(route) ?? []), item]);
       }
-      todo = [];
+      todo = unrouted;
+      let stale = unrouted.length > 0;
       const replies = await Promise.all(
         [...groups].map(async ([route, part]) => ({
           part,
           reply: await this.sender.write(route, build(part)),
         })),
       );
-      let stale = false;
       for (const { part, reply } of replies) {
         if (!isRefusal(reply)) {
           if (reply.kind === "result" && !reply.result.ok && result.ok) result = reply.result;

@@ -2,7 +2,8 @@
  * What a node refuses of a `txn` or `batch` across regions before it starts the transaction
  * (src/server/node/cross_region_txn.ts): more than TXN_CROSS_REGION_KEYS_MAX distinct keys
  * or TXN_CROSS_REGION_BYTES_MAX bytes written (TOO_LARGE), a range over several keys and puts with a lease, an expiry or a condition
- * (FAILED_PRECONDITION). Nothing is asked of the oracle or any region for them.
+ * (FAILED_PRECONDITION). Nothing is asked of the oracle or any region for them. A start timestamp
+ * or reads refused for a passing reason are asked for again.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -125,4 +126,31 @@ test("cross-region txn: reads refused for a passing reason are tried again at a 
   };
   await assert.rejects(crossRegionBatch(broken, batch), refusedWith(ErrorCode.TIMEOUT));
   assert.equal(reads, 1);
+});
+
+test("cross-region txn: a start timestamp refused for a passing reason is asked for again", async () => {
+  let stamps = 0;
+  const env = {
+    // The oracle's leader is changing: the first answer is a refusal, the second a timestamp.
+    timestamp: () =>
+      ++stamps === 1
+        ? Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "not the placement leader"))
+        : Promise.resolve(stamps * 10),
+    sleep: () => Promise.resolve(),
+    nowMs: () => 0,
+  } as unknown as TxnEnv;
+  let readAt = 0;
+  const deps: CrossRegionTxnDeps = {
+    env: () => env,
+    read: (_keys, ts) => {
+      readAt = ts;
+      return Promise.reject(new Error("read"));
+    },
+  };
+  const txn = create(TxnRequestSchema, {
+    compare: [{ key: utf8("a") }],
+    success: [{ op: { case: "put", value: { key: utf8("b") } } }],
+  });
+  await assert.rejects(crossRegionTxn(deps, txn), /^Error: read$/);
+  assert.deepEqual([stamps, readAt], [2, 20], "read at the second timestamp");
 });

@@ -172,3 +172,29 @@ test("routed client: TXN_ROUTE_ATTEMPTS_MAX tries on stale routes or no leader, 
   await assert.rejects(client.rollback(1, [b("a")], TS), TxnInputError);
   assert.equal(sent.writes, 1, "an invalid request is not retried");
 });
+
+test("routed client: a key without a route fetches the routes again, as a stale route", async () => {
+  const sent = { writes: 0, reads: 0, refreshes: 0 };
+  const ok = { kind: "result", result: { ok: true } } as const;
+  const sender = {
+    write: () => (sent.writes++, Promise.resolve(ok)),
+    read: () => (sent.reads++, Promise.resolve({ kind: "get", get: { kind: "value" } } as const)),
+    routes: () => (sent.refreshes++, Promise.resolve(ROUTES)),
+  };
+  // Only region 1's route is known at first (a node holding some regions: node_txn_sender.ts).
+  const client = new RoutedTxnClient(sender, [ROUTES[0]], () => Promise.resolve());
+  assert.equal(client.regionHint(b("z")), 0, "no region known yet: a hint of 0");
+  assert.deepEqual(await client.get(0, b("z"), TS), { kind: "value" });
+  assert.equal(sent.refreshes, 1);
+  assert.equal(client.regionHint(b("z")), 2);
+  assert.deepEqual(await client.commit(0, [b("a"), b("y")], TS, TS + 1), { ok: true });
+  assert.equal(sent.writes, 2, "one commit a region");
+  // Routes that never cover the key: bounded, then the retryable TxnRouteError.
+  const none = new RoutedTxnClient(
+    { ...sender, routes: () => Promise.resolve([ROUTES[0]]) },
+    [ROUTES[0]],
+    () => Promise.resolve(),
+  );
+  await assert.rejects(none.get(0, b("z"), TS), TxnRouteError);
+  await assert.rejects(none.rollback(0, [b("z")], TS), TxnRouteError);
+});

@@ -6,9 +6,11 @@
  *
  * - database 0's strings as of the transaction's start timestamp (`snapshot`: every key the run
  *   names, read there), with the run's own writes over them;
- * - the local engine for the rest the commands of those keys look at: a key's meta record in
- *   database 0 (WRONGTYPE) and its key index (WATCH's token of an absent key). Both are at least
- *   as new as the start timestamp; a change after it conflicts at the prewrite;
+ * - for the rest the commands of those keys look at, what the reads at the start timestamp
+ *   brought of each (here or from its region's leader: server/node/keys_at.ts): its meta record
+ *   in database 0 (WRONGTYPE) and its key index's newest entry (WATCH's token of an absent key).
+ *   Both are read just after the snapshot, so at least as new as the start timestamp; a change
+ *   after it conflicts at the prewrite;
  *
  * and they may write only database 0's strings without expiry: those are what a commit puts into
  * the keyspace. Anything else — another database, a hash or set, an expiry, a key the run does
@@ -31,7 +33,7 @@ function refuse(what: string): never {
   throw new NotAcrossRegions(what);
 }
 
-/** What the storage reads besides the snapshot: the node's engine, after the reads at startTs. */
+/** What the storage reads besides the snapshot: the named keys' records read with it. */
 export interface LocalView {
   readonly now: number;
   get(engineKey: Uint8Array): Uint8Array | undefined;

@@ -5,7 +5,9 @@
  * commands across regions"):
  *
  * 1. a start timestamp; every key the run names (its commands' keys and the watched ones) is read
- *    at it, each region closed there and its locks finished;
+ *    at it, each region closed there and its locks finished — here, or by the leader of a region
+ *    this node does not hold, which also answers the key's meta record and newest key index
+ *    entry (what the executor looks at besides the strings: keys_at.ts);
  * 2. the commands run here, whole and synchronously, through the same executor as at apply
  *    (`runRedis`), over those values (TxnRedisStorage): WATCH's tokens are compared first (a
  *    watched key changed: the null reply, nothing written), and every reply — errors inside EXEC,
@@ -37,7 +39,9 @@ import { Transaction } from "../../txn/coordinator.ts";
 import { toHex } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import { checkBytes, checkKeys, checkUnleased } from "./cross_region_txn_checks.ts";
-import { type CrossRegionTxnDeps, readAll, withRetries } from "./cross_region_txn.ts";
+import { type CrossRegionTxnDeps, withRetries } from "./cross_region_txn.ts";
+import { readKeys, startTimestamp } from "./cross_region_start.ts";
+import { viewOf } from "./keys_at.ts";
 import { type RequestSession, txnOptions } from "./txn_request_session.ts";
 
 function unsupported(what: string): ServiceError {
@@ -79,7 +83,7 @@ function loneError(req: RedisRequest, reply: RedisReply): boolean {
 
 async function redisOnce(
   d: CrossRegionTxnDeps,
-  local: NonNullable<CrossRegionTxnDeps["local"]>,
+  now: () => number,
   req: RedisRequest,
   session: RequestSession | undefined,
 ): Promise<CommandOutcome> {
@@ -87,9 +91,10 @@ async function redisOnce(
   const keys = namedKeys(req);
   checkKeys(keys);
   const env = d.env();
-  const startTs = await env.timestamp();
-  const seen = await readAll(d, keys, startTs);
-  const storage = new TxnRedisStorage(local(), seen, keys, startTs);
+  const startTs = await startTimestamp(env);
+  const read = await readKeys(d, keys, startTs);
+  const seen = new Map([...read].map(([hex, at]) => [hex, at.state]));
+  const storage = new TxnRedisStorage(viewOf(keys, read, now()), seen, keys, startTs);
   const watches = req.watches.map((w) => ({ ...w, revision: Number(w.revision) }));
   const run = { db: req.db, commands: req.commands.map((c) => c.args), multi: req.multi, watches };
   let result: { reply: RedisReply; db: number };
@@ -126,7 +131,7 @@ export function crossRegionRedis(
   req: RedisRequest,
   session?: RequestSession,
 ): Promise<CommandOutcome> {
-  const local = d.local;
-  if (local === undefined) return Promise.reject(unsupported("a Redis command on this node"));
-  return withRetries(d, () => redisOnce(d, local, req, session));
+  const now = d.now;
+  if (now === undefined) return Promise.reject(unsupported("a Redis command on this node"));
+  return withRetries(d, () => redisOnce(d, now, req, session));
 }

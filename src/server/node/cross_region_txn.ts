@@ -4,7 +4,8 @@
  * docs/decisions/0019-cross-region-txns-on-nodes.md):
  *
  * 1. a start timestamp from the oracle; every key the request compares, reads or writes is read
- *    at it (each region closed at it, the locks at or below it finished: node_reads.ts);
+ *    at it (each region closed at it, the locks at or below it finished: node_reads.ts), here
+ *    or, for a region this node does not hold, by that region's leader (keys_at.ts);
  * 2. the compares decide the branch; its puts and deletes are the writes, and every key compared
  *    or read but not written is locked lock-only, so a change to it after the start timestamp is
  *    a conflict (no write skew: the transaction is serializable, not only snapshot-isolated);
@@ -50,52 +51,20 @@ import {
   opKey,
   writtenBytes,
 } from "./cross_region_txn_checks.ts";
-import { type TxnEnv, TxnLockedError } from "../../txn/lock_resolver.ts";
-import type { LocalView } from "../../kv/redis/txn_storage.ts";
+import { TxnLockedError } from "../../txn/lock_resolver.ts";
 import { TxnRouteError } from "../../txn/routed_txn_client.ts";
 import { compareBytes, toHex } from "../../util/bytes.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
+import {
+  type CrossRegionTxnDeps,
+  readAll,
+  ReadRefusedError,
+  startTimestamp,
+} from "./cross_region_start.ts";
 
-export interface CrossRegionTxnDeps {
-  /** A transaction environment on this node (node_txn_sender.ts). */
-  readonly env: () => TxnEnv;
-  /** The keys as of `revision`, read linearizably, locks finished (node_reads.ts). */
-  readonly read: (
-    keys: readonly Uint8Array[],
-    revision: number,
-  ) => Promise<(KeyState | undefined)[]>;
-  /**
-   * The node's engine for a Redis run across regions, once its keys were read at the start
-   * timestamp (cross_region_redis.ts); absent: such runs are refused.
-   */
-  readonly local?: () => LocalView;
-}
+export type { CrossRegionTxnDeps } from "./cross_region_start.ts";
 
 type OpResult = MessageInitShape<typeof TxnOpResultSchema>;
-
-/**
- * The start timestamp's reads were refused for a passing reason (a region split or changed while
- * they waited, no leader yet): nothing was written, so another attempt at a new start timestamp
- * is as good as the first, and the node makes it rather than the client.
- */
-class ReadRefusedError extends Error {}
-
-/** Reads every key at `ts` (each once). */
-export async function readAll(
-  d: CrossRegionTxnDeps,
-  keys: readonly Uint8Array[],
-  ts: number,
-): Promise<Map<string, KeyState | undefined>> {
-  const unique = new Map(keys.map((k) => [toHex(k), k]));
-  let states: (KeyState | undefined)[];
-  try {
-    states = await d.read([...unique.values()], ts);
-  } catch (err) {
-    const passing = err instanceof ServiceError && err.code === ErrorCode.UNAVAILABLE;
-    throw passing ? new ReadRefusedError(err.message) : err;
-  }
-  return new Map([...unique.keys()].map((hex, i) => [hex, states[i]]));
-}
 
 /** What the branch does to the transaction and answers, given the commit timestamp. */
 function runOps(
@@ -168,7 +137,7 @@ async function txnOnce(
   const keys = [...req.compare.map((c) => c.key), ...[...req.success, ...req.failure].map(opKey)];
   checkKeys(keys);
   const env = d.env();
-  const startTs = await env.timestamp();
+  const startTs = await startTimestamp(env);
   const seen = await readAll(d, keys, startTs);
   const succeeded = req.compare.every((c) => compareHolds(c, seen.get(toHex(c.key))));
   const branch = succeeded ? req.success : req.failure;
@@ -210,7 +179,7 @@ async function batchOnce(
     case: "write",
     value: create(WriteResponseSchema, { applied: true, deleted, revision: BigInt(revision) }),
   });
-  const txn = new Transaction(env, await env.timestamp(), txnOptions(session, answer));
+  const txn = new Transaction(env, await startTimestamp(env), txnOptions(session, answer));
   const keys = req.ops.flatMap((o) => o.op.case === undefined ? [] : [o.op.value.key]);
   const seen = await readAll(d, keys, txn.startTs);
   checkUnleased(keys, seen);

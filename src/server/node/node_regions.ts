@@ -74,6 +74,8 @@ export interface NodeRegions {
   readonly txnSender: NodeTxnSender;
   /** Finishes expired locks of the regions this node leads (on a node holding many regions). */
   readonly txnResolver: TxnResolver;
+  /** RESP WATCH's tokens, each read by its key's region (keys_at.ts). */
+  watchTokens(db: number, keys: readonly Uint8Array[]): Promise<number[]>;
   /** Start and stop the split check, the region services and (split on) the membership follower. */
   start(): void;
   stop(): void;

@@ -24,6 +24,7 @@ import { NodeReadIssuer } from "./read_issuer.ts";
 import { SNAPSHOT_MARKER } from "./region_driver.ts";
 import { skipsImage } from "./merged_image.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
+import { regionLeftNode } from "./region_refusals.ts";
 
 export type { HostedRegion, RegionHostDeps };
 import { isRegionImage, refuseSnapshot, regionImageSource } from "./region_snapshots.ts";
@@ -196,7 +197,7 @@ export class RegionHost {
     // The handle exists once the driver added the region (addSplitChildren, right after).
     const group = (): RaftGroup => {
       const h = driver.regionNode(id);
-      if (h === undefined) throw new Error(`region ${id} is not on the driver`);
+      if (h === undefined) throw regionLeftNode(id);
       return h;
     };
     const issuer = new NodeReadIssuer(o.id, group, () => kv.appliedIndex);

@@ -1,6 +1,6 @@
 /**
  * The refusals of the region router (region_router.ts): a command over several regions that no
- * transaction across regions carries, and a key no local region holds.
+ * transaction across regions carries, a key no local region holds, and a region that left.
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { ServiceError } from "../kv_service.ts";
@@ -20,4 +20,13 @@ export class NoLocalRegionError extends ServiceError {
     const hex = [...key.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
     super(ErrorCode.UNAVAILABLE, `no local region holds key 0x${hex} yet; retry`);
   }
+}
+
+/**
+ * A region that left this node (moved off, merged away) while a request held its entry: passing
+ * (the request's retry finds where it is now), not an internal error — a RESP MSET across
+ * regions answered `-ERR internal error: region 4 is not on the driver` under load.
+ */
+export function regionLeftNode(id: number): ServiceError {
+  return new ServiceError(ErrorCode.UNAVAILABLE, `region ${id} is not on the driver; retry`);
 }

@@ -6,10 +6,10 @@
  * path exactly as before.
  *
  * A `txn`, a `batch` or a Redis command or MULTI/EXEC whose keys lie in more than one region
- * runs as a transaction across regions coordinated here (decision 0019); any other command over
- * several regions is refused (FAILED_PRECONDITION), never run piecemeal: a delete of a range,
- * FLUSHDB/FLUSHALL. Leases are region 1's records, so a key attached to a lease must be in
- * region 1.
+ * (held here or not: command_regions.ts) runs as a transaction across regions coordinated here
+ * (decision 0019); any other command over several regions is refused (FAILED_PRECONDITION), never
+ * run piecemeal: a delete of a range, FLUSHDB/FLUSHALL. Leases are region 1's records, so a key
+ * attached to a lease must be in region 1.
  */
 import { create } from "@bufbuild/protobuf";
 import { CommandSchema, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
@@ -36,6 +36,7 @@ import { isSafeU64 } from "../../util/ids.ts";
 import { crossRegionRedis } from "./cross_region_redis.ts";
 import { RedisKeyOrder } from "./redis_key_order.ts";
 import { NoLocalRegionError, spansRegions } from "./region_refusals.ts";
+import { localSpread, severalRegions } from "./command_regions.ts";
 
 export interface RegionRouterDeps {
   readonly o: ResolvedNodeOptions;
@@ -50,15 +51,14 @@ export interface RegionRouterDeps {
   readonly remote?: RemoteRegions;
 }
 
+type RegionPath = { region: HostedRegion; path: CommandPath; forwarder: LeaderForwarder };
+
 export class RegionRouter {
   /**
    * Each region's path (its proposals, a forwarder to its leader) and the hosted region it is
    * for: one that left and came back is a new one, whose apply resolves only its own proposals.
    */
-  readonly #paths = new Map<
-    number,
-    { region: HostedRegion; path: CommandPath; forwarder: LeaderForwarder }
-  >();
+  readonly #paths = new Map<number, RegionPath>();
 
   /** Transactions across regions running here (txns_in_flight.ts). */
   readonly #running = new TxnsInFlight();
@@ -92,18 +92,10 @@ export class RegionRouter {
     const spans = commandSpans(command);
     if (spans.kind !== "keys") return this.#routed(command);
     const keys = spans.spans.map((s) => s.key);
-    const across = this.#spansRegions(spans.spans);
+    // Keys held elsewhere may lie in several regions: kept in order as a run across them.
+    const spread = localSpread((s) => this.regionOfSpans(s), spans.spans);
+    const across = spread === "several" || (spread === "away" && keys.length > 1);
     return this.#order.run(keys, across, () => this.#routed(command, spans));
-  }
-
-  /** Whether `spans` lie in more than one of this node's regions. */
-  #spansRegions(spans: readonly KeyRange[]): boolean {
-    try {
-      this.regionOfSpans(spans);
-      return false;
-    } catch (err) {
-      return err instanceof ServiceError && err.code === ErrorCode.FAILED_PRECONDITION;
-    }
   }
 
   /** Runs `command` in its region, or across regions; `spans`: its keys, when known. */
@@ -149,7 +141,10 @@ export class RegionRouter {
       return undefined;
     }
     if (spans.kind !== "keys") return undefined;
-    if (!this.#spansRegions(spans.spans)) return undefined;
+    const spread = localSpread((s) => this.regionOfSpans(s), spans.spans);
+    const remote = this.d.remote;
+    const lone = spans.spans.length === 1 && isSingleKey(spans.spans[0]);
+    if (spread === "one" || (spread === "away" && (remote === undefined || lone))) return undefined;
     const full = create(CommandSchema, command), body = full.body;
     // The request's session: the primary's commit records it, so a retry of the request that
     // reached another node cannot commit it again (cross_region_txn.ts).
@@ -164,7 +159,12 @@ export class RegionRouter {
         ? crossRegionRedis(deps, body.value, client)
         : Promise.reject(new Error(`not a transaction: ${body.case}`));
     const session = command.clientId ? `${command.clientId}:${command.sequence}` : undefined;
-    return this.#running.run(session, run);
+    if (spread === "several" || remote === undefined) return this.#running.run(session, run);
+    // Some keys are held elsewhere: in one region there (sent on), or across regions (run here).
+    const away = new NoLocalRegionError(spans.spans[0].key);
+    return severalRegions(this.d.host, remote, spans.spans).then((several) =>
+      several ? this.#running.run(session, run) : this.#elsewhere(remote, command, away)
+    );
   }
 
   /**

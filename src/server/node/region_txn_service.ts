@@ -9,7 +9,7 @@
 import { create } from "@bufbuild/protobuf";
 import { ErrorCode, RegionTxnResponseSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { encodeRegionCommand, type RegionOutcome } from "../../kv/region_command.ts";
-import { readRegionTxn } from "../../kv/region_txn_apply.ts";
+import { readRegionTxn, refuseRoute } from "../../kv/region_txn_apply.ts";
 import { decodeTxnRead, encodeTxnReadReply } from "../../txn/txn_read_codec.ts";
 import { decodeTxnRequest, encodeTxnRequest } from "../../txn/txn_codec.ts";
 import { errorMessage } from "../../util/errors.ts";
@@ -17,6 +17,8 @@ import { u64ToNumber } from "../../util/ids.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import type { HostedRegion } from "./hosted_region.ts";
+import { encodeServed } from "./keys_at.ts";
+import { decodeKeysAt, isKeysAt, type KeyAt, type KeysAtRequest } from "./keys_at_codec.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import { RegionChangedError } from "./proposals.ts";
 import type { RegionHost } from "./region_host.ts";
@@ -56,6 +58,9 @@ export interface RegionTxnCall {
 }
 
 export class RegionTxnService {
+  /** Serves a coordinator's reads at a start timestamp (keys_at.ts); wired by the node. */
+  keysAt: ((req: KeysAtRequest) => Promise<KeyAt[]>) | undefined;
+
   constructor(readonly d: RegionTxnServiceDeps) {}
 
   async serve(req: RegionTxnCall): Promise<CommandOutcome> {
@@ -102,6 +107,7 @@ export class RegionTxnService {
     route: { regionId: number; epoch: { version: number; confVer: number } },
     bytes: Uint8Array,
   ): Promise<Uint8Array> {
+    if (isKeysAt(bytes)) return await this.#keysAt(r, route, bytes);
     let read;
     try {
       read = decodeTxnRead(bytes);
@@ -117,6 +123,25 @@ export class RegionTxnService {
       return encodeTxnReadReply(out);
     }
     throw refusalError(out);
+  }
+
+  /** Keys of region `r` at a start timestamp, for a coordinator that does not hold it. */
+  async #keysAt(
+    r: HostedRegion,
+    route: { regionId: number; epoch: { version: number; confVer: number } },
+    bytes: Uint8Array,
+  ): Promise<Uint8Array> {
+    let req;
+    try {
+      req = decodeKeysAt(bytes);
+    } catch (err) {
+      throw invalid(err);
+    }
+    const serve = this.keysAt;
+    if (serve === undefined) throw new ServiceError(ErrorCode.UNAVAILABLE, "not ready; retry");
+    const refused = refuseRoute(r.kv.descriptor, route.regionId, route.epoch, req.keys);
+    if (refused !== undefined) throw refusalError(refused);
+    return encodeServed(await serve(req));
   }
 
   async #write(

@@ -12,7 +12,12 @@
  * times in all; then, or when placement knows no region for the key, the request fails with
  * UNAVAILABLE saying why (retryable: nothing was applied by a refused attempt).
  */
-import { type ClientResponse, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import {
+  type ClientResponse,
+  ErrorCode,
+  ReadConsistency,
+  type RegionInfo,
+} from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RequestBody } from "../../client/connection.ts";
 import { regionFromWire } from "../../client/region_wire.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
@@ -206,6 +211,31 @@ export class RemoteRegions {
     if (r.region === undefined) return undefined;
     this.#learn([{ ...r.region, leaderId: r.leader }]);
     return this.#routes.lookup(key) ?? r.region;
+  }
+
+  /**
+   * The address to send region `id`'s requests to (its leader's, else a voter's), when its route
+   * is cached (the Percolator requests of a transaction across regions: node_txn_sender.ts).
+   */
+  addressOf(id: number): string | undefined {
+    const region = this.#routes.byId(id);
+    return region === undefined ? undefined : this.#target(region);
+  }
+
+  /** Region `id`'s leader is `leader` (a NOT_LEADER answer's hint); 0: unknown. */
+  leaderIs(id: number, leader: number): void {
+    if (this.#routes.byId(id) !== undefined) this.#leaders.set(id, leader);
+  }
+
+  /**
+   * A stale route to region `id`: forgets it, and learns the refusing node's current
+   * descriptors of the region and its right neighbour (after a split, the new half), which
+   * placement may not know yet (its heartbeats lag a split); the next request asks placement
+   * only for what is still missing.
+   */
+  forget(id: number, current: readonly RegionInfo[] = []): void {
+    this.#forget(id);
+    this.#learn(current.map(regionFromWire));
   }
 
   /** The region's leader's address, else a voter's (which forwards to its leader). */

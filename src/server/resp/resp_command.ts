@@ -37,8 +37,11 @@ export interface RespConnState {
   multiFailed: boolean;
   /** WATCHed keys with their watch tokens, by "db:key". */
   readonly watches: Map<string, WatchedKey>;
-  /** A WATCH failed (no quorum, timeout): the next EXEC must not run unguarded. */
-  watchFailed: boolean;
+  /**
+   * Keys ("db:key") a WATCH could not read (no quorum, timeout): the next EXEC must not run
+   * unguarded, unless a later WATCH of the key read it.
+   */
+  readonly watchFailed: Set<string>;
   /**
    * The user the connection authenticated as; undefined: not yet (NOAUTH). With
    * authentication off every connection is "default", as on a Redis without passwords.
@@ -67,7 +70,7 @@ export function newConnState(id: number, addr = "", nowMs = 0): RespConnState {
     multi: undefined,
     multiFailed: false,
     watches: new Map(),
-    watchFailed: false,
+    watchFailed: new Set(),
     user: "default",
     authenticating: undefined,
   };
