@@ -143,6 +143,10 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const redisKeys = new RedisKeyReads(reads, remote);
   const close = (r: HostedRegion, at: number, ask: boolean) => router.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
+  reads.timestamp = () => {
+    const s = timestamps();
+    return s === undefined ? undefined : () => new Promise((use, fail) => s.take(use, fail));
+  };
   const { removal, operators, membership } = wireOperators(d, host);
   const mergeCheck = wireMerge(d, host, removal);
   const txn = wireTxns(d, { host, timestamps, reads, router });
