@@ -48,10 +48,10 @@ test("snapshot scan: a compaction past the timestamp takes a new one, at most a 
   const asked: number[] = [];
   const compacted = (at: number) =>
     new ServiceError(ErrorCode.COMPACTED, `compacted past ${at}`, 0, "", at + 1);
-  const once = async (r: KvScanRequest) => {
+  const once = (r: KvScanRequest) => {
     asked.push(r.revision ?? 0);
-    if (asked.length === 1) throw compacted(r.revision ?? 0);
-    return { items: [], nextCursor: undefined, revision: r.revision };
+    if (asked.length === 1) return Promise.reject(compacted(r.revision ?? 0));
+    return Promise.resolve({ items: [], nextCursor: undefined, revision: r.revision });
   };
   const page = await scanAtOneTimestamp({}, () => Promise.resolve(next++), once);
   assert.deepEqual(asked, [100, 101]);
