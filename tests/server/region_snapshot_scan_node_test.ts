@@ -64,7 +64,7 @@ async function transfers(client: TinyKvClient, seed: number, count: number): Pro
 }
 
 test("snapshot scan: current scans across regions on three nodes are one snapshot", {
-  timeout: 180_000,
+  timeout: 240_000,
 }, async () => {
   const c = await startCluster(3, 20, undefined, SPLIT);
   try {
