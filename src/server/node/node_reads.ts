@@ -153,11 +153,14 @@ export class NodeReads {
 
   async #scanHere(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
     const regions = this.#overlapping(request);
-    await this.barrier(consistency, regions, this.#span(request));
-    const engine = this.engine();
     const revision = request.revision ?? 0;
     const close = this.#closer(consistency);
-    if (revision !== 0 && close !== undefined) {
+    const atRevision = revision !== 0 && close !== undefined;
+    // At a revision, closing each region at it (below) is the wait: a region whose replica here
+    // has applied it holds everything at or below it. So no ReadIndex first, only the checks.
+    await this.barrier(atRevision ? "serializable" : consistency, regions, this.#span(request));
+    const engine = this.engine();
+    if (atRevision) {
       const generation = this.host.generation;
       await closeAt(regions, revision, close);
       if (this.host.generation !== generation) throw settling();
