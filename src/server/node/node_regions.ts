@@ -14,6 +14,7 @@ import type { FaultMonitor } from "./faults.ts";
 import { FirstRegion } from "./first_region.ts";
 import { RegionImageInstaller } from "./region_image_install.ts";
 import { NodeReads } from "./node_reads.ts";
+import { SharedCloses } from "./shared_closes.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { Proposals } from "./proposals.ts";
 import type { ReadBarrier } from "./read_barrier.ts";
@@ -141,7 +142,8 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const services = regionServices(d, host, (r, command) => router.proposeHere(r, command));
   const reads = new NodeReads(host, d.engine, d.faults, remote);
   const redisKeys = new RedisKeyReads(reads, remote);
-  const close = (r: HostedRegion, at: number, ask: boolean) => router.closeAt(r, at, ask);
+  const closes = new SharedCloses((r, at, ask) => router.closeAt(r, at, ask));
+  const close = (r: HostedRegion, at: number, ask: boolean) => closes.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   reads.timestamp = () => {
     const s = timestamps();
