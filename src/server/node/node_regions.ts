@@ -145,10 +145,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const closes = new SharedCloses((r, at, ask) => router.closeAt(r, at, ask));
   const close = (r: HostedRegion, at: number, ask: boolean) => closes.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
-  reads.timestamp = () => {
-    const s = timestamps();
-    return s === undefined ? undefined : () => new Promise((use, fail) => s.take(use, fail));
-  };
+  reads.timestamp = () => timestamps() === undefined ? undefined : () => stamps.next();
   const { removal, operators, membership } = wireOperators(d, host);
   const mergeCheck = wireMerge(d, host, removal);
   const txn = wireTxns(d, { host, timestamps, reads, router });
