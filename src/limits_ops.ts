@@ -72,6 +72,8 @@ export const TXN_COMMAND_BYTES_MAX = 32 * MiB;
 export const TXN_SCAN_ENTRIES_MAX = 1_024;
 /** Tries of one request on stale routes or leaders before it fails (retryable) to the caller. */
 export const TXN_ROUTE_ATTEMPTS_MAX = 16;
+/** Timestamps one current scan over several regions takes while compactions pass them. */
+export const SNAPSHOT_SCAN_ATTEMPTS_MAX = 3;
 /** Distinct keys one `txn` or `batch` across regions may read or write (node_reads per key). */
 export const TXN_CROSS_REGION_KEYS_MAX = 1_024;
 /**

@@ -6,9 +6,10 @@
  */
 import { HISTORY_READ_RECORDS_MAX } from "../limits.ts";
 import type { Db, Snapshot } from "../storage/db.ts";
-import { CompactedError, FutureRevisionError } from "./revision_errors.ts";
+import { CompactedError, FutureRevisionError, MissingHistoryError } from "./revision_errors.ts";
 import { equalBytes } from "../util/bytes.ts";
-import { ChangeType, decodeHistory, decodeIndexEntry } from "./key_record.ts";
+import { ChangeType, decodeCurrent, decodeHistory, decodeIndexEntry } from "./key_record.ts";
+import { dataKey } from "./keyspace.ts";
 import {
   inRange,
   isExpired,
@@ -31,17 +32,40 @@ export async function stateAt(
   view: HistoryView,
   key: Uint8Array,
   revision: number,
+  lenient = false,
 ): Promise<KeyState | undefined> {
   if (!view.owns(key)) return undefined;
   for await (const [k, v] of snap.scan({ start: indexKey(key, revision), end: indexKeyEnd(key) })) {
     const entry = decodeIndexEntry(v);
     if (entry.type === ChangeType.Delete) return undefined;
     const rev = parseIndexKey(k).revision;
-    const raw = snap.get(view.recordKey(snap, key, rev, entry.sub));
-    if (raw === undefined) return undefined; // compacted while indexed: cannot happen at rev >= C
-    return decodeHistory(rev, raw).state;
+    return recordState(snap, view, key, rev, entry.sub, lenient);
   }
   return undefined;
+}
+
+/**
+ * `key`'s state in its change at `rev`/`sub`. A replica made from a region image after a split
+ * lacks the records of the ancestors' feeds (the image carries the region's own), while the key
+ * index names them: a key unchanged since is then read from its current record, the same
+ * version; one changed since throws MissingHistoryError (undefined when `lenient`: a watch's
+ * previous value) rather than read as absent.
+ */
+function recordState(
+  snap: Snapshot,
+  view: HistoryView,
+  key: Uint8Array,
+  rev: number,
+  sub: number,
+  lenient: boolean,
+): KeyState | undefined {
+  const raw = snap.get(view.recordKey(snap, key, rev, sub));
+  if (raw !== undefined) return decodeHistory(rev, raw).state;
+  const current = snap.get(dataKey(key));
+  const now = current === undefined ? undefined : decodeCurrent(key, current);
+  if (now?.modRevision === rev) return now;
+  if (lenient) return undefined;
+  throw new MissingHistoryError(rev);
 }
 
 /** Keys of `range` as of `revision`, in key order, from `after` (exclusive), up to `limit`. */
@@ -71,8 +95,8 @@ export async function rangeAt(
     const entry = decodeIndexEntry(v);
     if (entry.type === ChangeType.Delete) continue;
     if (states.length === limit) return { states, more: true };
-    const raw = snap.get(view.recordKey(snap, key, rev, entry.sub));
-    if (raw !== undefined) states.push(decodeHistory(rev, raw).state);
+    const state = recordState(snap, view, key, rev, entry.sub, false);
+    if (state !== undefined) states.push(state);
   }
   return { states, more: false };
 }
@@ -167,7 +191,9 @@ async function readSegment(
     const change = decodeHistory(revision, v);
     if (!inRange(range, change.state.key) || !view.owns(change.state.key)) continue;
     const type = change.type === ChangeType.Put ? "put" : "delete";
-    const prev = o.prevKv ? await stateAt(snap, view, change.state.key, revision - 1) : undefined;
+    const prev = o.prevKv
+      ? await stateAt(snap, view, change.state.key, revision - 1, true)
+      : undefined;
     page.events.push(
       prev === undefined ? { type, kv: change.state } : { type, kv: change.state, prev },
     );

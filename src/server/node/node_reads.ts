@@ -20,7 +20,6 @@ import { type KvScanPage, type KvScanRequest, scanRange } from "../../kv/kv_scan
 import type { KvStateMachine } from "../../kv/state_machine.ts";
 import type { KeyState } from "../../kv/key_state.ts";
 import { overlaps } from "../../region/descriptor.ts";
-import { compareBytes } from "../../util/bytes.ts";
 import { type Consistency, type KeyRead, ServiceError } from "../kv_service.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { FaultMonitor } from "./faults.ts";
@@ -29,7 +28,9 @@ import { revisionRead } from "./revision_reads.ts";
 import { closeAt, scanAt } from "./reads_at_timestamp.ts";
 import type { RemoteRegions } from "./remote_regions.ts";
 import { scanAcross } from "./scan_parts.ts";
+import { covers, overlapping } from "./region_coverage.ts";
 import { keySpan, type ReadLocks, type ReadSpan } from "./read_locks.ts";
+import { scanAtOneTimestamp, spansRegions, wantsOneTimestamp } from "./snapshot_scan.ts";
 
 /**
  * Some keys have no local region: a split applied here whose child is not served yet, or a
@@ -42,44 +43,7 @@ export function unsettled(host: RegionHost): boolean {
 }
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * Two local regions overlap (in key order): the node re-applies a split after a crash, or holds a
- * parent and a child of different ages. No read is served until that settles.
- */
-function overlapping(regions: readonly HostedRegion[]): boolean {
-  for (let i = 1; i < regions.length; i++) {
-    const before = regions[i - 1].kv.descriptor;
-    if (before.end.length === 0 || compareBytes(before.end, regions[i].kv.descriptor.start) > 0) {
-      return true;
-    }
-  }
-  return false;
-}
 const WHOLE = { start: EMPTY, end: EMPTY };
-
-/**
- * Whether `regions` (in key order) cover `span` without a gap. Region 1 alone need not be the
- * whole keyspace (a node that installed its image past a split holds only its part, with stale
- * records of the rest until the children's images come), and once placement moves replicas a
- * node holds only some regions: a read is served only over ranges its local regions cover.
- */
-export function covers(
-  regions: readonly HostedRegion[],
-  span: { start: Uint8Array; end: Uint8Array },
-): boolean {
-  let at = span.start;
-  const done = () => span.end.length > 0 && compareBytes(at, span.end) >= 0;
-  for (const r of regions) {
-    const d = r.kv.descriptor;
-    if (d.end.length > 0 && compareBytes(d.end, at) <= 0) continue; // before the span
-    if (compareBytes(d.start, at) > 0) return done();
-    if (d.end.length === 0) return true;
-    at = d.end;
-    if (done()) return true;
-  }
-  return done();
-}
 
 function settling(): ServiceError {
   return new ServiceError(ErrorCode.UNAVAILABLE, "a region split while the read waited; retry");
@@ -168,11 +132,19 @@ export class NodeReads {
     );
   }
 
+  /** A timestamp from the oracle, for reads across regions (snapshot_scan.ts); undefined: none. */
+  timestamp: () => (() => Promise<number>) | undefined = () => undefined;
+
   async scan(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
-    const remote = this.remote;
-    if (remote === undefined || request.hereOnly || covers(this.host.all(), this.#span(request))) {
-      return await this.#scanHere(request, consistency);
+    const remote = this.remote, span = this.#span(request), timestamp = this.timestamp();
+    const covered = remote === undefined || request.hereOnly || covers(this.host.all(), span);
+    if (
+      timestamp !== undefined && wantsOneTimestamp(request, consistency) &&
+      await spansRegions(this.host.all(), covered, remote, span)
+    ) {
+      return await scanAtOneTimestamp(request, timestamp, (r) => this.scan(r, consistency));
     }
+    if (covered) return await this.#scanHere(request, consistency);
     // Part of the range is held elsewhere: stitched from local and remote parts.
     this.faults.check("read");
     const local = (part: KvScanRequest) => this.#scanHere(part, consistency);
@@ -181,11 +153,14 @@ export class NodeReads {
 
   async #scanHere(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
     const regions = this.#overlapping(request);
-    await this.barrier(consistency, regions, this.#span(request));
-    const engine = this.engine();
     const revision = request.revision ?? 0;
     const close = this.#closer(consistency);
-    if (revision !== 0 && close !== undefined) {
+    const atRevision = revision !== 0 && close !== undefined;
+    // At a revision, closing each region at it (below) is the wait: a region whose replica here
+    // has applied it holds everything at or below it. So no ReadIndex first, only the checks.
+    await this.barrier(atRevision ? "serializable" : consistency, regions, this.#span(request));
+    const engine = this.engine();
+    if (atRevision) {
       const generation = this.host.generation;
       await closeAt(regions, revision, close);
       if (this.host.generation !== generation) throw settling();

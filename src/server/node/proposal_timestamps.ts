@@ -67,6 +67,11 @@ export class ProposalTimestamps {
     queueMicrotask(() => this.#send());
   }
 
+  /** A new timestamp, for a read (`take` as a promise). */
+  next(): Promise<number> {
+    return new Promise((use, fail) => this.take(use, fail));
+  }
+
   #send(): void {
     const batch = this.#queue.splice(0, this.batchMax);
     if (batch.length === 0) {

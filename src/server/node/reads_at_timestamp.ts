@@ -15,7 +15,7 @@
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { type KvScanPage, type KvScanRequest } from "../../kv/kv_scan.ts";
-import { SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX } from "../../limits.ts";
+import { SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX, SCAN_OFFSET_MAX } from "../../limits.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { EngineHolder } from "./engine_holder.ts";
@@ -58,7 +58,10 @@ function clip(request: KvScanRequest, r: HostedRegion): KvScanRequest | undefine
 
 /**
  * One page of a scan at `revision` over `regions` (in key order, each closed at it): each
- * region's part is read from its own history, and the parts are stitched in key order.
+ * region's part is read from its own history, and the parts are stitched in key order. The
+ * first `offset` keys are skipped (a current scan over several regions read at one timestamp may
+ * ask for one: snapshot_scan.ts); each read asks for what the page still needs, so a region's
+ * part is read in pages of at most SCAN_LIMIT_MAX, each one (expired keys aside) adding a key.
  */
 export async function scanAt(
   engine: EngineHolder,
@@ -67,19 +70,23 @@ export async function scanAt(
   revision: number,
 ): Promise<KvScanPage> {
   const limit = Math.min(request.limit || SCAN_LIMIT_DEFAULT, SCAN_LIMIT_MAX);
+  let skip = Math.min(request.offset ?? 0, SCAN_OFFSET_MAX);
   const items: KvScanPage["items"] = [];
+  const need = () => Math.min(SCAN_LIMIT_MAX, skip + limit - items.length);
   for (let i = 0; i < regions.length; i++) {
-    const part = clip(request, regions[i]);
-    if (part === undefined) continue;
     const kv = regions[i].kv.kv;
-    const page = await revisionRead(
-      engine,
-      () => kv.scan({ ...part, limit: limit - items.length, revision }),
-    );
-    items.push(...page.items);
-    const full = items.length >= limit && i < regions.length - 1;
-    if (page.nextCursor !== undefined || full) {
-      return { items, nextCursor: items[items.length - 1]?.key, revision };
+    let part = clip(request, regions[i]);
+    while (part !== undefined) {
+      const ask: KvScanRequest = { ...part, offset: 0, limit: need(), revision };
+      const page = await revisionRead(engine, () => kv.scan(ask));
+      const skipped = Math.min(skip, page.items.length);
+      skip -= skipped;
+      items.push(...page.items.slice(skipped));
+      const more = page.nextCursor !== undefined;
+      if (items.length >= limit && (more || i < regions.length - 1)) {
+        return { items, nextCursor: items[items.length - 1]?.key, revision };
+      }
+      part = more ? { ...part, cursor: page.nextCursor } : undefined;
     }
   }
   return { items, nextCursor: undefined, revision };

@@ -4,7 +4,11 @@
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type ClientResponseSchema, ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
-import { CompactedError, FutureRevisionError } from "../../kv/revision_errors.ts";
+import {
+  CompactedError,
+  FutureRevisionError,
+  MissingHistoryError,
+} from "../../kv/revision_errors.ts";
 import { DecodeError } from "../../util/coding.ts";
 import { ServiceError } from "../kv_service.ts";
 
@@ -40,6 +44,7 @@ export function responseOfError(err: unknown): ResponseInit | undefined {
   if (err instanceof FutureRevisionError) {
     return errorResponse(ErrorCode.FUTURE_REVISION, err.message);
   }
+  if (err instanceof MissingHistoryError) return errorResponse(ErrorCode.UNAVAILABLE, err.message);
   if (err instanceof DecodeError) return errorResponse(ErrorCode.INVALID_ARGUMENT, err.message);
   return undefined;
 }
