@@ -64,9 +64,14 @@ async function scanOnce(scanner: TinyKvClient, o: OrderedWrites, before: Acked, 
 }
 
 /**
- * Runs the writer and one scanner a client (each at most `scans` scans, until the writer ends);
- * resolves with the scans that answered.
+ * Runs the writer and one scanner a client (each at most `scans` scans, until the writer ends and
+ * at least SCANS_ANSWERED_MIN scans answered in all: on a loaded machine the writer can finish
+ * first, and the scans after it still check the final state); resolves with the scans that
+ * answered.
  */
+/** Scans the ordered-writes runs answer at least (the tests assert it). */
+export const SCANS_ANSWERED_MIN = 30;
+
 export async function orderedWrites(
   writer: TinyKvClient,
   scanners: readonly TinyKvClient[],
@@ -91,7 +96,7 @@ export async function orderedWrites(
     }
   };
   const scan = async (scanner: TinyKvClient) => {
-    for (let i = 0; i < scans && !done; i++) {
+    for (let i = 0; i < scans && (!done || answered < SCANS_ANSWERED_MIN); i++) {
       try {
         await scanOnce(scanner, o, { ...acked }, i);
         answered++;

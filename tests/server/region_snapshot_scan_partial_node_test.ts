@@ -14,7 +14,7 @@ import { utf8 } from "../../src/util/bytes.ts";
 import { startCluster } from "./cluster_helpers.ts";
 import { lacking, PARTIAL_OPTIONS, splitRegions } from "./region_lacking_helpers.ts";
 import { key, putRetrying, until } from "./region_split_helpers.ts";
-import { orderedWrites } from "./region_snapshot_scan_helpers.ts";
+import { orderedWrites, SCANS_ANSWERED_MIN } from "./region_snapshot_scan_helpers.ts";
 
 test("snapshot scan: a node holding some regions scans two regions at one timestamp", {
   timeout: 240_000,
@@ -54,7 +54,7 @@ test("snapshot scan: a node holding some regions scans two regions at one timest
       start: a,
       end: b + "~",
     });
-    assert.ok(answered >= 30, `${answered} scans answered`);
+    assert.ok(answered >= SCANS_ANSWERED_MIN, `${answered} scans answered`);
   } finally {
     await c.close();
   }
