@@ -79,12 +79,12 @@ export async function handleRedisKeys(
   service: KvService,
   fallback: Consistency,
 ): Promise<ResponseInit> {
-  if (service.redisKeys === undefined) {
-    return errorResponse(ErrorCode.FAILED_PRECONDITION, "this node serves no Redis key reads");
-  }
   const why = problemOf(r);
   if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
   if (r.setScan) return await setScan(req, r, service, fallback);
+  if (service.redisKeys === undefined) {
+    return errorResponse(ErrorCode.FAILED_PRECONDITION, "this node serves no Redis key reads");
+  }
   const page = await service.redisKeys({
     db: r.db,
     span: { start: r.start, end: r.end },
