@@ -4,15 +4,17 @@
  * (partial_layout.ts). Sets in that region (read by its replicas), a set in a region the node
  * holds among several (read here), a set in database 1, a missing key and keys of other types:
  * every page of each iteration (COUNT 1 to capped, MATCH), and Redis 7's errors for bad input,
- * answer the same bytes as a one-region node holding the same keys.
+ * answer the same bytes as a one-region node holding the same keys. Then the set's region splits
+ * in the middle of an SSCAN iteration: its cursor stays valid and every member is returned.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { containsKey } from "../../src/region/descriptor.ts";
 import { compareBytes, utf8 } from "../../src/util/bytes.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
-import { PARTIAL, partialLayout } from "./partial_layout.ts";
-import { respRetrying } from "./region_lacking_helpers.ts";
+import { PARTIAL, type PartialLayout, partialLayout } from "./partial_layout.ts";
+import { respRetrying, splitRegions } from "./region_lacking_helpers.ts";
+import { noise } from "./region_split_helpers.ts";
 import { RawClient } from "./resp/resp_test_client.ts";
 
 /** An SSCAN reply's cursor and members. */
@@ -133,7 +135,9 @@ async function script(resp: RawClient, k: Keys): Promise<string[]> {
 }
 
 /** Names for the keys: `:s` sets beside the layout's keys, in the region asked. */
-function keysFor(c: TestCluster, layout: Awaited<ReturnType<typeof partialLayout>>): Keys {
+type Layout = PartialLayout;
+
+function keysFor(c: TestCluster, layout: Layout): Keys {
   const { node, region, away, here } = layout;
   const inRegion = (name: string) => containsKey(region, utf8(name));
   const awaySets = away.map((k) => `${k}:s`).filter(inRegion).slice(0, 2);
@@ -144,6 +148,23 @@ function keysFor(c: TestCluster, layout: Awaited<ReturnType<typeof partialLayout
   const others = away.map((k) => [`${k}:t`, `${k}:h`, `${k}:none`]).find((n) => n.every(inRegion));
   if (others === undefined) throw new Error("no other names in the region held elsewhere");
   return { awaySets, hereSet, string: others[0], hash: others[1], missing: others[2] };
+}
+
+/** Writes to `region`'s keys through its replicas until it splits (at most 300 puts, 120 s). */
+async function splitOnce(c: TestCluster, layout: Layout): Promise<void> {
+  const { region, away } = layout;
+  const current = splitRegions(c).find((d) => d.id === region.id) ?? region;
+  const replicas = c.client(current.replicas.map((p) => p.nodeId));
+  for (const s of c.servers.values()) s.node.local.splitCheck.start();
+  const epoch = current.epoch.version;
+  const grown = () => splitRegions(c).some((d) => d.id === region.id && d.epoch.version > epoch);
+  // A put that fails (a leader moving under load) is not retried: only the split matters here.
+  const deadline = Date.now() + 120_000;
+  for (let i = 0; i < 300 && !grown() && Date.now() < deadline; i++) {
+    await replicas.put(away[i % away.length], `w${i}-${noise(120)}`).catch(() => {});
+  }
+  for (const s of c.servers.values()) s.node.local.splitCheck.stop();
+  assert.ok(grown(), `region ${region.id} split`);
 }
 
 test("RESP SSCAN on a node holding some regions answers as one region does", {
@@ -190,6 +211,24 @@ test("RESP SSCAN on a node holding some regions answers as one region does", {
     assert.equal(expected[expected.length - 1], EMPTY, "database 1 has no second set");
     for (const line of ERRORS) assert.ok(expected.includes(line), line);
     assert.ok(!got.some((r) => /^-(TRYAGAIN|CLUSTERDOWN|TIMEOUT)/.test(r)), "no refusal left");
+
+    // The set's region splits in the middle of an iteration: the cursor (a member) stays valid,
+    // the node's route to the region is replaced, and every member is returned.
+    const resp = await connect(c, node);
+    const seen = new Set<string>();
+    let cursor = "0";
+    const page = async () => {
+      const p = sscanPage(
+        await respRetrying(resp, ["SSCAN", k.awaySets[0], cursor, "COUNT", "5"], true),
+      );
+      p.members.forEach((m) => seen.add(m));
+      cursor = p.cursor;
+    };
+    for (let i = 0; i < 3; i++) await page();
+    await splitOnce(c, layout);
+    for (let i = 0; i < 40 && cursor !== "0"; i++) await page();
+    assert.equal(cursor, "0", "the iteration ended");
+    assert.deepEqual([...seen].sort(), [...MEMBERS].sort(), "every member once at least");
   } finally {
     for (const r of open) r.close();
     await c.close();
