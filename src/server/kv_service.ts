@@ -17,7 +17,7 @@ import type { KvStateMachine } from "../kv/state_machine.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
 import type { NodeStatus } from "./node/status_types.ts";
 import type { PlacementPort } from "./placement/placement_handler.ts";
-import type { RedisKeysReader } from "./redis_keys.ts";
+import type { RedisKeysReader, SetScanReader } from "./redis_keys.ts";
 
 /** A key's state (undefined: absent) as of `revision`, the store revision the read saw. */
 export interface KeyRead {
@@ -90,6 +90,8 @@ export interface KvService {
   readonly regionTxn?: (req: RegionTxnRequest) => Promise<CommandOutcome>;
   /** Reads of Redis keys over a span (src/server/redis_keys.ts); absent: refused. */
   readonly redisKeys?: RedisKeysReader;
+  /** One SSCAN page of a set in any region (src/server/redis_keys.ts); absent: refused. */
+  readonly redisSetScan?: SetScanReader;
   /**
    * RESP WATCH's tokens (watch_token.ts) of `keys` in database `db` on a node holding only some
    * regions, each read by its region (server/node/keys_at.ts); absent: read from `readState`.

@@ -5,6 +5,7 @@
  * other regions' replicas (`RedisKeysRequest`). A Redis key of any database lies in the region
  * holding the same bytes as a user key, so a span of user keys is a span of Redis keys too.
  */
+import type { MemberPage, MemberScanOptions } from "../kv/redis/member_scan_page.ts";
 import type { RedisType } from "../kv/redis/meta_record.ts";
 import type { KeySpan } from "../region/region_catalog.ts";
 import type { Consistency } from "./kv_service.ts";
@@ -39,3 +40,26 @@ export interface RedisKeysPage {
 
 /** How a node answers RedisKeysQuery (src/server/node/redis_key_reads.ts). */
 export type RedisKeysReader = (q: RedisKeysQuery, c: Consistency) => Promise<RedisKeysPage>;
+
+/**
+ * One SSCAN page of the set at `key` in database `db`, for RESP `SSCAN` on a node that may not
+ * hold the key's region: read by a replica of that region (a `RedisKeysRequest` with
+ * `set_scan`), never sent on again when `hereOnly`.
+ */
+export interface SetScanQuery {
+  readonly db: number;
+  readonly key: Uint8Array;
+  /** The member the scan resumes after (exclusive); undefined: from the first. */
+  readonly after: Uint8Array | undefined;
+  readonly options: MemberScanOptions;
+  readonly hereOnly: boolean;
+}
+
+export interface SetScanPage {
+  /** The key's type; undefined: no such key (or it expired). The page is empty unless a set. */
+  readonly type: RedisType | undefined;
+  readonly page: MemberPage;
+}
+
+/** How a node answers SetScanQuery (src/server/node/redis_key_reads.ts). */
+export type SetScanReader = (q: SetScanQuery, c: Consistency) => Promise<SetScanPage>;

@@ -12,7 +12,7 @@ import type { NodeService } from "./node/node_service.ts";
 import { NodeRegionCatalog } from "./node/node_region_catalog.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
 import type { RegionTxnRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
-import type { RedisKeysReader } from "./redis_keys.ts";
+import type { RedisKeysReader, SetScanReader } from "./redis_keys.ts";
 
 /**
  * What the client ports serve: the node, metered, with its region catalog. Today's node is one
@@ -29,7 +29,8 @@ export function servedService(
   const metered = meteredService(node, metrics, node.o.clock, node.o.logger, slowRequestMs);
   const regionTxn = (req: RegionTxnRequest) => node.local.txns.serve(req);
   const redisKeys: RedisKeysReader = (q, c) => node.local.redisKeys.read(q, c);
+  const redisSetScan: SetScanReader = (q, c) => node.local.redisKeys.setScan(q, c);
   const watchTokens = node.local.watchTokens;
   const placement = node.raft.placement;
-  return { ...metered, regions, placement, regionTxn, redisKeys, watchTokens };
+  return { ...metered, regions, placement, regionTxn, redisKeys, redisSetScan, watchTokens };
 }

@@ -43,7 +43,7 @@ function tooLong(what: string, bytes: number, max: number): never {
  * A key whose engine keys would pass the engine's limit would stop the node at
  * apply. Database 0's key index (0x04) stores each 0x00 byte of a key as two.
  */
-function checkKey(key: Uint8Array): void {
+export function checkKey(key: Uint8Array): void {
   const n = escapedLength(key);
   if (n > KV_KEY_BYTES_MAX) {
     tooLong(n === key.length ? "key" : "key (0x00 bytes counted twice)", n, KV_KEY_BYTES_MAX);

@@ -10,15 +10,22 @@ import { RedisDb } from "../../kv/redis/database.ts";
 import { REDIS_DATABASES } from "../../limits.ts";
 import { readStorageOf } from "../../kv/redis/read_run.ts";
 import { overlaps } from "../../region/descriptor.ts";
-import type { KeySpan } from "../../region/region_catalog.ts";
+import { type KeySpan, keySpan } from "../../region/region_catalog.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import { type Consistency, ServiceError } from "../kv_service.ts";
-import type { RedisKeyEntry, RedisKeysPage, RedisKeysQuery } from "../redis_keys.ts";
+import type {
+  RedisKeyEntry,
+  RedisKeysPage,
+  RedisKeysQuery,
+  SetScanPage,
+  SetScanQuery,
+} from "../redis_keys.ts";
 import type { NodeReads } from "./node_reads.ts";
 import { covers } from "./region_coverage.ts";
 import type { HostedRegion } from "./region_host.ts";
 import type { RemoteRegions } from "./remote_regions.ts";
 import { stitchedRedisKeys } from "./stitched_redis_keys.ts";
+import { remoteSetScan, setScanOf } from "./set_scan_reads.ts";
 
 /** Whether `inner` lies within `outer` (empty end: no bound). */
 function within(inner: KeySpan, outer: KeySpan): boolean {
@@ -42,6 +49,25 @@ export class RedisKeyReads {
       here: (part) => this.read({ ...part, hereOnly: true }, c),
       consistency: c,
     }, q);
+  }
+
+  /** One SSCAN page of a set: read here when a local region holds its key (set_scan_reads.ts). */
+  setScan(q: SetScanQuery, c: Consistency): Promise<SetScanPage> {
+    const remote = this.remote;
+    if (remote === undefined || q.hereOnly || covers(this.reads.host.all(), keySpan(q.key))) {
+      return this.#setScanHere(q, c);
+    }
+    this.reads.faults.check("read");
+    return remoteSetScan(remote, q, c);
+  }
+
+  async #setScanHere(q: SetScanQuery, c: Consistency): Promise<SetScanPage> {
+    await this.#ready(keySpan(q.key), c);
+    const region = this.reads.host.regionFor(q.key);
+    if (region === undefined) {
+      throw new ServiceError(ErrorCode.KEY_NOT_IN_REGION, "no local region holds the set's key");
+    }
+    return this.reads.engine().readNow(() => setScanOf(region.kv.kv, q));
   }
 
   /** The local regions `span` overlaps, once their barriers and the locks in it are met. */

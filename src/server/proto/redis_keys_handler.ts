@@ -1,16 +1,20 @@
 /**
  * `RedisKeysRequest` (docs/protocol.md): one region's Redis keys over a span, or its key count,
  * for a node stitching RESP SCAN, KEYS or DBSIZE over regions it does not hold
- * (src/server/node/stitched_redis_keys.ts). Peers only (request_access.ts); a routed request is
+ * (src/server/node/stitched_redis_keys.ts); or, with `set_scan`, one SSCAN page of a set in the
+ * region (src/server/node/set_scan_reads.ts). Peers only (request_access.ts); a routed request is
  * checked against its region first (route_check.ts) and served from this node's regions only.
- * Decoded from untrusted bytes: the database, the limit and the span are checked before the read.
+ * Decoded from untrusted bytes: the database, the limit, the span and the set's key are checked
+ * before the read.
  */
 import {
   type ClientRequest,
   ErrorCode,
   type RedisKeysRequest,
 } from "../../gen/tinykv/v1/tinykv_pb.ts";
-import { REDIS_DATABASES } from "../../limits.ts";
+import { checkKey } from "../../kv/redis/database.ts";
+import { RedisError } from "../../kv/redis/errors.ts";
+import { REDIS_DATABASES, SCAN_LIMIT_MAX } from "../../limits.ts";
 import { REDIS_KEYS_PART_MAX } from "../../limits_ops.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
@@ -20,11 +24,53 @@ import { errorResponse, type ResponseInit } from "./responses.ts";
 /** Why the request is malformed, or undefined. */
 function problemOf(r: RedisKeysRequest): string | undefined {
   if (r.db >= REDIS_DATABASES) return `db ${r.db} is not a Redis database (0-15)`;
+  if (r.setScan) return setScanProblem(r);
   if (!r.count && (r.limit < 1 || r.limit > REDIS_KEYS_PART_MAX)) {
     return `limit ${r.limit} is not within 1-${REDIS_KEYS_PART_MAX}`;
   }
   if (r.end.length > 0 && compareBytes(r.start, r.end) >= 0) return "start is not below end";
   return undefined;
+}
+
+/** Why an SSCAN page's request is malformed (a key the engine could not hold), or undefined. */
+function setScanProblem(r: RedisKeysRequest): string | undefined {
+  if (r.limit < 1 || r.limit > SCAN_LIMIT_MAX) {
+    return `limit ${r.limit} is not within 1-${SCAN_LIMIT_MAX}`;
+  }
+  try {
+    checkKey(r.setKey);
+  } catch (err) {
+    if (err instanceof RedisError) return err.message;
+    throw err;
+  }
+  return undefined;
+}
+
+/** One SSCAN page of the set at `r.setKey`. */
+async function setScan(
+  req: ClientRequest,
+  r: RedisKeysRequest,
+  service: KvService,
+  fallback: Consistency,
+): Promise<ResponseInit> {
+  if (service.redisSetScan === undefined) {
+    return errorResponse(ErrorCode.FAILED_PRECONDITION, "this node serves no SSCAN reads");
+  }
+  const s = await service.redisSetScan({
+    db: r.db,
+    key: r.setKey,
+    after: r.hasAfter ? r.after : undefined,
+    options: { pattern: r.hasPattern ? r.pattern : undefined, count: r.limit },
+    hereOnly: req.route !== undefined,
+  }, consistencyOf(r.consistency, fallback));
+  const next = s.page.next;
+  const value = {
+    keyType: s.type ?? 0,
+    members: s.page.items,
+    next: next ?? new Uint8Array(0),
+    hasNext: next !== undefined,
+  };
+  return { body: { case: "redisKeys", value } };
 }
 
 export async function handleRedisKeys(
@@ -33,11 +79,12 @@ export async function handleRedisKeys(
   service: KvService,
   fallback: Consistency,
 ): Promise<ResponseInit> {
+  const why = problemOf(r);
+  if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
+  if (r.setScan) return await setScan(req, r, service, fallback);
   if (service.redisKeys === undefined) {
     return errorResponse(ErrorCode.FAILED_PRECONDITION, "this node serves no Redis key reads");
   }
-  const why = problemOf(r);
-  if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
   const page = await service.redisKeys({
     db: r.db,
     span: { start: r.start, end: r.end },

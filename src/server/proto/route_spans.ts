@@ -24,8 +24,10 @@ export function requestSpans(req: ClientRequest): KeySpan[] | undefined {
       return b.value.ops.flatMap((o) => o.op.value === undefined ? [] : [keySpan(o.op.value.key)]);
     case "scan":
       return [scanSpan(b.value)];
-    case "redisKeys":
-      return [{ start: b.value.start, end: b.value.end }];
+    case "redisKeys": // an SSCAN page: its set's key; else the span of keys
+      return [
+        b.value.setScan ? keySpan(b.value.setKey) : { start: b.value.start, end: b.value.end },
+      ];
     case "txn":
       return [
         ...b.value.compare.map((c) => keySpan(c.key)),

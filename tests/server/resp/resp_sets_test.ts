@@ -118,7 +118,11 @@ test("RESP sets: SSCAN checks the cursor, then the key, its type, then the optio
     try {
       await c.send("SADD", "s", "a", "b", "c", "d");
       await c.send("SET", "str", "v");
+      await c.send("SADD", "e", "", "a");
       const cases: [string[], string][] = [
+        // The empty member is a member, first in byte order (it was skipped).
+        [["SSCAN", "e", "0"], "*2\r\n$1\r\n0\r\n*2\r\n$0\r\n\r\n$1\r\na\r\n"],
+        [["SSCAN", "e", "0", "MATCH", ""], "*2\r\n$1\r\n0\r\n*1\r\n$0\r\n\r\n"],
         [
           ["SSCAN", "s", "0", "MATCH", "[ab]", "COUNT", "100"],
           "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n",
