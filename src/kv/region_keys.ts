@@ -27,6 +27,8 @@ export const REGION_NAMESPACE = 0x10;
 export const DEFAULT_REGION_ID = 1;
 /** Bytes before the kind: the namespace byte and the region id. */
 const HEAD = 9;
+/** Where a region key's kind byte is (after its namespace byte and u64 region id). */
+export const REGION_KIND_AT = HEAD;
 
 /** Kind bytes: the namespace each record had before regions. Never renumber. */
 export const RegionKind = {
@@ -81,6 +83,12 @@ export class RegionKeys {
   readonly redisExpiryPrefix: Uint8Array;
   readonly garbagePrefix: Uint8Array;
   readonly garbageEnd: Uint8Array;
+  /**
+   * Engine batches written that changed this region's expiry indexes (WriteSet.clear, after
+   * the write): the expiry sweep reads the indexes again only once this moved or a key it read
+   * is due (region_services.ts). Not persisted; compared only for equality.
+   */
+  expiryWrites = 0;
 
   constructor(readonly id: number) {
     if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`region id ${id}`);

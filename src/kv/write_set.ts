@@ -6,7 +6,7 @@
 import type { WriteOp } from "../storage/db.ts";
 import { compareBytes } from "../util/bytes.ts";
 import { Namespace } from "./keyspace.ts";
-import { type RegionKeys, regionKeys } from "./region_keys.ts";
+import { REGION_KIND_AT, type RegionKeys, regionKeys, RegionKind } from "./region_keys.ts";
 import { inSpanFrom, type KeySpan } from "./snapshot_ranges.ts";
 
 /** A write an apply makes besides a command's: a put, or a delete when `value` is null. */
@@ -69,6 +69,8 @@ export class WriteSet {
   #freshIds: Set<string> | undefined;
   #overlap = 0;
   #bytes = 0;
+  /** Whether a write changes the region's expiry indexes (counted in `region.expiryWrites`). */
+  #expiry = false;
   /**
    * Whether the last `get` found the key among the pending writes of this set or of a set
    * under it (false: it came from the engine, so the pass has not written the key).
@@ -186,6 +188,8 @@ export class WriteSet {
   ): void {
     this.writes++;
     if (key[0] !== Namespace.Data) {
+      const kind = key[REGION_KIND_AT];
+      if (kind === RegionKind.Expiry || kind === RegionKind.RedisExpiry) this.#expiry = true;
       const ids = this.#freshIds;
       if (ids !== undefined && ids.has(id) && !this.#pending.has(id)) this.#overlap++;
       this.#pending.set(id, { key, value });
@@ -256,6 +260,8 @@ export class WriteSet {
   }
 
   clear(): void {
+    if (this.#expiry) this.region.expiryWrites++;
+    this.#expiry = false;
     this.#pending.clear();
     this.#fresh = [];
     this.#freshIds = undefined;

@@ -9,6 +9,7 @@ import type { ReadState } from "../../src/raft/core/ready.ts";
 import { MultiRaftDriver } from "../../src/raft/multi/driver.ts";
 import type { RegionRaftConfig, RegionStateMachine } from "../../src/raft/multi/region_replica.ts";
 import type { NodeHooks } from "../../src/raft/node_options.ts";
+import type { ApplyPassBracket } from "../../src/raft/multi/apply_pass.ts";
 import type { FileSystem } from "../../src/platform/types.ts";
 import type { NodeBatch } from "../../src/raft/multi/transport.ts";
 import { MultiLogStore } from "../../src/raft/multi_log_store.ts";
@@ -76,6 +77,8 @@ export interface ClusterOptions {
   readonly hooks?: (n: number, region: number) => NodeHooks;
   /** The driver's `holdCommitNotices` (commit_notices.ts). */
   readonly holdCommitNotices?: boolean;
+  /** Node n's driver's `applyPass` (apply_pass.ts). */
+  readonly applyPass?: (n: number) => ApplyPassBracket;
 }
 
 export class MultiCluster {
@@ -133,6 +136,7 @@ export class MultiCluster {
       seed: this.o.seed * 10 + n,
       incarnation: this.#incarnation++,
       holdCommitNotices: this.o.holdCommitNotices,
+      applyPass: this.o.applyPass?.(n),
     });
     const ids = fresh
       ? Array.from({ length: this.o.regions }, (_, i) => i + 1)

@@ -85,3 +85,31 @@ test("a region's descriptor set anew moves the count the order compares", async 
   region.adopt({ ...region.descriptor, id: 9 });
   assert.equal(descriptorReplacements(), opened + 1, "another region's descriptor is not taken");
 });
+
+test("the region holding a key: binary search over disjoint ranges agrees with the walk", () => {
+  const bounds = ["", "b", "d", "f", "k", "m", "q", "t", "w", ""];
+  const regions = bounds.slice(0, -1).map((start, i) =>
+    new FakeRegion(i + 1, start, bounds[i + 1])
+  );
+  const order = new RegionOrder();
+  const sorted = order.of(0, () => [...regions].reverse().map((r) => r.hosted), 0);
+  assert.equal(order.disjoint, true);
+  regions[4].merge = { stage: "merged" }; // "k".."m": nobody holds it here now
+  for (const k of ["", "a", "b", "c", "d", "e", "k", "kz", "l", "m", "q", "t", "w", "zz"]) {
+    const walk = regionHolding(sorted, enc(k));
+    assert.equal(regionHolding(sorted, enc(k), true)?.id, walk?.id, `key "${k}"`);
+  }
+  assert.equal(regionHolding(sorted, enc("kk"), true), undefined);
+  assert.equal(regionHolding(sorted, enc("zz"), true)?.id, 9);
+  // A gap (a region not hosted here): no region holds its keys.
+  const gap = new RegionOrder();
+  const two = gap.of(0, () => [regions[0].hosted, regions[2].hosted], 0);
+  assert.equal(gap.disjoint, true);
+  assert.equal(regionHolding(two, enc("c"), true), undefined);
+  assert.equal(regionHolding(two, enc("e"), true)?.id, 3);
+  // Overlapping ranges (a merge's target widened before its source is dropped) are walked.
+  const target = new FakeRegion(20, "m", ""), source = new FakeRegion(21, "m", "t");
+  const both = new RegionOrder();
+  both.of(0, () => [regions[0].hosted, source.hosted, target.hosted], 0);
+  assert.equal(both.disjoint, false);
+});

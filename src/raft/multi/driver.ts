@@ -69,6 +69,7 @@ export class MultiRaftDriver {
         this.#compaction.check(r);
       },
       kick: () => this.loop?.kick(),
+      applyPass: o.applyPass,
     }, o.holdCommitNotices);
   }
 

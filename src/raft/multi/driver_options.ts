@@ -4,6 +4,7 @@ import type { MultiLogStore } from "../multi_log_store.ts";
 import type { NodeHooks } from "../node_options.ts";
 import type { RegionRaftConfig, RegionStateMachine } from "./region_replica.ts";
 import type { MultiTransport } from "./transport.ts";
+import type { ApplyPassBracket } from "./apply_pass.ts";
 
 export interface MultiRaftOptions {
   readonly nodeId: number;
@@ -38,6 +39,8 @@ export interface MultiRaftOptions {
    * follower round and no acknowledgement of it. Off: notices leave at once.
    */
   readonly holdCommitNotices?: boolean;
+  /** Told around each group of region applies the rounds run together (apply_pass.ts). */
+  readonly applyPass?: ApplyPassBracket;
 }
 
 export interface RegionSpec {

@@ -33,6 +33,7 @@ import type { RegionInbox, StepRegion } from "./inbox.ts";
 import type { RegionReplica } from "./region_replica.ts";
 import { COMMIT_NOTICE_HOLD_MS, HeldCommitNotices } from "./commit_notices.ts";
 import { sendRegions } from "./round_io.ts";
+import { applyAll, type ApplyPassBracket } from "./apply_pass.ts";
 import { entriesToApplyAhead, lastEntrySent, midSaveSendable } from "./apply_ahead.ts";
 import type { MultiTransport } from "./transport.ts";
 
@@ -51,6 +52,8 @@ export interface RoundHost {
   advanced(r: RegionReplica): void;
   /** Runs the driver soon (a disk retry is due). */
   kick(): void;
+  /** What is told around each group of applies (the driver's option). */
+  readonly applyPass?: ApplyPassBracket;
 }
 
 interface RegionReady {
@@ -81,9 +84,7 @@ const NONE: ReadonlySet<number> = new Set();
 const NO_EARLY: ReadonlyMap<number, number> = new Map();
 
 export class RoundPipeline {
-  readonly applies = new ApplyPipeline<ApplyBatch>(async (batches) => {
-    for (const b of batches) await b.r.apply(b.entries, b.ahead === true);
-  });
+  readonly applies = new ApplyPipeline<ApplyBatch>((b) => applyAll(this.host.applyPass, b));
   readonly disk: DiskRetry<Round>;
   readonly #acks = new AcksWhileSaving();
   /** Leaders' commit-only appends, sent with the next append or at the next tick (or at once). */
@@ -185,7 +186,10 @@ export class RoundPipeline {
     for (const { r, rd } of work) r.persisted.saved(rd);
     this.#send(work);
     this.#roles(work);
-    for (const { r, rd } of work) await r.apply(rd.committedEntries);
+    await applyAll(
+      this.host.applyPass,
+      work.map(({ r, rd }) => ({ r, entries: rd.committedEntries })),
+    );
     this.#reads(work);
     this.#advance(work);
     return true;

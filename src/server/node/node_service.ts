@@ -49,6 +49,7 @@ import { isHealthy, statusOf } from "./status.ts";
 import { bootstrapIfNew } from "./bootstrap.ts";
 import { HistoryRetention } from "./history_retention.ts";
 import { type NodeRegions, wireRegions } from "./node_regions.ts";
+import { answerApplied } from "./pass_answers.ts";
 import {
   type NodeServiceOptions,
   type ResolvedNodeOptions,
@@ -257,8 +258,7 @@ export class NodeService implements KvService, StatusSource {
       if (events.length > 0) this.onEvents?.(events, this.engine.kv.revision);
       const published = this.engine.kv.drainRedisEvents();
       if (published.length > 0) this.onRedisEvents?.(published);
-      for (const e of entries) this.proposals.applied(e.index, e.term, done.outcomes.get(e.index));
-      this.reads.applied();
+      answerApplied(this.raft.answers, this, entries, done.outcomes); // at the pass's end
     });
   }
 

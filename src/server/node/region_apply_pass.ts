@@ -28,10 +28,11 @@ import type { EngineHolder } from "./engine_holder.ts";
 import type { Logger } from "../log/logger.ts";
 import { errorMessage } from "../../util/errors.ts";
 import { applyRegionEntries, sourceMemberChanges } from "./region_membership.ts";
+import { answerApplied } from "./pass_answers.ts";
 
 /** The host of regions, as the pass uses it (region_host.ts). */
 export interface ApplyPassHost {
-  readonly d: Pick<RegionHostDeps, "first" | "o" | "onRedisEvents" | "images">;
+  readonly d: Pick<RegionHostDeps, "first" | "o" | "onRedisEvents" | "images" | "raft">;
   region(id: number): HostedRegion | undefined;
   onEvents(region: number, events: readonly KvEvent[], revision: number): void;
   generation: number;
@@ -101,11 +102,8 @@ export class RegionApplyPass {
     if (events.length > 0) this.host.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
     const published = r.kv.kv.drainRedisEvents();
     if (published.length > 0) this.host.d.onRedisEvents(published);
-    for (const e of entries) {
-      if (e.index > r.kv.appliedIndex) continue; // held: answered when it applies
-      r.proposals.applied(e.index, e.term, outcomes.get(e.index));
-    }
-    r.reads.applied();
+    // Entries past the applied index are held: answered when they apply.
+    answerApplied(this.host.d.raft.answers, r, entries, outcomes, r.kv.appliedIndex);
   }
 }
 

@@ -33,6 +33,7 @@ import type { EngineHolder } from "./engine_holder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { RegionMembers } from "./region_members.ts";
+import { PassAnswers } from "./pass_answers.ts";
 import { PlacementNode } from "../placement/placement_node.ts";
 import { PLACEMENT_REGION } from "../placement/placement_options.ts";
 import { engineBytes } from "../placement/heartbeat_sender.ts";
@@ -94,14 +95,13 @@ export class NodeRaft {
   readonly members: RegionMembers;
   /** The placement service (region 0 on its members; heartbeats and timestamps everywhere). */
   readonly placement: PlacementNode;
+  /** Every region's answers of one apply pass, given at its end (pass_answers.ts). */
+  readonly answers = new PassAnswers();
 
   constructor(readonly n: NodeRaftOptions) {
     const o = n.o;
-    this.members = new RegionMembers(
-      KV_REGION,
-      () => n.engine().kv,
-      () => n.log.group(KV_REGION).confState,
-    );
+    const confState = () => n.log.group(KV_REGION).confState;
+    this.members = new RegionMembers(KV_REGION, () => n.engine().kv, confState);
     this.transport = new MultiPeerTransport({
       net: o.net,
       clock: o.clock,
@@ -129,6 +129,7 @@ export class NodeRaft {
       clock: o.clock,
       // One write in flight: its commit reaches the followers with the next append (≤ 2 ms).
       holdCommitNotices: true,
+      applyPass: this.answers,
     });
     this.loop = new MultiRaftLoop(this.driver, o.clock, o.tickMs);
     this.receiver = new NodeBatchReceiver({

@@ -92,7 +92,7 @@ export class RegionHost {
   regionFor(key: Uint8Array): HostedRegion | undefined {
     const first = this.d.first;
     if (this.#others.size === 0 && first.kv.descriptor.end.length === 0) return first;
-    return regionHolding(this.#ordered(), key);
+    return regionHolding(this.#ordered(), key, this.#order.disjoint);
   }
 
   /**

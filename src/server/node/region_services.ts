@@ -47,7 +47,7 @@ interface Services {
 export class RegionServices {
   readonly #services = new Map<number, Services>();
   /** Regions whose last sweep found nothing due: as of which state, and until when. */
-  readonly #quiet = new Map<number, { kv: RegionKv; applied: number; until: number }>();
+  readonly #quiet = new Map<number, { kv: RegionKv; writes: number; until: number }>();
   readonly #timers: TimerId[] = [];
   #stopped = true;
   #sweepCursor = 0;
@@ -133,19 +133,20 @@ export class RegionServices {
   /**
    * The region's due keys, read through the engine holder as region 1's (an image installed
    * meanwhile cannot tear it). A region that found none is not read again until its soonest
-   * expiry unless it applied an entry since (the only way its indexes change; an image reopens
-   * the region): an idle region costs its sweep visit no engine read.
+   * expiry unless a batch written since changed its expiry indexes (`expiryWrites`, counted
+   * once the batch is in the engine; an image reopens the region): a region that is idle, or
+   * written only without expiry, costs its sweep visit no engine read.
    */
   async #dueKeys(r: HostedRegion, nowMs: number, max: number): Promise<DueKeys> {
-    const kv = r.kv, applied = kv.appliedIndex, quiet = this.#quiet.get(r.id);
-    const unchanged = quiet?.kv === kv && quiet.applied === applied;
+    const kv = r.kv, writes = kv.kv.region.expiryWrites, quiet = this.#quiet.get(r.id);
+    const unchanged = quiet?.kv === kv && quiet.writes === writes;
     if (unchanged && nowMs < quiet.until) return { keys: [], redisKeys: [] };
     const engine = this.d.engine();
     const due = await engine.read(() => dueKeys(engine.db, nowMs, max, kv.kv.region));
     if (due.keys.length + due.redisKeys.length > 0) this.#quiet.delete(r.id);
     else {
       const until = await engine.read(() => soonestExpiryMs(engine.db, kv.kv.region));
-      this.#quiet.set(r.id, { kv, applied, until });
+      this.#quiet.set(r.id, { kv, writes, until });
     }
     return due;
   }

@@ -13,7 +13,10 @@ import { compareNodes, keyHash, sameKey, SkipList, SkipNode } from "./skiplist.t
 import { MemtableCursor } from "./memtable_cursor.ts";
 import { RunCursor, SortedRun } from "./sorted_run.ts";
 
-/** Batches smaller than this insert entry by entry (sorting would not pay). */
+/**
+ * Small batches' entries wait in the pending tail until it holds this many, then become one
+ * sorted run (or sooner, when a read needs key order). A batch this large becomes a run alone.
+ */
 const SORTED_INSERT_MIN_OPS = 16;
 
 /**
@@ -31,6 +34,16 @@ export class Memtable {
   /** Large batches' entries, as sorted runs, oldest (largest) first (sorted_run.ts). */
   #runs: SortedRun[] = [];
   #runEntries = 0;
+  /**
+   * Small batches' nodes in sequence order, not yet in key order: a run once there are
+   * SORTED_INSERT_MIN_OPS of them or a read needs order (#seal). Point reads at the newest
+   * sequence find them through the hash index as any other node; everything that walks in key
+   * order (seeks, cursors, indexing a new first byte) seals them first. A node holding many
+   * regions writes one small batch per region per apply pass (a put or two each): linked into
+   * the skiplist one by one, each entry cost a ~20-node search; gathered, a pass's batches make
+   * one run, as one region's single batch does.
+   */
+  #pending: SkipNode[] = [];
   /**
    * Newest node per user key's hash (keyHash), so point reads at the latest sequence skip
    * the skiplist. Built lazily: writes only queue their node, and the first read after a
@@ -72,7 +85,7 @@ export class Memtable {
   }
 
   get count(): number {
-    return this.#list.count + this.#runEntries;
+    return this.#list.count + this.#runEntries + this.#pending.length;
   }
 
   /** Adds an entry from separate arrays (WAL replay, tests): copies them together. */
@@ -116,8 +129,9 @@ export class Memtable {
   /**
    * Adds every op of an encoded batch, op i at sequence firstSeq + i. A batch of
    * SORTED_INSERT_MIN_OPS or more becomes one sorted run (ordered first, unless it already
-   * is), with no skiplist search per entry; a smaller one goes into the skiplist. A payload
-   * of at most ARENA_COPY_BYTES_MAX is copied into the arena first (one copy per batch).
+   * is), with no skiplist search per entry; a smaller one joins the pending tail (#pending).
+   * A payload of at most ARENA_COPY_BYTES_MAX is copied into the arena first (one copy per
+   * batch).
    */
   addBatch(b: EncodedBatch, firstSeq: number): void {
     if (firstSeq <= this.lastSeq) {
@@ -129,35 +143,32 @@ export class Memtable {
       base = this.#arena.place(payload);
       payload = this.#arena.chunk;
     }
-    if (count < SORTED_INSERT_MIN_OPS) {
-      for (let i = 0; i < count; i++) {
-        const j = 4 * i;
-        this.addFrom(
-          firstSeq + i,
-          kinds[i],
-          payload,
-          base + o[j],
-          o[j + 1],
-          base + o[j + 2],
-          o[j + 3],
-        );
-      }
-      return;
-    }
-    const nodes: SkipNode[] = new Array(count);
+    const alone = count >= SORTED_INSERT_MIN_OPS;
+    if (alone) this.#seal(); // the older entries' run first: runs stay oldest first
+    const nodes: SkipNode[] = alone ? new Array(count) : this.#pending;
     let sorted = true;
     let bytes = 0;
     for (let i = 0; i < count; i++) {
       const j = 4 * i, koff = base + o[j], klen = o[j + 1], voff = base + o[j + 2];
       const n = new SkipNode(firstSeq + i, kinds[i], payload, koff, klen, voff, o[j + 3], 1);
-      if (i > 0 && sorted && compareNodes(nodes[i - 1], n) > 0) sorted = false;
-      nodes[i] = n;
+      if (alone && i > 0 && sorted && compareNodes(nodes[i - 1], n) > 0) sorted = false;
+      if (alone) nodes[i] = n;
+      else nodes.push(n);
       this.#unindexed.push(n); // in sequence order: the point-read map keeps the newest
       bytes += klen + o[j + 3] + ENTRY_OVERHEAD_BYTES;
     }
-    this.#addRun(sorted ? SortedRun.of(nodes) : SortedRun.sorting(nodes));
     this.#bytes += bytes;
     this.lastSeq = firstSeq + count - 1;
+    if (alone) this.#addRun(sorted ? SortedRun.of(nodes) : SortedRun.sorting(nodes));
+    else if (nodes.length >= SORTED_INSERT_MIN_OPS) this.#seal();
+  }
+
+  /** The pending tail as a run (every read in key order calls this first). */
+  #seal(): void {
+    const nodes = this.#pending;
+    if (nodes.length === 0) return;
+    this.#pending = [];
+    this.#addRun(SortedRun.sorting(nodes));
   }
 
   /** Newest entry for `key` visible at `seq`, or undefined when the memtable has none. */
@@ -175,6 +186,7 @@ export class Memtable {
 
   /** First entry at or after (key, seq) in the list and every run. */
   #seek(key: Uint8Array, seq: number): SkipNode | null {
+    this.#seal();
     let best = this.#list.seek(key, seq);
     for (const run of this.#runs) {
       const c = new RunCursor(run);
@@ -198,6 +210,7 @@ export class Memtable {
    * slot holds its newest entry or a newer one of a key sharing its hash.
    */
   #startIndexing(byte: number): void {
+    this.#seal();
     this.#pointRead[byte] = 1;
     const m = this.#newest;
     const note = (n: SkipNode) => {
@@ -236,6 +249,7 @@ export class Memtable {
    * scan's merging cursor). `settle`: merge the runs and the list into one run first.
    */
   cursors(settle = false): Cursor[] {
+    this.#seal();
     if (settle && this.#runs.length + (this.#list.count > 0 ? 1 : 0) > 1) this.#settle();
     // An empty list has nothing a scan could see (it reads at a sequence it already has).
     const all: Cursor[] = this.#list.count > 0 ? [new MemtableCursor(this.#list)] : [];
@@ -250,6 +264,7 @@ export class Memtable {
 
   /** A cursor that also hands out its node (where the entry's bytes are): no views made. */
   nodeCursor(): MemtableCursor | RunCursor {
+    this.#seal();
     if (this.#runs.length === 0) return new MemtableCursor(this.#list);
     this.#settle();
     return new RunCursor(this.#runs[0]);
