@@ -74,7 +74,7 @@ export function holdsPart(ctx: RespContext): boolean {
 }
 
 export function proposeRedis(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
-  return writeBatcherOf(ctx.service).submit(requestOf(run)).then(resultOf);
+  return writeBatcherOf(ctx.service, ctx.node.afterIo).submit(requestOf(run)).then(resultOf);
 }
 
 /**
@@ -119,7 +119,7 @@ export function proposeToEnd<T>(
   run: RedisRun,
   map: (r: RedisResult) => T,
 ): Promise<T> {
-  return writeBatcherOf(ctx.service).submit(requestOf(run)).then((outcome) => {
+  return writeBatcherOf(ctx.service, ctx.node.afterIo).submit(requestOf(run)).then((outcome) => {
     const r = resultOf(outcome);
     return continues(firstReply(r)) ? proposeRest(ctx, run).then(map) : map(r);
   });
