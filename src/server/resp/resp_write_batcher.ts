@@ -4,8 +4,8 @@
  * arrived in that turn — gather until the turn's I/O callbacks have run (`afterIo`) and are
  * proposed together as one RedisBatch command; while RESP_WRITE_BATCHES_INFLIGHT_MAX entries
  * are unanswered, new writes gather for the next, since they would wait for the same log
- * write anyway. Writes go into the log in the order
- * they were submitted (so each connection's order holds), each answered by its own outcome.
+ * write anyway. Writes go into the log in the order they were submitted (so each
+ * connection's order holds), each answered by its own outcome.
  * A request whose writes its arguments do not bound (MULTI/EXEC, FLUSHALL, COPY...) or that
  * is over the batch byte limit is proposed alone, in its place in that order. The requests
  * of a batch share its revision, like the writes of one transaction; a key written by one
