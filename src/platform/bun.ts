@@ -11,6 +11,7 @@ import { BunNet } from "./bun_net.ts";
 import { NodeFileSystem } from "./node_fs.ts";
 import { processUsage } from "./process_usage.ts";
 import { lookupHost } from "./host_lookup.ts";
+import { afterIo } from "./after_io.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
 import { startStorageWorker, storageWorkerParent } from "./web_worker.ts";
@@ -36,6 +37,7 @@ export function createBunPlatform(): Platform {
     processUsage,
     collectGarbage: () => bunApi().gc(true),
     lookupHost,
+    afterIo,
     startStorageWorker,
     storageWorkerParent,
   };

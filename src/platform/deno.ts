@@ -9,6 +9,7 @@ import { DenoFileSystem } from "./deno_fs.ts";
 import { NodeNet } from "./node_net.ts";
 import { processUsage } from "./process_usage.ts";
 import { lookupHost } from "./host_lookup.ts";
+import { afterIo } from "./after_io.ts";
 import { cryptoSeed, RealClock } from "./real_clock.ts";
 import type { FetchHandler, HttpServer, ListenOptions, Platform, ProcessHost } from "./types.ts";
 import { startStorageWorker, storageWorkerParent } from "./web_worker.ts";
@@ -43,6 +44,7 @@ export function createDenoPlatform(): Platform {
     serveHttp,
     processUsage,
     lookupHost,
+    afterIo,
     startStorageWorker,
     storageWorkerParent,
   };

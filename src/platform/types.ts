@@ -235,6 +235,12 @@ export interface Platform {
    * process's peak memory before the collector notices.
    */
   collectGarbage?(): void;
+  /**
+   * Runs `fn` once the I/O callbacks of the current event-loop turn have run (setImmediate):
+   * work gathered from many sockets' data goes together. Absent in the simulator, whose
+   * callers use a microtask (deterministic).
+   */
+  afterIo?(fn: () => void): void;
   /** The addresses a host name resolves to (getaddrinfo); absent in the simulator. */
   lookupHost?(name: string): Promise<string[]>;
   /**

@@ -76,6 +76,7 @@ export async function startPorts(
     pubsub: o.pubsub,
     auth: config.auth,
     log: config.log,
+    afterIo: platform.afterIo,
   });
   const serveHttp = (options: ListenOptions) =>
     tls?.serveHttps(platform, o.fetch, options) ?? platform.serveHttp(o.fetch, options);

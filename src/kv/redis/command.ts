@@ -40,7 +40,9 @@ export interface RedisCommandSpec {
 }
 
 export function arityOk(arity: number, count: number): boolean {
-  return arity >= 0 ? count === arity : count >= -arity;
+  // `count + arity`, not `count >= -arity`: inlined into the RESP session's dispatch, the
+  // negation left JSC's optimized code exiting on every other SET (issue 14).
+  return arity >= 0 ? count === arity : count + arity >= 0;
 }
 
 /** Redis's string2ll: no sign but '-', no leading zeros, no "-0". */

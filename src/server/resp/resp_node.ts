@@ -42,4 +42,6 @@ export interface RespNode {
   readonly config: ConfigRegistry;
   /** Logs HTTP requests sent to the port (resp_http_guard.ts); absent: not logged. */
   readonly httpWarning?: HttpWarning;
+  /** The platform's afterIo: how long the port's write batches gather (resp_write_batcher.ts). */
+  readonly afterIo?: (fn: () => void) => void;
 }

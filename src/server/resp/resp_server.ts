@@ -36,6 +36,8 @@ export interface RespServerOptions {
   readonly auth?: Authenticator;
   /** The node's log (HTTP requests sent to this port are logged there). */
   readonly log?: (line: string) => void;
+  /** The platform's afterIo (writes of one event-loop turn gather into one entry). */
+  readonly afterIo?: (fn: () => void) => void;
 }
 
 export class RespServer {
@@ -61,6 +63,7 @@ export class RespServer {
       stats: newStats(),
       config: defaultConfig({ hostname: options.hostname, port, connectionsMax }),
       httpWarning: new HttpWarning(options.log ?? (() => {}), () => options.clock.nowMs()),
+      afterIo: options.afterIo,
     };
     // The node's pub/sub hub owns notify-keyspace-events: CONFIG GET/SET reach it here.
     const notify = this.#hub.notifyConfig;

@@ -87,15 +87,15 @@ test("write batcher: one turn's writes are one entry, each answered by its own o
   const { service, seen } = fakeService(echo);
   const batcher = new RespWriteBatcher(service);
   const sent = ["a", "b", "c", "bad", "d"].map((k) => batcher.submit(req("SET", k, "v")));
+  assert.deepEqual(seen, [], "nothing is proposed before the turn ends");
   const settled = await Promise.allSettled(sent);
-  // The first two go at once (RESP_WRITE_BATCHES_INFLIGHT_MAX); the rest gather.
-  assert.deepEqual(shape(seen), [["a"], ["b"], ["c", "bad", "d"]]);
+  assert.deepEqual(shape(seen), [["a", "b", "c", "bad", "d"]]);
   assert.deepEqual(
     settled.map((s) => s.status === "fulfilled" ? keyOf(s.value) : (s.reason as Error).message),
     ["a", "b", "c", "bad one", "d"],
     "the failing request fails alone",
   );
-  assert.deepEqual(batcher.counts, { batches: 1, batched: 3, alone: 2 });
+  assert.deepEqual(batcher.counts, { batches: 1, batched: 5, alone: 0 });
 });
 
 test("write batcher: a request that must go alone keeps its place in the order", async () => {
@@ -115,7 +115,7 @@ test("write batcher: a request that must go alone keeps its place in the order",
   ];
   await Promise.all(sent);
   // A key written twice ends a batch (DEL c after SET c); order holds throughout.
-  assert.deepEqual(shape(seen), [["x"], ["y"], ["a", "b"], ["m"], ["c"], ["c"], ["f"], ["d"]]);
+  assert.deepEqual(shape(seen), [["x", "y", "a", "b"], ["m"], ["c"], ["c"], ["f"], ["d"]]);
 });
 
 test("write batcher: while entries are unanswered, new writes gather into the next", async () => {
@@ -145,7 +145,11 @@ test("write batcher: a leader change before the batch applies fails every reques
   let index = 7;
   const { service, seen } = fakeService(() => proposals.wait({ index: index++, term: 3 }, 1000));
   const batcher = new RespWriteBatcher(service);
-  const sent = ["a", "b", "c", "d", "e"].map((k) => batcher.submit(req("SET", k, "1")));
+  const sent = [batcher.submit(req("SET", "a", "1"))];
+  await Promise.resolve(); // the turn ends: "a" is proposed
+  sent.push(batcher.submit(req("SET", "b", "1")));
+  await Promise.resolve();
+  sent.push(...["c", "d", "e"].map((k) => batcher.submit(req("SET", k, "1"))));
   // ... and a new leader's entries of term 4 are applied there: none of them happens.
   const other = create(ClientResponseSchema, { body: { case: "write", value: { index: 7n } } });
   const overwrite = (i: number) => proposals.applied(i, 4, toBinary(ClientResponseSchema, other));
@@ -167,11 +171,11 @@ test("write batcher: RESP_WRITE_BATCH_REQUESTS_MAX and _BYTES_MAX cut batches; a
   const { service, seen } = fakeService(echo);
   const batcher = new RespWriteBatcher(service);
   const n = RESP_WRITE_BATCH_REQUESTS_MAX + 5;
-  // Two go at once (the in-flight limit), then the rest gather into entries of at most the max.
+  // One turn's writes go in entries of at most the max.
   await Promise.all(
-    Array.from({ length: n + 2 }, (_, i) => batcher.submit(req("SET", `k${i}`, "v"))),
+    Array.from({ length: n }, (_, i) => batcher.submit(req("SET", `k${i}`, "v"))),
   );
-  assert.deepEqual(seen.map((c) => shape([c])[0].length), [1, 1, RESP_WRITE_BATCH_REQUESTS_MAX, 5]);
+  assert.deepEqual(seen.map((c) => shape([c])[0].length), [RESP_WRITE_BATCH_REQUESTS_MAX, 5]);
   seen.length = 0;
   const half = "x".repeat(RESP_WRITE_BATCH_BYTES_MAX / 2);
   const big = "y".repeat(RESP_WRITE_BATCH_BYTES_MAX + 1);
@@ -184,5 +188,37 @@ test("write batcher: RESP_WRITE_BATCH_REQUESTS_MAX and _BYTES_MAX cut batches; a
     req("SET", "after", "v"),
   ];
   await Promise.all(writes.map((w) => batcher.submit(w)));
-  assert.deepEqual(shape(seen), [["p0"], ["p1"], ["h1"], ["h2"], ["big"], ["after"]]);
+  assert.deepEqual(shape(seen), [["p0", "p1", "h1"], ["h2"], ["big"], ["after"]]);
+});
+
+test("write batcher: writes gather until the turn's I/O is done (afterIo), across connections", async () => {
+  const gates: (() => void)[] = [];
+  const { service, seen } = fakeService((c) =>
+    new Promise((resolve) => gates.push(() => resolve(echo(c))))
+  );
+  const turnEnds: (() => void)[] = [];
+  const batcher = new RespWriteBatcher(service, (fn) => turnEnds.push(fn));
+  // Three connections' data callbacks in one turn, microtasks run between them (as under Bun).
+  const first = batcher.submit(req("SET", "a", "1"));
+  await Promise.resolve();
+  const more = [batcher.submit(req("SET", "b", "1")), batcher.submit(req("SET", "c", "1"))];
+  await Promise.resolve();
+  more.push(batcher.submit(req("SET", "d", "1")));
+  await Promise.resolve();
+  assert.deepEqual(seen, [], "nothing proposed before the turn's end");
+  assert.equal(turnEnds.length, 1, "one flush per turn");
+  turnEnds.shift()?.();
+  assert.deepEqual(shape(seen), [["a", "b", "c", "d"]]);
+  // The next turn's writes form the second entry in flight; then the limit holds the rest.
+  const next = [batcher.submit(req("SET", "e", "1"))];
+  turnEnds.shift()?.();
+  next.push(batcher.submit(req("SET", "f", "1")), batcher.submit(req("SET", "g", "1")));
+  assert.equal(turnEnds.length, 0, "at the in-flight limit nothing is scheduled");
+  assert.deepEqual(shape(seen), [["a", "b", "c", "d"], ["e"]]);
+  gates[0]();
+  assert.deepEqual((await Promise.all([first, ...more])).map(keyOf), ["a", "b", "c", "d"]);
+  assert.deepEqual(shape(seen), [["a", "b", "c", "d"], ["e"], ["f", "g"]]);
+  gates[1]();
+  gates[2]();
+  assert.deepEqual((await Promise.all(next)).map(keyOf), ["e", "f", "g"]);
 });
