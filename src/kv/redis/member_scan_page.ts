@@ -42,7 +42,7 @@ export function scanMembers(
     if (c.type === RedisType.Hash) items.push(value);
   };
   // members() starts after a bound, exclusive: the prefix itself may be a member (the empty
-  // prefix too: "" is a member like any other, first in byte order).
+  // prefix too: "" is a member like every other, first in byte order).
   const exact = fromPrefix ? db.member(c, prefix) : undefined;
   if (exact !== undefined) visit(prefix, exact);
   for (const [member, value] of db.members(c, fromPrefix ? prefix : after)) {
