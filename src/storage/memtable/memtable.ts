@@ -38,10 +38,10 @@ export class Memtable {
    * Small batches' nodes in sequence order, not yet in key order: a run once there are
    * SORTED_INSERT_MIN_OPS of them or a read needs order (#seal). Point reads at the newest
    * sequence find them through the hash index, as they find every other node; everything that
-   * walks in key order (seeks, cursors, indexing a new first byte) seals them first. A node holding many
-   * regions writes one small batch per region per apply pass (a put or two each): linked into
-   * the skiplist one by one, each entry cost a ~20-node search; gathered, a pass's batches make
-   * one run, as one region's single batch does.
+   * walks in key order (seeks, cursors, indexing a new first byte) seals them first. A node
+   * holding many regions writes one small batch per region per apply pass (a put or two each):
+   * linked into the skiplist one by one, each entry cost a ~20-node search; gathered, a pass's
+   * batches make one run, as one region's single batch does.
    */
   #pending: SkipNode[] = [];
   /**
