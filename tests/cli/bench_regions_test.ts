@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { bench } from "../../src/cli/bench.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
 import type { ProcessHost } from "../../src/platform/types.ts";
-import { startCluster } from "../server/cluster_helpers.ts";
+import { startCluster, type TestCluster } from "../server/cluster_helpers.ts";
+import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { settle } from "../server/region_split_helpers.ts";
 import { compareBytes } from "../../src/util/bytes.ts";
 
@@ -31,19 +32,29 @@ function capturingHost(out: string[]): ProcessHost {
   };
 }
 
-test("bench: a get run preloads its keys across regions and every read hits", {
-  timeout: 60_000,
-}, async () => {
+/** The bench's keys written one by one until three nodes split them into at least 3 regions. */
+async function splitCluster(keys: number): Promise<{ c: TestCluster; client: TinyKvClient }> {
   const c = await startCluster(3, 20, undefined, { regionSplitBytes: 2048, splitCheckMs: 40 });
   try {
     await c.leader();
     const client = c.client();
-    // The bench's own keys, written one by one until the nodes split them into regions.
-    const keys = 200;
     for (let i = 0; i < keys; i++) await client.put(benchKey(i), "x".repeat(150));
     await settle(c, 3);
     const regions = await client.regions();
     assert.ok(regions.length >= 3, `${regions.length} regions`);
+    return { c, client };
+  } catch (err) {
+    await c.close();
+    throw err;
+  }
+}
+
+test("bench: a get run preloads its keys across regions and every read hits", {
+  timeout: 60_000,
+}, async () => {
+  const keys = 200;
+  const { c, client } = await splitCluster(keys);
+  try {
     // A batch of all of them runs as a transaction across regions.
     await client.batch(
       [benchKey(0), benchKey(keys - 1)].map((key) => ({ type: "put", key, value: "y" })),
@@ -66,14 +77,9 @@ test("bench: a get run preloads its keys across regions and every read hits", {
 test("bench: a txn run puts its keys across regions, each operation one transaction", {
   timeout: 60_000,
 }, async () => {
-  const c = await startCluster(3, 20, undefined, { regionSplitBytes: 2048, splitCheckMs: 40 });
+  const keys = 200;
+  const { c, client } = await splitCluster(keys);
   try {
-    await c.leader();
-    const client = c.client();
-    const keys = 200;
-    for (let i = 0; i < keys; i++) await client.put(benchKey(i), "x".repeat(150));
-    await settle(c, 3);
-    assert.ok((await client.regions()).length >= 3);
     const before = await client.scan({ prefix: "bench-", limit: 1000 });
     const out: string[] = [];
     const flags = {
