@@ -71,5 +71,11 @@ export const PLACEMENT_OPERATOR_TIMEOUT_MS = 10 * 60_000;
  * no longer list it); a node hosting more lists the next ones at its next heartbeat.
  */
 export const PLACEMENT_HELD_PER_HEARTBEAT_MAX = 1_024;
+/**
+ * (node, region) conf versions the placement leader keeps from heartbeats' held lists (a removed
+ * replica drops once every voter has applied its removal: held_confs.ts); past it, new pairs are
+ * not kept and those replicas wait (a cluster this size has far more than 10⁵ regions per node).
+ */
+export const PLACEMENT_HELD_TRACKED_MAX = 1_000_000;
 /** Step orders a node keeps at once (one per region it leads, from its last heartbeat's answer). */
 export const OPERATOR_ORDERS_KEPT_MAX = PLACEMENT_REPORTS_PER_HEARTBEAT_MAX;

@@ -2,18 +2,18 @@
  * What the placement leader answers a node's heartbeat with (docs/regions.md "Operators
  * executed"): for each region the node leads and just reported, the step its operator needs next,
  * named with the region's epoch as the leader holds it (the node drops an order whose epoch is not
- * its region's: operator_step.ts); and for each region the node hosts at an older conf version
- * than the leader knows and that no longer lists the node, a tombstone — the node was removed
- * while it was away (down, partitioned) and never applied its removal, so it drops the replica.
+ * its region's: operator_step.ts); and for each region the node hosts whose configuration, as the
+ * leader knows it, no longer lists the node, a tombstone — once every voter of that configuration
+ * has applied it (held_confs.ts). The node may have applied its removal itself, or have been
+ * removed while it was away (down, partitioned) and never applied it; either way it drops the
+ * replica then, and not before: a voter still on the older configuration may need its vote.
  */
+import type { HeldConf, HeldConfs } from "./held_confs.ts";
 import { currentStep } from "./operator.ts";
 import type { StepOrder } from "./operator_step.ts";
 import type { PlacementScheduler } from "./scheduler.ts";
 
-export interface HeldConf {
-  readonly regionId: number;
-  readonly confVer: number;
-}
+export type { HeldConf } from "./held_confs.ts";
 
 /**
  * The step orders for the regions `nodeId` reported leading (ids in `reported`), each named with
@@ -47,22 +47,23 @@ export function ordersFor(
 }
 
 /**
- * The regions among `held` that `nodeId` should drop: the leader's view holds a later conf
- * version of them, and that configuration does not list the node. A node re-added since has the
- * later conf version itself (it applied it or installed an image past it), so it is not told.
+ * The regions among `held` that `nodeId` should drop: the leader's view holds their conf version
+ * or a later one, that configuration does not list the node, and every voter of it has reported
+ * applying it (`applied`). A node re-added since holds a later conf version than the view's, so
+ * it is not told; the node itself drops only while its own is no later (region_operators.ts).
  */
 export function tombstonesFor(
   scheduler: PlacementScheduler,
   nodeId: number,
   held: readonly HeldConf[],
+  applied: HeldConfs,
 ): HeldConf[] {
   const out: HeldConf[] = [];
   for (const h of held) {
     const d = scheduler.view.region(h.regionId)?.descriptor;
-    if (d === undefined || d.epoch.confVer <= h.confVer) continue;
-    if (!d.replicas.some((p) => p.nodeId === nodeId)) {
-      out.push({ regionId: h.regionId, confVer: d.epoch.confVer });
-    }
+    if (d === undefined || d.epoch.confVer < h.confVer) continue;
+    if (d.replicas.some((p) => p.nodeId === nodeId) || !applied.allVotersApplied(d)) continue;
+    out.push({ regionId: h.regionId, confVer: d.epoch.confVer });
   }
   return out;
 }

@@ -2,13 +2,14 @@
  * The placement leader's orders, run by model region leaders through operator_step.ts: a drain
  * empties a node within the bounds on operators in flight (cluster-wide and per node), with every
  * order delivered twice (the second is dropped as stale), and the drained node is told to drop
- * the replicas it still holds (tombstones).
+ * the replicas it still holds (tombstones) once every voter of the new configurations applied it.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ClusterView } from "../../src/placement/cluster_view.ts";
 import { PlacementScheduler } from "../../src/placement/scheduler.ts";
 import { nodesTouched } from "../../src/placement/operator.ts";
+import { HeldConfs } from "../../src/placement/held_confs.ts";
 import { ordersFor, tombstonesFor } from "../../src/placement/operator_orders.ts";
 import { nextAction, type StepOrder } from "../../src/placement/operator_step.ts";
 import {
@@ -129,11 +130,35 @@ test("operator orders: a drain empties the node within the bounds, each order ap
   }
   // Per region: node 4 joins as a learner and is promoted, node 1 is demoted and removed.
   assert.equal(changes, 4 * model.length);
-  // Node 1 still lists the regions at their old conf versions: placement names them all.
-  const dropped = tombstonesFor(scheduler, 1, held).map((x) => x.regionId);
-  assert.deepEqual(dropped, model.map((r) => r.d.id));
-  // A node that applied the newer configuration (or is in it) is told nothing.
+  // Node 1 still lists the regions at their old conf versions, but no voter of the new
+  // configurations has said it applied them: a voter still on the old one may need node 1's vote.
+  const applied = new HeldConfs();
+  assert.deepEqual(tombstonesFor(scheduler, 1, held, applied), []);
   const current = model.map((r) => ({ regionId: r.d.id, confVer: r.d.epoch.confVer }));
-  assert.deepEqual(tombstonesFor(scheduler, 1, current), []);
-  assert.deepEqual(tombstonesFor(scheduler, 2, held), []);
+  applied.record(2, current);
+  applied.record(3, current);
+  assert.deepEqual(tombstonesFor(scheduler, 1, held, applied), [], "node 4 has not applied them");
+  applied.record(4, current.slice(1));
+  // Every voter of each new configuration applied it: placement names all but the first.
+  const dropped = tombstonesFor(scheduler, 1, held, applied).map((x) => x.regionId);
+  assert.deepEqual(dropped, model.slice(1).map((r) => r.d.id));
+  applied.record(4, current);
+  const all = tombstonesFor(scheduler, 1, held, applied);
+  assert.deepEqual(all.map((x) => x.regionId), model.map((r) => r.d.id));
+  assert.deepEqual(
+    all.map((x) => x.confVer),
+    current.map((x) => x.confVer),
+    "the version to drop at",
+  );
+  // Node 1 applied its own removal: named as well (it drops only now, not when it applied it).
+  assert.equal(tombstonesFor(scheduler, 1, current, applied).length, model.length);
+  // A node in the configuration is told nothing; nor one re-added at a later version.
+  assert.deepEqual(tombstonesFor(scheduler, 2, held, applied), []);
+  const later = current.map((x) => ({ ...x, confVer: x.confVer + 1 }));
+  assert.deepEqual(tombstonesFor(scheduler, 1, later, applied), []);
+  // Regions gone from the view are forgotten by a sweep.
+  const before = applied.size;
+  applied.prune((id) => id !== model[0].d.id);
+  assert.equal(applied.size, before - 3, "nodes 2, 3 and 4 of one region");
+  assert.equal(applied.applied(model[0].d.id, 2), undefined);
 });

@@ -75,8 +75,13 @@ test("spread regions: a region that left a node and came back is written through
     await run(c, id, { kind: "remove", node }, `node ${node} leaves region ${id}`, () => {
       const d = hosted(c, leaderOf(c, id), id)?.kv.descriptor;
       const local = c.servers.get(node)?.node.local;
-      return d !== undefined && !d.replicas.some((p) => p.nodeId === node) &&
-        local?.removal.pending === 0 && local.host.region(id) === undefined;
+      if (d === undefined || d.replicas.some((p) => p.nodeId === node)) return false;
+      // Placement's tombstone, once the voters applied it (the node keeps its replica till then).
+      const applied = (n: number) => hosted(c, n, id)?.kv.descriptor.epoch.confVer;
+      if (voters(d).every((n) => applied(n) === d.epoch.confVer)) {
+        local?.operators.receive([], [{ regionId: id, confVer: d.epoch.confVer }]);
+      }
+      return local?.removal.pending === 0 && local.host.region(id) === undefined;
     });
     await run(c, id, { kind: "add-learner", node }, `node ${node} back in region ${id}`, () => {
       return hosted(c, node, id) !== undefined;

@@ -9,9 +9,13 @@
  * forgotten once acted on; the next one comes with the answer to the heartbeat that reports the
  * change, which the runner asks for as soon as the change has applied.
  *
- * The same check removes replicas this node should no longer hold (region_removal.ts): a region
- * whose applied descriptor no longer lists this node (it applied its own removal), and the
- * tombstones a heartbeat's answer names (it was removed while away).
+ * A replica this node should no longer hold is dropped (region_removal.ts) when a heartbeat's
+ * answer names it in a tombstone: the placement leader sends one once every voter of the
+ * configuration without this node has applied it (held_confs.ts). Until then the replica stays,
+ * even after applying its own removal: it no longer campaigns (it is not a voter in its own
+ * configuration) but still answers votes and appends, since a voter that has not yet learned
+ * the removal committed counts it in its quorum — with the leader gone, that voter and the
+ * others may need its vote to elect the leader that commits the removal for them.
  */
 import { RepeatingCheck } from "./repeating_check.ts";
 import type { Clock } from "../../platform/types.ts";
@@ -98,28 +102,22 @@ export class OperatorRunner {
     }
     for (const t of tombstones) {
       const r = this.d.region(t.regionId);
-      // Only while this node has not applied the configuration placement saw (re-added since?).
-      if (t.regionId <= 1 || r === undefined || r.kv.descriptor.epoch.confVer >= t.confVer) {
+      // Only while this node has applied no later configuration than placement's (re-added?).
+      if (t.regionId <= 1 || r === undefined || r.kv.descriptor.epoch.confVer > t.confVer) {
         continue;
       }
+      const listed = r.kv.descriptor.replicas.some((p) => p.nodeId === this.d.selfId);
+      if (r.kv.descriptor.epoch.confVer === t.confVer && listed) continue;
       // A leader is in its configuration; an unsettled replica may be re-added by its own log.
       if (r.group.rawNode.isLeader || !this.#settled(r)) continue;
       this.d.removeReplica(t.regionId, `placement: removed at conf version ${t.confVer}`);
+      this.counts.removed++;
     }
     this.check();
   }
 
-  /** Runs each order once; removes replicas whose descriptor no longer lists this node. */
+  /** Runs each order once; asks for a report of each change this node's leaders applied. */
   check(): void {
-    for (const r of this.d.regions()) {
-      if (r.id <= 1) continue;
-      const d = r.kv.descriptor;
-      const voters = d.replicas.some((p) => p.role === "voter");
-      if (voters && !d.replicas.some((p) => p.nodeId === this.d.selfId) && this.#settled(r)) {
-        this.d.removeReplica(r.id, `removed at conf version ${d.epoch.confVer}`);
-        this.counts.removed++;
-      }
-    }
     for (const [id, confVer] of this.#awaiting) {
       const r = this.d.region(id);
       if (r !== undefined && r.group.rawNode.isLeader) {

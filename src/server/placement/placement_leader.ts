@@ -25,6 +25,7 @@ import {
   PLACEMENT_OPERATOR_TIMEOUT_MS,
   PLACEMENT_PLANNED_OPERATORS_MAX,
 } from "../../limits_ops.ts";
+import { HeldConfs } from "../../placement/held_confs.ts";
 import { ordersFor, tombstonesFor } from "../../placement/operator_orders.ts";
 import type { HeartbeatOrders } from "./placement_orders.ts";
 import { ServiceError } from "../kv_service.ts";
@@ -66,6 +67,9 @@ const SCHEDULER = {
   pinned: [1],
 };
 
+/** Heartbeats between two sweeps of the held conf versions of regions gone. */
+const HELD_PRUNE_EVERY = 256;
+
 export class PlacementLeader {
   readonly scheduler: PlacementScheduler;
   /** Resolves once the state is bootstrapped and the oracle has its bound. */
@@ -78,6 +82,8 @@ export class PlacementLeader {
   readonly sent = { orders: 0, tombstones: 0 };
   /** Per node, the regions its last heartbeat listed as catching up (promotions wait for them). */
   readonly catchingUp = new Map<number, ReadonlySet<number>>();
+  /** What each node's heartbeats said it applied (tombstones wait for every voter: held_confs.ts). */
+  readonly held = new HeldConfs();
 
   constructor(readonly c: LeaderContext) {
     this.scheduler = new PlacementScheduler(c.state.view, {
@@ -140,7 +146,12 @@ export class PlacementLeader {
       this.catchingUp.get(node)?.has(region) === true;
     const orders = ordersFor(this.scheduler, h.nodeId, ids, h.terms, notYet);
     const held = (h.held ?? []).filter((x) => x.regionId !== 1); // region 1: the cluster's members
-    const tombstones = tombstonesFor(this.scheduler, h.nodeId, held);
+    this.held.record(h.nodeId, held);
+    // Regions merged away: swept now and then, not on every heartbeat (a pass over them all).
+    if (this.c.counts.heartbeats % HELD_PRUNE_EVERY === 0) {
+      this.held.prune((id) => this.scheduler.view.region(id) !== undefined);
+    }
+    const tombstones = tombstonesFor(this.scheduler, h.nodeId, held, this.held);
     this.sent.orders += orders.length;
     this.sent.tombstones += tombstones.length;
     return { orders, tombstones };
