@@ -82,7 +82,7 @@ export class PlacementLeader {
   readonly sent = { orders: 0, tombstones: 0 };
   /** Per node, the regions its last heartbeat listed as catching up (promotions wait for them). */
   readonly catchingUp = new Map<number, ReadonlySet<number>>();
-  /** What each node's heartbeats said it applied (tombstones wait for every voter: held_confs.ts). */
+  /** What each node said it applied (tombstones wait for every voter: held_confs.ts). */
   readonly held = new HeldConfs();
 
   constructor(readonly c: LeaderContext) {
