@@ -71,8 +71,18 @@ const CONF_CHANGE: Record<ChangeType, ConfChangeType> = {
   remove: ConfChangeType.RemoveNode,
 };
 
+/**
+ * While this node holds a replica its own configuration leaves out, it asks for a heartbeat this
+ * often (at most): placement's tombstone for it comes with the answer to the first heartbeat
+ * after every voter reported applying the change (held_confs.ts), not an interval later.
+ */
+const LEFT_OUT_REPORT_MS = 1_000;
+
 export class OperatorRunner {
   readonly #orders = new Map<number, StepOrder>();
+  /** The conf version of each hosted region at the last check: a change is reported soon. */
+  readonly #confSeen = new Map<number, number>();
+  #leftOutReportedMs = Number.NEGATIVE_INFINITY;
   /** Regions whose change this node proposed: reported once its conf version moves. */
   readonly #awaiting = new Map<number, number>();
   readonly #repeat: RepeatingCheck;
@@ -116,8 +126,13 @@ export class OperatorRunner {
     this.check();
   }
 
-  /** Runs each order once; asks for a report of each change this node's leaders applied. */
+  /**
+   * Runs each order once; asks for a heartbeat soon after a change this node's leaders applied,
+   * after any region here applied a conf change (placement learns what each voter applied from
+   * heartbeats), and while a replica here is left out of its own configuration.
+   */
   check(): void {
+    if (this.#confChanged()) this.d.reportSoon();
     for (const [id, confVer] of this.#awaiting) {
       const r = this.d.region(id);
       if (r !== undefined && r.group.rawNode.isLeader) {
@@ -127,6 +142,31 @@ export class OperatorRunner {
       this.#awaiting.delete(id); // applied, or no longer led here (the change may be lost)
     }
     for (const [id, order] of this.#orders) this.#run(id, order);
+  }
+
+  /** Whether a hosted region's conf version moved since the last check, or one left us out. */
+  #confChanged(): boolean {
+    let changed = false, leftOut = false;
+    const hosted = new Set<number>();
+    for (const r of this.d.regions()) {
+      if (r.id <= 1) continue;
+      hosted.add(r.id);
+      const d = r.kv.descriptor;
+      const seen = this.#confSeen.get(r.id);
+      if (seen !== d.epoch.confVer) {
+        changed ||= seen !== undefined;
+        this.#confSeen.set(r.id, d.epoch.confVer);
+      }
+      const voters = d.replicas.some((p) => p.role === "voter");
+      leftOut ||= voters && !d.replicas.some((p) => p.nodeId === this.d.selfId);
+    }
+    for (const id of this.#confSeen.keys()) if (!hosted.has(id)) this.#confSeen.delete(id);
+    const now = this.d.clock.nowMs();
+    if (leftOut && now - this.#leftOutReportedMs >= LEFT_OUT_REPORT_MS) {
+      this.#leftOutReportedMs = now;
+      return true;
+    }
+    return changed;
   }
 
   /**
