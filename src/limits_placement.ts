@@ -77,5 +77,11 @@ export const PLACEMENT_HELD_PER_HEARTBEAT_MAX = 1_024;
  * not kept and those replicas wait (a cluster this size has far more than 10⁵ regions per node).
  */
 export const PLACEMENT_HELD_TRACKED_MAX = 1_000_000;
+/**
+ * Election timeouts a replica left out of its own configuration waits with no peer message
+ * before it drops without placement's tombstone (region_operators.ts): a region merged away, or
+ * placement not answering. Vote requests of a voter still counting it reset the wait.
+ */
+export const LEFT_OUT_QUIET_ELECTIONS = 20;
 /** Step orders a node keeps at once (one per region it leads, from its last heartbeat's answer). */
 export const OPERATOR_ORDERS_KEPT_MAX = PLACEMENT_REPORTS_PER_HEARTBEAT_MAX;

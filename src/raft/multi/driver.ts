@@ -236,6 +236,7 @@ export class MultiRaftDriver {
       this.droppedMessages++;
       return this.onUnknownRegion?.(region, message);
     }
+    r.messagesIn++;
     if (r.suppressVotes && isVoteRequest(message)) return; // dropped, as if lost
     // Heartbeats of the current term in flight when the region went quiet do not wake it.
     if (!isHeartbeat(message) || message.term !== r.rawNode.term) this.#quiet.wake(r, false);

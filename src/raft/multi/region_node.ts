@@ -58,6 +58,10 @@ export class RegionNode implements RaftGroup {
     return this.replica.droppedMessages;
   }
 
+  get messagesIn(): number {
+    return this.replica.messagesIn;
+  }
+
   /** Vote requests are dropped when stepped while `suppressVotes` holds (driver.ts). */
   receive(m: Message): boolean {
     const d = this.driver;

@@ -74,6 +74,11 @@ export class RegionReplica {
   #suppressVotes = false;
   /** Peer messages for this region refused because the driver's inbox was full. */
   droppedMessages = 0;
+  /**
+   * Peer messages stepped into this region: a replica left out of its configuration stays while
+   * they keep coming (a voter still counting it may need its vote: region_operators.ts).
+   */
+  messagesIn = 0;
   /** Called when its members may have changed (a conf change or a snapshot applied). */
   onMembers: () => void = () => {};
 

@@ -22,7 +22,7 @@ import type { NodeRaft } from "./region_driver.ts";
 import { RegionHost } from "./region_host.ts";
 import { RegionCreation } from "./region_creation.ts";
 import { RegionMembership } from "./region_membership.ts";
-import { REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
+import { LEFT_OUT_QUIET_ELECTIONS, REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
 import { OperatorRunner } from "./region_operators.ts";
 import { ReplicaRemoval } from "./region_removal.ts";
 import { errorMessage } from "../../util/errors.ts";
@@ -214,6 +214,7 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
     removeReplica: (id, why) => removal.remove(id, why),
     addsSelfAfter: (id, index) => confChangeAfter(raft, o.id, id, index),
     reportSoon: () => raft.placement.heartbeats.soon(0),
+    leftOutQuietMs: LEFT_OUT_QUIET_ELECTIONS * o.electionTimeoutMs,
     clock: o.clock,
     logger: o.logger,
     intervalMs: o.splitCheckMs ?? REGION_SPLIT_CHECK_MS,

@@ -30,6 +30,7 @@ import {
 } from "../../placement/operator_step.ts";
 import type { HeldRegion } from "../placement/placement_orders.ts";
 import type { HostedRegion } from "./hosted_region.ts";
+import { RegionNode } from "../../raft/multi/region_node.ts";
 
 export interface OperatorRunnerDeps {
   readonly region: (id: number) => HostedRegion | undefined;
@@ -40,6 +41,8 @@ export interface OperatorRunnerDeps {
   readonly removeReplica: (id: number, why: string) => void;
   /** Whether region `id`'s log holds, after `index`, a conf change adding this node again. */
   readonly addsSelfAfter: (id: number, index: number) => boolean;
+  /** How long a replica left out of its configuration waits with no message before it drops. */
+  readonly leftOutQuietMs: number;
   /** Asks for a heartbeat soon: a change ran, placement sends the next step in its answer. */
   readonly reportSoon: () => void;
   readonly clock: Clock;
@@ -82,6 +85,8 @@ export class OperatorRunner {
   readonly #orders = new Map<number, StepOrder>();
   /** The conf version of each hosted region at the last check: a change is reported soon. */
   readonly #confSeen = new Map<number, number>();
+  /** Left-out replicas here: their message count, and since when it has not moved. */
+  readonly #quiet = new Map<number, { count: number; sinceMs: number }>();
   #leftOutReportedMs = Number.NEGATIVE_INFINITY;
   /** Regions whose change this node proposed: reported once its conf version moves. */
   readonly #awaiting = new Map<number, number>();
@@ -148,6 +153,7 @@ export class OperatorRunner {
   #confChanged(): boolean {
     let changed = false, leftOut = false;
     const hosted = new Set<number>();
+    const now = this.d.clock.nowMs();
     for (const r of this.d.regions()) {
       if (r.id <= 1) continue;
       hosted.add(r.id);
@@ -158,15 +164,44 @@ export class OperatorRunner {
         this.#confSeen.set(r.id, d.epoch.confVer);
       }
       const voters = d.replicas.some((p) => p.role === "voter");
-      leftOut ||= voters && !d.replicas.some((p) => p.nodeId === this.d.selfId);
+      if (voters && !d.replicas.some((p) => p.nodeId === this.d.selfId)) {
+        leftOut = true;
+        this.#dropIfQuiet(r, now);
+      } else this.#quiet.delete(r.id);
     }
     for (const id of this.#confSeen.keys()) if (!hosted.has(id)) this.#confSeen.delete(id);
-    const now = this.d.clock.nowMs();
+    for (const id of this.#quiet.keys()) if (!hosted.has(id)) this.#quiet.delete(id);
     if (leftOut && now - this.#leftOutReportedMs >= LEFT_OUT_REPORT_MS) {
       this.#leftOutReportedMs = now;
       return true;
     }
     return changed;
+  }
+
+  /**
+   * Drops a replica left out of its configuration once no peer message has reached it for
+   * `leftOutQuietMs` (many election timeouts): the fallback for a region placement cannot vouch
+   * for (merged away since, so absent from its view) or a placement that does not answer. A voter
+   * that still counts the replica and has no leader campaigns every election timeout or two, and
+   * its vote requests keep the replica.
+   */
+  #dropIfQuiet(r: HostedRegion, now: number): void {
+    if (!(r.group instanceof RegionNode)) return;
+    const count = r.group.messagesIn;
+    const q = this.#quiet.get(r.id);
+    if (q === undefined || q.count !== count) {
+      this.#quiet.set(r.id, { count, sinceMs: now });
+      return;
+    }
+    if (now - q.sinceMs < this.d.leftOutQuietMs || r.group.rawNode.isLeader) return;
+    if (!this.#settled(r)) return;
+    this.#quiet.delete(r.id);
+    const ms = this.d.leftOutQuietMs;
+    this.d.removeReplica(
+      r.id,
+      `left out at conf version ${r.kv.descriptor.epoch.confVer}, quiet ${ms} ms`,
+    );
+    this.counts.removed++;
   }
 
   /**
