@@ -388,6 +388,10 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
     assert.deepEqual(uncaught, [], "no node printed an uncaught exception");
     client.close();
   } catch (err) {
+    o.log(c.logs());
+    throw err;
+  } finally {
+    // Every node's log, passed or failed (move times, elections): TINYKV_E2E_LOG_DIR.
     const dir = process.env.TINYKV_E2E_LOG_DIR;
     if (dir !== undefined) {
       fs.mkdirSync(dir, { recursive: true });
@@ -395,9 +399,6 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
         fs.writeFileSync(path.join(dir, `node-${n.id}-${n.kvPort}.log`), n.log);
       }
     }
-    o.log(c.logs());
-    throw err;
-  } finally {
     await writers?.stop();
     await c.stop();
   }
