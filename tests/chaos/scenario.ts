@@ -106,6 +106,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       { cause: err },
     );
   } finally {
+    cluster.bin.saveLogs(); // every node's whole log, with TINYKV_E2E_LOG_DIR set
     await cluster.stop();
   }
 }

@@ -304,6 +304,19 @@ export class BinaryCluster {
     });
   }
 
+  /**
+   * Writes every node's whole log into `TINYKV_E2E_LOG_DIR` when it is set (the e2e scenarios
+   * and the chaos runs call it at their end, passed or failed); nothing otherwise.
+   */
+  saveLogs(): void {
+    const dir = process.env.TINYKV_E2E_LOG_DIR;
+    if (dir === undefined) return;
+    fs.mkdirSync(dir, { recursive: true });
+    for (const n of this.nodes.values()) {
+      fs.writeFileSync(path.join(dir, `node-${n.id}-${n.kvPort}.log`), n.log);
+    }
+  }
+
   logs(): string {
     return [...this.nodes.values()].map((n) => `--- node ${n.id}\n${n.log.slice(-2000)}`).join(
       "\n",

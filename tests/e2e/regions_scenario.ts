@@ -16,9 +16,6 @@
  * run is `deno task e2e:regions` (regions_e2e_1m.ts).
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import process from "node:process";
 import { BinaryCluster } from "./binary_cluster.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
@@ -391,14 +388,7 @@ export async function runRegionsScenario(o: ScenarioOptions): Promise<void> {
     o.log(c.logs());
     throw err;
   } finally {
-    // Every node's log, passed or failed (move times, elections): TINYKV_E2E_LOG_DIR.
-    const dir = process.env.TINYKV_E2E_LOG_DIR;
-    if (dir !== undefined) {
-      fs.mkdirSync(dir, { recursive: true });
-      for (const n of c.nodes.values()) {
-        fs.writeFileSync(path.join(dir, `node-${n.id}-${n.kvPort}.log`), n.log);
-      }
-    }
+    c.saveLogs(); // passed or failed (move times, elections): TINYKV_E2E_LOG_DIR
     await writers?.stop();
     await c.stop();
   }
