@@ -42,6 +42,11 @@ export interface RegionCatalog {
   report(id: number): RegionReport | undefined;
   /** A replica's node: address and zone, when known. */
   node(id: number): NodeLabel | undefined;
+  /**
+   * On a node: every region hosted with its voters known, in key order, replicas left out of
+   * their configuration included (`regionsOverlapping` skips those; heartbeats list them).
+   */
+  hosted?(): RegionDescriptor[];
 }
 
 /** Keys `[start, end)`; an empty end is the end of the keyspace. */

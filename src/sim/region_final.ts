@@ -12,13 +12,15 @@ import { confStateReplicas } from "../server/node/region_members.ts";
 import type { SimCluster } from "./sim_cluster.ts";
 import { compareBytes, toHex } from "../util/bytes.ts";
 import { RegionNode } from "../raft/multi/region_node.ts";
+import { hostedRegions } from "../server/node/left_out.ts";
 
 function regionsOf(c: SimCluster): { name: string; regions: HostedRegion[]; adding: boolean }[] {
   const out = [];
   for (const n of c.nodes) {
     const host = n.server?.node.local.host;
     if (host === undefined) continue;
-    out.push({ name: n.name, regions: host.all(), adding: host.adding });
+    // Replicas left out of their configuration too: settled means they were dropped.
+    out.push({ name: n.name, regions: hostedRegions(host), adding: host.adding });
   }
   return out;
 }
@@ -34,7 +36,7 @@ export function byRegion(c: SimCluster): Map<number, Map<number, HostedRegion>> 
   for (const n of c.nodes) {
     const node = n.server?.node;
     if (node === undefined) continue;
-    for (const r of node.local.host.all()) {
+    for (const r of hostedRegions(node.local.host)) {
       const m = out.get(r.id) ?? new Map<number, HostedRegion>();
       m.set(node.o.id, r);
       out.set(r.id, m);

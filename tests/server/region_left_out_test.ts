@@ -16,6 +16,7 @@ import type { Clock } from "../../src/platform/types.ts";
 import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
 import { OperatorRunner } from "../../src/server/node/region_operators.ts";
+import { isLeftOut } from "../../src/server/node/left_out.ts";
 import { SILENT_LOGGER } from "../../src/server/log/logger.ts";
 
 const SELF = 1;
@@ -125,4 +126,16 @@ test("members: a conf change applied here asks for a heartbeat; nothing else doe
   assert.equal(s.reports(), 1, "voters report what they applied (placement's tombstones wait)");
   s.at(30_000);
   assert.deepEqual(s.removed, []);
+});
+
+test("left out: what serves nothing here (region 1, and a replica without voters, never are)", () => {
+  const hosted = (id: number, d: RegionDescriptor) =>
+    ({ id, kv: { descriptor: d } }) as HostedRegion;
+  assert.equal(isLeftOut(hosted(5, descriptor(9, [2, 3])), SELF), true);
+  assert.equal(isLeftOut(hosted(5, descriptor(9, [1, 2, 3])), SELF), false);
+  const learner = { ...descriptor(9, [2, 3]) };
+  learner.replicas = [...learner.replicas, { nodeId: SELF, role: "learner" }];
+  assert.equal(isLeftOut(hosted(5, learner), SELF), false, "a learner is in its configuration");
+  assert.equal(isLeftOut(hosted(5, descriptor(9, [])), SELF), false, "no voters known yet");
+  assert.equal(isLeftOut(hosted(1, descriptor(9, [2, 3])), SELF), false, "region 1");
 });

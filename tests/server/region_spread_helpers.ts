@@ -8,6 +8,7 @@ import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import type { ServerConfig } from "../../src/server/server.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
 import { key, noise, putRetrying, until } from "./region_split_helpers.ts";
+import { hostedRegions } from "../../src/server/node/left_out.ts";
 
 export const SPREAD = {
   regionSplitBytes: 2048,
@@ -34,7 +35,7 @@ export function voters(d: RegionDescriptor): number[] {
 export function hostedOn(c: TestCluster, id: number): number[] {
   const local = c.servers.get(id)?.node.local;
   if (local === undefined || local.removal.pending > 0) return [];
-  return local.host.all().map((r) => r.id).sort((a, b) => a - b);
+  return hostedRegions(local.host).map((r) => r.id).sort((a, b) => a - b); // left out too
 }
 
 /**
@@ -45,7 +46,9 @@ export function spread(c: TestCluster, regions: number): boolean {
   const all = splitRegions(c);
   if (all.length < regions) return false;
   const hosted = new Set<number>();
-  for (const s of c.servers.values()) for (const r of s.node.local.host.all()) hosted.add(r.id);
+  for (const s of c.servers.values()) {
+    for (const r of hostedRegions(s.node.local.host)) hosted.add(r.id);
+  }
   if (hosted.size !== all.length + 1) return false; // a region without a leader now
   if (!all.every((d) => d.replicas.length === 3 && voters(d).length === 3)) return false;
   return [...c.servers.keys()].every((id) => {
@@ -62,7 +65,7 @@ export function layout(c: TestCluster): string {
   );
   const nodes = [...c.servers].map(([id, s]) => {
     const local = s.node.local;
-    const held = local.host.all().map((r) =>
+    const held = hostedRegions(local.host).map((r) =>
       `${r.id}${r.group.rawNode.isLeader ? "*" : ""}${r.group.rawNode.lead === 0 ? "?" : ""}`
     );
     return `node ${id} [${held.join(" ")}] removing ${local.removal.pending}`;

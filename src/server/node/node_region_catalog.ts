@@ -12,6 +12,7 @@ import { overlaps } from "../../region/descriptor.ts";
 import type { NodeLabel, RegionCatalog, RegionReport } from "../../region/region_catalog.ts";
 import type { NodeService } from "./node_service.ts";
 import { SmallRegionBytes } from "./region_small_bytes.ts";
+import { hostedRegions } from "./left_out.ts";
 
 export class NodeRegionCatalog implements RegionCatalog {
   /** With merge on, the exact bytes of small regions (the estimate keeps deleted versions). */
@@ -26,11 +27,19 @@ export class NodeRegionCatalog implements RegionCatalog {
   }
 
   /**
-   * A region this node holds while it knows the region's voters; none on a node outside any
-   * configuration (one waiting to join): it holds no region a client could route to.
+   * A region this node holds while it knows the region's voters and is one of its members; none
+   * on a node outside any configuration (one waiting to join), nor a replica left out of its
+   * configuration (left_out.ts): it holds no region a client could route to.
    */
   #held(d: RegionDescriptor | undefined): RegionDescriptor | undefined {
-    return d !== undefined && d.replicas.some((p) => p.role === "voter") ? d : undefined;
+    if (d === undefined || !d.replicas.some((p) => p.role === "voter")) return undefined;
+    return d.id === 1 || d.replicas.some((p) => p.nodeId === this.selfId) ? d : undefined;
+  }
+
+  /** Every region hosted here with its voters known, those left out included (heartbeats). */
+  hosted(): RegionDescriptor[] {
+    const all = hostedRegions(this.nodeService.local.host).map((r) => r.kv.descriptor);
+    return all.filter((d) => d.replicas.some((p) => p.role === "voter"));
   }
 
   regionFor(key: Uint8Array): RegionDescriptor | undefined {

@@ -22,6 +22,7 @@ import type { NodeRaft } from "./region_driver.ts";
 import { RegionHost } from "./region_host.ts";
 import { RegionCreation } from "./region_creation.ts";
 import { RegionMembership } from "./region_membership.ts";
+import { hostedRegions } from "./left_out.ts";
 import { LEFT_OUT_QUIET_ELECTIONS, REGION_SPLIT_CHECK_MS } from "../../limits_ops.ts";
 import { OperatorRunner } from "./region_operators.ts";
 import { ReplicaRemoval } from "./region_removal.ts";
@@ -208,7 +209,7 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
   });
   const operators = new OperatorRunner({
     region: (id) => host.region(id),
-    regions: () => host.all(),
+    regions: () => hostedRegions(host), // replicas left out of their configuration too
     selfId: o.id,
     transferLeader: (region, to) => void raft.driver.transferLeader(region, to),
     removeReplica: (id, why) => removal.remove(id, why),

@@ -25,6 +25,7 @@ import { SNAPSHOT_MARKER } from "./region_driver.ts";
 import { skipsImage } from "./merged_image.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 import { regionLeftNode } from "./region_refusals.ts";
+import { isLeftOut } from "./left_out.ts";
 
 export type { HostedRegion, RegionHostDeps };
 import { isRegionImage, refuseSnapshot, regionImageSource } from "./region_snapshots.ts";
@@ -44,6 +45,7 @@ export class RegionHost {
   /** Regions being added to the driver: hosted once their handle exists (`#join`). */
   readonly #joining = new Map<number, HostedRegion>();
   readonly #order = new RegionOrder();
+  readonly #servedOrder = new RegionOrder(); // `all`'s: replicas left out aside
   /** Splits this node applied whose children are not on the driver yet. */
   #pendingSplits: SplitReport[] = [];
   /** Removes replicas a peer's message created for these ids (region_creation.ts). */
@@ -51,9 +53,9 @@ export class RegionHost {
 
   constructor(readonly d: RegionHostDeps) {}
 
-  /** Every region served, in key order (not those merged away: dropped soon). */
+  /** Every region served, in key order: not merged away, nor left out (left_out.ts). */
   all(): HostedRegion[] {
-    return this.withMerged().filter((r) => r.kv.merge?.stage !== "merged");
+    return this.#served().filter((r) => r.kv.merge?.stage !== "merged");
   }
 
   /** Every region hosted, those merged away and not dropped yet included, in key order. */
@@ -61,6 +63,8 @@ export class RegionHost {
     return this.#ordered().slice();
   }
   #ordered = () => this.#order.of(this.generation, () => [this.d.first, ...this.#others.values()]);
+  #served = () => this.#servedOrder.of(this.generation, () => this.#ordered().filter(this.#serves));
+  #serves = (r: HostedRegion) => !isLeftOut(r, this.d.o.id);
   /** `withMerged` but a region installing an image: the image decides it (mergedByImage). */
   settledWithMerged(): HostedRegion[] {
     return this.withMerged().filter((r) => !this.d.images.installing(r.id));
@@ -88,18 +92,17 @@ export class RegionHost {
     return this.region(id) !== undefined || this.#joining.has(id);
   }
 
-  /** The local region holding `key`; undefined while a split's child is not added yet. */
+  /** The local region serving `key`; none while a split's child is not added, or left out. */
   regionFor(key: Uint8Array): HostedRegion | undefined {
     const first = this.d.first;
     if (this.#others.size === 0 && first.kv.descriptor.end.length === 0) return first;
-    return regionHolding(this.#ordered(), key, this.#order.disjoint);
+    return regionHolding(this.#served(), key, this.#servedOrder.disjoint);
   }
 
   /**
-   * The entry a command proposed to region `id` becomes: once regions split (or may),
-   * a `Routed` command carrying the region's epoch, so that apply refuses it, changing nothing,
-   * when a split landed between the routing and the apply (region_apply.ts), and the leader's
-   * `timestamp` (decision 0018). Else the command itself, as before regions.
+   * The entry a command proposed to region `id` becomes: once regions split (or may), a `Routed`
+   * command with the region's epoch (apply refuses it, changing nothing, when a split landed
+   * since: region_apply.ts) and the leader's `timestamp` (decision 0018); else the command.
    */
   entryFor(id: number, command: Uint8Array, timestamp?: number): Uint8Array {
     const epoch = this.regionSnapshots ? this.region(id)?.kv.descriptor.epoch : undefined;
@@ -156,11 +159,8 @@ export class RegionHost {
       const kv = await RegionKv.open(this.d.engine().db, id);
       const campaign = this.region(s.left.id)?.group.rawNode.isLeader === true;
       children.push({ spec: this.#spec(kv), index: s.index, descriptor: s.right, campaign });
-      this.d.o.logger.info("region.split", {
-        parent: s.left.id,
-        child: s.right.id,
-        index: s.index,
-      });
+      const split = { parent: s.left.id, child: s.right.id, index: s.index };
+      this.d.o.logger.info("region.split", split);
     }
     await this.#join(children);
   }

@@ -148,9 +148,9 @@ export class HeartbeatSender {
   held(): HeldRegion[] {
     const catalog = this.catalog();
     if (catalog === undefined) return [];
-    const all = catalog.regionsOverlapping(EMPTY, EMPTY).filter((d) =>
-      d.id !== PLACEMENT_REGION && d.id !== 1
-    );
+    // Replicas left out of their configuration too: placement's tombstones are for them.
+    const hosted = catalog.hosted?.() ?? catalog.regionsOverlapping(EMPTY, EMPTY);
+    const all = hosted.filter((d) => d.id !== PLACEMENT_REGION && d.id !== 1);
     const n = Math.min(all.length, PLACEMENT_HELD_PER_HEARTBEAT_MAX);
     const out: HeldRegion[] = [];
     for (let i = 0; i < n; i++) {

@@ -1,0 +1,20 @@
+/**
+ * A replica left out of its own configuration (docs/regions.md "Removed replicas"): it applied a
+ * configuration that no longer lists this node, and stays — answering votes and appends, never
+ * campaigning — until placement's tombstone or a quiet spell drops it (region_operators.ts).
+ * Meanwhile it serves nothing: its range is another node's, and its data stops moving. Region 1,
+ * the cluster's membership, is never left out here (a node removed from the cluster stops).
+ */
+import type { HostedRegion } from "./hosted_region.ts";
+import type { RegionHost } from "./region_host.ts";
+
+export function isLeftOut(r: HostedRegion, selfId: number): boolean {
+  const d = r.kv.descriptor;
+  if (r.id === 1 || !d.replicas.some((p) => p.role === "voter")) return false;
+  return !d.replicas.some((p) => p.nodeId === selfId);
+}
+
+/** Every region `host` holds, not merged away, those left out included (`all` skips them). */
+export function hostedRegions(host: RegionHost): HostedRegion[] {
+  return host.withMerged().filter((r) => r.kv.merge?.stage !== "merged");
+}
