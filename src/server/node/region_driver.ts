@@ -12,6 +12,7 @@
  * staging engine (snapshot_receiver.ts) that is swapped in before Raft sees
  * the marker. No image is ever held in memory.
  */
+import { REGION_MODE_ONE, REGION_MODE_SPLIT } from "../peer/region_mode.ts";
 import type { RaftMessage } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { ConfState } from "../../raft/core/messages.ts";
 import { exportSnapshot } from "../../kv/kv_snapshot.ts";
@@ -70,6 +71,11 @@ export function isMember(cs: ConfState, id: number): boolean {
   return [...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext].includes(id);
 }
 
+/** What the node says in its peer Hello: snapshots' form and stamps follow it (region_mode.ts). */
+function regionModeOf(n: NodeRaftOptions): number {
+  return n.regionImages?.on() === true ? REGION_MODE_SPLIT : REGION_MODE_ONE;
+}
+
 /** Every region's Raft settings on this node. */
 function raftOptions(o: ResolvedNodeOptions) {
   return {
@@ -115,6 +121,7 @@ export class NodeRaft {
         return region === KV_REGION ? () => exportSnapshot(n.engine().db) : undefined;
       },
       logger: o.logger,
+      regionMode: () => regionModeOf(n),
     });
     this.driver = new MultiRaftDriver({
       nodeId: o.id,
@@ -142,6 +149,7 @@ export class NodeRaft {
       snapshotChunk: (from, region, wire) => this.#snapshotChunk(from, region, wire),
       unsized: () => n.regionImages?.on() === true,
       logger: o.logger,
+      regionMode: () => regionModeOf(n),
     });
     // The log was bootstrapped (bootstrap.ts) before: adding a region that needs no
     // bootstrap save completes at once, so the handle exists when this returns.

@@ -28,6 +28,8 @@ export interface BatchReceiverOptions extends AssemblerLimits {
   readonly snapshotChunk?: (from: number, region: number, wire: RaftMessage) => boolean;
   /** Where `snapshot.refused` lines go. */
   readonly logger?: Logger;
+  /** How this node runs its regions (region_mode.ts), answered to a peer's Hello. */
+  readonly regionMode?: () => number;
 }
 
 interface Pending {
@@ -83,6 +85,8 @@ export class NodeBatchReceiver {
       onRaftFrame: (from, payload) =>
         this.onFrame(from, payload) || (base?.onRaftFrame?.(from, payload) ?? false),
       batchVersion: PEER_BATCH_VERSION,
+      regionMode: this.o.regionMode,
+      selfId: this.o.selfId,
     };
   }
 

@@ -10,6 +10,7 @@
 import { errorMessage } from "../../util/errors.ts";
 import { FrameDecoder } from "../../util/frame.ts";
 import { decodeWireFrame } from "../../wire/frame_codec.ts";
+import { REGION_MODE_REFUSAL, RegionModeError, regionModeMismatch } from "./region_mode.ts";
 
 /** Answers to a Hello are small; anything larger is not an answer. */
 const ANSWER_BYTES_MAX = 64 * 1024;
@@ -17,7 +18,12 @@ const ANSWER_BYTES_MAX = 64 * 1024;
 export class BatchHandshake {
   readonly #decoder = new FrameDecoder(ANSWER_BYTES_MAX, 256);
 
-  constructor(readonly version: number, readonly peer: number) {}
+  /** `self`: this node's id and region mode (region_mode.ts); an answer of another is a refusal. */
+  constructor(
+    readonly version: number,
+    readonly peer: number,
+    readonly self?: { readonly id: number; readonly mode: number },
+  ) {}
 
   /** Bytes from the peer: true once accepted, an Error when refused, undefined meanwhile. */
   onData(chunk: Uint8Array): true | Error | undefined {
@@ -26,13 +32,20 @@ export class BatchHandshake {
         const b = decodeWireFrame(payload).body;
         if (b.case === "hello") {
           const v = b.value.batchVersion;
+          const self = this.self;
+          const mismatch = self === undefined
+            ? undefined
+            : regionModeMismatch(self, { id: this.peer, mode: b.value.regionMode });
+          if (v === this.version && mismatch !== undefined) return new RegionModeError(mismatch);
           if (v === this.version) return true;
           const speaks = `this node speaks ${this.version}`;
           return new Error(`peer ${this.peer} answered batch protocol version ${v}, ${speaks}`);
         }
         const error = b.case === "response" ? b.value.error : undefined;
         if (error !== undefined) {
-          return new Error(`peer ${this.peer} refused the batch protocol: ${error.message}`);
+          const refused = `peer ${this.peer} refused the batch protocol: ${error.message}`;
+          const modes = error.message.includes(REGION_MODE_REFUSAL);
+          return modes ? new RegionModeError(refused) : new Error(refused);
         }
       }
     } catch (err) {

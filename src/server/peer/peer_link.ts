@@ -17,6 +17,7 @@ import { splitHostPort } from "../../util/host_port.ts";
 import { encodeWireFrame } from "../../wire/frame_codec.ts";
 import type { PeerTransportOptions, TransportCounters } from "./peer_options.ts";
 import { BatchHandshake, handshakeTimeoutError } from "./peer_handshake.ts";
+import { RegionModeError } from "./region_mode.ts";
 
 const RECONNECT_MIN_MS = 50;
 const RECONNECT_MAX_MS = 2000;
@@ -41,6 +42,8 @@ export class PeerLink {
   #generation = 0;
   /** The link is connected; `peer.lost` and `peer.back` are logged when it changes. */
   #up = false;
+  /** A refusal for the peers' region modes was logged since the link was last up. */
+  #modeRefused = false;
   /** When the link went down (monotonic ms), while it is down. */
   #downSinceMs: number | undefined;
   /** Batch links: the Hello's answer is awaited; nothing else is written until it comes. */
@@ -153,8 +156,9 @@ export class PeerLink {
       if (this.#closed) return conn.close();
       this.#conn = conn;
       this.#blocked = false;
-      this.#backoffMs = RECONNECT_MIN_MS;
-      this.#linkUp();
+      // A batch link is up once its Hello is answered: a peer that refuses it (another
+      // protocol, another region mode) keeps the backoff growing and is logged once.
+      if (this.o.batchVersion === undefined) this.#linkUp();
       conn.setHandlers({
         onData: (chunk) => this.#answer(conn, chunk),
         onDrain: () => this.#drained(conn),
@@ -165,6 +169,7 @@ export class PeerLink {
         clusterToken: this.o.clusterToken ?? "",
         address: this.o.selfAddress ?? "",
         batchVersion: this.o.batchVersion ?? 0,
+        regionMode: this.o.regionMode?.() ?? 0,
       };
       this.#write(conn, encodeWireFrame({ case: "hello", value: hello }));
       if (this.o.batchVersion !== undefined) this.#awaitAnswer(conn, this.o.batchVersion);
@@ -176,7 +181,9 @@ export class PeerLink {
   }
 
   #awaitAnswer(conn: Conn, version: number): void {
-    this.#handshake = new BatchHandshake(version, this.id);
+    const mode = this.o.regionMode?.();
+    const self = mode === undefined ? undefined : { id: this.o.selfId, mode };
+    this.#handshake = new BatchHandshake(version, this.id, self);
     const ms = this.o.handshakeMs ?? MULTI_PEER_HANDSHAKE_MS;
     this.#handshakeTimer = this.o.clock.setTimeout(() => {
       this.#handshakeTimer = undefined;
@@ -189,8 +196,9 @@ export class PeerLink {
     const verdict = this.#conn === conn ? this.#handshake?.onData(chunk) : undefined;
     if (verdict === undefined) return;
     this.#endHandshake();
-    if (verdict === true) this.#flush();
-    else this.#refused(conn, verdict);
+    if (verdict !== true) return this.#refused(conn, verdict);
+    this.#linkUp();
+    this.#flush();
   }
 
   /** The peer does not take batches: the link fails with the reason, and retries later. */
@@ -214,6 +222,8 @@ export class PeerLink {
   }
 
   #linkUp(): void {
+    this.#backoffMs = RECONNECT_MIN_MS;
+    this.#modeRefused = false;
     if (this.#downSinceMs !== undefined) {
       const downMs = Math.round(this.o.clock.nowMs() - this.#downSinceMs);
       this.o.logger?.info("peer.back", { peer: this.id, address: this.address, down_ms: downMs });
@@ -222,13 +232,21 @@ export class PeerLink {
     this.#downSinceMs = undefined;
   }
 
-  /** Logs the first failure after the link was up (or of a link never up), not each retry. */
+  /**
+   * Logs the first failure after the link was up (or of a link never up), not each retry; and
+   * the first refusal for the peers' region modes as an error, even on a link already down.
+   */
   #linkDown(why: unknown): void {
+    const error = why instanceof Error ? why.message : String(why);
+    const fields = { peer: this.id, address: this.address, error };
+    if (why instanceof RegionModeError && !this.#modeRefused) {
+      this.#modeRefused = true;
+      this.o.logger?.error("peer.refused", fields);
+    }
     if (!this.#up && this.#downSinceMs !== undefined) return;
     this.#up = false;
     this.#downSinceMs = this.o.clock.nowMs();
-    const error = why instanceof Error ? why.message : String(why);
-    this.o.logger?.warn("peer.lost", { peer: this.id, address: this.address, error });
+    if (!(why instanceof RegionModeError)) this.o.logger?.warn("peer.lost", fields);
   }
 
   /** Drops what was queued (Raft will resend) and retries later. */

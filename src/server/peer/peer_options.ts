@@ -29,6 +29,11 @@ export interface PeerTransportOptions {
   readonly batchVersion?: number;
   /** How long that answer may take (default MULTI_PEER_HANDSHAKE_MS). */
   readonly handshakeMs?: number;
+  /**
+   * Multi-region links: how this node runs its regions (region_mode.ts), said in Hello; a peer
+   * that answers another mode is refused.
+   */
+  readonly regionMode?: () => number;
   /** Where `peer.lost`, `peer.back` and `snapshot.sent` lines go (docs/logging.md). */
   readonly logger?: Logger;
 }

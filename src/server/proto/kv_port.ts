@@ -56,6 +56,9 @@ export interface PeerSink {
   configuredAddress?(id: number): string | undefined;
   /** The region batch version taken through onRaftFrame (batch_hello.ts); absent: none. */
   readonly batchVersion?: number;
+  /** How this node runs its regions (region_mode.ts); a peer's Hello of another is refused. */
+  readonly regionMode?: () => number;
+  readonly selfId?: number;
 }
 
 export interface KvPortOptions {
@@ -198,8 +201,7 @@ class PortConnection {
     // without one, a Hello claiming a node id earns no trust for requests.
     if (nodeId !== 0 && token !== undefined) this.#auth.trustPeer();
     if (nodeId !== 0) this.o.peers?.onPeerHello?.(nodeId, hello.address);
-    const v = hello.batchVersion;
-    if (v !== 0) this.conn.write(answerBatchHello(nodeId, v, this.o.peers?.batchVersion));
+    if (hello.batchVersion !== 0) this.conn.write(answerBatchHello(nodeId, hello, this.o.peers));
   }
 
   #respond(response: ResponseInit): void {
