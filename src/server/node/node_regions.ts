@@ -78,7 +78,7 @@ export interface NodeRegions {
   readonly txnResolver: TxnResolver;
   /** RESP WATCH's tokens, each read by its key's region (keys_at.ts). */
   watchTokens(db: number, keys: readonly Uint8Array[]): Promise<number[]>;
-  /** Start and stop the split check, the region services and (split on) the membership follower. */
+  /** Start and stop the split check, the region services and (regions) the membership follower. */
   start(): void;
   stop(): void;
 }
@@ -154,7 +154,8 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const txn = wireTxns(d, { host, timestamps, reads, router });
   const start = () => {
     for (const part of [splitCheck, mergeCheck, services]) part.start();
-    if (o.regionSplitBytes > 0) membership.start(), txn.txnResolver.start();
+    // Regions on the disk count: restarted with splitting off, a node still runs them (0020).
+    if (host.regionSnapshots) membership.start(), txn.txnResolver.start();
     operators.start();
   };
   const stop = () => {
@@ -294,7 +295,8 @@ function regionServices(
     propose,
     sweepMs: o.expirySweepMs,
     retention: o.autoCompact,
-    // Regions split (or may): a client's compaction, applied by region 1, reaches every region.
-    floor: o.regionSplitBytes > 0 ? () => host.d.first.kv.kv.compactedRevision : undefined,
+    // A client's compaction, applied by region 1, reaches every other region (there are others
+    // only on a node whose regions split, whatever its flag says now: decision 0020).
+    floor: () => host.d.first.kv.kv.compactedRevision,
   });
 }

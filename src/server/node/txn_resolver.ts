@@ -37,6 +37,11 @@ export class TxnResolver {
 
   constructor(readonly d: TxnResolverDeps) {}
 
+  /** Started and not stopped: on a node whose regions split (node_regions.ts). */
+  get running(): boolean {
+    return this.#running;
+  }
+
   start(): void {
     if (this.#timer !== undefined) return;
     this.#running = true;
