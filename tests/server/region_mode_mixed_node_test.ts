@@ -75,3 +75,35 @@ test("region mode mixed: a node with splitting off is refused by nodes that spli
     await c.close();
   }
 });
+
+test("region mode mixed: a node joining with splitting off is refused, the cluster unchanged", {
+  timeout: 90_000,
+}, async () => {
+  const lines: string[] = [];
+  const c = await startCluster(
+    3,
+    20,
+    undefined,
+    (id) => id === 4 ? { regionSplitBytes: 0, log: (line: string) => lines.push(line) } : SPLIT,
+  );
+  try {
+    await c.leader();
+    const client = c.client([1, 2, 3]);
+    for (let i = 0; i < 20; i++) await client.put(key(i), `v${i}`);
+    const address = await c.startJoining(4);
+    // A learner only: the leader adds it and sends it appends, which the Hello check stops.
+    await client.addMember(4, address, { learnerOnly: true });
+    await until(
+      "node 4 refused the cluster's setting",
+      () =>
+        lines.some((l) => l.includes("ERROR peer.refused") && l.includes("--region-split-bytes")),
+    );
+    await client.put(key(20), "after the join");
+    assert.equal(c.servers.get(4)?.node.kv.revision, 0, "node 4 applied nothing");
+    assert.equal(hostOf(c, 4).regionSnapshots, false);
+    await client.removeMember(4);
+    assert.equal(fromUtf8((await client.get(key(20))) ?? new Uint8Array()), "after the join");
+  } finally {
+    await c.close();
+  }
+});
