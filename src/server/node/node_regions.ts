@@ -184,10 +184,7 @@ function remoteRegions(d: NodeRegionsDeps): RemoteRegions {
   });
 }
 
-/**
- * Who changes the regions' members here: the placement service's steps, the removal of
- * replicas moved off this node, and the removal of members that left the cluster.
- */
+/** Who changes regions' members here: placement's steps, removals, members that left. */
 function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
   const { o, raft } = d;
   const membership = new RegionMembership({
@@ -295,8 +292,7 @@ function regionServices(
     propose,
     sweepMs: o.expirySweepMs,
     retention: o.autoCompact,
-    // A client's compaction, applied by region 1, reaches every other region (there are others
-    // only on a node whose regions split, whatever its flag says now: decision 0020).
+    // A client's compaction, applied by region 1, reaches every other region (decision 0020).
     floor: () => host.d.first.kv.kv.compactedRevision,
   });
 }
