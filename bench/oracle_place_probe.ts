@@ -9,7 +9,7 @@
  * the end. With `--before PATH` the same runs are made on that binary first.
  *
  *   deno run -A bench/oracle_place_probe.ts [--before PATH] [--runs 3] [--duration 6]
- *     [--follow-wait 45] [--extra "--read-mode lease"]
+ *     [--follow-wait 45] [--extra="--read-mode lease"] [--split-run BYTES]
  */
 import * as os from "node:os";
 import { parseArgs } from "node:util";
