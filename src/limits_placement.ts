@@ -64,6 +64,13 @@ export const PLACEMENT_LEADER_TRANSFERS_PER_TICK_MAX = 8;
 export const PLACEMENT_LEADER_TRANSFERS_PER_NODE_MAX = 4;
 /** Leaders per node may differ by this much before a transfer is made (at least 1: no flapping). */
 export const PLACEMENT_LEADER_TOLERANCE = 1;
+/**
+ * Scheduler passes between two attempts to hand region 0's leadership (the timestamp oracle) to
+ * region 1's leader (oracle_place.ts): one minute at the default 10-s heartbeat, so a transfer
+ * that does not take (the target cannot campaign yet) costs region 0 at most one election timeout
+ * of refused proposals per minute.
+ */
+export const PLACEMENT_ORACLE_FOLLOW_BACKOFF_PASSES = 6;
 /** An operator not finished after this long is dropped (and may be made again). */
 export const PLACEMENT_OPERATOR_TIMEOUT_MS = 10 * 60_000;
 /**

@@ -25,11 +25,12 @@ import type { PlacementAnswer, PlacementRequestBody } from "./placement_rpc.ts";
 import { checkPlacementRequest } from "./placement_request_check.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
 import { PlacementStore } from "./placement_store.ts";
-import { LeadershipCheck } from "./leadership_check.ts";
+import { LeadershipCheck, region0Reads } from "./leadership_check.ts";
 import { serve } from "./placement_serve.ts";
 import { holdsRegion0, PlacementRejoin } from "./placement_rejoin.ts";
 import type { Message } from "../../raft/core/messages.ts";
 import { type PlacementRoute, routeOf } from "./placement_route.ts";
+import { OracleFollow } from "./oracle_follow.ts";
 
 export interface PlacementNodeDeps {
   readonly o: ResolvedNodeOptions;
@@ -43,8 +44,6 @@ export interface PlacementNodeDeps {
   readonly between?: (task: () => Promise<void>) => void;
 }
 
-/** Whether this node holds region 0 (its log has it: bootstrapped, or restarted). */
-
 export class PlacementNode {
   readonly state: PlacementState;
   readonly store: PlacementStore;
@@ -53,10 +52,12 @@ export class PlacementNode {
   readonly heartbeats: HeartbeatSender;
   /** A voter that lost region 0 gets it back from its leader's messages. */
   readonly rejoin: PlacementRejoin;
+  /** Hands region 0 (the oracle) to region 1's leader while this node leads region 0. */
+  readonly oracle: OracleFollow;
   #member: boolean;
   #closed = false;
   #leader: PlacementLeader | undefined;
-  readonly #check: LeadershipCheck;
+  readonly check: LeadershipCheck;
   #catalog: RegionCatalog | undefined;
   /** What this node served as placement leader, over every term it led. */
   readonly tsoCounts: LeaderCounts = {
@@ -83,13 +84,14 @@ export class PlacementNode {
       o.clock,
       o.requestTimeoutMs,
     );
-    this.#check = new LeadershipCheck(d.driver, o.clock, o.requestTimeoutMs);
+    this.check = new LeadershipCheck(region0Reads(d.driver), o.clock, o.requestTimeoutMs);
     this.state = new PlacementState({
       replaceTimeoutMs: o.placement.replaceTimeoutMs,
       onOutcome: (x) => this.proposer.onOutcome(x),
     });
     this.store = new PlacementStore(o.fs, o.dataDir, this.state);
-    this.store.readStates = (states) => this.#check.confirmed(states);
+    this.oracle = new OracleFollow(o, d.driver, this.state);
+    this.store.readStates = (states) => this.check.confirmed(states);
     this.#member = holdsRegion0(d.log);
     if (this.#member) this.store.load();
     this.rejoin = new PlacementRejoin({
@@ -166,13 +168,14 @@ export class PlacementNode {
     const rn = this.d.driver.region(PLACEMENT_REGION)?.rawNode;
     if (rn?.isLeader === true) {
       if (this.#leader === undefined) {
+        this.oracle.reset();
         this.#leader = new PlacementLeader({
           state: this.state,
           proposer: this.proposer,
           replicas: this.d.o.placement.replicas,
           mergeBytes: this.d.o.regionMergeBytes,
           counts: this.tsoCounts,
-          confirm: () => this.#check.confirm(),
+          confirm: () => this.check.confirm(),
           nowMs: () => this.d.o.clock.wallMs(),
           bootstrap: () => bootstrapInfo(this.d.o, this.#catalog, this.d.addressOf),
         });
@@ -182,7 +185,7 @@ export class PlacementNode {
       }
     } else if (this.#leader !== undefined) {
       this.#leader = undefined;
-      this.#check.failAll();
+      this.check.failAll();
     }
   }
 
@@ -282,7 +285,9 @@ export class PlacementNode {
 
   /** One scheduler pass on the leader (the heartbeat sender calls it each interval). */
   tick(): void {
-    this.#current()?.tick();
+    const leader = this.#current();
+    leader?.tick();
+    if (leader !== undefined) this.oracle.pass();
   }
 
   close(): void {

@@ -87,6 +87,11 @@ export function placementJson(p: PlacementNode) {
       requests: c.requests,
       timestamps: c.timestamps,
       persists: c.persists,
+      // Leadership checks the batches asked for, and the quorum rounds that served them.
+      confirms: p.check.counts.confirms,
+      confirmRounds: p.check.counts.rounds,
+      // Region 0 handed to region 1's leader by this node (oracle_follow.ts).
+      oracleFollows: p.oracle.transfers,
     },
     // What this node proposed as leader: heartbeats, and region reports the state refused.
     served: {
