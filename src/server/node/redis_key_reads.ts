@@ -17,6 +17,7 @@ import type {
   RedisKeyEntry,
   RedisKeysPage,
   RedisKeysQuery,
+  RedisReadQuery,
   SetScanPage,
   SetScanQuery,
 } from "../redis_keys.ts";
@@ -26,6 +27,8 @@ import type { HostedRegion } from "./region_host.ts";
 import type { RemoteRegions } from "./remote_regions.ts";
 import { stitchedRedisKeys } from "./stitched_redis_keys.ts";
 import { remoteSetScan, setScanOf } from "./set_scan_reads.ts";
+import { readByRegion, readRouted } from "./redis_command_reads.ts";
+import type { RedisReply } from "../../kv/redis/reply.ts";
 
 /** Whether `inner` lies within `outer` (empty end: no bound). */
 function within(inner: KeySpan, outer: KeySpan): boolean {
@@ -59,6 +62,17 @@ export class RedisKeyReads {
     }
     this.reads.faults.check("read");
     return remoteSetScan(remote, q, c);
+  }
+
+  /**
+   * A Redis read of known keys by a replica of their region, without the log
+   * (redis_command_reads.ts); undefined: its keys lie in several regions, the log runs it.
+   */
+  command(q: RedisReadQuery, c: Consistency): Promise<RedisReply | undefined> {
+    const remote = this.remote;
+    if (q.hereOnly) return readRouted(this.reads, q, c);
+    if (remote === undefined) return Promise.resolve(undefined);
+    return readByRegion(this.reads, remote, q, c);
   }
 
   async #setScanHere(q: SetScanQuery, c: Consistency): Promise<SetScanPage> {

@@ -1,0 +1,220 @@
+/**
+ * RESP reads of known keys on a node holding only some regions (docs/resp.md "On a node holding
+ * some regions"): three in-process nodes with `--replicas 2`, and a node that holds no replica of
+ * a split region (partial_layout.ts). A script of reads over strings, hashes (HSCAN pages too),
+ * sets, TTLs and expiry times, database 1, missing keys and wrong types, in that region (read by
+ * its replicas) and in a region the node holds (read here), answers the same bytes as a one-region
+ * node holding the same keys — and appends no log entry: the regions' applied indexes stay where
+ * they were while the node sends the remote region's reads to its replicas. Reads over two
+ * regions, and a key over the engine's limit, still take the log and answer the same bytes.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { containsKey } from "../../src/region/descriptor.ts";
+import { utf8 } from "../../src/util/bytes.ts";
+import { startCluster, type TestCluster } from "./cluster_helpers.ts";
+import { PARTIAL, type PartialLayout, partialLayout } from "./partial_layout.ts";
+import { respRetrying } from "./region_lacking_helpers.ts";
+import { RawClient } from "./resp/resp_test_client.ts";
+
+interface Keys {
+  /** In the region the node lacks: strings, a hash, a set, a key with an expiry time, none. */
+  readonly str: string;
+  readonly str2: string;
+  readonly hash: string;
+  readonly set: string;
+  readonly timed: string;
+  readonly missing: string;
+  /** In a region the node holds. */
+  readonly hereStr: string;
+  readonly hereHash: string;
+}
+
+const FIELDS = Array.from({ length: 30 }, (_, i) => `f${String(i).padStart(2, "0")}`);
+/** 2100-01-01: the expiry time both nodes answer alike (TTL itself moves with the clock). */
+const AT = "4102444800";
+
+async function write(resp: RawClient, k: Keys): Promise<void> {
+  const ok = async (args: string[], reply: string) =>
+    assert.equal(await respRetrying(resp, args), reply, args.join(" "));
+  await ok(["SET", k.str, "hello world"], "+OK\r\n");
+  await ok(["SET", k.str2, "2"], "+OK\r\n");
+  await ok(["SET", k.timed, "t"], "+OK\r\n");
+  await ok(["EXPIREAT", k.timed, AT], ":1\r\n");
+  await ok(["HSET", k.hash, ...FIELDS.flatMap((f, i) => [f, `v${i}`])], `:${FIELDS.length}\r\n`);
+  await ok(["SADD", k.set, "a", "b", "c", "m1", ""], ":5\r\n");
+  await ok(["SET", k.hereStr, "here"], "+OK\r\n");
+  await ok(["HSET", k.hereHash, "x", "1", "y", "2"], ":2\r\n");
+  assert.equal(await resp.one("SELECT", "1"), "+OK\r\n");
+  await ok(["SET", k.str, "db1"], "+OK\r\n");
+  await ok(["HSET", k.hash, "only", "db1"], ":1\r\n");
+  assert.equal(await resp.one("SELECT", "0"), "+OK\r\n");
+}
+
+/** Every page of an HSCAN iteration (at most 100), raw. */
+async function hscanAll(resp: RawClient, key: string, options: string[]): Promise<string[]> {
+  const pages: string[] = [];
+  let cursor = "0";
+  for (let i = 0; i < 100; i++) {
+    const reply = await respRetrying(resp, ["HSCAN", key, cursor, ...options], true);
+    pages.push(reply);
+    const m = /^\*2\r\n\$\d+\r\n(\d+)\r\n/.exec(reply);
+    if (m === null) return pages; // an error: the script compares it
+    cursor = m[1];
+    if (cursor === "0") return pages;
+  }
+  throw new Error(`more than 100 HSCAN pages of ${key}`);
+}
+
+/** Reads of keys in one region each: no log entry on the node lacking the remote one. */
+async function readScript(resp: RawClient, k: Keys): Promise<string[]> {
+  const out: string[] = [];
+  const one = async (...args: string[]) => void out.push(await respRetrying(resp, args, true));
+  const { str, str2, hash, set, timed, missing } = k;
+  await one("GET", str);
+  await one("GET", missing);
+  await one("MGET", str, missing, str2);
+  await one("STRLEN", str);
+  await one("GETRANGE", str, "0", "4");
+  await one("SUBSTR", str, "-5", "-1");
+  await one("EXISTS", str, missing, str2, str);
+  await one("TOUCH", str, missing);
+  for (const key of [str, hash, set, missing]) await one("TYPE", key);
+  await one("HGET", hash, "f03");
+  await one("HGET", hash, "nope");
+  await one("HMGET", hash, "f01", "nope", "f29");
+  for (const c of ["HGETALL", "HKEYS", "HVALS", "HLEN"]) await one(c, hash);
+  await one("HEXISTS", hash, "f10");
+  await one("HSTRLEN", hash, "f10");
+  for (const options of [[], ["COUNT", "1"], ["COUNT", "7"], ["MATCH", "f1*"], ["COUNT", "99"]]) {
+    out.push(...await hscanAll(resp, hash, options));
+  }
+  out.push(...await hscanAll(resp, missing, []));
+  await one("HSCAN", hash, "abc");
+  await one("HSCAN", hash, "0", "COUNT", "0");
+  await one("HSCAN", hash, "0", "MATCH");
+  await one("SMEMBERS", set);
+  await one("SISMEMBER", set, "m1");
+  await one("SMISMEMBER", set, "a", "zz", "");
+  await one("SCARD", set);
+  await one("SINTER", set, missing);
+  await one("SUNION", set, missing);
+  await one("SDIFF", set, missing);
+  await one("SINTERCARD", "1", set);
+  for (const key of [str, missing]) await one("TTL", key);
+  for (const key of [str, missing]) await one("PTTL", key);
+  await one("EXPIRETIME", timed);
+  await one("PEXPIRETIME", timed);
+  await one("EXPIRETIME", str);
+  // Wrong types: the executor's errors, as the one-region node's.
+  await one("GET", hash);
+  await one("HGET", str, "f");
+  await one("SMEMBERS", hash);
+  await one("HGETALL", set);
+  await one("SCARD", str);
+  await one("HSCAN", set, "0");
+  // A region the node holds: read here.
+  await one("GET", k.hereStr);
+  await one("HGETALL", k.hereHash);
+  assert.equal(await resp.one("SELECT", "1"), "+OK\r\n");
+  await one("GET", str);
+  await one("HGETALL", hash);
+  out.push(...await hscanAll(resp, hash, []));
+  await one("GET", str2);
+  assert.equal(await resp.one("SELECT", "0"), "+OK\r\n");
+  return out;
+}
+
+/** Reads that still take the log: keys in two regions, a key the engine cannot hold. */
+async function logScript(resp: RawClient, k: Keys): Promise<string[]> {
+  const out: string[] = [];
+  const one = async (...args: string[]) => void out.push(await respRetrying(resp, args, true));
+  await one("MGET", k.str, k.hereStr, k.missing);
+  await one("EXISTS", k.hereStr, k.str);
+  await one("GET", "k".repeat(5000));
+  await one("GET", k.str);
+  return out;
+}
+
+function keysFor(c: TestCluster, layout: PartialLayout): Keys {
+  const { node, region, away, here } = layout;
+  const inRegion = (name: string) => containsKey(region, utf8(name));
+  const suffixes = [":t", ":u", ":h", ":s", ":x", ":none"];
+  const names = away.map((k) => suffixes.map((s) => k + s)).find((n) => n.every(inRegion));
+  if (names === undefined) throw new Error("no names in the region held elsewhere");
+  const host = c.servers.get(node)?.node.local.host;
+  const held = (name: string) => host?.regionFor(utf8(name)) !== undefined;
+  const hereNames = here.map((k) => [`${k}:t`, `${k}:h`]).find((n) => n.every(held));
+  if (hereNames === undefined) throw new Error("no names in a region the node holds");
+  const [str, str2, hash, set, timed, missing] = names;
+  return { str, str2, hash, set, timed, missing, hereStr: hereNames[0], hereHash: hereNames[1] };
+}
+
+/** Each region's highest applied index over the nodes holding it. */
+function appliedIndexes(c: TestCluster): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const s of c.servers.values()) {
+    for (const r of s.node.local.host.all()) {
+      out.set(r.id, Math.max(out.get(r.id) ?? 0, r.kv.kv.appliedIndex));
+    }
+  }
+  return out;
+}
+
+test("RESP reads on a node holding some regions: one region's bytes, no log entry", {
+  timeout: 300_000,
+}, async () => {
+  const c = await startCluster(3, 20, undefined, PARTIAL);
+  const single = await startCluster(1);
+  const open: RawClient[] = [];
+  const connect = async (cluster: TestCluster, id: number) => {
+    const port = cluster.respPorts.get(id);
+    if (port === undefined) throw new Error(`no RESP port for node ${id}`);
+    const resp = await RawClient.connect(port);
+    open.push(resp);
+    return resp;
+  };
+  try {
+    await c.leader();
+    await single.leader();
+    const layout = await partialLayout(c, c.client());
+    const { node, region } = layout;
+    const k = keysFor(c, layout);
+    const local = () => c.servers.get(node)?.node.local;
+
+    await write(await connect(c, region.replicas[0].nodeId), k);
+    const reference = await connect(single, 1);
+    await write(reference, k);
+    const expected = [...await readScript(reference, k), ...await logScript(reference, k)];
+
+    const resp = await connect(c, node);
+    const here = local()?.host.regionFor(utf8(k.hereStr))?.id ?? 0;
+    // The writes applied on every replica first: the reads then find them there.
+    assert.equal(await respRetrying(resp, ["GET", k.hereStr], true), "$4\r\nhere\r\n");
+    const before = appliedIndexes(c);
+    const sentBefore = local()?.router.d.remote?.forwarded ?? 0;
+    const got = await readScript(resp, k);
+    const after = appliedIndexes(c);
+    const sent = (local()?.router.d.remote?.forwarded ?? 0) - sentBefore;
+    for (const id of [region.id, here]) {
+      assert.equal(after.get(id), before.get(id), `region ${id}'s applied index (no entry)`);
+    }
+    assert.equal(local()?.host.region(region.id), undefined, "the region is still elsewhere");
+    assert.ok(sent >= 50, `the remote region's reads were sent to its replicas (${sent})`);
+    got.push(...await logScript(resp, k));
+    assert.deepEqual(got, expected);
+
+    // The reference answered what the keys hold, and Redis's errors.
+    assert.ok(expected.includes("$11\r\nhello world\r\n"));
+    assert.ok(expected.includes(`:${AT}\r\n`), "EXPIRETIME");
+    assert.ok(expected.includes("$3\r\ndb1\r\n"), "database 1");
+    const wrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+    assert.equal(expected.filter((r) => r === wrongType).length, 6);
+    assert.ok(expected.includes("-ERR invalid cursor\r\n"));
+    assert.ok(!got.some((r) => /^-(TRYAGAIN|CLUSTERDOWN|TIMEOUT)/.test(r)), "no refusal left");
+  } finally {
+    for (const r of open) r.close();
+    await c.close();
+    await single.close();
+  }
+});
