@@ -37,7 +37,13 @@ function within(inner: KeySpan, outer: KeySpan): boolean {
   return compareBytes(inner.start, outer.start) >= 0 && endOk;
 }
 
+/** Refusals of a read by its region after which the log runs it (RedisKeyReads.command). */
+const AGAIN_BY_LOG = new Set([ErrorCode.UNAVAILABLE, ErrorCode.INVALID_ARGUMENT]);
+
 export class RedisKeyReads {
+  /** Reads of known keys refused by their region and run through the log instead (tests). */
+  readsByLog = 0;
+
   constructor(readonly reads: NodeReads, readonly remote?: RemoteRegions) {}
 
   read(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
@@ -66,13 +72,24 @@ export class RedisKeyReads {
 
   /**
    * A Redis read of known keys by a replica of their region, without the log
-   * (redis_command_reads.ts); undefined: its keys lie in several regions, the log runs it.
+   * (redis_command_reads.ts); undefined: the log runs it — its keys lie in several regions, or
+   * the read was refused while its region changed (UNAVAILABLE: a split, a replica added or a
+   * leader changed under the read barrier), as the log reroutes a command past a split where a
+   * read is only refused, or by a peer that does not know such reads yet (INVALID_ARGUMENT: an
+   * older version during an upgrade; this node checked the read as a peer does). A read changes
+   * nothing: running it again is safe.
    */
-  command(q: RedisReadQuery, c: Consistency): Promise<RedisReply | undefined> {
+  async command(q: RedisReadQuery, c: Consistency): Promise<RedisReply | undefined> {
     const remote = this.remote;
-    if (q.hereOnly) return readRouted(this.reads, q, c);
-    if (remote === undefined) return Promise.resolve(undefined);
-    return readByRegion(this.reads, remote, q, c);
+    if (q.hereOnly) return await readRouted(this.reads, q, c);
+    if (remote === undefined) return undefined;
+    try {
+      return await readByRegion(this.reads, remote, q, c);
+    } catch (err) {
+      if (!(err instanceof ServiceError) || !AGAIN_BY_LOG.has(err.code)) throw err;
+      this.readsByLog++;
+      return undefined;
+    }
   }
 
   async #setScanHere(q: SetScanQuery, c: Consistency): Promise<SetScanPage> {

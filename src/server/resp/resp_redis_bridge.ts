@@ -41,7 +41,8 @@ export function readOnNode(ctx: RespContext, run: RedisRun): Promise<RedisResult
 /**
  * A lone read of known keys by a replica of their region, without a log entry (docs/regions.md
  * "Forwarding by a node without a replica"); the log's path when its keys lie in several regions,
- * in MULTI, or for a read without keys.
+ * in MULTI, for a read without keys, or when the read was refused while its region changed
+ * (src/server/node/redis_key_reads.ts).
  */
 async function readByRegion(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
   const read = ctx.service.redisRead;
