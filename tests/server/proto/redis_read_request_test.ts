@@ -5,7 +5,8 @@
  * 15, more than REDIS_PEER_READ_ARGS_MAX arguments or REDIS_PEER_READ_BYTES_MAX bytes) is refused
  * INVALID_ARGUMENT before anything is read; an unrouted request and a node without the reader are
  * refused; a reply over REDIS_PEER_READ_REPLY_BYTES_MAX is refused TOO_LARGE; a good one is read
- * here only and answered with the encoded reply, and it is routed by the command's keys.
+ * here only and answered with the encoded reply, and it is routed by the command's keys; only peers
+ * and admins may send it (request_access.ts).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -23,7 +24,9 @@ import {
   REDIS_PEER_READ_REPLY_BYTES_MAX,
 } from "../../../src/limits_ops.ts";
 import { keySpan } from "../../../src/region/region_catalog.ts";
+import type { Principal } from "../../../src/auth/principal.ts";
 import type { KvService } from "../../../src/server/kv_service.ts";
+import { accessDenial } from "../../../src/server/proto/request_access.ts";
 import { handleRequest } from "../../../src/server/proto/request_handler.ts";
 import { requestSpans } from "../../../src/server/proto/route_spans.ts";
 import type { RedisReadQuery } from "../../../src/server/redis_keys.ts";
@@ -111,4 +114,18 @@ test("Redis read request: a reply past REDIS_PEER_READ_REPLY_BYTES_MAX is TOO_LA
   const answer = await handleRequest(request(value), service(asked, big), "linearizable");
   assert.equal(answer.error?.code, ErrorCode.TOO_LARGE);
   assert.match(answer.error?.message ?? "", /REDIS_PEER_READ_REPLY_BYTES_MAX/);
+});
+
+test("Redis read request: only peers and admins may send it, whatever the user may read", () => {
+  const user: Principal = {
+    user: "u",
+    admin: false,
+    canRead: () => true,
+    canWrite: () => true,
+    canReadRange: () => true,
+    canWriteRange: () => true,
+  };
+  const get = request({ command: args("GET", "k") });
+  assert.match(accessDenial(user, get) ?? "", /peers only/);
+  assert.equal(accessDenial({ ...user, admin: true }, get), undefined);
 });
