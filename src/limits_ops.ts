@@ -240,6 +240,11 @@ export const NODE_ROUTE_ATTEMPTS_MAX = 3;
 export const NODE_ROUTES_CACHED_MAX = 1024;
 /** Redis keys one RedisKeysRequest answers (a stitched SCAN page's COUNT, capped, and one more). */
 export const REDIS_KEYS_PART_MAX = 10_001;
+// A Redis read sent to a peer holding its keys' region (redis_command_reads.ts): arguments, their
+// bytes (past them: the log's path) and reply bytes (VALUE_BYTES_MAX + 512 KiB; past: TOO_LARGE).
+export const REDIS_PEER_READ_ARGS_MAX = 100_000;
+export const REDIS_PEER_READ_BYTES_MAX = 16 * MiB;
+export const REDIS_PEER_READ_REPLY_BYTES_MAX = 128 * MiB + 512 * KiB;
 /** Region ids per node (a node allocates node id × this + n; the placement service will later). */
 export const REGION_IDS_PER_NODE = 1_000_000_000;
 /** Region ids a node reserves durably at a time (region_ids.ts). */

@@ -19,6 +19,11 @@ test("limits: every limit is a positive safe integer and the load-time relations
   // follow; a part of KEYS, at most as many; all of one part's keys fit a frame.
   assert.equal(limits.REDIS_KEYS_PART_MAX, limits.SCAN_LIMIT_MAX + 1);
   assert.ok(limits.REDIS_KEYS_PART_MAX * limits.KEY_BYTES_MAX < limits.FRAME_BYTES_MAX);
+  // A peer's Redis read: a GET of the largest value answers, and request and reply fit a frame.
+  assert.ok(limits.REDIS_PEER_READ_REPLY_BYTES_MAX > limits.VALUE_BYTES_MAX);
+  assert.ok(limits.REDIS_PEER_READ_REPLY_BYTES_MAX < limits.FRAME_BYTES_MAX);
+  assert.ok(limits.REDIS_PEER_READ_BYTES_MAX < limits.FRAME_BYTES_MAX);
+  assert.ok(limits.REDIS_PEER_READ_ARGS_MAX <= limits.RESP_ARGS_MAX);
 });
 
 test("limits: every limit in src/limits*.ts is documented in docs/limits.md", () => {

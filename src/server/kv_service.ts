@@ -17,7 +17,7 @@ import type { KvStateMachine } from "../kv/state_machine.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
 import type { NodeStatus } from "./node/status_types.ts";
 import type { PlacementPort } from "./placement/placement_handler.ts";
-import type { RedisKeysReader, SetScanReader } from "./redis_keys.ts";
+import type { RedisKeysReader, RedisReadReader, SetScanReader } from "./redis_keys.ts";
 
 /** A key's state (undefined: absent) as of `revision`, the store revision the read saw. */
 export interface KeyRead {
@@ -92,6 +92,8 @@ export interface KvService {
   readonly redisKeys?: RedisKeysReader;
   /** One SSCAN page of a set in any region (src/server/redis_keys.ts); absent: refused. */
   readonly redisSetScan?: SetScanReader;
+  /** A Redis read of known keys by their region (src/server/redis_keys.ts); absent: refused. */
+  readonly redisRead?: RedisReadReader;
   /**
    * RESP WATCH's tokens (watch_token.ts) of `keys` in database `db` on a node holding only some
    * regions, each read by its region (server/node/keys_at.ts); absent: read from `readState`.

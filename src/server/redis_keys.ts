@@ -7,6 +7,7 @@
  */
 import type { MemberPage, MemberScanOptions } from "../kv/redis/member_scan_page.ts";
 import type { RedisType } from "../kv/redis/meta_record.ts";
+import type { RedisReply } from "../kv/redis/reply.ts";
 import type { KeySpan } from "../region/region_catalog.ts";
 import type { Consistency } from "./kv_service.ts";
 
@@ -63,3 +64,24 @@ export interface SetScanPage {
 
 /** How a node answers SetScanQuery (src/server/node/redis_key_reads.ts). */
 export type SetScanReader = (q: SetScanQuery, c: Consistency) => Promise<SetScanPage>;
+
+/**
+ * A Redis read command of known keys in database `db` (`args`: its name and arguments), for
+ * RESP on a node that may not hold their region: read by a replica of the region holding every
+ * key (a `RedisKeysRequest` with `command`), never sent on again when `hereOnly`.
+ */
+export interface RedisReadQuery {
+  readonly db: number;
+  readonly args: readonly Uint8Array[];
+  readonly hereOnly: boolean;
+}
+
+/**
+ * How a node answers RedisReadQuery (src/server/node/redis_command_reads.ts): the command's
+ * reply; undefined when its keys lie in several regions (or it is not a read served so), for the
+ * log to run it instead. Never undefined for a query `hereOnly`.
+ */
+export type RedisReadReader = (
+  q: RedisReadQuery,
+  c: Consistency,
+) => Promise<RedisReply | undefined>;

@@ -12,7 +12,7 @@ import type { NodeService } from "./node/node_service.ts";
 import { NodeRegionCatalog } from "./node/node_region_catalog.ts";
 import type { RegionCatalog } from "../region/region_catalog.ts";
 import type { RegionTxnRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
-import type { RedisKeysReader, SetScanReader } from "./redis_keys.ts";
+import type { RedisKeysReader, RedisReadReader, SetScanReader } from "./redis_keys.ts";
 
 /**
  * What the client ports serve: the node, metered, with its region catalog. Today's node is one
@@ -30,7 +30,17 @@ export function servedService(
   const regionTxn = (req: RegionTxnRequest) => node.local.txns.serve(req);
   const redisKeys: RedisKeysReader = (q, c) => node.local.redisKeys.read(q, c);
   const redisSetScan: SetScanReader = (q, c) => node.local.redisKeys.setScan(q, c);
+  const redisRead: RedisReadReader = (q, c) => node.local.redisKeys.command(q, c);
   const watchTokens = node.local.watchTokens;
   const placement = node.raft.placement;
-  return { ...metered, regions, placement, regionTxn, redisKeys, redisSetScan, watchTokens };
+  return {
+    ...metered,
+    regions,
+    placement,
+    regionTxn,
+    redisKeys,
+    redisSetScan,
+    redisRead,
+    watchTokens,
+  };
 }

@@ -17,6 +17,7 @@ import type {
   RedisKeyEntry,
   RedisKeysPage,
   RedisKeysQuery,
+  RedisReadQuery,
   SetScanPage,
   SetScanQuery,
 } from "../redis_keys.ts";
@@ -26,6 +27,8 @@ import type { HostedRegion } from "./region_host.ts";
 import type { RemoteRegions } from "./remote_regions.ts";
 import { stitchedRedisKeys } from "./stitched_redis_keys.ts";
 import { remoteSetScan, setScanOf } from "./set_scan_reads.ts";
+import { readByRegion, readRouted } from "./redis_command_reads.ts";
+import type { RedisReply } from "../../kv/redis/reply.ts";
 
 /** Whether `inner` lies within `outer` (empty end: no bound). */
 function within(inner: KeySpan, outer: KeySpan): boolean {
@@ -34,7 +37,13 @@ function within(inner: KeySpan, outer: KeySpan): boolean {
   return compareBytes(inner.start, outer.start) >= 0 && endOk;
 }
 
+/** Refusals of a read by its region after which the log runs it (RedisKeyReads.command). */
+const AGAIN_BY_LOG = new Set([ErrorCode.UNAVAILABLE, ErrorCode.INVALID_ARGUMENT]);
+
 export class RedisKeyReads {
+  /** Reads of known keys refused by their region and run through the log instead (tests). */
+  readsByLog = 0;
+
   constructor(readonly reads: NodeReads, readonly remote?: RemoteRegions) {}
 
   read(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
@@ -59,6 +68,28 @@ export class RedisKeyReads {
     }
     this.reads.faults.check("read");
     return remoteSetScan(remote, q, c);
+  }
+
+  /**
+   * A Redis read of known keys by a replica of their region, without the log
+   * (redis_command_reads.ts); undefined: the log runs it — its keys lie in several regions, or
+   * the read was refused while its region changed (UNAVAILABLE: a split, a replica added or a
+   * leader changed under the read barrier), as the log reroutes a command past a split where a
+   * read is only refused, or by a peer that does not know such reads yet (INVALID_ARGUMENT: an
+   * older version during an upgrade; this node checked the read as a peer does). A read changes
+   * nothing: running it again is safe.
+   */
+  async command(q: RedisReadQuery, c: Consistency): Promise<RedisReply | undefined> {
+    const remote = this.remote;
+    if (q.hereOnly) return await readRouted(this.reads, q, c);
+    if (remote === undefined) return undefined;
+    try {
+      return await readByRegion(this.reads, remote, q, c);
+    } catch (err) {
+      if (!(err instanceof ServiceError) || !AGAIN_BY_LOG.has(err.code)) throw err;
+      this.readsByLog++;
+      return undefined;
+    }
   }
 
   async #setScanHere(q: SetScanQuery, c: Consistency): Promise<SetScanPage> {

@@ -70,6 +70,9 @@ export interface SendOptions {
   readonly part?: boolean;
 }
 
+/** How a refusal of keys over several regions begins (a RESP read then takes the log's path). */
+export const MORE_THAN_ONE_REGION = "the keys lie in more than one region";
+
 function routeChanged(region: RegionDescriptor): string {
   return `region ${region.id} no longer holds the whole part (it split or moved)`;
 }
@@ -160,7 +163,7 @@ export class RemoteRegions {
         if (options.part) throw new ServiceError(ErrorCode.EPOCH_NOT_MATCH, routeChanged(region));
         throw new ServiceError(
           ErrorCode.FAILED_PRECONDITION,
-          `the keys lie in more than one region (region ${region.id} holds only some): a ` +
+          `${MORE_THAN_ONE_REGION} (region ${region.id} holds only some): a ` +
             "command over more than one region is not supported yet (decision 0014)",
         );
       }

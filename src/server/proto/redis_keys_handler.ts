@@ -2,10 +2,12 @@
  * `RedisKeysRequest` (docs/protocol.md): one region's Redis keys over a span, or its key count,
  * for a node stitching RESP SCAN, KEYS or DBSIZE over regions it does not hold
  * (src/server/node/stitched_redis_keys.ts); or, with `set_scan`, one SSCAN page of a set in the
- * region (src/server/node/set_scan_reads.ts). Peers only (request_access.ts); a routed request is
- * checked against its region first (route_check.ts) and served from this node's regions only.
+ * region (src/server/node/set_scan_reads.ts); or, with `command`, a Redis read of keys in the
+ * region, answered with its reply (src/server/node/redis_command_reads.ts). Peers only
+ * (request_access.ts); a routed request is checked against its region first (route_check.ts) and
+ * served from this node's regions only.
  * Decoded from untrusted bytes: the database, the limit, the span and the set's key are checked
- * before the read.
+ * before the read; a command must be a read of the table with keys, within its limits.
  */
 import {
   type ClientRequest,
@@ -15,7 +17,9 @@ import {
 import { checkKey } from "../../kv/redis/database.ts";
 import { RedisError } from "../../kv/redis/errors.ts";
 import { REDIS_DATABASES, SCAN_LIMIT_MAX } from "../../limits.ts";
-import { REDIS_KEYS_PART_MAX } from "../../limits_ops.ts";
+import { REDIS_KEYS_PART_MAX, REDIS_PEER_READ_REPLY_BYTES_MAX } from "../../limits_ops.ts";
+import { encodeReply } from "../../kv/redis/reply_codec.ts";
+import { peerReadProblem } from "../node/redis_command_reads.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import type { Consistency, KvService } from "../kv_service.ts";
 import { consistencyOf } from "./read_handler.ts";
@@ -73,12 +77,41 @@ async function setScan(
   return { body: { case: "redisKeys", value } };
 }
 
+/** A Redis read command run on this node's regions (redis_command_reads.ts): its reply. */
+async function command(
+  req: ClientRequest,
+  r: RedisKeysRequest,
+  service: KvService,
+  fallback: Consistency,
+): Promise<ResponseInit> {
+  const why = peerReadProblem(r.db, r.command);
+  if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
+  if (service.redisRead === undefined || req.route === undefined) {
+    // Only a routed read: a node never sends one on, so its region must be this node's.
+    const what = service.redisRead === undefined ? "serves no Redis reads" : "needs a route";
+    return errorResponse(ErrorCode.FAILED_PRECONDITION, `a peer's Redis read ${what}`);
+  }
+  const q = { db: r.db, args: r.command, hereOnly: true };
+  const reply = await service.redisRead(q, consistencyOf(r.consistency, fallback));
+  if (reply === undefined) throw new Error("a routed Redis read answered nothing");
+  const bytes = encodeReply(reply);
+  if (bytes.length > REDIS_PEER_READ_REPLY_BYTES_MAX) {
+    return errorResponse(
+      ErrorCode.TOO_LARGE,
+      `the reply is ${bytes.length} bytes, over REDIS_PEER_READ_REPLY_BYTES_MAX ` +
+        `(${REDIS_PEER_READ_REPLY_BYTES_MAX}, docs/limits.md): read it in parts (HSCAN, SSCAN)`,
+    );
+  }
+  return { body: { case: "redisKeys", value: { reply: bytes } } };
+}
+
 export async function handleRedisKeys(
   req: ClientRequest,
   r: RedisKeysRequest,
   service: KvService,
   fallback: Consistency,
 ): Promise<ResponseInit> {
+  if (r.command.length > 0) return await command(req, r, service, fallback);
   const why = problemOf(r);
   if (why !== undefined) return errorResponse(ErrorCode.INVALID_ARGUMENT, why);
   if (r.setScan) return await setScan(req, r, service, fallback);

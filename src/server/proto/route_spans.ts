@@ -5,6 +5,8 @@
  */
 import type { ClientRequest, ScanRequest, TxnOp } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
+import { keysOf } from "../../kv/redis/command_keys.ts";
+import { lowerName } from "../../kv/redis/command_name.ts";
 import { type KeySpan, keySpan, scanSpanOf } from "../../region/region_catalog.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -24,7 +26,8 @@ export function requestSpans(req: ClientRequest): KeySpan[] | undefined {
       return b.value.ops.flatMap((o) => o.op.value === undefined ? [] : [keySpan(o.op.value.key)]);
     case "scan":
       return [scanSpan(b.value)];
-    case "redisKeys": // an SSCAN page: its set's key; else the span of keys
+    case "redisKeys": // a read command: its keys; an SSCAN page: its set's key; else the span
+      if (b.value.command.length > 0) return commandSpans(b.value.command);
       return [
         b.value.setScan ? keySpan(b.value.setKey) : { start: b.value.start, end: b.value.end },
       ];
@@ -36,6 +39,15 @@ export function requestSpans(req: ClientRequest): KeySpan[] | undefined {
     default:
       return undefined;
   }
+}
+
+/** A Redis command's keys (by the command table; none for a malformed one, refused later). */
+function commandSpans(args: readonly Uint8Array[]): KeySpan[] {
+  const spans: KeySpan[] = [];
+  for (const [key] of keysOf(lowerName(args[0]), args)) {
+    if (key !== undefined) spans.push(keySpan(key));
+  }
+  return spans;
 }
 
 /** A scan's keys: the prefix's range narrowed by start and end (the cursor only narrows more). */

@@ -38,8 +38,9 @@ function resumeHint(ctx: RespContext, args: readonly Uint8Array[]): Uint8Array |
 async function hscan(ctx: RespContext, args: readonly Uint8Array[]): Promise<Reply> {
   const db = ctx.conn.db;
   if (holdsPart(ctx)) {
-    // The key's region may be elsewhere: the executor's HSCAN through its log, like every other
-    // Redis read there (resp_redis_bridge.ts); its cursor is the bare position, valid on all nodes.
+    // The key's region may be elsewhere: the executor's HSCAN by a replica of that region, like
+    // every other Redis read of known keys there (resp_redis_bridge.ts, redis_command_reads.ts);
+    // its cursor is the bare position, valid on all nodes.
     const run = { db, commands: [args as Uint8Array[]], multi: false, watches: [] };
     const reply = firstReply(await readOnNode(ctx, run));
     return (w) => writeReply(w, reply);

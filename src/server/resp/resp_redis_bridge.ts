@@ -7,7 +7,7 @@ import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { RedisRun } from "../../kv/redis/executor.ts";
 import { FLUSH_CONTINUES } from "../../kv/redis/commands/keyspace.ts";
 import { readRedis } from "../../kv/redis/read_run.ts";
-import { bulk, int, type RedisReply } from "../../kv/redis/reply.ts";
+import { array, bulk, int, type RedisReply } from "../../kv/redis/reply.ts";
 import { lowerName } from "../../kv/redis/command_name.ts";
 import { dbsizeAcross, randomKeyAcross, readsKeysAcross } from "./resp_keys_across.ts";
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
@@ -33,9 +33,25 @@ export function readOnNode(ctx: RespContext, run: RedisRun): Promise<RedisResult
     if (lone === "randomkey") {
       return randomKeyAcross(ctx, run.db).then((k) => ({ reply: bulk(k), db: run.db }));
     }
-    return proposeRedis(ctx, run);
+    return readByRegion(ctx, run);
   }
   return ctx.service.readState(ctx.consistency, (kv) => readRedis(kv, run));
+}
+
+/**
+ * A lone read of known keys by a replica of their region, without a log entry (docs/regions.md
+ * "Forwarding by a node without a replica"); the log's path when its keys lie in several regions,
+ * in MULTI, for a read without keys, or when the read was refused while its region changed
+ * (src/server/node/redis_key_reads.ts).
+ */
+async function readByRegion(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
+  const read = ctx.service.redisRead;
+  if (read !== undefined && !run.multi && run.commands.length === 1 && run.watches.length === 0) {
+    const q = { db: run.db, args: run.commands[0], hereOnly: false };
+    const reply = await read(q, ctx.consistency);
+    if (reply !== undefined) return { reply: array([reply]), db: run.db };
+  }
+  return proposeRedis(ctx, run);
 }
 
 /** `readOnNode` answered in this turn when the read barrier is already met, else undefined. */
@@ -55,10 +71,11 @@ function loneCommand(run: RedisRun): string | undefined {
 
 /**
  * Whether the node's regions leave part of the keyspace to other nodes (placement keeps fewer
- * replicas than nodes): a Redis read, whose keys the node does not know beforehand, cannot be
- * served from its state then, so it goes through the log of its keys' region like a write — to
- * the region's leader, forwarded when this node holds no replica (docs/regions.md "Forwarding by a
- * node without a replica"). Linearizable, at the cost of an entry per read on such a node.
+ * replicas than nodes): a Redis read cannot be served from the node's whole state then. A read
+ * whose keys all lie in one region is read by a replica of it (readByRegion: here, or sent on);
+ * any other goes through the log of its keys' region like a write — to the region's leader,
+ * forwarded when this node holds no replica (docs/regions.md "Forwarding by a node without a
+ * replica"). Linearizable either way; only the log's path costs an entry per read.
  */
 export function holdsPart(ctx: RespContext): boolean {
   const catalog = ctx.service.regions;
