@@ -25,13 +25,23 @@ function hosted(r: Replica): HostedRegion {
   const status = () => ({ confState });
   const rawNode = { isLeader: r.leader === true, status };
   const group = { rawNode, suppressVotes: r.suppressVotes === true };
-  return { id: r.id, group } as unknown as HostedRegion;
+  return { id: r.id, group, kv: {} } as unknown as HostedRegion; // kv: not merged away
 }
 
 /** Node i + 1 hosts nodes[i]. */
 function cluster(nodes: Replica[][]): SimCluster {
   const all = nodes.map((rs, i) => ({
-    server: { node: { o: { id: i + 1 }, local: { host: { all: () => rs.map(hosted) } } } },
+    server: {
+      node: {
+        o: { id: i + 1 },
+        local: {
+          host: {
+            all: () => rs.map(hosted),
+            withMerged: () => rs.map(hosted),
+          },
+        },
+      },
+    },
   }));
   return { nodes: all } as unknown as SimCluster;
 }

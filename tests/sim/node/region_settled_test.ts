@@ -29,7 +29,10 @@ function cluster(regions: HostedRegion[][]): SimCluster {
     server: {
       node: {
         o: { id: i + 1 },
-        local: { host: { all: () => all, adding: false }, removal: { pending: 0 } },
+        local: {
+          host: { all: () => all, withMerged: () => all, adding: false },
+          removal: { pending: 0 },
+        },
       },
     },
   }));
