@@ -1,7 +1,7 @@
 /**
  * Where the timestamp oracle runs (docs/regions.md "The oracle follows region 1's leader"): the
  * oracle lives on the placement leader (region 0's), and every write waits for a timestamp from
- * it. A region's leader asks for its proposals' timestamps; before any split region 1 holds
+ * it. A region's leader asks for its proposals' timestamps; until the first split region 1 holds
  * every key, so its leader asks for all of them. When region 1 is led on another node each batch
  * costs an RPC to the oracle's node on top of the oracle's own leadership check: measured at
  * twice the cluster CPU per put and half the throughput (bench/RESULTS.md).

@@ -28,7 +28,7 @@ export class NodeRegionCatalog implements RegionCatalog {
 
   /**
    * A region this node holds while it knows the region's voters and is one of its members; none
-   * on a node outside any configuration (one waiting to join), nor a replica left out of its
+   * on a node outside every configuration (one waiting to join), nor a replica left out of its
    * configuration (left_out.ts): it holds no region a client could route to.
    */
   #held(d: RegionDescriptor | undefined): RegionDescriptor | undefined {

@@ -33,7 +33,7 @@ import { wireConsistency } from "./scan_parts.ts";
 /**
  * Why `args` in database `db` is not a read a peer may ask for, or undefined: a read command of
  * the table with its arity and at least one key, within REDIS_PEER_READ_ARGS_MAX and
- * REDIS_PEER_READ_BYTES_MAX. A write (or anything not a read) is refused here, before any state
+ * REDIS_PEER_READ_BYTES_MAX. A write (or anything not a read) is refused here, before a state
  * is looked at; the executor's read storage refuses writes too.
  */
 export function peerReadProblem(db: number, args: readonly Uint8Array[]): string | undefined {

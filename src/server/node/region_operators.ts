@@ -133,7 +133,7 @@ export class OperatorRunner {
 
   /**
    * Runs each order once; asks for a heartbeat soon after a change this node's leaders applied,
-   * after any region here applied a conf change (placement learns what each voter applied from
+   * after a region here applied a conf change (placement learns what each voter applied from
    * heartbeats), and while a replica here is left out of its own configuration.
    */
   check(): void {

@@ -23,7 +23,7 @@ import type { MultiRaftDriver } from "../../raft/multi/driver.ts";
 import type { ResolvedNodeOptions } from "../node/options.ts";
 import { PLACEMENT_REGION } from "./placement_options.ts";
 
-/** Region 1: the cluster's membership, and before any split every key. */
+/** Region 1: the cluster's membership, and until the first split every key. */
 const MEMBERSHIP_REGION = MIGRATED_REGION;
 
 export class OracleFollow {

@@ -73,7 +73,7 @@ function loneCommand(run: RedisRun): string | undefined {
  * Whether the node's regions leave part of the keyspace to other nodes (placement keeps fewer
  * replicas than nodes): a Redis read cannot be served from the node's whole state then. A read
  * whose keys all lie in one region is read by a replica of it (readByRegion: here, or sent on);
- * any other goes through the log of its keys' region like a write — to the region's leader,
+ * every other read goes through the log of its keys' region like a write — to the region's leader,
  * forwarded when this node holds no replica (docs/regions.md "Forwarding by a node without a
  * replica"). Linearizable either way; only the log's path costs an entry per read.
  */
