@@ -12,9 +12,9 @@
  * and a new leader may have been elected — and handed out larger timestamps — between its
  * heartbeats and the draw. The next round's heartbeats leave after every draw it serves, so a
  * quorum acknowledging them proves no newer leader existed when each batch was drawn: a newer
- * leader, if one exists, was elected later, and starts above the bound this one persisted. With N nodes asking
- * (one request in flight each) the oracle's node runs about one round per round trip instead of
- * N.
+ * leader, if one exists, was elected later, and starts above the bound this one persisted. With
+ * N nodes asking (one request in flight each) the oracle's node runs about one round per round
+ * trip instead of N.
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
