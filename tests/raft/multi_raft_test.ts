@@ -107,8 +107,14 @@ test("multi raft: quiet regions wake on a proposal; a region added and removed",
   const ids = Array.from({ length: 10 }, (_, i) => i + 1);
   await electSpread(c, ids);
   await c.until(() => c.drivers.every((d) => d.quietCount === 10), 50, "quiet");
+  // A follower counts the peer messages stepped into it (a replica left out of its configuration
+  // stays while they come: region_operators.ts).
+  const follower = [1, 2, 3].find((n) => n !== c.leaderOf(4)) ?? 0;
+  const heard = () => c.driver(follower).region(4)?.messagesIn ?? 0;
+  const before = heard();
   proposeAll(c, [4], 0);
   await c.until(() => appliedEverywhere(c, [4], 1, [1, 2, 3]), 50, "woken region applies");
+  assert.ok(heard() > before, `messages stepped into region 4 on node ${follower}`);
   const reader = c.driver(c.leaderOf(5));
   await c.until(() => reader.quietCount === 10, 50, "quiet before the read");
   assert.deepEqual(reader.readIndex(5, utf8("read-1")), { ok: true });

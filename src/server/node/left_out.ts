@@ -5,12 +5,13 @@
  * Meanwhile it serves nothing: its range is another node's, and its data stops moving. Region 1,
  * the cluster's membership, is never left out here (a node removed from the cluster stops).
  */
+import type { RegionDescriptor } from "../../region/descriptor.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import type { RegionHost } from "./region_host.ts";
 
-export function isLeftOut(r: HostedRegion, selfId: number): boolean {
-  const d = r.kv.descriptor;
-  if (r.id === 1 || !d.replicas.some((p) => p.role === "voter")) return false;
+/** Region `d` as node `selfId` applied it no longer lists the node (its voters known). */
+export function isLeftOut(d: RegionDescriptor, selfId: number): boolean {
+  if (d.id === 1 || !d.replicas.some((p) => p.role === "voter")) return false;
   return !d.replicas.some((p) => p.nodeId === selfId);
 }
 

@@ -12,7 +12,7 @@ import { overlaps } from "../../region/descriptor.ts";
 import type { NodeLabel, RegionCatalog, RegionReport } from "../../region/region_catalog.ts";
 import type { NodeService } from "./node_service.ts";
 import { SmallRegionBytes } from "./region_small_bytes.ts";
-import { hostedRegions } from "./left_out.ts";
+import { hostedRegions, isLeftOut } from "./left_out.ts";
 
 export class NodeRegionCatalog implements RegionCatalog {
   /** With merge on, the exact bytes of small regions (the estimate keeps deleted versions). */
@@ -33,7 +33,7 @@ export class NodeRegionCatalog implements RegionCatalog {
    */
   #held(d: RegionDescriptor | undefined): RegionDescriptor | undefined {
     if (d === undefined || !d.replicas.some((p) => p.role === "voter")) return undefined;
-    return d.id === 1 || d.replicas.some((p) => p.nodeId === this.selfId) ? d : undefined;
+    return isLeftOut(d, this.selfId) ? undefined : d;
   }
 
   /** Every region hosted here with its voters known, those left out included (heartbeats). */

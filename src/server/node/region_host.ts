@@ -64,7 +64,7 @@ export class RegionHost {
   }
   #ordered = () => this.#order.of(this.generation, () => [this.d.first, ...this.#others.values()]);
   #served = () => this.#servedOrder.of(this.generation, () => this.#ordered().filter(this.#serves));
-  #serves = (r: HostedRegion) => !isLeftOut(r, this.d.o.id);
+  #serves = (r: HostedRegion) => !isLeftOut(r.kv.descriptor, this.d.o.id);
   /** `withMerged` but a region installing an image: the image decides it (mergedByImage). */
   settledWithMerged(): HostedRegion[] {
     return this.withMerged().filter((r) => !this.d.images.installing(r.id));

@@ -31,6 +31,7 @@ import {
 import type { HeldRegion } from "../placement/placement_orders.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { RegionNode } from "../../raft/multi/region_node.ts";
+import { isLeftOut } from "./left_out.ts";
 
 export interface OperatorRunnerDeps {
   readonly region: (id: number) => HostedRegion | undefined;
@@ -137,7 +138,7 @@ export class OperatorRunner {
    * heartbeats), and while a replica here is left out of its own configuration.
    */
   check(): void {
-    if (this.#confChanged()) this.d.reportSoon();
+    if (this.#reviewHosted()) this.d.reportSoon();
     for (const [id, confVer] of this.#awaiting) {
       const r = this.d.region(id);
       if (r !== undefined && r.group.rawNode.isLeader) {
@@ -149,8 +150,12 @@ export class OperatorRunner {
     for (const [id, order] of this.#orders) this.#run(id, order);
   }
 
-  /** Whether a hosted region's conf version moved since the last check, or one left us out. */
-  #confChanged(): boolean {
+  /**
+   * One pass over the hosted regions: whether a heartbeat is due — a conf version moved since the
+   * last pass, or a replica here is left out of its configuration (at most each
+   * LEFT_OUT_REPORT_MS) — and the quiet left-out replicas dropped.
+   */
+  #reviewHosted(): boolean {
     let changed = false, leftOut = false;
     const hosted = new Set<number>();
     const now = this.d.clock.nowMs();
@@ -163,8 +168,7 @@ export class OperatorRunner {
         changed ||= seen !== undefined;
         this.#confSeen.set(r.id, d.epoch.confVer);
       }
-      const voters = d.replicas.some((p) => p.role === "voter");
-      if (voters && !d.replicas.some((p) => p.nodeId === this.d.selfId)) {
+      if (isLeftOut(d, this.d.selfId)) {
         leftOut = true;
         this.#dropIfQuiet(r, now);
       } else this.#quiet.delete(r.id);
