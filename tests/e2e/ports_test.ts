@@ -26,6 +26,9 @@ test("binary: ioredis works against the RESP port of every node", { timeout: 60_
   const clients: Redis[] = [];
   try {
     await c.leader();
+    // A leader needs two nodes: the third may not have opened its ports yet (CI saw "Connection is
+    // closed" from ioredis on node 3's RESP port while it was still starting).
+    await c.serving();
     for (const n of c.nodes.values()) {
       clients.push(
         new Redis({
