@@ -220,8 +220,10 @@ test("RESP SCAN, KEYS and DBSIZE on a node holding some regions answer as one re
     for (let i = 0; i < 300 && !grown() && Date.now() < deadline; i++) {
       await replicas.put(keysNow[i % keysNow.length], `w${i}-${noise(120)}`).catch(() => {});
     }
+    // The split check runs on its own interval: the puts may end before it has looked (CI saw
+    // 300 puts in 3 s and no split yet). Bounded.
+    await until(`region ${region.id} split`, grown, 30_000);
     for (const s of c.servers.values()) s.node.local.splitCheck.stop();
-    assert.ok(grown(), `region ${region.id} split`);
     for (let i = 0; i < 400 && cursor !== "0"; i++) {
       const page = scanPage(await respRetrying(resp, ["SCAN", cursor, "COUNT", "5"], true));
       page.keys.forEach((k) => seen.add(k));
