@@ -76,7 +76,10 @@ test("node /metrics: Raft, storage and server metrics, each with HELP, TYPE and 
     assert.ok(value(s, `tinykv_raft_elections_total{event="won"}`) >= 1);
     assert.ok(value(s, `tinykv_raft_proposals_total{result="proposed"}`) >= 20);
     assert.ok(value(s, `tinykv_raft_proposals_total{result="committed"}`) >= 20);
-    assert.ok(value(s, "tinykv_raft_log_fsyncs_total") >= 20, "one fsync per write at least");
+    // Not one per write: the leader's fsync overlaps replication (a write can commit on the
+    // followers' acks while it runs, and the next write's entry joins the fsync after it), and
+    // the count covers every group's log and vote saves of the node too.
+    assert.ok(value(s, "tinykv_raft_log_fsyncs_total") >= 1);
     assert.ok(value(s, `tinykv_requests_total{op="write_put",result="ok"}`) >= 20);
     assert.ok(value(s, `tinykv_open_connections{port="protobuf"}`) >= 1);
     assert.equal(value(s, `tinykv_storage_write_backpressure{state="none"}`), 1);
