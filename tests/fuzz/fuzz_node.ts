@@ -184,9 +184,8 @@ export class FuzzNode {
     } finally {
       c.close();
     }
-    // /health is 503 while an entry is committed but not yet applied; the node's own
-    // background writes (expiries) can be in that gap for a moment. A node that stays
-    // unhealthy for 5 s is a failure.
+    // /health is 503 while an entry is committed but not yet applied: a case's last writes,
+    // on a connection cut mid-input, may still be in that gap. Unhealthy for 5 s is a failure.
     const deadline = Date.now() + 5_000;
     for (;;) {
       const health = await fetch(`http://127.0.0.1:${this.httpPort}/health`);
