@@ -16,7 +16,7 @@
  * decides alike. Reads check their key with `checkRead` before they are served.
  */
 import type { Sessions } from "./sessions.ts";
-import type { Db } from "../storage/db.ts";
+import type { Db, WriteOp } from "../storage/db.ts";
 import {
   containsKey,
   isStaleEpoch,
@@ -51,7 +51,6 @@ import { type ApplyEntry, KvStateMachine } from "./state_machine.ts";
 import { type MergeState, readMergeState } from "./region_merge_state.ts";
 import type { CarriedEntry, MergeCommand, SourceMembers } from "./region_merge_command.ts";
 import { applyMergeCommand, type MergeReport } from "./region_merge_run.ts";
-import type { WriteOp } from "../storage/db.ts";
 
 /** A committed entry of the region's log. */
 export type RegionEntry = ApplyEntry;
@@ -62,6 +61,8 @@ export interface SplitReport {
   readonly right: RegionDescriptor;
   /** The split's index: the child's applied index and its log's first position. */
   readonly index: number;
+  /** The parent's revision at the split (the child's lineage starts there). */
+  readonly revision: number;
 }
 
 /** Descriptors set in any region of the process (never edited): server/node/region_order.ts. */
@@ -293,7 +294,7 @@ export class RegionKv {
     this.#replace(left);
     this.kv.history.span = { start: left.start, end: left.end }; // the child owns the rest now
     this.kv.leaseTable.recount(this.kv.db, this.kv.history.span); // and counts its leased keys
-    this.onSplit({ left, right, index: e.index });
+    this.onSplit({ left, right, index: e.index, revision: this.kv.revision });
     return { kind: "split", left, right };
   }
 }

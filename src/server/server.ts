@@ -275,6 +275,7 @@ function watchHubOf(node: NodeService, platform: Platform): NodeWatches {
     close,
   });
   host.onChanged = () => hub.recheck();
+  host.onSplit = (report) => hub.parkAtSplit(report.left, report.revision);
   host.onEvents = (region, events, revision) => hub.publish(region, events, revision);
   host.onImageInstalled = (region) => hub.resync(region);
   node.onEvents = (events, revision) => hub.publish(1, events, revision);

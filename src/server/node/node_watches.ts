@@ -29,7 +29,8 @@ import {
 } from "../watch/watch_types.ts";
 import { Watcher } from "../watch/watcher.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
-import { watchRegion } from "./region_watch_policy.ts";
+import { rangeWithin, watchRegion } from "./region_watch_policy.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { readLineage } from "../../kv/region_lineage.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import { type CloseRegion, SpanBarriers } from "./span_barriers.ts";
@@ -169,13 +170,29 @@ export class NodeWatches implements WatchService {
     for (const s of this.#spans.values()) if (s.regionIds().includes(id)) s.schedule();
   }
 
+  /**
+   * Region `left.id` applied a split at `revision`, its events not yet published: its watches
+   * some of whose keys left stop there until `recheck` moves them (watch_hub.ts, `park`), so
+   * that none announces a revision of the parent past the split before the move.
+   */
+  parkAtSplit(left: RegionDescriptor, revision: number): void {
+    const hub = this.#hubs.get(left.id);
+    if (hub === undefined) return;
+    for (const w of hub.watchers()) {
+      if (!this.#owned.has(w) && !rangeWithin(w.spec.range, left)) hub.park(w, revision);
+    }
+  }
+
   /** The regions changed (a split): moves or ends the watches whose region no longer holds them. */
   recheck(): void {
     for (const [id, hub] of this.#hubs) {
       for (const w of hub.watchers()) {
         if (this.#owned.has(w)) continue; // a span's sub-watch: the span follows the split
         const now = watchRegion(this.d.host, w.spec.range, this.d.spanMax);
-        if (now.kind === "one" && now.region.id === id) continue;
+        if (now.kind === "one" && now.region.id === id) {
+          hub.unpark(w); // whole here again (a merge came back before the move)
+          continue;
+        }
         if (now.kind === "absent") continue; // a child not added yet: checked again then
         if (now.kind === "refused") {
           hub.cancel(w, `${now.reason} (after a split)`);

@@ -36,6 +36,8 @@ export class RegionHost {
   generation = 0;
   /** Called when regions were added (a split): the watches are checked again. */
   onChanged: () => void = () => {};
+  /** A split applied, before its pass's events are published (the watches park: watch_hub). */
+  onSplit: (report: SplitReport) => void = () => {};
   /** Key events a region other than region 1 applied (the node's watches: node_watches.ts). */
   onEvents: (region: number, events: readonly KvEvent[], revision: number) => void = () => {};
   /** A region other than region 1 installed a snapshot image: its watches catch up again. */
@@ -113,6 +115,7 @@ export class RegionHost {
   /** Region 1 reports its splits here (its RegionKv's `onSplit`). */
   splitApplied(report: SplitReport): void {
     this.generation++;
+    this.onSplit(report);
     this.#pendingSplits.push(report);
     this.d.raft.loop.between(() => this.#addPending());
   }
@@ -228,7 +231,7 @@ export class RegionHost {
       sm: {
         apply: (entries: readonly Entry[]) => {
           for (const e of entries) appliedBytes += e.data.length;
-          return this.#apply(hosted, entries);
+          return this.d.engine().locked(() => this.applyPass.apply(hosted, entries));
         },
         restore,
         flush: () => this.d.engine().flushApplied(),
@@ -284,10 +287,6 @@ export class RegionHost {
     const r = this.region(id);
     if (r === undefined) return undefined;
     return regionImageSource(() => this.d.engine().db, id, () => r.kv.descriptor);
-  }
-
-  #apply(r: HostedRegion, entries: readonly Entry[]): Promise<void> {
-    return this.d.engine().locked(() => this.applyPass.apply(r, entries));
   }
 
   close(): void {

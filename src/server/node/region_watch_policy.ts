@@ -8,6 +8,7 @@
  * WATCH_SPAN_REGIONS_MAX regions is refused (FAILED_PRECONDITION).
  */
 import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 
@@ -64,6 +65,14 @@ export function watchRegion(
 export function watchRefusal(host: RegionHost, range: KeyRange): string | undefined {
   const r = watchRegion(host, range);
   return r.kind === "one" || r.kind === "spans" ? undefined : r.reason;
+}
+
+/** Whether every key of `range` lies in `d`'s range. */
+export function rangeWithin(range: KeyRange, d: RegionDescriptor): boolean {
+  if (compareBytes(range.key, d.start) < 0) return false;
+  if (d.end.length === 0) return true;
+  if (isSingleKey(range)) return compareBytes(range.key, d.end) < 0;
+  return !isOpenEnded(range) && compareBytes(range.rangeEnd, d.end) <= 0;
 }
 
 /** The part of `range` inside region `r` (a watch over several regions watches each part). */

@@ -14,6 +14,11 @@
  *
  * After a snapshot replaced the store (`resync`), the history jumps: every watch
  * catches up again from its next revision, and reads begun before are discarded.
+ *
+ * A split that takes some of a watch's keys out of this hub's region parks the watch at the
+ * split's revision (`park`): it takes nothing above it, live or from history, until the node
+ * moves it (`release`; node_watches.ts) or finds it whole here again (`unpark`). What it
+ * announced never passes the split, so the move goes on from there with no gap and no repeat.
  */
 import { inRange, type KvEvent } from "../../kv/key_state.ts";
 import { WATCH_HISTORY_BATCH_EVENTS, WATCHES_PER_NODE_MAX } from "../../limits.ts";
@@ -111,6 +116,20 @@ export class WatchHub {
   release(w: Watcher): void {
     this.#watchers.delete(w);
     if (w.hub === this) w.hub = undefined;
+    w.parkedAt = undefined;
+  }
+
+  /** Stops `w` at `revision` (a split took some of its keys: see the top). */
+  park(w: Watcher, revision: number): void {
+    w.parkedAt = Math.min(w.parkedAt ?? revision, revision);
+  }
+
+  /** A parked watch goes on here: it reads what it skipped from history. */
+  unpark(w: Watcher): void {
+    if (w.parkedAt === undefined) return;
+    w.parkedAt = undefined;
+    w.synced = false;
+    if (w.empty) void this.#catchUp(w);
   }
 
   /** Serves a watch another hub released, from revision `next` (catching up from history). */
@@ -131,13 +150,15 @@ export class WatchHub {
     const now = this.o.clock.nowMs();
     for (const w of this.#watchers) {
       if (!w.synced) continue;
+      const top = Math.min(revision, w.parkedAt ?? revision);
       let mine: KvEvent[] | undefined;
       for (const e of events) {
-        if (e.kv.modRevision < w.next || !inRange(w.spec.range, e.kv.key)) continue;
+        const r = e.kv.modRevision;
+        if (r < w.next || r > top || !inRange(w.spec.range, e.kv.key)) continue;
         (mine ??= []).push(e);
       }
-      if (mine !== undefined && !w.push(mine, revision, now)) this.#tooSlow(w);
-      else if (revision >= w.next) w.next = revision + 1;
+      if (mine !== undefined && !w.push(mine, top, now)) this.#tooSlow(w);
+      else if (top >= w.next) w.next = top + 1;
     }
   }
 
@@ -173,6 +194,7 @@ export class WatchHub {
           w.synced = true;
           return;
         }
+        if (w.parkedAt !== undefined && w.next > w.parkedAt) return;
         const page = await this.#read(w);
         if (w.hub !== this) return; // moved to another hub meanwhile: it reads from here on
         if (w.ended || epoch !== this.#epoch) continue;
@@ -180,9 +202,12 @@ export class WatchHub {
         if (page.through < w.next) {
           return this.cancel(w, `history read made no progress at revision ${w.next}`);
         }
-        const events = page.events.filter((e) => e.kv.modRevision >= w.next);
-        w.next = page.through + 1;
-        if (events.length > 0) w.push(events, page.through, this.o.clock.nowMs());
+        const top = Math.min(page.through, w.parkedAt ?? page.through);
+        const events = page.events.filter((e) =>
+          e.kv.modRevision >= w.next && e.kv.modRevision <= top
+        );
+        w.next = top + 1;
+        if (events.length > 0) w.push(events, top, this.o.clock.nowMs());
         // Checked with no await since the read: a later publish finds the watch synced.
         if (w.next > this.#published) w.synced = true;
       }
@@ -232,6 +257,7 @@ export class WatchHub {
       if (!w.spec.progressNotify) continue;
       wanted = true;
       if (!w.synced || !w.empty || now - w.lastActiveMs < every) continue;
+      if (w.parkedAt !== undefined) continue; // its progress would pass the split
       w.progress(this.#published, now);
     }
     if (wanted) this.#armProgress();

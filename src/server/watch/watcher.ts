@@ -29,6 +29,8 @@ export class Watcher {
   catchingUp = false;
   /** The hub serving the watch (a split can move it to its keys' new region's hub). */
   hub: object | undefined;
+  /** Takes nothing above this revision until moved: its region split there (watch_hub.ts). */
+  parkedAt: number | undefined;
   /** Clock ms when the watch last had something to send (for progress notifications). */
   lastActiveMs: number;
   readonly #entries: Entry[] = [];

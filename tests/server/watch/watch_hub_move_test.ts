@@ -77,3 +77,45 @@ test("watch hub move: a watch ended with resumeAfter reports that revision", () 
   assert.equal(last?.kind === "canceled" && last.revision, 2);
   assert.equal(hub.active, 0);
 });
+
+/** Drains `w` while its catch-up reads go on (each read waits for the buffer to empty). */
+async function drainAll(w: Watcher, into: WatchMessage[]): Promise<string[]> {
+  let got = drain(w, into);
+  for (let i = 0; i < 10; i++) {
+    await settle();
+    got = drain(w, into);
+  }
+  return got;
+}
+
+test("watch hub park: a parked watch takes nothing past the split, live or from history", async () => {
+  const clock = new SimClock();
+  const history = new FakeHistory();
+  const hub = new WatchHub({ source: history, clock });
+  const live = hub.create({ ...spec, startRevision: 0, progressNotify: false }, { wake() {} });
+  hub.publish(history.append(1, ["k"]), 1);
+  // A catching-up watch, its first read in flight when the split parks it.
+  const behind = hub.create({ ...spec, startRevision: 1, progressNotify: false }, { wake() {} });
+  // One apply pass: the split at 2 (k written there too), then a write of k at 3.
+  const pass = [...history.append(2, ["k"]), ...history.append(3, ["k"])];
+  hub.park(live, 2);
+  hub.park(behind, 2);
+  hub.publish(pass, 3);
+  const seen: WatchMessage[] = [], seenBehind: WatchMessage[] = [];
+  assert.deepEqual(await drainAll(live, seen), ["k@1", "k@2"], "nothing past the split");
+  const reads = await drainAll(behind, seenBehind);
+  assert.deepEqual(reads, ["k@1", "k@2"], "its reads stop at the split");
+  assert.equal(live.announced, 2);
+  assert.equal(behind.announced, 2);
+  assert.equal(live.next, 3, "it goes on from the split + 1 when moved");
+  // Whole here again (the node found its keys in this region): it reads what it skipped.
+  hub.unpark(live);
+  await drainAll(live, seen);
+  hub.publish(history.append(4, ["k"]), 4);
+  const all = await drainAll(live, seen);
+  assert.deepEqual(all, ["k@1", "k@2", "k@3", "k@4"], "each once, in order");
+  // Released to another hub, a parked watch is no longer parked.
+  hub.release(behind);
+  assert.equal(behind.parkedAt, undefined);
+  hub.close();
+});
