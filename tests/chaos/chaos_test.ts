@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import type { FaultKind } from "./nemesis.ts";
 import { DEFAULTS, runChaos } from "./scenario.ts";
+import { BINARY_ONLY_SKIP } from "../helpers/binary_only.ts";
 
 async function check(nodes: number, seed: number, faults: FaultKind[]): Promise<void> {
   const lines: string[] = [];
@@ -35,6 +36,7 @@ async function check(nodes: number, seed: number, faults: FaultKind[]): Promise<
 
 test("chaos: 3 nodes through kills, a paused leader, an isolated leader and one-way loss", {
   timeout: 120_000,
+  skip: BINARY_ONLY_SKIP,
 }, async () => {
   await check(3, 3, [
     "kill-leader",
@@ -48,6 +50,7 @@ test("chaos: 3 nodes through kills, a paused leader, an isolated leader and one-
 
 test("chaos: 5 nodes through splits, a bridge, a paused follower, slow and lossy links", {
   timeout: 120_000,
+  skip: BINARY_ONLY_SKIP,
 }, async () => {
   await check(5, 5, ["partition-split", "partition-bridge", "pause-follower", "slow", "lossy"]);
 });

@@ -10,6 +10,7 @@ import { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 import { BinaryCluster } from "./binary_cluster.ts";
+import { BINARY_ONLY_SKIP } from "../helpers/binary_only.ts";
 
 const platform = getPlatform();
 
@@ -42,7 +43,7 @@ function redis(port: number, ...args: string[]): string {
 
 test(
   "binary: CLI, RESP on a follower, and the client library see one store",
-  { timeout: 90_000 },
+  { timeout: 90_000, skip: BINARY_ONLY_SKIP },
   async () => {
     const c = await BinaryCluster.start(3);
     const kv = client(c);
@@ -86,7 +87,7 @@ test(
 
 test(
   "binary: kill -9 of the leader during writes loses no acknowledged write",
-  { timeout: 90_000 },
+  { timeout: 90_000, skip: BINARY_ONLY_SKIP },
   async () => {
     const c = await BinaryCluster.start(3);
     const kv = client(c);

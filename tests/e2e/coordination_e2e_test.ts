@@ -12,6 +12,7 @@ import process from "node:process";
 import { Mutex } from "../../examples/lock.ts";
 import { Session } from "../../examples/session.ts";
 import { BINARY, BinaryCluster } from "./binary_cluster.ts";
+import { BINARY_ONLY_SKIP } from "../helpers/binary_only.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The binary's longest election timeout (docs/server.md: drawn from 1–2 s). */
@@ -43,6 +44,7 @@ interface WatchLine {
 
 test("binary: a watcher on a follower gets every change once, in order, across a leader kill", {
   timeout: 120_000,
+  skip: BINARY_ONLY_SKIP,
 }, async () => {
   const c = await BinaryCluster.start(3);
   const kv = client(c);
@@ -96,6 +98,7 @@ test("binary: a watcher on a follower gets every change once, in order, across a
 
 test("binary: a kept-alive lock survives a leader kill; a killed holder's lock passes on", {
   timeout: 120_000,
+  skip: BINARY_ONLY_SKIP,
 }, async () => {
   const c = await BinaryCluster.start(3);
   const holderClient = client(c);

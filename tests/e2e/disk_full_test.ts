@@ -15,6 +15,7 @@ import { getPlatform } from "../../src/platform/detect.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
 import { BINARY, BinaryCluster } from "./binary_cluster.ts";
+import { BINARY_ONLY_SKIP } from "../helpers/binary_only.ts";
 
 const platform = getPlatform();
 const TMPFS_SIZE = "8m";
@@ -100,7 +101,7 @@ const reason = skipReason();
 
 test("e2e: the leader's disk fills up; the cluster keeps serving; the node recovers", {
   timeout: 180_000,
-  skip: reason,
+  skip: BINARY_ONLY_SKIP || reason,
 }, async () => {
   const c = await BinaryCluster.start(3, ["--admin-token", "disk-full-test-admin"]);
   const victim = await c.leader();

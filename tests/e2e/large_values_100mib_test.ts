@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { Redis } from "ioredis";
 import { BinaryCluster } from "./binary_cluster.ts";
+import { BINARY_ONLY_SKIP } from "../helpers/binary_only.ts";
 
 const MiB = 1 << 20;
 /**
@@ -37,6 +38,7 @@ function resetPeakMiB(c: BinaryCluster, id: number): number {
 
 test("binary: a 100 MiB value round-trips on both ports within the memory bound", {
   timeout: 120_000,
+  skip: BINARY_ONLY_SKIP,
 }, async () => {
   const c = await BinaryCluster.start(1);
   const kv = c.client();
@@ -91,6 +93,7 @@ test("binary: a 100 MiB value round-trips on both ports within the memory bound"
 
 test("binary: a 100 MiB value replicates to 3 nodes within the cluster memory bound", {
   timeout: 300_000,
+  skip: BINARY_ONLY_SKIP,
 }, async () => {
   const c = await BinaryCluster.start(3);
   // This case checks memory, not speed: on a loaded machine (CI shares two cores with other

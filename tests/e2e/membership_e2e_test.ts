@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { BinaryCluster } from "./binary_cluster.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
+import { BINARY_ONLY_SKIP } from "../helpers/binary_only.ts";
 
 const WRITERS = 4;
 const T0 = Date.now();
@@ -75,7 +76,7 @@ async function members(c: BinaryCluster): Promise<string> {
 
 test(
   "membership e2e: add two nodes, remove a follower and the leader, replace a dead node — under load",
-  { timeout: 240_000 },
+  { timeout: 240_000, skip: BINARY_ONLY_SKIP },
   async () => {
     const c = await BinaryCluster.start(3);
     const load = new WriteLoad(() => c.client(TIMEOUTS));

@@ -8,6 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { BinaryCluster } from "./binary_cluster.ts";
+import { BINARY_ONLY_SKIP } from "../helpers/binary_only.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,6 +35,7 @@ function connect(port: number): Redis {
 
 test("binary: a key with a TTL survives a failover with its expiry and expires on every node", {
   timeout: 90_000,
+  skip: BINARY_ONLY_SKIP,
 }, async () => {
   const c = await BinaryCluster.start(3);
   const clients = new Map<number, Redis>();

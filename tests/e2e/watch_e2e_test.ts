@@ -8,11 +8,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { BINARY, BinaryCluster } from "./binary_cluster.ts";
+import { BINARY_ONLY_SKIP } from "../helpers/binary_only.ts";
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("binary: tinykv watch on a follower sees every write across a leader kill", {
   timeout: 120_000,
+  skip: BINARY_ONLY_SKIP,
 }, async () => {
   const c = await BinaryCluster.start(3);
   const writer = c.client({ deadlineMs: 20_000 });
