@@ -69,7 +69,8 @@ export class FirstRegion implements HostedRegion {
   async restore(snapshot: Snapshot, installed: () => void): Promise<void> {
     const engine = this.engine();
     if (isRegionImage(snapshot.data, SNAPSHOT_MARKER)) {
-      await this.images.install(this.id, snapshot.data, () => engine.reopenFirst());
+      const { confState } = snapshot.metadata;
+      await this.images.install(this.id, snapshot.data, () => engine.reopenFirst(), confState);
       installed();
       return;
     }

@@ -35,7 +35,7 @@ import type { ResolvedNodeOptions } from "./options.ts";
 import { KV_REGION, type NodeRaft, SNAPSHOT_MARKER } from "./region_driver.ts";
 import { PLACEMENT_REGION } from "../placement/placement_options.ts";
 import type { HostedRegion } from "./region_host.ts";
-import { imageHead, isRegionImage } from "./region_snapshots.ts";
+import { isRegionImage, snapshotHead } from "./region_snapshots.ts";
 import type { RegionImageInstaller } from "./region_image_install.ts";
 
 /**
@@ -277,7 +277,7 @@ export class RegionCreation {
         continue;
       }
       try {
-        const { descriptor } = await imageHead(rm.region, m.snapshot.data, this.d.images.pace);
+        const { descriptor } = await snapshotHead(rm.region, m.snapshot, this.d.images.pace);
         const clearing = (id: number) => this.d.images.installing(id);
         const db = this.d.engine().db;
         const may = hosted

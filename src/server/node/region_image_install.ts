@@ -25,6 +25,7 @@
  *   the node's driver.
  */
 import type { RegionDescriptor } from "../../region/descriptor.ts";
+import type { ConfState } from "../../raft/core/messages.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
 import type { BatchStep } from "../../kv/region_range_clear.ts";
 import { DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../../limits.ts";
@@ -63,23 +64,34 @@ export class RegionImageInstaller {
    * (region_creation.ts) that an install queued before it then made overlap, and the refusal
    * stopped the node (the operators node test in a whole-tree run).
    */
-  async install<T>(id: number, image: Uint8Array, after: AfterInstall<T>): Promise<T> {
+  async install<T>(
+    id: number,
+    image: Uint8Array,
+    after: AfterInstall<T>,
+    /** The snapshot's configuration: region 1's descriptor when its image has none (imageHead). */
+    confState?: ConfState,
+  ): Promise<T> {
     // Installing from the call to its end, the backoffs between attempts included: a replica
     // released meanwhile (region_creation.ts) would be hosted by the install, off the driver.
     this.#mark(id, 1);
     try {
-      return await this.#attempts(id, image, after);
+      return await this.#attempts(id, image, after, confState);
     } finally {
       this.#mark(id, -1);
     }
   }
 
-  async #attempts<T>(id: number, image: Uint8Array, after: AfterInstall<T>): Promise<T> {
+  async #attempts<T>(
+    id: number,
+    image: Uint8Array,
+    after: AfterInstall<T>,
+    confState: ConfState | undefined,
+  ): Promise<T> {
     let head: { descriptor: RegionDescriptor; index: number } | undefined;
     for (let delayMs = DISK_RETRY_MS_MIN;; delayMs = Math.min(2 * delayMs, DISK_RETRY_MS_MAX)) {
       try {
         return await this.#enqueue(id, async (engine) => {
-          head ??= await imageHead(id, image, this.pace);
+          head ??= await imageHead(id, image, this.pace, confState);
           const { descriptor, index } = head;
           const img = { descriptor, index, stream: () => pacedSlices(image, this.pace) };
           await this.#retried((step) => importRegionSnapshot(engine.db, img, {}, step), engine);

@@ -44,6 +44,14 @@ export function confStateReplicas(cs: ConfState): Replica[] {
   return replicasOf(configFromConfState(cs));
 }
 
+/**
+ * The descriptor of a region with no record (region 1 before its first split or member change):
+ * the initial one, its replicas those of its configuration.
+ */
+export function impliedDescriptor(regionId: number, cs: ConfState): RegionDescriptor {
+  return { ...initialRegion([]), id: regionId, replicas: confStateReplicas(cs) };
+}
+
 /** What a conf change entry does to its region's descriptor. */
 export interface MemberChange {
   /** The entry's Raft index. */
@@ -85,9 +93,7 @@ export class RegionMembers {
   #fromConfig(): RegionDescriptor {
     const confState = this.confState();
     if (this.#fallback?.confState !== confState) {
-      const replicas = confStateReplicas(confState);
-      const descriptor = { ...initialRegion([]), id: this.regionId, replicas };
-      this.#fallback = { confState, descriptor };
+      this.#fallback = { confState, descriptor: impliedDescriptor(this.regionId, confState) };
     }
     return this.#fallback.descriptor;
   }

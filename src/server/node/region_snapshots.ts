@@ -15,11 +15,12 @@
 import { exportSnapshot, SnapshotImporter } from "../../kv/kv_snapshot.ts";
 import { decodeApplied } from "../../kv/keyspace.ts";
 import { decodeDescriptor, descriptorKey } from "../../kv/region_descriptor_record.ts";
-import { regionKeys } from "../../kv/region_keys.ts";
+import { DEFAULT_REGION_ID, regionKeys } from "../../kv/region_keys.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
 import { MULTI_SNAPSHOT_CHUNK_BYTES } from "../../limits_ops.ts";
 import type { RegionDescriptor } from "../../region/descriptor.ts";
-import type { Snapshot } from "../../raft/core/messages.ts";
+import type { ConfState, Snapshot } from "../../raft/core/messages.ts";
+import { impliedDescriptor } from "./region_members.ts";
 import type { Db, WriteOp } from "../../storage/db.ts";
 import { equalBytes, toBytes } from "../../util/bytes.ts";
 import { CorruptionError } from "../../util/errors.ts";
@@ -40,11 +41,18 @@ export function regionImageSource(
 /**
  * The descriptor and applied index an image of region `id` holds. With `pause`, the image is read
  * in slices with a pause after each (region_image_install.ts): a large image is read for a while.
+ *
+ * Region 1 has no descriptor record until it first splits or changes members, so neither has its
+ * image then: given the snapshot's configuration (`confState`), the head is the descriptor that
+ * record-less region has (region_members.ts `impliedDescriptor`). Refused instead, a node with
+ * splitting on whose region 1 had not split never caught up a replica that needed a snapshot:
+ * its leader sent it images for good.
  */
 export async function imageHead(
   id: number,
   image: Uint8Array,
   pause?: () => Promise<void>,
+  confState?: ConfState,
 ): Promise<{ descriptor: RegionDescriptor; index: number }> {
   const dKey = descriptorKey(id), aKey = regionKeys(id).applied;
   let descriptor: RegionDescriptor | undefined;
@@ -65,10 +73,22 @@ export async function imageHead(
   if (pause === undefined) await importer.push(image);
   else for await (const slice of pacedSlices(image, pause)) await importer.push(slice);
   await importer.finish();
+  if (descriptor === undefined && id === DEFAULT_REGION_ID && confState !== undefined) {
+    descriptor = impliedDescriptor(id, confState);
+  }
   if (descriptor === undefined || descriptor.id !== id || index < 1) {
     throw new CorruptionError(`region ${id} snapshot`, 0, "no descriptor or applied index");
   }
   return { descriptor, index };
+}
+
+/** `imageHead` of a Raft snapshot's image (its configuration given for region 1's). */
+export function snapshotHead(
+  id: number,
+  snapshot: Snapshot,
+  pause?: () => Promise<void>,
+): Promise<{ descriptor: RegionDescriptor; index: number }> {
+  return imageHead(id, snapshot.data, pause, snapshot.metadata.confState);
 }
 
 /** Installs an assembled image of region `id` into the shared engine (the region's records). */
