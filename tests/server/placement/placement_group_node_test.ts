@@ -1,0 +1,86 @@
+/**
+ * The placement group follows the cluster (docs/regions.md "The placement group follows the
+ * cluster"): three in-process nodes with splitting on (every write needs a timestamp from region
+ * 0) lose two of region 0's first voters one at a time — node 4 joins and node 1 is removed, then
+ * node 5 joins and node 2 is removed — and region 0's voters move to the new nodes: writes keep
+ * working after each step. `member remove` returns once region 0 no longer counts the node, so
+ * node 2 is stopped at once (as an operator would); node 1, left running, drops its replica.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { TinyKvClient } from "../../../src/client/tinykv_client.ts";
+import { PLACEMENT_REGION } from "../../../src/server/placement/placement_options.ts";
+import { startCluster, type TestCluster } from "../cluster_helpers.ts";
+import { key, noise, putRetrying, until } from "../region_split_helpers.ts";
+
+const OPTIONS = {
+  regionSplitBytes: 2048,
+  splitCheckMs: 40,
+  placement: { heartbeatMs: 50, replicas: 3 },
+} as const;
+
+/** Region 0's voters as its leader holds them ("" while no node leads it). */
+function groupVoters(c: TestCluster): string {
+  for (const s of c.servers.values()) {
+    const rn = s.node.raft.driver.region(PLACEMENT_REGION)?.rawNode;
+    if (rn?.isLeader !== true) continue;
+    const cs = rn.status().confState;
+    if (cs.votersOutgoing.length > 0 || cs.learners.length > 0) return "changing";
+    return [...cs.voters].sort((a, b) => a - b).join(",");
+  }
+  return "";
+}
+
+async function writes(client: TinyKvClient, from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i++) await putRetrying(client, key(i), `v${i}-${noise(60)}`);
+}
+
+/** Node `add` joins and becomes a voter of the cluster, then node `remove` is removed. */
+async function replace(c: TestCluster, client: TinyKvClient, add: number, remove: number) {
+  const address = await c.startJoining(add);
+  await client.addMember(add, address);
+  await client.removeMember(remove);
+  const group = groupVoters(c);
+  assert.ok(!group.split(",").includes(String(remove)), `region 0 voters ${group}`);
+}
+
+test("placement group: a majority of the first three nodes replaced, writes go on", {
+  timeout: 180_000,
+}, async () => {
+  const c = await startCluster(3, 20, undefined, OPTIONS);
+  try {
+    const client = c.client([1, 2, 3]);
+    await writes(client, 0, 40);
+    assert.equal(groupVoters(c), "1,2,3");
+
+    await replace(c, client, 4, 1);
+    await until("region 0 on 2,3,4", () => groupVoters(c) === "2,3,4", 30_000);
+    await until(
+      "node 1 drops region 0",
+      () => c.servers.get(1)?.node.raft.placement.member === false,
+      30_000,
+    );
+    await c.stop(1);
+    const after1 = c.client([2, 3, 4]);
+    await writes(after1, 40, 40);
+
+    await replace(c, after1, 5, 2);
+    await c.stop(2);
+    await until("region 0 on 3,4,5", () => groupVoters(c) === "3,4,5", 30_000);
+    const after2 = c.client([3, 4, 5]);
+    await writes(after2, 80, 40);
+    for (let i = 0; i < 120; i += 7) {
+      const v = new TextDecoder().decode(await after2.get(key(i)));
+      assert.ok(v.startsWith(`v${i}-`), `key ${i} reads back`);
+    }
+    for (const id of [3, 4, 5]) {
+      assert.equal(
+        c.servers.get(id)?.node.raft.placement.member,
+        true,
+        `node ${id} holds region 0`,
+      );
+    }
+  } finally {
+    await c.close();
+  }
+});
