@@ -5,24 +5,29 @@
  * placement holds them), which nodes are usable (up and not draining) and its followers'
  * progress, and runs the one change it names.
  *
- * The group keeps `wanted` voters — PLACEMENT_VOTERS, or every usable member when the cluster
- * has fewer — all of them usable members. A voter that is not (removed from the cluster, down
- * past the replace timeout, draining) is **bad**. In order:
+ * The group keeps `wanted` voters — PLACEMENT_VOTERS, or every member when the cluster has fewer
+ * — all of them usable members. A voter that is not (removed from the cluster, down past the
+ * replace timeout, draining) is **bad**. Members count whether usable or not: a member placement
+ * has not heard from yet (a node that just joined) or one down is still a member, and shrinking
+ * the group for it would not make it more available (the e2e run that removed two of the first
+ * three nodes, with the two new ones not heard from yet, left region 0 on one voter). In order:
  *
- * 1. the leader itself bad: hand leadership to a caught-up good voter first (the new leader
- *    makes the change; a leader removing itself would leave the group leaderless meanwhile);
- * 2. a learner that is not a usable member leaves;
- * 3. a caught-up learner (its log at the commit index, heard from, and its node no longer
+ * 1. a learner that is not a usable member leaves;
+ * 2. a caught-up learner (its log at the commit index, heard from, and its node no longer
  *    listing region 0 as catching up) is promoted, in one joint change with the removal of a
- *    bad voter when there is one, or alone when the group is short of voters;
- * 4. a bad voter with no replacement to wait for leaves when the group has more voters than
+ *    bad voter when there is one (down nodes first, the leader last), or alone when the group is
+ *    short of voters;
+ * 3. a bad voter with no replacement to wait for leaves when the group has more voters than
  *    wanted (a smaller cluster: fewer voters);
- * 5. with no learner, a group with a bad voter or short of voters adds a learner: a usable
+ * 4. with no learner, a group with a bad voter or short of voters adds a learner: a usable
  *    member not in the group, in a zone its good voters do not cover first, then the lowest id;
- * 6. a learner nothing needs leaves.
+ * 5. a learner nothing needs leaves.
  *
- * Nothing while the configuration is joint (Raft leaves it by itself) or while the cluster's
- * members are unknown (region 1 not reported yet).
+ * A change that would remove the leader itself is preceded by a leadership transfer to a
+ * caught-up good voter (the new leader makes it; Raft steps a leader that applies its own
+ * removal down, and the group would wait an election). A bad leader with nothing to change
+ * (no replacement yet) keeps leading. Nothing while the configuration is joint (Raft leaves it
+ * by itself) or while the cluster's members are unknown (region 1 not reported yet).
  */
 
 /** Region 0's configuration as the leader's Raft state holds it. */
@@ -57,10 +62,9 @@ export type GroupAction =
   | { readonly kind: "remove"; readonly node: number; readonly reason: string }
   | { readonly kind: "transfer-leader"; readonly to: number; readonly reason: string };
 
-/** The number of voters the group should have: PLACEMENT_VOTERS, capped by usable members. */
+/** The number of voters the group should have: PLACEMENT_VOTERS, capped by the members. */
 export function wantedGroupVoters(x: GroupPlanInput): number {
-  const usable = (x.members ?? []).filter((id) => x.usable(id)).length;
-  return Math.max(1, Math.min(x.voters, usable));
+  return Math.max(1, Math.min(x.voters, (x.members ?? []).length));
 }
 
 function why(x: GroupPlanInput, id: number): string {
@@ -71,19 +75,27 @@ function why(x: GroupPlanInput, id: number): string {
 /** The next change of region 0's configuration, if one is needed now. */
 export function planGroup(x: GroupPlanInput): GroupAction | undefined {
   if (x.members === undefined || x.conf.joint) return undefined;
+  const a = planChange(x);
+  const removed = a?.kind === "remove" ? a.node : a?.kind === "promote" ? a.remove : 0;
+  if (a === undefined || removed !== x.self) return a;
+  const members = new Set(x.members);
+  const to = x.conf.voters.find((id) =>
+    id !== x.self && members.has(id) && x.usable(id) && x.caughtUp(id) && !x.catchingUp(id)
+  );
+  const reason = `${a.reason}: leadership first`;
+  return to === undefined ? undefined : { kind: "transfer-leader", to, reason };
+}
+
+function planChange(x: GroupPlanInput): GroupAction | undefined {
   const members = new Set(x.members);
   const good = (id: number) => members.has(id) && x.usable(id);
   const ready = (id: number) => x.caughtUp(id) && !x.catchingUp(id);
   const { voters, learners } = x.conf;
   const bad = voters.filter((id) => !good(id));
-  // Down nodes first: a removed member that still runs can vote meanwhile.
-  bad.sort((a, b) => Number(x.usable(a)) - Number(x.usable(b)) || a - b);
+  // Down nodes first (a removed member that still runs can vote meanwhile), the leader last.
+  const rank = (id: number) => (id === x.self ? 2 : 0) + (x.usable(id) ? 1 : 0);
+  bad.sort((a, b) => rank(a) - rank(b) || a - b);
   const wanted = wantedGroupVoters(x);
-  if (bad.includes(x.self)) {
-    const to = voters.find((id) => id !== x.self && good(id) && ready(id));
-    const reason = `${why(x, x.self)}: leadership first`;
-    return to === undefined ? undefined : { kind: "transfer-leader", to, reason };
-  }
   const stale = learners.find((id) => !good(id));
   if (stale !== undefined) return { kind: "remove", node: stale, reason: why(x, stale) };
   const caught = learners.find(ready);

@@ -81,20 +81,26 @@ test("placement group plan: a removed voter is replaced through a learner, then 
 
 test("placement group plan: the leader hands leadership away before its own removal", () => {
   const members = [2, 3, 4];
-  assert.deepEqual(plan({ self: 1, voters: [1, 2, 3], members }), {
+  // The learner is added by the leader that is to go; its promotion waits for a new leader.
+  assert.deepEqual(plan({ self: 1, voters: [1, 2, 3], members }), { kind: "add-learner", node: 4 });
+  const learners = [4];
+  assert.deepEqual(plan({ self: 1, voters: [1, 2, 3], learners, members }), {
     kind: "transfer-leader",
     to: 2,
   });
-  assert.deepEqual(plan({ self: 1, voters: [1, 2, 3], members, lagging: [2] }), {
+  assert.deepEqual(plan({ self: 1, voters: [1, 2, 3], learners, members, lagging: [2] }), {
     kind: "transfer-leader",
     to: 3,
   });
-  assert.equal(plan({ self: 1, voters: [1, 2, 3], members, lagging: [2, 3] }), undefined);
-  // Draining (not usable) counts as bad too.
-  assert.deepEqual(plan({ self: 1, voters: [1, 2, 3], members: [1, 2, 3, 4], down: [1] }), {
-    kind: "transfer-leader",
-    to: 2,
-  });
+  const stuck = { self: 1, voters: [1, 2, 3], learners, members, lagging: [2, 3] };
+  assert.equal(plan(stuck), undefined);
+  // Draining (not usable) counts as bad too; with nobody to take its place, it keeps leading.
+  assert.equal(plan({ self: 1, voters: [1, 2, 3], members: [1, 2, 3], down: [1] }), undefined);
+  // Another bad voter goes before the leader.
+  assert.deepEqual(
+    plan({ self: 1, voters: [1, 2, 3], learners, members: [1, 3, 4], down: [1] }),
+    { kind: "promote", node: 4, remove: 2 },
+  );
 });
 
 test("placement group plan: a smaller cluster has fewer voters, and grows back", () => {
@@ -110,10 +116,16 @@ test("placement group plan: a smaller cluster has fewer voters, and grows back",
   });
   // One node: one voter.
   assert.equal(plan({ voters: [1], members: [1] }), undefined);
-  // A down voter of three with no spare node: two usable members, two voters.
-  assert.deepEqual(plan({ voters: [1, 2, 3], members: [1, 2, 3], down: [3] }), {
-    kind: "remove",
-    node: 3,
+  // A down voter of three with no spare node stays: it may come back, and two voters would not
+  // make the group more available. Nor does a member placement has not heard from (just joined).
+  assert.equal(plan({ voters: [1, 2, 3], members: [1, 2, 3], down: [3] }), undefined);
+  assert.equal(
+    plan({ self: 3, voters: [1, 2, 3], members: [1, 3, 4, 5], down: [4, 5] }),
+    undefined,
+  );
+  assert.deepEqual(plan({ self: 3, voters: [1, 2, 3], members: [1, 3, 4, 5], down: [5] }), {
+    kind: "add-learner",
+    node: 4,
   });
 });
 
@@ -180,11 +192,11 @@ test("placement group plan: nodes 1 and 2 replaced one at a time, never below tw
   }
   assert.deepEqual(conf, { voters: [3, 4, 5], learners: [], joint: false });
   assert.deepEqual(steps, [
-    "transfer-leader",
     "add-learner",
+    "transfer-leader",
     "promote",
-    "transfer-leader",
     "add-learner",
+    "transfer-leader",
     "promote",
   ]);
 });

@@ -50,6 +50,9 @@ export class HeartbeatSender {
   start(): void {
     this.#stopped = false;
     this.#schedule();
+    // Known to placement at once, not an interval later: a node that just joined is a target
+    // for replicas and for the placement group (placement_group_plan.ts) only once heard from.
+    this.soon(0);
   }
 
   stop(): void {

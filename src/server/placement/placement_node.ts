@@ -42,6 +42,8 @@ export interface PlacementNodeDeps {
   readonly usedBytes: () => number;
   /** Runs a task between driver rounds: a voter that lost region 0 gets it back there. */
   readonly between?: (task: () => Promise<void>) => void;
+  /** The cluster's members as this node knows them (region 1): more nodes to ask for placement. */
+  readonly members?: () => readonly number[];
 }
 
 export class PlacementNode {
@@ -187,12 +189,17 @@ export class PlacementNode {
     }
   }
 
-  /** Where a request goes when this node does not lead: the known leader, else the voters. */
+  /**
+   * Where a request goes when this node does not lead: the known leader, the group's voters, then
+   * the other members (each forwards it to the leader, or names it): a node that joined with a
+   * `--peers` of nodes since gone still finds the group.
+   */
   #targets(): number[] {
-    const self = this.d.o.id;
     const lead = this.leaderId;
-    const voters = this.group.voters().filter((id) => id !== self && id !== lead);
-    return lead !== 0 && lead !== self ? [lead, ...voters] : voters;
+    const all = new Set([lead, ...this.group.voters(), ...this.d.members?.() ?? []]);
+    all.delete(0);
+    all.delete(this.d.o.id);
+    return [...all];
   }
 
   /** Starts the heartbeats (the catalog lists the regions this node reports on). */

@@ -147,7 +147,7 @@ export class PlacementRejoin {
     this.d.joined();
     this.counts.created++;
     this.d.o.logger.info("placement.replica_created", {
-      note: "region 0 is back on this voter; it does not vote until it has caught up",
+      note: "region 0 made here from its leader's message; it does not vote until it has caught up",
     });
     void this.#catchUp();
   }
