@@ -174,7 +174,9 @@ export class PlacementLeader {
     // What a heartbeat says (a learner caught up, region 1's members changed) moves the group on
     // now rather than at the next pass: `member remove` waits for it.
     if (this.c.state.bootstrapped) g.pass();
-    const group = g.answer();
+    // Only a sender that says where region 0 is reads the group in the answer: an older node
+    // refuses an answer with bytes it does not know.
+    const group = h.placement === undefined ? undefined : g.answer();
     return group === undefined ? { orders, tombstones } : { orders, tombstones, group };
   }
 

@@ -3,8 +3,9 @@
  * cluster"): three in-process nodes with splitting on (every write needs a timestamp from region
  * 0) lose two of region 0's first voters one at a time — node 4 joins and node 1 is removed, then
  * node 5 joins and node 2 is removed — and region 0's voters move to the new nodes: writes keep
- * working after each step. `member remove` returns once region 0 no longer counts the node, so
- * node 2 is stopped at once (as an operator would); node 1, left running, drops its replica.
+ * working after each step. `member remove` returns once region 0 no longer counts the node;
+ * node 1, left running, drops its replica. And a drained placement leader is replaced, handing
+ * its leadership to another voter first.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -67,6 +68,18 @@ async function retried<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Every KV region's leader (on the running nodes) has a configuration without `node`. */
+function kvRegionsWithout(c: TestCluster, node: number): boolean {
+  for (const s of c.servers.values()) {
+    for (const r of s.node.local.host.all()) {
+      if (r.id === 1 || !r.group.rawNode.isLeader) continue;
+      const cs = r.group.rawNode.status().confState;
+      if ([...cs.voters, ...cs.votersOutgoing, ...cs.learners].includes(node)) return false;
+    }
+  }
+  return true;
+}
+
 async function writes(client: TinyKvClient, from: number, n: number): Promise<void> {
   for (let i = from; i < from + n; i++) await putRetrying(client, key(i), `v${i}-${noise(60)}`);
 }
@@ -103,11 +116,15 @@ test("placement group: a majority of the first three nodes replaced, writes go o
       () => c.servers.get(1)?.node.raft.placement.member === false,
       30_000,
     );
+    await until("no KV region counts node 1", () => kvRegionsWithout(c, 1), 30_000);
     await c.stop(1);
     const after1 = c.client([2, 3, 4]);
     await writes(after1, 40, 40);
 
     await replace(c, [2, 3, 4], 5, 2);
+    // Region 0 no longer counts node 2 (`member remove` waited for it); the KV regions follow the
+    // membership on their own (region_membership.ts) and are waited for here.
+    await until("no KV region counts node 2", () => kvRegionsWithout(c, 2), 30_000);
     await c.stop(2);
     await until("region 0 on 3,4,5", () => groupVoters(c) === "3,4,5", 30_000);
     const after2 = c.client([3, 4, 5]);
@@ -123,6 +140,37 @@ test("placement group: a majority of the first three nodes replaced, writes go o
         `node ${id} holds region 0`,
       );
     }
+  } finally {
+    await c.close();
+  }
+});
+
+test("placement group: a drained voter is replaced, the leader handing off first", {
+  timeout: 180_000,
+}, async () => {
+  const c = await startCluster(3, 20, undefined, OPTIONS);
+  try {
+    const client = c.client([1, 2, 3]);
+    await writes(client, 0, 20);
+    const address = await c.startJoining(4);
+    const admin = adminClient(c, [1, 2, 3]);
+    try {
+      await retried(() => admin.addMember(4, address));
+    } finally {
+      admin.close();
+    }
+    await until("a placement leader", () => groupConf(c) !== undefined, 30_000);
+    const leader = [...c.servers].find(([, s]) => s.node.raft.placement.leader !== undefined);
+    const drained = leader?.[0] ?? 0;
+    await c.servers.get(drained)?.node.raft.placement.drainNode(drained);
+    const want = [1, 2, 3, 4].filter((id) => id !== drained).join(",");
+    await until(`region 0 on ${want}`, () => groupVoters(c) === want, 30_000);
+    await writes(client, 20, 20);
+    await until(
+      `node ${drained} drops region 0`,
+      () => c.servers.get(drained)?.node.raft.placement.member === false,
+      30_000,
+    );
   } finally {
     await c.close();
   }
