@@ -39,8 +39,17 @@ export const PLACEMENT_HEARTBEAT_MS_MAX = 60_000;
 export const PLACEMENT_REPLACE_TIMEOUT_MS = 30 * 60_000;
 /** Longest `--replace-timeout` accepted (a day, the longest duration flag the CLI takes). */
 export const PLACEMENT_REPLACE_TIMEOUT_MS_MAX = 24 * 3_600_000;
-/** Voters of the placement group (region 0): the first this many nodes of a new cluster. */
+/**
+ * Voters of the placement group (region 0): the first this many nodes of a new cluster, then
+ * this many usable members as the cluster changes (placement_group_plan.ts).
+ */
 export const PLACEMENT_VOTERS = 3;
+/**
+ * How long `member remove` waits, once the node left region 1, for the placement group to stop
+ * counting it (a learner caught up and promoted in its place), so the node can be stopped at
+ * once; past it the command returns anyway and the group goes on changing.
+ */
+export const PLACEMENT_GROUP_LEAVE_WAIT_MS = 10_000;
 /** Region reports one heartbeat may carry (the node's led regions beyond it wait a beat). */
 export const PLACEMENT_REPORTS_PER_HEARTBEAT_MAX = 256;
 /** Largest placement request or response body on the protobuf port. */

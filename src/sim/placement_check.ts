@@ -5,13 +5,15 @@
  * are strictly increasing (the oracle on the leader, reached by forwarding from the others).
  * Skipped when fewer than a quorum of its voters hold region 0: a wiped voter gets it back from
  * the leader's messages (placement_rejoin.ts), which a group without a quorum has none of; the
- * nemesis damages no data while a voter is still catching up (`placementWhole`).
+ * nemesis damages no data while a voter is still catching up (`placementWhole`). The voters are
+ * region 0's configuration as its members hold it: the group follows the cluster's membership
+ * (placement_group.ts), so they are the first three ids of `--peers` only until it changes.
  */
 import { errorMessage } from "../util/errors.ts";
 import type { PlacementNode } from "../server/placement/placement_node.ts";
 import { equalBytes } from "../util/bytes.ts";
 import type { SimCluster } from "./sim_cluster.ts";
-import { placementVoters } from "../server/placement/placement_options.ts";
+import { PLACEMENT_REGION, placementVoters } from "../server/placement/placement_options.ts";
 
 function services(c: SimCluster): { name: string; p: PlacementNode }[] {
   const out: { name: string; p: PlacementNode }[] = [];
@@ -22,9 +24,36 @@ function services(c: SimCluster): { name: string; p: PlacementNode }[] {
   return out;
 }
 
+/**
+ * Region 0's voters and learners: as its leader holds them, else as the member that applied the
+ * most holds them, else (no member runs) the first voters of `--peers`.
+ */
+export function groupMembers(c: SimCluster): { voters: number[]; all: number[] } {
+  let best: { applied: number; lead: boolean; voters: number[]; all: number[] } | undefined;
+  for (const { p } of services(c)) {
+    const rn = p.member ? p.d.driver.region(PLACEMENT_REGION)?.rawNode : undefined;
+    if (rn === undefined) continue;
+    const cs = rn.status().confState;
+    const voters = [...new Set([...cs.voters, ...cs.votersOutgoing])];
+    const all = [...voters, ...cs.learners, ...cs.learnersNext];
+    const x = { applied: p.state.appliedIndex, lead: rn.isLeader, voters, all };
+    if (
+      best === undefined || (x.lead && !best.lead) ||
+      (x.lead === best.lead && x.applied > best.applied)
+    ) {
+      best = x;
+    }
+  }
+  if (best !== undefined) return best;
+  const voters = placementVoters(services(c)[0]?.p.d.o.peers ?? new Map());
+  return { voters, all: voters };
+}
+
 /** Members at one applied index hold the same image (checked at that instant, or undefined). */
 function imagesAtOneIndex(c: SimCluster): string[] | undefined {
-  const members = services(c).filter((s) => s.p.member);
+  const group = groupMembers(c).all;
+  // A replica the group left out stays until every voter applied that (placement_group_member.ts).
+  const members = services(c).filter((s) => s.p.member && group.includes(s.p.d.o.id));
   const first = members[0];
   if (first === undefined) return ["no node holds the placement group"];
   if (members.some((s) => s.p.state.appliedIndex !== first.p.state.appliedIndex)) return undefined;
@@ -35,21 +64,29 @@ function imagesAtOneIndex(c: SimCluster): string[] | undefined {
 }
 
 /**
- * Whether every running placement voter holds region 0 and votes (a wiped one got it back and
- * caught up: placement_rejoin.ts). The nemesis damages no node's data before: a voter still
- * catching up does not vote, so losing another voter then would leave the group without a
- * leader to catch up from, for good.
+ * Whether the placement group survives the loss of any one voter's data: it has a leader and no
+ * joint configuration, and its voters that vote (running, holding region 0, not catching up
+ * after a wipe: placement_rejoin.ts) stay a majority without any one of them. The nemesis
+ * damages no node's data before (the rule region_quorum.ts keeps for the other regions): a voter
+ * still catching up does not vote, and the group runs on two voters for a while after a member
+ * left a three-node cluster (placement_group.ts), so losing one more then would leave it without
+ * a leader to catch up from, for good (seed 4 with regions, once the group followed members).
  */
 export function placementWhole(c: SimCluster): boolean {
   const all = services(c);
-  const voters = placementVoters(all[0]?.p.d.o.peers ?? new Map());
-  return all.every(({ p }) => !voters.includes(p.d.o.id) || (p.member && !p.rejoin.catchingUp));
+  const lead = all.find(({ p }) => p.member && p.leader !== undefined);
+  const cs = lead?.p.d.driver.region(PLACEMENT_REGION)?.rawNode.status().confState;
+  if (cs === undefined || cs.votersOutgoing.length > 0) return false;
+  const voting = cs.voters.filter((v) =>
+    all.some(({ p }) => p.d.o.id === v && p.member && !p.rejoin.catchingUp)
+  );
+  return voting.length - 1 >= Math.floor(cs.voters.length / 2) + 1;
 }
 
 export async function placementErrors(c: SimCluster): Promise<string[]> {
-  const voters = placementVoters(services(c)[0]?.p.d.o.peers ?? new Map()).length;
-  const holding = services(c).filter((s) => s.p.member).length;
-  if (holding < Math.floor(voters / 2) + 1) return []; // the group lost its quorum for good
+  const group = groupMembers(c).voters;
+  const holding = services(c).filter((s) => s.p.member && group.includes(s.p.d.o.id)).length;
+  if (holding < Math.floor(group.length / 2) + 1) return []; // the group lost its quorum for good
   const led = () => services(c).some((s) => s.p.leader !== undefined && s.p.state.bootstrapped);
   if (!await c.waitFor(led, 10_000)) return ["no placement leader after the heal phase"];
   const errors: string[] = [];

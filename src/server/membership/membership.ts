@@ -42,6 +42,8 @@ export interface MembershipOptions {
   readonly stepTimeoutMs: number;
   /** An election timeout: how long a leadership transfer may take. */
   readonly electionTimeoutMs: number;
+  /** Runs once a removal committed, before `remove` returns (the placement group follows). */
+  readonly afterRemove?: (id: number) => Promise<void>;
 }
 
 export interface AddOptions {
@@ -181,6 +183,7 @@ export class Membership {
       },
       (c) => !c.voters.includes(id) && !c.learners.includes(id),
     );
+    await this.o.afterRemove?.(id);
   }
 
   /** Moves leadership to the most caught-up other voter before the leader is removed. */

@@ -50,6 +50,7 @@ import { bootstrapIfNew } from "./bootstrap.ts";
 import { HistoryRetention } from "./history_retention.ts";
 import { type NodeRegions, wireRegions } from "./node_regions.ts";
 import { answerApplied } from "./pass_answers.ts";
+import { leaveGroup } from "../placement/placement_group_member.ts";
 import {
   type NodeServiceOptions,
   type ResolvedNodeOptions,
@@ -120,12 +121,10 @@ export class NodeService implements KvService, StatusSource {
       addressOf: (id) => this.addresses.get(id),
       stepTimeoutMs: o.membershipStepTimeoutMs,
       electionTimeoutMs: o.electionTimeoutMs,
+      afterRemove: (id) => leaveGroup(this.raft.placement, id),
     });
-    this.faults = new FaultMonitor(
-      { node: () => this.node, engine: () => this.engine },
-      o.clock,
-      o.logger,
-    );
+    const held = { node: () => this.node, engine: () => this.engine };
+    this.faults = new FaultMonitor(held, o.clock, o.logger);
     this.#commands = new CommandPath({
       node: () => this.node,
       proposals: this.proposals,

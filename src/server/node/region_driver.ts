@@ -160,12 +160,11 @@ export class NodeRaft {
       addressOf: (id) => this.transport.peerAddress(id) ?? o.peers.get(id),
       usedBytes: () => engineBytes(n.engine().db),
       between: (task) => this.loop.between(task),
+      members: () => this.members.descriptor.replicas.map((r) => r.nodeId),
     });
-    // Region 0's messages on a voter that lost it (wiped) give it back (placement_rejoin.ts);
-    // the other regions' are region creation's (region_creation.ts chains after this).
-    this.driver.onUnknownRegion = (region, m) => {
-      if (region === PLACEMENT_REGION) this.placement.seen(m);
-    };
+    // Region 0's messages on a node the placement group lists make its replica
+    // (placement_rejoin.ts); the other regions' are region creation's (region_creation.ts).
+    this.driver.onUnknownRegion = (r, m) => r === PLACEMENT_REGION && this.placement.seen(m);
     const region0 = this.placement.spec();
     const specs = [{ id: KV_REGION, sm: n.sm, hooks: n.hooks }];
     void this.driver.addRegions(region0 === undefined ? specs : [...specs, region0]);

@@ -50,6 +50,9 @@ export class HeartbeatSender {
   start(): void {
     this.#stopped = false;
     this.#schedule();
+    // Known to placement at once, not an interval later: a node that just joined is a target
+    // for replicas and for the placement group (placement_group_plan.ts) only once heard from.
+    this.soon(0);
   }
 
   stop(): void {
@@ -92,6 +95,7 @@ export class HeartbeatSender {
     try {
       const a = await this.node.handle({ kind: "heartbeat", heartbeat: this.heartbeat() });
       this.counts.answered++;
+      if (a.kind === "done" && a.orders?.group !== undefined) this.node.group.heard(a.orders.group);
       if (a.kind === "done" && a.orders !== undefined) this.onOrders(a.orders);
       this.lastError = "";
     } catch (err) {
@@ -120,6 +124,10 @@ export class HeartbeatSender {
       held: this.held(),
       terms: reports.map((r) => this.node.d.driver.region(r.descriptor.id)?.rawNode.term ?? 0),
       catchingUp: this.catchingUp(),
+      placement: {
+        applied: this.node.member ? this.node.state.appliedIndex : 0,
+        catchingUp: this.node.rejoin.catchingUp,
+      },
     };
   }
 

@@ -31,6 +31,7 @@ import type { HeartbeatOrders } from "./placement_orders.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { PlacementProposer } from "./placement_proposer.ts";
 import type { NodeHeartbeat } from "./placement_rpc.ts";
+import type { PlacementGroup } from "./placement_group.ts";
 
 /** What the placement leaders of this node served (kept across terms, for metrics). */
 export interface LeaderCounts {
@@ -55,6 +56,19 @@ export interface LeaderContext {
   readonly nowMs: () => number;
   /** The nodes and region 1 a new cluster's placement state starts with. */
   readonly bootstrap: () => { nodes: BootstrapNode[]; region: RegionDescriptor };
+  /** Changes region 0's own membership, and says what it is in heartbeat answers. */
+  readonly group?: PlacementGroup;
+}
+
+export function newLeaderCounts(): LeaderCounts {
+  return {
+    requests: 0,
+    timestamps: 0,
+    persists: 0,
+    heartbeats: 0,
+    reportsRefused: 0,
+    lastRefusal: "",
+  };
 }
 
 /** The scheduler's limits (decision 0014 §7; docs/limits.md). */
@@ -154,7 +168,16 @@ export class PlacementLeader {
     const tombstones = tombstonesFor(this.scheduler, h.nodeId, held, this.held);
     this.sent.orders += orders.length;
     this.sent.tombstones += tombstones.length;
-    return { orders, tombstones };
+    const g = this.c.group;
+    if (g === undefined) return { orders, tombstones };
+    g.heard.set(h.nodeId, h.placement ?? { applied: 0, catchingUp: false });
+    // What a heartbeat says (a learner caught up, region 1's members changed) moves the group on
+    // now rather than at the next pass: `member remove` waits for it.
+    if (this.c.state.bootstrapped) g.pass();
+    // Only a sender that says where region 0 is reads the group in the answer: an older node
+    // refuses an answer with bytes it does not know.
+    const group = h.placement === undefined ? undefined : g.answer();
+    return group === undefined ? { orders, tombstones } : { orders, tombstones, group };
   }
 
   /** `count` new region ids from the group's counter (a split's child). */
@@ -174,6 +197,7 @@ export class PlacementLeader {
   tick(): void {
     if (!this.c.state.bootstrapped) return;
     this.planned = this.scheduler.tick(this.c.state.appliedMs);
+    this.c.group?.pass();
   }
 
   /** A command the leader proposes itself, checked (for tests and tools). */

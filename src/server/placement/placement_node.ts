@@ -1,10 +1,8 @@
 /**
- * The placement service inside a node (decision 0014 §7; docs/regions.md "The
- * placement service on the node"). Every node has one: on the placement
- * group's members (region 0, the first three ids of a new cluster) it holds
- * the replicated PlacementState on the node's multi-region driver, and while
- * it leads region 0 a PlacementLeader; on every node it sends the heartbeat
- * each interval and answers `timestamps` and `drain` — from memory when it
+ * The placement service inside a node (decision 0014 §7; docs/regions.md "The placement service
+ * on the node"). On the placement group's members (region 0) it holds the replicated
+ * PlacementState on the node's driver, and while it leads region 0 a PlacementLeader; every node
+ * sends the heartbeat each interval and answers `timestamps` and `drain` — from memory when it
  * leads, else by asking the leader (heartbeat_sender.ts, placement_client.ts).
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
@@ -18,8 +16,8 @@ import { ServiceError } from "../kv_service.ts";
 import type { ResolvedNodeOptions } from "../node/options.ts";
 import { HeartbeatSender } from "./heartbeat_sender.ts";
 import { PlacementClient } from "./placement_client.ts";
-import { type LeaderCounts, PlacementLeader } from "./placement_leader.ts";
-import { PLACEMENT_REGION, placementVoters } from "./placement_options.ts";
+import { type LeaderCounts, newLeaderCounts, type PlacementLeader } from "./placement_leader.ts";
+import { PLACEMENT_REGION } from "./placement_options.ts";
 import { PlacementProposer } from "./placement_proposer.ts";
 import type { PlacementAnswer, PlacementRequestBody } from "./placement_rpc.ts";
 import { checkPlacementRequest } from "./placement_request_check.ts";
@@ -31,6 +29,8 @@ import { holdsRegion0, PlacementRejoin } from "./placement_rejoin.ts";
 import type { Message } from "../../raft/core/messages.ts";
 import { type PlacementRoute, routeOf } from "./placement_route.ts";
 import { OracleFollow } from "./oracle_follow.ts";
+import { GroupMember } from "./placement_group_member.ts";
+import { newLeader } from "./placement_group.ts";
 
 export interface PlacementNodeDeps {
   readonly o: ResolvedNodeOptions;
@@ -42,6 +42,8 @@ export interface PlacementNodeDeps {
   readonly usedBytes: () => number;
   /** Runs a task between driver rounds: a voter that lost region 0 gets it back there. */
   readonly between?: (task: () => Promise<void>) => void;
+  /** The cluster's members as this node knows them (region 1): more nodes to ask for placement. */
+  readonly members?: () => readonly number[];
 }
 
 export class PlacementNode {
@@ -54,20 +56,15 @@ export class PlacementNode {
   readonly rejoin: PlacementRejoin;
   /** Hands region 0 (the oracle) to region 1's leader while this node leads region 0. */
   readonly oracle: OracleFollow;
+  /** Whether this node may hold region 0, and dropping it once the group leaves it out. */
+  readonly group: GroupMember;
   #member: boolean;
   #closed = false;
   #leader: PlacementLeader | undefined;
   readonly check: LeadershipCheck;
   #catalog: RegionCatalog | undefined;
   /** What this node served as placement leader, over every term it led. */
-  readonly tsoCounts: LeaderCounts = {
-    requests: 0,
-    timestamps: 0,
-    persists: 0,
-    heartbeats: 0,
-    reportsRefused: 0,
-    lastRefusal: "",
-  };
+  readonly tsoCounts: LeaderCounts = newLeaderCounts();
   /** One request per turn of the event loop for every `nextTimestamp` of that turn. */
   readonly #batcher = new TimestampBatcher((count) => this.timestamps(count));
   /** A non-member learns the leader from the answers to its heartbeats. */
@@ -94,6 +91,11 @@ export class PlacementNode {
     this.store.readStates = (states) => this.check.confirmed(states);
     this.#member = holdsRegion0(d.log);
     if (this.#member) this.store.load();
+    this.group = new GroupMember(this, () => { // the group left this node out; replica gone
+      this.#member = false;
+      this.#leader = undefined;
+      this.check.failAll();
+    });
     this.rejoin = new PlacementRejoin({
       o,
       driver: d.driver,
@@ -102,6 +104,9 @@ export class PlacementNode {
       between: d.between,
       spec: () => this.#spec(),
       member: () => this.#member,
+      mayHold: () => this.group.mayHold(),
+      notListed: () => this.group.listedSoon(),
+      caughtUp: () => this.heartbeats.soon(0),
       joined: () => this.#member = true,
       closed: () => this.#closed,
     });
@@ -130,6 +135,7 @@ export class PlacementNode {
           this.#leadership();
         },
         onReadStates: (states) => this.rejoin.readStates(states),
+        onConfChange: (_cc, _cs, index) => this.group.configured(index),
       },
     };
   }
@@ -169,16 +175,10 @@ export class PlacementNode {
     if (rn?.isLeader === true) {
       if (this.#leader === undefined) {
         this.oracle.reset();
-        this.#leader = new PlacementLeader({
-          state: this.state,
-          proposer: this.proposer,
-          replicas: this.d.o.placement.replicas,
-          mergeBytes: this.d.o.regionMergeBytes,
-          counts: this.tsoCounts,
-          confirm: () => this.check.confirm(),
-          nowMs: () => this.d.o.clock.wallMs(),
-          bootstrap: () => bootstrapInfo(this.d.o, this.#catalog, this.d.addressOf),
-        });
+        this.#leader = newLeader(
+          this,
+          () => bootstrapInfo(this.d.o, this.#catalog, this.d.addressOf),
+        );
         this.#leader.ready.catch((err) => {
           this.d.o.logger.warn("placement.leader_start_failed", { error: String(err) });
         });
@@ -189,12 +189,17 @@ export class PlacementNode {
     }
   }
 
-  /** Where a request goes when this node does not lead: the known leader, else the voters. */
+  /**
+   * Where a request goes when this node does not lead: the known leader, the group's voters, then
+   * the other members (each forwards it to the leader, or names it): a node that joined with a
+   * `--peers` of nodes since gone still finds the group.
+   */
   #targets(): number[] {
-    const self = this.d.o.id;
     const lead = this.leaderId;
-    const voters = placementVoters(this.d.o.peers).filter((id) => id !== self && id !== lead);
-    return lead !== 0 && lead !== self ? [lead, ...voters] : voters;
+    const all = new Set([lead, ...this.group.voters(), ...this.d.members?.() ?? []]);
+    all.delete(0);
+    all.delete(this.d.o.id);
+    return [...all];
   }
 
   /** Starts the heartbeats (the catalog lists the regions this node reports on). */
@@ -205,12 +210,10 @@ export class PlacementNode {
   }
 
   /**
-   * A request from the port (or this node): served when this node leads; a member that knows
-   * the leader forwards once (`forwarded` requests are not forwarded again); else NOT_LEADER.
-   * A non-member forwards only its own requests (`fromPort` false): it sends them unmarked, so
-   * two non-members that each took the other for a voter (wiped voters, which rebuild outside
-   * the group) would otherwise pass one request back and forth without end, each hop a new
-   * request that outlives its sender's timeout (the simulator's out-of-memory seeds).
+   * A request from the port (or this node): served when this node leads; a member forwards once
+   * (`forwarded` ones are not forwarded again); else NOT_LEADER. A non-member forwards only its
+   * own (`fromPort` false): two non-members that each took the other for a voter passed one
+   * request back and forth without end (the simulator's out-of-memory seeds).
    */
   async handle(
     b: PlacementRequestBody,
@@ -253,7 +256,7 @@ export class PlacementNode {
   async timestamps(count: number): Promise<TimestampRange> {
     const a = await this.handle({ kind: "timestamps", count });
     if (a.kind !== "timestamps") {
-      throw new ServiceError(ErrorCode.UNAVAILABLE, `placement answered ${a.kind}`);
+      throw new ServiceError(ErrorCode.UNAVAILABLE, `answered ${a.kind}`);
     }
     return { first: a.first, count: a.count };
   }
@@ -267,10 +270,7 @@ export class PlacementNode {
     return a.first;
   }
 
-  /**
-   * The region holding `key` and its leader, as placement knows them: from this node's copy of
-   * the placement state on a member, else asked of the placement leader.
-   */
+  /** The region holding `key` and its leader: a member's own copy, else asked of the leader. */
   async route(key: Uint8Array): Promise<PlacementRoute> {
     if (this.member && this.state.bootstrapped) return routeOf(this.state, key);
     const a = await this.handle({ kind: "route", key });

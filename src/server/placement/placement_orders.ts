@@ -6,9 +6,10 @@
  *   terms (in the heartbeat): count · term*     the Raft term of each report, in report order
  *   catching up (in the heartbeat): count · region id*   replicas here that may not vote yet
  *   answer:                   count · order*  ·  count · (region id · conf version)*
- *                             · count · term*
+ *                             · count · term* · region 0
  *                             steps to run; replicas to drop, with the conf version that left
- *                             the node out; the term of each order's report (0: none)
+ *                             the node out; the term of each order's report (0: none); region
+ *                             0's configuration (placement_group_wire.ts)
  *   order:                    region id · version · conf version · step kind u8 · fields
  *
  * Each is appended after the older fields, so a message without them (an older node's) reads
@@ -24,6 +25,8 @@ import { checkCount, readCount } from "../../placement/placement_codec.ts";
 import type { ByteReader, ByteWriter } from "../../util/coding.ts";
 import { DecodeError } from "../../util/coding.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
+import type { GroupAnswer } from "./placement_group.ts";
+import { checkGroupAnswer, readGroupAnswer, writeGroupAnswer } from "./placement_group_wire.ts";
 
 /** A region a node hosts, at the conf version it applied. */
 export interface HeldRegion {
@@ -41,6 +44,8 @@ export interface HeartbeatOrders {
    * is older.
    */
   readonly tombstones: readonly HeldRegion[];
+  /** Region 0's configuration (a node holds region 0 only while it lists the node). */
+  readonly group?: GroupAnswer;
 }
 
 /** Written to the wire: never renumber, never reuse. */
@@ -92,6 +97,7 @@ export function checkOrders(a: HeartbeatOrders): void {
     if (o.term !== undefined) checkCount(o.term, "term");
   }
   checkHeld(a.tombstones);
+  if (a.group !== undefined) checkGroupAnswer(a.group);
 }
 
 /** A list of terms, one per report or order: as many as `expected` (0 each: none). */
@@ -141,7 +147,10 @@ export function writeOrders(w: ByteWriter, a: HeartbeatOrders): void {
     else w.varint(s.kind === "transfer-leader" ? s.to : s.node);
   }
   writeHeld(w, a.tombstones);
-  if (a.orders.some((o) => (o.term ?? 0) > 0)) writeTerms(w, a.orders.map((o) => o.term ?? 0));
+  if (a.group !== undefined || a.orders.some((o) => (o.term ?? 0) > 0)) {
+    writeTerms(w, a.orders.map((o) => o.term ?? 0));
+  }
+  if (a.group !== undefined) writeGroupAnswer(w, a.group);
 }
 
 function readStep(r: ByteReader): Step {
@@ -174,7 +183,10 @@ export function readOrders(r: ByteReader): HeartbeatOrders | undefined {
   const terms = readTerms(r);
   if (terms !== undefined) checkTerms(terms, orders.length);
   const named = orders.map((o, i) => (terms?.[i] ?? 0) > 0 ? { ...o, term: terms?.[i] } : o);
-  const a = { orders: named, tombstones };
+  const group = readGroupAnswer(r);
+  const a = group === undefined
+    ? { orders: named, tombstones }
+    : { orders: named, tombstones, group };
   checkOrders(a);
   return a;
 }

@@ -38,7 +38,7 @@ import { errorMessage } from "../../util/errors.ts";
 import type { ResolvedNodeOptions } from "../node/options.ts";
 import { ReadBarrier } from "../node/read_barrier.ts";
 import { NodeReadIssuer } from "../node/read_issuer.ts";
-import { PLACEMENT_REGION, placementVoters } from "./placement_options.ts";
+import { PLACEMENT_REGION } from "./placement_options.ts";
 import type { PlacementStore } from "./placement_store.ts";
 
 /** In the placement directory while a rejoined replica may not vote yet. */
@@ -58,6 +58,12 @@ export interface PlacementRejoinDeps {
   readonly spec: () => RegionSpec;
   /** Whether this node holds region 0 now. */
   readonly member: () => boolean;
+  /** Whether the placement group lists this node (placement_group_member.ts). */
+  readonly mayHold: () => boolean;
+  /** A leader's message while the group does not list this node: ask whether it does now. */
+  readonly notListed: () => void;
+  /** The replica caught up: the leader should hear it at once (it may promote it). */
+  readonly caughtUp: () => void;
   /** The replica is on the driver: the node counts itself a member from now on. */
   readonly joined: () => void;
   readonly closed: () => boolean;
@@ -119,7 +125,8 @@ export class PlacementRejoin {
     }
     const fromLeader = m.type === MessageType.App || m.type === MessageType.Heartbeat ||
       m.type === MessageType.Snap;
-    if (!fromLeader || !placementVoters(this.d.o.peers).includes(this.d.o.id)) return;
+    if (!fromLeader) return;
+    if (!this.d.mayHold()) return this.d.notListed();
     this.#scheduled = true;
     this.d.between(() => this.#create());
   }
@@ -140,7 +147,7 @@ export class PlacementRejoin {
     this.d.joined();
     this.counts.created++;
     this.d.o.logger.info("placement.replica_created", {
-      note: "region 0 is back on this voter; it does not vote until it has caught up",
+      note: "region 0 made here from its leader's message; it does not vote until it has caught up",
     });
     void this.#catchUp();
   }
@@ -166,7 +173,7 @@ export class PlacementRejoin {
   /** Lets the replica vote once it applied its leader's commit index confirmed after now. */
   async #catchUp(): Promise<void> {
     for (;;) {
-      if (this.d.closed()) return;
+      if (this.d.closed() || !this.d.member()) return; // closed, or left out of the group
       try {
         await this.#barrier.wait();
         // The barrier can only pass once the leader's image is installed (index ≥ 1).
@@ -176,7 +183,7 @@ export class PlacementRejoin {
       }
       await new Promise<void>((resolve) => this.d.o.clock.setTimeout(resolve, CATCH_UP_RETRY_MS));
     }
-    if (this.d.closed()) return;
+    if (this.d.closed() || !this.d.member()) return;
     try {
       this.d.o.fs.remove(this.#marker);
       await this.d.o.fs.syncDir(this.d.store.dir);
@@ -188,6 +195,7 @@ export class PlacementRejoin {
     if (h !== undefined) h.suppressVotes = false;
     this.#catchingUp = false;
     this.counts.caughtUp++;
+    this.d.caughtUp();
     this.d.o.logger.info("placement.replica_caught_up", {
       index: this.d.store.state.appliedIndex,
       note: "region 0 votes again",

@@ -16,6 +16,7 @@ import { checkReport } from "../../placement/placement_commands.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
 import { checkHeld, checkTerms } from "./placement_orders.ts";
 import type { PlacementRequestBody } from "./placement_rpc.ts";
+import { checkGroupHeard } from "./placement_group_wire.ts";
 
 /** Throws InvalidArgumentError unless the request's fields are valid and within bounds. */
 export function checkPlacementRequest(b: PlacementRequestBody): void {
@@ -39,6 +40,7 @@ export function checkPlacementRequest(b: PlacementRequestBody): void {
       }
       if (h.terms !== undefined) checkTerms(h.terms, h.reports.length);
       if (h.catchingUp !== undefined) checkCatchingUp(h.catchingUp);
+      if (h.placement !== undefined) checkGroupHeard(h.placement);
       return checkHeld(h.held ?? []);
     }
     case "allocate-ids":

@@ -47,6 +47,8 @@ import {
   writeTerms,
 } from "./placement_orders.ts";
 import { checkPlacementRequest } from "./placement_request_check.ts";
+import type { GroupHeard } from "./placement_group.ts";
+import { readGroupHeard, writeGroupHeard } from "./placement_group_wire.ts";
 
 const VERSION = 1;
 
@@ -75,6 +77,8 @@ export interface NodeHeartbeat {
    * caught up): placement does not promote it to voter until it is off this list.
    */
   readonly catchingUp?: readonly number[];
+  /** Region 0 on the sender: the placement leader's changes of its group wait for it. */
+  readonly placement?: GroupHeard;
 }
 
 export type PlacementRequestBody =
@@ -134,10 +138,12 @@ export function encodePlacementRequest(b: PlacementRequestBody, forwarded = fals
       w.varint(r.leader).varint(r.sizeBytes).varint(r.writeBytesPerSec);
       writeIds(w, r.caughtUp);
     }
-    const later = h.terms !== undefined || h.catchingUp !== undefined;
+    const group = h.placement;
+    const later = h.terms !== undefined || h.catchingUp !== undefined || group !== undefined;
     if (h.held !== undefined || later) writeHeld(w, h.held ?? []);
     if (later) writeTerms(w, h.terms ?? h.reports.map(() => 0));
-    if (h.catchingUp !== undefined) writeRegionIds(w, h.catchingUp);
+    if (h.catchingUp !== undefined || group !== undefined) writeRegionIds(w, h.catchingUp ?? []);
+    if (group !== undefined) writeGroupHeard(w, group);
   }
   return sized(w.finish());
 }
@@ -201,10 +207,12 @@ function readHeartbeat(r: ByteReader): NodeHeartbeat {
   const held = readHeld(r);
   const terms = readTerms(r);
   const catchingUp = readRegionIds(r);
+  const placement = readGroupHeard(r);
   const h = { nodeId, address, zone, capacityBytes, usedBytes, reports };
   const withHeld = held === undefined ? h : { ...h, held };
   const withTerms = terms === undefined ? withHeld : { ...withHeld, terms };
-  return catchingUp === undefined ? withTerms : { ...withTerms, catchingUp };
+  const withCatching = catchingUp === undefined ? withTerms : { ...withTerms, catchingUp };
+  return placement === undefined ? withCatching : { ...withCatching, placement };
 }
 
 export function encodePlacementAnswer(a: PlacementAnswer): Uint8Array {

@@ -31,6 +31,8 @@ export class PlacementStore implements RegionStateMachine {
   readStates: ((states: readonly { readonly context: Uint8Array }[]) => void) | undefined;
   /** Called after entries are applied or an image restored (a rejoined replica's catch-up). */
   onApplied: () => void = () => {};
+  /** Called after an image is restored, with its index (region 0's configuration came with it). */
+  onRestored: (index: number) => void = () => {};
 
   constructor(readonly fs: FileSystem, dataDir: string, readonly state: PlacementState) {
     this.dir = `${dataDir}/placement`;
@@ -51,6 +53,7 @@ export class PlacementStore implements RegionStateMachine {
   async restore(snapshot: Snapshot): Promise<void> {
     this.state.restore(snapshot); // throws on a bad image, before anything is written
     await this.#save();
+    this.onRestored(snapshot.metadata.index);
     this.onApplied();
   }
 

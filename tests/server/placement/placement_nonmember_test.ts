@@ -34,7 +34,8 @@ describe("placement requests between two non-members", () => {
   let c: TestCluster;
   before(async () => {
     c = await startCluster(3, 20, undefined, {
-      // No heartbeat during the test: every request counted below is the one the test sends.
+      // No heartbeat during the test but the one at start: the requests counted below are the
+      // ones the test sends.
       placement: { heartbeatMs: 60_000 },
     });
     for (const id of [1, 2]) {
@@ -42,6 +43,15 @@ describe("placement requests between two non-members", () => {
       wipeKeepingIdentity(c.dirs.get(id) ?? "");
     }
     for (const id of [1, 2]) await c.start(id);
+    // Each node heartbeats once as it starts (heartbeat_sender.ts): that one ends first.
+    for (let i = 0; i < 500; i++) {
+      const settled = [1, 2].every((id) => {
+        const n = placementOf(c, id).heartbeats.counts;
+        return n.answered + n.failed >= 1;
+      });
+      if (settled) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   });
   after(async () => await c.close());
 

@@ -63,6 +63,16 @@ describe("placement requests on the wire", () => {
       },
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, held: [], terms: [9] } },
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, held: [], terms: [9], catchingUp: [7, 12] } },
+      {
+        kind: "heartbeat",
+        heartbeat: {
+          ...HEARTBEAT,
+          held: [],
+          terms: [9],
+          catchingUp: [],
+          placement: { applied: 77, catchingUp: false },
+        },
+      },
     ];
     for (const b of bodies) {
       for (const forwarded of [false, true]) {
@@ -119,6 +129,28 @@ describe("placement requests on the wire", () => {
             tombstones: [],
           },
         },
+        {
+          kind: "done",
+          leaderId: 4,
+          orders: {
+            orders: [],
+            tombstones: [],
+            group: { index: 50, voters: [2, 3, 4], learners: [5], settled: true },
+          },
+        },
+        {
+          kind: "done",
+          leaderId: 4,
+          orders: {
+            orders: [{
+              regionId: 6,
+              epoch: { version: 3, confVer: 8 },
+              step: { kind: "remove", node: 2 },
+            }],
+            tombstones: [],
+            group: { index: 51, voters: [2, 3, 4], learners: [], settled: false },
+          },
+        },
         { kind: "error", code: 5, message: "no" },
         { kind: "route", leader: 0 },
         { kind: "route", region: initialRegion([1, 2, 3]), leader: 2 },
@@ -155,6 +187,10 @@ describe("placement requests on the wire", () => {
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, terms: [1, 2] } },
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, terms: [-1] } },
       { kind: "heartbeat", heartbeat: { ...HEARTBEAT, catchingUp: [0] } },
+      {
+        kind: "heartbeat",
+        heartbeat: { ...HEARTBEAT, placement: { applied: -1, catchingUp: false } },
+      },
       { kind: "allocate-ids", count: 0 },
       { kind: "allocate-ids", count: PLACEMENT_ID_BATCH_MAX + 1 },
       { kind: "route", key: new Uint8Array(KEY_BYTES_MAX + 1) },
@@ -187,7 +223,23 @@ describe("placement requests on the wire", () => {
       kind: "heartbeat",
       heartbeat: { ...HEARTBEAT, held: [], terms: [7], catchingUp: [5] },
     });
-    assert.throws(() => decodePlacementRequest(new Uint8Array([...good, 0, 1, 7, 0, 0])), /after/);
+    // Then region 0 on the sender: its applied index and whether it catches up (session 18).
+    assert.deepEqual(decodePlacementRequest(new Uint8Array([...good, 0, 1, 7, 0, 9, 1])).body, {
+      kind: "heartbeat",
+      heartbeat: {
+        ...HEARTBEAT,
+        held: [],
+        terms: [7],
+        catchingUp: [],
+        placement: { applied: 9, catchingUp: true },
+      },
+    });
+    assert.throws(
+      () => decodePlacementRequest(new Uint8Array([...good, 0, 1, 7, 0, 9, 2])),
+      /flag/,
+    );
+    const tail = [...good, 0, 1, 7, 0, 0, 0, 0];
+    assert.throws(() => decodePlacementRequest(new Uint8Array(tail)), /after/);
     // Every truncation and a flipped byte at every offset: a value or a typed error.
     for (let i = 0; i < good.length; i++) {
       assert.throws(() => decodePlacementRequest(good.subarray(0, i)), DecodeError);
