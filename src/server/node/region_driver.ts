@@ -27,6 +27,7 @@ import type { NodeBatch } from "../../raft/multi/transport.ts";
 import type { RegionStateMachine } from "../../raft/multi/region_replica.ts";
 import type { NodeHooks } from "../../raft/node_options.ts";
 import { createPrng } from "../../util/prng.ts";
+import { errorMessage } from "../../util/errors.ts";
 import { raftMessageFromWire } from "../../wire/raft_codec.ts";
 import { NodeBatchReceiver } from "../peer/batch_receiver.ts";
 import { MultiPeerTransport } from "../peer/multi_peer_transport.ts";
@@ -35,6 +36,7 @@ import type { ResolvedNodeOptions } from "./options.ts";
 import type { SnapshotReceiver } from "./snapshot_receiver.ts";
 import { RegionMembers } from "./region_members.ts";
 import { PassAnswers } from "./pass_answers.ts";
+import { OrderedScreen } from "./ordered_screen.ts";
 import { PlacementNode } from "../placement/placement_node.ts";
 import { PLACEMENT_REGION } from "../placement/placement_options.ts";
 import { engineBytes } from "../placement/heartbeat_sender.ts";
@@ -139,13 +141,14 @@ export class NodeRaft {
       applyPass: this.answers,
     });
     this.loop = new MultiRaftLoop(this.driver, o.clock, o.tickMs);
+    this.ordered = new OrderedScreen(
+      (batch) => this.screen(batch),
+      (batch) => this.#receive(batch),
+      (err) => o.logger.warn("raft.screen", { error: errorMessage(err) }),
+    );
     this.receiver = new NodeBatchReceiver({
       selfId: o.id,
-      deliver: (batch) => {
-        const screened = this.screen(batch);
-        if (!(screened instanceof Promise)) return this.#receive(screened);
-        void screened.then((b) => this.#receive(b), (err) => o.logger.warn("raft.screen", { err }));
-      },
+      deliver: (batch) => this.ordered.deliver(batch),
       snapshotChunk: (from, region, wire) => this.#snapshotChunk(from, region, wire),
       unsized: () => n.regionImages?.on() === true,
       logger: o.logger,
@@ -174,6 +177,8 @@ export class NodeRaft {
     this.group = group;
   }
 
+  /** Each peer's batches through `screen`, in order (ordered_screen.ts). */
+  readonly ordered: OrderedScreen;
   /** Sees each batch before the driver (region_creation.ts drops images it may not install). */
   screen: (batch: NodeBatch) => NodeBatch | Promise<NodeBatch> = (batch) => batch;
 
