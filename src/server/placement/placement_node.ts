@@ -26,11 +26,12 @@ import { checkPlacementRequest } from "./placement_request_check.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
 import { PlacementStore } from "./placement_store.ts";
 import { LeadershipCheck, region0Reads } from "./leadership_check.ts";
-import { serve } from "./placement_serve.ts";
+import { answerOf, serve, targetsOf } from "./placement_serve.ts";
 import { holdsRegion0, PlacementRejoin } from "./placement_rejoin.ts";
 import type { Message } from "../../raft/core/messages.ts";
 import { type PlacementRoute, routeOf } from "./placement_route.ts";
 import { OracleFollow } from "./oracle_follow.ts";
+import { LeaderWait, WAITS_FOR_LEADER } from "./leader_wait.ts";
 
 export interface PlacementNodeDeps {
   readonly o: ResolvedNodeOptions;
@@ -72,6 +73,8 @@ export class PlacementNode {
   readonly #batcher = new TimestampBatcher((count) => this.timestamps(count));
   /** A non-member learns the leader from the answers to its heartbeats. */
   #heardLeader = 0;
+  /** A member's requests while region 0 has no leader known wait here for one (bounded). */
+  readonly leaderWait: LeaderWait;
 
   constructor(readonly d: PlacementNodeDeps) {
     const o = d.o;
@@ -106,8 +109,13 @@ export class PlacementNode {
       closed: () => this.#closed,
     });
     this.store.onApplied = () => this.rejoin.applied();
-    this.client = new PlacementClient(o, () => this.#targets(), d.addressOf);
+    this.client = new PlacementClient(
+      o,
+      () => targetsOf(o.id, this.leaderId, placementVoters(o.peers)),
+      d.addressOf,
+    );
     this.heartbeats = new HeartbeatSender(this, () => this.#catalog);
+    this.leaderWait = new LeaderWait(o.clock);
   }
 
   /** Whether this node is a member of the placement group (holds region 0). */
@@ -187,14 +195,7 @@ export class PlacementNode {
       this.#leader = undefined;
       this.check.failAll();
     }
-  }
-
-  /** Where a request goes when this node does not lead: the known leader, else the voters. */
-  #targets(): number[] {
-    const self = this.d.o.id;
-    const lead = this.leaderId;
-    const voters = placementVoters(this.d.o.peers).filter((id) => id !== self && id !== lead);
-    return lead !== 0 && lead !== self ? [lead, ...voters] : voters;
+    this.leaderWait.known();
   }
 
   /** Starts the heartbeats (the catalog lists the regions this node reports on). */
@@ -227,6 +228,12 @@ export class PlacementNode {
     if (leader !== undefined) return await serve(this, leader, b);
     // A drain is an admin request: only the leader serves it (the CLI follows the hint).
     if (b.kind === "drain" || forwarded || (fromPort && !this.member)) throw this.notLeader();
+    if (this.member && this.leaderId === 0 && WAITS_FOR_LEADER.has(b.kind)) {
+      // Region 0 is electing (a fresh cluster, a leader lost): wait for it (leader_wait.ts).
+      await this.leaderWait.forLeader(() => this.leaderId !== 0, this.d.o.requestTimeoutMs);
+      const now = this.#current();
+      if (now !== undefined) return await serve(this, now, b);
+    }
     const a = await this.client.send(b, this.member, undefined);
     if (a.kind === "done") this.#heardLeader = a.leaderId;
     return a;
@@ -251,19 +258,14 @@ export class PlacementNode {
 
   /** `count` new timestamps from the oracle (docs/transactions.md#timestamps). */
   async timestamps(count: number): Promise<TimestampRange> {
-    const a = await this.handle({ kind: "timestamps", count });
-    if (a.kind !== "timestamps") {
-      throw new ServiceError(ErrorCode.UNAVAILABLE, `placement answered ${a.kind}`);
-    }
+    const a = answerOf(await this.handle({ kind: "timestamps", count }), "timestamps");
     return { first: a.first, count: a.count };
   }
 
   /** `count` new region ids (a split's child), from the placement group's counter. */
   async allocateIds(count: number): Promise<number> {
-    const a = await this.handle({ kind: "allocate-ids", count });
-    if (a.kind !== "ids" || a.count !== count) {
-      throw new ServiceError(ErrorCode.UNAVAILABLE, `placement answered ${a.kind}`);
-    }
+    const a = answerOf(await this.handle({ kind: "allocate-ids", count }), "ids");
+    if (a.count !== count) throw new ServiceError(ErrorCode.UNAVAILABLE, `${a.count} ids`);
     return a.first;
   }
 
@@ -273,9 +275,7 @@ export class PlacementNode {
    */
   async route(key: Uint8Array): Promise<PlacementRoute> {
     if (this.member && this.state.bootstrapped) return routeOf(this.state, key);
-    const a = await this.handle({ kind: "route", key });
-    if (a.kind !== "route") throw new ServiceError(ErrorCode.UNAVAILABLE, `answered ${a.kind}`);
-    return a;
+    return answerOf(await this.handle({ kind: "route", key }), "route");
   }
 
   /** One new timestamp, fetched with every other asked for in the same turn. */
