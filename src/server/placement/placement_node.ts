@@ -136,6 +136,7 @@ export class PlacementNode {
         onSoftState: () => {
           this.rejoin.leadershipChanged();
           this.#leadership();
+          this.leaderWait.known();
         },
         onReadStates: (states) => this.rejoin.readStates(states),
       },
@@ -163,12 +164,11 @@ export class PlacementNode {
     return this.#current();
   }
 
-  /** The leader work, started again when its start failed (a proposal lost or timed out). */
+  // The leader work, started again when its start failed (a proposal lost or timed out), or
+  // before the soft-state hook when region 0 just elected this node (else a request failed).
   #current(): PlacementLeader | undefined {
-    if (this.#leader?.failed === true) {
-      this.#leader = undefined;
-      this.#leadership();
-    }
+    if (this.#leader?.failed === true) this.#leader = undefined;
+    if (this.#leader === undefined) this.#leadership();
     return this.#leader;
   }
 
@@ -195,7 +195,6 @@ export class PlacementNode {
       this.#leader = undefined;
       this.check.failAll();
     }
-    this.leaderWait.known();
   }
 
   /** Starts the heartbeats (the catalog lists the regions this node reports on). */
