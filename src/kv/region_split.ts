@@ -94,9 +94,11 @@ export function splitRegion(
  *   of a 100 MiB SET) — 16 Redis databases × 2 halves of such reads were 6 s of a split that
  *   blocked its node 8–12 s (decision 0020, gap 3);
  * - otherwise only the left half is walked, keys only (no value copied out: ScanOptions
- *   `keysOnly`), and the right half's count is the parent's less the left's. The walk still
- *   reads the blocks its keys are in, a large value's among them: the engine keeps values
- *   inline, and no block index says how many keys a block holds.
+ *   `keysOnly`), and the right half's count is the parent's less the left's. The walk steps
+ *   over the blocks its keys are in; a large value's block is opened by its start
+ *   (storage/sstable/block_peek.ts), so the value itself is not read, nor is a seek's landing
+ *   block. (Counts from table metadata: the tables know bytes per block, not keys; and counts
+ *   the split check took would be stale by the apply, and differ between replicas.)
  *
  * A parent count below its left half's (it never is: every apply keeps it) would be a bug
  * elsewhere; the right half is then walked too rather than given a negative count.
