@@ -22,8 +22,8 @@ const COPIES_BOUND = 12;
 const TWO_VALUES_BOUND = 15;
 /**
  * With regions splitting, a node of three: the value's region splits right after the put, on
- * every node, while the value's copies are still resident: 7.1–9.1 × per node in three of five
- * runs, 11.1 × and 13.3 × in two at load 10–13 (docs/limits.md). One node keeps 12 ×.
+ * every node, while the value's copies are still resident: at most 9.1 × per node in five of nine
+ * runs, 10.4–12.1 × in three, 13.3 × once at load 10–12 (docs/limits.md). One node keeps 12 ×.
  */
 const SPLITTING_CLUSTER_BOUND = 14;
 
