@@ -4,8 +4,8 @@
  * placement member that knows no leader (region 0 electing: a fresh cluster's first moments, or
  * a leader lost), a request would otherwise go to the other voters, which know none either, and
  * fail within a few ms: every write of a splitting cluster then got UNAVAILABLE until region 0
- * elected. Waiting is event-driven: `known()` runs when region 0's soft state changes (or a
- * non-member hears the leader), so no request polls.
+ * elected. Waiting is event-driven: `known()` runs when region 0's soft state changes, so no
+ * request polls. A non-member does not wait: it asks the voters, which do.
  *
  * The waiters are the requests in flight on this node: one timestamps batch at a time
  * (proposal_timestamps.ts), split checks' id requests, and requests forwarded from the port,
@@ -29,6 +29,7 @@ export const WAITS_FOR_LEADER: ReadonlySet<PlacementRequestBody["kind"]> = new S
 
 export class LeaderWait {
   readonly #waiters = new Set<() => void>();
+  #closed = false;
 
   constructor(readonly clock: Clock) {}
 
@@ -45,6 +46,7 @@ export class LeaderWait {
   async forLeader(isKnown: () => boolean, timeoutMs: number): Promise<void> {
     const deadline = this.clock.nowMs() + timeoutMs;
     for (;;) {
+      if (this.#closed) throw new ServiceError(ErrorCode.UNAVAILABLE, "node shutting down");
       if (isKnown()) return;
       const left = deadline - this.clock.nowMs();
       if (left <= 0) {
@@ -74,5 +76,11 @@ export class LeaderWait {
   /** A leader may be known now: every waiter looks again. */
   known(): void {
     for (const w of [...this.#waiters]) w();
+  }
+
+  /** The node is stopping: every waiter fails now, not at its timer. */
+  close(): void {
+    this.#closed = true;
+    this.known();
   }
 }

@@ -291,6 +291,7 @@ export class PlacementNode {
 
   close(): void {
     this.#closed = true;
+    this.leaderWait.close();
     this.heartbeats.stop();
     this.client.close();
     this.proposer.failAll("node shutting down");
