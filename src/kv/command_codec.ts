@@ -38,11 +38,13 @@ import { encodeRedisCommand } from "./redis_command_encoder.ts";
 import { decodeRedisCommand } from "./redis_command_decoder.ts";
 import { decodePutCommand } from "./put_command_decoder.ts";
 import { escapedLength } from "./mvcc_keys.ts";
+import { withHeadroom } from "./entry_headroom.ts";
 
 export type CommandInit = MessageInitShape<typeof CommandSchema>;
 
-export function encodeCommand(command: CommandInit): Uint8Array {
-  return encodePutCommand(command) ?? encodeRedisCommand(command) ??
+/** `headroom`: free bytes left before a put or Redis command (entry_headroom.ts). */
+export function encodeCommand(command: CommandInit, headroom = 0): Uint8Array {
+  return encodePutCommand(command, headroom) ?? encodeRedisCommand(command, headroom) ??
     toBinary(CommandSchema, create(CommandSchema, command));
 }
 
@@ -55,7 +57,7 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * for a 100 MiB value were 228 MiB of transient memory. Undefined for other
  * commands and ids past 2^53.
  */
-function encodePutCommand(c: CommandInit): Uint8Array | undefined {
+function encodePutCommand(c: CommandInit, headroom: number): Uint8Array | undefined {
   const b = c.body;
   if (b?.case !== "put" || b.value === undefined) return undefined;
   // Puts with an expiry are rare next to plain ones: protobuf-es encodes them.
@@ -78,7 +80,7 @@ function encodePutCommand(c: CommandInit): Uint8Array | undefined {
   const putLen = bytesField(key) + bytesField(value) + field(condition) +
     (returnPrevious ? 2 : 0) + field(lease);
   const head = field(clientId) + field(sequence) + field(acked) + field(proposedAt);
-  const out = new Uint8Array(head + 1 + varintLength(putLen) + putLen);
+  const out = withHeadroom(head + 1 + varintLength(putLen) + putLen, headroom);
   let at = 0;
   const varintField = (tag: number, n: number) => {
     if (n === 0) return;

@@ -56,6 +56,8 @@ export class LeaseTable {
    */
   recount(db: EngineReader, span: KeySpan): void {
     for (const e of this.#leases.values()) e.keys = 0;
+    // No lease, no attachment: skip the read (an empty range's seek still reads a block).
+    if (this.#leases.size === 0) return;
     const end = new Uint8Array([LEASE_KEY_PREFIX[0] + 1]);
     for (const [k] of db.scanSync({ start: LEASE_KEY_PREFIX, end })) {
       const { id, key } = parseLeaseAttachment(k);

@@ -8,6 +8,7 @@
  */
 import { varintLength, writeVarint } from "../util/coding.ts";
 import type { CommandInit } from "./command_codec.ts";
+import { withHeadroom } from "./entry_headroom.ts";
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -99,7 +100,7 @@ function writeRequest(
 }
 
 /** Command.redis (field 21) and Command.redis_batch (field 22, RedisBatch.requests = 1). */
-export function encodeRedisCommand(c: CommandInit): Uint8Array | undefined {
+export function encodeRedisCommand(c: CommandInit, headroom = 0): Uint8Array | undefined {
   const b = c.body;
   if (b?.case !== "redis" && b?.case !== "redisBatch") return undefined;
   if (b.value === undefined) return undefined;
@@ -117,7 +118,7 @@ export function encodeRedisCommand(c: CommandInit): Uint8Array | undefined {
   }
   let total = 2 + varintLength(bodyLength) + bodyLength;
   for (const id of ids) total += varintField(Number(id));
-  const out = new Uint8Array(total);
+  const out = withHeadroom(total, headroom);
   let at = 0;
   for (let i = 0; i < 4; i++) at = writeVarintField(out, at, (i + 1) << 3, Number(ids[i]));
   out[at] = b.case === "redis" ? 0xaa : 0xb2; // field 21 or 22, length-delimited: two bytes

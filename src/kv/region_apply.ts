@@ -61,8 +61,7 @@ export interface SplitReport {
   readonly right: RegionDescriptor;
   /** The split's index: the child's applied index and its log's first position. */
   readonly index: number;
-  /** The parent's revision at the split (the child's lineage starts there). */
-  readonly revision: number;
+  readonly revision: number; // the parent's at the split, where the child's lineage starts
 }
 
 /** Descriptors set in any region of the process (never edited): server/node/region_order.ts. */
@@ -262,7 +261,8 @@ export class RegionKv {
   }
 
   async #split(e: RegionEntry, c: SplitCommand): Promise<RegionOutcome> {
-    const refused = splitRefusal(this.kv.db, this.#descriptor, c, this.#merge !== undefined);
+    const leases = this.kv.leaseTable.size, merging = this.#merge !== undefined;
+    const refused = splitRefusal(this.kv.db, this.#descriptor, c, merging, leases);
     if (refused !== undefined) {
       await this.kv.apply([{ index: e.index, data: null, writes: e.writes }]);
       return refused;
@@ -278,7 +278,7 @@ export class RegionKv {
     };
     await this.kv.applyOwn(e.index, (ws, meta) => {
       const ops: WriteOp[] = [];
-      const counts = splitRegion(this.kv.db, plan, ops);
+      const counts = splitRegion(this.kv.db, plan, ops, { keys: meta.keyCount, ...meta });
       for (const op of ops) {
         if (op.type === "put") ws.put(toBytes(op.key), toBytes(op.value));
         else ws.delete(toBytes(op.key));

@@ -23,6 +23,7 @@ import type { RegionDescriptor, RegionEpoch, Replica } from "../region/descripto
 import { DecodeError, readU32BE, readU64BE, writeU32BE, writeU64BE } from "../util/coding.ts";
 import { errorMessage } from "../util/errors.ts";
 import { decodeDescriptor, encodeDescriptor } from "./region_descriptor_record.ts";
+import { takeHeadroom } from "./entry_headroom.ts";
 import {
   COMMIT_MERGE,
   decodeMergeCommand,
@@ -36,6 +37,8 @@ import {
 export const REGION_MARK = 0x00;
 const SPLIT = 0x01, ROUTED = 0x02, TXN = 0x03, ROUTED_AT = 0x04;
 const HEAD = 2 + 24;
+/** Bytes before the command in a `Routed` entry with a timestamp (its header). */
+export const ROUTED_AT_HEAD_BYTES = HEAD + 8;
 
 export interface SplitCommand {
   readonly kind: "split";
@@ -87,7 +90,9 @@ export function encodeRegionCommand(c: RegionCommand): Uint8Array {
     : c.kind === "routed"
     ? c.command.length + (stamped ? 8 : 0)
     : c.request.length;
-  const out = new Uint8Array(HEAD + tail);
+  // A command encoded with room for this header takes it in place, uncopied (entry_headroom.ts).
+  const roomy = stamped ? takeHeadroom(c.command, ROUTED_AT_HEAD_BYTES) : undefined;
+  const out = roomy ?? new Uint8Array(HEAD + tail);
   out[0] = REGION_MARK;
   out[1] = c.kind === "split" ? SPLIT : c.kind === "routed" ? (stamped ? ROUTED_AT : ROUTED) : TXN;
   writeU64BE(out, 2, c.regionId);
@@ -95,7 +100,7 @@ export function encodeRegionCommand(c: RegionCommand): Uint8Array {
   writeU64BE(out, 18, c.epoch.confVer);
   if (c.kind === "routed" && c.timestamp !== undefined) {
     writeU64BE(out, HEAD, c.timestamp);
-    out.set(c.command, HEAD + 8);
+    if (roomy === undefined) out.set(c.command, HEAD + 8);
     return out;
   }
   if (c.kind !== "split") {

@@ -21,6 +21,8 @@ export function splitRefusal(
   d: RegionDescriptor,
   c: SplitCommand,
   merging: boolean,
+  /** Leases in the region's table (none: no key of it is attached to one). */
+  leases: number,
 ): RegionOutcome | undefined {
   if (c.regionId !== d.id) return { kind: "region-not-found", regionId: c.regionId };
   if (!sameEpoch(c.epoch, d.epoch) || merging) {
@@ -41,7 +43,7 @@ export function splitRefusal(
     return { kind: "invalid", message: errorMessage(err) };
   }
   // Keys attached to a lease stay in region 1: its revoke deletes them (region_leased_keys.ts).
-  const leased = lastLeasedKey(db, { start: c.splitKey, end: d.end });
+  const leased = lastLeasedKey(db, { start: c.splitKey, end: d.end }, leases);
   if (leased !== undefined) {
     return { kind: "invalid", message: "the split would move a key attached to a lease" };
   }

@@ -17,7 +17,10 @@ export interface EngineWrite {
 
 export interface EngineReader {
   get(key: Uint8Array): Uint8Array | undefined;
-  scanSync(o: { start: Uint8Array; end: Uint8Array }): Iterable<[Uint8Array, Uint8Array]>;
+  /** `keysOnly`: the values may be handed out empty (the engine's ScanOptions.keysOnly). */
+  scanSync(
+    o: { start: Uint8Array; end: Uint8Array; keysOnly?: boolean },
+  ): Iterable<[Uint8Array, Uint8Array]>;
 }
 
 /**

@@ -23,7 +23,7 @@ import { addLeaseMetrics } from "./metrics/lease_metrics.ts";
 import { placementJson } from "./placement/placement_view.ts";
 import type { Logger } from "./log/logger.ts";
 import { respHttpWarning } from "./log/server_logging.ts";
-import { startFirstElection } from "./node/first_election.ts";
+import { startFirstElections } from "./node/first_election.ts";
 import type { NodeTls } from "./tls/node_tls.ts";
 import { regionsJson, withRegions } from "./http/regions_json.ts";
 
@@ -194,7 +194,7 @@ export async function startServer(
   node.raft.placement.start(service.regions);
   history.start();
   // A single voter, or the lowest id of a fresh cluster, campaigns now (first_election.ts).
-  const first = startFirstElection(node.node, node.o.clock, node.o.heartbeatTicks * node.o.tickMs);
+  const first = startFirstElections(node);
   const joining = watchJoin(platform, config, node, waiting);
   return {
     node,

@@ -24,6 +24,12 @@ export interface ScanOptions {
   readonly limit?: number;
   /** Descending key order. */
   readonly reverse?: boolean;
+  /**
+   * Hand out every value empty instead of copying it: for a walk that counts or lists keys (a
+   * region split's key counts). The blocks holding the keys are still read, values and all
+   * (they are stored inline), but no value is copied out of them.
+   */
+  readonly keysOnly?: boolean;
 }
 
 interface Bounds {
@@ -97,9 +103,10 @@ class ScanSource {
     const whole = b.start === undefined && b.end === undefined && b.limit === Infinity;
     const m = mergedCursor(s, true, whole);
     const slices = s.options.scanCopies === "slice";
+    const keysOnly = options.keysOnly === true;
     this.#walk = options.reverse
-      ? new ReverseWalk(m, b, seq, slices)
-      : new ForwardWalk(m, b, seq, slices);
+      ? new ReverseWalk(m, b, seq, slices, keysOnly)
+      : new ForwardWalk(m, b, seq, slices, keysOnly);
   }
 
   get done(): boolean {

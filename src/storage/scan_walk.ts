@@ -24,6 +24,9 @@ export interface Walk {
   readonly steps: number;
 }
 
+/** The value a keys-only walk hands out: empty, shared (a consumer cannot grow it). */
+const NO_VALUE = new Uint8Array(0);
+
 /** Small chunk the copies handed to a scan's consumer are carved from. */
 const SLAB_BYTES = 8192;
 
@@ -79,12 +82,16 @@ export class ForwardWalk implements Walk {
   #last: Uint8Array | undefined;
   steps = 0;
 
-  /** `slices`: each copy handed out is an array of its own (DbOptions.scanCopies). */
+  /**
+   * `slices`: each copy handed out is an array of its own (DbOptions.scanCopies); `keysOnly`:
+   * values are handed out empty, never copied (ScanOptions.keysOnly).
+   */
   constructor(
     readonly m: MergingCursor,
     readonly b: WalkBounds,
     readonly seq: number,
     slices = false,
+    readonly keysOnly = false,
   ) {
     this.#slab = new Slab(slices);
     if (b.start === undefined) m.seekToFirst();
@@ -103,7 +110,7 @@ export class ForwardWalk implements Walk {
       if (m.seq() <= seq && (last === undefined || !equalBytes(key, last))) {
         last = this.#slab.copy(key);
         if (m.kind() === ValueKind.Put) {
-          out.push([last, m.copyValue(this.#slab)]);
+          out.push([last, this.keysOnly ? NO_VALUE : m.copyValue(this.#slab)]);
           n++;
         }
       }
@@ -120,8 +127,8 @@ export class ReverseWalk implements Walk {
   readonly #gen: Generator<ScanEntry>;
   readonly #count = { steps: 0 };
 
-  constructor(m: MergingCursor, b: WalkBounds, seq: number, slices = false) {
-    this.#gen = reverse(m, b, seq, slices, this.#count);
+  constructor(m: MergingCursor, b: WalkBounds, seq: number, slices = false, keysOnly = false) {
+    this.#gen = reverse(m, b, seq, slices, keysOnly, this.#count);
   }
 
   get steps(): number {
@@ -143,6 +150,7 @@ function* reverse(
   b: WalkBounds,
   seq: number,
   slices: boolean,
+  keysOnly: boolean,
   count: { steps: number },
 ): Generator<ScanEntry> {
   const slab = new Slab(slices);
@@ -161,6 +169,8 @@ function* reverse(
       }
       m.prev();
     }
-    if (kind === ValueKind.Put && value !== undefined) yield [key, slab.copy(value)];
+    if (kind === ValueKind.Put && value !== undefined) {
+      yield [key, keysOnly ? NO_VALUE : slab.copy(value)];
+    }
   }
 }

@@ -1,7 +1,10 @@
 /**
  * A 100 MiB value through the compiled binary on both data ports, with the
  * client library's default timeouts, checking every node's peak resident
- * memory (VmHWM) against the bound in docs/limits.md ("Large values").
+ * memory (VmHWM) against the bound in docs/limits.md ("Large values"): on the
+ * one-region node, and with regions splitting at the size the binary is to
+ * default to (decision 0020), where the two values are a region past its split
+ * size and the split falls between them.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +21,12 @@ const MiB = 1 << 20;
  */
 const COPIES_BOUND = 12;
 const TWO_VALUES_BOUND = 15;
+/**
+ * With regions splitting, a node of three: the value's region splits right after the put, on
+ * every node, while the value's copies are still resident: at most 9.1 × per node in five of nine
+ * runs, 10.4–12.1 × in three, 13.3 × once at load 10–12 (docs/limits.md). One node keeps 12 ×.
+ */
+const SPLITTING_CLUSTER_BOUND = 14;
 
 /** A node's peak resident memory (VmHWM) in MiB. */
 function peakMiB(c: BinaryCluster, id: number): number {
@@ -36,11 +45,25 @@ function resetPeakMiB(c: BinaryCluster, id: number): number {
   return (c.memoryKb(id, "VmRSS") ?? 0) / 1024;
 }
 
-test("binary: a 100 MiB value round-trips on both ports within the memory bound", {
-  timeout: 120_000,
-  skip: BINARY_ONLY_SKIP,
-}, async () => {
-  const c = await BinaryCluster.start(1);
+/** `--region-split-bytes` at the default decision 0020 plans (64 MiB); [] is the binary's 0. */
+const MODES = [
+  { name: "one region", args: [] },
+  { name: "splitting", args: ["--region-split-bytes", String(64 * MiB)] },
+];
+
+for (const mode of MODES) {
+  test(`binary (${mode.name}): a 100 MiB value round-trips on both ports within the bound`, {
+    timeout: 120_000,
+    skip: BINARY_ONLY_SKIP,
+  }, async () => await roundTrip(mode.args));
+  test(`binary (${mode.name}): a 100 MiB value replicates to 3 nodes within the cluster bound`, {
+    timeout: 300_000,
+    skip: BINARY_ONLY_SKIP,
+  }, async () => await replicate(mode.args));
+}
+
+async function roundTrip(args: string[]): Promise<void> {
+  const c = await BinaryCluster.start(1, args);
   const kv = c.client();
   const node = [...c.nodes.values()][0];
   await c.leader();
@@ -63,7 +86,9 @@ test("binary: a 100 MiB value round-trips on both ports within the memory bound"
     const respMs = performance.now() - t1;
     const peak = peakMiB(c, node.id);
     console.log(
-      `100 MiB: protobuf ${pbMs.toFixed(0)} ms (peak ${afterPb.toFixed(0)} MiB above a base ` +
+      `100 MiB ${args.join(" ")}: protobuf ${pbMs.toFixed(0)} ms (peak ${
+        afterPb.toFixed(0)
+      } MiB above a base ` +
         `of ${base.toFixed(0)}), RESP ${respMs.toFixed(0)} ms (peak ${peak.toFixed(0)} MiB ` +
         `above a base of ${respBase.toFixed(0)})`,
     );
@@ -89,13 +114,10 @@ test("binary: a 100 MiB value round-trips on both ports within the memory bound"
     kv.close();
     await c.stop();
   }
-});
+}
 
-test("binary: a 100 MiB value replicates to 3 nodes within the cluster memory bound", {
-  timeout: 300_000,
-  skip: BINARY_ONLY_SKIP,
-}, async () => {
-  const c = await BinaryCluster.start(3);
+async function replicate(args: string[]): Promise<void> {
+  const c = await BinaryCluster.start(3, args);
   // This case checks memory, not speed: on a loaded machine (CI shares two cores with other
   // suites) three nodes writing and fsyncing 100 MiB each can pass the default deadline.
   const kv = c.client({ deadlineMs: 90_000, attemptTimeoutMs: 60_000 });
@@ -111,7 +133,10 @@ test("binary: a 100 MiB value replicates to 3 nodes within the cluster memory bo
     for (const n of nodes) {
       const reader = c.client({ deadlineMs: 90_000, attemptTimeoutMs: 60_000 }, [n.id]);
       try {
-        const got = await reader.get("pb-100");
+        const got = await reader.get("pb-100").catch((err) => {
+          console.log(`node ${n.id}'s read failed; the nodes' logs:\n${c.logs()}`);
+          throw err;
+        });
         assert.ok(got !== undefined && Buffer.compare(got, value) === 0, `node ${n.id} has it`);
       } finally {
         reader.close();
@@ -119,20 +144,21 @@ test("binary: a 100 MiB value replicates to 3 nodes within the cluster memory bo
     }
     const peaks = nodes.map((n) => peakMiB(c, n.id));
     console.log(
-      `100 MiB on 3 nodes: put ${putMs.toFixed(0)} ms; peaks ` +
+      `100 MiB on 3 nodes ${args.join(" ")}: put ${putMs.toFixed(0)} ms; peaks ` +
         nodes.map((n, i) => `node ${n.id} ${peaks[i].toFixed(0)} MiB (base ${base[i].toFixed(0)})`)
           .join(", "),
     );
+    const bound = args.includes("--region-split-bytes") ? SPLITTING_CLUSTER_BOUND : COPIES_BOUND;
     for (let i = 0; i < nodes.length; i++) {
       assert.ok(
-        peaks[i] <= base[i] + COPIES_BOUND * 100,
+        peaks[i] <= base[i] + bound * 100,
         `node ${nodes[i].id}: peak ${peaks[i].toFixed(0)} MiB exceeds base ${
           base[i].toFixed(0)
-        } + ${COPIES_BOUND} × 100 MiB`,
+        } + ${bound} × 100 MiB`,
       );
     }
   } finally {
     kv.close();
     await c.stop();
   }
-});
+}

@@ -13,7 +13,10 @@ import {
   isRegionEntry,
   type RegionCommand,
   type RegionOutcome,
+  ROUTED_AT_HEAD_BYTES,
 } from "../../src/kv/region_command.ts";
+import { type CommandInit, encodeCommand } from "../../src/kv/command_codec.ts";
+import { utf8 } from "../../src/util/bytes.ts";
 import {
   decodeDescriptor,
   descriptorKey,
@@ -128,4 +131,29 @@ test("a node never creates a replica whose range overlaps a local region", () =>
   assert.deepEqual(boot.snapshot?.metadata.confState.voters, [1]);
   assert.deepEqual(boot.snapshot?.metadata.confState.learners, [4]);
   assert.equal(boot.hardState?.commit, 42);
+});
+
+test("a command encoded with room for the Routed header is wrapped in place, no copy", () => {
+  const command: CommandInit = {
+    clientId: 3n,
+    sequence: 4n,
+    body: { case: "put", value: { key: utf8("k"), value: new Uint8Array(5000).fill(7) } },
+  };
+  const epoch = { version: 2, confVer: 1 };
+  const plain = encodeCommand(command);
+  const roomy = encodeCommand(command, ROUTED_AT_HEAD_BYTES);
+  assert.deepEqual(roomy, plain, "the same command bytes");
+  const routed = { kind: "routed", regionId: 9, epoch, timestamp: 77 } as const;
+  const copied = encodeRegionCommand({ ...routed, command: plain });
+  const inPlace = encodeRegionCommand({ ...routed, command: roomy });
+  assert.deepEqual(inPlace, copied, "the same entry bytes");
+  assert.equal(inPlace.buffer, roomy.buffer, "the command's own buffer, not a copy");
+  // Once only, and never a buffer made elsewhere: a view with bytes before it is copied.
+  assert.notEqual(encodeRegionCommand({ ...routed, command: roomy }).buffer, roomy.buffer);
+  const elsewhere = new Uint8Array(ROUTED_AT_HEAD_BYTES + plain.length).fill(1);
+  elsewhere.set(plain, ROUTED_AT_HEAD_BYTES);
+  const view = elsewhere.subarray(ROUTED_AT_HEAD_BYTES);
+  assert.deepEqual(encodeRegionCommand({ ...routed, command: view }), copied);
+  assert.ok(elsewhere.subarray(0, ROUTED_AT_HEAD_BYTES).every((b) => b === 1), "left alone");
+  assert.deepEqual(decodeRegionCommand(inPlace), { ...routed, command: plain });
 });

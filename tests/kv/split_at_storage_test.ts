@@ -36,7 +36,21 @@ test("region split: counts, sessions, revisions and expiry entries go to the rig
     splitKey: b("m"),
     index: kv.appliedIndex + 1,
   };
-  const counts = splitRegion(db, plan, batch);
+  // The parent's counts as its store meta holds them: db 0's strings are the keys, not meta.
+  const redisKeys = Array.from({ length: 16 }, (_, d) => kv.redisKeyCount(d));
+  redisKeys[0] -= kv.keyCount;
+  // The counts walk keys only, the left half only, and only namespaces the parent has keys in
+  // (user keys, Redis databases 0 and 2): three walks.
+  const walks: { keysOnly?: boolean; start: Uint8Array }[] = [];
+  const reader = {
+    get: (k: Uint8Array) => db.get(k),
+    scanSync: (o: { start: Uint8Array; end: Uint8Array; keysOnly?: boolean }) => {
+      if (o.keysOnly === true) walks.push(o);
+      return db.scanSync(o);
+    },
+  };
+  const counts = splitRegion(reader, plan, batch, { keys: kv.keyCount, redisKeys });
+  assert.deepEqual(walks.map((w) => [...w.start]), [[0x02], [0x08, 0], [0x08, 2]]);
   assert.deepEqual(counts.left.keys + counts.right.keys, 6);
   await db.write(batch);
 

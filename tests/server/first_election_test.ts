@@ -1,13 +1,15 @@
 /**
  * The first election (src/server/node/first_election.ts): a single voter leads as soon as
  * startServer returns, and a fresh 3-node cluster is led by its lowest id in the first term
- * after bootstrap, with the binary's own 1–2 s election timeouts (no test timing).
+ * after bootstrap, in region 1 and in the placement group (region 0), with the binary's own
+ * 1–2 s election timeouts (no test timing).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { type RunningServer, startServer } from "../../src/server/server.ts";
 import { firstElectionPlan } from "../../src/server/node/first_election.ts";
+import { PLACEMENT_REGION } from "../../src/server/placement/placement_options.ts";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
 import { freePorts } from "./cluster_helpers.ts";
@@ -44,7 +46,7 @@ test("first election: a single voter leads the moment it starts and takes a writ
   }
 });
 
-test("first election: a fresh 3-node cluster is led by node 1 in term 2", async () => {
+test("first election: a fresh 3-node cluster is led by node 1 in term 2, region 0 too", async () => {
   const platform = getPlatform();
   const ports = await freePorts(3);
   const peers = new Map(ports.map((p, i) => [i + 1, `127.0.0.1:${p}`]));
@@ -62,6 +64,13 @@ test("first election: a fresh 3-node cluster is led by node 1 in term 2", async 
     assert.equal(raft.lead, 1);
     assert.equal(raft.term, 2, "won by its first real campaign, not after a split or a timeout");
     for (const s of servers) assert.equal(firstElectionPlan(s.node.node), "none");
+    // The placement group (region 0: the oracle of every write once regions split) as well.
+    const region0 = servers[0].node.raft.driver.regionNode(PLACEMENT_REGION)?.rawNode;
+    for (let i = 0; i < 200 && region0?.lead === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(region0?.lead, 1);
+    assert.equal(region0?.term, 2, "region 0 won by node 1's first campaign, not a timeout");
   } finally {
     await Promise.all(servers.map((s) => s.close()));
     for (const d of dirs) removeTempDir(d);

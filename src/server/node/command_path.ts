@@ -6,6 +6,7 @@
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { type CommandInit, encodeCommand } from "../../kv/command_codec.ts";
+import { ROUTED_AT_HEAD_BYTES } from "../../kv/region_command.ts";
 import type { StepError } from "../../raft/api.ts";
 import type { RaftGroup } from "../../raft/group.ts";
 import { assert } from "../../util/assert.ts";
@@ -77,7 +78,8 @@ export class CommandPath {
     }
     const stamps = this.d.timestamps?.();
     if (stamps === undefined) return this.#propose(node, this.#encode(command), undefined);
-    return this.#stamped(node, stamps, () => this.#encode(command));
+    // Room for the Routed header the entry will wrap it in: no copy of the command (a value).
+    return this.#stamped(node, stamps, () => this.#encode(command, ROUTED_AT_HEAD_BYTES));
   }
 
   /**
@@ -128,12 +130,12 @@ export class CommandPath {
   }
 
   /** The command as an entry carries it, with the leader's time. */
-  #encode(command: CommandInit): Uint8Array {
+  #encode(command: CommandInit, headroom = 0): Uint8Array {
     // The leader's time goes into the entry: apply decides key expiry from it
     // on every replica alike (docs/decisions/0009-key-expiry.md).
     // Whole ms, whatever the clock gives: a fraction cannot go on the wire.
     const proposedAtMs = BigInt(Math.max(0, Math.floor(this.d.wallMs())));
-    return encodeCommand({ ...command, proposedAtMs });
+    return encodeCommand({ ...command, proposedAtMs }, headroom);
   }
 
   /** Proposes an encoded command on this leader now (synchronously: timestamps keep order). */

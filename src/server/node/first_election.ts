@@ -9,12 +9,19 @@
  *   majority being up. The others keep their randomized timeouts (the fallback when the
  *   lowest id is down).
  *
+ * Both groups a fresh node starts with do this: region 1 (the data) and, on the first three
+ * nodes, region 0 (the placement group, whose oracle stamps every write once regions split).
+ * Their voters are listed in the same order, so the same node (the lowest id, node 1 in a new
+ * cluster) campaigns first in both, and the oracle starts beside region 1's leader, where
+ * OracleFollow would move it anyway (docs/regions.md).
+ *
  * Raft's safety never depends on when a node campaigns; only liveness does. A pre-vote does
  * not raise the term and is refused by nodes that hear a leader, so the retries cannot depose
  * one; one node retrying cannot split a vote with itself.
  */
 import type { Clock, TimerId } from "../../platform/types.ts";
 import type { RaftGroup } from "../../raft/group.ts";
+import { PLACEMENT_REGION } from "../placement/placement_options.ts";
 
 /** The term and last index a bootstrapped cluster starts from (bootstrap.ts). */
 const BOOTSTRAP_TERM = 1;
@@ -57,4 +64,24 @@ export function startFirstElection(
       timer = undefined;
     },
   };
+}
+
+/** What `startFirstElections` needs of a node (NodeService). */
+export interface FirstElectionNode {
+  /** Region 1. */
+  readonly node: RaftGroup;
+  readonly raft: { readonly driver: { regionNode(id: number): RaftGroup | undefined } };
+  readonly o: { readonly clock: Clock; readonly heartbeatTicks: number; readonly tickMs: number };
+}
+
+/**
+ * `startFirstElection` for region 1 and, on a placement voter, region 0, each retried once per
+ * heartbeat interval; one `stop` for both.
+ */
+export function startFirstElections(n: FirstElectionNode): { stop(): void } {
+  const retryMs = n.o.heartbeatTicks * n.o.tickMs;
+  const started = [n.node, n.raft.driver.regionNode(PLACEMENT_REGION)].flatMap((g) =>
+    g === undefined ? [] : [startFirstElection(g, n.o.clock, retryMs)]
+  );
+  return { stop: () => started.forEach((s) => s.stop()) };
 }

@@ -131,7 +131,7 @@ export class SplitCheck {
     // the split's apply checks again either way (region_split_refusal.ts).
     if (r.id !== 1) return cut;
     const span = r.kv.descriptor;
-    const leased = lastLeasedKey(db, { start: cut, end: span.end });
+    const leased = lastLeasedKey(db, { start: cut, end: span.end }, r.kv.kv.leaseTable.size);
     return leased === undefined ? cut : firstKeyAfter(db, span, leased);
   }
 
@@ -141,7 +141,8 @@ export class SplitCheck {
     const [cut] = db.splitKeys(from, to, 2);
     if (cut !== undefined && cut.length > 1) return cut.slice(1);
     const keys: Uint8Array[] = [];
-    for (const [k] of db.scanSync({ start: from, end: to })) {
+    // Keys only: a region this small in the tables may hold a large value in the memtable.
+    for (const [k] of db.scanSync({ start: from, end: to, keysOnly: true })) {
       keys.push(k);
       if (keys.length >= REGION_SPLIT_SCAN_KEYS_MAX) break;
     }

@@ -24,13 +24,14 @@ import { checkPlacementRequest } from "./placement_request_check.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
 import { PlacementStore } from "./placement_store.ts";
 import { LeadershipCheck, region0Reads } from "./leadership_check.ts";
-import { serve } from "./placement_serve.ts";
+import { answerOf, serve, targetsOf } from "./placement_serve.ts";
 import { holdsRegion0, PlacementRejoin } from "./placement_rejoin.ts";
 import type { Message } from "../../raft/core/messages.ts";
 import { type PlacementRoute, routeOf } from "./placement_route.ts";
 import { OracleFollow } from "./oracle_follow.ts";
 import { GroupMember } from "./placement_group_member.ts";
 import { newLeader } from "./placement_group.ts";
+import { LeaderWait, WAITS_FOR_LEADER } from "./leader_wait.ts";
 
 export interface PlacementNodeDeps {
   readonly o: ResolvedNodeOptions;
@@ -69,6 +70,8 @@ export class PlacementNode {
   readonly #batcher = new TimestampBatcher((count) => this.timestamps(count));
   /** A non-member learns the leader from the answers to its heartbeats. */
   #heardLeader = 0;
+  /** A member's requests while region 0 has no leader known wait here for one (bounded). */
+  readonly leaderWait: LeaderWait;
 
   constructor(readonly d: PlacementNodeDeps) {
     const o = d.o;
@@ -111,8 +114,15 @@ export class PlacementNode {
       closed: () => this.#closed,
     });
     this.store.onApplied = () => this.rejoin.applied();
-    this.client = new PlacementClient(o, () => this.#targets(), d.addressOf);
+    this.client = new PlacementClient(
+      o,
+      // The group's voters, then every member (each forwards to the leader or names it): a node
+      // whose `--peers` lists only nodes since gone still finds the group.
+      () => targetsOf(o.id, this.leaderId, [...this.group.voters(), ...d.members?.() ?? []]),
+      d.addressOf,
+    );
     this.heartbeats = new HeartbeatSender(this, () => this.#catalog);
+    this.leaderWait = new LeaderWait(o.clock);
   }
 
   /** Whether this node is a member of the placement group (holds region 0). */
@@ -133,6 +143,7 @@ export class PlacementNode {
         onSoftState: () => {
           this.rejoin.leadershipChanged();
           this.#leadership();
+          this.leaderWait.known();
         },
         onReadStates: (states) => this.rejoin.readStates(states),
         onConfChange: (_cc, _cs, index) => this.group.configured(index),
@@ -161,12 +172,11 @@ export class PlacementNode {
     return this.#current();
   }
 
-  /** The leader work, started again when its start failed (a proposal lost or timed out). */
+  // The leader work, started again when its start failed (a proposal lost or timed out), or
+  // before the soft-state hook when region 0 just elected this node (else a request failed).
   #current(): PlacementLeader | undefined {
-    if (this.#leader?.failed === true) {
-      this.#leader = undefined;
-      this.#leadership();
-    }
+    if (this.#leader?.failed === true) this.#leader = undefined;
+    if (this.#leader === undefined) this.#leadership();
     return this.#leader;
   }
 
@@ -187,19 +197,6 @@ export class PlacementNode {
       this.#leader = undefined;
       this.check.failAll();
     }
-  }
-
-  /**
-   * Where a request goes when this node does not lead: the known leader, the group's voters, then
-   * the other members (each forwards it to the leader, or names it): a node that joined with a
-   * `--peers` of nodes since gone still finds the group.
-   */
-  #targets(): number[] {
-    const lead = this.leaderId;
-    const all = new Set([lead, ...this.group.voters(), ...this.d.members?.() ?? []]);
-    all.delete(0);
-    all.delete(this.d.o.id);
-    return [...all];
   }
 
   /** Starts the heartbeats (the catalog lists the regions this node reports on). */
@@ -230,6 +227,12 @@ export class PlacementNode {
     if (leader !== undefined) return await serve(this, leader, b);
     // A drain is an admin request: only the leader serves it (the CLI follows the hint).
     if (b.kind === "drain" || forwarded || (fromPort && !this.member)) throw this.notLeader();
+    if (this.member && this.leaderId === 0 && WAITS_FOR_LEADER.has(b.kind)) {
+      // Region 0 is electing (a fresh cluster, a leader lost): wait for it (leader_wait.ts).
+      await this.leaderWait.forLeader(() => this.leaderId !== 0, this.d.o.requestTimeoutMs);
+      const now = this.#current();
+      if (now !== undefined) return await serve(this, now, b);
+    }
     const a = await this.client.send(b, this.member, undefined);
     if (a.kind === "done") this.#heardLeader = a.leaderId;
     return a;
@@ -254,28 +257,21 @@ export class PlacementNode {
 
   /** `count` new timestamps from the oracle (docs/transactions.md#timestamps). */
   async timestamps(count: number): Promise<TimestampRange> {
-    const a = await this.handle({ kind: "timestamps", count });
-    if (a.kind !== "timestamps") {
-      throw new ServiceError(ErrorCode.UNAVAILABLE, `answered ${a.kind}`);
-    }
+    const a = answerOf(await this.handle({ kind: "timestamps", count }), "timestamps");
     return { first: a.first, count: a.count };
   }
 
   /** `count` new region ids (a split's child), from the placement group's counter. */
   async allocateIds(count: number): Promise<number> {
-    const a = await this.handle({ kind: "allocate-ids", count });
-    if (a.kind !== "ids" || a.count !== count) {
-      throw new ServiceError(ErrorCode.UNAVAILABLE, `placement answered ${a.kind}`);
-    }
+    const a = answerOf(await this.handle({ kind: "allocate-ids", count }), "ids");
+    if (a.count !== count) throw new ServiceError(ErrorCode.UNAVAILABLE, `${a.count} ids`);
     return a.first;
   }
 
   /** The region holding `key` and its leader: a member's own copy, else asked of the leader. */
   async route(key: Uint8Array): Promise<PlacementRoute> {
     if (this.member && this.state.bootstrapped) return routeOf(this.state, key);
-    const a = await this.handle({ kind: "route", key });
-    if (a.kind !== "route") throw new ServiceError(ErrorCode.UNAVAILABLE, `answered ${a.kind}`);
-    return a;
+    return answerOf(await this.handle({ kind: "route", key }), "route");
   }
 
   /** One new timestamp, fetched with every other asked for in the same turn. */
@@ -292,6 +288,7 @@ export class PlacementNode {
 
   close(): void {
     this.#closed = true;
+    this.leaderWait.close();
     this.heartbeats.stop();
     this.client.close();
     this.proposer.failAll("node shutting down");

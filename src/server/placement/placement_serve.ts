@@ -5,6 +5,8 @@
 import type { PlacementLeader } from "./placement_leader.ts";
 import type { PlacementNode } from "./placement_node.ts";
 import type { PlacementAnswer, PlacementRequestBody } from "./placement_rpc.ts";
+import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { ServiceError } from "../kv_service.ts";
 import { placementStatus } from "./placement_view.ts";
 import { routeOf } from "./placement_route.ts";
 
@@ -34,4 +36,23 @@ export async function serve(
       await leader.ready; // bootstrapped: every initial node is listed
       return { kind: "status", json: JSON.stringify(placementStatus(node)) };
   }
+}
+
+/** `a` if it is of the kind a request expects, else UNAVAILABLE (an older or confused peer). */
+export function answerOf<K extends PlacementAnswer["kind"]>(
+  a: PlacementAnswer,
+  kind: K,
+): Extract<PlacementAnswer, { kind: K }> {
+  const matches = (x: PlacementAnswer): x is Extract<PlacementAnswer, { kind: K }> =>
+    x.kind === kind;
+  if (!matches(a)) throw new ServiceError(ErrorCode.UNAVAILABLE, `placement answered ${a.kind}`);
+  return a;
+}
+
+/** Where a request goes when this node does not lead: the known leader, then `others`, once. */
+export function targetsOf(self: number, lead: number, others: readonly number[]): number[] {
+  const all = new Set([lead, ...others]);
+  all.delete(0);
+  all.delete(self);
+  return [...all];
 }

@@ -168,3 +168,52 @@ export function lz4Decompress(src: Uint8Array, start: number, end: number, out: 
   }
   if (op !== n) throw new DecodeError(`lz4: decoded ${op} bytes, expected ${n}`, ip);
 }
+
+/**
+ * Decompresses as much of `src[start, end)` as fits into `out` and as the input holds — the
+ * start of a block whose stored bytes were read only in part (block_peek.ts). Returns the bytes
+ * decoded; a sequence the input ends in the middle of ends the output there, not in an error.
+ * Throws DecodeError on input that is malformed where it was read.
+ */
+export function lz4DecompressPrefix(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+): number {
+  const n = out.length;
+  let ip = start;
+  let op = 0;
+  while (ip < end && op < n) {
+    const token = src[ip++];
+    let lit = token >>> 4;
+    if (lit === 15) {
+      if (!lengthFits(src, ip, end)) return op;
+      lit += readLength(src, ip, end);
+      ip = lengthEnd;
+    }
+    const take = Math.min(lit, end - ip, n - op);
+    out.set(src.subarray(ip, ip + take), op);
+    ip += take;
+    op += take;
+    if (take < lit || end - ip < 2) return op;
+    const offset = src[ip] | (src[ip + 1] << 8);
+    ip += 2;
+    if (offset === 0 || offset > op) throw new DecodeError("lz4: bad match offset", ip - 2);
+    let ml = token & 15;
+    if (ml === 15) {
+      if (!lengthFits(src, ip, end)) return op;
+      ml += readLength(src, ip, end);
+      ip = lengthEnd;
+    }
+    const stop = Math.min(op + ml + MIN_MATCH, n);
+    for (let from = op - offset; op < stop;) out[op++] = out[from++];
+  }
+  return op;
+}
+
+/** Whether a length continuation at `ip` ends before `end`. */
+function lengthFits(src: Uint8Array, ip: number, end: number): boolean {
+  while (ip < end) if (src[ip++] !== 255) return true;
+  return false;
+}

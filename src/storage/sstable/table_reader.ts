@@ -20,6 +20,7 @@ import type { Cursor } from "../iterator/cursor.ts";
 import { TwoLevelCursor } from "../iterator/two_level.ts";
 import { PackedKeys } from "../version/packed_keys.ts";
 import { Block, BlockCursor } from "./block.ts";
+import { PEEK_BLOCK_BYTES, peekBlock, PeekedBlockCursor } from "./block_peek.ts";
 import { bloomMayContain } from "./bloom.ts";
 import { blockedBloomMayContain } from "./bloom_blocked.ts";
 import {
@@ -251,9 +252,22 @@ export class TableReader {
     // Two levels: the index picks a data block, a BlockCursor walks it.
     return new TwoLevelCursor({
       partCount: this.blockCount,
-      openPart: (i) => new BlockCursor(this.block(i, fillCache)),
+      openPart: (i) => this.#openBlock(i, fillCache),
       findPart: (key, seq) => this.findBlock(key, seq),
     }, "table");
+  }
+
+  /** A cursor over data block `i`; a large one not cached is opened by its start (peek). */
+  #openBlock(i: number, fillCache: boolean): Cursor {
+    const h = this.#handles[i];
+    if (h.size > PEEK_BLOCK_BYTES && this.cache.lookup(this.#cached, h.offset) === undefined) {
+      const file = this.#file ?? (this.#file = this.reopen());
+      const entries = peekBlock(file, h, this.#index.at(i));
+      if (entries !== undefined) {
+        return new PeekedBlockCursor(entries, () => this.block(i, fillCache));
+      }
+    }
+    return new BlockCursor(this.block(i, fillCache));
   }
 
   /** Closes the file descriptor; a later block read reopens it (the table is still live). */
