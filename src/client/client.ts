@@ -18,7 +18,7 @@ import type { CallOptions, ClientConnection, RequestBody } from "./connection.ts
 import type { AttemptRouter, RoutedTarget } from "./attempt_router.ts";
 import { authenticate, type Credentials, credentialsOf, openAuthenticated } from "./client_auth.ts";
 import { errorOfWire, finalError, isRetryable, TinyKvError } from "./errors.ts";
-import { checkTimeoutOption } from "./timeout_option.ts";
+import { checkTimeoutOption, heldAnswerMs } from "./timeout_option.ts";
 import { clientTlsConfig, type ClientTlsOptions, tlsDialingNet } from "./tls_options.ts";
 
 export interface ClientOptions {
@@ -133,8 +133,8 @@ export class ClientCore {
     router?: AttemptRouter,
   ): Promise<ClientResponse> {
     const clock = this.options.clock;
-    // Large values take longer to move: both timeouts grow with the payload.
-    const allowance = transferAllowanceMs(payloadBytes(body));
+    // Large values take longer to move, and some answers are held on purpose: both timeouts grow.
+    const allowance = transferAllowanceMs(payloadBytes(body)) + heldAnswerMs(body);
     const deadline = clock.nowMs() + deadlineMs + allowance;
     const attemptMs = (this.options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS) + allowance;
     let backoff = BACKOFF_MIN_MS;

@@ -6,6 +6,8 @@
  * the option and the value.
  */
 import { CLIENT_TIMEOUT_MS_MAX } from "../limits.ts";
+import { PLACEMENT_GROUP_LEAVE_WAIT_MS } from "../limits_ops.ts";
+import type { RequestBody } from "./connection.ts";
 import { TinyKvError } from "./errors.ts";
 
 function refuse(option: string, what: string, value: number): TinyKvError {
@@ -31,4 +33,15 @@ export function checkTimeoutOption(option: string, value: number | undefined): v
 export function timeoutError(option: string, value: number): TinyKvError | undefined {
   if (Number.isFinite(value) && value > 0 && value <= CLIENT_TIMEOUT_MS_MAX) return undefined;
   return refuse(option, "a positive number", value);
+}
+
+/**
+ * How much longer than an attempt a node may hold a request's answer on purpose: `member remove`
+ * waits, at most PLACEMENT_GROUP_LEAVE_WAIT_MS, until the placement group no longer counts the
+ * removed node (docs/regions.md "The placement group follows the cluster"). Timed out after the
+ * usual attempt, the removal was retried once it had committed, and the retry answered "node N
+ * is not a member": a removal that succeeded was reported failed, its outcome unknown.
+ */
+export function heldAnswerMs(body: RequestBody): number {
+  return body?.case === "memberRemove" ? PLACEMENT_GROUP_LEAVE_WAIT_MS : 0;
 }
