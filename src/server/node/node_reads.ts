@@ -31,6 +31,7 @@ import { scanAcross } from "./scan_parts.ts";
 import { covers, overlapping } from "./region_coverage.ts";
 import { keySpan, type ReadLocks, type ReadSpan } from "./read_locks.ts";
 import { scanAtOneTimestamp, spansRegions, wantsOneTimestamp } from "./snapshot_scan.ts";
+import { retrySettling, settling } from "./read_settle.ts";
 
 /**
  * Some keys have no local region: a split applied here whose child is not served yet, or a
@@ -44,10 +45,6 @@ export function unsettled(host: RegionHost): boolean {
 
 const EMPTY = new Uint8Array(0);
 const WHOLE = { start: EMPTY, end: EMPTY };
-
-function settling(): ServiceError {
-  return new ServiceError(ErrorCode.UNAVAILABLE, "a region split while the read waited; retry");
-}
 
 /** Every key, for the reads whose keys are not known beforehand. */
 const WHOLE_SPAN: ReadSpan = { start: EMPTY, end: EMPTY };
@@ -87,10 +84,21 @@ export class NodeReads {
   #regionOf(key: Uint8Array): HostedRegion {
     const r = this.host.regionFor(key);
     if (r !== undefined) return r;
+    // A split's child not added yet (a node that lacks the region reads it remotely).
+    if (this.host.adding) throw settling();
     throw new ServiceError(ErrorCode.UNAVAILABLE, "no local region holds the key yet; retry");
   }
 
-  async get(key: Uint8Array, consistency: Consistency, revision = 0): Promise<KeyRead> {
+  get(key: Uint8Array, consistency: Consistency, revision = 0): Promise<KeyRead> {
+    return this.#settled(() => this.#get(key, consistency, revision));
+  }
+
+  /** Runs `read` again while a split settling here refuses it (read_settle.ts). */
+  #settled<T>(read: () => Promise<T>): Promise<T> {
+    return retrySettling(this.host.d.o.clock, read);
+  }
+
+  async #get(key: Uint8Array, consistency: Consistency, revision: number): Promise<KeyRead> {
     if (this.remote !== undefined && this.host.regionFor(key) === undefined) {
       this.faults.check("read");
       return await this.remote.get(key, consistency, revision);
@@ -198,7 +206,11 @@ export class NodeReads {
     return all.filter((r) => overlaps(r.kv.descriptor, { ...r.kv.descriptor, ...span }));
   }
 
-  async count(consistency: Consistency): Promise<number> {
+  count(consistency: Consistency): Promise<number> {
+    return this.#settled(() => this.#count(consistency));
+  }
+
+  async #count(consistency: Consistency): Promise<number> {
     const regions = this.host.all();
     await this.barrier(consistency, regions);
     await this.#settle(WHOLE_SPAN, 0, consistency, regions);
@@ -210,11 +222,13 @@ export class NodeReads {
    * and database 0's strings are the keys transactions across regions write, so no lock of the
    * keyspace may be pending under it).
    */
-  async readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T> {
-    const regions = this.host.all();
-    await this.barrier(consistency, regions);
-    await this.#settle(WHOLE_SPAN, 0, consistency, regions);
-    return this.#readAll(read);
+  readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T> {
+    return this.#settled(async () => {
+      const regions = this.host.all();
+      await this.barrier(consistency, regions);
+      await this.#settle(WHOLE_SPAN, 0, consistency, regions);
+      return this.#readAll(read);
+    });
   }
 
   /** `read` on region 1's state machine, which counts every region's keys while it runs. */
@@ -233,7 +247,7 @@ export class NodeReads {
 
   readStateNow<T>(c: Consistency, read: (kv: KvStateMachine) => T): { value: T } | undefined {
     this.faults.check("read");
-    if (unsettled(this.host)) throw settling();
+    if (unsettled(this.host)) return undefined; // the awaited path waits for it to settle
     if (c !== "serializable" && !this.host.all().every((r) => r.reads.readyNow())) {
       return undefined;
     }
