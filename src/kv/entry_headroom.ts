@@ -5,7 +5,7 @@
  * copying the command behind a new header. With regions, that copy was a 100 MiB value's one
  * more transient copy on the leader (docs/limits.md "Large values and memory").
  *
- * Only buffers made here are written into, once: a command that is a view into any other
+ * Only buffers made here are written into, once: a command that is a view into some other
  * buffer (a decoded entry, a forwarded request) never has the bytes before it overwritten.
  */
 const roomy = new WeakSet<ArrayBufferLike>();

@@ -64,9 +64,9 @@ function imagesAtOneIndex(c: SimCluster): string[] | undefined {
 }
 
 /**
- * Whether the placement group survives the loss of any one voter's data: it has a leader and no
+ * Whether the placement group survives the loss of one voter's data: it has a leader and no
  * joint configuration, and its voters that vote (running, holding region 0, not catching up
- * after a wipe: placement_rejoin.ts) stay a majority without any one of them. The nemesis
+ * after a wipe: placement_rejoin.ts) stay a majority without each one of them. The nemesis
  * damages no node's data before (the rule region_quorum.ts keeps for the other regions): a voter
  * still catching up does not vote, and the group runs on two voters for a while after a member
  * left a three-node cluster (placement_group.ts), so losing one more then would leave it without

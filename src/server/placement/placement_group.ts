@@ -103,7 +103,7 @@ export class PlacementGroup {
     });
   }
 
-  /** One pass (the leader's scheduler tick): proposes the planned change, if any. */
+  /** One pass (the leader's scheduler tick): proposes the planned change, when there is one. */
   pass(): void {
     const a = this.plan();
     if (a === undefined) return;

@@ -6,8 +6,8 @@
  * The placement leader names region 0's configuration in every heartbeat answer
  * (placement_group.ts). The newest answer (by the leader's applied index) decides: a node
  * creates region 0 from a leader's message only while that answer lists it (placement_rejoin.ts),
- * so a stale message of a leader from before its removal makes nothing; before any answer, the
- * first voters of `--peers` may (a wiped voter of a new cluster gets region 0 back as before).
+ * so a stale message of a leader from before its removal makes nothing; before a first answer,
+ * the first voters of `--peers` may (a wiped voter of a new cluster gets region 0 back as before).
  *
  * A replica the configuration leaves out (removed, or removed while it was down and never told)
  * is dropped between driver rounds once the answer says every voter applied the configuration
