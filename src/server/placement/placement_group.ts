@@ -91,7 +91,14 @@ export class PlacementGroup {
       self: this.d.self,
       conf,
       members,
-      usable: (id) => view.isUsable(id, now),
+      usable: (id) => {
+        if (view.node(id)?.draining === true) return false;
+        // Heard by region 0's own Raft within an election timeout: up, however late its
+        // heartbeat. Under load (the 1M-key e2e) heartbeats of nodes serving writes lagged past
+        // the replace timeout, and the group started replacing live voters 1 and 2.
+        if (id === this.d.self || st.progress.get(id)?.heardRecently === true) return true;
+        return view.isUsable(id, now);
+      },
       zone: (id) => view.node(id)?.zone ?? "",
       caughtUp: (id) => {
         if (id === this.d.self) return true;
