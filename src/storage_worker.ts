@@ -8,4 +8,7 @@ import { serveStorageJobs } from "./storage/jobs/worker_service.ts";
 
 const platform = getPlatform();
 const parent = platform.storageWorkerParent?.();
-if (parent !== undefined) serveStorageJobs(parent, platform.fs, platform.clock);
+if (parent !== undefined) {
+  const gc = platform.collectGarbage?.bind(platform);
+  serveStorageJobs(parent, platform.fs, platform.clock, gc);
+}

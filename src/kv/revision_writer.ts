@@ -12,10 +12,10 @@
 import { dataKey } from "./keyspace.ts";
 import {
   ChangeType,
+  currentRecord,
   decodeCurrent,
-  encodeCurrent,
-  encodeHistory,
   encodeIndexEntry,
+  historyRecord,
 } from "./key_record.ts";
 import { deletedState, isExpired, type KeyState, type KvEvent } from "./key_state.ts";
 import type { LeaseTable } from "./lease_table.ts";
@@ -150,8 +150,8 @@ export class RevisionWriter {
     const old = prev ?? this.stored(key);
     const first = this.#firstChange(key);
     if (this.#readIsCurrent(key)) {
-      this.ws.put(this.#lastDataKey, encodeCurrent(state), old !== undefined, this.#lastId);
-    } else this.ws.put(dataKey(key), encodeCurrent(state), old !== undefined);
+      this.ws.put(this.#lastDataKey, currentRecord(state), old !== undefined, this.#lastId);
+    } else this.ws.put(dataKey(key), currentRecord(state), old !== undefined);
     this.#record(ChangeType.Put, state, first);
     if (old !== undefined && old.lease !== 0 && old.lease !== lease) {
       this.attachments.detach(old.lease, key, this.ws);
@@ -195,7 +195,7 @@ export class RevisionWriter {
    */
   #record(type: ChangeType, state: KeyState, first: boolean): void {
     const sub = this.#sub++;
-    this.ws.putFresh(this.ws.region.history(this.revision, sub), encodeHistory(type, state));
+    this.ws.putFresh(this.ws.region.history(this.revision, sub), historyRecord(type, state));
     const index = indexKey(state.key, this.revision), entry = encodeIndexEntry(type, sub);
     if (first) this.ws.putFresh(index, entry);
     else this.ws.replaceFresh(index, entry);

@@ -8,6 +8,8 @@ import { compareBytes } from "../util/bytes.ts";
 import { Namespace } from "./keyspace.ts";
 import { REGION_KIND_AT, type RegionKeys, regionKeys, RegionKind } from "./region_keys.ts";
 import { inSpanFrom, type KeySpan } from "./snapshot_ranges.ts";
+import type { RecordBytes } from "./key_record.ts";
+import { heldBytes, type HeldWrite, joined, opOf } from "./held_write.ts";
 
 /** A write an apply makes besides a command's: a put, or a delete when `value` is null. */
 export interface EngineWrite {
@@ -53,17 +55,14 @@ export class WriteSet {
    * before this set first wrote it (`before`), so merging a staged set into
    * its parent needs no second lookup.
    */
-  readonly #pending = new Map<
-    string,
-    { key: Uint8Array; value: Uint8Array | null; before?: boolean }
-  >();
+  readonly #pending = new Map<string, HeldWrite & { before?: boolean }>();
   /**
    * Writes of keys new to this pass, each written once (a history record, the key index entry
    * of a key's first change at a revision): they skip the map, and `ops` hands them out before
    * the map's, so a later write of one wins. Only `scan` and `ops` see them: nothing reads such
    * a key back by point in its pass.
    */
-  #fresh: EngineWrite[] = [];
+  #fresh: HeldWrite[] = [];
   /**
    * Once a map write may replace a fresh one (`replaceFresh`: a key changed twice at one
    * revision), the fresh writes' map keys, and how many of them the map holds too (`#overlap`):
@@ -115,7 +114,7 @@ export class WriteSet {
     const p = this.#pending.get(id);
     if (p !== undefined) {
       foundPending = true;
-      return p.value ?? undefined;
+      return joined(p) ?? undefined;
     }
     const e = this.engine;
     return e instanceof WriteSet ? e.#get(id, key) : e.get(key);
@@ -128,9 +127,9 @@ export class WriteSet {
    * `existed`: whether the key has a value now, when the caller just read it
    * (saves a second engine lookup for the key count).
    */
-  put(key: Uint8Array, value: Uint8Array, existed?: boolean, id?: string): void {
+  put(key: Uint8Array, value: RecordBytes, existed?: boolean, id?: string): void {
     this.#write(key, value, existed, id);
-    this.#bytes += key.length + value.length;
+    this.#bytes += key.length + heldBytes(value);
   }
 
   /**
@@ -139,14 +138,14 @@ export class WriteSet {
    * Not a user key (the key count is not touched), and not visible to `get`. An engine entry of
    * the key is replaced as by any put.
    */
-  putFresh(key: Uint8Array, value: Uint8Array): void {
+  putFresh(key: Uint8Array, value: RecordBytes): void {
     this.writes++;
     this.#addFresh({ key, value });
   }
 
-  #addFresh(w: EngineWrite): void {
+  #addFresh(w: HeldWrite): void {
     this.#fresh.push(w);
-    this.#bytes += w.key.length + (w.value === null ? 0 : w.value.length);
+    this.#bytes += w.key.length + heldBytes(w.value);
     const ids = this.#freshIds;
     if (ids === undefined) return;
     const id = mapKey(w.key);
@@ -155,7 +154,7 @@ export class WriteSet {
   }
 
   /** A put of a key that a fresh write of this pass may hold already: this one wins. */
-  replaceFresh(key: Uint8Array, value: Uint8Array): void {
+  replaceFresh(key: Uint8Array, value: RecordBytes): void {
     this.#trackFresh();
     this.put(key, value);
   }
@@ -172,7 +171,7 @@ export class WriteSet {
   }
 
   /** The fresh writes no map write replaced. */
-  #freshLive(): EngineWrite[] {
+  #freshLive(): HeldWrite[] {
     if (this.#overlap === 0) return this.#fresh;
     return this.#fresh.filter((w) => !this.#pending.has(mapKey(w.key)));
   }
@@ -185,7 +184,7 @@ export class WriteSet {
 
   #write(
     key: Uint8Array,
-    value: Uint8Array | null,
+    value: RecordBytes | null,
     existed: boolean | undefined,
     id = mapKey(key),
   ): void {
@@ -220,18 +219,18 @@ export class WriteSet {
     for (const [key, value] of this.engine.scanSync({ start, end })) {
       while (i < pending.length && compareBytes(pending[i].key, key) < 0) {
         const p = pending[i++];
-        if (p.value !== null) yield [p.key, p.value];
+        if (p.value !== null) yield [p.key, joined(p) as Uint8Array];
       }
       if (i < pending.length && compareBytes(pending[i].key, key) === 0) {
         const p = pending[i++];
-        if (p.value !== null) yield [p.key, p.value];
+        if (p.value !== null) yield [p.key, joined(p) as Uint8Array];
         continue;
       }
       yield [key, value];
     }
     for (; i < pending.length; i++) {
       const p = pending[i];
-      if (p.value !== null) yield [p.key, p.value];
+      if (p.value !== null) yield [p.key, joined(p) as Uint8Array];
     }
   }
 
@@ -248,7 +247,7 @@ export class WriteSet {
     into.writes++;
     for (const [id, { key, value, before }] of this.#pending) {
       into.#write(key, value, before, id);
-      into.#bytes += key.length + (value === null ? 0 : value.length);
+      into.#bytes += key.length + heldBytes(value);
     }
   }
 
@@ -277,12 +276,8 @@ export class WriteSet {
   /** The final operations, one per key (the last write to a key wins). */
   ops(): WriteOp[] {
     const ops: WriteOp[] = [];
-    for (const { key, value } of this.#freshLive()) {
-      ops.push(value === null ? { type: "del", key } : { type: "put", key, value });
-    }
-    for (const { key, value } of this.#pending.values()) {
-      ops.push(value === null ? { type: "del", key } : { type: "put", key, value });
-    }
+    for (const w of this.#freshLive()) ops.push(opOf(w));
+    for (const w of this.#pending.values()) ops.push(opOf(w));
     return ops;
   }
 }

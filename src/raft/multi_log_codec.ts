@@ -37,14 +37,17 @@ export function decodeMultiLogRecord(bytes: Uint8Array): MultiLogRecord {
  * Frames a region's records into payloads of about `maxBytes` (a payload
  * holds at least one record; a region's large batch of entries is split
  * into runs, one entry larger than `maxBytes` alone in its own), handing each
- * to `emit` (a view into `w`, valid until `w` is used again).
+ * to `emit` (a view into `w`, valid until `w` is used again). The record of an entry larger
+ * than `maxBytes` is emitted as its head and, as `tail`, the entry's data itself: the payload is
+ * the two one after the other, and the data is not copied into `w` (a 100 MiB value was, into a
+ * buffer of 113 MiB, then framed into another).
  */
 export function encodeRegionRecords(
   w: ByteWriter,
   region: number,
   recs: readonly LogRecord[],
   maxBytes: number,
-  emit: (payload: Uint8Array) => void,
+  emit: (payload: Uint8Array, tail?: Uint8Array) => void,
 ): void {
   w.reset();
   w.varint(region);
@@ -54,12 +57,24 @@ export function encodeRegionRecords(
       ? entryRuns(rec.entries, maxBytes).map((entries) => ({ kind: rec.kind, entries }))
       : [rec];
     for (const part of parts) {
-      if (w.length > head && w.length + partBytes(part) > maxBytes) {
+      const large = part.kind === LogRecordKind.Entries && part.entries.length === 1 &&
+          entryRecordBytes(part.entries[0]) > maxBytes
+        ? part.entries[0]
+        : undefined;
+      if (w.length > head && (large !== undefined || w.length + partBytes(part) > maxBytes)) {
         emit(w.view());
         w.reset();
         w.varint(region);
       }
-      writeLogRecord(w, part);
+      if (large === undefined) {
+        writeLogRecord(w, part);
+        continue;
+      }
+      // writeLogRecord's layout of one entry, its data left out of `w`.
+      w.u8(LogRecordKind.Entries).varint(1).varint(large.term).varint(large.index).u8(large.type);
+      emit(w.varint(large.data.length).view(), large.data);
+      w.reset();
+      w.varint(region);
     }
   }
   if (w.length > head) emit(w.view());

@@ -130,7 +130,10 @@ export class MultiLogUpkeep {
   /** Frames a region's records for the current segment; they reach the file with `write`. */
   record(region: number, recs: readonly LogRecord[]): void {
     const w = this.#scratch;
-    encodeRegionRecords(w, region, recs, MULTI_LOG_RECORD_BYTES_MAX, (p) => this.tail.append(p));
+    encodeRegionRecords(w, region, recs, MULTI_LOG_RECORD_BYTES_MAX, (p, data) => {
+      if (data === undefined) this.tail.append(p);
+      else this.tail.appendParts([p, data]);
+    });
     w.reset(); // drops the buffer a large entry grew (ByteWriter.reset)
   }
 

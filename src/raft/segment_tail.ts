@@ -47,11 +47,24 @@ export class SegmentTail {
     this.#writer.append(payload);
   }
 
+  /**
+   * Frames a record made of `parts` (a large entry's, read where it lies), writing it to the
+   * file as it is framed: a large record never sits framed whole in memory. What is written is
+   * on disk only once synced, as with `flush`.
+   */
+  appendParts(parts: readonly Uint8Array[]): void {
+    this.flush();
+    this.#writer.appendParts(parts, (at, framed) => this.#write(at, framed));
+  }
+
   /** Writes pending records, and zeros up to the next step boundary if they crossed the last. */
   flush(): void {
     if (this.#writer.pendingBytes === 0) return;
     const at = this.writtenBytes;
-    const data = this.#writer.take();
+    this.#write(at, this.#writer.take());
+  }
+
+  #write(at: number, data: Uint8Array): void {
     this.file.write(at, data);
     const end = at + data.length;
     const step = this.#zeros.length;

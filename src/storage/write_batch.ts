@@ -20,10 +20,25 @@ import { ValueKind } from "./internal_key.ts";
 
 export type KeyLike = string | Uint8Array;
 
-/** One operation of an atomic `write(ops)`; shapes follow abstract-level. */
+/**
+ * One operation of an atomic `write(ops)`; shapes follow abstract-level. A `putParts` stores
+ * its parts one after another as the value: the batch copies each once, so a large value and
+ * the few bytes a record puts in front of it need not be joined into one array first.
+ */
 export type WriteOp =
   | { readonly type: "put"; readonly key: KeyLike; readonly value: KeyLike }
+  | { readonly type: "putParts"; readonly key: KeyLike; readonly parts: readonly Uint8Array[] }
   | { readonly type: "del"; readonly key: KeyLike };
+
+/** A value as the batch copies it: one array, or parts one after another. */
+type ValueBytes = Uint8Array | readonly Uint8Array[];
+
+function valueLength(v: ValueBytes): number {
+  if (v instanceof Uint8Array) return v.length;
+  let n = 0;
+  for (const p of v) n += p.length;
+  return n;
+}
 
 /** Fixed header of an encoded batch. */
 export const BATCH_HEADER_BYTES = 12;
@@ -66,19 +81,25 @@ export function encodeBatch(ops: readonly WriteOp[]): EncodedBatch {
   }
   // First pass: convert and check every limit before copying any bytes.
   const keys: Uint8Array[] = [];
-  const values: (Uint8Array | undefined)[] = [];
+  const values: (ValueBytes | undefined)[] = [];
   let bytes = 0;
   for (const op of ops) {
     const key = toBytes(op.key);
     checkKey(key);
-    let value: Uint8Array | undefined;
-    if (op.type === "put") {
-      value = toBytes(op.value);
-      checkValue(value);
+    let value: ValueBytes | undefined;
+    if (op.type === "put") value = toBytes(op.value);
+    else if (op.type === "putParts") {
+      const parts: unknown = op.parts;
+      if (!Array.isArray(parts) || parts.some((p: unknown) => !(p instanceof Uint8Array))) {
+        throw new InvalidArgumentError("putParts needs an array of Uint8Array parts");
+      }
+      value = op.parts;
     } else if (op.type !== "del") {
       throw new InvalidArgumentError(`unknown op type ${String((op as { type: unknown }).type)}`);
     }
-    bytes += key.length + (value?.length ?? 0);
+    const vlen = value === undefined ? 0 : valueLength(value);
+    if (vlen > VALUE_BYTES_MAX) throw new TooLargeError("value", vlen, VALUE_BYTES_MAX);
+    bytes += key.length + vlen;
     if (bytes > WRITE_BATCH_BYTES_MAX) {
       throw new TooLargeError("batch", bytes, WRITE_BATCH_BYTES_MAX);
     }
@@ -88,12 +109,12 @@ export function encodeBatch(ops: readonly WriteOp[]): EncodedBatch {
   return encodeParts(keys, values);
 }
 
-function encodeParts(keys: Uint8Array[], values: (Uint8Array | undefined)[]): EncodedBatch {
+function encodeParts(keys: Uint8Array[], values: (ValueBytes | undefined)[]): EncodedBatch {
   let size = BATCH_HEADER_BYTES;
   for (let i = 0; i < keys.length; i++) {
     const v = values[i];
     size += 1 + varintBytes(keys[i].length) + keys[i].length;
-    if (v !== undefined) size += varintBytes(v.length) + v.length;
+    if (v !== undefined) size += varintBytes(valueLength(v)) + valueLength(v);
   }
   const out = new Uint8Array(size);
   writeFixed32(out, 8, keys.length);
@@ -110,7 +131,8 @@ function encodeParts(keys: Uint8Array[], values: (Uint8Array | undefined)[]): En
     if (v === undefined) offsets.push(at, 0);
     else {
       at = putLengthPrefixed(out, at, v);
-      offsets.push(at - v.length, v.length);
+      const n = valueLength(v);
+      offsets.push(at - n, n);
     }
   }
   return { payload: out, count: keys.length, kinds, offsets };
@@ -123,15 +145,22 @@ export function encodeSingle(key: Uint8Array, value: Uint8Array | undefined): En
   return encodeParts([key], [value]);
 }
 
-function putLengthPrefixed(out: Uint8Array, at: number, data: Uint8Array): number {
-  let n = data.length;
+function putLengthPrefixed(out: Uint8Array, at: number, data: ValueBytes): number {
+  let n = valueLength(data);
   while (n >= 0x80) {
     out[at++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);
   }
   out[at++] = n;
-  out.set(data, at);
-  return at + data.length;
+  if (data instanceof Uint8Array) {
+    out.set(data, at);
+    return at + data.length;
+  }
+  for (const part of data) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return at;
 }
 
 /** Sets the first sequence number of an encoded batch. */

@@ -17,7 +17,7 @@
  */
 import { assert } from "./assert.ts";
 import { concatBytes } from "./bytes.ts";
-import { ByteWriter, readFixed32, writeFixed32 } from "./coding.ts";
+import { ByteWriter, readFixed32 } from "./coding.ts";
 import { crc32cExtend, maskCrc } from "./crc32c.ts";
 import { CorruptionError } from "./errors.ts";
 
@@ -42,6 +42,25 @@ export type RecordType = typeof RecordType[keyof typeof RecordType];
 const TYPE_CRC: readonly number[] = [0, 1, 2, 3, 4].map((t) =>
   crc32cExtend(0, new Uint8Array([t]))
 );
+
+/** Framed bytes a streamed record (`appendParts` with a sink) gathers before handing them on. */
+const RECORD_STREAM_BYTES = 512 * 1024;
+
+/** Calls `fn` on each part's piece of the bytes [from, from + n) of `parts` taken as one run. */
+function eachRange(
+  parts: readonly Uint8Array[],
+  from: number,
+  n: number,
+  fn: (part: Uint8Array, start: number, end: number) => void,
+): void {
+  let base = 0;
+  for (const p of parts) {
+    const s = Math.max(from - base, 0), e = Math.min(from + n - base, p.length);
+    if (s < e) fn(p, s, e);
+    base += p.length;
+    if (base >= from + n) return;
+  }
+}
 
 /**
  * Frames logical records into physical ones. The caller appends the bytes
@@ -68,28 +87,39 @@ export class RecordWriter {
 
   /** Frames `payload`; returns the file offset where the record starts. */
   append(payload: Uint8Array): number {
-    // Room for the payload and one header per block up front: a large record
-    // then takes one buffer instead of a ladder of doubling copies.
-    const headers = Math.ceil(payload.length / (RECORD_BLOCK_BYTES - RECORD_HEADER_BYTES)) + 1;
-    this.#out.reserve(payload.length + headers * RECORD_HEADER_BYTES + RECORD_HEADER_BYTES);
-    let blockLeft = RECORD_BLOCK_BYTES - (this.#fileBytes % RECORD_BLOCK_BYTES);
-    if (blockLeft < RECORD_HEADER_BYTES) {
-      for (let i = 0; i < blockLeft; i++) this.#out.u8(0);
-      this.#fileBytes += blockLeft;
-      blockLeft = RECORD_BLOCK_BYTES;
+    return this.appendParts([payload]);
+  }
+
+  /**
+   * Frames the record whose payload is `parts` one after another, read where they lie (a large
+   * Raft entry is never copied into one payload first). Without `sink` the framed bytes stay
+   * pending for `take()`, in one buffer sized up front (no ladder of doubling copies). With it,
+   * they are handed to `sink` with their file offset each time RECORD_STREAM_BYTES gather, so a
+   * large record is never held framed whole; what is left stays pending. Returns the file
+   * offset where the record starts.
+   */
+  appendParts(
+    parts: readonly Uint8Array[],
+    sink?: (offset: number, framed: Uint8Array) => void,
+  ): number {
+    let size = 0;
+    for (const p of parts) size += p.length;
+    if (sink === undefined) {
+      const headers = Math.ceil(size / (RECORD_BLOCK_BYTES - RECORD_HEADER_BYTES)) + 1;
+      this.#out.reserve(size + headers * RECORD_HEADER_BYTES + RECORD_HEADER_BYTES);
     }
-    const start = this.#fileBytes;
+    let start = -1;
     let at = 0;
-    let first = true;
     do {
-      blockLeft = RECORD_BLOCK_BYTES - (this.#fileBytes % RECORD_BLOCK_BYTES);
+      const blockLeft = RECORD_BLOCK_BYTES - (this.#fileBytes % RECORD_BLOCK_BYTES);
       if (blockLeft < RECORD_HEADER_BYTES) {
         for (let i = 0; i < blockLeft; i++) this.#out.u8(0);
         this.#fileBytes += blockLeft;
-        blockLeft = RECORD_BLOCK_BYTES;
+        continue;
       }
-      const fragBytes = Math.min(payload.length - at, blockLeft - RECORD_HEADER_BYTES);
-      const last = at + fragBytes === payload.length;
+      if (start < 0) start = this.#fileBytes;
+      const fragBytes = Math.min(size - at, blockLeft - RECORD_HEADER_BYTES);
+      const first = at === 0, last = at + fragBytes === size;
       const type = first && last
         ? RecordType.Full
         : first
@@ -97,22 +127,22 @@ export class RecordWriter {
         : last
         ? RecordType.Last
         : RecordType.Middle;
-      this.#emit(type, payload, at, at + fragBytes);
+      this.#emit(type, parts, at, fragBytes);
       at += fragBytes;
-      first = false;
-    } while (at < payload.length);
+      if (sink !== undefined && this.#out.length >= RECORD_STREAM_BYTES) {
+        sink(this.#fileBytes - this.#out.length, this.#out.view());
+        this.#out.reset();
+      }
+    } while (at < size || start < 0);
     return start;
   }
 
-  #emit(type: RecordType, payload: Uint8Array, from: number, to: number): void {
-    const crc = maskCrc(crc32cExtend(TYPE_CRC[type], payload, from, to));
-    const header = new Uint8Array(RECORD_HEADER_BYTES);
-    writeFixed32(header, 0, crc);
-    header[4] = (to - from) & 0xff;
-    header[5] = (to - from) >>> 8;
-    header[6] = type;
-    this.#out.bytes(header).bytes(payload.subarray(from, to));
-    this.#fileBytes += RECORD_HEADER_BYTES + (to - from);
+  #emit(type: RecordType, parts: readonly Uint8Array[], from: number, n: number): void {
+    let crc = TYPE_CRC[type];
+    eachRange(parts, from, n, (p, s, e) => crc = crc32cExtend(crc, p, s, e));
+    this.#out.fixed32(maskCrc(crc)).u8(n & 0xff).u8(n >>> 8).u8(type);
+    eachRange(parts, from, n, (p, s, e) => this.#out.bytes(p.subarray(s, e)));
+    this.#fileBytes += RECORD_HEADER_BYTES + n;
   }
 
   /** The framed bytes appended since the last `take()`, for the caller to keep. */

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ByteWriter, DecodeError } from "../../src/util/coding.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
 import { LogRecordKind } from "../../src/raft/log_codec.ts";
 import {
   decodeMultiLogRecord,
@@ -20,7 +21,8 @@ function encode(region: number, maxBytes: number, entries = ents(region, 5, 14, 
       { kind: LogRecordKind.HardState, hardState: { term: 3, vote: 2, commit: 9 } },
     ],
     maxBytes,
-    (p) => payloads.push(p.slice()),
+    // A large entry's record comes as its head and the entry's data: one payload on disk.
+    (p, tail) => payloads.push(tail === undefined ? p.slice() : concatBytes([p, tail])),
   );
   return payloads;
 }
@@ -63,4 +65,27 @@ test("multi log codec: a removal, and bytes that are not records, are told apart
   assert.throws(() => decodeMultiLogRecord(new Uint8Array([9, 77])), DecodeError);
   const [ok] = encode(3, 1 << 20);
   assert.throws(() => decodeMultiLogRecord(ok.subarray(0, ok.length - 1)), DecodeError);
+});
+
+test("multi log codec: an entry larger than maxBytes is emitted as its head and its own data", () => {
+  const big = new Uint8Array(5000).map((_, i) => i & 0xff);
+  const entries = [...ents(3, 1, 2, 1), { ...ents(3, 3, 3, 1)[0], data: big }, ...ents(3, 4, 5, 1)];
+  const got: { payload: Uint8Array; tail?: Uint8Array }[] = [];
+  encodeRegionRecords(
+    new ByteWriter(64),
+    3,
+    [{ kind: LogRecordKind.Entries, entries }],
+    1000,
+    (payload, tail) => got.push({ payload: payload.slice(), tail }),
+  );
+  assert.deepEqual(got.map((g) => g.tail === undefined), [true, false, true]);
+  assert.equal(got[1].tail, big, "the entry's own array, not a copy");
+  const decoded = got.map((g) =>
+    decodeMultiLogRecord(g.tail === undefined ? g.payload : concatBytes([g.payload, g.tail]))
+  );
+  const indexes = decoded.flatMap((m) =>
+    m.removed ? [] : m.recs.flatMap((r) => r.kind === LogRecordKind.Entries ? r.entries : [])
+  );
+  assert.deepEqual(indexes.map((e) => e.index), [1, 2, 3, 4, 5]);
+  assert.deepEqual(indexes[2].data, big);
 });

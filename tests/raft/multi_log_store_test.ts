@@ -265,3 +265,25 @@ test("multi log: a batch over MULTI_LOG_RECORD_BYTES_MAX is split into records a
   assert.deepEqual(r2.group(1).hardState, { term: 2, vote: 1, commit: 3 });
   assert.equal(r2.group(2).lastIndex(), 2);
 });
+
+test("multi log: entries larger than a record, among small ones, survive a crash whole", async () => {
+  const w = createSimWorld(7, { trace: false });
+  const s = await MultiLogStore.open(w.fs, DIR);
+  await bootstrapRegions(s, 2);
+  const big = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * seed) & 0xff);
+  const e1 = ents(1, 2, 4, 2);
+  e1[1] = { ...e1[1], data: big(3 * 1024 * 1024 + 17, 7) }; // framed as it is written
+  const e2 = ents(2, 2, 3, 2);
+  e2[0] = { ...e2[0], data: big(1024 * 1024 + 1, 13) };
+  await s.save(new Map([[1, appendReq(e1, 2, 3)], [2, appendReq(e2, 2, 2)]]));
+  await s.save(new Map([[1, appendReq(ents(1, 5, 6, 2), 2, 5)]]));
+  w.fs.crash("lose");
+  const r2 = await MultiLogStore.open(w.fs, DIR);
+  const read = (r: number, from: number, to: number) =>
+    r2.group(r).storage.entries(from, to, Infinity);
+  assert.deepEqual(
+    read(1, 2, 7).map((e) => e.data),
+    [...e1, ...ents(1, 5, 6, 2)].map((e) => e.data),
+  );
+  assert.deepEqual(read(2, 2, 4).map((e) => e.data), e2.map((e) => e.data));
+});

@@ -111,3 +111,36 @@ test("records: a file cut anywhere reads as its complete records plus a torn tai
     assert.ok(reader.validBytes <= cut);
   }
 });
+
+/** `payload` cut into up to four parts at random places. */
+function cutInParts(prng: Prng, payload: Uint8Array): Uint8Array[] {
+  const cuts = [0, payload.length];
+  for (let k = prng.int(4); k > 0; k--) cuts.push(prng.int(payload.length + 1));
+  cuts.sort((a, b) => a - b);
+  return cuts.slice(1).map((end, i) => payload.subarray(cuts[i], end));
+}
+
+test("records: a record framed from parts through a sink writes the bytes `append` takes", () => {
+  const prng = createPrng(3);
+  for (let i = 0; i < 60; i++) {
+    // Before it, records leave the block at a random place (a header's room or less, too).
+    const before = randomRecords(prng, prng.int(4), RECORD_BLOCK_BYTES);
+    const record = prng.fill(new Uint8Array(prng.int(40 * RECORD_BLOCK_BYTES)));
+    const after = randomRecords(prng, prng.int(3), 2 * RECORD_BLOCK_BYTES);
+    const whole = writeAll([...before, record, ...after]);
+    const w = new RecordWriter();
+    for (const r of before) w.append(r);
+    const file = new Uint8Array(whole.length);
+    let written = 0;
+    const sink = (at: number, framed: Uint8Array) => {
+      assert.equal(at, written, "pieces come in order, each where the last ended");
+      file.set(framed, at);
+      written += framed.length;
+    };
+    const start = w.appendParts(cutInParts(prng, record), sink);
+    for (const r of after) w.append(r);
+    file.set(w.take(), written);
+    assert.deepEqual(file, whole);
+    assert.equal(readAllRecords(file, "t.log").records[before.length].offset, start);
+  }
+});

@@ -60,6 +60,8 @@ export class SplitCheck {
   #flushes = -1;
   /** Splits proposed (metrics and tests). */
   proposedCount = 0;
+  /** Why the last check of a region proposed nothing, with its size (diagnostics and tests). */
+  lastPass = "";
 
   constructor(readonly d: SplitCheckDeps) {}
 
@@ -94,9 +96,10 @@ export class SplitCheck {
     const n = Math.min(all.length, REGION_SPLIT_CHECK_REGIONS_MAX);
     for (let i = 0; i < n; i++) {
       const r = all[(this.#cursor + i) % all.length];
-      if (r.group.rawNode.isLeader && this.#due(r) && this.sizeOf(db, r) > this.d.splitBytes) {
-        await this.#propose(db, r);
-      }
+      if (!r.group.rawNode.isLeader || !this.#due(r)) continue;
+      const size = this.sizeOf(db, r);
+      this.lastPass = `region ${r.id}: ${size} bytes, check ${this.#checks}`;
+      if (size > this.d.splitBytes) this.lastPass += `: ${await this.#propose(db, r)}`;
     }
     this.#cursor = (this.#cursor + n) % Math.max(1, all.length);
   }
@@ -151,13 +154,14 @@ export class SplitCheck {
     return keys.length < 2 || middle === undefined ? undefined : middle.slice(1);
   }
 
-  async #propose(db: Db, r: HostedRegion): Promise<void> {
+  /** Proposes region `r`'s split; what happened, in words. */
+  async #propose(db: Db, r: HostedRegion): Promise<string> {
     const splitKey = this.splitKey(db, r);
-    if (splitKey === undefined) return;
+    if (splitKey === undefined) return "no split key";
     // With ids of the node's own (region_ids.ts) they are unique only if it knows every region.
-    if (!this.d.holdsEveryRegion()) return;
+    if (!this.d.holdsEveryRegion()) return "a region is being added";
     const newRegionId = await this.d.ids.next(this.d.host.all().map((h) => h.id));
-    if (newRegionId === undefined) return;
+    if (newRegionId === undefined) return "no id";
     const d = r.kv.descriptor;
     const replicas = confStateReplicas(r.group.rawNode.status().confState);
     const data = encodeRegionCommand({
@@ -169,10 +173,11 @@ export class SplitCheck {
       replicas,
     });
     const proposed = r.group.propose(data);
-    if (!proposed.ok) return;
+    if (!proposed.ok) return "not proposed";
     r.group.kick();
     this.proposedCount++;
     this.#proposed.set(r.id, { check: this.#checks, version: d.epoch.version });
     this.d.logger.info("region.split_proposed", { region: d.id, child: newRegionId });
+    return `proposed child ${newRegionId}`;
   }
 }

@@ -53,6 +53,8 @@ export interface MergeEnv {
   yieldNow(): Promise<void>;
   /** True once the job's result can no longer be used (closing, failed, cancelled). */
   stopped(): boolean;
+  /** The runtime's collector, where the job may ask for it (a worker's, on Bun). */
+  readonly collectGarbage?: () => void;
 }
 
 export interface JobOutputs {

@@ -11,7 +11,7 @@
  * the memtable's size: allocating (and zeroing) 64 MiB at once held the
  * serving thread about 200 ms.
  */
-import { COMPACTION_STEP_ENTRIES } from "../../limits.ts";
+import { COMPACTION_STEP_ENTRIES, LARGE_APPLY_GC_BYTES } from "../../limits.ts";
 import { assert } from "../../util/assert.ts";
 import type { MergeEnv } from "../compaction/compactor.ts";
 import { OutputSet } from "../compaction/output_set.ts";
@@ -23,6 +23,8 @@ import type { FileMeta } from "../version/version_edit.ts";
 
 const ENTRY_HEADER_BYTES = 17;
 const TWO_32 = 2 ** 32;
+/** What a consumed large chunk is replaced with in the run (so that it can be collected). */
+const EMPTY_CHUNK = new ArrayBuffer(0);
 /** Size of a chunk (larger only for an entry that does not fit in one). */
 const CHUNK_BYTES = 1 << 20;
 
@@ -141,6 +143,12 @@ export async function writeFlushRun(
         if (++entries % COMPACTION_STEP_ENTRIES === 0) await env.yieldNow();
       }
       assert(pos === buf.length, "a flush run chunk ends inside an entry");
+      if (buf.length >= LARGE_APPLY_GC_BYTES && env.collectGarbage !== undefined) {
+        // A large entry's chunk, and the block the table builder copied it into (written and
+        // dropped by now), are garbage: collected before the next large entry adds its own.
+        run.chunks[ci] = EMPTY_CHUNK;
+        env.collectGarbage();
+      }
     }
     assert(entries === run.count || env.stopped(), "flush run count does not match its entries");
     const outputs = await out.finish();

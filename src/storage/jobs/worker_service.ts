@@ -10,6 +10,7 @@ import { assert } from "../../util/assert.ts";
 import { BlockCache } from "../cache/block_cache.ts";
 import { TableCache } from "../cache/table_cache.ts";
 import { TABLE_READERS_BYTES_DEFAULT } from "../../limits_ops.ts";
+import { LARGE_APPLY_GC_BYTES } from "../../limits.ts";
 import { compactTables, type JobOutputs, type MergeEnv } from "../compaction/compactor.ts";
 import { writeFlushRun } from "./flush_run.ts";
 import { type FromWorker, tagOf, toWire, type ToWorker } from "./protocol.ts";
@@ -51,6 +52,7 @@ async function runJob(
   compression: BlockCompression,
   job: RunningJob,
   work: (env: MergeEnv) => Promise<JobOutputs>,
+  collectGarbage: (() => void) | undefined,
 ): Promise<void> {
   const tables = new TableCache(
     fs,
@@ -72,9 +74,14 @@ async function runJob(
     out: { fs, dir, compression, newTableNumber, releaseTableNumber: () => {} },
     yieldNow,
     stopped: () => job.cancelled,
+    collectGarbage,
   };
   try {
-    send({ type: "done", id, result: await work(env) });
+    const result = await work(env);
+    send({ type: "done", id, result });
+    // The job's buffers (a flush's entries, the blocks built) are garbage now; this thread's
+    // heap frees them lazily, and a large value's copies would stay resident meanwhile.
+    if (result.bytesWritten >= LARGE_APPLY_GC_BYTES) collectGarbage?.();
   } catch (err) {
     send({ type: "failed", id, error: toWire(err) });
   } finally {
@@ -82,7 +89,16 @@ async function runJob(
   }
 }
 
-export function serveStorageJobs(port: WorkerChannel, fs: FileSystem, clock: Clock): void {
+/**
+ * Serves the jobs `port` brings. `collectGarbage` (the platform's, when it has one) runs after a
+ * job that wrote LARGE_APPLY_GC_BYTES or more, as the node does after applying that much.
+ */
+export function serveStorageJobs(
+  port: WorkerChannel,
+  fs: FileSystem,
+  clock: Clock,
+  collectGarbage?: () => void,
+): void {
   const jobs = new Map<number, RunningJob>();
   const send: Send = (m) => port.post(m);
   const yieldNow = yielder(clock);
@@ -95,7 +111,9 @@ export function serveStorageJobs(port: WorkerChannel, fs: FileSystem, clock: Clo
   ) => {
     const job: RunningJob = { numbers, cancelled: false, wantNumber: undefined };
     jobs.set(id, job);
-    void runJob(fs, send, yieldNow, id, dir, compression, job, work).finally(() => jobs.delete(id));
+    void runJob(fs, send, yieldNow, id, dir, compression, job, work, collectGarbage).finally(() =>
+      jobs.delete(id)
+    );
   };
   port.setHandlers((message) => {
     if (tagOf(message) === undefined) return;

@@ -38,7 +38,9 @@ test("placement: split regions take their ids from placement, which accepts thei
     }
     const why = () =>
       `placement leader ${p.leaderId}, heartbeats ${JSON.stringify(p.heartbeats.counts)} ` +
-      `(${p.heartbeats.lastError}), region 1 ${node.local.host.region(1)?.kv.appliedIndex}`;
+      `(${p.heartbeats.lastError}), region 1 ${node.local.host.region(1)?.kv.appliedIndex}, ` +
+      `split check: ${node.local.splitCheck.proposedCount} proposed, last ` +
+      `"${node.local.splitCheck.lastPass}", flushes ${node.db.stats().flushes}`;
     assert.ok(node.local.host.count >= 2, `the region split: ${why()}`);
     assert.deepEqual(seen(), hosted(), "placement sees every region");
     // Ids from the group's counter: small, after region 1 (the node-chosen ones were ≥ 10⁹).
