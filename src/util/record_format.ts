@@ -110,6 +110,8 @@ export class RecordWriter {
     }
     let start = -1;
     let at = 0;
+    // Not `at === 0`: a block with exactly a header's room left takes an empty FIRST fragment.
+    let first = true;
     do {
       const blockLeft = RECORD_BLOCK_BYTES - (this.#fileBytes % RECORD_BLOCK_BYTES);
       if (blockLeft < RECORD_HEADER_BYTES) {
@@ -119,7 +121,7 @@ export class RecordWriter {
       }
       if (start < 0) start = this.#fileBytes;
       const fragBytes = Math.min(size - at, blockLeft - RECORD_HEADER_BYTES);
-      const first = at === 0, last = at + fragBytes === size;
+      const last = at + fragBytes === size;
       const type = first && last
         ? RecordType.Full
         : first
@@ -129,6 +131,7 @@ export class RecordWriter {
         : RecordType.Middle;
       this.#emit(type, parts, at, fragBytes);
       at += fragBytes;
+      first = false;
       if (sink !== undefined && this.#out.length >= RECORD_STREAM_BYTES) {
         sink(this.#fileBytes - this.#out.length, this.#out.view());
         this.#out.reset();

@@ -144,3 +144,31 @@ test("records: a record framed from parts through a sink writes the bytes `appen
     assert.equal(readAllRecords(file, "t.log").records[before.length].offset, start);
   }
 });
+
+test("records: a record starting with exactly a header's room left in the block, or less", () => {
+  // 7 bytes left: an empty FIRST fragment there, the data in the next block (leveldb's layout).
+  for (let left = 0; left <= 9; left++) {
+    const filler = new Uint8Array(RECORD_BLOCK_BYTES - 7 - left);
+    const record = new Uint8Array(100).map((_, i) => i);
+    const whole = new RecordWriter();
+    whole.append(filler);
+    whole.append(record);
+    const parts = new RecordWriter();
+    parts.append(filler);
+    const pieces: Uint8Array[] = [parts.take()];
+    parts.appendParts([record.subarray(0, 30), record.subarray(30)], (_, b) => pieces.push(b));
+    pieces.push(parts.take());
+    const file = whole.take();
+    assert.deepEqual(concat(pieces), file, `${left} bytes left`);
+    const got = readAllRecords(file, "t.log");
+    assert.equal(got.tornTail, null);
+    assert.deepEqual(got.records.map((r) => r.payload), [filler, record], `${left} bytes left`);
+  }
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
+}
