@@ -11,7 +11,7 @@
  * tick does not pile every move onto the same emptiest node.
  */
 import type { ClusterView, RegionInfo } from "./cluster_view.ts";
-import { currentStep, nodesTouched, type Operator, type Step } from "./operator.ts";
+import { currentStep, inheritedMove, nodesTouched, type Operator, type Step } from "./operator.ts";
 import { balanceRegions } from "./balancer.ts";
 import { balanceLeaders } from "./leader_balancer.ts";
 import { checkReplicas, type Proposal } from "./replica_checker.ts";
@@ -209,7 +209,8 @@ export class PlacementScheduler {
       this.#cursor = this.#cursor >= all.length - 1 ? 0 : this.#cursor + 1;
       const info = all[this.#cursor];
       if (this.#busy(info.descriptor.id)) continue;
-      const p = checkReplicas(ctx, info, this.options.replicas);
+      const p = inheritedMove(this.#ops.values(), info) ??
+        checkReplicas(ctx, info, this.options.replicas);
       if (p !== undefined) this.#start(ctx, info, p);
     }
   }

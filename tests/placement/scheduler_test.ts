@@ -169,3 +169,38 @@ test("placement: the replica checker looks at a bounded number of regions per ti
   c.run(80);
   assert.deepEqual(c.unhealthy(3, 3), []);
 });
+
+for (const phase of ["added", "promoted"] as const) {
+  test(`placement: a region that splits with its move's learner ${phase} hands the move on`, () => {
+    const c = new ModelCluster(60_000, { maxOperators: 4 });
+    for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"]] as const) c.addNode(id, zone);
+    c.addRegions(1, [1, 2, 3]);
+    c.addNode(4, "d");
+    c.tick();
+    assert.ok(c.view.drain(3)); // node 3's replica moves to node 4
+    // Run until the move's step of this phase has run in the region (the model's own state).
+    const roleOf = (node: number) => c.regions[0].d.replicas.find((p) => p.nodeId === node)?.role;
+    const reached = () => phase === "added" ? roleOf(4) === "learner" : roleOf(3) === "learner";
+    for (let i = 0; i < 20 && !reached(); i++) c.tick();
+    assert.ok(reached(), `the move's ${phase} step ran`);
+    assert.equal(c.scheduler.operator(1)?.kind, "move");
+    c.split(1, new Uint8Array([7]), 9);
+    c.tick();
+    const child = c.scheduler.operator(9);
+    assert.ok(child !== undefined, "the child has an operator");
+    assert.match(child.reason, /region 1 split/);
+    // The child goes on with the move (node 4 in, node 3 out), not with removing its learner.
+    assert.ok(
+      child.steps.some((s) => s.kind === "promote" && s.promote === 4 && s.demote === 3),
+      `the child's steps ${JSON.stringify(child.steps)}`,
+    );
+    c.run(40);
+    assert.deepEqual(c.violations, []);
+    for (const id of [1, 9]) {
+      const d = c.view.region(id)?.descriptor;
+      assert.ok(d?.replicas.some((p) => p.nodeId === 4 && p.role === "voter"), `region ${id}`);
+    }
+    assert.deepEqual(c.unhealthy(3, 3), []);
+    assert.equal(c.replicasOn(3), 0, "both halves left the drained node");
+  });
+}
