@@ -142,9 +142,12 @@ export class RecordWriter {
 
   #emit(type: RecordType, parts: readonly Uint8Array[], from: number, n: number): void {
     let crc = TYPE_CRC[type];
-    eachRange(parts, from, n, (p, s, e) => crc = crc32cExtend(crc, p, s, e));
+    const one = parts.length === 1 ? parts[0] : undefined; // every record but a large entry's
+    if (one !== undefined) crc = crc32cExtend(crc, one, from, from + n);
+    else eachRange(parts, from, n, (p, s, e) => crc = crc32cExtend(crc, p, s, e));
     this.#out.fixed32(maskCrc(crc)).u8(n & 0xff).u8(n >>> 8).u8(type);
-    eachRange(parts, from, n, (p, s, e) => this.#out.bytes(p.subarray(s, e)));
+    if (one !== undefined) this.#out.bytes(one.subarray(from, from + n));
+    else eachRange(parts, from, n, (p, s, e) => this.#out.bytes(p.subarray(s, e)));
     this.#fileBytes += RECORD_HEADER_BYTES + n;
   }
 
