@@ -84,7 +84,7 @@ export class RaftNode implements RaftGroup {
     this.#o = o;
     this.#applies = new ApplyPipeline((entries) => this.#apply(entries));
     this.#disk = new DiskRetry(o.clock, () => this.kick());
-    this.#ticker = new Ticker(o.clock, o.tickMs, () => this.tick());
+    this.#ticker = new Ticker(o.clock, o.tickMs, (stalled) => this.tick(stalled));
     this.#compaction = new Compaction(
       {
         logStore: o.logStore,
@@ -142,7 +142,9 @@ export class RaftNode implements RaftGroup {
     return true;
   }
 
-  tick(): void {
+  /** One Raft tick; a `stalled` one (ticker.ts) only if this node leads. */
+  tick(stalled = false): void {
+    if (stalled && !this.rawNode.isLeader) return;
     this.rawNode.tick();
   }
 

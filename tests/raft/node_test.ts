@@ -8,6 +8,7 @@ import type { FileSystem } from "../../src/platform/types.ts";
 import { syncHookFs } from "../helpers/sync_hook_fs.ts";
 import { LogStore } from "../../src/raft/log_store.ts";
 import { RawNode } from "../../src/raft/core/raw_node.ts";
+import { STALL_TICKS_COUNTED } from "../../src/raft/ticker.ts";
 import { RaftNode, type StateMachine } from "../../src/raft/node.ts";
 import { type Entry, EntryType, type Message, MessageType } from "../../src/raft/core/messages.ts";
 import { RAFT_LOG_COMPACT_BYTES } from "../../src/limits.ts";
@@ -235,8 +236,11 @@ test("node: with only an entry threshold, RAFT_LOG_COMPACT_BYTES of payload comp
   );
 });
 
-test("node: requests first catch up on ticks missed while the process was stalled", async () => {
+test("node: requests first catch up on ticks missed in a stall: every one if it leads", async () => {
   const { node, clock } = await makeNode([1], []);
+  node.rawNode.campaign();
+  await node.runOnce();
+  assert.ok(node.rawNode.isLeader);
   node.start();
   node.stop(); // the timer no longer fires: as if the process were paused
   const raft = RawNode.innerRaftForTesting(node.rawNode);
@@ -244,7 +248,19 @@ test("node: requests first catch up on ticks missed while the process was stalle
   clock.advance(1000);
   assert.equal(raft.tickCount, before);
   node.readIndex(utf8("r"));
-  assert.equal(raft.tickCount, before + 100);
+  assert.equal(raft.tickCount, before + 100, "its lease sees the whole stall");
+});
+
+test("node: a follower counts only the first ticks of a stall toward its election", async () => {
+  const { node, clock } = await makeNode([1, 2, 3], []);
+  node.start();
+  node.stop(); // paused for ten election timeouts
+  const raft = RawNode.innerRaftForTesting(node.rawNode);
+  const before = raft.tickCount, term = node.rawNode.term;
+  clock.advance(1000);
+  node.readIndex(utf8("r"));
+  assert.equal(raft.tickCount, before + STALL_TICKS_COUNTED);
+  assert.equal(node.rawNode.term, term, "no campaign before it reads what its leader sent");
 });
 
 test("node: compactNow compacts an idle node's log at its applied index", async () => {

@@ -13,6 +13,7 @@ import {
   ConfChangeTransition,
   ConfChangeType,
 } from "../../src/raft/core/confchange/conf_change.ts";
+import { STALL_TICKS_COUNTED } from "../../src/raft/ticker.ts";
 import { RawNode } from "../../src/raft/core/raw_node.ts";
 import { type GroupFactory, proposeAll, regionOfMulti, singleGroup } from "./raft_group_harness.ts";
 
@@ -98,13 +99,22 @@ for (const [name, make] of FACTORIES) {
 
   test(`raft group (${name}): requests first catch up on ticks missed in a stall`, async () => {
     const c = await make(17);
-    const g = c.group(1);
+    assert.ok(await c.runUntil(() => c.leader() !== undefined, 5000), "a leader is elected");
+    const leader = c.leader();
+    assert.ok(leader !== undefined);
+    const follower = c.groups.find((g) => g !== leader);
+    assert.ok(follower !== undefined);
     c.stop(); // the timers no longer fire: as if the process were paused
-    const raft = RawNode.innerRaftForTesting(g.rawNode);
-    const before = raft.tickCount;
+    const lead = RawNode.innerRaftForTesting(leader.rawNode);
+    const follow = RawNode.innerRaftForTesting(follower.rawNode);
+    const [leadBefore, followBefore] = [lead.tickCount, follow.tickCount];
+    const term = follower.rawNode.term;
     c.clock.advance(1000);
-    assert.equal(raft.tickCount, before);
-    g.readIndex(utf8("r"));
-    assert.equal(raft.tickCount, before + 100, "one tick per 10 ms");
+    assert.equal(lead.tickCount, leadBefore);
+    leader.readIndex(utf8("r"));
+    assert.equal(lead.tickCount, leadBefore + 100, "the leader: one tick per 10 ms");
+    follower.readIndex(utf8("r"));
+    assert.equal(follow.tickCount, followBefore + STALL_TICKS_COUNTED, "a follower: the first few");
+    assert.equal(follower.rawNode.term, term, "no campaign on waking");
   });
 }

@@ -223,10 +223,12 @@ export class MultiRaftDriver {
   }
 
   /** Held commit notices leave; one tick of every awake region (all without quiescence); a beat. */
-  tick(): void {
+  /** One tick of every awake region; a `stalled` one (ticker.ts) of its leaders only. */
+  tick(stalled = false): void {
     if (this.#failed !== undefined) return;
     this.#pipe.releaseHeld();
-    for (const r of this.#quiet.tick()) this.#dirty.add(r.id);
+    const ticked = stalled ? this.#quiet.tickLeaders() : this.#quiet.tick();
+    for (const r of ticked) this.#dirty.add(r.id);
   }
 
   /** Steps a peer message into its region. */

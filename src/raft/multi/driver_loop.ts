@@ -19,7 +19,7 @@ export class MultiRaftLoop implements DriverLoop {
   #between: (() => Promise<void>)[] = [];
 
   constructor(readonly driver: MultiRaftDriver, clock: Clock, tickMs: number) {
-    this.#ticker = new Ticker(clock, tickMs, () => driver.tick());
+    this.#ticker = new Ticker(clock, tickMs, (stalled) => driver.tick(stalled));
     driver.loop = this;
   }
 

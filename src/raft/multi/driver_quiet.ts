@@ -97,6 +97,21 @@ export class QuietRegions {
     return ticked;
   }
 
+  /**
+   * A stalled tick (ticker.ts): the awake leaders' time passes (leases, CheckQuorum), not the
+   * followers' nor the liveness beats' (a peer's beat unread during the stall is not a death).
+   */
+  tickLeaders(): RegionReplica[] {
+    const ticked: RegionReplica[] = [];
+    for (const id of this.#on ? this.#q.awake : this.regions.keys()) {
+      const r = this.regions.get(id);
+      if (r === undefined || !r.rawNode.isLeader) continue;
+      r.rawNode.tick();
+      ticked.push(r);
+    }
+    return ticked;
+  }
+
   /** A leader calm for a few heartbeat intervals (its followers know the commit) goes quiet. */
   #maybeQuiet(r: RegionReplica): void {
     if (!r.leaderIsCalm((node) => this.#q.alive(node))) {
