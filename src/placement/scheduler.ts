@@ -83,6 +83,9 @@ export class PlacementScheduler {
   /** Node id → leadership transfers in flight from or to it, counted each tick. */
   readonly #transfers = new Map<number, number>();
   readonly counts: TickCounts = { finished: 0, stale: 0, timedOut: 0, mergeAligns: 0 };
+  /** The operators the last tick started and ended, and why each ended (the leader logs them). */
+  readonly started: Operator[] = [];
+  readonly ended: { op: Operator; why: string }[] = [];
 
   constructor(readonly view: ClusterView, readonly options: SchedulerOptions) {}
 
@@ -109,15 +112,21 @@ export class PlacementScheduler {
   }
 
   #retire(nowMs: number): void {
+    this.ended.length = this.started.length = 0;
     for (const [id, op] of this.#ops) {
       const info = this.view.region(id);
       const step = info === undefined ? "stale" : currentStep(op, info);
-      if (step === undefined) this.counts.finished++;
-      else if (step === "stale" || partnerMoved(op, this.view)) this.counts.stale++;
-      else if (this.#unreachable(op, step, info, nowMs)) this.counts.stale++;
-      else if (nowMs - op.createdMs > this.options.operatorTimeoutMs) this.counts.timedOut++;
+      let why: string;
+      if (step === undefined) why = "finished";
+      else if (step === "stale" || partnerMoved(op, this.view)) why = "stale";
+      else if (this.#unreachable(op, step, info, nowMs)) why = `${step.kind} unreachable`;
+      else if (nowMs - op.createdMs > this.options.operatorTimeoutMs) why = "timed out";
       else continue;
+      if (why === "finished") this.counts.finished++;
+      else if (why === "timed out") this.counts.timedOut++;
+      else this.counts.stale++;
       this.#ops.delete(id);
+      this.ended.push({ op, why });
     }
   }
 
@@ -268,6 +277,7 @@ export class PlacementScheduler {
       partner: p.partner,
     };
     this.#ops.set(op.regionId, op);
+    this.started.push(op);
     for (const n of nodesTouched(op)) ctx.busy.set(n, (ctx.busy.get(n) ?? 0) + 1);
     // Count the move now so the next choice in this tick sees it.
     for (const s of op.steps) {

@@ -81,7 +81,15 @@ test("placement: a move whose new node dies is dropped and its learner removed, 
   assert.ok(region !== undefined, "a move to node 4 added its learner");
   c.dead.add(4);
   // Well inside the operator timeout (30 s): the replace timeout (4 s) and a few ticks.
-  c.run(10);
+  const ended: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    c.tick();
+    for (const e of c.scheduler.ended) {
+      if (e.op.regionId === region.d.id) ended.push(`${e.op.kind}: ${e.why}`);
+    }
+  }
+  // The ends say why (the placement leader logs them: placement.operator_end).
+  assert.ok(ended[0]?.endsWith("unreachable"), `the move's end: ${ended}`);
   assert.deepEqual(c.violations, []);
   const left = region.d.replicas.filter((p) => p.nodeId === 4);
   assert.deepEqual(left, [], `region ${region.d.id} keeps no replica on the dead node`);

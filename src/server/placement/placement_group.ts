@@ -170,6 +170,7 @@ export function newLeader(
     confirm: () => node.check.confirm(),
     nowMs: () => o.clock.wallMs(),
     bootstrap,
+    logger: o.logger,
     group: new PlacementGroup({
       self: o.id,
       driver: node.d.driver,

@@ -32,6 +32,8 @@ import { ServiceError } from "../kv_service.ts";
 import type { PlacementProposer } from "./placement_proposer.ts";
 import type { NodeHeartbeat } from "./placement_rpc.ts";
 import type { PlacementGroup } from "./placement_group.ts";
+import type { Operator } from "../../placement/operator.ts";
+import type { LogFields, Logger } from "../log/logger.ts";
 
 /** What the placement leaders of this node served (kept across terms, for metrics). */
 export interface LeaderCounts {
@@ -58,6 +60,20 @@ export interface LeaderContext {
   readonly bootstrap: () => { nodes: BootstrapNode[]; region: RegionDescriptor };
   /** Changes region 0's own membership, and says what it is in heartbeat answers. */
   readonly group?: PlacementGroup;
+  /** Where operators started and ended are logged (docs/logging.md). */
+  readonly logger?: Logger;
+}
+
+/** An operator's fields in a log line: its region, kind, reason and steps. */
+function operatorFields(op: Operator): LogFields {
+  const steps = op.steps.map((s) =>
+    s.kind === "transfer-leader"
+      ? `transfer ${s.to}`
+      : s.kind === "promote"
+      ? `promote ${s.promote} demote ${s.demote}`
+      : `${s.kind} ${s.node}`
+  );
+  return { region: op.regionId, kind: op.kind, reason: op.reason, steps: steps.join(", ") };
 }
 
 export function newLeaderCounts(): LeaderCounts {
@@ -196,7 +212,14 @@ export class PlacementLeader {
   /** One scheduler pass at the group's clock (its applied time, the same on every replica). */
   tick(): void {
     if (!this.c.state.bootstrapped) return;
-    this.planned = this.scheduler.tick(this.c.state.appliedMs);
+    const s = this.scheduler;
+    this.planned = s.tick(this.c.state.appliedMs);
+    const log = this.c.logger;
+    for (const op of s.started) log?.info("placement.operator_start", operatorFields(op));
+    for (const { op, why } of s.ended) {
+      const ageMs = this.c.state.appliedMs - op.createdMs;
+      log?.info("placement.operator_end", { ...operatorFields(op), why, ageMs });
+    }
     this.c.group?.pass();
   }
 
