@@ -142,10 +142,8 @@ export class RaftNode implements RaftGroup {
     return true;
   }
 
-  /** One Raft tick; a `stalled` one (ticker.ts) only if this node leads. */
   tick(stalled = false): void {
-    if (stalled && !this.rawNode.isLeader) return;
-    this.rawNode.tick();
+    if (!stalled || this.rawNode.isLeader) this.rawNode.tick(); // stalled: leaders only (ticker.ts)
   }
 
   /** Drains the inbox and handles every Ready until none is left and all is applied. */

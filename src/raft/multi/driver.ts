@@ -222,13 +222,11 @@ export class MultiRaftDriver {
     return r;
   }
 
-  /** Held commit notices leave; one tick of every awake region (all without quiescence); a beat. */
-  /** One tick of every awake region; a `stalled` one (ticker.ts) of its leaders only. */
+  /** Held notices leave; a tick of every awake region and a beat, or, `stalled`, of its leaders. */
   tick(stalled = false): void {
     if (this.#failed !== undefined) return;
     this.#pipe.releaseHeld();
-    const ticked = stalled ? this.#quiet.tickLeaders() : this.#quiet.tick();
-    for (const r of ticked) this.#dirty.add(r.id);
+    for (const r of this.#quiet.tick(stalled)) this.#dirty.add(r.id);
   }
 
   /** Steps a peer message into its region. */

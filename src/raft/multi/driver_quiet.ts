@@ -69,8 +69,12 @@ export class QuietRegions {
     r.rawNode.resumeAfterQuiet(leaderLost);
   }
 
-  /** Ticks every awake region (every region without quiescence); returns those ticked. */
-  tick(): RegionReplica[] {
+  /**
+   * Ticks every awake region (every region without quiescence); returns those ticked. A `stalled`
+   * tick (ticker.ts) ticks only the awake leaders.
+   */
+  tick(stalled = false): RegionReplica[] {
+    if (stalled) return this.#tickLeaders();
     const ticked: RegionReplica[] = [];
     if (!this.#on) {
       for (const r of this.regions.values()) {
@@ -101,7 +105,7 @@ export class QuietRegions {
    * A stalled tick (ticker.ts): the awake leaders' time passes (leases, CheckQuorum), not the
    * followers' nor the liveness beats' (a peer's beat unread during the stall is not a death).
    */
-  tickLeaders(): RegionReplica[] {
+  #tickLeaders(): RegionReplica[] {
     const ticked: RegionReplica[] = [];
     for (const id of this.#on ? this.#q.awake : this.regions.keys()) {
       const r = this.regions.get(id);
