@@ -4,7 +4,8 @@
  * (docs/decisions/0014-regions.md §7). In order of urgency:
  *
  * 1. a learner left behind by an interrupted move: promote it if the region is
- *    short of voters, else remove it;
+ *    short of voters; else finish the move (promote it, demote the voter the
+ *    region can best spare) unless the learner's is that place; else remove it;
  * 2. a voter on a down node (past the replace timeout) or a draining node:
  *    move it to the best target (a down voter with no target stays: it may
  *    come back, and removing it would not make the region more available);
@@ -12,6 +13,7 @@
  * 4. voters bunched in a zone while another zone has room: move one there.
  */
 import type { RegionInfo } from "./cluster_view.ts";
+import type { Replica } from "../region/descriptor.ts";
 import { moveSteps, type OperatorKind, type Partner, removeSteps, type Step } from "./operator.ts";
 import { type ChoiceContext, pickSurplus, pickTarget, voterZones } from "./target_choice.ts";
 
@@ -36,9 +38,23 @@ function fixLearner(ctx: ChoiceContext, info: RegionInfo, wanted: number): Propo
   const learner = info.descriptor.replicas.find((p) => p.role === "learner");
   if (learner === undefined) return undefined;
   const id = learner.nodeId;
-  if (voters(info).length < wanted && ctx.view.isUsable(id, ctx.nowMs)) {
+  const usable = ctx.view.isUsable(id, ctx.nowMs);
+  if (voters(info).length < wanted && usable) {
     const steps: Step[] = [{ kind: "promote", promote: id, demote: 0 }];
     return { kind: "add", reason: `promote learner on node ${id}`, steps };
+  }
+  // Most often a move whose operator was lost with the placement leader that made it: every new
+  // leader starts with none. Removing the learner undid the move, and the balance started it
+  // again (the 1M-key e2e: 143 learners removed so, placement's leadership moving under load).
+  const asVoter = info.descriptor.replicas.map((p): Replica =>
+    p.nodeId === id ? { nodeId: id, role: "voter" } : p
+  );
+  const worst = usable
+    ? pickSurplus(ctx, { ...info, descriptor: { ...info.descriptor, replicas: asVoter } })
+    : undefined;
+  if (worst !== undefined && worst !== id) {
+    const steps = moveSteps(info, worst, id);
+    return { kind: "move", reason: `finish the move to node ${id} (its learner)`, steps };
   }
   return {
     kind: "remove",

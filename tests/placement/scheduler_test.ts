@@ -212,3 +212,28 @@ for (const phase of ["added", "promoted"] as const) {
     assert.equal(c.replicasOn(3), 0, "both halves left the drained node");
   });
 }
+
+test("placement: a learner left by a lost operator finishes its move, unless its place is the worst", () => {
+  for (const [zone4, kind] of [["d", "move"], ["a", "remove"]] as const) {
+    const c = new ModelCluster(60_000);
+    for (const [id, zone] of [[1, "a"], [2, "b"], [3, "c"], [4, zone4]] as const) {
+      c.addNode(id, zone);
+    }
+    c.addRegions(6, [1, 2, 3]); // nodes 1-3 hold 6 replicas, node 4 only the learner below
+    // As a placement leader change leaves it: node 4 a learner, no operator for the region.
+    const r = c.regions[0];
+    r.d = { ...r.d, replicas: [...r.d.replicas, { nodeId: 4, role: "learner" }] };
+    c.tick();
+    const op = c.scheduler.operator(1);
+    assert.equal(op?.kind, kind, `zone ${zone4}: ${op?.reason}`); // zone a: two voters in it
+    if (kind === "move") {
+      assert.ok(op.steps.some((s) => s.kind === "promote" && s.promote === 4 && s.demote !== 0));
+    } else assert.deepEqual(op?.steps, [{ kind: "remove", node: 4 }]);
+    c.tick();
+    const role4 = c.regions[0].d.replicas.find((p) => p.nodeId === 4)?.role;
+    assert.equal(role4, kind === "move" ? "voter" : undefined, `zone ${zone4}`);
+    c.run(20);
+    assert.deepEqual(c.violations, []);
+    assert.equal(c.regions[0].d.replicas.filter((p) => p.role === "voter").length, 3);
+  }
+});
