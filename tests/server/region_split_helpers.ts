@@ -82,6 +82,14 @@ export async function settle(c: TestCluster, regions: number): Promise<void> {
       [...c.servers.values()].every((s) => !s.node.local.host.adding);
   });
   for (const s of c.servers.values()) s.node.local.splitCheck.stop();
+  // A split proposed before the stop may still apply: the counts must hold still (15 polls).
+  let same = 0, was = "";
+  await until("region counts settled", () => {
+    const now = regionCounts(c).join();
+    same = now === was ? same + 1 : 0;
+    was = now;
+    return same >= 15 && regionCounts(c).every((x) => x === regionCounts(c)[0]);
+  });
   await until(
     "every region has a leader",
     () =>

@@ -67,6 +67,7 @@ export class SplitCheck {
   #flushes = -1;
   /** Splits proposed (metrics and tests). */
   proposedCount = 0;
+  #stopped = false;
   /** Why the last check of a region proposed nothing, with its size (diagnostics and tests). */
   lastPass = "";
 
@@ -74,6 +75,7 @@ export class SplitCheck {
 
   start(): void {
     if (this.d.splitBytes <= 0 || this.#timer !== undefined) return;
+    this.#stopped = false;
     const every = this.d.intervalMs ?? REGION_SPLIT_CHECK_MS;
     const again = () => {
       this.#timer = this.d.clock.setTimeout(() => {
@@ -85,9 +87,11 @@ export class SplitCheck {
     again();
   }
 
+  /** Stops the checks; one running now proposes nothing more (it may be awaiting an id). */
   stop(): void {
     if (this.#timer !== undefined) this.d.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#stopped = true;
   }
 
   /** One check: proposes the splits due among the next regions this node leads. */
@@ -170,6 +174,7 @@ export class SplitCheck {
     if (!this.d.holdsEveryRegion()) return "a region is being added";
     const newRegionId = await this.d.ids.next(this.d.host.all().map((h) => h.id));
     if (newRegionId === undefined) return "no id";
+    if (this.#stopped) return "stopped";
     const d = r.kv.descriptor;
     const replicas = confStateReplicas(r.group.rawNode.status().confState);
     const data = encodeRegionCommand({
