@@ -5,6 +5,7 @@
  */
 import type { WriteOp } from "../storage/db.ts";
 import type { RecordBytes } from "./key_record.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /** A write held by the set: a large record stays as its head and value (key_record.ts). */
 export interface HeldWrite {
@@ -21,10 +22,7 @@ export function heldBytes(v: RecordBytes | null): number {
 export function joined(w: HeldWrite): Uint8Array | null {
   const v = w.value;
   if (v === null || v instanceof Uint8Array) return v;
-  const out = new Uint8Array(v[0].length + v[1].length);
-  out.set(v[0]);
-  out.set(v[1], v[0].length);
-  return w.value = out;
+  return w.value = concatBytes(v);
 }
 
 /** The engine operation of a held write. */

@@ -118,8 +118,9 @@ export function readCurrentHead(
 export function encodeHistory(type: ChangeType, s: KeyState): Uint8Array {
   // Written into one exact-size buffer: a writer's final copy would double a large value.
   const put = type === ChangeType.Put;
-  const out = new Uint8Array(historyHeadBytes(type, s) + (put ? s.value.length : 0));
-  const at = writeHistoryHead(out, type, s);
+  const fields = historyFields(type, s);
+  const out = new Uint8Array(historyHeadBytes(s, fields) + (put ? s.value.length : 0));
+  const at = writeHistoryHead(out, type, s, fields);
   if (put) out.set(s.value, at);
   return out;
 }
@@ -129,8 +130,9 @@ export function historyRecord(type: ChangeType, s: KeyState): RecordBytes {
   if (type !== ChangeType.Put || s.value.length < RECORD_PARTS_MIN_BYTES) {
     return encodeHistory(type, s);
   }
-  const head = new Uint8Array(historyHeadBytes(type, s));
-  writeHistoryHead(head, type, s);
+  const fields = historyFields(type, s);
+  const head = new Uint8Array(historyHeadBytes(s, fields));
+  writeHistoryHead(head, type, s, fields);
   return [head, s.value];
 }
 
@@ -138,18 +140,23 @@ function historyFields(type: ChangeType, s: KeyState): number[] {
   return type === ChangeType.Put ? [s.createRevision, s.version, s.lease, s.expireAtMs] : [];
 }
 
-function historyHeadBytes(type: ChangeType, s: KeyState): number {
+function historyHeadBytes(s: KeyState, fields: readonly number[]): number {
   let size = 1 + varintLength(s.key.length) + s.key.length;
-  for (const f of historyFields(type, s)) size += varintLength(f);
+  for (const f of fields) size += varintLength(f);
   return size;
 }
 
-function writeHistoryHead(out: Uint8Array, type: ChangeType, s: KeyState): number {
+function writeHistoryHead(
+  out: Uint8Array,
+  type: ChangeType,
+  s: KeyState,
+  fields: readonly number[],
+): number {
   out[0] = type;
   let at = writeVarint(out, 1, s.key.length);
   out.set(s.key, at);
   at += s.key.length;
-  for (const f of historyFields(type, s)) at = writeVarint(out, at, f);
+  for (const f of fields) at = writeVarint(out, at, f);
   return at;
 }
 

@@ -7,6 +7,7 @@ import {
   RecordWriter,
 } from "../../src/util/record_format.ts";
 import { CorruptionError } from "../../src/util/errors.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
 import { createPrng, type Prng } from "../../src/util/prng.ts";
 
 function randomRecords(prng: Prng, count: number, maxBytes: number): Uint8Array[] {
@@ -159,16 +160,9 @@ test("records: a record starting with exactly a header's room left in the block,
     parts.appendParts([record.subarray(0, 30), record.subarray(30)], (_, b) => pieces.push(b));
     pieces.push(parts.take());
     const file = whole.take();
-    assert.deepEqual(concat(pieces), file, `${left} bytes left`);
+    assert.deepEqual(concatBytes(pieces), file, `${left} bytes left`);
     const got = readAllRecords(file, "t.log");
     assert.equal(got.tornTail, null);
     assert.deepEqual(got.records.map((r) => r.payload), [filler, record], `${left} bytes left`);
   }
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, (at += p.length) - p.length);
-  return out;
-}
