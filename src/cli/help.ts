@@ -60,9 +60,12 @@ Options:
                      (default 30m; 90s, 2m, a bare number is seconds; at most 24 h)
   --placement-heartbeat D  interval of the heartbeat to placement and of its scheduler
                      (default 10s; 500ms, 2s, a bare number is ms; 10 ms to 60 s)
-  --region-split-bytes N  split a region past N bytes (default 0: never; docs/regions.md)
-  --region-merge-bytes N  merge adjacent regions of N bytes together at most (default 0:
-                          never; at most half the split size; experimental: docs/regions.md)
+  --region-split-bytes N  split a region past N bytes (0: never). Default 67108864 (64 MiB)
+                          for a new cluster; a data directory that ran one region keeps
+                          running one until given N above 0; one that split splits for good
+                          (docs/regions.md)
+  --region-merge-bytes N  merge adjacent regions of N bytes together at most (0: never;
+                          default a quarter of the split size; at most half of it)
   --tls-cert FILE --tls-key FILE
                      TLS on the protobuf and RESP ports, HTTPS on the HTTP port; to peers too
   --tls-ca FILE      peers must present a certificate this CA signed (mutual TLS)

@@ -6,6 +6,7 @@
  */
 import type { Platform, ProcessHost } from "../platform/types.ts";
 import { type RunningServer, startServer } from "../server/server.ts";
+import { REGION_SPLIT_BYTES_DEFAULT } from "../server/node/region_setting.ts";
 import { UsageError } from "./usage_error.ts";
 import { parsePort } from "./peers.ts";
 
@@ -30,6 +31,7 @@ export async function localCluster(
         dataDir: `${dataDir ?? "data/local-cluster"}/node-${i}`,
         httpPort: ports.http + i,
         respPort: ports.resp + i,
+        regionSplitDefault: REGION_SPLIT_BYTES_DEFAULT,
       }),
     );
     host.writeStdout(

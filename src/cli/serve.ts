@@ -19,6 +19,7 @@ import {
 } from "../server/log/logger.ts";
 import { nodeTlsOf, reloadTlsOnSignal } from "./tls_flags.ts";
 import { placementFlagsOf } from "./placement_flags.ts";
+import { REGION_SPLIT_BYTES_DEFAULT, RegionSettingError } from "../server/node/region_setting.ts";
 
 export interface ServeFlags {
   readonly id?: string;
@@ -97,6 +98,7 @@ export async function serve(
     placement: placementFlagsOf(flags),
     regionSplitBytes: retentionFlag(flags["region-split-bytes"], "--region-split-bytes"),
     regionMergeBytes: retentionFlag(flags["region-merge-bytes"], "--region-merge-bytes"),
+    regionSplitDefault: REGION_SPLIT_BYTES_DEFAULT,
   };
   checkHttpAdminOpen(config, host);
   const server = await startNode(platform, config);
@@ -128,6 +130,7 @@ async function startNode(
   try {
     return await startServer(platform, config);
   } catch (err) {
+    if (err instanceof RegionSettingError) throw new UsageError(err.message);
     if (!(err instanceof CorruptionError)) throw err;
     config.logger?.error("disk.corruption", {
       file: err.file,

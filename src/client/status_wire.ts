@@ -24,6 +24,8 @@ export interface ClusterStatus {
   readonly clusterId: string | null;
   /** False when the node is not in its cluster's membership (removed, or waiting to join). */
   readonly member: boolean;
+  /** 1: one region; 2: regions split or may; 0: not said (an older build). */
+  readonly regionMode: number;
 }
 
 export function memberFromWire(m: Member): MemberInfo {
@@ -45,6 +47,7 @@ export function statusFromWire(s: StatusResponse): ClusterStatus {
     members: s.members.map(memberFromWire),
     clusterId: s.clusterId === "" ? null : s.clusterId,
     member: !s.notMember,
+    regionMode: s.regionMode,
   };
 }
 

@@ -7,13 +7,13 @@ import type { Authenticator } from "../auth/authenticator.ts";
 import type { Platform } from "../platform/types.ts";
 import { ClusterView } from "./http/cluster_view.ts";
 import { type AdminApi, createStatusApp } from "./http/status_app.ts";
-import { checkOwnMembership, establishIdentity, watchJoin } from "./node/node_identity.ts";
+import { watchJoin } from "./node/node_identity.ts";
+import { openAdmittedNode } from "./admitted_node.ts";
 import { servedService } from "./served_service.ts";
 import { createNodeMetrics } from "./metrics/node_metrics.ts";
 import { MetricsHistory } from "./metrics/metrics_history.ts";
 import { type NodePorts, startPorts } from "./ports.ts";
 import { NodeService, type NodeServiceOptions } from "./node/node_service.ts";
-import { startsRebuild } from "./node/rebuild.ts";
 import { NodeWatches } from "./node/node_watches.ts";
 import { PubSubHub } from "./pubsub/pubsub_hub.ts";
 import { startNodeLeases } from "./node/lease_wiring.ts";
@@ -76,10 +76,17 @@ export interface ServerConfig {
    * unless they ask, since `deno test` type-checks each worker it starts (about 4 s).
    */
   readonly storageWorker?: boolean;
-  /** `--region-split-bytes`: a region larger than this splits (0 or absent: never). */
+  /** `--region-split-bytes`: a region larger than this splits (0: never; absent: below). */
   readonly regionSplitBytes?: number;
-  /** `--region-merge-bytes`: adjacent regions this small together merge (0 or absent: never). */
+  /** `--region-merge-bytes`: adjacent regions this small together merge (0: never). */
   readonly regionMergeBytes?: number;
+  /**
+   * The binary's default split size: with it, a new data directory splits unless its cluster
+   * runs one region, and merge defaults to a quarter of the split size (region_setting.ts).
+   * Absent (in-process nodes): without the flags a node runs one region unless its directory
+   * is marked as splitting.
+   */
+  readonly regionSplitDefault?: number;
   /** How often the split check runs (tests make it short; node/options.ts). */
   readonly splitCheckMs?: number;
 }
@@ -90,40 +97,6 @@ export interface RunningServer {
   readonly httpPort: number | undefined;
   readonly respPort: number | undefined;
   close(): Promise<void>;
-}
-
-function openNode(
-  platform: Platform,
-  config: ServerConfig,
-  rebuild: boolean,
-): Promise<NodeService> {
-  return NodeService.open({
-    id: config.id,
-    peers: config.peers,
-    fs: platform.fs,
-    dataDir: config.dataDir,
-    net: platform.net,
-    clock: platform.clock,
-    seed: platform.randomSeed(),
-    collectGarbage: platform.collectGarbage,
-    storageWorker: config.storageWorker === true ? platform.startStorageWorker : undefined,
-    scanCopies: platform.scanCopies,
-    readMode: config.readMode,
-    clusterToken: config.clusterToken,
-    tickMs: config.tickMs,
-    electionTicks: config.electionTicks,
-    heartbeatTicks: config.heartbeatTicks,
-    compactEntries: config.compactEntries,
-    autoCompact: config.autoCompact,
-    placement: config.placement,
-    join: config.join,
-    rebuild,
-    regionSplitBytes: config.regionSplitBytes,
-    regionMergeBytes: config.regionMergeBytes,
-    splitCheckMs: config.splitCheckMs,
-    log: config.log,
-    logger: config.logger,
-  });
 }
 
 /**
@@ -224,30 +197,6 @@ function adminApiOf(node: NodeService, adminToken: string | undefined): AdminApi
     transferLeader: (id) => node.transferLeader(id),
     snapshot: () => node.snapshot(),
   };
-}
-
-/**
- * The identity checked and the peers asked (node_identity.ts), then the node opened; a node
- * its configuration leaves out is closed and refused, or (--join) logs its wait.
- */
-async function openAdmittedNode(
-  platform: Platform,
-  config: ServerConfig,
-): Promise<{ node: NodeService; waiting: boolean }> {
-  const identity = await establishIdentity(platform, config);
-  // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
-  const rebuild = await startsRebuild(platform.fs, config.dataDir, identity.hadIdentity);
-  const node = await openNode(platform, config, rebuild);
-  node.clusterId = identity.self.clusterId;
-  let waiting: string | undefined;
-  try {
-    waiting = checkOwnMembership(node, identity);
-  } catch (err) {
-    await node.close();
-    throw err;
-  }
-  if (waiting !== undefined) node.o.logger.warn("membership.waiting", { text: waiting });
-  return { node, waiting: waiting !== undefined };
 }
 
 /**

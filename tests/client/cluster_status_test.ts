@@ -23,6 +23,7 @@ function answer(id: number, role: string, term: number, commit: number, applied:
     members,
     clusterId: "0123456789abcdef",
     member: true,
+    regionMode: 1,
   };
 }
 

@@ -24,6 +24,7 @@ function answer(id: number, clusterId: string | null, members: number[], leader 
     members: members.map((m) => ({ id: m, address: `h:${m}`, learner: false })),
     clusterId,
     member: members.includes(id),
+    regionMode: 1,
   };
   return { id, address: `h:${id}`, status };
 }

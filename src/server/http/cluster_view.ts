@@ -57,6 +57,7 @@ function asClusterStatus(s: NodeStatus): ClusterStatus {
     members: s.members.map((m) => ({ id: m.id, address: m.address, learner: m.learner })),
     clusterId: s.clusterId ?? null,
     member: s.member !== false,
+    regionMode: s.regionMode ?? 0,
   };
 }
 

@@ -5,6 +5,7 @@
  * when its peers answer (membership_check.ts).
  *
  *   IDENTITY := "tinykv-identity v2\n" "cluster " (hex | "-") "\n" "node " id "\n"
+ *               [ "regions split\n" ]
  *
  * The cluster id is decided once, when the directory is created: for a new
  * cluster from its initial voter ids and cluster token (so every founding node
@@ -12,6 +13,11 @@
  * joins writes "-" and records the id its cluster's members report. It is never
  * recomputed from `--peers` again. A v1 file (cluster = CRC32C of the `--peers`
  * text, 8 hex digits) is read, kept as it was, and rewritten as v2.
+ *
+ * "regions split" marks a directory whose node splits regions (region_setting.ts): once written
+ * it stays, whatever `--region-split-bytes` says later, since its revisions are timestamps and its
+ * peers take region images from it. The line is optional so that an older build still reads the
+ * file (its patterns skip a line they do not know).
  */
 import type { FileSystem } from "../../platform/types.ts";
 import { fromUtf8, utf8 } from "../../util/bytes.ts";
@@ -27,6 +33,8 @@ export interface Identity {
   readonly nodeId: number;
   /** The file's format version (1: written before cluster ids were decided once). */
   readonly version?: number;
+  /** The directory's node splits regions ("regions split"; region_setting.ts). */
+  readonly regionsSplit?: boolean;
 }
 
 /** A v1 cluster id (8 hex digits): computed from the `--peers` text, per node. */
@@ -59,6 +67,7 @@ export function readIdentity(fs: FileSystem, dataDir: string): Identity | undefi
     clusterId: cluster === "-" ? undefined : cluster,
     nodeId: Number(node),
     version: Number(version),
+    regionsSplit: /\nregions split\n/.test(text),
   };
 }
 
@@ -68,7 +77,10 @@ export async function writeIdentity(fs: FileSystem, dataDir: string, id: Identit
   fs.mkdir(dataDir);
   const tmp = `${path}.tmp`;
   const f = fs.open(tmp, { create: true, truncate: true });
-  f.append(utf8(`tinykv-identity v2\ncluster ${id.clusterId ?? "-"}\nnode ${id.nodeId}\n`));
+  const regions = id.regionsSplit === true ? "regions split\n" : "";
+  f.append(
+    utf8(`tinykv-identity v2\ncluster ${id.clusterId ?? "-"}\nnode ${id.nodeId}\n${regions}`),
+  );
   await f.sync();
   f.close();
   fs.rename(tmp, path);

@@ -12,6 +12,7 @@ import { checkNodeId, newClusterId, readIdentity, writeIdentity } from "./identi
 import type { NodeService } from "./node_service.ts";
 import { memberAfterEntries } from "../../raft/committed_config.ts";
 import { peerHelloOf } from "./leader_forwarder.ts";
+import { type RegionSetting, resolveRegionSetting } from "./region_setting.ts";
 
 export class MembershipError extends Error {
   override name = "MembershipError";
@@ -25,6 +26,8 @@ export interface StartupIdentity {
   readonly hadIdentity: boolean;
   /** Set when this node waits to be added (--join): the line to log. */
   readonly waiting: string | undefined;
+  /** Whether it splits regions, and at what sizes (region_setting.ts). */
+  readonly regions: RegionSetting;
 }
 
 /** Reads (or creates) the identity and asks the peers; throws when the node must not start. */
@@ -49,19 +52,37 @@ export async function establishIdentity(
     join,
     address: config.peers.get(config.id) ?? "",
   };
-  const verdict = judgePeers(
-    self,
-    await askPeers(platform.net, platform.clock, config.peers, config.id, peerHelloOf(config)),
+  const answers = await askPeers(
+    platform.net,
+    platform.clock,
+    config.peers,
+    config.id,
+    peerHelloOf(config),
   );
+  const verdict = judgePeers(self, answers);
   if (!verdict.ok) throw new MembershipError(verdict.message);
   const clusterId = ours ?? verdict.adopt;
-  if (have === undefined || have.clusterId !== clusterId || have.version !== 2) {
-    await writeIdentity(fs, config.dataDir, { clusterId, nodeId: config.id });
+  const regions = resolveRegionSetting({
+    splitFlag: config.regionSplitBytes,
+    mergeFlag: config.regionMergeBytes,
+    splitDefault: config.regionSplitDefault,
+    marked: have?.regionsSplit === true,
+    fresh: have === undefined,
+    peerModes: answers.map((a) => a.status.regionMode),
+  });
+  const marks = regions.splits && have?.regionsSplit !== true;
+  if (have === undefined || have.clusterId !== clusterId || have.version !== 2 || marks) {
+    await writeIdentity(fs, config.dataDir, {
+      clusterId,
+      nodeId: config.id,
+      regionsSplit: regions.splits,
+    });
   }
   return {
     self: { ...self, clusterId },
     hadIdentity: have !== undefined,
     waiting: verdict.waiting,
+    regions,
   };
 }
 
@@ -131,6 +152,7 @@ export function watchJoin(
         await writeIdentity(platform.fs, config.dataDir, {
           clusterId: node.clusterId,
           nodeId: config.id,
+          regionsSplit: node.o.regionsSplit,
         });
         const text = `node ${config.id} recorded cluster id ${node.clusterId}`;
         node.o.logger.info("membership.cluster_id", { text });

@@ -61,6 +61,12 @@ export interface NodeServiceOptions {
   readonly placement?: Partial<PlacementNodeOptions>;
   /** A region larger than this many bytes splits (region_split_check.ts); 0: never. */
   readonly regionSplitBytes?: number;
+  /**
+   * The data directory is marked as splitting (region_setting.ts): region images and stamped
+   * commands even while `regionSplitBytes` is 0 (splitting turned off again proposes no split,
+   * but the directory's revisions are timestamps and its peers expect images).
+   */
+  readonly regionsSplit?: boolean;
   /** How often the split check runs (REGION_SPLIT_CHECK_MS); tests make it short. */
   readonly splitCheckMs?: number;
   /**
@@ -163,6 +169,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     rebuild: o.rebuild ?? false,
     expirySweepMs: positiveInteger("expirySweepMs", o.expirySweepMs ?? d.expirySweepMs),
     regionSplitBytes: nonNegativeInteger("regionSplitBytes", o.regionSplitBytes ?? 0),
+    regionsSplit: o.regionsSplit === true,
     splitCheckMs: positiveInteger("splitCheckMs", o.splitCheckMs ?? REGION_SPLIT_CHECK_MS),
     regionMergeBytes: mergeBytes(o),
     logger,

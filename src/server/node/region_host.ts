@@ -279,7 +279,7 @@ export class RegionHost {
 
   /** Regions split (or may): snapshots are region images, commands stamped `Routed` entries. */
   get regionSnapshots(): boolean {
-    return this.d.o.regionSplitBytes > 0 || this.#others.size > 0;
+    return this.d.o.regionSplitBytes > 0 || this.d.o.regionsSplit || this.#others.size > 0;
   }
 
   /** The image source of region `id`'s snapshots, streamed out of band. */

@@ -5,6 +5,7 @@ import type { NodeStatus, Role } from "./status_types.ts";
 import type { FaultMonitor } from "./faults.ts";
 import type { NodeService } from "./node_service.ts";
 import { KV_REGION } from "./region_driver.ts";
+import { REGION_MODE_ONE, REGION_MODE_SPLIT } from "../peer/region_mode.ts";
 import { placementStatus } from "../placement/placement_view.ts";
 
 /** `NodeService.status()`: its Raft state, plus what the service itself knows. */
@@ -13,6 +14,8 @@ export function statusOf(n: NodeService): NodeStatus {
   return {
     ...s,
     clusterId: n.clusterId ?? null,
+    // As its peer Hello says: a new node takes its cluster's (region_setting.ts).
+    regionMode: n.local.host.regionSnapshots ? REGION_MODE_SPLIT : REGION_MODE_ONE,
     watches: n.activeWatches?.() ?? 0,
     // Where the Raft log was last compacted (a snapshot marker; `tinykv snapshot` moves it).
     snapshotIndex: n.logStore.group(KV_REGION).snapshotMarker.index,

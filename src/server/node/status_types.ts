@@ -30,6 +30,8 @@ export interface NodeStatus {
   readonly clusterId?: string | null;
   /** False when this node is not in its configuration (removed, or waiting to be added). */
   readonly member?: boolean;
+  /** 1: one region; 2: regions split or may (region_mode.ts). */
+  readonly regionMode?: number;
   readonly [extra: string]: unknown;
 }
 

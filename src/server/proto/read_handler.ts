@@ -91,5 +91,6 @@ function statusOf(service: KvService) {
     members: s.members.map((m) => ({ id: BigInt(m.id), address: m.address, learner: m.learner })),
     clusterId: s.clusterId ?? "",
     notMember: s.member === false,
+    regionMode: s.regionMode ?? 0,
   };
 }
