@@ -53,6 +53,7 @@ test("identity: a new cluster's id comes from its voter ids and token, not addre
       clusterId: newClusterId([1], "t"),
       nodeId: 1,
       version: 2,
+      regionsSplit: false,
     });
   } finally {
     removeTempDir(dir);
