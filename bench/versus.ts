@@ -3,6 +3,7 @@
  * a native client, printed as one table with ratios (bench/RESULTS.md, "Side by side").
  *
  *   deno task bench:versus [--seconds 5] [--warmup 5] [--history keep|compact]
+ *                          [--region-split-bytes N]
  *   or   bun bench/versus.ts [...]
  *
  * Every server is warmed up before its first measured row: the same load as its busiest row,
@@ -14,6 +15,10 @@
  * older than 100,000 revisions while it writes (docs/coordination.md). `--history keep` (the
  * default) starts TinyKV with `--auto-compact-revisions 0` so both keep their history, as etcd's
  * defaults do; `--history compact` measures TinyKV's default (the cost is in bench/RESULTS.md).
+ *
+ * Regions: TinyKV runs as a new cluster does, splitting at its default size (every write takes a
+ * timestamp from the placement service's oracle: docs/regions.md); `--region-split-bytes 0`
+ * measures the one-region node, whose revisions are log indexes.
  *
  * Needs ./tinykv (bash compile.sh). Rows whose anchor is not installed are skipped with a note:
  * etcd (Debian etcd-server) plus golang-go and golang-etcd-server-dev for its Go client; and
@@ -43,6 +48,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     warmup: { type: "string", default: "5" },
     history: { type: "string", default: "keep" },
+    "region-split-bytes": { type: "string" },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -60,8 +66,16 @@ if (values.history !== "keep" && values.history !== "compact") {
   console.error("--history must be keep or compact");
   process.exit(2);
 }
+const SPLIT = values["region-split-bytes"];
+if (SPLIT !== undefined && !/^\d{1,15}$/.test(SPLIT)) {
+  console.error("--region-split-bytes must be a non-negative integer");
+  process.exit(2);
+}
 /** TinyKV's flags: history kept as etcd keeps it, unless --history compact. */
-const TINYKV_ARGS = values.history === "keep" ? ["--auto-compact-revisions", "0"] : [];
+const TINYKV_ARGS = [
+  ...(values.history === "keep" ? ["--auto-compact-revisions", "0"] : []),
+  ...(SPLIT === undefined ? [] : ["--region-split-bytes", SPLIT]),
+];
 
 /** Runs a load unmeasured for --warmup seconds (its result is dropped; a failure is a note). */
 async function warmUp(what: string, run: (seconds: number) => Promise<Measured>, notes: string[]) {
@@ -253,7 +267,10 @@ async function main(): Promise<void> {
   cleanUpOnSignals();
   console.log(describeMachine());
   console.log(`seconds per measurement: ${SECONDS}; servers and clients share these cores`);
-  console.log(`TinyKV history: ${values.history} (etcd: no automatic compaction)\n`);
+  console.log(`TinyKV history: ${values.history} (etcd: no automatic compaction)`);
+  console.log(
+    `TinyKV regions: --region-split-bytes ${SPLIT ?? "default (a new cluster splits)"}\n`,
+  );
   const rows = [...await threeNodeRows(), ...await oneNodeRows()];
   console.log(renderTable(rows));
   console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`);

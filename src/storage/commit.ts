@@ -6,6 +6,7 @@
  * and acknowledging. A failed write or sync is sticky. When nothing is queued
  * and no fsync is needed, a write completes synchronously (no queue, no await).
  */
+import { markBatch } from "./write_marks.ts";
 import { COMMIT_GROUP_BYTES_MAX, L0_FILES_SLOWDOWN, L0_FILES_STOP } from "../limits.ts";
 import { assert } from "../util/assert.ts";
 import { readFixed32, readFixed64 } from "../util/coding.ts";
@@ -179,6 +180,7 @@ export class Committer {
         `batch count ${b.count} differs from its encoding`,
       );
       mem.addBatch(b, seq + 1);
+      if (s.writeMarks.length > 0) markBatch(s.writeMarks, b);
       seq += b.count;
     }
     return seq;

@@ -5,6 +5,7 @@
  * accepted and UTF-8 encoded. `get` is synchronous: every read is served from
  * memory or a positional file read, so it never needs a promise.
  */
+import { WriteMark } from "./write_marks.ts";
 import { SNAPSHOTS_MAX } from "../limits.ts";
 import type { FileSystem } from "../platform/types.ts";
 import { toBytes } from "../util/bytes.ts";
@@ -123,6 +124,16 @@ export class Db {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * A flag every later write of a key in [start, end) raises (write_marks.ts): lets a caller
+   * that found the range empty skip reading it again until something is written there.
+   */
+  markWrites(start: KeyLike, end: KeyLike): WriteMark {
+    const mark = new WriteMark(toBytes(start), toBytes(end));
+    this.#s.writeMarks.push(mark);
+    return mark;
   }
 
   /** Entries in key order (descending with `reverse`), as an async iterable of [key, value]. */

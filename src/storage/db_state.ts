@@ -3,6 +3,7 @@
  * reads, garbage collection). Plain data plus a few helpers; the behaviour
  * lives in the modules that take it.
  */
+import type { WriteMark } from "./write_marks.ts";
 import type { FileSystem } from "../platform/types.ts";
 import {
   type CompactionJob,
@@ -71,6 +72,8 @@ export class DbState {
   readonly tables: TableCache;
   readonly counters = new Counters();
   readonly tornTails: TornTailReport[] = [];
+  /** Ranges whose writes raise a flag (write_marks.ts); usually none. */
+  readonly writeMarks: WriteMark[] = [];
   readonly prng: Prng;
   /** The background worker that flushes and compacts (undefined: both run inline). */
   readonly worker: WorkerJobs | undefined;
