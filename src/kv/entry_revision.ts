@@ -1,5 +1,7 @@
 /** The revision of a command's changes (docs/decisions/0018-revisions-from-tso.md). */
 import type { EngineWrite } from "./write_set.ts";
+import type { Command } from "../gen/tinykv/v1/tinykv_pb.ts";
+import type { CommandProblem } from "./command_codec.ts";
 
 /** A committed entry to apply; `data` is null for entries without a command. */
 export interface ApplyEntry {
@@ -14,6 +16,8 @@ export interface ApplyEntry {
   readonly timestamp?: number;
   /** A timestamp barrier (no command): only the revision moves (`isBarrier`). */
   readonly barrier?: boolean;
+  /** `data` decoded already (a routed command's keys were checked against its region). */
+  readonly decoded?: Command | CommandProblem;
 }
 
 /**

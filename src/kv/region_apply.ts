@@ -25,20 +25,18 @@ import {
   splitDescriptor,
 } from "../region/descriptor.ts";
 import { toBytes } from "../util/bytes.ts";
-import { decodeCommand } from "./command_codec.ts";
+import { checkRouted } from "./routed_check.ts";
 import { isBarrier } from "./entry_revision.ts";
 import { written } from "./apply.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
 import { regionHoldsLocks, routedLockRefusal } from "./region_txn_locks.ts";
 import { splitRefusal } from "./region_split_refusal.ts";
-import { commandKeys } from "./region_command_keys.ts";
 import {
   decodeRegionCommand,
   encodeRegionOutcome,
   isRegionEntry,
   malformed,
   type RegionOutcome,
-  type RoutedCommand,
   type SplitCommand,
   type TxnCommand,
 } from "./region_command.ts";
@@ -193,7 +191,11 @@ export class RegionKv {
         continue;
       }
       if (command.kind === "routed") {
-        const refused = this.#checkRouted(command);
+        const { refused, decoded } = checkRouted(
+          this.#descriptor,
+          this.#merge !== undefined,
+          command,
+        );
         if (refused !== undefined) outcomes.set(e.index, encodeRegionOutcome(refused));
         const timestamp = command.timestamp;
         const locked = refused === undefined &&
@@ -211,7 +213,12 @@ export class RegionKv {
           run.push({ ...e, data: null, timestamp, barrier: true });
           continue;
         }
-        run.push({ ...e, data: refused === undefined ? command.command : null, timestamp });
+        run.push({
+          ...e,
+          data: refused === undefined ? command.command : null,
+          timestamp,
+          decoded,
+        });
         continue;
       }
       await flush();
@@ -242,22 +249,6 @@ export class RegionKv {
     const { outcome, report } = await applyMergeCommand(this, e, c, before);
     if (report !== undefined) this.onMerge(report);
     return outcome;
-  }
-
-  #checkRouted(c: RoutedCommand): RegionOutcome | undefined {
-    const d = this.#descriptor;
-    if (this.#merge !== undefined) return this.#frozen();
-    if (c.regionId !== d.id) return { kind: "region-not-found", regionId: c.regionId };
-    // Only the range decides whether a command's keys are this region's: a membership change
-    // (confVer) does not, so moving a replica refuses no write in flight.
-    if (c.epoch.version < d.epoch.version) return { kind: "epoch-not-match", current: d };
-    if (isBarrier(c)) return undefined;
-    const command = decodeCommand(c.command);
-    if (!("body" in command)) return undefined; // the KV layer answers it
-    for (const key of commandKeys(command) ?? []) {
-      if (!containsKey(d, key)) return { kind: "key-not-in-region", key, region: d };
-    }
-    return undefined;
   }
 
   async #split(e: RegionEntry, c: SplitCommand): Promise<RegionOutcome> {

@@ -143,7 +143,7 @@ export class KvStateMachine {
         if (last > this.#meta.applied) pass = await this.#commit(ws, last, pass);
       }
       if (e.data !== null) {
-        const command = decodeCommand(e.data);
+        const command = e.decoded ?? decodeCommand(e.data);
         // The replicated clock: the proposer's time, never behind the last applied one.
         const now = "body" in command ? commandNow(command, pass.now) : pass.now;
         let prepared: Prepared | undefined;

@@ -269,6 +269,15 @@ export class RawNode {
     return this.#raft.state === StateType.Leader;
   }
 
+  /**
+   * Leads a group whose only voter it is (no joint configuration): no other node can lead this
+   * term or be elected without a configuration change this leader commits, so its leadership
+   * needs no round to confirm (a ReadIndex here is answered from the commit index alone).
+   */
+  get leadsAlone(): boolean {
+    return this.isLeader && this.#raft.trk.isSingleton();
+  }
+
   get commitIndex(): number {
     return this.#raft.log.committed;
   }

@@ -15,6 +15,11 @@
  * leader, if one exists, was elected later, and starts above the bound this one persisted. With
  * N nodes asking (one request in flight each) the oracle's node runs about one round per round
  * trip instead of N.
+ *
+ * A leader that is region 0's only voter (a one-node cluster) is confirmed at once: no other node
+ * can be elected without a configuration change it commits itself. Its ReadIndex would answer
+ * from the commit index without a message, but only in the driver's next round, which cost every
+ * write on one node a round of its own before it could be proposed (bench/RESULTS.md).
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
@@ -28,6 +33,11 @@ const CONTEXT_BYTES_MAX = 8;
 
 /** Starts a ReadIndex of region 0 carrying `context`; false when this node does not lead it. */
 export type ReadIndexStart = (context: Uint8Array) => boolean;
+
+/** Whether this node leads region 0 as its only voter (RawNode.leadsAlone). */
+export function region0LeadsAlone(driver: MultiRaftDriver): () => boolean {
+  return () => driver.regionNode(PLACEMENT_REGION)?.rawNode.leadsAlone === true;
+}
 
 /** Region 0's ReadIndex on the node's driver, the round run at once. */
 export function region0Reads(driver: MultiRaftDriver): ReadIndexStart {
@@ -62,11 +72,13 @@ export class LeadershipCheck {
     readonly readIndex: ReadIndexStart,
     readonly clock: Clock,
     readonly timeoutMs: number,
+    readonly leadsAlone: () => boolean = () => false,
   ) {}
 
   /** Resolves once a quorum confirmed this node's leadership of region 0 after the call. */
   confirm(): Promise<void> {
     this.counts.confirms++;
+    if (this.leadsAlone()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#queued.push({ resolve, reject });
       if (this.#round === undefined) this.#start();

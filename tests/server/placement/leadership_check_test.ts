@@ -53,6 +53,24 @@ test("leadership check: confirmations asked during a round share the next round"
   assert.equal(g.started.length, 2, "no round without a confirmation waiting");
 });
 
+test("leadership check: region 0's only voter is confirmed without a round", async () => {
+  const g = group();
+  const alone = { now: true };
+  const c = new LeadershipCheck(g.readIndex, new SimClock(), 5_000, () => alone.now);
+  const a = watch(c.confirm());
+  await turn();
+  assert.ok(a.done, "confirmed at once");
+  assert.equal(g.started.length, 0, "no ReadIndex round");
+  alone.now = false; // a voter added: rounds again
+  const b = watch(c.confirm());
+  assert.equal(g.started.length, 1);
+  await turn();
+  assert.ok(!b.done);
+  c.confirmed([{ context: g.started[0] }]);
+  await turn();
+  assert.ok(b.done);
+});
+
 test("leadership check: a stale round's read state confirms nothing", async () => {
   const g = group();
   const clock = new SimClock();

@@ -45,6 +45,11 @@ describe("placement service on a one-node cluster", () => {
     assert.equal(p.leaderId, 1);
     const r = await p.timestamps(10);
     assert.equal(r.count, 10);
+    // Region 0's only voter: its leadership is confirmed without a ReadIndex round.
+    const rounds = p.check.counts.rounds;
+    for (let i = 0; i < 5; i++) await p.timestamps(1);
+    assert.equal(p.check.counts.rounds, rounds, "no leadership round for a lone leader");
+    assert.ok(p.check.counts.confirms >= 6);
   });
 
   it("refuses a drain of an unknown node and records a known one", async () => {

@@ -1,0 +1,34 @@
+/**
+ * Whether a region takes a routed command (docs/regions.md, "Routing"): its region, its epoch, and
+ * every key in the region's range. The command is decoded for the check, and the decoding is
+ * handed on so the state machine does not decode it again (a Redis batch's commands, per SET).
+ */
+import { decodeCommand } from "./command_codec.ts";
+import { isBarrier } from "./entry_revision.ts";
+import { commandKeys } from "./region_command_keys.ts";
+import type { RegionOutcome, RoutedCommand } from "./region_command.ts";
+import { containsKey, type RegionDescriptor } from "../region/descriptor.ts";
+
+export interface RoutedCheck {
+  /** Why the region refuses it; undefined: the command is the region's. */
+  readonly refused?: RegionOutcome;
+  readonly decoded?: ReturnType<typeof decodeCommand>;
+}
+
+/** `merging`: the region is a merge's source, frozen from its prepare on. */
+export function checkRouted(d: RegionDescriptor, merging: boolean, c: RoutedCommand): RoutedCheck {
+  if (merging) return { refused: { kind: "epoch-not-match", current: d } };
+  if (c.regionId !== d.id) return { refused: { kind: "region-not-found", regionId: c.regionId } };
+  // Only the range decides whether a command's keys are this region's: a membership change
+  // (confVer) does not, so moving a replica refuses no write in flight.
+  if (c.epoch.version < d.epoch.version) {
+    return { refused: { kind: "epoch-not-match", current: d } };
+  }
+  if (isBarrier(c)) return {};
+  const decoded = decodeCommand(c.command);
+  if (!("body" in decoded)) return { decoded }; // the KV layer answers it
+  for (const key of commandKeys(decoded) ?? []) {
+    if (!containsKey(d, key)) return { refused: { kind: "key-not-in-region", key, region: d } };
+  }
+  return { decoded };
+}
