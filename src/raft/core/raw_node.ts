@@ -1,7 +1,7 @@
 /**
- * The public face of the core: a thread-safe-by-construction (single-threaded,
- * synchronous) Raft node. The driver calls `tick`, `step` and the request
- * methods, then drains `ready()`/`advance()` as documented in ready.ts.
+ * The public face of the core: a thread-safe-by-construction (single-threaded, synchronous)
+ * Raft node. The driver calls `tick`, `step` and the request methods, then drains
+ * `ready()`/`advance()` as documented in ready.ts.
  */
 import { assert } from "../../util/assert.ts";
 import { last } from "./array.ts";
@@ -66,10 +66,10 @@ export class RawNode {
   }
 
   /**
-   * Feeds a message received from a peer. Local-only kinds are ignored (a peer
-   * cannot inject local events), and so are responses from non-members, which
-   * can only be stale. Other messages from unknown senders are handled: the
-   * sender may be a leader whose configuration we have not learned yet.
+   * Feeds a message received from a peer. Local-only kinds are ignored (a peer cannot inject
+   * local events), and so are responses from non-members, which can only be stale. Other
+   * messages from unknown senders are handled: the sender may be a leader whose configuration
+   * we have not learned yet.
    */
   step(m: Message): boolean {
     if (isLocalMessage(m.type)) return false;
@@ -108,9 +108,8 @@ export class RawNode {
   }
 
   /**
-   * Requests a linearizable read. `context` must be unique among this cluster's
-   * pending reads (prefix it with the node id). The answer arrives as a
-   * `ReadState` in a later Ready.
+   * Requests a linearizable read. `context` must be unique among this cluster's pending reads
+   * (prefix it with the node id). The answer arrives as a `ReadState` in a later Ready.
    */
   readIndex(context: Uint8Array): RequestResult {
     const id = this.#raft.id;
@@ -148,8 +147,7 @@ export class RawNode {
 
   hasReady(): boolean {
     const r = this.#raft;
-    const soft = this.#softState();
-    if (soft.lead !== this.#prevSoft.lead || soft.state !== this.#prevSoft.state) return true;
+    if (r.lead !== this.#prevSoft.lead || r.state !== this.#prevSoft.state) return true;
     if (!sameHard(r.hardState(), this.#prevHard)) return true;
     if (r.log.unstable.snapshot !== undefined) return true;
     return r.msgs.length > 0 || r.log.unstableEntries().length > 0 ||
@@ -188,10 +186,9 @@ export class RawNode {
   }
 
   /**
-   * Takes the messages produced since the last Ready, for a driver that sends
-   * a leader's messages while a Ready is still being persisted (docs/raft.md,
-   * the driver). `sendable` decides whether they may leave now; when it says
-   * no, they stay and leave with the next Ready.
+   * Takes the messages produced since the last Ready, for a driver that sends a leader's
+   * messages while a Ready is still being persisted (docs/raft.md, the driver). `sendable`
+   * decides whether they may leave now; when it says no, they stay and leave with the next Ready.
    */
   takeMessages(sendable: (msgs: readonly Message[]) => boolean): readonly Message[] {
     const r = this.#raft;
@@ -202,11 +199,10 @@ export class RawNode {
   }
 
   /**
-   * Hands out the committed entries no Ready carried yet, as the next Ready
-   * would (they leave none there), when `applicable` accepts them; else none.
-   * For a driver that applies what its followers committed while its own
-   * save runs (multi/apply_ahead.ts). They count as applied at the next
-   * `advance`, as a Ready's committed entries do.
+   * Hands out the committed entries no Ready carried yet, as the next Ready would (they leave
+   * none there), when `applicable` accepts them; else none. For a driver that applies what its
+   * followers committed while its own save runs (multi/apply_ahead.ts). They count as applied at
+   * the next `advance`, as a Ready's committed entries do.
    */
   takeCommitted(applicable: (ents: readonly Entry[]) => boolean): readonly Entry[] {
     const log = this.#raft.log;
@@ -269,11 +265,7 @@ export class RawNode {
     return this.#raft.state === StateType.Leader;
   }
 
-  /**
-   * Leads a group whose only voter it is (no joint configuration): no other node can lead this
-   * term or be elected without a configuration change this leader commits, so its leadership
-   * needs no round to confirm (a ReadIndex here is answered from the commit index alone).
-   */
+  /** Leads as the only voter: no other can be elected without a conf change it commits. */
   get leadsAlone(): boolean {
     return this.isLeader && this.#raft.trk.isSingleton();
   }

@@ -34,9 +34,10 @@ const CONTEXT_BYTES_MAX = 8;
 /** Starts a ReadIndex of region 0 carrying `context`; false when this node does not lead it. */
 export type ReadIndexStart = (context: Uint8Array) => boolean;
 
-/** Whether this node leads region 0 as its only voter (RawNode.leadsAlone). */
-export function region0LeadsAlone(driver: MultiRaftDriver): () => boolean {
-  return () => driver.regionNode(PLACEMENT_REGION)?.rawNode.leadsAlone === true;
+/** The check of region 0's leadership on the node's driver. */
+export function region0Check(d: MultiRaftDriver, clock: Clock, timeoutMs: number): LeadershipCheck {
+  const alone = () => d.regionNode(PLACEMENT_REGION)?.rawNode.leadsAlone === true;
+  return new LeadershipCheck(region0Reads(d), clock, timeoutMs, alone);
 }
 
 /** Region 0's ReadIndex on the node's driver, the round run at once. */

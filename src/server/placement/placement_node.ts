@@ -23,7 +23,7 @@ import type { PlacementAnswer, PlacementRequestBody } from "./placement_rpc.ts";
 import { checkPlacementRequest } from "./placement_request_check.ts";
 import { InvalidArgumentError } from "../../util/errors.ts";
 import { PlacementStore } from "./placement_store.ts";
-import { LeadershipCheck, region0LeadsAlone, region0Reads } from "./leadership_check.ts";
+import { type LeadershipCheck, region0Check } from "./leadership_check.ts";
 import { answerOf, serve, targetsOf } from "./placement_serve.ts";
 import { holdsRegion0, PlacementRejoin } from "./placement_rejoin.ts";
 import type { Message } from "../../raft/core/messages.ts";
@@ -84,12 +84,7 @@ export class PlacementNode {
       o.clock,
       o.requestTimeoutMs,
     );
-    this.check = new LeadershipCheck(
-      region0Reads(d.driver),
-      o.clock,
-      o.requestTimeoutMs,
-      region0LeadsAlone(d.driver),
-    );
+    this.check = region0Check(d.driver, o.clock, o.requestTimeoutMs);
     this.state = new PlacementState({
       replaceTimeoutMs: o.placement.replaceTimeoutMs,
       onOutcome: (x) => this.proposer.onOutcome(x),
