@@ -25,7 +25,7 @@ import {
   splitDescriptor,
 } from "../region/descriptor.ts";
 import { toBytes } from "../util/bytes.ts";
-import { checkRouted } from "./routed_check.ts";
+import { checkRouted, lateUnstamped } from "./routed_check.ts";
 import { isBarrier } from "./entry_revision.ts";
 import { written } from "./apply.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
@@ -70,6 +70,8 @@ export class RegionKv {
   #descriptor: RegionDescriptor;
   /** Called after a split's batch is written (durable at the engine's next flush, or replayed). */
   onSplit: (report: SplitReport) => void = () => {};
+  /** A node's region 1: a plain command after its first split is refused (routed_check.ts). */
+  refusesPlainAfterSplit = false;
   /** The source's merge record (region_merge_state.ts): set, the region serves nothing. */
   #merge: MergeState | undefined;
   /**
@@ -179,7 +181,11 @@ export class RegionKv {
       if (e.data === null || !isRegionEntry(e.data)) {
         const frozen = this.#merge !== undefined && e.data !== null;
         if (frozen) outcomes.set(e.index, encodeRegionOutcome(this.#frozen()));
-        run.push(frozen ? { ...e, data: null } : e);
+        const late = frozen || !this.refusesPlainAfterSplit
+          ? undefined
+          : lateUnstamped(this.#descriptor, e.data);
+        if (late !== undefined) outcomes.set(e.index, late);
+        run.push(frozen || late !== undefined ? { ...e, data: null } : e);
         continue;
       }
       let command;

@@ -3,7 +3,10 @@
  * every key in the region's range. The command is decoded for the check, and the decoding is
  * handed on so the state machine does not decode it again (a Redis batch's commands, per SET).
  */
+import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { failure } from "./apply.ts";
 import { decodeCommand } from "./command_codec.ts";
+import { encodeOutcome } from "./outcome_codec.ts";
 import { isBarrier } from "./entry_revision.ts";
 import { commandKeys } from "./region_command_keys.ts";
 import type { RegionOutcome, RoutedCommand } from "./region_command.ts";
@@ -31,4 +34,22 @@ export function checkRouted(d: RegionDescriptor, merging: boolean, c: RoutedComm
     if (!containsKey(d, key)) return { refused: { kind: "key-not-in-region", key, region: d } };
   }
   return { decoded };
+}
+
+/**
+ * A plain (unstamped, unrouted) command in a region whose keyspace was split: refused, retryable.
+ * A splitting node stamps and routes its commands only once the keyspace has split (region 1's
+ * first split: docs/regions.md, "Timestamps from the first split"), so a leader that had not
+ * applied that split yet may have proposed a plain command after it in the log. Its keys were
+ * never checked against the narrowed range, and its revision would be a log index among
+ * timestamps: nothing of it is applied, and the client's retry is stamped. The split is in the
+ * log before it, so every replica refuses it alike.
+ */
+export function lateUnstamped(
+  d: RegionDescriptor,
+  data: Uint8Array | null,
+): Uint8Array | undefined {
+  if (data === null || d.epoch.version <= 1) return undefined;
+  const why = "the keyspace split while this write was proposed; not applied, retry";
+  return encodeOutcome(failure(ErrorCode.UNAVAILABLE, why));
 }

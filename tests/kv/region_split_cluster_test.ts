@@ -13,7 +13,8 @@ import {
 import { readAllDescriptors, readDescriptor } from "../../src/kv/region_descriptor_record.ts";
 import type { RegionEpoch, Replica } from "../../src/region/descriptor.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
-import { b, dump, put } from "./kv_helpers.ts";
+import { b, decodeOutcome, dump, put } from "./kv_helpers.ts";
+import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { RegionCluster } from "./region_cluster.ts";
 
 const LEFT = ["a", "c", "e", "g", "k"], RIGHT = ["m", "p", "s", "v", "x"];
@@ -137,6 +138,29 @@ test("region split: stale epochs, keys outside the range and bad splits are refu
       c.sm(n, 1)?.kv.checkRead(b("a"), { version: 1, confVer: 1 })?.kind,
       "epoch-not-match",
     );
+  }
+});
+
+test("region split: a node's region 1 refuses a plain command after its first split", async () => {
+  // Nodes stamp and route their commands from region 1's first split on (stamping.ts); a plain
+  // one the log holds after the split came from a leader that had not applied it yet.
+  const c = await splitCluster(5, (c) => {
+    for (const n of c.voters) {
+      const kv = c.sm(n, 1)?.kv;
+      if (kv !== undefined) kv.refusesPlainAfterSplit = true;
+    }
+  });
+  for (const k of ["b", "q"]) {
+    const o = decodeOutcome(await c.propose(1, put(k, "late")));
+    assert.equal(o.error?.code, ErrorCode.UNAVAILABLE, k);
+    assert.match(o.error?.message ?? "", /split while this write was proposed/);
+  }
+  assert.equal(outcome(await c.propose(1, routed(1, V2, put("b", "routed")))), undefined);
+  await c.settle(1);
+  for (const n of c.voters) {
+    assert.equal(value(c, n, 1, "b"), "routed", `n${n}: the routed write applied`);
+    assert.equal(value(c, n, 1, "q"), undefined, `n${n}: the late plain write changed nothing`);
+    assert.equal(value(c, n, 1, "a"), "v-a", "plain writes before the split applied");
   }
 });
 

@@ -1,7 +1,8 @@
 /**
  * The timestamp oracle follows region 1's leader on real nodes (docs/regions.md "The oracle
- * follows region 1's leader"): three in-process nodes with splitting on and one region; region
- * 1's leadership is moved to a node that does not lead region 0, and the placement leader hands
+ * follows region 1's leader"): three in-process nodes with splitting on, split once (writes take
+ * timestamps from the first split on: stamping.ts), the test's keys in region 1; region 1's
+ * leadership is moved to a node that does not lead region 0, and the placement leader hands
  * region 0 to it within a few scheduler passes; the writes then draw their timestamps on their
  * own node, and timestamps keep increasing across the change.
  */
@@ -9,14 +10,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { PlacementNode } from "../../src/server/placement/placement_node.ts";
 import { startCluster, type TestCluster } from "./cluster_helpers.ts";
-import { until } from "./region_split_helpers.ts";
+import { SPLIT, splitInto, until } from "./region_split_helpers.ts";
 
-/** Splitting on, but no write here comes near a split. */
-const OPTIONS = {
-  regionSplitBytes: 64 * 1024 * 1024,
-  splitCheckMs: 40,
-  placement: { heartbeatMs: 50, replicas: 3 },
-} as const;
+/** Keys k0000.. split the keyspace; "before" and "after…" sort below them, in region 1. */
+const OPTIONS = { ...SPLIT, placement: { heartbeatMs: 50, replicas: 3 } } as const;
 
 function placementOf(c: TestCluster, id: number): PlacementNode {
   const s = c.servers.get(id);
@@ -42,6 +39,7 @@ test("oracle follow: region 0's leadership moves to region 1's leader", {
     await c.leader();
     await until("a placement leader", () => oracleNode(c) !== 0, 20_000);
     const client = c.client();
+    await splitInto(c, client, 2);
     await client.put("before", "1");
     const first = (await client.getEntry("before"))?.modRevision ?? 0;
     // Put region 1's leadership where the oracle is not (retried: an election may intervene).

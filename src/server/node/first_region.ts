@@ -40,6 +40,9 @@ export class FirstRegion implements HostedRegion {
     const sm = this.engine().kv;
     if (this.#kv === undefined || this.#over !== sm) {
       const kv = RegionKv.wrap(sm, this.members.descriptor);
+      // Commands are stamped from region 1's first split on (stamping.ts): a plain one after it
+      // was proposed by a leader that had not applied the split yet.
+      kv.refusesPlainAfterSplit = true;
       kv.onSplit = (report) => {
         this.members.applied(report.left);
         this.onSplit(report);

@@ -7,6 +7,7 @@
  * placement service's operators run on the regions this node leads (region_operators.ts) with
  * the removal of replicas moved off it (region_removal.ts).
  */
+import { stamping } from "./stamping.ts";
 import type { RegionMembers } from "./region_members.ts";
 import type { CommandPath } from "./command_path.ts";
 import type { EngineHolder } from "./engine_holder.ts";
@@ -119,7 +120,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   raft.screen = (batch) => creation.screen(batch);
   const fetch = (n: number) => raft.placement.timestamps(n);
   const stamps = new ProposalTimestamps(fetch, o.clock, o.requestTimeoutMs);
-  const timestamps = () => host.regionSnapshots ? stamps : undefined;
+  const timestamps = () => stamping(host) ? stamps : undefined;
   const remote = remoteRegions(d);
   const router = new RegionRouter({
     o,
