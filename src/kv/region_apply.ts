@@ -3,12 +3,12 @@
  * applies the region's log, ordinary commands through KvStateMachine and region commands
  * (region_command.ts) itself:
  *
- * - `Split`: refused with an outcome (never a crash) when the epoch is not the current one,
- *   the region id is another's, the key is not strictly inside the range, or the replicas are
- *   not a valid set; else one batch writes both descriptors (version + 1), the storage-level
- *   split (region_split.ts) and the recounted counters; `onSplit` tells the host.
- * - `Routed`: refused with EPOCH_NOT_MATCH or KEY_NOT_IN_REGION when its epoch is stale or a
- *   key it writes is outside the range; otherwise applied as the command it carries.
+ * - `Split`: refused with an outcome (never a crash) when the epoch is not the current one, the
+ *   region id is another's, the key is not strictly inside the range, or the replicas are not a
+ *   valid set; else one batch writes both descriptors (version + 1), the storage-level split
+ *   (region_split.ts) and the recounted counters; `onSplit` tells the host.
+ * - `Routed`: refused when its epoch is stale or a key is outside the range (routed_check.ts), as
+ *   is a node's plain command after a split; otherwise applied as the command it carries.
  * - `Txn`: a Percolator write, applied by region_txn_apply.ts in a batch of its own.
  * - The merge's commands (region_merge_run.ts); a merge's prepared source serves nothing.
  *
@@ -25,7 +25,7 @@ import {
   splitDescriptor,
 } from "../region/descriptor.ts";
 import { toBytes } from "../util/bytes.ts";
-import { checkRouted, lateUnstamped } from "./routed_check.ts";
+import { checkRouted, plainRefusal } from "./routed_check.ts";
 import { isBarrier } from "./entry_revision.ts";
 import { written } from "./apply.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
@@ -77,8 +77,8 @@ export class RegionKv {
   /**
    * Whether the region's range holds a transaction's lock: read once, kept across applies, and
    * read again after any entry other than a routed command (a `Txn` entry is the only writer of
-   * locks; a merge widens the range). A region without locks, the usual case and every
-   * one-region node's, checks no command's keys against them. An image reopens the region.
+   * locks; a merge widens the range). A region without locks, the usual case, checks no
+   * command's keys against them. An image reopens the region.
    */
   #holdsLocks: boolean | undefined;
   /** The host's replica of region `id` here, and its log's entries [from, to] (or none). */
@@ -179,13 +179,7 @@ export class RegionKv {
     for (const e of entries) {
       if (e.index <= this.kv.appliedIndex) continue; // replayed after a restart
       if (e.data === null || !isRegionEntry(e.data)) {
-        const frozen = this.#merge !== undefined && e.data !== null;
-        if (frozen) outcomes.set(e.index, encodeRegionOutcome(this.#frozen()));
-        const late = frozen || !this.refusesPlainAfterSplit
-          ? undefined
-          : lateUnstamped(this.#descriptor, e.data);
-        if (late !== undefined) outcomes.set(e.index, late);
-        run.push(frozen || late !== undefined ? { ...e, data: null } : e);
+        run.push(this.#plain(e, outcomes));
         continue;
       }
       let command;
@@ -238,6 +232,15 @@ export class RegionKv {
     }
     await flush();
     return outcomes;
+  }
+
+  /** A plain entry as the state machine applies it: refused (no data) when frozen or late. */
+  #plain(e: RegionEntry, outcomes: Map<number, Uint8Array>): ApplyEntry {
+    const late = this.refusesPlainAfterSplit;
+    const refused = plainRefusal(this.#descriptor, this.#merge !== undefined, late, e.data);
+    if (refused === undefined) return e;
+    outcomes.set(e.index, refused);
+    return { ...e, data: null };
   }
 
   /** A merge's source serves nothing from its prepare on (region_merge_apply.ts). */

@@ -9,7 +9,7 @@ import { decodeCommand } from "./command_codec.ts";
 import { encodeOutcome } from "./outcome_codec.ts";
 import { isBarrier } from "./entry_revision.ts";
 import { commandKeys } from "./region_command_keys.ts";
-import type { RegionOutcome, RoutedCommand } from "./region_command.ts";
+import { encodeRegionOutcome, type RegionOutcome, type RoutedCommand } from "./region_command.ts";
 import { containsKey, type RegionDescriptor } from "../region/descriptor.ts";
 
 export interface RoutedCheck {
@@ -37,19 +37,24 @@ export function checkRouted(d: RegionDescriptor, merging: boolean, c: RoutedComm
 }
 
 /**
- * A plain (unstamped, unrouted) command in a region whose keyspace was split: refused, retryable.
- * A splitting node stamps and routes its commands only once the keyspace has split (region 1's
- * first split: docs/regions.md, "Timestamps from the first split"), so a leader that had not
- * applied that split yet may have proposed a plain command after it in the log. Its keys were
- * never checked against the narrowed range, and its revision would be a log index among
- * timestamps: nothing of it is applied, and the client's retry is stamped. The split is in the
- * log before it, so every replica refuses it alike.
+ * Why a plain (unstamped, unrouted) command is refused, encoded: the region is a merge's frozen
+ * source, or (`refusesLate`, a node's region 1) the keyspace split before it. A splitting node
+ * stamps and routes its commands only once the keyspace has split (region 1's first split:
+ * docs/regions.md, "Timestamps from the first split"), so a leader that had not applied that
+ * split yet may have proposed a plain command after it in the log. Its keys were never checked
+ * against the narrowed range, and its revision would be a log index among timestamps: nothing of
+ * it is applied, and the client's retry is stamped. The split is in the log before it, so every
+ * replica refuses it alike.
  */
-export function lateUnstamped(
+export function plainRefusal(
   d: RegionDescriptor,
+  merging: boolean,
+  refusesLate: boolean,
   data: Uint8Array | null,
 ): Uint8Array | undefined {
-  if (data === null || d.epoch.version <= 1) return undefined;
+  if (data === null) return undefined;
+  if (merging) return encodeRegionOutcome({ kind: "epoch-not-match", current: d });
+  if (!refusesLate || d.epoch.version <= 1) return undefined;
   const why = "the keyspace split while this write was proposed; not applied, retry";
   return encodeOutcome(failure(ErrorCode.UNAVAILABLE, why));
 }
