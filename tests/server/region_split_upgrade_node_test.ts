@@ -2,8 +2,9 @@
  * The upgrade every existing user meets when the binary's default turns splitting on
  * (docs/regions.md, "Turning splitting on"; decision 0020): three in-process nodes write a history
  * with splitting off (one region, revisions are Raft log indexes), stop, and start again on the
- * same directories with splitting on. Every key keeps its value and revisions; new writes get
- * timestamps, above every index; the regions split; a watch opened before the restart carries
+ * same directories with splitting on. Every key keeps its value and revisions; the regions split,
+ * and new writes get timestamps from the first split on, above every index; a watch opened before
+ * the restart carries
  * on through it, and one from revision 1 afterwards reads the whole history in order, across
  * the switch from indexes to timestamps and across the splits.
  */
@@ -90,7 +91,8 @@ test("region split upgrade: a cluster made with splitting off restarts with it o
     }
     assert.equal(await client.get(deleted), undefined);
 
-    // New writes: timestamps, above every index, increasing; enough of them to split.
+    // New writes: increasing, index revisions until the first split and timestamps after it
+    // (stamping.ts); enough of them to split.
     let last = Math.max(...indexes, offLast);
     for (let i = 0; i < 400; i++) {
       const k = key(30 + (i * 37) % 100);
