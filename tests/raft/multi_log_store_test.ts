@@ -287,3 +287,30 @@ test("multi log: entries larger than a record, among small ones, survive a crash
   );
   assert.deepEqual(read(2, 2, 4).map((e) => e.data), e2.map((e) => e.data));
 });
+
+test("multi log: a full disk while a large entry is streamed fails the round, which works later", async () => {
+  // An entry past MULTI_LOG_RECORD_BYTES_MAX is framed and written as it is framed
+  // (SegmentTail.appendParts), before the round's flush: a full disk fails inside the stream.
+  const w = createSimWorld(9, { trace: false });
+  const s = await MultiLogStore.open(w.fs, DIR);
+  await bootstrapRegions(s, 2);
+  const big = new Uint8Array(3 * 1024 * 1024 + 5).map((_, i) => (i * 11) & 0xff);
+  const e1 = ents(1, 2, 3, 2);
+  e1[0] = { ...e1[0], data: big };
+  const round = new Map([[1, appendReq(e1, 2, 2)], [2, appendReq(ents(2, 2, 2, 2), 2, 1)]]);
+  const before = w.fs.usedBytes();
+  w.fs.setCapacity(before + 1024 * 1024); // a third of the entry fits
+  await assert.rejects(s.save(round), NoSpaceError);
+  for (const r of [1, 2]) assert.equal(s.group(r).lastIndex(), 1, `region ${r} unchanged`);
+  assert.ok(w.fs.usedBytes() <= before, `the partial record was cut back: ${w.fs.usedBytes()}`);
+  await assert.rejects(s.save(round), NoSpaceError, "still full: fails again, not sticky");
+  w.fs.setCapacity(undefined);
+  await s.save(round);
+  await s.save(new Map([[1, appendReq(ents(1, 4, 4, 2), 2, 4)]]));
+  w.fs.crash("tear");
+  const r2 = await MultiLogStore.open(w.fs, DIR);
+  const got = r2.group(1).storage.entries(2, 5, Infinity);
+  assert.equal(got.length, 3);
+  assert.deepEqual(got[0].data, big, "the large entry reads back whole");
+  assert.equal(r2.group(2).lastIndex(), 2);
+});
