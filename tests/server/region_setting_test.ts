@@ -200,3 +200,29 @@ test("region setting: a new node takes its cluster's mode, so its peers let it i
     }
   }
 });
+
+test("region setting: a new joining node waits for its cluster to answer before choosing", {
+  timeout: 60_000,
+}, async () => {
+  // A one-region cluster, both nodes down when node 3 (new directory, --join, no flag, the
+  // binary's default) starts: it asks again until they answer, then runs one region as they do.
+  const c = await startCluster(
+    2,
+    20,
+    undefined,
+    (id) => id === 3 ? { regionSplitDefault: REGION_SPLIT_BYTES_DEFAULT } : { regionSplitBytes: 0 },
+  );
+  try {
+    await c.stop(1);
+    await c.stop(2);
+    const joining = c.startJoining(3);
+    await new Promise((r) => setTimeout(r, 1_500)); // node 3 has asked and found no one
+    await c.start(1);
+    await c.start(2);
+    await joining;
+    assert.equal(c.servers.get(3)?.node.status().regionMode, REGION_MODE_ONE);
+    assert.equal(c.servers.get(3)?.node.o.regionSplitBytes, 0);
+  } finally {
+    await c.close();
+  }
+});

@@ -6,7 +6,13 @@
  */
 import { KV_REGION } from "./region_driver.ts";
 import type { Platform } from "../../platform/types.ts";
-import { askPeers, judgePeers, notMember, type SelfView } from "../membership/membership_check.ts";
+import {
+  askPeers,
+  judgePeers,
+  notMember,
+  type PeerAnswer,
+  type SelfView,
+} from "../membership/membership_check.ts";
 import type { ServerConfig } from "../server.ts";
 import { checkNodeId, newClusterId, readIdentity, writeIdentity } from "./identity.ts";
 import type { NodeService } from "./node_service.ts";
@@ -20,6 +26,9 @@ export class MembershipError extends Error {
 
 /** How often a joining node looks for its cluster id and for being added. */
 const JOIN_WATCH_MS = 1000;
+
+/** Startup probes of a new joining node that no peer answered, before it takes the default. */
+const JOIN_PROBE_ATTEMPTS = 10;
 
 export interface StartupIdentity {
   readonly self: SelfView;
@@ -52,13 +61,9 @@ export async function establishIdentity(
     join,
     address: config.peers.get(config.id) ?? "",
   };
-  const answers = await askPeers(
-    platform.net,
-    platform.clock,
-    config.peers,
-    config.id,
-    peerHelloOf(config),
-  );
+  // A new node joining with no flag runs its regions the way its cluster does: worth a wait.
+  const patient = join && have === undefined && config.regionSplitBytes === undefined;
+  const answers = await startupAnswers(platform, config, patient);
   const verdict = judgePeers(self, answers);
   if (!verdict.ok) throw new MembershipError(verdict.message);
   const clusterId = ours ?? verdict.adopt;
@@ -84,6 +89,27 @@ export async function establishIdentity(
     waiting: verdict.waiting,
     regions,
   };
+}
+
+/**
+ * The other peers' answers at startup. `patient` (a new node joining, no `--region-split-bytes`):
+ * asked again while none answers, up to JOIN_PROBE_ATTEMPTS times a second apart, since without
+ * an answer the node can only take the default region setting, which a one-region cluster then
+ * refuses at the Hello (region_setting.ts). A founding node does not wait: its peers may be new too.
+ */
+async function startupAnswers(
+  platform: Platform,
+  config: ServerConfig,
+  patient: boolean,
+): Promise<PeerAnswer[]> {
+  const ask = () =>
+    askPeers(platform.net, platform.clock, config.peers, config.id, peerHelloOf(config));
+  let answers = await ask();
+  for (let i = 1; patient && answers.length === 0 && i < JOIN_PROBE_ATTEMPTS; i++) {
+    await new Promise<void>((r) => platform.clock.setTimeout(r, JOIN_WATCH_MS));
+    answers = await ask();
+  }
+  return answers;
 }
 
 /**
