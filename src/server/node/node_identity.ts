@@ -95,7 +95,8 @@ export async function establishIdentity(
  * The other peers' answers at startup. `patient` (a new node joining, no `--region-split-bytes`):
  * asked again while none answers, up to JOIN_PROBE_ATTEMPTS times a second apart, since without
  * an answer the node can only take the default region setting, which a one-region cluster then
- * refuses at the Hello (region_setting.ts). A founding node does not wait: its peers may be new too.
+ * refuses at the Hello (region_setting.ts). A founding node does not wait: its peers may be new
+ * too.
  */
 async function startupAnswers(
   platform: Platform,
