@@ -3,10 +3,7 @@
  * every key in the region's range. The command is decoded for the check, and the decoding is
  * handed on so the state machine does not decode it again (a Redis batch's commands, per SET).
  */
-import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
-import { failure } from "./apply.ts";
 import { decodeCommand } from "./command_codec.ts";
-import { encodeOutcome } from "./outcome_codec.ts";
 import { isBarrier } from "./entry_revision.ts";
 import { commandKeys } from "./region_command_keys.ts";
 import { encodeRegionOutcome, type RegionOutcome, type RoutedCommand } from "./region_command.ts";
@@ -37,14 +34,15 @@ export function checkRouted(d: RegionDescriptor, merging: boolean, c: RoutedComm
 }
 
 /**
- * Why a plain (unstamped, unrouted) command is refused, encoded: the region is a merge's frozen
- * source, or (`refusesLate`, a node's region 1) the keyspace split before it. A splitting node
- * stamps and routes its commands only once the keyspace has split (region 1's first split:
- * docs/regions.md, "Timestamps from the first split"), so a leader that had not applied that
- * split yet may have proposed a plain command after it in the log. Its keys were never checked
- * against the narrowed range, and its revision would be a log index among timestamps: nothing of
- * it is applied, and the client's retry is stamped. The split is in the log before it, so every
- * replica refuses it alike.
+ * Why a plain (unstamped, unrouted) command is refused, encoded as a stale route (EPOCH_NOT_MATCH
+ * with the current descriptor): the region is a merge's frozen source, or (`refusesLate`, a node's
+ * region 1) the keyspace split before it. A splitting node stamps and routes its commands only once
+ * the keyspace has split (region 1's first split: docs/regions.md, "Timestamps from the first
+ * split"), so a leader that had not applied that split yet may have proposed a plain command after
+ * it in the log. Its keys were never checked against the narrowed range, and its revision would be
+ * a log index among timestamps: nothing of it is applied, and the node routes it again, stamped
+ * (region_router.ts, as for a routed command a split refused). The split is in the log before it,
+ * so every replica refuses it alike.
  */
 export function plainRefusal(
   d: RegionDescriptor,
@@ -53,8 +51,6 @@ export function plainRefusal(
   data: Uint8Array | null,
 ): Uint8Array | undefined {
   if (data === null) return undefined;
-  if (merging) return encodeRegionOutcome({ kind: "epoch-not-match", current: d });
-  if (!refusesLate || d.epoch.version <= 1) return undefined;
-  const why = "the keyspace split while this write was proposed; not applied, retry";
-  return encodeOutcome(failure(ErrorCode.UNAVAILABLE, why));
+  const late = refusesLate && d.epoch.version > 1;
+  return merging || late ? encodeRegionOutcome({ kind: "epoch-not-match", current: d }) : undefined;
 }
