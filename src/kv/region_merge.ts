@@ -8,7 +8,10 @@
  *   into the source's feeds, which the target does not read, and the copy is all a read at or
  *   after the merge needs (the merged region is compacted to the merge's revision);
  * - expiry index entries (both kinds) move to the target;
- * - client sessions are united (a retried write of the source's may now land in the target);
+ * - client sessions are united (a retried write of the source's may now land in the target); a
+ *   session the target lacks is taken as last active at the merge's index, since its own index
+ *   counts the source's log, which the target's next write for that client could be below (a
+ *   node halted on "session of … went back to index" under load, session 20);
  * - the Redis garbage queue entries move where the target has none at that position (the
  *   queue is node-local housekeeping: one left behind leaks dead members, nothing more);
  * - the counters are summed by the caller (region_apply.ts), which writes the descriptors.
@@ -33,6 +36,8 @@ export interface MergePlan {
   /** The source's history as it reads it (its feeds, lineage and own absorbed records). */
   readonly sourceView: HistoryView;
   readonly sourceSpan: KeySpan;
+  /** The CommitMerge's index in the target's log. */
+  readonly index: number;
 }
 
 /** Adds the merge's region-local writes to `batch`. */
@@ -84,11 +89,13 @@ function uniteSessions(db: EngineReader, plan: MergePlan, batch: WriteOp[]): voi
     if (sequence !== undefined) continue; // an outcome of the older layout: forgotten
     const to = target.session(clientId);
     const mine = db.get(to);
+    const b = decodeSession(v);
     if (mine === undefined) {
-      batch.push({ type: "put", key: to, value: v.slice() });
+      const session = encodeSession({ ...b, lastActiveIndex: plan.index });
+      batch.push({ type: "put", key: to, value: session });
       continue;
     }
-    const a = decodeSession(mine), b = decodeSession(v);
+    const a = decodeSession(mine);
     const results = new Map([...b.results, ...a.results]);
     const floor = Math.max(a.floor, b.floor);
     for (const seq of [...results.keys()]) if (seq <= floor) results.delete(seq);

@@ -148,7 +148,7 @@ async function commit(
   await region.kv.applyOwn(e.index, (ws, meta) => {
     const ops: WriteOp[] = [];
     const plan = { target: region.kv.region, source: from.region, sourceView: from.history };
-    mergeRegions(db, { ...plan, sourceSpan: source.descriptor }, ops);
+    mergeRegions(db, { ...plan, sourceSpan: source.descriptor, index: e.index }, ops);
     // The proof a source replica that never applies this commit finds (merged_sources.ts).
     ops.push(...recordMergedSource(db, merged.id, source.descriptor.id, c.fence));
     for (const op of ops) {

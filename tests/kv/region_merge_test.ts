@@ -149,6 +149,26 @@ test("merge: the target takes the source's range, keys and history; the source i
   assert.equal(fence > 0, true);
 });
 
+test("merge: a session only the source had goes on in the target, whose log is shorter", async () => {
+  // The source's session records its last write at the source's log index, which may be past
+  // the target's: taken as it was, the client's next write in the target went "back" and the
+  // node halted (session 20, under load in a node test).
+  const node = await MergeNode.create(7), logs: Logs = new Map();
+  await threeRegions(node, logs);
+  const client = (sequence: number, key: string, v: string) =>
+    put(key, v, { clientId: 77n, sequence: BigInt(sequence) });
+  for (let i = 1; i <= 12; i++) await run(node, logs, 3, routed(3, 3, client(i, "q", `s${i}`)));
+  assert.ok(region(node, 3).appliedIndex > region(node, 2).appliedIndex + 3, "a longer log");
+  await merge(node, logs);
+  const target = region(node, 2);
+  const v = target.descriptor.epoch.version;
+  assert.equal(await run(node, logs, 2, routed(2, v, client(13, "h", "after"))), undefined);
+  assert.equal(value(node, 2, "h"), "after");
+  // The session is the source's: its saved outcome answers a retry, nothing applied twice.
+  assert.equal(await run(node, logs, 2, routed(2, v, client(12, "q", "again"))), undefined);
+  assert.equal(value(node, 2, "q"), "s12");
+});
+
 test("merge: refusals change nothing but the applied index", async () => {
   const node = await MergeNode.create(2), logs: Logs = new Map();
   await threeRegions(node, logs);
