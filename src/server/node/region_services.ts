@@ -18,6 +18,7 @@ import type { RegionKv } from "../../kv/region_apply.ts";
 import { REGION_SERVICES_REGIONS_PER_TICK } from "../../limits_ops.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import type { Logger } from "../log/logger.ts";
+import { errorMessage } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import { ExpirySweeper } from "./expiry_sweeper.ts";
 import { HistoryRetention, type RetentionOptions } from "./history_retention.ts";
@@ -101,7 +102,11 @@ export class RegionServices {
     const slot = this.#timers.length;
     const tick = () => {
       if (this.#stopped) return;
-      void run();
+      // A tick that fails (the engine closed under it while a snapshot swaps it) is logged, and
+      // the next tick tries again; unhandled, it took the whole process down (a simulator seed).
+      void Promise.resolve().then(run).catch((err) => {
+        this.d.logger.warn("region.services_failed", { error: errorMessage(err) });
+      });
       this.#timers[slot] = this.d.clock.setTimeout(tick, ms);
     };
     this.#timers.push(this.d.clock.setTimeout(tick, ms));
