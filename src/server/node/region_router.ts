@@ -24,9 +24,10 @@ import type { FaultMonitor } from "./faults.ts";
 import { eachRedisRequest, LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
-import { RegionChanges, runSettled } from "./write_settle.ts";
+import { RegionChangedError } from "./proposals.ts";
 import type { ProposalTimestamps } from "./proposal_timestamps.ts";
 import { compactRegions } from "./compact_regions.ts";
+import { REGION_REROUTES_MAX } from "../../limits_ops.ts";
 import { payloadBytes, transferAllowanceMs } from "../../wire/transfer_time.ts";
 import { type RemoteRegions, spanOf } from "./remote_regions.ts";
 import { TxnsInFlight } from "./txns_in_flight.ts";
@@ -68,18 +69,22 @@ export class RegionRouter {
 
   constructor(readonly d: RegionRouterDeps) {}
 
-  /** Runs `command` in its region; again when a split settling here refused it unapplied. */
-  execute(command: CommandInit): Promise<CommandOutcome> {
-    this.#changes ??= new RegionChanges(this.d.host, this.d.o.clock);
-    return runSettled(this.#changes, () => this.#once(command));
+  /** Runs `command` in its region; routed again when a split refused it (REGION_REROUTES_MAX). */
+  async execute(command: CommandInit): Promise<CommandOutcome> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#once(command);
+      } catch (err) {
+        if (!(err instanceof RegionChangedError) || attempt >= REGION_REROUTES_MAX) throw err;
+      }
+    }
   }
-  #changes: RegionChanges | undefined; // write_settle.ts
 
   #once(command: CommandInit): Promise<CommandOutcome> {
     const whole = this.d.host.count === 1 && this.d.host.d.first.kv.descriptor.end.length === 0;
     if (whole) return this.d.first.execute(command);
     if (command.body?.case === "redisBatch") {
-      return eachRedisRequest(command.body.value.requests ?? [], (c) => this.execute(c));
+      return eachRedisRequest(command.body.value.requests ?? [], (c) => this.#once(c));
     }
     if (command.body?.case !== "redis" || this.crossRegion() === undefined) {
       return this.#routed(command);
