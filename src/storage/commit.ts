@@ -160,10 +160,18 @@ export class Committer {
     await synced;
     s.counters.walSyncs++;
     s.vs.lastSequence = seq;
+    this.#mark(batches);
   }
 
   #apply(batches: readonly EncodedBatch[]): void {
     this.s.vs.lastSequence = this.#insert(batches);
+    this.#mark(batches);
+  }
+
+  /** Write marks are raised as the batches become visible (write_marks.ts), not before. */
+  #mark(batches: readonly EncodedBatch[]): void {
+    if (this.s.writeMarks.length === 0) return;
+    for (const b of batches) markBatch(this.s.writeMarks, b);
   }
 
   /** Inserts the batches into the memtable; returns the last sequence (not yet published). */
@@ -180,7 +188,6 @@ export class Committer {
         `batch count ${b.count} differs from its encoding`,
       );
       mem.addBatch(b, seq + 1);
-      if (s.writeMarks.length > 0) markBatch(s.writeMarks, b);
       seq += b.count;
     }
     return seq;

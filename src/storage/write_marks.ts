@@ -6,7 +6,8 @@
  * seeks every memtable and table; a mark costs a write one or two byte compares per entry while
  * it is down, and nothing once raised.
  *
- * The flag is raised as a batch is inserted into the memtable, before any read can see it, and
+ * The flag is raised as a batch becomes visible (its sequence published: after the fsync with
+ * `sync: "always"`), in the same step, so no read sees the write with the flag down; it
  * starts raised (what the range holds is not known until its owner looks). Only its owner lowers
  * it, right after a synchronous read found the range empty: nothing is written between the two.
  */

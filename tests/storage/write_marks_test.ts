@@ -80,3 +80,18 @@ test("read locks: a lock written after a look that found none is found", async (
   assert.equal(locks.first(span, Number.MAX_SAFE_INTEGER)?.startTs, 7);
   await db.close();
 });
+
+test("a write mark lowered while a synced write waits for its fsync is raised once it shows", async () => {
+  // With the WAL on and `sync: "always"`, a batch is in the memtable before its fsync and visible
+  // only after: a reader that looks in between finds the range empty and lowers the mark.
+  const db = await openSim(world(5), { wal: true, sync: "always" });
+  const mark = db.markWrites(utf8("b"), utf8("d"));
+  mark.touched = false;
+  const write = db.put(utf8("c"), utf8("1"));
+  await Promise.resolve(); // the group is inserted, its fsync pending
+  assert.deepEqual([...db.scanSync({ start: utf8("b"), end: utf8("d") })], [], "not visible yet");
+  mark.touched = false; // the owner's look found nothing
+  await write;
+  assert.equal(mark.touched, true, "raised when the write became visible");
+  await db.close();
+});
