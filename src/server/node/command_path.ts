@@ -13,6 +13,8 @@ import { assert } from "../../util/assert.ts";
 import { payloadBytes, transferAllowanceMs } from "../../wire/transfer_time.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import type { FaultMonitor } from "./faults.ts";
+import { ConditionWait } from "./condition_wait.ts";
+import type { ResolvedNodeOptions } from "./options.ts";
 import type { LeaderForwarder } from "./leader_forwarder.ts";
 import type { Proposals } from "./proposals.ts";
 import type { ProposalTimestamps } from "./proposal_timestamps.ts";
@@ -38,9 +40,11 @@ export interface CommandPathDeps {
   readonly forwarder: LeaderForwarder;
   readonly faults: FaultMonitor;
   readonly leader: () => { id: number; address: string };
-  readonly requestTimeoutMs: number;
-  /** The leader's wall clock (Unix ms), stamped on what it proposes. */
-  readonly wallMs: () => number;
+  /**
+   * The node's clock (its wall clock is stamped on what a leader proposes) and request timeout
+   * (also how long a write waits for a leader when none is known).
+   */
+  readonly timing: Pick<ResolvedNodeOptions, "clock" | "requestTimeoutMs">;
   /**
    * The entry to propose for an encoded command: itself, or wrapped as a `Routed` region command
    * with the region's epoch (and `timestamp`, when given) once regions split (region_host.ts
@@ -57,13 +61,38 @@ export interface CommandPathDeps {
 const NO_COMMAND = new Uint8Array(0);
 
 export class CommandPath {
-  constructor(readonly d: CommandPathDeps) {}
+  /** Writes waiting for a leader to be known, up to the request timeout (condition_wait.ts). */
+  readonly #leaderKnown: ConditionWait;
+
+  constructor(readonly d: CommandPathDeps) {
+    const { clock, requestTimeoutMs } = d.timing;
+    this.#leaderKnown = new ConditionWait(clock, () => !this.#leaderless(), requestTimeoutMs);
+  }
 
   execute(command: CommandInit): Promise<CommandOutcome> {
     const refused = this.d.faults.refusal("write");
     if (refused !== undefined) return Promise.reject(refused);
+    if (this.#leaderless()) return this.#afterLeader(command);
+    return this.#run(command);
+  }
+
+  /** Neither this node nor a known peer (with an address) leads the group. */
+  #leaderless(): boolean {
+    return !this.d.node().rawNode.isLeader && this.d.leader().address === "";
+  }
+
+  /** Runs `command` once a leader is known (nothing was proposed before: condition_wait.ts). */
+  async #afterLeader(command: CommandInit): Promise<CommandOutcome> {
+    if (!await this.#leaderKnown.wait()) {
+      const ms = this.#leaderKnown.waitMs;
+      throw new ServiceError(ErrorCode.NOT_LEADER, `no leader is known (waited ${ms} ms)`);
+    }
+    return this.#run(command);
+  }
+
+  #run(command: CommandInit): Promise<CommandOutcome> {
     // A large value needs time to replicate: wait (and forward) as long as its client does.
-    const allowFor = (bytes: number) => this.d.requestTimeoutMs + transferAllowanceMs(bytes);
+    const allowFor = (bytes: number) => this.d.timing.requestTimeoutMs + transferAllowanceMs(bytes);
     const node = this.d.node();
     if (!node.rawNode.isLeader) {
       const leader = this.d.leader();
@@ -134,13 +163,13 @@ export class CommandPath {
     // The leader's time goes into the entry: apply decides key expiry from it
     // on every replica alike (docs/decisions/0009-key-expiry.md).
     // Whole ms, whatever the clock gives: a fraction cannot go on the wire.
-    const proposedAtMs = BigInt(Math.max(0, Math.floor(this.d.wallMs())));
+    const proposedAtMs = BigInt(Math.max(0, Math.floor(this.d.timing.clock.wallMs())));
     return encodeCommand({ ...command, proposedAtMs }, headroom);
   }
 
   /** Proposes an encoded command on this leader now (synchronously: timestamps keep order). */
   #propose(node: RaftGroup, encoded: Uint8Array, ts: number | undefined): Promise<CommandOutcome> {
-    const allowFor = (bytes: number) => this.d.requestTimeoutMs + transferAllowanceMs(bytes);
+    const allowFor = (bytes: number) => this.d.timing.requestTimeoutMs + transferAllowanceMs(bytes);
     if (this.d.proposals.full) {
       return Promise.reject(new ServiceError(ErrorCode.UNAVAILABLE, "too many writes in flight"));
     }

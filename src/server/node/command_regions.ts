@@ -6,22 +6,20 @@
  * regions coordinated here, docs/transactions.md "On a node holding some regions").
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
-import { isSingleKey, type KeyRange } from "../../kv/key_state.ts";
+import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
+import { compareBytes } from "../../util/bytes.ts";
 import { spanWithin } from "../../region/region_catalog.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
-import { NoLocalRegionError } from "./region_refusals.ts";
+import { NoLocalRegionError, spansRegions } from "./region_refusals.ts";
 import { type RemoteRegions, spanOf } from "./remote_regions.ts";
 
 export type LocalSpread = "one" | "several" | "away";
 
-/** Where `spans` lie by this node's regions (`regionOfSpans`: the router's, which throws). */
-export function localSpread(
-  regionOfSpans: (spans: readonly KeyRange[]) => HostedRegion,
-  spans: readonly KeyRange[],
-): LocalSpread {
+/** Where `spans` lie by this node's regions. */
+export function localSpread(host: RegionHost, spans: readonly KeyRange[]): LocalSpread {
   try {
-    regionOfSpans(spans);
+    regionOfSpans(host, spans);
     return "one";
   } catch (err) {
     if (err instanceof NoLocalRegionError) return "away";
@@ -48,4 +46,28 @@ export async function severalRegions(
     ids.add(d.id);
   }
   return ids.size > 1;
+}
+
+/** The one region holding every span. */
+export function regionOfSpans(host: RegionHost, spans: readonly KeyRange[]): HostedRegion {
+  let found: HostedRegion | undefined;
+  const ids = new Set<number>();
+  for (const s of spans) {
+    const r = host.regionFor(s.key);
+    if (r === undefined) throw new NoLocalRegionError(s.key);
+    ids.add(r.id);
+    found ??= r;
+    const end = r.kv.descriptor.end;
+    const bounded = end.length > 0;
+    if (!isSingleKey(s) && bounded && (isOpenEnded(s) || compareBytes(s.rangeEnd, end) > 0)) {
+      for (const other of host.all()) {
+        const start = other.kv.descriptor.start;
+        const past = !isOpenEnded(s) && compareBytes(start, s.rangeEnd) >= 0;
+        if (compareBytes(start, end) >= 0 && !past) ids.add(other.id);
+      }
+    }
+  }
+  if (found === undefined) throw new Error("a keyed command without keys");
+  if (ids.size > 1) throw spansRegions([...ids].sort((a, b) => a - b));
+  return found;
 }

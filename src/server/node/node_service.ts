@@ -131,8 +131,7 @@ export class NodeService implements KvService, StatusSource {
       forwarder: this.#forwarder,
       faults: this.faults,
       leader: () => this.#leader(),
-      requestTimeoutMs: o.requestTimeoutMs,
-      wallMs: () => o.clock.wallMs(),
+      timing: o,
       entry: (data, ts) => this.local.host.entryFor(1, data, ts),
       timestamps: () => this.local.timestamps(),
     });

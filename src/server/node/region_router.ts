@@ -2,8 +2,7 @@
  * Which region runs a command, on a node that holds more than one (docs/regions.md "The node
  * holding many regions"). A command goes to the local region holding its keys: proposed there
  * when this node leads that region, else forwarded to that region's leader (which routes it
- * again by key). With one region (splitting off, the default) every command takes region 1's
- * path exactly as before.
+ * again by key). With one region (before the first split) every command takes region 1's path.
  *
  * A `txn`, a `batch` or a Redis command or MULTI/EXEC whose keys lie in more than one region
  * (held here or not: command_regions.ts) runs as a transaction across regions coordinated here
@@ -14,8 +13,7 @@
 import { create } from "@bufbuild/protobuf";
 import { CommandSchema, ErrorCode, ReadConsistency } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
-import { isOpenEnded, isSingleKey, type KeyRange } from "../../kv/key_state.ts";
-import { compareBytes } from "../../util/bytes.ts";
+import { isSingleKey } from "../../kv/key_state.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import type { AddressBook } from "../membership/address_book.ts";
 import { CommandPath } from "./command_path.ts";
@@ -36,7 +34,9 @@ import { isSafeU64 } from "../../util/ids.ts";
 import { crossRegionRedis } from "./cross_region_redis.ts";
 import { RedisKeyOrder } from "./redis_key_order.ts";
 import { NoLocalRegionError, spansRegions } from "./region_refusals.ts";
-import { localSpread, severalRegions } from "./command_regions.ts";
+import { localSpread, regionOfSpans, severalRegions } from "./command_regions.ts";
+import { ConditionWait } from "./condition_wait.ts";
+import { READ_SETTLE_WAIT_MS } from "./read_settle.ts";
 
 export interface RegionRouterDeps {
   readonly o: ResolvedNodeOptions;
@@ -67,7 +67,12 @@ export class RegionRouter {
   /** How this node runs a `txn` or `batch` across regions; undefined: refused (one region). */
   crossRegion: () => CrossRegionTxnDeps | undefined = () => undefined;
 
-  constructor(readonly d: RegionRouterDeps) {}
+  /** Writes whose keys a split applied here has not hosted yet (its child comes in a moment). */
+  readonly #hosted: ConditionWait;
+
+  constructor(readonly d: RegionRouterDeps) {
+    this.#hosted = new ConditionWait(d.o.clock, () => !d.host.adding, READ_SETTLE_WAIT_MS);
+  }
 
   /** Runs `command` in its region; routed again when a split refused it (REGION_REROUTES_MAX). */
   async execute(command: CommandInit): Promise<CommandOutcome> {
@@ -84,7 +89,7 @@ export class RegionRouter {
     const whole = this.d.host.count === 1 && this.d.host.d.first.kv.descriptor.end.length === 0;
     if (whole) return this.d.first.execute(command);
     if (command.body?.case === "redisBatch") {
-      return eachRedisRequest(command.body.value.requests ?? [], (c) => this.#once(c));
+      return eachRedisRequest(command.body.value.requests ?? [], (c) => this.execute(c));
     }
     if (command.body?.case !== "redis" || this.crossRegion() === undefined) {
       return this.#routed(command);
@@ -93,13 +98,13 @@ export class RegionRouter {
     if (spans.kind !== "keys") return this.#routed(command);
     const keys = spans.spans.map((s) => s.key);
     // Keys held elsewhere may lie in several regions: kept in order as a run across them.
-    const spread = localSpread((s) => this.regionOfSpans(s), spans.spans);
+    const spread = localSpread(this.d.host, spans.spans);
     const across = spread === "several" || (spread === "away" && keys.length > 1);
     return this.#order.run(keys, across, () => this.#routed(command, spans));
   }
 
   /** Runs `command` in its region, or across regions; `spans`: its keys, when known. */
-  #routed(command: CommandInit, spans?: CommandSpans): Promise<CommandOutcome> {
+  #routed(command: CommandInit, spans?: CommandSpans, waited = false): Promise<CommandOutcome> {
     try {
       const body = command.body;
       if (body?.case === "compact" && this.d.timestamps() !== undefined) {
@@ -115,6 +120,10 @@ export class RegionRouter {
       const region = this.regionOf(command, keys);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
     } catch (err) {
+      // A split applied here hosts its child in a moment: routed again then (nothing was run).
+      if (err instanceof NoLocalRegionError && this.d.host.adding && !waited) {
+        return this.#hosted.wait().then(() => this.#routed(command, spans, true));
+      }
       if (err instanceof NoLocalRegionError && this.d.remote !== undefined) {
         return this.#elsewhere(this.d.remote, command, err);
       }
@@ -141,7 +150,7 @@ export class RegionRouter {
       return undefined;
     }
     if (spans.kind !== "keys") return undefined;
-    const spread = localSpread((s) => this.regionOfSpans(s), spans.spans);
+    const spread = localSpread(this.d.host, spans.spans);
     const remote = this.d.remote;
     const lone = spans.spans.length === 1 && isSingleKey(spans.spans[0]);
     if (spread === "one" || (spread === "away" && (remote === undefined || lone))) return undefined;
@@ -225,12 +234,8 @@ export class RegionRouter {
   #notLeader(r: HostedRegion): ServiceError {
     const lead = r.group.rawNode.lead;
     const address = lead === 0 ? "" : this.d.addresses.get(lead) ?? "";
-    return new ServiceError(
-      ErrorCode.NOT_LEADER,
-      `not the leader of region ${r.id}`,
-      lead,
-      address,
-    );
+    const why = `not the leader of region ${r.id}`;
+    return new ServiceError(ErrorCode.NOT_LEADER, why, lead, address);
   }
 
   /** The one region every key of `command` lies in; throws a ServiceError otherwise. */
@@ -240,40 +245,15 @@ export class RegionRouter {
     if (first === undefined) throw new Error("region 1 is not hosted");
     if (spans.kind === "unkeyed") return first;
     if (spans.kind === "everything") throw spansRegions(host.all().map((r) => r.id));
-    const region = this.regionOfSpans(spans.spans);
+    const region = regionOfSpans(host, spans.spans);
     if (spans.leased && region.id !== 1) throw spansRegions([1, region.id]);
     return region;
   }
 
-  /** The one region holding every span. */
-  regionOfSpans(spans: readonly KeyRange[]): HostedRegion {
-    let found: HostedRegion | undefined;
-    const ids = new Set<number>();
-    for (const s of spans) {
-      const r = this.d.host.regionFor(s.key);
-      if (r === undefined) throw new NoLocalRegionError(s.key);
-      ids.add(r.id);
-      found ??= r;
-      const end = r.kv.descriptor.end;
-      const bounded = end.length > 0;
-      if (!isSingleKey(s) && bounded && (isOpenEnded(s) || compareBytes(s.rangeEnd, end) > 0)) {
-        for (const other of this.d.host.all()) {
-          const start = other.kv.descriptor.start;
-          const past = !isOpenEnded(s) && compareBytes(start, s.rangeEnd) >= 0;
-          if (compareBytes(start, end) >= 0 && !past) ids.add(other.id);
-        }
-      }
-    }
-    if (found === undefined) throw new Error("a keyed command without keys");
-    if (ids.size > 1) throw spansRegions([...ids].sort((a, b) => a - b));
-    return found;
-  }
-
   #path(region: HostedRegion): CommandPath {
-    const known = this.#paths.get(region.id);
+    const known = this.#paths.get(region.id), o = this.d.o;
     if (known?.region === region) return known.path;
     known?.forwarder.close();
-    const o = this.d.o;
     const forwarder = new LeaderForwarder(o.net, o.clock, peerHelloOf(o));
     const path = new CommandPath({
       node: () => region.group,
@@ -284,8 +264,7 @@ export class RegionRouter {
         const id = region.group.rawNode.lead;
         return { id, address: id === 0 ? "" : this.d.addresses.get(id) ?? "" };
       },
-      requestTimeoutMs: o.requestTimeoutMs,
-      wallMs: () => o.clock.wallMs(),
+      timing: o,
       entry: (data, ts) => this.d.host.entryFor(region.id, data, ts),
       timestamps: this.d.timestamps,
     });
