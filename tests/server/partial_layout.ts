@@ -43,10 +43,32 @@ export async function partialLayout(c: TestCluster, client: TinyKvClient): Promi
   }, 60_000);
   if (found === undefined) throw new Error("unreachable");
   for (const s of c.servers.values()) s.node.local.operators.stop();
+  found = await heldStill(c, [...written], found);
   const { node, region } = found;
   const host = c.servers.get(node)?.node.local.host;
   const sorted = [...written].sort();
   const away = sorted.filter((k) => containsKey(region, utf8(k)));
   const here = sorted.filter((k) => host?.regionFor(utf8(k)) !== undefined);
   return { node, region, away, here };
+}
+
+type Lacking = { node: number; region: RegionDescriptor };
+
+/**
+ * The layout once it held still for a second: a move placement ordered before its operators
+ * stopped may still bring the region to the node (an SSCAN test once found it there after all).
+ */
+async function heldStill(c: TestCluster, written: string[], first: Lacking): Promise<Lacking> {
+  const same = (a: Lacking, b: Lacking) =>
+    a.node === b.node && a.region.id === b.region.id &&
+    a.region.epoch.version === b.region.epoch.version &&
+    a.region.epoch.confVer === b.region.epoch.confVer;
+  let last = first;
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const now = lacking(c, written, 2);
+    if (now !== undefined && same(now, last)) return now;
+    if (now !== undefined) last = now;
+  }
+  throw new Error("the layout did not hold still for a second within 30 s");
 }

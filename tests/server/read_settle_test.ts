@@ -6,7 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getPlatform } from "../../src/platform/detect.ts";
-import { READ_SETTLE_WAIT_MS, retrySettling, settling } from "../../src/server/node/read_settle.ts";
+import {
+  pinRegions,
+  READ_SETTLE_WAIT_MS,
+  retrySettling,
+  settling,
+} from "../../src/server/node/read_settle.ts";
+import type { HostedRegion, RegionHost } from "../../src/server/node/region_host.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
 import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 
@@ -42,4 +48,27 @@ test("read settle: a refusal that lasts reaches the caller after the wait", asyn
     /a region split while the read waited; retry/,
   );
   assert.ok(clock.nowMs() - started >= READ_SETTLE_WAIT_MS);
+});
+
+test("read settle: a read whose region split or left meanwhile is refused, then run again", async () => {
+  type Fake = { id: number; kv: { descriptor: { epoch: { version: number } } } };
+  const region = (id: number): Fake => ({ id, kv: { descriptor: { epoch: { version: 1 } } } });
+  const one = region(1), two = region(2);
+  const hosted = new Map([[1, one], [2, two]]);
+  const host = { region: (id: number) => hosted.get(id) } as unknown as RegionHost;
+  const regions = [one, two] as unknown as HostedRegion[];
+  const check = pinRegions(host, regions);
+  check(); // unchanged: no refusal
+  two.kv.descriptor.epoch.version = 2; // region 2 split while the read waited
+  assert.throws(check, /a region split while the read waited; retry/);
+  two.kv.descriptor.epoch.version = 1;
+  hosted.set(2, region(2)); // left and came back: another replica
+  assert.throws(check, /a region split while the read waited; retry/);
+  // Such a refusal is the one retrySettling runs the read again for.
+  let reads = 0;
+  const value = await retrySettling(clock, () => {
+    reads++;
+    return reads === 1 ? Promise.reject(settling()) : Promise.resolve(reads);
+  });
+  assert.equal(value, 2);
 });

@@ -31,7 +31,7 @@ import { scanAcross } from "./scan_parts.ts";
 import { covers, overlapping } from "./region_coverage.ts";
 import { keySpan, type ReadLocks, type ReadSpan } from "./read_locks.ts";
 import { scanAtOneTimestamp, spansRegions, wantsOneTimestamp } from "./snapshot_scan.ts";
-import { retrySettling, settling } from "./read_settle.ts";
+import { pinRegions, retrySettling, settling } from "./read_settle.ts";
 
 /**
  * Some keys have no local region: a split applied here whose child is not served yet, or a
@@ -103,7 +103,7 @@ export class NodeReads {
       this.faults.check("read");
       return await this.remote.get(key, consistency, revision);
     }
-    const region = this.#regionOf(key);
+    const region = this.#regionOf(key), pinned = pinRegions(this.host, [region]);
     await this.barrier(consistency, [region], region.kv.descriptor);
     const engine = this.engine();
     const kv = region.kv.kv;
@@ -116,6 +116,7 @@ export class NodeReads {
     if (close !== undefined) await closeAt([region], revision, close);
     await this.#settle(keySpan(key), revision, consistency, [region]);
     const state = await revisionRead(engine, () => kv.getAt(key, revision));
+    pinned();
     return { state, revision };
   }
 
@@ -123,11 +124,13 @@ export class NodeReads {
    * Keys as of `revision`, linearizably: one barrier and one close per region, not per key (a
    * transaction across regions reads its keys at its start timestamp), the locks finished.
    */
-  async getManyAt(
-    keys: readonly Uint8Array[],
-    revision: number,
-  ): Promise<(KeyState | undefined)[]> {
+  getManyAt(keys: readonly Uint8Array[], revision: number): Promise<(KeyState | undefined)[]> {
+    return this.#settled(() => this.#getManyAt(keys, revision));
+  }
+
+  async #getManyAt(keys: readonly Uint8Array[], revision: number) {
     const regions = [...new Set(keys.map((k) => this.#regionOf(k)))];
+    const pinned = pinRegions(this.host, regions);
     await Promise.all(regions.map((r) => this.barrier("linearizable", [r], r.kv.descriptor)));
     const close = this.#closer("linearizable");
     if (close !== undefined) await closeAt(regions, revision, close);
@@ -135,9 +138,11 @@ export class NodeReads {
       await this.#settle(keySpan(key), revision, "linearizable", [this.#regionOf(key)]);
     }
     const engine = this.engine();
-    return await Promise.all(
+    const states = await Promise.all(
       keys.map((k) => revisionRead(engine, () => this.#regionOf(k).kv.kv.getAt(k, revision))),
     );
+    pinned();
+    return states;
   }
 
   /** A timestamp from the oracle, for reads across regions (snapshot_scan.ts); undefined: none. */
@@ -152,7 +157,7 @@ export class NodeReads {
     ) {
       return await scanAtOneTimestamp(request, timestamp, (r) => this.scan(r, consistency));
     }
-    if (covered) return await this.#scanHere(request, consistency);
+    if (covered) return await this.#settled(() => this.#scanHere(request, consistency));
     // Part of the range is held elsewhere: stitched from local and remote parts.
     this.faults.check("read");
     const local = (part: KvScanRequest) => this.#scanHere(part, consistency);
@@ -160,7 +165,7 @@ export class NodeReads {
   }
 
   async #scanHere(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
-    const regions = this.#overlapping(request);
+    const regions = this.#overlapping(request), pinned = pinRegions(this.host, regions);
     const revision = request.revision ?? 0;
     const close = this.#closer(consistency);
     const atRevision = revision !== 0 && close !== undefined;
@@ -173,7 +178,9 @@ export class NodeReads {
       await closeAt(regions, revision, close);
       if (this.host.generation !== generation) throw settling();
       await this.#settle(this.#span(request), revision, consistency, regions);
-      return await scanAt(engine, regions, request, revision);
+      const page = await scanAt(engine, regions, request, revision);
+      pinned();
+      return page;
     }
     await this.#settle(this.#span(request), 0, consistency, regions);
     // The current state of every region is the engine's: one region's scan reads every region.

@@ -9,6 +9,7 @@
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock } from "../../platform/types.ts";
 import { ServiceError } from "../kv_service.ts";
+import type { HostedRegion, RegionHost } from "./region_host.ts";
 
 /** How long a read refused while a split settles is tried again (docs/limits.md). */
 export const READ_SETTLE_WAIT_MS = 2_000;
@@ -37,4 +38,21 @@ export async function retrySettling<T>(clock: Clock, read: () => Promise<T>): Pr
       await new Promise<void>((resolve) => clock.setTimeout(resolve, SETTLE_POLL_MS));
     }
   }
+}
+
+/**
+ * The regions a read uses, pinned as it begins: the returned check throws the settling refusal
+ * (so the read runs again) when one of them split or merged since (its range version moved) or
+ * left this node. A read at a revision reads each region's part by the region's range as it
+ * gets to it, so a split applied while it waited (a barrier, a close, a lock, the engine) moved
+ * keys to a child the read never looked at: a scan through a node once missed a just-split
+ * child's keys, and a read at a timestamp read a moved key in its old region, as absent.
+ */
+export function pinRegions(host: RegionHost, regions: readonly HostedRegion[]): () => void {
+  const pinned = regions.map((r) => ({ r, version: r.kv.descriptor.epoch.version }));
+  return () => {
+    for (const { r, version } of pinned) {
+      if (r.kv.descriptor.epoch.version !== version || host.region(r.id) !== r) throw settling();
+    }
+  };
 }
