@@ -66,6 +66,8 @@ Options:
                           (docs/regions.md)
   --region-merge-bytes N  merge adjacent regions of N bytes together at most (0: never;
                           default a quarter of the split size; at most half of it)
+  --region-split-load N   split a region written more than N times a second (over 10 s)
+                          where its writes halve (0, the default: never; needs splitting on)
   --tls-cert FILE --tls-key FILE
                      TLS on the protobuf and RESP ports, HTTPS on the HTTP port; to peers too
   --tls-ca FILE      peers must present a certificate this CA signed (mutual TLS)

@@ -35,6 +35,7 @@ const SERVE_OPTIONS = {
   "log-level": { type: "string" },
   "slow-request-ms": { type: "string" },
   "region-split-bytes": { type: "string" },
+  "region-split-load": { type: "string" },
   "region-merge-bytes": { type: "string" },
   "auth-file": { type: "string" },
   "http-admin-open": { type: "boolean" },

@@ -48,6 +48,7 @@ export interface ServeFlags {
   readonly "replace-timeout"?: string;
   readonly "placement-heartbeat"?: string;
   readonly "region-split-bytes"?: string;
+  readonly "region-split-load"?: string;
   readonly "region-merge-bytes"?: string;
 }
 
@@ -97,6 +98,7 @@ export async function serve(
     storageWorker: storageWorkerOf(flags["storage-worker"]),
     placement: placementFlagsOf(flags),
     regionSplitBytes: retentionFlag(flags["region-split-bytes"], "--region-split-bytes"),
+    regionSplitLoad: retentionFlag(flags["region-split-load"], "--region-split-load"),
     regionMergeBytes: retentionFlag(flags["region-merge-bytes"], "--region-merge-bytes"),
     regionSplitDefault: REGION_SPLIT_BYTES_DEFAULT,
   };

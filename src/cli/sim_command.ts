@@ -29,10 +29,12 @@ const SIM_OPTIONS = {
   trace: { type: "boolean" },
   "region-split-bytes": { type: "string" },
   "region-merge-bytes": { type: "string" },
+  "region-split-load": { type: "string" },
 } as const;
 
 export const SIM_HELP = "Usage: tinykv sim [--seeds N] [--start S] [--seed S] [--nodes 3|5] " +
   "[--faults kind,kind,...] [--trace] [--region-split-bytes N] [--region-merge-bytes N]\n" +
+  "[--region-split-load N]\n" +
   "Runs whole TinyKV nodes (the real server, client library and RESP port) on a simulated\n" +
   "disk, network and clock, one seed at a time, under faults; checks linearizability, that\n" +
   "no acknowledged write is lost, equal replicas and progress after healing.\n" +
@@ -44,6 +46,7 @@ export const SIM_HELP = "Usage: tinykv sim [--seeds N] [--start S] [--seed S] [-
   "              random subset of all kinds per seed)\n" +
   "  --region-split-bytes N  the nodes split regions past N bytes (default 0: never)\n" +
   "  --region-merge-bytes N  and merge adjacent ones of N bytes together at most (0: never)\n" +
+  "  --region-split-load N   and split regions written more than N times a virtual second\n" +
   "Exits 0 when every seed passed, 1 otherwise.\n";
 
 interface SimFlags {
@@ -53,6 +56,7 @@ interface SimFlags {
   readonly trace: boolean;
   readonly regionSplitBytes?: number;
   readonly regionMergeBytes?: number;
+  readonly regionSplitLoad?: number;
 }
 
 function positiveInt(text: string, what: string): number {
@@ -86,7 +90,9 @@ function parseFlags(argv: readonly string[]): SimFlags | undefined {
     ? undefined
     : positiveInt(merge, "--region-merge-bytes");
   const trace = !!values.trace;
-  const regions = { regionSplitBytes, regionMergeBytes };
+  const load = values["region-split-load"];
+  const regionSplitLoad = load === undefined ? undefined : positiveInt(load, "--region-split-load");
+  const regions = { regionSplitBytes, regionMergeBytes, regionSplitLoad };
   if (values.seed !== undefined) {
     return { seeds: [positiveInt(values.seed, "--seed")], nodes, faults, trace, ...regions };
   }
@@ -149,7 +155,8 @@ function replayCommand(seed: number, f: SimFlags): string {
   const merge = f.regionMergeBytes === undefined
     ? ""
     : ` --region-merge-bytes ${f.regionMergeBytes}`;
-  return `./tinykv sim --seed ${seed}${nodes}${faults}${split}${merge} --trace`;
+  const load = f.regionSplitLoad === undefined ? "" : ` --region-split-load ${f.regionSplitLoad}`;
+  return `./tinykv sim --seed ${seed}${nodes}${faults}${split}${merge}${load} --trace`;
 }
 
 /** Runs the `sim` command; resolves with the exit code. */

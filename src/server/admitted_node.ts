@@ -6,7 +6,7 @@
 import type { Platform } from "../platform/types.ts";
 import { checkOwnMembership, establishIdentity } from "./node/node_identity.ts";
 import { NodeService } from "./node/node_service.ts";
-import type { RegionSetting } from "./node/region_setting.ts";
+import { type RegionSetting, RegionSettingError } from "./node/region_setting.ts";
 import { startsRebuild } from "./node/rebuild.ts";
 import type { ServerConfig } from "./server.ts";
 
@@ -63,9 +63,21 @@ function openNode(
     rebuild,
     regionSplitBytes: regions.splitBytes,
     regionMergeBytes: regions.mergeBytes,
+    regionSplitLoad: splitLoad(config, regions),
     regionsSplit: regions.splits,
     splitCheckMs: config.splitCheckMs,
     log: config.log,
     logger: config.logger,
   });
+}
+
+/** `--region-split-load`, on a node that splits: a split by load needs splitting on. */
+function splitLoad(config: ServerConfig, regions: RegionSetting): number {
+  const load = config.regionSplitLoad ?? 0;
+  if (load > 0 && regions.splitBytes === 0) {
+    throw new RegionSettingError(
+      `--region-split-load (${load}) needs splitting on: --region-split-bytes above 0`,
+    );
+  }
+  return load;
 }

@@ -80,6 +80,8 @@ export interface ServerConfig {
   readonly regionSplitBytes?: number;
   /** `--region-merge-bytes`: adjacent regions this small together merge (0: never). */
   readonly regionMergeBytes?: number;
+  /** `--region-split-load`: a region written more often than this a second splits (0: never). */
+  readonly regionSplitLoad?: number;
   /**
    * The binary's default split size: with it, a new data directory splits unless its cluster
    * runs one region, and merge defaults to a quarter of the split size (region_setting.ts).

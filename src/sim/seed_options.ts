@@ -35,6 +35,8 @@ export interface SeedRequest {
   readonly regionSplitBytes?: number;
   /** The nodes' `--region-merge-bytes` (default 0: never merge). */
   readonly regionMergeBytes?: number;
+  /** The nodes' `--region-split-load` (default 0: never split by load). */
+  readonly regionSplitLoad?: number;
 }
 
 export function drawSeedOptions(r: SeedRequest): SeedOptions {
@@ -65,6 +67,7 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
       fsyncMaxMs: prng.chance(0.5) ? 3 : 25,
       regionSplitBytes: r.regionSplitBytes ?? 0,
       regionMergeBytes: r.regionMergeBytes ?? 0,
+      regionSplitLoad: r.regionSplitLoad ?? 0,
     },
     netDelayMaxMs: 2 + prng.int(8),
     workload: {
@@ -102,6 +105,7 @@ export function describeSeedOptions(o: SeedOptions): string {
     `compact=${o.timing.compactEntries} fsync<=${o.timing.fsyncMaxMs}ms ` +
     (o.timing.regionSplitBytes > 0 ? `split=${o.timing.regionSplitBytes} ` : "") +
     (o.timing.regionMergeBytes > 0 ? `merge=${o.timing.regionMergeBytes} ` : "") +
+    (o.timing.regionSplitLoad > 0 ? `load=${o.timing.regionSplitLoad} ` : "") +
     `clients=${o.workload.protoClients}+${o.workload.respClients}resp ` +
     `+${o.workload.watchers}watch+${o.workload.leaseHolders}lease ` +
     `faults=${o.nemesis.kinds.join(",")}`;

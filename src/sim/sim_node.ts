@@ -38,6 +38,8 @@ export interface SimTiming {
   readonly regionSplitBytes: number;
   /** The nodes' `--region-merge-bytes` (0: never merge). */
   readonly regionMergeBytes: number;
+  /** The nodes' `--region-split-load` (0: never split by load). */
+  readonly regionSplitLoad: number;
 }
 
 export interface SimNodeEnv {
@@ -180,6 +182,7 @@ export class SimNode {
       compactEntries: t.compactEntries,
       regionSplitBytes: t.regionSplitBytes,
       regionMergeBytes: t.regionMergeBytes,
+      regionSplitLoad: t.regionSplitLoad,
       // The revision checker reads the whole change history back (rev_final.ts).
       autoCompact: { revisions: 0, ageMs: 0 },
       join,

@@ -79,3 +79,10 @@ test("regionMergeBytes: 0 by default, at most half the split size, never without
   assert.throws(() => resolveNodeOptions({ ...REQUIRED, regionMergeBytes: 1 }), /at most half/);
   assert.throws(() => resolveNodeOptions({ ...split, regionMergeBytes: -1 }), RangeError);
 });
+
+test("regionSplitLoad: 0 by default (never), a whole number of writes a second", () => {
+  assert.equal(resolveNodeOptions(REQUIRED).regionSplitLoad, 0);
+  assert.equal(resolveNodeOptions({ ...REQUIRED, regionSplitLoad: 500 }).regionSplitLoad, 500);
+  assert.throws(() => resolveNodeOptions({ ...REQUIRED, regionSplitLoad: -1 }), RangeError);
+  assert.throws(() => resolveNodeOptions({ ...REQUIRED, regionSplitLoad: 1.5 }), RangeError);
+});

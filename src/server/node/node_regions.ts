@@ -28,11 +28,7 @@ import { LEFT_OUT_QUIET_ELECTIONS, REGION_SPLIT_CHECK_MS } from "../../limits_op
 import { OperatorRunner } from "./region_operators.ts";
 import { ReplicaRemoval } from "./region_removal.ts";
 import { errorMessage } from "../../util/errors.ts";
-import { EntryType } from "../../raft/core/messages.ts";
-import { ConfChangeType, decodeConfChange } from "../../raft/core/confchange/conf_change.ts";
-
-/** Bytes of a region's unapplied log tail read to look for a conf change (region_operators.ts). */
-const CONF_SCAN_BYTES = 4 * 1024 * 1024;
+import { confChangeAfter } from "./conf_change_after.ts";
 import { RegionRouter } from "./region_router.ts";
 import { RemoteRegions } from "./remote_regions.ts";
 import { peerHelloOf } from "./leader_forwarder.ts";
@@ -40,6 +36,7 @@ import { RegionServices, type RegionServicesDeps } from "./region_services.ts";
 import { ProposalTimestamps } from "./proposal_timestamps.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
+import { RegionLoad } from "./region_load.ts";
 import { MergeCheck } from "./region_merge_check.ts";
 import { lockedMergeHooks } from "./region_apply_pass.ts";
 import { wireTxns } from "./region_txn_wiring.ts";
@@ -122,6 +119,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const stamps = new ProposalTimestamps(fetch, o.clock, o.requestTimeoutMs);
   const timestamps = () => stamping(host) ? stamps : undefined;
   const remote = remoteRegions(d);
+  const load = new RegionLoad(o.clock, o.seed);
   const router = new RegionRouter({
     o,
     host,
@@ -130,19 +128,9 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     faults: d.faults,
     addresses: d.addresses,
     remote,
+    load: o.regionSplitLoad > 0 ? load : undefined,
   });
-  const splitCheck = new SplitCheck({
-    host,
-    db: () => d.engine().db,
-    ids: { next: () => placementId(d) },
-    // Ids come from placement's counter, unique whatever regions this node holds: it only
-    // waits for its splits' children and created replicas to be hosted.
-    holdsEveryRegion: () => !host.adding && !creation.waiting,
-    clock: o.clock,
-    logger: o.logger,
-    splitBytes: o.regionSplitBytes,
-    intervalMs: o.splitCheckMs,
-  });
+  const splitCheck = wireSplit(d, host, () => !host.adding && !creation.waiting, load);
   const services = regionServices(d, host, (r, command) => router.proposeHere(r, command));
   const reads = new NodeReads(host, d.engine, d.faults, remote);
   const redisKeys = new RedisKeyReads(reads, remote);
@@ -151,7 +139,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   reads.timestamp = () => timestamps() === undefined ? undefined : () => stamps.next();
   const { removal, operators, membership } = wireOperators(d, host);
-  const mergeCheck = wireMerge(d, host, removal);
+  const mergeCheck = wireMerge(d, host, removal, load);
   const txn = wireTxns(d, { host, timestamps, reads, router });
   const start = () => {
     for (const part of [splitCheck, mergeCheck, services]) part.start();
@@ -170,6 +158,30 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
 }
 
 const DOWN = "node shutting down";
+
+/** The split check: by size, and by load when `regionSplitLoad` is above 0. */
+function wireSplit(
+  d: NodeRegionsDeps,
+  host: RegionHost,
+  holdsEveryRegion: () => boolean,
+  load: RegionLoad,
+): SplitCheck {
+  const o = d.o;
+  return new SplitCheck({
+    host,
+    db: () => d.engine().db,
+    ids: { next: () => placementId(d) },
+    // Ids come from placement's counter, unique whatever regions this node holds: it only
+    // waits for its splits' children and created replicas to be hosted.
+    holdsEveryRegion,
+    clock: o.clock,
+    logger: o.logger,
+    splitBytes: o.regionSplitBytes,
+    splitLoad: o.regionSplitLoad,
+    load,
+    intervalMs: o.splitCheckMs,
+  });
+}
 
 /** Where the node sends what no local region holds: its region's leader, found by placement. */
 function remoteRegions(d: NodeRegionsDeps): RemoteRegions {
@@ -224,7 +236,12 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
 }
 
 /** The merge check, and the removal of the replicas of regions merged away. */
-function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval): MergeCheck {
+function wireMerge(
+  d: NodeRegionsDeps,
+  host: RegionHost,
+  removal: ReplicaRemoval,
+  load: RegionLoad,
+): MergeCheck {
   const { o, raft } = d;
   host.onMergedAway = (id, why) =>
     removal.remove(id, why === undefined ? "merged away" : `merged away: ${why}`);
@@ -244,6 +261,7 @@ function wireMerge(d: NodeRegionsDeps, host: RegionHost, removal: ReplicaRemoval
     clock: o.clock,
     logger: o.logger,
     mergeBytes: o.regionMergeBytes,
+    busy: o.regionSplitLoad > 0 ? (id) => load.busy(id, o.regionSplitLoad) : undefined,
     intervalMs: o.splitCheckMs,
   });
 }
@@ -256,26 +274,6 @@ async function placementId(d: NodeRegionsDeps): Promise<number | undefined> {
     d.o.logger.info("region.split_id_unavailable", { error: errorMessage(err) });
     return undefined;
   }
-}
-
-/**
- * Whether region `id`'s log holds, after `index`, a conf change that adds this node (as a voter or
- * a learner): applying it would list the node again. Reads a bounded tail.
- */
-function confChangeAfter(raft: NodeRaft, self: number, id: number, index: number): boolean {
-  const storage = raft.n.log.group(id).storage;
-  const from = Math.max(index + 1, storage.firstIndex());
-  const to = storage.lastIndex();
-  if (to < from) return false;
-  const entries = storage.entries(from, to + 1, CONF_SCAN_BYTES);
-  // Past the bytes scanned: unknown, so assume one (the replica is kept).
-  if (entries.length < to - from + 1) return true;
-  return entries.some((e) => {
-    if (e.type !== EntryType.ConfChange) return false;
-    const cc = decodeConfChange(e.data);
-    return cc === undefined ||
-      cc.changes.some((c) => c.nodeId === self && c.type !== ConfChangeType.RemoveNode);
-  });
 }
 
 /** The expiry sweeps and history compaction of the regions other than region 1. */

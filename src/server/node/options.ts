@@ -75,6 +75,12 @@ export interface NodeServiceOptions {
    * region is far from splitting again.
    */
   readonly regionMergeBytes?: number;
+  /**
+   * A region its leader writes more often than this many times a second, over a window of
+   * REGION_LOAD_WINDOW_MS, splits where its writes halve (region_load.ts); 0: never. Only on a
+   * node that splits (`regionSplitBytes` above 0).
+   */
+  readonly regionSplitLoad?: number;
 }
 
 /**
@@ -172,6 +178,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     regionsSplit: o.regionsSplit === true,
     splitCheckMs: positiveInteger("splitCheckMs", o.splitCheckMs ?? REGION_SPLIT_CHECK_MS),
     regionMergeBytes: mergeBytes(o),
+    regionSplitLoad: nonNegativeInteger("regionSplitLoad", o.regionSplitLoad ?? 0),
     logger,
     log: (line: string) => logger.info("message", { text: line }),
     collectGarbage: o.collectGarbage,

@@ -65,6 +65,12 @@ export interface MergeCheckDeps {
   readonly logger: Logger;
   /** Current-record bytes two adjacent regions add up to at most to merge; 0: never. */
   readonly mergeBytes: number;
+  /**
+   * A region that may be hot (region_load.ts `busy`; absent: split by load is off): never merged,
+   * or a split by load would undo the merge and the two would flap. Its load is known only where
+   * it is led, so then a pair merges only on the node leading both.
+   */
+  readonly busy?: (id: number) => boolean;
   readonly intervalMs: number;
 }
 
@@ -208,7 +214,9 @@ export class MergeCheck {
     for (let i = 0; i + 1 < all.length; i++) {
       const target = all[i], source = all[i + 1];
       if (!this.#candidates(target, source)) continue;
-      if (settled(target) && settled(source)) {
+      const led = target.group.rawNode.isLeader && source.group.rawNode.isLeader;
+      const known = this.d.busy === undefined || led;
+      if (known && settled(target) && settled(source)) {
         const data = encodeRegionCommand({
           kind: "prepare-merge",
           regionId: source.id,
@@ -246,6 +254,8 @@ export class MergeCheck {
     }
     if (!sameReplicas(t, s)) return false;
     if (!target.group.rawNode.isLeader && !source.group.rawNode.isLeader) return false;
+    const hot = (r: HostedRegion) => r.group.rawNode.isLeader && this.d.busy?.(r.id) === true;
+    if (hot(target) || hot(source)) return false;
     const limit = this.d.mergeBytes;
     const left = currentBytes(this.d.db(), t, limit);
     return left <= limit && left + currentBytes(this.d.db(), s, limit - left) <= limit;

@@ -16,10 +16,12 @@ import type { CommandInit } from "../../kv/command_codec.ts";
 import { isSingleKey } from "../../kv/key_state.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import type { AddressBook } from "../membership/address_book.ts";
-import { CommandPath } from "./command_path.ts";
+import type { CommandPath } from "./command_path.ts";
+import { type RegionPath, regionPath } from "./region_path.ts";
+import type { RegionLoad } from "./region_load.ts";
 import { type CommandSpans, commandSpans } from "./command_spans.ts";
 import type { FaultMonitor } from "./faults.ts";
-import { eachRedisRequest, LeaderForwarder, peerHelloOf } from "./leader_forwarder.ts";
+import { eachRedisRequest } from "./leader_forwarder.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { RegionChangedError } from "./proposals.ts";
@@ -49,9 +51,9 @@ export interface RegionRouterDeps {
   readonly addresses: AddressBook;
   /** Sends on what no local region holds, to its region's leader (remote_regions.ts). */
   readonly remote?: RemoteRegions;
+  /** Where the writes of the regions this node leads are counted (region_load.ts); absent: not. */
+  readonly load?: RegionLoad;
 }
-
-type RegionPath = { region: HostedRegion; path: CommandPath; forwarder: LeaderForwarder };
 
 export class RegionRouter {
   /**
@@ -87,7 +89,10 @@ export class RegionRouter {
 
   #once(command: CommandInit): Promise<CommandOutcome> {
     const whole = this.d.host.count === 1 && this.d.host.d.first.kv.descriptor.end.length === 0;
-    if (whole) return this.d.first.execute(command);
+    if (whole) {
+      if (this.d.load !== undefined) this.#count(this.d.host.d.first, commandSpans(command));
+      return this.d.first.execute(command);
+    }
     if (command.body?.case === "redisBatch") {
       return eachRedisRequest(command.body.value.requests ?? [], (c) => this.execute(c));
     }
@@ -101,6 +106,12 @@ export class RegionRouter {
     const spread = localSpread(this.d.host, spans.spans);
     const across = spread === "several" || (spread === "away" && keys.length > 1);
     return this.#order.run(keys, across, () => this.#routed(command, spans));
+  }
+
+  /** Its leader counts region `r`'s writes (the split by load: region_load.ts). */
+  #count(r: HostedRegion, spans: CommandSpans): void {
+    if (spans.kind !== "keys" || !r.group.rawNode.isLeader) return;
+    this.d.load?.record(r.id, spans.spans[0].key);
   }
 
   /** Runs `command` in its region, or across regions; `spans`: its keys, when known. */
@@ -118,6 +129,7 @@ export class RegionRouter {
       const across = this.#acrossRegions(command, keys);
       if (across !== undefined) return across;
       const region = this.regionOf(command, keys);
+      this.#count(region, keys);
       return region.id === 1 ? this.d.first.execute(command) : this.#path(region).execute(command);
     } catch (err) {
       // A split applied here hosts its child in a moment: routed again then (nothing was run).
@@ -251,25 +263,12 @@ export class RegionRouter {
   }
 
   #path(region: HostedRegion): CommandPath {
-    const known = this.#paths.get(region.id), o = this.d.o;
+    const known = this.#paths.get(region.id);
     if (known?.region === region) return known.path;
     known?.forwarder.close();
-    const forwarder = new LeaderForwarder(o.net, o.clock, peerHelloOf(o));
-    const path = new CommandPath({
-      node: () => region.group,
-      proposals: region.proposals,
-      forwarder,
-      faults: this.d.faults,
-      leader: () => {
-        const id = region.group.rawNode.lead;
-        return { id, address: id === 0 ? "" : this.d.addresses.get(id) ?? "" };
-      },
-      timing: o,
-      entry: (data, ts) => this.d.host.entryFor(region.id, data, ts),
-      timestamps: this.d.timestamps,
-    });
-    this.#paths.set(region.id, { region, path, forwarder });
-    return path;
+    const made = regionPath(this.d, region);
+    this.#paths.set(region.id, made);
+    return made.path;
   }
 
   close(): void {

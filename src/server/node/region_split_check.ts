@@ -2,7 +2,9 @@
  * The split check (decision 0014 §8, docs/regions.md "The node holding many regions"): every
  * REGION_SPLIT_CHECK_MS the node looks at the regions it leads (at most
  * REGION_SPLIT_CHECK_REGIONS_MAX per check, continuing round-robin) and proposes a `Split` for
- * each one larger than `--region-split-bytes` (0: never).
+ * each one larger than `--region-split-bytes` (0: never), or written more often than
+ * `--region-split-load` times a second (0: never) — then at the key that halves its writes
+ * (region_load.ts), none when they cannot be halved.
  *
  * A region's size is an estimate that reads no data block: the engine's table bytes of its
  * current records (`Db.approximateSize`) plus the entry bytes it applied since the engine's
@@ -28,6 +30,7 @@ import type { Db } from "../../storage/db.ts";
 import { errorMessage } from "../../util/errors.ts";
 import { confStateReplicas } from "./region_members.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
+import type { RegionLoad } from "./region_load.ts";
 
 /** Where a split's child gets its id: undefined when none can be had now (tried again later). */
 export interface RegionIdSource {
@@ -44,6 +47,9 @@ export interface SplitCheckDeps {
   readonly logger: Logger;
   /** Bytes past which a region splits; 0: never. */
   readonly splitBytes: number;
+  /** Writes a second past which a region splits by load (0 or absent: never), as `load` counts. */
+  readonly splitLoad?: number;
+  readonly load?: RegionLoad;
   readonly intervalMs?: number;
 }
 
@@ -108,12 +114,21 @@ export class SplitCheck {
     const n = Math.min(all.length, REGION_SPLIT_CHECK_REGIONS_MAX);
     for (let i = 0; i < n; i++) {
       const r = all[(this.#cursor + i) % all.length];
+      // Counts of a region led elsewhere meanwhile are not this leader's to judge by.
+      if (r.group.rawNode.isLeader) this.d.load?.leading(r.id);
+      else this.d.load?.forget(r.id);
       if (!r.group.rawNode.isLeader || !this.#due(r)) continue;
-      const size = this.sizeOf(db, r);
-      this.lastPass = `region ${r.id}: ${size} bytes, check ${this.#checks}`;
+      const size = this.sizeOf(db, r), rate = this.d.load?.rate(r.id) ?? 0;
+      this.lastPass = `region ${r.id}: ${size} bytes, ${rate} writes/s, check ${this.#checks}`;
       if (size > this.d.splitBytes) this.lastPass += `: ${await this.#propose(db, r)}`;
+      else if (this.#hot(rate)) this.lastPass += `: by load, ${await this.#propose(db, r, true)}`;
     }
     this.#cursor = (this.#cursor + n) % Math.max(1, all.length);
+  }
+
+  #hot(rate: number): boolean {
+    const limit = this.d.splitLoad ?? 0;
+    return limit > 0 && rate > limit;
   }
 
   #due(r: HostedRegion): boolean {
@@ -121,6 +136,7 @@ export class SplitCheck {
     if (p === undefined) return true;
     if (p.version !== r.kv.descriptor.epoch.version) {
       this.#proposed.delete(r.id);
+      this.d.load?.forget(r.id); // its range changed: its writes count from now
       return true;
     }
     return this.#checks - p.check >= REGION_SPLIT_RETRY_CHECKS;
@@ -138,8 +154,8 @@ export class SplitCheck {
    * A key near the middle of the region's bytes, strictly inside it, with no key attached to a
    * lease at or after it (those stay in region 1: region_leased_keys.ts); undefined: none.
    */
-  splitKey(db: Db, r: HostedRegion): Uint8Array | undefined {
-    const cut = this.#middleKey(db, r);
+  splitKey(db: Db, r: HostedRegion, byLoad = false): Uint8Array | undefined {
+    const cut = byLoad ? this.d.load?.splitKey(r.kv.descriptor) : this.#middleKey(db, r);
     if (cut === undefined) return undefined;
     // Only region 1 holds leased keys (a put with a lease elsewhere is refused, a split never
     // moves one out, a merge never moves one in), so only its cut reads the records past it;
@@ -166,9 +182,9 @@ export class SplitCheck {
     return keys.length < 2 || middle === undefined ? undefined : middle.slice(1);
   }
 
-  /** Proposes region `r`'s split; what happened, in words. */
-  async #propose(db: Db, r: HostedRegion): Promise<string> {
-    const splitKey = this.splitKey(db, r);
+  /** Proposes region `r`'s split (at its writes' middle `byLoad`); what happened, in words. */
+  async #propose(db: Db, r: HostedRegion, byLoad = false): Promise<string> {
+    const splitKey = this.splitKey(db, r, byLoad);
     if (splitKey === undefined) return "no split key";
     // With ids of the node's own (region_ids.ts) they are unique only if it knows every region.
     if (!this.d.holdsEveryRegion()) return "a region is being added";
@@ -190,7 +206,8 @@ export class SplitCheck {
     r.group.kick();
     this.proposedCount++;
     this.#proposed.set(r.id, { check: this.#checks, version: d.epoch.version });
-    this.d.logger.info("region.split_proposed", { region: d.id, child: newRegionId });
+    const why = byLoad ? "load" : "size";
+    this.d.logger.info("region.split_proposed", { region: d.id, child: newRegionId, why });
     return `proposed child ${newRegionId}`;
   }
 }
