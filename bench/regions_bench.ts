@@ -12,6 +12,7 @@
  *
  *   deno run -A bench/regions_bench.ts [--nodes 1,3,5] [--split-bytes 0,262144] [--keys 200000]
  *     [--value-size 100] [--concurrency 64] [--load 20] [--duration 10] [--idle 10]
+ *     [--split-load 0,2000]  (`--region-split-load`: rows for each, with splitting on)
  *
  * Requires ./tinykv (./compile.sh). The servers and the load share this machine's cores: read the
  * numbers with the load average printed next to them.
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     load: { type: "string", default: "20" },
     duration: { type: "string", default: "10" },
     idle: { type: "string", default: "10" },
+    "split-load": { type: "string", default: "0" },
   },
 });
 const list = (s: string) => s.split(",").map((x) => Number(x.trim())).filter(Number.isFinite);
@@ -63,6 +65,7 @@ async function cpuPerSecond(c: BinaryCluster, ms: number): Promise<Map<number, n
 interface Row {
   nodes: number;
   splitBytes: number;
+  splitLoad: number;
   regions: number;
   splitTimeline: string;
   leadersPerNode: string;
@@ -71,8 +74,10 @@ interface Row {
   load: string;
 }
 
-async function clusterRow(nodes: number, splitBytes: number): Promise<Row> {
-  const extra = splitBytes > 0 ? ["--region-split-bytes", String(splitBytes)] : [];
+async function clusterRow(nodes: number, splitBytes: number, splitLoad: number): Promise<Row> {
+  // Always given: without it a new cluster splits at the binary's default (64 MiB).
+  const extra = ["--region-split-bytes", String(splitBytes)];
+  if (splitLoad > 0) extra.push("--region-split-load", String(splitLoad));
   const c = await BinaryCluster.start(nodes, extra);
   try {
     await c.leader();
@@ -100,6 +105,7 @@ async function clusterRow(nodes: number, splitBytes: number): Promise<Row> {
     return {
       nodes,
       splitBytes,
+      splitLoad,
       regions: regions.length,
       splitTimeline: timeline.slice(-4).join(", "),
       leadersPerNode: leadersPerNode(c, regions),
@@ -115,13 +121,20 @@ async function clusterRow(nodes: number, splitBytes: number): Promise<Row> {
 const rows: Row[] = [];
 for (const nodes of list(values.nodes)) {
   for (const splitBytes of list(values["split-bytes"])) {
-    const row = await clusterRow(nodes, splitBytes);
-    console.error(
-      `nodes=${nodes} split=${splitBytes}: ${row.regions} regions, ${row.run.opsPerSecond} puts/s ` +
-        `p99 ${row.run.latencyMs.p99} ms, idle CPU ${row.idleCpuMsPerS} ms/s (load ${row.load})`,
-    );
-    rows.push(row);
+    // A split by load needs splitting on.
+    const loads = splitBytes > 0 ? list(values["split-load"]) : [0];
+    for (const splitLoad of loads) rows.push(await reportedRow(nodes, splitBytes, splitLoad));
   }
+}
+
+async function reportedRow(nodes: number, splitBytes: number, splitLoad: number): Promise<Row> {
+  const row = await clusterRow(nodes, splitBytes, splitLoad);
+  console.error(
+    `nodes=${nodes} split=${splitBytes} load=${splitLoad}: ${row.regions} regions, ` +
+      `${row.run.opsPerSecond} puts/s ` +
+      `p99 ${row.run.latencyMs.p99} ms, idle CPU ${row.idleCpuMsPerS} ms/s (load ${row.load})`,
+  );
+  return row;
 }
 
 console.log(describeMachine());
@@ -130,13 +143,14 @@ console.log(
     `load phase ${values.load} s, measured ${values.duration} s, idle ${values.idle} s\n`,
 );
 console.log(
-  "| nodes | split bytes | regions | regions over the load phase | leaders per node | puts/s | p50 ms | p99 ms | errors | idle CPU ms/s per node | load |",
+  "| nodes | split bytes | split load | regions | regions over the load phase | leaders per node | puts/s | p50 ms | p99 ms | errors | idle CPU ms/s per node | load |",
 );
-console.log("| ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- | ---: |");
+console.log("| ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- | ---: |");
 for (const r of rows) {
   const errs = Object.keys(r.run.errors).length === 0 ? "0" : JSON.stringify(r.run.errors);
   console.log(
-    `| ${r.nodes} | ${r.splitBytes} | ${r.regions} | ${r.splitTimeline} | ${r.leadersPerNode} | ` +
+    `| ${r.nodes} | ${r.splitBytes} | ${r.splitLoad} | ${r.regions} | ${r.splitTimeline} | ` +
+      `${r.leadersPerNode} | ` +
       `${r.run.opsPerSecond} | ${r.run.latencyMs.p50} | ${r.run.latencyMs.p99} | ${errs} | ` +
       `${r.idleCpuMsPerS} | ${r.load} |`,
   );
