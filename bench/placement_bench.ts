@@ -58,7 +58,7 @@ function cluster(nodes: number, regions: number) {
       descriptor,
       leader: ids[i % ids.length],
       sizeBytes: 64 << 20,
-      writeBytesPerSec: 0,
+      writesPerSec: 0,
       caughtUp: ids,
       reportedMs: 0,
     });

@@ -27,7 +27,7 @@ export interface RegionInfo {
   /** Node id of the leader that reported, or 0 when unknown. */
   readonly leader: number;
   readonly sizeBytes: number;
-  readonly writeBytesPerSec: number;
+  readonly writesPerSec: number;
   /** Replicas the leader reports as caught up (a learner is promoted only then). */
   readonly caughtUp: readonly number[];
   readonly reportedMs: number;

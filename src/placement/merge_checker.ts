@@ -25,6 +25,8 @@ export interface MergeLimits {
   readonly replicas: number;
   /** Pairs looked at per call, so a call's cost is bounded however many regions there are. */
   readonly pairsChecked: number;
+  /** The nodes' `--region-split-load` (0 or absent: off): a region this hot is not merged. */
+  readonly splitLoad?: number;
 }
 
 /** A move planned by the checker, for the region `info`. */
@@ -66,6 +68,15 @@ function small(left: RegionInfo, right: RegionInfo, mergeBytes: number): boolean
   return left.sizeBytes + right.sizeBytes <= mergeBytes;
 }
 
+/**
+ * Written at a quarter of `--region-split-load` or more, as its leader reports (writes a second):
+ * its node's merge check leaves it (region_load.ts `busy`), so the pair is not about to merge,
+ * and the balance may move its leadership — the point of a split by load.
+ */
+function hot(info: RegionInfo, splitLoad: number): boolean {
+  return splitLoad > 0 && info.writesPerSec * 4 >= splitLoad;
+}
+
 /** Nothing for the replica checker to do: wanted voters, no learner, usable, spread. */
 function settled(ctx: ChoiceContext, info: RegionInfo, wanted: number): boolean {
   const replicas = info.descriptor.replicas;
@@ -75,17 +86,21 @@ function settled(ctx: ChoiceContext, info: RegionInfo, wanted: number): boolean 
 }
 
 /**
- * Regions the nodes are about to merge: adjacent pairs with the same replicas, small enough.
- * Balance leaves them alone (a move or a leadership transfer would undo what the nodes wait
- * for), and the checker does not pull one of them into another pair.
+ * Regions the nodes are about to merge: adjacent pairs with the same replicas, small enough, and
+ * neither hot (`splitLoad`). Balance leaves them alone (a move or a leadership transfer would
+ * undo what the nodes wait for), and the checker does not pull one of them into another pair.
  */
-export function mergingOnNodes(ordered: readonly RegionInfo[], mergeBytes: number): Set<number> {
+export function mergingOnNodes(
+  ordered: readonly RegionInfo[],
+  mergeBytes: number,
+  splitLoad = 0,
+): Set<number> {
   const out = new Set<number>();
   if (mergeBytes <= 0) return out;
   for (let i = 0; i + 1 < ordered.length; i++) {
     const left = ordered[i], right = ordered[i + 1];
     if (!adjacent(left, right) || !small(left, right, mergeBytes)) continue;
-    if (!sameReplicas(left, right)) continue;
+    if (!sameReplicas(left, right) || hot(left, splitLoad) || hot(right, splitLoad)) continue;
     out.add(left.descriptor.id);
     out.add(right.descriptor.id);
   }
@@ -143,7 +158,8 @@ export function checkMerges(
   const pairs = ordered.length - 1;
   if (limits.mergeBytes <= 0 || pairs < 1 || start.room <= 0) return { aligns, cursor: 0 };
   const wanted = wantedVoters(ctx, limits.replicas);
-  const merging = mergingOnNodes(ordered, limits.mergeBytes);
+  const splitLoad = limits.splitLoad ?? 0;
+  const merging = mergingOnNodes(ordered, limits.mergeBytes, splitLoad);
   const claimed = new Set<number>();
   let cursor = start.cursor % pairs;
   const n = Math.min(pairs, limits.pairsChecked);
@@ -153,6 +169,7 @@ export function checkMerges(
     const ids = [left.descriptor.id, right.descriptor.id];
     if (ids.some((id) => id === 0 || !free(id) || merging.has(id) || claimed.has(id))) continue;
     if (!adjacent(left, right) || !small(left, right, limits.mergeBytes)) continue;
+    if (hot(left, splitLoad) || hot(right, splitLoad)) continue;
     if (!settled(ctx, left, wanted) || !settled(ctx, right, wanted)) continue;
     // The smaller moves (less to copy); on a tie the right one, the merge's source.
     const [mover, keeper] = left.sizeBytes < right.sizeBytes ? [left, right] : [right, left];

@@ -61,7 +61,7 @@ export function applyCommand(
       descriptor: cmd.region,
       leader: 0,
       sizeBytes: 0,
-      writeBytesPerSec: 0,
+      writesPerSec: 0,
       caughtUp: [],
       reportedMs: c.appliedMs,
     });
@@ -121,7 +121,7 @@ function applyReport(
     descriptor: cmd.descriptor,
     leader: cmd.leader,
     sizeBytes: cmd.sizeBytes,
-    writeBytesPerSec: cmd.writeBytesPerSec,
+    writesPerSec: cmd.writesPerSec,
     caughtUp: cmd.caughtUp,
     reportedMs: c.appliedMs,
   });

@@ -62,7 +62,7 @@ export type PlacementCommandBody =
     /** Node id of the reporting leader. */
     readonly leader: number;
     readonly sizeBytes: number;
-    readonly writeBytesPerSec: number;
+    readonly writesPerSec: number;
     readonly caughtUp: readonly number[];
   }
   | { readonly kind: "drain-node"; readonly nodeId: number }
@@ -109,7 +109,7 @@ export function checkCommand(c: PlacementCommand): void {
       checkCount(c.usedBytes, "used bytes");
       return;
     case "region-report":
-      return checkReport(c.descriptor, c.leader, c.sizeBytes, c.writeBytesPerSec, c.caughtUp);
+      return checkReport(c.descriptor, c.leader, c.sizeBytes, c.writesPerSec, c.caughtUp);
     case "drain-node":
     case "remove-node":
       return checkCount(c.nodeId, "node id", 1);
@@ -130,13 +130,13 @@ export function checkReport(
   d: RegionDescriptor,
   leader: number,
   sizeBytes: number,
-  writeBytesPerSec: number,
+  writesPerSec: number,
   caughtUp: readonly number[],
 ): void {
   checkDescriptor(d);
   checkDescriptorBounds(d);
   checkCount(sizeBytes, "region size");
-  checkCount(writeBytesPerSec, "write rate");
+  checkCount(writesPerSec, "write rate");
   if (leader !== 0 && !d.replicas.some((p) => p.nodeId === leader)) {
     throw new InvalidArgumentError(`region ${d.id}: leader ${leader} is not a replica`);
   }
@@ -181,7 +181,7 @@ export function encodeCommand(c: PlacementCommand): Uint8Array {
       break;
     case "region-report":
       writeDescriptor(w, c.descriptor);
-      w.varint(c.leader).varint(c.sizeBytes).varint(c.writeBytesPerSec);
+      w.varint(c.leader).varint(c.sizeBytes).varint(c.writesPerSec);
       writeIds(w, c.caughtUp);
       break;
     case "drain-node":
@@ -248,7 +248,7 @@ function readBody(r: ByteReader, kind: PlacementCommandKind): PlacementCommandBo
         descriptor: readDescriptor(r),
         leader: r.varint(),
         sizeBytes: r.varint(),
-        writeBytesPerSec: r.varint(),
+        writesPerSec: r.varint(),
         caughtUp: readIds(r, PLACEMENT_REPLICAS_MAX, "caught-up replicas"),
       };
     case "drain-node":

@@ -66,7 +66,7 @@ export function encodeImage(img: PlacementImage): Uint8Array {
   w.varint(img.regions.length);
   for (const r of img.regions) {
     writeDescriptor(w, r.descriptor);
-    w.varint(r.leader).varint(r.sizeBytes).varint(r.writeBytesPerSec);
+    w.varint(r.leader).varint(r.sizeBytes).varint(r.writesPerSec);
     writeIds(w, r.caughtUp);
     w.varint(r.reportedMs);
   }
@@ -128,7 +128,7 @@ function readRegions(r: ByteReader): RegionInfo[] {
       descriptor: readDescriptor(r),
       leader: r.varint(),
       sizeBytes: r.varint(),
-      writeBytesPerSec: r.varint(),
+      writesPerSec: r.varint(),
       caughtUp: readIds(r, PLACEMENT_REPLICAS_MAX, "caught-up replicas"),
       reportedMs: r.varint(),
     });

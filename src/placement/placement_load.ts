@@ -39,7 +39,7 @@ export function checkImage(img: PlacementImage): void {
   let prevEnd: Uint8Array | undefined;
   for (const r of img.regions) {
     const d = r.descriptor;
-    checkReport(d, r.leader, r.sizeBytes, r.writeBytesPerSec, r.caughtUp);
+    checkReport(d, r.leader, r.sizeBytes, r.writesPerSec, r.caughtUp);
     if (d.id >= img.nextId) throw bad(`region ${d.id} at or past the next id ${img.nextId}`);
     if (ids.has(d.id)) throw bad(`region ${d.id} listed twice`);
     ids.add(d.id);

@@ -41,10 +41,7 @@ export interface SchedulerOptions {
   readonly maxLeaderTransfersPerTick?: number;
   /** Transfers in flight from or to one node (default PLACEMENT_LEADER_TRANSFERS_PER_NODE_MAX). */
   readonly maxLeaderTransfersPerNode?: number;
-  /**
-   * Regions the replica checker looks at per tick, continuing where the last
-   * tick stopped, so a tick's cost is bounded however many regions there are.
-   */
+  /** Regions the replica checker looks at per tick, continuing where the last tick stopped. */
   readonly regionsCheckedPerTick: number;
   /**
    * Regions the scheduler leaves alone: on a node, region 1, whose configuration is the
@@ -57,6 +54,8 @@ export interface SchedulerOptions {
    * can merge them (merge_checker.ts).
    */
   readonly mergeBytes?: number;
+  /** The nodes' `--region-split-load` (0 or absent: off): hot regions are not merge-bound. */
+  readonly splitLoad?: number;
   /** Merge alignments in flight at once (default PLACEMENT_MERGE_ALIGNS_MAX). */
   readonly maxMergeAligns?: number;
 }
@@ -245,7 +244,8 @@ export class PlacementScheduler {
       (o.maxMergeAligns ?? PLACEMENT_MERGE_ALIGNS_MAX) - aligning,
       o.maxOperators - this.#ops.size,
     );
-    const limits = { mergeBytes, replicas: o.replicas, pairsChecked: o.regionsCheckedPerTick };
+    const splitLoad = o.splitLoad ?? 0, replicas = o.replicas;
+    const limits = { mergeBytes, replicas, pairsChecked: o.regionsCheckedPerTick, splitLoad };
     const free = (id: number) => !this.#busy(id) && !partners.has(id);
     const found = checkMerges(ctx, ordered, limits, free, { cursor: this.#mergeCursor, room });
     this.#mergeCursor = found.cursor;
@@ -254,7 +254,7 @@ export class PlacementScheduler {
       this.counts.mergeAligns++;
       if (a.proposal.partner !== undefined) partners.add(a.proposal.partner.regionId);
     }
-    const leave = mergingOnNodes(ordered, mergeBytes);
+    const leave = mergingOnNodes(ordered, mergeBytes, splitLoad);
     for (const id of partners) leave.add(id);
     return leave;
   }

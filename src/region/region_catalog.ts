@@ -20,6 +20,8 @@ export interface RegionReport {
   readonly approximateKeys: number;
   /** This node's applied index of the region's Raft group. */
   readonly appliedIndex: number;
+  /** Writes a second its leader routed to it lately (region_load.ts; 0 or absent: not counted). */
+  readonly writesPerSecond?: number;
 }
 
 /** Where a node listens and its zone label ("" when it has none). */

@@ -104,7 +104,7 @@ function lopsided(count: number, caughtUp: number[]): ClusterView {
       descriptor,
       leader: 1,
       sizeBytes: 0,
-      writeBytesPerSec: 0,
+      writesPerSec: 0,
       caughtUp,
       reportedMs: 100_000,
     });

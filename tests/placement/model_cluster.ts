@@ -116,7 +116,7 @@ export class ModelCluster {
       descriptor: r.d,
       leader: r.leader,
       sizeBytes: this.sizes.get(r.d.id) ?? 1 << 20,
-      writeBytesPerSec: 0,
+      writesPerSec: 0,
       caughtUp: r.d.replicas.map((p) => p.nodeId).filter((id) => !this.dead.has(id)),
       reportedMs: this.nowMs,
     });

@@ -87,7 +87,7 @@ test("operator orders: a drain empties the node within the bounds, each order ap
         descriptor: r.d,
         leader: r.leader,
         sizeBytes: 1,
-        writeBytesPerSec: 0,
+        writesPerSec: 0,
         caughtUp: r.d.replicas.map((p) => p.nodeId),
         reportedMs: nowMs,
       });

@@ -110,7 +110,7 @@ test("placement commands: oversize fields are refused before they are read", () 
     descriptor,
     leader: 0,
     sizeBytes: 0,
-    writeBytesPerSec: 0,
+    writesPerSec: 0,
     caughtUp,
   });
   assert.throws(() => encodeCommand(report(initialRegion(voters))), /over 16 replicas/);
@@ -141,7 +141,7 @@ test("placement commands: invalid values are refused by encode and by decode ali
       descriptor: initialRegion([1, 2]),
       leader: 3, // not a replica
       sizeBytes: 0,
-      writeBytesPerSec: 0,
+      writesPerSec: 0,
       caughtUp: [],
     },
   ];

@@ -50,7 +50,7 @@ export function everyKind(): PlacementCommand[] {
       descriptor: right,
       leader: 2,
       sizeBytes: 1 << 20,
-      writeBytesPerSec: 4096,
+      writesPerSec: 4096,
       caughtUp: [1, 2, 3],
     },
     {
@@ -59,7 +59,7 @@ export function everyKind(): PlacementCommand[] {
       descriptor: left,
       leader: 0,
       sizeBytes: 0,
-      writeBytesPerSec: 0,
+      writesPerSec: 0,
       caughtUp: [],
     },
     { kind: "drain-node", atMs: T0 + 4, nodeId: 4 },
@@ -129,7 +129,7 @@ export function randomHistory(prng: Prng, n: number): Entry[] {
         descriptor: d,
         leader: d.replicas[prng.int(d.replicas.length)].nodeId,
         sizeBytes: prng.int(1 << 26),
-        writeBytesPerSec: prng.int(1 << 20),
+        writesPerSec: prng.int(1 << 20),
         caughtUp: [1, 2, 3].filter(() => prng.chance(0.8)),
       };
     } else if (roll < 80) cmd = { kind: "drain-node", atMs: ms, nodeId: 1 + prng.int(7) };

@@ -37,7 +37,7 @@ test("placement raft: three replicas apply the same commands across a leader cha
       descriptor: d,
       leader,
       sizeBytes: 1 << 20,
-      writeBytesPerSec: 10,
+      writesPerSec: 10,
       caughtUp: [1, 2, 3],
     });
     await c.propose(report(left, 1));

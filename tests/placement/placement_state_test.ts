@@ -78,7 +78,7 @@ test("placement state: refusals change nothing but the applied index", () => {
       descriptor: right,
       leader: 1,
       sizeBytes: 0,
-      writeBytesPerSec: 0,
+      writesPerSec: 0,
       caughtUp: [],
     }, /region 5 was never allocated/],
     [new Uint8Array([1, 99, 0]), /unknown placement command kind 99/],

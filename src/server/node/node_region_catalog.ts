@@ -84,6 +84,7 @@ export class NodeRegionCatalog implements RegionCatalog {
       approximateBytes: bytes,
       approximateKeys: r.kv.kv.keyCount,
       appliedIndex: r.kv.appliedIndex,
+      writesPerSecond: n.local.load.rate(id),
     };
   }
 

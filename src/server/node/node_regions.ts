@@ -55,6 +55,8 @@ export interface NodeRegions {
   /** The Redis key reads of RESP SCAN, KEYS and DBSIZE (redis_key_reads.ts). */
   readonly redisKeys: RedisKeyReads;
   readonly splitCheck: SplitCheck;
+  /** The writes of the regions this node leads (the split by load: region_load.ts). */
+  readonly load: RegionLoad;
   /** Merges adjacent small regions, with `regionMergeBytes` > 0 (region_merge_check.ts). */
   readonly mergeCheck: MergeCheck;
   readonly services: RegionServices;
@@ -153,7 +155,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     txn.txnResolver.stop();
     txn.txnSender.close();
   };
-  const parts = { first, host, router, reads, splitCheck, mergeCheck, services, creation };
+  const parts = { first, host, router, reads, splitCheck, load, mergeCheck, services, creation };
   return { ...parts, redisKeys, ...txn, membership, operators, removal, timestamps, start, stop };
 }
 

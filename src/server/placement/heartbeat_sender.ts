@@ -184,7 +184,9 @@ export class HeartbeatSender {
         descriptor: r.descriptor,
         leader: self,
         sizeBytes: r.approximateBytes,
-        writeBytesPerSec: 0,
+        // Counted with `--region-split-load` only (region_load.ts): placement's merge checker
+        // leaves hot regions to the leader balance.
+        writesPerSec: Math.round(r.writesPerSecond ?? 0),
         caughtUp: this.#caughtUp(desc.id),
       });
     }

@@ -166,6 +166,7 @@ export function newLeader(
     proposer: node.proposer,
     replicas: o.placement.replicas,
     mergeBytes: o.regionMergeBytes,
+    splitLoad: o.regionSplitLoad,
     counts: node.tsoCounts,
     confirm: () => node.check.confirm(),
     nowMs: () => o.clock.wallMs(),

@@ -52,6 +52,8 @@ export interface LeaderContext {
   readonly replicas: number;
   /** The node's `--region-merge-bytes` (0: merge off): the scheduler aligns small neighbours. */
   readonly mergeBytes: number;
+  /** The node's `--region-split-load` (0: off): regions written this hot are not merge-bound. */
+  readonly splitLoad: number;
   readonly counts: LeaderCounts;
   /** Resolves once a quorum confirmed this node still leads (leadership_check.ts). */
   readonly confirm: () => Promise<void>;
@@ -120,6 +122,7 @@ export class PlacementLeader {
       ...SCHEDULER,
       replicas: c.replicas,
       mergeBytes: c.mergeBytes,
+      splitLoad: c.splitLoad,
     });
     this.ready = this.#start();
     this.ready.catch(() => this.failed = true);

@@ -35,7 +35,7 @@ export function checkPlacementRequest(b: PlacementRequestBody): void {
         );
       }
       for (const r of h.reports) {
-        checkReport(r.descriptor, r.leader, r.sizeBytes, r.writeBytesPerSec, r.caughtUp);
+        checkReport(r.descriptor, r.leader, r.sizeBytes, r.writesPerSec, r.caughtUp);
         if (r.descriptor.id === 0) throw new InvalidArgumentError("region 0 is not reported");
       }
       if (h.terms !== undefined) checkTerms(h.terms, h.reports.length);

@@ -57,7 +57,7 @@ export interface RegionReportInput {
   readonly descriptor: RegionDescriptor;
   readonly leader: number;
   readonly sizeBytes: number;
-  readonly writeBytesPerSec: number;
+  readonly writesPerSec: number;
   readonly caughtUp: readonly number[];
 }
 
@@ -135,7 +135,7 @@ export function encodePlacementRequest(b: PlacementRequestBody, forwarded = fals
     w.varint(h.capacityBytes).varint(h.usedBytes).varint(h.reports.length);
     for (const r of h.reports) {
       writeDescriptor(w, r.descriptor);
-      w.varint(r.leader).varint(r.sizeBytes).varint(r.writeBytesPerSec);
+      w.varint(r.leader).varint(r.sizeBytes).varint(r.writesPerSec);
       writeIds(w, r.caughtUp);
     }
     const group = h.placement;
@@ -200,9 +200,9 @@ function readHeartbeat(r: ByteReader): NodeHeartbeat {
     const descriptor = readDescriptor(r);
     const leader = r.varint();
     const sizeBytes = r.varint();
-    const writeBytesPerSec = r.varint();
+    const writesPerSec = r.varint();
     const caughtUp = readIds(r, PLACEMENT_REPLICAS_MAX, "caught-up replicas");
-    reports.push({ descriptor, leader, sizeBytes, writeBytesPerSec, caughtUp });
+    reports.push({ descriptor, leader, sizeBytes, writesPerSec, caughtUp });
   }
   const held = readHeld(r);
   const terms = readTerms(r);

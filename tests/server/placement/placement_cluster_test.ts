@@ -148,7 +148,7 @@ describe("placement service in a 3-node cluster", () => {
             descriptor: { ...initialRegion([2]), id: 0 },
             leader: 2,
             sizeBytes: 0,
-            writeBytesPerSec: 0,
+            writesPerSec: 0,
             caughtUp: [],
           }],
         },

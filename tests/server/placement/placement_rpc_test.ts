@@ -40,7 +40,7 @@ const HEARTBEAT: NodeHeartbeat = {
     descriptor: initialRegion([1, 2, 3]),
     leader: 2,
     sizeBytes: 999,
-    writeBytesPerSec: 0,
+    writesPerSec: 0,
     caughtUp: [1, 2],
   }],
 };
