@@ -103,7 +103,9 @@ export class NodeReads {
       this.faults.check("read");
       return await this.remote.get(key, consistency, revision);
     }
-    const region = this.#regionOf(key), pinned = pinRegions(this.host, [region]);
+    // Only a read at a revision reads by the region's range (a current read is the engine's).
+    const region = this.#regionOf(key);
+    const pinned = revision === 0 ? undefined : pinRegions(this.host, [region]);
     await this.barrier(consistency, [region], region.kv.descriptor);
     const engine = this.engine();
     const kv = region.kv.kv;
@@ -116,7 +118,7 @@ export class NodeReads {
     if (close !== undefined) await closeAt([region], revision, close);
     await this.#settle(keySpan(key), revision, consistency, [region]);
     const state = await revisionRead(engine, () => kv.getAt(key, revision));
-    pinned();
+    pinned?.();
     return { state, revision };
   }
 
@@ -165,10 +167,11 @@ export class NodeReads {
   }
 
   async #scanHere(request: KvScanRequest, consistency: Consistency): Promise<KvScanPage> {
-    const regions = this.#overlapping(request), pinned = pinRegions(this.host, regions);
+    const regions = this.#overlapping(request);
     const revision = request.revision ?? 0;
     const close = this.#closer(consistency);
     const atRevision = revision !== 0 && close !== undefined;
+    const pinned = atRevision ? pinRegions(this.host, regions) : undefined;
     // At a revision, closing each region at it (below) is the wait: a region whose replica here
     // has applied it holds everything at or below it. So no ReadIndex first, only the checks.
     await this.barrier(atRevision ? "serializable" : consistency, regions, this.#span(request));
@@ -179,7 +182,7 @@ export class NodeReads {
       if (this.host.generation !== generation) throw settling();
       await this.#settle(this.#span(request), revision, consistency, regions);
       const page = await scanAt(engine, regions, request, revision);
-      pinned();
+      pinned?.();
       return page;
     }
     await this.#settle(this.#span(request), 0, consistency, regions);
