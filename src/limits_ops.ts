@@ -212,8 +212,8 @@ export const REGION_IMPORT_BATCH_OPS = 10_000;
 /** Key and value bytes after which an import batch is written (plus at most one record). */
 export const REGION_IMPORT_BATCH_BYTES = 4 * MiB;
 /**
- * A node reading a region image (its head, its verification, its records) yields a timer turn
- * between two slices once this long passed since its last turn (region_image_install.ts).
+ * A node reading a region image (its head, its verification, its records: region_image_install.ts)
+ * or streaming one (snapshot_sender.ts) yields a timer turn once this long passed since its last.
  */
 export const IMAGE_READ_TURN_MS = 10;
 

@@ -30,6 +30,8 @@ export class Ticker {
     readonly clock: Clock | undefined,
     readonly tickMs: number | undefined,
     readonly tick: (stalled: boolean) => void,
+    /** Told how late a catch-up found the ticks (past one tick), for the node's stall log. */
+    readonly late?: (lateMs: number) => void,
   ) {}
 
   /** Fires `onTimer` every `tickMs` after catching up on ticks (unless `stopped()`). */
@@ -51,7 +53,9 @@ export class Ticker {
   catchUp(): void {
     const { clock, tickMs } = this;
     if (!this.#started || clock === undefined || tickMs === undefined) return;
-    const due = Math.floor((clock.nowMs() - this.#lastTickMs) / tickMs);
+    const elapsed = clock.nowMs() - this.#lastTickMs;
+    const due = Math.floor(elapsed / tickMs);
+    if (due > 1) this.late?.(elapsed - tickMs);
     for (let i = 0; i < due; i++) this.tick(i >= STALL_TICKS_COUNTED);
     this.#lastTickMs += due * tickMs;
   }

@@ -9,6 +9,7 @@ import { EMPTY_CONF_STATE, type Message, MessageType } from "../../src/raft/core
 import { getPlatform } from "../../src/platform/detect.ts";
 import { PeerTransport } from "../../src/server/peer/peer_transport.ts";
 import { FakeNet, settle } from "./peer_fake_conn.ts";
+import type { Clock } from "../../src/platform/types.ts";
 
 const SNAP: Message = {
   type: MessageType.Snap,
@@ -92,6 +93,51 @@ test("snapshot stream: a dropped chunk stops the stream and reports failure once
       [100n, false],
       [200n, true],
     ]);
+  } finally {
+    transport.close();
+  }
+});
+
+test("snapshot stream: a long stream yields the event loop to timers while it streams", async () => {
+  const net = new FakeNet();
+  const real = getPlatform().clock;
+  // Each look at the clock costs 4 ms: the stream's work takes time as a real export does.
+  let now = 0;
+  const busyClock: Clock = {
+    nowMs: () => (now += 4),
+    wallMs: () => real.wallMs(),
+    setTimeout: (fn, ms) => real.setTimeout(fn, ms),
+    clearTimeout: (id) => real.clearTimeout(id),
+  };
+  let produced = 0;
+  async function* pieces(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < 40; i++) {
+      produced++;
+      yield new Uint8Array(100).fill(i);
+    }
+  }
+  const statuses: boolean[] = [];
+  const transport = new PeerTransport({
+    net,
+    clock: busyClock,
+    selfId: 1,
+    onSnapshotStatus: (_id, ok) => statuses.push(ok),
+    snapshotSource: pieces,
+  });
+  transport.setPeers(new Map([[2, "127.0.0.1:1"]]));
+  try {
+    transport.send([HEARTBEAT]);
+    await settle();
+    let seenAt = -1;
+    transport.send([SNAP]);
+    // A timer due at once (a heartbeat, a request's socket read) runs before the stream ends.
+    setTimeout(() => seenAt = produced, 0);
+    await settle(100);
+    assert.deepEqual(statuses, [true]);
+    assert.ok(seenAt >= 0 && seenAt < 40, `the timer ran after ${seenAt} of 40 pieces`);
+    const chunks = net.conns[0].delivered.filter((m) => m.type === MessageType.Snap);
+    assert.equal(chunks.length, 40, "every chunk sent, in order");
+    assert.deepEqual(chunks.map((m) => Number(m.snapshotOffset)), chunks.map((_, i) => i * 100));
   } finally {
     transport.close();
   }

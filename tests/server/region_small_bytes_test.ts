@@ -1,7 +1,7 @@
 /**
- * SmallRegionBytes (src/server/node/region_small_bytes.ts): with merge on, a region whose
- * estimate is large but whose current records are few reports their exact bytes; the count is
- * made again only when the region may have shrunk.
+ * SmallRegionBytes (src/server/node/region_small_bytes.ts): with merge on, a region reports the
+ * merge's own measure — its current records' exact bytes when small, just past the limit when not,
+ * whatever the estimate says —; the count is made again only when the region may have shrunk.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -62,8 +62,28 @@ test("small region bytes: exact when small, counted again only when it may have 
   // Nothing applied since: the count stands.
   assert.equal(small.of(db, r, 5100, 3), 300);
   assert.equal(small.scans, 2);
-  // An estimate already small is reported as it is, with no scan; merge off never scans.
-  assert.equal(small.of(db, r, 400, 3), 400);
+  // Merge off never scans.
   assert.equal(new SmallRegionBytes(0).of(db, r, 5000, 3), 5000);
+  assert.equal(small.scans, 2);
+});
+
+test("small region bytes: a compressed estimate below the limit does not make a region small", () => {
+  // 20 records of 100 bytes (2000 bytes current) whose tables compress to an estimate of 300.
+  const records = { n: 20, size: 100 };
+  const db = fakeDb(records);
+  const state = { applied: 10, keys: 20 };
+  const r = region(state);
+  const small = new SmallRegionBytes(512);
+  // Past the limit by the merge's own count: reported just past it, not as the estimate's 300.
+  assert.equal(small.of(db, r, 300, 3), 513);
+  assert.equal(small.scans, 1);
+  // An estimate larger than that stands.
+  assert.equal(small.of(db, r, 4000, 3), 4000);
+  assert.equal(small.scans, 1);
+  // Truly small (4 records, 400 bytes): the exact count, above the compressed estimate of 60.
+  records.n = 4;
+  state.keys = 4;
+  state.applied = 11;
+  assert.equal(small.of(db, r, 60, 3), 400);
   assert.equal(small.scans, 2);
 });

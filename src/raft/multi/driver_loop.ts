@@ -9,6 +9,14 @@ import type { Clock } from "../../platform/types.ts";
 import { Ticker } from "../ticker.ts";
 import type { DriverLoop, MultiRaftDriver } from "./driver.ts";
 
+/** What the loop tells about its own timeliness (the node logs stalls: docs/logging.md). */
+export interface LoopWatch {
+  /** The timer found the ticks this late (the event loop was held, or the process paused). */
+  late(ms: number): void;
+  /** A round took this long: no heartbeat left the node meanwhile. */
+  round(ms: number): void;
+}
+
 export class MultiRaftLoop implements DriverLoop {
   readonly #ticker: Ticker;
   #running = false;
@@ -18,8 +26,14 @@ export class MultiRaftLoop implements DriverLoop {
   /** Work that must run between rounds (adding a split's child: addRegions refuses in one). */
   #between: (() => Promise<void>)[] = [];
 
-  constructor(readonly driver: MultiRaftDriver, clock: Clock, tickMs: number) {
-    this.#ticker = new Ticker(clock, tickMs, (stalled) => driver.tick(stalled));
+  constructor(
+    readonly driver: MultiRaftDriver,
+    readonly clock: Clock,
+    tickMs: number,
+    readonly watch?: LoopWatch,
+  ) {
+    const late = watch === undefined ? undefined : (ms: number) => watch.late(ms);
+    this.#ticker = new Ticker(clock, tickMs, (stalled) => driver.tick(stalled), late);
     driver.loop = this;
   }
 
@@ -50,12 +64,14 @@ export class MultiRaftLoop implements DriverLoop {
   }
 
   async #run(): Promise<void> {
+    const t0 = this.watch === undefined ? 0 : this.clock.nowMs();
     while (this.#between.length > 0) {
       const tasks = this.#between;
       this.#between = [];
       for (const task of tasks) await task();
     }
     await this.driver.runOnce();
+    if (this.watch !== undefined) this.watch.round(this.clock.nowMs() - t0);
   }
 
   /** Runs a round now, or right after the one in progress. */

@@ -150,6 +150,13 @@ function addRaftEventMetrics(r: MetricsRegistry, node: NodeService): void {
     ["result"],
   );
   const fsyncs = c("tinykv_raft_log_fsyncs_total", "Raft log fsyncs (group commits).");
+  const stalled = c(
+    "tinykv_raft_stalls_total",
+    "Stalls of half an election timeout or more that kept heartbeats in: late (the Raft " +
+      "timer fired late: the event loop was held or the process paused), round (one Raft " +
+      "round ran long).",
+    ["kind"],
+  );
   r.onCollect(() => {
     const core = node.node.rawNode.status().counts;
     elections.set(core.preVotesStarted, { event: "pre_vote" });
@@ -173,6 +180,9 @@ function addRaftEventMetrics(r: MetricsRegistry, node: NodeService): void {
     snapRecv.set(sr.failed, { result: "failed" });
     snapRecv.set(sr.superseded, { result: "superseded" });
     fsyncs.set(node.logStore.syncs);
+    const st = node.raft.stalls.counts;
+    stalled.set(st.late, { kind: "late" });
+    stalled.set(st.round, { kind: "round" });
   });
 }
 

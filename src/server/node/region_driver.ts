@@ -21,6 +21,7 @@ import { MIGRATED_REGION } from "../../raft/log_migration.ts";
 import type { MultiLogStore } from "../../raft/multi_log_store.ts";
 import { MultiRaftDriver } from "../../raft/multi/driver.ts";
 import { MultiRaftLoop } from "../../raft/multi/driver_loop.ts";
+import { LoopStallLog } from "./loop_stall_log.ts";
 import { reportSnapshot, reportUnreachable } from "../../raft/multi/driver_reports.ts";
 import type { RegionNode } from "../../raft/multi/region_node.ts";
 import type { NodeBatch } from "../../raft/multi/transport.ts";
@@ -96,6 +97,8 @@ function raftOptions(o: ResolvedNodeOptions) {
 export class NodeRaft {
   readonly driver: MultiRaftDriver;
   readonly loop: MultiRaftLoop;
+  /** The loop's stalls, logged (loop_stall_log.ts). */
+  readonly stalls: LoopStallLog;
   readonly transport: MultiPeerTransport;
   readonly receiver: NodeBatchReceiver;
   readonly group: RegionNode;
@@ -110,21 +113,7 @@ export class NodeRaft {
     const o = n.o;
     const confState = () => n.log.group(KV_REGION).confState;
     this.members = new RegionMembers(KV_REGION, () => n.engine().kv, confState);
-    this.transport = new MultiPeerTransport({
-      net: o.net,
-      clock: o.clock,
-      selfId: o.id,
-      selfAddress: o.peers.get(o.id),
-      clusterToken: o.clusterToken,
-      onUnreachable: (id) => reportUnreachable(this.driver, id),
-      onSnapshotStatus: (id, region, ok) => reportSnapshot(this.driver, region, id, ok),
-      regionSnapshotSource: (region) => {
-        if (n.regionImages?.on() === true) return n.regionImages.source(region);
-        return region === KV_REGION ? () => exportSnapshot(n.engine().db) : undefined;
-      },
-      logger: o.logger,
-      regionMode: () => regionModeOf(n),
-    });
+    this.transport = this.#transport(n);
     this.driver = new MultiRaftDriver({
       nodeId: o.id,
       log: n.log,
@@ -140,7 +129,8 @@ export class NodeRaft {
       holdCommitNotices: true,
       applyPass: this.answers,
     });
-    this.loop = new MultiRaftLoop(this.driver, o.clock, o.tickMs);
+    this.stalls = new LoopStallLog(o.logger, o.electionTimeoutMs / 2);
+    this.loop = new MultiRaftLoop(this.driver, o.clock, o.tickMs, this.stalls);
     this.ordered = new OrderedScreen(
       (batch) => this.screen(batch),
       (batch) => this.#receive(batch),
@@ -175,6 +165,25 @@ export class NodeRaft {
     const group = this.driver.regionNode(KV_REGION);
     if (group === undefined) throw new Error(`region ${KV_REGION} did not open`);
     this.group = group;
+  }
+
+  #transport(n: NodeRaftOptions): MultiPeerTransport {
+    const o = n.o;
+    return new MultiPeerTransport({
+      net: o.net,
+      clock: o.clock,
+      selfId: o.id,
+      selfAddress: o.peers.get(o.id),
+      clusterToken: o.clusterToken,
+      onUnreachable: (id) => reportUnreachable(this.driver, id),
+      onSnapshotStatus: (id, region, ok) => reportSnapshot(this.driver, region, id, ok),
+      regionSnapshotSource: (region) => {
+        if (n.regionImages?.on() === true) return n.regionImages.source(region);
+        return region === KV_REGION ? () => exportSnapshot(n.engine().db) : undefined;
+      },
+      logger: o.logger,
+      regionMode: () => regionModeOf(n),
+    });
   }
 
   /** Each peer's batches through `screen`, in order (ordered_screen.ts). */

@@ -7,12 +7,19 @@
  * sending on would only waste the link, and a last chunk handed to the socket
  * must never report success for a broken stream. Raft sends a fresh snapshot
  * after the failure report.
+ *
+ * The stream yields a timer turn every IMAGE_READ_TURN_MS of work: reading the engine, encoding
+ * and handing chunks to a fast socket never wait on their own, so a 40 MiB region image ran as
+ * one task that held the event loop for seconds — no heartbeat, no request, no read of the
+ * socket — and the sender's regions lost their leaders (the 1M-key e2e: every image sent stalled
+ * its sender that long, `raft.timer_late`, and followers campaigned).
  */
 import { type Message, MessageType } from "../../raft/core/messages.ts";
 import { raftMessageToWire } from "../../wire/raft_codec.ts";
 import type { PeerLink } from "./peer_link.ts";
 import { snapshotFrame } from "./peer_frames.ts";
 import { SNAPSHOT_CHUNK_BYTES } from "../../limits.ts";
+import { IMAGE_READ_TURN_MS } from "../../limits_ops.ts";
 
 /** Bytes of snapshot waiting toward a peer (held and in its socket) before the sender waits. */
 const SNAPSHOT_QUEUE_BYTES = 32 * 1024 * 1024;
@@ -44,13 +51,15 @@ export async function streamSnapshot(
   const head = raftMessageToWire(m);
   let offset = 0;
   let held: Uint8Array | undefined;
-  const t0 = link.o.clock.nowMs();
+  const clock = link.o.clock;
+  const t0 = clock.nowMs();
+  let turnMs = t0;
   const fields = () => ({
     peer: link.id,
     region: shape.region,
     index: m.type === MessageType.Snap ? m.snapshot.metadata.index : undefined,
     bytes: offset,
-    ms: Math.round(link.o.clock.nowMs() - t0),
+    ms: Math.round(clock.nowMs() - t0),
   });
   const emit = async (chunk: Uint8Array, done: boolean) => {
     await waitForRoom(link, generation, chunk.length, shape.windowBytes);
@@ -58,6 +67,10 @@ export async function streamSnapshot(
       throw new Error(`snapshot chunk at ${offset} dropped: the peer's queue is full`);
     }
     offset += chunk.length;
+    if (clock.nowMs() - turnMs >= IMAGE_READ_TURN_MS) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, 0));
+      turnMs = clock.nowMs();
+    }
   };
   try {
     for await (const piece of source()) {
