@@ -247,3 +247,50 @@ test("multi peer transport: a region's image streams from its source, read as it
     t.close();
   }
 });
+
+test("multi peer transport: a stale queued snapshot is replaced or skipped, never streamed", async () => {
+  const net = new FakeNet();
+  const shape = { snapshotChunkBytes: 16 * KiB, snapshotWindowBytes: 32 * KiB };
+  const asked: [number, number][] = [];
+  const { t, snapshots } = setup(net, {
+    ...shape,
+    // Region 3 no longer waits for its snapshot by its turn (say, its leadership moved).
+    snapshotWanted: (region, m) => {
+      asked.push([region, m.term]);
+      return region !== 3;
+    },
+  });
+  const termed = (region: number, term: number): RegionMessage => {
+    const s = snap(region, 4 * KiB);
+    return { region, message: { ...s.message, term } };
+  };
+  try {
+    t.send({ from: 1, to: 2, messages: [heartbeat(9)] });
+    await settle();
+    const conn = net.conns[0];
+    conn.reply(ACCEPT);
+    await settle();
+    conn.accepting = false; // region 1's image streams slowly; the others wait their turn
+    t.send({ from: 1, to: 2, messages: [snap(1, 256 * KiB)] });
+    t.send({ from: 1, to: 2, messages: [termed(2, 1)] });
+    t.send({ from: 1, to: 2, messages: [termed(3, 1)] });
+    t.send({ from: 1, to: 2, messages: [termed(2, 2)] }); // region 2 re-elected: a newer Snap
+    for (let i = 0; i < 200 && snapshots.length < 2; i++) {
+      conn.drain();
+      await settle(10);
+    }
+    await settle(20);
+    conn.drain();
+    assert.deepEqual(snapshots, [[1, true], [2, true]], "region 3 reports nothing");
+    assert.deepEqual(asked, [[1, 1], [2, 2], [3, 1]], "region 2's older Snap was never asked");
+    assert.equal(t.counters.snapshotsSkipped, 2);
+    const sent = conn.regionDelivered.filter((m) => m.type === MessageType.Snap);
+    const terms = (region: number) => [
+      ...new Set(sent.filter((m) => m.region === BigInt(region)).map((m) => Number(m.term))),
+    ];
+    assert.deepEqual(terms(2), [2], "only region 2's newer snapshot streamed");
+    assert.deepEqual(terms(3), [], "region 3's was not streamed");
+  } finally {
+    t.close();
+  }
+});

@@ -4,6 +4,7 @@
  * there probes it again), and the outcome of a region's snapshot stream.
  * Each marks the regions touched and runs a round.
  */
+import type { Message } from "../core/messages.ts";
 import type { MultiRaftDriver } from "./driver.ts";
 
 /** The transport lost messages to `node`: every region it is a member of probes it again. */
@@ -29,4 +30,15 @@ export function reportSnapshot(
   r.rawNode.reportSnapshot(node, ok);
   driver.markDirty(region);
   driver.loop?.kick();
+}
+
+/**
+ * Whether region `region` still waits for snapshot `m` to its peer: led here in `m`'s term, its
+ * progress toward `m.to` awaiting a snapshot. Asked once per stream as its turn comes (the
+ * transport's queue): a stream is seconds of work, a full status copy is nothing beside it.
+ */
+export function awaitsSnapshot(driver: MultiRaftDriver, region: number, m: Message): boolean {
+  const rn = driver.region(region)?.rawNode;
+  if (rn === undefined || !rn.isLeader || rn.term !== m.term) return false;
+  return rn.status().progress.get(m.to)?.state === "snapshot";
 }

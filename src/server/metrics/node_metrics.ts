@@ -175,6 +175,7 @@ function addRaftEventMetrics(r: MetricsRegistry, node: NodeService): void {
     dropped.set(t.droppedUnknownPeer, { reason: "unknown_peer" });
     snapSent.set(t.snapshotsSent, { result: "ok" });
     snapSent.set(t.snapshotsFailed, { result: "failed" });
+    snapSent.set(t.snapshotsSkipped, { result: "skipped" });
     const sr = node.snapshotsReceived;
     snapRecv.set(sr.received, { result: "ok" });
     snapRecv.set(sr.failed, { result: "failed" });

@@ -22,7 +22,11 @@ import type { MultiLogStore } from "../../raft/multi_log_store.ts";
 import { MultiRaftDriver } from "../../raft/multi/driver.ts";
 import { MultiRaftLoop } from "../../raft/multi/driver_loop.ts";
 import { LoopStallLog } from "./loop_stall_log.ts";
-import { reportSnapshot, reportUnreachable } from "../../raft/multi/driver_reports.ts";
+import {
+  awaitsSnapshot,
+  reportSnapshot,
+  reportUnreachable,
+} from "../../raft/multi/driver_reports.ts";
 import type { RegionNode } from "../../raft/multi/region_node.ts";
 import type { NodeBatch } from "../../raft/multi/transport.ts";
 import type { RegionStateMachine } from "../../raft/multi/region_replica.ts";
@@ -177,6 +181,7 @@ export class NodeRaft {
       clusterToken: o.clusterToken,
       onUnreachable: (id) => reportUnreachable(this.driver, id),
       onSnapshotStatus: (id, region, ok) => reportSnapshot(this.driver, region, id, ok),
+      snapshotWanted: (region, m) => awaitsSnapshot(this.driver, region, m),
       regionSnapshotSource: (region) => {
         if (n.regionImages?.on() === true) return n.regionImages.source(region);
         return region === KV_REGION ? () => exportSnapshot(n.engine().db) : undefined;

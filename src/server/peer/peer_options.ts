@@ -53,4 +53,6 @@ export class TransportCounters {
   snapshotsSent = 0;
   /** Snapshots that could not be sent (a chunk dropped, connection lost, stream error). */
   snapshotsFailed = 0;
+  /** Region snapshots not streamed: replaced by a newer one, or no longer wanted by their turn. */
+  snapshotsSkipped = 0;
 }
