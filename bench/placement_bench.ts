@@ -61,6 +61,7 @@ function cluster(nodes: number, regions: number) {
       writesPerSec: 0,
       caughtUp: ids,
       reportedMs: 0,
+      term: 1,
     });
   }
   return { view, infos };

@@ -31,6 +31,12 @@ export interface RegionInfo {
   /** Replicas the leader reports as caught up (a learner is promoted only then). */
   readonly caughtUp: readonly number[];
   readonly reportedMs: number;
+  /**
+   * The Raft term the report was made in (0: unknown, from an image or command before terms were
+   * reported). At one epoch a report of a lower term is older whatever order it applied in: a
+   * deposed leader's heartbeat applied after its successor's must not bring the old leader back.
+   */
+  readonly term: number;
 }
 
 export interface NodeLoad {
@@ -82,7 +88,7 @@ export class ClusterView {
     const d = r.descriptor;
     const held = this.#regions.get(d.id);
     if (held !== undefined && sameEpoch(held.descriptor.epoch, d.epoch)) {
-      if (held.reportedMs > r.reportedMs) return false;
+      if (held.term > r.term || held.reportedMs > r.reportedMs) return false;
     }
     const same = held !== undefined && this.map.byId(d.id) === held.descriptor &&
       equalBytes(held.descriptor.start, d.start) && equalBytes(held.descriptor.end, d.end);

@@ -64,6 +64,7 @@ export function applyCommand(
       writesPerSec: 0,
       caughtUp: [],
       reportedMs: c.appliedMs,
+      term: 0,
     });
     c.nextId = Math.max(c.nextId, cmd.region.id + 1);
     c.bootstrapped = true;
@@ -124,6 +125,7 @@ function applyReport(
     writesPerSec: cmd.writesPerSec,
     caughtUp: cmd.caughtUp,
     reportedMs: c.appliedMs,
+    term: cmd.term,
   });
   return taken ? APPLIED : { kind: "ignored", reason: `region ${id}: a newer report is held` };
 }

@@ -2,7 +2,10 @@
  * The commands of the placement group's log (region 0, docs/decisions/0014-regions.md §7,
  * docs/regions.md#placement-service) and their binary form:
  *
- *   version u8 (1) · kind u8 · atMs varint · the kind's fields
+ *   version u8 (2) · kind u8 · atMs varint · the kind's fields
+ *
+ * Version 2 (session 22) adds the reporting leader's term at the end of a region report; a
+ * version 1 command (in a log written before) still decodes, its report term 0 (unknown).
  *
  * `atMs` is the proposing leader's clock when it proposed the command. Apply never reads a clock:
  * heartbeat ages, report times and the group's notion of "now" all come from these stamps, so
@@ -37,8 +40,8 @@ import {
   writeString,
 } from "./placement_codec.ts";
 
-/** The only version written; a command of another version is refused, never guessed at. */
-export const PLACEMENT_COMMAND_VERSION = 1;
+/** The version written; 1 is read too, any other is refused, never guessed at. */
+export const PLACEMENT_COMMAND_VERSION = 2;
 
 /** A node as the bootstrap command lists it. */
 export interface BootstrapNode {
@@ -64,6 +67,8 @@ export type PlacementCommandBody =
     readonly sizeBytes: number;
     readonly writesPerSec: number;
     readonly caughtUp: readonly number[];
+    /** The reporting leader's Raft term (0: unknown; a command written before terms were). */
+    readonly term: number;
   }
   | { readonly kind: "drain-node"; readonly nodeId: number }
   | { readonly kind: "remove-node"; readonly nodeId: number }
@@ -109,6 +114,7 @@ export function checkCommand(c: PlacementCommand): void {
       checkCount(c.usedBytes, "used bytes");
       return;
     case "region-report":
+      checkCount(c.term, "report term");
       return checkReport(c.descriptor, c.leader, c.sizeBytes, c.writesPerSec, c.caughtUp);
     case "drain-node":
     case "remove-node":
@@ -183,6 +189,7 @@ export function encodeCommand(c: PlacementCommand): Uint8Array {
       writeDescriptor(w, c.descriptor);
       w.varint(c.leader).varint(c.sizeBytes).varint(c.writesPerSec);
       writeIds(w, c.caughtUp);
+      w.varint(c.term);
       break;
     case "drain-node":
     case "remove-node":
@@ -218,20 +225,24 @@ export function decodeCommand(bytes: Uint8Array): PlacementCommand {
   }
   const r = new ByteReader(bytes);
   const version = r.u8();
-  if (version !== PLACEMENT_COMMAND_VERSION) {
+  if (version !== PLACEMENT_COMMAND_VERSION && version !== 1) {
     throw new DecodeError(`unknown placement command version ${version}`, 0);
   }
   const code = r.u8();
   const kind = KINDS.find((k) => KIND_CODES[k] === code);
   if (kind === undefined) throw new DecodeError(`unknown placement command kind ${code}`, 1);
   const atMs = r.varint();
-  const c = { ...readBody(r, kind), atMs } as PlacementCommand;
+  const c = { ...readBody(r, kind, version), atMs } as PlacementCommand;
   if (r.remaining > 0) throw new DecodeError(`${r.remaining} bytes after the command`, r.offset);
   checkCommand(c);
   return c;
 }
 
-function readBody(r: ByteReader, kind: PlacementCommandKind): PlacementCommandBody {
+function readBody(
+  r: ByteReader,
+  kind: PlacementCommandKind,
+  version: number,
+): PlacementCommandBody {
   switch (kind) {
     case "heartbeat":
       return {
@@ -250,6 +261,7 @@ function readBody(r: ByteReader, kind: PlacementCommandKind): PlacementCommandBo
         sizeBytes: r.varint(),
         writesPerSec: r.varint(),
         caughtUp: readIds(r, PLACEMENT_REPLICAS_MAX, "caught-up replicas"),
+        term: version >= 2 ? r.varint() : 0,
       };
     case "drain-node":
     case "remove-node":

@@ -2,8 +2,9 @@
  * The placement state's image: everything the placement group replicates, in one canonical
  * byte string (the Raft snapshot's data, docs/regions.md#placement-service):
  *
- *   version u8 (1) · appliedIndex · appliedTerm · appliedMs · bootstrapped u8 · nextId ·
- *   tsoBound · nodes (by id) · removed node ids (oldest first) · regions (in key order)
+ *   version u8 (2; 1 is read too) · appliedIndex · appliedTerm · appliedMs · bootstrapped u8 ·
+ *   nextId · tsoBound · nodes (by id) · removed node ids (oldest first) · regions (in key order,
+ *   each: descriptor · leader · size · write rate · caught-up ids · report time · term (v2))
  *
  * Canonical: nodes sorted by id and regions in key order, whatever order they were learnt in,
  * so two replicas with the same state have byte-identical images. Decoding reads untrusted bytes
@@ -31,7 +32,8 @@ import {
   writeString,
 } from "./placement_codec.ts";
 
-export const PLACEMENT_IMAGE_VERSION = 1;
+/** 2 adds each region's report term (session 22); a version 1 image reads with terms 0. */
+export const PLACEMENT_IMAGE_VERSION = 2;
 
 export interface PlacementImage {
   readonly appliedIndex: number;
@@ -68,7 +70,7 @@ export function encodeImage(img: PlacementImage): Uint8Array {
     writeDescriptor(w, r.descriptor);
     w.varint(r.leader).varint(r.sizeBytes).varint(r.writesPerSec);
     writeIds(w, r.caughtUp);
-    w.varint(r.reportedMs);
+    w.varint(r.reportedMs).varint(r.term);
   }
   return w.finish();
 }
@@ -77,7 +79,7 @@ export function encodeImage(img: PlacementImage): Uint8Array {
 export function decodeImage(bytes: Uint8Array): PlacementImage {
   const r = new ByteReader(bytes);
   const version = r.u8();
-  if (version !== PLACEMENT_IMAGE_VERSION) {
+  if (version !== PLACEMENT_IMAGE_VERSION && version !== 1) {
     throw new DecodeError(`unknown placement image version ${version}`, 0);
   }
   const appliedIndex = r.varint();
@@ -88,7 +90,7 @@ export function decodeImage(bytes: Uint8Array): PlacementImage {
   const tsoBound = r.varint();
   const nodes = readNodes(r);
   const removed = readIds(r, PLACEMENT_REMOVED_NODES_MAX, "removed nodes");
-  const regions = readRegions(r);
+  const regions = readRegions(r, version);
   if (r.remaining > 0) throw new DecodeError(`${r.remaining} bytes after the image`, r.offset);
   return {
     appliedIndex,
@@ -120,7 +122,7 @@ function readNodes(r: ByteReader): NodeInfo[] {
   return out;
 }
 
-function readRegions(r: ByteReader): RegionInfo[] {
+function readRegions(r: ByteReader, version: number): RegionInfo[] {
   const n = readCount(r, MULTI_LOG_REGIONS_MAX, "regions");
   const out: RegionInfo[] = [];
   for (let i = 0; i < n; i++) {
@@ -131,6 +133,7 @@ function readRegions(r: ByteReader): RegionInfo[] {
       writesPerSec: r.varint(),
       caughtUp: readIds(r, PLACEMENT_REPLICAS_MAX, "caught-up replicas"),
       reportedMs: r.varint(),
+      term: version >= 2 ? r.varint() : 0,
     });
   }
   return out;

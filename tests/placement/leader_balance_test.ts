@@ -107,6 +107,7 @@ function lopsided(count: number, caughtUp: number[]): ClusterView {
       writesPerSec: 0,
       caughtUp,
       reportedMs: 100_000,
+      term: 1,
     });
   }
   return view;

@@ -24,6 +24,7 @@ function region(id: number, start: string, end: string, writesPerSec: number): R
     writesPerSec,
     caughtUp: [1, 2, 3],
     reportedMs: 0,
+    term: 1,
   };
 }
 

@@ -119,6 +119,7 @@ export class ModelCluster {
       writesPerSec: 0,
       caughtUp: r.d.replicas.map((p) => p.nodeId).filter((id) => !this.dead.has(id)),
       reportedMs: this.nowMs,
+      term: 1,
     });
   }
 

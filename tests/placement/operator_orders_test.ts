@@ -90,6 +90,7 @@ test("operator orders: a drain empties the node within the bounds, each order ap
         writesPerSec: 0,
         caughtUp: r.d.replicas.map((p) => p.nodeId),
         reportedMs: nowMs,
+        term: 1,
       });
     }
     scheduler.tick(nowMs);

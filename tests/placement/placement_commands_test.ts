@@ -47,9 +47,21 @@ test("placement commands: every truncation and trailing byte is a clear error", 
   }
 });
 
+test("placement commands: a version 1 region report (before terms) reads with term 0", () => {
+  const v2 = everyKind().find((c) => c.kind === "region-report" && c.term > 0);
+  assert.ok(v2 !== undefined && v2.kind === "region-report");
+  const bytes = encodeCommand(v2);
+  // Version 1 wrote the same fields without the trailing term (a single-byte varint here).
+  const v1 = bytes.slice(0, bytes.length - 1);
+  v1[0] = 1;
+  assert.deepEqual(decodeCommand(v1), { ...v2, term: 0 });
+  // A version 2 report without its term is truncated, not read as unknown.
+  assert.throws(() => decodeCommand(bytes.subarray(0, bytes.length - 1)), DecodeError);
+});
+
 test("placement commands: unknown versions and kinds are refused", () => {
   const bytes = encodeCommand({ kind: "allocate-ids", atMs: T0, count: 1 });
-  for (const version of [0, 2, 255]) {
+  for (const version of [0, 3, 255]) {
     const b = bytes.slice();
     b[0] = version;
     assert.throws(
@@ -112,6 +124,7 @@ test("placement commands: oversize fields are refused before they are read", () 
     sizeBytes: 0,
     writesPerSec: 0,
     caughtUp,
+    term: 0,
   });
   assert.throws(() => encodeCommand(report(initialRegion(voters))), /over 16 replicas/);
   assert.throws(() => encodeCommand(report(undefined, voters)), /over 16 caught up/);
@@ -143,6 +156,7 @@ test("placement commands: invalid values are refused by encode and by decode ali
       sizeBytes: 0,
       writesPerSec: 0,
       caughtUp: [],
+      term: 0,
     },
   ];
   for (const c of bad) assert.throws(() => encodeCommand(c), InvalidArgumentError, c.kind);

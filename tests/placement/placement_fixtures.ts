@@ -52,6 +52,7 @@ export function everyKind(): PlacementCommand[] {
       sizeBytes: 1 << 20,
       writesPerSec: 4096,
       caughtUp: [1, 2, 3],
+      term: 3,
     },
     {
       kind: "region-report",
@@ -61,6 +62,7 @@ export function everyKind(): PlacementCommand[] {
       sizeBytes: 0,
       writesPerSec: 0,
       caughtUp: [],
+      term: 0,
     },
     { kind: "drain-node", atMs: T0 + 4, nodeId: 4 },
     { kind: "remove-node", atMs: T0 + 5, nodeId: 4 },
@@ -131,6 +133,7 @@ export function randomHistory(prng: Prng, n: number): Entry[] {
         sizeBytes: prng.int(1 << 26),
         writesPerSec: prng.int(1 << 20),
         caughtUp: [1, 2, 3].filter(() => prng.chance(0.8)),
+        term: prng.int(4),
       };
     } else if (roll < 80) cmd = { kind: "drain-node", atMs: ms, nodeId: 1 + prng.int(7) };
     else if (roll < 85) cmd = { kind: "remove-node", atMs: ms, nodeId: 4 + prng.int(3) };

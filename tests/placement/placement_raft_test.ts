@@ -39,6 +39,7 @@ test("placement raft: three replicas apply the same commands across a leader cha
       sizeBytes: 1 << 20,
       writesPerSec: 10,
       caughtUp: [1, 2, 3],
+      term: 2,
     });
     await c.propose(report(left, 1));
     await c.propose(report(right, 2));

@@ -80,9 +80,10 @@ test("placement state: refusals change nothing but the applied index", () => {
       sizeBytes: 0,
       writesPerSec: 0,
       caughtUp: [],
+      term: 0,
     }, /region 5 was never allocated/],
     [new Uint8Array([1, 99, 0]), /unknown placement command kind 99/],
-    [new Uint8Array([2]), /unknown placement command version 2/],
+    [new Uint8Array([3]), /unknown placement command version 3/],
     [encodeCommand({ kind: "drain-node", atMs: T0, nodeId: 1 }).subarray(0, 3), /truncated/],
   ];
   for (const [i, [c, why]] of cases.entries()) {
@@ -209,9 +210,9 @@ test("placement state: a bad image is refused and leaves the state as it was", (
   for (let n = 1; n < before.length; n += Math.max(1, before.length >> 6)) {
     assert.throws(() => restoreWith(before.subarray(0, n)), `cut at ${n}`);
   }
-  const v2 = before.slice();
-  v2[0] = 2;
-  assert.throws(() => restoreWith(v2), /unknown placement image version 2/);
+  const v3 = before.slice();
+  v3[0] = 3;
+  assert.throws(() => restoreWith(v3), /unknown placement image version 3/);
   assert.throws(() => restoreWith(before, snap.metadata.index + 1), /image at index/);
   let seed = 3;
   for (let i = 0; i < 300; i++) {

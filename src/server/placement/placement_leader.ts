@@ -165,7 +165,9 @@ export class PlacementLeader {
     const { reports, ...node } = h;
     check(await this.c.proposer.submit({ kind: "heartbeat", ...node }));
     this.c.counts.heartbeats++;
-    const sent = reports.map((r) => this.c.proposer.submit({ kind: "region-report", ...r }));
+    const sent = reports.map((r, i) =>
+      this.c.proposer.submit({ kind: "region-report", ...r, term: h.terms?.[i] ?? 0 })
+    );
     // A refused report (a region id placement never allocated: splits choose their own ids
     // until they ask placement) is counted, not the sender's failure: its heartbeat applied.
     for (const o of await Promise.all(sent)) {
