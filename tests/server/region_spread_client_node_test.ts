@@ -31,11 +31,14 @@ function leaderOf(c: TestCluster, region: number): number {
   return 0;
 }
 
-/** Gives `step` to the region's leader, as placement would with a heartbeat's answer. */
+/**
+ * Gives `step` to the region's leader, as placement would with a heartbeat's answer; none while
+ * the region elects one (the caller asks again: CI once saw region 2 between leaders here).
+ */
 function order(c: TestCluster, region: number, step: Step): void {
   const lead = leaderOf(c, region);
   const r = hosted(c, lead, region);
-  if (r === undefined) throw new Error(`region ${region} has no leader`);
+  if (r === undefined) return;
   const o: StepOrder = {
     regionId: region,
     epoch: r.kv.descriptor.epoch,
