@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getPlatform } from "../../src/platform/detect.ts";
+import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { ConditionWait, LEADER_WAITERS_MAX } from "../../src/server/node/condition_wait.ts";
 import { startCluster } from "./cluster_helpers.ts";
 import { bulk, RawClient } from "./resp/resp_test_client.ts";
@@ -24,6 +25,23 @@ test("condition wait: waiters resolve together once the condition holds", async 
   assert.deepEqual(await Promise.all(waits), [true, true, true]);
   assert.equal(w.waiting, 0);
   assert.equal(await w.wait(), true, "a condition that holds answers at once");
+});
+
+test("condition wait: a condition that throws wakes its waiters instead of escaping its timer", async () => {
+  const sim = new SimClock();
+  let region: { leader: number } | undefined = { leader: 0 };
+  const w = new ConditionWait(sim, () => {
+    // As the command path's "no leader is known" reads its region, gone once it left the node.
+    if (region === undefined) throw new Error("region 2 is not on the driver; retry");
+    return region.leader !== 0;
+  }, 5_000);
+  const waits = [w.wait(), w.wait()];
+  sim.advance(20);
+  assert.equal(w.waiting, 2);
+  region = undefined;
+  assert.doesNotThrow(() => sim.advance(20), "the timer does not throw");
+  assert.deepEqual(await Promise.all(waits), [true, true], "each runs its request again");
+  assert.equal(w.waiting, 0);
 });
 
 test("condition wait: a wait past its time answers false; past the cap, at once", async () => {
