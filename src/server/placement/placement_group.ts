@@ -172,12 +172,6 @@ export function newLeader(
     nowMs: () => o.clock.wallMs(),
     bootstrap,
     logger: o.logger,
-    isMember: (id) => {
-      // Region 1's configuration is the cluster's membership (docs/membership.md).
-      const cs = node.d.driver.region(1)?.rawNode.status().confState;
-      if (cs === undefined) return true;
-      return [...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext].includes(id);
-    },
     group: new PlacementGroup({
       self: o.id,
       driver: node.d.driver,

@@ -43,8 +43,6 @@ export interface LeaderCounts {
   heartbeats: number;
   /** Region reports the state machine refused, and the last reason. */
   reportsRefused: number;
-  /** Heartbeats of nodes outside the cluster's membership: answered, not taken. */
-  nonMemberHeartbeats: number;
   lastRefusal: string;
 }
 
@@ -66,12 +64,6 @@ export interface LeaderContext {
   readonly group?: PlacementGroup;
   /** Where operators started and ended are logged (docs/logging.md). */
   readonly logger?: Logger;
-  /**
-   * Whether a node is a member of the cluster (region 1's configuration as this node applied
-   * it); absent: every node is. A node removed with `member remove` that runs on is refused, so
-   * it goes down to placement after `--replace-timeout` and its replicas are replaced.
-   */
-  readonly isMember?: (nodeId: number) => boolean;
 }
 
 /** An operator's fields in a log line: its region, kind, reason and steps. */
@@ -94,7 +86,6 @@ export function newLeaderCounts(): LeaderCounts {
     heartbeats: 0,
     reportsRefused: 0,
     lastRefusal: "",
-    nonMemberHeartbeats: 0,
   };
 }
 
@@ -167,18 +158,24 @@ export class PlacementLeader {
 
   /**
    * Proposes a node's heartbeat, then its region reports (each its own command); answers with
-   * the steps of the regions it leads and the tombstones of the replicas it should drop. A node
-   * outside the cluster's membership (`member remove`d, running on) is answered — tombstones and
-   * region 0's configuration, so it drops its replicas — but not taken: its heartbeat and reports
-   * are not proposed, so placement counts it down after `--replace-timeout` and moves nothing to
-   * it from then on.
+   * the steps of the regions it leads and the tombstones of the replicas it should drop.
    */
   async heartbeat(h: NodeHeartbeat): Promise<HeartbeatOrders> {
     await this.ready;
-    const member = this.c.isMember?.(h.nodeId) !== false;
-    if (member) await this.#take(h);
-    else this.c.counts.nonMemberHeartbeats++;
-    const ids = member ? h.reports.map((r) => r.descriptor.id) : [];
+    const { reports, ...node } = h;
+    check(await this.c.proposer.submit({ kind: "heartbeat", ...node }));
+    this.c.counts.heartbeats++;
+    const sent = reports.map((r, i) =>
+      this.c.proposer.submit({ kind: "region-report", ...r, term: h.terms?.[i] ?? 0 })
+    );
+    // A refused report (a region id placement never allocated: splits choose their own ids
+    // until they ask placement) is counted, not the sender's failure: its heartbeat applied.
+    for (const o of await Promise.all(sent)) {
+      if (o.kind !== "refused") continue;
+      this.c.counts.reportsRefused++;
+      this.c.counts.lastRefusal = o.reason;
+    }
+    const ids = reports.map((r) => r.descriptor.id);
     this.catchingUp.set(h.nodeId, new Set(h.catchingUp ?? []));
     const notYet = (region: number, node: number) =>
       this.catchingUp.get(node)?.has(region) === true;
@@ -202,23 +199,6 @@ export class PlacementLeader {
     // refuses an answer with bytes it does not know.
     const group = h.placement === undefined ? undefined : g.answer();
     return group === undefined ? { orders, tombstones } : { orders, tombstones, group };
-  }
-
-  /** Proposes a member's heartbeat, then its region reports (each its own command). */
-  async #take(h: NodeHeartbeat): Promise<void> {
-    const { reports, ...node } = h;
-    check(await this.c.proposer.submit({ kind: "heartbeat", ...node }));
-    this.c.counts.heartbeats++;
-    const sent = reports.map((r, i) =>
-      this.c.proposer.submit({ kind: "region-report", ...r, term: h.terms?.[i] ?? 0 })
-    );
-    // A refused report (a region id placement never allocated: splits choose their own ids
-    // until they ask placement) is counted, not the sender's failure: its heartbeat applied.
-    for (const o of await Promise.all(sent)) {
-      if (o.kind !== "refused") continue;
-      this.c.counts.reportsRefused++;
-      this.c.counts.lastRefusal = o.reason;
-    }
   }
 
   /** `count` new region ids from the group's counter (a split's child). */
