@@ -37,13 +37,6 @@ export function mergedSourceKey(target: number, source: number): Uint8Array {
   return concatBytes([prefix(target), id]);
 }
 
-/** The source id a record key of `target`'s names; undefined for any other key. */
-export function mergedSourceOf(target: number, key: Uint8Array): number | undefined {
-  const p = prefix(target);
-  if (key.length !== p.length + 8 || !equalBytes(key.subarray(0, p.length), p)) return undefined;
-  return readU64BE(key, p.length);
-}
-
 /** The fence at which `target` absorbed `source`, per its records here; undefined: never. */
 export function readMergedSource(
   db: EngineReader,

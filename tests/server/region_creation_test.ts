@@ -75,9 +75,6 @@ function fakeNode(world: SimWorld, log: MultiLogStore) {
     },
     closed: () => false,
     mergedByImage: () => Promise.reject(new Error("no image in this test")),
-    removeStale: () => {
-      throw new Error("no image in this test");
-    },
   });
   const onUnknown = (region: number, m: Message) => unknown(region, m);
   return { onUnknown, onDriver, pending, lines, creation };

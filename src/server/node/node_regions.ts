@@ -113,7 +113,6 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
     known: (id) => host.knows(id),
     adopt: (kv) => host.adopt(kv),
     mergedByImage: lockedMergeHooks(d.engine, host, o.logger).mergedByImage,
-    removeStale: (id, why) => removal.remove(id, why),
     closed: d.closed,
   });
   host.release = (ids) => creation.release(ids);

@@ -24,7 +24,7 @@
 import { type Message, MessageType, type Snapshot } from "../../raft/core/messages.ts";
 import type { RegionSpec } from "../../raft/multi/driver.ts";
 import type { NodeBatch } from "../../raft/multi/transport.ts";
-import { mayInstallImage, mayReplaceImage, provenMerged } from "./region_image_screen.ts";
+import { mayInstallImage, mayReplaceImage } from "./region_image_screen.ts";
 import { RegionKv } from "../../kv/region_apply.ts";
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { REGION_UNINITIALIZED_MAX, REGION_UNINITIALIZED_TTL_MS } from "../../limits_ops.ts";
@@ -58,8 +58,6 @@ export interface RegionCreationDeps {
   readonly closed: () => boolean;
   /** Drops the sources prepared here for a target whose image just installed (mergedByImage). */
   readonly mergedByImage: (target: RegionDescriptor) => Promise<void>;
-  /** Removes a local replica proven merged away (region_removal.ts). */
-  readonly removeStale: (id: number, why: string) => void;
 }
 
 export class RegionCreation {
@@ -140,8 +138,10 @@ export class RegionCreation {
     if (handle === undefined) return;
     handle.suppressVotes = true;
     this.#uninitialized.set(id, this.d.o.clock.nowMs());
-    const ttl = REGION_UNINITIALIZED_TTL_MS;
-    this.#sweepTimer ??= this.d.o.clock.setTimeout(() => this.#sweep(), ttl);
+    this.#sweepTimer ??= this.d.o.clock.setTimeout(
+      () => this.#sweep(),
+      REGION_UNINITIALIZED_TTL_MS,
+    );
     this.counts.created++;
     this.d.o.logger.info("region.replica_created", { region: id, note: "waiting for its image" });
   }
@@ -277,22 +277,22 @@ export class RegionCreation {
         continue;
       }
       try {
-        const head = await snapshotHead(rm.region, m.snapshot, this.d.images.pace);
+        const { descriptor } = await snapshotHead(rm.region, m.snapshot, this.d.images.pace);
+        const clearing = (id: number) => this.d.images.installing(id);
         const db = this.d.engine().db;
         const may = hosted
-          ? mayReplaceImage(db, head.descriptor)
-          : mayInstallImage(db, head.descriptor, (id) => this.d.images.installing(id));
+          ? mayReplaceImage(db, descriptor)
+          : mayInstallImage(db, descriptor, clearing);
         if (may.ok) kept.push(rm);
         else {
           this.counts.overlapping++;
           this.d.o.logger.info("region.image_overlaps", { region: rm.region, local: may.overlaps });
-          if (provenMerged(db, may.overlaps, head.mergedSources)) {
-            this.d.removeStale(may.overlaps, `merged away (region ${rm.region}'s image overlaps)`);
-          }
         }
       } catch (err) {
-        const error = errorMessage(err);
-        this.d.o.logger.warn("region.image_refused", { region: rm.region, error });
+        this.d.o.logger.warn("region.image_refused", {
+          region: rm.region,
+          error: errorMessage(err),
+        });
       }
     }
     return { ...batch, messages: kept };

@@ -2,7 +2,6 @@
  * Which images a node may install over its local regions (region_creation.ts `screen`;
  * docs/regions.md "Merge", "A source replica that missed the commit").
  */
-import { readMergedSource } from "../../kv/merged_sources.ts";
 import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
 import { readMergeState } from "../../kv/region_merge_state.ts";
 import type { EngineReader } from "../../kv/write_set.ts";
@@ -61,24 +60,4 @@ export function mayReplaceImage(
     if (overlaps(d, incoming)) return { ok: false, overlaps: d.id };
   }
   return { ok: true };
-}
-
-/**
- * Whether local region `local`, which an image of `incoming` overlaps, is proven merged away: the
- * image's region records that it absorbed `local` (`mergedSources`, read from the image), or a
- * region here does (merged_sources.ts). A region id is never reused, so such a replica can never
- * serve again — yet nothing else ends it when its group is gone: a node that lost its unsynced
- * state replays region 1's log, re-creates a split child merged away long since, and that replica,
- * leaderless, overlapped every image of its range for good (the whole-node simulator's seed 43
- * with merges: a thousand refused images every 10 s, the node never caught up). Region 1 never.
- * The image that proved it is refused all the same: its leader sends it again once this one left.
- */
-export function provenMerged(
-  db: EngineReader,
-  local: number,
-  mergedSources: readonly number[],
-): boolean {
-  if (local <= 1) return false;
-  if (mergedSources.includes(local)) return true;
-  return readAllDescriptors(db).some((d) => readMergedSource(db, d.id, local) !== undefined);
 }

@@ -14,7 +14,6 @@
  */
 import { exportSnapshot, SnapshotImporter } from "../../kv/kv_snapshot.ts";
 import { decodeApplied } from "../../kv/keyspace.ts";
-import { mergedSourceOf } from "../../kv/merged_sources.ts";
 import { decodeDescriptor, descriptorKey } from "../../kv/region_descriptor_record.ts";
 import { DEFAULT_REGION_ID, regionKeys } from "../../kv/region_keys.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
@@ -40,10 +39,8 @@ export function regionImageSource(
 }
 
 /**
- * The descriptor and applied index an image of region `id` holds, and the sources the region
- * absorbed by merges (merged_sources.ts: proof that a local replica of one is stale). With
- * `pause`, the image is read in slices with a pause after each (region_image_install.ts): a large
- * image is read for a while.
+ * The descriptor and applied index an image of region `id` holds. With `pause`, the image is read
+ * in slices with a pause after each (region_image_install.ts): a large image is read for a while.
  *
  * Region 1 has no descriptor record until it first splits or changes members, so neither has its
  * image then: given the snapshot's configuration (`confState`), the head is the descriptor that
@@ -56,11 +53,10 @@ export async function imageHead(
   image: Uint8Array,
   pause?: () => Promise<void>,
   confState?: ConfState,
-): Promise<ImageHead> {
+): Promise<{ descriptor: RegionDescriptor; index: number }> {
   const dKey = descriptorKey(id), aKey = regionKeys(id).applied;
   let descriptor: RegionDescriptor | undefined;
   let index = 0;
-  const mergedSources: number[] = [];
   const sink = {
     write(ops: readonly WriteOp[]): Promise<void> {
       for (const op of ops) {
@@ -68,10 +64,6 @@ export async function imageHead(
         const key = toBytes(op.key);
         if (equalBytes(key, dKey)) descriptor = decodeDescriptor(toBytes(op.value));
         else if (equalBytes(key, aKey)) index = decodeApplied(toBytes(op.value));
-        else {
-          const source = mergedSourceOf(id, key);
-          if (source !== undefined) mergedSources.push(source);
-        }
       }
       return Promise.resolve();
     },
@@ -87,14 +79,7 @@ export async function imageHead(
   if (descriptor === undefined || descriptor.id !== id || index < 1) {
     throw new CorruptionError(`region ${id} snapshot`, 0, "no descriptor or applied index");
   }
-  return { descriptor, index, mergedSources };
-}
-
-export interface ImageHead {
-  readonly descriptor: RegionDescriptor;
-  readonly index: number;
-  /** Region ids this region absorbed by merges, as its records in the image say. */
-  readonly mergedSources: readonly number[];
+  return { descriptor, index };
 }
 
 /** `imageHead` of a Raft snapshot's image (its configuration given for region 1's). */
@@ -102,7 +87,7 @@ export function snapshotHead(
   id: number,
   snapshot: Snapshot,
   pause?: () => Promise<void>,
-): Promise<ImageHead> {
+): Promise<{ descriptor: RegionDescriptor; index: number }> {
   return imageHead(id, snapshot.data, pause, snapshot.metadata.confState);
 }
 

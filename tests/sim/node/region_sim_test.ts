@@ -70,23 +70,3 @@ test("whole-node sim with splits by load: regions split only for their writes, e
     `seed ${seed}: the accounts ended in ${r.bankTxn.regions} regions`,
   );
 });
-
-test("whole-node sim with merges: a split child re-made after its merge is proven stale and goes", async () => {
-  // Seed 43 (merge at 1 KiB): a node loses its unsynced state, replays region 1's log and makes
-  // split child 2 again, merged into region 3 long since; that replica has no group left, and it
-  // overlapped every image of its range, so the node never caught up ("nodes did not reach one
-  // index") until region 3's image, which records that it absorbed region 2, proved it stale.
-  const seed = 43, mergeBytes = 1024;
-  const r = await runSeed({
-    seed,
-    regionSplitBytes: SPLIT_BYTES,
-    regionMergeBytes: mergeBytes,
-    trace: true,
-  });
-  const replay = `./tinykv sim --seed ${seed} --region-split-bytes ${SPLIT_BYTES} ` +
-    `--region-merge-bytes ${mergeBytes} --trace`;
-  assert.deepEqual(r.failures, [], `seed ${seed} failed; replay: ${replay}\n${r.trace.tail(30)}`);
-  assert.equal(r.linearizable, true, `seed ${seed}: the history was not fully checked`);
-  const merges = r.trace.lines().filter((l) => l.includes("region.merge kind=merged")).length;
-  assert.ok(merges >= 3, `seed ${seed}: ${merges} merge applies`);
-});
