@@ -93,6 +93,5 @@ test("stall log: a late Raft timer and a long round are logged from the threshol
   assert.deepEqual(lines.map((l) => l.event), ["raft.timer_late", "raft.round_slow"]);
   assert.equal(lines[1].fields?.ms, 700);
   assert.deepEqual(stalls.counts, { late: 1, round: 1 });
-  assert.deepEqual(stalls.longest, { late: 880, round: 700 });
   loop.stop();
 });

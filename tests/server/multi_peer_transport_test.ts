@@ -65,6 +65,20 @@ function setup(net: FakeNet, o: Partial<MultiPeerTransportOptions> = {}) {
   return { t, lost, unreachable, snapshots };
 }
 
+/**
+ * The link to node 2, its batch protocol accepted, its socket slow from then on: a write is
+ * taken and held until the test drains it.
+ */
+async function slowAcceptedLink(t: MultiPeerTransport, net: FakeNet) {
+  t.send({ from: 1, to: 2, messages: [heartbeat(9)] });
+  await settle();
+  const conn = net.conns[0];
+  conn.reply(ACCEPT);
+  await settle();
+  conn.accepting = false;
+  return conn;
+}
+
 test("multi peer transport: nothing but Hello is sent before the peer accepts", async () => {
   const net = new FakeNet();
   const { t } = setup(net);
@@ -174,12 +188,7 @@ test("multi peer transport: another region's heartbeat waits behind the window, 
   const shape = { snapshotChunkBytes: 16 * KiB, snapshotWindowBytes: 32 * KiB };
   const { t, snapshots } = setup(net, { ...shape, snapshotsQueuedMax: 2 });
   try {
-    t.send({ from: 1, to: 2, messages: [heartbeat(9)] });
-    await settle();
-    const conn = net.conns[0];
-    conn.reply(ACCEPT);
-    await settle();
-    conn.accepting = false; // a slow peer: the socket takes a write and holds it until drained
+    const conn = await slowAcceptedLink(t, net);
     t.send({ from: 1, to: 2, messages: [snap(1, 512 * KiB)] });
     t.send({ from: 1, to: 2, messages: [snap(2, 4 * KiB)] });
     t.send({ from: 1, to: 2, messages: [snap(3, 4 * KiB)] }); // past the bound: fails at once
@@ -222,12 +231,7 @@ test("multi peer transport: a region's image streams from its source, read as it
       },
   });
   try {
-    t.send({ from: 1, to: 2, messages: [heartbeat(9)] });
-    await settle();
-    const conn = net.conns[0];
-    conn.reply(ACCEPT);
-    await settle();
-    conn.accepting = false;
+    const conn = await slowAcceptedLink(t, net);
     t.send({ from: 1, to: 2, messages: [snap(1, 1), snap(2, 4 * KiB)] });
     await settle(10);
     assert.ok(pulled < 3, `the source was read ahead of the socket (${pulled} pieces)`);
@@ -265,12 +269,7 @@ test("multi peer transport: a stale queued snapshot is replaced or skipped, neve
     return { region, message: { ...s.message, term } };
   };
   try {
-    t.send({ from: 1, to: 2, messages: [heartbeat(9)] });
-    await settle();
-    const conn = net.conns[0];
-    conn.reply(ACCEPT);
-    await settle();
-    conn.accepting = false; // region 1's image streams slowly; the others wait their turn
+    const conn = await slowAcceptedLink(t, net); // region 1's image streams slowly
     t.send({ from: 1, to: 2, messages: [snap(1, 256 * KiB)] });
     t.send({ from: 1, to: 2, messages: [termed(2, 1)] });
     t.send({ from: 1, to: 2, messages: [termed(3, 1)] });

@@ -40,12 +40,22 @@ function region(state: { applied: number; keys: number }): HostedRegion {
   } as unknown as HostedRegion;
 }
 
-test("small region bytes: exact when small, counted again only when it may have shrunk", () => {
+/** A region of 20 records of 100 bytes (2,000 current bytes) under a 512-byte merge limit. */
+function twentyRecords() {
   const records = { n: 20, size: 100 };
-  const db = fakeDb(records);
   const state = { applied: 10, keys: 20 };
-  const r = region(state);
   const small = new SmallRegionBytes(512);
+  /** Deletes down to `n` records, applied as one more entry. */
+  const shrinkTo = (n: number) => {
+    records.n = n;
+    state.keys = n;
+    state.applied++;
+  };
+  return { db: fakeDb(records), state, r: region(state), small, shrinkTo };
+}
+
+test("small region bytes: exact when small, counted again only when it may have shrunk", () => {
+  const { db, state, r, small, shrinkTo } = twentyRecords();
   // 2000 bytes of records: too big; the estimate is reported.
   assert.equal(small.of(db, r, 5000, 3), 5000);
   assert.equal(small.scans, 1);
@@ -54,9 +64,7 @@ test("small region bytes: exact when small, counted again only when it may have 
   assert.equal(small.of(db, r, 5100, 3), 5100);
   assert.equal(small.scans, 1);
   // Deletes: fewer keys, counted again; 300 bytes now.
-  records.n = 3;
-  state.keys = 3;
-  state.applied = 12;
+  shrinkTo(3);
   assert.equal(small.of(db, r, 5100, 3), 300);
   assert.equal(small.scans, 2);
   // Nothing applied since: the count stands.
@@ -68,12 +76,8 @@ test("small region bytes: exact when small, counted again only when it may have 
 });
 
 test("small region bytes: a compressed estimate below the limit does not make a region small", () => {
-  // 20 records of 100 bytes (2000 bytes current) whose tables compress to an estimate of 300.
-  const records = { n: 20, size: 100 };
-  const db = fakeDb(records);
-  const state = { applied: 10, keys: 20 };
-  const r = region(state);
-  const small = new SmallRegionBytes(512);
+  // 2,000 current bytes whose tables compress to an estimate of 300.
+  const { db, r, small, shrinkTo } = twentyRecords();
   // Past the limit by the merge's own count: reported just past it, not as the estimate's 300.
   assert.equal(small.of(db, r, 300, 3), 513);
   assert.equal(small.scans, 1);
@@ -81,9 +85,7 @@ test("small region bytes: a compressed estimate below the limit does not make a 
   assert.equal(small.of(db, r, 4000, 3), 4000);
   assert.equal(small.scans, 1);
   // Truly small (4 records, 400 bytes): the exact count, above the compressed estimate of 60.
-  records.n = 4;
-  state.keys = 4;
-  state.applied = 11;
+  shrinkTo(4);
   assert.equal(small.of(db, r, 60, 3), 400);
   assert.equal(small.scans, 2);
 });

@@ -10,10 +10,8 @@ import type { LoopWatch } from "../../raft/multi/driver_loop.ts";
 import type { Logger } from "../log/logger.ts";
 
 export class LoopStallLog implements LoopWatch {
-  /** Stalls logged, by kind (tests, /metrics). */
+  /** Stalls logged, by kind (tinykv_raft_stalls_total). */
   readonly counts = { late: 0, round: 0 };
-  /** The longest of each, in ms. */
-  readonly longest = { late: 0, round: 0 };
 
   constructor(readonly logger: Logger, readonly thresholdMs: number) {}
 
@@ -28,7 +26,6 @@ export class LoopStallLog implements LoopWatch {
   #note(kind: "late" | "round", ms: number): void {
     if (ms < this.thresholdMs) return;
     this.counts[kind]++;
-    this.longest[kind] = Math.max(this.longest[kind], ms);
     const what = kind === "late" ? "raft.timer_late" : "raft.round_slow";
     this.logger.warn(what, { ms: Math.round(ms) });
   }

@@ -4,8 +4,9 @@
  * region_members.ts; a split gives both halves version + 1), its leader as this node knows it,
  * and its size. With one region (splitting off) the size is the engine's (table and memtable
  * bytes), as before regions; with several it is the split check's estimate of each range
- * (region_split_check.ts), or with merge on, the exact bytes of its current records when they are
- * at most `--region-merge-bytes` (a scan of at most that much per report).
+ * (region_split_check.ts), or with merge on, the merge's own measure: the exact bytes of its
+ * current records when they are at most `--region-merge-bytes`, else at least that + 1 (a scan of
+ * at most that much per report: region_small_bytes.ts).
  */
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { overlaps } from "../../region/descriptor.ts";
