@@ -37,6 +37,15 @@ export function mergedSourceKey(target: number, source: number): Uint8Array {
   return concatBytes([prefix(target), id]);
 }
 
+/** The source id a key of `target`'s records names; undefined for any other key. */
+export function mergedSourceOf(target: number, key: Uint8Array): number | undefined {
+  const start = prefix(target);
+  if (key.length !== start.length + 8 || !equalBytes(key.subarray(0, start.length), start)) {
+    return undefined;
+  }
+  return readU64BE(key, start.length);
+}
+
 /** The fence at which `target` absorbed `source`, per its records here; undefined: never. */
 export function readMergedSource(
   db: EngineReader,

@@ -63,6 +63,11 @@ export interface RegionImage {
   readonly index: number;
   /** The image (kv_snapshot.ts's stream), from its start each call: it is read twice. */
   readonly stream: () => AsyncIterable<Uint8Array>;
+  /**
+   * Regions the image's records say this one took in by a merge (merged_sources.ts): gone, so a
+   * local replica of one left in its range (re-made by a replayed split) does not block it.
+   */
+  readonly absorbed?: readonly number[];
 }
 
 const AT_ONCE: BatchStep = (run) => run();
@@ -153,8 +158,10 @@ function checkTarget(db: RegionDb, image: RegionImage): void {
   for (const local of readAllDescriptors(db)) {
     // A merge's source prepared for this region: the image is past the commit that took it in.
     // A region merged away (its removal cut by a crash, say): its keys are its target's now.
+    // So is one the image records absorbed (its replica here is dropped once this installs).
     const merge = readMergeState(db, local.id);
     if (merge?.target.id === d.id || merge?.stage === "merged") continue;
+    if (image.absorbed?.includes(local.id) === true) continue;
     if (local.id !== d.id && overlaps(local, d)) {
       throw new ImageOverlapError(
         `region ${d.id}'s snapshot overlaps local region ${local.id}: it catches up first`,

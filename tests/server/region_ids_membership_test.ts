@@ -64,4 +64,8 @@ test("region membership: removed members leave; a region short of voters takes m
   assert.deepEqual(nextChange(two, at(conf([1, 2, 3]), 1)), { transferTo: 2 });
   assert.deepEqual(nextChange(two, at(conf([1, 3], [2]), 1)), { transferTo: 3 });
   assert.equal(nextChange(two, at(two, 2)), undefined);
+  // A node that joined and has not had region 1's image yet knows no members: it changes nothing
+  // in a region it leads (it removed both other voters before: sim seed 99 with merges).
+  assert.equal(nextChange(EMPTY_CONF_STATE, at(conf([1, 2, 3]), 1)), undefined);
+  assert.equal(nextChange(conf([], [1]), at(conf([1, 2]), 1)), undefined);
 });

@@ -9,7 +9,8 @@
  * node whose replica of the target was removed takes the merged target's image over its prepared
  * source (region seed 89: it refused it for ever, "image_overlaps"), and a source merged away
  * whose removal a crash cut yields to any image (region seed 56: the import threw, the node
- * stopped).
+ * stopped), and so does a source re-made by a replayed split, never prepared here, once an image
+ * of its target records it absorbed (region seed 43: refused for ever).
  *
  * The simulator found it (region seed 2 with `--region-merge-bytes 1024`): node 3's region 3
  * stayed prepared for ever, its group gone, and refused the images of the target's children
@@ -30,7 +31,7 @@ import {
   installRegionImage,
   regionImageSource,
 } from "../../src/server/node/region_snapshots.ts";
-import { mayInstallImage } from "../../src/server/node/region_image_screen.ts";
+import { mayInstallImage, mayReplaceImage } from "../../src/server/node/region_image_screen.ts";
 import { descriptorKey } from "../../src/kv/region_descriptor_record.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { put } from "../kv/kv_helpers.ts";
@@ -187,4 +188,42 @@ test("merge missed: a source merged away, its removal cut by a crash, yields to 
   assert.deepEqual(mayInstallImage(b.db, descriptor), { ok: true });
   // The import took it for a live overlap and threw, which stopped the node (region seed 56).
   assert.equal(await installRegionImage(b.db, 4, image), region(a, 4).appliedIndex);
+});
+
+test("merge missed: a source re-made by a replayed split yields to its target's image", async () => {
+  const a = await MergeNode.create(10), b = await MergeNode.create(11), logs: Logs = new Map();
+  for (const k of ["a", "h", "k", "q", "r"]) await run(a, logs, 1, put(k, `v1-${k}`));
+  assert.equal((await run(a, logs, 1, split(region(a, 1).descriptor, "g", 2)))?.kind, "split");
+  assert.equal((await run(a, logs, 2, split(region(a, 2).descriptor, "p", 3)))?.kind, "split");
+  // B applies the splits only: its region 3 is as a replayed split makes it, never prepared.
+  const c = await MergeNode.create(12);
+  for (const n of [b, c]) for (const id of [1, 2]) assert.ok(await n.catchUp(logs, id));
+  assert.equal(region(b, 3).merge, undefined);
+  const source = region(a, 3).descriptor, target = region(a, 2).descriptor;
+  assert.equal((await run(a, logs, 3, prepare(source, target)))?.kind, "merge-prepared");
+  const fence = region(a, 3).appliedIndex;
+  const prepared = region(a, 3).descriptor; // the prepare moved its epoch
+  assert.equal((await run(a, logs, 2, commit(target, prepared, fence, logs)))?.kind, "merged");
+  await run(a, logs, 2, put("q", "v2-q"));
+  const image = await imageOf(a, 2);
+  const head = await imageHead(2, image);
+  assert.deepEqual(head.absorbed, [3], "the image names the source its region took in");
+  // Without that proof the re-made source holds the range against every image of region 2.
+  assert.deepEqual(mayReplaceImage(b.db, head.descriptor), { ok: false, overlaps: 3 });
+  assert.deepEqual(mayReplaceImage(b.db, head.descriptor, head.absorbed), { ok: true });
+  // So for a node whose replica of region 2 is gone (an uninitialized one takes the image).
+  await c.db.write([{ type: "del", key: descriptorKey(2) }]);
+  assert.deepEqual(mayInstallImage(c.db, head.descriptor), { ok: false, overlaps: 3 });
+  assert.deepEqual(mayInstallImage(c.db, head.descriptor, undefined, head.absorbed), { ok: true });
+  assert.equal(await installRegionImage(b.db, 2, image), region(a, 2).appliedIndex);
+  b.regions.delete(2);
+  await b.openRegions();
+  const hosted = [...b.regions].map(([id, kv]) => ({ id, kv }));
+  const dropped: number[] = [];
+  await mergedByImage(b.db, region(b, 2).descriptor, hosted, (id) => dropped.push(id));
+  assert.deepEqual(dropped, [3], "the re-made source is merged away");
+  assert.equal(readMergeState(b.db, 3)?.stage, "merged", "on the engine before its removal");
+  assert.equal(readMergeState(b.db, 3)?.fence, fence);
+  const q = region(b, 2).kv.get(new TextEncoder().encode("q"))?.value;
+  assert.equal(new TextDecoder().decode(q), "v2-q", "the source's keys are the image's");
 });

@@ -18,7 +18,7 @@ import type { NodeRaft } from "./region_driver.ts";
 import type { KvEvent } from "../../kv/key_state.ts";
 import { MergeSourceBehindError } from "../../kv/region_merge_apply.ts";
 import type { MergeReport } from "../../kv/region_merge_run.ts";
-import { encodeMergeState, mergeStateKey } from "../../kv/region_merge_state.ts";
+import { encodeMergeState, type MergeState, mergeStateKey } from "../../kv/region_merge_state.ts";
 import { readMergedSource } from "../../kv/merged_sources.ts";
 import type { EngineReader } from "../../kv/write_set.ts";
 import { overlaps, type RegionDescriptor } from "../../region/descriptor.ts";
@@ -123,7 +123,10 @@ export type MergingReplica = Pick<HostedRegion, "id" | "kv">;
  * only by merging) or the target's records say it absorbed that source (merged_sources.ts: the
  * target split again since, and its image no longer reaches the source). Each such source is
  * marked merged and dropped (`markMergedAway`); its keys came with the target's image, or come
- * with the images of the target's children.
+ * with the images of the target's children. So is a replica here of any region the image records
+ * absorbed, prepared or not: a crash that lost this node's unsynced state replays the split that
+ * made a source long merged away, and that re-made replica, with no group left to tell it, held
+ * the range against every image of its target (sim seed 43 with merges).
  */
 export async function mergedByImage(
   db: Db,
@@ -133,7 +136,14 @@ export async function mergedByImage(
 ): Promise<void> {
   for (const r of hosted) {
     const merge = r.kv.merge;
-    if (merge?.stage !== "prepared" || merge.target.id !== target.id) continue;
+    if (r.id === target.id || merge?.stage === "merged") continue;
+    if (merge?.stage !== "prepared" || merge.target.id !== target.id) {
+      const fence = readMergedSource(db, target.id, r.id);
+      if (fence === undefined) continue;
+      const why = `region ${target.id}'s image records it absorbed`;
+      await markMergedAway(db, r, drop, why, { stage: "merged", fence, target });
+      continue;
+    }
     const covered = overlaps(r.kv.descriptor, target);
     if (!covered && !absorbedHere(db, r)) continue;
     await markMergedAway(db, r, drop, covered ? "its target's image covers it" : undefined);
@@ -152,20 +162,22 @@ export function absorbedHere(db: EngineReader, source: MergingReplica): boolean 
 
 /**
  * Marks a prepared source merged (on the engine first, so a crash before its removal leaves it
- * merged) and drops it: its target took it in without this node applying the commit.
+ * merged) and drops it: its target took it in without this node applying the commit. A replica
+ * that is not prepared is marked only given `proven`, the merge its target's records prove.
  */
 export async function markMergedAway(
   db: Db,
   r: MergingReplica,
   drop: (id: number, why: string) => void,
   why?: string,
+  proven?: MergeState,
 ): Promise<void> {
   const merge = r.kv.merge;
-  if (merge?.stage !== "prepared") return;
-  const merged = { ...merge, stage: "merged" as const };
+  const merged = merge?.stage === "prepared" ? { ...merge, stage: "merged" as const } : proven;
+  if (merged === undefined || merge?.stage === "merged") return;
   await db.write([{ type: "put", key: mergeStateKey(r.id), value: encodeMergeState(merged) }]);
   r.kv.mergeApplied(r.kv.descriptor, merged);
-  drop(r.id, why ?? `region ${merge.target.id} records it absorbed`);
+  drop(r.id, why ?? `region ${merged.target.id} records it absorbed`);
 }
 
 /** The host's side of `mergedByImage` and `markMergedAway`, on the engine's lock. */

@@ -277,12 +277,12 @@ export class RegionCreation {
         continue;
       }
       try {
-        const { descriptor } = await snapshotHead(rm.region, m.snapshot, this.d.images.pace);
+        const head = await snapshotHead(rm.region, m.snapshot, this.d.images.pace);
+        const { descriptor, absorbed } = head, db = this.d.engine().db;
         const clearing = (id: number) => this.d.images.installing(id);
-        const db = this.d.engine().db;
         const may = hosted
-          ? mayReplaceImage(db, descriptor)
-          : mayInstallImage(db, descriptor, clearing);
+          ? mayReplaceImage(db, descriptor, absorbed)
+          : mayInstallImage(db, descriptor, clearing, absorbed);
         if (may.ok) kept.push(rm);
         else {
           this.counts.overlapping++;

@@ -34,7 +34,7 @@ import type { Clock } from "../../platform/types.ts";
 import { ImageOverlapError, NoSpaceError } from "../../util/errors.ts";
 import type { Db } from "../../storage/db.ts";
 import type { EngineHolder } from "./engine_holder.ts";
-import { imageHead, pacedSlices } from "./region_snapshots.ts";
+import { type ImageHead, imageHead, pacedSlices } from "./region_snapshots.ts";
 
 /** What runs once the image is in, on the engine's lock: reopening the region's state machine. */
 export type AfterInstall<T> = (db: Db, index: number, descriptor: RegionDescriptor) => Promise<T>;
@@ -87,13 +87,13 @@ export class RegionImageInstaller {
     after: AfterInstall<T>,
     confState: ConfState | undefined,
   ): Promise<T> {
-    let head: { descriptor: RegionDescriptor; index: number } | undefined;
+    let head: ImageHead | undefined;
     for (let delayMs = DISK_RETRY_MS_MIN;; delayMs = Math.min(2 * delayMs, DISK_RETRY_MS_MAX)) {
       try {
         return await this.#enqueue(id, async (engine) => {
           head ??= await imageHead(id, image, this.pace, confState);
-          const { descriptor, index } = head;
-          const img = { descriptor, index, stream: () => pacedSlices(image, this.pace) };
+          const { descriptor, index, absorbed } = head;
+          const img = { descriptor, index, absorbed, stream: () => pacedSlices(image, this.pace) };
           await this.#retried((step) => importRegionSnapshot(engine.db, img, {}, step), engine);
           this.counts.installed++;
           return await engine.locked(() => after(engine.db, index, descriptor));

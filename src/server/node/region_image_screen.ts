@@ -12,11 +12,13 @@ import { overlaps, type RegionDescriptor } from "../../region/descriptor.ts";
  * Whether an image of `incoming` may install here: no local region overlaps it, except a merge's
  * source prepared here for it — an image of the target that reaches into its source's range is
  * past the commit (a region grows only by a merge), so that source is gone and is dropped once
- * the image installed (region_apply_pass.ts `mergedByImage`) — and a region merged away whose
- * removal has not run yet (or was cut by a crash): its keys are its target's. The import's own
- * check (importRegionSnapshot) allows the same. Without the exceptions a node whose replica of
- * the target was removed, and which got it back only after the merge, refused the target's
- * images for ever.
+ * the image installed (region_apply_pass.ts `mergedByImage`) — a region merged away whose
+ * removal has not run yet (or was cut by a crash): its keys are its target's — and a region the
+ * image records `absorbed` (imageHead), prepared here or not, likewise dropped once it
+ * installed. The import's own check (importRegionSnapshot) allows the same. Without the
+ * exceptions a node whose replica of the target was removed, and which got it back only after
+ * the merge, refused the target's images for ever; and one whose crash replayed the split that
+ * made a source long merged away refused them for the re-made source.
  *
  * `clearing(id)`: region `id`'s old replica is still leaving the engine (region_removal.ts: its
  * descriptor goes last, after its records). An image of that same region is not refused for it:
@@ -27,9 +29,11 @@ export function mayInstallImage(
   db: EngineReader,
   incoming: RegionDescriptor,
   clearing: (id: number) => boolean = () => false,
+  absorbed: readonly number[] = [],
 ): { ok: true } | { ok: false; overlaps: number } {
   const live = (d: RegionDescriptor) => {
     const merge = readMergeState(db, d.id);
+    if (absorbed.includes(d.id)) return false;
     return merge?.target.id !== incoming.id && merge?.stage !== "merged";
   };
   const leaving = (d: RegionDescriptor) => d.id === incoming.id && clearing(d.id);
@@ -51,10 +55,11 @@ export function mayInstallImage(
 export function mayReplaceImage(
   db: EngineReader,
   incoming: RegionDescriptor,
+  absorbed: readonly number[] = [],
 ): { ok: true } | { ok: false; overlaps: number } {
   if (readMergeState(db, incoming.id)?.stage === "merged") return { ok: true };
   for (const d of readAllDescriptors(db)) {
-    if (d.id === incoming.id) continue;
+    if (d.id === incoming.id || absorbed.includes(d.id)) continue;
     const merge = readMergeState(db, d.id);
     if (merge?.target.id === incoming.id || merge?.stage === "merged") continue;
     if (overlaps(d, incoming)) return { ok: false, overlaps: d.id };

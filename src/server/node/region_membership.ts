@@ -65,6 +65,9 @@ export function nextChange(
   r: { confState: ConfState; self: number; replicas: number; caughtUp: (id: number) => boolean },
 ): Change {
   const target = confStateReplicas(want);
+  // A node that joined and has not yet had region 1's image knows no members: acting on that
+  // empty view would remove every other replica of a region it leads (sim seed 99).
+  if (!target.some((w) => w.role === "voter")) return undefined;
   const held = confStateReplicas(r.confState);
   const voters = held.filter((h) => h.role === "voter").length;
   const wanted = Math.min(r.replicas, target.filter((w) => w.role === "voter").length);

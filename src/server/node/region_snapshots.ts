@@ -17,6 +17,7 @@ import { decodeApplied } from "../../kv/keyspace.ts";
 import { decodeDescriptor, descriptorKey } from "../../kv/region_descriptor_record.ts";
 import { DEFAULT_REGION_ID, regionKeys } from "../../kv/region_keys.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
+import { mergedSourceOf } from "../../kv/merged_sources.ts";
 import { MULTI_SNAPSHOT_CHUNK_BYTES } from "../../limits_ops.ts";
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import type { ConfState, Snapshot } from "../../raft/core/messages.ts";
@@ -47,15 +48,19 @@ export function regionImageSource(
  * record-less region has (region_members.ts `impliedDescriptor`). Refused instead, a node with
  * splitting on whose region 1 had not split never caught up a replica that needed a snapshot:
  * its leader sent it images for good.
+ *
+ * `absorbed`: the sources the region's merged-source records name (merged_sources.ts), which
+ * prove those regions gone: a local replica of one may yield to the image (region_image_screen).
  */
 export async function imageHead(
   id: number,
   image: Uint8Array,
   pause?: () => Promise<void>,
   confState?: ConfState,
-): Promise<{ descriptor: RegionDescriptor; index: number }> {
+): Promise<ImageHead> {
   const dKey = descriptorKey(id), aKey = regionKeys(id).applied;
   let descriptor: RegionDescriptor | undefined;
+  const absorbed: number[] = [];
   let index = 0;
   const sink = {
     write(ops: readonly WriteOp[]): Promise<void> {
@@ -64,6 +69,10 @@ export async function imageHead(
         const key = toBytes(op.key);
         if (equalBytes(key, dKey)) descriptor = decodeDescriptor(toBytes(op.value));
         else if (equalBytes(key, aKey)) index = decodeApplied(toBytes(op.value));
+        else {
+          const source = mergedSourceOf(id, key);
+          if (source !== undefined) absorbed.push(source);
+        }
       }
       return Promise.resolve();
     },
@@ -79,7 +88,15 @@ export async function imageHead(
   if (descriptor === undefined || descriptor.id !== id || index < 1) {
     throw new CorruptionError(`region ${id} snapshot`, 0, "no descriptor or applied index");
   }
-  return { descriptor, index };
+  return { descriptor, index, absorbed };
+}
+
+/** What a region image says of itself before it is installed (imageHead). */
+export interface ImageHead {
+  readonly descriptor: RegionDescriptor;
+  readonly index: number;
+  /** Regions this one took in by a merge, per its records (merged_sources.ts). */
+  readonly absorbed: readonly number[];
 }
 
 /** `imageHead` of a Raft snapshot's image (its configuration given for region 1's). */
@@ -87,14 +104,14 @@ export function snapshotHead(
   id: number,
   snapshot: Snapshot,
   pause?: () => Promise<void>,
-): Promise<{ descriptor: RegionDescriptor; index: number }> {
+): Promise<ImageHead> {
   return imageHead(id, snapshot.data, pause, snapshot.metadata.confState);
 }
 
 /** Installs an assembled image of region `id` into the shared engine (the region's records). */
 export async function installRegionImage(db: Db, id: number, image: Uint8Array): Promise<number> {
-  const { descriptor, index } = await imageHead(id, image);
-  await importRegionSnapshot(db, { descriptor, index, stream: () => oneChunk(image) });
+  const { descriptor, index, absorbed } = await imageHead(id, image);
+  await importRegionSnapshot(db, { descriptor, index, absorbed, stream: () => oneChunk(image) });
   return index;
 }
 
