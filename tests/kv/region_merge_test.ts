@@ -291,6 +291,36 @@ test("merge: a lagging source replica takes the membership changes the commit ca
   assert.deepEqual(await dump(bNode.db), await dump(a.db));
 });
 
+// The region simulator's seed 242 with merge: a member's removal, proposed as the prepare was,
+// reached the source's log after it. Taken, the source's voters differed from the target's, every
+// commit was refused ("voters differ"), and the source, frozen, was never rolled back.
+test("merge: a prepared source refuses a membership change; a commit then takes it in", async () => {
+  const a = await MergeNode.create(12), logs: Logs = new Map();
+  await threeRegions(a, logs);
+  await member(a, logs, 3, { type: ConfChangeType.AddLearner, nodeId: 2 });
+  await member(a, logs, 2, { type: ConfChangeType.AddLearner, nodeId: 2 });
+  const target = region(a, 2).descriptor;
+  assert.equal(
+    (await run(a, logs, 3, prepare(region(a, 3).descriptor, target)))?.kind,
+    "merge-prepared",
+  );
+  const fence = region(a, 3).appliedIndex, prepared = region(a, 3).descriptor;
+  const change = { type: ConfChangeType.RemoveNode, nodeId: 2 };
+  const data = encodeConfChange({ transition: ConfChangeTransition.Auto, changes: [change] });
+  const entry = { index: fence + 1, term: 1, type: EntryType.ConfChange, data };
+  const applied = await applyRegionEntries({ id: 3, kv: region(a, 3) }, [entry], {});
+  assert.deepEqual(applied.refused, [fence + 1], "the driver leaves the configuration too");
+  assert.equal(region(a, 3).appliedIndex, fence + 1, "the entry's index is applied");
+  assert.deepEqual(region(a, 3).descriptor, prepared, "the replicas and epoch are as prepared");
+  const merged = await run(a, logs, 2, commit(target, prepared, fence, logs));
+  assert.equal(merged?.kind, "merged");
+  // The same change to the target (not frozen) is taken.
+  const again = { ...entry, index: region(a, 2).appliedIndex + 1 };
+  const took = await applyRegionEntries({ id: 2, kv: region(a, 2) }, [again], {});
+  assert.deepEqual(took.refused, []);
+  assert.deepEqual(region(a, 2).descriptor.replicas.map((x) => x.nodeId), [1]);
+});
+
 test("merge: a lagging source replica applies its own log up to the fence", async () => {
   const a = await MergeNode.create(7), logs: Logs = new Map();
   await threeRegions(a, logs);

@@ -60,3 +60,43 @@ test("multi beats: a member added at runtime gets liveness beats, a removed one 
   assert.deepEqual(await beatTargets(), [2], "the removed member no longer does");
   log.close();
 });
+
+test("multi conf change: one the state machine refuses leaves the configuration as it was", async () => {
+  const world = createSimWorld(8, { trace: false });
+  const log = await MultiLogStore.open(world.fs, "multi", { preallocateBytes: 0 });
+  const d = new MultiRaftDriver({
+    nodeId: 1,
+    log,
+    transport: { send: () => {} },
+    raft: { electionTicks: 10, heartbeatTicks: 1, preVote: true },
+    peers: [2],
+    seed: 8,
+    incarnation: 1,
+  });
+  // As a frozen merge source does (server/node/region_membership.ts): asked once per entry.
+  const refusing = new Set<number>();
+  const asked: number[] = [];
+  class RefusingSm extends ListSm {
+    refusesConfChange(index: number): boolean {
+      asked.push(index);
+      return refusing.has(index);
+    }
+  }
+  await d.addRegions([{ id: 1, sm: new RefusingSm(), voters: [1] }]);
+  d.region(1)?.rawNode.campaign();
+  await d.runOnce();
+  const propose = async (cc: ConfChange, refuse: boolean) => {
+    const r = d.regionNode(1)?.proposeConfChange(cc);
+    assert.ok(r?.ok && !r.forwarded);
+    if (refuse) refusing.add(r.index);
+    for (let i = 0; i < 5; i++) await d.runOnce();
+    return r.index;
+  };
+  const refused = await propose(change(ConfChangeType.AddLearner, 4), true);
+  assert.deepEqual(d.region(1)?.rawNode.status().confState.learners, [], "refused: no learner");
+  assert.deepEqual(asked, [refused]);
+  const taken = await propose(change(ConfChangeType.AddLearner, 5), false);
+  assert.deepEqual(d.region(1)?.rawNode.status().confState.learners, [5], "the next one is taken");
+  assert.deepEqual(asked, [refused, taken]);
+  log.close();
+});

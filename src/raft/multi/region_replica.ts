@@ -30,6 +30,11 @@ export interface RegionStateMachine {
   image?(index: number): Uint8Array;
   /** ReadIndex results: serve each read once `index` is applied (or `hooks.onReadStates`). */
   onReadStates?(states: readonly ReadState[]): void;
+  /**
+   * Whether the conf change entry at `index`, just applied, was refused by the state machine
+   * (asked once per entry): the configuration stays as it was, on every replica alike.
+   */
+  refusesConfChange?(index: number): boolean;
 }
 
 export type RegionRaftConfig = Omit<
@@ -165,6 +170,7 @@ export class RegionReplica {
       if (e.type !== EntryType.ConfChange) continue;
       const cc = decodeConfChange(e.data);
       if (cc === undefined) continue; // refused at proposal time; every replica skips it alike
+      if (this.sm.refusesConfChange?.(e.index) === true) continue; // refused by replicated state
       const cs = this.rawNode.applyConfChange(cc);
       this.log.setConfState(cs);
       this.hooks.onConfChange?.(cc, cs, e.index);

@@ -24,6 +24,8 @@ export interface Applied {
   readonly outcomes: Map<number, Uint8Array>;
   /** The address-book changes of the membership entries among them. */
   readonly memberWrites: MemberAddressWrite[];
+  /** Conf change entries applied as no-ops, their change refused (region_membership.ts). */
+  readonly refused?: readonly number[];
 }
 
 /**

@@ -43,6 +43,8 @@ export interface ApplyPassHost {
 export class RegionApplyPass {
   /** Entries of a merge's target held back until its source replica caught up, by target. */
   readonly #held = new Map<number, { entries: Entry[]; source: number }>();
+  /** `region:index` of conf change entries refused, until the driver asked (refusedConfChange). */
+  readonly #refused = new Set<string>();
 
   constructor(readonly host: ApplyPassHost) {}
 
@@ -58,6 +60,14 @@ export class RegionApplyPass {
     if (report.kind !== "merged") return;
     this.host.onChanged();
     this.host.onMergedAway(report.source.id);
+  }
+
+  /**
+   * Whether region `id` refused its conf change entry at `index` (a frozen merge source:
+   * applyRegionEntries): the driver asks once, right after the apply, and the answer is dropped.
+   */
+  refusedConfChange(id: number, index: number): boolean {
+    return this.#refused.delete(`${id}:${index}`);
   }
 
   async apply(r: HostedRegion, entries: readonly Entry[]): Promise<void> {
@@ -90,7 +100,9 @@ export class RegionApplyPass {
     r.kv.kv.redisEventsWanted = this.host.d.first.kv.kv.redisEventsWanted;
     let outcomes: ReadonlyMap<number, Uint8Array>;
     try {
-      outcomes = (await applyRegionEntries(r, entries, this.host.d.o)).outcomes;
+      const applied = await applyRegionEntries(r, entries, this.host.d.o);
+      outcomes = applied.outcomes;
+      for (const index of applied.refused ?? []) this.#refused.add(`${r.id}:${index}`);
     } catch (err) {
       if (!(err instanceof MergeSourceBehindError)) throw err;
       const rest = entries.filter((e) => e.index > r.kv.appliedIndex);

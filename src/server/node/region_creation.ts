@@ -38,10 +38,7 @@ import type { HostedRegion } from "./region_host.ts";
 import { isRegionImage, snapshotHead } from "./region_snapshots.ts";
 import type { RegionImageInstaller } from "./region_image_install.ts";
 
-/**
- * How often a replica that may not vote yet asks its leader again while no answer came: a voter
- * that cannot vote leaves its region one failure short of its tolerance.
- */
+/** How often a replica not voting yet asks its leader again (its region tolerates one less). */
 const CATCH_UP_RETRY_MS = 300;
 
 export interface RegionCreationDeps {
@@ -181,6 +178,7 @@ export class RegionCreation {
         restore,
         flush: () => this.d.engine().flushApplied(),
         image: () => SNAPSHOT_MARKER,
+        refusesConfChange: (index) => real?.sm.refusesConfChange?.(index) === true,
       },
       hooks: {
         onReadStates: (s) => real?.hooks?.onReadStates?.(s),

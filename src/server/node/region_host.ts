@@ -236,6 +236,7 @@ export class RegionHost {
         restore,
         flush: () => this.d.engine().flushApplied(),
         image: () => SNAPSHOT_MARKER,
+        refusesConfChange: (index) => this.applyPass.refusedConfChange(id, index),
       },
       hooks: {
         onReadStates: (states) => {

@@ -138,6 +138,13 @@ export class RegionMembership {
 /**
  * Applies a region's entries (other than region 1's), each conf change entry in its own batch
  * with its descriptor record (region_members.ts), which the region then adopts.
+ *
+ * A merge's source changes no member from its prepare on: a change that reaches its log after
+ * the PrepareMerge (proposed before the prepare applied) is applied as a no-op, listed in
+ * `refused` so that the driver leaves the region's configuration as it was too. Taken, it made
+ * the source's voters differ from its target's, whose every commit was then refused, while the
+ * source, frozen, was never rolled back: its keys were unavailable for good (sim seed 242 with
+ * merges). Every replica decides alike: on the merge state its log left before the entry.
  */
 export async function applyRegionEntries(
   r: { readonly id: number; readonly kv: RegionKv },
@@ -148,6 +155,7 @@ export async function applyRegionEntries(
   const oneRegion = { ...o, memberAddresses: false }; // a replica moved, no member left or came
   const outcomes = new Map<number, Uint8Array>();
   const memberWrites: Applied["memberWrites"] = [];
+  const refused: number[] = [];
   let run: Entry[] = [];
   // The configuration before each conf change: the region's descriptor, which is as of its
   // applied index (the log's configuration need not be: after an image newer than its Raft
@@ -161,6 +169,12 @@ export async function applyRegionEntries(
       run = [];
     }
     if (conf === undefined) return;
+    if (r.kv.merge !== undefined && conf.index > applied) {
+      const done = await applyEntries(r.kv, [conf], oneRegion); // the index only: no change
+      for (const [i, out] of done.outcomes) outcomes.set(i, out);
+      refused.push(conf.index);
+      return;
+    }
     const before = cs;
     const members = new RegionMembers(r.id, () => r.kv.kv, () => before);
     const done = await applyEntries(r.kv, [conf], oneRegion, members);
@@ -177,7 +191,7 @@ export async function applyRegionEntries(
     else run.push(e);
   }
   await flush();
-  return { outcomes, memberWrites };
+  return { outcomes, memberWrites, refused };
 }
 
 /** The configuration replicas name (never joint: see applyRegionEntries). */

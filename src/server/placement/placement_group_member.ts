@@ -80,6 +80,19 @@ export class GroupMember {
     this.#confIndex = Math.max(this.#confIndex, index);
   }
 
+  /**
+   * Whether this node votes in region 0 as its replica knows it: only a voter waits for an
+   * election (leader_wait.ts). A learner, or a replica removed without having heard (it knows no
+   * leader, and none tells it until the group drops it), asks the voters instead: such a replica
+   * on node 4 made its writes wait for a leader and fail for seconds (sim seed 117 with merges).
+   */
+  votes(): boolean {
+    if (!this.d.member()) return false;
+    const cs = this.d.driver.region(PLACEMENT_REGION)?.rawNode.status().confState;
+    const self = this.d.o.id;
+    return cs !== undefined && (cs.voters.includes(self) || cs.votersOutgoing.includes(self));
+  }
+
   /** Whether this node may hold region 0 now. */
   mayHold(): boolean {
     const self = this.d.o.id;

@@ -98,6 +98,7 @@ export class PlacementNode {
       this.#member = false;
       this.#leader = undefined;
       this.check.failAll();
+      this.leaderWait.known(); // a request waiting for region 0's leader asks the voters now
     });
     this.rejoin = new PlacementRejoin({
       o,
@@ -227,9 +228,10 @@ export class PlacementNode {
     if (leader !== undefined) return await serve(this, leader, b);
     // A drain is an admin request: only the leader serves it (the CLI follows the hint).
     if (b.kind === "drain" || forwarded || (fromPort && !this.member)) throw this.notLeader();
-    if (this.member && this.leaderId === 0 && WAITS_FOR_LEADER.has(b.kind)) {
+    if (this.group.votes() && this.leaderId === 0 && WAITS_FOR_LEADER.has(b.kind)) {
       // Region 0 is electing (a fresh cluster, a leader lost): wait for it (leader_wait.ts).
-      await this.leaderWait.forLeader(() => this.leaderId !== 0, this.d.o.requestTimeoutMs);
+      const known = () => this.leaderId !== 0 || !this.group.votes();
+      await this.leaderWait.forLeader(known, this.d.o.requestTimeoutMs);
       const now = this.#current();
       if (now !== undefined) return await serve(this, now, b);
     }
