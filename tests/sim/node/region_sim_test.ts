@@ -85,6 +85,9 @@ const MERGE_SEEDS: { seed: number; fixed: string }[] = [
   // A removed learner of region 0 that was never told waited for a leader on every write
   // (placement_group_member.ts `votes`).
   { seed: 117, fixed: "only a voter of region 0 waits for its election" },
+  // A member's removal reached a source's log after its PrepareMerge and was taken: the commit was
+  // refused for ever, "voters differ" (region_membership.ts `applyRegionEntries`, `refused`).
+  { seed: 242, fixed: "a prepared source refuses a membership change" },
 ];
 
 for (const { seed, fixed } of MERGE_SEEDS) {
