@@ -29,6 +29,7 @@ import {
   encodeConfChange,
 } from "../../src/raft/core/confchange/conf_change.ts";
 import { applyRegionEntries } from "../../src/server/node/region_membership.ts";
+import { confRefused, recordConfRefused, REFUSED_KEPT } from "../../src/kv/refused_conf_changes.ts";
 
 const voters = [{ nodeId: 1, role: "voter" as const }];
 const del = (key: string) => cmd({ body: { case: "delete", value: { key: b(key) } } });
@@ -312,13 +313,34 @@ test("merge: a prepared source refuses a membership change; a commit then takes 
   assert.deepEqual(applied.refused, [fence + 1], "the driver leaves the configuration too");
   assert.equal(region(a, 3).appliedIndex, fence + 1, "the entry's index is applied");
   assert.deepEqual(region(a, 3).descriptor, prepared, "the replicas and epoch are as prepared");
+  // Handed again at or below the applied index (after an image newer than the Raft snapshot, or
+  // a restart), the entry is refused by the region's record, whatever the merge state is then.
+  const again = await applyRegionEntries({ id: 3, kv: region(a, 3) }, [entry], {});
+  assert.deepEqual(again.refused, [fence + 1]);
+  assert.ok(confRefused(a.db, 3, fence + 1) && !confRefused(a.db, 3, fence));
   const merged = await run(a, logs, 2, commit(target, prepared, fence, logs));
   assert.equal(merged?.kind, "merged");
   // The same change to the target (not frozen) is taken.
-  const again = { ...entry, index: region(a, 2).appliedIndex + 1 };
-  const took = await applyRegionEntries({ id: 2, kv: region(a, 2) }, [again], {});
+  const change2 = { ...entry, index: region(a, 2).appliedIndex + 1 };
+  const took = await applyRegionEntries({ id: 2, kv: region(a, 2) }, [change2], {});
   assert.deepEqual(took.refused, []);
   assert.deepEqual(region(a, 2).descriptor.replicas.map((x) => x.nodeId), [1]);
+});
+
+test("merge: a region keeps the newest REFUSED_KEPT conf change refusals", async () => {
+  const a = await MergeNode.create(13);
+  const last = 100 + REFUSED_KEPT; // one more than kept
+  for (let i = 100; i <= last; i++) {
+    const ops = recordConfRefused(a.db, 3, i).map((w) =>
+      w.value === null
+        ? { type: "del" as const, key: w.key }
+        : { type: "put" as const, key: w.key, value: w.value }
+    );
+    await a.db.write(ops);
+  }
+  assert.equal(confRefused(a.db, 3, 100), false, "the lowest index went");
+  for (let i = 101; i <= last; i++) assert.ok(confRefused(a.db, 3, i));
+  assert.equal(confRefused(a.db, 2, last), false, "another region's are its own");
 });
 
 test("merge: a lagging source replica applies its own log up to the fence", async () => {

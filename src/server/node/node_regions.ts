@@ -247,6 +247,7 @@ function wireMerge(
   const { o, raft } = d;
   host.onMergedAway = (id, why) =>
     removal.remove(id, why === undefined ? "merged away" : `merged away: ${why}`);
+  host.onSourceLost = (id, why) => removal.remove(id, why);
   return new MergeCheck({
     regions: () => host.settledWithMerged(),
     region: (id) => host.region(id),

@@ -9,6 +9,14 @@
  * replica applies the merge only with the source's state at the fence (docs/regions.md "Merge").
  * Proposals of held entries are answered when they apply; reads wait for them (their ReadIndex
  * waits for the applied index).
+ *
+ * A source replica that is not prepared and that neither the commit's entries nor this node's
+ * log can bring to the fence never will: this node lost its log of the source (a wipe, or a crash
+ * that lost unsynced state, then a replay of the split that made it), and the source's group is
+ * gone. Its target here is then dropped (SOURCE_LOST_WAIT_MS after it first waited, and not while
+ * it leads), and the target's leader sends the replica made again from its next message an image
+ * taken past the commit, which the source here yields to (region_image_screen.ts). Held for good
+ * before, that target never applied again (simulator seeds 203 and 219 with merges).
  */
 import { type Entry, EntryType } from "../../raft/core/messages.ts";
 import type { CarriedEntry } from "../../kv/region_merge_command.ts";
@@ -38,13 +46,19 @@ export interface ApplyPassHost {
   generation: number;
   onChanged(): void;
   onMergedAway(id: number, why?: string): void;
+  onSourceLost(id: number, why: string): void;
 }
+
+/** How long a target waits on a source replica here that lost its log before it is dropped. */
+const SOURCE_LOST_WAIT_MS = 2_000;
 
 export class RegionApplyPass {
   /** Entries of a merge's target held back until its source replica caught up, by target. */
   readonly #held = new Map<number, { entries: Entry[]; source: number }>();
   /** `region:index` of conf change entries refused, until the driver asked (refusedConfChange). */
   readonly #refused = new Set<string>();
+  /** When each target held now first waited (its hold taken up again by `retry` included). */
+  readonly #heldSince = new Map<number, number>();
 
   constructor(readonly host: ApplyPassHost) {}
 
@@ -95,6 +109,21 @@ export class RegionApplyPass {
     }
   }
 
+  /** Drops a held target whose source replica here can never catch up (see the top). */
+  #sourceLost(r: HostedRegion, sourceId: number): void {
+    const now = this.host.d.o.clock.nowMs();
+    const since = this.#heldSince.get(r.id) ?? now;
+    this.#heldSince.set(r.id, since);
+    const source = this.host.region(sourceId);
+    if (source === undefined || source.kv.merge !== undefined) return; // not added yet; prepared
+    if (now - since < SOURCE_LOST_WAIT_MS || r.group.rawNode.isLeader) return;
+    this.#held.delete(r.id);
+    this.#heldSince.delete(r.id);
+    const why = `its merge source ${sourceId} lost its log here: the target takes an image`;
+    this.host.d.o.logger.warn("region.merge_source_lost", { region: r.id, source: sourceId });
+    this.host.onSourceLost(r.id, why);
+  }
+
   async #applyHere(r: HostedRegion, entries: readonly Entry[]): Promise<void> {
     // Pub/sub subscribers are the node's: region 1's state machine carries the flag.
     r.kv.kv.redisEventsWanted = this.host.d.first.kv.kv.redisEventsWanted;
@@ -103,12 +132,14 @@ export class RegionApplyPass {
       const applied = await applyRegionEntries(r, entries, this.host.d.o);
       outcomes = applied.outcomes;
       for (const index of applied.refused ?? []) this.#refused.add(`${r.id}:${index}`);
+      this.#heldSince.delete(r.id);
     } catch (err) {
       if (!(err instanceof MergeSourceBehindError)) throw err;
       const rest = entries.filter((e) => e.index > r.kv.appliedIndex);
       this.#held.set(r.id, { entries: rest, source: err.sourceId });
       outcomes = err.outcomes;
       this.host.d.o.logger.info("region.merge_waits", { region: r.id, source: err.sourceId });
+      this.#sourceLost(r, err.sourceId);
     }
     const events = r.kv.kv.drainEvents();
     if (events.length > 0) this.host.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);

@@ -61,9 +61,7 @@ export class RegionHost {
   }
 
   /** Every region hosted, those merged away and not dropped yet included, in key order. */
-  withMerged(): HostedRegion[] {
-    return this.#ordered().slice();
-  }
+  withMerged = (): HostedRegion[] => this.#ordered().slice();
   #ordered = () => this.#order.of(this.generation, () => [this.d.first, ...this.#others.values()]);
   #served = () => this.#servedOrder.of(this.generation, () => this.#ordered().filter(this.#serves));
   #serves = (r: HostedRegion) => !isLeftOut(r.kv.descriptor, this.d.o.id);
@@ -73,6 +71,8 @@ export class RegionHost {
   }
   /** A region this node holds was merged away here (its replica is dropped: region_removal.ts). */
   onMergedAway: (id: number, why?: string) => void = () => {};
+  /** A merge's target here can never apply its commit: its replica is dropped for an image. */
+  onSourceLost: (id: number, why: string) => void = () => {};
   /** Applies the regions' entries (a merge's target may wait for its source). */
   readonly applyPass: RegionApplyPass = new RegionApplyPass(this);
 

@@ -37,6 +37,7 @@ import {
   replicasOf,
 } from "./region_members.ts";
 import type { CarriedEntry } from "../../kv/region_merge_command.ts";
+import { confRefused, recordConfRefused } from "../../kv/refused_conf_changes.ts";
 
 export interface RegionMembershipDeps {
   readonly regions: () => readonly HostedRegion[];
@@ -144,7 +145,9 @@ export class RegionMembership {
  * `refused` so that the driver leaves the region's configuration as it was too. Taken, it made
  * the source's voters differ from its target's, whose every commit was then refused, while the
  * source, frozen, was never rolled back: its keys were unavailable for good (sim seed 242 with
- * merges). Every replica decides alike: on the merge state its log left before the entry.
+ * merges). Every replica decides alike: on the merge state its log left before the entry. The
+ * refusal is recorded (refused_conf_changes.ts): an entry handed again at or below the applied
+ * index (after an image newer than its Raft snapshot, or a restart) is refused by the record.
  */
 export async function applyRegionEntries(
   r: { readonly id: number; readonly kv: RegionKv },
@@ -169,11 +172,15 @@ export async function applyRegionEntries(
       run = [];
     }
     if (conf === undefined) return;
-    if (r.kv.merge !== undefined && conf.index > applied) {
-      const done = await applyEntries(r.kv, [conf], oneRegion); // the index only: no change
-      for (const [i, out] of done.outcomes) outcomes.set(i, out);
-      refused.push(conf.index);
-      return;
+    const db = r.kv.kv.db;
+    if (conf.index <= applied) {
+      // Handed again (an image newer than the Raft snapshot, a restart): as it was decided then.
+      if (confRefused(db, r.id, conf.index)) return void refused.push(conf.index);
+    } else if (r.kv.merge !== undefined) {
+      const writes = recordConfRefused(db, r.id, conf.index); // the record only: no change
+      const done = await r.kv.apply([{ index: conf.index, data: null, writes }]);
+      for (const [i, out] of done) outcomes.set(i, out);
+      return void refused.push(conf.index);
     }
     const before = cs;
     const members = new RegionMembers(r.id, () => r.kv.kv, () => before);

@@ -1,0 +1,154 @@
+/**
+ * A merge's target whose source replica on this node lost its log (region_apply_pass.ts): the
+ * source is as the split made it (a wipe, then a replay of the split), not prepared, and neither
+ * the commit's entries nor this node's log bring it to the fence, so the target's commit waits
+ * for ever. Once it has waited SOURCE_LOST_WAIT_MS (and does not lead) the target is handed to
+ * `onSourceLost`, which drops the replica so that the leader sends an image past the commit. A
+ * source not added yet, or prepared, is waited for; so is any source while the target leads.
+ * (Simulator seeds 203 and 219 with merges: the target stayed held to the end, "replicas
+ * differ".)
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { encodeRegionCommand } from "../../src/kv/region_command.ts";
+import type { RegionKv } from "../../src/kv/region_apply.ts";
+import { type Entry, EntryType } from "../../src/raft/core/messages.ts";
+import type { RegionDescriptor } from "../../src/region/descriptor.ts";
+import { type ApplyPassHost, RegionApplyPass } from "../../src/server/node/region_apply_pass.ts";
+import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
+import { PassAnswers } from "../../src/server/node/pass_answers.ts";
+import { createLogger } from "../../src/server/log/logger.ts";
+import { put } from "../kv/kv_helpers.ts";
+import { type Logs, MergeNode, run } from "../kv/region_merge_harness.ts";
+
+const voters = [{ nodeId: 1, role: "voter" as const }];
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+function split(r: RegionDescriptor, key: string, newRegionId: number) {
+  const { id: regionId, epoch } = r;
+  const splitKey = utf8(key);
+  return encodeRegionCommand({
+    kind: "split",
+    regionId,
+    epoch,
+    splitKey,
+    newRegionId,
+    replicas: voters,
+  });
+}
+
+const region = (node: MergeNode, id: number): RegionKv => {
+  const r = node.regions.get(id);
+  assert.ok(r !== undefined, `region ${id} is open`);
+  return r;
+};
+
+/** A node's region as the pass sees it: `leads` says whether this node leads it. */
+function hosted(node: MergeNode, id: number, leads: () => boolean): HostedRegion {
+  return {
+    id,
+    get kv() {
+      return region(node, id);
+    },
+    group: { rawNode: { isLeader: leads() } } as unknown as HostedRegion["group"],
+    proposals: { applied: () => {} } as unknown as HostedRegion["proposals"],
+    reads: { applied: () => {} } as unknown as HostedRegion["reads"],
+    appliedBytes: () => 0,
+  };
+}
+
+/**
+ * Node A splits [, g) [g, p) [p, ) and merges region 3 into 2, its commit carrying nothing (A's
+ * log of region 3 compacted). Node B applied the splits only: its region 3 is as the split made
+ * it, with no log of its own. Returns B's pass over region 2's entries from the commit on, the
+ * regions dropped, and a clock to move.
+ */
+async function setUp(seed: number, o: { leads?: boolean } = {}) {
+  const a = await MergeNode.create(seed), b = await MergeNode.create(seed + 1);
+  const logs: Logs = new Map();
+  for (const k of ["a", "h", "q", "r"]) await run(a, logs, 1, put(k, `v-${k}`));
+  assert.equal((await run(a, logs, 1, split(region(a, 1).descriptor, "g", 2)))?.kind, "split");
+  assert.equal((await run(a, logs, 2, split(region(a, 2).descriptor, "p", 3)))?.kind, "split");
+  for (const id of [1, 2]) assert.ok(await b.catchUp(logs, id));
+  const target = region(a, 2).descriptor;
+  const prepare = encodeRegionCommand({
+    kind: "prepare-merge",
+    regionId: 3,
+    epoch: region(a, 3).descriptor.epoch,
+    target,
+  });
+  assert.equal((await run(a, logs, 3, prepare))?.kind, "merge-prepared");
+  const fence = region(a, 3).appliedIndex;
+  const commit = encodeRegionCommand({
+    kind: "commit-merge",
+    regionId: 2,
+    epoch: target.epoch,
+    fence,
+    source: region(a, 3).descriptor,
+    entries: [],
+  });
+  assert.equal((await run(a, logs, 2, commit))?.kind, "merged");
+  let now = 1_000;
+  const dropped: number[] = [];
+  const logger = createLogger({ write: () => {}, wallMs: () => now, nowMs: () => now });
+  const host: ApplyPassHost = {
+    d: {
+      first: hosted(b, 1, () => false),
+      o: { clock: { nowMs: () => now }, logger },
+      onRedisEvents: () => {},
+      images: { installing: () => false },
+      raft: { answers: new PassAnswers() },
+    } as unknown as ApplyPassHost["d"],
+    region: (id) => b.regions.has(id) ? hosted(b, id, () => o.leads === true) : undefined,
+    onEvents: () => {},
+    generation: 0,
+    onChanged: () => {},
+    onMergedAway: () => {},
+    onSourceLost: (id) => dropped.push(id),
+  };
+  const pass = new RegionApplyPass(host);
+  const from = region(b, 2).appliedIndex + 1;
+  const entries: Entry[] = (logs.get(2) ?? []).filter((e) => e.index >= from).map((e) => ({
+    index: e.index,
+    term: 1,
+    type: EntryType.Normal,
+    data: e.data ?? new Uint8Array(0),
+  }));
+  return { b, pass, dropped, entries, advance: (ms: number) => now += ms, target: host };
+}
+
+test("source lost: a target held on a source that lost its log is dropped after a while", async () => {
+  const { b, pass, dropped, entries, advance, target } = await setUp(31);
+  const two = target.region(2);
+  assert.ok(two !== undefined);
+  await pass.apply(two, entries);
+  assert.equal(pass.holding, 1, "the commit waits for its source");
+  assert.equal(region(b, 3).merge, undefined, "the source here is not prepared");
+  await pass.retry();
+  assert.deepEqual(dropped, [], "not at once: an image of the source could still come");
+  advance(2_000);
+  await pass.retry();
+  assert.deepEqual(dropped, [2], "the target is dropped: its leader sends an image");
+  assert.equal(pass.holding, 0);
+});
+
+test("source lost: a target that leads, or whose source is not added yet, waits", async () => {
+  const led = await setUp(41, { leads: true });
+  const two = led.target.region(2);
+  assert.ok(two !== undefined);
+  await led.pass.apply(two, led.entries);
+  led.advance(10_000);
+  await led.pass.retry();
+  assert.deepEqual(led.dropped, [], "a leader is not dropped");
+  assert.equal(led.pass.holding, 1);
+
+  const missing = await setUp(51);
+  missing.b.regions.delete(3); // a split's child not added yet
+  const target = missing.target.region(2);
+  assert.ok(target !== undefined);
+  await missing.pass.apply(target, missing.entries);
+  missing.advance(10_000);
+  await missing.pass.retry();
+  assert.deepEqual(missing.dropped, [], "a source not added yet is waited for");
+  assert.equal(missing.pass.holding, 1);
+});
