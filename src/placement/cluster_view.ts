@@ -51,7 +51,15 @@ export class ClusterView {
   readonly #regions = new Map<number, RegionInfo>();
   readonly map = new RegionMap();
 
-  constructor(readonly replaceTimeoutMs: number) {}
+  constructor(
+    readonly replaceTimeoutMs: number,
+    /**
+     * Whether region 1's configuration is the cluster's membership (a server node's view: region
+     * 1 is on every member), so only the nodes it lists are usable (`isMember`). Off, as in the
+     * scheduler's own tests that use region 1 as any region, every node counts.
+     */
+    readonly membersInRegion1 = false,
+  ) {}
 
   /** Forgets every node and region (before the placement state loads a snapshot's image). */
   clear(): void {
@@ -124,10 +132,22 @@ export class ClusterView {
     return n === undefined || nowMs - n.lastHeartbeatMs > this.replaceTimeoutMs;
   }
 
-  /** Up and not draining: may receive replicas and leaders. */
+  /** Up, not draining and a member of the cluster: may receive replicas and leaders. */
   isUsable(nodeId: number, nowMs: number): boolean {
     const n = this.#nodes.get(nodeId);
-    return n !== undefined && !n.draining && !this.isDown(nodeId, nowMs);
+    return n !== undefined && !n.draining && !this.isDown(nodeId, nowMs) && this.isMember(nodeId);
+  }
+
+  /**
+   * Whether region 1's configuration, as its leader last reported it, lists the node (voter or
+   * learner): the cluster's membership. A node that heartbeats but is not listed — started with
+   * `--join` and not added yet, or removed (`member remove`) and still running — takes no
+   * replica, and its replicas are replaced as a down node's are. Before region 1's first report
+   * every node counts.
+   */
+  isMember(nodeId: number): boolean {
+    const first = this.membersInRegion1 ? this.#regions.get(1) : undefined;
+    return first === undefined || first.descriptor.replicas.some((p) => p.nodeId === nodeId);
   }
 
   /** Replicas, leaders and region bytes per node, counted in one pass. */

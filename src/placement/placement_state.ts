@@ -42,6 +42,8 @@ export interface PlacementStateOptions {
   readonly replaceTimeoutMs: number;
   /** Called with each command's outcome as it applies (in log order). */
   readonly onOutcome?: (o: AppliedOutcome) => void;
+  /** Region 1's configuration is the cluster's membership (ClusterView `isMember`). */
+  readonly membersInRegion1?: boolean;
 }
 
 export class PlacementState {
@@ -52,7 +54,7 @@ export class PlacementState {
   readonly #outcomes = new Map<number, AppliedOutcome>();
 
   constructor(readonly options: PlacementStateOptions) {
-    this.view = new ClusterView(options.replaceTimeoutMs);
+    this.view = new ClusterView(options.replaceTimeoutMs, options.membersInRegion1);
   }
 
   get appliedIndex(): number {

@@ -88,6 +88,7 @@ export class PlacementNode {
     this.state = new PlacementState({
       replaceTimeoutMs: o.placement.replaceTimeoutMs,
       onOutcome: (x) => this.proposer.onOutcome(x),
+      membersInRegion1: true,
     });
     this.store = new PlacementStore(o.fs, o.dataDir, this.state);
     this.oracle = new OracleFollow(o, d.driver, this.state);
