@@ -8,11 +8,13 @@
  * - where the region leaders are (leaders per node) — leadership is not balanced yet, so a split
  *   cluster's writes still go through the nodes that lead;
  * - the cost of idle regions: each node's CPU (utime + stime from /proc) per second of an idle
- *   period after the load, next to the same for one region.
+ *   period after the load, next to the same for one region, and the placement group's commands
+ *   a second meanwhile (heartbeats and region reports: node 1's `/placement` applied index).
  *
  *   deno run -A bench/regions_bench.ts [--nodes 1,3,5] [--split-bytes 0,262144] [--keys 200000]
  *     [--value-size 100] [--concurrency 64] [--load 20] [--duration 10] [--idle 10]
  *     [--split-load 0,2000]  (`--region-split-load`: rows for each, with splitting on)
+ *     [--heartbeat MS] (`--placement-heartbeat`) [--binary PATH] (another build, to compare)
  *
  * Requires ./tinykv (./compile.sh). The servers and the load share this machine's cores: read the
  * numbers with the load average printed next to them.
@@ -41,6 +43,8 @@ const { values } = parseArgs({
     duration: { type: "string", default: "10" },
     idle: { type: "string", default: "10" },
     "split-load": { type: "string", default: "0" },
+    heartbeat: { type: "string", default: "" },
+    binary: { type: "string", default: "./tinykv" },
   },
 });
 const list = (s: string) => s.split(",").map((x) => Number(x.trim())).filter(Number.isFinite);
@@ -71,14 +75,24 @@ interface Row {
   leadersPerNode: string;
   run: BenchRun;
   idleCpuMsPerS: string;
+  /** Region 0's entries applied a second during the idle period (node 1's view). */
+  idlePlacementPerS: number;
   load: string;
+}
+
+/** Node 1's placement applied index (`/placement`; 0 when it holds no region 0). */
+async function placementApplied(c: BinaryCluster): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${c.nodes.get(1)?.httpPort}/placement`);
+  const body = await res.json() as { appliedIndex?: number };
+  return body.appliedIndex ?? 0;
 }
 
 async function clusterRow(nodes: number, splitBytes: number, splitLoad: number): Promise<Row> {
   // Always given: without it a new cluster splits at the binary's default (64 MiB).
   const extra = ["--region-split-bytes", String(splitBytes)];
   if (splitLoad > 0) extra.push("--region-split-load", String(splitLoad));
-  const c = await BinaryCluster.start(nodes, extra);
+  if (values.heartbeat !== "") extra.push("--placement-heartbeat", `${values.heartbeat}ms`);
+  const c = await BinaryCluster.start(nodes, extra, values.binary);
   try {
     await c.leader();
     const started = Date.now();
@@ -101,7 +115,9 @@ async function clusterRow(nodes: number, splitBytes: number, splitLoad: number):
     const run = await putLoad(c.endpoints, Number(values.duration));
     const regions = await regionsOf(c, 1);
     await new Promise((r) => setTimeout(r, 3000)); // let the regions go quiet
+    const appliedBefore = await placementApplied(c);
     const idle = await cpuPerSecond(c, Number(values.idle) * 1000);
+    const placed = (await placementApplied(c)) - appliedBefore;
     return {
       nodes,
       splitBytes,
@@ -111,6 +127,7 @@ async function clusterRow(nodes: number, splitBytes: number, splitLoad: number):
       leadersPerNode: leadersPerNode(c, regions),
       run,
       idleCpuMsPerS: [...idle.values()].map((v) => v.toFixed(1)).join(" / "),
+      idlePlacementPerS: placed / Number(values.idle),
       load: os.loadavg()[0].toFixed(2),
     };
   } finally {
@@ -132,7 +149,8 @@ async function reportedRow(nodes: number, splitBytes: number, splitLoad: number)
   console.error(
     `nodes=${nodes} split=${splitBytes} load=${splitLoad}: ${row.regions} regions, ` +
       `${row.run.opsPerSecond} puts/s ` +
-      `p99 ${row.run.latencyMs.p99} ms, idle CPU ${row.idleCpuMsPerS} ms/s (load ${row.load})`,
+      `p99 ${row.run.latencyMs.p99} ms, idle CPU ${row.idleCpuMsPerS} ms/s, ` +
+      `placement ${row.idlePlacementPerS.toFixed(1)} commands/s (load ${row.load})`,
   );
   return row;
 }
@@ -143,15 +161,17 @@ console.log(
     `load phase ${values.load} s, measured ${values.duration} s, idle ${values.idle} s\n`,
 );
 console.log(
-  "| nodes | split bytes | split load | regions | regions over the load phase | leaders per node | puts/s | p50 ms | p99 ms | errors | idle CPU ms/s per node | load |",
+  "| nodes | split bytes | split load | regions | regions over the load phase | leaders per node | puts/s | p50 ms | p99 ms | errors | idle CPU ms/s per node | idle placement commands/s | load |",
 );
-console.log("| ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- | ---: |");
+console.log(
+  "| ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: |",
+);
 for (const r of rows) {
   const errs = Object.keys(r.run.errors).length === 0 ? "0" : JSON.stringify(r.run.errors);
   console.log(
     `| ${r.nodes} | ${r.splitBytes} | ${r.splitLoad} | ${r.regions} | ${r.splitTimeline} | ` +
       `${r.leadersPerNode} | ` +
       `${r.run.opsPerSecond} | ${r.run.latencyMs.p50} | ${r.run.latencyMs.p99} | ${errs} | ` +
-      `${r.idleCpuMsPerS} | ${r.load} |`,
+      `${r.idleCpuMsPerS} | ${r.idlePlacementPerS.toFixed(1)} | ${r.load} |`,
   );
 }
