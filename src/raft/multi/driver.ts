@@ -7,7 +7,7 @@
  */
 import { MULTI_RAFT_INBOX_BATCHES_MAX } from "../../limits_ops.ts";
 import { assert } from "../../util/assert.ts";
-import type { NoSpaceError } from "../../util/errors.ts";
+import { NoSpaceError } from "../../util/errors.ts";
 import { createPrng } from "../../util/prng.ts";
 import type { ConfChange } from "../core/confchange/conf_change.ts";
 import { isVoteRequest, type Message } from "../core/messages.ts";
@@ -150,8 +150,8 @@ export class MultiRaftDriver {
   /** Removes regions from this node (merged away or moved off); durable in the log. */
   async removeRegions(ids: readonly number[]): Promise<void> {
     assert(!this.#running, "removeRegions during a round");
-    // A round waiting for space may hold their Readys: it is saved first.
-    if (this.#pipe.disk.unsaved !== undefined) throw new Error("a save is waiting for disk space");
+    // A round waiting for space may hold their Readys: saved first (retried: region_removal.ts).
+    if (this.#pipe.disk.unsaved !== undefined) throw new NoSpaceError("a save awaits disk space");
     for (const id of ids) await this.#restoring.forget(id); // an image install finishes first
     await this.#pipe.applies.drain();
     await this.#o.log.remove(ids);

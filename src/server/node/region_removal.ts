@@ -18,12 +18,20 @@
  * replica leaves the driver between rounds (the driver removes regions only then); its records
  * are cleared after that, in bounded steps on the engine's lock while the node goes on
  * (region_image_install.ts, which also runs image installs: one job at a time on the node).
+ *
+ * A full disk when the replica leaves the driver (its removal is a record in the shared log) is
+ * waited out: the attempt is made again from a later turn between rounds, after a backoff, and
+ * the records are cleared once it succeeded. Thrown out of the task between rounds, it stopped
+ * the node's driver for good (simulator seed 520 with merges: a removal at a restart on a full
+ * disk).
  */
 import { type BatchStep, clearRegionRanges } from "../../kv/region_range_clear.ts";
 import { clearLeftoverFeeds, clearMergedReplica } from "../../kv/region_feed_keep.ts";
 import { readLineage } from "../../kv/region_lineage.ts";
 import { descriptorKey } from "../../kv/region_descriptor_record.ts";
 import { mergeStateKey } from "../../kv/region_merge_state.ts";
+import { DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../../limits.ts";
+import { NoSpaceError } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { RegionImageInstaller } from "./region_image_install.ts";
 import type { HostedRegion } from "./hosted_region.ts";
@@ -94,7 +102,14 @@ export class ReplicaRemoval {
     r.proposals.failAll(`region ${id} moved off this node`);
     r.reads.abortUnconfirmed(`region ${id} moved off this node`);
     r.kv.kv.garbage.stop();
-    await this.d.raft.driver.removeRegions([id]);
+    let offDriver = Promise.resolve();
+    try {
+      await this.d.raft.driver.removeRegions([id]);
+    } catch (err) {
+      if (!(err instanceof NoSpaceError)) throw err;
+      this.d.o.logger.warn("region.replica_remove_deferred", { region: id, error: String(err) });
+      offDriver = this.#offDriverLater(id);
+    }
     // The descriptor and the merge record go last, together: a crash before leaves a region
     // that opens as it was (merged away, or not), and is removed again. In bounded steps after
     // any image install or clearing queued before (region_image_install.ts).
@@ -109,10 +124,12 @@ export class ReplicaRemoval {
           ? await clearMergedReplica(engine.db, id, last, { step })
           : await clearRegionRanges(engine.db, descriptor, last, { step }));
     };
-    const clearing = this.d.images.clear(
-      id,
-      clear,
-      () => engine.db.write(last.map((key) => ({ type: "del" as const, key }))),
+    const clearing = offDriver.then(() =>
+      this.d.images.clear(
+        id,
+        clear,
+        () => engine.db.write(last.map((key) => ({ type: "del" as const, key }))),
+      )
     ).then((n) => {
       this.counts.removed++;
       this.counts.records += n + 1;
@@ -122,5 +139,28 @@ export class ReplicaRemoval {
       this.d.o.logger.warn("region.replica_remove_failed", { region: id, error: String(err) });
     });
     return { clearing };
+  }
+
+  /**
+   * Takes region `id` off the driver from a turn between rounds after a backoff, again after each
+   * full disk (never throwing there: that would stop the driver); resolves once it is off.
+   */
+  #offDriverLater(id: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let delayMs = DISK_RETRY_MS_MIN;
+      const attempt = () =>
+        this.d.raft.loop.between(async () => {
+          if (this.d.closed()) return reject(new Error("node shutting down"));
+          try {
+            await this.d.raft.driver.removeRegions([id]);
+            resolve();
+          } catch (err) {
+            if (!(err instanceof NoSpaceError)) return reject(err);
+            delayMs = Math.min(2 * delayMs, DISK_RETRY_MS_MAX);
+            this.d.o.clock.setTimeout(attempt, delayMs);
+          }
+        });
+      this.d.o.clock.setTimeout(attempt, delayMs);
+    });
   }
 }
