@@ -2,10 +2,9 @@
  * Sends this node's heartbeat to the placement leader every interval
  * (`heartbeatMs`, docs/operations.md): its id, address, zone, capacity and used
  * bytes, and a report of each region it leads (size, leader, replicas, epoch,
- * the replicas caught up) that changed or is due again (report_filter.ts). One
- * heartbeat is in flight at a time; a failed one is counted and logged, and the
- * next interval tries again. The same timer runs the scheduler's pass on the
- * placement leader.
+ * the replicas caught up). One heartbeat is in flight at a time; a failed one
+ * is counted and logged, and the next interval tries again. The same timer
+ * runs the scheduler's pass on the placement leader.
  *
  * Capacity is 0 (unknown): the platform layer has no disk statistics, so the
  * placement service balances on used bytes (the engine's size) and replica
@@ -22,7 +21,6 @@ import type { TimerId } from "../../platform/types.ts";
 import { PLACEMENT_REGION } from "./placement_options.ts";
 import type { NodeHeartbeat, RegionReportInput } from "./placement_rpc.ts";
 import type { PlacementNode } from "./placement_node.ts";
-import { ReportFilter } from "./report_filter.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -45,10 +43,6 @@ export class HeartbeatSender {
   onOrders: (orders: HeartbeatOrders) => void = () => {};
   /** Where the list of held regions resumes when a node hosts more than one heartbeat lists. */
   #heldCursor = 0;
-  /** Where the led regions are looked at from, when more are due than one heartbeat carries. */
-  #reportCursor = 0;
-  /** The reports placement took, so that an unchanged region is not reported every time. */
-  readonly reportFilter = new ReportFilter();
   #soon: TimerId | undefined;
 
   constructor(readonly node: PlacementNode, readonly catalog: () => RegionCatalog | undefined) {}
@@ -99,10 +93,8 @@ export class HeartbeatSender {
     this.#inFlight = true;
     this.counts.sent++;
     try {
-      const heartbeat = this.heartbeat();
-      const a = await this.node.handle({ kind: "heartbeat", heartbeat });
+      const a = await this.node.handle({ kind: "heartbeat", heartbeat: this.heartbeat() });
       this.counts.answered++;
-      if (a.kind === "done") this.reportFilter.taken(heartbeat.reports, heartbeat.terms ?? []);
       if (a.kind === "done" && a.orders?.group !== undefined) this.node.group.heard(a.orders.group);
       if (a.kind === "done" && a.orders !== undefined) this.onOrders(a.orders);
       this.lastError = "";
@@ -121,7 +113,7 @@ export class HeartbeatSender {
   heartbeat(): NodeHeartbeat {
     const d = this.node.d;
     const o = d.o;
-    const { reports, terms } = this.reports();
+    const reports = this.reports();
     return {
       nodeId: o.id,
       address: d.addressOf(o.id) ?? o.peers.get(o.id) ?? "",
@@ -130,7 +122,7 @@ export class HeartbeatSender {
       usedBytes: d.usedBytes(),
       reports,
       held: this.held(),
-      terms,
+      terms: reports.map((r) => this.node.d.driver.region(r.descriptor.id)?.rawNode.term ?? 0),
       catchingUp: this.catchingUp(),
       placement: {
         applied: this.node.member ? this.node.state.appliedIndex : 0,
@@ -177,41 +169,28 @@ export class HeartbeatSender {
     return out;
   }
 
-  /**
-   * A report of each region this node leads that is due (report_filter.ts), with its leader's
-   * term: at most PLACEMENT_REPORTS_PER_HEARTBEAT_MAX, the next heartbeat going on from there.
-   */
-  reports(): { reports: RegionReportInput[]; terms: number[] } {
-    const reports: RegionReportInput[] = [], terms: number[] = [];
+  /** A report of each region this node leads (the first PLACEMENT_REPORTS_PER_HEARTBEAT_MAX). */
+  reports(): RegionReportInput[] {
     const catalog = this.catalog();
-    if (catalog === undefined) return { reports, terms };
+    if (catalog === undefined) return [];
     const self = this.node.d.o.id;
-    const led = catalog.regionsOverlapping(EMPTY, EMPTY).filter((d) =>
-      d.id !== PLACEMENT_REGION && catalog.leaderOf(d.id) === self
-    );
-    this.reportFilter.nextBeat();
-    this.reportFilter.keepOnly(new Set(led.map((d) => d.id)));
-    let i = 0;
-    for (; i < led.length && reports.length < PLACEMENT_REPORTS_PER_HEARTBEAT_MAX; i++) {
-      const id = led[(this.#reportCursor + i) % led.length].id;
-      const r = catalog.report(id);
+    const out: RegionReportInput[] = [];
+    for (const desc of catalog.regionsOverlapping(EMPTY, EMPTY)) {
+      if (out.length >= PLACEMENT_REPORTS_PER_HEARTBEAT_MAX) break;
+      if (desc.id === PLACEMENT_REGION || catalog.leaderOf(desc.id) !== self) continue;
+      const r = catalog.report(desc.id);
       if (r === undefined || !r.descriptor.replicas.some((p) => p.nodeId === self)) continue;
-      const report = {
+      out.push({
         descriptor: r.descriptor,
         leader: self,
         sizeBytes: r.approximateBytes,
         // Counted with `--region-split-load` only (region_load.ts): placement's merge checker
         // leaves hot regions to the leader balance.
         writesPerSec: Math.round(r.writesPerSecond ?? 0),
-        caughtUp: this.#caughtUp(id),
-      };
-      const term = this.node.d.driver.region(id)?.rawNode.term ?? 0;
-      if (!this.reportFilter.due(report, term)) continue;
-      reports.push(report);
-      terms.push(term);
+        caughtUp: this.#caughtUp(desc.id),
+      });
     }
-    this.#reportCursor = led.length === 0 ? 0 : (this.#reportCursor + i) % led.length;
-    return { reports, terms };
+    return out;
   }
 
   /**

@@ -175,11 +175,11 @@ export class PlacementLeader {
       this.c.counts.reportsRefused++;
       this.c.counts.lastRefusal = o.reason;
     }
+    const ids = reports.map((r) => r.descriptor.id);
     this.catchingUp.set(h.nodeId, new Set(h.catchingUp ?? []));
     const notYet = (region: number, node: number) =>
       this.catchingUp.get(node)?.has(region) === true;
-    const { ids, terms } = orderRegions(this.scheduler, h);
-    const orders = ordersFor(this.scheduler, h.nodeId, ids, terms, notYet);
+    const orders = ordersFor(this.scheduler, h.nodeId, ids, h.terms, notYet);
     const held = (h.held ?? []).filter((x) => x.regionId !== 1); // region 1: the cluster's members
     this.held.record(h.nodeId, held);
     // Regions merged away: swept now and then, not on every heartbeat (a pass over them all).
@@ -241,25 +241,4 @@ function refusal(reason: string): ServiceError {
 /** A refused command is the caller's error; an ignored report (a newer one is held) is not. */
 function check(o: PlacementOutcome): void {
   if (o.kind === "refused") throw new ServiceError(ErrorCode.INVALID_ARGUMENT, o.reason);
-}
-
-/**
- * The regions a heartbeat's orders may be for, with the term each was led in: those it reported,
- * and those with an operator that the view says the node leads. A node reports a region only when
- * it changed (report_filter.ts): an operator's next step still reaches its leader.
- */
-export function orderRegions(
-  scheduler: PlacementScheduler,
-  h: NodeHeartbeat,
-): { ids: number[]; terms: number[] } {
-  const ids = h.reports.map((r) => r.descriptor.id);
-  const terms = ids.map((_, i) => h.terms?.[i] ?? 0);
-  const reported = new Set(ids);
-  for (const op of scheduler.operators()) {
-    const info = scheduler.view.region(op.regionId);
-    if (reported.has(op.regionId) || info?.leader !== h.nodeId) continue;
-    ids.push(op.regionId);
-    terms.push(info.term);
-  }
-  return { ids, terms };
 }
