@@ -20,30 +20,19 @@
  */
 import { MERGED_SOURCES_KEPT } from "../limits_ops.ts";
 import type { WriteOp } from "../storage/db.ts";
-import { concatBytes, equalBytes, utf8 } from "../util/bytes.ts";
 import { DecodeError, readU64BE, writeU64BE } from "../util/coding.ts";
-import { regionKeys, RegionKind } from "./region_keys.ts";
+import { RegionIdRecords } from "./region_id_records.ts";
 import type { EngineReader } from "./write_set.ts";
 
-const SUFFIX = concatBytes([new Uint8Array([RegionKind.Meta]), utf8("merged-source")]);
-
-function prefix(target: number): Uint8Array {
-  return regionKeys(target).local(SUFFIX);
-}
+const RECORDS = new RegionIdRecords("merged-source", MERGED_SOURCES_KEPT);
 
 export function mergedSourceKey(target: number, source: number): Uint8Array {
-  const id = new Uint8Array(8);
-  writeU64BE(id, 0, source);
-  return concatBytes([prefix(target), id]);
+  return RECORDS.key(target, source);
 }
 
 /** The source id a key of `target`'s records names; undefined for any other key. */
 export function mergedSourceOf(target: number, key: Uint8Array): number | undefined {
-  const start = prefix(target);
-  if (key.length !== start.length + 8 || !equalBytes(key.subarray(0, start.length), start)) {
-    return undefined;
-  }
-  return readU64BE(key, start.length);
+  return RECORDS.idOf(target, key);
 }
 
 /** The fence at which `target` absorbed `source`, per its records here; undefined: never. */
@@ -52,7 +41,7 @@ export function readMergedSource(
   target: number,
   source: number,
 ): number | undefined {
-  const value = db.get(mergedSourceKey(target, source));
+  const value = RECORDS.get(db, target, source);
   if (value === undefined) return undefined;
   if (value.length !== 8) throw new DecodeError(`merged-source record of ${value.length} bytes`, 0);
   return readU64BE(value, 0);
@@ -70,17 +59,6 @@ export function recordMergedSource(
 ): WriteOp[] {
   const value = new Uint8Array(8);
   writeU64BE(value, 0, fence);
-  const start = prefix(target);
-  const end = concatBytes([start, new Uint8Array(8).fill(0xff), new Uint8Array([0xff])]);
-  const held: Uint8Array[] = [];
-  const own = mergedSourceKey(target, source);
-  for (const [k] of db.scanSync({ start, end })) {
-    if (!equalBytes(k, own)) held.push(k.slice());
-  }
-  const ops: WriteOp[] = [];
-  // Keys sort by source id (u64be): the first are the lowest.
-  const over = held.length + 1 - MERGED_SOURCES_KEPT;
-  for (let i = 0; i < over; i++) ops.push({ type: "del", key: held[i] });
-  ops.push({ type: "put", key: own, value });
-  return ops;
+  const { key, drop } = RECORDS.record(db, target, source);
+  return [...drop.map((k) => ({ type: "del" as const, key: k })), { type: "put", key, value }];
 }

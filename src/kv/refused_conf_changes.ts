@@ -15,30 +15,17 @@
  * entries after a Raft snapshot are handed again, and refusals are rare (a change racing a
  * prepare).
  */
-import { concatBytes, equalBytes, utf8 } from "../util/bytes.ts";
-import { writeU64BE } from "../util/coding.ts";
-import { regionKeys, RegionKind } from "./region_keys.ts";
+import { RegionIdRecords } from "./region_id_records.ts";
 import type { EngineReader, EngineWrite } from "./write_set.ts";
 
 /** Refusals a region keeps (the newest). */
 export const REFUSED_KEPT = 16;
 
-const SUFFIX = concatBytes([new Uint8Array([RegionKind.Meta]), utf8("conf-refused")]);
-const EMPTY = new Uint8Array(0);
-
-function prefix(region: number): Uint8Array {
-  return regionKeys(region).local(SUFFIX);
-}
-
-export function refusedConfKey(region: number, index: number): Uint8Array {
-  const at = new Uint8Array(8);
-  writeU64BE(at, 0, index);
-  return concatBytes([prefix(region), at]);
-}
+const RECORDS = new RegionIdRecords("conf-refused", REFUSED_KEPT);
 
 /** Whether `region` refused its conf change entry at `index`, per its records here. */
 export function confRefused(db: EngineReader, region: number, index: number): boolean {
-  return db.get(refusedConfKey(region, index)) !== undefined;
+  return RECORDS.get(db, region, index) !== undefined;
 }
 
 /** The writes that record the refusal at `index`, dropping the lowest past REFUSED_KEPT. */
@@ -47,16 +34,6 @@ export function recordConfRefused(
   region: number,
   index: number,
 ): EngineWrite[] {
-  const start = prefix(region);
-  const end = concatBytes([start, new Uint8Array(8).fill(0xff), new Uint8Array([0xff])]);
-  const own = refusedConfKey(region, index);
-  const held: Uint8Array[] = [];
-  for (const [k] of db.scanSync({ start, end })) if (!equalBytes(k, own)) held.push(k.slice());
-  const writes: EngineWrite[] = [];
-  // Keys sort by index (u64be): the first are the lowest.
-  for (let i = 0; i < held.length + 1 - REFUSED_KEPT; i++) {
-    writes.push({ key: held[i], value: null });
-  }
-  writes.push({ key: own, value: EMPTY });
-  return writes;
+  const { key, drop } = RECORDS.record(db, region, index);
+  return [...drop.map((k) => ({ key: k, value: null })), { key, value: new Uint8Array(0) }];
 }

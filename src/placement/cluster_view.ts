@@ -56,7 +56,7 @@ export class ClusterView {
     /**
      * Whether region 1's configuration is the cluster's membership (a server node's view: region
      * 1 is on every member), so only the nodes it lists are usable (`isMember`). Off, as in the
-     * scheduler's own tests that use region 1 as any region, every node counts.
+     * scheduler's own tests where region 1 is an ordinary region, every node counts.
      */
     readonly membersInRegion1 = false,
   ) {}

@@ -3,7 +3,12 @@
  * region's log is kept by the test, so a node can be rebuilt from a crashed engine by replaying
  * the logs as a node does (every entry at or below a region's applied index is skipped).
  */
-import { decodeRegionOutcome, type RegionOutcome } from "../../src/kv/region_command.ts";
+import {
+  decodeRegionOutcome,
+  encodeRegionCommand,
+  type RegionOutcome,
+} from "../../src/kv/region_command.ts";
+import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import { RegionKv } from "../../src/kv/region_apply.ts";
 import { MergeSourceBehindError } from "../../src/kv/region_merge_apply.ts";
 import { readDescriptor } from "../../src/kv/region_descriptor_record.ts";
@@ -107,4 +112,58 @@ export async function run(
   await node.openRegions();
   const bytes = outcomes.get(index);
   return bytes === undefined ? undefined : decodeRegionOutcome(bytes);
+}
+
+/** Region `id` open on `node` (the test fails when it is not). */
+export function regionOf(node: MergeNode, id: number): RegionKv {
+  const r = node.regions.get(id);
+  if (r === undefined) throw new Error(`region ${id} is not open`);
+  return r;
+}
+
+const ONE_VOTER = [{ nodeId: 1, role: "voter" as const }];
+
+/** A split of `r` at `key`, its right half region `newRegionId` on node 1. */
+export function splitCommand(r: RegionDescriptor, key: string, newRegionId: number): Uint8Array {
+  const splitKey = new TextEncoder().encode(key);
+  const { id: regionId, epoch } = r;
+  return encodeRegionCommand({
+    kind: "split",
+    regionId,
+    epoch,
+    splitKey,
+    newRegionId,
+    replicas: ONE_VOTER,
+  });
+}
+
+export function prepareCommand(source: RegionDescriptor, target: RegionDescriptor): Uint8Array {
+  return encodeRegionCommand({
+    kind: "prepare-merge",
+    regionId: source.id,
+    epoch: source.epoch,
+    target,
+  });
+}
+
+/** A commit of `source` into `target` at `fence`, carrying `entries` of the source's log. */
+export function commitCommand(
+  target: RegionDescriptor,
+  source: RegionDescriptor,
+  fence: number,
+  entries: readonly LogEntry[] = [],
+): Uint8Array {
+  return encodeRegionCommand({
+    kind: "commit-merge",
+    regionId: target.id,
+    epoch: target.epoch,
+    fence,
+    source,
+    entries: [...entries],
+  });
+}
+
+/** Region `id`'s log up to `fence`, as a commit carries it. */
+export function logUpTo(logs: Logs, id: number, fence: number): LogEntry[] {
+  return (logs.get(id) ?? []).filter((e) => e.index <= fence);
 }

@@ -25,33 +25,29 @@ import {
 } from "../../src/server/node/region_snapshots.ts";
 import { concatBytes, fromUtf8 } from "../../src/util/bytes.ts";
 import { b, dump, put } from "../kv/kv_helpers.ts";
-import { type Logs, MergeNode, run } from "../kv/region_merge_harness.ts";
+import {
+  commitCommand,
+  type Logs,
+  logUpTo,
+  MergeNode,
+  prepareCommand,
+  regionOf,
+  run,
+  splitCommand,
+} from "../kv/region_merge_harness.ts";
 
-const voters = [{ nodeId: 1, role: "voter" as const }];
 const logger = { info() {}, warn() {} } as unknown as Logger;
 const engineOf = (node: MergeNode) => ({
   db: node.db,
   locked: <T>(run: () => Promise<T>) => run(),
 });
 
-const split = (r: RegionDescriptor, key: string, newRegionId: number) =>
-  encodeRegionCommand({
-    kind: "split",
-    regionId: r.id,
-    epoch: r.epoch,
-    splitKey: b(key),
-    newRegionId,
-    replicas: voters,
-  });
+const split = splitCommand;
 
 const routed = (r: RegionDescriptor, command: Uint8Array) =>
   encodeRegionCommand({ kind: "routed", regionId: r.id, epoch: r.epoch, command });
 
-function region(node: MergeNode, id: number): RegionKv {
-  const r = node.regions.get(id);
-  assert.ok(r !== undefined, `region ${id} is open`);
-  return r;
-}
+const region = regionOf;
 
 async function imageOf(node: MergeNode, id: number): Promise<Uint8Array> {
   const pieces: Uint8Array[] = [];
@@ -67,22 +63,9 @@ async function mergedOnBoth(a: MergeNode, bNode: MergeNode, logs: Logs): Promise
   assert.equal((await run(a, logs, 2, split(region(a, 2).descriptor, "p", 3)))?.kind, "split");
   await run(a, logs, 3, routed(region(a, 3).descriptor, put("r", "v1-r")));
   const source = region(a, 3).descriptor, target = region(a, 2).descriptor;
-  const prepare = encodeRegionCommand({
-    kind: "prepare-merge",
-    regionId: 3,
-    epoch: source.epoch,
-    target,
-  });
-  assert.equal((await run(a, logs, 3, prepare))?.kind, "merge-prepared");
+  assert.equal((await run(a, logs, 3, prepareCommand(source, target)))?.kind, "merge-prepared");
   const fence = region(a, 3).appliedIndex;
-  const commit = encodeRegionCommand({
-    kind: "commit-merge",
-    regionId: 2,
-    epoch: target.epoch,
-    fence,
-    source: region(a, 3).descriptor,
-    entries: (logs.get(3) ?? []).filter((e) => e.index <= fence),
-  });
+  const commit = commitCommand(target, region(a, 3).descriptor, fence, logUpTo(logs, 3, fence));
   assert.equal((await run(a, logs, 2, commit))?.kind, "merged");
   await bNode.replay(logs);
   assert.equal(region(bNode, 3).merge?.stage, "merged");

@@ -19,7 +19,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { encodeRegionCommand } from "../../src/kv/region_command.ts";
-import type { RegionKv } from "../../src/kv/region_apply.ts";
 import { readMergeState } from "../../src/kv/region_merge_state.ts";
 import { readMergedSource, recordMergedSource } from "../../src/kv/merged_sources.ts";
 import { MERGED_SOURCES_KEPT } from "../../src/limits_ops.ts";
@@ -35,41 +34,20 @@ import { mayInstallImage, mayReplaceImage } from "../../src/server/node/region_i
 import { descriptorKey } from "../../src/kv/region_descriptor_record.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { put } from "../kv/kv_helpers.ts";
-import { type Logs, MergeNode, run } from "../kv/region_merge_harness.ts";
+import {
+  commitCommand,
+  type Logs,
+  logUpTo,
+  MergeNode,
+  prepareCommand,
+  regionOf,
+  run,
+  splitCommand,
+} from "../kv/region_merge_harness.ts";
 
-const voters = [{ nodeId: 1, role: "voter" as const }];
-
-function split(r: RegionDescriptor, key: string, newRegionId: number) {
-  return encodeRegionCommand({
-    kind: "split",
-    regionId: r.id,
-    epoch: r.epoch,
-    splitKey: new TextEncoder().encode(key),
-    newRegionId,
-    replicas: voters,
-  });
-}
-
-const prepare = (source: RegionDescriptor, target: RegionDescriptor) =>
-  encodeRegionCommand({ kind: "prepare-merge", regionId: source.id, epoch: source.epoch, target });
-
-function commit(target: RegionDescriptor, source: RegionDescriptor, fence: number, logs: Logs) {
-  const entries = (logs.get(source.id) ?? []).filter((e) => e.index <= fence);
-  return encodeRegionCommand({
-    kind: "commit-merge",
-    regionId: target.id,
-    epoch: target.epoch,
-    fence,
-    source,
-    entries,
-  });
-}
-
-const region = (node: MergeNode, id: number): RegionKv => {
-  const r = node.regions.get(id);
-  assert.ok(r !== undefined, `region ${id} is open`);
-  return r;
-};
+const split = splitCommand, prepare = prepareCommand, region = regionOf;
+const commit = (target: RegionDescriptor, source: RegionDescriptor, fence: number, logs: Logs) =>
+  commitCommand(target, source, fence, logUpTo(logs, source.id, fence));
 
 /**
  * Regions 1 [, g), 2 [g, p), 3 [p, ) on A; 3 prepared into 2 on A and B (B applied every log

@@ -10,38 +10,23 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeRegionCommand } from "../../src/kv/region_command.ts";
-import type { RegionKv } from "../../src/kv/region_apply.ts";
 import { type Entry, EntryType } from "../../src/raft/core/messages.ts";
-import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import { type ApplyPassHost, RegionApplyPass } from "../../src/server/node/region_apply_pass.ts";
 import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
 import { PassAnswers } from "../../src/server/node/pass_answers.ts";
 import { createLogger } from "../../src/server/log/logger.ts";
 import { put } from "../kv/kv_helpers.ts";
-import { type Logs, MergeNode, run } from "../kv/region_merge_harness.ts";
+import {
+  commitCommand,
+  type Logs,
+  MergeNode,
+  prepareCommand,
+  regionOf,
+  run,
+  splitCommand,
+} from "../kv/region_merge_harness.ts";
 
-const voters = [{ nodeId: 1, role: "voter" as const }];
-const utf8 = (s: string) => new TextEncoder().encode(s);
-
-function split(r: RegionDescriptor, key: string, newRegionId: number) {
-  const { id: regionId, epoch } = r;
-  const splitKey = utf8(key);
-  return encodeRegionCommand({
-    kind: "split",
-    regionId,
-    epoch,
-    splitKey,
-    newRegionId,
-    replicas: voters,
-  });
-}
-
-const region = (node: MergeNode, id: number): RegionKv => {
-  const r = node.regions.get(id);
-  assert.ok(r !== undefined, `region ${id} is open`);
-  return r;
-};
+const region = regionOf;
 
 /** A node's region as the pass sees it: `leads` says whether this node leads it. */
 function hosted(node: MergeNode, id: number, leads: () => boolean): HostedRegion {
@@ -67,26 +52,20 @@ async function setUp(seed: number, o: { leads?: boolean } = {}) {
   const a = await MergeNode.create(seed), b = await MergeNode.create(seed + 1);
   const logs: Logs = new Map();
   for (const k of ["a", "h", "q", "r"]) await run(a, logs, 1, put(k, `v-${k}`));
-  assert.equal((await run(a, logs, 1, split(region(a, 1).descriptor, "g", 2)))?.kind, "split");
-  assert.equal((await run(a, logs, 2, split(region(a, 2).descriptor, "p", 3)))?.kind, "split");
+  assert.equal(
+    (await run(a, logs, 1, splitCommand(region(a, 1).descriptor, "g", 2)))?.kind,
+    "split",
+  );
+  assert.equal(
+    (await run(a, logs, 2, splitCommand(region(a, 2).descriptor, "p", 3)))?.kind,
+    "split",
+  );
   for (const id of [1, 2]) assert.ok(await b.catchUp(logs, id));
   const target = region(a, 2).descriptor;
-  const prepare = encodeRegionCommand({
-    kind: "prepare-merge",
-    regionId: 3,
-    epoch: region(a, 3).descriptor.epoch,
-    target,
-  });
+  const prepare = prepareCommand(region(a, 3).descriptor, target);
   assert.equal((await run(a, logs, 3, prepare))?.kind, "merge-prepared");
   const fence = region(a, 3).appliedIndex;
-  const commit = encodeRegionCommand({
-    kind: "commit-merge",
-    regionId: 2,
-    epoch: target.epoch,
-    fence,
-    source: region(a, 3).descriptor,
-    entries: [],
-  });
+  const commit = commitCommand(target, region(a, 3).descriptor, fence); // carrying nothing
   assert.equal((await run(a, logs, 2, commit))?.kind, "merged");
   let now = 1_000;
   const dropped: number[] = [];

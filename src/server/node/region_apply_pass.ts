@@ -166,7 +166,7 @@ export type MergingReplica = Pick<HostedRegion, "id" | "kv">;
  * only by merging) or the target's records say it absorbed that source (merged_sources.ts: the
  * target split again since, and its image no longer reaches the source). Each such source is
  * marked merged and dropped (`markMergedAway`); its keys came with the target's image, or come
- * with the images of the target's children. So is a replica here of any region the image records
+ * with the images of the target's children. So is a replica here of each region the image records
  * absorbed, prepared or not: a crash that lost this node's unsynced state replays the split that
  * made a source long merged away, and that re-made replica, with no group left to tell it, held
  * the range against every image of its target (sim seed 43 with merges).
