@@ -1,7 +1,8 @@
 /**
  * Fuzzes the protobuf port of a real node (docs/fuzzing.md): random and
  * damaged frames, one connection per case. Checks: every input that holds a
- * whole frame gets an answer or the close in bounded time; answers are valid
+ * whole frame gets an answer or the close in bounded time (but a Hello and, after
+ * a peer Hello, a liveness beat, which peers never answer); answers are valid
  * frames; the node keeps answering valid requests; nothing it stores changes;
  * connections are freed; memory stays bounded, also with connections that
  * announce huge frames and never send them.
@@ -62,8 +63,10 @@ function planProto(input: Uint8Array): ProtoPlan {
     }
     if (isStateChanging(frame, peer)) return { bytes: input.slice(0, at), expectAnswer: answered };
     if (frame.body.case === "hello" && frame.body.value.nodeId !== 0n) peer = true;
-    // A Hello gets no answer; a request is answered; anything else is rejected.
-    if (frame.body.case !== "hello") answered = true;
+    // A Hello gets no answer, nor does a peer's liveness beat (a node's heartbeat to its peers,
+    // after a peer Hello); a request is answered; anything else is rejected.
+    const unanswered = frame.body.case === "hello" || (frame.body.case === "liveness" && peer);
+    if (!unanswered) answered = true;
     at += 4 + len;
   }
   return { bytes: input, expectAnswer: answered };
