@@ -149,15 +149,17 @@ export const COMMAND_HELP: Record<string, string> = {
     "  [--endpoints HOST:PORT,...] [--admin-token T] [--timeout SECONDS|2m (default 120)]\n" +
     "add: start the new node first with --join and a --peers listing the cluster and itself;\n" +
     "it joins as a learner, catches up (by snapshot if needed) and is promoted to voter\n" +
-    "through joint consensus once caught up (--learner: stop after joining). remove: through\n" +
-    "joint consensus; removing the leader first transfers leadership. A change that would\n" +
-    "leave no reachable quorum is refused. Prints the membership afterwards.\n",
+    "through joint consensus once caught up (--learner: stop after joining). On nodes that\n" +
+    "split, region 1 keeps --replicas voters: a member added past that stays a learner until\n" +
+    "placement gives it a down or draining voter's vote. remove: through joint consensus;\n" +
+    "removing the leader first transfers leadership. A change that would leave no reachable\n" +
+    "quorum is refused. Prints the membership afterwards.\n",
   "transfer-leader": "Usage: tinykv transfer-leader ID [--endpoints HOST:PORT,...] " +
     "[--admin-token T]\nMoves leadership to voter ID and waits until it leads.\n",
   node: "Usage: tinykv node drain ID [--endpoints HOST:PORT,...] [--admin-token T]\n" +
-    "Marks node ID draining in the placement service: the scheduler plans moving every\n" +
-    "replica off it (shown in /placement; executing moves is not built yet), and placement\n" +
-    "refuses to remove a node that still holds replicas.\n",
+    "Marks node ID draining in the placement service: the regions' leaders move every\n" +
+    "replica off it (progress in /placement), its vote in region 1 goes to another member,\n" +
+    "and placement refuses to remove a node that still holds replicas.\n",
   snapshot: "Usage: tinykv snapshot [--endpoints HOST:PORT,...] [--admin-token T]\n" +
     "Makes the leader's applied state durable and compacts its Raft log up to it.\n",
   lease: "Usage: tinykv lease grant TTL | keep-alive ID | revoke ID | list [--json] |\n" +

@@ -1,11 +1,10 @@
 /**
- * The placement leader's scheduler (docs/decisions/0014-regions.md §7). Each
- * tick it retires operators that finished, went stale (the region merged
- * under them, or the node a step adds died) or timed out, then proposes new
- * ones — replica fixes first, then moves that let small neighbours merge (with
- * `mergeBytes`), then region balance, then leader balance —
- * within the limits on operators in flight, and returns the step each region
- * leader should run now.
+ * The placement leader's scheduler (docs/decisions/0014-regions.md §7). Each tick it retires
+ * operators that finished, went stale (the region merged under them, or the node a step adds
+ * died) or timed out, then proposes new ones — replica fixes first (region 1's voters among
+ * them), then moves that let small neighbours merge (with `mergeBytes`), then region balance,
+ * then leader balance — within the limits on operators in flight, and returns the step each
+ * region leader should run now.
  *
  * Loads are counted once per tick and adjusted as operators are made, so one
  * tick does not pile every move onto the same emptiest node.
@@ -15,6 +14,7 @@ import { currentStep, inheritedMove, nodesTouched, type Operator, type Step } fr
 import { balanceRegions } from "./balancer.ts";
 import { balanceLeaders } from "./leader_balancer.ts";
 import { checkReplicas, type Proposal } from "./replica_checker.ts";
+import { checkFirstRegion } from "./first_region_voters.ts";
 import { checkMerges, inKeyOrder, mergingOnNodes, partnerMoved } from "./merge_checker.ts";
 import { type ChoiceContext, usableNodes } from "./target_choice.ts";
 import {
@@ -48,6 +48,8 @@ export interface SchedulerOptions {
    * cluster's membership (docs/membership.md) and which stays on every member.
    */
   readonly pinned?: readonly number[];
+  /** Plans region 1's voters apart (first_region_voters.ts): a sharded cluster's nodes. */
+  readonly firstRegionVoters?: boolean;
   /**
    * The nodes' `--region-merge-bytes` (0 or absent: merge is off). With it, the merge checker
    * aligns the replicas of adjacent regions whose sizes add up to at most this, so the nodes
@@ -209,8 +211,11 @@ export class PlacementScheduler {
     }
   }
 
-  /** The replica checker over the next `regionsCheckedPerTick` regions. */
+  /** Region 1's voters, then the replica checker over the next `regionsCheckedPerTick` regions. */
   #patrol(ctx: ChoiceContext): void {
+    const first = this.options.firstRegionVoters && !this.#ops.has(1) && this.view.region(1);
+    const p = first && checkFirstRegion(ctx, first, this.options.replicas);
+    if (first && p) this.#start(ctx, first, p);
     const all = this.view.regions();
     const n = Math.min(all.length, this.options.regionsCheckedPerTick);
     for (let i = 0; i < n && this.#ops.size < this.options.maxOperators; i++) {
@@ -259,8 +264,7 @@ export class PlacementScheduler {
     return leave;
   }
 
-  /** Region `id` has an operator in flight or is pinned. */
-  #busy(id: number): boolean {
+  #busy(id: number): boolean { // an operator in flight, or pinned
     return this.#ops.has(id) || this.options.pinned?.includes(id) === true;
   }
 
@@ -282,12 +286,9 @@ export class PlacementScheduler {
     // Count the move now so the next choice in this tick sees it.
     for (const s of op.steps) {
       const load = (id: number) => ctx.loads.get(id);
-      if (s.kind === "add-learner") {
+      if (s.kind === "add-learner" || s.kind === "remove") {
         const l = load(s.node);
-        if (l !== undefined) l.replicas++;
-      } else if (s.kind === "remove") {
-        const l = load(s.node);
-        if (l !== undefined) l.replicas--;
+        if (l !== undefined) l.replicas += s.kind === "remove" ? -1 : 1;
       } else if (s.kind === "transfer-leader" && p.kind !== "leader") {
         const to = load(s.to);
         const from = load(info.leader);

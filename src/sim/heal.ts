@@ -65,13 +65,17 @@ async function rebuildOne(c: SimCluster, roster: Roster): Promise<void> {
   }
 }
 
-/** Whether the cluster is whole: one leader, every node a voter, everyone caught up. */
+/**
+ * Whether the cluster is whole: one leader, every node a member and as many voters as region 1
+ * keeps (every node, or `--replicas` of them on nodes that split), everyone caught up.
+ */
 export function wholeAndCaughtUp(c: SimCluster, roster: Roster): boolean {
   const lead = c.leaderStatus();
   if (lead === undefined) return false;
-  const voters = lead.members.filter((m) => !m.learner).map((m) => m.id).sort();
-  if (voters.join(",") !== c.ids.join(",")) return false;
-  if (lead.members.length !== c.ids.length) return false;
+  const byId = (a: number, b: number) => a - b;
+  const members = lead.members.map((m) => m.id).sort(byId);
+  if (members.join(",") !== c.ids.sort(byId).join(",")) return false;
+  if (lead.members.filter((m) => !m.learner).length !== c.wholeVoters) return false;
   return c.nodes.every((n) => {
     const s = n.server?.node.status();
     return roster.isMember(n.id) && s !== undefined && s.fault == null &&
@@ -102,14 +106,18 @@ export async function heal(c: SimCluster, roster: Roster, boundMs: number): Prom
   return { ok: false, ms: c.clock.nowMs() - started, reason: describeStuck(c, roster) };
 }
 
-/** A node left a learner (its promotion timed out) or missing: `member add` again resumes. */
+/**
+ * A node left a learner (its promotion timed out) or missing: `member add` again resumes. Where
+ * region 1 keeps fewer voters than members, learners are members as they are: placement
+ * promotes one when region 1 is short of voters.
+ */
 async function reAddLearners(c: SimCluster, roster: Roster): Promise<void> {
   const lead = c.leaderStatus();
   if (lead === undefined) return;
   for (const n of c.nodes) {
     const m = lead.members.find((x) => x.id === n.id);
     if (m === undefined) roster.needsRebuild(n.id);
-    else if (m.learner) await addMember(c, n.id);
+    else if (m.learner && c.firstRegionVoters === undefined) await addMember(c, n.id);
   }
 }
 

@@ -30,7 +30,8 @@ export async function addMember(c: SimCluster, id: number): Promise<boolean> {
     c.note(
       `admin add ${id} ${self === undefined ? "missing" : self.learner ? "learner" : "voter"}`,
     );
-    return self !== undefined && !self.learner;
+    // Where region 1 keeps `--replicas` voters, a member may be a learner (placement promotes).
+    return self !== undefined && (!self.learner || c.firstRegionVoters !== undefined);
   } catch (err) {
     c.note(`admin add ${id} failed: ${errorMessage(err)}`);
     return false;

@@ -134,7 +134,8 @@ export function regionsHeld(c: SimCluster): string {
 /**
  * Whether every region (region 1 too) has its full set of voters: every node its
  * descriptor lists hosts it (none created and waiting for its image, no split's child being
- * added), and no replica is a learner or leaving in a joint configuration. The nemesis damages
+ * added), and no replica is a learner (but region 1's members where it keeps `--replicas`
+ * voters) or leaving in a joint configuration. The nemesis damages
  * no node's data before (nemesis.ts): a region whose replicas are two voters and a learner (a
  * member re-added, not promoted yet) loses its quorum for good with one voter's data, as region
  * 1 would, and `wholeAndCaughtUp` looks at region 1 alone.
@@ -145,12 +146,17 @@ export function regionsWhole(c: SimCluster): boolean {
     if (local === undefined) continue;
     if (local.host.adding || local.creation.waiting) return false;
   }
-  for (const hosts of byRegion(c).values()) {
+  for (const [id, hosts] of byRegion(c)) {
     const listed = [...hosts.values()][0].kv.descriptor.replicas.map((p) => p.nodeId);
     if (listed.some((id) => !hosts.has(id))) return false;
+    // Region 1's learners are members where it keeps fewer voters: whole at that many voters.
+    const learnersMember = id === 1 && c.firstRegionVoters !== undefined;
     for (const r of hosts.values()) {
       const cs = r.group.rawNode.status().confState;
-      if (cs.learners.length + cs.votersOutgoing.length + cs.learnersNext.length > 0) return false;
+      if (cs.votersOutgoing.length + cs.learnersNext.length > 0) return false;
+      if (learnersMember ? cs.voters.length !== c.wholeVoters : cs.learners.length > 0) {
+        return false;
+      }
     }
   }
   return true;

@@ -4,6 +4,7 @@
  * operator's `tinykv member …`), and waits on virtual time.
  */
 import { TinyKvClient } from "../client/tinykv_client.ts";
+import { PLACEMENT_DEFAULTS } from "../server/placement/placement_options.ts";
 import type { SimClock } from "../platform/sim/sim_clock.ts";
 import type { SimNet } from "../platform/sim/sim_net.ts";
 import type { SimTrace } from "../platform/sim/sim_trace.ts";
@@ -47,6 +48,19 @@ export class SimCluster {
         }),
       );
     }
+  }
+
+  /**
+   * The voters region 1 keeps (docs/regions.md "Region 1's voters"): on nodes that split, the
+   * default `--replicas`, the other members learners; undefined: every member votes.
+   */
+  get firstRegionVoters(): number | undefined {
+    return this.o.timing.regionSplitBytes > 0 ? PLACEMENT_DEFAULTS.replicas : undefined;
+  }
+
+  /** How many of region 1's members vote when the cluster is whole. */
+  get wholeVoters(): number {
+    return Math.min(this.firstRegionVoters ?? this.nodes.length, this.nodes.length);
   }
 
   get ids(): number[] {

@@ -1,9 +1,10 @@
 /**
  * Membership end to end on real processes of the compiled binary, under a
- * steady write load: add a 4th and a 5th node (each joins as a learner,
- * catches up by snapshot, is promoted through joint consensus), remove a
- * follower, remove the leader, and replace a dead node. Prints the longest
- * write stall during each change; every acknowledged write must survive.
+ * steady write load, on nodes that do not split (every member a voter): add a
+ * 4th and a 5th node (each joins as a learner, catches up by snapshot, is
+ * promoted through joint consensus), remove a follower, remove the leader, and
+ * replace a dead node. Prints the longest write stall during each change; every
+ * acknowledged write must survive.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -78,7 +79,9 @@ test(
   "membership e2e: add two nodes, remove a follower and the leader, replace a dead node — under load",
   { timeout: 240_000, skip: BINARY_ONLY_SKIP },
   async () => {
-    const c = await BinaryCluster.start(3);
+    // One region (`--region-split-bytes 0`): every member votes, as in etcd. On nodes that split,
+    // region 1 keeps --replicas voters and later members are learners (regions_e2e_test.ts).
+    const c = await BinaryCluster.start(3, ["--region-split-bytes", "0"]);
     const load = new WriteLoad(() => c.client(TIMEOUTS));
     const stalls: [string, number][] = [];
     const step = async (name: string, run: () => Promise<void>) => {
@@ -169,6 +172,46 @@ test(
       assert.equal(load.errors, 0, load.errorSamples.join("\n"));
     } finally {
       await load.stop();
+      await c.stop();
+    }
+  },
+);
+
+/** Whether `status` shows node `id` with nothing left to apply (a learner caught up). */
+async function caughtUp(c: BinaryCluster, id: number): Promise<boolean> {
+  const r = await c.cli("status", "--json");
+  if (r.code !== 0) return false;
+  const s = JSON.parse(r.stdout) as { members?: { id: number; lag: number | null }[] };
+  return s.members?.find((m) => m.id === id)?.lag === 0;
+}
+
+test(
+  "membership e2e on nodes that split: a member past --replicas is a learner; removing a voter " +
+    "promotes one in the same change",
+  { timeout: 120_000, skip: BINARY_ONLY_SKIP },
+  async () => {
+    const c = await BinaryCluster.start(3); // the binary's default: nodes split, --replicas 3
+    try {
+      await c.leader();
+      const address = await c.startJoining(4);
+      const added = await c.cli("member", "add", "4", address);
+      assert.equal(added.code, 0, `${added.stderr}\n${c.logs()}`);
+      // Region 1 has its three voters: node 4 is a member as a learner (and `add` returns).
+      assert.match(added.stdout, new RegExp(`^4 +${address.replace(/\./g, "\\.")} +learner`, "m"));
+      assert.equal([...added.stdout.matchAll(/ voter$/gm)].length, 3, added.stdout);
+      // Removing a voter takes a caught-up learner's promotion into the same joint change, so the
+      // membership printed as the command returns has three voters again, node 4 among them.
+      for (let i = 0; i < 100 && !await caughtUp(c, 4); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const leader = await c.leader();
+      const follower = [1, 2, 3].find((id) => id !== leader) ?? 0;
+      const removed = await c.cli("member", "remove", String(follower));
+      assert.equal(removed.code, 0, `${removed.stderr}\n${c.logs()}`);
+      assert.doesNotMatch(removed.stdout, new RegExp(`^${follower} `, "m"));
+      assert.match(removed.stdout, /^4 +\S+ +voter$/m);
+      assert.equal([...removed.stdout.matchAll(/ voter$/gm)].length, 3, removed.stdout);
+    } finally {
       await c.stop();
     }
   },

@@ -56,6 +56,11 @@ test("region membership: removed members leave; a region short of voters takes m
   assert.equal(nextChange(want, at(conf([1, 2], [3]), 1, none)), undefined);
   const promote = { type: ConfChangeType.AddNode, nodeId: 3 };
   assert.deepEqual(nextChange(want, at(conf([1, 2], [3]))), promote);
+  // A learner of region 1 is a member too (a sharded cluster's region 1 has --replicas voters):
+  // a region short of voters takes it, and keeps a replica there.
+  const capped = conf([1, 2], [3, 4]);
+  assert.deepEqual(nextChange(capped, at(conf([1, 2]))), add);
+  assert.equal(nextChange(capped, at(conf([1, 2, 4]))), undefined);
   // A member region 1 no longer has is removed; a leader removed hands leadership over first,
   // to a voter of the region (not a learner of it).
   const two = conf([2, 3]);

@@ -30,6 +30,7 @@ import { assert } from "../../util/assert.ts";
 import { utf8 } from "../../util/bytes.ts";
 import { splitHostPort } from "../../util/host_port.ts";
 import { ServiceError } from "../kv_service.ts";
+import { heirOf, mostCaughtUpAnswering } from "./voter_choice.ts";
 
 export interface MembershipOptions {
   readonly selfId: number;
@@ -42,6 +43,12 @@ export interface MembershipOptions {
   readonly stepTimeoutMs: number;
   /** An election timeout: how long a leadership transfer may take. */
   readonly electionTimeoutMs: number;
+  /**
+   * In a sharded cluster, the voters region 1 keeps (`--replicas`): `add` promotes only while it
+   * has fewer, and `remove` of a voter promotes a caught-up learner in the same joint change;
+   * placement plans the rest (first_region_voters.ts). Undefined: every member votes.
+   */
+  readonly voters?: number;
   /** Runs once a removal committed, before `remove` returns (the placement group follows). */
   readonly afterRemove?: (id: number) => Promise<void>;
 }
@@ -121,7 +128,8 @@ export class Membership {
         (c) => c.learners.includes(id),
       );
     }
-    if (options.learnerOnly) return;
+    const full = this.o.voters !== undefined && this.#confState().voters.length >= this.o.voters;
+    if (options.learnerOnly || full) return; // a member as a learner (placement may promote it)
     await this.#promote(id);
   }
 
@@ -176,10 +184,12 @@ export class Membership {
       await this.#handOff();
       this.#checkLeader(); // NOT_LEADER naming the new leader: the client asks it to remove us.
     }
+    const heir = voter ? heirOf(this.#rawNode.status(), id, this.o.voters) : undefined;
+    const promote = heir === undefined ? [] : [{ type: ConfChangeType.AddNode, nodeId: heir }];
     await this.#change(
       {
         transition: voter ? ConfChangeTransition.JointImplicit : ConfChangeTransition.Auto,
-        changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }],
+        changes: [{ type: ConfChangeType.RemoveNode, nodeId: id }, ...promote],
       },
       (c) => !c.voters.includes(id) && !c.learners.includes(id),
     );
@@ -193,7 +203,7 @@ export class Membership {
     // Wait up to an election timeout for a voter to answer (one may just have restarted).
     const deadline = this.o.clock.nowMs() + this.o.electionTimeoutMs;
     while (true) {
-      const best = this.#mostCaughtUpAnswering(others);
+      const best = mostCaughtUpAnswering(this.#rawNode.status(), others);
       if (best !== undefined) return await this.transferLeader(best);
       if (this.o.clock.nowMs() > deadline) {
         throw refused("no other voter is reachable to take over leadership");
@@ -201,20 +211,6 @@ export class Membership {
       await this.#sleep(POLL_MS);
       this.#checkLeader();
     }
-  }
-
-  /** The voter with the highest match among those heard from in the last election timeout. */
-  #mostCaughtUpAnswering(voters: readonly number[]): number | undefined {
-    const progress = this.#rawNode.status().progress;
-    let best: number | undefined, bestMatch = -1;
-    for (const v of voters) {
-      const pr = progress.get(v);
-      if (pr !== undefined && pr.heardRecently && pr.match > bestMatch) {
-        best = v;
-        bestMatch = pr.match;
-      }
-    }
-    return best;
   }
 
   /** Moves leadership to `id` and waits until it leads (up to two election timeouts). */

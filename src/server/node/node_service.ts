@@ -52,6 +52,7 @@ import { type NodeRegions, wireRegions } from "./node_regions.ts";
 import { answerApplied } from "./pass_answers.ts";
 import { leaveGroup } from "../placement/placement_group_member.ts";
 import {
+  firstRegionVoters,
   type NodeServiceOptions,
   type ResolvedNodeOptions,
   resolveNodeOptions,
@@ -121,6 +122,7 @@ export class NodeService implements KvService, StatusSource {
       addressOf: (id) => this.addresses.get(id),
       stepTimeoutMs: o.membershipStepTimeoutMs,
       electionTimeoutMs: o.electionTimeoutMs,
+      voters: firstRegionVoters(o),
       afterRemove: (id) => leaveGroup(this.raft.placement, id),
     });
     const held = { node: () => this.node, engine: () => this.engine };

@@ -219,3 +219,12 @@ function resolveRetention(r: Partial<RetentionOptions>): RetentionOptions {
     checkMs: positiveInteger("autoCompact.checkMs", r.checkMs ?? d.checkMs),
   };
 }
+
+/**
+ * The voters region 1 keeps (docs/regions.md "Region 1's voters"): on a node that splits,
+ * `--replicas`, the other members learners; undefined (every member votes) on one that does not,
+ * where region 1 is the whole store and a user's five members mean five voters.
+ */
+export function firstRegionVoters(o: ResolvedNodeOptions): number | undefined {
+  return o.regionSplitBytes > 0 || o.regionsSplit ? o.placement.replicas : undefined;
+}

@@ -71,9 +71,11 @@ export function nextChange(
   if (!target.some((w) => w.role === "voter")) return undefined;
   const held = confStateReplicas(r.confState);
   const voters = held.filter((h) => h.role === "voter").length;
-  const wanted = Math.min(r.replicas, target.filter((w) => w.role === "voter").length);
+  // Region 1's learners are members too: a sharded cluster's region 1 has only `--replicas`
+  // voters (docs/regions.md "Region 1's voters").
+  const members = target.map((w) => w.nodeId);
+  const wanted = Math.min(r.replicas, members.length);
   if (voters < wanted) {
-    const members = target.filter((w) => w.role === "voter").map((w) => w.nodeId);
     // A learner that is a member is promoted (once caught up) before anyone else joins.
     const learner = held.find((h) => h.role === "learner" && members.includes(h.nodeId));
     if (learner !== undefined) {
@@ -87,7 +89,7 @@ export function nextChange(
     if (target.some((w) => w.nodeId === h.nodeId)) continue;
     if (h.nodeId !== r.self) return { type: ConfChangeType.RemoveNode, nodeId: h.nodeId };
     const voter = (id: number) => held.some((x) => x.nodeId === id && x.role === "voter");
-    const next = target.find((w) => w.role === "voter" && voter(w.nodeId));
+    const next = target.find((w) => voter(w.nodeId));
     if (next !== undefined) return { transferTo: next.nodeId };
   }
   return undefined;

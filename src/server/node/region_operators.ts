@@ -111,7 +111,8 @@ export class OperatorRunner {
   /** Orders and tombstones from a heartbeat's answer; acted on at once. */
   receive(orders: readonly StepOrder[], tombstones: readonly HeldRegion[]): void {
     for (const o of orders) {
-      if (o.regionId <= 1) continue; // region 1 is the cluster's membership: never moved
+      // Region 1 is the cluster's membership: placement only trades its votes among members.
+      if (o.regionId < 1 || (o.regionId === 1 && o.step.kind !== "promote")) continue;
       if (!this.#orders.has(o.regionId) && this.#orders.size >= OPERATOR_ORDERS_KEPT_MAX) break;
       this.#orders.set(o.regionId, o);
       this.counts.received++;

@@ -30,6 +30,7 @@ import type { Logger } from "../log/logger.ts";
 import { PLACEMENT_REGION } from "./placement_options.ts";
 import { type LeaderContext, PlacementLeader } from "./placement_leader.ts";
 import type { PlacementNode } from "./placement_node.ts";
+import { firstRegionVoters } from "../node/options.ts";
 
 /** Region 0 on a node, as its heartbeat says. */
 export interface GroupHeard {
@@ -85,8 +86,8 @@ export class PlacementGroup {
     const st = rn.status();
     const view = this.d.state.view;
     const now = this.d.state.appliedMs;
-    const members = view.region(1)?.descriptor.replicas.filter((p) => p.role === "voter")
-      .map((p) => p.nodeId);
+    // Every member of region 1, voter or learner (in a sharded cluster most members are learners).
+    const members = view.region(1)?.descriptor.replicas.map((p) => p.nodeId);
     return planGroup({
       self: this.d.self,
       conf,
@@ -167,6 +168,7 @@ export function newLeader(
     replicas: o.placement.replicas,
     mergeBytes: o.regionMergeBytes,
     splitLoad: o.regionSplitLoad,
+    firstRegionVoters: firstRegionVoters(o) !== undefined,
     counts: node.tsoCounts,
     confirm: () => node.check.confirm(),
     nowMs: () => o.clock.wallMs(),

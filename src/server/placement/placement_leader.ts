@@ -54,6 +54,8 @@ export interface LeaderContext {
   readonly mergeBytes: number;
   /** The node's `--region-split-load` (0: off): regions written this hot are not merge-bound. */
   readonly splitLoad: number;
+  /** Region 1 keeps `replicas` voters, its other members learners (first_region_voters.ts). */
+  readonly firstRegionVoters?: boolean;
   readonly counts: LeaderCounts;
   /** Resolves once a quorum confirmed this node still leads (leadership_check.ts). */
   readonly confirm: () => Promise<void>;
@@ -123,6 +125,7 @@ export class PlacementLeader {
       replicas: c.replicas,
       mergeBytes: c.mergeBytes,
       splitLoad: c.splitLoad,
+      firstRegionVoters: c.firstRegionVoters,
     });
     this.ready = this.#start();
     this.ready.catch(() => this.failed = true);
