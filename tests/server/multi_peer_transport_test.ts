@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { ClientResponseSchema, ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
+import type { Clock } from "../../src/platform/types.ts";
 import { EMPTY_CONF_STATE, type Message, MessageType } from "../../src/raft/core/messages.ts";
 import type { RegionMessage } from "../../src/raft/multi/transport.ts";
 import { SILENT_LOGGER } from "../../src/server/log/logger.ts";
@@ -209,6 +210,36 @@ test("multi peer transport: another region's heartbeat waits behind the window, 
     const regions = order.filter((m) => m.type === MessageType.Snap).map((m) => Number(m.region));
     assert.equal(regions.filter((r) => r === 1).length, 32);
     assert.equal(regions.lastIndexOf(1) < regions.indexOf(2), true);
+  } finally {
+    t.close();
+  }
+});
+
+test("multi peer transport: the next image waits for the last one's stream to return", async () => {
+  // A clock 20 ms later at every reading, whose timers run 30 ms late: a stream yields a timer
+  // turn after each chunk, and the peer reads the last chunk (the test's drain every 10 ms)
+  // before that turn ends — as a loaded machine ordered it in a CI run. The status comes with the
+  // read, so the queued image started while the link was still streaming and failed at once.
+  const real = getPlatform().clock;
+  let skew = 0;
+  const clock: Clock = {
+    nowMs: () => real.nowMs() + (skew += 20),
+    wallMs: () => real.wallMs(),
+    setTimeout: (fn, ms) => real.setTimeout(fn, ms + 30),
+    clearTimeout: (id) => real.clearTimeout(id),
+  };
+  const net = new FakeNet();
+  const shape = { snapshotChunkBytes: 16 * KiB, snapshotWindowBytes: 32 * KiB };
+  const { t, snapshots } = setup(net, { ...shape, clock });
+  try {
+    const conn = await slowAcceptedLink(t, net);
+    t.send({ from: 1, to: 2, messages: [snap(1, 64 * KiB)] });
+    t.send({ from: 1, to: 2, messages: [snap(2, 4 * KiB)] });
+    for (let i = 0; i < 200 && snapshots.length < 2; i++) {
+      conn.drain();
+      await settle(10);
+    }
+    assert.deepEqual(snapshots, [[1, true], [2, true]]);
   } finally {
     t.close();
   }

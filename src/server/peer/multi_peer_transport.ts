@@ -160,13 +160,18 @@ export class MultiPeerTransport implements MultiTransport {
     while (q.length > 0) {
       const s = q[0];
       const wanted = this.o.snapshotWanted?.(s.region, s.m) ?? true;
+      let stream: Promise<void> | undefined;
       const ok = !wanted ? false : await new Promise<boolean>((resolve) => {
         s.done = resolve;
         if (link.closed) return resolve(false);
         const data = s.m.type === MessageType.Snap ? s.m.snapshot.data : new Uint8Array(0);
         const source = this.o.regionSnapshotSource?.(s.region, s.m) ?? oneChunk(data);
-        void streamSnapshot(link, s.m, source, { ...shape, region: s.region });
+        stream = streamSnapshot(link, s.m, source, { ...shape, region: s.region });
       });
+      // The status comes when the last chunk reaches the socket, which can be before the stream
+      // returns (it may yield a timer turn after its last chunk); the next stream would then find
+      // the link still streaming and fail at once (a CI run under load did).
+      await stream;
       q.shift();
       // Not wanted: its region no longer waits for it (a report would only reset a newer one's).
       if (wanted) this.o.onSnapshotStatus?.(link.id, s.region, ok);
