@@ -66,8 +66,8 @@ async function rebuildOne(c: SimCluster, roster: Roster): Promise<void> {
 }
 
 /**
- * Whether the cluster is whole: one leader, every node a member and as many voters as region 1
- * keeps (every node, or `--replicas` of them on nodes that split), everyone caught up.
+ * Whether the cluster is whole: one leader, every node a member and at least as many voters as
+ * region 1 keeps (every node, or `--replicas` of them on nodes that split), everyone caught up.
  */
 export function wholeAndCaughtUp(c: SimCluster, roster: Roster): boolean {
   const lead = c.leaderStatus();
@@ -75,7 +75,8 @@ export function wholeAndCaughtUp(c: SimCluster, roster: Roster): boolean {
   const byId = (a: number, b: number) => a - b;
   const members = lead.members.map((m) => m.id).sort(byId);
   if (members.join(",") !== c.ids.sort(byId).join(",")) return false;
-  if (lead.members.filter((m) => !m.learner).length !== c.wholeVoters) return false;
+  // At least that many: placement demotes a surplus (the founding peers) one heartbeat at a time.
+  if (lead.members.filter((m) => !m.learner).length < c.wholeVoters) return false;
   return c.nodes.every((n) => {
     const s = n.server?.node.status();
     return roster.isMember(n.id) && s !== undefined && s.fault == null &&
