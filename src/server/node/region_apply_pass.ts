@@ -131,10 +131,9 @@ export class RegionApplyPass {
     // Pub/sub subscribers are the node's: region 1's state machine carries the flag.
     r.kv.kv.redisEventsWanted = this.host.d.first.kv.kv.redisEventsWanted;
     let outcomes: ReadonlyMap<number, Uint8Array>;
+    const refused: number[] = [];
     try {
-      const applied = await applyRegionEntries(r, entries, this.host.d.o);
-      outcomes = applied.outcomes;
-      for (const index of applied.refused ?? []) this.#refused.add(`${r.id}:${index}`);
+      outcomes = (await applyRegionEntries(r, entries, this.host.d.o, refused)).outcomes;
       this.#heldSince.delete(r.id);
     } catch (err) {
       if (!(err instanceof MergeSourceBehindError)) throw err;
@@ -144,6 +143,8 @@ export class RegionApplyPass {
       this.host.d.o.logger.info("region.merge_waits", { region: r.id, source: err.sourceId });
       this.#sourceLost(r, err.sourceId);
     }
+    // The refusals decided before a commit waits too: the driver asks for them after this call.
+    for (const index of refused) this.#refused.add(`${r.id}:${index}`);
     const events = r.kv.kv.drainEvents();
     if (events.length > 0) this.host.onEvents(r.kv.descriptor.id, events, r.kv.kv.revision);
     const published = r.kv.kv.drainRedisEvents();
