@@ -14,12 +14,9 @@
  * region id is never reused, so a region merged away never serves again). A rollback writes
  * nothing here, so a source rolled back is never taken for merged.
  *
- * The records are region-local: they travel in the target's images, and a split copies them
- * to its child, so that the image of any region descended from the target proves the source
- * merged (a region id is never used again: whoever records it absorbed, it is gone). A wiped
- * node that replayed the split making a source re-made it over a range its target's children
- * hold; the children's images, refused for overlapping it, did not say so before (sim seed 159
- * with merges). At most MERGED_SOURCES_KEPT are kept; past it the lowest source id goes.
+ * The records are region-local: they travel in the target's images and stay with the target
+ * (the left half) when it splits. At most MERGED_SOURCES_KEPT are kept; past it the lowest
+ * source id goes.
  */
 import { MERGED_SOURCES_KEPT } from "../limits_ops.ts";
 import type { WriteOp } from "../storage/db.ts";
@@ -31,11 +28,6 @@ const RECORDS = new RegionIdRecords("merged-source", MERGED_SOURCES_KEPT);
 
 export function mergedSourceKey(target: number, source: number): Uint8Array {
   return RECORDS.key(target, source);
-}
-
-/** The first bytes of every key of `target`'s records (a split copies them to its child). */
-export function mergedSourcesPrefix(target: number): Uint8Array {
-  return RECORDS.prefix(target);
 }
 
 /** The source id a key of `target`'s records names; undefined for any other key. */

@@ -16,10 +16,7 @@
  * gone. Its target here is then dropped (SOURCE_LOST_WAIT_MS after it first waited, and not while
  * it leads), and the target's leader sends the replica made again from its next message an image
  * taken past the commit, which the source here yields to (region_image_screen.ts). Held for good
- * before, that target never applied again (simulator seeds 203 and 219 with merges). So is a
- * target whose source is not here at all for as long: a source not added yet is added within that
- * time (its replicas are the target's), and one already dropped — an image of the target's child
- * proved it merged away (merged_sources.ts) — is never coming back (seed 159 with merges).
+ * before, that target never applied again (simulator seeds 203 and 219 with merges).
  */
 import { type Entry, EntryType } from "../../raft/core/messages.ts";
 import type { CarriedEntry } from "../../kv/region_merge_command.ts";
@@ -118,7 +115,7 @@ export class RegionApplyPass {
     const since = this.#heldSince.get(r.id) ?? now;
     this.#heldSince.set(r.id, since);
     const source = this.host.region(sourceId);
-    if (source !== undefined && source.kv.merge !== undefined) return; // prepared: it catches up
+    if (source === undefined || source.kv.merge !== undefined) return; // not added yet; prepared
     if (now - since < SOURCE_LOST_WAIT_MS || r.group.rawNode.isLeader) return;
     this.#held.delete(r.id);
     this.#heldSince.delete(r.id);
