@@ -14,9 +14,14 @@
  * region id is never reused, so a region merged away never serves again). A rollback writes
  * nothing here, so a source rolled back is never taken for merged.
  *
- * The records are region-local: they travel in the target's images and stay with the target
- * (the left half) when it splits. At most MERGED_SOURCES_KEPT are kept; past it the lowest
- * source id goes.
+ * The records are region-local: they travel in the target's images, and a split copies them to
+ * its child, so the image of any region descended from the target proves the source gone (sim
+ * seed 159 with merges: a wiped node that re-made a source was sent only the target's children,
+ * and refused them all for overlapping it). A copy names the target it was written in (the value
+ * is fence · target; a record from before holds the fence alone, written in its holder): where
+ * this node holds that target still short of the commit, the source stays — the target here
+ * needs its state to apply the commit (seeds 11 and 33: dropped, the target here went on without
+ * it). At most MERGED_SOURCES_KEPT are kept; past it the lowest source id goes.
  */
 import { MERGED_SOURCES_KEPT } from "../limits_ops.ts";
 import type { WriteOp } from "../storage/db.ts";
@@ -30,21 +35,48 @@ export function mergedSourceKey(target: number, source: number): Uint8Array {
   return RECORDS.key(target, source);
 }
 
+/** The first bytes of every key of `target`'s records (a split copies them to its child). */
+export function mergedSourcesPrefix(target: number): Uint8Array {
+  return RECORDS.prefix(target);
+}
+
 /** The source id a key of `target`'s records names; undefined for any other key. */
 export function mergedSourceOf(target: number, key: Uint8Array): number | undefined {
   return RECORDS.idOf(target, key);
 }
 
-/** The fence at which `target` absorbed `source`, per its records here; undefined: never. */
+/** A record's value: the fence, and the region the merge took the source into. */
+export interface MergedSource {
+  readonly fence: number;
+  readonly target: number;
+}
+
+/** Decodes a record held by region `holder` (a value of 8 bytes is its own, from before copies). */
+export function decodeMergedSource(holder: number, value: Uint8Array): MergedSource {
+  if (value.length !== 8 && value.length !== 16) {
+    throw new DecodeError(`merged-source record of ${value.length} bytes`, 0);
+  }
+  const target = value.length === 16 ? readU64BE(value, 8) : holder;
+  return { fence: readU64BE(value, 0), target };
+}
+
+/** What `holder`'s records here say of `source`; undefined: nothing (never absorbed). */
+export function readMergedSourceRecord(
+  db: EngineReader,
+  holder: number,
+  source: number,
+): MergedSource | undefined {
+  const value = RECORDS.get(db, holder, source);
+  return value === undefined ? undefined : decodeMergedSource(holder, value);
+}
+
+/** The fence at which `target` (or its ancestor) absorbed `source`; undefined: never. */
 export function readMergedSource(
   db: EngineReader,
   target: number,
   source: number,
 ): number | undefined {
-  const value = RECORDS.get(db, target, source);
-  if (value === undefined) return undefined;
-  if (value.length !== 8) throw new DecodeError(`merged-source record of ${value.length} bytes`, 0);
-  return readU64BE(value, 0);
+  return readMergedSourceRecord(db, target, source)?.fence;
 }
 
 /**
@@ -57,8 +89,9 @@ export function recordMergedSource(
   source: number,
   fence: number,
 ): WriteOp[] {
-  const value = new Uint8Array(8);
+  const value = new Uint8Array(16);
   writeU64BE(value, 0, fence);
+  writeU64BE(value, 8, target);
   const { key, drop } = RECORDS.record(db, target, source);
   return [...drop.map((k) => ({ type: "del" as const, key: k })), { type: "put", key, value }];
 }

@@ -19,19 +19,20 @@ export class RegionIdRecords {
     this.#suffix = concatBytes([new Uint8Array([RegionKind.Meta]), utf8(name)]);
   }
 
-  #prefix(region: number): Uint8Array {
+  /** The first bytes of every key of `region`'s records. */
+  prefix(region: number): Uint8Array {
     return regionKeys(region).local(this.#suffix);
   }
 
   key(region: number, id: number): Uint8Array {
     const at = new Uint8Array(8);
     writeU64BE(at, 0, id);
-    return concatBytes([this.#prefix(region), at]);
+    return concatBytes([this.prefix(region), at]);
   }
 
   /** The id a key of `region`'s records names; undefined for any other key. */
   idOf(region: number, key: Uint8Array): number | undefined {
-    const start = this.#prefix(region);
+    const start = this.prefix(region);
     if (key.length !== start.length + 8 || !equalBytes(key.subarray(0, start.length), start)) {
       return undefined;
     }
@@ -44,7 +45,7 @@ export class RegionIdRecords {
 
   /** Recording `id`: its key, and the keys of the lowest ids to delete past `kept`. */
   record(db: EngineReader, region: number, id: number): { key: Uint8Array; drop: Uint8Array[] } {
-    const start = this.#prefix(region);
+    const start = this.prefix(region);
     const end = concatBytes([start, new Uint8Array(8).fill(0xff), new Uint8Array([0xff])]);
     const key = this.key(region, id);
     const held: Uint8Array[] = [];

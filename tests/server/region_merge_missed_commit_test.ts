@@ -30,7 +30,11 @@ import {
   installRegionImage,
   regionImageSource,
 } from "../../src/server/node/region_snapshots.ts";
-import { mayInstallImage, mayReplaceImage } from "../../src/server/node/region_image_screen.ts";
+import {
+  mayInstallImage,
+  mayReplaceImage,
+  yieldingAbsorbed,
+} from "../../src/server/node/region_image_screen.ts";
 import { descriptorKey } from "../../src/kv/region_descriptor_record.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { put } from "../kv/kv_helpers.ts";
@@ -204,4 +208,46 @@ test("merge missed: a source re-made by a replayed split yields to its target's 
   assert.equal(readMergeState(b.db, 3)?.fence, fence);
   const q = region(b, 2).kv.get(new TextEncoder().encode("q"))?.value;
   assert.equal(new TextDecoder().decode(q), "v2-q", "the source's keys are the image's");
+});
+
+test("merge missed: a re-made source yields to the image of its target's child too", async () => {
+  const a = await MergeNode.create(13), c = await MergeNode.create(14), logs: Logs = new Map();
+  for (const k of ["a", "h", "k", "q", "r"]) await run(a, logs, 1, put(k, `v1-${k}`));
+  assert.equal((await run(a, logs, 1, split(region(a, 1).descriptor, "g", 2)))?.kind, "split");
+  assert.equal((await run(a, logs, 2, split(region(a, 2).descriptor, "p", 3)))?.kind, "split");
+  // C applies the splits only, as a wiped node replaying region 1's and 2's logs does.
+  for (const id of [1, 2]) assert.ok(await c.catchUp(logs, id));
+  const source = region(a, 3).descriptor, target = region(a, 2).descriptor;
+  assert.equal((await run(a, logs, 3, prepare(source, target)))?.kind, "merge-prepared");
+  const fence = region(a, 3).appliedIndex;
+  const prepared = region(a, 3).descriptor;
+  assert.equal((await run(a, logs, 2, commit(target, prepared, fence, logs)))?.kind, "merged");
+  // The target [g, ) splits at "q": its child 4 [q, ) holds part of the source's old range.
+  assert.equal((await run(a, logs, 2, split(region(a, 2).descriptor, "q", 4)))?.kind, "split");
+  assert.equal(readMergedSource(a.db, 4, 3), fence, "the split copied the proof to its child");
+  const image = await imageOf(a, 4);
+  const head = await imageHead(4, image);
+  assert.deepEqual(head.absorbed, [3]);
+  assert.equal(head.absorbedInto?.get(3), 2, "the copy names the region the merge took it into");
+  const may = (at: MergeNode) =>
+    mayInstallImage(at.db, head.descriptor, undefined, yieldingAbsorbed(at.db, head));
+  // C still holds region 2 short of the commit: region 2 here needs the source's state to apply
+  // it, so the source stays and the child's image waits (sim seeds 11 and 33 with merges: dropped
+  // for it, region 2 here went on without the source — a stale read, replicas that differed).
+  assert.deepEqual(may(c), { ok: false, overlaps: 3 });
+  const hosted = () => [...c.regions].map(([id, kv]) => ({ id, kv }));
+  // Region 2 gone from C (dropped, as a target whose source lost its log is): only a child's image
+  // reaches it now (placement put region 4 there), and without the copied proof C refused it for
+  // ever (sim seed 159 with merges).
+  await c.db.write([{ type: "del", key: descriptorKey(2) }]);
+  c.regions.delete(2);
+  assert.deepEqual(mayInstallImage(c.db, head.descriptor), { ok: false, overlaps: 3 });
+  assert.deepEqual(may(c), { ok: true });
+  assert.equal(await installRegionImage(c.db, 4, image), region(a, 4).appliedIndex);
+  await c.openRegions();
+  const dropped: number[] = [];
+  await mergedByImage(c.db, region(c, 4).descriptor, hosted(), (id) => dropped.push(id));
+  assert.deepEqual(dropped, [3], "the re-made source is merged away");
+  const r = region(c, 4).kv.get(new TextEncoder().encode("r"))?.value;
+  assert.equal(new TextDecoder().decode(r), "v1-r", "the child's keys are the image's");
 });

@@ -27,7 +27,8 @@ import type { KvEvent } from "../../kv/key_state.ts";
 import { MergeSourceBehindError } from "../../kv/region_merge_apply.ts";
 import type { MergeReport } from "../../kv/region_merge_run.ts";
 import { encodeMergeState, type MergeState, mergeStateKey } from "../../kv/region_merge_state.ts";
-import { readMergedSource } from "../../kv/merged_sources.ts";
+import { readMergedSource, readMergedSourceRecord } from "../../kv/merged_sources.ts";
+import { yieldsTo } from "./region_image_screen.ts";
 import type { EngineReader } from "../../kv/write_set.ts";
 import { overlaps, type RegionDescriptor } from "../../region/descriptor.ts";
 import type { Db } from "../../storage/db.ts";
@@ -182,8 +183,10 @@ export async function mergedByImage(
     const merge = r.kv.merge;
     if (r.id === target.id || merge?.stage === "merged") continue;
     if (merge?.stage !== "prepared" || merge.target.id !== target.id) {
-      const fence = readMergedSource(db, target.id, r.id);
-      if (fence === undefined) continue;
+      const record = readMergedSourceRecord(db, target.id, r.id);
+      // Not while the region it merged into is here short of the commit (yieldingAbsorbed).
+      if (record === undefined || !yieldsTo(db, target.id, r.id, record.target)) continue;
+      const fence = record.fence;
       const why = `region ${target.id}'s image records it absorbed`;
       await markMergedAway(db, r, drop, why, { stage: "merged", fence, target });
       continue;

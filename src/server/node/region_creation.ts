@@ -24,7 +24,7 @@
 import { type Message, MessageType, type Snapshot } from "../../raft/core/messages.ts";
 import type { RegionSpec } from "../../raft/multi/driver.ts";
 import type { NodeBatch } from "../../raft/multi/transport.ts";
-import { mayInstallImage, mayReplaceImage } from "./region_image_screen.ts";
+import { mayInstallImage, mayReplaceImage, yieldingAbsorbed } from "./region_image_screen.ts";
 import { RegionKv } from "../../kv/region_apply.ts";
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { REGION_UNINITIALIZED_MAX, REGION_UNINITIALIZED_TTL_MS } from "../../limits_ops.ts";
@@ -276,7 +276,8 @@ export class RegionCreation {
       }
       try {
         const head = await snapshotHead(rm.region, m.snapshot, this.d.images.pace);
-        const { descriptor, absorbed } = head, db = this.d.engine().db;
+        const db = this.d.engine().db;
+        const descriptor = head.descriptor, absorbed = yieldingAbsorbed(db, head);
         const clearing = (id: number) => this.d.images.installing(id);
         const may = hosted
           ? mayReplaceImage(db, descriptor, absorbed)

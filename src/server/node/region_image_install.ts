@@ -25,6 +25,7 @@
  *   the node's driver.
  */
 import type { RegionDescriptor } from "../../region/descriptor.ts";
+import { yieldingAbsorbed } from "./region_image_screen.ts";
 import type { ConfState } from "../../raft/core/messages.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
 import type { BatchStep } from "../../kv/region_range_clear.ts";
@@ -92,7 +93,7 @@ export class RegionImageInstaller {
       try {
         return await this.#enqueue(id, async (engine) => {
           head ??= await imageHead(id, image, this.pace, confState);
-          const { descriptor, index, absorbed } = head;
+          const { descriptor, index } = head, absorbed = yieldingAbsorbed(engine.db, head);
           const img = { descriptor, index, absorbed, stream: () => pacedSlices(image, this.pace) };
           await this.#retried((step) => importRegionSnapshot(engine.db, img, {}, step), engine);
           this.counts.installed++;

@@ -2,7 +2,8 @@
  * Which images a node may install over its local regions (region_creation.ts `screen`;
  * docs/regions.md "Merge", "A source replica that missed the commit").
  */
-import { readAllDescriptors } from "../../kv/region_descriptor_record.ts";
+import { readAllDescriptors, readDescriptor } from "../../kv/region_descriptor_record.ts";
+import { readMergedSource } from "../../kv/merged_sources.ts";
 import { readMergeState } from "../../kv/region_merge_state.ts";
 import type { EngineReader } from "../../kv/write_set.ts";
 import { mayCreateReplica } from "../../raft/multi/split_child.ts";
@@ -65,4 +66,31 @@ export function mayReplaceImage(
     if (overlaps(d, incoming)) return { ok: false, overlaps: d.id };
   }
   return { ok: true };
+}
+
+/**
+ * Which of the regions an image's records prove merged away (`absorbed`, imageHead) a local
+ * replica may yield to it for: each, unless this node holds the region it was merged into — an
+ * ancestor of the image's region, whose records a split copied — still short of that commit (no
+ * record of its own, not merged away itself). That replica replays its log to the commit and needs
+ * the source's state there; dropped for a child's image, the target here went on without it (sim
+ * seeds 11 and 33 with merges: a stale read, replicas that differed).
+ */
+export function yieldingAbsorbed(
+  db: EngineReader,
+  head: {
+    readonly descriptor: RegionDescriptor;
+    readonly absorbed: readonly number[];
+    readonly absorbedInto?: ReadonlyMap<number, number>;
+  },
+): number[] {
+  const image = head.descriptor.id;
+  return head.absorbed.filter((s) => yieldsTo(db, image, s, head.absorbedInto?.get(s) ?? image));
+}
+
+/** Whether `source`, merged into `into` per an image of region `image`, may yield to it here. */
+export function yieldsTo(db: EngineReader, image: number, source: number, into: number): boolean {
+  if (into === image || readDescriptor(db, into) === undefined) return true;
+  if (readMergeState(db, into)?.stage === "merged") return true;
+  return readMergedSource(db, into, source) !== undefined;
 }

@@ -17,11 +17,12 @@ import { decodeApplied } from "../../kv/keyspace.ts";
 import { decodeDescriptor, descriptorKey } from "../../kv/region_descriptor_record.ts";
 import { DEFAULT_REGION_ID, regionKeys } from "../../kv/region_keys.ts";
 import { importRegionSnapshot } from "../../kv/region_snapshot_import.ts";
-import { mergedSourceOf } from "../../kv/merged_sources.ts";
+import { decodeMergedSource, mergedSourceOf } from "../../kv/merged_sources.ts";
 import { MULTI_SNAPSHOT_CHUNK_BYTES } from "../../limits_ops.ts";
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import type { ConfState, Snapshot } from "../../raft/core/messages.ts";
 import { impliedDescriptor } from "./region_members.ts";
+import { yieldingAbsorbed } from "./region_image_screen.ts";
 import type { Db, WriteOp } from "../../storage/db.ts";
 import { equalBytes, toBytes } from "../../util/bytes.ts";
 import { CorruptionError } from "../../util/errors.ts";
@@ -61,6 +62,7 @@ export async function imageHead(
   const dKey = descriptorKey(id), aKey = regionKeys(id).applied;
   let descriptor: RegionDescriptor | undefined;
   const absorbed: number[] = [];
+  const absorbedInto = new Map<number, number>();
   let index = 0;
   const sink = {
     write(ops: readonly WriteOp[]): Promise<void> {
@@ -71,7 +73,9 @@ export async function imageHead(
         else if (equalBytes(key, aKey)) index = decodeApplied(toBytes(op.value));
         else {
           const source = mergedSourceOf(id, key);
-          if (source !== undefined) absorbed.push(source);
+          if (source === undefined) continue;
+          absorbed.push(source);
+          absorbedInto.set(source, decodeMergedSource(id, toBytes(op.value)).target);
         }
       }
       return Promise.resolve();
@@ -88,15 +92,17 @@ export async function imageHead(
   if (descriptor === undefined || descriptor.id !== id || index < 1) {
     throw new CorruptionError(`region ${id} snapshot`, 0, "no descriptor or applied index");
   }
-  return { descriptor, index, absorbed };
+  return { descriptor, index, absorbed, absorbedInto };
 }
 
 /** What a region image says of itself before it is installed (imageHead). */
 export interface ImageHead {
   readonly descriptor: RegionDescriptor;
   readonly index: number;
-  /** Regions this one took in by a merge, per its records (merged_sources.ts). */
+  /** Regions this one or an ancestor took in by a merge, per its records (merged_sources.ts). */
   readonly absorbed: readonly number[];
+  /** The region each of `absorbed` was merged into (this one, or the ancestor a split copied). */
+  readonly absorbedInto?: ReadonlyMap<number, number>;
 }
 
 /** `imageHead` of a Raft snapshot's image (its configuration given for region 1's). */
@@ -110,7 +116,8 @@ export function snapshotHead(
 
 /** Installs an assembled image of region `id` into the shared engine (the region's records). */
 export async function installRegionImage(db: Db, id: number, image: Uint8Array): Promise<number> {
-  const { descriptor, index, absorbed } = await imageHead(id, image);
+  const head = await imageHead(id, image);
+  const { descriptor, index } = head, absorbed = yieldingAbsorbed(db, head);
   await importRegionSnapshot(db, { descriptor, index, absorbed, stream: () => oneChunk(image) });
   return index;
 }
