@@ -35,9 +35,29 @@ export function mergedSourceKey(target: number, source: number): Uint8Array {
   return RECORDS.key(target, source);
 }
 
-/** The first bytes of every key of `target`'s records (a split copies them to its child). */
-export function mergedSourcesPrefix(target: number): Uint8Array {
-  return RECORDS.prefix(target);
+/**
+ * The writes that copy `parent`'s records to a split's `child`, each naming the region the merge
+ * took its source into (a value from before, the fence alone, was the parent's own: named so).
+ */
+export function copyMergedSources(db: EngineReader, parent: number, child: number): WriteOp[] {
+  const start = RECORDS.prefix(parent);
+  const end = start.slice();
+  end[end.length - 1]++; // the name's last byte is a letter: no carry
+  const out: WriteOp[] = [];
+  for (const [key, value] of db.scanSync({ start, end })) {
+    const source = RECORDS.idOf(parent, key);
+    if (source === undefined) continue;
+    const { fence, target } = decodeMergedSource(parent, value);
+    out.push({ type: "put", key: RECORDS.key(child, source), value: encodeValue(fence, target) });
+  }
+  return out;
+}
+
+function encodeValue(fence: number, target: number): Uint8Array {
+  const value = new Uint8Array(16);
+  writeU64BE(value, 0, fence);
+  writeU64BE(value, 8, target);
+  return value;
 }
 
 /** The source id a key of `target`'s records names; undefined for any other key. */
@@ -89,9 +109,7 @@ export function recordMergedSource(
   source: number,
   fence: number,
 ): WriteOp[] {
-  const value = new Uint8Array(16);
-  writeU64BE(value, 0, fence);
-  writeU64BE(value, 8, target);
   const { key, drop } = RECORDS.record(db, target, source);
+  const value = encodeValue(fence, target);
   return [...drop.map((k) => ({ type: "del" as const, key: k })), { type: "put", key, value }];
 }

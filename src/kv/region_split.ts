@@ -29,7 +29,7 @@ import { encodeApplied, Namespace } from "./keyspace.ts";
 import { RedisNamespace } from "./redis/keys.ts";
 import { type RegionKeys, regionKeys, RegionKind } from "./region_keys.ts";
 import { mergeFloorKey } from "./region_merge_state.ts";
-import { mergedSourcesPrefix } from "./merged_sources.ts";
+import { copyMergedSources } from "./merged_sources.ts";
 import { inSpan, type KeySpan } from "./snapshot_ranges.ts";
 import { encodeRedisKeys } from "./store_meta.ts";
 import type { EngineReader } from "./write_set.ts";
@@ -81,7 +81,7 @@ export function splitRegion(
     if (value !== undefined) put(to.local(record.subarray(from.prefix.length)), value.slice());
   }
   copyKind(db, from, to, from.sessionPrefix, batch);
-  copyKind(db, from, to, mergedSourcesPrefix(plan.parent), batch); // proofs for both halves
+  batch.push(...copyMergedSources(db, plan.parent, plan.child)); // proofs for both halves
   moveExpiry(db, from, to, right, batch);
   moveAbsorbed(db, from, to, right, batch);
   return counts;

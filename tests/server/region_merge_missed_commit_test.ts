@@ -20,7 +20,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { encodeRegionCommand } from "../../src/kv/region_command.ts";
 import { readMergeState } from "../../src/kv/region_merge_state.ts";
-import { readMergedSource, recordMergedSource } from "../../src/kv/merged_sources.ts";
+import {
+  mergedSourceKey,
+  readMergedSource,
+  readMergedSourceRecord,
+  recordMergedSource,
+} from "../../src/kv/merged_sources.ts";
 import { MERGED_SOURCES_KEPT } from "../../src/limits_ops.ts";
 import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import { overlaps } from "../../src/region/descriptor.ts";
@@ -250,4 +255,20 @@ test("merge missed: a re-made source yields to the image of its target's child t
   assert.deepEqual(dropped, [3], "the re-made source is merged away");
   const r = region(c, 4).kv.get(new TextEncoder().encode("r"))?.value;
   assert.equal(new TextDecoder().decode(r), "v1-r", "the child's keys are the image's");
+});
+
+test("merge missed: a split names the target in the records it copies, old ones too", async () => {
+  const a = await MergeNode.create(15), logs: Logs = new Map();
+  for (const k of ["a", "h", "q"]) await run(a, logs, 1, put(k, `v1-${k}`));
+  assert.equal((await run(a, logs, 1, split(region(a, 1).descriptor, "g", 2)))?.kind, "split");
+  // A record from before session 24: the fence alone (8 bytes), region 2's own.
+  const old = new Uint8Array(8);
+  old[7] = 42;
+  await a.db.write([{ type: "put", key: mergedSourceKey(2, 9), value: old }]);
+  assert.deepEqual(readMergedSourceRecord(a.db, 2, 9), { fence: 42, target: 2 });
+  assert.equal((await run(a, logs, 2, split(region(a, 2).descriptor, "p", 3)))?.kind, "split");
+  // The child's copy names region 2, not itself: a node holding region 2 short of that commit
+  // keeps the source for it (yieldingAbsorbed).
+  assert.deepEqual(readMergedSourceRecord(a.db, 3, 9), { fence: 42, target: 2 });
+  assert.deepEqual(readMergedSourceRecord(a.db, 2, 9), { fence: 42, target: 2 }, "kept by both");
 });
