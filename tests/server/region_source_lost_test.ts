@@ -73,13 +73,10 @@ function passHost(node: MergeNode, leads = false) {
 }
 
 /**
- * Node A splits [, g) [g, p) [p, ) and merges region 3 into 2, its commit carrying nothing (A's
- * log of region 3 compacted). Node B applied the splits only: its region 3 is as the split made
- * it, with no log of its own. Returns B's pass over region 2's entries from the commit on, the
- * regions dropped, and a clock to move.
+ * Node A splits [, g) [g, p) [p, ); node B applies the splits only (its region 3 as the split made
+ * it, with no log of its own). Returns the logs.
  */
-async function setUp(seed: number, o: { leads?: boolean } = {}) {
-  const a = await MergeNode.create(seed), b = await MergeNode.create(seed + 1);
+async function threeRegions(a: MergeNode, b: MergeNode): Promise<Logs> {
   const logs: Logs = new Map();
   for (const k of ["a", "h", "q", "r"]) await run(a, logs, 1, put(k, `v-${k}`));
   assert.equal(
@@ -91,6 +88,18 @@ async function setUp(seed: number, o: { leads?: boolean } = {}) {
     "split",
   );
   for (const id of [1, 2]) assert.ok(await b.catchUp(logs, id));
+  return logs;
+}
+
+/**
+ * Node A splits [, g) [g, p) [p, ) and merges region 3 into 2, its commit carrying nothing (A's
+ * log of region 3 compacted). Node B applied the splits only: its region 3 is as the split made
+ * it, with no log of its own. Returns B's pass over region 2's entries from the commit on, the
+ * regions dropped, and a clock to move.
+ */
+async function setUp(seed: number, o: { leads?: boolean } = {}) {
+  const a = await MergeNode.create(seed), b = await MergeNode.create(seed + 1);
+  const logs = await threeRegions(a, b);
   const target = region(a, 2).descriptor;
   const prepare = prepareCommand(region(a, 3).descriptor, target);
   assert.equal((await run(a, logs, 3, prepare))?.kind, "merge-prepared");
@@ -152,17 +161,7 @@ test("source lost: a conf change refused before a commit that waits stays refuse
   // change into Raft's configuration while the descriptor kept the member: the leader stopped
   // sending to it.
   const a = await MergeNode.create(61), b = await MergeNode.create(62);
-  const logs: Logs = new Map();
-  for (const k of ["a", "h", "q", "r"]) await run(a, logs, 1, put(k, `v-${k}`));
-  assert.equal(
-    (await run(a, logs, 1, splitCommand(region(a, 1).descriptor, "g", 2)))?.kind,
-    "split",
-  );
-  assert.equal(
-    (await run(a, logs, 2, splitCommand(region(a, 2).descriptor, "p", 3)))?.kind,
-    "split",
-  );
-  for (const id of [1, 2]) assert.ok(await b.catchUp(logs, id));
+  const logs = await threeRegions(a, b);
   const from = region(b, 2).appliedIndex + 1;
   // Region 2 prepares into region 1, refuses a membership change, rolls back.
   const into1 = prepareCommand(region(a, 2).descriptor, region(a, 1).descriptor);
