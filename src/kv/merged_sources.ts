@@ -15,7 +15,7 @@
  * nothing here, so a source rolled back is never taken for merged.
  *
  * The records are region-local: they travel in the target's images, and a split copies them to
- * its child, so the image of any region descended from the target proves the source gone (sim
+ * its child, so the image of each region descended from the target proves the source gone (sim
  * seed 159 with merges: a wiped node that re-made a source was sent only the target's children,
  * and refused them all for overlapping it). A copy names the target it was written in (the value
  * is fence · target; a record from before holds the fence alone, written in its holder): where
@@ -60,7 +60,7 @@ function encodeValue(fence: number, target: number): Uint8Array {
   return value;
 }
 
-/** The source id a key of `target`'s records names; undefined for any other key. */
+/** The source id a key of `target`'s records names; undefined for every other key. */
 export function mergedSourceOf(target: number, key: Uint8Array): number | undefined {
   return RECORDS.idOf(target, key);
 }

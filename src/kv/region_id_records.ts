@@ -30,7 +30,7 @@ export class RegionIdRecords {
     return concatBytes([this.prefix(region), at]);
   }
 
-  /** The id a key of `region`'s records names; undefined for any other key. */
+  /** The id a key of `region`'s records names; undefined for every other key. */
   idOf(region: number, key: Uint8Array): number | undefined {
     const start = this.prefix(region);
     if (key.length !== start.length + 8 || !equalBytes(key.subarray(0, start.length), start)) {

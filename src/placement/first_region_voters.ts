@@ -3,8 +3,8 @@
  * "Region 1's voters"). Region 1's configuration is the cluster's membership: every member holds
  * a replica, voter or learner. In a sharded cluster only `wanted` of them vote — `--replicas`,
  * capped by the members — so its quorum does not grow with the cluster, and a voter on a node
- * that is down past the replace timeout or draining gives its vote to a live learner, as any
- * other region's replica would move. Nothing here adds or removes a member: that stays
+ * that is down past the replace timeout or draining gives its vote to a live learner, as a
+ * replica of every other region would move. Nothing here adds or removes a member: that stays
  * `member add` / `member remove`; a demoted voter stays a member (a learner).
  *
  * Every change is one "promote" step (operator.ts), which the region's leader runs as simple
@@ -55,7 +55,7 @@ export function checkFirstRegion(
   const goodVoters = voters.filter((id) => !bad(id));
   const covered = new Set(goodVoters.map(zone));
   // Under writes a learner is often a few entries behind when its leader reports: the region's
-  // leader waits for it to catch up before promoting it (operator_step.ts), so any usable learner
+  // leader waits for it to catch up before promoting it (operator_step.ts), so a usable learner
   // may be chosen, one reported caught up first.
   const behind = (id: number) => Number(!info.caughtUp.includes(id));
   const ready = learners.filter((id) => view.isUsable(id, nowMs)).sort((a, b) =>
