@@ -20,7 +20,14 @@ import { DecodeError } from "../../src/util/coding.ts";
 import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import { fromUtf8 } from "../../src/util/bytes.ts";
 import { b, cmd, dump, put } from "./kv_helpers.ts";
-import { type Logs, MergeNode, run } from "./region_merge_harness.ts";
+import {
+  commitCommand,
+  type Logs,
+  logUpTo,
+  MergeNode,
+  prepareCommand,
+  run,
+} from "./region_merge_harness.ts";
 import { EntryType } from "../../src/raft/core/messages.ts";
 import {
   type ConfChangeSingle,
@@ -50,20 +57,9 @@ function routed(regionId: number, version: number, command: Uint8Array) {
   return encodeRegionCommand({ kind: "routed", regionId, epoch: { version, confVer: 1 }, command });
 }
 
-const prepare = (source: RegionDescriptor, target: RegionDescriptor) =>
-  encodeRegionCommand({ kind: "prepare-merge", regionId: source.id, epoch: source.epoch, target });
-
-function commit(target: RegionDescriptor, source: RegionDescriptor, fence: number, logs: Logs) {
-  const entries = (logs.get(source.id) ?? []).filter((e) => e.index <= fence);
-  return encodeRegionCommand({
-    kind: "commit-merge",
-    regionId: target.id,
-    epoch: target.epoch,
-    fence,
-    source,
-    entries,
-  });
-}
+const prepare = prepareCommand;
+const commit = (target: RegionDescriptor, source: RegionDescriptor, fence: number, logs: Logs) =>
+  commitCommand(target, source, fence, logUpTo(logs, source.id, fence));
 
 /** Regions 1 [, g), 2 [g, p), 3 [p, ) with history on both sides of "p". */
 async function threeRegions(node: MergeNode, logs: Logs) {
