@@ -75,15 +75,12 @@ export class PlacementNode {
 
   constructor(readonly d: PlacementNodeDeps) {
     const o = d.o;
-    this.proposer = new PlacementProposer(
-      (data) => {
-        const r = d.driver.propose(PLACEMENT_REGION, data);
-        d.driver.loop?.kick(); // a round now, not at the next tick
-        return r;
-      },
-      o.clock,
-      o.requestTimeoutMs,
-    );
+    const propose = (data: Uint8Array) => {
+      const r = d.driver.propose(PLACEMENT_REGION, data);
+      d.driver.loop?.kick(); // a round now, not at the next tick
+      return r;
+    };
+    this.proposer = new PlacementProposer(propose, o.clock, o.requestTimeoutMs);
     this.check = region0Check(d.driver, o.clock, o.requestTimeoutMs);
     this.state = new PlacementState({
       replaceTimeoutMs: o.placement.replaceTimeoutMs,
@@ -271,9 +268,12 @@ export class PlacementNode {
     return a.first;
   }
 
-  /** The region holding `key` and its leader: a member's own copy, else asked of the leader. */
+  /** `key`'s region and leader: a member's copy, else the leader's (also where a copy lags). */
   async route(key: Uint8Array): Promise<PlacementRoute> {
-    if (this.member && this.state.bootstrapped) return routeOf(this.state, key);
+    const own = this.member && this.state.bootstrapped ? routeOf(this.state, key) : undefined;
+    if (own !== undefined && (own.region !== undefined || this.#current() !== undefined)) {
+      return own;
+    }
     return answerOf(await this.handle({ kind: "route", key }), "route");
   }
 
