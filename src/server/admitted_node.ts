@@ -4,7 +4,11 @@
  * node opened with the server's settings.
  */
 import type { Platform } from "../platform/types.ts";
-import { checkOwnMembership, establishIdentity } from "./node/node_identity.ts";
+import {
+  checkOwnMembership,
+  establishIdentity,
+  type StartupIdentity,
+} from "./node/node_identity.ts";
 import { NodeService } from "./node/node_service.ts";
 import { type RegionSetting, RegionSettingError } from "./node/region_setting.ts";
 import { startsRebuild } from "./node/rebuild.ts";
@@ -21,7 +25,7 @@ export async function openAdmittedNode(
   const identity = await establishIdentity(platform, config);
   // Throws CorruptionError on damaged state: the caller may run startFaultyServer.
   const rebuild = await startsRebuild(platform.fs, config.dataDir, identity.hadIdentity);
-  const node = await openNode(platform, config, rebuild, identity.regions);
+  const node = await openNode(platform, config, rebuild, identity);
   node.clusterId = identity.self.clusterId;
   let waiting: string | undefined;
   try {
@@ -38,8 +42,9 @@ function openNode(
   platform: Platform,
   config: ServerConfig,
   rebuild: boolean,
-  regions: RegionSetting,
+  identity: StartupIdentity,
 ): Promise<NodeService> {
+  const regions = identity.regions;
   return NodeService.open({
     id: config.id,
     peers: config.peers,
@@ -59,7 +64,8 @@ function openNode(
     compactEntries: config.compactEntries,
     autoCompact: config.autoCompact,
     placement: config.placement,
-    join: config.join,
+    // A directory created by `--join` stays a joiner's when restarted without the flag.
+    join: config.join === true || identity.joined,
     rebuild,
     regionSplitBytes: regions.splitBytes,
     regionMergeBytes: regions.mergeBytes,

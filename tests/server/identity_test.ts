@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { startServer } from "../../src/server/server.ts";
-import { newClusterId, readIdentity } from "../../src/server/node/identity.ts";
+import { newClusterId, readIdentity, writeIdentity } from "../../src/server/node/identity.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
 import { freePorts } from "./cluster_helpers.ts";
 
@@ -54,6 +54,33 @@ test("identity: a new cluster's id comes from its voter ids and token, not addre
       nodeId: 1,
       version: 2,
       regionsSplit: false,
+      joined: false,
+    });
+  } finally {
+    removeTempDir(dir);
+  }
+});
+
+test("identity: the joined mark is written and read back, beside the split mark", async () => {
+  const platform = getPlatform();
+  const dir = makeTempDir("tinykv-identity-");
+  try {
+    await writeIdentity(platform.fs, dir, { clusterId: undefined, nodeId: 4, joined: true });
+    assert.equal(readIdentity(platform.fs, dir)?.joined, true);
+    assert.equal(readIdentity(platform.fs, dir)?.clusterId, undefined);
+    await writeIdentity(platform.fs, dir, {
+      clusterId: "00112233aabbccdd",
+      nodeId: 4,
+      regionsSplit: true,
+      joined: true,
+    });
+    const back = readIdentity(platform.fs, dir);
+    assert.deepEqual(back, {
+      clusterId: "00112233aabbccdd",
+      nodeId: 4,
+      version: 2,
+      regionsSplit: true,
+      joined: true,
     });
   } finally {
     removeTempDir(dir);

@@ -1,7 +1,9 @@
 /**
  * A node that its cluster does not list (docs/operations.md, "Starting a node"): started
  * with itself in --peers it refuses before writing anything; with --join it waits, logged,
- * and `tinykv status` on it says it is not a member until `member add`.
+ * and `tinykv status` on it says it is not a member until `member add`. A directory `--join`
+ * made stays a joiner's when restarted without the flag: it waits again rather than found a
+ * cluster of its own from `--peers` (the whole-node simulator's seed 364 with merges).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -62,6 +64,54 @@ test("not a member: refused without --join (nothing written); with --join it wai
       }
       assert.match(lines.join("\n"), /node 4 is now a member of cluster/);
       assert.equal(node4.node.status().member, true);
+    } finally {
+      await node4.close();
+    }
+  } finally {
+    await c.close();
+    removeTempDir(dir);
+  }
+});
+
+test("not a member: a joiner restarted without --join still waits, then joins", {
+  timeout: 60_000,
+}, async () => {
+  const c = await startCluster(3);
+  const dir = makeTempDir("tinykv-node4-");
+  const platform = getPlatform();
+  try {
+    await c.leader();
+    const [port] = await freePorts(1);
+    const address = `127.0.0.1:${port}`;
+    const peers = new Map([...c.peers, [4, address]]);
+    const lines: string[] = [];
+    const config = { id: 4, peers, dataDir: dir, log: (l: string) => lines.push(l) };
+    const first = await startServer(platform, { ...config, join: true, ...FAST_ELECTIONS });
+    await first.close();
+    assert.match(fs.readFileSync(`${dir}/IDENTITY`, "utf8"), /\njoined\n/);
+
+    // Without --join, and with itself in --peers as a founder would have: before the mark it
+    // founded a one-off cluster 1,2,3,4 here and took itself for a member.
+    lines.length = 0;
+    const node4 = await startServer(platform, { ...config, ...FAST_ELECTIONS });
+    try {
+      assert.match(lines.join("\n"), /node 4 is not a member .*\(members 1,2,3\); waiting/);
+      assert.equal(node4.node.status().member, false);
+      assert.deepEqual(node4.node.status().members, []);
+      const admin = captureHost();
+      const endpoints = [...c.peers.values()].join(",");
+      const added = await runCli(
+        ["member", "add", "4", address, "--endpoints", endpoints],
+        admin,
+        getPlatform,
+      );
+      assert.equal(added, 0, admin.err);
+      for (let i = 0; i < 150 && !lines.some((l) => /now a member/.test(l)); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.match(lines.join("\n"), /node 4 is now a member of cluster/);
+      const members = node4.node.status().members.map((m) => m.id);
+      assert.deepEqual([...members].sort(), [1, 2, 3, 4]);
     } finally {
       await node4.close();
     }

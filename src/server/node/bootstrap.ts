@@ -1,7 +1,8 @@
 /**
- * A brand-new node of a new cluster (not `--join`) starts region 1 from a
- * Raft snapshot at index 1 whose configuration is every voter in `--peers`,
- * and applies it as the empty state. The placement group (region 0) starts
+ * A brand-new node of a new cluster (not `--join`, nor a directory `--join`
+ * made, nor a term saved) starts region 1 from a Raft snapshot at index 1
+ * whose configuration is every voter in `--peers`, and applies it as the
+ * empty state. The placement group (region 0) starts
  * the same way on its voters, the first three ids of `--peers`
  * (placement_options.ts), in the same save.
  */
@@ -18,7 +19,10 @@ export async function bootstrapIfNew(
   kv: KvStateMachine,
 ): Promise<void> {
   const view = log.group(MIGRATED_REGION);
-  if (view.snapshotMarker.index === 0 && view.lastIndex() === 0 && !o.join) {
+  // A term already saved came from a cluster's leader: not a new cluster's node, whatever its
+  // flags (a joiner restarted without `--join` before its first configuration arrived).
+  const empty = view.snapshotMarker.index === 0 && view.lastIndex() === 0;
+  if (empty && view.hardState.term === 0 && !o.join) {
     const voters = [...o.peers.keys()].sort((a, b) => a - b);
     const boot = new Map([[MIGRATED_REGION, bootstrapRequest(voters)]]);
     // A node rebuilding after losing its state must not vote in region 0 with an empty log (it

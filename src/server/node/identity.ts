@@ -5,7 +5,7 @@
  * when its peers answer (membership_check.ts).
  *
  *   IDENTITY := "tinykv-identity v2\n" "cluster " (hex | "-") "\n" "node " id "\n"
- *               [ "regions split\n" ]
+ *               [ "regions split\n" ] [ "joined\n" ]
  *
  * The cluster id is decided once, when the directory is created: for a new
  * cluster from its initial voter ids and cluster token (so every founding node
@@ -18,6 +18,11 @@
  * it stays, whatever `--region-split-bytes` says later, since its revisions are timestamps and its
  * peers take region images from it. The line is optional so that an older build still reads the
  * file (its patterns skip a line they do not know).
+ *
+ * "joined" marks a directory created by `--join`: it never bootstraps a cluster of its own, even
+ * when the node is restarted without the flag before its first configuration arrived (a restart
+ * without it once saved a founder's term-1 state over the term its cluster had sent: the
+ * whole-node simulator's seed 364 with merges).
  */
 import type { FileSystem } from "../../platform/types.ts";
 import { fromUtf8, utf8 } from "../../util/bytes.ts";
@@ -35,6 +40,8 @@ export interface Identity {
   readonly version?: number;
   /** The directory's node splits regions ("regions split"; region_setting.ts). */
   readonly regionsSplit?: boolean;
+  /** The directory was created by `--join` ("joined"): it never bootstraps a cluster. */
+  readonly joined?: boolean;
 }
 
 /** A v1 cluster id (8 hex digits): computed from the `--peers` text, per node. */
@@ -68,6 +75,7 @@ export function readIdentity(fs: FileSystem, dataDir: string): Identity | undefi
     nodeId: Number(node),
     version: Number(version),
     regionsSplit: /\nregions split\n/.test(text),
+    joined: /\njoined\n/.test(text),
   };
 }
 
@@ -78,9 +86,9 @@ export async function writeIdentity(fs: FileSystem, dataDir: string, id: Identit
   const tmp = `${path}.tmp`;
   const f = fs.open(tmp, { create: true, truncate: true });
   const regions = id.regionsSplit === true ? "regions split\n" : "";
-  f.append(
-    utf8(`tinykv-identity v2\ncluster ${id.clusterId ?? "-"}\nnode ${id.nodeId}\n${regions}`),
-  );
+  const joined = id.joined === true ? "joined\n" : "";
+  const head = `tinykv-identity v2\ncluster ${id.clusterId ?? "-"}\nnode ${id.nodeId}\n`;
+  f.append(utf8(`${head}${regions}${joined}`));
   await f.sync();
   f.close();
   fs.rename(tmp, path);

@@ -37,6 +37,8 @@ export interface StartupIdentity {
   readonly waiting: string | undefined;
   /** Whether it splits regions, and at what sizes (region_setting.ts). */
   readonly regions: RegionSetting;
+  /** The directory was created by `--join` (identity.ts): the node never bootstraps a cluster. */
+  readonly joined: boolean;
 }
 
 /** Reads (or creates) the identity and asks the peers; throws when the node must not start. */
@@ -64,7 +66,9 @@ export async function establishIdentity(
   // A new node joining with no flag runs its regions the way its cluster does: worth a wait.
   const patient = join && have === undefined && config.regionSplitBytes === undefined;
   const answers = await startupAnswers(platform, config, patient);
-  const verdict = judgePeers(self, answers);
+  // A directory `--join` made is judged as joining while the peers do not list it (restarted
+  // without the flag before `member add`); checkOwnMembership refuses it once it was a member.
+  const verdict = judgePeers({ ...self, join: join || have?.joined === true }, answers);
   if (!verdict.ok) throw new MembershipError(verdict.message);
   const clusterId = ours ?? verdict.adopt;
   const regions = resolveRegionSetting({
@@ -76,11 +80,13 @@ export async function establishIdentity(
     peerModes: answers.map((a) => a.status.regionMode),
   });
   const marks = regions.splits && have?.regionsSplit !== true;
+  const joined = have === undefined ? join : have.joined === true;
   if (have === undefined || have.clusterId !== clusterId || have.version !== 2 || marks) {
     await writeIdentity(fs, config.dataDir, {
       clusterId,
       nodeId: config.id,
       regionsSplit: regions.splits,
+      joined,
     });
   }
   return {
@@ -88,6 +94,7 @@ export async function establishIdentity(
     hadIdentity: have !== undefined,
     waiting: verdict.waiting,
     regions,
+    joined,
   };
 }
 
@@ -123,8 +130,11 @@ export function checkOwnMembership(node: NodeService, s: StartupIdentity): strin
   // predate this node's own addition (it caught up from an older snapshot); the
   // configuration it last applied, kept in its log, is the one to judge by.
   if (status.member !== false || node.memberAtOpen || addedByCommittedLog(node)) return s.waiting;
+  // A directory `--join` made, restarted without the flag before its first configuration
+  // arrived, is still joining; once it had one, leaving it out means it was removed.
+  const joining = s.self.join || (s.joined && status.members.length === 0);
   const v = notMember(
-    s.self,
+    { ...s.self, join: joining },
     s.self.clusterId ?? "(not known yet)",
     status.members.map((m) => m.id),
   );
@@ -180,6 +190,7 @@ export function watchJoin(
           clusterId: node.clusterId,
           nodeId: config.id,
           regionsSplit: node.o.regionsSplit,
+          joined: readIdentity(platform.fs, config.dataDir)?.joined,
         });
         const text = `node ${config.id} recorded cluster id ${node.clusterId}`;
         node.o.logger.info("membership.cluster_id", { text });
