@@ -7,7 +7,8 @@
  * (placement_group.ts). The newest answer (by the leader's applied index) decides: a node
  * creates region 0 from a leader's message only while that answer lists it (placement_rejoin.ts),
  * so a stale message of a leader from before its removal makes nothing; before a first answer,
- * the first voters of `--peers` may (a wiped voter of a new cluster gets region 0 back as before).
+ * the first voters of `--peers` may (a wiped voter of a new cluster gets region 0 back as before),
+ * unless they joined (`--join`, or a directory it made).
  *
  * A replica the configuration leaves out (removed, or removed while it was down and never told)
  * is dropped between driver rounds once the answer says every voter applied the configuration
@@ -93,11 +94,16 @@ export class GroupMember {
     return cs !== undefined && (cs.voters.includes(self) || cs.votersOutgoing.includes(self));
   }
 
-  /** Whether this node may hold region 0 now. */
+  /**
+   * Whether this node may hold region 0 now. Before a first answer a joiner may not: the group
+   * has moved on since `--peers` was written (a founding voter removed, wiped and joined again
+   * took `--peers` for the group, held a replica the group had left, and waited on it for an
+   * election: the simulator's seed 243 with merges).
+   */
   mayHold(): boolean {
     const self = this.d.o.id;
     const t = this.#told;
-    if (t === undefined) return placementVoters(this.d.o.peers).includes(self);
+    if (t === undefined) return !this.d.o.join && placementVoters(this.d.o.peers).includes(self);
     return t.voters.includes(self) || t.learners.includes(self);
   }
 
