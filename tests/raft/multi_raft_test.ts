@@ -171,3 +171,29 @@ test("multi raft: the inbox holds MULTI_RAFT_INBOX_BATCHES_MAX batches; the next
   assert.equal(d.receive(batch), false);
   assert.equal(d.droppedBatches, 1);
 });
+
+test("multi raft: a quiet leader takes a follower whose node stopped beating as not heard", async () => {
+  const c = await MultiCluster.start({ nodes: 3, regions: 10, seed: 13, loss: 0, quiesce: true });
+  const ids = Array.from({ length: 10 }, (_, i) => i + 1);
+  for (const r of ids) c.driver(1).region(r)?.rawNode.campaign();
+  await c.until(() => ids.every((r) => c.leaderOf(r) === 1), 100, "node 1 leads");
+  proposeAll(c, ids, 0);
+  await c.until(() => appliedEverywhere(c, ids, 1, [1, 2, 3]), 100, "applied");
+  await c.until(() => c.driver(1).quietCount === 10, 50, "quiet");
+  const heard = (r: number, node: number) => {
+    const replica = c.driver(1).region(r);
+    const pr = replica?.rawNode.status().progress.get(node);
+    return replica?.heardFrom(node, pr?.heardRecently ?? false) ?? false;
+  };
+  assert.ok(ids.every((r) => heard(r, 2) && heard(r, 3) && heard(r, 1)));
+  c.kill(3);
+  // Quiet, the regions do not tick: their progress keeps node 3 "heard recently" for good.
+  for (let i = 0; i < 40; i++) await c.tick();
+  assert.equal(c.driver(1).quietCount, 10, "a dead follower lets the regions stay quiet");
+  const frozen = c.driver(1).region(1)?.rawNode.status().progress.get(3)?.heardRecently;
+  assert.equal(frozen, true, "the core's flag stands where it was");
+  for (const r of ids) {
+    assert.equal(heard(r, 3), false, `region ${r}: node 3 stopped beating`);
+    assert.ok(heard(r, 2) && heard(r, 1), `region ${r}: node 2 beats, node 1 is the leader`);
+  }
+});

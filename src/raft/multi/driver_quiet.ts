@@ -39,6 +39,7 @@ export class QuietRegions {
   add(r: RegionReplica): void {
     this.#q.add(r.id);
     r.onMembers = () => this.#targets = undefined;
+    r.nodeBeats = (node) => !this.#on || this.#q.alive(node);
     this.#targets = undefined;
   }
 

@@ -86,6 +86,8 @@ export class RegionReplica {
   messagesIn = 0;
   /** Called when its members may have changed (a conf change or a snapshot applied). */
   onMembers: () => void = () => {};
+  /** Whether `node`'s node beats (quiescence.ts); set by the driver's QuietRegions. */
+  nodeBeats: (node: number) => boolean = () => true;
 
   constructor(
     readonly id: number,
@@ -138,6 +140,16 @@ export class RegionReplica {
       if (pr.state !== "replicate" && (pr.heardRecently || alive(id))) return false;
     }
     return true;
+  }
+
+  /**
+   * Whether this leader may take member `node` for heard from recently: its progress says so
+   * (`heardRecently`) and, while the region is quiet, `node`'s node still beats. A quiet region's
+   * Raft does not tick, so the flag stands where it was when the region went quiet: a dead
+   * member stayed "heard recently" for good, and was reported caught up to placement.
+   */
+  heardFrom(node: number, heardRecently: boolean): boolean {
+    return heardRecently && (!this.quiet || node === this.rawNode.id || this.nodeBeats(node));
   }
 
   /** The members other than this node (who a quiescent leader's beat must reach). */

@@ -33,6 +33,9 @@ import type { HostedRegion } from "./hosted_region.ts";
 import { RegionNode } from "../../raft/multi/region_node.ts";
 import { isLeftOut } from "./left_out.ts";
 
+/** Whether a member counts as heard from recently, given its progress's flag. */
+type HeardFrom = (node: number, heardRecently: boolean) => boolean;
+
 export interface OperatorRunnerDeps {
   readonly region: (id: number) => HostedRegion | undefined;
   readonly regions: () => readonly HostedRegion[];
@@ -46,13 +49,19 @@ export interface OperatorRunnerDeps {
   readonly leftOutQuietMs: number;
   /** Asks for a heartbeat soon: a change ran, placement sends the next step in its answer. */
   readonly reportSoon: () => void;
+  /** Member `node` of region `region` heard from recently, quiet regions included (driver). */
+  readonly heard?: (region: number, node: number, heardRecently: boolean) => boolean;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly intervalMs: number;
 }
 
 /** The region as its leader sees it (operator_step.ts's input). */
-export function regionNow(r: HostedRegion, self: number): RegionNow {
+export function regionNow(
+  r: HostedRegion,
+  self: number,
+  heard: HeardFrom = (_, h) => h,
+): RegionNow {
   const rn = r.group.rawNode;
   const st = rn.status();
   return {
@@ -64,7 +73,7 @@ export function regionNow(r: HostedRegion, self: number): RegionNow {
     // Caught up and heard from within the election timeout (heartbeat_sender.ts `#caughtUp`).
     caughtUp: (id) => {
       const pr = st.progress.get(id);
-      return pr !== undefined && pr.match >= st.commit && pr.heardRecently;
+      return pr !== undefined && pr.match >= st.commit && heard(id, pr.heardRecently);
     },
   };
 }
@@ -224,7 +233,8 @@ export class OperatorRunner {
     const r = this.d.region(id);
     if (r === undefined) return this.#drop(id, "region not hosted");
     if (r.kv.merge !== undefined) return this.#drop(id, "merging"); // its members stay
-    const a = nextAction(order, regionNow(r, this.d.selfId));
+    const heard: HeardFrom = (node, h) => this.d.heard?.(id, node, h) ?? h;
+    const a = nextAction(order, regionNow(r, this.d.selfId, heard));
     switch (a.kind) {
       case "wait":
         return;

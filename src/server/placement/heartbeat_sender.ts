@@ -200,11 +200,12 @@ export class HeartbeatSender {
    * it leaderships it could never take (regions_e2e_test.ts).
    */
   #caughtUp(region: number): number[] {
-    const st = this.node.d.driver.region(region)?.rawNode.status();
-    if (st === undefined) return [];
+    const r = this.node.d.driver.region(region);
+    const st = r?.rawNode.status();
+    if (r === undefined || st === undefined) return [];
     const out: number[] = [];
     for (const [id, pr] of st.progress) {
-      if (pr.match >= st.commit && pr.heardRecently) out.push(id);
+      if (pr.match >= st.commit && r.heardFrom(id, pr.heardRecently)) out.push(id);
     }
     return out.sort((a, b) => a - b);
   }

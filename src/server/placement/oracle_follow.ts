@@ -46,15 +46,16 @@ export class OracleFollow {
 
   /** One pass, while this node leads region 0. */
   pass(): void {
-    const r0 = this.driver.region(PLACEMENT_REGION)?.rawNode;
+    const replica = this.driver.region(PLACEMENT_REGION), r0 = replica?.rawNode;
     if (this.o.regionSplitBytes <= 0 || !this.state.bootstrapped) return;
-    if (r0 === undefined || !r0.isLeader) return;
+    if (replica === undefined || r0 === undefined || !r0.isLeader) return;
     const r1 = this.driver.region(MEMBERSHIP_REGION)?.rawNode;
     const s = r0.status();
     const candidates: OracleCandidate[] = [];
     for (const [id, p] of s.progress) {
       const voter = s.confState.voters.includes(id) && !p.isLearner;
-      candidates.push({ id, voter, heardRecently: p.heardRecently, match: p.match });
+      const heardRecently = replica.heardFrom(id, p.heardRecently);
+      candidates.push({ id, voter, heardRecently, match: p.match });
     }
     const now = this.state.appliedMs;
     const d = followRegion1(this.#state, {

@@ -80,10 +80,13 @@ export class PlacementGroup {
 
   /** The next change, as planned now (undefined: none, or this node does not lead). */
   plan(): GroupAction | undefined {
-    const rn = this.d.driver.region(PLACEMENT_REGION)?.rawNode;
+    const r0 = this.d.driver.region(PLACEMENT_REGION), rn = r0?.rawNode;
     const conf = this.#conf();
-    if (rn === undefined || !rn.isLeader || conf === undefined) return undefined;
+    if (r0 === undefined || rn === undefined || !rn.isLeader || conf === undefined) {
+      return undefined;
+    }
     const st = rn.status();
+    const heard = (id: number) => r0.heardFrom(id, st.progress.get(id)?.heardRecently === true);
     const view = this.d.state.view;
     const now = this.d.state.appliedMs;
     // Every member of region 1, voter or learner (in a sharded cluster most members are learners).
@@ -97,14 +100,14 @@ export class PlacementGroup {
         // Heard by region 0's own Raft within an election timeout: up, however late its
         // heartbeat. Under load (the 1M-key e2e) heartbeats of nodes serving writes lagged past
         // the replace timeout, and the group started replacing live voters 1 and 2.
-        if (id === this.d.self || st.progress.get(id)?.heardRecently === true) return true;
+        if (id === this.d.self || heard(id)) return true;
         return view.isUsable(id, now);
       },
       zone: (id) => view.node(id)?.zone ?? "",
       caughtUp: (id) => {
         if (id === this.d.self) return true;
         const pr = st.progress.get(id);
-        return pr !== undefined && pr.match >= st.commit && pr.heardRecently;
+        return pr !== undefined && pr.match >= st.commit && heard(id);
       },
       catchingUp: (id) => this.heard.get(id)?.catchingUp === true,
       voters: PLACEMENT_VOTERS,
