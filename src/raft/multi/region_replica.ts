@@ -144,12 +144,13 @@ export class RegionReplica {
 
   /**
    * Whether this leader may take member `node` for heard from recently: its progress says so
-   * (`heardRecently`) and, while the region is quiet, `node`'s node still beats. A quiet region's
-   * Raft does not tick, so the flag stands where it was when the region went quiet: a dead
-   * member stayed "heard recently" for good, and was reported caught up to placement.
+   * (`heardRecently`) and `node`'s node beats (quiescence.ts; always true without quiescence).
+   * A quiet region's Raft does not tick, so the flag stands where it was when the region went
+   * quiet (a dead member stayed "heard recently" for good, and was reported caught up to
+   * placement), and a woken leader counts every member active for an election timeout.
    */
   heardFrom(node: number, heardRecently: boolean): boolean {
-    return heardRecently && (!this.quiet || node === this.rawNode.id || this.nodeBeats(node));
+    return heardRecently && (node === this.rawNode.id || this.nodeBeats(node));
   }
 
   /** The members other than this node (who a quiescent leader's beat must reach). */
