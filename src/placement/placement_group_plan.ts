@@ -20,7 +20,9 @@
  * 3. a bad voter with no replacement to wait for leaves when the group has more voters than
  *    wanted (a smaller cluster: fewer voters);
  * 4. with no learner, a group with a bad voter or short of voters adds a learner: a usable
- *    member not in the group, in a zone its good voters do not cover first, then the lowest id;
+ *    member not in the group, in a zone its good voters do not cover first, then a voter of
+ *    region 1 (the oracle follows region 1's leader only onto a region 0 voter: oracle_place.ts),
+ *    then the lowest id;
  * 5. a learner nothing needs leaves.
  *
  * A change that would remove the leader itself is preceded by a leadership transfer to a
@@ -42,8 +44,10 @@ export interface GroupPlanInput {
   /** The placement leader's node id. */
   readonly self: number;
   readonly conf: GroupConf;
-  /** Region 1's voters as placement holds them (undefined: not reported yet). */
+  /** Region 1's voters and learners as placement holds them (undefined: not reported yet). */
   readonly members: readonly number[] | undefined;
+  /** Region 1's voters: preferred when a learner is added (none given: no preference). */
+  readonly firstRegionVoters?: readonly number[];
   /** Up (heard from within the replace timeout) and not draining. */
   readonly usable: (node: number) => boolean;
   readonly zone: (node: number) => string;
@@ -121,13 +125,16 @@ function planChange(x: GroupPlanInput): GroupAction | undefined {
   return { kind: "add-learner", node: target, reason };
 }
 
-/** A usable member not in the group: an uncovered zone first, then the lowest id. */
+/**
+ * A usable member not in the group: an uncovered zone first, then a voter of region 1, then the
+ * lowest id.
+ */
 function pickGroupTarget(x: GroupPlanInput, goodVoters: readonly number[]): number | undefined {
   const held = new Set([...x.conf.voters, ...x.conf.learners]);
   const covered = new Set(goodVoters.map((id) => x.zone(id)));
+  const first = new Set(x.firstRegionVoters ?? []);
+  const rank = (id: number) => (covered.has(x.zone(id)) ? 2 : 0) + (first.has(id) ? 0 : 1);
   const candidates = (x.members ?? []).filter((id) => !held.has(id) && x.usable(id));
-  candidates.sort((a, b) =>
-    Number(covered.has(x.zone(a))) - Number(covered.has(x.zone(b))) || a - b
-  );
+  candidates.sort((a, b) => rank(a) - rank(b) || a - b);
   return candidates[0];
 }

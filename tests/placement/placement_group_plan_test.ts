@@ -200,3 +200,16 @@ test("placement group plan: nodes 1 and 2 replaced one at a time, never below tw
     "promote",
   ]);
 });
+
+test("placement group plan: a learner is added on a voter of region 1 first, zones before that", () => {
+  const base = { self: 1, voters: [1, 2, 3], down: [3], members: [1, 2, 3, 4, 5, 6] };
+  const added = (c: Case, firstRegionVoters?: number[]) => {
+    const a = planGroup({ ...input(c), firstRegionVoters });
+    return a?.kind === "add-learner" ? a.node : undefined;
+  };
+  assert.equal(added(base), 4, "no preference: the lowest id");
+  assert.equal(added(base, [1, 2, 6]), 6, "region 1's voter");
+  // An uncovered zone still comes first: node 5 alone in zone b.
+  const zones = { 1: "a", 2: "a", 3: "a", 4: "a", 5: "b", 6: "a" };
+  assert.equal(added({ ...base, zones }, [1, 2, 6]), 5, "the zone first");
+});

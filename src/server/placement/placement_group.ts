@@ -90,11 +90,12 @@ export class PlacementGroup {
     const view = this.d.state.view;
     const now = this.d.state.appliedMs;
     // Every member of region 1, voter or learner (in a sharded cluster most members are learners).
-    const members = view.region(1)?.descriptor.replicas.map((p) => p.nodeId);
+    const replicas = view.region(1)?.descriptor.replicas;
     return planGroup({
       self: this.d.self,
       conf,
-      members,
+      members: replicas?.map((p) => p.nodeId),
+      firstRegionVoters: replicas?.filter((p) => p.role === "voter").map((p) => p.nodeId),
       usable: (id) => {
         if (view.node(id)?.draining === true) return false;
         // Heard by region 0's own Raft within an election timeout: up, however late its
