@@ -40,4 +40,9 @@ export interface RaftGroup {
   readIndex(context: Uint8Array): RequestResult;
   /** Compacts the group's log soon; resolves with the snapshot index then. */
   compactNow(): Promise<number>;
+  /**
+   * Whether member `node` counts as heard from recently, given its progress's flag: also that
+   * its node beats, where the driver knows (multi/region_replica.ts `heardFrom`).
+   */
+  heardFrom?(node: number, heardRecently: boolean): boolean;
 }

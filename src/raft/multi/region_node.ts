@@ -29,6 +29,10 @@ export class RegionNode implements RaftGroup {
     return this.replica.rawNode;
   }
 
+  heardFrom(node: number, heardRecently: boolean): boolean {
+    return this.replica.heardFrom(node, heardRecently);
+  }
+
   get failure(): unknown {
     return this.driver.failure;
   }

@@ -203,7 +203,8 @@ export class Membership {
     // Wait up to an election timeout for a voter to answer (one may just have restarted).
     const deadline = this.o.clock.nowMs() + this.o.electionTimeoutMs;
     while (true) {
-      const best = mostCaughtUpAnswering(this.#rawNode.status(), others);
+      const heard = (id: number, h: boolean) => this.o.node.heardFrom?.(id, h) ?? h;
+      const best = mostCaughtUpAnswering(this.#rawNode.status(), others, heard);
       if (best !== undefined) return await this.transferLeader(best);
       if (this.o.clock.nowMs() > deadline) {
         throw refused("no other voter is reachable to take over leadership");

@@ -11,15 +11,19 @@ export interface LeaderView {
   readonly progress: ReadonlyMap<number, { readonly match: number; heardRecently: boolean }>;
 }
 
-/** The voter with the highest match among those heard from in the last election timeout. */
+/**
+ * The voter with the highest match among those heard from in the last election timeout
+ * (`heard`: the progress's flag, or the driver's `heardFrom`, which also needs the node's beats).
+ */
 export function mostCaughtUpAnswering(
   status: LeaderView,
   voters: readonly number[],
+  heard: (node: number, heardRecently: boolean) => boolean = (_, h) => h,
 ): number | undefined {
   let best: number | undefined, bestMatch = -1;
   for (const v of voters) {
     const pr = status.progress.get(v);
-    if (pr !== undefined && pr.heardRecently && pr.match > bestMatch) {
+    if (pr !== undefined && heard(v, pr.heardRecently) && pr.match > bestMatch) {
       best = v;
       bestMatch = pr.match;
     }

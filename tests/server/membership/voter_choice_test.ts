@@ -40,4 +40,7 @@ test("voter choice: hand-off goes to the most caught-up voter heard from", () =>
   const v = leader([1, 2, 3], [], { 1: 10, 2: 8, 3: 9 }, [3]);
   assert.equal(mostCaughtUpAnswering(v, [2, 3]), 2, "node 3 is silent");
   assert.equal(mostCaughtUpAnswering(v, [3]), undefined);
+  // The driver's view: node 2's node stopped beating though its progress still says heard.
+  const beats = (id: number, h: boolean) => h && id !== 2;
+  assert.equal(mostCaughtUpAnswering(leader([1, 2, 3], [], { 2: 10, 3: 9 }), [2, 3], beats), 3);
 });
