@@ -46,3 +46,41 @@ test("leader balance: split regions end up led by every node", { timeout: 120_00
     await c.close();
   }
 });
+
+test(
+  "leader balance: a node that takes a region's leadership reports it before its next heartbeat",
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    // A minute between heartbeats: only the report a new leadership triggers (at most a fifth of
+    // the interval after the node's last heartbeat) can tell placement in time.
+    const slow = { ...SPLIT, placement: { heartbeatMs: 60_000, replicas: 3 } } as const;
+    const c = await startCluster(3, 20, undefined, slow);
+    try {
+      await c.leader();
+      await splitInto(c, c.client(), 2, 80);
+      const region = c.servers.get(1)?.node.local.host.all().find((r) => r.id !== 1)?.id ?? 0;
+      assert.ok(region > 1, "a region other than region 1");
+      const leaderOf = () =>
+        [...c.servers.keys()].find((id) =>
+          c.servers.get(id)?.node.local.host.region(region)?.group.rawNode.isLeader === true
+        ) ?? 0;
+      await until("the region has a leader", () => leaderOf() !== 0);
+      const from = leaderOf(), to = [1, 2, 3].find((id) => id !== from) ?? 0;
+      c.servers.get(from)?.node.raft.driver.transferLeader(region, to);
+      c.servers.get(from)?.node.raft.driver.loop?.kick();
+      await until(`node ${to} leads region ${region}`, () => leaderOf() === to);
+      const placementSays = () => {
+        for (const s of c.servers.values()) {
+          const p = s.node.raft.placement;
+          if (p.leader !== undefined) return p.state.view.region(region)?.leader ?? 0;
+        }
+        return 0;
+      };
+      await until("placement knows the new leader", () => placementSays() === to, 30_000);
+    } finally {
+      await c.close();
+    }
+  },
+);
