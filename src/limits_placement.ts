@@ -30,11 +30,9 @@ export const PLACEMENT_COMMAND_BYTES_MAX = 64 * KiB;
  */
 export const PLACEMENT_HEARTBEAT_MS = 10_000;
 /**
- * While operators are in flight, and when a node takes a region's leadership, placement acts at
- * this fraction of the heartbeat interval rather than a whole one: the leader runs an extra
- * scheduler pass on a heartbeat at most this often, and a node that became a region's leader
- * sends one extra heartbeat at most this often, so a leadership transfer (in flight until the new
- * leader reports) ends and the next starts in about this time (bench/RESULTS.md).
+ * A node that took a region's leadership sends one extra heartbeat at most every interval / this,
+ * so placement (its routes, and a leadership transfer, in flight until the new leader reports)
+ * hears of it within a fifth of the interval rather than a whole one.
  */
 export const PLACEMENT_PROMPT_FRACTION = 5;
 /** Shortest and longest heartbeat interval accepted. */

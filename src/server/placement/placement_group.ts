@@ -25,7 +25,7 @@ import {
   planGroup,
 } from "../../placement/placement_group_plan.ts";
 import type { PlacementState } from "../../placement/placement_state.ts";
-import { PLACEMENT_PROMPT_FRACTION, PLACEMENT_VOTERS } from "../../limits_ops.ts";
+import { PLACEMENT_VOTERS } from "../../limits_ops.ts";
 import type { Logger } from "../log/logger.ts";
 import { PLACEMENT_REGION } from "./placement_options.ts";
 import { type LeaderContext, PlacementLeader } from "./placement_leader.ts";
@@ -174,7 +174,6 @@ export function newLeader(
     splitLoad: o.regionSplitLoad,
     firstRegionVoters: firstRegionVoters(o) !== undefined,
     counts: node.tsoCounts,
-    promptPassMs: o.placement.heartbeatMs / PLACEMENT_PROMPT_FRACTION,
     confirm: () => node.check.confirm(),
     nowMs: () => o.clock.wallMs(),
     bootstrap,

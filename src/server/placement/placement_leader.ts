@@ -57,8 +57,6 @@ export interface LeaderContext {
   /** Region 1 keeps `replicas` voters, its other members learners (first_region_voters.ts). */
   readonly firstRegionVoters?: boolean;
   readonly counts: LeaderCounts;
-  /** With operators in flight, a heartbeat runs an extra pass at most this often (group clock). */
-  readonly promptPassMs?: number;
   /** Resolves once a quorum confirmed this node still leads (leadership_check.ts). */
   readonly confirm: () => Promise<void>;
   readonly nowMs: () => number;
@@ -116,8 +114,6 @@ export class PlacementLeader {
   planned: PendingStep[] = [];
   /** Step orders and tombstones sent with heartbeat answers. */
   readonly sent = { orders: 0, tombstones: 0 };
-  /** The group clock at the last scheduler pass. */
-  #passedMs = -Infinity;
   /** Per node, the regions its last heartbeat listed as catching up (promotions wait for them). */
   readonly catchingUp = new Map<number, ReadonlySet<number>>();
   /** What each node said it applied (tombstones wait for every voter: held_confs.ts). */
@@ -184,13 +180,6 @@ export class PlacementLeader {
     }
     const ids = reports.map((r) => r.descriptor.id);
     this.catchingUp.set(h.nodeId, new Set(h.catchingUp ?? []));
-    // Reports end operators (a transfer's new leader reporting): with some in flight, pass now
-    // rather than at the next interval, and this answer carries the steps it starts.
-    const prompt = this.c.promptPassMs;
-    const since = this.c.state.appliedMs - this.#passedMs;
-    if (prompt !== undefined && this.scheduler.operators().length > 0 && since >= prompt) {
-      this.tick();
-    }
     const notYet = (region: number, node: number) =>
       this.catchingUp.get(node)?.has(region) === true;
     const orders = ordersFor(this.scheduler, h.nodeId, ids, h.terms, notYet);
@@ -232,7 +221,6 @@ export class PlacementLeader {
   tick(): void {
     if (!this.c.state.bootstrapped) return;
     const s = this.scheduler;
-    this.#passedMs = this.c.state.appliedMs;
     this.planned = s.tick(this.c.state.appliedMs);
     const log = this.c.logger;
     for (const op of s.started) log?.info("placement.operator_start", operatorFields(op));
