@@ -29,12 +29,6 @@ export const PLACEMENT_COMMAND_BYTES_MAX = 64 * KiB;
  * replace timeout.
  */
 export const PLACEMENT_HEARTBEAT_MS = 10_000;
-/**
- * A node that took a region's leadership sends one extra heartbeat at most every interval / this,
- * so placement (its routes, and a leadership transfer, in flight until the new leader reports)
- * hears of it within a fifth of the interval rather than a whole one.
- */
-export const PLACEMENT_PROMPT_FRACTION = 5;
 /** Shortest and longest heartbeat interval accepted. */
 export const PLACEMENT_HEARTBEAT_MS_MIN = 10;
 export const PLACEMENT_HEARTBEAT_MS_MAX = 60_000;

@@ -245,7 +245,6 @@ export class RegionHost {
         onSoftState: () => {
           reads.abortUnconfirmed("leadership changed");
           issuer.reconsider();
-          if (group().rawNode.isLeader) this.d.raft.placement.heartbeats.leading();
         },
         onConfChange: () => issuer.reconsider(),
       },

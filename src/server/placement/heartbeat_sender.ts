@@ -12,7 +12,6 @@
  */
 import {
   PLACEMENT_HELD_PER_HEARTBEAT_MAX,
-  PLACEMENT_PROMPT_FRACTION,
   PLACEMENT_REPORTS_PER_HEARTBEAT_MAX,
 } from "../../limits_ops.ts";
 import type { HeartbeatOrders, HeldRegion } from "./placement_orders.ts";
@@ -45,8 +44,6 @@ export class HeartbeatSender {
   /** Where the list of held regions resumes when a node hosts more than one heartbeat lists. */
   #heldCursor = 0;
   #soon: TimerId | undefined;
-  /** When the last heartbeat was sent (the node's clock). */
-  #sentMs = -Infinity;
 
   constructor(readonly node: PlacementNode, readonly catalog: () => RegionCatalog | undefined) {}
 
@@ -79,16 +76,6 @@ export class HeartbeatSender {
     }, delayMs);
   }
 
-  /**
-   * This node took a region's leadership: placement hears of it within a fifth of the interval
-   * (PLACEMENT_PROMPT_FRACTION), not at the next heartbeat — a leadership transfer stays in
-   * flight, holding the next one back, until the new leader reports.
-   */
-  leading(): void {
-    const gap = this.node.d.o.placement.heartbeatMs / PLACEMENT_PROMPT_FRACTION;
-    this.soon(Math.max(0, this.#sentMs + gap - this.node.d.o.clock.nowMs()));
-  }
-
   #schedule(): void {
     if (this.#stopped) return;
     const o = this.node.d.o;
@@ -105,7 +92,6 @@ export class HeartbeatSender {
     if (this.#inFlight) return;
     this.#inFlight = true;
     this.counts.sent++;
-    this.#sentMs = this.node.d.o.clock.nowMs();
     try {
       const a = await this.node.handle({ kind: "heartbeat", heartbeat: this.heartbeat() });
       this.counts.answered++;
