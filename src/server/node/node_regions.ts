@@ -1,10 +1,9 @@
 /**
- * How a node's regions are put together (docs/regions.md "The node holding many regions"):
- * region 1 as it always ran (first_region.ts), the host of the others (region_host.ts), the
- * command router (region_router.ts), the reads over regions (node_reads.ts), the split check
- * (region_split_check.ts; only with `regionSplitBytes` > 0), the other regions' expiry sweeps and
- * history compaction (region_services.ts), and the placement service's operators on the regions
- * this node leads (region_operators.ts) with the removal of replicas moved off it.
+ * How a node's regions are put together (docs/regions.md "The node holding many regions"): region
+ * 1 as it always ran (first_region.ts), the host of the others (region_host.ts), the command
+ * router (region_router.ts), reads over regions (node_reads.ts), the split check (only with
+ * `regionSplitBytes` > 0), the other regions' expiry sweeps and history compaction
+ * (region_services.ts), and placement's operators with the removal of replicas moved off it.
  */
 import { stamping } from "./stamping.ts";
 import type { RegionMembers } from "./region_members.ts";
@@ -229,6 +228,7 @@ function wireOperators(d: NodeRegionsDeps, host: RegionHost) {
     reportSoon: () => raft.placement.heartbeats.soon(0),
     leftOutQuietMs: LEFT_OUT_QUIET_ELECTIONS * o.electionTimeoutMs,
     heard: (id, node, h) => raft.driver.region(id)?.heardFrom(node, h) ?? h,
+    route: async (key) => (await raft.placement.route(key)).region,
     clock: o.clock,
     logger: o.logger,
     intervalMs: o.splitCheckMs ?? REGION_SPLIT_CHECK_MS,

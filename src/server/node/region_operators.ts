@@ -17,6 +17,8 @@
  * the removal committed counts it in its quorum — with the leader gone, that voter and the
  * others may need its vote to elect the leader that commits the removal for them.
  */
+import { StaleReplicas } from "./stale_replicas.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { RepeatingCheck } from "./repeating_check.ts";
 import type { Clock } from "../../platform/types.ts";
 import type { Logger } from "../log/logger.ts";
@@ -51,6 +53,8 @@ export interface OperatorRunnerDeps {
   readonly reportSoon: () => void;
   /** Member `node` of region `region` heard from recently, quiet regions included (driver). */
   readonly heard?: (region: number, node: number, heardRecently: boolean) => boolean;
+  /** Placement's region at a key: a replica long without a leader is checked (stale_replicas). */
+  readonly route?: (key: Uint8Array) => Promise<RegionDescriptor | undefined>;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly intervalMs: number;
@@ -105,8 +109,13 @@ export class OperatorRunner {
   /** Why the last order was dropped (status, tests). */
   lastDrop = "";
 
+  /** Replicas removed without knowing it, whose region merged away (stale_replicas.ts). */
+  readonly stale: StaleReplicas | undefined;
+
   constructor(readonly d: OperatorRunnerDeps) {
     this.#repeat = new RepeatingCheck(d.clock, d.intervalMs, () => this.check());
+    const quietMs = d.leftOutQuietMs, route = d.route;
+    this.stale = route && new StaleReplicas({ ...d, quietMs, route });
   }
 
   start(): void {
@@ -149,6 +158,7 @@ export class OperatorRunner {
    */
   check(): void {
     if (this.#reviewHosted()) this.d.reportSoon();
+    this.stale?.review();
     for (const [id, confVer] of this.#awaiting) {
       const r = this.d.region(id);
       if (r !== undefined && r.group.rawNode.isLeader) {

@@ -1,0 +1,85 @@
+/**
+ * Replicas nothing else cleans up (src/server/node/stale_replicas.ts): the proof a replica is
+ * stale (a newer region, not its own, holds its start key and does not list this node), and the
+ * check's pass over the hosted replicas — only one long without a leader is asked about, and
+ * dropped only on that proof.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { StaleReplicas, supersededBy } from "../../src/server/node/stale_replicas.ts";
+import type { RegionDescriptor } from "../../src/region/descriptor.ts";
+import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
+import { utf8 } from "../../src/util/bytes.ts";
+
+function region(
+  id: number,
+  start: string,
+  end: string,
+  version: number,
+  nodes: number[],
+): RegionDescriptor {
+  return {
+    id,
+    start: utf8(start),
+    end: utf8(end),
+    epoch: { version, confVer: 1 },
+    replicas: nodes.map((nodeId) => ({ nodeId, role: "voter" as const })),
+  };
+}
+
+test("stale replicas: a newer region over the start key, not listing this node, proves it", () => {
+  const mine = region(11, "m", "t", 5, [1, 2, 3]);
+  assert.equal(supersededBy(mine, region(13, "f", "z", 7, [2, 3, 4]), 1), true, "merged into 13");
+  assert.equal(supersededBy(mine, region(13, "f", "z", 7, [1, 2, 3]), 1), false, "13 lists node 1");
+  assert.equal(supersededBy(mine, region(13, "f", "z", 5, [2, 3, 4]), 1), false, "not newer");
+  assert.equal(supersededBy(mine, region(11, "m", "t", 9, [2, 3, 4]), 1), false, "its own id");
+  assert.equal(supersededBy(mine, region(13, "n", "z", 7, [2, 3, 4]), 1), false, "starts after");
+  assert.equal(supersededBy(mine, region(13, "a", "m", 7, [2, 3, 4]), 1), false, "ends at start");
+  assert.equal(supersededBy(mine, region(13, "", "", 7, [2, 3, 4]), 1), true, "the whole space");
+  assert.equal(supersededBy(mine, undefined, 1), false, "placement knows none");
+});
+
+test("stale replicas: only a replica long without a leader is asked about, dropped on proof", async () => {
+  let now = 0;
+  const lead = new Map<number, number>([[11, 0], [12, 0], [14, 3]]);
+  const descriptors = new Map([
+    [11, region(11, "m", "t", 5, [1, 2, 3])],
+    [12, region(12, "t", "w", 5, [1, 2, 3])],
+    [14, region(14, "w", "", 5, [1, 2, 3])],
+  ]);
+  const hosted = (id: number) =>
+    ({
+      id,
+      kv: { descriptor: descriptors.get(id) },
+      group: { rawNode: { lead: lead.get(id) ?? 0 } },
+    }) as unknown as HostedRegion;
+  const regions = [hosted(11), hosted(12), hosted(14)];
+  const asked: string[] = [];
+  const removed: number[] = [];
+  const check = new StaleReplicas({
+    regions: () => regions,
+    selfId: 1,
+    route: (key) => {
+      const k = new TextDecoder().decode(key);
+      asked.push(k);
+      // Region 11's range went into 13 (which node 1 is not in); region 12 is alive.
+      return Promise.resolve(
+        k === "m" ? region(13, "f", "u", 7, [2, 3, 4]) : descriptors.get(12),
+      );
+    },
+    removeReplica: (id) => removed.push(id),
+    clock: { nowMs: () => now } as never,
+    quietMs: 1000,
+  });
+  check.review();
+  assert.deepEqual(asked, [], "leaderless just now: not asked yet");
+  now = 1500;
+  check.review();
+  await new Promise((r) => setTimeout(r, 0));
+  now = 1600;
+  check.review();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(asked, ["m", "t"], "one question at a time; region 14 has a leader");
+  assert.deepEqual(removed, [11], "region 12 is its own region at its start key");
+  assert.equal(check.dropped, 1);
+});
