@@ -9,9 +9,8 @@
  * reverted change made). One question in flight at a time, each replica asked at most once per
  * `quietMs`.
  */
-import type { RegionDescriptor } from "../../region/descriptor.ts";
+import { containsKey, type RegionDescriptor } from "../../region/descriptor.ts";
 import type { Clock } from "../../platform/types.ts";
-import { compareBytes } from "../../util/bytes.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 
 export interface StaleReplicaDeps {
@@ -40,9 +39,7 @@ export function supersededBy(
 ): boolean {
   if (route === undefined || route.id === d.id) return false;
   if (route.epoch.version <= d.epoch.version) return false;
-  const covers = compareBytes(route.start, d.start) <= 0 &&
-    (route.end.length === 0 || compareBytes(d.start, route.end) < 0);
-  return covers && !route.replicas.some((p) => p.nodeId === self);
+  return containsKey(route, d.start) && !route.replicas.some((p) => p.nodeId === self);
 }
 
 export class StaleReplicas {
