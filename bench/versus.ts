@@ -2,7 +2,7 @@
  * bench:versus — TinyKV next to etcd and redis-server on this machine, in one run, each driven by
  * a native client, printed as one table with ratios (bench/RESULTS.md, "Side by side").
  *
- *   deno task bench:versus [--seconds 5] [--warmup 5] [--history keep|compact]
+ *   deno task bench:versus [--seconds 5] [--warmup 5] [--row-warmup 3] [--history keep|compact]
  *                          [--region-split-bytes N]
  *   or   bun bench/versus.ts [...]
  *
@@ -10,6 +10,10 @@
  * unmeasured, for --warmup seconds (0: none). A fresh TinyKV spends its first seconds compiling
  * (Bun's JIT threads take ~40 % of its CPU per write then: bench/RESULTS.md); etcd and
  * redis-server get the same warm-up so that both sides are measured in their steady state.
+ * Then every row runs its own load for --row-warmup seconds, unmeasured, before it is measured, on
+ * every system alike: warming with 64 in flight leaves a one-in-flight put's path and the read
+ * paths still compiling when their rows start, and a `tinykv bench` process compiles its own
+ * client (it gets `--warmup`, so the measured run reuses the warmed process).
  *
  * History: etcd as packaged compacts nothing automatically, while a TinyKV node removes history
  * older than 100,000 revisions while it writes (docs/coordination.md). `--history keep` (the
@@ -47,6 +51,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
     warmup: { type: "string", default: "5" },
+    "row-warmup": { type: "string", default: "3" },
     history: { type: "string", default: "keep" },
     "region-split-bytes": { type: "string" },
   },
@@ -59,6 +64,11 @@ if (!Number.isInteger(SECONDS) || SECONDS < 1 || SECONDS > 600) {
 const WARMUP_SECONDS = Number(values.warmup);
 if (!Number.isInteger(WARMUP_SECONDS) || WARMUP_SECONDS < 0 || WARMUP_SECONDS > 600) {
   console.error("--warmup must be a whole number from 0 to 600");
+  process.exit(2);
+}
+const ROW_WARMUP_SECONDS = Number(values["row-warmup"]);
+if (!Number.isInteger(ROW_WARMUP_SECONDS) || ROW_WARMUP_SECONDS < 0 || ROW_WARMUP_SECONDS > 600) {
+  console.error("--row-warmup must be a whole number from 0 to 600");
   process.exit(2);
 }
 
@@ -85,6 +95,12 @@ async function warmUp(what: string, run: (seconds: number) => Promise<Measured>,
     () => run(WARMUP_SECONDS),
     notes,
   );
+}
+
+/** Runs a row's own load unmeasured for --row-warmup seconds before the row is measured. */
+async function rowWarmUp(run: (seconds: number) => Promise<Measured>): Promise<void> {
+  if (ROW_WARMUP_SECONDS === 0) return;
+  await run(ROW_WARMUP_SECONDS).catch(() => undefined); // the measured run reports failures
 }
 
 /** The version a server prints with --version, or "" when it prints none we recognise. */
@@ -144,6 +160,7 @@ async function etcdResults(notes: string[]): Promise<(Measured | undefined)[]> {
     await warmUp("etcd put", warm, notes);
     for (const l of THREE_NODE_LOADS) {
       const load = { op: l.op, concurrency: l.concurrency, seconds: SECONDS };
+      await rowWarmUp((seconds) => runEtcdLoad(loader, etcd, { ...load, seconds }));
       results.push(
         await measure(`etcd ${l.workload}`, () => runEtcdLoad(loader, etcd, load), notes),
       );
@@ -171,7 +188,12 @@ async function threeNodeRows(): Promise<VersusRow[]> {
       notes,
     );
     for (const [i, l] of THREE_NODE_LOADS.entries()) {
-      const load = { op: l.op, concurrency: l.concurrency, seconds: SECONDS };
+      const load = {
+        op: l.op,
+        concurrency: l.concurrency,
+        seconds: SECONDS,
+        warmupSeconds: ROW_WARMUP_SECONDS,
+      };
       const t = await measure(`tinykv ${l.workload}`, () => runTinyKvBench(tinykv, load), notes);
       rows.push({
         workload: l.workload,
@@ -207,6 +229,7 @@ async function respGetRow(
     seconds: SECONDS,
     valueSize: 100,
   };
+  await rowWarmUp((seconds) => redisBenchmark({ ...load, seconds }));
   const t = await measure(`tinykv ${workload} (RESP)`, () => redisBenchmark(load), notes);
   return { workload, anchor: ETCD_ANCHOR, anchorResult: anchor, tinykvResult: t, tinykvTool };
 }
@@ -243,6 +266,7 @@ async function oneNodeRows(): Promise<VersusRow[]> {
     for (const l of RESP_LOADS) {
       const load = { port, test: l.test, clients: 50, pipeline: l.pipeline, seconds: SECONDS };
       const run = () => redisBenchmark(load);
+      await rowWarmUp((seconds) => redisBenchmark({ ...load, seconds }));
       out.push(await measure(`${who} ${workloadOf(l)}`, run, notes));
     }
     return out;
@@ -267,6 +291,9 @@ async function main(): Promise<void> {
   cleanUpOnSignals();
   console.log(describeMachine());
   console.log(`seconds per measurement: ${SECONDS}; servers and clients share these cores`);
+  console.log(
+    `warm-up: ${WARMUP_SECONDS} s per server, then ${ROW_WARMUP_SECONDS} s of each row's load`,
+  );
   console.log(`TinyKV history: ${values.history} (etcd: no automatic compaction)`);
   console.log(
     `TinyKV regions: --region-split-bytes ${SPLIT ?? "default (a new cluster splits)"}\n`,

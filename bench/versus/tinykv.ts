@@ -38,6 +38,8 @@ export interface TinyKvLoad {
   readonly op: "put" | "get";
   readonly concurrency: number;
   readonly seconds: number;
+  /** Seconds of the same load first, unmeasured, in the same client process (`--warmup`). */
+  readonly warmupSeconds?: number;
 }
 
 /** `tinykv bench --json`: 100 B values over 1,000 keys; gets are linearizable. */
@@ -45,7 +47,9 @@ export async function runTinyKvBench(cluster: TinyKvCluster, load: TinyKvLoad): 
   const args = ["bench", "--json", "--op", load.op, "--concurrency", String(load.concurrency)];
   args.push("--duration", String(load.seconds), "--value-size", "100", "--keys", "1000");
   args.push("--consistency", "linearizable", "--endpoints", cluster.endpoints);
-  const out = await runTool(BINARY, args, (load.seconds * 3 + 60) * 1000);
+  const warmup = load.warmupSeconds ?? 0;
+  args.push("--warmup", String(warmup));
+  const out = await runTool(BINARY, args, ((load.seconds + warmup) * 3 + 60) * 1000);
   const r = JSON.parse(out) as {
     opsPerSecond: number;
     latencyMs: { p99: number };

@@ -32,6 +32,7 @@ export interface BenchFlags {
   readonly "txn-keys"?: string;
   readonly "txn-near"?: boolean;
   readonly consistency?: string;
+  readonly warmup?: string;
   readonly json?: boolean;
 }
 
@@ -46,6 +47,11 @@ interface BenchConfig {
   op: "put" | "get" | "mixed" | "txn";
   concurrency: number;
   durationS: number;
+  /**
+   * Seconds of the same load run first and not counted: a fresh client process compiles its hot
+   * paths meanwhile, as a long-running application's client has (bench:versus warms every row).
+   */
+  warmupS: number;
   count: number;
   valueSize: number;
   keySize: number;
@@ -85,6 +91,7 @@ function config(f: BenchFlags): BenchConfig {
     concurrency,
     connections: connectionsFor(concurrency),
     durationS: int(f.duration, "--duration", 10, 86_400),
+    warmupS: int(f.warmup, "--warmup", 0, 600),
     count: int(f.count, "--count", 0, 1e9),
     valueSize: int(f["value-size"], "--value-size", 100, 64 * 1024 * 1024),
     keySize: Math.max(8, int(f["key-size"], "--key-size", 16, 4000)),
@@ -135,30 +142,31 @@ async function preload(cfg: BenchConfig, client: TinyKvClient, value: Uint8Array
   }
 }
 
+/**
+ * Runs the load on `clients` for `durationS` seconds, or until `count` operations were issued
+ * when `count` > 0.
+ */
 async function load(
   cfg: BenchConfig,
-  client: TinyKvClient,
+  clients: readonly TinyKvClient[],
   value: Uint8Array,
   clock: Platform["clock"],
+  limits: { readonly durationS: number; readonly count: number },
   onSecond: (hist: LatencyHistogram, elapsedMs: number) => void,
 ): Promise<Run> {
   const hist = new LatencyHistogram();
   const errors = new Map<string, number>();
   const started = clock.nowMs();
-  const endAt = started + cfg.durationS * 1000;
+  const endAt = started + limits.durationS * 1000;
   let issued = 0;
   let timer = clock.setTimeout(function tick() {
     onSecond(hist, clock.nowMs() - started);
     timer = clock.setTimeout(tick, 1000);
   }, 1000);
-  const clients = [client];
-  for (let i = 1; i < cfg.connections; i++) {
-    clients.push(new TinyKvClient({ ...client.options, seed: client.options.seed + i }));
-  }
   const worker = async (w: number) => {
     const mine = clients[w % clients.length];
     const prng = createPrng(w + 1);
-    while (cfg.count > 0 ? issued < cfg.count : clock.nowMs() < endAt) {
+    while (limits.count > 0 ? issued < limits.count : clock.nowMs() < endAt) {
       issued++;
       const key = keyOf(prng.int(cfg.keys), cfg.keySize);
       const read = cfg.op === "get" || (cfg.op === "mixed" && prng.chance(cfg.readRatio));
@@ -176,7 +184,6 @@ async function load(
   };
   await Promise.all(Array.from({ length: cfg.concurrency }, (_, w) => worker(w)));
   clock.clearTimeout(timer);
-  for (const c of clients.slice(1)) c.close();
   return { hist, errors, seconds: (clock.nowMs() - started) / 1000 };
 }
 
@@ -209,15 +216,28 @@ export async function bench(
   const cfg = config(flags);
   const value = createPrng(1).fill(new Uint8Array(cfg.valueSize));
   if (cfg.op === "get" || cfg.op === "mixed") await preload(cfg, client, value);
-  let last = 0;
-  const run = await load(cfg, client, value, platform.clock, (hist, elapsedMs) => {
-    if (flags.json) return;
-    const p99 = (hist.quantile(0.99) / 1000).toFixed(2);
-    host.writeStderr(
-      `  ${(elapsedMs / 1000).toFixed(0)}s: ${hist.count - last} ops, p99 ${p99} ms\n`,
-    );
-    last = hist.count;
-  });
+  const clients = [client];
+  for (let i = 1; i < cfg.connections; i++) {
+    clients.push(new TinyKvClient({ ...client.options, seed: client.options.seed + i }));
+  }
+  const clock = platform.clock;
+  let run: Run;
+  try {
+    if (cfg.warmupS > 0) {
+      await load(cfg, clients, value, clock, { durationS: cfg.warmupS, count: 0 }, () => {});
+    }
+    let last = 0;
+    run = await load(cfg, clients, value, clock, cfg, (hist, elapsedMs) => {
+      if (flags.json) return;
+      const p99 = (hist.quantile(0.99) / 1000).toFixed(2);
+      host.writeStderr(
+        `  ${(elapsedMs / 1000).toFixed(0)}s: ${hist.count - last} ops, p99 ${p99} ms\n`,
+      );
+      last = hist.count;
+    });
+  } finally {
+    for (const c of clients.slice(1)) c.close();
+  }
   const r = summary(cfg, run);
   if (flags.json) host.writeStdout(JSON.stringify(r) + "\n");
   else {

@@ -61,6 +61,7 @@ const CLIENT_OPTIONS = {
   concurrency: { type: "string" },
   duration: { type: "string" },
   count: { type: "string" },
+  warmup: { type: "string" },
   "value-size": { type: "string" },
   "key-size": { type: "string" },
   keys: { type: "string" },
