@@ -13,8 +13,7 @@
  * machine runs its own over its own queue (state_machine.ts, redis/garbage.ts).
  */
 import type { CommandInit } from "../../kv/command_codec.ts";
-import { type DueKeys, dueKeys, soonestExpiryMs } from "../../kv/expiry_index.ts";
-import type { RegionKv } from "../../kv/region_apply.ts";
+import type { DueKeys } from "../../kv/expiry_index.ts";
 import { REGION_SERVICES_REGIONS_PER_TICK } from "../../limits_ops.ts";
 import type { Clock, TimerId } from "../../platform/types.ts";
 import type { Logger } from "../log/logger.ts";
@@ -22,6 +21,7 @@ import { errorMessage } from "../../util/errors.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import { ExpirySweeper } from "./expiry_sweeper.ts";
 import { HistoryRetention, type RetentionOptions } from "./history_retention.ts";
+import { QuietExpiry } from "./quiet_expiry.ts";
 import type { HostedRegion } from "./region_host.ts";
 
 export interface RegionServicesDeps {
@@ -47,8 +47,8 @@ interface Services {
 
 export class RegionServices {
   readonly #services = new Map<number, Services>();
-  /** Regions whose last sweep found nothing due: as of which state, and until when. */
-  readonly #quiet = new Map<number, { kv: RegionKv; writes: number; until: number }>();
+  /** Per region: whether its last sweep found nothing due, as of which state, until when. */
+  readonly #quiet = new Map<number, QuietExpiry>();
   readonly #timers: TimerId[] = [];
   #stopped = true;
   #sweepCursor = 0;
@@ -135,25 +135,11 @@ export class RegionServices {
     for (const id of this.#quiet.keys()) if (!held.has(id)) this.#quiet.delete(id);
   }
 
-  /**
-   * The region's due keys, read through the engine holder as region 1's (an image installed
-   * meanwhile cannot tear it). A region that found none is not read again until its soonest
-   * expiry unless a batch written since changed its expiry indexes (`expiryWrites`, counted
-   * once the batch is in the engine; an image reopens the region): a region that is idle, or
-   * written only without expiry, costs its sweep visit no engine read.
-   */
-  async #dueKeys(r: HostedRegion, nowMs: number, max: number): Promise<DueKeys> {
-    const kv = r.kv, writes = kv.kv.region.expiryWrites, quiet = this.#quiet.get(r.id);
-    const unchanged = quiet?.kv === kv && quiet.writes === writes;
-    if (unchanged && nowMs < quiet.until) return { keys: [], redisKeys: [] };
-    const engine = this.d.engine();
-    const due = await engine.read(() => dueKeys(engine.db, nowMs, max, kv.kv.region));
-    if (due.keys.length + due.redisKeys.length > 0) this.#quiet.delete(r.id);
-    else {
-      const until = await engine.read(() => soonestExpiryMs(engine.db, kv.kv.region));
-      this.#quiet.set(r.id, { kv, writes, until });
-    }
-    return due;
+  /** The region's due keys, unless nothing can be due (quiet_expiry.ts). */
+  #dueKeys(r: HostedRegion, nowMs: number, max: number): Promise<DueKeys> {
+    let quiet = this.#quiet.get(r.id);
+    if (quiet === undefined) this.#quiet.set(r.id, quiet = new QuietExpiry());
+    return quiet.dueKeys(this.d.engine(), r.kv, r.kv.kv.region, nowMs, max);
   }
 
   #of(r: HostedRegion): Services {
