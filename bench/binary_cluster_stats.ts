@@ -18,11 +18,18 @@ export interface RegionView {
   leader: number | null;
 }
 
-/** Runs `tinykv bench --json ARGS --endpoints E` and resolves with its summary. */
-export function runBench(endpoints: string, args: readonly string[]): Promise<BenchRun> {
+/**
+ * Runs `tinykv bench --json ARGS --endpoints E` (with `binary`, ./tinykv by default) and resolves
+ * with its summary.
+ */
+export function runBench(
+  endpoints: string,
+  args: readonly string[],
+  binary = BINARY,
+): Promise<BenchRun> {
   const all = ["bench", "--json", ...args, "--endpoints", endpoints];
   return new Promise((resolve, reject) => {
-    execFile(BINARY, all, { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+    execFile(binary, all, { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
       if (stdout.trim() === "") reject(new Error(`tinykv bench failed: ${err} ${stderr}`));
       else resolve(JSON.parse(stdout));
     });

@@ -1,6 +1,6 @@
 /**
  * Where a 3-node cluster's puts go, on the compiled binary: starts three nodes of each build given,
- * warms them with puts, then runs `tinykv bench --op put` rows and prints, per row, writes per
+ * warms them with puts (the client is the same build), then runs `tinykv bench --op put` rows and prints, per row, writes per
  * second, p50 and p99 next to what each node spent per write: CPU of its main thread and of the
  * rest (JIT, GC, storage worker; /proc/PID/task) and fsyncs per write (the node's /metrics).
  * Builds alternate, run after run, and the medians close the output, so an old and a new binary
@@ -8,7 +8,10 @@
  * only (/proc).
  *
  *   deno run -A bench/put_probe.ts [--binaries old=/tmp/old,new=./tinykv] [--repeat 3]
- *     [--rows 1,64] [--seconds 6] [--warmup 3] [--args "--region-split-bytes 0"]
+ *     [--rows 1,64] [--seconds 6] [--warmup 3] [--args="--region-split-bytes 0"] [--op put|get]
+ *
+ * `--op get` measures linearizable gets instead (of keys the warm-up's puts wrote; CPU and fsyncs
+ * per get).
  */
 import * as fs from "node:fs";
 import os from "node:os";
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "3" },
     repeat: { type: "string", default: "1" },
     args: { type: "string", default: "" },
+    op: { type: "string", default: "put" },
   },
 });
 const BUILDS = values.binaries.split(",").map((b) => {
@@ -86,10 +90,11 @@ async function snapshot(c: BinaryCluster) {
 }
 
 async function measureRow(c: BinaryCluster, concurrency: number): Promise<RowResult> {
-  const args = ["--op", "put", "--concurrency", String(concurrency), "--value-size", "100"];
+  // The client is the same build as the nodes: its own request and answer codecs count too.
+  const args = ["--op", values.op, "--concurrency", String(concurrency), "--value-size", "100"];
   args.push("--keys", "1000", "--duration", String(SECONDS));
   const before = await snapshot(c);
-  const run = await runBench(c.endpoints, args);
+  const run = await runBench(c.endpoints, args, c.binary);
   const after = await snapshot(c);
   const nodes = new Map<number, NodeCost>();
   for (const [id, a] of after) {
@@ -119,7 +124,7 @@ async function runBuild(path: string): Promise<RowResult[]> {
   try {
     await c.leader();
     const warm = ["--op", "put", "--concurrency", "16", "--value-size", "100", "--keys", "1000"];
-    await runBench(c.endpoints, [...warm, "--duration", String(WARMUP)]);
+    await runBench(c.endpoints, [...warm, "--duration", String(WARMUP)], c.binary);
     const results: RowResult[] = [];
     for (const row of ROWS) results.push(await measureRow(c, row));
     return results;

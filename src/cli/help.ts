@@ -139,13 +139,16 @@ export const COMMAND_HELP: Record<string, string> = {
     'RANGE is ["start", "end") with printable bytes as is, others as \\xNN, +inf for no end.\n' +
     "SIZE and KEYS are estimates. --json: one object per region per line, as GET /regions.\n",
   bench: "Usage: tinykv bench [--op put|get|mixed|txn] [--concurrency 16] [--duration 10] " +
-    "[--count N] [--warmup 0]\n  [--value-size 100] [--key-size 16] [--keys 10000] [--read-ratio 50] " +
-    "[--txn-keys 3] [--txn-near]\n" +
+    "[--count N] [--warmup 0]\n" +
+    "  [--value-size 100] [--key-size 16] [--keys 10000] [--read-ratio 50] [--txn-keys 3] " +
+    "[--txn-near]\n" +
     "  [--consistency linearizable|lease|serializable] [--json] [--endpoints HOST:PORT,...]\n" +
     "Closed-loop load; prints progress each second, then ops/s, latency p50/p95/p99/p99.9/max " +
-    "and errors.\n--warmup S: run the same load S seconds first, not counted (the client compiles " +
-    "its hot code).\n--op txn: each operation one txn putting --txn-keys keys, at random (across " +
-    "regions on nodes\nthat split) or consecutive with --txn-near (mostly within one region).\n",
+    "and errors.\n" +
+    "--warmup S: the same load runs S seconds first, not counted (the client compiles its hot " +
+    "code).\n" +
+    "--op txn: each operation one txn putting --txn-keys keys, at random (across regions on " +
+    "nodes\nthat split) or consecutive with --txn-near (mostly within one region).\n",
   member: "Usage: tinykv member list | member add ID HOST:PORT [--learner] | member remove ID\n" +
     "  [--endpoints HOST:PORT,...] [--admin-token T] [--timeout SECONDS|2m (default 120)]\n" +
     "add: start the new node first with --join and a --peers listing the cluster and itself;\n" +

@@ -20,6 +20,7 @@ import { FrameDecoder } from "../util/frame.ts";
 import { splitHostPort } from "../util/host_port.ts";
 import { u64ToNumber } from "../util/ids.ts";
 import { decodeWireFrame, encodeWireFrameParts, writeParts } from "../wire/frame_codec.ts";
+import { encodeHotRequestFrame } from "../wire/client_hot_codec.ts";
 import { type ClientErrorCode, TinyKvError } from "./errors.ts";
 import { timeoutError } from "./timeout_option.ts";
 
@@ -173,16 +174,26 @@ export class ClientConnection {
   }
 
   #sendRequest(requestId: number, body: RequestBody, options: CallOptions): void {
-    const request = create(ClientRequestSchema, {
-      requestId: BigInt(requestId),
-      clientId: BigInt(options.clientId ?? 0),
-      sequence: BigInt(options.sequence ?? 0),
-      ackedSequence: BigInt(options.ackedSequence ?? 0),
+    const init = {
+      requestId,
+      clientId: options.clientId ?? 0,
+      sequence: options.sequence ?? 0,
+      ackedSequence: options.ackedSequence ?? 0,
       timeoutMs: Math.min(0xffff_ffff, Math.ceil(options.timeoutMs)),
       adminToken: options.adminToken ?? "",
       authToken: this.authToken,
       body,
       route: options.route,
+    };
+    // A put, get or delete is written by hand (client_hot_codec.ts); the rest by protobuf-es.
+    const hot = encodeHotRequestFrame(init);
+    if (hot !== undefined) return this.#send([hot]);
+    const request = create(ClientRequestSchema, {
+      ...init,
+      requestId: BigInt(requestId),
+      clientId: BigInt(init.clientId),
+      sequence: BigInt(init.sequence),
+      ackedSequence: BigInt(init.ackedSequence),
     });
     this.#send(encodeWireFrameParts({ case: "request", value: request }));
   }

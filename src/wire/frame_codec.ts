@@ -9,6 +9,11 @@ import { type Frame, FrameSchema } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { encodeFrame } from "../util/frame.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { errorMessage } from "../util/errors.ts";
+import { decodeHotRequestFrame, decodeHotResponseFrame } from "./client_hot_codec.ts";
+
+/** The first byte of a Frame whose body is a request (field 2) or a response (field 3). */
+const HOT_REQUEST_TAG = 2 << 3 | 2;
+const HOT_RESPONSE_TAG = 3 << 3 | 2;
 
 /** Bytes that are not a valid Frame. The connection should be closed. */
 export class WireError extends Error {
@@ -62,6 +67,14 @@ export function writeParts(write: (bytes: Uint8Array) => void, parts: Uint8Array
 
 /** Decodes one frame payload (without its length prefix). */
 export function decodeWireFrame(payload: Uint8Array): Frame {
+  // A put, get or delete request and a write or get answer are read by hand (client_hot_codec.ts).
+  const first = payload[0];
+  const hot = first === HOT_REQUEST_TAG
+    ? decodeHotRequestFrame(payload)
+    : first === HOT_RESPONSE_TAG
+    ? decodeHotResponseFrame(payload)
+    : undefined;
+  if (hot !== undefined) return hot;
   let frame: Frame;
   try {
     frame = fromBinary(FrameSchema, payload);
