@@ -107,6 +107,28 @@ function keyOf(i: number, size: number): string {
   return `bench-${String(i).padStart(size - 6, "0")}`;
 }
 
+/** Keys whose bytes are kept once made (16 B each, plus an array's overhead). */
+const KEY_BYTES_CACHED_MAX = 100_000;
+
+/**
+ * The load's keys as bytes, each made once (the first KEY_BYTES_CACHED_MAX): formatting and
+ * encoding a key per operation was a few per cent of the client's CPU, which shares the cores
+ * with the nodes it measures.
+ */
+class KeyBytes {
+  readonly #made: (Uint8Array | undefined)[] = [];
+  readonly #encoder = new TextEncoder();
+  constructor(readonly size: number) {}
+
+  of(i: number): Uint8Array {
+    const known = this.#made[i];
+    if (known !== undefined) return known;
+    const key = this.#encoder.encode(keyOf(i, this.size));
+    if (i < KEY_BYTES_CACHED_MAX) this.#made[i] = key;
+    return key;
+  }
+}
+
 /** The puts of one `txn` operation: distinct keys, at random or consecutive (`--txn-near`). */
 function txnPuts(cfg: BenchConfig, prng: Prng, value: Uint8Array): TxnOp[] {
   const n = Math.min(cfg.txnKeys, cfg.keys);
@@ -163,12 +185,13 @@ async function load(
     onSecond(hist, clock.nowMs() - started);
     timer = clock.setTimeout(tick, 1000);
   }, 1000);
+  const keys = new KeyBytes(cfg.keySize);
   const worker = async (w: number) => {
     const mine = clients[w % clients.length];
     const prng = createPrng(w + 1);
     while (limits.count > 0 ? issued < limits.count : clock.nowMs() < endAt) {
       issued++;
-      const key = keyOf(prng.int(cfg.keys), cfg.keySize);
+      const key = keys.of(prng.int(cfg.keys));
       const read = cfg.op === "get" || (cfg.op === "mixed" && prng.chance(cfg.readRatio));
       const t0 = clock.nowMs();
       try {

@@ -17,10 +17,10 @@ const MiB = 1 << 20;
 /**
  * docs/limits.md, "Large values and memory": while a node handles one value, its peak RSS ≤
  * the RSS when the value arrived + 12 × the value's size; two values back to back stay within
- * the idle base + 15 ×.
+ * the idle base + 18 × (the first value's largest residue seen plus the second's largest rise).
  */
 const COPIES_BOUND = 12;
-const TWO_VALUES_BOUND = 15;
+const TWO_VALUES_BOUND = 18;
 /**
  * With regions splitting, a node of three: the value's region splits right after the put, on
  * every node, while the value's copies are still resident: at most 9.1 × per node in five of nine
