@@ -16,6 +16,7 @@ import { HISTORY_COMPACT_SLICE_ENTRIES } from "../../limits_ops.ts";
 import type { Clock, FileSystem, WorkerChannel } from "../../platform/types.ts";
 import { Db } from "../../storage/db.ts";
 import { readDescriptor } from "../../kv/region_descriptor_record.ts";
+import { staggeredMemtableBytes } from "./memtable_stagger.ts";
 import { ClosedError, CorruptionError } from "../../util/errors.ts";
 import { removeTree } from "../../platform/fs_tree.ts";
 import { ServiceError } from "../kv_service.ts";
@@ -48,6 +49,8 @@ export class EngineHolder {
   #lock: Promise<unknown> = Promise.resolve();
   /** Snapshots swapped in (for metrics and tests). */
   installed = 0;
+  /** The engine's memtable size, staggered per node (memtable_stagger.ts). */
+  memtableBytes: number | undefined;
   /** Corruption a read ran into; the node refuses to serve from then on (faults.ts). */
   corruption: CorruptionError | undefined;
 
@@ -80,16 +83,19 @@ export class EngineHolder {
         bytes_out: d.bytesOut,
         ms: Math.round(d.ms),
       });
+    const memtableBytes = staggeredMemtableBytes(seed);
     const db = await Db.open(fs, `${dataDir}/kv`, {
       wal: false,
       clock,
       seed,
+      memtableBytes,
       onCompaction,
       backgroundWorker,
       scanCopies,
     });
     const holder = new EngineHolder(fs, dataDir, clock, db, await openFirstRegion(db));
     holder.onCompaction = onCompaction;
+    holder.memtableBytes = memtableBytes;
     holder.backgroundWorker = backgroundWorker;
     holder.scanCopies = scanCopies;
     if (backgroundWorker !== undefined) {
@@ -160,6 +166,7 @@ export class EngineHolder {
       this.db = await Db.open(fs, `${dataDir}/kv`, {
         wal: false,
         clock,
+        memtableBytes: this.memtableBytes,
         onCompaction: this.onCompaction,
         backgroundWorker: this.backgroundWorker,
         scanCopies: this.scanCopies,
