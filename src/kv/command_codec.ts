@@ -133,7 +133,10 @@ export function decodeCommand(data: Uint8Array): Command | CommandProblem {
 }
 
 /** Why the command cannot be applied, or undefined when it is valid. */
-export function validateCommand(command: Command): CommandProblem | undefined {
+/** What validateCommand reads: a Command, or a request's session fields and body as they are. */
+export type CommandFields = Pick<Command, "clientId" | "sequence" | "ackedSequence" | "body">;
+
+export function validateCommand(command: CommandFields): CommandProblem | undefined {
   const ids = checkIds(command);
   if (ids !== undefined) return ids;
   const b = command.body;
@@ -236,7 +239,7 @@ function checkRedisBatch(requests: readonly RedisRequest[]): CommandProblem | un
  * The 64-bit fields go through the ids gateway (util/ids.ts): past 2^53 a
  * number would round, and two clients' ids could meet in one session.
  */
-function checkIds(command: Command): CommandProblem | undefined {
+function checkIds(command: CommandFields): CommandProblem | undefined {
   const b = command.body;
   try {
     u64ToNumber(command.clientId, "client id");
