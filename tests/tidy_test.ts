@@ -130,6 +130,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/gen/",
     "src/region/", // a region's state machine applies its descriptor (splits, key checks)
     "src/txn/", // and the Percolator requests of the region (region_txn_apply.ts)
+    "src/wire/put_request_decode.ts", // a put's entry holds the client's PutRequest as sent
     "src/limits.ts",
     "src/limits_ops.ts", // the RESP write batch bound its apply enforces
     "src/util/",

@@ -10,82 +10,10 @@
  */
 import { BAIL, ProtoReader } from "../util/proto_reader.ts";
 import type { Command, PutRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
+import { readPutRequest } from "../wire/put_request_decode.ts";
 
-const EMPTY = new Uint8Array(0);
 /** Command.put = 10, length-delimited. */
 const PUT_TAG = (10 << 3) | 2;
-const INT32_MAX = 0x7fff_ffff;
-
-/** PutRequest's fields by tag (field number << 3 | wire type), as the encoder writes them. */
-const Tag = {
-  Key: 0x0a, // key = 1, bytes
-  Value: 0x12, // value = 2, bytes
-  Condition: 0x18, // condition = 3
-  ReturnPrevious: 0x20, // return_previous = 4
-  Lease: 0x28, // lease = 5
-  TtlMs: 0x30, // ttl_ms = 6
-  ExpireAtMs: 0x38, // expire_at_ms = 7
-  KeepTtl: 0x40, // keep_ttl = 8
-} as const;
-
-/** One field of the put into `p`; false when the fast path does not take it. */
-function putField(r: ProtoReader, p: PutRequest, tag: number): boolean {
-  if (tag === Tag.Key || tag === Tag.Value) {
-    const b = r.bytes();
-    if (b === undefined) return false;
-    if (tag === Tag.Key) p.key = b;
-    else p.value = b;
-    return true;
-  }
-  const n = r.varint();
-  if (n === BAIL) return false;
-  switch (tag) {
-    case Tag.Condition:
-      if (n > INT32_MAX) return false;
-      p.condition = n;
-      return true;
-    case Tag.ReturnPrevious:
-    case Tag.KeepTtl:
-      if (n > 1) return false;
-      if (tag === Tag.KeepTtl) p.keepTtl = n === 1;
-      else p.returnPrevious = n === 1;
-      return true;
-    case Tag.Lease:
-      p.lease = BigInt(n);
-      return true;
-    case Tag.TtlMs:
-      p.ttlMs = BigInt(n);
-      return true;
-    case Tag.ExpireAtMs:
-      p.expireAtMs = BigInt(n);
-      return true;
-  }
-  return false;
-}
-
-function put(r: ProtoReader, end: number): PutRequest | undefined {
-  const p: PutRequest = {
-    $typeName: "tinykv.v1.PutRequest",
-    key: EMPTY,
-    value: EMPTY,
-    condition: 0,
-    returnPrevious: false,
-    lease: 0n,
-    ttlMs: 0n,
-    expireAtMs: 0n,
-    keepTtl: false,
-  };
-  const outer = r.enter(end);
-  let seen = 0; // a field given twice is left to protobuf-es (last one wins, or a merge)
-  while (r.pos < r.end) {
-    const tag = r.varint();
-    const bit = 1 << (tag >> 3);
-    if (tag === BAIL || tag > Tag.KeepTtl || (seen & bit) !== 0) return undefined;
-    seen |= bit;
-    if (!putField(r, p, tag)) return undefined;
-  }
-  return r.leave(outer) ? p : undefined;
-}
 
 /** The put command in `data`, or undefined when protobuf-es must decode it. */
 export function decodePutCommand(data: Uint8Array): Command | undefined {
@@ -101,7 +29,7 @@ export function decodePutCommand(data: Uint8Array): Command | undefined {
     } else if (tag === PUT_TAG && value === undefined) {
       const end = r.delimitedEnd();
       if (end === BAIL) return undefined;
-      value = put(r, end);
+      value = readPutRequest(r, end);
       if (value === undefined) return undefined;
     } else return undefined;
   }

@@ -9,8 +9,8 @@ import {
   body,
   bool,
   decodeFramed,
-  fresh,
   type Message,
+  readFields,
   sub,
   U32_MAX,
   u64,
@@ -21,12 +21,7 @@ const FRAME_RESPONSE_TAG = 3 << 3 | 2; // Frame.response
 
 function readWrite(r: ProtoReader): Message | undefined {
   const m = WRITE_RESPONSE.make();
-  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
-    tag = r.varint();
-    if (!fresh(tag, seen) || !field(tag)) return undefined;
-  }
-  return m;
-  function field(tag: number): boolean {
+  const ok = readFields(r, (tag) => {
     switch (tag) {
       case 0x08:
         return (m.index = u64(r)) !== undefined;
@@ -44,17 +39,13 @@ function readWrite(r: ProtoReader): Message | undefined {
         return (m.revision = u64(r)) !== undefined;
     }
     return false;
-  }
+  });
+  return ok ? m : undefined;
 }
 
 function readGetAnswer(r: ProtoReader): Message | undefined {
   const m = GET_RESPONSE.make();
-  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
-    tag = r.varint();
-    if (!fresh(tag, seen) || !field(tag)) return undefined;
-  }
-  return m;
-  function field(tag: number): boolean {
+  const ok = readFields(r, (tag) => {
     switch (tag) {
       case 0x08:
         return (m.found = bool(r)) !== undefined;
@@ -74,23 +65,20 @@ function readGetAnswer(r: ProtoReader): Message | undefined {
         return (m.expireAtMs = u64(r)) !== undefined;
     }
     return false;
-  }
+  });
+  return ok ? m : undefined;
 }
 
 /** An answer without an error (an error carries regions: protobuf-es reads it). */
 function readResponse(r: ProtoReader): Message | undefined {
   const m = CLIENT_RESPONSE.make();
-  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
-    tag = r.varint();
-    if (!fresh(tag, seen) || !field(tag)) return undefined;
-  }
-  return m;
-  function field(tag: number): boolean {
+  const ok = readFields(r, (tag) => {
     if (tag === 0x08) return (m.requestId = u64(r)) !== undefined;
     if (tag === 0x52) return body(m, "write", sub(r, readWrite));
     if (tag === 0x5a) return body(m, "get", sub(r, readGetAnswer));
     return false;
-  }
+  });
+  return ok ? m : undefined;
 }
 
 /** A response frame's payload with a write or get body and no error, or undefined. */

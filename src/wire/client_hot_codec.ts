@@ -9,15 +9,15 @@
  * The messages made are shaped as protobuf-es makes them (client_hot_specs.ts).
  */
 import type { Frame } from "../gen/tinykv/v1/tinykv_pb.ts";
-import type { ProtoReader } from "../util/proto_reader.ts";
+import { BAIL, type ProtoReader } from "../util/proto_reader.ts";
+import { readPutRequest } from "./put_request_decode.ts";
 import {
   ascii,
   body,
-  bool,
   decodeFramed,
-  fresh,
   I32_MAX,
   type Message,
+  readFields,
   sub,
   U32_MAX,
   u64,
@@ -27,7 +27,6 @@ import {
   CLIENT_REQUEST,
   DELETE_REQUEST,
   GET_REQUEST,
-  PUT_REQUEST,
   REGION_EPOCH,
   REGION_ROUTE,
 } from "./client_hot_specs.ts";
@@ -36,96 +35,45 @@ const FRAME_REQUEST_TAG = 2 << 3 | 2; // Frame.request
 
 // ---- reading ----
 
-function readPut(r: ProtoReader): Message | undefined {
-  const m = PUT_REQUEST.make();
-  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
-    tag = r.varint();
-    if (!fresh(tag, seen) || !field(tag)) return undefined;
-  }
-  return m;
-  function field(tag: number): boolean {
-    switch (tag) {
-      case 0x0a:
-        return (m.key = r.bytes()) !== undefined;
-      case 0x12:
-        return (m.value = r.bytes()) !== undefined;
-      case 0x18:
-        return (m.condition = uintUpTo(r, I32_MAX)) !== undefined;
-      case 0x20:
-        return (m.returnPrevious = bool(r)) !== undefined;
-      case 0x28:
-        return (m.lease = u64(r)) !== undefined;
-      case 0x30:
-        return (m.ttlMs = u64(r)) !== undefined;
-      case 0x38:
-        return (m.expireAtMs = u64(r)) !== undefined;
-      case 0x40:
-        return (m.keepTtl = bool(r)) !== undefined;
-    }
-    return false;
-  }
-}
-
 function readGet(r: ProtoReader): Message | undefined {
   const m = GET_REQUEST.make();
-  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
-    tag = r.varint();
-    if (!fresh(tag, seen) || !field(tag)) return undefined;
-  }
-  return m;
-  function field(tag: number): boolean {
+  const ok = readFields(r, (tag) => {
     if (tag === 0x0a) return (m.key = r.bytes()) !== undefined;
     if (tag === 0x10) return (m.consistency = uintUpTo(r, I32_MAX)) !== undefined;
     if (tag === 0x18) return (m.revision = u64(r)) !== undefined;
     return false;
-  }
+  });
+  return ok ? m : undefined;
 }
 
 function readDelete(r: ProtoReader): Message | undefined {
   const m = DELETE_REQUEST.make();
-  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
-    tag = r.varint();
-    if (!fresh(tag, seen) || tag !== 0x0a || (m.key = r.bytes()) === undefined) return undefined;
-  }
-  return m;
+  return readFields(r, (tag) => tag === 0x0a && (m.key = r.bytes()) !== undefined) ? m : undefined;
 }
 
 function readEpoch(r: ProtoReader): Message | undefined {
   const m = REGION_EPOCH.make();
-  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
-    tag = r.varint();
-    if (!fresh(tag, seen) || !field(tag)) return undefined;
-  }
-  return m;
-  function field(tag: number): boolean {
+  const ok = readFields(r, (tag) => {
     if (tag === 0x08) return (m.version = u64(r)) !== undefined;
     if (tag === 0x10) return (m.confVer = u64(r)) !== undefined;
     return false;
-  }
+  });
+  return ok ? m : undefined;
 }
 
 function readRoute(r: ProtoReader): Message | undefined {
   const m = REGION_ROUTE.make();
-  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
-    tag = r.varint();
-    if (!fresh(tag, seen) || !field(tag)) return undefined;
-  }
-  return m;
-  function field(tag: number): boolean {
+  const ok = readFields(r, (tag) => {
     if (tag === 0x08) return (m.regionId = u64(r)) !== undefined;
     if (tag === 0x12) return (m.epoch = sub(r, readEpoch)) !== undefined;
     return false;
-  }
+  });
+  return ok ? m : undefined;
 }
 
 function readRequest(r: ProtoReader): Message | undefined {
   const m = CLIENT_REQUEST.make();
-  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
-    tag = r.varint();
-    if (!fresh(tag, seen) || !field(tag)) return undefined;
-  }
-  return m;
-  function field(tag: number): boolean {
+  const ok = readFields(r, (tag) => {
     switch (tag) {
       case 0x08:
         return (m.requestId = u64(r)) !== undefined;
@@ -143,15 +91,18 @@ function readRequest(r: ProtoReader): Message | undefined {
         return (m.authToken = ascii(r)) !== undefined;
       case 0x42:
         return (m.route = sub(r, readRoute)) !== undefined;
-      case 0x52:
-        return body(m, "put", sub(r, readPut));
+      case 0x52: {
+        const end = r.delimitedEnd();
+        return end !== BAIL && body(m, "put", readPutRequest(r, end));
+      }
       case 0x5a:
         return body(m, "get", sub(r, readGet));
       case 0x62:
         return body(m, "delete", sub(r, readDelete));
     }
     return false;
-  }
+  });
+  return ok ? m : undefined;
 }
 
 /** A request frame's payload with a put, get or delete body, or undefined (the generic path). */

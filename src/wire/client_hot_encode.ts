@@ -4,15 +4,7 @@
  * with its frame's length prefix; undefined for anything it does not write, and protobuf-es
  * writes that.
  */
-import {
-  asciiLength,
-  HotWriter,
-  lenFieldSize,
-  u32Of,
-  u64Of,
-  uintFieldSize,
-  varintSize,
-} from "./hot_message.ts";
+import { bytesFieldSize, ProtoWriter, uintFieldSize, varintSize } from "../util/proto_writer.ts";
 
 type Init = Record<string, unknown>;
 
@@ -21,6 +13,29 @@ const U32_MAX = 0xffff_ffff;
 const I32_MAX = 0x7fff_ffff;
 /** Requests at least this large are left to frame_codec.ts's parts (no copy of the value). */
 const HOT_FRAME_BYTES_MAX = 64 * 1024;
+
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A 64-bit field's value as an init object may give it, as a number; -1 when it cannot be. */
+function u64Of(v: unknown): number {
+  if (typeof v === "bigint") return v >= 0n && v <= SAFE_BIG ? Number(v) : -1;
+  if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? v : -1;
+  return v === undefined || v === null ? 0 : -1;
+}
+
+/** A 32-bit unsigned (or a non-negative enum) field's value, or -1. */
+function u32Of(v: unknown, max: number): number {
+  if (v === undefined || v === null) return 0;
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= max ? v : -1;
+}
+
+/** An ASCII string's length, or -1 (a string with other characters goes to protobuf-es). */
+function asciiLength(v: unknown): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== "string") return -1;
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) > 0x7f) return -1;
+  return v.length;
+}
 
 /** The scalar fields of a request, checked and made numbers once for sizing and writing. */
 interface Plan {
@@ -71,7 +86,7 @@ function planBody(p: Plan): boolean {
   const b = p.body;
   const key = bytesOf(b.key);
   if (key === null) return false;
-  let size = lenFieldSize(key?.length ?? 0);
+  let size = bytesFieldSize(1, key?.length ?? 0);
   if (p.kind === "delete") {
     p.bodySize = size;
     return true;
@@ -80,7 +95,7 @@ function planBody(p: Plan): boolean {
     const consistency = u32Of(b.consistency, I32_MAX), revision = u64Of(b.revision);
     if (consistency < 0 || revision < 0) return false;
     p.n = [consistency, revision];
-    p.bodySize = size + uintFieldSize(consistency) + uintFieldSize(revision);
+    p.bodySize = size + uintFieldSize(2, consistency) + uintFieldSize(3, revision);
     return true;
   }
   const value = bytesOf(b.value);
@@ -90,8 +105,9 @@ function planBody(p: Plan): boolean {
   if (!isFlag(b.returnPrevious) || !isFlag(b.keepTtl)) return false;
   if (condition < 0 || lease < 0 || ttlMs < 0 || expireAtMs < 0) return false;
   p.n = [condition, lease, ttlMs, expireAtMs];
-  size += lenFieldSize(value?.length ?? 0) + uintFieldSize(condition) + uintFieldSize(lease);
-  size += uintFieldSize(ttlMs) + uintFieldSize(expireAtMs);
+  size += bytesFieldSize(2, value?.length ?? 0) + uintFieldSize(3, condition);
+  size += uintFieldSize(5, lease);
+  size += uintFieldSize(6, ttlMs) + uintFieldSize(7, expireAtMs);
   size += (b.returnPrevious === true ? 2 : 0) + (b.keepTtl === true ? 2 : 0);
   p.bodySize = size;
   return true;
@@ -125,13 +141,14 @@ function plan(init: Init): Plan | undefined {
   const bad = p.requestId < 0 || p.clientId < 0 || p.sequence < 0 || p.timeoutMs < 0 ||
     p.ackedSequence < 0 || adminLength < 0 || authLength < 0;
   if (bad || !planBody(p)) return undefined;
-  let size = uintFieldSize(p.requestId) + uintFieldSize(p.clientId) + uintFieldSize(p.sequence) +
-    uintFieldSize(p.timeoutMs) + uintFieldSize(p.ackedSequence);
-  size += lenFieldSize(adminLength) + lenFieldSize(authLength);
+  let size = uintFieldSize(1, p.requestId) + uintFieldSize(2, p.clientId) +
+    uintFieldSize(3, p.sequence) + uintFieldSize(4, p.timeoutMs) +
+    uintFieldSize(5, p.ackedSequence);
+  size += bytesFieldSize(6, adminLength) + bytesFieldSize(7, authLength);
   if (route !== undefined) {
     const e = route.epoch;
-    p.epochSize = e === undefined ? 0 : uintFieldSize(e.version) + uintFieldSize(e.confVer);
-    p.routeSize = uintFieldSize(route.regionId) +
+    p.epochSize = e === undefined ? 0 : uintFieldSize(1, e.version) + uintFieldSize(2, e.confVer);
+    p.routeSize = uintFieldSize(1, route.regionId) +
       (e === undefined ? 0 : 1 + varintSize(p.epochSize) + p.epochSize);
     size += 1 + varintSize(p.routeSize) + p.routeSize;
   }
@@ -139,7 +156,7 @@ function plan(init: Init): Plan | undefined {
   return p;
 }
 
-function writeBody(w: HotWriter, p: Plan): void {
+function writeBody(w: ProtoWriter, p: Plan): void {
   const b = p.body;
   w.open(p.kind === "put" ? 10 : p.kind === "get" ? 11 : 12, p.bodySize);
   w.bytes(1, b.key as Uint8Array | undefined);
@@ -165,7 +182,7 @@ export function encodeHotRequestFrame(init: Init): Uint8Array | undefined {
   const p = plan(init);
   if (p === undefined || p.size >= HOT_FRAME_BYTES_MAX) return undefined;
   const payload = 1 + varintSize(p.size) + p.size;
-  const w = new HotWriter(new Uint8Array(4 + payload));
+  const w = new ProtoWriter(new Uint8Array(4 + payload));
   const buf = w.buf; // the frame's big-endian length prefix (util/frame.ts)
   buf[0] = payload >>> 24;
   buf[1] = (payload >>> 16) & 0xff;

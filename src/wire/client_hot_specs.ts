@@ -1,10 +1,32 @@
 /**
- * The messages the client port's hot path reads and writes by hand (hot_message.ts): a client
+ * The messages the client port's hot path reads and writes by hand (client_hot_codec.ts): a client
  * request whose body is a put, get or delete, and a response whose body is a write or a get
  * result. Field numbers and names are those of proto/tinykv/v1/tinykv.proto;
  * tests/wire/client_hot_codec_test.ts checks each spec against the generated schema.
  */
-import type { Spec } from "./hot_message.ts";
+import { emptyPutRequest } from "./put_request_decode.ts";
+
+export type ScalarKind = "u64" | "u32" | "enum" | "bool" | "bytes" | "string";
+
+export type FieldSpec =
+  | { readonly no: number; readonly name: string; readonly kind: ScalarKind }
+  | { readonly no: number; readonly name: string; readonly kind: "message"; readonly spec: Spec }
+  /** A member of the message's one oneof, stored as `{ case, value }` under `name`. */
+  | {
+    readonly no: number;
+    readonly name: string;
+    readonly kind: "oneof";
+    readonly case: string;
+    readonly spec: Spec;
+  };
+
+export interface Spec {
+  readonly typeName: string;
+  /** In field-number order: what the codec reads and writes. */
+  readonly fields: readonly FieldSpec[];
+  /** The message with every default, shaped as protobuf-es's `create()` makes it. */
+  readonly make: () => Record<string, unknown>;
+}
 
 const NO_BYTES = new Uint8Array(0);
 
@@ -38,17 +60,7 @@ export const PUT_REQUEST: Spec = {
     { no: 7, name: "expireAtMs", kind: "u64" },
     { no: 8, name: "keepTtl", kind: "bool" },
   ],
-  make: () => ({
-    $typeName: "tinykv.v1.PutRequest",
-    key: NO_BYTES,
-    value: NO_BYTES,
-    condition: 0,
-    returnPrevious: false,
-    lease: 0n,
-    ttlMs: 0n,
-    expireAtMs: 0n,
-    keepTtl: false,
-  }),
+  make: emptyPutRequest, // put_request_decode.ts reads it
 };
 
 export const GET_REQUEST: Spec = {

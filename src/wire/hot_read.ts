@@ -15,8 +15,20 @@ export const I32_MAX = 0x7fff_ffff;
  * Whether `tag` is a one-byte tag (every field here has one) not in `seen` (bit per field
  * number): each field at most once, as a canonical writer writes it.
  */
-export function fresh(tag: number, seen: number): boolean {
+function fresh(tag: number, seen: number): boolean {
   return tag >= 0 && tag <= 0x7f && (seen & (1 << (tag >>> 3))) === 0;
+}
+
+/**
+ * Reads one message's fields up to the reader's end: `field(tag)` reads the value of a field it
+ * knows and answers false for any other tag. False as soon as a field is refused or repeated.
+ */
+export function readFields(r: ProtoReader, field: (tag: number) => boolean): boolean {
+  for (let seen = 0, tag = 0; r.pos < r.end; seen |= 1 << (tag >>> 3)) {
+    tag = r.varint();
+    if (!fresh(tag, seen) || !field(tag)) return false;
+  }
+  return true;
 }
 
 export function u64(r: ProtoReader): bigint | undefined {

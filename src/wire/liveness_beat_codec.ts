@@ -7,6 +7,7 @@
  * the decoder takes only that form and returns undefined for anything else,
  * which then goes through protobuf-es and its checks.
  */
+import { varintSize } from "../util/proto_writer.ts";
 
 const FRAME_LIVENESS = 6 << 3 | 2;
 const INCARNATION = 1 << 3;
@@ -24,12 +25,6 @@ export interface BeatShape {
 
 type Key = "region" | "term" | "commit";
 const KEYS: readonly Key[] = ["region", "term", "commit"];
-
-function varintSize(n: number): number {
-  let size = 1;
-  for (; n >= 0x80; size++) n = Math.floor(n / 0x80);
-  return size;
-}
 
 function put(out: Uint8Array, pos: number, n: number): number {
   while (n >= 0x80) {

@@ -13,10 +13,10 @@
  * protobuf-es path (raft_codec.ts) and its checks and errors, unchanged.
  */
 import { type Entry, EntryType, type Message, MessageType } from "../raft/core/messages.ts";
+import { bytesFieldSize, ProtoWriter, uintFieldSize, varintSize } from "../util/proto_writer.ts";
 
 const FRAME_RAFT = 4; // Frame.raft
 const FRAME_REGION_RAFT = 5; // Frame.region_raft (docs/formats.md, "Peer batches")
-const VARINT = 0;
 const BYTES = 2;
 const F = {
   type: 1,
@@ -50,64 +50,23 @@ export function isHot(m: Message): m is HotMessage {
 
 // ---- encoding ----
 
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    size++;
-  }
-  return size;
-}
-
-/** Size of a varint field (0 when the value is 0: left out). */
-function uintField(field: number, n: number): number {
-  return n === 0 ? 0 : varintSize(field << 3) + varintSize(n);
-}
-
-function bytesField(field: number, len: number): number {
-  return len === 0 ? 0 : varintSize(field << 3 | BYTES) + varintSize(len) + len;
-}
-
 function entrySize(e: Entry): number {
-  return uintField(E.term, e.term) + uintField(E.index, e.index) +
-    uintField(E.type, e.type === EntryType.ConfChange ? CONF_CHANGE : 0) +
-    bytesField(E.data, e.data.length);
-}
-
-class Writer {
-  pos = 0;
-  constructor(readonly buf: Uint8Array) {}
-
-  varint(n: number): void {
-    const buf = this.buf;
-    while (n >= 0x80) {
-      buf[this.pos++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    buf[this.pos++] = n;
-  }
-
-  uint(field: number, n: number): void {
-    if (n === 0) return;
-    this.varint(field << 3 | VARINT);
-    this.varint(n);
-  }
-
-  bytes(field: number, data: Uint8Array): void {
-    if (data.length === 0) return;
-    this.varint(field << 3 | BYTES);
-    this.varint(data.length);
-    this.buf.set(data, this.pos);
-    this.pos += data.length;
-  }
+  return uintFieldSize(E.term, e.term) + uintFieldSize(E.index, e.index) +
+    uintFieldSize(E.type, e.type === EntryType.ConfChange ? CONF_CHANGE : 0) +
+    bytesFieldSize(E.data, e.data.length);
 }
 
 /** The fields of `m` in number order, sized (`w` undefined) or written. */
-function fields(m: HotMessage, w: Writer | undefined, sizes: number[], region: number): number {
+function fields(
+  m: HotMessage,
+  w: ProtoWriter | undefined,
+  sizes: number[],
+  region: number,
+): number {
   let n = 0;
-  const uint = (f: number, v: number) => w === undefined ? n += uintField(f, v) : w.uint(f, v);
+  const uint = (f: number, v: number) => w === undefined ? n += uintFieldSize(f, v) : w.uint(f, v);
   const bytes = (f: number, v: Uint8Array) =>
-    w === undefined ? n += bytesField(f, v.length) : w.bytes(f, v);
+    w === undefined ? n += bytesFieldSize(f, v.length) : w.bytes(f, v);
   uint(F.type, m.type);
   uint(F.to, m.to);
   uint(F.from, m.from);
@@ -172,7 +131,7 @@ export function encodeHotFrames(
     lens.push(raftLen);
     total += 4 + varintSize(field << 3 | BYTES) + varintSize(raftLen) + raftLen;
   }
-  const w = new Writer(new Uint8Array(total));
+  const w = new ProtoWriter(new Uint8Array(total));
   const out = w.buf;
   for (let i = 0; i < ms.length; i++) {
     const payloadLen = varintSize(field << 3 | BYTES) + varintSize(lens[i]) + lens[i];

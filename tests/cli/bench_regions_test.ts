@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { bench } from "../../src/cli/bench.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
-import type { ProcessHost } from "../../src/platform/types.ts";
+import { capturingHost } from "./capturing_host.ts";
 import { startCluster, type TestCluster } from "../server/cluster_helpers.ts";
 import type { TinyKvClient } from "../../src/client/tinykv_client.ts";
 import { settle } from "../server/region_split_helpers.ts";
@@ -17,19 +17,6 @@ import { compareBytes } from "../../src/util/bytes.ts";
 /** The bench's key names (src/cli/bench.ts, 16-byte keys). */
 function benchKey(i: number): string {
   return `bench-${String(i).padStart(10, "0")}`;
-}
-
-function capturingHost(out: string[]): ProcessHost {
-  return {
-    argv: () => [],
-    exit: (code: number): never => {
-      throw new Error(`exit ${code}`);
-    },
-    onShutdown: () => {},
-    env: () => undefined,
-    writeStdout: (text: string) => out.push(text),
-    writeStderr: () => {},
-  };
 }
 
 /** The bench's keys written one by one until three nodes split them into at least 3 regions. */

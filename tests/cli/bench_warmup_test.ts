@@ -6,22 +6,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { bench } from "../../src/cli/bench.ts";
 import { getPlatform } from "../../src/platform/detect.ts";
-import type { ProcessHost } from "../../src/platform/types.ts";
+import { capturingHost } from "./capturing_host.ts";
 import { startCluster } from "../server/cluster_helpers.ts";
 import { UsageError } from "../../src/cli/usage_error.ts";
-
-function capturingHost(out: string[]): ProcessHost {
-  return {
-    argv: () => [],
-    exit: (code: number): never => {
-      throw new Error(`exit ${code}`);
-    },
-    onShutdown: () => {},
-    env: () => undefined,
-    writeStdout: (text: string) => out.push(text),
-    writeStderr: () => {},
-  };
-}
 
 test("bench: --warmup runs the load first and counts only the measured operations", {
   timeout: 30_000,

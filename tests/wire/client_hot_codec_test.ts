@@ -25,8 +25,12 @@ import {
   RegionRouteSchema,
   WriteResponseSchema,
 } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
-import { CLIENT_REQUEST, CLIENT_RESPONSE } from "../../src/wire/client_hot_specs.ts";
-import type { ScalarKind, Spec } from "../../src/wire/hot_message.ts";
+import {
+  CLIENT_REQUEST,
+  CLIENT_RESPONSE,
+  type ScalarKind,
+  type Spec,
+} from "../../src/wire/client_hot_specs.ts";
 import {
   decodeHotRequestFrame,
   decodeHotResponseFrame,
