@@ -96,3 +96,9 @@ export async function leadersSpread(c: BinaryCluster, ms: number): Promise<Regio
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+/** The median of `xs` (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}

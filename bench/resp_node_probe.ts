@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import { BINARY, BinaryCluster } from "../tests/e2e/binary_cluster.ts";
 import { parseRedisBenchmarkCsv } from "./versus/report.ts";
 import { runTool } from "./versus/processes.ts";
+import { median } from "./binary_cluster_stats.ts";
 
 const { values } = parseArgs({
   options: {
@@ -172,11 +173,6 @@ async function runBuild(path: string): Promise<RowResult[]> {
   } finally {
     await c.stop();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 const all = new Map<string, RowResult[][]>(BUILDS.map((b) => [b.label, []]));

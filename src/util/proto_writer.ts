@@ -2,32 +2,24 @@
  * The byte writer of the hand-written protobuf encoders (the hot Raft messages in
  * src/wire/raft_hot_codec.ts, the client port's requests in src/wire/client_hot_encode.ts, the
  * liveness beats): wire-format varints and fields into a buffer sized beforehand, with the sizes
- * to size it by. Fields in proto3's canonical form: a zero number or an empty byte field is left
+ * to size it by (varints sized by coding.ts's `varintLength`). Fields in proto3's canonical form: a zero number or an empty byte field is left
  * out; a sub-message is written even when empty (it is present). The counterpart of
  * proto_reader.ts.
  */
 
+import { varintLength } from "./coding.ts";
+
 const VARINT = 0;
 const DELIMITED = 2;
 
-/** Bytes of `n` (0 ≤ n ≤ 2^53) as a varint. */
-export function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    size++;
-  }
-  return size;
-}
-
 /** Bytes of a varint field with value `n`, its tag included (0 when `n` is 0: left out). */
 export function uintFieldSize(field: number, n: number): number {
-  return n === 0 ? 0 : varintSize(field << 3) + varintSize(n);
+  return n === 0 ? 0 : varintLength(field << 3) + varintLength(n);
 }
 
 /** Bytes of a length-delimited field of `len` bytes, its tag included (0 when empty). */
 export function bytesFieldSize(field: number, len: number): number {
-  return len === 0 ? 0 : varintSize(field << 3 | DELIMITED) + varintSize(len) + len;
+  return len === 0 ? 0 : varintLength(field << 3 | DELIMITED) + varintLength(len) + len;
 }
 
 export class ProtoWriter {

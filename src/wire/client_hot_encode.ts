@@ -4,7 +4,8 @@
  * with its frame's length prefix; undefined for anything it does not write, and protobuf-es
  * writes that.
  */
-import { bytesFieldSize, ProtoWriter, uintFieldSize, varintSize } from "../util/proto_writer.ts";
+import { bytesFieldSize, ProtoWriter, uintFieldSize } from "../util/proto_writer.ts";
+import { varintLength } from "../util/coding.ts";
 
 type Init = Record<string, unknown>;
 
@@ -149,10 +150,10 @@ function plan(init: Init): Plan | undefined {
     const e = route.epoch;
     p.epochSize = e === undefined ? 0 : uintFieldSize(1, e.version) + uintFieldSize(2, e.confVer);
     p.routeSize = uintFieldSize(1, route.regionId) +
-      (e === undefined ? 0 : 1 + varintSize(p.epochSize) + p.epochSize);
-    size += 1 + varintSize(p.routeSize) + p.routeSize;
+      (e === undefined ? 0 : 1 + varintLength(p.epochSize) + p.epochSize);
+    size += 1 + varintLength(p.routeSize) + p.routeSize;
   }
-  p.size = size + 1 + varintSize(p.bodySize) + p.bodySize;
+  p.size = size + 1 + varintLength(p.bodySize) + p.bodySize;
   return p;
 }
 
@@ -181,7 +182,7 @@ function writeBody(w: ProtoWriter, p: Plan): void {
 export function encodeHotRequestFrame(init: Init): Uint8Array | undefined {
   const p = plan(init);
   if (p === undefined || p.size >= HOT_FRAME_BYTES_MAX) return undefined;
-  const payload = 1 + varintSize(p.size) + p.size;
+  const payload = 1 + varintLength(p.size) + p.size;
   const w = new ProtoWriter(new Uint8Array(4 + payload));
   const buf = w.buf; // the frame's big-endian length prefix (util/frame.ts)
   buf[0] = payload >>> 24;

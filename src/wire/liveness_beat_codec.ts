@@ -7,7 +7,7 @@
  * the decoder takes only that form and returns undefined for anything else,
  * which then goes through protobuf-es and its checks.
  */
-import { varintSize } from "../util/proto_writer.ts";
+import { varintLength } from "../util/coding.ts";
 
 const FRAME_LIVENESS = 6 << 3 | 2;
 const INCARNATION = 1 << 3;
@@ -38,10 +38,10 @@ function put(out: Uint8Array, pos: number, n: number): number {
 /** The length-prefixed `Frame { liveness }` of `beat`. */
 export function encodeBeatFrame(beat: BeatShape): Uint8Array {
   const q = beat.quiet;
-  const lens = KEYS.map((k) => q.reduce((n, r) => n + varintSize(r[k]), 0));
-  let body = beat.incarnation === 0 ? 0 : 1 + varintSize(beat.incarnation);
-  for (const len of lens) if (len > 0) body += 1 + varintSize(len) + len;
-  const payload = 1 + varintSize(body) + body;
+  const lens = KEYS.map((k) => q.reduce((n, r) => n + varintLength(r[k]), 0));
+  let body = beat.incarnation === 0 ? 0 : 1 + varintLength(beat.incarnation);
+  for (const len of lens) if (len > 0) body += 1 + varintLength(len) + len;
+  const payload = 1 + varintLength(body) + body;
   const out = new Uint8Array(4 + payload);
   out[0] = payload >>> 24;
   out[1] = payload >>> 16;

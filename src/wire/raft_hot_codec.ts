@@ -13,7 +13,8 @@
  * protobuf-es path (raft_codec.ts) and its checks and errors, unchanged.
  */
 import { type Entry, EntryType, type Message, MessageType } from "../raft/core/messages.ts";
-import { bytesFieldSize, ProtoWriter, uintFieldSize, varintSize } from "../util/proto_writer.ts";
+import { bytesFieldSize, ProtoWriter, uintFieldSize } from "../util/proto_writer.ts";
+import { varintLength } from "../util/coding.ts";
 
 const FRAME_RAFT = 4; // Frame.raft
 const FRAME_REGION_RAFT = 5; // Frame.region_raft (docs/formats.md, "Peer batches")
@@ -79,7 +80,7 @@ function fields(
       if (w === undefined) {
         const size = entrySize(e);
         sizes.push(size);
-        n += varintSize(F.entries << 3 | BYTES) + varintSize(size) + size;
+        n += varintLength(F.entries << 3 | BYTES) + varintLength(size) + size;
         continue;
       }
       w.varint(F.entries << 3 | BYTES);
@@ -129,12 +130,12 @@ export function encodeHotFrames(
     const raftLen = fields(ms[i], undefined, entrySizes, regions?.[i] ?? 0);
     sizes.push(entrySizes);
     lens.push(raftLen);
-    total += 4 + varintSize(field << 3 | BYTES) + varintSize(raftLen) + raftLen;
+    total += 4 + varintLength(field << 3 | BYTES) + varintLength(raftLen) + raftLen;
   }
   const w = new ProtoWriter(new Uint8Array(total));
   const out = w.buf;
   for (let i = 0; i < ms.length; i++) {
-    const payloadLen = varintSize(field << 3 | BYTES) + varintSize(lens[i]) + lens[i];
+    const payloadLen = varintLength(field << 3 | BYTES) + varintLength(lens[i]) + lens[i];
     // The u32 big-endian length by hand: a DataView per message showed in profiles.
     out[w.pos++] = payloadLen >>> 24;
     out[w.pos++] = payloadLen >>> 16;
