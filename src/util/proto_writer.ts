@@ -1,10 +1,10 @@
 /**
  * The byte writer of the hand-written protobuf encoders (the hot Raft messages in
- * src/wire/raft_hot_codec.ts, the client port's requests in src/wire/client_hot_encode.ts, the
- * liveness beats): wire-format varints and fields into a buffer sized beforehand, with the sizes
- * to size it by (varints sized by coding.ts's `varintLength`). Fields in proto3's canonical form: a zero number or an empty byte field is left
- * out; a sub-message is written even when empty (it is present). The counterpart of
- * proto_reader.ts.
+ * src/wire/raft_hot_codec.ts, the client port's requests in src/wire/client_hot_encode.ts):
+ * wire-format fields into a buffer sized beforehand, with the field sizes to size it by (varints
+ * sized by coding.ts's `varintLength`). Fields in proto3's canonical form: a zero number or an
+ * empty byte field is left out; a sub-message is written even when empty (it is present). The
+ * counterpart of proto_reader.ts.
  */
 
 import { varintLength } from "./coding.ts";
