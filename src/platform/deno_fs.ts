@@ -89,6 +89,11 @@ class DenoFile implements File {
     }
   }
 
+  syncNow(): void {
+    const f = this.#handle();
+    io(`sync ${this.path}`, () => f.syncDataSync());
+  }
+
   close(): void {
     if (this.#file === null) return;
     const f = this.#file;

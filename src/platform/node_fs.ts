@@ -70,6 +70,10 @@ class NodeFile implements File {
     });
   }
 
+  syncNow(): void {
+    io(`sync ${this.path}`, () => fs.fdatasyncSync(this.#fd));
+  }
+
   close(): void {
     if (this.#fd < 0) return;
     io(`close ${this.path}`, () => fs.closeSync(this.#fd));

@@ -32,6 +32,12 @@ export interface File {
   truncate(size: number): void;
   /** Makes every completed write durable (fdatasync). Rejects with IoError/NoSpaceError. */
   sync(): Promise<void>;
+  /**
+   * The same fdatasync on the calling thread, returning when it is done (throws IoError or
+   * NoSpaceError): for a caller with nothing else to do meanwhile, it saves the hand-off to and
+   * from a worker thread. Absent where it cannot block (the simulated disks): use `sync`.
+   */
+  syncNow?(): void;
   close(): void;
 }
 

@@ -121,9 +121,11 @@ export class MultiLogStore {
   /**
    * Persists one driver round: every region's snapshot marker, entries and
    * hard state, then one fsync if any region needs one (a new term, vote,
-   * entries or snapshot). On failure memory is unchanged.
+   * entries or snapshot). On failure memory is unchanged. `blocking`: the caller has nothing to
+   * do until the fsync is done (a round of follower regions only), so it runs on this thread
+   * where the file system can (File.syncNow), without the hand-off to a worker thread and back.
    */
-  async save(requests: ReadonlyMap<number, PersistRequest>): Promise<void> {
+  async save(requests: ReadonlyMap<number, PersistRequest>, blocking = false): Promise<void> {
     this.#check();
     // A bad region id or one region too many is refused before anything (not sticky).
     // New regions join the map only once their first save is durable.
@@ -132,12 +134,13 @@ export class MultiLogStore {
     for (const id of requests.keys()) {
       states.set(id, this.#regions.get(id) ?? this.#newRegion(id, adding++));
     }
-    await this.#sticky(() => this.#save(requests, states));
+    await this.#sticky(() => this.#save(requests, states, blocking));
   }
 
   async #save(
     requests: ReadonlyMap<number, PersistRequest>,
     states: ReadonlyMap<number, RegionState>,
+    blocking: boolean,
   ): Promise<void> {
     for (const [id, req] of requests) {
       const s = states.get(id)?.storage;
@@ -160,7 +163,7 @@ export class MultiLogStore {
       this.#upkeep.record(region, recs);
       sync ||= req.mustSync || req.entries.length > 0 || snap !== undefined;
     }
-    await this.#upkeep.write(sync);
+    await this.#upkeep.write(sync, blocking);
     const seq = this.#upkeep.currentSeq;
     for (const [id, req] of requests) {
       const st = states.get(id);
@@ -207,7 +210,7 @@ export class MultiLogStore {
       done.push([id, st, meta]);
     }
     if (done.length === 0) return;
-    await this.#upkeep.write(true);
+    await this.#upkeep.write(true, false);
     const seq = this.#upkeep.currentSeq;
     for (const [id, st, meta] of done) {
       st.applyCompaction(meta, seq);
@@ -226,7 +229,7 @@ export class MultiLogStore {
         this.#upkeep.recordRemoved(region);
       }
       if (gone.length === 0) return;
-      await this.#upkeep.write(true);
+      await this.#upkeep.write(true, false);
       for (const id of gone) {
         const st = this.#regions.get(id);
         if (st !== undefined) this.#pins.release(id, st.index);

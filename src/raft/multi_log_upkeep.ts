@@ -121,8 +121,8 @@ export class MultiLogUpkeep {
     return this.#seqs.length;
   }
 
-  async sync(): Promise<void> {
-    await this.tail.sync();
+  async sync(blocking = false): Promise<void> {
+    await this.tail.sync(blocking);
     this.syncs++;
     this.unsynced.clear();
   }
@@ -142,10 +142,10 @@ export class MultiLogUpkeep {
     this.tail.append(encodeRegionRemoved(this.#scratch, region));
   }
 
-  /** Writes the framed records, and fsyncs them if `sync`. */
-  async write(sync: boolean): Promise<void> {
+  /** Writes the framed records, and fsyncs them if `sync` (on this thread if `blocking`). */
+  async write(sync: boolean, blocking: boolean): Promise<void> {
     this.tail.flush();
-    if (sync) await this.sync();
+    if (sync) await this.sync(blocking);
   }
 
   /**
@@ -223,7 +223,7 @@ export class MultiLogUpkeep {
       moved.push([id, st]);
     }
     if (moved.length === 0) return;
-    await this.write(true);
+    await this.write(true, false);
     const seq = this.currentSeq;
     for (const [id, st] of moved) {
       st.index.moveAllTo(seq, st.storage.lastIndex(), st.snapIndex);

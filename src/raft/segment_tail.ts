@@ -75,9 +75,11 @@ export class SegmentTail {
     }
   }
 
-  async sync(): Promise<void> {
+  /** fdatasyncs what was written; `blocking`: on this thread where the file can (File.syncNow). */
+  async sync(blocking = false): Promise<void> {
     const written = this.writtenBytes;
-    await this.file.sync();
+    if (blocking && this.file.syncNow !== undefined) this.file.syncNow();
+    else await this.file.sync();
     this.#syncedBytes = written;
   }
 

@@ -16,13 +16,16 @@
  *   apply_ahead.ts); at most one round's applies are outstanding when the
  *   next round saves. A round in which any region has a snapshot or a conf change
  *   drains the pipeline and runs in the contract's strict order.
+ * - A round without a leader sending first (followers' work only) fsyncs on
+ *   this thread and queues its applies after its acknowledgements leave
+ *   (round_state.ts `blocking`).
  * - A save that fails for lack of space keeps the round (no Ready is lost):
  *   it is saved again after a backoff before anything else (disk_retry.ts).
  *   Any other failure propagates: the driver halts.
  */
 import { NoSpaceError } from "../../util/errors.ts";
 import type { Clock } from "../../platform/types.ts";
-import type { Entry, Message } from "../core/messages.ts";
+import type { Message } from "../core/messages.ts";
 import type { Ready } from "../core/ready.ts";
 import { AcksWhileSaving } from "../acks_while_saving.ts";
 import { ApplyPipeline } from "../apply_pipeline.ts";
@@ -33,6 +36,13 @@ import type { RegionInbox, StepRegion } from "./inbox.ts";
 import type { RegionReplica } from "./region_replica.ts";
 import { COMMIT_NOTICE_HOLD_MS, HeldCommitNotices } from "./commit_notices.ts";
 import { sendRegions } from "./round_io.ts";
+import {
+  type ApplyBatch,
+  pipelinedRound,
+  type RegionReady,
+  type Round,
+  strictRound,
+} from "./round_state.ts";
 import { applyAll, type ApplyPassBracket } from "./apply_pass.ts";
 import { entriesToApplyAhead, lastEntrySent, midSaveSendable } from "./apply_ahead.ts";
 import type { MultiTransport } from "./transport.ts";
@@ -55,33 +65,6 @@ export interface RoundHost {
   /** What is told around each group of applies (the driver's option). */
   readonly applyPass?: ApplyPassBracket;
 }
-
-interface RegionReady {
-  readonly r: RegionReplica;
-  readonly rd: Ready;
-}
-
-/** A round's Readys and what was done before its save (kept when the save must be retried). */
-interface Round {
-  readonly work: readonly RegionReady[];
-  readonly strict: boolean;
-  /** Leader regions whose messages left before the save. */
-  readonly sentFirst: ReadonlySet<number>;
-  /** Per region, how many committed entries were queued for apply before the save. */
-  readonly early: ReadonlyMap<number, number>;
-  /** Per leader region, the last entry sent to its followers mid-save (midSaveSent). */
-  readonly sentMidSave: Map<number, number>;
-}
-
-interface ApplyBatch {
-  readonly r: RegionReplica;
-  readonly entries: readonly Entry[];
-  /** Committed by the followers while this leader's save of them runs (apply_ahead.ts). */
-  readonly ahead?: boolean;
-}
-
-const NONE: ReadonlySet<number> = new Set();
-const NO_EARLY: ReadonlyMap<number, number> = new Map();
 
 export class RoundPipeline {
   readonly applies = new ApplyPipeline<ApplyBatch>((b) => applyAll(this.host.applyPass, b));
@@ -133,6 +116,7 @@ export class RoundPipeline {
     if (!(await saved)) return false;
     for (const { r, rd } of work) r.persisted.saved(rd);
     this.#send(work.filter(({ r }) => !round.sentFirst.has(r.id)));
+    if (round.blocking) this.#queueEarly(round);
     this.#roles(work);
     // Entries this round persisted apply while the next round is persisted.
     const later: ApplyBatch[] = [];
@@ -156,7 +140,6 @@ export class RoundPipeline {
       if (r.persisted.maySendBeforePersist(rd, r.rawNode.isLeader)) sentFirst.add(r.id);
     }
     this.#send(work.filter(({ r }) => sentFirst.has(r.id)));
-    this.applies.queueDeferred();
     const early = new Map<number, number>();
     const batches: ApplyBatch[] = [];
     for (const { r, rd } of work) {
@@ -165,8 +148,17 @@ export class RoundPipeline {
       batches.push({ r, entries: prefix });
       early.set(r.id, prefix.length);
     }
-    if (batches.length > 0) this.applies.queue(batches);
-    return { work, strict: false, sentFirst, early, sentMidSave: new Map() };
+    const round = pipelinedRound(work, sentFirst, early, batches);
+    return this.#queueEarly(round, !round.blocking);
+  }
+
+  /** Queues what earlier rounds made durable and this round's durable prefix (`postponed`). */
+  #queueEarly(round: Round, now = true): Round {
+    if (!now || round.postponed === undefined) return round;
+    this.applies.queueDeferred();
+    if (round.postponed.length > 0) this.applies.queue(round.postponed);
+    round.postponed = undefined;
+    return round;
   }
 
   /** Snapshots and conf changes: drain the pipeline, then the contract's order exactly. */
@@ -180,8 +172,7 @@ export class RoundPipeline {
         if (snap !== undefined && snap.metadata.index > r.handedToApply) await r.restore(snap);
       }
     }
-    const round = retried ??
-      { work, strict: true, sentFirst: NONE, early: NO_EARLY, sentMidSave: new Map() };
+    const round = retried ?? strictRound(work);
     if (!(await this.#save(round))) return false;
     for (const { r, rd } of work) r.persisted.saved(rd);
     this.#send(work);
@@ -195,12 +186,12 @@ export class RoundPipeline {
     return true;
   }
 
-  /** One save for every region; a full disk keeps the round for a retry. */
+  /** One save for every region (on this thread if `blocking`); a full disk keeps the round. */
   async #save(round: Round): Promise<boolean> {
     const requests = new Map<number, Ready>();
     for (const { r, rd } of round.work) requests.set(r.id, rd);
     try {
-      await this.host.log.save(requests);
+      await this.host.log.save(requests, round.blocking);
     } catch (err) {
       if (!(err instanceof NoSpaceError)) throw err;
       this.disk.failed(err);

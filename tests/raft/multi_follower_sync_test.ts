@@ -1,0 +1,82 @@
+/**
+ * Where a save's fsync runs (src/raft/multi/round.ts): a round of followers' work only fsyncs on
+ * the node's own thread (File.syncNow) where the file system can, since its acknowledgements wait
+ * for that fsync anyway; a leader's save stays asynchronous, because its followers'
+ * acknowledgements commit mid-save (apply_ahead.ts). Either way what a follower acknowledged
+ * survives a power loss.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { File, FileSystem } from "../../src/platform/types.ts";
+import { utf8 } from "../../src/util/bytes.ts";
+import { MultiCluster } from "./multi_raft_cluster.ts";
+import { fileWithSync, syncHookFs } from "../helpers/sync_hook_fs.ts";
+
+/** Counts a node's fsyncs by kind; its files offer `syncNow`, as the runtimes' files do. */
+class SyncCounts {
+  background = 0;
+  now = 0;
+
+  wrap(inner: FileSystem): FileSystem {
+    const files = syncHookFs(inner, (sync) => sync());
+    return {
+      ...files,
+      open: (path, options): File => {
+        const f = inner.open(path, options);
+        const counted = fileWithSync(f, () => {
+          this.background++;
+          return f.sync();
+        });
+        // The simulated file makes its writes durable as `sync` is called (sim_file_system.ts
+        // syncFile); the promise only models the device's latency.
+        counted.syncNow = () => {
+          this.now++;
+          void f.sync();
+        };
+        return counted;
+      },
+    };
+  }
+}
+
+test("a follower's save fsyncs on its thread, a leader's in the background", async () => {
+  const counts = [new SyncCounts(), new SyncCounts(), new SyncCounts()];
+  let counting = true; // the restarted node gets the plain simulated disk
+  const c = await MultiCluster.start({
+    nodes: 3,
+    regions: 1,
+    seed: 71,
+    loss: 0,
+    quiesce: false,
+    wrapFs: (n, fs) => counting ? counts[n - 1].wrap(fs) : fs,
+  });
+  c.driver(1).region(1)?.rawNode.campaign();
+  await c.until(() => c.leaderOf(1) === 1, 100, "n1 leads");
+  for (const k of counts) k.background = k.now = 0;
+  const written: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    written.push(`v${i}`);
+    assert.ok(c.driver(1).propose(1, utf8(`v${i}`))?.ok);
+    await c.run(3);
+  }
+  await c.until(
+    () => [1, 2, 3].every((n) => (c.sm(n, 1)?.applied.length ?? 0) === 20),
+    100,
+    "applied everywhere",
+  );
+  assert.ok(counts[0].background >= 10, `leader: ${counts[0].background} background fsyncs`);
+  assert.equal(counts[0].now, 0, "the leader never blocks on its fsync");
+  for (const n of [2, 3]) {
+    const k = counts[n - 1];
+    assert.ok(k.now >= 10, `n${n}: ${k.now} fsyncs on its thread`);
+    assert.equal(k.background, 0, `n${n}: no background fsync`);
+  }
+  // What follower 2 acknowledged is on its disk: a power loss keeps every entry.
+  const last = c.logs[1].group(1).lastIndex();
+  c.kill(2);
+  c.worlds[1].fs.crash("lose");
+  counting = false;
+  await c.restart(2, false);
+  assert.equal(c.logs[1].group(1).lastIndex(), last, "n2's log after the power loss");
+  assert.deepEqual(c.sm(1, 1)?.applied, written);
+});
