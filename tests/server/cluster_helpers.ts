@@ -1,9 +1,11 @@
 /** Starts in-process TinyKV clusters on loopback with real files, for server tests. */
 import * as fs from "node:fs";
 import * as net from "node:net";
+import process from "node:process";
 import { getPlatform } from "../../src/platform/detect.ts";
 import { type RunningServer, type ServerConfig, startServer } from "../../src/server/server.ts";
 import { TinyKvClient } from "../../src/client/tinykv_client.ts";
+import { createLogger, type Logger } from "../../src/server/log/logger.ts";
 import { makeTempDir, removeTempDir } from "../helpers/temp_dir.ts";
 
 /**
@@ -80,6 +82,27 @@ export interface TestCluster {
  */
 export const FAST_ELECTIONS = { tickMs: 20, electionTicks: 10, heartbeatTicks: 1 } as const;
 
+/** Clusters started by this process so far: each writes its own files under TINYKV_TEST_LOG_DIR. */
+let clustersStarted = 0;
+
+/**
+ * With TINYKV_TEST_LOG_DIR set, node `id` logs at debug level to `<dir>/<pid>-c<n>-node<id>.log`
+ * (a failing run's story, e.g. a CI flake reproduced in a loop); otherwise nodes are silent.
+ */
+function testLogger(cluster: number, id: number): Logger | undefined {
+  const dir = typeof process === "undefined" ? undefined : process.env.TINYKV_TEST_LOG_DIR;
+  if (dir === undefined || dir === "") return undefined;
+  fs.mkdirSync(dir, { recursive: true });
+  const file = `${dir}/${process.pid}-c${cluster}-node${id}.log`;
+  return createLogger({
+    write: (line) => fs.appendFileSync(file, line + "\n"),
+    level: "debug",
+    wallMs: () => Date.now(),
+    nowMs: () => performance.now(),
+    burst: 1_000_000,
+  });
+}
+
 export async function startCluster(
   size: number,
   tickMs = 20,
@@ -88,6 +111,7 @@ export async function startCluster(
   extra: Partial<ServerConfig> | ((id: number) => Partial<ServerConfig>) = {},
 ): Promise<TestCluster> {
   const platform = getPlatform();
+  const cluster = ++clustersStarted;
   const ports = await freePorts(size * 2);
   const peers = new Map<number, string>();
   const respPorts = new Map<number, number>();
@@ -132,6 +156,7 @@ export async function startCluster(
           ...FAST_ELECTIONS,
           tickMs,
           compactEntries,
+          logger: testLogger(cluster, id),
           ...(typeof extra === "function" ? extra(id) : extra),
         }),
       );
