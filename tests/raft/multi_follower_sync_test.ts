@@ -1,9 +1,10 @@
 /**
- * Where a save's fsync runs (src/raft/multi/round.ts): a round of followers' work only fsyncs on
- * the node's own thread (File.syncNow) where the file system can, since its acknowledgements wait
- * for that fsync anyway; a leader's save stays asynchronous, because its followers'
- * acknowledgements commit mid-save (apply_ahead.ts). Either way what a follower acknowledged
- * survives a power loss.
+ * Where a save's fsync runs (src/raft/multi/round_state.ts `blocking`): a round in which no leader
+ * sent anything first (followers' work, a leader without other voters) fsyncs on the node's own
+ * thread (File.syncNow) where the file system can, since what waits on it waits for that fsync
+ * anyway; a leader that sent appends saves asynchronously, because its followers'
+ * acknowledgements commit mid-save (apply_ahead.ts). Either way what was acknowledged or
+ * committed survives a power loss.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -79,4 +80,32 @@ test("a follower's save fsyncs on its thread, a leader's in the background", asy
   await c.restart(2, false);
   assert.equal(c.logs[1].group(1).lastIndex(), last, "n2's log after the power loss");
   assert.deepEqual(c.sm(1, 1)?.applied, written);
+});
+
+test("a leader without other voters fsyncs on its thread, and commits only what is durable", async () => {
+  const counts = new SyncCounts();
+  let counting = true;
+  const c = await MultiCluster.start({
+    nodes: 1,
+    regions: 1,
+    seed: 73,
+    loss: 0,
+    quiesce: false,
+    wrapFs: (_n, fs) => counting ? counts.wrap(fs) : fs,
+  });
+  await c.until(() => c.leaderOf(1) === 1, 100, "n1 leads");
+  counts.background = counts.now = 0;
+  for (let i = 0; i < 10; i++) {
+    assert.ok(c.driver(1).propose(1, utf8(`v${i}`))?.ok);
+    await c.run(2);
+  }
+  await c.until(() => c.sm(1, 1)?.applied.length === 10, 100, "applied");
+  assert.ok(counts.now >= 10, `${counts.now} fsyncs on its thread`);
+  assert.equal(counts.background, 0, "no background fsync");
+  const commit = c.driver(1).region(1)?.rawNode.commitIndex ?? 0;
+  c.kill(1);
+  c.worlds[0].fs.crash("lose");
+  counting = false;
+  await c.restart(1, false);
+  assert.ok(c.logs[0].group(1).lastIndex() >= commit, "every committed entry survives");
 });

@@ -30,11 +30,13 @@ export interface Round {
   /** Per leader region, the last entry sent to its followers mid-save (midSaveSent). */
   readonly sentMidSave: Map<number, number>;
   /**
-   * No leader sent first, so the round is followers' work only, whose acknowledgements wait for
-   * the fsync anyway: the save fsyncs on this thread (File.syncNow), without the hand-off to a
-   * worker thread and back, and the applies it would have run beside (`postponed`) are queued
-   * once the acknowledgements have left, not ahead of them. A leader's save stays in the
-   * background: its followers' acknowledgements commit mid-save (apply_ahead.ts).
+   * No leader sent anything before the save (followers' work, or leaders without other voters):
+   * nothing can commit while the fsync runs, and whatever waits on this round (a follower's
+   * acknowledgements, a lone leader's commit) waits for the fsync anyway. So the save fsyncs on
+   * this thread (File.syncNow), without the hand-off to a worker thread and back, and the
+   * applies it would have run beside (`postponed`) are queued once the round's messages have
+   * left, not ahead of them. A leader that sent appends saves in the background: its
+   * followers' acknowledgements commit mid-save (apply_ahead.ts).
    */
   readonly blocking: boolean;
   postponed: ApplyBatch[] | undefined;
@@ -47,7 +49,7 @@ export function pipelinedRound(
   early: ReadonlyMap<number, number>,
   postponed: ApplyBatch[],
 ): Round {
-  const blocking = sentFirst.size === 0;
+  const blocking = work.every(({ r, rd }) => !sentFirst.has(r.id) || rd.messages.length === 0);
   return { work, strict: false, sentFirst, early, sentMidSave: new Map(), blocking, postponed };
 }
 
