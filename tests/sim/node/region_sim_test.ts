@@ -80,10 +80,10 @@ test("whole-node sim with splits by load: regions split only for their writes, e
  */
 const MERGE_SEEDS: { seed: number; fixed: string }[] = [
   // A node that joined, without region 1's image yet, took "no members" for everyone gone and
-  // removed both other voters of a region it led (region_membership.ts `nextChange`; its own test
-  // is in tests/server/region_ids_membership_test.ts). Seed 99 found it; session 27's apply order shifted its
-  // draws so that it merges nothing under Deno, and seed 97 (a wipe and rejoin, a membership change
-  // and 15 merges on both runtimes) stands in.
+  // removed both other voters of a region it led (region_membership.ts `nextChange`, tested in
+  // tests/server/region_ids_membership_test.ts). Seed 99 found it; session 27's apply order
+  // shifted its draws so that it merges nothing under Deno, and seed 97 (a wipe and rejoin, a
+  // membership change and 15 merges on both runtimes) stands in.
   { seed: 97, fixed: "a rejoined node, a membership change and merges" },
   // A removed learner of region 0 that was never told waited for a leader on every write
   // (placement_group_member.ts `votes`).
