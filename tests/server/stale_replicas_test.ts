@@ -83,3 +83,49 @@ test("stale replicas: only a replica long without a leader is asked about, dropp
   assert.deepEqual(removed, [11], "region 12 is its own region at its start key");
   assert.equal(check.dropped, 1);
 });
+
+test("stale replicas: a learner or a prepared merge source is asked about though it names a leader", async () => {
+  let now = 0;
+  const learner: RegionDescriptor = {
+    ...region(21, "a", "c", 5, [2, 3]),
+    replicas: [{ nodeId: 2, role: "voter" }, { nodeId: 3, role: "voter" }, {
+      nodeId: 1,
+      role: "learner",
+    }],
+  };
+  const hosted = (d: RegionDescriptor, merge?: { stage: string }) =>
+    ({
+      id: d.id,
+      kv: { descriptor: d, merge },
+      group: { rawNode: { lead: 3 } },
+    }) as unknown as HostedRegion;
+  const regions = [
+    hosted(learner), // its region and its target merged without node 1: dropped
+    hosted(region(22, "c", "e", 5, [1, 2, 3]), { stage: "prepared" }), // its target lists node 1
+    hosted(region(25, "e", "", 5, [1, 2, 3])), // a voter with a leader: never asked
+  ];
+  const asked: string[] = [];
+  const removed: number[] = [];
+  const check = new StaleReplicas({
+    regions: () => regions,
+    selfId: 1,
+    route: (key) => {
+      const k = new TextDecoder().decode(key);
+      asked.push(k);
+      return Promise.resolve(
+        k === "a" ? region(23, "", "c", 7, [2, 3, 4]) : region(24, "c", "e", 6, [1, 2, 3]),
+      );
+    },
+    removeReplica: (id) => removed.push(id),
+    clock: { nowMs: () => now } as never,
+    quietMs: 1000,
+  });
+  check.review();
+  for (const t of [1500, 1600, 1700]) {
+    now = t;
+    check.review();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  assert.deepEqual(asked, ["a", "c"], "the learner and the prepared source; not region 25");
+  assert.deepEqual(removed, [21], "region 22's target lists this node: it will apply the commit");
+});

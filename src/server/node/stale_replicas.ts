@@ -3,11 +3,11 @@
  * region without applying the removal (a crash lost it, or a partition), whose region then merged
  * away. It hears from no leader, does not know it was left out (left_out.ts needs the removal
  * applied), and placement sends no tombstone for a region it no longer knows (operator_orders.ts).
- * As TiKV's stale-peer check: a replica that has known no leader for `quietMs` asks placement
- * for the region at its start key, and is dropped when a newer region that is not its own holds
- * that key and does not list this node (the simulator's merges seed 32, under a schedule a
- * reverted change made). One question in flight at a time, each replica asked at most once per
- * `quietMs`.
+ * As TiKV's stale-peer check: a replica that may be stale without knowing it (`unsure`) for
+ * `quietMs` asks placement for the region at its start key, and is dropped when a newer region
+ * that is not its own holds that key and does not list this node (the simulator's merges seed 32,
+ * under a schedule a reverted change made). One question in flight at a time, each replica asked
+ * at most once per `quietMs`.
  */
 import { containsKey, type RegionDescriptor } from "../../region/descriptor.ts";
 import type { Clock } from "../../platform/types.ts";
@@ -42,16 +42,29 @@ export function supersededBy(
   return containsKey(route, d.start) && !route.replicas.some((p) => p.nodeId === self);
 }
 
+/**
+ * Whether replica `r` on node `self` cannot tell by itself that it still belongs: it knows no
+ * leader; or it is a learner, which never campaigns and so keeps naming the last leader it heard
+ * of; or it is a merge source prepared here, whose commit only its target's replica here would
+ * apply. A learner of both halves of a merge whose target then removed it was left behind that
+ * way, forever (the merge test on real nodes, session 27). Asking about a live one is harmless:
+ * placement's region at its start key is its own.
+ */
+export function unsure(r: HostedRegion, self: number): boolean {
+  if (r.group.rawNode.lead === 0 || r.kv.merge?.stage === "prepared") return true;
+  return !r.kv.descriptor.replicas.some((p) => p.nodeId === self && p.role === "voter");
+}
+
 export class StaleReplicas {
-  /** Per replica without a leader: since when (or since it was last asked about). */
-  readonly #leaderless = new Map<number, number>();
+  /** Per replica `unsure` of itself: since when (or since it was last asked about). */
+  readonly #unsure = new Map<number, number>();
   #asking = false;
   /** Replicas dropped as stale (metrics and tests). */
   dropped = 0;
 
   constructor(readonly d: StaleReplicaDeps) {}
 
-  /** One pass: notes the replicas without a leader and asks about one that has been so long. */
+  /** One pass: notes the replicas `unsure` of themselves and asks about one that has been so long. */
   review(): void {
     const now = this.d.clock.nowMs();
     const hosted = new Set<number>();
@@ -59,15 +72,15 @@ export class StaleReplicas {
     for (const r of this.d.regions()) {
       if (r.id <= 1) continue; // regions 0 and 1 are on every member: never stale this way
       hosted.add(r.id);
-      if (r.group.rawNode.lead !== 0) {
-        this.#leaderless.delete(r.id);
+      if (!unsure(r, this.d.selfId)) {
+        this.#unsure.delete(r.id);
         continue;
       }
-      const since = this.#leaderless.get(r.id);
-      if (since === undefined) this.#leaderless.set(r.id, now);
+      const since = this.#unsure.get(r.id);
+      if (since === undefined) this.#unsure.set(r.id, now);
       else if (due === undefined && now - since >= this.d.quietMs) due = r;
     }
-    for (const id of this.#leaderless.keys()) if (!hosted.has(id)) this.#leaderless.delete(id);
+    for (const id of this.#unsure.keys()) if (!hosted.has(id)) this.#unsure.delete(id);
     if (due !== undefined && !this.#asking) void this.#ask(due);
   }
 
@@ -76,9 +89,9 @@ export class StaleReplicas {
     const d = r.kv.descriptor;
     try {
       const route = await this.d.route(d.start);
-      this.#leaderless.set(r.id, this.d.clock.nowMs()); // asked: not again for quietMs
+      this.#unsure.set(r.id, this.d.clock.nowMs()); // asked: not again for quietMs
       // The replica may have heard from a leader, or changed, while placement answered.
-      if (r.kv.descriptor !== d || r.group.rawNode.lead !== 0) return;
+      if (r.kv.descriptor !== d || !unsure(r, this.d.selfId)) return;
       if (route === undefined || !supersededBy(d, route, this.d.selfId)) return;
       this.dropped++;
       this.d.removeReplica(
@@ -86,7 +99,7 @@ export class StaleReplicas {
         `stale: region ${route.id} (version ${route.epoch.version}) holds its start key`,
       );
     } catch {
-      this.#leaderless.set(r.id, this.d.clock.nowMs()); // placement did not answer: later
+      this.#unsure.set(r.id, this.d.clock.nowMs()); // placement did not answer: later
     } finally {
       this.#asking = false;
     }
