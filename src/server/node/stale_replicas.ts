@@ -64,7 +64,7 @@ export class StaleReplicas {
 
   constructor(readonly d: StaleReplicaDeps) {}
 
-  /** One pass: notes the replicas `unsure` of themselves and asks about one that has been so long. */
+  /** One pass: notes the replicas `unsure` of themselves, asks about one that has been so long. */
   review(): void {
     const now = this.d.clock.nowMs();
     const hosted = new Set<number>();
