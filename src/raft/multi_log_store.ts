@@ -1,9 +1,8 @@
 /**
- * One durable Raft log shared by every region (Raft group) of a node
- * (docs/decisions/0014-regions.md §3; layout and rules in docs/raft.md
- * "Multi-region log"). Segment files of the shared record format, as the
- * single-group log (log_store.ts) writes them; each record is tagged with its
- * region id (multi_log_codec.ts).
+ * One durable Raft log shared by every region (Raft group) of a node (decisions/0014-regions.md §3;
+ * layout and rules in docs/raft.md "Multi-region log"). Segment files of the shared record format,
+ * as the single-group log (log_store.ts) writes them; each record is tagged with its region id
+ * (multi_log_codec.ts).
  *
  * - `open` replays every segment once and hands each region its state.
  *   `group(id)` is a region's view: its `MemoryStorage` for the core, hard
@@ -15,11 +14,11 @@
  *   Snapshot images are not stored here: a region's image is its key range of
  *   the node's engine (decision 0014 §2), so the log keeps snapshot MARKERS
  *   (index, term, configuration) only, and a view's `snapshot()` has no data.
- * - A segment file is deleted once no region needs any record in it
- *   (multi_log_index.ts: each region pins the oldest segment it needs;
- *   segments go oldest first). Past MULTI_LOG_SEGMENTS_KEPT files, the regions
- *   pinning the oldest one have their live records copied forward
- *   (multi_log_upkeep.ts), so an idle region cannot keep old files forever.
+ * - A segment file is deleted once no region needs any record in it (multi_log_index.ts: each
+ *   region pins the oldest segment it needs; segments go oldest first). Past
+ *   MULTI_LOG_SEGMENTS_KEPT files, the regions pinning the oldest one have their live records
+ *   copied forward (multi_log_upkeep.ts), so an idle region cannot keep old files forever; one
+ *   with many entries there is compacted instead (`crowding`).
  * - Failures as in log_store.ts: a torn tail of the last segment is cut on
  *   replay, damage elsewhere is a CorruptionError; a NoSpaceError cuts the
  *   segment back to its last fsynced offset and changes nothing in memory
@@ -119,11 +118,9 @@ export class MultiLogStore {
   }
 
   /**
-   * Persists one driver round: every region's snapshot marker, entries and
-   * hard state, then one fsync if any region needs one (a new term, vote,
-   * entries or snapshot). On failure memory is unchanged. `blocking`: the caller has nothing to
-   * do until the fsync is done (a round of follower regions only), so it runs on this thread
-   * where the file system can (File.syncNow), without the hand-off to a worker thread and back.
+   * Persists one driver round: every region's snapshot marker, entries and hard state, then one
+   * fsync if any region needs one (a new term, vote, entries or snapshot). On failure memory is
+   * unchanged. `blocking`: fsync on this thread if it can (File.syncNow; round_state.ts: when).
    */
   async save(requests: ReadonlyMap<number, PersistRequest>, blocking = false): Promise<void> {
     this.#check();
@@ -280,6 +277,11 @@ export class MultiLogStore {
         this.#failed ??= err instanceof Error ? err : new Error(String(err));
       }
     }
+  }
+
+  /** Regions to compact rather than copy forward (multi_log_upkeep.ts `crowding`). */
+  crowding(): number[] {
+    return this.#upkeep.crowding();
   }
 
   /** Segment files on disk (for tests and metrics). */

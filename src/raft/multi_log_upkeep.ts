@@ -169,6 +169,24 @@ export class MultiLogUpkeep {
     this.tailDirty = false;
   }
 
+  /**
+   * The regions whose entries pin the oldest segment once the log holds `segmentsKept` files:
+   * the next roll would copy them forward. Copying is for what an idle region keeps (hard state,
+   * conf state, a few entries). A region holding tens of MiB of applied entries there should
+   * compact instead (the driver's `compaction.soon`): each copy filled segments the next copy
+   * then had to free, and a node whose regions held more uncompacted entries than the kept
+   * segments rewrote them without end (the growth run, session 27).
+   */
+  crowding(): number[] {
+    if (this.#seqs.length < this.#opts.segmentsKept) return [];
+    const out: number[] = [];
+    for (const id of this.#pins.pinnedBy(this.#seqs[0])) {
+      const s = this.#regions.get(id)?.storage;
+      if (s !== undefined && s.lastIndex() >= s.firstIndex()) out.push(id);
+    }
+    return out;
+  }
+
   /** A roll was asked for (callers skip the await, so a save's fsync starts in the same turn). */
   get rollPending(): boolean {
     return this.#rollPending;

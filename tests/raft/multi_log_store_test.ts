@@ -314,3 +314,19 @@ test("multi log: a full disk while a large entry is streamed fails the round, wh
   assert.deepEqual(got[0].data, big, "the large entry reads back whole");
   assert.equal(r2.group(2).lastIndex(), 2);
 });
+
+test("multi log: regions whose entries crowd the oldest segment are named for compaction", async () => {
+  const w = createSimWorld(7, { trace: false });
+  const s = await MultiLogStore.open(w.fs, DIR, { segmentBytes: 2048, segmentsKept: 3 });
+  await bootstrapRegions(s, 3);
+  assert.deepEqual(s.crowding(), [], "one segment: nothing crowds");
+  // Regions 1 and 2 take entries and are never compacted; region 3 keeps only its bootstrap.
+  let last = 1;
+  for (let i = 0; i < 50 && s.segmentCount < 3; i++) last = await fill(s, 2, last + 1, 1);
+  assert.equal(s.segmentCount, 3, "the next roll would copy forward");
+  assert.deepEqual(s.crowding().sort(), [1, 2], "their entries pin the oldest segment");
+  await s.compact(new Map([[1, { index: last, confState: CS }]]));
+  assert.deepEqual(s.crowding(), [2], "region 1's entries are gone from it");
+  await s.compact(new Map([[2, { index: last, confState: CS }]]));
+  assert.deepEqual(s.crowding(), [], "region 3 pins it with its bootstrap only: copied forward");
+});

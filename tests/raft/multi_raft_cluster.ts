@@ -13,6 +13,7 @@ import type { ApplyPassBracket } from "../../src/raft/multi/apply_pass.ts";
 import type { FileSystem } from "../../src/platform/types.ts";
 import type { NodeBatch } from "../../src/raft/multi/transport.ts";
 import { MultiLogStore } from "../../src/raft/multi_log_store.ts";
+import type { MultiLogOptions } from "../../src/raft/multi_log_upkeep.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { createPrng, type Prng } from "../../src/util/prng.ts";
 
@@ -79,6 +80,8 @@ export interface ClusterOptions {
   readonly holdCommitNotices?: boolean;
   /** Node n's driver's `applyPass` (apply_pass.ts). */
   readonly applyPass?: (n: number) => ApplyPassBracket;
+  /** The shared logs' segment options (small segments: rolls and copies forward). */
+  readonly log?: MultiLogOptions;
 }
 
 export class MultiCluster {
@@ -123,7 +126,7 @@ export class MultiCluster {
   /** (Re)opens node n's log and driver; fresh = bootstrap regions 1..regions. */
   async restart(n: number, fresh: boolean): Promise<void> {
     const fs = this.o.wrapFs?.(n, this.worlds[n - 1].fs) ?? this.worlds[n - 1].fs;
-    const log = await MultiLogStore.open(fs, "multi", { preallocateBytes: 0 });
+    const log = await MultiLogStore.open(fs, "multi", { preallocateBytes: 0, ...this.o.log });
     const d = new MultiRaftDriver({
       nodeId: n,
       log,

@@ -197,3 +197,31 @@ test("multi raft: a quiet leader takes a follower whose node stopped beating as 
     assert.ok(heard(r, 2) && heard(r, 1), `region ${r}: node 2 beats, node 1 is the leader`);
   }
 });
+
+test("multi raft: regions whose entries crowd the log's oldest segment compact below their thresholds", async () => {
+  // Thresholds never reached: only the log's crowding compacts. Without it every roll copied the
+  // regions' uncompacted entries forward again (the growth run, session 27).
+  const c = await MultiCluster.start({
+    nodes: 1,
+    regions: 3,
+    seed: 77,
+    loss: 0,
+    quiesce: false,
+    snapshotEntries: 1_000_000,
+    log: { segmentBytes: 4096, segmentsKept: 3 },
+  });
+  await c.until(() => [1, 2, 3].every((r) => c.leaderOf(r) === 1), 100, "n1 leads");
+  const d = c.driver(1);
+  const value = "x".repeat(100);
+  for (let i = 0; i < 300; i++) {
+    for (const r of [1, 2, 3]) assert.ok(d.propose(r, utf8(`${value}${i}`))?.ok);
+    await c.run(1);
+  }
+  await c.run(5);
+  for (const r of [1, 2, 3]) {
+    assert.equal(c.sm(1, r)?.applied.length, 300, `region ${r} applied everything`);
+    const first = c.logs[0].group(r).firstIndex();
+    assert.ok(first > 250, `region ${r}: compacted up to ${first - 1}`);
+  }
+  assert.ok(c.logs[0].segmentCount <= 4, `segments ${c.logs[0].segmentCount}`);
+});

@@ -76,6 +76,23 @@ export class RegionCompaction {
     if (bytes !== undefined && r.appliedBytesSinceCompaction >= bytes) this.#due.add(r.id);
   }
 
+  /**
+   * Compacts `r` at the next attempt whatever the threshold, if it applied anything since its
+   * last compaction (nothing would be dropped otherwise): its entries crowd the log's oldest
+   * segment (multi_log_store.ts `crowding`).
+   */
+  soon(r: RegionReplica): void {
+    if (r.sm.flush !== undefined && r.appliedSinceCompaction > 0) this.#due.add(r.id);
+  }
+
+  /** `soon` for the regions whose entries crowd `log`'s oldest segment (its `crowding`). */
+  relieve(log: MultiLogStore, region: (id: number) => RegionReplica | undefined): void {
+    for (const id of log.crowding()) {
+      const r = region(id);
+      if (r !== undefined) this.soon(r);
+    }
+  }
+
   /** Compacts `r` at the next attempt whatever the threshold; resolves with its snapshot index. */
   request(r: RegionReplica): Promise<number> {
     assert(r.sm.flush !== undefined, "compaction needs sm.flush");

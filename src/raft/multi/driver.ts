@@ -251,11 +251,8 @@ export class MultiRaftDriver {
     }
   }
 
-  /**
-   * Handles inbound batches and every region's Readys, round after round, until nothing is left
-   * (or ROUNDS_MAX) and everything is applied, then compacts what is due. A full disk ends it
-   * early (retried later).
-   */
+  /** Rounds until nothing is left (or ROUNDS_MAX) and all is applied, then compacts what is due
+   * or crowds the log (`relieve`). A full disk ends it early (retried later). */
   async runOnce(): Promise<void> {
     if (this.#failed !== undefined) return;
     assert(!this.#running, "runOnce is not reentrant");
@@ -264,6 +261,7 @@ export class MultiRaftDriver {
     try {
       await this.#rounds();
       await this.#pipe.applies.drain();
+      this.#compaction.relieve(this.#o.log, (id) => this.#regions.get(id));
       if (this.#compaction.due && this.#pipe.disk.unsaved === undefined) {
         // A region installing an image is compacted after: its snapshot's marker comes first.
         const settled = (id: number) => this.#restoring.has(id) ? undefined : this.#regions.get(id);
