@@ -1,7 +1,8 @@
 /**
- * The size of small regions as the node's merge measures it, for the reports placement's merge
- * checker reads (node_region_catalog.ts). A region's size estimate is not that measure: it counts
- * deleted and overwritten versions until the engine compacts them (too big), and it counts the
+ * The size of small regions as the node's merge measures it, for its own merge check
+ * (region_merge_check.ts) and the reports placement's merge checker reads
+ * (node_region_catalog.ts). A region's size estimate is not that measure: it counts deleted and
+ * overwritten versions until the engine compacts them (too big), and it counts the
  * tables' compressed blocks (too small — compressible values put a region of several MiB at tens
  * of KiB). Placement taking such a region for merge-bound while the node, counting current
  * records, never merged it held back every region balance move between the pair. So with merge
@@ -15,7 +16,10 @@
  */
 import type { Db } from "../../storage/db.ts";
 import type { HostedRegion } from "./hosted_region.ts";
-import { currentBytes } from "./region_merge_check.ts";
+import type { RegionDescriptor } from "../../region/descriptor.ts";
+import { DATA_PREFIX, dataKey } from "../../kv/keyspace.ts";
+
+const DATA_END = new Uint8Array([DATA_PREFIX[0] + 1]);
 
 interface Count {
   readonly applied: number;
@@ -51,4 +55,19 @@ export class SmallRegionBytes {
     // A count past the limit stopped there: not the region's size, only "not merge-bound".
     return c.bytes <= limit ? c.bytes : Math.max(estimate, limit + 1);
   }
+}
+
+/**
+ * The region's current-record bytes, counted up to just past `limit` (a scan of at most that
+ * much). The merge's own measure: the size estimate counts deleted and overwritten versions until
+ * the engine compacts them away (node_region_catalog.ts reports this one too when it is small).
+ */
+export function currentBytes(db: Db, d: RegionDescriptor, limit: number): number {
+  let n = 0;
+  const end = d.end.length > 0 ? dataKey(d.end) : DATA_END;
+  for (const [k, v] of db.scanSync({ start: dataKey(d.start), end })) {
+    n += k.length + v.length;
+    if (n > limit) break;
+  }
+  return n;
 }
