@@ -44,8 +44,33 @@ export async function checkFreeDisk(dir: string, bytes: number): Promise<void> {
   console.log(`disk: ${gib(free)} free in ${dir}, the run needs about ${gib(bytes)}`);
 }
 
-async function dirBytes(dir: string): Promise<number> {
-  return Number((await runTool("du", ["-sb", dir], 60_000)).split(/\s/)[0]);
+/**
+ * Bytes of the files under `dir` (apparent sizes, as `du -sb`). A file the engine deletes while it
+ * is walked (a compaction's inputs) is skipped: `du` exited non-zero then and ended a run.
+ */
+function dirBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    try {
+      n += e.isDirectory() ? dirBytesSync(p) : fs.statSync(p).size;
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return Promise.resolve(n);
+}
+
+function dirBytesSync(dir: string): number {
+  let n = 0;
+  for (const name of fs.readdirSync(dir)) {
+    try {
+      n += fs.statSync(path.join(dir, name)).size;
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return n;
 }
 
 /** utime + stime from /proc/PID/stat, in ms (Linux; clock ticks of 10 ms). */

@@ -112,3 +112,52 @@ test("merge check: a prepared source its target's replica records as absorbed is
   new MergeCheck(deps).start();
   assert.deepEqual(marked, [4]);
 });
+
+test("merge check: a pair too big to merge is scanned again only when it may have shrunk", () => {
+  const world = createSimWorld(5, { trace: false });
+  const scanned: string[] = [];
+  const kv = (id: number, start: string, end: string, applied: number, keys: number) => ({
+    descriptor: {
+      id,
+      start: new TextEncoder().encode(start),
+      end: new TextEncoder().encode(end),
+      epoch: { version: 2, confVer: 1 },
+      replicas: [{ nodeId: 1, role: "voter" }],
+    },
+    merge: undefined,
+    appliedIndex: applied,
+    kv: { keyCount: keys },
+  });
+  const leading = (id: number, r: ReturnType<typeof kv>) =>
+    ({ id, kv: r, group: { rawNode: { isLeader: true } } }) as unknown as HostedRegion;
+  const left = kv(2, "a", "m", 10, 50), right = kv(3, "m", "z", 10, 50);
+  const regions = [leading(2, left), leading(3, right)];
+  const deps = {
+    regions: () => regions,
+    region: (id: number) => regions.find((r) => r.id === id),
+    db: () => ({
+      get: () => undefined, // no merged-source records (merged_sources.ts)
+      *scanSync(o: { start: Uint8Array }) {
+        scanned.push(new TextDecoder().decode(o.start.subarray(1)));
+        for (let i = 0; i < 50; i++) yield [new Uint8Array(8), new Uint8Array(100)];
+      },
+    }),
+    selfId: 1,
+    retryHeld: () => Promise.resolve(),
+    clock: world.clock,
+    logger: createLogger({ write: () => {}, wallMs: () => 0, nowMs: () => 0 }),
+    mergeBytes: 1000, // each region holds 5,400 bytes
+    intervalMs: 40,
+  } as unknown as MergeCheckDeps;
+  const check = new MergeCheck(deps);
+  check.check();
+  assert.deepEqual(scanned, ["a"], "the left region is too big: the pair is not merge-bound");
+  left.appliedIndex = 20; // more writes, more keys: still too big, not counted again
+  left.kv.keyCount = 60;
+  for (let i = 0; i < 5; i++) check.check();
+  assert.deepEqual(scanned, ["a"]);
+  left.appliedIndex = 30; // deletes: fewer keys than when counted, so it may have shrunk
+  left.kv.keyCount = 40;
+  check.check();
+  assert.deepEqual(scanned, ["a", "a"]);
+});
