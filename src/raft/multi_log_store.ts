@@ -280,7 +280,7 @@ export class MultiLogStore {
   }
 
   /** Regions to compact rather than copy forward (multi_log_upkeep.ts `crowding`). */
-  crowding(): number[] {
+  crowding(): readonly number[] {
     return this.#upkeep.crowding();
   }
 

@@ -31,6 +31,8 @@ import { NOT_NEEDED, type SegmentPins } from "./multi_log_index.ts";
 import type { RegionState } from "./multi_log_region.ts";
 import { SegmentTail } from "./segment_tail.ts";
 
+const NONE: readonly number[] = [];
+
 export interface MultiLogOptions {
   /** Segment size at which a new segment is started (default MULTI_LOG_SEGMENT_BYTES). */
   readonly segmentBytes?: number;
@@ -177,8 +179,8 @@ export class MultiLogUpkeep {
    * then had to free, and a node whose regions held more uncompacted entries than the kept
    * segments rewrote them without end (the growth run, session 27).
    */
-  crowding(): number[] {
-    if (this.#seqs.length < this.#opts.segmentsKept) return [];
+  crowding(): readonly number[] {
+    if (this.#seqs.length < this.#opts.segmentsKept) return NONE; // every driver turn asks
     const out: number[] = [];
     for (const id of this.#pins.pinnedBy(this.#seqs[0])) {
       const s = this.#regions.get(id)?.storage;

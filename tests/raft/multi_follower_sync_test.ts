@@ -17,6 +17,8 @@ import { fileWithSync, syncHookFs } from "../helpers/sync_hook_fs.ts";
 class SyncCounts {
   background = 0;
   now = 0;
+  /** Called as each fsync on the thread returns. */
+  onNow: () => void = () => {};
 
   wrap(inner: FileSystem): FileSystem {
     const files = syncHookFs(inner, (sync) => sync());
@@ -33,6 +35,7 @@ class SyncCounts {
         counted.syncNow = () => {
           this.now++;
           void f.sync();
+          this.onNow();
         };
         return counted;
       },
@@ -108,4 +111,34 @@ test("a leader without other voters fsyncs on its thread, and commits only what 
   counting = false;
   await c.restart(1, false);
   assert.ok(c.logs[0].group(1).lastIndex() >= commit, "every committed entry survives");
+});
+
+test("a follower's acknowledgement leaves before the applies its round queued", async () => {
+  // Queued ahead of the save, the previous round's applies ran between the fsync's return and
+  // the acknowledgement (round_state.ts `postponed`): a follower's every ack waited for them.
+  const counts = new SyncCounts();
+  const events: string[] = [];
+  counts.onNow = () => events.push("fsync");
+  const c = await MultiCluster.start({
+    nodes: 3,
+    regions: 1,
+    seed: 79,
+    loss: 0,
+    quiesce: false,
+    wrapFs: (n, fs) => n === 2 ? counts.wrap(fs) : fs,
+    sent: (b) => b.from === 2 && events.push("send"),
+    applyPass: (n) => ({ begin: () => n === 2 && events.push("apply"), end: () => {} }),
+  });
+  c.driver(1).region(1)?.rawNode.campaign();
+  await c.until(() => c.leaderOf(1) === 1, 100, "n1 leads");
+  events.length = 0;
+  for (let i = 0; i < 20; i++) {
+    assert.ok(c.driver(1).propose(1, utf8(`v${i}`))?.ok);
+    await c.run(3);
+  }
+  await c.until(() => c.sm(2, 1)?.applied.length === 20, 100, "applied on n2");
+  const fsyncs = events.flatMap((e, i) => e === "fsync" ? [i] : []);
+  assert.ok(fsyncs.length >= 10, `${fsyncs.length} fsyncs on n2`);
+  assert.ok(events.includes("apply"), "n2 applied");
+  for (const i of fsyncs) assert.equal(events[i + 1], "send", `after fsync ${i}: ${events}`);
 });

@@ -324,7 +324,7 @@ test("multi log: regions whose entries crowd the oldest segment are named for co
   let last = 1;
   for (let i = 0; i < 50 && s.segmentCount < 3; i++) last = await fill(s, 2, last + 1, 1);
   assert.equal(s.segmentCount, 3, "the next roll would copy forward");
-  assert.deepEqual(s.crowding().sort(), [1, 2], "their entries pin the oldest segment");
+  assert.deepEqual([...s.crowding()].sort(), [1, 2], "their entries pin the oldest segment");
   await s.compact(new Map([[1, { index: last, confState: CS }]]));
   assert.deepEqual(s.crowding(), [2], "region 1's entries are gone from it");
   await s.compact(new Map([[2, { index: last, confState: CS }]]));

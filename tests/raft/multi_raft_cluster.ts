@@ -82,6 +82,8 @@ export interface ClusterOptions {
   readonly applyPass?: (n: number) => ApplyPassBracket;
   /** The shared logs' segment options (small segments: rolls and copies forward). */
   readonly log?: MultiLogOptions;
+  /** Sees every batch a node sends, as it is sent. */
+  readonly sent?: (b: NodeBatch) => void;
 }
 
 export class MultiCluster {
@@ -130,7 +132,12 @@ export class MultiCluster {
     const d = new MultiRaftDriver({
       nodeId: n,
       log,
-      transport: { send: (b) => this.#queue.push(b) },
+      transport: {
+        send: (b) => {
+          this.o.sent?.(b);
+          this.#queue.push(b);
+        },
+      },
       raft: { electionTicks: 10, heartbeatTicks: 1, preVote: true, ...this.o.raft },
       quiesce: this.o.quiesce,
       snapshotEntries: this.o.snapshotEntries,

@@ -27,6 +27,29 @@ function region(
   };
 }
 
+/** Node 1's check over `regions`, its clock `now()`: placement answers `answer(start key)`. */
+function staleCheck(
+  regions: readonly HostedRegion[],
+  now: () => number,
+  answer: (key: string) => RegionDescriptor | undefined,
+) {
+  const asked: string[] = [];
+  const removed: number[] = [];
+  const check = new StaleReplicas({
+    regions: () => regions,
+    selfId: 1,
+    route: (key) => {
+      const k = new TextDecoder().decode(key);
+      asked.push(k);
+      return Promise.resolve(answer(k));
+    },
+    removeReplica: (id) => removed.push(id),
+    clock: { nowMs: now } as never,
+    quietMs: 1000,
+  });
+  return { check, asked, removed };
+}
+
 test("stale replicas: a newer region over the start key, not listing this node, proves it", () => {
   const mine = region(11, "m", "t", 5, [1, 2, 3]);
   assert.equal(supersededBy(mine, region(13, "f", "z", 7, [2, 3, 4]), 1), true, "merged into 13");
@@ -54,23 +77,12 @@ test("stale replicas: only a replica long without a leader is asked about, dropp
       group: { rawNode: { lead: lead.get(id) ?? 0 } },
     }) as unknown as HostedRegion;
   const regions = [hosted(11), hosted(12), hosted(14)];
-  const asked: string[] = [];
-  const removed: number[] = [];
-  const check = new StaleReplicas({
-    regions: () => regions,
-    selfId: 1,
-    route: (key) => {
-      const k = new TextDecoder().decode(key);
-      asked.push(k);
-      // Region 11's range went into 13 (which node 1 is not in); region 12 is alive.
-      return Promise.resolve(
-        k === "m" ? region(13, "f", "u", 7, [2, 3, 4]) : descriptors.get(12),
-      );
-    },
-    removeReplica: (id) => removed.push(id),
-    clock: { nowMs: () => now } as never,
-    quietMs: 1000,
-  });
+  // Region 11's range went into 13 (which node 1 is not in); region 12 is alive.
+  const { check, asked, removed } = staleCheck(
+    regions,
+    () => now,
+    (k) => k === "m" ? region(13, "f", "u", 7, [2, 3, 4]) : descriptors.get(12),
+  );
   check.review();
   assert.deepEqual(asked, [], "leaderless just now: not asked yet");
   now = 1500;
@@ -104,22 +116,11 @@ test("stale replicas: a learner or a prepared merge source is asked about though
     hosted(region(22, "c", "e", 5, [1, 2, 3]), { stage: "prepared" }), // its target lists node 1
     hosted(region(25, "e", "", 5, [1, 2, 3])), // a voter with a leader: never asked
   ];
-  const asked: string[] = [];
-  const removed: number[] = [];
-  const check = new StaleReplicas({
-    regions: () => regions,
-    selfId: 1,
-    route: (key) => {
-      const k = new TextDecoder().decode(key);
-      asked.push(k);
-      return Promise.resolve(
-        k === "a" ? region(23, "", "c", 7, [2, 3, 4]) : region(24, "c", "e", 6, [1, 2, 3]),
-      );
-    },
-    removeReplica: (id) => removed.push(id),
-    clock: { nowMs: () => now } as never,
-    quietMs: 1000,
-  });
+  const { check, asked, removed } = staleCheck(
+    regions,
+    () => now,
+    (k) => k === "a" ? region(23, "", "c", 7, [2, 3, 4]) : region(24, "c", "e", 6, [1, 2, 3]),
+  );
   check.review();
   for (const t of [1500, 1600, 1700]) {
     now = t;

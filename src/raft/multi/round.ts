@@ -149,16 +149,16 @@ export class RoundPipeline {
       early.set(r.id, prefix.length);
     }
     const round = pipelinedRound(work, sentFirst, early, batches);
-    return this.#queueEarly(round, !round.blocking);
+    if (!round.blocking) this.#queueEarly(round);
+    return round;
   }
 
   /** Queues what earlier rounds made durable and this round's durable prefix (`postponed`). */
-  #queueEarly(round: Round, now = true): Round {
-    if (!now || round.postponed === undefined) return round;
+  #queueEarly(round: Round): void {
+    if (round.postponed === undefined) return;
     this.applies.queueDeferred();
     if (round.postponed.length > 0) this.applies.queue(round.postponed);
     round.postponed = undefined;
-    return round;
   }
 
   /** Snapshots and conf changes: drain the pipeline, then the contract's order exactly. */

@@ -213,7 +213,7 @@ export class MergeCheck {
   #plan(all: readonly HostedRegion[]): void {
     for (let i = 0; i + 1 < all.length; i++) {
       const target = all[i], source = all[i + 1];
-      if (!this.#candidates(target, source)) continue;
+      if (!this.#candidates(target, source, all.length)) continue;
       const led = target.group.rawNode.isLeader && source.group.rawNode.isLeader;
       const known = this.d.busy === undefined || led;
       if (known && settled(target) && settled(source)) {
@@ -246,7 +246,7 @@ export class MergeCheck {
   }
 
   /** Adjacent, neither region 1 nor merging, the same replicas, one led here, both small. */
-  #candidates(target: HostedRegion, source: HostedRegion): boolean {
+  #candidates(target: HostedRegion, source: HostedRegion, hosted: number): boolean {
     const t = target.kv.descriptor, s = source.kv.descriptor;
     if (t.id === 1 || s.id === 1 || target.kv.merge !== undefined) return false;
     if (source.kv.merge !== undefined || t.end.length === 0 || !equalBytes(t.end, s.start)) {
@@ -258,9 +258,9 @@ export class MergeCheck {
     if (hot(target) || hot(source)) return false;
     // Counted again only when it may have changed (region_small_bytes.ts): a scan of up to
     // mergeBytes per region at every check made a grown node's writes 4x dearer (session 27).
-    const limit = this.d.mergeBytes, n = this.d.regions().length, db = this.d.db();
-    const left = this.#bytes.of(db, target, 0, n);
-    return left <= limit && left + this.#bytes.of(db, source, 0, n) <= limit;
+    const limit = this.d.mergeBytes, db = this.d.db();
+    const left = this.#bytes.of(db, target, 0, hosted);
+    return left <= limit && left + this.#bytes.of(db, source, 0, hosted) <= limit;
   }
 }
 
