@@ -19,6 +19,13 @@ export class LocalKvService implements KvService {
   /** Writes apply one at a time, in call order, like entries of a log. */
   #tail: Promise<unknown> = Promise.resolve();
   #nextIndex: number;
+  /** Writes not yet applied (readStateNow answers only when there are none). */
+  #pending = 0;
+  /**
+   * Offer `readStateNow`, as a node's service does (the RESP port then answers a run of GETs
+   * in the turn it reads them); off by default.
+   */
+  readsNow = false;
   /** Gets what Redis commands published after each apply, as NodeService.onRedisEvents. */
   onRedisEvents: ((events: readonly RedisEvent[]) => void) | undefined;
 
@@ -41,7 +48,8 @@ export class LocalKvService implements KvService {
 
   execute(command: CommandInit): Promise<CommandOutcome> {
     const index = this.#nextIndex++;
-    const done = this.#tail.then(() => this.#apply(index, command));
+    this.#pending++;
+    const done = this.#tail.then(() => this.#apply(index, command)).finally(() => this.#pending--);
     this.#tail = done.catch(() => {});
     return done;
   }
@@ -69,6 +77,10 @@ export class LocalKvService implements KvService {
 
   readState<T>(_c: unknown, read: (kv: KvStateMachine) => T): Promise<T> {
     return this.#tail.then(() => read(this.kv));
+  }
+
+  readStateNow<T>(_c: unknown, read: (kv: KvStateMachine) => T): { value: T } | undefined {
+    return this.readsNow && this.#pending === 0 ? { value: read(this.kv) } : undefined;
   }
 
   count(): Promise<number> {

@@ -7,17 +7,12 @@
  * the connection has finished, nor a write before an earlier read — so each connection observes
  * its own commands in order, as with Redis.
  */
-import {
-  CONN_WRITE_QUEUE_BYTES_MAX,
-  REDIS_MULTI_COMMANDS_MAX,
-  RESP_PIPELINE_MAX,
-} from "../../limits.ts";
+import { CONN_WRITE_QUEUE_BYTES_MAX, RESP_PIPELINE_MAX } from "../../limits.ts";
 import type { Conn } from "../../platform/types.ts";
 import { lowerName, upperName } from "../../kv/redis/command_name.ts";
 import { arityOk } from "../../kv/redis/command.ts";
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { unknownCommand, wrongArity } from "../../kv/redis/errors.ts";
-import { QUEUED } from "../../kv/redis/reply.ts";
 import type { CommandKind, Reply, RespContext, Slot } from "./resp_command.ts";
 import { newSlot } from "./resp_command.ts";
 import { RESP_COMMANDS } from "./resp_commands.ts";
@@ -28,8 +23,8 @@ import { type RespCommand, RespParser, RespProtocolError } from "./resp_parser.t
 import { isPlainGet } from "./resp_get_name.ts";
 import { takeGetRun } from "./resp_get_run.ts";
 import { subscribedRefusal, unlessSubscribed } from "./resp_pubsub.ts";
-import { writeReply } from "./resp_reply.ts";
 import { ReplyMode } from "./resp_reply_mode.ts";
+import { abortExec, failQueued, queueInMulti } from "./resp_multi_queue.ts";
 
 /** Commands that act on the transaction itself rather than being queued by it. */
 const MULTI_CONTROL = new Set(["EXEC", "DISCARD", "MULTI", "WATCH", "QUIT", "RESET"]);
@@ -52,6 +47,8 @@ export class RespSession {
   #paused = false;
   #closed = false;
   #flushQueued = false; // replies finished in one turn go out in one write
+  /** Inside this connection's data callback (replies made here wait for the turn's I/O). */
+  #reading = false;
   /** Bad input arrived: nothing after it is read; the connection closes after its error. */
   #protocolFailed = false;
   /** That bad input's error, answered once the commands before it are slotted. */
@@ -81,7 +78,12 @@ export class RespSession {
     } else {
       this.#waiting.push(...commands);
     }
-    this.#admit();
+    this.#reading = true;
+    try {
+      this.#admit();
+    } finally {
+      this.#reading = false;
+    }
   }
 
   /** Turns waiting commands into slots, in order, until one must be decided first. */
@@ -137,20 +139,20 @@ export class RespSession {
     const data = own === undefined ? REDIS_COMMANDS.get(lowerName(args[0])) : undefined;
     countCommand(this.ctx, name, args, own !== undefined || data !== undefined);
     if (own === undefined && data === undefined) {
-      return this.#failQueued(refuse(unknownCommand(args)));
+      return failQueued(this.ctx, refuse(unknownCommand(args)));
     }
     const arity = own?.arity ?? data?.arity ?? 0;
     if (!arityOk(arity, args.length)) {
-      if (name === "EXEC") return this.#abortExec(wrongArity(name));
-      return this.#failQueued(refuse(wrongArity(name)));
+      if (name === "EXEC") return abortExec(this.ctx, wrongArity(name));
+      return failQueued(this.ctx, refuse(wrongArity(name)));
     }
     const refusal = accessRefusal(this.ctx, name, args);
     if (refusal !== undefined) {
-      if (name === "EXEC") return this.#abortExec(refusal);
-      return this.#failQueued(refuse(refusal));
+      if (name === "EXEC") return abortExec(this.ctx, refusal);
+      return failQueued(this.ctx, refuse(refusal));
     }
     if (this.ctx.conn.multi !== undefined && !MULTI_CONTROL.has(name)) {
-      return this.#queue(args);
+      return queueInMulti(this.ctx, args);
     }
     if (own !== undefined) {
       if ("parse" in own) {
@@ -167,39 +169,10 @@ export class RespSession {
     return dataSlot(this.ctx, args, data?.kind === "write" ? "write" : "read");
   }
 
-  /** A refused EXEC ends any transaction, saying why (Redis 7, inside MULTI or not). */
-  #abortExec(error: string): Slot {
-    this.ctx.conn.multi = undefined;
-    this.ctx.conn.watches.clear();
-    const why = error.replace(/^ERR /, "");
-    return refuse(`EXECABORT Transaction discarded because of: ${why}`);
-  }
-
   /** Closes the connection now (CLIENT KILL from another connection, server close). */
   kill(): void {
     this.#flush(); // the replies rendered so far go out first (or quit closes it)
     this.#close();
-  }
-
-  /** A command refused while queuing makes EXEC fail (Redis's EXECABORT). */
-  #failQueued(s: Slot): Slot {
-    if (this.ctx.conn.multi !== undefined) this.ctx.conn.multiFailed = true;
-    return s;
-  }
-
-  #queue(args: RespCommand): Slot {
-    const queue = this.ctx.conn.multi ?? [];
-    const name = lowerName(args[0]);
-    if (REDIS_COMMANDS.get(name)?.run === undefined) {
-      return this.#failQueued(refuse(`ERR '${name}' cannot run inside MULTI on TinyKV`));
-    }
-    if (queue.length >= REDIS_MULTI_COMMANDS_MAX) {
-      return this.#failQueued(
-        refuse(`ERR more than ${REDIS_MULTI_COMMANDS_MAX} commands in MULTI`),
-      );
-    }
-    queue.push(args);
-    return newSlot("local", () => (w) => writeReply(w, QUEUED));
   }
 
   /** Starts every slot that ordering allows, in order. */
@@ -258,7 +231,11 @@ export class RespSession {
     }
     if (!this.#flushQueued) {
       this.#flushQueued = true;
-      queueMicrotask(() => this.#flush());
+      // Replies answered while reading (GETs) wait until every ready socket is read, as Redis
+      // writes in beforeSleep (under Bun a microtask follows each socket's callback); those
+      // of an apply pass are together when its microtasks run.
+      const afterIo = this.#reading ? this.ctx.node.afterIo : undefined;
+      (afterIo ?? queueMicrotask)(() => this.#flush());
     }
     this.#pump();
   }
