@@ -225,3 +225,29 @@ test("multi raft: regions whose entries crowd the log's oldest segment compact b
   }
   assert.ok(c.logs[0].segmentCount <= 4, `segments ${c.logs[0].segmentCount}`);
 });
+
+test("multi raft: past the node's bound for uncompacted entries, the regions holding most compact", async () => {
+  // Each region's own bound (10,000 bytes) is never reached; the four together pass it once,
+  // after 20 rounds (regions 4 and 3 then hold 7,000 of 10,000 bytes: they compact; 1 and 2 not).
+  const c = await MultiCluster.start({
+    nodes: 1,
+    regions: 4,
+    seed: 78,
+    loss: 0,
+    quiesce: false,
+    snapshotEntries: 1_000_000,
+    snapshotBytes: 10_000,
+  });
+  const ids = [1, 2, 3, 4];
+  await c.until(() => ids.every((r) => c.leaderOf(r) === 1), 100, "n1 leads");
+  const d = c.driver(1);
+  for (let i = 0; i < 30; i++) {
+    for (const r of ids) assert.ok(d.propose(r, utf8("x".repeat(50 * r)))?.ok);
+    await c.run(1);
+  }
+  await c.run(5);
+  for (const r of ids) assert.equal(c.sm(1, r)?.applied.length, 30, `region ${r} applied all`);
+  const compacted = ids.filter((r) => c.logs[0].group(r).firstIndex() > 2);
+  assert.deepEqual(compacted, [3, 4], "the two regions holding most compacted");
+  assert.ok((c.sm(1, 4)?.flushes ?? 0) >= 1, "flushed before compacting");
+});

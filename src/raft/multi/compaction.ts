@@ -1,7 +1,8 @@
 /**
  * Log compaction in the multi-region driver (driver.ts): a region whose state
  * machine applied `snapshotEntries` entries (or `everyBytes` of them) since
- * its last compaction, or whose handle asked (`compactNow`), is flushed
+ * its last compaction, or whose handle asked (`compactNow`), or that holds the most while the
+ * node's regions together hold more than `everyBytes` (uncompacted_bytes.ts), is flushed
  * (`sm.flush`, its applied state made durable) and its log compacted up to
  * the index it had applied when the flush began; every region due compacts
  * with one `compact(map)` (one fsync).
@@ -22,6 +23,7 @@ import type { MultiRaftOptions } from "./driver_options.ts";
 import { NoSpaceError } from "../../util/errors.ts";
 import type { CompactionMark, MultiLogStore } from "../multi_log_store.ts";
 import type { RegionReplica } from "./region_replica.ts";
+import { UncompactedBytes } from "./uncompacted_bytes.ts";
 
 interface Waiter {
   resolve(index: number): void;
@@ -44,13 +46,19 @@ export class RegionCompaction {
   #retryAtMs = 0;
   /** Called when a compaction's flushes finished (the driver runs a round to finish it). */
   flushed: (() => void) | undefined;
+  /** The node's regions' uncompacted bytes together (with `everyBytes`). */
+  readonly #node: UncompactedBytes | undefined;
+  /** The node's bound picked regions since the last compaction started. */
+  #nodePicked = false;
 
   constructor(
     readonly every: number | undefined,
     readonly nowMs?: () => number,
     /** Or after this many entry bytes applied (a region's entries stay in memory until then). */
     readonly everyBytes?: number,
-  ) {}
+  ) {
+    this.#node = everyBytes === undefined ? undefined : new UncompactedBytes(everyBytes);
+  }
 
   /** The compaction a driver's options ask for (by bytes too, once by entries). */
   static of(o: MultiRaftOptions): RegionCompaction {
@@ -74,6 +82,16 @@ export class RegionCompaction {
     if (this.every !== undefined && r.appliedSinceCompaction >= this.every) this.#due.add(r.id);
     const bytes = this.everyBytes;
     if (bytes !== undefined && r.appliedBytesSinceCompaction >= bytes) this.#due.add(r.id);
+    const node = this.#node;
+    if (node?.note(r.id, r.appliedBytesSinceCompaction) === true && !this.#nodePicked) {
+      this.#nodePicked = true;
+      for (const id of node.biggest()) this.#due.add(id);
+    }
+  }
+
+  /** The node's regions' applied, uncompacted entry bytes (as last noted). */
+  get uncompactedBytes(): number {
+    return this.#node?.total ?? 0;
   }
 
   /**
@@ -107,6 +125,7 @@ export class RegionCompaction {
   /** A region removed from the node: its requests fail. */
   forget(id: number): void {
     this.#due.delete(id);
+    this.#node?.forget(id);
     const removed = new Error(`region ${id} removed`);
     for (const w of this.#waiters.get(id) ?? []) w.reject(removed);
     this.#waiters.delete(id);
@@ -165,8 +184,10 @@ export class RegionCompaction {
       this.#waiters.delete(id);
       r.appliedSinceCompaction = 0;
       r.appliedBytesSinceCompaction = 0;
+      this.#node?.note(id, 0);
     }
     this.#due.clear();
+    this.#nodePicked = false;
     if (f.regions.size === 0) return;
     this.#inFlight = f;
     // Called now, in order, before any later apply reaches the state machines.

@@ -47,6 +47,8 @@ function openFirstRegion(db: Db): Promise<KvStateMachine> {
 
 export class EngineHolder {
   #lock: Promise<unknown> = Promise.resolve();
+  /** A flushApplied whose rotation has not started yet. */
+  #queuedFlush: Promise<void> | undefined;
   /** Snapshots swapped in (for metrics and tests). */
   installed = 0;
   /** The engine's memtable size, staggered per node (memtable_stagger.ts). */
@@ -124,11 +126,18 @@ export class EngineHolder {
    * holding later applies back: after the earlier locked tasks, the memtable
    * is rotated (queued in the engine's commit order), the lock is released,
    * and the returned promise waits for the rotated memtable's flush. Writes
-   * made after the rotation go to the new memtable meanwhile.
+   * made after the rotation go to the new memtable meanwhile. Callers before the rotation
+   * share it (the regions of one log compaction ask together: one flush covers them all, where
+   * each its own made a table of the writes applied since the one before).
    */
   flushApplied(): Promise<void> {
-    return this.locked(() => Promise.resolve({ flushed: this.db.flush() }))
-      .then(({ flushed }) => flushed);
+    if (this.#queuedFlush !== undefined) return this.#queuedFlush;
+    const flushed = this.locked(() => {
+      this.#queuedFlush = undefined; // later callers need a rotation after theirs
+      return Promise.resolve({ flushed: this.db.flush() });
+    }).then(({ flushed }) => flushed);
+    this.#queuedFlush = flushed;
+    return flushed;
   }
 
   /** Runs `run` after every earlier locked task. */
