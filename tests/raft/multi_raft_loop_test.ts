@@ -33,3 +33,33 @@ test("multi raft loop: one ticker per node elects every region and applies", asy
   }
   assert.equal(clock.pendingTimers(), 0, "stopped loops leave no timer");
 });
+
+test("multi raft loop: proposals made inside hold() share one round", async () => {
+  const c = await MultiCluster.start({ nodes: 1, regions: 4, seed: 5, loss: 0, quiesce: false });
+  const ids = [1, 2, 3, 4];
+  await c.until(() => ids.every((r) => c.leaderOf(r) === 1), 100, "n1 leads");
+  const d = c.driver(1);
+  const loop = new MultiRaftLoop(d, new SimClock(), 20);
+  // As a node's proposals do: each region's propose kicks the loop.
+  const proposeEach = (tag: string) => {
+    for (const r of ids) {
+      assert.ok(d.propose(r, utf8(`${tag}${r}`))?.ok);
+      loop.kick();
+    }
+  };
+  const roundsFor = async (propose: () => void) => {
+    await settle();
+    const before = d.rounds;
+    propose();
+    await settle();
+    return d.rounds - before;
+  };
+  // Not held, the first kick starts a round at once and the rest take another.
+  const apart = await roundsFor(() => proposeEach("apart"));
+  const held = await roundsFor(() => loop.hold(() => proposeEach("held")));
+  assert.ok(apart >= 2, `apart: ${apart} rounds`);
+  assert.equal(held, 1, "held: one round saves all four regions' proposals");
+  for (const r of ids) assert.equal(c.sm(1, r)?.applied.length, 2, `region ${r} applied both`);
+  assert.equal(loop.failure, undefined);
+  loop.stop();
+});

@@ -109,3 +109,26 @@ test("proposal timestamps: an oracle that fails or does not answer fails the bat
   assert.equal(used.length, 1);
   assert.deepEqual(stamps.counts, { requests: 3, timestamps: 1, failures: 2 });
 });
+
+test("proposal timestamps: one answer's proposals run inside one `together` call", async () => {
+  const o = oracle();
+  const calls: string[][] = [];
+  let inside: string[] | undefined;
+  const together = (propose: () => void) => {
+    inside = [];
+    propose();
+    calls.push(inside);
+    inside = undefined;
+  };
+  const stamps = new ProposalTimestamps(o.fetch, new SimClock(), 1_000, undefined, together);
+  for (let i = 0; i < 3; i++) {
+    stamps.take((ts) => {
+      assert.ok(inside !== undefined, "proposed inside together");
+      inside.push(`p${i}@${ts}`);
+    }, assert.fail);
+  }
+  await turn();
+  o.answer();
+  await turn();
+  assert.deepEqual(calls, [["p0@1000", "p1@1001", "p2@1002"]]);
+});

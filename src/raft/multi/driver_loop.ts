@@ -22,6 +22,9 @@ export class MultiRaftLoop implements DriverLoop {
   #running = false;
   #started = false;
   #again = false;
+  /** Inside `hold`: kicks wait for its end (`#heldKick`). */
+  #holding = 0;
+  #heldKick = false;
   #failure: unknown = undefined;
   /** Work that must run between rounds (adding a split's child: addRegions refuses in one). */
   #between: (() => Promise<void>)[] = [];
@@ -74,9 +77,30 @@ export class MultiRaftLoop implements DriverLoop {
     if (this.watch !== undefined) this.watch.round(this.clock.nowMs() - t0);
   }
 
+  /**
+   * Runs `fn`, holding the rounds it kicks until it returns: proposals it makes in several
+   * regions (a batch of writes stamped together) go into one round and one fsync, where the
+   * first would start a round of its own at once and the rest wait for the next.
+   */
+  hold(fn: () => void): void {
+    this.#holding++;
+    try {
+      fn();
+    } finally {
+      if (--this.#holding === 0 && this.#heldKick) {
+        this.#heldKick = false;
+        this.kick();
+      }
+    }
+  }
+
   /** Runs a round now, or right after the one in progress. */
   kick(): void {
     if (this.failure !== undefined) return;
+    if (this.#holding > 0) {
+      this.#heldKick = true;
+      return;
+    }
     if (this.#running) {
       this.#again = true;
       return;

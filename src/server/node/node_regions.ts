@@ -31,7 +31,7 @@ import { RegionRouter } from "./region_router.ts";
 import { RemoteRegions } from "./remote_regions.ts";
 import { peerHelloOf } from "./leader_forwarder.ts";
 import { RegionServices, type RegionServicesDeps } from "./region_services.ts";
-import { ProposalTimestamps } from "./proposal_timestamps.ts";
+import { nodeTimestamps, type ProposalTimestamps } from "./proposal_timestamps.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { SplitCheck } from "./region_split_check.ts";
 import { RegionLoad } from "./region_load.ts";
@@ -115,8 +115,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   });
   host.release = (ids) => creation.release(ids);
   raft.screen = (batch) => creation.screen(batch);
-  const fetch = (n: number) => raft.placement.timestamps(n);
-  const stamps = new ProposalTimestamps(fetch, o.clock, o.requestTimeoutMs);
+  const stamps = nodeTimestamps(raft, o.clock, o.requestTimeoutMs);
   const timestamps = () => stamping(host) ? stamps : undefined;
   const remote = remoteRegions(d);
   const load = new RegionLoad(o.clock, o.seed);

@@ -49,6 +49,8 @@ export class ProposalTimestamps {
     /** How long one request may take before its batch fails. */
     readonly timeoutMs: number,
     readonly batchMax = TSO_BATCH_MAX,
+    /** Runs the proposals of one answer (the driver loop's `hold`: one round for them all). */
+    readonly together: (propose: () => void) => void = (propose) => propose(),
   ) {}
 
   /** Proposals waiting for a timestamp (not yet asked for, or in the request in flight). */
@@ -96,13 +98,15 @@ export class ProposalTimestamps {
         for (const t of batch) t.fail(e);
       } else {
         this.counts.timestamps += range.count;
-        batch.forEach((t, i) => {
-          try {
-            t.use(range.first + i);
-          } catch (err) {
-            t.fail(unavailable(err));
-          }
-        });
+        this.together(() =>
+          batch.forEach((t, i) => {
+            try {
+              t.use(range.first + i);
+            } catch (err) {
+              t.fail(unavailable(err));
+            }
+          })
+        );
       }
       this.#send();
     };
@@ -116,4 +120,20 @@ export class ProposalTimestamps {
     const err = new ServiceError(ErrorCode.UNAVAILABLE, message);
     for (const t of waiting) t.fail(err);
   }
+}
+
+/**
+ * A node's proposal timestamps: from its placement service's oracle, each answer's proposals in
+ * one round of its driver loop (`hold`).
+ */
+export function nodeTimestamps(
+  raft: {
+    readonly placement: { timestamps(count: number): Promise<TimestampRange> };
+    readonly loop: { hold(fn: () => void): void };
+  },
+  clock: Clock,
+  timeoutMs: number,
+): ProposalTimestamps {
+  const fetch = (n: number) => raft.placement.timestamps(n);
+  return new ProposalTimestamps(fetch, clock, timeoutMs, undefined, (p) => raft.loop.hold(p));
 }
