@@ -4,10 +4,10 @@
  * listed here (compaction, leases) are applied unchecked for now: their routing by key comes
  * with the client protocol for regions.
  *
- * Redis commands are checked (their key arguments and watched keys): a command routed by a node
- * before it applied a split, but proposed after it (so stamped with the new epoch), reached the
- * parent for a key the child now holds, and ran against the parent's state (a DEL of a database-1
- * key answered 0: the parent's count of that database's keys was 0).
+ * Redis commands and batches are checked (their key arguments and watched keys): a command routed
+ * by a node before it applied a split, but proposed after it (so stamped with the new epoch),
+ * reached the parent for a key the child now holds, and ran against the parent's state (a DEL of a
+ * database-1 key answered 0: the parent's count of that database's keys was 0).
  *
  * So are transactions (the keys they compare, and the first key of each operation): one routed
  * the same way was applied by the parent, whose change feed then held the child's keys' changes
@@ -46,6 +46,8 @@ export function commandKeys(command: Command): Uint8Array[] | undefined {
       return b.value.ops.flatMap((op) => op.op.case === undefined ? [] : [op.op.value.key]);
     case "redis":
       return redisKeys(b.value);
+    case "redisBatch": // a RESP batch's part for one region (redis_batch_regions.ts)
+      return b.value.requests.flatMap(redisKeys);
     case "txn": {
       const t = b.value;
       const ops = [...t.success, ...t.failure];

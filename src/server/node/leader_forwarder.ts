@@ -40,10 +40,10 @@ export function peerHelloOf(
 }
 
 export type RedisRequestInit = MessageInitShape<typeof RedisRequestSchema>;
-type ClientResponseInit = MessageInitShape<typeof ClientResponseSchema>;
+export type ClientResponseInit = MessageInitShape<typeof ClientResponseSchema>;
 
 /** A ServiceError as the error of an outcome (its leader hint is not kept). */
-function errorOf(e: ServiceError) {
+export function errorOf(e: ServiceError) {
   return { code: e.code, message: e.message, compactedRevision: BigInt(e.compactedRevision) };
 }
 

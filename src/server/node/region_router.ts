@@ -21,7 +21,8 @@ import { type RegionPath, regionPath } from "./region_path.ts";
 import type { RegionLoad } from "./region_load.ts";
 import { type CommandSpans, commandSpans } from "./command_spans.ts";
 import type { FaultMonitor } from "./faults.ts";
-import { eachRedisRequest } from "./leader_forwarder.ts";
+import { eachRedisRequest, type RedisRequestInit } from "./leader_forwarder.ts";
+import { gatherRegionGroups, groupByRegion, redisCommand } from "./redis_batch_regions.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { RegionChangedError } from "./proposals.ts";
@@ -94,7 +95,7 @@ export class RegionRouter {
       return this.d.first.execute(command);
     }
     if (command.body?.case === "redisBatch") {
-      return eachRedisRequest(command.body.value.requests ?? [], (c) => this.execute(c));
+      return this.#redisBatch(command.body.value.requests ?? []);
     }
     if (command.body?.case !== "redis" || this.crossRegion() === undefined) {
       return this.#routed(command);
@@ -106,6 +107,25 @@ export class RegionRouter {
     const spread = localSpread(this.d.host, spans.spans);
     const across = spread === "several" || (spread === "away" && keys.length > 1);
     return this.#order.run(keys, across, () => this.#routed(command, spans));
+  }
+
+  /**
+   * A RESP write batch: one entry per region its requests name (redis_batch_regions.ts), each kept
+   * in order behind runs across regions holding its keys; one by one where that is not possible
+   * or a group's region changed meanwhile (each request is then routed again).
+   */
+  #redisBatch(requests: readonly RedisRequestInit[]): Promise<CommandOutcome> {
+    const one = (c: CommandInit) => this.execute(c);
+    const groups = groupByRegion(requests, this.d.host);
+    if (groups === undefined || groups.length === 0) return eachRedisRequest(requests, one);
+    return gatherRegionGroups(requests, groups, (g, cmd) => {
+      if (this.d.load !== undefined) {
+        for (const i of g.at) this.#count(g.region, commandSpans(redisCommand(requests[i])));
+      }
+      const propose = () =>
+        g.region.id === 1 ? this.d.first.execute(cmd) : this.#path(g.region).execute(cmd);
+      return this.crossRegion() === undefined ? propose() : this.#order.run(g.keys, false, propose);
+    }, one);
   }
 
   /** Its leader counts region `r`'s writes (the split by load: region_load.ts). */
