@@ -189,7 +189,7 @@ test("region resp txn node: MULTI/EXEC, WATCH and multi-key commands across regi
         if (/^-TRYAGAIN/.test(got)) continue;
         const m = /^\*2\r\n(?:\$-1|\$\d+\r\n(\d+))\r\n(?:\$-1|\$\d+\r\n(\d+))\r\n$/.exec(got);
         assert.ok(m !== null, `MGET answered ${JSON.stringify(got)}`);
-        assert.equal(m[1], m[2], `MGET ${i}: half an MSET`);
+        assert.equal(m[1], m[2], `MGET ${i}: half an MSET: ${JSON.stringify(got)}`);
         reads++;
       }
     })();
