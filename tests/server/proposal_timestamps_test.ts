@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { ErrorCode } from "../../src/gen/tinykv/v1/tinykv_pb.ts";
 import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
-import { ProposalTimestamps } from "../../src/server/node/proposal_timestamps.ts";
+import { nodeTimestamps, ProposalTimestamps } from "../../src/server/node/proposal_timestamps.ts";
 import type { TimestampRange } from "../../src/txn/timestamp_service.ts";
 
 /** An oracle answering when the test says, handing out increasing timestamps. */
@@ -131,4 +131,26 @@ test("proposal timestamps: one answer's proposals run inside one `together` call
   o.answer();
   await turn();
   assert.deepEqual(calls, [["p0@1000", "p1@1001", "p2@1002"]]);
+});
+
+test("proposal timestamps: a node's answer is proposed inside its driver loop's hold", async () => {
+  const o = oracle();
+  const held: number[] = [];
+  let depth = 0;
+  const raft = {
+    placement: { timestamps: o.fetch },
+    loop: {
+      hold(fn: () => void) {
+        depth++;
+        fn();
+        depth--;
+      },
+    },
+  };
+  const stamps = nodeTimestamps(raft, new SimClock(), 1_000);
+  for (let i = 0; i < 3; i++) stamps.take(() => held.push(depth), assert.fail);
+  await turn();
+  o.answer();
+  await turn();
+  assert.deepEqual(held, [1, 1, 1], "each proposal made inside hold");
 });

@@ -89,11 +89,6 @@ export class RegionCompaction {
     }
   }
 
-  /** The node's regions' applied, uncompacted entry bytes (as last noted). */
-  get uncompactedBytes(): number {
-    return this.#node?.total ?? 0;
-  }
-
   /**
    * Compacts `r` at the next attempt whatever the threshold, if it applied anything since its
    * last compaction (nothing would be dropped otherwise): its entries crowd the log's oldest

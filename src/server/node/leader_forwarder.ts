@@ -55,6 +55,14 @@ export async function eachRedisRequest(
   requests: readonly RedisRequestInit[],
   run: (command: CommandInit) => Promise<CommandOutcome>,
 ): Promise<CommandOutcome> {
+  return redisBatchOutcome(await eachRedisOutcome(requests, run));
+}
+
+/** `eachRedisRequest`'s outcomes, one per request in order. */
+export async function eachRedisOutcome(
+  requests: readonly RedisRequestInit[],
+  run: (command: CommandInit) => Promise<CommandOutcome>,
+): Promise<ClientResponseInit[]> {
   const sent = requests.map((value) => run({ body: { case: "redis", value } }));
   const outcomes: ClientResponseInit[] = [];
   for (const s of await Promise.allSettled(sent)) {
@@ -62,6 +70,11 @@ export async function eachRedisRequest(
     else if (s.reason instanceof ServiceError) outcomes.push({ error: errorOf(s.reason) });
     else throw s.reason;
   }
+  return outcomes;
+}
+
+/** A Redis batch's outcome made of its requests' outcomes. */
+export function redisBatchOutcome(outcomes: ClientResponseInit[]): CommandOutcome {
   return { case: "redisBatch", value: create(RedisBatchResponseSchema, { outcomes }) };
 }
 

@@ -7,18 +7,17 @@
  * no key twice (resp_write_batcher.ts), so requests in different groups share no key and their
  * order across groups is free, as it was between their separate entries.
  */
-import { create } from "@bufbuild/protobuf";
-import { RedisBatchResponseSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import { type CommandOutcome, ServiceError } from "../kv_service.ts";
 import {
   type ClientResponseInit,
-  eachRedisRequest,
+  eachRedisOutcome,
   errorOf,
+  redisBatchOutcome,
   type RedisRequestInit,
 } from "./leader_forwarder.ts";
 import { RegionChangedError } from "./proposals.ts";
-import { commandSpans } from "./command_spans.ts";
+import { type CommandSpans, commandSpans } from "./command_spans.ts";
 import { regionOfSpans } from "./command_regions.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 
@@ -26,6 +25,8 @@ export interface RegionGroup {
   readonly region: HostedRegion;
   /** Positions of its requests in the batch, in batch order. */
   readonly at: number[];
+  /** Each of those requests' key spans (for the split by load's counts). */
+  readonly spans: CommandSpans[];
   /** The keys its requests name (for the order of runs across regions). */
   readonly keys: Uint8Array[];
 }
@@ -46,16 +47,18 @@ export function groupByRegion(
       return undefined; // in several regions, or one held elsewhere
     }
     let g = groups.get(region.id);
-    if (g === undefined) groups.set(region.id, g = { region, at: [], keys: [] });
+    if (g === undefined) groups.set(region.id, g = { region, at: [], spans: [], keys: [] });
     g.at.push(i);
+    g.spans.push(spans);
     for (const s of spans.spans) g.keys.push(s.key);
   }
   return [...groups.values()];
 }
 
-/** One request of a batch as a command of its own. */
-export function redisCommand(value: RedisRequestInit): CommandInit {
-  return { body: { case: "redis", value } };
+/** What gatherRegionGroups needs of a group. */
+interface Group {
+  readonly region: { readonly id: number };
+  readonly at: readonly number[];
 }
 
 /**
@@ -63,10 +66,10 @@ export function redisCommand(value: RedisRequestInit): CommandInit {
  * group its region refused as changed (a split or merge meanwhile) runs request by request
  * (`one`, which routes each again); a group that failed otherwise gives each request its error.
  */
-export async function gatherRegionGroups(
+export async function gatherRegionGroups<G extends Group>(
   requests: readonly RedisRequestInit[],
-  groups: readonly RegionGroup[],
-  run: (g: RegionGroup, command: CommandInit) => Promise<CommandOutcome>,
+  groups: readonly G[],
+  run: (g: G, command: CommandInit) => Promise<CommandOutcome>,
   one: (command: CommandInit) => Promise<CommandOutcome>,
 ): Promise<CommandOutcome> {
   const outcomes: ClientResponseInit[] = new Array(requests.length);
@@ -82,17 +85,11 @@ export async function gatherRegionGroups(
       }
       got = outcome.value.outcomes;
     } catch (err) {
-      if (err instanceof RegionChangedError) {
-        const alone = await eachRedisRequest(part, one);
-        if (alone.case !== "redisBatch") throw new Error("not a batch outcome");
-        got = alone.value.outcomes;
-      } else if (err instanceof ServiceError) {
-        got = part.map(() => ({ error: errorOf(err) }));
-      } else {
-        throw err;
-      }
+      if (err instanceof RegionChangedError) got = await eachRedisOutcome(part, one);
+      else if (err instanceof ServiceError) got = part.map(() => ({ error: errorOf(err) }));
+      else throw err;
     }
     g.at.forEach((i, k) => outcomes[i] = got[k]);
   }));
-  return { case: "redisBatch", value: create(RedisBatchResponseSchema, { outcomes }) };
+  return redisBatchOutcome(outcomes);
 }

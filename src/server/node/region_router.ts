@@ -22,7 +22,7 @@ import type { RegionLoad } from "./region_load.ts";
 import { type CommandSpans, commandSpans } from "./command_spans.ts";
 import type { FaultMonitor } from "./faults.ts";
 import { eachRedisRequest, type RedisRequestInit } from "./leader_forwarder.ts";
-import { gatherRegionGroups, groupByRegion, redisCommand } from "./redis_batch_regions.ts";
+import { gatherRegionGroups, groupByRegion } from "./redis_batch_regions.ts";
 import type { ResolvedNodeOptions } from "./options.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { RegionChangedError } from "./proposals.ts";
@@ -119,9 +119,7 @@ export class RegionRouter {
     const groups = groupByRegion(requests, this.d.host);
     if (groups === undefined || groups.length === 0) return eachRedisRequest(requests, one);
     return gatherRegionGroups(requests, groups, (g, cmd) => {
-      if (this.d.load !== undefined) {
-        for (const i of g.at) this.#count(g.region, commandSpans(redisCommand(requests[i])));
-      }
+      if (this.d.load !== undefined) { for (const spans of g.spans) this.#count(g.region, spans); }
       const propose = () =>
         g.region.id === 1 ? this.d.first.execute(cmd) : this.#path(g.region).execute(cmd);
       return this.crossRegion() === undefined ? propose() : this.#order.run(g.keys, false, propose);
