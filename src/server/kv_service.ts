@@ -49,6 +49,18 @@ export class ServiceError extends Error {
   }
 }
 
+/**
+ * A Redis run across regions that reads or writes what a transaction across regions cannot
+ * carry (server/node/cross_region_redis.ts): refused whole, nothing done. A node holding every
+ * region answers such a run of reads from its current state instead (resp_read_across.ts).
+ */
+export class AcrossRegionsRefusal extends ServiceError {
+  override name = "AcrossRegionsRefusal";
+  constructor(message: string) {
+    super(ErrorCode.FAILED_PRECONDITION, message);
+  }
+}
+
 export interface KvService {
   /** Proposes a command and resolves with its applied result, or rejects with ServiceError. */
   write(command: CommandInit): Promise<WriteResponse>;

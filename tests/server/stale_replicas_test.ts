@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StaleReplicas, supersededBy } from "../../src/server/node/stale_replicas.ts";
+import { removedFrom, StaleReplicas, supersededBy } from "../../src/server/node/stale_replicas.ts";
 import type { RegionDescriptor } from "../../src/region/descriptor.ts";
 import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
 import { utf8 } from "../../src/util/bytes.ts";
@@ -35,6 +35,7 @@ function staleCheck(
 ) {
   const asked: string[] = [];
   const removed: number[] = [];
+  const reports = { soon: 0 };
   const check = new StaleReplicas({
     regions: () => regions,
     selfId: 1,
@@ -46,8 +47,9 @@ function staleCheck(
     removeReplica: (id) => removed.push(id),
     clock: { nowMs: now } as never,
     quietMs: 1000,
+    reportSoon: () => reports.soon++,
   });
-  return { check, asked, removed };
+  return { check, asked, removed, reports };
 }
 
 test("stale replicas: a newer region over the start key, not listing this node, proves it", () => {
@@ -129,4 +131,38 @@ test("stale replicas: a learner or a prepared merge source is asked about though
   }
   assert.deepEqual(asked, ["a", "c"], "the learner and the prepared source; not region 25");
   assert.deepEqual(removed, [21], "region 22's target lists this node: it will apply the commit");
+});
+
+test("stale replicas: its own region at a later configuration without it asks for a tombstone", async () => {
+  const conf = (d: RegionDescriptor, confVer: number): RegionDescriptor => ({
+    ...d,
+    epoch: { ...d.epoch, confVer },
+  });
+  const mine = conf(region(31, "a", "c", 5, [1, 2, 3]), 4);
+  assert.equal(removedFrom(mine, conf(region(31, "a", "c", 5, [2, 3, 4]), 6), 1), true);
+  assert.equal(removedFrom(mine, conf(region(31, "a", "c", 5, [1, 2, 3]), 6), 1), false, "listed");
+  assert.equal(removedFrom(mine, conf(region(31, "a", "c", 5, [2, 3, 4]), 4), 1), false, "same");
+  assert.equal(removedFrom(mine, conf(region(32, "a", "c", 5, [2, 3, 4]), 6), 1), false, "other");
+  // A learner here (demoted, then removed while cut off): it hears from no leader of its own.
+  const learner: RegionDescriptor = {
+    ...mine,
+    replicas: [{ nodeId: 2, role: "voter" }, { nodeId: 3, role: "voter" }, {
+      nodeId: 1,
+      role: "learner",
+    }],
+  };
+  const hosted = { id: 31, kv: { descriptor: learner }, group: { rawNode: { lead: 2 } } };
+  let now = 0;
+  const { check, asked, removed, reports } = staleCheck(
+    [hosted as unknown as HostedRegion],
+    () => now,
+    () => conf(region(31, "a", "c", 5, [2, 3, 4]), 6),
+  );
+  check.review();
+  now = 1500;
+  check.review();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(asked, ["a"]);
+  assert.deepEqual(removed, [], "not dropped here: placement's tombstone waits for the voters");
+  assert.equal(reports.soon, 1, "a heartbeat asked for now, whose answer brings the tombstone");
 });

@@ -18,18 +18,18 @@
  * 4. prewrite, commit timestamp, the primary's commit (the commit point), the others'. The
  *    answer is the run's reply.
  *
- * What the transaction cannot carry is refused whole (FAILED_PRECONDITION, nothing done):
+ * A run of reads only that watches nothing (an MGET, EXISTS, a MULTI of GETs) stops after 2: its
+ * answer is the snapshot at the start timestamp (`readOnly`).
+ *
+ * What the transaction cannot carry is refused whole (`AcrossRegionsRefusal`, nothing done):
  * databases other than 0, hashes and sets, writes with an expiry, commands over the whole
  * keyspace or a key count, PUBLISH. Keyspace notifications of such a run are not published.
  */
 import { create } from "@bufbuild/protobuf";
-import {
-  ErrorCode,
-  type RedisRequest,
-  RedisResponseSchema,
-} from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { type RedisRequest, RedisResponseSchema } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import { keysOf } from "../../kv/redis/command_keys.ts";
 import { lowerName } from "../../kv/redis/command_name.ts";
+import { decodeMeta } from "../../kv/redis/meta_record.ts";
 import { REDIS_COMMANDS } from "../../kv/redis/command_table.ts";
 import { runRedis } from "../../kv/redis/executor.ts";
 import type { RedisReply } from "../../kv/redis/reply.ts";
@@ -37,16 +37,15 @@ import { encodeReply } from "../../kv/redis/reply_codec.ts";
 import { NotAcrossRegions, TxnRedisStorage } from "../../kv/redis/txn_storage.ts";
 import { Transaction } from "../../txn/coordinator.ts";
 import { toHex } from "../../util/bytes.ts";
-import { type CommandOutcome, ServiceError } from "../kv_service.ts";
+import { AcrossRegionsRefusal, type CommandOutcome, type ServiceError } from "../kv_service.ts";
 import { checkBytes, checkKeys, checkUnleased } from "./cross_region_txn_checks.ts";
 import { type CrossRegionTxnDeps, withRetries } from "./cross_region_txn.ts";
-import { readKeys, startTimestamp } from "./cross_region_start.ts";
-import { viewOf } from "./keys_at.ts";
+import { readKeys, ReadRefusedError, startTimestamp } from "./cross_region_start.ts";
+import { type KeyAt, viewOf } from "./keys_at.ts";
 import { type RequestSession, txnOptions } from "./txn_request_session.ts";
 
 function unsupported(what: string): ServiceError {
-  return new ServiceError(
-    ErrorCode.FAILED_PRECONDITION,
+  return new AcrossRegionsRefusal(
     `${what} is not supported in a Redis command or MULTI/EXEC whose keys lie in more than one ` +
       "region (docs/transactions.md)",
   );
@@ -73,6 +72,37 @@ function writes(req: RedisRequest): boolean {
   return req.commands.some(({ args }) =>
     args.length > 0 && REDIS_COMMANDS.get(lowerName(args[0]))?.kind === "write"
   );
+}
+
+/**
+ * A run that reads only, watching nothing: its answer is the snapshot at the start timestamp,
+ * and nothing is locked or committed. Every region it read was closed at the timestamp and its
+ * locks finished there, so the snapshot holds each transaction across regions whole or not at
+ * all; and the timestamp was taken after the request arrived, so it holds every write that
+ * finished before. (Committing lock-only locks would only make a later write of a key it read
+ * conflict: no write of it depends on what it read.)
+ */
+function readOnly(req: RedisRequest): boolean {
+  return req.watches.length === 0 && !writes(req);
+}
+
+/**
+ * Throws a passing refusal (tried again at a new start timestamp) when a hash or set of a key
+ * the read named changed after the start timestamp: those have no history, so the run read
+ * them as they are now, and a change since would mix two states. A commit's lock-only locks
+ * catch the same change for a run that writes (the prewrite conflicts).
+ */
+function typedSince(
+  keys: readonly Uint8Array[],
+  read: ReadonlyMap<string, KeyAt>,
+  startTs: number,
+): void {
+  for (const k of keys) {
+    const meta = read.get(toHex(k))?.meta;
+    if (meta !== undefined && decodeMeta(meta).modRevision > startTs) {
+      throw new ReadRefusedError("a hash or set read changed after the start timestamp");
+    }
+  }
 }
 
 /** A one-command run's reply is an array of one: whether that one is an error. */
@@ -104,14 +134,19 @@ async function redisOnce(
     if (err instanceof NotAcrossRegions) throw unsupported(err.message);
     throw err;
   }
-  // A lone command that answered an error changes nothing (as at apply: apply_request.ts).
-  const written = loneError(req, result.reply) ? [] : storage.writes();
-  checkUnleased(written.map((w) => w.key), seen);
   const reply = encodeReply(result.reply);
   const answer = (): CommandOutcome => ({
     case: "redis",
     value: create(RedisResponseSchema, { reply, db: result.db }),
   });
+  if (readOnly(req)) {
+    typedSince(keys, read, startTs);
+    checkBytes(reply.length);
+    return answer();
+  }
+  // A lone command that answered an error changes nothing (as at apply: apply_request.ts).
+  const written = loneError(req, result.reply) ? [] : storage.writes();
+  checkUnleased(written.map((w) => w.key), seen);
   checkBytes(written.reduce((n, w) => n + w.key.length + (w.value?.length ?? 0), reply.length));
   const txn = new Transaction(env, startTs, txnOptions(session, answer, writes(req)));
   // Every key named is locked (or written): the lowest is the primary whatever the run did, so

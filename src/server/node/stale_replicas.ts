@@ -22,6 +22,8 @@ export interface StaleReplicaDeps {
   readonly clock: Clock;
   /** How long a replica knows no leader before placement is asked about it. */
   readonly quietMs: number;
+  /** Asks for a placement heartbeat soon (its answer brings tombstones). */
+  readonly reportSoon?: () => void;
 }
 
 /**
@@ -40,6 +42,12 @@ export function supersededBy(
   if (route === undefined || route.id === d.id) return false;
   if (route.epoch.version <= d.epoch.version) return false;
   return containsKey(route, d.start) && !route.replicas.some((p) => p.nodeId === self);
+}
+
+/** Whether placement's `route` is region `d` itself at a later configuration without `self`. */
+export function removedFrom(d: RegionDescriptor, route: RegionDescriptor, self: number): boolean {
+  return route.id === d.id && route.epoch.confVer > d.epoch.confVer &&
+    !route.replicas.some((p) => p.nodeId === self);
 }
 
 /**
@@ -92,6 +100,13 @@ export class StaleReplicas {
       this.#unsure.set(r.id, this.d.clock.nowMs()); // asked: not again for quietMs
       // The replica may have heard from a leader, or changed, while placement answered.
       if (r.kv.descriptor !== d || !unsure(r, this.d.selfId)) return;
+      if (route !== undefined && removedFrom(d, route, this.d.selfId)) {
+        // Its own region without it: placement's tombstone drops it once every voter of that
+        // configuration reported it, with the answer to a heartbeat; one is asked for now, not
+        // a heartbeat interval later (a placement leader new since the removal knew nothing).
+        this.d.reportSoon?.();
+        return;
+      }
       if (route === undefined || !supersededBy(d, route, this.d.selfId)) return;
       this.dropped++;
       this.d.removeReplica(

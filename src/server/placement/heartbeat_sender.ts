@@ -44,6 +44,7 @@ export class HeartbeatSender {
   /** Where the list of held regions resumes when a node hosts more than one heartbeat lists. */
   #heldCursor = 0;
   #soon: TimerId | undefined;
+  #seenLeader = 0;
 
   constructor(readonly node: PlacementNode, readonly catalog: () => RegionCatalog | undefined) {}
 
@@ -74,6 +75,17 @@ export class HeartbeatSender {
       this.#soon = undefined;
       void this.beat();
     }, delayMs);
+  }
+
+  /**
+   * Region 0's leader as this member sees it now: a new one gets a heartbeat at once. It knows no
+   * node's applied configurations (held_confs.ts keeps them in memory, per term), and its
+   * tombstones wait for every voter's report: a removed replica waited out two heartbeat
+   * intervals for its tombstone (the simulator's regions seed 119).
+   */
+  leaderSeen(lead: number): void {
+    if (lead !== 0 && lead !== this.#seenLeader) this.soon(0);
+    this.#seenLeader = lead;
   }
 
   #schedule(): void {

@@ -68,8 +68,7 @@ export class PlacementNode {
   readonly tsoCounts: LeaderCounts = newLeaderCounts();
   /** One request per turn of the event loop for every `nextTimestamp` of that turn. */
   readonly #batcher = new TimestampBatcher((count) => this.timestamps(count));
-  /** A non-member learns the leader from the answers to its heartbeats. */
-  #heardLeader = 0;
+  #heardLeader = 0; // a non-member learns the leader from its heartbeats' answers
   /** A member's requests while region 0 has no leader known wait here for one (bounded). */
   readonly leaderWait: LeaderWait;
 
@@ -143,6 +142,7 @@ export class PlacementNode {
           this.rejoin.leadershipChanged();
           this.#leadership();
           this.leaderWait.known();
+          this.heartbeats.leaderSeen(this.leaderId);
         },
         onReadStates: (states) => this.rejoin.readStates(states),
         onConfChange: (_cc, _cs, index) => this.group.configured(index),

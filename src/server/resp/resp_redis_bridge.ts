@@ -11,7 +11,8 @@ import { array, bulk, int, type RedisReply } from "../../kv/redis/reply.ts";
 import { lowerName } from "../../kv/redis/command_name.ts";
 import { dbsizeAcross, randomKeyAcross, readsKeysAcross } from "./resp_keys_across.ts";
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
-import { type CommandOutcome, ServiceError } from "../kv_service.ts";
+import { AcrossRegionsRefusal, type CommandOutcome, ServiceError } from "../kv_service.ts";
+import { readsAcrossRegions } from "./resp_read_across.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import type { RespContext } from "./resp_command.ts";
 import { type RedisRequestInit, writeBatcherOf } from "./resp_write_batcher.ts";
@@ -35,7 +36,22 @@ export function readOnNode(ctx: RespContext, run: RedisRun): Promise<RedisResult
     }
     return readByRegion(ctx, run);
   }
+  if (readsAcrossRegions(ctx.service.regions, ctx.consistency, run)) return readAcross(ctx, run);
   return ctx.service.readState(ctx.consistency, (kv) => readRedis(kv, run));
+}
+
+/**
+ * A read of keys in several regions at one timestamp (resp_read_across.ts), as the node's
+ * coordinator runs it: no log entry, nothing committed. One it refuses (a hash or set, which a
+ * transaction across regions never writes) reads the current state, as before.
+ */
+async function readAcross(ctx: RespContext, run: RedisRun): Promise<RedisResult> {
+  try {
+    return resultOf(await ctx.service.execute({ body: { case: "redis", value: requestOf(run) } }));
+  } catch (err) {
+    if (!(err instanceof AcrossRegionsRefusal)) throw err;
+    return await ctx.service.readState(ctx.consistency, (kv) => readRedis(kv, run));
+  }
 }
 
 /**

@@ -19,6 +19,8 @@ const RARE: FaultKind[] = ["corrupt-file", "wipe-rejoin", "membership", "pause"]
 /** Seeds with node count and kinds (undefined: as `tinykv sim` draws them), in order. */
 const CANDIDATES: { seed: number; nodes?: number; faults?: FaultKind[] }[] = [
   { seed: 45, nodes: 3, faults: [...FAULT_KINDS] },
+  // Since session 29 (the RESP bank's accounts in two key areas) the seeds below corrupt no file.
+  { seed: 11, nodes: 3, faults: RARE },
   // With the Redis operations in the workload, these two cover every kind on both sizes.
   { seed: 6, nodes: 5, faults: RARE },
   { seed: 3, nodes: 3, faults: RARE },

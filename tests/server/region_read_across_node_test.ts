@@ -1,0 +1,91 @@
+/**
+ * An MGET across regions on a node that holds every region but leads neither (docs/resp.md
+ * "Reads across regions"): the node's replicas apply their regions' logs each at its own pace,
+ * so its current state is no snapshot across regions. The test makes the worst case happen on
+ * purpose: the reader's barrier of region A passes before an MSET, its barrier of region B is held
+ * (its ReadIndex answers kept back) while the MSET commits in both, and its replica of A gets none
+ * of the MSET's entries (appends dropped) while its replica of B applies all of them. Read from
+ * the current state, the MGET then answered b's new value beside a's old one (half an MSET); read
+ * at one timestamp it answers both old or both new.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MessageType } from "../../src/raft/core/messages.ts";
+import type { Message } from "../../src/raft/core/messages.ts";
+import type { HostedRegion } from "../../src/server/node/region_host.ts";
+import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
+import { startCluster } from "./cluster_helpers.ts";
+import { hostOf, key, SPLIT, splitInto, until } from "./region_split_helpers.ts";
+import { RawClient } from "./resp/resp_test_client.ts";
+
+/** Replaces `r`'s step on its node: `keep` answers false for a message to hold back or drop. */
+function filterSteps(r: HostedRegion, keep: (m: Message) => boolean): () => void {
+  const raw = r.group.rawNode;
+  const real = raw.step.bind(raw);
+  raw.step = (m: Message) => keep(m) ? real(m) : true;
+  return () => raw.step = real;
+}
+
+test("region read across node: an MGET never shows half an MSET from a lagging replica", {
+  timeout: 120_000,
+}, async () => {
+  const c = await startCluster(3, 20, undefined, SPLIT);
+  const clients: RawClient[] = [];
+  try {
+    await c.leader();
+    await splitInto(c, c.client(), 3);
+    const a = key(3);
+    const regionA = hostOf(c, 1).regionFor(utf8(a));
+    const b = [94, 77, 62, 48].map(key).find((k) =>
+      hostOf(c, 1).regionFor(utf8(k))?.id !== regionA?.id
+    );
+    assert.ok(regionA !== undefined && b !== undefined, "two keys in different regions");
+    // The reader: a node leading neither region (of three nodes, one at least).
+    const leads = (n: number, k: string) => hostOf(c, n).regionFor(utf8(k))?.group.rawNode.isLeader;
+    const reader = [1, 2, 3].find((n) => !leads(n, a) && !leads(n, b));
+    const writer = [1, 2, 3].find((n) => n !== reader);
+    assert.ok(reader !== undefined && writer !== undefined);
+    const port = (n: number) => c.respPorts.get(n) ?? 0;
+    const [w, r] = [await RawClient.connect(port(writer)), await RawClient.connect(port(reader))];
+    clients.push(w, r);
+    assert.equal(await w.one("MSET", a, "0", b, "0"), "+OK\r\n");
+    const here = hostOf(c, reader);
+    const valueHere = (k: string) => {
+      const s = here.regionFor(utf8(k))?.kv.kv.get(utf8(k));
+      return s === undefined ? "" : fromUtf8(s.value);
+    };
+    await until("the reader applied the first MSET", () => valueHere(a) + valueHere(b) === "00");
+    const [ra, rb] = [here.regionFor(utf8(a)), here.regionFor(utf8(b))];
+    if (ra === undefined || rb === undefined) throw new Error("the reader lacks a region");
+
+    // B's ReadIndex answers are held back; the MGET's barrier of A passes meanwhile.
+    const held: Message[] = [];
+    const restoreB = filterSteps(rb, (m) => {
+      if (m.type !== MessageType.ReadIndexResp) return true;
+      held.push(m);
+      return false;
+    });
+    const mget = r.one("MGET", a, b);
+    await new Promise((done) => setTimeout(done, 300));
+    // A's appends to the reader are lost; the MSET commits on the other two replicas.
+    const restoreA = filterSteps(ra, (m) => m.type !== MessageType.App);
+    try {
+      assert.equal(await w.one("MSET", a, "1", b, "1"), "+OK\r\n");
+      await until("the reader's replica of B applied the MSET", () => valueHere(b) === "1");
+      assert.equal(valueHere(a), "0", "the reader's replica of A has not applied it");
+      assert.ok(held.length > 0, "a ReadIndex answer of B was held back");
+    } finally {
+      restoreA();
+      restoreB();
+      for (const m of held) rb.group.rawNode.step(m);
+    }
+    const got = await mget;
+    const m = /^\*2\r\n\$1\r\n(\d)\r\n\$1\r\n(\d)\r\n$/.exec(got);
+    assert.ok(m !== null, `MGET answered ${JSON.stringify(got)}`);
+    assert.equal(m[1], m[2], `half an MSET: ${JSON.stringify(got)}`);
+    assert.equal(await r.one("MGET", a, b), "*2\r\n$1\r\n1\r\n$1\r\n1\r\n");
+  } finally {
+    for (const x of clients) x.close();
+    await c.close();
+  }
+});
