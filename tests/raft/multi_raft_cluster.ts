@@ -84,6 +84,8 @@ export interface ClusterOptions {
   readonly log?: MultiLogOptions;
   /** Sees every batch a node sends, as it is sent. */
   readonly sent?: (b: NodeBatch) => void;
+  /** Sees node n's driver hand its queued batches to the wire now (MultiTransport.flushNow). */
+  readonly flushed?: (n: number) => void;
 }
 
 export class MultiCluster {
@@ -137,6 +139,7 @@ export class MultiCluster {
           this.o.sent?.(b);
           this.#queue.push(b);
         },
+        flushNow: () => this.o.flushed?.(n),
       },
       raft: { electionTicks: 10, heartbeatTicks: 1, preVote: true, ...this.o.raft },
       quiesce: this.o.quiesce,

@@ -97,6 +97,27 @@ test("multi peer transport: nothing but Hello is sent before the peer accepts", 
   }
 });
 
+test("multi peer transport: flushNow writes what is queued in this turn, not at its end", async () => {
+  const net = new FakeNet();
+  const { t } = setup(net);
+  try {
+    t.send({ from: 1, to: 2, messages: [heartbeat(9)] });
+    await settle();
+    const conn = net.conns[0];
+    conn.reply(ACCEPT);
+    await settle();
+    const before = conn.regionDelivered.length;
+    t.send({ from: 1, to: 2, messages: [heartbeat(5), heartbeat(6)] });
+    assert.equal(conn.regionDelivered.length, before, "queued: the turn's flush is a microtask");
+    t.flushNow();
+    assert.deepEqual(conn.regionDelivered.slice(before).map((m) => m.region), [5n, 6n]);
+    await settle();
+    assert.equal(conn.regionDelivered.length, before + 2, "the scheduled flush found nothing");
+  } finally {
+    t.close();
+  }
+});
+
 test("multi peer transport: a peer that never answers or refuses fails the link, saying why", async () => {
   const silent = new FakeNet();
   const a = setup(silent, { handshakeMs: 30 });

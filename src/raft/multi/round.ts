@@ -139,7 +139,11 @@ export class RoundPipeline {
     for (const { r, rd } of work) {
       if (r.persisted.maySendBeforePersist(rd, r.rawNode.isLeader)) sentFirst.add(r.id);
     }
-    this.#send(work.filter(({ r }) => sentFirst.has(r.id)));
+    if (sentFirst.size > 0) {
+      this.#send(work.filter(({ r }) => sentFirst.has(r.id)));
+      // On the wire before the save's write and fsync hand-off, not after them at the turn's end.
+      this.host.transport.flushNow?.();
+    }
     const early = new Map<number, number>();
     const batches: ApplyBatch[] = [];
     for (const { r, rd } of work) {

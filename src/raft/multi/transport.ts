@@ -42,4 +42,9 @@ export interface NodeBatch {
 export interface MultiTransport {
   /** Queues a batch for node `batch.to`. Never blocks: a transport queues or drops. */
   send(batch: NodeBatch): void;
+  /**
+   * Hands what is queued to the sockets now rather than at the end of the turn: a leader's
+   * appends leave before its own save's write and fsync hand-off (round.ts `#beforeSave`).
+   */
+  flushNow?(): void;
 }

@@ -103,6 +103,10 @@ export class MultiPeerTransport implements MultiTransport {
     return this.#snapshots.get(id)?.length ?? 0;
   }
 
+  flushNow(): void {
+    this.#links.flushNow();
+  }
+
   send(batch: NodeBatch): void {
     const count = batch.messages.length + (batch.beat === undefined ? 0 : 1);
     const link = this.#links.get(batch.to, count);

@@ -105,6 +105,11 @@ export class PeerLink {
     return true;
   }
 
+  /** What is queued goes to the socket now (the turn's scheduled flush then finds nothing). */
+  flushNow(): void {
+    if (this.#queue.length > 0) this.#flush();
+  }
+
   /** One flush per turn of the event loop, however many messages were queued. */
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;

@@ -47,6 +47,11 @@ export class PeerLinks {
     return this.#links.get(id)?.pendingBytes ?? 0;
   }
 
+  /** Every link's queue to its socket now (PeerLink.flushNow). */
+  flushNow(): void {
+    for (const link of this.#links.values()) link.flushNow();
+  }
+
   close(): void {
     for (const link of this.#links.values()) link.close();
     this.#links.clear();
