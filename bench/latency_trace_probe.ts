@@ -72,7 +72,7 @@ const bins = new Array(10).fill(0);
 for (const t of slowAt) bins[Math.floor((t % 100) / 10)]++;
 console.log(`phase within 100 ms (10 ms bins): ${bins.join(" ")}`);
 // The slowest puts' starts as wall-clock times (ISO, ms), at most one per 50 ms spell.
-const order = lats.map((l, i) => i).sort((a, b) => lats[b] - lats[a]);
+const order = lats.map((_, i) => i).sort((a, b) => lats[b] - lats[a]);
 const spells: number[] = [];
 for (const i of order) {
   if (spells.length >= 12) break;
