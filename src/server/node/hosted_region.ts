@@ -30,4 +30,6 @@ export interface RegionHostDeps {
   readonly first: HostedRegion;
   /** What Redis commands announced (pub/sub is node-wide: every region's reach the hub). */
   readonly onRedisEvents: (events: readonly RedisEvent[]) => void;
+  /** Whether the node is shutting down (a held child stops asking: split_child_votes.ts). */
+  readonly closed?: () => boolean;
 }

@@ -26,6 +26,7 @@ import { skipsImage } from "./merged_image.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 import { regionLeftNode } from "./region_refusals.ts";
 import { isLeftOut } from "./left_out.ts";
+import { childrenOfHeldParents, holdChildVotes } from "./split_child_votes.ts";
 
 export type { HostedRegion, RegionHostDeps };
 import { isRegionImage, refuseSnapshot, regionImageSource } from "./region_snapshots.ts";
@@ -48,8 +49,7 @@ export class RegionHost {
   readonly #joining = new Map<number, HostedRegion>();
   readonly #order = new RegionOrder();
   readonly #servedOrder = new RegionOrder(); // `all`'s: replicas left out aside
-  /** Splits this node applied whose children are not on the driver yet. */
-  #pendingSplits: SplitReport[] = [];
+  #pendingSplits: SplitReport[] = []; // splits applied here whose children are not added yet
   /** Removes replicas a peer's message created for these ids (region_creation.ts). */
   release: (ids: readonly number[]) => Promise<void> = () => Promise.resolve();
 
@@ -155,7 +155,7 @@ export class RegionHost {
     const splits = this.#pendingSplits;
     this.#pendingSplits = [];
     await this.release(splits.map((s) => s.right.id));
-    const children: SplitChild[] = [];
+    const children: SplitChild[] = [], held = childrenOfHeldParents(this, splits);
     for (const s of splits) {
       const id = s.right.id, installing = this.d.images.installing(id);
       if (this.region(id) !== undefined || this.#joining.has(id) || installing) continue;
@@ -166,6 +166,7 @@ export class RegionHost {
       this.d.o.logger.info("region.split", split);
     }
     await this.#join(children);
+    holdChildVotes(this, held);
   }
 
   /** Stops serving region `id` (moved off this node: region_removal.ts); region 1 never. */

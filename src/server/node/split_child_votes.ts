@@ -1,0 +1,53 @@
+/**
+ * A split child whose parent replica here may not vote yet does not vote either, until it has
+ * caught up with its own leader (docs/regions.md "Split children of a replica catching up").
+ *
+ * A node that lost its state (rebuild.ts) gets region 1 back from its leader's log and replays
+ * its splits: each child starts at its split's index with an empty log of its own, though
+ * before the wipe this node held, and acknowledged, the child's later entries. Voting at once,
+ * it granted its vote to a replica lacking an entry it had helped commit: the simulator's
+ * regions seed 459 elected such a leader for region 3 with the wiped node's vote, and a bank
+ * transfer committed there was lost. The same holds for the children of a replica created from
+ * a peer's message and still waiting to catch up (region_creation.ts). So the child inherits the
+ * parent's held vote, and gets it back once it has applied its leader's commit index confirmed
+ * after now (one read barrier, as a created replica does).
+ */
+import type { SplitReport } from "../../kv/region_apply.ts";
+import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
+
+/** How often a held child asks again for its leader's commit index. */
+const CATCH_UP_RETRY_MS = 300;
+
+/** The node's regions (region_host.ts). */
+export interface ChildVoteDeps {
+  region(id: number): HostedRegion | undefined;
+  readonly d: Pick<RegionHostDeps, "raft" | "closed" | "o">;
+}
+
+/** The children of `splits` whose parent replica here does not vote now. */
+export function childrenOfHeldParents(
+  d: Pick<ChildVoteDeps, "region">,
+  splits: readonly SplitReport[],
+): number[] {
+  return splits.filter((s) => d.region(s.left.id)?.group.suppressVotes === true)
+    .map((s) => s.right.id);
+}
+
+/** Holds each child's vote (added to the driver already) until it has caught up. */
+export function holdChildVotes(d: ChildVoteDeps, ids: readonly number[]): void {
+  for (const id of ids) {
+    const child = d.region(id);
+    if (child === undefined) continue;
+    child.group.suppressVotes = true;
+    void catchUp(d, id, child);
+  }
+}
+
+async function catchUp(host: ChildVoteDeps, id: number, child: HostedRegion): Promise<void> {
+  const d = host.d;
+  const gone = () => d.closed?.() === true || d.raft.driver.regionNode(id) === undefined;
+  if (!await child.reads.passOnce(CATCH_UP_RETRY_MS, gone)) return;
+  if (host.region(id) !== child) return;
+  child.group.suppressVotes = false;
+  d.o.logger.info("region.child_caught_up", { region: id });
+}
