@@ -35,8 +35,7 @@ export class RegionHost {
   readonly #others = new Map<number, HostedRegion>();
   /** Grows when regions change here: a read that waited meanwhile is refused (node_reads.ts). */
   generation = 0;
-  /** Called when regions were added (a split): the watches are checked again. */
-  onChanged: () => void = () => {};
+  onChanged: () => void = () => {}; // regions were added (a split): the watches are checked again
   /** A split applied, before its pass's events are published (the watches park: watch_hub). */
   onSplit: (report: SplitReport) => void = () => {};
   /** Key events a region other than region 1 applied (the node's watches: node_watches.ts). */
@@ -45,8 +44,7 @@ export class RegionHost {
   onImageInstalled: (region: number) => void = () => {};
   /** Region images installed, by region (region 1's: the engine holder's `installed`). */
   readonly snapshotsInstalled = new Map<number, number>();
-  /** Regions being added to the driver: hosted once their handle exists (`#join`). */
-  readonly #joining = new Map<number, HostedRegion>();
+  readonly #joining = new Map<number, HostedRegion>(); // being added: hosted once on the driver
   readonly #order = new RegionOrder();
   readonly #servedOrder = new RegionOrder(); // `all`'s: replicas left out aside
   #pendingSplits: SplitReport[] = []; // splits applied here whose children are not added yet
@@ -132,6 +130,8 @@ export class RegionHost {
       children.push({ spec, index: kv.appliedIndex, descriptor: kv.descriptor, fromEngine: true });
     }
     await this.#join(children);
+    // Still rebuilding (rebuild.ts): these are the splits replayed before the node stopped.
+    if (this.d.o.rebuild) holdChildVotes(this, children.map((c) => c.spec.id));
   }
 
   /** Adds regions to the driver, then serves them (their handles exist from then on). */
