@@ -12,6 +12,7 @@ import {
   READ_SETTLE_WAIT_MS,
   retrySettling,
   settling,
+  unchanged,
 } from "../../src/server/node/read_settle.ts";
 import type { HostedRegion, RegionHost } from "../../src/server/node/region_host.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
@@ -104,4 +105,20 @@ test("read settle: a read whose region split or left meanwhile is refused, then 
     return reads === 1 ? Promise.reject(settling()) : Promise.resolve(reads);
   });
   assert.equal(value, 2);
+});
+
+test("read settle: a read whose region stopped being served here, or whose regions changed, runs again", () => {
+  const one = { id: 1 }, two = { id: 2 };
+  let served = [one, two];
+  const host = {
+    generation: 5,
+    all: () => served,
+  } as unknown as RegionHost & { generation: number };
+  const regions = [one, two] as unknown as HostedRegion[];
+  unchanged(host, 5, regions); // nothing changed: the read goes on
+  served = [one]; // region 2 left out of its configuration: no generation change
+  assert.throws(() => unchanged(host, 5, regions), /a region split while the read waited/);
+  served = [one, two];
+  host.generation = 6; // a region added, split or dropped
+  assert.throws(() => unchanged(host, 5, regions), /a region split while the read waited/);
 });

@@ -31,17 +31,7 @@ import { scanAcross } from "./scan_parts.ts";
 import { covers, overlapping } from "./region_coverage.ts";
 import { keySpan, type ReadLocks, type ReadSpan } from "./read_locks.ts";
 import { scanAtOneTimestamp, spansRegions, wantsOneTimestamp } from "./snapshot_scan.ts";
-import { pinRegions, retrySettling, settling } from "./read_settle.ts";
-
-/**
- * Some keys have no local region: a split applied here whose child is not served yet, or a
- * region this node has not created yet (it installed its parent's image past the split, or was
- * wiped: region_creation.ts creates it from its leader's message). Reads whose keys the node does
- * not know are refused then, rather than served from records no local region keeps up to date.
- */
-export function unsettled(host: RegionHost): boolean {
-  return host.adding || !covers(host.all(), WHOLE);
-}
+import { pinRegions, retrySettling, settling, unchanged, unsettled } from "./read_settle.ts";
 
 const EMPTY = new Uint8Array(0);
 const WHOLE = { start: EMPTY, end: EMPTY };
@@ -104,13 +94,14 @@ export class NodeReads {
       return await this.remote.get(key, consistency, revision);
     }
     // Only a read at a revision reads by the region's range (a current read is the engine's).
-    const region = this.#regionOf(key);
+    const region = this.#regionOf(key), generation = this.host.generation;
     const pinned = revision === 0 ? undefined : pinRegions(this.host, [region]);
     await this.barrier(consistency, [region], region.kv.descriptor);
     const engine = this.engine();
     const kv = region.kv.kv;
     if (revision === 0) {
       await this.#settle(keySpan(key), 0, consistency, [region]);
+      this.unchanged(generation, [region]);
       // Both in one turn: no apply can come between the state and the revision.
       return engine.readNow(() => ({ state: kv.get(key), revision: kv.visibleRevision }));
     }
@@ -172,23 +163,26 @@ export class NodeReads {
     const close = this.#closer(consistency);
     const atRevision = revision !== 0 && close !== undefined;
     const pinned = atRevision ? pinRegions(this.host, regions) : undefined;
+    const generation = this.host.generation;
     // At a revision, closing each region at it (below) is the wait: a region whose replica here
     // has applied it holds everything at or below it. So no ReadIndex first, only the checks.
     await this.barrier(atRevision ? "serializable" : consistency, regions, this.#span(request));
     const engine = this.engine();
     if (atRevision) {
-      const generation = this.host.generation;
       await closeAt(regions, revision, close);
-      if (this.host.generation !== generation) throw settling();
+      this.unchanged(generation, regions);
       await this.#settle(this.#span(request), revision, consistency, regions);
       const page = await scanAt(engine, regions, request, revision);
       pinned?.();
       return page;
     }
     await this.#settle(this.#span(request), 0, consistency, regions);
+    this.unchanged(generation, regions);
     // The current state of every region is the engine's: one region's scan reads every region.
     const kv = (regions[0] ?? this.host.all()[0]).kv.kv;
-    return await revisionRead(engine, () => kv.scan(request));
+    const page = await revisionRead(engine, () => kv.scan(request));
+    this.unchanged(generation, regions); // a replica dropped mid-scan lost records under it
+    return page;
   }
 
   /** Waits until no transaction's lock in `span` may change what a read at `revision` sees. */
@@ -221,9 +215,10 @@ export class NodeReads {
   }
 
   async #count(consistency: Consistency): Promise<number> {
-    const regions = this.host.all();
+    const regions = this.host.all(), generation = this.host.generation;
     await this.barrier(consistency, regions);
     await this.#settle(WHOLE_SPAN, 0, consistency, regions);
+    this.unchanged(generation, regions);
     return this.engine().readNow(() => regions.reduce((n, r) => n + r.kv.kv.keyCount, 0));
   }
 
@@ -234,9 +229,10 @@ export class NodeReads {
    */
   readState<T>(consistency: Consistency, read: (kv: KvStateMachine) => T): Promise<T> {
     return this.#settled(async () => {
-      const regions = this.host.all();
+      const regions = this.host.all(), generation = this.host.generation;
       await this.barrier(consistency, regions);
       await this.#settle(WHOLE_SPAN, 0, consistency, regions);
+      this.unchanged(generation, regions);
       return this.#readAll(read);
     });
   }
@@ -266,6 +262,11 @@ export class NodeReads {
       return undefined;
     }
     return { value: this.#readAll(read) };
+  }
+
+  /** Refuses a read (it runs again) if its regions changed here meanwhile (read_settle.ts). */
+  unchanged(generation: number, regions: readonly HostedRegion[]): void {
+    unchanged(this.host, generation, regions);
   }
 
   /**

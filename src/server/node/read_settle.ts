@@ -18,6 +18,7 @@ import type { Clock } from "../../platform/types.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 import { ReadNotServedError } from "./read_barrier.ts";
+import { covers } from "./region_coverage.ts";
 
 /** How long a read refused while a split settles is tried again (docs/limits.md). */
 export const READ_SETTLE_WAIT_MS = 2_000;
@@ -64,4 +65,34 @@ export function pinRegions(host: RegionHost, regions: readonly HostedRegion[]): 
       if (r.kv.descriptor.epoch.version !== version || host.region(r.id) !== r) throw settling();
     }
   };
+}
+
+const WHOLE = { start: new Uint8Array(0), end: new Uint8Array(0) };
+
+/**
+ * Some keys have no local region: a split applied here whose child is not served yet, or a
+ * region this node has not created yet (it installed its parent's image past the split, or was
+ * wiped: region_creation.ts creates it from its leader's message). Reads whose keys the node does
+ * not know are refused then, rather than served from records no local region keeps up to date.
+ */
+export function unsettled(host: RegionHost): boolean {
+  return host.adding || !covers(host.all(), WHOLE);
+}
+
+/**
+ * Throws the settling refusal (the read runs again) when `host`'s regions changed since
+ * `generation`, or one of the read's `regions` is no longer served here, checked in the turn of
+ * the read, after its barrier and locks. A replica left out of its region's configuration while
+ * the read waited (a placement move: no generation change, it only stops being served) or
+ * dropped (its records cleared) no longer holds its keys' current values: a GET read such a
+ * key, written long before, as absent (the simulator's regions seed 3047, session 29).
+ */
+export function unchanged(
+  host: RegionHost,
+  generation: number,
+  regions: readonly HostedRegion[],
+): void {
+  if (host.generation !== generation) throw settling();
+  const served = host.all();
+  for (const r of regions) if (!served.includes(r)) throw settling();
 }

@@ -89,13 +89,14 @@ export async function readHere(
   q: RedisReadQuery,
   c: Consistency,
 ): Promise<RedisReply> {
-  const span = spanOfKeys(keys);
+  const span = spanOfKeys(keys), generation = reads.host.generation;
   const barrier = () => reads.barrier(c, [region], span);
   await barrier();
   const locks = reads.locks();
   if (locks !== undefined && c !== "serializable") {
     for (const k of keys) await locks.settle(keySpan(k), 0, barrier);
   }
+  reads.unchanged(generation, [region]); // its records may have gone with it meanwhile
   const run = { db: q.db, commands: [q.args as Uint8Array[]], multi: false, watches: [] };
   const { reply } = reads.engine().readNow(() => readRedis(region.kv.kv, run));
   return reply.k === "array" && reply.items.length === 1 ? reply.items[0] : reply;

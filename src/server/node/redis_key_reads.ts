@@ -93,7 +93,8 @@ export class RedisKeyReads {
   }
 
   async #setScanHere(q: SetScanQuery, c: Consistency): Promise<SetScanPage> {
-    await this.#ready(keySpan(q.key), c);
+    const { regions, generation } = await this.#ready(keySpan(q.key), c);
+    this.reads.unchanged(generation, regions);
     const region = this.reads.host.regionFor(q.key);
     if (region === undefined) {
       throw new ServiceError(ErrorCode.KEY_NOT_IN_REGION, "no local region holds the set's key");
@@ -101,8 +102,15 @@ export class RedisKeyReads {
     return this.reads.engine().readNow(() => setScanOf(region.kv.kv, q));
   }
 
-  /** The local regions `span` overlaps, once their barriers and the locks in it are met. */
-  async #ready(span: KeySpan, c: Consistency): Promise<HostedRegion[]> {
+  /**
+   * The local regions `span` overlaps, once their barriers and the locks in it are met, and the
+   * node's region generation before them: the read checks it in its own turn (`unchanged`).
+   */
+  async #ready(
+    span: KeySpan,
+    c: Consistency,
+  ): Promise<{ regions: HostedRegion[]; generation: number }> {
+    const generation = this.reads.host.generation;
     const regions = this.reads.host.all().filter((r) =>
       overlaps(r.kv.descriptor, { ...r.kv.descriptor, ...span })
     );
@@ -110,12 +118,13 @@ export class RedisKeyReads {
     await barrier();
     const locks = this.reads.locks();
     if (locks !== undefined && c !== "serializable") await locks.settle(span, 0, barrier);
-    return regions;
+    return { regions, generation };
   }
 
   /** Up to `q.limit` live keys of the span, in key order, from this node's engine. */
   async keysHere(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
-    const regions = await this.#ready(q.span, c);
+    const { regions, generation } = await this.#ready(q.span, c);
+    this.reads.unchanged(generation, regions);
     const first = regions[0] ?? this.reads.host.all()[0];
     if (first === undefined) throw new Error("a node without regions");
     return this.reads.engine().readNow(() => {
@@ -138,7 +147,8 @@ export class RedisKeyReads {
    * changed route, for the asking node to plan again.
    */
   async countHere(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
-    const regions = await this.#ready(q.span, c);
+    const { regions, generation } = await this.#ready(q.span, c);
+    this.reads.unchanged(generation, regions);
     const cut = regions.find((r) => !within(r.kv.descriptor, q.span));
     if (cut !== undefined) {
       throw new ServiceError(
