@@ -4,7 +4,7 @@
  * empty log of its own though this node had acknowledged the child's entries before the wipe.
  * The child holds its vote like its parent until one read barrier of its own has passed (its
  * leader's commit index, confirmed after the split was replayed, applied here); a child of a
- * voting parent votes at once.
+ * voting parent, or on a node that did not lose its state, votes at once.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -51,8 +51,11 @@ test("split child votes: a child of a parent not voting holds its vote until it 
       o: { logger: SILENT_LOGGER },
     } as unknown as ChildVoteDeps["d"],
   };
-  const held = childrenOfHeldParents(host, [split(1, 3), split(2, 4)]);
+  const splits = [split(1, 3), split(2, 4)];
+  const held = childrenOfHeldParents(host, splits, { rebuild: true });
   assert.deepEqual(held, [3], "only the child of the parent that does not vote");
+  // A node that did not lose its state never acknowledged anything of a child it makes now.
+  assert.deepEqual(childrenOfHeldParents(host, splits, { rebuild: false }), []);
   holdChildVotes(host, held);
   assert.equal(heldChild.hosted.group.suppressVotes, true, "held from its first round");
   assert.equal(freeChild.hosted.group.suppressVotes, false);

@@ -155,7 +155,7 @@ export class RegionHost {
     const splits = this.#pendingSplits;
     this.#pendingSplits = [];
     await this.release(splits.map((s) => s.right.id));
-    const children: SplitChild[] = [], held = childrenOfHeldParents(this, splits);
+    const children: SplitChild[] = [], held = childrenOfHeldParents(this, splits, this.d.o);
     for (const s of splits) {
       const id = s.right.id, installing = this.d.images.installing(id);
       if (this.region(id) !== undefined || this.#joining.has(id) || installing) continue;
