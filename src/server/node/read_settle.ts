@@ -5,19 +5,11 @@
  * round or two, and a Redis client takes `-TRYAGAIN` as an error: the 100 MiB e2e's `GET` right
  * after a `SET` that split the region failed so. A read changes nothing, so running it again is
  * safe; it recomputes its regions each time.
- *
- * So are reads whose barrier round was dropped before it was confirmed (ReadNotServedError: the
- * region's leadership changed, or no leader was known yet). Placement moves leaderships while a
- * node serves (its leader balance), and a node's read over every region waits for every region's
- * round: `redis-benchmark` runs of MGET and GET stopped at `-TRYAGAIN read not served:
- * leadership changed` (bench/RESULTS.md, session 29). A transfer names its new leader at once;
- * an election takes about a timeout, within READ_SETTLE_WAIT_MS.
  */
 import { ErrorCode } from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { Clock } from "../../platform/types.ts";
 import { ServiceError } from "../kv_service.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
-import { ReadNotServedError } from "./read_barrier.ts";
 import { covers } from "./region_coverage.ts";
 
 /** How long a read refused while a split settles is tried again (docs/limits.md). */
@@ -36,14 +28,14 @@ export function settling(): ServiceError {
   return new SettlingError();
 }
 
-/** Runs `read` again while a split settling here, or a dropped round, refuses it (bounded). */
+/** Runs `read` again while a split settling here refuses it, at most READ_SETTLE_WAIT_MS. */
 export async function retrySettling<T>(clock: Clock, read: () => Promise<T>): Promise<T> {
   const deadline = clock.nowMs() + READ_SETTLE_WAIT_MS;
   for (;;) {
     try {
       return await read();
     } catch (err) {
-      const again = err instanceof SettlingError || err instanceof ReadNotServedError;
+      const again = err instanceof SettlingError;
       if (!again || clock.nowMs() >= deadline) throw err;
       await new Promise<void>((resolve) => clock.setTimeout(resolve, SETTLE_POLL_MS));
     }
