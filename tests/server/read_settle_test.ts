@@ -80,7 +80,7 @@ test("read settle: a read whose region stopped being served here, or whose regio
   let served = [one, two];
   const host = {
     generation: 5,
-    all: () => served,
+    serves: (r: unknown) => served.includes(r as typeof one),
   } as unknown as RegionHost & { generation: number };
   const regions = [one, two] as unknown as HostedRegion[];
   unchanged(host, 5, regions); // nothing changed: the read goes on

@@ -14,7 +14,9 @@ import { MessageType } from "../../src/raft/core/messages.ts";
 import type { Message } from "../../src/raft/core/messages.ts";
 import type { HostedRegion } from "../../src/server/node/region_host.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
-import { startCluster } from "./cluster_helpers.ts";
+import type { TxnEnv } from "../../src/txn/lock_resolver.ts";
+import type { TxnRegionClient } from "../../src/txn/region_txn.ts";
+import { startCluster, type TestCluster } from "./cluster_helpers.ts";
 import { hostOf, key, SPLIT, splitInto, until } from "./region_split_helpers.ts";
 import { RawClient } from "./resp/resp_test_client.ts";
 
@@ -26,20 +28,23 @@ function filterSteps(r: HostedRegion, keep: (m: Message) => boolean): () => void
   return () => raw.step = real;
 }
 
+/** Splits `c` into regions; `a` and `b` are keys of two different ones. */
+async function twoRegions(c: TestCluster): Promise<{ a: string; b: string }> {
+  await c.leader();
+  await splitInto(c, c.client(), 3);
+  const a = key(3), regionA = hostOf(c, 1).regionFor(utf8(a))?.id;
+  const b = [94, 77, 62, 48].map(key).find((k) => hostOf(c, 1).regionFor(utf8(k))?.id !== regionA);
+  assert.ok(regionA !== undefined && b !== undefined, "two keys in different regions");
+  return { a, b };
+}
+
 test("region read across node: an MGET never shows half an MSET from a lagging replica", {
   timeout: 120_000,
 }, async () => {
   const c = await startCluster(3, 20, undefined, SPLIT);
   const clients: RawClient[] = [];
   try {
-    await c.leader();
-    await splitInto(c, c.client(), 3);
-    const a = key(3);
-    const regionA = hostOf(c, 1).regionFor(utf8(a));
-    const b = [94, 77, 62, 48].map(key).find((k) =>
-      hostOf(c, 1).regionFor(utf8(k))?.id !== regionA?.id
-    );
-    assert.ok(regionA !== undefined && b !== undefined, "two keys in different regions");
+    const { a, b } = await twoRegions(c);
     // The reader: a node leading neither region (of three nodes, one at least).
     const leads = (n: number, k: string) => hostOf(c, n).regionFor(utf8(k))?.group.rawNode.isLeader;
     const reader = [1, 2, 3].find((n) => !leads(n, a) && !leads(n, b));
@@ -84,6 +89,60 @@ test("region read across node: an MGET never shows half an MSET from a lagging r
     assert.ok(m !== null, `MGET answered ${JSON.stringify(got)}`);
     assert.equal(m[1], m[2], `half an MSET: ${JSON.stringify(got)}`);
     assert.equal(await r.one("MGET", a, b), "*2\r\n$1\r\n1\r\n$1\r\n1\r\n");
+  } finally {
+    for (const x of clients) x.close();
+    await c.close();
+  }
+});
+
+test("region read across node: reads across regions commit nothing; a set read falls back", {
+  timeout: 120_000,
+}, async () => {
+  const c = await startCluster(3, 20, undefined, SPLIT);
+  const clients: RawClient[] = [];
+  try {
+    const { a, b } = await twoRegions(c);
+    // Node 1 coordinates what its RESP port receives: its transactions' prewrites are counted.
+    const router = c.servers.get(1)?.node.local.router;
+    const deps = router?.crossRegion();
+    if (router === undefined || deps === undefined) throw new Error("node 1 runs transactions");
+    let prewrites = 0;
+    router.crossRegion = () => ({
+      ...deps,
+      env: (): TxnEnv => {
+        const e = deps.env(), c = e.client;
+        const client: TxnRegionClient = {
+          prewrite: (r, q) => (prewrites++, c.prewrite(r, q)),
+          commit: (r, keys, s, ts, session) => c.commit(r, keys, s, ts, session),
+          rollback: (r, keys, s) => c.rollback(r, keys, s),
+          checkTxnStatus: (r, p, s, m) => c.checkTxnStatus(r, p, s, m),
+          resolveLock: (r, k, s, ts) => c.resolveLock(r, k, s, ts),
+          get: (r, k, ts) => c.get(r, k, ts),
+          scan: (r, range, ts, n) => c.scan(r, range, ts, n),
+          scanExpiredLocks: (r, n) => c.scanExpiredLocks(r, n),
+        };
+        return { ...e, client };
+      },
+    });
+    const one = await RawClient.connect(c.respPorts.get(1) ?? 0);
+    clients.push(one);
+    assert.equal(await one.one("MSET", a, "1", b, "2"), "+OK\r\n");
+    const wrote = prewrites;
+    assert.ok(wrote > 0, "an MSET across regions prewrites");
+    assert.equal(await one.one("MGET", a, b), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+    assert.deepEqual(
+      await one.send(["MULTI"], ["GET", a], ["GET", b], ["EXEC"]),
+      ["+OK\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"],
+    );
+    assert.equal(prewrites, wrote, "reads across regions locked and committed nothing");
+    // Sets are not what a transaction across regions carries (it never writes them): a read of
+    // two sets in different regions is answered from the node's state (redis-server: `*1 y`).
+    const [sa, sb] = [`${a}:s`, `${b}:s`];
+    const regionOf = (k: string) => hostOf(c, 1).regionFor(utf8(k))?.id;
+    assert.notEqual(regionOf(sa), regionOf(sb), "the sets lie in two regions");
+    assert.equal(await one.one("SADD", sa, "x", "y"), ":2\r\n");
+    assert.equal(await one.one("SADD", sb, "y", "z"), ":2\r\n");
+    assert.equal(await one.one("SINTER", sa, sb), "*1\r\n$1\r\ny\r\n");
   } finally {
     for (const x of clients) x.close();
     await c.close();

@@ -39,11 +39,9 @@ function split(parent: number, child: number): SplitReport {
   return { left: d(parent), right: d(child), index: 100, revision: 0 };
 }
 
-test("split child votes: a child of a parent not voting holds its vote until it caught up", async () => {
-  const rebuilding = replica(1, true), voting = replica(2, false);
-  const heldChild = replica(3, false), freeChild = replica(4, false);
-  const regions = new Map([rebuilding, voting, heldChild, freeChild].map((r) => [r.hosted.id, r]));
-  const host: ChildVoteDeps = {
+/** A node's regions, each on its driver while in `regions`. */
+function hostOf(regions: Map<number, { hosted: HostedRegion }>): ChildVoteDeps {
+  return {
     region: (id) => regions.get(id)?.hosted,
     d: {
       raft: { driver: { regionNode: (id: number) => regions.get(id) } },
@@ -51,6 +49,13 @@ test("split child votes: a child of a parent not voting holds its vote until it 
       o: { logger: SILENT_LOGGER },
     } as unknown as ChildVoteDeps["d"],
   };
+}
+
+test("split child votes: a child of a parent not voting holds its vote until it caught up", async () => {
+  const rebuilding = replica(1, true), voting = replica(2, false);
+  const heldChild = replica(3, false), freeChild = replica(4, false);
+  const regions = new Map([rebuilding, voting, heldChild, freeChild].map((r) => [r.hosted.id, r]));
+  const host = hostOf(regions);
   const splits = [split(1, 3), split(2, 4)];
   const held = childrenOfHeldParents(host, splits, { rebuild: true });
   assert.deepEqual(held, [3], "only the child of the parent that does not vote");
@@ -69,15 +74,8 @@ test("split child votes: a child of a parent not voting holds its vote until it 
 test("split child votes: a child that left the node meanwhile is not touched", async () => {
   const parent = replica(1, true), child = replica(3, false);
   const regions = new Map([[1, parent], [3, child]]);
-  const host: ChildVoteDeps = {
-    region: (id) => regions.get(id)?.hosted,
-    d: {
-      raft: { driver: { regionNode: (id: number) => regions.get(id) } },
-      closed: () => false,
-      o: { logger: SILENT_LOGGER },
-    } as unknown as ChildVoteDeps["d"],
-  };
-  holdChildVotes(host, childrenOfHeldParents(host, [split(1, 3)]));
+  const host = hostOf(regions);
+  holdChildVotes(host, childrenOfHeldParents(host, [split(1, 3)], { rebuild: true }));
   regions.delete(3); // removed from this node (its barrier gives up: gone)
   child.pass(false);
   for (let i = 0; i < 5; i++) await Promise.resolve();

@@ -15,7 +15,10 @@ export function isLeftOut(d: RegionDescriptor, selfId: number): boolean {
   return !d.replicas.some((p) => p.nodeId === selfId);
 }
 
+/** Whether `r` is not merged away (its replica here waits to be dropped otherwise). */
+export const unmerged = (r: HostedRegion): boolean => r.kv.merge?.stage !== "merged";
+
 /** Every region `host` holds, not merged away, those left out included (`all` skips them). */
 export function hostedRegions(host: RegionHost): HostedRegion[] {
-  return host.withMerged().filter((r) => r.kv.merge?.stage !== "merged");
+  return host.withMerged().filter(unmerged);
 }

@@ -101,7 +101,7 @@ export class NodeReads {
     const kv = region.kv.kv;
     if (revision === 0) {
       await this.#settle(keySpan(key), 0, consistency, [region]);
-      this.unchanged(generation, [region]);
+      unchanged(this.host, generation, [region]);
       // Both in one turn: no apply can come between the state and the revision.
       return engine.readNow(() => ({ state: kv.get(key), revision: kv.visibleRevision }));
     }
@@ -170,18 +170,18 @@ export class NodeReads {
     const engine = this.engine();
     if (atRevision) {
       await closeAt(regions, revision, close);
-      this.unchanged(generation, regions);
+      unchanged(this.host, generation, regions);
       await this.#settle(this.#span(request), revision, consistency, regions);
       const page = await scanAt(engine, regions, request, revision);
       pinned?.();
       return page;
     }
     await this.#settle(this.#span(request), 0, consistency, regions);
-    this.unchanged(generation, regions);
+    unchanged(this.host, generation, regions);
     // The current state of every region is the engine's: one region's scan reads every region.
     const kv = (regions[0] ?? this.host.all()[0]).kv.kv;
     const page = await revisionRead(engine, () => kv.scan(request));
-    this.unchanged(generation, regions); // a replica dropped mid-scan lost records under it
+    unchanged(this.host, generation, regions); // a replica dropped mid-scan lost records under it
     return page;
   }
 
@@ -218,7 +218,7 @@ export class NodeReads {
     const regions = this.host.all(), generation = this.host.generation;
     await this.barrier(consistency, regions);
     await this.#settle(WHOLE_SPAN, 0, consistency, regions);
-    this.unchanged(generation, regions);
+    unchanged(this.host, generation, regions);
     return this.engine().readNow(() => regions.reduce((n, r) => n + r.kv.kv.keyCount, 0));
   }
 
@@ -232,7 +232,7 @@ export class NodeReads {
       const regions = this.host.all(), generation = this.host.generation;
       await this.barrier(consistency, regions);
       await this.#settle(WHOLE_SPAN, 0, consistency, regions);
-      this.unchanged(generation, regions);
+      unchanged(this.host, generation, regions);
       return this.#readAll(read);
     });
   }
@@ -262,11 +262,6 @@ export class NodeReads {
       return undefined;
     }
     return { value: this.#readAll(read) };
-  }
-
-  /** Refuses a read (it runs again) if its regions changed here meanwhile (read_settle.ts). */
-  unchanged(generation: number, regions: readonly HostedRegion[]): void {
-    unchanged(this.host, generation, regions);
   }
 
   /**

@@ -31,16 +31,6 @@ export interface ReadIndexIssuer {
   localReadIndex?(): number | undefined;
 }
 
-/**
- * A read round refused or dropped before it was confirmed (no leader known, the leadership
- * changed): nothing was read, so the read may simply run again (read_settle.ts retries it).
- */
-export class ReadNotServedError extends ServiceError {
-  constructor(why: string) {
-    super(ErrorCode.UNAVAILABLE, `read not served: ${why}`);
-  }
-}
-
 /** A round's ReadIndex context: the node's id and the round's number, 8 bytes each. */
 const CONTEXT_BYTES = 16;
 
@@ -156,7 +146,7 @@ export class ReadBarrier {
       refused = errorMessage(err);
     }
     if (refused !== undefined) {
-      const err = new ReadNotServedError(refused);
+      const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${refused}`);
       for (const reject of round.rejecters) reject(err);
       return;
     }
@@ -221,7 +211,7 @@ export class ReadBarrier {
       this.#rounds.delete(id);
       if (round.timer !== undefined) this.clock.clearTimeout(round.timer);
       this.#landed(round);
-      const err = new ReadNotServedError(reason);
+      const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${reason}`);
       for (const reject of round.rejecters) reject(err);
     }
   }

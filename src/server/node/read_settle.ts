@@ -35,8 +35,7 @@ export async function retrySettling<T>(clock: Clock, read: () => Promise<T>): Pr
     try {
       return await read();
     } catch (err) {
-      const again = err instanceof SettlingError;
-      if (!again || clock.nowMs() >= deadline) throw err;
+      if (!(err instanceof SettlingError) || clock.nowMs() >= deadline) throw err;
       await new Promise<void>((resolve) => clock.setTimeout(resolve, SETTLE_POLL_MS));
     }
   }
@@ -84,7 +83,5 @@ export function unchanged(
   generation: number,
   regions: readonly HostedRegion[],
 ): void {
-  if (host.generation !== generation) throw settling();
-  const served = host.all();
-  for (const r of regions) if (!served.includes(r)) throw settling();
+  if (host.generation !== generation || !regions.every(host.serves)) throw settling();
 }

@@ -26,6 +26,7 @@ import { compareBytes } from "../../util/bytes.ts";
 import { type Consistency, ServiceError } from "../kv_service.ts";
 import type { RedisReadQuery } from "../redis_keys.ts";
 import type { NodeReads } from "./node_reads.ts";
+import { unchanged } from "./read_settle.ts";
 import type { HostedRegion } from "./region_host.ts";
 import { MORE_THAN_ONE_REGION, type RemoteRegions } from "./remote_regions.ts";
 import { wireConsistency } from "./scan_parts.ts";
@@ -96,7 +97,7 @@ export async function readHere(
   if (locks !== undefined && c !== "serializable") {
     for (const k of keys) await locks.settle(keySpan(k), 0, barrier);
   }
-  reads.unchanged(generation, [region]); // its records may have gone with it meanwhile
+  unchanged(reads.host, generation, [region]); // its records may have gone with it meanwhile
   const run = { db: q.db, commands: [q.args as Uint8Array[]], multi: false, watches: [] };
   const { reply } = reads.engine().readNow(() => readRedis(region.kv.kv, run));
   return reply.k === "array" && reply.items.length === 1 ? reply.items[0] : reply;

@@ -23,6 +23,7 @@ import type {
 } from "../redis_keys.ts";
 import type { NodeReads } from "./node_reads.ts";
 import { covers } from "./region_coverage.ts";
+import { unchanged } from "./read_settle.ts";
 import type { HostedRegion } from "./region_host.ts";
 import type { RemoteRegions } from "./remote_regions.ts";
 import { stitchedRedisKeys } from "./stitched_redis_keys.ts";
@@ -94,7 +95,7 @@ export class RedisKeyReads {
 
   async #setScanHere(q: SetScanQuery, c: Consistency): Promise<SetScanPage> {
     const { regions, generation } = await this.#ready(keySpan(q.key), c);
-    this.reads.unchanged(generation, regions);
+    unchanged(this.reads.host, generation, regions);
     const region = this.reads.host.regionFor(q.key);
     if (region === undefined) {
       throw new ServiceError(ErrorCode.KEY_NOT_IN_REGION, "no local region holds the set's key");
@@ -124,7 +125,7 @@ export class RedisKeyReads {
   /** Up to `q.limit` live keys of the span, in key order, from this node's engine. */
   async keysHere(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
     const { regions, generation } = await this.#ready(q.span, c);
-    this.reads.unchanged(generation, regions);
+    unchanged(this.reads.host, generation, regions);
     const first = regions[0] ?? this.reads.host.all()[0];
     if (first === undefined) throw new Error("a node without regions");
     return this.reads.engine().readNow(() => {
@@ -148,7 +149,7 @@ export class RedisKeyReads {
    */
   async countHere(q: RedisKeysQuery, c: Consistency): Promise<RedisKeysPage> {
     const { regions, generation } = await this.#ready(q.span, c);
-    this.reads.unchanged(generation, regions);
+    unchanged(this.reads.host, generation, regions);
     const cut = regions.find((r) => !within(r.kv.descriptor, q.span));
     if (cut !== undefined) {
       throw new ServiceError(

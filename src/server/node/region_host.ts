@@ -25,7 +25,7 @@ import { SNAPSHOT_MARKER } from "./region_driver.ts";
 import { skipsImage } from "./merged_image.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 import { regionLeftNode } from "./region_refusals.ts";
-import { isLeftOut } from "./left_out.ts";
+import { isLeftOut, unmerged } from "./left_out.ts";
 import { childrenOfHeldParents, holdChildVotes } from "./split_child_votes.ts";
 
 export type { HostedRegion, RegionHostDeps };
@@ -54,9 +54,9 @@ export class RegionHost {
   constructor(readonly d: RegionHostDeps) {}
 
   /** Every region served, in key order: not merged away, nor left out (left_out.ts). */
-  all(): HostedRegion[] {
-    return this.#served().filter((r) => r.kv.merge?.stage !== "merged");
-  }
+  all = (): HostedRegion[] => this.#served().filter(unmerged);
+  /** Whether `r` is one of `all()` now, without making the list (read_settle.ts `unchanged`). */
+  serves = (r: HostedRegion) => this.region(r.id) === r && this.#serves(r) && unmerged(r);
 
   /** Every region hosted, those merged away and not dropped yet included, in key order. */
   withMerged = (): HostedRegion[] => this.#ordered().slice();

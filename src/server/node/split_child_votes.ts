@@ -31,7 +31,7 @@ export interface ChildVoteDeps {
 export function childrenOfHeldParents(
   d: Pick<ChildVoteDeps, "region">,
   splits: readonly SplitReport[],
-  node: { readonly rebuild?: boolean } = { rebuild: true },
+  node: { readonly rebuild?: boolean },
 ): number[] {
   if (node.rebuild !== true) return [];
   return splits.filter((s) => d.region(s.left.id)?.group.suppressVotes === true)
