@@ -118,6 +118,9 @@ test(
       for (const [key, value] of acked) {
         assert.equal(fromUtf8((await kv.get(key)) ?? new Uint8Array()), value, key);
       }
+      // A process signalled before its runtime has set the node's handler dies of the signal:
+      // the restarted node must be up first.
+      await c.serving(20_000);
       for (const id of [...c.nodes.keys()]) {
         const code = await c.kill(id, "SIGTERM");
         assert.equal(code, 0, `node ${id} stops cleanly on SIGTERM\n${c.logs()}`);

@@ -17,9 +17,8 @@ test("regions: a RESP batch over several regions is one entry per region", {
   const c = await startCluster(3, 20, undefined, { regionSplitBytes: 2048, splitCheckMs: 40 });
   let resp: RawClient | undefined;
   try {
-    const leader = await c.leader();
+    await c.leader();
     await splitInto(c, c.client(), 3);
-    const host = hostOf(c, leader);
     // Each region's entries: its highest commit index over the nodes.
     const committed = (id: number) =>
       Math.max(
@@ -27,23 +26,35 @@ test("regions: a RESP batch over several regions is one entry per region", {
           hostOf(c, n).region(id)?.group.rawNode.commitIndex ?? 0
         ),
       );
-    resp = await RawClient.connect(c.respPorts.get(leader) ?? 0);
     const keys = Array.from({ length: 60 }, (_, i) => key((i * 7) % 100));
     const unique = [...new Set(keys)];
     const values = unique.map(() => noise(40));
-    const regionOf = (k: string) =>
-      host.all().find((r) => containsKey(r.kv.descriptor, utf8(k)))?.id ?? 0;
-    const perRegion = new Map<number, number>();
-    for (const k of unique) perRegion.set(regionOf(k), (perRegion.get(regionOf(k)) ?? 0) + 1);
-    // Regions this node leads get the batch's part straight away (a follower sends its requests
-    // to the region's leader one by one: leader_forwarder.ts).
-    const led = [...perRegion].filter(([id, n]) =>
-      n >= 3 && host.region(id)?.group.rawNode.isLeader === true
-    );
-    assert.ok(
-      led.length >= 1,
-      `a region led here holds 3 of the keys: ${JSON.stringify([...perRegion])}`,
-    );
+    // The node to send to: one leading a region that holds 3 of the keys. Regions this node leads
+    // get the batch's part straight away (a follower sends its requests to the region's leader
+    // one by one: leader_forwarder.ts). Which node that is depends on the elections the splits
+    // left, so every node is asked, for a while.
+    const ledOn = (node: number) => {
+      const host = hostOf(c, node);
+      const regionOf = (k: string) =>
+        host.all().find((r) => containsKey(r.kv.descriptor, utf8(k)))?.id ?? 0;
+      const perRegion = new Map<number, number>();
+      for (const k of unique) perRegion.set(regionOf(k), (perRegion.get(regionOf(k)) ?? 0) + 1);
+      return [...perRegion].filter(([id, n]) =>
+        n >= 3 && host.region(id)?.group.rawNode.isLeader === true
+      );
+    };
+    let sender = 0;
+    let led: [number, number][] = [];
+    for (const deadline = Date.now() + 10_000; led.length === 0 && Date.now() < deadline;) {
+      for (const node of c.servers.keys()) {
+        led = ledOn(node);
+        sender = node;
+        if (led.length > 0) break;
+      }
+      if (led.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(led.length >= 1, "some node leads a region holding 3 of the keys");
+    resp = await RawClient.connect(c.respPorts.get(sender) ?? 0);
     const before = new Map(led.map(([id]) => [id, committed(id)]));
     // One write: one socket read, one batch (no key twice in it).
     const replies = await resp.send(...unique.map((k, i) => ["SET", k, values[i]]));
