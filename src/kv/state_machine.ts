@@ -1,13 +1,11 @@
 /**
- * The replicated state machine: applies committed Raft entries to the storage engine, which
- * runs with its own WAL off (docs/design.md §2.4): the Raft log is the write-ahead log, and
- * the applied index is written in the same atomic engine batch as the data, so after a crash
- * the engine and its applied index agree and the node re-applies the log from there. Every
- * change is kept with its revision (docs/coordination.md): the current state of each key, its
- * history until compacted, and the events watchers get. Apply passes write one engine batch
- * per pass (split when it grows past APPLY_BATCH_*, and before a command that must read the
- * engine first). An engine write failure leaves memory ahead of the engine, so it is fatal
- * for the node: the error propagates and the node stops.
+ * The replicated state machine: applies committed Raft entries to the storage engine, whose own
+ * WAL is off (docs/design.md §2.4): the Raft log is the WAL, and the applied index goes in the
+ * same atomic batch as the data, so after a crash the node re-applies the log from there. Every
+ * change is kept with its revision (docs/coordination.md): each key's current state, its history
+ * until compacted, the events watchers get. A pass writes one engine batch (split past
+ * APPLY_BATCH_*, and before a command that must read the engine first). An engine write failure
+ * leaves memory ahead of the engine: fatal for the node.
  */
 import { ErrorCode } from "../gen/tinykv/v1/tinykv_pb.ts";
 import {
@@ -60,6 +58,8 @@ export class KvStateMachine {
   readonly garbage: GarbageCollector;
   /** The node's wall clock (Unix ms), for reads only (docs/decisions/0009-key-expiry.md). */
   wallClock: () => number = () => 0;
+  /** Closed without a log entry: every change at or below it is here (close_without_entry.ts). */
+  closedRevision = 0;
 
   private constructor(
     readonly db: Db,
@@ -197,7 +197,7 @@ export class KvStateMachine {
     return { ...next };
   }
 
-  readonly #redisEvents = new EventQueue<RedisEvent>();
+  readonly #redisEvents = new EventQueue<RedisEvent>(); // PUBLISH and keyspace events
   /** Whether this node has pub/sub subscribers (else PUBLISH and keyspace events are dropped). */
   redisEventsWanted = false;
 
@@ -261,7 +261,8 @@ export class KvStateMachine {
 
   /** What a read at a past revision may see: the bounds and the read time. */
   #bounds(): ReadBounds {
-    return { visible: this.visibleRevision, compacted: this.#meta.compacted, now: this.readNow };
+    const visible = Math.max(this.visibleRevision, this.closedRevision);
+    return { visible, compacted: this.#meta.compacted, now: this.readNow };
   }
 
   /** The key as of `revision`. */
@@ -277,8 +278,7 @@ export class KvStateMachine {
   /** One page of a scan, now or as of `request.revision`. */
   async scan(request: KvScanRequest): Promise<KvScanPage> {
     const revision = request.revision ?? 0;
-    // What the engine shows now, read in the same turn as the scan pins it: a current scan sees
-    // exactly this revision (a pass's batch is visible before its write resolves).
+    // Read in the turn the scan pins the engine (a pass's batch shows before its write ends).
     const visible = this.visibleRevision;
     if (revision === 0 || revision === visible) {
       return { ...(await scanPage(this.db, request, this.readNow)), revision: visible };

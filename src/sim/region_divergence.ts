@@ -61,9 +61,11 @@ export async function regionDivergence(
   for (const k of [...keys].sort()) {
     const holders = nodes.filter((n) => n.regions.some((r) => holds(r, utf8(k))));
     const first = holders[0];
+    const region = first?.regions.find((r) => holds(r, utf8(k)))?.id;
     for (const n of holders) {
       if (n.state.get(k) === first.state.get(k)) continue;
-      diverged.push(`${k}: ${first.name}=${first.state.get(k)} ${n.name}=${n.state.get(k)}`);
+      const values = `${first.name}=${first.state.get(k)} ${n.name}=${n.state.get(k)}`;
+      diverged.push(`${k} (region ${region}): ${values}`);
     }
     if (diverged.length >= 5) break;
   }

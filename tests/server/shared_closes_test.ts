@@ -9,7 +9,7 @@ import type { HostedRegion } from "../../src/server/node/region_host.ts";
 import { SharedCloses } from "../../src/server/node/shared_closes.ts";
 
 function fakeRegion(): HostedRegion & { kv: { kv: { revision: number } } } {
-  return { id: 5, kv: { kv: { revision: 0 } } } as unknown as HostedRegion & {
+  return { id: 5, kv: { kv: { revision: 0, closedRevision: 0 } } } as unknown as HostedRegion & {
     kv: { kv: { revision: number } };
   };
 }

@@ -21,6 +21,7 @@ function region(id: number, revision: { at: number }): HostedRegion {
         get revision() {
           return revision.at;
         },
+        closedRevision: 0,
       },
     },
   } as unknown as HostedRegion;

@@ -1,7 +1,6 @@
 /**
- * The public face of the core: a thread-safe-by-construction (single-threaded, synchronous)
- * Raft node. The driver calls `tick`, `step` and the request methods, then drains
- * `ready()`/`advance()` as documented in ready.ts.
+ * The public face of the core: a single-threaded, synchronous Raft node. The driver calls
+ * `tick`, `step` and the request methods, then drains `ready()`/`advance()` (ready.ts).
  */
 import { assert } from "../../util/assert.ts";
 import { last } from "./array.ts";
@@ -67,9 +66,8 @@ export class RawNode {
 
   /**
    * Feeds a message received from a peer. Local-only kinds are ignored (a peer cannot inject
-   * local events), and so are responses from non-members, which can only be stale. Other
-   * messages from unknown senders are handled: the sender may be a leader whose configuration
-   * we have not learned yet.
+   * local events), and so are responses from non-members (stale). Other messages from unknown
+   * senders are handled: the sender may be a leader whose configuration we have not learned.
    */
   step(m: Message): boolean {
     if (isLocalMessage(m.type)) return false;
@@ -107,10 +105,7 @@ export class RawNode {
     return this.#raft.applyConfChange(cc);
   }
 
-  /**
-   * Requests a linearizable read. `context` must be unique among this cluster's pending reads
-   * (prefix it with the node id). The answer arrives as a `ReadState` in a later Ready.
-   */
+  /** A linearizable read, answered as a later Ready's `ReadState`; `context` unique (id first). */
   readIndex(context: Uint8Array): RequestResult {
     const id = this.#raft.id;
     return result(
@@ -272,6 +267,10 @@ export class RawNode {
 
   get commitIndex(): number {
     return this.#raft.log.committed;
+  }
+
+  get lastIndex(): number {
+    return this.#raft.log.lastIndex();
   }
 
   /** An entry of this term has committed: only then is the commit index known current (§6.4). */

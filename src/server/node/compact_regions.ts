@@ -11,15 +11,22 @@
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { CommandOutcome } from "../kv_service.ts";
 import type { HostedRegion } from "./hosted_region.ts";
+import type { RegionHost } from "./region_host.ts";
 import { closeAt } from "./reads_at_timestamp.ts";
 
 export async function compactRegions(
-  first: HostedRegion,
+  host: RegionHost,
   revision: number,
   command: CommandInit,
   close: (r: HostedRegion, at: number) => Promise<unknown>,
   execute: (command: CommandInit) => Promise<CommandOutcome>,
 ): Promise<CommandOutcome> {
+  const first = host.region(1);
+  if (first === undefined) throw new Error("region 1 is not hosted");
+  // Only region 1's leader closes it, with a barrier: the compact's apply needs the region's own
+  // revision at C, which a close without an entry (reads') does not move. Elsewhere the command
+  // goes to that leader, which comes here.
+  if (!first.group.rawNode.isLeader) return await execute(command);
   await closeAt([first], revision, close);
   return await execute(command);
 }

@@ -5,8 +5,7 @@
  * regions is already stitched in key order. What differs per region is the barrier: a
  * linearizable read waits for the ReadIndex of each region its keys lie in (a key's read, its
  * region's; a scan, those of the regions its range overlaps; a Redis read, whose keys the node
- * does not know beforehand, every region's). With one region this is region 1's barrier alone,
- * as before regions.
+ * does not know beforehand, every region's; with one region, region 1's alone).
  *
  * A read at a past revision is served by the key's region (its history follows its lineage
  * across splits). Once revisions are timestamps (a node holding many regions, decision 0018) a
@@ -114,7 +113,7 @@ export class NodeReads {
   }
 
   /**
-   * Keys as of `revision`, linearizably: one barrier and one close per region, not per key (a
+   * Keys as of `revision`, linearizably: one close (or barrier) per region, not per key (a
    * transaction across regions reads its keys at its start timestamp), the locks finished.
    */
   getManyAt(keys: readonly Uint8Array[], revision: number): Promise<(KeyState | undefined)[]> {
@@ -123,10 +122,17 @@ export class NodeReads {
 
   async #getManyAt(keys: readonly Uint8Array[], revision: number) {
     const regions = [...new Set(keys.map((k) => this.#regionOf(k)))];
-    const pinned = pinRegions(this.host, regions);
-    await Promise.all(regions.map((r) => this.barrier("linearizable", [r], r.kv.descriptor)));
+    const pinned = pinRegions(this.host, regions), generation = this.host.generation;
     const close = this.#closer("linearizable");
-    if (close !== undefined) await closeAt(regions, revision, close);
+    // A close (a ReadIndex after the timestamp) or a region past it makes the read current: no
+    // ReadIndex first; after, the keys' regions must be the ones closed (regions seed 459).
+    const consistency = close === undefined ? "linearizable" : "serializable";
+    await Promise.all(regions.map((r) => this.barrier(consistency, [r], r.kv.descriptor)));
+    if (close !== undefined) {
+      await closeAt(regions, revision, close);
+      unchanged(this.host, generation, regions);
+      if (keys.some((k) => !regions.includes(this.#regionOf(k)))) throw settling();
+    }
     for (const key of keys) {
       await this.#settle(keySpan(key), revision, "linearizable", [this.#regionOf(key)]);
     }

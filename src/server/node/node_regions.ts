@@ -133,7 +133,7 @@ export function wireRegions(d: NodeRegionsDeps): NodeRegions {
   const services = regionServices(d, host, (r, command) => router.proposeHere(r, command));
   const reads = new NodeReads(host, d.engine, d.faults, remote);
   const redisKeys = new RedisKeyReads(reads, remote);
-  const closes = new SharedCloses((r, at, ask) => router.closeAt(r, at, ask));
+  const closes = new SharedCloses((r, at, ask) => router.closeAt(r, at, ask, true));
   const close = (r: HostedRegion, at: number, ask: boolean) => closes.closeAt(r, at, ask);
   reads.closeRegion = () => timestamps() === undefined ? undefined : close;
   reads.timestamp = () => timestamps() === undefined ? undefined : () => stamps.next();

@@ -39,6 +39,7 @@ function unavailable(err: unknown): ServiceError {
 export class ProposalTimestamps {
   #queue: Taker[] = [];
   #sending = false;
+  #highest = 0;
   /** Requests sent, timestamps received, requests that failed (metrics, tests). */
   readonly counts = { requests: 0, timestamps: 0, failures: 0 };
 
@@ -52,6 +53,17 @@ export class ProposalTimestamps {
     /** Runs the proposals of one answer (the driver loop's `hold`: one round for them all). */
     readonly together: (propose: () => void) => void = (propose) => propose(),
   ) {}
+
+  /**
+   * The highest timestamp handed out here (0: none yet). Every timestamp at or below it that this
+   * node will ever use has been handed out already: a request is sent only after the one before
+   * it ended, so any later one gets timestamps above it, and the late answer of a request that
+   * timed out is dropped unused. So a leader that has proposed what it was handed has proposed
+   * every entry of its own whose timestamp is at or below this (close_without_entry.ts).
+   */
+  get highest(): number {
+    return this.#highest;
+  }
 
   /** Proposals waiting for a timestamp (not yet asked for, or in the request in flight). */
   get waiting(): number {
@@ -98,6 +110,7 @@ export class ProposalTimestamps {
         for (const t of batch) t.fail(e);
       } else {
         this.counts.timestamps += range.count;
+        this.#highest = Math.max(this.#highest, range.first + range.count - 1);
         this.together(() =>
           batch.forEach((t, i) => {
             try {

@@ -107,6 +107,11 @@ export class ReadBarrier {
     });
   }
 
+  /** Resolves once this replica has applied `index` (or fails as a read does, in time). */
+  appliedThrough(index: number): Promise<void> {
+    return new Promise((resolve, reject) => this.#waitForApply(index, resolve, reject));
+  }
+
   /** A read whose index is known now: served once applied reaches it (reads of one index share). */
   #waitForApply(index: number, resolve: () => void, reject: (e: ServiceError) => void): void {
     if (this.issuer.appliedIndex() >= index) return resolve();

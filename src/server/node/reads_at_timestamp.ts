@@ -4,12 +4,12 @@
  *
  * A read at revision T in a region is final once the region's applied revision is T or more:
  * a region's revisions grow along its log, so every entry still to apply gets a larger one. A
- * region whose revision is below T (it wrote nothing since) is first *closed*: its leader
- * proposes a timestamp barrier, an entry with a timestamp taken like any write's and no
- * command, whose revision (its timestamp, or above) moves the region's revision without
- * changing a key. The barrier's timestamp is asked for after T was handed out, so it exceeds
- * T for any T the oracle gave; a region still below T after its barrier was asked for a future
- * revision (FUTURE_REVISION).
+ * region whose revision is below T (it wrote nothing since) is first *closed*. For reads its
+ * leader shows that every entry which could carry a revision at or below T is applied
+ * (close_without_entry.ts: no log entry); where the revision itself must move (`compact`) it
+ * proposes a timestamp barrier, an entry with a timestamp taken like any write's and no command,
+ * whose revision (its timestamp, or above) moves the region's revision without changing a key.
+ * Either way a T above every timestamp the oracle gave is a future revision (FUTURE_REVISION).
  * A node that does not lead the region asks its leader to read at T (which closes it there),
  * then waits for its own replica to apply that far (region_router.ts `closeAt`).
  */
@@ -21,6 +21,7 @@ import { ServiceError } from "../kv_service.ts";
 import type { EngineHolder } from "./engine_holder.ts";
 import type { HostedRegion } from "./hosted_region.ts";
 import { revisionRead } from "./revision_reads.ts";
+import { finalRevision } from "./close_without_entry.ts";
 
 /** Makes `revision` final in each region: closes those below it (in parallel). */
 export async function closeAt(
@@ -28,15 +29,15 @@ export async function closeAt(
   revision: number,
   close: (r: HostedRegion, revision: number) => Promise<unknown>,
 ): Promise<void> {
-  const open = regions.filter((r) => r.kv.kv.revision < revision);
+  const open = regions.filter((r) => finalRevision(r) < revision);
   if (open.length === 0) return;
   await Promise.all(open.map((r) => close(r, revision)));
   for (const r of open) {
-    const at = r.kv.kv.revision;
+    const at = finalRevision(r);
     if (at >= revision) continue;
     throw new ServiceError(
       ErrorCode.FUTURE_REVISION,
-      `revision ${revision} is in the future (region ${r.id} is at ${at} after its barrier)`,
+      `revision ${revision} is in the future (region ${r.id} is at ${at} after its close)`,
     );
   }
 }

@@ -40,6 +40,7 @@ import { NoLocalRegionError, spansRegions } from "./region_refusals.ts";
 import { localSpread, regionOfSpans, severalRegions } from "./command_regions.ts";
 import { ConditionWait } from "./condition_wait.ts";
 import { READ_SETTLE_WAIT_MS } from "./read_settle.ts";
+import { closeWithoutEntry, markClosed } from "./close_without_entry.ts";
 
 export interface RegionRouterDeps {
   readonly o: ResolvedNodeOptions;
@@ -137,11 +138,9 @@ export class RegionRouter {
     try {
       const body = command.body;
       if (body?.case === "compact" && this.d.timestamps() !== undefined) {
-        const first = this.d.host.region(1);
-        if (first === undefined) throw new Error("region 1 is not hosted");
-        const at = Number(body.value.revision ?? 0n);
         const close = (r: HostedRegion, rev: number) => this.closeAt(r, rev);
-        return compactRegions(first, at, command, close, (c) => this.d.first.execute(c));
+        const run = (c: CommandInit) => this.d.first.execute(c);
+        return compactRegions(this.d.host, Number(body.value.revision ?? 0n), command, close, run);
       }
       const keys = spans ?? commandSpans(command);
       const across = this.#acrossRegions(command, keys);
@@ -221,15 +220,19 @@ export class RegionRouter {
   }
 
   /**
-   * Makes revision `at` final in region `r` (reads_at_timestamp.ts): its barrier when this node
-   * leads it; else (`ask`) a serializable read at `at` of the region's range by its leader, which
-   * closes it there, and then this replica's ReadIndex, so that it has applied the leader's
-   * barrier too. A serializable read does not ask (NOT_LEADER instead): the leader's answer to
-   * one never forwards again, so two nodes that each think the other leads cannot ping-pong.
+   * Makes revision `at` final in region `r` (reads_at_timestamp.ts). Where this node leads it: a
+   * barrier entry, or (`entryless`: reads, watches) none (close_without_entry.ts). Else (`ask`) a
+   * serializable read at `at` of the region's range by its leader, which closes it there, then
+   * this replica's ReadIndex, so that it holds what the leader held. A serializable read does not
+   * ask (NOT_LEADER instead): two nodes that each think the other leads cannot ping-pong.
    */
-  async closeAt(r: HostedRegion, at: number, ask = true): Promise<void> {
+  async closeAt(r: HostedRegion, at: number, ask = true, entryless = false): Promise<void> {
     if (r.group.rawNode.isLeader) {
-      await this.barrierHere(r);
+      const stamps = this.d.timestamps();
+      const barrier = () => this.barrierHere(r);
+      await (entryless && stamps !== undefined
+        ? closeWithoutEntry(r, at, stamps, barrier)
+        : barrier());
       return;
     }
     if (!ask) throw this.#notLeader(r);
@@ -258,6 +261,7 @@ export class RegionRouter {
       throw new ServiceError(code, e.message, 0, "", Number(e.compactedRevision));
     }
     await r.reads.wait();
+    markClosed(r, at);
   }
 
   /** NOT_LEADER for region `r`, with its leader's address when this node knows it. */

@@ -1,16 +1,17 @@
 /**
  * Closes of regions at a revision shared by concurrent reads (reads_at_timestamp.ts; every current
  * scan over several regions closes each of its regions at a fresh timestamp: snapshot_scan.ts).
- * Each close is a barrier entry in the region's log, so without sharing every such scan wrote one
- * entry per region it spans, however many ran at once. Here at most one close of a region is in
- * flight (per kind: asked of the leader or not); a read at a revision at or below the one in
- * flight shares it (once it is done the region has applied that revision or more), and a read at
- * a higher one waits for the next close, which starts when the one in flight ends, at the highest
- * revision asked meanwhile. So a region writes at most about one barrier per barrier round trip
- * for reads, whatever their rate, and a read waits at most two closes. A close's failure is each
- * sharer's (retryable, as before).
+ * A close is a ReadIndex round and an apply wait on the region's leader (close_without_entry.ts),
+ * so without sharing every such scan paid one per region it spans, however many ran at once.
+ * Here at most one close of a region is in flight (per kind: asked of the leader or not); a read
+ * at a revision at or below the one in flight shares it (once it is done the region holds every
+ * change up to that revision), and a read at a higher one waits for the next close, which starts
+ * when the one in flight ends, at the highest revision asked meanwhile. So a region runs about one
+ * close per round trip for reads, whatever their rate, and a read waits at most two closes. A
+ * close's failure is each sharer's (retryable, as before).
  */
 import type { HostedRegion } from "./region_host.ts";
+import { finalRevision } from "./close_without_entry.ts";
 
 export type CloseRegionAt = (r: HostedRegion, at: number, ask: boolean) => Promise<unknown>;
 
@@ -64,7 +65,7 @@ export class SharedCloses {
       }
       kinds.delete(ask);
       // The close just ended may have taken the region that far already (a write applied since).
-      if (r.kv.kv.revision >= next.at) {
+      if (finalRevision(r) >= next.at) {
         if (kinds.size === 0) this.#slots.delete(r);
         next.settle(Promise.resolve());
       } else next.settle(this.#start(r, ask, kinds, next.at));

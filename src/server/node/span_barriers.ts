@@ -1,18 +1,21 @@
 /**
- * The timestamp barriers watches over several regions ask of idle regions (span_watch.ts,
- * decision 0018 "Watches over several regions"): a region that wrote nothing since an event
- * another region's sub-watch holds does not move its revision, so the merge could not send that
- * event; a barrier at the event's revision (region_router.ts `closeAt`: proposed here when this
- * node leads the region, else asked of its leader, then this replica's ReadIndex) moves it.
+ * The closes watches over several regions ask of idle regions (span_watch.ts, decision 0018
+ * "Watches over several regions"): a region that wrote nothing since an event another region's
+ * sub-watch holds does not move its revision, so the merge could not send that event; a close at
+ * the event's revision (region_router.ts `closeAt`: done here when this node leads the region,
+ * without a log entry since decision 0023, else asked of its leader, then this replica's
+ * ReadIndex) makes it final.
  *
- * When the barrier's answer comes, the pass that applied it has published its events on this node
- * (an apply pass publishes before it answers its proposals and reads), so the region has published
- * every change up to the asked revision: its *floor*. At most one barrier per region is in flight,
+ * When the close's answer comes, this replica has applied every entry that could change the
+ * region at or below the asked revision, and the passes that applied them published their events
+ * on this node (an apply pass publishes before it answers its reads), so the region has published
+ * every change up to the asked revision: its *floor*. At most one close per region is in flight,
  * and one per WATCH_SPAN_BARRIER_INTERVAL_MS at most; one asked sooner, or one that failed (no
  * leader), is retried by a timer that runs the waiting watches' merges again.
  */
 import type { Clock, TimerId } from "../../platform/types.ts";
 import type { HostedRegion } from "./region_host.ts";
+import { finalRevision } from "./close_without_entry.ts";
 
 /**
  * Least ms between two barriers watches ask of one region (docs/limits.md): the delay a change
@@ -56,8 +59,8 @@ export class SpanBarriers {
     this.asked++;
     this.closeRegion(r, revision, true).then(
       () => {
-        // Below `revision` only if the barrier's timestamp was (a revision the oracle never gave).
-        if (r.kv.kv.revision >= revision) {
+        // Below `revision` only for a revision the oracle never gave (the barrier's was below).
+        if (finalRevision(r) >= revision) {
           this.#floors.set(r.id, Math.max(this.floor(r.id), revision));
         }
       },
