@@ -16,6 +16,7 @@
  */
 import type { Command, RedisRequest } from "../gen/tinykv/v1/tinykv_pb.ts";
 import { fromUtf8 } from "../util/bytes.ts";
+import type { KeyRange } from "./key_state.ts";
 import { keysOf } from "./redis/command_keys.ts";
 
 /** The keys a Redis request names: each command's key arguments and the watched keys. */
@@ -59,4 +60,23 @@ export function commandKeys(command: Command): Uint8Array[] | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The key ranges a `txn` reads or deletes (`range` and `deleteRange` operations with an end):
+ * each must lie wholly in the region, not only start there. A transaction routed to one region
+ * whose `deleteRange` of a prefix ran past the region's end deleted the next region's keys from
+ * the node's engine (current records are keyed by user key alone), on the replicas holding both
+ * regions only: they differed from the others (the simulator's regions seed 287, session 30).
+ */
+export function commandRanges(command: Command): KeyRange[] {
+  const b = command.body;
+  if (b.case !== "txn") return [];
+  const ranges: KeyRange[] = [];
+  for (const { op } of [...b.value.success, ...b.value.failure]) {
+    if ((op.case === "range" || op.case === "deleteRange") && op.value.rangeEnd.length > 0) {
+      ranges.push({ key: op.value.key, rangeEnd: op.value.rangeEnd });
+    }
+  }
+  return ranges;
 }

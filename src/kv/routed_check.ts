@@ -5,7 +5,9 @@
  */
 import { decodeCommand } from "./command_codec.ts";
 import { isBarrier } from "./entry_revision.ts";
-import { commandKeys } from "./region_command_keys.ts";
+import { commandKeys, commandRanges } from "./region_command_keys.ts";
+import { isOpenEnded, type KeyRange } from "./key_state.ts";
+import { compareBytes } from "../util/bytes.ts";
 import { encodeRegionOutcome, type RegionOutcome, type RoutedCommand } from "./region_command.ts";
 import { containsKey, type RegionDescriptor } from "../region/descriptor.ts";
 
@@ -30,7 +32,20 @@ export function checkRouted(d: RegionDescriptor, merging: boolean, c: RoutedComm
   for (const key of commandKeys(decoded) ?? []) {
     if (!containsKey(d, key)) return { refused: { kind: "key-not-in-region", key, region: d } };
   }
+  for (const range of commandRanges(decoded)) {
+    if (!endsInRegion(d, range)) {
+      return { refused: { kind: "key-not-in-region", key: range.key, region: d } };
+    }
+  }
   return { decoded };
+}
+
+/** Whether a range starting in `d` (checked with the keys) ends there too. */
+function endsInRegion(d: RegionDescriptor, r: KeyRange): boolean {
+  if (d.end.length === 0) return true;
+  if (isOpenEnded(r)) return false;
+  // An end at or before the start is an empty range: the command answers it as malformed.
+  return compareBytes(r.rangeEnd, d.end) <= 0 || compareBytes(r.rangeEnd, r.key) <= 0;
 }
 
 /**

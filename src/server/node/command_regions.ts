@@ -60,11 +60,15 @@ export function regionOfSpans(host: RegionHost, spans: readonly KeyRange[]): Hos
     const end = r.kv.descriptor.end;
     const bounded = end.length > 0;
     if (!isSingleKey(s) && bounded && (isOpenEnded(s) || compareBytes(s.rangeEnd, end) > 0)) {
+      let next = false;
       for (const other of host.all()) {
         const start = other.kv.descriptor.start;
         const past = !isOpenEnded(s) && compareBytes(start, s.rangeEnd) >= 0;
-        if (compareBytes(start, end) >= 0 && !past) ids.add(other.id);
+        if (compareBytes(start, end) >= 0 && !past) ids.add(other.id), next = true;
       }
+      // The range goes on past this region into regions held elsewhere only: not this region's
+      // alone (asked of placement, like a key held elsewhere).
+      if (!next) throw new NoLocalRegionError(end);
     }
   }
   if (found === undefined) throw new Error("a keyed command without keys");
