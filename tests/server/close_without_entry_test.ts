@@ -50,14 +50,17 @@ function fakeRegion(): Fake {
   return f;
 }
 
-function stamps(highest: number, fresh?: number) {
+/** `answered`: what the answer's turn does (proposals handed their timestamps, say). */
+function stamps(highest: number, fresh?: number, answered = () => {}) {
   const s = {
     highest,
     asked: 0,
-    next: () => {
+    next: async () => {
       s.asked++;
+      await Promise.resolve();
+      answered();
       if (fresh !== undefined) s.highest = Math.max(s.highest, fresh);
-      return Promise.resolve(s.highest);
+      return s.highest;
     },
   };
   return s;
@@ -81,11 +84,15 @@ test("close without entry: a ReadIndex round, then the log as it was before it, 
 });
 
 test("close without entry: a revision above every timestamp handed out asks for one first", async () => {
-  const f = fakeRegion(), s = stamps(250, 400);
+  const f = fakeRegion();
+  // The answer's turn proposes what waited for timestamps (up to 280 of them below 300): the
+  // entries the close must wait for.
+  const s = stamps(250, 400, () => f.raw.lastIndex = 43);
   let barriers = 0;
   await closeWithoutEntry(f.region, 300, asStamps(s), () => Promise.resolve(barriers++));
   assert.equal(s.asked, 1);
   assert.equal(barriers, 0);
+  assert.deepEqual(f.steps, ["round (last 40)", "applied 43"], "the round went out at once");
   assert.equal(f.kv.closedRevision, 300);
 });
 
@@ -94,7 +101,7 @@ test("close without entry: a revision no timestamp reached goes to the barrier",
   let barriers = 0;
   await closeWithoutEntry(f.region, 300, asStamps(s), () => Promise.resolve(barriers++));
   assert.equal(barriers, 1, "the barrier's own timestamp decides FUTURE_REVISION");
-  assert.deepEqual(f.steps, [], "no round, no apply wait");
+  assert.deepEqual(f.steps, ["round (last 40)"], "no apply wait");
   assert.equal(f.kv.closedRevision, 0, "not closed");
 });
 

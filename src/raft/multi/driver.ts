@@ -40,7 +40,7 @@ export class MultiRaftDriver {
   readonly #pipe: RoundPipeline;
   readonly #compaction: RegionCompaction;
   /** Regions whose snapshot's image is being installed beside the rounds (restoring.ts). */
-  readonly #restoring = new RestoringRegions();
+  readonly #restoring: RestoringRegions;
   #running = false;
   #failed: unknown = undefined;
   loop: DriverLoop | undefined = undefined;
@@ -53,6 +53,7 @@ export class MultiRaftDriver {
     this.#o = o;
     this.#inbox = new RegionInbox(o.inboxMax ?? MULTI_RAFT_INBOX_BATCHES_MAX);
     this.#compaction = RegionCompaction.of(o);
+    this.#restoring = new RestoringRegions(o.clock);
     this.#compaction.flushed = () => this.loop?.kick();
     this.#quiet = new QuietRegions(o, this.#regions, (r, lost) => this.#touch(r.id, lost));
     this.#pipe = new RoundPipeline({

@@ -11,8 +11,16 @@
  * marker saved then, its messages sent then: the leader hears of the snapshot only when it is
  * durable). Meanwhile the region takes peer messages as usual (the core accepts steps between
  * `ready` and `advance`, as with any Ready in flight), but gives no Ready of its own.
+ *
+ * An install that fails for space is tried again after a backoff (decision 0005: a full disk is
+ * retried), not the driver's end: the placement group's image file, written when its snapshot is
+ * installed, stopped a rejoining node for good on a full disk (the simulator's regions seed 520).
  */
+import { DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../../limits.ts";
+import type { Clock } from "../../platform/types.ts";
 import { assert } from "../../util/assert.ts";
+import { NoSpaceError } from "../../util/errors.ts";
+import type { Snapshot } from "../core/messages.ts";
 import type { Ready } from "../core/ready.ts";
 import type { RegionReplica } from "./region_replica.ts";
 
@@ -21,6 +29,8 @@ interface Held {
   /** Settles (never rejects) once the image is in or its install failed. */
   readonly settled: Promise<void>;
   restored: boolean;
+  /** The region was removed meanwhile: an install waiting for space gives up. */
+  forgotten: boolean;
 }
 
 export class RestoringRegions {
@@ -29,6 +39,9 @@ export class RestoringRegions {
   readonly #handedBack = new WeakSet<Ready>();
   /** The first install that failed: the driver halts on it, as on a failed apply. */
   #failure: { readonly err: unknown } | undefined = undefined;
+
+  /** `clock`: for the backoff of an install that found the disk full (absent: not retried). */
+  constructor(readonly clock?: Clock) {}
 
   /** Regions whose held Ready waits for its image. */
   get size(): number {
@@ -67,12 +80,13 @@ export class RestoringRegions {
       const held: Held = {
         ready: rd,
         restored: false,
-        settled: r.restore(snapshot).then(
+        forgotten: false,
+        settled: this.#install(r, snapshot, () => held.forgotten).then(
           () => {
             held.restored = true;
           },
           (err: unknown) => {
-            this.#failure ??= { err };
+            if (!held.forgotten) this.#failure ??= { err };
           },
         ).finally(done),
       };
@@ -103,10 +117,25 @@ export class RestoringRegions {
     return readys;
   }
 
+  /** Installs `snapshot`'s image into `r`, again after a backoff while the disk is full. */
+  async #install(r: RegionReplica, snapshot: Snapshot, forgotten: () => boolean): Promise<void> {
+    for (let delayMs = DISK_RETRY_MS_MIN;; delayMs = Math.min(2 * delayMs, DISK_RETRY_MS_MAX)) {
+      try {
+        return await r.restore(snapshot);
+      } catch (err) {
+        const clock = this.clock;
+        if (!(err instanceof NoSpaceError) || clock === undefined || forgotten()) throw err;
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, delayMs));
+        if (forgotten()) throw err;
+      }
+    }
+  }
+
   /** Waits for region `id`'s install, if any, and forgets its held Ready (it is removed). */
   async forget(id: number): Promise<void> {
     const h = this.#held.get(id);
     if (h === undefined) return;
+    h.forgotten = true;
     await h.settled;
     this.#held.delete(id);
   }

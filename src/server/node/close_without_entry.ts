@@ -8,9 +8,10 @@
  * 1. every timestamp at or below T this node will ever use has been handed out and proposed:
  *    `ProposalTimestamps.highest` ≥ T (a fresh timestamp is taken first when it is not);
  * 2. `last`, its log's last index then, covers them, and every entry of earlier terms it holds;
- * 3. a ReadIndex round issued after that confirms it still leads in that term: a later leader
- *    takes its timestamps after it won, so above T, and entries of earlier terms missing here can
- *    no longer commit (the round needs an entry of this term committed);
+ * 3. a ReadIndex round issued once the close was asked (after T was handed out), in parallel
+ *    with step 1, confirms it led in that term after then, and it still does at the end: a later
+ *    leader takes its timestamps after it won, so above T, and entries of earlier terms missing
+ *    here can no longer commit (the round needs an entry of this term committed);
  * 4. once this replica has applied `last`, it holds every change at or below T. Transactions'
  *    commits land at their commit timestamps, not the entry's: reads wait for their locks, as
  *    with a barrier.
@@ -49,15 +50,25 @@ export async function closeWithoutEntry(
   stamps: ProposalTimestamps,
   barrier: () => Promise<unknown>,
 ): Promise<void> {
-  if (stamps.highest < at) await stamps.next();
+  const raw = r.group.rawNode;
+  if (!raw.isLeader) throw leadershipChanged(r);
+  const term = raw.term;
+  const confirmed = r.reads.wait();
   if (stamps.highest < at) {
+    try {
+      await stamps.next();
+    } catch (err) {
+      confirmed.catch(() => {}); // the close failed already
+      throw err;
+    }
+  }
+  if (stamps.highest < at) {
+    confirmed.catch(() => {});
     await barrier();
     return;
   }
-  const raw = r.group.rawNode;
-  if (!raw.isLeader) throw leadershipChanged(r);
-  const term = raw.term, last = raw.lastIndex;
-  await r.reads.wait();
+  const last = raw.lastIndex;
+  await confirmed;
   if (!raw.isLeader || raw.term !== term) throw leadershipChanged(r);
   await r.reads.appliedThrough(last);
   markClosed(r, at);
