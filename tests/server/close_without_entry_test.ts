@@ -121,3 +121,28 @@ test("close without entry: a leader change during the round closes nothing", asy
     assert.equal(f.kv.closedRevision, 0, `${change}: not closed`);
   }
 });
+
+test("close without entry: a round that fails while the timestamp is awaited fails the close", async () => {
+  const f = fakeRegion();
+  const aborted = new ServiceError(ErrorCode.UNAVAILABLE, "read not served: leadership changed");
+  (f.region.reads as { wait: () => Promise<void> }).wait = () => Promise.reject(aborted);
+  // The timestamp comes later than the round's failure: that failure must not go unhandled.
+  const slow = {
+    highest: 250,
+    next: async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      slow.highest = 400;
+      return 400;
+    },
+  };
+  await assert.rejects(
+    closeWithoutEntry(
+      f.region,
+      300,
+      slow as unknown as ProposalTimestamps,
+      () => Promise.resolve(),
+    ),
+    (err) => err === aborted,
+  );
+  assert.equal(f.kv.closedRevision, 0);
+});
