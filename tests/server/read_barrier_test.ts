@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SimClock } from "../../src/platform/sim/sim_clock.ts";
 import { ServiceError } from "../../src/server/kv_service.ts";
-import { ReadBarrier } from "../../src/server/node/read_barrier.ts";
+import { READ_PARKED_MS_MAX, ReadBarrier } from "../../src/server/node/read_barrier.ts";
 
 function setup() {
   const clock = new SimClock();
@@ -87,4 +87,83 @@ test("ReadBarrier: two nodes' rounds have different contexts; a node ignores ano
   barriers[1].confirmed(two, 4);
   barriers[0].confirmed(one, 4);
   await Promise.all(reads);
+});
+
+test("ReadBarrier: reads a leader change dropped go again once a leader is known, once", async () => {
+  const { clock, issued, barrier, setApplied } = setup();
+  const read = barrier.wait();
+  await flush();
+  assert.equal(issued.length, 1);
+  barrier.leadershipChanged(false); // no leader yet: parked, no round
+  await flush();
+  assert.equal(issued.length, 1, "no round while no leader is known");
+  clock.advance(READ_PARKED_MS_MAX / 2);
+  barrier.leadershipChanged(true); // the new leader is known: a new round for it
+  await flush();
+  assert.equal(issued.length, 2, "the dropped read went again");
+  barrier.confirmed(issued[1], 4);
+  setApplied(4);
+  barrier.applied();
+  await read; // served, not failed
+  // Dropped a second time, a read fails as before (retryable), leader known or not.
+  const again = barrier.wait();
+  await flush();
+  barrier.leadershipChanged(true);
+  await flush();
+  const third = issued.length;
+  barrier.leadershipChanged(true);
+  await assert.rejects(
+    again,
+    (e: unknown) => e instanceof ServiceError && /leadership/.test(e.message),
+  );
+  assert.equal(issued.length, third, "no third round for it");
+});
+
+test("ReadBarrier: parked reads fail if no leader is known in time, or the region leaves", async () => {
+  const { clock, barrier } = setup();
+  const read = barrier.wait();
+  await flush();
+  barrier.leadershipChanged(false);
+  clock.advance(READ_PARKED_MS_MAX);
+  await assert.rejects(
+    read,
+    (e: unknown) => e instanceof ServiceError && /leadership/.test(e.message),
+  );
+  const other = barrier.wait();
+  await flush();
+  barrier.leadershipChanged(false);
+  barrier.abortUnconfirmed("region 5 moved off this node");
+  await assert.rejects(other, /moved off/);
+});
+
+test("ReadBarrier: a round that finds no leader waits for one, once", async () => {
+  const clock = new SimClock();
+  const issued: Uint8Array[] = [];
+  let leader = false, applied = 0;
+  const barrier = new ReadBarrier(
+    {
+      issue: (context) => leader ? void issued.push(context) : "no-leader",
+      appliedIndex: () => applied,
+    },
+    clock,
+    5000,
+  );
+  const read = barrier.wait();
+  await flush();
+  assert.equal(issued.length, 0, "refused: an election is under way");
+  leader = true;
+  barrier.leadershipChanged(true);
+  await flush();
+  assert.equal(issued.length, 1, "issued once the leader is known");
+  barrier.confirmed(issued[0], 2);
+  applied = 2;
+  barrier.applied();
+  await read;
+  // Refused again after its one retry: fails as before.
+  const late = barrier.wait();
+  await flush();
+  leader = false;
+  barrier.leadershipChanged(false);
+  barrier.leadershipChanged(true);
+  await assert.rejects(late, /no-leader/);
 });

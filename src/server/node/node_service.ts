@@ -195,9 +195,9 @@ export class NodeService implements KvService, StatusSource {
         onReadStates: (states) => {
           for (const s of states) this.reads.confirmed(s.context, s.index);
         },
-        // A new leader (or none) drops unconfirmed reads: fail them now so clients retry.
+        // A new leader (or none) drops unconfirmed reads: they go again once one is known.
         onSoftState: (soft) => {
-          this.reads.abortUnconfirmed("leadership changed");
+          this.reads.leadershipChanged(soft.lead !== 0);
           this.#readIssuer.reconsider();
           this.#raftEvents.observe(soft);
         },

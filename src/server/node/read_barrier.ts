@@ -18,7 +18,16 @@ interface Round {
   /** Set when the ReadState arrives; the round completes once applied reaches it. */
   index: number;
   timer: TimerId | undefined;
+  /** Its reads were in a round a leader change dropped already: the next drop fails them. */
+  retried?: boolean;
 }
+
+/**
+ * How long reads whose round a leader change dropped wait for a leader to be known before they
+ * fail (retryable) as before: a transfer's new leader is known within a round trip, an election's
+ * within an election timeout.
+ */
+export const READ_PARKED_MS_MAX = 1000;
 
 export interface ReadIndexIssuer {
   /** Starts a ReadIndex round; returns why it was refused, or undefined. */
@@ -31,6 +40,9 @@ export interface ReadIndexIssuer {
   localReadIndex?(): number | undefined;
 }
 
+/** The core's refusal of a ReadIndex while no leader is known (an election under way). */
+const NO_LEADER = "no-leader";
+
 /** A round's ReadIndex context: the node's id and the round's number, 8 bytes each. */
 const CONTEXT_BYTES = 16;
 
@@ -42,6 +54,8 @@ export class ReadBarrier {
   #inFlight: Round | undefined;
   /** The latest round of a sole voter's reads (its index known at once, waiting for apply). */
   #local: (Round & { readonly id: number }) | undefined;
+  /** Reads whose round a leader change dropped, waiting for a leader to be known (once each). */
+  #parked: Round | undefined;
   #nextId = 1;
 
   constructor(
@@ -150,6 +164,7 @@ export class ReadBarrier {
       // refusal for these reads, never an exception thrown from a microtask or a timer.
       refused = errorMessage(err);
     }
+    if (refused === NO_LEADER && round.retried !== true) return this.#park(round, refused);
     if (refused !== undefined) {
       const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${refused}`);
       for (const reject of round.rejecters) reject(err);
@@ -207,18 +222,76 @@ export class ReadBarrier {
   }
 
   /**
-   * Fails every round waiting for confirmation (leadership changed: the core
-   * drops reads it has not confirmed). The reads were not served: retrying is safe.
+   * Fails every round waiting for confirmation (the region left, say), and the reads parked by a
+   * leader change. The reads were not served: retrying is safe.
    */
   abortUnconfirmed(reason: string): void {
+    const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${reason}`);
+    for (const round of this.#dropUnconfirmed()) for (const reject of round.rejecters) reject(err);
+    this.#failParked(err);
+  }
+
+  /**
+   * Leadership changed (a Ready's soft state): the core dropped the reads it had not confirmed.
+   * They were not served, so they go again in a new round, once, as soon as a leader is known
+   * (`leaderKnown`, now or at a later change), within READ_PARKED_MS_MAX; reads already tried
+   * again fail (retryable) as before. So do reads whose round found no leader (an election under
+   * way). Placement's leader balance moves leaderships while clients read, and a Redis client
+   * does not retry `-TRYAGAIN` (redis-benchmark stopped on it).
+   */
+  leadershipChanged(leaderKnown: boolean): void {
+    const err = new ServiceError(ErrorCode.UNAVAILABLE, "read not served: leadership changed");
+    for (const round of this.#dropUnconfirmed()) {
+      if (round.retried !== true) this.#park(round, "leadership changed");
+      else for (const reject of round.rejecters) reject(err);
+    }
+    const parked = this.#parked;
+    if (!leaderKnown || parked === undefined) return;
+    this.#parked = undefined;
+    if (parked.timer !== undefined) this.clock.clearTimeout(parked.timer);
+    const next = this.#next ?? { waiters: [], rejecters: [], index: -1, timer: undefined };
+    next.waiters.push(...parked.waiters);
+    next.rejecters.push(...parked.rejecters);
+    next.retried = true;
+    if (this.#next === undefined && this.#inFlight === undefined) {
+      queueMicrotask(() => this.#startRound());
+    }
+    this.#next = next;
+  }
+
+  /** Takes the rounds not confirmed yet out (timers cleared, the next round free to go). */
+  #dropUnconfirmed(): Round[] {
+    const dropped: Round[] = [];
     for (const [id, round] of this.#rounds) {
       if (round.index >= 0) continue; // confirmed: only waits for the local apply
       this.#rounds.delete(id);
       if (round.timer !== undefined) this.clock.clearTimeout(round.timer);
       this.#landed(round);
-      const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${reason}`);
-      for (const reject of round.rejecters) reject(err);
+      dropped.push(round);
     }
+    return dropped;
+  }
+
+  /** Holds `round`'s reads until a leader is known (leadershipChanged) or READ_PARKED_MS_MAX. */
+  #park(round: Round, why: string): void {
+    if (this.#parked === undefined) {
+      const parked: Round = { waiters: [], rejecters: [], index: -1, timer: undefined };
+      const err = new ServiceError(ErrorCode.UNAVAILABLE, `read not served: ${why}`);
+      parked.timer = this.clock.setTimeout(() => {
+        if (this.#parked === parked) this.#failParked(err);
+      }, Math.min(READ_PARKED_MS_MAX, this.timeoutMs));
+      this.#parked = parked;
+    }
+    this.#parked.waiters.push(...round.waiters);
+    this.#parked.rejecters.push(...round.rejecters);
+  }
+
+  #failParked(err: ServiceError): void {
+    const parked = this.#parked;
+    this.#parked = undefined;
+    if (parked === undefined) return;
+    if (parked.timer !== undefined) this.clock.clearTimeout(parked.timer);
+    for (const reject of parked.rejecters) reject(err);
   }
 
   get pendingRounds(): number {

@@ -243,8 +243,8 @@ export class RegionHost {
         onReadStates: (states) => {
           for (const s of states) reads.confirmed(s.context, s.index);
         },
-        onSoftState: () => {
-          reads.abortUnconfirmed("leadership changed");
+        onSoftState: (soft) => {
+          reads.leadershipChanged(soft.lead !== 0);
           issuer.reconsider();
         },
         onConfChange: () => issuer.reconsider(),
