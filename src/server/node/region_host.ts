@@ -26,7 +26,7 @@ import { skipsImage } from "./merged_image.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 import { regionLeftNode } from "./region_refusals.ts";
 import { isLeftOut, unmerged } from "./left_out.ts";
-import { childrenOfHeldParents, holdChildVotes } from "./split_child_votes.ts";
+import { heldChildren, holdChildVotes } from "./split_child_votes.ts";
 
 export type { HostedRegion, RegionHostDeps };
 import { isRegionImage, refuseSnapshot, regionImageSource } from "./region_snapshots.ts";
@@ -155,7 +155,7 @@ export class RegionHost {
     const splits = this.#pendingSplits;
     this.#pendingSplits = [];
     await this.release(splits.map((s) => s.right.id));
-    const children: SplitChild[] = [], held = childrenOfHeldParents(this, splits, this.d.o);
+    const children: SplitChild[] = [], held = heldChildren(splits, this.d.o);
     for (const s of splits) {
       const id = s.right.id, installing = this.d.images.installing(id);
       if (this.region(id) !== undefined || this.#joining.has(id) || installing) continue;

@@ -1,7 +1,6 @@
 /**
- * On a node that lost its state, a split child whose parent replica here may not vote yet does
- * not vote either, until it has caught up with its own leader (docs/regions.md "Split children of
- * a replica catching up").
+ * On a node that lost its state, a split child does not vote until it has caught up with its own
+ * leader (docs/regions.md "Split children of a replica catching up").
  *
  * A node that lost its state (rebuild.ts) gets region 1 back from its leader's log and replays
  * its splits: each child starts at its split's index with an empty log of its own, though
@@ -9,11 +8,14 @@
  * it granted its vote to a replica lacking an entry it had helped commit: the simulator's
  * regions seed 459 elected such a leader for region 3 with the wiped node's vote, and a bank
  * transfer committed there was lost; any region's replica there, created from a peer's message
- * and catching up (region_creation.ts), replays splits the same way. So the child inherits the
- * parent's held vote, and gets it back once it has applied its leader's commit index confirmed
- * after now (one read barrier, as a created replica does). A node that did not lose its state
- * never acknowledged anything of a child it makes now: its children vote at once, as before (a
- * hold there only cost availability while replicas moved).
+ * and catching up (region_creation.ts), replays splits the same way. So the child holds its vote,
+ * and gets it back once it has applied its leader's commit index confirmed after now (one read
+ * barrier, as a created replica does). Every child made in the life of a rebuilt node's process,
+ * not only those of a parent still holding its vote: a parent may catch up (region 1 at
+ * `rebuild.done`, a created replica after its image) before the children its catch-up applied
+ * are added, and such a child voted at once (session 30, tests/server/region_rebuild_votes_test).
+ * A node that did not lose its state never acknowledged anything of a child it makes now: its
+ * children vote at once, as before (a hold there only cost availability while replicas moved).
  */
 import type { SplitReport } from "../../kv/region_apply.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
@@ -27,15 +29,12 @@ export interface ChildVoteDeps {
   readonly d: Pick<RegionHostDeps, "raft" | "closed" | "o">;
 }
 
-/** The children of `splits` whose parent replica here does not vote now, on a rebuilt node. */
-export function childrenOfHeldParents(
-  d: Pick<ChildVoteDeps, "region">,
+/** The children of `splits` that hold their votes: every one, on a node that lost its state. */
+export function heldChildren(
   splits: readonly SplitReport[],
   node: { readonly rebuild?: boolean },
 ): number[] {
-  if (node.rebuild !== true) return [];
-  return splits.filter((s) => d.region(s.left.id)?.group.suppressVotes === true)
-    .map((s) => s.right.id);
+  return node.rebuild === true ? splits.map((s) => s.right.id) : [];
 }
 
 /** Holds each child's vote (added to the driver already) until it has caught up. */
