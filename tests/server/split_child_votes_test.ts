@@ -2,10 +2,10 @@
  * Split children of a replica that may not vote (src/server/node/split_child_votes.ts): a node
  * rebuilding after it lost its state replays region 1's splits, and each child starts with an
  * empty log of its own though this node had acknowledged the child's entries before the wipe.
- * The child holds its vote until one read barrier of its own has passed (its leader's commit
- * index, confirmed after the split was replayed, applied here), whether its parent still holds
- * its vote or caught up already (its catch-up may have applied the split); a child on a node that
- * did not lose its state votes at once.
+ * A child whose parent replica did not vote yet when the split was applied holds its vote until
+ * one read barrier of its own has passed (its leader's commit index, confirmed after the split
+ * was replayed, applied here); a child of a voting parent, or on a node that did not lose its
+ * state, votes at once.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +13,7 @@ import type { SplitReport } from "../../src/kv/region_apply.ts";
 import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
 import {
   type ChildVoteDeps,
-  heldChildren,
+  heldAtSplit,
   holdChildVotes,
 } from "../../src/server/node/split_child_votes.ts";
 import { SILENT_LOGGER } from "../../src/server/log/logger.ts";
@@ -52,34 +52,31 @@ function hostOf(regions: Map<number, { hosted: HostedRegion }>): ChildVoteDeps {
   };
 }
 
-test("split child votes: on a rebuilt node a child holds its vote until it caught up", async () => {
-  const rebuilding = replica(1, true), caughtUp = replica(2, false);
-  const ofHeld = replica(3, false), ofCaughtUp = replica(4, false);
-  const regions = new Map([rebuilding, caughtUp, ofHeld, ofCaughtUp].map((r) => [r.hosted.id, r]));
+test("split child votes: a child of a parent not voting holds its vote until it caught up", async () => {
+  const rebuilding = replica(1, true), voting = replica(2, false);
+  const heldChild = replica(3, false), freeChild = replica(4, false);
+  const regions = new Map([rebuilding, voting, heldChild, freeChild].map((r) => [r.hosted.id, r]));
   const host = hostOf(regions);
-  const splits = [split(1, 3), split(2, 4)];
-  const held = heldChildren(splits, { rebuild: true });
-  // The child of a parent that caught up too: its split may be one its catch-up applied.
-  assert.deepEqual(held, [3, 4], "every child");
+  // Asked as each split is applied (region_host.ts `splitApplied`).
+  assert.equal(heldAtSplit(host, split(1, 3), { rebuild: true }), true);
+  assert.equal(heldAtSplit(host, split(2, 4), { rebuild: true }), false, "its parent votes");
   // A node that did not lose its state never acknowledged anything of a child it makes now.
-  assert.deepEqual(heldChildren(splits, { rebuild: false }), []);
-  holdChildVotes(host, held);
-  for (const child of [ofHeld, ofCaughtUp]) {
-    assert.equal(child.hosted.group.suppressVotes, true, "held from its first round");
-  }
+  assert.equal(heldAtSplit(host, split(1, 3), { rebuild: false }), false);
+  holdChildVotes(host, [3]);
+  assert.equal(heldChild.hosted.group.suppressVotes, true, "held from its first round");
+  assert.equal(freeChild.hosted.group.suppressVotes, false);
   await Promise.resolve();
-  assert.equal(ofHeld.hosted.group.suppressVotes, true, "still held before its barrier passed");
-  ofHeld.pass();
+  assert.equal(heldChild.hosted.group.suppressVotes, true, "still held before its barrier passed");
+  heldChild.pass();
   for (let i = 0; i < 5; i++) await Promise.resolve();
-  assert.equal(ofHeld.hosted.group.suppressVotes, false, "votes once caught up");
-  assert.equal(ofCaughtUp.hosted.group.suppressVotes, true, "the other waits for its own");
+  assert.equal(heldChild.hosted.group.suppressVotes, false, "votes once caught up");
 });
 
 test("split child votes: a child that left the node meanwhile is not touched", async () => {
   const parent = replica(1, true), child = replica(3, false);
   const regions = new Map([[1, parent], [3, child]]);
   const host = hostOf(regions);
-  holdChildVotes(host, heldChildren([split(1, 3)], { rebuild: true }));
+  holdChildVotes(host, [3]);
   regions.delete(3); // removed from this node (its barrier gives up: gone)
   child.pass(false);
   for (let i = 0; i < 5; i++) await Promise.resolve();

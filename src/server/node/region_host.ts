@@ -26,7 +26,7 @@ import { skipsImage } from "./merged_image.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 import { regionLeftNode } from "./region_refusals.ts";
 import { isLeftOut, unmerged } from "./left_out.ts";
-import { heldChildren, holdChildVotes } from "./split_child_votes.ts";
+import { heldAtSplit, holdChildVotes } from "./split_child_votes.ts";
 
 export type { HostedRegion, RegionHostDeps };
 import { isRegionImage, refuseSnapshot, regionImageSource } from "./region_snapshots.ts";
@@ -36,18 +36,17 @@ export class RegionHost {
   /** Grows when regions change here: a read that waited meanwhile is refused (node_reads.ts). */
   generation = 0;
   onChanged: () => void = () => {}; // regions were added (a split): the watches are checked again
-  /** A split applied, before its pass's events are published (the watches park: watch_hub). */
-  onSplit: (report: SplitReport) => void = () => {};
+  onSplit: (report: SplitReport) => void = () => {}; // before its pass's events (watch_hub)
   /** Key events a region other than region 1 applied (the node's watches: node_watches.ts). */
   onEvents: (region: number, events: readonly KvEvent[], revision: number) => void = () => {};
-  /** A region other than region 1 installed a snapshot image: its watches catch up again. */
-  onImageInstalled: (region: number) => void = () => {};
+  onImageInstalled: (region: number) => void = () => {}; // region `region`'s watches catch up
   /** Region images installed, by region (region 1's: the engine holder's `installed`). */
   readonly snapshotsInstalled = new Map<number, number>();
   readonly #joining = new Map<number, HostedRegion>(); // being added: hosted once on the driver
   readonly #order = new RegionOrder();
   readonly #servedOrder = new RegionOrder(); // `all`'s: replicas left out aside
   #pendingSplits: SplitReport[] = []; // splits applied here whose children are not added yet
+  readonly #heldAtSplit = new Set<number>(); // children whose parent held its vote at the split
   /** Removes replicas a peer's message created for these ids (region_creation.ts). */
   release: (ids: readonly number[]) => Promise<void> = () => Promise.resolve();
 
@@ -114,6 +113,7 @@ export class RegionHost {
   splitApplied(report: SplitReport): void {
     this.generation++;
     this.onSplit(report);
+    if (heldAtSplit(this, report, this.d.o)) this.#heldAtSplit.add(report.right.id);
     this.#pendingSplits.push(report);
     this.d.raft.loop.between(() => this.#addPending());
   }
@@ -155,7 +155,8 @@ export class RegionHost {
     const splits = this.#pendingSplits;
     this.#pendingSplits = [];
     await this.release(splits.map((s) => s.right.id));
-    const children: SplitChild[] = [], held = heldChildren(splits, this.d.o);
+    const children: SplitChild[] = [];
+    const held = splits.map((s) => s.right.id).filter((id) => this.#heldAtSplit.delete(id));
     for (const s of splits) {
       const id = s.right.id, installing = this.d.images.installing(id);
       if (this.region(id) !== undefined || this.#joining.has(id) || installing) continue;
@@ -194,8 +195,7 @@ export class RegionHost {
 
   /** The driver's spec of a region other than region 1, and its hosted entry. */
   #spec(opened: RegionKv): SplitChild["spec"] {
-    const id = opened.descriptor.id;
-    const o = this.d.o;
+    const id = opened.descriptor.id, o = this.d.o;
     let kv = this.#adopt(opened);
     const driver = this.d.raft.driver;
     // The handle exists once the driver added the region (addSplitChildren, right after).

@@ -8,14 +8,15 @@
  * it granted its vote to a replica lacking an entry it had helped commit: the simulator's
  * regions seed 459 elected such a leader for region 3 with the wiped node's vote, and a bank
  * transfer committed there was lost; any region's replica there, created from a peer's message
- * and catching up (region_creation.ts), replays splits the same way. So the child holds its vote,
- * and gets it back once it has applied its leader's commit index confirmed after now (one read
- * barrier, as a created replica does). Every child made in the life of a rebuilt node's process,
- * not only those of a parent still holding its vote: a parent may catch up (region 1 at
- * `rebuild.done`, a created replica after its image) before the children its catch-up applied
- * are added, and such a child voted at once (session 30, tests/server/region_rebuild_votes_test).
- * A node that did not lose its state never acknowledged anything of a child it makes now: its
- * children vote at once, as before (a hold there only cost availability while replicas moved).
+ * and catching up (region_creation.ts), replays splits the same way. So a child whose parent
+ * replica did not vote yet when the split was applied holds its vote too, and gets it back once
+ * it has applied its leader's commit index confirmed after now (one read barrier, as a created
+ * replica does). Judged at the split, not when the child is added: a parent may catch up (region
+ * 1 at `rebuild.done`, a created replica after its image) in between, and such a child voted at
+ * once (session 30, tests/server/region_rebuild_votes_test.ts). A split applied after the parent
+ * caught up lies past every index the node could have acknowledged before it lost its state (the
+ * parent's barrier index is a commit index read after the wipe), so its child votes at once, as
+ * does every child on a node that did not lose its state (a hold there only cost availability).
  */
 import type { SplitReport } from "../../kv/region_apply.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
@@ -29,12 +30,17 @@ export interface ChildVoteDeps {
   readonly d: Pick<RegionHostDeps, "raft" | "closed" | "o">;
 }
 
-/** The children of `splits` that hold their votes: every one, on a node that lost its state. */
-export function heldChildren(
-  splits: readonly SplitReport[],
+/**
+ * Whether `split`'s child holds its vote: on a node that lost its state, when the parent replica
+ * here did not vote yet as the split was applied (region_host.ts asks then, not when the child is
+ * added: the parent may have caught up in between).
+ */
+export function heldAtSplit(
+  d: Pick<ChildVoteDeps, "region">,
+  split: SplitReport,
   node: { readonly rebuild?: boolean },
-): number[] {
-  return node.rebuild === true ? splits.map((s) => s.right.id) : [];
+): boolean {
+  return node.rebuild === true && d.region(split.left.id)?.group.suppressVotes === true;
 }
 
 /** Holds each child's vote (added to the driver already) until it has caught up. */
