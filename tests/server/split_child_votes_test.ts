@@ -13,8 +13,8 @@ import type { SplitReport } from "../../src/kv/region_apply.ts";
 import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
 import {
   type ChildVoteDeps,
-  heldAtSplit,
   holdChildVotes,
+  SplitHolds,
 } from "../../src/server/node/split_child_votes.ts";
 import { SILENT_LOGGER } from "../../src/server/log/logger.ts";
 
@@ -40,14 +40,14 @@ function split(parent: number, child: number): SplitReport {
   return { left: d(parent), right: d(child), index: 100, revision: 0 };
 }
 
-/** A node's regions, each on its driver while in `regions`. */
-function hostOf(regions: Map<number, { hosted: HostedRegion }>): ChildVoteDeps {
+/** A node's regions, each on its driver while in `regions`; `rebuild`: it lost its state. */
+function hostOf(regions: Map<number, { hosted: HostedRegion }>, rebuild = true): ChildVoteDeps {
   return {
     region: (id) => regions.get(id)?.hosted,
     d: {
       raft: { driver: { regionNode: (id: number) => regions.get(id) } },
       closed: () => false,
-      o: { logger: SILENT_LOGGER },
+      o: { logger: SILENT_LOGGER, rebuild },
     } as unknown as ChildVoteDeps["d"],
   };
 }
@@ -56,13 +56,20 @@ test("split child votes: a child of a parent not voting holds its vote until it 
   const rebuilding = replica(1, true), voting = replica(2, false);
   const heldChild = replica(3, false), freeChild = replica(4, false);
   const regions = new Map([rebuilding, voting, heldChild, freeChild].map((r) => [r.hosted.id, r]));
-  const host = hostOf(regions);
-  // Asked as each split is applied (region_host.ts `splitApplied`).
-  assert.equal(heldAtSplit(host, split(1, 3), { rebuild: true }), true);
-  assert.equal(heldAtSplit(host, split(2, 4), { rebuild: true }), false, "its parent votes");
+  const host = hostOf(regions), holds = new SplitHolds(host);
+  // Told as each split is applied (region_host.ts `splitApplied`); the children are added later.
+  holds.applied(split(1, 3));
+  holds.applied(split(2, 4));
+  // A child of a child not added yet (its hold not set): held too, its parent's entries may apply
+  // before its parent's hold is set.
+  holds.applied(split(3, 5));
+  assert.deepEqual(holds.decided([3, 4, 5]), [3, 5], "not the child of the voting parent");
   // A node that did not lose its state never acknowledged anything of a child it makes now.
-  assert.equal(heldAtSplit(host, split(1, 3), { rebuild: false }), false);
-  holdChildVotes(host, [3]);
+  const fresh = new SplitHolds(hostOf(regions, false));
+  fresh.applied(split(1, 3));
+  assert.deepEqual(fresh.decided([3]), []);
+  holds.hold([3]);
+  assert.deepEqual(holds.decided([3, 5]), [5], "3's own flag speaks for it from now on");
   assert.equal(heldChild.hosted.group.suppressVotes, true, "held from its first round");
   assert.equal(freeChild.hosted.group.suppressVotes, false);
   await Promise.resolve();

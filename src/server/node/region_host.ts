@@ -26,7 +26,7 @@ import { skipsImage } from "./merged_image.ts";
 import type { HostedRegion, RegionHostDeps } from "./hosted_region.ts";
 import { regionLeftNode } from "./region_refusals.ts";
 import { isLeftOut, unmerged } from "./left_out.ts";
-import { heldAtSplit, holdChildVotes } from "./split_child_votes.ts";
+import { holdChildVotes, SplitHolds } from "./split_child_votes.ts";
 
 export type { HostedRegion, RegionHostDeps };
 import { isRegionImage, refuseSnapshot, regionImageSource } from "./region_snapshots.ts";
@@ -46,7 +46,7 @@ export class RegionHost {
   readonly #order = new RegionOrder();
   readonly #servedOrder = new RegionOrder(); // `all`'s: replicas left out aside
   #pendingSplits: SplitReport[] = []; // splits applied here whose children are not added yet
-  readonly #heldAtSplit = new Set<number>(); // children whose parent held its vote at the split
+  readonly #splitHolds = new SplitHolds(this); // children whose parent held its vote at the split
   /** Removes replicas a peer's message created for these ids (region_creation.ts). */
   release: (ids: readonly number[]) => Promise<void> = () => Promise.resolve();
 
@@ -113,7 +113,7 @@ export class RegionHost {
   splitApplied(report: SplitReport): void {
     this.generation++;
     this.onSplit(report);
-    if (heldAtSplit(this, report, this.d.o)) this.#heldAtSplit.add(report.right.id);
+    this.#splitHolds.applied(report);
     this.#pendingSplits.push(report);
     this.d.raft.loop.between(() => this.#addPending());
   }
@@ -156,7 +156,7 @@ export class RegionHost {
     this.#pendingSplits = [];
     await this.release(splits.map((s) => s.right.id));
     const children: SplitChild[] = [];
-    const held = splits.map((s) => s.right.id).filter((id) => this.#heldAtSplit.delete(id));
+    const held = this.#splitHolds.decided(splits.map((s) => s.right.id));
     for (const s of splits) {
       const id = s.right.id, installing = this.d.images.installing(id);
       if (this.region(id) !== undefined || this.#joining.has(id) || installing) continue;
@@ -167,7 +167,7 @@ export class RegionHost {
       this.d.o.logger.info("region.split", split);
     }
     await this.#join(children);
-    holdChildVotes(this, held);
+    this.#splitHolds.hold(held);
   }
 
   /** Stops serving region `id` (moved off this node: region_removal.ts); region 1 never. */

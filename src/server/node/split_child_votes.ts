@@ -31,16 +31,34 @@ export interface ChildVoteDeps {
 }
 
 /**
- * Whether `split`'s child holds its vote: on a node that lost its state, when the parent replica
- * here did not vote yet as the split was applied (region_host.ts asks then, not when the child is
- * added: the parent may have caught up in between).
+ * The children whose parent replica here did not vote yet when their split was applied, on a
+ * node that lost its state (region_host.ts asks at the split, not when the child is added: the
+ * parent may have caught up in between). A parent that is itself such a child, still being added
+ * (its hold not set yet), counts as not voting: its entries may be applied before its hold is.
  */
-export function heldAtSplit(
-  d: Pick<ChildVoteDeps, "region">,
-  split: SplitReport,
-  node: { readonly rebuild?: boolean },
-): boolean {
-  return node.rebuild === true && d.region(split.left.id)?.group.suppressVotes === true;
+export class SplitHolds {
+  readonly #decided = new Set<number>();
+
+  constructor(readonly host: ChildVoteDeps) {}
+
+  /** A split was applied here. */
+  applied(split: SplitReport): void {
+    if (this.host.d.o.rebuild !== true) return;
+    const parent = split.left.id;
+    const held = this.#decided.has(parent) || this.host.region(parent)?.group.suppressVotes;
+    if (held === true) this.#decided.add(split.right.id);
+  }
+
+  /** Those of `ids` to hold. */
+  decided(ids: readonly number[]): number[] {
+    return ids.filter((id) => this.#decided.has(id));
+  }
+
+  /** Holds `ids` (added to the driver now): from here their own flag speaks for them. */
+  hold(ids: readonly number[]): void {
+    holdChildVotes(this.host, ids);
+    for (const id of ids) this.#decided.delete(id);
+  }
 }
 
 /** Holds each child's vote (added to the driver already) until it has caught up. */
