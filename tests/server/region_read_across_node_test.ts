@@ -38,13 +38,29 @@ async function twoRegions(c: TestCluster): Promise<{ a: string; b: string }> {
   return { a, b };
 }
 
-test("region read across node: an MGET never shows half an MSET from a lagging replica", {
-  timeout: 120_000,
-}, async () => {
-  const c = await startCluster(3, 20, undefined, SPLIT);
-  const clients: RawClient[] = [];
-  try {
-    const { a, b } = await twoRegions(c);
+/**
+ * Runs `body` on three in-process nodes split so that `a` and `b` lie in two regions; the RESP
+ * clients it pushes on `clients` are closed after, and the cluster with them.
+ */
+function acrossTwoRegions(
+  name: string,
+  body: (c: TestCluster, keys: { a: string; b: string }, clients: RawClient[]) => Promise<void>,
+): void {
+  test(`region read across node: ${name}`, { timeout: 120_000 }, async () => {
+    const c = await startCluster(3, 20, undefined, SPLIT);
+    const clients: RawClient[] = [];
+    try {
+      await body(c, await twoRegions(c), clients);
+    } finally {
+      for (const x of clients) x.close();
+      await c.close();
+    }
+  });
+}
+
+acrossTwoRegions(
+  "an MGET never shows half an MSET from a lagging replica",
+  async (c, { a, b }, clients) => {
     // The reader: a node leading neither region (of three nodes, one at least).
     const leads = (n: number, k: string) => hostOf(c, n).regionFor(utf8(k))?.group.rawNode.isLeader;
     const reader = [1, 2, 3].find((n) => !leads(n, a) && !leads(n, b));
@@ -89,19 +105,12 @@ test("region read across node: an MGET never shows half an MSET from a lagging r
     assert.ok(m !== null, `MGET answered ${JSON.stringify(got)}`);
     assert.equal(m[1], m[2], `half an MSET: ${JSON.stringify(got)}`);
     assert.equal(await r.one("MGET", a, b), "*2\r\n$1\r\n1\r\n$1\r\n1\r\n");
-  } finally {
-    for (const x of clients) x.close();
-    await c.close();
-  }
-});
+  },
+);
 
-test("region read across node: reads across regions commit nothing; a set read falls back", {
-  timeout: 120_000,
-}, async () => {
-  const c = await startCluster(3, 20, undefined, SPLIT);
-  const clients: RawClient[] = [];
-  try {
-    const { a, b } = await twoRegions(c);
+acrossTwoRegions(
+  "reads across regions commit nothing; a set read falls back",
+  async (c, { a, b }, clients) => {
     // Node 1 coordinates what its RESP port receives: its transactions' prewrites are counted.
     const router = c.servers.get(1)?.node.local.router;
     const deps = router?.crossRegion();
@@ -143,19 +152,12 @@ test("region read across node: reads across regions commit nothing; a set read f
     assert.equal(await one.one("SADD", sa, "x", "y"), ":2\r\n");
     assert.equal(await one.one("SADD", sb, "y", "z"), ":2\r\n");
     assert.equal(await one.one("SINTER", sa, sb), "*1\r\n$1\r\ny\r\n");
-  } finally {
-    for (const x of clients) x.close();
-    await c.close();
-  }
-});
+  },
+);
 
-test("region read across node: reads across regions close their regions with no log entry", {
-  timeout: 120_000,
-}, async () => {
-  const c = await startCluster(3, 20, undefined, SPLIT);
-  const clients: RawClient[] = [];
-  try {
-    const { a, b } = await twoRegions(c);
+acrossTwoRegions(
+  "reads across regions close their regions with no log entry",
+  async (c, { a, b }, clients) => {
     const regions = [a, b].map((k) => hostOf(c, 1).regionFor(utf8(k))?.id ?? 0);
     // Each region's entries: its highest commit index over the nodes.
     const committed = () =>
@@ -179,8 +181,5 @@ test("region read across node: reads across regions close their regions with no 
     // One entry per SET; 30 reads closing with barriers would add about 30 more to each region.
     // A leader change while the test runs adds one entry: a little room for that.
     for (const g of grew) assert.ok(g <= writes + 3, `${ROUNDS} rounds added ${grew} entries`);
-  } finally {
-    for (const x of clients) x.close();
-    await c.close();
-  }
-});
+  },
+);
