@@ -62,6 +62,8 @@ export function commandKeys(command: Command): Uint8Array[] | undefined {
   }
 }
 
+const NO_RANGES: readonly KeyRange[] = Object.freeze([]);
+
 /**
  * The key ranges a `txn` reads or deletes (`range` and `deleteRange` operations with an end):
  * each must lie wholly in the region, not only start there. A transaction routed to one region
@@ -69,9 +71,9 @@ export function commandKeys(command: Command): Uint8Array[] | undefined {
  * the node's engine (current records are keyed by user key alone), on the replicas holding both
  * regions only: they differed from the others (the simulator's regions seed 287, session 30).
  */
-export function commandRanges(command: Command): KeyRange[] {
+export function commandRanges(command: Command): readonly KeyRange[] {
   const b = command.body;
-  if (b.case !== "txn") return [];
+  if (b.case !== "txn") return NO_RANGES; // every routed entry asks: no array for the others
   const ranges: KeyRange[] = [];
   for (const { op } of [...b.value.success, ...b.value.failure]) {
     if ((op.case === "range" || op.case === "deleteRange") && op.value.rangeEnd.length > 0) {

@@ -40,8 +40,7 @@ export interface ReadIndexIssuer {
   localReadIndex?(): number | undefined;
 }
 
-/** The core's refusal of a ReadIndex while no leader is known (an election under way). */
-const NO_LEADER = "no-leader";
+const NO_LEADER = "no-leader"; // the core's refusal of a ReadIndex during an election
 
 /** A round's ReadIndex context: the node's id and the round's number, 8 bytes each. */
 const CONTEXT_BYTES = 16;
@@ -249,6 +248,7 @@ export class ReadBarrier {
     if (!leaderKnown || parked === undefined) return;
     this.#parked = undefined;
     if (parked.timer !== undefined) this.clock.clearTimeout(parked.timer);
+    // Reads that arrived meanwhile share the round and spend their one retry with it.
     const next = this.#next ?? { waiters: [], rejecters: [], index: -1, timer: undefined };
     next.waiters.push(...parked.waiters);
     next.rejecters.push(...parked.rejecters);
@@ -272,7 +272,7 @@ export class ReadBarrier {
     return dropped;
   }
 
-  /** Holds `round`'s reads until a leader is known (leadershipChanged) or READ_PARKED_MS_MAX. */
+  /** Holds `round`'s reads until a leader is known or READ_PARKED_MS_MAX passed. */
   #park(round: Round, why: string): void {
     if (this.#parked === undefined) {
       const parked: Round = { waiters: [], rejecters: [], index: -1, timer: undefined };
