@@ -33,7 +33,7 @@ function descriptor(confVer: number, nodes: number[]): RegionDescriptor {
 }
 
 /** Region 5 on this node: applied up to its commit, its descriptor as given. */
-function setup(d: RegionDescriptor) {
+function setup(d: RegionDescriptor, addsSelfAfter = (_index: number) => false) {
   let now = 0;
   const replica = {
     messagesIn: 0,
@@ -50,7 +50,7 @@ function setup(d: RegionDescriptor) {
     selfId: SELF,
     transferLeader: () => {},
     removeReplica: (id, why) => removed.push(`${id}: ${why}`),
-    addsSelfAfter: () => false,
+    addsSelfAfter: (_id, index) => addsSelfAfter(index),
     reportSoon: () => reports++,
     leftOutQuietMs: QUIET_MS,
     clock,
@@ -114,6 +114,21 @@ test("left out: placement's tombstone drops it at once; an older one, or a membe
   assert.deepEqual(member.removed, [], "listed at that version: re-added since");
   member.runner.receive([], [{ regionId: 5, confVer: 10 }]);
   assert.deepEqual(member.removed, ["5: placement: removed at conf version 10"], "removed unseen");
+});
+
+test("left out: a tombstone's conf version bounds the log a replica looks for its re-addition in", () => {
+  // Removed while it restarted (regions seed 274): its log holds, unapplied past 40, the leader's
+  // demotion of it to learner at index 42, which adds it (as a learner); the removal came later.
+  const demotedAt = 42;
+  const s = setup(descriptor(9, [1, 2, 3]), (index) => index < demotedAt);
+  s.runner.receive([], [{ regionId: 5, confVer: 41 }]);
+  assert.deepEqual(s.removed, [], "a conf change past the tombstone's could list it again");
+  s.runner.receive([], [{ regionId: 5, confVer: 45 }]);
+  assert.deepEqual(s.removed, ["5: placement: removed at conf version 45"]);
+  const quiet = setup(descriptor(9, [2, 3]), (index) => index < demotedAt);
+  quiet.at(0);
+  quiet.at(QUIET_MS * 3);
+  assert.deepEqual(quiet.removed, [], "without a tombstone its whole unapplied log counts");
 });
 
 test("members: a conf change applied here asks for a heartbeat; nothing else does", () => {

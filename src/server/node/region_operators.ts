@@ -144,7 +144,8 @@ export class OperatorRunner {
       const listed = r.kv.descriptor.replicas.some((p) => p.nodeId === this.d.selfId);
       if (r.kv.descriptor.epoch.confVer === t.confVer && listed) continue;
       // A leader is in its configuration; an unsettled replica may be re-added by its own log.
-      if (r.group.rawNode.isLeader || !this.#settled(r)) continue;
+      // Its log up to the tombstone's conf version is the history of that configuration.
+      if (r.group.rawNode.isLeader || !this.#settled(r, t.confVer)) continue;
       this.d.removeReplica(t.regionId, `placement: removed at conf version ${t.confVer}`);
       this.counts.removed++;
     }
@@ -233,10 +234,17 @@ export class OperatorRunner {
    * holds no unapplied conf change adding it again. After a crash that lost engine writes the
    * descriptor can be older than the log (a removal applied, the re-addition not yet), and a
    * replica whose log acknowledged entries as a voter must never be dropped.
+   *
+   * `knownThrough` is a tombstone's conf version, the index of the conf change that made it: the
+   * region's log through it is committed and ends in a configuration without this node, so only
+   * conf changes past it could add the node again. Entries of this log at or before it are that
+   * history or entries that can never commit. (The simulator's regions seed 274: a voter removed
+   * while restarting held the leader's demotion to learner unapplied, and was kept for good.)
    */
-  #settled(r: HostedRegion): boolean {
+  #settled(r: HostedRegion, knownThrough = 0): boolean {
     const st = r.group.rawNode.status();
-    return r.kv.appliedIndex >= st.commit && !this.d.addsSelfAfter(r.id, r.kv.appliedIndex);
+    const after = Math.max(r.kv.appliedIndex, knownThrough);
+    return r.kv.appliedIndex >= st.commit && !this.d.addsSelfAfter(r.id, after);
   }
 
   #run(id: number, order: StepOrder): void {
