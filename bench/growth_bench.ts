@@ -62,9 +62,24 @@ async function describeNode(
   const perSet = round === undefined
     ? ""
     : `, ${((s.cpuMs - round.cpuMsBefore) * 1000 / round.sets).toFixed(0)} µs CPU/SET this round`;
-  return `RSS ${mib(s.rssBytes)}, data dir ${
-    mib(s.dirBytes)
-  }, slow requests ${node.slowLines()}, CPU ${(s.cpuMs / 1000).toFixed(1)} s${perSet}`;
+  const parts = [...s.dirParts].filter(([, b]) => b >= 2 ** 20).map(([n, b]) => `${n} ${mib(b)}`);
+  const compacted = metric(s.metrics, "tinykv_storage_compaction_bytes_total");
+  const regions = metric(s.metrics, "tinykv_regions");
+  return `RSS ${mib(s.rssBytes)}, data dir ${mib(s.dirBytes)} (${parts.join(", ")}), ` +
+    `compactions wrote ${
+      mib(compacted)
+    } in all, ${regions} regions, slow requests ${node.slowLines()}, CPU ${
+      (s.cpuMs / 1000).toFixed(1)
+    } s${perSet}`;
+}
+
+/** The sum of a metric's samples in a /metrics text (0 if absent). */
+function metric(text: string, name: string): number {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))) {
+    sum += Number(m[1]);
+  }
+  return sum;
 }
 
 async function growthRounds(node: GrowthNode): Promise<void> {
@@ -99,24 +114,57 @@ async function restartLine(node: GrowthNode, keys: number): Promise<void> {
   );
 }
 
+/**
+ * Waits until the node's flushes and compactions have stopped for two seconds (at most
+ * SETTLE_MS_MAX), so a GET row measures reads on the data's size rather than reads beside the
+ * compactions the writes before it left (both are printed: the wait says how much was left).
+ */
+async function settle(node: GrowthNode): Promise<string> {
+  const t0 = performance.now();
+  const work = async () => {
+    const m = (await node.sample()).metrics;
+    return metric(m, "tinykv_storage_compaction_bytes_total") +
+      metric(m, "tinykv_storage_flushes_total");
+  };
+  let last = await work(), quiet = 0;
+  while (quiet < 2 && performance.now() - t0 < SETTLE_MS_MAX) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const now = await work();
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+  return `compactions settled after ${((performance.now() - t0) / 1000).toFixed(0)} s`;
+}
+
+const SETTLE_MS_MAX = 180_000;
+
 /** GET on the same random key space (mostly misses) and on a hot set of `smallKeys` keys. */
 async function getLines(node: GrowthNode, label: string, space: number | undefined) {
   if (space !== undefined) {
-    const r = await redisLoad(node.respPort, {
-      test: "get",
+    const load = {
+      test: "get" as const,
       clients,
       requests: getRequests,
       valueSize,
       keySpace: space,
-    });
-    console.log(`${label}: GET, ${space.toLocaleString("en-US")}-key space: ${formatMeasured(r)}`);
+    };
+    const busy = await redisLoad(node.respPort, load);
+    const keySpace = `${space.toLocaleString("en-US")}-key space`;
+    console.log(`${label}: GET, ${keySpace}, right after the writes: ${formatMeasured(busy)}`);
+    console.log(`${label}: ${await settle(node)}`);
+    const r = await redisLoad(node.respPort, load);
+    console.log(`${label}: GET, ${keySpace}: ${formatMeasured(r)}`);
   }
   // The hot set: written first, so every GET finds its key.
   const fill = Math.max(smallKeys * 5, 10_000);
   const hot = { clients, valueSize, keySpace: smallKeys };
   await redisLoad(node.respPort, { ...hot, test: "set", requests: fill, pipeline: 16 });
+  const busy = await redisLoad(node.respPort, { ...hot, test: "get", requests: getRequests });
+  const keys = smallKeys.toLocaleString("en-US");
+  console.log(`${label}: GET, ${keys} hot keys, right after their writes: ${formatMeasured(busy)}`);
+  console.log(`${label}: ${await settle(node)}`);
   const r = await redisLoad(node.respPort, { ...hot, test: "get", requests: getRequests });
-  console.log(`${label}: GET, ${smallKeys.toLocaleString("en-US")} hot keys: ${formatMeasured(r)}`);
+  console.log(`${label}: GET, ${keys} hot keys: ${formatMeasured(r)}`);
 }
 
 async function main(): Promise<void> {

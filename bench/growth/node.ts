@@ -14,6 +14,10 @@ export interface NodeSample {
   /** User + system CPU time of the node process since it started. */
   readonly cpuMs: number;
   readonly dirBytes: number;
+  /** The same, per top-level entry of the data dir (kv, raftlog, placement, …). */
+  readonly dirParts: ReadonlyMap<string, number>;
+  /** The node's /metrics text (empty if it did not answer). */
+  readonly metrics: string;
 }
 
 export interface RestartTimes {
@@ -50,15 +54,32 @@ export async function checkFreeDisk(dir: string, bytes: number): Promise<void> {
  */
 function dirBytes(dir: string): Promise<number> {
   let n = 0;
+  for (const bytes of dirParts(dir).values()) n += bytes;
+  return Promise.resolve(n);
+}
+
+function dirParts(dir: string): Map<string, number> {
+  const out = new Map<string, number>();
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     try {
-      n += e.isDirectory() ? dirBytesSync(p) : fs.statSync(p).size;
+      out.set(e.name, e.isDirectory() ? dirBytesSync(p) : fs.statSync(p).size);
     } catch {
       // removed meanwhile
     }
   }
-  return Promise.resolve(n);
+  return out;
+}
+
+async function metricsText(httpPort: number): Promise<string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    return res.ok ? await res.text() : "";
+  } catch {
+    return "";
+  }
 }
 
 function dirBytesSync(dir: string): number {
@@ -126,6 +147,8 @@ export async function startGrowthNode(binary: string, parent: string): Promise<G
       rssBytes: rssBytes(pid()),
       cpuMs: cpuMs(pid()),
       dirBytes: await dirBytes(dir),
+      dirParts: dirParts(dir),
+      metrics: await metricsText(httpPort),
     }),
     restart: async () => {
       await kill();

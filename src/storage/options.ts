@@ -13,6 +13,7 @@ import {
 import { TABLE_READERS_BYTES_DEFAULT } from "../limits_ops.ts";
 import { InvalidArgumentError } from "../util/errors.ts";
 import { BLOCK_COMPRESSIONS, type BlockCompression } from "./sstable/compression.ts";
+import { TABLE_CUTS, type TableCuts } from "./compaction/table_cuts.ts";
 
 export type { BlockCompression } from "./sstable/compression.ts";
 
@@ -56,6 +57,12 @@ export interface DbOptions {
    * kept compressed only when that saves at least 12.5 %. Tables of either kind are read.
    */
   readonly compression?: BlockCompression;
+  /**
+   * Where compactions cut their output tables besides their size (default `none`;
+   * compaction/table_cuts.ts): `kv` gives each region's change feed of TinyKV's keyspace tables
+   * of its own, which then move down the levels without being rewritten.
+   */
+  readonly tableCuts?: TableCuts;
   /** Seed for the memtable's skiplist heights (any value is correct). */
   readonly seed?: number;
   /**
@@ -95,6 +102,7 @@ export interface ResolvedOptions {
   readonly tableReaderBytes: number;
   readonly clock: Clock | undefined;
   readonly compression: BlockCompression;
+  readonly tableCuts: TableCuts;
   readonly seed: number;
   readonly scanCopies: ScanCopies;
   readonly onCompaction: ((done: CompactionDone) => void) | undefined;
@@ -125,6 +133,10 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
   if (!BLOCK_COMPRESSIONS.includes(compression)) {
     throw new InvalidArgumentError(`compression must be none or lz4, got ${String(compression)}`);
   }
+  const tableCuts = o.tableCuts ?? "none";
+  if (!TABLE_CUTS.includes(tableCuts)) {
+    throw new InvalidArgumentError(`tableCuts must be none or kv, got ${String(tableCuts)}`);
+  }
   const scanCopies = o.scanCopies ?? "slab";
   if (scanCopies !== "slab" && scanCopies !== "slice") {
     throw new InvalidArgumentError(`scanCopies must be slab or slice, got ${String(scanCopies)}`);
@@ -153,6 +165,7 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
     ),
     clock: o.clock,
     compression,
+    tableCuts,
     seed: o.seed ?? 0x5eed,
     scanCopies,
     onCompaction: o.onCompaction,

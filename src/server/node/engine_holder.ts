@@ -94,6 +94,7 @@ export class EngineHolder {
       onCompaction,
       backgroundWorker,
       scanCopies,
+      tableCuts: "kv",
     });
     const holder = new EngineHolder(fs, dataDir, clock, db, await openFirstRegion(db));
     holder.onCompaction = onCompaction;
@@ -179,6 +180,7 @@ export class EngineHolder {
         onCompaction: this.onCompaction,
         backgroundWorker: this.backgroundWorker,
         scanCopies: this.scanCopies,
+        tableCuts: "kv",
       });
       this.kv = await openFirstRegion(this.db);
       configureRegionKv(this.kv, clock);

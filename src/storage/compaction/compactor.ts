@@ -18,6 +18,7 @@ import type { Version } from "../version/version.ts";
 import { type FileMeta, NUM_LEVELS, VersionEdit } from "../version/version_edit.ts";
 import { type OutputHost, OutputSet, stateOutputHost } from "./output_set.ts";
 import type { Compaction } from "./picker.ts";
+import type { TableCuts } from "./table_cuts.ts";
 
 /** The user-key ranges of every table below `outLevel` (a deletion may drop only outside them). */
 export function deeperRanges(v: Version, outLevel: number): [Uint8Array, Uint8Array][] {
@@ -44,6 +45,8 @@ export interface CompactionJob {
   readonly smallestSnapshot: number;
   readonly deeper: readonly [Uint8Array, Uint8Array][];
   readonly targetBytes: number;
+  /** Where output tables end besides their size (table_cuts.ts). */
+  readonly cuts: TableCuts;
 }
 
 /** Where the merge runs: its tables, output files, yields and stop signal. */
@@ -64,7 +67,7 @@ export interface JobOutputs {
 
 /** Merges a compaction's inputs into new tables of level+1 (the step a worker runs). */
 export async function compactTables(env: MergeEnv, job: CompactionJob): Promise<JobOutputs> {
-  const out = new OutputSet(env.out, job.targetBytes);
+  const out = new OutputSet(env.out, job.targetBytes, job.cuts);
   let done = false;
   try {
     const children: Cursor[] = job.level === 0
@@ -123,6 +126,7 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
       smallestSnapshot: s.smallestSnapshot(),
       deeper: deeperRanges(v, outLevel),
       targetBytes: s.options.tableFileBytes,
+      cuts: s.options.tableCuts,
     };
     const done = await s.runCompactionJob(job);
     outputs = done.outputs;

@@ -12,6 +12,7 @@ import { compareBytes } from "../../util/bytes.ts";
 import { userKeyOf, type ValueKind } from "../internal_key.ts";
 import { TableBuilder } from "../sstable/table_builder.ts";
 import { join, tableName } from "../version/file_names.ts";
+import { type TableCuts, TablePart } from "./table_cuts.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
 /**
@@ -50,7 +51,12 @@ export class OutputSet {
   #number = 0;
   bytesWritten = 0;
 
-  constructor(readonly s: OutputHost, readonly targetBytes: number) {}
+  /** Where tables end besides their size (table_cuts.ts); a flush passes none. */
+  readonly #part: TablePart | undefined;
+
+  constructor(readonly s: OutputHost, readonly targetBytes: number, cuts: TableCuts = "none") {
+    this.#part = cuts === "none" ? undefined : new TablePart(cuts);
+  }
 
   /** True when the current table is full and may be cut before a new user key. */
   get full(): boolean {
@@ -58,7 +64,11 @@ export class OutputSet {
   }
 
   async add(key: Uint8Array, seq: number, kind: ValueKind, value: Uint8Array, newKey: boolean) {
-    if (newKey && this.full) await this.#finishTable();
+    const part = this.#part;
+    if (newKey && (this.full || (this.#builder !== undefined && part?.crosses(key)))) {
+      await this.#finishTable();
+    }
+    if (newKey) part?.enter(key);
     if (this.#builder === undefined) {
       this.#number = await this.s.newTableNumber();
       this.#file = this.s.fs.open(join(this.s.dir, tableName(this.#number)), {
