@@ -49,6 +49,11 @@ export interface RegionCatalog {
    * their configuration included (`regionsOverlapping` skips those; heartbeats list them).
    */
   hosted?(): RegionDescriptor[];
+  /**
+   * On a node: whether the regions `regionsOverlapping` lists tile the whole keyspace, found
+   * without making the list (asked on every RESP GET run).
+   */
+  holdsWhole?(): boolean;
 }
 
 /** Keys `[start, end)`; an empty end is the end of the keyspace. */

@@ -259,10 +259,9 @@ export class NodeReads {
 
   readStateNow<T>(c: Consistency, read: (kv: KvStateMachine) => T): { value: T } | undefined {
     this.faults.check("read");
-    if (unsettled(this.host)) return undefined; // the awaited path waits for it to settle
-    if (c !== "serializable" && !this.host.all().every((r) => r.reads.readyNow())) {
-      return undefined;
-    }
+    const all = this.host.all();
+    if (unsettled(this.host, all)) return undefined; // the awaited path waits for it to settle
+    if (c !== "serializable") { for (const r of all) if (!r.reads.readyNow()) return undefined; }
     // A pending lock anywhere: the awaited path settles it first (readState).
     if (c !== "serializable" && this.locks()?.first(WHOLE_SPAN, NEWEST) !== undefined) {
       return undefined;

@@ -9,11 +9,14 @@
  * at most that much per report: region_small_bytes.ts).
  */
 import type { RegionDescriptor } from "../../region/descriptor.ts";
-import { overlaps } from "../../region/descriptor.ts";
+import { compareEnd } from "../../region/descriptor.ts";
+import { compareBytes } from "../../util/bytes.ts";
 import type { NodeLabel, RegionCatalog, RegionReport } from "../../region/region_catalog.ts";
 import type { NodeService } from "./node_service.ts";
 import { SmallRegionBytes } from "./region_small_bytes.ts";
 import { hostedRegions, isLeftOut } from "./left_out.ts";
+
+const EMPTY_KEY = new Uint8Array(0);
 
 export class NodeRegionCatalog implements RegionCatalog {
   /** With merge on, the exact bytes of small regions (the estimate keeps deleted versions). */
@@ -51,9 +54,24 @@ export class NodeRegionCatalog implements RegionCatalog {
     const out: RegionDescriptor[] = [];
     for (const r of this.nodeService.local.host.all()) {
       const d = this.#held(r.kv.descriptor);
-      if (d !== undefined && overlaps(d, { ...d, start, end })) out.push(d);
+      // overlaps() of d and [start, end), without a descriptor made per region (every GET run).
+      if (d !== undefined && compareEnd(d.end, start) > 0 && compareEnd(end, d.start) > 0) {
+        out.push(d);
+      }
     }
     return out;
+  }
+
+  holdsWhole(): boolean {
+    let at: Uint8Array = EMPTY_KEY;
+    for (const r of this.nodeService.local.host.all()) {
+      const d = this.#held(r.kv.descriptor);
+      if (d === undefined) continue;
+      if (compareBytes(d.start, at) !== 0) return false;
+      if (d.end.length === 0) return true;
+      at = d.end;
+    }
+    return false;
   }
 
   descriptor(id: number): RegionDescriptor | undefined {

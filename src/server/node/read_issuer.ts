@@ -10,6 +10,13 @@ import type { ReadIndexIssuer } from "./read_barrier.ts";
 export class NodeReadIssuer implements ReadIndexIssuer {
   /** This node is the configuration's only voter (no joint config); undefined: not yet known. */
   #soleVoter: boolean | undefined;
+  /**
+   * The term in which an entry of this node's own term was seen committed. A leader appends only
+   * entries of its term, so every later commit index of that term is current too: reads asked
+   * every region this on each GET run, a log lookup each (a node of 28 regions spent a tenth of
+   * its GETs' time there).
+   */
+  #commitCurrentIn = -1;
 
   constructor(
     readonly id: number,
@@ -32,7 +39,11 @@ export class NodeReadIssuer implements ReadIndexIssuer {
   localReadIndex(): number | undefined {
     const raw = this.node().rawNode;
     // Until an entry of its term commits, even a lone voter's commit index may be behind.
-    if (!raw.isLeader || !raw.commitIsCurrent) return undefined;
+    if (!raw.isLeader) return undefined;
+    if (this.#commitCurrentIn !== raw.term) {
+      if (!raw.commitIsCurrent) return undefined;
+      this.#commitCurrentIn = raw.term;
+    }
     this.#soleVoter ??= this.#isSoleVoter();
     return this.#soleVoter ? raw.commitIndex : undefined;
   }

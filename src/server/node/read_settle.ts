@@ -66,8 +66,8 @@ const WHOLE = { start: new Uint8Array(0), end: new Uint8Array(0) };
  * wiped: region_creation.ts creates it from its leader's message). Reads whose keys the node does
  * not know are refused then, rather than served from records no local region keeps up to date.
  */
-export function unsettled(host: RegionHost): boolean {
-  return host.adding || !covers(host.all(), WHOLE);
+export function unsettled(host: RegionHost, all = host.all()): boolean {
+  return host.adding || !covers(all, WHOLE);
 }
 
 /**

@@ -99,6 +99,7 @@ export function holdsPart(ctx: RespContext): boolean {
   // One region over every key (a node that never split), asked on every GET run: no list made.
   const first = catalog.regionFor(EMPTY);
   if (first !== undefined && first.start.length === 0 && first.end.length === 0) return false;
+  if (catalog.holdsWhole !== undefined) return !catalog.holdsWhole();
   const held = catalog.regionsOverlapping(EMPTY, EMPTY);
   let at: Uint8Array = EMPTY;
   for (const d of held) {
