@@ -46,7 +46,7 @@ import { WriteSet } from "./write_set.ts";
 import { DEFAULT_REGION_ID, type KvOptions, type RegionKeys, regionKeys } from "./region_keys.ts";
 import { EventQueue } from "./event_queue.ts";
 import { type HistoryView, openHistoryView } from "./history_view.ts";
-import type { RedisEvent } from "./redis/storage.ts";
+import type { RedisEvent, RedisKeyCounts } from "./redis/storage.ts";
 
 export type { ApplyEntry } from "./entry_revision.ts";
 
@@ -207,7 +207,7 @@ export class KvStateMachine {
   }
 
   /** Every region's key counts (one engine), set by a node holding many for its Redis reads. */
-  acrossRegions: { keyCount(): number; redisKeyCount(db: number): number } | undefined;
+  acrossRegions: RedisKeyCounts | undefined;
   /** Keys of Redis database `db` as of the applied index (expired keys count until swept). */
   redisKeyCount(db: number): number {
     return this.#meta.redisKeys[db] + (db === 0 ? this.#meta.keyCount : 0);

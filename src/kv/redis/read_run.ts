@@ -17,13 +17,9 @@ import type { RedisReply } from "./reply.ts";
 export function readStorageOf(kv: KvStateMachine): ReadStorage {
   const all = kv.acrossRegions; // a node's regions share the engine: count them all
   const count = (db: number) => all?.redisKeyCount(db) ?? kv.redisKeyCount(db);
-  const keys = () => all?.keyCount() ?? kv.keyCount;
-  return new ReadStorage(
-    kv.db,
-    kv.readNow,
-    count,
-    (db) => count(db) - (db === 0 ? keys() : 0),
-  );
+  const typed = (db: number) =>
+    all?.typedKeyCount(db) ?? kv.redisKeyCount(db) - (db === 0 ? kv.keyCount : 0);
+  return new ReadStorage(kv.db, kv.readNow, count, typed);
 }
 
 /** Runs synchronously, in one turn: no apply can come between two reads of one command. */

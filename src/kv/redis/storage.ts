@@ -66,6 +66,17 @@ export interface RedisStorage {
   roomFor(ops: number, bytes: number): boolean;
 }
 
+/**
+ * Key counts over every region of a node (its regions share one engine), for Redis reads there:
+ * DBSIZE, and whether database `db` may hold keys other than strings (a GET then looks for them).
+ */
+export interface RedisKeyCounts {
+  keyCount(): number;
+  redisKeyCount(db: number): number;
+  /** Keys of `db` outside the revisioned keyspace (hashes, sets, …), summed in one pass. */
+  typedKeyCount(db: number): number;
+}
+
 /** Writes refused by a read-only storage: a bug in the command table, never user input. */
 export function readOnly(): never {
   throw new Error("a read-only Redis command tried to write");

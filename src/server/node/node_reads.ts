@@ -28,6 +28,7 @@ import { closeAt, scanAt } from "./reads_at_timestamp.ts";
 import type { RemoteRegions } from "./remote_regions.ts";
 import { scanAcross } from "./scan_parts.ts";
 import { covers, overlapping } from "./region_coverage.ts";
+import { keyCountsOf } from "./region_key_counts.ts";
 import { keySpan, type ReadLocks, type ReadSpan } from "./read_locks.ts";
 import { scanAtOneTimestamp, spansRegions, wantsOneTimestamp } from "./snapshot_scan.ts";
 import { pinRegions, retrySettling, settling, unchanged, unsettled } from "./read_settle.ts";
@@ -247,15 +248,11 @@ export class NodeReads {
   #readAll<T>(read: (kv: KvStateMachine) => T): T {
     const engine = this.engine();
     const kv = engine.kv;
-    kv.acrossRegions = this.host.count > 1 ? this.#sums : undefined;
+    kv.acrossRegions = this.host.count > 1 ? (this.#sums ??= keyCountsOf(this.host)) : undefined;
     return engine.readNow(() => read(kv));
   }
 
-  readonly #sums = {
-    keyCount: () => this.host.all().reduce((n, r) => n + r.kv.kv.keyCount, 0),
-    redisKeyCount: (db: number) =>
-      this.host.all().reduce((n, r) => n + r.kv.kv.redisKeyCount(db), 0),
-  };
+  #sums: ReturnType<typeof keyCountsOf> | undefined;
 
   readStateNow<T>(c: Consistency, read: (kv: KvStateMachine) => T): { value: T } | undefined {
     this.faults.check("read");
