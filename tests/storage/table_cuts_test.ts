@@ -82,6 +82,15 @@ test("output set: tables end where the part changes, and at their size within a 
     `${r1}0a..${r2}00`, // the records between the feeds
     `${r2}03..${r2}03`,
   ]);
+  const cut = new OutputSet(host, 1 << 20, "kv");
+  await cut.add(current("a"), 1, ValueKind.Put, new Uint8Array(1), true);
+  const k = feed(1, 1), v = new Uint8Array(1);
+  assert.equal(
+    cut.tryAddFrom(k, 0, k.length, 1, ValueKind.Put, v, 0, 1, true),
+    false,
+    "a new key of a set with cuts takes the path that looks at its part",
+  );
+  await cut.finish();
   const plain = new OutputSet(host, 1 << 20);
   for (const k of keys) await plain.add(k, 1, ValueKind.Put, new Uint8Array(50), true);
   assert.equal((await plain.finish()).length, 1, "a flush (no cuts) writes one table");

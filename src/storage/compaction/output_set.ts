@@ -96,7 +96,10 @@ export class OutputSet {
     newKey: boolean,
   ): boolean {
     const b = this.#builder;
-    if (b === undefined || (newKey && b.fileBytes >= this.targetBytes)) return false;
+    // A new key of a set with cuts goes through `add`, which looks at its part.
+    if (b === undefined || (newKey && (b.fileBytes >= this.targetBytes || this.#part))) {
+      return false;
+    }
     b.addFrom(kbuf, koff, klen, seq, kind, vbuf, voff, vlen);
     return true;
   }
