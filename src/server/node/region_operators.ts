@@ -238,8 +238,9 @@ export class OperatorRunner {
    * `knownThrough` is a tombstone's conf version, the index of the conf change that made it: the
    * region's log through it is committed and ends in a configuration without this node, so only
    * conf changes past it could add the node again. Entries of this log at or before it are that
-   * history or entries that can never commit. (The simulator's regions seed 274: a voter removed
-   * while restarting held the leader's demotion to learner unapplied, and was kept for good.)
+   * history or entries that can never commit; a split child's version, inherited, is below its
+   * log. (The simulator's regions seed 274: a voter removed while restarting held the leader's
+   * demotion to learner unapplied, and was kept for good.)
    */
   #settled(r: HostedRegion, knownThrough = 0): boolean {
     const st = r.group.rawNode.status();
