@@ -56,6 +56,28 @@ export interface RegionCatalog {
   holdsWhole?(): boolean;
 }
 
+/**
+ * Whether the regions `held` picks out of `items` (undefined: skipped), in key order, tile the
+ * whole keyspace: the first starts at the empty key, each starts where the one before ended, one
+ * is unbounded. Walks `items` once and builds nothing (a node asks on every RESP GET run).
+ */
+export function tilesKeyspace<T>(
+  items: readonly T[],
+  held: (item: T) => RegionDescriptor | undefined,
+): boolean {
+  let at: Uint8Array = NO_KEY;
+  for (const item of items) {
+    const d = held(item);
+    if (d === undefined) continue;
+    if (compareBytes(d.start, at) !== 0) return false;
+    if (d.end.length === 0) return true;
+    at = d.end;
+  }
+  return false;
+}
+
+const NO_KEY = new Uint8Array(0);
+
 /** Keys `[start, end)`; an empty end is the end of the keyspace. */
 export interface KeySpan {
   readonly start: Uint8Array;

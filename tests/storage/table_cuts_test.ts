@@ -30,7 +30,7 @@ function feed(region: number, revision: number): Uint8Array {
 const current = (key: string) => concatBytes([new Uint8Array([0x02]), utf8(key)]);
 
 test("table part: a region's feed is a part of its own; everything else is one part", () => {
-  const p = new TablePart("kv");
+  const p = new TablePart();
   p.enter(current("a"));
   assert.equal(p.crosses(current("b")), false);
   assert.equal(p.crosses(local(1, 0x00, utf8("keys"))), false, "a region's other records");
@@ -39,10 +39,15 @@ test("table part: a region's feed is a part of its own; everything else is one p
   assert.equal(p.crosses(feed(1, 6)), false);
   assert.equal(p.crosses(feed(2, 1)), true, "another region's feed");
   assert.equal(p.crosses(local(1, 0x0a, utf8("g"))), true);
-  const none = new TablePart("none");
-  none.enter(current("a"));
-  assert.equal(none.crosses(feed(1, 1)), false);
-  assert.throws(() => new TablePart("other" as "kv"), /tableCuts must be none or kv/);
+});
+
+test("tableCuts: anything but none or kv is refused at open, no store made", async () => {
+  const w = createSimWorld(4, { trace: false });
+  await assert.rejects(
+    Db.open(w.fs, "db", { tableCuts: "feeds" as "kv" }),
+    /tableCuts must be none or kv, got feeds/,
+  );
+  assert.equal(w.fs.stat("db/CURRENT"), undefined, "no store made");
 });
 
 test("output set: tables end where the part changes, and at their size within a part", async () => {

@@ -10,13 +10,15 @@
  */
 import type { RegionDescriptor } from "../../region/descriptor.ts";
 import { compareEnd } from "../../region/descriptor.ts";
-import { compareBytes } from "../../util/bytes.ts";
-import type { NodeLabel, RegionCatalog, RegionReport } from "../../region/region_catalog.ts";
+import {
+  type NodeLabel,
+  type RegionCatalog,
+  type RegionReport,
+  tilesKeyspace,
+} from "../../region/region_catalog.ts";
 import type { NodeService } from "./node_service.ts";
 import { SmallRegionBytes } from "./region_small_bytes.ts";
 import { hostedRegions, isLeftOut } from "./left_out.ts";
-
-const EMPTY_KEY = new Uint8Array(0);
 
 export class NodeRegionCatalog implements RegionCatalog {
   /** With merge on, the exact bytes of small regions (the estimate keeps deleted versions). */
@@ -63,15 +65,7 @@ export class NodeRegionCatalog implements RegionCatalog {
   }
 
   holdsWhole(): boolean {
-    let at: Uint8Array = EMPTY_KEY;
-    for (const r of this.nodeService.local.host.all()) {
-      const d = this.#held(r.kv.descriptor);
-      if (d === undefined) continue;
-      if (compareBytes(d.start, at) !== 0) return false;
-      if (d.end.length === 0) return true;
-      at = d.end;
-    }
-    return false;
+    return tilesKeyspace(this.nodeService.local.host.all(), (r) => this.#held(r.kv.descriptor));
   }
 
   descriptor(id: number): RegionDescriptor | undefined {

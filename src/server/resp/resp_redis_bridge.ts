@@ -13,7 +13,7 @@ import { dbsizeAcross, randomKeyAcross, readsKeysAcross } from "./resp_keys_acro
 import { decodeReply } from "../../kv/redis/reply_codec.ts";
 import { AcrossRegionsRefusal, type CommandOutcome, ServiceError } from "../kv_service.ts";
 import { readsAcrossRegions } from "./resp_read_across.ts";
-import { compareBytes } from "../../util/bytes.ts";
+import { tilesKeyspace } from "../../region/region_catalog.ts";
 import type { RespContext } from "./resp_command.ts";
 import { type RedisRequestInit, writeBatcherOf } from "./resp_write_batcher.ts";
 
@@ -100,14 +100,7 @@ export function holdsPart(ctx: RespContext): boolean {
   const first = catalog.regionFor(EMPTY);
   if (first !== undefined && first.start.length === 0 && first.end.length === 0) return false;
   if (catalog.holdsWhole !== undefined) return !catalog.holdsWhole();
-  const held = catalog.regionsOverlapping(EMPTY, EMPTY);
-  let at: Uint8Array = EMPTY;
-  for (const d of held) {
-    if (compareBytes(d.start, at) !== 0) return true;
-    if (d.end.length === 0) return false;
-    at = d.end;
-  }
-  return true;
+  return !tilesKeyspace(catalog.regionsOverlapping(EMPTY, EMPTY), (d) => d);
 }
 
 export function proposeRedis(ctx: RespContext, run: RedisRun): Promise<RedisResult> {

@@ -55,7 +55,7 @@ export class OutputSet {
   readonly #part: TablePart | undefined;
 
   constructor(readonly s: OutputHost, readonly targetBytes: number, cuts: TableCuts = "none") {
-    this.#part = cuts === "none" ? undefined : new TablePart(cuts);
+    this.#part = cuts === "kv" ? new TablePart() : undefined;
   }
 
   /** True when the current table is full and may be cut before a new user key. */

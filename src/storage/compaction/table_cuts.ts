@@ -12,8 +12,6 @@
  * part. The feed carries a copy of every value written, about half of what a SET stores.
  * Flushes are not cut (a level-0 table is one flush, and level 0's limits count tables).
  */
-import { InvalidArgumentError } from "../../util/errors.ts";
-
 export type TableCuts = "none" | "kv";
 export const TABLE_CUTS: readonly TableCuts[] = ["none", "kv"];
 
@@ -28,22 +26,15 @@ function isFeed(key: Uint8Array): boolean {
 }
 
 /**
- * The part of the last key a table took, compared with each new user key: `crosses` says
- * whether a table must end before it.
+ * The `kv` rule's part of the last key a table took, compared with each new user key: `crosses`
+ * says whether a table must end before it. (`none` needs no part: output_set.ts makes none.)
  */
 export class TablePart {
   #feed = false;
   readonly #region = new Uint8Array(8);
 
-  constructor(readonly cuts: TableCuts) {
-    if (!TABLE_CUTS.includes(cuts)) {
-      throw new InvalidArgumentError(`tableCuts must be none or kv, got ${String(cuts)}`);
-    }
-  }
-
   /** Whether `key` belongs to another part than the key `enter` was last given. */
   crosses(key: Uint8Array): boolean {
-    if (this.cuts === "none") return false;
     const feed = isFeed(key);
     if (feed !== this.#feed) return true;
     if (!feed) return false;
@@ -54,7 +45,6 @@ export class TablePart {
 
   /** Notes the part of `key`, the first of a table or of a new user key within it. */
   enter(key: Uint8Array): void {
-    if (this.cuts === "none") return;
     this.#feed = isFeed(key);
     if (this.#feed) this.#region.set(key.subarray(1, 9));
   }
