@@ -216,7 +216,6 @@ export const COMMIT_GROUP_BYTES_MAX = 4 * MiB;
 export const SNAPSHOTS_MAX = 65_536;
 /** Table files kept open at once (default); index and filter stay cached with them. */
 export const TABLE_CACHE_FILES_MAX = 1000;
-
 // ---- Raft ----
 /** Most append messages in flight to one follower (pipelining window). */
 export const RAFT_INFLIGHT_MSGS_MAX = 256;

@@ -4,9 +4,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as baseLimits from "../src/limits.ts";
 import * as opsLimits from "../src/limits_ops.ts";
+import * as storageLimits from "../src/limits_storage.ts";
 
-/** src/limits.ts and the bounds added for security and operations in src/limits_ops.ts. */
-const limits = { ...baseLimits, ...opsLimits };
+/**
+ * src/limits.ts, the bounds added for security and operations in src/limits_ops.ts, and the
+ * storage engine's blob files' in src/limits_storage.ts.
+ */
+const limits = { ...baseLimits, ...opsLimits, ...storageLimits };
 
 test("limits: every limit is a positive safe integer and the load-time relations hold", () => {
   for (const [name, value] of Object.entries(limits)) {

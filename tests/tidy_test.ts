@@ -95,6 +95,7 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/limits.ts": ["src/util/"],
   "src/limits_ops.ts": ["src/limits_placement.ts"],
   "src/limits_placement.ts": [],
+  "src/limits_storage.ts": [],
   // Users, passwords, tokens and permissions (docs/decisions/0011): no I/O but a file read.
   "src/auth/": ["src/platform/types.ts", "src/limits.ts", "src/limits_ops.ts", "src/util/"],
   "src/platform/types.ts": ["src/util/"],
@@ -102,7 +103,13 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   "src/platform/": ["src/platform/types.ts", "src/util/", "node:"],
   // settle.ts waits for a macrotask boundary with node:timers' setImmediate (measured fastest).
   "src/platform/sim/": ["src/platform/types.ts", "src/util/", "node:timers"],
-  "src/storage/": ["src/platform/types.ts", "src/limits.ts", "src/limits_ops.ts", "src/util/"],
+  "src/storage/": [
+    "src/platform/types.ts",
+    "src/limits.ts",
+    "src/limits_ops.ts",
+    "src/limits_storage.ts",
+    "src/util/",
+  ],
   "src/raft/core/": ["src/limits.ts", "src/util/"],
   // Regions: descriptors, epochs and the route map (docs/decisions/0014-regions.md); pure.
   "src/region/": ["src/util/"],

@@ -72,6 +72,7 @@ function openNode(
     regionSplitLoad: splitLoad(config, regions),
     regionsSplit: regions.splits,
     splitCheckMs: config.splitCheckMs,
+    blobMinBytes: config.blobMinBytes,
     log: config.log,
     logger: config.logger,
   });

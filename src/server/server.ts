@@ -91,6 +91,8 @@ export interface ServerConfig {
   readonly regionSplitDefault?: number;
   /** How often the split check runs (tests make it short; node/options.ts). */
   readonly splitCheckMs?: number;
+  /** Engine values of at least this many bytes go to blob files (default 512; node/options.ts). */
+  readonly blobMinBytes?: number;
 }
 
 export interface RunningServer {

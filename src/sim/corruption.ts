@@ -1,5 +1,5 @@
 /**
- * Damage to a stopped node's stored data: one flipped bit in an SSTable, or in
+ * Damage to a stopped node's stored data: one flipped bit in an SSTable or blob file, or in
  * a Raft log segment that is not the newest (the newest one's tail may be cut
  * back as a torn write, which is what a crash does, not what a bad disk does;
  * docs/operations-disk.md). The node must notice it when it opens or reads the
@@ -22,7 +22,7 @@ function filesUnder(disk: SimFileSystem, dir: string): string[] {
 /** Flips one bit of one stored file; returns "path@offset", or undefined if none qualifies. */
 export function corruptStoredFile(disk: SimFileSystem, prng: Prng): string | undefined {
   const files = filesUnder(disk, DATA_DIR);
-  const tables = files.filter((f) => f.endsWith(".sst"));
+  const tables = files.filter((f) => f.endsWith(".sst") || f.endsWith(".blob"));
   const segments = files.filter((f) => f.endsWith(".seg")).sort();
   const candidates = tables.length > 0 && prng.chance(0.7) ? tables : segments.slice(0, -1);
   const pool = candidates.length > 0 ? candidates : tables;

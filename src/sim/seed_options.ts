@@ -53,6 +53,9 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
   const coord = createPrng(r.seed ^ 0x0c00_dd11);
   const watchers = 1 + coord.int(2);
   const leaseHolders = 1 + coord.int(3);
+  // Half the seeds keep most engine values in blob files (a record's header alone passes 32).
+  const store = createPrng(r.seed ^ 0x0b10_b5ee);
+  const blobMinBytes = store.chance(0.5) ? 32 + store.int(64) : 0;
   return {
     seed: r.seed,
     nodes,
@@ -68,6 +71,7 @@ export function drawSeedOptions(r: SeedRequest): SeedOptions {
       regionSplitBytes: r.regionSplitBytes ?? 0,
       regionMergeBytes: r.regionMergeBytes ?? 0,
       regionSplitLoad: r.regionSplitLoad ?? 0,
+      blobMinBytes,
     },
     netDelayMaxMs: 2 + prng.int(8),
     workload: {
@@ -106,6 +110,7 @@ export function describeSeedOptions(o: SeedOptions): string {
     (o.timing.regionSplitBytes > 0 ? `split=${o.timing.regionSplitBytes} ` : "") +
     (o.timing.regionMergeBytes > 0 ? `merge=${o.timing.regionMergeBytes} ` : "") +
     (o.timing.regionSplitLoad > 0 ? `load=${o.timing.regionSplitLoad} ` : "") +
+    (o.timing.blobMinBytes > 0 ? `blobs>=${o.timing.blobMinBytes} ` : "") +
     `clients=${o.workload.protoClients}+${o.workload.respClients}resp ` +
     `+${o.workload.watchers}watch+${o.workload.leaseHolders}lease ` +
     `faults=${o.nemesis.kinds.join(",")}`;

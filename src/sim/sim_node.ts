@@ -40,6 +40,8 @@ export interface SimTiming {
   readonly regionMergeBytes: number;
   /** The nodes' `--region-split-load` (0: never split by load). */
   readonly regionSplitLoad: number;
+  /** Engine values of at least this many bytes go to blob files (0: none; docs/storage.md). */
+  readonly blobMinBytes: number;
 }
 
 export interface SimNodeEnv {
@@ -183,6 +185,7 @@ export class SimNode {
       regionSplitBytes: t.regionSplitBytes,
       regionMergeBytes: t.regionMergeBytes,
       regionSplitLoad: t.regionSplitLoad,
+      blobMinBytes: t.blobMinBytes,
       // The revision checker reads the whole change history back (rev_final.ts).
       autoCompact: { revisions: 0, ageMs: 0 },
       join,

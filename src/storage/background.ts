@@ -8,12 +8,13 @@
  * room meanwhile (with a clock; without one it stays sticky).
  */
 import { COMPACTION_STEP_ENTRIES, DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../limits.ts";
+import { BLOB_GARBAGE_PERCENT_COLLECT } from "../limits_storage.ts";
 import type { TimerId } from "../platform/types.ts";
 import { assert } from "../util/assert.ts";
 import { NoSpaceError } from "../util/errors.ts";
 import { type JobOutputs, runCompaction } from "./compaction/compactor.ts";
-import { OutputSet, stateOutputHost } from "./compaction/output_set.ts";
-import { type Compaction, pickCompaction } from "./compaction/picker.ts";
+import { flushBlobPolicy, OutputSet, stateOutputHost } from "./compaction/output_set.ts";
+import { type Compaction, pickBlobCollection, pickCompaction } from "./compaction/picker.ts";
 import type { DbState } from "./db_state.ts";
 import { collectGarbage } from "./gc.ts";
 import { encodeFlushRun } from "./jobs/flush_run.ts";
@@ -40,7 +41,7 @@ export async function flushImmutable(s: DbState): Promise<void> {
     if (worker !== undefined) {
       const run = await encodeFlushRun(s, imm);
       if (run === undefined) return;
-      done = await worker.flush(run);
+      done = await worker.flush(run, flushBlobPolicy(s.options));
     } else {
       done = await flushInline(s, imm);
     }
@@ -49,19 +50,26 @@ export async function flushImmutable(s: DbState): Promise<void> {
     assert(imm.lastSeq <= s.vs.lastSequence, `flushed sequence ${imm.lastSeq} not logged`);
     const edit = new VersionEdit();
     for (const f of done.outputs) edit.added.push([0, f]);
+    edit.blobFiles.push(...done.blobFiles);
     if (s.options.wal) edit.logNumber = s.mem.walNumber;
     await s.vs.logAndApply(edit);
     s.imm = undefined;
     s.counters.flushes++;
   } finally {
     for (const f of done?.outputs ?? []) s.pendingOutputs.delete(f.number);
+    for (const b of done?.blobFiles ?? []) s.pendingOutputs.delete(b.number);
   }
   collectGarbage(s);
 }
 
 /** The flush on the serving thread, in bounded steps (no worker: the simulation). */
 async function flushInline(s: DbState, imm: Memtable): Promise<JobOutputs | undefined> {
-  const out = new OutputSet(stateOutputHost(s), Number.MAX_SAFE_INTEGER);
+  const out = new OutputSet(
+    stateOutputHost(s),
+    Number.MAX_SAFE_INTEGER,
+    "none",
+    flushBlobPolicy(s.options),
+  );
   let finished = false;
   try {
     const c = imm.nodeCursor();
@@ -86,7 +94,7 @@ async function flushInline(s: DbState, imm: Memtable): Promise<JobOutputs | unde
     }
     const outputs = await out.finish();
     finished = true;
-    return { outputs, bytesWritten: out.bytesWritten };
+    return out.result(outputs);
   } finally {
     if (!finished) out.release();
   }
@@ -125,7 +133,8 @@ export class Background {
 
   #pick(): Compaction | undefined {
     const s = this.s;
-    return pickCompaction(s.vs.current, s.vs.compactPointers, s.options.level1Bytes);
+    return pickCompaction(s.vs.current, s.vs.compactPointers, s.options.level1Bytes) ??
+      pickBlobCollection(s.vs.current, s.vs.blobFiles, BLOB_GARBAGE_PERCENT_COLLECT);
   }
 
   async #guard(job: () => Promise<void>): Promise<void> {

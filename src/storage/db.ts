@@ -83,8 +83,11 @@ export class Db {
       return n.kind === ValueKind.Put ? reader.read(n.buf, n.voff, n.vlen) : undefined;
     }
     const e = s.vs.current.get(key, seq, bloomHash(key), s.tables); // e.value is a copy
-    if (e === undefined || e.kind !== ValueKind.Put) return undefined;
-    return reader === COPY ? e.value as T : reader.read(e.value, 0, e.value.length);
+    if (e === undefined || e.kind === ValueKind.Delete) return undefined;
+    const value = e.kind === ValueKind.BlobRef
+      ? s.blobs.readRef(e.value, 0, e.value.length, "a table's blob reference")
+      : e.value;
+    return reader === COPY ? value as T : reader.read(value, 0, value.length);
   }
 
   /**
@@ -287,6 +290,7 @@ export class Db {
     await s.wal?.idle();
     s.wal?.close();
     s.tables.closeAll();
+    s.blobs.closeAll();
     s.vs.close();
   }
 }

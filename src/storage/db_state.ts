@@ -16,6 +16,7 @@ import { ClosedError, errorMessage, type NoSpaceError } from "../util/errors.ts"
 import { createPrng, type Prng } from "../util/prng.ts";
 import { BlockCache } from "./cache/block_cache.ts";
 import { TableCache } from "./cache/table_cache.ts";
+import { BlobFiles } from "./blob/blob_files.ts";
 import { Memtable } from "./memtable/memtable.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { WalWriter } from "./wal/wal_writer.ts";
@@ -41,6 +42,8 @@ export class Counters {
   writeStops = 0;
   memtableStalls = 0;
   filesDeleted = 0;
+  /** Compactions picked to move live values out of mostly-dead blob files. */
+  blobCollections = 0;
   /** Engine entries scans stepped over: versions and tombstones as well as what they returned. */
   scanSteps = 0;
 }
@@ -70,6 +73,8 @@ export class DbState {
   readonly pendingOutputs = new Set<number>();
   readonly blockCache: BlockCache;
   readonly tables: TableCache;
+  /** Open blob files, for reads of the values kept apart from tables. */
+  readonly blobs: BlobFiles;
   readonly counters = new Counters();
   readonly tornTails: TornTailReport[] = [];
   /** Ranges whose writes raise a flag (write_marks.ts); usually none. */
@@ -98,6 +103,7 @@ export class DbState {
       options.maxOpenTables,
       options.tableReaderBytes,
     );
+    this.blobs = new BlobFiles(fs, dir);
     this.mem = new Memtable(this.prng.fork(), 0);
     this.#inlineCompaction = inlineCompaction(this);
     const start = options.backgroundWorker;

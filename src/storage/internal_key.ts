@@ -13,6 +13,11 @@ import { assert } from "../util/assert.ts";
 export const ValueKind = {
   Delete: 0,
   Put: 1,
+  /**
+   * A put whose value lies in a blob file; the entry's value is the reference
+   * (blob/blob_ref.ts). Only tables hold these: flushes and compactions make them.
+   */
+  BlobRef: 2,
 } as const;
 export type ValueKind = typeof ValueKind[keyof typeof ValueKind];
 

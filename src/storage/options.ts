@@ -15,6 +15,9 @@ import { InvalidArgumentError } from "../util/errors.ts";
 import { BLOCK_COMPRESSIONS, type BlockCompression } from "./sstable/compression.ts";
 import { TABLE_CUTS, type TableCuts } from "./compaction/table_cuts.ts";
 
+/** A reference takes up to 24 bytes: a smaller value gains nothing from a blob file. */
+const BLOB_MIN_BYTES_LEAST = 32;
+
 export type { BlockCompression } from "./sstable/compression.ts";
 
 /**
@@ -63,6 +66,12 @@ export interface DbOptions {
    * of its own, which then move down the levels without being rewritten.
    */
   readonly tableCuts?: TableCuts;
+  /**
+   * Values of at least this many bytes are kept apart from the tables, in blob files, by the
+   * flushes and compactions that write them (default 0: never; docs/storage.md "Blob files").
+   * Compactions then rewrite small references instead of the values. 0, or at least 32.
+   */
+  readonly blobMinBytes?: number;
   /** Seed for the memtable's skiplist heights (any value is correct). */
   readonly seed?: number;
   /**
@@ -103,6 +112,7 @@ export interface ResolvedOptions {
   readonly clock: Clock | undefined;
   readonly compression: BlockCompression;
   readonly tableCuts: TableCuts;
+  readonly blobMinBytes: number;
   readonly seed: number;
   readonly scanCopies: ScanCopies;
   readonly onCompaction: ((done: CompactionDone) => void) | undefined;
@@ -137,6 +147,12 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
   if (!TABLE_CUTS.includes(tableCuts)) {
     throw new InvalidArgumentError(`tableCuts must be none or kv, got ${String(tableCuts)}`);
   }
+  const blobMinBytes = size("blobMinBytes", o.blobMinBytes, 0, 0, 1 << 30);
+  if (blobMinBytes > 0 && blobMinBytes < BLOB_MIN_BYTES_LEAST) {
+    throw new InvalidArgumentError(
+      `blobMinBytes must be 0 or at least ${BLOB_MIN_BYTES_LEAST}, got ${blobMinBytes}`,
+    );
+  }
   const scanCopies = o.scanCopies ?? "slab";
   if (scanCopies !== "slab" && scanCopies !== "slice") {
     throw new InvalidArgumentError(`scanCopies must be slab or slice, got ${String(scanCopies)}`);
@@ -166,6 +182,7 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
     clock: o.clock,
     compression,
     tableCuts,
+    blobMinBytes,
     seed: o.seed ?? 0x5eed,
     scanCopies,
     onCompaction: o.onCompaction,

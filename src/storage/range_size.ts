@@ -46,20 +46,28 @@ function whollyInside(f: FileMeta, r: KeyRange): boolean {
     (r.end === undefined || compareBytes(userKeyOf(f.largest), r.end) < 0);
 }
 
-/** Approximate bytes the tables hold for keys in `r`. */
+/**
+ * A table's bytes count for its blob values too: each of its bytes stands for
+ * (size + blobBytes) / size of the data (a table of references is small next to its values).
+ */
+function blobScale(f: FileMeta): number {
+  return f.blobBytes === undefined ? 1 : (f.size + f.blobBytes) / f.size;
+}
+
+/** Approximate bytes the tables (and the blob values they reference) hold for keys in `r`. */
 export function approximateSize(v: Version, tables: TableCache, r: KeyRange): number {
   let total = 0;
   for (const f of tablesIn(v, r)) {
     if (whollyInside(f, r)) {
-      total += f.size;
+      total += f.size + (f.blobBytes ?? 0);
       continue;
     }
     const t = tables.get(f.number, f.size);
     const from = t.offsetOf(r.start);
     const to = r.end === undefined ? t.dataBytes : t.offsetOf(r.end);
-    total += Math.max(0, to - from);
+    total += Math.max(0, to - from) * blobScale(f);
   }
-  return total;
+  return Math.round(total);
 }
 
 /**
@@ -76,10 +84,11 @@ export function splitKeys(
 ): Uint8Array[] {
   const blocks: { key: Uint8Array; bytes: number }[] = [];
   for (const f of tablesIn(v, r)) {
+    const scale = blobScale(f);
     tables.get(f.number, f.size).forEachBlock((key, bytes) => {
       if (compareBytes(key, r.start) < 0) return;
       if (r.end !== undefined && compareBytes(key, r.end) >= 0) return;
-      blocks.push({ key, bytes });
+      blocks.push({ key, bytes: bytes * scale });
     });
   }
   blocks.sort((a, b) => compareBytes(a.key, b.key));

@@ -105,8 +105,8 @@ class ScanSource {
     const slices = s.options.scanCopies === "slice";
     const keysOnly = options.keysOnly === true;
     this.#walk = options.reverse
-      ? new ReverseWalk(m, b, seq, slices, keysOnly)
-      : new ForwardWalk(m, b, seq, slices, keysOnly);
+      ? new ReverseWalk(m, b, seq, s.blobs, slices, keysOnly)
+      : new ForwardWalk(m, b, seq, s.blobs, slices, keysOnly);
   }
 
   get done(): boolean {

@@ -24,6 +24,13 @@ export interface Walk {
   readonly steps: number;
 }
 
+/** Where a walk reads the values tables keep in blob files (blob/blob_files.ts). */
+export interface BlobValues {
+  readRef(ref: Uint8Array, off: number, len: number, where: string): Uint8Array;
+}
+
+const WHERE = "a table's blob reference";
+
 /** The value a keys-only walk hands out: empty, shared (a consumer cannot grow it). */
 const NO_VALUE = new Uint8Array(0);
 
@@ -90,6 +97,7 @@ export class ForwardWalk implements Walk {
     readonly m: MergingCursor,
     readonly b: WalkBounds,
     readonly seq: number,
+    readonly blobs: BlobValues,
     slices = false,
     readonly keysOnly = false,
   ) {
@@ -109,8 +117,14 @@ export class ForwardWalk implements Walk {
       steps++;
       if (m.seq() <= seq && (last === undefined || !equalBytes(key, last))) {
         last = this.#slab.copy(key);
-        if (m.kind() === ValueKind.Put) {
+        const kind = m.kind();
+        if (kind === ValueKind.Put) {
           out.push([last, this.keysOnly ? NO_VALUE : m.copyValue(this.#slab)]);
+          n++;
+        } else if (kind === ValueKind.BlobRef) {
+          // The read makes an array of its own: no slab copy.
+          const v = m.value();
+          out.push([last, this.keysOnly ? NO_VALUE : this.blobs.readRef(v, 0, v.length, WHERE)]);
           n++;
         }
       }
@@ -127,8 +141,15 @@ export class ReverseWalk implements Walk {
   readonly #gen: Generator<ScanEntry>;
   readonly #count = { steps: 0 };
 
-  constructor(m: MergingCursor, b: WalkBounds, seq: number, slices = false, keysOnly = false) {
-    this.#gen = reverse(m, b, seq, slices, keysOnly, this.#count);
+  constructor(
+    m: MergingCursor,
+    b: WalkBounds,
+    seq: number,
+    blobs: BlobValues,
+    slices = false,
+    keysOnly = false,
+  ) {
+    this.#gen = reverse(m, b, seq, blobs, slices, keysOnly, this.#count);
   }
 
   get steps(): number {
@@ -149,6 +170,7 @@ function* reverse(
   m: MergingCursor,
   b: WalkBounds,
   seq: number,
+  blobs: BlobValues,
   slices: boolean,
   keysOnly: boolean,
   count: { steps: number },
@@ -171,6 +193,8 @@ function* reverse(
     }
     if (kind === ValueKind.Put && value !== undefined) {
       yield [key, keysOnly ? NO_VALUE : slab.copy(value)];
+    } else if (kind === ValueKind.BlobRef && value !== undefined) {
+      yield [key, keysOnly ? NO_VALUE : blobs.readRef(value, 0, value.length, WHERE)];
     }
   }
 }

@@ -33,6 +33,11 @@ export interface DbStats {
   /** Tables whose index and filter are in memory, and those bytes (bounded by tableReaderBytes). */
   readonly residentTables: { count: number; bytes: number };
   readonly blockCache: { bytes: number; capacity: number; hits: number; misses: number };
+  /**
+   * Blob files (values kept apart from tables, `blobMinBytes`): how many, their bytes, the
+   * bytes of theirs no table references any more, and compactions run to move values out.
+   */
+  readonly blobs: { files: number; bytes: number; garbageBytes: number; collections: number };
   /** Torn log tails found and cut at open (WAL) or ignored (manifest). */
   readonly tornTails: readonly TornTailReport[];
   /** The sticky error, once a write, sync or background job failed. */
@@ -80,8 +85,23 @@ export function collectStats(s: DbState): DbStats {
       hits: s.blockCache.hits,
       misses: s.blockCache.misses,
     },
+    blobs: blobStats(s),
     tornTails: [...s.tornTails],
     failed: s.failed?.message ?? null,
     backgroundWorker: s.worker?.mode ?? "inline",
+  };
+}
+
+function blobStats(s: DbState): DbStats["blobs"] {
+  let bytes = 0, garbageBytes = 0;
+  for (const b of s.vs.blobFiles.values()) {
+    bytes += b.size;
+    garbageBytes += b.garbage;
+  }
+  return {
+    files: s.vs.blobFiles.size,
+    bytes,
+    garbageBytes,
+    collections: s.counters.blobCollections,
   };
 }

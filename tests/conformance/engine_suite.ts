@@ -33,6 +33,7 @@ function randomOptions(p: Prng): DbOptions {
     maxOpenTables: p.chance(0.3) ? p.range(1, 4) : undefined,
     seed: p.nextU32(),
     compression: p.chance(0.3) ? "none" : "lz4",
+    blobMinBytes: p.chance(0.4) ? p.range(32, 300) : 0,
   };
 }
 

@@ -93,8 +93,9 @@ function loopback(): { main: WorkerChannel; worker: WorkerChannel } {
   return { main: end("main", "worker"), worker: end("worker", "main") };
 }
 
-for (const starve of [false, true]) {
-  const how = starve ? ", the worker asking for every table number" : "";
+for (const [starve, blobs] of [[false, false], [true, false], [true, true]]) {
+  const how = (starve ? ", the worker asking for every table number" : "") +
+    (blobs ? ", large values in blob files" : "");
   test(`background worker: the job protocol over a loopback keeps every write${how}`, async () => {
     const w = world(3);
     let answered = 0; // jobs the worker side answered
@@ -102,6 +103,7 @@ for (const starve of [false, true]) {
     const db = await Db.open(w.fs, DIR, {
       ...SMALL,
       clock: platform.clock,
+      blobMinBytes: blobs ? 32 : 0,
       backgroundWorker: () => {
         const { main, worker } = loopback();
         const counted: WorkerChannel = {
@@ -133,6 +135,11 @@ for (const starve of [false, true]) {
     await db.write(big.map(([key, value]) => ({ type: "put" as const, key, value })));
     for (const [key, value] of big) want.set(key, value);
     await db.compactRange();
+    // Blob collections may follow the manual compaction: wait (bounded) for them to end.
+    for (let i = 0, seen = -1; i < 100 && db.stats().compactions !== seen; i++) {
+      seen = db.stats().compactions;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
     const st = db.stats();
     assert.ok(st.compactions > 0 && answered >= st.flushes + st.compactions, `${answered} jobs`);
     assert.equal(st.backgroundWorker, "worker");
@@ -141,6 +148,9 @@ for (const starve of [false, true]) {
     const tables = w.fs.list(DIR).filter((name) => name.endsWith(".sst")).length;
     assert.ok(removes > 0, "no table removal went to the worker");
     assert.equal(tables, st.levels.reduce((n, l) => n + l.files, 0), "dead tables left");
+    const blobFiles = w.fs.list(DIR).filter((name) => name.endsWith(".blob")).length;
+    assert.equal(blobFiles, st.blobs.files, "dead blob files left");
+    assert.equal(blobFiles > 0, blobs, `${blobFiles} blob files`);
     await check(db, want);
     await db.close();
   });

@@ -40,7 +40,9 @@ function randomBatch(p: Prng): WriteOp[] {
   const ops: WriteOp[] = [];
   for (let n = p.chance(0.7) ? 1 : p.range(2, 8); n > 0; n--) {
     const key = `k${p.int(120)}`;
-    if (p.chance(0.75)) ops.push({ type: "put", key, value: `${key}=${p.nextU32()}` });
+    // Some values long enough for blob files (under blobMinBytes 32, below).
+    const value = `${key}=${p.nextU32()}`.padEnd(p.chance(0.5) ? p.range(32, 90) : 0, ".");
+    if (p.chance(0.75)) ops.push({ type: "put", key, value });
     else ops.push({ type: "del", key });
   }
   return ops;
@@ -114,6 +116,7 @@ export async function runCrashSeed(seed: number): Promise<string> {
     tableFileBytes: p.range(1024, 4096),
     level1Bytes: p.range(4096, 16384),
     blockCacheBytes: 32768,
+    blobMinBytes: p.chance(0.5) ? 32 : 0,
   };
   const cfs = new CrashFs(w.fs, p.range(1, 700), p.chance(0.5) ? "lose" : "tear");
   const history: Batch[] = [];

@@ -72,9 +72,10 @@ export class EngineHolder {
     clock: Clock,
     seed: number,
     logger: Logger = SILENT_LOGGER,
-    { storageWorker: backgroundWorker, scanCopies }: {
+    { storageWorker: backgroundWorker, scanCopies, blobMinBytes }: {
       storageWorker?: () => WorkerChannel;
       scanCopies?: ScanCopies;
+      blobMinBytes?: number;
     } = {},
   ) {
     await recoverSwap(fs, dataDir);
@@ -95,12 +96,14 @@ export class EngineHolder {
       backgroundWorker,
       scanCopies,
       tableCuts: "kv",
+      blobMinBytes,
     });
     const holder = new EngineHolder(fs, dataDir, clock, db, await openFirstRegion(db));
     holder.onCompaction = onCompaction;
     holder.memtableBytes = memtableBytes;
     holder.backgroundWorker = backgroundWorker;
     holder.scanCopies = scanCopies;
+    holder.blobMinBytes = blobMinBytes;
     if (backgroundWorker !== undefined) {
       void db.backgroundMode().then(({ mode, why }) =>
         mode === "worker"
@@ -117,6 +120,7 @@ export class EngineHolder {
   backgroundWorker: (() => WorkerChannel) | undefined;
   /** How the engine's scans copy entries (the runtime's choice; kept for a swapped-in engine). */
   scanCopies: ScanCopies | undefined;
+  blobMinBytes: number | undefined;
 
   get incomingDir(): string {
     return `${this.dataDir}/kv-incoming`;
@@ -181,6 +185,7 @@ export class EngineHolder {
         backgroundWorker: this.backgroundWorker,
         scanCopies: this.scanCopies,
         tableCuts: "kv",
+        blobMinBytes: this.blobMinBytes,
       });
       this.kv = await openFirstRegion(this.db);
       configureRegionKv(this.kv, clock);

@@ -28,6 +28,8 @@ export interface NodeServiceOptions {
   readonly storageWorker?: () => WorkerChannel;
   /** How the engine's scans copy entries (the runtime's choice: Platform.scanCopies). */
   readonly scanCopies?: ScanCopies;
+  /** Engine values of at least this many bytes go to blob files (docs/storage.md); 0: none. */
+  readonly blobMinBytes?: number;
   readonly readMode?: "linearizable" | "lease";
   readonly clusterToken?: string;
   /** Milliseconds per Raft tick (default `NODE_DEFAULTS.tickMs`). */
@@ -101,6 +103,8 @@ export const NODE_DEFAULTS = {
   compactEntries: 100_000,
   membershipStepTimeoutMs: 60_000,
   expirySweepMs: 100,
+  /** A 1 KB value's compactions then rewrite a reference, not the value (bench/RESULTS.md). */
+  blobMinBytes: 512,
   /** Keep the last 100,000 revisions of key history; no age rule; decide every 5 s. */
   autoCompact: { revisions: 100_000, ageMs: 0, checkMs: 5_000 },
 } as const;
@@ -179,6 +183,7 @@ export function resolveNodeOptions(o: NodeServiceOptions): ResolvedNodeOptions {
     splitCheckMs: positiveInteger("splitCheckMs", o.splitCheckMs ?? REGION_SPLIT_CHECK_MS),
     regionMergeBytes: mergeBytes(o),
     regionSplitLoad: nonNegativeInteger("regionSplitLoad", o.regionSplitLoad ?? 0),
+    blobMinBytes: nonNegativeInteger("blobMinBytes", o.blobMinBytes ?? d.blobMinBytes),
     logger,
     log: (line: string) => logger.info("message", { text: line }),
     collectGarbage: o.collectGarbage,

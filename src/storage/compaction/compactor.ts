@@ -5,7 +5,6 @@
  * installs the result with one manifest edit. Entries are dropped only when
  * no snapshot can see them (leveldb DoCompactionWork).
  */
-import { COMPACTION_STEP_ENTRIES } from "../../limits.ts";
 import { assert } from "../../util/assert.ts";
 import { compareBytes, equalBytes } from "../../util/bytes.ts";
 import type { TableCache } from "../cache/table_cache.ts";
@@ -16,7 +15,10 @@ import { LevelCursor } from "../iterator/level_cursor.ts";
 import { MergingCursor } from "../iterator/merging.ts";
 import type { Version } from "../version/version.ts";
 import { type FileMeta, NUM_LEVELS, VersionEdit } from "../version/version_edit.ts";
-import { type OutputHost, OutputSet, stateOutputHost } from "./output_set.ts";
+import { type BlobPolicy, type OutputHost, OutputSet, stateOutputHost } from "./output_set.ts";
+import type { BlobFileMeta } from "../blob/blob_writer.ts";
+import { COMPACTION_STEP_ENTRIES } from "../../limits.ts";
+import { BLOB_GARBAGE_PERCENT_COLLECT } from "../../limits_storage.ts";
 import type { Compaction } from "./picker.ts";
 import type { TableCuts } from "./table_cuts.ts";
 
@@ -47,6 +49,8 @@ export interface CompactionJob {
   readonly targetBytes: number;
   /** Where output tables end besides their size (table_cuts.ts). */
   readonly cuts: TableCuts;
+  /** Which values go to blob files, and which blob files are being emptied. */
+  readonly blobs: BlobPolicy;
 }
 
 /** Where the merge runs: its tables, output files, yields and stop signal. */
@@ -63,11 +67,15 @@ export interface MergeEnv {
 export interface JobOutputs {
   readonly outputs: FileMeta[];
   readonly bytesWritten: number;
+  /** Blob files written (their numbers are pending like the tables' until the edit). */
+  readonly blobFiles: BlobFileMeta[];
+  /** Bytes of blob records the job dropped or moved, by blob file. */
+  readonly blobGarbage: [number, number][];
 }
 
 /** Merges a compaction's inputs into new tables of level+1 (the step a worker runs). */
 export async function compactTables(env: MergeEnv, job: CompactionJob): Promise<JobOutputs> {
-  const out = new OutputSet(env.out, job.targetBytes, job.cuts);
+  const out = new OutputSet(env.out, job.targetBytes, job.cuts, job.blobs);
   let done = false;
   try {
     const children: Cursor[] = job.level === 0
@@ -77,7 +85,7 @@ export async function compactTables(env: MergeEnv, job: CompactionJob): Promise<
     await mergeInto(env, job, new MergingCursor(children), out);
     const outputs = await out.finish();
     done = true;
-    return { outputs, bytesWritten: out.bytesWritten };
+    return out.result(outputs);
   } finally {
     // On success the caller releases the numbers once the edit is installed or abandoned.
     if (!done) out.release();
@@ -99,12 +107,26 @@ export function inlineCompaction(s: DbState): CompactionRunner {
 
 /** Moves a single table down a level with no rewrite, when nothing overlaps it. */
 export function isTrivialMove(c: Compaction): boolean {
-  return c.inputs.length === 1 && c.next.length === 0;
+  return c.inputs.length === 1 && c.next.length === 0 && c.blobCollection !== true;
+}
+
+/** Where a compaction's outputs go: the next level, or the last level's own. */
+export function outputLevel(c: Compaction): number {
+  return Math.min(c.level + 1, NUM_LEVELS - 1);
+}
+
+/** Blob files at least BLOB_GARBAGE_PERCENT_COLLECT % dead: compactions move their live values. */
+export function blobsToRelocate(s: DbState): number[] {
+  const out: number[] = [];
+  for (const [n, b] of s.vs.blobFiles) {
+    if (b.garbage * 100 >= b.size * BLOB_GARBAGE_PERCENT_COLLECT) out.push(n);
+  }
+  return out;
 }
 
 export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
   const edit = new VersionEdit();
-  const outLevel = c.level + 1;
+  const outLevel = outputLevel(c);
   if (isTrivialMove(c)) {
     const f = c.inputs[0];
     edit.deleted.push([c.level, f.number]);
@@ -118,6 +140,7 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
   const v = s.vs.current;
   s.vs.pin(v);
   let outputs: FileMeta[] = [];
+  let blobNumbers: number[] = [];
   try {
     const job: CompactionJob = {
       level: c.level,
@@ -127,16 +150,25 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
       deeper: deeperRanges(v, outLevel),
       targetBytes: s.options.tableFileBytes,
       cuts: s.options.tableCuts,
+      blobs: {
+        minBytes: s.options.blobMinBytes,
+        relocate: blobsToRelocate(s),
+        cuts: s.options.tableCuts,
+      },
     };
     const done = await s.runCompactionJob(job);
     outputs = done.outputs;
     for (const f of c.inputs) edit.deleted.push([c.level, f.number]);
     for (const f of c.next) edit.deleted.push([outLevel, f.number]);
     for (const f of outputs) edit.added.push([outLevel, f]);
+    edit.blobFiles.push(...done.blobFiles);
+    edit.blobGarbage.push(...done.blobGarbage);
+    blobNumbers = done.blobFiles.map((b) => b.number);
     edit.compactPointers.push([c.level, c.inputs[c.inputs.length - 1].largest]);
     if (s.closed || s.failed !== undefined) return;
     await s.vs.logAndApply(edit);
     s.counters.compactions++;
+    if (c.blobCollection === true) s.counters.blobCollections++;
     s.counters.compactionBytesWritten += done.bytesWritten;
     let bytesIn = 0;
     for (const f of [...c.inputs, ...c.next]) bytesIn += f.size;
@@ -145,6 +177,7 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
     s.options.onCompaction?.({ level: c.level, bytesIn, bytesOut: done.bytesWritten, ms });
   } finally {
     for (const f of outputs) s.pendingOutputs.delete(f.number);
+    for (const n of blobNumbers) s.pendingOutputs.delete(n);
     s.vs.unpin(v);
   }
 }
@@ -180,6 +213,7 @@ async function mergeInto(
     }
     lastSeqForKey = seq;
     if (!drop) await out.add(key, seq, kind, merge.value(), newKey);
+    else out.drop(kind, merge.value());
     if (++steps % COMPACTION_STEP_ENTRIES === 0) {
       await env.yieldNow();
       if (env.stopped()) return;

@@ -9,7 +9,9 @@ import type { File, FileSystem } from "../../platform/types.ts";
 import type { DbState } from "../db_state.ts";
 import { assert } from "../../util/assert.ts";
 import { compareBytes } from "../../util/bytes.ts";
-import { userKeyOf, type ValueKind } from "../internal_key.ts";
+import { userKeyOf, ValueKind } from "../internal_key.ts";
+import { BlobOutputs } from "../blob/blob_outputs.ts";
+import type { JobOutputs } from "./compactor.ts";
 import { TableBuilder } from "../sstable/table_builder.ts";
 import { join, tableName } from "../version/file_names.ts";
 import { type TableCuts, TablePart } from "./table_cuts.ts";
@@ -44,6 +46,23 @@ export function stateOutputHost(s: DbState): OutputHost {
   };
 }
 
+/** What a job does with values: which go to blob files, which blob files it empties. */
+export interface BlobPolicy {
+  /** Values of at least this many bytes go to a blob file (0: none; `blobMinBytes`). */
+  readonly minBytes: number;
+  /** Blob files mostly dead: a compaction copies the live values it meets out of them. */
+  readonly relocate: readonly number[];
+  /** Which values share a blob file: under `kv`, change-feed values go to files of their own. */
+  readonly cuts: TableCuts;
+}
+
+export const NO_BLOBS: BlobPolicy = { minBytes: 0, relocate: [], cuts: "none" };
+
+/** A flush's policy under `options`: nothing to relocate. */
+export function flushBlobPolicy(options: { blobMinBytes: number; tableCuts: TableCuts }) {
+  return { minBytes: options.blobMinBytes, relocate: [], cuts: options.tableCuts };
+}
+
 export class OutputSet {
   readonly outputs: FileMeta[] = [];
   #builder: TableBuilder | undefined;
@@ -53,9 +72,21 @@ export class OutputSet {
 
   /** Where tables end besides their size (table_cuts.ts); a flush passes none. */
   readonly #part: TablePart | undefined;
+  readonly #blobs: BlobOutputs;
 
-  constructor(readonly s: OutputHost, readonly targetBytes: number, cuts: TableCuts = "none") {
+  constructor(
+    readonly s: OutputHost,
+    readonly targetBytes: number,
+    cuts: TableCuts = "none",
+    blobs: BlobPolicy = NO_BLOBS,
+  ) {
     this.#part = cuts === "kv" ? new TablePart() : undefined;
+    this.#blobs = new BlobOutputs(s, blobs);
+  }
+
+  /** Notes a dropped entry: a blob record it referenced is garbage now. */
+  drop(kind: ValueKind, value: Uint8Array): void {
+    if (kind === ValueKind.BlobRef) this.#blobs.dropRef(value);
   }
 
   /** True when the current table is full and may be cut before a new user key. */
@@ -77,7 +108,15 @@ export class OutputSet {
       });
       this.#builder = new TableBuilder(this.#file, undefined, this.s.compression);
     }
-    this.#builder.add(key, seq, kind, value);
+    const blobs = this.#blobs;
+    if (kind === ValueKind.BlobRef) {
+      const ref = await blobs.keep(key, value);
+      this.#builder.add(key, seq, kind, ref);
+    } else if (kind === ValueKind.Put && blobs.separates(value.length)) {
+      this.#builder.add(key, seq, ValueKind.BlobRef, await blobs.put(key, value));
+    } else {
+      this.#builder.add(key, seq, kind, value);
+    }
   }
 
   /**
@@ -99,6 +138,15 @@ export class OutputSet {
     // A new key of a set with cuts goes through `add`, which looks at its part.
     if (b === undefined || (newKey && (b.fileBytes >= this.targetBytes || this.#part))) {
       return false;
+    }
+    const blobs = this.#blobs;
+    if (kind === ValueKind.BlobRef) return false;
+    if (kind === ValueKind.Put && blobs.separates(vlen)) {
+      const writer = blobs.openWriterFor(kbuf, koff, klen);
+      if (writer === undefined) return false; // its file is started by `add`
+      const n = blobs.putInto(writer, vbuf, voff, vlen);
+      b.addFrom(kbuf, koff, klen, seq, ValueKind.BlobRef, writer.ref, 0, n);
+      return true;
     }
     b.addFrom(kbuf, koff, klen, seq, kind, vbuf, voff, vlen);
     return true;
@@ -122,14 +170,31 @@ export class OutputSet {
       prev === undefined || compareBytes(userKeyOf(prev.largest), userKeyOf(b.smallest)) < 0,
       `output table ${this.#number} overlaps table ${prev?.number}`,
     );
-    this.outputs.push({ number: this.#number, size, smallest: b.smallest, largest: b.largest });
+    const meta: FileMeta = { number: this.#number, size, smallest: b.smallest, largest: b.largest };
+    const refs = this.#blobs.takeTableRefs();
+    this.outputs.push(refs === undefined ? meta : { ...meta, ...refs });
   }
 
-  /** Finishes the last table and makes every output durable. */
+  /** Finishes the last table and the blob files, and makes every output durable. */
   async finish(): Promise<FileMeta[]> {
     await this.#finishTable();
-    if (this.outputs.length > 0) await this.s.fs.syncDir(this.s.dir);
+    await this.#blobs.finish();
+    if (this.outputs.length > 0 || this.#blobs.files.length > 0) {
+      await this.s.fs.syncDir(this.s.dir);
+    }
     return this.outputs;
+  }
+
+  /** What the job hands back once `finish` returned `outputs`. */
+  result(outputs: FileMeta[]): JobOutputs {
+    let blobBytes = 0;
+    for (const b of this.#blobs.files) blobBytes += b.size;
+    return {
+      outputs,
+      bytesWritten: this.bytesWritten + blobBytes,
+      blobFiles: this.#blobs.files,
+      blobGarbage: [...this.#blobs.garbage],
+    };
   }
 
   /** Forgets the outputs as pending (after their edit is installed or abandoned). */
@@ -137,5 +202,6 @@ export class OutputSet {
     this.#file?.close();
     for (const f of this.outputs) this.s.releaseTableNumber(f.number);
     if (this.#number !== 0) this.s.releaseTableNumber(this.#number);
+    this.#blobs.release();
   }
 }

@@ -14,6 +14,11 @@ export interface Compaction {
   readonly inputs: readonly FileMeta[];
   /** Overlapping files of level + 1. */
   readonly next: readonly FileMeta[];
+  /**
+   * Picked to move live values out of a mostly-dead blob file: rewritten even with nothing
+   * below to merge with (no trivial move), in place on the last level.
+   */
+  readonly blobCollection?: boolean;
 }
 
 export function levelMaxBytes(level: number, level1Bytes: number): number {
@@ -83,6 +88,41 @@ function rotating(v: Version, level: number, pointer: Uint8Array | undefined): C
   }
   const [lo, hi] = keyRange([pick]);
   return { level, inputs: [pick], next: v.overlapping(level + 1, lo, hi) };
+}
+
+/** A blob file's bytes and the bytes known dead in it (version_set.ts BlobFileState). */
+export interface BlobUse {
+  readonly size: number;
+  readonly garbage: number;
+}
+
+/**
+ * When no level needs compacting: of the blob files at least `percent` % dead,
+ * the most dead one a table of level ≥ 1 still references, and that table (the deepest such),
+ * to be rewritten with the file's live values moved out. Level 0 is left to its own compactions.
+ * Each such compaction leaves one fewer table referencing the file; once none does, garbage
+ * collection deletes it.
+ */
+export function pickBlobCollection(
+  v: Version,
+  blobs: ReadonlyMap<number, BlobUse>,
+  percent: number,
+): Compaction | undefined {
+  const candidates: [number, number][] = [];
+  for (const [n, b] of blobs) {
+    if (b.garbage * 100 >= b.size * percent) candidates.push([n, b.garbage / b.size]);
+  }
+  candidates.sort((a, b) => b[1] - a[1]);
+  for (const [n] of candidates) {
+    for (let level = NUM_LEVELS - 1; level >= 1; level--) {
+      const f = v.levels[level].find((t) => t.blobs?.includes(n) === true);
+      if (f === undefined) continue;
+      const [lo, hi] = keyRange([f]);
+      const next = level + 1 < NUM_LEVELS ? v.overlapping(level + 1, lo, hi) : [];
+      return { level, inputs: [f], next, blobCollection: true };
+    }
+  }
+  return undefined;
 }
 
 /** A manual compaction of everything in `level` that meets [start, end]. */

@@ -26,6 +26,16 @@ function isFeed(key: Uint8Array): boolean {
 }
 
 /**
+ * The same for a key given as `buf[off, off+len)`: under `kv`, blob files keep feed values
+ * apart from the rest (blob/blob_outputs.ts), so a file of feed values dies whole when the
+ * history before it is compacted away.
+ */
+export function isFeedRange(cuts: TableCuts, buf: Uint8Array, off: number, len: number): boolean {
+  return cuts === "kv" && len >= FEED_PREFIX_BYTES && buf[off] === REGION_LOCAL &&
+    buf[off + 9] === FEED_KIND;
+}
+
+/**
  * The `kv` rule's part of the last key a table took, compared with each new user key: `crosses`
  * says whether a table must end before it. (`none` needs no part: output_set.ts makes none.)
  */

@@ -13,13 +13,12 @@
  */
 import { COMPACTION_STEP_ENTRIES, LARGE_APPLY_GC_BYTES } from "../../limits.ts";
 import { assert } from "../../util/assert.ts";
-import type { MergeEnv } from "../compaction/compactor.ts";
-import { OutputSet } from "../compaction/output_set.ts";
+import type { JobOutputs, MergeEnv } from "../compaction/compactor.ts";
+import { type BlobPolicy, OutputSet } from "../compaction/output_set.ts";
 import type { DbState } from "../db_state.ts";
 import type { ValueKind } from "../internal_key.ts";
 import type { Memtable } from "../memtable/memtable.ts";
 import type { SkipNode } from "../memtable/skiplist.ts";
-import type { FileMeta } from "../version/version_edit.ts";
 
 const ENTRY_HEADER_BYTES = 17;
 const TWO_32 = 2 ** 32;
@@ -122,8 +121,9 @@ function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, off: number, le
 export async function writeFlushRun(
   env: MergeEnv,
   run: FlushRun,
-): Promise<{ outputs: FileMeta[]; bytesWritten: number }> {
-  const out = new OutputSet(env.out, Number.MAX_SAFE_INTEGER);
+  blobs: BlobPolicy,
+): Promise<JobOutputs> {
+  const out = new OutputSet(env.out, Number.MAX_SAFE_INTEGER, "none", blobs);
   let done = false;
   try {
     let entries = 0;
@@ -153,7 +153,7 @@ export async function writeFlushRun(
     assert(entries === run.count || env.stopped(), "flush run count does not match its entries");
     const outputs = await out.finish();
     done = true;
-    return { outputs, bytesWritten: out.bytesWritten };
+    return out.result(outputs);
   } finally {
     if (!done) out.release();
   }

@@ -6,10 +6,19 @@
 import { CorruptionError, IoError, NoSpaceError } from "../../util/errors.ts";
 import type { CompactionJob, JobOutputs } from "../compaction/compactor.ts";
 import type { FlushRun } from "./flush_run.ts";
+import type { BlobPolicy } from "../compaction/output_set.ts";
 import type { BlockCompression as Codec } from "../sstable/compression.ts";
 
 export type ToWorker =
-  | { type: "flush"; id: number; dir: string; numbers: number[]; run: FlushRun; codec: Codec }
+  | {
+    type: "flush";
+    id: number;
+    dir: string;
+    numbers: number[];
+    run: FlushRun;
+    codec: Codec;
+    blobs: BlobPolicy;
+  }
   | {
     type: "compact";
     id: number;

@@ -12,6 +12,7 @@ import type { Clock, TimerId, WorkerChannel } from "../../platform/types.ts";
 import { IoError } from "../../util/errors.ts";
 import type { CompactionJob, JobOutputs } from "../compaction/compactor.ts";
 import type { FlushRun } from "./flush_run.ts";
+import type { BlobPolicy } from "../compaction/output_set.ts";
 import type { BlockCompression } from "../sstable/compression.ts";
 import { fromWire, type FromWorker, tagOf, type ToWorker } from "./protocol.ts";
 
@@ -62,7 +63,7 @@ export class WorkerJobs {
     return this.startFailure !== undefined ? "inline" : "starting";
   }
 
-  flush(run: FlushRun): Promise<JobOutputs> {
+  flush(run: FlushRun, blobs: BlobPolicy): Promise<JobOutputs> {
     return this.#submit([this.host.allocate()], (id, dir, numbers) => ({
       type: "flush",
       id,
@@ -70,6 +71,7 @@ export class WorkerJobs {
       numbers,
       codec: this.host.compression,
       run,
+      blobs,
     }), run.chunks);
   }
 
@@ -126,6 +128,7 @@ export class WorkerJobs {
     } else if (m.type === "done") {
       this.#pending.delete(m.id);
       const used = new Set(m.result.outputs.map((f) => f.number));
+      for (const b of m.result.blobFiles) used.add(b.number);
       for (const n of p.numbers) if (!used.has(n)) this.host.release(n);
       p.resolve(m.result); // the caller releases the outputs once its edit is settled
     } else if (m.type === "failed") {

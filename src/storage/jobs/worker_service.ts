@@ -119,7 +119,7 @@ export function serveStorageJobs(
     if (tagOf(message) === undefined) return;
     const m = message as ToWorker;
     if (m.type === "flush") {
-      start(m.id, m.dir, m.codec, m.numbers, (env) => writeFlushRun(env, m.run));
+      start(m.id, m.dir, m.codec, m.numbers, (env) => writeFlushRun(env, m.run, m.blobs));
     } else if (m.type === "compact") {
       start(m.id, m.dir, m.codec, m.numbers, (env) => compactTables(env, m.job));
     } else if (m.type === "numbers") {

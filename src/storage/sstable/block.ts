@@ -242,6 +242,7 @@ export class BlockCursor implements Cursor {
     const k = this.#key[this.#keyLen - TRAILER_BYTES];
     if (k === ValueKind.Put) return ValueKind.Put;
     if (k === ValueKind.Delete) return ValueKind.Delete;
+    if (k === ValueKind.BlobRef) return ValueKind.BlobRef;
     return this.#corrupt(`unknown value kind ${k}`);
   }
   value(): Uint8Array {

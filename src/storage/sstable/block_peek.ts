@@ -102,11 +102,11 @@ export function peekBlock(
   return undefined;
 }
 
-/** An internal key with a trailer: a sequence number and a put or delete kind. */
+/** An internal key with a trailer: a sequence number and a known kind. */
 function wellFormed(key: Uint8Array): boolean {
   const n = key.length - TRAILER_BYTES;
   if (n < 0 || readTrailerSeq(key, n) < 0) return false;
-  return key[n] === ValueKind.Put || key[n] === ValueKind.Delete;
+  return key[n] === ValueKind.Put || key[n] === ValueKind.Delete || key[n] === ValueKind.BlobRef;
 }
 
 /** A cursor over a peeked block's entries; the block is read whole for its large value. */
@@ -161,7 +161,7 @@ export class PeekedBlockCursor implements Cursor {
   }
   kind(): ValueKind {
     const k = this.#entry().key;
-    return k[k.length - TRAILER_BYTES] === ValueKind.Put ? ValueKind.Put : ValueKind.Delete;
+    return k[k.length - TRAILER_BYTES] as ValueKind; // checked by wellFormed
   }
   value(): Uint8Array {
     return this.#entry().value ?? this.#large();

@@ -35,7 +35,7 @@ import {
 
 export interface TableEntry {
   readonly kind: ValueKind;
-  /** A copy the caller owns. */
+  /** A copy the caller owns (a blob reference for kind BlobRef). */
   readonly value: Uint8Array;
 }
 
@@ -245,7 +245,7 @@ export class TableReader {
     c.seek(key, seq);
     if (!c.valid() || !c.keyEquals(key)) return undefined;
     const kind = c.kind();
-    return { kind, value: kind === ValueKind.Put ? c.valueCopy() : EMPTY };
+    return { kind, value: kind === ValueKind.Delete ? EMPTY : c.valueCopy() };
   }
 
   cursor(fillCache = true): Cursor {

@@ -12,6 +12,7 @@ import { ByteReader, ByteWriter, DecodeError } from "../../util/coding.ts";
 import { CorruptionError } from "../../util/errors.ts";
 import { KEY_BYTES_MAX } from "../../limits.ts";
 import { readTrailerSeq, TRAILER_BYTES } from "../internal_key.ts";
+import type { BlobFileMeta } from "../blob/blob_writer.ts";
 
 /** Edit field tags. Written to disk: never renumber, never reuse. */
 export const EditTag = {
@@ -22,6 +23,11 @@ export const EditTag = {
   CompactPointer: 5, // level:varint key:length-prefixed internal key
   DeletedFile: 6, // level:varint number:varint
   NewFile: 7, // level:varint number:varint size:varint smallest largest (length-prefixed)
+  // A table holding blob references: NewFile's fields, then blobBytes:varint count:varint and
+  // the blob file numbers it references, ascending, each as its difference from the one before.
+  NewFileWithBlobs: 8,
+  BlobFile: 9, // number:varint size:varint count:varint (a blob file added)
+  BlobGarbage: 10, // number:varint bytes:varint (bytes of a blob file's records now unreferenced)
 } as const;
 
 export const NUM_LEVELS = 7;
@@ -32,6 +38,10 @@ export interface FileMeta {
   /** Smallest and largest internal keys in the table. */
   readonly smallest: Uint8Array;
   readonly largest: Uint8Array;
+  /** Blob files the table's references point into, ascending (docs/formats.md#blob-files). */
+  readonly blobs?: readonly number[];
+  /** Bytes of the blob records it references (its values' share of the data's size). */
+  readonly blobBytes?: number;
 }
 
 export class VersionEdit {
@@ -41,6 +51,9 @@ export class VersionEdit {
   readonly compactPointers: [number, Uint8Array][] = [];
   readonly deleted: [number, number][] = [];
   readonly added: [number, FileMeta][] = [];
+  readonly blobFiles: BlobFileMeta[] = [];
+  /** Blob file number, bytes of its records no longer referenced by this edit's tables. */
+  readonly blobGarbage: [number, number][] = [];
 
   encode(): Uint8Array {
     const w = new ByteWriter(256);
@@ -53,9 +66,24 @@ export class VersionEdit {
       w.varint(EditTag.CompactPointer).varint(level).lengthPrefixed(key);
     }
     for (const [level, n] of this.deleted) w.varint(EditTag.DeletedFile).varint(level).varint(n);
+    for (const b of this.blobFiles) {
+      w.varint(EditTag.BlobFile).varint(b.number).varint(b.size).varint(b.count);
+    }
     for (const [level, f] of this.added) {
-      w.varint(EditTag.NewFile).varint(level).varint(f.number).varint(f.size);
+      const blobs = f.blobs ?? [];
+      const tag = blobs.length > 0 ? EditTag.NewFileWithBlobs : EditTag.NewFile;
+      w.varint(tag).varint(level).varint(f.number).varint(f.size);
       w.lengthPrefixed(f.smallest).lengthPrefixed(f.largest);
+      if (blobs.length === 0) continue;
+      w.varint(f.blobBytes ?? 0).varint(blobs.length);
+      let prev = 0;
+      for (const n of blobs) {
+        w.varint(n - prev);
+        prev = n;
+      }
+    }
+    for (const [n, bytes] of this.blobGarbage) {
+      w.varint(EditTag.BlobGarbage).varint(n).varint(bytes);
     }
     return w.finish();
   }
@@ -110,13 +138,35 @@ function decodeField(r: ByteReader, e: VersionEdit): void {
     case EditTag.DeletedFile:
       e.deleted.push([level(r), r.varint()]);
       return;
-    case EditTag.NewFile: {
+    case EditTag.NewFile:
+    case EditTag.NewFileWithBlobs: {
       const l = level(r);
       const number = r.varint();
       const size = r.varint();
-      e.added.push([l, { number, size, smallest: internalKey(r), largest: internalKey(r) }]);
+      const smallest = internalKey(r), largest = internalKey(r);
+      if (tag === EditTag.NewFile) {
+        e.added.push([l, { number, size, smallest, largest }]);
+        return;
+      }
+      const blobBytes = r.varint();
+      const count = r.varint();
+      if (count === 0 || count > r.remaining) throw new DecodeError(`blob count ${count}`, at);
+      const blobs: number[] = [];
+      let prev = 0;
+      for (let i = 0; i < count; i++) {
+        const d = r.varint();
+        if (d === 0 && i > 0) throw new DecodeError("blob numbers not ascending", at);
+        blobs.push(prev += d);
+      }
+      e.added.push([l, { number, size, smallest, largest, blobs, blobBytes }]);
       return;
     }
+    case EditTag.BlobFile:
+      e.blobFiles.push({ number: r.varint(), size: r.varint(), count: r.varint() });
+      return;
+    case EditTag.BlobGarbage:
+      e.blobGarbage.push([r.varint(), r.varint()]);
+      return;
     default:
       throw new DecodeError(`unknown edit tag ${tag}`, at);
   }

@@ -20,6 +20,13 @@ function isTornWrite(bytes: Uint8Array, tail: TornTail): boolean {
   return true;
 }
 
+/** A live blob file: its size and record count when added, and its bytes known dead since. */
+export interface BlobFileState {
+  readonly size: number;
+  readonly count: number;
+  garbage: number;
+}
+
 export class VersionSet {
   current: Version = Version.empty();
   nextFileNumber = 2;
@@ -28,6 +35,11 @@ export class VersionSet {
   manifestNumber = 0;
   readonly compactPointers: (Uint8Array | undefined)[] = new Array(NUM_LEVELS).fill(undefined);
   readonly #pinned = new Set<Version>();
+  /**
+   * Blob files by number, from the edits that added them until garbage collection deletes
+   * them (no table of a live version references them then: gc.ts).
+   */
+  readonly blobFiles = new Map<number, BlobFileState>();
   #manifest: File | undefined;
   #writer: RecordWriter | undefined;
   /** Bytes of the manifest that are written and fsynced (every edit is synced). */
@@ -70,12 +82,14 @@ export class VersionSet {
       if (e.nextFileNumber !== undefined) [this.nextFileNumber, sawNext] = [e.nextFileNumber, true];
       if (e.lastSequence !== undefined) [this.lastSequence, sawSeq] = [e.lastSequence, true];
       for (const [level, key] of e.compactPointers) this.compactPointers[level] = key;
+      this.#applyBlobs(e);
       v = v.apply(e);
     }
     if (!sawLog || !sawNext || !sawSeq) {
       throw new CorruptionError(name, 0, "manifest lacks log number, next file or sequence");
     }
     for (const level of v.levels) for (const f of level) this.markUsed(f.number);
+    for (const n of this.blobFiles.keys()) this.markUsed(n);
     this.current = v;
     return { manifest: name, tornTail, fileBytes: bytes.length };
   }
@@ -111,7 +125,21 @@ export class VersionSet {
     this.current.levels.forEach((files, level) => {
       for (const f of files) e.added.push([level, f]);
     });
+    for (const [number, b] of this.blobFiles) {
+      e.blobFiles.push({ number, size: b.size, count: b.count });
+      if (b.garbage > 0) e.blobGarbage.push([number, b.garbage]);
+    }
     return e;
+  }
+
+  /** Notes the blob files an edit adds and the garbage it counts (one manifest never says
+   * more garbage than a file holds; a file already deleted is not known and is skipped). */
+  #applyBlobs(e: VersionEdit): void {
+    for (const b of e.blobFiles) this.blobFiles.set(b.number, { ...b, garbage: 0 });
+    for (const [n, bytes] of e.blobGarbage) {
+      const b = this.blobFiles.get(n);
+      if (b !== undefined) b.garbage = Math.min(b.size, b.garbage + bytes);
+    }
   }
 
   /** Logs `edit` durably, then installs the resulting version. Serialized. */
@@ -131,6 +159,14 @@ export class VersionSet {
     edit.lastSequence = this.lastSequence;
     const next = this.current.apply(edit);
     assertEditConsistent(this.current, edit, next);
+    for (const [, f] of edit.added) {
+      for (const n of f.blobs ?? []) {
+        assert(
+          this.blobFiles.has(n) || edit.blobFiles.some((b) => b.number === n),
+          `table ${f.number} references blob file ${n}, which is not live`,
+        );
+      }
+    }
     writer.append(edit.encode());
     try {
       file.write(this.#manifestBytes, writer.take());
@@ -142,6 +178,7 @@ export class VersionSet {
     this.#manifestBytes = writer.fileBytes;
     this.#loggedSequence = edit.lastSequence;
     this.current = next;
+    this.#applyBlobs(edit);
     if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
     for (const [level, key] of edit.compactPointers) this.compactPointers[level] = key;
   }
@@ -177,6 +214,17 @@ export class VersionSet {
     const live = new Set<number>();
     for (const v of [this.current, ...this.#pinned]) {
       for (const level of v.levels) for (const f of level) live.add(f.number);
+    }
+    return live;
+  }
+
+  /** Numbers of every blob file a table of the current or a pinned version references. */
+  liveBlobs(): Set<number> {
+    const live = new Set<number>();
+    for (const v of [this.current, ...this.#pinned]) {
+      for (const level of v.levels) {
+        for (const f of level) for (const n of f.blobs ?? []) live.add(n);
+      }
     }
     return live;
   }

@@ -1,0 +1,90 @@
+/**
+ * Reads values out of blob files (docs/formats.md#blob-files) for point gets, scans and the
+ * compactions that move values out of mostly-dead files. Keeps up to BLOB_FILES_OPEN_MAX
+ * files open, least recently used closed first. Values are not cached here: a blob file is
+ * read where the page cache has it, and the engine's block cache holds the tables.
+ */
+import { BLOB_FILES_OPEN_MAX } from "../../limits_storage.ts";
+import type { File, FileSystem } from "../../platform/types.ts";
+import { readFixed32 } from "../../util/coding.ts";
+import { crc32c, unmaskCrc } from "../../util/crc32c.ts";
+import { CorruptionError, NotFoundError } from "../../util/errors.ts";
+import { blobName, join } from "../version/file_names.ts";
+import { BLOB_RECORD_HEADER_BYTES, decodeBlobRef } from "./blob_ref.ts";
+import { DecodeError } from "../../util/coding.ts";
+
+export class BlobFiles {
+  /** Open files by number; insertion order is the least-recently-used order. */
+  readonly #open = new Map<number, File>();
+
+  constructor(
+    readonly fs: FileSystem,
+    readonly dir: string,
+    readonly maxOpen: number = BLOB_FILES_OPEN_MAX,
+  ) {}
+
+  /**
+   * The value the reference in `ref[off, off+len)` names, as a new array. `where` names the
+   * table the reference came from, for the error when it is malformed.
+   */
+  readRef(ref: Uint8Array, off: number, len: number, where: string): Uint8Array {
+    let r;
+    try {
+      r = decodeBlobRef(ref, off, len);
+    } catch (err) {
+      if (err instanceof DecodeError) throw new CorruptionError(where, 0, "bad blob reference");
+      throw err;
+    }
+    return this.read(r.file, r.offset, r.length);
+  }
+
+  /** The value of `length` bytes whose record starts at `offset` of blob file `number`. */
+  read(number: number, offset: number, length: number): Uint8Array {
+    const name = blobName(number);
+    const record = this.#file(number, name).read(offset, BLOB_RECORD_HEADER_BYTES + length);
+    if (record.length !== BLOB_RECORD_HEADER_BYTES + length) {
+      throw new CorruptionError(name, offset, "blob record past the end of the file");
+    }
+    const want = unmaskCrc(readFixed32(record, 0));
+    if (crc32c(record, BLOB_RECORD_HEADER_BYTES) !== want) {
+      throw new CorruptionError(name, offset, "blob record checksum mismatch");
+    }
+    return record.subarray(BLOB_RECORD_HEADER_BYTES);
+  }
+
+  #file(number: number, name: string): File {
+    const hit = this.#open.get(number);
+    if (hit !== undefined) {
+      this.#open.delete(number);
+      this.#open.set(number, hit);
+      return hit;
+    }
+    let f: File;
+    try {
+      f = this.fs.open(join(this.dir, name), { readOnly: true });
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        throw new CorruptionError(name, 0, "blob file named by a table is missing");
+      }
+      throw err;
+    }
+    this.#open.set(number, f);
+    if (this.#open.size > this.maxOpen) {
+      const [oldest, file] = this.#open.entries().next().value as [number, File];
+      this.#open.delete(oldest);
+      file.close();
+    }
+    return f;
+  }
+
+  /** Closes blob file `number` if open (it is being deleted). */
+  evict(number: number): void {
+    this.#open.get(number)?.close();
+    this.#open.delete(number);
+  }
+
+  closeAll(): void {
+    for (const f of this.#open.values()) f.close();
+    this.#open.clear();
+  }
+}

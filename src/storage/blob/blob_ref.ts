@@ -1,0 +1,40 @@
+/**
+ * A blob reference: where a value kept apart from its table lies (docs/formats.md#blob-files).
+ * A table entry of kind `BlobRef` holds one as its value:
+ *
+ *   ref := file:varint offset:varint length:varint
+ *
+ * `offset` is where the value's record starts in blob file `file` (its checksum), `length` the
+ * value's own bytes. Records are never moved within a file, so a reference stays valid for as
+ * long as the file lives.
+ */
+import { ByteReader, DecodeError, writeVarint } from "../../util/coding.ts";
+
+export interface BlobRef {
+  readonly file: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** A record's checksum, before the value: masked crc32c of the value, little-endian. */
+export const BLOB_RECORD_HEADER_BYTES = 4;
+/** The longest encoded reference: three varints of safe integers. */
+export const BLOB_REF_BYTES_MAX = 24;
+
+/** Encodes `ref` into `out` at 0; returns the length written. */
+export function encodeBlobRef(out: Uint8Array, file: number, offset: number, length: number) {
+  return writeVarint(out, writeVarint(out, writeVarint(out, 0, file), offset), length);
+}
+
+/** Decodes the reference in `bytes[off, off+len)`; DecodeError if it is not exactly one. */
+export function decodeBlobRef(bytes: Uint8Array, off: number, len: number): BlobRef {
+  const r = new ByteReader(bytes, off, off + len);
+  const file = r.varint(), offset = r.varint(), length = r.varint();
+  if (r.remaining !== 0) throw new DecodeError("bytes after a blob reference", r.offset);
+  return { file, offset, length };
+}
+
+/** The bytes a value takes in its blob file (record header included). */
+export function blobRecordBytes(length: number): number {
+  return BLOB_RECORD_HEADER_BYTES + length;
+}
