@@ -6,10 +6,9 @@
  * memory or a positional file read, so it never needs a promise.
  */
 import { WriteMark } from "./write_marks.ts";
-import { SNAPSHOTS_MAX } from "../limits.ts";
 import type { FileSystem } from "../platform/types.ts";
 import { toBytes } from "../util/bytes.ts";
-import { ClosedError, InvalidArgumentError, TooLargeError } from "../util/errors.ts";
+import { ClosedError, InvalidArgumentError } from "../util/errors.ts";
 import { Background } from "./background.ts";
 import { Committer } from "./commit.ts";
 import { rangeCompaction } from "./compaction/picker.ts";
@@ -21,7 +20,8 @@ import { type DbOptions, resolveOptions } from "./options.ts";
 import { rangeSize, rangeSplitKeys } from "./range_size.ts";
 import { scanChunks, scanEntries, scanEntriesSync, type ScanOptions } from "./scan.ts";
 import { bloomHash } from "./sstable/bloom.ts";
-import { type ReadOptions, Snapshot } from "./db_snapshot.ts";
+import { type ReadOptions, Snapshot, takeSnapshot } from "./db_snapshot.ts";
+import { rangeLiveBytes } from "./live_bytes.ts";
 import { collectStats, type DbStats } from "./stats.ts";
 import { NUM_LEVELS } from "./version/version_edit.ts";
 import { checkKey, encodeBatch, encodeSingle, type KeyLike, type WriteOp } from "./write_batch.ts";
@@ -171,18 +171,8 @@ export class Db {
   }
 
   snapshot(): Snapshot {
-    const s = this.#s;
-    if (s.closed) throw new ClosedError("database is closed");
-    let total = 0;
-    for (const c of s.snapshots.values()) total += c;
-    if (total >= SNAPSHOTS_MAX) throw new TooLargeError("snapshot count", total + 1, SNAPSHOTS_MAX);
-    const seq = s.vs.lastSequence;
-    s.snapshots.set(seq, (s.snapshots.get(seq) ?? 0) + 1);
-    return new Snapshot(seq, this, (q) => {
-      const c = (s.snapshots.get(q) ?? 1) - 1;
-      if (c <= 0) s.snapshots.delete(q);
-      else s.snapshots.set(q, c);
-    });
+    if (this.#s.closed) throw new ClosedError("database is closed");
+    return takeSnapshot(this.#s.snapshots, this.#s.vs.lastSequence, this);
   }
 
   /** Writes the memtable to a table and waits until that is durable. */
@@ -245,6 +235,14 @@ export class Db {
   /** Approximate table bytes of keys in [start, end) (no end: to the last key); range_size.ts. */
   approximateSize(start: KeyLike, end?: KeyLike): number {
     return rangeSize(this.#s, start, end);
+  }
+
+  /**
+   * Bytes of the keys and values of the live entries in [start, end) (no end: to the last
+   * key), counted until past `limit`: what a range holds, without copying or reading values.
+   */
+  liveBytes(start: KeyLike, end: KeyLike | undefined, limit: number): number {
+    return rangeLiveBytes(this.#s, start, end, limit);
   }
 
   /** Up to `parts - 1` keys cutting [start, end) into parts of about equal table bytes. */

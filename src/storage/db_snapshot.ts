@@ -1,4 +1,6 @@
 /** A point-in-time view of a `Db` (db.ts): reads at one sequence number until released. */
+import { SNAPSHOTS_MAX } from "../limits.ts";
+import { TooLargeError } from "../util/errors.ts";
 import type { Db } from "./db.ts";
 import type { ScanOptions } from "./scan.ts";
 import type { KeyLike } from "./write_batch.ts";
@@ -35,4 +37,17 @@ export class Snapshot {
 
 export interface ReadOptions {
   readonly snapshot?: Snapshot;
+}
+
+/** A new snapshot at `seq`, counted in `live` (seq → count) until released. */
+export function takeSnapshot(live: Map<number, number>, seq: number, db: Db): Snapshot {
+  let total = 0;
+  for (const c of live.values()) total += c;
+  if (total >= SNAPSHOTS_MAX) throw new TooLargeError("snapshot count", total + 1, SNAPSHOTS_MAX);
+  live.set(seq, (live.get(seq) ?? 0) + 1);
+  return new Snapshot(seq, db, (q) => {
+    const c = (live.get(q) ?? 1) - 1;
+    if (c <= 0) live.delete(q);
+    else live.set(q, c);
+  });
 }

@@ -103,7 +103,7 @@ export class DbState {
       options.maxOpenTables,
       options.tableReaderBytes,
     );
-    this.blobs = new BlobFiles(fs, dir);
+    this.blobs = new BlobFiles(fs, dir, this.blockCache);
     this.mem = new Memtable(this.prng.fork(), 0);
     this.#inlineCompaction = inlineCompaction(this);
     const start = options.backgroundWorker;

@@ -225,8 +225,22 @@ function addStorageMetrics(r: MetricsRegistry, node: NodeService): void {
     "tinykv_storage_scan_steps_total",
     "Engine entries scans stepped over (tombstones, old versions and read-ahead included).",
   );
+  const blobFiles = g("tinykv_storage_blob_files", "Blob files (values kept apart from tables).");
+  const blobBytes = g(
+    "tinykv_storage_blob_bytes",
+    "Bytes of blob files: in all, and known dead (no table references them).",
+    ["kind"],
+  );
+  const blobCollections = c(
+    "tinykv_storage_blob_collections_total",
+    "Compactions picked to move live values out of mostly-dead blob files.",
+  );
   r.onCollect(() => {
     const st = node.db.stats();
+    blobFiles.set(st.blobs.files);
+    blobBytes.set(st.blobs.bytes, { kind: "all" });
+    blobBytes.set(st.blobs.garbageBytes, { kind: "dead" });
+    blobCollections.set(st.blobs.collections);
     st.levels.forEach((l, i) => {
       files.set(l.files, { level: String(i) });
       bytes.set(l.bytes, { level: String(i) });

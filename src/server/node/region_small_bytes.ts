@@ -63,11 +63,5 @@ export class SmallRegionBytes {
  * the engine compacts them away (node_region_catalog.ts reports this one too when it is small).
  */
 export function currentBytes(db: Db, d: RegionDescriptor, limit: number): number {
-  let n = 0;
-  const end = d.end.length > 0 ? dataKey(d.end) : DATA_END;
-  for (const [k, v] of db.scanSync({ start: dataKey(d.start), end })) {
-    n += k.length + v.length;
-    if (n > limit) break;
-  }
-  return n;
+  return db.liveBytes(dataKey(d.start), d.end.length > 0 ? dataKey(d.end) : DATA_END, limit);
 }

@@ -1,8 +1,9 @@
 /**
  * Reads values out of blob files (docs/formats.md#blob-files) for point gets, scans and the
  * compactions that move values out of mostly-dead files. Keeps up to BLOB_FILES_OPEN_MAX
- * files open, least recently used closed first. Values are not cached here: a blob file is
- * read where the page cache has it, and the engine's block cache holds the tables.
+ * files open, least recently used closed first. With a cache (the engine's block cache, shared
+ * with the tables' blocks and under its admission rule), a value read again is served from
+ * memory: a hot key's GET otherwise paid a file read each time.
  */
 import { BLOB_FILES_OPEN_MAX } from "../../limits_storage.ts";
 import type { File, FileSystem } from "../../platform/types.ts";
@@ -12,14 +13,28 @@ import { CorruptionError, NotFoundError } from "../../util/errors.ts";
 import { blobName, join } from "../version/file_names.ts";
 import { BLOB_RECORD_HEADER_BYTES, decodeBlobRef } from "./blob_ref.ts";
 import { DecodeError } from "../../util/coding.ts";
+import { type BlockCache, type CacheEntry, newOwnerId } from "../cache/block_cache.ts";
+
+/** A cached value (the cache charges its bytes). */
+interface CachedValue {
+  readonly data: Uint8Array;
+}
+
+/** One blob file's entries in the cache, by record offset, and its name there. */
+interface CacheSlot {
+  readonly owner: Map<number, CacheEntry<CachedValue>>;
+  readonly id: number;
+}
 
 export class BlobFiles {
   /** Open files by number; insertion order is the least-recently-used order. */
   readonly #open = new Map<number, File>();
+  readonly #slots = new Map<number, CacheSlot>();
 
   constructor(
     readonly fs: FileSystem,
     readonly dir: string,
+    readonly cache?: BlockCache,
     readonly maxOpen: number = BLOB_FILES_OPEN_MAX,
   ) {}
 
@@ -40,6 +55,18 @@ export class BlobFiles {
 
   /** The value of `length` bytes whose record starts at `offset` of blob file `number`. */
   read(number: number, offset: number, length: number): Uint8Array {
+    const cache = this.cache;
+    if (cache === undefined) return this.#read(number, offset, length);
+    let slot = this.#slots.get(number);
+    if (slot === undefined) this.#slots.set(number, slot = { owner: new Map(), id: newOwnerId() });
+    const hit = cache.lookup(slot.owner, offset);
+    if (hit !== undefined) return hit.data.slice(); // the caller's own copy
+    const value = this.#read(number, offset, length);
+    if (cache.admit(slot.id, offset)) cache.insert(slot.owner, offset, { data: value.slice() });
+    return value;
+  }
+
+  #read(number: number, offset: number, length: number): Uint8Array {
     const name = blobName(number);
     const record = this.#file(number, name).read(offset, BLOB_RECORD_HEADER_BYTES + length);
     if (record.length !== BLOB_RECORD_HEADER_BYTES + length) {
@@ -77,10 +104,13 @@ export class BlobFiles {
     return f;
   }
 
-  /** Closes blob file `number` if open (it is being deleted). */
+  /** Closes blob file `number` if open and drops its cached values (it is being deleted). */
   evict(number: number): void {
     this.#open.get(number)?.close();
     this.#open.delete(number);
+    const slot = this.#slots.get(number);
+    if (slot !== undefined) this.cache?.forget(slot.owner);
+    this.#slots.delete(number);
   }
 
   closeAll(): void {

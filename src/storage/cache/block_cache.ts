@@ -20,14 +20,19 @@
 import { assert } from "../../util/assert.ts";
 import type { Block } from "../sstable/block.ts";
 
-export interface CacheEntry {
-  readonly block: Block;
+/** What the cache holds: a table's block, or a value read from a blob file. */
+export interface Cacheable {
+  readonly data: Uint8Array;
+}
+
+export interface CacheEntry<T extends Cacheable = Block> {
+  readonly block: T;
   /** Set on a hit; eviction gives such an entry a second chance (CLOCK, cheaper than LRU). */
   visited: boolean;
   /** Set once the entry left the cache; its slot in the queue is skipped. */
   dead: boolean;
   readonly charge: number;
-  readonly owner: Map<number, CacheEntry>;
+  readonly owner: Map<number, CacheEntry<T>>;
   readonly offset: number;
 }
 
@@ -45,7 +50,7 @@ const TYPICAL_BLOCK_CHARGE = 4096;
 
 export class BlockCache {
   /** Entries oldest first from `#head`; slots before it are free. */
-  #queue: (CacheEntry | undefined)[] = [];
+  #queue: (CacheEntry<Cacheable> | undefined)[] = [];
   #head = 0;
   #live = 0;
   #bytes = 0;
@@ -89,7 +94,7 @@ export class BlockCache {
     return this.#live;
   }
 
-  lookup(owner: Map<number, CacheEntry>, offset: number): Block | undefined {
+  lookup<T extends Cacheable>(owner: Map<number, CacheEntry<T>>, offset: number): T | undefined {
     const e = owner.get(offset);
     if (e === undefined) {
       this.misses++;
@@ -101,10 +106,10 @@ export class BlockCache {
   }
 
   /** Caches `block` unless it is larger than a quarter of the capacity. */
-  insert(owner: Map<number, CacheEntry>, offset: number, block: Block): void {
+  insert<T extends Cacheable>(owner: Map<number, CacheEntry<T>>, offset: number, block: T): void {
     const charge = block.data.length + 64;
     if (charge * 4 > this.capacityBytes) return;
-    const e: CacheEntry = { block, charge, owner, offset, visited: false, dead: false };
+    const e: CacheEntry<T> = { block, charge, owner, offset, visited: false, dead: false };
     owner.set(offset, e);
     this.#queue.push(e);
     this.#live++;
@@ -131,7 +136,7 @@ export class BlockCache {
   /** The queue without its free front and dead slots, order kept. */
   #rebuild(): void {
     const q = this.#queue;
-    const kept: (CacheEntry | undefined)[] = [];
+    const kept: (CacheEntry<Cacheable> | undefined)[] = [];
     for (let i = this.#head; i < q.length; i++) {
       const e = q[i];
       if (e !== undefined && !e.dead) kept.push(e);
@@ -140,15 +145,15 @@ export class BlockCache {
     this.#head = 0;
   }
 
-  #remove(e: CacheEntry): void {
+  #remove(e: CacheEntry<Cacheable>): void {
     e.dead = true;
     e.owner.delete(e.offset);
     this.#bytes -= e.charge;
     this.#live--;
   }
 
-  /** Drops every entry of one table (its file was deleted or closed). */
-  forget(owner: Map<number, CacheEntry>): void {
+  /** Drops every entry of one table or blob file (its file was deleted or closed). */
+  forget<T extends Cacheable>(owner: Map<number, CacheEntry<T>>): void {
     for (const e of [...owner.values()]) this.#remove(e);
     // Dead slots are skipped by eviction; a queue that mostly holds dead slots is rebuilt.
     if (this.#queue.length - this.#head > 2 * this.#live + 1024) this.#rebuild();
