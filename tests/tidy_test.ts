@@ -236,6 +236,8 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "src/platform/sim/",
     "src/gen/",
     "src/limits.ts",
+    // The placement heartbeat, which bounds how soon a removed replica is dropped.
+    "src/limits_ops.ts",
     "src/util/",
   ],
   // The entry points: the only code that picks a platform (detect.ts).

@@ -49,6 +49,16 @@ import type { Coordination } from "./coordination.ts";
 import type { RevHistory } from "./rev_model.ts";
 import type { SimTiming } from "./sim_node.ts";
 import type { RevCheckReport } from "./revision_check.ts";
+import { PLACEMENT_HEARTBEAT_MS } from "../limits_ops.ts";
+
+/**
+ * How long the regions may take to reach one index with every removed replica dropped: a
+ * replica is dropped on a tombstone, which its node hears on a heartbeat once every voter has
+ * reported applying its removal on one (docs/regions.md, "Removed replicas"): two heartbeats
+ * after a move that finished during the checks (regions seed 47 with blob files: dropped 4 s
+ * after the move ended, past a 5 s wait that began before it).
+ */
+const REPLICAS_SETTLE_MS = 2 * PLACEMENT_HEARTBEAT_MS + 5000;
 
 export interface CheckReport {
   readonly linearizable: boolean | "unknown";
@@ -171,7 +181,7 @@ export async function finalChecks(
   const regions = timing.regionSplitBytes > 0;
   const settled = () => sameApplied(c, regions);
   const liveness = await settleCoordination(c, co, margin, settled);
-  if (!await c.waitFor(settled, 5000)) {
+  if (!await c.waitFor(settled, regions ? REPLICAS_SETTLE_MS : 5000)) {
     errors.push(`nodes did not reach one index${regions ? `: ${regionsHeld(c)}` : ""}`);
   } else errors.push(...descriptorErrors(c), ...(regions ? regionErrors(c) : []));
   let diverged: string[] = [];
