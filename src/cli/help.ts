@@ -60,7 +60,7 @@ Options:
                      (default 30m; 90s, 2m, a bare number is seconds; at most 24 h)
   --placement-heartbeat D  interval of the heartbeat to placement and of its scheduler
                      (default 10s; 500ms, 2s, a bare number is ms; 10 ms to 60 s)
-  --region-split-bytes N  split a region past N bytes (0: never). Default 67108864 (64 MiB)
+  --region-split-bytes N  split a region past N bytes (0: never). Default 268435456 (256 MiB)
                           for a new cluster; a data directory that ran one region keeps
                           running one until given N above 0; one that split splits for good
                           (docs/regions.md)

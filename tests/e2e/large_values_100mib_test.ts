@@ -54,7 +54,7 @@ function resetPeakMiB(c: BinaryCluster, id: number): number {
   return (c.memoryKb(id, "VmRSS") ?? 0) / 1024;
 }
 
-/** Splitting off, and the binary's default for a new cluster (64 MiB: decision 0020). */
+/** Splitting off, and the binary's default for a new cluster (256 MiB: decisions 0020, 0025). */
 const MODES = [
   { name: "one region", args: ["--region-split-bytes", "0"] },
   { name: "splitting", args: [] },

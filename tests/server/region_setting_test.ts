@@ -27,8 +27,8 @@ const unmarked = { marked: false, fresh: false, peerModes: [] } as const;
 test("region setting: a new directory splits at the default, merging below a quarter", () => {
   assert.deepEqual(resolveRegionSetting({ ...fresh, ...BINARY }), {
     splits: true,
-    splitBytes: 64 * MIB,
-    mergeBytes: 16 * MIB,
+    splitBytes: 256 * MIB,
+    mergeBytes: 64 * MIB,
   });
   // Without the binary's default (in-process nodes), a new directory runs one region.
   assert.deepEqual(resolveRegionSetting(fresh), { splits: false, splitBytes: 0, mergeBytes: 0 });
@@ -37,7 +37,7 @@ test("region setting: a new directory splits at the default, merging below a qua
   const off = resolveRegionSetting({ ...fresh, ...BINARY, splitFlag: 0 });
   assert.deepEqual(off, { splits: false, splitBytes: 0, mergeBytes: 0 }, "0 alone turns both off");
   const noMerge = resolveRegionSetting({ ...fresh, ...BINARY, mergeFlag: 0 });
-  assert.deepEqual(noMerge, { splits: true, splitBytes: 64 * MIB, mergeBytes: 0 });
+  assert.deepEqual(noMerge, { splits: true, splitBytes: 256 * MIB, mergeBytes: 0 });
 });
 
 test("region setting: a new directory takes its cluster's mode from the peers' answers", () => {
@@ -60,8 +60,8 @@ test("region setting: an existing directory keeps how it ran", () => {
   const marked = { ...unmarked, marked: true };
   assert.deepEqual(resolveRegionSetting({ ...marked, ...BINARY }), {
     splits: true,
-    splitBytes: 64 * MIB,
-    mergeBytes: 16 * MIB,
+    splitBytes: 256 * MIB,
+    mergeBytes: 64 * MIB,
   });
   const stopped = resolveRegionSetting({ ...marked, ...BINARY, splitFlag: 0 });
   assert.deepEqual(stopped, { splits: true, splitBytes: 0, mergeBytes: 0 }, "splits no more");
@@ -70,7 +70,7 @@ test("region setting: an existing directory keeps how it ran", () => {
 test("region setting: a merge size above half the split size is refused, naming both flags", () => {
   for (
     const i of [
-      { ...fresh, ...BINARY, mergeFlag: 33 * MIB },
+      { ...fresh, ...BINARY, mergeFlag: 129 * MIB },
       { ...fresh, ...BINARY, splitFlag: MIB, mergeFlag: MIB },
       { ...fresh, ...BINARY, splitFlag: 0, mergeFlag: 1 },
     ]

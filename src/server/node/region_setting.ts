@@ -14,8 +14,11 @@
  */
 import { REGION_MODE_SPLIT } from "../peer/region_mode.ts";
 
-/** The binary's split size (64 MiB) when splitting and `--region-split-bytes` is absent. */
-export const REGION_SPLIT_BYTES_DEFAULT = 64 * 1024 * 1024;
+/**
+ * The binary's split size (256 MiB) when splitting and `--region-split-bytes` is absent: 64 MiB
+ * until session 32, when a node's per-region costs showed (decision 0025).
+ */
+export const REGION_SPLIT_BYTES_DEFAULT = 256 * 1024 * 1024;
 
 /** With no `--region-merge-bytes`, neighbours merge below this fraction of the split size. */
 export const REGION_MERGE_FRACTION = 4;
