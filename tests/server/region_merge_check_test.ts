@@ -137,9 +137,11 @@ test("merge check: a pair too big to merge is scanned again only when it may hav
     region: (id: number) => regions.find((r) => r.id === id),
     db: () => ({
       get: () => undefined, // no merged-source records (merged_sources.ts)
-      *scanSync(o: { start: Uint8Array }) {
-        scanned.push(new TextDecoder().decode(o.start.subarray(1)));
-        for (let i = 0; i < 50; i++) yield [new Uint8Array(8), new Uint8Array(100)];
+      liveBytes(start: Uint8Array, _end: Uint8Array, limit: number) {
+        scanned.push(new TextDecoder().decode(start.subarray(1)));
+        let n = 0;
+        for (let i = 0; i < 50 && n <= limit; i++) n += 108; // 8-byte keys, 100-byte values
+        return n;
       },
     }),
     selfId: 1,

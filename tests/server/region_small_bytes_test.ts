@@ -10,13 +10,13 @@ import type { HostedRegion } from "../../src/server/node/hosted_region.ts";
 import { SmallRegionBytes } from "../../src/server/node/region_small_bytes.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 
-/** A database whose every scan yields `records` (key and value bytes each) and counts scans. */
+/** A database whose every range holds `records` (key and value bytes each), counted to a limit. */
 function fakeDb(records: { n: number; size: number }): Db {
   const db = {
-    scanSync: function* () {
-      for (let i = 0; i < records.n; i++) {
-        yield [new Uint8Array(1), new Uint8Array(records.size - 1)] as [Uint8Array, Uint8Array];
-      }
+    liveBytes: (_start: Uint8Array, _end: Uint8Array, limit: number) => {
+      let n = 0;
+      for (let i = 0; i < records.n && n <= limit; i++) n += records.size;
+      return n;
     },
   };
   return db as unknown as Db;
