@@ -15,6 +15,12 @@ import { pickBlobCollection } from "../../src/storage/compaction/picker.ts";
 import { isTrivialMove, outputLevel } from "../../src/storage/compaction/compactor.ts";
 import { encodeInternalKey, ValueKind } from "../../src/storage/internal_key.ts";
 import { Version } from "../../src/storage/version/version.ts";
+import {
+  BLOB_REF_BYTES_MAX,
+  decodeBlobRef,
+  decodeBlobRefInto,
+  encodeBlobRef,
+} from "../../src/storage/blob/blob_ref.ts";
 import { type FileMeta, NUM_LEVELS } from "../../src/storage/version/version_edit.ts";
 
 const BLOBS: DbOptions = { ...SMALL, memtableBytes: 16 * 1024, blobMinBytes: 64 };
@@ -278,4 +284,21 @@ test("blob files: a value read again comes from the block cache, and the reader 
   second.fill(0x7a);
   assert.equal(str(db.get("hot")), value("hot", 1, 400));
   await db.close();
+});
+
+test("blob references: decoded in place as decodeBlobRef does; malformed ones refused", () => {
+  const buf = new Uint8Array(BLOB_REF_BYTES_MAX);
+  const out = { file: 0, offset: 0, length: 0 };
+  for (const [file, offset, length] of [[2, 0, 32], [300, 2 ** 40, 1 << 27], [2 ** 50, 5, 1]]) {
+    const n = encodeBlobRef(buf, file, offset, length);
+    assert.ok(decodeBlobRefInto(buf.subarray(0, n), out));
+    assert.deepEqual(out, { file, offset, length });
+    assert.deepEqual(decodeBlobRef(buf, 0, n), { file, offset, length });
+    assert.equal(decodeBlobRefInto(buf.subarray(0, n - 1), out), false, "cut short");
+    const longer = new Uint8Array(n + 1);
+    longer.set(buf.subarray(0, n));
+    assert.equal(decodeBlobRefInto(longer, out), false, "a byte past it");
+  }
+  const nineBytes = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0]);
+  assert.equal(decodeBlobRefInto(nineBytes, out), false, "a varint longer than 8 bytes");
 });

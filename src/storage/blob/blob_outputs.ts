@@ -13,7 +13,13 @@ import type { BlobPolicy } from "../compaction/output_set.ts";
 import { isFeedRange, type TableCuts } from "../compaction/table_cuts.ts";
 import { blobName, join } from "../version/file_names.ts";
 import { BlobFiles } from "./blob_files.ts";
-import { blobRecordBytes, type BlobRef, decodeBlobRef } from "./blob_ref.ts";
+import {
+  blobRecordBytes,
+  type BlobRef,
+  decodeBlobRef,
+  decodeBlobRefInto,
+  type MutableBlobRef,
+} from "./blob_ref.ts";
 import { type BlobFileMeta, BlobWriter } from "./blob_writer.ts";
 
 const WHERE = "a compaction input's blob reference";
@@ -31,6 +37,9 @@ export class BlobOutputs {
   /** Blob files the table being written references, and the bytes of its records. */
   #tableBlobs = new Set<number>();
   #tableBytes = 0;
+  /** The file the last noted reference named (runs of one file skip the set). */
+  #lastFile = -1;
+  readonly #ref: MutableBlobRef = { file: 0, offset: 0, length: 0 };
 
   readonly cuts: TableCuts;
 
@@ -53,7 +62,10 @@ export class BlobOutputs {
   /** Appends a value to `writer`; returns its reference's length in `writer.ref`. */
   putInto(writer: BlobWriter, v: Uint8Array, off: number, len: number): number {
     const n = writer.append(v, off, len);
-    this.#tableBlobs.add(writer.number);
+    if (writer.number !== this.#lastFile) {
+      this.#tableBlobs.add(writer.number);
+      this.#lastFile = writer.number;
+    }
     this.#tableBytes += blobRecordBytes(len);
     return n;
   }
@@ -65,16 +77,24 @@ export class BlobOutputs {
   }
 
   /**
-   * The reference a kept entry's output holds: the same one, or for a value in a file being
-   * emptied, a new one after copying the value into this job's file.
+   * A kept entry's reference, noted for its table: true when the output holds it as it is,
+   * false when its file is being emptied (then `relocate` gives the output's reference). The
+   * compaction's common case, so synchronous and without an object per entry.
    */
-  async keep(key: Uint8Array, ref: Uint8Array): Promise<Uint8Array> {
-    const r = decode(ref);
-    if (!this.#relocate.has(r.file)) {
+  keep(ref: Uint8Array): boolean {
+    const r = decodeInto(ref, this.#ref);
+    if (this.#relocate.has(r.file)) return false;
+    if (r.file !== this.#lastFile) {
       this.#tableBlobs.add(r.file);
-      this.#tableBytes += blobRecordBytes(r.length);
-      return ref;
+      this.#lastFile = r.file;
     }
+    this.#tableBytes += blobRecordBytes(r.length);
+    return true;
+  }
+
+  /** The new reference of a value in a file being emptied, copied into this job's file. */
+  async relocate(key: Uint8Array, ref: Uint8Array): Promise<Uint8Array> {
+    const r = decode(ref);
     this.#reader ??= new BlobFiles(this.host.fs, this.host.dir);
     const value = this.#reader.read(r.file, r.offset, r.length);
     this.#addGarbage(r);
@@ -83,7 +103,7 @@ export class BlobOutputs {
 
   /** A dropped entry's reference: its record is garbage now. */
   dropRef(ref: Uint8Array): void {
-    this.#addGarbage(decode(ref));
+    this.#addGarbage(decodeInto(ref, this.#ref));
   }
 
   #addGarbage(r: BlobRef): void {
@@ -96,6 +116,7 @@ export class BlobOutputs {
     const blobs = [...this.#tableBlobs].sort((a, b) => a - b), blobBytes = this.#tableBytes;
     this.#tableBlobs = new Set();
     this.#tableBytes = 0;
+    this.#lastFile = -1;
     return { blobs, blobBytes };
   }
 
@@ -134,6 +155,12 @@ export class BlobOutputs {
     this.#reader?.closeAll();
     for (const n of this.#numbers) this.host.releaseTableNumber(n);
   }
+}
+
+/** `ref` decoded into `out`; a CorruptionError when it is not one reference. */
+function decodeInto(ref: Uint8Array, out: MutableBlobRef): MutableBlobRef {
+  if (!decodeBlobRefInto(ref, out)) throw new CorruptionError(WHERE, 0, "bad blob reference");
+  return out;
 }
 
 function decode(ref: Uint8Array): BlobRef {

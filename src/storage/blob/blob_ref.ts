@@ -34,6 +34,40 @@ export function decodeBlobRef(bytes: Uint8Array, off: number, len: number): Blob
   return { file, offset, length };
 }
 
+/** A reference decoded in place, for the compaction's loop (no object per entry). */
+export interface MutableBlobRef {
+  file: number;
+  offset: number;
+  length: number;
+}
+
+/**
+ * `decodeBlobRef` into `out`; false when `bytes` is not exactly one reference (the caller
+ * reports the corruption). Varints of at most 8 bytes, as ByteReader reads them.
+ */
+export function decodeBlobRefInto(bytes: Uint8Array, out: MutableBlobRef): boolean {
+  let at = 0;
+  const fields = [0, 0, 0];
+  for (let f = 0; f < 3; f++) {
+    let v = 0, mul = 1, i = 0;
+    for (;;) {
+      if (at >= bytes.length || i === 8) return false;
+      const b = bytes[at++];
+      v += (b & 0x7f) * mul;
+      mul *= 128;
+      i++;
+      if (b < 0x80) break;
+    }
+    if (!Number.isSafeInteger(v)) return false;
+    fields[f] = v;
+  }
+  if (at !== bytes.length) return false;
+  out.file = fields[0];
+  out.offset = fields[1];
+  out.length = fields[2];
+  return true;
+}
+
 /** The bytes a value takes in its blob file (record header included). */
 export function blobRecordBytes(length: number): number {
   return BLOB_RECORD_HEADER_BYTES + length;

@@ -110,7 +110,7 @@ export class OutputSet {
     }
     const blobs = this.#blobs;
     if (kind === ValueKind.BlobRef) {
-      const ref = await blobs.keep(key, value);
+      const ref = blobs.keep(value) ? value : await blobs.relocate(key, value);
       this.#builder.add(key, seq, kind, ref);
     } else if (kind === ValueKind.Put && blobs.separates(value.length)) {
       this.#builder.add(key, seq, ValueKind.BlobRef, await blobs.put(key, value));

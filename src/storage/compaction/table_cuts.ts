@@ -56,6 +56,6 @@ export class TablePart {
   /** Notes the part of `key`, the first of a table or of a new user key within it. */
   enter(key: Uint8Array): void {
     this.#feed = isFeed(key);
-    if (this.#feed) this.#region.set(key.subarray(1, 9));
+    if (this.#feed) { for (let i = 0; i < 8; i++) this.#region[i] = key[1 + i]; }
   }
 }
