@@ -42,6 +42,21 @@ test("region snapshot node: a lagging replica catches up by region images", {
     const regions = hostOf(c, 1).all().map((r) => r.kv.descriptor);
     const last = regions[regions.length - 1];
     const quiet = regions[1]; // written to before node 3 stops, not after
+    // Node 3 must not lead the quiet region when it stops: the new leader's entry, made while
+    // node 3 is down, may be compacted past it (the shared log compacts every region with
+    // entries applied since its last compaction once its oldest segment is crowded), and node 3
+    // would then take an image (a CI run under load). So it hands the leadership over first and
+    // applies everything the region's leader has.
+    const driver3 = c.servers.get(3)?.node.raft.driver;
+    await until("node 3 follows the quiet region, caught up", () => {
+      const r3 = hostOf(c, 3).region(quiet.id);
+      if (r3?.group.rawNode.isLeader === true) {
+        void driver3?.transferLeader(quiet.id, 1);
+        return false;
+      }
+      const others = [1, 2].map((id) => hostOf(c, id).region(quiet.id)?.kv.appliedIndex ?? 0);
+      return (r3?.kv.appliedIndex ?? 0) >= Math.max(...others);
+    });
     const before = hostOf(c, 3).region(quiet.id)?.kv.appliedIndex ?? 0;
     await c.stop(3);
     // Many writes to the last region (its log compacts past node 3) and to region 1.
