@@ -7,7 +7,7 @@
 import { compareBytes, equalBytes, toBytes } from "../util/bytes.ts";
 import { DecodeError } from "../util/coding.ts";
 import { ClosedError, CorruptionError } from "../util/errors.ts";
-import { decodeBlobRef } from "./blob/blob_ref.ts";
+import { blobValueLength, decodeBlobRef } from "./blob/blob_ref.ts";
 import type { DbState } from "./db_state.ts";
 import { ValueKind } from "./internal_key.ts";
 import { mergedCursor } from "./scan.ts";
@@ -47,7 +47,7 @@ export function rangeLiveBytes(
 
 function refLength(ref: Uint8Array): number {
   try {
-    return decodeBlobRef(ref, 0, ref.length).length;
+    return blobValueLength(decodeBlobRef(ref, 0, ref.length));
   } catch (err) {
     if (err instanceof DecodeError) throw new CorruptionError("a table", 0, "bad blob reference");
     throw err;

@@ -8,6 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Db, type DbOptions } from "../../src/storage/db.ts";
 import { CorruptionError, InvalidArgumentError } from "../../src/util/errors.ts";
+import { DecodeError } from "../../src/util/coding.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { collect, DIR, SMALL, str, world } from "./helpers.ts";
 import type { SimWorld } from "../../src/platform/sim/sim_world.ts";
@@ -288,17 +289,50 @@ test("blob files: a value read again comes from the block cache, and the reader 
 
 test("blob references: decoded in place as decodeBlobRef does; malformed ones refused", () => {
   const buf = new Uint8Array(BLOB_REF_BYTES_MAX);
-  const out = { file: 0, offset: 0, length: 0 };
-  for (const [file, offset, length] of [[2, 0, 32], [300, 2 ** 40, 1 << 27], [2 ** 50, 5, 1]]) {
-    const n = encodeBlobRef(buf, file, offset, length);
+  const out = { file: 0, offset: 0, length: 0, rawLength: 0 };
+  const refs = [[2, 0, 32, 0], [300, 2 ** 40, 1 << 27, 0], [2 ** 50, 5, 1, 0], [9, 7, 40, 4000]];
+  for (const [file, offset, length, rawLength] of refs) {
+    const n = encodeBlobRef(buf, file, offset, length, rawLength);
     assert.ok(decodeBlobRefInto(buf.subarray(0, n), out));
-    assert.deepEqual(out, { file, offset, length });
-    assert.deepEqual(decodeBlobRef(buf, 0, n), { file, offset, length });
-    assert.equal(decodeBlobRefInto(buf.subarray(0, n - 1), out), false, "cut short");
-    const longer = new Uint8Array(n + 1);
+    assert.deepEqual(out, { file, offset, length, rawLength });
+    assert.deepEqual(decodeBlobRef(buf, 0, n), { file, offset, length, rawLength });
+    assert.equal(decodeBlobRefInto(buf.subarray(0, 2), out), false, "cut short");
+    assert.throws(() => decodeBlobRef(buf, 0, 2), DecodeError);
+    const longer = new Uint8Array(n + (rawLength === 0 ? 2 : 1));
     longer.set(buf.subarray(0, n));
-    assert.equal(decodeBlobRefInto(longer, out), false, "a byte past it");
+    longer[longer.length - 1] = 1;
+    assert.equal(decodeBlobRefInto(longer, out), false, "a field past the last");
+    assert.throws(() => decodeBlobRef(longer, 0, longer.length), DecodeError);
   }
+  const zeroRaw = new Uint8Array([1, 2, 3, 0]);
+  assert.equal(decodeBlobRefInto(zeroRaw, out), false, "a raw length of 0");
+  assert.throws(() => decodeBlobRef(zeroRaw, 0, 4), DecodeError);
   const nineBytes = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0]);
   assert.equal(decodeBlobRefInto(nineBytes, out), false, "a varint longer than 8 bytes");
+});
+
+test("blob files: compressible values are stored LZ4-compressed, random ones as they are", async () => {
+  const sizes: number[] = [];
+  for (const compression of ["lz4", "none"] as const) {
+    const w = world(30);
+    const db = await Db.open(w.fs, DIR, { ...BLOBS, compression });
+    const text = (i: number) => `{"id":${i},"name":"user ${i}","tags":["a","b","c"]}`.repeat(20);
+    for (let i = 0; i < 100; i++) await db.put(`t${i}`, text(i));
+    const noise = new Uint8Array(600);
+    let x = 7;
+    for (let i = 0; i < noise.length; i++) noise[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    await db.put("random", noise);
+    await settle(db);
+    for (let i = 0; i < 100; i++) assert.equal(str(db.get(`t${i}`)), text(i));
+    assert.deepEqual(db.get("random"), noise);
+    let total = 0;
+    for (let i = 0; i < 100; i++) total += `t${i}`.length + text(i).length;
+    assert.equal(db.liveBytes("t", "u", Number.MAX_SAFE_INTEGER), total, "the values' own sizes");
+    const scanned = await collect(db.scan({ start: "t", end: "u" }));
+    assert.equal(scanned.length, 100);
+    sizes.push(db.stats().blobs.bytes);
+    await db.close();
+  }
+  // JSON repeated 20 times compresses several times over; the random value not at all.
+  assert.ok(sizes[0] * 3 < sizes[1], `blob bytes lz4 ${sizes[0]} against none ${sizes[1]}`);
 });

@@ -14,6 +14,7 @@ import { blobName, join } from "../version/file_names.ts";
 import { BLOB_RECORD_HEADER_BYTES, decodeBlobRef } from "./blob_ref.ts";
 import { DecodeError } from "../../util/coding.ts";
 import { type BlockCache, type CacheEntry, newOwnerId } from "../cache/block_cache.ts";
+import { BlockType, decompressBlock } from "../sstable/compression.ts";
 
 /** A cached value (the cache charges its bytes). */
 interface CachedValue {
@@ -50,23 +51,26 @@ export class BlobFiles {
       if (err instanceof DecodeError) throw new CorruptionError(where, 0, "bad blob reference");
       throw err;
     }
-    return this.read(r.file, r.offset, r.length);
+    return this.read(r.file, r.offset, r.length, r.rawLength);
   }
 
-  /** The value of `length` bytes whose record starts at `offset` of blob file `number`. */
-  read(number: number, offset: number, length: number): Uint8Array {
+  /**
+   * The value whose record of `length` stored bytes starts at `offset` of blob file `number`
+   * (`rawLength` > 0: stored compressed, the value's size).
+   */
+  read(number: number, offset: number, length: number, rawLength = 0): Uint8Array {
     const cache = this.cache;
-    if (cache === undefined) return this.#read(number, offset, length);
+    if (cache === undefined) return this.#read(number, offset, length, rawLength);
     let slot = this.#slots.get(number);
     if (slot === undefined) this.#slots.set(number, slot = { owner: new Map(), id: newOwnerId() });
     const hit = cache.lookup(slot.owner, offset);
     if (hit !== undefined) return hit.data.slice(); // the caller's own copy
-    const value = this.#read(number, offset, length);
+    const value = this.#read(number, offset, length, rawLength);
     if (cache.admit(slot.id, offset)) cache.insert(slot.owner, offset, { data: value.slice() });
     return value;
   }
 
-  #read(number: number, offset: number, length: number): Uint8Array {
+  #read(number: number, offset: number, length: number, rawLength: number): Uint8Array {
     const name = blobName(number);
     const record = this.#file(number, name).read(offset, BLOB_RECORD_HEADER_BYTES + length);
     if (record.length !== BLOB_RECORD_HEADER_BYTES + length) {
@@ -76,7 +80,19 @@ export class BlobFiles {
     if (crc32c(record, BLOB_RECORD_HEADER_BYTES) !== want) {
       throw new CorruptionError(name, offset, "blob record checksum mismatch");
     }
-    return record.subarray(BLOB_RECORD_HEADER_BYTES);
+    const stored = record.subarray(BLOB_RECORD_HEADER_BYTES);
+    if (rawLength === 0) return stored;
+    let value: Uint8Array;
+    try {
+      value = decompressBlock(stored, BlockType.Lz4);
+    } catch (err) {
+      if (err instanceof DecodeError) throw new CorruptionError(name, offset, err.message);
+      throw err;
+    }
+    if (value.length !== rawLength) {
+      throw new CorruptionError(name, offset, `blob value of ${value.length}, not ${rawLength}`);
+    }
+    return value;
   }
 
   #file(number: number, name: string): File {

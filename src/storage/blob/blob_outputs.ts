@@ -39,7 +39,7 @@ export class BlobOutputs {
   #tableBytes = 0;
   /** The file the last noted reference named (runs of one file skip the set). */
   #lastFile = -1;
-  readonly #ref: MutableBlobRef = { file: 0, offset: 0, length: 0 };
+  readonly #ref: MutableBlobRef = { file: 0, offset: 0, length: 0, rawLength: 0 };
 
   readonly cuts: TableCuts;
 
@@ -66,7 +66,7 @@ export class BlobOutputs {
       this.#tableBlobs.add(writer.number);
       this.#lastFile = writer.number;
     }
-    this.#tableBytes += blobRecordBytes(len);
+    this.#tableBytes += writer.lastRecordBytes;
     return n;
   }
 
@@ -96,7 +96,7 @@ export class BlobOutputs {
   async relocate(key: Uint8Array, ref: Uint8Array): Promise<Uint8Array> {
     const r = decode(ref);
     this.#reader ??= new BlobFiles(this.host.fs, this.host.dir);
-    const value = this.#reader.read(r.file, r.offset, r.length);
+    const value = this.#reader.read(r.file, r.offset, r.length, r.rawLength);
     this.#addGarbage(r);
     return await this.put(key, value);
   }
@@ -133,7 +133,7 @@ export class BlobOutputs {
       create: true,
       truncate: true,
     });
-    const w = new BlobWriter(file, number);
+    const w = new BlobWriter(file, number, this.host.compression);
     this.#writers[cls] = w;
     return w;
   }

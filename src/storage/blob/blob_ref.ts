@@ -2,36 +2,59 @@
  * A blob reference: where a value kept apart from its table lies (docs/formats.md#blob-files).
  * A table entry of kind `BlobRef` holds one as its value:
  *
- *   ref := file:varint offset:varint length:varint
+ *   ref := file:varint offset:varint length:varint [rawLength:varint]
  *
  * `offset` is where the value's record starts in blob file `file` (its checksum), `length` the
- * value's own bytes. Records are never moved within a file, so a reference stays valid for as
- * long as the file lives.
+ * bytes stored after the checksum. Without `rawLength` they are the value; with it they are the
+ * value LZ4-compressed as a block is (`raw_size:varint lz4_sequences`, sstable/compression.ts),
+ * and `rawLength` is the value's size. Records are never moved within a file, so a reference
+ * stays valid for as long as the file lives.
  */
 import { ByteReader, DecodeError, writeVarint } from "../../util/coding.ts";
 
 export interface BlobRef {
   readonly file: number;
   readonly offset: number;
+  /** Bytes stored after the record's checksum. */
   readonly length: number;
+  /** The value's size when stored compressed; 0 when the stored bytes are the value. */
+  readonly rawLength: number;
 }
 
 /** A record's checksum, before the value: masked crc32c of the value, little-endian. */
 export const BLOB_RECORD_HEADER_BYTES = 4;
-/** The longest encoded reference: three varints of safe integers. */
-export const BLOB_REF_BYTES_MAX = 24;
+/** The longest encoded reference: four varints of safe integers. */
+export const BLOB_REF_BYTES_MAX = 32;
 
-/** Encodes `ref` into `out` at 0; returns the length written. */
-export function encodeBlobRef(out: Uint8Array, file: number, offset: number, length: number) {
-  return writeVarint(out, writeVarint(out, writeVarint(out, 0, file), offset), length);
+/**
+ * Encodes a reference into `out` at 0 (`rawLength` 0: stored as is); returns the length
+ * written.
+ */
+export function encodeBlobRef(
+  out: Uint8Array,
+  file: number,
+  offset: number,
+  length: number,
+  rawLength = 0,
+): number {
+  const n = writeVarint(out, writeVarint(out, writeVarint(out, 0, file), offset), length);
+  return rawLength === 0 ? n : writeVarint(out, n, rawLength);
 }
 
 /** Decodes the reference in `bytes[off, off+len)`; DecodeError if it is not exactly one. */
 export function decodeBlobRef(bytes: Uint8Array, off: number, len: number): BlobRef {
   const r = new ByteReader(bytes, off, off + len);
   const file = r.varint(), offset = r.varint(), length = r.varint();
+  const compressed = r.remaining > 0;
+  const rawLength = compressed ? r.varint() : 0;
   if (r.remaining !== 0) throw new DecodeError("bytes after a blob reference", r.offset);
-  return { file, offset, length };
+  if (compressed && rawLength === 0) throw new DecodeError("a raw length of 0", off);
+  return { file, offset, length, rawLength };
+}
+
+/** The size of the value a reference names. */
+export function blobValueLength(r: BlobRef): number {
+  return r.rawLength === 0 ? r.length : r.rawLength;
 }
 
 /** A reference decoded in place, for the compaction's loop (no object per entry). */
@@ -39,6 +62,7 @@ export interface MutableBlobRef {
   file: number;
   offset: number;
   length: number;
+  rawLength: number;
 }
 
 /**
@@ -46,9 +70,10 @@ export interface MutableBlobRef {
  * reports the corruption). Varints of at most 8 bytes, as ByteReader reads them.
  */
 export function decodeBlobRefInto(bytes: Uint8Array, out: MutableBlobRef): boolean {
-  let at = 0;
-  const fields = [0, 0, 0];
-  for (let f = 0; f < 3; f++) {
+  let at = 0, count = 0;
+  const fields = [0, 0, 0, 0];
+  while (at < bytes.length) {
+    if (count === 4) return false;
     let v = 0, mul = 1, i = 0;
     for (;;) {
       if (at >= bytes.length || i === 8) return false;
@@ -59,12 +84,13 @@ export function decodeBlobRefInto(bytes: Uint8Array, out: MutableBlobRef): boole
       if (b < 0x80) break;
     }
     if (!Number.isSafeInteger(v)) return false;
-    fields[f] = v;
+    fields[count++] = v;
   }
-  if (at !== bytes.length) return false;
+  if (count < 3 || (count === 4 && fields[3] === 0)) return false;
   out.file = fields[0];
   out.offset = fields[1];
   out.length = fields[2];
+  out.rawLength = fields[3];
   return true;
 }
 
