@@ -8,7 +8,6 @@
  * room meanwhile (with a clock; without one it stays sticky).
  */
 import { COMPACTION_STEP_ENTRIES, DISK_RETRY_MS_MAX, DISK_RETRY_MS_MIN } from "../limits.ts";
-import { BLOB_GARBAGE_PERCENT_COLLECT } from "../limits_storage.ts";
 import type { TimerId } from "../platform/types.ts";
 import { assert } from "../util/assert.ts";
 import { NoSpaceError } from "../util/errors.ts";
@@ -134,7 +133,7 @@ export class Background {
   #pick(): Compaction | undefined {
     const s = this.s;
     return pickCompaction(s.vs.current, s.vs.compactPointers, s.options.level1Bytes) ??
-      pickBlobCollection(s.vs.current, s.vs.blobFiles, BLOB_GARBAGE_PERCENT_COLLECT);
+      pickBlobCollection(s.vs.current, s.vs.blobFiles);
   }
 
   async #guard(job: () => Promise<void>): Promise<void> {

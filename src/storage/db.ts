@@ -85,7 +85,7 @@ export class Db {
     const e = s.vs.current.get(key, seq, bloomHash(key), s.tables); // e.value is a copy
     if (e === undefined || e.kind === ValueKind.Delete) return undefined;
     const value = e.kind === ValueKind.BlobRef
-      ? s.blobs.readRef(e.value, 0, e.value.length, "a table's blob reference")
+      ? s.blobs.readRef(e.value, "a table's blob reference")
       : e.value;
     return reader === COPY ? value as T : reader.read(value, 0, value.length);
   }

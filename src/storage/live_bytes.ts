@@ -5,9 +5,8 @@
  * value kept in a blob file, one file read each.
  */
 import { compareBytes, equalBytes, toBytes } from "../util/bytes.ts";
-import { DecodeError } from "../util/coding.ts";
-import { ClosedError, CorruptionError } from "../util/errors.ts";
-import { blobValueLength, decodeBlobRef } from "./blob/blob_ref.ts";
+import { ClosedError } from "../util/errors.ts";
+import { blobValueLength, type MutableBlobRef, readBlobRef } from "./blob/blob_ref.ts";
 import type { DbState } from "./db_state.ts";
 import { ValueKind } from "./internal_key.ts";
 import { mergedCursor } from "./scan.ts";
@@ -24,6 +23,7 @@ export function rangeLiveBytes(
   const v = s.vs.current;
   s.vs.pin(v);
   let n = 0, steps = 0;
+  const ref: MutableBlobRef = { file: 0, offset: 0, length: 0, rawLength: 0 };
   try {
     const m = mergedCursor(s, false);
     const seq = s.vs.lastSequence;
@@ -36,20 +36,13 @@ export function rangeLiveBytes(
       last = key.slice(); // the newest visible version decides; older ones are skipped
       const kind = m.kind();
       if (kind === ValueKind.Put) n += key.length + m.value().length;
-      else if (kind === ValueKind.BlobRef) n += key.length + refLength(m.value());
+      else if (kind === ValueKind.BlobRef) {
+        n += key.length + blobValueLength(readBlobRef(m.value(), "a table", ref));
+      }
     }
   } finally {
     s.counters.scanSteps += steps;
     s.vs.unpin(v);
   }
   return n;
-}
-
-function refLength(ref: Uint8Array): number {
-  try {
-    return blobValueLength(decodeBlobRef(ref, 0, ref.length));
-  } catch (err) {
-    if (err instanceof DecodeError) throw new CorruptionError("a table", 0, "bad blob reference");
-    throw err;
-  }
 }

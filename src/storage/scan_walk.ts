@@ -26,7 +26,7 @@ export interface Walk {
 
 /** Where a walk reads the values tables keep in blob files (blob/blob_files.ts). */
 export interface BlobValues {
-  readRef(ref: Uint8Array, off: number, len: number, where: string): Uint8Array;
+  readRef(ref: Uint8Array, where: string): Uint8Array;
 }
 
 const WHERE = "a table's blob reference";
@@ -123,8 +123,7 @@ export class ForwardWalk implements Walk {
           n++;
         } else if (kind === ValueKind.BlobRef) {
           // The read makes an array of its own: no slab copy.
-          const v = m.value();
-          out.push([last, this.keysOnly ? NO_VALUE : this.blobs.readRef(v, 0, v.length, WHERE)]);
+          out.push([last, this.keysOnly ? NO_VALUE : this.blobs.readRef(m.value(), WHERE)]);
           n++;
         }
       }
@@ -194,7 +193,7 @@ function* reverse(
     if (kind === ValueKind.Put && value !== undefined) {
       yield [key, keysOnly ? NO_VALUE : slab.copy(value)];
     } else if (kind === ValueKind.BlobRef && value !== undefined) {
-      yield [key, keysOnly ? NO_VALUE : blobs.readRef(value, 0, value.length, WHERE)];
+      yield [key, keysOnly ? NO_VALUE : blobs.readRef(value, WHERE)];
     }
   }
 }

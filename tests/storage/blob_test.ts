@@ -8,7 +8,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Db, type DbOptions } from "../../src/storage/db.ts";
 import { CorruptionError, InvalidArgumentError } from "../../src/util/errors.ts";
-import { DecodeError } from "../../src/util/coding.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 import { collect, DIR, SMALL, str, world } from "./helpers.ts";
 import type { SimWorld } from "../../src/platform/sim/sim_world.ts";
@@ -18,10 +17,12 @@ import { encodeInternalKey, ValueKind } from "../../src/storage/internal_key.ts"
 import { Version } from "../../src/storage/version/version.ts";
 import {
   BLOB_REF_BYTES_MAX,
-  decodeBlobRef,
   decodeBlobRefInto,
   encodeBlobRef,
+  readBlobRef,
 } from "../../src/storage/blob/blob_ref.ts";
+import { BlobFiles } from "../../src/storage/blob/blob_files.ts";
+import { BLOB_FILE_BYTES_TARGET } from "../../src/limits_storage.ts";
 import { type FileMeta, NUM_LEVELS } from "../../src/storage/version/version_edit.ts";
 
 const BLOBS: DbOptions = { ...SMALL, memtableBytes: 16 * 1024, blobMinBytes: 64 };
@@ -287,7 +288,7 @@ test("blob files: a value read again comes from the block cache, and the reader 
   await db.close();
 });
 
-test("blob references: decoded in place as decodeBlobRef does; malformed ones refused", () => {
+test("blob references: encoded and decoded back; malformed ones are corruption", () => {
   const buf = new Uint8Array(BLOB_REF_BYTES_MAX);
   const out = { file: 0, offset: 0, length: 0, rawLength: 0 };
   const refs = [[2, 0, 32, 0], [300, 2 ** 40, 1 << 27, 0], [2 ** 50, 5, 1, 0], [9, 7, 40, 4000]];
@@ -295,20 +296,76 @@ test("blob references: decoded in place as decodeBlobRef does; malformed ones re
     const n = encodeBlobRef(buf, file, offset, length, rawLength);
     assert.ok(decodeBlobRefInto(buf.subarray(0, n), out));
     assert.deepEqual(out, { file, offset, length, rawLength });
-    assert.deepEqual(decodeBlobRef(buf, 0, n), { file, offset, length, rawLength });
+    assert.deepEqual(readBlobRef(buf.subarray(0, n), "t"), { file, offset, length, rawLength });
     assert.equal(decodeBlobRefInto(buf.subarray(0, 2), out), false, "cut short");
-    assert.throws(() => decodeBlobRef(buf, 0, 2), DecodeError);
+    assert.throws(() => readBlobRef(buf.subarray(0, 2), "t"), CorruptionError);
     const longer = new Uint8Array(n + (rawLength === 0 ? 2 : 1));
     longer.set(buf.subarray(0, n));
     longer[longer.length - 1] = 1;
     assert.equal(decodeBlobRefInto(longer, out), false, "a field past the last");
-    assert.throws(() => decodeBlobRef(longer, 0, longer.length), DecodeError);
   }
-  const zeroRaw = new Uint8Array([1, 2, 3, 0]);
-  assert.equal(decodeBlobRefInto(zeroRaw, out), false, "a raw length of 0");
-  assert.throws(() => decodeBlobRef(zeroRaw, 0, 4), DecodeError);
+  assert.equal(decodeBlobRefInto(new Uint8Array([1, 2, 3, 0]), out), false, "a raw length of 0");
   const nineBytes = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0]);
   assert.equal(decodeBlobRefInto(nineBytes, out), false, "a varint longer than 8 bytes");
+});
+
+test("blob files: at most maxOpen stay open; the least recently read is closed first", async () => {
+  const w = world(31);
+  const db = await Db.open(w.fs, DIR, BLOBS);
+  for (let f = 0; f < 3; f++) {
+    await db.put(`f${f}`, value(`f${f}`, 1, 300));
+    await db.flush(); // one blob file each
+  }
+  await db.close();
+  const names = blobFiles(w).sort();
+  assert.equal(names.length, 3);
+  let open = 0;
+  /** `target` with `name` replaced (the rest bound to it: the objects have private fields). */
+  const wrap = <T extends object>(target: T, name: string, fn: unknown): T =>
+    new Proxy(target, {
+      get: (o, p) => {
+        if (p === name) return fn;
+        const v = Reflect.get(o, p, o);
+        return typeof v === "function" ? v.bind(o) : v;
+      },
+    });
+  const counting = wrap(w.fs, "open", (path: string, o: Parameters<typeof w.fs.open>[1]) => {
+    const f = w.fs.open(path, o);
+    open++;
+    return wrap(f, "close", () => {
+      open--;
+      f.close();
+    });
+  });
+  const files = new BlobFiles(counting, DIR, undefined, 2);
+  const first = (name: string) => {
+    const bytes = w.fs.readFile(`${DIR}/${name}`);
+    return files.read(Number(name.slice(0, -5)), 0, bytes.length - 4);
+  };
+  for (const name of [...names, names[0], names[1]]) {
+    first(name);
+    assert.ok(open <= 2, `${open} files open`);
+  }
+  files.closeAll();
+  assert.equal(open, 0);
+});
+
+test("blob files: a job ends its blob file at BLOB_FILE_BYTES_TARGET and starts another", async () => {
+  const w = world(32);
+  // Values inline first (two level-0 tables of two each), then one compaction moves all of them
+  // to blob files: the fourth comes once the file holds 1.2 targets, and goes to a new one.
+  const big = new Uint8Array(Math.ceil(BLOB_FILE_BYTES_TARGET * 0.4)).fill(7);
+  let db = await Db.open(w.fs, DIR, { compression: "none" });
+  for (let i = 0; i < 4; i++) {
+    await db.put(`big${i}`, big);
+    if (i % 2 === 1) await db.flush();
+  }
+  await db.close();
+  db = await Db.open(w.fs, DIR, { blobMinBytes: 64, compression: "none" });
+  await db.compactRange();
+  assert.equal(db.stats().blobs.files, 2, "the first file ended past the target");
+  for (let i = 0; i < 4; i++) assert.equal(db.get(`big${i}`)?.length, big.length);
+  await db.close();
 });
 
 test("blob files: compressible values are stored LZ4-compressed, random ones as they are", async () => {

@@ -7,12 +7,11 @@
  */
 import { BLOB_FILES_OPEN_MAX } from "../../limits_storage.ts";
 import type { File, FileSystem } from "../../platform/types.ts";
-import { readFixed32 } from "../../util/coding.ts";
+import { DecodeError, readFixed32 } from "../../util/coding.ts";
 import { crc32c, unmaskCrc } from "../../util/crc32c.ts";
 import { CorruptionError, NotFoundError } from "../../util/errors.ts";
 import { blobName, join } from "../version/file_names.ts";
-import { BLOB_RECORD_HEADER_BYTES, decodeBlobRef } from "./blob_ref.ts";
-import { DecodeError } from "../../util/coding.ts";
+import { BLOB_RECORD_HEADER_BYTES, readBlobRef } from "./blob_ref.ts";
 import { type BlockCache, type CacheEntry, newOwnerId } from "../cache/block_cache.ts";
 import { BlockType, decompressBlock } from "../sstable/compression.ts";
 
@@ -40,17 +39,11 @@ export class BlobFiles {
   ) {}
 
   /**
-   * The value the reference in `ref[off, off+len)` names, as a new array. `where` names the
-   * table the reference came from, for the error when it is malformed.
+   * The value the reference `ref` names, as a new array. `where` names the table the reference
+   * came from, for the error when it is malformed.
    */
-  readRef(ref: Uint8Array, off: number, len: number, where: string): Uint8Array {
-    let r;
-    try {
-      r = decodeBlobRef(ref, off, len);
-    } catch (err) {
-      if (err instanceof DecodeError) throw new CorruptionError(where, 0, "bad blob reference");
-      throw err;
-    }
+  readRef(ref: Uint8Array, where: string): Uint8Array {
+    const r = readBlobRef(ref, where);
     return this.read(r.file, r.offset, r.length, r.rawLength);
   }
 

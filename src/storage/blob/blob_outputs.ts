@@ -6,20 +6,12 @@
  * table of a live version names it).
  */
 import { BLOB_FILE_BYTES_TARGET } from "../../limits_storage.ts";
-import { DecodeError } from "../../util/coding.ts";
-import { CorruptionError } from "../../util/errors.ts";
 import type { OutputHost } from "../compaction/output_set.ts";
 import type { BlobPolicy } from "../compaction/output_set.ts";
-import { isFeedRange, type TableCuts } from "../compaction/table_cuts.ts";
+import { isFeedRange } from "../compaction/table_cuts.ts";
 import { blobName, join } from "../version/file_names.ts";
 import { BlobFiles } from "./blob_files.ts";
-import {
-  blobRecordBytes,
-  type BlobRef,
-  decodeBlobRef,
-  decodeBlobRefInto,
-  type MutableBlobRef,
-} from "./blob_ref.ts";
+import { blobRecordBytes, type BlobRef, type MutableBlobRef, readBlobRef } from "./blob_ref.ts";
 import { type BlobFileMeta, BlobWriter } from "./blob_writer.ts";
 
 const WHERE = "a compaction input's blob reference";
@@ -39,13 +31,11 @@ export class BlobOutputs {
   #tableBytes = 0;
   /** The file the last noted reference named (runs of one file skip the set). */
   #lastFile = -1;
+  /** Where the references this job reads are decoded (one object for the whole job). */
   readonly #ref: MutableBlobRef = { file: 0, offset: 0, length: 0, rawLength: 0 };
-
-  readonly cuts: TableCuts;
 
   constructor(readonly host: OutputHost, readonly policy: BlobPolicy) {
     this.#relocate = new Set(policy.relocate);
-    this.cuts = policy.cuts;
   }
 
   /** Whether a put value of `length` bytes goes to a blob file. */
@@ -55,7 +45,7 @@ export class BlobOutputs {
 
   /** The open writer for a key's class with room left, or undefined (then `put` opens one). */
   openWriterFor(kbuf: Uint8Array, koff: number, klen: number): BlobWriter | undefined {
-    const w = this.#writers[isFeedRange(this.cuts, kbuf, koff, klen) ? 1 : 0];
+    const w = this.#writers[isFeedRange(this.policy.cuts, kbuf, koff, klen) ? 1 : 0];
     return w !== undefined && w.size < BLOB_FILE_BYTES_TARGET ? w : undefined;
   }
 
@@ -82,7 +72,7 @@ export class BlobOutputs {
    * compaction's common case, so synchronous and without an object per entry.
    */
   keep(ref: Uint8Array): boolean {
-    const r = decodeInto(ref, this.#ref);
+    const r = readBlobRef(ref, WHERE, this.#ref);
     if (this.#relocate.has(r.file)) return false;
     if (r.file !== this.#lastFile) {
       this.#tableBlobs.add(r.file);
@@ -94,7 +84,7 @@ export class BlobOutputs {
 
   /** The new reference of a value in a file being emptied, copied into this job's file. */
   async relocate(key: Uint8Array, ref: Uint8Array): Promise<Uint8Array> {
-    const r = decode(ref);
+    const r = readBlobRef(ref, WHERE, this.#ref);
     this.#reader ??= new BlobFiles(this.host.fs, this.host.dir);
     const value = this.#reader.read(r.file, r.offset, r.length, r.rawLength);
     this.#addGarbage(r);
@@ -103,7 +93,7 @@ export class BlobOutputs {
 
   /** A dropped entry's reference: its record is garbage now. */
   dropRef(ref: Uint8Array): void {
-    this.#addGarbage(decodeInto(ref, this.#ref));
+    this.#addGarbage(readBlobRef(ref, WHERE, this.#ref));
   }
 
   #addGarbage(r: BlobRef): void {
@@ -121,7 +111,7 @@ export class BlobOutputs {
   }
 
   async #startWriter(key: Uint8Array): Promise<BlobWriter> {
-    const cls = isFeedRange(this.cuts, key, 0, key.length) ? 1 : 0;
+    const cls = isFeedRange(this.policy.cuts, key, 0, key.length) ? 1 : 0;
     const full = this.#writers[cls];
     if (full !== undefined) {
       this.#writers[cls] = undefined;
@@ -154,20 +144,5 @@ export class BlobOutputs {
     this.#writers.fill(undefined);
     this.#reader?.closeAll();
     for (const n of this.#numbers) this.host.releaseTableNumber(n);
-  }
-}
-
-/** `ref` decoded into `out`; a CorruptionError when it is not one reference. */
-function decodeInto(ref: Uint8Array, out: MutableBlobRef): MutableBlobRef {
-  if (!decodeBlobRefInto(ref, out)) throw new CorruptionError(WHERE, 0, "bad blob reference");
-  return out;
-}
-
-function decode(ref: Uint8Array): BlobRef {
-  try {
-    return decodeBlobRef(ref, 0, ref.length);
-  } catch (err) {
-    if (err instanceof DecodeError) throw new CorruptionError(WHERE, 0, "bad blob reference");
-    throw err;
   }
 }

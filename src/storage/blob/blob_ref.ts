@@ -10,7 +10,8 @@
  * and `rawLength` is the value's size. Records are never moved within a file, so a reference
  * stays valid for as long as the file lives.
  */
-import { ByteReader, DecodeError, writeVarint } from "../../util/coding.ts";
+import { writeVarint } from "../../util/coding.ts";
+import { CorruptionError } from "../../util/errors.ts";
 
 export interface BlobRef {
   readonly file: number;
@@ -41,23 +42,12 @@ export function encodeBlobRef(
   return rawLength === 0 ? n : writeVarint(out, n, rawLength);
 }
 
-/** Decodes the reference in `bytes[off, off+len)`; DecodeError if it is not exactly one. */
-export function decodeBlobRef(bytes: Uint8Array, off: number, len: number): BlobRef {
-  const r = new ByteReader(bytes, off, off + len);
-  const file = r.varint(), offset = r.varint(), length = r.varint();
-  const compressed = r.remaining > 0;
-  const rawLength = compressed ? r.varint() : 0;
-  if (r.remaining !== 0) throw new DecodeError("bytes after a blob reference", r.offset);
-  if (compressed && rawLength === 0) throw new DecodeError("a raw length of 0", off);
-  return { file, offset, length, rawLength };
-}
-
 /** The size of the value a reference names. */
 export function blobValueLength(r: BlobRef): number {
   return r.rawLength === 0 ? r.length : r.rawLength;
 }
 
-/** A reference decoded in place, for the compaction's loop (no object per entry). */
+/** A reference decoded in place (the compaction's loop reuses one: no object per entry). */
 export interface MutableBlobRef {
   file: number;
   offset: number;
@@ -66,8 +56,8 @@ export interface MutableBlobRef {
 }
 
 /**
- * `decodeBlobRef` into `out`; false when `bytes` is not exactly one reference (the caller
- * reports the corruption). Varints of at most 8 bytes, as ByteReader reads them.
+ * Decodes the reference `bytes` into `out`; false when `bytes` is not exactly one reference.
+ * Varints of at most 8 bytes, as ByteReader reads them; a `rawLength` present is never 0.
  */
 export function decodeBlobRefInto(bytes: Uint8Array, out: MutableBlobRef): boolean {
   let at = 0, count = 0;
@@ -92,6 +82,19 @@ export function decodeBlobRefInto(bytes: Uint8Array, out: MutableBlobRef): boole
   out.length = fields[2];
   out.rawLength = fields[3];
   return true;
+}
+
+/**
+ * The reference `bytes` (decoded into `out` when given), or a CorruptionError naming `where`
+ * (the table it came from) when it is not one.
+ */
+export function readBlobRef(
+  bytes: Uint8Array,
+  where: string,
+  out: MutableBlobRef = { file: 0, offset: 0, length: 0, rawLength: 0 },
+): BlobRef {
+  if (!decodeBlobRefInto(bytes, out)) throw new CorruptionError(where, 0, "bad blob reference");
+  return out;
 }
 
 /** The bytes a value takes in its blob file (record header included). */

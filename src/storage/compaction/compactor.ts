@@ -18,8 +18,7 @@ import { type FileMeta, NUM_LEVELS, VersionEdit } from "../version/version_edit.
 import { type BlobPolicy, type OutputHost, OutputSet, stateOutputHost } from "./output_set.ts";
 import type { BlobFileMeta } from "../blob/blob_writer.ts";
 import { COMPACTION_STEP_ENTRIES } from "../../limits.ts";
-import { BLOB_GARBAGE_PERCENT_COLLECT } from "../../limits_storage.ts";
-import type { Compaction } from "./picker.ts";
+import { type Compaction, mostlyDead } from "./picker.ts";
 import type { TableCuts } from "./table_cuts.ts";
 
 /** The user-key ranges of every table below `outLevel` (a deletion may drop only outside them). */
@@ -122,11 +121,11 @@ export function outputLevel(c: Compaction): number {
   return Math.min(c.level + 1, NUM_LEVELS - 1);
 }
 
-/** Blob files at least BLOB_GARBAGE_PERCENT_COLLECT % dead: compactions move their live values. */
+/** The blob files whose live values compactions move out now (picker.ts `mostlyDead`). */
 export function blobsToRelocate(s: DbState): number[] {
   const out: number[] = [];
   for (const [n, b] of s.vs.blobFiles) {
-    if (b.garbage * 100 >= b.size * BLOB_GARBAGE_PERCENT_COLLECT) out.push(n);
+    if (mostlyDead(b)) out.push(n);
   }
   return out;
 }

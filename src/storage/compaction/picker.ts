@@ -4,6 +4,7 @@
  * round-robin over key ranges using the level's compact pointer.
  */
 import { L0_FILES_COMPACTION_TRIGGER } from "../../limits.ts";
+import { BLOB_GARBAGE_PERCENT_COLLECT } from "../../limits_storage.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import { compareInternalKeys, userKeyOf } from "../internal_key.ts";
 import type { Version } from "../version/version.ts";
@@ -96,6 +97,11 @@ export interface BlobUse {
   readonly garbage: number;
 }
 
+/** Whether compactions move a blob file's live values out (it is at least `percent` % dead). */
+export function mostlyDead(b: BlobUse, percent = BLOB_GARBAGE_PERCENT_COLLECT): boolean {
+  return b.garbage * 100 >= b.size * percent;
+}
+
 /**
  * When no level needs compacting: of the blob files at least `percent` % dead,
  * the most dead one a table of level ≥ 1 still references, and that table (the deepest such),
@@ -106,11 +112,11 @@ export interface BlobUse {
 export function pickBlobCollection(
   v: Version,
   blobs: ReadonlyMap<number, BlobUse>,
-  percent: number,
+  percent = BLOB_GARBAGE_PERCENT_COLLECT,
 ): Compaction | undefined {
   const candidates: [number, number][] = [];
   for (const [n, b] of blobs) {
-    if (b.garbage * 100 >= b.size * percent) candidates.push([n, b.garbage / b.size]);
+    if (mostlyDead(b, percent)) candidates.push([n, b.garbage / b.size]);
   }
   candidates.sort((a, b) => b[1] - a[1]);
   for (const [n] of candidates) {

@@ -85,6 +85,10 @@ test("node /metrics: Raft, storage and server metrics, each with HELP, TYPE and 
     assert.equal(value(s, `tinykv_storage_write_backpressure{state="none"}`), 1);
     assert.ok(s.has(`tinykv_storage_level_files{level="0"}`));
     assert.ok(s.has("tinykv_storage_scan_steps_total"));
+    // Values under 512 B stay in the tables: blob files reported, none yet.
+    assert.equal(value(s, "tinykv_storage_blob_files"), 0);
+    assert.equal(value(s, `tinykv_storage_blob_bytes{kind="dead"}`), 0);
+    assert.equal(value(s, "tinykv_storage_blob_collections_total"), 0);
     for (const peer of [1, 2, 3].filter((id) => id !== leader)) {
       assert.ok(value(s, `tinykv_raft_follower_match_index{peer="${peer}"}`) >= 20);
       assert.ok(s.has(`tinykv_raft_follower_lag_entries{peer="${peer}"}`));
