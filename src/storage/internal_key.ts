@@ -37,11 +37,15 @@ export function encodeInternalKey(userKey: Uint8Array, seq: number, kind: ValueK
 export function writeTrailer(out: Uint8Array, at: number, seq: number, kind: ValueKind): void {
   assert(Number.isSafeInteger(seq) && seq >= 0, `sequence ${seq}`);
   out[at] = kind;
-  let s = seq;
-  for (let i = 1; i < TRAILER_BYTES; i++) {
-    out[at + i] = s % 256;
-    s = Math.floor(s / 256);
-  }
+  // Low 32 bits by integer shifts, the high 21 once by division (seq < 2^53).
+  const lo = seq >>> 0, hi = (seq - lo) / 0x100000000;
+  out[at + 1] = lo & 0xff;
+  out[at + 2] = (lo >>> 8) & 0xff;
+  out[at + 3] = (lo >>> 16) & 0xff;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = hi & 0xff;
+  out[at + 6] = (hi >>> 8) & 0xff;
+  out[at + 7] = hi >>> 16;
 }
 
 /** Sequence number of the trailer at `at`; -1 if it exceeds 2^53 (corruption). */

@@ -18,6 +18,7 @@ import { Version } from "../../src/storage/version/version.ts";
 import {
   BLOB_REF_BYTES_MAX,
   decodeBlobRefInto,
+  decodeBlobRefRange,
   encodeBlobRef,
   readBlobRef,
 } from "../../src/storage/blob/blob_ref.ts";
@@ -303,6 +304,13 @@ test("blob references: encoded and decoded back; malformed ones are corruption",
     longer.set(buf.subarray(0, n));
     longer[longer.length - 1] = 1;
     assert.equal(decodeBlobRefInto(longer, out), false, "a field past the last");
+    // Where a compaction reads it: in the middle of an input block, decoded into a reused object.
+    const block = new Uint8Array(n + 6).fill(0xff);
+    block.set(buf.subarray(0, n), 3);
+    Object.assign(out, { file: 1, offset: 1, length: 1, rawLength: 77 });
+    assert.ok(decodeBlobRefRange(block, 3, n, out));
+    assert.deepEqual(out, { file, offset, length, rawLength }, "nothing left from the last ref");
+    assert.equal(decodeBlobRefRange(block, 3, n + 1, out), false, "a byte past the reference");
   }
   assert.equal(decodeBlobRefInto(new Uint8Array([1, 2, 3, 0]), out), false, "a raw length of 0");
   const nineBytes = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0]);

@@ -11,7 +11,15 @@ import type { BlobPolicy } from "../compaction/output_set.ts";
 import { isFeedRange } from "../compaction/table_cuts.ts";
 import { blobName, join } from "../version/file_names.ts";
 import { BlobFiles } from "./blob_files.ts";
-import { blobRecordBytes, type BlobRef, type MutableBlobRef, readBlobRef } from "./blob_ref.ts";
+import {
+  BAD_REF,
+  blobRecordBytes,
+  type BlobRef,
+  decodeBlobRefRange,
+  type MutableBlobRef,
+  readBlobRef,
+} from "./blob_ref.ts";
+import { CorruptionError } from "../../util/errors.ts";
 import { type BlobFileMeta, BlobWriter } from "./blob_writer.ts";
 
 const WHERE = "a compaction input's blob reference";
@@ -72,7 +80,13 @@ export class BlobOutputs {
    * compaction's common case, so synchronous and without an object per entry.
    */
   keep(ref: Uint8Array): boolean {
-    const r = readBlobRef(ref, WHERE, this.#ref);
+    return this.keepRange(ref, 0, ref.length);
+  }
+
+  /** `keep` for the reference `buf[off, off+len)` (an input block's bytes: no view made). */
+  keepRange(buf: Uint8Array, off: number, len: number): boolean {
+    const r = this.#ref;
+    if (!decodeBlobRefRange(buf, off, len, r)) throw new CorruptionError(WHERE, 0, BAD_REF);
     if (this.#relocate.has(r.file)) return false;
     if (r.file !== this.#lastFile) {
       this.#tableBlobs.add(r.file);

@@ -47,6 +47,9 @@ export function blobValueLength(r: BlobRef): number {
   return r.rawLength === 0 ? r.length : r.rawLength;
 }
 
+/** The corruption reason for bytes that are not one reference. */
+export const BAD_REF = "bad blob reference";
+
 /** A reference decoded in place (the compaction's loop reuses one: no object per entry). */
 export interface MutableBlobRef {
   file: number;
@@ -60,28 +63,42 @@ export interface MutableBlobRef {
  * Varints of at most 8 bytes, as ByteReader reads them; a `rawLength` present is never 0.
  */
 export function decodeBlobRefInto(bytes: Uint8Array, out: MutableBlobRef): boolean {
-  let at = 0, count = 0;
-  const fields = [0, 0, 0, 0];
-  while (at < bytes.length) {
+  return decodeBlobRefRange(bytes, 0, bytes.length, out);
+}
+
+/**
+ * `decodeBlobRefInto` for the reference `buf[off, off+len)`, where a compaction's input block
+ * holds it: no view and no array per entry (the merge loop decodes one per kept entry).
+ */
+export function decodeBlobRefRange(
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  out: MutableBlobRef,
+): boolean {
+  const end = off + len;
+  let at = off, count = 0;
+  out.rawLength = 0;
+  while (at < end) {
     if (count === 4) return false;
     let v = 0, mul = 1, i = 0;
     for (;;) {
-      if (at >= bytes.length || i === 8) return false;
-      const b = bytes[at++];
+      if (at >= end || i === 8) return false;
+      const b = buf[at++];
       v += (b & 0x7f) * mul;
       mul *= 128;
       i++;
       if (b < 0x80) break;
     }
     if (!Number.isSafeInteger(v)) return false;
-    fields[count++] = v;
+    if (count === 0) out.file = v;
+    else if (count === 1) out.offset = v;
+    else if (count === 2) out.length = v;
+    else if (v === 0) return false;
+    else out.rawLength = v;
+    count++;
   }
-  if (count < 3 || (count === 4 && fields[3] === 0)) return false;
-  out.file = fields[0];
-  out.offset = fields[1];
-  out.length = fields[2];
-  out.rawLength = fields[3];
-  return true;
+  return count >= 3;
 }
 
 /**
@@ -93,7 +110,7 @@ export function readBlobRef(
   where: string,
   out: MutableBlobRef = { file: 0, offset: 0, length: 0, rawLength: 0 },
 ): BlobRef {
-  if (!decodeBlobRefInto(bytes, out)) throw new CorruptionError(where, 0, "bad blob reference");
+  if (!decodeBlobRefInto(bytes, out)) throw new CorruptionError(where, 0, BAD_REF);
   return out;
 }
 

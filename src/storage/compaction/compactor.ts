@@ -10,7 +10,7 @@ import { compareBytes } from "../../util/bytes.ts";
 import type { TableCache } from "../cache/table_cache.ts";
 import type { DbState } from "../db_state.ts";
 import { userKeyOf, ValueKind } from "../internal_key.ts";
-import type { Cursor } from "../iterator/cursor.ts";
+import type { ByteSink, Cursor } from "../iterator/cursor.ts";
 import { LevelCursor } from "../iterator/level_cursor.ts";
 import { MergingCursor } from "../iterator/merging.ts";
 import type { Version } from "../version/version.ts";
@@ -200,6 +200,7 @@ async function mergeInto(
   let current = new Uint8Array(64), currentLen = -1;
   let lastSeqForKey = Number.MAX_SAFE_INTEGER;
   let steps = 0;
+  const at = new ValueRange();
   for (merge.seekToFirst(); merge.valid(); merge.next()) {
     const key = merge.key();
     const seq = merge.seq();
@@ -222,11 +223,34 @@ async function mergeInto(
       drop = true; // nothing older below, and every snapshot sees the deletion
     }
     lastSeqForKey = seq;
-    if (!drop) await out.add(key, seq, kind, merge.value(), newKey);
-    else out.drop(kind, merge.value());
+    if (drop) out.drop(kind, merge.value());
+    else {
+      merge.copyValue(at); // notes where the value lies: no view per entry
+      if (!out.tryAdd(key, seq, kind, at.buf, at.off, at.len, newKey)) {
+        await out.add(key, seq, kind, merge.value(), newKey);
+      }
+    }
     if (++steps % COMPACTION_STEP_ENTRIES === 0) {
       await env.yieldNow();
       if (env.stopped()) return;
     }
   }
 }
+
+/**
+ * A ByteSink that notes where a value lies instead of copying it: the merge hands the range
+ * to its output, which copies it once into the table being built.
+ */
+class ValueRange implements ByteSink {
+  buf: Uint8Array = EMPTY;
+  off = 0;
+  len = 0;
+  copyRange(buf: Uint8Array, off: number, len: number): Uint8Array {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    return EMPTY;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -148,6 +148,8 @@ export class RunCursor implements Cursor {
    */
   #scratch = new Uint8Array(64);
   #keyView = this.#scratch.subarray(0, 0);
+  /** The buffer `#keyView` views (compared instead of `.buffer`, a getter JSC pays for). */
+  #keyViewOf = this.#scratch;
   #keyAt = -1;
   /** Nodes before this index have been touched ahead (#warm). */
   #warmTo = 0;
@@ -218,8 +220,9 @@ export class RunCursor implements Cursor {
     if (len > this.#scratch.length) this.#scratch = new Uint8Array(len * 2);
     const s = this.#scratch, b = n.buf, o = n.koff;
     for (let j = 0; j < len; j++) s[j] = b[o + j];
-    if (this.#keyView.length !== len || this.#keyView.buffer !== s.buffer) {
+    if (this.#keyView.length !== len || this.#keyViewOf !== s) {
       this.#keyView = s.subarray(0, len);
+      this.#keyViewOf = s;
     }
     this.#keyAt = this.#i;
     return this.#keyView;

@@ -42,6 +42,8 @@ export class BlockCursor implements Cursor {
   #valOff = 0;
   #valLen = 0;
   #userKey = new Uint8Array(0);
+  /** The buffer `#userKey` views (compared instead of `.buffer`, a getter JSC pays for). */
+  #userKeyOf = this.#key;
   #seq = 0;
   #data: Uint8Array;
   #block: Block;
@@ -215,7 +217,10 @@ export class BlockCursor implements Cursor {
     // The key is rewritten in place per entry: the view of the last one still fits if its
     // length and buffer match (a view per entry was a tenth of a scan's time under Bun).
     const u = this.#userKey;
-    if (u.length !== n || u.buffer !== this.#key.buffer) this.#userKey = this.#key.subarray(0, n);
+    if (u.length !== n || this.#userKeyOf !== this.#key) {
+      this.#userKey = this.#key.subarray(0, n);
+      this.#userKeyOf = this.#key;
+    }
     this.#seq = readTrailerSeq(this.#key, n);
     if (this.#seq < 0) this.#corrupt("sequence number exceeds 2^53");
   }

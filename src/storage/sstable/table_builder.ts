@@ -37,7 +37,6 @@ export class TableBuilder {
   /** The previous entry's internal key (buffers swap on each add: no per-entry copy). */
   #prev = new Uint8Array(256);
   #prevLen = -1;
-  #lastUserKeyLen = -1;
   #firstKey: Uint8Array | undefined;
   #entries = 0;
   #handle = new Uint8Array(20);
@@ -96,24 +95,36 @@ export class TableBuilder {
     const buf = this.#ikey;
     for (let i = 0; i < ulen; i++) buf[i] = kbuf[koff + i];
     writeTrailer(buf, ulen, seq, kind);
-    if (this.#prevLen >= 0) {
-      const order = compareStoredKeys(this.#prev, this.#prevLen, buf, klen);
-      assert(order < 0, "table keys out of order");
-    } else this.#firstKey = buf.slice(0, klen);
-    if (!this.#sameUserKey(buf, ulen)) this.#hashes.push(bloomHashRange(buf, 0, ulen));
+    if (this.#prevLen < 0) {
+      this.#firstKey = buf.slice(0, klen);
+      this.#hashes.push(bloomHashRange(buf, 0, ulen));
+    } else if (!this.#sameUserKeyAfter(buf, ulen, seq)) {
+      this.#hashes.push(bloomHashRange(buf, 0, ulen));
+    }
     this.#data.addFrom(buf, klen, vbuf, voff, vlen);
     this.#ikey = this.#prev;
     this.#prev = buf;
     this.#prevLen = klen;
-    this.#lastUserKeyLen = ulen;
     this.#entries++;
     if (this.#data.estimatedBytes >= this.blockBytes) this.#flushDataBlock();
   }
 
-  #sameUserKey(key: Uint8Array, ulen: number): boolean {
-    if (this.#prevLen < 0 || this.#lastUserKeyLen !== ulen) return false;
-    const last = this.#prev;
-    for (let i = 0; i < ulen; i++) if (last[i] !== key[i]) return false;
+  /**
+   * Whether user key `key[0, ulen)` equals the previous entry's, checking in the same pass that
+   * the entry sorts after it (a table out of order is a bug, never written).
+   */
+  #sameUserKeyAfter(key: Uint8Array, ulen: number, seq: number): boolean {
+    const prev = this.#prev, pu = this.#prevLen - 8;
+    const n = pu < ulen ? pu : ulen;
+    let i = 0;
+    while (i < n && prev[i] === key[i]) i++;
+    if (i < n) {
+      assert(prev[i] < key[i], "table keys out of order");
+      return false;
+    }
+    assert(pu <= ulen, "table keys out of order");
+    if (pu < ulen) return false;
+    assert(readTrailerSeq(prev, pu) > seq, "table keys out of order");
     return true;
   }
 
@@ -167,16 +178,4 @@ export class TableBuilder {
     this.#drain();
     return this.#offset;
   }
-}
-
-/** Order of the stored internal keys `a[0, alen)` and `b[0, blen)`; <0 when a sorts first. */
-function compareStoredKeys(a: Uint8Array, alen: number, b: Uint8Array, blen: number): number {
-  const au = alen - 8, bu = blen - 8;
-  const n = au < bu ? au : bu;
-  for (let i = 0; i < n; i++) {
-    const d = a[i] - b[i];
-    if (d !== 0) return d;
-  }
-  if (au !== bu) return au - bu;
-  return readTrailerSeq(b, bu) - readTrailerSeq(a, au); // the higher sequence sorts first
 }
