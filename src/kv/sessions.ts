@@ -107,8 +107,12 @@ export class Sessions {
     let s = this.#sessions.get(clientId);
     if (s === undefined) s = { floor: 0, lastActiveIndex: 0, results: new Map() };
     // Only a write `lookup` called new is recorded, and in log order.
-    assert(sequence > s.floor && !s.results.has(sequence), `sequence ${sequence} recorded twice`);
-    assert(index > s.lastActiveIndex, `session of ${clientId} went back to index ${index}`);
+    if (!(sequence > s.floor && !s.results.has(sequence))) {
+      assert(false, `sequence ${sequence} recorded twice`);
+    }
+    if (index <= s.lastActiveIndex) {
+      assert(false, `session of ${clientId} went back to index ${index}`);
+    }
     this.#sessions.delete(clientId); // re-insert: most recently active goes last
     this.#sessions.set(clientId, s);
     s.lastActiveIndex = index;

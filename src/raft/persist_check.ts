@@ -28,7 +28,9 @@ export function checkPersistRequest(req: PersistParts, stored: StoredLog): void 
   if (first !== undefined) {
     for (let i = 1; i < req.entries.length; i++) {
       const e = req.entries[i];
-      assert(e.index === first.index + i, `entries not contiguous: ${e.index} at position ${i}`);
+      if (e.index !== first.index + i) {
+        assert(false, `entries not contiguous: ${e.index} at position ${i}`);
+      }
     }
     assert(first.index <= base + 1, `entries from ${first.index} leave a gap after ${base}`);
     assert(first.index > committed, `entries from ${first.index} rewrite committed ${committed}`);

@@ -81,7 +81,9 @@ async function flushInline(s: DbState, imm: Memtable): Promise<JobOutputs | unde
       const n = c.node(), seq = n.seq;
       if (!c.sameKeyAsPrevious(current)) newerSeq = Number.MAX_SAFE_INTEGER;
       current = n;
-      assert(seq < newerSeq, `memtable versions of a key out of order at sequence ${seq}`);
+      if (seq >= newerSeq) {
+        assert(false, `memtable versions of a key out of order at sequence ${seq}`);
+      }
       // Versions of a key come newest first: this one is shadowed if a newer one is visible to all.
       if (
         newerSeq > smallestSnapshot &&

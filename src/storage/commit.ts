@@ -181,7 +181,9 @@ export class Committer {
     let seq = s.vs.lastSequence;
     for (const b of batches) {
       // What the WAL holds must replay as what the memtable gets: same sequences, same count.
-      assert(readFixed64(b.payload, 0) === seq + 1, `batch sequence is not ${seq + 1}`);
+      if (readFixed64(b.payload, 0) !== seq + 1) {
+        assert(false, `batch sequence is not ${seq + 1}`);
+      }
       assert(
         readFixed32(b.payload, 8) === b.count && b.kinds.length === b.count &&
           b.offsets.length === 4 * b.count,

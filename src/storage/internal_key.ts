@@ -35,7 +35,7 @@ export function encodeInternalKey(userKey: Uint8Array, seq: number, kind: ValueK
 }
 
 export function writeTrailer(out: Uint8Array, at: number, seq: number, kind: ValueKind): void {
-  assert(Number.isSafeInteger(seq) && seq >= 0, `sequence ${seq}`);
+  if (!(Number.isSafeInteger(seq) && seq >= 0)) assert(false, `sequence ${seq}`);
   out[at] = kind;
   // Low 32 bits by integer shifts, the high 21 once by division (seq < 2^53).
   const lo = seq >>> 0, hi = (seq - lo) / 0x100000000;

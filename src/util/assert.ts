@@ -7,7 +7,12 @@ export class AssertionError extends Error {
   override name = "AssertionError";
 }
 
-/** Throws `AssertionError` when `condition` is false. */
+/**
+ * Throws `AssertionError` when `condition` is false. The message is an argument, built on every
+ * call: on a path run per entry or per command, test first and build it only on failure
+ * (`if (seq >= newer) assert(false, \`… ${seq}\`)`); a template argument cost ~30 ns a call
+ * under Bun.
+ */
 export function assert(condition: boolean, message = "Assertion failed"): asserts condition {
   if (!condition) throw new AssertionError(message);
 }

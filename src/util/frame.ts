@@ -28,7 +28,9 @@ export class FrameTooLargeError extends Error {
 
 /** Prefixes `payload` with its length. */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
-  assert(payload.length <= FRAME_PREFIX_MAX, `frame payload of ${payload.length} bytes too large`);
+  if (payload.length > FRAME_PREFIX_MAX) {
+    assert(false, `frame payload of ${payload.length} bytes too large`);
+  }
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
   const n = payload.length;
   out[0] = n >>> 24;

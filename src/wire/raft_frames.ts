@@ -89,7 +89,9 @@ export function raftFrameParts(m: AppMsg | PropMsg, region?: number): Uint8Array
   const field = region === undefined ? FRAME_RAFT_FIELD : FRAME_REGION_RAFT_FIELD;
   const frameHead = [tag(field), ...varint(raftLength)];
   const payloadLength = frameHead.length + raftLength;
-  assert(payloadLength <= FRAME_PREFIX_MAX, `frame payload of ${payloadLength} bytes too large`);
+  if (payloadLength > FRAME_PREFIX_MAX) {
+    assert(false, `frame payload of ${payloadLength} bytes too large`);
+  }
   const first = new Uint8Array(4 + frameHead.length + header.length);
   new DataView(first.buffer).setUint32(0, payloadLength, false);
   first.set(frameHead, 4);

@@ -174,9 +174,13 @@ export class RegionReplica {
       first.index === this.handedToApply + 1,
       `r${this.id}: apply ${first.index} after ${this.handedToApply}`,
     );
-    assert(entries[entries.length - 1].index === lastIndex, `r${this.id}: apply batch has gaps`);
+    if (entries[entries.length - 1].index !== lastIndex) {
+      assert(false, `r${this.id}: apply batch has gaps`);
+    }
     const durable = ahead ? this.rawNode.commitIndex : this.persisted.index;
-    assert(lastIndex <= durable, `r${this.id}: apply ${lastIndex} beyond ${durable} (${ahead})`);
+    if (lastIndex > durable) {
+      assert(false, `r${this.id}: apply ${lastIndex} beyond ${durable} (${ahead})`);
+    }
     this.handedToApply = lastIndex;
     await this.sm.apply(entries);
     for (const e of entries) {

@@ -213,7 +213,7 @@ async function mergeInto(
       lastSeqForKey = Number.MAX_SAFE_INTEGER;
     }
     // The merge yields a key's versions newest first; the drop rules rely on it.
-    assert(seq < lastSeqForKey, `compaction input out of order at sequence ${seq}`);
+    if (seq >= lastSeqForKey) assert(false, `compaction input out of order at sequence ${seq}`);
     let drop = false;
     if (lastSeqForKey <= smallestSnapshot) {
       drop = true; // a newer entry for this key is visible to every snapshot

@@ -93,7 +93,9 @@ export async function encodeFlushRun(s: DbState, imm: Memtable): Promise<FlushRu
     const n = c.node(), seq = n.seq;
     if (!c.sameKeyAsPrevious(prev)) newerSeq = Number.MAX_SAFE_INTEGER;
     prev = n;
-    assert(seq < newerSeq, `memtable versions of a key out of order at sequence ${seq}`);
+    if (seq >= newerSeq) {
+      assert(false, `memtable versions of a key out of order at sequence ${seq}`);
+    }
     if (newerSeq > smallestSnapshot) {
       w.add(n);
       count++;
