@@ -54,6 +54,7 @@ export async function flushImmutable(s: DbState): Promise<void> {
     await s.vs.logAndApply(edit);
     s.imm = undefined;
     s.counters.flushes++;
+    s.levelZeroBatch.note(done.outputs.reduce((sum, f) => sum + f.size, 0));
   } finally {
     for (const f of done?.outputs ?? []) s.pendingOutputs.delete(f.number);
     for (const b of done?.blobFiles ?? []) s.pendingOutputs.delete(b.number);
@@ -134,7 +135,7 @@ export class Background {
 
   #pick(): Compaction | undefined {
     const s = this.s;
-    return pickCompaction(s.vs.current, s.vs.compactPointers, s.options.level1Bytes) ??
+    return pickCompaction(s.vs.current, s.vs.compactPointers, s.levelZeroBatch.bytes) ??
       pickBlobCollection(s.vs.current, s.vs.blobFiles);
   }
 

@@ -3,6 +3,7 @@
  * reads, garbage collection). Plain data plus a few helpers; the behaviour
  * lives in the modules that take it.
  */
+import { LevelZeroBatch } from "./compaction/level_targets.ts";
 import type { WriteMark } from "./write_marks.ts";
 import type { FileSystem } from "../platform/types.ts";
 import {
@@ -76,6 +77,8 @@ export class DbState {
   /** Open blob files, for reads of the values kept apart from tables. */
   readonly blobs: BlobFiles;
   readonly counters = new Counters();
+  /** Level 0's batch, which the levels' targets are sized from (level_targets.ts). */
+  readonly levelZeroBatch: LevelZeroBatch;
   readonly tornTails: TornTailReport[] = [];
   /** Ranges whose writes raise a flag (write_marks.ts); usually none. */
   readonly writeMarks: WriteMark[] = [];
@@ -105,6 +108,7 @@ export class DbState {
     );
     this.blobs = new BlobFiles(fs, dir, this.blockCache);
     this.mem = new Memtable(this.prng.fork(), 0);
+    this.levelZeroBatch = new LevelZeroBatch(options.level1Bytes, vs.current.levels[0]);
     this.#inlineCompaction = inlineCompaction(this);
     const start = options.backgroundWorker;
     if (start !== undefined) {

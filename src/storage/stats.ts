@@ -48,7 +48,7 @@ export interface DbStats {
 
 export function collectStats(s: DbState): DbStats {
   const v = s.vs.current;
-  const scores = levelScores(v, s.options.level1Bytes);
+  const scores = levelScores(v, s.levelZeroBatch.bytes);
   const l0 = v.levels[0].length;
   let snapshots = 0;
   for (const c of s.snapshots.values()) snapshots += c;

@@ -149,9 +149,11 @@ test("engine: with kv cuts a feed's tables move down unrewritten; every record i
     cut.stats.trivialMoves > plain.stats.trivialMoves,
     `trivial moves ${cut.stats.trivialMoves} against ${plain.stats.trivialMoves}`,
   );
-  // Half the bytes are feed records; measured: 2.07 MB against 3.57 MB rewritten.
+  // Half the bytes are feed records. Measured: 2.07 MB against 3.57 MB rewritten with LevelDB's
+  // fixed level sizes; with equal steps, where level-0 compactions also leave out the level-1
+  // tables they have no key within (level_zero_overlap.ts), 1.56 against 1.63 MB.
   assert.ok(
-    cut.stats.compactionBytesWritten < plain.stats.compactionBytesWritten * 0.75,
+    cut.stats.compactionBytesWritten < plain.stats.compactionBytesWritten,
     `compactions wrote ${cut.stats.compactionBytesWritten} against ` +
       `${plain.stats.compactionBytesWritten}`,
   );

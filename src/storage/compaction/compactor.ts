@@ -19,6 +19,7 @@ import { type BlobPolicy, type OutputHost, OutputSet, stateOutputHost } from "./
 import type { BlobFileMeta } from "../blob/blob_writer.ts";
 import { COMPACTION_STEP_ENTRIES } from "../../limits.ts";
 import { type Compaction, mostlyDead } from "./picker.ts";
+import { levelOneInputs } from "./level_zero_overlap.ts";
 import type { TableCuts } from "./table_cuts.ts";
 
 /** The user-key ranges of every table below `outLevel` (a deletion may drop only outside them). */
@@ -53,6 +54,8 @@ export interface CompactionJob {
   readonly smallestSnapshot: number;
   readonly deeper: readonly [Uint8Array, Uint8Array][];
   readonly targetBytes: number;
+  /** First keys of tables of the output level left out: outputs end before them. */
+  readonly fences: readonly Uint8Array[];
   /** Where output tables end besides their size (table_cuts.ts). */
   readonly cuts: TableCuts;
   /** Which values go to blob files, and which blob files are being emptied. */
@@ -81,7 +84,7 @@ export interface JobOutputs {
 
 /** Merges a compaction's inputs into new tables of level+1 (the step a worker runs). */
 export async function compactTables(env: MergeEnv, job: CompactionJob): Promise<JobOutputs> {
-  const out = new OutputSet(env.out, job.targetBytes, job.cuts, job.blobs);
+  const out = new OutputSet(env.out, job.targetBytes, job.cuts, job.blobs, job.fences);
   let done = false;
   try {
     const children: Cursor[] = job.level === 0
@@ -144,6 +147,9 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
   }
   const t0 = s.options.clock?.nowMs() ?? 0;
   const v = s.vs.current;
+  const { next, fences } = c.level === 0
+    ? levelOneInputs(s.tables, c)
+    : { next: [...c.next], fences: [] };
   s.vs.pin(v);
   let outputs: FileMeta[] = [];
   let blobNumbers: number[] = [];
@@ -151,7 +157,8 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
     const job: CompactionJob = {
       level: c.level,
       inputs: c.inputs,
-      next: c.next,
+      next,
+      fences,
       smallestSnapshot: s.smallestSnapshot(),
       deeper: deeperRanges(v, outLevel),
       targetBytes: s.options.tableFileBytes,
@@ -165,7 +172,7 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
     const done = await s.runCompactionJob(job);
     outputs = done.outputs;
     for (const f of c.inputs) edit.deleted.push([c.level, f.number]);
-    for (const f of c.next) edit.deleted.push([outLevel, f.number]);
+    for (const f of next) edit.deleted.push([outLevel, f.number]);
     for (const f of outputs) edit.added.push([outLevel, f]);
     edit.blobFiles.push(...done.blobFiles);
     edit.blobGarbage.push(...done.blobGarbage);
@@ -177,7 +184,7 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
     if (c.blobCollection === true) s.counters.blobCollections++;
     s.counters.compactionBytesWritten += done.bytesWritten;
     let bytesIn = 0;
-    for (const f of [...c.inputs, ...c.next]) bytesIn += f.size;
+    for (const f of [...c.inputs, ...next]) bytesIn += f.size;
     s.counters.compactionBytesRead += bytesIn;
     const ms = (s.options.clock?.nowMs() ?? 0) - t0;
     s.options.onCompaction?.({ level: c.level, bytesIn, bytesOut: done.bytesWritten, ms });

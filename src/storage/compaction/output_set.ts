@@ -74,11 +74,16 @@ export class OutputSet {
   readonly #part: TablePart | undefined;
   readonly #blobs: BlobOutputs;
 
+  /** The first fence at or after the last key added (level_zero_overlap.ts). */
+  #fence = 0;
+
   constructor(
     readonly s: OutputHost,
     readonly targetBytes: number,
     cuts: TableCuts = "none",
     blobs: BlobPolicy = NO_BLOBS,
+    /** First user keys of tables of the output level left out, in order: tables end before. */
+    readonly fences: readonly Uint8Array[] = [],
   ) {
     this.#part = cuts === "kv" ? new TablePart() : undefined;
     this.#blobs = new BlobOutputs(s, blobs);
@@ -96,7 +101,9 @@ export class OutputSet {
 
   async add(key: Uint8Array, seq: number, kind: ValueKind, value: Uint8Array, newKey: boolean) {
     const part = this.#part;
-    if (newKey && (this.full || (this.#builder !== undefined && part?.crosses(key)))) {
+    const fenced = newKey && this.#passFences(key);
+    const open = this.#builder !== undefined;
+    if (newKey && (this.full || (open && (fenced || part?.crosses(key) === true)))) {
       await this.#finishTable();
     }
     if (newKey) part?.enter(key);
@@ -138,6 +145,7 @@ export class OutputSet {
     const part = this.#part;
     if (b === undefined) return false;
     if (newKey && (b.fileBytes >= this.targetBytes || part?.crosses(key) === true)) return false;
+    if (newKey && this.#fence < this.fences.length && this.#fenceAt(key)) return false;
     const blobs = this.#blobs;
     if (kind === ValueKind.BlobRef) {
       if (!blobs.keepRange(vbuf, voff, vlen)) return false;
@@ -185,6 +193,18 @@ export class OutputSet {
     }
     b.addFrom(kbuf, koff, klen, seq, kind, vbuf, voff, vlen);
     return true;
+  }
+
+  /** Whether `key` is at or past the next fence. */
+  #fenceAt(key: Uint8Array): boolean {
+    return compareBytes(key, this.fences[this.#fence]) >= 0;
+  }
+
+  /** Moves past the fences at or before `key`; true when it passed any. */
+  #passFences(key: Uint8Array): boolean {
+    const from = this.#fence;
+    while (this.#fence < this.fences.length && this.#fenceAt(key)) this.#fence++;
+    return this.#fence > from;
   }
 
   async #finishTable(): Promise<void> {

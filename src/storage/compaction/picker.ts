@@ -8,6 +8,7 @@ import { BLOB_GARBAGE_PERCENT_COLLECT } from "../../limits_storage.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import { compareInternalKeys, userKeyOf } from "../internal_key.ts";
 import type { Version } from "../version/version.ts";
+import { levelTargets } from "./level_targets.ts";
 import { type FileMeta, NUM_LEVELS } from "../version/version_edit.ts";
 
 export interface Compaction {
@@ -22,16 +23,16 @@ export interface Compaction {
   readonly blobCollection?: boolean;
 }
 
-export function levelMaxBytes(level: number, level1Bytes: number): number {
-  return level1Bytes * 10 ** (level - 1);
-}
-
-/** Compaction scores per level; ≥ 1 means the level needs compacting. */
-export function levelScores(v: Version, level1Bytes: number): number[] {
+/**
+ * Compaction scores per level; ≥ 1 means the level needs compacting. Level 0 by its table count,
+ * the others by their bytes over their targets (level_targets.ts) for a level-0 batch of
+ * `batchBytes`.
+ */
+export function levelScores(v: Version, batchBytes: number): number[] {
+  const bytes = v.levels.map((_, l) => v.levelBytes(l));
+  const targets = levelTargets(bytes, batchBytes);
   const scores = [v.levels[0].length / L0_FILES_COMPACTION_TRIGGER];
-  for (let l = 1; l < NUM_LEVELS - 1; l++) {
-    scores.push(v.levelBytes(l) / levelMaxBytes(l, level1Bytes));
-  }
+  for (let l = 1; l < NUM_LEVELS - 1; l++) scores.push(bytes[l] / targets[l]);
   return scores;
 }
 
@@ -48,9 +49,9 @@ export function keyRange(files: readonly FileMeta[]): [Uint8Array, Uint8Array] {
 export function pickCompaction(
   v: Version,
   pointers: readonly (Uint8Array | undefined)[],
-  level1Bytes: number,
+  batchBytes: number,
 ): Compaction | undefined {
-  const scores = levelScores(v, level1Bytes);
+  const scores = levelScores(v, batchBytes);
   let level = -1;
   let best = 1;
   scores.forEach((s, l) => {
