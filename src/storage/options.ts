@@ -44,7 +44,10 @@ export interface DbOptions {
   readonly blockCacheBytes?: number;
   /** Target table size (default TABLE_FILE_BYTES_TARGET); smaller in tests. */
   readonly tableFileBytes?: number;
-  /** Level-1 size limit; deeper levels ×10 (default LEVEL1_BYTES_MAX). */
+  /**
+   * Level 0's batch assumed until a flush shows the real one, from which the levels' sizes follow
+   * (compaction/level_targets.ts; default 10 MiB, LevelDB's level 1).
+   */
   readonly level1Bytes?: number;
   /** Table files kept open at once (default TABLE_CACHE_FILES_MAX). */
   readonly maxOpenTables?: number;
