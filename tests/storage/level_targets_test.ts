@@ -11,9 +11,12 @@ import { TableCache } from "../../src/storage/cache/table_cache.ts";
 import { levelTargets, LevelZeroBatch } from "../../src/storage/compaction/level_targets.ts";
 import { levelOneInputs } from "../../src/storage/compaction/level_zero_overlap.ts";
 import { OutputSet } from "../../src/storage/compaction/output_set.ts";
-import { userKeyOf, ValueKind } from "../../src/storage/internal_key.ts";
+import { encodeInternalKey, userKeyOf, ValueKind } from "../../src/storage/internal_key.ts";
+import { pickCompaction } from "../../src/storage/compaction/picker.ts";
+import { isTrivialMove } from "../../src/storage/compaction/compactor.ts";
+import { Version } from "../../src/storage/version/version.ts";
 import { Db } from "../../src/storage/db.ts";
-import type { FileMeta } from "../../src/storage/version/version_edit.ts";
+import { type FileMeta, NUM_LEVELS } from "../../src/storage/version/version_edit.ts";
 import { fromUtf8, utf8 } from "../../src/util/bytes.ts";
 
 const MB = 1e6;
@@ -148,4 +151,39 @@ test("engine: level-1 tables no flush touches stay unrewritten; every key reads 
   for (const _ of db.scanSync({})) count++;
   assert.equal(count, 300 + 1200);
   await db.close();
+});
+
+test("a level over its target gives first the table overlapping least below, for its size", () => {
+  const table = (number: number, lo: string, hi: string, size: number): FileMeta => ({
+    number,
+    size,
+    smallest: encodeInternalKey(utf8(lo), 9, ValueKind.Put),
+    largest: encodeInternalKey(utf8(hi), 1, ValueKind.Put),
+  });
+  const at = (l: number, ...files: FileMeta[]) => {
+    const levels: FileMeta[][] = Array.from({ length: NUM_LEVELS }, () => []);
+    levels[l] = files;
+    return levels;
+  };
+  // Level 1 holds 3 tables; with a 20,000-byte batch and 200,100 bytes in all, two levels are
+  // cheapest, level 1's target is about 63,200 (under its 80,100) and level 2 has none.
+  const levels = at(
+    1,
+    table(1, "a", "d", 40_000),
+    table(2, "e", "h", 40_000),
+    table(3, "x", "z", 100),
+  );
+  levels[2] = [table(4, "a", "c", 100_000), table(5, "f", "h", 20_000)];
+  const v = new Version(levels);
+  let c = pickCompaction(v, [], 20_000);
+  assert.deepEqual([c?.level, c?.inputs.map((f) => f.number), c?.next.length], [1, [3], 0]);
+  assert.ok(c !== undefined && isTrivialMove(c), "a table overlapping nothing moves down as it is");
+  // Without it, the smaller overlap for its size (20,000 / 40,000 against 100,000 / 40,000) goes first,
+  // where the compact pointer alone would give table 1 (it points past the level's end).
+  levels[1] = levels[1].slice(0, 2);
+  const pointer = encodeInternalKey(utf8("h"), 1, ValueKind.Put);
+  c = pickCompaction(new Version(levels), [undefined, pointer], 20_000);
+  assert.deepEqual(c?.inputs.map((f) => f.number), [2]);
+  c = pickCompaction(new Version(levels), [undefined, undefined], 20_000);
+  assert.deepEqual(c?.inputs.map((f) => f.number), [2]);
 });

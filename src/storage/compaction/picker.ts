@@ -7,7 +7,7 @@ import { L0_FILES_COMPACTION_TRIGGER } from "../../limits.ts";
 import { BLOB_GARBAGE_PERCENT_COLLECT } from "../../limits_storage.ts";
 import { compareBytes } from "../../util/bytes.ts";
 import { compareInternalKeys, userKeyOf } from "../internal_key.ts";
-import type { Version } from "../version/version.ts";
+import { findFile, type Version } from "../version/version.ts";
 import { levelTargets } from "./level_targets.ts";
 import { type FileMeta, NUM_LEVELS } from "../version/version_edit.ts";
 
@@ -81,15 +81,41 @@ function levelZero(v: Version): Compaction {
   return { level: 0, inputs, next: v.overlapping(1, lo, hi) };
 }
 
+/**
+ * A level over its target gives one table to the next level: the one whose overlap there is
+ * smallest for its size (RocksDB's default, kMinOverlappingRatio), the level's tables in
+ * round-robin order after its compact pointer breaking ties. A table that overlaps nothing below —
+ * a region's change feed, cut apart (table_cuts.ts) — then moves down by a manifest edit before any
+ * table is merged, so the level's target is left to the tables that merge; picking by the pointer
+ * alone merged the whole of a small random-key part of level 1 into most of level 2 at each turn
+ * while feed tables filled the level (bench/RESULTS.md, session 33).
+ */
 function rotating(v: Version, level: number, pointer: Uint8Array | undefined): Compaction {
-  const files = v.levels[level];
-  let pick = files[0];
+  const files = v.levels[level], below = v.levels[level + 1];
+  let start = 0;
   if (pointer !== undefined) {
-    const after = files.find((f) => compareInternalKeys(f.largest, pointer) > 0);
-    if (after !== undefined) pick = after;
+    const after = files.findIndex((f) => compareInternalKeys(f.largest, pointer) > 0);
+    if (after >= 0) start = after;
+  }
+  let pick = files[start], least = Infinity;
+  for (let k = 0; k < files.length && least > 0; k++) {
+    const f = files[(start + k) % files.length];
+    const ratio = overlapBytes(below, userKeyOf(f.smallest), userKeyOf(f.largest)) /
+      Math.max(1, f.size);
+    if (ratio < least) [pick, least] = [f, ratio];
   }
   const [lo, hi] = keyRange([pick]);
   return { level, inputs: [pick], next: v.overlapping(level + 1, lo, hi) };
+}
+
+/** Bytes of the tables of a sorted level (≥ 1) that meet [lo, hi]. */
+function overlapBytes(files: readonly FileMeta[], lo: Uint8Array, hi: Uint8Array): number {
+  let bytes = 0;
+  for (let i = findFile(files, lo); i < files.length; i++) {
+    if (compareBytes(userKeyOf(files[i].smallest), hi) > 0) break;
+    bytes += files[i].size;
+  }
+  return bytes;
 }
 
 /** A blob file's bytes and the bytes known dead in it (version_set.ts BlobFileState). */
