@@ -50,7 +50,7 @@ export function writeTrailer(out: Uint8Array, at: number, seq: number, kind: Val
 
 /** Sequence number of the trailer at `at`; -1 if it exceeds 2^53 (corruption). */
 export function readTrailerSeq(bytes: Uint8Array, at: number): number {
-  if (bytes[at + 7] !== 0 || bytes[at + 6] > 0x1f) return -1;
+  if (bytes[at + 7] > 0x1f) return -1; // bits 53 and up (the last byte holds bits 48–55)
   let s = 0;
   for (let i = TRAILER_BYTES - 1; i >= 1; i--) s = s * 256 + bytes[at + i];
   return s;

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSimWorld } from "../../../src/platform/sim/sim_world.ts";
 import { BlockCache } from "../../../src/storage/cache/block_cache.ts";
-import { ValueKind } from "../../../src/storage/internal_key.ts";
+import { readTrailerSeq, ValueKind, writeTrailer } from "../../../src/storage/internal_key.ts";
 import { bloomHash } from "../../../src/storage/sstable/bloom.ts";
 import { TableBuilder } from "../../../src/storage/sstable/table_builder.ts";
 import { TableReader } from "../../../src/storage/sstable/table_reader.ts";
@@ -71,4 +71,16 @@ test("table builder: entries out of internal-key order are refused", () => {
   ok.add(utf8("k1"), 5, ValueKind.Delete, utf8(""));
   ok.add(utf8("k10"), 9, ValueKind.Put, utf8("b"));
   assert.equal(ok.entries, 3);
+});
+
+test("trailers: every sequence up to 2^53 - 1 round-trips; bits above are corruption", () => {
+  const t = new Uint8Array(8);
+  for (const seq of [0, 1, 255, 256, 2 ** 32 - 1, 2 ** 32, 2 ** 45, 2 ** 48 + 7, 2 ** 53 - 1]) {
+    writeTrailer(t, 0, seq, ValueKind.Put);
+    assert.equal(t[0], ValueKind.Put);
+    assert.equal(readTrailerSeq(t, 0), seq, `sequence ${seq}`);
+  }
+  t[7] = 0x20; // bit 53
+  assert.equal(readTrailerSeq(t, 0), -1);
+  assert.throws(() => writeTrailer(t, 0, 2 ** 53, ValueKind.Put));
 });
