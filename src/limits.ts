@@ -202,7 +202,7 @@ export const BLOCK_CACHE_BYTES_DEFAULT = 64 * MiB;
 export const MEMTABLE_BYTES_MIN = 4 * KiB;
 /** Target size of a table written by a flush or compaction (cut only between user keys). */
 export const TABLE_FILE_BYTES_TARGET = 2 * MiB;
-/** Level 0's batch assumed before a flush shows it (`level1Bytes`; docs/storage.md "Level sizes"). */
+/** Level 0's batch assumed until a flush shows it (`level1Bytes`; storage.md "Level sizes"). */
 export const LEVEL1_BYTES_MAX = 10 * MiB;
 /**
  * Entries a compaction or flush processes between checks of its time budget
