@@ -150,11 +150,8 @@ export class OutputSet {
     if (kind === ValueKind.BlobRef) {
       if (!blobs.keepRange(vbuf, voff, vlen)) return false;
     } else if (kind === ValueKind.Put && blobs.separates(vlen)) {
-      const writer = blobs.openWriterFor(key, 0, key.length);
-      if (writer === undefined) return false;
+      if (!this.#addSeparated(b, key, 0, key.length, seq, vbuf, voff, vlen)) return false;
       if (newKey) part?.enter(key);
-      const n = blobs.putInto(writer, vbuf, voff, vlen);
-      b.addFrom(key, 0, key.length, seq, ValueKind.BlobRef, writer.ref, 0, n);
       return true;
     }
     if (newKey) part?.enter(key);
@@ -185,13 +182,31 @@ export class OutputSet {
     const blobs = this.#blobs;
     if (kind === ValueKind.BlobRef) return false;
     if (kind === ValueKind.Put && blobs.separates(vlen)) {
-      const writer = blobs.openWriterFor(kbuf, koff, klen);
-      if (writer === undefined) return false; // its file is started by `add`
-      const n = blobs.putInto(writer, vbuf, voff, vlen);
-      b.addFrom(kbuf, koff, klen, seq, ValueKind.BlobRef, writer.ref, 0, n);
-      return true;
+      return this.#addSeparated(b, kbuf, koff, klen, seq, vbuf, voff, vlen);
     }
     b.addFrom(kbuf, koff, klen, seq, kind, vbuf, voff, vlen);
+    return true;
+  }
+
+  /**
+   * A value kept apart: written to its class's open blob file, its reference to the table; false,
+   * with nothing written, when that file has to be started first (which only `add` does).
+   */
+  #addSeparated(
+    b: TableBuilder,
+    kbuf: Uint8Array,
+    koff: number,
+    klen: number,
+    seq: number,
+    vbuf: Uint8Array,
+    voff: number,
+    vlen: number,
+  ): boolean {
+    const blobs = this.#blobs;
+    const writer = blobs.openWriterFor(kbuf, koff, klen);
+    if (writer === undefined) return false;
+    const n = blobs.putInto(writer, vbuf, voff, vlen);
+    b.addFrom(kbuf, koff, klen, seq, ValueKind.BlobRef, writer.ref, 0, n);
     return true;
   }
 
