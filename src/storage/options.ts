@@ -5,6 +5,7 @@
 import type { Clock, WorkerChannel } from "../platform/types.ts";
 import {
   BLOCK_CACHE_BYTES_DEFAULT,
+  LEVEL1_BYTES_MAX,
   MEMTABLE_BYTES_MAX,
   MEMTABLE_BYTES_MIN,
   TABLE_CACHE_FILES_MAX,
@@ -173,7 +174,7 @@ export function resolveOptions(o: DbOptions = {}): ResolvedOptions {
       64 * gib,
     ),
     tableFileBytes: size("tableFileBytes", o.tableFileBytes, TABLE_FILE_BYTES_TARGET, 1024, gib),
-    level1Bytes: size("level1Bytes", o.level1Bytes, 10 * 1024 * 1024, 4096, 64 * gib),
+    level1Bytes: size("level1Bytes", o.level1Bytes, LEVEL1_BYTES_MAX, 4096, 64 * gib),
     maxOpenTables: size("maxOpenTables", o.maxOpenTables, TABLE_CACHE_FILES_MAX, 1, 1 << 20),
     tableReaderBytes: size(
       "tableReaderBytes",

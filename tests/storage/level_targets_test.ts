@@ -65,6 +65,9 @@ test("level-0 batch: level1Bytes before any flush, the tables found at open, the
   const b = new LevelZeroBatch(10 * MB, []);
   for (let i = 0; i < 40; i++) b.note(2 * MB);
   assert.ok(Math.abs(b.bytes - 8 * MB) < 0.01 * MB, `four flushes of 2 MB: ${b.bytes}`);
+  const before = b.bytes;
+  b.note(0);
+  assert.equal(b.bytes, before, "a flush that wrote no table says nothing of the batch");
 });
 
 function host(w: ReturnType<typeof createSimWorld>) {

@@ -149,7 +149,7 @@ export async function runCompaction(s: DbState, c: Compaction): Promise<void> {
   const v = s.vs.current;
   const { next, fences } = c.level === 0
     ? levelOneInputs(s.tables, c)
-    : { next: [...c.next], fences: [] };
+    : { next: c.next, fences: [] };
   s.vs.pin(v);
   let outputs: FileMeta[] = [];
   let blobNumbers: number[] = [];

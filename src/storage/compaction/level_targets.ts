@@ -61,9 +61,9 @@ export class LevelZeroBatch {
       : levelZeroTables.reduce((sum, f) => sum + f.size, 0) / n;
   }
 
-  /** A flush wrote `bytes` of tables. */
+  /** A flush wrote `bytes` of tables (one that wrote none says nothing of the batch). */
   note(bytes: number): void {
-    this.#flushBytes += (bytes - this.#flushBytes) * FLUSH_WEIGHT;
+    if (bytes > 0) this.#flushBytes += (bytes - this.#flushBytes) * FLUSH_WEIGHT;
   }
 
   get bytes(): number {

@@ -19,7 +19,7 @@ import type { Compaction } from "./picker.ts";
 
 export interface LevelOneInputs {
   /** The level-1 tables the merge takes. */
-  readonly next: FileMeta[];
+  readonly next: readonly FileMeta[];
   /** The first user key of each level-1 table left out, in order: outputs end before them. */
   readonly fences: Uint8Array[];
 }

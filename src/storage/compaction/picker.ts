@@ -1,7 +1,7 @@
 /**
- * Chooses the next compaction (leveldb version_set.cc PickCompaction): level 0
- * by file count, deeper levels by size over their limit, and within a level
- * round-robin over key ranges using the level's compact pointer.
+ * Chooses the next compaction (after leveldb version_set.cc PickCompaction): level 0 by file
+ * count, deeper levels by size over their targets (level_targets.ts), and within a level the table
+ * overlapping least below for its size, ties going round-robin from the level's compact pointer.
  */
 import { L0_FILES_COMPACTION_TRIGGER } from "../../limits.ts";
 import { BLOB_GARBAGE_PERCENT_COLLECT } from "../../limits_storage.ts";
