@@ -3,14 +3,14 @@
  * becomes one immutable run (its nodes in internal order), and runs of similar size are
  * merged, so a memtable holds a few runs whose sizes grow geometrically (an LSM tree in
  * memory). Linking each entry of a random batch into a 300k-entry skiplist cost ~20
- * node visits, each a CPU cache miss; a merge instead streams through arrays, and
- * compares the keys' first 18 bytes as three numbers kept in typed arrays beside the
- * nodes, so it rarely loads a node at all. Runs never change once built: a cursor or
- * a merge still reading an older run is unaffected by the runs that replace it.
+ * node visits, each a CPU cache miss; a merge instead streams through an array of
+ * numbers kept beside the nodes (RunWords), so it rarely loads a node at all. Runs never
+ * change once built: a cursor or a merge still reading an older run is unaffected by the
+ * runs that replace it.
  */
 import type { ValueKind } from "../internal_key.ts";
 import type { ByteSink, Cursor } from "../iterator/cursor.ts";
-import { before, Probe, sameNodeKeys } from "./search_key.ts";
+import { before, prefixWord, Probe, sameNodeKeys } from "./search_key.ts";
 import type { SkipNode } from "./skiplist.ts";
 
 /** Nodes a run cursor loads ahead of the one it is on (RunCursor.#warm). */
@@ -19,13 +19,55 @@ const WARM_AHEAD = 32;
 /** 257^3: one prefix word's range; two words (six key bytes) fit a double exactly. */
 const WORD_RANGE = 257 * 257 * 257;
 
+/**
+ * RunWords: a run keeps STRIDE numbers per entry, entry after entry (one cache line, read
+ * and copied together): key bytes 0–5, 6–11, 12–17, 18–23 and 24–29 as numbers in byte
+ * order (base-257 digits, 0 past the key's end), then the entry's sequence when its key has
+ * at most WORDS_KEY_BYTES bytes, else -1. Keys that short and equal in every word are one
+ * key (a digit is 0 only past a key's end), ordered by the sequence alone. Such ties are
+ * common — a hot key's versions, the key index's entries of one key, one revision's
+ * change-feed records — and with three words (18 bytes) each one loaded both nodes and
+ * their key bytes: most of a merge's time on a node taking SETs of 10,000 keys.
+ */
+const STRIDE = 6;
+const WORDS_KEY_BYTES = 30;
+const SEQ = STRIDE - 1;
+
+/** Whether entry x of `aw` sorts before entry y of `bw`; undefined on a tie of long keys. */
+function wordsBefore(
+  aw: Float64Array,
+  x: number,
+  bw: Float64Array,
+  y: number,
+): boolean | undefined {
+  for (let w = 0; w < SEQ; w++) if (aw[x + w] !== bw[y + w]) return aw[x + w] < bw[y + w];
+  const sa = aw[x + SEQ], sb = bw[y + SEQ];
+  return sa >= 0 && sb >= 0 ? sa > sb : undefined;
+}
+
+/** Internal order of entry i of (an, aw) and entry j of (bn, bw): the words, else the nodes. */
+function entryBefore(
+  an: readonly SkipNode[],
+  aw: Float64Array,
+  i: number,
+  bn: readonly SkipNode[],
+  bw: Float64Array,
+  j: number,
+): boolean {
+  return wordsBefore(aw, i * STRIDE, bw, j * STRIDE) ?? before(an[i], bn[j]);
+}
+
+/** Copies entry i's numbers in `from` to entry k in `to`. */
+function copyWords(from: Float64Array, i: number, to: Float64Array, k: number): void {
+  const x = i * STRIDE, y = k * STRIDE;
+  for (let w = 0; w < STRIDE; w++) to[y + w] = from[x + w];
+}
+
 export class SortedRun {
   private constructor(
     readonly nodes: readonly SkipNode[],
-    /** Key bytes 0–5, 6–11 and 12–17 of each node as numbers in byte order. */
-    readonly w0: Float64Array,
-    readonly w1: Float64Array,
-    readonly w2: Float64Array,
+    /** STRIDE numbers per entry (see STRIDE). */
+    readonly words: Float64Array,
   ) {}
 
   get length(): number {
@@ -34,15 +76,22 @@ export class SortedRun {
 
   /** A run of `nodes`, which must already be in internal order. */
   static of(nodes: readonly SkipNode[]): SortedRun {
-    const n = nodes.length;
-    const w0 = new Float64Array(n), w1 = new Float64Array(n), w2 = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const x = nodes[i];
-      w0[i] = x.k0 * WORD_RANGE + x.k1;
-      w1[i] = x.k2 * WORD_RANGE + x.k3;
-      w2[i] = x.k4 * WORD_RANGE + x.k5;
+    const n = nodes.length, w = new Float64Array(n * STRIDE);
+    for (let i = 0, at = 0; i < n; i++, at += STRIDE) {
+      const x = nodes[i], klen = x.klen;
+      w[at] = x.k0 * WORD_RANGE + x.k1;
+      w[at + 1] = x.k2 * WORD_RANGE + x.k3;
+      w[at + 2] = x.k4 * WORD_RANGE + x.k5;
+      if (klen > 18) {
+        const b = x.buf, o = x.koff, end = o + klen;
+        w[at + 3] = prefixWord(b, o + 18, end) * WORD_RANGE + prefixWord(b, o + 21, end);
+        if (klen > 24) {
+          w[at + 4] = prefixWord(b, o + 24, end) * WORD_RANGE + prefixWord(b, o + 27, end);
+        }
+      }
+      w[at + SEQ] = klen <= WORDS_KEY_BYTES ? x.seq : -1;
     }
-    return new SortedRun(nodes, w0, w1, w2);
+    return new SortedRun(nodes, w);
   }
 
   /**
@@ -63,41 +112,27 @@ export class SortedRun {
       from = to;
       to = t;
     }
-    const sorted = new Array<SkipNode>(n);
-    const w0 = new Float64Array(n), w1 = new Float64Array(n), w2 = new Float64Array(n);
+    const sorted = new Array<SkipNode>(n), w = new Float64Array(n * STRIDE);
     for (let k = 0; k < n; k++) {
-      const i = from[k];
-      sorted[k] = nodes[i], w0[k] = u.w0[i], w1[k] = u.w1[i], w2[k] = u.w2[i];
+      sorted[k] = nodes[from[k]];
+      copyWords(u.words, from[k], w, k);
     }
-    return new SortedRun(sorted, w0, w1, w2);
+    return new SortedRun(sorted, w);
   }
 
   /** Both runs' nodes in internal order, as a new run (neither input changes). */
   static merge(a: SortedRun, b: SortedRun): SortedRun {
     const la = a.length, lb = b.length, n = la + lb;
-    const nodes = new Array<SkipNode>(n);
-    const w0 = new Float64Array(n), w1 = new Float64Array(n), w2 = new Float64Array(n);
-    const an = a.nodes, a0 = a.w0, a1 = a.w1, a2 = a.w2;
-    const bn = b.nodes, b0 = b.w0, b1 = b.w1, b2 = b.w2;
+    const nodes = new Array<SkipNode>(n), w = new Float64Array(n * STRIDE);
+    const an = a.nodes, aw = a.words, bn = b.nodes, bw = b.words;
     let i = 0, j = 0, k = 0;
     while (i < la && j < lb) {
-      let takeA: boolean;
-      if (a0[i] !== b0[j]) takeA = a0[i] < b0[j];
-      else if (a1[i] !== b1[j]) takeA = a1[i] < b1[j];
-      else if (a2[i] !== b2[j]) takeA = a2[i] < b2[j];
-      else takeA = before(an[i], bn[j]); // 18 equal bytes: the rest of the keys, the sequences
-      if (takeA) {
-        nodes[k] = an[i], w0[k] = a0[i], w1[k] = a1[i], w2[k] = a2[i];
-        i++;
-      } else {
-        nodes[k] = bn[j], w0[k] = b0[j], w1[k] = b1[j], w2[k] = b2[j];
-        j++;
-      }
-      k++;
+      if (entryBefore(an, aw, i, bn, bw, j)) nodes[k] = an[i], copyWords(aw, i++, w, k++);
+      else nodes[k] = bn[j], copyWords(bw, j++, w, k++);
     }
-    for (; i < la; i++, k++) nodes[k] = an[i], w0[k] = a0[i], w1[k] = a1[i], w2[k] = a2[i];
-    for (; j < lb; j++, k++) nodes[k] = bn[j], w0[k] = b0[j], w1[k] = b1[j], w2[k] = b2[j];
-    return new SortedRun(nodes, w0, w1, w2);
+    for (; i < la; i++, k++) nodes[k] = an[i], copyWords(aw, i, w, k);
+    for (; j < lb; j++, k++) nodes[k] = bn[j], copyWords(bw, j, w, k);
+    return new SortedRun(nodes, w);
   }
 
   /** Index of the first node at or after `p` in internal order (length when none). */
@@ -122,16 +157,11 @@ function mergeIndexes(
   mid: number,
   hi: number,
 ): void {
-  const w0 = u.w0, w1 = u.w1, w2 = u.w2, nodes = u.nodes;
+  const w = u.words, nodes = u.nodes;
   let i = lo, j = mid, k = lo;
   while (i < mid && j < hi) {
     const a = from[i], b = from[j];
-    let takeA: boolean;
-    if (w0[a] !== w0[b]) takeA = w0[a] < w0[b];
-    else if (w1[a] !== w1[b]) takeA = w1[a] < w1[b];
-    else if (w2[a] !== w2[b]) takeA = w2[a] < w2[b];
-    else takeA = before(nodes[a], nodes[b]);
-    if (takeA) to[k++] = a, i++;
+    if (entryBefore(nodes, w, a, nodes, w, b)) to[k++] = a, i++;
     else to[k++] = b, j++;
   }
   while (i < mid) to[k++] = from[i++];
@@ -203,16 +233,18 @@ export class RunCursor implements Cursor {
   }
   /**
    * Whether the current entry's user key equals the previous entry's (false on the first).
-   * Keys shorter than 18 bytes are told apart by the run's prefix words alone (a word is
-   * 0 past a key's end), so a flush compares two adjacent numbers instead of two nodes.
+   * Keys of at most WORDS_KEY_BYTES bytes are told apart by the run's words alone, so a
+   * flush compares adjacent numbers instead of two nodes.
    * (`_previous`, the node before, is for MemtableCursor's method of the same name.)
    */
   sameKeyAsPrevious(_previous?: SkipNode): boolean {
-    const i = this.#i, r = this.run;
-    if (i <= 0 || r.w0[i] !== r.w0[i - 1] || r.w1[i] !== r.w1[i - 1]) return false;
-    if (r.w2[i] !== r.w2[i - 1]) return false;
-    // Byte 17 present: the rest of the keys decides.
-    return r.w2[i] % 257 === 0 || sameNodeKeys(r.nodes[i], r.nodes[i - 1]);
+    const i = this.#i, w = this.run.words;
+    if (i <= 0) return false;
+    const x = i * STRIDE, y = x - STRIDE;
+    for (let k = 0; k < SEQ; k++) if (w[x + k] !== w[y + k]) return false;
+    // Both keys within the words: equal words are equal keys. Else the rest decides.
+    if (w[x + SEQ] >= 0 && w[y + SEQ] >= 0) return true;
+    return sameNodeKeys(this.run.nodes[i], this.run.nodes[i - 1]);
   }
   key(): Uint8Array {
     if (this.#keyAt === this.#i) return this.#keyView;

@@ -14,6 +14,8 @@ function randomKey(p: Prng): Uint8Array {
     () => new TextEncoder().encode(String(p.int(500)).padStart(16, "0")),
     () => new TextEncoder().encode(`shared-prefix-longer-than-18/${p.int(40)}`),
     () => new Uint8Array(17 + p.int(4)).fill(0xff).map((b, i) => (i === 16 ? p.int(2) : b)),
+    // 18–35 bytes that differ (if at all) in one byte past 18: a run's words cover 30 bytes.
+    () => new Uint8Array(18 + p.int(18)).fill(7).map((b, i) => (i === 18 + p.int(18) ? 8 : b)),
   ];
   return shapes[p.int(shapes.length)]();
 }

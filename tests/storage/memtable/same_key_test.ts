@@ -6,10 +6,15 @@ import { encodeBatch, type WriteOp } from "../../../src/storage/write_batch.ts";
 import { compareBytes } from "../../../src/util/bytes.ts";
 import { createPrng, type Prng } from "../../../src/util/prng.ts";
 
-/** Keys of 0–24 bytes from a tiny alphabet: equal keys, prefixes, and the 17/18/19-byte edge. */
+/**
+ * Keys of 0–35 bytes from a tiny alphabet: equal keys, prefixes, the 17/18/19-byte edge of the
+ * nodes' inline words and the 24/29/30/31-byte edges of a run's words (sorted_run.ts): past 30
+ * bytes equal words no longer mean equal keys.
+ */
 function key(p: Prng): Uint8Array {
-  const len = [0, 1, 5, 16, 17, 17, 18, 18, 19, 24][p.int(10)];
-  return new Uint8Array(len).map(() => p.int(2));
+  const len = [0, 1, 5, 16, 17, 17, 18, 18, 19, 24, 25, 29, 30, 30, 31, 31, 35][p.int(17)];
+  // Mostly zeros, so that keys often tie on every word (and on every byte).
+  return new Uint8Array(len).map(() => (p.int(6) === 0 ? 1 : 0));
 }
 
 /** The flush's "same user key as the entry before" answers, walking the settled memtable. */
