@@ -50,3 +50,14 @@ test("command regions: a range past its region's end into a region held elsewher
   // The last region holds every range starting in it.
   assert.equal(regionOfSpans(both, [span("t/b/2", "\u00ff")]).id, 4);
 });
+
+test("command regions: single keys — the holding region, several, or away", () => {
+  const five = region(5, "s/", "t/b/1"), four = region(4, "t/b/1", "");
+  const both = hostOf(five, four), lacking = hostOf(five);
+  assert.equal(regionOfSpans(both, [span("t/b/2")]).id, 4);
+  assert.equal(regionOfSpans(both, [span("s/x")]).id, 5);
+  assert.throws(() => regionOfSpans(lacking, [span("t/b/2")]), NoLocalRegionError);
+  assert.equal(localSpread(lacking, [span("t/b/2")]), "away");
+  assert.equal(localSpread(both, [span("s/x"), span("t/b/2")]), "several");
+  assert.equal(regionOfSpans(both, [span("s/x"), span("s/y")]).id, 5);
+});

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareBytes, hasPrefix, prefixEnd, toBytes, utf8 } from "../../src/util/bytes.ts";
+import { compareBytes, hasPrefix, prefixEnd, toBytes, toHex, utf8 } from "../../src/util/bytes.ts";
 
 test("compareBytes orders unsigned bytes, shorter prefix first", () => {
   assert.ok(compareBytes(utf8("a"), utf8("b")) < 0);
@@ -15,4 +15,12 @@ test("prefixEnd is the least key above every key with the prefix", () => {
   assert.equal(prefixEnd(new Uint8Array([0xff, 0xff])), undefined);
   assert.ok(hasPrefix(utf8("abc"), utf8("ab")));
   assert.deepEqual(toBytes("x"), utf8("x"));
+});
+
+test("toHex writes two lowercase digits per byte, every byte value", () => {
+  assert.equal(toHex(new Uint8Array(0)), "");
+  assert.equal(toHex(new Uint8Array([0, 1, 0x0f, 0x10, 0xab, 0xff])), "00010f10abff");
+  const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+  const want = [...all].map((b) => (b < 16 ? "0" : "") + b.toString(16)).join("");
+  assert.equal(toHex(all), want);
 });

@@ -50,6 +50,12 @@ export async function severalRegions(
 
 /** The one region holding every span. */
 export function regionOfSpans(host: RegionHost, spans: readonly KeyRange[]): HostedRegion {
+  // Single keys of one region, the common case (each SET of a batch), need no set of ids.
+  if (spans.length === 1 && isSingleKey(spans[0])) {
+    const r = host.regionFor(spans[0].key);
+    if (r === undefined) throw new NoLocalRegionError(spans[0].key);
+    return r;
+  }
   let found: HostedRegion | undefined;
   const ids = new Set<number>();
   for (const s of spans) {

@@ -4,8 +4,12 @@
  * (lease grants and revokes, compaction) are region 1's; commands over the whole keyspace
  * (FLUSHDB, FLUSHALL, DBSIZE in MULTI) touch every region.
  */
-import { create } from "@bufbuild/protobuf";
-import { type Command, CommandSchema, type TxnOp } from "../../gen/tinykv/v1/tinykv_pb.ts";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  CommandSchema,
+  type RedisRequestSchema,
+  type TxnOp,
+} from "../../gen/tinykv/v1/tinykv_pb.ts";
 import type { CommandInit } from "../../kv/command_codec.ts";
 import type { KeyRange } from "../../kv/key_state.ts";
 import { fromUtf8 } from "../../util/bytes.ts";
@@ -36,10 +40,14 @@ function txnOpSpan(op: TxnOp): KeyRange[] {
   return [];
 }
 
-function redisSpans(c: Command & { body: { case: "redis" } }): CommandSpans {
-  const r = c.body.value;
-  const spans: KeyRange[] = r.watches.map((w) => one(w.key));
-  for (const { args } of r.commands) {
+/**
+ * What a Redis request touches, read from the request as given (no message is built: a write
+ * batch on a split node asks this of each of its requests, redis_batch_regions.ts).
+ */
+export function redisRequestSpans(r: MessageInitShape<typeof RedisRequestSchema>): CommandSpans {
+  const spans: KeyRange[] = (r.watches ?? []).map((w) => one(w.key ?? NONE));
+  for (const c of r.commands ?? []) {
+    const args = c.args ?? [];
     if (args.length === 0) continue;
     const name = fromUtf8(args[0]).toLowerCase();
     if (WHOLE_KEYSPACE.has(name)) return { kind: "everything" };
@@ -81,7 +89,7 @@ export function commandSpans(init: CommandInit): CommandSpans {
       return keys(spans, leased);
     }
     case "redis":
-      return redisSpans({ ...c, body: b });
+      return redisRequestSpans(b.value);
     default:
       return { kind: "unkeyed" };
   }

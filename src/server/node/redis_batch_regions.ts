@@ -17,7 +17,7 @@ import {
   type RedisRequestInit,
 } from "./leader_forwarder.ts";
 import { RegionChangedError } from "./proposals.ts";
-import { type CommandSpans, commandSpans } from "./command_spans.ts";
+import { type CommandSpans, redisRequestSpans } from "./command_spans.ts";
 import { regionOfSpans } from "./command_regions.ts";
 import type { HostedRegion, RegionHost } from "./region_host.ts";
 
@@ -38,7 +38,7 @@ export function groupByRegion(
 ): RegionGroup[] | undefined {
   const groups = new Map<number, RegionGroup>();
   for (let i = 0; i < requests.length; i++) {
-    const spans = commandSpans({ body: { case: "redis", value: requests[i] } });
+    const spans = redisRequestSpans(requests[i]);
     if (spans.kind !== "keys" || spans.leased) return undefined;
     let region: HostedRegion;
     try {

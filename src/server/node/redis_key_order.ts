@@ -10,7 +10,7 @@
  * of its keys is settled, and a request naming a key of such a run still in flight starts once
  * that run is settled. Requests of one region with no such run before them start at once.
  */
-import { toHex } from "../../util/bytes.ts";
+import { compareBytes, toHex } from "../../util/bytes.ts";
 
 interface Holders {
   /** The last request naming the key, until it settles. */
@@ -19,16 +19,30 @@ interface Holders {
   across?: Promise<unknown>;
 }
 
-export class RedisKeyOrder {
-  readonly #keys = new Map<string, Holders>();
+/** A request in flight that waited for nothing: its keys as given, found by a scan if asked. */
+interface Plain {
+  readonly keys: readonly Uint8Array[];
+  readonly p: Promise<unknown>;
+}
 
-  /** Keys named by requests in flight (tests). */
+export class RedisKeyOrder {
+  /** Keys of the runs across regions in flight and of the requests that waited for one. */
+  readonly #keys = new Map<string, Holders>();
+  /**
+   * Every other request in flight. Nearly every write is one of these (runs across regions are
+   * rare), so it costs a set entry, not a hex string and a map entry per key; a run across
+   * regions scans them for its keys.
+   */
+  readonly #plain = new Set<Plain>();
+
+  /** Keys and requests held (tests: 0 once everything settled). */
   get size(): number {
-    return this.#keys.size;
+    return this.#keys.size + this.#plain.size;
   }
 
   /** Runs `start` in its turn among the requests naming `keys` (`across`: a run across regions). */
   run<T>(keys: readonly Uint8Array[], across: boolean, start: () => Promise<T>): Promise<T> {
+    if (!across && this.#keys.size === 0) return this.#startPlain(keys, start);
     const hexes = [...new Set(keys.map(toHex))];
     const before = new Set<Promise<unknown>>();
     for (const hex of hexes) {
@@ -36,13 +50,14 @@ export class RedisKeyOrder {
       const wait = across ? h?.last : h?.across;
       if (wait !== undefined) before.add(wait);
     }
+    if (across) { for (const r of this.#plain) if (sharesKey(r.keys, keys)) before.add(r.p); }
+    if (!across && before.size === 0) return this.#startPlain(keys, start);
     const p = before.size === 0 ? start() : Promise.allSettled([...before]).then(start);
-    const ordered = across || before.size > 0;
     for (const hex of hexes) {
       let h = this.#keys.get(hex);
       if (h === undefined) this.#keys.set(hex, h = {});
       h.last = p;
-      if (ordered) h.across = p;
+      h.across = p;
     }
     const release = () => {
       for (const hex of hexes) {
@@ -56,4 +71,20 @@ export class RedisKeyOrder {
     p.then(release, release);
     return p;
   }
+
+  /** Starts a request that waits for nothing, held until it settles. */
+  #startPlain<T>(keys: readonly Uint8Array[], start: () => Promise<T>): Promise<T> {
+    const p = start();
+    const r: Plain = { keys, p };
+    this.#plain.add(r);
+    const release = () => this.#plain.delete(r);
+    p.then(release, release);
+    return p;
+  }
+}
+
+/** Whether the two lists name a key in common. */
+function sharesKey(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  for (const x of a) for (const y of b) if (compareBytes(x, y) === 0) return true;
+  return false;
 }
