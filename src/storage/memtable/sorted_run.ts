@@ -4,7 +4,7 @@
  * merged, so a memtable holds a few runs whose sizes grow geometrically (an LSM tree in
  * memory). Linking each entry of a random batch into a 300k-entry skiplist cost ~20
  * node visits, each a CPU cache miss; a merge instead streams through an array of
- * numbers kept beside the nodes (RunWords), so it rarely loads a node at all. Runs never
+ * numbers kept beside the nodes (STRIDE), so it rarely loads a node at all. Runs never
  * change once built: a cursor or a merge still reading an older run is unaffected by the
  * runs that replace it.
  */
@@ -20,8 +20,8 @@ const WARM_AHEAD = 32;
 const WORD_RANGE = 257 * 257 * 257;
 
 /**
- * RunWords: a run keeps STRIDE numbers per entry, entry after entry (one cache line, read
- * and copied together): key bytes 0–5, 6–11, 12–17, 18–23 and 24–29 as numbers in byte
+ * A run keeps STRIDE numbers per entry, entry after entry (read and copied together, not
+ * from six arrays): key bytes 0–5, 6–11, 12–17, 18–23 and 24–29 as numbers in byte
  * order (base-257 digits, 0 past the key's end), then the entry's sequence when its key has
  * at most WORDS_KEY_BYTES bytes, else -1. Keys that short and equal in every word are one
  * key (a digit is 0 only past a key's end), ordered by the sequence alone. Such ties are
