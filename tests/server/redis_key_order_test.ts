@@ -70,3 +70,24 @@ test("redis key order: requests of one region never wait for each other", async 
   await turn();
   assert.equal(order.size, 0);
 });
+
+test("redis key order: unrelated requests start during a run; a later run waits for them", async () => {
+  const order = new RedisKeyOrder(), log: string[] = [];
+  const run1 = pending(log, "RENAME a b"), plain = pending(log, "SET y");
+  const run2 = pending(log, "RENAME y z");
+  const p1 = order.run(keys("a", "b"), true, run1.start);
+  // A run is in flight (its keys held): a request of other keys still starts at once ...
+  const p2 = order.run(keys("y"), false, plain.start);
+  assert.deepEqual([run1.started, plain.started], [true, true]);
+  // ... and a run naming its key waits for it, though it started while the first run held keys.
+  const p3 = order.run(keys("y", "z"), true, run2.start);
+  assert.equal(run2.started, false);
+  plain.finish();
+  await turn();
+  assert.equal(run2.started, true);
+  run1.finish();
+  run2.finish();
+  assert.deepEqual(await Promise.all([p1, p2, p3]), ["RENAME a b", "SET y", "RENAME y z"]);
+  await turn();
+  assert.equal(order.size, 0, "nothing held");
+});
